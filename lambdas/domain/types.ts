@@ -1,0 +1,80 @@
+/**
+ * Domain types shared by the pure modules, adapters and handlers.
+ * Nothing here imports the AWS SDK, reads the environment or the clock.
+ */
+
+/** Retention tiers, lowest first. A tier also qualifies for every lower tier. */
+export const TIERS = ['hourly', 'daily', 'weekly', 'monthly'] as const;
+export type Tier = (typeof TIERS)[number];
+
+/** Rank of a tier: hourly 0 … monthly 3. */
+export function tierRank(tier: Tier): number {
+  return TIERS.indexOf(tier);
+}
+
+/** True when `value` names a tier. */
+export function isTier(value: unknown): value is Tier {
+  return typeof value === 'string' && (TIERS as readonly string[]).includes(value);
+}
+
+/** What kind of ElastiCache resource a backup target is. */
+export type TargetKind = 'replication-group' | 'serverless-cache';
+
+/** One backup target: a replication group or a serverless cache, by id/name. */
+export interface TargetRef {
+  readonly kind: TargetKind;
+  /** Replication group id or serverless cache name (ElastiCache lowercases them). */
+  readonly id: string;
+}
+
+/**
+ * A manual snapshot of one target as the domain sees it. Adapters map
+ * ElastiCache `Snapshot` / `ServerlessCacheSnapshot` plus tags into this.
+ */
+export interface RecoveryPoint {
+  /** Snapshot name (unique per region). */
+  readonly name: string;
+  /** Target id the snapshot was taken of. */
+  readonly source: string;
+  /**
+   * ElastiCache status, lowercase: `creating`, `available`, `failed`, `deleting`,
+   * `exporting`, `restoring`, `copying`… Only `available` is a recovery point.
+   */
+  readonly status: string;
+  /** When the snapshot was taken (from the API, or parsed from our name). */
+  readonly createdAt: Date;
+  /** `redis-dr:managed=true` was seen on the snapshot. Only these are ever pruned. */
+  readonly managed: boolean;
+  /** `redis-dr:tier` tag, when present and valid. */
+  readonly tier?: Tier;
+  /** `redis-dr:plan` tag, when present. */
+  readonly plan?: string;
+}
+
+/** Retention counts and safety rails for one plan (validated config). */
+export interface RetentionPolicy {
+  /** Keep the newest N recovery points of tier hourly or higher. */
+  readonly hourly: number;
+  /** Keep the newest N recovery points of tier daily or higher. */
+  readonly daily: number;
+  /** Keep the newest N recovery points of tier weekly or higher. */
+  readonly weekly: number;
+  /** Keep the newest N recovery points of tier monthly. */
+  readonly monthly: number;
+  /** Never delete the newest `minKeep` available recovery points. */
+  readonly minKeep: number;
+  /** Plan RPO: a target whose newest available point is older is put on hold. */
+  readonly rpoMinutes: number;
+  /** Time zone the tiers are computed in (IANA name). */
+  readonly timeZone: string;
+}
+
+/** Tag keys the project writes. Kept in one place: IAM conditions use them too. */
+export const TAGS = {
+  managed: 'redis-dr:managed',
+  plan: 'redis-dr:plan',
+  source: 'redis-dr:source',
+  tier: 'redis-dr:tier',
+  sourceKind: 'redis-dr:source-kind',
+  drill: 'redis-dr:drill',
+} as const;
