@@ -1,0 +1,207 @@
+import {
+  CreateServerlessCacheSnapshotCommand,
+  CreateSnapshotCommand,
+  DeleteServerlessCacheSnapshotCommand,
+  DeleteSnapshotCommand,
+  DescribeReplicationGroupsCommand,
+  DescribeServerlessCachesCommand,
+  ElastiCacheClient,
+  paginateDescribeServerlessCacheSnapshots,
+  paginateDescribeSnapshots,
+  type Snapshot,
+  type Tag,
+} from '@aws-sdk/client-elasticache';
+import { parseSnapshotName } from '../domain/naming.js';
+import type { TargetRef } from '../domain/types.js';
+
+/**
+ * ElastiCache calls used by the snapshot and prune Lambdas. Functions take the
+ * client as their first argument, paginate, and map to plain domain shapes;
+ * they never decide policy.
+ */
+
+/** ElastiCache's page-size maximum for DescribeSnapshots and DescribeServerlessCacheSnapshots. */
+export const SNAPSHOT_PAGE_SIZE = 50;
+
+/** A replication group as the snapshot Lambda needs it. */
+export interface ReplicationGroupInfo {
+  readonly id: string;
+  /** `available`, `creating`, `modifying`, `snapshotting`, `deleting`, `create-failed`… */
+  readonly status: string;
+  /** Cluster mode enabled (sharded). */
+  readonly clusterEnabled: boolean;
+  /** Member cluster id of an available read replica (cluster mode disabled only). */
+  readonly replicaClusterId?: string;
+}
+
+/** A serverless cache as the snapshot Lambda needs it. */
+export interface ServerlessCacheInfo {
+  readonly name: string;
+  /** `available`, `creating`, `modifying`, `deleting`, `create-failed`. */
+  readonly status: string;
+}
+
+/** A manual snapshot of one target, without tags (ElastiCache's describe calls return none). */
+export interface SnapshotSummary {
+  readonly name: string;
+  readonly source: string;
+  readonly kind: TargetRef['kind'];
+  /** Lowercase status (`creating`, `available`, `failed`, `deleting`, `exporting`…). */
+  readonly status: string;
+  readonly createdAt: Date;
+}
+
+/** Describes one replication group; `undefined` when it does not exist. */
+export async function describeReplicationGroup(
+  client: ElastiCacheClient,
+  id: string,
+): Promise<ReplicationGroupInfo | undefined> {
+  try {
+    const out = await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }));
+    const group = out.ReplicationGroups?.[0];
+    if (!group) return undefined;
+    const clusterEnabled = group.ClusterEnabled === true || (group.NodeGroups?.length ?? 0) > 1;
+    // AWS recommends backing up a cluster-mode-disabled group from a replica, so
+    // the primary keeps serving writes without the fork's copy-on-write cost.
+    const replica = clusterEnabled
+      ? undefined
+      : group.NodeGroups?.[0]?.NodeGroupMembers?.find((m) => m.CurrentRole === 'replica' && m.CacheClusterId);
+    return {
+      id: group.ReplicationGroupId ?? id,
+      status: (group.Status ?? 'unknown').toLowerCase(),
+      clusterEnabled,
+      replicaClusterId: replica?.CacheClusterId,
+    };
+  } catch (err) {
+    if ((err as Error).name === 'ReplicationGroupNotFoundFault') return undefined;
+    throw err;
+  }
+}
+
+/** Describes one serverless cache; `undefined` when it does not exist. */
+export async function describeServerlessCache(
+  client: ElastiCacheClient,
+  name: string,
+): Promise<ServerlessCacheInfo | undefined> {
+  try {
+    const out = await client.send(new DescribeServerlessCachesCommand({ ServerlessCacheName: name }));
+    const cache = out.ServerlessCaches?.[0];
+    if (!cache) return undefined;
+    return { name: cache.ServerlessCacheName ?? name, status: (cache.Status ?? 'unknown').toLowerCase() };
+  } catch (err) {
+    if ((err as Error).name === 'ServerlessCacheNotFoundFault') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Every manual snapshot of a target, all pages (at most 50 per page).
+ * `DescribeSnapshots` filters with `SnapshotSource=user` but answers `manual`.
+ */
+export async function listTargetSnapshots(client: ElastiCacheClient, target: TargetRef): Promise<SnapshotSummary[]> {
+  const found: SnapshotSummary[] = [];
+  if (target.kind === 'replication-group') {
+    const pages = paginateDescribeSnapshots(
+      { client, pageSize: SNAPSHOT_PAGE_SIZE },
+      { ReplicationGroupId: target.id, SnapshotSource: 'user', MaxRecords: SNAPSHOT_PAGE_SIZE },
+    );
+    for await (const page of pages) {
+      for (const s of page.Snapshots ?? []) {
+        if (!s.SnapshotName) continue;
+        found.push({
+          name: s.SnapshotName,
+          source: target.id,
+          kind: target.kind,
+          status: (s.SnapshotStatus ?? 'unknown').toLowerCase(),
+          createdAt: snapshotTime(s),
+        });
+      }
+    }
+    return found;
+  }
+  const pages = paginateDescribeServerlessCacheSnapshots(
+    { client, pageSize: SNAPSHOT_PAGE_SIZE },
+    { ServerlessCacheName: target.id, SnapshotType: 'manual', MaxResults: SNAPSHOT_PAGE_SIZE },
+  );
+  for await (const page of pages) {
+    for (const s of page.ServerlessCacheSnapshots ?? []) {
+      if (!s.ServerlessCacheSnapshotName) continue;
+      found.push({
+        name: s.ServerlessCacheSnapshotName,
+        source: target.id,
+        kind: target.kind,
+        status: (s.Status ?? 'unknown').toLowerCase(),
+        createdAt: s.CreateTime ?? parseSnapshotName(s.ServerlessCacheSnapshotName)?.at ?? new Date(0),
+      });
+    }
+  }
+  return found;
+}
+
+/** Earliest node snapshot time; for a snapshot still `creating`, the time in its name. */
+function snapshotTime(s: Snapshot): Date {
+  const times = (s.NodeSnapshots ?? [])
+    .map((n) => n.SnapshotCreateTime?.getTime())
+    .filter((t): t is number => typeof t === 'number');
+  if (times.length > 0) return new Date(Math.min(...times));
+  return parseSnapshotName(s.SnapshotName ?? '')?.at ?? new Date(0);
+}
+
+/** What to snapshot: a whole replication group, or one member cluster (a replica). */
+export type SnapshotSource =
+  | { readonly kind: 'replication-group'; readonly replicationGroupId: string; readonly cacheClusterId?: string }
+  | { readonly kind: 'serverless-cache'; readonly serverlessCacheName: string };
+
+/** Creates a manual snapshot with tags (tag-on-create: one call, no untagged window). */
+export async function createSnapshot(
+  client: ElastiCacheClient,
+  source: SnapshotSource,
+  name: string,
+  tags: Readonly<Record<string, string>>,
+): Promise<void> {
+  const Tags: Tag[] = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  if (source.kind === 'serverless-cache') {
+    await client.send(
+      new CreateServerlessCacheSnapshotCommand({
+        ServerlessCacheName: source.serverlessCacheName,
+        ServerlessCacheSnapshotName: name,
+        Tags,
+      }),
+    );
+    return;
+  }
+  await client.send(
+    new CreateSnapshotCommand(
+      source.cacheClusterId
+        ? { CacheClusterId: source.cacheClusterId, SnapshotName: name, Tags }
+        : { ReplicationGroupId: source.replicationGroupId, SnapshotName: name, Tags },
+    ),
+  );
+}
+
+/** Deletes a manual snapshot. */
+export async function deleteSnapshot(client: ElastiCacheClient, kind: TargetRef['kind'], name: string): Promise<void> {
+  if (kind === 'serverless-cache') {
+    await client.send(new DeleteServerlessCacheSnapshotCommand({ ServerlessCacheSnapshotName: name }));
+  } else {
+    await client.send(new DeleteSnapshotCommand({ SnapshotName: name }));
+  }
+}
+
+/** True when the error says the snapshot name is taken (our deterministic names make this "already done"). */
+export function isAlreadyExists(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name;
+  return name === 'SnapshotAlreadyExistsFault' || name === 'ServerlessCacheSnapshotAlreadyExistsFault';
+}
+
+/** True when the error says the snapshot is gone already. */
+export function isSnapshotNotFound(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name;
+  return name === 'SnapshotNotFoundFault' || name === 'ServerlessCacheSnapshotNotFoundFault';
+}
+
+/** True when the error is a snapshot quota (20 per node per rolling 24 h, 24 per serverless cache). */
+export function isQuotaExceeded(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name;
+  return name === 'SnapshotQuotaExceededFault' || name === 'ServerlessCacheSnapshotQuotaExceededFault';
+}

@@ -1,0 +1,58 @@
+/**
+ * Classifies AWS SDK errors by name. Names are the SDK v3 exception class
+ * names (`error.name`), pinned in tests against the SDK's own classes.
+ */
+
+/** The `name` of an error-like value, or `Error`. */
+export function errorName(err: unknown): string {
+  if (err && typeof err === 'object' && 'name' in err && typeof err.name === 'string') return err.name;
+  return 'Error';
+}
+
+/** A short, log-safe description: name and message, never request payloads. */
+export function describeError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return `${errorName(err)}: ${message}`;
+}
+
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'APICallRateForCustomerExceededFault',
+]);
+
+/** True for API rate limiting; the call may succeed when retried later. */
+export function isThrottling(err: unknown): boolean {
+  if (THROTTLING.has(errorName(err))) return true;
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  return status === 429;
+}
+
+/**
+ * The cache (or snapshot) is in a state that refuses the call right now:
+ * `snapshotting`, `modifying`, a snapshot being exported… Retry later.
+ * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateSnapshot.html#API_CreateSnapshot_Errors
+ */
+const BUSY = new Set([
+  'InvalidReplicationGroupStateFault',
+  'InvalidCacheClusterStateFault',
+  'InvalidServerlessCacheStateFault',
+  'InvalidSnapshotStateFault',
+  'InvalidServerlessCacheSnapshotStateFault',
+]);
+
+/** True when the resource is busy with another operation. */
+export function isBusy(err: unknown): boolean {
+  return BUSY.has(errorName(err));
+}
+
+/** True when retrying the same call later can succeed. */
+export function isTransient(err: unknown): boolean {
+  return isThrottling(err) || isBusy(err);
+}

@@ -1,0 +1,92 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { powertoolsSink, type MetricsSink } from './metrics.js';
+import { systemClock, type RetryClock } from './retry.js';
+
+/** Structured logging as handlers use it (Powertools Logger satisfies it). */
+export interface LogSink {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/**
+ * Reads an environment variable once; fails fast naming the variable when it
+ * is required and missing, or when it is not a positive integer where one is expected.
+ */
+export function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`environment variable ${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+// Module scope: clients and Powertools objects are created once per container.
+// The SDK's adaptive retry absorbs short throttling; handlers retry what outlasts it.
+const elasticache = new ElastiCacheClient({ maxAttempts: 5, retryMode: 'adaptive' });
+const tagging = new ResourceGroupsTaggingAPIClient({ maxAttempts: 5, retryMode: 'adaptive' });
+const logger = new Logger();
+const metrics = new Metrics();
+
+/** Everything a scheduled run needs from the outside world; tests pass fakes. */
+export interface ScheduledDeps {
+  readonly elasticache: ElastiCacheClient;
+  readonly tagging: ResourceGroupsTaggingAPIClient;
+  readonly metrics: MetricsSink;
+  readonly log: LogSink;
+  readonly clock: RetryClock;
+  /** Targets (or API queries) worked on at once. */
+  readonly concurrency: number;
+  /** First backoff ceiling for busy/throttled calls, ms. */
+  readonly baseDelayMs: number;
+}
+
+/** Production dependencies of the scheduled handlers. */
+export interface AwsRuntime {
+  readonly deps: ScheduledDeps;
+  /** Writes buffered metrics; call once per invocation, also on failure. */
+  flush(): void;
+}
+
+/** The real AWS clients, Powertools logger/metrics and clock. */
+export function awsRuntime(): AwsRuntime {
+  return {
+    deps: {
+      elasticache,
+      tagging,
+      metrics: powertoolsSink(metrics),
+      log: {
+        info: (message, extra = {}) => logger.info(message, extra),
+        warn: (message, extra = {}) => logger.warn(message, extra),
+        error: (message, extra = {}) => logger.error(message, extra),
+      },
+      clock: systemClock,
+      concurrency: envInt('REDIS_DR_CONCURRENCY', 8),
+      baseDelayMs: 2_000,
+    },
+    flush: () => metrics.publishStoredMetrics(),
+  };
+}
+
+/**
+ * A Lambda entry point for a scheduled run: parse the Scheduler input with
+ * `schema` (a bad input throws, naming the field), run, and always flush metrics.
+ */
+export function scheduledHandler<I, R>(
+  schema: { parse(input: unknown): I },
+  run: (input: I, deps: ScheduledDeps) => Promise<R>,
+): (event: unknown) => Promise<R> {
+  return async (event) => {
+    const runtime = awsRuntime();
+    try {
+      return await run(schema.parse(event), runtime.deps);
+    } finally {
+      runtime.flush();
+    }
+  };
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/**
+ * Input the scheduled Lambdas receive from EventBridge Scheduler. The CDK
+ * constructs build it from the validated config; handlers parse it with these
+ * schemas, so both sides share one definition.
+ */
+
+/** Which caches a plan backs up (same shape as the config's `targets`). */
+export const targetSelectionSchema = z.strictObject({
+  replicationGroupIds: z.array(z.string()).default([]),
+  serverlessCacheNames: z.array(z.string()).default([]),
+  selectByTags: z.record(z.string(), z.string()).default({}),
+});
+export type TargetSelection = z.infer<typeof targetSelectionSchema>;
+
+const isoInstant = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO-8601 instant' });
+
+/** Input of the snapshot Lambda, one invocation per plan per tick. */
+export const snapshotRunInputSchema = z.strictObject({
+  plan: z.string().min(1),
+  targets: targetSelectionSchema,
+  timeZone: z.string().min(1),
+  /** Seconds the run may spend retrying busy or throttled targets. */
+  budgetSeconds: z.number().int().positive(),
+  /** `<aws.scheduler.scheduled-time>`; absent on manual invocations (then: now). */
+  scheduledTime: isoInstant.optional(),
+});
+export type SnapshotRunInput = z.infer<typeof snapshotRunInputSchema>;
+
+/** Input of the prune Lambda, one invocation per plan per tick. */
+export const pruneRunInputSchema = z.strictObject({
+  plan: z.string().min(1),
+  targets: targetSelectionSchema,
+  timeZone: z.string().min(1),
+  rpoMinutes: z.number().int().positive(),
+  retention: z.strictObject({
+    hourly: z.number().int().min(0),
+    daily: z.number().int().min(0),
+    weekly: z.number().int().min(0),
+    monthly: z.number().int().min(0),
+    minKeep: z.number().int().min(1),
+  }),
+  dryRun: z.boolean(),
+  /** Deletions per target per run; the rest waits for the next run. */
+  maxDeletesPerTarget: z.number().int().positive(),
+  budgetSeconds: z.number().int().positive(),
+  scheduledTime: isoInstant.optional(),
+});
+export type PruneRunInput = z.infer<typeof pruneRunInputSchema>;

@@ -1,0 +1,45 @@
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { RedisDrConfig } from './config';
+import { DrStack } from './stacks/dr-stack';
+import { PrimaryStack } from './stacks/primary-stack';
+import { TAGS } from '../lambdas/domain/types';
+
+/** The stacks of one deployment. */
+export interface RedisDrStacks {
+  readonly primary: PrimaryStack;
+  readonly dr: DrStack;
+}
+
+/** Stack names of a deployment, e.g. `RedisDr-prod-Primary`. */
+export function stackNames(config: Pick<RedisDrConfig, 'name'>): { primary: string; dr: string } {
+  return { primary: `RedisDr-${config.name}-Primary`, dr: `RedisDr-${config.name}-Dr` };
+}
+
+/**
+ * Adds one deployment's stacks to `app`: region-bound (the config names both
+ * regions), account-agnostic unless the config gives an account, every
+ * resource tagged `redis-dr:managed=true`, and cdk-nag's AwsSolutions pack run
+ * as a validation plugin (synth fails on unacknowledged findings).
+ */
+export function addRedisDrStacks(app: App, config: RedisDrConfig): RedisDrStacks {
+  const names = stackNames(config);
+  const primary = new PrimaryStack(app, names.primary, {
+    config,
+    env: { region: config.primary.region, account: config.primary.account },
+    description: `redis-dr ${config.name}: scheduled ElastiCache snapshots and retention (primary region)`,
+    crossRegionReferences: true,
+  });
+  const dr = new DrStack(app, names.dr, {
+    config,
+    env: { region: config.dr.region, account: config.dr.account ?? config.primary.account },
+    description: `redis-dr ${config.name}: disaster-recovery region`,
+    crossRegionReferences: true,
+  });
+  for (const stack of [primary, dr]) {
+    Tags.of(stack).add(TAGS.managed, 'true');
+    Tags.of(stack).add('redis-dr:deployment', config.name);
+  }
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { primary, dr };
+}

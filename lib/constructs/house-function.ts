@@ -1,0 +1,116 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { Construct } from 'constructs';
+
+/** Repository root: handlers are bundled from `lambdas/handlers/<name>.ts`. */
+const ROOT = path.join(__dirname, '..', '..');
+
+/** Props for {@link HouseFunction}. */
+export interface HouseFunctionProps {
+  /** Handler file name under `lambdas/handlers/`, without extension (e.g. `snapshot`). */
+  readonly handler: string;
+  /** What the function does, shown in the console. */
+  readonly description: string;
+  /** Hard timeout of one invocation. */
+  readonly timeout: Duration;
+  /**
+   * Memory size.
+   * @default 512
+   */
+  readonly memorySizeMb?: number;
+  /** Days to keep the function's logs (a CloudWatch Logs retention value). */
+  readonly logRetention: logs.RetentionDays;
+  /** Powertools service name (log field `service`, metric dimension `service`). */
+  readonly serviceName: string;
+  /** CloudWatch metrics namespace for Powertools EMF metrics. */
+  readonly metricsNamespace: string;
+  /**
+   * Extra environment variables. Never put secrets here: use Secrets Manager.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Queue that receives events of asynchronous invocations that failed every retry.
+   * @default - no on-failure destination
+   */
+  readonly onFailureQueue?: sqs.IQueue;
+}
+
+/**
+ * The one Lambda shape every capability uses: Node.js 24 on arm64, explicit
+ * memory and timeout, its own log group with retention, X-Ray tracing, a role
+ * without AWS managed policies, and local esbuild bundling (no Docker).
+ */
+export class HouseFunction extends Construct {
+  /** The function. */
+  public readonly function: NodejsFunction;
+  /** The execution role; capabilities add their own least-privilege statements. */
+  public readonly role: iam.Role;
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // A role of our own instead of AWSLambdaBasicExecutionRole (a managed policy
+    // that may write to any log group): it writes only to its log group.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `redis-dr ${props.handler} function`,
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(ROOT, 'lambdas', 'handlers', `${props.handler}.ts`),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySizeMb ?? 512,
+      timeout: props.timeout,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      role: this.role,
+      depsLockFilePath: path.join(ROOT, 'package-lock.json'),
+      projectRoot: ROOT,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      onFailure: props.onFailureQueue ? new SqsDestination(props.onFailureQueue) : undefined,
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        format: OutputFormat.CJS,
+        // The runtime's SDK v3 is used (smaller bundles); Powertools and our code are bundled.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+    });
+
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.',
+    });
+  }
+}

@@ -1,0 +1,109 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { ScheduledCapabilityProps } from './scheduled-capability';
+import type { PruneRunInput } from '../../lambdas/domain/plan-input';
+import { TAGS } from '../../lambdas/domain/types';
+import { managedSnapshotArns, managedSnapshotPatterns, nagElastiCacheArn } from './elasticache-arns';
+import { HouseFunction } from './house-function';
+import { PlanSchedules } from './plan-schedules';
+
+/** Props for {@link SnapshotPruning}. */
+export type SnapshotPruningProps = ScheduledCapabilityProps;
+
+/** Wall-clock budget of one prune run (deletions are retried within it). */
+const PRUNE_BUDGET_SECONDS = 600;
+
+/**
+ * Grandfather-father-son pruning of the project's own manual snapshots, per
+ * plan, on the plan's retention schedule. Deletion is only allowed on `rdr-*`
+ * snapshots that carry `redis-dr:managed=true`, enforced by IAM as well as by
+ * the code; safety rails live in `lambdas/domain/retention.ts`.
+ */
+export class SnapshotPruning extends Construct {
+  /** The prune function. */
+  public readonly function: HouseFunction;
+  /** The schedules, by plan. */
+  public readonly schedules: PlanSchedules;
+
+  constructor(scope: Construct, id: string, props: SnapshotPruningProps) {
+    super(scope, id);
+
+    this.function = new HouseFunction(this, 'Prune', {
+      handler: 'prune',
+      description: 'redis-dr: grandfather-father-son retention of managed manual snapshots, with safety rails',
+      timeout: Duration.seconds(PRUNE_BUDGET_SECONDS + 60),
+      memorySizeMb: props.memorySizeMb,
+      logRetention: props.logRetention,
+      serviceName: 'redis-dr-prune',
+      metricsNamespace: props.metricsNamespace,
+      onFailureQueue: props.deadLetterQueue,
+    });
+    grantPruning(this.function.role);
+
+    this.schedules = new PlanSchedules(this, 'Schedules', {
+      function: this.function.function,
+      deadLetterQueue: props.deadLetterQueue,
+      group: props.scheduleGroup,
+      purpose: 'prune',
+      schedules: props.plans.map((plan) => {
+        const { hourly, daily, weekly, monthly, minKeep, dryRun, maxDeletesPerTarget } = plan.retention;
+        const input: Omit<PruneRunInput, 'scheduledTime'> = {
+          plan: plan.name,
+          targets: plan.targets,
+          timeZone: plan.schedule.timeZone,
+          rpoMinutes: plan.rpoMinutes,
+          retention: { hourly, daily, weekly, monthly, minKeep },
+          dryRun,
+          maxDeletesPerTarget,
+          budgetSeconds: PRUNE_BUDGET_SECONDS,
+        };
+        return {
+          plan: plan.name,
+          cron: plan.retention.schedule.cron,
+          timeZone: plan.retention.schedule.timeZone,
+          input,
+        };
+      }),
+    });
+  }
+}
+
+/**
+ * Least privilege for pruning: read-only listing, and deletion only of `rdr-*`
+ * snapshots whose own tags say `redis-dr:managed=true`.
+ */
+function grantPruning(role: iam.Role): void {
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ListSnapshots',
+      actions: [
+        'elasticache:DescribeReplicationGroups',
+        'elasticache:DescribeServerlessCaches',
+        'elasticache:DescribeSnapshots',
+        'elasticache:DescribeServerlessCacheSnapshots',
+        'tag:GetResources',
+      ],
+      resources: ['*'],
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'DeleteManagedSnapshots',
+      actions: ['elasticache:DeleteSnapshot', 'elasticache:DeleteServerlessCacheSnapshot'],
+      resources: managedSnapshotArns(role),
+      conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.managed}`]: 'true' } },
+    }),
+  );
+  Validations.of(role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ElastiCache Describe* list calls and tag:GetResources support no resource-level permissions (read-only).',
+    },
+    ...managedSnapshotPatterns.map(([type, name]) => ({
+      id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, type, name)}]`,
+      reason:
+        'Snapshot names are dated and created at run time; deletion is limited to rdr-* names AND the aws:ResourceTag/redis-dr:managed=true condition.',
+    })),
+  );
+}

@@ -1,0 +1,114 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { ScheduledCapabilityProps } from './scheduled-capability';
+import type { SnapshotRunInput } from '../../lambdas/domain/plan-input';
+import { TAGS } from '../../lambdas/domain/types';
+import { type ElastiCacheResourceType, elastiCacheArn, managedSnapshotArns, managedSnapshotPatterns, nagElastiCacheArn } from './elasticache-arns';
+import { HouseFunction } from './house-function';
+import { PlanSchedules } from './plan-schedules';
+
+/** Props for {@link SnapshotSchedule}. */
+export type SnapshotScheduleProps = ScheduledCapabilityProps;
+
+/** Seconds the Lambda keeps beyond the retry budget to report and flush metrics. */
+const REPORT_HEADROOM_SECONDS = 60;
+
+/**
+ * Scheduled manual snapshots: one Lambda, one EventBridge Scheduler schedule per
+ * plan. The Lambda resolves the plan's targets, creates deterministic, tagged
+ * snapshots and emits `SnapshotsCreated` / `SnapshotsFailed` metrics.
+ */
+export class SnapshotSchedule extends Construct {
+  /** The snapshot function. */
+  public readonly function: HouseFunction;
+  /** The schedules, by plan. */
+  public readonly schedules: PlanSchedules;
+
+  constructor(scope: Construct, id: string, props: SnapshotScheduleProps) {
+    super(scope, id);
+    const budget = Math.max(...props.plans.map((p) => p.snapshotBudgetSeconds));
+
+    this.function = new HouseFunction(this, 'Snapshot', {
+      handler: 'snapshot',
+      description: 'redis-dr: create scheduled, tagged manual snapshots of each plan\'s caches',
+      timeout: Duration.seconds(Math.min(900, budget + REPORT_HEADROOM_SECONDS)),
+      memorySizeMb: props.memorySizeMb,
+      logRetention: props.logRetention,
+      serviceName: 'redis-dr-snapshot',
+      metricsNamespace: props.metricsNamespace,
+      onFailureQueue: props.deadLetterQueue,
+    });
+    grantSnapshotCreation(this.function.role);
+
+    this.schedules = new PlanSchedules(this, 'Schedules', {
+      function: this.function.function,
+      deadLetterQueue: props.deadLetterQueue,
+      group: props.scheduleGroup,
+      purpose: 'snapshot',
+      schedules: props.plans.map((plan) => {
+        const input: Omit<SnapshotRunInput, 'scheduledTime'> = {
+          plan: plan.name,
+          targets: plan.targets,
+          timeZone: plan.schedule.timeZone,
+          budgetSeconds: plan.snapshotBudgetSeconds,
+        };
+        return { plan: plan.name, cron: plan.schedule.cron, timeZone: plan.schedule.timeZone, input };
+      }),
+    });
+  }
+}
+
+/**
+ * Least privilege for creating snapshots: read-only discovery, and creation
+ * (with tag-on-create) only when the request carries `redis-dr:managed=true`
+ * and only for snapshots named `rdr-*`.
+ */
+function grantSnapshotCreation(role: iam.Role): void {
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'DiscoverTargets',
+      actions: [
+        'elasticache:DescribeReplicationGroups',
+        'elasticache:DescribeServerlessCaches',
+        'elasticache:DescribeSnapshots',
+        'elasticache:DescribeServerlessCacheSnapshots',
+        'tag:GetResources',
+      ],
+      resources: ['*'],
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'CreateManagedSnapshots',
+      actions: [
+        'elasticache:CreateSnapshot',
+        'elasticache:CreateServerlessCacheSnapshot',
+        'elasticache:AddTagsToResource',
+      ],
+      resources: [
+        ...managedSnapshotArns(role),
+        elastiCacheArn(role, 'replicationgroup', '*'),
+        elastiCacheArn(role, 'cluster', '*'),
+        elastiCacheArn(role, 'serverlesscache', '*'),
+      ],
+      conditions: { StringEquals: { [`aws:RequestTag/${TAGS.managed}`]: 'true' } },
+    }),
+  );
+  Validations.of(role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ElastiCache Describe* list calls and tag:GetResources support no resource-level permissions (read-only).',
+    },
+    ...([
+      ['replicationgroup', '*'],
+      ['cluster', '*'],
+      ['serverlesscache', '*'],
+      ...managedSnapshotPatterns,
+    ] as [ElastiCacheResourceType, string][]).map(([type, name]) => ({
+      id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, type, name)}]`,
+      reason:
+        'Targets are chosen at run time (explicit ids and tag selection); CreateSnapshot is only allowed with the redis-dr:managed=true request tag, on rdr-* snapshot names.',
+    })),
+  );
+}

@@ -1,0 +1,320 @@
+import {
+  DeleteServerlessCacheSnapshotCommand,
+  DeleteSnapshotCommand,
+  DescribeServerlessCacheSnapshotsCommand,
+  DescribeSnapshotsCommand,
+  ElastiCacheClient,
+  InvalidSnapshotStateFault,
+  SnapshotNotFoundFault,
+  type Snapshot,
+} from '@aws-sdk/client-elasticache';
+import {
+  GetResourcesCommand,
+  ResourceGroupsTaggingAPIClient,
+  type ResourceTagMapping,
+} from '@aws-sdk/client-resource-groups-tagging-api';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { formatSnapshotName } from '../../../lambdas/domain/naming';
+import type { PruneRunInput } from '../../../lambdas/domain/plan-input';
+import { classifyTier } from '../../../lambdas/domain/tier';
+import { PruneRunFailedError, runPrunePlan, type PruneDeps } from '../../../lambdas/handlers/prune';
+import { awsError, FakeClock, MemoryLog, MemoryMetrics } from '../../support/fakes';
+
+const ec = mockClient(ElastiCacheClient);
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const NOW = Date.parse('2026-11-21T10:30:00Z');
+const HOUR = 3_600_000;
+const meta = { $metadata: {} };
+
+interface Hist {
+  name: string;
+  at: Date;
+  status: string;
+  tags?: Record<string, string>;
+}
+
+/** `hours` hourly snapshots of `target`, newest at 10:00 on the test day, tagged as the snapshot Lambda tags them. */
+function history(target: string, hours: number, plan = 'sessions'): Hist[] {
+  const out: Hist[] = [];
+  let previous: Date | undefined;
+  for (let i = hours - 1; i >= 0; i--) {
+    const at = new Date(Date.parse('2026-11-21T10:00:00Z') - i * HOUR);
+    const tier = classifyTier(previous, at, 'UTC');
+    previous = at;
+    out.push({
+      name: formatSnapshotName(target, at),
+      at,
+      status: 'available',
+      tags: {
+        'redis-dr:managed': 'true',
+        'redis-dr:plan': plan,
+        'redis-dr:source': target,
+        'redis-dr:tier': tier,
+      },
+    });
+  }
+  return out;
+}
+
+let fleet: Map<string, Hist[]>;
+
+function install(): void {
+  ec.on(DescribeSnapshotsCommand).callsFake((i: { ReplicationGroupId: string; Marker?: string }) => {
+    const all = fleet.get(i.ReplicationGroupId) ?? [];
+    const start = Number(i.Marker ?? 0);
+    const page = all.slice(start, start + 50);
+    const snapshots: Snapshot[] = page.map((h) => ({
+      SnapshotName: h.name,
+      SnapshotStatus: h.status,
+      NodeSnapshots: [{ SnapshotCreateTime: h.at }],
+    }));
+    return { Snapshots: snapshots, Marker: start + 50 < all.length ? String(start + 50) : undefined };
+  });
+  tagging.on(GetResourcesCommand).callsFake((i: { TagFilters: { Key: string; Values: string[] }[] }) => {
+    const want = Object.fromEntries(i.TagFilters.map((f) => [f.Key, f.Values]));
+    const list: ResourceTagMapping[] = [];
+    for (const hist of fleet.values()) {
+      for (const h of hist) {
+        if (!h.tags) continue;
+        const match = Object.entries(want).every(([k, vs]) => vs.includes(h.tags![k] ?? '\u0000'));
+        if (match) {
+          list.push({
+            ResourceARN: `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${h.name}`,
+            Tags: Object.entries(h.tags).map(([Key, Value]) => ({ Key, Value })),
+          });
+        }
+      }
+    }
+    return { ResourceTagMappingList: list };
+  });
+  ec.on(DeleteSnapshotCommand).resolves({});
+}
+
+let clock: FakeClock;
+let metrics: MemoryMetrics;
+let log: MemoryLog;
+let deps: PruneDeps;
+
+function input(overrides: Partial<PruneRunInput> = {}): PruneRunInput {
+  return {
+    plan: 'sessions',
+    targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: {} },
+    timeZone: 'UTC',
+    rpoMinutes: 90,
+    retention: { hourly: 24, daily: 7, weekly: 4, monthly: 12, minKeep: 3 },
+    dryRun: false,
+    maxDeletesPerTarget: 500,
+    budgetSeconds: 600,
+    scheduledTime: new Date(NOW).toISOString(),
+    ...overrides,
+  };
+}
+
+const deletedNames = () => ec.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotName);
+
+beforeEach(() => {
+  ec.reset();
+  tagging.reset();
+  fleet = new Map();
+  install();
+  clock = new FakeClock(NOW);
+  metrics = new MemoryMetrics();
+  log = new MemoryLog();
+  deps = {
+    elasticache: new ElastiCacheClient({ region: 'eu-west-1' }),
+    tagging: new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }),
+    metrics,
+    log,
+    clock,
+    concurrency: 4,
+    baseDelayMs: 1_000,
+  };
+});
+
+describe('prune handler', () => {
+  it('deletes what grandfather-father-son retention expires, over every page, logging each reason', async () => {
+    fleet.set('rg-a', history('rg-a', 10 * 24)); // 240 hourly snapshots over 10 days
+    const report = await runPrunePlan(input(), deps);
+
+    // Kept: the newest 24, plus the first snapshot of each of the 7 newest days
+    // (today's first is within the newest 24 → 6 more), plus older weekly/monthly.
+    const deleted = deletedNames();
+    expect(report.deleted).toBe(deleted.length);
+    expect(report.results[0]!.kept + deleted.length).toBe(240);
+    const newest24 = fleet.get('rg-a')!.slice(-24).map((h) => h.name);
+    expect(deleted.some((n) => newest24.includes(n!))).toBe(false);
+    expect(deleted).not.toContain('rdr-rg-a-20261120-0000'); // a day's first: daily tier
+    expect(deleted).toContain('rdr-rg-a-20261120-0100');
+    expect(ec).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 5); // 240 / 50
+    const logged = log.lines.filter((l) => l.message === 'deleted snapshot');
+    expect(logged).toHaveLength(deleted.length);
+    expect(logged.every((l) => typeof l.extra?.reason === 'string' && (l.extra.reason as string).length > 0)).toBe(true);
+    expect(metrics.sum('SnapshotsDeleted', { Plan: 'sessions', Target: 'rg-a' })).toBe(deleted.length);
+  });
+
+  it('never deletes a snapshot whose tags do not say managed by this plan', async () => {
+    const hist = history('rg-a', 72);
+    delete hist[0]!.tags; // no tags at all (made by hand, or the Tagging API has not caught up)
+    hist[1]!.tags = { ...hist[1]!.tags!, 'redis-dr:managed': 'false' };
+    hist[2]!.tags = { ...hist[2]!.tags!, 'redis-dr:plan': 'other-plan' };
+    fleet.set('rg-a', hist);
+    await runPrunePlan(input(), deps);
+    const deleted = deletedNames();
+    expect(deleted).not.toContain(hist[0]!.name);
+    expect(deleted).not.toContain(hist[1]!.name);
+    expect(deleted).not.toContain(hist[2]!.name);
+    expect(deleted).toContain(hist[3]!.name);
+  });
+
+  it('never touches snapshots that do not follow our naming, even with our tags', async () => {
+    const hist = history('rg-a', 48);
+    hist.unshift({ name: 'nightly-by-hand', at: new Date(NOW - 40 * 24 * HOUR), status: 'available', tags: hist[0]!.tags });
+    fleet.set('rg-a', hist);
+    await runPrunePlan(input(), deps);
+    expect(deletedNames()).not.toContain('nightly-by-hand');
+  });
+
+  it('deletes nothing for a target whose newest snapshot failed, and reports the hold', async () => {
+    const hist = history('rg-a', 72);
+    hist[hist.length - 1]!.status = 'failed';
+    fleet.set('rg-a', hist);
+    const report = await runPrunePlan(input(), deps);
+    expect(ec).not.toHaveReceivedCommand(DeleteSnapshotCommand);
+    expect(report.results[0]!.hold?.reason).toBe('newest-failed');
+    expect(report.held).toBe(1);
+    expect(metrics.sum('PruneHeld', { Plan: 'sessions', Target: 'rg-a' })).toBe(1);
+    expect(log.lines.some((l) => l.level === 'warn' && /safety rail/.test(l.message))).toBe(true);
+  });
+
+  it('deletes nothing for a target whose newest snapshot is older than the RPO', async () => {
+    fleet.set('rg-a', history('rg-a', 72));
+    clock = new FakeClock(NOW + 3 * HOUR);
+    const report = await runPrunePlan(
+      input({ scheduledTime: new Date(NOW + 3 * HOUR).toISOString() }),
+      { ...deps, clock },
+    );
+    expect(report.results[0]!.hold?.reason).toBe('newest-stale');
+    expect(ec).not.toHaveReceivedCommand(DeleteSnapshotCommand);
+  });
+
+  it('holds one target without stopping the others', async () => {
+    const held = history('rg-held', 72);
+    held[held.length - 1]!.status = 'failed';
+    fleet.set('rg-held', held);
+    fleet.set('rg-ok', history('rg-ok', 72));
+    const report = await runPrunePlan(
+      input({ targets: { replicationGroupIds: ['rg-held', 'rg-ok'], serverlessCacheNames: [], selectByTags: {} } }),
+      deps,
+    );
+    expect(report.held).toBe(1);
+    expect(deletedNames().every((n) => n!.startsWith('rdr-rg-ok-'))).toBe(true);
+    expect(report.deleted).toBeGreaterThan(0);
+  });
+
+  it('in dry-run mode deletes nothing and reports what it would delete', async () => {
+    fleet.set('rg-a', history('rg-a', 72));
+    const report = await runPrunePlan(input({ dryRun: true }), deps);
+    expect(ec).not.toHaveReceivedCommand(DeleteSnapshotCommand);
+    expect(report.wouldDelete).toBeGreaterThan(0);
+    expect(report.deleted).toBe(0);
+    expect(metrics.sum('SnapshotsWouldDelete', { Plan: 'sessions', Target: 'rg-a' })).toBe(report.wouldDelete);
+    expect(log.lines.filter((l) => l.message.startsWith('dry run'))).toHaveLength(report.wouldDelete);
+  });
+
+  it('deletes at most maxDeletesPerTarget per run, oldest first, and defers the rest', async () => {
+    fleet.set('rg-a', history('rg-a', 72));
+    const report = await runPrunePlan(input({ maxDeletesPerTarget: 5 }), deps);
+    const deleted = deletedNames();
+    expect(deleted).toHaveLength(5);
+    // 11:00 on the 18th is the first snapshot ever (monthly tier): the oldest expired one is 12:00.
+    expect(deleted[0]).toBe('rdr-rg-a-20261118-1200');
+    expect(deleted).toEqual([...deleted].sort());
+    expect(report.deferred).toBeGreaterThan(0);
+    expect(metrics.sum('PruneDeferred', { Plan: 'sessions', Target: 'rg-a' })).toBe(report.deferred);
+  });
+
+  it('queries the Tagging API with at most 20 sources per tag filter', async () => {
+    const ids = Array.from({ length: 25 }, (_, i) => `rg-${String(i).padStart(2, '0')}`);
+    ids.forEach((id) => fleet.set(id, history(id, 30)));
+    const report = await runPrunePlan(
+      input({ targets: { replicationGroupIds: ids, serverlessCacheNames: [], selectByTags: {} } }),
+      deps,
+    );
+    expect(report.targets).toBe(25);
+    const filters = tagging.commandCalls(GetResourcesCommand).map(
+      (c) => c.args[0].input.TagFilters!.find((f) => f.Key === 'redis-dr:source')!.Values!.length,
+    );
+    expect(filters.sort()).toEqual([20, 5].sort());
+    expect(tagging).toHaveReceivedCommandWith(GetResourcesCommand, {
+      TagFilters: expect.arrayContaining([
+        { Key: 'redis-dr:managed', Values: ['true'] },
+        { Key: 'redis-dr:plan', Values: ['sessions'] },
+      ]),
+    });
+  });
+
+  it('retries throttled deletions, defers busy ones, counts already-gone ones as deleted', async () => {
+    fleet.set('rg-a', history('rg-a', 30));
+    ec.on(DeleteSnapshotCommand)
+      .rejectsOnce(awsError('ThrottlingException'))
+      .rejectsOnce(new InvalidSnapshotStateFault({ message: 'exporting', ...meta }))
+      .rejectsOnce(new SnapshotNotFoundFault({ message: 'gone', ...meta }))
+      .resolves({});
+    const report = await runPrunePlan(input(), deps);
+    expect(report.failed).toBe(0);
+    expect(report.deferred).toBe(1);
+    expect(clock.sleeps.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports a failed deletion and fails the run after finishing every target', async () => {
+    fleet.set('rg-a', history('rg-a', 30));
+    fleet.set('rg-b', history('rg-b', 30));
+    ec.on(DeleteSnapshotCommand).callsFake((i: { SnapshotName: string }) => {
+      if (i.SnapshotName.startsWith('rdr-rg-a-')) throw awsError('AccessDeniedException', 'not authorized', 403);
+      return {};
+    });
+    const err = (await runPrunePlan(
+      input({ targets: { replicationGroupIds: ['rg-a', 'rg-b'], serverlessCacheNames: [], selectByTags: {} } }),
+      deps,
+    ).catch((e: unknown) => e)) as PruneRunFailedError;
+    expect(err).toBeInstanceOf(PruneRunFailedError);
+    expect(err.report.results.find((r) => r.target === 'rg-b')!.deleted.length).toBeGreaterThan(0);
+    expect(err.report.results.find((r) => r.target === 'rg-a')!.failed[0]!.error).toContain('AccessDeniedException');
+    expect(metrics.sum('SnapshotDeleteFailed', { Plan: 'sessions' })).toBeGreaterThan(0);
+  });
+
+  it('decides nothing for a target whose listing fails, and fails the run', async () => {
+    fleet.set('rg-b', history('rg-b', 30));
+    ec.on(DescribeSnapshotsCommand, { ReplicationGroupId: 'rg-a' }).rejects(awsError('InternalFailure', 'boom', 500));
+    const err = (await runPrunePlan(
+      input({ targets: { replicationGroupIds: ['rg-a', 'rg-b'], serverlessCacheNames: [], selectByTags: {} } }),
+      deps,
+    ).catch((e: unknown) => e)) as PruneRunFailedError;
+    expect(err).toBeInstanceOf(PruneRunFailedError);
+    expect(err.report.results.find((r) => r.target === 'rg-a')!.error).toContain('InternalFailure');
+    expect(deletedNames().every((n) => n!.startsWith('rdr-rg-b-'))).toBe(true);
+  });
+
+  it('deletes serverless snapshots with DeleteServerlessCacheSnapshot', async () => {
+    const hist = history('sls', 40);
+    fleet.set('sls', hist);
+    ec.on(DescribeServerlessCacheSnapshotsCommand).resolves({
+      ServerlessCacheSnapshots: hist.map((h) => ({ ServerlessCacheSnapshotName: h.name, Status: 'available', CreateTime: h.at })),
+    });
+    tagging.on(GetResourcesCommand).resolves({
+      ResourceTagMappingList: hist.map((h) => ({
+        ResourceARN: `arn:aws:elasticache:eu-west-1:111122223333:serverlesscachesnapshot:${h.name}`,
+        Tags: Object.entries(h.tags!).map(([Key, Value]) => ({ Key, Value })),
+      })),
+    });
+    ec.on(DeleteServerlessCacheSnapshotCommand).resolves({});
+    const report = await runPrunePlan(
+      input({ targets: { replicationGroupIds: [], serverlessCacheNames: ['sls'], selectByTags: {} } }),
+      deps,
+    );
+    expect(report.deleted).toBeGreaterThan(0);
+    expect(ec).toHaveReceivedCommandTimes(DeleteServerlessCacheSnapshotCommand, report.deleted);
+    expect(ec).not.toHaveReceivedCommand(DeleteSnapshotCommand);
+  });
+});

@@ -1,0 +1,312 @@
+import {
+  CreateServerlessCacheSnapshotCommand,
+  CreateSnapshotCommand,
+  DescribeReplicationGroupsCommand,
+  DescribeServerlessCacheSnapshotsCommand,
+  DescribeServerlessCachesCommand,
+  DescribeSnapshotsCommand,
+  ElastiCacheClient,
+  InvalidReplicationGroupStateFault,
+  ReplicationGroupNotFoundFault,
+  SnapshotAlreadyExistsFault,
+  SnapshotQuotaExceededFault,
+  type ReplicationGroup,
+  type Snapshot,
+} from '@aws-sdk/client-elasticache';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runSnapshotPlan, SnapshotRunFailedError, type SnapshotDeps } from '../../../lambdas/handlers/snapshot';
+import type { SnapshotRunInput } from '../../../lambdas/domain/plan-input';
+import { formatSnapshotName } from '../../../lambdas/domain/naming';
+import { awsError, FakeClock, MemoryLog, MemoryMetrics } from '../../support/fakes';
+
+const ec = mockClient(ElastiCacheClient);
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const TICK = '2026-11-21T10:00:00Z';
+const meta = { $metadata: {} };
+
+let clock: FakeClock;
+let metrics: MemoryMetrics;
+let log: MemoryLog;
+let deps: SnapshotDeps;
+
+function input(overrides: Partial<SnapshotRunInput> = {}): SnapshotRunInput {
+  return {
+    plan: 'sessions',
+    targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: {} },
+    timeZone: 'UTC',
+    budgetSeconds: 300,
+    scheduledTime: TICK,
+    ...overrides,
+  };
+}
+
+/** A cluster-mode-disabled group with a primary and one replica. */
+function group(id: string, status = 'available', clusterEnabled = false): ReplicationGroup {
+  return {
+    ReplicationGroupId: id,
+    Status: status,
+    ClusterEnabled: clusterEnabled,
+    NodeGroups: clusterEnabled
+      ? [{ NodeGroupId: '0001' }, { NodeGroupId: '0002' }]
+      : [
+          {
+            NodeGroupId: '0001',
+            NodeGroupMembers: [
+              { CacheClusterId: `${id}-001`, CurrentRole: 'primary' },
+              { CacheClusterId: `${id}-002`, CurrentRole: 'replica' },
+            ],
+          },
+        ],
+  };
+}
+
+function snap(name: string, status = 'available', at?: Date): Snapshot {
+  return { SnapshotName: name, SnapshotStatus: status, NodeSnapshots: at ? [{ SnapshotCreateTime: at }] : [] };
+}
+
+beforeEach(() => {
+  ec.reset();
+  tagging.reset();
+  clock = new FakeClock(Date.parse(TICK) + 5_000);
+  metrics = new MemoryMetrics();
+  log = new MemoryLog();
+  deps = {
+    elasticache: new ElastiCacheClient({ region: 'eu-west-1' }),
+    tagging: new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }),
+    metrics,
+    log,
+    clock,
+    concurrency: 4,
+    baseDelayMs: 1_000,
+  };
+  ec.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+  ec.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId: string }) => ({
+    ReplicationGroups: [group(i.ReplicationGroupId)],
+  }));
+  ec.on(CreateSnapshotCommand).resolves({});
+});
+
+describe('snapshot handler', () => {
+  it('snapshots a cluster-mode-disabled group from its replica with the deterministic name and tags', async () => {
+    const report = await runSnapshotPlan(input(), deps);
+
+    expect(report).toMatchObject({ targets: 1, created: 1, failed: 0 });
+    expect(ec).toHaveReceivedCommandWith(CreateSnapshotCommand, {
+      CacheClusterId: 'rg-a-002',
+      SnapshotName: 'rdr-rg-a-20261121-1000',
+      Tags: expect.arrayContaining([
+        { Key: 'redis-dr:managed', Value: 'true' },
+        { Key: 'redis-dr:plan', Value: 'sessions' },
+        { Key: 'redis-dr:source', Value: 'rg-a' },
+        { Key: 'redis-dr:tier', Value: 'monthly' },
+      ]),
+    });
+    const call = ec.commandCalls(CreateSnapshotCommand)[0]!.args[0].input;
+    expect(call.ReplicationGroupId).toBeUndefined();
+  });
+
+  it('snapshots a cluster-mode-enabled group by replication group id', async () => {
+    ec.on(DescribeReplicationGroupsCommand).resolves({ ReplicationGroups: [group('rg-sharded', 'available', true)] });
+    await runSnapshotPlan(input({ targets: { replicationGroupIds: ['rg-sharded'], serverlessCacheNames: [], selectByTags: {} } }), deps);
+    expect(ec).toHaveReceivedCommandWith(CreateSnapshotCommand, {
+      ReplicationGroupId: 'rg-sharded',
+      SnapshotName: 'rdr-rg-sharded-20261121-1000',
+    });
+    expect(ec.commandCalls(CreateSnapshotCommand)[0]!.args[0].input.CacheClusterId).toBeUndefined();
+  });
+
+  it('snapshots a serverless cache with CreateServerlessCacheSnapshot', async () => {
+    ec.on(DescribeServerlessCachesCommand).resolves({ ServerlessCaches: [{ ServerlessCacheName: 'sls', Status: 'available' }] });
+    ec.on(DescribeServerlessCacheSnapshotsCommand).resolves({ ServerlessCacheSnapshots: [] });
+    ec.on(CreateServerlessCacheSnapshotCommand).resolves({});
+    const report = await runSnapshotPlan(
+      input({ targets: { replicationGroupIds: [], serverlessCacheNames: ['sls'], selectByTags: {} } }),
+      deps,
+    );
+    expect(report.created).toBe(1);
+    expect(ec).toHaveReceivedCommandWith(CreateServerlessCacheSnapshotCommand, {
+      ServerlessCacheName: 'sls',
+      ServerlessCacheSnapshotName: 'rdr-sls-20261121-1000',
+      Tags: expect.arrayContaining([{ Key: 'redis-dr:source-kind', Value: 'serverless-cache' }]),
+    });
+    expect(ec).toHaveReceivedCommandWith(DescribeServerlessCacheSnapshotsCommand, {
+      ServerlessCacheName: 'sls',
+      SnapshotType: 'manual',
+    });
+    expect(ec).not.toHaveReceivedCommand(CreateSnapshotCommand);
+  });
+
+  it('adds caches found by tag selection, across pages, without duplicating explicit ids', async () => {
+    tagging
+      .on(GetResourcesCommand)
+      .resolvesOnce({
+        ResourceTagMappingList: [
+          { ResourceARN: 'arn:aws:elasticache:eu-west-1:111122223333:replicationgroup:rg-a' },
+          { ResourceARN: 'arn:aws:elasticache:eu-west-1:111122223333:cluster:rg-a-001' },
+        ],
+        PaginationToken: 'p2',
+      })
+      .resolvesOnce({
+        ResourceTagMappingList: [{ ResourceARN: 'arn:aws:elasticache:eu-west-1:111122223333:replicationgroup:rg-tagged' }],
+        PaginationToken: '',
+      });
+    const report = await runSnapshotPlan(
+      input({ targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: { team: 'payments' } } }),
+      deps,
+    );
+    expect(report.results.map((r) => r.target)).toEqual(['rg-a', 'rg-tagged']);
+    expect(tagging).toHaveReceivedCommandTimes(GetResourcesCommand, 2);
+    expect(tagging).toHaveReceivedNthCommandWith(GetResourcesCommand, 1, {
+      TagFilters: [{ Key: 'team', Values: ['payments'] }],
+    });
+    expect(tagging).toHaveReceivedNthCommandWith(GetResourcesCommand, 2, { PaginationToken: 'p2' });
+  });
+
+  it('reads every page of more than 50 snapshots to classify the tier', async () => {
+    // The previous snapshot (same day, an hour earlier) is only on the third page.
+    const older = Array.from({ length: 100 }, (_, i) =>
+      snap(formatSnapshotName('rg-a', new Date(Date.parse('2026-11-10T00:00:00Z') + i * 3_600_000))),
+    );
+    ec.on(DescribeSnapshotsCommand)
+      .resolvesOnce({ Snapshots: older.slice(0, 50), Marker: 'm2' })
+      .resolvesOnce({ Snapshots: older.slice(50, 100), Marker: 'm3' })
+      .resolvesOnce({ Snapshots: [snap('rdr-rg-a-20261121-0900')] });
+    const report = await runSnapshotPlan(input(), deps);
+    expect(ec).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 3);
+    expect(ec).toHaveReceivedNthCommandWith(DescribeSnapshotsCommand, 1, {
+      ReplicationGroupId: 'rg-a',
+      SnapshotSource: 'user',
+      MaxRecords: 50,
+    });
+    expect(ec).toHaveReceivedNthCommandWith(DescribeSnapshotsCommand, 3, { Marker: 'm3' });
+    expect(report.results[0]!.tier).toBe('hourly');
+  });
+
+  it.each([
+    ['first snapshot of the target', [], 'monthly'],
+    ['previous one yesterday', ['rdr-rg-a-20261120-1000'], 'daily'],
+    ['previous one last ISO week', ['rdr-rg-a-20261115-1000'], 'weekly'],
+    ['previous one failed, the one before last month', ['rdr-rg-a-20261121-0900:failed', 'rdr-rg-a-20261031-1000'], 'monthly'],
+    ['a later snapshot (manual run) is not the previous one', ['rdr-rg-a-20261121-1030', 'rdr-rg-a-20261120-1000'], 'daily'],
+    ['a snapshot of target rg-a-b is not rg-a\'s history', ['rdr-rg-a-b-20261121-0900'], 'monthly'],
+  ])('classifies the tier from the previous successful snapshot: %s', async (_, names, tier) => {
+    ec.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: names.map((n) => {
+        const [name, status] = n.split(':');
+        return snap(name!, status ?? 'available');
+      }),
+    });
+    const report = await runSnapshotPlan(input(), deps);
+    expect(report.results[0]!.tier).toBe(tier);
+    expect(ec).toHaveReceivedCommandWith(CreateSnapshotCommand, {
+      Tags: expect.arrayContaining([{ Key: 'redis-dr:tier', Value: tier }]),
+    });
+  });
+
+  it('treats SnapshotAlreadyExistsFault as success (a rerun of the same tick)', async () => {
+    ec.on(CreateSnapshotCommand).rejects(new SnapshotAlreadyExistsFault({ message: 'exists', ...meta }));
+    const report = await runSnapshotPlan(input(), deps);
+    expect(report).toMatchObject({ created: 0, existing: 1, failed: 0 });
+  });
+
+  it('does not wait for a cache that is busy with this tick\'s own snapshot', async () => {
+    ec.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snap('rdr-rg-a-20261121-1000', 'creating')] });
+    ec.on(DescribeReplicationGroupsCommand).resolves({ ReplicationGroups: [group('rg-a', 'snapshotting')] });
+    const report = await runSnapshotPlan(input(), deps);
+    expect(report.results[0]).toMatchObject({ outcome: 'exists', attempts: 1 });
+    expect(ec).not.toHaveReceivedCommand(CreateSnapshotCommand);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('retries InvalidReplicationGroupStateFault with backoff and then creates the snapshot', async () => {
+    ec.on(CreateSnapshotCommand)
+      .rejectsOnce(new InvalidReplicationGroupStateFault({ message: 'snapshotting', ...meta }))
+      .resolves({});
+    const report = await runSnapshotPlan(input(), deps);
+    expect(report.results[0]).toMatchObject({ outcome: 'created', attempts: 2 });
+    expect(clock.sleeps).toHaveLength(1);
+  });
+
+  it('retries throttling and succeeds', async () => {
+    ec.on(DescribeReplicationGroupsCommand)
+      .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
+      .rejectsOnce(awsError('Throttling', 'Rate exceeded'))
+      .resolves({ ReplicationGroups: [group('rg-a')] });
+    const report = await runSnapshotPlan(input(), deps);
+    expect(report.results[0]).toMatchObject({ outcome: 'created', attempts: 3 });
+    expect(clock.sleeps[1]).toBeGreaterThan(clock.sleeps[0]!);
+  });
+
+  it('gives up on a cache that stays busy past the budget, reports it, and still snapshots the others', async () => {
+    ec.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId: string }) => ({
+      ReplicationGroups: [group(i.ReplicationGroupId, i.ReplicationGroupId === 'rg-busy' ? 'modifying' : 'available')],
+    }));
+    const run = runSnapshotPlan(
+      input({ targets: { replicationGroupIds: ['rg-busy', 'rg-ok'], serverlessCacheNames: [], selectByTags: {} }, budgetSeconds: 120 }),
+      deps,
+    );
+    const err = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SnapshotRunFailedError);
+    const report = (err as SnapshotRunFailedError).report;
+    expect(report.results.find((r) => r.target === 'rg-busy')).toMatchObject({ outcome: 'failed', reason: 'busy' });
+    expect(report.results.find((r) => r.target === 'rg-ok')).toMatchObject({ outcome: 'created' });
+    expect((err as Error).message).toContain('rg-busy (busy');
+    // Never slept past the budget.
+    expect(clock.now() - (Date.parse(TICK) + 5_000)).toBeLessThanOrEqual(120_000);
+    expect(metrics.sum('SnapshotsFailed', { Plan: 'sessions', Target: 'rg-busy' })).toBe(1);
+    expect(metrics.sum('SnapshotsCreated', { Plan: 'sessions', Target: 'rg-ok' })).toBe(1);
+    expect(metrics.sum('SnapshotsFailed', { Plan: 'sessions' })).toBe(1);
+  });
+
+  it('reports SnapshotQuotaExceededFault at once, without retrying', async () => {
+    ec.on(CreateSnapshotCommand).rejects(new SnapshotQuotaExceededFault({ message: 'quota', ...meta }));
+    const err = (await runSnapshotPlan(input(), deps).catch((e: unknown) => e)) as SnapshotRunFailedError;
+    expect(err).toBeInstanceOf(SnapshotRunFailedError);
+    expect(err.report.results[0]).toMatchObject({ outcome: 'failed', reason: 'quota', attempts: 1 });
+    expect(err.report.results[0]!.error).toContain('SnapshotQuotaExceededFault');
+  });
+
+  it('reports a replication group that does not exist', async () => {
+    ec.on(DescribeReplicationGroupsCommand).rejects(new ReplicationGroupNotFoundFault({ message: 'nope', ...meta }));
+    const err = (await runSnapshotPlan(input(), deps).catch((e: unknown) => e)) as SnapshotRunFailedError;
+    expect(err.report.results[0]).toMatchObject({ outcome: 'failed', reason: 'not-found', attempts: 1 });
+  });
+
+  it('does not retry a cache in a terminal state', async () => {
+    ec.on(DescribeReplicationGroupsCommand).resolves({ ReplicationGroups: [group('rg-a', 'create-failed')] });
+    const err = (await runSnapshotPlan(input(), deps).catch((e: unknown) => e)) as SnapshotRunFailedError;
+    expect(err.report.results[0]).toMatchObject({ outcome: 'failed', reason: 'unavailable', attempts: 1 });
+  });
+
+  it('fails the run when the plan selects no caches at all', async () => {
+    tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [] });
+    await expect(
+      runSnapshotPlan(input({ targets: { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: { team: 'x' } } }), deps),
+    ).rejects.toThrow(/selected no caches/);
+    expect(metrics.sum('TargetsResolved', { Plan: 'sessions' })).toBe(0);
+    expect(metrics.points.find((p) => p.name === 'TargetsResolved')).toBeDefined();
+  });
+
+  it('uses the scheduled time, not the clock, so every retry of a tick names the same snapshot', async () => {
+    clock.advance(7 * 60_000);
+    await runSnapshotPlan(input({ scheduledTime: '2026-11-21T10:00:59.999Z' }), deps);
+    expect(ec).toHaveReceivedCommandWith(CreateSnapshotCommand, { SnapshotName: 'rdr-rg-a-20261121-1000' });
+  });
+
+  it('emits per-target and per-plan metrics with the Plan and Target dimensions', async () => {
+    await runSnapshotPlan(
+      input({ targets: { replicationGroupIds: ['rg-a', 'rg-b'], serverlessCacheNames: [], selectByTags: {} } }),
+      deps,
+    );
+    expect(metrics.sum('SnapshotsCreated', { Plan: 'sessions', Target: 'rg-a' })).toBe(1);
+    expect(metrics.sum('SnapshotsCreated', { Plan: 'sessions', Target: 'rg-b' })).toBe(1);
+    expect(metrics.sum('SnapshotsCreated', { Plan: 'sessions' })).toBe(2);
+    expect(metrics.sum('SnapshotsFailed', { Plan: 'sessions' })).toBe(0);
+    expect(metrics.sum('TargetsResolved', { Plan: 'sessions' })).toBe(2);
+  });
+});

@@ -1,0 +1,211 @@
+import { execFileSync } from 'node:child_process';
+import { App, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Validations } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stackNames } from '../../lib/app';
+import { exampleConfig, synthesize, type Synthesized } from '../support/synth';
+
+/**
+ * Gates on the whole synthesized app: cdk-nag (AwsSolutions) with zero
+ * unacknowledged findings and cfn-lint clean on every template.
+ */
+describe('synthesized app', () => {
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize();
+  });
+  afterAll(() => synth.cleanup());
+
+  it('names the two stacks after the deployment and binds them to the configured regions', () => {
+    const config = exampleConfig();
+    expect(synth.stacks.primary.stackName).toBe(stackNames(config).primary);
+    expect(synth.stacks.dr.stackName).toBe('RedisDr-example-Dr');
+    expect(synth.stacks.primary.region).toBe(config.primary.region);
+    expect(synth.stacks.dr.region).toBe(config.dr.region);
+  });
+
+  it('passes cdk-nag AwsSolutions with every acknowledgement carrying a reason', () => {
+    // synth() above would have thrown on an unacknowledged finding; check the
+    // acknowledgements themselves are explained.
+    const acks = synth.app.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acks.length).toBeGreaterThan(0);
+    for (const [id, reason] of acks) expect(reason.length, id).toBeGreaterThan(30);
+  });
+
+  it('is clean under cfn-lint (W3005, CDK\'s explicit DependsOn noise, ignored)', () => {
+    const out = execFileSync('cfn-lint', ['--ignore-checks', 'W3005', '--', ...synth.templateFiles], {
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toBe('');
+  });
+});
+
+describe('cdk-nag gate', () => {
+  it('fails synthesis on an unacknowledged finding', () => {
+    // Proves the gate can fail: a wildcard policy with no acknowledgement.
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Bad', { env: { region: 'eu-west-1' } });
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow();
+  });
+});
+
+describe('primary stack', () => {
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize();
+  });
+  afterAll(() => synth.cleanup());
+
+  it('creates one snapshot and one prune schedule per plan, in the plan\'s time zone, flexible window off, with retries and a DLQ', () => {
+    const config = exampleConfig();
+    const schedules = synth.primary.findResources('AWS::Scheduler::Schedule');
+    expect(Object.keys(schedules)).toHaveLength(config.plans.length * 2);
+    for (const plan of config.plans) {
+      synth.primary.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: plan.schedule.cron,
+        ScheduleExpressionTimezone: plan.schedule.timeZone,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Description: `redis-dr snapshot for plan ${plan.name}`,
+        Target: Match.objectLike({
+          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+          Input: Match.serializedJson(
+            Match.objectLike({ plan: plan.name, timeZone: plan.schedule.timeZone, scheduledTime: '<aws.scheduler.scheduled-time>' }),
+          ),
+        }),
+      });
+      synth.primary.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: plan.retention.schedule.cron,
+        ScheduleExpressionTimezone: plan.retention.schedule.timeZone,
+        Description: `redis-dr prune for plan ${plan.name}`,
+        Target: Match.objectLike({
+          Input: Match.serializedJson(
+            Match.objectLike({
+              plan: plan.name,
+              rpoMinutes: plan.rpoMinutes,
+              dryRun: plan.retention.dryRun,
+              retention: {
+                hourly: plan.retention.hourly,
+                daily: plan.retention.daily,
+                weekly: plan.retention.weekly,
+                monthly: plan.retention.monthly,
+                minKeep: plan.retention.minKeep,
+              },
+            }),
+          ),
+        }),
+      });
+    }
+  });
+
+  it('runs every function on Node.js 24, arm64, with tracing, explicit memory and timeout', () => {
+    const fns = synth.primary.findResources('AWS::Lambda::Function');
+    expect(Object.keys(fns)).toHaveLength(2);
+    for (const fn of Object.values(fns)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        MemorySize: expect.any(Number),
+        Timeout: expect.any(Number),
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: expect.anything() },
+      });
+      expect(fn.Properties.Timeout).toBeLessThanOrEqual(900);
+    }
+  });
+
+  it('gives every log group a retention', () => {
+    const groups = synth.primary.findResources('AWS::Logs::LogGroup');
+    expect(Object.keys(groups)).toHaveLength(2);
+    for (const g of Object.values(groups)) expect(g.Properties.RetentionInDays).toBe(exampleConfig().lambda.logRetentionDays);
+  });
+
+  it('grants no wildcard actions and no AWS managed policies', () => {
+    for (const template of [synth.primary, synth.dr]) {
+      const policies = template.findResources('AWS::IAM::Policy');
+      for (const p of Object.values(policies)) {
+        for (const s of p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]) {
+          const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
+          for (const a of actions) expect(a).not.toMatch(/\*/);
+        }
+      }
+      for (const r of Object.values(template.findResources('AWS::IAM::Role'))) {
+        expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    }
+  });
+
+  it('allows deleting snapshots only when they are named rdr-* and tagged redis-dr:managed=true', () => {
+    const statements = allStatements(synth);
+    const deletes = statements.filter((s) => actionsOf(s).some((a) => /^elasticache:Delete/.test(a)));
+    expect(deletes).toHaveLength(1);
+    const del = deletes[0]!;
+    expect(actionsOf(del).sort()).toEqual(['elasticache:DeleteServerlessCacheSnapshot', 'elasticache:DeleteSnapshot']);
+    expect(del.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/redis-dr:managed': 'true' } });
+    const resources = JSON.stringify(del.Resource);
+    expect(resources).toContain(':snapshot:rdr-*');
+    expect(resources).toContain(':serverlesscachesnapshot:rdr-*');
+    expect(resources).not.toMatch(/"\*"/);
+  });
+
+  it('allows creating snapshots only with the managed request tag', () => {
+    const creates = allStatements(synth).filter((s) => actionsOf(s).includes('elasticache:CreateSnapshot'));
+    expect(creates).toHaveLength(1);
+    expect(creates[0]!.Condition).toEqual({ StringEquals: { 'aws:RequestTag/redis-dr:managed': 'true' } });
+    expect(actionsOf(creates[0]!)).toContain('elasticache:AddTagsToResource');
+  });
+
+  it('keeps wildcard resources to read-only calls', () => {
+    const readOnly = /^(elasticache:Describe|tag:GetResources$|xray:Put)/;
+    for (const s of allStatements(synth)) {
+      if (JSON.stringify(s.Resource) === '"*"') {
+        for (const a of actionsOf(s)) expect(a, `${a} on *`).toMatch(readOnly);
+      }
+    }
+  });
+
+  it('sends failed asynchronous invocations to an encrypted, TLS-only dead-letter queue', () => {
+    synth.primary.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    synth.primary.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    const configs = synth.primary.findResources('AWS::Lambda::EventInvokeConfig');
+    expect(Object.keys(configs)).toHaveLength(2);
+    for (const c of Object.values(configs)) {
+      expect(c.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
+    }
+  });
+
+  it('tags every taggable resource with redis-dr:managed=true', () => {
+    for (const type of ['AWS::Lambda::Function', 'AWS::SQS::Queue', 'AWS::IAM::Role']) {
+      for (const r of Object.values(synth.primary.findResources(type))) {
+        expect(r.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'redis-dr:managed', Value: 'true' }]));
+      }
+    }
+  });
+});
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
+
+function allStatements(synth: Synthesized): Statement[] {
+  return [synth.primary, synth.dr].flatMap((t) =>
+    Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]),
+  );
+}
+
+function actionsOf(s: Statement): string[] {
+  return Array.isArray(s.Action) ? s.Action : [s.Action];
+}

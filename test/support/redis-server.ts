@@ -1,0 +1,165 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, copyFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+
+/**
+ * Real redis-server processes for tests: each binds a free loopback port,
+ * keeps its data in its own temporary folder, and is stopped on teardown.
+ * Never mock Redis: later capabilities (RDB verifier, drills, migrate) test
+ * against what these servers really write and answer.
+ */
+
+/** A running server. */
+export interface RedisServer {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  /** Working directory: `dump.rdb` is written here. */
+  readonly dir: string;
+  /** Path of the RDB file the server saves to. */
+  readonly rdbPath: string;
+  /** `redis://[:password@]127.0.0.1:<port>` */
+  readonly url: string;
+  /** A new ioredis client (RESP2, so reply shapes are explicit); closed by `stop()`. */
+  client(): Redis;
+  /** Stops the server (SIGTERM, then SIGKILL), closes clients, removes the folder. */
+  stop(): Promise<void>;
+}
+
+/** Options for {@link startRedisServer}. */
+export interface StartOptions {
+  /** `requirepass` for the default user. */
+  readonly password?: string;
+  /** An RDB file to load at start (copied into the server's folder). */
+  readonly loadRdb?: string;
+  /** Extra `--name value` arguments. */
+  readonly args?: readonly string[];
+}
+
+/** A free TCP port on 127.0.0.1, found by binding port 0. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts redis-server on a free loopback port and waits until it answers PING.
+ * Retries with another port when the chosen one was taken in between.
+ */
+export async function startRedisServer(options: StartOptions = {}): Promise<RedisServer> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-test-'));
+    if (options.loadRdb) copyFileSync(options.loadRdb, join(dir, 'dump.rdb'));
+    const port = await freePort();
+    const args = [
+      '--port', String(port),
+      '--bind', '127.0.0.1',
+      '--dir', dir,
+      '--dbfilename', 'dump.rdb',
+      '--save', '',
+      '--appendonly', 'no',
+      '--daemonize', 'no',
+      '--protected-mode', 'yes',
+      '--logfile', '',
+      ...(options.password ? ['--requirepass', options.password] : []),
+      ...(options.args ?? []),
+    ];
+    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await waitForReady(proc, port, options.password);
+      return handle(proc, port, dir, options.password);
+    } catch (err) {
+      lastError = err;
+      proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  throw new Error(`could not start redis-server: ${String(lastError)}`);
+}
+
+async function waitForReady(proc: ChildProcess, port: number, password?: string): Promise<void> {
+  let output = '';
+  proc.stdout?.on('data', (b: Buffer) => (output += b.toString()));
+  proc.stderr?.on('data', (b: Buffer) => (output += b.toString()));
+  const exited = new Promise<never>((_, reject) => {
+    proc.once('error', (e) => reject(new Error(`redis-server could not be run (is it installed?): ${e.message}`)));
+    proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
+  });
+  const deadline = Date.now() + 10_000;
+  const ready = (async () => {
+    while (Date.now() < deadline) {
+      const probe = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, protocol: 2 });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        if ((await probe.ping()) === 'PONG') return;
+      } catch {
+        // not listening yet (or still loading the RDB)
+      } finally {
+        probe.disconnect();
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`redis-server on port ${port} did not answer within 10 s: ${output.slice(-500)}`);
+  })();
+  await Promise.race([ready, exited]);
+}
+
+function handle(proc: ChildProcess, port: number, dir: string, password?: string): RedisServer {
+  const clients: Redis[] = [];
+  const auth = password ? `:${encodeURIComponent(password)}@` : '';
+  return {
+    host: '127.0.0.1',
+    port,
+    dir,
+    rdbPath: join(dir, 'dump.rdb'),
+    url: `redis://${auth}127.0.0.1:${port}`,
+    client() {
+      const c = new Redis({ host: '127.0.0.1', port, password, protocol: 2, maxRetriesPerRequest: 1 });
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      clients.forEach((c) => c.disconnect());
+      if (proc.exitCode === null) {
+        const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+        await gone;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Runs BGSAVE and waits until the fork has written the RDB. Returns its path.
+ */
+export async function bgsave(server: RedisServer, client: Redis): Promise<string> {
+  // The reply comes after the fork, so from here on `rdb_bgsave_in_progress`
+  // stays 1 until the child has written the file.
+  await client.bgsave();
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const info = await client.info('persistence');
+    if (/rdb_bgsave_in_progress:0/.test(info)) {
+      const status = /rdb_last_bgsave_status:(\w+)/.exec(info)?.[1];
+      if (status !== 'ok') throw new Error(`BGSAVE finished with status ${status}`);
+      return server.rdbPath;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('BGSAVE did not finish within 30 s');
+}

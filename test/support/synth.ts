@@ -1,0 +1,50 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { addRedisDrStacks, type RedisDrStacks } from '../../lib/app';
+import { loadConfig, type RedisDrConfig } from '../../lib/config';
+
+/** A synthesized deployment: stacks, their templates and where they were written. */
+export interface Synthesized {
+  readonly app: App;
+  readonly stacks: RedisDrStacks;
+  readonly outdir: string;
+  readonly primary: Template;
+  readonly dr: Template;
+  /** Absolute paths of the template files. */
+  readonly templateFiles: readonly string[];
+  /** Removes the output folder. */
+  cleanup(): void;
+}
+
+/** The shipped example config, validated. */
+export function exampleConfig(): RedisDrConfig {
+  return loadConfig(join(__dirname, '..', '..', 'config', 'example.json'));
+}
+
+/**
+ * Synthesizes a deployment into a temporary folder, skipping Lambda bundling
+ * (the templates are the same but for asset hashes). cdk-nag runs as a
+ * validation plugin, so findings make `synth()` throw.
+ */
+export function synthesize(config: RedisDrConfig = exampleConfig()): Synthesized {
+  const outdir = mkdtempSync(join(tmpdir(), 'redis-dr-synth-'));
+  // The same feature flags as `npx cdk synth` (cdk.json), minus bundling.
+  const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  const stacks = addRedisDrStacks(app, config);
+  const assembly = app.synth();
+  const templateFiles = [stacks.primary, stacks.dr].map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));
+  const [primary, dr] = templateFiles.map((f) => Template.fromJSON(JSON.parse(readFileSync(f, 'utf8'))));
+  return {
+    app,
+    stacks,
+    outdir,
+    primary: primary!,
+    dr: dr!,
+    templateFiles,
+    cleanup: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
