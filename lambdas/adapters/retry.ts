@@ -28,8 +28,11 @@ export interface RetryOptions {
   readonly retryable: (err: unknown) => boolean;
   /** Epoch milliseconds after which no new attempt starts. */
   readonly deadline: number;
-  /** First backoff ceiling in ms (doubles each attempt). */
-  readonly baseDelayMs: number;
+  /**
+   * First backoff ceiling in ms (doubles each attempt); a function picks it per
+   * error (a throttled call wants a short wait, a busy cache a long one).
+   */
+  readonly baseDelayMs: number | ((err: unknown) => number);
   /** Largest backoff in ms. */
   readonly maxDelayMs: number;
   /** Clock and sleep. */
@@ -64,7 +67,8 @@ export async function retryWithBackoff<T>(fn: () => Promise<T>, options: RetryOp
       return { value: await fn(), attempts: attempt };
     } catch (err) {
       if (!options.retryable(err)) throw err;
-      const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+      const base = typeof options.baseDelayMs === 'function' ? options.baseDelayMs(err) : options.baseDelayMs;
+      const ceiling = Math.min(options.maxDelayMs, base * 2 ** (attempt - 1));
       const delay = Math.round(ceiling * (0.5 + options.clock.random() / 2));
       if (options.clock.now() + delay > options.deadline) {
         throw new RetriesExhaustedError(`gave up after ${attempt} attempt(s) within the run's budget`, attempt, {

@@ -42,8 +42,10 @@ export interface ScheduledDeps {
   readonly clock: RetryClock;
   /** Targets (or API queries) worked on at once. */
   readonly concurrency: number;
-  /** First backoff ceiling for busy/throttled calls, ms. */
-  readonly baseDelayMs: number;
+  /** First backoff ceiling after throttling, ms (the SDK has retried already). */
+  readonly throttleDelayMs: number;
+  /** First backoff ceiling for a busy cache (`snapshotting`, `modifying`), ms. */
+  readonly busyDelayMs: number;
 }
 
 /** Production dependencies of the scheduled handlers. */
@@ -66,8 +68,9 @@ export function awsRuntime(): AwsRuntime {
         error: (message, extra = {}) => logger.error(message, extra),
       },
       clock: systemClock,
-      concurrency: envInt('REDIS_DR_CONCURRENCY', 8),
-      baseDelayMs: 2_000,
+      concurrency: envInt('REDIS_DR_CONCURRENCY', 16),
+      throttleDelayMs: 250,
+      busyDelayMs: 5_000,
     },
     flush: () => metrics.publishStoredMetrics(),
   };

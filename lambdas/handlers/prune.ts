@@ -69,7 +69,7 @@ export async function runPrunePlan(input: PruneRunInput, deps: PruneDeps): Promi
   const retry = (retryable: (e: unknown) => boolean): RetryOptions => ({
     retryable,
     deadline,
-    baseDelayMs: deps.baseDelayMs,
+    baseDelayMs: deps.throttleDelayMs,
     maxDelayMs: 20_000,
     clock: deps.clock,
   });

@@ -88,7 +88,7 @@ export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDep
   const targets = await retryWithBackoff(() => resolveTargets(deps.tagging, input.targets), {
     retryable: isThrottling,
     deadline,
-    baseDelayMs: deps.baseDelayMs,
+    baseDelayMs: deps.throttleDelayMs,
     maxDelayMs: 20_000,
     clock: deps.clock,
   }).then((r) => r.value);
@@ -145,7 +145,7 @@ async function snapshotTarget(
       {
         retryable: (err) => isTransient(err) || err instanceof TargetBusyError,
         deadline,
-        baseDelayMs: deps.baseDelayMs,
+        baseDelayMs: (err) => (isThrottling(err) ? deps.throttleDelayMs : deps.busyDelayMs),
         maxDelayMs: 60_000,
         clock: deps.clock,
       },

@@ -128,7 +128,8 @@ beforeEach(() => {
     log,
     clock,
     concurrency: 4,
-    baseDelayMs: 1_000,
+    throttleDelayMs: 250,
+    busyDelayMs: 5_000,
   };
 });
 

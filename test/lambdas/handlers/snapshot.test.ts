@@ -79,7 +79,8 @@ beforeEach(() => {
     log,
     clock,
     concurrency: 4,
-    baseDelayMs: 1_000,
+    throttleDelayMs: 250,
+    busyDelayMs: 5_000,
   };
   ec.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
   ec.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId: string }) => ({
@@ -227,6 +228,8 @@ describe('snapshot handler', () => {
     const report = await runSnapshotPlan(input(), deps);
     expect(report.results[0]).toMatchObject({ outcome: 'created', attempts: 2 });
     expect(clock.sleeps).toHaveLength(1);
+    // A busy cache waits on the busy scale (seconds), not the throttling one.
+    expect(clock.sleeps[0]).toBeGreaterThanOrEqual(2_500);
   });
 
   it('retries throttling and succeeds', async () => {
@@ -237,6 +240,7 @@ describe('snapshot handler', () => {
     const report = await runSnapshotPlan(input(), deps);
     expect(report.results[0]).toMatchObject({ outcome: 'created', attempts: 3 });
     expect(clock.sleeps[1]).toBeGreaterThan(clock.sleeps[0]!);
+    expect(clock.sleeps[0]).toBeLessThan(1_000);
   });
 
   it('gives up on a cache that stays busy past the budget, reports it, and still snapshots the others', async () => {
