@@ -1,4 +1,4 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { Annotations, Stack, StackProps } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config';
@@ -33,6 +33,19 @@ export class PrimaryStack extends Stack {
       metricsNamespace: config.metricsNamespace,
       memorySizeMb: config.lambda.memorySizeMb,
     };
+
+    // Accepted by the schema so configs can be written ahead, but not built yet:
+    // say so at synth time instead of silently doing nothing.
+    for (const [i, plan] of config.plans.entries()) {
+      for (const feature of ['export', 'drill'] as const) {
+        if (plan[feature].enabled) {
+          Annotations.of(this).addWarningV2(
+            `redis-dr:${feature}-not-built`,
+            `plans[${i}].${feature}.enabled is true, but ${feature === 'export' ? 'DR export' : 'restore drills'} are not part of this version yet: nothing is deployed for it`,
+          );
+        }
+      }
+    }
 
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters');
     const group = new scheduler.ScheduleGroup(this, 'Schedules', {

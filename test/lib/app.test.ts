@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Validations } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -209,3 +209,17 @@ function allStatements(synth: Synthesized): Statement[] {
 function actionsOf(s: Statement): string[] {
   return Array.isArray(s.Action) ? s.Action : [s.Action];
 }
+
+describe('features not built yet', () => {
+  it('warns at synth when a plan enables export or drills, instead of silently deploying nothing', () => {
+    const config = exampleConfig();
+    const plans = config.plans.map((p, i) => (i === 0 ? { ...p, export: { ...p.export, enabled: true } } : p));
+    const synth = synthesize({ ...config, plans });
+    try {
+      const warnings = Annotations.fromStack(synth.stacks.primary).findWarning('*', Match.stringLikeRegexp('plans\\[0\\]\\.export\\.enabled'));
+      expect(warnings).toHaveLength(1);
+    } finally {
+      synth.cleanup();
+    }
+  });
+});

@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const ROOT = join(__dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+/** Runs bin/app.ts the way the CDK CLI does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR. */
+function runApp(context: Record<string, unknown>, outdir: string) {
+  return spawnSync(TSX, [join(ROOT, 'bin', 'app.ts')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CDK_OUTDIR: outdir,
+      CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
+    },
+  });
+}
+
+describe('bin/app.ts', () => {
+  const dirs: string[] = [];
+  const outdir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'redis-dr-app-'));
+    dirs.push(d);
+    return d;
+  };
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('synthesizes both stacks from the example config without AWS credentials', () => {
+    const out = outdir();
+    const result = runApp({ config: 'config/example.json' }, out);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(existsSync(join(out, 'RedisDr-example-Primary.template.json'))).toBe(true);
+    expect(existsSync(join(out, 'RedisDr-example-Dr.template.json'))).toBe(true);
+  });
+
+  it('exits 1 and lists every problem of an invalid config, each with its path', () => {
+    const out = outdir();
+    const result = runApp({ config: 'test/fixtures/config/several-problems.json' }, out);
+    expect(result.status).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(8);
+    for (const path of ['alerts.emails[0]', 'plans[0].retention.daily', 'dr.region', 'plans[1].name', 'plans[1].targets', 'plans[0].rpoMinutes']) {
+      expect(result.stderr).toContain(path);
+    }
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+  });
+
+  it('names the file when the config does not exist', () => {
+    const result = runApp({ config: 'config/nope.json' }, outdir());
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('config/nope.json');
+  });
+});
