@@ -12,7 +12,6 @@ import { z } from 'zod';
 import {
   analyzeSchedule,
   isValidTimeZone,
-  maxRunsPerRolling24h,
   parseAwsCron,
   utcOffsetMinutes,
   type ScheduleAnalysis,
@@ -407,7 +406,7 @@ function crossFieldProblems(input: unknown, now: Date): Problem[] {
   const plans = Array.isArray(root.plans) ? root.plans : [];
   const views = plans.map((plan, index) => checkPlan(asObject(plan), index, now, problems));
   checkPlanNames(views, problems);
-  checkSharedTargets(views, now, problems);
+  checkSharedTargets(views, problems);
   return problems;
 }
 
@@ -530,37 +529,29 @@ function checkPlanNames(views: readonly PlanView[], problems: Problem[]): void {
   }
 }
 
-/** Plans that name the same cache explicitly share its snapshot quota. */
-function checkSharedTargets(views: readonly PlanView[], now: Date, problems: Problem[]): void {
-  const lists = [
-    { key: 'replicationGroupIds', limit: MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY, quota: 'manual snapshots per node' },
-    { key: 'serverlessCacheNames', limit: MAX_SERVERLESS_SNAPSHOTS_PER_DAY, quota: 'snapshots per serverless cache' },
-  ] as const;
-  for (const { key, limit, quota } of lists) {
-    const users = new Map<string, { view: PlanView; position: number }[]>();
+/**
+ * A cache belongs to one plan: tiers, retention and the snapshot name of a tick
+ * are per plan, so two plans on one cache would compete for the same snapshot
+ * names and each other's tiers. (Overlapping tag selections cannot be seen
+ * here; the snapshot Lambda reports those at run time.)
+ */
+function checkSharedTargets(views: readonly PlanView[], problems: Problem[]): void {
+  for (const key of ['replicationGroupIds', 'serverlessCacheNames'] as const) {
+    const owner = new Map<string, PlanView>();
     for (const view of views) {
       view[key].forEach((id, position) => {
         if (typeof id !== 'string') return;
-        const list = users.get(id) ?? [];
-        if (!list.some((u) => u.view === view)) list.push({ view, position });
-        users.set(id, list);
-      });
-    }
-    for (const [id, list] of users) {
-      if (list.length < 2) continue;
-      // A plan that alone breaks its quota is reported already; skip unknown schedules too.
-      if (list.some((u) => !u.view.schedule || !u.view.analysis || u.view.analysis.maxPerRolling24h > (u.view.limit ?? limit))) continue;
-      const schedules = list.map((u) => u.view.schedule!);
-      const runs = maxRunsPerRolling24h(schedules, now, { horizonDays: HORIZON_DAYS });
-      if (runs <= limit) continue;
-      const last = list[list.length - 1]!;
-      const names = list.map((u) => `plans[${u.view.index}]${u.view.name ? ` ${show(u.view.name)}` : ''}`).join(' and ');
-      problems.push({
-        path: ['plans', last.view.index, 'targets', key, last.position],
-        message:
-          `${show(id)} is snapshotted by ${names} together ${runs} times in some rolling 24 h, ` +
-          `got ${schedules.map((s) => `${s.cron} in ${s.timeZone}`).join(' and ')}: ` +
-          `ElastiCache allows at most ${limit} ${quota} in 24 h; keep it in one plan or run the plans less often`,
+        const first = owner.get(id);
+        if (first === undefined) {
+          owner.set(id, view);
+        } else if (first !== view) {
+          problems.push({
+            path: ['plans', view.index, 'targets', key, position],
+            message:
+              `${show(id)} is already backed up by plans[${first.index}]${first.name ? ` ${show(first.name)}` : ''}: ` +
+              'a cache belongs to one plan (its tiers, retention and snapshot names are per plan); remove it from one of them',
+          });
+        }
       });
     }
   }

@@ -48,7 +48,7 @@ export interface ScheduleAnalysis {
   readonly truncated: boolean;
 }
 
-/** Options for {@link analyzeSchedule} and {@link maxRunsPerRolling24h}. */
+/** Options for {@link analyzeSchedule}. */
 export interface AnalyzeOptions {
   /**
    * How far ahead to look. Long enough for monthly patterns and both DST changes.
@@ -60,12 +60,6 @@ export interface AnalyzeOptions {
    * @default 100
    */
   readonly cap?: number;
-}
-
-/** A cron expression and the time zone it runs in. */
-export interface ScheduleSpec {
-  readonly cron: string;
-  readonly timeZone: string;
 }
 
 const DEFAULT_HORIZON_DAYS = 400;
@@ -384,23 +378,6 @@ export function analyzeSchedule(cron: string, timeZone: string, from: Date, opti
     maxGapStartsAt,
     truncated,
   };
-}
-
-/**
- * Most runs in any rolling 24 h of several schedules together (e.g. plans
- * that snapshot the same cache). Runs at the same instant count separately.
- * @throws Error when an expression or a time zone is invalid.
- */
-export function maxRunsPerRolling24h(schedules: readonly ScheduleSpec[], from: Date, options: AnalyzeOptions = {}): number {
-  const cap = options.cap ?? DEFAULT_CAP;
-  const horizonEnd = from.getTime() + (options.horizonDays ?? DEFAULT_HORIZON_DAYS) * DAY_MS;
-  const all: number[] = [];
-  for (const s of schedules) {
-    const { runs } = expandRuns(requireValid(s.cron, s.timeZone), s.timeZone, from.getTime(), horizonEnd, { cap, oneAfter: false });
-    all.push(...runs);
-  }
-  all.sort((a, b) => a - b);
-  return slidingMax(all, cap);
 }
 
 /**

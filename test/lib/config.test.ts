@@ -197,12 +197,12 @@ describe('validateConfig', () => {
       /^plans\[0\]\.schedule\.cron runs more than 100 times in some rolling 24 h/,
     ],
     [
-      'plans that together snapshot one replication group too often, naming both',
+      'two plans backing up the same cache, naming the first',
       (c) => {
         c.plans[0] = plan({ name: 'even', schedule: { cron: 'cron(0 0/2 * * ? *)' } });
         c.plans.push(plan({ name: 'odd', schedule: { cron: 'cron(0 1/2 * * ? *)' } }));
       },
-      'plans[1].targets.replicationGroupIds[0] "sessions-prod" is snapshotted by plans[0] "even" and plans[1] "odd" together 24 times in some rolling 24 h, got cron(0 0/2 * * ? *) in UTC and cron(0 1/2 * * ? *) in UTC: ElastiCache allows at most 20 manual snapshots per node in 24 h; keep it in one plan or run the plans less often',
+      'plans[1].targets.replicationGroupIds[0] "sessions-prod" is already backed up by plans[0] "even": a cache belongs to one plan (its tiers, retention and snapshot names are per plan); remove it from one of them',
     ],
     [
       'an RPO shorter than the longest gap, with the gap and the minimum',

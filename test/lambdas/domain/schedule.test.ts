@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import {
   analyzeSchedule,
   isValidTimeZone,
-  maxRunsPerRolling24h,
   nextOccurrences,
   occurrencesBetween,
   parseAwsCron,
@@ -252,46 +251,6 @@ describe('analyzeSchedule', () => {
 
   it('throws on an invalid expression', () => {
     expect(() => analyzeSchedule('cron(0 3 15W * ? *)', 'UTC', FROM)).toThrow(/"W"/);
-  });
-});
-
-describe('maxRunsPerRolling24h', () => {
-  it.each([
-    ['one hourly schedule', [{ cron: 'cron(0 * * * ? *)', timeZone: 'UTC' }], 24],
-    [
-      'two interleaved 2-hourly schedules',
-      [
-        { cron: 'cron(0 0/2 * * ? *)', timeZone: 'UTC' },
-        { cron: 'cron(0 1/2 * * ? *)', timeZone: 'UTC' },
-      ],
-      24,
-    ],
-    [
-      'daily plus 4-hourly',
-      [
-        { cron: 'cron(0 3 * * ? *)', timeZone: 'UTC' },
-        { cron: 'cron(0 0/4 * * ? *)', timeZone: 'UTC' },
-      ],
-      7,
-    ],
-    [
-      'the same instant twice counts twice',
-      [
-        { cron: 'cron(0 3 * * ? *)', timeZone: 'UTC' },
-        { cron: 'cron(0 3 ? * * *)', timeZone: 'UTC' },
-      ],
-      2,
-    ],
-    [
-      'UTC and Berlin runs drift into each other across DST',
-      [
-        { cron: 'cron(0 3 * * ? *)', timeZone: 'UTC' },
-        { cron: 'cron(0 4 * * ? *)', timeZone: 'Europe/Berlin' },
-      ],
-      3,
-    ],
-  ])('%s', (_what, schedules, expected) => {
-    expect(maxRunsPerRolling24h(schedules, FROM)).toBe(expected);
   });
 });
 
