@@ -23,6 +23,7 @@ export const METRIC = {
   snapshotDeleteFailed: 'SnapshotDeleteFailed',
   pruneDeferred: 'PruneDeferred',
   pruneHeld: 'PruneHeld',
+  snapshotsUntagged: 'SnapshotsUntagged',
 } as const;
 
 /** Dimension names. `Plan` alone for plan totals; `Plan`+`Target` per cache. */
@@ -36,6 +37,8 @@ export function powertoolsSink(metrics: Metrics): MetricsSink {
   return {
     put(name, value, unit, dimensions) {
       const single = metrics.singleMetric();
+      // Exactly the given dimensions: no implicit `service`, so alarms can name the set.
+      single.clearDefaultDimensions();
       single.addDimensions({ ...dimensions });
       single.addMetric(name, unit === 'Seconds' ? MetricUnit.Seconds : MetricUnit.Count, value);
     },

@@ -1,3 +1,5 @@
+import { describeError, isThrottling } from './errors.js';
+
 /**
  * Retries with capped exponential backoff and equal jitter inside a deadline.
  * The SDK already retries throttled calls a few times; this outer loop covers
@@ -37,6 +39,11 @@ export interface RetryOptions {
   readonly maxDelayMs: number;
   /** Clock and sleep. */
   readonly clock: RetryClock;
+  /**
+   * Hard cap on attempts, whatever the deadline says.
+   * @default 30
+   */
+  readonly maxAttempts?: number;
 }
 
 /** Result with the number of attempts made, for reports and metrics. */
@@ -70,14 +77,23 @@ export async function retryWithBackoff<T>(fn: () => Promise<T>, options: RetryOp
       const base = typeof options.baseDelayMs === 'function' ? options.baseDelayMs(err) : options.baseDelayMs;
       const ceiling = Math.min(options.maxDelayMs, base * 2 ** (attempt - 1));
       const delay = Math.round(ceiling * (0.5 + options.clock.random() / 2));
-      if (options.clock.now() + delay > options.deadline) {
-        throw new RetriesExhaustedError(`gave up after ${attempt} attempt(s) within the run's budget`, attempt, {
+      if (options.clock.now() + delay > options.deadline || attempt >= (options.maxAttempts ?? 30)) {
+        throw new RetriesExhaustedError(`gave up after ${attempt} attempt(s) within the run's budget: ${describeError(err)}`, attempt, {
           cause: err,
         });
       }
       await options.clock.sleep(delay);
     }
   }
+}
+
+/** Runs a call, retrying it while it is throttled (and only then). */
+export type ThrottleRetry = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** A {@link ThrottleRetry} bounded by `deadline`, starting from `baseDelayMs`. */
+export function throttleRetry(clock: RetryClock, deadline: number, baseDelayMs: number): ThrottleRetry {
+  return (fn) =>
+    retryWithBackoff(fn, { retryable: isThrottling, deadline, baseDelayMs, maxDelayMs: 20_000, clock }).then((r) => r.value);
 }
 
 /**

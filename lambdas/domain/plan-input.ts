@@ -20,6 +20,8 @@ const isoInstant = z
 
 /** Input of the snapshot Lambda, one invocation per plan per tick. */
 export const snapshotRunInputSchema = z.strictObject({
+  /** Deployment (config `name`): snapshots carry it, so two deployments never touch each other's. */
+  deployment: z.string().min(1),
   plan: z.string().min(1),
   targets: targetSelectionSchema,
   timeZone: z.string().min(1),
@@ -32,6 +34,7 @@ export type SnapshotRunInput = z.infer<typeof snapshotRunInputSchema>;
 
 /** Input of the prune Lambda, one invocation per plan per tick. */
 export const pruneRunInputSchema = z.strictObject({
+  deployment: z.string().min(1),
   plan: z.string().min(1),
   targets: targetSelectionSchema,
   timeZone: z.string().min(1),

@@ -72,6 +72,7 @@ export interface RetentionPolicy {
 /** Tag keys the project writes. Kept in one place: IAM conditions use them too. */
 export const TAGS = {
   managed: 'redis-dr:managed',
+  deployment: 'redis-dr:deployment',
   plan: 'redis-dr:plan',
   source: 'redis-dr:source',
   tier: 'redis-dr:tier',

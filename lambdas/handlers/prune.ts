@@ -1,14 +1,13 @@
 import { deleteSnapshot, isSnapshotNotFound, listTargetSnapshots } from '../adapters/elasticache.js';
-import { describeError, isBusy, isThrottling } from '../adapters/errors.js';
+import { describeError, isBusy } from '../adapters/errors.js';
 import { DIMENSION, METRIC } from '../adapters/metrics.js';
-import { mapConcurrent, RetriesExhaustedError, retryWithBackoff, type RetryOptions } from '../adapters/retry.js';
+import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
+import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
 import { scheduledHandler, type ScheduledDeps } from '../adapters/runtime.js';
-import { snapshotTagsBySources, TAG_FILTER_MAX_VALUES } from '../adapters/tagging.js';
 import { resolveTargets } from '../adapters/targets.js';
-import { isSnapshotOf } from '../domain/naming.js';
 import { pruneRunInputSchema, type PruneRunInput } from '../domain/plan-input.js';
 import { selectExpired, type HoldReason } from '../domain/retention.js';
-import { isTier, TAGS, type RecoveryPoint, type TargetRef } from '../domain/types.js';
+import type { TargetRef } from '../domain/types.js';
 
 /** What pruning did for one target. */
 export interface PruneTargetResult {
@@ -23,6 +22,8 @@ export interface PruneTargetResult {
   /** Over the per-target cap, busy, or out of budget: left for the next run. */
   readonly deferred: readonly string[];
   readonly failed: readonly { readonly snapshot: string; readonly error: string }[];
+  /** `rdr-` snapshots of the target without any tags (made by hand, or the Tagging API missed them). */
+  readonly untagged: number;
   /** Listing the target's snapshots failed: nothing was decided for it. */
   readonly error?: string;
 }
@@ -37,6 +38,8 @@ export interface PruneRunReport {
   readonly deferred: number;
   readonly held: number;
   readonly failed: number;
+  /** Plan-level problems (tag selection failed); they fail the run too. */
+  readonly problems: readonly string[];
   readonly results: readonly PruneTargetResult[];
 }
 
@@ -45,8 +48,17 @@ export class PruneRunFailedError extends Error {
   constructor(readonly report: PruneRunReport) {
     const failed = report.results.filter((r) => r.error || r.failed.length > 0);
     super(
-      `plan ${report.plan}: pruning failed for ${failed.length} target(s): ` +
-        failed.map((r) => `${r.target} (${r.error ?? r.failed.map((f) => `${f.snapshot}: ${f.error}`).join(', ')})`).join('; '),
+      [
+        ...report.problems.map((p) => `plan ${report.plan}: ${p}`),
+        ...(failed.length > 0
+          ? [
+              `plan ${report.plan}: pruning failed for ${failed.length} target(s): ` +
+                failed
+                  .map((r) => `${r.target} (${r.error ?? r.failed.map((f) => `${f.snapshot}: ${f.error}`).join(', ')})`)
+                  .join('; '),
+            ]
+          : []),
+      ].join('\n'),
     );
     this.name = 'PruneRunFailedError';
   }
@@ -64,37 +76,24 @@ export type PruneDeps = ScheduledDeps;
  */
 export async function runPrunePlan(input: PruneRunInput, deps: PruneDeps): Promise<PruneRunReport> {
   const started = deps.clock.now();
-  const now = input.scheduledTime ? new Date(input.scheduledTime) : new Date(started);
+  // The rails judge against the later of the tick and the clock: an old event
+  // (a retry, a replay by hand) must not make stale backups look fresh.
+  const now = new Date(Math.max(started, input.scheduledTime ? Date.parse(input.scheduledTime) : 0));
   const deadline = started + input.budgetSeconds * 1000;
-  const retry = (retryable: (e: unknown) => boolean): RetryOptions => ({
-    retryable,
-    deadline,
-    baseDelayMs: deps.throttleDelayMs,
-    maxDelayMs: 20_000,
-    clock: deps.clock,
-  });
+  const owner: PlanOwner = { deployment: input.deployment, plan: input.plan };
+  const retryThrottled = throttleRetry(deps.clock, deadline, deps.throttleDelayMs);
   const planDims = { [DIMENSION.plan]: input.plan };
 
-  const targets = (await retryWithBackoff(() => resolveTargets(deps.tagging, input.targets), retry(isThrottling))).value;
+  const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retryThrottled);
   deps.metrics.put(METRIC.targetsResolved, targets.length, 'Count', planDims);
-
-  // Tags of all managed snapshots of this plan, 20 sources per query, queries in parallel.
-  const chunks: string[][] = [];
-  for (let i = 0; i < targets.length; i += TAG_FILTER_MAX_VALUES) {
-    chunks.push(targets.slice(i, i + TAG_FILTER_MAX_VALUES).map((t) => t.id));
-  }
-  const tagMaps = await mapConcurrent(chunks, deps.concurrency, async (sources) =>
-    (
-      await retryWithBackoff(
-        () => snapshotTagsBySources(deps.tagging, { [TAGS.managed]: 'true', [TAGS.plan]: input.plan }, TAGS.source, sources),
-        retry(isThrottling),
-      )
-    ).value,
-  );
-  const tagsByName = new Map(tagMaps.flatMap((m) => [...m]));
+  // Without ownership tags nothing can be proven ours: let a failure here fail the run.
+  const owned = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), {
+    concurrency: deps.concurrency,
+    retry: retryThrottled,
+  });
 
   const results = await mapConcurrent(targets, deps.concurrency, (target) =>
-    pruneTarget(target, input, now, tagsByName, retry, deps),
+    pruneTarget(target, input, owner, now, deadline, owned, retryThrottled, deps),
   );
 
   for (const r of results) {
@@ -103,6 +102,7 @@ export async function runPrunePlan(input: PruneRunInput, deps: PruneDeps): Promi
     deps.metrics.put(METRIC.snapshotDeleteFailed, r.failed.length + (r.error ? 1 : 0), 'Count', dims);
     deps.metrics.put(METRIC.pruneHeld, r.hold ? 1 : 0, 'Count', dims);
     deps.metrics.put(METRIC.pruneDeferred, r.deferred.length, 'Count', dims);
+    deps.metrics.put(METRIC.snapshotsUntagged, r.untagged, 'Count', dims);
   }
   const sum = (f: (r: PruneTargetResult) => number) => results.reduce((a, r) => a + f(r), 0);
   const report: PruneRunReport = {
@@ -114,55 +114,47 @@ export async function runPrunePlan(input: PruneRunInput, deps: PruneDeps): Promi
     deferred: sum((r) => r.deferred.length),
     held: sum((r) => (r.hold ? 1 : 0)),
     failed: sum((r) => r.failed.length + (r.error ? 1 : 0)),
+    problems: selectionError ? [selectionError] : [],
     results,
   };
   deps.metrics.put(METRIC.snapshotsDeleted, report.deleted, 'Count', planDims);
   deps.metrics.put(METRIC.snapshotDeleteFailed, report.failed, 'Count', planDims);
   deps.metrics.put(METRIC.pruneHeld, report.held, 'Count', planDims);
   deps.log.info('prune run finished', { ...report, results: undefined });
-  if (report.failed > 0) throw new PruneRunFailedError(report);
+  if (report.failed > 0 || report.problems.length > 0) throw new PruneRunFailedError(report);
   return report;
 }
 
 async function pruneTarget(
   target: TargetRef,
   input: PruneRunInput,
+  owner: PlanOwner,
   now: Date,
-  tagsByName: ReadonlyMap<string, Record<string, string>>,
-  retry: (retryable: (e: unknown) => boolean) => RetryOptions,
+  deadline: number,
+  owned: ReadonlyMap<string, Record<string, string>>,
+  retryThrottled: ThrottleRetry,
   deps: PruneDeps,
 ): Promise<PruneTargetResult> {
-  const empty = { target: target.id, kind: target.kind, kept: 0, deleted: [], wouldDelete: [], deferred: [], failed: [] };
+  const empty = { target: target.id, kind: target.kind, kept: 0, deleted: [], wouldDelete: [], deferred: [], failed: [], untagged: 0 };
   let summaries;
   try {
-    summaries = (await retryWithBackoff(() => listTargetSnapshots(deps.elasticache, target), retry(isThrottling))).value;
+    summaries = await retryThrottled(() => listTargetSnapshots(deps.elasticache, target));
   } catch (err) {
     const error = describeError(err);
     deps.log.error('listing snapshots failed; nothing pruned for this target', { target: target.id, error });
     return { ...empty, error };
   }
 
-  const points: RecoveryPoint[] = summaries
-    .filter((s) => isSnapshotOf(s.name, target.id))
-    .map((s) => {
-      const tags = tagsByName.get(s.name);
-      const tier = tags?.[TAGS.tier];
-      return {
-        name: s.name,
-        source: target.id,
-        status: s.status,
-        createdAt: s.createdAt,
-        // Ours to prune only when the snapshot's own tags say so, for this plan.
-        managed: tags?.[TAGS.managed] === 'true' && tags[TAGS.plan] === input.plan,
-        tier: isTier(tier) ? tier : undefined,
-        plan: tags?.[TAGS.plan],
-      };
-    });
+  const points = toRecoveryPoints(summaries, target.id, owned, owner);
+  // Count the rdr- snapshots the Tagging API knows nothing about, so a blind
+  // spot there (nothing would ever be pruned) is visible.
+  const untagged = points.filter((p) => !owned.has(p.name)).length;
   const decision = selectExpired(points, { ...input.retention, rpoMinutes: input.rpoMinutes, timeZone: input.timeZone }, now);
+  const base = { ...empty, untagged };
 
   if (decision.hold) {
     deps.log.warn('pruning held by a safety rail; nothing deleted', { target: target.id, ...decision.hold });
-    return { ...empty, hold: decision.hold, kept: decision.keep.length };
+    return { ...base, hold: decision.hold, kept: decision.keep.length };
   }
 
   // Oldest first, so a capped run still makes progress where it matters most.
@@ -171,18 +163,18 @@ async function pruneTarget(
   const deferred = expired.slice(input.maxDeletesPerTarget).map((e) => e.point.name);
   if (input.dryRun) {
     for (const e of batch) deps.log.info('dry run: would delete snapshot', { target: target.id, snapshot: e.point.name, reason: e.reason });
-    return { ...empty, kept: decision.keep.length, wouldDelete: batch.map((e) => e.point.name), deferred };
+    return { ...base, kept: decision.keep.length, wouldDelete: batch.map((e) => e.point.name), deferred };
   }
 
   const deleted: string[] = [];
   const failed: { snapshot: string; error: string }[] = [];
   for (const e of batch) {
-    if (deps.clock.now() >= retry(isThrottling).deadline) {
+    if (deps.clock.now() >= deadline) {
       deferred.push(e.point.name);
       continue;
     }
     try {
-      await retryWithBackoff(() => deleteSnapshot(deps.elasticache, target.kind, e.point.name), retry(isThrottling));
+      await retryThrottled(() => deleteSnapshot(deps.elasticache, target.kind, e.point.name));
       deps.log.info('deleted snapshot', { target: target.id, snapshot: e.point.name, reason: e.reason });
       deleted.push(e.point.name);
     } catch (err) {
@@ -200,7 +192,7 @@ async function pruneTarget(
       }
     }
   }
-  return { ...empty, kept: decision.keep.length, deleted, deferred, failed };
+  return { ...base, kept: decision.keep.length, deleted, deferred, failed };
 }
 
 /** Lambda entry point: EventBridge Scheduler invokes it with a {@link PruneRunInput}. */

@@ -7,10 +7,12 @@ import {
   isQuotaExceeded,
   listTargetSnapshots,
   type SnapshotSource,
+  type SnapshotSummary,
 } from '../adapters/elasticache.js';
 import { describeError, isThrottling, isTransient } from '../adapters/errors.js';
+import { isOwnedBy, planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
 import { DIMENSION, METRIC } from '../adapters/metrics.js';
-import { mapConcurrent, RetriesExhaustedError, retryWithBackoff } from '../adapters/retry.js';
+import { mapConcurrent, RetriesExhaustedError, retryWithBackoff, throttleRetry } from '../adapters/retry.js';
 import { scheduledHandler, type ScheduledDeps } from '../adapters/runtime.js';
 import { resolveTargets } from '../adapters/targets.js';
 import { formatSnapshotName, isSnapshotOf, parseSnapshotName } from '../domain/naming.js';
@@ -19,7 +21,15 @@ import { classifyTier } from '../domain/tier.js';
 import { TAGS, type TargetRef, type Tier } from '../domain/types.js';
 
 /** Why a target failed, for reports and for the on-call reader. */
-export type FailureReason = 'busy' | 'throttled' | 'quota' | 'not-found' | 'unavailable' | 'error';
+export type FailureReason =
+  | 'busy'
+  | 'throttled'
+  | 'quota'
+  | 'not-found'
+  | 'unavailable'
+  | 'snapshot-failed'
+  | 'conflict'
+  | 'error';
 
 /** Outcome for one target. */
 export interface SnapshotTargetResult {
@@ -42,6 +52,8 @@ export interface SnapshotRunReport {
   readonly created: number;
   readonly existing: number;
   readonly failed: number;
+  /** Plan-level problems (tag selection or tag lookup failed); they fail the run too. */
+  readonly problems: readonly string[];
   readonly results: readonly SnapshotTargetResult[];
 }
 
@@ -50,8 +62,15 @@ export class SnapshotRunFailedError extends Error {
   constructor(readonly report: SnapshotRunReport) {
     const failed = report.results.filter((r) => r.outcome === 'failed');
     super(
-      `plan ${report.plan}: ${failed.length} of ${report.targets} target(s) failed: ` +
-        failed.map((r) => `${r.target} (${r.reason}: ${r.error})`).join('; '),
+      [
+        ...report.problems.map((p) => `plan ${report.plan}: ${p}`),
+        ...(failed.length > 0
+          ? [
+              `plan ${report.plan}: ${failed.length} of ${report.targets} target(s) failed: ` +
+                failed.map((r) => `${r.target} (${r.reason}: ${r.error})`).join('; '),
+            ]
+          : []),
+      ].join('\n'),
     );
     this.name = 'SnapshotRunFailedError';
   }
@@ -72,6 +91,12 @@ class TargetUnavailableError extends Error {
 class TargetNotFoundError extends Error {
   override readonly name = 'TargetNotFoundError';
 }
+class TickSnapshotFailedError extends Error {
+  override readonly name = 'TickSnapshotFailedError';
+}
+class NameConflictError extends Error {
+  override readonly name = 'NameConflictError';
+}
 
 /**
  * One tick of a plan: resolve targets, then per target (bounded concurrency)
@@ -84,23 +109,36 @@ export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDep
   const tick = truncateToMinute(input.scheduledTime ? new Date(input.scheduledTime) : new Date(started));
   const deadline = started + input.budgetSeconds * 1000;
   const planDims = { [DIMENSION.plan]: input.plan };
+  const owner: PlanOwner = { deployment: input.deployment, plan: input.plan };
+  const retryThrottled = throttleRetry(deps.clock, deadline, deps.throttleDelayMs);
+  const problems: string[] = [];
 
-  const targets = await retryWithBackoff(() => resolveTargets(deps.tagging, input.targets), {
-    retryable: isThrottling,
-    deadline,
-    baseDelayMs: deps.throttleDelayMs,
-    maxDelayMs: 20_000,
-    clock: deps.clock,
-  }).then((r) => r.value);
+  const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retryThrottled);
+  if (selectionError) problems.push(selectionError);
   deps.metrics.put(METRIC.targetsResolved, targets.length, 'Count', planDims);
   if (targets.length === 0) {
     throw new Error(
-      `plan ${input.plan} selected no caches: check targets.replicationGroupIds, serverlessCacheNames and selectByTags`,
+      selectionError
+        ? `plan ${input.plan}: ${selectionError}`
+        : `plan ${input.plan} selected no caches: check targets.replicationGroupIds, serverlessCacheNames and selectByTags`,
     );
   }
 
+  // This plan's own snapshots (tags), for tier history and name ownership. If
+  // the lookup fails the backups are still taken (they matter most) with tiers
+  // from names alone, and the run reports the problem.
+  let owned: ReadonlyMap<string, Record<string, string>> | undefined;
+  try {
+    owned = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), {
+      concurrency: deps.concurrency,
+      retry: retryThrottled,
+    });
+  } catch (err) {
+    problems.push(`snapshot tag lookup failed, tiers taken from names only: ${describeError(err)}`);
+  }
+
   const results = await mapConcurrent(targets, deps.concurrency, (target) =>
-    snapshotTarget(target, input, tick, deadline, deps),
+    snapshotTarget(target, input, owner, owned, tick, deadline, deps),
   );
 
   for (const r of results) {
@@ -117,30 +155,34 @@ export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDep
     created: count('created'),
     existing: count('exists'),
     failed: count('failed'),
+    problems,
     results,
   };
   deps.metrics.put(METRIC.snapshotsCreated, report.created, 'Count', planDims);
   deps.metrics.put(METRIC.snapshotsFailed, report.failed, 'Count', planDims);
   deps.log.info('snapshot run finished', { ...report, results: undefined });
-  if (report.failed > 0) throw new SnapshotRunFailedError(report);
+  if (report.failed > 0 || problems.length > 0) throw new SnapshotRunFailedError(report);
   return report;
 }
 
 async function snapshotTarget(
   target: TargetRef,
   input: SnapshotRunInput,
+  owner: PlanOwner,
+  owned: ReadonlyMap<string, Record<string, string>> | undefined,
   tick: Date,
   deadline: number,
   deps: SnapshotDeps,
 ): Promise<SnapshotTargetResult> {
-  const snapshot = formatSnapshotName(target.id, tick);
-  const base = { target: target.id, kind: target.kind, snapshot };
+  const base = { target: target.id, kind: target.kind, snapshot: '' };
   let attempts = 0;
   try {
+    const snapshot = formatSnapshotName(target.id, tick);
+    base.snapshot = snapshot;
     const { value } = await retryWithBackoff(
       async () => {
         attempts++;
-        return attemptSnapshot(target, snapshot, input, tick, deps);
+        return attemptSnapshot(target, snapshot, input, owner, owned, tick, deps);
       },
       {
         retryable: (err) => isTransient(err) || err instanceof TargetBusyError,
@@ -170,23 +212,22 @@ async function attemptSnapshot(
   target: TargetRef,
   snapshot: string,
   input: SnapshotRunInput,
+  owner: PlanOwner,
+  owned: ReadonlyMap<string, Record<string, string>> | undefined,
   tick: Date,
   deps: SnapshotDeps,
 ): Promise<{ outcome: 'created' | 'exists'; tier?: Tier }> {
   // Existing snapshots first: a rerun of this tick finds the cache busy with our
   // own snapshot, and must report success rather than wait for it.
   const existing = await listTargetSnapshots(deps.elasticache, target);
-  if (existing.some((s) => s.name === snapshot)) return { outcome: 'exists' };
+  const same = existing.find((s) => s.name === snapshot);
+  if (same) return sameNameOutcome(same.status, snapshot, owned, owner);
 
   const source = await snapshotSource(target, deps.elasticache);
-  const previous = existing
-    .filter((s) => s.status !== 'failed' && isSnapshotOf(s.name, target.id))
-    .map((s) => parseSnapshotName(s.name)?.at.getTime() ?? 0)
-    .filter((t) => t < tick.getTime())
-    .reduce<number | undefined>((a, t) => (a === undefined || t > a ? t : a), undefined);
-  const tier = classifyTier(previous === undefined ? undefined : new Date(previous), tick, input.timeZone);
+  const tier = classifyTier(previousRecoveryPoint(existing, target, owner, owned, tick), tick, input.timeZone);
   const tags = {
     [TAGS.managed]: 'true',
+    [TAGS.deployment]: input.deployment,
     [TAGS.plan]: input.plan,
     [TAGS.source]: target.id,
     [TAGS.sourceKind]: target.kind,
@@ -199,6 +240,52 @@ async function attemptSnapshot(
     if (isAlreadyExists(err)) return { outcome: 'exists' };
     throw err;
   }
+}
+
+/**
+ * This tick's name is taken. Ours (or not yet indexed by the Tagging API: a
+ * run of this tick seconds ago) → done. Failed → the tick is lost, say so.
+ * Another plan's → two plans select this cache.
+ */
+function sameNameOutcome(
+  status: string,
+  snapshot: string,
+  owned: ReadonlyMap<string, Record<string, string>> | undefined,
+  owner: PlanOwner,
+): { outcome: 'exists' } {
+  if (status === 'failed') {
+    throw new TickSnapshotFailedError(`${snapshot} exists and failed; the next scheduled run takes a new snapshot`);
+  }
+  const tags = owned?.get(snapshot);
+  if (tags && !isOwnedBy(tags, owner)) {
+    throw new NameConflictError(
+      `${snapshot} belongs to plan ${tags[TAGS.plan] ?? '?'} of deployment ${tags[TAGS.deployment] ?? '?'}: a cache must be selected by one plan only`,
+    );
+  }
+  return { outcome: 'exists' };
+}
+
+/**
+ * Time of the previous *available* recovery point this plan owns (a snapshot
+ * still creating may yet fail, so it does not count: a tier can only come out
+ * too high, never too low). Without tag data, any available `rdr-` snapshot of
+ * the target counts.
+ */
+function previousRecoveryPoint(
+  existing: readonly SnapshotSummary[],
+  target: TargetRef,
+  owner: PlanOwner,
+  owned: ReadonlyMap<string, Record<string, string>> | undefined,
+  tick: Date,
+): Date | undefined {
+  const candidates = owned
+    ? toRecoveryPoints(existing, target.id, owned, owner).filter((p) => p.managed)
+    : existing.filter((s) => isSnapshotOf(s.name, target.id));
+  const times = candidates
+    .filter((p) => p.status === 'available')
+    .map((p) => parseSnapshotName(p.name)?.at.getTime())
+    .filter((t): t is number => t !== undefined && t < tick.getTime());
+  return times.length > 0 ? new Date(Math.max(...times)) : undefined;
 }
 
 /** Where to take the snapshot from, or why not now. */
@@ -227,6 +314,8 @@ function failureReason(err: unknown): FailureReason {
   if (isQuotaExceeded(err)) return 'quota';
   if (err instanceof TargetNotFoundError) return 'not-found';
   if (err instanceof TargetUnavailableError) return 'unavailable';
+  if (err instanceof TickSnapshotFailedError) return 'snapshot-failed';
+  if (err instanceof NameConflictError) return 'conflict';
   return 'error';
 }
 

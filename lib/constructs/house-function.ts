@@ -40,6 +40,10 @@ export interface HouseFunctionProps {
    * @default - no on-failure destination
    */
   readonly onFailureQueue?: sqs.IQueue;
+  /** Retries of a failed asynchronous invocation (0–2). */
+  readonly asyncRetryAttempts: number;
+  /** Oldest asynchronous event still worth running. */
+  readonly maxEventAge: Duration;
 }
 
 /**
@@ -97,6 +101,8 @@ export class HouseFunction extends Construct {
         ...props.environment,
       },
       onFailure: props.onFailureQueue ? new SqsDestination(props.onFailureQueue) : undefined,
+      retryAttempts: props.asyncRetryAttempts,
+      maxEventAge: props.maxEventAge,
       bundling: {
         minify: true,
         sourceMap: true,

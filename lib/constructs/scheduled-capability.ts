@@ -5,6 +5,8 @@ import type { PlanConfig } from '../config';
 
 /** Props every per-plan scheduled capability (snapshot, prune, …) takes. */
 export interface ScheduledCapabilityProps {
+  /** Deployment name (config `name`); snapshots are tagged with it. */
+  readonly deployment: string;
   /** Validated backup plans; one schedule each. */
   readonly plans: readonly PlanConfig[];
   /** Scheduler group of the deployment. */

@@ -38,6 +38,9 @@ export class SnapshotPruning extends Construct {
       serviceName: 'redis-dr-prune',
       metricsNamespace: props.metricsNamespace,
       onFailureQueue: props.deadLetterQueue,
+      // A failed prune run is redone by the next scheduled one; no replays of old events.
+      asyncRetryAttempts: 0,
+      maxEventAge: Duration.minutes(15),
     });
     grantPruning(this.function.role);
 
@@ -49,6 +52,7 @@ export class SnapshotPruning extends Construct {
       schedules: props.plans.map((plan) => {
         const { hourly, daily, weekly, monthly, minKeep, dryRun, maxDeletesPerTarget } = plan.retention;
         const input: Omit<PruneRunInput, 'scheduledTime'> = {
+          deployment: props.deployment,
           plan: plan.name,
           targets: plan.targets,
           timeZone: plan.schedule.timeZone,
@@ -77,13 +81,7 @@ function grantPruning(role: iam.Role): void {
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ListSnapshots',
-      actions: [
-        'elasticache:DescribeReplicationGroups',
-        'elasticache:DescribeServerlessCaches',
-        'elasticache:DescribeSnapshots',
-        'elasticache:DescribeServerlessCacheSnapshots',
-        'tag:GetResources',
-      ],
+      actions: ['elasticache:DescribeSnapshots', 'elasticache:DescribeServerlessCacheSnapshots', 'tag:GetResources'],
       resources: ['*'],
     }),
   );

@@ -38,6 +38,9 @@ export class SnapshotSchedule extends Construct {
       serviceName: 'redis-dr-snapshot',
       metricsNamespace: props.metricsNamespace,
       onFailureQueue: props.deadLetterQueue,
+      // A failed run is retried for the same tick (idempotent), while it is still recent.
+      asyncRetryAttempts: 2,
+      maxEventAge: Duration.hours(1),
     });
     grantSnapshotCreation(this.function.role);
 
@@ -48,6 +51,7 @@ export class SnapshotSchedule extends Construct {
       purpose: 'snapshot',
       schedules: props.plans.map((plan) => {
         const input: Omit<SnapshotRunInput, 'scheduledTime'> = {
+          deployment: props.deployment,
           plan: plan.name,
           targets: plan.targets,
           timeZone: plan.schedule.timeZone,
@@ -81,11 +85,7 @@ function grantSnapshotCreation(role: iam.Role): void {
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'CreateManagedSnapshots',
-      actions: [
-        'elasticache:CreateSnapshot',
-        'elasticache:CreateServerlessCacheSnapshot',
-        'elasticache:AddTagsToResource',
-      ],
+      actions: ['elasticache:CreateSnapshot', 'elasticache:CreateServerlessCacheSnapshot'],
       resources: [
         ...managedSnapshotArns(role),
         elastiCacheArn(role, 'replicationgroup', '*'),
@@ -93,6 +93,20 @@ function grantSnapshotCreation(role: iam.Role): void {
         elastiCacheArn(role, 'serverlesscache', '*'),
       ],
       conditions: { StringEquals: { [`aws:RequestTag/${TAGS.managed}`]: 'true' } },
+    }),
+  );
+  // Tag-on-create needs AddTagsToResource on the new snapshot. Only on rdr-*
+  // snapshots and only redis-dr:* keys: the role cannot retag caches (which
+  // would pull them into tag-selected plans) or other people's snapshots.
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'TagManagedSnapshotsOnCreate',
+      actions: ['elasticache:AddTagsToResource'],
+      resources: managedSnapshotArns(role),
+      conditions: {
+        StringEquals: { [`aws:RequestTag/${TAGS.managed}`]: 'true' },
+        'ForAllValues:StringLike': { 'aws:TagKeys': ['redis-dr:*'] },
+      },
     }),
   );
   Validations.of(role).acknowledge(

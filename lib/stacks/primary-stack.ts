@@ -29,6 +29,7 @@ export class PrimaryStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const common = {
+      deployment: config.name,
       logRetention: logRetentionOf(config.lambda.logRetentionDays),
       metricsNamespace: config.metricsNamespace,
       memorySizeMb: config.lambda.memorySizeMb,

@@ -161,7 +161,30 @@ describe('primary stack', () => {
     const creates = allStatements(synth).filter((s) => actionsOf(s).includes('elasticache:CreateSnapshot'));
     expect(creates).toHaveLength(1);
     expect(creates[0]!.Condition).toEqual({ StringEquals: { 'aws:RequestTag/redis-dr:managed': 'true' } });
-    expect(actionsOf(creates[0]!)).toContain('elasticache:AddTagsToResource');
+    expect(actionsOf(creates[0]!)).not.toContain('elasticache:AddTagsToResource');
+  });
+
+  it('allows tagging only our rdr-* snapshots, with redis-dr:* keys, never caches', () => {
+    const tagging = allStatements(synth).filter((s) => actionsOf(s).includes('elasticache:AddTagsToResource'));
+    expect(tagging).toHaveLength(1);
+    expect(actionsOf(tagging[0]!)).toEqual(['elasticache:AddTagsToResource']);
+    expect(tagging[0]!.Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/redis-dr:managed': 'true' },
+      'ForAllValues:StringLike': { 'aws:TagKeys': ['redis-dr:*'] },
+    });
+    const resources = JSON.stringify(tagging[0]!.Resource);
+    expect(resources).toContain(':snapshot:rdr-*');
+    expect(resources).not.toMatch(/replicationgroup|:cluster:|serverlesscache:/);
+  });
+
+  it('retries a failed snapshot run while recent, never replays a prune run', () => {
+    const configs = Object.values(synth.primary.findResources('AWS::Lambda::EventInvokeConfig')).map((c) => c.Properties);
+    expect(configs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 }),
+        expect.objectContaining({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 900 }),
+      ]),
+    );
   });
 
   it('keeps wildcard resources to read-only calls', () => {

@@ -22,10 +22,16 @@ describe('powertoolsSink', () => {
     expect(records).toHaveLength(2);
     const [perTarget, perPlan] = records;
     expect(perTarget!._aws.CloudWatchMetrics[0]!.Namespace).toBe('RedisDrTest');
-    expect(perTarget!._aws.CloudWatchMetrics[0]!.Dimensions[0]).toEqual(expect.arrayContaining(['Plan', 'Target']));
+    // Exactly these dimensions (no implicit `service`): alarms name this set.
+    expect(perTarget!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['Plan', 'Target']]);
+    expect(perPlanDims(records[1]!)).toEqual([['Plan']]);
     expect(perTarget).toMatchObject({ Plan: 'sessions', Target: 'rg-a', SnapshotsFailed: 1 });
     expect(perTarget!._aws.CloudWatchMetrics[0]!.Metrics).toEqual([{ Name: 'SnapshotsFailed', Unit: 'Count' }]);
     expect(perPlan).toMatchObject({ Plan: 'sessions', SnapshotsFailed: 3 });
     expect(perPlan!.Target).toBeUndefined();
   });
 });
+
+function perPlanDims(record: { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } }): string[][] {
+  return record._aws.CloudWatchMetrics[0]!.Dimensions;
+}

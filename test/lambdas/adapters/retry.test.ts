@@ -37,6 +37,21 @@ describe('retryWithBackoff', () => {
     expect(clock.now()).toBeLessThanOrEqual(1_000);
   });
 
+  it('gives up after maxAttempts even when the deadline is far away', async () => {
+    const clock = new FakeClock(0);
+    let calls = 0;
+    const err = await retryWithBackoff(
+      async () => {
+        calls++;
+        throw new Error('again');
+      },
+      { ...opts(clock, 10 ** 12), maxAttempts: 4 },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetriesExhaustedError);
+    expect(calls).toBe(4);
+    expect((err as Error).message).toContain('Error: again');
+  });
+
   it('chooses the base delay per error when given a function', async () => {
     const clock = new FakeClock(0);
     let calls = 0;

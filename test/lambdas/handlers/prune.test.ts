@@ -48,6 +48,7 @@ function history(target: string, hours: number, plan = 'sessions'): Hist[] {
       status: 'available',
       tags: {
         'redis-dr:managed': 'true',
+        'redis-dr:deployment': 'prod',
         'redis-dr:plan': plan,
         'redis-dr:source': target,
         'redis-dr:tier': tier,
@@ -98,6 +99,7 @@ let deps: PruneDeps;
 
 function input(overrides: Partial<PruneRunInput> = {}): PruneRunInput {
   return {
+    deployment: 'prod',
     plan: 'sessions',
     targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: {} },
     timeZone: 'UTC',
@@ -168,9 +170,66 @@ describe('prune handler', () => {
     expect(deleted).toContain(hist[3]!.name);
   });
 
+  it('never deletes another deployment\'s snapshot of the same cache', async () => {
+    const hist = history('rg-a', 72);
+    hist[3]!.tags = { ...hist[3]!.tags!, 'redis-dr:deployment': 'staging' };
+    fleet.set('rg-a', hist);
+    await runPrunePlan(input(), deps);
+    expect(deletedNames()).not.toContain(hist[3]!.name);
+    expect(deletedNames()).toContain(hist[4]!.name);
+  });
+
+  it('counts rdr- snapshots the Tagging API knows nothing about', async () => {
+    const hist = history('rg-a', 30);
+    delete hist[0]!.tags;
+    delete hist[1]!.tags;
+    fleet.set('rg-a', hist);
+    const report = await runPrunePlan(input(), deps);
+    expect(report.results[0]!.untagged).toBe(2);
+    expect(metrics.sum('SnapshotsUntagged', { Plan: 'sessions', Target: 'rg-a' })).toBe(2);
+  });
+
+  it('judges the RPO rail by the clock when the event is old (a retry or a replay)', async () => {
+    fleet.set('rg-a', history('rg-a', 72)); // newest at 10:00 on the 21st
+    clock = new FakeClock(NOW + 4 * 24 * HOUR); // backups stopped 4 days ago
+    const report = await runPrunePlan(input({ scheduledTime: new Date(NOW).toISOString() }), { ...deps, clock });
+    expect(report.results[0]!.hold?.reason).toBe('newest-stale');
+    expect(ec).not.toHaveReceivedCommand(DeleteSnapshotCommand);
+  });
+
+  it('stops deleting when the run\'s budget is spent and defers the rest', async () => {
+    fleet.set('rg-a', history('rg-a', 72));
+    ec.on(DeleteSnapshotCommand).callsFake(() => {
+      clock.advance(4_000);
+      return {};
+    });
+    const report = await runPrunePlan(input({ budgetSeconds: 10, maxDeletesPerTarget: 500 }), deps);
+    expect(report.deleted).toBe(3);
+    expect(report.deferred).toBeGreaterThan(0);
+    expect(report.failed).toBe(0);
+  });
+
+  it('still prunes explicit targets when the tag selection fails, then fails the run', async () => {
+    fleet.set('rg-a', history('rg-a', 48));
+    tagging.on(GetResourcesCommand, { TagFilters: [{ Key: 'team', Values: ['x'] }] }).rejects(awsError('InternalFailure', 'boom', 500));
+    const err = (await runPrunePlan(
+      input({ targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: { team: 'x' } } }),
+      deps,
+    ).catch((e: unknown) => e)) as PruneRunFailedError;
+    expect(err).toBeInstanceOf(PruneRunFailedError);
+    expect(err.report.deleted).toBeGreaterThan(0);
+    expect(err.message).toMatch(/selectByTags lookup failed/);
+  });
+
   it('never touches snapshots that do not follow our naming, even with our tags', async () => {
     const hist = history('rg-a', 48);
-    hist.unshift({ name: 'nightly-by-hand', at: new Date(NOW - 40 * 24 * HOUR), status: 'available', tags: hist[0]!.tags });
+    // Our tags, even the lowest tier, but not our naming: left alone.
+    hist.unshift({
+      name: 'nightly-by-hand',
+      at: new Date(NOW - 40 * 24 * HOUR),
+      status: 'available',
+      tags: { ...hist[0]!.tags!, 'redis-dr:tier': 'hourly' },
+    });
     fleet.set('rg-a', hist);
     await runPrunePlan(input(), deps);
     expect(deletedNames()).not.toContain('nightly-by-hand');
@@ -250,7 +309,7 @@ describe('prune handler', () => {
     expect(tagging).toHaveReceivedCommandWith(GetResourcesCommand, {
       TagFilters: expect.arrayContaining([
         { Key: 'redis-dr:managed', Values: ['true'] },
-        { Key: 'redis-dr:plan', Values: ['sessions'] },
+        { Key: 'redis-dr:deployment', Values: ['prod'] },
       ]),
     });
   });
@@ -265,6 +324,10 @@ describe('prune handler', () => {
     const report = await runPrunePlan(input(), deps);
     expect(report.failed).toBe(0);
     expect(report.deferred).toBe(1);
+    // Every expired one is deleted or deferred; the already-gone one counts as deleted.
+    const expired = report.deleted + report.deferred;
+    expect(ec).toHaveReceivedCommandTimes(DeleteSnapshotCommand, expired + 1); // + the throttled retry
+    expect(report.results[0]!.deleted).toContain(ec.commandCalls(DeleteSnapshotCommand)[2]!.args[0].input.SnapshotName); // the SnapshotNotFoundFault one
     expect(clock.sleeps.length).toBeGreaterThanOrEqual(1);
   });
 

@@ -33,6 +33,7 @@ let deps: SnapshotDeps;
 
 function input(overrides: Partial<SnapshotRunInput> = {}): SnapshotRunInput {
   return {
+    deployment: 'prod',
     plan: 'sessions',
     targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: {} },
     timeZone: 'UTC',
@@ -66,6 +67,30 @@ function snap(name: string, status = 'available', at?: Date): Snapshot {
   return { SnapshotName: name, SnapshotStatus: status, NodeSnapshots: at ? [{ SnapshotCreateTime: at }] : [] };
 }
 
+const OURS = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'prod', 'redis-dr:plan': 'sessions', 'redis-dr:source': 'rg-a' };
+
+/** Snapshots the fake account holds: DescribeSnapshots lists them, GetResources knows their tags. */
+let existing: { name: string; status: string; tags?: Record<string, string> }[];
+/** ARNs the fake Tagging API returns for a target selection. */
+let taggedTargets: string[];
+
+function installFakes(): void {
+  ec.on(DescribeSnapshotsCommand).callsFake(() => ({ Snapshots: existing.map((e) => snap(e.name, e.status)) }));
+  tagging.on(GetResourcesCommand).callsFake((i: { TagFilters: { Key: string; Values: string[] }[] }) => {
+    if (!i.TagFilters.some((f) => f.Key === 'redis-dr:source')) {
+      return { ResourceTagMappingList: taggedTargets.map((ResourceARN) => ({ ResourceARN })) };
+    }
+    // The real API ANDs the filters; values within one filter are ORed.
+    const list = existing
+      .filter((e) => e.tags && i.TagFilters.every((f) => f.Values.includes(e.tags![f.Key] ?? '\u0000')))
+      .map((e) => ({
+        ResourceARN: `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${e.name}`,
+        Tags: Object.entries(e.tags!).map(([Key, Value]) => ({ Key, Value })),
+      }));
+    return { ResourceTagMappingList: list };
+  });
+}
+
 beforeEach(() => {
   ec.reset();
   tagging.reset();
@@ -82,7 +107,9 @@ beforeEach(() => {
     throttleDelayMs: 250,
     busyDelayMs: 5_000,
   };
-  ec.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+  existing = [];
+  taggedTargets = [];
+  installFakes();
   ec.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId: string }) => ({
     ReplicationGroups: [group(i.ReplicationGroupId)],
   }));
@@ -99,6 +126,7 @@ describe('snapshot handler', () => {
       SnapshotName: 'rdr-rg-a-20261121-1000',
       Tags: expect.arrayContaining([
         { Key: 'redis-dr:managed', Value: 'true' },
+        { Key: 'redis-dr:deployment', Value: 'prod' },
         { Key: 'redis-dr:plan', Value: 'sessions' },
         { Key: 'redis-dr:source', Value: 'rg-a' },
         { Key: 'redis-dr:tier', Value: 'monthly' },
@@ -141,7 +169,7 @@ describe('snapshot handler', () => {
 
   it('adds caches found by tag selection, across pages, without duplicating explicit ids', async () => {
     tagging
-      .on(GetResourcesCommand)
+      .on(GetResourcesCommand, { TagFilters: [{ Key: 'team', Values: ['payments'] }] })
       .resolvesOnce({
         ResourceTagMappingList: [
           { ResourceARN: 'arn:aws:elasticache:eu-west-1:111122223333:replicationgroup:rg-a' },
@@ -158,11 +186,14 @@ describe('snapshot handler', () => {
       deps,
     );
     expect(report.results.map((r) => r.target)).toEqual(['rg-a', 'rg-tagged']);
-    expect(tagging).toHaveReceivedCommandTimes(GetResourcesCommand, 2);
     expect(tagging).toHaveReceivedNthCommandWith(GetResourcesCommand, 1, {
       TagFilters: [{ Key: 'team', Values: ['payments'] }],
     });
     expect(tagging).toHaveReceivedNthCommandWith(GetResourcesCommand, 2, { PaginationToken: 'p2' });
+    // Then one query for both targets' own snapshots.
+    expect(tagging).toHaveReceivedNthCommandWith(GetResourcesCommand, 3, {
+      TagFilters: expect.arrayContaining([{ Key: 'redis-dr:source', Values: ['rg-a', 'rg-tagged'] }]),
+    });
   });
 
   it('reads every page of more than 50 snapshots to classify the tier', async () => {
@@ -170,6 +201,7 @@ describe('snapshot handler', () => {
     const older = Array.from({ length: 100 }, (_, i) =>
       snap(formatSnapshotName('rg-a', new Date(Date.parse('2026-11-10T00:00:00Z') + i * 3_600_000))),
     );
+    existing = [...older.map((o) => o.SnapshotName!), 'rdr-rg-a-20261121-0900'].map((name) => ({ name, status: 'available', tags: OURS }));
     ec.on(DescribeSnapshotsCommand)
       .resolvesOnce({ Snapshots: older.slice(0, 50), Marker: 'm2' })
       .resolvesOnce({ Snapshots: older.slice(50, 100), Marker: 'm3' })
@@ -190,20 +222,78 @@ describe('snapshot handler', () => {
     ['previous one yesterday', ['rdr-rg-a-20261120-1000'], 'daily'],
     ['previous one last ISO week', ['rdr-rg-a-20261115-1000'], 'weekly'],
     ['previous one failed, the one before last month', ['rdr-rg-a-20261121-0900:failed', 'rdr-rg-a-20261031-1000'], 'monthly'],
+    ['previous one still creating (it may fail), the one before yesterday', ['rdr-rg-a-20261121-0900:creating', 'rdr-rg-a-20261120-1000'], 'daily'],
     ['a later snapshot (manual run) is not the previous one', ['rdr-rg-a-20261121-1030', 'rdr-rg-a-20261120-1000'], 'daily'],
     ['a snapshot of target rg-a-b is not rg-a\'s history', ['rdr-rg-a-b-20261121-0900'], 'monthly'],
-  ])('classifies the tier from the previous successful snapshot: %s', async (_, names, tier) => {
-    ec.on(DescribeSnapshotsCommand).resolves({
-      Snapshots: names.map((n) => {
-        const [name, status] = n.split(':');
-        return snap(name!, status ?? 'available');
-      }),
+    ['another plan\'s snapshot of the cache is not this plan\'s history', ['rdr-rg-a-20261121-0900:available:other', 'rdr-rg-a-20261120-1000'], 'daily'],
+    ['another deployment\'s snapshot is not this plan\'s history', ['rdr-rg-a-20261121-0900:available:staging', 'rdr-rg-a-20261031-1000'], 'monthly'],
+    ['an untagged rdr- snapshot (made by hand) is not history', ['rdr-rg-a-20261121-0900:available:none', 'rdr-rg-a-20261120-1000'], 'daily'],
+  ])('classifies the tier from the previous successful snapshot of this plan: %s', async (_, names, tier) => {
+    existing = names.map((n) => {
+      const [name, status, owner] = n.split(':');
+      const tags =
+        owner === 'none'
+          ? undefined
+          : owner === 'other'
+            ? { ...OURS, 'redis-dr:plan': 'other' }
+            : owner === 'staging'
+              ? { ...OURS, 'redis-dr:deployment': 'staging' }
+              : OURS;
+      return { name: name!, status: status ?? 'available', tags };
     });
     const report = await runSnapshotPlan(input(), deps);
     expect(report.results[0]!.tier).toBe(tier);
     expect(ec).toHaveReceivedCommandWith(CreateSnapshotCommand, {
       Tags: expect.arrayContaining([{ Key: 'redis-dr:tier', Value: tier }]),
     });
+  });
+
+  it('reports a failed snapshot with this tick\'s name instead of calling it done', async () => {
+    existing = [{ name: 'rdr-rg-a-20261121-1000', status: 'failed', tags: OURS }];
+    const err = (await runSnapshotPlan(input(), deps).catch((e: unknown) => e)) as SnapshotRunFailedError;
+    expect(err).toBeInstanceOf(SnapshotRunFailedError);
+    expect(err.report.results[0]).toMatchObject({ outcome: 'failed', reason: 'snapshot-failed', attempts: 1 });
+    expect(ec).not.toHaveReceivedCommand(CreateSnapshotCommand);
+  });
+
+  it('reports a conflict when this tick\'s name belongs to another plan (overlapping tag selections)', async () => {
+    existing = [{ name: 'rdr-rg-a-20261121-1000', status: 'available', tags: { ...OURS, 'redis-dr:plan': 'queues' } }];
+    const err = (await runSnapshotPlan(input(), deps).catch((e: unknown) => e)) as SnapshotRunFailedError;
+    expect(err.report.results[0]).toMatchObject({ outcome: 'failed', reason: 'conflict' });
+    expect(err.report.results[0]!.error).toContain('queues');
+  });
+
+  it('still takes the snapshots when the tag lookup fails, then fails the run naming it', async () => {
+    existing = [{ name: 'rdr-rg-a-20261120-1000', status: 'available', tags: OURS }];
+    tagging.on(GetResourcesCommand).rejects(awsError('AccessDeniedException', 'no tag:GetResources', 403));
+    const err = (await runSnapshotPlan(input(), deps).catch((e: unknown) => e)) as SnapshotRunFailedError;
+    expect(err).toBeInstanceOf(SnapshotRunFailedError);
+    expect(err.report.created).toBe(1);
+    expect(err.report.results[0]!.tier).toBe('daily'); // from names alone
+    expect(err.message).toMatch(/tag lookup failed.*AccessDeniedException/);
+  });
+
+  it('still snapshots explicit targets when the tag selection fails, then fails the run', async () => {
+    tagging.on(GetResourcesCommand, { TagFilters: [{ Key: 'team', Values: ['payments'] }] }).rejects(awsError('InternalFailure', 'boom', 500));
+    const err = (await runSnapshotPlan(
+      input({ targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: { team: 'payments' } } }),
+      deps,
+    ).catch((e: unknown) => e)) as SnapshotRunFailedError;
+    expect(err).toBeInstanceOf(SnapshotRunFailedError);
+    expect(err.report.results).toHaveLength(1);
+    expect(err.report.created).toBe(1);
+    expect(err.message).toMatch(/selectByTags lookup failed: InternalFailure/);
+  });
+
+  it('keeps the report when a tagged cache id cannot be turned into a snapshot name', async () => {
+    taggedTargets = ['arn:aws:elasticache:eu-west-1:111122223333:replicationgroup:Bad--Id'];
+    const err = (await runSnapshotPlan(
+      input({ targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: { team: 'x' } } }),
+      deps,
+    ).catch((e: unknown) => e)) as SnapshotRunFailedError;
+    expect(err).toBeInstanceOf(SnapshotRunFailedError);
+    expect(err.report.results.find((r) => r.target === 'rg-a')).toMatchObject({ outcome: 'created' });
+    expect(err.report.results.find((r) => r.target === 'Bad--Id')).toMatchObject({ outcome: 'failed', reason: 'error' });
   });
 
   it('treats SnapshotAlreadyExistsFault as success (a rerun of the same tick)', async () => {
@@ -213,7 +303,7 @@ describe('snapshot handler', () => {
   });
 
   it('does not wait for a cache that is busy with this tick\'s own snapshot', async () => {
-    ec.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snap('rdr-rg-a-20261121-1000', 'creating')] });
+    existing = [{ name: 'rdr-rg-a-20261121-1000', status: 'creating' }];
     ec.on(DescribeReplicationGroupsCommand).resolves({ ReplicationGroups: [group('rg-a', 'snapshotting')] });
     const report = await runSnapshotPlan(input(), deps);
     expect(report.results[0]).toMatchObject({ outcome: 'exists', attempts: 1 });
@@ -288,7 +378,6 @@ describe('snapshot handler', () => {
   });
 
   it('fails the run when the plan selects no caches at all', async () => {
-    tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [] });
     await expect(
       runSnapshotPlan(input({ targets: { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: { team: 'x' } } }), deps),
     ).rejects.toThrow(/selected no caches/);
