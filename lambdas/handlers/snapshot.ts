@@ -9,10 +9,10 @@ import {
   type SnapshotSource,
   type SnapshotSummary,
 } from '../adapters/elasticache.js';
-import { describeError, isThrottling, isTransient } from '../adapters/errors.js';
+import { describeError, isBusy, isThrottling } from '../adapters/errors.js';
 import { isOwnedBy, planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
 import { DIMENSION, METRIC } from '../adapters/metrics.js';
-import { mapConcurrent, RetriesExhaustedError, retryWithBackoff, throttleRetry } from '../adapters/retry.js';
+import { mapConcurrent, RetriesExhaustedError, retryWithBackoff, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
 import { scheduledHandler, type ScheduledDeps } from '../adapters/runtime.js';
 import { resolveTargets } from '../adapters/targets.js';
 import { formatSnapshotName, isSnapshotOf, parseSnapshotName } from '../domain/naming.js';
@@ -138,7 +138,7 @@ export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDep
   }
 
   const results = await mapConcurrent(targets, deps.concurrency, (target) =>
-    snapshotTarget(target, input, owner, owned, tick, deadline, deps),
+    snapshotTarget(target, input, owner, owned, tick, deadline, retryThrottled, deps),
   );
 
   for (const r of results) {
@@ -172,6 +172,7 @@ async function snapshotTarget(
   owned: ReadonlyMap<string, Record<string, string>> | undefined,
   tick: Date,
   deadline: number,
+  retryThrottled: ThrottleRetry,
   deps: SnapshotDeps,
 ): Promise<SnapshotTargetResult> {
   const base = { target: target.id, kind: target.kind, snapshot: '' };
@@ -182,12 +183,14 @@ async function snapshotTarget(
     const { value } = await retryWithBackoff(
       async () => {
         attempts++;
-        return attemptSnapshot(target, snapshot, input, owner, owned, tick, deps);
+        return attemptSnapshot(target, snapshot, input, owner, owned, tick, retryThrottled, deps);
       },
       {
-        retryable: (err) => isTransient(err) || err instanceof TargetBusyError,
+        // Throttled calls are retried one by one inside the attempt; this loop
+        // waits for a busy cache (on the long scale) and starts over.
+        retryable: (err) => isBusy(err) || err instanceof TargetBusyError,
         deadline,
-        baseDelayMs: (err) => (isThrottling(err) ? deps.throttleDelayMs : deps.busyDelayMs),
+        baseDelayMs: deps.busyDelayMs,
         maxDelayMs: 60_000,
         clock: deps.clock,
       },
@@ -215,15 +218,16 @@ async function attemptSnapshot(
   owner: PlanOwner,
   owned: ReadonlyMap<string, Record<string, string>> | undefined,
   tick: Date,
+  retryThrottled: ThrottleRetry,
   deps: SnapshotDeps,
 ): Promise<{ outcome: 'created' | 'exists'; tier?: Tier }> {
   // Existing snapshots first: a rerun of this tick finds the cache busy with our
   // own snapshot, and must report success rather than wait for it.
-  const existing = await listTargetSnapshots(deps.elasticache, target);
+  const existing = await retryThrottled(() => listTargetSnapshots(deps.elasticache, target));
   const same = existing.find((s) => s.name === snapshot);
   if (same) return sameNameOutcome(same.status, snapshot, owned, owner);
 
-  const source = await snapshotSource(target, deps.elasticache);
+  const source = await retryThrottled(() => snapshotSource(target, deps.elasticache));
   const tier = classifyTier(previousRecoveryPoint(existing, target, owner, owned, tick), tick, input.timeZone);
   const tags = {
     [TAGS.managed]: 'true',
@@ -234,7 +238,7 @@ async function attemptSnapshot(
     [TAGS.tier]: tier,
   };
   try {
-    await createSnapshot(deps.elasticache, source, snapshot, tags);
+    await retryThrottled(() => createSnapshot(deps.elasticache, source, snapshot, tags));
     return { outcome: 'created', tier };
   } catch (err) {
     if (isAlreadyExists(err)) return { outcome: 'exists' };
@@ -309,7 +313,7 @@ function assertAvailable(target: TargetRef, status: string): void {
 }
 
 function failureReason(err: unknown): FailureReason {
-  if (err instanceof TargetBusyError || (isTransient(err) && !isThrottling(err))) return 'busy';
+  if (err instanceof TargetBusyError || isBusy(err)) return 'busy';
   if (isThrottling(err)) return 'throttled';
   if (isQuotaExceeded(err)) return 'quota';
   if (err instanceof TargetNotFoundError) return 'not-found';

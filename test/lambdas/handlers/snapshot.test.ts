@@ -322,13 +322,15 @@ describe('snapshot handler', () => {
     expect(clock.sleeps[0]).toBeGreaterThanOrEqual(2_500);
   });
 
-  it('retries throttling and succeeds', async () => {
+  it('retries a throttled call by itself, without redoing the calls before it', async () => {
     ec.on(DescribeReplicationGroupsCommand)
       .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
       .rejectsOnce(awsError('Throttling', 'Rate exceeded'))
       .resolves({ ReplicationGroups: [group('rg-a')] });
     const report = await runSnapshotPlan(input(), deps);
-    expect(report.results[0]).toMatchObject({ outcome: 'created', attempts: 3 });
+    expect(report.results[0]).toMatchObject({ outcome: 'created', attempts: 1 });
+    expect(ec).toHaveReceivedCommandTimes(DescribeReplicationGroupsCommand, 3);
+    expect(ec).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 1);
     expect(clock.sleeps[1]).toBeGreaterThan(clock.sleeps[0]!);
     expect(clock.sleeps[0]).toBeLessThan(1_000);
   });
@@ -355,6 +357,14 @@ describe('snapshot handler', () => {
     expect(metrics.sum('SnapshotsFailed', { Plan: 'sessions', Target: 'rg-busy' })).toBe(1);
     expect(metrics.sum('SnapshotsCreated', { Plan: 'sessions', Target: 'rg-ok' })).toBe(1);
     expect(metrics.sum('SnapshotsFailed', { Plan: 'sessions' })).toBe(1);
+  });
+
+  it('reports a target as throttled when throttling outlasts the budget', async () => {
+    ec.on(CreateSnapshotCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    const err = (await runSnapshotPlan(input({ budgetSeconds: 60 }), deps).catch((e: unknown) => e)) as SnapshotRunFailedError;
+    expect(err).toBeInstanceOf(SnapshotRunFailedError);
+    expect(err.report.results[0]).toMatchObject({ outcome: 'failed', reason: 'throttled' });
+    expect(err.report.results[0]!.error).toContain('ThrottlingException');
   });
 
   it('reports SnapshotQuotaExceededFault at once, without retrying', async () => {
