@@ -5,9 +5,9 @@ import {
   DeleteSnapshotCommand,
   DescribeReplicationGroupsCommand,
   DescribeServerlessCachesCommand,
+  DescribeServerlessCacheSnapshotsCommand,
+  DescribeSnapshotsCommand,
   ElastiCacheClient,
-  paginateDescribeServerlessCacheSnapshots,
-  paginateDescribeSnapshots,
   type Snapshot,
   type Tag,
 } from '@aws-sdk/client-elasticache';
@@ -94,18 +94,31 @@ export async function describeServerlessCache(
   }
 }
 
+/** Runs one API call; the handlers pass a throttling retry, so a throttled page is retried alone. */
+export type CallWrapper = <T>(call: () => Promise<T>) => Promise<T>;
+
+const direct: CallWrapper = (call) => call();
+
 /**
- * Every manual snapshot of a target, all pages (at most 50 per page).
+ * Every manual snapshot of a target, all pages (at most 50 per page), each
+ * page through `wrap` (the SDK's paginators cannot retry one page: a throttle
+ * on page 4 of 4 would start the listing over).
  * `DescribeSnapshots` filters with `SnapshotSource=user` but answers `manual`.
  */
-export async function listTargetSnapshots(client: ElastiCacheClient, target: TargetRef): Promise<SnapshotSummary[]> {
+export async function listTargetSnapshots(
+  client: ElastiCacheClient,
+  target: TargetRef,
+  wrap: CallWrapper = direct,
+): Promise<SnapshotSummary[]> {
   const found: SnapshotSummary[] = [];
   if (target.kind === 'replication-group') {
-    const pages = paginateDescribeSnapshots(
-      { client, pageSize: SNAPSHOT_PAGE_SIZE },
-      { ReplicationGroupId: target.id, SnapshotSource: 'user', MaxRecords: SNAPSHOT_PAGE_SIZE },
-    );
-    for await (const page of pages) {
+    let Marker: string | undefined;
+    do {
+      const page = await wrap(() =>
+        client.send(
+          new DescribeSnapshotsCommand({ ReplicationGroupId: target.id, SnapshotSource: 'user', MaxRecords: SNAPSHOT_PAGE_SIZE, Marker }),
+        ),
+      );
       for (const s of page.Snapshots ?? []) {
         if (!s.SnapshotName) continue;
         found.push({
@@ -116,14 +129,22 @@ export async function listTargetSnapshots(client: ElastiCacheClient, target: Tar
           createdAt: snapshotTime(s),
         });
       }
-    }
+      Marker = page.Marker || undefined;
+    } while (Marker);
     return found;
   }
-  const pages = paginateDescribeServerlessCacheSnapshots(
-    { client, pageSize: SNAPSHOT_PAGE_SIZE },
-    { ServerlessCacheName: target.id, SnapshotType: 'manual', MaxResults: SNAPSHOT_PAGE_SIZE },
-  );
-  for await (const page of pages) {
+  let NextToken: string | undefined;
+  do {
+    const page = await wrap(() =>
+      client.send(
+        new DescribeServerlessCacheSnapshotsCommand({
+          ServerlessCacheName: target.id,
+          SnapshotType: 'manual',
+          MaxResults: SNAPSHOT_PAGE_SIZE,
+          NextToken,
+        }),
+      ),
+    );
     for (const s of page.ServerlessCacheSnapshots ?? []) {
       if (!s.ServerlessCacheSnapshotName) continue;
       found.push({
@@ -134,7 +155,8 @@ export async function listTargetSnapshots(client: ElastiCacheClient, target: Tar
         createdAt: s.CreateTime ?? parseSnapshotName(s.ServerlessCacheSnapshotName)?.at ?? new Date(0),
       });
     }
-  }
+    NextToken = page.NextToken || undefined;
+  } while (NextToken);
   return found;
 }
 

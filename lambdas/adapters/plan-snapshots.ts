@@ -43,8 +43,12 @@ export async function planSnapshotTags(
     chunks.push(targetIds.slice(i, i + TAG_FILTER_MAX_VALUES));
   }
   const maps = await mapConcurrent(chunks, options.concurrency, (sources) =>
-    options.retry(() =>
-      snapshotTagsBySources(tagging, { [TAGS.managed]: 'true', [TAGS.deployment]: owner.deployment }, TAGS.source, sources),
+    snapshotTagsBySources(
+      tagging,
+      { [TAGS.managed]: 'true', [TAGS.deployment]: owner.deployment },
+      TAGS.source,
+      sources,
+      options.retry,
     ),
   );
   return new Map(maps.flatMap((m) => [...m]));

@@ -1,8 +1,9 @@
 import {
-  paginateGetResources,
+  GetResourcesCommand,
   ResourceGroupsTaggingAPIClient,
   type TagFilter,
 } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { CallWrapper } from './elasticache.js';
 import type { TargetRef } from '../domain/types.js';
 
 /**
@@ -33,17 +34,24 @@ export function parseElastiCacheArn(arn: string): { type: string; name: string }
   return { type: parts[5] ?? '', name: parts.slice(6).join(':') };
 }
 
-/** One page-through of GetResources over ElastiCache resources: ARN parts and tags of each. */
+/**
+ * One page-through of GetResources over ElastiCache resources: ARN parts and
+ * tags of each. Each page goes through `wrap`, so a throttled page is retried
+ * alone rather than the whole listing.
+ */
 async function* taggedElastiCacheResources(
   client: ResourceGroupsTaggingAPIClient,
   TagFilters: TagFilter[],
+  wrap: CallWrapper,
 ): AsyncGenerator<{ type: string; name: string; tags: Record<string, string> }> {
-  const pages = paginateGetResources(
-    { client, pageSize: TAGGING_PAGE_SIZE },
-    // Service-level type filter; the resource type is read from each ARN.
-    { TagFilters, ResourceTypeFilters: ['elasticache'], ResourcesPerPage: TAGGING_PAGE_SIZE },
-  );
-  for await (const page of pages) {
+  let PaginationToken: string | undefined;
+  do {
+    const page = await wrap(() =>
+      client.send(
+        // Service-level type filter; the resource type is read from each ARN.
+        new GetResourcesCommand({ TagFilters, ResourceTypeFilters: ['elasticache'], ResourcesPerPage: TAGGING_PAGE_SIZE, PaginationToken }),
+      ),
+    );
     for (const mapping of page.ResourceTagMappingList ?? []) {
       const arn = mapping.ResourceARN && parseElastiCacheArn(mapping.ResourceARN);
       if (!arn) continue;
@@ -51,7 +59,8 @@ async function* taggedElastiCacheResources(
       for (const t of mapping.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
       yield { ...arn, tags };
     }
-  }
+    PaginationToken = page.PaginationToken || undefined;
+  } while (PaginationToken);
 }
 
 /**
@@ -61,11 +70,12 @@ async function* taggedElastiCacheResources(
 export async function findTargetsByTags(
   client: ResourceGroupsTaggingAPIClient,
   tags: Readonly<Record<string, string>>,
+  wrap: CallWrapper = (call) => call(),
 ): Promise<TargetRef[]> {
   const TagFilters: TagFilter[] = Object.entries(tags).map(([Key, Value]) => ({ Key, Values: [Value] }));
   if (TagFilters.length === 0) return [];
   const found: TargetRef[] = [];
-  for await (const resource of taggedElastiCacheResources(client, TagFilters)) {
+  for await (const resource of taggedElastiCacheResources(client, TagFilters, wrap)) {
     const kind = TARGET_TYPES[resource.type];
     if (kind) found.push({ kind, id: resource.name });
   }
@@ -82,6 +92,7 @@ export async function snapshotTagsBySources(
   required: Readonly<Record<string, string>>,
   sourceKey: string,
   sources: readonly string[],
+  wrap: CallWrapper = (call) => call(),
 ): Promise<Map<string, Record<string, string>>> {
   const byName = new Map<string, Record<string, string>>();
   for (let i = 0; i < sources.length; i += TAG_FILTER_MAX_VALUES) {
@@ -89,7 +100,7 @@ export async function snapshotTagsBySources(
       ...Object.entries(required).map(([Key, Value]) => ({ Key, Values: [Value] })),
       { Key: sourceKey, Values: sources.slice(i, i + TAG_FILTER_MAX_VALUES) },
     ];
-    for await (const resource of taggedElastiCacheResources(client, TagFilters)) {
+    for await (const resource of taggedElastiCacheResources(client, TagFilters, wrap)) {
       if (SNAPSHOT_TYPES.has(resource.type)) byName.set(resource.name, resource.tags);
     }
   }

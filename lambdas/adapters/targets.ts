@@ -30,7 +30,7 @@ export async function resolveTargets(
   let selectionError: string | undefined;
   if (Object.keys(selection.selectByTags).length > 0) {
     try {
-      (await retry(() => findTargetsByTags(tagging, selection.selectByTags))).forEach(add);
+      (await findTargetsByTags(tagging, selection.selectByTags, retry)).forEach(add);
     } catch (err) {
       selectionError = `selectByTags lookup failed: ${describeError(err)}`;
     }

@@ -138,7 +138,7 @@ async function pruneTarget(
   const empty = { target: target.id, kind: target.kind, kept: 0, deleted: [], wouldDelete: [], deferred: [], failed: [], untagged: 0 };
   let summaries;
   try {
-    summaries = await retryThrottled(() => listTargetSnapshots(deps.elasticache, target));
+    summaries = await listTargetSnapshots(deps.elasticache, target, retryThrottled);
   } catch (err) {
     const error = describeError(err);
     deps.log.error('listing snapshots failed; nothing pruned for this target', { target: target.id, error });

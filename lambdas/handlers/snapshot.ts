@@ -223,7 +223,7 @@ async function attemptSnapshot(
 ): Promise<{ outcome: 'created' | 'exists'; tier?: Tier }> {
   // Existing snapshots first: a rerun of this tick finds the cache busy with our
   // own snapshot, and must report success rather than wait for it.
-  const existing = await retryThrottled(() => listTargetSnapshots(deps.elasticache, target));
+  const existing = await listTargetSnapshots(deps.elasticache, target, retryThrottled);
   const same = existing.find((s) => s.name === snapshot);
   if (same) return sameNameOutcome(same.status, snapshot, owned, owner);
 

@@ -7,6 +7,8 @@ import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { listTargetSnapshots } from '../../../lambdas/adapters/elasticache';
+import { throttleRetry } from '../../../lambdas/adapters/retry';
+import { awsError, FakeClock } from '../../support/fakes';
 import { snapshotTagsBySources } from '../../../lambdas/adapters/tagging';
 
 const ec = mockClient(ElastiCacheClient);
@@ -38,6 +40,24 @@ describe('listTargetSnapshots', () => {
       { name: 'rdr-rg-a-20261121-1000', source: 'rg-a', kind: 'replication-group', status: 'available', createdAt: new Date('2026-11-21T10:01:00Z') },
       { name: 'rdr-rg-a-20261121-1100', source: 'rg-a', kind: 'replication-group', status: 'creating', createdAt: new Date('2026-11-21T11:00:00Z') },
     ]);
+  });
+
+  it('retries a throttled page alone, not the whole listing', async () => {
+    const page = (n: number, Marker?: string) => ({
+      Snapshots: [{ SnapshotName: `rdr-rg-a-20261121-0${n}00`, SnapshotStatus: 'available' }],
+      Marker,
+    });
+    ec.on(DescribeSnapshotsCommand)
+      .resolvesOnce(page(1, 'm2'))
+      .rejectsOnce(awsError('ThrottlingException'))
+      .resolvesOnce(page(2, 'm3'))
+      .resolvesOnce(page(3));
+    const clock = new FakeClock(0);
+    const found = await listTargetSnapshots(client, { kind: 'replication-group', id: 'rg-a' }, throttleRetry(clock, 60_000, 100));
+    expect(found.map((f) => f.name)).toEqual(['rdr-rg-a-20261121-0100', 'rdr-rg-a-20261121-0200', 'rdr-rg-a-20261121-0300']);
+    expect(ec).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 4);
+    expect(ec).toHaveReceivedNthCommandWith(DescribeSnapshotsCommand, 3, { Marker: 'm2' });
+    expect(clock.sleeps).toHaveLength(1);
   });
 
   it('reads every page of serverless snapshots and uses their CreateTime', async () => {
