@@ -3,7 +3,7 @@ import { describeError, isBusy } from '../adapters/errors.js';
 import { DIMENSION, METRIC } from '../adapters/metrics.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
 import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
-import { scheduledHandler, type ScheduledDeps } from '../adapters/runtime.js';
+import { runFailureMessage, scheduledHandler, type ScheduledDeps } from '../adapters/runtime.js';
 import { resolveTargets } from '../adapters/targets.js';
 import { pruneRunInputSchema, type PruneRunInput } from '../domain/plan-input.js';
 import { selectExpired, type HoldReason } from '../domain/retention.js';
@@ -46,19 +46,15 @@ export interface PruneRunReport {
 /** Thrown after the whole run when a listing or a deletion failed. */
 export class PruneRunFailedError extends Error {
   constructor(readonly report: PruneRunReport) {
-    const failed = report.results.filter((r) => r.error || r.failed.length > 0);
     super(
-      [
-        ...report.problems.map((p) => `plan ${report.plan}: ${p}`),
-        ...(failed.length > 0
-          ? [
-              `plan ${report.plan}: pruning failed for ${failed.length} target(s): ` +
-                failed
-                  .map((r) => `${r.target} (${r.error ?? r.failed.map((f) => `${f.snapshot}: ${f.error}`).join(', ')})`)
-                  .join('; '),
-            ]
-          : []),
-      ].join('\n'),
+      runFailureMessage(
+        report.plan,
+        report.problems,
+        'pruning',
+        report.results
+          .filter((r) => r.error || r.failed.length > 0)
+          .map((r) => ({ target: r.target, why: r.error ?? r.failed.map((f) => `${f.snapshot}: ${f.error}`).join(', ') })),
+      ),
     );
     this.name = 'PruneRunFailedError';
   }

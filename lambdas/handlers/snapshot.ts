@@ -13,7 +13,7 @@ import { describeError, isBusy, isThrottling } from '../adapters/errors.js';
 import { isOwnedBy, planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
 import { DIMENSION, METRIC } from '../adapters/metrics.js';
 import { mapConcurrent, RetriesExhaustedError, retryWithBackoff, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
-import { scheduledHandler, type ScheduledDeps } from '../adapters/runtime.js';
+import { runFailureMessage, scheduledHandler, type ScheduledDeps } from '../adapters/runtime.js';
 import { resolveTargets } from '../adapters/targets.js';
 import { formatSnapshotName, isSnapshotOf, parseSnapshotName } from '../domain/naming.js';
 import { snapshotRunInputSchema, type SnapshotRunInput } from '../domain/plan-input.js';
@@ -60,17 +60,13 @@ export interface SnapshotRunReport {
 /** Thrown after every target was tried when at least one failed, so Lambda errors and alarms see it. */
 export class SnapshotRunFailedError extends Error {
   constructor(readonly report: SnapshotRunReport) {
-    const failed = report.results.filter((r) => r.outcome === 'failed');
     super(
-      [
-        ...report.problems.map((p) => `plan ${report.plan}: ${p}`),
-        ...(failed.length > 0
-          ? [
-              `plan ${report.plan}: ${failed.length} of ${report.targets} target(s) failed: ` +
-                failed.map((r) => `${r.target} (${r.reason}: ${r.error})`).join('; '),
-            ]
-          : []),
-      ].join('\n'),
+      runFailureMessage(
+        report.plan,
+        report.problems,
+        'snapshot',
+        report.results.filter((r) => r.outcome === 'failed').map((r) => ({ target: r.target, why: `${r.reason}: ${r.error}` })),
+      ),
     );
     this.name = 'SnapshotRunFailedError';
   }

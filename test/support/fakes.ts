@@ -1,6 +1,8 @@
 import type { MetricsSink, MetricUnitName } from '../../lambdas/adapters/metrics';
 import type { RetryClock } from '../../lambdas/adapters/retry';
-import type { LogSink } from '../../lambdas/adapters/runtime';
+import type { LogSink, ScheduledDeps } from '../../lambdas/adapters/runtime';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 
 /** A clock whose `sleep` advances time instantly; records every sleep. */
 export class FakeClock implements RetryClock {
@@ -61,4 +63,18 @@ export class MemoryLog implements LogSink {
 /** An SDK-shaped service error (what aws-sdk-client-mock rejects with). */
 export function awsError(name: string, message = name, httpStatusCode = 400): Error {
   return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode } });
+}
+
+/** Scheduled-handler dependencies with fakes (clients are plain: tests mock them with aws-sdk-client-mock). */
+export function fakeDeps(startMs: number): ScheduledDeps & { clock: FakeClock; metrics: MemoryMetrics; log: MemoryLog } {
+  return {
+    elasticache: new ElastiCacheClient({ region: 'eu-west-1' }),
+    tagging: new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }),
+    metrics: new MemoryMetrics(),
+    log: new MemoryLog(),
+    clock: new FakeClock(startMs),
+    concurrency: 4,
+    throttleDelayMs: 250,
+    busyDelayMs: 5_000,
+  };
 }

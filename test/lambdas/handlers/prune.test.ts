@@ -18,8 +18,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { formatSnapshotName } from '../../../lambdas/domain/naming';
 import type { PruneRunInput } from '../../../lambdas/domain/plan-input';
 import { classifyTier } from '../../../lambdas/domain/tier';
-import { PruneRunFailedError, runPrunePlan, type PruneDeps } from '../../../lambdas/handlers/prune';
-import { awsError, FakeClock, MemoryLog, MemoryMetrics } from '../../support/fakes';
+import { PruneRunFailedError, runPrunePlan } from '../../../lambdas/handlers/prune';
+import { awsError, fakeDeps, FakeClock, MemoryLog, MemoryMetrics } from '../../support/fakes';
 
 const ec = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
@@ -95,7 +95,7 @@ function install(): void {
 let clock: FakeClock;
 let metrics: MemoryMetrics;
 let log: MemoryLog;
-let deps: PruneDeps;
+let deps: ReturnType<typeof fakeDeps>;
 
 function input(overrides: Partial<PruneRunInput> = {}): PruneRunInput {
   return {
@@ -120,19 +120,8 @@ beforeEach(() => {
   tagging.reset();
   fleet = new Map();
   install();
-  clock = new FakeClock(NOW);
-  metrics = new MemoryMetrics();
-  log = new MemoryLog();
-  deps = {
-    elasticache: new ElastiCacheClient({ region: 'eu-west-1' }),
-    tagging: new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }),
-    metrics,
-    log,
-    clock,
-    concurrency: 4,
-    throttleDelayMs: 250,
-    busyDelayMs: 5_000,
-  };
+  deps = fakeDeps(NOW);
+  ({ clock, metrics, log } = deps);
 });
 
 describe('prune handler', () => {

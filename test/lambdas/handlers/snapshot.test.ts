@@ -16,10 +16,10 @@ import {
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runSnapshotPlan, SnapshotRunFailedError, type SnapshotDeps } from '../../../lambdas/handlers/snapshot';
+import { runSnapshotPlan, SnapshotRunFailedError } from '../../../lambdas/handlers/snapshot';
 import type { SnapshotRunInput } from '../../../lambdas/domain/plan-input';
 import { formatSnapshotName } from '../../../lambdas/domain/naming';
-import { awsError, FakeClock, MemoryLog, MemoryMetrics } from '../../support/fakes';
+import { awsError, fakeDeps, FakeClock, MemoryMetrics } from '../../support/fakes';
 
 const ec = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
@@ -28,8 +28,8 @@ const meta = { $metadata: {} };
 
 let clock: FakeClock;
 let metrics: MemoryMetrics;
-let log: MemoryLog;
-let deps: SnapshotDeps;
+
+let deps: ReturnType<typeof fakeDeps>;
 
 function input(overrides: Partial<SnapshotRunInput> = {}): SnapshotRunInput {
   return {
@@ -94,19 +94,8 @@ function installFakes(): void {
 beforeEach(() => {
   ec.reset();
   tagging.reset();
-  clock = new FakeClock(Date.parse(TICK) + 5_000);
-  metrics = new MemoryMetrics();
-  log = new MemoryLog();
-  deps = {
-    elasticache: new ElastiCacheClient({ region: 'eu-west-1' }),
-    tagging: new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }),
-    metrics,
-    log,
-    clock,
-    concurrency: 4,
-    throttleDelayMs: 250,
-    busyDelayMs: 5_000,
-  };
+  deps = fakeDeps(Date.parse(TICK) + 5_000);
+  ({ clock, metrics } = deps);
   existing = [];
   taggedTargets = [];
   installFakes();
