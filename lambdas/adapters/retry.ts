@@ -98,8 +98,9 @@ export function throttleRetry(clock: RetryClock, deadline: number, baseDelayMs: 
 
 /**
  * Maps `items` with at most `concurrency` calls in flight, keeping order.
- * Hand-written (ten lines) rather than p-limit, which is ESM-only and this
- * package is CommonJS.
+ * After a call fails no new call starts, and the first failure is thrown once
+ * the calls in flight have settled. Hand-written (a few lines) rather than
+ * p-limit, which is ESM-only while this package is CommonJS.
  */
 export async function mapConcurrent<T, R>(
   items: readonly T[],
@@ -108,12 +109,18 @@ export async function mapConcurrent<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const index = next++;
-      results[index] = await fn(items[index] as T, index);
+      try {
+        results[index] = await fn(items[index] as T, index);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (failure) throw failure.error;
   return results;
 }

@@ -57,6 +57,12 @@ export interface AwsRuntime {
   flush(): void;
 }
 
+/**
+ * Production tuning of the scheduled handlers (bench/fleet measures these).
+ * REDIS_DR_CONCURRENCY overrides the concurrency.
+ */
+export const TUNING = { concurrency: 16, throttleDelayMs: 100, busyDelayMs: 5_000 } as const;
+
 /** The real AWS clients, Powertools logger/metrics and clock. */
 export function awsRuntime(): AwsRuntime {
   return {
@@ -70,9 +76,9 @@ export function awsRuntime(): AwsRuntime {
         error: (message, extra = {}) => logger.error(message, extra),
       },
       clock: systemClock,
-      concurrency: envInt('REDIS_DR_CONCURRENCY', 16),
-      throttleDelayMs: 100,
-      busyDelayMs: 5_000,
+      concurrency: envInt('REDIS_DR_CONCURRENCY', TUNING.concurrency),
+      throttleDelayMs: TUNING.throttleDelayMs,
+      busyDelayMs: TUNING.busyDelayMs,
     },
     flush: () => metrics.publishStoredMetrics(),
   };

@@ -83,6 +83,18 @@ describe('mapConcurrent', () => {
     expect(peak).toBe(2);
   });
 
+  it('starts no new call after one fails, and throws that failure', async () => {
+    const started: number[] = [];
+    const err = await mapConcurrent([1, 2, 3, 4, 5, 6], 2, async (n) => {
+      started.push(n);
+      await new Promise((r) => setTimeout(r, n === 1 ? 1 : 5));
+      if (n === 1) throw new Error('boom');
+      return n;
+    }).catch((e: unknown) => e);
+    expect(err).toEqual(new Error('boom'));
+    expect(started).toEqual([1, 2]);
+  });
+
   it('handles an empty list', async () => {
     expect(await mapConcurrent([], 4, async () => 1)).toEqual([]);
   });
