@@ -3,6 +3,8 @@
  * ElastiCacheClient and ResourceGroupsTaggingAPIClient whose every call waits
  * the simulated latency (a real timer) and then either throttles (seeded
  * PRNG) or answers from the {@link FleetModel}. Every call is counted.
+ * (An optional `sdk` transport puts the same fake behind the SDK's middleware
+ * stack instead, so the clients' own retries are measured too.)
  */
 import {
   CreateSnapshotCommand,
@@ -108,21 +110,49 @@ function zero(): Record<Operation, number> {
   return { GetResources: 0, DescribeReplicationGroups: 0, DescribeSnapshots: 0, CreateSnapshot: 0, DeleteSnapshot: 0 };
 }
 
+/**
+ * Where the fake sits. `client-mock` (default): aws-sdk-client-mock stubs
+ * `Client#send`, so the SDK's own retry middleware never runs and every
+ * throttle reaches the handlers. `sdk`: a middleware at the end of the
+ * client's finalizeRequest step (after retry and signing, before
+ * serialization would hit the wire) answers instead, so the clients'
+ * configured retry strategy (production: 5 attempts, adaptive) runs too.
+ */
+export type Transport = 'client-mock' | 'sdk';
+
 /** Options for {@link installFakeAws}. */
 export interface FakeAwsOptions {
   readonly latencyMs: number;
   readonly throttleRate: number;
   readonly seed: number;
+  readonly transport: Transport;
 }
 
 /** The installed fake: swap `stats` per run; `abort()` makes every later call fail fast. */
 export interface FakeAws {
   stats: CallStats;
+  /** Connects a client created for a run (needed by the `sdk` transport; no-op for `client-mock`). */
+  attach<C extends ElastiCacheClient | ResourceGroupsTaggingAPIClient>(client: C): C;
   abort(): void;
   resume(): void;
   /** Forget aws-sdk-client-mock's recorded calls (memory). */
   resetHistory(): void;
   restore(): void;
+  /** Calls refused after abort (to know when a run's sleeping retries have all woken). */
+  abortedCalls: number;
+}
+
+/** The one middleware-stack shape the `sdk` transport needs (both clients' stacks have it). */
+interface FinalizeStep {
+  readonly middlewareStack: {
+    add(
+      middleware: (
+        next: unknown,
+        context: { commandName?: string },
+      ) => (args: { input: unknown }) => Promise<{ output: unknown; response: unknown }>,
+      options: { step: 'finalizeRequest'; priority: 'low'; name: string },
+    ): void;
+  };
 }
 
 /** Thrown by every call after {@link FakeAws.abort}: not retryable, so handlers stop quickly. */
@@ -130,33 +160,34 @@ export class BenchAbortedError extends Error {
   override readonly name = 'BenchAbortedError';
 }
 
+/** Static credentials for the `sdk` transport: requests are signed (locally) but never sent. */
+export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFLEETBENCH000000', secretAccessKey: 'fleet-bench-not-a-secret' };
+
 /**
- * Stubs `send` of both client classes (every instance). The SDK's own retry
- * middleware is part of what `send` would run, so it is bypassed: every
- * throttle reaches the handler's retry loop.
+ * Installs the fake API for both client classes. Every call: wait the latency
+ * (real timer), then throttle with probability `throttleRate` or answer from
+ * the model; counted in `stats`.
  */
 export function installFakeAws(model: FleetModel, options: FakeAwsOptions): FakeAws {
   const random = mulberry32(options.seed);
-  const ec = mockClient(ElastiCacheClient);
-  const tagging = mockClient(ResourceGroupsTaggingAPIClient);
   let aborted = false;
   const fake: FakeAws = {
     stats: new CallStats(),
+    attach: (client) => client,
     abort: () => void (aborted = true),
     resume: () => void (aborted = false),
-    resetHistory: () => {
-      ec.resetHistory();
-      tagging.resetHistory();
-    },
-    restore: () => {
-      ec.restore();
-      tagging.restore();
-    },
+    resetHistory: () => {},
+    restore: () => {},
+    abortedCalls: 0,
   };
 
-  const call = <I extends object, O>(op: Operation, purposeOf: (input: I) => Purpose, answer: (input: I) => O) =>
+  const call =
+    <I extends object, O>(op: Operation, purposeOf: (input: I) => Purpose, answer: (input: I) => O) =>
     async (input: I): Promise<O> => {
-      if (aborted) throw new BenchAbortedError('benchmark run aborted (over its wall-clock limit)');
+      if (aborted) {
+        fake.abortedCalls++;
+        throw new BenchAbortedError('benchmark run aborted (over its wall-clock limit)');
+      }
       const stats = fake.stats;
       const purpose = purposeOf(input);
       const key = `${op} ${JSON.stringify(input)}`;
@@ -178,22 +209,51 @@ export function installFakeAws(model: FleetModel, options: FakeAwsOptions): Fake
       }
     };
 
+  const handlers = {
+    DescribeReplicationGroupsCommand: call('DescribeReplicationGroups', () => 'DescribeReplicationGroups', model.describeReplicationGroups.bind(model)),
+    DescribeSnapshotsCommand: call('DescribeSnapshots', () => 'DescribeSnapshots', model.describeSnapshots.bind(model)),
+    CreateSnapshotCommand: call('CreateSnapshot', () => 'CreateSnapshot', model.createSnapshot.bind(model)),
+    DeleteSnapshotCommand: call('DeleteSnapshot', () => 'DeleteSnapshot', model.deleteSnapshot.bind(model)),
+    GetResourcesCommand: call(
+      'GetResources',
+      (i: { TagFilters?: { Key?: string }[] }): Purpose =>
+        i.TagFilters?.some((f) => f.Key === TAGS.source) ? 'GetResources:snapshot-tags' : 'GetResources:targets',
+      model.getResources.bind(model),
+    ),
+  } as const;
+
+  if (options.transport === 'sdk') {
+    fake.attach = (client) => {
+      (client as unknown as FinalizeStep).middlewareStack.add(
+        (_next, context) => async (args) => {
+          const handler = (handlers as Record<string, (input: object) => Promise<unknown>>)[context.commandName ?? ''];
+          if (!handler) throw new Error(`fleet bench: ${context.commandName} not modelled`);
+          return { output: await handler(args.input as object), response: {} };
+        },
+        { step: 'finalizeRequest', priority: 'low', name: 'fleetBenchFakeAws' },
+      );
+      return client;
+    };
+    return fake;
+  }
+
+  const ec = mockClient(ElastiCacheClient);
+  const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+  fake.resetHistory = () => {
+    ec.resetHistory();
+    tagging.resetHistory();
+  };
+  fake.restore = () => {
+    ec.restore();
+    tagging.restore();
+  };
   ec.onAnyCommand().rejects(new Error('fleet bench: ElastiCache command not modelled'));
   tagging.onAnyCommand().rejects(new Error('fleet bench: Tagging API command not modelled'));
-  ec.on(DescribeReplicationGroupsCommand).callsFake(
-    call('DescribeReplicationGroups', () => 'DescribeReplicationGroups', (i) => model.describeReplicationGroups(i)),
-  );
-  ec.on(DescribeSnapshotsCommand).callsFake(call('DescribeSnapshots', () => 'DescribeSnapshots', (i) => model.describeSnapshots(i)));
-  ec.on(CreateSnapshotCommand).callsFake(call('CreateSnapshot', () => 'CreateSnapshot', (i) => model.createSnapshot(i)));
-  ec.on(DeleteSnapshotCommand).callsFake(call('DeleteSnapshot', () => 'DeleteSnapshot', (i) => model.deleteSnapshot(i)));
-  tagging.on(GetResourcesCommand).callsFake(
-    call(
-      'GetResources',
-      (i: { TagFilters?: { Key?: string }[] }) =>
-        i.TagFilters?.some((f) => f.Key === TAGS.source) ? 'GetResources:snapshot-tags' : 'GetResources:targets',
-      (i) => model.getResources(i),
-    ),
-  );
+  ec.on(DescribeReplicationGroupsCommand).callsFake(handlers.DescribeReplicationGroupsCommand);
+  ec.on(DescribeSnapshotsCommand).callsFake(handlers.DescribeSnapshotsCommand);
+  ec.on(CreateSnapshotCommand).callsFake(handlers.CreateSnapshotCommand);
+  ec.on(DeleteSnapshotCommand).callsFake(handlers.DeleteSnapshotCommand);
+  tagging.on(GetResourcesCommand).callsFake(handlers.GetResourcesCommand);
   return fake;
 }
 

@@ -63,7 +63,8 @@ export interface FleetOptions {
   readonly snapshotsPerTarget: number;
   /** Time of the newest existing snapshot of every target (whole hour, UTC). */
   readonly newest: Date;
-  /** Plan name written into snapshot tags. */
+  /** Deployment and plan written into snapshot tags. */
+  readonly deployment: string;
   readonly plan: string;
   /** Tags on every replication group (the plan's `selectByTags`). */
   readonly groupTags: Readonly<Record<string, string>>;
@@ -89,7 +90,7 @@ export class FleetModel {
   private version = 0;
   private readonly queryCache = new Map<string, { version: number; arns: readonly Resource[] }>();
 
-  /** 1,000 × 200 hourly snapshots as the snapshot Lambda would have left them. */
+  /** `targets` groups × `snapshotsPerTarget` hourly snapshots, tagged as the snapshot Lambda tags them. */
   static build(options: FleetOptions): FleetModel {
     const model = new FleetModel();
     const width = Math.max(4, String(options.targets).length);
@@ -113,6 +114,7 @@ export class FleetModel {
           createdAt: new Date(at.getTime() + 60_000),
           tags: {
             [TAGS.managed]: 'true',
+            [TAGS.deployment]: options.deployment,
             [TAGS.plan]: options.plan,
             [TAGS.source]: id,
             [TAGS.sourceKind]: 'replication-group',
@@ -251,12 +253,19 @@ export class FleetModel {
       for (const v of values) for (const r of byValue.get(v) ?? []) out.add(r);
       return out;
     };
+    // Materialize only the most selective filter's candidates (a managed=true filter matches everything).
+    const estimate = (f: { key: string; values: string[] }): number => {
+      const byValue = this.tagIndex.get(f.key);
+      if (!byValue) return 0;
+      const values = f.values.length > 0 ? f.values : [...byValue.keys()];
+      return values.reduce((a, v) => a + (byValue.get(v)?.size ?? 0), 0);
+    };
     let candidates: Iterable<Resource>;
     if (filters.length === 0) {
       candidates = [...this.groups.values(), ...this.snapshotsByName.values()];
     } else {
-      const sets = filters.map(candidatesOf).sort((a, b) => a.size - b.size);
-      candidates = sets[0]!;
+      const best = filters.reduce((a, f) => (estimate(f) < estimate(a) ? f : a));
+      candidates = candidatesOf(best);
     }
     const typeOk = (arn: string): boolean => {
       if (types.length === 0) return true;

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { powertoolsSink, type MetricsSink } from './metrics.js';
 import { systemClock, type RetryClock } from './retry.js';
 
@@ -26,12 +27,30 @@ export function envInt(name: string, fallback: number): number {
   return value;
 }
 
+/**
+ * Production tuning of the scheduled handlers (bench/fleet measures these).
+ * REDIS_DR_CONCURRENCY overrides the concurrency.
+ */
+export const TUNING = { concurrency: 16, throttleDelayMs: 100, busyDelayMs: 5_000 } as const;
+
+/**
+ * SDK client settings: the SDK's standard retry (throttling, 5xx, network
+ * errors) with our backoff schedule (from 100 ms, equal jitter) instead of its
+ * 500 ms throttling base; handlers retry per call what outlasts it. Not
+ * `adaptive`: its client-side rate limiter slowed a 1,000-target run under 10 %
+ * throttling to ~6 calls/s (bench/README.md, fleet).
+ */
+export function sdkClientConfig(): { retryStrategy: ConfiguredRetryStrategy } {
+  return {
+    retryStrategy: new ConfiguredRetryStrategy(3, (attempt) =>
+      Math.round(TUNING.throttleDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)),
+    ),
+  };
+}
+
 // Module scope: clients and Powertools objects are created once per container.
-// The SDK's *standard* retry absorbs short throttling; handlers retry what
-// outlasts it, per call. Not `adaptive`: its client-side rate limiter slowed a
-// 1,000-target run under 10% throttling to a crawl (bench/README.md, fleet).
-const elasticache = new ElastiCacheClient({ maxAttempts: 3, retryMode: 'standard' });
-const tagging = new ResourceGroupsTaggingAPIClient({ maxAttempts: 3, retryMode: 'standard' });
+const elasticache = new ElastiCacheClient(sdkClientConfig());
+const tagging = new ResourceGroupsTaggingAPIClient(sdkClientConfig());
 const logger = new Logger();
 const metrics = new Metrics();
 
@@ -56,12 +75,6 @@ export interface AwsRuntime {
   /** Writes buffered metrics; call once per invocation, also on failure. */
   flush(): void;
 }
-
-/**
- * Production tuning of the scheduled handlers (bench/fleet measures these).
- * REDIS_DR_CONCURRENCY overrides the concurrency.
- */
-export const TUNING = { concurrency: 16, throttleDelayMs: 100, busyDelayMs: 5_000 } as const;
 
 /** The real AWS clients, Powertools logger/metrics and clock. */
 export function awsRuntime(): AwsRuntime {
