@@ -51,8 +51,3 @@ const BUSY = new Set([
 export function isBusy(err: unknown): boolean {
   return BUSY.has(errorName(err));
 }
-
-/** True when retrying the same call later can succeed. */
-export function isTransient(err: unknown): boolean {
-  return isThrottling(err) || isBusy(err);
-}

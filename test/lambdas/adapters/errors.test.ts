@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-elasticache';
 import { describe, expect, it } from 'vitest';
 import { isAlreadyExists, isQuotaExceeded, isSnapshotNotFound } from '../../../lambdas/adapters/elasticache';
-import { describeError, errorName, isBusy, isThrottling, isTransient } from '../../../lambdas/adapters/errors';
+import { describeError, errorName, isBusy, isThrottling } from '../../../lambdas/adapters/errors';
 import { awsError } from '../../support/fakes';
 
 const meta = { message: 'm', $metadata: {} };
@@ -36,7 +36,6 @@ describe('error classification', () => {
   ])('%s', (_, err, expected) => {
     expect(isBusy(err)).toBe(expected.busy);
     expect(isThrottling(err)).toBe(expected.throttling);
-    expect(isTransient(err)).toBe(expected.busy || expected.throttling);
   });
 
   it.each([
