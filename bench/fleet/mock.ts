@@ -21,19 +21,9 @@ import {
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { TAGS } from '../../lambdas/domain/types.js';
+import { mulberry32 } from '../../test/support/prng.js';
 import type { FleetModel } from './model.js';
 
-/** Seeded PRNG (mulberry32): same seed, same sequence of throttle decisions. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type Operation = 'DescribeReplicationGroups' | 'DescribeSnapshots' | 'CreateSnapshot' | 'DeleteSnapshot' | 'GetResources';
 export const OPERATIONS: readonly Operation[] = [

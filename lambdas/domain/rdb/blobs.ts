@@ -1,0 +1,254 @@
+/**
+ * Validators for the compact encodings Redis stores inside RDB strings:
+ * LZF-compressed strings, ziplists, listpacks, intsets and zipmaps. Each one
+ * checks the blob's own header, every entry's bounds and the end marker, and
+ * throws {@link RdbFormatError} on the first inconsistency. They never read
+ * outside the blob and never allocate more than the caller asked for.
+ *
+ * @see https://github.com/redis/redis/blob/unstable/src/ziplist.c
+ * @see https://github.com/redis/redis/blob/unstable/src/listpack.c
+ */
+
+/** A structural problem in the RDB input (not a bug in the verifier). */
+export class RdbFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RdbFormatError';
+  }
+}
+
+function fail(message: string): never {
+  throw new RdbFormatError(message);
+}
+
+function u16le(b: Uint8Array, p: number): number {
+  return b[p]! | (b[p + 1]! << 8);
+}
+
+function u32le(b: Uint8Array, p: number): number {
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+}
+
+function u32be(b: Uint8Array, p: number): number {
+  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+}
+
+/**
+ * Decompresses an LZF stream into a new buffer of exactly `expectedLength`
+ * bytes, failing on any reference outside the output, any read past the
+ * input, or a result of another size.
+ */
+export function lzfDecompress(input: Uint8Array, expectedLength: number): Uint8Array {
+  const out = new Uint8Array(expectedLength);
+  const inLen = input.length;
+  let ip = 0;
+  let op = 0;
+  while (ip < inLen) {
+    const ctrl = input[ip++]!;
+    if (ctrl < 32) {
+      // Literal run of ctrl + 1 bytes.
+      const run = ctrl + 1;
+      if (ip + run > inLen) fail(`LZF literal run of ${run} bytes reads past the compressed input`);
+      if (op + run > expectedLength) fail(`LZF output exceeds the declared length ${expectedLength}`);
+      out.set(input.subarray(ip, ip + run), op);
+      ip += run;
+      op += run;
+    } else {
+      // Back reference: length in the top 3 bits (7 = extended), 13-bit distance.
+      let len = ctrl >>> 5;
+      let ref = op - ((ctrl & 0x1f) << 8) - 1;
+      if (len === 7) {
+        if (ip >= inLen) fail('LZF back reference length reads past the compressed input');
+        len += input[ip++]!;
+      }
+      if (ip >= inLen) fail('LZF back reference distance reads past the compressed input');
+      ref -= input[ip++]!;
+      len += 2;
+      if (op + len > expectedLength) fail(`LZF output exceeds the declared length ${expectedLength}`);
+      if (ref < 0) fail('LZF back reference points before the start of the output');
+      for (let i = 0; i < len; i++) out[op++] = out[ref++]!;
+    }
+  }
+  if (op !== expectedLength) fail(`LZF output is ${op} bytes, declared ${expectedLength}`);
+  return out;
+}
+
+/** Validates a ziplist (RDB types 10, 12, 13 and quicklist v1 nodes); returns its entry count. */
+export function validateZiplist(b: Uint8Array): number {
+  const len = b.length;
+  if (len < 11) fail(`ziplist of ${len} bytes is shorter than its 11-byte minimum`);
+  const zlbytes = u32le(b, 0);
+  if (zlbytes !== len) fail(`ziplist header says ${zlbytes} bytes, blob has ${len}`);
+  const zltail = u32le(b, 4);
+  const zllen = u16le(b, 8);
+  if (b[len - 1] !== 0xff) fail('ziplist does not end with 0xFF');
+  const end = len - 1;
+  let p = 10;
+  let prevlen = 0;
+  let last = 10;
+  let count = 0;
+  while (p < end) {
+    const start = p;
+    let plen: number;
+    if (b[p] === 0xfe) {
+      if (p + 5 > end) fail('ziplist entry prevlen runs past the end');
+      plen = u32le(b, p + 1);
+      p += 5;
+    } else if (b[p] === 0xff) {
+      fail(`ziplist has an end marker at ${p} before its last byte`);
+    } else {
+      plen = b[p]!;
+      p += 1;
+    }
+    if (plen !== prevlen) fail(`ziplist entry ${count} prevlen is ${plen}, previous entry is ${prevlen} bytes`);
+    if (p >= end) fail('ziplist entry encoding runs past the end');
+    const enc = b[p]!;
+    let size: number;
+    switch (enc >>> 6) {
+      case 0:
+        size = 1 + (enc & 0x3f);
+        break;
+      case 1:
+        if (p + 2 > end) fail('ziplist 14-bit string length runs past the end');
+        size = 2 + (((enc & 0x3f) << 8) | b[p + 1]!);
+        break;
+      case 2:
+        if (p + 5 > end) fail('ziplist 32-bit string length runs past the end');
+        size = 5 + u32be(b, p + 1);
+        break;
+      default:
+        if (enc === 0xc0) size = 3;
+        else if (enc === 0xd0) size = 5;
+        else if (enc === 0xe0) size = 9;
+        else if (enc === 0xf0) size = 4;
+        else if (enc === 0xfe) size = 2;
+        else if (enc >= 0xf1 && enc <= 0xfd) size = 1;
+        else fail(`ziplist entry ${count} has invalid encoding 0x${enc.toString(16)}`);
+    }
+    if (p + size > end) fail(`ziplist entry ${count} runs past the end`);
+    p += size;
+    prevlen = p - start;
+    last = start;
+    count++;
+  }
+  if (zltail !== last) fail(`ziplist tail offset is ${zltail}, last entry starts at ${last}`);
+  if (zllen !== 0xffff && zllen !== count) fail(`ziplist header counts ${zllen} entries, found ${count}`);
+  return count;
+}
+
+/** Size in bytes of a listpack back-length field for an entry of `l` bytes (as listpack.c encodes it). */
+function backlenSize(l: number): number {
+  if (l <= 127) return 1;
+  if (l < 16383) return 2;
+  if (l < 2097151) return 3;
+  if (l < 268435455) return 4;
+  return 5;
+}
+
+/** Validates a listpack (RDB types 15–21 payloads); returns its element count. */
+export function validateListpack(b: Uint8Array): number {
+  const len = b.length;
+  if (len < 7) fail(`listpack of ${len} bytes is shorter than its 7-byte minimum`);
+  const total = u32le(b, 0);
+  if (total !== len) fail(`listpack header says ${total} bytes, blob has ${len}`);
+  const declared = u16le(b, 4);
+  if (b[len - 1] !== 0xff) fail('listpack does not end with 0xFF');
+  const end = len - 1;
+  let p = 6;
+  let count = 0;
+  while (p < end) {
+    const enc = b[p]!;
+    let size: number;
+    if ((enc & 0x80) === 0) size = 1;
+    else if ((enc & 0xc0) === 0x80) size = 1 + (enc & 0x3f);
+    else if ((enc & 0xe0) === 0xc0) size = 2;
+    else if ((enc & 0xf0) === 0xe0) {
+      if (p + 2 > end) fail('listpack 12-bit string length runs past the end');
+      size = 2 + (((enc & 0x0f) << 8) | b[p + 1]!);
+    } else if (enc === 0xf0) {
+      if (p + 5 > end) fail('listpack 32-bit string length runs past the end');
+      size = 5 + u32le(b, p + 1);
+    } else if (enc === 0xf1) size = 3;
+    else if (enc === 0xf2) size = 4;
+    else if (enc === 0xf3) size = 5;
+    else if (enc === 0xf4) size = 9;
+    else fail(`listpack entry ${count} has invalid encoding 0x${enc.toString(16)} at ${p}`);
+    const bl = backlenSize(size);
+    if (p + size + bl > end) fail(`listpack entry ${count} runs past the end`);
+    // The back length is read right to left, 7 bits per byte; the high bit means "more bytes".
+    let value = 0;
+    let mult = 1;
+    for (let i = 0; i < bl; i++) {
+      const byte = b[p + size + bl - 1 - i]!;
+      value += (byte & 0x7f) * mult;
+      mult *= 128;
+      const more = (byte & 0x80) !== 0;
+      if (more !== i < bl - 1) fail(`listpack entry ${count} has a malformed back length`);
+    }
+    if (value !== size) fail(`listpack entry ${count} back length is ${value}, entry is ${size} bytes`);
+    p += size + bl;
+    count++;
+  }
+  if (declared !== 0xffff && declared !== count) fail(`listpack header counts ${declared} elements, found ${count}`);
+  return count;
+}
+
+/** Validates an intset (RDB type 11): width, length and strictly ascending members; returns the member count. */
+export function validateIntset(b: Uint8Array): number {
+  if (b.length < 8) fail(`intset of ${b.length} bytes is shorter than its 8-byte header`);
+  const width = u32le(b, 0);
+  if (width !== 2 && width !== 4 && width !== 8) fail(`intset has invalid integer width ${width}`);
+  const count = u32le(b, 4);
+  if (8 + width * count !== b.length) fail(`intset of ${count} × ${width}-byte members should be ${8 + width * count} bytes, blob has ${b.length}`);
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let prev: bigint | undefined;
+  for (let i = 0; i < count; i++) {
+    const at = 8 + i * width;
+    const v = width === 2 ? BigInt(view.getInt16(at, true)) : width === 4 ? BigInt(view.getInt32(at, true)) : view.getBigInt64(at, true);
+    if (prev !== undefined && v <= prev) fail(`intset members are not strictly ascending at index ${i}`);
+    prev = v;
+  }
+  return count;
+}
+
+/** Validates a zipmap (RDB type 9, Redis < 2.6); returns its field count. */
+export function validateZipmap(b: Uint8Array): number {
+  const len = b.length;
+  if (len < 2) fail(`zipmap of ${len} bytes is too short`);
+  const declared = b[0]!;
+  let p = 1;
+  let count = 0;
+  const readLen = (what: string): number => {
+    if (p >= len) fail(`zipmap ${what} length runs past the end`);
+    const first = b[p]!;
+    if (first < 254) {
+      p += 1;
+      return first;
+    }
+    if (first === 254) {
+      if (p + 5 > len) fail(`zipmap ${what} length runs past the end`);
+      const v = u32le(b, p + 1);
+      p += 5;
+      return v;
+    }
+    return fail(`zipmap ${what} length byte 0xFF is not allowed here`);
+  };
+  for (;;) {
+    if (p >= len) fail('zipmap does not end with 0xFF');
+    if (b[p] === 0xff) {
+      p++;
+      break;
+    }
+    const klen = readLen('key');
+    p += klen;
+    const vlen = readLen('value');
+    if (p >= len) fail('zipmap free byte runs past the end');
+    const free = b[p]!;
+    p += 1 + vlen + free;
+    if (p > len) fail(`zipmap entry ${count} runs past the end`);
+    count++;
+  }
+  if (p !== len) fail(`zipmap has ${len - p} bytes after its end marker`);
+  if (declared < 254 && declared !== count) fail(`zipmap header counts ${declared} fields, found ${count}`);
+  return count;
+}

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Crc64, crc64 } from '../../../../lambdas/domain/rdb/crc64.js';
+
+const CORPUS = join(resolve(__dirname, '../../../..'), '..', 'shared', 'rdb-corpus');
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** Bit-at-a-time reference over BigInt, straight from the CRC definition. */
+function referenceCrc64(data: Uint8Array): bigint {
+  const poly = 0x95ac9329ac4bc9b5n; // 0xad93d23594c935a9 bit-reversed
+  let crc = 0n;
+  for (const byte of data) {
+    crc ^= BigInt(byte);
+    for (let i = 0; i < 8; i++) crc = crc & 1n ? (crc >> 1n) ^ poly : crc >> 1n;
+  }
+  return crc;
+}
+
+describe('crc64', () => {
+  it.each([
+    ['123456789', 0xe9c6d914c4b8d9can],
+    ['', 0n],
+  ])('computes the CRC-64/Jones of %j as %s', (input, expected) => {
+    expect(crc64(text(input))).toBe(expected);
+  });
+
+  it('matches a bit-at-a-time reference for every length from 0 to 100', () => {
+    const data = Uint8Array.from({ length: 100 }, (_, i) => (i * 151 + 7) & 0xff);
+    for (let n = 0; n <= 100; n++) {
+      expect(crc64(data.subarray(0, n))).toBe(referenceCrc64(data.subarray(0, n)));
+    }
+  });
+
+  it.each([1, 3, 7, 8, 13, 64])('gives the same result when fed in %i-byte pieces', (piece) => {
+    const data = Uint8Array.from({ length: 1000 }, (_, i) => (i * 31) & 0xff);
+    const c = new Crc64();
+    for (let i = 0; i < data.length; i += piece) c.update(data, i, Math.min(i + piece, data.length));
+    expect(c.value).toBe(crc64(data));
+  });
+
+  it.each(['hash-ziplist.rdb', 'list-quicklist.rdb', 'zset-ziplist.rdb', 'scriptbackup.rdb'])(
+    'matches the little-endian trailer Redis wrote in %s',
+    (file) => {
+      const rdb = readFileSync(join(CORPUS, file));
+      const c = new Crc64().update(rdb, 0, rdb.length - 8);
+      expect(c.matchesLittleEndian(rdb.subarray(rdb.length - 8))).toBe(true);
+      expect(c.value).toBe(rdb.readBigUInt64LE(rdb.length - 8));
+    },
+  );
+
+  it('does not match a trailer with one flipped bit, or of the wrong size', () => {
+    const rdb = readFileSync(join(CORPUS, 'zset-ziplist.rdb'));
+    const c = new Crc64().update(rdb, 0, rdb.length - 8);
+    const trailer = Uint8Array.from(rdb.subarray(rdb.length - 8));
+    trailer[3]! ^= 0x10;
+    expect(c.matchesLittleEndian(trailer)).toBe(false);
+    expect(c.matchesLittleEndian(rdb.subarray(rdb.length - 7))).toBe(false);
+  });
+
+  it('keeps a clone independent of further updates', () => {
+    const c = new Crc64().update(text('1234'));
+    const copy = c.clone();
+    c.update(text('56789'));
+    expect(copy.update(text('56789')).value).toBe(c.value);
+  });
+});

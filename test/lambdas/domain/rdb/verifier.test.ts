@@ -1,0 +1,347 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRdbVerifier, verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { mulberry32 } from '../../../support/prng';
+
+const REPO_ROOT = resolve(__dirname, '../../../..');
+const CORPUS = join(REPO_ROOT, '..', 'shared', 'rdb-corpus');
+
+function verify(data: Uint8Array, chunkSizes?: (i: number) => number, maxValueBytes?: number): RdbReport {
+  const v = createRdbVerifier(maxValueBytes === undefined ? {} : { maxValueBytes });
+  if (!chunkSizes) v.push(data);
+  else {
+    for (let at = 0, i = 0; at < data.length; i++) {
+      const size = Math.max(1, chunkSizes(i));
+      v.push(data.subarray(at, at + size));
+      at += size;
+    }
+  }
+  return v.end();
+}
+
+/** What `redis-check-rdb` 7.0 says about a file. */
+function checkRdb(data: Uint8Array): { ok: boolean; keys: number; expires: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'rdb-check-'));
+  try {
+    const file = join(dir, 'check.rdb');
+    writeFileSync(file, data);
+    const out = execFileSync('redis-check-rdb', [file], { encoding: 'utf8' });
+    return {
+      ok: out.includes('RDB looks OK'),
+      keys: Number(/\[info\] (\d+) keys read/.exec(out)?.[1]),
+      expires: Number(/\[info\] (\d+) expires/.exec(out)?.[1]),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('RDB corpus from older Redis versions', () => {
+  it('covers every file in the corpus folder', () => {
+    const files = readdirSync(CORPUS).filter((f) => f.endsWith('.rdb')).sort();
+    expect(files).toEqual(CORPUS_CASES.map(([f]) => f).sort());
+  });
+
+  const CORPUS_CASES: [string, number, RdbReport['checksum'], number, number][] = [
+    ['encodings.rdb', 4, 'absent', 13, 0],
+    ['hash-zipmap.rdb', 3, 'absent', 1, 0],
+    ['hash-ziplist.rdb', 9, 'ok', 1, 0],
+    ['list-quicklist.rdb', 8, 'ok', 2, 0],
+    ['zset-ziplist.rdb', 10, 'ok', 1, 0],
+    ['scriptbackup.rdb', 10, 'ok', 0, 0],
+  ];
+
+  it.each(CORPUS_CASES)('verifies %s as version %i, checksum %s, %i keys, %i expires', (file, version, checksum, keys, expires) => {
+    const report = verify(readFileSync(join(CORPUS, file)));
+    expect(report).toMatchObject({ ok: true, version, checksum, keys, expires });
+    expect(report.error).toBeUndefined();
+  });
+
+  it.each([
+    ['hash-zipmap.rdb', { hash: 1 }],
+    ['hash-ziplist.rdb', { hash: 1 }],
+    ['list-quicklist.rdb', { list: 1, string: 1 }],
+    ['zset-ziplist.rdb', { zset: 1 }],
+    ['encodings.rdb', { zset: 2, set: 4, list: 2, string: 3, hash: 2 }],
+  ])('counts the keys of %s by type', (file, byType) => {
+    expect(verify(readFileSync(join(CORPUS, file))).byType).toEqual(byType);
+  });
+
+  it('reads the Lua script backup of scriptbackup.rdb as an AUX field', () => {
+    const report = verify(readFileSync(join(CORPUS, 'scriptbackup.rdb')));
+    expect(report.auxFields).toHaveProperty('lua');
+    expect(report.auxFields['redis-ver']).toMatch(/^\d+\.\d+/);
+  });
+});
+
+/** Writes one of every encoding the local redis-server produces, across databases 0, 1 and 5. */
+async function populate(c: Redis): Promise<void> {
+  await c.config('SET', 'rdbcompression', 'yes');
+  // Elements above this size go into their own PLAIN quicklist node.
+  await c.call('DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1000');
+  await c.select(0);
+  await c.set('str:int', '12345');
+  await c.set('str:negint', '-7');
+  await c.set('str:short', 'hello');
+  await c.set('str:big', 'abcdefgh'.repeat(20_000)); // LZF-compressed
+  await c.rpush('list:small', 'a', 'b', 'c');
+  await c.rpush('list:big', ...Array.from({ length: 2000 }, (_, i) => `element-${i}-${'x'.repeat(40)}`));
+  await c.rpush('list:plain', 'head', 'p'.repeat(5000), 'tail');
+  await c.sadd('set:int', 1, 2, 3, 1_000_000);
+  await c.sadd('set:small', 'a', 'b', 'c');
+  await c.sadd('set:big', ...Array.from({ length: 300 }, (_, i) => `member-${i}`));
+  await c.zadd('zset:small', 1, 'a', 2.5, 'b', '-inf', 'c');
+  await c.zadd('zset:big', ...Array.from({ length: 300 }, (_, i) => [i / 3, `m${i}`]).flat());
+  await c.hset('hash:small', 'f1', 'v1', 'f2', '2');
+  await c.hset('hash:big', Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`field-${i}`, `value-${i}`])));
+  for (let i = 0; i < 5; i++) await c.xadd('stream', '*', 'n', String(i), 'payload', 'y'.repeat(30));
+  await c.xgroup('CREATE', 'stream', 'workers', '0');
+  await c.call('XREADGROUP', 'GROUP', 'workers', 'alice', 'COUNT', '3', 'STREAMS', 'stream', '>');
+  await c.call('XREADGROUP', 'GROUP', 'workers', 'bob', 'COUNT', '1', 'STREAMS', 'stream', '>');
+  await c.call('FUNCTION', 'LOAD', "#!lua name=tiny\nredis.register_function('one', function() return 1 end)");
+  await c.select(1);
+  await c.set('db1:a', 'x');
+  await c.set('db1:b', 'y', 'EX', 3600);
+  await c.select(5);
+  await c.set('db5:a', 'z', 'PX', 7_200_000);
+  await c.hset('db5:h', 'f', 'v');
+  await c.expire('db5:h', 600);
+  await c.select(0);
+  await c.expire('list:small', 900);
+}
+
+/** Keys across the databases the server holds. */
+async function dbsizeSum(c: Redis): Promise<number> {
+  let total = 0;
+  for (const db of [0, 1, 5]) {
+    await c.select(db);
+    total += await c.dbsize();
+  }
+  await c.select(0);
+  return total;
+}
+
+describe('RDB files written by a real redis-server', () => {
+  let server: RedisServer;
+  let unchecked: RedisServer;
+  let client: Redis;
+  let totalKeys = 0;
+  const encodings: Record<string, string> = {};
+  const files = new Map<string, Buffer>();
+
+  beforeAll(async () => {
+    server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    client = server.client();
+    await populate(client);
+    totalKeys = await dbsizeSum(client);
+    for (const key of await client.keys('*')) encodings[key] = String(await client.object('ENCODING', key));
+    for (const policy of ['noeviction', 'allkeys-lru', 'allkeys-lfu']) {
+      await client.config('SET', 'maxmemory-policy', policy);
+      files.set(policy, readFileSync(await bgsave(server, client)));
+    }
+    // rdbchecksum is immutable at runtime: a second server loads the same data with it off.
+    const seed = join(mkdtempSync(join(tmpdir(), 'rdb-seed-')), 'seed.rdb');
+    writeFileSync(seed, files.get('noeviction')!);
+    unchecked = await startRedisServer({ loadRdb: seed, args: ['--rdbchecksum', 'no'] });
+    rmSync(resolve(seed, '..'), { recursive: true, force: true });
+    files.set('no-checksum', readFileSync(await bgsave(unchecked, unchecked.client())));
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await unchecked?.stop();
+  });
+
+  it.each(['noeviction', 'allkeys-lru', 'allkeys-lfu', 'no-checksum'])(
+    'agrees with redis-check-rdb and DBSIZE on the %s save',
+    (name) => {
+      const data = files.get(name)!;
+      const report = verify(data);
+      const check = checkRdb(data);
+      expect(check.ok).toBe(true);
+      expect(report.error).toBeUndefined();
+      expect(report.ok).toBe(true);
+      expect(report.keys).toBe(check.keys);
+      expect(report.expires).toBe(check.expires);
+      expect(report.keys).toBe(totalKeys);
+      expect(report.expires).toBe(4);
+      expect(report.checksum).toBe(name === 'no-checksum' ? 'absent' : 'ok');
+    },
+  );
+
+  it('covers each in-memory encoding redis-server 7.0 persists', () => {
+    // Redis 7.0 has no listpack sets (7.2+); small sets stay hashtables.
+    expect(encodings).toEqual({
+      'str:int': 'int', 'str:negint': 'int', 'str:short': 'embstr', 'str:big': 'raw',
+      'list:small': 'quicklist', 'list:big': 'quicklist', 'list:plain': 'quicklist',
+      'set:int': 'intset', 'set:small': 'hashtable', 'set:big': 'hashtable',
+      'zset:small': 'listpack', 'zset:big': 'skiplist',
+      'hash:small': 'listpack', 'hash:big': 'hashtable', stream: 'stream',
+    });
+    // The 160 KB string and the 2000-element list are stored LZF-compressed.
+    expect(files.get('noeviction')!.length).toBeLessThan(64 * 1024);
+  });
+
+  it('reports version, databases, types, function libraries and AUX fields', () => {
+    const report = verify(files.get('noeviction')!);
+    expect(report.version).toBe(10);
+    expect(report.databases).toEqual([0, 1, 5]);
+    expect(report.byType).toEqual({ string: 7, list: 3, set: 3, zset: 2, hash: 3, stream: 1 });
+    expect(report.functionLibraries).toBe(1);
+    expect(report.auxFields['redis-ver']).toBe('7.0.15');
+  });
+
+  it.each([
+    ['allkeys-lru', 'IDLE', 0xf8],
+    ['allkeys-lfu', 'FREQ', 0xf9],
+  ])('the %s save really carries %s opcodes', (name, _, opcode) => {
+    // A weak but useful guard that the LRU/LFU test files exercise IDLE/FREQ.
+    const data = files.get(name)!;
+    const ofNoEviction = files.get('noeviction')!;
+    expect(data.length).toBeGreaterThan(ofNoEviction.length + totalKeys);
+    expect(data.includes(opcode)).toBe(true);
+  });
+
+  it.each([
+    ['in one chunk', undefined],
+    ['in 1-byte chunks', () => 1],
+    ['in random chunk sizes (seed 1)', ((r) => () => Math.floor(r() * 700))(mulberry32(1))],
+    ['in random chunk sizes (seed 2)', ((r) => () => Math.floor(r() * 20))(mulberry32(2))],
+  ])('gives the identical report when the file arrives %s', (_, chunks) => {
+    const data = files.get('allkeys-lfu')!;
+    expect(verify(data, chunks)).toEqual(verify(data));
+  });
+
+  it('verifies an async stream of chunks', async () => {
+    const data = files.get('allkeys-lfu')!;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < data.length; at += 4096) yield data.subarray(at, at + 4096);
+    }
+    expect(await verifyRdbStream(body())).toEqual(verify(data));
+  });
+
+  it('does not depend on the caller keeping its chunks unchanged after push', () => {
+    const data = files.get('allkeys-lfu')!;
+    const v = createRdbVerifier();
+    const scratch = new Uint8Array(333);
+    for (let at = 0; at < data.length; at += scratch.length) {
+      const piece = data.subarray(at, at + scratch.length);
+      scratch.set(piece);
+      v.push(scratch.subarray(0, piece.length));
+      scratch.fill(0xee);
+    }
+    expect(v.end()).toEqual(verify(data));
+  });
+
+  it('reports a value larger than maxValueBytes instead of buffering it', () => {
+    const report = verify(files.get('noeviction')!, undefined, 1024);
+    expect(report.ok).toBe(false);
+    expect(report.error?.message).toMatch(/exceeds the verifier limit of 1024 bytes/);
+  });
+
+  describe('corruption', () => {
+    it('rejects the file truncated at ~300 offsets, naming the offset', () => {
+      const data = files.get('allkeys-lfu')!;
+      const offsets = new Set<number>([0, 1, 8, 9, data.length - 9, data.length - 8, data.length - 1]);
+      for (let i = 0; i < 300; i++) offsets.add(Math.floor((i * data.length) / 300));
+      for (const at of offsets) {
+        const report = verify(data.subarray(0, at));
+        expect(report.ok, `truncated at ${at}`).toBe(false);
+        expect(report.error?.offset, `truncated at ${at}`).toBe(at);
+        expect(report.error?.message).toMatch(/unexpected end of input/);
+      }
+    });
+
+    it('rejects 300 seeded random single-bit flips without throwing', () => {
+      const data = files.get('allkeys-lfu')!;
+      const random = mulberry32(42);
+      for (let i = 0; i < 300; i++) {
+        const at = Math.floor(random() * data.length);
+        const bit = Math.floor(random() * 8);
+        const copy = Buffer.from(data);
+        copy[at]! ^= 1 << bit;
+        const report = verify(copy);
+        expect(report.ok, `bit ${bit} of byte ${at}`).toBe(false);
+        expect(report.error?.message.length).toBeGreaterThan(0);
+      }
+    });
+
+    it.each([1, 4, 8])('reports a checksum mismatch for a flip in trailer byte -%i', (fromEnd) => {
+      const copy = Buffer.from(files.get('noeviction')!);
+      copy[copy.length - fromEnd]! ^= 0x01;
+      const report = verify(copy);
+      expect(report).toMatchObject({ ok: false, checksum: 'mismatch' });
+      expect(report.error?.message).toMatch(/CRC-64 mismatch/);
+    });
+
+    it('rejects bytes after the trailer', () => {
+      const report = verify(Buffer.concat([files.get('noeviction')!, Buffer.from([0])]));
+      expect(report.ok).toBe(false);
+      expect(report.error?.message).toMatch(/1 unexpected bytes after the end/);
+    });
+
+    it('catches structural damage in a file saved without a checksum', () => {
+      const data = files.get('no-checksum')!;
+      const random = mulberry32(7);
+      let rejected = 0;
+      for (let i = 0; i < 200; i++) {
+        const copy = Buffer.from(data);
+        copy[Math.floor(random() * data.length)]! ^= 1 << Math.floor(random() * 8);
+        if (!verify(copy).ok) rejected++;
+      }
+      // Without a CRC, flips inside string payloads are undetectable; structure still catches many.
+      expect(rejected).toBeGreaterThan(20);
+    });
+  });
+});
+
+describe('hand-made inputs', () => {
+  const header = (version: string): number[] => [...Buffer.from(`REDIS${version}`)];
+  const withCrc = (bytes: number[]): Uint8Array => {
+    // Checksum disabled (all-zero trailer) keeps the tables readable.
+    return Uint8Array.from([...bytes, 0, 0, 0, 0, 0, 0, 0, 0]);
+  };
+
+  it.each<[string, Uint8Array, RegExp | undefined]>([
+    ['an empty database', withCrc([...header('0010'), 0xff]), undefined],
+    ['a file that is not RDB', Uint8Array.from(Buffer.from('HELLO0010')), /missing "REDIS" magic/],
+    ['an unsupported version', withCrc([...header('0013'), 0xff]), /version 13 is not supported/],
+    ['a non-numeric version', withCrc([...header('00x1'), 0xff]), /not 4 digits/],
+    ['an unknown opcode', withCrc([...header('0010'), 0xf3]), /unknown value type or opcode 243/],
+    ['a module type', withCrc([...header('0010'), 0x06, 0x01, 0x6b]), /module types not supported/],
+    ['a pre-release function', withCrc([...header('0010'), 0xf6]), /pre-release function format/],
+    ['an expire with no key', withCrc([...header('0010'), 0xfc, 0, 0, 0, 0, 0, 0, 0, 0, 0xff]), /expire time not followed by a key/],
+    ['a ziplist with a 4 GiB length', withCrc([...header('0010'), 0x0a, 0x01, 0x6b, 0x80, 0xff, 0xff, 0xff, 0xff]), /exceeds the verifier limit/],
+    ['an LZF string claiming an impossible expansion', withCrc([...header('0010'), 0x00, 0x01, 0x6b, 0xc3, 0x01, 0x80, 0x00, 0x10, 0x00, 0x00, 0x00]), /more than LZF can expand/],
+    ['a 64-bit length beyond any file', withCrc([...header('0010'), 0x00, 0x01, 0x6b, 0x81, 0xff, 0, 0, 0, 0, 0, 0, 0]), /64-bit length/],
+    ['a stream node key that is not an ID', withCrc([...header('0010'), 0x0f, 0x01, 0x6b, 0x01, 0x02, 0x61, 0x62]), /not a 16-byte stream ID|16-byte/],
+  ])('handles %s', (_, bytes, error) => {
+    const report = verify(bytes);
+    if (error) {
+      expect(report.ok).toBe(false);
+      expect(report.error?.message).toMatch(error);
+    } else {
+      expect(report).toMatchObject({ ok: true, version: 10, checksum: 'absent', keys: 0 });
+    }
+  });
+
+  it('skips a huge declared plain string without allocating it and reports truncation', () => {
+    // String value with a 64-bit length of 2^40: nothing is buffered, the input simply ends.
+    const bytes = Uint8Array.from([...header('0010'), 0x00, 0x01, 0x6b, 0x81, 0, 0, 0x01, 0, 0, 0, 0, 0, 0x61]);
+    const report = verify(bytes);
+    expect(report).toMatchObject({ ok: false, error: { offset: bytes.length } });
+    expect(report.error?.message).toMatch(/unexpected end of input while reading key 1 value \(string/);
+  });
+
+  it('skips module AUX data and module values written through the module API', () => {
+    const moduleId = [0x81, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0];
+    const body = [0x01, 0x05, 0x02, 0x07, 0x03, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0x05, 0x02, 0x68, 0x69, 0x00];
+    const bytes = withCrc([...header('0010'), 0xf7, ...moduleId, 0x02, 0x02, ...body, 0xfe, 0x00, 0x07, 0x01, 0x6b, ...moduleId, ...body, 0xff]);
+    expect(verify(bytes)).toMatchObject({ ok: true, keys: 1, byType: { module: 1 } });
+  });
+});
