@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRdbVerifier, verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { mulberry32 } from '../../../support/prng';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
 
-const REPO_ROOT = resolve(__dirname, '../../../..');
-const CORPUS = join(REPO_ROOT, '..', 'shared', 'rdb-corpus');
+const CORPUS = CORPUS_DIR;
 
 function verify(data: Uint8Array, chunkSizes?: (i: number) => number, maxValueBytes?: number): RdbReport {
   const v = createRdbVerifier(maxValueBytes === undefined ? {} : { maxValueBytes });
@@ -46,15 +46,6 @@ describe('RDB corpus from older Redis versions', () => {
     const files = readdirSync(CORPUS).filter((f) => f.endsWith('.rdb')).sort();
     expect(files).toEqual(CORPUS_CASES.map(([f]) => f).sort());
   });
-
-  const CORPUS_CASES: [string, number, RdbReport['checksum'], number, number][] = [
-    ['encodings.rdb', 4, 'absent', 13, 0],
-    ['hash-zipmap.rdb', 3, 'absent', 1, 0],
-    ['hash-ziplist.rdb', 9, 'ok', 1, 0],
-    ['list-quicklist.rdb', 8, 'ok', 2, 0],
-    ['zset-ziplist.rdb', 10, 'ok', 1, 0],
-    ['scriptbackup.rdb', 10, 'ok', 0, 0],
-  ];
 
   it.each(CORPUS_CASES)('verifies %s as version %i, checksum %s, %i keys, %i expires', (file, version, checksum, keys, expires) => {
     const report = verify(readFileSync(join(CORPUS, file)));
