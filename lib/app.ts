@@ -1,6 +1,7 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { RedisDrConfig } from './config';
+import { RecoveryStorageChecks } from './nag/recovery-storage-checks';
 import { DrStack } from './stacks/dr-stack';
 import { PrimaryStack } from './stacks/primary-stack';
 import { TAGS } from '../lambdas/domain/types';
@@ -36,10 +37,12 @@ export function addRedisDrStacks(app: App, config: RedisDrConfig): RedisDrStacks
     description: `redis-dr ${config.name}: disaster-recovery region`,
     crossRegionReferences: true,
   });
+  // The export bucket replicates into the DR bucket, which must exist first.
+  primary.addStackDependency(dr, 'the export bucket replicates into the DR bucket');
   for (const stack of [primary, dr]) {
     Tags.of(stack).add(TAGS.managed, 'true');
     Tags.of(stack).add('redis-dr:deployment', config.name);
   }
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new RecoveryStorageChecks(app));
   return { primary, dr };
 }

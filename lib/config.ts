@@ -16,7 +16,7 @@ import {
   utcOffsetMinutes,
   type ScheduleAnalysis,
 } from '../lambdas/domain/schedule.js';
-import { TIERS } from '../lambdas/domain/types.js';
+import { TIERS, type Tier } from '../lambdas/domain/types.js';
 
 /**
  * At most 20 manual snapshots per node in a rolling 24 h.
@@ -36,6 +36,9 @@ export const LOG_RETENTION_DAYS = [
 
 /** Prune schedule used when a plan's retention gives none: every hour at :30. */
 export const DEFAULT_PRUNE_CRON = 'cron(30 * * * ? *)';
+
+/** Export reconciler schedule used when a plan's export gives none: every 15 minutes. */
+export const DEFAULT_EXPORT_CRON = 'cron(0/15 * * * ? *)';
 
 /** How far ahead schedules are simulated: long enough for monthly patterns and both DST changes. */
 const HORIZON_DAYS = 400;
@@ -277,8 +280,34 @@ const planSchema = z
         enabled: z.boolean().default(false).meta({ description: 'Export snapshots to S3 and replicate them to the DR region.' }),
         minTier: z
           .enum(TIERS, { error: says(`must be one of ${TIERS.join(', ')}`) })
-          .default('daily')
-          .meta({ description: 'Export recovery points of this tier or higher.' }),
+          .default('hourly')
+          .meta({ description: 'Export recovery points of this tier or higher. Default hourly: every recovery point.' }),
+        schedule: z
+          .strictObject({
+            cron: cronSchema.default(DEFAULT_EXPORT_CRON),
+            timeZone: timeZoneSchema.optional().meta({ description: "Defaults to the plan's schedule.timeZone." }),
+          })
+          .optional()
+          .meta({ description: `When the export reconciler runs. Default ${DEFAULT_EXPORT_CRON} (every 15 minutes).` }),
+        maxStartsPerRun: count(1, 5, 'Exports started per run at most (newest first); the rest wait for the next run.'),
+        expireDays: z
+          .strictObject({
+            hourly: z.number().int().min(1).optional().meta({ description: 'Days exported hourly-tier copies are kept in S3.' }),
+            daily: z.number().int().min(1).optional().meta({ description: 'Days exported daily-tier copies are kept in S3.' }),
+            weekly: z.number().int().min(1).optional().meta({ description: 'Days exported weekly-tier copies are kept in S3.' }),
+            monthly: z.number().int().min(1).optional().meta({ description: 'Days exported monthly-tier copies are kept in S3.' }),
+          })
+          .prefault({})
+          .meta({
+            description:
+              'S3 lifecycle expiry per tier, in both buckets. Defaults follow the retention counts: hourly ceil(hourly/24)+1, daily daily+1, weekly 7*weekly+1, monthly 31*monthly+1 days.',
+          }),
+        archiveMonthlyAfterDays: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .meta({ description: 'Move monthly copies to S3 Glacier Instant Retrieval (still seedable) after this many days. Off by default.' }),
       })
       .prefault({}),
     drill: z
@@ -290,11 +319,25 @@ const planSchema = z
   .transform((plan) => {
     // The prune schedule follows the plan's time zone unless it names its own.
     const { schedule: prune, ...retention } = plan.retention;
+    const { schedule: exportSchedule, expireDays, ...exportRest } = plan.export;
     return {
       ...plan,
       retention: {
         ...retention,
         schedule: { cron: prune?.cron ?? DEFAULT_PRUNE_CRON, timeZone: prune?.timeZone ?? plan.schedule.timeZone } as ScheduleConfig,
+      },
+      export: {
+        ...exportRest,
+        schedule: {
+          cron: exportSchedule?.cron ?? DEFAULT_EXPORT_CRON,
+          timeZone: exportSchedule?.timeZone ?? plan.schedule.timeZone,
+        } as ScheduleConfig,
+        expireDays: {
+          hourly: expireDays.hourly ?? Math.ceil(retention.hourly / 24) + 1,
+          daily: expireDays.daily ?? retention.daily + 1,
+          weekly: expireDays.weekly ?? 7 * retention.weekly + 1,
+          monthly: expireDays.monthly ?? 31 * retention.monthly + 1,
+        } as Record<Tier, number>,
       },
     };
   });
@@ -302,6 +345,31 @@ const planSchema = z
 const regionConfigSchema = z.strictObject({
   region: regionSchema,
   account: accountSchema.optional(),
+});
+
+const drConfigSchema = regionConfigSchema.extend({
+  replicationTimeControl: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'S3 Replication Time Control: 99.99 % of objects replicated within 15 minutes (extra cost); turns on replication metrics.' }),
+  replicationMetrics: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Publish S3 replication metrics (bytes and operations pending, latency); always on with replicationTimeControl.' }),
+  objectLock: z
+    .strictObject({
+      mode: z
+        .enum(['GOVERNANCE', 'COMPLIANCE'], {
+          error: says('must be "GOVERNANCE" or "COMPLIANCE"', 'GOVERNANCE can be lifted by privileged users; COMPLIANCE by nobody, not even root'),
+        })
+        .meta({ description: 'GOVERNANCE: privileged users can lift it. COMPLIANCE: nobody can, not even root, until it expires.' }),
+      days: z.number().int().min(1).max(36500).meta({ description: 'Default retention of every DR copy, in days.' }),
+    })
+    .optional()
+    .meta({
+      description:
+        'Object Lock default retention on the DR bucket (ransomware and fat-finger protection). Can only be turned on when the bucket is created.',
+    }),
 });
 
 const subnetOrGroupIds = (prefix: string, max: number, what: string) =>
@@ -348,7 +416,7 @@ const baseSchema = z
       })
       .meta({ description: 'Deployment name, e.g. "prod"; part of stack names (RedisDr-<name>-Primary).' }),
     primary: regionConfigSchema.meta({ description: 'Region (and optionally account) of the caches being backed up.' }),
-    dr: regionConfigSchema.meta({
+    dr: drConfigSchema.meta({
       description: 'Disaster-recovery region; must differ from primary.region. account, if given, must equal primary.account.',
     }),
     alerts: z
@@ -589,6 +657,8 @@ export type TargetsConfig = PlanConfig['targets'];
 export type NetworkConfig = NonNullable<RedisDrConfig['network']>;
 /** A region and, optionally, the account. */
 export type RegionConfig = RedisDrConfig['primary'];
+/** The DR region and its bucket options. */
+export type DrConfig = RedisDrConfig['dr'];
 /** Settings shared by every Lambda. */
 export type LambdaConfig = RedisDrConfig['lambda'];
 /** DR export settings of a plan. */

@@ -15,6 +15,7 @@
  */
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { S3Client } from '@aws-sdk/client-s3';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -241,6 +242,8 @@ async function runOne(
     // aws-sdk-client-mock replaces `send`, so the SDK's retries never run.
     elasticache: fake.attach(new ElastiCacheClient(CLIENT_CONFIG)),
     tagging: fake.attach(new ResourceGroupsTaggingAPIClient(CLIENT_CONFIG)),
+    // Snapshot and prune never call S3.
+    s3: new S3Client(CLIENT_CONFIG),
     metrics,
     log,
     clock,

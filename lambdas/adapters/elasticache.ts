@@ -1,4 +1,6 @@
 import {
+  AddTagsToResourceCommand,
+  CopySnapshotCommand,
   CreateServerlessCacheSnapshotCommand,
   CreateSnapshotCommand,
   DeleteServerlessCacheSnapshotCommand,
@@ -8,6 +10,7 @@ import {
   DescribeServerlessCacheSnapshotsCommand,
   DescribeSnapshotsCommand,
   ElastiCacheClient,
+  ExportServerlessCacheSnapshotCommand,
   type Snapshot,
   type Tag,
 } from '@aws-sdk/client-elasticache';
@@ -15,7 +18,7 @@ import { parseSnapshotName } from '../domain/naming.js';
 import type { TargetRef } from '../domain/types.js';
 
 /**
- * ElastiCache calls used by the snapshot and prune Lambdas. Functions take the
+ * ElastiCache calls used by the snapshot, prune and export Lambdas. Functions take the
  * client as their first argument, paginate, and map to plain domain shapes;
  * they never decide policy.
  */
@@ -226,4 +229,104 @@ export function isSnapshotNotFound(err: unknown): boolean {
 export function isQuotaExceeded(err: unknown): boolean {
   const name = (err as Error | undefined)?.name;
   return name === 'SnapshotQuotaExceededFault' || name === 'ServerlessCacheSnapshotQuotaExceededFault';
+}
+
+/** One snapshot as the export Lambda needs it: fresh status, ARN (for tagging) and what the object tags record. */
+export interface SnapshotDetail {
+  readonly name: string;
+  readonly kind: TargetRef['kind'];
+  /** Lowercase status. */
+  readonly status: string;
+  /** The snapshot's ARN (AddTagsToResource needs it), when the API returned one. */
+  readonly arn?: string;
+  /** Engine and version, e.g. `redis 7.1.0` (serverless: major version only, `valkey 8`). */
+  readonly engine?: string;
+  /** Shards (node groups) in the snapshot; unknown for serverless snapshots. */
+  readonly shards?: number;
+  /** When the snapshot was taken. */
+  readonly createdAt: Date;
+}
+
+/**
+ * Describes one manual snapshot by name; `undefined` when it does not exist.
+ * The shard count of a replication group snapshot is `NumNodeGroups`, else
+ * the number of distinct node groups among its node snapshots.
+ */
+export async function describeSnapshotDetail(
+  client: ElastiCacheClient,
+  kind: TargetRef['kind'],
+  name: string,
+): Promise<SnapshotDetail | undefined> {
+  try {
+    if (kind === 'serverless-cache') {
+      const out = await client.send(new DescribeServerlessCacheSnapshotsCommand({ ServerlessCacheSnapshotName: name }));
+      const s = out.ServerlessCacheSnapshots?.[0];
+      if (!s) return undefined;
+      const config = s.ServerlessCacheConfiguration;
+      return {
+        name: s.ServerlessCacheSnapshotName ?? name,
+        kind,
+        status: (s.Status ?? 'unknown').toLowerCase(),
+        arn: s.ARN,
+        engine: engineLabel(config?.Engine, config?.MajorEngineVersion),
+        createdAt: s.CreateTime ?? parseSnapshotName(name)?.at ?? new Date(0),
+      };
+    }
+    const out = await client.send(new DescribeSnapshotsCommand({ SnapshotName: name }));
+    const s = out.Snapshots?.[0];
+    if (!s) return undefined;
+    const groups = new Set((s.NodeSnapshots ?? []).map((n) => n.NodeGroupId).filter((g): g is string => !!g));
+    const shards = s.NumNodeGroups !== undefined && s.NumNodeGroups > 0 ? s.NumNodeGroups : groups.size > 0 ? groups.size : undefined;
+    return {
+      name: s.SnapshotName ?? name,
+      kind,
+      status: (s.SnapshotStatus ?? 'unknown').toLowerCase(),
+      arn: s.ARN,
+      engine: engineLabel(s.Engine, s.EngineVersion),
+      shards,
+      createdAt: snapshotTime(s),
+    };
+  } catch (err) {
+    if (isSnapshotNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+function engineLabel(engine: string | undefined, version: string | undefined): string | undefined {
+  const label = [engine, version].filter((p) => !!p).join(' ');
+  return label || undefined;
+}
+
+/**
+ * Starts exporting a snapshot to a same-region bucket. Replication group
+ * snapshots: `CopySnapshot` with `TargetBucket`, writing
+ * `<exportName>-0001.rdb`… Serverless snapshots: `ExportServerlessCacheSnapshot`,
+ * which takes no target name: its objects are assumed to be named
+ * `<snapshot>-0001.rdb`… like the others (unverified: no AWS access here), so
+ * `exportName` must be the snapshot's own name.
+ * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CopySnapshot.html
+ * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_ExportServerlessCacheSnapshot.html
+ */
+export async function startSnapshotExport(
+  client: ElastiCacheClient,
+  kind: TargetRef['kind'],
+  snapshot: string,
+  exportName: string,
+  bucket: string,
+): Promise<void> {
+  if (kind === 'serverless-cache') {
+    if (exportName !== snapshot) {
+      throw new Error(`a serverless snapshot is exported under its own name ${snapshot}, got export name ${exportName}`);
+    }
+    await client.send(new ExportServerlessCacheSnapshotCommand({ ServerlessCacheSnapshotName: snapshot, S3BucketName: bucket }));
+    return;
+  }
+  await client.send(new CopySnapshotCommand({ SourceSnapshotName: snapshot, TargetSnapshotName: exportName, TargetBucket: bucket }));
+}
+
+/** Adds (or overwrites) tags on a snapshot; AddTagsToResource wants its ARN. */
+export async function tagSnapshot(client: ElastiCacheClient, arn: string, tags: Readonly<Record<string, string>>): Promise<void> {
+  await client.send(
+    new AddTagsToResourceCommand({ ResourceName: arn, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }),
+  );
 }

@@ -24,10 +24,33 @@ export const METRIC = {
   pruneDeferred: 'PruneDeferred',
   pruneHeld: 'PruneHeld',
   snapshotsUntagged: 'SnapshotsUntagged',
+  /** Exports started this run (CopySnapshot / ExportServerlessCacheSnapshot accepted). */
+  exportsStarted: 'ExportsStarted',
+  /** Exports found complete and finalized (objects tagged, snapshot marked) this run. */
+  exportsCompleted: 'ExportsCompleted',
+  /** Snapshots whose export step failed this run (retried next run). */
+  exportsFailed: 'ExportsFailed',
+  /** Exports still running at the end of the run. */
+  exportsInProgress: 'ExportsInProgress',
+  /** Snapshots waiting to be exported beyond this run's start limit. */
+  exportBacklog: 'ExportBacklog',
+  /** DR object verified intact (1) per verification. */
+  rdbVerified: 'RdbVerified',
+  /** DR object found corrupt (1) per verification. */
+  rdbCorrupt: 'RdbCorrupt',
+  /** Verifications that could not finish (read or tagging failed; retried). */
+  rdbVerifyErrors: 'RdbVerifyErrors',
+  /** Keys counted in a verified object. */
+  rdbKeys: 'RdbKeys',
+  /** Seconds one verification took. */
+  rdbVerifySeconds: 'RdbVerifySeconds',
 } as const;
 
-/** Dimension names. `Plan` alone for plan totals; `Plan`+`Target` per cache. */
-export const DIMENSION = { plan: 'Plan', target: 'Target' } as const;
+/**
+ * Dimension names. `Plan` alone for plan totals; `Plan`+`Target` per cache.
+ * DR copies are counted per `Bucket` (totals) and `Bucket`+`Target`.
+ */
+export const DIMENSION = { plan: 'Plan', target: 'Target', bucket: 'Bucket' } as const;
 
 /**
  * Powertools-backed sink: every data point is its own EMF record

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { S3Client } from '@aws-sdk/client-s3';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { powertoolsSink, type MetricsSink } from './metrics.js';
 import { systemClock, type RetryClock } from './retry.js';
@@ -51,6 +52,7 @@ export function sdkClientConfig(): { retryStrategy: ConfiguredRetryStrategy } {
 // Module scope: clients and Powertools objects are created once per container.
 const elasticache = new ElastiCacheClient(sdkClientConfig());
 const tagging = new ResourceGroupsTaggingAPIClient(sdkClientConfig());
+const s3 = new S3Client(sdkClientConfig());
 const logger = new Logger();
 const metrics = new Metrics();
 
@@ -58,6 +60,7 @@ const metrics = new Metrics();
 export interface ScheduledDeps {
   readonly elasticache: ElastiCacheClient;
   readonly tagging: ResourceGroupsTaggingAPIClient;
+  readonly s3: S3Client;
   readonly metrics: MetricsSink;
   readonly log: LogSink;
   readonly clock: RetryClock;
@@ -82,6 +85,7 @@ export function awsRuntime(): AwsRuntime {
     deps: {
       elasticache,
       tagging,
+      s3,
       metrics: powertoolsSink(metrics),
       log: {
         info: (message, extra = {}) => logger.info(message, extra),

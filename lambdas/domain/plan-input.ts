@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TIERS } from './types.js';
 
 /**
  * Input the scheduled Lambdas receive from EventBridge Scheduler. The CDK
@@ -53,3 +54,19 @@ export const pruneRunInputSchema = z.strictObject({
   scheduledTime: isoInstant.optional(),
 });
 export type PruneRunInput = z.infer<typeof pruneRunInputSchema>;
+
+/** Input of the export Lambda, one invocation per plan per tick. */
+export const exportRunInputSchema = z.strictObject({
+  deployment: z.string().min(1),
+  plan: z.string().min(1),
+  targets: targetSelectionSchema,
+  /** Export recovery points of this tier or higher. */
+  minTier: z.enum(TIERS),
+  /** The export bucket (same region as the snapshots). */
+  bucket: z.string().min(3),
+  /** Exports started per run at most; the rest wait for the next run. */
+  maxStartsPerRun: z.number().int().positive(),
+  budgetSeconds: z.number().int().positive(),
+  scheduledTime: isoInstant.optional(),
+});
+export type ExportRunInput = z.infer<typeof exportRunInputSchema>;

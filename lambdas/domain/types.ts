@@ -78,4 +78,27 @@ export const TAGS = {
   tier: 'redis-dr:tier',
   sourceKind: 'redis-dr:source-kind',
   drill: 'redis-dr:drill',
+  /** On a snapshot: when its export to S3 was completed and its objects tagged (ISO instant). */
+  exported: 'redis-dr:exported',
+  /** On an exported object: the snapshot it holds a shard of. */
+  snapshot: 'redis-dr:snapshot',
+  /** On an exported object: when the snapshot was taken (ISO instant, UTC). */
+  created: 'redis-dr:created',
+  /** On an exported object: `<shard>/<shards>`, e.g. `0002/0003`. */
+  shard: 'redis-dr:shard',
+  /** On an exported object: engine and version, e.g. `redis 7.1.0`, `valkey 8.0`. */
+  engine: 'redis-dr:engine',
+  /** Key count recorded when the snapshot was taken (probe), when known. */
+  keys: 'redis-dr:keys',
+  /** On a DR object: verdict of the RDB verifier, `ok` or `corrupt`. */
+  verified: 'redis-dr:verified',
+  /** On a DR object: the verifier's summary (see `formatRdbSummary`). */
+  rdb: 'redis-dr:rdb',
 } as const;
+
+/**
+ * S3 allows at most 10 tags per object. Exported objects carry at most 8
+ * (tier, plan, source, snapshot, created, shard, engine, keys) so the
+ * verifier's two (verified, rdb) always fit.
+ */
+export const MAX_OBJECT_TAGS = 10;

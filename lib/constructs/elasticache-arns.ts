@@ -1,4 +1,4 @@
-import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SNAPSHOT_PREFIX } from '../../lambdas/domain/naming';
 
@@ -41,9 +41,37 @@ export function managedSnapshotArns(scope: Construct): string[] {
  * `<AWS::Region>`, concrete values as themselves), for exact acknowledgements.
  */
 export function nagElastiCacheArn(scope: Construct, resource: ElastiCacheResourceType, name: string): string {
-  const stack = Stack.of(scope);
-  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
-  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
-  const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
+  const { partition, region, account } = nagPseudoParameters(scope);
   return `arn:${partition}:elasticache:${region}:${account}:${resource}:${name}`;
+}
+
+/** The stack's partition, region and account as cdk-nag prints them in finding ids. */
+export function nagPseudoParameters(scope: Construct): { partition: string; region: string; account: string } {
+  const stack = Stack.of(scope);
+  const show = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+  return { partition: show(stack.partition, 'Partition'), region: show(stack.region, 'Region'), account: show(stack.account, 'AccountId') };
+}
+
+/** `<LogicalId.Arn>`: how cdk-nag prints a reference to a resource's ARN in finding ids. */
+export function nagArnRef(resource: Construct): string {
+  const child = resource.node.defaultChild ?? resource;
+  return `<${Stack.of(resource).getLogicalId(child as never)}.Arn>`;
+}
+
+/**
+ * Acknowledges the wildcards every snapshot-handling role needs: read-only
+ * list calls on `*`, and actions on `rdr-*` snapshot ARNs that the statement
+ * further limits with the `redis-dr:managed=true` tag condition.
+ */
+export function acknowledgeSnapshotWildcards(role: Construct, what: string): void {
+  Validations.of(role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ElastiCache Describe* list calls and tag:GetResources support no resource-level permissions (read-only).',
+    },
+    ...managedSnapshotPatterns.map(([type, name]) => ({
+      id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, type, name)}]`,
+      reason: `Snapshot names are dated and created at run time; ${what} is limited to rdr-* names AND the aws:ResourceTag/redis-dr:managed=true condition.`,
+    })),
+  );
 }

@@ -1,10 +1,10 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ScheduledCapabilityProps } from './scheduled-capability';
 import type { PruneRunInput } from '../../lambdas/domain/plan-input';
 import { TAGS } from '../../lambdas/domain/types';
-import { managedSnapshotArns, managedSnapshotPatterns, nagElastiCacheArn } from './elasticache-arns';
+import { acknowledgeSnapshotWildcards, managedSnapshotArns } from './elasticache-arns';
 import { HouseFunction } from './house-function';
 import { PlanSchedules } from './plan-schedules';
 
@@ -93,15 +93,5 @@ function grantPruning(role: iam.Role): void {
       conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.managed}`]: 'true' } },
     }),
   );
-  Validations.of(role).acknowledge(
-    {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ElastiCache Describe* list calls and tag:GetResources support no resource-level permissions (read-only).',
-    },
-    ...managedSnapshotPatterns.map(([type, name]) => ({
-      id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, type, name)}]`,
-      reason:
-        'Snapshot names are dated and created at run time; deletion is limited to rdr-* names AND the aws:ResourceTag/redis-dr:managed=true condition.',
-    })),
-  );
+  acknowledgeSnapshotWildcards(role, 'deletion');
 }

@@ -2,7 +2,10 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config';
+import { logRetentionOf } from '../constructs/log-retention';
+import { AlertTopic } from '../constructs/alert-topic';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
+import { DrCopies } from '../constructs/dr-copies';
 
 /** Props for {@link DrStack}. */
 export interface DrStackProps extends StackProps {
@@ -11,15 +14,19 @@ export interface DrStackProps extends StackProps {
 }
 
 /**
- * The DR region. For now it holds what the DR-side capabilities (replicated
- * copies, verification, DR drills) will share: the schedule group and the
- * dead-letter queue of that region.
+ * The DR region: the replicated copies and their verification (when a plan
+ * exports), the region's alert topic, and what DR-side capabilities share:
+ * the schedule group and the dead-letter queue.
  */
 export class DrStack extends Stack {
   /** Dead-letter queue of every scheduled function in this region. */
   public readonly deadLetterQueue: DeadLetterQueue;
   /** Scheduler group of the DR region. */
   public readonly scheduleGroup: scheduler.ScheduleGroup;
+  /** Alerts of this region. */
+  public readonly alerts: AlertTopic;
+  /** The DR bucket and the verify-rdb function; only when a plan exports. */
+  public readonly copies?: DrCopies;
 
   constructor(scope: Construct, id: string, props: DrStackProps) {
     super(scope, id, props);
@@ -27,5 +34,19 @@ export class DrStack extends Stack {
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
       scheduleGroupName: `redis-dr-${props.config.name}-dr`,
     });
+    const { config } = props;
+    this.alerts = new AlertTopic(this, 'Alerts');
+    const exporting = config.plans.filter((p) => p.export.enabled);
+    if (exporting.length > 0) {
+      this.copies = new DrCopies(this, 'Copies', {
+        deployment: config.name,
+        plans: exporting,
+        dr: config.dr,
+        alertTopic: this.alerts.topic,
+        deadLetterQueue: this.deadLetterQueue.queue,
+        logRetention: logRetentionOf(config.lambda.logRetentionDays),
+        metricsNamespace: config.metricsNamespace,
+      });
+    }
   }
 }

@@ -3,6 +3,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
+import { DrExport } from '../constructs/dr-export';
 import { logRetentionOf } from '../constructs/log-retention';
 import { SnapshotPruning } from '../constructs/snapshot-pruning';
 import { SnapshotSchedule } from '../constructs/snapshot-schedule';
@@ -14,7 +15,8 @@ export interface PrimaryStackProps extends StackProps {
 }
 
 /**
- * The primary region: scheduled snapshots and their pruning. Composes
+ * The primary region: scheduled snapshots, their pruning, and (for plans
+ * that export) the export bucket, its replication and the export reconciler. Composes
  * constructs only; each capability lives in `lib/constructs/`.
  */
 export class PrimaryStack extends Stack {
@@ -24,6 +26,8 @@ export class PrimaryStack extends Stack {
   public readonly snapshots: SnapshotSchedule;
   /** GFS pruning. */
   public readonly pruning: SnapshotPruning;
+  /** Export to S3 and replication to the DR region; only when a plan exports. */
+  public readonly export?: DrExport;
 
   constructor(scope: Construct, id: string, props: PrimaryStackProps) {
     super(scope, id, props);
@@ -38,13 +42,11 @@ export class PrimaryStack extends Stack {
     // Accepted by the schema so configs can be written ahead, but not built yet:
     // say so at synth time instead of silently doing nothing.
     for (const [i, plan] of config.plans.entries()) {
-      for (const feature of ['export', 'drill'] as const) {
-        if (plan[feature].enabled) {
-          Annotations.of(this).addWarningV2(
-            `redis-dr:${feature}-not-built`,
-            `plans[${i}].${feature}.enabled is true, but ${feature === 'export' ? 'DR export' : 'restore drills'} are not part of this version yet: nothing is deployed for it`,
-          );
-        }
+      if (plan.drill.enabled) {
+        Annotations.of(this).addWarningV2(
+          'redis-dr:drill-not-built',
+          `plans[${i}].drill.enabled is true, but restore drills are not part of this version yet: nothing is deployed for it`,
+        );
       }
     }
 
@@ -65,5 +67,14 @@ export class PrimaryStack extends Stack {
       deadLetterQueue: this.deadLetterQueue.queue,
       ...common,
     });
+    if (config.plans.some((p) => p.export.enabled)) {
+      this.export = new DrExport(this, 'DrExport', {
+        plans: config.plans,
+        dr: config.dr,
+        scheduleGroup: group,
+        deadLetterQueue: this.deadLetterQueue.queue,
+        ...common,
+      });
+    }
   }
 }

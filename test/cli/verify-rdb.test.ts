@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeS3, type FakeS3 } from '../support/fake-s3';
 import { CORPUS_CASES, CORPUS_DIR } from '../support/rdb-corpus';
 
 const ROOT = join(__dirname, '..', '..');
@@ -10,6 +11,28 @@ const CORPUS = CORPUS_DIR;
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
+}
+
+/**
+ * The CLI against a fake S3 endpoint, with throwaway credentials. Asynchronous:
+ * the endpoint runs in this process, which must keep serving while the CLI runs.
+ */
+function cliWithS3(s3: FakeS3, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_REGION: 'eu-central-1',
+      AWS_PROFILE: '',
+    },
+  }, (_err, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }));
+  });
 }
 
 describe('redis-dr verify-rdb', () => {
@@ -52,10 +75,55 @@ describe('redis-dr verify-rdb', () => {
   it.each([
     ['a missing file', ['verify-rdb', 'does-not-exist.rdb'], /cannot read does-not-exist\.rdb: no such file/],
     ['no file argument', ['verify-rdb'], /missing required argument 'file'/],
-    ['an s3:// location (not supported yet)', ['verify-rdb', 's3://bucket/key.rdb'], /s3:\/\/ inputs are not supported yet/],
+    ['an S3 location without a key', ['verify-rdb', 's3://bucket-only'], /write S3 locations as s3:\/\/<bucket>\/<key>/],
     ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
   ])('exits 2 with a clear message for %s', (_, args, message) => {
     const result = cli(...args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('redis-dr verify-rdb s3://', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'verify-rdb-s3-'));
+  let s3: FakeS3;
+  beforeAll(async () => {
+    const bytes = Buffer.from(readFileSync(join(CORPUS, 'hash-ziplist.rdb')));
+    bytes[bytes.length - 3]! ^= 0x40;
+    writeFileSync(join(scratch, 'flipped.rdb'), bytes);
+    s3 = await startFakeS3(
+      {
+        'copies/rdr-a-20261121-0200-0001.rdb': join(CORPUS, 'list-quicklist.rdb'),
+        'copies/bad.rdb': join(scratch, 'flipped.rdb'),
+      },
+      ['copies/secret.rdb'],
+    );
+  });
+  afterAll(async () => {
+    await s3.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('streams an object through the verifier with the default credential chain (exit 0)', async () => {
+    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/rdr-a-20261121-0200-0001.rdb', '--json');
+    // The SDK itself may warn that Node 20 support ends in 2027; no error of ours.
+    expect(result.stderr).not.toMatch(/redis-dr:/);
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ file: 's3://copies/rdr-a-20261121-0200-0001.rdb', ok: true, version: 8, keys: 2 });
+    expect(s3.requests).toContain('GET /copies/rdr-a-20261121-0200-0001.rdb');
+  });
+
+  it('exits 1 for a corrupt object', async () => {
+    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/bad.rdb');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^CORRUPT bad\.rdb: RDB v9/);
+  });
+
+  it.each([
+    ['a missing object', 's3://copies/none.rdb', /cannot read s3:\/\/copies\/none\.rdb: no such object/],
+    ['a refused object', 's3://copies/secret.rdb', /cannot read s3:\/\/copies\/secret\.rdb: access denied: check the credentials/],
+  ])('exits 2 naming the problem for %s', async (_what, url, message) => {
+    const result = await cliWithS3(s3, 'verify-rdb', url);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(message);
   });

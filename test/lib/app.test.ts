@@ -68,7 +68,8 @@ describe('primary stack', () => {
   it('creates one snapshot and one prune schedule per plan, in the plan\'s time zone, flexible window off, with retries and a DLQ', () => {
     const config = exampleConfig();
     const schedules = synth.primary.findResources('AWS::Scheduler::Schedule');
-    expect(Object.keys(schedules)).toHaveLength(config.plans.length * 2);
+    // Snapshot and prune per plan, export per exporting plan.
+    expect(Object.keys(schedules)).toHaveLength(config.plans.length * 2 + config.plans.filter((p) => p.export.enabled).length);
     for (const plan of config.plans) {
       synth.primary.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: plan.schedule.cron,
@@ -108,8 +109,9 @@ describe('primary stack', () => {
   });
 
   it('runs every function on Node.js 24, arm64, with tracing, explicit memory and timeout', () => {
-    const fns = synth.primary.findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(2);
+    const fns = { ...synth.primary.findResources('AWS::Lambda::Function'), ...synth.dr.findResources('AWS::Lambda::Function') };
+    // snapshot, prune, export; verify-rdb in the DR region.
+    expect(Object.keys(fns)).toHaveLength(4);
     for (const fn of Object.values(fns)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -124,8 +126,8 @@ describe('primary stack', () => {
   });
 
   it('gives every log group a retention', () => {
-    const groups = synth.primary.findResources('AWS::Logs::LogGroup');
-    expect(Object.keys(groups)).toHaveLength(2);
+    const groups = { ...synth.primary.findResources('AWS::Logs::LogGroup'), ...synth.dr.findResources('AWS::Logs::LogGroup') };
+    expect(Object.keys(groups)).toHaveLength(4);
     for (const g of Object.values(groups)) expect(g.Properties.RetentionInDays).toBe(exampleConfig().lambda.logRetentionDays);
   });
 
@@ -165,7 +167,9 @@ describe('primary stack', () => {
   });
 
   it('allows tagging only our rdr-* snapshots, with redis-dr:* keys, never caches', () => {
-    const tagging = allStatements(synth).filter((s) => actionsOf(s).includes('elasticache:AddTagsToResource'));
+    const tagging = allStatements(synth).filter(
+      (s) => actionsOf(s).includes('elasticache:AddTagsToResource') && JSON.stringify(s.Condition).includes('RequestTag'),
+    );
     expect(tagging).toHaveLength(1);
     expect(actionsOf(tagging[0]!)).toEqual(['elasticache:AddTagsToResource']);
     expect(tagging[0]!.Condition).toEqual({
@@ -206,7 +210,7 @@ describe('primary stack', () => {
       },
     });
     const configs = synth.primary.findResources('AWS::Lambda::EventInvokeConfig');
-    expect(Object.keys(configs)).toHaveLength(2);
+    expect(Object.keys(configs)).toHaveLength(3);
     for (const c of Object.values(configs)) {
       expect(c.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
     }
@@ -234,13 +238,14 @@ function actionsOf(s: Statement): string[] {
 }
 
 describe('features not built yet', () => {
-  it('warns at synth when a plan enables export or drills, instead of silently deploying nothing', () => {
+  it('warns at synth when a plan enables drills, instead of silently deploying nothing', () => {
     const config = exampleConfig();
-    const plans = config.plans.map((p, i) => (i === 0 ? { ...p, export: { ...p.export, enabled: true } } : p));
+    const plans = config.plans.map((p, i) => (i === 1 ? { ...p, drill: { ...p.drill, enabled: true } } : p));
     const synth = synthesize({ ...config, plans });
     try {
-      const warnings = Annotations.fromStack(synth.stacks.primary).findWarning('*', Match.stringLikeRegexp('plans\\[0\\]\\.export\\.enabled'));
-      expect(warnings).toHaveLength(1);
+      const stack = Annotations.fromStack(synth.stacks.primary);
+      expect(stack.findWarning('*', Match.stringLikeRegexp('plans\\[1\\]\\.drill\\.enabled'))).toHaveLength(1);
+      expect(stack.findWarning('*', Match.stringLikeRegexp('export'))).toHaveLength(0);
     } finally {
       synth.cleanup();
     }

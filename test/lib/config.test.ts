@@ -56,7 +56,7 @@ describe('validateConfig', () => {
       config: {
         name: 'test',
         primary: { region: 'eu-west-1' },
-        dr: { region: 'eu-central-1' },
+        dr: { region: 'eu-central-1', replicationTimeControl: false, replicationMetrics: false },
         alerts: { emails: [] },
         lambda: { logRetentionDays: 90, memorySizeMb: 512 },
         metricsNamespace: 'RedisDr',
@@ -77,12 +77,58 @@ describe('validateConfig', () => {
               schedule: { cron: 'cron(30 * * * ? *)', timeZone: 'UTC' },
             },
             snapshotBudgetSeconds: 600,
-            export: { enabled: false, minTier: 'daily' },
+            export: {
+              enabled: false,
+              minTier: 'hourly',
+              maxStartsPerRun: 5,
+              schedule: { cron: 'cron(0/15 * * * ? *)', timeZone: 'UTC' },
+              // From the retention counts: ceil(24/24)+1, 7+1, 7*4+1, 31*12+1.
+              expireDays: { hourly: 2, daily: 8, weekly: 29, monthly: 373 },
+            },
             drill: { enabled: false },
           },
         ],
       } satisfies RedisDrConfig,
     });
+  });
+
+  it('derives S3 expiry from the retention counts unless given, and follows the plan time zone for the export schedule', () => {
+    const result = validateConfig(
+      withChange((c) => {
+        c.plans[0] = plan({
+          schedule: { cron: 'cron(0 0/2 * * ? *)', timeZone: 'Europe/Berlin' },
+          rpoMinutes: 180,
+          retention: { hourly: 49, daily: 3, weekly: 2, monthly: 1 },
+          export: { enabled: true, minTier: 'daily', expireDays: { weekly: 60 }, archiveMonthlyAfterDays: 30 },
+        });
+      }),
+      { now: NOW },
+    );
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    expect(result.config.plans[0]!.export).toEqual({
+      enabled: true,
+      minTier: 'daily',
+      maxStartsPerRun: 5,
+      archiveMonthlyAfterDays: 30,
+      schedule: { cron: 'cron(0/15 * * * ? *)', timeZone: 'Europe/Berlin' },
+      expireDays: { hourly: 4, daily: 4, weekly: 60, monthly: 32 },
+    });
+  });
+
+  it('reports bad DR bucket options with the fix', () => {
+    const problems = problemsOf(
+      withChange((c) => {
+        c.dr.objectLock = { mode: 'STRICT', days: 0 };
+        c.dr.replicationTimeControl = 'yes';
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^dr\.objectLock\.mode must be "GOVERNANCE" or "COMPLIANCE", got "STRICT": GOVERNANCE can be lifted/),
+        'dr.objectLock.days must be >= 1, got 0',
+        'dr.replicationTimeControl must be a boolean, got "yes"',
+      ]),
+    );
   });
 
   it.each([

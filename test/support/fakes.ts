@@ -3,6 +3,7 @@ import type { RetryClock } from '../../lambdas/adapters/retry';
 import type { LogSink, ScheduledDeps } from '../../lambdas/adapters/runtime';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { S3Client } from '@aws-sdk/client-s3';
 
 /** A clock whose `sleep` advances time instantly; records every sleep. */
 export class FakeClock implements RetryClock {
@@ -70,6 +71,7 @@ export function fakeDeps(startMs: number): ScheduledDeps & { clock: FakeClock; m
   return {
     elasticache: new ElastiCacheClient({ region: 'eu-west-1' }),
     tagging: new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }),
+    s3: new S3Client({ region: 'eu-west-1' }),
     metrics: new MemoryMetrics(),
     log: new MemoryLog(),
     clock: new FakeClock(startMs),

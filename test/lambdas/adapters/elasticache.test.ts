@@ -1,12 +1,17 @@
 import {
+  AddTagsToResourceCommand,
+  CopySnapshotCommand,
   DescribeServerlessCacheSnapshotsCommand,
   DescribeSnapshotsCommand,
   ElastiCacheClient,
+  ExportServerlessCacheSnapshotCommand,
+  ServerlessCacheSnapshotNotFoundFault,
+  SnapshotNotFoundFault,
 } from '@aws-sdk/client-elasticache';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { listTargetSnapshots } from '../../../lambdas/adapters/elasticache';
+import { describeSnapshotDetail, listTargetSnapshots, startSnapshotExport, tagSnapshot } from '../../../lambdas/adapters/elasticache';
 import { throttleRetry } from '../../../lambdas/adapters/retry';
 import { awsError, FakeClock } from '../../support/fakes';
 import { snapshotTagsBySources } from '../../../lambdas/adapters/tagging';
@@ -93,5 +98,113 @@ describe('snapshotTagsBySources', () => {
     expect(byName.get('rdr-a-20261121-1000')).toEqual({ 'redis-dr:tier': 'daily' });
     const sizes = tagging.commandCalls(GetResourcesCommand).map((c) => c.args[0].input.TagFilters!.at(-1)!.Values!.length);
     expect(sizes).toEqual([20, 20, 5]);
+  });
+});
+
+describe('describeSnapshotDetail', () => {
+  it('describes a replication group snapshot: status, ARN, engine, shards from NumNodeGroups, earliest node time', async () => {
+    ec.on(DescribeSnapshotsCommand, { SnapshotName: 'rdr-rg-a-20261121-0300' }).resolves({
+      Snapshots: [
+        {
+          SnapshotName: 'rdr-rg-a-20261121-0300',
+          SnapshotStatus: 'Exporting',
+          ARN: 'arn:aws:elasticache:eu-west-1:111122223333:snapshot:rdr-rg-a-20261121-0300',
+          Engine: 'redis',
+          EngineVersion: '7.1.0',
+          NumNodeGroups: 3,
+          NodeSnapshots: [
+            { NodeGroupId: '0001', SnapshotCreateTime: new Date('2026-11-21T03:01:00Z') },
+            { NodeGroupId: '0002', SnapshotCreateTime: new Date('2026-11-21T03:00:30Z') },
+          ],
+        },
+      ],
+    });
+    expect(await describeSnapshotDetail(client, 'replication-group', 'rdr-rg-a-20261121-0300')).toEqual({
+      name: 'rdr-rg-a-20261121-0300',
+      kind: 'replication-group',
+      status: 'exporting',
+      arn: 'arn:aws:elasticache:eu-west-1:111122223333:snapshot:rdr-rg-a-20261121-0300',
+      engine: 'redis 7.1.0',
+      shards: 3,
+      createdAt: new Date('2026-11-21T03:00:30Z'),
+    });
+  });
+
+  it.each([
+    ['distinct node groups when NumNodeGroups is absent', [{ NodeGroupId: '0001' }, { NodeGroupId: '0001' }, { NodeGroupId: '0002' }], 2],
+    ['nothing when nothing says', [{}], undefined],
+  ])('counts shards from %s', async (_, NodeSnapshots, shards) => {
+    ec.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotName: 'rdr-rg-a-20261121-0300', SnapshotStatus: 'available', NodeSnapshots }] });
+    const detail = await describeSnapshotDetail(client, 'replication-group', 'rdr-rg-a-20261121-0300');
+    expect(detail?.shards).toBe(shards);
+    expect(detail?.engine).toBeUndefined();
+  });
+
+  it('describes a serverless snapshot: engine from its cache configuration, shard count unknown', async () => {
+    ec.on(DescribeServerlessCacheSnapshotsCommand, { ServerlessCacheSnapshotName: 'rdr-sls-20261121-0300' }).resolves({
+      ServerlessCacheSnapshots: [
+        {
+          ServerlessCacheSnapshotName: 'rdr-sls-20261121-0300',
+          ARN: 'arn:aws:elasticache:eu-west-1:111122223333:serverlesscachesnapshot:rdr-sls-20261121-0300',
+          Status: 'available',
+          CreateTime: new Date('2026-11-21T03:00:10Z'),
+          ServerlessCacheConfiguration: { ServerlessCacheName: 'sls', Engine: 'valkey', MajorEngineVersion: '8' },
+        },
+      ],
+    });
+    expect(await describeSnapshotDetail(client, 'serverless-cache', 'rdr-sls-20261121-0300')).toEqual({
+      name: 'rdr-sls-20261121-0300',
+      kind: 'serverless-cache',
+      status: 'available',
+      arn: 'arn:aws:elasticache:eu-west-1:111122223333:serverlesscachesnapshot:rdr-sls-20261121-0300',
+      engine: 'valkey 8',
+      createdAt: new Date('2026-11-21T03:00:10Z'),
+    });
+  });
+
+  it('returns undefined for a snapshot that does not exist (any more)', async () => {
+    ec.on(DescribeSnapshotsCommand).rejects(new SnapshotNotFoundFault({ message: 'gone', $metadata: {} }));
+    ec.on(DescribeServerlessCacheSnapshotsCommand).rejects(new ServerlessCacheSnapshotNotFoundFault({ message: 'gone', $metadata: {} }));
+    expect(await describeSnapshotDetail(client, 'replication-group', 'rdr-rg-a-20261121-0300')).toBeUndefined();
+    expect(await describeSnapshotDetail(client, 'serverless-cache', 'rdr-sls-20261121-0300')).toBeUndefined();
+  });
+
+  it('lets other errors through', async () => {
+    ec.on(DescribeSnapshotsCommand).rejects(awsError('AccessDenied', 'no', 403));
+    await expect(describeSnapshotDetail(client, 'replication-group', 'rdr-rg-a-20261121-0300')).rejects.toThrow('no');
+  });
+});
+
+describe('startSnapshotExport / tagSnapshot', () => {
+  it('exports a replication group snapshot with CopySnapshot to the bucket', async () => {
+    ec.on(CopySnapshotCommand).resolves({});
+    await startSnapshotExport(client, 'replication-group', 'rdr-rg-a-20261121-0300', 'rdr-rg-a-20261121-0300-r2', 'bucket');
+    expect(ec.commandCalls(CopySnapshotCommand)[0]!.args[0].input).toEqual({
+      SourceSnapshotName: 'rdr-rg-a-20261121-0300',
+      TargetSnapshotName: 'rdr-rg-a-20261121-0300-r2',
+      TargetBucket: 'bucket',
+    });
+  });
+
+  it('exports a serverless snapshot with ExportServerlessCacheSnapshot, under its own name only', async () => {
+    ec.on(ExportServerlessCacheSnapshotCommand).resolves({});
+    await startSnapshotExport(client, 'serverless-cache', 'rdr-sls-20261121-0300', 'rdr-sls-20261121-0300', 'bucket');
+    expect(ec.commandCalls(ExportServerlessCacheSnapshotCommand)[0]!.args[0].input).toEqual({
+      ServerlessCacheSnapshotName: 'rdr-sls-20261121-0300',
+      S3BucketName: 'bucket',
+    });
+    await expect(
+      startSnapshotExport(client, 'serverless-cache', 'rdr-sls-20261121-0300', 'rdr-sls-20261121-0300-r2', 'bucket'),
+    ).rejects.toThrow(/exported under its own name/);
+    expect(ec).toHaveReceivedCommandTimes(ExportServerlessCacheSnapshotCommand, 1);
+  });
+
+  it('tags a snapshot by ARN', async () => {
+    ec.on(AddTagsToResourceCommand).resolves({});
+    await tagSnapshot(client, 'arn:aws:elasticache:eu-west-1:1:snapshot:s', { 'redis-dr:exported': '2026-11-21T10:00:00.000Z' });
+    expect(ec.commandCalls(AddTagsToResourceCommand)[0]!.args[0].input).toEqual({
+      ResourceName: 'arn:aws:elasticache:eu-west-1:1:snapshot:s',
+      Tags: [{ Key: 'redis-dr:exported', Value: '2026-11-21T10:00:00.000Z' }],
+    });
   });
 });

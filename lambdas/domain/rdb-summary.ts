@@ -1,0 +1,70 @@
+/**
+ * The verifier's verdict as S3 object tags (`redis-dr:verified`,
+ * `redis-dr:rdb`), written by the verify-rdb Lambda and read back by the DR
+ * drill (per-type key histogram) and the CLI. One tag value holds the whole
+ * summary because S3 allows only 10 tags per object. Pure.
+ */
+import type { RdbReport } from './rdb/verifier.js';
+import { TAGS } from './types.js';
+
+/** Verdict tag values. */
+export type Verdict = 'ok' | 'corrupt';
+
+/** What the summary tag holds. */
+export interface RdbSummary {
+  readonly version: number;
+  readonly keys: number;
+  readonly expires: number;
+  readonly byType: Readonly<Record<string, number>>;
+  /** Where and why the file is corrupt. */
+  readonly error?: { readonly offset: number; readonly message: string };
+}
+
+const MAX_TAG_VALUE = 256;
+/** Type names in a fixed order, so tag values are stable. */
+const TYPE_ORDER = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'];
+
+/** S3 tag values allow letters, digits, spaces and `+ - = . _ : / @`. */
+function tagSafe(text: string): string {
+  return text.replace(/[^\p{L}\p{N} +\-=._:/@]/gu, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * `v=11 keys=1200 expires=30 string=1000 hash=200` for an intact file;
+ * `v=11 keys=1200 expires=30 error@81234=<reason>` for a corrupt one (the
+ * reason cut to fit S3's 256-character tag value).
+ */
+export function formatRdbSummary(report: RdbReport): string {
+  const head = `v=${report.version} keys=${report.keys} expires=${report.expires}`;
+  if (!report.ok) {
+    const reason = report.error ? tagSafe(report.error.message) : 'checksum mismatch';
+    const offset = report.error?.offset ?? 0;
+    return `${head} error@${offset}=${reason}`.slice(0, MAX_TAG_VALUE);
+  }
+  const names = [...TYPE_ORDER, ...Object.keys(report.byType).filter((t) => !TYPE_ORDER.includes(t)).sort()];
+  const types = names.filter((t) => (report.byType[t] ?? 0) > 0).map((t) => `${tagSafe(t)}=${report.byType[t]}`);
+  return [head, ...types].join(' ').slice(0, MAX_TAG_VALUE);
+}
+
+/** Inverse of {@link formatRdbSummary}; `undefined` when the value is not one. */
+export function parseRdbSummary(value: string | undefined): RdbSummary | undefined {
+  if (!value) return undefined;
+  const m = /^v=(\d+) keys=(\d+) expires=(\d+)(?: (.*))?$/.exec(value);
+  if (!m) return undefined;
+  const base = { version: Number(m[1]), keys: Number(m[2]), expires: Number(m[3]) };
+  const rest = m[4] ?? '';
+  const err = /^error@(\d+)=(.*)$/.exec(rest);
+  if (err) return { ...base, byType: {}, error: { offset: Number(err[1]), message: err[2]! } };
+  const byType: Record<string, number> = {};
+  for (const part of rest.split(' ').filter(Boolean)) {
+    const kv = /^([^=]+)=(\d+)$/.exec(part);
+    if (!kv) return undefined;
+    byType[kv[1]!] = Number(kv[2]);
+  }
+  return { ...base, byType };
+}
+
+/** The tags a verification writes. */
+export function verdictTags(report: RdbReport): Record<string, string> {
+  return { [TAGS.verified]: report.ok ? 'ok' : 'corrupt', [TAGS.rdb]: formatRdbSummary(report) };
+}

@@ -1,0 +1,263 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { PlanConfig } from '../config';
+import { nagArnRef, nagPseudoParameters } from './elasticache-arns';
+import { TAGS, TIERS } from '../../lambdas/domain/types';
+
+/**
+ * The S3 buckets that hold exported recovery points: the export bucket in the
+ * primary region and its replica, the DR bucket. Both share one hardening:
+ * versioned, SSE-S3, BucketOwnerEnforced, public access blocked, TLS only,
+ * server access logs, lifecycle rules by plan and tier tag, and a bucket
+ * policy for the regional ElastiCache service principal.
+ */
+
+/** What ElastiCache in the bucket's region may do with it. */
+export type ElastiCacheBucketAccess = 'export' | 'seed';
+
+/** Props for {@link RecoveryBucket}. */
+export interface RecoveryBucketProps {
+  /** Deployment name (config `name`), part of the bucket name. */
+  readonly deployment: string;
+  /** Plans whose copies live here: one lifecycle rule per plan and tier. */
+  readonly plans: readonly PlanConfig[];
+  /**
+   * `export`: ElastiCache writes exports (CopySnapshot TargetBucket).
+   * `seed`: ElastiCache reads `.rdb` objects to seed new clusters.
+   */
+  readonly elastiCacheAccess: ElastiCacheBucketAccess;
+  /** Where server access logs go. */
+  readonly accessLogs: s3.IBucket;
+  /**
+   * Object Lock default retention (only at bucket creation).
+   * @default - no Object Lock
+   */
+  readonly objectLock?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number };
+  /**
+   * Send object events to EventBridge (the verify-rdb function listens there).
+   * @default false
+   */
+  readonly eventBridgeEnabled?: boolean;
+  /**
+   * S3 replication of every object to this bucket.
+   * @default - no replication
+   */
+  readonly replicateTo?: {
+    readonly bucket: s3.IBucket;
+    /** Region of the destination bucket. */
+    readonly region: string;
+    /** 15-minute Replication Time Control (turns metrics on too). */
+    readonly timeControl: boolean;
+    readonly metrics: boolean;
+  };
+}
+
+const S3_LOGS_USE_BUCKET_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
+
+/** How long a version stays after it stopped being current (a deletion or lifecycle expiry), for fat-finger recovery. */
+export const NONCURRENT_VERSION_DAYS = 7;
+/** Multipart uploads left unfinished (an export that died) are cleaned up after this many days. */
+export const ABORT_INCOMPLETE_UPLOAD_DAYS = 7;
+
+/**
+ * The deterministic name of a deployment's recovery bucket in `region`:
+ * `redis-dr-<deployment>-<account>-<region>` (at most 24 + 12 + 14 + 11 = 61
+ * characters). Both stacks compute the DR bucket's name the same way, so the
+ * primary stack replicates to it without a cross-region reference, and the
+ * CLI and the DR drill find it from the config alone.
+ */
+export function recoveryBucketName(scope: Construct, deployment: string, region: string): string {
+  return bucketName(deployment, Stack.of(scope).account, region);
+}
+
+function bucketName(deployment: string, account: string, region: string): string {
+  return `redis-dr-${deployment}-${account}-${region}`;
+}
+
+/** The ElastiCache service principal that reads and writes snapshots in S3 in `region`. */
+export function elastiCacheSnapshotPrincipal(region: string): iam.ServicePrincipal {
+  // Regional form: required in opt-in regions, accepted everywhere.
+  return new iam.ServicePrincipal(`${region}.elasticache-snapshot.amazonaws.com`);
+}
+
+/** Exactly the permissions ElastiCache needs to export to a bucket (see ../shared/DESIGN.md). */
+export const EXPORT_BUCKET_ACTIONS = ['s3:ListBucket', 's3:GetBucketAcl', 's3:ListBucketMultipartUploads'] as const;
+export const EXPORT_OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts'] as const;
+/** What ElastiCache needs to seed a cluster from `.rdb` objects. */
+export const SEED_BUCKET_ACTIONS = ['s3:ListBucket', 's3:GetBucketAcl'] as const;
+export const SEED_OBJECT_ACTIONS = ['s3:GetObject'] as const;
+
+/** A hardened bucket for exported `.rdb` recovery points. */
+export class RecoveryBucket extends Construct {
+  /** The bucket. */
+  public readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: RecoveryBucketProps) {
+    super(scope, id);
+    const region = Stack.of(this).region;
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      bucketName: recoveryBucketName(this, props.deployment, region),
+      versioned: true,
+      // SSE-S3, not KMS: ElastiCache exports cannot use a customer-managed key,
+      // and seeding a cluster from S3 requires SSE-S3 objects.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: props.accessLogs,
+      serverAccessLogsPrefix: `${props.deployment}/`,
+      lifecycleRules: lifecycleRules(props.plans),
+      objectLockEnabled: props.objectLock !== undefined,
+      objectLockDefaultRetention: props.objectLock
+        ? props.objectLock.mode === 'COMPLIANCE'
+          ? s3.ObjectLockRetention.compliance(Duration.days(props.objectLock.days))
+          : s3.ObjectLockRetention.governance(Duration.days(props.objectLock.days))
+        : undefined,
+      // Recovery points outlive the stack: deleting the stack must not delete backups.
+      removalPolicy: RemovalPolicy.RETAIN,
+      replicationRules: props.replicateTo
+        ? [
+            {
+              id: 'to-dr-region',
+              destination: props.replicateTo.bucket,
+              priority: 1,
+              // The DR copy keeps its own lifecycle: deletions here are not mirrored.
+              deleteMarkerReplication: false,
+              replicationTimeControl: props.replicateTo.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+              metrics:
+                props.replicateTo.timeControl || props.replicateTo.metrics ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+            },
+          ]
+        : undefined,
+    });
+
+    if (props.replicateTo) {
+      const role = this.bucket.node.findChild('ReplicationRole');
+      const { partition, account } = nagPseudoParameters(this);
+      Validations.of(role).acknowledge(
+        {
+          id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.bucket)}/*]`,
+          reason: 'S3 replication reads every object version of the export bucket (the role CDK generates for the replication rule).',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${bucketName(props.deployment, account, props.replicateTo.region)}/*]`,
+          reason: 'S3 replication writes every replicated object into the DR bucket (the role CDK generates for the replication rule).',
+        },
+      );
+    }
+
+    if (props.eventBridgeEnabled) {
+      // Set on the bucket itself rather than with `eventBridgeEnabled`, which
+      // deploys a notifications custom-resource Lambda for the same result.
+      (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+        eventBridgeConfiguration: { eventBridgeEnabled: true },
+      };
+    }
+
+    const principal = elastiCacheSnapshotPrincipal(region);
+    const exporting = props.elastiCacheAccess === 'export';
+    // No aws:SourceAccount condition: ElastiCache's documented bucket policies
+    // carry none, and an unsupported condition would silently break exports.
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: exporting ? 'ElastiCacheExportBucket' : 'ElastiCacheSeedBucket',
+        principals: [principal],
+        actions: [...(exporting ? EXPORT_BUCKET_ACTIONS : SEED_BUCKET_ACTIONS)],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: exporting ? 'ElastiCacheExportObjects' : 'ElastiCacheSeedObjects',
+        principals: [principal],
+        actions: [...(exporting ? EXPORT_OBJECT_ACTIONS : SEED_OBJECT_ACTIONS)],
+        resources: [this.bucket.arnForObjects('*')],
+      }),
+    );
+
+    Validations.of(this.bucket).acknowledge({
+      id: 'RedisDr-S3KMS',
+      reason:
+        'SSE-S3 by design: ElastiCache exports cannot be written with a customer-managed KMS key, and seeding a cluster from S3 requires SSE-S3 objects.',
+    });
+  }
+}
+
+/**
+ * One expiry rule per plan and tier, filtered on the object tags the export
+ * function writes (`redis-dr:plan` and `redis-dr:tier`); untagged objects
+ * (an export not yet finalized) are never expired. Plus housekeeping:
+ * noncurrent versions, orphaned delete markers and abandoned uploads.
+ */
+export function lifecycleRules(plans: readonly PlanConfig[]): s3.LifecycleRule[] {
+  const rules: s3.LifecycleRule[] = [];
+  for (const plan of plans) {
+    for (const tier of TIERS) {
+      const archive = tier === 'monthly' ? plan.export.archiveMonthlyAfterDays : undefined;
+      const expire = plan.export.expireDays[tier];
+      rules.push({
+        id: `${plan.name}-${tier}`,
+        tagFilters: { [TAGS.plan]: plan.name, [TAGS.tier]: tier },
+        expiration: Duration.days(expire),
+        transitions:
+          archive !== undefined && archive < expire
+            ? [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(archive) }]
+            : undefined,
+      });
+    }
+  }
+  rules.push({
+    id: 'housekeeping',
+    noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS),
+    abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
+  });
+  rules.push({ id: 'orphaned-delete-markers', expiredObjectDeleteMarker: true });
+  return rules;
+}
+
+/** Props for {@link AccessLogBucket}. */
+export interface AccessLogBucketProps {
+  /**
+   * Days access logs are kept.
+   * @default 365
+   */
+  readonly retentionDays?: number;
+}
+
+/** Server access logs of the recovery buckets in one region. */
+export class AccessLogBucket extends Construct {
+  /** The bucket. */
+  public readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: AccessLogBucketProps = {}) {
+    super(scope, id);
+    // Log delivery is granted by this bucket's policy, not an ACL (ACLs are off:
+    // BucketOwnerEnforced). The bucket reads this flag; set here, not only in
+    // cdk.json, so the construct is right in any app.
+    this.node.setContext(S3_LOGS_USE_BUCKET_POLICY, true);
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      lifecycleRules: [
+        { id: 'expire', expiration: Duration.days(props.retentionDays ?? 365), noncurrentVersionExpiration: Duration.days(1) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.bucket).acknowledge(
+      {
+        id: 'AwsSolutions-S1',
+        reason: 'This bucket receives the server access logs of the recovery buckets; logging it to itself would loop.',
+      },
+      {
+        id: 'RedisDr-S3KMS',
+        reason: 'S3 server access logging delivers only to buckets encrypted with SSE-S3 (SSE-KMS destinations are not supported).',
+      },
+    );
+  }
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../lambdas/domain/rdb-summary';
+import type { RdbReport } from '../../../lambdas/domain/rdb/verifier';
+
+const report = (overrides: Partial<RdbReport>): RdbReport => ({
+  ok: true,
+  version: 11,
+  checksum: 'ok',
+  keys: 1200,
+  expires: 30,
+  databases: [0],
+  byType: { hash: 200, string: 1000 },
+  auxFields: {},
+  functionLibraries: 0,
+  ...overrides,
+});
+
+describe('RDB summary tag', () => {
+  it.each([
+    ['types in a fixed order, zero counts left out', report({ byType: { hash: 200, string: 1000, list: 0 } }), 'v=11 keys=1200 expires=30 string=1000 hash=200'],
+    ['module types after the known ones', report({ byType: { 'ReJSON-RL': 2, string: 1 } }), 'v=11 keys=1200 expires=30 string=1 ReJSON-RL=2'],
+    ['an empty file', report({ keys: 0, expires: 0, byType: {} }), 'v=11 keys=0 expires=0'],
+    [
+      'a corrupt file with where and why, unsafe characters replaced',
+      report({ ok: false, error: { offset: 81234, message: 'unexpected end of file (wanted 5 bytes; got "2")' } }),
+      'v=11 keys=1200 expires=30 error@81234=unexpected end of file wanted 5 bytes got 2',
+    ],
+    ['a checksum mismatch without a parse error', report({ ok: false, checksum: 'mismatch' }), 'v=11 keys=1200 expires=30 error@0=checksum mismatch'],
+  ])('formats %s', (_what, input, expected) => {
+    expect(formatRdbSummary(input)).toBe(expected);
+    expect(expected).toMatch(/^[\p{L}\p{N} +\-=._:/@]*$/u);
+  });
+
+  it('fits S3\'s 256-character tag value however long the reason', () => {
+    const long = formatRdbSummary(report({ ok: false, error: { offset: 1, message: 'x'.repeat(1000) } }));
+    expect(long.length).toBe(256);
+    const many = formatRdbSummary(report({ byType: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`module-type-${i}`, i + 1])) }));
+    expect(many.length).toBeLessThanOrEqual(256);
+  });
+
+  it('parses what it formats', () => {
+    expect(parseRdbSummary(formatRdbSummary(report({})))).toEqual({ version: 11, keys: 1200, expires: 30, byType: { string: 1000, hash: 200 } });
+    expect(parseRdbSummary('v=9 keys=3 expires=0 error@77=bad length')).toEqual({
+      version: 9,
+      keys: 3,
+      expires: 0,
+      byType: {},
+      error: { offset: 77, message: 'bad length' },
+    });
+  });
+
+  it.each([undefined, '', 'ok', 'v=x keys=1 expires=0', 'v=1 keys=1 expires=0 string=many'])('rejects %j', (value) => {
+    expect(parseRdbSummary(value)).toBeUndefined();
+  });
+
+  it('writes the verdict and the summary, nothing else', () => {
+    expect(verdictTags(report({}))).toEqual({ 'redis-dr:verified': 'ok', 'redis-dr:rdb': 'v=11 keys=1200 expires=30 string=1000 hash=200' });
+    expect(verdictTags(report({ ok: false }))['redis-dr:verified']).toBe('corrupt');
+  });
+});

@@ -1,0 +1,212 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, GetObjectTaggingCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { sdkStreamMixin } from '@smithy/core/serde';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { corruptAlert, handler, s3ObjectEventSchema, verifyObject, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/handlers/verify-rdb';
+import { parseRdbSummary } from '../../../lambdas/domain/rdb-summary';
+import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes';
+import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server';
+import { CORPUS_CASES, CORPUS_DIR } from '../../support/rdb-corpus';
+
+const BUCKET = 'redis-dr-prod-123456789012-eu-central-1';
+const KEY = 'rdr-sessions-prod-20261121-0200-0002.rdb';
+
+function event(detailType: S3ObjectEvent['detail-type'] = 'Object Created', key = KEY, versionId = 'v1'): S3ObjectEvent {
+  return {
+    'detail-type': detailType,
+    source: 'aws.s3',
+    detail: { bucket: { name: BUCKET }, object: { key, size: 100, 'version-id': versionId } },
+  };
+}
+
+function body(bytes: Buffer | string) {
+  const stream = typeof bytes === 'string' ? createReadStream(bytes, { highWaterMark: 4096 }) : Readable.from([bytes]);
+  return sdkStreamMixin(stream);
+}
+
+describe('verify-rdb handler', () => {
+  const s3 = mockClient(S3Client);
+  let deps: VerifyDeps & { metrics: MemoryMetrics; log: MemoryLog; alerts: [string, string, Record<string, string>][] };
+  let server: RedisServer;
+  let rdb: Buffer;
+  let keys: number;
+
+  beforeAll(async () => {
+    // A real RDB from a real server: several types, expiries, two databases.
+    server = await startRedisServer();
+    const c = server.client();
+    const pipe = c.pipeline();
+    for (let i = 0; i < 300; i++) pipe.set(`s:${i}`, `value-${i}`.repeat(i % 7 + 1));
+    for (let i = 0; i < 20; i++) pipe.hset(`h:${i}`, { a: '1', b: 'x'.repeat(100) });
+    for (let i = 0; i < 20; i++) pipe.rpush(`l:${i}`, 'a', 'b', 'c');
+    for (let i = 0; i < 10; i++) pipe.zadd(`z:${i}`, 1, 'one', 2, 'two');
+    for (let i = 0; i < 10; i++) pipe.sadd(`set:${i}`, 1, 2, 3);
+    pipe.xadd('stream', '*', 'f', 'v');
+    for (let i = 0; i < 25; i++) pipe.set(`ttl:${i}`, 'x', 'EX', 3600);
+    pipe.select(3);
+    pipe.set('db3', 'here');
+    await pipe.exec();
+    keys = 300 + 20 + 20 + 10 + 10 + 1 + 25 + 1;
+    rdb = readFileSync(await bgsave(server, c));
+  });
+  afterAll(async () => server?.stop());
+
+  beforeEach(() => {
+    s3.reset();
+    const alerts: [string, string, Record<string, string>][] = [];
+    deps = {
+      s3: new S3Client({ region: 'eu-central-1' }),
+      metrics: new MemoryMetrics(),
+      log: new MemoryLog(),
+      clock: { now: () => 1_000 },
+      alerts,
+      alert: async (subject, message, attributes) => {
+        alerts.push([subject, message, attributes]);
+      },
+    };
+  });
+
+  function putTags(): Record<string, string> {
+    const calls = s3.commandCalls(PutObjectTaggingCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]!.args[0].input;
+    expect(input).toMatchObject({ Bucket: BUCKET, Key: KEY, VersionId: 'v1' });
+    return Object.fromEntries(input.Tagging!.TagSet!.map((t) => [t.Key, t.Value]));
+  }
+
+  it('verifies a real RDB, tags it ok with the counts, keeps the tags already there, and counts it', async () => {
+    const existing = [
+      { Key: 'redis-dr:tier', Value: 'daily' },
+      { Key: 'redis-dr:plan', Value: 'sessions' },
+    ];
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: existing });
+    s3.on(GetObjectCommand, { Bucket: BUCKET, Key: KEY, VersionId: 'v1' }).resolves({ Body: body(rdb), ContentLength: rdb.length });
+
+    const outcome = await verifyObject(event(), deps);
+
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok', keys, bytes: rdb.length });
+    const tags = putTags();
+    expect(tags['redis-dr:tier']).toBe('daily');
+    expect(tags['redis-dr:plan']).toBe('sessions');
+    expect(tags['redis-dr:verified']).toBe('ok');
+    const summary = parseRdbSummary(tags['redis-dr:rdb']);
+    expect(summary).toMatchObject({ keys, expires: 25, byType: { string: 326, hash: 20, list: 20, zset: 10, set: 10, stream: 1 } });
+    expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(1);
+    expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(1);
+    expect(deps.metrics.sum('RdbKeys', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(keys);
+    expect(deps.metrics.sum('RdbCorrupt', { Bucket: BUCKET })).toBe(0);
+    expect(deps.alerts).toEqual([]);
+  });
+
+  it.each(CORPUS_CASES)('gives the corpus file %s its verdict and key count', async (file, _version, _checksum, expectedKeys) => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    s3.on(GetObjectCommand).resolves({ Body: body(`${CORPUS_DIR}/${file}`) });
+    const outcome = await verifyObject(event(), deps);
+    expect(outcome).toMatchObject({ verdict: 'ok', keys: expectedKeys });
+    expect(parseRdbSummary(putTags()['redis-dr:rdb'])?.keys).toBe(expectedKeys);
+  });
+
+  it.each([
+    ['a flipped bit', (b: Buffer) => { const c = Buffer.from(b); c[Math.floor(c.length / 2)]! ^= 0x10; return c; }],
+    ['a truncated copy', (b: Buffer) => b.subarray(0, Math.floor(b.length * 0.7))],
+  ])('tags %s corrupt, pages on-call with what and where, and deletes nothing', async (_what, damage) => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:snapshot', Value: 'rdr-sessions-prod-20261121-0200' }] });
+    s3.on(GetObjectCommand).resolves({ Body: body(damage(rdb)) });
+
+    const outcome = await verifyObject(event(), deps);
+
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'corrupt' });
+    expect(outcome.error?.offset).toBeGreaterThan(0);
+    const tags = putTags();
+    expect(tags['redis-dr:verified']).toBe('corrupt');
+    expect(parseRdbSummary(tags['redis-dr:rdb'])?.error?.offset).toBe(outcome.error!.offset);
+    expect(deps.metrics.sum('RdbCorrupt', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(1);
+    expect(deps.alerts).toHaveLength(1);
+    const [subject, message, attributes] = deps.alerts[0]!;
+    expect(subject).toBe('redis-dr: corrupt DR copy of sessions-prod');
+    expect(message).toContain(`s3://${BUCKET}/${KEY} (version v1) is corrupt at byte ${outcome.error!.offset}`);
+    expect(message).toContain('Snapshot: rdr-sessions-prod-20261121-0200');
+    expect(message).toContain('docs/runbooks/corruption.md');
+    expect(attributes).toEqual({ kind: 'rdb-corrupt', severity: 'high', target: 'sessions-prod', bucket: BUCKET });
+    // Only reads and one tagging call reached S3.
+    expect(s3.calls().map((c) => c.args[0].constructor.name).sort()).toEqual([
+      'GetObjectCommand',
+      'GetObjectTaggingCommand',
+      'GetObjectTaggingCommand',
+      'PutObjectTaggingCommand',
+    ]);
+  });
+
+  it('does nothing for a copy that already carries a verdict (its own tagging event)', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:verified', Value: 'ok' }] });
+    const outcome = await verifyObject(event('Object Tags Added'), deps);
+    expect(outcome).toMatchObject({ action: 'already-verified', verdict: 'ok' });
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+  });
+
+  it('verifies again when replicated source tags replaced the verdict', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'weekly' }] });
+    s3.on(GetObjectCommand).resolves({ Body: body(rdb) });
+    const outcome = await verifyObject(event('Object Tags Added'), deps);
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok' });
+    expect(putTags()).toMatchObject({ 'redis-dr:tier': 'weekly', 'redis-dr:verified': 'ok' });
+  });
+
+  it('treats an object deleted since the event as nothing to do', async () => {
+    s3.on(GetObjectTaggingCommand).rejects(awsError('NoSuchKey', 'The specified key does not exist.', 404));
+    await expect(verifyObject(event(), deps)).resolves.toMatchObject({ action: 'gone' });
+    expect(deps.metrics.sum('RdbVerifyErrors', { Bucket: BUCKET })).toBe(0);
+  });
+
+  it('fails the invocation (EventBridge retries, then the DLQ) when tagging is refused, and counts the error', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    s3.on(GetObjectCommand).resolves({ Body: body(rdb) });
+    s3.on(PutObjectTaggingCommand).rejects(awsError('AccessDenied', 'Access Denied', 403));
+    await expect(verifyObject(event(), deps)).rejects.toThrow('Access Denied');
+    expect(deps.metrics.sum('RdbVerifyErrors', { Bucket: BUCKET })).toBe(1);
+    expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(0);
+  });
+
+  it('fails the invocation when the page for a corrupt copy cannot be sent, after tagging the verdict', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    s3.on(GetObjectCommand).resolves({ Body: body(rdb.subarray(0, 100)) });
+    deps = { ...deps, alert: async () => Promise.reject(awsError('AuthorizationError', 'not allowed to publish', 403)) };
+    await expect(verifyObject(event(), deps)).rejects.toThrow('not allowed to publish');
+    expect(putTags()['redis-dr:verified']).toBe('corrupt');
+  });
+
+  it('names foreign keys "unknown" rather than guessing a target', () => {
+    const [subject, , attributes] = corruptAlert(BUCKET, 'manual/upload.rdb', undefined, 'unknown', {}, {
+      ok: false,
+      version: 9,
+      checksum: 'mismatch',
+      keys: 0,
+      expires: 0,
+      databases: [],
+      byType: {},
+      auxFields: {},
+      functionLibraries: 0,
+    });
+    expect(subject).toBe('redis-dr: corrupt DR copy of unknown');
+    expect(attributes.target).toBe('unknown');
+  });
+
+  it('accepts the EventBridge S3 event shape and refuses other events by name', () => {
+    expect(s3ObjectEventSchema.safeParse({ ...event(), account: '123', region: 'eu-central-1', time: 'x' }).success).toBe(true);
+    const bad = s3ObjectEventSchema.safeParse({ ...event(), source: 'aws.ec2' });
+    expect(bad.success).toBe(false);
+  });
+
+  it('refuses to run without its alert topic', async () => {
+    const saved = process.env.ALERT_TOPIC_ARN;
+    delete process.env.ALERT_TOPIC_ARN;
+    try {
+      await expect(handler(event())).rejects.toThrow('ALERT_TOPIC_ARN');
+    } finally {
+      if (saved !== undefined) process.env.ALERT_TOPIC_ARN = saved;
+    }
+  });
+});

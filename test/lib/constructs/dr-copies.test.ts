@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket';
+import { VERIFY_EVENT_TYPES, VERIFY_MEMORY_MB } from '../../../lib/constructs/dr-copies';
+import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
+import { bucketPolicyStatements, recoveryBucket } from './recovery-bucket.test';
+
+describe('DrCopies (DR region)', () => {
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize();
+  });
+  afterAll(() => synth.cleanup());
+
+  it('lets ElastiCache in the DR region read copies to seed clusters, and nothing more', () => {
+    const { id } = recoveryBucket(synth.dr);
+    const service = bucketPolicyStatements(synth.dr, id).filter((s) => s.Principal?.Service);
+    expect(service.map((s) => [s.Sid, s.Principal.Service, s.Action])).toEqual([
+      ['ElastiCacheSeedBucket', 'eu-central-1.elasticache-snapshot.amazonaws.com', [...SEED_BUCKET_ACTIONS].sort()],
+      ['ElastiCacheSeedObjects', 'eu-central-1.elasticache-snapshot.amazonaws.com', SEED_OBJECT_ACTIONS[0]],
+    ]);
+  });
+
+  it('sends object events to EventBridge and verifies each .rdb copy on create and on re-tag, retrying into the DLQ', () => {
+    const { id, props } = recoveryBucket(synth.dr);
+    expect(props.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    const rules = Object.values(synth.dr.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]!.Properties;
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.s3'],
+      'detail-type': [...VERIFY_EVENT_TYPES],
+      detail: { bucket: { name: [{ Ref: id }] }, object: { key: [{ suffix: '.rdb' }] } },
+    });
+    expect(rule.Targets).toHaveLength(1);
+    expect(rule.Targets[0]).toMatchObject({
+      RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 6 * 3600 },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DeadLetters/), 'Arn'] } },
+    });
+  });
+
+  it('runs the verifier with a full vCPU and 15 minutes, reading and tagging copies but never deleting or writing them', () => {
+    const fns = Object.values(synth.dr.findResources('AWS::Lambda::Function'));
+    expect(fns).toHaveLength(1);
+    expect(fns[0]!.Properties).toMatchObject({ MemorySize: VERIFY_MEMORY_MB, Timeout: 900 });
+    expect(fns[0]!.Properties.Environment.Variables.ALERT_TOPIC_ARN).toEqual({ Ref: expect.stringMatching(/^Alerts/) });
+    const actions = Object.values(synth.dr.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+      .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+      .filter((a: string) => a.startsWith('s3:'));
+    expect(actions.sort()).toEqual([
+      's3:GetObject',
+      's3:GetObjectTagging',
+      's3:GetObjectVersion',
+      's3:GetObjectVersionTagging',
+      's3:PutObjectTagging',
+      's3:PutObjectVersionTagging',
+    ]);
+  });
+
+  it('encrypts the alert topic and accepts only TLS', () => {
+    const topics = Object.values(synth.dr.findResources('AWS::SNS::Topic'));
+    expect(topics).toHaveLength(1);
+    expect(JSON.stringify(topics[0]!.Properties.KmsMasterKeyId)).toContain(':alias/aws/sns');
+    const policy = Object.values(synth.dr.findResources('AWS::SNS::TopicPolicy'))[0]!;
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+});
+
+describe('Object Lock', () => {
+  it.each([
+    ['GOVERNANCE', 30],
+    ['COMPLIANCE', 400],
+  ] as const)('%s for %i days becomes the DR bucket default retention, never on the export bucket', (mode, days) => {
+    const config = exampleConfig();
+    const synth = synthesize({ ...config, dr: { ...config.dr, objectLock: { mode, days } } });
+    try {
+      const { props } = recoveryBucket(synth.dr);
+      expect(props.ObjectLockEnabled).toBe(true);
+      expect(props.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: mode, Days: days } } });
+      expect(recoveryBucket(synth.primary).props.ObjectLockConfiguration).toBeUndefined();
+    } finally {
+      synth.cleanup();
+    }
+  });
+});
