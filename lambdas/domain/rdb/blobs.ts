@@ -1,6 +1,7 @@
 /**
  * Validators for the compact encodings Redis stores inside RDB strings:
- * LZF-compressed strings, ziplists, listpacks, intsets and zipmaps. Each one
+ * LZF-compressed strings (decompressed, or only checked), ziplists,
+ * listpacks, intsets and zipmaps. Each one
  * checks the blob's own header, every entry's bounds and the end marker, and
  * throws {@link RdbFormatError} on the first inconsistency. They never read
  * outside the blob and never allocate more than the caller asked for.
@@ -8,6 +9,8 @@
  * @see https://github.com/redis/redis/blob/unstable/src/ziplist.c
  * @see https://github.com/redis/redis/blob/unstable/src/listpack.c
  */
+
+import { loadWasmLzf, MAX_BYTES as WASM_LZF_MAX_BYTES } from './lzf-wasm.js';
 
 /** A structural problem in the RDB input (not a bug in the verifier). */
 export class RdbFormatError extends Error {
@@ -34,12 +37,13 @@ function u32be(b: Uint8Array, p: number): number {
 }
 
 /**
- * Decompresses an LZF stream into a new buffer of exactly `expectedLength`
- * bytes, failing on any reference outside the output, any read past the
- * input, or a result of another size.
+ * Decompresses an LZF stream into exactly `expectedLength` bytes, failing on
+ * any reference outside the output, any read past the input, or a result of
+ * another size. The output goes into `into` when given (at least
+ * `expectedLength` bytes long; the result is a view of it), else into a new buffer.
  */
-export function lzfDecompress(input: Uint8Array, expectedLength: number): Uint8Array {
-  const out = new Uint8Array(expectedLength);
+export function lzfDecompress(input: Uint8Array, expectedLength: number, into?: Uint8Array): Uint8Array {
+  const out = into && into.length >= expectedLength ? into.subarray(0, expectedLength) : new Uint8Array(expectedLength);
   const inLen = input.length;
   let ip = 0;
   let op = 0;
@@ -50,9 +54,8 @@ export function lzfDecompress(input: Uint8Array, expectedLength: number): Uint8A
       const run = ctrl + 1;
       if (ip + run > inLen) fail(`LZF literal run of ${run} bytes reads past the compressed input`);
       if (op + run > expectedLength) fail(`LZF output exceeds the declared length ${expectedLength}`);
-      out.set(input.subarray(ip, ip + run), op);
-      ip += run;
-      op += run;
+      // At most 32 bytes: a loop beats creating a subarray to copy from.
+      for (let i = 0; i < run; i++) out[op++] = input[ip++]!;
     } else {
       // Back reference: length in the top 3 bits (7 = extended), 13-bit distance.
       let len = ctrl >>> 5;
@@ -71,6 +74,132 @@ export function lzfDecompress(input: Uint8Array, expectedLength: number): Uint8A
   }
   if (op !== expectedLength) fail(`LZF output is ${op} bytes, declared ${expectedLength}`);
   return out;
+}
+
+const wasmLzf = loadWasmLzf();
+/** Reused output of {@link lzfDecompressTransient} where WebAssembly is unavailable. */
+const transientOutput = new Uint8Array(WASM_LZF_MAX_BYTES);
+
+/**
+ * {@link lzfDecompress} for a blob that is validated and dropped at once: the
+ * result may live in a reused buffer and is valid only until the next call.
+ * Blobs up to 64 KiB (Redis's listpack and ziplist nodes are 8 KiB by
+ * default) are expanded in WebAssembly where available; corrupt ones are then
+ * decoded again in JavaScript for the exact error.
+ */
+export function lzfDecompressTransient(input: Uint8Array, expectedLength: number): Uint8Array {
+  const out = wasmLzf?.(input, expectedLength);
+  if (out) return out;
+  if (out === null) {
+    lzfDecompress(input, expectedLength); // throws the precise problem
+    throw new Error('the WebAssembly and JavaScript LZF decoders disagree');
+  }
+  return lzfDecompress(input, expectedLength, expectedLength <= transientOutput.length ? transientOutput : undefined);
+}
+
+/**
+ * Checks an LZF stream without producing its output: the checks and messages
+ * of {@link lzfDecompress}, but it only counts output bytes, so it allocates
+ * nothing and skips literal runs by length. The compressed body may arrive in
+ * pieces (a string that spans input chunks): {@link LzfChecker.start}, then
+ * {@link LzfChecker.scan} for each piece in order, then
+ * {@link LzfChecker.finish}. A back reference only needs the output position
+ * to be checked, never the bytes it copies.
+ */
+export class LzfChecker {
+  private expected = 0;
+  /** Output bytes produced so far. */
+  private op = 0;
+  /** Compressed bytes not yet scanned. */
+  private left = 0;
+  /** Literal bytes still to skip from the current run. */
+  private literal = 0;
+  /** 0: at a control byte; 1: a back reference needs its length byte; 2: it needs its distance byte. */
+  private stage = 0;
+  /** Pending back reference: length so far and distance so far (without its low byte). */
+  private refLength = 0;
+  private refDistance = 0;
+  /** First problem found; the rest of the body is then only counted. */
+  private problem: string | null = null;
+
+  /** Begins a body of `compressedLength` bytes that should expand to `expectedLength`. */
+  start(compressedLength: number, expectedLength: number): void {
+    this.expected = expectedLength;
+    this.left = compressedLength;
+    this.op = 0;
+    this.literal = 0;
+    this.stage = 0;
+    this.problem = null;
+  }
+
+  /** Scans `data[from, to)`, the next bytes of the body. */
+  scan(data: Uint8Array, from: number, to: number): void {
+    const left = this.left;
+    this.left = left - (to - from);
+    if (this.problem !== null) return;
+    const expected = this.expected;
+    let op = this.op;
+    let literal = this.literal;
+    let stage = this.stage;
+    let i = from;
+    while (i < to) {
+      if (literal > 0) {
+        const take = Math.min(literal, to - i);
+        i += take;
+        literal -= take;
+        continue;
+      }
+      const byte = data[i++]!;
+      if (stage === 0) {
+        if (byte < 32) {
+          // Literal run of byte + 1 bytes; `left - (i - from)` body bytes follow this control byte.
+          const run = byte + 1;
+          if (run > left - (i - from)) {
+            this.problem = `LZF literal run of ${run} bytes reads past the compressed input`;
+            break;
+          }
+          if (op + run > expected) {
+            this.problem = `LZF output exceeds the declared length ${expected}`;
+            break;
+          }
+          op += run;
+          literal = run;
+        } else {
+          // Back reference: length in the top 3 bits (7 = extended), 13-bit distance.
+          this.refLength = byte >>> 5;
+          this.refDistance = ((byte & 0x1f) << 8) + 1;
+          stage = this.refLength === 7 ? 1 : 2;
+        }
+      } else if (stage === 1) {
+        this.refLength += byte;
+        stage = 2;
+      } else {
+        const len = this.refLength + 2;
+        if (op + len > expected) {
+          this.problem = `LZF output exceeds the declared length ${expected}`;
+          break;
+        }
+        if (op - this.refDistance - byte < 0) {
+          this.problem = 'LZF back reference points before the start of the output';
+          break;
+        }
+        op += len;
+        stage = 0;
+      }
+    }
+    this.op = op;
+    this.literal = literal;
+    this.stage = stage;
+  }
+
+  /** After the whole body was scanned: the first problem, or null when it expands to exactly the expected length. */
+  finish(): string | null {
+    if (this.problem !== null) return this.problem;
+    if (this.stage === 1) return 'LZF back reference length reads past the compressed input';
+    if (this.stage === 2) return 'LZF back reference distance reads past the compressed input';
+    if (this.op !== this.expected) return `LZF output is ${this.op} bytes, declared ${this.expected}`;
+    return null;
+  }
 }
 
 /** Validates a ziplist (RDB types 10, 12, 13 and quicklist v1 nodes); returns its entry count. */
@@ -200,13 +329,26 @@ export function validateIntset(b: Uint8Array): number {
   if (width !== 2 && width !== 4 && width !== 8) fail(`intset has invalid integer width ${width}`);
   const count = u32le(b, 4);
   if (8 + width * count !== b.length) fail(`intset of ${count} × ${width}-byte members should be ${8 + width * count} bytes, blob has ${b.length}`);
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let prev: bigint | undefined;
+  // Members are compared as numbers (a 64-bit member as its signed high and unsigned low half), not BigInt: sets of integers are common.
+  let prevHi = 0;
+  let prevLo = 0;
   for (let i = 0; i < count; i++) {
     const at = 8 + i * width;
-    const v = width === 2 ? BigInt(view.getInt16(at, true)) : width === 4 ? BigInt(view.getInt32(at, true)) : view.getBigInt64(at, true);
-    if (prev !== undefined && v <= prev) fail(`intset members are not strictly ascending at index ${i}`);
-    prev = v;
+    let hi: number;
+    let lo: number;
+    if (width === 2) {
+      hi = ((b[at]! | (b[at + 1]! << 8)) << 16) >> 16;
+      lo = 0;
+    } else if (width === 4) {
+      hi = u32le(b, at) | 0;
+      lo = 0;
+    } else {
+      hi = u32le(b, at + 4) | 0;
+      lo = u32le(b, at);
+    }
+    if (i > 0 && (hi < prevHi || (hi === prevHi && lo <= prevLo))) fail(`intset members are not strictly ascending at index ${i}`);
+    prevHi = hi;
+    prevLo = lo;
   }
   return count;
 }

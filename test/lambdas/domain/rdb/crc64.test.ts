@@ -64,4 +64,25 @@ describe('crc64', () => {
     c.update(text('56789'));
     expect(copy.update(text('56789')).value).toBe(c.value);
   });
+
+  it('runs large updates in WebAssembly on Node', () => {
+    expect(Crc64.usesWebAssembly).toBe(true);
+  });
+
+  it('agrees between the WebAssembly path (large updates) and the JavaScript path (small ones)', () => {
+    // 300,001 bytes: more than one piece of the WebAssembly buffer, and a ragged tail.
+    const data = Uint8Array.from({ length: 300_001 }, (_, i) => (i * 2654435761) >>> 24);
+    const inSmallPieces = new Crc64();
+    for (let i = 0; i < data.length; i += 100) inSmallPieces.update(data, i, Math.min(i + 100, data.length));
+    expect(crc64(data)).toBe(inSmallPieces.value);
+    const mixed = new Crc64().update(data, 0, 77).update(data, 77, 250_000).update(data, 250_000, 250_003).update(data, 250_003);
+    expect(mixed.value).toBe(crc64(data));
+  });
+
+  it('matches the bit-at-a-time reference on lengths around the WebAssembly threshold', () => {
+    const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 97 + 13) & 0xff);
+    for (const n of [255, 256, 257, 263, 264, 1023, 5000]) {
+      expect(crc64(data.subarray(0, n)), `${n} bytes`).toBe(referenceCrc64(data.subarray(0, n)));
+    }
+  });
 });

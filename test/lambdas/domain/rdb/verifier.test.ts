@@ -291,6 +291,104 @@ describe('RDB files written by a real redis-server', () => {
   });
 });
 
+/** Pieces of `data` in the sizes `sizes` gives, for comparing chunkings. */
+function chunked(data: Uint8Array, sizes: (i: number) => number): RdbReport {
+  return verify(data, sizes);
+}
+
+/** The file offset halfway through the compressed body of key `name`'s LZF-encoded value. */
+function middleOfLzfValue(data: Buffer, name: string): number {
+  let p = data.indexOf(Buffer.from(name)) + name.length;
+  expect(data[p++]).toBe(0xc3); // LZF string encoding
+  const length = (): number => {
+    const first = data[p]!;
+    if (first >> 6 === 0) return (p++, first & 0x3f);
+    if (first >> 6 === 1) return ((p += 2), ((first & 0x3f) << 8) | data[p - 1]!);
+    expect(first).toBe(0x80);
+    p += 5;
+    return data.readUInt32BE(p - 4);
+  };
+  const compressed = length();
+  length(); // plain length
+  return p + Math.floor(compressed / 2);
+}
+
+describe('values larger than a chunk (streamed, not buffered whole)', () => {
+  let server: RedisServer;
+  let data: Buffer;
+  let keys = 0;
+  /** File offsets inside the large values, to cut and damage them there. */
+  const inside: Record<string, number> = {};
+
+  beforeAll(async () => {
+    server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    const c = server.client();
+    const random = mulberry32(5);
+    const noise = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(33 + Math.floor(random() * 94))).join('');
+    const plain = noise(2_500_000); // incompressible: stored as a plain string
+    await c.set('big:plain', plain);
+    await c.set('big:lzf', 'redis-dr '.repeat(500_000)); // 4.5 MB, stored LZF-compressed
+    // One listpack of ~400 KB (kept and validated across chunks), LZF-compressed.
+    await c.config('SET', 'hash-max-listpack-entries', '100000');
+    await c.config('SET', 'hash-max-listpack-value', '100000');
+    await c.hset('big:listpack', Object.fromEntries(Array.from({ length: 8000 }, (_, i) => [`field-${i}`, `value-${i}-${'v'.repeat(i % 40)}`])));
+    // PLAIN quicklist nodes of 1.2 MB next to packed ones.
+    await c.call('DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1000');
+    await c.rpush('big:list', 'head', plain.slice(0, 1_200_000), 'middle', plain.slice(1_000_000, 2_200_000), 'tail');
+    for (let i = 0; i < 300; i++) await c.xadd('big:stream', '*', 'n', String(i), 'payload', noise(200));
+    await c.xgroup('CREATE', 'big:stream', 'g1', '0');
+    await c.xgroup('CREATE', 'big:stream', 'g2', '0');
+    await c.call('XREADGROUP', 'GROUP', 'g1', 'alice', 'COUNT', '120', 'STREAMS', 'big:stream', '>');
+    await c.call('XREADGROUP', 'GROUP', 'g1', 'bob', 'COUNT', '60', 'STREAMS', 'big:stream', '>');
+    await c.call('XREADGROUP', 'GROUP', 'g2', 'carol', 'COUNT', '200', 'STREAMS', 'big:stream', '>');
+    await c.set('small', 'x', 'EX', 600);
+    keys = await c.dbsize();
+    data = readFileSync(await bgsave(server, c));
+    inside.plain = data.indexOf(Buffer.from(plain.slice(2_300_000, 2_300_050))); // only in big:plain
+    inside.lzf = middleOfLzfValue(data, 'big:lzf');
+    inside.listpack = middleOfLzfValue(data, 'big:listpack');
+    inside.stream = data.indexOf(Buffer.from('big:stream')) + 30_000; // among its ~60 KB of listpacks
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('agrees with redis-check-rdb and DBSIZE', () => {
+    const report = verify(data);
+    expect(report.error).toBeUndefined();
+    expect(report).toMatchObject({ ok: true, checksum: 'ok', keys, expires: 1 });
+    expect(report.keys).toBe(checkRdb(data).keys);
+    expect(Object.values(inside).every((at) => at > 0 && at < data.length)).toBe(true);
+  });
+
+  it.each([
+    ['1 MiB', () => 1 << 20],
+    ['64 KiB', () => 65536],
+    ['4,099-byte', () => 4099],
+    ['random (seed 3)', ((r) => () => 1 + Math.floor(r() * 5000))(mulberry32(3))],
+  ])('gives the identical report in %s chunks', (_, sizes) => {
+    expect(chunked(data, sizes)).toEqual(verify(data));
+  });
+
+  it.each(['plain', 'lzf', 'listpack', 'stream'])('reports a cut inside the large %s value at the end of input, in any chunking', (value) => {
+    const cut = data.subarray(0, inside[value]!);
+    for (const sizes of [() => 1 << 20, () => 65536, () => 777]) {
+      const report = chunked(cut, sizes);
+      expect(report.ok).toBe(false);
+      expect(report.error).toEqual({ offset: cut.length, message: expect.stringMatching(/^unexpected end of input while reading key \d+ value/) });
+    }
+  });
+
+  it.each(['lzf', 'listpack', 'stream'])('reports damage inside the large %s value identically in any chunking', (value) => {
+    const copy = Buffer.from(data);
+    copy[inside[value]!]! ^= 0x40;
+    const whole = verify(copy);
+    expect(whole.ok).toBe(false);
+    for (const sizes of [() => 1 << 20, () => 65536, () => 777]) expect(chunked(copy, sizes)).toEqual(whole);
+  });
+});
+
 describe('hand-made inputs', () => {
   const header = (version: string): number[] => [...Buffer.from(`REDIS${version}`)];
   const withCrc = (bytes: number[]): Uint8Array => {

@@ -1,0 +1,229 @@
+/**
+ * verify-rdb benchmark (not a test; not part of `npm test`):
+ *
+ *   npx tsx bench/verify-rdb/run.ts [--keys 1000000] [--seed 1] [--repeats 3]
+ *       [--high-water-mark 1048576] [--out bench/verify-rdb/results.json]
+ *       [--rdb <existing.rdb>] [--keep-rdb <path>] [--no-wasm]
+ *
+ * Starts redis-server on a free loopback port in a temporary folder, writes
+ * the mixed dataset of dataset.ts, SAVEs, and then times, on the same file and
+ * alternating, `redis-check-rdb <file>` and our verifier in its own Node
+ * process (verify-file.ts bundled with esbuild, as the Lambda is, streaming
+ * the file with `fs.createReadStream`). Both processes run under
+ * `/usr/bin/time` for their peak RSS. Reports the median of `--repeats` runs
+ * each, checks that both count the same keys, prints a table and writes
+ * results.json. `--rdb` skips generation and measures an existing file;
+ * `--keep-rdb` copies the generated file out before the temporary folder is
+ * removed. `--no-wasm` runs the verifier with WebAssembly disabled
+ * (`node --no-expose-wasm`), to measure its JavaScript fallback. Exits 1 when the verifier rejects the file or the key counts differ.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statfsSync, statSync, writeFileSync, createReadStream } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import type Redis from 'ioredis';
+import { startRedisServer, type RedisServer } from '../../test/support/redis-server';
+import { populate, type DatasetSummary } from './dataset';
+
+const { values: flags } = parseArgs({
+  options: {
+    keys: { type: 'string', default: '1000000' },
+    seed: { type: 'string', default: '1' },
+    repeats: { type: 'string', default: '3' },
+    'high-water-mark': { type: 'string', default: String(1 << 20) },
+    out: { type: 'string', default: path.join(__dirname, 'results.json') },
+    rdb: { type: 'string' },
+    'keep-rdb': { type: 'string' },
+    'no-wasm': { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+function int(name: 'keys' | 'seed' | 'repeats' | 'high-water-mark', min: number, max: number): number {
+  const raw = flags[name];
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+const options = {
+  keys: int('keys', 1, 100_000_000),
+  seed: int('seed', 0, 2 ** 32 - 1),
+  repeats: int('repeats', 1, 100),
+  highWaterMark: int('high-water-mark', 1024, 1 << 30),
+  noWasm: flags['no-wasm'] ?? false,
+};
+const TIME = '/usr/bin/time';
+/** Free space the run needs in the temporary folder: the RDB (~0.5 GB), its temp copy while saving, headroom. */
+const MIN_FREE_BYTES = 3 * 1024 ** 3;
+const MB = 1e6;
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** One timed run of a process. */
+interface ProcessRun {
+  readonly wallSeconds: number;
+  readonly maxRssMiB: number | null;
+  readonly stdout: string;
+}
+
+/**
+ * Runs a command and measures its wall time from spawn to exit; under
+ * /usr/bin/time (when present) for the peak RSS the kernel recorded.
+ */
+async function timed(command: string, args: readonly string[], scratch: string): Promise<ProcessRun> {
+  const timeFile = path.join(scratch, 'time.out');
+  const useTime = existsSync(TIME);
+  const [file, argv] = useTime ? [TIME, ['-f', '%M', '-o', timeFile, command, ...args]] : [command, [...args]];
+  const started = process.hrtime.bigint();
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.once('error', reject);
+    child.once('exit', (c) => resolve({ code: c, stdout: out, stderr: err }));
+  });
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (code !== 0) throw new Error(`${command} exited with ${code}: ${stderr.slice(-1000)}${stdout.slice(-1000)}`);
+  const maxRssMiB = useTime ? Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) / 1024 : null;
+  return { wallSeconds, maxRssMiB, stdout };
+}
+
+/** The commit measured, and whether the working tree differed from it. */
+function gitDescription(): string {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: __dirname, encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', '../../lambdas/domain/rdb', '.').length > 0;
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes to the verifier or this benchmark' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Reads the whole file once so that every timed run finds it in the page cache. */
+async function warmPageCache(file: string): Promise<void> {
+  for await (const chunk of createReadStream(file, { highWaterMark: 8 << 20 })) void chunk;
+}
+
+/** Writes the dataset into a fresh server, SAVEs, and moves the RDB into `scratch`. */
+async function generate(scratch: string): Promise<{ rdb: string; dataset: DatasetSummary; dbsize: number[]; saveSeconds: number }> {
+  let server: RedisServer | undefined;
+  try {
+    server = await startRedisServer();
+    const clients: Redis[] = [0, 1, 2, 3].map(() => server!.client());
+    await Promise.all(clients.map((c, db) => c.select(db)));
+    log(`generating ${options.keys.toLocaleString('en-US')} keys (seed ${options.seed}) into redis-server on port ${server.port}`);
+    const dataset = await populate((db) => clients[db]!, options.keys, options.seed, log);
+    const dbsize = await Promise.all(clients.map((c) => c.dbsize()));
+    log(`  written in ${dataset.seconds.toFixed(1)} s; DBSIZE per db ${dbsize.join(' / ')}; SAVE …`);
+    const saveStarted = Date.now();
+    await clients[0]!.save();
+    const saveSeconds = (Date.now() - saveStarted) / 1000;
+    const rdb = path.join(scratch, 'bench.rdb');
+    renameSync(server.rdbPath, rdb);
+    return { rdb, dataset, dbsize, saveSeconds };
+  } finally {
+    await server?.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'redis-dr-bench-verify-rdb-'));
+  try {
+    const fs = statfsSync(scratch);
+    const free = fs.bavail * fs.bsize;
+    if (!flags.rdb && free < MIN_FREE_BYTES) {
+      throw new Error(`${os.tmpdir()} has ${(free / 1024 ** 3).toFixed(1)} GiB free; the benchmark needs ${MIN_FREE_BYTES / 1024 ** 3} GiB`);
+    }
+
+    const generated = flags.rdb ? undefined : await generate(scratch);
+    const rdb = flags.rdb ?? generated!.rdb;
+    if (generated && flags['keep-rdb']) copyFileSync(rdb, flags['keep-rdb']);
+    const bytes = statSync(rdb).size;
+    log(`RDB: ${rdb}, ${(bytes / MB).toFixed(1)} MB`);
+
+    // The verifier runs as the Lambda does: one esbuild bundle on plain node (no tsx start-up in the timings).
+    const bundle = path.join(scratch, 'verify-file.js');
+    await build({ entryPoints: [path.join(__dirname, 'verify-file.ts')], bundle: true, platform: 'node', target: 'node20', outfile: bundle, logLevel: 'error' });
+    await warmPageCache(rdb);
+
+    const loadAverages: number[] = [];
+    const checkRuns: (ProcessRun & { keys: number })[] = [];
+    const ourRuns: (ProcessRun & { keys: number; verifyMs: number; selfMaxRssMiB: number; ok: boolean })[] = [];
+    let report: Record<string, unknown> = {};
+    let webAssembly = false;
+    for (let i = 0; i < options.repeats; i++) {
+      loadAverages.push(os.loadavg()[0]!);
+      const check = await timed('redis-check-rdb', [rdb], scratch);
+      const checkKeys = Number(/(\d+) keys read/.exec(check.stdout)?.[1]);
+      if (!/RDB looks OK/.test(check.stdout)) throw new Error(`redis-check-rdb rejected the file: ${check.stdout.slice(-500)}`);
+      checkRuns.push({ ...check, keys: checkKeys });
+
+      const nodeFlags = flags['no-wasm'] ? ['--no-expose-wasm'] : [];
+      const ours = await timed(process.execPath, [...nodeFlags, bundle, rdb, String(options.highWaterMark)], scratch);
+      const out = JSON.parse(ours.stdout) as { report: Record<string, unknown> & { ok: boolean; keys: number }; verifyMs: number; maxRssKiB: number; webAssembly: boolean };
+      webAssembly = out.webAssembly;
+      report = out.report;
+      ourRuns.push({ ...ours, keys: out.report.keys, ok: out.report.ok, verifyMs: out.verifyMs, selfMaxRssMiB: out.maxRssKiB / 1024 });
+      log(
+        `run ${i + 1}/${options.repeats}: redis-check-rdb ${check.wallSeconds.toFixed(3)} s (${checkKeys} keys, ${check.maxRssMiB?.toFixed(1)} MiB); ` +
+          `ours ${ours.wallSeconds.toFixed(3)} s (${out.report.keys} keys, ok ${out.report.ok}, ${ours.maxRssMiB?.toFixed(1)} MiB)`,
+      );
+    }
+
+    const checkSeconds = median(checkRuns.map((r) => r.wallSeconds));
+    const ourSeconds = median(ourRuns.map((r) => r.wallSeconds));
+    const ourVerifySeconds = median(ourRuns.map((r) => r.verifyMs / 1000));
+    const ourPeakRss = Math.max(...ourRuns.map((r) => r.maxRssMiB ?? r.selfMaxRssMiB));
+    const checkPeakRss = Math.max(...checkRuns.map((r) => r.maxRssMiB ?? Number.NaN));
+    const keysAgree = ourRuns.every((r) => r.keys === checkRuns[0]!.keys) && checkRuns.every((r) => r.keys === checkRuns[0]!.keys);
+    const allOk = ourRuns.every((r) => r.ok);
+    const ratio = checkSeconds / ourSeconds;
+
+    const rows: [string, string, string, string, string][] = [
+      ['', 'median wall (s)', 'MB/s', 'keys', 'peak RSS (MiB)'],
+      ['redis-check-rdb 7.0', checkSeconds.toFixed(3), (bytes / MB / checkSeconds).toFixed(0), String(checkRuns[0]!.keys), checkPeakRss.toFixed(1)],
+      ['redis-dr verifier', ourSeconds.toFixed(3), (bytes / MB / ourSeconds).toFixed(0), String(ourRuns[0]!.keys), ourPeakRss.toFixed(1)],
+    ];
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    for (const r of rows) log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+    log(`file ${(bytes / MB).toFixed(1)} MB; throughput ratio ${ratio.toFixed(2)}x (target >= 1.5x); verifier time inside its process ${ourVerifySeconds.toFixed(3)} s; peak RSS target < 150 MiB; keys agree: ${keysAgree}`);
+
+    const results = {
+      date: new Date().toISOString(),
+      code: gitDescription(),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1), node: process.version, platform: `${os.type()} ${os.release()} ${os.arch()}` },
+      /** 1-minute load average before each pair of runs: other work on the machine slows both tools. */
+      loadAverages,
+      options,
+      rdbBytes: bytes,
+      generated: generated ? { dataset: generated.dataset, dbsize: generated.dbsize, saveSeconds: generated.saveSeconds } : { file: flags.rdb },
+      report,
+      redisCheckRdb: { medianSeconds: checkSeconds, mbPerSecond: bytes / MB / checkSeconds, peakRssMiB: checkPeakRss, runs: checkRuns.map(({ stdout: _, ...r }) => r) },
+      verifier: { webAssembly, medianSeconds: ourSeconds, medianVerifySeconds: ourVerifySeconds, mbPerSecond: bytes / MB / ourSeconds, peakRssMiB: ourPeakRss, runs: ourRuns.map(({ stdout: _, ...r }) => r) },
+      ratio,
+      keysAgree,
+      targets: { ratioAtLeast: 1.5, peakRssMiBBelow: 150, ratioMet: ratio >= 1.5, memoryMet: ourPeakRss < 150 },
+    };
+    writeFileSync(flags.out, `${JSON.stringify(results, null, 2)}\n`);
+    log(`results written to ${flags.out}`);
+    if (!keysAgree || !allOk) process.exitCode = 1;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  log(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  process.exitCode = 1;
+});

@@ -1,0 +1,81 @@
+/**
+ * The CRC-64 slicing-by-8 loop in WebAssembly (see wasm.ts for why).
+ * WebAssembly's i64 does one 64-bit load and eight table lookups per 8 input
+ * bytes, where the JavaScript loop in crc64.ts needs two 32-bit halves and
+ * twice the lookups. Its memory (4 pages, 256 KiB) holds the eight 256-entry
+ * tables at offset 0 and a buffer for input pieces after them:
+ *
+ * ```wat
+ * (func $run (param $p i32) (param $end i32) (param $crc i64) (result i64) (local $x i64)
+ *   ;; while p + 8 <= end: x = crc ^ load64(p); crc = T7[x & 255] ^ T6[x >> 8 & 255] ^ … ^ T0[x >> 56]; p += 8
+ *   ;; while p < end:      crc = T0[(crc ^ load8(p)) & 255] ^ (crc >> 8); p += 1
+ *   crc)
+ * ```
+ */
+import { I32, I64, instantiate, OP, sleb, uleb } from './wasm.js';
+
+const ENTRIES = 256;
+const SLICES = 8;
+const TABLE_BYTES = ENTRIES * SLICES * 8;
+const PAGES = 4;
+/** Where input pieces are copied, and how many bytes fit there. */
+const BUFFER_AT = TABLE_BYTES;
+const BUFFER_BYTES = PAGES * 65536 - BUFFER_AT;
+
+/** The function body (parameters 0 p, 1 end, 2 crc; local 3 x). */
+function code(): number[] {
+  const [P, END, CRC, X] = [0, 1, 2, 3];
+  const out: number[] = [];
+  /** `T[slice][i]` where i is the i32 on the stack: load64 at i * 8 + slice offset. */
+  const entry = (slice: number): number[] => [OP.i32Const, 3, OP.i32Shl, OP.i64Load, 3, ...uleb(slice * ENTRIES * 8)];
+  // Eight bytes at a time.
+  out.push(OP.block, OP.void, OP.loop, OP.void);
+  out.push(OP.localGet, P, OP.i32Const, 8, OP.i32Add, OP.localGet, END, OP.i32GtU, OP.brIf, 1);
+  out.push(OP.localGet, CRC, OP.localGet, P, OP.i64Load, 3, 0, OP.i64Xor, OP.localSet, X);
+  for (let byte = 0; byte < 8; byte++) {
+    // Byte `byte` of x (little-endian) goes through table 7 - byte.
+    out.push(OP.localGet, X);
+    if (byte > 0) out.push(OP.i64Const, ...sleb(8 * byte), OP.i64ShrU);
+    out.push(OP.i32WrapI64);
+    if (byte < 7) out.push(OP.i32Const, ...sleb(0xff), OP.i32And);
+    out.push(...entry(7 - byte));
+    if (byte > 0) out.push(OP.i64Xor);
+  }
+  out.push(OP.localSet, CRC, OP.localGet, P, OP.i32Const, 8, OP.i32Add, OP.localSet, P, OP.br, 0, OP.end, OP.end);
+  // The remaining bytes one at a time.
+  out.push(OP.block, OP.void, OP.loop, OP.void);
+  out.push(OP.localGet, P, OP.localGet, END, OP.i32GeU, OP.brIf, 1);
+  out.push(OP.localGet, CRC, OP.localGet, P, OP.i64Load8U, 0, 0, OP.i64Xor, OP.i32WrapI64, OP.i32Const, ...sleb(0xff), OP.i32And);
+  out.push(...entry(0));
+  out.push(OP.localGet, CRC, OP.i64Const, 8, OP.i64ShrU, OP.i64Xor, OP.localSet, CRC);
+  out.push(OP.localGet, P, OP.i32Const, 1, OP.i32Add, OP.localSet, P, OP.br, 0, OP.end, OP.end);
+  out.push(OP.localGet, CRC);
+  return out;
+}
+
+/** Adds `data[start, end)` to the 64-bit CRC state `crc` and returns the new state. */
+export type WasmCrc64Update = (crc: bigint, data: Uint8Array, start: number, end: number) => bigint;
+
+/**
+ * Instantiates the loop with `tables` (slice k's entry for byte b at
+ * `k * 256 + b`). Undefined when WebAssembly is unavailable, so callers use
+ * JavaScript.
+ */
+export function loadWasmCrc64(tables: readonly bigint[]): WasmCrc64Update | undefined {
+  if (tables.length !== ENTRIES * SLICES) throw new Error(`expected ${ENTRIES * SLICES} table entries, got ${tables.length}`);
+  const wasm = instantiate<(p: number, end: number, crc: bigint) => bigint>({ params: [I32, I32, I64], result: I64, locals: [I64], code: code(), pages: PAGES });
+  if (!wasm) return undefined;
+  const { run, memory } = wasm;
+  // WebAssembly memory is little-endian whatever the host.
+  const view = new DataView(memory.buffer);
+  tables.forEach((entry, i) => view.setBigUint64(i * 8, entry, true));
+  return (state, data, start, end) => {
+    let value = state;
+    for (let at = start; at < end; at += BUFFER_BYTES) {
+      const piece = Math.min(BUFFER_BYTES, end - at);
+      memory.set(data.subarray(at, at + piece), BUFFER_AT);
+      value = run(BUFFER_AT, BUFFER_AT + piece, value);
+    }
+    return BigInt.asUintN(64, value);
+  };
+}

@@ -1,0 +1,936 @@
+/**
+ * The resumable RDB parser behind {@link createRdbVerifier}.
+ *
+ * Why it looks like this: verifying a multi-GB export is CPU-bound, so the
+ * parser runs a synchronous cursor (`buf`, `pos`, `limit`) over the chunk it was
+ * just given and parses as far as that chunk goes. Its persistent state (phase,
+ * value type, elements left, position inside an element) changes only at
+ * *commit points* (`mark`), which are never more than {@link MAX_TOKEN} bytes
+ * apart outside string bodies. When a small token (a length, a string header,
+ * a score, a stream ID, …) runs past the end of the chunk, the cursor throws
+ * {@link UNDERFLOW}, rewinds to the last commit, and keeps the few bytes after
+ * it as a carry-over that is joined with the start of the next chunk. String
+ * bodies never need rewinding: one that does not fit in the chunk is streamed
+ * (skipped, LZF-checked, or collected when its bytes are needed), so memory
+ * stays bounded whatever the file size.
+ *
+ * Strings whose content does not matter (keys, members, plain values) are
+ * skipped by length; LZF-compressed ones are checked by {@link LzfChecker}
+ * without decompressing. Only the blobs that must be validated (ziplists,
+ * listpacks, intsets, zipmaps, stream IDs) and AUX fields are materialized,
+ * bounded by `maxValueBytes`. The CRC-64 runs over each chunk's consumed bytes
+ * in one call, not token by token.
+ *
+ * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
+ */
+import { Crc64 } from './crc64.js';
+import { LzfChecker, lzfDecompressTransient, RdbFormatError, validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
+import type { ChecksumStatus, RdbReport } from './verifier.js';
+
+/** Thrown (never escapes the parser) when a token runs past the current buffer. Not an Error: no stack to capture. */
+const UNDERFLOW = { underflow: true } as const;
+
+/**
+ * Upper bound on the bytes read between two commit points outside string
+ * bodies (the largest is a zset score: 1 + 252 bytes), so the carry-over
+ * stays this small.
+ */
+const MAX_TOKEN = 512;
+
+const MAX_AUX_CHARS = 1024;
+/** An LZF back reference of 3 bytes expands to at most 264 bytes; literals never expand. */
+const LZF_MAX_RATIO = 88;
+
+const OP_SLOT_INFO = 0xf4;
+const OP_FUNCTION2 = 0xf5;
+const OP_FUNCTION_PRE_GA = 0xf6;
+const OP_MODULE_AUX = 0xf7;
+const OP_IDLE = 0xf8;
+const OP_FREQ = 0xf9;
+const OP_AUX = 0xfa;
+const OP_RESIZEDB = 0xfb;
+const OP_EXPIRETIME_MS = 0xfc;
+const OP_EXPIRETIME = 0xfd;
+const OP_SELECTDB = 0xfe;
+const OP_EOF = 0xff;
+
+/** Redis type names, in the order {@link TYPE_SLOT} indexes them. */
+const TYPE_NAMES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
+/** Index into {@link TYPE_NAMES} per RDB value type; -1 for bytes that are no value type. */
+const TYPE_SLOT = new Int8Array(256).fill(-1);
+for (const [types, slot] of [
+  [[0], 0],
+  [[1, 10, 14, 18], 1],
+  [[2, 11, 20], 2],
+  [[3, 5, 12, 17], 3],
+  [[4, 9, 13, 16, 22, 23, 24, 25], 4],
+  [[15, 19, 21], 5],
+  [[6, 7], 6],
+] as const) {
+  for (const type of types) TYPE_SLOT[type] = slot;
+}
+
+// Parser phases: what the next bytes are.
+const P_HEADER = 0;
+const P_OPCODE = 1;
+const P_VALUE = 2;
+const P_AUX_KEY = 3;
+const P_AUX_VALUE = 4;
+const P_MODULE_AUX = 5;
+const P_FUNCTION_END = 6;
+const P_DONE = 7;
+
+// String bodies that continue in the next chunk.
+const B_NONE = 0;
+const B_SKIP = 1;
+const B_LZF = 2;
+const B_COLLECT = 3;
+
+// What is being read, for error and truncation messages (built only when needed).
+const W_HEADER = 0;
+const W_OPCODE = 1;
+const W_SELECTDB = 2;
+const W_EXPIRETIME = 3;
+const W_EXPIRETIME_MS = 4;
+const W_RESIZEDB = 5;
+const W_SLOT_INFO = 6;
+const W_AUX = 7;
+const W_AUX_NAMED = 8;
+const W_FREQ = 9;
+const W_IDLE = 10;
+const W_MODULE_AUX = 11;
+const W_FUNCTION2 = 12;
+const W_TRAILER = 13;
+const W_KEY_NAME = 14;
+const W_KEY_VALUE = 15;
+const FIXED_WHAT = ['header', '', 'SELECTDB', 'EXPIRETIME', 'EXPIRETIME_MS', 'RESIZEDB', 'SLOT_INFO', 'AUX field', '', 'FREQ', 'IDLE', 'MODULE_AUX', 'FUNCTION2 library', 'CRC-64 trailer'];
+
+// Positions inside a stream value (RDB types 15, 19, 21).
+const S_NODES = 0;
+const S_NODE_KEY = 1;
+const S_NODE_LISTPACK = 2;
+const S_META = 3;
+const S_GROUP = 4;
+const S_GROUP_META = 5;
+const S_PEL = 6;
+const S_CONSUMER = 7;
+const S_CONSUMER_META = 8;
+const S_OWNED = 9;
+
+const EMPTY = new Uint8Array(0);
+const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder('utf-8');
+const textEncoder = new TextEncoder();
+
+function fail(message: string): never {
+  throw new RdbFormatError(message);
+}
+
+/** The state machine; see the module comment. One instance per file. */
+export class RdbParser {
+  // ---- report ---------------------------------------------------------
+  private version = 0;
+  private checksum: ChecksumStatus = 'absent';
+  private keys = 0;
+  private expires = 0;
+  private readonly databases: number[] = [];
+  /** Keys per {@link TYPE_NAMES} slot, and the slots in order of first appearance (the report keeps that order). */
+  private readonly typeCounts = new Float64Array(TYPE_NAMES.length);
+  private readonly typeOrder: number[] = [];
+  private readonly auxFields: Record<string, string> = {};
+  private functionLibraries = 0;
+  private error: { offset: number; message: string } | undefined;
+
+  // ---- cursor over the current buffer -----------------------------------
+  private buf: Uint8Array = EMPTY;
+  private pos = 0;
+  private limit = 0;
+  /** Last commit point in `buf`: state matches the input up to here. */
+  private mark = 0;
+  /** File offset of `buf[0]`. */
+  private base = 0;
+  /** Bytes of `buf` before this index are in the CRC already. */
+  private crcFrom = 0;
+  private readonly crc = new Crc64();
+  /** Bytes pushed so far. */
+  private total = 0;
+  /** Uncommitted bytes at the end of the last chunk (fewer than MAX_TOKEN), then room to join the next chunk's start. */
+  private readonly carry = new Uint8Array(2 * MAX_TOKEN);
+  private carryLength = 0;
+
+  // ---- parse state ------------------------------------------------------
+  private phase = P_HEADER;
+  private what = W_HEADER;
+  private expirePending = false;
+  private auxKey = '';
+  /** RDB type of the key being read. */
+  private type = 0;
+  /** Position inside the value: 0 before its first byte; then per type. */
+  private sub = 0;
+  /** Elements left at the value's levels (stream: nodes or groups; PEL entries or consumers; owned IDs). */
+  private count = 0;
+  private count2 = 0;
+  private count3 = 0;
+  private streamNodes = 0;
+  private pel: Set<string> | null = null;
+
+  // ---- a string body that continues in later chunks ---------------------
+  private body = B_NONE;
+  private bodyLeft = 0;
+  private readonly lzf = new LzfChecker();
+  /** Plain length to expand to after LZF (the LZF header's second length). */
+  private lzfPlain = 0;
+  private collecting: Uint8Array = EMPTY;
+  private collectedBytes = 0;
+  private collectLzf = false;
+  /** A collected string, handed to the next {@link keptString} call. */
+  private collected: Uint8Array | null = null;
+
+  constructor(private readonly maxValueBytes: number) {}
+
+  /** Feeds the next bytes of the file. Never throws. */
+  push(input: Uint8Array): void {
+    if (this.error) return;
+    // A plain view: Node Buffers (fs and S3 streams) pay for their own Buffer on every subarray().
+    const chunk = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    const chunkBase = this.total;
+    this.total += chunk.length;
+    if (chunk.length === 0) return;
+    try {
+      let from = 0;
+      if (this.carryLength > 0 && this.phase !== P_DONE) {
+        // Finish the token cut at the last chunk boundary: carry + the start of this chunk.
+        const held = this.carryLength;
+        const take = Math.min(chunk.length, MAX_TOKEN);
+        this.carry.set(chunk.subarray(0, take), held);
+        this.feed(this.carry, chunkBase - held, 0, held + take);
+        if (this.mark < held) {
+          // Still cut: only possible when the whole chunk fitted in the window.
+          if (take !== chunk.length) throw new Error(`a token longer than ${MAX_TOKEN} bytes`);
+          this.carry.copyWithin(0, this.mark, held + take);
+          this.carryLength = held + take - this.mark;
+          return;
+        }
+        from = this.mark - held;
+        this.carryLength = 0;
+      }
+      if (this.phase !== P_DONE) this.feed(chunk, chunkBase, from, chunk.length);
+      else this.mark = from;
+      if (this.phase === P_DONE) {
+        const extra = chunk.length - this.mark;
+        if (extra > 0) this.error = { offset: chunkBase + this.mark, message: `${extra} unexpected bytes after the end of the RDB file` };
+        return;
+      }
+      const rest = chunk.length - this.mark;
+      if (rest > MAX_TOKEN) throw new Error(`${rest} uncommitted bytes at a chunk boundary`);
+      this.carry.set(chunk.subarray(this.mark), 0);
+      this.carryLength = rest;
+    } catch (e) {
+      this.error = { offset: this.base + this.pos, message: e instanceof RdbFormatError ? e.message : `verifier failure: ${String(e)}` };
+    } finally {
+      this.buf = EMPTY; // never hold on to the caller's chunk
+    }
+  }
+
+  /** Declares the end of input and returns the report. Never throws. */
+  end(): RdbReport {
+    if (!this.error && this.phase !== P_DONE) {
+      this.error = { offset: this.total, message: `unexpected end of input while reading ${this.describe()}` };
+    }
+    const byType: Record<string, number> = {};
+    for (const slot of this.typeOrder) byType[TYPE_NAMES[slot]!] = this.typeCounts[slot]!;
+    return {
+      ok: this.error === undefined,
+      version: this.version,
+      checksum: this.checksum,
+      keys: this.keys,
+      expires: this.expires,
+      databases: [...this.databases],
+      byType,
+      auxFields: { ...this.auxFields },
+      functionLibraries: this.functionLibraries,
+      ...(this.error ? { error: { ...this.error } } : {}),
+    };
+  }
+
+  // ---- driver -------------------------------------------------------------
+
+  /** Parses `buf[from, to)` as far as it goes, then adds the committed bytes to the CRC. */
+  private feed(buf: Uint8Array, base: number, from: number, to: number): void {
+    this.buf = buf;
+    this.base = base;
+    this.pos = from;
+    this.limit = to;
+    this.mark = from;
+    this.crcFrom = from;
+    try {
+      while (this.phase !== P_DONE) {
+        if (this.body !== B_NONE && !this.continueBody()) break;
+        this.step();
+      }
+    } catch (e) {
+      if (e !== UNDERFLOW) throw e;
+      this.pos = this.mark;
+    }
+    if (this.phase !== P_DONE) this.crc.update(buf, this.crcFrom, this.mark);
+  }
+
+  /** Parses from the current phase until the next commit point at least. */
+  private step(): void {
+    switch (this.phase) {
+      case P_OPCODE:
+        this.opcode();
+        return;
+      case P_VALUE:
+        this.what = W_KEY_VALUE;
+        if (this.value()) this.finishKey();
+        return;
+      case P_HEADER:
+        this.header();
+        return;
+      case P_AUX_KEY: {
+        this.what = W_AUX;
+        const key = this.keptString();
+        if (key === null) return;
+        this.auxKey = utf8.decode(key);
+        this.commit(P_AUX_VALUE);
+        return;
+      }
+      case P_AUX_VALUE: {
+        this.what = W_AUX_NAMED;
+        const value = this.keptString();
+        if (value === null) return;
+        const text = utf8.decode(value);
+        this.auxFields[this.auxKey] = text.length > MAX_AUX_CHARS ? `${text.slice(0, MAX_AUX_CHARS)}…` : text;
+        this.commit(P_OPCODE);
+        return;
+      }
+      case P_MODULE_AUX:
+        this.what = W_MODULE_AUX;
+        if (this.moduleBody()) this.commit(P_OPCODE);
+        return;
+      case P_FUNCTION_END:
+        this.functionLibraries++;
+        this.commit(P_OPCODE);
+        return;
+    }
+  }
+
+  /** Moves to `phase` with the input consumed up to `pos`. */
+  private commit(phase: number): void {
+    this.phase = phase;
+    this.mark = this.pos;
+  }
+
+  /** Streams the current buffer into the string body in progress; true when the body is complete. */
+  private continueBody(): boolean {
+    const from = this.pos;
+    const take = Math.min(this.limit - from, this.bodyLeft);
+    this.pos = from + take;
+    this.mark = this.pos;
+    this.bodyLeft -= take;
+    const body = this.body;
+    if (body === B_LZF) this.lzf.scan(this.buf, from, from + take);
+    else if (body === B_COLLECT) {
+      this.collecting.set(this.buf.subarray(from, from + take), this.collectedBytes);
+      this.collectedBytes += take;
+    }
+    if (this.bodyLeft > 0) return false;
+    this.body = B_NONE;
+    if (body === B_LZF) {
+      const problem = this.lzf.finish();
+      if (problem !== null) fail(problem);
+    } else if (body === B_COLLECT) {
+      const bytes = this.collecting;
+      this.collecting = EMPTY;
+      this.collected = this.collectLzf ? lzfDecompressTransient(bytes, this.lzfPlain) : bytes;
+    }
+    return true;
+  }
+
+  // ---- primitives -----------------------------------------------------------
+
+  private describe(): string {
+    switch (this.what) {
+      case W_OPCODE:
+        return `opcode after key ${this.keys}`;
+      case W_AUX_NAMED:
+        return `AUX field ${JSON.stringify(this.auxKey.slice(0, 64))}`;
+      case W_KEY_NAME:
+        return `key ${this.keys + 1} name (${TYPE_NAMES[TYPE_SLOT[this.type]!]})`;
+      case W_KEY_VALUE:
+        return `key ${this.keys + 1} value (${TYPE_NAMES[TYPE_SLOT[this.type]!]}, RDB type ${this.type})`;
+      default:
+        return FIXED_WHAT[this.what]!;
+    }
+  }
+
+  /** Fails with a message about what is being read. */
+  private fail(message: string): never {
+    return fail(`${this.describe()}: ${message}`);
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.limit) throw UNDERFLOW;
+  }
+
+  private u8(): number {
+    const p = this.pos;
+    if (p >= this.limit) throw UNDERFLOW;
+    this.pos = p + 1;
+    return this.buf[p]!;
+  }
+
+  private skip(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
+
+  /** An RDB length; returns `-1 - encoding` for the special string encodings. */
+  private lengthOrEncoding(allowHuge: boolean): number {
+    const b = this.buf;
+    const p = this.pos;
+    if (p >= this.limit) throw UNDERFLOW;
+    const first = b[p]!;
+    switch (first >> 6) {
+      case 0:
+        this.pos = p + 1;
+        return first & 0x3f;
+      case 1:
+        if (p + 2 > this.limit) throw UNDERFLOW;
+        this.pos = p + 2;
+        return ((first & 0x3f) << 8) | b[p + 1]!;
+      case 3:
+        this.pos = p + 1;
+        return -1 - (first & 0x3f);
+      default:
+        break;
+    }
+    if (first === 0x80) {
+      if (p + 5 > this.limit) throw UNDERFLOW;
+      this.pos = p + 5;
+      return ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
+    }
+    if (first === 0x81) {
+      if (p + 9 > this.limit) throw UNDERFLOW;
+      this.pos = p + 9;
+      const hi = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
+      const lo = ((b[p + 5]! << 24) | (b[p + 6]! << 16) | (b[p + 7]! << 8) | b[p + 8]!) >>> 0;
+      if (hi > 0x1fffff && !allowHuge) this.fail(`64-bit length 0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')} is beyond any real file`);
+      return hi * 0x100000000 + lo;
+    }
+    this.pos = p + 1;
+    return this.fail(`invalid length prefix 0x${first.toString(16)}`);
+  }
+
+  private length(allowHuge = false): number {
+    const n = this.lengthOrEncoding(allowHuge);
+    if (n < 0) this.fail(`expected a length, found string encoding ${-1 - n}`);
+    return n;
+  }
+
+  /** Reads an LZF string's two lengths and checks them; returns the compressed length (the plain one goes to `lzfPlain`). */
+  private lzfHeader(): number {
+    const compressed = this.length();
+    const plain = this.length();
+    if (compressed === 0) this.fail('LZF string with an empty compressed body');
+    if (plain > this.maxValueBytes) this.fail(`LZF string of ${plain} bytes exceeds the verifier limit of ${this.maxValueBytes} bytes`);
+    if (plain > compressed * LZF_MAX_RATIO) this.fail(`LZF string claims ${plain} bytes from ${compressed} compressed bytes, more than LZF can expand`);
+    this.checkLimit(compressed);
+    this.lzfPlain = plain;
+    return compressed;
+  }
+
+  /** Values the verifier has to hold are bounded by `maxValueBytes`. */
+  private checkLimit(n: number): void {
+    if (n > this.maxValueBytes) this.fail(`length ${n} exceeds the verifier limit of ${this.maxValueBytes} bytes`);
+  }
+
+  /** Begins streaming a string body of which only `buf[pos, limit)` is here; commits. */
+  private startBody(kind: number, length: number): void {
+    this.body = kind;
+    this.bodyLeft = length;
+    this.continueBody(); // takes what is here; does not complete, as the body is longer
+  }
+
+  /**
+   * Skips a string whose content does not matter. Returns true when it ended
+   * in this buffer, false when its body continues in the next chunks (state
+   * committed; the caller returns and is called again once the body is done).
+   */
+  private skipString(): boolean {
+    const n = this.lengthOrEncoding(false);
+    if (n >= 0) {
+      if (this.pos + n <= this.limit) {
+        this.pos += n;
+        return true;
+      }
+      this.startBody(B_SKIP, n);
+      return false;
+    }
+    const encoding = -1 - n;
+    if (encoding <= 2) {
+      this.skip(1 << encoding);
+      return true;
+    }
+    if (encoding !== 3) this.fail(`unknown string encoding ${encoding}`);
+    const compressed = this.lzfHeader();
+    this.lzf.start(compressed, this.lzfPlain);
+    if (this.pos + compressed <= this.limit) {
+      this.lzf.scan(this.buf, this.pos, this.pos + compressed);
+      this.pos += compressed;
+      const problem = this.lzf.finish();
+      if (problem !== null) fail(problem);
+      return true;
+    }
+    this.startBody(B_LZF, compressed);
+    return false;
+  }
+
+  /**
+   * A string whose bytes are needed (a blob to validate, an AUX field). Returns
+   * them (a view valid until the next read), or null when the body continues
+   * in the next chunks: then the next call, once it is complete, returns it.
+   */
+  private keptString(): Uint8Array | null {
+    const ready = this.collected;
+    if (ready !== null) {
+      this.collected = null;
+      return ready;
+    }
+    const n = this.lengthOrEncoding(false);
+    if (n >= 0) {
+      this.checkLimit(n);
+      if (this.pos + n <= this.limit) {
+        this.pos += n;
+        return this.buf.subarray(this.pos - n, this.pos);
+      }
+      this.collect(n, false);
+      return null;
+    }
+    const encoding = -1 - n;
+    if (encoding <= 2) {
+      const width = 1 << encoding;
+      this.need(width);
+      const b = this.buf;
+      const p = this.pos;
+      this.pos += width;
+      const v = width === 1 ? (b[p]! << 24) >> 24 : width === 2 ? ((b[p]! | (b[p + 1]! << 8)) << 16) >> 16 : b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+      return textEncoder.encode(String(v));
+    }
+    if (encoding !== 3) this.fail(`unknown string encoding ${encoding}`);
+    const compressed = this.lzfHeader();
+    if (this.pos + compressed <= this.limit) {
+      this.pos += compressed;
+      return lzfDecompressTransient(this.buf.subarray(this.pos - compressed, this.pos), this.lzfPlain);
+    }
+    this.collect(compressed, true);
+    return null;
+  }
+
+  private collect(length: number, lzf: boolean): void {
+    this.collecting = new Uint8Array(length);
+    this.collectedBytes = 0;
+    this.collectLzf = lzf;
+    this.startBody(B_COLLECT, length);
+  }
+
+  /** A zset score as text (RDB type 3): length byte, then text; lengths 253–255 stand for NaN, +inf and -inf. */
+  private doubleString(): void {
+    const n = this.u8();
+    if (n >= 253) return;
+    this.checkLimit(n);
+    this.need(n);
+    const text = latin1.decode(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    if (Number.isNaN(Number(text)) && !/^[+-]?(nan|inf)/i.test(text)) this.fail(`score ${JSON.stringify(text)} is not a number`);
+  }
+
+  /** A 16-byte stream ID as a string key (for PEL bookkeeping). */
+  private streamId(): string {
+    this.need(16);
+    this.pos += 16;
+    return latin1.decode(this.buf.subarray(this.pos - 16, this.pos));
+  }
+
+  // ---- file structure ---------------------------------------------------------
+
+  private header(): void {
+    this.need(9);
+    const header = this.buf.subarray(this.pos, this.pos + 9);
+    this.pos += 9;
+    if (latin1.decode(header.subarray(0, 5)) !== 'REDIS') fail('not an RDB file: missing "REDIS" magic');
+    const digits = latin1.decode(header.subarray(5, 9));
+    if (!/^\d{4}$/.test(digits)) fail(`RDB version ${JSON.stringify(digits)} is not 4 digits`);
+    const version = Number(digits);
+    if (version < 1 || version > 12) fail(`RDB version ${version} is not supported (1–12)`);
+    this.version = version;
+    this.commit(P_OPCODE);
+  }
+
+  private opcode(): void {
+    this.what = W_OPCODE;
+    const type = this.u8();
+    switch (type) {
+      case OP_EOF:
+        this.eof();
+        return;
+      case OP_SELECTDB: {
+        this.what = W_SELECTDB;
+        const db = this.length();
+        if (!this.databases.includes(db)) this.databases.push(db);
+        break;
+      }
+      case OP_EXPIRETIME:
+        this.what = W_EXPIRETIME;
+        this.skip(4);
+        this.expirePending = true;
+        break;
+      case OP_EXPIRETIME_MS:
+        this.what = W_EXPIRETIME_MS;
+        this.skip(8);
+        this.expirePending = true;
+        break;
+      case OP_RESIZEDB:
+        this.what = W_RESIZEDB;
+        this.length();
+        this.length();
+        break;
+      case OP_SLOT_INFO:
+        this.what = W_SLOT_INFO;
+        for (let i = 0; i < 3; i++) this.length();
+        break;
+      case OP_AUX:
+        this.what = W_AUX;
+        this.commit(P_AUX_KEY);
+        return;
+      case OP_FREQ:
+        this.what = W_FREQ;
+        this.skip(1);
+        break;
+      case OP_IDLE:
+        this.what = W_IDLE;
+        this.length(true);
+        break;
+      case OP_MODULE_AUX: {
+        this.what = W_MODULE_AUX;
+        this.length(true); // module id
+        const whenOpcode = this.length();
+        if (whenOpcode !== 2) fail(`MODULE_AUX: "when" opcode is ${whenOpcode}, expected 2 (unsigned int)`);
+        this.length();
+        this.commit(P_MODULE_AUX);
+        return;
+      }
+      case OP_FUNCTION2:
+        this.what = W_FUNCTION2;
+        this.skipString();
+        this.commit(P_FUNCTION_END); // counted once the body is complete
+        return;
+      case OP_FUNCTION_PRE_GA:
+        return fail('pre-release function format (Redis 7.0 RC, opcode 0xF6) is not supported');
+      default:
+        if (TYPE_SLOT[type]! < 0) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+        this.type = type;
+        this.what = W_KEY_NAME;
+        this.skipString();
+        this.sub = 0;
+        this.commit(P_VALUE);
+        return;
+    }
+    this.commit(P_OPCODE);
+  }
+
+  private eof(): void {
+    if (this.expirePending) fail('expire time not followed by a key');
+    if (this.version >= 5) {
+      this.what = W_TRAILER;
+      this.need(8);
+      // The CRC covers exactly the bytes before the trailer.
+      this.crc.update(this.buf, this.crcFrom, this.pos);
+      const trailer = this.buf.subarray(this.pos, this.pos + 8);
+      this.pos += 8;
+      if (trailer.every((b) => b === 0)) this.checksum = 'absent';
+      else if (this.crc.matchesLittleEndian(trailer)) this.checksum = 'ok';
+      else {
+        this.checksum = 'mismatch';
+        const stored = new DataView(trailer.buffer, trailer.byteOffset, 8).getBigUint64(0, true);
+        fail(`CRC-64 mismatch: trailer 0x${stored.toString(16)}, computed 0x${this.crc.value.toString(16)}`);
+      }
+    }
+    this.commit(P_DONE);
+  }
+
+  private finishKey(): void {
+    this.keys++;
+    if (this.expirePending) this.expires++;
+    this.expirePending = false;
+    const slot = TYPE_SLOT[this.type]!;
+    if (this.typeCounts[slot]++ === 0) this.typeOrder.push(slot);
+    this.commit(P_OPCODE);
+  }
+
+  // ---- values ---------------------------------------------------------------------
+
+  /**
+   * Parses the current key's value as far as the buffer allows. Returns true
+   * when it is complete, false when a string body continues in the next chunks
+   * (then it is called again, at the same `sub` position, once the body is done).
+   */
+  private value(): boolean {
+    const type = this.type;
+    switch (type) {
+      case 0: // string
+      case 1: // list (linked list)
+      case 2: // set (hashtable)
+      case 4: // hash (hashtable): field, value, …
+        if (this.sub === 0) this.beginElements(type === 0 ? 1 : type === 4 ? 2 * this.length() : this.length());
+        while (this.count > 0) if (!this.skipElement()) return false;
+        return true;
+      case 3: // zset: member, score as text
+      case 5: // zset: member, binary double
+        if (this.sub === 0) this.beginElements(this.length());
+        for (;;) {
+          if (this.sub === 1) {
+            if (this.count === 0) return true;
+            const done = this.skipElement();
+            this.sub = 2; // the score comes next
+            if (!done) return false;
+          }
+          if (type === 3) this.doubleString();
+          else this.skip(8);
+          this.sub = 1;
+          this.mark = this.pos;
+        }
+      case 7: // module value written through the module API
+        if (this.sub === 0) {
+          this.length(true); // module id
+          this.sub = 1;
+          this.mark = this.pos;
+        }
+        return this.moduleBody();
+      case 9:
+      case 10:
+      case 11:
+      case 12:
+      case 13:
+      case 16:
+      case 17:
+      case 20:
+        return this.singleBlob(type);
+      case 14: // quicklist of ziplists
+        if (this.sub === 0) this.beginElements(this.length());
+        while (this.count > 0) {
+          const blob = this.keptString();
+          if (blob === null) return false;
+          validateZiplist(blob);
+          this.count--;
+          this.mark = this.pos;
+        }
+        return true;
+      case 18: // quicklist v2: container kind, node
+        return this.quicklist2();
+      case 15:
+      case 19:
+      case 21:
+        return this.stream(type);
+      case 6:
+        return this.fail('module types not supported (pre-GA module value, RDB type 6)');
+      case 22:
+      case 23:
+      case 24:
+      case 25:
+        return this.fail(`hashes with field expiration (RDB type ${type}) are not supported`);
+      default:
+        return fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+    }
+  }
+
+  /** At the value's start: `count` elements follow (position 1 = at an element). */
+  private beginElements(count: number): void {
+    this.count = count;
+    this.sub = 1;
+    this.mark = this.pos;
+  }
+
+  /** Skips one element string and commits; false when its body continues in the next chunks. */
+  private skipElement(): boolean {
+    const done = this.skipString();
+    this.count--;
+    this.mark = this.pos;
+    return done;
+  }
+
+  /** Skips a string, then moves to position `next` and commits; false when its body continues in the next chunks. */
+  private skipStringThen(next: number): boolean {
+    const done = this.skipString();
+    this.sub = next;
+    this.mark = this.pos;
+    return done;
+  }
+
+  /** Values stored as one encoded blob. */
+  private singleBlob(type: number): boolean {
+    const blob = this.keptString();
+    if (blob === null) return false;
+    switch (type) {
+      case 9:
+        validateZipmap(blob);
+        break;
+      case 10:
+        validateZiplist(blob);
+        break;
+      case 11:
+        validateIntset(blob);
+        break;
+      case 12:
+      case 13:
+        if (validateZiplist(blob) % 2 !== 0) this.fail('ziplist of pairs has an odd entry count');
+        break;
+      case 16:
+      case 17:
+        if (validateListpack(blob) % 2 !== 0) this.fail('listpack of pairs has an odd element count');
+        break;
+      default: // 20
+        validateListpack(blob);
+    }
+    return true;
+  }
+
+  private quicklist2(): boolean {
+    if (this.sub === 0) this.beginElements(this.length());
+    for (;;) {
+      if (this.sub === 1) {
+        if (this.count === 0) return true;
+        const container = this.length();
+        if (container === 1) {
+          // PLAIN: one large element.
+          if (!this.skipElement()) return false;
+          continue;
+        }
+        if (container !== 2) this.fail(`quicklist node container ${container} is neither plain (1) nor packed (2)`);
+        this.sub = 2;
+        this.mark = this.pos;
+      }
+      // PACKED: a listpack.
+      const blob = this.keptString();
+      if (blob === null) return false;
+      validateListpack(blob);
+      this.count--;
+      this.sub = 1;
+      this.mark = this.pos;
+    }
+  }
+
+  /** Module data is self-describing: opcode, value, …, EOF (0). */
+  private moduleBody(): boolean {
+    for (;;) {
+      const opcode = this.length();
+      if (opcode === 0) {
+        this.mark = this.pos;
+        return true;
+      }
+      if (opcode === 1 || opcode === 2) this.length(true);
+      else if (opcode === 3) this.skip(4);
+      else if (opcode === 4) this.skip(8);
+      else if (opcode === 5) {
+        const done = this.skipString();
+        this.mark = this.pos;
+        if (!done) return false;
+        continue;
+      } else this.fail(`unknown module data opcode ${opcode}`);
+      this.mark = this.pos;
+    }
+  }
+
+  /** A stream: listpack nodes, metadata, consumer groups with their PELs and consumers. */
+  private stream(type: number): boolean {
+    for (;;) {
+      switch (this.sub) {
+        case S_NODES:
+          this.count = this.streamNodes = this.length();
+          this.sub = S_NODE_KEY;
+          break;
+        case S_NODE_KEY: {
+          if (this.count === 0) {
+            this.sub = S_META;
+            break;
+          }
+          const key = this.keptString();
+          if (key === null) return false;
+          if (key.length !== 16) this.fail(`stream node key is ${key.length} bytes, expected a 16-byte stream ID`);
+          this.sub = S_NODE_LISTPACK;
+          break;
+        }
+        case S_NODE_LISTPACK: {
+          const listpack = this.keptString();
+          if (listpack === null) return false;
+          if (validateListpack(listpack) === 0) this.fail('empty listpack inside stream');
+          this.count--;
+          this.sub = S_NODE_KEY;
+          break;
+        }
+        case S_META: {
+          const entries = this.length();
+          this.length(true); // last id ms
+          this.length(true); // last id seq
+          if (type >= 19) {
+            for (let i = 0; i < 5; i++) this.length(true); // first id, max deleted id, entries added
+          }
+          if (entries > 0 && this.streamNodes === 0) this.fail(`stream length ${entries} but no listpacks`);
+          this.count = this.length(); // groups
+          this.sub = S_GROUP;
+          break;
+        }
+        case S_GROUP:
+          if (this.count === 0) return true;
+          if (!this.skipStringThen(S_GROUP_META)) return false; // group name
+          break;
+        case S_GROUP_META:
+          this.length(true);
+          this.length(true); // last delivered id
+          if (type >= 19) this.length(true); // entries read
+          this.count2 = this.length(); // PEL size
+          this.pel = new Set();
+          this.sub = S_PEL;
+          break;
+        case S_PEL: {
+          if (this.count2 === 0) {
+            this.count2 = this.length(); // consumers
+            this.sub = S_CONSUMER;
+            break;
+          }
+          const id = this.streamId();
+          if (this.pel!.has(id)) this.fail('duplicate entry in a consumer group PEL');
+          this.skip(8); // delivery time
+          this.length(true); // delivery count
+          this.pel!.add(id); // only now: a cut inside the entry re-reads it from its start
+          this.count2--;
+          break;
+        }
+        case S_CONSUMER:
+          if (this.count2 === 0) {
+            this.count--;
+            this.pel = null;
+            this.sub = S_GROUP;
+            break;
+          }
+          if (!this.skipStringThen(S_CONSUMER_META)) return false; // consumer name
+          break;
+        case S_CONSUMER_META:
+          this.skip(type >= 21 ? 16 : 8); // seen time (+ active time in v3)
+          this.count3 = this.length(); // owned PEL entries
+          this.sub = S_OWNED;
+          break;
+        default: // S_OWNED
+          if (this.count3 === 0) {
+            this.count2--;
+            this.sub = S_CONSUMER;
+            break;
+          }
+          if (!this.pel!.has(this.streamId())) this.fail('consumer PEL entry not found in the group PEL');
+          this.count3--;
+      }
+      this.mark = this.pos;
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * A minimal WebAssembly assembler for the verifier's two hot loops (CRC-64 and
+ * LZF, see crc64-wasm.ts and lzf-wasm.ts): one exported function `run` and
+ * one exported memory per module, written as named opcodes in TypeScript so
+ * there is no build step and no opaque binary in the repository.
+ *
+ * Why WebAssembly at all: both loops are pure byte crunching where JavaScript
+ * pays for the lack of 64-bit integers (CRC) or for bounds-checked typed
+ * array access per byte (LZF); the benchmark in bench/verify-rdb measures the
+ * difference. Everything here falls back to JavaScript when WebAssembly is
+ * unavailable or fails to instantiate.
+ *
+ * @see https://webassembly.github.io/spec/core/binary/index.html
+ */
+
+/** Value types. */
+export const I32 = 0x7f;
+export const I64 = 0x7e;
+
+/** The opcodes the two modules use (memory accesses take `align, offset` immediates). */
+export const OP = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  else: 0x05,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  return: 0x0f,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  i32Load8U: 0x2d,
+  i64Load: 0x29,
+  i64Load8U: 0x31,
+  i32Store8: 0x3a,
+  i32Const: 0x41,
+  i64Const: 0x42,
+  i32Eq: 0x46,
+  i32LtS: 0x48,
+  i32LtU: 0x49,
+  i32GtU: 0x4b,
+  i32GeU: 0x4f,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32And: 0x71,
+  i32Shl: 0x74,
+  i32ShrU: 0x76,
+  i64Xor: 0x85,
+  i64ShrU: 0x88,
+  i32WrapI64: 0xa7,
+  /** Block type of a block, loop or if without a result. */
+  void: 0x40,
+  /** Prefix of `memory.copy` (followed by 0x0a, 0x00, 0x00). */
+  bulk: 0xfc,
+} as const;
+
+/** Unsigned LEB128: sizes, indices, memory offsets. */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    const byte = n & 0x7f;
+    n >>>= 7;
+    out.push(n ? byte | 0x80 : byte);
+  } while (n);
+  return out;
+}
+
+/** Signed LEB128 of a 32-bit integer: `i32.const` / `i64.const` operands. */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const name = (text: string): number[] => [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
+
+/** One function and its memory. */
+export interface ModuleSpec {
+  readonly params: readonly number[];
+  readonly result: number;
+  /** Types of the locals after the parameters. */
+  readonly locals: readonly number[];
+  /** The function body, without its final `end`. */
+  readonly code: readonly number[];
+  /** Memory size in 64 KiB pages. */
+  readonly pages: number;
+}
+
+/** Minimal typing of the WebAssembly global (not in the ES library typings this project uses). */
+declare const WebAssembly:
+  | {
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object) => { exports: Record<string, unknown> };
+    }
+  | undefined;
+
+/** An instantiated module: its function and its memory. */
+export interface WasmFunction<F> {
+  readonly run: F;
+  readonly memory: Uint8Array;
+}
+
+/** Assembles and instantiates `spec`; undefined when WebAssembly is unavailable or rejects the module. */
+export function instantiate<F>(spec: ModuleSpec): WasmFunction<F> | undefined {
+  if (typeof WebAssembly !== 'object') return undefined;
+  const body = [...vector(spec.locals.map((type) => [1, type])), ...spec.code, OP.end];
+  const bytes = Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
+    ...section(1, vector([[0x60, ...vector(spec.params.map((t) => [t])), ...vector([[spec.result]])]])), // the function type
+    ...section(3, vector([[0]])), // function 0 has type 0
+    ...section(5, vector([[0x00, ...uleb(spec.pages)]])), // memory of `pages` pages, no maximum
+    ...section(7, vector([[...name('run'), 0x00, 0], [...name('memory'), 0x02, 0]])), // exports
+    ...section(10, vector([[...uleb(body.length), ...body]])), // code
+  ]);
+  try {
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+    return { run: exports.run as F, memory: new Uint8Array((exports.memory as { buffer: ArrayBuffer }).buffer) };
+  } catch {
+    return undefined;
+  }
+}
