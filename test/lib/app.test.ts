@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { RecoveryStorageChecks } from '../../lib/nag/recovery-storage-checks';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Validations } from 'aws-cdk-lib';
@@ -47,6 +49,19 @@ describe('synthesized app', () => {
 });
 
 describe('cdk-nag gate', () => {
+  it.each([
+    ['an SSE-S3 bucket without an acknowledgement', false, true],
+    ['the same bucket with its reason acknowledged', true, false],
+  ])('RedisDr pack: %s', (_what, acknowledged, fails) => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Storage', { env: { region: 'eu-west-1' } });
+    const bucket = new s3.Bucket(stack, 'B', { encryption: s3.BucketEncryption.S3_MANAGED, versioned: true });
+    if (acknowledged) Validations.of(bucket).acknowledge({ id: 'RedisDr-S3KMS', reason: 'a test of the acknowledgement path' });
+    Validations.of(app).addPlugins(new RecoveryStorageChecks(app));
+    if (fails) expect(() => app.synth()).toThrow(/not encrypted with a KMS key by default\. \(RedisDr\)/);
+    else expect(() => app.synth()).not.toThrow();
+  });
+
   it('fails synthesis on an unacknowledged finding', () => {
     // Proves the gate can fail: a wildcard policy with no acknowledgement.
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
