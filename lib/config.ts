@@ -37,6 +37,9 @@ export const LOG_RETENTION_DAYS = [
 /** Prune schedule used when a plan's retention gives none: every hour at :30. */
 export const DEFAULT_PRUNE_CRON = 'cron(30 * * * ? *)';
 
+/** Drill schedule used when a plan's drill gives none: Sundays 04:00. */
+export const DEFAULT_DRILL_CRON = 'cron(0 4 ? * SUN *)';
+
 /** Export reconciler schedule used when a plan's export gives none: every 15 minutes. */
 export const DEFAULT_EXPORT_CRON = 'cron(0/15 * * * ? *)';
 
@@ -313,6 +316,43 @@ const planSchema = z
     drill: z
       .strictObject({
         enabled: z.boolean().default(false).meta({ description: 'Run scheduled restore drills.' }),
+        schedule: z
+          .strictObject({
+            cron: cronSchema.default(DEFAULT_DRILL_CRON),
+            timeZone: timeZoneSchema.optional().meta({ description: "Defaults to the plan's schedule.timeZone." }),
+          })
+          .optional()
+          .meta({ description: `When drills run. Default ${DEFAULT_DRILL_CRON} (Sundays 04:00).` }),
+        where: z
+          .enum(['primary', 'dr', 'both'], { error: says('must be "primary", "dr" or "both"') })
+          .default('both')
+          .meta({ description: 'primary: restore the native snapshot; dr: restore the verified .rdb copies in the DR region; both.' }),
+        nodeType: z
+          .string()
+          .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { error: says('must be an ElastiCache node type like "cache.t4g.small"') })
+          .optional()
+          .meta({ description: "Node type of drill clusters; default: the recovery point's." }),
+        rtoMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .default(60)
+          .meta({ description: 'Recovery time objective: a drill whose start-to-verified time is longer reports a miss.' }),
+        maxHours: z
+          .number()
+          .int()
+          .min(1)
+          .max(24, { error: says('must be <= 24', 'a Standard state machine may run longer, but a drill that long is stuck') })
+          .default(6)
+          .meta({ description: 'Execution timeout of a drill; the reaper deletes drill clusters older than this.' }),
+        verify: z
+          .strictObject({
+            keyCountTolerancePct: z.number().min(0).max(100).default(1).meta({ description: 'Allowed difference between recorded and restored key count, %.' }),
+            expectKeys: z.array(z.string().min(1)).default([]).meta({ description: 'Keys that must exist after the restore.' }),
+            expectValues: z.record(z.string(), z.string()).default({}).meta({ description: 'Keys whose string value must be exactly this after the restore.' }),
+            sampleSize: z.number().int().min(0).max(10000).default(100).meta({ description: 'Random keys read back for sane types and TTLs.' }),
+          })
+          .prefault({}),
       })
       .prefault({}),
   })
@@ -320,6 +360,7 @@ const planSchema = z
     // The prune schedule follows the plan's time zone unless it names its own.
     const { schedule: prune, ...retention } = plan.retention;
     const { schedule: exportSchedule, expireDays, ...exportRest } = plan.export;
+    const { schedule: drillSchedule, ...drillRest } = plan.drill;
     return {
       ...plan,
       retention: {
@@ -339,6 +380,10 @@ const planSchema = z
           monthly: expireDays.monthly ?? 31 * retention.monthly + 1,
         } as Record<Tier, number>,
       },
+      drill: {
+        ...drillRest,
+        schedule: { cron: drillSchedule?.cron ?? DEFAULT_DRILL_CRON, timeZone: drillSchedule?.timeZone ?? plan.schedule.timeZone } as ScheduleConfig,
+      },
     };
   });
 
@@ -348,6 +393,10 @@ const regionConfigSchema = z.strictObject({
 });
 
 const drConfigSchema = regionConfigSchema.extend({
+  network: z
+    .lazy(() => networkSchema)
+    .optional()
+    .meta({ description: 'VPC placement in the DR region (DR restore drills); same fields as the top-level network.' }),
   replicationTimeControl: z
     .boolean()
     .default(false)
@@ -387,6 +436,11 @@ const networkSchema = z
     vpcId: z.string().regex(/^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/, { error: says('must be a VPC id like "vpc-0123456789abcdef0"') }),
     subnetIds: subnetOrGroupIds('subnet', 16, 'subnet'),
     securityGroupIds: subnetOrGroupIds('sg', 5, 'security group'),
+    cacheSubnetGroupName: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,254}$/, { error: says('must be an ElastiCache subnet group name (lowercase letters, digits, hyphens)') })
+      .optional()
+      .meta({ description: 'ElastiCache subnet group restore drills create clusters in (required for drills in this region).' }),
   })
   .meta({ description: 'VPC placement for Lambdas that talk to Redis (probe, drill verification). Optional.' });
 
@@ -475,7 +529,37 @@ function crossFieldProblems(input: unknown, now: Date): Problem[] {
   const views = plans.map((plan, index) => checkPlan(asObject(plan), index, now, problems));
   checkPlanNames(views, problems);
   checkSharedTargets(views, problems);
+  plans.forEach((plan, index) => checkDrill(root, asObject(plan), index, problems));
   return problems;
+}
+
+/**
+ * A drill needs somewhere to build its cluster (a subnet group and security
+ * groups in each region it runs in), and a DR drill needs DR copies.
+ */
+function checkDrill(root: Json, plan: Json | undefined, index: number, problems: Problem[]): void {
+  const drill = asObject(plan?.drill);
+  if (!drill || drill.enabled !== true) return;
+  const where = drill.where === undefined ? 'both' : asString(drill.where);
+  const regions = where === 'both' ? ['primary', 'dr'] : where === 'primary' || where === 'dr' ? [where] : [];
+  for (const region of regions) {
+    const network = region === 'primary' ? asObject(root.network) : asObject(asObject(root.dr)?.network);
+    const field = region === 'primary' ? 'network' : 'dr.network';
+    if (!network || asString(network.cacheSubnetGroupName) === undefined) {
+      problems.push({
+        path: ['plans', index, 'drill', 'where'],
+        message:
+          `runs drills in the ${region} region, got ${show(where)} without ${field}.cacheSubnetGroupName: ` +
+          `set ${field} (vpcId, subnetIds, securityGroupIds, cacheSubnetGroupName) for that region, or change drill.where`,
+      });
+    }
+  }
+  if (regions.includes('dr') && asObject(plan?.export)?.enabled !== true) {
+    problems.push({
+      path: ['plans', index, 'drill', 'where'],
+      message: `restores DR copies, got ${show(where)} with export.enabled false: set export.enabled to true, or drill.where to "primary"`,
+    });
+  }
 }
 
 function checkRegions(root: Json, problems: Problem[]): void {

@@ -85,7 +85,14 @@ describe('validateConfig', () => {
               // From the retention counts: ceil(24/24)+1, 7+1, 7*4+1, 31*12+1.
               expireDays: { hourly: 2, daily: 8, weekly: 29, monthly: 373 },
             },
-            drill: { enabled: false },
+            drill: {
+              enabled: false,
+              schedule: { cron: 'cron(0 4 ? * SUN *)', timeZone: 'UTC' },
+              where: 'both',
+              rtoMinutes: 60,
+              maxHours: 6,
+              verify: { keyCountTolerancePct: 1, expectKeys: [], expectValues: {}, sampleSize: 100 },
+            },
           },
         ],
       } satisfies RedisDrConfig,
@@ -113,6 +120,33 @@ describe('validateConfig', () => {
       schedule: { cron: 'cron(0/15 * * * ? *)', timeZone: 'Europe/Berlin' },
       expireDays: { hourly: 4, daily: 4, weekly: 60, monthly: 32 },
     });
+  });
+
+  it.each([
+    [
+      'a drill in both regions without networks or exports',
+      { enabled: true },
+      undefined,
+      [
+        'plans[0].drill.where runs drills in the primary region, got "both" without network.cacheSubnetGroupName: set network (vpcId, subnetIds, securityGroupIds, cacheSubnetGroupName) for that region, or change drill.where',
+        'plans[0].drill.where runs drills in the dr region, got "both" without dr.network.cacheSubnetGroupName: set dr.network (vpcId, subnetIds, securityGroupIds, cacheSubnetGroupName) for that region, or change drill.where',
+        'plans[0].drill.where restores DR copies, got "both" with export.enabled false: set export.enabled to true, or drill.where to "primary"',
+      ],
+    ],
+    [
+      'a primary drill with its network',
+      { enabled: true, where: 'primary' },
+      { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'], cacheSubnetGroupName: 'drills' },
+      [],
+    ],
+  ])('checks drills: %s', (_what, drill, network, expected) => {
+    const problems = problemsOf(
+      withChange((c) => {
+        c.plans[0].drill = drill;
+        if (network) c.network = network;
+      }),
+    );
+    expect(problems).toEqual(expected);
   });
 
   it('reports bad DR bucket options with the fix', () => {

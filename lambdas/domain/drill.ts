@@ -1,0 +1,144 @@
+/**
+ * Restore drills: the shapes that flow through the drill state machine
+ * (select → create → poll → verify → delete → report), shared by the
+ * Lambdas, the CDK construct that builds the state machine, and the tests
+ * that execute it locally. Pure: schemas, names and limits only.
+ */
+import { z } from 'zod';
+import { TIERS } from './types.js';
+
+/** Drill cluster ids: `rdr-drill-…`, at most 40 characters (ElastiCache's limit). */
+export const DRILL_PREFIX = 'rdr-drill-';
+export const MAX_CLUSTER_ID_LENGTH = 40;
+
+/** Where a drill restores: from the native snapshot (primary) or the replicated `.rdb` copies (DR). */
+export const DRILL_WHERE = ['primary', 'dr'] as const;
+export type DrillWhere = (typeof DRILL_WHERE)[number];
+
+const keyValue = z.record(z.string(), z.string());
+
+/** What the verify step checks, from the plan's `drill.verify` config. */
+export const drillChecksSchema = z.strictObject({
+  /** Allowed difference between the recorded and the restored key count, in percent. */
+  keyCountTolerancePct: z.number().min(0).max(100),
+  /** Keys that must exist in the restored data. */
+  expectKeys: z.array(z.string()),
+  /** Keys whose string value must equal the given one. */
+  expectValues: keyValue,
+  /** Random keys read back for sane types and TTLs. */
+  sampleSize: z.number().int().min(0),
+});
+export type DrillChecks = z.infer<typeof drillChecksSchema>;
+
+/** Input of a drill execution (the schedule's input; `redis-dr drill run` sends the same). */
+export const drillInputSchema = z.strictObject({
+  deployment: z.string().min(1),
+  plan: z.string().min(1),
+  where: z.enum(DRILL_WHERE),
+  targets: z.strictObject({
+    replicationGroupIds: z.array(z.string()).default([]),
+    serverlessCacheNames: z.array(z.string()).default([]),
+    selectByTags: z.record(z.string(), z.string()).default({}),
+  }),
+  /** DR drills: the DR bucket holding the verified `.rdb` copies. */
+  bucket: z.string().min(3).optional(),
+  /** Node type of the drill cluster; default: the recovery point's. */
+  nodeType: z.string().min(1).optional(),
+  /** Export tiers the DR drill may pick (all by default). */
+  minTier: z.enum(TIERS).optional(),
+  rtoMinutes: z.number().int().positive(),
+  checks: drillChecksSchema,
+});
+export type DrillInput = z.infer<typeof drillInputSchema>;
+
+/** What the verify step knows the restored data must contain. */
+export const expectedDataSchema = z.strictObject({
+  /** Key count recorded at snapshot time (probe) or counted by the RDB verifier (DR). */
+  keys: z.number().int().nonnegative().optional(),
+  /** Keys with an expiry in the RDB (DR); expired ones may be gone after the restore. */
+  expires: z.number().int().nonnegative().optional(),
+  /** Keys per type from the RDB verifier (DR). */
+  byType: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** The canary value written just before the snapshot (probe). */
+  canary: z.string().optional(),
+});
+export type ExpectedData = z.infer<typeof expectedDataSchema>;
+
+/**
+ * The recovery point the select step chose and everything the create step
+ * needs, already in CreateReplicationGroup terms (the state machine maps
+ * these fields one to one).
+ */
+export const recoveryPointChoiceSchema = z.strictObject({
+  target: z.string().min(1),
+  /** Snapshot name (primary) or export name (DR). */
+  recoveryPoint: z.string().min(1),
+  /** ISO time the recovery point was taken. */
+  createdAt: z.string(),
+  ageSeconds: z.number().nonnegative(),
+  /** The drill cluster's id (see {@link drillClusterId}). */
+  clusterId: z.string().min(1).max(MAX_CLUSTER_ID_LENGTH),
+  engine: z.string().min(1),
+  engineVersion: z.string().min(1),
+  nodeType: z.string().min(1),
+  /** 1 for cluster mode disabled. */
+  shards: z.number().int().positive(),
+  clusterMode: z.enum(['enabled', 'disabled']),
+  /** Primary: the snapshot to restore. */
+  snapshotName: z.string().optional(),
+  /** DR: S3 ARNs of the `.rdb` objects, shard order. */
+  snapshotArns: z.array(z.string()).optional(),
+  expected: expectedDataSchema,
+});
+export type RecoveryPointChoice = z.infer<typeof recoveryPointChoiceSchema>;
+
+/** Input of the verify Lambda: where the restored cluster listens and what to check. */
+export const drillVerifyInputSchema = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().positive(),
+  /** In-transit encryption (always on for drill clusters; tests use plain TCP). */
+  tls: z.boolean(),
+  /** Secrets Manager secret with `{"password"}` or `{"username","password"}`, when the source uses AUTH/RBAC. */
+  authSecretArn: z.string().optional(),
+  /** Cluster mode enabled: SCAN every primary. */
+  clusterMode: z.enum(['enabled', 'disabled']),
+  expected: expectedDataSchema,
+  checks: drillChecksSchema,
+});
+export type DrillVerifyInput = z.infer<typeof drillVerifyInputSchema>;
+
+/** One named check with what was expected and what was found. */
+export interface CheckResult {
+  readonly name: 'canary' | 'key-count' | 'type-histogram' | 'expect-keys' | 'expect-values' | 'sample';
+  readonly ok: boolean;
+  /** `skipped` when there was nothing to compare with (e.g. no canary recorded). */
+  readonly skipped?: boolean;
+  readonly expected: string;
+  readonly found: string;
+}
+
+/** What the verify Lambda returns (and the report step reports). */
+export interface DrillVerifyReport {
+  readonly ok: boolean;
+  readonly keys: number;
+  readonly byType: Readonly<Record<string, number>>;
+  readonly checks: readonly CheckResult[];
+  readonly seconds: number;
+}
+
+/**
+ * The drill cluster id for `target` in the execution started at `at`:
+ * `rdr-drill-<target, cut>-<yymmddhhmm>`, at most 40 characters, lowercase,
+ * no double or trailing hyphen (ElastiCache's id rules).
+ */
+export function drillClusterId(target: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(2, 12); // yymmddhhmm
+  const room = MAX_CLUSTER_ID_LENGTH - DRILL_PREFIX.length - stamp.length - 1;
+  const cut = target
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, room)
+    .replace(/-+/g, '-')
+    .replace(/-$/, '');
+  return `${DRILL_PREFIX}${cut}-${stamp}`;
+}

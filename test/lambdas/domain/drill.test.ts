@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { drillClusterId, MAX_CLUSTER_ID_LENGTH, recoveryPointChoiceSchema } from '../../../lambdas/domain/drill';
+import { isValidTargetId } from '../../../lambdas/domain/naming';
+
+const AT = new Date('2026-11-22T04:00:27Z');
+
+describe('drillClusterId', () => {
+  it.each([
+    ['sessions-prod', 'rdr-drill-sessions-prod-2611220400'],
+    ['a', 'rdr-drill-a-2611220400'],
+    // Cut to fit 40 characters, without leaving a trailing hyphen at the cut.
+    ['very-long-replication-group-name-of-forty', 'rdr-drill-very-long-replicati-2611220400'],
+    ['abcdefgh-ijklmnopq-rstuvwxyz', 'rdr-drill-abcdefgh-ijklmnopq-2611220400'],
+  ])('%s → %s', (target, expected) => {
+    expect(drillClusterId(target, AT)).toBe(expected);
+  });
+
+  it('always gives a valid ElastiCache id of at most 40 characters', () => {
+    for (let n = 1; n <= 40; n++) {
+      const target = `t${'-x1'.repeat(20)}`.slice(0, n);
+      const id = drillClusterId(target, AT);
+      expect(id.length).toBeLessThanOrEqual(MAX_CLUSTER_ID_LENGTH);
+      expect(isValidTargetId(id), id).toBe(true);
+    }
+  });
+
+  it('rejects a choice whose cluster id is too long', () => {
+    const choice = {
+      target: 't',
+      recoveryPoint: 'rdr-t-20261122-0400',
+      createdAt: AT.toISOString(),
+      ageSeconds: 10,
+      clusterId: 'x'.repeat(41),
+      engine: 'redis',
+      engineVersion: '7.1',
+      nodeType: 'cache.t4g.small',
+      shards: 1,
+      clusterMode: 'disabled',
+      expected: {},
+    };
+    expect(recoveryPointChoiceSchema.safeParse(choice).success).toBe(false);
+    expect(recoveryPointChoiceSchema.safeParse({ ...choice, clusterId: drillClusterId('t', AT) }).success).toBe(true);
+  });
+});
