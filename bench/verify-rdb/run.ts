@@ -26,6 +26,7 @@ import { build } from 'esbuild';
 import type Redis from 'ioredis';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server';
 import { populate, type DatasetSummary } from './dataset';
+import { intFlags, median } from '../support';
 
 const { values: flags } = parseArgs({
   options: {
@@ -41,12 +42,7 @@ const { values: flags } = parseArgs({
   strict: true,
 });
 
-function int(name: 'keys' | 'seed' | 'repeats' | 'high-water-mark', min: number, max: number): number {
-  const raw = flags[name];
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-  return v;
-}
+const int = intFlags<'keys' | 'seed' | 'repeats' | 'high-water-mark'>(flags);
 
 const options = {
   keys: int('keys', 1, 100_000_000),
@@ -104,11 +100,6 @@ function gitDescription(): string {
   }
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Reads the whole file once so that every timed run finds it in the page cache. */
 async function warmPageCache(file: string): Promise<void> {

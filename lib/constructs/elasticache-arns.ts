@@ -23,7 +23,10 @@ export type ElastiCacheResourceType =
   | 'cluster'
   | 'snapshot'
   | 'serverlesscache'
-  | 'serverlesscachesnapshot';
+  | 'serverlesscachesnapshot'
+  | 'parametergroup'
+  | 'subnetgroup'
+  | 'securitygroup';
 
 /** Snapshot resource types and the name pattern of every snapshot this project names. */
 export const managedSnapshotPatterns: readonly (readonly [ElastiCacheResourceType, string])[] = [

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -44,6 +45,11 @@ export interface HouseFunctionProps {
   readonly asyncRetryAttempts: number;
   /** Oldest asynchronous event still worth running. */
   readonly maxEventAge: Duration;
+  /**
+   * Run in these subnets with these security groups (to reach Redis).
+   * @default - not in a VPC
+   */
+  readonly network?: { readonly vpcId: string; readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
 }
 
 /**
@@ -80,7 +86,25 @@ export class HouseFunction extends Construct {
       }),
     );
 
+    const network = props.network && vpcPlacement(this, props.network);
+    if (network) {
+      // What AWSLambdaVPCAccessExecutionRole grants, inline: the function's network interfaces.
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
+
     this.function = new NodejsFunction(this, 'Function', {
+      ...network,
       entry: path.join(ROOT, 'lambdas', 'handlers', `${props.handler}.ts`),
       handler: 'handler',
       description: props.description,
@@ -116,7 +140,22 @@ export class HouseFunction extends Construct {
 
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and, in a VPC, the EC2 network-interface calls Lambda makes for the function support no resource-level permissions.',
     });
   }
+}
+
+/** The function's VPC, subnets and security groups from ids (all imported, nothing created). */
+function vpcPlacement(
+  scope: Construct,
+  network: NonNullable<HouseFunctionProps['network']>,
+): { vpc: ec2.IVpc; vpcSubnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] } {
+  // Availability zones only matter for subnet selection by type; the subnets are given by id.
+  const vpc = ec2.Vpc.fromVpcAttributes(scope, 'Vpc', { vpcId: network.vpcId, availabilityZones: ['dummy'] });
+  return {
+    vpc,
+    vpcSubnets: { subnets: network.subnetIds.map((id, i) => ec2.Subnet.fromSubnetId(scope, `Subnet${i}`, id)) },
+    securityGroups: network.securityGroupIds.map((id, i) => ec2.SecurityGroup.fromSecurityGroupId(scope, `SecurityGroup${i}`, id)),
+  };
 }

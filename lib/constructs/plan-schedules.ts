@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -21,8 +22,21 @@ export interface PlanScheduleSpec {
 
 /** Props for {@link PlanSchedules}. */
 export interface PlanSchedulesProps {
-  /** Function every schedule invokes. */
-  readonly function: lambda.IFunction;
+  /**
+   * Function every schedule invokes (one of `function` and `stateMachine`).
+   * @default - none
+   */
+  readonly function?: lambda.IFunction;
+  /**
+   * State machine every schedule starts (one of `function` and `stateMachine`).
+   * @default - none
+   */
+  readonly stateMachine?: sfn.IStateMachine;
+  /**
+   * Add `scheduledTime` (the Scheduler's scheduled time) to the input.
+   * @default true
+   */
+  readonly addScheduledTime?: boolean;
   /** One schedule per entry. */
   readonly schedules: readonly PlanScheduleSpec[];
   /** Receives invocations Scheduler could not deliver after its retries. */
@@ -50,34 +64,45 @@ export class PlanSchedules extends Construct {
   constructor(scope: Construct, id: string, props: PlanSchedulesProps) {
     super(scope, id);
     const byPlan = new Map<string, scheduler.Schedule>();
-    // One role for this capability's schedules: it may invoke this one function only.
+    if (Boolean(props.function) === Boolean(props.stateMachine)) {
+      throw new Error(`PlanSchedules ${this.node.path}: give exactly one of function and stateMachine`);
+    }
+    // One role for this capability's schedules: it may invoke this one function (or state machine) only.
     const role = new iam.Role(this, 'InvokeRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
-      description: `EventBridge Scheduler invokes the redis-dr ${props.purpose} function`,
+      description: `EventBridge Scheduler starts the redis-dr ${props.purpose}`,
     });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.function.node.defaultChild as CfnFunction)}.Arn>:*]`,
-      reason: 'lambda:InvokeFunction on the function\'s own versions and aliases (ARN:*), granted by the CDK; no other function.',
-    });
+    if (props.function) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.function.node.defaultChild as CfnFunction)}.Arn>:*]`,
+        reason: 'lambda:InvokeFunction on the function\'s own versions and aliases (ARN:*), granted by the CDK; no other function.',
+      });
+    }
     for (const spec of props.schedules) {
       const schedule = new scheduler.Schedule(this, `Plan-${spec.plan}`, {
         description: `redis-dr ${props.purpose} for plan ${spec.plan}`,
         schedule: scheduler.ScheduleExpression.expression(spec.cron, TimeZone.of(spec.timeZone)),
         scheduleGroup: props.group,
         timeWindow: scheduler.TimeWindow.off(),
-        target: new targets.LambdaInvoke(props.function, {
-          role,
-          input: scheduler.ScheduleTargetInput.fromObject({
-            ...spec.input,
-            scheduledTime: scheduler.ContextAttribute.scheduledTime,
-          }),
-          deadLetterQueue: props.deadLetterQueue,
-          retryAttempts: props.retryAttempts ?? 3,
-          maxEventAge: Duration.hours(1),
-        }),
+        target: this.target(props, role, spec),
       });
       byPlan.set(spec.plan, schedule);
     }
     this.schedules = byPlan;
+  }
+
+  private target(props: PlanSchedulesProps, role: iam.IRole, spec: PlanScheduleSpec): scheduler.IScheduleTarget {
+    const options = {
+      role,
+      input: scheduler.ScheduleTargetInput.fromObject(
+        props.addScheduledTime === false ? spec.input : { ...spec.input, scheduledTime: scheduler.ContextAttribute.scheduledTime },
+      ),
+      deadLetterQueue: props.deadLetterQueue,
+      retryAttempts: props.retryAttempts ?? 3,
+      maxEventAge: Duration.hours(1),
+    };
+    return props.stateMachine
+      ? new targets.StepFunctionsStartExecution(props.stateMachine, options)
+      : new targets.LambdaInvoke(props.function!, options);
   }
 }

@@ -6,6 +6,7 @@ import { logRetentionOf } from '../constructs/log-retention';
 import { AlertTopic } from '../constructs/alert-topic';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { DrCopies } from '../constructs/dr-copies';
+import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill';
 
 /** Props for {@link DrStack}. */
 export interface DrStackProps extends StackProps {
@@ -27,6 +28,8 @@ export class DrStack extends Stack {
   public readonly alerts: AlertTopic;
   /** The DR bucket and the verify-rdb function; only when a plan exports. */
   public readonly copies?: DrCopies;
+  /** Restore drills from the verified copies; only when a plan drills here. */
+  public readonly drills?: RestoreDrill;
 
   constructor(scope: Construct, id: string, props: DrStackProps) {
     super(scope, id, props);
@@ -46,6 +49,22 @@ export class DrStack extends Stack {
         deadLetterQueue: this.deadLetterQueue.queue,
         logRetention: logRetentionOf(config.lambda.logRetentionDays),
         metricsNamespace: config.metricsNamespace,
+      });
+    }
+    const drilling = drillPlans(config.plans, 'dr');
+    if (drilling.length > 0 && this.copies) {
+      this.drills = new RestoreDrill(this, 'Drills', {
+        deployment: config.name,
+        plans: drilling,
+        where: 'dr',
+        network: requireDrillNetwork(config.dr.network, 'dr.network'),
+        bucket: this.copies.bucket.bucket,
+        scheduleGroup: this.scheduleGroup,
+        deadLetterQueue: this.deadLetterQueue.queue,
+        alertTopic: this.alerts.topic,
+        logRetention: logRetentionOf(config.lambda.logRetentionDays),
+        metricsNamespace: config.metricsNamespace,
+        memorySizeMb: config.lambda.memorySizeMb,
       });
     }
   }

@@ -1,9 +1,11 @@
-import { Annotations, Stack, StackProps } from 'aws-cdk-lib';
+import { Stack, StackProps } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
+import { AlertTopic } from '../constructs/alert-topic';
 import { DrExport } from '../constructs/dr-export';
+import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill';
 import { logRetentionOf } from '../constructs/log-retention';
 import { SnapshotPruning } from '../constructs/snapshot-pruning';
 import { SnapshotSchedule } from '../constructs/snapshot-schedule';
@@ -28,6 +30,10 @@ export class PrimaryStack extends Stack {
   public readonly pruning: SnapshotPruning;
   /** Export to S3 and replication to the DR region; only when a plan exports. */
   public readonly export?: DrExport;
+  /** Alerts of this region. */
+  public readonly alerts: AlertTopic;
+  /** Restore drills from native snapshots; only when a plan drills here. */
+  public readonly drills?: RestoreDrill;
 
   constructor(scope: Construct, id: string, props: PrimaryStackProps) {
     super(scope, id, props);
@@ -39,16 +45,6 @@ export class PrimaryStack extends Stack {
       memorySizeMb: config.lambda.memorySizeMb,
     };
 
-    // Accepted by the schema so configs can be written ahead, but not built yet:
-    // say so at synth time instead of silently doing nothing.
-    for (const [i, plan] of config.plans.entries()) {
-      if (plan.drill.enabled) {
-        Annotations.of(this).addWarningV2(
-          'redis-dr:drill-not-built',
-          `plans[${i}].drill.enabled is true, but restore drills are not part of this version yet: nothing is deployed for it`,
-        );
-      }
-    }
 
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters');
     const group = new scheduler.ScheduleGroup(this, 'Schedules', {
@@ -67,6 +63,19 @@ export class PrimaryStack extends Stack {
       deadLetterQueue: this.deadLetterQueue.queue,
       ...common,
     });
+    this.alerts = new AlertTopic(this, 'Alerts');
+    const drilling = drillPlans(config.plans, 'primary');
+    if (drilling.length > 0) {
+      this.drills = new RestoreDrill(this, 'Drills', {
+        plans: drilling,
+        where: 'primary',
+        network: requireDrillNetwork(config.network, 'network'),
+        scheduleGroup: group,
+        deadLetterQueue: this.deadLetterQueue.queue,
+        alertTopic: this.alerts.topic,
+        ...common,
+      });
+    }
     if (config.plans.some((p) => p.export.enabled)) {
       this.export = new DrExport(this, 'DrExport', {
         plans: config.plans,

@@ -3,7 +3,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RecoveryStorageChecks } from '../../lib/nag/recovery-storage-checks';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Validations } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -252,15 +252,17 @@ function actionsOf(s: Statement): string[] {
   return Array.isArray(s.Action) ? s.Action : [s.Action];
 }
 
-describe('features not built yet', () => {
-  it('warns at synth when a plan enables drills, instead of silently deploying nothing', () => {
-    const config = exampleConfig();
-    const plans = config.plans.map((p, i) => (i === 1 ? { ...p, drill: { ...p.drill, enabled: true } } : p));
-    const synth = synthesize({ ...config, plans });
+describe('restore drills', () => {
+  it('deploys no drill state machine, drill function or reaper when no plan drills', () => {
+    const synth = synthesize();
     try {
-      const stack = Annotations.fromStack(synth.stacks.primary);
-      expect(stack.findWarning('*', Match.stringLikeRegexp('plans\\[1\\]\\.drill\\.enabled'))).toHaveLength(1);
-      expect(stack.findWarning('*', Match.stringLikeRegexp('export'))).toHaveLength(0);
+      expect(exampleConfig().plans.some((p) => p.drill.enabled)).toBe(false);
+      synth.primary.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+      synth.dr.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+      for (const template of [synth.primary, synth.dr]) {
+        const descriptions = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => String(f.Properties.Description));
+        expect(descriptions.filter((d) => /drill/.test(d))).toEqual([]);
+      }
     } finally {
       synth.cleanup();
     }

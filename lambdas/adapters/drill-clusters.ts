@@ -1,0 +1,163 @@
+import {
+  DeleteReplicationGroupCommand,
+  DescribeReplicationGroupsCommand,
+  DescribeSnapshotsCommand,
+  ListTagsForResourceCommand,
+  type ElastiCacheClient,
+} from '@aws-sdk/client-elasticache';
+import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { errorName } from './errors.js';
+import type { CallWrapper } from './elasticache.js';
+import { parseElastiCacheArn, TAGGING_PAGE_SIZE } from './tagging.js';
+import { TAGS } from '../domain/types.js';
+
+/**
+ * ElastiCache calls of the restore drill Lambdas: what a snapshot needs to be
+ * restored (select), and finding and deleting drill clusters left behind
+ * (reaper). Like the other adapters they map to plain shapes and never
+ * decide policy.
+ */
+
+const direct: CallWrapper = (call) => call();
+
+/** A snapshot as CreateReplicationGroup needs to know it. */
+export interface RestorableSnapshot {
+  readonly name: string;
+  /** Lowercase status. */
+  readonly status: string;
+  readonly engine?: string;
+  readonly engineVersion?: string;
+  readonly nodeType?: string;
+  /** `NumNodeGroups`, else the distinct node groups among the node snapshots, else 1. */
+  readonly shards: number;
+  readonly parameterGroup?: string;
+}
+
+/**
+ * Describes a manual replication group snapshot for a restore; `undefined`
+ * when it does not exist.
+ * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_Snapshot.html
+ */
+export async function describeRestorableSnapshot(
+  client: ElastiCacheClient,
+  name: string,
+  wrap: CallWrapper = direct,
+): Promise<RestorableSnapshot | undefined> {
+  try {
+    const out = await wrap(() => client.send(new DescribeSnapshotsCommand({ SnapshotName: name })));
+    const s = out.Snapshots?.[0];
+    if (!s) return undefined;
+    const groups = new Set((s.NodeSnapshots ?? []).map((n) => n.NodeGroupId).filter((g): g is string => !!g));
+    return {
+      name: s.SnapshotName ?? name,
+      status: (s.SnapshotStatus ?? 'unknown').toLowerCase(),
+      engine: s.Engine || undefined,
+      engineVersion: s.EngineVersion || undefined,
+      nodeType: s.CacheNodeType || undefined,
+      shards: s.NumNodeGroups && s.NumNodeGroups > 0 ? s.NumNodeGroups : Math.max(1, groups.size),
+      parameterGroup: s.CacheParameterGroupName || undefined,
+    };
+  } catch (err) {
+    if (errorName(err) === 'SnapshotNotFoundFault') return undefined;
+    throw err;
+  }
+}
+
+/** A replication group tagged as a drill cluster, as the Tagging API lists it (tags may lag a little). */
+export interface TaggedDrillGroup {
+  readonly id: string;
+  readonly arn: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Replication groups carrying a `redis-dr:drill` tag (any value) and
+ * `redis-dr:deployment=<deployment>`, all pages.
+ * @see https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html
+ */
+export async function findDrillGroups(
+  client: ResourceGroupsTaggingAPIClient,
+  deployment: string,
+  wrap: CallWrapper = direct,
+): Promise<TaggedDrillGroup[]> {
+  const found: TaggedDrillGroup[] = [];
+  let PaginationToken: string | undefined;
+  do {
+    const page = await wrap(() =>
+      client.send(
+        new GetResourcesCommand({
+          // A filter without values matches any value of the key.
+          TagFilters: [{ Key: TAGS.drill }, { Key: TAGS.deployment, Values: [deployment] }],
+          ResourceTypeFilters: ['elasticache:replicationgroup'],
+          ResourcesPerPage: TAGGING_PAGE_SIZE,
+          PaginationToken,
+        }),
+      ),
+    );
+    for (const mapping of page.ResourceTagMappingList ?? []) {
+      const parsed = mapping.ResourceARN ? parseElastiCacheArn(mapping.ResourceARN) : undefined;
+      if (!parsed || parsed.type !== 'replicationgroup') continue;
+      found.push({ id: parsed.name, arn: mapping.ResourceARN!, tags: tagRecord(mapping.Tags) });
+    }
+    PaginationToken = page.PaginationToken || undefined;
+  } while (PaginationToken);
+  return found;
+}
+
+/** A replication group as the reaper needs it. */
+export interface DrillGroupState {
+  readonly id: string;
+  /** Lowercase: `creating`, `available`, `modifying`, `deleting`, `create-failed`… */
+  readonly status: string;
+  /** `ReplicationGroupCreateTime`, when the API returns it. */
+  readonly createdAt?: Date;
+  readonly arn?: string;
+}
+
+/** Describes one replication group; `undefined` when it does not exist. */
+export async function describeDrillGroup(
+  client: ElastiCacheClient,
+  id: string,
+  wrap: CallWrapper = direct,
+): Promise<DrillGroupState | undefined> {
+  try {
+    const out = await wrap(() => client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id })));
+    const g = out.ReplicationGroups?.[0];
+    if (!g) return undefined;
+    return {
+      id: g.ReplicationGroupId ?? id,
+      status: (g.Status ?? 'unknown').toLowerCase(),
+      createdAt: g.ReplicationGroupCreateTime,
+      arn: g.ARN,
+    };
+  } catch (err) {
+    if (isGroupNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The resource's current tags, straight from ElastiCache (the Tagging API's view may lag). */
+export async function resourceTags(client: ElastiCacheClient, arn: string, wrap: CallWrapper = direct): Promise<Record<string, string>> {
+  const out = await wrap(() => client.send(new ListTagsForResourceCommand({ ResourceName: arn })));
+  return tagRecord(out.TagList);
+}
+
+/**
+ * Deletes a drill replication group with all its nodes and without a final
+ * snapshot (it holds a copy of data that exists elsewhere).
+ * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_DeleteReplicationGroup.html
+ */
+export async function deleteDrillGroup(client: ElastiCacheClient, id: string, wrap: CallWrapper = direct): Promise<void> {
+  await wrap(() => client.send(new DeleteReplicationGroupCommand({ ReplicationGroupId: id, RetainPrimaryCluster: false })));
+}
+
+/** True when the error says the replication group does not exist (any more). */
+export function isGroupNotFound(err: unknown): boolean {
+  return errorName(err) === 'ReplicationGroupNotFoundFault';
+}
+
+function tagRecord(list: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const t of list ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
+  return tags;
+}

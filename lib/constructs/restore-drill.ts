@@ -1,0 +1,534 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { NetworkConfig, PlanConfig } from '../config';
+import { DRILL_PREFIX, type DrillInput, type DrillWhere } from '../../lambdas/domain/drill';
+import { TAGS } from '../../lambdas/domain/types';
+import { elastiCacheArn, nagArnRef, nagElastiCacheArn } from './elasticache-arns';
+import { HouseFunction } from './house-function';
+import { PlanSchedules } from './plan-schedules';
+
+/** Props for {@link RestoreDrill}. */
+export interface RestoreDrillProps {
+  /** Deployment name (config `name`); drill clusters are tagged with it. */
+  readonly deployment: string;
+  /** Plans that drill in this region (`drill.enabled` and `drill.where` covering it). */
+  readonly plans: readonly PlanConfig[];
+  /** `primary`: restore native snapshots; `dr`: restore the verified `.rdb` copies. */
+  readonly where: DrillWhere;
+  /** VPC placement of the verify function and of drill clusters in this region. */
+  readonly network: NetworkConfig & { readonly cacheSubnetGroupName: string };
+  /**
+   * DR drills: the bucket with the verified copies.
+   * @default - none (primary drills)
+   */
+  readonly bucket?: s3.IBucket;
+  readonly scheduleGroup: scheduler.IScheduleGroup;
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Drill reports (every drill, passed or failed) go here. */
+  readonly alertTopic: sns.ITopic;
+  readonly logRetention: logs.RetentionDays;
+  readonly metricsNamespace: string;
+  /**
+   * Function memory.
+   * @default 512
+   */
+  readonly memorySizeMb?: number;
+}
+
+/** The plans that drill in `where` (`drill.where` is that region or `both`). */
+export function drillPlans(plans: readonly PlanConfig[], where: DrillWhere): PlanConfig[] {
+  return plans.filter((p) => p.drill.enabled && (p.drill.where === where || p.drill.where === 'both'));
+}
+
+/** The region's network with a subnet group; config validation guarantees it when a plan drills there. */
+export function requireDrillNetwork(network: NetworkConfig | undefined, field: string): RestoreDrillProps['network'] {
+  if (!network?.cacheSubnetGroupName) {
+    throw new Error(`${field}.cacheSubnetGroupName is required for restore drills in this region (config validation should have said so)`);
+  }
+  return { ...network, cacheSubnetGroupName: network.cacheSubnetGroupName };
+}
+
+/** The reaper runs hourly at :15. */
+export const REAPER_CRON = 'cron(15 * * * ? *)';
+
+/** Seconds between two DescribeReplicationGroups polls while the drill cluster is created. */
+export const POLL_INTERVAL_SECONDS = 30;
+
+/** Error names of the ElastiCache SDK integration (Step Functions prefixes the service). */
+export const SFN_ERRORS = {
+  /** The group is still creating/modifying: delete must wait. */
+  busy: ['ElastiCache.InvalidReplicationGroupStateException', 'ElastiCache.InvalidReplicationGroupStateFault'],
+  /** The group does not exist (never created, or already deleted). */
+  notFound: ['ElastiCache.ReplicationGroupNotFoundException', 'ElastiCache.ReplicationGroupNotFoundFault'],
+} as const;
+
+/** Cluster statuses that end a drill's wait with a failure. */
+export const FAILED_STATUSES = ['create-failed', 'restore-failed', 'deleting', 'deleted'] as const;
+
+/**
+ * Restore drills in one region: a Step Functions state machine that selects
+ * the newest recovery point, builds a throwaway cluster from it, waits for it
+ * (bounded polling, failing fast on `create-failed`/`restore-failed`),
+ * verifies the data with a Redis client, always deletes the cluster, and
+ * reports; scheduled per plan. ElastiCache calls are SDK integrations, not
+ * Lambdas.
+ */
+export class RestoreDrill extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly selectFunction: HouseFunction;
+  public readonly verifyFunction: HouseFunction;
+  public readonly reportFunction: HouseFunction;
+  public readonly schedules: PlanSchedules;
+  /** Deletes drill clusters older than `drill.maxHours` (left behind by a timed-out or broken drill). */
+  public readonly reaperFunction: HouseFunction;
+  public readonly reaperSchedule: PlanSchedules;
+
+  constructor(scope: Construct, id: string, props: RestoreDrillProps) {
+    super(scope, id);
+    const region = Stack.of(this).region;
+    const maxHours = Math.max(...props.plans.map((p) => p.drill.maxHours));
+    const common = {
+      logRetention: props.logRetention,
+      metricsNamespace: props.metricsNamespace,
+      memorySizeMb: props.memorySizeMb,
+      asyncRetryAttempts: 0,
+      maxEventAge: Duration.minutes(15),
+    };
+
+    this.selectFunction = new HouseFunction(this, 'Select', {
+      ...common,
+      handler: 'drill-select',
+      description: `redis-dr: choose the recovery point a ${props.where} restore drill restores`,
+      timeout: Duration.minutes(2),
+      serviceName: 'redis-dr-drill-select',
+    });
+    this.verifyFunction = new HouseFunction(this, 'Verify', {
+      ...common,
+      handler: 'drill-verify',
+      description: 'redis-dr: verify a restored drill cluster with a Redis client',
+      timeout: Duration.minutes(15),
+      serviceName: 'redis-dr-drill-verify',
+      network: props.network,
+    });
+    this.reportFunction = new HouseFunction(this, 'Report', {
+      ...common,
+      handler: 'drill-report',
+      description: 'redis-dr: report a restore drill (SNS summary, RTO metrics)',
+      timeout: Duration.minutes(1),
+      serviceName: 'redis-dr-drill-report',
+      environment: { ALERT_TOPIC_ARN: props.alertTopic.topicArn },
+    });
+    props.alertTopic.grantPublish(this.reportFunction.role);
+    grantSelect(this.selectFunction.role, props.bucket);
+
+    this.reaperFunction = new HouseFunction(this, 'Reaper', {
+      ...common,
+      handler: 'drill-reaper',
+      description: 'redis-dr: delete restore-drill clusters left behind (tagged redis-dr:drill, older than drill.maxHours)',
+      timeout: Duration.minutes(3),
+      serviceName: 'redis-dr-drill-reaper',
+      onFailureQueue: props.deadLetterQueue,
+    });
+    grantReaping(this.reaperFunction.role);
+    this.reaperSchedule = new PlanSchedules(this, 'ReaperSchedule', {
+      function: this.reaperFunction.function,
+      deadLetterQueue: props.deadLetterQueue,
+      group: props.scheduleGroup,
+      purpose: 'drill reaper',
+      addScheduledTime: false,
+      schedules: [{ plan: 'all', cron: REAPER_CRON, timeZone: 'UTC', input: { deployment: props.deployment, maxHours } }],
+    });
+
+    // States live in their own scope: their ids are the state names the console shows.
+    const definition = drillDefinition(new Construct(this, 'States'), props, {
+      select: this.selectFunction,
+      verify: this.verifyFunction,
+      report: this.reportFunction,
+      region,
+      pollRounds: Math.floor((maxHours * 3600 * 0.8) / POLL_INTERVAL_SECONDS),
+    });
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: Duration.hours(maxHours),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      comment: `redis-dr ${props.where} restore drill`,
+    });
+    acknowledgeDrillScoping(this.stateMachine.role, props.where);
+    Validations.of(this.stateMachine.role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing and CloudWatch Logs delivery for the state machine support no resource-level permissions.',
+      },
+      ...[this.selectFunction, this.verifyFunction, this.reportFunction].map((f) => ({
+        id: `AwsSolutions-IAM5[Resource::${nagArnRef(f.function)}:*]`,
+        reason: "lambda:InvokeFunction on the drill's own function versions (ARN:*), granted by the CDK; no other function.",
+      })),
+      ...(props.bucket
+        ? [
+            {
+              id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*]`,
+              reason: 'Seeding a drill cluster reads the chosen copies; their keys are export names made at run time.',
+            },
+          ]
+        : []),
+    );
+
+    this.schedules = new PlanSchedules(this, 'Schedules', {
+      stateMachine: this.stateMachine,
+      deadLetterQueue: props.deadLetterQueue,
+      group: props.scheduleGroup,
+      purpose: `${props.where} drill`,
+      addScheduledTime: false,
+      schedules: props.plans.map((plan) => {
+        const input: DrillInput = {
+          deployment: props.deployment,
+          plan: plan.name,
+          where: props.where,
+          targets: plan.targets,
+          bucket: props.bucket?.bucketName,
+          nodeType: plan.drill.nodeType,
+          minTier: props.where === 'dr' ? plan.export.minTier : undefined,
+          rtoMinutes: plan.drill.rtoMinutes,
+          checks: plan.drill.verify,
+        };
+        return { plan: plan.name, cron: plan.drill.schedule.cron, timeZone: plan.drill.schedule.timeZone, input: strip(input) };
+      }),
+    });
+  }
+}
+
+/** JSON without `undefined` members (Scheduler input must be plain JSON). */
+function strip(value: object): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+}
+
+interface Steps {
+  readonly select: HouseFunction;
+  readonly verify: HouseFunction;
+  readonly report: HouseFunction;
+  readonly region: string;
+  readonly pollRounds: number;
+}
+
+/**
+ * The drill as states. Data flows in one document: `input`, `startedAt`,
+ * `choice` (select), `poll`, `group` (describe), `endpoint`, `verify`,
+ * `error` (the first failure), `cleanup`, `timings`. Every key exists from
+ * the start (null), so later paths never miss.
+ */
+function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Steps): sfn.IChainable {
+  const at = (name: string) =>
+    new sfn.Pass(scope, `Time ${name}`, {
+      parameters: { 'at.$': '$$.State.EnteredTime' },
+      resultPath: `$.drill.timings.${name}`,
+    });
+
+  const start = new sfn.Pass(scope, 'Start', {
+    parameters: { 'input.$': '$', 'startedAt.$': '$$.Execution.StartTime' },
+  });
+  // Every slot exists from the start (null), so later paths never miss.
+  // A Result, not Parameters: the CDK drops nulls from Parameters.
+  const slots = new sfn.Pass(scope, 'Slots', {
+    result: sfn.Result.fromObject({
+      choice: null,
+      poll: { rounds: 0 },
+      group: null,
+      endpoint: null,
+      verify: null,
+      error: null,
+      cleanup: null,
+      report: null,
+      timings: { created: { at: null }, available: { at: null }, verified: { at: null }, deleted: { at: null } },
+    }),
+    resultPath: '$.drill',
+  });
+
+  // --- report and end ------------------------------------------------------
+  const report = new tasks.LambdaInvoke(scope, 'Report', {
+    lambdaFunction: steps.report.function,
+    payload: sfn.TaskInput.fromObject({
+      'input.$': '$.input',
+      'choice.$': '$.drill.choice',
+      'verify.$': '$.drill.verify',
+      'error.$': '$.drill.error',
+      timings: {
+        'startedAt.$': '$.startedAt',
+        'createdAt.$': '$.drill.timings.created.at',
+        'availableAt.$': '$.drill.timings.available.at',
+        'verifiedAt.$': '$.drill.timings.verified.at',
+        'deletedAt.$': '$.drill.timings.deleted.at',
+      },
+      'cleanup.$': '$.drill.cleanup',
+      region: steps.region,
+    }),
+    payloadResponseOnly: true,
+    resultPath: '$.drill.report',
+    retryOnServiceExceptions: true,
+  });
+  const passed = new sfn.Succeed(scope, 'Drill passed');
+  const failed = new sfn.Fail(scope, 'Drill failed', { error: 'DrillFailed', cause: 'The drill report (SNS) says which step or check failed.' });
+  const reportFailed = new sfn.Fail(scope, 'Report failed', {
+    error: 'DrillReportFailed',
+    cause: 'The drill ran, but its report could not be sent; see the execution history.',
+  });
+  report.addCatch(reportFailed, { resultPath: '$.drill.reportError' });
+  report.next(new sfn.Choice(scope, 'Passed?').when(sfn.Condition.booleanEquals('$.drill.report.ok', true), passed).otherwise(failed));
+
+  // --- cleanup: always attempted once a cluster may exist -------------------
+  const del = new tasks.CallAwsService(scope, 'Delete cluster', {
+    service: 'elasticache',
+    action: 'deleteReplicationGroup',
+    parameters: { 'ReplicationGroupId.$': '$.drill.choice.clusterId', RetainPrimaryCluster: false },
+    // Only drill clusters (`rdr-drill-*`, see drillClusterId) can be deleted.
+    iamResources: drillClusterArns(scope),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  // Still creating (or modifying): wait and retry, for up to about 50 minutes.
+  del.addRetry({ errors: [...SFN_ERRORS.busy], interval: Duration.seconds(60), backoffRate: 1.5, maxAttempts: 8, maxDelay: Duration.minutes(10) });
+  del.addRetry({ errors: ['ElastiCache.ThrottlingException', 'ElastiCache.ElastiCacheException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+  const deleted = new sfn.Pass(scope, 'Deleted', {
+    parameters: { deleted: true, 'clusterId.$': '$.drill.choice.clusterId' },
+    resultPath: '$.drill.cleanup',
+  });
+  const alreadyGone = new sfn.Pass(scope, 'Nothing to delete', {
+    parameters: { deleted: true, 'clusterId.$': '$.drill.choice.clusterId' },
+    resultPath: '$.drill.cleanup',
+  });
+  const notDeleted = new sfn.Pass(scope, 'Cluster left behind', {
+    parameters: { deleted: false, 'clusterId.$': '$.drill.choice.clusterId', 'error.$': '$.drill.cleanupError.Cause' },
+    resultPath: '$.drill.cleanup',
+  });
+  del.addCatch(alreadyGone, { errors: [...SFN_ERRORS.notFound], resultPath: '$.drill.cleanupError' });
+  del.addCatch(notDeleted, { resultPath: '$.drill.cleanupError' });
+  del.next(at('deleted')).next(deleted);
+  deleted.next(report);
+  alreadyGone.next(report);
+  notDeleted.next(report);
+
+  // A failure of any step after select: keep it, then clean up.
+  const failedStep = (name: string) => new sfn.Pass(scope, `${name} failed`, { resultPath: sfn.JsonPath.DISCARD }).next(del);
+
+  // --- select ----------------------------------------------------------------
+  const select = new tasks.LambdaInvoke(scope, 'Select recovery point', {
+    lambdaFunction: steps.select.function,
+    payload: sfn.TaskInput.fromObject({ 'input.$': '$.input', 'startedAt.$': '$.startedAt' }),
+    payloadResponseOnly: true,
+    resultPath: '$.drill.choice',
+    retryOnServiceExceptions: true,
+  });
+  // Nothing was created yet: straight to the report.
+  select.addCatch(report, { resultPath: '$.drill.error' });
+
+  // --- create ----------------------------------------------------------------
+  const tags = [
+    { Key: TAGS.drill, 'Value.$': '$$.Execution.Name' },
+    { Key: TAGS.managed, Value: 'true' },
+    { Key: TAGS.deployment, Value: props.deployment },
+    { Key: TAGS.source, 'Value.$': '$.drill.choice.target' },
+  ];
+  const source =
+    props.where === 'primary' ? { 'SnapshotName.$': '$.drill.choice.snapshotName' } : { 'SnapshotArns.$': '$.drill.choice.snapshotArns' };
+  const create = new tasks.CallAwsService(scope, 'Create cluster', {
+    service: 'elasticache',
+    action: 'createReplicationGroup',
+    parameters: {
+      'ReplicationGroupId.$': '$.drill.choice.clusterId',
+      ReplicationGroupDescription: `redis-dr ${props.where} restore drill (deleted when the drill ends)`,
+      'Engine.$': '$.drill.choice.engine',
+      'EngineVersion.$': '$.drill.choice.engineVersion',
+      'CacheNodeType.$': '$.drill.choice.nodeType',
+      NumCacheClusters: 1,
+      AutomaticFailoverEnabled: false,
+      ...source,
+      CacheSubnetGroupName: props.network.cacheSubnetGroupName,
+      SecurityGroupIds: props.network.securityGroupIds,
+      TransitEncryptionEnabled: true,
+      AtRestEncryptionEnabled: true,
+      SnapshotRetentionLimit: 0,
+      Tags: tags,
+    },
+    // Create only `rdr-drill-*` groups, from our `rdr-*` snapshots (primary), in the configured subnet group.
+    iamResources: [
+      ...drillClusterArns(scope),
+      elastiCacheArn(scope, 'subnetgroup', props.network.cacheSubnetGroupName),
+      elastiCacheArn(scope, 'parametergroup', 'default.*'),
+      ...(props.where === 'primary' ? [elastiCacheArn(scope, 'snapshot', 'rdr-*')] : []),
+    ],
+    additionalIamStatements: [
+      // Tags on create need AddTagsToResource on the new group.
+      new iam.PolicyStatement({ actions: ['elasticache:AddTagsToResource'], resources: drillClusterArns(scope) }),
+      // Seeding from S3: the caller must be able to read the copies too.
+      ...(props.bucket ? [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('*')] })] : []),
+    ],
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  create.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+  create.addCatch(failedStep('Create'), { resultPath: '$.drill.error' });
+
+  // Cluster mode enabled needs a cluster parameter group and, from S3, a slot
+  // layout per shard: not drilled yet (reported, nothing created).
+  const unsupported = new sfn.Pass(scope, 'Cluster mode enabled not drilled yet', {
+    parameters: {
+      Error: 'DrillUnsupported',
+      Cause: 'Restore drills of cluster-mode-enabled groups are not supported yet; nothing was created.',
+    },
+    resultPath: '$.drill.error',
+  }).next(report);
+
+  // --- wait for the cluster -------------------------------------------------------
+  const wait = new sfn.Wait(scope, 'Wait for cluster', { time: sfn.WaitTime.duration(Duration.seconds(POLL_INTERVAL_SECONDS)) });
+  const describe = new tasks.CallAwsService(scope, 'Describe cluster', {
+    service: 'elasticache',
+    action: 'describeReplicationGroups',
+    parameters: { 'ReplicationGroupId.$': '$.drill.choice.clusterId' },
+    iamResources: drillClusterArns(scope),
+    resultSelector: { 'status.$': '$.ReplicationGroups[0].Status', 'nodeGroups.$': '$.ReplicationGroups[0].NodeGroups' },
+    resultPath: '$.drill.group',
+  });
+  describe.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+  describe.addCatch(failedStep('Describe'), { resultPath: '$.drill.error' });
+  const countRound = new sfn.Pass(scope, 'Count round', {
+    parameters: { 'rounds.$': 'States.MathAdd($.drill.poll.rounds, 1)' },
+    resultPath: '$.drill.poll',
+  });
+  const restoreFailed = new sfn.Pass(scope, 'Restore failed', {
+    parameters: { Error: 'RestoreFailed', 'Cause.$': "States.Format('The drill cluster ended in status {}', $.drill.group.status)" },
+    resultPath: '$.drill.error',
+  }).next(del);
+  const exhausted = new sfn.Pass(scope, 'Polling exhausted', {
+    parameters: {
+      Error: 'PollingExhausted',
+      'Cause.$': `States.Format('The drill cluster was still {} after ${steps.pollRounds} polls of ${POLL_INTERVAL_SECONDS} s', $.drill.group.status)`,
+    },
+    resultPath: '$.drill.error',
+  }).next(del);
+  const endpoint = new sfn.Pass(scope, 'Endpoint', {
+    parameters: {
+      'host.$': '$.drill.group.nodeGroups[0].PrimaryEndpoint.Address',
+      'port.$': '$.drill.group.nodeGroups[0].PrimaryEndpoint.Port',
+    },
+    resultPath: '$.drill.endpoint',
+  });
+
+  // --- verify ---------------------------------------------------------------------
+  const verify = new tasks.LambdaInvoke(scope, 'Verify data', {
+    lambdaFunction: steps.verify.function,
+    payload: sfn.TaskInput.fromObject({
+      'host.$': '$.drill.endpoint.host',
+      'port.$': '$.drill.endpoint.port',
+      tls: true,
+      'clusterMode.$': '$.drill.choice.clusterMode',
+      'expected.$': '$.drill.choice.expected',
+      'checks.$': '$.input.checks',
+    }),
+    payloadResponseOnly: true,
+    resultPath: '$.drill.verify',
+    retryOnServiceExceptions: true,
+  });
+  verify.addCatch(failedStep('Verify'), { resultPath: '$.drill.error' });
+
+  const poll = wait.next(describe).next(
+    new sfn.Choice(scope, 'Cluster available?')
+      .when(sfn.Condition.stringEquals('$.drill.group.status', 'available'), at('available').next(endpoint).next(verify))
+      .when(sfn.Condition.or(...FAILED_STATUSES.map((s) => sfn.Condition.stringEquals('$.drill.group.status', s))), restoreFailed)
+      .when(sfn.Condition.numberGreaterThanEquals('$.drill.poll.rounds', steps.pollRounds), exhausted)
+      .otherwise(countRound),
+  );
+  countRound.next(wait);
+  verify.next(at('verified')).next(del);
+
+  return start
+    .next(slots)
+    .next(select)
+    .next(
+      new sfn.Choice(scope, 'Cluster mode?')
+        .when(sfn.Condition.stringEquals('$.drill.choice.clusterMode', 'enabled'), unsupported)
+        .otherwise(create.next(at('created')).next(poll)),
+    );
+}
+
+/** ARNs of drill replication groups and their member clusters. */
+function drillClusterArns(scope: Construct): string[] {
+  return [elastiCacheArn(scope, 'replicationgroup', `${DRILL_PREFIX}*`), elastiCacheArn(scope, 'cluster', `${DRILL_PREFIX}*`)];
+}
+
+/**
+ * The state machine's wildcards: drill cluster names are made per execution,
+ * parameter groups are AWS's defaults, copies are keyed by export name.
+ */
+function acknowledgeDrillScoping(role: iam.IRole, where: DrillWhere): void {
+  const ids = [
+    nagElastiCacheArn(role, 'replicationgroup', `${DRILL_PREFIX}*`),
+    nagElastiCacheArn(role, 'cluster', `${DRILL_PREFIX}*`),
+    nagElastiCacheArn(role, 'parametergroup', 'default.*'),
+    ...(where === 'primary' ? [nagElastiCacheArn(role, 'snapshot', 'rdr-*')] : []),
+  ];
+  Validations.of(role).acknowledge(
+    ...ids.map((arn) => ({
+      id: `AwsSolutions-IAM5[Resource::${arn}]`,
+      reason: 'Drill clusters are named rdr-drill-<target>-<time> per execution; restores read our rdr-* snapshots and AWS default parameter groups only.',
+    })),
+  );
+}
+
+/**
+ * The reaper lists and reads tags anywhere (read-only), and deletes only
+ * `rdr-drill-*` groups that carry the drill tag.
+ */
+function grantReaping(role: iam.Role): void {
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'FindDrillClusters',
+      actions: ['tag:GetResources', 'elasticache:DescribeReplicationGroups', 'elasticache:ListTagsForResource'],
+      resources: ['*'],
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'DeleteDrillClusters',
+      actions: ['elasticache:DeleteReplicationGroup'],
+      resources: drillClusterArns(role),
+      conditions: { StringLike: { [`aws:ResourceTag/${TAGS.drill}`]: '*' } },
+    }),
+  );
+  Validations.of(role).acknowledge(
+    { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'tag:GetResources and ElastiCache Describe/ListTags support no resource-level permissions (read-only).' },
+    ...[nagElastiCacheArn(role, 'replicationgroup', `${DRILL_PREFIX}*`), nagElastiCacheArn(role, 'cluster', `${DRILL_PREFIX}*`)].map((arn) => ({
+      id: `AwsSolutions-IAM5[Resource::${arn}]`,
+      reason: 'Drill clusters are named per execution; deletion also requires the redis-dr:drill tag on the group.',
+    })),
+  );
+}
+
+/** The select function reads snapshots (primary) or the DR bucket's copies and their tags (DR). */
+function grantSelect(role: iam.Role, bucket: s3.IBucket | undefined): void {
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadRecoveryPoints',
+      actions: ['elasticache:DescribeSnapshots', 'elasticache:DescribeReplicationGroups', 'tag:GetResources'],
+      resources: ['*'],
+    }),
+  );
+  const acks = [
+    { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ElastiCache Describe* and tag:GetResources support no resource-level permissions (read-only).' },
+  ];
+  if (bucket) {
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCopyTags', actions: ['s3:GetObjectTagging'], resources: [bucket.arnForObjects('*')] }));
+    acks.push({
+      id: `AwsSolutions-IAM5[Resource::${nagArnRef(bucket)}/*]`,
+      reason: 'The select function reads the tags (verdict, shard, tier) of every copy in the DR bucket; it never reads object data.',
+    });
+  }
+  Validations.of(role).acknowledge(...acks);
+}

@@ -1,0 +1,149 @@
+import {
+  DeleteReplicationGroupCommand,
+  DescribeReplicationGroupsCommand,
+  DescribeSnapshotsCommand,
+  ElastiCacheClient,
+  ListTagsForResourceCommand,
+  ReplicationGroupNotFoundFault,
+  SnapshotNotFoundFault,
+} from '@aws-sdk/client-elasticache';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  deleteDrillGroup,
+  describeDrillGroup,
+  describeRestorableSnapshot,
+  findDrillGroups,
+  isGroupNotFound,
+  resourceTags,
+} from '../../../lambdas/adapters/drill-clusters';
+
+const ec = mockClient(ElastiCacheClient);
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const client = new ElastiCacheClient({ region: 'eu-west-1' });
+const taggingClient = new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' });
+const meta = { $metadata: {} };
+const RG_ARN = 'arn:aws:elasticache:eu-west-1:111122223333:replicationgroup:';
+
+beforeEach(() => {
+  ec.reset();
+  tagging.reset();
+});
+
+describe('describeRestorableSnapshot', () => {
+  it('maps engine, version, node type, shard count and parameter group', async () => {
+    ec.on(DescribeSnapshotsCommand, { SnapshotName: 'rdr-rg-a-20261121-0200' }).resolves({
+      Snapshots: [
+        {
+          SnapshotName: 'rdr-rg-a-20261121-0200',
+          SnapshotStatus: 'Available',
+          Engine: 'redis',
+          EngineVersion: '7.1.0',
+          CacheNodeType: 'cache.r7g.large',
+          NumNodeGroups: 3,
+          CacheParameterGroupName: 'default.redis7.cluster.on',
+        },
+      ],
+    });
+
+    const snapshot = await describeRestorableSnapshot(client, 'rdr-rg-a-20261121-0200');
+
+    expect(snapshot).toEqual({
+      name: 'rdr-rg-a-20261121-0200',
+      status: 'available',
+      engine: 'redis',
+      engineVersion: '7.1.0',
+      nodeType: 'cache.r7g.large',
+      shards: 3,
+      parameterGroup: 'default.redis7.cluster.on',
+    });
+  });
+
+  it('counts node groups when NumNodeGroups is missing, and one shard when nothing says', async () => {
+    ec.on(DescribeSnapshotsCommand, { SnapshotName: 'two' })
+      .resolves({ Snapshots: [{ SnapshotName: 'two', NodeSnapshots: [{ NodeGroupId: '0001' }, { NodeGroupId: '0002' }, { NodeGroupId: '0002' }] }] })
+      .on(DescribeSnapshotsCommand, { SnapshotName: 'one' })
+      .resolves({ Snapshots: [{ SnapshotName: 'one' }] });
+
+    expect((await describeRestorableSnapshot(client, 'two'))?.shards).toBe(2);
+    expect(await describeRestorableSnapshot(client, 'one')).toMatchObject({ shards: 1, status: 'unknown', engine: undefined });
+  });
+
+  it('says undefined for a snapshot that does not exist', async () => {
+    ec.on(DescribeSnapshotsCommand).rejects(new SnapshotNotFoundFault({ message: 'gone', $metadata: {} }));
+
+    expect(await describeRestorableSnapshot(client, 'rdr-rg-a-20261121-0200')).toBeUndefined();
+  });
+});
+
+describe('findDrillGroups', () => {
+  it('asks for the drill tag (any value) and the deployment on replication groups, over every page', async () => {
+    tagging
+      .on(GetResourcesCommand, { PaginationToken: undefined })
+      .resolves({
+        ...meta,
+        ResourceTagMappingList: [
+          { ResourceARN: `${RG_ARN}rdr-drill-rg-a-2611211000`, Tags: [{ Key: 'redis-dr:drill', Value: 'exec-1' }] },
+          { ResourceARN: 'arn:aws:elasticache:eu-west-1:111122223333:cluster:rdr-drill-rg-a-2611211000-001' },
+        ],
+        PaginationToken: 'p2',
+      })
+      .on(GetResourcesCommand, { PaginationToken: 'p2' })
+      .resolves({ ...meta, ResourceTagMappingList: [{ ResourceARN: `${RG_ARN}rdr-drill-rg-b-2611201000` }], PaginationToken: '' });
+
+    const groups = await findDrillGroups(taggingClient, 'prod');
+
+    expect(groups).toEqual([
+      { id: 'rdr-drill-rg-a-2611211000', arn: `${RG_ARN}rdr-drill-rg-a-2611211000`, tags: { 'redis-dr:drill': 'exec-1' } },
+      { id: 'rdr-drill-rg-b-2611201000', arn: `${RG_ARN}rdr-drill-rg-b-2611201000`, tags: {} },
+    ]);
+    expect(tagging).toHaveReceivedCommandWith(GetResourcesCommand, {
+      TagFilters: [{ Key: 'redis-dr:drill' }, { Key: 'redis-dr:deployment', Values: ['prod'] }],
+      ResourceTypeFilters: ['elasticache:replicationgroup'],
+    });
+  });
+});
+
+describe('describeDrillGroup', () => {
+  it('maps status, creation time and ARN', async () => {
+    const created = new Date('2026-11-20T10:00:00Z');
+    ec.on(DescribeReplicationGroupsCommand, { ReplicationGroupId: 'rdr-drill-rg-a-2611201000' }).resolves({
+      ReplicationGroups: [
+        { ReplicationGroupId: 'rdr-drill-rg-a-2611201000', Status: 'Available', ReplicationGroupCreateTime: created, ARN: `${RG_ARN}rdr-drill-rg-a-2611201000` },
+      ],
+    });
+
+    expect(await describeDrillGroup(client, 'rdr-drill-rg-a-2611201000')).toEqual({
+      id: 'rdr-drill-rg-a-2611201000',
+      status: 'available',
+      createdAt: created,
+      arn: `${RG_ARN}rdr-drill-rg-a-2611201000`,
+    });
+  });
+
+  it('says undefined for a group that does not exist', async () => {
+    ec.on(DescribeReplicationGroupsCommand).rejects(new ReplicationGroupNotFoundFault({ message: 'gone', $metadata: {} }));
+
+    expect(await describeDrillGroup(client, 'rdr-drill-x-2611201000')).toBeUndefined();
+  });
+});
+
+describe('resourceTags and deleteDrillGroup', () => {
+  it('reads tags by ARN and deletes without keeping the primary or taking a final snapshot', async () => {
+    ec.on(ListTagsForResourceCommand).resolves({ TagList: [{ Key: 'redis-dr:drill', Value: 'exec-1' }, { Key: 'empty' }] });
+    ec.on(DeleteReplicationGroupCommand).resolves({});
+
+    expect(await resourceTags(client, `${RG_ARN}rdr-drill-rg-a-2611201000`)).toEqual({ 'redis-dr:drill': 'exec-1', empty: '' });
+    await deleteDrillGroup(client, 'rdr-drill-rg-a-2611201000');
+
+    expect(ec).toHaveReceivedCommandWith(ListTagsForResourceCommand, { ResourceName: `${RG_ARN}rdr-drill-rg-a-2611201000` });
+    const input = ec.commandCalls(DeleteReplicationGroupCommand)[0]!.args[0].input;
+    expect(input).toEqual({ ReplicationGroupId: 'rdr-drill-rg-a-2611201000', RetainPrimaryCluster: false });
+  });
+
+  it('recognizes the SDK not-found fault by name', () => {
+    expect(isGroupNotFound(new ReplicationGroupNotFoundFault({ message: 'x', $metadata: {} }))).toBe(true);
+    expect(isGroupNotFound(new SnapshotNotFoundFault({ message: 'x', $metadata: {} }))).toBe(false);
+  });
+});

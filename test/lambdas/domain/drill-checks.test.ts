@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import {
+  checkCanary,
+  checkExpectKeys,
+  checkExpectValues,
+  checkHistogram,
+  checkKeyCount,
+  checkSample,
+  drillReport,
+  formatHistogram,
+  keyCountBounds,
+  parseKeyspace,
+  sampleAllocation,
+  toleranceKeys,
+  typeBucket,
+  type ScanSummary,
+} from '../../../lambdas/domain/drill-checks';
+
+const scan = (byType: Record<string, number>, extra: Partial<ScanSummary> = {}): ScanSummary => ({
+  keys: Object.values(byType).reduce((a, n) => a + n, 0),
+  byType,
+  volatile: 0,
+  vanished: 0,
+  ttlProblems: 0,
+  ...extra,
+});
+
+describe('typeBucket', () => {
+  it.each([
+    ['string', 'string'],
+    ['stream', 'stream'],
+    ['zset', 'zset'],
+    ['ReJSON-RL', 'module'],
+    ['none', undefined],
+  ])('%s → %s', (reply, bucket) => expect(typeBucket(reply)).toBe(bucket));
+});
+
+describe('parseKeyspace', () => {
+  it('reads every database, sorted, and ignores other lines', () => {
+    const info = '# Keyspace\r\ndb3:keys=1,expires=0,avg_ttl=0\r\ndb0:keys=12,expires=3,avg_ttl=1000\r\n';
+    expect(parseKeyspace(info)).toEqual([
+      { db: 0, keys: 12, expires: 3 },
+      { db: 3, keys: 1, expires: 0 },
+    ]);
+  });
+  it('is empty for an empty server', () => expect(parseKeyspace('# Keyspace\r\n')).toEqual([]));
+});
+
+describe('toleranceKeys', () => {
+  it.each([
+    [1000, 1, 10],
+    [999, 1, 9],
+    [1000, 0.3, 3],
+    [1000, 0, 0],
+    [0, 5, 0],
+    [1_000_000, 100, 1_000_000],
+  ])('%d keys at %d %% → %d', (keys, pct, tol) => expect(toleranceKeys(keys, pct)).toBe(tol));
+});
+
+describe('checkCanary', () => {
+  it.each([
+    [undefined, null, true, true],
+    ['c-1', 'c-1', true, undefined],
+    ['c-1', 'c-0', false, undefined],
+    ['c-1', null, false, undefined],
+  ])('recorded %s, found %s → ok %s', (expected, found, ok, skipped) => {
+    const r = checkCanary(expected, found);
+    expect(r).toMatchObject({ name: 'canary', ok });
+    expect(r.skipped).toBe(skipped);
+  });
+  it('says the canary key is missing', () => expect(checkCanary('c-1', null).found).toBe('redis-dr:canary missing'));
+  it('cuts long values', () => expect(checkCanary('x'.repeat(100), 'y').expected.length).toBeLessThanOrEqual(40));
+});
+
+describe('keyCountBounds and checkKeyCount', () => {
+  it.each([
+    // keys, expires, pct, min, max
+    [1000, undefined, 1, 990, 1010],
+    [1000, 100, 1, 890, 1010],
+    [1000, 100, 0, 900, 1000],
+    [10, 20, 0, 0, 10],
+  ])('%d keys, %s with expiry, %d %% → %d..%d', (keys, expires, pct, min, max) => {
+    expect(keyCountBounds(keys, expires, pct)).toMatchObject({ min, max });
+  });
+
+  it.each([
+    [{ keys: 1000 }, 1000, 0, true],
+    [{ keys: 1000 }, 990, 1, true],
+    [{ keys: 1000 }, 989, 1, false],
+    [{ keys: 1000 }, 1011, 1, false],
+    // keys with an expiry may be gone, others not
+    [{ keys: 1000, expires: 100 }, 900, 0, true],
+    [{ keys: 1000, expires: 100 }, 899, 0, false],
+    // expiring keys never raise the upper bound
+    [{ keys: 1000, expires: 100 }, 1001, 0, false],
+  ])('expected %o, found %d, %d %% → ok %s', (expected, found, pct, ok) => {
+    expect(checkKeyCount(expected, found, pct).ok).toBe(ok);
+  });
+
+  it('is skipped when no count was recorded', () => {
+    expect(checkKeyCount({}, 5, 1)).toMatchObject({ ok: true, skipped: true, found: '5 keys' });
+  });
+
+  it('states the bounds it applied', () => {
+    expect(checkKeyCount({ keys: 1000, expires: 100 }, 850, 1).expected).toBe('1000 keys, of which 100 with expiry: 890..1010 (tolerance 1 % = 10)');
+  });
+});
+
+describe('checkHistogram', () => {
+  const byType = { string: 600, hash: 300, list: 100 };
+  it.each<[string, Parameters<typeof checkHistogram>[0], ScanSummary, number, boolean]>([
+    ['exact', { keys: 1000, byType }, scan(byType), 0, true],
+    ['a type short without expiries', { keys: 1000, byType }, scan({ ...byType, string: 599 }), 0, false],
+    ['short by at most expires, spread over types', { keys: 1000, expires: 10, byType }, scan({ string: 595, hash: 295, list: 100 }), 0, true],
+    ['short by more than expires', { keys: 1000, expires: 10, byType }, scan({ string: 595, hash: 294, list: 100 }), 0, false],
+    ['tolerance adds to the shortfall', { keys: 1000, expires: 10, byType }, scan({ string: 590, hash: 290, list: 100 }), 1, true],
+    ['a type over the recorded count', { keys: 1000, expires: 10, byType }, scan({ ...byType, hash: 301 }), 0, false],
+    ['an unrecorded type', { keys: 1000, byType }, scan({ ...byType, stream: 1 }), 0, false],
+    ['over within tolerance (SCAN duplicates)', { keys: 1000, byType }, scan({ ...byType, hash: 302 }), 0.5, true],
+    ['more TTLs than the RDB had', { keys: 1000, expires: 10, byType }, scan(byType, { volatile: 11 }), 0, false],
+    ['a nonsensical TTL', { keys: 1000, byType }, scan(byType, { ttlProblems: 1 }), 0, false],
+  ])('%s', (_, expected, found, pct, ok) => {
+    expect(checkHistogram(expected, found, pct).ok).toBe(ok);
+  });
+
+  it('is skipped without a recorded histogram, still showing what was found', () => {
+    const r = checkHistogram({ keys: 3 }, scan({ string: 3 }), 0);
+    expect(r).toMatchObject({ ok: true, skipped: true });
+    expect(r.found).toContain('string=3');
+  });
+
+  it('names the problem and both histograms', () => {
+    const r = checkHistogram({ keys: 1000, expires: 10, byType }, scan({ string: 580, hash: 300, list: 100 }), 0);
+    expect(r.expected).toBe('string=600 list=100 hash=300 (at most 0 more, at most 10 fewer: 10 with expiry + tolerance 0 % = 0)');
+    expect(r.found).toMatch(/^string=580 list=100 hash=300 .*: 20 fewer than recorded$/);
+  });
+});
+
+describe('formatHistogram', () => {
+  it('orders types as the RDB verifier does, others after, zeros left out', () => {
+    expect(formatHistogram({ hash: 1, string: 2, zz: 1, list: 0, module: 4 })).toBe('string=2 hash=1 module=4 zz=1');
+    expect(formatHistogram({})).toBe('(empty)');
+  });
+});
+
+describe('checkExpectKeys', () => {
+  it('passes when all exist, names the missing ones otherwise', () => {
+    expect(checkExpectKeys(['a', 'b'], [true, true]).ok).toBe(true);
+    expect(checkExpectKeys(['a', 'b', 'c'], [true, false, false])).toMatchObject({ ok: false, found: 'missing: b, c' });
+  });
+  it('is skipped without keys', () => expect(checkExpectKeys([], [])).toMatchObject({ ok: true, skipped: true }));
+});
+
+describe('checkExpectValues', () => {
+  it.each<[string, Parameters<typeof checkExpectValues>[1], boolean, string]>([
+    ['equal', { k: { kind: 'value', value: 'v' } }, true, 'all 1 equal'],
+    ['different', { k: { kind: 'value', value: 'w' } }, false, 'k: "w"'],
+    ['missing', { k: { kind: 'missing' } }, false, 'k: missing'],
+    ['not read', {}, false, 'k: missing'],
+    ['not a string', { k: { kind: 'wrong-type', type: 'hash' } }, false, 'k: is a hash, not a string'],
+  ])('%s', (_, found, ok, text) => {
+    expect(checkExpectValues({ k: 'v' }, found)).toMatchObject({ ok, found: text, expected: 'k="v"' });
+  });
+  it('is skipped without values', () => expect(checkExpectValues({}, {})).toMatchObject({ ok: true, skipped: true }));
+});
+
+describe('sampleAllocation', () => {
+  it.each([
+    [[100], 10, [10]],
+    [[700, 200, 100], 10, [7, 2, 1]],
+    [[1, 1, 1], 2, [1, 1, 0]],
+    [[999, 1], 3, [3, 0]],
+    [[0, 0], 5, [0, 0]],
+    [[5, 5], 0, [0, 0]],
+  ])('%o keys, %d samples → %o', (counts, size, alloc) => {
+    expect(sampleAllocation(counts, size)).toEqual(alloc);
+  });
+  it('always allocates exactly size samples when there are keys', () => {
+    for (const size of [1, 7, 100, 1000]) expect(sampleAllocation([3, 17, 0, 80], size).reduce((a, n) => a + n, 0)).toBe(size);
+  });
+});
+
+describe('checkSample', () => {
+  const ok = { type: 'string', pttl: -1 };
+  it.each<[string, Parameters<typeof checkSample>[0], number, Record<string, number> | undefined, boolean]>([
+    ['sane keys', [ok, { type: 'hash', pttl: 5000 }, { type: 'list', pttl: 0 }], 3, undefined, true],
+    ['one vanished key is a tolerated race', [ok, { type: 'none', pttl: -2 }], 2, undefined, true],
+    ['two vanished of 100 is not', [...Array(98).fill(ok), { type: 'none', pttl: -2 }, { type: 'string', pttl: -2 }], 100, undefined, false],
+    ['a type the RDB did not have', [ok, { type: 'stream', pttl: -1 }], 2, { string: 5 }, false],
+    ['a module type the RDB had', [{ type: 'ReJSON-RL', pttl: -1 }], 1, { module: 1 }, true],
+    ['a nonsensical PTTL', [{ type: 'string', pttl: -3 }], 1, undefined, false],
+  ])('%s', (_, samples, size, byType, expected) => {
+    expect(checkSample(samples, size, byType).ok).toBe(expected);
+  });
+  it('is skipped for size 0 and for an empty cluster', () => {
+    expect(checkSample([], 0)).toMatchObject({ ok: true, skipped: true });
+    expect(checkSample([], 10)).toMatchObject({ ok: true, skipped: true, found: 'no keys to sample' });
+  });
+});
+
+describe('drillReport', () => {
+  const checks = { keyCountTolerancePct: 0, expectKeys: ['a'], expectValues: { a: '1' }, sampleSize: 1 };
+  const found = {
+    canary: 'c',
+    dbsize: 2,
+    scan: scan({ string: 2 }),
+    exists: [true],
+    values: { a: { kind: 'value' as const, value: '1' } },
+    samples: [{ type: 'string', pttl: -1 }],
+  };
+  it('lists every check in order and is ok when none failed', () => {
+    const r = drillReport({ keys: 2, canary: 'c', byType: { string: 2 } }, checks, found, 1.5);
+    expect(r.checks.map((c) => c.name)).toEqual(['canary', 'key-count', 'type-histogram', 'expect-keys', 'expect-values', 'sample']);
+    expect(r).toMatchObject({ ok: true, keys: 2, byType: { string: 2 }, seconds: 1.5 });
+  });
+  it('is not ok when one check failed', () => {
+    const r = drillReport({ keys: 2, canary: 'other' }, checks, found, 1);
+    expect(r.ok).toBe(false);
+    expect(r.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['canary']);
+  });
+});

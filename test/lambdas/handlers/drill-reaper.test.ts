@@ -1,0 +1,174 @@
+import {
+  DeleteReplicationGroupCommand,
+  DescribeReplicationGroupsCommand,
+  ElastiCacheClient,
+  InvalidReplicationGroupStateFault,
+  ListTagsForResourceCommand,
+  ReplicationGroupNotFoundFault,
+} from '@aws-sdk/client-elasticache';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DrillReapFailedError, drillReaperInputSchema, reapDrillClusters } from '../../../lambdas/handlers/drill-reaper';
+import { awsError, fakeDeps } from '../../support/fakes';
+
+const ec = mockClient(ElastiCacheClient);
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+
+const NOW = Date.parse('2026-11-21T10:00:00Z');
+const HOUR = 3_600_000;
+const ARN = 'arn:aws:elasticache:eu-west-1:111122223333:replicationgroup:';
+const meta = { $metadata: {} };
+const INPUT = { deployment: 'prod', maxHours: 6 };
+
+interface FakeGroup {
+  id: string;
+  status: string;
+  createdAt?: Date;
+  /** What ElastiCache says now. */
+  tags: Record<string, string>;
+  /** What the Tagging API still says (it lags); default: `tags`. */
+  indexedTags?: Record<string, string>;
+}
+
+let groups: Map<string, FakeGroup>;
+let deleteFaults: Map<string, Error>;
+let deps: ReturnType<typeof fakeDeps>;
+
+function addGroup(id: string, ageHours: number, over: Partial<FakeGroup> = {}): void {
+  groups.set(id, {
+    id,
+    status: 'available',
+    createdAt: new Date(NOW - ageHours * HOUR),
+    tags: { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'prod', 'redis-dr:drill': `exec-${id}`, 'redis-dr:plan': 'sessions' },
+    ...over,
+  });
+}
+
+const deleted = () => ec.commandCalls(DeleteReplicationGroupCommand).map((c) => c.args[0].input.ReplicationGroupId);
+
+beforeEach(() => {
+  ec.reset();
+  tagging.reset();
+  groups = new Map();
+  deleteFaults = new Map();
+  deps = fakeDeps(NOW);
+
+  tagging.on(GetResourcesCommand).callsFake((i: { TagFilters: { Key: string; Values?: string[] }[]; ResourceTypeFilters: string[] }) => ({
+    ...meta,
+    ResourceTagMappingList: [...groups.values()]
+      .filter(() => i.ResourceTypeFilters.includes('elasticache:replicationgroup'))
+      .filter((g) => {
+        const tags = g.indexedTags ?? g.tags;
+        // A filter without values matches any value of its key.
+        return i.TagFilters.every((f) => f.Key in tags && (!f.Values || f.Values.includes(tags[f.Key]!)));
+      })
+      .map((g) => ({ ResourceARN: `${ARN}${g.id}`, Tags: Object.entries(g.indexedTags ?? g.tags).map(([Key, Value]) => ({ Key, Value })) })),
+  }));
+  ec.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId: string }) => {
+    const g = groups.get(i.ReplicationGroupId);
+    if (!g) throw new ReplicationGroupNotFoundFault({ message: `${i.ReplicationGroupId} not found`, $metadata: {} });
+    return { ReplicationGroups: [{ ReplicationGroupId: g.id, Status: g.status, ReplicationGroupCreateTime: g.createdAt, ARN: `${ARN}${g.id}` }] };
+  });
+  ec.on(ListTagsForResourceCommand).callsFake((i: { ResourceName: string }) => ({
+    TagList: Object.entries(groups.get(i.ResourceName.slice(ARN.length))?.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+  }));
+  ec.on(DeleteReplicationGroupCommand).callsFake((i: { ReplicationGroupId: string }) => {
+    const fault = deleteFaults.get(i.ReplicationGroupId);
+    if (fault) throw fault;
+    const g = groups.get(i.ReplicationGroupId)!;
+    g.status = 'deleting';
+    return { ReplicationGroup: { ReplicationGroupId: g.id, Status: 'deleting' } };
+  });
+});
+
+describe('drill reaper', () => {
+  it('deletes drill clusters older than maxHours and keeps younger ones', async () => {
+    addGroup('rdr-drill-rg-a-2611200200', 32);
+    addGroup('rdr-drill-rg-b-2611210830', 1.5);
+
+    const report = await reapDrillClusters(INPUT, deps);
+
+    expect(report).toMatchObject({ region: 'eu-west-1', deleted: ['rdr-drill-rg-a-2611200200'], young: ['rdr-drill-rg-b-2611210830'], failed: [] });
+    expect(deleted()).toEqual(['rdr-drill-rg-a-2611200200']);
+    expect(ec).toHaveReceivedCommandWith(DeleteReplicationGroupCommand, { ReplicationGroupId: 'rdr-drill-rg-a-2611200200', RetainPrimaryCluster: false });
+    expect(deps.metrics.sum('DrillClustersReaped', { Region: 'eu-west-1' })).toBe(1);
+  });
+
+  it('never deletes a group without the drill tag, of another deployment, or not named like a drill cluster', async () => {
+    addGroup('orders-prod', 100, { tags: { 'redis-dr:deployment': 'prod', 'redis-dr:plan': 'sessions' } });
+    addGroup('rdr-drill-rg-x-2611200200', 100, { tags: { 'redis-dr:deployment': 'staging', 'redis-dr:drill': 'exec-x' } });
+    // The Tagging API still lists the drill tag someone removed since.
+    addGroup('rdr-drill-rg-c-2611200200', 100, {
+      tags: { 'redis-dr:deployment': 'prod' },
+      indexedTags: { 'redis-dr:deployment': 'prod', 'redis-dr:drill': 'exec-c' },
+    });
+    addGroup('sessions-prod', 100, { tags: { 'redis-dr:deployment': 'prod', 'redis-dr:drill': 'mistake' } });
+
+    const report = await reapDrillClusters(INPUT, deps);
+
+    expect(deleted()).toEqual([]);
+    expect(report.deleted).toEqual([]);
+    expect(report.skipped).toEqual([
+      { id: 'rdr-drill-rg-c-2611200200', why: 'its tags no longer say redis-dr:drill and redis-dr:deployment=prod' },
+      { id: 'sessions-prod', why: 'id does not start with rdr-drill-' },
+    ]);
+    expect(deps.metrics.sum('DrillClustersReaped', { Region: 'eu-west-1' })).toBe(0);
+  });
+
+  it('leaves a busy cluster for the next run, which deletes it', async () => {
+    addGroup('rdr-drill-rg-a-2611200200', 32, { status: 'creating' });
+    deleteFaults.set('rdr-drill-rg-a-2611200200', new InvalidReplicationGroupStateFault({ message: 'is creating', $metadata: {} }));
+
+    const first = await reapDrillClusters(INPUT, deps);
+    groups.get('rdr-drill-rg-a-2611200200')!.status = 'available';
+    deleteFaults.clear();
+    const second = await reapDrillClusters(INPUT, deps);
+
+    expect(first).toMatchObject({ busy: ['rdr-drill-rg-a-2611200200'], deleted: [], failed: [] });
+    expect(second).toMatchObject({ busy: [], deleted: ['rdr-drill-rg-a-2611200200'] });
+  });
+
+  it('counts groups already deleting or gone without deleting them again', async () => {
+    addGroup('rdr-drill-rg-a-2611200200', 32, { status: 'deleting' });
+    addGroup('rdr-drill-rg-b-2611200200', 32);
+    deleteFaults.set('rdr-drill-rg-b-2611200200', new ReplicationGroupNotFoundFault({ message: 'gone', $metadata: {} }));
+
+    const report = await reapDrillClusters(INPUT, deps);
+
+    expect(report).toMatchObject({ busy: ['rdr-drill-rg-a-2611200200'], gone: ['rdr-drill-rg-b-2611200200'], deleted: [], failed: [] });
+    expect(deleted()).toEqual(['rdr-drill-rg-b-2611200200']);
+  });
+
+  it('tries every cluster, then fails naming the ones it could not delete', async () => {
+    addGroup('rdr-drill-rg-a-2611200200', 32);
+    addGroup('rdr-drill-rg-b-2611200200', 32);
+    deleteFaults.set('rdr-drill-rg-a-2611200200', awsError('AccessDeniedException', 'not authorized to delete'));
+
+    const err = await reapDrillClusters(INPUT, deps).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(DrillReapFailedError);
+    expect((err as Error).message).toBe(
+      'drill reaper (eu-west-1): deleting failed for rdr-drill-rg-a-2611200200 (AccessDeniedException: not authorized to delete)',
+    );
+    expect((err as DrillReapFailedError).report.deleted).toEqual(['rdr-drill-rg-b-2611200200']);
+    expect(deps.metrics.sum('DrillClustersReaped', { Region: 'eu-west-1' })).toBe(1);
+  });
+
+  it('retries a throttled deletion within the run', async () => {
+    addGroup('rdr-drill-rg-a-2611200200', 32);
+    ec.on(DeleteReplicationGroupCommand)
+      .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
+      .resolves({});
+
+    const report = await reapDrillClusters(INPUT, deps);
+
+    expect(report.deleted).toEqual(['rdr-drill-rg-a-2611200200']);
+    expect(deleted()).toHaveLength(2);
+  });
+
+  it('requires a positive maxHours', () => {
+    expect(drillReaperInputSchema.safeParse({ deployment: 'prod', maxHours: 0 }).success).toBe(false);
+    expect(drillReaperInputSchema.safeParse({ deployment: 'prod', maxHours: 6 }).success).toBe(true);
+  });
+});

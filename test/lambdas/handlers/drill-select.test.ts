@@ -1,0 +1,308 @@
+import { DescribeSnapshotsCommand, ElastiCacheClient, SnapshotNotFoundFault, type Snapshot } from '@aws-sdk/client-elasticache';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { GetObjectTaggingCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { DrillInput } from '../../../lambdas/domain/drill';
+import { NoRecoveryPointError } from '../../../lambdas/domain/drill-select';
+import { exportObjectTags } from '../../../lambdas/domain/export';
+import { parseSnapshotName } from '../../../lambdas/domain/naming';
+import { drillSelectEventSchema, selectRecoveryPoint, type DrillSelectEvent } from '../../../lambdas/handlers/drill-select';
+import { fakeDeps } from '../../support/fakes';
+
+const ec = mockClient(ElastiCacheClient);
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const s3 = mockClient(S3Client);
+
+const STARTED = '2026-11-21T10:00:00.000Z';
+const DAY = 86_400_000;
+const BUCKET = 'redis-dr-prod-dr';
+const meta = { $metadata: {} };
+const OURS = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'prod', 'redis-dr:plan': 'sessions' };
+
+// ---------------------------------------------------------------------------
+// A small account: snapshots with tags (primary), DR bucket objects with tags.
+
+interface FakeSnapshot {
+  name: string;
+  target: string;
+  status: string;
+  tags: Record<string, string>;
+  shards: number;
+}
+let snapshots: FakeSnapshot[];
+let objects: Map<string, Record<string, string>>;
+let deps: ReturnType<typeof fakeDeps>;
+
+function input(over: Partial<DrillInput> = {}): DrillInput {
+  return {
+    deployment: 'prod',
+    plan: 'sessions',
+    where: 'primary',
+    targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: {} },
+    rtoMinutes: 30,
+    checks: { keyCountTolerancePct: 1, expectKeys: [], expectValues: {}, sampleSize: 10 },
+    ...over,
+  };
+}
+
+function event(over: Partial<DrillInput> = {}, startedAt = STARTED): DrillSelectEvent {
+  return drillSelectEventSchema.parse({ input: input(over), startedAt });
+}
+
+function addSnapshot(name: string, over: Partial<FakeSnapshot> & { tags?: Record<string, string> } = {}): void {
+  const target = over.target ?? /^rdr-(.+)-\d{8}-\d{4}$/.exec(name)![1]!;
+  snapshots.push({
+    name,
+    target,
+    status: 'available',
+    shards: 1,
+    ...over,
+    tags: { ...OURS, 'redis-dr:source': target, 'redis-dr:tier': 'daily', ...over.tags },
+  });
+}
+
+function describeSnapshot(s: FakeSnapshot): Snapshot {
+  const m = /-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})$/.exec(s.name)!;
+  return {
+    SnapshotName: s.name,
+    ReplicationGroupId: s.target,
+    SnapshotStatus: s.status,
+    Engine: 'redis',
+    EngineVersion: '7.1.0',
+    CacheNodeType: 'cache.r7g.large',
+    NumNodeGroups: s.shards,
+    CacheParameterGroupName: s.shards > 1 ? 'default.redis7.cluster.on' : 'default.redis7',
+    NodeSnapshots: [{ NodeGroupId: '0001', SnapshotCreateTime: new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, 30)) }],
+  };
+}
+
+/** Shard objects of export `name` of target `rg` with export and verifier tags; `over` per shard. */
+function putExport(name: string, shards: number, over: Record<number, Record<string, string | undefined>> = {}, present?: number[]): void {
+  const snapshot = name.replace(/-r\d+$/, '');
+  const { target: source, at } = parseSnapshotName(snapshot)!;
+  for (const shard of present ?? Array.from({ length: shards }, (_, i) => i + 1)) {
+    const tags: Record<string, string | undefined> = {
+      ...exportObjectTags({
+        tier: 'daily',
+        plan: 'sessions',
+        source,
+        snapshot,
+        createdAt: new Date(at.getTime() + 42_000),
+        shard,
+        shards,
+        engine: 'redis 7.1.0',
+      }),
+      'redis-dr:verified': 'ok',
+      'redis-dr:rdb': `v=11 keys=${100 * shard} expires=${shard} string=${90 * shard} zset=${10 * shard}`,
+      ...over[shard],
+    };
+    objects.set(
+      `${name}-${String(shard).padStart(4, '0')}.rdb`,
+      Object.fromEntries(Object.entries(tags).filter((e): e is [string, string] => e[1] !== undefined)),
+    );
+  }
+}
+
+beforeEach(() => {
+  ec.reset();
+  tagging.reset();
+  s3.reset();
+  snapshots = [];
+  objects = new Map();
+  deps = fakeDeps(Date.parse(STARTED));
+
+  tagging.on(GetResourcesCommand).callsFake((i: { TagFilters: { Key: string; Values?: string[] }[] }) => ({
+    ...meta,
+    // The real API ANDs filters and ORs the values of one filter.
+    ResourceTagMappingList: snapshots
+      .filter((s) => i.TagFilters.every((f) => f.Values?.includes(s.tags[f.Key] ?? '\u0000')))
+      .map((s) => ({
+        ResourceARN: `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${s.name}`,
+        Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+      })),
+  }));
+  ec.on(DescribeSnapshotsCommand).callsFake((i: { ReplicationGroupId?: string; SnapshotName?: string }) => {
+    if (i.SnapshotName) {
+      const s = snapshots.find((x) => x.name === i.SnapshotName);
+      if (!s) throw new SnapshotNotFoundFault({ message: `${i.SnapshotName} not found`, $metadata: {} });
+      return { Snapshots: [describeSnapshot(s)] };
+    }
+    return { Snapshots: snapshots.filter((s) => s.target === i.ReplicationGroupId).map(describeSnapshot) };
+  });
+  s3.on(ListObjectsV2Command).callsFake((i: { Prefix: string }) => ({
+    Contents: [...objects.keys()].filter((k) => k.startsWith(i.Prefix)).map((Key) => ({ Key, Size: 100 })),
+    IsTruncated: false,
+  }));
+  s3.on(GetObjectTaggingCommand).callsFake((i: { Key: string }) => ({
+    TagSet: Object.entries(objects.get(i.Key) ?? {}).map(([Key, Value]) => ({ Key, Value })),
+  }));
+});
+
+describe('drill select, primary region', () => {
+  it('restores the newest available snapshot of the plan, ignoring newer ones of other plans, failed or creating', async () => {
+    addSnapshot('rdr-rg-a-20261121-0200', { tags: { 'redis-dr:keys': '1200', 'redis-dr:canary': 'c-0200' } });
+    addSnapshot('rdr-rg-a-20261121-0100');
+    addSnapshot('rdr-rg-a-20261121-0300', { tags: { 'redis-dr:plan': 'queues' } });
+    addSnapshot('rdr-rg-a-20261121-0400', { status: 'failed' });
+    addSnapshot('rdr-rg-a-20261121-0500', { status: 'creating' });
+
+    const choice = await selectRecoveryPoint(event(), deps);
+
+    expect(choice).toEqual({
+      target: 'rg-a',
+      recoveryPoint: 'rdr-rg-a-20261121-0200',
+      createdAt: '2026-11-21T02:00:30.000Z',
+      ageSeconds: 8 * 3600 - 30,
+      clusterId: 'rdr-drill-rg-a-2611211000',
+      engine: 'redis',
+      engineVersion: '7.1.0',
+      nodeType: 'cache.r7g.large',
+      shards: 1,
+      clusterMode: 'disabled',
+      snapshotName: 'rdr-rg-a-20261121-0200',
+      expected: { keys: 1200, canary: 'c-0200' },
+    });
+  });
+
+  it('restores a sharded snapshot with cluster mode enabled and the input node type', async () => {
+    addSnapshot('rdr-rg-a-20261121-0200', { shards: 3 });
+
+    const choice = await selectRecoveryPoint(event({ nodeType: 'cache.t4g.medium' }), deps);
+
+    expect(choice).toMatchObject({ shards: 3, clusterMode: 'enabled', nodeType: 'cache.t4g.medium', expected: {} });
+  });
+
+  it('rotates over the targets that have a recovery point, one per day, sorted by id', async () => {
+    for (const t of ['rg-a', 'rg-b', 'rg-c']) addSnapshot(`rdr-${t}-20261121-0200`);
+    addSnapshot('rdr-rg-d-20261121-0200', { status: 'creating' });
+    const targets = { replicationGroupIds: ['rg-d', 'rg-c', 'rg-b', 'rg-a'], serverlessCacheNames: [], selectByTags: {} };
+
+    const picked: string[] = [];
+    for (let day = 0; day < 6; day++) {
+      const startedAt = new Date(Date.parse(STARTED) + day * DAY).toISOString();
+      picked.push((await selectRecoveryPoint(event({ targets }, startedAt), deps)).target);
+    }
+
+    // 2026-11-21 is day 20778 since the epoch: 20778 % 3 = 0 → rg-a first.
+    expect(picked).toEqual(['rg-a', 'rg-b', 'rg-c', 'rg-a', 'rg-b', 'rg-c']);
+  });
+
+  it('skips serverless caches with the reason, and fails with NoRecoveryPointError when nothing is left', async () => {
+    const targets = { replicationGroupIds: ['rg-a'], serverlessCacheNames: ['sls-a'], selectByTags: {} };
+    addSnapshot('rdr-rg-a-20261121-0200', { status: 'creating' });
+
+    const err = await selectRecoveryPoint(event({ targets }), deps).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(NoRecoveryPointError);
+    expect((err as Error).name).toBe('NoRecoveryPointError');
+    expect((err as Error).message).toBe(
+      'plan sessions: no usable snapshot to restore: ' +
+        'sls-a (serverless cache: drills restore replication groups only, not yet serverless caches); ' +
+        'rg-a (no available snapshot of plan sessions)',
+    );
+  });
+
+  it('fails for a retry, not as NoRecoveryPoint, when the chosen snapshot vanished since the listing', async () => {
+    addSnapshot('rdr-rg-a-20261121-0200');
+    ec.on(DescribeSnapshotsCommand, { SnapshotName: 'rdr-rg-a-20261121-0200' }).rejects(
+      new SnapshotNotFoundFault({ message: 'gone', $metadata: {} }),
+    );
+
+    await expect(selectRecoveryPoint(event(), deps)).rejects.toThrow(
+      'snapshot rdr-rg-a-20261121-0200 is gone since it was listed as available; select again',
+    );
+  });
+});
+
+describe('drill select, DR region', () => {
+  const dr = (over: Partial<DrillInput> = {}) => event({ where: 'dr', bucket: BUCKET, ...over });
+
+  it('skips incomplete, unverified and corrupt exports and seeds from the newest good one, shards in order, types summed', async () => {
+    putExport('rdr-rg-a-20261121-0400', 3, {}, [1, 3]); // shard 2 still replicating
+    putExport('rdr-rg-a-20261121-0300', 3, { 2: { 'redis-dr:verified': undefined, 'redis-dr:rdb': undefined } });
+    putExport('rdr-rg-a-20261121-0200-r2', 3, { 3: { 'redis-dr:verified': 'corrupt', 'redis-dr:rdb': 'v=11 keys=0 expires=0 error@9=bad' } });
+    putExport('rdr-rg-a-20261121-0100', 3);
+    putExport('rdr-rg-a-20261120-0100', 3);
+
+    const choice = await selectRecoveryPoint(dr(), deps);
+
+    const key = (s: number) => `rdr-rg-a-20261121-0100-000${s}.rdb`;
+    expect(choice).toEqual({
+      target: 'rg-a',
+      recoveryPoint: 'rdr-rg-a-20261121-0100',
+      createdAt: '2026-11-21T01:00:42.000Z',
+      ageSeconds: 9 * 3600 - 42,
+      clusterId: 'rdr-drill-rg-a-2611211000',
+      engine: 'redis',
+      engineVersion: '7.1.0',
+      nodeType: 'cache.t4g.small',
+      shards: 3,
+      clusterMode: 'enabled',
+      snapshotArns: [1, 2, 3].map((s) => `arn:aws:s3:::${BUCKET}/${key(s)}`),
+      expected: { keys: 600, expires: 6, byType: { string: 540, zset: 60 } },
+    });
+    // Nothing older than the chosen export was read.
+    const read = s3.commandCalls(GetObjectTaggingCommand).map((c) => c.args[0].input.Key);
+    expect(read.some((k) => k?.startsWith('rdr-rg-a-20261120'))).toBe(false);
+  });
+
+  it('ignores other plans and exports below minTier', async () => {
+    putExport('rdr-rg-a-20261121-0300', 1, { 1: { 'redis-dr:plan': 'queues', 'redis-dr:tier': 'monthly' } });
+    putExport('rdr-rg-a-20261121-0200', 1);
+    putExport('rdr-rg-a-20261101-0000', 1, { 1: { 'redis-dr:tier': 'monthly' } });
+
+    const choice = await selectRecoveryPoint(dr({ minTier: 'weekly' }), deps);
+
+    expect(choice).toMatchObject({ recoveryPoint: 'rdr-rg-a-20261101-0000', shards: 1, clusterMode: 'disabled' });
+  });
+
+  it('lists only the explicit targets’ prefixes, and keeps a same-prefix target out', async () => {
+    putExport('rdr-rg-a-b-20261121-0300', 1, { 1: { 'redis-dr:source': 'rg-a-b' } });
+    putExport('rdr-rg-a-20261121-0200', 1);
+
+    const choice = await selectRecoveryPoint(dr(), deps);
+
+    expect(choice.target).toBe('rg-a');
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-rg-a-']);
+  });
+
+  it('with a tag selection, takes every target whose exports carry the plan, but no serverless cache', async () => {
+    putExport('rdr-rg-b-20261121-0200', 1);
+    putExport('rdr-sls-a-20261121-0300', 1);
+    const targets = { replicationGroupIds: [], serverlessCacheNames: ['sls-a'], selectByTags: { team: 'payments' } };
+
+    const choice = await selectRecoveryPoint(dr({ targets }), deps);
+
+    expect(choice.target).toBe('rg-b');
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-']);
+    expect(tagging.commandCalls(GetResourcesCommand)).toHaveLength(0);
+  });
+
+  it('fails with NoRecoveryPointError naming why each target has no usable copy', async () => {
+    putExport('rdr-rg-a-20261121-0200', 2, { 2: { 'redis-dr:verified': undefined } });
+    const targets = { replicationGroupIds: ['rg-a', 'rg-b'], serverlessCacheNames: [], selectByTags: {} };
+
+    const err = await selectRecoveryPoint(dr({ targets }), deps).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(NoRecoveryPointError);
+    expect((err as Error).message).toBe(
+      `plan sessions: no usable DR copy to restore: rg-b (no exports in s3://${BUCKET}); ` +
+        'rg-a (none of 1 export(s) usable; newest: unverified: rdr-rg-a-20261121-0200-0002.rdb not verified yet)',
+    );
+  });
+
+  it('requires the DR bucket, saying so', async () => {
+    await expect(selectRecoveryPoint(event({ where: 'dr' }), deps)).rejects.toThrow(
+      'plan sessions: input.bucket is required when where is "dr" (the DR bucket holding the .rdb copies), got none',
+    );
+  });
+});
+
+describe('drillSelectEventSchema', () => {
+  it('refuses an event without a valid start time, naming the field', () => {
+    const result = drillSelectEventSchema.safeParse({ input: input(), startedAt: 'yesterday' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({ path: ['startedAt'], message: 'must be an ISO-8601 instant' });
+  });
+});

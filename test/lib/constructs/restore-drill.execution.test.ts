@@ -1,0 +1,335 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../lib/config';
+import type { RecoveryPointChoice } from '../../../lambdas/domain/drill';
+import { drillReportEventSchema, reportDrill } from '../../../lambdas/handlers/drill-report';
+import { runDrillVerify } from '../../../lambdas/handlers/drill-verify';
+import type { Alert } from '../../../lambdas/adapters/alerts';
+import { MemoryLog, MemoryMetrics } from '../../support/fakes';
+import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server';
+import { DRILLS_CONFIG, stateMachineDefinition, type AslDefinition } from '../../support/state-machine';
+import { synthesize } from '../../support/synth';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as (d: unknown, o?: unknown) => { isValid: boolean; errors: unknown[] };
+
+/** An ElastiCache error as the SDK integration names it. */
+function sfnError(name: string, message = name): Error {
+  return Object.assign(new Error(message), { name });
+}
+
+interface FakeGroup {
+  status: string;
+  server?: RedisServer;
+  starting?: Promise<void>;
+}
+
+/**
+ * The ElastiCache calls of the drill, answered locally: CreateReplicationGroup
+ * starts a real redis-server from the snapshot's RDB file, Describe reports
+ * its status and endpoint, Delete stops it. Faults are injected per test.
+ */
+class LocalElastiCache {
+  readonly groups = new Map<string, FakeGroup>();
+  readonly calls: string[] = [];
+  createError?: string;
+  /** Status Describe reports instead of `available` (e.g. `restore-failed`, or `creating` forever). */
+  stuckStatus?: string;
+  /** Delete answers "busy" this many times first. */
+  busyDeletes = 0;
+
+  constructor(private readonly snapshots: ReadonlyMap<string, string>) {}
+
+  async create(p: Record<string, any>): Promise<unknown> {
+    this.calls.push(`create ${p.ReplicationGroupId}`);
+    if (this.createError) throw sfnError(this.createError, 'capacity');
+    // Primary drills name a snapshot, DR drills the S3 ARNs of the copies (one shard here).
+    const source = p.SnapshotName ?? (p.SnapshotArns as string[] | undefined)?.[0];
+    const rdb = this.snapshots.get(source);
+    if (!rdb) throw sfnError('ElastiCache.SnapshotNotFoundFaultException', `no snapshot ${source}`);
+    const group: FakeGroup = { status: 'creating' };
+    group.starting = startRedisServer({ loadRdb: rdb }).then((s) => {
+      group.server = s;
+    });
+    this.groups.set(p.ReplicationGroupId, group);
+    return { ReplicationGroup: { ReplicationGroupId: p.ReplicationGroupId, Status: 'creating' } };
+  }
+
+  async describe(p: Record<string, any>): Promise<unknown> {
+    this.calls.push(`describe ${p.ReplicationGroupId}`);
+    const group = this.groups.get(p.ReplicationGroupId);
+    if (!group) throw sfnError('ElastiCache.ReplicationGroupNotFoundException');
+    await group.starting;
+    const status = this.stuckStatus ?? 'available';
+    return {
+      ReplicationGroups: [
+        {
+          Status: status,
+          NodeGroups: status === 'available' ? [{ PrimaryEndpoint: { Address: '127.0.0.1', Port: group.server!.port } }] : [],
+        },
+      ],
+    };
+  }
+
+  async delete(p: Record<string, any>): Promise<unknown> {
+    this.calls.push(`delete ${p.ReplicationGroupId}`);
+    const group = this.groups.get(p.ReplicationGroupId);
+    if (!group) throw sfnError('ElastiCache.ReplicationGroupNotFoundException', `${p.ReplicationGroupId} not found`);
+    if (this.busyDeletes > 0 || (this.stuckStatus === 'creating' && this.busyDeletes < 0)) {
+      this.busyDeletes--;
+      throw sfnError('ElastiCache.InvalidReplicationGroupStateException', 'still creating');
+    }
+    await group.starting;
+    await group.server?.stop();
+    this.groups.delete(p.ReplicationGroupId);
+    return { ReplicationGroup: { Status: 'deleting' } };
+  }
+
+  /** Stops whatever a test left running. */
+  async stopAll(): Promise<void> {
+    for (const g of this.groups.values()) {
+      await g.starting?.catch(() => undefined);
+      await g.server?.stop();
+    }
+    this.groups.clear();
+  }
+}
+
+const SNAPSHOT = 'rdr-sessions-prod-20261122-0200';
+const COPY_ARN = `arn:aws:s3:::redis-dr-example-000000000000-eu-central-1/${SNAPSHOT}-0001.rdb`;
+const STARTED = new Date();
+
+describe('restore drill state machine, executed locally from the synthesized definition', () => {
+  let definition: AslDefinition;
+  let drDefinition: AslDefinition;
+  let source: RedisServer;
+  let scratch: string;
+  let rdbFile: string;
+  let sourceKeys: number;
+
+  beforeAll(async () => {
+    const synth = synthesize(loadConfig(DRILLS_CONFIG));
+    definition = stateMachineDefinition(synth.primary);
+    drDefinition = stateMachineDefinition(synth.dr);
+    synth.cleanup();
+
+    // The "production" data: several types, expiries, a canary, two databases.
+    source = await startRedisServer();
+    const c = source.client();
+    const pipe = c.pipeline();
+    for (let i = 0; i < 200; i++) pipe.set(`session:${i}`, `user-${i}`);
+    for (let i = 0; i < 30; i++) pipe.hset(`profile:${i}`, { name: `n${i}`, plan: 'pro' });
+    for (let i = 0; i < 20; i++) pipe.rpush(`queue:${i}`, 'a', 'b');
+    pipe.set('config:feature-flags', '{"beta":true}');
+    pipe.set('config:schema-version', '42');
+    pipe.set('redis-dr:canary', `${SNAPSHOT}:nonce-1`);
+    pipe.select(2);
+    pipe.set('db2:key', 'x');
+    await pipe.exec();
+    sourceKeys = 200 + 30 + 20 + 3 + 1;
+    scratch = mkdtempSync(join(tmpdir(), 'drill-exec-'));
+    rdbFile = join(scratch, 'snapshot.rdb');
+    copyFileSync(await bgsave(source, c), rdbFile);
+  });
+  afterAll(async () => {
+    await source?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it.each(['primary', 'dr'])('%s: is a valid ASL definition (asl-validator)', (which) => {
+    const result = aslValidator(which === 'primary' ? definition : drDefinition, { checkArn: false, checkPaths: true });
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  function choice(overrides: Partial<RecoveryPointChoice['expected']> = {}): RecoveryPointChoice {
+    return {
+      target: 'sessions-prod',
+      recoveryPoint: SNAPSHOT,
+      createdAt: '2026-11-22T02:00:00.000Z',
+      ageSeconds: 7200,
+      clusterId: 'rdr-drill-sessions-prod-2611220400',
+      engine: 'redis',
+      engineVersion: '7.0',
+      nodeType: 'cache.t4g.small',
+      shards: 1,
+      clusterMode: 'disabled',
+      snapshotName: SNAPSHOT,
+      expected: { keys: sourceKeys, canary: `${SNAPSHOT}:nonce-1`, ...overrides },
+    };
+  }
+
+  /** Runs one execution; returns how it ended, the report sent, and what ElastiCache saw. */
+  async function run(options: {
+    select?: () => RecoveryPointChoice;
+    fake?: (ec: LocalElastiCache) => void;
+    dr?: boolean;
+  }) {
+    const ec = new LocalElastiCache(new Map([[SNAPSHOT, rdbFile], [COPY_ARN, rdbFile]]));
+    options.fake?.(ec);
+    const alerts: Alert[] = [];
+    const metrics = new MemoryMetrics();
+    const reports: { ok: boolean; summary: string }[] = [];
+    const verifyInputs: unknown[] = [];
+    const machine = new StateMachine((options.dr ? drDefinition : definition) as never, { validationOptions: { checkArn: false } });
+    const input = {
+      deployment: 'example',
+      plan: 'sessions',
+      where: options.dr ? 'dr' : 'primary',
+      targets: { replicationGroupIds: ['sessions-prod'], serverlessCacheNames: [], selectByTags: {} },
+      rtoMinutes: 45,
+      checks: { keyCountTolerancePct: 1, expectKeys: ['config:feature-flags'], expectValues: { 'config:schema-version': '42' }, sampleSize: 20 },
+    };
+    const execution = machine.run(input, {
+      context: { Execution: { Name: 'drill-exec-1' }, State: { EnteredTime: new Date(STARTED.getTime() + 5 * 60_000).toISOString() } } as never,
+      overrides: {
+        waitTimeOverrides: { 'Wait for cluster': 0 },
+        retryIntervalOverrides: { 'Delete cluster': 0, Report: 0, 'Select recovery point': 0, 'Verify data': 0 },
+        taskResourceLocalHandlers: {
+          'Select recovery point': async () => {
+            if (!options.select) return choice() as never;
+            return options.select() as never;
+          },
+          'Create cluster': (p) => ec.create(p as Record<string, any>) as never,
+          'Describe cluster': (p) => ec.describe(p as Record<string, any>) as never,
+          'Delete cluster': (p) => ec.delete(p as Record<string, any>) as never,
+          // The real verify handler against the local "restored cluster"; TLS is skipped locally.
+          'Verify data': async (p) => {
+            verifyInputs.push(p);
+            return (await runDrillVerify({ ...(p as any), tls: false }, {
+              secrets: new SecretsManagerClient({ region: 'eu-west-1' }),
+              log: new MemoryLog(),
+              clock: { now: () => Date.now() },
+              scanCount: 100,
+              maxScanSeconds: 30,
+              connectTimeoutMs: 2000,
+            })) as never;
+          },
+          // The real report handler with an in-memory topic and metrics.
+          Report: async (p) => {
+            const result = await reportDrill(drillReportEventSchema.parse(p), {
+              publish: async (a) => {
+                alerts.push(a);
+              },
+              metrics,
+              log: new MemoryLog(),
+            });
+            reports.push(result);
+            return result as never;
+          },
+        },
+      },
+    });
+    const events: unknown[] = [];
+    const collect = (async () => {
+      for await (const e of execution.eventLogs) events.push(e);
+    })();
+    let outcome: 'succeeded' | string;
+    try {
+      await execution.result;
+      outcome = 'succeeded';
+    } catch (err) {
+      outcome = err instanceof ExecutionError ? String((err as Error).message) : `crashed: ${String(err)}`;
+    } finally {
+      await ec.stopAll();
+      await collect.catch(() => undefined);
+      if (process.env.DEBUG_DRILL) {
+        for (const e of events as any[]) console.log(e.type, e.state?.name, JSON.stringify(e.state?.output?.drill?.report ?? e.state?.error ?? e.error ?? '').slice(0, 300));
+      }
+    }
+    return { outcome, ec, alerts, metrics, reports, verifyInputs };
+  }
+
+  it('success: restores the snapshot, verifies it, deletes the cluster and reports a pass', async () => {
+    const r = await run({});
+    expect(r.outcome).toBe('succeeded');
+    expect(r.ec.calls[0]).toBe('create rdr-drill-sessions-prod-2611220400');
+    expect(r.ec.calls.at(-1)).toBe('delete rdr-drill-sessions-prod-2611220400');
+    expect(r.ec.groups.size).toBe(0);
+    expect(r.reports).toHaveLength(1);
+    expect(r.reports[0]!.ok).toBe(true);
+    expect(r.verifyInputs[0]).toMatchObject({ host: '127.0.0.1', tls: true, clusterMode: 'disabled' });
+    expect(r.metrics.points.find((p) => p.name === 'DrillSucceeded')?.value).toBe(1);
+    expect(r.alerts[0]!.message).toContain(SNAPSHOT);
+  });
+
+  it('restore-failed: fails fast, still deletes, reports the status', async () => {
+    const r = await run({ fake: (ec) => (ec.stuckStatus = 'restore-failed') });
+    expect(r.outcome).toMatch(/says which step or check failed/);
+    expect(r.ec.calls.filter((c) => c.startsWith('describe'))).toHaveLength(1);
+    expect(r.ec.calls.at(-1)).toMatch(/^delete /);
+    expect(r.ec.groups.size).toBe(0);
+    expect(r.reports[0]!.ok).toBe(false);
+    expect(r.reports[0]!.summary).toMatch(/restore-failed/);
+  });
+
+  it('polling exhausts its rounds: reports it, and names the cluster it could not delete', async () => {
+    const r = await run({ fake: (ec) => ((ec.stuckStatus = 'creating'), (ec.busyDeletes = 100)) });
+    expect(r.outcome).toMatch(/says which step or check failed/);
+    const describes = r.ec.calls.filter((c) => c.startsWith('describe')).length;
+    expect(describes).toBeGreaterThan(100);
+    expect(r.ec.calls.filter((c) => c.startsWith('delete')).length).toBe(9); // first try + 8 retries
+    expect(r.reports[0]!.summary).toMatch(/PollingExhausted|still creating/);
+    expect(r.reports[0]!.summary).toContain('rdr-drill-sessions-prod-2611220400');
+  });
+
+  it.each([
+    ['canary missing', { canary: 'rdr-other-snapshot:nonce-9' }, /canary/],
+    ['key count off', { keys: 1000 }, /key-count|key count/i],
+    ['histogram mismatch', { byType: { string: 1, hash: 999 } }, /histogram|type/i],
+  ])('verification fails (%s): deletes the cluster and reports the failed check', async (_what, expected, check) => {
+    const r = await run({ select: () => choice(expected) });
+    expect(r.outcome).toMatch(/says which step or check failed/);
+    expect(r.ec.groups.size).toBe(0);
+    expect(r.ec.calls.at(-1)).toMatch(/^delete /);
+    expect(r.reports[0]!.ok).toBe(false);
+    expect(r.reports[0]!.summary).toMatch(check);
+    expect(r.metrics.points.find((p) => p.name === 'DrillSucceeded')?.value).toBe(0);
+  });
+
+  it('create throws: attempts the delete anyway (nothing to delete) and reports the error', async () => {
+    const r = await run({ fake: (ec) => (ec.createError = 'ElastiCache.InsufficientCacheClusterCapacityException') });
+    expect(r.outcome).toMatch(/says which step or check failed/);
+    expect(r.ec.calls).toEqual(['create rdr-drill-sessions-prod-2611220400', 'delete rdr-drill-sessions-prod-2611220400']);
+    expect(r.reports[0]!.summary).toMatch(/InsufficientCacheClusterCapacity/);
+  });
+
+  it('delete fails once (still busy), then succeeds: the drill still passes', async () => {
+    const r = await run({ fake: (ec) => (ec.busyDeletes = 1) });
+    expect(r.outcome).toBe('succeeded');
+    expect(r.ec.calls.filter((c) => c.startsWith('delete'))).toHaveLength(2);
+    expect(r.ec.groups.size).toBe(0);
+  });
+
+  it.each([
+    ['the histogram the RDB verifier recorded', undefined, 'succeeded'],
+    ['a histogram that does not match', { string: 204, list: 20, hash: 3 }, 'failed'],
+  ])('DR region: seeds from the copy\'s S3 ARN and checks %s', async (_what, byType, expected) => {
+    const r = await run({
+      dr: true,
+      select: () => ({
+        ...choice({ byType: byType ?? { string: 204, list: 20, hash: 30 }, expires: 0 }),
+        snapshotName: undefined,
+        snapshotArns: [COPY_ARN],
+      }),
+    });
+    expect(r.outcome === 'succeeded' ? 'succeeded' : 'failed').toBe(expected);
+    expect(r.ec.groups.size).toBe(0);
+    expect(r.reports[0]!.summary).toMatch(expected === 'succeeded' ? /\[ok\]\s+type-histogram/ : /\[FAIL\]\s+type-histogram|type-histogram/);
+  });
+
+  it('no recovery point: creates nothing and reports why', async () => {
+    const r = await run({
+      select: () => {
+        throw Object.assign(new Error('no available snapshot of plan sessions'), { name: 'NoRecoveryPointError' });
+      },
+    });
+    expect(r.outcome).toMatch(/says which step or check failed/);
+    expect(r.ec.calls).toEqual([]);
+    expect(r.reports[0]!.summary).toMatch(/NoRecoveryPoint|no available snapshot/);
+  });
+});

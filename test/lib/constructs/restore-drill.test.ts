@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POLL_INTERVAL_SECONDS, REAPER_CRON, SFN_ERRORS } from '../../../lib/constructs/restore-drill';
+import { loadConfig, type RedisDrConfig } from '../../../lib/config';
+import { synthesize, type Synthesized } from '../../support/synth';
+import { DRILLS_CONFIG, stateMachineDefinition } from '../../support/state-machine';
+
+
+describe('RestoreDrill', () => {
+  let synth: Synthesized;
+  let config: RedisDrConfig;
+  beforeAll(() => {
+    config = loadConfig(DRILLS_CONFIG);
+    synth = synthesize(config);
+  });
+  afterAll(() => synth.cleanup());
+
+  it.each(['primary', 'dr'] as const)('%s: every task has a Catch (or is the catch-all report/cleanup), and cleanup retries while the cluster is busy', (which) => {
+    const definition = stateMachineDefinition(synth[which]);
+    const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.map(([name]) => name).sort()).toEqual(['Create cluster', 'Delete cluster', 'Describe cluster', 'Report', 'Select recovery point', 'Verify data']);
+    for (const [name, state] of tasks) expect(state.Catch, name).toBeDefined();
+    const del = definition.States['Delete cluster']!;
+    expect(del.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: [...SFN_ERRORS.busy], MaxAttempts: 8 }));
+    expect(del.Catch!.map((c) => c.Next)).toEqual(['Nothing to delete', 'Cluster left behind']);
+    // Every failure after select leads to the delete.
+    for (const name of ['Create cluster', 'Describe cluster', 'Verify data']) {
+      const next = definition.States[name]!.Catch![0]!.Next;
+      expect(definition.States[next]!.Next, name).toBe('Delete cluster');
+    }
+    expect(definition.States['Wait for cluster']).toMatchObject({ Type: 'Wait', Seconds: POLL_INTERVAL_SECONDS });
+  });
+
+  it('restores the primary drill from SnapshotName and the DR drill from SnapshotArns, encrypted in transit, tagged with the execution', () => {
+    const primary = stateMachineDefinition(synth.primary).States['Create cluster']!;
+    const dr = stateMachineDefinition(synth.dr).States['Create cluster']!;
+    expect(primary.Resource).toBe('arn:aws:states:::aws-sdk:elasticache:createReplicationGroup');
+    expect(primary.Parameters).toMatchObject({ 'SnapshotName.$': '$.drill.choice.snapshotName', TransitEncryptionEnabled: true, CacheSubnetGroupName: 'redis-dr-drills' });
+    expect(primary.Parameters).not.toHaveProperty(['SnapshotArns.$']);
+    expect(dr.Parameters).toMatchObject({ 'SnapshotArns.$': '$.drill.choice.snapshotArns', TransitEncryptionEnabled: true });
+    expect(primary.Parameters!.Tags).toContainEqual({ Key: 'redis-dr:drill', 'Value.$': '$$.Execution.Name' });
+  });
+
+  it('times the execution out after drill.maxHours', () => {
+    for (const template of [synth.primary, synth.dr]) {
+      expect(stateMachineDefinition(template).TimeoutSeconds).toBe(config.plans[0]!.drill.maxHours * 3600);
+    }
+  });
+
+  it('places the verify function in the configured subnets and security groups of each region', () => {
+    for (const [template, network] of [
+      [synth.primary, config.network!],
+      [synth.dr, config.dr.network!],
+    ] as const) {
+      const verify = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.VpcConfig);
+      expect(verify).toHaveLength(1);
+      expect(verify[0]!.Properties.VpcConfig).toEqual({ SubnetIds: network.subnetIds, SecurityGroupIds: network.securityGroupIds });
+    }
+  });
+
+  it('lets the state machine create, describe and delete only rdr-drill-* clusters', () => {
+    const statements = Object.values(synth.primary.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+      .filter((s) => [s.Action].flat().some((a: string) => /^elasticache:(Create|Delete|Describe)ReplicationGroup/i.test(a)));
+    expect(statements.length).toBeGreaterThanOrEqual(3);
+    for (const s of statements) {
+      const resources = JSON.stringify(s.Resource);
+      if ([s.Action].flat().some((a: string) => /Delete/i.test(a))) {
+        expect(resources).toContain(':replicationgroup:rdr-drill-*');
+        expect(resources).not.toMatch(/"\*"/);
+      }
+    }
+  });
+
+  it('starts each drill from its schedule with the plan\'s checks, in the plan\'s drill cron', () => {
+    const plan = config.plans[0]!;
+    const schedules = Object.values(synth.dr.findResources('AWS::Scheduler::Schedule')).filter((s) =>
+      /^redis-dr dr drill for plan /.test(s.Properties.Description),
+    );
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]!.Properties.ScheduleExpression).toBe(plan.drill.schedule.cron);
+    expect(schedules[0]!.Properties.Target.Arn).toEqual({ Ref: expect.stringMatching(/^DrillsStateMachine/) });
+    const input = JSON.stringify(schedules[0]!.Properties.Target.Input);
+    expect(input).toContain('\\"where\\":\\"dr\\"');
+    expect(input).toContain('config:feature-flags');
+  });
+
+  it('reaps drill clusters hourly in both regions, deleting only rdr-drill-* groups that carry the drill tag', () => {
+    for (const template of [synth.primary, synth.dr]) {
+      const reaper = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter((s) => /drill reaper/.test(s.Properties.Description));
+      expect(reaper).toHaveLength(1);
+      expect(reaper[0]!.Properties.ScheduleExpression).toBe(REAPER_CRON);
+      expect(JSON.parse(reaper[0]!.Properties.Target.Input)).toEqual({ deployment: 'example', maxHours: config.plans[0]!.drill.maxHours });
+      const deletes = Object.values(template.findResources('AWS::IAM::Policy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+        .filter((s) => s.Sid === 'DeleteDrillClusters');
+      expect(deletes).toHaveLength(1);
+      expect(deletes[0]!.Condition).toEqual({ StringLike: { 'aws:ResourceTag/redis-dr:drill': '*' } });
+      expect(JSON.stringify(deletes[0]!.Resource)).toContain(':replicationgroup:rdr-drill-*');
+    }
+  });
+});
