@@ -278,6 +278,20 @@ const planSchema = z
       .max(840, { error: says('must be <= 840', 'the snapshot Lambda runs at most 900 s and needs headroom') })
       .default(600)
       .meta({ description: 'Time the snapshot Lambda may spend per run (Lambda timeout is this plus headroom).' }),
+    probe: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(false)
+          .meta({ description: 'Before each snapshot, write the canary key redis-dr:canary and record the key count (needs network).' }),
+        authSecretArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, { error: says('must be a Secrets Manager secret ARN') })
+          .optional()
+          .meta({ description: 'Secret with the AUTH token ({"password"}) or RBAC user ({"username","password"}) of the caches, when they require one.' }),
+      })
+      .prefault({})
+      .meta({ description: 'The snapshot probe: proves in drills that a restore holds exactly that snapshot (one SET of one key on the source).' }),
     export: z
       .strictObject({
         enabled: z.boolean().default(false).meta({ description: 'Export snapshots to S3 and replicate them to the DR region.' }),
@@ -530,7 +544,17 @@ function crossFieldProblems(input: unknown, now: Date): Problem[] {
   checkPlanNames(views, problems);
   checkSharedTargets(views, problems);
   plans.forEach((plan, index) => checkDrill(root, asObject(plan), index, problems));
+  plans.forEach((plan, index) => checkProbe(root, asObject(plan), index, problems));
   return problems;
+}
+
+/** The probe runs in the caches' VPC: it needs the primary region's network. */
+function checkProbe(root: Json, plan: Json | undefined, index: number, problems: Problem[]): void {
+  if (asObject(plan?.probe)?.enabled !== true || asObject(root.network)) return;
+  problems.push({
+    path: ['plans', index, 'probe', 'enabled'],
+    message: 'needs the caches\' network, got true without network: set network (vpcId, subnetIds, securityGroupIds) so the probe can reach the caches, or turn the probe off',
+  });
 }
 
 /**

@@ -35,6 +35,10 @@ export interface ReplicationGroupInfo {
   readonly clusterEnabled: boolean;
   /** Member cluster id of an available read replica (cluster mode disabled only). */
   readonly replicaClusterId?: string;
+  /** Where clients connect: the configuration endpoint (cluster mode enabled) or the primary endpoint. */
+  readonly endpoint?: { readonly host: string; readonly port: number };
+  /** In-transit encryption is on. */
+  readonly tls: boolean;
 }
 
 /** A serverless cache as the snapshot Lambda needs it. */
@@ -69,11 +73,14 @@ export async function describeReplicationGroup(
     const replica = clusterEnabled
       ? undefined
       : group.NodeGroups?.[0]?.NodeGroupMembers?.find((m) => m.CurrentRole === 'replica' && m.CacheClusterId);
+    const address = clusterEnabled ? group.ConfigurationEndpoint : group.NodeGroups?.[0]?.PrimaryEndpoint;
     return {
       id: group.ReplicationGroupId ?? id,
       status: (group.Status ?? 'unknown').toLowerCase(),
       clusterEnabled,
       replicaClusterId: replica?.CacheClusterId,
+      endpoint: address?.Address && address.Port ? { host: address.Address, port: address.Port } : undefined,
+      tls: group.TransitEncryptionEnabled === true,
     };
   } catch (err) {
     if ((err as Error).name === 'ReplicationGroupNotFoundFault') return undefined;

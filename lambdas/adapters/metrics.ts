@@ -24,6 +24,8 @@ export const METRIC = {
   pruneDeferred: 'PruneDeferred',
   pruneHeld: 'PruneHeld',
   snapshotsUntagged: 'SnapshotsUntagged',
+  /** The probe could not write the canary or count keys (the snapshot is still taken, without them). */
+  probeFailed: 'ProbeFailed',
   /** Exports started this run (CopySnapshot / ExportServerlessCacheSnapshot accepted). */
   exportsStarted: 'ExportsStarted',
   /** Exports found complete and finalized (objects tagged, snapshot marked) this run. */

@@ -7,7 +7,8 @@
 import type { CheckResult, DrillChecks, DrillVerifyReport, ExpectedData } from './drill.js';
 
 /** The key the snapshot probe writes just before a snapshot; its value is recorded as `expected.canary`. */
-export const CANARY_KEY = 'redis-dr:canary';
+export { CANARY_KEY } from './probe.js';
+import { CANARY_KEY } from './probe.js';
 
 /** Type names as the RDB verifier counts them (and `TYPE` answers for the built-in types). */
 export const KEY_TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;

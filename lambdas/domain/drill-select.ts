@@ -20,7 +20,7 @@ import { parseRdbSummary } from './rdb-summary.js';
 import { isTier, TAGS, tierRank, type RecoveryPoint, type Tier } from './types.js';
 
 /** The canary value written just before a snapshot (by the probe, when it runs). */
-export const CANARY_TAG = 'redis-dr:canary';
+export const CANARY_TAG = TAGS.canary;
 
 /**
  * Node type of a DR drill cluster when the input names none: the `.rdb`

@@ -55,7 +55,6 @@ export function parseExportObjectKey(key: string): ExportObjectKey | undefined {
 export interface ExportObjectMeta {
   readonly tier: Tier;
   readonly plan: string;
-  readonly source: string;
   readonly snapshot: string;
   readonly createdAt: Date;
   readonly shard: number;
@@ -64,6 +63,8 @@ export interface ExportObjectMeta {
   readonly engine?: string;
   /** Key count recorded when the snapshot was taken, when known. */
   readonly keys?: number;
+  /** The probe's canary value, when one was written. */
+  readonly canary?: string;
 }
 
 /** S3 tag values allow letters, digits, spaces and `+ - = . _ : / @`. */
@@ -71,19 +72,22 @@ function tagValue(value: string): string {
   return value.replace(/[^\p{L}\p{N}\s+\-=._:/@]/gu, '_').slice(0, 256);
 }
 
-/** The object tags of an exported shard (at most 8, see {@link MAX_OBJECT_TAGS}). */
+/**
+ * The object tags of an exported shard (at most 8, see {@link MAX_OBJECT_TAGS}).
+ * The source is not a tag: it is in the snapshot name, and the budget is tight.
+ */
 export function exportObjectTags(meta: ExportObjectMeta): Record<string, string> {
   const pad = (n: number) => String(n).padStart(SHARD_DIGITS, '0');
   const tags: Record<string, string> = {
     [TAGS.tier]: meta.tier,
     [TAGS.plan]: tagValue(meta.plan),
-    [TAGS.source]: tagValue(meta.source),
     [TAGS.snapshot]: tagValue(meta.snapshot),
     [TAGS.created]: meta.createdAt.toISOString(),
     [TAGS.shard]: `${pad(meta.shard)}/${pad(meta.shards)}`,
   };
   if (meta.engine) tags[TAGS.engine] = tagValue(meta.engine);
   if (meta.keys !== undefined && Number.isFinite(meta.keys)) tags[TAGS.keys] = String(meta.keys);
+  if (meta.canary) tags[TAGS.canary] = tagValue(meta.canary);
   return tags;
 }
 

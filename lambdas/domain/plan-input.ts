@@ -30,6 +30,8 @@ export const snapshotRunInputSchema = z.strictObject({
   budgetSeconds: z.number().int().positive(),
   /** `<aws.scheduler.scheduled-time>`; absent on manual invocations (then: now). */
   scheduledTime: isoInstant.optional(),
+  /** Probe each replication group before its snapshot (canary + key count); absent: no probe. */
+  probe: z.strictObject({ authSecretArn: z.string().optional() }).optional(),
 });
 export type SnapshotRunInput = z.infer<typeof snapshotRunInputSchema>;
 

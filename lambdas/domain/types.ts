@@ -90,6 +90,8 @@ export const TAGS = {
   engine: 'redis-dr:engine',
   /** Key count recorded when the snapshot was taken (probe), when known. */
   keys: 'redis-dr:keys',
+  /** The canary value the probe wrote just before the snapshot. */
+  canary: 'redis-dr:canary',
   /** On a DR object: verdict of the RDB verifier, `ok` or `corrupt`. */
   verified: 'redis-dr:verified',
   /** On a DR object: the verifier's summary (see `formatRdbSummary`). */
@@ -98,7 +100,7 @@ export const TAGS = {
 
 /**
  * S3 allows at most 10 tags per object. Exported objects carry at most 8
- * (tier, plan, source, snapshot, created, shard, engine, keys) so the
- * verifier's two (verified, rdb) always fit.
+ * (tier, plan, snapshot, created, shard, engine, keys, canary; the source is
+ * in the snapshot name) so the verifier's two (verified, rdb) always fit.
  */
 export const MAX_OBJECT_TAGS = 10;

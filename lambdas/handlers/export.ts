@@ -346,13 +346,13 @@ async function finalize(p: Planned, step: Extract<ExportStep, { step: 'finalize'
       const tags = exportObjectTags({
         tier: c.tier,
         plan: input.plan,
-        source: c.target.id,
         snapshot: c.name,
         createdAt: detail.createdAt,
         shard,
         shards: step.shards,
         engine: detail.engine,
         keys,
+        canary: c.tags[TAGS.canary],
       });
       await addObjectTags(deps.s3, input.bucket, exportObjectKey(step.attempt.exportName, shard), tags, { wrap: ctx.retry });
     }

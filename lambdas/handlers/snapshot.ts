@@ -1,4 +1,5 @@
 import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   createSnapshot,
   describeReplicationGroup,
@@ -13,7 +14,9 @@ import { describeError, isBusy, isThrottling } from '../adapters/errors.js';
 import { isOwnedBy, planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
 import { DIMENSION, METRIC } from '../adapters/metrics.js';
 import { mapConcurrent, RetriesExhaustedError, retryWithBackoff, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
-import { runFailureMessage, scheduledHandler, type ScheduledDeps } from '../adapters/runtime.js';
+import { lambdaProbe, type ProbeInvoker } from '../adapters/probe-invoke.js';
+import { runFailureMessage, scheduledHandler, sdkClientConfig, type ScheduledDeps } from '../adapters/runtime.js';
+import { formatCanary } from '../domain/probe.js';
 import { resolveTargets } from '../adapters/targets.js';
 import { formatSnapshotName, isSnapshotOf, parseSnapshotName } from '../domain/naming.js';
 import { snapshotRunInputSchema, type SnapshotRunInput } from '../domain/plan-input.js';
@@ -72,8 +75,8 @@ export class SnapshotRunFailedError extends Error {
   }
 }
 
-/** Everything a run needs from the outside world. */
-export type SnapshotDeps = ScheduledDeps;
+/** Everything a run needs from the outside world; `probe` when plans probe. */
+export type SnapshotDeps = ScheduledDeps & { readonly probe?: ProbeInvoker };
 
 /** Cache states worth waiting for within the budget (another operation will end). */
 const BUSY_STATES = new Set(['snapshotting', 'modifying', 'creating', 'rebooting cluster node(s)']);
@@ -223,8 +226,9 @@ async function attemptSnapshot(
   const same = existing.find((s) => s.name === snapshot);
   if (same) return sameNameOutcome(same.status, snapshot, owned, owner);
 
-  const source = await retryThrottled(() => snapshotSource(target, deps.elasticache));
+  const { source, reach } = await retryThrottled(() => snapshotSource(target, deps.elasticache));
   const tier = classifyTier(previousRecoveryPoint(existing, target, owner, owned, tick), tick, input.timeZone);
+  const probed = input.probe ? await probeBefore(target, snapshot, source, reach, input, deps) : undefined;
   const tags = {
     [TAGS.managed]: 'true',
     [TAGS.deployment]: input.deployment,
@@ -232,6 +236,7 @@ async function attemptSnapshot(
     [TAGS.source]: target.id,
     [TAGS.sourceKind]: target.kind,
     [TAGS.tier]: tier,
+    ...(probed ? { [TAGS.keys]: String(probed.keys), [TAGS.canary]: probed.canary } : {}),
   };
   try {
     await retryThrottled(() => createSnapshot(deps.elasticache, source, snapshot, tags));
@@ -288,18 +293,63 @@ function previousRecoveryPoint(
   return times.length > 0 ? new Date(Math.max(...times)) : undefined;
 }
 
-/** Where to take the snapshot from, or why not now. */
-async function snapshotSource(target: TargetRef, client: ElastiCacheClient): Promise<SnapshotSource> {
+/** How the probe reaches a replication group. */
+interface Reach {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  readonly clusterMode: 'enabled' | 'disabled';
+}
+
+/** Where to take the snapshot from (and where the probe connects), or why not now. */
+async function snapshotSource(target: TargetRef, client: ElastiCacheClient): Promise<{ source: SnapshotSource; reach?: Reach }> {
   if (target.kind === 'serverless-cache') {
     const cache = await describeServerlessCache(client, target.id);
     if (!cache) throw new TargetNotFoundError(`serverless cache ${target.id} does not exist`);
     assertAvailable(target, cache.status);
-    return { kind: 'serverless-cache', serverlessCacheName: target.id };
+    return { source: { kind: 'serverless-cache', serverlessCacheName: target.id } };
   }
   const group = await describeReplicationGroup(client, target.id);
   if (!group) throw new TargetNotFoundError(`replication group ${target.id} does not exist`);
   assertAvailable(target, group.status);
-  return { kind: 'replication-group', replicationGroupId: group.id, cacheClusterId: group.replicaClusterId };
+  return {
+    source: { kind: 'replication-group', replicationGroupId: group.id, cacheClusterId: group.replicaClusterId },
+    reach: group.endpoint && { ...group.endpoint, tls: group.tls, clusterMode: group.clusterEnabled ? 'enabled' : 'disabled' },
+  };
+}
+
+/**
+ * The probe, just before the snapshot: the canary and the key count go into
+ * the snapshot's tags. A probe that fails never stops the backup: the
+ * snapshot is taken without them, and `ProbeFailed` says so.
+ */
+async function probeBefore(
+  target: TargetRef,
+  snapshot: string,
+  source: SnapshotSource,
+  reach: Reach | undefined,
+  input: SnapshotRunInput,
+  deps: SnapshotDeps,
+): Promise<{ keys: number; canary: string } | undefined> {
+  const dims = { [DIMENSION.plan]: input.plan, [DIMENSION.target]: target.id };
+  try {
+    if (!deps.probe) throw new Error('no probe function is configured (PROBE_FUNCTION_NAME)');
+    if (!reach) throw new Error(`${target.id} has no endpoint to probe${target.kind === 'serverless-cache' ? ' (serverless caches are not probed yet)' : ''}`);
+    const nonce = Math.floor(deps.clock.random() * 2 ** 32).toString(36);
+    const result = await deps.probe({
+      ...reach,
+      authSecretArn: input.probe?.authSecretArn,
+      canary: formatCanary(snapshot, nonce, new Date(deps.clock.now())),
+      // Snapshots of cluster-mode-disabled groups come from a replica: it must have the canary.
+      waitReplicas: source.kind === 'replication-group' && source.cacheClusterId ? 1 : undefined,
+    });
+    deps.metrics.put(METRIC.probeFailed, 0, 'Count', dims);
+    return result;
+  } catch (err) {
+    deps.metrics.put(METRIC.probeFailed, 1, 'Count', dims);
+    deps.log.error('probe failed; the snapshot is taken without canary and key count', { target: target.id, snapshot, error: describeError(err) });
+    return undefined;
+  }
 }
 
 function assertAvailable(target: TargetRef, status: string): void {
@@ -323,5 +373,10 @@ function truncateToMinute(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 60_000) * 60_000);
 }
 
+const lambda = new LambdaClient(sdkClientConfig());
+
 /** Lambda entry point: EventBridge Scheduler invokes it with a {@link SnapshotRunInput}. */
-export const handler = scheduledHandler(snapshotRunInputSchema, runSnapshotPlan);
+export const handler = scheduledHandler(snapshotRunInputSchema, (input, deps) => {
+  const probeFunction = process.env.PROBE_FUNCTION_NAME;
+  return runSnapshotPlan(input, { ...deps, probe: probeFunction ? lambdaProbe(lambda, probeFunction) : undefined });
+});

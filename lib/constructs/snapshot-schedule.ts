@@ -1,15 +1,22 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import type { NetworkConfig } from '../config';
 import type { ScheduledCapabilityProps } from './scheduled-capability';
 import type { SnapshotRunInput } from '../../lambdas/domain/plan-input';
 import { TAGS } from '../../lambdas/domain/types';
-import { type ElastiCacheResourceType, elastiCacheArn, managedSnapshotArns, managedSnapshotPatterns, nagElastiCacheArn } from './elasticache-arns';
+import { type ElastiCacheResourceType, elastiCacheArn, managedSnapshotArns, managedSnapshotPatterns, nagArnRef, nagElastiCacheArn } from './elasticache-arns';
 import { HouseFunction } from './house-function';
 import { PlanSchedules } from './plan-schedules';
 
 /** Props for {@link SnapshotSchedule}. */
-export type SnapshotScheduleProps = ScheduledCapabilityProps;
+export interface SnapshotScheduleProps extends ScheduledCapabilityProps {
+  /**
+   * Where the caches are: the probe function runs there (plans with `probe.enabled`).
+   * @default - no probe function (config validation requires it when a plan probes)
+   */
+  readonly network?: NetworkConfig;
+}
 
 /** Seconds the Lambda keeps beyond the retry budget to report and flush metrics. */
 const REPORT_HEADROOM_SECONDS = 60;
@@ -24,6 +31,8 @@ export class SnapshotSchedule extends Construct {
   public readonly function: HouseFunction;
   /** The schedules, by plan. */
   public readonly schedules: PlanSchedules;
+  /** Writes the canary and counts keys before a snapshot; only when a plan probes. */
+  public readonly probe?: HouseFunction;
 
   constructor(scope: Construct, id: string, props: SnapshotScheduleProps) {
     super(scope, id);
@@ -44,6 +53,34 @@ export class SnapshotSchedule extends Construct {
     });
     grantSnapshotCreation(this.function.role);
 
+    const probing = props.plans.filter((p) => p.probe.enabled);
+    if (probing.length > 0) {
+      if (!props.network) throw new Error(`plans ${probing.map((p) => p.name).join(', ')} probe, but no network is given`);
+      this.probe = new HouseFunction(this, 'Probe', {
+        handler: 'probe',
+        description: 'redis-dr: write the canary key and count keys just before a snapshot (in the caches\' VPC)',
+        timeout: Duration.seconds(30),
+        memorySizeMb: props.memorySizeMb,
+        logRetention: props.logRetention,
+        serviceName: 'redis-dr-probe',
+        metricsNamespace: props.metricsNamespace,
+        network: props.network,
+        asyncRetryAttempts: 0,
+        maxEventAge: Duration.minutes(1),
+      });
+      // The snapshot function stays outside the VPC (it calls the ElastiCache API) and invokes the probe.
+      this.probe.function.grantInvoke(this.function.role);
+      this.function.function.addEnvironment('PROBE_FUNCTION_NAME', this.probe.function.functionName);
+      const secrets = [...new Set(probing.map((p) => p.probe.authSecretArn).filter((a): a is string => a !== undefined))];
+      if (secrets.length > 0) {
+        this.probe.role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCacheAuth', actions: ['secretsmanager:GetSecretValue'], resources: secrets }));
+      }
+      Validations.of(this.function.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.probe.function)}:*]`,
+        reason: "lambda:InvokeFunction on the probe's own versions (ARN:*), granted by the CDK; no other function.",
+      });
+    }
+
     this.schedules = new PlanSchedules(this, 'Schedules', {
       function: this.function.function,
       deadLetterQueue: props.deadLetterQueue,
@@ -56,6 +93,7 @@ export class SnapshotSchedule extends Construct {
           targets: plan.targets,
           timeZone: plan.schedule.timeZone,
           budgetSeconds: plan.snapshotBudgetSeconds,
+          probe: plan.probe.enabled ? JSON.parse(JSON.stringify({ authSecretArn: plan.probe.authSecretArn })) : undefined,
         };
         return { plan: plan.name, cron: plan.schedule.cron, timeZone: plan.schedule.timeZone, input };
       }),

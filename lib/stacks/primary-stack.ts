@@ -53,6 +53,7 @@ export class PrimaryStack extends Stack {
 
     this.snapshots = new SnapshotSchedule(this, 'Snapshots', {
       plans: config.plans,
+      network: config.network,
       scheduleGroup: group,
       deadLetterQueue: this.deadLetterQueue.queue,
       ...common,

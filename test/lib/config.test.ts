@@ -77,6 +77,7 @@ describe('validateConfig', () => {
               schedule: { cron: 'cron(30 * * * ? *)', timeZone: 'UTC' },
             },
             snapshotBudgetSeconds: 600,
+            probe: { enabled: false },
             export: {
               enabled: false,
               minTier: 'hourly',
@@ -147,6 +148,19 @@ describe('validateConfig', () => {
       }),
     );
     expect(problems).toEqual(expected);
+  });
+
+  it('requires the network for the probe and a secret ARN for its AUTH', () => {
+    expect(
+      problemsOf(
+        withChange((c) => {
+          c.plans[0].probe = { enabled: true, authSecretArn: 'my-secret' };
+        }),
+      ),
+    ).toEqual([
+      'plans[0].probe.authSecretArn must be a Secrets Manager secret ARN, got "my-secret"',
+      "plans[0].probe.enabled needs the caches' network, got true without network: set network (vpcId, subnetIds, securityGroupIds) so the probe can reach the caches, or turn the probe off",
+    ]);
   });
 
   it('reports bad DR bucket options with the fix', () => {

@@ -1,4 +1,7 @@
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { loadConfig, type RedisDrConfig } from '../../lib/config';
+import { synthesize, type Synthesized } from './synth';
 import type { Template } from 'aws-cdk-lib/assertions';
 
 /** One ASL state, as far as the tests read it. */
@@ -52,3 +55,20 @@ function render(value: unknown): string {
 
 /** A config with drills in both regions (networks and exports set). */
 export const DRILLS_CONFIG = join(__dirname, '..', 'fixtures', 'config', 'drills.json');
+
+/**
+ * Synthesizes the drills config once for the enclosing `describe` (and
+ * cleans up after it); read `current()` inside tests.
+ */
+export function useDrillsSynth(): () => { synth: Synthesized; config: RedisDrConfig } {
+  let state: { synth: Synthesized; config: RedisDrConfig } | undefined;
+  beforeAll(() => {
+    const config = loadConfig(DRILLS_CONFIG);
+    state = { synth: synthesize(config), config };
+  });
+  afterAll(() => state?.synth.cleanup());
+  return () => {
+    if (!state) throw new Error('useDrillsSynth: read it inside a test');
+    return state;
+  };
+}

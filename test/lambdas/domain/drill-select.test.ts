@@ -182,7 +182,6 @@ function shardTags(shard: number, shards: number, over: Record<string, string | 
     ...exportObjectTags({
       tier: 'daily',
       plan: 'sessions',
-      source: 'rg-a',
       snapshot: SNAP,
       createdAt: new Date('2026-11-21T02:00:42Z'),
       shard,

@@ -81,34 +81,33 @@ describe('exportObjectTags', () => {
   const meta = {
     tier: 'weekly' as const,
     plan: 'sessions',
-    source: 'rg-a',
     snapshot: 'rdr-rg-a-20261121-0300',
     createdAt: new Date('2026-11-21T03:00:42Z'),
     shard: 2,
     shards: 3,
   };
 
-  it('writes tier, plan, source, snapshot, created and shard, plus engine and keys when known', () => {
-    expect(exportObjectTags({ ...meta, engine: 'redis 7.1.0', keys: 1234 })).toEqual({
+  it('writes tier, plan, snapshot, created and shard, plus engine, keys and canary when known (the source is in the snapshot name)', () => {
+    expect(exportObjectTags({ ...meta, engine: 'redis 7.1.0', keys: 1234, canary: 'rdr-rg-a-20261121-0300/n1/2026-11-21T03:00:00.000Z' })).toEqual({
       'redis-dr:tier': 'weekly',
       'redis-dr:plan': 'sessions',
-      'redis-dr:source': 'rg-a',
       'redis-dr:snapshot': 'rdr-rg-a-20261121-0300',
       'redis-dr:created': '2026-11-21T03:00:42.000Z',
       'redis-dr:shard': '0002/0003',
       'redis-dr:engine': 'redis 7.1.0',
       'redis-dr:keys': '1234',
+      'redis-dr:canary': 'rdr-rg-a-20261121-0300/n1/2026-11-21T03:00:00.000Z',
     });
   });
 
-  it('leaves engine and keys out when unknown, and keeps a key count of 0', () => {
-    expect(Object.keys(exportObjectTags(meta))).toHaveLength(6);
+  it('leaves engine, keys and canary out when unknown, and keeps a key count of 0', () => {
+    expect(Object.keys(exportObjectTags(meta))).toHaveLength(5);
     expect(exportObjectTags({ ...meta, keys: 0 })['redis-dr:keys']).toBe('0');
     expect(exportObjectTags({ ...meta, keys: Number.NaN })['redis-dr:keys']).toBeUndefined();
   });
 
   it('never writes more than 8 tags, so the verifier\'s two always fit', () => {
-    expect(Object.keys(exportObjectTags({ ...meta, engine: 'valkey 8', keys: 1 })).length).toBeLessThanOrEqual(MAX_OBJECT_TAGS - 2);
+    expect(Object.keys(exportObjectTags({ ...meta, engine: 'valkey 8', keys: 1, canary: 'c' })).length).toBe(MAX_OBJECT_TAGS - 2);
   });
 
   it('replaces characters S3 refuses in tag values', () => {
@@ -134,7 +133,6 @@ describe('parseShardTag', () => {
     const tags = exportObjectTags({
       tier: 'daily',
       plan: 'p',
-      source: 's',
       snapshot: 'rdr-s-20261121-0300',
       createdAt: new Date(0),
       shard: 7,

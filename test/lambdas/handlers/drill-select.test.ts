@@ -80,13 +80,12 @@ function describeSnapshot(s: FakeSnapshot): Snapshot {
 /** Shard objects of export `name` of target `rg` with export and verifier tags; `over` per shard. */
 function putExport(name: string, shards: number, over: Record<number, Record<string, string | undefined>> = {}, present?: number[]): void {
   const snapshot = name.replace(/-r\d+$/, '');
-  const { target: source, at } = parseSnapshotName(snapshot)!;
+  const { at } = parseSnapshotName(snapshot)!;
   for (const shard of present ?? Array.from({ length: shards }, (_, i) => i + 1)) {
     const tags: Record<string, string | undefined> = {
       ...exportObjectTags({
         tier: 'daily',
         plan: 'sessions',
-        source,
         snapshot,
         createdAt: new Date(at.getTime() + 42_000),
         shard,

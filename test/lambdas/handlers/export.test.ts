@@ -357,7 +357,6 @@ describe('export handler: the life of one export', () => {
       expect(objects.get(`${snap}-${pad(shard)}.rdb`)!.tags).toEqual({
         'redis-dr:tier': 'weekly',
         'redis-dr:plan': 'sessions',
-        'redis-dr:source': 'rg-a',
         'redis-dr:snapshot': snap,
         'redis-dr:created': '2026-11-21T03:00:42.000Z',
         'redis-dr:shard': `${pad(shard)}/${pad(shards)}`,
@@ -408,7 +407,7 @@ describe('export handler: the life of one export', () => {
     expect(counts(await runExportPlan(i, deps))).toEqual({ ...NONE, completed: 1 });
     expect(objects.get(`${snap}-0001.rdb`)!.tags).toMatchObject({
       'redis-dr:tier': 'monthly',
-      'redis-dr:source': 'sls',
+      'redis-dr:snapshot': expect.stringMatching(/^rdr-sls-/),
       'redis-dr:shard': '0001/0001',
       'redis-dr:engine': 'valkey 8',
     });
@@ -740,12 +739,12 @@ describe('export handler: object tags', () => {
     putObjects(snap, [1], HOUR, { team: 'payments', 'redis-dr:tier': 'hourly' });
     await runExportPlan(input(), deps);
     expect(objects.get(`${snap}-0001.rdb`)!.tags).toMatchObject({ team: 'payments', 'redis-dr:tier': 'daily' });
-    expect(Object.keys(objects.get(`${snap}-0001.rdb`)!.tags)).toHaveLength(8); // 7 ours (no key count) + team
+    expect(Object.keys(objects.get(`${snap}-0001.rdb`)!.tags)).toHaveLength(7); // 6 ours (no key count, no canary) + team
   });
 
   it('never writes more than 10 tags: a full object fails the snapshot, unmarked, and nothing is overwritten', async () => {
     const snap = 'rdr-rg-a-20261121-0300';
-    addSnapshot(snap, { tags: { 'redis-dr:keys': '10' } });
+    addSnapshot(snap, { tags: { 'redis-dr:keys': '10', 'redis-dr:canary': 'c' } });
     putObjects(snap, [1], HOUR, { a: '1', b: '2', c: '3' });
     const err = await runFailed();
     expect(err.report.results[0]!.error).toMatch(/object would carry 11 tags, S3 allows 10/);

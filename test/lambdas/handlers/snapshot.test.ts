@@ -19,6 +19,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runSnapshotPlan, SnapshotRunFailedError } from '../../../lambdas/handlers/snapshot';
 import type { SnapshotRunInput } from '../../../lambdas/domain/plan-input';
 import { formatSnapshotName } from '../../../lambdas/domain/naming';
+import type { ProbeInput } from '../../../lambdas/domain/probe';
 import { awsError, fakeDeps, FakeClock, MemoryMetrics } from '../../support/fakes';
 
 const ec = mockClient(ElastiCacheClient);
@@ -400,5 +401,65 @@ describe('snapshot handler', () => {
     expect(metrics.sum('SnapshotsCreated', { Plan: 'sessions' })).toBe(2);
     expect(metrics.sum('SnapshotsFailed', { Plan: 'sessions' })).toBe(0);
     expect(metrics.sum('TargetsResolved', { Plan: 'sessions' })).toBe(2);
+  });
+});
+
+describe('snapshot handler: probe', () => {
+  /** The group above, with a primary endpoint and in-transit encryption. */
+  function reachable(id: string): ReplicationGroup {
+    const g = group(id);
+    return { ...g, TransitEncryptionEnabled: true, NodeGroups: [{ ...g.NodeGroups![0]!, PrimaryEndpoint: { Address: `${id}.cache.local`, Port: 6380 } }] };
+  }
+  beforeEach(() => {
+    ec.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId: string }) => ({ ReplicationGroups: [reachable(i.ReplicationGroupId)] }));
+  });
+
+  it('writes the canary through the probe first and records it and the key count in the snapshot tags', async () => {
+    const calls: ProbeInput[] = [];
+    const probe = async (p: ProbeInput) => {
+      calls.push(p);
+      return { canary: p.canary, keys: 1234 };
+    };
+    await runSnapshotPlan(input({ probe: { authSecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:redis' } }), { ...deps, probe });
+
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toEqual({
+      host: 'rg-a.cache.local',
+      port: 6380,
+      tls: true,
+      clusterMode: 'disabled',
+      authSecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:redis',
+      canary: expect.stringMatching(/^rdr-rg-a-20261121-1000\/[0-9a-z]+\/2026-11-21T10:00:05\.000Z$/),
+      // The snapshot comes from the replica: it must hold the canary first.
+      waitReplicas: 1,
+    });
+    expect(ec).toHaveReceivedCommandWith(CreateSnapshotCommand, {
+      SnapshotName: 'rdr-rg-a-20261121-1000',
+      Tags: expect.arrayContaining([
+        { Key: 'redis-dr:keys', Value: '1234' },
+        { Key: 'redis-dr:canary', Value: calls[0]!.canary },
+      ]),
+    });
+    expect(metrics.sum('ProbeFailed', { Plan: 'sessions', Target: 'rg-a' })).toBe(0);
+  });
+
+  it('still takes the snapshot when the probe fails, without canary and key count, and counts ProbeFailed', async () => {
+    const probe = async () => {
+      throw new Error('NOAUTH Authentication required');
+    };
+    const report = await runSnapshotPlan(input({ probe: {} }), { ...deps, probe });
+
+    expect(report).toMatchObject({ created: 1, failed: 0 });
+    const tags = ec.commandCalls(CreateSnapshotCommand)[0]!.args[0].input.Tags!.map((t) => t.Key);
+    expect(tags).not.toContain('redis-dr:keys');
+    expect(tags).not.toContain('redis-dr:canary');
+    expect(metrics.sum('ProbeFailed', { Plan: 'sessions', Target: 'rg-a' })).toBe(1);
+    expect(deps.log.lines.find((l) => l.message.startsWith('probe failed'))?.extra).toMatchObject({ error: 'Error: NOAUTH Authentication required' });
+  });
+
+  it('does not probe plans without a probe, even when a probe function exists', async () => {
+    let called = false;
+    await runSnapshotPlan(input(), { ...deps, probe: async (p) => ((called = true), { canary: p.canary, keys: 1 }) });
+    expect(called).toBe(false);
   });
 });

@@ -1,18 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { POLL_INTERVAL_SECONDS, REAPER_CRON, SFN_ERRORS } from '../../../lib/constructs/restore-drill';
-import { loadConfig, type RedisDrConfig } from '../../../lib/config';
-import { synthesize, type Synthesized } from '../../support/synth';
-import { DRILLS_CONFIG, stateMachineDefinition } from '../../support/state-machine';
+import type { RedisDrConfig } from '../../../lib/config';
+import type { Synthesized } from '../../support/synth';
+import { stateMachineDefinition, useDrillsSynth } from '../../support/state-machine';
 
 
 describe('RestoreDrill', () => {
+  const current = useDrillsSynth();
   let synth: Synthesized;
   let config: RedisDrConfig;
-  beforeAll(() => {
-    config = loadConfig(DRILLS_CONFIG);
-    synth = synthesize(config);
-  });
-  afterAll(() => synth.cleanup());
+  beforeEach(() => ({ synth, config } = current()));
 
   it.each(['primary', 'dr'] as const)('%s: every task has a Catch (or is the catch-all report/cleanup), and cleanup retries while the cluster is busy', (which) => {
     const definition = stateMachineDefinition(synth[which]);
@@ -51,7 +48,9 @@ describe('RestoreDrill', () => {
       [synth.primary, config.network!],
       [synth.dr, config.dr.network!],
     ] as const) {
-      const verify = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.VpcConfig);
+      const verify = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
+        /verify a restored drill cluster/.test(f.Properties.Description),
+      );
       expect(verify).toHaveLength(1);
       expect(verify[0]!.Properties.VpcConfig).toEqual({ SubnetIds: network.subnetIds, SecurityGroupIds: network.securityGroupIds });
     }
