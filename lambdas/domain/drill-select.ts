@@ -7,7 +7,9 @@
  * and passes them in, with the execution's start time.
  */
 import {
+  clusterParameterGroup,
   drillClusterId,
+  evenSlotLayout,
   recoveryPointChoiceSchema,
   type DrillInput,
   type DrillWhere,
@@ -152,6 +154,7 @@ export function snapshotExpected(tags: Readonly<Record<string, string>>): Expect
  * @throws ZodError when a field is out of the contract (e.g. an empty engine).
  */
 export function primaryChoice(snapshot: PrimarySnapshot, input: DrillInput, startedAt: Date): RecoveryPointChoice {
+  const clusterMode = clusterModeOf(snapshot.shards, snapshot.parameterGroup);
   return recoveryPointChoiceSchema.parse({
     target: snapshot.target,
     recoveryPoint: snapshot.name,
@@ -162,8 +165,16 @@ export function primaryChoice(snapshot: PrimarySnapshot, input: DrillInput, star
     engineVersion: snapshot.engineVersion,
     nodeType: input.nodeType ?? snapshot.nodeType ?? DEFAULT_DRILL_NODE_TYPE,
     shards: snapshot.shards,
-    clusterMode: clusterModeOf(snapshot.shards, snapshot.parameterGroup),
+    clusterMode,
     snapshotName: snapshot.name,
+    // The source's own cluster-mode group when it has one (custom settings), else the default.
+    ...(clusterMode === 'enabled'
+      ? {
+          cacheParameterGroupName: /\.cluster\.on$/.test(snapshot.parameterGroup ?? '')
+            ? snapshot.parameterGroup
+            : clusterParameterGroup(snapshot.engine, snapshot.engineVersion),
+        }
+      : {}),
     expected: snapshotExpected(snapshot.tags),
   } satisfies RecoveryPointChoice);
 }
@@ -331,6 +342,10 @@ export function drChoice(
     shards,
     clusterMode: clusterModeOf(shards),
     snapshotArns: exp.objects.map((o) => s3ObjectArn(where.partition, where.bucket, o.key)),
+    // Assumption (no AWS here): the source used the default even slot split.
+    ...(shards > 1
+      ? { cacheParameterGroupName: clusterParameterGroup(usable.engine, usable.engineVersion), nodeGroupConfiguration: evenSlotLayout(shards) }
+      : {}),
     expected: usable.expected,
   } satisfies RecoveryPointChoice);
 }

@@ -88,6 +88,13 @@ export const recoveryPointChoiceSchema = z.strictObject({
   snapshotName: z.string().optional(),
   /** DR: S3 ARNs of the `.rdb` objects, shard order. */
   snapshotArns: z.array(z.string()).optional(),
+  /** Cluster mode enabled: the parameter group with `cluster-enabled yes`. */
+  cacheParameterGroupName: z.string().optional(),
+  /**
+   * Cluster mode enabled, DR: one node group per `.rdb`, with its slot range
+   * (ElastiCache needs the layout when seeding shards from S3).
+   */
+  nodeGroupConfiguration: z.array(z.strictObject({ NodeGroupId: z.string(), Slots: z.string(), ReplicaCount: z.number().int() })).optional(),
   expected: expectedDataSchema,
 });
 export type RecoveryPointChoice = z.infer<typeof recoveryPointChoiceSchema>;
@@ -124,6 +131,32 @@ export interface DrillVerifyReport {
   readonly byType: Readonly<Record<string, number>>;
   readonly checks: readonly CheckResult[];
   readonly seconds: number;
+}
+
+/**
+ * The default parameter group with cluster mode on for an engine version:
+ * `default.redis7.cluster.on`, `default.redis6.x.cluster.on`,
+ * `default.valkey8.cluster.on`…
+ */
+export function clusterParameterGroup(engine: string, engineVersion: string): string {
+  const major = Number.parseInt(engineVersion, 10);
+  const family = engine === 'redis' && major === 6 ? 'redis6.x' : engine === 'redis' && major <= 5 ? `redis${major}.0` : `${engine}${major}`;
+  return `default.${family}.cluster.on`;
+}
+
+/** Total hash slots of a Redis cluster. */
+export const HASH_SLOTS = 16384;
+
+/**
+ * `shards` node groups splitting the hash slots evenly (the layout
+ * ElastiCache gives a new cluster by default), ids `0001`…, no replicas.
+ */
+export function evenSlotLayout(shards: number): { NodeGroupId: string; Slots: string; ReplicaCount: number }[] {
+  return Array.from({ length: shards }, (_, i) => {
+    const from = Math.floor((i * HASH_SLOTS) / shards);
+    const to = Math.floor(((i + 1) * HASH_SLOTS) / shards) - 1;
+    return { NodeGroupId: String(i + 1).padStart(4, '0'), Slots: `${from}-${to}`, ReplicaCount: 0 };
+  });
 }
 
 /**

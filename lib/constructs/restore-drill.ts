@@ -338,30 +338,26 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   ];
   const source =
     props.where === 'primary' ? { 'SnapshotName.$': '$.drill.choice.snapshotName' } : { 'SnapshotArns.$': '$.drill.choice.snapshotArns' };
-  const create = new tasks.CallAwsService(scope, 'Create cluster', {
-    service: 'elasticache',
-    action: 'createReplicationGroup',
-    parameters: {
-      'ReplicationGroupId.$': '$.drill.choice.clusterId',
-      ReplicationGroupDescription: `redis-dr ${props.where} restore drill (deleted when the drill ends)`,
-      'Engine.$': '$.drill.choice.engine',
-      'EngineVersion.$': '$.drill.choice.engineVersion',
-      'CacheNodeType.$': '$.drill.choice.nodeType',
-      NumCacheClusters: 1,
-      AutomaticFailoverEnabled: false,
-      ...source,
-      CacheSubnetGroupName: props.network.cacheSubnetGroupName,
-      SecurityGroupIds: props.network.securityGroupIds,
-      TransitEncryptionEnabled: true,
-      AtRestEncryptionEnabled: true,
-      SnapshotRetentionLimit: 0,
-      Tags: tags,
-    },
+  const common = {
+    'ReplicationGroupId.$': '$.drill.choice.clusterId',
+    ReplicationGroupDescription: `redis-dr ${props.where} restore drill (deleted when the drill ends)`,
+    'Engine.$': '$.drill.choice.engine',
+    'EngineVersion.$': '$.drill.choice.engineVersion',
+    'CacheNodeType.$': '$.drill.choice.nodeType',
+    ...source,
+    CacheSubnetGroupName: props.network.cacheSubnetGroupName,
+    SecurityGroupIds: props.network.securityGroupIds,
+    TransitEncryptionEnabled: true,
+    AtRestEncryptionEnabled: true,
+    SnapshotRetentionLimit: 0,
+    Tags: tags,
+  };
+  const createIam = {
     // Create only `rdr-drill-*` groups, from our `rdr-*` snapshots (primary), in the configured subnet group.
     iamResources: [
       ...drillClusterArns(scope),
       elastiCacheArn(scope, 'subnetgroup', props.network.cacheSubnetGroupName),
-      elastiCacheArn(scope, 'parametergroup', 'default.*'),
+      elastiCacheArn(scope, 'parametergroup', '*'),
       ...(props.where === 'primary' ? [elastiCacheArn(scope, 'snapshot', 'rdr-*')] : []),
     ],
     additionalIamStatements: [
@@ -370,20 +366,35 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
       // Seeding from S3: the caller must be able to read the copies too.
       ...(props.bucket ? [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('*')] })] : []),
     ],
+  };
+  const create = new tasks.CallAwsService(scope, 'Create cluster', {
+    service: 'elasticache',
+    action: 'createReplicationGroup',
+    parameters: { ...common, NumCacheClusters: 1, AutomaticFailoverEnabled: false },
+    ...createIam,
     resultPath: sfn.JsonPath.DISCARD,
   });
-  create.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
-  create.addCatch(failedStep('Create'), { resultPath: '$.drill.error' });
-
-  // Cluster mode enabled needs a cluster parameter group and, from S3, a slot
-  // layout per shard: not drilled yet (reported, nothing created).
-  const unsupported = new sfn.Pass(scope, 'Cluster mode enabled not drilled yet', {
+  // Cluster mode enabled: every shard (one primary each, no replicas), the
+  // cluster parameter group, and from S3 the slot layout of the copies.
+  const createSharded = new tasks.CallAwsService(scope, 'Create sharded cluster', {
+    service: 'elasticache',
+    action: 'createReplicationGroup',
     parameters: {
-      Error: 'DrillUnsupported',
-      Cause: 'Restore drills of cluster-mode-enabled groups are not supported yet; nothing was created.',
+      ...common,
+      'NumNodeGroups.$': '$.drill.choice.shards',
+      ReplicasPerNodeGroup: 0,
+      AutomaticFailoverEnabled: true,
+      ClusterMode: 'enabled',
+      'CacheParameterGroupName.$': '$.drill.choice.cacheParameterGroupName',
+      ...(props.where === 'dr' ? { 'NodeGroupConfiguration.$': '$.drill.choice.nodeGroupConfiguration' } : {}),
     },
-    resultPath: '$.drill.error',
-  }).next(report);
+    ...createIam,
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  for (const task of [create, createSharded]) {
+    task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+    task.addCatch(failedStep(task === create ? 'Create' : 'Create sharded'), { resultPath: '$.drill.error' });
+  }
 
   // --- wait for the cluster -------------------------------------------------------
   const wait = new sfn.Wait(scope, 'Wait for cluster', { time: sfn.WaitTime.duration(Duration.seconds(POLL_INTERVAL_SECONDS)) });
@@ -392,7 +403,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     action: 'describeReplicationGroups',
     parameters: { 'ReplicationGroupId.$': '$.drill.choice.clusterId' },
     iamResources: drillClusterArns(scope),
-    resultSelector: { 'status.$': '$.ReplicationGroups[0].Status', 'nodeGroups.$': '$.ReplicationGroups[0].NodeGroups' },
+    resultSelector: { 'status.$': '$.ReplicationGroups[0].Status', 'group.$': '$.ReplicationGroups[0]' },
     resultPath: '$.drill.group',
   });
   describe.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
@@ -412,10 +423,17 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     },
     resultPath: '$.drill.error',
   }).next(del);
-  const endpoint = new sfn.Pass(scope, 'Endpoint', {
+  const primaryEndpoint = new sfn.Pass(scope, 'Primary endpoint', {
     parameters: {
-      'host.$': '$.drill.group.nodeGroups[0].PrimaryEndpoint.Address',
-      'port.$': '$.drill.group.nodeGroups[0].PrimaryEndpoint.Port',
+      'host.$': '$.drill.group.group.NodeGroups[0].PrimaryEndpoint.Address',
+      'port.$': '$.drill.group.group.NodeGroups[0].PrimaryEndpoint.Port',
+    },
+    resultPath: '$.drill.endpoint',
+  });
+  const configurationEndpoint = new sfn.Pass(scope, 'Configuration endpoint', {
+    parameters: {
+      'host.$': '$.drill.group.group.ConfigurationEndpoint.Address',
+      'port.$': '$.drill.group.group.ConfigurationEndpoint.Port',
     },
     resultPath: '$.drill.endpoint',
   });
@@ -437,9 +455,18 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   });
   verify.addCatch(failedStep('Verify'), { resultPath: '$.drill.error' });
 
-  const poll = wait.next(describe).next(
+  const created = at('created');
+  created.next(wait);
+  wait.next(describe).next(
     new sfn.Choice(scope, 'Cluster available?')
-      .when(sfn.Condition.stringEquals('$.drill.group.status', 'available'), at('available').next(endpoint).next(verify))
+      .when(
+        sfn.Condition.stringEquals('$.drill.group.status', 'available'),
+        at('available').next(
+          new sfn.Choice(scope, 'Which endpoint?')
+            .when(sfn.Condition.stringEquals('$.drill.choice.clusterMode', 'enabled'), configurationEndpoint.next(verify))
+            .otherwise(primaryEndpoint.next(verify)),
+        ),
+      )
       .when(sfn.Condition.or(...FAILED_STATUSES.map((s) => sfn.Condition.stringEquals('$.drill.group.status', s))), restoreFailed)
       .when(sfn.Condition.numberGreaterThanEquals('$.drill.poll.rounds', steps.pollRounds), exhausted)
       .otherwise(countRound),
@@ -452,8 +479,8 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     .next(select)
     .next(
       new sfn.Choice(scope, 'Cluster mode?')
-        .when(sfn.Condition.stringEquals('$.drill.choice.clusterMode', 'enabled'), unsupported)
-        .otherwise(create.next(at('created')).next(poll)),
+        .when(sfn.Condition.stringEquals('$.drill.choice.clusterMode', 'enabled'), createSharded.next(created))
+        .otherwise(create.next(created)),
     );
 }
 
@@ -470,13 +497,13 @@ function acknowledgeDrillScoping(role: iam.IRole, where: DrillWhere): void {
   const ids = [
     nagElastiCacheArn(role, 'replicationgroup', `${DRILL_PREFIX}*`),
     nagElastiCacheArn(role, 'cluster', `${DRILL_PREFIX}*`),
-    nagElastiCacheArn(role, 'parametergroup', 'default.*'),
+    nagElastiCacheArn(role, 'parametergroup', '*'),
     ...(where === 'primary' ? [nagElastiCacheArn(role, 'snapshot', 'rdr-*')] : []),
   ];
   Validations.of(role).acknowledge(
     ...ids.map((arn) => ({
       id: `AwsSolutions-IAM5[Resource::${arn}]`,
-      reason: 'Drill clusters are named rdr-drill-<target>-<time> per execution; restores read our rdr-* snapshots and AWS default parameter groups only.',
+      reason: 'Drill clusters are named rdr-drill-<target>-<time> per execution; restores read our rdr-* snapshots and the source or default parameter group.',
     })),
   );
 }

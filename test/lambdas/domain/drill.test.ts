@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drillClusterId, MAX_CLUSTER_ID_LENGTH, recoveryPointChoiceSchema } from '../../../lambdas/domain/drill';
+import { clusterParameterGroup, drillClusterId, evenSlotLayout, MAX_CLUSTER_ID_LENGTH, recoveryPointChoiceSchema } from '../../../lambdas/domain/drill';
 import { isValidTargetId } from '../../../lambdas/domain/naming';
 
 const AT = new Date('2026-11-22T04:00:27Z');
@@ -40,5 +40,31 @@ describe('drillClusterId', () => {
     };
     expect(recoveryPointChoiceSchema.safeParse(choice).success).toBe(false);
     expect(recoveryPointChoiceSchema.safeParse({ ...choice, clusterId: drillClusterId('t', AT) }).success).toBe(true);
+  });
+});
+
+describe('sharded restores', () => {
+  it.each([
+    ['redis', '7.1.0', 'default.redis7.cluster.on'],
+    ['redis', '6.2.6', 'default.redis6.x.cluster.on'],
+    ['redis', '5.0.6', 'default.redis5.0.cluster.on'],
+    ['valkey', '8.0', 'default.valkey8.cluster.on'],
+    ['valkey', '7.2', 'default.valkey7.cluster.on'],
+  ])('%s %s → %s', (engine, version, expected) => {
+    expect(clusterParameterGroup(engine, version)).toBe(expected);
+  });
+
+  it.each([1, 2, 3, 5, 90, 500])('splits the 16384 slots over %i shards without gap or overlap', (shards) => {
+    const layout = evenSlotLayout(shards);
+    expect(layout).toHaveLength(shards);
+    let next = 0;
+    for (const [i, g] of layout.entries()) {
+      const [from, to] = g.Slots.split('-').map(Number) as [number, number];
+      expect(from).toBe(next);
+      expect(to).toBeGreaterThanOrEqual(from);
+      expect(g.NodeGroupId).toBe(String(i + 1).padStart(4, '0'));
+      next = to + 1;
+    }
+    expect(next).toBe(16384);
   });
 });

@@ -239,6 +239,12 @@ describe('drill select, DR region', () => {
       shards: 3,
       clusterMode: 'enabled',
       snapshotArns: [1, 2, 3].map((s) => `arn:aws:s3:::${BUCKET}/${key(s)}`),
+      cacheParameterGroupName: 'default.redis7.cluster.on',
+      nodeGroupConfiguration: [
+        { NodeGroupId: '0001', Slots: '0-5460', ReplicaCount: 0 },
+        { NodeGroupId: '0002', Slots: '5461-10921', ReplicaCount: 0 },
+        { NodeGroupId: '0003', Slots: '10922-16383', ReplicaCount: 0 },
+      ],
       expected: { keys: 600, expires: 6, byType: { string: 540, zset: 60 } },
     });
     // Nothing older than the chosen export was read.

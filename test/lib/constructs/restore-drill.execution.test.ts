@@ -24,6 +24,7 @@ function sfnError(name: string, message = name): Error {
 
 interface FakeGroup {
   status: string;
+  sharded: boolean;
   server?: RedisServer;
   starting?: Promise<void>;
 }
@@ -36,6 +37,8 @@ interface FakeGroup {
 class LocalElastiCache {
   readonly groups = new Map<string, FakeGroup>();
   readonly calls: string[] = [];
+  /** CreateReplicationGroup parameters, as the state machine sent them. */
+  readonly created: Record<string, any>[] = [];
   createError?: string;
   /** Status Describe reports instead of `available` (e.g. `restore-failed`, or `creating` forever). */
   stuckStatus?: string;
@@ -51,10 +54,23 @@ class LocalElastiCache {
     const source = p.SnapshotName ?? (p.SnapshotArns as string[] | undefined)?.[0];
     const rdb = this.snapshots.get(source);
     if (!rdb) throw sfnError('ElastiCache.SnapshotNotFoundFaultException', `no snapshot ${source}`);
-    const group: FakeGroup = { status: 'creating' };
-    group.starting = startRedisServer({ loadRdb: rdb }).then((s) => {
+    const group: FakeGroup = { status: 'creating', sharded: p.NumNodeGroups !== undefined };
+    // Sharded: a one-node Redis Cluster owning every slot stands in for the shards.
+    const args = group.sharded ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1'] : [];
+    group.starting = startRedisServer({ loadRdb: rdb, args }).then(async (s) => {
+      if (group.sharded) {
+        // Redis already took the slots of the keys it loaded; claim the rest (errors for those are expected).
+        const pipe = s.client().pipeline();
+        for (let slot = 0; slot < 16384; slot++) pipe.call('CLUSTER', 'ADDSLOTS', String(slot));
+        await pipe.exec();
+        // "available" only once the one-node cluster says it is ok.
+        for (let i = 0; i < 100 && !/cluster_state:ok/.test(String(await s.client().call('CLUSTER', 'INFO'))); i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
       group.server = s;
     });
+    this.created.push(p);
     this.groups.set(p.ReplicationGroupId, group);
     return { ReplicationGroup: { ReplicationGroupId: p.ReplicationGroupId, Status: 'creating' } };
   }
@@ -69,7 +85,11 @@ class LocalElastiCache {
       ReplicationGroups: [
         {
           Status: status,
-          NodeGroups: status === 'available' ? [{ PrimaryEndpoint: { Address: '127.0.0.1', Port: group.server!.port } }] : [],
+          ...(status !== 'available'
+            ? { NodeGroups: [] }
+            : group.sharded
+              ? { ConfigurationEndpoint: { Address: '127.0.0.1', Port: group.server!.port }, NodeGroups: [{ NodeGroupId: '0001' }] }
+              : { NodeGroups: [{ PrimaryEndpoint: { Address: '127.0.0.1', Port: group.server!.port } }] }),
         },
       ],
     };
@@ -100,6 +120,7 @@ class LocalElastiCache {
 }
 
 const SNAPSHOT = 'rdr-sessions-prod-20261122-0200';
+const SHARDED_SNAPSHOT = 'rdr-sessions-prod-20261122-0300';
 const COPY_ARN = `arn:aws:s3:::redis-dr-example-000000000000-eu-central-1/${SNAPSHOT}-0001.rdb`;
 const STARTED = new Date();
 
@@ -109,6 +130,7 @@ describe('restore drill state machine, executed locally from the synthesized def
   let source: RedisServer;
   let scratch: string;
   let rdbFile: string;
+  let shardedRdb: string;
   let sourceKeys: number;
 
   beforeAll(async () => {
@@ -134,6 +156,11 @@ describe('restore drill state machine, executed locally from the synthesized def
     scratch = mkdtempSync(join(tmpdir(), 'drill-exec-'));
     rdbFile = join(scratch, 'snapshot.rdb');
     copyFileSync(await bgsave(source, c), rdbFile);
+    // Cluster mode keeps database 0 only: the sharded restore gets the same data without db 2.
+    await c.select(2);
+    await c.flushdb();
+    shardedRdb = join(scratch, 'sharded.rdb');
+    copyFileSync(await bgsave(source, c), shardedRdb);
   });
   afterAll(async () => {
     await source?.stop();
@@ -169,7 +196,13 @@ describe('restore drill state machine, executed locally from the synthesized def
     fake?: (ec: LocalElastiCache) => void;
     dr?: boolean;
   }) {
-    const ec = new LocalElastiCache(new Map([[SNAPSHOT, rdbFile], [COPY_ARN, rdbFile]]));
+    const ec = new LocalElastiCache(
+      new Map([
+        [SNAPSHOT, rdbFile],
+        [COPY_ARN, rdbFile],
+        [SHARDED_SNAPSHOT, shardedRdb],
+      ]),
+    );
     options.fake?.(ec);
     const alerts: Alert[] = [];
     const metrics = new MemoryMetrics();
@@ -195,6 +228,7 @@ describe('restore drill state machine, executed locally from the synthesized def
             return options.select() as never;
           },
           'Create cluster': (p) => ec.create(p as Record<string, any>) as never,
+          'Create sharded cluster': (p) => ec.create(p as Record<string, any>) as never,
           'Describe cluster': (p) => ec.describe(p as Record<string, any>) as never,
           'Delete cluster': (p) => ec.delete(p as Record<string, any>) as never,
           // The real verify handler against the local "restored cluster"; TLS is skipped locally.
@@ -320,6 +354,31 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.outcome === 'succeeded' ? 'succeeded' : 'failed').toBe(expected);
     expect(r.ec.groups.size).toBe(0);
     expect(r.reports[0]!.summary).toMatch(expected === 'succeeded' ? /\[ok\]\s+type-histogram/ : /\[FAIL\]\s+type-histogram|type-histogram/);
+  });
+
+  it('cluster mode enabled: creates every shard with the cluster parameter group, verifies through the configuration endpoint', async () => {
+    const r = await run({
+      select: () => ({
+        ...choice({ keys: sourceKeys - 1 }),
+        recoveryPoint: SHARDED_SNAPSHOT,
+        snapshotName: SHARDED_SNAPSHOT,
+        shards: 3,
+        clusterMode: 'enabled',
+        cacheParameterGroupName: 'default.redis7.cluster.on',
+      }),
+    });
+    expect(r.reports[0]!.summary).toMatch(/passed/);
+    expect(r.outcome).toBe('succeeded');
+    expect(r.ec.created[0]).toMatchObject({
+      NumNodeGroups: 3,
+      ReplicasPerNodeGroup: 0,
+      ClusterMode: 'enabled',
+      CacheParameterGroupName: 'default.redis7.cluster.on',
+      SnapshotName: SHARDED_SNAPSHOT,
+    });
+    expect(r.ec.created[0]).not.toHaveProperty('NumCacheClusters');
+    expect(r.verifyInputs[0]).toMatchObject({ clusterMode: 'enabled', host: '127.0.0.1' });
+    expect(r.ec.groups.size).toBe(0);
   });
 
   it('no recovery point: creates nothing and reports why', async () => {

@@ -14,13 +14,21 @@ describe('RestoreDrill', () => {
   it.each(['primary', 'dr'] as const)('%s: every task has a Catch (or is the catch-all report/cleanup), and cleanup retries while the cluster is busy', (which) => {
     const definition = stateMachineDefinition(synth[which]);
     const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
-    expect(tasks.map(([name]) => name).sort()).toEqual(['Create cluster', 'Delete cluster', 'Describe cluster', 'Report', 'Select recovery point', 'Verify data']);
+    expect(tasks.map(([name]) => name).sort()).toEqual([
+      'Create cluster',
+      'Create sharded cluster',
+      'Delete cluster',
+      'Describe cluster',
+      'Report',
+      'Select recovery point',
+      'Verify data',
+    ]);
     for (const [name, state] of tasks) expect(state.Catch, name).toBeDefined();
     const del = definition.States['Delete cluster']!;
     expect(del.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: [...SFN_ERRORS.busy], MaxAttempts: 8 }));
     expect(del.Catch!.map((c) => c.Next)).toEqual(['Nothing to delete', 'Cluster left behind']);
     // Every failure after select leads to the delete.
-    for (const name of ['Create cluster', 'Describe cluster', 'Verify data']) {
+    for (const name of ['Create cluster', 'Create sharded cluster', 'Describe cluster', 'Verify data']) {
       const next = definition.States[name]!.Catch![0]!.Next;
       expect(definition.States[next]!.Next, name).toBe('Delete cluster');
     }
@@ -35,6 +43,22 @@ describe('RestoreDrill', () => {
     expect(primary.Parameters).not.toHaveProperty(['SnapshotArns.$']);
     expect(dr.Parameters).toMatchObject({ 'SnapshotArns.$': '$.drill.choice.snapshotArns', TransitEncryptionEnabled: true });
     expect(primary.Parameters!.Tags).toContainEqual({ Key: 'redis-dr:drill', 'Value.$': '$$.Execution.Name' });
+  });
+
+  it('restores cluster-mode-enabled groups with every shard, the cluster parameter group and (DR) the slot layout', () => {
+    const primary = stateMachineDefinition(synth.primary).States['Create sharded cluster']!;
+    const dr = stateMachineDefinition(synth.dr).States['Create sharded cluster']!;
+    for (const state of [primary, dr]) {
+      expect(state.Parameters).toMatchObject({
+        'NumNodeGroups.$': '$.drill.choice.shards',
+        ReplicasPerNodeGroup: 0,
+        ClusterMode: 'enabled',
+        'CacheParameterGroupName.$': '$.drill.choice.cacheParameterGroupName',
+        TransitEncryptionEnabled: true,
+      });
+    }
+    expect(primary.Parameters).not.toHaveProperty(['NodeGroupConfiguration.$']);
+    expect(dr.Parameters).toMatchObject({ 'NodeGroupConfiguration.$': '$.drill.choice.nodeGroupConfiguration', 'SnapshotArns.$': '$.drill.choice.snapshotArns' });
   });
 
   it('times the execution out after drill.maxHours', () => {
