@@ -492,7 +492,23 @@ const baseSchema = z
         emails: z
           .array(z.email({ error: says('must be an email address') }))
           .default([])
-          .meta({ description: 'Subscribed to the alarm topic (each address must confirm).' }),
+          .meta({ description: 'Subscribed to the alert topic of both regions (each address must confirm).' }),
+        httpsEndpoints: z
+          .array(
+            z.url({ protocol: /^https$/, error: says('must be an https:// URL', 'SNS delivers to HTTPS endpoints only (e.g. a paging service webhook)') }),
+          )
+          .default([])
+          .meta({ description: 'HTTPS endpoints (paging webhooks) subscribed to the alert topic of both regions.' }),
+        existingTopicArns: z
+          .strictObject({
+            primary: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { error: says('must be an SNS topic ARN') }).optional(),
+            dr: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { error: says('must be an SNS topic ARN') }).optional(),
+          })
+          .prefault({})
+          .meta({
+            description:
+              'Reuse an existing on-call topic per region instead of creating one (alarms cannot publish across regions). Its key policy must let CloudWatch and EventBridge publish.',
+          }),
       })
       .prefault({}),
     network: networkSchema.optional(),

@@ -46,6 +46,14 @@ export const METRIC = {
   rdbKeys: 'RdbKeys',
   /** Seconds one verification took. */
   rdbVerifySeconds: 'RdbVerifySeconds',
+  /** Freshness (Plan+Target): age of the newest available managed snapshot, seconds. */
+  recoveryPointAge: 'RecoveryPointAgeSeconds',
+  /** Freshness (Plan+Target): age of the newest fully exported copy (snapshot tagged redis-dr:exported), seconds. */
+  exportedCopyAge: 'ExportedCopyAgeSeconds',
+  /** Freshness (Plan+Target, DR region): age of the newest complete, verified DR copy, seconds. */
+  verifiedCopyAge: 'VerifiedCopyAgeSeconds',
+  /** Freshness (Plan+Target, per region): seconds since the last successful drill. */
+  lastDrillAge: 'LastSuccessfulDrillAgeSeconds',
 } as const;
 
 /**

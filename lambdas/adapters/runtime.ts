@@ -14,6 +14,13 @@ export interface LogSink {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
+/** A required environment variable (`what` says what it is for); fails fast naming it. */
+export function requiredEnv(name: string, what: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} (${what}) is required, got ${JSON.stringify(value ?? null)}`);
+  return value;
+}
+
 /**
  * Reads an environment variable once; fails fast naming the variable when it
  * is required and missing, or when it is not a positive integer where one is expected.

@@ -57,6 +57,30 @@ export const pruneRunInputSchema = z.strictObject({
 });
 export type PruneRunInput = z.infer<typeof pruneRunInputSchema>;
 
+/** Input of the freshness monitor, one invocation per region per tick (all plans of the deployment). */
+export const freshnessInputSchema = z.strictObject({
+  deployment: z.string().min(1),
+  /** Which ages this region measures: primary (snapshots, exports, primary drills) or dr (verified copies, DR drills). */
+  where: z.enum(['primary', 'dr']),
+  plans: z.array(
+    z.strictObject({
+      plan: z.string().min(1),
+      targets: targetSelectionSchema,
+      /** Measure exported copies (primary) / verified copies (dr). */
+      exports: z.boolean(),
+      /** Measure the last successful drill in this region. */
+      drills: z.boolean(),
+    }),
+  ),
+  /** DR: the bucket with the copies. */
+  bucket: z.string().min(3).optional(),
+  /** The drill state machine of this region, when drills run here. */
+  drillStateMachineArn: z.string().optional(),
+  budgetSeconds: z.number().int().positive(),
+  scheduledTime: isoInstant.optional(),
+});
+export type FreshnessInput = z.infer<typeof freshnessInputSchema>;
+
 /** Input of the export Lambda, one invocation per plan per tick. */
 export const exportRunInputSchema = z.strictObject({
   deployment: z.string().min(1),

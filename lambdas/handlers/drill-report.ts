@@ -2,7 +2,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { publishAlert, type Alert } from '../adapters/alerts.js';
 import type { MetricsSink } from '../adapters/metrics.js';
-import { awsRuntime, sdkClientConfig, type LogSink } from '../adapters/runtime.js';
+import { awsRuntime, requiredEnv, sdkClientConfig, type LogSink } from '../adapters/runtime.js';
 import { drillInputSchema, expectedDataSchema, recoveryPointChoiceSchema } from '../domain/drill.js';
 import { buildDrillReport, isoInstantSchema, type DrillOutcome } from '../domain/drill-report.js';
 
@@ -85,13 +85,6 @@ export async function reportDrill(outcome: DrillOutcome, deps: DrillReportDeps):
   else deps.log.error('restore drill failed', log);
   await deps.publish({ subject: report.subject, message: report.body, attributes: report.attributes });
   return { ok: report.ok, summary: report.body };
-}
-
-/** A required environment variable; fails fast naming it. */
-function requiredEnv(name: string, what: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} (${what}) is required, got ${JSON.stringify(value ?? null)}`);
-  return value;
 }
 
 const sns = new SNSClient(sdkClientConfig());

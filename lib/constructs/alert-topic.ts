@@ -1,22 +1,94 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
+/** Props for {@link AlertTopic}. */
+export interface AlertTopicProps {
+  /**
+   * Addresses subscribed to the topic (each must confirm).
+   * @default - none
+   */
+  readonly emails?: readonly string[];
+  /**
+   * HTTPS endpoints (paging webhooks) subscribed to the topic.
+   * @default - none
+   */
+  readonly httpsEndpoints?: readonly string[];
+  /**
+   * Reuse this topic (same region) instead of creating one; subscriptions are
+   * then the owner's business.
+   * @default - a new topic
+   */
+  readonly existingTopicArn?: string;
+}
+
+/** Services that publish to the topic: alarm actions and EventBridge rules. */
+export const ALERT_PUBLISHERS = ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] as const;
+
 /**
- * The region's alert topic, minimal for now: encrypted, TLS only. Functions
- * publish pages to it (e.g. a corrupt DR copy). The alerting capability adds
- * its key policy for CloudWatch/EventBridge, subscriptions and alarms.
+ * The region's on-call topic. Alarms cannot publish across regions, so each
+ * region has one; both reach on-call through the same subscriptions.
+ * Encrypted with a customer-managed key whose policy lets CloudWatch and
+ * EventBridge publish (the AWS-managed SNS key does not), TLS only.
  */
 export class AlertTopic extends Construct {
-  /** The topic. */
-  public readonly topic: sns.Topic;
+  /** The topic alarms, rules and functions publish to. */
+  public readonly topic: sns.ITopic;
+  /** The topic's key, when this construct created the topic. */
+  public readonly key?: kms.Key;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: AlertTopicProps = {}) {
     super(scope, id);
-    this.topic = new sns.Topic(this, 'Topic', {
+    if (props.existingTopicArn) {
+      this.topic = sns.Topic.fromTopicArn(this, 'Topic', props.existingTopicArn);
+      return;
+    }
+    this.key = new kms.Key(this, 'Key', {
+      description: `redis-dr alerts (${Stack.of(this).region})`,
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(7),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Publishers encrypt with the topic key; SNS calls KMS on their behalf.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AlertPublishers',
+        principals: ALERT_PUBLISHERS.map((p) => new iam.ServicePrincipal(p)),
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    const topic = new sns.Topic(this, 'Topic', {
       displayName: 'redis-dr alerts',
       enforceSSL: true,
-      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+      masterKey: this.key,
     });
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AlertPublishers',
+        principals: ALERT_PUBLISHERS.map((p) => new iam.ServicePrincipal(p)),
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    for (const email of props.emails ?? []) topic.addSubscription(new subscriptions.EmailSubscription(email));
+    for (const url of props.httpsEndpoints ?? []) topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS }));
+    this.topic = topic;
+  }
+}
+
+/**
+ * Lets a function's role publish to the alert topic and use its key, with
+ * exactly the two KMS actions SNS needs (not the CDK grant's `GenerateDataKey*`).
+ */
+export function grantAlertPublish(alerts: AlertTopic, role: iam.IRole): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [alerts.topic.topicArn] }));
+  if (alerts.key) {
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [alerts.key.keyArn] }));
   }
 }

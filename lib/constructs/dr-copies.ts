@@ -3,10 +3,10 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DrConfig, PlanConfig } from '../config';
+import { type AlertTopic, grantAlertPublish } from './alert-topic';
 import { nagArnRef } from './elasticache-arns';
 import { HouseFunction } from './house-function';
 import { AccessLogBucket, RecoveryBucket } from './recovery-bucket';
@@ -17,7 +17,7 @@ export interface DrCopiesProps {
   /** Plans that export (their lifecycle rules apply here too). */
   readonly plans: readonly PlanConfig[];
   readonly dr: DrConfig;
-  readonly alertTopic: sns.ITopic;
+  readonly alerts: AlertTopic;
   readonly deadLetterQueue: sqs.IQueue;
   readonly logRetention: logs.RetentionDays;
   readonly metricsNamespace: string;
@@ -63,7 +63,7 @@ export class DrCopies extends Construct {
       logRetention: props.logRetention,
       serviceName: 'redis-dr-verify-rdb',
       metricsNamespace: props.metricsNamespace,
-      environment: { ALERT_TOPIC_ARN: props.alertTopic.topicArn },
+      environment: { ALERT_TOPIC_ARN: props.alerts.topic.topicArn },
       onFailureQueue: props.deadLetterQueue,
       asyncRetryAttempts: 2,
       maxEventAge: Duration.hours(6),
@@ -84,7 +84,7 @@ export class DrCopies extends Construct {
         resources: [objects],
       }),
     );
-    props.alertTopic.grantPublish(role);
+    grantAlertPublish(props.alerts, role);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.bucket.bucket)}/*]`,
       reason: 'Every object of the DR bucket is a copy to verify; object keys are created by ElastiCache exports at run time.',

@@ -3,7 +3,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -11,6 +10,7 @@ import { Construct } from 'constructs';
 import type { NetworkConfig, PlanConfig } from '../config';
 import { DRILL_PREFIX, type DrillInput, type DrillWhere } from '../../lambdas/domain/drill';
 import { TAGS } from '../../lambdas/domain/types';
+import { type AlertTopic, grantAlertPublish } from './alert-topic';
 import { elastiCacheArn, nagArnRef, nagElastiCacheArn } from './elasticache-arns';
 import { HouseFunction } from './house-function';
 import { PlanSchedules } from './plan-schedules';
@@ -33,7 +33,7 @@ export interface RestoreDrillProps {
   readonly scheduleGroup: scheduler.IScheduleGroup;
   readonly deadLetterQueue: sqs.IQueue;
   /** Drill reports (every drill, passed or failed) go here. */
-  readonly alertTopic: sns.ITopic;
+  readonly alerts: AlertTopic;
   readonly logRetention: logs.RetentionDays;
   readonly metricsNamespace: string;
   /**
@@ -124,9 +124,9 @@ export class RestoreDrill extends Construct {
       description: 'redis-dr: report a restore drill (SNS summary, RTO metrics)',
       timeout: Duration.minutes(1),
       serviceName: 'redis-dr-drill-report',
-      environment: { ALERT_TOPIC_ARN: props.alertTopic.topicArn },
+      environment: { ALERT_TOPIC_ARN: props.alerts.topic.topicArn },
     });
-    props.alertTopic.grantPublish(this.reportFunction.role);
+    grantAlertPublish(props.alerts, this.reportFunction.role);
     grantSelect(this.selectFunction.role, props.bucket);
 
     this.reaperFunction = new HouseFunction(this, 'Reaper', {

@@ -38,14 +38,18 @@ export class DrStack extends Stack {
       scheduleGroupName: `redis-dr-${props.config.name}-dr`,
     });
     const { config } = props;
-    this.alerts = new AlertTopic(this, 'Alerts');
+    this.alerts = new AlertTopic(this, 'Alerts', {
+      emails: config.alerts.emails,
+      httpsEndpoints: config.alerts.httpsEndpoints,
+      existingTopicArn: config.alerts.existingTopicArns.dr,
+    });
     const exporting = config.plans.filter((p) => p.export.enabled);
     if (exporting.length > 0) {
       this.copies = new DrCopies(this, 'Copies', {
         deployment: config.name,
         plans: exporting,
         dr: config.dr,
-        alertTopic: this.alerts.topic,
+        alerts: this.alerts,
         deadLetterQueue: this.deadLetterQueue.queue,
         logRetention: logRetentionOf(config.lambda.logRetentionDays),
         metricsNamespace: config.metricsNamespace,
@@ -61,7 +65,7 @@ export class DrStack extends Stack {
         bucket: this.copies.bucket.bucket,
         scheduleGroup: this.scheduleGroup,
         deadLetterQueue: this.deadLetterQueue.queue,
-        alertTopic: this.alerts.topic,
+        alerts: this.alerts,
         logRetention: logRetentionOf(config.lambda.logRetentionDays),
         metricsNamespace: config.metricsNamespace,
         memorySizeMb: config.lambda.memorySizeMb,

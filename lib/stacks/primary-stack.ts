@@ -64,7 +64,11 @@ export class PrimaryStack extends Stack {
       deadLetterQueue: this.deadLetterQueue.queue,
       ...common,
     });
-    this.alerts = new AlertTopic(this, 'Alerts');
+    this.alerts = new AlertTopic(this, 'Alerts', {
+      emails: config.alerts.emails,
+      httpsEndpoints: config.alerts.httpsEndpoints,
+      existingTopicArn: config.alerts.existingTopicArns.primary,
+    });
     const drilling = drillPlans(config.plans, 'primary');
     if (drilling.length > 0) {
       this.drills = new RestoreDrill(this, 'Drills', {
@@ -73,7 +77,7 @@ export class PrimaryStack extends Stack {
         network: requireDrillNetwork(config.network, 'network'),
         scheduleGroup: group,
         deadLetterQueue: this.deadLetterQueue.queue,
-        alertTopic: this.alerts.topic,
+        alerts: this.alerts,
         ...common,
       });
     }

@@ -57,7 +57,7 @@ describe('validateConfig', () => {
         name: 'test',
         primary: { region: 'eu-west-1' },
         dr: { region: 'eu-central-1', replicationTimeControl: false, replicationMetrics: false },
-        alerts: { emails: [] },
+        alerts: { emails: [], httpsEndpoints: [], existingTopicArns: {} },
         lambda: { logRetentionDays: 90, memorySizeMb: 512 },
         metricsNamespace: 'RedisDr',
         plans: [

@@ -57,15 +57,6 @@ describe('DrCopies (DR region)', () => {
     ]);
   });
 
-  it('encrypts the alert topic and accepts only TLS', () => {
-    const topics = Object.values(synth.dr.findResources('AWS::SNS::Topic'));
-    expect(topics).toHaveLength(1);
-    expect(JSON.stringify(topics[0]!.Properties.KmsMasterKeyId)).toContain(':alias/aws/sns');
-    const policy = Object.values(synth.dr.findResources('AWS::SNS::TopicPolicy'))[0]!;
-    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
-      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-    );
-  });
 });
 
 describe('Object Lock', () => {

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisDrConfig } from '../../../lib/config';
+import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
+
+describe('AlertTopic', () => {
+  let synth: Synthesized;
+  let config: RedisDrConfig;
+  beforeAll(() => {
+    const base = exampleConfig();
+    config = { ...base, alerts: { ...base.alerts, httpsEndpoints: ['https://events.pagerduty.example/integration/abc'] } };
+    synth = synthesize(config);
+  });
+  afterAll(() => synth.cleanup());
+
+  it.each(['primary', 'dr'] as const)('%s: one topic, KMS-encrypted with its own key, TLS only', (which) => {
+    const template = synth[which];
+    const topics = Object.entries(template.findResources('AWS::SNS::Topic'));
+    expect(topics).toHaveLength(1);
+    const keyId = topics[0]![1].Properties.KmsMasterKeyId;
+    expect(keyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^AlertsKey/), 'Arn'] });
+    const statements = Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0]!.Properties.PolicyDocument.Statement as Record<string, any>[];
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'AlertPublishers',
+        Effect: 'Allow',
+        Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+        Action: 'sns:Publish',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }),
+    );
+  });
+
+  it.each(['primary', 'dr'] as const)('%s: the key lets CloudWatch and EventBridge publish (the AWS-managed SNS key would not), and rotates', (which) => {
+    const keys = Object.values(synth[which].findResources('AWS::KMS::Key'));
+    expect(keys).toHaveLength(1);
+    expect(keys[0]!.Properties.EnableKeyRotation).toBe(true);
+    expect(keys[0]!.Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({
+        Sid: 'AlertPublishers',
+        Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      }),
+    );
+  });
+
+  it.each(['primary', 'dr'] as const)('%s: subscribes every configured email and HTTPS endpoint', (which) => {
+    const subs = Object.values(synth[which].findResources('AWS::SNS::Subscription')).map((s) => [s.Properties.Protocol, s.Properties.Endpoint]);
+    expect(subs.sort()).toEqual(
+      [...config.alerts.emails.map((e) => ['email', e]), ...config.alerts.httpsEndpoints.map((u) => ['https', u])].sort(),
+    );
+  });
+
+  it('reuses an existing topic per region instead of creating one', () => {
+    const base = exampleConfig();
+    const reuse = synthesize({
+      ...base,
+      alerts: {
+        ...base.alerts,
+        existingTopicArns: { primary: 'arn:aws:sns:eu-west-1:111122223333:oncall', dr: 'arn:aws:sns:eu-central-1:111122223333:oncall' },
+      },
+    });
+    try {
+      for (const template of [reuse.primary, reuse.dr]) {
+        template.resourceCountIs('AWS::SNS::Topic', 0);
+        template.resourceCountIs('AWS::KMS::Key', 0);
+      }
+      const env = Object.values(reuse.dr.findResources('AWS::Lambda::Function'))[0]!.Properties.Environment.Variables;
+      expect(env.ALERT_TOPIC_ARN).toBe('arn:aws:sns:eu-central-1:111122223333:oncall');
+    } finally {
+      reuse.cleanup();
+    }
+  });
+});
