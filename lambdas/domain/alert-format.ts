@@ -166,6 +166,15 @@ export function formatAlert(event: unknown, context: AlertContext): FormattedAle
     if (source === 'aws.cloudwatch' && detailType === 'CloudWatch Alarm State Change') {
       return formatAlarm(event, context, surprises);
     }
+    // A Lambda alarm action: the same alarm data under `alarmData` instead of `detail`.
+    const alarmData = get(event, 'alarmData');
+    if (source === 'aws.cloudwatch' && alarmData && typeof alarmData === 'object') {
+      return formatAlarm(
+        { source, 'detail-type': 'CloudWatch Alarm State Change', region: str(event, 'region'), time: str(event, 'time'), detail: alarmData },
+        context,
+        surprises,
+      );
+    }
     if (source === 'aws.states' && detailType === 'Step Functions Execution Status Change') {
       return formatExecution(event, context, surprises);
     }

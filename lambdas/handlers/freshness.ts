@@ -99,6 +99,13 @@ export interface FreshnessFailure {
 export interface FreshnessReport {
   readonly where: FreshnessInput['where'];
   readonly points: readonly FreshnessPoint[];
+  /**
+   * Per plan and metric, the worst age over its targets (dimension `Plan`
+   * only): what the alarms watch, so tag-selected targets are covered too.
+   * Absent when any target of the plan had a gap or failed (missing data
+   * makes the alarm breach).
+   */
+  readonly planPoints: readonly { plan: string; metric: string; seconds: number }[];
   readonly gaps: readonly FreshnessGap[];
   readonly failed: readonly FreshnessFailure[];
 }
@@ -171,18 +178,38 @@ export async function runFreshness(input: FreshnessInput, deps: FreshnessDeps): 
     else if (plan.exports) await measureDr(run, plan);
   }
   await measureDrills(run);
+  const planPoints = worstPerPlan(run);
+  for (const p of planPoints) deps.metrics.put(p.metric, p.seconds, 'Seconds', { [DIMENSION.plan]: p.plan });
 
   const order = (a: { plan: string; target: string; metric?: string }, b: typeof a) =>
     a.plan.localeCompare(b.plan) || a.target.localeCompare(b.target) || (a.metric ?? '').localeCompare(b.metric ?? '');
   const report: FreshnessReport = {
     where: input.where,
     points: run.points.sort(order),
+    planPoints,
     gaps: run.gaps.sort(order),
     failed: run.failed.sort(order),
   };
   deps.log.info('freshness run finished', { where: input.where, points: report.points.length, gaps: report.gaps, failed: report.failed });
   if (report.failed.length > 0) throw new FreshnessRunFailedError(report);
   return report;
+}
+
+/**
+ * The worst age per plan and metric. Drill age uses the plan's `all` point
+ * (drills rotate through targets); the others the maximum over targets.
+ */
+function worstPerPlan(run: Run): { plan: string; metric: string; seconds: number }[] {
+  const broken = new Set([...run.gaps, ...run.failed].map((g) => `${g.plan}\u0000${g.metric}`));
+  const worst = new Map<string, { plan: string; metric: string; seconds: number }>();
+  for (const p of run.points) {
+    const key = `${p.plan}\u0000${p.metric}`;
+    if (broken.has(key)) continue;
+    if (p.metric === METRIC.lastDrillAge && p.target !== ALL_TARGETS) continue;
+    const seen = worst.get(key);
+    if (!seen || p.seconds > seen.seconds) worst.set(key, { plan: p.plan, metric: p.metric, seconds: p.seconds });
+  }
+  return [...worst.values()].sort((a, b) => a.plan.localeCompare(b.plan) || a.metric.localeCompare(b.metric));
 }
 
 /** Emits the age of `at`, or records a gap (no data point) when there is nothing. */

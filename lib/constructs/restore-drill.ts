@@ -43,6 +43,11 @@ export interface RestoreDrillProps {
   readonly memorySizeMb?: number;
 }
 
+/** The drill state machine's name: `redis-dr-<deployment>-<where>-drill`. */
+export function drillStateMachineName(deployment: string, where: DrillWhere): string {
+  return `redis-dr-${deployment}-${where}-drill`;
+}
+
 /** The plans that drill in `where` (`drill.where` is that region or `both`). */
 export function drillPlans(plans: readonly PlanConfig[], where: DrillWhere): PlanConfig[] {
   return plans.filter((p) => p.drill.enabled && (p.drill.where === where || p.drill.where === 'both'));
@@ -157,6 +162,8 @@ export class RestoreDrill extends Construct {
     });
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      // A fixed name: IAM for its executions, the CLI and the docs can name it.
+      stateMachineName: drillStateMachineName(props.deployment, props.where),
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout: Duration.hours(maxHours),
       tracingEnabled: true,

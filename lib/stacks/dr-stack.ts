@@ -6,6 +6,7 @@ import { logRetentionOf } from '../constructs/log-retention';
 import { AlertTopic } from '../constructs/alert-topic';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { DrCopies } from '../constructs/dr-copies';
+import { Monitoring, watchAllFunctions } from '../constructs/monitoring';
 import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill';
 
 /** Props for {@link DrStack}. */
@@ -28,6 +29,8 @@ export class DrStack extends Stack {
   public readonly alerts: AlertTopic;
   /** The DR bucket and the verify-rdb function; only when a plan exports. */
   public readonly copies?: DrCopies;
+  /** Freshness monitor, alert formatter and alarms of this region. */
+  public readonly monitoring: Monitoring;
   /** Restore drills from the verified copies; only when a plan drills here. */
   public readonly drills?: RestoreDrill;
 
@@ -71,5 +74,20 @@ export class DrStack extends Stack {
         memorySizeMb: config.lambda.memorySizeMb,
       });
     }
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      deployment: config.name,
+      where: 'dr',
+      plans: config.plans,
+      alerts: this.alerts,
+      deadLetterQueue: this.deadLetterQueue.queue,
+      scheduleGroup: this.scheduleGroup,
+      bucket: this.copies?.bucket.bucket,
+      drillStateMachine: this.drills?.stateMachine,
+      logRetention: logRetentionOf(config.lambda.logRetentionDays),
+      metricsNamespace: config.metricsNamespace,
+      memorySizeMb: config.lambda.memorySizeMb,
+    });
+    watchAllFunctions(this, this.monitoring);
   }
 }

@@ -5,6 +5,7 @@ import type { RedisDrConfig } from '../config';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { AlertTopic } from '../constructs/alert-topic';
 import { DrExport } from '../constructs/dr-export';
+import { Monitoring, watchAllFunctions } from '../constructs/monitoring';
 import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill';
 import { logRetentionOf } from '../constructs/log-retention';
 import { SnapshotPruning } from '../constructs/snapshot-pruning';
@@ -32,6 +33,8 @@ export class PrimaryStack extends Stack {
   public readonly export?: DrExport;
   /** Alerts of this region. */
   public readonly alerts: AlertTopic;
+  /** Freshness monitor, alert formatter and alarms of this region. */
+  public readonly monitoring: Monitoring;
   /** Restore drills from native snapshots; only when a plan drills here. */
   public readonly drills?: RestoreDrill;
 
@@ -90,5 +93,16 @@ export class PrimaryStack extends Stack {
         ...common,
       });
     }
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      where: 'primary',
+      plans: config.plans,
+      alerts: this.alerts,
+      deadLetterQueue: this.deadLetterQueue.queue,
+      scheduleGroup: group,
+      drillStateMachine: this.drills?.stateMachine,
+      ...common,
+    });
+    watchAllFunctions(this, this.monitoring);
   }
 }

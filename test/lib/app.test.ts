@@ -83,8 +83,8 @@ describe('primary stack', () => {
   it('creates one snapshot and one prune schedule per plan, in the plan\'s time zone, flexible window off, with retries and a DLQ', () => {
     const config = exampleConfig();
     const schedules = synth.primary.findResources('AWS::Scheduler::Schedule');
-    // Snapshot and prune per plan, export per exporting plan.
-    expect(Object.keys(schedules)).toHaveLength(config.plans.length * 2 + config.plans.filter((p) => p.export.enabled).length);
+    // Snapshot and prune per plan, export per exporting plan, and the freshness monitor.
+    expect(Object.keys(schedules)).toHaveLength(config.plans.length * 2 + config.plans.filter((p) => p.export.enabled).length + 1);
     for (const plan of config.plans) {
       synth.primary.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: plan.schedule.cron,
@@ -124,10 +124,11 @@ describe('primary stack', () => {
   });
 
   it('runs every function on Node.js 24, arm64, with tracing, explicit memory and timeout', () => {
-    const fns = { ...synth.primary.findResources('AWS::Lambda::Function'), ...synth.dr.findResources('AWS::Lambda::Function') };
-    // snapshot, prune, export; verify-rdb in the DR region.
-    expect(Object.keys(fns)).toHaveLength(4);
-    for (const fn of Object.values(fns)) {
+    // Both stacks use the same logical ids for the monitoring functions: list, don't merge.
+    const fns = [...Object.values(synth.primary.findResources('AWS::Lambda::Function')), ...Object.values(synth.dr.findResources('AWS::Lambda::Function'))];
+    // snapshot, prune, export, freshness, formatter; verify-rdb, freshness, formatter in the DR region.
+    expect(fns).toHaveLength(8);
+    for (const fn of fns) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -141,9 +142,9 @@ describe('primary stack', () => {
   });
 
   it('gives every log group a retention', () => {
-    const groups = { ...synth.primary.findResources('AWS::Logs::LogGroup'), ...synth.dr.findResources('AWS::Logs::LogGroup') };
-    expect(Object.keys(groups)).toHaveLength(4);
-    for (const g of Object.values(groups)) expect(g.Properties.RetentionInDays).toBe(exampleConfig().lambda.logRetentionDays);
+    const groups = [...Object.values(synth.primary.findResources('AWS::Logs::LogGroup')), ...Object.values(synth.dr.findResources('AWS::Logs::LogGroup'))];
+    expect(groups).toHaveLength(8);
+    for (const g of groups) expect(g.Properties.RetentionInDays).toBe(exampleConfig().lambda.logRetentionDays);
   });
 
   it('grants no wildcard actions and no AWS managed policies', () => {
@@ -225,7 +226,7 @@ describe('primary stack', () => {
       },
     });
     const configs = synth.primary.findResources('AWS::Lambda::EventInvokeConfig');
-    expect(Object.keys(configs)).toHaveLength(3);
+    expect(Object.keys(configs)).toHaveLength(5);
     for (const c of Object.values(configs)) {
       expect(c.Properties.DestinationConfig.OnFailure.Destination).toBeDefined();
     }

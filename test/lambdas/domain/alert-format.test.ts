@@ -491,3 +491,18 @@ describe('humanDuration and splitDescription', () => {
     expect(splitDescription('No runbook here.')).toEqual({ meaning: 'No runbook here.', runbook: undefined });
   });
 });
+
+describe('alarm actions (the Lambda action payload)', () => {
+  it('formats an alarm delivered as a Lambda alarm action exactly like the EventBridge event', () => {
+    const event = alarm({
+      name: 'redis-dr-prod-snapshot-failed-sessions',
+      description: `Snapshots of plan sessions failed. ${RUNBOOK('snapshot-failed')}`,
+      metric: 'SnapshotsFailed',
+      dimensions: { Plan: 'sessions' },
+    }) as { detail: unknown; region: string; time: string };
+    const action = { source: 'aws.cloudwatch', alarmArn: 'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:x', accountId: '111122223333', time: event.time, region: event.region, alarmData: event.detail };
+    const viaAction = formatAlert(action, CTX);
+    expect(viaAction.surprises).toEqual([]);
+    expect({ ...viaAction, surprises: [] }).toEqual({ ...formatAlert(event, CTX), surprises: [] });
+  });
+});

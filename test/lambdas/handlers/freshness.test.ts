@@ -256,10 +256,23 @@ describe('freshness (primary): recovery point and exported copy ages', () => {
       unit: 'Seconds',
       dimensions: { Plan: 'sessions', Target: 'rg-a' },
     });
-    // Exactly {Plan, Target}: alarms name the set.
-    expect(metrics.points.every((p) => Object.keys(p.dimensions).sort().join() === 'Plan,Target')).toBe(true);
+    // Exactly {Plan, Target} per target, and {Plan} for the worst of the plan (what alarms watch).
+    expect(metrics.points.every((p) => ['Plan,Target', 'Plan'].includes(Object.keys(p.dimensions).sort().join()))).toBe(true);
+    expect(r.planPoints).toEqual([
+      { plan: 'sessions', metric: 'ExportedCopyAgeSeconds', seconds: 86_358 },
+      { plan: 'sessions', metric: 'RecoveryPointAgeSeconds', seconds: 86_358 },
+    ]);
+    expect(metrics.sum('RecoveryPointAgeSeconds', { Plan: 'sessions' })).toBe(86_358);
     expect(r.gaps).toEqual([]);
     expect(r.failed).toEqual([]);
+  });
+
+  it('emits no plan-level age when a target of the plan has nothing (missing data pages)', async () => {
+    addSnapshot('rdr-rg-a-20261121-0900');
+    const r = await runFreshness(input({ plans: [plan({ exports: false, targets: ids('rg-a', 'rg-b') })] }), deps);
+    expect(points(r)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 3_558 });
+    expect(r.planPoints).toEqual([]);
+    expect(metrics.points.filter((p) => Object.keys(p.dimensions).join() === 'Plan')).toEqual([]);
   });
 
   it('emits no exported-copy age when the plan does not export', async () => {
@@ -486,7 +499,7 @@ describe('freshness: last successful drill', () => {
 
   it('does not look at drills without a state machine here', async () => {
     const r = await runFreshness(drills({ drillStateMachineArn: undefined }), deps);
-    expect(r).toEqual({ where: 'primary', points: [], gaps: [], failed: [] });
+    expect(r).toEqual({ where: 'primary', points: [], planPoints: [], gaps: [], failed: [] });
   });
 
   it('reads the history through the Step Functions adapter (paginated) in the handler’s deps shape', async () => {

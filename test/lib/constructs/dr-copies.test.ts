@@ -39,12 +39,13 @@ describe('DrCopies (DR region)', () => {
   });
 
   it('runs the verifier with a full vCPU and 15 minutes, reading and tagging copies but never deleting or writing them', () => {
-    const fns = Object.values(synth.dr.findResources('AWS::Lambda::Function'));
+    const fns = Object.values(synth.dr.findResources('AWS::Lambda::Function')).filter((f) => /verify every DR copy/.test(f.Properties.Description));
     expect(fns).toHaveLength(1);
     expect(fns[0]!.Properties).toMatchObject({ MemorySize: VERIFY_MEMORY_MB, Timeout: 900 });
     expect(fns[0]!.Properties.Environment.Variables.ALERT_TOPIC_ARN).toEqual({ Ref: expect.stringMatching(/^Alerts/) });
-    const actions = Object.values(synth.dr.findResources('AWS::IAM::Policy'))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+    const actions = Object.entries(synth.dr.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('CopiesVerifyRdbRole'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
       .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
       .filter((a: string) => a.startsWith('s3:'));
     expect(actions.sort()).toEqual([

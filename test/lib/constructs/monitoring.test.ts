@@ -1,0 +1,83 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { FRESHNESS_CRON, RUNBOOKS } from '../../../lib/constructs/monitoring';
+import type { RedisDrConfig } from '../../../lib/config';
+import { useDrillsSynth } from '../../support/state-machine';
+import type { Synthesized } from '../../support/synth';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+type Alarm = { id: string; props: Record<string, any> };
+function alarms(template: Synthesized['primary']): Alarm[] {
+  return Object.entries(template.findResources('AWS::CloudWatch::Alarm')).map(([id, a]) => ({ id, props: a.Properties }));
+}
+function kindOf(name: string): string {
+  const rest = name.replace(/^redis-dr-example-/, '');
+  return Object.keys(RUNBOOKS).filter((k) => rest === k || rest.startsWith(`${k}-`)).sort((a, b) => b.length - a.length)[0] ?? `unknown:${rest}`;
+}
+
+describe('Monitoring (drills config: exports, drills and probe in both regions)', () => {
+  const current = useDrillsSynth();
+  let synth: Synthesized;
+  let config: RedisDrConfig;
+  beforeEach(() => ({ synth, config } = current()));
+
+  it.each(['primary', 'dr'] as const)('%s: every alarm has an alarm and an OK action, a runbook in its description, and the deployment in its name', (which) => {
+    const list = alarms(synth[which]);
+    expect(list.length).toBeGreaterThan(5);
+    for (const { props } of list) {
+      expect(props.AlarmName).toMatch(/^redis-dr-example-/);
+      expect(props.AlarmActions, props.AlarmName).toHaveLength(1);
+      expect(props.OKActions, props.AlarmName).toEqual(props.AlarmActions);
+      const runbook = /Runbook: (docs\/runbooks\/[a-z-]+\.md)$/.exec(props.AlarmDescription)?.[1];
+      expect(runbook, props.AlarmName).toBeDefined();
+      expect(existsSync(join(ROOT, runbook!)), runbook).toBe(true);
+    }
+  });
+
+  it('pages on the freshness of every plan with missing data treated as breaching, with the RPO as threshold', () => {
+    const byName = Object.fromEntries(alarms(synth.primary).map((a) => [a.props.AlarmName, a.props]));
+    for (const plan of config.plans) {
+      expect(byName[`redis-dr-example-recovery-point-age-${plan.name}`]).toMatchObject({
+        MetricName: 'RecoveryPointAgeSeconds',
+        Dimensions: [{ Name: 'Plan', Value: plan.name }],
+        Threshold: plan.rpoMinutes * 60,
+        TreatMissingData: 'breaching',
+      });
+    }
+    const dr = Object.fromEntries(alarms(synth.dr).map((a) => [a.props.AlarmName, a.props]));
+    expect(dr['redis-dr-example-verified-copy-age-sessions']).toMatchObject({ TreatMissingData: 'breaching', Threshold: (config.plans[0]!.rpoMinutes + 120) * 60 });
+    expect(dr['redis-dr-example-drill-age-sessions']).toMatchObject({ TreatMissingData: 'breaching', MetricName: 'LastSuccessfulDrillAgeSeconds' });
+    expect(dr['redis-dr-example-rdb-corrupt']).toMatchObject({ MetricName: 'RdbCorrupt', TreatMissingData: 'notBreaching' });
+  });
+
+  it('sends every alarm through the formatter, except the formatter\'s own errors, which go to the topic', () => {
+    for (const which of ['primary', 'dr'] as const) {
+      const formatter = Object.entries(synth[which].findResources('AWS::Lambda::Function')).find(([, f]) => /turn alarms/.test(f.Properties.Description))![0];
+      for (const { props } of alarms(synth[which])) {
+        const action = JSON.stringify(props.AlarmActions[0]);
+        if (props.AlarmName === 'redis-dr-example-lambda-errors-formatter') expect(action).toMatch(/AlertsTopic/);
+        else expect(action, props.AlarmName).toContain(formatter);
+      }
+    }
+  });
+
+  it('runs the freshness monitor every 5 minutes in both regions with the plans it measures', () => {
+    for (const [which, where] of [
+      ['primary', 'primary'],
+      ['dr', 'dr'],
+    ] as const) {
+      const schedule = Object.values(synth[which].findResources('AWS::Scheduler::Schedule')).find((s) => /freshness monitor/.test(s.Properties.Description))!;
+      expect(schedule.Properties.ScheduleExpression).toBe(FRESHNESS_CRON);
+      expect(JSON.stringify(schedule.Properties.Target.Input)).toContain(`\\"where\\":\\"${where}\\"`);
+    }
+  });
+
+  it('docs/alerts.md lists every alarm kind the templates contain, and only those', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'alerts.md'), 'utf8');
+    const documented = new Set([...doc.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]!));
+    const deployed = new Set([...alarms(synth.primary), ...alarms(synth.dr)].map((a) => kindOf(a.props.AlarmName)));
+    expect([...deployed].sort()).toEqual([...documented].sort());
+  });
+});
