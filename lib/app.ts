@@ -40,8 +40,10 @@ export function addRedisDrStacks(app: App, config: RedisDrConfig): RedisDrStacks
   // The export bucket replicates into the DR bucket, which must exist first.
   primary.addStackDependency(dr, 'the export bucket replicates into the DR bucket');
   for (const stack of [primary, dr]) {
-    Tags.of(stack).add(TAGS.managed, 'true');
-    Tags.of(stack).add('redis-dr:deployment', config.name);
+    // Dashboards: cfn-lint's resource schema has no Tags for them (the CDK's spec does); leave them untagged.
+    const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
+    Tags.of(stack).add(TAGS.managed, 'true', options);
+    Tags.of(stack).add('redis-dr:deployment', config.name, options);
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new RecoveryStorageChecks(app));
   return { primary, dr };

@@ -172,6 +172,10 @@ export function buildDrillReport(o: DrillOutcome): DrillReport {
   seconds(DRILL_METRIC.rtoSeconds, rtoSeconds);
   seconds(DRILL_METRIC.restoreSeconds, restoreSeconds);
   seconds(DRILL_METRIC.verifySeconds, verifySeconds);
+  // Per plan and region too (drills rotate through targets): what the RTO alarm and the dashboard watch.
+  const planDimensions = { [DRILL_DIMENSION.plan]: input.plan, [DRILL_DIMENSION.region]: o.region };
+  metrics.push({ name: DRILL_METRIC.succeeded, value: ok ? 1 : 0, unit: 'Count', dimensions: planDimensions });
+  if (rtoSeconds !== undefined) metrics.push({ name: DRILL_METRIC.rtoSeconds, value: rtoSeconds, unit: 'Seconds', dimensions: planDimensions });
 
   return {
     ok,

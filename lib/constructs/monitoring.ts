@@ -36,6 +36,12 @@ export interface MonitoringProps {
   readonly drillStateMachine?: sfn.IStateMachine;
   /** @default 512 */
   readonly memorySizeMb?: number;
+  /**
+   * Primary: the export → DR replication rule, when its metrics are on (RTC or
+   * replication metrics): failed replications page.
+   * @default - no replication alarm
+   */
+  readonly replication?: { readonly sourceBucket: string; readonly destinationBucket: string; readonly ruleId: string };
 }
 
 /** How often the freshness monitor measures. */
@@ -54,6 +60,8 @@ export const RUNBOOKS: Readonly<Record<string, string>> = {
   'export-failed': 'docs/runbooks/dr-copies.md',
   'prune-held': 'docs/runbooks/backups-stopped.md',
   'rdb-corrupt': 'docs/runbooks/corruption.md',
+  'replication-failed': 'docs/runbooks/dr-copies.md',
+  'drill-rto': 'docs/runbooks/restore-drill.md',
   'rdb-verify-errors': 'docs/runbooks/dr-copies.md',
   'lambda-errors': 'docs/runbooks/pipeline-errors.md',
   'lambda-throttles': 'docs/runbooks/pipeline-errors.md',
@@ -71,6 +79,8 @@ export class Monitoring extends Construct {
   public readonly freshness: HouseFunction;
   public readonly formatter: HouseFunction;
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /** The region's recovery dashboard. */
+  public dashboard?: cloudwatch.Dashboard;
   private readonly props: MonitoringProps;
   /** Alarm action: the formatter (permission granted once, above). */
   private readonly formatterAction: cloudwatch.IAlarmAction;
@@ -221,6 +231,21 @@ export class Monitoring extends Construct {
         });
       }
       if (drillsHere(plan, props.where) && props.drillStateMachine) {
+        this.alarm(
+          `drill-rto-${plan.name}`,
+          new cloudwatch.Metric({
+            namespace: ns,
+            metricName: 'DrillRtoSeconds',
+            dimensionsMap: { Plan: plan.name, Region: Stack.of(this).region },
+            statistic: 'Maximum',
+            period: Duration.hours(1),
+          }),
+          {
+            description: `A ${props.where} drill of plan ${plan.name} restored and verified, but took longer than the RTO objective (${plan.drill.rtoMinutes} min).`,
+            threshold: minutes(plan.drill.rtoMinutes) + 1,
+            missing: cloudwatch.TreatMissingData.NOT_BREACHING,
+          },
+        );
         const interval = analyzeSchedule(plan.drill.schedule.cron, plan.drill.schedule.timeZone, new Date(), { horizonDays: 400 }).maxGapMinutes;
         const limit = (Number.isFinite(interval) ? interval : 7 * 24 * 60) + plan.drill.maxHours * 60;
         this.alarm(`drill-age-${plan.name}`, age(METRIC.lastDrillAge), {
@@ -261,6 +286,28 @@ export class Monitoring extends Construct {
         missing: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
+    if (props.replication) {
+      this.alarm(
+        'replication-failed',
+        new cloudwatch.Metric({
+          namespace: 'AWS/S3',
+          metricName: 'OperationsFailedReplication',
+          dimensionsMap: {
+            SourceBucket: props.replication.sourceBucket,
+            DestinationBucket: props.replication.destinationBucket,
+            RuleId: props.replication.ruleId,
+          },
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+        }),
+        {
+          description: 'S3 could not replicate exported copies to the DR bucket: the DR region is falling behind.',
+          threshold: 1,
+          missing: cloudwatch.TreatMissingData.NOT_BREACHING,
+        },
+      );
+    }
+    this.addDashboard();
     this.alarm(
       'dlq-messages',
       props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
@@ -281,6 +328,85 @@ export class Monitoring extends Construct {
       }),
       { description: 'EventBridge Scheduler could not invoke a target of this deployment.', threshold: 1, missing: cloudwatch.TreatMissingData.NOT_BREACHING },
     );
+  }
+
+  /** The recovery dashboard of this region: ages vs objectives, drills, activity, failures. */
+  private addDashboard(): void {
+    const { props } = this;
+    const ns = props.metricsNamespace;
+    const m = (metricName: string, dims: Record<string, string>, statistic = 'Maximum', label?: string) =>
+      new cloudwatch.Metric({ namespace: ns, metricName, dimensionsMap: dims, statistic, period: Duration.minutes(5), label });
+    const hours = (minutes: number) => minutes * 60;
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `redis-dr-${props.deployment}-${props.where}`,
+      defaultInterval: Duration.days(7),
+    });
+    dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# redis-dr ${props.deployment} (${props.where} region)\nRecovery point ages against each plan's RPO, drills against the RTO, and what failed. Alert catalog: docs/alerts.md`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    for (const plan of props.plans) {
+      const ages =
+        props.where === 'primary'
+          ? [m('RecoveryPointAgeSeconds', { Plan: plan.name }, 'Maximum', 'newest recovery point'), ...(plan.export.enabled ? [m('ExportedCopyAgeSeconds', { Plan: plan.name }, 'Maximum', 'newest exported copy')] : [])]
+          : plan.export.enabled
+            ? [m('VerifiedCopyAgeSeconds', { Plan: plan.name }, 'Maximum', 'newest verified DR copy')]
+            : [];
+      const widgets: cloudwatch.IWidget[] = [];
+      if (ages.length > 0) {
+        widgets.push(
+          new cloudwatch.GraphWidget({
+            title: `${plan.name}: recovery point age (s) vs RPO`,
+            left: ages,
+            leftAnnotations: [{ value: hours(plan.rpoMinutes), label: `RPO ${plan.rpoMinutes} min`, color: '#d62728' }],
+            width: 12,
+          }),
+        );
+      }
+      if (drillsHere(plan, props.where)) {
+        widgets.push(
+          new cloudwatch.GraphWidget({
+            title: `${plan.name}: drills (RTO s vs objective, successes)`,
+            left: [m('DrillRtoSeconds', { Plan: plan.name, Region: Stack.of(this).region }, 'Maximum', 'RTO')],
+            leftAnnotations: [{ value: hours(plan.drill.rtoMinutes), label: `RTO objective ${plan.drill.rtoMinutes} min`, color: '#ff7f0e' }],
+            right: [m('DrillSucceeded', { Plan: plan.name, Region: Stack.of(this).region }, 'Sum', 'drills passed')],
+            width: 12,
+          }),
+        );
+      }
+      if (props.where === 'primary') {
+        widgets.push(
+          new cloudwatch.GraphWidget({
+            title: `${plan.name}: snapshots created / deleted / failed`,
+            left: [
+              m('SnapshotsCreated', { Plan: plan.name }, 'Sum', 'created'),
+              m('SnapshotsDeleted', { Plan: plan.name }, 'Sum', 'deleted'),
+              m('SnapshotsFailed', { Plan: plan.name }, 'Sum', 'failed'),
+              ...(plan.export.enabled ? [m('ExportsCompleted', { Plan: plan.name }, 'Sum', 'exported'), m('ExportsFailed', { Plan: plan.name }, 'Sum', 'export failed')] : []),
+            ],
+            width: 12,
+          }),
+        );
+      }
+      if (widgets.length > 0) dashboard.addWidgets(...widgets);
+    }
+    if (props.where === 'dr' && props.bucket) {
+      const dims = { Bucket: props.bucket.bucketName };
+      dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'DR copies verified / corrupt',
+          left: [m('RdbVerified', dims, 'Sum', 'verified'), m('RdbCorrupt', dims, 'Sum', 'corrupt'), m('RdbVerifyErrors', dims, 'Sum', 'could not verify')],
+          width: 12,
+        }),
+      );
+    }
+    dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
+    );
+    this.dashboard = dashboard;
   }
 
   private alarm(

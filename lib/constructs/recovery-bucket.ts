@@ -56,6 +56,9 @@ export interface RecoveryBucketProps {
 
 const S3_LOGS_USE_BUCKET_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
 
+/** Id of the export → DR replication rule (the replication metrics' `RuleId`). */
+export const REPLICATION_RULE_ID = 'to-dr-region';
+
 /** How long a version stays after it stopped being current (a deletion or lifecycle expiry), for fat-finger recovery. */
 export const NONCURRENT_VERSION_DAYS = 7;
 /** Multipart uploads left unfinished (an export that died) are cleaned up after this many days. */
@@ -121,7 +124,7 @@ export class RecoveryBucket extends Construct {
       replicationRules: props.replicateTo
         ? [
             {
-              id: 'to-dr-region',
+              id: REPLICATION_RULE_ID,
               destination: props.replicateTo.bucket,
               priority: 1,
               // The DR copy keeps its own lifecycle: deletions here are not mirrored.

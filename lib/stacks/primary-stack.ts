@@ -5,6 +5,7 @@ import type { RedisDrConfig } from '../config';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { AlertTopic } from '../constructs/alert-topic';
 import { DrExport } from '../constructs/dr-export';
+import { recoveryBucketName, REPLICATION_RULE_ID } from '../constructs/recovery-bucket';
 import { Monitoring, watchAllFunctions } from '../constructs/monitoring';
 import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill';
 import { logRetentionOf } from '../constructs/log-retention';
@@ -101,6 +102,15 @@ export class PrimaryStack extends Stack {
       deadLetterQueue: this.deadLetterQueue.queue,
       scheduleGroup: group,
       drillStateMachine: this.drills?.stateMachine,
+      // S3 publishes replication metrics only with RTC or replication metrics on.
+      replication:
+        this.export && (config.dr.replicationTimeControl || config.dr.replicationMetrics)
+          ? {
+              sourceBucket: this.export.bucket.bucket.bucketName,
+              destinationBucket: recoveryBucketName(this, config.name, config.dr.region),
+              ruleId: REPLICATION_RULE_ID,
+            }
+          : undefined,
       ...common,
     });
     watchAllFunctions(this, this.monitoring);

@@ -212,13 +212,16 @@ describe('buildDrillReport', () => {
     );
   });
 
-  it('emits every metric of a passed drill with exactly Plan, Target and Region', () => {
+  it('emits every metric of a passed drill with exactly Plan, Target and Region, and success and RTO per Plan and Region', () => {
     const dimensions = { Plan: 'sessions', Target: 'rg-a', Region: 'eu-west-1' };
+    const plan = { Plan: 'sessions', Region: 'eu-west-1' };
     expect(buildDrillReport(outcome({})).metrics).toEqual([
       { name: DRILL_METRIC.succeeded, value: 1, unit: 'Count', dimensions },
       { name: DRILL_METRIC.rtoSeconds, value: 852, unit: 'Seconds', dimensions },
       { name: DRILL_METRIC.restoreSeconds, value: 760, unit: 'Seconds', dimensions },
       { name: DRILL_METRIC.verifySeconds, value: 31, unit: 'Seconds', dimensions },
+      { name: DRILL_METRIC.succeeded, value: 1, unit: 'Count', dimensions: plan },
+      { name: DRILL_METRIC.rtoSeconds, value: 852, unit: 'Seconds', dimensions: plan },
     ]);
   });
 
@@ -228,6 +231,7 @@ describe('buildDrillReport', () => {
       [DRILL_METRIC.succeeded, 0],
       [DRILL_METRIC.restoreSeconds, 760],
       [DRILL_METRIC.verifySeconds, 31],
+      [DRILL_METRIC.succeeded, 0],
     ]);
     const none = buildDrillReport(
       outcome({
@@ -239,7 +243,10 @@ describe('buildDrillReport', () => {
       }),
     );
     const dimensions = { Plan: 'sessions', Target: 'none', Region: 'eu-west-1' };
-    expect(none.metrics).toEqual([{ name: DRILL_METRIC.succeeded, value: 0, unit: 'Count', dimensions }]);
+    expect(none.metrics).toEqual([
+      { name: DRILL_METRIC.succeeded, value: 0, unit: 'Count', dimensions },
+      { name: DRILL_METRIC.succeeded, value: 0, unit: 'Count', dimensions: { Plan: 'sessions', Region: 'eu-west-1' } },
+    ]);
   });
 
   it('blames the verify step when the verify task itself failed, and quotes long causes cut', () => {

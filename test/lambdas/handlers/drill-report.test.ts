@@ -93,7 +93,8 @@ describe('reportDrill', () => {
     expect(metrics.sum('DrillRtoSeconds', dims)).toBe(745);
     expect(metrics.sum('RestoreSeconds', dims)).toBe(720);
     expect(metrics.sum('VerifySeconds', dims)).toBe(12);
-    expect(metrics.points.every((p) => Object.keys(p.dimensions).sort().join() === 'Plan,Region,Target')).toBe(true);
+    expect(metrics.points.every((p) => ['Plan,Region,Target', 'Plan,Region'].includes(Object.keys(p.dimensions).sort().join()))).toBe(true);
+    expect(metrics.sum('DrillRtoSeconds', { Plan: 'sessions', Region: 'eu-central-1' })).toBe(745);
   });
 
   it('reports a failed drill without throwing: ok false, DrillSucceeded 0, the cluster left behind named', async () => {
@@ -111,7 +112,10 @@ describe('reportDrill', () => {
     expect(result.summary).toContain('  - restore: States.Timeout: (no cause given)');
     expect(result.summary).toContain('Runbook: docs/runbooks/restore-drill.md');
     expect(published[0]!.attributes).toMatchObject({ severity: 'high', outcome: 'failed', cleanup: 'left-behind' });
-    expect(metrics.points.map((p) => [p.name, p.value])).toEqual([['DrillSucceeded', 0]]);
+    expect(metrics.points.map((p) => [p.name, p.value])).toEqual([
+      ['DrillSucceeded', 0],
+      ['DrillSucceeded', 0],
+    ]);
     expect(log.lines).toContainEqual(expect.objectContaining({ level: 'error', message: 'restore drill failed' }));
   });
 

@@ -74,6 +74,35 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
     }
   });
 
+  it('pages on a drill over its RTO objective and on failed replications (metrics on in this config)', () => {
+    const primary = Object.fromEntries(alarms(synth.primary).map((a) => [a.props.AlarmName, a.props]));
+    expect(primary['redis-dr-example-drill-rto-sessions']).toMatchObject({
+      MetricName: 'DrillRtoSeconds',
+      Dimensions: [
+        { Name: 'Plan', Value: 'sessions' },
+        { Name: 'Region', Value: 'eu-west-1' },
+      ],
+      Threshold: config.plans[0]!.drill.rtoMinutes * 60 + 1,
+    });
+    expect(primary['redis-dr-example-replication-failed']).toMatchObject({
+      Namespace: 'AWS/S3',
+      MetricName: 'OperationsFailedReplication',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(JSON.stringify(primary['redis-dr-example-replication-failed'].Dimensions)).toContain('"RuleId","Value":"to-dr-region"');
+  });
+
+  it.each(['primary', 'dr'] as const)('%s: a recovery dashboard with each plan\'s ages against its RPO and the alarms', (which) => {
+    const dashboards = Object.values(synth[which].findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]!.Properties.DashboardName).toBe(`redis-dr-example-${which}`);
+    const body = JSON.stringify(dashboards[0]!.Properties.DashboardBody);
+    expect(body).toContain(which === 'primary' ? 'RecoveryPointAgeSeconds' : 'VerifiedCopyAgeSeconds');
+    expect(body).toContain(`RPO ${config.plans[0]!.rpoMinutes} min`);
+    expect(body).toContain('DrillRtoSeconds');
+    expect(body).toContain('alarm');
+  });
+
   it('docs/alerts.md lists every alarm kind the templates contain, and only those', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'alerts.md'), 'utf8');
     const documented = new Set([...doc.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]!));
