@@ -19,19 +19,12 @@ import {
 } from '../../../lambdas/domain/drill-select';
 import { exportObjectTags } from '../../../lambdas/domain/export';
 import type { RecoveryPoint } from '../../../lambdas/domain/types';
+import { DR_DRILL_INPUT } from '../../support/drill-fixtures';
 
 const STARTED = new Date('2026-11-21T10:00:00Z');
 const DAY = 86_400_000;
 
-const INPUT: DrillInput = {
-  deployment: 'prod',
-  plan: 'sessions',
-  where: 'dr',
-  targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: {} },
-  bucket: 'redis-dr-prod-dr',
-  rtoMinutes: 30,
-  checks: { keyCountTolerancePct: 1, expectKeys: [], expectValues: {}, sampleSize: 10 },
-};
+const INPUT: DrillInput = DR_DRILL_INPUT;
 
 describe('rotationIndex', () => {
   it.each([

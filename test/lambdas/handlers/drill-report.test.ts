@@ -5,18 +5,11 @@ import type { Alert } from '../../../lambdas/adapters/alerts';
 import type { DrillInput, RecoveryPointChoice } from '../../../lambdas/domain/drill';
 import { drillReportEventSchema, handler, reportDrill, type DrillReportEvent } from '../../../lambdas/handlers/drill-report';
 import { MemoryLog, MemoryMetrics } from '../../support/fakes';
+import { DR_DRILL_INPUT } from '../../support/drill-fixtures';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:redis-dr-alerts';
 
-const INPUT: DrillInput = {
-  deployment: 'prod',
-  plan: 'sessions',
-  where: 'dr',
-  targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: {} },
-  bucket: 'redis-dr-prod-dr',
-  rtoMinutes: 30,
-  checks: { keyCountTolerancePct: 1, expectKeys: [], expectValues: {}, sampleSize: 10 },
-};
+const INPUT: DrillInput = DR_DRILL_INPUT;
 
 const CHOICE: RecoveryPointChoice = {
   target: 'rg-a',
