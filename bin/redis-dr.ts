@@ -3,6 +3,7 @@
  * failed (e.g. a corrupt RDB), 2 usage error (bad arguments, unreadable input).
  */
 import { Command, CommanderError } from 'commander';
+import { retentionCommand } from '../cli/retention';
 import { verifyRdbCommand } from '../cli/verify-rdb';
 
 const program = new Command()
@@ -12,6 +13,7 @@ const program = new Command()
   .exitOverride();
 
 verifyRdbCommand(program);
+retentionCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
