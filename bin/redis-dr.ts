@@ -3,6 +3,8 @@
  * failed (e.g. a corrupt RDB), 2 usage error (bad arguments, unreadable input).
  */
 import { Command, CommanderError } from 'commander';
+import { compareCommand } from '../cli/compare';
+import { migrateCommand } from '../cli/migrate';
 import { retentionCommand } from '../cli/retention';
 import { verifyRdbCommand } from '../cli/verify-rdb';
 
@@ -14,6 +16,8 @@ const program = new Command()
 
 verifyRdbCommand(program);
 retentionCommand(program);
+migrateCommand(program);
+compareCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

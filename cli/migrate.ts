@@ -1,0 +1,239 @@
+import { Option, type Command } from 'commander';
+import type { Redis } from 'ioredis';
+import { dumpBatch, existBatch, parseRedisUrl, redactUrl, restoreBatch, scanBatches, withConnections } from '../lambdas/adapters/redis-copy';
+import { displayKey, jsonKey } from '../lambdas/domain/fingerprint';
+import { compareClients, compareJson, formatCompare, positiveInt, progressLine, stopOnSigint, type CompareResult } from './compare';
+
+/** What to do with a key that already exists on the target. */
+export type OnConflict = 'skip' | 'replace' | 'fail';
+
+/** Options of {@link migrateClients}. */
+export interface MigrateOptions {
+  /** SCAN MATCH pattern. @default all keys */
+  readonly match?: string;
+  /** @default 'skip' (never overwrite what the target holds) */
+  readonly onConflict?: OnConflict;
+  /** Read and count only; write nothing. @default false */
+  readonly dryRun?: boolean;
+  /** SCAN COUNT: keys per batch, the memory bound (batch × largest value). @default 1000 */
+  readonly batchSize?: number;
+  /** Milliseconds clock (expired keys are judged against it). @default Date.now */
+  readonly now?: () => number;
+  /** Called after every batch with the counts so far (progress; tests). */
+  readonly onBatch?: (counts: MigrateCounts) => void | Promise<void>;
+  /** Checked between batches; true stops the run (Ctrl-C). */
+  readonly shouldStop?: () => boolean;
+}
+
+/** Running counts of a migration. */
+export interface MigrateCounts {
+  /** Keys SCAN returned (a key SCAN returns twice counts twice). */
+  scanned: number;
+  /** Restored on the target (dry run: would be). */
+  copied: number;
+  /** Already on the target and left alone (skip; dry run: would be). */
+  skipped: number;
+  /** Gone or past their expiry when read: not copied. */
+  expired: number;
+  /** The target refused the write. */
+  failed: number;
+}
+
+/** What {@link migrateClients} did. */
+export interface MigrateResult extends MigrateCounts {
+  readonly seconds: number;
+  readonly interrupted: boolean;
+  /** Why the run stopped early (a refused write, a conflict with `fail`, a broken connection). */
+  readonly error?: string;
+  /** The key that stopped a `--on-conflict fail` run. */
+  readonly conflict?: Buffer;
+}
+
+/**
+ * Copies keys batch by batch: SCAN, pipelined PEXPIRETIME + DUMP on the
+ * source, then pipelined `RESTORE key <expireAt> payload ABSTTL` on the
+ * target, so each key keeps its exact absolute expiry and keys already past
+ * it are not copied. Conflicts: `skip` sends RESTORE without REPLACE (the
+ * server refuses with BUSYKEY, atomically: nothing written since the incident
+ * is overwritten); `replace` adds REPLACE; `fail` checks the batch with
+ * EXISTS first and stops before writing it. Any other refused write (OOM,
+ * READONLY, NOPERM) is counted and stops the run after its batch; a rerun
+ * with `skip` completes it. Memory is one batch.
+ */
+export async function migrateClients(source: Redis, target: Redis, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const now = options.now ?? Date.now;
+  const started = now();
+  const mode = options.onConflict ?? 'skip';
+  const counts: MigrateCounts = { scanned: 0, copied: 0, skipped: 0, expired: 0, failed: 0 };
+  let error: string | undefined;
+  let conflict: Buffer | undefined;
+  let interrupted = false;
+  try {
+    for await (const keys of scanBatches(source, { match: options.match, count: options.batchSize ?? 1000 })) {
+      counts.scanned += keys.length;
+      const dumped = await dumpBatch(source, keys);
+      const at = now();
+      const live = [];
+      for (const d of dumped) {
+        if (d.gone || (d.expireAtMs !== null && d.expireAtMs <= at)) counts.expired++;
+        else live.push(d);
+      }
+      if (mode === 'fail' || options.dryRun) {
+        const exists = await existBatch(target, live.map((d) => d.key));
+        const first = exists.indexOf(true);
+        if (mode === 'fail' && first >= 0) {
+          conflict = live[first]!.key;
+          error = `${displayKey(conflict)} already exists on the target (--on-conflict fail): stopped before writing its batch`;
+          break;
+        }
+        if (options.dryRun) {
+          const n = exists.filter(Boolean).length;
+          if (mode === 'replace') counts.copied += live.length;
+          else {
+            counts.skipped += n;
+            counts.copied += live.length - n;
+          }
+        }
+      }
+      if (!options.dryRun && live.length > 0) {
+        const outcomes = await restoreBatch(target, live, mode === 'replace');
+        for (const [i, o] of outcomes.entries()) {
+          if (o === 'restored') counts.copied++;
+          else if (o === 'exists') {
+            if (mode === 'fail' && !conflict) {
+              conflict = live[i]!.key; // written between our EXISTS and RESTORE
+              error = `${displayKey(conflict)} already exists on the target (--on-conflict fail)`;
+            }
+            counts.skipped++;
+          } else {
+            counts.failed++;
+            error ??= `the target refused RESTORE of ${displayKey(live[i]!.key)}: ${o.message}`;
+          }
+        }
+      }
+      await options.onBatch?.({ ...counts });
+      if (error) break;
+      if (options.shouldStop?.()) {
+        interrupted = true;
+        break;
+      }
+    }
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  return { ...counts, seconds: (now() - started) / 1000, interrupted, error, conflict };
+}
+
+/** Command-line options of migrate. */
+export interface MigrateCliOptions extends MigrateOptions {
+  readonly from: string;
+  readonly to: string;
+  /** Run compare afterwards. @default false */
+  readonly verify?: boolean;
+}
+
+/** A migration and, with `verify`, the compare that followed it. */
+export interface MigrateRun {
+  readonly result: MigrateResult;
+  readonly verify?: CompareResult;
+}
+
+/** Connects to both URLs, migrates, and (with `verify`, after a complete run) compares. */
+export async function runMigrate(options: MigrateCliOptions): Promise<MigrateRun> {
+  return withConnections(options.from, options.to, 'redis-dr-migrate', async (source, target) => {
+    const result = await migrateClients(source, target, options);
+    const complete = !result.error && !result.interrupted && !options.dryRun;
+    const verify =
+      options.verify && complete
+        ? await compareClients(source, target, { match: options.match, batchSize: options.batchSize, shouldStop: options.shouldStop })
+        : undefined;
+    return { result, verify };
+  });
+}
+
+/** Exit code of a run: 0 only when complete, nothing failed and (with --verify) equal. */
+export function migrateExitCode(run: MigrateRun): 0 | 1 {
+  const r = run.result;
+  return !r.error && !r.interrupted && r.failed === 0 && (run.verify === undefined || run.verify.equal) ? 0 : 1;
+}
+
+/** Processed keys per second (copied + skipped + expired + failed). */
+function rate(r: MigrateResult): number | null {
+  return r.seconds > 0 ? Math.round((r.copied + r.skipped + r.expired + r.failed) / r.seconds) : null;
+}
+
+/** The `--json` shape of migrate. */
+export function migrateJson(run: MigrateRun, o: MigrateCliOptions) {
+  const r = run.result;
+  return {
+    from: redactUrl(o.from),
+    to: redactUrl(o.to),
+    match: o.match ?? null,
+    onConflict: o.onConflict ?? 'skip',
+    dryRun: Boolean(o.dryRun),
+    scanned: r.scanned,
+    copied: r.copied,
+    skipped: r.skipped,
+    expired: r.expired,
+    failed: r.failed,
+    seconds: Math.round(r.seconds * 1000) / 1000,
+    keysPerSecond: rate(r),
+    interrupted: r.interrupted,
+    error: r.error ?? null,
+    conflict: r.conflict ? jsonKey(r.conflict) : null,
+    verify: run.verify ? compareJson(run.verify, o.from, o.to, o.match) : null,
+  };
+}
+
+/** Lines people read. */
+export function formatMigrate(run: MigrateRun, dryRun = false): string {
+  const r = run.result;
+  const verb = dryRun ? 'DRY RUN: would copy' : r.error ? 'STOPPED: copied' : r.interrupted ? 'INTERRUPTED: copied' : 'copied';
+  const lines = [
+    `${verb} ${r.copied}, skipped ${r.skipped} (already on the target), expired ${r.expired}, failed ${r.failed} ` +
+      `of ${r.scanned} keys in ${r.seconds.toFixed(1)} s (${rate(r) ?? 0} keys/s)`,
+  ];
+  if (r.error) lines.push(`error: ${r.error}`);
+  if (r.error || r.interrupted) lines.push('Every batch before this point is complete; rerun the same command to finish (existing keys are skipped).');
+  if (run.verify) lines.push(`verify: ${formatCompare(run.verify)}`);
+  return lines.join('\n');
+}
+
+/**
+ * `redis-dr migrate --from <url> --to <url> [--match] [--on-conflict skip|replace|fail] [--dry-run] [--verify] [--json]`.
+ * Exit 0 all copied (and equal with --verify), 1 failed, stopped or different, 2 usage.
+ */
+export function migrateCommand(program: Command): void {
+  program
+    .command('migrate')
+    .description('copy keys between two Redis servers (DUMP/RESTORE ABSTTL: exact expiry kept, any bytes, no MIGRATE or CONFIG needed), e.g. back after an accidental FLUSHALL')
+    .requiredOption('--from <url>', 'source: redis://[user:password@]host[:port][/db] or rediss://… (TLS)')
+    .requiredOption('--to <url>', 'target, same form')
+    .option('--match <pattern>', 'only keys matching this SCAN pattern')
+    .addOption(new Option('--on-conflict <mode>', 'a key that exists on the target: skip it, replace it, or fail').choices(['skip', 'replace', 'fail']).default('skip'))
+    .option('--dry-run', 'read and count only, write nothing')
+    .option('--verify', 'run compare afterwards (exit 1 when the datasets differ)')
+    .option('--batch-size <n>', 'keys per batch (SCAN COUNT); memory is about one batch of values', positiveInt('--batch-size', 1), 1000)
+    .option('--json', 'print the result as JSON')
+    .action(async (o: MigrateCliOptions & { json?: boolean }) => {
+      parseRedisUrl(o.from); // bad URLs are usage errors (exit 2), thrown before any connection
+      parseRedisUrl(o.to);
+      const sig = stopOnSigint();
+      const progress = progressLine('migrate');
+      try {
+        const run = await runMigrate({
+          ...o,
+          shouldStop: sig.stopped,
+          onBatch: progress && ((c) => progress(c.copied + c.skipped + c.expired + c.failed)),
+        });
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        process.stdout.write(o.json ? `${JSON.stringify(migrateJson(run, o), null, 2)}\n` : `${formatMigrate(run, o.dryRun)}\n`);
+        process.exitCode = migrateExitCode(run);
+      } catch (err) {
+        process.stderr.write(`redis-dr migrate: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 1;
+      } finally {
+        sig.dispose();
+      }
+    });
+}

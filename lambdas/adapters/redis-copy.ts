@@ -1,0 +1,312 @@
+/**
+ * Redis I/O of `migrate` and `compare`: connect from a URL, SCAN in batches,
+ * pipelined DUMP + PEXPIRETIME on the source, pipelined RESTORE … ABSTTL on
+ * the target, and per-type canonical reads for fingerprints. Keys and values
+ * stay Buffers throughout (any bytes). Only commands ElastiCache allows: no
+ * MIGRATE, no CONFIG, no KEYS.
+ * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/RestrictedCommands.html
+ */
+import type { Redis } from 'ioredis';
+import type { KeyValue, StreamGroup } from '../domain/fingerprint.js';
+import { createRedisConnection, RedisConnectionError, type RedisConnectionOptions } from './redis.js';
+
+/** A `redis://` / `rediss://` URL, parsed. */
+export interface RedisUrl extends RedisConnectionOptions {
+  readonly db: number;
+}
+
+/** The URL is not something we can connect to (a usage error). */
+export class RedisUrlError extends Error {
+  override readonly name = 'RedisUrlError';
+}
+
+/**
+ * `redis[s]://[[user]:password@]host[:port][/db]`. User and password are
+ * percent-decoded (ACL users and AUTH tokens with any characters).
+ */
+export function parseRedisUrl(text: string): RedisUrl {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RedisUrlError(`${redactUrl(text)} is not a URL: write redis://[user:password@]host[:port][/db] or rediss://… for TLS`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new RedisUrlError(`${redactUrl(text)}: scheme must be redis:// or rediss:// (TLS), got ${url.protocol}//`);
+  }
+  if (!url.hostname) throw new RedisUrlError(`${redactUrl(text)}: no host`);
+  const path = url.pathname.replace(/^\//, '');
+  if (path !== '' && !/^\d+$/.test(path)) throw new RedisUrlError(`${redactUrl(text)}: the path must be a database number, got /${path}`);
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port ? Number(url.port) : 6379,
+    tls: url.protocol === 'rediss:',
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    clusterMode: 'disabled',
+    db: path === '' ? 0 : Number(path),
+  };
+}
+
+/** The URL with its password replaced by `***`, for messages and reports. */
+export function redactUrl(text: string): string {
+  return text.replace(/^(\w+:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}
+
+/** Connects to a URL (RESP2, TLS, AUTH/ACL user) and selects its database. */
+export async function connectUrl(text: string, connectionName: string): Promise<Redis> {
+  const o = parseRedisUrl(text);
+  const client = (await createRedisConnection(o)) as Redis;
+  try {
+    await client.call('CLIENT', 'SETNAME', connectionName).catch(() => undefined);
+    if (o.db !== 0) await client.select(o.db);
+  } catch (err) {
+    client.disconnect();
+    throw new RedisConnectionError(`redis at ${o.host}:${o.port}: SELECT ${o.db} failed: ${(err as Error).message}`, { cause: err });
+  }
+  return client;
+}
+
+/**
+ * Connects to both URLs (bad URLs fail before any connection), runs `fn`,
+ * and disconnects both whatever happened.
+ */
+export async function withConnections<T>(urlA: string, urlB: string, connectionName: string, fn: (a: Redis, b: Redis) => Promise<T>): Promise<T> {
+  parseRedisUrl(urlA);
+  parseRedisUrl(urlB);
+  const a = await connectUrl(urlA, connectionName);
+  try {
+    const b = await connectUrl(urlB, connectionName);
+    try {
+      return await fn(a, b);
+    } finally {
+      b.disconnect();
+    }
+  } finally {
+    a.disconnect();
+  }
+}
+
+/** Options of {@link scanBatches}. */
+export interface ScanBatchOptions {
+  /** SCAN MATCH pattern. @default all keys */
+  readonly match?: string;
+  /** SCAN COUNT hint. @default 1000 */
+  readonly count?: number;
+}
+
+/** SCAN, one batch of keys at a time (never the whole keyspace in memory). A key may come twice (SCAN's guarantee). */
+export async function* scanBatches(client: Redis, options: ScanBatchOptions = {}): AsyncGenerator<Buffer[]> {
+  let cursor = '0';
+  do {
+    const args: (string | number)[] = [cursor];
+    if (options.match !== undefined) args.push('MATCH', options.match);
+    args.push('COUNT', options.count ?? 1000);
+    const [next, keys] = (await client.callBuffer('SCAN', ...args)) as [Buffer, Buffer[]];
+    cursor = next.toString();
+    if (keys.length > 0) yield keys;
+  } while (cursor !== '0');
+}
+
+/** One source key: its DUMP payload and absolute expiry, or gone. */
+export type DumpedKey =
+  | { readonly key: Buffer; readonly gone: true }
+  | { readonly key: Buffer; readonly gone: false; readonly payload: Buffer; readonly expireAtMs: number | null };
+
+/** Runs a pipeline; per command either its reply or its Error. A broken connection rejects. */
+async function run(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  const results = await pipeline.exec();
+  if (!results) throw new RedisConnectionError('pipeline was discarded (connection lost?)');
+  return results.map(([err, reply]) => err ?? reply);
+}
+
+/** A read the source refused: fatal for the run. */
+function sourceError(command: string, err: Error): Error {
+  if (/NOPERM|NOAUTH/.test(err.message)) return new RedisConnectionError(`${command} refused by the source: ${err.message} (the user needs +@read +@keyspace +dump +pexpiretime)`);
+  return new RedisConnectionError(`${command} failed on the source: ${err.message}`);
+}
+
+/**
+ * PEXPIRETIME then DUMP per key, pipelined. PEXPIRETIME -2 or a null DUMP:
+ * the key is gone (expired or deleted since SCAN). Needs Redis/Valkey ≥ 7.0.
+ */
+export async function dumpBatch(client: Redis, keys: readonly Buffer[]): Promise<DumpedKey[]> {
+  const p = client.pipeline();
+  for (const key of keys) {
+    p.pexpiretime(key);
+    p.dumpBuffer(key);
+  }
+  const replies = await run(p);
+  return keys.map((key, i) => {
+    const expire = replies[2 * i];
+    const payload = replies[2 * i + 1];
+    if (expire instanceof Error) throw sourceError('PEXPIRETIME', expire);
+    if (payload instanceof Error) throw sourceError('DUMP', payload);
+    if (expire === -2 || payload === null) return { key, gone: true };
+    return { key, gone: false, payload: payload as Buffer, expireAtMs: expire === -1 ? null : Number(expire) };
+  });
+}
+
+/** The target's answer to one RESTORE. */
+export type RestoreOutcome = 'restored' | 'exists' | Error;
+
+/**
+ * `RESTORE key <expireAt|0> payload ABSTTL [REPLACE]` per key, pipelined.
+ * BUSYKEY (the key exists, without REPLACE) is `exists`; any other error
+ * reply (OOM, READONLY, NOPERM, …) is returned as is.
+ */
+export async function restoreBatch(
+  client: Redis,
+  items: readonly { readonly key: Buffer; readonly payload: Buffer; readonly expireAtMs: number | null }[],
+  replace: boolean,
+): Promise<RestoreOutcome[]> {
+  const p = client.pipeline();
+  for (const it of items) {
+    const args: (string | Buffer | number)[] = [it.key, it.expireAtMs ?? 0, it.payload, 'ABSTTL'];
+    if (replace) args.push('REPLACE');
+    p.callBuffer('RESTORE', ...args);
+  }
+  const replies = await run(p);
+  return replies.map((r) => {
+    if (!(r instanceof Error)) return 'restored';
+    return r.message.startsWith('BUSYKEY') ? 'exists' : r;
+  });
+}
+
+/** EXISTS per key, pipelined. */
+export async function existBatch(client: Redis, keys: readonly Buffer[]): Promise<boolean[]> {
+  const p = client.pipeline();
+  for (const key of keys) p.exists(key);
+  const replies = await run(p);
+  return replies.map((r) => {
+    if (r instanceof Error) throw sourceError('EXISTS', r);
+    return r === 1;
+  });
+}
+
+/** A key's canonical value and absolute expiry, or `undefined` when it is gone. */
+export type CanonicalRead = { readonly value: KeyValue; readonly expireAtMs: number | null } | undefined;
+
+function pairs(flat: readonly Buffer[]): [Buffer, Buffer][] {
+  const out: [Buffer, Buffer][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+/** XINFO GROUPS (flat field/value arrays) → the group fields the fingerprint covers. */
+function parseGroups(reply: unknown): StreamGroup[] {
+  if (!Array.isArray(reply)) return [];
+  return reply.map((g: Buffer[]) => {
+    const f = new Map(pairs(g).map(([k, v]) => [k.toString(), v]));
+    return {
+      name: f.get('name') ?? Buffer.alloc(0),
+      lastDeliveredId: String(f.get('last-delivered-id') ?? ''),
+      pending: Number(f.get('pending') ?? 0),
+    };
+  });
+}
+
+/**
+ * Each key's value in canonical-ready form: TYPE + PEXPIRETIME for the
+ * batch, then one read per key by type (GET, LRANGE, SMEMBERS, ZRANGE
+ * WITHSCORES, HGETALL, XRANGE + XINFO GROUPS; DUMP for module types), all
+ * pipelined. A key that disappears or changes type between the two round
+ * trips is read once more on its own. Memory: one batch, and each key whole.
+ */
+export async function readCanonicalBatch(client: Redis, keys: readonly Buffer[]): Promise<CanonicalRead[]> {
+  const p = client.pipeline();
+  for (const key of keys) {
+    p.type(key);
+    p.pexpiretime(key);
+  }
+  const head = await run(p);
+  const types = keys.map((_, i) => head[2 * i]);
+  const expires = keys.map((_, i) => head[2 * i + 1]);
+  const reads = client.pipeline();
+  const shape: { key: Buffer; type: string; commands: number }[] = [];
+  for (const [i, key] of keys.entries()) {
+    const t = types[i];
+    if (t instanceof Error) throw sourceError('TYPE', t);
+    const type = String(t);
+    let commands = 1;
+    switch (type) {
+      case 'none':
+        commands = 0;
+        break;
+      case 'string':
+        reads.getBuffer(key);
+        break;
+      case 'list':
+        reads.lrangeBuffer(key, 0, -1);
+        break;
+      case 'set':
+        reads.smembersBuffer(key);
+        break;
+      case 'zset':
+        reads.callBuffer('ZRANGE', key, 0, -1, 'WITHSCORES');
+        break;
+      case 'hash':
+        reads.callBuffer('HGETALL', key);
+        break;
+      case 'stream':
+        reads.callBuffer('XRANGE', key, '-', '+');
+        reads.callBuffer('XINFO', 'GROUPS', key);
+        commands = 2;
+        break;
+      default:
+        reads.dumpBuffer(key);
+    }
+    shape.push({ key, type, commands });
+  }
+  const replies = shape.some((s) => s.commands > 0) ? await run(reads) : [];
+  let at = 0;
+  const out: CanonicalRead[] = [];
+  for (const [i, s] of shape.entries()) {
+    const r = replies.slice(at, at + s.commands);
+    at += s.commands;
+    const expire = expires[i];
+    if (s.type === 'none' || expire === -2) {
+      out.push(undefined);
+      continue;
+    }
+    if (r.some((x) => x instanceof Error)) {
+      const err = r.find((x) => x instanceof Error) as Error;
+      // WRONGTYPE: deleted and recreated as another type in between; read it again alone.
+      if (err.message.startsWith('WRONGTYPE')) {
+        out.push((await readCanonicalBatch(client, [s.key]))[0]);
+        continue;
+      }
+      throw sourceError(s.type.toUpperCase(), err);
+    }
+    const value = toValue(s.type, r);
+    out.push(value ? { value, expireAtMs: typeof expire === 'number' && expire >= 0 ? expire : null } : undefined);
+  }
+  return out;
+}
+
+function toValue(type: string, r: unknown[]): KeyValue | undefined {
+  const first = r[0];
+  if (first === null) return undefined; // gone between TYPE and the read
+  // An empty collection does not exist: it went between TYPE and the read (streams may be empty).
+  if (type !== 'stream' && Array.isArray(first) && first.length === 0) return undefined;
+  switch (type) {
+    case 'string':
+      return { type, value: first as Buffer };
+    case 'list':
+      return { type, items: first as Buffer[] };
+    case 'set':
+      return { type, members: first as Buffer[] };
+    case 'zset':
+      return { type, entries: pairs(first as Buffer[]).map(([m, s]) => [m, s.toString()] as const) };
+    case 'hash':
+      return { type, fields: pairs(first as Buffer[]) };
+    case 'stream':
+      return {
+        type,
+        entries: (first as [Buffer, Buffer[]][]).map(([id, fields]) => [id.toString(), fields] as const),
+        groups: parseGroups(r[1]),
+      };
+    default:
+      return { type: 'other', typeName: type, dump: first as Buffer };
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Per-key fingerprints that are equal on two servers exactly when the keys
+ * hold the same data, whatever the encoding or insertion order. DUMP bytes
+ * are not usable for this: a hash-table-encoded set or hash dumps its members
+ * in the order of that process's table, so equal sets on two servers can dump
+ * differently. Instead each type is reduced to a canonical form (members and
+ * fields sorted, zset scores normalised, lists and streams in order) and
+ * hashed. Pure: the values are read by adapters/redis-copy.ts.
+ */
+import { createHash } from 'node:crypto';
+
+/** A key's value as read from a server, per type. Byte strings stay bytes. */
+export type KeyValue =
+  | { readonly type: 'string'; readonly value: Buffer }
+  | { readonly type: 'list'; readonly items: readonly Buffer[] }
+  | { readonly type: 'set'; readonly members: readonly Buffer[] }
+  /** Scores as the server prints them (`1.5`, `inf`, `-inf`). */
+  | { readonly type: 'zset'; readonly entries: readonly (readonly [member: Buffer, score: string])[] }
+  | { readonly type: 'hash'; readonly fields: readonly (readonly [field: Buffer, value: Buffer])[] }
+  | {
+      readonly type: 'stream';
+      /** XRANGE - + : entry id and its field/value list, in id order. */
+      readonly entries: readonly (readonly [id: string, fields: readonly Buffer[]])[];
+      /** Consumer groups: name, last delivered id, pending count. @default [] */
+      readonly groups?: readonly StreamGroup[];
+    }
+  /** A type we cannot read member by member (a module type): its DUMP payload. */
+  | { readonly type: 'other'; readonly typeName: string; readonly dump: Buffer };
+
+/** One consumer group of a stream, as far as the fingerprint covers it. */
+export interface StreamGroup {
+  readonly name: Buffer;
+  readonly lastDeliveredId: string;
+  readonly pending: number;
+}
+
+/** What compare holds per key: type, value digest, absolute expiry. */
+export interface KeyDigest {
+  readonly type: string;
+  /** sha256 (hex) of the canonical form of the value. */
+  readonly digest: string;
+  /** Absolute expiry (PEXPIRETIME, Unix ms), `null` without a TTL. */
+  readonly expireAtMs: number | null;
+}
+
+/** Why a key differs between side A and side B. */
+export type DiffReason = 'missing-in-a' | 'missing-in-b' | 'type' | 'value' | 'ttl';
+
+/** A normalised score: Redis prints the same double the same way, but `1` vs `1.0` or `+inf` must not differ. */
+export function normaliseScore(score: string): string {
+  const s = score.trim().toLowerCase();
+  if (s === 'inf' || s === '+inf' || s === 'infinity' || s === '+infinity') return 'inf';
+  if (s === '-inf' || s === '-infinity') return '-inf';
+  const n = Number(s);
+  return Number.isNaN(n) ? s : String(n);
+}
+
+/** Length-prefixed parts: no separator byte can be confused with data. */
+function frame(hash: ReturnType<typeof createHash>, part: Buffer | string): void {
+  const b = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64BE(BigInt(b.length));
+  hash.update(len);
+  hash.update(b);
+}
+
+const byBytes = (a: Buffer, b: Buffer): number => Buffer.compare(a, b);
+
+/**
+ * The sha256 (hex) of a value's canonical form: the type name, then
+ * - string: the bytes;
+ * - list: items in order;
+ * - set: members sorted bytewise;
+ * - zset: (member, normalised score) sorted by member;
+ * - hash: (field, value) sorted by field;
+ * - stream: entries in id order with their field/value lists in order, then
+ *   consumer groups sorted by name (name, last delivered id, pending count);
+ * - other (module types): the DUMP payload (stable only on equal encodings).
+ */
+export function valueDigest(value: KeyValue): string {
+  const h = createHash('sha256');
+  frame(h, value.type === 'other' ? `other:${value.typeName}` : value.type);
+  switch (value.type) {
+    case 'string':
+      frame(h, value.value);
+      break;
+    case 'list':
+      frame(h, String(value.items.length));
+      for (const item of value.items) frame(h, item);
+      break;
+    case 'set': {
+      frame(h, String(value.members.length));
+      for (const m of [...value.members].sort(byBytes)) frame(h, m);
+      break;
+    }
+    case 'zset': {
+      frame(h, String(value.entries.length));
+      for (const [m, score] of [...value.entries].sort((a, b) => byBytes(a[0], b[0]))) {
+        frame(h, m);
+        frame(h, normaliseScore(score));
+      }
+      break;
+    }
+    case 'hash': {
+      frame(h, String(value.fields.length));
+      for (const [f, v] of [...value.fields].sort((a, b) => byBytes(a[0], b[0]))) {
+        frame(h, f);
+        frame(h, v);
+      }
+      break;
+    }
+    case 'stream': {
+      frame(h, String(value.entries.length));
+      for (const [id, fields] of value.entries) {
+        frame(h, id);
+        frame(h, String(fields.length));
+        for (const f of fields) frame(h, f);
+      }
+      const groups = [...(value.groups ?? [])].sort((a, b) => byBytes(a.name, b.name));
+      frame(h, String(groups.length));
+      for (const g of groups) {
+        frame(h, g.name);
+        frame(h, g.lastDeliveredId);
+        frame(h, String(g.pending));
+      }
+      break;
+    }
+    case 'other':
+      frame(h, value.dump);
+      break;
+  }
+  return h.digest('hex');
+}
+
+/** A key's digest: value digest and expiry. */
+export function keyDigest(value: KeyValue, expireAtMs: number | null): KeyDigest {
+  return { type: value.type === 'other' ? value.typeName : value.type, digest: valueDigest(value), expireAtMs };
+}
+
+/**
+ * How one key differs between A and B, or `undefined` when equal. TTLs are
+ * compared as absolute expiry times (PEXPIRETIME), not remaining TTLs, so the
+ * time between the two reads does not matter; `ttlToleranceMs` absorbs copies
+ * made with relative TTLs (e.g. a RESTORE without ABSTTL). A key with a TTL
+ * and the same key without one always differ.
+ */
+export function diffKey(a: KeyDigest | undefined, b: KeyDigest | undefined, ttlToleranceMs: number): DiffReason | undefined {
+  if (!a && !b) return undefined;
+  if (!a) return 'missing-in-a';
+  if (!b) return 'missing-in-b';
+  if (a.type !== b.type) return 'type';
+  if (a.digest !== b.digest) return 'value';
+  if ((a.expireAtMs === null) !== (b.expireAtMs === null)) return 'ttl';
+  if (a.expireAtMs !== null && b.expireAtMs !== null && Math.abs(a.expireAtMs - b.expireAtMs) > ttlToleranceMs) return 'ttl';
+  return undefined;
+}
+
+/**
+ * A key as people read it: printable ASCII as is, everything else escaped
+ * like redis-cli does (`\n`, `\\`, `\"`, `\xff`), quoted when it needs it.
+ */
+export function displayKey(key: Buffer): string {
+  let out = '';
+  let quote = key.length === 0;
+  for (const byte of key) {
+    if (byte === 0x5c) out += '\\\\';
+    else if (byte === 0x22) out += '\\"';
+    else if (byte === 0x0a) out += '\\n';
+    else if (byte === 0x0d) out += '\\r';
+    else if (byte === 0x09) out += '\\t';
+    else if (byte >= 0x20 && byte < 0x7f) out += String.fromCharCode(byte);
+    else out += `\\x${byte.toString(16).padStart(2, '0')}`;
+    if (byte <= 0x20 || byte >= 0x7f || byte === 0x22 || byte === 0x5c) quote = true;
+  }
+  return quote ? `"${out}"` : out;
+}
+
+/** A key in JSON: the UTF-8 text when the bytes are valid UTF-8, else base64 as well. */
+export function jsonKey(key: Buffer): { key: string; keyBase64?: string } {
+  const text = key.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(key) ? { key: text } : { key: text, keyBase64: key.toString('base64') };
+}

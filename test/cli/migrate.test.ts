@@ -1,0 +1,185 @@
+import type Redis from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { compareClients } from '../../cli/compare';
+import { migrateClients, migrateExitCode, runMigrate } from '../../cli/migrate';
+import { startRedisServer, type RedisServer } from '../support/redis-server';
+import { BINARY_KEY, seedDataset } from './support/dataset';
+import { cli } from './support/run-cli';
+
+async function allKeys(c: Redis): Promise<string[]> {
+  return (await c.keys('*')).sort();
+}
+
+describe('redis-dr migrate', () => {
+  let src: RedisServer;
+  let dst: RedisServer;
+  let s: Redis;
+  let d: Redis;
+  beforeAll(async () => {
+    [src, dst] = await Promise.all([startRedisServer(), startRedisServer()]);
+    s = src.client();
+    d = dst.client();
+  });
+  afterAll(async () => Promise.all([src?.stop(), dst?.stop()]));
+  beforeEach(async () => Promise.all([s.flushall(), d.flushall(), d.config('SET', 'maxmemory', '0')]));
+
+  it('copies every type and encoding, awkward keys, 1 MB values, with the exact PEXPIRETIME', async () => {
+    const at = Date.now() + 3_600_000;
+    const encodings = await seedDataset(s, { expireAtMs: at });
+    const result = await migrateClients(s, d);
+    const total = await s.dbsize();
+    expect(result).toMatchObject({ scanned: total, copied: total, skipped: 0, expired: 0, failed: 0, interrupted: false, error: undefined });
+    for (const [key, encoding] of encodings) expect(await d.object('ENCODING', key), key).toBe(encoding);
+    expect(await d.getBuffer(BINARY_KEY)).toEqual(Buffer.from([0x00, 0xc3, 0x28, 0xff]));
+    expect((await d.getBuffer('big:1mb'))?.length).toBe(1 << 20);
+    expect(await d.pexpiretime('ttl:abs')).toBe(at);
+    expect(await d.pexpiretime('ttl:hash')).toBe(at + 12_345);
+    expect(await d.pexpiretime('list:big')).toBe(-1);
+    expect(await d.xinfo('GROUPS', 'stream')).toEqual(await s.xinfo('GROUPS', 'stream'));
+    expect((await compareClients(s, d, { ttlToleranceMs: 0 })).equal).toBe(true);
+  });
+
+  it('skips keys already past their expiry and never makes an expiring key permanent', async () => {
+    const now = Date.now();
+    await s.set('soon', 'v', 'PXAT', now + 5_000);
+    await s.set('later', 'v', 'PXAT', now + 60_000);
+    await s.set('forever', 'v');
+    // A clock 10 s ahead: "soon" is already expired for the tool.
+    const result = await migrateClients(s, d, { now: () => Date.now() + 10_000 });
+    expect(result).toMatchObject({ scanned: 3, copied: 2, expired: 1 });
+    expect(await allKeys(d)).toEqual(['forever', 'later']);
+  });
+
+  it('counts keys expiring during the copy as copied (with their expiry) or expired', async () => {
+    const p = s.pipeline();
+    for (let i = 0; i < 2000; i++) p.set(`exp:${i}`, 'v', 'PX', 1 + (i % 40));
+    await p.exec();
+    const result = await migrateClients(s, d, { batchSize: 100 });
+    expect(result.failed).toBe(0);
+    expect(result.copied + result.expired).toBe(result.scanned);
+    const left = await d.keys('exp:*');
+    for (const key of left) expect(await d.pttl(key)).not.toBe(-1);
+  });
+
+  it('skip (default) leaves existing target keys alone and counts them', async () => {
+    await s.mset('a', 'source', 'b', 'source');
+    await d.set('a', 'written since the incident');
+    const result = await migrateClients(s, d);
+    expect(result).toMatchObject({ copied: 1, skipped: 1, failed: 0 });
+    expect(await d.get('a')).toBe('written since the incident');
+    expect(await d.get('b')).toBe('source');
+    expect(migrateExitCode({ result })).toBe(0);
+  });
+
+  it('replace overwrites existing target keys', async () => {
+    await s.mset('a', 'source', 'b', 'source');
+    await d.set('a', 'old');
+    expect(await migrateClients(s, d, { onConflict: 'replace' })).toMatchObject({ copied: 2, skipped: 0 });
+    expect(await d.get('a')).toBe('source');
+  });
+
+  it('fail stops at the first conflict before writing its batch, with exit 1', async () => {
+    await s.mset('a', 'source', 'b', 'source');
+    await d.set('a', 'old');
+    const result = await migrateClients(s, d, { onConflict: 'fail' });
+    expect(result.error).toMatch(/^a already exists on the target \(--on-conflict fail\)/);
+    expect(result.conflict).toEqual(Buffer.from('a'));
+    expect(result.copied).toBe(0);
+    expect(await d.get('b')).toBeNull();
+    expect(migrateExitCode({ result })).toBe(1);
+  });
+
+  it('--match copies only matching keys; --dry-run writes nothing', async () => {
+    await s.mset('session:1', 'x', 'session:2', 'x', 'queue:1', 'x');
+    await d.set('session:2', 'kept');
+    expect(await migrateClients(s, d, { match: 'session:*', dryRun: true })).toMatchObject({ scanned: 2, copied: 1, skipped: 1 });
+    expect(await allKeys(d)).toEqual(['session:2']);
+    expect(await migrateClients(s, d, { match: 'session:*' })).toMatchObject({ scanned: 2, copied: 1, skipped: 1 });
+    expect(await allKeys(d)).toEqual(['session:1', 'session:2']);
+  });
+
+  it('a target that rejects writes midway: clear error, counts right, exit 1; the rerun completes', async () => {
+    const p = s.pipeline();
+    for (let i = 0; i < 1000; i++) p.set(`k:${i}`, `v${i}`);
+    await p.exec();
+    let batches = 0;
+    const first = await migrateClients(s, d, {
+      batchSize: 100,
+      onBatch: async () => {
+        if (++batches === 2) await d.config('SET', 'maxmemory', '1'); // the test may use CONFIG; the tool never does
+      },
+    });
+    expect(first.error).toMatch(/^the target refused RESTORE of k:\d+: OOM command not allowed/);
+    expect(first.failed).toBeGreaterThan(0);
+    expect(first.copied).toBe(await d.dbsize());
+    expect(first.copied + first.failed).toBe(first.scanned);
+    expect(first.scanned).toBeLessThan(1000);
+    expect(migrateExitCode({ result: first })).toBe(1);
+
+    await d.config('SET', 'maxmemory', '0');
+    const rerun = await migrateClients(s, d, { batchSize: 100 });
+    expect(rerun).toMatchObject({ scanned: 1000, skipped: first.copied, copied: 1000 - first.copied, failed: 0 });
+    expect((await compareClients(s, d)).equal).toBe(true);
+  });
+
+  it('stops after the current batch when asked (Ctrl-C) with consistent counts', async () => {
+    const p = s.pipeline();
+    for (let i = 0; i < 500; i++) p.set(`k:${i}`, 'v');
+    await p.exec();
+    const result = await migrateClients(s, d, { batchSize: 100, shouldStop: () => true });
+    expect(result.interrupted).toBe(true);
+    expect(result.copied).toBe(result.scanned);
+    expect(await d.dbsize()).toBe(result.copied);
+    expect(migrateExitCode({ result })).toBe(1);
+  });
+
+  it('runs compare afterwards with --verify', async () => {
+    await seedDataset(s);
+    const run = await runMigrate({ from: src.url, to: dst.url, verify: true });
+    expect(run.verify).toMatchObject({ equal: true, differences: 0 });
+    expect(migrateExitCode(run)).toBe(0);
+  });
+});
+
+describe('redis-dr migrate with AUTH and ACL users', () => {
+  let src: RedisServer;
+  let dst: RedisServer;
+  beforeAll(async () => {
+    [src, dst] = await Promise.all([startRedisServer({ password: 'source p@ss' }), startRedisServer({ password: 'target-pass' })]);
+    await dst.client().call('ACL', 'SETUSER', 'copier', 'on', '>c0py:er', '~*', '+@all');
+    await src.client().set('k', 'v', 'PX', 60_000);
+  });
+  afterAll(async () => Promise.all([src?.stop(), dst?.stop()]));
+
+  it('copies with AUTH in one URL and an ACL user in the other (CLI, --json)', async () => {
+    const to = `redis://copier:${encodeURIComponent('c0py:er')}@127.0.0.1:${dst.port}`;
+    const r = await cli('migrate', '--from', src.url, '--to', to, '--json', '--verify');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({
+      from: `redis://:***@127.0.0.1:${src.port}`,
+      to: `redis://copier:***@127.0.0.1:${dst.port}`,
+      match: null, onConflict: 'skip', dryRun: false,
+      scanned: 1, copied: 1, skipped: 0, expired: 0, failed: 0,
+      interrupted: false, error: null, conflict: null,
+      verify: { equal: true, differences: 0, diffs: [] },
+    });
+    expect(typeof json.keysPerSecond).toBe('number');
+    expect(r.stdout).not.toContain('c0py');
+  });
+
+  it('says which server refused the credentials (exit 1) and never prints the password', async () => {
+    const r = await cli('migrate', '--from', src.url, '--to', `redis://copier:wrong@127.0.0.1:${dst.port}`);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`could not connect to redis at 127.0.0.1:${dst.port} .* as copier: WRONGPASS`));
+    expect(r.stderr).not.toContain('p@ss');
+  });
+
+  it('exits 2 on usage errors', async () => {
+    expect((await cli('migrate', '--from', src.url, '--to', src.url, '--on-conflict', 'merge')).status).toBe(2);
+    const bad = await cli('migrate', '--from', 'localhost:6379', '--to', src.url);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/not a URL|scheme must be/);
+  });
+});

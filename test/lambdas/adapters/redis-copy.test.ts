@@ -1,0 +1,105 @@
+import type Redis from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { dumpBatch, existBatch, parseRedisUrl, readCanonicalBatch, redactUrl, RedisUrlError, restoreBatch, scanBatches } from '../../../lambdas/adapters/redis-copy';
+import { keyDigest } from '../../../lambdas/domain/fingerprint';
+import { BINARY_KEY, seedDataset } from '../../cli/support/dataset';
+import { startRedisServer, type RedisServer } from '../../support/redis-server';
+
+describe('parseRedisUrl', () => {
+  it.each([
+    ['redis://127.0.0.1:7000', { host: '127.0.0.1', port: 7000, tls: false, db: 0, username: undefined, password: undefined }],
+    ['rediss://cache.example.com', { host: 'cache.example.com', port: 6379, tls: true, db: 0 }],
+    ['redis://:p%40ss@h:1/3', { host: 'h', port: 1, password: 'p@ss', username: undefined, db: 3 }],
+    ['redis://copier:s3cret@h', { username: 'copier', password: 's3cret' }],
+    ['redis://[::1]:7000', { host: '::1', port: 7000 }],
+  ])('%s', (url, expected) => expect(parseRedisUrl(url)).toMatchObject(expected));
+
+  it.each([
+    ['localhost:6379', /not a URL|scheme must be/],
+    ['http://h:1', /scheme must be redis:\/\/ or rediss:\/\//],
+    ['redis://h:1/x', /database number, got \/x/],
+  ])('rejects %s', (url, message) => expect(() => parseRedisUrl(url)).toThrow(message));
+
+  it('never puts the password in an error or a report', () => {
+    expect(redactUrl('redis://user:hunter2@h:1')).toBe('redis://user:***@h:1');
+    expect(redactUrl('redis://h:1')).toBe('redis://h:1');
+    try {
+      parseRedisUrl('ftp://u:hunter2@h');
+    } catch (err) {
+      expect(err).toBeInstanceOf(RedisUrlError);
+      expect((err as Error).message).not.toContain('hunter2');
+    }
+  });
+});
+
+describe('redis-copy against real servers', () => {
+  let a: RedisServer;
+  let b: RedisServer;
+  let ca: Redis;
+  let cb: Redis;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startRedisServer(), startRedisServer()]);
+    ca = a.client();
+    cb = b.client();
+  });
+  afterAll(async () => Promise.all([a?.stop(), b?.stop()]));
+  beforeEach(async () => Promise.all([ca.flushall(), cb.flushall()]));
+
+  it('scans in batches with MATCH, keys as bytes', async () => {
+    await ca.mset('a:1', '1', 'a:2', '2', 'b:1', '1');
+    await ca.set(BINARY_KEY, 'x');
+    const seen: Buffer[] = [];
+    for await (const batch of scanBatches(ca, { match: 'a:*', count: 1 })) seen.push(...batch);
+    expect(seen.map(String).sort()).toEqual(['a:1', 'a:2']);
+    const all: Buffer[] = [];
+    for await (const batch of scanBatches(ca)) all.push(...batch);
+    expect(all.some((k) => k.equals(BINARY_KEY))).toBe(true);
+  });
+
+  it('DUMP + RESTORE ABSTTL keep values and the exact PEXPIRETIME; BUSYKEY is "exists"', async () => {
+    const at = Date.now() + 60_000;
+    await seedDataset(ca, { expireAtMs: at });
+    const keys: Buffer[] = [];
+    for await (const batch of scanBatches(ca)) keys.push(...batch);
+    const dumped = await dumpBatch(ca, [...keys, Buffer.from('no-such-key')]);
+    expect(dumped.at(-1)).toEqual({ key: Buffer.from('no-such-key'), gone: true });
+    const live = dumped.filter((d) => !d.gone);
+    expect(await restoreBatch(cb, live, false)).toEqual(live.map(() => 'restored'));
+    expect(await cb.pexpiretime('ttl:abs')).toBe(at);
+    expect(await cb.pexpiretime('ttl:hash')).toBe(at + 12_345);
+    expect(await cb.pexpiretime('str:int')).toBe(-1);
+    expect(await cb.getBuffer(BINARY_KEY)).toEqual(Buffer.from([0x00, 0xc3, 0x28, 0xff]));
+    expect(await restoreBatch(cb, live.slice(0, 2), false)).toEqual(['exists', 'exists']);
+    expect(await restoreBatch(cb, live.slice(0, 2), true)).toEqual(['restored', 'restored']);
+    expect(await existBatch(cb, [BINARY_KEY, Buffer.from('nope')])).toEqual([true, false]);
+  });
+
+  it('returns other refusals (OOM) as errors', async () => {
+    await ca.set('k', 'v');
+    const dumped = await dumpBatch(ca, [Buffer.from('k')]);
+    await cb.config('SET', 'maxmemory', '1');
+    try {
+      const [outcome] = await restoreBatch(cb, dumped.filter((d) => !d.gone), false);
+      expect(outcome).toBeInstanceOf(Error);
+      expect((outcome as Error).message).toMatch(/^OOM/);
+    } finally {
+      await cb.config('SET', 'maxmemory', '0');
+    }
+  });
+
+  it('reads canonical values that fingerprint equal across servers and insertion orders', async () => {
+    const at = Date.now() + 60_000;
+    await seedDataset(ca, { expireAtMs: at });
+    await seedDataset(cb, { expireAtMs: at, reversed: true });
+    const keys: Buffer[] = [];
+    for await (const batch of scanBatches(ca)) keys.push(...batch);
+    const [ra, rb] = await Promise.all([readCanonicalBatch(ca, keys), readCanonicalBatch(cb, keys)]);
+    for (const [i, key] of keys.entries()) {
+      expect(ra[i], String(key)).toBeDefined();
+      expect(keyDigest(ra[i]!.value, ra[i]!.expireAtMs), String(key)).toEqual(keyDigest(rb[i]!.value, rb[i]!.expireAtMs));
+    }
+    const stream = ra[keys.findIndex((k) => String(k) === 'stream')]!.value;
+    expect(stream).toMatchObject({ type: 'stream', groups: [{ name: Buffer.from('readers'), lastDeliveredId: '2-0', pending: 0 }] });
+    expect(await readCanonicalBatch(ca, [Buffer.from('gone')])).toEqual([undefined]);
+  });
+});
