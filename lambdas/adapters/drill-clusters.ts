@@ -5,10 +5,10 @@ import {
   ListTagsForResourceCommand,
   type ElastiCacheClient,
 } from '@aws-sdk/client-elasticache';
-import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { errorName } from './errors.js';
 import type { CallWrapper } from './elasticache.js';
-import { parseElastiCacheArn, TAGGING_PAGE_SIZE } from './tagging.js';
+import { taggedElastiCacheResources } from './tagging.js';
 import { TAGS } from '../domain/types.js';
 
 /**
@@ -81,26 +81,11 @@ export async function findDrillGroups(
   wrap: CallWrapper = direct,
 ): Promise<TaggedDrillGroup[]> {
   const found: TaggedDrillGroup[] = [];
-  let PaginationToken: string | undefined;
-  do {
-    const page = await wrap(() =>
-      client.send(
-        new GetResourcesCommand({
-          // A filter without values matches any value of the key.
-          TagFilters: [{ Key: TAGS.drill }, { Key: TAGS.deployment, Values: [deployment] }],
-          ResourceTypeFilters: ['elasticache:replicationgroup'],
-          ResourcesPerPage: TAGGING_PAGE_SIZE,
-          PaginationToken,
-        }),
-      ),
-    );
-    for (const mapping of page.ResourceTagMappingList ?? []) {
-      const parsed = mapping.ResourceARN ? parseElastiCacheArn(mapping.ResourceARN) : undefined;
-      if (!parsed || parsed.type !== 'replicationgroup') continue;
-      found.push({ id: parsed.name, arn: mapping.ResourceARN!, tags: tagRecord(mapping.Tags) });
-    }
-    PaginationToken = page.PaginationToken || undefined;
-  } while (PaginationToken);
+  // A filter without values matches any value of the key.
+  const filters = [{ Key: TAGS.drill }, { Key: TAGS.deployment, Values: [deployment] }];
+  for await (const r of taggedElastiCacheResources(client, filters, wrap, ['elasticache:replicationgroup'])) {
+    if (r.type === 'replicationgroup') found.push({ id: r.name, arn: r.arn, tags: r.tags });
+  }
   return found;
 }
 

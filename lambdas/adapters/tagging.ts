@@ -35,21 +35,22 @@ export function parseElastiCacheArn(arn: string): { type: string; name: string }
 }
 
 /**
- * One page-through of GetResources over ElastiCache resources: ARN parts and
- * tags of each. Each page goes through `wrap`, so a throttled page is retried
- * alone rather than the whole listing.
+ * One page-through of GetResources over ElastiCache resources: ARN, ARN parts
+ * and tags of each. Each page goes through `wrap`, so a throttled page is
+ * retried alone rather than the whole listing.
  */
-async function* taggedElastiCacheResources(
+export async function* taggedElastiCacheResources(
   client: ResourceGroupsTaggingAPIClient,
   TagFilters: TagFilter[],
   wrap: CallWrapper,
-): AsyncGenerator<{ type: string; name: string; tags: Record<string, string> }> {
+  ResourceTypeFilters: string[] = ['elasticache'],
+): AsyncGenerator<{ arn: string; type: string; name: string; tags: Record<string, string> }> {
   let PaginationToken: string | undefined;
   do {
     const page = await wrap(() =>
       client.send(
-        // Service-level type filter; the resource type is read from each ARN.
-        new GetResourcesCommand({ TagFilters, ResourceTypeFilters: ['elasticache'], ResourcesPerPage: TAGGING_PAGE_SIZE, PaginationToken }),
+        // Type filter (service-level by default); the resource type is read from each ARN.
+        new GetResourcesCommand({ TagFilters, ResourceTypeFilters, ResourcesPerPage: TAGGING_PAGE_SIZE, PaginationToken }),
       ),
     );
     for (const mapping of page.ResourceTagMappingList ?? []) {
@@ -57,7 +58,7 @@ async function* taggedElastiCacheResources(
       if (!arn) continue;
       const tags: Record<string, string> = {};
       for (const t of mapping.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
-      yield { ...arn, tags };
+      yield { arn: mapping.ResourceARN!, ...arn, tags };
     }
     PaginationToken = page.PaginationToken || undefined;
   } while (PaginationToken);

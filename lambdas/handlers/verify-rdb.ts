@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { publishAlert } from '../adapters/alerts.js';
 import { describeError, errorName } from '../adapters/errors.js';
 import { DIMENSION, METRIC } from '../adapters/metrics.js';
-import { awsRuntime, sdkClientConfig, type LogSink } from '../adapters/runtime.js';
+import { awsRuntime, requiredEnv, sdkClientConfig, type LogSink } from '../adapters/runtime.js';
 import { addObjectTags, getObjectTags, openObject } from '../adapters/s3.js';
 import type { MetricsSink } from '../adapters/metrics.js';
 import type { RetryClock } from '../adapters/retry.js';
@@ -165,8 +165,7 @@ const sns = new SNSClient(sdkClientConfig());
 
 /** Lambda entry point: EventBridge delivers S3 object events for `.rdb` keys of the DR bucket. */
 export async function handler(event: unknown): Promise<VerifyOutcome> {
-  const topicArn = process.env.ALERT_TOPIC_ARN;
-  if (!topicArn) throw new Error('environment variable ALERT_TOPIC_ARN is required');
+  const topicArn = requiredEnv('ALERT_TOPIC_ARN', 'the SNS topic corrupt copies are paged to');
   const runtime = awsRuntime();
   try {
     return await verifyObject(s3ObjectEventSchema.parse(event), {

@@ -414,7 +414,11 @@ export class Monitoring extends Construct {
     metric: cloudwatch.IMetric,
     options: { description: string; threshold: number; missing: cloudwatch.TreatMissingData; direct?: boolean },
   ): void {
-    const kind = Object.keys(RUNBOOKS).find((k) => name === k || name.startsWith(`${k}-`))!;
+    // Longest kind first, as the formatter matches them.
+    const kind = Object.keys(RUNBOOKS)
+      .sort((a, b) => b.length - a.length)
+      .find((k) => name === k || name.startsWith(`${k}-`));
+    if (!kind) throw new Error(`alarm ${name} has no kind with a runbook in RUNBOOKS`);
     const alarm = new cloudwatch.Alarm(this, `Alarm-${name}`, {
       alarmName: `redis-dr-${this.props.deployment}-${name}`,
       alarmDescription: `${options.description} Runbook: ${RUNBOOKS[kind]}`,
