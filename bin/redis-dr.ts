@@ -1,29 +1,11 @@
 /**
  * The operator CLI: `npx redis-dr <command>`. Exit codes: 0 ok, 1 the check
- * failed (e.g. a corrupt RDB), 2 usage error (bad arguments, unreadable input).
+ * or the operation failed (a corrupt RDB, a late backup, a failed restore),
+ * 2 usage error (bad arguments, an invalid config, no AWS credentials).
  */
-import { Command, CommanderError } from 'commander';
-import { compareCommand } from '../cli/compare';
-import { migrateCommand } from '../cli/migrate';
-import { retentionCommand } from '../cli/retention';
-import { verifyRdbCommand } from '../cli/verify-rdb';
+import { runProgram } from '../cli/program';
 
-const program = new Command()
-  .name('redis-dr')
-  .description('Backup, DR and restore drills for ElastiCache (Valkey, Redis OSS): operator commands')
-  .showHelpAfterError()
-  .exitOverride();
-
-verifyRdbCommand(program);
-retentionCommand(program);
-migrateCommand(program);
-compareCommand(program);
-
-program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof CommanderError) {
-    // --help and --version exit 0; every other parse problem is a usage error.
-    process.exit(err.exitCode === 0 ? 0 : 2);
-  }
-  process.stderr.write(`redis-dr: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(2);
+// The exit code is set, not forced: output still in flight to a pipe is written first.
+void runProgram(process.argv).then((code) => {
+  process.exitCode = code;
 });

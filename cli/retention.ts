@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseSnapshotName } from '../lambdas/domain/naming';
 import { selectExpired, type RetentionDecision } from '../lambdas/domain/retention';
 import { isTier, TIERS, type RecoveryPoint, type RetentionPolicy } from '../lambdas/domain/types';
+import { UsageError } from './usage';
 
 /**
  * `redis-dr retention plan --policy <file> --snapshots <file> [--now <iso>]`:
@@ -46,9 +47,6 @@ const describeSnapshotsSchema = z.object({
     }),
   ),
 });
-
-/** A usage problem: exit 2 with this message. */
-class UsageError extends Error {}
 
 function readJson(file: string, what: string): unknown {
   let text: string;

@@ -1,16 +1,23 @@
-import { DescribeExecutionCommand, ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  type ExecutionListItem,
+  type ExecutionStatus,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import type { DrillExecution } from '../domain/freshness.js';
 import type { CallWrapper } from './elasticache.js';
 import { mapConcurrent } from './retry.js';
 
 /**
- * The restore drill's history from Step Functions: its newest succeeded
- * executions with their input and output, for the freshness monitor.
+ * The restore drill's history from Step Functions: its newest executions
+ * with their input and output, for the freshness monitor and the CLI.
  */
 
 const direct: CallWrapper = (call) => call();
 
-/** Options of {@link listSucceededDrills}. */
+/** Options of {@link listDrillExecutions}. */
 export interface DrillHistoryOptions {
   /** Executions looked at, newest first. */
   readonly limit: number;
@@ -21,29 +28,43 @@ export interface DrillHistoryOptions {
 }
 
 /**
- * The newest `limit` SUCCEEDED executions of `stateMachineArn` (ListExecutions
- * answers newest first; pages followed by hand, each through `wrap`), each
- * described for its input and output. An execution gone between the two calls
- * (history expired) is left out.
- * @see https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html
+ * The newest `limit` SUCCEEDED executions of `stateMachineArn`, each described
+ * for its input and output (see {@link listDrillExecutions}).
  */
 export async function listSucceededDrills(
   client: SFNClient,
   stateMachineArn: string,
   options: DrillHistoryOptions,
 ): Promise<DrillExecution[]> {
+  const executions = await listDrillExecutions(client, stateMachineArn, { ...options, status: 'SUCCEEDED' });
+  return executions.filter((e): e is DrillExecution & { stopDate: Date } => e.stopDate !== undefined);
+}
+
+/**
+ * The newest `limit` executions of `stateMachineArn` (of one `status` when
+ * given; ListExecutions answers newest first; pages followed by hand, each
+ * through `wrap`), each described for its input and output. An execution
+ * gone between the two calls (history expired) is left out.
+ * @see https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html
+ */
+export async function listDrillExecutions(
+  client: SFNClient,
+  stateMachineArn: string,
+  options: DrillHistoryOptions & { readonly status?: ExecutionStatus },
+): Promise<DrillExecution[]> {
   const wrap = options.wrap ?? direct;
-  const listed: { executionArn: string; stopDate: Date }[] = [];
+  const listed: ExecutionListItem[] = [];
   let nextToken: string | undefined;
   do {
     const page = await wrap(() =>
       client.send(
-        new ListExecutionsCommand({ stateMachineArn, statusFilter: 'SUCCEEDED', maxResults: options.limit - listed.length, nextToken }),
+        new ListExecutionsCommand({ stateMachineArn, statusFilter: options.status, maxResults: options.limit - listed.length, nextToken }),
       ),
     );
     for (const e of page.executions ?? []) {
-      if (!e.executionArn || !e.stopDate || listed.length >= options.limit) continue;
-      listed.push({ executionArn: e.executionArn, stopDate: e.stopDate });
+      if (!e.executionArn || listed.length >= options.limit) continue;
+      if (options.status === 'SUCCEEDED' && !e.stopDate) continue;
+      listed.push(e);
     }
     nextToken = page.nextToken || undefined;
   } while (nextToken && listed.length < options.limit);
@@ -51,11 +72,18 @@ export async function listSucceededDrills(
   const described = await mapConcurrent(listed, options.concurrency, async (e): Promise<DrillExecution | undefined> => {
     try {
       const out = await wrap(() => client.send(new DescribeExecutionCommand({ executionArn: e.executionArn })));
+      const stopDate = out.stopDate ?? e.stopDate;
+      const startDate = out.startDate ?? e.startDate;
+      const status = out.status ?? e.status;
       return {
-        ...e,
-        stopDate: out.stopDate ?? e.stopDate,
+        executionArn: e.executionArn!,
+        ...(stopDate ? { stopDate } : {}),
+        ...(startDate ? { startDate } : {}),
+        ...(status ? { status } : {}),
         ...(out.input !== undefined ? { input: out.input } : {}),
         ...(out.output !== undefined ? { output: out.output } : {}),
+        ...(out.error !== undefined ? { error: out.error } : {}),
+        ...(out.cause !== undefined ? { cause: out.cause } : {}),
       };
     } catch (err) {
       if ((err as Error).name === 'ExecutionDoesNotExist') return undefined;
@@ -63,4 +91,45 @@ export async function listSucceededDrills(
     }
   });
   return described.filter((d): d is DrillExecution => d !== undefined);
+}
+
+/** What the drill's Report step left in an execution's history. */
+export interface DrillHistoryReport {
+  /** `$.drill.report` as the Report step returned it (`ok`, `subject`, `body`, `rtoSeconds`, …). */
+  readonly report?: Record<string, unknown>;
+  /** `$.drill.choice`: the target and recovery point, when select chose one. */
+  readonly choice?: Record<string, unknown>;
+}
+
+/**
+ * The drill report of an execution, from the output of its `Report` state in
+ * the execution history (newest events first, pages followed through `wrap`).
+ * A failed drill ends in a Fail state with no execution output, so the
+ * history is the only place its report is kept. `{}` when the execution has
+ * not reached the report (still running, or the report step itself failed).
+ * @see https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html
+ */
+export async function drillReportFromHistory(client: SFNClient, executionArn: string, wrap: CallWrapper = direct): Promise<DrillHistoryReport> {
+  let nextToken: string | undefined;
+  do {
+    const page = await wrap(() => client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 100, nextToken })));
+    for (const e of page.events ?? []) {
+      const exited = e.stateExitedEventDetails;
+      if (e.type !== 'TaskStateExited' || exited?.name !== 'Report' || exited.output === undefined) continue;
+      try {
+        const doc = JSON.parse(exited.output) as { drill?: { report?: Record<string, unknown>; choice?: Record<string, unknown> } };
+        return { ...(doc.drill?.report ? { report: doc.drill.report } : {}), ...(doc.drill?.choice ? { choice: doc.drill.choice } : {}) };
+      } catch {
+        return {};
+      }
+    }
+    nextToken = page.nextToken || undefined;
+  } while (nextToken);
+  return {};
+}
+
+/** The state an execution is in now: the newest `…StateEntered` event's name. */
+export async function currentState(client: SFNClient, executionArn: string, wrap: CallWrapper = direct): Promise<string | undefined> {
+  const page = await wrap(() => client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 })));
+  return page.events?.find((e) => e.stateEnteredEventDetails?.name)?.stateEnteredEventDetails?.name;
 }

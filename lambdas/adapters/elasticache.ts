@@ -39,6 +39,8 @@ export interface ReplicationGroupInfo {
   readonly endpoint?: { readonly host: string; readonly port: number };
   /** In-transit encryption is on. */
   readonly tls: boolean;
+  /** Replicas per shard (members of the first node group beyond its primary). */
+  readonly replicas: number;
 }
 
 /** A serverless cache as the snapshot Lambda needs it. */
@@ -81,6 +83,7 @@ export async function describeReplicationGroup(
       replicaClusterId: replica?.CacheClusterId,
       endpoint: address?.Address && address.Port ? { host: address.Address, port: address.Port } : undefined,
       tls: group.TransitEncryptionEnabled === true,
+      replicas: Math.max(0, (group.NodeGroups?.[0]?.NodeGroupMembers?.length ?? 1) - 1),
     };
   } catch (err) {
     if ((err as Error).name === 'ReplicationGroupNotFoundFault') return undefined;

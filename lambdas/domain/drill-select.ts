@@ -153,7 +153,7 @@ export function snapshotExpected(tags: Readonly<Record<string, string>>): Expect
  * snapshot's, else {@link DEFAULT_DRILL_NODE_TYPE}.
  * @throws ZodError when a field is out of the contract (e.g. an empty engine).
  */
-export function primaryChoice(snapshot: PrimarySnapshot, input: DrillInput, startedAt: Date): RecoveryPointChoice {
+export function primaryChoice(snapshot: PrimarySnapshot, input: Pick<DrillInput, 'nodeType'>, startedAt: Date): RecoveryPointChoice {
   const clusterMode = clusterModeOf(snapshot.shards, snapshot.parameterGroup);
   return recoveryPointChoiceSchema.parse({
     target: snapshot.target,
@@ -324,7 +324,7 @@ export function assessDrExport(
  */
 export function drChoice(
   usable: UsableDrExport,
-  input: DrillInput,
+  input: Pick<DrillInput, 'nodeType'>,
   where: { readonly bucket: string; readonly partition: string },
   startedAt: Date,
 ): RecoveryPointChoice {

@@ -32,12 +32,19 @@ export function newestExported(
   return newestAvailable(points.filter((p) => (tagsByName.get(p.name)?.[TAGS.exported] ?? '') !== ''));
 }
 
-/** A succeeded drill execution as DescribeExecution shows it (input and output are JSON text). */
+/** A drill execution as DescribeExecution shows it (input and output are JSON text). */
 export interface DrillExecution {
   readonly executionArn: string;
-  readonly stopDate: Date;
+  /** Absent while it runs. */
+  readonly stopDate?: Date;
+  readonly startDate?: Date;
+  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, … */
+  readonly status?: string;
   readonly input?: string;
   readonly output?: string;
+  /** The error and cause a failed execution ended with. */
+  readonly error?: string;
+  readonly cause?: string;
 }
 
 /** What a drill execution says about itself. */
@@ -76,6 +83,7 @@ function stringAt(doc: unknown, path: readonly string[]): string | undefined {
  * nothing names a plan.
  */
 export function drillRunOf(execution: DrillExecution): DrillRun | undefined {
+  if (!execution.stopDate) return undefined;
   const input = parseJson(execution.input);
   const output = parseJson(execution.output);
   const plan = stringAt(input, ['plan']) ?? stringAt(output, ['input', 'plan']);

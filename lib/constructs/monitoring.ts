@@ -12,8 +12,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PlanConfig } from '../config';
 import { METRIC } from '../../lambdas/adapters/metrics';
-import type { FreshnessInput } from '../../lambdas/domain/plan-input';
-import { analyzeSchedule } from '../../lambdas/domain/schedule';
+import { DR_COPY_ALLOWANCE_MINUTES, drillsIn, freshnessLimits, freshnessRunInput } from '../deployment';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns';
 import { HouseFunction } from './house-function';
@@ -46,8 +45,6 @@ export interface MonitoringProps {
 
 /** How often the freshness monitor measures. */
 export const FRESHNESS_CRON = 'cron(0/5 * * * ? *)';
-/** Time a copy may take beyond the RPO to be exported (reconciler every 15 min, export minutes) and replicated. */
-export const DR_COPY_ALLOWANCE_MINUTES = 120;
 
 /** Where each alarm kind's runbook is. */
 export const RUNBOOKS: Readonly<Record<string, string>> = {
@@ -106,19 +103,7 @@ export class Monitoring extends Construct {
       onFailureQueue: props.deadLetterQueue,
     });
     this.grantFreshness();
-    const input: Omit<FreshnessInput, 'scheduledTime'> = {
-      deployment: props.deployment,
-      where: props.where,
-      plans: props.plans.map((p) => ({
-        plan: p.name,
-        targets: p.targets,
-        exports: p.export.enabled,
-        drills: drillsHere(p, props.where),
-      })),
-      bucket: props.bucket?.bucketName,
-      drillStateMachineArn: props.drillStateMachine?.stateMachineArn,
-      budgetSeconds: 150,
-    };
+    const input = freshnessRunInput(props.deployment, props.where, props.plans, props.bucket?.bucketName, props.drillStateMachine?.stateMachineArn);
     new PlanSchedules(this, 'FreshnessSchedule', {
       function: this.freshness.function,
       deadLetterQueue: props.deadLetterQueue,
@@ -214,7 +199,7 @@ export class Monitoring extends Construct {
         if (plan.export.enabled) {
           this.alarm(`exported-copy-age-${plan.name}`, age(METRIC.exportedCopyAge), {
             description: `The newest exported copy of plan ${plan.name} is older than its RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min, or nothing reports it.`,
-            threshold: minutes(plan.rpoMinutes + DR_COPY_ALLOWANCE_MINUTES),
+            threshold: minutes(freshnessLimits(plan).copyAge),
             missing: cloudwatch.TreatMissingData.BREACHING,
           });
           this.alarm(`export-failed-${plan.name}`, count(METRIC.exportsFailed), {
@@ -226,11 +211,11 @@ export class Monitoring extends Construct {
       } else if (plan.export.enabled) {
         this.alarm(`verified-copy-age-${plan.name}`, age(METRIC.verifiedCopyAge), {
           description: `The newest verified DR copy of plan ${plan.name} is older than its RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min, or nothing reports it.`,
-          threshold: minutes(plan.rpoMinutes + DR_COPY_ALLOWANCE_MINUTES),
+          threshold: minutes(freshnessLimits(plan).copyAge),
           missing: cloudwatch.TreatMissingData.BREACHING,
         });
       }
-      if (drillsHere(plan, props.where) && props.drillStateMachine) {
+      if (drillsIn(plan, props.where) && props.drillStateMachine) {
         this.alarm(
           `drill-rto-${plan.name}`,
           new cloudwatch.Metric({
@@ -246,8 +231,7 @@ export class Monitoring extends Construct {
             missing: cloudwatch.TreatMissingData.NOT_BREACHING,
           },
         );
-        const interval = analyzeSchedule(plan.drill.schedule.cron, plan.drill.schedule.timeZone, new Date(), { horizonDays: 400 }).maxGapMinutes;
-        const limit = (Number.isFinite(interval) ? interval : 7 * 24 * 60) + plan.drill.maxHours * 60;
+        const limit = freshnessLimits(plan).lastDrillAge;
         this.alarm(`drill-age-${plan.name}`, age(METRIC.lastDrillAge), {
           description: `No successful ${props.where} drill of plan ${plan.name} within its drill interval plus the drill time (${Math.round(limit / 60)} h), or nothing reports it.`,
           threshold: minutes(limit),
@@ -366,7 +350,7 @@ export class Monitoring extends Construct {
           }),
         );
       }
-      if (drillsHere(plan, props.where)) {
+      if (drillsIn(plan, props.where)) {
         widgets.push(
           new cloudwatch.GraphWidget({
             title: `${plan.name}: drills (RTO s vs objective, successes)`,
@@ -470,11 +454,6 @@ export class Monitoring extends Construct {
       });
     }
   }
-}
-
-/** Whether `plan` drills in `where`. */
-function drillsHere(plan: PlanConfig, where: 'primary' | 'dr'): boolean {
-  return plan.drill.enabled && (plan.drill.where === where || plan.drill.where === 'both');
 }
 
 /** Alarms on errors and throttles of every function in `scope` (a stack). */

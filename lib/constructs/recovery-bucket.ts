@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { recoveryBucketName as bucketName } from '../deployment';
 import type { PlanConfig } from '../config';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns';
 import { TAGS, TIERS } from '../../lambdas/domain/types';
@@ -73,10 +74,6 @@ export const ABORT_INCOMPLETE_UPLOAD_DAYS = 7;
  */
 export function recoveryBucketName(scope: Construct, deployment: string, region: string): string {
   return bucketName(deployment, Stack.of(scope).account, region);
-}
-
-function bucketName(deployment: string, account: string, region: string): string {
-  return `redis-dr-${deployment}-${account}-${region}`;
 }
 
 /** The ElastiCache service principal that reads and writes snapshots in S3 in `region`. */

@@ -8,7 +8,8 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NetworkConfig, PlanConfig } from '../config';
-import { DRILL_PREFIX, type DrillInput, type DrillWhere } from '../../lambdas/domain/drill';
+import { DRILL_PREFIX, type DrillWhere } from '../../lambdas/domain/drill';
+import { drillRunInput, drillStateMachineName } from '../deployment';
 import { TAGS } from '../../lambdas/domain/types';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
 import { elastiCacheArn, nagArnRef, nagElastiCacheArn } from './elasticache-arns';
@@ -43,15 +44,7 @@ export interface RestoreDrillProps {
   readonly memorySizeMb?: number;
 }
 
-/** The drill state machine's name: `redis-dr-<deployment>-<where>-drill`. */
-export function drillStateMachineName(deployment: string, where: DrillWhere): string {
-  return `redis-dr-${deployment}-${where}-drill`;
-}
-
-/** The plans that drill in `where` (`drill.where` is that region or `both`). */
-export function drillPlans(plans: readonly PlanConfig[], where: DrillWhere): PlanConfig[] {
-  return plans.filter((p) => p.drill.enabled && (p.drill.where === where || p.drill.where === 'both'));
-}
+export { drillPlans, drillStateMachineName } from '../deployment';
 
 /** The region's network with a subnet group; config validation guarantees it when a plan drills there. */
 export function requireDrillNetwork(network: NetworkConfig | undefined, field: string): RestoreDrillProps['network'] {
@@ -197,17 +190,7 @@ export class RestoreDrill extends Construct {
       purpose: `${props.where} drill`,
       addScheduledTime: false,
       schedules: props.plans.map((plan) => {
-        const input: DrillInput = {
-          deployment: props.deployment,
-          plan: plan.name,
-          where: props.where,
-          targets: plan.targets,
-          bucket: props.bucket?.bucketName,
-          nodeType: plan.drill.nodeType,
-          minTier: props.where === 'dr' ? plan.export.minTier : undefined,
-          rtoMinutes: plan.drill.rtoMinutes,
-          checks: plan.drill.verify,
-        };
+        const input = drillRunInput(props.deployment, plan, props.where, props.bucket?.bucketName);
         return { plan: plan.name, cron: plan.drill.schedule.cron, timeZone: plan.drill.schedule.timeZone, input: strip(input) };
       }),
     });

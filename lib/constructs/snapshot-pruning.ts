@@ -2,17 +2,14 @@ import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ScheduledCapabilityProps } from './scheduled-capability';
-import type { PruneRunInput } from '../../lambdas/domain/plan-input';
 import { TAGS } from '../../lambdas/domain/types';
+import { PRUNE_BUDGET_SECONDS, pruneRunInput } from '../deployment';
 import { acknowledgeSnapshotWildcards, managedSnapshotArns } from './elasticache-arns';
 import { HouseFunction } from './house-function';
 import { PlanSchedules } from './plan-schedules';
 
 /** Props for {@link SnapshotPruning}. */
 export type SnapshotPruningProps = ScheduledCapabilityProps;
-
-/** Wall-clock budget of one prune run (deletions are retried within it). */
-const PRUNE_BUDGET_SECONDS = 600;
 
 /**
  * Grandfather-father-son pruning of the project's own manual snapshots, per
@@ -50,18 +47,7 @@ export class SnapshotPruning extends Construct {
       group: props.scheduleGroup,
       purpose: 'prune',
       schedules: props.plans.map((plan) => {
-        const { hourly, daily, weekly, monthly, minKeep, dryRun, maxDeletesPerTarget } = plan.retention;
-        const input: Omit<PruneRunInput, 'scheduledTime'> = {
-          deployment: props.deployment,
-          plan: plan.name,
-          targets: plan.targets,
-          timeZone: plan.schedule.timeZone,
-          rpoMinutes: plan.rpoMinutes,
-          retention: { hourly, daily, weekly, monthly, minKeep },
-          dryRun,
-          maxDeletesPerTarget,
-          budgetSeconds: PRUNE_BUDGET_SECONDS,
-        };
+        const input = pruneRunInput(props.deployment, plan);
         return {
           plan: plan.name,
           cron: plan.retention.schedule.cron,

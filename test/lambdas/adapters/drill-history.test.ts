@@ -1,7 +1,7 @@
-import { DescribeExecutionCommand, ExecutionDoesNotExist, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { listSucceededDrills } from '../../../lambdas/adapters/drill-history';
+import { currentState, drillReportFromHistory, listDrillExecutions, listSucceededDrills } from '../../../lambdas/adapters/drill-history';
 
 const sfn = mockClient(SFNClient);
 const client = new SFNClient({ region: 'eu-west-1' });
@@ -51,6 +51,8 @@ describe('listSucceededDrills', () => {
     expect(runs[3]).toEqual({
       executionArn: execArn(3),
       stopDate: stop(3),
+      startDate: stop(3),
+      status: 'SUCCEEDED',
       input: '{"plan":"sessions","deployment":"prod"}',
       output: '{"drill":{"choice":{"target":"rg-3"}}}',
     });
@@ -97,5 +99,62 @@ describe('listSucceededDrills', () => {
     history(1);
     sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
     await expect(listSucceededDrills(client, ARN, { limit: 50, concurrency: 1 })).rejects.toThrow('denied');
+  });
+});
+
+describe('drillReportFromHistory and currentState', () => {
+  const EXEC = execArn(7);
+  const event = (id: number, type: string, details: Record<string, unknown>): HistoryEvent => ({ id, timestamp: new Date(0), type: type as HistoryEvent['type'], ...details });
+
+  it('reads the Report state’s output from the newest history page that has it (a failed drill has no execution output)', async () => {
+    const report = { ok: false, subject: 'redis-dr drill FAILED', body: 'what failed' };
+    const pages: Record<string, { events: HistoryEvent[]; nextToken?: string }> = {
+      first: { events: [event(9, 'ExecutionFailed', {}), event(8, 'FailStateEntered', { stateEnteredEventDetails: { name: 'Drill failed' } })], nextToken: 'p2' },
+      p2: { events: [event(7, 'TaskStateExited', { stateExitedEventDetails: { name: 'Report', output: JSON.stringify({ drill: { report, choice: { target: 'rg-1' } } }) } })] },
+    };
+    sfn.on(GetExecutionHistoryCommand).callsFake((i: { nextToken?: string; reverseOrder?: boolean }) => {
+      expect(i.reverseOrder).toBe(true);
+      return pages[i.nextToken ?? 'first'];
+    });
+    expect(await drillReportFromHistory(client, EXEC)).toEqual({ report, choice: { target: 'rg-1' } });
+  });
+
+  it('is empty when the drill never reached its report, or the output is not JSON', async () => {
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [event(2, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'Verify' } })] });
+    expect(await drillReportFromHistory(client, EXEC)).toEqual({});
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [event(2, 'TaskStateExited', { stateExitedEventDetails: { name: 'Report', output: 'not json' } })] });
+    expect(await drillReportFromHistory(client, EXEC)).toEqual({});
+  });
+
+  it('currentState is the newest entered state', async () => {
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [event(5, 'TaskScheduled', {}), event(4, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'Wait for cluster' } }), event(2, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'Select recovery point' } })],
+    });
+    expect(await currentState(client, EXEC)).toBe('Wait for cluster');
+  });
+});
+
+describe('listDrillExecutions', () => {
+  it('lists every status when none is given, with running executions (no stop date) kept', async () => {
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [
+        { executionArn: execArn(0), stateMachineArn: ARN, name: 'run-0', status: 'RUNNING', startDate: stop(0) },
+        { executionArn: execArn(1), stateMachineArn: ARN, name: 'run-1', status: 'FAILED', startDate: stop(1), stopDate: stop(1) },
+      ],
+    });
+    sfn.on(DescribeExecutionCommand).callsFake((i: { executionArn: string }) => ({
+      executionArn: i.executionArn,
+      stateMachineArn: ARN,
+      status: i.executionArn === execArn(0) ? 'RUNNING' : 'FAILED',
+      startDate: stop(0),
+      ...(i.executionArn === execArn(1) ? { stopDate: stop(1), error: 'DrillFailed', cause: 'see the report' } : {}),
+      input: '{}',
+    }));
+    const runs = await listDrillExecutions(client, ARN, { limit: 10, concurrency: 2 });
+    expect(runs.map((r) => [r.status, r.stopDate !== undefined, r.error])).toEqual([
+      ['RUNNING', false, undefined],
+      ['FAILED', true, 'DrillFailed'],
+    ]);
+    expect(sfn.commandCalls(ListExecutionsCommand)[0]!.args[0].input.statusFilter).toBeUndefined();
   });
 });

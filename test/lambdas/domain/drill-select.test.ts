@@ -136,7 +136,7 @@ describe('primaryChoice', () => {
         shards: 1,
         tags: { 'redis-dr:keys': '1200', [CANARY_TAG]: 'c-20261121-0200' },
       },
-      { ...INPUT, where: 'primary' },
+      { nodeType: INPUT.nodeType },
       STARTED,
     );
     expect(choice).toEqual({
@@ -158,7 +158,7 @@ describe('primaryChoice', () => {
   it('prefers the input node type and expects nothing when no probe ran', () => {
     const choice = primaryChoice(
       { name: 'rdr-rg-a-20261121-0200', target: 'rg-a', createdAt: STARTED, engine: 'valkey', engineVersion: '8.0', shards: 2, tags: {} },
-      { ...INPUT, where: 'primary', nodeType: 'cache.t4g.medium' },
+      { nodeType: 'cache.t4g.medium' },
       STARTED,
     );
     expect(choice).toMatchObject({ nodeType: 'cache.t4g.medium', clusterMode: 'enabled', ageSeconds: 0, expected: {} });

@@ -1,0 +1,167 @@
+/**
+ * What the AWS commands of the CLI share: the config file, the account, SDK
+ * clients per region, the dependencies the Lambda code expects, and how AWS
+ * failures become messages and exit codes.
+ *
+ * Exit codes: a thrown {@link UsageError} (bad arguments, a bad config file,
+ * no credentials) exits 2 with its message; {@link runAwsCommand} turns any
+ * other failure into a message naming the command and exit 1.
+ */
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ConfigError, loadConfig, type PlanConfig, type RedisDrConfig } from '../lib/config';
+import { describeError, errorName } from '../lambdas/adapters/errors';
+import type { MetricsSink } from '../lambdas/adapters/metrics';
+import { systemClock, type RetryClock } from '../lambdas/adapters/retry';
+import { sdkClientConfig, TUNING, type LogSink, type ScheduledDeps } from '../lambdas/adapters/runtime';
+import { partitionOf } from '../lambdas/domain/drill-select';
+import { UsageError } from './usage';
+
+/** The config file the CLI reads unless `-c` names another (the CDK app's default too). */
+export const DEFAULT_CONFIG_FILE = 'config/example.json';
+
+/** Reads and validates the config; every problem is a usage error (exit 2), all reported at once. */
+export function loadCliConfig(file: string): RedisDrConfig {
+  try {
+    return loadConfig(file);
+  } catch (err) {
+    // The CDK app takes `-c config=<file>`; the CLI `-c <file>`.
+    if (err instanceof ConfigError) throw new UsageError(err.message.replaceAll('-c config=<file>', '-c <file>'));
+    throw err;
+  }
+}
+
+/** The plan named `name`, or a usage error listing the plans there are. */
+export function findPlan(config: RedisDrConfig, name: string): PlanConfig {
+  const plan = config.plans.find((p) => p.name === name);
+  if (!plan) throw new UsageError(`--plan ${name}: no such plan in this config; plans: ${config.plans.map((p) => p.name).join(', ')}`);
+  return plan;
+}
+
+/** Warnings and errors the Lambda code logs, kept for the report instead of printed as JSON lines. */
+export class CollectingLog implements LogSink {
+  readonly entries: { level: 'info' | 'warn' | 'error'; message: string; extra: Record<string, unknown> }[] = [];
+  info(message: string, extra: Record<string, unknown> = {}): void {
+    this.entries.push({ level: 'info', message, extra });
+  }
+  warn(message: string, extra: Record<string, unknown> = {}): void {
+    this.entries.push({ level: 'warn', message, extra });
+  }
+  error(message: string, extra: Record<string, unknown> = {}): void {
+    this.entries.push({ level: 'error', message, extra });
+  }
+}
+
+/** The CLI emits no metrics: the deployed functions do. */
+const noMetrics: MetricsSink = { put: () => undefined };
+
+/** What tests may replace when they drive the program in-process. */
+export interface CliEnv {
+  /** The clock of waits and ages. @default the system clock */
+  readonly clock?: RetryClock;
+}
+
+/** AWS access for one CLI run: clients by region (created once), the account, the Lambda dependencies. */
+export class CliAws {
+  private readonly clients = new Map<string, unknown>();
+  private accountId: Promise<string> | undefined;
+  readonly log = new CollectingLog();
+
+  /** The clock the Lambda code and waits use (tests pass a fake one). */
+  readonly clock: RetryClock;
+
+  constructor(
+    readonly config: RedisDrConfig,
+    options: CliEnv = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  private client<T>(kind: string, region: string, make: () => T): T {
+    const key = `${kind}@${region}`;
+    let c = this.clients.get(key) as T | undefined;
+    if (!c) {
+      c = make();
+      this.clients.set(key, c);
+    }
+    return c;
+  }
+
+  elasticache(region: string): ElastiCacheClient {
+    return this.client('elasticache', region, () => new ElastiCacheClient({ region, ...sdkClientConfig() }));
+  }
+
+  s3(region: string): S3Client {
+    return this.client('s3', region, () => new S3Client({ region, ...sdkClientConfig() }));
+  }
+
+  sfn(region: string): SFNClient {
+    return this.client('sfn', region, () => new SFNClient({ region, ...sdkClientConfig() }));
+  }
+
+  /** The deployment's account: `primary.account` from the config, else the caller's (STS). */
+  account(): Promise<string> {
+    const configured = this.config.primary.account ?? this.config.dr.account;
+    if (configured) return Promise.resolve(configured);
+    const sts = this.client('sts', this.config.primary.region, () => new STSClient({ region: this.config.primary.region, ...sdkClientConfig() }));
+    this.accountId ??= (async () => {
+      const out = await sts.send(new GetCallerIdentityCommand({}));
+      if (!out.Account) throw new Error('STS GetCallerIdentity returned no account');
+      return out.Account;
+    })();
+    return this.accountId;
+  }
+
+  partition(region: string): string {
+    return partitionOf(region);
+  }
+
+  /** The dependencies the scheduled Lambda code runs with, against `region`. */
+  deps(region: string): ScheduledDeps {
+    return {
+      elasticache: this.elasticache(region),
+      tagging: this.client('tagging', region, () => new ResourceGroupsTaggingAPIClient({ region, ...sdkClientConfig() })),
+      s3: this.s3(region),
+      metrics: noMetrics,
+      log: this.log,
+      clock: this.clock,
+      concurrency: 8,
+      throttleDelayMs: TUNING.throttleDelayMs,
+      busyDelayMs: TUNING.busyDelayMs,
+    };
+  }
+}
+
+function isNoCredentials(err: unknown): boolean {
+  return errorName(err) === 'CredentialsProviderError' || /Could not load credentials/i.test(err instanceof Error ? err.message : '');
+}
+
+/** An AWS failure in words, with the fix when there is a usual one. */
+export function awsProblem(err: unknown): string {
+  const name = errorName(err);
+  if (isNoCredentials(err))
+    return 'no AWS credentials found: set AWS_PROFILE, or run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
+  if (/AccessDenied|UnauthorizedOperation|NotAuthorized/.test(name))
+    return `access denied: ${describeError(err)} (check the role in use with \`aws sts get-caller-identity\`; docs/deploying.md lists the permissions)`;
+  if (name === 'ExpiredToken' || name === 'ExpiredTokenException') return 'the AWS session expired: log in again (e.g. `aws sso login`)';
+  return describeError(err);
+}
+
+/**
+ * Runs an AWS command's body: usage errors are rethrown (exit 2), missing
+ * credentials become usage errors (exit 2, nothing was done), anything else
+ * is printed as `redis-dr <command>: <problem>` and exits 1.
+ */
+export async function runAwsCommand(command: string, body: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await body();
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    if (isNoCredentials(err)) throw new UsageError(awsProblem(err));
+    process.stderr.write(`redis-dr ${command}: ${awsProblem(err)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,141 @@
+import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { Option, type Command } from 'commander';
+import type { PlanConfig, RedisDrConfig } from '../lib/config';
+import { drillRunInput, drillsIn, drillStateMachineArn, recoveryBucketName } from '../lib/deployment';
+import { currentState, drillReportFromHistory } from '../lambdas/adapters/drill-history';
+import { errorName } from '../lambdas/adapters/errors';
+import type { DrillInput, DrillWhere } from '../lambdas/domain/drill';
+import { CliAws, type CliEnv, DEFAULT_CONFIG_FILE, findPlan, loadCliConfig, runAwsCommand } from './aws';
+import { positiveInt } from './compare';
+import { statusProgress } from './progress';
+import { UsageError } from './usage';
+
+/**
+ * `redis-dr drill run --plan <name> [--where primary|dr] [--wait]`: starts
+ * the deployed drill state machine of that region with exactly the input its
+ * schedule sends, and with `--wait` follows it (current step, time spent) to
+ * its report: the same text on-call gets by SNS. Exit 0 when the drill
+ * passed (or was started, without --wait), 1 when it failed, 2 usage.
+ */
+
+/** What a started (and maybe followed) drill came to. */
+export interface DrillRunResult {
+  readonly stateMachineArn: string;
+  readonly executionArn: string;
+  readonly region: string;
+  readonly input: DrillInput;
+  /** RUNNING without --wait; else how it ended. */
+  readonly status: string;
+  readonly report: Record<string, unknown> | null;
+  readonly error: string | null;
+  readonly cause: string | null;
+}
+
+/** Options of {@link runDrill}. */
+export interface DrillRunOptions {
+  readonly plan: string;
+  readonly where?: DrillWhere;
+  readonly wait?: boolean;
+  /** Seconds between polls while waiting. @default 15 */
+  readonly pollSeconds?: number;
+  /** Called with the step the execution is in while waiting. */
+  readonly onStep?: (step: string) => void;
+}
+
+/** Where a plan's drill runs: `--where`, else its `drill.where` (primary for `both`). Usage error when it does not drill there. */
+export function drillRegion(config: RedisDrConfig, plan: PlanConfig, where: DrillWhere | undefined): { where: DrillWhere; region: string } {
+  const w = where ?? (plan.drill.where === 'dr' ? 'dr' : 'primary');
+  if (!drillsIn(plan, w)) {
+    const now = plan.drill.enabled ? `drill.where is ${plan.drill.where}` : 'drill.enabled is false';
+    throw new UsageError(`plan ${plan.name} has no ${w} drill (${now}): enable it in the config and deploy (npx cdk deploy --all), or choose --where ${w === 'dr' ? 'primary' : 'dr'}`);
+  }
+  return { where: w, region: w === 'primary' ? config.primary.region : config.dr.region };
+}
+
+/** An execution name: `cli-<plan>-<yyyymmddThhmmssZ>` (at most 80 characters of `[A-Za-z0-9_-]`). */
+export function executionName(plan: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `cli-${plan.replace(/[^A-Za-z0-9_-]/g, '-')}-${stamp}`.slice(0, 80);
+}
+
+/** Starts the drill and, with `wait`, follows it to the end. */
+export async function runDrill(config: RedisDrConfig, aws: CliAws, o: DrillRunOptions): Promise<DrillRunResult> {
+  const plan = findPlan(config, o.plan);
+  const { where, region } = drillRegion(config, plan, o.where);
+  const account = await aws.account();
+  const stateMachineArn = drillStateMachineArn(config.name, where, region, account, aws.partition(region));
+  const input = drillRunInput(config.name, plan, where, where === 'dr' ? recoveryBucketName(config.name, account, region) : undefined);
+  const sfn = aws.sfn(region);
+  let executionArn: string;
+  try {
+    const out = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name: executionName(plan.name, new Date(aws.clock.now())), input: JSON.stringify(input) }),
+    );
+    executionArn = out.executionArn!;
+  } catch (err) {
+    if (errorName(err) === 'StateMachineDoesNotExist') {
+      throw new Error(`no drill state machine ${stateMachineArn}: deploy the stacks with this plan's drill enabled (npx cdk deploy --all)`, { cause: err });
+    }
+    throw err;
+  }
+  const base = { stateMachineArn, executionArn, region, input };
+  if (!o.wait) return { ...base, status: 'RUNNING', report: null, error: null, cause: null };
+  const ended = await follow(sfn, executionArn, aws, o);
+  const fromOutput = ended.output ? (JSON.parse(ended.output) as { drill?: { report?: Record<string, unknown> } }).drill?.report : undefined;
+  const report = fromOutput ?? (await drillReportFromHistory(sfn, executionArn)).report ?? null;
+  return { ...base, status: ended.status ?? 'UNKNOWN', report, error: ended.error ?? null, cause: ended.cause ?? null };
+}
+
+async function follow(sfn: SFNClient, executionArn: string, aws: CliAws, o: DrillRunOptions) {
+  for (;;) {
+    const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (d.status !== 'RUNNING' && d.status !== 'PENDING_REDRIVE') return d;
+    const step = await currentState(sfn, executionArn).catch(() => undefined);
+    if (step) o.onStep?.(step);
+    await aws.clock.sleep((o.pollSeconds ?? 15) * 1000);
+  }
+}
+
+/** Lines people read. */
+export function formatDrillRun(r: DrillRunResult, region: string): string {
+  const link = `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${r.executionArn}`;
+  const lines = [`drill of plan ${r.input.plan} (${r.input.where}, ${region}): ${r.status}`, `execution: ${r.executionArn}`, `console:   ${link}`];
+  if (r.status === 'RUNNING') {
+    lines.push('', 'The report goes to the alert topic when it ends; follow it here with --wait, or later with `npx redis-dr status`.');
+  } else {
+    const body = typeof r.report?.body === 'string' ? r.report.body : undefined;
+    if (body) lines.push('', body);
+    else if (r.error) lines.push('', `error: ${r.error}${r.cause ? `: ${r.cause}` : ''}`, 'Runbook: docs/runbooks/restore-drill.md');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Registers `drill run`. */
+export function drillCommand(program: Command, env: CliEnv = {}): void {
+  const drill = program.command('drill').description('restore drills: build a cluster from a recovery point, verify the data, measure the RTO, clean up');
+  drill
+    .command('run')
+    .description('start the deployed drill state machine now, with the input its schedule sends, and optionally follow it to its report')
+    .requiredOption('--plan <name>', 'the plan to drill')
+    .addOption(new Option('--where <region>', 'which region drills: primary or dr (default: the plan\'s drill.where; primary for both)').choices(['primary', 'dr']))
+    .option('--wait', 'follow the drill to its report (exit 1 when it fails)')
+    .option('--poll-seconds <n>', 'seconds between status checks while waiting', positiveInt('--poll-seconds', 1), 15)
+    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { plan: string; where?: DrillWhere; wait?: boolean; pollSeconds: number; config: string; json?: boolean }) => {
+      const config = loadCliConfig(o.config);
+      const plan = findPlan(config, o.plan);
+      const { region } = drillRegion(config, plan, o.where);
+      await runAwsCommand('drill run', async () => {
+        const progress = o.wait ? statusProgress(`drill ${o.plan}`) : undefined;
+        try {
+          const r = await runDrill(config, new CliAws(config, env), { ...o, onStep: (s) => progress?.status(s) });
+          progress?.stop();
+          process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatDrillRun(r, region));
+          return r.status === 'RUNNING' || r.status === 'SUCCEEDED' ? 0 : 1;
+        } finally {
+          progress?.stop();
+        }
+      });
+    });
+}

@@ -1,0 +1,48 @@
+/**
+ * The operator CLI's commands, in one program: `bin/redis-dr.ts` runs it and
+ * tests drive it in-process (AWS clients mocked at the SDK boundary).
+ */
+import { Command, CommanderError } from 'commander';
+import type { CliEnv } from './aws';
+import { compareCommand } from './compare';
+import { drillCommand } from './drill';
+import { migrateCommand } from './migrate';
+import { pruneCommand } from './prune';
+import { restoreCommand } from './restore';
+import { retentionCommand } from './retention';
+import { statusCommand } from './status';
+import { verifyRdbCommand } from './verify-rdb';
+
+/** A fresh program (commander keeps parse state, so one per run). */
+export function createProgram(env: CliEnv = {}): Command {
+  const program = new Command()
+    .name('redis-dr')
+    .description('Backup, DR and restore drills for ElastiCache (Valkey, Redis OSS): operator commands')
+    .showHelpAfterError()
+    .exitOverride();
+  statusCommand(program, env);
+  restoreCommand(program, env);
+  drillCommand(program, env);
+  migrateCommand(program);
+  compareCommand(program);
+  retentionCommand(program);
+  pruneCommand(program, env);
+  verifyRdbCommand(program);
+  return program;
+}
+
+/**
+ * Runs the program on `argv` (`process.argv` form) and returns the exit code:
+ * the command's (0 ok, 1 failed), 0 for --help, 2 for a usage error (a parse
+ * problem or any error a command throws, printed as `redis-dr: <message>`).
+ */
+export async function runProgram(argv: readonly string[], env: CliEnv = {}): Promise<number> {
+  try {
+    await createProgram(env).parseAsync([...argv]);
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    process.stderr.write(`redis-dr: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Progress on stderr for long work, through cli-progress: drawn only when
+ * stderr is a terminal (cli-progress writes nothing to a pipe or a file), so
+ * `--json` output and logs stay clean.
+ */
+import { Presets, SingleBar } from 'cli-progress';
+
+/** A progress display; every method is a no-op when stderr is not a terminal. */
+export interface Progress {
+  update(value: number, payload?: Readonly<Record<string, string | number>>): void;
+  stop(): void;
+}
+
+const quiet: Progress = { update: () => undefined, stop: () => undefined };
+
+function bar(format: string, total: number, payload: Record<string, string | number>): Progress {
+  if (!process.stderr.isTTY) return quiet;
+  const b = new SingleBar({ format, stream: process.stderr, hideCursor: true, etaBuffer: 50, fps: 5 }, Presets.shades_classic);
+  b.start(total, 0, payload);
+  return {
+    update: (value, extra) => b.update(value, extra),
+    stop: () => b.stop(),
+  };
+}
+
+/**
+ * Keys processed: a bar with ETA when `total` (e.g. DBSIZE) is known, else a
+ * running count. Either way with keys/s.
+ */
+export function keyProgress(label: string, total?: number): Progress {
+  const known = total !== undefined && total > 0;
+  const format = known
+    ? `${label} [{bar}] {percentage}% | {value}/{total} keys | {rate} keys/s | ETA {eta_formatted}`
+    : `${label}: {value} keys | {rate} keys/s | {duration_formatted}`;
+  const started = Date.now();
+  const p = bar(format, known ? total : 0, { rate: 0 });
+  return {
+    update: (value) => p.update(value, { rate: Math.round(value / Math.max(0.001, (Date.now() - started) / 1000)) }),
+    stop: () => p.stop(),
+  };
+}
+
+/** Waiting on something with no measurable progress (a cluster being created, a drill running): its status and the time spent. */
+export function statusProgress(label: string): Progress & { status(text: string): void } {
+  const p = bar(`${label}: {status} | {duration_formatted}`, 0, { status: 'starting' });
+  return { update: p.update, stop: p.stop, status: (text) => p.update(0, { status: text }) };
+}

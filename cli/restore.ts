@@ -1,0 +1,273 @@
+import {
+  CreateReplicationGroupCommand,
+  DescribeReplicationGroupsCommand,
+  type CreateReplicationGroupCommandInput,
+  type ReplicationGroup,
+} from '@aws-sdk/client-elasticache';
+import type { Command } from 'commander';
+import type { RedisDrConfig } from '../lib/config';
+import { recoveryBucketName } from '../lib/deployment';
+import { describeRestorableSnapshot } from '../lambdas/adapters/drill-clusters';
+import { describeReplicationGroup, listTargetSnapshots } from '../lambdas/adapters/elasticache';
+import { errorName } from '../lambdas/adapters/errors';
+import { getObjectTags, listObjects, parseS3Url } from '../lambdas/adapters/s3';
+import type { RecoveryPointChoice } from '../lambdas/domain/drill';
+import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, primaryChoice, type DrExport } from '../lambdas/domain/drill-select';
+import { parseExportObjectKey } from '../lambdas/domain/export';
+import { TAGS } from '../lambdas/domain/types';
+import { CliAws, type CliEnv, DEFAULT_CONFIG_FILE, loadCliConfig, runAwsCommand } from './aws';
+import { positiveInt } from './compare';
+import { statusProgress } from './progress';
+import { UsageError } from './usage';
+
+/**
+ * `redis-dr restore --target <id> [--from latest|<snapshot>|s3://…] [--region <r>] --new-id <id> [--wait]`:
+ * builds a new replication group from a recovery point, with the source's
+ * engine, version and shard layout, in the config's subnet group with
+ * encryption in transit and at rest, and (with --wait) follows it until it is
+ * available and prints its endpoint, or fails on `create-failed` /
+ * `restore-failed`.
+ *
+ * - primary region: `latest` is the target's newest available manual
+ *   snapshot (ours or anyone's); a snapshot name restores that snapshot.
+ * - DR region (`--region` = `dr.region`): `latest` is the target's newest
+ *   export in the DR bucket whose shards are all there and verified; an
+ *   `s3://bucket/<export>` location restores that export (the same rules).
+ *
+ * The new cluster is not tagged as redis-dr's: pruning and the drill reaper
+ * never touch it. Nothing is deleted, ever.
+ */
+
+/** ElastiCache replication group ids: 1–40 letters, digits and hyphens, starting with a letter, no `--`, no trailing `-`. */
+export function checkNewId(id: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,39}$/.test(id) || id.includes('--') || id.endsWith('-')) {
+    throw new UsageError(`--new-id ${JSON.stringify(id)} is not a valid replication group id: 1-40 letters, digits or hyphens, starting with a letter, no "--", not ending with "-"`);
+  }
+  return id.toLowerCase();
+}
+
+/** Options of {@link runRestore}. */
+export interface RestoreOptions {
+  readonly target: string;
+  /** `latest` (default), a snapshot name, or `s3://bucket/<export>`. */
+  readonly from?: string;
+  /** Default: the config's primary region. */
+  readonly region?: string;
+  readonly newId: string;
+  readonly nodeType?: string;
+  /** Replicas per shard; default: the source's when it can be described, else 0. */
+  readonly replicas?: number;
+  readonly subnetGroup?: string;
+  readonly securityGroupIds?: readonly string[];
+  /** Print the request, create nothing. */
+  readonly dryRun?: boolean;
+  readonly wait?: boolean;
+  /** @default 30 */
+  readonly pollSeconds?: number;
+  /** Give up waiting after this long (the cluster goes on being created). @default 120 */
+  readonly timeoutMinutes?: number;
+  /** Called with the cluster's status while waiting. */
+  readonly onStatus?: (status: string) => void;
+}
+
+/** What a restore did. */
+export interface RestoreResult {
+  readonly replicationGroupId: string;
+  readonly region: string;
+  readonly recoveryPoint: string;
+  readonly recoveryPointCreatedAt: string;
+  readonly request: CreateReplicationGroupCommandInput;
+  /** `dry-run`, `creating` (no --wait), `available`, `create-failed`, `restore-failed`, `deleting`, `gone`, or `timeout`. */
+  readonly status: string;
+  readonly endpoint: string | null;
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+/** The CreateReplicationGroup request for `choice` (pure). */
+export function createRequest(
+  choice: RecoveryPointChoice,
+  o: { readonly id: string; readonly replicas: number; readonly subnetGroup: string; readonly securityGroupIds: readonly string[] },
+): CreateReplicationGroupCommandInput {
+  const source = choice.snapshotName ? { SnapshotName: choice.snapshotName } : { SnapshotArns: choice.snapshotArns };
+  const common: CreateReplicationGroupCommandInput = {
+    ReplicationGroupId: o.id,
+    ReplicationGroupDescription: `redis-dr restore of ${choice.target} from ${choice.recoveryPoint}`.slice(0, 255),
+    Engine: choice.engine,
+    EngineVersion: choice.engineVersion,
+    CacheNodeType: choice.nodeType,
+    ...source,
+    CacheSubnetGroupName: o.subnetGroup,
+    ...(o.securityGroupIds.length > 0 ? { SecurityGroupIds: [...o.securityGroupIds] } : {}),
+    TransitEncryptionEnabled: true,
+    AtRestEncryptionEnabled: true,
+    Tags: [
+      { Key: TAGS.source, Value: choice.target },
+      { Key: 'redis-dr:restored-from', Value: choice.recoveryPoint.slice(0, 256) },
+    ],
+  };
+  if (choice.clusterMode === 'disabled') {
+    return { ...common, NumCacheClusters: 1 + o.replicas, AutomaticFailoverEnabled: o.replicas > 0 };
+  }
+  return {
+    ...common,
+    ClusterMode: 'enabled',
+    NumNodeGroups: choice.shards,
+    ReplicasPerNodeGroup: o.replicas,
+    AutomaticFailoverEnabled: true,
+    CacheParameterGroupName: choice.cacheParameterGroupName,
+    ...(choice.nodeGroupConfiguration ? { NodeGroupConfiguration: choice.nodeGroupConfiguration.map((g) => ({ ...g, ReplicaCount: o.replicas })) } : {}),
+  };
+}
+
+/** Chooses the recovery point, creates the cluster and, with `wait`, follows it. */
+export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreOptions): Promise<RestoreResult> {
+  const id = checkNewId(o.newId);
+  const region = o.region ?? config.primary.region;
+  const where = region === config.primary.region ? 'primary' : region === config.dr.region ? 'dr' : undefined;
+  if (!where) throw new UsageError(`--region ${region}: restore in the primary (${config.primary.region}) or DR (${config.dr.region}) region of this config`);
+  const network = where === 'primary' ? config.network : config.dr.network;
+  const subnetGroup = o.subnetGroup ?? network?.cacheSubnetGroupName;
+  if (!subnetGroup) {
+    throw new UsageError(`no subnet group for ${region}: pass --subnet-group, or set ${where === 'primary' ? 'network' : 'dr.network'}.cacheSubnetGroupName in the config`);
+  }
+  const from = o.from ?? 'latest';
+  if (from.startsWith('s3://') && where === 'primary') throw new UsageError(`--from ${from}: S3 copies restore in the DR region: add --region ${config.dr.region}`);
+  if (!from.startsWith('s3://') && from !== 'latest' && where === 'dr') throw new UsageError(`--from ${from}: in the DR region restore from latest or an s3://bucket/<export> copy`);
+
+  const ec = aws.elasticache(region);
+  const now = new Date(aws.clock.now());
+  const choice = where === 'primary' ? await choosePrimary(aws, region, o.target, from, o.nodeType, now) : await chooseDr(config, aws, region, o.target, from, o.nodeType, now);
+  const source = where === 'primary' ? await describeReplicationGroup(ec, o.target).catch(() => undefined) : undefined;
+  const request = createRequest(choice, { id, replicas: o.replicas ?? source?.replicas ?? 0, subnetGroup, securityGroupIds: o.securityGroupIds ?? network?.securityGroupIds ?? [] });
+  const base = { replicationGroupId: id, region, recoveryPoint: choice.recoveryPoint, recoveryPointCreatedAt: choice.createdAt, request };
+  if (o.dryRun) return { ...base, status: 'dry-run', endpoint: null, ok: true, message: 'dry run: nothing created' };
+
+  try {
+    await ec.send(new CreateReplicationGroupCommand(request));
+  } catch (err) {
+    if (errorName(err) === 'ReplicationGroupAlreadyExistsFault') throw new UsageError(`--new-id ${id}: a replication group with this id exists in ${region}; choose another id`);
+    throw err;
+  }
+  if (!o.wait) return { ...base, status: 'creating', endpoint: null, ok: true, message: `creating ${id}; follow it with: aws elasticache describe-replication-groups --region ${region} --replication-group-id ${id}` };
+
+  const deadline = aws.clock.now() + (o.timeoutMinutes ?? 120) * 60_000;
+  for (;;) {
+    await aws.clock.sleep((o.pollSeconds ?? 30) * 1000);
+    let g: ReplicationGroup | undefined;
+    try {
+      g = (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups?.[0];
+    } catch (err) {
+      if (errorName(err) !== 'ReplicationGroupNotFoundFault') throw err;
+    }
+    const status = (g?.Status ?? 'gone').toLowerCase();
+    o.onStatus?.(status);
+    if (status === 'available') {
+      const address = g!.ClusterEnabled ? g!.ConfigurationEndpoint : g!.NodeGroups?.[0]?.PrimaryEndpoint;
+      const endpoint = address?.Address ? `rediss://${address.Address}:${address.Port ?? 6379}` : null;
+      return { ...base, status, endpoint, ok: true, message: `${id} is available` };
+    }
+    if (['create-failed', 'restore-failed', 'deleting', 'gone'].includes(status)) {
+      const why = status === 'restore-failed' ? 'ElastiCache could not load the recovery point (see the events: aws elasticache describe-events)' : `the cluster is ${status}`;
+      return { ...base, status, endpoint: null, ok: false, message: `${id} failed: ${why}. Try the next older recovery point (docs/runbooks/corruption.md).` };
+    }
+    if (aws.clock.now() >= deadline) {
+      return { ...base, status: 'timeout', endpoint: null, ok: false, message: `${id} is still ${status} after ${o.timeoutMinutes ?? 120} min; it goes on being created: check again with redis-dr restore … --wait or describe-replication-groups` };
+    }
+  }
+}
+
+async function choosePrimary(aws: CliAws, region: string, target: string, from: string, nodeType: string | undefined, now: Date): Promise<RecoveryPointChoice> {
+  const ec = aws.elasticache(region);
+  const summaries = await listTargetSnapshots(ec, { kind: 'replication-group', id: target });
+  let name = from;
+  if (from === 'latest') {
+    // Any manual snapshot of the target restores, not only the ones redis-dr manages.
+    const newest = newestAvailable(summaries.map((s) => ({ ...s, managed: true })));
+    if (!newest) throw new Error(`no available manual snapshot of ${target} in ${region}: check the target id, or restore from the DR region (--region)`);
+    name = newest.name;
+  }
+  const snapshot = await describeRestorableSnapshot(ec, name);
+  if (!snapshot) throw new Error(`no snapshot ${name} in ${region}`);
+  if (snapshot.status !== 'available') throw new Error(`snapshot ${name} is ${snapshot.status}, not available`);
+  if (!snapshot.engine || !snapshot.engineVersion) throw new Error(`snapshot ${name} records no engine or engine version, so it cannot be restored`);
+  const created = summaries.find((s) => s.name === name)?.createdAt ?? now;
+  return primaryChoice(
+    { name, target, createdAt: created, engine: snapshot.engine, engineVersion: snapshot.engineVersion, nodeType: snapshot.nodeType, shards: snapshot.shards, parameterGroup: snapshot.parameterGroup, tags: {} },
+    { nodeType },
+    now,
+  );
+}
+
+async function chooseDr(config: RedisDrConfig, aws: CliAws, region: string, target: string, from: string, nodeType: string | undefined, now: Date): Promise<RecoveryPointChoice> {
+  const s3 = aws.s3(region);
+  let bucket: string;
+  let exports: DrExport[];
+  if (from === 'latest') {
+    bucket = recoveryBucketName(config.name, await aws.account(), region);
+    const keys = (await listObjects(s3, bucket, `rdr-${target.toLowerCase()}-`)).map((o) => o.key);
+    exports = (drExportsByTarget(keys, (t) => t === target.toLowerCase()).get(target.toLowerCase()) ?? []).slice(0, MAX_EXPORTS_PER_TARGET);
+    if (exports.length === 0) throw new Error(`no copies of ${target} in s3://${bucket}: check the target id, or restore in the primary region`);
+  } else {
+    const url = parseS3Url(from);
+    if (!url) throw new UsageError(`--from ${from}: write an S3 copy as s3://<bucket>/<export name> (or the key of one of its .rdb objects)`);
+    bucket = url.bucket;
+    const exportName = parseExportObjectKey(url.key)?.exportName ?? url.key.replace(/\/+$/, '');
+    const keys = (await listObjects(s3, bucket, exportName)).map((o) => o.key);
+    exports = (drExportsByTarget(keys, () => true).get(target.toLowerCase()) ?? []).filter((e) => e.exportName === exportName);
+    if (exports.length === 0) throw new Error(`no .rdb objects of export ${exportName} of ${target} in s3://${bucket}`);
+  }
+  const problems: string[] = [];
+  for (const exp of exports) {
+    const tags = new Map(await Promise.all(exp.objects.map(async (o) => [o.key, await getObjectTags(s3, bucket, o.key)] as const)));
+    // The copy's own plan: a restore may use any plan's copies.
+    const verdict = assessDrExport(exp, tags, { plan: tags.get(exp.objects[0]!.key)?.[TAGS.plan] ?? '' });
+    if (verdict.usable) return drChoice(verdict.choice, { nodeType }, { bucket, partition: aws.partition(region) }, now);
+    problems.push(`${exp.exportName}: ${verdict.problem} (${verdict.detail})`);
+  }
+  throw new Error(`no usable copy of ${target} in s3://${bucket}; ${problems.slice(0, 3).join('; ')}`);
+}
+
+/** Lines people read. */
+export function formatRestore(r: RestoreResult): string {
+  const lines = [`${r.ok ? 'OK' : 'FAILED'} ${r.message}`, `recovery point: ${r.recoveryPoint} (taken ${r.recoveryPointCreatedAt})`, `region: ${r.region}`];
+  if (r.endpoint) lines.push(`endpoint: ${r.endpoint}`);
+  if (r.status === 'dry-run') lines.push('request:', JSON.stringify(r.request, null, 2));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Registers `restore`. */
+export function restoreCommand(program: Command, env: CliEnv = {}): void {
+  program
+    .command('restore')
+    .description('build a new cluster from a recovery point (same engine, version and shards) and print its endpoint')
+    .requiredOption('--target <id>', 'the replication group whose data to restore')
+    .requiredOption('--new-id <id>', 'id of the cluster to create')
+    .option('--from <point>', 'latest, a snapshot name, or s3://<bucket>/<export> (DR region)', 'latest')
+    .option('--region <region>', 'primary (default) or the DR region of the config')
+    .option('--node-type <type>', 'node type (default: the snapshot\'s; DR copies: cache.t4g.small)')
+    .option('--replicas <n>', 'replicas per shard (default: the source\'s, else 0)', positiveInt('--replicas'))
+    .option('--subnet-group <name>', 'cache subnet group (default: network.cacheSubnetGroupName of the region in the config)')
+    .option('--security-group-ids <ids>', 'comma-separated security groups (default: the config\'s)', (v: string) => v.split(',').filter(Boolean))
+    .option('--dry-run', 'choose the recovery point and print the request; create nothing')
+    .option('--wait', 'wait until the cluster is available (exit 1 on create-failed or restore-failed) and print its endpoint')
+    .option('--poll-seconds <n>', 'seconds between status checks while waiting', positiveInt('--poll-seconds', 1), 30)
+    .option('--timeout-minutes <n>', 'stop waiting after this long', positiveInt('--timeout-minutes', 1), 120)
+    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('--json', 'print the result as JSON')
+    .action(async (o: RestoreOptions & { config: string; json?: boolean }) => {
+      const config = loadCliConfig(o.config);
+      checkNewId(o.newId);
+      await runAwsCommand('restore', async () => {
+        const progress = o.wait ? statusProgress(`restore ${o.newId}`) : undefined;
+        try {
+          const r = await runRestore(config, new CliAws(config, env), { ...o, onStatus: (s) => progress?.status(s) });
+          progress?.stop();
+          process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatRestore(r));
+          return r.ok ? 0 : 1;
+        } finally {
+          progress?.stop();
+        }
+      });
+    });
+}

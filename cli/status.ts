@@ -1,0 +1,295 @@
+import { styleText } from 'node:util';
+import type { Command } from 'commander';
+import type { RedisDrConfig } from '../lib/config';
+import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName } from '../lib/deployment';
+import { describeError } from '../lambdas/adapters/errors';
+import { drillReportFromHistory, listDrillExecutions, listSucceededDrills } from '../lambdas/adapters/drill-history';
+import { METRIC } from '../lambdas/adapters/metrics';
+import type { DrillWhere } from '../lambdas/domain/drill';
+import { ALL_TARGETS, MAX_DRILL_EXECUTIONS, type DrillExecution } from '../lambdas/domain/freshness';
+import { FreshnessRunFailedError, runFreshness, type FreshnessReport } from '../lambdas/handlers/freshness';
+import { CliAws, type CliEnv, DEFAULT_CONFIG_FILE, loadCliConfig, runAwsCommand } from './aws';
+
+/**
+ * `redis-dr status [-c config] [--json]`: per plan and target, in both
+ * regions, how old the newest recovery points are against the limits the
+ * alarms hold them to, and each region's last drill with its result and RTO.
+ *
+ * The ages come from the freshness monitor's own code (`runFreshness`, the
+ * same listings, the same "usable copy" rules) run from here, so status says
+ * what the dead man's switches see. Exit 0 when everything is within its
+ * limit, 1 when anything is late, missing, failed or could not be measured.
+ */
+
+/** What a row measures. */
+export type StatusWhat = 'snapshot' | 'exported copy' | 'verified DR copy' | 'last good drill';
+/** ok: within its limit; late: older; missing: nothing there; error: not measured (the detail says why). */
+export type StatusState = 'ok' | 'late' | 'missing' | 'error';
+
+/** One measured age. */
+export interface StatusRow {
+  readonly plan: string;
+  /** A target id, or `all` (drills rotate through targets). */
+  readonly target: string;
+  readonly what: StatusWhat;
+  readonly region: string;
+  readonly ageSeconds: number | null;
+  readonly limitSeconds: number;
+  readonly state: StatusState;
+  readonly detail: string | null;
+}
+
+/** The newest drill execution of a plan in a region. */
+export interface DrillStatus {
+  readonly plan: string;
+  readonly where: DrillWhere;
+  readonly region: string;
+  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED; `none` when no execution names the plan. */
+  readonly status: string;
+  readonly startedAt: string | null;
+  readonly stoppedAt: string | null;
+  readonly target: string | null;
+  readonly recoveryPoint: string | null;
+  readonly rtoSeconds: number | null;
+  readonly rtoObjectiveSeconds: number;
+  /** The report's verdict (restored, verified, cleaned up), when the drill reached its report. */
+  readonly passed: boolean | null;
+  /** The report's subject, or the execution's error. */
+  readonly summary: string | null;
+  readonly executionArn: string | null;
+}
+
+/** Everything status found. */
+export interface StatusReport {
+  readonly deployment: string;
+  readonly primaryRegion: string;
+  readonly drRegion: string;
+  readonly at: string;
+  readonly rows: readonly StatusRow[];
+  readonly drills: readonly DrillStatus[];
+  /** Problems that cost a whole region or listing (also reflected as `error` rows where they can be). */
+  readonly problems: readonly string[];
+  readonly healthy: boolean;
+}
+
+const WHAT: Record<string, StatusWhat> = {
+  [METRIC.recoveryPointAge]: 'snapshot',
+  [METRIC.exportedCopyAge]: 'exported copy',
+  [METRIC.verifiedCopyAge]: 'verified DR copy',
+  [METRIC.lastDrillAge]: 'last good drill',
+};
+
+/** Drill executions looked at per region for the newest of each plan. */
+const RECENT_DRILLS = 20;
+
+/** Measures both regions (the freshness monitor's code) and reads each region's newest drills. */
+export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise<StatusReport> {
+  const now = new Date(aws.clock.now());
+  const account = await aws.account();
+  const regions: Record<DrillWhere, string> = { primary: config.primary.region, dr: config.dr.region };
+  const rows: StatusRow[] = [];
+  const drills: DrillStatus[] = [];
+  const problems: string[] = [];
+  const plans = new Map(config.plans.map((p) => [p.name, p]));
+  const limit = (plan: string, what: StatusWhat): number => {
+    const l = freshnessLimits(plans.get(plan)!, now);
+    return 60 * (what === 'snapshot' ? l.recoveryPointAge : what === 'last good drill' ? l.lastDrillAge : l.copyAge);
+  };
+
+  for (const where of ['primary', 'dr'] as const) {
+    const region = regions[where];
+    const drilling = config.plans.some((p) => drillsIn(p, where));
+    const arn = drilling ? drillStateMachineArn(config.name, where, region, account, aws.partition(region)) : undefined;
+    const bucket = where === 'dr' ? recoveryBucketName(config.name, account, region) : undefined;
+    const sfn = aws.sfn(region);
+    const deps = aws.deps(region);
+    let report: FreshnessReport;
+    try {
+      report = await runFreshness(
+        freshnessRunInput(config.name, where, config.plans, bucket, arn),
+        { ...deps, drillHistory: (a, wrap) => listSucceededDrills(sfn, a, { limit: MAX_DRILL_EXECUTIONS, concurrency: deps.concurrency, wrap }) },
+      );
+    } catch (err) {
+      if (!(err instanceof FreshnessRunFailedError)) throw err;
+      report = err.report;
+    }
+    for (const p of report.points) {
+      const what = WHAT[p.metric]!;
+      const lim = limit(p.plan, what);
+      rows.push({ plan: p.plan, target: p.target, what, region, ageSeconds: p.seconds, limitSeconds: lim, state: p.seconds <= lim ? 'ok' : 'late', detail: null });
+    }
+    for (const g of report.gaps) {
+      const what = WHAT[g.metric]!;
+      rows.push({ plan: g.plan, target: g.target, what, region, ageSeconds: null, limitSeconds: limit(g.plan, what), state: 'missing', detail: g.why });
+    }
+    for (const f of report.failed) {
+      const whats = f.metric ? [WHAT[f.metric]!] : where === 'primary' ? (['snapshot'] as const) : (['verified DR copy'] as const);
+      for (const what of whats) {
+        rows.push({ plan: f.plan, target: f.target, what, region, ageSeconds: null, limitSeconds: limit(f.plan, what), state: 'error', detail: f.error });
+      }
+    }
+    if (arn) {
+      try {
+        drills.push(...(await newestDrillPerPlan(config, aws, where, region, arn)));
+      } catch (err) {
+        problems.push(`${where} drills (${region}): ${describeError(err)}`);
+      }
+    }
+  }
+  // Ages of the last good drill per target are detail; the `all` row is what the alarm watches.
+  const shown = rows.filter((r) => r.what !== 'last good drill' || r.target === ALL_TARGETS);
+  const order = ['snapshot', 'exported copy', 'verified DR copy', 'last good drill'];
+  shown.sort(
+    (a, b) =>
+      config.plans.findIndex((p) => p.name === a.plan) - config.plans.findIndex((p) => p.name === b.plan) ||
+      a.target.localeCompare(b.target) ||
+      order.indexOf(a.what) - order.indexOf(b.what) ||
+      a.region.localeCompare(b.region),
+  );
+  const drillFailed = drills.some((d) => d.status !== 'RUNNING' && d.status !== 'SUCCEEDED' && d.status !== 'none');
+  return {
+    deployment: config.name,
+    primaryRegion: regions.primary,
+    drRegion: regions.dr,
+    at: now.toISOString(),
+    rows: shown,
+    drills,
+    problems,
+    healthy: shown.every((r) => r.state === 'ok') && !drillFailed && problems.length === 0,
+  };
+}
+
+/** The newest execution of each plan that drills in `where`, with its report's verdict and RTO. */
+async function newestDrillPerPlan(config: RedisDrConfig, aws: CliAws, where: DrillWhere, region: string, arn: string): Promise<DrillStatus[]> {
+  const sfn = aws.sfn(region);
+  const executions = await listDrillExecutions(sfn, arn, { limit: RECENT_DRILLS, concurrency: 4 });
+  const out: DrillStatus[] = [];
+  for (const plan of config.plans.filter((p) => drillsIn(p, where))) {
+    const base = { plan: plan.name, where, region, rtoObjectiveSeconds: plan.drill.rtoMinutes * 60 };
+    const newest = executions.find((e) => planOf(e) === plan.name);
+    if (!newest) {
+      out.push({ ...base, status: 'none', startedAt: null, stoppedAt: null, target: null, recoveryPoint: null, rtoSeconds: null, passed: null, summary: null, executionArn: null });
+      continue;
+    }
+    // A failed drill ends in a Fail state without output: its report is in the history.
+    const fromOutput = parse(newest.output)?.drill;
+    const { report, choice } = fromOutput?.report ? fromOutput : newest.status === 'RUNNING' ? {} : await drillReportFromHistory(sfn, newest.executionArn);
+    out.push({
+      ...base,
+      status: newest.status ?? 'UNKNOWN',
+      startedAt: newest.startDate?.toISOString() ?? null,
+      stoppedAt: newest.stopDate?.toISOString() ?? null,
+      target: str(choice?.target),
+      recoveryPoint: str(choice?.recoveryPoint),
+      rtoSeconds: typeof report?.rtoSeconds === 'number' ? report.rtoSeconds : null,
+      passed: typeof report?.ok === 'boolean' ? report.ok : null,
+      summary: str(report?.subject) ?? (newest.error ? `${newest.error}${newest.cause ? `: ${newest.cause}` : ''}` : null),
+      executionArn: newest.executionArn,
+    });
+  }
+  return out;
+}
+
+type DrillDoc = { input?: { plan?: unknown }; drill?: { report?: Record<string, unknown>; choice?: Record<string, unknown> } };
+
+function parse(text: string | undefined): DrillDoc | undefined {
+  try {
+    return text === undefined ? undefined : (JSON.parse(text) as DrillDoc);
+  } catch {
+    return undefined;
+  }
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+function planOf(e: DrillExecution): string | null {
+  return str((parse(e.input) as { plan?: unknown } | undefined)?.plan) ?? str(parse(e.output)?.input?.plan);
+}
+
+/** `45s`, `35m`, `5h 30m`, `3d 4h`. */
+export function age(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
+}
+
+type Style = (format: Parameters<typeof styleText>[0], text: string) => string;
+
+/** Colours only on a terminal, and never with NO_COLOR set. */
+export function terminalStyle(stream: NodeJS.WriteStream = process.stdout): Style {
+  return stream.isTTY && !process.env.NO_COLOR ? (f, t) => styleText(f, t) : (_f, t) => t;
+}
+
+const plain: Style = (_f, t) => t;
+
+function table(rows: readonly string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+/** The report people read. */
+export function formatStatus(r: StatusReport, style: Style = plain): string {
+  const mark: Record<string, string> = {
+    ok: style('green', 'ok'),
+    late: style(['red', 'bold'], 'LATE'),
+    missing: style(['red', 'bold'], 'MISSING'),
+    error: style('yellow', 'ERROR'),
+  };
+  const lines = [`redis-dr ${r.deployment}: primary ${r.primaryRegion}, DR ${r.drRegion}, at ${r.at}`];
+  const plans = [...new Set([...r.rows.map((x) => x.plan), ...r.drills.map((d) => d.plan)])];
+  for (const plan of plans) {
+    lines.push('', `plan ${plan}`);
+    const rows = r.rows.filter((x) => x.plan === plan);
+    if (rows.length > 0) {
+      const cells = rows.map((x) => [
+        x.target,
+        x.what,
+        x.region,
+        x.ageSeconds === null ? '-' : age(x.ageSeconds),
+        `limit ${age(x.limitSeconds)}`,
+        x.state,
+        x.detail ?? '',
+      ]);
+      const rendered = table([['TARGET', 'RECOVERY POINT', 'REGION', 'AGE', 'LIMIT', 'STATE', 'DETAIL'], ...cells]);
+      lines.push(...rendered.map((l, i) => `  ${i === 0 ? l : l.replace(/\b(ok|late|missing|error)\b/, (s) => mark[s]!)}`));
+    }
+    for (const d of r.drills.filter((x) => x.plan === plan)) lines.push(`  ${formatDrill(d, style)}`);
+  }
+  for (const p of r.problems) lines.push('', style('yellow', `not measured: ${p}`));
+  lines.push('', r.healthy ? style('green', 'All recovery points within their limits.') : style(['red', 'bold'], 'Attention needed: see the rows not ok (runbooks in docs/runbooks/).'));
+  return `${lines.join('\n')}\n`;
+}
+
+function formatDrill(d: DrillStatus, style: Style): string {
+  const head = `last ${d.where} drill (${d.region}):`;
+  if (d.status === 'none') return `${head} none found among the last ${RECENT_DRILLS} executions`;
+  const when = d.stoppedAt ?? d.startedAt ?? '';
+  const status = d.status === 'SUCCEEDED' ? style('green', d.status) : d.status === 'RUNNING' ? style('cyan', d.status) : style(['red', 'bold'], d.status);
+  const rto = d.rtoSeconds === null ? '' : `, RTO ${age(d.rtoSeconds)} (objective ${age(d.rtoObjectiveSeconds)}${d.rtoSeconds > d.rtoObjectiveSeconds ? ', MISSED' : ''})`;
+  const what = d.target ? `, ${d.target} from ${d.recoveryPoint ?? '?'}` : '';
+  return `${head} ${status} ${when}${what}${rto}${d.summary && d.status !== 'SUCCEEDED' ? ` - ${d.summary}` : ''}`;
+}
+
+/** Registers `status`. */
+export function statusCommand(program: Command, env: CliEnv = {}): void {
+  program
+    .command('status')
+    .description('recovery point ages in both regions against the RPO and alarm limits, and the last drill of each plan')
+    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('--json', 'print the report as JSON')
+    .action(async (o: { config: string; json?: boolean }) => {
+      const config = loadCliConfig(o.config);
+      await runAwsCommand('status', async () => {
+        const report = await collectStatus(config, new CliAws(config, env));
+        process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, terminalStyle()));
+        return report.healthy ? 0 : 1;
+      });
+    });
+}

@@ -1,0 +1,116 @@
+/**
+ * The deployment as data: resource names, the inputs the schedules send and
+ * the limits the alarms watch, all derived from the config. The stacks build
+ * their schedules and alarms from these functions and the operator CLI uses
+ * the same ones, so `redis-dr drill run` sends exactly what the schedule
+ * sends and `redis-dr status` judges ages exactly as the alarms do.
+ *
+ * Pure: no CDK constructs, no AWS calls (the CLI imports it).
+ */
+import type { DrillInput, DrillWhere } from '../lambdas/domain/drill';
+import type { FreshnessInput, PruneRunInput } from '../lambdas/domain/plan-input';
+import { analyzeSchedule } from '../lambdas/domain/schedule';
+import type { PlanConfig } from './config';
+
+/** Wall-clock budget of one prune run (deletions are retried within it). */
+export const PRUNE_BUDGET_SECONDS = 600;
+/** Wall-clock budget of one freshness run. */
+export const FRESHNESS_BUDGET_SECONDS = 150;
+/** Time a copy may take beyond the RPO to be exported (reconciler every 15 min, export minutes) and replicated. */
+export const DR_COPY_ALLOWANCE_MINUTES = 120;
+/** Drill interval assumed when the drill cron never repeats within the analysis horizon. */
+const FALLBACK_DRILL_INTERVAL_MINUTES = 7 * 24 * 60;
+
+/** `redis-dr-<deployment>-<account>-<region>`: the recovery bucket of a region (deterministic, so replication needs no cross-region reference). */
+export function recoveryBucketName(deployment: string, account: string, region: string): string {
+  return `redis-dr-${deployment}-${account}-${region}`;
+}
+
+/** The drill state machine's name: `redis-dr-<deployment>-<where>-drill`. */
+export function drillStateMachineName(deployment: string, where: DrillWhere): string {
+  return `redis-dr-${deployment}-${where}-drill`;
+}
+
+/** The drill state machine's ARN, for callers outside the stack (the CLI). */
+export function drillStateMachineArn(deployment: string, where: DrillWhere, region: string, account: string, partition = 'aws'): string {
+  return `arn:${partition}:states:${region}:${account}:stateMachine:${drillStateMachineName(deployment, where)}`;
+}
+
+/** Whether `plan` runs restore drills in `where` (`drill.where` is that region or `both`). */
+export function drillsIn(plan: PlanConfig, where: DrillWhere): boolean {
+  return plan.drill.enabled && (plan.drill.where === where || plan.drill.where === 'both');
+}
+
+/** The plans that drill in `where`. */
+export function drillPlans(plans: readonly PlanConfig[], where: DrillWhere): PlanConfig[] {
+  return plans.filter((p) => drillsIn(p, where));
+}
+
+/** The prune schedule's input for a plan (`dryRun` from the config unless given). */
+export function pruneRunInput(deployment: string, plan: PlanConfig, dryRun = plan.retention.dryRun): Omit<PruneRunInput, 'scheduledTime'> {
+  const { hourly, daily, weekly, monthly, minKeep, maxDeletesPerTarget } = plan.retention;
+  return {
+    deployment,
+    plan: plan.name,
+    targets: plan.targets,
+    timeZone: plan.schedule.timeZone,
+    rpoMinutes: plan.rpoMinutes,
+    retention: { hourly, daily, weekly, monthly, minKeep },
+    dryRun,
+    maxDeletesPerTarget,
+    budgetSeconds: PRUNE_BUDGET_SECONDS,
+  };
+}
+
+/** The drill schedule's input for a plan in `where` (`bucket`: the DR bucket, for DR drills). */
+export function drillRunInput(deployment: string, plan: PlanConfig, where: DrillWhere, bucket: string | undefined): DrillInput {
+  return {
+    deployment,
+    plan: plan.name,
+    where,
+    targets: plan.targets,
+    bucket,
+    nodeType: plan.drill.nodeType,
+    minTier: where === 'dr' ? plan.export.minTier : undefined,
+    rtoMinutes: plan.drill.rtoMinutes,
+    checks: plan.drill.verify,
+  };
+}
+
+/** The freshness monitor's input for a region. */
+export function freshnessRunInput(
+  deployment: string,
+  where: DrillWhere,
+  plans: readonly PlanConfig[],
+  bucket: string | undefined,
+  drillStateMachineArn: string | undefined,
+): Omit<FreshnessInput, 'scheduledTime'> {
+  return {
+    deployment,
+    where,
+    plans: plans.map((p) => ({ plan: p.name, targets: p.targets, exports: p.export.enabled, drills: drillsIn(p, where) })),
+    bucket,
+    drillStateMachineArn,
+    budgetSeconds: FRESHNESS_BUDGET_SECONDS,
+  };
+}
+
+/** The age limits (minutes) the freshness alarms of a plan hold its recovery points to. */
+export interface FreshnessLimits {
+  /** Newest snapshot: the RPO. */
+  readonly recoveryPointAge: number;
+  /** Newest exported / verified DR copy: the RPO plus {@link DR_COPY_ALLOWANCE_MINUTES}. */
+  readonly copyAge: number;
+  /** Last successful drill: the drill cron's longest gap plus `drill.maxHours` (the dead man's switch). */
+  readonly lastDrillAge: number;
+}
+
+/** The limits of {@link FreshnessLimits} for `plan`, with the drill cron analysed from `now`. */
+export function freshnessLimits(plan: PlanConfig, now: Date = new Date()): FreshnessLimits {
+  const gap = analyzeSchedule(plan.drill.schedule.cron, plan.drill.schedule.timeZone, now, { horizonDays: 400 }).maxGapMinutes;
+  return {
+    recoveryPointAge: plan.rpoMinutes,
+    copyAge: plan.rpoMinutes + DR_COPY_ALLOWANCE_MINUTES,
+    lastDrillAge: (Number.isFinite(gap) ? gap : FALLBACK_DRILL_INTERVAL_MINUTES) + plan.drill.maxHours * 60,
+  };
+}

@@ -1,0 +1,223 @@
+import { CreateReplicationGroupCommand } from '@aws-sdk/client-elasticache';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { checkNewId, createRequest } from '../../cli/restore';
+import { FakeClock } from '../support/fakes';
+import { ACCOUNT, fakeAws } from './support/fake-aws';
+import { runInProcess } from './support/in-process';
+
+const CONFIG = 'test/fixtures/config/drills.json';
+const NOW = Date.parse('2026-11-21T10:00:00Z');
+const aws = fakeAws();
+const DR_BUCKET = `redis-dr-example-${ACCOUNT}-eu-central-1`;
+let clock: FakeClock;
+
+const run = (...args: string[]) => runInProcess(['restore', '-c', CONFIG, ...args], { clock });
+
+function snapshot(name: string, createdAt: string, extra: Partial<Parameters<typeof aws.state.snapshots.set>[1]> = {}): void {
+  aws.state.snapshots.set(name, { name, target: 'sessions-prod', status: 'available', createdAt: new Date(createdAt), tags: {}, ...extra });
+}
+
+/** A DR copy: `shards` objects tagged as the export and verify Lambdas leave them. */
+function copy(exportName: string, o: { shards?: number; verified?: 'ok' | 'corrupt' | null } = {}): void {
+  const of = o.shards ?? 1;
+  const bucket = aws.state.objects.get(DR_BUCKET) ?? new Map();
+  aws.state.objects.set(DR_BUCKET, bucket);
+  for (let shard = 1; shard <= of; shard++) {
+    const pad = (n: number) => String(n).padStart(4, '0');
+    const tags: Record<string, string> = {
+      'redis-dr:plan': 'sessions',
+      'redis-dr:tier': 'daily',
+      'redis-dr:created': '2026-11-21T06:00:42.000Z',
+      'redis-dr:shard': `${pad(shard)}/${pad(of)}`,
+      'redis-dr:engine': 'valkey 8.0',
+    };
+    if (o.verified !== null) {
+      tags['redis-dr:verified'] = o.verified ?? 'ok';
+      tags['redis-dr:rdb'] = o.verified === 'corrupt' ? 'v=11 keys=0 expires=0 error@9=bad crc' : 'v=11 keys=10 expires=1 string=10';
+    }
+    bucket.set(`${exportName}-${pad(shard)}.rdb`, tags);
+  }
+}
+
+beforeEach(() => {
+  aws.install();
+  aws.state.snapshots.clear();
+  aws.state.groups.clear();
+  aws.state.objects.clear();
+  aws.state.createdStatuses = ['creating', 'creating', 'available'];
+  clock = new FakeClock(NOW);
+});
+
+describe('restore (primary region, from a snapshot)', () => {
+  it('restores the newest available snapshot with the source’s engine, version, layout and replicas, waits, and prints the endpoint', async () => {
+    snapshot('rdr-sessions-prod-20261121-0800', '2026-11-21T08:00:30Z');
+    snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z', { engine: 'valkey', engineVersion: '8.0' });
+    snapshot('rdr-sessions-prod-20261121-0930', '2026-11-21T09:30:30Z', { status: 'creating' });
+    aws.state.groups.set('sessions-prod', { statuses: ['available'], replicas: 2, clusterEnabled: false });
+
+    const r = await run('--target', 'sessions-prod', '--new-id', 'sessions-restored', '--wait', '--json');
+
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({
+      replicationGroupId: 'sessions-restored',
+      region: 'eu-west-1',
+      recoveryPoint: 'rdr-sessions-prod-20261121-0900',
+      status: 'available',
+      ok: true,
+      endpoint: 'rediss://master.sessions-restored.abc.euw1.cache.amazonaws.com:6379',
+    });
+    const sent = aws.ec.commandCalls(CreateReplicationGroupCommand)[0]!.args[0].input;
+    expect(sent).toEqual({
+      ReplicationGroupId: 'sessions-restored',
+      ReplicationGroupDescription: 'redis-dr restore of sessions-prod from rdr-sessions-prod-20261121-0900',
+      Engine: 'valkey',
+      EngineVersion: '8.0',
+      CacheNodeType: 'cache.r7g.large',
+      SnapshotName: 'rdr-sessions-prod-20261121-0900',
+      CacheSubnetGroupName: 'redis-dr-drills',
+      SecurityGroupIds: ['sg-0123456789abcdef0'],
+      TransitEncryptionEnabled: true,
+      AtRestEncryptionEnabled: true,
+      Tags: [
+        { Key: 'redis-dr:source', Value: 'sessions-prod' },
+        { Key: 'redis-dr:restored-from', Value: 'rdr-sessions-prod-20261121-0900' },
+      ],
+      NumCacheClusters: 3,
+      AutomaticFailoverEnabled: true,
+    });
+    // It polled (30 s apart) until available.
+    expect(clock.sleeps).toEqual([30_000, 30_000, 30_000]);
+  });
+
+  it('fails with exit 1 and names the way forward when the cluster ends in restore-failed', async () => {
+    snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z');
+    aws.state.createdStatuses = ['creating', 'restore-failed'];
+
+    const r = await run('--target', 'sessions-prod', '--new-id', 'sessions-restored', '--wait', '--from', 'rdr-sessions-prod-20261121-0900');
+
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('FAILED sessions-restored failed: ElastiCache could not load the recovery point');
+    expect(r.stdout).toContain('docs/runbooks/corruption.md');
+  });
+
+  it('gives up waiting after --timeout-minutes with exit 1 (the cluster goes on being created)', async () => {
+    snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z');
+    aws.state.createdStatuses = ['creating'];
+    const r = await run('--target', 'sessions-prod', '--new-id', 'x1', '--wait', '--timeout-minutes', '2', '--poll-seconds', '60', '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'timeout', ok: false });
+    expect(clock.sleeps).toEqual([60_000, 60_000]);
+  });
+
+  it('without --wait starts the create and exits 0; --dry-run creates nothing', async () => {
+    snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z');
+    const dry = await run('--target', 'sessions-prod', '--new-id', 'x1', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('"SnapshotName": "rdr-sessions-prod-20261121-0900"');
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
+
+    const started = await run('--target', 'sessions-prod', '--new-id', 'x1', '--json');
+    expect(started.code).toBe(0);
+    expect(JSON.parse(started.stdout)).toMatchObject({ status: 'creating', ok: true, endpoint: null });
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(1);
+  });
+
+  it('refuses an existing id (exit 2), an unavailable snapshot and a target without snapshots (exit 1)', async () => {
+    snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z', { status: 'creating' });
+    aws.state.groups.set('taken', { statuses: ['available'], replicas: 0, clusterEnabled: false });
+    snapshot('rdr-sessions-prod-20261121-0800', '2026-11-21T08:00:30Z');
+
+    const taken = await run('--target', 'sessions-prod', '--new-id', 'taken');
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toContain('--new-id taken: a replication group with this id exists in eu-west-1');
+
+    const busy = await run('--target', 'sessions-prod', '--new-id', 'x2', '--from', 'rdr-sessions-prod-20261121-0900');
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain('snapshot rdr-sessions-prod-20261121-0900 is creating, not available');
+
+    const none = await run('--target', 'other-cache', '--new-id', 'x3');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no available manual snapshot of other-cache in eu-west-1');
+    // Only the refused create of `taken` was sent.
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand).map((c) => c.args[0].input.ReplicationGroupId)).toEqual(['taken']);
+  });
+});
+
+describe('restore (DR region, from S3 copies)', () => {
+  it('seeds from the newest complete, verified copy, skipping one not verified yet, with every shard in slot order', async () => {
+    copy('rdr-sessions-prod-20261121-0600', { shards: 3 });
+    copy('rdr-sessions-prod-20261121-0800', { shards: 3, verified: null });
+
+    const r = await run('--target', 'sessions-prod', '--region', 'eu-central-1', '--new-id', 'sessions-dr', '--wait', '--poll-seconds', '5', '--json');
+
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      recoveryPoint: 'rdr-sessions-prod-20261121-0600',
+      endpoint: 'rediss://clustercfg.sessions-dr.abc.euw1.cache.amazonaws.com:6379',
+    });
+    const sent = aws.ec.commandCalls(CreateReplicationGroupCommand)[0]!.args[0].input;
+    expect(sent).toMatchObject({
+      Engine: 'valkey',
+      EngineVersion: '8.0',
+      CacheNodeType: 'cache.t4g.small',
+      ClusterMode: 'enabled',
+      NumNodeGroups: 3,
+      ReplicasPerNodeGroup: 0,
+      CacheParameterGroupName: 'default.valkey8.cluster.on',
+      CacheSubnetGroupName: 'redis-dr-drills',
+      SnapshotArns: [1, 2, 3].map((n) => `arn:aws:s3:::${DR_BUCKET}/rdr-sessions-prod-20261121-0600-000${n}.rdb`),
+    });
+    expect(sent.NodeGroupConfiguration?.map((g) => g.Slots)).toEqual(['0-5460', '5461-10921', '10922-16383']);
+  });
+
+  it('restores a named s3:// copy, and refuses a corrupt one with exit 1 (nothing created)', async () => {
+    copy('rdr-sessions-prod-20261121-0600');
+    copy('rdr-sessions-prod-20261121-0800', { verified: 'corrupt' });
+
+    const bad = await run('--target', 'sessions-prod', '--region', 'eu-central-1', '--new-id', 'x1', '--from', `s3://${DR_BUCKET}/rdr-sessions-prod-20261121-0800`);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('no usable copy of sessions-prod');
+    expect(bad.stderr).toContain('corrupt');
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
+
+    const good = await run('--target', 'sessions-prod', '--region', 'eu-central-1', '--new-id', 'x1', '--from', `s3://${DR_BUCKET}/rdr-sessions-prod-20261121-0600-0001.rdb`, '--node-type', 'cache.r7g.xlarge');
+    expect(good.code).toBe(0);
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)[0]!.args[0].input).toMatchObject({
+      NumCacheClusters: 1,
+      CacheNodeType: 'cache.r7g.xlarge',
+      SnapshotArns: [`arn:aws:s3:::${DR_BUCKET}/rdr-sessions-prod-20261121-0600-0001.rdb`],
+    });
+  });
+});
+
+describe('restore usage errors (exit 2)', () => {
+  it.each([
+    [['--target', 'a', '--new-id', '9starts-with-digit'], 'is not a valid replication group id'],
+    [['--target', 'a', '--new-id', 'double--hyphen'], 'is not a valid replication group id'],
+    [['--target', 'a', '--new-id', 'ok', '--region', 'us-east-1'], 'restore in the primary (eu-west-1) or DR (eu-central-1) region'],
+    [['--target', 'a', '--new-id', 'ok', '--from', 's3://b/k'], 'S3 copies restore in the DR region'],
+    [['--target', 'a', '--new-id', 'ok', '--region', 'eu-central-1', '--from', 'rdr-a-20261121-0900'], 'in the DR region restore from latest or an s3://'],
+    [['--target', 'a'], "required option '--new-id <id>' not specified"],
+  ])('%j', async (args, message) => {
+    const r = await run(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
+  });
+
+  it('checkNewId lowercases a valid id; createRequest keeps a one-shard source unsharded', () => {
+    expect(checkNewId('Sessions-Restore-1')).toBe('sessions-restore-1');
+    expect(checkNewId('a'.repeat(40))).toHaveLength(40);
+    expect(() => checkNewId('a'.repeat(41))).toThrow(/not a valid/);
+    const req = createRequest(
+      { target: 't', recoveryPoint: 'p', createdAt: '', ageSeconds: 0, clusterId: 'x', engine: 'redis', engineVersion: '7.1', nodeType: 'n', shards: 1, clusterMode: 'disabled', snapshotName: 'p', expected: {} },
+      { id: 'x', replicas: 0, subnetGroup: 'g', securityGroupIds: [] },
+    );
+    expect(req).toMatchObject({ NumCacheClusters: 1, AutomaticFailoverEnabled: false });
+    expect(req).not.toHaveProperty('SecurityGroupIds');
+    expect(req).not.toHaveProperty('NumNodeGroups');
+  });
+});

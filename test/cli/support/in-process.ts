@@ -1,0 +1,35 @@
+/**
+ * Runs the CLI program in this process, so aws-sdk-client-mock answers its
+ * AWS calls: stdout and stderr captured, the exit code returned, and
+ * `process.exitCode` left as it was found.
+ */
+import { vi } from 'vitest';
+import type { CliEnv } from '../../../cli/aws';
+import { runProgram } from '../../../cli/program';
+
+export interface InProcessResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export async function runInProcess(args: readonly string[], env: CliEnv = {}): Promise<InProcessResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const capture = (sink: string[]) => (chunk: string | Uint8Array) => {
+    sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+    return true;
+  };
+  const so = vi.spyOn(process.stdout, 'write').mockImplementation(capture(out) as typeof process.stdout.write);
+  const se = vi.spyOn(process.stderr, 'write').mockImplementation(capture(err) as typeof process.stderr.write);
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    const code = await runProgram(['node', 'redis-dr', ...args], env);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    so.mockRestore();
+    se.mockRestore();
+    process.exitCode = before;
+  }
+}

@@ -1,0 +1,63 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { loadConfig } from '../../lib/config';
+import { drillRunInput, drillStateMachineArn, freshnessLimits, freshnessRunInput, pruneRunInput, recoveryBucketName } from '../../lib/deployment';
+import { DRILLS_CONFIG } from '../support/state-machine';
+import { synthesize } from '../support/synth';
+
+/**
+ * The CLI sends and judges by lib/deployment.ts; the stacks are built from
+ * it. These tests hold the two together on a synthesized deployment: what
+ * `redis-dr drill run` sends is byte for byte what the schedule sends.
+ */
+
+const ACCOUNT = '111122223333';
+
+/** Every schedule's input (Fn::Join parts with Refs rendered as the referenced bucket's name), by schedule name. */
+function scheduleInputs(t: Template): Record<string, unknown>[] {
+  const resources = t.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  const render = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    const o = v as Record<string, unknown>;
+    if (o['Fn::Join']) return (o['Fn::Join'] as [string, unknown[]])[1].map(render).join((o['Fn::Join'] as [string])[0]);
+    if (o.Ref) return String(resources[o.Ref as string]?.Properties.BucketName ?? `<${String(o.Ref)}>`);
+    return `<${JSON.stringify(v)}>`;
+  };
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::Scheduler::Schedule')
+    .map((r) => JSON.parse(render((r.Properties.Target as { Input: unknown }).Input)) as Record<string, unknown>)
+    // The Scheduler fills in the tick's time; the CLI sends none.
+    .map(({ scheduledTime: _tick, ...input }) => input);
+}
+
+describe('lib/deployment: the schedules send what the CLI would send', () => {
+  const config = loadConfig(DRILLS_CONFIG);
+  const withAccount = { ...config, primary: { ...config.primary, account: ACCOUNT }, dr: { ...config.dr, account: ACCOUNT } };
+  const synth = synthesize(withAccount);
+  const sessions = config.plans.find((p) => p.name === 'sessions')!;
+  afterAll(() => synth.cleanup());
+
+  it('drill inputs of both regions, prune inputs and freshness inputs', () => {
+    const primary = scheduleInputs(synth.primary);
+    const dr = scheduleInputs(synth.dr);
+    const strip = (o: object) => JSON.parse(JSON.stringify(o)) as unknown;
+    expect(primary).toContainEqual(strip(drillRunInput('example', sessions, 'primary', undefined)));
+    expect(dr).toContainEqual(strip(drillRunInput('example', sessions, 'dr', recoveryBucketName('example', ACCOUNT, 'eu-central-1'))));
+    for (const plan of config.plans) expect(primary).toContainEqual(strip(pruneRunInput('example', plan)));
+    const drFreshness = dr.find((i) => i.where === 'dr' && 'budgetSeconds' in i && Array.isArray(i.plans) && !('plan' in i));
+    expect(drFreshness).toEqual(
+      strip(freshnessRunInput('example', 'dr', config.plans, recoveryBucketName('example', ACCOUNT, 'eu-central-1'), drFreshness?.drillStateMachineArn as string)),
+    );
+  });
+
+  it('names and ARNs the stacks use', () => {
+    expect(recoveryBucketName('prod', ACCOUNT, 'eu-west-1')).toBe(`redis-dr-prod-${ACCOUNT}-eu-west-1`);
+    expect(drillStateMachineArn('prod', 'dr', 'cn-north-1', ACCOUNT, 'aws-cn')).toBe(`arn:aws-cn:states:cn-north-1:${ACCOUNT}:stateMachine:redis-dr-prod-dr-drill`);
+  });
+
+  it('freshness limits: RPO, RPO + 2 h for copies, the drill cron’s longest gap + maxHours', () => {
+    // Weekly drills (the default cron, in the plan's Europe/Berlin) with maxHours 4: the longest week
+    // (7 days + 1 h, across the autumn clock change) + 4 h.
+    expect(freshnessLimits(sessions, new Date('2026-11-21T00:00:00Z'))).toEqual({ recoveryPointAge: 210, copyAge: 330, lastDrillAge: 7 * 24 * 60 + 60 + 240 });
+  });
+});
