@@ -1,6 +1,9 @@
 /**
  * Helpers shared by the benchmarks (not used by the product or the tests).
  */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /** The median of a non-empty list. */
 export function median(values: readonly number[]): number {
@@ -20,4 +23,57 @@ export function intFlags<K extends string>(flags: Partial<Record<K, unknown>>) {
     if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
     return v;
   };
+}
+
+/** One process run timed by {@link timedProcess}. */
+export interface TimedProcess {
+  /** From spawn to exit, measured by the harness (process start-up included). */
+  readonly wallSeconds: number;
+  /** User + system CPU of the process (null without /usr/bin/time). */
+  readonly cpuSeconds: number | null;
+  /** Peak RSS the kernel recorded (null without /usr/bin/time). */
+  readonly maxRssMiB: number | null;
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const TIME = '/usr/bin/time';
+
+/**
+ * Runs a command, measures its wall time from spawn to exit, and, under
+ * /usr/bin/time when present, its CPU time and peak RSS. `scratch` is a
+ * folder for /usr/bin/time's report.
+ */
+export async function timedProcess(command: string, args: readonly string[], scratch: string, cwd?: string): Promise<TimedProcess> {
+  const timeFile = path.join(scratch, 'time.out');
+  const useTime = existsSync(TIME);
+  const [file, argv] = useTime ? [TIME, ['-f', '%U %S %M', '-o', timeFile, command, ...args]] : [command, [...args]];
+  const started = process.hrtime.bigint();
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(file, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.once('error', reject);
+    child.once('exit', (c) => resolve({ code: c, stdout: out, stderr: err }));
+  });
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (!useTime) return { wallSeconds, cpuSeconds: null, maxRssMiB: null, code, stdout, stderr };
+  const [user, sys, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { wallSeconds, cpuSeconds: user! + sys!, maxRssMiB: rss! / 1024, code, stdout, stderr };
+}
+
+/** The bare key listing of database 0, `redis-cli -p <port> --scan | wc -l` through a shell pipeline, timed. */
+export async function cliScanCount(port: number): Promise<{ seconds: number; keys: number }> {
+  const started = process.hrtime.bigint();
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn('sh', ['-c', `redis-cli -p ${port} --scan | wc -l`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (b: Buffer) => (text += b.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`redis-cli pipeline exited with ${code}`))));
+  });
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, keys: Number(out.trim()) };
 }

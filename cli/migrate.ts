@@ -1,8 +1,12 @@
 import { Option, type Command } from 'commander';
 import type { Redis } from 'ioredis';
-import { dumpBatch, existBatch, parseRedisUrl, redactUrl, restoreBatch, scanBatches, withConnections } from '../lambdas/adapters/redis-copy';
+import { openPipe, type RespPipe } from '../lambdas/adapters/redis';
+import { dumpBatches, existBatch, parseRedisUrl, redactUrl, restoreBatch, withConnections, type DumpedKey, type RestoreOutcome } from '../lambdas/adapters/redis-copy';
 import { displayKey, jsonKey } from '../lambdas/domain/fingerprint';
 import { compareClients, compareJson, formatCompare, positiveInt, progressLine, stopOnSigint, type CompareResult } from './compare';
+
+/** A key read from the source, to be written. */
+type LiveKey = Extract<DumpedKey, { gone: false }>;
 
 /** What to do with a key that already exists on the target. */
 export type OnConflict = 'skip' | 'replace' | 'fail';
@@ -15,7 +19,7 @@ export interface MigrateOptions {
   readonly onConflict?: OnConflict;
   /** Read and count only; write nothing. @default false */
   readonly dryRun?: boolean;
-  /** SCAN COUNT: keys per batch, the memory bound (batch × largest value). @default 1000 */
+  /** SCAN COUNT: keys per batch; memory is a few batches (see {@link migrateClients}). @default 1000 */
   readonly batchSize?: number;
   /** Milliseconds clock (expired keys are judged against it). @default Date.now */
   readonly now?: () => number;
@@ -53,12 +57,21 @@ export interface MigrateResult extends MigrateCounts {
  * Copies keys batch by batch: SCAN, pipelined PEXPIRETIME + DUMP on the
  * source, then pipelined `RESTORE key <expireAt> payload ABSTTL` on the
  * target, so each key keeps its exact absolute expiry and keys already past
- * it are not copied. Conflicts: `skip` sends RESTORE without REPLACE (the
- * server refuses with BUSYKEY, atomically: nothing written since the incident
- * is overwritten); `replace` adds REPLACE; `fail` checks the batch with
- * EXISTS first and stops before writing it. Any other refused write (OOM,
- * READONLY, NOPERM) is counted and stops the run after its batch; a rerun
- * with `skip` completes it. Memory is one batch.
+ * it (judged just before their batch is written) are not copied. Conflicts:
+ * `skip` sends RESTORE without REPLACE (the server refuses with BUSYKEY,
+ * atomically: nothing written since the incident is overwritten); `replace`
+ * adds REPLACE; `fail` checks the batch with EXISTS first and stops before
+ * writing it. Any other refused write (OOM, READONLY, NOPERM) is counted and
+ * stops the run once the batches already sent are answered; a rerun with `skip` completes it.
+ *
+ * The stages overlap: while batches are restored on the target (up to
+ * {@link WRITES_IN_FLIGHT}), the next {@link DUMP_AHEAD} are already being
+ * read on the source. Every batch sent is answered and counted before the
+ * run returns, whatever stopped it (a refused write, a conflict, Ctrl-C, a
+ * broken connection), so the counts always match the target. Memory: about DUMP_AHEAD +
+ * WRITES_IN_FLIGHT + 1 batches. The bulk traffic goes through lean RESP2
+ * pipes opened from the two clients (same endpoint, TLS, credentials and
+ * database).
  */
 export async function migrateClients(source: Redis, target: Redis, options: MigrateOptions = {}): Promise<MigrateResult> {
   const now = options.now ?? Date.now;
@@ -68,12 +81,40 @@ export async function migrateClients(source: Redis, target: Redis, options: Migr
   let error: string | undefined;
   let conflict: Buffer | undefined;
   let interrupted = false;
+  const pipes: RespPipe[] = [];
+  const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+  /** Batches whose RESTOREs were sent and whose answers are not counted yet, oldest first. */
+  const sent: { readonly live: readonly LiveKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]> }[] = [];
+  const countOldest = async (): Promise<void> => {
+    const { live, outcomes } = sent.shift()!;
+    for (const [i, o] of (await outcomes).entries()) {
+      if (o === 'restored') counts.copied++;
+      else if (o === 'exists') {
+        if (mode === 'fail' && !conflict) {
+          conflict = live[i]!.key; // written between our EXISTS and RESTORE
+          error = `${displayKey(conflict)} already exists on the target (--on-conflict fail)`;
+        }
+        counts.skipped++;
+      } else {
+        counts.failed++;
+        error ??= `the target refused RESTORE of ${displayKey(live[i]!.key)}: ${o.message}`;
+      }
+    }
+    await options.onBatch?.({ ...counts });
+  };
+
   try {
-    for await (const keys of scanBatches(source, { match: options.match, count: options.batchSize ?? 1000 })) {
-      counts.scanned += keys.length;
-      const dumped = await dumpBatch(source, keys);
+    const reader = await openPipe(source);
+    pipes.push(reader);
+    const writer = options.dryRun ? undefined : await openPipe(target);
+    if (writer) pipes.push(writer);
+    // fail and dry run check each batch with EXISTS against what the batches before it wrote: one at a time.
+    const writesInFlight = mode === 'fail' || options.dryRun ? 1 : WRITES_IN_FLIGHT;
+    for await (const dumped of dumpBatches(reader, { match: options.match, count: options.batchSize ?? 1000, ahead: DUMP_AHEAD })) {
+      counts.scanned += dumped.length;
       const at = now();
-      const live = [];
+      const live: LiveKey[] = [];
       for (const d of dumped) {
         if (d.gone || (d.expireAtMs !== null && d.expireAtMs <= at)) counts.expired++;
         else live.push(d);
@@ -95,23 +136,10 @@ export async function migrateClients(source: Redis, target: Redis, options: Migr
           }
         }
       }
-      if (!options.dryRun && live.length > 0) {
-        const outcomes = await restoreBatch(target, live, mode === 'replace');
-        for (const [i, o] of outcomes.entries()) {
-          if (o === 'restored') counts.copied++;
-          else if (o === 'exists') {
-            if (mode === 'fail' && !conflict) {
-              conflict = live[i]!.key; // written between our EXISTS and RESTORE
-              error = `${displayKey(conflict)} already exists on the target (--on-conflict fail)`;
-            }
-            counts.skipped++;
-          } else {
-            counts.failed++;
-            error ??= `the target refused RESTORE of ${displayKey(live[i]!.key)}: ${o.message}`;
-          }
-        }
-      }
-      await options.onBatch?.({ ...counts });
+      const outcomes = writer && live.length > 0 ? restoreBatch(writer, live, mode === 'replace') : Promise.resolve([]);
+      outcomes.catch(() => undefined); // counted (or its failure reported) by countOldest
+      sent.push({ live, outcomes });
+      while (sent.length >= writesInFlight) await countOldest();
       if (error) break;
       if (options.shouldStop?.()) {
         interrupted = true;
@@ -119,10 +147,28 @@ export async function migrateClients(source: Redis, target: Redis, options: Migr
       }
     }
   } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
+    error = message(err);
+  }
+  // However the run ended, the batches already sent are answered and counted: the counts match the target.
+  try {
+    while (sent.length > 0) await countOldest();
+  } catch (err) {
+    error ??= message(err);
+  } finally {
+    for (const p of pipes) p.close();
   }
   return { ...counts, seconds: (now() - started) / 1000, interrupted, error, conflict };
 }
+
+/** Batches read ahead on the source while one is written: enough to keep both servers busy, few enough to bound memory. */
+export const DUMP_AHEAD = 2;
+
+/**
+ * Batches of RESTOREs on their way to the target (skip and replace): the
+ * next batch is sent before the answers to the last one are counted, so the
+ * target never waits for this process to be scheduled between batches.
+ */
+export const WRITES_IN_FLIGHT = 2;
 
 /** Command-line options of migrate. */
 export interface MigrateCliOptions extends MigrateOptions {
@@ -213,7 +259,7 @@ export function migrateCommand(program: Command): void {
     .addOption(new Option('--on-conflict <mode>', 'a key that exists on the target: skip it, replace it, or fail').choices(['skip', 'replace', 'fail']).default('skip'))
     .option('--dry-run', 'read and count only, write nothing')
     .option('--verify', 'run compare afterwards (exit 1 when the datasets differ)')
-    .option('--batch-size <n>', 'keys per batch (SCAN COUNT); memory is about one batch of values', positiveInt('--batch-size', 1), 1000)
+    .option('--batch-size <n>', 'keys per batch (SCAN COUNT); memory is about five batches of values', positiveInt('--batch-size', 1), 1000)
     .option('--json', 'print the result as JSON')
     .action(async (o: MigrateCliOptions & { json?: boolean }) => {
       parseRedisUrl(o.from); // bad URLs are usage errors (exit 2), thrown before any connection

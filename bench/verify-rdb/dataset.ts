@@ -25,8 +25,8 @@
 import type Redis from 'ioredis';
 import { mulberry32 } from '../../test/support/prng';
 
-/** Database of each share of keys: 70 % in 0, 15 % in 1, 10 % in 2, 5 % in 3. */
-const DB_WEIGHTS = [0.7, 0.15, 0.1, 0.05] as const;
+/** Default database of each share of keys: 70 % in 0, 15 % in 1, 10 % in 2, 5 % in 3. */
+const DEFAULT_DB_WEIGHTS = [0.7, 0.15, 0.1, 0.05] as const;
 /** Keys per pipeline: large enough to keep the server busy, small enough to bound client memory. */
 const BATCH = 500;
 const DAY_MS = 86_400_000;
@@ -164,14 +164,33 @@ function setString(p: Pipeline, key: string, value: string, kind: string): [stri
   return [kind, key];
 }
 
+/** Options of {@link populate}. */
+export interface PopulateOptions {
+  /**
+   * Share of keys per database (index = database), summing to 1. The draws
+   * of key kinds and TTLs do not depend on it: `[1]` writes the same keys,
+   * all in database 0.
+   * @default [0.7, 0.15, 0.1, 0.05]
+   */
+  readonly dbWeights?: readonly number[];
+}
+
 /**
- * Writes `keys` keys into databases 0–3 of the server behind `clientForDb`
- * (one client per database, used concurrently so the server stays busy).
+ * Writes `keys` keys into databases 0–3 (or as `dbWeights` says) of the
+ * server behind `clientForDb` (one client per database, used concurrently so
+ * the server stays busy).
  */
-export async function populate(clientForDb: (db: number) => Redis, keys: number, seed: number, log: (line: string) => void): Promise<DatasetSummary> {
+export async function populate(
+  clientForDb: (db: number) => Redis,
+  keys: number,
+  seed: number,
+  log: (line: string) => void,
+  options: PopulateOptions = {},
+): Promise<DatasetSummary> {
+  const weights = options.dbWeights ?? DEFAULT_DB_WEIGHTS;
   const started = Date.now();
   const byKind: Record<string, number> = {};
-  const keysPerDb = DB_WEIGHTS.map(() => 0);
+  const keysPerDb = weights.map(() => 0);
   let withTtl = 0;
   let next = 0;
   let lastLog = 0;
@@ -180,9 +199,9 @@ export async function populate(clientForDb: (db: number) => Redis, keys: number,
   const dbOfKey = mulberry32(seed ^ 0x5eed);
   const pickDb = (): number => {
     let r = dbOfKey();
-    for (let db = 0; db < DB_WEIGHTS.length; db++) {
-      if (r < DB_WEIGHTS[db]!) return db;
-      r -= DB_WEIGHTS[db]!;
+    for (let db = 0; db < weights.length; db++) {
+      if (r < weights[db]!) return db;
+      r -= weights[db]!;
     }
     return 0;
   };
@@ -192,8 +211,8 @@ export async function populate(clientForDb: (db: number) => Redis, keys: number,
   // One batch at a time is built (synchronously, so draws stay in order), then sent per database in parallel.
   const inFlight = new Set<Promise<void>>();
   while (next < keys) {
-    const pipelines = DB_WEIGHTS.map((_, db) => clientForDb(db).pipeline());
-    for (const end = Math.min(keys, next + BATCH * DB_WEIGHTS.length); next < end; next++) {
+    const pipelines = weights.map((_, db) => clientForDb(db).pipeline());
+    for (const end = Math.min(keys, next + BATCH * weights.length); next < end; next++) {
       const db = pickDb();
       const p = pipelines[db]!;
       const [kind, key] = addKey(p, generator, next);
@@ -213,7 +232,7 @@ export async function populate(clientForDb: (db: number) => Redis, keys: number,
       inFlight.add(sent);
     }
     // Bound the batches in flight (client memory) while keeping the server fed.
-    while (inFlight.size > 2 * DB_WEIGHTS.length) await Promise.race(inFlight);
+    while (inFlight.size > Math.max(8, 2 * weights.length)) await Promise.race(inFlight);
     if (Date.now() - lastLog > 10_000) {
       lastLog = Date.now();
       log(`  ${next.toLocaleString('en-US')} / ${keys.toLocaleString('en-US')} keys written`);

@@ -17,8 +17,8 @@
  * removed. `--no-wasm` runs the verifier with WebAssembly disabled
  * (`node --no-expose-wasm`), to measure its JavaScript fallback. Exits 1 when the verifier rejects the file or the key counts differ.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statfsSync, statSync, writeFileSync, createReadStream } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, renameSync, rmSync, statfsSync, statSync, writeFileSync, createReadStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +26,7 @@ import { build } from 'esbuild';
 import type Redis from 'ioredis';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server';
 import { populate, type DatasetSummary } from './dataset';
-import { intFlags, median } from '../support';
+import { intFlags, median, timedProcess } from '../support';
 
 const { values: flags } = parseArgs({
   options: {
@@ -51,7 +51,6 @@ const options = {
   highWaterMark: int('high-water-mark', 1024, 1 << 30),
   noWasm: flags['no-wasm'] ?? false,
 };
-const TIME = '/usr/bin/time';
 /** Free space the run needs in the temporary folder: the RDB (~0.5 GB), its temp copy while saving, headroom. */
 const MIN_FREE_BYTES = 3 * 1024 ** 3;
 const MB = 1e6;
@@ -65,27 +64,10 @@ interface ProcessRun {
   readonly stdout: string;
 }
 
-/**
- * Runs a command and measures its wall time from spawn to exit; under
- * /usr/bin/time (when present) for the peak RSS the kernel recorded.
- */
+/** {@link timedProcess}, failing when the process does. */
 async function timed(command: string, args: readonly string[], scratch: string): Promise<ProcessRun> {
-  const timeFile = path.join(scratch, 'time.out');
-  const useTime = existsSync(TIME);
-  const [file, argv] = useTime ? [TIME, ['-f', '%M', '-o', timeFile, command, ...args]] : [command, [...args]];
-  const started = process.hrtime.bigint();
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.once('error', reject);
-    child.once('exit', (c) => resolve({ code: c, stdout: out, stderr: err }));
-  });
-  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const { wallSeconds, maxRssMiB, code, stdout, stderr } = await timedProcess(command, args, scratch);
   if (code !== 0) throw new Error(`${command} exited with ${code}: ${stderr.slice(-1000)}${stdout.slice(-1000)}`);
-  const maxRssMiB = useTime ? Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) / 1024 : null;
   return { wallSeconds, maxRssMiB, stdout };
 }
 

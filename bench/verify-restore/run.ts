@@ -18,7 +18,7 @@
  * done with ioredis pipelines (the design the lean pipe replaced).
  * Exits 1 when a count is wrong or the report is not ok.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +30,7 @@ import { typeBucket } from '../../lambdas/domain/drill-checks';
 import type { DrillVerifyInput, DrillVerifyReport } from '../../lambdas/domain/drill';
 import { mulberry32 } from '../../test/support/prng';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server';
-import { intFlags, median } from '../support';
+import { cliScanCount, intFlags, median } from '../support';
 
 const { values: flags } = parseArgs({
   options: {
@@ -106,19 +106,6 @@ async function populate(c: Redis): Promise<Dataset> {
 }
 
 
-/** (b): the bare key listing, through a shell pipeline. */
-async function cliScan(port: number): Promise<{ seconds: number; keys: number }> {
-  const started = process.hrtime.bigint();
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('sh', ['-c', `redis-cli -p ${port} --scan | wc -l`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    child.stdout.on('data', (b: Buffer) => (text += b.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`redis-cli pipeline exited with ${code}`))));
-  });
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, keys: Number(out.trim()) };
-}
-
 /** (a): the verification as the Lambda runs it. */
 async function verify(server: RedisServer, dataset: Dataset): Promise<{ seconds: number; report: DrillVerifyReport }> {
   const input: DrillVerifyInput = {
@@ -186,7 +173,7 @@ async function main(): Promise<void> {
       report = a.report;
       const scanned = Object.values(a.report.byType).reduce((x, n) => x + n, 0);
       ours.push({ seconds: a.seconds, keys: a.report.keys, ok: a.report.ok, scanned });
-      const b = await cliScan(server.port);
+      const b = await cliScanCount(server.port);
       cli.push(b);
       log(`run ${i + 1}/${options.repeats}: verification ${a.seconds.toFixed(3)} s (${a.report.keys} keys, ${scanned} scanned, ok ${a.report.ok}); redis-cli --scan | wc -l ${b.seconds.toFixed(3)} s (${b.keys} keys)`);
     }

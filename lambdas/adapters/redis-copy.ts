@@ -8,7 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { KeyValue, StreamGroup } from '../domain/fingerprint.js';
-import { createRedisConnection, RedisConnectionError, type RedisConnectionOptions } from './redis.js';
+import { createRedisConnection, encodeCommands, RedisConnectionError, type RedisConnectionOptions, type Reply, type RespPipe } from './redis.js';
 
 /** A `redis://` / `rediss://` URL, parsed. */
 export interface RedisUrl extends RedisConnectionOptions {
@@ -60,6 +60,7 @@ export async function connectUrl(text: string, connectionName: string): Promise<
   try {
     await client.call('CLIENT', 'SETNAME', connectionName).catch(() => undefined);
     if (o.db !== 0) await client.select(o.db);
+    client.options.db = o.db; // so pipes opened from this client (openPipe) select the same database
   } catch (err) {
     client.disconnect();
     throw new RedisConnectionError(`redis at ${o.host}:${o.port}: SELECT ${o.db} failed: ${(err as Error).message}`, { cause: err });
@@ -126,17 +127,53 @@ function sourceError(command: string, err: Error): Error {
   return new RedisConnectionError(`${command} failed on the source: ${err.message}`);
 }
 
+/*
+ * The bulk traffic of migrate (SCAN, DUMP + PEXPIRETIME, RESTORE) goes
+ * through the lean RESP2 pipe of redis.ts, not ioredis: ioredis spends a
+ * Command object, a promise and their garbage per command, and copies every
+ * payload into an argument list. bench/README.md (migrate) has the figures.
+ */
+
+/**
+ * SCAN over a pipe, one batch at a time; the next SCAN is sent as soon as a
+ * batch arrives, so the server has it queued behind the batch's own work.
+ */
+export async function* scanPipe(pipe: RespPipe, options: ScanBatchOptions = {}): AsyncGenerator<Buffer[]> {
+  const scan = (cursor: string): Promise<Reply[]> => {
+    const args = ['SCAN', cursor];
+    if (options.match !== undefined) args.push('MATCH', options.match);
+    args.push('COUNT', String(options.count ?? 1000));
+    const sent = pipe.exec(encodeCommands([args]), 1);
+    sent.catch(() => undefined); // awaited below, unless the caller stopped early
+    return sent;
+  };
+  let next = scan('0');
+  for (;;) {
+    const [reply] = await next;
+    if (reply instanceof Error) throw sourceError('SCAN', reply);
+    const [cursorReply, keys] = reply as [Buffer, Buffer[]];
+    const cursor = cursorReply.toString();
+    if (cursor !== '0') next = scan(cursor);
+    if (keys.length > 0) yield keys;
+    if (cursor === '0') return;
+  }
+}
+
+// Command names as bytes: encodeCommands copies them without looking at characters.
+const PEXPIRETIME = Buffer.from('PEXPIRETIME');
+const DUMP = Buffer.from('DUMP');
+const RESTORE = Buffer.from('RESTORE');
+const ABSTTL = Buffer.from('ABSTTL');
+const REPLACE = Buffer.from('REPLACE');
+
 /**
  * PEXPIRETIME then DUMP per key, pipelined. PEXPIRETIME -2 or a null DUMP:
  * the key is gone (expired or deleted since SCAN). Needs Redis/Valkey ≥ 7.0.
  */
-export async function dumpBatch(client: Redis, keys: readonly Buffer[]): Promise<DumpedKey[]> {
-  const p = client.pipeline();
-  for (const key of keys) {
-    p.pexpiretime(key);
-    p.dumpBuffer(key);
-  }
-  const replies = await run(p);
+export async function dumpBatch(pipe: RespPipe, keys: readonly Buffer[]): Promise<DumpedKey[]> {
+  const commands: (string | Buffer)[][] = [];
+  for (const key of keys) commands.push([PEXPIRETIME, key], [DUMP, key]);
+  const replies = await pipe.exec(encodeCommands(commands), commands.length);
   return keys.map((key, i) => {
     const expire = replies[2 * i];
     const payload = replies[2 * i + 1];
@@ -147,26 +184,50 @@ export async function dumpBatch(client: Redis, keys: readonly Buffer[]): Promise
   });
 }
 
+/** Options of {@link dumpBatches}. */
+export interface DumpBatchesOptions extends ScanBatchOptions {
+  /** Batches dumped ahead of the one the caller holds (memory: that many batches more). @default 2 */
+  readonly ahead?: number;
+}
+
+/**
+ * SCAN + {@link dumpBatch}, one batch of dumped keys at a time, with up to
+ * `ahead` more batches already sent to the source: the source serializes
+ * them while the caller writes the current one elsewhere. Stopping early
+ * (break) leaves the batches read ahead unused; nothing is written.
+ */
+export async function* dumpBatches(pipe: RespPipe, options: DumpBatchesOptions = {}): AsyncGenerator<DumpedKey[]> {
+  const ahead = options.ahead ?? 2;
+  const queue: Promise<DumpedKey[]>[] = [];
+  for await (const keys of scanPipe(pipe, options)) {
+    const dumped = dumpBatch(pipe, keys);
+    dumped.catch(() => undefined); // awaited in order below, unless the caller stopped early
+    queue.push(dumped);
+    if (queue.length > ahead) yield await queue.shift()!;
+  }
+  while (queue.length > 0) yield await queue.shift()!;
+}
+
 /** The target's answer to one RESTORE. */
 export type RestoreOutcome = 'restored' | 'exists' | Error;
 
 /**
  * `RESTORE key <expireAt|0> payload ABSTTL [REPLACE]` per key, pipelined.
  * BUSYKEY (the key exists, without REPLACE) is `exists`; any other error
- * reply (OOM, READONLY, NOPERM, …) is returned as is.
+ * reply (OOM, READONLY, NOPERM, …) is returned as is. A broken connection
+ * rejects.
  */
 export async function restoreBatch(
-  client: Redis,
+  pipe: RespPipe,
   items: readonly { readonly key: Buffer; readonly payload: Buffer; readonly expireAtMs: number | null }[],
   replace: boolean,
 ): Promise<RestoreOutcome[]> {
-  const p = client.pipeline();
-  for (const it of items) {
-    const args: (string | Buffer | number)[] = [it.key, it.expireAtMs ?? 0, it.payload, 'ABSTTL'];
-    if (replace) args.push('REPLACE');
-    p.callBuffer('RESTORE', ...args);
-  }
-  const replies = await run(p);
+  const commands = items.map((it) => {
+    const args: (string | Buffer)[] = [RESTORE, it.key, String(it.expireAtMs ?? 0), it.payload, ABSTTL];
+    if (replace) args.push(REPLACE);
+    return args;
+  });
+  const replies = await pipe.exec(encodeCommands(commands), commands.length);
   return replies.map((r) => {
     if (!(r instanceof Error)) return 'restored';
     return r.message.startsWith('BUSYKEY') ? 'exists' : r;

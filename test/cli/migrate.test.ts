@@ -23,6 +23,20 @@ describe('redis-dr migrate', () => {
   afterAll(async () => Promise.all([src?.stop(), dst?.stop()]));
   beforeEach(async () => Promise.all([s.flushall(), d.flushall(), d.config('SET', 'maxmemory', '0')]));
 
+  /** 1,000 keys on the source, migrated in batches of 100; `breakIt` runs after the second batch was written. */
+  async function migrateBrokenMidway(breakIt: () => Promise<unknown>) {
+    const p = s.pipeline();
+    for (let i = 0; i < 1000; i++) p.set(`k:${i}`, `v${i}`);
+    await p.exec();
+    let batches = 0;
+    return migrateClients(s, d, {
+      batchSize: 100,
+      onBatch: async () => {
+        if (++batches === 2) await breakIt();
+      },
+    });
+  }
+
   it('copies every type and encoding, awkward keys, 1 MB values, with the exact PEXPIRETIME', async () => {
     const at = Date.now() + 3_600_000;
     const encodings = await seedDataset(s, { expireAtMs: at });
@@ -99,16 +113,7 @@ describe('redis-dr migrate', () => {
   });
 
   it('a target that rejects writes midway: clear error, counts right, exit 1; the rerun completes', async () => {
-    const p = s.pipeline();
-    for (let i = 0; i < 1000; i++) p.set(`k:${i}`, `v${i}`);
-    await p.exec();
-    let batches = 0;
-    const first = await migrateClients(s, d, {
-      batchSize: 100,
-      onBatch: async () => {
-        if (++batches === 2) await d.config('SET', 'maxmemory', '1'); // the test may use CONFIG; the tool never does
-      },
-    });
+    const first = await migrateBrokenMidway(() => d.config('SET', 'maxmemory', '1')); // the test may use CONFIG; the tool never does
     expect(first.error).toMatch(/^the target refused RESTORE of k:\d+: OOM command not allowed/);
     expect(first.failed).toBeGreaterThan(0);
     expect(first.copied).toBe(await d.dbsize());
@@ -122,6 +127,31 @@ describe('redis-dr migrate', () => {
     expect((await compareClients(s, d)).equal).toBe(true);
   });
 
+  it('a source connection lost midway (batches read ahead): clear error, only written batches counted', async () => {
+    const result = await migrateBrokenMidway(() => s.call('CLIENT', 'KILL', 'SKIPME', 'yes')); // drops the migration's read pipe
+    expect(result.error).toMatch(/^redis at 127\.0\.0\.1:\d+: /); // connection closed, or the write that found it closed
+    expect(result.copied).toBe(await d.dbsize());
+    expect(result.copied).toBe(result.scanned);
+    expect(result.scanned).toBeGreaterThanOrEqual(200);
+    expect(result.scanned).toBeLessThan(1000);
+    expect(migrateExitCode({ result })).toBe(1);
+  });
+
+  it('reads and writes the databases the URLs name', async () => {
+    const s1 = src.client();
+    await s1.select(1);
+    await s1.set('in-db-1', 'x', 'PX', 60_000);
+    await s.set('in-db-0', 'x');
+    const run = await runMigrate({ from: `${src.url}/1`, to: `${dst.url}/2`, verify: true });
+    expect(run.result).toMatchObject({ scanned: 1, copied: 1, error: undefined });
+    expect(run.verify).toMatchObject({ equal: true });
+    expect(await d.dbsize()).toBe(0);
+    const d2 = dst.client();
+    await d2.select(2);
+    expect(await d2.keys('*')).toEqual(['in-db-1']);
+    expect(await d2.pexpiretime('in-db-1')).toBe(await s1.pexpiretime('in-db-1'));
+  });
+
   it('stops after the current batch when asked (Ctrl-C) with consistent counts', async () => {
     const p = s.pipeline();
     for (let i = 0; i < 500; i++) p.set(`k:${i}`, 'v');
@@ -131,6 +161,19 @@ describe('redis-dr migrate', () => {
     expect(result.copied).toBe(result.scanned);
     expect(await d.dbsize()).toBe(result.copied);
     expect(migrateExitCode({ result })).toBe(1);
+  });
+
+  it('a stop midway with writes in flight: every batch sent is answered and counted, nothing more is written', async () => {
+    const p = s.pipeline();
+    for (let i = 0; i < 2000; i++) p.set(`k:${i}`, 'v');
+    await p.exec();
+    let batches = 0;
+    const result = await migrateClients(s, d, { batchSize: 100, onBatch: () => void batches++, shouldStop: () => batches >= 3 });
+    expect(result.interrupted).toBe(true);
+    expect(result.copied).toBe(result.scanned);
+    expect(result.copied).toBe(await d.dbsize());
+    expect(result.scanned).toBeLessThan(2000);
+    expect(batches).toBeGreaterThanOrEqual(3);
   });
 
   it('runs compare afterwards with --verify', async () => {

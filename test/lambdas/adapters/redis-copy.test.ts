@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dumpBatch, existBatch, parseRedisUrl, readCanonicalBatch, redactUrl, RedisUrlError, restoreBatch, scanBatches } from '../../../lambdas/adapters/redis-copy';
+import { openPipe, type RespPipe } from '../../../lambdas/adapters/redis';
+import { dumpBatch, dumpBatches, existBatch, parseRedisUrl, readCanonicalBatch, redactUrl, RedisUrlError, restoreBatch, scanBatches, scanPipe } from '../../../lambdas/adapters/redis-copy';
 import { keyDigest } from '../../../lambdas/domain/fingerprint';
 import { BINARY_KEY, seedDataset } from '../../cli/support/dataset';
 import { startRedisServer, type RedisServer } from '../../support/redis-server';
@@ -37,12 +39,19 @@ describe('redis-copy against real servers', () => {
   let b: RedisServer;
   let ca: Redis;
   let cb: Redis;
+  let pa: RespPipe;
+  let pb: RespPipe;
   beforeAll(async () => {
     [a, b] = await Promise.all([startRedisServer(), startRedisServer()]);
     ca = a.client();
     cb = b.client();
+    [pa, pb] = await Promise.all([openPipe(ca), openPipe(cb)]);
   });
-  afterAll(async () => Promise.all([a?.stop(), b?.stop()]));
+  afterAll(async () => {
+    pa?.close();
+    pb?.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
   beforeEach(async () => Promise.all([ca.flushall(), cb.flushall()]));
 
   it('scans in batches with MATCH, keys as bytes', async () => {
@@ -54,6 +63,40 @@ describe('redis-copy against real servers', () => {
     const all: Buffer[] = [];
     for await (const batch of scanBatches(ca)) all.push(...batch);
     expect(all.some((k) => k.equals(BINARY_KEY))).toBe(true);
+    const piped: Buffer[] = [];
+    for await (const batch of scanPipe(pa, { match: 'a:*', count: 1 })) piped.push(...batch);
+    expect(piped.map(String).sort()).toEqual(['a:1', 'a:2']);
+  });
+
+  it('dumps batches ahead of the caller, each key exactly once per SCAN batch, in SCAN order', async () => {
+    const p = ca.pipeline();
+    for (let i = 0; i < 1000; i++) p.set(`k:${i}`, `v${i}`, 'PXAT', Date.now() + 60_000 + i);
+    await p.exec();
+    const batches: number[] = [];
+    const seen = new Set<string>();
+    for await (const dumped of dumpBatches(pa, { count: 50, ahead: 2 })) {
+      batches.push(dumped.length);
+      for (const d of dumped) {
+        expect(d.gone).toBe(false);
+        seen.add(String(d.key));
+      }
+    }
+    expect(seen.size).toBe(1000);
+    expect(batches.length).toBeGreaterThan(3);
+    // Stopping early is clean: the batches read ahead are dropped and the pipe stays usable.
+    for await (const dumped of dumpBatches(pa, { count: 50 })) {
+      expect(dumped.length).toBeGreaterThan(0);
+      break;
+    }
+    expect(await dumpBatch(pa, [Buffer.from('k:1')])).toMatchObject([{ gone: false }]);
+  });
+
+  it('splits large values over many chunks and reads them whole', async () => {
+    const big = randomBytes(5 << 20); // incompressible: the DUMP payload arrives in many chunks
+    await ca.set('big', big);
+    const [d] = await dumpBatch(pa, [Buffer.from('big'), Buffer.from('big')]);
+    expect(await restoreBatch(pb, [d as { key: Buffer; payload: Buffer; expireAtMs: null }], true)).toEqual(['restored']);
+    expect((await cb.getBuffer('big'))?.equals(big)).toBe(true);
   });
 
   it('DUMP + RESTORE ABSTTL keep values and the exact PEXPIRETIME; BUSYKEY is "exists"', async () => {
@@ -61,25 +104,25 @@ describe('redis-copy against real servers', () => {
     await seedDataset(ca, { expireAtMs: at });
     const keys: Buffer[] = [];
     for await (const batch of scanBatches(ca)) keys.push(...batch);
-    const dumped = await dumpBatch(ca, [...keys, Buffer.from('no-such-key')]);
+    const dumped = await dumpBatch(pa, [...keys, Buffer.from('no-such-key')]);
     expect(dumped.at(-1)).toEqual({ key: Buffer.from('no-such-key'), gone: true });
     const live = dumped.filter((d) => !d.gone);
-    expect(await restoreBatch(cb, live, false)).toEqual(live.map(() => 'restored'));
+    expect(await restoreBatch(pb, live, false)).toEqual(live.map(() => 'restored'));
     expect(await cb.pexpiretime('ttl:abs')).toBe(at);
     expect(await cb.pexpiretime('ttl:hash')).toBe(at + 12_345);
     expect(await cb.pexpiretime('str:int')).toBe(-1);
     expect(await cb.getBuffer(BINARY_KEY)).toEqual(Buffer.from([0x00, 0xc3, 0x28, 0xff]));
-    expect(await restoreBatch(cb, live.slice(0, 2), false)).toEqual(['exists', 'exists']);
-    expect(await restoreBatch(cb, live.slice(0, 2), true)).toEqual(['restored', 'restored']);
+    expect(await restoreBatch(pb, live.slice(0, 2), false)).toEqual(['exists', 'exists']);
+    expect(await restoreBatch(pb, live.slice(0, 2), true)).toEqual(['restored', 'restored']);
     expect(await existBatch(cb, [BINARY_KEY, Buffer.from('nope')])).toEqual([true, false]);
   });
 
   it('returns other refusals (OOM) as errors', async () => {
     await ca.set('k', 'v');
-    const dumped = await dumpBatch(ca, [Buffer.from('k')]);
+    const dumped = await dumpBatch(pa, [Buffer.from('k')]);
     await cb.config('SET', 'maxmemory', '1');
     try {
-      const [outcome] = await restoreBatch(cb, dumped.filter((d) => !d.gone), false);
+      const [outcome] = await restoreBatch(pb, dumped.filter((d) => !d.gone), false);
       expect(outcome).toBeInstanceOf(Error);
       expect((outcome as Error).message).toMatch(/^OOM/);
     } finally {
