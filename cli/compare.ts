@@ -1,6 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Redis } from 'ioredis';
-import { existBatch, parseRedisUrl, readCanonicalBatch, redactUrl, scanBatches, withConnections } from '../lambdas/adapters/redis-copy';
+import { openPipe } from '../lambdas/adapters/redis';
+import { keyProgress } from './progress';
+import { dumpBatch, dumpBatches, existBatch, parseRedisUrl, readCanonicalBatch, redactUrl, scanBatches, withConnections } from '../lambdas/adapters/redis-copy';
 import { diffKey, displayKey, jsonKey, keyDigest, type DiffReason, type KeyDigest } from '../lambdas/domain/fingerprint';
 
 /** Options of {@link runCompare}. */
@@ -15,6 +17,8 @@ export interface CompareOptions {
   readonly ttlToleranceMs?: number;
   /** SCAN COUNT. @default 1000 */
   readonly batchSize?: number;
+  /** Called once before the first batch with the keys to check (DBSIZE of both; unknown with --match). */
+  readonly onStart?: (total: number | undefined) => void;
   /** Called after every batch (progress). */
   readonly onProgress?: (keysSeen: number) => void;
   /** Checked between batches; true stops the run (Ctrl-C). */
@@ -48,10 +52,19 @@ function digests(reads: Awaited<ReturnType<typeof readCanonicalBatch>>): (KeyDig
 
 /**
  * Proves two datasets equal: pass 1 scans A and compares every key's
- * fingerprint (type, canonical value digest, absolute expiry) with the same
- * key on B; pass 2 scans B and looks for keys A does not have. Memory is one
- * batch plus the listed differences. A key that vanished on both sides
- * (expired meanwhile) is not a difference.
+ * fingerprint (type, value, absolute expiry) with the same key on B; pass 2
+ * scans B and looks for keys A does not have. Memory is a few batches plus
+ * the listed differences. A key that vanished on both sides (expired
+ * meanwhile) is not a difference.
+ *
+ * Fast path: PEXPIRETIME + DUMP of each batch on both sides, through the
+ * RESP2 pipe (SCAN of A reads ahead). Identical DUMP bytes are the same type
+ * and value, so only the expiry is left to compare. Different bytes do not
+ * mean different data (hash-table sets and hashes dump in per-process
+ * order; servers of other versions write other RDB versions): those keys
+ * alone are read per type and compared by canonical fingerprint. Measured in
+ * bench/README.md (migrate): the canonical read of every key was the whole
+ * cost of compare.
  */
 export async function compareClients(a: Redis, b: Redis, options: Omit<CompareOptions, 'a' | 'b'> = {}): Promise<CompareResult> {
   const started = Date.now();
@@ -67,20 +80,45 @@ export async function compareClients(a: Redis, b: Redis, options: Omit<CompareOp
     differences++;
     if (diffs.length < maxDiffs) diffs.push({ key, reason });
   };
-  for await (const keys of scanBatches(a, scan)) {
-    const [ra, rb] = await Promise.all([readCanonicalBatch(a, keys), readCanonicalBatch(b, keys)]);
-    const da = digests(ra);
-    const db = digests(rb);
-    for (const [i, key] of keys.entries()) {
-      if (da[i]) keysA++;
-      const reason = diffKey(da[i], db[i], tolerance);
-      if (reason && reason !== 'missing-in-a') note(key, reason);
+  options.onStart?.(options.match === undefined ? (await a.dbsize()) + (await b.dbsize()) : undefined);
+  const pa = await openPipe(a);
+  try {
+    const pb = await openPipe(b);
+    try {
+      for await (const da of dumpBatches(pa, scan)) {
+        const db = await dumpBatch(pb, da.map((d) => d.key));
+        const slow: Buffer[] = [];
+        for (const [i, x] of da.entries()) {
+          const y = db[i]!;
+          if (x.gone) continue; // only in B (pass 2), or gone from both
+          keysA++;
+          if (y.gone) note(x.key, 'missing-in-b');
+          else if (x.payload.equals(y.payload)) {
+            // Same bytes: same type and value; the expiry decides.
+            const reason = diffKey({ type: '', digest: '', expireAtMs: x.expireAtMs }, { type: '', digest: '', expireAtMs: y.expireAtMs }, tolerance);
+            if (reason) note(x.key, reason);
+          } else slow.push(x.key);
+        }
+        if (slow.length > 0) {
+          const [ra, rb] = await Promise.all([readCanonicalBatch(a, slow), readCanonicalBatch(b, slow)]);
+          const ca = digests(ra);
+          const cb = digests(rb);
+          for (const [i, key] of slow.entries()) {
+            const reason = diffKey(ca[i], cb[i], tolerance);
+            if (reason && reason !== 'missing-in-a') note(key, reason);
+          }
+        }
+        options.onProgress?.(keysA + keysB);
+        if (options.shouldStop?.()) {
+          interrupted = true;
+          break;
+        }
+      }
+    } finally {
+      pb.close();
     }
-    options.onProgress?.(keysA + keysB);
-    if (options.shouldStop?.()) {
-      interrupted = true;
-      break;
-    }
+  } finally {
+    pa.close();
   }
   if (!interrupted) {
     for await (const keys of scanBatches(b, scan)) {
@@ -171,12 +209,6 @@ export function stopOnSigint(): { stopped: () => boolean; dispose: () => void } 
   return { stopped: () => stop, dispose: () => process.off('SIGINT', handler) };
 }
 
-/** Progress on stderr, only on a TTY. */
-export function progressLine(label: string): ((n: number) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  return (n) => process.stderr.write(`\r${label}: ${n} keys`);
-}
-
 /**
  * `redis-dr compare --a <url> --b <url> [--match] [--max-diffs N] [--json]`.
  * Exit 0 equal, 1 different (or could not finish), 2 usage.
@@ -196,15 +228,17 @@ export function compareCommand(program: Command): void {
       parseRedisUrl(o.a); // bad URLs are usage errors (exit 2), thrown before any connection
       parseRedisUrl(o.b);
       const sig = stopOnSigint();
+      const progress = keyProgress('compare');
       try {
-        const result = await runCompare({ ...o, onProgress: progressLine('compare'), shouldStop: sig.stopped });
-        if (process.stderr.isTTY) process.stderr.write('\n');
+        const result = await runCompare({ ...o, onStart: progress.start, onProgress: progress.update, shouldStop: sig.stopped });
+        progress.stop();
         process.stdout.write(o.json ? `${JSON.stringify(compareJson(result, o.a, o.b, o.match), null, 2)}\n` : `${formatCompare(result)}\n`);
         process.exitCode = result.equal ? 0 : 1;
       } catch (err) {
         process.stderr.write(`redis-dr compare: ${err instanceof Error ? err.message : String(err)}\n`);
         process.exitCode = 1;
       } finally {
+        progress.stop();
         sig.dispose();
       }
     });

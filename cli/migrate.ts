@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import { openPipe, type RespPipe } from '../lambdas/adapters/redis';
 import { dumpBatches, existBatch, parseRedisUrl, redactUrl, restoreBatch, withConnections, type DumpedKey, type RestoreOutcome } from '../lambdas/adapters/redis-copy';
 import { displayKey, jsonKey } from '../lambdas/domain/fingerprint';
-import { compareClients, compareJson, formatCompare, positiveInt, progressLine, stopOnSigint, type CompareResult } from './compare';
+import { compareClients, compareJson, formatCompare, positiveInt, stopOnSigint, type CompareResult } from './compare';
+import { keyProgress } from './progress';
 
 /** A key read from the source, to be written. */
 type LiveKey = Extract<DumpedKey, { gone: false }>;
@@ -23,6 +24,8 @@ export interface MigrateOptions {
   readonly batchSize?: number;
   /** Milliseconds clock (expired keys are judged against it). @default Date.now */
   readonly now?: () => number;
+  /** Called once before the first batch with the keys to copy (the source's DBSIZE; unknown with --match). */
+  readonly onStart?: (total: number | undefined) => void;
   /** Called after every batch with the counts so far (progress; tests). */
   readonly onBatch?: (counts: MigrateCounts) => void | Promise<void>;
   /** Checked between batches; true stops the run (Ctrl-C). */
@@ -105,6 +108,7 @@ export async function migrateClients(source: Redis, target: Redis, options: Migr
   };
 
   try {
+    options.onStart?.(options.match === undefined ? await source.dbsize() : undefined);
     const reader = await openPipe(source);
     pipes.push(reader);
     const writer = options.dryRun ? undefined : await openPipe(target);
@@ -176,6 +180,9 @@ export interface MigrateCliOptions extends MigrateOptions {
   readonly to: string;
   /** Run compare afterwards. @default false */
   readonly verify?: boolean;
+  /** Progress of that compare (see {@link CompareOptions}). */
+  readonly onVerifyStart?: (total: number | undefined) => void;
+  readonly onVerifyProgress?: (keysSeen: number) => void;
 }
 
 /** A migration and, with `verify`, the compare that followed it. */
@@ -191,7 +198,13 @@ export async function runMigrate(options: MigrateCliOptions): Promise<MigrateRun
     const complete = !result.error && !result.interrupted && !options.dryRun;
     const verify =
       options.verify && complete
-        ? await compareClients(source, target, { match: options.match, batchSize: options.batchSize, shouldStop: options.shouldStop })
+        ? await compareClients(source, target, {
+            match: options.match,
+            batchSize: options.batchSize,
+            shouldStop: options.shouldStop,
+            onStart: options.onVerifyStart,
+            onProgress: options.onVerifyProgress,
+          })
         : undefined;
     return { result, verify };
   });
@@ -265,20 +278,30 @@ export function migrateCommand(program: Command): void {
       parseRedisUrl(o.from); // bad URLs are usage errors (exit 2), thrown before any connection
       parseRedisUrl(o.to);
       const sig = stopOnSigint();
-      const progress = progressLine('migrate');
+      const progress = keyProgress('migrate');
+      const verifying = keyProgress('verify');
       try {
         const run = await runMigrate({
           ...o,
           shouldStop: sig.stopped,
-          onBatch: progress && ((c) => progress(c.copied + c.skipped + c.expired + c.failed)),
+          onStart: progress.start,
+          onBatch: (c) => progress.update(c.copied + c.skipped + c.expired + c.failed),
+          onVerifyStart: (total) => {
+            progress.stop();
+            verifying.start(total);
+          },
+          onVerifyProgress: verifying.update,
         });
-        if (process.stderr.isTTY) process.stderr.write('\n');
+        progress.stop();
+        verifying.stop();
         process.stdout.write(o.json ? `${JSON.stringify(migrateJson(run, o), null, 2)}\n` : `${formatMigrate(run, o.dryRun)}\n`);
         process.exitCode = migrateExitCode(run);
       } catch (err) {
         process.stderr.write(`redis-dr migrate: ${err instanceof Error ? err.message : String(err)}\n`);
         process.exitCode = 1;
       } finally {
+        progress.stop();
+        verifying.stop();
         sig.dispose();
       }
     });

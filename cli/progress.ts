@@ -23,18 +23,28 @@ function bar(format: string, total: number, payload: Record<string, string | num
   };
 }
 
-/**
- * Keys processed: a bar with ETA when `total` (e.g. DBSIZE) is known, else a
- * running count. Either way with keys/s.
- */
-export function keyProgress(label: string, total?: number): Progress {
-  const known = total !== undefined && total > 0;
-  const format = known
-    ? `${label} [{bar}] {percentage}% | {value}/{total} keys | {rate} keys/s | ETA {eta_formatted}`
-    : `${label}: {value} keys | {rate} keys/s | {duration_formatted}`;
-  const started = Date.now();
-  const p = bar(format, known ? total : 0, { rate: 0 });
+/** Progress of work over keys; {@link KeyProgress.start} once the total is known (or not). */
+export interface KeyProgress {
+  /** Draws the bar: with a percentage and ETA when `total` (e.g. DBSIZE) is known, else a running count. */
+  start(total?: number): void;
+  update(keysDone: number): void;
+  stop(): void;
+}
+
+/** Keys processed, with keys/s: a bar on a terminal, nothing elsewhere. */
+export function keyProgress(label: string): KeyProgress {
+  let p: Progress = quiet;
+  let started = Date.now();
   return {
+    start: (total) => {
+      p.stop();
+      started = Date.now();
+      const known = total !== undefined && total > 0;
+      const format = known
+        ? `${label} [{bar}] {percentage}% | {value}/{total} keys | {rate} keys/s | ETA {eta_formatted}`
+        : `${label}: {value} keys | {rate} keys/s | {duration_formatted}`;
+      p = bar(format, known ? total : 0, { rate: 0 });
+    },
     update: (value) => p.update(value, { rate: Math.round(value / Math.max(0.001, (Date.now() - started) / 1000)) }),
     stop: () => p.stop(),
   };
