@@ -102,15 +102,27 @@ export class CliAws {
     return this.client('sfn', region, () => new SFNClient({ region, ...sdkClientConfig() }));
   }
 
-  /** The deployment's account: `primary.account` from the config, else the caller's (STS). */
+  /**
+   * The deployment's account: `primary.account` from the config, else the
+   * caller's (STS GetCallerIdentity, at the primary region's endpoint, then
+   * the DR region's: during a regional outage the other one answers).
+   */
   account(): Promise<string> {
     const configured = this.config.primary.account ?? this.config.dr.account;
     if (configured) return Promise.resolve(configured);
-    const sts = this.client('sts', this.config.primary.region, () => new STSClient({ region: this.config.primary.region, ...sdkClientConfig() }));
-    this.accountId ??= (async () => {
+    const ask = async (region: string): Promise<string> => {
+      const sts = this.client('sts', region, () => new STSClient({ region, ...sdkClientConfig() }));
       const out = await sts.send(new GetCallerIdentityCommand({}));
-      if (!out.Account) throw new Error('STS GetCallerIdentity returned no account');
+      if (!out.Account) throw new Error(`STS GetCallerIdentity (${region}) returned no account`);
       return out.Account;
+    };
+    this.accountId ??= (async () => {
+      try {
+        return await ask(this.config.primary.region);
+      } catch (err) {
+        if (isNoCredentials(err)) throw err;
+        return ask(this.config.dr.region);
+      }
     })();
     return this.accountId;
   }

@@ -2,12 +2,13 @@ import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from 
 import { Option, type Command } from 'commander';
 import type { PlanConfig, RedisDrConfig } from '../lib/config';
 import { drillRunInput, drillsIn, drillStateMachineArn, recoveryBucketName } from '../lib/deployment';
-import { currentState, drillReportFromHistory } from '../lambdas/adapters/drill-history';
+import { currentState, drillReportFromHistory, listDrillExecutions } from '../lambdas/adapters/drill-history';
+import { drillPlanOf } from '../lambdas/domain/freshness';
 import { errorName } from '../lambdas/adapters/errors';
 import type { DrillInput, DrillWhere } from '../lambdas/domain/drill';
 import { CliAws, type CliEnv, DEFAULT_CONFIG_FILE, findPlan, loadCliConfig, runAwsCommand } from './aws';
 import { positiveInt } from './compare';
-import { statusProgress } from './progress';
+import { withStatus } from './progress';
 import { UsageError } from './usage';
 
 /**
@@ -40,7 +41,12 @@ export interface DrillRunOptions {
   readonly pollSeconds?: number;
   /** Called with the step the execution is in while waiting. */
   readonly onStep?: (step: string) => void;
+  /** Called once the execution started (before any wait). */
+  readonly onStarted?: (executionArn: string) => void;
 }
+
+/** Running executions looked at for one of the same plan. */
+const RUNNING_LOOKED_AT = 20;
 
 /** Where a plan's drill runs: `--where`, else its `drill.where` (primary for `both`). Usage error when it does not drill there. */
 export function drillRegion(config: RedisDrConfig, plan: PlanConfig, where: DrillWhere | undefined): { where: DrillWhere; region: string } {
@@ -66,6 +72,21 @@ export async function runDrill(config: RedisDrConfig, aws: CliAws, o: DrillRunOp
   const stateMachineArn = drillStateMachineArn(config.name, where, region, account, aws.partition(region));
   const input = drillRunInput(config.name, plan, where, where === 'dr' ? recoveryBucketName(config.name, account, region) : undefined);
   const sfn = aws.sfn(region);
+  const notDeployed = (err: unknown) =>
+    errorName(err) === 'StateMachineDoesNotExist'
+      ? new Error(`no drill state machine ${stateMachineArn}: deploy the stacks with this plan's drill enabled (npx cdk deploy --all)`, { cause: err })
+      : err;
+  // Two drills of a plan at once could pick the same target and cluster id (minute precision): one at a time.
+  const running = await listDrillExecutions(sfn, stateMachineArn, { limit: RUNNING_LOOKED_AT, concurrency: 4, status: 'RUNNING' }).catch((err: unknown) => {
+    throw notDeployed(err);
+  });
+  const busy = running.find((e) => drillPlanOf(e) === plan.name);
+  if (busy) {
+    throw new Error(
+      `a ${where} drill of plan ${plan.name} is running already (${busy.executionArn}, since ${busy.startDate?.toISOString() ?? '?'}): ` +
+        'wait for it (npx redis-dr status) or stop it in the Step Functions console; two at once could share a drill cluster',
+    );
+  }
   let executionArn: string;
   try {
     const out = await sfn.send(
@@ -73,11 +94,10 @@ export async function runDrill(config: RedisDrConfig, aws: CliAws, o: DrillRunOp
     );
     executionArn = out.executionArn!;
   } catch (err) {
-    if (errorName(err) === 'StateMachineDoesNotExist') {
-      throw new Error(`no drill state machine ${stateMachineArn}: deploy the stacks with this plan's drill enabled (npx cdk deploy --all)`, { cause: err });
-    }
-    throw err;
+    throw notDeployed(err);
   }
+  // Said at once, so a wait that fails or is stopped still leaves the execution with the operator.
+  o.onStarted?.(executionArn);
   const base = { stateMachineArn, executionArn, region, input };
   if (!o.wait) return { ...base, status: 'RUNNING', report: null, error: null, cause: null };
   const ended = await follow(sfn, executionArn, aws, o);
@@ -127,15 +147,11 @@ export function drillCommand(program: Command, env: CliEnv = {}): void {
       const plan = findPlan(config, o.plan);
       const { region } = drillRegion(config, plan, o.where);
       await runAwsCommand('drill run', async () => {
-        const progress = o.wait ? statusProgress(`drill ${o.plan}`) : undefined;
-        try {
-          const r = await runDrill(config, new CliAws(config, env), { ...o, onStep: (s) => progress?.status(s) });
-          progress?.stop();
-          process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatDrillRun(r, region));
-          return r.status === 'RUNNING' || r.status === 'SUCCEEDED' ? 0 : 1;
-        } finally {
-          progress?.stop();
-        }
+        const r = await withStatus(`drill ${o.plan}`, Boolean(o.wait), (status) =>
+          runDrill(config, new CliAws(config, env), { ...o, onStep: status, onStarted: (arn) => process.stderr.write(`redis-dr drill run: started ${arn}\n`) }),
+        );
+        process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatDrillRun(r, region));
+        return r.status === 'RUNNING' || r.status === 'SUCCEEDED' ? 0 : 1;
       });
     });
 }

@@ -55,3 +55,17 @@ export function statusProgress(label: string): Progress & { status(text: string)
   const p = bar(`${label}: {status} | {duration_formatted}`, 0, { status: 'starting' });
   return { update: p.update, stop: p.stop, status: (text) => p.update(0, { status: text }) };
 }
+
+/**
+ * Runs `work` with a {@link statusProgress} line when `show` (e.g. --wait);
+ * `work` reports its status through the function it is given. The line is
+ * gone before `work`'s result is printed, however it ends.
+ */
+export async function withStatus<T>(label: string, show: boolean, work: (status: (text: string) => void) => Promise<T>): Promise<T> {
+  const p = show ? statusProgress(label) : undefined;
+  try {
+    return await work((text) => p?.status(text));
+  } finally {
+    p?.stop();
+  }
+}

@@ -9,7 +9,7 @@ import type { RedisDrConfig } from '../lib/config';
 import { recoveryBucketName } from '../lib/deployment';
 import { describeRestorableSnapshot } from '../lambdas/adapters/drill-clusters';
 import { describeReplicationGroup, listTargetSnapshots } from '../lambdas/adapters/elasticache';
-import { errorName } from '../lambdas/adapters/errors';
+import { describeError, errorName } from '../lambdas/adapters/errors';
 import { getObjectTags, listObjects, parseS3Url } from '../lambdas/adapters/s3';
 import type { RecoveryPointChoice } from '../lambdas/domain/drill';
 import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, primaryChoice, type DrExport } from '../lambdas/domain/drill-select';
@@ -17,7 +17,7 @@ import { parseExportObjectKey } from '../lambdas/domain/export';
 import { TAGS } from '../lambdas/domain/types';
 import { CliAws, type CliEnv, DEFAULT_CONFIG_FILE, loadCliConfig, runAwsCommand } from './aws';
 import { positiveInt } from './compare';
-import { statusProgress } from './progress';
+import { withStatus } from './progress';
 import { UsageError } from './usage';
 
 /**
@@ -37,6 +37,9 @@ import { UsageError } from './usage';
  * The new cluster is not tagged as redis-dr's: pruning and the drill reaper
  * never touch it. Nothing is deleted, ever.
  */
+
+/** Polls during which a group not found yet counts as being created (describe may lag the create). */
+const NOT_FOUND_GRACE_POLLS = 3;
 
 /** ElastiCache replication group ids: 1–40 letters, digits and hyphens, starting with a letter, no `--`, no trailing `-`. */
 export function checkNewId(id: string): string {
@@ -68,6 +71,10 @@ export interface RestoreOptions {
   readonly timeoutMinutes?: number;
   /** Called with the cluster's status while waiting. */
   readonly onStatus?: (status: string) => void;
+  /** Called once the create was accepted (before any wait). */
+  readonly onCreated?: (line: string) => void;
+  /** Called with defaults an operator should know about (node type, replicas). */
+  readonly onWarning?: (line: string) => void;
 }
 
 /** What a restore did. */
@@ -140,6 +147,8 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
   const choice = where === 'primary' ? await choosePrimary(aws, region, o.target, from, o.nodeType, now) : await chooseDr(config, aws, region, o.target, from, o.nodeType, now);
   const source = where === 'primary' ? await describeReplicationGroup(ec, o.target).catch(() => undefined) : undefined;
   const request = createRequest(choice, { id, replicas: o.replicas ?? source?.replicas ?? 0, subnetGroup, securityGroupIds: o.securityGroupIds ?? network?.securityGroupIds ?? [] });
+  if (where === 'dr' && !o.nodeType) o.onWarning?.(`node type ${choice.nodeType}: DR copies do not record the source's node type; pass --node-type for production size`);
+  if (o.replicas === undefined && !source) o.onWarning?.('no replicas (the source could not be described): pass --replicas for production');
   const base = { replicationGroupId: id, region, recoveryPoint: choice.recoveryPoint, recoveryPointCreatedAt: choice.createdAt, request };
   if (o.dryRun) return { ...base, status: 'dry-run', endpoint: null, ok: true, message: 'dry run: nothing created' };
 
@@ -149,30 +158,42 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
     if (errorName(err) === 'ReplicationGroupAlreadyExistsFault') throw new UsageError(`--new-id ${id}: a replication group with this id exists in ${region}; choose another id`);
     throw err;
   }
+  // Said at once, so a wait that fails or is stopped still leaves the id with the operator.
+  o.onCreated?.(`creating ${id} in ${region} from ${choice.recoveryPoint}`);
   if (!o.wait) return { ...base, status: 'creating', endpoint: null, ok: true, message: `creating ${id}; follow it with: aws elasticache describe-replication-groups --region ${region} --replication-group-id ${id}` };
 
   const deadline = aws.clock.now() + (o.timeoutMinutes ?? 120) * 60_000;
-  for (;;) {
+  const follow = `aws elasticache describe-replication-groups --region ${region} --replication-group-id ${id}`;
+  for (let poll = 1; ; poll++) {
     await aws.clock.sleep((o.pollSeconds ?? 30) * 1000);
     let g: ReplicationGroup | undefined;
     try {
       g = (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups?.[0];
     } catch (err) {
-      if (errorName(err) !== 'ReplicationGroupNotFoundFault') throw err;
+      if (errorName(err) !== 'ReplicationGroupNotFoundFault') throw new Error(`${id} was created; watching it failed (${describeError(err)}): follow it with ${follow}`, { cause: err });
     }
-    const status = (g?.Status ?? 'gone').toLowerCase();
+    // Describe calls may lag the create: a group not found yet is still being created, for a few polls.
+    const status = (g?.Status ?? (poll <= NOT_FOUND_GRACE_POLLS ? 'creating' : 'gone')).toLowerCase();
     o.onStatus?.(status);
     if (status === 'available') {
       const address = g!.ClusterEnabled ? g!.ConfigurationEndpoint : g!.NodeGroups?.[0]?.PrimaryEndpoint;
       const endpoint = address?.Address ? `rediss://${address.Address}:${address.Port ?? 6379}` : null;
       return { ...base, status, endpoint, ok: true, message: `${id} is available` };
     }
-    if (['create-failed', 'restore-failed', 'deleting', 'gone'].includes(status)) {
-      const why = status === 'restore-failed' ? 'ElastiCache could not load the recovery point (see the events: aws elasticache describe-events)' : `the cluster is ${status}`;
-      return { ...base, status, endpoint: null, ok: false, message: `${id} failed: ${why}. Try the next older recovery point (docs/runbooks/corruption.md).` };
+    if (status === 'create-failed' || status === 'restore-failed') {
+      // A replication group that fails to load its seed ends create-failed (restore-failed is the nodes' word for it).
+      const message =
+        `${id} is ${status}: ElastiCache could not build it from ${choice.recoveryPoint} ` +
+        `(why: aws elasticache describe-events --region ${region} --source-type replication-group --source-identifier ${id}). ` +
+        `Delete it (aws elasticache delete-replication-group --region ${region} --replication-group-id ${id} --no-retain-primary-cluster) ` +
+        'and try the next older recovery point with --from (docs/runbooks/corruption.md).';
+      return { ...base, status, endpoint: null, ok: false, message };
+    }
+    if (status === 'deleting' || status === 'gone') {
+      return { ...base, status, endpoint: null, ok: false, message: `${id} is ${status === 'gone' ? 'gone' : 'being deleted'} (by someone else?): nothing to wait for` };
     }
     if (aws.clock.now() >= deadline) {
-      return { ...base, status: 'timeout', endpoint: null, ok: false, message: `${id} is still ${status} after ${o.timeoutMinutes ?? 120} min; it goes on being created: check again with redis-dr restore … --wait or describe-replication-groups` };
+      return { ...base, status: 'timeout', endpoint: null, ok: false, message: `${id} is still ${status} after ${o.timeoutMinutes ?? 120} min; it goes on being created: follow it with ${follow}` };
     }
   }
 }
@@ -191,7 +212,10 @@ async function choosePrimary(aws: CliAws, region: string, target: string, from: 
   if (!snapshot) throw new Error(`no snapshot ${name} in ${region}`);
   if (snapshot.status !== 'available') throw new Error(`snapshot ${name} is ${snapshot.status}, not available`);
   if (!snapshot.engine || !snapshot.engineVersion) throw new Error(`snapshot ${name} records no engine or engine version, so it cannot be restored`);
-  const created = summaries.find((s) => s.name === name)?.createdAt ?? now;
+  if (snapshot.source && snapshot.source.toLowerCase() !== target.toLowerCase()) {
+    throw new UsageError(`--from ${name} is a snapshot of ${snapshot.source}, not of --target ${target}: pass --target ${snapshot.source} if that is meant`);
+  }
+  const created = snapshot.createdAt ?? summaries.find((s) => s.name === name)?.createdAt ?? now;
   return primaryChoice(
     { name, target, createdAt: created, engine: snapshot.engine, engineVersion: snapshot.engineVersion, nodeType: snapshot.nodeType, shards: snapshot.shards, parameterGroup: snapshot.parameterGroup, tags: {} },
     { nodeType },
@@ -258,16 +282,13 @@ export function restoreCommand(program: Command, env: CliEnv = {}): void {
     .action(async (o: RestoreOptions & { config: string; json?: boolean }) => {
       const config = loadCliConfig(o.config);
       checkNewId(o.newId);
+      const note = (line: string) => process.stderr.write(`redis-dr restore: ${line}\n`);
       await runAwsCommand('restore', async () => {
-        const progress = o.wait ? statusProgress(`restore ${o.newId}`) : undefined;
-        try {
-          const r = await runRestore(config, new CliAws(config, env), { ...o, onStatus: (s) => progress?.status(s) });
-          progress?.stop();
-          process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatRestore(r));
-          return r.ok ? 0 : 1;
-        } finally {
-          progress?.stop();
-        }
+        const r = await withStatus(`restore ${o.newId}`, Boolean(o.wait), (status) =>
+          runRestore(config, new CliAws(config, env), { ...o, onStatus: status, onCreated: note, onWarning: (w) => note(`warning: ${w}`) }),
+        );
+        process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatRestore(r));
+        return r.ok ? 0 : 1;
       });
     });
 }

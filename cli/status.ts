@@ -6,7 +6,7 @@ import { describeError } from '../lambdas/adapters/errors';
 import { drillReportFromHistory, listDrillExecutions, listSucceededDrills } from '../lambdas/adapters/drill-history';
 import { METRIC } from '../lambdas/adapters/metrics';
 import type { DrillWhere } from '../lambdas/domain/drill';
-import { ALL_TARGETS, MAX_DRILL_EXECUTIONS, type DrillExecution } from '../lambdas/domain/freshness';
+import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../lambdas/domain/freshness';
 import { FreshnessRunFailedError, runFreshness, type FreshnessReport } from '../lambdas/handlers/freshness';
 import { CliAws, type CliEnv, DEFAULT_CONFIG_FILE, loadCliConfig, runAwsCommand } from './aws';
 
@@ -57,6 +57,8 @@ export interface DrillStatus {
   /** The report's subject, or the execution's error. */
   readonly summary: string | null;
   readonly executionArn: string | null;
+  /** Start of a drill of the plan running now, when the one reported is an earlier, finished one. */
+  readonly runningSince: string | null;
 }
 
 /** Everything status found. */
@@ -166,9 +168,13 @@ async function newestDrillPerPlan(config: RedisDrConfig, aws: CliAws, where: Dri
   const out: DrillStatus[] = [];
   for (const plan of config.plans.filter((p) => drillsIn(p, where))) {
     const base = { plan: plan.name, where, region, rtoObjectiveSeconds: plan.drill.rtoMinutes * 60 };
-    const newest = executions.find((e) => planOf(e) === plan.name);
+    const ofPlan = executions.filter((e) => drillPlanOf(e) === plan.name);
+    const running = ofPlan.find((e) => e.status === 'RUNNING');
+    // The newest finished drill is the verdict; one running now does not hide it.
+    const newest = ofPlan.find((e) => e.status !== 'RUNNING') ?? running;
+    const runningSince = running && running !== newest ? (running.startDate?.toISOString() ?? 'now') : null;
     if (!newest) {
-      out.push({ ...base, status: 'none', startedAt: null, stoppedAt: null, target: null, recoveryPoint: null, rtoSeconds: null, passed: null, summary: null, executionArn: null });
+      out.push({ ...base, status: 'none', startedAt: null, stoppedAt: null, target: null, recoveryPoint: null, rtoSeconds: null, passed: null, summary: null, executionArn: null, runningSince: null });
       continue;
     }
     // A failed drill ends in a Fail state without output: its report is in the history.
@@ -185,12 +191,13 @@ async function newestDrillPerPlan(config: RedisDrConfig, aws: CliAws, where: Dri
       passed: typeof report?.ok === 'boolean' ? report.ok : null,
       summary: str(report?.subject) ?? (newest.error ? `${newest.error}${newest.cause ? `: ${newest.cause}` : ''}` : null),
       executionArn: newest.executionArn,
+      runningSince,
     });
   }
   return out;
 }
 
-type DrillDoc = { input?: { plan?: unknown }; drill?: { report?: Record<string, unknown>; choice?: Record<string, unknown> } };
+type DrillDoc = { drill?: { report?: Record<string, unknown>; choice?: Record<string, unknown> } };
 
 function parse(text: string | undefined): DrillDoc | undefined {
   try {
@@ -202,10 +209,6 @@ function parse(text: string | undefined): DrillDoc | undefined {
 
 function str(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
-}
-
-function planOf(e: DrillExecution): string | null {
-  return str((parse(e.input) as { plan?: unknown } | undefined)?.plan) ?? str(parse(e.output)?.input?.plan);
 }
 
 /** `45s`, `35m`, `5h 30m`, `3d 4h`. */
@@ -229,9 +232,21 @@ export function terminalStyle(stream: NodeJS.WriteStream = process.stdout): Styl
 
 const plain: Style = (_f, t) => t;
 
-function table(rows: readonly string[][]): string[] {
+/**
+ * Rows as aligned columns; `paint(column, cell)` may colour a cell after it
+ * was padded (escape codes would upset the widths otherwise).
+ */
+function table(rows: readonly string[][], paint: (column: number, cell: string) => string = (_c, cell) => cell): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map((r, row) =>
+    r
+      .map((c, i) => {
+        const padded = i === r.length - 1 ? c : c.padEnd(widths[i]!);
+        return row === 0 ? padded : paint(i, padded);
+      })
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** The report people read. */
@@ -257,8 +272,9 @@ export function formatStatus(r: StatusReport, style: Style = plain): string {
         x.state,
         x.detail ?? '',
       ]);
-      const rendered = table([['TARGET', 'RECOVERY POINT', 'REGION', 'AGE', 'LIMIT', 'STATE', 'DETAIL'], ...cells]);
-      lines.push(...rendered.map((l, i) => `  ${i === 0 ? l : l.replace(/\b(ok|late|missing|error)\b/, (s) => mark[s]!)}`));
+      const STATE = 5;
+      const paint = (column: number, cell: string) => (column === STATE ? cell.replace(cell.trim(), mark[cell.trim()] ?? cell.trim()) : cell);
+      lines.push(...table([['TARGET', 'RECOVERY POINT', 'REGION', 'AGE', 'LIMIT', 'STATE', 'DETAIL'], ...cells], paint).map((l) => `  ${l}`));
     }
     for (const d of r.drills.filter((x) => x.plan === plan)) lines.push(`  ${formatDrill(d, style)}`);
   }
@@ -274,7 +290,8 @@ function formatDrill(d: DrillStatus, style: Style): string {
   const status = d.status === 'SUCCEEDED' ? style('green', d.status) : d.status === 'RUNNING' ? style('cyan', d.status) : style(['red', 'bold'], d.status);
   const rto = d.rtoSeconds === null ? '' : `, RTO ${age(d.rtoSeconds)} (objective ${age(d.rtoObjectiveSeconds)}${d.rtoSeconds > d.rtoObjectiveSeconds ? ', MISSED' : ''})`;
   const what = d.target ? `, ${d.target} from ${d.recoveryPoint ?? '?'}` : '';
-  return `${head} ${status} ${when}${what}${rto}${d.summary && d.status !== 'SUCCEEDED' ? ` - ${d.summary}` : ''}`;
+  const now = d.runningSince ? ` (another drill running since ${d.runningSince})` : '';
+  return `${head} ${status} ${when}${what}${rto}${d.summary && d.status !== 'SUCCEEDED' ? ` - ${d.summary}` : ''}${now}`;
 }
 
 /** Registers `status`. */

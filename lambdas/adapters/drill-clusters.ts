@@ -31,6 +31,10 @@ export interface RestorableSnapshot {
   /** `NumNodeGroups`, else the distinct node groups among the node snapshots, else 1. */
   readonly shards: number;
   readonly parameterGroup?: string;
+  /** The replication group it was taken from. */
+  readonly source?: string;
+  /** When it was taken (the first node snapshot's time). */
+  readonly createdAt?: Date;
 }
 
 /**
@@ -56,6 +60,8 @@ export async function describeRestorableSnapshot(
       nodeType: s.CacheNodeType || undefined,
       shards: s.NumNodeGroups && s.NumNodeGroups > 0 ? s.NumNodeGroups : Math.max(1, groups.size),
       parameterGroup: s.CacheParameterGroupName || undefined,
+      source: s.ReplicationGroupId || undefined,
+      createdAt: s.NodeSnapshots?.[0]?.SnapshotCreateTime,
     };
   } catch (err) {
     if (errorName(err) === 'SnapshotNotFoundFault') return undefined;

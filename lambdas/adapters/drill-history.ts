@@ -17,6 +17,9 @@ import { mapConcurrent } from './retry.js';
 
 const direct: CallWrapper = (call) => call();
 
+/** ListExecutions' and GetExecutionHistory's page-size maximum. */
+const MAX_PAGE = 1000;
+
 /** Options of {@link listDrillExecutions}. */
 export interface DrillHistoryOptions {
   /** Executions looked at, newest first. */
@@ -58,7 +61,8 @@ export async function listDrillExecutions(
   do {
     const page = await wrap(() =>
       client.send(
-        new ListExecutionsCommand({ stateMachineArn, statusFilter: options.status, maxResults: options.limit - listed.length, nextToken }),
+        // The same arguments on every page (the API asks for that with nextToken); extra items are dropped.
+        new ListExecutionsCommand({ stateMachineArn, statusFilter: options.status, maxResults: Math.min(options.limit, MAX_PAGE), nextToken }),
       ),
     );
     for (const e of page.executions ?? []) {
@@ -112,7 +116,7 @@ export interface DrillHistoryReport {
 export async function drillReportFromHistory(client: SFNClient, executionArn: string, wrap: CallWrapper = direct): Promise<DrillHistoryReport> {
   let nextToken: string | undefined;
   do {
-    const page = await wrap(() => client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 100, nextToken })));
+    const page = await wrap(() => client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: MAX_PAGE, nextToken })));
     for (const e of page.events ?? []) {
       const exited = e.stateExitedEventDetails;
       if (e.type !== 'TaskStateExited' || exited?.name !== 'Report' || exited.output === undefined) continue;

@@ -60,7 +60,9 @@ export async function connectUrl(text: string, connectionName: string): Promise<
   try {
     await client.call('CLIENT', 'SETNAME', connectionName).catch(() => undefined);
     if (o.db !== 0) await client.select(o.db);
-    client.options.db = o.db; // so pipes opened from this client (openPipe) select the same database
+    // Pipes opened from this client (openPipe) select the same database and carry the same name.
+    client.options.db = o.db;
+    client.options.connectionName = connectionName;
   } catch (err) {
     client.disconnect();
     throw new RedisConnectionError(`redis at ${o.host}:${o.port}: SELECT ${o.db} failed: ${(err as Error).message}`, { cause: err });

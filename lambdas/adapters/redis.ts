@@ -359,6 +359,8 @@ interface PipeEndpoint {
   readonly password?: string;
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
+  /** CLIENT SETNAME, so the connection is recognisable in CLIENT LIST. */
+  readonly name?: string;
 }
 
 function endpointOf(node: Redis): PipeEndpoint {
@@ -372,6 +374,7 @@ function endpointOf(node: Redis): PipeEndpoint {
     password: o.password ?? undefined,
     connectTimeoutMs: o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
     commandTimeoutMs: o.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    name: o.connectionName || undefined,
   };
 }
 
@@ -437,6 +440,8 @@ export class RespPipe {
     try {
       if (e.password) await pipe.call(e.username ? ['AUTH', e.username, e.password] : ['AUTH', e.password]);
       if (db !== 0) await pipe.call(['SELECT', String(db)]);
+      // Naming is a courtesy: a server that refuses CLIENT SETNAME still gets the work.
+      if (e.name) await pipe.call(['CLIENT', 'SETNAME', e.name]).catch(() => undefined);
       return pipe;
     } catch (err) {
       pipe.close();

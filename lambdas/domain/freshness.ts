@@ -86,11 +86,16 @@ export function drillRunOf(execution: DrillExecution): DrillRun | undefined {
   if (!execution.stopDate) return undefined;
   const input = parseJson(execution.input);
   const output = parseJson(execution.output);
-  const plan = stringAt(input, ['plan']) ?? stringAt(output, ['input', 'plan']);
+  const plan = drillPlanOf(execution);
   if (!plan) return undefined;
   const deployment = stringAt(input, ['deployment']) ?? stringAt(output, ['input', 'deployment']);
   const target = stringAt(output, ['drill', 'choice', 'target']);
   return { plan, stoppedAt: execution.stopDate, ...(deployment ? { deployment } : {}), ...(target ? { target } : {}) };
+}
+
+/** The plan a drill execution names: its input's `plan`, else its output's `input.plan`. */
+export function drillPlanOf(execution: Pick<DrillExecution, 'input' | 'output'>): string | undefined {
+  return stringAt(parseJson(execution.input), ['plan']) ?? stringAt(parseJson(execution.output), ['input', 'plan']);
 }
 
 /**

@@ -84,6 +84,32 @@ describe('drill run', () => {
     expect(r.stdout).toContain('docs/runbooks/restore-drill.md');
   });
 
+  it('refuses to start while a drill of the same plan runs (exit 1, naming it); another plan’s running drill does not block', async () => {
+    const running = (plan: string, n: number) => ({
+      executionArn: `${PRIMARY_SM.replace(':stateMachine:', ':execution:')}:sched-${n}`,
+      stateMachineArn: PRIMARY_SM,
+      status: 'RUNNING',
+      startDate: new Date(NOW - 600_000),
+      input: JSON.stringify({ deployment: 'example', plan }),
+      history: [],
+    });
+    aws.state.executions.push(running('queues', 1));
+    const other = await run('--plan', 'sessions');
+    expect(other.code).toBe(0);
+
+    aws.state.executions.push(running('sessions', 2));
+    const r = await run('--plan', 'sessions');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`a primary drill of plan sessions is running already (${running('sessions', 2).executionArn}, since 2026-11-21T09:50:00.000Z)`);
+    expect(aws.state.started).toHaveLength(1);
+  });
+
+  it('says the execution ARN on stderr as soon as it started (a failed wait still leaves it)', async () => {
+    nextExecution([{ status: 'SUCCEEDED', output: JSON.stringify({ drill: { report: PASSED } }) }]);
+    const r = await run('--plan', 'sessions', '--wait');
+    expect(r.stderr).toContain(`redis-dr drill run: started ${PRIMARY_SM.replace(':stateMachine:', ':execution:')}:cli-sessions-20261121T100000Z`);
+  });
+
   it('a state machine that is not deployed is exit 1 naming the deploy step', async () => {
     aws.state.stateMachines.clear();
     const r = await run('--plan', 'sessions');

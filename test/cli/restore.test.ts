@@ -1,4 +1,4 @@
-import { CreateReplicationGroupCommand } from '@aws-sdk/client-elasticache';
+import { CreateReplicationGroupCommand, DescribeReplicationGroupsCommand, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { checkNewId, createRequest } from '../../cli/restore';
 import { FakeClock } from '../support/fakes';
@@ -91,15 +91,56 @@ describe('restore (primary region, from a snapshot)', () => {
     expect(clock.sleeps).toEqual([30_000, 30_000, 30_000]);
   });
 
-  it('fails with exit 1 and names the way forward when the cluster ends in restore-failed', async () => {
+  it.each(['create-failed', 'restore-failed'])('fails with exit 1 and names the way forward when the cluster ends %s', async (end) => {
     snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z');
-    aws.state.createdStatuses = ['creating', 'restore-failed'];
+    aws.state.createdStatuses = ['creating', end];
 
     const r = await run('--target', 'sessions-prod', '--new-id', 'sessions-restored', '--wait', '--from', 'rdr-sessions-prod-20261121-0900');
 
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('FAILED sessions-restored failed: ElastiCache could not load the recovery point');
+    expect(r.stdout).toContain(`FAILED sessions-restored is ${end}: ElastiCache could not build it from rdr-sessions-prod-20261121-0900`);
+    expect(r.stdout).toContain('aws elasticache describe-events --region eu-west-1 --source-type replication-group --source-identifier sessions-restored');
+    expect(r.stdout).toContain('aws elasticache delete-replication-group --region eu-west-1 --replication-group-id sessions-restored');
     expect(r.stdout).toContain('docs/runbooks/corruption.md');
+    // The id was said as soon as the create was accepted.
+    expect(r.stderr).toContain('redis-dr restore: creating sessions-restored in eu-west-1 from rdr-sessions-prod-20261121-0900');
+  });
+
+  it('a group not found right after the create counts as creating for a few polls, then as gone', async () => {
+    snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z');
+    // Describe lags the create twice, then the group shows up.
+    let misses = 2;
+    aws.ec.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId: string }) => {
+      if (misses-- > 0) throw new ReplicationGroupNotFoundFault({ message: 'not found', $metadata: {} });
+      return { ReplicationGroups: [{ ReplicationGroupId: i.ReplicationGroupId, Status: 'available', NodeGroups: [{ PrimaryEndpoint: { Address: 'h', Port: 6379 } }] }] };
+    });
+    const late = await run('--target', 'sessions-prod', '--new-id', 'x1', '--wait', '--json');
+    expect(late.code).toBe(0);
+    expect(JSON.parse(late.stdout)).toMatchObject({ status: 'available', endpoint: 'rediss://h:6379' });
+
+    aws.ec.on(DescribeReplicationGroupsCommand).rejects(new ReplicationGroupNotFoundFault({ message: 'not found', $metadata: {} }));
+    const gone = await run('--target', 'sessions-prod', '--new-id', 'x2', '--wait', '--json');
+    expect(gone.code).toBe(1);
+    expect(JSON.parse(gone.stdout)).toMatchObject({ status: 'gone', ok: false });
+    expect(clock.sleeps.slice(-4)).toEqual([30_000, 30_000, 30_000, 30_000]);
+  });
+
+  it('a failure while watching names the created cluster and how to follow it (exit 1)', async () => {
+    snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z');
+    aws.ec.on(DescribeReplicationGroupsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const r = await run('--target', 'sessions-prod', '--new-id', 'x1', '--wait');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('x1 was created; watching it failed (ThrottlingException: Rate exceeded): follow it with aws elasticache describe-replication-groups --region eu-west-1 --replication-group-id x1');
+  });
+
+  it('a named snapshot of another cache is a usage error; its own time is reported', async () => {
+    aws.state.snapshots.set('manual-backup', { name: 'manual-backup', target: 'orders-prod', status: 'available', createdAt: new Date('2026-11-20T23:00:00Z'), tags: {} });
+    const wrong = await run('--target', 'sessions-prod', '--new-id', 'x1', '--from', 'manual-backup');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--from manual-backup is a snapshot of orders-prod, not of --target sessions-prod');
+    const right = await run('--target', 'orders-prod', '--new-id', 'x1', '--from', 'manual-backup', '--dry-run', '--json');
+    expect(right.code).toBe(0);
+    expect(JSON.parse(right.stdout)).toMatchObject({ recoveryPoint: 'manual-backup', recoveryPointCreatedAt: '2026-11-20T23:00:00.000Z' });
   });
 
   it('gives up waiting after --timeout-minutes with exit 1 (the cluster goes on being created)', async () => {
@@ -152,7 +193,9 @@ describe('restore (DR region, from S3 copies)', () => {
 
     const r = await run('--target', 'sessions-prod', '--region', 'eu-central-1', '--new-id', 'sessions-dr', '--wait', '--poll-seconds', '5', '--json');
 
-    expect(r.stderr).toBe('');
+    // DR copies do not record node type or replicas: the defaults are said.
+    expect(r.stderr).toContain('warning: node type cache.t4g.small: DR copies do not record the source\'s node type; pass --node-type');
+    expect(r.stderr).toContain('warning: no replicas (the source could not be described): pass --replicas for production');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({
       recoveryPoint: 'rdr-sessions-prod-20261121-0600',

@@ -1,4 +1,5 @@
 import { DescribeSnapshotsCommand } from '@aws-sdk/client-elasticache';
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { age, formatStatus, type StatusReport } from '../../cli/status';
 import { FakeClock } from '../support/fakes';
@@ -128,6 +129,36 @@ describe('status', () => {
     const text = formatStatus(report);
     expect(text).toContain('last primary drill (eu-west-1): FAILED');
     expect(text).toContain('Attention needed');
+  });
+
+  it('a drill running now does not hide the verdict of the last finished one', async () => {
+    healthy();
+    drill(PRIMARY_SM, 'FAILED', '2026-11-21T04:20:00Z', { ok: false, subject: 'redis-dr drill FAILED: sessions (restore)' });
+    aws.state.executions.push({
+      executionArn: `${PRIMARY_SM.replace(':stateMachine:', ':execution:')}:now`,
+      stateMachineArn: PRIMARY_SM,
+      status: 'RUNNING',
+      startDate: new Date('2026-11-21T09:55:00Z'),
+      input: JSON.stringify({ deployment: 'example', plan: 'sessions' }),
+      history: [],
+    });
+    const r = await runInProcess(['status', '-c', 'test/fixtures/config/status-one-target.json'], { clock });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/last primary drill \(eu-west-1\): FAILED 2026-11-21T04:20:00.000Z.*redis-dr drill FAILED: sessions \(restore\) \(another drill running since 2026-11-21T09:55:00.000Z\)/);
+  });
+
+  it('finds the account through the DR region’s STS endpoint when the primary region does not answer', async () => {
+    healthy();
+    aws.sts.on(GetCallerIdentityCommand).callsFake(async (_input: unknown, getClient: () => STSClient) => {
+      // The client's region decides which endpoint answers.
+      const region = await getClient().config.region();
+      if (region === 'eu-west-1') throw Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' });
+      return { Account: ACCOUNT };
+    });
+    const r = await runInProcess(['status', '-c', 'test/fixtures/config/status-one-target.json', '--json'], { clock });
+    expect(r.stderr).toBe('');
+    expect((JSON.parse(r.stdout) as StatusReport).rows.length).toBeGreaterThan(0);
+    expect(aws.sts.calls()).toHaveLength(2);
   });
 
   it('an AWS failure is an error row, not a crash (exit 1)', async () => {

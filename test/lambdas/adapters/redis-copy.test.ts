@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openPipe, type RespPipe } from '../../../lambdas/adapters/redis';
-import { dumpBatch, dumpBatches, existBatch, parseRedisUrl, readCanonicalBatch, redactUrl, RedisUrlError, restoreBatch, scanBatches, scanPipe } from '../../../lambdas/adapters/redis-copy';
+import { connectUrl, dumpBatch, dumpBatches, existBatch, parseRedisUrl, readCanonicalBatch, redactUrl, RedisUrlError, restoreBatch, scanBatches, scanPipe } from '../../../lambdas/adapters/redis-copy';
 import { keyDigest } from '../../../lambdas/domain/fingerprint';
 import { BINARY_KEY, seedDataset } from '../../cli/support/dataset';
 import { startRedisServer, type RedisServer } from '../../support/redis-server';
@@ -53,6 +53,21 @@ describe('redis-copy against real servers', () => {
     await Promise.all([a?.stop(), b?.stop()]);
   });
   beforeEach(async () => Promise.all([ca.flushall(), cb.flushall()]));
+
+  it('connectUrl names the connection, and pipes opened from it select its database and carry its name', async () => {
+    const client = await connectUrl(`redis://127.0.0.1:${a.port}/3`, 'redis-dr-test');
+    const pipe = await openPipe(client);
+    try {
+      await pipe.call(['SET', 'named', 'yes']);
+      expect(await ca.select(3).then(() => ca.get('named'))).toBe('yes');
+      await ca.select(0);
+      const names = String(await ca.call('CLIENT', 'LIST')).match(/name=redis-dr-test /g) ?? [];
+      expect(names).toHaveLength(2); // the ioredis client and the pipe
+    } finally {
+      pipe.close();
+      client.disconnect();
+    }
+  });
 
   it('scans in batches with MATCH, keys as bytes', async () => {
     await ca.mset('a:1', '1', 'a:2', '2', 'b:1', '1');
