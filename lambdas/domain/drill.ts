@@ -161,11 +161,12 @@ export function evenSlotLayout(shards: number): { NodeGroupId: string; Slots: st
 
 /**
  * The drill cluster id for `target` in the execution started at `at`:
- * `rdr-drill-<target, cut>-<yymmddhhmm>`, at most 40 characters, lowercase,
+ * `rdr-drill-<target, cut>-<yymmddhhmmss>`, at most 40 characters, lowercase,
  * no double or trailing hyphen (ElastiCache's id rules).
  */
 export function drillClusterId(target: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(2, 12); // yymmddhhmm
+  // To the second: a drill started by hand and one by the schedule in the same minute must not share a cluster.
+  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(2, 14); // yymmddhhmmss
   const room = MAX_CLUSTER_ID_LENGTH - DRILL_PREFIX.length - stamp.length - 1;
   const cut = target
     .toLowerCase()

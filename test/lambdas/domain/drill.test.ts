@@ -6,11 +6,12 @@ const AT = new Date('2026-11-22T04:00:27Z');
 
 describe('drillClusterId', () => {
   it.each([
-    ['sessions-prod', 'rdr-drill-sessions-prod-2611220400'],
-    ['a', 'rdr-drill-a-2611220400'],
+    // To the second, so a drill started by hand and a scheduled one in the same minute differ.
+    ['sessions-prod', 'rdr-drill-sessions-prod-261122040027'],
+    ['a', 'rdr-drill-a-261122040027'],
     // Cut to fit 40 characters, without leaving a trailing hyphen at the cut.
-    ['very-long-replication-group-name-of-forty', 'rdr-drill-very-long-replicati-2611220400'],
-    ['abcdefgh-ijklmnopq-rstuvwxyz', 'rdr-drill-abcdefgh-ijklmnopq-2611220400'],
+    ['very-long-replication-group-name-of-forty', 'rdr-drill-very-long-replica-261122040027'],
+    ['abcdefghijklmnop-qrstuvwxyz', 'rdr-drill-abcdefghijklmnop-261122040027'],
   ])('%s → %s', (target, expected) => {
     expect(drillClusterId(target, AT)).toBe(expected);
   });
