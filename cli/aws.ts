@@ -10,6 +10,7 @@
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfigError, loadConfig, type PlanConfig, type RedisDrConfig } from '../lib/config';
@@ -96,6 +97,10 @@ export class CliAws {
 
   s3(region: string): S3Client {
     return this.client('s3', region, () => new S3Client({ region, ...sdkClientConfig() }));
+  }
+
+  secrets(region: string): SecretsManagerClient {
+    return this.client('secrets', region, () => new SecretsManagerClient({ region, ...sdkClientConfig() }));
   }
 
   sfn(region: string): SFNClient {

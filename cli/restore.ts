@@ -11,6 +11,7 @@ import { describeRestorableSnapshot } from '../lambdas/adapters/drill-clusters';
 import { describeReplicationGroup, listTargetSnapshots } from '../lambdas/adapters/elasticache';
 import { describeError, errorName } from '../lambdas/adapters/errors';
 import { getObjectTags, listObjects, parseS3Url } from '../lambdas/adapters/s3';
+import { getRedisCredentials } from '../lambdas/adapters/secrets';
 import type { RecoveryPointChoice } from '../lambdas/domain/drill';
 import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, primaryChoice, type DrExport } from '../lambdas/domain/drill-select';
 import { parseExportObjectKey } from '../lambdas/domain/export';
@@ -62,6 +63,12 @@ export interface RestoreOptions {
   readonly replicas?: number;
   readonly subnetGroup?: string;
   readonly securityGroupIds?: readonly string[];
+  /** Parameter group for the new cluster (e.g. the source's maxmemory-policy); default: the snapshot's for cluster mode, else the engine default. */
+  readonly parameterGroup?: string;
+  /** Secrets Manager secret holding the AUTH token (`{"password"}` or the token) the new cluster requires. */
+  readonly authTokenSecret?: string;
+  /** RBAC user groups the new cluster uses instead of an AUTH token. */
+  readonly userGroupIds?: readonly string[];
   /** Print the request, create nothing. */
   readonly dryRun?: boolean;
   readonly wait?: boolean;
@@ -83,6 +90,7 @@ export interface RestoreResult {
   readonly region: string;
   readonly recoveryPoint: string;
   readonly recoveryPointCreatedAt: string;
+  /** The request sent (an AUTH token shown as `***`). */
   readonly request: CreateReplicationGroupCommandInput;
   /** `dry-run`, `creating` (no --wait), `available`, `create-failed`, `restore-failed`, `deleting`, `gone`, or `timeout`. */
   readonly status: string;
@@ -94,7 +102,15 @@ export interface RestoreResult {
 /** The CreateReplicationGroup request for `choice` (pure). */
 export function createRequest(
   choice: RecoveryPointChoice,
-  o: { readonly id: string; readonly replicas: number; readonly subnetGroup: string; readonly securityGroupIds: readonly string[] },
+  o: {
+    readonly id: string;
+    readonly replicas: number;
+    readonly subnetGroup: string;
+    readonly securityGroupIds: readonly string[];
+    readonly parameterGroup?: string;
+    readonly authToken?: string;
+    readonly userGroupIds?: readonly string[];
+  },
 ): CreateReplicationGroupCommandInput {
   const source = choice.snapshotName ? { SnapshotName: choice.snapshotName } : { SnapshotArns: choice.snapshotArns };
   const common: CreateReplicationGroupCommandInput = {
@@ -108,6 +124,10 @@ export function createRequest(
     ...(o.securityGroupIds.length > 0 ? { SecurityGroupIds: [...o.securityGroupIds] } : {}),
     TransitEncryptionEnabled: true,
     AtRestEncryptionEnabled: true,
+    // Access as production has it: an AUTH token (needs in-transit encryption, on above) or RBAC user groups.
+    ...(o.authToken ? { AuthToken: o.authToken } : {}),
+    ...(o.userGroupIds && o.userGroupIds.length > 0 ? { UserGroupIds: [...o.userGroupIds] } : {}),
+    ...(o.parameterGroup ? { CacheParameterGroupName: o.parameterGroup } : {}),
     Tags: [
       { Key: TAGS.source, Value: choice.target },
       { Key: 'redis-dr:restored-from', Value: choice.recoveryPoint.slice(0, 256) },
@@ -122,7 +142,7 @@ export function createRequest(
     NumNodeGroups: choice.shards,
     ReplicasPerNodeGroup: o.replicas,
     AutomaticFailoverEnabled: true,
-    CacheParameterGroupName: choice.cacheParameterGroupName,
+    CacheParameterGroupName: o.parameterGroup ?? choice.cacheParameterGroupName,
     ...(choice.nodeGroupConfiguration ? { NodeGroupConfiguration: choice.nodeGroupConfiguration.map((g) => ({ ...g, ReplicaCount: o.replicas })) } : {}),
   };
 }
@@ -138,6 +158,7 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
   if (!subnetGroup) {
     throw new UsageError(`no subnet group for ${region}: pass --subnet-group, or set ${where === 'primary' ? 'network' : 'dr.network'}.cacheSubnetGroupName in the config`);
   }
+  if (o.authTokenSecret && o.userGroupIds?.length) throw new UsageError('--auth-token-secret and --user-group-ids exclude each other: a cluster uses an AUTH token or RBAC user groups');
   const from = o.from ?? 'latest';
   if (from.startsWith('s3://') && where === 'primary') throw new UsageError(`--from ${from}: S3 copies restore in the DR region: add --region ${config.dr.region}`);
   if (!from.startsWith('s3://') && from !== 'latest' && where === 'dr') throw new UsageError(`--from ${from}: in the DR region restore from latest or an s3://bucket/<export> copy`);
@@ -146,10 +167,22 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
   const now = new Date(aws.clock.now());
   const choice = where === 'primary' ? await choosePrimary(aws, region, o.target, from, o.nodeType, now) : await chooseDr(config, aws, region, o.target, from, o.nodeType, now);
   const source = where === 'primary' ? await describeReplicationGroup(ec, o.target).catch(() => undefined) : undefined;
-  const request = createRequest(choice, { id, replicas: o.replicas ?? source?.replicas ?? 0, subnetGroup, securityGroupIds: o.securityGroupIds ?? network?.securityGroupIds ?? [] });
+  const authToken = o.authTokenSecret ? await authTokenFrom(aws, region, o.authTokenSecret) : undefined;
+  const request = createRequest(choice, {
+    id,
+    replicas: o.replicas ?? source?.replicas ?? 0,
+    subnetGroup,
+    securityGroupIds: o.securityGroupIds ?? network?.securityGroupIds ?? [],
+    parameterGroup: o.parameterGroup,
+    authToken,
+    userGroupIds: o.userGroupIds,
+  });
+  if (!authToken && !o.userGroupIds?.length) o.onWarning?.('no AUTH token and no user group: anyone who reaches the subnet can connect; pass --auth-token-secret or --user-group-ids');
   if (where === 'dr' && !o.nodeType) o.onWarning?.(`node type ${choice.nodeType}: DR copies do not record the source's node type; pass --node-type for production size`);
   if (o.replicas === undefined && !source) o.onWarning?.('no replicas (the source could not be described): pass --replicas for production');
-  const base = { replicationGroupId: id, region, recoveryPoint: choice.recoveryPoint, recoveryPointCreatedAt: choice.createdAt, request };
+  // What is printed (--dry-run, --json) never shows the token.
+  const shown = request.AuthToken ? { ...request, AuthToken: '***' } : request;
+  const base = { replicationGroupId: id, region, recoveryPoint: choice.recoveryPoint, recoveryPointCreatedAt: choice.createdAt, request: shown };
   if (o.dryRun) return { ...base, status: 'dry-run', endpoint: null, ok: true, message: 'dry run: nothing created' };
 
   try {
@@ -196,6 +229,15 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
       return { ...base, status: 'timeout', endpoint: null, ok: false, message: `${id} is still ${status} after ${o.timeoutMinutes ?? 120} min; it goes on being created: follow it with ${follow}` };
     }
   }
+}
+
+/** The AUTH token in `arn` (read in `region`); an RBAC secret (with a username) is a usage error: pass its user group instead. */
+async function authTokenFrom(aws: CliAws, region: string, arn: string): Promise<string> {
+  const credentials = await getRedisCredentials(aws.secrets(region), arn);
+  if (credentials.username) {
+    throw new UsageError(`--auth-token-secret ${arn} holds an RBAC user (${credentials.username}): pass --user-group-ids with that user's group instead`);
+  }
+  return credentials.password;
 }
 
 async function choosePrimary(aws: CliAws, region: string, target: string, from: string, nodeType: string | undefined, now: Date): Promise<RecoveryPointChoice> {
@@ -273,6 +315,9 @@ export function restoreCommand(program: Command, env: CliEnv = {}): void {
     .option('--replicas <n>', 'replicas per shard (default: the source\'s, else 0)', positiveInt('--replicas'))
     .option('--subnet-group <name>', 'cache subnet group (default: network.cacheSubnetGroupName of the region in the config)')
     .option('--security-group-ids <ids>', 'comma-separated security groups (default: the config\'s)', (v: string) => v.split(',').filter(Boolean))
+    .option('--parameter-group <name>', 'cache parameter group (e.g. one with production\'s maxmemory-policy); default: the engine\'s')
+    .option('--auth-token-secret <arn>', 'Secrets Manager secret with the AUTH token the new cluster requires ({"password": …} or the token)')
+    .option('--user-group-ids <ids>', 'comma-separated RBAC user groups instead of an AUTH token', (v: string) => v.split(',').filter(Boolean))
     .option('--dry-run', 'choose the recovery point and print the request; create nothing')
     .option('--wait', 'wait until the cluster is available (exit 1 on create-failed or restore-failed) and print its endpoint')
     .option('--poll-seconds <n>', 'seconds between status checks while waiting', positiveInt('--poll-seconds', 1), 30)

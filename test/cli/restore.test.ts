@@ -1,4 +1,6 @@
 import { CreateReplicationGroupCommand, DescribeReplicationGroupsCommand, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { checkNewId, createRequest } from '../../cli/restore';
 import { FakeClock } from '../support/fakes';
@@ -233,6 +235,49 @@ describe('restore (DR region, from S3 copies)', () => {
       CacheNodeType: 'cache.r7g.xlarge',
       SnapshotArns: [`arn:aws:s3:::${DR_BUCKET}/rdr-sessions-prod-20261121-0600-0001.rdb`],
     });
+  });
+});
+
+describe('restore: access to the new cluster', () => {
+  const TOKEN_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:sessions-auth';
+  const USER_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:sessions-user';
+  const secrets = mockClient(SecretsManagerClient);
+  beforeEach(() => {
+    secrets.reset();
+    secrets.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).resolves({ SecretString: JSON.stringify({ password: 'tok-3f9a-not-in-output' }) });
+    secrets.on(GetSecretValueCommand, { SecretId: USER_ARN }).resolves({ SecretString: JSON.stringify({ username: 'app', password: 'pw' }) });
+    snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z');
+  });
+
+  it('sets the AUTH token from Secrets Manager, never printing it; a parameter group as given', async () => {
+    const r = await run('--target', 'sessions-prod', '--new-id', 'x1', '--auth-token-secret', TOKEN_ARN, '--parameter-group', 'sessions-params', '--json');
+    expect(r.code).toBe(0);
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)[0]!.args[0].input).toMatchObject({
+      AuthToken: 'tok-3f9a-not-in-output',
+      TransitEncryptionEnabled: true,
+      CacheParameterGroupName: 'sessions-params',
+    });
+    expect(JSON.parse(r.stdout).request.AuthToken).toBe('***');
+    expect(r.stdout + r.stderr).not.toContain('tok-3f9a');
+    expect(r.stderr).not.toContain('no AUTH token');
+  });
+
+  it('RBAC: user groups as given; an RBAC secret as a token is a usage error; both at once too; neither is warned about', async () => {
+    const groups = await run('--target', 'sessions-prod', '--new-id', 'x1', '--user-group-ids', 'ug-app,ug-ops');
+    expect(groups.code).toBe(0);
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)[0]!.args[0].input.UserGroupIds).toEqual(['ug-app', 'ug-ops']);
+
+    const rbac = await run('--target', 'sessions-prod', '--new-id', 'x2', '--auth-token-secret', USER_ARN);
+    expect(rbac.code).toBe(2);
+    expect(rbac.stderr).toContain('holds an RBAC user (app): pass --user-group-ids');
+
+    const both = await run('--target', 'sessions-prod', '--new-id', 'x3', '--auth-token-secret', TOKEN_ARN, '--user-group-ids', 'ug-app');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('exclude each other');
+
+    const open = await run('--target', 'sessions-prod', '--new-id', 'x4');
+    expect(open.stderr).toContain('warning: no AUTH token and no user group');
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(2);
   });
 });
 
