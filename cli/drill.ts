@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from 
 import { Option, type Command } from 'commander';
 import type { PlanConfig, RedisDrConfig } from '../lib/config';
 import { drillRunInput, drillsIn, drillStateMachineArn, recoveryBucketName } from '../lib/deployment';
-import { currentState, drillReportFromHistory, listDrillExecutions } from '../lambdas/adapters/drill-history';
+import { currentState, drillReportOf, listDrillExecutions } from '../lambdas/adapters/drill-history';
 import { drillPlanOf } from '../lambdas/domain/freshness';
 import { errorName } from '../lambdas/adapters/errors';
 import type { DrillInput, DrillWhere } from '../lambdas/domain/drill';
@@ -101,9 +101,8 @@ export async function runDrill(config: RedisDrConfig, aws: CliAws, o: DrillRunOp
   const base = { stateMachineArn, executionArn, region, input };
   if (!o.wait) return { ...base, status: 'RUNNING', report: null, error: null, cause: null };
   const ended = await follow(sfn, executionArn, aws, o);
-  const fromOutput = ended.output ? (JSON.parse(ended.output) as { drill?: { report?: Record<string, unknown> } }).drill?.report : undefined;
-  const report = fromOutput ?? (await drillReportFromHistory(sfn, executionArn)).report ?? null;
-  return { ...base, status: ended.status ?? 'UNKNOWN', report, error: ended.error ?? null, cause: ended.cause ?? null };
+  const { report } = await drillReportOf(sfn, { executionArn, status: ended.status, output: ended.output });
+  return { ...base, status: ended.status ?? 'UNKNOWN', report: report ?? null, error: ended.error ?? null, cause: ended.cause ?? null };
 }
 
 async function follow(sfn: SFNClient, executionArn: string, aws: CliAws, o: DrillRunOptions) {

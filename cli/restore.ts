@@ -242,9 +242,9 @@ async function authTokenFrom(aws: CliAws, region: string, arn: string): Promise<
 
 async function choosePrimary(aws: CliAws, region: string, target: string, from: string, nodeType: string | undefined, now: Date): Promise<RecoveryPointChoice> {
   const ec = aws.elasticache(region);
-  const summaries = await listTargetSnapshots(ec, { kind: 'replication-group', id: target });
   let name = from;
   if (from === 'latest') {
+    const summaries = await listTargetSnapshots(ec, { kind: 'replication-group', id: target });
     // Any manual snapshot of the target restores, not only the ones redis-dr manages.
     const newest = newestAvailable(summaries.map((s) => ({ ...s, managed: true })));
     if (!newest) throw new Error(`no available manual snapshot of ${target} in ${region}: check the target id, or restore from the DR region (--region)`);
@@ -257,7 +257,7 @@ async function choosePrimary(aws: CliAws, region: string, target: string, from: 
   if (snapshot.source && snapshot.source.toLowerCase() !== target.toLowerCase()) {
     throw new UsageError(`--from ${name} is a snapshot of ${snapshot.source}, not of --target ${target}: pass --target ${snapshot.source} if that is meant`);
   }
-  const created = snapshot.createdAt ?? summaries.find((s) => s.name === name)?.createdAt ?? now;
+  const created = snapshot.createdAt ?? now;
   return primaryChoice(
     { name, target, createdAt: created, engine: snapshot.engine, engineVersion: snapshot.engineVersion, nodeType: snapshot.nodeType, shards: snapshot.shards, parameterGroup: snapshot.parameterGroup, tags: {} },
     { nodeType },

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { RedisDrConfig } from '../lib/config';
 import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName } from '../lib/deployment';
 import { describeError } from '../lambdas/adapters/errors';
-import { drillReportFromHistory, listDrillExecutions, listSucceededDrills } from '../lambdas/adapters/drill-history';
+import { drillReportOf, listDrillExecutions, listSucceededDrills } from '../lambdas/adapters/drill-history';
 import { METRIC } from '../lambdas/adapters/metrics';
 import type { DrillWhere } from '../lambdas/domain/drill';
 import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../lambdas/domain/freshness';
@@ -177,9 +177,7 @@ async function newestDrillPerPlan(config: RedisDrConfig, aws: CliAws, where: Dri
       out.push({ ...base, status: 'none', startedAt: null, stoppedAt: null, target: null, recoveryPoint: null, rtoSeconds: null, passed: null, summary: null, executionArn: null, runningSince: null });
       continue;
     }
-    // A failed drill ends in a Fail state without output: its report is in the history.
-    const fromOutput = parse(newest.output)?.drill;
-    const { report, choice } = fromOutput?.report ? fromOutput : newest.status === 'RUNNING' ? {} : await drillReportFromHistory(sfn, newest.executionArn);
+    const { report, choice } = await drillReportOf(sfn, newest);
     out.push({
       ...base,
       status: newest.status ?? 'UNKNOWN',
@@ -195,16 +193,6 @@ async function newestDrillPerPlan(config: RedisDrConfig, aws: CliAws, where: Dri
     });
   }
   return out;
-}
-
-type DrillDoc = { drill?: { report?: Record<string, unknown>; choice?: Record<string, unknown> } };
-
-function parse(text: string | undefined): DrillDoc | undefined {
-  try {
-    return text === undefined ? undefined : (JSON.parse(text) as DrillDoc);
-  } catch {
-    return undefined;
-  }
 }
 
 function str(v: unknown): string | null {

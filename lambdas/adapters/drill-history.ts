@@ -132,6 +132,28 @@ export async function drillReportFromHistory(client: SFNClient, executionArn: st
   return {};
 }
 
+/**
+ * The drill report of an execution: from its output when it succeeded (the
+ * output is the drill document), else from its history (a failed drill ends
+ * in a Fail state without output). `{}` while it runs or when it never
+ * reached the report.
+ */
+export async function drillReportOf(
+  client: SFNClient,
+  execution: Pick<DrillExecution, 'executionArn' | 'status' | 'output'>,
+  wrap: CallWrapper = direct,
+): Promise<DrillHistoryReport> {
+  if (execution.status === 'RUNNING') return {};
+  let drill: DrillHistoryReport | undefined;
+  try {
+    drill = execution.output === undefined ? undefined : (JSON.parse(execution.output) as { drill?: DrillHistoryReport }).drill;
+  } catch {
+    drill = undefined;
+  }
+  if (drill?.report) return { report: drill.report, ...(drill.choice ? { choice: drill.choice } : {}) };
+  return drillReportFromHistory(client, execution.executionArn, wrap);
+}
+
 /** The state an execution is in now: the newest `…StateEntered` event's name. */
 export async function currentState(client: SFNClient, executionArn: string, wrap: CallWrapper = direct): Promise<string | undefined> {
   const page = await wrap(() => client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 })));

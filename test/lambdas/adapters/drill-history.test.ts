@@ -1,7 +1,7 @@
 import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { currentState, drillReportFromHistory, listDrillExecutions, listSucceededDrills } from '../../../lambdas/adapters/drill-history';
+import { currentState, drillReportFromHistory, drillReportOf, listDrillExecutions, listSucceededDrills } from '../../../lambdas/adapters/drill-history';
 
 const sfn = mockClient(SFNClient);
 const client = new SFNClient({ region: 'eu-west-1' });
@@ -125,6 +125,18 @@ describe('drillReportFromHistory and currentState', () => {
     expect(await drillReportFromHistory(client, EXEC)).toEqual({});
     sfn.on(GetExecutionHistoryCommand).resolves({ events: [event(2, 'TaskStateExited', { stateExitedEventDetails: { name: 'Report', output: 'not json' } })] });
     expect(await drillReportFromHistory(client, EXEC)).toEqual({});
+  });
+
+  it('drillReportOf: a succeeded execution’s output without a history call; a running one is empty; a failed one from the history', async () => {
+    const report = { ok: true, subject: 'PASSED' };
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [event(3, 'TaskStateExited', { stateExitedEventDetails: { name: 'Report', output: JSON.stringify({ drill: { report: { ok: false } } }) } })],
+    });
+    const output = JSON.stringify({ drill: { report, choice: { target: 'rg-1' } } });
+    expect(await drillReportOf(client, { executionArn: EXEC, status: 'SUCCEEDED', output })).toEqual({ report, choice: { target: 'rg-1' } });
+    expect(await drillReportOf(client, { executionArn: EXEC, status: 'RUNNING' })).toEqual({});
+    expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(0);
+    expect(await drillReportOf(client, { executionArn: EXEC, status: 'FAILED' })).toEqual({ report: { ok: false } });
   });
 
   it('currentState is the newest entered state', async () => {
