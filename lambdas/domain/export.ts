@@ -5,7 +5,7 @@
  *
  * ElastiCache writes one object per shard, `<TargetSnapshotName>-0001.rdb`,
  * `-0002.rdb`, … at the bucket root, and never overwrites an existing key
- * (see ../shared/DESIGN.md). The target name is the snapshot name; when an
+ * (ElastiCache's export documentation). The target name is the snapshot name; when an
  * export has to be started again after a half-finished one, the next attempt
  * is `<snapshot>-r<attempt>` so it cannot collide with the leftovers.
  */

@@ -82,7 +82,7 @@ export function elastiCacheSnapshotPrincipal(region: string): iam.ServicePrincip
   return new iam.ServicePrincipal(`${region}.elasticache-snapshot.amazonaws.com`);
 }
 
-/** Exactly the permissions ElastiCache needs to export to a bucket (see ../shared/DESIGN.md). */
+/** Exactly the permissions ElastiCache needs to export to a bucket (docs/dr-copies.md). */
 export const EXPORT_BUCKET_ACTIONS = ['s3:ListBucket', 's3:GetBucketAcl', 's3:ListBucketMultipartUploads'] as const;
 export const EXPORT_OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts'] as const;
 /** What ElastiCache needs to seed a cluster from `.rdb` objects. */

@@ -39,7 +39,7 @@ describe('redis-dr verify-rdb', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'verify-rdb-cli-'));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  // Expected verdicts from ../shared/rdb-corpus/README.md (redis-check-rdb 7.0.15).
+  // Expected verdicts from test/fixtures/rdb/README.md (redis-check-rdb 7.0.15).
   it.each(CORPUS_CASES)('reports %s as valid: RDB v%i, checksum %s, %i keys, %i expires (exit 0)', (file, version, checksum, keys, expires) => {
     const result = cli('verify-rdb', join(CORPUS, file), '--json');
     expect(result.stderr).toBe('');

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 
-/** ../shared/rdb-corpus beside the repo: real RDB files from older Redis versions. */
-export const CORPUS_DIR = join(__dirname, '..', '..', '..', 'shared', 'rdb-corpus');
+/** test/fixtures/rdb: real RDB files from older Redis versions (sources and licence in its README). */
+export const CORPUS_DIR = join(__dirname, '..', 'fixtures', 'rdb');
 
 /**
  * Each corpus file with what `redis-check-rdb` 7.0.15 reports for it (from the

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Crc64, crc64 } from '../../../../lambdas/domain/rdb/crc64.js';
+import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
 
-const CORPUS = join(resolve(__dirname, '../../../..'), '..', 'shared', 'rdb-corpus');
+const CORPUS = CORPUS_DIR;
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /** Bit-at-a-time reference over BigInt, straight from the CRC definition. */
