@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configJsonSchema } from '../lib/config.js';
+import { configJsonSchema } from '../lib/config/index.js';
 
 const file = join(__dirname, '..', 'config', 'schema.json');
 writeFileSync(file, `${JSON.stringify(configJsonSchema(), null, 2)}\n`);

@@ -11,10 +11,10 @@ import {
   loadConfig,
   validateConfig,
   type RedisDrConfig,
-} from '../../lib/config.js';
+} from '../../../lib/config/index.js';
 
-const ROOT = join(__dirname, '..', '..');
-const FIXTURES = join(__dirname, '..', 'fixtures', 'config');
+const ROOT = join(__dirname, '..', '..', '..');
+const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'config');
 /** Fixed "now": its 400-day window holds both DST changes of 2026. */
 const NOW = new Date('2026-01-15T00:00:00Z');
 
@@ -331,11 +331,13 @@ describe('validateConfig', () => {
       (c) => (c.alarms = {}),
       'alarms is not a known setting: did you mean "alerts"?',
     ],
-    ['daily retention of 0', (c) => (c.plans[0].retention = { daily: 0 }), 'plans[0].retention.daily must be >= 1, got 0'],
-    ['negative hourly retention', (c) => (c.plans[0].retention = { hourly: -1 }), 'plans[0].retention.hourly must be >= 0, got -1'],
-    ['minKeep of 0', (c) => (c.plans[0].retention = { minKeep: 0 }), 'plans[0].retention.minKeep must be >= 1, got 0'],
-    ['maxDeletesPerTarget of 0', (c) => (c.plans[0].retention = { maxDeletesPerTarget: 0 }), 'plans[0].retention.maxDeletesPerTarget must be >= 1, got 0'],
-    ['a retention count as a string', (c) => (c.plans[0].retention = { weekly: '4' }), 'plans[0].retention.weekly must be a number, got "4"'],
+    ['daily retention of 0', (c) => (c.plans[0].retention = { daily: 0 }), 'plans[0].retention.daily must be >= 1, got 0: keep at least the newest daily recovery point (set 1); to keep fewer hourly ones, lower hourly instead'],
+    ['negative hourly retention', (c) => (c.plans[0].retention = { hourly: -1 }), 'plans[0].retention.hourly must be >= 0, got -1: set 0 to keep no hourly recovery points beyond the other tiers'],
+    ['minKeep of 0', (c) => (c.plans[0].retention = { minKeep: 0 }), 'plans[0].retention.minKeep must be >= 1, got 0: the newest snapshot of a target is never deleted: set 1 or more'],
+    ['maxDeletesPerTarget of 0', (c) => (c.plans[0].retention = { maxDeletesPerTarget: 0 }), 'plans[0].retention.maxDeletesPerTarget must be >= 1, got 0: set 1 or more; to delete nothing, set retention.dryRun to true'],
+    ['a fractional retention count', (c) => (c.plans[0].retention = { monthly: 1.5 }), 'plans[0].retention.monthly must be a whole number, got 1.5: write a whole number like 12'],
+    ['maxStartsPerRun of 0', (c) => (c.plans[0].export = { enabled: true, maxStartsPerRun: 0 }), 'plans[0].export.maxStartsPerRun must be >= 1, got 0: set 1 or more; to export nothing, set export.enabled to false'],
+    ['a retention count as a string', (c) => (c.plans[0].retention = { weekly: '4' }), 'plans[0].retention.weekly must be a number, got "4": write 4 without quotes'],
     ['a bad email', (c) => (c.alerts = { emails: ['oncall@example.com', 'not-an-email'] }), 'alerts.emails[1] must be an email address, got "not-an-email"'],
     [
       'a log retention CloudWatch does not offer, with the nearest',
@@ -396,7 +398,7 @@ describe('validateConfig', () => {
     const problems = problemsOf(raw);
     const expected = [
       /^alerts\.emails\[0\] must be an email address, got "oncall-at-example.com"$/,
-      /^plans\[0\]\.retention\.daily must be >= 1, got 0$/,
+      /^plans\[0\]\.retention\.daily must be >= 1, got 0: keep at least the newest daily recovery point/,
       /^plans\[0\]\.retention\.retension is not a known setting/,
       /^plans\[1\]\.schedule\.cron must have 6 fields/,
       /^dr\.region must differ from primary\.region/,

@@ -1,0 +1,238 @@
+/**
+ * Cross-field checks of the deployment config. They read the raw input
+ * defensively (whatever parsed), so they run even when other parts of the
+ * config are broken, and every problem is reported at once.
+ */
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { analyzeSchedule, isValidTimeZone, parseAwsCron, utcOffsetMinutes, type ScheduleAnalysis } from '../../lambdas/domain/schedule.js';
+import {
+  DEFAULT_DRILL_WHERE,
+  DEFAULT_TIME_ZONE,
+  HORIZON_DAYS,
+  KNOWN_REGIONS,
+  MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY,
+  MAX_SERVERLESS_SNAPSHOTS_PER_DAY,
+} from './defaults';
+import { show } from './messages';
+
+export interface Problem {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+type Json = Record<string, unknown>;
+const asObject = (v: unknown): Json | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
+const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/** An array, or [] for a missing (defaulted) one; undefined when it is something else. */
+const asList = (v: unknown): unknown[] | undefined => (v === undefined ? [] : Array.isArray(v) ? v : undefined);
+
+interface PlanView {
+  readonly index: number;
+  readonly name: string | undefined;
+  readonly replicationGroupIds: readonly unknown[];
+  readonly serverlessCacheNames: readonly unknown[];
+  readonly tagCount: number;
+  readonly schedule?: { readonly cron: string; readonly timeZone: string };
+  readonly analysis?: ScheduleAnalysis;
+  /** Snapshots allowed per 24 h for this plan's targets; undefined when it selects nothing. */
+  readonly limit?: number;
+}
+
+export function crossFieldProblems(input: unknown, now: Date): Problem[] {
+  const root = asObject(input);
+  if (!root) return [];
+  const problems: Problem[] = [];
+  checkRegions(root, problems);
+  const plans = Array.isArray(root.plans) ? root.plans : [];
+  const views = plans.map((plan, index) => checkPlan(asObject(plan), index, now, problems));
+  checkPlanNames(views, problems);
+  checkSharedTargets(views, problems);
+  plans.forEach((plan, index) => checkDrill(root, asObject(plan), index, problems));
+  plans.forEach((plan, index) => checkProbe(root, asObject(plan), index, problems));
+  return problems;
+}
+
+/** The probe runs in the caches' VPC: it needs the primary region's network. */
+function checkProbe(root: Json, plan: Json | undefined, index: number, problems: Problem[]): void {
+  if (asObject(plan?.probe)?.enabled !== true || asObject(root.network)) return;
+  problems.push({
+    path: ['plans', index, 'probe', 'enabled'],
+    message: 'needs the caches\' network, got true without network: set network (vpcId, subnetIds, securityGroupIds) so the probe can reach the caches, or turn the probe off',
+  });
+}
+
+/**
+ * A drill needs somewhere to build its cluster (a subnet group and security
+ * groups in each region it runs in), and a DR drill needs DR copies.
+ */
+function checkDrill(root: Json, plan: Json | undefined, index: number, problems: Problem[]): void {
+  const drill = asObject(plan?.drill);
+  if (!drill || drill.enabled !== true) return;
+  const where = drill.where === undefined ? DEFAULT_DRILL_WHERE : asString(drill.where);
+  const regions = where === 'both' ? ['primary', 'dr'] : where === 'primary' || where === 'dr' ? [where] : [];
+  for (const region of regions) {
+    const network = region === 'primary' ? asObject(root.network) : asObject(asObject(root.dr)?.network);
+    const field = region === 'primary' ? 'network' : 'dr.network';
+    if (!network || asString(network.cacheSubnetGroupName) === undefined) {
+      problems.push({
+        path: ['plans', index, 'drill', 'where'],
+        message:
+          `runs drills in the ${region} region, got ${show(where)} without ${field}.cacheSubnetGroupName: ` +
+          `set ${field} (vpcId, subnetIds, securityGroupIds, cacheSubnetGroupName) for that region, or change drill.where`,
+      });
+    }
+  }
+  if (regions.includes('dr') && asObject(plan?.export)?.enabled !== true) {
+    problems.push({
+      path: ['plans', index, 'drill', 'where'],
+      message: `restores DR copies, got ${show(where)} with export.enabled false: set export.enabled to true, or drill.where to "primary"`,
+    });
+  }
+}
+
+function checkRegions(root: Json, problems: Problem[]): void {
+  const primary = asObject(root.primary);
+  const dr = asObject(root.dr);
+  const p = asString(primary?.region);
+  const d = asString(dr?.region);
+  if (p && d && p === d) {
+    const others = KNOWN_REGIONS.filter((r) => r !== p && r.split('-')[0] === p.split('-')[0] && RegionInfo.get(r).partition === RegionInfo.get(p).partition);
+    problems.push({
+      path: ['dr', 'region'],
+      message: `must differ from primary.region, got ${show(p)} for both: pick another region for DR${others.length ? `, e.g. ${show(others[0])}` : ''}`,
+    });
+  } else if (p && d && KNOWN_REGIONS.includes(p) && KNOWN_REGIONS.includes(d)) {
+    const pp = RegionInfo.get(p).partition;
+    const dp = RegionInfo.get(d).partition;
+    if (pp !== dp) {
+      problems.push({
+        path: ['dr', 'region'],
+        message: `must be in the same partition as primary.region (${pp}), got ${show(d)} (${dp}): S3 replication cannot cross partitions; pick a DR region in ${pp}`,
+      });
+    }
+  }
+  const drAccount = asString(dr?.account);
+  const primaryAccount = asString(primary?.account);
+  if (drAccount !== undefined && drAccount !== primaryAccount) {
+    problems.push({
+      path: ['dr', 'account'],
+      message: `must equal primary.account (cross-account DR is not supported), got ${show(drAccount)}${primaryAccount ? ` and ${show(primaryAccount)}` : ' with no primary.account'}: remove dr.account, or set both to the same account`,
+    });
+  }
+}
+
+function checkPlan(plan: Json | undefined, index: number, now: Date, problems: Problem[]): PlanView {
+  const targets = asObject(plan?.targets);
+  const rgs = asList(targets?.replicationGroupIds);
+  const sls = asList(targets?.serverlessCacheNames);
+  const tags = targets?.selectByTags === undefined ? {} : asObject(targets.selectByTags);
+  const view: PlanView = {
+    index,
+    name: asString(plan?.name),
+    replicationGroupIds: rgs ?? [],
+    serverlessCacheNames: sls ?? [],
+    tagCount: tags ? Object.keys(tags).length : 0,
+  };
+  if (!plan) return view;
+
+  // Only judge the selection when every part of it has the right shape.
+  let limit: number | undefined;
+  if (targets && rgs && sls && tags) {
+    if (rgs.length === 0 && sls.length === 0 && Object.keys(tags).length === 0) {
+      problems.push({
+        path: ['plans', index, 'targets'],
+        message: `must select at least one cache, got ${show(targets)}: list replicationGroupIds or serverlessCacheNames, or set selectByTags`,
+      });
+    } else {
+      // Tag selection may match replication groups, so only explicit serverless-only plans get 24.
+      limit = rgs.length > 0 || Object.keys(tags).length > 0 ? MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY : MAX_SERVERLESS_SNAPSHOTS_PER_DAY;
+    }
+  }
+
+  const scheduleObj = asObject(plan.schedule);
+  const cron = asString(scheduleObj?.cron);
+  const timeZone = scheduleObj?.timeZone === undefined ? DEFAULT_TIME_ZONE : asString(scheduleObj.timeZone);
+  if (!cron || !timeZone || !parseAwsCron(cron).ok || !isValidTimeZone(timeZone)) return { ...view, limit };
+  const schedule = { cron, timeZone };
+  const analysis = analyzeSchedule(cron, timeZone, now, { horizonDays: HORIZON_DAYS });
+  const where = `${cron} in ${timeZone}`;
+
+  if (limit !== undefined && analysis.maxPerRolling24h > limit) {
+    const runs = analysis.truncated ? `more than ${analysis.maxPerRolling24h - 1}` : String(analysis.maxPerRolling24h);
+    const quota =
+      limit === MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY
+        ? `ElastiCache allows at most ${limit} manual snapshots per node in 24 h${rgs!.length === 0 ? ' (tag selection may match replication groups)' : ''}`
+        : `ElastiCache allows at most ${limit} snapshots per serverless cache in 24 h`;
+    problems.push({
+      path: ['plans', index, 'schedule', 'cron'],
+      message: `runs ${runs} times in some rolling 24 h, got ${show(cron)} in ${timeZone}: ${quota}; run it less often, e.g. ${
+        limit === MAX_SERVERLESS_SNAPSHOTS_PER_DAY ? 'hourly with cron(0 * * * ? *)' : 'every 2 hours with cron(0 0/2 * * ? *)'
+      }`,
+    });
+  }
+
+  const rpo = plan.rpoMinutes;
+  if (typeof rpo === 'number' && Number.isFinite(rpo) && !analysis.truncated && rpo < analysis.maxGapMinutes) {
+    problems.push({ path: ['plans', index, 'rpoMinutes'], message: rpoMessage(rpo, where, analysis, timeZone) });
+  }
+  return { ...view, limit, schedule, analysis };
+}
+
+function rpoMessage(rpo: number, where: string, analysis: ScheduleAnalysis, timeZone: string): string {
+  const head = `is shorter than the longest gap between scheduled runs, got ${rpo}`;
+  if (!Number.isFinite(analysis.maxGapMinutes) || !analysis.maxGapStartsAt) {
+    return `${head}: ${where} runs at most once in ${HORIZON_DAYS} days; schedule it more often`;
+  }
+  const start = analysis.maxGapStartsAt;
+  const end = new Date(start.getTime() + analysis.maxGapMinutes * 60_000);
+  const dst = utcOffsetMinutes(timeZone, start) !== utcOffsetMinutes(timeZone, end) ? ' (a daylight-saving change)' : '';
+  const at = (d: Date) => `${d.toISOString().slice(0, 16)}Z`;
+  return (
+    `${head}: ${where} leaves ${analysis.maxGapMinutes} minutes between the runs at ${at(start)} and ${at(end)}${dst}; ` +
+    `set rpoMinutes to at least ${analysis.maxGapMinutes} or run the schedule more often`
+  );
+}
+
+function checkPlanNames(views: readonly PlanView[], problems: Problem[]): void {
+  const firstIndex = new Map<string, number>();
+  for (const v of views) {
+    if (v.name === undefined) continue;
+    const first = firstIndex.get(v.name);
+    if (first === undefined) {
+      firstIndex.set(v.name, v.index);
+    } else {
+      problems.push({
+        path: ['plans', v.index, 'name'],
+        message: `${show(v.name)} is already used by plans[${first}]: plan names must be unique`,
+      });
+    }
+  }
+}
+
+/**
+ * A cache belongs to one plan: tiers, retention and the snapshot name of a tick
+ * are per plan, so two plans on one cache would compete for the same snapshot
+ * names and each other's tiers. (Overlapping tag selections cannot be seen
+ * here; the snapshot Lambda reports those at run time.)
+ */
+function checkSharedTargets(views: readonly PlanView[], problems: Problem[]): void {
+  for (const key of ['replicationGroupIds', 'serverlessCacheNames'] as const) {
+    const owner = new Map<string, PlanView>();
+    for (const view of views) {
+      view[key].forEach((id, position) => {
+        if (typeof id !== 'string') return;
+        const first = owner.get(id);
+        if (first === undefined) {
+          owner.set(id, view);
+        } else if (first !== view) {
+          problems.push({
+            path: ['plans', view.index, 'targets', key, position],
+            message:
+              `${show(id)} is already backed up by plans[${first.index}]${first.name ? ` ${show(first.name)}` : ''}: ` +
+              'a cache belongs to one plan (its tiers, retention and snapshot names are per plan); remove it from one of them',
+          });
+        }
+      });
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Problem texts of the deployment config: every problem reads
+ * `<path> <what is wrong>, got <value>[: <fix>]`, with did-you-mean
+ * suggestions for unknown settings, regions and time zones.
+ */
+import { z } from 'zod';
+import { KNOWN_REGIONS, REGION_SUGGESTIONS } from './defaults';
+
+/** Short, quoted rendering of a received value for messages. */
+export function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
+/** `plans[0].retention.daily` from `['plans', 0, 'retention', 'daily']`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? 'config' : out;
+}
+
+/** A schema-level error: `<what>, got <value>[: <fix>]`. */
+export function says(what: string, fix?: string | ((input: unknown) => string | undefined)) {
+  return (iss: { input?: unknown }): string => {
+    if (iss.input === undefined) return 'is required';
+    const f = typeof fix === 'function' ? fix(iss.input) : fix;
+    return `${what}, got ${show(iss.input)}${f ? `: ${f}` : ''}`;
+  };
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The candidate closest to `value`, if it is close enough to be a typo. */
+export function closest(value: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const d = levenshtein(value.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(value.length / 4)) ? best : undefined;
+}
+
+export function regionFix(input: unknown): string {
+  const guess = typeof input === 'string' ? closest(input, KNOWN_REGIONS) : undefined;
+  const some = `known regions include ${REGION_SUGGESTIONS.join(', ')}`;
+  return guess ? `did you mean "${guess}"? (${some})` : `use an AWS region code; ${some}`;
+}
+
+export function timeZoneFix(input: unknown): string {
+  const zones = ['UTC', ...Intl.supportedValuesOf('timeZone')];
+  const guess = typeof input === 'string' ? closest(input, zones) : undefined;
+  const some = 'use an IANA name such as "UTC", "Europe/Berlin" or "America/New_York"';
+  return guess ? `did you mean "${guess}"? (${some})` : some;
+}
+
+/** ElastiCache replication group ids and serverless cache names share these rules. */
+export const ELASTICACHE_ID = /^(?!.*--)[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+export function elastiCacheIdProblem(value: string): string | undefined {
+  if (value.length < 1 || value.length > 40) return `must be 1-40 characters long`;
+  if (!/^[a-zA-Z]/.test(value)) return 'must start with a letter';
+  if (/[A-Z]/.test(value)) return 'must be lowercase';
+  if (/[^a-zA-Z0-9-]/.test(value)) return 'may only contain lowercase letters, digits and hyphens';
+  if (value.endsWith('-')) return 'must not end with a hyphen';
+  if (value.includes('--')) return 'must not contain two hyphens in a row';
+  return undefined;
+}
+
+/** Message for issues the schema does not phrase itself. */
+export function defaultMessage(iss: z.core.$ZodRawIssue): string | undefined {
+  const input = iss.input;
+  switch (iss.code) {
+    case 'invalid_type': {
+      if (input === undefined) return 'is required';
+      const expected =
+        iss.expected === 'int' ? 'a whole number' : iss.expected === 'array' ? 'a list' : `${/^[aeiou]/.test(iss.expected) ? 'an' : 'a'} ${iss.expected}`;
+      return `must be ${expected}, got ${show(input)}`;
+    }
+    case 'too_small':
+    case 'too_big': {
+      const small = iss.code === 'too_small';
+      const bound = Number(small ? iss.minimum : iss.maximum);
+      if (iss.origin === 'array' || iss.origin === 'set') {
+        return `must have ${small ? 'at least' : 'at most'} ${bound} item${bound === 1 ? '' : 's'}, got ${Array.isArray(input) ? input.length : show(input)}`;
+      }
+      if (iss.origin === 'string') return `must be ${small ? 'at least' : 'at most'} ${bound} characters long, got ${show(input)}`;
+      const op = small ? (iss.inclusive === false ? '>' : '>=') : iss.inclusive === false ? '<' : '<=';
+      return `must be ${op} ${bound}, got ${show(input)}`;
+    }
+    case 'invalid_value':
+      return `must be one of ${iss.values.map((v) => show(v)).join(', ')}, got ${show(input)}`;
+    case 'invalid_format':
+      return `must be a valid ${iss.format}${iss.pattern ? ` (${iss.pattern})` : ''}, got ${show(input)}`;
+    case 'unrecognized_keys': {
+      // Turned into one problem per key by formatIssue; carry the known keys.
+      const shape = (iss.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape;
+      return JSON.stringify(Object.keys(shape ?? {}));
+    }
+    default:
+      return undefined;
+  }
+}
+
+export function formatIssue(issue: z.core.$ZodIssue): string[] {
+  const path = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    let known: string[] = [];
+    try {
+      known = JSON.parse(issue.message) as string[];
+    } catch {
+      // keep the list empty
+    }
+    return issue.keys.map((key) => {
+      const guess = closest(key, known);
+      const fix = guess ? `did you mean "${guess}"?` : `known settings here are ${known.join(', ')}`;
+      return `${formatPath([...issue.path, key])} is not a known setting: ${fix}`;
+    });
+  }
+  return [`${path} ${issue.message}`];
+}
+
+/** Node 20 reports JSON errors by character position; add line and column. */
+export function jsonErrorWithLine(message: string, text: string): string {
+  const m = /at position (\d+)/.exec(message);
+  if (!m || /line \d+/.test(message)) return message;
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  const column = Number(m[1]) - before.lastIndexOf('\n');
+  return `${message} (line ${line}, column ${column})`;
+}

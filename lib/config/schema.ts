@@ -1,0 +1,458 @@
+/**
+ * The deployment config's schema (zod 4): shape, defaults and per-field
+ * checks, the types the rest of the app reads, and the JSON Schema editors use
+ * for completion (`config/schema.json`, `npm run schema`).
+ */
+import { z } from 'zod';
+import { isValidTimeZone, parseAwsCron } from '../../lambdas/domain/schedule.js';
+import { TIERS, type Tier } from '../../lambdas/domain/types.js';
+import { crossFieldProblems } from './checks';
+import {
+  DEFAULT_DRILL_CRON,
+  DEFAULT_DRILL_WHERE,
+  DEFAULT_EXPORT_CRON,
+  DEFAULT_PRUNE_CRON,
+  DEFAULT_TIME_ZONE,
+  DRILL_WHERE,
+  LOG_RETENTION_DAYS,
+  KNOWN_REGIONS,
+} from './defaults';
+import { elastiCacheIdProblem, ELASTICACHE_ID, regionFix, says, show, timeZoneFix } from './messages';
+
+const cronSchema = z
+  .string()
+  .superRefine((value, ctx) => {
+    const parsed = parseAwsCron(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `${parsed.problem}, got ${show(value)}: ${parsed.fix}` });
+  })
+  .meta({
+    description:
+      'EventBridge Scheduler cron: cron(minutes hours day-of-month month day-of-week year). Exactly one of day-of-month / day-of-week is "?"; year is "*".',
+    examples: ['cron(0 * * * ? *)', 'cron(0 0/4 * * ? *)', 'cron(0 3 ? * MON-FRI *)'],
+    pattern: '^\\s*cron\\(.*\\)\\s*$',
+  });
+
+const timeZoneSchema = z
+  .string()
+  .superRefine((value, ctx) => {
+    if (!isValidTimeZone(value)) {
+      ctx.addIssue({ code: 'custom', message: `is not a known IANA time zone, got ${show(value)}: ${timeZoneFix(value)}` });
+    }
+  })
+  .meta({ description: 'IANA time zone the cron runs in (daylight saving included).', examples: ['UTC', 'Europe/Berlin'] });
+
+const regionSchema = z.enum(KNOWN_REGIONS, { error: says('is not a known AWS region', regionFix) });
+
+const accountSchema = z
+  .string()
+  .regex(/^\d{12}$/, { error: says('must be a 12-digit AWS account id', 'write it as a string of 12 digits, or leave it out') })
+  .meta({ description: 'AWS account id. Optional: without it the stacks are account-agnostic.' });
+
+function elastiCacheIdSchema(kind: string) {
+  return z.string().superRefine((value, ctx) => {
+    const problem = elastiCacheIdProblem(value);
+    if (!problem && ELASTICACHE_ID.test(value)) return;
+    const lower = value.toLowerCase();
+    const fix =
+      !elastiCacheIdProblem(lower) && ELASTICACHE_ID.test(lower)
+        ? `ElastiCache stores ${kind}s in lowercase: write ${show(lower)}`
+        : `${kind}s are 1-40 lowercase letters, digits or hyphens, start with a letter, no trailing or double hyphen`;
+    ctx.addIssue({ code: 'custom', message: `${problem ?? 'is not a valid id'}, got ${show(value)}: ${fix}` });
+  }).meta({ pattern: ELASTICACHE_ID.source, maxLength: 40 });
+}
+
+/** Lists of ids: each valid, none twice. */
+function idListSchema(kind: string) {
+  return z
+    .array(elastiCacheIdSchema(kind))
+    .superRefine((ids, ctx) => {
+      ids.forEach((id, i) => {
+        const first = ids.indexOf(id);
+        if (first !== i) {
+          ctx.addIssue({ code: 'custom', path: [i], message: `${show(id)} is already listed at [${first}]: list each ${kind} once` });
+        }
+      });
+    })
+    .default([]);
+}
+
+const tagsSchema = z
+  .record(z.string(), z.string())
+  .superRefine((tags, ctx) => {
+    const keys = Object.keys(tags);
+    if (keys.length > 50) {
+      ctx.addIssue({ code: 'custom', message: `must have at most 50 tag pairs, got ${keys.length}: select by fewer tags` });
+    }
+    for (const key of keys) {
+      if (key.length < 1 || key.length > 128 || /^aws:/i.test(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `is not a usable tag key, got ${show(key)}: tag keys are 1-128 characters and must not start with "aws:"`,
+        });
+      }
+      if (tags[key]!.length > 256) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `is too long a tag value, got ${tags[key]!.length} characters: tag values are at most 256 characters` });
+      }
+    }
+  })
+  .default({})
+  .meta({ description: 'Back up every cache carrying all of these tags (key: value). At most 50 pairs.' });
+
+const targetsSchema = z
+  .strictObject({
+    replicationGroupIds: idListSchema('replication group id').meta({ description: 'Replication groups to back up, by id.' }),
+    serverlessCacheNames: idListSchema('serverless cache name').meta({ description: 'Serverless caches to back up, by name.' }),
+    selectByTags: tagsSchema,
+  })
+  .meta({ description: 'What to back up. At least one of the three must be non-empty.' });
+
+const scheduleSchema = z
+  .strictObject({
+    cron: cronSchema,
+    timeZone: timeZoneSchema.default(DEFAULT_TIME_ZONE),
+  })
+  .meta({ description: 'When snapshots are taken.' });
+
+/**
+ * The schedule of a plan's prune, export or drill runs: its own cron (default
+ * `defaultCron`) and time zone (default: the plan's), resolved by
+ * {@link resolveSchedule}.
+ */
+function scheduleOverride(defaultCron: string, description: string) {
+  return z
+    .strictObject({
+      cron: cronSchema.default(defaultCron),
+      timeZone: timeZoneSchema.optional().meta({ description: "Defaults to the plan's schedule.timeZone." }),
+    })
+    .optional()
+    .meta({ description });
+}
+
+/** A schedule override with its defaults filled in: the plan's time zone unless it names its own. */
+function resolveSchedule(override: { cron: string; timeZone?: string } | undefined, defaultCron: string, planTimeZone: string): ScheduleConfig {
+  return { cron: override?.cron ?? defaultCron, timeZone: override?.timeZone ?? planTimeZone };
+}
+
+/**
+ * A whole-number setting with a lower bound; `fix` says what to do instead of
+ * going below it (every count gets a reason and a fix, like other problems).
+ */
+const count = (min: number, dflt: number, description: string, fix: string) =>
+  z
+    .number({ error: says('must be a number', (input) => (typeof input === 'string' && /^\s*-?\d+\s*$/.test(input) ? `write ${input.trim()} without quotes` : `write a whole number like ${dflt}`)) })
+    .int({ error: says('must be a whole number', `write a whole number like ${dflt}`) })
+    .min(min, { error: says(`must be >= ${min}`, fix) })
+    .default(dflt)
+    .meta({ description });
+
+const retentionSchema = z
+  .strictObject({
+    hourly: count(0, 24, 'Keep the newest N recovery points of tier hourly or higher.', 'set 0 to keep no hourly recovery points beyond the other tiers'),
+    daily: count(1, 7, 'Keep the newest N recovery points of tier daily or higher.', 'keep at least the newest daily recovery point (set 1); to keep fewer hourly ones, lower hourly instead'),
+    weekly: count(0, 4, 'Keep the newest N recovery points of tier weekly or higher.', 'set 0 to keep no weekly recovery points beyond the other tiers'),
+    monthly: count(0, 12, 'Keep the newest N monthly recovery points.', 'set 0 to keep no monthly recovery points beyond the other tiers'),
+    minKeep: count(1, 3, 'Never delete the newest N available snapshots of a target.', 'the newest snapshot of a target is never deleted: set 1 or more'),
+    dryRun: z.boolean().default(false).meta({ description: 'Log what would be deleted, delete nothing.' }),
+    maxDeletesPerTarget: count(1, 10, 'Delete at most N snapshots of one target per prune run (oldest first); the rest waits for the next run.', 'set 1 or more; to delete nothing, set retention.dryRun to true'),
+    schedule: scheduleOverride(DEFAULT_PRUNE_CRON, `When pruning runs. Default ${DEFAULT_PRUNE_CRON} in the plan's time zone.`),
+  })
+  .prefault({})
+  .meta({ description: 'Grandfather-father-son retention of manual snapshots, with safety rails.' });
+
+const planSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, {
+        error: says('must be 1-32 lowercase letters, digits or hyphens, starting with a letter or digit'),
+      })
+      .meta({ description: 'Plan name, unique across plans; used in resource names and tags.' }),
+    targets: targetsSchema,
+    schedule: scheduleSchema,
+    rpoMinutes: z
+      .number()
+      .int()
+      .min(5, { error: says('must be >= 5') })
+      .meta({ description: 'Recovery point objective: alarm when the newest recovery point is older. At least the longest gap between scheduled runs.' }),
+    retention: retentionSchema,
+    snapshotBudgetSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(840, { error: says('must be <= 840', 'the snapshot Lambda runs at most 900 s and needs headroom') })
+      .default(600)
+      .meta({ description: 'Time the snapshot Lambda may spend per run (Lambda timeout is this plus headroom).' }),
+    probe: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(false)
+          .meta({ description: 'Before each snapshot, write the canary key redis-dr:canary and record the key count (needs network).' }),
+        authSecretArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, { error: says('must be a Secrets Manager secret ARN') })
+          .optional()
+          .meta({ description: 'Secret with the AUTH token ({"password"}) or RBAC user ({"username","password"}) of the caches, when they require one.' }),
+      })
+      .prefault({})
+      .meta({ description: 'The snapshot probe: proves in drills that a restore holds exactly that snapshot (one SET of one key on the source).' }),
+    export: z
+      .strictObject({
+        enabled: z.boolean().default(false).meta({ description: 'Export snapshots to S3 and replicate them to the DR region.' }),
+        minTier: z
+          .enum(TIERS, { error: says(`must be one of ${TIERS.join(', ')}`) })
+          .default('hourly')
+          .meta({ description: 'Export recovery points of this tier or higher. Default hourly: every recovery point.' }),
+        schedule: scheduleOverride(DEFAULT_EXPORT_CRON, `When the export reconciler runs. Default ${DEFAULT_EXPORT_CRON} (every 15 minutes).`),
+        maxStartsPerRun: count(1, 5, 'Exports started per run at most (newest first); the rest wait for the next run.', 'set 1 or more; to export nothing, set export.enabled to false'),
+        expireDays: z
+          .strictObject({
+            hourly: z.number().int().min(1).optional().meta({ description: 'Days exported hourly-tier copies are kept in S3.' }),
+            daily: z.number().int().min(1).optional().meta({ description: 'Days exported daily-tier copies are kept in S3.' }),
+            weekly: z.number().int().min(1).optional().meta({ description: 'Days exported weekly-tier copies are kept in S3.' }),
+            monthly: z.number().int().min(1).optional().meta({ description: 'Days exported monthly-tier copies are kept in S3.' }),
+          })
+          .prefault({})
+          .meta({
+            description:
+              'S3 lifecycle expiry per tier, in both buckets. Defaults follow the retention counts: hourly ceil(hourly/24)+1, daily daily+1, weekly 7*weekly+1, monthly 31*monthly+1 days.',
+          }),
+        archiveMonthlyAfterDays: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .meta({ description: 'Move monthly copies to S3 Glacier Instant Retrieval (still seedable) after this many days. Off by default.' }),
+      })
+      .prefault({}),
+    drill: z
+      .strictObject({
+        enabled: z.boolean().default(false).meta({ description: 'Run scheduled restore drills.' }),
+        schedule: scheduleOverride(DEFAULT_DRILL_CRON, `When drills run. Default ${DEFAULT_DRILL_CRON} (Sundays 04:00).`),
+        where: z
+          .enum(DRILL_WHERE, { error: says('must be "primary", "dr" or "both"') })
+          .default(DEFAULT_DRILL_WHERE)
+          .meta({ description: 'primary: restore the native snapshot; dr: restore the verified .rdb copies in the DR region; both.' }),
+        nodeType: z
+          .string()
+          .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { error: says('must be an ElastiCache node type like "cache.t4g.small"') })
+          .optional()
+          .meta({ description: "Node type of drill clusters; default: the recovery point's." }),
+        rtoMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .default(60)
+          .meta({ description: 'Recovery time objective: a drill whose start-to-verified time is longer reports a miss.' }),
+        maxHours: z
+          .number()
+          .int()
+          .min(1)
+          .max(24, { error: says('must be <= 24', 'a Standard state machine may run longer, but a drill that long is stuck') })
+          .default(6)
+          .meta({ description: 'Execution timeout of a drill; the reaper deletes drill clusters older than this.' }),
+        verify: z
+          .strictObject({
+            keyCountTolerancePct: z.number().min(0).max(100).default(1).meta({ description: 'Allowed difference between recorded and restored key count, %.' }),
+            expectKeys: z.array(z.string().min(1)).default([]).meta({ description: 'Keys that must exist after the restore.' }),
+            expectValues: z.record(z.string(), z.string()).default({}).meta({ description: 'Keys whose string value must be exactly this after the restore.' }),
+            sampleSize: z.number().int().min(0).max(10000).default(100).meta({ description: 'Random keys read back for sane types and TTLs.' }),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+  })
+  .transform((plan) => {
+    // The prune schedule follows the plan's time zone unless it names its own.
+    const { schedule: prune, ...retention } = plan.retention;
+    const { schedule: exportSchedule, expireDays, ...exportRest } = plan.export;
+    const { schedule: drillSchedule, ...drillRest } = plan.drill;
+    return {
+      ...plan,
+      retention: {
+        ...retention,
+        schedule: resolveSchedule(prune, DEFAULT_PRUNE_CRON, plan.schedule.timeZone),
+      },
+      export: {
+        ...exportRest,
+        schedule: resolveSchedule(exportSchedule, DEFAULT_EXPORT_CRON, plan.schedule.timeZone),
+        expireDays: {
+          hourly: expireDays.hourly ?? Math.ceil(retention.hourly / 24) + 1,
+          daily: expireDays.daily ?? retention.daily + 1,
+          weekly: expireDays.weekly ?? 7 * retention.weekly + 1,
+          monthly: expireDays.monthly ?? 31 * retention.monthly + 1,
+        } as Record<Tier, number>,
+      },
+      drill: {
+        ...drillRest,
+        schedule: resolveSchedule(drillSchedule, DEFAULT_DRILL_CRON, plan.schedule.timeZone),
+      },
+    };
+  });
+
+const regionConfigSchema = z.strictObject({
+  region: regionSchema,
+  account: accountSchema.optional(),
+});
+
+const drConfigSchema = regionConfigSchema.extend({
+  network: z
+    .lazy(() => networkSchema)
+    .optional()
+    .meta({ description: 'VPC placement in the DR region (DR restore drills); same fields as the top-level network.' }),
+  replicationTimeControl: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'S3 Replication Time Control: 99.99 % of objects replicated within 15 minutes (extra cost); turns on replication metrics.' }),
+  replicationMetrics: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Publish S3 replication metrics (bytes and operations pending, latency); always on with replicationTimeControl.' }),
+  objectLock: z
+    .strictObject({
+      mode: z
+        .enum(['GOVERNANCE', 'COMPLIANCE'], {
+          error: says('must be "GOVERNANCE" or "COMPLIANCE"', 'GOVERNANCE can be lifted by privileged users; COMPLIANCE by nobody, not even root'),
+        })
+        .meta({ description: 'GOVERNANCE: privileged users can lift it. COMPLIANCE: nobody can, not even root, until it expires.' }),
+      days: z.number().int().min(1).max(36500).meta({ description: 'Default retention of every DR copy, in days.' }),
+    })
+    .optional()
+    .meta({
+      description:
+        'Object Lock default retention on the DR bucket (ransomware and fat-finger protection). Can only be turned on when the bucket is created.',
+    }),
+});
+
+const subnetOrGroupIds = (prefix: string, max: number, what: string) =>
+  z
+    .array(
+      z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8}(?:[0-9a-f]{9})?$`), {
+        error: says(`must be a ${what} id like "${prefix}-0123456789abcdef0"`),
+      }),
+    )
+    .min(1, { error: says(`must list at least one ${what}`) })
+    .max(max, { error: says(`must list at most ${max} ${what}s`) });
+
+const networkSchema = z
+  .strictObject({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/, { error: says('must be a VPC id like "vpc-0123456789abcdef0"') }),
+    subnetIds: subnetOrGroupIds('subnet', 16, 'subnet'),
+    securityGroupIds: subnetOrGroupIds('sg', 5, 'security group'),
+    cacheSubnetGroupName: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,254}$/, { error: says('must be an ElastiCache subnet group name (lowercase letters, digits, hyphens)') })
+      .optional()
+      .meta({ description: 'ElastiCache subnet group restore drills create clusters in (required for drills in this region).' }),
+  })
+  .meta({ description: 'VPC placement for Lambdas that talk to Redis (probe, drill verification). Optional.' });
+
+const lambdaSchema = z
+  .strictObject({
+    logRetentionDays: z
+      .literal(LOG_RETENTION_DAYS, {
+        error: says('must be a CloudWatch Logs retention period', (input) => {
+          if (typeof input !== 'number') return `one of ${LOG_RETENTION_DAYS.join(', ')}`;
+          const nearest = [...LOG_RETENTION_DAYS].sort((a, b) => Math.abs(a - input) - Math.abs(b - input))[0];
+          return `use one of ${LOG_RETENTION_DAYS.join(', ')} (nearest: ${nearest})`;
+        }),
+      })
+      .default(90),
+    memorySizeMb: z.number().int().min(128).max(10240).default(512),
+  })
+  .prefault({})
+  .meta({ description: 'Settings shared by every Lambda.' });
+
+/** The config's shape and defaults, without the cross-field checks. */
+export const baseSchema = z
+  .strictObject({
+    $schema: z.string().optional().meta({ description: 'Path of this JSON Schema, for editors. Ignored.' }),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,23}$/, {
+        error: says('must be 1-24 lowercase letters, digits or hyphens, starting with a letter', 'it is part of stack and resource names'),
+      })
+      .meta({ description: 'Deployment name, e.g. "prod"; part of stack names (RedisDr-<name>-Primary).' }),
+    primary: regionConfigSchema.meta({ description: 'Region (and optionally account) of the caches being backed up.' }),
+    dr: drConfigSchema.meta({
+      description: 'Disaster-recovery region; must differ from primary.region. account, if given, must equal primary.account.',
+    }),
+    alerts: z
+      .strictObject({
+        emails: z
+          .array(z.email({ error: says('must be an email address') }))
+          .default([])
+          .meta({ description: 'Subscribed to the alert topic of both regions (each address must confirm).' }),
+        httpsEndpoints: z
+          .array(
+            z.url({ protocol: /^https$/, error: says('must be an https:// URL', 'SNS delivers to HTTPS endpoints only (e.g. a paging service webhook)') }),
+          )
+          .default([])
+          .meta({ description: 'HTTPS endpoints (paging webhooks) subscribed to the alert topic of both regions.' }),
+        existingTopicArns: z
+          .strictObject({
+            primary: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { error: says('must be an SNS topic ARN') }).optional(),
+            dr: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { error: says('must be an SNS topic ARN') }).optional(),
+          })
+          .prefault({})
+          .meta({
+            description:
+              'Reuse an existing on-call topic per region instead of creating one (alarms cannot publish across regions). Its key policy must let CloudWatch and EventBridge publish.',
+          }),
+      })
+      .prefault({}),
+    network: networkSchema.optional(),
+    lambda: lambdaSchema,
+    metricsNamespace: z
+      .string()
+      .regex(/^(?!AWS\/)[A-Za-z0-9 ._/#:-]{1,255}$/, {
+        error: says('must be a CloudWatch namespace (1-255 of letters, digits, space . - _ / # :) not starting with "AWS/"'),
+      })
+      .default('RedisDr'),
+    plans: z.array(planSchema).min(1, { error: says('must have at least one plan', 'add a backup plan') }),
+  })
+  .meta({ title: 'redis-dr configuration', description: 'One deployment of redis-dr: regions, alerts and backup plans.' });
+
+/** Snapshot or prune schedule: an EventBridge Scheduler cron and its IANA time zone. */
+export interface ScheduleConfig {
+  readonly cron: string;
+  readonly timeZone: string;
+}
+
+/**
+ * The config schema: shape, defaults and every check, including the
+ * cross-field ones (which run here only once the shape is valid; use
+ * {@link validateConfig} to get every problem at once).
+ */
+export const configSchema = baseSchema.superRefine((config, ctx) => {
+  for (const p of crossFieldProblems(config, new Date())) {
+    ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
+  }
+});
+
+/** A validated config with every default filled in. */
+export type RedisDrConfig = z.infer<typeof configSchema>;
+/** One backup plan. */
+export type PlanConfig = RedisDrConfig['plans'][number];
+/** Retention counts, safety rails and the prune schedule of a plan. */
+export type RetentionConfig = PlanConfig['retention'];
+/** What a plan backs up. */
+export type TargetsConfig = PlanConfig['targets'];
+/** VPC placement for Lambdas that connect to Redis. */
+export type NetworkConfig = NonNullable<RedisDrConfig['network']>;
+/** A region and, optionally, the account. */
+export type RegionConfig = RedisDrConfig['primary'];
+/** The DR region and its bucket options. */
+export type DrConfig = RedisDrConfig['dr'];
+/** Settings shared by every Lambda. */
+export type LambdaConfig = RedisDrConfig['lambda'];
+/** DR export settings of a plan. */
+export type ExportConfig = PlanConfig['export'];
+/** Restore-drill settings of a plan. */
+export type DrillConfig = PlanConfig['drill'];
+
+/** The JSON Schema of the config file (input side: defaulted fields are optional). */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(baseSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+}
