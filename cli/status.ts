@@ -7,7 +7,7 @@ import { drillReportOf, listDrillExecutions, listSucceededDrills } from '../lamb
 import { METRIC } from '../lambdas/adapters/metrics';
 import type { DrillWhere } from '../lambdas/domain/drill';
 import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../lambdas/domain/freshness';
-import { FreshnessRunFailedError, runFreshness, type FreshnessReport } from '../lambdas/handlers/freshness';
+import { FreshnessRunFailedError, runFreshness, type FreshnessReport } from '../lambdas/jobs/freshness';
 import { CliAws, type CliEnv, DEFAULT_CONFIG_FILE, loadCliConfig, runAwsCommand } from './aws';
 
 /**

@@ -27,8 +27,8 @@ import type { MetricsSink, MetricUnitName } from '../../lambdas/adapters/metrics
 import { systemClock, type RetryClock } from '../../lambdas/adapters/retry.js';
 import { sdkClientConfig, TUNING, type LogSink, type ScheduledDeps } from '../../lambdas/adapters/runtime.js';
 import { pruneRunInputSchema, snapshotRunInputSchema, type PruneRunInput } from '../../lambdas/domain/plan-input.js';
-import { PruneRunFailedError, runPrunePlan, type PruneRunReport } from '../../lambdas/handlers/prune.js';
-import { runSnapshotPlan, SnapshotRunFailedError, type SnapshotRunReport } from '../../lambdas/handlers/snapshot.js';
+import { PruneRunFailedError, runPrunePlan, type PruneRunReport } from '../../lambdas/jobs/prune.js';
+import { runSnapshotPlan, SnapshotRunFailedError, type SnapshotRunReport } from '../../lambdas/jobs/snapshot.js';
 import { CallStats, FAKE_CREDENTIALS, installFakeAws, OPERATIONS, type FakeAws, type Operation, type Transport } from './mock.js';
 import { FleetModel, type FleetCounts } from './model.js';
 

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type Redis from 'ioredis';
-import { runDrillVerify } from '../../lambdas/handlers/drill-verify';
+import { runDrillVerify } from '../../lambdas/jobs/drill-verify';
 import { typeBucket } from '../../lambdas/domain/drill-checks';
 import type { DrillVerifyInput, DrillVerifyReport } from '../../lambdas/domain/drill';
 import { mulberry32 } from '../../test/support/prng';

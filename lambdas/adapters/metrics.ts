@@ -1,5 +1,3 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-
 /**
  * Where handlers send metrics. Production writes CloudWatch Embedded Metric
  * Format through Lambda Powertools; tests use an in-memory sink.
@@ -61,19 +59,3 @@ export const METRIC = {
  * DR copies are counted per `Bucket` (totals) and `Bucket`+`Target`.
  */
 export const DIMENSION = { plan: 'Plan', target: 'Target', bucket: 'Bucket' } as const;
-
-/**
- * Powertools-backed sink: every data point is its own EMF record
- * (`singleMetric`), so per-target dimension sets never mix in one blob.
- */
-export function powertoolsSink(metrics: Metrics): MetricsSink {
-  return {
-    put(name, value, unit, dimensions) {
-      const single = metrics.singleMetric();
-      // Exactly the given dimensions: no implicit `service`, so alarms can name the set.
-      single.clearDefaultDimensions();
-      single.addDimensions({ ...dimensions });
-      single.addMetric(name, unit === 'Seconds' ? MetricUnit.Seconds : MetricUnit.Count, value);
-    },
-  };
-}

@@ -1,11 +1,15 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { S3Client } from '@aws-sdk/client-s3';
+/**
+ * What jobs share about their runtime, with no side effect at import: the
+ * dependency types, env helpers that fail fast naming the variable, SDK client
+ * settings and run-failure messages. The Lambda entry points create the real
+ * clients and Powertools objects (lambdas/handlers/entry.ts); the CLI its own.
+ */
+import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import { powertoolsSink, type MetricsSink } from './metrics.js';
-import { systemClock, type RetryClock } from './retry.js';
+import type { MetricsSink } from './metrics.js';
+import type { RetryClock } from './retry.js';
 
 /** Structured logging as handlers use it (Powertools Logger satisfies it). */
 export interface LogSink {
@@ -56,13 +60,6 @@ export function sdkClientConfig(): { retryStrategy: ConfiguredRetryStrategy } {
   };
 }
 
-// Module scope: clients and Powertools objects are created once per container.
-const elasticache = new ElastiCacheClient(sdkClientConfig());
-const tagging = new ResourceGroupsTaggingAPIClient(sdkClientConfig());
-const s3 = new S3Client(sdkClientConfig());
-const logger = new Logger();
-const metrics = new Metrics();
-
 /** Everything a scheduled run needs from the outside world; tests pass fakes. */
 export interface ScheduledDeps {
   readonly elasticache: ElastiCacheClient;
@@ -77,53 +74,6 @@ export interface ScheduledDeps {
   readonly throttleDelayMs: number;
   /** First backoff ceiling for a busy cache (`snapshotting`, `modifying`), ms. */
   readonly busyDelayMs: number;
-}
-
-/** Production dependencies of the scheduled handlers. */
-export interface AwsRuntime {
-  readonly deps: ScheduledDeps;
-  /** Writes buffered metrics; call once per invocation, also on failure. */
-  flush(): void;
-}
-
-/** The real AWS clients, Powertools logger/metrics and clock. */
-export function awsRuntime(): AwsRuntime {
-  return {
-    deps: {
-      elasticache,
-      tagging,
-      s3,
-      metrics: powertoolsSink(metrics),
-      log: {
-        info: (message, extra = {}) => logger.info(message, extra),
-        warn: (message, extra = {}) => logger.warn(message, extra),
-        error: (message, extra = {}) => logger.error(message, extra),
-      },
-      clock: systemClock,
-      concurrency: envInt('REDIS_DR_CONCURRENCY', TUNING.concurrency),
-      throttleDelayMs: TUNING.throttleDelayMs,
-      busyDelayMs: TUNING.busyDelayMs,
-    },
-    flush: () => metrics.publishStoredMetrics(),
-  };
-}
-
-/**
- * A Lambda entry point for a scheduled run: parse the Scheduler input with
- * `schema` (a bad input throws, naming the field), run, and always flush metrics.
- */
-export function scheduledHandler<I, R>(
-  schema: { parse(input: unknown): I },
-  run: (input: I, deps: ScheduledDeps) => Promise<R>,
-): (event: unknown) => Promise<R> {
-  return async (event) => {
-    const runtime = awsRuntime();
-    try {
-      return await run(schema.parse(event), runtime.deps);
-    } finally {
-      runtime.flush();
-    }
-  };
 }
 
 /**

@@ -2,7 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCanary } from '../../../lambdas/domain/probe';
-import { runProbe } from '../../../lambdas/handlers/probe';
+import { runProbe } from '../../../lambdas/jobs/probe';
 import { MemoryLog } from '../../support/fakes';
 import { startRedisServer, type RedisServer } from '../../support/redis-server';
 

@@ -9,7 +9,7 @@ import {
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DrillReapFailedError, drillReaperInputSchema, reapDrillClusters } from '../../../lambdas/handlers/drill-reaper';
+import { DrillReapFailedError, drillReaperInputSchema, reapDrillClusters } from '../../../lambdas/jobs/drill-reaper';
 import { awsError, fakeDeps } from '../../support/fakes';
 
 const ec = mockClient(ElastiCacheClient);

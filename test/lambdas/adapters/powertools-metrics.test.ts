@@ -1,6 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { powertoolsSink } from '../../../lambdas/adapters/metrics';
+import { powertoolsSink } from '../../../lambdas/adapters/powertools-metrics';
 
 describe('powertoolsSink', () => {
   afterEach(() => vi.restoreAllMocks());

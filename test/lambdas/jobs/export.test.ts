@@ -28,7 +28,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { EXPORT_SETTLE_MS } from '../../../lambdas/domain/export-plan';
 import type { ExportRunInput } from '../../../lambdas/domain/plan-input';
 import type { TargetKind, Tier } from '../../../lambdas/domain/types';
-import { ExportRunFailedError, runExportPlan, type ExportRunReport } from '../../../lambdas/handlers/export';
+import { ExportRunFailedError, runExportPlan, type ExportRunReport } from '../../../lambdas/jobs/export';
 import { awsError, fakeDeps, type FakeClock, type MemoryMetrics } from '../../support/fakes';
 
 const ec = mockClient(ElastiCacheClient);

@@ -18,7 +18,7 @@ import {
   runFreshness,
   type FreshnessDeps,
   type FreshnessReport,
-} from '../../../lambdas/handlers/freshness';
+} from '../../../lambdas/jobs/freshness';
 import { awsError, fakeDeps, type FakeClock, type MemoryLog, type MemoryMetrics } from '../../support/fakes';
 
 const ec = mockClient(ElastiCacheClient);

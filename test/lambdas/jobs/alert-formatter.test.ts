@@ -2,7 +2,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Alert } from '../../../lambdas/adapters/alerts';
-import { forwardAlert, handler } from '../../../lambdas/handlers/alert-formatter';
+import { handler } from '../../../lambdas/handlers/alert-formatter';
+import { forwardAlert } from '../../../lambdas/jobs/alert-formatter';
 import { MemoryLog } from '../../support/fakes';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:redis-dr-oncall';

@@ -7,7 +7,7 @@ import type { DrillInput } from '../../../lambdas/domain/drill';
 import { NoRecoveryPointError } from '../../../lambdas/domain/drill-select';
 import { exportObjectTags } from '../../../lambdas/domain/export';
 import { parseSnapshotName } from '../../../lambdas/domain/naming';
-import { drillSelectEventSchema, selectRecoveryPoint, type DrillSelectEvent } from '../../../lambdas/handlers/drill-select';
+import { drillSelectEventSchema, selectRecoveryPoint, type DrillSelectEvent } from '../../../lambdas/jobs/drill-select';
 import { fakeDeps } from '../../support/fakes';
 
 const ec = mockClient(ElastiCacheClient);

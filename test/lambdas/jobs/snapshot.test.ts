@@ -16,7 +16,7 @@ import {
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runSnapshotPlan, SnapshotRunFailedError } from '../../../lambdas/handlers/snapshot';
+import { runSnapshotPlan, SnapshotRunFailedError } from '../../../lambdas/jobs/snapshot';
 import type { SnapshotRunInput } from '../../../lambdas/domain/plan-input';
 import { formatSnapshotName } from '../../../lambdas/domain/naming';
 import type { ProbeInput } from '../../../lambdas/domain/probe';

@@ -3,7 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Alert } from '../../../lambdas/adapters/alerts';
 import type { DrillInput, RecoveryPointChoice } from '../../../lambdas/domain/drill';
-import { drillReportEventSchema, handler, reportDrill, type DrillReportEvent } from '../../../lambdas/handlers/drill-report';
+import { handler } from '../../../lambdas/handlers/drill-report';
+import { drillReportEventSchema, reportDrill, type DrillReportEvent } from '../../../lambdas/jobs/drill-report';
 import { MemoryLog, MemoryMetrics } from '../../support/fakes';
 import { DR_DRILL_INPUT } from '../../support/drill-fixtures';
 

@@ -18,7 +18,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { formatSnapshotName } from '../../../lambdas/domain/naming';
 import type { PruneRunInput } from '../../../lambdas/domain/plan-input';
 import { classifyTier } from '../../../lambdas/domain/tier';
-import { PruneRunFailedError, runPrunePlan } from '../../../lambdas/handlers/prune';
+import { PruneRunFailedError, runPrunePlan } from '../../../lambdas/jobs/prune';
 import { awsError, fakeDeps, FakeClock, MemoryLog, MemoryMetrics } from '../../support/fakes';
 
 const ec = mockClient(ElastiCacheClient);

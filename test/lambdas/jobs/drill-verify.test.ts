@@ -2,7 +2,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runDrillVerify, type DrillVerifyDeps } from '../../../lambdas/handlers/drill-verify';
+import { runDrillVerify, type DrillVerifyDeps } from '../../../lambdas/jobs/drill-verify';
 import { drillVerifyInputSchema, type DrillVerifyInput } from '../../../lambdas/domain/drill';
 import { awsError, MemoryLog } from '../../support/fakes';
 import { startRedisServer, type RedisServer } from '../../support/redis-server';

@@ -4,7 +4,8 @@ import { GetObjectCommand, GetObjectTaggingCommand, PutObjectTaggingCommand, S3C
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { corruptAlert, handler, s3ObjectEventSchema, verifyObject, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/handlers/verify-rdb';
+import { handler } from '../../../lambdas/handlers/verify-rdb';
+import { corruptAlert, s3ObjectEventSchema, verifyObject, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/jobs/verify-rdb';
 import { parseRdbSummary } from '../../../lambdas/domain/rdb-summary';
 import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes';
 import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server';

@@ -1,0 +1,96 @@
+/**
+ * The one shape of every Lambda entry point: validate the input (a bad input
+ * throws, naming the field), add the Lambda context to every log line
+ * (request id, cold start, function), annotate the X-Ray trace, run the job,
+ * and flush metrics on every path, failures included.
+ *
+ * Powertools Logger, Metrics and Tracer and the SDK clients live here and in
+ * the handler files, at module scope: created once per container, never by
+ * importing a job (the CLI imports jobs and brings its own clients).
+ * Service names come from POWERTOOLS_SERVICE_NAME, set per function by the
+ * house construct.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import type { MetricsSink } from '../adapters/metrics.js';
+import { powertoolsSink } from '../adapters/powertools-metrics.js';
+import { systemClock } from '../adapters/retry.js';
+import { envInt, sdkClientConfig, TUNING, type LogSink, type ScheduledDeps } from '../adapters/runtime.js';
+
+/** Structured JSON logs; every line of an invocation carries its Lambda context. */
+export const logger = new Logger();
+/** CloudWatch Embedded Metric Format. */
+export const metrics = new Metrics();
+/** X-Ray: a no-op outside Lambda or with POWERTOOLS_TRACE_ENABLED=false. */
+export const tracer = new Tracer();
+
+/** The logger as jobs see it. */
+export const log: LogSink = {
+  info: (message, extra = {}) => logger.info(message, extra),
+  warn: (message, extra = {}) => logger.warn(message, extra),
+  error: (message, extra = {}) => logger.error(message, extra),
+};
+
+/** The metrics sink jobs write to. */
+export const metricsSink: MetricsSink = powertoolsSink(metrics);
+
+/** An AWS SDK v3 client with the project's retry settings, traced by X-Ray. */
+export function awsClient<C extends object>(create: new (config: ReturnType<typeof sdkClientConfig>) => C): C {
+  return tracer.captureAWSv3Client(new create(sdkClientConfig()));
+}
+
+let scheduled: ScheduledDeps | undefined;
+
+/**
+ * The dependencies of the scheduled jobs (snapshot, prune, export, freshness,
+ * drill select and reaper), created on first use and kept for the container.
+ */
+export function scheduledDeps(): ScheduledDeps {
+  scheduled ??= {
+    elasticache: awsClient(ElastiCacheClient),
+    tagging: awsClient(ResourceGroupsTaggingAPIClient),
+    s3: awsClient(S3Client),
+    metrics: metricsSink,
+    log,
+    clock: systemClock,
+    concurrency: envInt('REDIS_DR_CONCURRENCY', TUNING.concurrency),
+    throttleDelayMs: TUNING.throttleDelayMs,
+    busyDelayMs: TUNING.busyDelayMs,
+  };
+  return scheduled;
+}
+
+/** A Lambda entry point: `(event, context) => result`. */
+export type LambdaHandler<R> = (event: unknown, context?: Context) => Promise<R>;
+
+/**
+ * Wraps a job as a Lambda entry point. `run` receives the validated input;
+ * whatever it throws is logged with the request id and rethrown (async
+ * retries, the DLQ and Step Functions must see it); metrics are flushed
+ * whether it succeeded or not.
+ */
+export function lambdaEntry<I, R>(schema: { parse(input: unknown): I }, run: (input: I) => Promise<R>): LambdaHandler<R> {
+  return async (event, context) => {
+    if (context) logger.addContext(context);
+    tracer.annotateColdStart();
+    tracer.addServiceNameAnnotation();
+    try {
+      return await run(schema.parse(event));
+    } catch (err) {
+      logger.error('invocation failed', err instanceof Error ? err : String(err));
+      throw err;
+    } finally {
+      // Per-dimension data points are published as they are put (singleMetric);
+      // this writes whatever is still buffered, and stays quiet when nothing is.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    }
+  };
+}
+
+/** Input that is passed on as received (its job validates what it reads). */
+export const anyInput = { parse: (input: unknown): unknown => input };

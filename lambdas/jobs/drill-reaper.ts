@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import {
+  deleteDrillGroup,
+  describeDrillGroup,
+  findDrillGroups,
+  isGroupNotFound,
+  resourceTags,
+  type TaggedDrillGroup,
+} from '../adapters/drill-clusters.js';
+import { describeError, isBusy } from '../adapters/errors.js';
+import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
+import type { ScheduledDeps } from '../adapters/runtime.js';
+import { DRILL_PREFIX } from '../domain/drill.js';
+import { DRILL_DIMENSION, DRILL_METRIC } from '../domain/drill-report.js';
+import { TAGS } from '../domain/types.js';
+
+/**
+ * Drill reaper (scheduled, both regions): deletes drill clusters a drill left
+ * behind: replication groups tagged `redis-dr:drill` and
+ * `redis-dr:deployment=<deployment>`, created more than `maxHours` ago
+ * (`ReplicationGroupCreateTime`). A level-triggered reconciler: a group still
+ * `creating` (InvalidReplicationGroupState) is deleted by a later run; one
+ * already gone is counted as gone.
+ *
+ * Safety rails, since this deletes clusters: the Tagging API only proposes
+ * candidates; before deleting, the group's own tags are read again from
+ * ElastiCache and must still carry the drill tag and this deployment, and its
+ * id must start with `rdr-drill-`. Anything else is left alone and reported.
+ */
+
+/** Input of the reaper, one invocation per region per tick. */
+export const drillReaperInputSchema = z.strictObject({
+  deployment: z.string().min(1),
+  /** Drill clusters older than this are deleted; give it more than a drill's longest run. */
+  maxHours: z.number().positive(),
+});
+export type DrillReaperInput = z.infer<typeof drillReaperInputSchema>;
+
+/** What one run did, by cluster id. */
+export interface DrillReapReport {
+  readonly region: string;
+  /** Deletion started. */
+  readonly deleted: readonly string[];
+  /** Younger than `maxHours`: a drill may still be using it. */
+  readonly young: readonly string[];
+  /** Busy (still creating, or another operation runs) or already deleting: a later run looks again. */
+  readonly busy: readonly string[];
+  /** No longer exists. */
+  readonly gone: readonly string[];
+  /** Never touched, and why (tags changed since the listing, not a drill id, no creation time). */
+  readonly skipped: readonly { readonly id: string; readonly why: string }[];
+  readonly failed: readonly { readonly id: string; readonly error: string }[];
+}
+
+/** Thrown after every candidate was handled when a deletion failed, so Lambda errors and alarms see it. */
+export class DrillReapFailedError extends Error {
+  override readonly name = 'DrillReapFailedError';
+  constructor(readonly report: DrillReapReport) {
+    super(`drill reaper (${report.region}): deleting failed for ${report.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`);
+  }
+}
+
+/** Budget for throttling retries within one run. */
+export const REAPER_BUDGET_MS = 120_000;
+
+type Outcome = { kind: 'deleted' | 'young' | 'busy' | 'gone' } | { kind: 'skipped'; why: string } | { kind: 'failed'; error: string };
+
+/** One reaper run. */
+export async function reapDrillClusters(input: DrillReaperInput, deps: ScheduledDeps): Promise<DrillReapReport> {
+  const region = await deps.elasticache.config.region();
+  const retry = throttleRetry(deps.clock, deps.clock.now() + REAPER_BUDGET_MS, deps.throttleDelayMs);
+  const candidates = await findDrillGroups(deps.tagging, input.deployment, retry);
+  const outcomes = await mapConcurrent(candidates, deps.concurrency, async (group) => {
+    try {
+      return await reapOne(group, input, deps, retry);
+    } catch (err) {
+      const cause = err instanceof RetriesExhaustedError ? err.cause : err;
+      return { kind: 'failed', error: describeError(cause) } satisfies Outcome;
+    }
+  });
+
+  const ids = (kind: Outcome['kind']) => candidates.filter((_, i) => outcomes[i]!.kind === kind).map((g) => g.id);
+  const report: DrillReapReport = {
+    region,
+    deleted: ids('deleted'),
+    young: ids('young'),
+    busy: ids('busy'),
+    gone: ids('gone'),
+    skipped: outcomes.flatMap((o, i) => (o.kind === 'skipped' ? [{ id: candidates[i]!.id, why: o.why }] : [])),
+    failed: outcomes.flatMap((o, i) => (o.kind === 'failed' ? [{ id: candidates[i]!.id, error: o.error }] : [])),
+  };
+  deps.metrics.put(DRILL_METRIC.clustersReaped, report.deleted.length, 'Count', { [DRILL_DIMENSION.region]: region });
+  const log = { ...report, deployment: input.deployment, maxHours: input.maxHours };
+  if (report.deleted.length > 0 || report.failed.length > 0) deps.log.warn('drill clusters left behind were reaped', log);
+  else deps.log.info('no drill clusters to reap', log);
+  if (report.failed.length > 0) throw new DrillReapFailedError(report);
+  return report;
+}
+
+async function reapOne(group: TaggedDrillGroup, input: DrillReaperInput, deps: ScheduledDeps, retry: ThrottleRetry): Promise<Outcome> {
+  if (!group.id.startsWith(DRILL_PREFIX)) return { kind: 'skipped', why: `id does not start with ${DRILL_PREFIX}` };
+  const state = await describeDrillGroup(deps.elasticache, group.id, retry);
+  if (!state) return { kind: 'gone' };
+  if (state.status === 'deleting') return { kind: 'busy' };
+  if (!state.createdAt) return { kind: 'skipped', why: 'ElastiCache returned no ReplicationGroupCreateTime, so its age is unknown' };
+  if (deps.clock.now() - state.createdAt.getTime() < input.maxHours * 3_600_000) return { kind: 'young' };
+
+  // The Tagging API's view may be stale: the group's own tags decide.
+  const tags = await resourceTags(deps.elasticache, state.arn ?? group.arn, retry);
+  if (tags[TAGS.drill] === undefined || tags[TAGS.deployment] !== input.deployment) {
+    return { kind: 'skipped', why: `its tags no longer say ${TAGS.drill} and ${TAGS.deployment}=${input.deployment}` };
+  }
+  try {
+    await deleteDrillGroup(deps.elasticache, group.id, retry);
+  } catch (err) {
+    if (isGroupNotFound(err)) return { kind: 'gone' };
+    if (isBusy(err)) return { kind: 'busy' };
+    throw err;
+  }
+  deps.log.warn('drill cluster left behind deleted', {
+    id: group.id,
+    drill: tags[TAGS.drill],
+    plan: tags[TAGS.plan],
+    createdAt: state.createdAt.toISOString(),
+  });
+  return { kind: 'deleted' };
+}

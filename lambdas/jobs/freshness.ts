@@ -1,0 +1,386 @@
+import { listTargetSnapshots } from '../adapters/elasticache.js';
+import { describeError } from '../adapters/errors.js';
+import { DIMENSION, METRIC } from '../adapters/metrics.js';
+import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
+import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
+import { runFailureMessage, type ScheduledDeps } from '../adapters/runtime.js';
+import { getObjectTags, listObjects } from '../adapters/s3.js';
+import { resolveTargets } from '../adapters/targets.js';
+import {
+  ageSeconds,
+  assessDrExport,
+  drExportsByTarget,
+  MAX_EXPORTS_PER_TARGET,
+  newestAvailable,
+  type DrExport,
+} from '../domain/drill-select.js';
+import {
+  ALL_TARGETS,
+  drillRunOf,
+  exportPrefixes,
+  MAX_DRILL_EXECUTIONS,
+  newestDrills,
+  newestExported,
+  type DrillExecution,
+  type DrillRun,
+} from '../domain/freshness.js';
+import type { FreshnessInput } from '../domain/plan-input.js';
+import { TAGS } from '../domain/types.js';
+
+/**
+ * Freshness monitor (both regions, every few minutes, all plans of the
+ * deployment in one invocation): the source of the dead man's switches.
+ * From the real state it emits, per plan and target (dimensions exactly
+ * `Plan`, `Target`), ages in seconds at the time of the run:
+ *
+ * - primary: {@link METRIC.recoveryPointAge}, the newest `available`
+ *   snapshot this deployment and plan own (tags from the Tagging API);
+ *   with `exports`, {@link METRIC.exportedCopyAge}, the newest of them the
+ *   export Lambda marked `redis-dr:exported`.
+ * - dr (with `exports`): {@link METRIC.verifiedCopyAge}, `redis-dr:created`
+ *   of the newest export in `bucket` a DR drill could restore (complete
+ *   shard set, every object `redis-dr:verified=ok`, the plan's tag: the
+ *   drill's own `assessDrExport`). Explicit ids name the targets; for
+ *   tag-selected plans (no Tagging API for primary caches here) a target
+ *   found in the bucket is the plan's when its newest plan-tagged export
+ *   carries the plan's `redis-dr:plan` tag.
+ * - both (with `drills` and `drillStateMachineArn`):
+ *   {@link METRIC.lastDrillAge}, since the newest SUCCEEDED drill execution
+ *   (of the last {@link MAX_DRILL_EXECUTIONS}) whose input names the plan:
+ *   once with Target `all` (any target: drills rotate through targets, so
+ *   this is what a "drills stopped passing" alarm watches) and once per
+ *   target the drill output names (`drill.choice.target`).
+ *
+ * No recovery point at all → no data point for that target (a warning and a
+ * `gaps` entry): the alarms treat missing data as breaching, which is the
+ * page. A very large made-up age would look like data and hide the cause.
+ *
+ * One target's failure never stops the others; after emitting what it
+ * could, the run throws {@link FreshnessRunFailedError} naming every
+ * failure, so Lambda errors alarm too.
+ */
+
+/** The age metrics this monitor emits. */
+export type FreshnessMetric =
+  | typeof METRIC.recoveryPointAge
+  | typeof METRIC.exportedCopyAge
+  | typeof METRIC.verifiedCopyAge
+  | typeof METRIC.lastDrillAge;
+
+/** One data point emitted. */
+export interface FreshnessPoint {
+  readonly plan: string;
+  readonly target: string;
+  readonly metric: FreshnessMetric;
+  readonly seconds: number;
+}
+
+/** A target with nothing to measure: no data point (the alarm sees missing data). */
+export interface FreshnessGap {
+  readonly plan: string;
+  readonly target: string;
+  readonly metric: FreshnessMetric;
+  readonly why: string;
+}
+
+/** A measurement that could not be made (listing failed, out of time, …). */
+export interface FreshnessFailure {
+  readonly plan: string;
+  /** A target id, `all` (drills), or `selectByTags` (the plan's tag selection). */
+  readonly target: string;
+  /** The metric not measured; absent when the failure cost every metric of the target. */
+  readonly metric?: FreshnessMetric;
+  readonly error: string;
+}
+
+/** What one freshness run measured. */
+export interface FreshnessReport {
+  readonly where: FreshnessInput['where'];
+  readonly points: readonly FreshnessPoint[];
+  /**
+   * Per plan and metric, the worst age over its targets (dimension `Plan`
+   * only): what the alarms watch, so tag-selected targets are covered too.
+   * Absent when any target of the plan had a gap or failed (missing data
+   * makes the alarm breach).
+   */
+  readonly planPoints: readonly { plan: string; metric: string; seconds: number }[];
+  readonly gaps: readonly FreshnessGap[];
+  readonly failed: readonly FreshnessFailure[];
+}
+
+/** Thrown at the end of a run in which any measurement failed (after every data point it could make was emitted). */
+export class FreshnessRunFailedError extends Error {
+  constructor(readonly report: FreshnessReport) {
+    const plans = [...new Set(report.failed.map((f) => f.plan))];
+    super(
+      plans
+        .map((plan) =>
+          runFailureMessage(
+            plan,
+            [],
+            'freshness',
+            report.failed
+              .filter((f) => f.plan === plan)
+              .map((f) => ({ target: f.target, why: `${f.metric ?? 'all metrics'}: ${f.error}` })),
+          ),
+        )
+        .join('\n'),
+    );
+    this.name = 'FreshnessRunFailedError';
+  }
+}
+
+/** The newest succeeded executions of a drill state machine (each call through `wrap`). */
+export type DrillHistory = (stateMachineArn: string, wrap: ThrottleRetry) => Promise<DrillExecution[]>;
+
+/** Everything a run needs from the outside world. */
+export interface FreshnessDeps extends ScheduledDeps {
+  readonly drillHistory: DrillHistory;
+}
+
+type PlanInput = FreshnessInput['plans'][number];
+
+/** Shared by the steps of one run. */
+interface Run {
+  readonly input: FreshnessInput;
+  readonly deps: FreshnessDeps;
+  readonly now: Date;
+  readonly deadline: number;
+  readonly retry: ThrottleRetry;
+  readonly points: FreshnessPoint[];
+  readonly gaps: FreshnessGap[];
+  readonly failed: FreshnessFailure[];
+  /** DR listings by prefix and object tags by key, shared by the plans of the run. */
+  readonly listings: Map<string, Promise<string[]>>;
+  readonly objectTags: Map<string, Promise<Record<string, string>>>;
+}
+
+/** One freshness tick of a region. */
+export async function runFreshness(input: FreshnessInput, deps: FreshnessDeps): Promise<FreshnessReport> {
+  const deadline = deps.clock.now() + input.budgetSeconds * 1000;
+  const run: Run = {
+    input,
+    deps,
+    // Ages are measured at the moment the run starts, like the schedule's tick.
+    now: new Date(deps.clock.now()),
+    deadline,
+    retry: throttleRetry(deps.clock, deadline, deps.throttleDelayMs),
+    points: [],
+    gaps: [],
+    failed: [],
+    listings: new Map(),
+    objectTags: new Map(),
+  };
+  for (const plan of input.plans) {
+    if (input.where === 'primary') await measurePrimary(run, plan);
+    else if (plan.exports) await measureDr(run, plan);
+  }
+  await measureDrills(run);
+  const planPoints = worstPerPlan(run);
+  for (const p of planPoints) deps.metrics.put(p.metric, p.seconds, 'Seconds', { [DIMENSION.plan]: p.plan });
+
+  const order = (a: { plan: string; target: string; metric?: string }, b: typeof a) =>
+    a.plan.localeCompare(b.plan) || a.target.localeCompare(b.target) || (a.metric ?? '').localeCompare(b.metric ?? '');
+  const report: FreshnessReport = {
+    where: input.where,
+    points: run.points.sort(order),
+    planPoints,
+    gaps: run.gaps.sort(order),
+    failed: run.failed.sort(order),
+  };
+  deps.log.info('freshness run finished', { where: input.where, points: report.points.length, gaps: report.gaps, failed: report.failed });
+  if (report.failed.length > 0) throw new FreshnessRunFailedError(report);
+  return report;
+}
+
+/**
+ * The worst age per plan and metric. Drill age uses the plan's `all` point
+ * (drills rotate through targets); the others the maximum over targets.
+ */
+function worstPerPlan(run: Run): { plan: string; metric: string; seconds: number }[] {
+  const broken = new Set([...run.gaps, ...run.failed].map((g) => `${g.plan}\u0000${g.metric}`));
+  const worst = new Map<string, { plan: string; metric: string; seconds: number }>();
+  for (const p of run.points) {
+    const key = `${p.plan}\u0000${p.metric}`;
+    if (broken.has(key)) continue;
+    if (p.metric === METRIC.lastDrillAge && p.target !== ALL_TARGETS) continue;
+    const seen = worst.get(key);
+    if (!seen || p.seconds > seen.seconds) worst.set(key, { plan: p.plan, metric: p.metric, seconds: p.seconds });
+  }
+  return [...worst.values()].sort((a, b) => a.plan.localeCompare(b.plan) || a.metric.localeCompare(b.metric));
+}
+
+/** Emits the age of `at`, or records a gap (no data point) when there is nothing. */
+function record(run: Run, plan: string, target: string, metric: FreshnessMetric, at: Date | undefined, why: string): void {
+  if (!at) {
+    run.deps.log.warn('nothing to measure: no data point, the alarm sees missing data', { plan, target, metric, why });
+    run.gaps.push({ plan, target, metric, why });
+    return;
+  }
+  const seconds = ageSeconds(at, run.now);
+  run.deps.metrics.put(metric, seconds, 'Seconds', { [DIMENSION.plan]: plan, [DIMENSION.target]: target });
+  run.points.push({ plan, target, metric, seconds });
+}
+
+function fail(run: Run, failure: Omit<FreshnessFailure, 'error'>, err: unknown): void {
+  const error = typeof err === 'string' ? err : describeError(err);
+  run.deps.log.error('freshness not measured', { ...failure, error });
+  run.failed.push({ ...failure, error });
+}
+
+/** Runs `measure` unless the budget is spent; either way a failure is recorded, never thrown. */
+async function guarded(run: Run, failure: Omit<FreshnessFailure, 'error'>, measure: () => Promise<void>): Promise<void> {
+  if (run.deps.clock.now() >= run.deadline) return fail(run, failure, 'out of time before it was measured');
+  try {
+    await measure();
+  } catch (err) {
+    fail(run, failure, err);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Primary region: snapshots and exported snapshots.
+
+async function measurePrimary(run: Run, plan: PlanInput): Promise<void> {
+  const { deps, input, retry } = run;
+  const owner: PlanOwner = { deployment: input.deployment, plan: plan.plan };
+  const { targets, selectionError } = await resolveTargets(deps.tagging, plan.targets, retry);
+  if (selectionError) fail(run, { plan: plan.plan, target: 'selectByTags' }, selectionError);
+  let tags: Map<string, Record<string, string>>;
+  try {
+    tags = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), { concurrency: deps.concurrency, retry });
+  } catch (err) {
+    for (const t of targets) fail(run, { plan: plan.plan, target: t.id }, err);
+    return;
+  }
+  await mapConcurrent(targets, deps.concurrency, (target) =>
+    guarded(run, { plan: plan.plan, target: target.id }, async () => {
+      const points = toRecoveryPoints(await listTargetSnapshots(deps.elasticache, target, retry), target.id, tags, owner);
+      const newest = newestAvailable(points);
+      record(run, plan.plan, target.id, METRIC.recoveryPointAge, newest?.createdAt, `no available snapshot of plan ${plan.plan}`);
+      if (plan.exports) {
+        const exported = newestExported(points, tags)?.createdAt;
+        record(run, plan.plan, target.id, METRIC.exportedCopyAge, exported, `no snapshot of plan ${plan.plan} marked ${TAGS.exported}`);
+      }
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------
+// DR region: complete, verified copies in the DR bucket.
+
+async function measureDr(run: Run, plan: PlanInput): Promise<void> {
+  const { deps, input } = run;
+  const metric = METRIC.verifiedCopyAge;
+  const explicit = new Set([...plan.targets.replicationGroupIds, ...plan.targets.serverlessCacheNames].map((id) => id.toLowerCase()));
+  const tagSelected = Object.keys(plan.targets.selectByTags).length > 0;
+  const bucket = input.bucket;
+  if (!bucket) {
+    const why = 'input.bucket is required when where is "dr" and the plan has exports, got none';
+    fail(run, { plan: plan.plan, target: ALL_TARGETS, metric }, why);
+    return;
+  }
+  let keys: string[];
+  try {
+    const prefixes = exportPrefixes(tagSelected ? undefined : [...explicit]);
+    keys = (await mapConcurrent(prefixes, deps.concurrency, (prefix) => listing(run, bucket, prefix))).flat();
+  } catch (err) {
+    for (const target of tagSelected ? [ALL_TARGETS] : [...explicit]) fail(run, { plan: plan.plan, target, metric }, err);
+    return;
+  }
+  const byTarget = drExportsByTarget(keys, (target) => tagSelected || explicit.has(target));
+  for (const id of explicit) {
+    if (!byTarget.has(id)) record(run, plan.plan, id, metric, undefined, `no exports in s3://${bucket}`);
+  }
+  await mapConcurrent([...byTarget.entries()], deps.concurrency, ([target, exports]) =>
+    guarded(run, { plan: plan.plan, target, metric }, async () => {
+      const newest = await newestVerified(run, bucket, plan.plan, exports.slice(0, MAX_EXPORTS_PER_TARGET), explicit.has(target));
+      if (newest !== 'not-ours') record(run, plan.plan, target, metric, newest.createdAt, newest.why);
+    }),
+  );
+}
+
+/** Keys under `prefix`, listed once per run whichever plans ask. */
+function listing(run: Run, bucket: string, prefix: string): Promise<string[]> {
+  let keys = run.listings.get(prefix);
+  if (!keys) {
+    keys = listObjects(run.deps.s3, bucket, prefix, run.retry).then((objects) => objects.map((o) => o.key));
+    run.listings.set(prefix, keys);
+  }
+  return keys;
+}
+
+/** An object's tags, read once per run whichever plans ask. */
+function objectTags(run: Run, bucket: string, key: string): Promise<Record<string, string>> {
+  let tags = run.objectTags.get(key);
+  if (!tags) {
+    tags = getObjectTags(run.deps.s3, bucket, key, undefined, run.retry);
+    run.objectTags.set(key, tags);
+  }
+  return tags;
+}
+
+/**
+ * When the newest restorable export of a target was taken, reading object
+ * tags newest export first; `why` there is none. `not-ours` for a target
+ * the plan does not name whose newest plan-tagged export is another plan's
+ * (a tag-selected plan sees every target in the bucket).
+ */
+async function newestVerified(
+  run: Run,
+  bucket: string,
+  plan: string,
+  exports: readonly DrExport[],
+  named: boolean,
+): Promise<{ createdAt?: Date; why: string } | 'not-ours'> {
+  const problems: string[] = [];
+  let ours = named;
+  for (const exp of exports) {
+    const tags = new Map(
+      await mapConcurrent(exp.objects, run.deps.concurrency, async (o) => [o.key, await objectTags(run, bucket, o.key)] as const),
+    );
+    const verdict = assessDrExport(exp, tags, { plan });
+    if (verdict.usable) return { createdAt: verdict.choice.createdAt, why: '' };
+    if (verdict.problem === 'other-plan') {
+      // Objects not tagged yet (replicated before the export Lambda tagged them) say nothing about ownership.
+      const planTagged = [...tags.values()].some((t) => t[TAGS.plan] !== undefined);
+      if (planTagged && !ours) return 'not-ours';
+      continue;
+    }
+    ours = true;
+    problems.push(`${verdict.problem}: ${verdict.detail}`);
+  }
+  if (!ours) return 'not-ours';
+  if (problems.length === 0) return { why: `no exports of plan ${plan}` };
+  return { why: `none of ${exports.length} export(s) verified and complete; newest: ${problems[0]}` };
+}
+
+// ---------------------------------------------------------------------------
+// Both regions: the last successful drill.
+
+async function measureDrills(run: Run): Promise<void> {
+  const { deps, input } = run;
+  const plans = input.plans.filter((p) => p.drills);
+  if (plans.length === 0) return;
+  const arn = input.drillStateMachineArn;
+  if (!arn) {
+    deps.log.warn('plans drill here but no drillStateMachineArn was given: drill ages not measured', { plans: plans.map((p) => p.plan) });
+    return;
+  }
+  let runs: DrillRun[];
+  try {
+    if (deps.clock.now() >= run.deadline) throw new Error('out of time before it was measured');
+    runs = (await deps.drillHistory(arn, run.retry)).map(drillRunOf).filter((r): r is DrillRun => r !== undefined);
+  } catch (err) {
+    for (const p of plans) fail(run, { plan: p.plan, target: ALL_TARGETS, metric: METRIC.lastDrillAge }, err);
+    return;
+  }
+  for (const p of plans) {
+    const newest = newestDrills(runs, { deployment: input.deployment, plan: p.plan });
+    if (newest.size === 0) {
+      const why = `no succeeded drill of plan ${p.plan} among the last ${MAX_DRILL_EXECUTIONS} succeeded executions`;
+      record(run, p.plan, ALL_TARGETS, METRIC.lastDrillAge, undefined, why);
+    }
+    for (const [target, at] of newest) record(run, p.plan, target, METRIC.lastDrillAge, at, '');
+  }
+}

@@ -1,0 +1,373 @@
+import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import {
+  createSnapshot,
+  describeReplicationGroup,
+  describeServerlessCache,
+  isAlreadyExists,
+  isQuotaExceeded,
+  listTargetSnapshots,
+  type SnapshotSource,
+  type SnapshotSummary,
+} from '../adapters/elasticache.js';
+import { describeError, isBusy, isThrottling } from '../adapters/errors.js';
+import { isOwnedBy, planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
+import { DIMENSION, METRIC } from '../adapters/metrics.js';
+import { mapConcurrent, RetriesExhaustedError, retryWithBackoff, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
+import type { ProbeInvoker } from '../adapters/probe-invoke.js';
+import { runFailureMessage, type ScheduledDeps } from '../adapters/runtime.js';
+import { formatCanary } from '../domain/probe.js';
+import { resolveTargets } from '../adapters/targets.js';
+import { formatSnapshotName, isSnapshotOf, parseSnapshotName } from '../domain/naming.js';
+import type { SnapshotRunInput } from '../domain/plan-input.js';
+import { classifyTier } from '../domain/tier.js';
+import { TAGS, type TargetRef, type Tier } from '../domain/types.js';
+
+/** Why a target failed, for reports and for the on-call reader. */
+export type FailureReason =
+  | 'busy'
+  | 'throttled'
+  | 'quota'
+  | 'not-found'
+  | 'unavailable'
+  | 'snapshot-failed'
+  | 'conflict'
+  | 'error';
+
+/** Outcome for one target. */
+export interface SnapshotTargetResult {
+  readonly target: string;
+  readonly kind: TargetRef['kind'];
+  /** `created` now, `exists` from an earlier run of the same tick, or `failed`. */
+  readonly outcome: 'created' | 'exists' | 'failed';
+  readonly snapshot: string;
+  readonly tier?: Tier;
+  readonly attempts: number;
+  readonly reason?: FailureReason;
+  readonly error?: string;
+}
+
+/** What one run did, returned to the caller and logged. */
+export interface SnapshotRunReport {
+  readonly plan: string;
+  readonly scheduledTime: string;
+  readonly targets: number;
+  readonly created: number;
+  readonly existing: number;
+  readonly failed: number;
+  /** Plan-level problems (tag selection or tag lookup failed); they fail the run too. */
+  readonly problems: readonly string[];
+  readonly results: readonly SnapshotTargetResult[];
+}
+
+/** Thrown after every target was tried when at least one failed, so Lambda errors and alarms see it. */
+export class SnapshotRunFailedError extends Error {
+  constructor(readonly report: SnapshotRunReport) {
+    super(
+      runFailureMessage(
+        report.plan,
+        report.problems,
+        'snapshot',
+        report.results.filter((r) => r.outcome === 'failed').map((r) => ({ target: r.target, why: `${r.reason}: ${r.error}` })),
+      ),
+    );
+    this.name = 'SnapshotRunFailedError';
+  }
+}
+
+/** Everything a run needs from the outside world; `probe` when plans probe. */
+export type SnapshotDeps = ScheduledDeps & { readonly probe?: ProbeInvoker };
+
+/** Cache states worth waiting for within the budget (another operation will end). */
+const BUSY_STATES = new Set(['snapshotting', 'modifying', 'creating', 'rebooting cluster node(s)']);
+
+class TargetBusyError extends Error {
+  override readonly name = 'TargetBusyError';
+}
+class TargetUnavailableError extends Error {
+  override readonly name = 'TargetUnavailableError';
+}
+class TargetNotFoundError extends Error {
+  override readonly name = 'TargetNotFoundError';
+}
+class TickSnapshotFailedError extends Error {
+  override readonly name = 'TickSnapshotFailedError';
+}
+class NameConflictError extends Error {
+  override readonly name = 'NameConflictError';
+}
+
+/**
+ * One tick of a plan: resolve targets, then per target (bounded concurrency)
+ * create `rdr-<target>-<yyyymmdd>-<hhmm>` tagged with plan, source and tier.
+ * Idempotent per tick; busy or throttled targets are retried with backoff
+ * within `budgetSeconds`; one target's failure never stops the others.
+ */
+export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDeps): Promise<SnapshotRunReport> {
+  const started = deps.clock.now();
+  const tick = truncateToMinute(input.scheduledTime ? new Date(input.scheduledTime) : new Date(started));
+  const deadline = started + input.budgetSeconds * 1000;
+  const planDims = { [DIMENSION.plan]: input.plan };
+  const owner: PlanOwner = { deployment: input.deployment, plan: input.plan };
+  const retryThrottled = throttleRetry(deps.clock, deadline, deps.throttleDelayMs);
+  const problems: string[] = [];
+
+  const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retryThrottled);
+  if (selectionError) problems.push(selectionError);
+  deps.metrics.put(METRIC.targetsResolved, targets.length, 'Count', planDims);
+  if (targets.length === 0) {
+    throw new Error(
+      selectionError
+        ? `plan ${input.plan}: ${selectionError}`
+        : `plan ${input.plan} selected no caches: check targets.replicationGroupIds, serverlessCacheNames and selectByTags`,
+    );
+  }
+
+  // This plan's own snapshots (tags), for tier history and name ownership. If
+  // the lookup fails the backups are still taken (they matter most) with tiers
+  // from names alone, and the run reports the problem.
+  let owned: ReadonlyMap<string, Record<string, string>> | undefined;
+  try {
+    owned = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), {
+      concurrency: deps.concurrency,
+      retry: retryThrottled,
+    });
+  } catch (err) {
+    problems.push(`snapshot tag lookup failed, tiers taken from names only: ${describeError(err)}`);
+  }
+
+  const results = await mapConcurrent(targets, deps.concurrency, (target) =>
+    snapshotTarget(target, input, owner, owned, tick, deadline, retryThrottled, deps),
+  );
+
+  for (const r of results) {
+    const dims = { ...planDims, [DIMENSION.target]: r.target };
+    deps.metrics.put(METRIC.snapshotsCreated, r.outcome === 'created' ? 1 : 0, 'Count', dims);
+    deps.metrics.put(METRIC.snapshotsFailed, r.outcome === 'failed' ? 1 : 0, 'Count', dims);
+    deps.metrics.put(METRIC.snapshotAttempts, r.attempts, 'Count', dims);
+  }
+  const count = (o: SnapshotTargetResult['outcome']) => results.filter((r) => r.outcome === o).length;
+  const report: SnapshotRunReport = {
+    plan: input.plan,
+    scheduledTime: tick.toISOString(),
+    targets: targets.length,
+    created: count('created'),
+    existing: count('exists'),
+    failed: count('failed'),
+    problems,
+    results,
+  };
+  deps.metrics.put(METRIC.snapshotsCreated, report.created, 'Count', planDims);
+  deps.metrics.put(METRIC.snapshotsFailed, report.failed, 'Count', planDims);
+  deps.log.info('snapshot run finished', { ...report, results: undefined });
+  if (report.failed > 0 || problems.length > 0) throw new SnapshotRunFailedError(report);
+  return report;
+}
+
+async function snapshotTarget(
+  target: TargetRef,
+  input: SnapshotRunInput,
+  owner: PlanOwner,
+  owned: ReadonlyMap<string, Record<string, string>> | undefined,
+  tick: Date,
+  deadline: number,
+  retryThrottled: ThrottleRetry,
+  deps: SnapshotDeps,
+): Promise<SnapshotTargetResult> {
+  const base = { target: target.id, kind: target.kind, snapshot: '' };
+  let attempts = 0;
+  try {
+    const snapshot = formatSnapshotName(target.id, tick);
+    base.snapshot = snapshot;
+    const { value } = await retryWithBackoff(
+      async () => {
+        attempts++;
+        return attemptSnapshot(target, snapshot, input, owner, owned, tick, retryThrottled, deps);
+      },
+      {
+        // Throttled calls are retried one by one inside the attempt; this loop
+        // waits for a busy cache (on the long scale) and starts over.
+        retryable: (err) => isBusy(err) || err instanceof TargetBusyError,
+        deadline,
+        baseDelayMs: deps.busyDelayMs,
+        maxDelayMs: 60_000,
+        clock: deps.clock,
+      },
+    );
+    deps.log.info(value.outcome === 'created' ? 'snapshot created' : 'snapshot already exists', {
+      ...base,
+      tier: value.tier,
+      attempts,
+    });
+    return { ...base, ...value, attempts };
+  } catch (err) {
+    const cause = err instanceof RetriesExhaustedError ? err.cause : err;
+    const reason = failureReason(cause);
+    const error = describeError(cause);
+    deps.log.error('snapshot failed', { ...base, reason, error, attempts });
+    return { ...base, outcome: 'failed', attempts, reason, error };
+  }
+}
+
+/** One attempt: look for this tick's snapshot, check the cache, create. */
+async function attemptSnapshot(
+  target: TargetRef,
+  snapshot: string,
+  input: SnapshotRunInput,
+  owner: PlanOwner,
+  owned: ReadonlyMap<string, Record<string, string>> | undefined,
+  tick: Date,
+  retryThrottled: ThrottleRetry,
+  deps: SnapshotDeps,
+): Promise<{ outcome: 'created' | 'exists'; tier?: Tier }> {
+  // Existing snapshots first: a rerun of this tick finds the cache busy with our
+  // own snapshot, and must report success rather than wait for it.
+  const existing = await listTargetSnapshots(deps.elasticache, target, retryThrottled);
+  const same = existing.find((s) => s.name === snapshot);
+  if (same) return sameNameOutcome(same.status, snapshot, owned, owner);
+
+  const { source, reach } = await retryThrottled(() => snapshotSource(target, deps.elasticache));
+  const tier = classifyTier(previousRecoveryPoint(existing, target, owner, owned, tick), tick, input.timeZone);
+  const probed = input.probe ? await probeBefore(target, snapshot, source, reach, input, deps) : undefined;
+  const tags = {
+    [TAGS.managed]: 'true',
+    [TAGS.deployment]: input.deployment,
+    [TAGS.plan]: input.plan,
+    [TAGS.source]: target.id,
+    [TAGS.sourceKind]: target.kind,
+    [TAGS.tier]: tier,
+    ...(probed ? { [TAGS.keys]: String(probed.keys), [TAGS.canary]: probed.canary } : {}),
+  };
+  try {
+    await retryThrottled(() => createSnapshot(deps.elasticache, source, snapshot, tags));
+    return { outcome: 'created', tier };
+  } catch (err) {
+    if (isAlreadyExists(err)) return { outcome: 'exists' };
+    throw err;
+  }
+}
+
+/**
+ * This tick's name is taken. Ours (or not yet indexed by the Tagging API: a
+ * run of this tick seconds ago) → done. Failed → the tick is lost, say so.
+ * Another plan's → two plans select this cache.
+ */
+function sameNameOutcome(
+  status: string,
+  snapshot: string,
+  owned: ReadonlyMap<string, Record<string, string>> | undefined,
+  owner: PlanOwner,
+): { outcome: 'exists' } {
+  if (status === 'failed') {
+    throw new TickSnapshotFailedError(`${snapshot} exists and failed; the next scheduled run takes a new snapshot`);
+  }
+  const tags = owned?.get(snapshot);
+  if (tags && !isOwnedBy(tags, owner)) {
+    throw new NameConflictError(
+      `${snapshot} belongs to plan ${tags[TAGS.plan] ?? '?'} of deployment ${tags[TAGS.deployment] ?? '?'}: a cache must be selected by one plan only`,
+    );
+  }
+  return { outcome: 'exists' };
+}
+
+/**
+ * Time of the previous *available* recovery point this plan owns (a snapshot
+ * still creating may yet fail, so it does not count: a tier can only come out
+ * too high, never too low). Without tag data, any available `rdr-` snapshot of
+ * the target counts.
+ */
+function previousRecoveryPoint(
+  existing: readonly SnapshotSummary[],
+  target: TargetRef,
+  owner: PlanOwner,
+  owned: ReadonlyMap<string, Record<string, string>> | undefined,
+  tick: Date,
+): Date | undefined {
+  const candidates = owned
+    ? toRecoveryPoints(existing, target.id, owned, owner).filter((p) => p.managed)
+    : existing.filter((s) => isSnapshotOf(s.name, target.id));
+  const times = candidates
+    .filter((p) => p.status === 'available')
+    .map((p) => parseSnapshotName(p.name)?.at.getTime())
+    .filter((t): t is number => t !== undefined && t < tick.getTime());
+  return times.length > 0 ? new Date(Math.max(...times)) : undefined;
+}
+
+/** How the probe reaches a replication group. */
+interface Reach {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  readonly clusterMode: 'enabled' | 'disabled';
+}
+
+/** Where to take the snapshot from (and where the probe connects), or why not now. */
+async function snapshotSource(target: TargetRef, client: ElastiCacheClient): Promise<{ source: SnapshotSource; reach?: Reach }> {
+  if (target.kind === 'serverless-cache') {
+    const cache = await describeServerlessCache(client, target.id);
+    if (!cache) throw new TargetNotFoundError(`serverless cache ${target.id} does not exist`);
+    assertAvailable(target, cache.status);
+    return { source: { kind: 'serverless-cache', serverlessCacheName: target.id } };
+  }
+  const group = await describeReplicationGroup(client, target.id);
+  if (!group) throw new TargetNotFoundError(`replication group ${target.id} does not exist`);
+  assertAvailable(target, group.status);
+  return {
+    source: { kind: 'replication-group', replicationGroupId: group.id, cacheClusterId: group.replicaClusterId },
+    reach: group.endpoint && { ...group.endpoint, tls: group.tls, clusterMode: group.clusterEnabled ? 'enabled' : 'disabled' },
+  };
+}
+
+/**
+ * The probe, just before the snapshot: the canary and the key count go into
+ * the snapshot's tags. A probe that fails never stops the backup: the
+ * snapshot is taken without them, and `ProbeFailed` says so.
+ */
+async function probeBefore(
+  target: TargetRef,
+  snapshot: string,
+  source: SnapshotSource,
+  reach: Reach | undefined,
+  input: SnapshotRunInput,
+  deps: SnapshotDeps,
+): Promise<{ keys: number; canary: string } | undefined> {
+  const dims = { [DIMENSION.plan]: input.plan, [DIMENSION.target]: target.id };
+  try {
+    if (!deps.probe) throw new Error('no probe function is configured (PROBE_FUNCTION_NAME)');
+    if (!reach) throw new Error(`${target.id} has no endpoint to probe${target.kind === 'serverless-cache' ? ' (serverless caches are not probed yet)' : ''}`);
+    const nonce = Math.floor(deps.clock.random() * 2 ** 32).toString(36);
+    const result = await deps.probe({
+      ...reach,
+      authSecretArn: input.probe?.authSecretArn,
+      canary: formatCanary(snapshot, nonce, new Date(deps.clock.now())),
+      // Snapshots of cluster-mode-disabled groups come from a replica: it must have the canary.
+      waitReplicas: source.kind === 'replication-group' && source.cacheClusterId ? 1 : undefined,
+    });
+    deps.metrics.put(METRIC.probeFailed, 0, 'Count', dims);
+    return result;
+  } catch (err) {
+    deps.metrics.put(METRIC.probeFailed, 1, 'Count', dims);
+    deps.log.error('probe failed; the snapshot is taken without canary and key count', { target: target.id, snapshot, error: describeError(err) });
+    return undefined;
+  }
+}
+
+function assertAvailable(target: TargetRef, status: string): void {
+  if (status === 'available') return;
+  if (BUSY_STATES.has(status)) throw new TargetBusyError(`${target.id} is ${status}`);
+  throw new TargetUnavailableError(`${target.id} is ${status}`);
+}
+
+function failureReason(err: unknown): FailureReason {
+  if (err instanceof TargetBusyError || isBusy(err)) return 'busy';
+  if (isThrottling(err)) return 'throttled';
+  if (isQuotaExceeded(err)) return 'quota';
+  if (err instanceof TargetNotFoundError) return 'not-found';
+  if (err instanceof TargetUnavailableError) return 'unavailable';
+  if (err instanceof TickSnapshotFailedError) return 'snapshot-failed';
+  if (err instanceof NameConflictError) return 'conflict';
+  return 'error';
+}
+
+function truncateToMinute(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 60_000) * 60_000);
+}
