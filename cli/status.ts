@@ -4,7 +4,7 @@ import type { RedisDrConfig } from '../lib/config';
 import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName } from '../lib/deployment';
 import { describeError } from '../lambdas/adapters/errors';
 import { drillReportOf, listDrillExecutions, listSucceededDrills } from '../lambdas/adapters/drill-history';
-import { METRIC } from '../lambdas/adapters/metrics';
+import { METRIC } from '../lambdas/domain/alerting/metrics';
 import type { DrillWhere } from '../lambdas/domain/drill';
 import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../lambdas/domain/freshness';
 import { FreshnessRunFailedError, runFreshness, type FreshnessReport } from '../lambdas/jobs/freshness';

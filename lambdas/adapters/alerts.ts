@@ -1,18 +1,13 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Page } from '../domain/alerting/page.js';
 
 /**
  * Alerts to on-call through the region's SNS topic. The alerting capability
  * owns the topic and its subscriptions; capabilities publish through here.
  */
 
-/** One alert: a subject line, a body a person reads, attributes for routing. */
-export interface Alert {
-  /** At most 100 characters (SNS limit for email subjects); longer ones are cut. */
-  readonly subject: string;
-  readonly message: string;
-  /** String attributes (e.g. `severity`, `kind`, `target`) for subscription filter policies. */
-  readonly attributes?: Readonly<Record<string, string>>;
-}
+/** One alert: a page (lambdas/domain/alerting/page.ts) — subject, body, attributes for routing. */
+export type Alert = Page;
 
 /** SNS limits subjects to 100 ASCII characters without line breaks. */
 export function snsSubject(subject: string): string {
@@ -28,7 +23,9 @@ export async function publishAlert(client: SNSClient, topicArn: string, alert: A
       Subject: snsSubject(alert.subject),
       Message: alert.message,
       MessageAttributes: Object.fromEntries(
-        Object.entries(alert.attributes ?? {}).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+        Object.entries(alert.attributes)
+          .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')
+          .map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
       ),
     }),
   );

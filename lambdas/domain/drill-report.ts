@@ -5,36 +5,20 @@
  * Times arrive as ISO strings from the state machine; nothing reads a clock.
  */
 import { z } from 'zod';
+import { ALARM_KINDS, RUNBOOKS } from './alerting/catalog.js';
+import { DIMENSION, METRIC } from './alerting/metrics.js';
+import { ascii, pageAttributes, type AlertAttributes } from './alerting/page.js';
 import type { CheckResult, DrillInput, DrillVerifyReport, RecoveryPointChoice } from './drill.js';
 
 /** An ISO-8601 instant as the state machine passes times (`$$.Execution.StartTime`, `$$.State.EnteredTime`). */
 export const isoInstantSchema = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO-8601 instant' });
 
-/** Drill metric names, in one place: the drill construct's alarms use the same constants. */
-export const DRILL_METRIC = {
-  /** 1 when the drill passed (restored, verified, cleaned up), else 0. */
-  succeeded: 'DrillSucceeded',
-  /** Execution start → verified, seconds (the drill's measured RTO). */
-  rtoSeconds: 'DrillRtoSeconds',
-  /** CreateReplicationGroup → available, seconds. */
-  restoreSeconds: 'RestoreSeconds',
-  /** Verification, seconds. */
-  verifySeconds: 'VerifySeconds',
-  /** Drill clusters the reaper deleted (a drill left them behind). */
-  clustersReaped: 'DrillClustersReaped',
-} as const;
-
-/** Dimensions of the drill metrics: exactly `{Plan, Target, Region}` (the reaper's: `{Region}`). */
-export const DRILL_DIMENSION = { plan: 'Plan', target: 'Target', region: 'Region' } as const;
-
 /** The `Target` dimension value of a drill that chose no target. */
 export const NO_TARGET = 'none';
 
 /** What on-call follows when a drill fails. */
-export const RESTORE_DRILL_RUNBOOK = 'docs/runbooks/restore-drill.md';
+export const RESTORE_DRILL_RUNBOOK = RUNBOOKS.restoreDrill;
 
-/** SNS email subjects: at most 100 characters. */
-const MAX_SUBJECT = 100;
 /** How much of an error's cause the message quotes. */
 const MAX_CAUSE = 600;
 
@@ -107,8 +91,8 @@ export interface DrillReport {
   /** At most 100 ASCII characters. */
   readonly subject: string;
   readonly body: string;
-  /** For SNS subscription filter policies. */
-  readonly attributes: Readonly<Record<string, string>>;
+  /** For SNS subscription filter policies: kind, catalog severity, deployment, region, plan, target, outcome. */
+  readonly attributes: AlertAttributes;
   readonly metrics: readonly DrillMetricPoint[];
 }
 
@@ -164,18 +148,18 @@ export function buildDrillReport(o: DrillOutcome): DrillReport {
       : ['', 'What failed:', ...failures.map((f) => `  - ${f.step}: ${f.what}`), '', `Runbook: ${RESTORE_DRILL_RUNBOOK}`]),
   ].join('\n');
 
-  const dimensions = { [DRILL_DIMENSION.plan]: input.plan, [DRILL_DIMENSION.target]: target, [DRILL_DIMENSION.region]: o.region };
-  const metrics: DrillMetricPoint[] = [{ name: DRILL_METRIC.succeeded, value: ok ? 1 : 0, unit: 'Count', dimensions }];
+  const dimensions = { [DIMENSION.plan]: input.plan, [DIMENSION.target]: target, [DIMENSION.region]: o.region };
+  const metrics: DrillMetricPoint[] = [{ name: METRIC.drillSucceeded, value: ok ? 1 : 0, unit: 'Count', dimensions }];
   const seconds = (name: string, value: number | undefined) => {
     if (value !== undefined) metrics.push({ name, value, unit: 'Seconds', dimensions });
   };
-  seconds(DRILL_METRIC.rtoSeconds, rtoSeconds);
-  seconds(DRILL_METRIC.restoreSeconds, restoreSeconds);
-  seconds(DRILL_METRIC.verifySeconds, verifySeconds);
+  seconds(METRIC.drillRtoSeconds, rtoSeconds);
+  seconds(METRIC.restoreSeconds, restoreSeconds);
+  seconds(METRIC.verifySeconds, verifySeconds);
   // Per plan and region too (drills rotate through targets): what the RTO alarm and the dashboard watch.
-  const planDimensions = { [DRILL_DIMENSION.plan]: input.plan, [DRILL_DIMENSION.region]: o.region };
-  metrics.push({ name: DRILL_METRIC.succeeded, value: ok ? 1 : 0, unit: 'Count', dimensions: planDimensions });
-  if (rtoSeconds !== undefined) metrics.push({ name: DRILL_METRIC.rtoSeconds, value: rtoSeconds, unit: 'Seconds', dimensions: planDimensions });
+  const planDimensions = { [DIMENSION.plan]: input.plan, [DIMENSION.region]: o.region };
+  metrics.push({ name: METRIC.drillSucceeded, value: ok ? 1 : 0, unit: 'Count', dimensions: planDimensions });
+  if (rtoSeconds !== undefined) metrics.push({ name: METRIC.drillRtoSeconds, value: rtoSeconds, unit: 'Seconds', dimensions: planDimensions });
 
   return {
     ok,
@@ -187,16 +171,18 @@ export function buildDrillReport(o: DrillOutcome): DrillReport {
     leftBehind,
     subject,
     body,
-    attributes: {
+    attributes: pageAttributes({
       kind: 'restore-drill',
       outcome: ok ? (rtoMet === false ? 'passed-over-rto' : 'passed') : 'failed',
-      severity: !ok ? 'high' : rtoMet === false ? 'warning' : 'info',
+      // A failed drill pages like the drill-failed alarm; a passed one needs no action.
+      severity: !ok ? ALARM_KINDS['drill-failed'].severity : rtoMet === false ? ALARM_KINDS['drill-rto'].severity : 'info',
+      deployment: input.deployment,
       plan: input.plan,
       target,
       region: o.region,
       where: input.where,
       cleanup: leftBehind ? 'left-behind' : cleanup.deleted ? 'deleted' : 'none',
-    },
+    }),
     metrics,
   };
 }
@@ -279,10 +265,4 @@ export function duration(seconds: number, compact = false): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   const parts = h > 0 ? [`${h}h`, `${pad(m)}m`, `${pad(rest)}s`] : m > 0 ? [`${m}m`, `${pad(rest)}s`] : [`${rest}s`];
   return parts.join(compact ? '' : ' ');
-}
-
-/** Printable ASCII, at most {@link MAX_SUBJECT} characters. */
-function ascii(text: string): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > MAX_SUBJECT ? `${clean.slice(0, MAX_SUBJECT - 3)}...` : clean;
 }

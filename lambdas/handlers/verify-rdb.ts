@@ -15,6 +15,7 @@ export const handler = lambdaEntry(s3ObjectEventSchema, (event) => {
     metrics: metricsSink,
     log,
     clock: systemClock,
-    alert: (subject, message, attributes) => publishAlert(sns, topicArn, { subject, message, attributes }),
+    alert: (page) => publishAlert(sns, topicArn, page),
+    where: { deployment: requiredEnv('REDIS_DR_DEPLOYMENT', 'the deployment name pages carry'), region: requiredEnv('AWS_REGION', 'set by Lambda') },
   });
 });

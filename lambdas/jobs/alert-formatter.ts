@@ -1,6 +1,6 @@
 import type { Alert } from '../adapters/alerts.js';
 import type { LogSink } from '../adapters/runtime.js';
-import { formatAlert, type AlertContext, type FormattedAlert } from '../domain/alert-format.js';
+import { formatAlert, type AlertContext, type FormattedAlert } from '../domain/alerting/format.js';
 
 /**
  * Alert formatter (both regions): the on-call EventBridge rule's target.
@@ -27,12 +27,7 @@ export async function forwardAlert(event: unknown, deps: AlertFormatterDeps): Pr
   const alert = formatAlert(event, deps.context);
   const log = { ...alert.attributes, subject: alert.subject };
   if (alert.surprises.length > 0) deps.log.warn('event shape surprised the formatter', { ...log, surprises: alert.surprises, event });
-  await deps.publish({ subject: alert.subject, message: alert.message, attributes: stringAttributes(alert.attributes) });
+  await deps.publish({ subject: alert.subject, message: alert.message, attributes: alert.attributes });
   deps.log.info('alert published', log);
   return alert;
-}
-
-/** SNS message attributes: only the attributes that have a value. */
-function stringAttributes(attributes: FormattedAlert['attributes']): Record<string, string> {
-  return Object.fromEntries(Object.entries(attributes).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
 }

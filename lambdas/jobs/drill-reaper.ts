@@ -11,7 +11,7 @@ import { describeError, isBusy } from '../adapters/errors.js';
 import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
 import type { ScheduledDeps } from '../adapters/runtime.js';
 import { DRILL_PREFIX } from '../domain/drill.js';
-import { DRILL_DIMENSION, DRILL_METRIC } from '../domain/drill-report.js';
+import { DIMENSION, METRIC } from '../domain/alerting/metrics.js';
 import { TAGS } from '../domain/types.js';
 
 /**
@@ -89,7 +89,7 @@ export async function reapDrillClusters(input: DrillReaperInput, deps: Scheduled
     skipped: outcomes.flatMap((o, i) => (o.kind === 'skipped' ? [{ id: candidates[i]!.id, why: o.why }] : [])),
     failed: outcomes.flatMap((o, i) => (o.kind === 'failed' ? [{ id: candidates[i]!.id, error: o.error }] : [])),
   };
-  deps.metrics.put(DRILL_METRIC.clustersReaped, report.deleted.length, 'Count', { [DRILL_DIMENSION.region]: region });
+  deps.metrics.put(METRIC.drillClustersReaped, report.deleted.length, 'Count', { [DIMENSION.region]: region });
   const log = { ...report, deployment: input.deployment, maxHours: input.maxHours };
   if (report.deleted.length > 0 || report.failed.length > 0) deps.log.warn('drill clusters left behind were reaped', log);
   else deps.log.info('no drill clusters to reap', log);

@@ -8,7 +8,7 @@ import {
   type SnapshotDetail,
 } from '../adapters/elasticache.js';
 import { describeError, isBusy, isThrottling } from '../adapters/errors.js';
-import { DIMENSION, METRIC } from '../adapters/metrics.js';
+import { DIMENSION, METRIC } from '../domain/alerting/metrics.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
 import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
 import { runFailureMessage, type ScheduledDeps } from '../adapters/runtime.js';

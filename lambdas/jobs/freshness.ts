@@ -1,6 +1,6 @@
 import { listTargetSnapshots } from '../adapters/elasticache.js';
 import { describeError } from '../adapters/errors.js';
-import { DIMENSION, METRIC } from '../adapters/metrics.js';
+import { DIMENSION, METRIC } from '../domain/alerting/metrics.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
 import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
 import { runFailureMessage, type ScheduledDeps } from '../adapters/runtime.js';

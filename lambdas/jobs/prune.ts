@@ -1,6 +1,6 @@
 import { deleteSnapshot, isSnapshotNotFound, listTargetSnapshots } from '../adapters/elasticache.js';
 import { describeError, isBusy } from '../adapters/errors.js';
-import { DIMENSION, METRIC } from '../adapters/metrics.js';
+import { DIMENSION, METRIC } from '../domain/alerting/metrics.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
 import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
 import { runFailureMessage, type ScheduledDeps } from '../adapters/runtime.js';
@@ -116,6 +116,8 @@ export async function runPrunePlan(input: PruneRunInput, deps: PruneDeps): Promi
   deps.metrics.put(METRIC.snapshotsDeleted, report.deleted, 'Count', planDims);
   deps.metrics.put(METRIC.snapshotDeleteFailed, report.failed, 'Count', planDims);
   deps.metrics.put(METRIC.pruneHeld, report.held, 'Count', planDims);
+  // Alarmed on (snapshots-untagged): snapshots nothing can prove ours are never pruned.
+  deps.metrics.put(METRIC.snapshotsUntagged, sum((r) => r.untagged), 'Count', planDims);
   deps.log.info('prune run finished', { ...report, results: undefined });
   if (report.failed > 0 || report.problems.length > 0) throw new PruneRunFailedError(report);
   return report;

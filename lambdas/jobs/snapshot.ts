@@ -11,7 +11,7 @@ import {
 } from '../adapters/elasticache.js';
 import { describeError, isBusy, isThrottling } from '../adapters/errors.js';
 import { isOwnedBy, planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
-import { DIMENSION, METRIC } from '../adapters/metrics.js';
+import { DIMENSION, METRIC } from '../domain/alerting/metrics.js';
 import { mapConcurrent, RetriesExhaustedError, retryWithBackoff, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
 import type { ProbeInvoker } from '../adapters/probe-invoke.js';
 import { runFailureMessage, type ScheduledDeps } from '../adapters/runtime.js';

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { describeError, errorName } from '../adapters/errors.js';
-import { DIMENSION, METRIC } from '../adapters/metrics.js';
+import { DIMENSION, METRIC } from '../domain/alerting/metrics.js';
 import type { LogSink } from '../adapters/runtime.js';
 import { addObjectTags, getObjectTags, openObject } from '../adapters/s3.js';
 import type { MetricsSink } from '../adapters/metrics.js';
 import type { RetryClock } from '../adapters/retry.js';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { ALARM_KINDS } from '../domain/alerting/catalog.js';
+import { pageAttributes, pageSubject, type Page } from '../domain/alerting/page.js';
 import { parseExportObjectKey } from '../domain/export.js';
 import { parseSnapshotName } from '../domain/naming.js';
 import { verdictTags } from '../domain/rdb-summary.js';
@@ -58,7 +60,10 @@ export interface VerifyOutcome {
 /** Everything a verification needs from the outside world. */
 export interface VerifyDeps {
   readonly s3: S3Client;
-  readonly alert: (subject: string, message: string, attributes: Record<string, string>) => Promise<void>;
+  /** Publishes a page to the region's alert topic. */
+  readonly alert: (page: Page) => Promise<void>;
+  /** The deployment and region every page names. */
+  readonly where: PageOrigin;
   readonly metrics: MetricsSink;
   readonly log: LogSink;
   readonly clock: Pick<RetryClock, 'now'>;
@@ -110,7 +115,7 @@ export async function verifyObject(event: S3ObjectEvent, deps: VerifyDeps): Prom
       deps.log.info('DR copy verified', { ...outcome, version: report.version, byType: report.byType });
     } else {
       deps.log.error('DR copy is corrupt', { ...outcome, version: report.version, checksum: report.checksum });
-      await deps.alert(...corruptAlert(bucket, key, versionId, target, current, report));
+      await deps.alert(corruptAlert(bucket, key, versionId, target, current, report, deps.where));
     }
     return outcome;
   } catch (err) {
@@ -137,7 +142,13 @@ async function* countBytes(body: AsyncIterable<Uint8Array>, add: (n: number) => 
   }
 }
 
-/** The page for a corrupt copy: what, where, what it means, what to do. */
+/** The deployment and region a page comes from. */
+export interface PageOrigin {
+  readonly deployment: string;
+  readonly region: string;
+}
+
+/** The page for a corrupt copy: what, where, what it means, what to do (severity and runbook from the catalog). */
 export function corruptAlert(
   bucket: string,
   key: string,
@@ -145,16 +156,22 @@ export function corruptAlert(
   target: string,
   tags: Readonly<Record<string, string>>,
   report: RdbReport,
-): [string, string, Record<string, string>] {
+  origin: PageOrigin,
+): Page {
+  const kind = ALARM_KINDS['rdb-corrupt'];
   const where = report.error ? `at byte ${report.error.offset}: ${report.error.message}` : `checksum ${report.checksum}`;
   const snapshot = tags[TAGS.snapshot] ?? parseExportObjectKey(key)?.snapshot ?? 'unknown';
-  const subject = `redis-dr: corrupt DR copy of ${target}`;
   const message = [
     `The DR copy s3://${bucket}/${key}${versionId ? ` (version ${versionId})` : ''} is corrupt ${where}.`,
     `Cache: ${target}. Snapshot: ${snapshot}. RDB version ${report.version}; ${report.keys} keys read before the problem.`,
     'Nothing was deleted: the copy is kept as evidence, and the snapshot in the primary region is untouched.',
     'This copy cannot be used to seed a cluster. Next steps: run `npx redis-dr verify-rdb s3://' +
-      `${bucket}/${key}\` to confirm, check the export bucket's copy of the same key, and see docs/runbooks/corruption.md.`,
+      `${bucket}/${key}\` to confirm, check the export bucket's copy of the same key, and see ${kind.runbook}.`,
+    `Region: ${origin.region}. Deployment: ${origin.deployment}.`,
   ].join('\n');
-  return [subject, message, { kind: 'rdb-corrupt', severity: 'high', target, bucket }];
+  return {
+    subject: pageSubject(kind.severity, origin.deployment, kind.title, target, origin.region),
+    message,
+    attributes: pageAttributes({ kind: 'rdb-corrupt', severity: kind.severity, deployment: origin.deployment, region: origin.region, target, bucket }),
+  };
 }

@@ -63,7 +63,7 @@ export class DrCopies extends Construct {
       logRetention: props.logRetention,
       serviceName: 'redis-dr-verify-rdb',
       metricsNamespace: props.metricsNamespace,
-      environment: { ALERT_TOPIC_ARN: props.alerts.topic.topicArn },
+      environment: { ALERT_TOPIC_ARN: props.alerts.topic.topicArn, REDIS_DR_DEPLOYMENT: props.deployment },
       onFailureQueue: props.deadLetterQueue,
       asyncRetryAttempts: 2,
       maxEventAge: Duration.hours(6),

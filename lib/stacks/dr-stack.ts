@@ -89,5 +89,7 @@ export class DrStack extends Stack {
       memorySizeMb: config.lambda.memorySizeMb,
     });
     watchAllFunctions(this, this.monitoring);
+    // Last: the dashboard shows every alarm added above.
+    this.monitoring.addDashboard();
   }
 }

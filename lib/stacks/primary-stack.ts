@@ -114,5 +114,7 @@ export class PrimaryStack extends Stack {
       ...common,
     });
     watchAllFunctions(this, this.monitoring);
+    // Last: the dashboard shows every alarm added above.
+    this.monitoring.addDashboard();
   }
 }

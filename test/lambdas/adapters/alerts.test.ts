@@ -17,14 +17,19 @@ describe('alerts', () => {
     const sns = mockClient(SNSClient);
     sns.on(PublishCommand).resolvesOnce({ MessageId: '1' }).rejects(awsError('AuthorizationError', 'no'));
     const client = new SNSClient({ region: 'eu-central-1' });
-    await publishAlert(client, 'arn:aws:sns:eu-central-1:123456789012:t', { subject: 's', message: 'm', attributes: { kind: 'k' } });
+    await publishAlert(client, 'arn:aws:sns:eu-central-1:123456789012:t', { subject: 's', message: 'm', attributes: { kind: 'rdb-corrupt', severity: 'critical', deployment: 'prod', region: 'eu-central-1', plan: '' } });
     expect(sns.commandCalls(PublishCommand)[0]!.args[0].input).toEqual({
       TopicArn: 'arn:aws:sns:eu-central-1:123456789012:t',
       Subject: 's',
       Message: 'm',
-      MessageAttributes: { kind: { DataType: 'String', StringValue: 'k' } },
+      MessageAttributes: {
+        kind: { DataType: 'String', StringValue: 'rdb-corrupt' },
+        severity: { DataType: 'String', StringValue: 'critical' },
+        deployment: { DataType: 'String', StringValue: 'prod' },
+        region: { DataType: 'String', StringValue: 'eu-central-1' },
+      },
     });
-    await expect(publishAlert(client, 'arn:t', { subject: 's', message: 'm' })).rejects.toThrow('no');
+    await expect(publishAlert(client, 'arn:t', { subject: 's', message: 'm', attributes: { kind: 'unknown', severity: 'warning', deployment: 'prod', region: 'eu-central-1' } })).rejects.toThrow('no');
     sns.restore();
   });
 });

@@ -1,8 +1,8 @@
+import { METRIC } from '../../../lambdas/domain/alerting/metrics';
 import { describe, expect, it } from 'vitest';
 import type { DrillInput, DrillVerifyReport, RecoveryPointChoice } from '../../../lambdas/domain/drill';
 import {
   buildDrillReport,
-  DRILL_METRIC,
   duration,
   RESTORE_DRILL_RUNBOOK,
   type DrillOutcome,
@@ -216,22 +216,22 @@ describe('buildDrillReport', () => {
     const dimensions = { Plan: 'sessions', Target: 'rg-a', Region: 'eu-west-1' };
     const plan = { Plan: 'sessions', Region: 'eu-west-1' };
     expect(buildDrillReport(outcome({})).metrics).toEqual([
-      { name: DRILL_METRIC.succeeded, value: 1, unit: 'Count', dimensions },
-      { name: DRILL_METRIC.rtoSeconds, value: 852, unit: 'Seconds', dimensions },
-      { name: DRILL_METRIC.restoreSeconds, value: 760, unit: 'Seconds', dimensions },
-      { name: DRILL_METRIC.verifySeconds, value: 31, unit: 'Seconds', dimensions },
-      { name: DRILL_METRIC.succeeded, value: 1, unit: 'Count', dimensions: plan },
-      { name: DRILL_METRIC.rtoSeconds, value: 852, unit: 'Seconds', dimensions: plan },
+      { name: METRIC.drillSucceeded, value: 1, unit: 'Count', dimensions },
+      { name: METRIC.drillRtoSeconds, value: 852, unit: 'Seconds', dimensions },
+      { name: METRIC.restoreSeconds, value: 760, unit: 'Seconds', dimensions },
+      { name: METRIC.verifySeconds, value: 31, unit: 'Seconds', dimensions },
+      { name: METRIC.drillSucceeded, value: 1, unit: 'Count', dimensions: plan },
+      { name: METRIC.drillRtoSeconds, value: 852, unit: 'Seconds', dimensions: plan },
     ]);
   });
 
   it('emits no RTO for a failed drill, and DrillSucceeded 0 under the target "none" when nothing was chosen', () => {
     const failedVerify = buildDrillReport(outcome({ verify: FAILED })).metrics.map((m) => [m.name, m.value]);
     expect(failedVerify).toEqual([
-      [DRILL_METRIC.succeeded, 0],
-      [DRILL_METRIC.restoreSeconds, 760],
-      [DRILL_METRIC.verifySeconds, 31],
-      [DRILL_METRIC.succeeded, 0],
+      [METRIC.drillSucceeded, 0],
+      [METRIC.restoreSeconds, 760],
+      [METRIC.verifySeconds, 31],
+      [METRIC.drillSucceeded, 0],
     ]);
     const none = buildDrillReport(
       outcome({
@@ -244,8 +244,8 @@ describe('buildDrillReport', () => {
     );
     const dimensions = { Plan: 'sessions', Target: 'none', Region: 'eu-west-1' };
     expect(none.metrics).toEqual([
-      { name: DRILL_METRIC.succeeded, value: 0, unit: 'Count', dimensions },
-      { name: DRILL_METRIC.succeeded, value: 0, unit: 'Count', dimensions: { Plan: 'sessions', Region: 'eu-west-1' } },
+      { name: METRIC.drillSucceeded, value: 0, unit: 'Count', dimensions },
+      { name: METRIC.drillSucceeded, value: 0, unit: 'Count', dimensions: { Plan: 'sessions', Region: 'eu-west-1' } },
     ]);
   });
 

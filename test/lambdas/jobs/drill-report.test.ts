@@ -76,6 +76,7 @@ describe('reportDrill', () => {
       kind: 'restore-drill',
       outcome: 'passed',
       severity: 'info',
+      deployment: 'prod',
       plan: 'sessions',
       target: 'rg-a',
       region: 'eu-central-1',

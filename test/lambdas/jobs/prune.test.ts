@@ -176,6 +176,15 @@ describe('prune handler', () => {
     const report = await runPrunePlan(input(), deps);
     expect(report.results[0]!.untagged).toBe(2);
     expect(metrics.sum('SnapshotsUntagged', { Plan: 'sessions', Target: 'rg-a' })).toBe(2);
+    // The plan-level figure is what the snapshots-untagged alarm watches.
+    expect(metrics.sum('SnapshotsUntagged', { Plan: 'sessions' })).toBe(2);
+  });
+
+  it('fails the run and deletes nothing when the ownership tag lookup fails (never ends green on a blind Tagging API)', async () => {
+    fleet.set('rg-a', history('rg-a', 10 * 24));
+    tagging.on(GetResourcesCommand).rejects(awsError('AccessDeniedException', 'not allowed to call tag:GetResources', 400));
+    await expect(runPrunePlan(input(), deps)).rejects.toThrow('not allowed to call tag:GetResources');
+    expect(ec).not.toHaveReceivedCommand(DeleteSnapshotCommand);
   });
 
   it('judges the RPO rail by the clock when the event is old (a retry or a replay)', async () => {

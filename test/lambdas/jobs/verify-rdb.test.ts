@@ -5,6 +5,8 @@ import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../lambdas/handlers/verify-rdb';
+import { ALARM_KINDS } from '../../../lambdas/domain/alerting/catalog';
+import type { Page } from '../../../lambdas/domain/alerting/page';
 import { corruptAlert, s3ObjectEventSchema, verifyObject, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/jobs/verify-rdb';
 import { parseRdbSummary } from '../../../lambdas/domain/rdb-summary';
 import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes';
@@ -29,7 +31,7 @@ function body(bytes: Buffer | string) {
 
 describe('verify-rdb handler', () => {
   const s3 = mockClient(S3Client);
-  let deps: VerifyDeps & { metrics: MemoryMetrics; log: MemoryLog; alerts: [string, string, Record<string, string>][] };
+  let deps: VerifyDeps & { metrics: MemoryMetrics; log: MemoryLog; alerts: Page[] };
   let server: RedisServer;
   let rdb: Buffer;
   let keys: number;
@@ -56,16 +58,17 @@ describe('verify-rdb handler', () => {
 
   beforeEach(() => {
     s3.reset();
-    const alerts: [string, string, Record<string, string>][] = [];
+    const alerts: Page[] = [];
     deps = {
       s3: new S3Client({ region: 'eu-central-1' }),
       metrics: new MemoryMetrics(),
       log: new MemoryLog(),
       clock: { now: () => 1_000 },
       alerts,
-      alert: async (subject, message, attributes) => {
-        alerts.push([subject, message, attributes]);
+      alert: async (page) => {
+        alerts.push(page);
       },
+      where: { deployment: 'prod', region: 'eu-central-1' },
     };
   });
 
@@ -125,12 +128,15 @@ describe('verify-rdb handler', () => {
     expect(parseRdbSummary(tags['redis-dr:rdb'])?.error?.offset).toBe(outcome.error!.offset);
     expect(deps.metrics.sum('RdbCorrupt', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(1);
     expect(deps.alerts).toHaveLength(1);
-    const [subject, message, attributes] = deps.alerts[0]!;
-    expect(subject).toBe('redis-dr: corrupt DR copy of sessions-prod');
+    const { subject, message, attributes } = deps.alerts[0]!;
+    // Severity, title and runbook come from the alert catalog, like the rdb-corrupt alarm's page.
+    expect(subject).toBe('[CRITICAL] redis-dr prod: corrupt DR copy - sessions-prod eu-central-1');
     expect(message).toContain(`s3://${BUCKET}/${KEY} (version v1) is corrupt at byte ${outcome.error!.offset}`);
     expect(message).toContain('Snapshot: rdr-sessions-prod-20261121-0200');
     expect(message).toContain('docs/runbooks/corruption.md');
-    expect(attributes).toEqual({ kind: 'rdb-corrupt', severity: 'high', target: 'sessions-prod', bucket: BUCKET });
+    expect(message).toContain('Region: eu-central-1. Deployment: prod.');
+    expect(attributes).toEqual({ kind: 'rdb-corrupt', severity: 'critical', deployment: 'prod', region: 'eu-central-1', target: 'sessions-prod', bucket: BUCKET });
+    expect(attributes.severity).toBe(ALARM_KINDS['rdb-corrupt'].severity);
     // Only reads and one tagging call reached S3.
     expect(s3.calls().map((c) => c.args[0].constructor.name).sort()).toEqual([
       'GetObjectCommand',
@@ -180,7 +186,7 @@ describe('verify-rdb handler', () => {
   });
 
   it('names foreign keys "unknown" rather than guessing a target', () => {
-    const [subject, , attributes] = corruptAlert(BUCKET, 'manual/upload.rdb', undefined, 'unknown', {}, {
+    const { subject, attributes } = corruptAlert(BUCKET, 'manual/upload.rdb', undefined, 'unknown', {}, {
       ok: false,
       version: 9,
       checksum: 'mismatch',
@@ -190,8 +196,8 @@ describe('verify-rdb handler', () => {
       byType: {},
       auxFields: {},
       functionLibraries: 0,
-    });
-    expect(subject).toBe('redis-dr: corrupt DR copy of unknown');
+    }, { deployment: 'prod', region: 'eu-central-1' });
+    expect(subject).toBe('[CRITICAL] redis-dr prod: corrupt DR copy - unknown eu-central-1');
     expect(attributes.target).toBe('unknown');
   });
 

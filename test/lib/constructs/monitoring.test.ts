@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FRESHNESS_CRON, RUNBOOKS } from '../../../lib/constructs/monitoring';
+import { FRESHNESS_CRON } from '../../../lib/constructs/monitoring';
+import { ALARM_KINDS } from '../../../lambdas/domain/alerting/catalog';
+import { parseAlarmName } from '../../../lambdas/domain/alerting/names';
 import type { RedisDrConfig } from '../../../lib/config';
 import { useDrillsSynth } from '../../support/state-machine';
 import type { Synthesized } from '../../support/synth';
@@ -12,9 +14,9 @@ type Alarm = { id: string; props: Record<string, any> };
 function alarms(template: Synthesized['primary']): Alarm[] {
   return Object.entries(template.findResources('AWS::CloudWatch::Alarm')).map(([id, a]) => ({ id, props: a.Properties }));
 }
+/** The catalog kind of an alarm, read with the catalog's own name format (not re-implemented here). */
 function kindOf(name: string): string {
-  const rest = name.replace(/^redis-dr-example-/, '');
-  return Object.keys(RUNBOOKS).filter((k) => rest === k || rest.startsWith(`${k}-`)).sort((a, b) => b.length - a.length)[0] ?? `unknown:${rest}`;
+  return parseAlarmName(name, 'example')?.kind ?? `unknown:${name}`;
 }
 
 describe('Monitoring (drills config: exports, drills and probe in both regions)', () => {
@@ -101,6 +103,31 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
     expect(body).toContain(`RPO ${config.plans[0]!.rpoMinutes} min`);
     expect(body).toContain('DrillRtoSeconds');
     expect(body).toContain('alarm');
+  });
+
+  it.each(['primary', 'dr'] as const)('%s: every alarm is of a catalog kind, and names that kind\'s runbook', (which) => {
+    for (const { props } of alarms(synth[which])) {
+      const parsed = parseAlarmName(props.AlarmName, 'example');
+      expect(parsed, props.AlarmName).toBeDefined();
+      expect(props.AlarmDescription, props.AlarmName).toMatch(new RegExp(`Runbook: ${ALARM_KINDS[parsed!.kind].runbook}$`));
+    }
+  });
+
+  it('alarms per plan on snapshot deletions that fail and on snapshots nobody can prove ours', () => {
+    const byName = Object.fromEntries(alarms(synth.primary).map((a) => [a.props.AlarmName, a.props]));
+    for (const plan of config.plans) {
+      expect(byName[`redis-dr-example-prune-failed-${plan.name}`]).toMatchObject({ MetricName: 'SnapshotDeleteFailed', Dimensions: [{ Name: 'Plan', Value: plan.name }], Threshold: 1 });
+      expect(byName[`redis-dr-example-snapshots-untagged-${plan.name}`]).toMatchObject({ MetricName: 'SnapshotsUntagged', Dimensions: [{ Name: 'Plan', Value: plan.name }], Threshold: 1 });
+    }
+  });
+
+  it.each(['primary', 'dr'] as const)('%s: the dashboard shows every alarm of the region, those of functions watched last included', (which) => {
+    const dashboards = Object.values(synth[which].findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]!.Properties.DashboardBody);
+    const list = alarms(synth[which]);
+    for (const { id } of list) expect(body, id).toContain(id);
+    expect(list.some((a) => a.props.AlarmName.startsWith('redis-dr-example-lambda-errors-'))).toBe(true);
   });
 
   it('docs/alerts.md lists every alarm kind the templates contain, and only those', () => {

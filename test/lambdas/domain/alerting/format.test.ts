@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatAlert, humanDuration, parseAlarmName, parseBreach, splitDescription, type AlertContext } from '../../../lambdas/domain/alert-format';
+import { formatAlert, humanDuration, parseBreach, splitDescription, type AlertContext } from '../../../../lambdas/domain/alerting/format';
+import { parseAlarmName } from '../../../../lambdas/domain/alerting/names';
 
 const CTX: AlertContext = { deployment: 'prod', region: 'eu-west-1' };
 const AT = '2026-11-21T10:00:00.000+0000';

@@ -37,11 +37,11 @@
  * @see https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-states.html
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-metrics-events.html
  */
-import { parseExportObjectKey } from './export.js';
-import { parseSnapshotName } from './naming.js';
-
-/** How urgent an alert is; `ok` for resolved alarms. */
-export type AlertSeverity = 'critical' | 'high' | 'warning' | 'ok';
+import { parseExportObjectKey } from '../export.js';
+import { parseSnapshotName } from '../naming.js';
+import { ALARM_KINDS, ALARM_KIND_NAMES, RUNBOOKS, type AlarmKind, type AlarmKindName, type AlertSeverity, type PageKind } from './catalog.js';
+import { parseAlarmName } from './names.js';
+import { pageAttributes, pageSubject, type AlertAttributes } from './page.js';
 
 /** What the formatter needs besides the event. */
 export interface AlertContext {
@@ -56,17 +56,6 @@ export interface AlertContext {
   readonly runbookBaseUrl?: string;
 }
 
-/** String attributes for SNS subscription filter policies. */
-export interface AlertAttributes {
-  readonly kind: string;
-  readonly severity: AlertSeverity;
-  readonly region: string;
-  readonly deployment: string;
-  readonly plan?: string;
-  readonly target?: string;
-  readonly alarm?: string;
-}
-
 /** A formatted alert. */
 export interface FormattedAlert {
   /** Printable ASCII, at most 100 characters (SNS email subjects). */
@@ -78,82 +67,6 @@ export interface FormattedAlert {
   readonly surprises: readonly string[];
 }
 
-/** What one alarm kind means to on-call. */
-export interface AlarmKind {
-  /** Short phrase for subjects and headlines. */
-  readonly title: string;
-  /** Severity while in ALARM. */
-  readonly severity: Exclude<AlertSeverity, 'ok'>;
-  /** Metric names that identify the kind when the alarm name does not. */
-  readonly metrics: readonly string[];
-  /** Freshness kinds: what the age measures. */
-  readonly freshness?: string;
-  /** `resource` kinds are about a function, queue or schedule group, not a plan. */
-  readonly scope: 'plan' | 'resource';
-  /** Runbook when the alarm description names none. */
-  readonly runbook?: string;
-}
-
-const DRILL_RUNBOOK = 'docs/runbooks/restore-drill.md';
-
-/** The alarm kinds, by the `<kind>` part of alarm names. */
-export const ALARM_KINDS = {
-  'recovery-point-age': {
-    title: 'no new recovery point',
-    severity: 'critical',
-    metrics: ['RecoveryPointAgeSeconds'],
-    freshness: 'recovery point (snapshot)',
-    scope: 'plan',
-  },
-  'exported-copy-age': {
-    title: 'exports stalled',
-    severity: 'high',
-    metrics: ['ExportedCopyAgeSeconds'],
-    freshness: 'exported copy',
-    scope: 'plan',
-  },
-  'verified-copy-age': {
-    title: 'no new verified DR copy',
-    severity: 'high',
-    metrics: ['VerifiedCopyAgeSeconds'],
-    freshness: 'verified DR copy',
-    scope: 'plan',
-  },
-  'drill-age': {
-    title: 'no successful restore drill',
-    severity: 'high',
-    metrics: ['LastSuccessfulDrillAgeSeconds'],
-    freshness: 'successful restore drill',
-    scope: 'plan',
-    runbook: DRILL_RUNBOOK,
-  },
-  'snapshot-failed': { title: 'snapshots failing', severity: 'high', metrics: ['SnapshotsFailed'], scope: 'plan' },
-  'export-failed': { title: 'exports failing', severity: 'high', metrics: ['ExportsFailed'], scope: 'plan' },
-  'rdb-corrupt': { title: 'corrupt DR copy', severity: 'critical', metrics: ['RdbCorrupt'], scope: 'plan' },
-  'rdb-verify-errors': { title: 'DR copy verification failing', severity: 'warning', metrics: ['RdbVerifyErrors'], scope: 'plan' },
-  'prune-held': { title: 'pruning held, backups failing', severity: 'warning', metrics: ['PruneHeld'], scope: 'plan' },
-  'prune-failed': { title: 'snapshot deletion failing', severity: 'warning', metrics: ['SnapshotDeleteFailed'], scope: 'plan' },
-  'drill-failed': { title: 'restore drill failed', severity: 'high', metrics: ['DrillSucceeded'], scope: 'plan', runbook: DRILL_RUNBOOK },
-  'drill-rto': { title: 'drill RTO over objective', severity: 'warning', metrics: ['DrillRtoSeconds'], scope: 'plan', runbook: DRILL_RUNBOOK },
-  'lambda-errors': { title: 'Lambda errors', severity: 'high', metrics: ['Errors'], scope: 'resource' },
-  'lambda-throttles': { title: 'Lambda throttled', severity: 'warning', metrics: ['Throttles'], scope: 'resource' },
-  'dlq-messages': { title: 'failed events in DLQ', severity: 'high', metrics: ['ApproximateNumberOfMessagesVisible'], scope: 'resource' },
-  'scheduler-errors': {
-    title: 'schedule target errors',
-    severity: 'high',
-    metrics: ['TargetErrorCount', 'TargetErrorThrottledCount', 'InvocationDroppedCount', 'InvocationsFailedToBeSentToDeadLetterCount'],
-    scope: 'resource',
-  },
-  'replication-failed': { title: 'S3 replication failing', severity: 'high', metrics: ['OperationsFailedReplication'], scope: 'plan' },
-} as const satisfies Record<string, AlarmKind>;
-
-/** A `<kind>` of alarm names. */
-export type AlarmKindName = keyof typeof ALARM_KINDS;
-
-/** Longest first, so `drill-age` is not read as a prefix of something longer. */
-const KIND_NAMES = (Object.keys(ALARM_KINDS) as AlarmKindName[]).sort((a, b) => b.length - a.length);
-
-const MAX_SUBJECT = 100;
 const MAX_TEXT = 600;
 const MAX_RAW = 2000;
 
@@ -193,25 +106,6 @@ export function formatAlert(event: unknown, context: AlertContext): FormattedAle
 }
 
 // ---------------------------------------------------------------- alarms
-
-/** What an alarm name says, given the deployment. */
-export interface AlarmNameParts {
-  readonly kind: AlarmKindName;
-  /** What follows the kind: `<plan>[-<target>]`, or the resource. */
-  readonly rest?: string;
-}
-
-/** Parses `redis-dr-<deployment>-<kind>[-<rest>]`; `undefined` for other names. */
-export function parseAlarmName(name: string, deployment: string): AlarmNameParts | undefined {
-  const prefix = `redis-dr-${deployment}-`;
-  if (!name.startsWith(prefix)) return undefined;
-  const tail = name.slice(prefix.length);
-  for (const kind of KIND_NAMES) {
-    if (tail === kind) return { kind };
-    if (tail.startsWith(`${kind}-`) && tail.length > kind.length + 1) return { kind, rest: tail.slice(kind.length + 1) };
-  }
-  return undefined;
-}
 
 /** The breaching datapoint and threshold of an alarm state. */
 export interface Breach {
@@ -373,7 +267,7 @@ function scopeShort(s: Scope): string | undefined {
 
 function kindOfMetric(metric: string | undefined): AlarmKindName | undefined {
   if (!metric) return undefined;
-  return KIND_NAMES.find((k) => (ALARM_KINDS[k].metrics as readonly string[]).includes(metric));
+  return ALARM_KIND_NAMES.find((k) => (ALARM_KINDS[k].metric.names as readonly string[]).includes(metric));
 }
 
 interface MetricRef {
@@ -451,7 +345,7 @@ function formatExecution(event: unknown, ctx: AlertContext, surprises: string[])
   const stopped = stop !== undefined ? ` at ${formatInstant(stop)}` : '';
   const ran = start !== undefined && stop !== undefined ? `Ran ${humanDuration((stop - start) / 1000)} (started ${formatInstant(start)}).` : undefined;
   const isDrill = /drill/i.test(stateMachine);
-  const runbook = renderRunbook(isDrill ? DRILL_RUNBOOK : undefined, ctx);
+  const runbook = renderRunbook(isDrill ? RUNBOOKS.restoreDrill : undefined, ctx);
   const lines = [
     `redis-dr ${ctx.deployment}: state machine ${stateMachine} ${verb}${plan ? ` for plan ${plan}` : ''} in ${region}${stopped}.`,
     ...opt(error || cause ? `Error: ${error ?? '(none)'}: ${clip(causeText(cause), MAX_TEXT)}` : undefined),
@@ -622,19 +516,11 @@ function formatUnknown(event: unknown, ctx: AlertContext, surprises: string[]): 
 // ---------------------------------------------------------------- shared
 
 function subject(severity: AlertSeverity, deployment: string, title: string, scope: string | undefined, region: string): string {
-  return ascii(`[${severity.toUpperCase()}] redis-dr ${deployment}: ${title}${scope ? ` - ${scope}` : ''} ${region}`);
+  return pageSubject(severity, deployment, title, scope, region);
 }
 
-function attributes(kind: string, severity: AlertSeverity, region: string, deployment: string, scope: Scope, alarm?: string): AlertAttributes {
-  return {
-    kind,
-    severity,
-    region,
-    deployment,
-    ...(scope.plan ? { plan: scope.plan } : {}),
-    ...(scope.target ? { target: scope.target } : {}),
-    ...(alarm ? { alarm } : {}),
-  };
+function attributes(kind: PageKind, severity: AlertSeverity, region: string, deployment: string, scope: Scope, alarm?: string): AlertAttributes {
+  return pageAttributes({ kind, severity, region, deployment, plan: scope.plan, target: scope.target, alarm });
 }
 
 /** `45s`, `12m`, `2h 30m`, `3d 4h`: precise enough to act on, short enough to read. */
@@ -671,10 +557,6 @@ function fmtNumber(n: number): string {
   return Number.isInteger(n) ? String(n) : String(Math.round(n * 100) / 100);
 }
 
-function ascii(text: string): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > MAX_SUBJECT ? `${clean.slice(0, MAX_SUBJECT - 3)}...` : clean;
-}
 
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;

@@ -1,0 +1,105 @@
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { PlanConfig } from '../../config';
+import { freshnessRunInput } from '../../deployment';
+import { nagArnRef, nagPseudoParameters } from '../elasticache-arns';
+import { HouseFunction } from '../house-function';
+import { PlanSchedules } from '../plan-schedules';
+import { drillStateMachineName } from '../restore-drill';
+
+/** How often the freshness monitor measures. */
+export const FRESHNESS_CRON = 'cron(0/5 * * * ? *)';
+
+/** Props for {@link FreshnessMonitor}. */
+export interface FreshnessMonitorProps {
+  readonly deployment: string;
+  readonly where: 'primary' | 'dr';
+  readonly plans: readonly PlanConfig[];
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly scheduleGroup: scheduler.IScheduleGroup;
+  readonly logRetention: logs.RetentionDays;
+  readonly metricsNamespace: string;
+  /** @default 512 */
+  readonly memorySizeMb?: number;
+  /** DR: the bucket with the verified copies. @default - none */
+  readonly bucket?: s3.IBucket;
+  /** This region's drill state machine. @default - none */
+  readonly drillStateMachine?: sfn.IStateMachine;
+}
+
+/**
+ * The dead man's switch's data: a function that measures every plan's
+ * recovery point ages (and the last good drill) every 5 minutes and writes
+ * them as metrics, with read-only permissions.
+ */
+export class FreshnessMonitor extends Construct {
+  /** The monitor function. */
+  public readonly function: HouseFunction;
+
+  constructor(scope: Construct, id: string, props: FreshnessMonitorProps) {
+    super(scope, id);
+    this.function = new HouseFunction(this, 'Freshness', {
+      handler: 'freshness',
+      description: `redis-dr: measure recovery point ages (${props.where} region) for the dead-man alarms`,
+      timeout: Duration.minutes(3),
+      serviceName: 'redis-dr-freshness',
+      onFailureQueue: props.deadLetterQueue,
+      logRetention: props.logRetention,
+      metricsNamespace: props.metricsNamespace,
+      memorySizeMb: props.memorySizeMb,
+      asyncRetryAttempts: 0,
+      maxEventAge: Duration.minutes(10),
+    });
+    this.grantReads(props);
+    const input = freshnessRunInput(props.deployment, props.where, props.plans, props.bucket?.bucketName, props.drillStateMachine?.stateMachineArn);
+    new PlanSchedules(this, 'Schedule', {
+      function: this.function.function,
+      deadLetterQueue: props.deadLetterQueue,
+      group: props.scheduleGroup,
+      purpose: 'freshness monitor',
+      schedules: [{ plan: 'all', cron: FRESHNESS_CRON, timeZone: 'UTC', input: JSON.parse(JSON.stringify(input)) as Record<string, unknown> }],
+    });
+  }
+
+  private grantReads(props: FreshnessMonitorProps): void {
+    const role = this.function.role;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadRecoveryPoints',
+        actions: ['elasticache:DescribeSnapshots', 'elasticache:DescribeServerlessCacheSnapshots', 'tag:GetResources'],
+        resources: ['*'],
+      }),
+    );
+    if (props.bucket) {
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCopyTags', actions: ['s3:GetObjectTagging'], resources: [props.bucket.arnForObjects('*')] }));
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*]`,
+        reason: 'The freshness monitor reads the tags (verdict, shard, created) of every copy in the DR bucket; never object data.',
+      });
+    }
+    if (props.drillStateMachine) {
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'DrillHistory', actions: ['states:ListExecutions'], resources: [props.drillStateMachine.stateMachineArn] }));
+      // Executions of this state machine only: arn:…:execution:<state machine name>:*
+      const name = drillStateMachineName(props.deployment, props.where);
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DrillExecutions',
+          actions: ['states:DescribeExecution'],
+          resources: [Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+      );
+      const { partition, region, account } = nagPseudoParameters(this);
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${account}:execution:${name}:*]`,
+        reason: 'Execution names are made per drill; DescribeExecution is limited to the executions of this deployment\'s drill state machine.',
+      });
+    }
+  }
+}

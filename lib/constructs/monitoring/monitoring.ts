@@ -1,0 +1,259 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { PlanConfig } from '../../config';
+import { DR_COPY_ALLOWANCE_MINUTES, drillsIn, freshnessLimits } from '../../deployment';
+import { METRIC } from '../../../lambdas/domain/alerting/metrics';
+import type { AlertTopic } from '../alert-topic';
+import { HouseFunction } from '../house-function';
+import { AlarmFactory } from './alarm-factory';
+import { AlertFormatter } from './alert-formatter';
+import { addRecoveryDashboard } from './dashboard';
+import { FreshnessMonitor } from './freshness-monitor';
+import { MetricFactory } from './metric-factory';
+
+/** Props for {@link Monitoring}. */
+export interface MonitoringProps {
+  readonly deployment: string;
+  readonly where: 'primary' | 'dr';
+  readonly plans: readonly PlanConfig[];
+  readonly alerts: AlertTopic;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly scheduleGroup: scheduler.IScheduleGroup;
+  readonly logRetention: logs.RetentionDays;
+  readonly metricsNamespace: string;
+  /** DR: the bucket with the verified copies. @default - none */
+  readonly bucket?: s3.IBucket;
+  /** This region's drill state machine. @default - none */
+  readonly drillStateMachine?: sfn.IStateMachine;
+  /** @default 512 */
+  readonly memorySizeMb?: number;
+  /**
+   * Primary: the export → DR replication rule, when its metrics are on (RTC or
+   * replication metrics): failed replications page.
+   * @default - no replication alarm
+   */
+  readonly replication?: { readonly sourceBucket: string; readonly destinationBucket: string; readonly ruleId: string };
+}
+
+/**
+ * Monitoring of one region, composed of focused parts: the freshness monitor,
+ * the alert formatter, alarms built from the alert catalog through a metric
+ * and an alarm factory, and the recovery dashboard, which the stack adds last
+ * ({@link addDashboard}) so it shows every alarm.
+ */
+export class Monitoring extends Construct {
+  public readonly freshness: HouseFunction;
+  public readonly formatter: HouseFunction;
+  /** The region's recovery dashboard (after {@link addDashboard}). */
+  public dashboard?: cloudwatch.Dashboard;
+  private readonly props: MonitoringProps;
+  private readonly metrics: MetricFactory;
+  private readonly alarmFactory: AlarmFactory;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.props = props;
+    const shared = { logRetention: props.logRetention, metricsNamespace: props.metricsNamespace, memorySizeMb: props.memorySizeMb, deadLetterQueue: props.deadLetterQueue };
+    this.freshness = new FreshnessMonitor(this, 'FreshnessMonitor', {
+      ...shared,
+      deployment: props.deployment,
+      where: props.where,
+      plans: props.plans,
+      scheduleGroup: props.scheduleGroup,
+      bucket: props.bucket,
+      drillStateMachine: props.drillStateMachine,
+    }).function;
+    const formatter = new AlertFormatter(this, 'AlertFormatter', { ...shared, deployment: props.deployment, alerts: props.alerts, drillStateMachine: props.drillStateMachine });
+    this.formatter = formatter.function;
+    this.metrics = new MetricFactory(props.metricsNamespace);
+    this.alarmFactory = new AlarmFactory(this, props.deployment, { formatter: formatter.action, direct: new actions.SnsAction(props.alerts.topic) });
+    this.addPlanAlarms();
+    this.addRegionAlarms();
+    this.node.addValidation({
+      validate: () => (this.dashboard ? [] : ['Monitoring.addDashboard() was not called: call it after every alarm (watchAllFunctions) is added']),
+    });
+  }
+
+  /** Every alarm of the region so far. */
+  get alarms(): cloudwatch.Alarm[] {
+    return this.alarmFactory.alarms.map((a) => a.alarm);
+  }
+
+  /** Watch a function for errors and throttles (every function of the region). */
+  watchFunction(fn: HouseFunction): void {
+    if (this.dashboard) throw new Error(`watchFunction(${fn.node.path}) after addDashboard(): the dashboard would not show its alarms`);
+    const name = fn.node.id.toLowerCase();
+    const period = { period: Duration.minutes(5), statistic: 'Sum' };
+    this.alarmFactory.addAlarm('lambda-errors', fn.function.metricErrors(period), {
+      suffix: name,
+      description: `The ${fn.node.path} function failed (an invocation threw).`,
+      threshold: 1,
+      missing: cloudwatch.TreatMissingData.NOT_BREACHING,
+      // The formatter's own errors cannot go through the formatter.
+      direct: fn === this.formatter,
+    });
+    this.alarmFactory.addAlarm('lambda-throttles', fn.function.metricThrottles(period), {
+      suffix: name,
+      description: `The ${fn.node.path} function was throttled (account concurrency).`,
+      threshold: 1,
+      missing: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Adds the recovery dashboard, built from every alarm added so far; call it once, last. */
+  addDashboard(): cloudwatch.Dashboard {
+    if (this.dashboard) throw new Error('addDashboard() was called twice');
+    this.dashboard = addRecoveryDashboard(this, {
+      deployment: this.props.deployment,
+      where: this.props.where,
+      region: Stack.of(this).region,
+      plans: this.props.plans,
+      metrics: this.metrics,
+      alarms: this.alarms,
+      bucketName: this.props.where === 'dr' ? this.props.bucket?.bucketName : undefined,
+    });
+    return this.dashboard;
+  }
+
+  private addPlanAlarms(): void {
+    const { props, metrics: m } = this;
+    const alarm = this.alarmFactory.addAlarm.bind(this.alarmFactory);
+    const seconds = (n: number) => n * 60;
+    const breaching = cloudwatch.TreatMissingData.BREACHING;
+    const quiet = cloudwatch.TreatMissingData.NOT_BREACHING;
+    for (const plan of props.plans) {
+      const suffix = plan.name;
+      if (props.where === 'primary') {
+        alarm('recovery-point-age', m.plan(METRIC.recoveryPointAge, plan.name), {
+          suffix,
+          description: `The newest recovery point of a cache of plan ${plan.name} is older than its RPO (${plan.rpoMinutes} min), or nothing reports it.`,
+          threshold: seconds(plan.rpoMinutes),
+          missing: breaching,
+        });
+        alarm('snapshot-failed', m.plan(METRIC.snapshotsFailed, plan.name), { suffix, description: `Snapshots of plan ${plan.name} failed.`, threshold: 1, missing: quiet });
+        alarm('prune-held', m.plan(METRIC.pruneHeld, plan.name), {
+          suffix,
+          description: `Pruning of plan ${plan.name} was held by a safety rail (newest snapshot failed or older than the RPO): nothing is deleted until backups recover.`,
+          threshold: 1,
+          missing: quiet,
+        });
+        alarm('prune-failed', m.plan(METRIC.snapshotDeleteFailed, plan.name), {
+          suffix,
+          description: `Pruning of plan ${plan.name} could not list or delete snapshots (retried next run).`,
+          threshold: 1,
+          missing: quiet,
+        });
+        alarm('snapshots-untagged', m.plan(METRIC.snapshotsUntagged, plan.name, { statistic: 'Maximum' }), {
+          suffix,
+          description: `Snapshots named like plan ${plan.name}'s carry no ownership tags the Tagging API returns: they are never pruned.`,
+          threshold: 1,
+          missing: quiet,
+        });
+        if (plan.export.enabled) {
+          alarm('exported-copy-age', m.plan(METRIC.exportedCopyAge, plan.name), {
+            suffix,
+            description: `The newest exported copy of plan ${plan.name} is older than its RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min, or nothing reports it.`,
+            threshold: seconds(freshnessLimits(plan).copyAge),
+            missing: breaching,
+          });
+          alarm('export-failed', m.plan(METRIC.exportsFailed, plan.name), { suffix, description: `Exports of plan ${plan.name} failed (retried every run).`, threshold: 1, missing: quiet });
+        }
+      } else if (plan.export.enabled) {
+        alarm('verified-copy-age', m.plan(METRIC.verifiedCopyAge, plan.name), {
+          suffix,
+          description: `The newest verified DR copy of plan ${plan.name} is older than its RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min, or nothing reports it.`,
+          threshold: seconds(freshnessLimits(plan).copyAge),
+          missing: breaching,
+        });
+      }
+      if (drillsIn(plan, props.where) && props.drillStateMachine) {
+        alarm('drill-rto', m.drill(METRIC.drillRtoSeconds, plan.name, Stack.of(this).region, { period: Duration.hours(1) }), {
+          suffix,
+          description: `A ${props.where} drill of plan ${plan.name} restored and verified, but took longer than the RTO objective (${plan.drill.rtoMinutes} min).`,
+          threshold: seconds(plan.drill.rtoMinutes) + 1,
+          missing: quiet,
+        });
+        const limit = freshnessLimits(plan).lastDrillAge;
+        alarm('drill-age', m.plan(METRIC.lastDrillAge, plan.name), {
+          suffix,
+          description: `No successful ${props.where} drill of plan ${plan.name} within its drill interval plus the drill time (${Math.round(limit / 60)} h), or nothing reports it.`,
+          threshold: seconds(limit),
+          missing: breaching,
+        });
+      }
+    }
+  }
+
+  private addRegionAlarms(): void {
+    const { props, metrics: m } = this;
+    const alarm = this.alarmFactory.addAlarm.bind(this.alarmFactory);
+    const quiet = cloudwatch.TreatMissingData.NOT_BREACHING;
+    const fiveMinutes = Duration.minutes(5);
+    if (props.where === 'dr' && props.bucket) {
+      const bucket = props.bucket.bucketName;
+      alarm('rdb-corrupt', m.bucket(METRIC.rdbCorrupt, bucket), {
+        description: 'A DR copy failed RDB verification (structure or CRC64): it cannot seed a cluster.',
+        threshold: 1,
+        missing: quiet,
+      });
+      alarm('rdb-verify-errors', m.bucket(METRIC.rdbVerifyErrors, bucket), {
+        description: 'Verifications of DR copies could not finish (read or tagging failed); EventBridge retries them.',
+        threshold: 1,
+        missing: quiet,
+      });
+    }
+    if (props.drillStateMachine) {
+      const sm = props.drillStateMachine;
+      const failures = new cloudwatch.MathExpression({
+        expression: 'failed + timedOut + aborted',
+        usingMetrics: {
+          failed: sm.metricFailed({ statistic: 'Sum' }),
+          timedOut: sm.metricTimedOut({ statistic: 'Sum' }),
+          aborted: sm.metricAborted({ statistic: 'Sum' }),
+        },
+        period: fiveMinutes,
+        label: 'drill executions failed, timed out or aborted',
+      });
+      alarm('drill-failed', failures, { description: `A ${props.where} restore drill failed, timed out or was aborted.`, threshold: 1, missing: quiet });
+    }
+    if (props.replication) {
+      const replicationFailed = new cloudwatch.Metric({
+        namespace: 'AWS/S3',
+        metricName: 'OperationsFailedReplication',
+        dimensionsMap: { SourceBucket: props.replication.sourceBucket, DestinationBucket: props.replication.destinationBucket, RuleId: props.replication.ruleId },
+        statistic: 'Sum',
+        period: fiveMinutes,
+      });
+      alarm('replication-failed', replicationFailed, {
+        description: 'S3 could not replicate exported copies to the DR bucket: the DR region is falling behind.',
+        threshold: 1,
+        missing: quiet,
+      });
+    }
+    alarm('dlq-messages', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }), {
+      description: 'Scheduled work could not be delivered or failed every retry: messages wait in the dead-letter queue.',
+      threshold: 1,
+      missing: quiet,
+    });
+    const schedulerErrors = new cloudwatch.Metric({
+      namespace: 'AWS/Scheduler',
+      metricName: 'TargetErrorCount',
+      dimensionsMap: { ScheduleGroup: props.scheduleGroup.scheduleGroupName },
+      statistic: 'Sum',
+      period: fiveMinutes,
+    });
+    alarm('scheduler-errors', schedulerErrors, { description: 'EventBridge Scheduler could not invoke a target of this deployment.', threshold: 1, missing: quiet });
+  }
+}
+
+/** Alarms on errors and throttles of every function in `scope` (a stack). */
+export function watchAllFunctions(scope: Construct, monitoring: Monitoring): void {
+  for (const c of scope.node.findAll()) if (c instanceof HouseFunction) monitoring.watchFunction(c);
+}
