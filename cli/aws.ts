@@ -13,7 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { ConfigError, loadConfig, type PlanConfig, type RedisDrConfig } from '../lib/config';
+import type { RedisDrConfig } from '../lib/config';
 import { describeError, errorName } from '../lambdas/adapters/errors';
 import type { MetricsSink } from '../lambdas/adapters/metrics';
 import { systemClock, type RetryClock } from '../lambdas/adapters/retry';
@@ -21,26 +21,8 @@ import { sdkClientConfig, TUNING, type LogSink, type ScheduledDeps } from '../la
 import { partitionOf } from '../lambdas/domain/drill-select';
 import { UsageError } from './usage';
 
-/** The config file the CLI reads unless `-c` names another (the CDK app's default too). */
-export const DEFAULT_CONFIG_FILE = 'config/example.json';
+export { findPlan, loadCliConfig } from './config-file';
 
-/** Reads and validates the config; every problem is a usage error (exit 2), all reported at once. */
-export function loadCliConfig(file: string): RedisDrConfig {
-  try {
-    return loadConfig(file);
-  } catch (err) {
-    // The CDK app takes `-c config=<file>`; the CLI `-c <file>`.
-    if (err instanceof ConfigError) throw new UsageError(err.message.replaceAll('-c config=<file>', '-c <file>'));
-    throw err;
-  }
-}
-
-/** The plan named `name`, or a usage error listing the plans there are. */
-export function findPlan(config: RedisDrConfig, name: string): PlanConfig {
-  const plan = config.plans.find((p) => p.name === name);
-  if (!plan) throw new UsageError(`--plan ${name}: no such plan in this config; plans: ${config.plans.map((p) => p.name).join(', ')}`);
-  return plan;
-}
 
 /** Warnings and errors the Lambda code logs, kept for the report instead of printed as JSON lines. */
 export class CollectingLog implements LogSink {
@@ -108,13 +90,11 @@ export class CliAws {
   }
 
   /**
-   * The deployment's account: `primary.account` from the config, else the
-   * caller's (STS GetCallerIdentity, at the primary region's endpoint, then
-   * the DR region's: during a regional outage the other one answers).
+   * The account the credentials belong to (STS GetCallerIdentity, which needs
+   * no permission, at the primary region's endpoint, then the DR region's:
+   * during a regional outage the other one answers).
    */
-  account(): Promise<string> {
-    const configured = this.config.primary.account ?? this.config.dr.account;
-    if (configured) return Promise.resolve(configured);
+  identity(): Promise<string> {
     const ask = async (region: string): Promise<string> => {
       const sts = this.client('sts', region, () => new STSClient({ region, ...sdkClientConfig() }));
       const out = await sts.send(new GetCallerIdentityCommand({}));
@@ -130,6 +110,25 @@ export class CliAws {
       }
     })();
     return this.accountId;
+  }
+
+  /**
+   * Fails before any other call when there are no usable credentials, or
+   * when they belong to another account than the config names (a usage
+   * error: exit 2, one line, nothing done).
+   */
+  async checkCredentials(): Promise<void> {
+    const caller = await this.identity();
+    const configured = this.config.primary.account ?? this.config.dr.account;
+    if (configured && configured !== caller) {
+      throw new UsageError(`the AWS credentials in use are for account ${caller}, but the config names primary.account ${configured}: use a profile of account ${configured} (aws sts get-caller-identity shows the one in use)`);
+    }
+  }
+
+  /** The deployment's account: `primary.account` from the config, else the caller's. */
+  account(): Promise<string> {
+    const configured = this.config.primary.account ?? this.config.dr.account;
+    return configured ? Promise.resolve(configured) : this.identity();
   }
 
   partition(region: string): string {
@@ -168,12 +167,14 @@ export function awsProblem(err: unknown): string {
 }
 
 /**
- * Runs an AWS command's body: usage errors are rethrown (exit 2), missing
- * credentials become usage errors (exit 2, nothing was done), anything else
+ * Runs an AWS command's body once the credentials are known good: usage
+ * errors are rethrown (exit 2), missing credentials or another account's
+ * become usage errors (exit 2, one line, nothing was done), anything else
  * is printed as `redis-dr <command>: <problem>` and exits 1.
  */
-export async function runAwsCommand(command: string, body: () => Promise<number>): Promise<void> {
+export async function runAwsCommand(command: string, aws: CliAws, body: () => Promise<number>): Promise<void> {
   try {
+    await aws.checkCredentials();
     process.exitCode = await body();
   } catch (err) {
     if (err instanceof UsageError) throw err;

@@ -1,4 +1,3 @@
-import { InvalidArgumentError, type Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { openPipe } from '../lambdas/adapters/redis';
 import { keyProgress } from './progress';
@@ -188,15 +187,6 @@ function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
 
-/** Parses a whole-number option, or throws a usage error naming it. */
-export function positiveInt(name: string, min = 0): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}, got ${value}`);
-    return n;
-  };
-}
-
 /** Ctrl-C: finish the current batch, then stop; a second Ctrl-C exits at once. */
 export function stopOnSigint(): { stopped: () => boolean; dispose: () => void } {
   let stop = false;
@@ -213,33 +203,22 @@ export function stopOnSigint(): { stopped: () => boolean; dispose: () => void } 
  * `redis-dr compare --a <url> --b <url> [--match] [--max-diffs N] [--json]`.
  * Exit 0 equal, 1 different (or could not finish), 2 usage.
  */
-export function compareCommand(program: Command): void {
-  program
-    .command('compare')
-    .description('prove two Redis datasets equal: per-key fingerprints stable across servers and encodings, TTLs compared as absolute expiry')
-    .requiredOption('--a <url>', 'first server: redis://[user:password@]host[:port][/db] or rediss://… (TLS)')
-    .requiredOption('--b <url>', 'second server, same form')
-    .option('--match <pattern>', 'only keys matching this SCAN pattern')
-    .option('--max-diffs <n>', 'list at most this many differing keys (all are counted)', positiveInt('--max-diffs'), 100)
-    .option('--ttl-tolerance-ms <ms>', 'allowed gap between the two expiry times', positiveInt('--ttl-tolerance-ms'), 1000)
-    .option('--batch-size <n>', 'SCAN COUNT per batch', positiveInt('--batch-size', 1), 1000)
-    .option('--json', 'print the result as JSON')
-    .action(async (o: { a: string; b: string; match?: string; maxDiffs: number; ttlToleranceMs: number; batchSize: number; json?: boolean }) => {
-      parseRedisUrl(o.a); // bad URLs are usage errors (exit 2), thrown before any connection
-      parseRedisUrl(o.b);
-      const sig = stopOnSigint();
-      const progress = keyProgress('compare');
-      try {
-        const result = await runCompare({ ...o, onStart: progress.start, onProgress: progress.update, shouldStop: sig.stopped });
-        progress.stop();
-        process.stdout.write(o.json ? `${JSON.stringify(compareJson(result, o.a, o.b, o.match), null, 2)}\n` : `${formatCompare(result)}\n`);
-        process.exitCode = result.equal ? 0 : 1;
-      } catch (err) {
-        process.stderr.write(`redis-dr compare: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exitCode = 1;
-      } finally {
-        progress.stop();
-        sig.dispose();
-      }
-    });
+/** The `compare` command's action (loaded only when the command runs; options: cli/commands/compare.ts). */
+export async function compareAction(o: { a: string; b: string; match?: string; maxDiffs: number; ttlToleranceMs: number; batchSize: number; json?: boolean }): Promise<void> {
+  parseRedisUrl(o.a); // bad URLs are usage errors (exit 2), thrown before any connection
+  parseRedisUrl(o.b);
+  const sig = stopOnSigint();
+  const progress = keyProgress('compare');
+  try {
+    const result = await runCompare({ ...o, onStart: progress.start, onProgress: progress.update, shouldStop: sig.stopped });
+    progress.stop();
+    process.stdout.write(o.json ? `${JSON.stringify(compareJson(result, o.a, o.b, o.match), null, 2)}\n` : `${formatCompare(result)}\n`);
+    process.exitCode = result.equal ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`redis-dr compare: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  } finally {
+    progress.stop();
+    sig.dispose();
+  }
 }

@@ -1,13 +1,11 @@
 import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { Option, type Command } from 'commander';
 import type { PlanConfig, RedisDrConfig } from '../lib/config';
 import { drillRunInput, drillsIn, drillStateMachineArn, recoveryBucketName } from '../lib/deployment';
 import { currentState, drillReportOf, listDrillExecutions } from '../lambdas/adapters/drill-history';
 import { drillPlanOf } from '../lambdas/domain/freshness';
 import { errorName } from '../lambdas/adapters/errors';
 import type { DrillInput, DrillWhere } from '../lambdas/domain/drill';
-import { CliAws, type CliEnv, DEFAULT_CONFIG_FILE, findPlan, loadCliConfig, runAwsCommand } from './aws';
-import { positiveInt } from './compare';
+import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from './aws';
 import { withStatus } from './progress';
 import { UsageError } from './usage';
 
@@ -130,27 +128,17 @@ export function formatDrillRun(r: DrillRunResult, region: string): string {
 }
 
 /** Registers `drill run`. */
-export function drillCommand(program: Command, env: CliEnv = {}): void {
-  const drill = program.command('drill').description('restore drills: build a cluster from a recovery point, verify the data, measure the RTO, clean up');
-  drill
-    .command('run')
-    .description('start the deployed drill state machine now, with the input its schedule sends, and optionally follow it to its report')
-    .requiredOption('--plan <name>', 'the plan to drill')
-    .addOption(new Option('--where <region>', 'which region drills: primary or dr (default: the plan\'s drill.where; primary for both)').choices(['primary', 'dr']))
-    .option('--wait', 'follow the drill to its report (exit 1 when it fails)')
-    .option('--poll-seconds <n>', 'seconds between status checks while waiting', positiveInt('--poll-seconds', 1), 15)
-    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
-    .option('--json', 'print the result as JSON')
-    .action(async (o: { plan: string; where?: DrillWhere; wait?: boolean; pollSeconds: number; config: string; json?: boolean }) => {
-      const config = loadCliConfig(o.config);
-      const plan = findPlan(config, o.plan);
-      const { region } = drillRegion(config, plan, o.where);
-      await runAwsCommand('drill run', async () => {
-        const r = await withStatus(`drill ${o.plan}`, Boolean(o.wait), (status) =>
-          runDrill(config, new CliAws(config, env), { ...o, onStep: status, onStarted: (arn) => process.stderr.write(`redis-dr drill run: started ${arn}\n`) }),
-        );
-        process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatDrillRun(r, region));
-        return r.status === 'RUNNING' || r.status === 'SUCCEEDED' ? 0 : 1;
-      });
-    });
+/** The `drill` command's action (loaded only when the command runs; options: cli/commands/drill.ts). */
+export async function drillAction(o: { plan: string; where?: DrillWhere; wait?: boolean; pollSeconds: number; config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
+  const config = loadCliConfig(o.config);
+  const plan = findPlan(config, o.plan);
+  const { region } = drillRegion(config, plan, o.where);
+  const aws = new CliAws(config, env);
+  await runAwsCommand('drill run', aws, async () => {
+    const r = await withStatus(`drill ${o.plan}`, Boolean(o.wait), (status) =>
+      runDrill(config, aws, { ...o, onStep: status, onStarted: (arn) => process.stderr.write(`redis-dr drill run: started ${arn}\n`) }),
+    );
+    process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatDrillRun(r, region));
+    return r.status === 'RUNNING' || r.status === 'SUCCEEDED' ? 0 : 1;
+  });
 }

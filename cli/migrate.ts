@@ -1,9 +1,8 @@
-import { Option, type Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { openPipe, type RespPipe } from '../lambdas/adapters/redis';
 import { dumpBatches, existBatch, parseRedisUrl, redactUrl, restoreBatch, withConnections, type DumpedKey, type RestoreOutcome } from '../lambdas/adapters/redis-copy';
 import { displayKey, jsonKey } from '../lambdas/domain/fingerprint';
-import { compareClients, compareJson, formatCompare, positiveInt, stopOnSigint, type CompareResult } from './compare';
+import { compareClients, compareJson, formatCompare, stopOnSigint, type CompareResult } from './compare';
 import { keyProgress } from './progress';
 
 /** A key read from the source, to be written. */
@@ -262,47 +261,35 @@ export function formatMigrate(run: MigrateRun, dryRun = false): string {
  * `redis-dr migrate --from <url> --to <url> [--match] [--on-conflict skip|replace|fail] [--dry-run] [--verify] [--json]`.
  * Exit 0 all copied (and equal with --verify), 1 failed, stopped or different, 2 usage.
  */
-export function migrateCommand(program: Command): void {
-  program
-    .command('migrate')
-    .description('copy keys between two Redis servers (DUMP/RESTORE ABSTTL: exact expiry kept, any bytes, no MIGRATE or CONFIG needed), e.g. back after an accidental FLUSHALL')
-    .requiredOption('--from <url>', 'source: redis://[user:password@]host[:port][/db] or rediss://… (TLS)')
-    .requiredOption('--to <url>', 'target, same form')
-    .option('--match <pattern>', 'only keys matching this SCAN pattern')
-    .addOption(new Option('--on-conflict <mode>', 'a key that exists on the target: skip it, replace it, or fail').choices(['skip', 'replace', 'fail']).default('skip'))
-    .option('--dry-run', 'read and count only, write nothing')
-    .option('--verify', 'run compare afterwards (exit 1 when the datasets differ)')
-    .option('--batch-size <n>', 'keys per batch (SCAN COUNT); memory is about five batches of values', positiveInt('--batch-size', 1), 1000)
-    .option('--json', 'print the result as JSON')
-    .action(async (o: MigrateCliOptions & { json?: boolean }) => {
-      parseRedisUrl(o.from); // bad URLs are usage errors (exit 2), thrown before any connection
-      parseRedisUrl(o.to);
-      const sig = stopOnSigint();
-      const progress = keyProgress('migrate');
-      const verifying = keyProgress('verify');
-      try {
-        const run = await runMigrate({
-          ...o,
-          shouldStop: sig.stopped,
-          onStart: progress.start,
-          onBatch: (c) => progress.update(c.copied + c.skipped + c.expired + c.failed),
-          onVerifyStart: (total) => {
-            progress.stop();
-            verifying.start(total);
-          },
-          onVerifyProgress: verifying.update,
-        });
+/** The `migrate` command's action (loaded only when the command runs; options: cli/commands/migrate.ts). */
+export async function migrateAction(o: MigrateCliOptions & { json?: boolean }): Promise<void> {
+  parseRedisUrl(o.from); // bad URLs are usage errors (exit 2), thrown before any connection
+  parseRedisUrl(o.to);
+  const sig = stopOnSigint();
+  const progress = keyProgress('migrate');
+  const verifying = keyProgress('verify');
+  try {
+    const run = await runMigrate({
+      ...o,
+      shouldStop: sig.stopped,
+      onStart: progress.start,
+      onBatch: (c) => progress.update(c.copied + c.skipped + c.expired + c.failed),
+      onVerifyStart: (total) => {
         progress.stop();
-        verifying.stop();
-        process.stdout.write(o.json ? `${JSON.stringify(migrateJson(run, o), null, 2)}\n` : `${formatMigrate(run, o.dryRun)}\n`);
-        process.exitCode = migrateExitCode(run);
-      } catch (err) {
-        process.stderr.write(`redis-dr migrate: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exitCode = 1;
-      } finally {
-        progress.stop();
-        verifying.stop();
-        sig.dispose();
-      }
+        verifying.start(total);
+      },
+      onVerifyProgress: verifying.update,
     });
+    progress.stop();
+    verifying.stop();
+    process.stdout.write(o.json ? `${JSON.stringify(migrateJson(run, o), null, 2)}\n` : `${formatMigrate(run, o.dryRun)}\n`);
+    process.exitCode = migrateExitCode(run);
+  } catch (err) {
+    process.stderr.write(`redis-dr migrate: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  } finally {
+    progress.stop();
+    verifying.stop();
+    sig.dispose();
+  }
 }

@@ -1,23 +1,27 @@
 /**
  * The operator CLI's commands, in one program: `bin/redis-dr.ts` runs it and
  * tests drive it in-process (AWS clients mocked at the SDK boundary).
+ * Definitions (cli/commands/*) are light; each command's module, and the
+ * clients it uses, load only when that command runs.
  */
 import { Command, CommanderError } from 'commander';
 import type { CliEnv } from './aws';
-import { compareCommand } from './compare';
-import { drillCommand } from './drill';
-import { migrateCommand } from './migrate';
-import { pruneCommand } from './prune';
-import { restoreCommand } from './restore';
-import { retentionCommand } from './retention';
-import { statusCommand } from './status';
-import { verifyRdbCommand } from './verify-rdb';
+import { version } from '../package.json';
+import { compareCommand } from './commands/compare';
+import { drillCommand } from './commands/drill';
+import { migrateCommand } from './commands/migrate';
+import { pruneCommand } from './commands/prune';
+import { restoreCommand } from './commands/restore';
+import { retentionCommand } from './commands/retention';
+import { statusCommand } from './commands/status';
+import { verifyRdbCommand } from './commands/verify-rdb';
 
 /** A fresh program (commander keeps parse state, so one per run). */
 export function createProgram(env: CliEnv = {}): Command {
   const program = new Command()
     .name('redis-dr')
     .description('Backup, DR and restore drills for ElastiCache (Valkey, Redis OSS): operator commands')
+    .version(version, '-V, --version', 'print the redis-dr version')
     .showHelpAfterError()
     .exitOverride();
   statusCommand(program, env);

@@ -1,11 +1,10 @@
-import type { Command } from 'commander';
 import type { RedisDrConfig } from '../lib/config';
 import { pruneRunInput } from '../lib/deployment';
 import { listTargetSnapshots } from '../lambdas/adapters/elasticache';
 import { planSnapshotTags, toRecoveryPoints } from '../lambdas/adapters/plan-snapshots';
 import { mapConcurrent, throttleRetry } from '../lambdas/adapters/retry';
 import { resolveTargets } from '../lambdas/adapters/targets';
-import { CliAws, type CliEnv, DEFAULT_CONFIG_FILE, findPlan, loadCliConfig, runAwsCommand } from './aws';
+import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from './aws';
 import { formatPlan, planRetention, type TargetPlan } from './retention';
 import { UsageError } from './usage';
 
@@ -60,26 +59,19 @@ export async function pruneDryRun(config: RedisDrConfig, aws: CliAws, planName: 
 }
 
 /** Registers `prune`. */
-export function pruneCommand(program: Command, env: CliEnv = {}): void {
-  program
-    .command('prune')
-    .description('dry run of the retention rules against AWS: which snapshots of a plan are kept (and why) and which the next prune run would delete')
-    .requiredOption('--plan <name>', 'the plan')
-    .option('--dry-run', 'required: this command never deletes (the scheduled prune Lambda does)')
-    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
-    .option('--json', 'print the plan as JSON')
-    .action(async (o: { plan: string; dryRun?: boolean; config: string; json?: boolean }) => {
-      if (!o.dryRun) {
-        throw new UsageError('prune needs --dry-run: the CLI never deletes snapshots; the scheduled prune Lambda does, within its safety rails (set retention.dryRun=false in the config to let it)');
-      }
-      const config = loadCliConfig(o.config);
-      findPlan(config, o.plan);
-      await runAwsCommand('prune', async () => {
-        const r = await pruneDryRun(config, new CliAws(config, env), o.plan);
-        const note = `DRY RUN: nothing deleted. Plan ${r.plan} in ${r.region} at ${r.now}; a prune run deletes at most ${r.maxDeletesPerTarget} per target, oldest first.\n`;
-        const problems = r.problems.map((p) => `problem: ${p}\n`).join('');
-        process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${note}${problems}${formatPlan(r.targets)}`);
-        return r.problems.length > 0 ? 1 : 0;
-      });
-    });
+/** The `prune` command's action (loaded only when the command runs; options: cli/commands/prune.ts). */
+export async function pruneAction(o: { plan: string; dryRun?: boolean; config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
+  if (!o.dryRun) {
+    throw new UsageError('prune needs --dry-run: the CLI never deletes snapshots; the scheduled prune Lambda does, within its safety rails (set retention.dryRun=false in the config to let it)');
+  }
+  const config = loadCliConfig(o.config);
+  findPlan(config, o.plan);
+  const aws = new CliAws(config, env);
+  await runAwsCommand('prune', aws, async () => {
+    const r = await pruneDryRun(config, aws, o.plan);
+    const note = `DRY RUN: nothing deleted. Plan ${r.plan} in ${r.region} at ${r.now}; a prune run deletes at most ${r.maxDeletesPerTarget} per target, oldest first.\n`;
+    const problems = r.problems.map((p) => `problem: ${p}\n`).join('');
+    process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${note}${problems}${formatPlan(r.targets)}`);
+    return r.problems.length > 0 ? 1 : 0;
+  });
 }

@@ -4,7 +4,6 @@ import {
   type CreateReplicationGroupCommandInput,
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
-import type { Command } from 'commander';
 import type { RedisDrConfig } from '../lib/config';
 import { recoveryBucketName } from '../lib/deployment';
 import { describeRestorableSnapshot } from '../lambdas/adapters/drill-clusters';
@@ -16,8 +15,7 @@ import type { RecoveryPointChoice } from '../lambdas/domain/drill';
 import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, primaryChoice, type DrExport } from '../lambdas/domain/drill-select';
 import { parseExportObjectKey } from '../lambdas/domain/export';
 import { TAGS } from '../lambdas/domain/types';
-import { CliAws, type CliEnv, DEFAULT_CONFIG_FILE, loadCliConfig, runAwsCommand } from './aws';
-import { positiveInt } from './compare';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
 import { withStatus } from './progress';
 import { UsageError } from './usage';
 
@@ -303,37 +301,17 @@ export function formatRestore(r: RestoreResult): string {
 }
 
 /** Registers `restore`. */
-export function restoreCommand(program: Command, env: CliEnv = {}): void {
-  program
-    .command('restore')
-    .description('build a new cluster from a recovery point (same engine, version and shards) and print its endpoint')
-    .requiredOption('--target <id>', 'the replication group whose data to restore')
-    .requiredOption('--new-id <id>', 'id of the cluster to create')
-    .option('--from <point>', 'latest, a snapshot name, or s3://<bucket>/<export> (DR region)', 'latest')
-    .option('--region <region>', 'primary (default) or the DR region of the config')
-    .option('--node-type <type>', 'node type (default: the snapshot\'s; DR copies: cache.t4g.small)')
-    .option('--replicas <n>', 'replicas per shard (default: the source\'s, else 0)', positiveInt('--replicas'))
-    .option('--subnet-group <name>', 'cache subnet group (default: network.cacheSubnetGroupName of the region in the config)')
-    .option('--security-group-ids <ids>', 'comma-separated security groups (default: the config\'s)', (v: string) => v.split(',').filter(Boolean))
-    .option('--parameter-group <name>', 'cache parameter group (e.g. one with production\'s maxmemory-policy); default: the engine\'s')
-    .option('--auth-token-secret <arn>', 'Secrets Manager secret with the AUTH token the new cluster requires ({"password": …} or the token)')
-    .option('--user-group-ids <ids>', 'comma-separated RBAC user groups instead of an AUTH token', (v: string) => v.split(',').filter(Boolean))
-    .option('--dry-run', 'choose the recovery point and print the request; create nothing')
-    .option('--wait', 'wait until the cluster is available (exit 1 on create-failed or restore-failed) and print its endpoint')
-    .option('--poll-seconds <n>', 'seconds between status checks while waiting', positiveInt('--poll-seconds', 1), 30)
-    .option('--timeout-minutes <n>', 'stop waiting after this long', positiveInt('--timeout-minutes', 1), 120)
-    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
-    .option('--json', 'print the result as JSON')
-    .action(async (o: RestoreOptions & { config: string; json?: boolean }) => {
-      const config = loadCliConfig(o.config);
-      checkNewId(o.newId);
-      const note = (line: string) => process.stderr.write(`redis-dr restore: ${line}\n`);
-      await runAwsCommand('restore', async () => {
-        const r = await withStatus(`restore ${o.newId}`, Boolean(o.wait), (status) =>
-          runRestore(config, new CliAws(config, env), { ...o, onStatus: status, onCreated: note, onWarning: (w) => note(`warning: ${w}`) }),
-        );
-        process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatRestore(r));
-        return r.ok ? 0 : 1;
-      });
-    });
+/** The `restore` command's action (loaded only when the command runs; options: cli/commands/restore.ts). */
+export async function restoreAction(o: RestoreOptions & { config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
+  const config = loadCliConfig(o.config);
+  checkNewId(o.newId);
+  const note = (line: string) => process.stderr.write(`redis-dr restore: ${line}\n`);
+  const aws = new CliAws(config, env);
+  await runAwsCommand('restore', aws, async () => {
+    const r = await withStatus(`restore ${o.newId}`, Boolean(o.wait), (status) =>
+      runRestore(config, aws, { ...o, onStatus: status, onCreated: note, onWarning: (w) => note(`warning: ${w}`) }),
+    );
+    process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatRestore(r));
+    return r.ok ? 0 : 1;
+  });
 }

@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseSnapshotName } from '../lambdas/domain/naming';
 import { selectExpired, type RetentionDecision } from '../lambdas/domain/retention';
 import { isTier, TIERS, type RecoveryPoint, type RetentionPolicy } from '../lambdas/domain/types';
+import { pruneRunInput } from '../lib/deployment';
+import { findPlan, loadCliConfig } from './config-file';
+import { DEFAULT_CONFIG_FILE } from './options';
 import { UsageError } from './usage';
 
 /**
- * `redis-dr retention plan --policy <file> --snapshots <file> [--now <iso>]`:
+ * `redis-dr retention plan (--policy <file> | -c <config> --plan <name>) --snapshots <file> [--now <iso>]`:
  * an offline dry run of the grandfather-father-son rules, the same
  * `selectExpired` the prune Lambda runs, per target: which recovery points
  * are kept (with every rule that keeps each) and which would be deleted.
@@ -139,26 +141,56 @@ export function formatPlan(plans: readonly TargetPlan[]): string {
 }
 
 /** Registers `retention plan`. */
-export function retentionCommand(program: Command): void {
-  const retention = program.command('retention').description('grandfather-father-son retention of snapshots');
-  retention
-    .command('plan')
-    .description('offline dry run: which snapshots the retention rules keep (and why) and which they would delete')
-    .requiredOption('--policy <file>', 'JSON: {hourly, daily, weekly, monthly, minKeep, rpoMinutes, timeZone}')
-    .requiredOption('--snapshots <file>', 'JSON: [{name, status, createdAt, managed, tier}] or `aws elasticache describe-snapshots` output')
-    .option('--now <iso>', 'evaluate at this time instead of now')
-    .option('--json', 'print the plan as JSON')
-    .action((options: { policy: string; snapshots: string; now?: string; json?: boolean }) => {
-      try {
-        const policy = policyFileSchema.safeParse(readJson(options.policy, 'policy file'));
-        if (!policy.success) throw new UsageError(problems(options.policy, policy.error));
-        const now = options.now ? new Date(options.now) : new Date();
-        if (Number.isNaN(now.getTime())) throw new UsageError(`--now must be an ISO time, got ${JSON.stringify(options.now)}`);
-        const plans = planRetention(readSnapshots(options.snapshots), policy.data, now);
-        process.stdout.write(options.json ? `${JSON.stringify({ now: now.toISOString(), targets: plans }, null, 2)}\n` : formatPlan(plans));
-      } catch (err) {
-        // Bad files and bad policies are usage errors (exit 2), with every problem named.
-        throw err instanceof UsageError ? err : new UsageError((err as Error).message);
-      }
-    });
+/** The `retention` command's action (loaded only when the command runs; options: cli/commands/retention.ts). */
+export function retentionAction(options: RetentionPlanOptions): void {
+  try {
+    const policy = policyOf(options);
+    const now = options.now ? new Date(options.now) : new Date();
+    if (Number.isNaN(now.getTime())) throw new UsageError(`--now must be an ISO time, got ${JSON.stringify(options.now)}`);
+    const plans = planRetention(readSnapshots(options.snapshots), policy, now);
+    process.stdout.write(options.json ? `${JSON.stringify({ now: now.toISOString(), targets: plans }, null, 2)}\n` : formatPlan(plans));
+  } catch (err) {
+    // Bad files and bad policies are usage errors (exit 2), with every problem named.
+    throw err instanceof UsageError ? err : new UsageError((err as Error).message);
+  }
+}
+
+/** Options of `retention plan`. */
+export interface RetentionPlanOptions {
+  readonly policy?: string;
+  readonly config?: string;
+  readonly plan?: string;
+  readonly snapshots: string;
+  readonly now?: string;
+  readonly json?: boolean;
+}
+
+/**
+ * The policy: from `--policy <file>`, or the plan's retention in the
+ * deployment config (`-c <config> --plan <name>`: exactly what the prune
+ * Lambda of that plan applies). One of the two, not both.
+ */
+function policyOf(options: RetentionPlanOptions): RetentionPolicy {
+  if (options.policy !== undefined && (options.plan !== undefined || options.config !== undefined)) {
+    throw new UsageError('give either --policy <file> or -c <config> --plan <name>, not both');
+  }
+  if (options.policy !== undefined) {
+    const raw = readJson(options.policy, 'policy file');
+    if (raw !== null && typeof raw === 'object' && 'plans' in raw) {
+      throw new UsageError(`${options.policy} is a deployment config, not a policy file: use -c ${options.policy} --plan <name>`);
+    }
+    const policy = policyFileSchema.safeParse(raw);
+    if (!policy.success) throw new UsageError(problems(options.policy, policy.error));
+    return policy.data;
+  }
+  if (options.plan === undefined) {
+    throw new UsageError(
+      options.config !== undefined
+        ? `-c ${options.config} needs --plan <name>: the plan whose retention to apply`
+        : 'give the retention policy: --policy <file>, or -c <config> --plan <name> to use a plan of the deployment config',
+    );
+  }
+  const config = loadCliConfig(options.config ?? DEFAULT_CONFIG_FILE);
+  const input = pruneRunInput(config.name, findPlan(config, options.plan), true);
+  return { ...input.retention, rpoMinutes: input.rpoMinutes, timeZone: input.timeZone };
 }

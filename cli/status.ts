@@ -1,5 +1,4 @@
 import { styleText } from 'node:util';
-import type { Command } from 'commander';
 import type { RedisDrConfig } from '../lib/config';
 import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName } from '../lib/deployment';
 import { describeError } from '../lambdas/adapters/errors';
@@ -8,7 +7,7 @@ import { METRIC } from '../lambdas/domain/alerting/metrics';
 import type { DrillWhere } from '../lambdas/domain/drill';
 import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../lambdas/domain/freshness';
 import { FreshnessRunFailedError, runFreshness, type FreshnessReport } from '../lambdas/jobs/freshness';
-import { CliAws, type CliEnv, DEFAULT_CONFIG_FILE, loadCliConfig, runAwsCommand } from './aws';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
 
 /**
  * `redis-dr status [-c config] [--json]`: per plan and target, in both
@@ -283,18 +282,13 @@ function formatDrill(d: DrillStatus, style: Style): string {
 }
 
 /** Registers `status`. */
-export function statusCommand(program: Command, env: CliEnv = {}): void {
-  program
-    .command('status')
-    .description('recovery point ages in both regions against the RPO and alarm limits, and the last drill of each plan')
-    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
-    .option('--json', 'print the report as JSON')
-    .action(async (o: { config: string; json?: boolean }) => {
-      const config = loadCliConfig(o.config);
-      await runAwsCommand('status', async () => {
-        const report = await collectStatus(config, new CliAws(config, env));
-        process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, terminalStyle()));
-        return report.healthy ? 0 : 1;
-      });
-    });
+/** The `status` command's action (loaded only when the command runs; options: cli/commands/status.ts). */
+export async function statusAction(o: { config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
+  const config = loadCliConfig(o.config);
+  const aws = new CliAws(config, env);
+  await runAwsCommand('status', aws, async () => {
+    const report = await collectStatus(config, aws);
+    process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, terminalStyle()));
+    return report.healthy ? 0 : 1;
+  });
 }

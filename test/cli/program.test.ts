@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runInProcess } from './support/in-process';
 import { cli } from './support/run-cli';
@@ -14,7 +17,7 @@ const COMMANDS: [string[], string[]][] = [
   [['drill', 'run'], ['--plan', '--where', '--wait', '--json']],
   [['migrate'], ['--from', '--to', '--match', '--on-conflict', '--dry-run', '--verify', '--json']],
   [['compare'], ['--a', '--b', '--match', '--json']],
-  [['retention', 'plan'], ['--policy', '--snapshots', '--now', '--json']],
+  [['retention', 'plan'], ['--policy', '--config', '--plan', '--snapshots', '--now', '--json']],
   [['prune'], ['--plan', '--dry-run', '--json']],
   [['verify-rdb'], ['--json']],
 ];
@@ -53,4 +56,36 @@ describe('CLI contract', () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--plan <name>');
   });
+
+  it('--version prints the package version (exit 0)', async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const r = await cli('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+});
+
+describe('CLI start-up (bin/redis-dr.cjs runs the compiled, lazily loaded program)', () => {
+  const ROOT = join(__dirname, '..', '..');
+  it.each([[['--help']], [['--version']], [['verify-rdb', 'test/fixtures/rdb/encodings.rdb']], [['status', '--help']]])('%j loads no AWS SDK, Redis client, tsx or zod', (args) => {
+    const packages = loadedOrExit(args);
+    expect(packages.filter((p) => p.startsWith('@aws-sdk/') || p.startsWith('@smithy/') || ['ioredis', 'tsx', 'zod', 'aws-cdk-lib'].includes(p))).toEqual([]);
+    expect(packages).toContain('commander');
+  });
+
+  it('a command that talks to AWS loads the SDK when it runs (so the check above can fail)', () => {
+    const packages = loadedOrExit(['status', '-c', 'test/fixtures/config/broken-json.json']);
+    expect(packages.some((p) => p.startsWith('@aws-sdk/'))).toBe(true);
+  });
+
+  /** The packages a real CLI run loads (test/support/loaded-modules.cjs reports them on stderr at exit). */
+  function loadedOrExit(args: string[]): string[] {
+    const out = spawnSync(process.execPath, ['-r', join(ROOT, 'test', 'support', 'loaded-modules.cjs'), join(ROOT, 'bin', 'redis-dr.cjs'), ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    const line = out.stderr.split('\n').find((l) => l.startsWith('LOADED '));
+    if (!line) throw new Error(`no module report from the CLI run: ${out.stderr}`);
+    return JSON.parse(line.slice('LOADED '.length)) as string[];
+  }
 });

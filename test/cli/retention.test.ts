@@ -75,4 +75,33 @@ describe('redis-dr retention plan', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
   });
+
+  describe('with the policy of a plan in the deployment config (-c <config> --plan <name>)', () => {
+    const CONFIG = 'test/fixtures/config/drills.json';
+
+    it('applies exactly the retention the plan\'s prune Lambda applies', () => {
+      const r = cli('retention', 'plan', '-c', CONFIG, '--plan', 'sessions', '--snapshots', snapshots, '--now', NOW, '--json');
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const plan = JSON.parse(r.stdout) as { targets: { target: string; keep: { name: string }[]; delete: unknown[] }[] };
+      // drills.json keeps hourly 24, daily 7: all seven recovery points are kept.
+      expect(plan.targets[0]!.keep).toHaveLength(7);
+      expect(plan.targets[0]!.delete).toHaveLength(0);
+    });
+
+    it.each([
+      [['-c', CONFIG, '--plan', 'nope'], /--plan nope: no such plan in this config; plans: sessions/],
+      [['-c', CONFIG], /-c test\/fixtures\/config\/drills\.json needs --plan <name>/],
+      [['-c', CONFIG, '--plan', 'sessions', '--policy', 'x.json'], /give either --policy <file> or -c <config> --plan <name>, not both/],
+      [[], /give the retention policy: --policy <file>, or -c <config> --plan <name>/],
+      [['--policy', CONFIG], /drills\.json is a deployment config, not a policy file: use -c test\/fixtures\/config\/drills\.json --plan <name>/],
+      [['-c', 'test/fixtures/config/several-problems.json', '--plan', 'sessions'], /several-problems\.json: dr\.region must differ from primary\.region/],
+    ])('exits 2 with one clear message for %j', (args, message) => {
+      const r = cli('retention', 'plan', ...args, '--snapshots', snapshots);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/ZodError|at .*\.js:\d+/);
+    });
+  });
 });

@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import type { CliEnv } from '../aws';
+import { DEFAULT_CONFIG_FILE } from '../options';
+
+/** Defines `redis-dr status` (options and help); its action module loads only when it runs. */
+export function statusCommand(program: Command, env: CliEnv = {}): void {
+  program
+    .command('status')
+    .description('recovery point ages in both regions against the RPO and alarm limits, and the last drill of each plan')
+    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('--json', 'print the report as JSON')
+    .action(async (o: { config: string; json?: boolean }) => (await import('../status.js')).statusAction(o, env));
+}
