@@ -2,17 +2,21 @@
 /**
  * CDK app entry: `npx cdk synth -c config=config/prod.json`.
  * Loads and validates the config once; on any problem prints every one of
- * them and exits 1 before anything is synthesized.
+ * them and exits 1 before anything is synthesized. After a synth, prints
+ * what was built per stack and cdk-nag's verdict.
  */
 import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfig } from '../lib/config';
 import { addRedisDrStacks } from '../lib/app';
+import { summarizeAssembly, synthSummary } from '../lib/synth-summary';
 
 const app = new App();
 const configFile = String(app.node.tryGetContext('config') ?? 'config/example.json');
 
+let config;
 try {
-  addRedisDrStacks(app, loadConfig(configFile));
+  config = loadConfig(configFile);
+  addRedisDrStacks(app, config);
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);
@@ -20,4 +24,6 @@ try {
   }
   throw err;
 }
-app.synth();
+const { stacks, nagFindings } = summarizeAssembly(app.synth());
+// stderr: `cdk synth <stack>` prints the template on stdout.
+process.stderr.write(synthSummary(config, stacks, nagFindings));

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,13 +30,34 @@ describe('bin/app.ts', () => {
   };
   afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  it('synthesizes both stacks from the example config without AWS credentials', () => {
+  it('synthesizes every capability from the example config without AWS credentials, and says what it built', () => {
     const out = outdir();
     const result = runApp({ config: 'config/example.json' }, out);
-    expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(existsSync(join(out, 'RedisDr-example-Primary.template.json'))).toBe(true);
     expect(existsSync(join(out, 'RedisDr-example-Dr.template.json'))).toBe(true);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines[0]).toBe('redis-dr example: 2 plan(s): sessions (export, drills: both, probe), queues (snapshots only)');
+    // Drills in both regions: one state machine per region.
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Primary \(eu-west-1\): \d+ schedules, 1 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Dr \(eu-central-1\): \d+ schedules, 1 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
+    expect(lines).toContain('  cdk-nag: clean (AwsSolutions, RedisDr)');
+    expect(lines.at(-1)).toMatch(/^ {2}before deploying, replace the placeholder values of: network\.vpcId, .*plans\[0\]\.probe\.authSecretArn$/);
+    expect(lines).toHaveLength(5);
+    // No warning anywhere in the assembly (e.g. imported subnets without route tables).
+    // (The CLI prints each stack's warnings from its metadata file.)
+    for (const stack of ['RedisDr-example-Primary', 'RedisDr-example-Dr']) {
+      const metadata = JSON.parse(readFileSync(join(out, `${stack}.metadata.json`), 'utf8')) as Record<string, { type: string; data: unknown }[]>;
+      const warnings = Object.values(metadata).flat().filter((m) => m.type === 'aws:cdk:warning' || m.type === 'aws:cdk:error');
+      expect(warnings, stack).toEqual([]);
+    }
+  });
+
+  it('says nothing about placeholders for a config without them', () => {
+    const result = runApp({ config: 'test/fixtures/config/status-one-target.json' }, outdir());
+    expect(result.status).toBe(0);
+    expect(result.stderr).not.toContain('placeholder');
+    expect(result.stderr).toContain('cdk-nag: clean');
   });
 
   it('exits 1 and lists every problem of an invalid config, each with its path', () => {

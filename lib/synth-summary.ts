@@ -1,0 +1,83 @@
+/**
+ * What a synth built, in a few lines per stack: plans, schedules, state
+ * machines, functions, alarms, buckets, and whether cdk-nag is clean —
+ * printed by `bin/app.ts` after every successful synth, plus what the user
+ * must still do (placeholder network values).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import type { RedisDrConfig } from './config';
+
+type Template = { Resources?: Record<string, { Type: string }> };
+
+/** Counts of what one stack template contains. */
+export interface StackSummary {
+  readonly stack: string;
+  readonly region: string;
+  readonly schedules: number;
+  readonly stateMachines: number;
+  readonly functions: number;
+  readonly alarms: number;
+  readonly buckets: number;
+}
+
+/** Counts resources of one template. */
+export function summarizeTemplate(stack: string, region: string, template: Template): StackSummary {
+  const count = (type: string) => Object.values(template.Resources ?? {}).filter((r) => r.Type === type).length;
+  return {
+    stack,
+    region,
+    schedules: count('AWS::Scheduler::Schedule'),
+    stateMachines: count('AWS::StepFunctions::StateMachine'),
+    functions: count('AWS::Lambda::Function'),
+    alarms: count('AWS::CloudWatch::Alarm'),
+    buckets: count('AWS::S3::Bucket'),
+  };
+}
+
+/** Network values of the example config that must be replaced before a deploy. */
+export function placeholderSettings(config: RedisDrConfig): string[] {
+  const placeholder = (v: string) => /replace-me/.test(v) || /^(vpc|subnet|sg)-0+[0-9a-f]?$/.test(v);
+  const found: string[] = [];
+  for (const [where, network] of [['network', config.network], ['dr.network', config.dr.network]] as const) {
+    if (!network) continue;
+    for (const [key, value] of Object.entries(network)) {
+      const values = Array.isArray(value) ? value : [value];
+      if (values.some((v) => typeof v === 'string' && placeholder(v))) found.push(`${where}.${key}`);
+    }
+  }
+  for (const [i, plan] of config.plans.entries()) {
+    if (plan.probe.authSecretArn && placeholder(plan.probe.authSecretArn)) found.push(`plans[${i}].probe.authSecretArn`);
+  }
+  return found;
+}
+
+/** The summary text: one header, one line per stack, cdk-nag's verdict, what to replace. */
+export function synthSummary(config: RedisDrConfig, stacks: readonly StackSummary[], nagFindings: number | undefined): string {
+  const plans = config.plans
+    .map((p) => `${p.name} (${[p.export.enabled ? 'export' : '', p.drill.enabled ? `drills: ${p.drill.where}` : '', p.probe.enabled ? 'probe' : ''].filter(Boolean).join(', ') || 'snapshots only'})`)
+    .join(', ');
+  const lines = [`redis-dr ${config.name}: ${config.plans.length} plan(s): ${plans}`];
+  for (const s of stacks) {
+    lines.push(
+      `  ${s.stack} (${s.region}): ${s.schedules} schedules, ${s.stateMachines} state machine(s), ${s.functions} functions, ${s.alarms} alarms, ${s.buckets} buckets`,
+    );
+  }
+  lines.push(nagFindings === undefined ? '  cdk-nag: no report found' : nagFindings === 0 ? '  cdk-nag: clean (AwsSolutions, RedisDr)' : `  cdk-nag: ${nagFindings} finding(s): see validation-report.json`);
+  const placeholders = placeholderSettings(config);
+  if (placeholders.length > 0) lines.push(`  before deploying, replace the placeholder values of: ${placeholders.join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Summaries of every stack in the assembly, and the number of cdk-nag findings its validation report lists. */
+export function summarizeAssembly(assembly: CloudAssembly): { stacks: StackSummary[]; nagFindings: number | undefined } {
+  const stacks = assembly.stacks.map((s) => summarizeTemplate(s.stackName, s.environment.region, s.template as Template));
+  const report = join(assembly.directory, 'validation-report.json');
+  let nagFindings: number | undefined;
+  if (existsSync(report)) {
+    const parsed = JSON.parse(readFileSync(report, 'utf8')) as { pluginReports?: { violations?: unknown[] }[] };
+    nagFindings = (parsed.pluginReports ?? []).reduce((n, r) => n + (r.violations?.length ?? 1), 0);
+  }
+  return { stacks, nagFindings };
+}
