@@ -1,0 +1,127 @@
+/**
+ * bench/cli-start: the whole `npx redis-dr` process as a user runs it
+ * (node bin/redis-dr.cjs …, compiled dist/ built by `npm ci`), measured from
+ * spawn to exit with /usr/bin/time's peak RSS, median of N runs:
+ *   --help, --version, verify-rdb of a small fixture (targets: ≤ 0.3 s, ≤ 80 MB);
+ * and verify-rdb of the 1,000,000-key dump of bench/verify-rdb against
+ * redis-check-rdb on the same file, alternating, in the same run
+ * (target: ≥ 1.5× faster, whole process).
+ *
+ *   npx tsx bench/cli-start/run.ts --rdb /tmp/dump-1m.rdb [--repeats 5] [--out bench/cli-start/results.json]
+ *
+ * Without --rdb the large-file comparison is skipped (make the dump with
+ * `npx tsx bench/verify-rdb/run.ts --keep-rdb <path>`).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { intFlags, median, timedProcess, type TimedProcess } from '../support';
+
+const { values: flags } = parseArgs({
+  options: {
+    repeats: { type: 'string', default: '5' },
+    rdb: { type: 'string' },
+    out: { type: 'string', default: path.join(__dirname, 'results.json') },
+  },
+  strict: true,
+});
+const repeats = intFlags<'repeats'>(flags)('repeats', 1, 100);
+const ROOT = path.join(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'redis-dr.cjs');
+const SMALL = path.join(ROOT, 'test', 'fixtures', 'rdb', 'encodings.rdb');
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+if (!existsSync(path.join(ROOT, 'dist', 'bin', 'redis-dr.js'))) throw new Error('dist/ is missing: run `npm run build` (npm ci does it) first');
+
+interface Row {
+  readonly command: string;
+  readonly runs: number;
+  readonly wallMedianSeconds: number;
+  readonly wallMinSeconds: number;
+  readonly wallMaxSeconds: number;
+  readonly peakRssMedianMiB: number;
+  readonly peakRssMaxMiB: number;
+  readonly exitCodes: readonly (number | null)[];
+}
+
+function row(command: string, runs: readonly TimedProcess[]): Row {
+  const walls = runs.map((r) => r.wallSeconds);
+  const rss = runs.map((r) => r.maxRssMiB ?? Number.NaN);
+  return {
+    command,
+    runs: runs.length,
+    wallMedianSeconds: median(walls),
+    wallMinSeconds: Math.min(...walls),
+    wallMaxSeconds: Math.max(...walls),
+    peakRssMedianMiB: median(rss),
+    peakRssMaxMiB: Math.max(...rss),
+    exitCodes: runs.map((r) => r.code),
+  };
+}
+
+async function main(): Promise<void> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'cli-start-'));
+  try {
+    const startup: Row[] = [];
+    for (const [label, args] of [
+      ['redis-dr --help', ['--help']],
+      ['redis-dr --version', ['--version']],
+      ['redis-dr verify-rdb encodings.rdb (667 B)', ['verify-rdb', SMALL]],
+    ] as const) {
+      await timedProcess(process.execPath, [BIN, ...args], scratch, ROOT); // warm-up (page cache)
+      const runs: TimedProcess[] = [];
+      for (let i = 0; i < repeats; i++) runs.push(await timedProcess(process.execPath, [BIN, ...args], scratch, ROOT));
+      startup.push(row(label, runs));
+      const r = startup.at(-1)!;
+      log(`${label.padEnd(44)} wall ${r.wallMedianSeconds.toFixed(3)} s (${r.wallMinSeconds.toFixed(3)}–${r.wallMaxSeconds.toFixed(3)}), peak RSS ${r.peakRssMedianMiB.toFixed(1)} MiB`);
+    }
+
+    // The same --help through tsx from the TypeScript sources (how the CLI started before dist/), for comparison.
+    const viaTsx = ['-r', 'tsx/cjs', path.join(ROOT, 'bin', 'redis-dr.ts'), '--help'];
+    await timedProcess(process.execPath, viaTsx, scratch, ROOT);
+    const tsxRuns: TimedProcess[] = [];
+    for (let i = 0; i < repeats; i++) tsxRuns.push(await timedProcess(process.execPath, viaTsx, scratch, ROOT));
+    const tsxRow = row('comparison: --help through tsx from sources', tsxRuns);
+    log(`${tsxRow.command.padEnd(44)} wall ${tsxRow.wallMedianSeconds.toFixed(3)} s (${tsxRow.wallMinSeconds.toFixed(3)}–${tsxRow.wallMaxSeconds.toFixed(3)}), peak RSS ${tsxRow.peakRssMedianMiB.toFixed(1)} MiB`);
+
+    let large: { file: string; bytes: number; ours: Row; redisCheckRdb: Row; ratio: number; keysAgree: boolean } | undefined;
+    if (flags.rdb) {
+      const file = path.resolve(flags.rdb);
+      const bytes = statSync(file).size;
+      const ours: TimedProcess[] = [];
+      const theirs: TimedProcess[] = [];
+      // Alternate A B A B …, so a drift in the machine's speed hits both alike.
+      for (let i = 0; i < repeats; i++) {
+        ours.push(await timedProcess(process.execPath, [BIN, 'verify-rdb', file, '--json'], scratch, ROOT));
+        theirs.push(await timedProcess('redis-check-rdb', [file], scratch, ROOT));
+      }
+      const keys = (JSON.parse(ours[0]!.stdout) as { keys: number; ok: boolean }).keys;
+      const checkKeys = Number(/(\d+) keys read/.exec(theirs[0]!.stdout)?.[1] ?? Number.NaN);
+      const a = row('redis-dr verify-rdb <dump> --json', ours);
+      const b = row('redis-check-rdb <dump>', theirs);
+      large = { file: path.basename(file), bytes, ours: a, redisCheckRdb: b, ratio: b.wallMedianSeconds / a.wallMedianSeconds, keysAgree: keys === checkKeys };
+      log(`${a.command.padEnd(44)} wall ${a.wallMedianSeconds.toFixed(3)} s, peak RSS ${a.peakRssMedianMiB.toFixed(1)} MiB`);
+      log(`${b.command.padEnd(44)} wall ${b.wallMedianSeconds.toFixed(3)} s, peak RSS ${b.peakRssMedianMiB.toFixed(1)} MiB`);
+      log(`file ${(bytes / 1e6).toFixed(1)} MB: redis-dr is ${large.ratio.toFixed(2)}x faster as a whole process (target >= 1.5x); keys agree: ${large.keysAgree} (${keys} vs ${checkKeys})`);
+    }
+
+    const machine = {
+      node: process.version,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      redisCheckRdb: execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim(),
+      loadAverage: os.loadavg(),
+    };
+    writeFileSync(flags.out!, `${JSON.stringify({ measuredAt: new Date().toISOString(), repeats, machine, startup, comparison: tsxRow, large }, null, 2)}\n`);
+    log(`results written to ${flags.out}`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+void main().catch((err: unknown) => {
+  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exitCode = 1;
+});
