@@ -121,7 +121,7 @@ export const ALARM_KINDS = {
       fires: 'a prune run could not list or delete a snapshot (retried next run)',
       missingData: 'not breaching',
       causes: 'permissions (the tag condition), a snapshot in use, an API fault',
-      firstSteps: 'the prune Lambda\'s error names each snapshot and reason; `npx redis-dr prune --plan <plan> --dry-run`',
+      firstSteps: 'the prune Lambda\'s error names each snapshot and reason; `npx redis-dr prune -c config/<env>.json --plan <plan> --dry-run`',
     },
   },
   'snapshots-untagged': {
