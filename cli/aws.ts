@@ -118,8 +118,17 @@ export class CliAws {
    * error: exit 2, one line, nothing done).
    */
   async checkCredentials(): Promise<void> {
-    const caller = await this.identity();
     const configured = this.config.primary.account ?? this.config.dr.account;
+    let caller: string;
+    try {
+      caller = await this.identity();
+    } catch (err) {
+      // STS unreachable in both regions (an outage, an endpoint policy): the
+      // configured account stands and the command's own calls say whether the
+      // credentials work. Missing credentials are never waved through.
+      if (isNoCredentials(err) || !configured) throw err;
+      return;
+    }
     if (configured && configured !== caller) {
       throw new UsageError(`the AWS credentials in use are for account ${caller}, but the config names primary.account ${configured}: use a profile of account ${configured} (aws sts get-caller-identity shows the one in use)`);
     }

@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { Validations } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackNames } from '../../lib/app';
-import { exampleConfig, synthesize, type Synthesized } from '../support/synth';
+import { basicConfig, exampleConfig, synthesize, type Synthesized } from '../support/synth';
 
 /**
  * Gates on the whole synthesized app: cdk-nag (AwsSolutions) with zero
@@ -73,15 +73,16 @@ describe('cdk-nag gate', () => {
   });
 });
 
+// The basic config: counts below are of snapshot, prune and export capabilities alone.
 describe('primary stack', () => {
   let synth: Synthesized;
   beforeAll(() => {
-    synth = synthesize();
+    synth = synthesize(basicConfig());
   });
   afterAll(() => synth.cleanup());
 
   it('creates one snapshot and one prune schedule per plan, in the plan\'s time zone, flexible window off, with retries and a DLQ', () => {
-    const config = exampleConfig();
+    const config = basicConfig();
     const schedules = synth.primary.findResources('AWS::Scheduler::Schedule');
     // Snapshot and prune per plan, export per exporting plan, and the freshness monitor.
     expect(Object.keys(schedules)).toHaveLength(config.plans.length * 2 + config.plans.filter((p) => p.export.enabled).length + 1);
@@ -144,7 +145,7 @@ describe('primary stack', () => {
   it('gives every log group a retention', () => {
     const groups = [...Object.values(synth.primary.findResources('AWS::Logs::LogGroup')), ...Object.values(synth.dr.findResources('AWS::Logs::LogGroup'))];
     expect(groups).toHaveLength(8);
-    for (const g of groups) expect(g.Properties.RetentionInDays).toBe(exampleConfig().lambda.logRetentionDays);
+    for (const g of groups) expect(g.Properties.RetentionInDays).toBe(basicConfig().lambda.logRetentionDays);
   });
 
   it('grants no wildcard actions and no AWS managed policies', () => {
@@ -255,9 +256,9 @@ function actionsOf(s: Statement): string[] {
 
 describe('restore drills', () => {
   it('deploys no drill state machine, drill function or reaper when no plan drills', () => {
-    const synth = synthesize();
+    const synth = synthesize(basicConfig());
     try {
-      expect(exampleConfig().plans.some((p) => p.drill.enabled)).toBe(false);
+      expect(basicConfig().plans.some((p) => p.drill.enabled)).toBe(false);
       synth.primary.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
       synth.dr.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
       for (const template of [synth.primary, synth.dr]) {

@@ -19,9 +19,14 @@ export interface Synthesized {
   cleanup(): void;
 }
 
-/** The shipped example config, validated. */
+/** The shipped example config, validated (the whole pipeline: exports, drills in both regions, the probe). */
 export function exampleConfig(): RedisDrConfig {
   return loadConfig(join(__dirname, '..', '..', 'config', 'example.json'));
+}
+
+/** Snapshots, retention and exports only (no drills, probe or network): test/fixtures/config/basic.json. */
+export function basicConfig(): RedisDrConfig {
+  return loadConfig(join(__dirname, '..', 'fixtures', 'config', 'basic.json'));
 }
 
 /**

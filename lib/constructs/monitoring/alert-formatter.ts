@@ -3,23 +3,17 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names';
 import { type AlertTopic, grantAlertPublish } from '../alert-topic';
 import { HouseFunction } from '../house-function';
+import { monitoringFunctionSettings, type MonitoringFunctionProps } from './function-settings';
 
 /** Props for {@link AlertFormatter}. */
-export interface AlertFormatterProps {
+export interface AlertFormatterProps extends MonitoringFunctionProps {
   readonly deployment: string;
   readonly alerts: AlertTopic;
-  readonly deadLetterQueue: sqs.IQueue;
-  readonly logRetention: logs.RetentionDays;
-  readonly metricsNamespace: string;
-  /** @default 512 */
-  readonly memorySizeMb?: number;
   /** Failed, timed-out or aborted executions of this state machine are paged. @default - none */
   readonly drillStateMachine?: sfn.IStateMachine;
 }
@@ -43,12 +37,7 @@ export class AlertFormatter extends Construct {
       timeout: Duration.seconds(30),
       serviceName: 'redis-dr-alert-formatter',
       environment: { ONCALL_TOPIC_ARN: props.alerts.topic.topicArn, REDIS_DR_DEPLOYMENT: props.deployment },
-      onFailureQueue: props.deadLetterQueue,
-      logRetention: props.logRetention,
-      metricsNamespace: props.metricsNamespace,
-      memorySizeMb: props.memorySizeMb,
-      asyncRetryAttempts: 0,
-      maxEventAge: Duration.minutes(10),
+      ...monitoringFunctionSettings(props),
     });
     grantAlertPublish(props.alerts, this.function.role);
     // One permission for every alarm of this deployment (by name), rather than one per alarm.

@@ -1,15 +1,14 @@
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PlanConfig } from '../../config';
 import { freshnessRunInput } from '../../deployment';
 import { nagArnRef, nagPseudoParameters } from '../elasticache-arns';
 import { HouseFunction } from '../house-function';
+import { monitoringFunctionSettings, type MonitoringFunctionProps } from './function-settings';
 import { PlanSchedules } from '../plan-schedules';
 import { drillStateMachineName } from '../restore-drill';
 
@@ -17,16 +16,11 @@ import { drillStateMachineName } from '../restore-drill';
 export const FRESHNESS_CRON = 'cron(0/5 * * * ? *)';
 
 /** Props for {@link FreshnessMonitor}. */
-export interface FreshnessMonitorProps {
+export interface FreshnessMonitorProps extends MonitoringFunctionProps {
   readonly deployment: string;
   readonly where: 'primary' | 'dr';
   readonly plans: readonly PlanConfig[];
-  readonly deadLetterQueue: sqs.IQueue;
   readonly scheduleGroup: scheduler.IScheduleGroup;
-  readonly logRetention: logs.RetentionDays;
-  readonly metricsNamespace: string;
-  /** @default 512 */
-  readonly memorySizeMb?: number;
   /** DR: the bucket with the verified copies. @default - none */
   readonly bucket?: s3.IBucket;
   /** This region's drill state machine. @default - none */
@@ -49,12 +43,7 @@ export class FreshnessMonitor extends Construct {
       description: `redis-dr: measure recovery point ages (${props.where} region) for the dead-man alarms`,
       timeout: Duration.minutes(3),
       serviceName: 'redis-dr-freshness',
-      onFailureQueue: props.deadLetterQueue,
-      logRetention: props.logRetention,
-      metricsNamespace: props.metricsNamespace,
-      memorySizeMb: props.memorySizeMb,
-      asyncRetryAttempts: 0,
-      maxEventAge: Duration.minutes(10),
+      ...monitoringFunctionSettings(props),
     });
     this.grantReads(props);
     const input = freshnessRunInput(props.deployment, props.where, props.plans, props.bucket?.bucketName, props.drillStateMachine?.stateMachineArn);
