@@ -38,9 +38,9 @@ export function formatReport(file: string, report: RdbReport): string {
  * region runs on every replicated copy. Exit 0 valid, 1 corrupt, 2 usage.
  */
 /** The `verify-rdb` command's action (loaded only when the command runs; options: cli/commands/verify-rdb.ts). */
-export async function verifyRdbAction(file: string, options: { json?: boolean }): Promise<void> {
+export async function verifyRdbAction(file: string, options: { json?: boolean; requireChecksum?: boolean }): Promise<void> {
   const { body, size } = await openInput(file);
-  const report = await verifyRdbStream(body);
+  const report = await verifyRdbStream(body, { requireChecksum: options.requireChecksum ?? false });
   process.stdout.write(
     options.json ? `${JSON.stringify({ file, bytes: size, ...report }, null, 2)}\n` : `${formatReport(file, report)}\n`,
   );

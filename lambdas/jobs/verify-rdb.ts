@@ -91,7 +91,8 @@ export async function verifyObject(event: S3ObjectEvent, deps: VerifyDeps): Prom
     const started = deps.clock.now();
     const object = await openObject(deps.s3, bucket, key, versionId);
     let bytes = 0;
-    const report = await verifyRdbStream(countBytes(object.body, (n) => (bytes += n)));
+    // DR copies are ElastiCache exports, which always carry a CRC-64: a zeroed trailer is a failure here.
+    const report = await verifyRdbStream(countBytes(object.body, (n) => (bytes += n)), { requireChecksum: true });
     const seconds = (deps.clock.now() - started) / 1000;
 
     // Tags re-read just before writing: a replicated tag change may have landed meanwhile.

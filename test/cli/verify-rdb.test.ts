@@ -47,6 +47,15 @@ describe('redis-dr verify-rdb', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, version, checksum, keys, expires });
   });
 
+  it('--require-checksum fails a file without a CRC-64 (exit 1) and passes one with it', () => {
+    const none = cli('verify-rdb', join(CORPUS, 'encodings.rdb'), '--require-checksum');
+    expect(none.status).toBe(1);
+    expect(none.stdout).toBe('CORRUPT encodings.rdb: RDB v4, checksum absent at byte 667: checksum required, but RDB version 4 files carry none (CRC-64 trailers start with version 5)\n');
+    const withCrc = cli('verify-rdb', join(CORPUS, 'hash-ziplist.rdb'), '--require-checksum', '--json');
+    expect(withCrc.status).toBe(0);
+    expect(JSON.parse(withCrc.stdout)).toMatchObject({ ok: true, checksum: 'ok' });
+  });
+
   it('prints one readable line without --json', () => {
     const result = cli('verify-rdb', join(CORPUS, 'encodings.rdb'));
     expect(result.status).toBe(0);

@@ -186,7 +186,11 @@ export class RdbParser {
   /** A collected string, handed to the next {@link keptString} call. */
   private collected: Uint8Array | null = null;
 
-  constructor(private readonly maxValueBytes: number) {}
+  constructor(
+    private readonly maxValueBytes: number,
+    /** A file without a CRC-64 (an all-zero trailer, or RDB < 5) is a failure, not `absent`. */
+    private readonly requireChecksum = false,
+  ) {}
 
   /** Feeds the next bytes of the file. Never throws. */
   push(input: Uint8Array): void {
@@ -642,6 +646,7 @@ export class RdbParser {
 
   private eof(): void {
     if (this.expirePending) fail('expire time not followed by a key');
+    if (this.version < 5 && this.requireChecksum) fail(`checksum required, but RDB version ${this.version} files carry none (CRC-64 trailers start with version 5)`);
     if (this.version >= 5) {
       this.what = W_TRAILER;
       this.need(8);
@@ -649,8 +654,12 @@ export class RdbParser {
       this.crc.update(this.buf, this.crcFrom, this.pos);
       const trailer = this.buf.subarray(this.pos, this.pos + 8);
       this.pos += 8;
-      if (trailer.every((b) => b === 0)) this.checksum = 'absent';
-      else if (this.crc.matchesLittleEndian(trailer)) this.checksum = 'ok';
+      if (trailer.every((b) => b === 0)) {
+        this.checksum = 'absent';
+        if (this.requireChecksum) {
+          fail('checksum required, but the CRC-64 trailer is all zeros (written with rdbchecksum no, or zeroed after the fact): a copy that must carry a checksum does not verify without one');
+        }
+      } else if (this.crc.matchesLittleEndian(trailer)) this.checksum = 'ok';
       else {
         this.checksum = 'mismatch';
         const stored = new DataView(trailer.buffer, trailer.byteOffset, 8).getBigUint64(0, true);

@@ -25,7 +25,7 @@ export interface RdbReport {
   readonly ok: boolean;
   /** RDB format version from the header (0 when the header was unreadable). */
   readonly version: number;
-  /** `absent` for versions before 5 or an all-zero trailer (rdbchecksum no). */
+  /** `absent` for versions before 5 or an all-zero trailer (rdbchecksum no); a failure instead with `requireChecksum`. */
   readonly checksum: ChecksumStatus;
   /** Keys read (including already expired ones, as redis-check-rdb counts them). */
   readonly keys: number;
@@ -54,6 +54,14 @@ export interface RdbVerifierOptions {
    * @default 536870912 (512 MiB, Redis's default proto-max-bulk-len)
    */
   readonly maxValueBytes?: number;
+  /**
+   * Fail a file that carries no CRC-64 (an all-zero trailer, or RDB < 5)
+   * instead of reporting `checksum: 'absent'`. ElastiCache exports always
+   * carry one, so the DR region requires it: a zeroed trailer must not hide a
+   * flipped byte. Self-managed servers may run `rdbchecksum no`.
+   * @default false
+   */
+  readonly requireChecksum?: boolean;
 }
 
 /** A verifier that is fed chunks and produces a report at the end. */
@@ -73,7 +81,7 @@ export interface RdbVerifier {
  * const report = v.end();
  */
 export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier {
-  const parser = new RdbParser(options.maxValueBytes ?? 512 * 1024 * 1024);
+  const parser = new RdbParser(options.maxValueBytes ?? 512 * 1024 * 1024, options.requireChecksum ?? false);
   return {
     push: (chunk) => parser.push(chunk),
     end: () => parser.end(),

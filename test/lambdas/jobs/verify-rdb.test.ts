@@ -104,12 +104,29 @@ describe('verify-rdb handler', () => {
     expect(deps.alerts).toEqual([]);
   });
 
-  it.each(CORPUS_CASES)('gives the corpus file %s its verdict and key count', async (file, _version, _checksum, expectedKeys) => {
+  it.each(CORPUS_CASES)('gives the corpus file %s its verdict and key count (a checksum is required of DR copies)', async (file, version, checksum, expectedKeys) => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
     s3.on(GetObjectCommand).resolves({ Body: body(`${CORPUS_DIR}/${file}`) });
     const outcome = await verifyObject(event(), deps);
-    expect(outcome).toMatchObject({ verdict: 'ok', keys: expectedKeys });
-    expect(parseRdbSummary(putTags()['redis-dr:rdb'])?.keys).toBe(expectedKeys);
+    if (checksum === 'ok') {
+      expect(outcome).toMatchObject({ verdict: 'ok', keys: expectedKeys });
+      expect(parseRdbSummary(putTags()['redis-dr:rdb'])?.keys).toBe(expectedKeys);
+    } else {
+      // RDB < 5 has no CRC-64: ElastiCache never exports such a file, and a copy without one is not proven intact.
+      expect(outcome).toMatchObject({ verdict: 'corrupt', error: { message: `checksum required, but RDB version ${version} files carry none (CRC-64 trailers start with version 5)` } });
+    }
+  });
+
+  it('tags a copy whose CRC-64 trailer was zeroed corrupt: ElastiCache exports always carry one', async () => {
+    const zeroed = Buffer.from(rdb);
+    zeroed.fill(0, zeroed.length - 8);
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    s3.on(GetObjectCommand).resolves({ Body: body(zeroed) });
+    const outcome = await verifyObject(event(), deps);
+    expect(outcome.verdict).toBe('corrupt');
+    expect(outcome.error?.message).toMatch(/^checksum required, but the CRC-64 trailer is all zeros/);
+    expect(putTags()['redis-dr:verified']).toBe('corrupt');
+    expect(deps.alerts).toHaveLength(1);
   });
 
   it.each([

@@ -42,6 +42,14 @@ function checkRdb(data: Uint8Array): { ok: boolean; keys: number; expires: numbe
 }
 
 describe('RDB corpus from older Redis versions', () => {
+  it.each(CORPUS_CASES.filter(([, version]) => version < 5))('%s (RDB v%i, no checksum by format) fails when a checksum is required', (file, version) => {
+    const v = createRdbVerifier({ requireChecksum: true });
+    v.push(readFileSync(join(CORPUS, file)));
+    const report = v.end();
+    expect(report.ok).toBe(false);
+    expect(report.error?.message).toBe(`checksum required, but RDB version ${version} files carry none (CRC-64 trailers start with version 5)`);
+  });
+
   it('covers every file in the corpus folder', () => {
     const files = readdirSync(CORPUS).filter((f) => f.endsWith('.rdb')).sort();
     expect(files).toEqual(CORPUS_CASES.map(([f]) => f).sort());
@@ -164,6 +172,37 @@ describe('RDB files written by a real redis-server', () => {
       expect(report.checksum).toBe(name === 'no-checksum' ? 'absent' : 'ok');
     },
   );
+
+  describe('checksum policy (requireChecksum)', () => {
+    const verifyStrict = (data: Uint8Array): RdbReport => {
+      const v = createRdbVerifier({ requireChecksum: true });
+      v.push(data);
+      return v.end();
+    };
+
+    it('passes a file whose CRC-64 matches', () => {
+      expect(verifyStrict(files.get('noeviction')!)).toMatchObject({ ok: true, checksum: 'ok', keys: totalKeys });
+    });
+
+    it('fails a file saved with rdbchecksum no, which the default policy reports as "absent"', () => {
+      const data = files.get('no-checksum')!;
+      expect(verify(data)).toMatchObject({ ok: true, checksum: 'absent' });
+      const report = verifyStrict(data);
+      expect(report).toMatchObject({ ok: false, checksum: 'absent' });
+      expect(report.error).toEqual({ offset: data.length, message: expect.stringMatching(/^checksum required, but the CRC-64 trailer is all zeros/) });
+    });
+
+    it('catches a flipped value byte hidden behind a zeroed trailer', () => {
+      const data = Buffer.from(files.get('noeviction')!);
+      // Flip a byte of a value inside the file, then zero the trailer, as a careless tool might.
+      const at = data.indexOf(Buffer.from('hello')); // the value of str:short
+      expect(at).toBeGreaterThan(0);
+      data[at] = data[at]! ^ 0x01;
+      data.fill(0, data.length - 8);
+      expect(verify(data)).toMatchObject({ ok: true, checksum: 'absent' }); // the default policy cannot see it
+      expect(verifyStrict(data)).toMatchObject({ ok: false, checksum: 'absent' });
+    });
+  });
 
   it('covers each in-memory encoding redis-server 7.0 persists', () => {
     // Redis 7.0 has no listpack sets (7.2+); small sets stay hashtables.
