@@ -29,7 +29,8 @@ export function formatReport(file: string, report: RdbReport): string {
   const dbs = report.databases.length > 0 ? ` in db ${report.databases.join(',')}` : '';
   return (
     `OK ${name}: RDB v${report.version}, ${report.keys} keys (${report.expires} with expiry)${dbs}` +
-    `${types ? ` [${types}]` : ''}, checksum ${report.checksum}`
+    `${types ? ` [${types}]` : ''}, checksum ${report.checksum}` +
+    `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}`
   );
 }
 

@@ -56,6 +56,14 @@ describe('redis-dr verify-rdb', () => {
     expect(JSON.parse(withCrc.stdout)).toMatchObject({ ok: true, checksum: 'ok' });
   });
 
+  it('accepts bytes after the end of the file, as Redis does, and says how many', () => {
+    const padded = join(scratch, 'padded.rdb');
+    writeFileSync(padded, Buffer.concat([readFileSync(join(CORPUS, 'zset-ziplist.rdb')), Buffer.from('extra')]));
+    const result = cli('verify-rdb', padded);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('OK padded.rdb: RDB v10, 1 keys (0 with expiry) in db 0 [1 zset], checksum ok; 5 bytes after the end of the file, ignored as Redis ignores them\n');
+  });
+
   it('prints one readable line without --json', () => {
     const result = cli('verify-rdb', join(CORPUS, 'encodings.rdb'));
     expect(result.status).toBe(0);

@@ -131,6 +131,8 @@ export class RdbParser {
   // ---- report ---------------------------------------------------------
   private version = 0;
   private checksum: ChecksumStatus = 'absent';
+  /** Bytes after the end of the file (EOF opcode and checksum), which Redis ignores. */
+  private trailingBytes = 0;
   private keys = 0;
   private expires = 0;
   private readonly databases: number[] = [];
@@ -221,8 +223,9 @@ export class RdbParser {
       if (this.phase !== P_DONE) this.feed(chunk, chunkBase, from, chunk.length);
       else this.mark = from;
       if (this.phase === P_DONE) {
-        const extra = chunk.length - this.mark;
-        if (extra > 0) this.error = { offset: chunkBase + this.mark, message: `${extra} unexpected bytes after the end of the RDB file` };
+        // Redis stops reading at the EOF opcode and its checksum; some tools append bytes after it.
+        // They are ignored as Redis ignores them, and reported.
+        this.trailingBytes += chunk.length - this.mark;
         return;
       }
       const rest = chunk.length - this.mark;
@@ -253,6 +256,7 @@ export class RdbParser {
       byType,
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
+      ...(this.trailingBytes > 0 ? { trailingBytes: this.trailingBytes } : {}),
       ...(this.error ? { error: { ...this.error } } : {}),
     };
   }
@@ -631,7 +635,8 @@ export class RdbParser {
         this.commit(P_FUNCTION_END); // counted once the body is complete
         return;
       case OP_FUNCTION_PRE_GA:
-        return fail('pre-release function format (Redis 7.0 RC, opcode 0xF6) is not supported');
+        // Redis from 7.0 GA on (and Valkey) refuse it too: "Pre-release function format not supported."
+        return fail('pre-release function format (opcode 0xF6, written by Redis 7.0 release candidates): Redis 7.0 GA and later refuse to load it too ("Pre-release function format not supported"); only a 7.0 release candidate reads it');
       default:
         if (TYPE_SLOT[type]! < 0) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
         this.type = type;

@@ -21,7 +21,7 @@ export type ChecksumStatus = 'ok' | 'mismatch' | 'absent';
 
 /** What the verifier found in one RDB file. */
 export interface RdbReport {
-  /** True when the whole file parsed, nothing followed it, and the checksum was not a mismatch. */
+  /** True when the whole file parsed and the checksum was not a mismatch (nor absent when one is required). */
   readonly ok: boolean;
   /** RDB format version from the header (0 when the header was unreadable). */
   readonly version: number;
@@ -39,6 +39,8 @@ export interface RdbReport {
   readonly auxFields: Readonly<Record<string, string>>;
   /** Function libraries (FUNCTION2 opcodes) stored in the file. */
   readonly functionLibraries: number;
+  /** Bytes after the end of the file (EOF opcode and checksum): ignored, as Redis ignores them. Absent when none. */
+  readonly trailingBytes?: number;
   /** First problem found: `offset` is the number of bytes consumed when it was detected. */
   readonly error?: { readonly offset: number; readonly message: string };
 }
