@@ -1,5 +1,5 @@
 /**
- * Writes `config/schema.json` from the zod schema in `lib/config.ts`.
+ * Writes `config/schema.json` from the zod schema in `lib/config/schema.ts`.
  * Run with `npm run schema` after changing the config schema; a test fails
  * while the committed file is stale.
  */

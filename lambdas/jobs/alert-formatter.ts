@@ -7,7 +7,7 @@ import { formatAlert, type AlertContext, type FormattedAlert } from '../domain/a
  * Receives CloudWatch alarm state changes (our alarms, including AWS/Lambda,
  * AWS/SQS, AWS/Scheduler and AWS/S3 replication metrics), Step Functions
  * execution status changes and S3 replication failures, turns each into a
- * sentence (lambdas/domain/alert-format.ts) and publishes it to the on-call
+ * sentence (lambdas/domain/alerting/format.ts) and publishes it to the on-call
  * topic with routing attributes.
  *
  * An event of unknown shape is still published (generic message) and its

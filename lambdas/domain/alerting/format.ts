@@ -499,7 +499,7 @@ function formatUnknown(event: unknown, ctx: AlertContext, surprises: string[]): 
   }
   const lines = [
     `redis-dr ${ctx.deployment}: an event reached on-call that the formatter does not know: ${detailType} from ${source} in ${region}.`,
-    'Read it below; if it matters, teach lambdas/domain/alert-format.ts its shape.',
+    'Read it below; if it matters, teach lambdas/domain/alerting/format.ts its shape.',
     '',
     clip(raw, MAX_RAW),
     '',
