@@ -1,13 +1,29 @@
 import type { Redis } from 'ioredis';
-import { openPipe } from '../lambdas/adapters/redis';
 import { keyProgress } from './progress';
-import { dumpBatch, dumpBatches, existBatch, parseRedisUrl, readCanonicalBatch, redactUrl, scanBatches, withConnections } from '../lambdas/adapters/redis-copy';
+import { dumpBatch, dumpBatches, existBatch, parseRedisUrl, readCanonicalKeyspace, redactUrl, RedisUrlError, scanPipe, withKeyspaces, type KeyspaceSpec } from '../lambdas/adapters/redis-copy';
+import { sideCredentials } from './redis-credentials';
+import { UsageError } from './usage';
+import { keyspaceOf, type Keyspace } from '../lambdas/adapters/redis-keyspace';
 import { diffKey, displayKey, jsonKey, keyDigest, type DiffReason, type KeyDigest } from '../lambdas/domain/fingerprint';
+
+/**
+ * A difference the caller expects (migrate's --verify): `kept-on-target`
+ * a key `--on-conflict skip` left alone (newer on the target);
+ * `only-on-target` a key the source never had (migrate deletes nothing);
+ * `expired` a key whose expiry came while it was copied or compared.
+ */
+export type ExpectedKind = 'kept-on-target' | 'only-on-target' | 'expired';
+
+/** Classifies a difference as expected (or not: undefined). `expireAtMs`: A's absolute expiry of the key, when A has it. */
+export type Explain = (key: Buffer, reason: DiffReason, expireAtMs: number | null | undefined) => ExpectedKind | undefined;
 
 /** Options of {@link runCompare}. */
 export interface CompareOptions {
   readonly a: string;
   readonly b: string;
+  /** Credentials and replica reads per side. */
+  readonly specA?: Omit<KeyspaceSpec, 'url'>;
+  readonly specB?: Omit<KeyspaceSpec, 'url'>;
   /** SCAN MATCH pattern. @default all keys */
   readonly match?: string;
   /** Differences listed (all are counted). @default 100 */
@@ -16,6 +32,8 @@ export interface CompareOptions {
   readonly ttlToleranceMs?: number;
   /** SCAN COUNT. @default 1000 */
   readonly batchSize?: number;
+  /** Differences that are expected (counted apart, listed apart, never make the result unequal). @default none */
+  readonly explain?: Explain;
   /** Called once before the first batch with the keys to check (DBSIZE of both; unknown with --match). */
   readonly onStart?: (total: number | undefined) => void;
   /** Called after every batch (progress). */
@@ -28,36 +46,64 @@ export interface CompareOptions {
 export interface KeyDifference {
   readonly key: Buffer;
   readonly reason: DiffReason;
+  /** Set when the difference is expected (see {@link ExpectedKind}). */
+  readonly expected?: ExpectedKind;
 }
 
 /** What {@link runCompare} found. */
 export interface CompareResult {
+  /** Every key of both keyspaces compared and no unexplained difference. */
   readonly equal: boolean;
+  /** What each side turned out to be (a single server, or a cluster and its shards). */
+  readonly a: { readonly label: string; readonly cluster: boolean; readonly shards: number };
+  readonly b: { readonly label: string; readonly cluster: boolean; readonly shards: number };
   /** Keys of A read and checked against B. */
   readonly keysA: number;
   /** Keys of B checked for existence in A. */
   readonly keysB: number;
-  /** Every difference counted, including ones not listed. */
+  /** Unexplained differences, all counted (including ones not listed). */
   readonly differences: number;
-  /** The first `maxDiffs` differences. */
+  /** The first `maxDiffs` unexplained differences. */
   readonly diffs: readonly KeyDifference[];
+  /** Expected differences by kind (see {@link CompareOptions.explain}). */
+  readonly expected: Readonly<Record<ExpectedKind, number>>;
+  /** The first `maxDiffs` expected differences. */
+  readonly expectedDiffs: readonly KeyDifference[];
   readonly seconds: number;
   readonly interrupted: boolean;
 }
 
-function digests(reads: Awaited<ReturnType<typeof readCanonicalBatch>>): (KeyDigest | undefined)[] {
+function digests(reads: Awaited<ReturnType<typeof readCanonicalKeyspace>>): (KeyDigest | undefined)[] {
   return reads.map((r) => (r ? keyDigest(r.value, r.expireAtMs) : undefined));
 }
 
 /**
- * Proves two datasets equal: pass 1 scans A and compares every key's
- * fingerprint (type, value, absolute expiry) with the same key on B; pass 2
- * scans B and looks for keys A does not have. Memory is a few batches plus
- * the listed differences. A key that vanished on both sides (expired
- * meanwhile) is not a difference.
+ * Runs `work` once per lane, lanes in parallel; the first failure stops the
+ * others between their batches and is thrown once all have settled.
+ */
+export async function eachLane<L>(lanes: readonly L[], work: (lane: L, stopped: () => boolean) => Promise<void>): Promise<void> {
+  let failure: { err: unknown } | undefined;
+  await Promise.all(
+    lanes.map((lane) =>
+      work(lane, () => failure !== undefined).catch((err: unknown) => {
+        failure ??= { err };
+      }),
+    ),
+  );
+  if (failure) throw failure.err;
+}
+
+/**
+ * Proves two keyspaces equal: pass 1 scans every shard of A and compares
+ * every key's fingerprint (type, value, absolute expiry) with the same key
+ * on B (wherever B keeps it); pass 2 scans every shard of B and looks for
+ * keys A does not have. Shards are read in parallel. Memory is a few
+ * batches per shard plus the listed differences. A key that vanished on
+ * both sides (expired meanwhile) is not a difference. EQUAL only when both
+ * passes covered both keyspaces whole.
  *
  * Fast path: PEXPIRETIME + DUMP of each batch on both sides, through the
- * RESP2 pipe (SCAN of A reads ahead). Identical DUMP bytes are the same type
+ * RESP2 pipes (SCAN of A reads ahead). Identical DUMP bytes are the same type
  * and value, so only the expiry is left to compare. Different bytes do not
  * mean different data (hash-table sets and hashes dump in per-process
  * order; servers of other versions write other RDB versions): those keys
@@ -65,83 +111,116 @@ function digests(reads: Awaited<ReturnType<typeof readCanonicalBatch>>): (KeyDig
  * bench/README.md (migrate): the canonical read of every key was the whole
  * cost of compare.
  */
-export async function compareClients(a: Redis, b: Redis, options: Omit<CompareOptions, 'a' | 'b'> = {}): Promise<CompareResult> {
+export async function compareClients(x: Redis | Keyspace, y: Redis | Keyspace, options: Omit<CompareOptions, 'a' | 'b'> = {}): Promise<CompareResult> {
+  const a = keyspaceOf(x);
+  const b = keyspaceOf(y);
+  try {
+    return await compareKeyspaces(a, b, options);
+  } finally {
+    if (a !== x) a.close();
+    if (b !== y) b.close();
+  }
+}
+
+async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareOptions, 'a' | 'b'>): Promise<CompareResult> {
   const started = Date.now();
   const maxDiffs = options.maxDiffs ?? 100;
   const tolerance = options.ttlToleranceMs ?? 1000;
   const scan = { match: options.match, count: options.batchSize ?? 1000 };
   const diffs: KeyDifference[] = [];
+  const expectedDiffs: KeyDifference[] = [];
+  const expected: Record<ExpectedKind, number> = { 'kept-on-target': 0, 'only-on-target': 0, expired: 0 };
   let differences = 0;
   let keysA = 0;
   let keysB = 0;
   let interrupted = false;
-  const note = (key: Buffer, reason: DiffReason) => {
+  const note = (key: Buffer, reason: DiffReason, expireAtMs?: number | null) => {
+    const kind = options.explain?.(key, reason, expireAtMs);
+    if (kind) {
+      expected[kind]++;
+      if (expectedDiffs.length < maxDiffs) expectedDiffs.push({ key, reason, expected: kind });
+      return;
+    }
     differences++;
     if (diffs.length < maxDiffs) diffs.push({ key, reason });
   };
+  const stop = (): boolean => {
+    if (options.shouldStop?.()) interrupted = true;
+    return interrupted;
+  };
   options.onStart?.(options.match === undefined ? (await a.dbsize()) + (await b.dbsize()) : undefined);
-  const pa = await openPipe(a);
-  try {
-    const pb = await openPipe(b);
+  await eachLane(a.lanes, async (lane, failed) => {
+    const pa = await lane.open();
     try {
-      for await (const da of dumpBatches(pa, scan)) {
-        const db = await dumpBatch(pb, da.map((d) => d.key));
+      for await (const da of dumpBatches(pa, { ...scan, redirects: a })) {
+        const db = await dumpBatch(b, da.map((d) => d.key));
         const slow: Buffer[] = [];
         for (const [i, x] of da.entries()) {
           const y = db[i]!;
           if (x.gone) continue; // only in B (pass 2), or gone from both
           keysA++;
-          if (y.gone) note(x.key, 'missing-in-b');
+          if (y.gone) note(x.key, 'missing-in-b', x.expireAtMs);
           else if (x.payload.equals(y.payload)) {
             // Same bytes: same type and value; the expiry decides.
             const reason = diffKey({ type: '', digest: '', expireAtMs: x.expireAtMs }, { type: '', digest: '', expireAtMs: y.expireAtMs }, tolerance);
-            if (reason) note(x.key, reason);
+            if (reason) note(x.key, reason, x.expireAtMs);
           } else slow.push(x.key);
         }
         if (slow.length > 0) {
-          const [ra, rb] = await Promise.all([readCanonicalBatch(a, slow), readCanonicalBatch(b, slow)]);
+          const [ra, rb] = await Promise.all([readCanonicalKeyspace(a, slow), readCanonicalKeyspace(b, slow)]);
           const ca = digests(ra);
           const cb = digests(rb);
           for (const [i, key] of slow.entries()) {
             const reason = diffKey(ca[i], cb[i], tolerance);
-            if (reason && reason !== 'missing-in-a') note(key, reason);
+            if (reason && reason !== 'missing-in-a') note(key, reason, ra[i]?.expireAtMs);
           }
         }
         options.onProgress?.(keysA + keysB);
-        if (options.shouldStop?.()) {
-          interrupted = true;
-          break;
-        }
+        if (stop() || failed()) break;
       }
     } finally {
-      pb.close();
+      pa.close();
     }
-  } finally {
-    pa.close();
-  }
+  });
   if (!interrupted) {
-    for await (const keys of scanBatches(b, scan)) {
-      keysB += keys.length;
-      const inA = await existBatch(a, keys);
-      const absent = keys.filter((_, i) => !inA[i]);
-      if (absent.length > 0) {
-        // Still on B now? (An expiring key may have gone from A and B both.)
-        const onB = await existBatch(b, absent);
-        absent.forEach((key, i) => onB[i] && note(key, 'missing-in-a'));
+    await eachLane(b.lanes, async (lane, failed) => {
+      const pb = await lane.open();
+      try {
+        for await (const keys of scanPipe(pb, scan)) {
+          keysB += keys.length;
+          const inA = await existBatch(a, keys);
+          const absent = keys.filter((_, i) => !inA[i]);
+          if (absent.length > 0) {
+            // Still on B now? (An expiring key may have gone from A and B both.)
+            const onB = await existBatch(b, absent);
+            absent.forEach((key, i) => onB[i] && note(key, 'missing-in-a'));
+          }
+          options.onProgress?.(keysA + keysB);
+          if (stop() || failed()) break;
+        }
+      } finally {
+        pb.close();
       }
-      options.onProgress?.(keysA + keysB);
-      if (options.shouldStop?.()) {
-        interrupted = true;
-        break;
-      }
-    }
+    });
   }
-  return { equal: differences === 0 && !interrupted, keysA, keysB, differences, diffs, seconds: (Date.now() - started) / 1000, interrupted };
+  return {
+    equal: differences === 0 && !interrupted,
+    a: { label: a.label, cluster: a.cluster, shards: a.shards },
+    b: { label: b.label, cluster: b.cluster, shards: b.shards },
+    keysA,
+    keysB,
+    differences,
+    diffs,
+    expected,
+    expectedDiffs,
+    seconds: (Date.now() - started) / 1000,
+    interrupted,
+  };
 }
 
-/** Connects to both URLs and runs {@link compareClients}. */
+/** Connects to both URLs (every shard of a cluster) and runs {@link compareClients}. */
 export async function runCompare(options: CompareOptions): Promise<CompareResult> {
-  return withConnections(options.a, options.b, 'redis-dr-compare', (a, b) => compareClients(a, b, options));
+  return withKeyspaces({ ...options.specA, url: options.a }, { ...options.specB, url: options.b }, 'redis-dr-compare', (a, b) => compareKeyspaces(a, b, options));
 }
 
 /** The `--json` shape of compare (also `verify` in migrate's JSON). */
@@ -149,13 +228,18 @@ export function compareJson(result: CompareResult, a: string, b: string, match: 
   return {
     a: redactUrl(a),
     b: redactUrl(b),
+    keyspaceA: result.a,
+    keyspaceB: result.b,
     match: match ?? null,
     equal: result.equal,
     keysA: result.keysA,
     keysB: result.keysB,
+    /** Unexplained differences only: these make `equal` false. */
     differences: result.differences,
     diffs: result.diffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason })),
     truncated: result.differences > result.diffs.length,
+    expected: result.expected,
+    expectedDiffs: result.expectedDiffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason, expected: d.expected })),
     seconds: round(result.seconds),
     keysPerSecond: result.seconds > 0 ? Math.round((result.keysA + result.keysB) / result.seconds) : null,
     interrupted: result.interrupted,
@@ -170,15 +254,30 @@ const REASON_TEXT: Record<DiffReason, string> = {
   ttl: 'different TTL',
 };
 
+const EXPECTED_TEXT: Record<ExpectedKind, string> = {
+  'kept-on-target': 'kept on the target (it had the key: --on-conflict skip left it alone)',
+  'only-on-target': 'only on the target (migrate deletes nothing there)',
+  expired: 'expired while copied',
+};
+
 /** Lines people read. */
 export function formatCompare(result: CompareResult): string {
-  const lines = result.diffs.map((d) => `  ${REASON_TEXT[d.reason]}: ${displayKey(d.key)}`);
+  const lines: string[] = [];
+  for (const [side, k] of [['A', result.a], ['B', result.b]] as const) {
+    if (k.cluster) lines.push(`  ${side} is a ${k.label}`);
+  }
+  lines.push(...result.diffs.map((d) => `  ${REASON_TEXT[d.reason]}: ${displayKey(d.key)}`));
   if (result.differences > result.diffs.length) lines.push(`  … and ${result.differences - result.diffs.length} more`);
+  const expectedTotal = Object.values(result.expected).reduce((x, y) => x + y, 0);
+  if (expectedTotal > 0) {
+    const kinds = (Object.keys(EXPECTED_TEXT) as ExpectedKind[]).filter((k) => result.expected[k] > 0);
+    lines.push(`  expected differences (not counted as differences): ${kinds.map((k) => `${result.expected[k]} ${EXPECTED_TEXT[k]}`).join('; ')}`);
+  }
   const rate = result.seconds > 0 ? Math.round((result.keysA + result.keysB) / result.seconds) : 0;
   const head = result.interrupted
     ? `INTERRUPTED after ${result.keysA} keys of A, ${result.keysB} of B: not proven equal`
     : result.equal
-      ? `EQUAL: ${result.keysA} keys of A match B (${result.keysB} keys in B)`
+      ? `EQUAL: ${result.keysA} keys of A match B (${result.keysB} keys in B${expectedTotal > 0 ? `, ${expectedTotal} expected differences` : ''})`
       : `DIFFERENT: ${result.differences} key(s) differ (${result.keysA} keys in A, ${result.keysB} in B)`;
   return [`${head}, ${round(result.seconds)} s, ${rate} keys/s`, ...lines].join('\n');
 }
@@ -199,22 +298,43 @@ export function stopOnSigint(): { stopped: () => boolean; dispose: () => void } 
   return { stopped: () => stop, dispose: () => process.off('SIGINT', handler) };
 }
 
+/** Command-line options of compare. */
+export interface CompareCliOptions {
+  readonly a: string;
+  readonly b: string;
+  readonly aSecret?: string;
+  readonly bSecret?: string;
+  readonly match?: string;
+  readonly maxDiffs: number;
+  readonly ttlToleranceMs: number;
+  readonly batchSize: number;
+  readonly json?: boolean;
+}
+
 /**
  * `redis-dr compare --a <url> --b <url> [--match] [--max-diffs N] [--json]`.
  * Exit 0 equal, 1 different (or could not finish), 2 usage.
  */
 /** The `compare` command's action (loaded only when the command runs; options: cli/commands/compare.ts). */
-export async function compareAction(o: { a: string; b: string; match?: string; maxDiffs: number; ttlToleranceMs: number; batchSize: number; json?: boolean }): Promise<void> {
+export async function compareAction(o: CompareCliOptions): Promise<void> {
   parseRedisUrl(o.a); // bad URLs are usage errors (exit 2), thrown before any connection
   parseRedisUrl(o.b);
   const sig = stopOnSigint();
   const progress = keyProgress('compare');
   try {
-    const result = await runCompare({ ...o, onStart: progress.start, onProgress: progress.update, shouldStop: sig.stopped });
+    const result = await runCompare({
+      ...o,
+      specA: { credentials: await sideCredentials({ option: '--a-secret', secretArn: o.aSecret, envPrefix: 'REDIS_DR_A' }) },
+      specB: { credentials: await sideCredentials({ option: '--b-secret', secretArn: o.bSecret, envPrefix: 'REDIS_DR_B' }) },
+      onStart: progress.start,
+      onProgress: progress.update,
+      shouldStop: sig.stopped,
+    });
     progress.stop();
     process.stdout.write(o.json ? `${JSON.stringify(compareJson(result, o.a, o.b, o.match), null, 2)}\n` : `${formatCompare(result)}\n`);
     process.exitCode = result.equal ? 0 : 1;
   } catch (err) {
+    if (err instanceof UsageError || err instanceof RedisUrlError) throw err; // exit 2: nothing was done
     process.stderr.write(`redis-dr compare: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   } finally {

@@ -1,9 +1,12 @@
 import type { Redis } from 'ioredis';
-import { openPipe, type RespPipe } from '../lambdas/adapters/redis';
-import { dumpBatches, existBatch, parseRedisUrl, redactUrl, restoreBatch, withConnections, type DumpedKey, type RestoreOutcome } from '../lambdas/adapters/redis-copy';
+import { dumpBatches, existBatch, parseRedisUrl, redactUrl, RedisUrlError, restoreBatch, withKeyspaces, type DumpedKey, type KeyspaceSpec, type RestoreOutcome } from '../lambdas/adapters/redis-copy';
+import { keyspaceOf, type Keyspace } from '../lambdas/adapters/redis-keyspace';
+import { RedisConnectionError, type RespPipe } from '../lambdas/adapters/redis';
 import { displayKey, jsonKey } from '../lambdas/domain/fingerprint';
-import { compareClients, compareJson, formatCompare, stopOnSigint, type CompareResult } from './compare';
+import { compareClients, compareJson, eachLane, formatCompare, stopOnSigint, type CompareResult, type Explain } from './compare';
 import { keyProgress } from './progress';
+import { sideCredentials } from './redis-credentials';
+import { UsageError } from './usage';
 
 /** A key read from the source, to be written. */
 type LiveKey = Extract<DumpedKey, { gone: false }>;
@@ -19,7 +22,7 @@ export interface MigrateOptions {
   readonly onConflict?: OnConflict;
   /** Read and count only; write nothing. @default false */
   readonly dryRun?: boolean;
-  /** SCAN COUNT: keys per batch; memory is a few batches (see {@link migrateClients}). @default 1000 */
+  /** SCAN COUNT: keys per batch; memory is a few batches per source shard (see {@link migrateClients}). @default 1000 */
   readonly batchSize?: number;
   /** Milliseconds clock (expired keys are judged against it). @default Date.now */
   readonly now?: () => number;
@@ -41,9 +44,12 @@ export interface MigrateCounts {
   skipped: number;
   /** Gone or past their expiry when read: not copied. */
   expired: number;
-  /** The target refused the write. */
+  /** The target refused the write, or its node could not be reached. */
   failed: number;
 }
+
+/** Keys remembered as skipped, for --verify (beyond it, a key that differs on a skip run is taken as skipped: see {@link migrateExplain}). */
+export const SKIPPED_KEYS_REMEMBERED = 1_000_000;
 
 /** What {@link migrateClients} did. */
 export interface MigrateResult extends MigrateCounts {
@@ -53,6 +59,11 @@ export interface MigrateResult extends MigrateCounts {
   readonly error?: string;
   /** The key that stopped a `--on-conflict fail` run. */
   readonly conflict?: Buffer;
+  /** What the source and the target turned out to be. */
+  readonly source: string;
+  readonly target: string;
+  /** Keys left alone because the target had them (latin1 of the bytes), up to {@link SKIPPED_KEYS_REMEMBERED}. */
+  readonly skippedKeys: ReadonlySet<string>;
 }
 
 /**
@@ -63,104 +74,128 @@ export interface MigrateResult extends MigrateCounts {
  * `skip` sends RESTORE without REPLACE (the server refuses with BUSYKEY,
  * atomically: nothing written since the incident is overwritten); `replace`
  * adds REPLACE; `fail` checks the batch with EXISTS first and stops before
- * writing it. Any other refused write (OOM, READONLY, NOPERM) is counted and
- * stops the run once the batches already sent are answered; a rerun with `skip` completes it.
+ * writing it. Any other refused write (OOM, READONLY, NOPERM) or a target
+ * node that cannot be reached is counted and stops the run once the batches
+ * already sent are answered; a rerun with `skip` completes it.
  *
- * The stages overlap: while batches are restored on the target (up to
+ * Either side may be a Redis Cluster: every shard of the source is scanned,
+ * shards in parallel (one lane each), and every key is written to the node
+ * that serves its slot on the target (pipelined per node, MOVED and ASK
+ * followed: see lambdas/adapters/redis-keyspace.ts).
+ *
+ * Per lane the stages overlap: while batches are restored on the target (up to
  * {@link WRITES_IN_FLIGHT}), the next {@link DUMP_AHEAD} are already being
  * read on the source. Every batch sent is answered and counted before the
  * run returns, whatever stopped it (a refused write, a conflict, Ctrl-C, a
  * broken connection), so the counts always match the target. Memory: about DUMP_AHEAD +
- * WRITES_IN_FLIGHT + 1 batches. The bulk traffic goes through lean RESP2
- * pipes opened from the two clients (same endpoint, TLS, credentials and
- * database).
+ * WRITES_IN_FLIGHT + 1 batches per source shard.
  */
-export async function migrateClients(source: Redis, target: Redis, options: MigrateOptions = {}): Promise<MigrateResult> {
+export async function migrateClients(from: Redis | Keyspace, to: Redis | Keyspace, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const source = keyspaceOf(from);
+  const target = keyspaceOf(to);
+  try {
+    return await migrateKeyspaces(source, target, options);
+  } finally {
+    if (source !== from) source.close();
+    if (target !== to) target.close();
+  }
+}
+
+async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: MigrateOptions): Promise<MigrateResult> {
   const now = options.now ?? Date.now;
   const started = now();
   const mode = options.onConflict ?? 'skip';
   const counts: MigrateCounts = { scanned: 0, copied: 0, skipped: 0, expired: 0, failed: 0 };
+  const skippedKeys = new Set<string>();
   let error: string | undefined;
   let conflict: Buffer | undefined;
   let interrupted = false;
-  const pipes: RespPipe[] = [];
   const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+  const skip = (key: Buffer) => {
+    counts.skipped++;
+    if (skippedKeys.size < SKIPPED_KEYS_REMEMBERED) skippedKeys.add(key.toString('latin1'));
+  };
 
-  /** Batches whose RESTOREs were sent and whose answers are not counted yet, oldest first. */
-  const sent: { readonly live: readonly LiveKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]> }[] = [];
-  const countOldest = async (): Promise<void> => {
-    const { live, outcomes } = sent.shift()!;
-    for (const [i, o] of (await outcomes).entries()) {
-      if (o === 'restored') counts.copied++;
-      else if (o === 'exists') {
-        if (mode === 'fail' && !conflict) {
-          conflict = live[i]!.key; // written between our EXISTS and RESTORE
-          error = `${displayKey(conflict)} already exists on the target (--on-conflict fail)`;
+  const lane = async (open: () => Promise<RespPipe>): Promise<void> => {
+    /** Batches whose RESTOREs were sent and whose answers are not counted yet, oldest first. */
+    const sent: { readonly live: readonly LiveKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]> }[] = [];
+    const countOldest = async (): Promise<void> => {
+      const { live, outcomes } = sent.shift()!;
+      for (const [i, o] of (await outcomes).entries()) {
+        if (o === 'restored') counts.copied++;
+        else if (o === 'exists') {
+          if (mode === 'fail' && !conflict) {
+            conflict = live[i]!.key; // written between our EXISTS and RESTORE
+            error = `${displayKey(conflict)} already exists on the target (--on-conflict fail)`;
+          }
+          skip(live[i]!.key);
+        } else {
+          counts.failed++;
+          error ??=
+            o instanceof RedisConnectionError
+              ? `the target could not be reached for ${displayKey(live[i]!.key)}: ${o.message}`
+              : `the target refused RESTORE of ${displayKey(live[i]!.key)}: ${o.message}`;
         }
-        counts.skipped++;
-      } else {
-        counts.failed++;
-        error ??= `the target refused RESTORE of ${displayKey(live[i]!.key)}: ${o.message}`;
+      }
+      await options.onBatch?.({ ...counts });
+    };
+    const reader = await open();
+    try {
+      // fail and dry run check each batch with EXISTS against what the batches before it wrote: one at a time.
+      const writesInFlight = mode === 'fail' || options.dryRun ? 1 : WRITES_IN_FLIGHT;
+      for await (const dumped of dumpBatches(reader, { match: options.match, count: options.batchSize ?? 1000, ahead: DUMP_AHEAD, redirects: source })) {
+        counts.scanned += dumped.length;
+        const at = now();
+        const live: LiveKey[] = [];
+        for (const d of dumped) {
+          if (d.gone || (d.expireAtMs !== null && d.expireAtMs <= at)) counts.expired++;
+          else live.push(d);
+        }
+        if (mode === 'fail' || options.dryRun) {
+          const exists = await existBatch(target, live.map((d) => d.key));
+          const first = exists.indexOf(true);
+          if (mode === 'fail' && first >= 0) {
+            conflict ??= live[first]!.key;
+            error ??= `${displayKey(conflict)} already exists on the target (--on-conflict fail): stopped before writing its batch`;
+            break;
+          }
+          if (options.dryRun) {
+            if (mode === 'replace') counts.copied += live.length;
+            else live.forEach((d, i) => (exists[i] ? skip(d.key) : counts.copied++));
+          }
+        }
+        const outcomes = !options.dryRun && live.length > 0 ? restoreBatch(target, live, mode === 'replace') : Promise.resolve([]);
+        outcomes.catch(() => undefined); // counted (or its failure reported) by countOldest
+        sent.push({ live, outcomes });
+        while (sent.length >= writesInFlight) await countOldest();
+        if (error) break;
+        if (options.shouldStop?.()) {
+          interrupted = true;
+          break;
+        }
+      }
+    } catch (err) {
+      error ??= message(err);
+    } finally {
+      // However the lane ended, the batches already sent are answered and counted: the counts match the target.
+      try {
+        while (sent.length > 0) await countOldest();
+      } catch (err) {
+        error ??= message(err);
+      } finally {
+        reader.close();
       }
     }
-    await options.onBatch?.({ ...counts });
   };
 
   try {
+    const lanes = source.lanes; // refused here (before anything is written) when the source cannot be read whole
     options.onStart?.(options.match === undefined ? await source.dbsize() : undefined);
-    const reader = await openPipe(source);
-    pipes.push(reader);
-    const writer = options.dryRun ? undefined : await openPipe(target);
-    if (writer) pipes.push(writer);
-    // fail and dry run check each batch with EXISTS against what the batches before it wrote: one at a time.
-    const writesInFlight = mode === 'fail' || options.dryRun ? 1 : WRITES_IN_FLIGHT;
-    for await (const dumped of dumpBatches(reader, { match: options.match, count: options.batchSize ?? 1000, ahead: DUMP_AHEAD })) {
-      counts.scanned += dumped.length;
-      const at = now();
-      const live: LiveKey[] = [];
-      for (const d of dumped) {
-        if (d.gone || (d.expireAtMs !== null && d.expireAtMs <= at)) counts.expired++;
-        else live.push(d);
-      }
-      if (mode === 'fail' || options.dryRun) {
-        const exists = await existBatch(target, live.map((d) => d.key));
-        const first = exists.indexOf(true);
-        if (mode === 'fail' && first >= 0) {
-          conflict = live[first]!.key;
-          error = `${displayKey(conflict)} already exists on the target (--on-conflict fail): stopped before writing its batch`;
-          break;
-        }
-        if (options.dryRun) {
-          const n = exists.filter(Boolean).length;
-          if (mode === 'replace') counts.copied += live.length;
-          else {
-            counts.skipped += n;
-            counts.copied += live.length - n;
-          }
-        }
-      }
-      const outcomes = writer && live.length > 0 ? restoreBatch(writer, live, mode === 'replace') : Promise.resolve([]);
-      outcomes.catch(() => undefined); // counted (or its failure reported) by countOldest
-      sent.push({ live, outcomes });
-      while (sent.length >= writesInFlight) await countOldest();
-      if (error) break;
-      if (options.shouldStop?.()) {
-        interrupted = true;
-        break;
-      }
-    }
-  } catch (err) {
-    error = message(err);
-  }
-  // However the run ended, the batches already sent are answered and counted: the counts match the target.
-  try {
-    while (sent.length > 0) await countOldest();
+    await eachLane(lanes, (l) => lane(l.open));
   } catch (err) {
     error ??= message(err);
-  } finally {
-    for (const p of pipes) p.close();
   }
-  return { ...counts, seconds: (now() - started) / 1000, interrupted, error, conflict };
+  return { ...counts, seconds: (now() - started) / 1000, interrupted, error, conflict, source: source.label, target: target.label, skippedKeys };
 }
 
 /** Batches read ahead on the source while one is written: enough to keep both servers busy, few enough to bound memory. */
@@ -177,6 +212,11 @@ export const WRITES_IN_FLIGHT = 2;
 export interface MigrateCliOptions extends MigrateOptions {
   readonly from: string;
   readonly to: string;
+  /** Secrets Manager secrets holding each side's credentials (instead of the URL's). */
+  readonly fromSecret?: string;
+  readonly toSecret?: string;
+  /** Cluster source: SCAN a replica of each shard (READONLY). @default false */
+  readonly fromReplicas?: boolean;
   /** Run compare afterwards. @default false */
   readonly verify?: boolean;
   /** Progress of that compare (see {@link CompareOptions}). */
@@ -190,9 +230,36 @@ export interface MigrateRun {
   readonly verify?: CompareResult;
 }
 
-/** Connects to both URLs, migrates, and (with `verify`, after a complete run) compares. */
-export async function runMigrate(options: MigrateCliOptions): Promise<MigrateRun> {
-  return withConnections(options.from, options.to, 'redis-dr-migrate', async (source, target) => {
+/** Allowed gap between expiry times in --verify (as compare's default). */
+const VERIFY_TTL_TOLERANCE_MS = 1000;
+
+/**
+ * What --verify expects to differ after this run, so that a FLUSHALL
+ * recovery that did the right thing exits 0: keys `skip` left alone on the
+ * target (remembered; past {@link SKIPPED_KEYS_REMEMBERED} a differing key
+ * on a skip run that skipped keys is taken as one of them), keys only on
+ * the target (migrate deletes nothing), and source keys whose expiry came
+ * while they were copied. Anything else stays a difference.
+ */
+export function migrateExplain(result: MigrateResult, mode: OnConflict, now: () => number = Date.now): Explain {
+  const overflow = result.skippedKeys.size >= SKIPPED_KEYS_REMEMBERED;
+  return (key, reason, expireAtMs) => {
+    if (reason === 'missing-in-a') return 'only-on-target';
+    if (reason === 'missing-in-b') return expireAtMs != null && expireAtMs <= now() + VERIFY_TTL_TOLERANCE_MS ? 'expired' : undefined;
+    if (result.skippedKeys.has(key.toString('latin1')) || (overflow && mode === 'skip')) return 'kept-on-target';
+    return undefined;
+  };
+}
+
+/** Connects to both URLs (credentials from the URL, a secret or the environment; every shard of a cluster), migrates, and (with `verify`, after a complete run) compares. */
+export async function runMigrate(options: MigrateCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<MigrateRun> {
+  const from: KeyspaceSpec = {
+    url: options.from,
+    readReplicas: options.fromReplicas,
+    credentials: await sideCredentials({ option: '--from-secret', secretArn: options.fromSecret, envPrefix: 'REDIS_DR_FROM' }, env),
+  };
+  const to: KeyspaceSpec = { url: options.to, credentials: await sideCredentials({ option: '--to-secret', secretArn: options.toSecret, envPrefix: 'REDIS_DR_TO' }, env) };
+  return withKeyspaces(from, to, 'redis-dr-migrate', async (source, target) => {
     const result = await migrateClients(source, target, options);
     const complete = !result.error && !result.interrupted && !options.dryRun;
     const verify =
@@ -200,6 +267,8 @@ export async function runMigrate(options: MigrateCliOptions): Promise<MigrateRun
         ? await compareClients(source, target, {
             match: options.match,
             batchSize: options.batchSize,
+            ttlToleranceMs: VERIFY_TTL_TOLERANCE_MS,
+            explain: migrateExplain(result, options.onConflict ?? 'skip'),
             shouldStop: options.shouldStop,
             onStart: options.onVerifyStart,
             onProgress: options.onVerifyProgress,
@@ -227,6 +296,8 @@ export function migrateJson(run: MigrateRun, o: MigrateCliOptions) {
     from: redactUrl(o.from),
     to: redactUrl(o.to),
     match: o.match ?? null,
+    source: r.source,
+    target: r.target,
     onConflict: o.onConflict ?? 'skip',
     dryRun: Boolean(o.dryRun),
     scanned: r.scanned,
@@ -247,10 +318,14 @@ export function migrateJson(run: MigrateRun, o: MigrateCliOptions) {
 export function formatMigrate(run: MigrateRun, dryRun = false): string {
   const r = run.result;
   const verb = dryRun ? 'DRY RUN: would copy' : r.error ? 'STOPPED: copied' : r.interrupted ? 'INTERRUPTED: copied' : 'copied';
-  const lines = [
+  const lines: string[] = [];
+  for (const [side, label] of [['source', r.source], ['target', r.target]] as const) {
+    if (label.startsWith('Redis Cluster')) lines.push(`${side}: ${label}`);
+  }
+  lines.push(
     `${verb} ${r.copied}, skipped ${r.skipped} (already on the target), expired ${r.expired}, failed ${r.failed} ` +
       `of ${r.scanned} keys in ${r.seconds.toFixed(1)} s (${rate(r) ?? 0} keys/s)`,
-  ];
+  );
   if (r.error) lines.push(`error: ${r.error}`);
   if (r.error || r.interrupted) lines.push('Every batch before this point is complete; rerun the same command to finish (existing keys are skipped).');
   if (run.verify) lines.push(`verify: ${formatCompare(run.verify)}`);
@@ -285,6 +360,7 @@ export async function migrateAction(o: MigrateCliOptions & { json?: boolean }): 
     process.stdout.write(o.json ? `${JSON.stringify(migrateJson(run, o), null, 2)}\n` : `${formatMigrate(run, o.dryRun)}\n`);
     process.exitCode = migrateExitCode(run);
   } catch (err) {
+    if (err instanceof UsageError || err instanceof RedisUrlError) throw err; // exit 2: nothing was done
     process.stderr.write(`redis-dr migrate: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   } finally {

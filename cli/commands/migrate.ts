@@ -6,14 +6,20 @@ import { positiveInt } from '../options';
 export function migrateCommand(program: Command): void {
   program
     .command('migrate')
-    .description('copy keys between two Redis servers (DUMP/RESTORE ABSTTL: exact expiry kept, any bytes, no MIGRATE or CONFIG needed), e.g. back after an accidental FLUSHALL')
-    .requiredOption('--from <url>', 'source: redis://[user:password@]host[:port][/db] or rediss://… (TLS)')
+    .description(
+      'copy keys between two Redis servers or clusters (DUMP/RESTORE ABSTTL: exact expiry kept, any bytes, no MIGRATE or CONFIG needed), e.g. back after an accidental FLUSHALL; ' +
+        'a URL naming one node of a Redis Cluster means the whole cluster',
+    )
+    .requiredOption('--from <url>', 'source: redis://[user:password@]host[:port][/db] or rediss://… (TLS); a password in a URL is percent-encoded')
     .requiredOption('--to <url>', 'target, same form')
+    .option('--from-secret <arn>', 'Secrets Manager secret with the source credentials ({"password"}, {"username","password"} or the token); or set REDIS_DR_FROM_PASSWORD [and REDIS_DR_FROM_USERNAME]')
+    .option('--to-secret <arn>', 'the same for the target; or set REDIS_DR_TO_PASSWORD [and REDIS_DR_TO_USERNAME]')
+    .option('--from-replicas', 'cluster source: read a replica of each shard (READONLY) instead of its primary')
     .option('--match <pattern>', 'only keys matching this SCAN pattern')
     .addOption(new Option('--on-conflict <mode>', 'a key that exists on the target: skip it, replace it, or fail').choices(['skip', 'replace', 'fail']).default('skip'))
     .option('--dry-run', 'read and count only, write nothing')
-    .option('--verify', 'run compare afterwards (exit 1 when the datasets differ)')
-    .option('--batch-size <n>', 'keys per batch (SCAN COUNT); memory is about five batches of values', positiveInt('--batch-size', 1), 1000)
+    .option('--verify', 'run compare afterwards; keys kept by skip, keys only on the target and keys that expired are reported as expected; exit 1 for any other difference')
+    .option('--batch-size <n>', 'keys per batch (SCAN COUNT); memory is about five batches of values per source shard', positiveInt('--batch-size', 1), 1000)
     .option('--json', 'print the result as JSON')
     .action(async (o: MigrateCliOptions & { json?: boolean }) => (await import('../migrate.js')).migrateAction(o));
 }

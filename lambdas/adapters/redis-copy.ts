@@ -8,17 +8,16 @@
  */
 import type { Redis } from 'ioredis';
 import type { KeyValue, StreamGroup } from '../domain/fingerprint.js';
-import { createRedisConnection, encodeCommands, RedisConnectionError, type RedisConnectionOptions, type Reply, type RespPipe } from './redis.js';
+import { parseRedirect } from './redis-cluster.js';
+import { isClusterNode, openKeyspace, type Command, type Keyspace, type KeyRouter, type KeyspaceOptions } from './redis-keyspace.js';
+import { createRedisConnection, encodeCommands, RedisConnectionError, RedisUrlError, type RedisConnectionOptions, type Reply, type RespPipe } from './redis.js';
 
 /** A `redis://` / `rediss://` URL, parsed. */
 export interface RedisUrl extends RedisConnectionOptions {
   readonly db: number;
 }
 
-/** The URL is not something we can connect to (a usage error). */
-export class RedisUrlError extends Error {
-  override readonly name = 'RedisUrlError';
-}
+export { RedisUrlError };
 
 /**
  * `redis[s]://[[user]:password@]host[:port][/db]`. User and password are
@@ -29,34 +28,79 @@ export function parseRedisUrl(text: string): RedisUrl {
   try {
     url = new URL(text);
   } catch {
-    throw new RedisUrlError(`${redactUrl(text)} is not a URL: write redis://[user:password@]host[:port][/db] or rediss://… for TLS`);
+    throw new RedisUrlError(
+      `${redactUrl(text)} is not a URL: write redis://[user:password@]host[:port][/db] or rediss://… for TLS` +
+        (text.includes('@') ? `; ${PASSWORD_HINT}` : ''),
+    );
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new RedisUrlError(`${redactUrl(text)}: scheme must be redis:// or rediss:// (TLS), got ${url.protocol}//`);
   }
-  if (!url.hostname) throw new RedisUrlError(`${redactUrl(text)}: no host`);
+  const hint = text.includes('@') ? ` (${PASSWORD_HINT})` : '';
+  if (!url.hostname) throw new RedisUrlError(`${redactUrl(text)}: no host${hint}`);
   const path = url.pathname.replace(/^\//, '');
-  if (path !== '' && !/^\d+$/.test(path)) throw new RedisUrlError(`${redactUrl(text)}: the path must be a database number, got /${path}`);
+  // With an @ in the text, the "path" may be the tail of a password: never echoed.
+  if (path !== '' && !/^\d+$/.test(path)) throw new RedisUrlError(`${redactUrl(text)}: the path must be a database number${hint ? hint : `, got /${path}`}`);
+  if (url.search || url.hash) throw new RedisUrlError(`${redactUrl(text)}: a Redis URL has no ?query or #fragment${hint}`);
+  const decode = (part: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new RedisUrlError(`${redactUrl(text)}: the user or password holds a % that is not percent-encoding (${PASSWORD_HINT})`);
+    }
+  };
   return {
     host: url.hostname.replace(/^\[|\]$/g, ''),
     port: url.port ? Number(url.port) : 6379,
     tls: url.protocol === 'rediss:',
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
+    username: url.username ? decode(url.username) : undefined,
+    password: url.password ? decode(url.password) : undefined,
     clusterMode: 'disabled',
     db: path === '' ? 0 : Number(path),
   };
 }
 
-/** The URL with its password replaced by `***`, for messages and reports. */
+/** What to do about a password a URL cannot carry as written. */
+export const PASSWORD_HINT =
+  'a password with characters such as # % ? / : @ must be percent-encoded in the URL (# is %23, % is %25, ? is %3F, / is %2F, : is %3A, @ is %40), ' +
+  'or left out of the URL and given from Secrets Manager or the environment (see --help)';
+
+/**
+ * The URL with its password replaced by `***`, for messages and reports.
+ * Everything up to the last `@` is the user part (an unencoded password may
+ * hold `/`, `#`, `?`, even `@`): never shown.
+ */
 export function redactUrl(text: string): string {
-  return text.replace(/^(\w+:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+  return text.replace(/^(\w+:\/\/)(.*)@/s, (_, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return `${scheme}${colon < 0 ? userinfo : `${userinfo.slice(0, colon)}:***`}@`;
+  });
 }
 
-/** Connects to a URL (RESP2, TLS, AUTH/ACL user) and selects its database. */
-export async function connectUrl(text: string, connectionName: string): Promise<Redis> {
-  const o = parseRedisUrl(text);
+/** A username and password given outside the URL (Secrets Manager, the environment). */
+export interface UrlCredentials {
+  readonly username?: string;
+  readonly password: string;
+  /** Where they came from, for messages (never the values). */
+  readonly source: string;
+}
+
+/**
+ * Connects to a URL (RESP2, TLS, AUTH/ACL user) and selects its database.
+ * `credentials` replace the URL's; a URL that carries a password as well is
+ * refused (one source of truth for a secret).
+ */
+export async function connectUrl(text: string, connectionName: string, credentials?: UrlCredentials): Promise<Redis> {
+  let o = parseRedisUrl(text);
+  if (credentials) {
+    if (o.password !== undefined) throw new RedisUrlError(`${redactUrl(text)} has a password and ${credentials.source} gives one too: remove it from the URL`);
+    o = { ...o, username: credentials.username ?? o.username, password: credentials.password };
+  }
   const client = (await createRedisConnection(o)) as Redis;
+  if (o.db !== 0 && (await isClusterNode(client))) {
+    client.disconnect();
+    throw new RedisUrlError(`${o.host}:${o.port} is a Redis Cluster node: a cluster has only database 0, the URL names database ${o.db}; remove /${o.db} from the URL`);
+  }
   try {
     await client.call('CLIENT', 'SETNAME', connectionName).catch(() => undefined);
     if (o.db !== 0) await client.select(o.db);
@@ -70,23 +114,35 @@ export async function connectUrl(text: string, connectionName: string): Promise<
   return client;
 }
 
+/** One side of a migrate or compare: a URL and how to read it. */
+export interface KeyspaceSpec extends KeyspaceOptions {
+  readonly url: string;
+  readonly credentials?: UrlCredentials;
+}
+
+/** Connects to a URL and opens its whole keyspace (a single server's database, or every shard of a cluster). */
+export async function connectKeyspace(spec: KeyspaceSpec, connectionName: string): Promise<Keyspace> {
+  const client = await connectUrl(spec.url, connectionName, spec.credentials);
+  return openKeyspace(client, spec);
+}
+
 /**
- * Connects to both URLs (bad URLs fail before any connection), runs `fn`,
- * and disconnects both whatever happened.
+ * Opens both keyspaces (bad URLs fail before any connection), runs `fn`,
+ * and closes both whatever happened.
  */
-export async function withConnections<T>(urlA: string, urlB: string, connectionName: string, fn: (a: Redis, b: Redis) => Promise<T>): Promise<T> {
-  parseRedisUrl(urlA);
-  parseRedisUrl(urlB);
-  const a = await connectUrl(urlA, connectionName);
+export async function withKeyspaces<T>(a: KeyspaceSpec, b: KeyspaceSpec, connectionName: string, fn: (a: Keyspace, b: Keyspace) => Promise<T>): Promise<T> {
+  parseRedisUrl(a.url);
+  parseRedisUrl(b.url);
+  const ka = await connectKeyspace(a, connectionName);
   try {
-    const b = await connectUrl(urlB, connectionName);
+    const kb = await connectKeyspace(b, connectionName);
     try {
-      return await fn(a, b);
+      return await fn(ka, kb);
     } finally {
-      b.disconnect();
+      kb.close();
     }
   } finally {
-    a.disconnect();
+    ka.close();
   }
 }
 
@@ -167,29 +223,57 @@ const DUMP = Buffer.from('DUMP');
 const RESTORE = Buffer.from('RESTORE');
 const ABSTTL = Buffer.from('ABSTTL');
 const REPLACE = Buffer.from('REPLACE');
+const EXISTS = Buffer.from('EXISTS');
+
+function isRouter(x: RespPipe | KeyRouter): x is KeyRouter {
+  return 'route' in x;
+}
 
 /**
- * PEXPIRETIME then DUMP per key, pipelined. PEXPIRETIME -2 or a null DUMP:
- * the key is gone (expired or deleted since SCAN). Needs Redis/Valkey ≥ 7.0.
+ * PEXPIRETIME then DUMP per key, pipelined, through one pipe (a node's own
+ * keys, just scanned there) or a router (keys anywhere in a cluster). PEXPIRETIME -2 or a null DUMP:
+ * the key is gone (expired or deleted since SCAN). A key its node redirects
+ * (a cluster slot moving: MOVED/ASK) is read again through `redirects`.
+ * Needs Redis/Valkey ≥ 7.0.
  */
-export async function dumpBatch(pipe: RespPipe, keys: readonly Buffer[]): Promise<DumpedKey[]> {
-  const commands: (string | Buffer)[][] = [];
-  for (const key of keys) commands.push([PEXPIRETIME, key], [DUMP, key]);
-  const replies = await pipe.exec(encodeCommands(commands), commands.length);
-  return keys.map((key, i) => {
+export async function dumpBatch(via: RespPipe | KeyRouter, keys: readonly Buffer[], redirects?: KeyRouter): Promise<DumpedKey[]> {
+  const build = (i: number, out: Command[]) => out.push([PEXPIRETIME, keys[i]!], [DUMP, keys[i]!]);
+  let replies: Reply[];
+  if (isRouter(via)) replies = await via.route(keys, 2, build);
+  else {
+    const commands: Command[] = [];
+    for (let i = 0; i < keys.length; i++) build(i, commands);
+    replies = await via.exec(encodeCommands(commands), commands.length);
+  }
+  const out: DumpedKey[] = [];
+  const moved: number[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const expire = replies[2 * i];
     const payload = replies[2 * i + 1];
+    if (redirects && (parseRedirect(expire!) || parseRedirect(payload!))) {
+      moved.push(i);
+      out.push({ key, gone: true }); // replaced below
+      continue;
+    }
     if (expire instanceof Error) throw sourceError('PEXPIRETIME', expire);
     if (payload instanceof Error) throw sourceError('DUMP', payload);
-    if (expire === -2 || payload === null) return { key, gone: true };
-    return { key, gone: false, payload: payload as Buffer, expireAtMs: expire === -1 ? null : Number(expire) };
-  });
+    if (expire === -2 || payload === null) out.push({ key, gone: true });
+    else out.push({ key, gone: false, payload: payload as Buffer, expireAtMs: expire === -1 ? null : Number(expire) });
+  }
+  if (moved.length > 0) {
+    const again = await dumpBatch(redirects!, moved.map((i) => keys[i]!));
+    moved.forEach((i, j) => (out[i] = again[j]!));
+  }
+  return out;
 }
 
 /** Options of {@link dumpBatches}. */
 export interface DumpBatchesOptions extends ScanBatchOptions {
   /** Batches dumped ahead of the one the caller holds (memory: that many batches more). @default 2 */
   readonly ahead?: number;
+  /** Where keys the scanned node redirects (a cluster slot moving) are read. */
+  readonly redirects?: KeyRouter;
 }
 
 /**
@@ -202,7 +286,7 @@ export async function* dumpBatches(pipe: RespPipe, options: DumpBatchesOptions =
   const ahead = options.ahead ?? 2;
   const queue: Promise<DumpedKey[]>[] = [];
   for await (const keys of scanPipe(pipe, options)) {
-    const dumped = dumpBatch(pipe, keys);
+    const dumped = dumpBatch(pipe, keys, options.redirects);
     dumped.catch(() => undefined); // awaited in order below, unless the caller stopped early
     queue.push(dumped);
     if (queue.length > ahead) yield await queue.shift()!;
@@ -214,33 +298,45 @@ export async function* dumpBatches(pipe: RespPipe, options: DumpBatchesOptions =
 export type RestoreOutcome = 'restored' | 'exists' | Error;
 
 /**
- * `RESTORE key <expireAt|0> payload ABSTTL [REPLACE]` per key, pipelined.
+ * `RESTORE key <expireAt|0> payload ABSTTL [REPLACE]` per key, pipelined
+ * (through one pipe, or a router that sends each key to its cluster node).
  * BUSYKEY (the key exists, without REPLACE) is `exists`; any other error
- * reply (OOM, READONLY, NOPERM, …) is returned as is. A broken connection
- * rejects.
+ * reply (OOM, READONLY, NOPERM, …) is returned as is. A broken pipe
+ * rejects; through a router, a broken node's keys get its connection error.
  */
 export async function restoreBatch(
-  pipe: RespPipe,
+  via: RespPipe | KeyRouter,
   items: readonly { readonly key: Buffer; readonly payload: Buffer; readonly expireAtMs: number | null }[],
   replace: boolean,
 ): Promise<RestoreOutcome[]> {
-  const commands = items.map((it) => {
+  const build = (i: number, out: Command[]) => {
+    const it = items[i]!;
     const args: (string | Buffer)[] = [RESTORE, it.key, String(it.expireAtMs ?? 0), it.payload, ABSTTL];
     if (replace) args.push(REPLACE);
-    return args;
-  });
-  const replies = await pipe.exec(encodeCommands(commands), commands.length);
+    out.push(args);
+  };
+  let replies: Reply[];
+  if (isRouter(via)) replies = await via.route(items.map((it) => it.key), 1, build);
+  else {
+    const commands: Command[] = [];
+    for (let i = 0; i < items.length; i++) build(i, commands);
+    replies = await via.exec(encodeCommands(commands), commands.length);
+  }
   return replies.map((r) => {
     if (!(r instanceof Error)) return 'restored';
     return r.message.startsWith('BUSYKEY') ? 'exists' : r;
   });
 }
 
-/** EXISTS per key, pipelined. */
-export async function existBatch(client: Redis, keys: readonly Buffer[]): Promise<boolean[]> {
-  const p = client.pipeline();
-  for (const key of keys) p.exists(key);
-  const replies = await run(p);
+/** EXISTS per key, pipelined (an ioredis client: one server; a router: each key at its node). */
+export async function existBatch(via: Redis | KeyRouter, keys: readonly Buffer[]): Promise<boolean[]> {
+  let replies: unknown[];
+  if ('route' in via) replies = await via.route(keys, 1, (i, out) => out.push([EXISTS, keys[i]!]));
+  else {
+    const p = via.pipeline();
+    for (const key of keys) p.exists(key);
+    replies = await run(p);
+  }
   return replies.map((r) => {
     if (r instanceof Error) throw sourceError('EXISTS', r);
     return r === 1;
@@ -344,6 +440,41 @@ export async function readCanonicalBatch(client: Redis, keys: readonly Buffer[])
     const value = toValue(s.type, r);
     out.push(value ? { value, expireAtMs: typeof expire === 'number' && expire >= 0 ? expire : null } : undefined);
   }
+  return out;
+}
+
+/**
+ * {@link readCanonicalBatch} across a keyspace: keys grouped by the node
+ * serving them, nodes in parallel. A group its node redirects is read again
+ * after a topology refresh (MOVED) or a short wait (ASK: a slot migrating);
+ * a slot still moving after a few tries fails the read with a message that says so.
+ */
+export async function readCanonicalKeyspace(ks: Keyspace, keys: readonly Buffer[], attempt = 0): Promise<CanonicalRead[]> {
+  const groups = new Map<Promise<Redis>, number[]>();
+  keys.forEach((key, i) => {
+    const c = ks.clientFor(key);
+    const g = groups.get(c);
+    if (g) g.push(i);
+    else groups.set(c, [i]);
+  });
+  const out = new Array<CanonicalRead>(keys.length);
+  await Promise.all(
+    [...groups].map(async ([client, idx]) => {
+      const some = idx.map((i) => keys[i]!);
+      let reads: CanonicalRead[];
+      try {
+        reads = await readCanonicalBatch(await client, some);
+      } catch (err) {
+        const redirected = /\b(MOVED|ASK) \d+ /.test((err as Error).message);
+        if (!redirected || !ks.cluster) throw err;
+        if (attempt >= 5) throw new RedisConnectionError(`${(err as Error).message}: a slot kept moving; rerun when the resharding has finished`, { cause: err });
+        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+        await ks.refresh();
+        reads = await readCanonicalKeyspace(ks, some, attempt + 1);
+      }
+      idx.forEach((i, j) => (out[i] = reads[j]));
+    }),
+  );
   return out;
 }
 

@@ -57,6 +57,11 @@ export class RedisConnectionError extends Error {
   }
 }
 
+/** A Redis URL (or what it names) is not something we can connect to: a usage error. */
+export class RedisUrlError extends Error {
+  override readonly name = 'RedisUrlError';
+}
+
 /** The full scan did not finish within its time limit. */
 export class ScanTimeoutError extends Error {
   override readonly name = 'ScanTimeoutError';
@@ -351,7 +356,7 @@ function integerAt(b: Buffer, from: number, to: number): number {
 }
 
 /** Endpoint and credentials of one node, as its ioredis client was configured. */
-interface PipeEndpoint {
+export interface PipeEndpoint {
   readonly host: string;
   readonly port: number;
   readonly tls?: tls.ConnectionOptions;
@@ -363,7 +368,8 @@ interface PipeEndpoint {
   readonly name?: string;
 }
 
-function endpointOf(node: Redis): PipeEndpoint {
+/** The endpoint, TLS settings and credentials an ioredis client was configured with. */
+export function endpointOf(node: Redis): PipeEndpoint {
   const o = node.options;
   return {
     host: o.host ?? '127.0.0.1',

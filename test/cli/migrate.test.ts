@@ -6,6 +6,12 @@ import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { BINARY_KEY, seedDataset } from './support/dataset';
 import { cli } from './support/run-cli';
 
+async function fillKeys(c: Redis, n: number): Promise<void> {
+  const p = c.pipeline();
+  for (let i = 0; i < n; i++) p.set(`k:${i}`, `v${i}`);
+  await p.exec();
+}
+
 async function allKeys(c: Redis): Promise<string[]> {
   return (await c.keys('*')).sort();
 }
@@ -174,6 +180,43 @@ describe('redis-dr migrate', () => {
     expect(result.copied).toBe(await d.dbsize());
     expect(result.scanned).toBeLessThan(2000);
     expect(batches).toBeGreaterThanOrEqual(3);
+  });
+
+  it('--verify after a FLUSHALL recovery: keys written since the incident are expected differences, exit 0 (CLI, --json)', async () => {
+    // The backup (source) and production after FLUSHALL, where the application already wrote again.
+    await fillKeys(s, 100);
+    await d.set('k:5', 'written after the incident');
+    await d.set('new:1', 'only in production');
+    const r = await cli('migrate', '--from', src.url, '--to', dst.url, '--verify');
+    expect(r.stdout).toMatch(/^copied 99, skipped 1 \(already on the target\)/m);
+    expect(r.stdout).toMatch(/^verify: EQUAL: 100 keys of A match B \(101 keys in B, 2 expected differences\)/m);
+    expect(r.stdout).toMatch(/expected differences \(not counted as differences\): 1 kept on the target .*; 1 only on the target/);
+    expect(r.status).toBe(0);
+    expect(await d.get('k:5')).toBe('written after the incident');
+
+    const j = await cli('migrate', '--from', src.url, '--to', dst.url, '--verify', '--json');
+    const out = JSON.parse(j.stdout);
+    expect(out.verify).toMatchObject({ equal: true, differences: 0, expected: { 'kept-on-target': 1, 'only-on-target': 1, expired: 0 } });
+    expect(out).toMatchObject({ copied: 0, skipped: 100 }); // the rerun found everything there; only k:5 differs
+    expect(out.verify.expectedDiffs).toContainEqual({ key: 'new:1', reason: 'missing-in-a', expected: 'only-on-target' });
+    expect(j.status).toBe(0);
+  });
+
+  it('--verify: a difference nothing explains (a restored key changed on the target) is still exit 1', async () => {
+    await fillKeys(s, 300);
+    let batches = 0;
+    const run = await runMigrate({
+      from: src.url,
+      to: dst.url,
+      verify: true,
+      batchSize: 100,
+      onBatch: async () => {
+        if (++batches === 1) await d.set('k:0', 'changed by someone else'); // restored by us, then changed
+      },
+    });
+    expect(run.result).toMatchObject({ copied: 300, skipped: 0 });
+    expect(run.verify).toMatchObject({ equal: false, differences: 1, diffs: [{ key: Buffer.from('k:0'), reason: 'value' }] });
+    expect(migrateExitCode(run)).toBe(1);
   });
 
   it('runs compare afterwards with --verify', async () => {

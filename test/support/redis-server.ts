@@ -26,6 +26,8 @@ export interface RedisServer {
   client(): Redis;
   /** Stops the server (SIGTERM, then SIGKILL), closes clients, removes the folder. */
   stop(): Promise<void>;
+  /** Kills the process at once (a crash): the folder stays, so a server started with the same `dir` and `port` comes back as this node. */
+  kill(): Promise<void>;
 }
 
 /** Options for {@link startRedisServer}. */
@@ -36,6 +38,10 @@ export interface StartOptions {
   readonly loadRdb?: string;
   /** Extra `--name value` arguments. */
   readonly args?: readonly string[];
+  /** Use this folder (kept from a killed server) instead of a new one. */
+  readonly dir?: string;
+  /** Use this port (a restarted node) instead of a free one. */
+  readonly port?: number;
 }
 
 /** A free TCP port on 127.0.0.1, found by binding port 0. */
@@ -59,9 +65,9 @@ export async function freePort(): Promise<number> {
 export async function startRedisServer(options: StartOptions = {}): Promise<RedisServer> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-test-'));
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'redis-dr-test-'));
     if (options.loadRdb) copyFileSync(options.loadRdb, join(dir, 'dump.rdb'));
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const args = [
       '--port', String(port),
       '--bind', '127.0.0.1',
@@ -82,7 +88,8 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
     } catch (err) {
       lastError = err;
       proc.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      if (options.port) break; // a fixed port: another attempt would meet the same problem
     }
   }
   throw new Error(`could not start redis-server: ${String(lastError)}`);
@@ -130,9 +137,17 @@ function handle(proc: ChildProcess, port: number, dir: string, password?: string
       clients.push(c);
       return c;
     },
+    async kill() {
+      clients.forEach((c) => c.disconnect());
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+        proc.kill('SIGKILL');
+        await gone;
+      }
+    },
     async stop() {
       clients.forEach((c) => c.disconnect());
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) {
         const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
         proc.kill('SIGTERM');
         const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);

@@ -1,4 +1,24 @@
-import type Redis from 'ioredis';
+import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
+
+/**
+ * A pipeline on a server; on a cluster (whose ioredis pipelines take one slot
+ * only) the same calls sent at once, each to its node: per key, in order.
+ */
+export function pipelineOf(client: Redis | Cluster): ChainableCommander {
+  if (!(client instanceof Cluster)) return client.pipeline();
+  const calls: Promise<unknown>[] = [];
+  const exec = async () => (await Promise.allSettled(calls)).map((r) => (r.status === 'fulfilled' ? [null, r.value] : [r.reason, null]));
+  const proxy: ChainableCommander = new Proxy({} as ChainableCommander, {
+    get: (_, name: string) =>
+      name === 'exec'
+        ? exec
+        : (...args: unknown[]) => {
+            calls.push((client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(...args));
+            return proxy;
+          },
+  });
+  return proxy;
+}
 
 /**
  * A dataset with every type and encoding migrate and compare must handle,
@@ -7,11 +27,11 @@ import type Redis from 'ioredis';
  * encodings iterate (and DUMP) differently. Returns the keys and their
  * expected OBJECT ENCODING (redis 7.0).
  */
-export async function seedDataset(client: Redis, options: { reversed?: boolean; expireAtMs?: number } = {}): Promise<Map<string, string>> {
+export async function seedDataset(client: Redis | Cluster, options: { reversed?: boolean; expireAtMs?: number } = {}): Promise<Map<string, string>> {
   const order = <T>(xs: T[]): T[] => (options.reversed ? [...xs].reverse() : xs);
   const range = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i));
   const expected = new Map<string, string>();
-  const p = client.pipeline();
+  const p = pipelineOf(client);
   p.set('str:int', '12345'), expected.set('str:int', 'int');
   p.set('str:embstr', 'short'), expected.set('str:embstr', 'embstr');
   p.set('str:raw', 'r'.repeat(100)), expected.set('str:raw', 'raw');

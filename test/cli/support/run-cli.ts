@@ -9,8 +9,13 @@ const BIN = join(ROOT, 'bin', 'redis-dr.cjs');
  * redis servers and clients of the test keep running meanwhile.
  */
 export function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return cliWithEnv({}, ...args);
+}
+
+/** {@link cli} with extra environment variables (credentials the command reads from the environment). */
+export function cliWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 }, (_err, stdout, stderr) =>
+    const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } }, (_err, stdout, stderr) =>
       resolve({ status: child.exitCode, stdout, stderr }),
     );
   });

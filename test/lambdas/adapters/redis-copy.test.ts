@@ -32,6 +32,18 @@ describe('parseRedisUrl', () => {
       expect((err as Error).message).not.toContain('hunter2');
     }
   });
+
+  it.each(['hun#ter2', 'hun?ter2', 'hun/ter2', 'hu@n/ter2', 'hun%zzter2'])('a raw password with URL characters (%s): never shown, and the error says how to pass it', (pw) => {
+    const url = `rediss://admin:${pw}@cache.example:6379`;
+    expect(redactUrl(url)).toBe('rediss://admin:***@cache.example:6379');
+    expect(() => parseRedisUrl(url)).toThrow(/percent-encoded in the URL \(# is %23/);
+    try {
+      parseRedisUrl(url);
+    } catch (err) {
+      expect((err as Error).message).not.toContain('ter2');
+    }
+    expect(parseRedisUrl(`rediss://admin:${encodeURIComponent(pw)}@cache.example:6379`)).toMatchObject({ username: 'admin', password: pw, tls: true });
+  });
 });
 
 describe('redis-copy against real servers', () => {
