@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type Redis from 'ioredis';
 
 /** The median of a non-empty list. */
 export function median(values: readonly number[]): number {
@@ -76,4 +77,17 @@ export async function cliScanCount(port: number): Promise<{ seconds: number; key
     child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`redis-cli pipeline exited with ${code}`))));
   });
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, keys: Number(out.trim()) };
+}
+
+/** used_cpu_user + used_cpu_sys of a server, in seconds. */
+export async function serverCpu(c: Redis): Promise<number> {
+  const info = await c.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/** `keys=` and `expires=` of db0 in INFO keyspace. */
+export async function keyspace(c: Redis): Promise<{ keys: number; expires: number }> {
+  const m = /db0:keys=(\d+),expires=(\d+)/.exec(await c.info('keyspace'));
+  return { keys: Number(m?.[1] ?? 0), expires: Number(m?.[2] ?? 0) };
 }

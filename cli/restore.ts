@@ -2,6 +2,7 @@ import {
   CreateReplicationGroupCommand,
   DescribeReplicationGroupsCommand,
   type CreateReplicationGroupCommandInput,
+  type CreateServerlessCacheCommandInput,
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
 import type { RedisDrConfig } from '../lib/config';
@@ -17,6 +18,7 @@ import { parseExportObjectKey } from '../lambdas/domain/export';
 import { TAGS } from '../lambdas/domain/types';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
 import { withStatus } from './progress';
+import { isServerlessTarget, runServerlessRestore } from './restore-serverless';
 import { UsageError } from './usage';
 
 /**
@@ -32,6 +34,9 @@ import { UsageError } from './usage';
  * - DR region (`--region` = `dr.region`): `latest` is the target's newest
  *   export in the DR bucket whose shards are all there and verified; an
  *   `s3://bucket/<export>` location restores that export (the same rules).
+ *
+ * A serverless target (listed in a plan's serverlessCacheNames) becomes a
+ * new serverless cache from its snapshot: cli/restore-serverless.ts.
  *
  * The new cluster is not tagged as redis-dr's: pruning and the drill reaper
  * never touch it. Nothing is deleted, ever.
@@ -84,12 +89,15 @@ export interface RestoreOptions {
 
 /** What a restore did. */
 export interface RestoreResult {
-  readonly replicationGroupId: string;
+  /** The replication group created (node-based targets), else null. */
+  readonly replicationGroupId: string | null;
+  /** The serverless cache created (serverless targets), else absent. */
+  readonly serverlessCacheName?: string;
   readonly region: string;
   readonly recoveryPoint: string;
   readonly recoveryPointCreatedAt: string;
   /** The request sent (an AUTH token shown as `***`). */
-  readonly request: CreateReplicationGroupCommandInput;
+  readonly request: CreateReplicationGroupCommandInput | CreateServerlessCacheCommandInput;
   /** `dry-run`, `creating` (no --wait), `available`, `create-failed`, `restore-failed`, `deleting`, `gone`, or `timeout`. */
   readonly status: string;
   readonly endpoint: string | null;
@@ -148,6 +156,7 @@ export function createRequest(
 /** Chooses the recovery point, creates the cluster and, with `wait`, follows it. */
 export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreOptions): Promise<RestoreResult> {
   const id = checkNewId(o.newId);
+  if (isServerlessTarget(config, o.target)) return runServerlessRestore(config, aws, o, id);
   const region = o.region ?? config.primary.region;
   const where = region === config.primary.region ? 'primary' : region === config.dr.region ? 'dr' : undefined;
   if (!where) throw new UsageError(`--region ${region}: restore in the primary (${config.primary.region}) or DR (${config.dr.region}) region of this config`);

@@ -35,7 +35,7 @@ import { parseArgs } from 'node:util';
 import type Redis from 'ioredis';
 import { bgsave, startRedisServer, type RedisServer } from '../../test/support/redis-server';
 import { populate } from '../verify-rdb/dataset';
-import { cliScanCount, intFlags, median, timedProcess } from '../support';
+import { cliScanCount, intFlags, keyspace, median, serverCpu, timedProcess } from '../support';
 
 const { values: flags } = parseArgs({
   options: {
@@ -66,19 +66,6 @@ const MIGRATE_TIMEOUT_MS = 60_000;
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const seconds = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e9;
-
-/** used_cpu_user + used_cpu_sys of a server, in seconds. */
-async function serverCpu(c: Redis): Promise<number> {
-  const info = await c.info('cpu');
-  const field = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
-
-/** `keys=` and `expires=` of db0 in INFO keyspace. */
-async function keyspace(c: Redis): Promise<{ keys: number; expires: number }> {
-  const m = /db0:keys=(\d+),expires=(\d+)/.exec(await c.info('keyspace'));
-  return { keys: Number(m?.[1] ?? 0), expires: Number(m?.[2] ?? 0) };
-}
 
 /** (a): MIGRATE … COPY REPLACE KEYS, one call per SCAN batch, run by the source server. */
 async function serverMigrate(source: Redis, target: RedisServer): Promise<{ seconds: number; keys: number; calls: number }> {

@@ -7,8 +7,8 @@ import { DEFAULT_CONFIG_FILE, positiveInt } from '../options';
 export function restoreCommand(program: Command, env: CliEnv = {}): void {
   program
     .command('restore')
-    .description('build a new cluster from a recovery point (same engine, version and shards) and print its endpoint')
-    .requiredOption('--target <id>', 'the replication group whose data to restore')
+    .description('build a new cluster from a recovery point (same engine, version and shards; a serverless target: a new serverless cache from its snapshot) and print its endpoint')
+    .requiredOption('--target <id>', 'the replication group (or serverless cache) whose data to restore')
     .requiredOption('--new-id <id>', 'id of the cluster to create')
     .option('--from <point>', 'latest, a snapshot name, or s3://<bucket>/<export> (DR region)', 'latest')
     .option('--region <region>', 'primary (default) or the DR region of the config')

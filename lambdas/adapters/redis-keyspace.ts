@@ -257,19 +257,30 @@ class ClusterKeyspace implements Keyspace {
         for (const i of pending) fill(replies, i * perKey, perKey, new RedisConnectionError(`key slot ${keySlot(keys[i]!)} still redirected after ${MAX_REDIRECTS} tries (a slot moving?): rerun`));
         break;
       }
-      const groups = new Map<string, { node: NodeAddress; asking: boolean; idx: number[] }>();
-      for (const i of pending) {
-        const key = keys[i]!;
-        const asked = ask.get(i);
-        const node = asked ?? movedTo.get(keySlot(key)) ?? this.ownerOf(key);
-        const g = `${addressLabel(node)}${asked ? ' ask' : ''}`;
-        let group = groups.get(g);
-        if (!group) groups.set(g, (group = { node, asking: asked !== undefined, idx: [] }));
-        group.idx.push(i);
+      let groups: { node: NodeAddress; asking: boolean; idx: number[] }[];
+      if (ask.size === 0 && movedTo.size === 0) {
+        // The common case: every key to the primary the slot map names (no strings, no maps per key).
+        const { owner, primaries } = this.topology;
+        const byOwner: number[][] = primaries.map(() => []);
+        for (const i of pending) byOwner[owner[keySlot(keys[i]!)]!]!.push(i);
+        groups = [];
+        byOwner.forEach((idx, n) => idx.length > 0 && groups.push({ node: primaries[n]!, asking: false, idx }));
+      } else {
+        const byNode = new Map<string, { node: NodeAddress; asking: boolean; idx: number[] }>();
+        for (const i of pending) {
+          const key = keys[i]!;
+          const asked = ask.get(i);
+          const node = asked ?? movedTo.get(keySlot(key)) ?? this.ownerOf(key);
+          const g = `${addressLabel(node)}${asked ? ' ask' : ''}`;
+          let group = byNode.get(g);
+          if (!group) byNode.set(g, (group = { node, asking: asked !== undefined, idx: [] }));
+          group.idx.push(i);
+        }
+        groups = [...byNode.values()];
       }
       ask.clear();
       await Promise.all(
-        [...groups.values()].map(async (g) => {
+        groups.map(async (g) => {
           const commands: Command[] = [];
           const one: Command[] = [];
           for (const i of g.idx) {

@@ -1,0 +1,163 @@
+/**
+ * `redis-dr restore` for a serverless cache: a new serverless cache from one
+ * of the target's serverless snapshots (`latest` or a name), with the same
+ * engine and major version, the config's subnets and security groups (else
+ * the source's), the source's RBAC user group unless told otherwise, and
+ * TLS (always on for serverless). Like the node-based path it never deletes
+ * anything and does not tag the new cache as redis-dr's.
+ * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateServerlessCache.html
+ */
+import {
+  CreateServerlessCacheCommand,
+  DescribeServerlessCachesCommand,
+  DescribeServerlessCacheSnapshotsCommand,
+  type CreateServerlessCacheCommandInput,
+  type ServerlessCache,
+} from '@aws-sdk/client-elasticache';
+import type { RedisDrConfig } from '../lib/config';
+import { listTargetSnapshots } from '../lambdas/adapters/elasticache';
+import { describeError, errorName } from '../lambdas/adapters/errors';
+import { newestAvailable } from '../lambdas/domain/drill-select';
+import { TAGS } from '../lambdas/domain/types';
+import type { CliAws } from './aws';
+import type { RestoreOptions, RestoreResult } from './restore';
+import { UsageError } from './usage';
+
+/** Is `target` one of the config's serverless caches (listed by name in a plan)? */
+export function isServerlessTarget(config: RedisDrConfig, target: string): boolean {
+  const t = target.toLowerCase();
+  return config.plans.some((p) => (p.targets.serverlessCacheNames ?? []).some((n) => n.toLowerCase() === t));
+}
+
+/** A serverless snapshot as a restore needs it. */
+export interface ServerlessRestorePoint {
+  readonly name: string;
+  readonly arn: string;
+  readonly engine: string;
+  readonly majorEngineVersion?: string;
+  readonly source?: string;
+  readonly createdAt: Date;
+}
+
+/** The CreateServerlessCache request (pure). */
+export function createServerlessRequest(
+  point: ServerlessRestorePoint,
+  o: { readonly id: string; readonly target: string; readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[]; readonly userGroupId?: string },
+): CreateServerlessCacheCommandInput {
+  return {
+    ServerlessCacheName: o.id,
+    Description: `redis-dr restore of ${o.target} from ${point.name}`.slice(0, 255),
+    Engine: point.engine,
+    ...(point.majorEngineVersion ? { MajorEngineVersion: point.majorEngineVersion } : {}),
+    SnapshotArnsToRestore: [point.arn],
+    ...(o.subnetIds.length > 0 ? { SubnetIds: [...o.subnetIds] } : {}),
+    ...(o.securityGroupIds.length > 0 ? { SecurityGroupIds: [...o.securityGroupIds] } : {}),
+    ...(o.userGroupId ? { UserGroupId: o.userGroupId } : {}),
+    Tags: [
+      { Key: TAGS.source, Value: o.target },
+      { Key: 'redis-dr:restored-from', Value: point.name.slice(0, 256) },
+    ],
+  };
+}
+
+async function describeCache(aws: CliAws, region: string, name: string): Promise<ServerlessCache | undefined> {
+  try {
+    return (await aws.elasticache(region).send(new DescribeServerlessCachesCommand({ ServerlessCacheName: name }))).ServerlessCaches?.[0];
+  } catch (err) {
+    if (errorName(err) === 'ServerlessCacheNotFoundFault') return undefined;
+    throw err;
+  }
+}
+
+async function choosePoint(aws: CliAws, region: string, target: string, from: string): Promise<ServerlessRestorePoint> {
+  const ec = aws.elasticache(region);
+  let name = from;
+  if (from === 'latest') {
+    const newest = newestAvailable((await listTargetSnapshots(ec, { kind: 'serverless-cache', id: target })).map((s) => ({ ...s, managed: true })));
+    if (!newest) throw new Error(`no available snapshot of serverless cache ${target} in ${region}: check the name`);
+    name = newest.name;
+  }
+  let s;
+  try {
+    s = (await ec.send(new DescribeServerlessCacheSnapshotsCommand({ ServerlessCacheSnapshotName: name }))).ServerlessCacheSnapshots?.[0];
+  } catch (err) {
+    if (errorName(err) !== 'ServerlessCacheSnapshotNotFoundFault') throw err;
+  }
+  if (!s) throw new Error(`no serverless snapshot ${name} in ${region}`);
+  const status = (s.Status ?? 'unknown').toLowerCase();
+  if (status !== 'available') throw new Error(`snapshot ${name} is ${status}, not available`);
+  const config = s.ServerlessCacheConfiguration;
+  if (!s.ARN || !config?.Engine) throw new Error(`snapshot ${name} records no ARN or engine, so it cannot be restored`);
+  if (config.ServerlessCacheName && config.ServerlessCacheName.toLowerCase() !== target.toLowerCase()) {
+    throw new UsageError(`--from ${name} is a snapshot of ${config.ServerlessCacheName}, not of --target ${target}: pass --target ${config.ServerlessCacheName} if that is meant`);
+  }
+  return { name, arn: s.ARN, engine: config.Engine, majorEngineVersion: config.MajorEngineVersion, source: config.ServerlessCacheName, createdAt: s.CreateTime ?? new Date(0) };
+}
+
+/** Restores a serverless target in the primary region (see the module comment). */
+export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o: RestoreOptions, id: string): Promise<RestoreResult> {
+  const region = o.region ?? config.primary.region;
+  if (region !== config.primary.region) {
+    throw new UsageError(
+      `--target ${o.target} is a serverless cache: restoring it in the DR region (${region}) is not built yet; ` +
+        `its DR copies can be checked with redis-dr verify-rdb (docs/runbooks/region-loss.md)`,
+    );
+  }
+  if (o.from?.startsWith('s3://')) throw new UsageError(`--from ${o.from}: a serverless cache restores from one of its snapshots (latest or a snapshot name)`);
+  if (o.authTokenSecret) throw new UsageError('--auth-token-secret: serverless caches take no AUTH token; pass --user-group-ids <one RBAC user group> (default: the source\'s)');
+  if ((o.userGroupIds?.length ?? 0) > 1) throw new UsageError(`--user-group-ids ${o.userGroupIds!.join(',')}: a serverless cache takes one user group`);
+  for (const [flag, set] of [['--node-type', o.nodeType], ['--replicas', o.replicas], ['--subnet-group', o.subnetGroup], ['--parameter-group', o.parameterGroup]] as const) {
+    if (set !== undefined) throw new UsageError(`${flag}: a serverless cache has no ${flag.slice(2).replace('-', ' ')}; leave it out`);
+  }
+  const point = await choosePoint(aws, region, o.target, o.from ?? 'latest');
+  const source = await describeCache(aws, region, o.target).catch(() => undefined);
+  const request = createServerlessRequest(point, {
+    id,
+    target: o.target,
+    subnetIds: config.network?.subnetIds ?? source?.SubnetIds ?? [],
+    securityGroupIds: o.securityGroupIds ?? config.network?.securityGroupIds ?? source?.SecurityGroupIds ?? [],
+    userGroupId: o.userGroupIds?.[0] ?? source?.UserGroupId,
+  });
+  if (!request.UserGroupId) o.onWarning?.('no user group: the new serverless cache accepts the default user; pass --user-group-ids to require RBAC credentials');
+  const base = { replicationGroupId: null, serverlessCacheName: id, region, recoveryPoint: point.name, recoveryPointCreatedAt: point.createdAt.toISOString(), request };
+  if (o.dryRun) return { ...base, status: 'dry-run', endpoint: null, ok: true, message: 'dry run: nothing created' };
+  try {
+    await aws.elasticache(region).send(new CreateServerlessCacheCommand(request));
+  } catch (err) {
+    if (errorName(err) === 'ServerlessCacheAlreadyExistsFault') throw new UsageError(`--new-id ${id}: a serverless cache with this name exists in ${region}; choose another id`);
+    throw err;
+  }
+  o.onCreated?.(`creating serverless cache ${id} in ${region} from ${point.name}`);
+  const follow = `aws elasticache describe-serverless-caches --region ${region} --serverless-cache-name ${id}`;
+  if (!o.wait) return { ...base, status: 'creating', endpoint: null, ok: true, message: `creating ${id}; follow it with: ${follow}` };
+  const deadline = aws.clock.now() + (o.timeoutMinutes ?? 120) * 60_000;
+  for (let poll = 1; ; poll++) {
+    await aws.clock.sleep((o.pollSeconds ?? 30) * 1000);
+    let cache: ServerlessCache | undefined;
+    try {
+      cache = await describeCache(aws, region, id);
+    } catch (err) {
+      throw new Error(`${id} was created; watching it failed (${describeError(err)}): follow it with ${follow}`, { cause: err });
+    }
+    const status = (cache?.Status ?? (poll <= 3 ? 'creating' : 'gone')).toLowerCase();
+    o.onStatus?.(status);
+    if (status === 'available') {
+      const e = cache!.Endpoint;
+      return { ...base, status, endpoint: e?.Address ? `rediss://${e.Address}:${e.Port ?? 6379}` : null, ok: true, message: `${id} is available` };
+    }
+    if (status === 'create-failed') {
+      return {
+        ...base,
+        status,
+        endpoint: null,
+        ok: false,
+        message:
+          `${id} is create-failed: ElastiCache could not build it from ${point.name} ` +
+          `(why: aws elasticache describe-events --region ${region} --source-type serverless-cache --source-identifier ${id}). ` +
+          `Delete it (aws elasticache delete-serverless-cache --region ${region} --serverless-cache-name ${id}) and try an older snapshot with --from.`,
+      };
+    }
+    if (status === 'deleting' || status === 'gone') return { ...base, status, endpoint: null, ok: false, message: `${id} is ${status === 'gone' ? 'gone' : 'being deleted'} (by someone else?): nothing to wait for` };
+    if (aws.clock.now() >= deadline) return { ...base, status: 'timeout', endpoint: null, ok: false, message: `${id} is still ${status} after ${o.timeoutMinutes ?? 120} min; follow it with ${follow}` };
+  }
+}
