@@ -3,6 +3,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type Redis from 'ioredis';
 
@@ -90,4 +91,26 @@ export async function serverCpu(c: Redis): Promise<number> {
 export async function keyspace(c: Redis): Promise<{ keys: number; expires: number }> {
   const m = /db0:keys=(\d+),expires=(\d+)/.exec(await c.info('keyspace'));
   return { keys: Number(m?.[1] ?? 0), expires: Number(m?.[2] ?? 0) };
+}
+
+/**
+ * Runs the baseline and ours in the order the round calls for (odd rounds
+ * the baseline first, even rounds ours first), so drift in machine load
+ * favours neither; the 1-minute load average is sampled between and after.
+ */
+export async function alternating<B, O>(round: number, baseline: () => Promise<B>, ours: () => Promise<O>, loadAverage: number[]): Promise<{ baseline: B; ours: O; oursFirst: boolean }> {
+  const oursFirst = round % 2 === 0;
+  let b: B;
+  let o: O;
+  if (oursFirst) {
+    o = await ours();
+    loadAverage.push(os.loadavg()[0]!);
+    b = await baseline();
+  } else {
+    b = await baseline();
+    loadAverage.push(os.loadavg()[0]!);
+    o = await ours();
+  }
+  loadAverage.push(os.loadavg()[0]!);
+  return { baseline: b, ours: o, oursFirst };
 }

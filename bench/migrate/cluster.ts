@@ -33,7 +33,7 @@ import { connectKeyspace } from '../../lambdas/adapters/redis-copy';
 import { startRedisCluster, type RedisCluster } from '../../test/support/redis-cluster';
 import { startRedisServer } from '../../test/support/redis-server';
 import { populate } from '../verify-rdb/dataset';
-import { intFlags, keyspace, median, timedProcess } from '../support';
+import { alternating, intFlags, keyspace, median, timedProcess } from '../support';
 
 const { values: flags } = parseArgs({
   options: {
@@ -157,18 +157,7 @@ async function main(): Promise<void> {
       };
       const oursFirst = round % 2 === 0;
       log(`round ${round}/${options.rounds} (${oursFirst ? 'ours first' : 'MIGRATE first'}), load average ${loadAverage[0]!.toFixed(2)}`);
-      let migrate: Round['migrate'];
-      let ours: Round['ours'];
-      if (oursFirst) {
-        ours = await runOurs();
-        loadAverage.push(os.loadavg()[0]!);
-        migrate = await runMigrate();
-      } else {
-        migrate = await runMigrate();
-        loadAverage.push(os.loadavg()[0]!);
-        ours = await runOurs();
-      }
-      loadAverage.push(os.loadavg()[0]!);
+      const { baseline: migrate, ours } = await alternating(round, runMigrate, runOurs, loadAverage);
       const c = await timedProcess(process.execPath, [BIN, 'compare', '--a', source.url, '--b', targetOurs.url, '--json', '--ttl-tolerance-ms', '0'], scratch, ROOT);
       const cj = JSON.parse(c.stdout) as { equal: boolean; keysA: number; keysB: number; differences: number; seconds: number };
       log(`  compare: equal ${cj.equal}, ${cj.differences} differences, ${cj.keysA} + ${cj.keysB} keys in ${cj.seconds} s`);

@@ -35,7 +35,7 @@ import { parseArgs } from 'node:util';
 import type Redis from 'ioredis';
 import { bgsave, startRedisServer, type RedisServer } from '../../test/support/redis-server';
 import { populate } from '../verify-rdb/dataset';
-import { cliScanCount, intFlags, keyspace, median, serverCpu, timedProcess } from '../support';
+import { alternating, cliScanCount, intFlags, keyspace, median, serverCpu, timedProcess } from '../support';
 
 const { values: flags } = parseArgs({
   options: {
@@ -184,21 +184,11 @@ async function main(): Promise<void> {
         };
       };
 
-      // Alternate which side goes first, so drift in machine load does not favour one.
       const oursFirst = round % 2 === 0;
+
       log(`round ${round}/${options.rounds} (${oursFirst ? 'ours first' : 'MIGRATE first'}), load average ${loadAverage[0]!.toFixed(2)}`);
-      let migrate: Round['migrate'];
-      let ours: Round['ours'];
-      if (oursFirst) {
-        ours = await runOurs();
-        loadAverage.push(os.loadavg()[0]!);
-        migrate = await runMigrate();
-      } else {
-        migrate = await runMigrate();
-        loadAverage.push(os.loadavg()[0]!);
-        ours = await runOurs();
-      }
-      loadAverage.push(os.loadavg()[0]!);
+
+      const { baseline: migrate, ours } = await alternating(round, runMigrate, runOurs, loadAverage);
 
       const c = await timedProcess(process.execPath, [BIN, 'compare', '--a', source.url, '--b', to.url, '--json', '--ttl-tolerance-ms', '0'], scratch, ROOT);
       const cj = JSON.parse(c.stdout) as { equal: boolean; keysA: number; keysB: number; differences: number; seconds: number; keysPerSecond: number };
