@@ -43,6 +43,8 @@ export interface DrillCleanup {
   readonly clusterId?: string;
   /** Why deleting failed. */
   readonly error?: string;
+  /** Why nothing was deleted on purpose (the create failed, or the group is not this drill's): never a cluster left behind by us. */
+  readonly skipped?: string;
 }
 
 /** A Step Functions error as a Catch passes it on. */
@@ -117,7 +119,7 @@ export function buildDrillReport(o: DrillOutcome): DrillReport {
   const rtoMet = rtoSeconds === undefined ? undefined : rtoSeconds <= input.rtoMinutes * 60;
   const restoreSeconds = span(t.createdAt ?? t.startedAt, t.availableAt);
   const verifySeconds = verify ? verify.seconds : span(t.availableAt, t.verifiedAt);
-  const leftBehind = !cleanup.deleted && cleanup.clusterId ? cleanup.clusterId : undefined;
+  const leftBehind = !cleanup.deleted && !cleanup.skipped && cleanup.clusterId ? cleanup.clusterId : undefined;
 
   const failures = whatFailed(o, leftBehind);
   const ok = failures.length === 0;
@@ -205,6 +207,8 @@ function whatFailed(o: DrillOutcome, leftBehind: string | undefined): { step: Dr
   if (leftBehind) {
     failures.push({ step: 'cleanup', what: `${cleanup.error ?? 'the cluster was not deleted'}; cluster left behind: ${leftBehind}` });
   }
+  // Nothing deleted on purpose after an otherwise clean run: the drill did not clean up its own cluster, so it did not pass.
+  if (cleanup.skipped && failures.length === 0) failures.push({ step: 'cleanup', what: `${cleanup.clusterId ?? 'the drill cluster'} was not deleted: ${cleanup.skipped}` });
   return failures.sort((a, b) => STEP_ORDER.indexOf(a.step) - STEP_ORDER.indexOf(b.step));
 }
 
@@ -235,6 +239,7 @@ function checkLines(verify: DrillVerifyReport | undefined, choice: RecoveryPoint
 function cleanupLine(cleanup: DrillCleanup, leftBehind: string | undefined): string {
   if (leftBehind) return `Cleanup: FAILED, cluster left behind: ${leftBehind}${cleanup.error ? ` (${cleanup.error})` : ''}.`;
   if (cleanup.deleted) return `Cleanup: ${cleanup.clusterId ? `cluster ${cleanup.clusterId}` : 'drill cluster'} deleted.`;
+  if (cleanup.skipped) return `Cleanup: nothing deleted: ${cleanup.skipped}.`;
   return 'Cleanup: no cluster to delete.';
 }
 

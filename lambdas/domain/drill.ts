@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Restore drills: the shapes that flow through the drill state machine
  * (select → create → poll → verify → delete → report), shared by the
@@ -159,20 +160,38 @@ export function evenSlotLayout(shards: number): { NodeGroupId: string; Slots: st
   });
 }
 
+/** Hex characters of the target's hash in a drill cluster id. */
+const TARGET_HASH_LENGTH = 6;
+
 /**
- * The drill cluster id for `target` in the execution started at `at`:
- * `rdr-drill-<target, cut>-<yymmddhhmmss>`, at most 40 characters, lowercase,
- * no double or trailing hyphen (ElastiCache's id rules).
+ * The part of a drill cluster id that names the target: the target cut to 10
+ * characters and a hash of its full id, so `orders-production-eu-1` and
+ * `orders-production-eu-2` (same first characters) never share a drill cluster.
  */
-export function drillClusterId(target: string, at: Date): string {
-  // To the second: a drill started by hand and one by the schedule in the same minute must not share a cluster.
-  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(2, 14); // yymmddhhmmss
-  const room = MAX_CLUSTER_ID_LENGTH - DRILL_PREFIX.length - stamp.length - 1;
-  const cut = target
-    .toLowerCase()
+export function drillTargetStem(target: string): string {
+  const id = target.toLowerCase();
+  const hash = createHash('sha256').update(id).digest('hex').slice(0, TARGET_HASH_LENGTH);
+  const room = MAX_CLUSTER_ID_LENGTH - DRILL_PREFIX.length - STAMP_LENGTH - TARGET_HASH_LENGTH - 2;
+  const cut = id
     .replace(/[^a-z0-9-]/g, '-')
     .slice(0, room)
     .replace(/-+/g, '-')
     .replace(/-$/, '');
-  return `${DRILL_PREFIX}${cut}-${stamp}`;
+  return `${cut}-${hash}`;
+}
+
+/** `yymmddhhmmss` */
+const STAMP_LENGTH = 12;
+
+/**
+ * The drill cluster id for `target` in the execution started at `at`:
+ * `rdr-drill-<target, cut>-<hash of the target>-<yymmddhhmmss>`, 40
+ * characters at most, lowercase, no double or trailing hyphen (ElastiCache's
+ * id rules). Two drills get the same id only for the same target in the same
+ * second; the state machine then fails the second create and deletes nothing.
+ */
+export function drillClusterId(target: string, at: Date): string {
+  // To the second: a drill started by hand and one by the schedule in the same minute must not share a cluster.
+  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(2, 2 + STAMP_LENGTH);
+  return `${DRILL_PREFIX}${drillTargetStem(target)}-${stamp}`;
 }

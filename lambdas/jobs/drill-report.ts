@@ -55,7 +55,7 @@ export const drillReportEventSchema = z.object({
   }),
   /** `null` when the drill ended before a cluster could exist (select failed, or a choice the drill cannot restore). */
   cleanup: z
-    .object({ deleted: z.boolean(), clusterId: absent(z.string().min(1)), error: absent(z.string()) })
+    .object({ deleted: z.boolean(), clusterId: absent(z.string().min(1)), error: absent(z.string()), skipped: absent(z.string()) })
     .nullish()
     .transform((c) => c ?? { deleted: false }),
   region: z.string().min(1),

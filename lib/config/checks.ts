@@ -14,6 +14,7 @@ import {
   MAX_SERVERLESS_SNAPSHOTS_PER_DAY,
 } from './defaults';
 import { show } from './messages';
+import { DRILL_PREFIX, drillTargetStem } from '../../lambdas/domain/drill.js';
 
 export interface Problem {
   readonly path: readonly PropertyKey[];
@@ -48,6 +49,7 @@ export function crossFieldProblems(input: unknown, now: Date): Problem[] {
   checkPlanNames(views, problems);
   checkSharedTargets(views, problems);
   plans.forEach((plan, index) => checkDrill(root, asObject(plan), index, problems));
+  checkDrillIds(plans.map(asObject), problems);
   plans.forEach((plan, index) => checkProbe(root, asObject(plan), index, problems));
   return problems;
 }
@@ -82,12 +84,49 @@ function checkDrill(root: Json, plan: Json | undefined, index: number, problems:
       });
     }
   }
+  const targets = asObject(plan?.targets);
+  const rgs = asList(targets?.replicationGroupIds) ?? [];
+  const tagged = Object.keys(asObject(targets?.selectByTags) ?? {}).length > 0;
+  if (rgs.length === 0 && !tagged && (asList(targets?.serverlessCacheNames) ?? []).length > 0) {
+    problems.push({
+      path: ['plans', index, 'drill', 'enabled'],
+      message:
+        'restores replication groups, got true on a plan with only serverless caches: drills of serverless caches are not built yet, so this drill would restore nothing; ' +
+        'set drill.enabled to false (restore a serverless cache by hand with redis-dr restore), or add replication groups to the plan',
+    });
+  }
   if (regions.includes('dr') && asObject(plan?.export)?.enabled !== true) {
     problems.push({
       path: ['plans', index, 'drill', 'where'],
       message: `restores DR copies, got ${show(where)} with export.enabled false: set export.enabled to true, or drill.where to "primary"`,
     });
   }
+}
+
+/**
+ * Drill clusters are named from the target (drillTargetStem: its first
+ * characters and a 6-character hash): two targets of drilling plans whose
+ * stems meet (a hash collision) could take each other's drill cluster id. The state machine never deletes a group it did not create,
+ * but such drills would fail; refuse them here.
+ */
+function checkDrillIds(plans: readonly (Json | undefined)[], problems: Problem[]): void {
+  const seen = new Map<string, { id: string; index: number }>();
+  plans.forEach((plan, index) => {
+    if (asObject(plan?.drill)?.enabled !== true) return;
+    (asList(asObject(plan?.targets)?.replicationGroupIds) ?? []).forEach((id, position) => {
+      if (typeof id !== 'string') return;
+      const stem = drillTargetStem(id);
+      const first = seen.get(stem);
+      if (!first) return void seen.set(stem, { id, index });
+      if (first.id === id && first.index === index) return;
+      problems.push({
+        path: ['plans', index, 'targets', 'replicationGroupIds', position],
+        message:
+          `${show(id)} gives the same drill cluster name (${DRILL_PREFIX}${stem}-…) as ${show(first.id)} in plans[${first.index}]: ` +
+          'their drills could collide; drill one of them in another plan without a drill, or rename one',
+      });
+    });
+  });
 }
 
 function checkRegions(root: Json, problems: Problem[]): void {

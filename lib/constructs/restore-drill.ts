@@ -279,8 +279,11 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     service: 'elasticache',
     action: 'deleteReplicationGroup',
     parameters: { 'ReplicationGroupId.$': '$.drill.choice.clusterId', RetainPrimaryCluster: false },
-    // Only drill clusters (`rdr-drill-*`, see drillClusterId) can be deleted.
-    iamResources: drillClusterArns(scope),
+    // The member clusters here; the group itself in a statement that also requires this deployment's drill tags (drillTagConditions).
+    iamResources: [elastiCacheArn(scope, 'cluster', `${DRILL_PREFIX}*`)],
+    additionalIamStatements: [
+      new iam.PolicyStatement({ actions: ['elasticache:DeleteReplicationGroup'], resources: drillClusterArns(scope), conditions: drillTagConditions(props.deployment) }),
+    ],
     resultPath: sfn.JsonPath.DISCARD,
   });
   // Still creating (or modifying): wait and retry, for up to about 50 minutes.
@@ -305,8 +308,46 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   alreadyGone.next(report);
   notDeleted.next(report);
 
-  // A failure of any step after select: keep it, then clean up.
-  const failedStep = (name: string) => new sfn.Pass(scope, `${name} failed`, { resultPath: sfn.JsonPath.DISCARD }).next(del);
+  // Delete only what this execution created: the group must carry this execution's drill tag.
+  const checkOwner = new tasks.CallAwsService(scope, 'Check owner', {
+    service: 'elasticache',
+    action: 'listTagsForResource',
+    parameters: { 'ResourceName.$': `States.Format('${elastiCacheArn(scope, 'replicationgroup', '{}')}', $.drill.choice.clusterId)` },
+    iamResources: drillClusterArns(scope),
+    resultSelector: { 'owners.$': `$.TagList[?(@.Key == '${TAGS.drill}')].Value` },
+    resultPath: '$.drill.owner',
+  });
+  checkOwner.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+  checkOwner.addCatch(alreadyGone, { errors: [...SFN_ERRORS.notFound], resultPath: '$.drill.cleanupError' });
+  checkOwner.addCatch(notDeleted, { resultPath: '$.drill.cleanupError' });
+  const owned = new sfn.Pass(scope, 'Owned?', {
+    parameters: { 'ours.$': 'States.ArrayContains($.drill.owner.owners, $$.Execution.Name)' },
+    resultPath: '$.drill.owner',
+  });
+  const notOurs = new sfn.Pass(scope, 'Not this drill\'s cluster', {
+    parameters: {
+      deleted: false,
+      'clusterId.$': '$.drill.choice.clusterId',
+      skipped: `the group does not carry this execution's ${TAGS.drill} tag: it is not this drill's, so it was left alone`,
+    },
+    resultPath: '$.drill.cleanup',
+  });
+  notOurs.next(report);
+  checkOwner.next(owned).next(new sfn.Choice(scope, 'This drill\'s cluster?').when(sfn.Condition.booleanEquals('$.drill.owner.ours', true), del).otherwise(notOurs));
+
+  // A failure of any step after the create: keep it, then clean up.
+  const failedStep = (name: string) => new sfn.Pass(scope, `${name} failed`, { resultPath: sfn.JsonPath.DISCARD }).next(checkOwner);
+  // A create that failed made nothing (CreateReplicationGroup is accepted whole or not at all). A group
+  // with the drill's id that exists anyway (ReplicationGroupAlreadyExists) is someone else's: never deleted.
+  const notCreated = new sfn.Pass(scope, 'Nothing created', {
+    parameters: {
+      deleted: false,
+      'clusterId.$': '$.drill.choice.clusterId',
+      skipped: 'the create failed, so this drill made no cluster; nothing was deleted (a group with this id that exists is not this drill\'s)',
+    },
+    resultPath: '$.drill.cleanup',
+  });
+  notCreated.next(report);
 
   // --- select ----------------------------------------------------------------
   const select = new tasks.LambdaInvoke(scope, 'Select recovery point', {
@@ -343,16 +384,16 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     Tags: tags,
   };
   const createIam = {
-    // Create only `rdr-drill-*` groups, from our `rdr-*` snapshots (primary), in the configured subnet group.
+    // Create only `rdr-drill-*` groups (below, only with this deployment's drill tags), from our `rdr-*` snapshots (primary), in the configured subnet group.
     iamResources: [
-      ...drillClusterArns(scope),
       elastiCacheArn(scope, 'subnetgroup', props.network.cacheSubnetGroupName),
       elastiCacheArn(scope, 'parametergroup', '*'),
       ...(props.where === 'primary' ? [elastiCacheArn(scope, 'snapshot', 'rdr-*')] : []),
     ],
     additionalIamStatements: [
-      // Tags on create need AddTagsToResource on the new group.
-      new iam.PolicyStatement({ actions: ['elasticache:AddTagsToResource'], resources: drillClusterArns(scope) }),
+      new iam.PolicyStatement({ actions: ['elasticache:CreateReplicationGroup'], resources: drillClusterArns(scope), conditions: drillRequestTagConditions(props.deployment) }),
+      // Tags on create need AddTagsToResource on the new group: only the drill tags of this deployment.
+      new iam.PolicyStatement({ actions: ['elasticache:AddTagsToResource'], resources: drillClusterArns(scope), conditions: drillRequestTagConditions(props.deployment) }),
       // Seeding from S3: the caller must be able to read the copies too.
       ...(props.bucket ? [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('*')] })] : []),
     ],
@@ -383,7 +424,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   });
   for (const task of [create, createSharded]) {
     task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
-    task.addCatch(failedStep(task === create ? 'Create' : 'Create sharded'), { resultPath: '$.drill.error' });
+    task.addCatch(notCreated, { resultPath: '$.drill.error' });
   }
 
   // --- wait for the cluster -------------------------------------------------------
@@ -405,14 +446,14 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   const restoreFailed = new sfn.Pass(scope, 'Restore failed', {
     parameters: { Error: 'RestoreFailed', 'Cause.$': "States.Format('The drill cluster ended in status {}', $.drill.group.status)" },
     resultPath: '$.drill.error',
-  }).next(del);
+  }).next(checkOwner);
   const exhausted = new sfn.Pass(scope, 'Polling exhausted', {
     parameters: {
       Error: 'PollingExhausted',
       'Cause.$': `States.Format('The drill cluster was still {} after ${steps.pollRounds} polls of ${POLL_INTERVAL_SECONDS} s', $.drill.group.status)`,
     },
     resultPath: '$.drill.error',
-  }).next(del);
+  }).next(checkOwner);
   const primaryEndpoint = new sfn.Pass(scope, 'Primary endpoint', {
     parameters: {
       'host.$': '$.drill.group.group.NodeGroups[0].PrimaryEndpoint.Address',
@@ -462,7 +503,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
       .otherwise(countRound),
   );
   countRound.next(wait);
-  verify.next(at('verified')).next(del);
+  verify.next(at('verified')).next(checkOwner);
 
   return start
     .next(slots)
@@ -472,6 +513,22 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
         .when(sfn.Condition.stringEquals('$.drill.choice.clusterMode', 'enabled'), createSharded.next(created))
         .otherwise(create.next(created)),
     );
+}
+
+/** A drill group of this deployment: it carries the drill tag (any execution) and this deployment's tag. */
+function drillTagConditions(deployment: string): Record<string, Record<string, string>> {
+  return {
+    StringEquals: { [`aws:ResourceTag/${TAGS.deployment}`]: deployment, [`aws:ResourceTag/${TAGS.managed}`]: 'true' },
+    StringLike: { [`aws:ResourceTag/${TAGS.drill}`]: '?*' },
+  };
+}
+
+/** A create (or its tagging) that labels the new group as this deployment's drill. */
+function drillRequestTagConditions(deployment: string): Record<string, Record<string, string>> {
+  return {
+    StringEquals: { [`aws:RequestTag/${TAGS.deployment}`]: deployment, [`aws:RequestTag/${TAGS.managed}`]: 'true' },
+    StringLike: { [`aws:RequestTag/${TAGS.drill}`]: '?*' },
+  };
 }
 
 /** ARNs of drill replication groups and their member clusters. */

@@ -6,14 +6,22 @@ const AT = new Date('2026-11-22T04:00:27Z');
 
 describe('drillClusterId', () => {
   it.each([
-    // To the second, so a drill started by hand and a scheduled one in the same minute differ.
-    ['sessions-prod', 'rdr-drill-sessions-prod-261122040027'],
-    ['a', 'rdr-drill-a-261122040027'],
+    // To the second, so a drill started by hand and a scheduled one in the same minute differ; a hash of the whole target keeps targets apart.
+    ['sessions-prod', 'rdr-drill-sessions-p-50d7da-261122040027'],
+    ['a', 'rdr-drill-a-ca9781-261122040027'],
     // Cut to fit 40 characters, without leaving a trailing hyphen at the cut.
-    ['very-long-replication-group-name-of-forty', 'rdr-drill-very-long-replica-261122040027'],
-    ['abcdefghijklmnop-qrstuvwxyz', 'rdr-drill-abcdefghijklmnop-261122040027'],
+    ['very-long-replication-group-name-of-forty', 'rdr-drill-very-long-4f2d58-261122040027'],
+    ['abcdefghijklmnop-qrstuvwxyz', 'rdr-drill-abcdefghij-d61159-261122040027'],
   ])('%s → %s', (target, expected) => {
     expect(drillClusterId(target, AT)).toBe(expected);
+  });
+
+  it('keeps targets that share their first characters apart (the ids that used to collide)', () => {
+    const one = drillClusterId('orders-production-eu-1', AT);
+    const two = drillClusterId('orders-production-eu-2', AT);
+    expect(one).toBe('rdr-drill-orders-pro-f9f93c-261122040027');
+    expect(two).toBe('rdr-drill-orders-pro-4a233a-261122040027');
+    expect(drillClusterId('Orders-Production-EU-1', AT)).toBe(one); // ElastiCache ids are case-insensitive
   });
 
   it('always gives a valid ElastiCache id of at most 40 characters', () => {

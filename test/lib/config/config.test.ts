@@ -150,6 +150,27 @@ describe('validateConfig', () => {
     expect(problems).toEqual(expected);
   });
 
+  it('refuses drills that could collide (two groups whose drill names meet) and drills of a serverless-only plan', () => {
+    const network = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'], cacheSubnetGroupName: 'drills' };
+    const drill = { enabled: true, where: 'primary' };
+    expect(
+      problemsOf(
+        withChange((c) => {
+          c.network = network;
+          c.plans[0].drill = drill;
+          // Same first characters, different groups: kept apart by the hash…
+          c.plans[0].targets.replicationGroupIds = ['orders-production-eu-1', 'orders-production-eu-2', 'cache-grp-2134'];
+          // …except for a real collision of the 6-character hash (found by search, 1 in 16 million per pair).
+          c.plans.push({ ...plan({ name: 'other', drill }), targets: { replicationGroupIds: ['cache-grp-2494'] } });
+          c.plans.push({ ...plan({ name: 'edge', drill }), targets: { serverlessCacheNames: ['edge-cache'] } });
+        }),
+      ),
+    ).toEqual([
+      'plans[2].drill.enabled restores replication groups, got true on a plan with only serverless caches: drills of serverless caches are not built yet, so this drill would restore nothing; set drill.enabled to false (restore a serverless cache by hand with redis-dr restore), or add replication groups to the plan',
+      'plans[1].targets.replicationGroupIds[0] "cache-grp-2494" gives the same drill cluster name (rdr-drill-cache-grp-415b9c-…) as "cache-grp-2134" in plans[0]: their drills could collide; drill one of them in another plan without a drill, or rename one',
+    ]);
+  });
+
   it('requires the network for the probe and a secret ARN for its AUTH', () => {
     expect(
       problemsOf(

@@ -25,6 +25,8 @@ function sfnError(name: string, message = name): Error {
 interface FakeGroup {
   status: string;
   sharded: boolean;
+  /** Tags as CreateReplicationGroup set them (Value resolved by the state machine). */
+  tags: Record<string, string>;
   server?: RedisServer;
   starting?: Promise<void>;
 }
@@ -54,7 +56,9 @@ class LocalElastiCache {
     const source = p.SnapshotName ?? (p.SnapshotArns as string[] | undefined)?.[0];
     const rdb = this.snapshots.get(source);
     if (!rdb) throw sfnError('ElastiCache.SnapshotNotFoundFaultException', `no snapshot ${source}`);
-    const group: FakeGroup = { status: 'creating', sharded: p.NumNodeGroups !== undefined };
+    if (this.groups.has(p.ReplicationGroupId)) throw sfnError('ElastiCache.ReplicationGroupAlreadyExistsException', 'Replication group already exists.');
+    const tags = Object.fromEntries((p.Tags as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));
+    const group: FakeGroup = { status: 'creating', sharded: p.NumNodeGroups !== undefined, tags };
     // Sharded: a one-node Redis Cluster owning every slot stands in for the shards.
     const args = group.sharded ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1'] : [];
     group.starting = startRedisServer({ loadRdb: rdb, args }).then(async (s) => {
@@ -95,6 +99,19 @@ class LocalElastiCache {
     };
   }
 
+  /** A group someone else made, with the id a drill will choose (tags of another execution, or none). */
+  foreign(id: string, tags: Record<string, string>): void {
+    this.groups.set(id, { status: 'available', sharded: false, tags });
+  }
+
+  async listTags(p: Record<string, any>): Promise<unknown> {
+    const id = String(p.ResourceName).split(':replicationgroup:')[1]!;
+    this.calls.push(`tags ${id}`);
+    const group = this.groups.get(id);
+    if (!group) throw sfnError('ElastiCache.ReplicationGroupNotFoundException', `${id} not found`);
+    return { TagList: Object.entries(group.tags).map(([Key, Value]) => ({ Key, Value })) };
+  }
+
   async delete(p: Record<string, any>): Promise<unknown> {
     this.calls.push(`delete ${p.ReplicationGroupId}`);
     const group = this.groups.get(p.ReplicationGroupId);
@@ -123,6 +140,8 @@ const SNAPSHOT = 'rdr-sessions-prod-20261122-0200';
 const SHARDED_SNAPSHOT = 'rdr-sessions-prod-20261122-0300';
 const COPY_ARN = `arn:aws:s3:::redis-dr-example-000000000000-eu-central-1/${SNAPSHOT}-0001.rdb`;
 const STARTED = new Date();
+/** The drill cluster of sessions-prod for the fixed start time of these executions. */
+const CLUSTER = 'rdr-drill-sessions-prod-2611220400';
 
 describe('restore drill state machine, executed locally from the synthesized definition', () => {
   let definition: AslDefinition;
@@ -230,6 +249,7 @@ describe('restore drill state machine, executed locally from the synthesized def
           'Create cluster': (p) => ec.create(p as Record<string, any>) as never,
           'Create sharded cluster': (p) => ec.create(p as Record<string, any>) as never,
           'Describe cluster': (p) => ec.describe(p as Record<string, any>) as never,
+          'Check owner': (p) => ec.listTags(p as Record<string, any>) as never,
           'Delete cluster': (p) => ec.delete(p as Record<string, any>) as never,
           // The real verify handler against the local "restored cluster"; TLS is skipped locally.
           'Verify data': async (p) => {
@@ -325,11 +345,38 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.metrics.points.find((p) => p.name === 'DrillSucceeded')?.value).toBe(0);
   });
 
-  it('create throws: attempts the delete anyway (nothing to delete) and reports the error', async () => {
+  it('create throws: nothing was created, so nothing is deleted; the report says so', async () => {
     const r = await run({ fake: (ec) => (ec.createError = 'ElastiCache.InsufficientCacheClusterCapacityException') });
     expect(r.outcome).toMatch(/says which step or check failed/);
-    expect(r.ec.calls).toEqual(['create rdr-drill-sessions-prod-2611220400', 'delete rdr-drill-sessions-prod-2611220400']);
+    expect(r.ec.calls).toEqual([`create ${CLUSTER}`]);
     expect(r.reports[0]!.summary).toMatch(/InsufficientCacheClusterCapacity/);
+    expect(r.reports[0]!.summary).toMatch(/Cleanup: nothing deleted: the create failed, so this drill made no cluster/);
+  });
+
+  it('a group with the drill\'s id already exists (someone else\'s): the create fails, the group is never touched', async () => {
+    const r = await run({ fake: (ec) => ec.foreign(CLUSTER, { 'redis-dr:drill': 'another-execution', 'redis-dr:deployment': 'example' }) });
+    expect(r.outcome).toMatch(/says which step or check failed/);
+    expect(r.ec.calls).toEqual([`create ${CLUSTER}`]); // no tags read, no delete: the foreign group is left alone
+    expect(r.reports[0]!.ok).toBe(false);
+    expect(r.reports[0]!.summary).toMatch(/ReplicationGroupAlreadyExists/);
+  });
+
+  it('a group that does not carry this execution\'s tag is never deleted, on any path', async () => {
+    const r = await run({
+      fake: (ec) => {
+        const create = ec.create.bind(ec);
+        // The create is accepted, yet the group answers with another execution's tag (a foreign group under our id).
+        ec.create = async (p) => {
+          const out = await create(p);
+          ec.groups.get(p.ReplicationGroupId)!.tags = { 'redis-dr:drill': 'another-execution' };
+          return out;
+        };
+      },
+    });
+    expect(r.ec.calls.filter((c) => c.startsWith('delete'))).toEqual([]);
+    expect(r.ec.calls).toContain(`tags ${CLUSTER}`);
+    expect(r.reports[0]!.ok).toBe(false);
+    expect(r.reports[0]!.summary).toMatch(/not this drill's, so it was left alone/);
   });
 
   it('delete fails once (still busy), then succeeds: the drill still passes', async () => {

@@ -15,6 +15,7 @@ describe('RestoreDrill', () => {
     const definition = stateMachineDefinition(synth[which]);
     const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
     expect(tasks.map(([name]) => name).sort()).toEqual([
+      'Check owner',
       'Create cluster',
       'Create sharded cluster',
       'Delete cluster',
@@ -27,10 +28,25 @@ describe('RestoreDrill', () => {
     const del = definition.States['Delete cluster']!;
     expect(del.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: [...SFN_ERRORS.busy], MaxAttempts: 8 }));
     expect(del.Catch!.map((c) => c.Next)).toEqual(['Nothing to delete', 'Cluster left behind']);
-    // Every failure after select leads to the delete.
-    for (const name of ['Create cluster', 'Create sharded cluster', 'Describe cluster', 'Verify data']) {
+    // Every failure after the create leads to the ownership check, and only a group carrying this execution's tag to the delete.
+    for (const name of ['Describe cluster', 'Verify data']) {
       const next = definition.States[name]!.Catch![0]!.Next;
-      expect(definition.States[next]!.Next, name).toBe('Delete cluster');
+      expect(definition.States[next]!.Next, name).toBe('Check owner');
+    }
+    expect(definition.States['Check owner']).toMatchObject({
+      Resource: 'arn:aws:states:::aws-sdk:elasticache:listTagsForResource',
+      ResultSelector: { 'owners.$': "$.TagList[?(@.Key == 'redis-dr:drill')].Value" },
+      Next: 'Owned?',
+    });
+    expect(definition.States['Owned?']!.Parameters).toEqual({ 'ours.$': 'States.ArrayContains($.drill.owner.owners, $$.Execution.Name)' });
+    expect(definition.States["This drill's cluster?"]).toMatchObject({
+      Choices: [{ Variable: '$.drill.owner.ours', BooleanEquals: true, Next: 'Delete cluster' }],
+      Default: "Not this drill's cluster",
+    });
+    // A failed create made nothing: straight to the report, never to a delete.
+    for (const name of ['Create cluster', 'Create sharded cluster']) {
+      expect(definition.States[name]!.Catch!.map((c) => c.Next), name).toEqual(['Nothing created']);
+      expect(definition.States['Nothing created']!.Next).toBe('Report');
     }
     expect(definition.States['Wait for cluster']).toMatchObject({ Type: 'Wait', Seconds: POLL_INTERVAL_SECONDS });
   });
@@ -80,17 +96,35 @@ describe('RestoreDrill', () => {
     }
   });
 
-  it('lets the state machine create, describe and delete only rdr-drill-* clusters', () => {
-    const statements = Object.values(synth.primary.findResources('AWS::IAM::Policy'))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
-      .filter((s) => [s.Action].flat().some((a: string) => /^elasticache:(Create|Delete|Describe)ReplicationGroup/i.test(a)));
-    expect(statements.length).toBeGreaterThanOrEqual(3);
-    for (const s of statements) {
-      const resources = JSON.stringify(s.Resource);
-      if ([s.Action].flat().some((a: string) => /Delete/i.test(a))) {
-        expect(resources).toContain(':replicationgroup:rdr-drill-*');
-        expect(resources).not.toMatch(/"\*"/);
+  it.each(['primary', 'dr'] as const)('%s: the state machine creates, tags and deletes only rdr-drill-* groups carrying this deployment\'s drill tags', (which) => {
+    const role = Object.entries(synth[which].findResources('AWS::IAM::Role')).find(([, r]) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('states.amazonaws.com'),
+    )![0];
+    const statements = Object.values(synth[which].findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+    const on = (action: string) => statements.filter((s) => [s.Action].flat().some((a: string) => a.toLowerCase() === action.toLowerCase()));
+    const groupStatements = (action: string) => on(action).filter((s) => JSON.stringify(s.Resource).includes(':replicationgroup:'));
+    const resourceTags = {
+      StringEquals: { 'aws:ResourceTag/redis-dr:deployment': 'example', 'aws:ResourceTag/redis-dr:managed': 'true' },
+      StringLike: { 'aws:ResourceTag/redis-dr:drill': '?*' },
+    };
+    const requestTags = {
+      StringEquals: { 'aws:RequestTag/redis-dr:deployment': 'example', 'aws:RequestTag/redis-dr:managed': 'true' },
+      StringLike: { 'aws:RequestTag/redis-dr:drill': '?*' },
+    };
+    // Every statement that may delete, create or tag a replication group carries the tag condition.
+    for (const [action, condition] of [
+      ['elasticache:DeleteReplicationGroup', resourceTags],
+      ['elasticache:CreateReplicationGroup', requestTags],
+      ['elasticache:AddTagsToResource', requestTags],
+    ] as const) {
+      expect(groupStatements(action).length, action).toBeGreaterThan(0);
+      for (const s of groupStatements(action)) {
+        expect(s.Condition, action).toEqual(condition);
+        expect(JSON.stringify(s.Resource)).toContain(':replicationgroup:rdr-drill-*');
       }
+      for (const s of on(action)) expect(JSON.stringify(s.Resource), action).not.toMatch(/"\*"/);
     }
   });
 
