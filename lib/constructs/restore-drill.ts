@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -12,7 +12,7 @@ import { DRILL_PREFIX, type DrillWhere } from '../../lambdas/domain/drill';
 import { drillRunInput, drillStateMachineName } from '../deployment';
 import { TAGS } from '../../lambdas/domain/types';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
-import { elastiCacheArn, nagArnRef, nagElastiCacheArn } from './elasticache-arns';
+import { elastiCacheArn, nagArnRef, nagElastiCacheArn, nagPseudoParameters } from './elasticache-arns';
 import { HouseFunction } from './house-function';
 import { PlanSchedules } from './plan-schedules';
 
@@ -125,6 +125,12 @@ export class RestoreDrill extends Construct {
       environment: { ALERT_TOPIC_ARN: props.alerts.topic.topicArn },
     });
     grantAlertPublish(props.alerts, this.reportFunction.role);
+    // The verify step reads the drill cluster's AUTH token from the secret the state machine made for the execution.
+    this.verifyFunction.role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadDrillToken', actions: ['secretsmanager:GetSecretValue'], resources: [drillSecretArns(this)] }));
+    Validations.of(this.verifyFunction.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagSecretArn(this.verifyFunction.role)}]`,
+      reason: 'Drill token secrets are named redis-dr/drill/<execution name> per execution; only those can be read.',
+    });
     grantSelect(this.selectFunction.role, props.bucket);
 
     this.reaperFunction = new HouseFunction(this, 'Reaper', {
@@ -167,7 +173,11 @@ export class RestoreDrill extends Construct {
     Validations.of(this.stateMachine.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing and CloudWatch Logs delivery for the state machine support no resource-level permissions.',
+        reason: 'X-Ray tracing, CloudWatch Logs delivery and secretsmanager:GetRandomPassword (the drill token) support no resource-level permissions.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${nagSecretArn(this.stateMachine.role)}]`,
+        reason: 'Drill token secrets are named redis-dr/drill/<execution name> per execution; the state machine creates, tags and deletes only those.',
       },
       ...[this.selectFunction, this.verifyFunction, this.reportFunction].map((f) => ({
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(f.function)}:*]`,
@@ -237,6 +247,9 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
       verify: null,
       error: null,
       cleanup: null,
+      auth: null,
+      secret: null,
+      secretCleanup: null,
       report: null,
       timings: { created: { at: null }, available: { at: null }, verified: { at: null }, deleted: { at: null } },
     }),
@@ -272,6 +285,52 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     cause: 'The drill ran, but its report could not be sent; see the execution history.',
   });
   report.addCatch(reportFailed, { resultPath: '$.drill.reportError' });
+
+  // --- the drill's AUTH token: generated per execution, kept in a secret the verify step reads, deleted on every path
+  const secretName = `States.Format('${DRILL_SECRET_PREFIX}{}', $$.Execution.Name)`;
+  const generateToken = new tasks.CallAwsService(scope, 'Generate AUTH token', {
+    service: 'secretsmanager',
+    action: 'getRandomPassword',
+    // 64 letters and digits: within ElastiCache's AUTH token rules (16-128 printable characters, no space, " / @).
+    parameters: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+    iamResources: ['*'],
+    resultSelector: { 'token.$': '$.RandomPassword' },
+    resultPath: '$.drill.auth',
+  });
+  const storeToken = new tasks.CallAwsService(scope, 'Store AUTH token', {
+    service: 'secretsmanager',
+    action: 'createSecret',
+    parameters: {
+      'Name.$': secretName,
+      Description: `redis-dr ${props.where} restore drill: AUTH token of the drill cluster (deleted when the drill ends)`,
+      'SecretString.$': '$.drill.auth.token',
+      Tags: [
+        { Key: TAGS.drill, 'Value.$': '$$.Execution.Name' },
+        { Key: TAGS.managed, Value: 'true' },
+        { Key: TAGS.deployment, Value: props.deployment },
+      ],
+    },
+    iamResources: [drillSecretArns(scope)],
+    additionalIamStatements: [
+      new iam.PolicyStatement({ actions: ['secretsmanager:TagResource'], resources: [drillSecretArns(scope)], conditions: drillRequestTagConditions(props.deployment) }),
+    ],
+    resultSelector: { 'arn.$': '$.ARN' },
+    resultPath: '$.drill.secret',
+  });
+  const deleteToken = new tasks.CallAwsService(scope, 'Delete AUTH token', {
+    service: 'secretsmanager',
+    action: 'deleteSecret',
+    parameters: { 'SecretId.$': '$.drill.secret.arn', ForceDeleteWithoutRecovery: true },
+    iamResources: [drillSecretArns(scope)],
+    resultSelector: { deleted: true },
+    resultPath: '$.drill.secretCleanup',
+  });
+  deleteToken.addRetry({ errors: ['SecretsManager.ThrottlingException', 'SecretsManager.InternalServiceErrorException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+  deleteToken.addCatch(report, { resultPath: '$.drill.secretCleanup' });
+  deleteToken.next(report);
+  /** Every path to the report once a cluster may exist passes here: the token's secret goes with the cluster. */
+  // (IsNull true, not IsNull false: the local executor the tests run evaluates `IsNull: false` as never matching.)
+  const finish = new sfn.Choice(scope, 'AUTH token stored?').when(sfn.Condition.isNull('$.drill.secret'), report).otherwise(deleteToken);
   report.next(new sfn.Choice(scope, 'Passed?').when(sfn.Condition.booleanEquals('$.drill.report.ok', true), passed).otherwise(failed));
 
   // --- cleanup: always attempted once a cluster may exist -------------------
@@ -304,9 +363,9 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   del.addCatch(alreadyGone, { errors: [...SFN_ERRORS.notFound], resultPath: '$.drill.cleanupError' });
   del.addCatch(notDeleted, { resultPath: '$.drill.cleanupError' });
   del.next(at('deleted')).next(deleted);
-  deleted.next(report);
-  alreadyGone.next(report);
-  notDeleted.next(report);
+  deleted.next(finish);
+  alreadyGone.next(finish);
+  notDeleted.next(finish);
 
   // Delete only what this execution created: the group must carry this execution's drill tag.
   const checkOwner = new tasks.CallAwsService(scope, 'Check owner', {
@@ -332,7 +391,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     },
     resultPath: '$.drill.cleanup',
   });
-  notOurs.next(report);
+  notOurs.next(finish);
   checkOwner.next(owned).next(new sfn.Choice(scope, 'This drill\'s cluster?').when(sfn.Condition.booleanEquals('$.drill.owner.ours', true), del).otherwise(notOurs));
 
   // A failure of any step after the create: keep it, then clean up.
@@ -347,7 +406,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     },
     resultPath: '$.drill.cleanup',
   });
-  notCreated.next(report);
+  notCreated.next(finish);
 
   // --- select ----------------------------------------------------------------
   const select = new tasks.LambdaInvoke(scope, 'Select recovery point', {
@@ -380,6 +439,8 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     SecurityGroupIds: props.network.securityGroupIds,
     TransitEncryptionEnabled: true,
     AtRestEncryptionEnabled: true,
+    // The drill cluster holds a copy of production data: it requires the token generated for this execution.
+    'AuthToken.$': '$.drill.auth.token',
     SnapshotRetentionLimit: 0,
     Tags: tags,
   };
@@ -476,6 +537,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
       'host.$': '$.drill.endpoint.host',
       'port.$': '$.drill.endpoint.port',
       tls: true,
+      'authSecretArn.$': '$.drill.secret.arn',
       'clusterMode.$': '$.drill.choice.clusterMode',
       'expected.$': '$.drill.choice.expected',
       'checks.$': '$.input.checks',
@@ -486,7 +548,8 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   });
   verify.addCatch(failedStep('Verify'), { resultPath: '$.drill.error' });
 
-  const created = at('created');
+  const forget = new sfn.Pass(scope, 'Forget AUTH token', { result: sfn.Result.fromObject({ kept: 'in the drill secret only' }), resultPath: '$.drill.auth' });
+  const created = forget.next(at('created'));
   created.next(wait);
   wait.next(describe).next(
     new sfn.Choice(scope, 'Cluster available?')
@@ -505,9 +568,14 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   countRound.next(wait);
   verify.next(at('verified')).next(checkOwner);
 
+  // Nothing exists yet when the token cannot be made or stored: to the report (a secret that was stored goes on the way).
+  generateToken.addCatch(report, { resultPath: '$.drill.error' });
+  storeToken.addCatch(report, { resultPath: '$.drill.error' });
   return start
     .next(slots)
     .next(select)
+    .next(generateToken)
+    .next(storeToken)
     .next(
       new sfn.Choice(scope, 'Cluster mode?')
         .when(sfn.Condition.stringEquals('$.drill.choice.clusterMode', 'enabled'), createSharded.next(created))
@@ -529,6 +597,20 @@ function drillRequestTagConditions(deployment: string): Record<string, Record<st
     StringEquals: { [`aws:RequestTag/${TAGS.deployment}`]: deployment, [`aws:RequestTag/${TAGS.managed}`]: 'true' },
     StringLike: { [`aws:RequestTag/${TAGS.drill}`]: '?*' },
   };
+}
+
+/** Secrets Manager name prefix of the drills' AUTH token secrets (`redis-dr/drill/<execution name>`). */
+export const DRILL_SECRET_PREFIX = 'redis-dr/drill/';
+
+/** ARN pattern of the drill token secrets (Secrets Manager appends a 6-character suffix). */
+function drillSecretArns(scope: Construct): string {
+  return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${DRILL_SECRET_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/** The drill secret ARN pattern as cdk-nag spells it in a finding id. */
+function nagSecretArn(scope: Construct): string {
+  const { partition, region, account } = nagPseudoParameters(scope);
+  return `arn:${partition}:secretsmanager:${region}:${account}:secret:${DRILL_SECRET_PREFIX}*`;
 }
 
 /** ARNs of drill replication groups and their member clusters. */

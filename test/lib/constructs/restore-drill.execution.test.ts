@@ -1,7 +1,8 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config';
@@ -39,6 +40,8 @@ interface FakeGroup {
 class LocalElastiCache {
   readonly groups = new Map<string, FakeGroup>();
   readonly calls: string[] = [];
+  /** AUTH tokens the groups were created with. */
+  readonly tokens = new Map<string, string>();
   /** CreateReplicationGroup parameters, as the state machine sent them. */
   readonly created: Record<string, any>[] = [];
   createError?: string;
@@ -61,7 +64,10 @@ class LocalElastiCache {
     const group: FakeGroup = { status: 'creating', sharded: p.NumNodeGroups !== undefined, tags };
     // Sharded: a one-node Redis Cluster owning every slot stands in for the shards.
     const args = group.sharded ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1'] : [];
-    group.starting = startRedisServer({ loadRdb: rdb, args }).then(async (s) => {
+    // The drill cluster requires the execution's AUTH token, as ElastiCache would.
+    if (typeof p.AuthToken !== 'string' || p.AuthToken.length < 16) throw sfnError('ElastiCache.InvalidParameterValueException', 'no AuthToken');
+    this.tokens.set(p.ReplicationGroupId, p.AuthToken);
+    group.starting = startRedisServer({ loadRdb: rdb, args, password: p.AuthToken }).then(async (s) => {
       if (group.sharded) {
         // Redis already took the slots of the keys it loaded; claim the rest (errors for those are expected).
         const pipe = s.client().pipeline();
@@ -140,6 +146,7 @@ const SNAPSHOT = 'rdr-sessions-prod-20261122-0200';
 const SHARDED_SNAPSHOT = 'rdr-sessions-prod-20261122-0300';
 const COPY_ARN = `arn:aws:s3:::redis-dr-example-000000000000-eu-central-1/${SNAPSHOT}-0001.rdb`;
 const STARTED = new Date();
+const secrets = mockClient(SecretsManagerClient);
 /** The drill cluster of sessions-prod for the fixed start time of these executions. */
 const CLUSTER = 'rdr-drill-sessions-prod-2611220400';
 
@@ -214,6 +221,8 @@ describe('restore drill state machine, executed locally from the synthesized def
     select?: () => RecoveryPointChoice;
     fake?: (ec: LocalElastiCache) => void;
     dr?: boolean;
+    /** Storing the token secret fails. */
+    secretFault?: boolean;
   }) {
     const ec = new LocalElastiCache(
       new Map([
@@ -228,6 +237,15 @@ describe('restore drill state machine, executed locally from the synthesized def
     const reports: { ok: boolean; summary: string }[] = [];
     const verifyInputs: unknown[] = [];
     const machine = new StateMachine((options.dr ? drDefinition : definition) as never, { validationOptions: { checkArn: false } });
+    // Secrets Manager, answered locally: the drill token secret the state machine stores and deletes, which the verify step reads.
+    secrets.reset();
+    const secretStore = new Map<string, string>();
+    const secretCalls: string[] = [];
+    secrets.on(GetSecretValueCommand).callsFake((i: { SecretId: string }) => {
+      const value = secretStore.get(i.SecretId);
+      if (value === undefined) throw Object.assign(new Error(`no secret ${i.SecretId}`), { name: 'ResourceNotFoundException' });
+      return { SecretString: value };
+    });
     const input = {
       deployment: 'example',
       plan: 'sessions',
@@ -249,13 +267,29 @@ describe('restore drill state machine, executed locally from the synthesized def
           'Create cluster': (p) => ec.create(p as Record<string, any>) as never,
           'Create sharded cluster': (p) => ec.create(p as Record<string, any>) as never,
           'Describe cluster': (p) => ec.describe(p as Record<string, any>) as never,
+          'Generate AUTH token': async (p) => {
+            secretCalls.push(`random ${JSON.stringify(p)}`);
+            return { RandomPassword: `tok${'e'.repeat(58)}n42` } as never;
+          },
+          'Store AUTH token': async (p: any) => {
+            const arn = `arn:aws:secretsmanager:eu-west-1:000000000000:secret:${p.Name}-AbCdEf`;
+            secretCalls.push(`create ${p.Name}`);
+            if (options.secretFault) throw sfnError('SecretsManager.LimitExceededException', 'too many secrets');
+            secretStore.set(arn, p.SecretString);
+            return { ARN: arn, Name: p.Name } as never;
+          },
+          'Delete AUTH token': async (p: any) => {
+            secretCalls.push(`delete ${p.SecretId}`);
+            secretStore.delete(p.SecretId);
+            return { ARN: p.SecretId } as never;
+          },
           'Check owner': (p) => ec.listTags(p as Record<string, any>) as never,
           'Delete cluster': (p) => ec.delete(p as Record<string, any>) as never,
           // The real verify handler against the local "restored cluster"; TLS is skipped locally.
           'Verify data': async (p) => {
             verifyInputs.push(p);
             return (await runDrillVerify({ ...(p as any), tls: false }, {
-              secrets: new SecretsManagerClient({ region: 'eu-west-1' }),
+              secrets: new SecretsManagerClient({ region: 'eu-west-1' }), // answered by the mock above
               log: new MemoryLog(),
               clock: { now: () => Date.now() },
               scanCount: 100,
@@ -295,7 +329,7 @@ describe('restore drill state machine, executed locally from the synthesized def
         for (const e of events as any[]) console.log(e.type, e.state?.name, JSON.stringify(e.state?.output?.drill?.report ?? e.state?.error ?? e.error ?? '').slice(0, 300));
       }
     }
-    return { outcome, ec, alerts, metrics, reports, verifyInputs };
+    return { outcome, ec, alerts, metrics, reports, verifyInputs, secretStore, secretCalls };
   }
 
   it('success: restores the snapshot, verifies it, deletes the cluster and reports a pass', async () => {
@@ -306,7 +340,15 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.ec.groups.size).toBe(0);
     expect(r.reports).toHaveLength(1);
     expect(r.reports[0]!.ok).toBe(true);
-    expect(r.verifyInputs[0]).toMatchObject({ host: '127.0.0.1', tls: true, clusterMode: 'disabled' });
+    expect(r.verifyInputs[0]).toMatchObject({ host: '127.0.0.1', tls: true, clusterMode: 'disabled', authSecretArn: expect.stringMatching(/:secret:redis-dr\/drill\/drill-exec-1-AbCdEf$/) });
+    // The cluster required the execution's token (requirepass) and the verify step got in with it, read from the secret.
+    expect(r.ec.tokens.get(CLUSTER)).toMatch(/^tok[e]+n42$/);
+    expect(r.secretCalls).toEqual([
+      'random {"PasswordLength":64,"ExcludePunctuation":true,"IncludeSpace":false}',
+      'create redis-dr/drill/drill-exec-1',
+      'delete arn:aws:secretsmanager:eu-west-1:000000000000:secret:redis-dr/drill/drill-exec-1-AbCdEf',
+    ]);
+    expect(r.secretStore.size).toBe(0);
     expect(r.metrics.points.find((p) => p.name === 'DrillSucceeded')?.value).toBe(1);
     expect(r.alerts[0]!.message).toContain(SNAPSHOT);
   });
@@ -343,6 +385,7 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.reports[0]!.ok).toBe(false);
     expect(r.reports[0]!.summary).toMatch(check);
     expect(r.metrics.points.find((p) => p.name === 'DrillSucceeded')?.value).toBe(0);
+    expect(r.secretStore.size).toBe(0); // the token went with the cluster
   });
 
   it('create throws: nothing was created, so nothing is deleted; the report says so', async () => {
@@ -351,6 +394,17 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.ec.calls).toEqual([`create ${CLUSTER}`]);
     expect(r.reports[0]!.summary).toMatch(/InsufficientCacheClusterCapacity/);
     expect(r.reports[0]!.summary).toMatch(/Cleanup: nothing deleted: the create failed, so this drill made no cluster/);
+    expect(r.secretCalls.at(-1)).toMatch(/^delete .*redis-dr\/drill\/drill-exec-1/);
+    expect(r.secretStore.size).toBe(0);
+  });
+
+  it('the token cannot be stored: no cluster is created, the drill fails and says why', async () => {
+    const r = await run({ secretFault: true });
+    expect(r.outcome).toMatch(/says which step or check failed/);
+    expect(r.ec.calls).toEqual([]);
+    expect(r.secretCalls.map((c) => c.split(' ')[0])).toEqual(['random', 'create']);
+    expect(r.reports[0]!.ok).toBe(false);
+    expect(r.reports[0]!.summary).toMatch(/LimitExceeded/);
   });
 
   it('a group with the drill\'s id already exists (someone else\'s): the create fails, the group is never touched', async () => {

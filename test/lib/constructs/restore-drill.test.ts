@@ -18,10 +18,13 @@ describe('RestoreDrill', () => {
       'Check owner',
       'Create cluster',
       'Create sharded cluster',
+      'Delete AUTH token',
       'Delete cluster',
       'Describe cluster',
+      'Generate AUTH token',
       'Report',
       'Select recovery point',
+      'Store AUTH token',
       'Verify data',
     ]);
     for (const [name, state] of tasks) expect(state.Catch, name).toBeDefined();
@@ -46,7 +49,7 @@ describe('RestoreDrill', () => {
     // A failed create made nothing: straight to the report, never to a delete.
     for (const name of ['Create cluster', 'Create sharded cluster']) {
       expect(definition.States[name]!.Catch!.map((c) => c.Next), name).toEqual(['Nothing created']);
-      expect(definition.States['Nothing created']!.Next).toBe('Report');
+      expect(definition.States['Nothing created']!.Next).toBe('AUTH token stored?');
     }
     expect(definition.States['Wait for cluster']).toMatchObject({ Type: 'Wait', Seconds: POLL_INTERVAL_SECONDS });
   });
@@ -59,6 +62,27 @@ describe('RestoreDrill', () => {
     expect(primary.Parameters).not.toHaveProperty(['SnapshotArns.$']);
     expect(dr.Parameters).toMatchObject({ 'SnapshotArns.$': '$.drill.choice.snapshotArns', TransitEncryptionEnabled: true });
     expect(primary.Parameters!.Tags).toContainEqual({ Key: 'redis-dr:drill', 'Value.$': '$$.Execution.Name' });
+  });
+
+  it.each(['primary', 'dr'] as const)('%s: every drill cluster requires an AUTH token made for the execution, kept in a secret the verify step reads and deleted on every path', (which) => {
+    const states = stateMachineDefinition(synth[which]).States;
+    expect(states['Generate AUTH token']).toMatchObject({
+      Resource: 'arn:aws:states:::aws-sdk:secretsmanager:getRandomPassword',
+      Parameters: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+      Next: 'Store AUTH token',
+    });
+    expect(states['Store AUTH token']!.Parameters).toMatchObject({ 'Name.$': "States.Format('redis-dr/drill/{}', $$.Execution.Name)", 'SecretString.$': '$.drill.auth.token' });
+    for (const name of ['Create cluster', 'Create sharded cluster']) {
+      expect(states[name]!.Parameters).toMatchObject({ 'AuthToken.$': '$.drill.auth.token', TransitEncryptionEnabled: true });
+      expect(states[name]!.Next).toBe('Forget AUTH token');
+    }
+    expect(states['Verify data']!.Parameters).toMatchObject({ 'authSecretArn.$': '$.drill.secret.arn', tls: true });
+    // Every way to the report after the token was stored passes the token delete.
+    for (const name of ['Deleted', 'Nothing to delete', 'Cluster left behind', "Not this drill's cluster", 'Nothing created']) {
+      expect(states[name]!.Next, name).toBe('AUTH token stored?');
+    }
+    expect(states['AUTH token stored?']).toMatchObject({ Choices: [{ Variable: '$.drill.secret', IsNull: true, Next: 'Report' }], Default: 'Delete AUTH token' });
+    expect(states['Delete AUTH token']).toMatchObject({ Parameters: { 'SecretId.$': '$.drill.secret.arn', ForceDeleteWithoutRecovery: true }, Next: 'Report' });
   });
 
   it('restores cluster-mode-enabled groups with every shard, the cluster parameter group and (DR) the slot layout', () => {

@@ -29,7 +29,11 @@ describe('SnapshotSchedule with a probing plan', () => {
     );
     const invokes = statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction') && JSON.stringify(s.Resource).includes('Probe'));
     expect(invokes.map((s) => s.policy)).toEqual([expect.stringMatching(/^SnapshotsSnapshotRole/)]);
-    const secrets = statements.filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+    const reads = statements.filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+    // The drill verify step reads only the drill token secrets it is given; nothing else reads the cache secret.
+    const drillTokens = reads.filter((s) => JSON.stringify(s.Resource).includes(':secret:redis-dr/drill/*'));
+    expect(drillTokens.map((s) => s.policy)).toEqual([expect.stringMatching(/^DrillsVerify/)]);
+    const secrets = reads.filter((s) => !drillTokens.includes(s));
     expect(secrets).toHaveLength(1);
     expect(secrets[0]!.policy).toMatch(/^SnapshotsProbeRole/);
     expect(secrets[0]!.Resource).toBe(config.plans[0]!.probe.authSecretArn);
