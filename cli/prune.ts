@@ -1,4 +1,5 @@
 import type { RedisDrConfig } from '../lib/config';
+import { retentionPolicyOf } from '../lambdas/domain/plan-input';
 import { pruneRunInput } from '../lib/deployment';
 import { listTargetSnapshots } from '../lambdas/adapters/elasticache';
 import { planSnapshotTags, toRecoveryPoints } from '../lambdas/adapters/plan-snapshots';
@@ -44,7 +45,7 @@ export async function pruneDryRun(config: RedisDrConfig, aws: CliAws, planName: 
     await mapConcurrent(targets, deps.concurrency, async (t) => toRecoveryPoints(await listTargetSnapshots(deps.elasticache, t, retry), t.id, owned, owner))
   ).flat();
   const now = new Date(aws.clock.now());
-  const planned = planRetention(points, { ...input.retention, rpoMinutes: input.rpoMinutes, timeZone: input.timeZone }, now);
+  const planned = planRetention(points, retentionPolicyOf(input), now);
   // Targets without a single snapshot still show (with nothing to keep).
   const seen = new Set(planned.map((p) => p.target));
   const empty = targets.filter((t) => !seen.has(t.id)).map((t): TargetPlan => ({ target: t.id, keep: [], delete: [], ignored: [] }));

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { retentionPolicyOf } from '../lambdas/domain/plan-input';
 import { z } from 'zod';
 import { parseSnapshotName } from '../lambdas/domain/naming';
 import { selectExpired, type RetentionDecision } from '../lambdas/domain/retention';
@@ -192,5 +193,5 @@ function policyOf(options: RetentionPlanOptions): RetentionPolicy {
   }
   const config = loadCliConfig(options.config ?? DEFAULT_CONFIG_FILE);
   const input = pruneRunInput(config.name, findPlan(config, options.plan), true);
-  return { ...input.retention, rpoMinutes: input.rpoMinutes, timeZone: input.timeZone };
+  return retentionPolicyOf(input);
 }

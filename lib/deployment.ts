@@ -56,6 +56,7 @@ export function pruneRunInput(deployment: string, plan: PlanConfig, dryRun = pla
     timeZone: plan.schedule.timeZone,
     rpoMinutes: plan.rpoMinutes,
     retention: { hourly, daily, weekly, monthly, minKeep },
+    ...(plan.export.enabled ? { exportMinTier: plan.export.minTier } : {}),
     dryRun,
     maxDeletesPerTarget,
     budgetSeconds: PRUNE_BUDGET_SECONDS,

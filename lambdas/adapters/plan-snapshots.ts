@@ -77,6 +77,7 @@ export function toRecoveryPoints(
         managed: isOwnedBy(tags, owner),
         tier: isTier(tier) ? tier : undefined,
         plan: tags?.[TAGS.plan],
+        exported: tags?.[TAGS.exported] !== undefined,
       };
     });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TIERS } from './types.js';
+import { TIERS, type RetentionPolicy } from './types.js';
 
 /**
  * Input the scheduled Lambdas receive from EventBridge Scheduler. The CDK
@@ -49,6 +49,8 @@ export const pruneRunInputSchema = z.strictObject({
     monthly: z.number().int().min(0),
     minKeep: z.number().int().min(1),
   }),
+  /** The plan exports this tier and higher: the newest such snapshot not yet exported is kept. */
+  exportMinTier: z.enum(TIERS).optional(),
   dryRun: z.boolean(),
   /** Deletions per target per run; the rest waits for the next run. */
   maxDeletesPerTarget: z.number().int().positive(),
@@ -56,6 +58,11 @@ export const pruneRunInputSchema = z.strictObject({
   scheduledTime: isoInstant.optional(),
 });
 export type PruneRunInput = z.infer<typeof pruneRunInputSchema>;
+
+/** The retention policy a prune input applies (the Lambda, `prune --dry-run` and `retention plan` alike). */
+export function retentionPolicyOf(input: Pick<PruneRunInput, 'retention' | 'rpoMinutes' | 'timeZone' | 'exportMinTier'>): RetentionPolicy {
+  return { ...input.retention, rpoMinutes: input.rpoMinutes, timeZone: input.timeZone, exportMinTier: input.exportMinTier };
+}
 
 /** Input of the freshness monitor, one invocation per region per tick (all plans of the deployment). */
 export const freshnessInputSchema = z.strictObject({

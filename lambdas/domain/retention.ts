@@ -68,7 +68,9 @@ const MS_PER_MINUTE = 60_000;
  * 3. GFS: for each tier T keep the newest `policy[T]` available managed points
  *    whose effective tier is T or higher (tag, else {@link classifyTier} over
  *    the chronological available managed points);
- * 4. keep the newest `policy.minKeep` available managed points;
+ * 4. keep the newest `policy.minKeep` available managed points, and, in a
+ *    plan that exports, the newest available managed point of the export
+ *    tier or higher not yet marked exported;
  * 5. delete failed managed points and the remaining available managed points.
  *
  * Ties on `createdAt` are broken by name, so the result is deterministic.
@@ -128,6 +130,12 @@ export function selectExpired(
   available
     .slice(0, policy.minKeep)
     .forEach((point, i) => addReason(point, `minKeep: ${ordinal(i + 1)} newest of ${policy.minKeep} always kept`));
+  if (policy.exportMinTier !== undefined) {
+    // A snapshot pruned before its DR copy exists would leave the DR region a point behind.
+    const minRank = tierRank(policy.exportMinTier);
+    const pending = available.find((p) => tierRank(effective.get(p)!.tier) >= minRank && !p.exported);
+    if (pending) addReason(pending, `export pending: the newest snapshot due for a DR copy (tier ${policy.exportMinTier} or higher) whose export has not finished`);
+  }
 
   const newestAvailable = points.filter((p) => p.status === 'available').sort(newestFirst)[0]!;
   const keep: KeepEntry[] = [];

@@ -49,6 +49,8 @@ export interface RecoveryPoint {
   readonly tier?: Tier;
   /** `redis-dr:plan` tag, when present. */
   readonly plan?: string;
+  /** `redis-dr:exported` was seen: its DR export finished (the copy exists in S3). */
+  readonly exported?: boolean;
 }
 
 /** Retention counts and safety rails for one plan (validated config). */
@@ -67,6 +69,12 @@ export interface RetentionPolicy {
   readonly rpoMinutes: number;
   /** Time zone the tiers are computed in (IANA name). */
   readonly timeZone: string;
+  /**
+   * The plan exports snapshots of this tier or higher to the DR region: the
+   * newest such snapshot whose export has not finished is never pruned.
+   * @default undefined (the plan does not export)
+   */
+  readonly exportMinTier?: Tier;
 }
 
 /** Tag keys the project writes. Kept in one place: IAM conditions use them too. */

@@ -5,7 +5,7 @@ import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/
 import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
 import { runFailureMessage, type ScheduledDeps } from '../adapters/runtime.js';
 import { resolveTargets } from '../adapters/targets.js';
-import type { PruneRunInput } from '../domain/plan-input.js';
+import { retentionPolicyOf, type PruneRunInput } from '../domain/plan-input.js';
 import { selectExpired, type HoldReason } from '../domain/retention.js';
 import type { TargetRef } from '../domain/types.js';
 
@@ -147,7 +147,7 @@ async function pruneTarget(
   // Count the rdr- snapshots the Tagging API knows nothing about, so a blind
   // spot there (nothing would ever be pruned) is visible.
   const untagged = points.filter((p) => !owned.has(p.name)).length;
-  const decision = selectExpired(points, { ...input.retention, rpoMinutes: input.rpoMinutes, timeZone: input.timeZone }, now);
+  const decision = selectExpired(points, retentionPolicyOf(input), now);
   const base = { ...empty, untagged };
 
   if (decision.hold) {

@@ -17,7 +17,7 @@ import type { ProbeInvoker } from '../adapters/probe-invoke.js';
 import { runFailureMessage, type ScheduledDeps } from '../adapters/runtime.js';
 import { formatCanary } from '../domain/probe.js';
 import { resolveTargets } from '../adapters/targets.js';
-import { formatSnapshotName, isSnapshotOf, parseSnapshotName } from '../domain/naming.js';
+import { formatSnapshotName, parseSnapshotName } from '../domain/naming.js';
 import type { SnapshotRunInput } from '../domain/plan-input.js';
 import { classifyTier } from '../domain/tier.js';
 import { TAGS, type TargetRef, type Tier } from '../domain/types.js';
@@ -123,8 +123,8 @@ export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDep
   }
 
   // This plan's own snapshots (tags), for tier history and name ownership. If
-  // the lookup fails the backups are still taken (they matter most) with tiers
-  // from names alone, and the run reports the problem.
+  // the lookup fails the backups are still taken (they matter most) on the
+  // safe side of the tier (see previousRecoveryPoint), and the run reports the problem.
   let owned: ReadonlyMap<string, Record<string, string>> | undefined;
   try {
     owned = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), {
@@ -132,7 +132,7 @@ export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDep
       retry: retryThrottled,
     });
   } catch (err) {
-    problems.push(`snapshot tag lookup failed, tiers taken from names only: ${describeError(err)}`);
+    problems.push(`snapshot tag lookup failed, new snapshots tagged monthly (the safe side): ${describeError(err)}`);
   }
 
   const results = await mapConcurrent(targets, deps.concurrency, (target) =>
@@ -272,8 +272,10 @@ function sameNameOutcome(
 /**
  * Time of the previous *available* recovery point this plan owns (a snapshot
  * still creating may yet fail, so it does not count: a tier can only come out
- * too high, never too low). Without tag data, any available `rdr-` snapshot of
- * the target counts.
+ * too high, never too low). Without tag data nothing can be proven ours: a
+ * hand-made or foreign `rdr-` snapshot taken as the previous point would give
+ * the new one too low a tier (and retention would drop it early), so there is
+ * no previous point and the tier is `monthly`, the safe side: kept longest.
  */
 function previousRecoveryPoint(
   existing: readonly SnapshotSummary[],
@@ -282,9 +284,8 @@ function previousRecoveryPoint(
   owned: ReadonlyMap<string, Record<string, string>> | undefined,
   tick: Date,
 ): Date | undefined {
-  const candidates = owned
-    ? toRecoveryPoints(existing, target.id, owned, owner).filter((p) => p.managed)
-    : existing.filter((s) => isSnapshotOf(s.name, target.id));
+  if (!owned) return undefined;
+  const candidates = toRecoveryPoints(existing, target.id, owned, owner).filter((p) => p.managed);
   const times = candidates
     .filter((p) => p.status === 'available')
     .map((p) => parseSnapshotName(p.name)?.at.getTime())

@@ -78,3 +78,15 @@ export function acknowledgeSnapshotWildcards(role: Construct, what: string): voi
     })),
   );
 }
+
+/**
+ * IAM resources for a Secrets Manager secret ARN from the config. A secret's
+ * full ARN ends in `-` and 6 random characters that people often leave out
+ * (the console shows both forms); the ARN as given matches only itself, so
+ * the grant covers it and `<arn>-??????` (exactly one suffix, never another
+ * secret whose name merely starts the same way).
+ * @see https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html
+ */
+export function secretArnResources(arn: string): string[] {
+  return [arn, `${arn}-??????`];
+}

@@ -39,7 +39,7 @@ export class SnapshotPruning extends Construct {
       asyncRetryAttempts: 0,
       maxEventAge: Duration.minutes(15),
     });
-    grantPruning(this.function.role);
+    grantPruning(this.function.role, props.deployment);
 
     this.schedules = new PlanSchedules(this, 'Schedules', {
       function: this.function.function,
@@ -63,7 +63,7 @@ export class SnapshotPruning extends Construct {
  * Least privilege for pruning: read-only listing, and deletion only of `rdr-*`
  * snapshots whose own tags say `redis-dr:managed=true`.
  */
-function grantPruning(role: iam.Role): void {
+function grantPruning(role: iam.Role, deployment: string): void {
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ListSnapshots',
@@ -76,7 +76,8 @@ function grantPruning(role: iam.Role): void {
       sid: 'DeleteManagedSnapshots',
       actions: ['elasticache:DeleteSnapshot', 'elasticache:DeleteServerlessCacheSnapshot'],
       resources: managedSnapshotArns(role),
-      conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.managed}`]: 'true' } },
+      // Only snapshots this deployment made: another deployment in the account (staging next to prod) keeps its own.
+      conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.managed}`]: 'true', [`aws:ResourceTag/${TAGS.deployment}`]: deployment } },
     }),
   );
   acknowledgeSnapshotWildcards(role, 'deletion');

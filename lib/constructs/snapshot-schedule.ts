@@ -5,7 +5,7 @@ import type { NetworkConfig } from '../config';
 import type { ScheduledCapabilityProps } from './scheduled-capability';
 import type { SnapshotRunInput } from '../../lambdas/domain/plan-input';
 import { TAGS } from '../../lambdas/domain/types';
-import { type ElastiCacheResourceType, elastiCacheArn, managedSnapshotArns, managedSnapshotPatterns, nagArnRef, nagElastiCacheArn } from './elasticache-arns';
+import { type ElastiCacheResourceType, elastiCacheArn, managedSnapshotArns, managedSnapshotPatterns, nagArnRef, nagElastiCacheArn, secretArnResources } from './elasticache-arns';
 import { HouseFunction } from './house-function';
 import { PlanSchedules } from './plan-schedules';
 
@@ -73,7 +73,13 @@ export class SnapshotSchedule extends Construct {
       this.function.function.addEnvironment('PROBE_FUNCTION_NAME', this.probe.function.functionName);
       const secrets = [...new Set(probing.map((p) => p.probe.authSecretArn).filter((a): a is string => a !== undefined))];
       if (secrets.length > 0) {
-        this.probe.role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCacheAuth', actions: ['secretsmanager:GetSecretValue'], resources: secrets }));
+        this.probe.role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCacheAuth', actions: ['secretsmanager:GetSecretValue'], resources: secrets.flatMap(secretArnResources) }));
+        Validations.of(this.probe.role).acknowledge(
+          ...secrets.map((arn) => ({
+            id: `AwsSolutions-IAM5[Resource::${arn}-??????]`,
+            reason: 'The configured secret ARN may lack the 6-character suffix Secrets Manager appends; ?????? matches exactly that suffix of this one secret.',
+          })),
+        );
       }
       Validations.of(this.function.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.probe.function)}:*]`,

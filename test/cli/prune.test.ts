@@ -44,7 +44,12 @@ describe('prune --dry-run (against AWS)', () => {
     expect(out.maxDeletesPerTarget).toBe(10);
     const t = out.targets.find((x) => x.target === 'sessions-prod')!;
     expect(t.keep.map((k) => k.name)).toContain(names[0]);
-    expect(t.keep.find((k) => k.name === names[0])!.reasons).toEqual(['hourly: 1st newest of 12 kept', 'minKeep: 1st newest of 3 always kept']);
+    // The plan exports every tier and none of these snapshots is marked exported yet: the newest is also kept for its DR copy.
+    expect(t.keep.find((k) => k.name === names[0])!.reasons).toEqual([
+      'hourly: 1st newest of 12 kept',
+      'minKeep: 1st newest of 3 always kept',
+      'export pending: the newest snapshot due for a DR copy (tier hourly or higher) whose export has not finished',
+    ]);
     expect(t.keep.map((k) => k.name)).toEqual(names.slice(0, 12));
     expect(t.delete.map((d) => d.name)).toEqual(names.slice(12));
     // Another plan's snapshot is never this plan's to prune.

@@ -163,13 +163,13 @@ describe('primary stack', () => {
     }
   });
 
-  it('allows deleting snapshots only when they are named rdr-* and tagged redis-dr:managed=true', () => {
+  it('allows deleting snapshots only when they are named rdr-* and tagged redis-dr:managed=true by this deployment', () => {
     const statements = allStatements(synth);
     const deletes = statements.filter((s) => actionsOf(s).some((a) => /^elasticache:Delete/.test(a)));
     expect(deletes).toHaveLength(1);
     const del = deletes[0]!;
     expect(actionsOf(del).sort()).toEqual(['elasticache:DeleteServerlessCacheSnapshot', 'elasticache:DeleteSnapshot']);
-    expect(del.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/redis-dr:managed': 'true' } });
+    expect(del.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/redis-dr:managed': 'true', 'aws:ResourceTag/redis-dr:deployment': basicConfig().name } });
     const resources = JSON.stringify(del.Resource);
     expect(resources).toContain(':snapshot:rdr-*');
     expect(resources).toContain(':serverlesscachesnapshot:rdr-*');

@@ -598,3 +598,28 @@ describe('selectExpired properties', () => {
     );
   });
 });
+
+describe('selectExpired: the DR export rail', () => {
+  // Newest first: an hourly point, then two daily ones; only the older daily one has its DR copy.
+  const points = [
+    rp('2026-05-13T12:00', { tier: 'hourly' }),
+    rp('2026-05-13T00:00', { tier: 'daily' }),
+    rp('2026-05-12T00:00', { tier: 'daily', exported: true }),
+  ];
+
+  it('never prunes the newest snapshot due for a DR copy whose export has not finished', () => {
+    const decision = selectExpired(points, { ...BASE_POLICY, exportMinTier: 'daily' }, NOW);
+    expect(labels(decision)).toEqual({ keep: ['2026-05-13T12:00', '2026-05-13T00:00'], delete: ['2026-05-12T00:00'], ignored: [] });
+    expect(decision.keep[1]!.reasons).toEqual(['export pending: the newest snapshot due for a DR copy (tier daily or higher) whose export has not finished']);
+  });
+
+  it('a plan that does not export, or whose pending snapshot is below the export tier, prunes as before', () => {
+    expect(labels(selectExpired(points, BASE_POLICY, NOW)).delete).toEqual(['2026-05-13T00:00', '2026-05-12T00:00']);
+    expect(labels(selectExpired(points, { ...BASE_POLICY, exportMinTier: 'weekly' }, NOW)).delete).toEqual(['2026-05-13T00:00', '2026-05-12T00:00']);
+  });
+
+  it('once the export finished, the snapshot is pruned like any other', () => {
+    const done = points.map((p) => ({ ...p, exported: true }));
+    expect(labels(selectExpired(done, { ...BASE_POLICY, exportMinTier: 'daily' }, NOW)).delete).toEqual(['2026-05-13T00:00', '2026-05-12T00:00']);
+  });
+});

@@ -125,6 +125,22 @@ beforeEach(() => {
 });
 
 describe('prune handler', () => {
+  it('in a plan that exports, keeps the newest snapshot due for a DR copy until its export finished (the redis-dr:exported tag)', async () => {
+    fleet.set('rg-a', history('rg-a', 3 * 24));
+    const dailies = fleet.get('rg-a')!.filter((h) => h.tags!['redis-dr:tier'] !== 'hourly');
+    // Exports finished for every daily point but the newest one.
+    for (const h of dailies.slice(0, -1)) h.tags!['redis-dr:exported'] = '2026-11-21T01:00:00.000Z';
+    const pending = dailies.at(-1)!.name;
+    const policy = { retention: { hourly: 2, daily: 0, weekly: 0, monthly: 0, minKeep: 1 } };
+    await runPrunePlan(input({ ...policy, exportMinTier: 'daily' }), deps);
+    expect(deletedNames()).not.toContain(pending);
+    expect(deletedNames()).toContain(dailies[0]!.name);
+    // The same run without the export rail deletes it.
+    ec.resetHistory();
+    await runPrunePlan(input(policy), deps);
+    expect(deletedNames()).toContain(pending);
+  });
+
   it('deletes what grandfather-father-son retention expires, over every page, logging each reason', async () => {
     fleet.set('rg-a', history('rg-a', 10 * 24)); // 240 hourly snapshots over 10 days
     const report = await runPrunePlan(input(), deps);

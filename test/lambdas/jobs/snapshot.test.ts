@@ -253,14 +253,16 @@ describe('snapshot handler', () => {
     expect(err.report.results[0]!.error).toContain('queues');
   });
 
-  it('still takes the snapshots when the tag lookup fails, then fails the run naming it', async () => {
-    existing = [{ name: 'rdr-rg-a-20261120-1000', status: 'available', tags: OURS }];
+  it('still takes the snapshots when the tag lookup fails, on the safe side of the tier (monthly), then fails the run naming it', async () => {
+    // A hand-made (or another tool's) rdr- snapshot an hour ago: with tags it would not count; without them it must not lower the tier.
+    existing = [{ name: 'rdr-rg-a-20261121-0900', status: 'available', tags: { note: 'made by hand' } }];
     tagging.on(GetResourcesCommand).rejects(awsError('AccessDeniedException', 'no tag:GetResources', 403));
     const err = (await runSnapshotPlan(input(), deps).catch((e: unknown) => e)) as SnapshotRunFailedError;
     expect(err).toBeInstanceOf(SnapshotRunFailedError);
     expect(err.report.created).toBe(1);
-    expect(err.report.results[0]!.tier).toBe('daily'); // from names alone
-    expect(err.message).toMatch(/tag lookup failed.*AccessDeniedException/);
+    expect(err.report.results[0]!.tier).toBe('monthly'); // never too low: kept longest until the tags can be read again
+    expect(ec).toHaveReceivedCommandWith(CreateSnapshotCommand, { Tags: expect.arrayContaining([{ Key: 'redis-dr:tier', Value: 'monthly' }]) });
+    expect(err.message).toMatch(/tag lookup failed, new snapshots tagged monthly \(the safe side\).*AccessDeniedException/);
   });
 
   it('still snapshots explicit targets when the tag selection fails, then fails the run', async () => {

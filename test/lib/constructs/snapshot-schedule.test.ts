@@ -36,7 +36,9 @@ describe('SnapshotSchedule with a probing plan', () => {
     const secrets = reads.filter((s) => !drillTokens.includes(s));
     expect(secrets).toHaveLength(1);
     expect(secrets[0]!.policy).toMatch(/^SnapshotsProbeRole/);
-    expect(secrets[0]!.Resource).toBe(config.plans[0]!.probe.authSecretArn);
+    // The ARN as configured and with the 6-character suffix Secrets Manager appends (the config may name it without).
+    const arn = config.plans[0]!.probe.authSecretArn!;
+    expect(secrets[0]!.Resource).toEqual([arn, `${arn}-??????`]);
   });
 
   it('tells the snapshot run to probe, with the secret, for the probing plan only', () => {
