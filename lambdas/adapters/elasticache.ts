@@ -48,6 +48,8 @@ export interface ServerlessCacheInfo {
   readonly name: string;
   /** `available`, `creating`, `modifying`, `deleting`, `create-failed`. */
   readonly status: string;
+  /** Where clients connect (always TLS; it speaks the Redis Cluster protocol), once it is available. */
+  readonly endpoint?: { readonly host: string; readonly port: number };
 }
 
 /** A manual snapshot of one target, without tags (ElastiCache's describe calls return none). */
@@ -100,7 +102,12 @@ export async function describeServerlessCache(
     const out = await client.send(new DescribeServerlessCachesCommand({ ServerlessCacheName: name }));
     const cache = out.ServerlessCaches?.[0];
     if (!cache) return undefined;
-    return { name: cache.ServerlessCacheName ?? name, status: (cache.Status ?? 'unknown').toLowerCase() };
+    const e = cache.Endpoint;
+    return {
+      name: cache.ServerlessCacheName ?? name,
+      status: (cache.Status ?? 'unknown').toLowerCase(),
+      endpoint: e?.Address && e.Port ? { host: e.Address, port: e.Port } : undefined,
+    };
   } catch (err) {
     if ((err as Error).name === 'ServerlessCacheNotFoundFault') return undefined;
     throw err;

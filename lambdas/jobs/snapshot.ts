@@ -293,7 +293,7 @@ function previousRecoveryPoint(
   return times.length > 0 ? new Date(Math.max(...times)) : undefined;
 }
 
-/** How the probe reaches a replication group. */
+/** How the probe reaches a replication group or serverless cache. */
 interface Reach {
   readonly host: string;
   readonly port: number;
@@ -307,7 +307,8 @@ async function snapshotSource(target: TargetRef, client: ElastiCacheClient): Pro
     const cache = await describeServerlessCache(client, target.id);
     if (!cache) throw new TargetNotFoundError(`serverless cache ${target.id} does not exist`);
     assertAvailable(target, cache.status);
-    return { source: { kind: 'serverless-cache', serverlessCacheName: target.id } };
+    // Serverless: TLS always, and the endpoint speaks the cluster protocol (CLUSTER SLOTS names itself for every slot).
+    return { source: { kind: 'serverless-cache', serverlessCacheName: target.id }, reach: cache.endpoint && { ...cache.endpoint, tls: true, clusterMode: 'enabled' } };
   }
   const group = await describeReplicationGroup(client, target.id);
   if (!group) throw new TargetNotFoundError(`replication group ${target.id} does not exist`);
@@ -334,7 +335,7 @@ async function probeBefore(
   const dims = { [DIMENSION.plan]: input.plan, [DIMENSION.target]: target.id };
   try {
     if (!deps.probe) throw new Error('no probe function is configured (PROBE_FUNCTION_NAME)');
-    if (!reach) throw new Error(`${target.id} has no endpoint to probe${target.kind === 'serverless-cache' ? ' (serverless caches are not probed yet)' : ''}`);
+    if (!reach) throw new Error(`${target.id} has no endpoint to probe`);
     const nonce = Math.floor(deps.clock.random() * 2 ** 32).toString(36);
     const result = await deps.probe({
       ...reach,

@@ -1,24 +1,7 @@
-import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { pipelineOf } from '../../support/redis-cluster';
 
-/**
- * A pipeline on a server; on a cluster (whose ioredis pipelines take one slot
- * only) the same calls sent at once, each to its node: per key, in order.
- */
-export function pipelineOf(client: Redis | Cluster): ChainableCommander {
-  if (!(client instanceof Cluster)) return client.pipeline();
-  const calls: Promise<unknown>[] = [];
-  const exec = async () => (await Promise.allSettled(calls)).map((r) => (r.status === 'fulfilled' ? [null, r.value] : [r.reason, null]));
-  const proxy: ChainableCommander = new Proxy({} as ChainableCommander, {
-    get: (_, name: string) =>
-      name === 'exec'
-        ? exec
-        : (...args: unknown[]) => {
-            calls.push((client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(...args));
-            return proxy;
-          },
-  });
-  return proxy;
-}
+export { pipelineOf };
 
 /**
  * A dataset with every type and encoding migrate and compare must handle,

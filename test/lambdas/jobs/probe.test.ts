@@ -5,6 +5,7 @@ import { formatCanary } from '../../../lambdas/domain/probe';
 import { runProbe } from '../../../lambdas/jobs/probe';
 import { MemoryLog } from '../../support/fakes';
 import { startRedisServer, type RedisServer } from '../../support/redis-server';
+import { pipelineOf, startRedisCluster, type RedisCluster } from '../../support/redis-cluster';
 
 describe('probe handler (real redis-server)', () => {
   const sm = mockClient(SecretsManagerClient);
@@ -41,5 +42,23 @@ describe('probe handler (real redis-server)', () => {
     const input = { host: '127.0.0.1', port: locked.port, tls: false, clusterMode: 'disabled' as const, canary: 'c1' };
     await expect(runProbe({ ...input, authSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:s' }, deps())).resolves.toEqual({ canary: 'c1', keys: 1 });
     await expect(runProbe(input, deps())).rejects.toThrow(/NOAUTH|Authentication required/i);
+  });
+});
+
+describe('probe handler (real Redis Cluster: cluster mode enabled, and the protocol serverless endpoints speak)', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ primaries: 3 });
+    const p = pipelineOf(cluster.client());
+    for (let i = 0; i < 90; i++) p.set(`k:${i}`, 'v');
+    await p.exec();
+  }, 60_000);
+  afterAll(async () => cluster?.stop());
+
+  it('writes the canary on the shard owning its slot and counts the keys of every shard', async () => {
+    const deps = { secrets: new SecretsManagerClient({ region: 'eu-west-1' }), log: new MemoryLog(), connectTimeoutMs: 2000 };
+    const result = await runProbe({ host: '127.0.0.1', port: cluster.primaries[0]!.port, tls: false, clusterMode: 'enabled', canary: 'c-cluster' }, deps);
+    expect(result).toEqual({ canary: 'c-cluster', keys: 91 });
+    expect(await cluster.client().get('redis-dr:canary')).toBe('c-cluster');
   });
 });

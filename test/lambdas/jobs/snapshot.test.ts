@@ -459,6 +459,22 @@ describe('snapshot handler: probe', () => {
     expect(deps.log.lines.find((l) => l.message.startsWith('probe failed'))?.extra).toMatchObject({ error: 'Error: NOAUTH Authentication required' });
   });
 
+  it('probes a serverless cache through its endpoint (TLS, cluster protocol), no replica to wait for', async () => {
+    ec.on(DescribeServerlessCachesCommand).resolves({
+      ServerlessCaches: [{ ServerlessCacheName: 'sls', Status: 'available', Endpoint: { Address: 'sls-abc.serverless.euw1.cache.amazonaws.com', Port: 6379 } }],
+    });
+    ec.on(DescribeServerlessCacheSnapshotsCommand).resolves({ ServerlessCacheSnapshots: [] });
+    ec.on(CreateServerlessCacheSnapshotCommand).resolves({});
+    const calls: ProbeInput[] = [];
+    const probe = async (p: ProbeInput) => (calls.push(p), { canary: p.canary, keys: 77 });
+    await runSnapshotPlan(input({ targets: { replicationGroupIds: [], serverlessCacheNames: ['sls'], selectByTags: {} }, probe: {} }), { ...deps, probe });
+    expect(calls).toEqual([
+      { host: 'sls-abc.serverless.euw1.cache.amazonaws.com', port: 6379, tls: true, clusterMode: 'enabled', canary: expect.stringMatching(/^rdr-sls-20261121-1000\//) },
+    ]);
+    expect(ec).toHaveReceivedCommandWith(CreateServerlessCacheSnapshotCommand, { Tags: expect.arrayContaining([{ Key: 'redis-dr:keys', Value: '77' }]) });
+    expect(metrics.sum('ProbeFailed', { Plan: 'sessions', Target: 'sls' })).toBe(0);
+  });
+
   it('does not probe plans without a probe, even when a probe function exists', async () => {
     let called = false;
     await runSnapshotPlan(input(), { ...deps, probe: async (p) => ((called = true), { canary: p.canary, keys: 1 }) });
