@@ -10,6 +10,8 @@ import { TIERS } from './types.js';
 
 /** Drill cluster ids: `rdr-drill-…`, at most 40 characters (ElastiCache's limit). */
 export const DRILL_PREFIX = 'rdr-drill-';
+/** Secrets Manager name prefix of the drills' AUTH token secrets (`redis-dr/drill/<execution name>`). */
+export const DRILL_SECRET_PREFIX = 'redis-dr/drill/';
 export const MAX_CLUSTER_ID_LENGTH = 40;
 
 /** Where a drill restores: from the native snapshot (primary) or the replicated `.rdb` copies (DR). */

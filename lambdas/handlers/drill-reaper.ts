@@ -1,5 +1,8 @@
 /** Lambda entry point of the drill reaper: EventBridge Scheduler invokes it hourly per region. */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { drillReaperInputSchema, reapDrillClusters } from '../jobs/drill-reaper.js';
-import { lambdaEntry, scheduledDeps } from './entry.js';
+import { awsClient, lambdaEntry, scheduledDeps } from './entry.js';
 
-export const handler = lambdaEntry(drillReaperInputSchema, (input) => reapDrillClusters(input, scheduledDeps()));
+const secrets = awsClient(SecretsManagerClient);
+
+export const handler = lambdaEntry(drillReaperInputSchema, (input) => reapDrillClusters(input, { ...scheduledDeps(), secrets }));

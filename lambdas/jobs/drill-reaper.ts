@@ -7,10 +7,12 @@ import {
   resourceTags,
   type TaggedDrillGroup,
 } from '../adapters/drill-clusters.js';
-import { describeError, isBusy } from '../adapters/errors.js';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { deleteDrillSecret, findDrillSecrets } from '../adapters/drill-secrets.js';
+import { describeError, errorName, isBusy } from '../adapters/errors.js';
 import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
 import type { ScheduledDeps } from '../adapters/runtime.js';
-import { DRILL_PREFIX } from '../domain/drill.js';
+import { DRILL_PREFIX, DRILL_SECRET_PREFIX } from '../domain/drill.js';
 import { DIMENSION, METRIC } from '../domain/alerting/metrics.js';
 import { TAGS } from '../domain/types.js';
 
@@ -26,6 +28,7 @@ import { TAGS } from '../domain/types.js';
  * candidates; before deleting, the group's own tags are read again from
  * ElastiCache and must still carry the drill tag and this deployment, and its
  * id must start with `rdr-drill-`. Anything else is left alone and reported.
+ * The drills' AUTH token secrets left behind are deleted too (reapDrillSecrets).
  */
 
 /** Input of the reaper, one invocation per region per tick. */
@@ -50,7 +53,12 @@ export interface DrillReapReport {
   /** Never touched, and why (tags changed since the listing, not a drill id, no creation time). */
   readonly skipped: readonly { readonly id: string; readonly why: string }[];
   readonly failed: readonly { readonly id: string; readonly error: string }[];
+  /** AUTH token secrets of drills that never reached their cleanup, deleted (names). */
+  readonly secretsDeleted: readonly string[];
 }
+
+/** The reaper's dependencies: the scheduled ones and Secrets Manager (the drills' token secrets). */
+export type DrillReaperDeps = ScheduledDeps & { readonly secrets: SecretsManagerClient };
 
 /** Thrown after every candidate was handled when a deletion failed, so Lambda errors and alarms see it. */
 export class DrillReapFailedError extends Error {
@@ -66,7 +74,7 @@ export const REAPER_BUDGET_MS = 120_000;
 type Outcome = { kind: 'deleted' | 'young' | 'busy' | 'gone' } | { kind: 'skipped'; why: string } | { kind: 'failed'; error: string };
 
 /** One reaper run. */
-export async function reapDrillClusters(input: DrillReaperInput, deps: ScheduledDeps): Promise<DrillReapReport> {
+export async function reapDrillClusters(input: DrillReaperInput, deps: DrillReaperDeps): Promise<DrillReapReport> {
   const region = await deps.elasticache.config.region();
   const retry = throttleRetry(deps.clock, deps.clock.now() + REAPER_BUDGET_MS, deps.throttleDelayMs);
   const candidates = await findDrillGroups(deps.tagging, input.deployment, retry);
@@ -79,6 +87,7 @@ export async function reapDrillClusters(input: DrillReaperInput, deps: Scheduled
     }
   });
 
+  const secrets = await reapDrillSecrets(input, deps, retry);
   const ids = (kind: Outcome['kind']) => candidates.filter((_, i) => outcomes[i]!.kind === kind).map((g) => g.id);
   const report: DrillReapReport = {
     region,
@@ -87,11 +96,12 @@ export async function reapDrillClusters(input: DrillReaperInput, deps: Scheduled
     busy: ids('busy'),
     gone: ids('gone'),
     skipped: outcomes.flatMap((o, i) => (o.kind === 'skipped' ? [{ id: candidates[i]!.id, why: o.why }] : [])),
-    failed: outcomes.flatMap((o, i) => (o.kind === 'failed' ? [{ id: candidates[i]!.id, error: o.error }] : [])),
+    failed: [...outcomes.flatMap((o, i) => (o.kind === 'failed' ? [{ id: candidates[i]!.id, error: o.error }] : [])), ...secrets.failed],
+    secretsDeleted: secrets.deleted,
   };
   deps.metrics.put(METRIC.drillClustersReaped, report.deleted.length, 'Count', { [DIMENSION.region]: region });
   const log = { ...report, deployment: input.deployment, maxHours: input.maxHours };
-  if (report.deleted.length > 0 || report.failed.length > 0) deps.log.warn('drill clusters left behind were reaped', log);
+  if (report.deleted.length > 0 || report.failed.length > 0 || report.secretsDeleted.length > 0) deps.log.warn('drill clusters left behind were reaped', log);
   else deps.log.info('no drill clusters to reap', log);
   if (report.failed.length > 0) throw new DrillReapFailedError(report);
   return report;
@@ -124,4 +134,38 @@ async function reapOne(group: TaggedDrillGroup, input: DrillReaperInput, deps: S
     createdAt: state.createdAt.toISOString(),
   });
   return { kind: 'deleted' };
+}
+
+/**
+ * Token secrets (`redis-dr/drill/<execution>`) of this deployment older than
+ * `maxHours`: their drill ended without its cleanup (an execution timed out).
+ * Each opens only its own drill cluster, which the reaper deletes too; they
+ * are deleted so nothing of a drill outlives it. A listing failure is a
+ * failure of the run, like a deletion that fails.
+ */
+async function reapDrillSecrets(
+  input: DrillReaperInput,
+  deps: DrillReaperDeps,
+  retry: ThrottleRetry,
+): Promise<{ deleted: string[]; failed: { id: string; error: string }[] }> {
+  const deleted: string[] = [];
+  const failed: { id: string; error: string }[] = [];
+  let found;
+  try {
+    found = await findDrillSecrets(deps.secrets, retry);
+  } catch (err) {
+    return { deleted, failed: [{ id: DRILL_SECRET_PREFIX, error: `listing drill token secrets failed: ${describeError(err instanceof RetriesExhaustedError ? err.cause : err)}` }] };
+  }
+  for (const secret of found) {
+    const old = secret.createdAt !== undefined && deps.clock.now() - secret.createdAt.getTime() >= input.maxHours * 3_600_000;
+    if (!old || !secret.name.startsWith(DRILL_SECRET_PREFIX) || secret.tags[TAGS.deployment] !== input.deployment || !secret.tags[TAGS.drill]) continue;
+    try {
+      await deleteDrillSecret(deps.secrets, secret.arn, retry);
+      deleted.push(secret.name);
+    } catch (err) {
+      if (errorName(err) === 'ResourceNotFoundException') continue;
+      failed.push({ id: secret.name, error: describeError(err instanceof RetriesExhaustedError ? err.cause : err) });
+    }
+  }
+  return { deleted, failed };
 }

@@ -8,7 +8,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NetworkConfig, PlanConfig } from '../config';
-import { DRILL_PREFIX, type DrillWhere } from '../../lambdas/domain/drill';
+import { DRILL_PREFIX, DRILL_SECRET_PREFIX, type DrillWhere } from '../../lambdas/domain/drill';
 import { drillRunInput, drillStateMachineName } from '../deployment';
 import { TAGS } from '../../lambdas/domain/types';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
@@ -599,9 +599,6 @@ function drillRequestTagConditions(deployment: string): Record<string, Record<st
   };
 }
 
-/** Secrets Manager name prefix of the drills' AUTH token secrets (`redis-dr/drill/<execution name>`). */
-export const DRILL_SECRET_PREFIX = 'redis-dr/drill/';
-
 /** ARN pattern of the drill token secrets (Secrets Manager appends a 6-character suffix). */
 function drillSecretArns(scope: Construct): string {
   return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${DRILL_SECRET_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
@@ -657,8 +654,25 @@ function grantReaping(role: iam.Role): void {
       conditions: { StringLike: { [`aws:ResourceTag/${TAGS.drill}`]: '*' } },
     }),
   );
+  // Token secrets of drills that never reached their cleanup (an execution that timed out).
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'FindDrillSecrets', actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'DeleteDrillSecrets',
+      actions: ['secretsmanager:DeleteSecret'],
+      resources: [drillSecretArns(role)],
+      conditions: { StringLike: { [`aws:ResourceTag/${TAGS.drill}`]: '?*' } },
+    }),
+  );
   Validations.of(role).acknowledge(
-    { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'tag:GetResources and ElastiCache Describe/ListTags support no resource-level permissions (read-only).' },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'tag:GetResources, ElastiCache Describe/ListTags and secretsmanager:ListSecrets support no resource-level permissions (read-only).',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagSecretArn(role)}]`,
+      reason: 'Drill token secrets are named redis-dr/drill/<execution name> per execution; deletion also requires the redis-dr:drill tag.',
+    },
     ...[nagElastiCacheArn(role, 'replicationgroup', `${DRILL_PREFIX}*`), nagElastiCacheArn(role, 'cluster', `${DRILL_PREFIX}*`)].map((arn) => ({
       id: `AwsSolutions-IAM5[Resource::${arn}]`,
       reason: 'Drill clusters are named per execution; deletion also requires the redis-dr:drill tag on the group.',

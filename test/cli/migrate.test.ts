@@ -205,17 +205,19 @@ describe('redis-dr migrate', () => {
   it('--verify: a difference nothing explains (a restored key changed on the target) is still exit 1', async () => {
     await fillKeys(s, 300);
     let batches = 0;
+    let changed = '';
     const run = await runMigrate({
       from: src.url,
       to: dst.url,
       verify: true,
       batchSize: 100,
       onBatch: async () => {
-        if (++batches === 1) await d.set('k:0', 'changed by someone else'); // restored by us, then changed
+        // A key of the first batch, restored by us, then changed by someone else.
+        if (++batches === 1) await d.set((changed = (await d.randomkey())!), 'changed by someone else');
       },
     });
     expect(run.result).toMatchObject({ copied: 300, skipped: 0 });
-    expect(run.verify).toMatchObject({ equal: false, differences: 1, diffs: [{ key: Buffer.from('k:0'), reason: 'value' }] });
+    expect(run.verify).toMatchObject({ equal: false, differences: 1, diffs: [{ key: Buffer.from(changed), reason: 'value' }] });
     expect(migrateExitCode(run)).toBe(1);
   });
 

@@ -7,6 +7,7 @@ import {
   ReplicationGroupNotFoundFault,
 } from '@aws-sdk/client-elasticache';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { DeleteSecretCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DrillReapFailedError, drillReaperInputSchema, reapDrillClusters } from '../../../lambdas/jobs/drill-reaper';
@@ -14,6 +15,7 @@ import { awsError, fakeDeps } from '../../support/fakes';
 
 const ec = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const sm = mockClient(SecretsManagerClient);
 
 const NOW = Date.parse('2026-11-21T10:00:00Z');
 const HOUR = 3_600_000;
@@ -33,7 +35,9 @@ interface FakeGroup {
 
 let groups: Map<string, FakeGroup>;
 let deleteFaults: Map<string, Error>;
-let deps: ReturnType<typeof fakeDeps>;
+let deps: ReturnType<typeof fakeDeps> & { secrets: SecretsManagerClient };
+/** Drill token secrets ListSecrets answers with (the filter by name prefix and tag key is the service's). */
+let secrets: { Name: string; ARN: string; CreatedDate: Date; Tags: { Key: string; Value: string }[] }[];
 
 function addGroup(id: string, ageHours: number, over: Partial<FakeGroup> = {}): void {
   groups.set(id, {
@@ -52,7 +56,11 @@ beforeEach(() => {
   tagging.reset();
   groups = new Map();
   deleteFaults = new Map();
-  deps = fakeDeps(NOW);
+  sm.reset();
+  secrets = [];
+  deps = { ...fakeDeps(NOW), secrets: new SecretsManagerClient({ region: 'eu-west-1' }) };
+  sm.on(ListSecretsCommand).callsFake(() => ({ SecretList: secrets }));
+  sm.on(DeleteSecretCommand).resolves({});
 
   tagging.on(GetResourcesCommand).callsFake((i: { TagFilters: { Key: string; Values?: string[] }[]; ResourceTypeFilters: string[] }) => ({
     ...meta,
@@ -83,6 +91,38 @@ beforeEach(() => {
 });
 
 describe('drill reaper', () => {
+  it('deletes the token secrets of drills that never reached their cleanup: this deployment\'s, older than maxHours, and nothing else', async () => {
+    const secret = (name: string, ageHours: number, tags: Record<string, string>) =>
+      secrets.push({
+        Name: name,
+        ARN: `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${name}-AbCdEf`,
+        CreatedDate: new Date(NOW - ageHours * HOUR),
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      });
+    secret('redis-dr/drill/exec-old', 7, { 'redis-dr:drill': 'exec-old', 'redis-dr:deployment': 'prod' });
+    secret('redis-dr/drill/exec-running', 1, { 'redis-dr:drill': 'exec-running', 'redis-dr:deployment': 'prod' });
+    secret('redis-dr/drill/exec-staging', 30, { 'redis-dr:drill': 'exec-staging', 'redis-dr:deployment': 'staging' });
+    const report = await reapDrillClusters(INPUT, deps);
+    expect(report.secretsDeleted).toEqual(['redis-dr/drill/exec-old']);
+    expect(sm.commandCalls(DeleteSecretCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:redis-dr/drill/exec-old-AbCdEf', ForceDeleteWithoutRecovery: true },
+    ]);
+    expect(sm.commandCalls(ListSecretsCommand)[0]!.args[0].input.Filters).toEqual([
+      { Key: 'name', Values: ['redis-dr/drill/'] },
+      { Key: 'tag-key', Values: ['redis-dr:drill'] },
+    ]);
+  });
+
+  it('a secret that cannot be deleted fails the run after everything else was handled', async () => {
+    secrets.push({ Name: 'redis-dr/drill/exec-x', ARN: 'arn:x', CreatedDate: new Date(NOW - 10 * HOUR), Tags: [{ Key: 'redis-dr:drill', Value: 'exec-x' }, { Key: 'redis-dr:deployment', Value: 'prod' }] });
+    sm.on(DeleteSecretCommand).rejects(awsError('AccessDeniedException', 'no', 400));
+    addGroup('rdr-drill-rg-a-2611200200', 32);
+    const err = (await reapDrillClusters(INPUT, deps).catch((e: unknown) => e)) as DrillReapFailedError;
+    expect(err).toBeInstanceOf(DrillReapFailedError);
+    expect(err.report.deleted).toEqual(['rdr-drill-rg-a-2611200200']);
+    expect(err.report.failed).toEqual([{ id: 'redis-dr/drill/exec-x', error: expect.stringMatching(/AccessDenied/) }]);
+  });
+
   it('deletes drill clusters older than maxHours and keeps younger ones', async () => {
     addGroup('rdr-drill-rg-a-2611200200', 32);
     addGroup('rdr-drill-rg-b-2611210830', 1.5);

@@ -177,6 +177,13 @@ describe('RestoreDrill', () => {
       expect(deletes).toHaveLength(1);
       expect(deletes[0]!.Condition).toEqual({ StringLike: { 'aws:ResourceTag/redis-dr:drill': '*' } });
       expect(JSON.stringify(deletes[0]!.Resource)).toContain(':replicationgroup:rdr-drill-*');
+      // and the token secrets of drills that never reached their cleanup: only redis-dr/drill/* secrets with the drill tag.
+      const secretDeletes = Object.values(template.findResources('AWS::IAM::Policy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+        .filter((s) => [s.Action].flat().includes('secretsmanager:DeleteSecret') && s.Sid === 'DeleteDrillSecrets');
+      expect(secretDeletes).toHaveLength(1);
+      expect(secretDeletes[0]!.Condition).toEqual({ StringLike: { 'aws:ResourceTag/redis-dr:drill': '?*' } });
+      expect(JSON.stringify(secretDeletes[0]!.Resource)).toContain(':secret:redis-dr/drill/*');
     }
   });
 });
