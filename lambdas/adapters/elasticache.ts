@@ -260,6 +260,11 @@ export interface SnapshotDetail {
   readonly engine?: string;
   /** Shards (node groups) in the snapshot; unknown for serverless snapshots. */
   readonly shards?: number;
+  /**
+   * The hash slots of each node group, in node group id order (`0001`, `0002`, …),
+   * as ElastiCache recorded them (`0-5460`), when every node group has them.
+   */
+  readonly slots?: readonly string[];
   /** When the snapshot was taken. */
   readonly createdAt: Date;
 }
@@ -294,6 +299,10 @@ export async function describeSnapshotDetail(
     if (!s) return undefined;
     const groups = new Set((s.NodeSnapshots ?? []).map((n) => n.NodeGroupId).filter((g): g is string => !!g));
     const shards = s.NumNodeGroups !== undefined && s.NumNodeGroups > 0 ? s.NumNodeGroups : groups.size > 0 ? groups.size : undefined;
+    const bySlotGroup = new Map<string, string | undefined>();
+    for (const n of s.NodeSnapshots ?? []) if (n.NodeGroupId && !bySlotGroup.get(n.NodeGroupId)) bySlotGroup.set(n.NodeGroupId, n.NodeGroupConfiguration?.Slots);
+    const ordered = [...bySlotGroup.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, slots]) => slots);
+    const slots = ordered.length > 0 && ordered.length === shards && ordered.every((x): x is string => !!x) ? ordered : undefined;
     return {
       name: s.SnapshotName ?? name,
       kind,
@@ -301,6 +310,7 @@ export async function describeSnapshotDetail(
       arn: s.ARN,
       engine: engineLabel(s.Engine, s.EngineVersion),
       shards,
+      ...(slots ? { slots } : {}),
       createdAt: snapshotTime(s),
     };
   } catch (err) {

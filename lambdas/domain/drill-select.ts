@@ -251,6 +251,8 @@ export interface UsableDrExport {
   readonly engineVersion: string;
   readonly tier?: Tier;
   readonly expected: ExpectedData;
+  /** Each shard's hash slots as the export recorded them (shard order), when every shard has them. */
+  readonly slots?: readonly string[];
 }
 
 /** The verdict on one export. */
@@ -301,10 +303,12 @@ export function assessDrExport(
   for (const s of summaries) for (const [type, n] of Object.entries(s!.byType)) byType[type] = (byType[type] ?? 0) + n;
   const canary = objects.map((o) => o.tags[CANARY_TAG]).find((c) => c !== undefined);
   const created = Date.parse(first[TAGS.created] ?? '');
+  const slots = shardTags.map((t) => t.tag?.slots);
   return {
     usable: true,
     choice: {
       export: exp,
+      ...(slots.every((x): x is string => x !== undefined) ? { slots } : {}),
       createdAt: Number.isNaN(created) ? exp.createdAt : new Date(created),
       ...engine,
       tier: isTier(tier) ? tier : undefined,
@@ -342,9 +346,14 @@ export function drChoice(
     shards,
     clusterMode: clusterModeOf(shards),
     snapshotArns: exp.objects.map((o) => s3ObjectArn(where.partition, where.bucket, o.key)),
-    // Assumption (no AWS here): the source used the default even slot split.
+    // The source's slot layout as the export recorded it; copies made before it was recorded: the even split (an assumption).
     ...(shards > 1
-      ? { cacheParameterGroupName: clusterParameterGroup(usable.engine, usable.engineVersion), nodeGroupConfiguration: evenSlotLayout(shards) }
+      ? {
+          cacheParameterGroupName: clusterParameterGroup(usable.engine, usable.engineVersion),
+          nodeGroupConfiguration: usable.slots
+            ? usable.slots.map((slots, i) => ({ NodeGroupId: String(i + 1).padStart(4, '0'), Slots: slots, ReplicaCount: 0 }))
+            : evenSlotLayout(shards),
+        }
       : {}),
     expected: usable.expected,
   } satisfies RecoveryPointChoice);

@@ -65,6 +65,8 @@ export interface ExportObjectMeta {
   readonly keys?: number;
   /** The probe's canary value, when one was written. */
   readonly canary?: string;
+  /** This shard's hash slots as ElastiCache recorded them (`0-5460` or `0-100,200-300`), cluster mode enabled. */
+  readonly slots?: string;
 }
 
 /** S3 tag values allow letters, digits, spaces and `+ - = . _ : / @`. */
@@ -83,7 +85,7 @@ export function exportObjectTags(meta: ExportObjectMeta): Record<string, string>
     [TAGS.plan]: tagValue(meta.plan),
     [TAGS.snapshot]: tagValue(meta.snapshot),
     [TAGS.created]: meta.createdAt.toISOString(),
-    [TAGS.shard]: `${pad(meta.shard)}/${pad(meta.shards)}`,
+    [TAGS.shard]: shardTag(pad(meta.shard), pad(meta.shards), meta.slots),
   };
   if (meta.engine) tags[TAGS.engine] = tagValue(meta.engine);
   if (meta.keys !== undefined && Number.isFinite(meta.keys)) tags[TAGS.keys] = String(meta.keys);
@@ -91,13 +93,32 @@ export function exportObjectTags(meta: ExportObjectMeta): Record<string, string>
   return tags;
 }
 
-/** `0002/0003` → shard 2 of 3; `undefined` when malformed. */
-export function parseShardTag(value: string | undefined): { shard: number; shards: number } | undefined {
-  const m = /^(\d{1,4})\/(\d{1,4})$/.exec(value ?? '');
+/** Slot ranges as ElastiCache writes them: `0-5460`, `5461`, `0-100,200-300`. */
+const SLOTS = /^\d{1,5}(?:-\d{1,5})?(?:,\d{1,5}(?:-\d{1,5})?)*$/;
+
+/**
+ * `0002/0003`, or with the shard's hash slots `0002/0003 5461-10922` (S3 tag
+ * values allow no comma: ranges are joined with `+`). The object tag budget
+ * is spent (see {@link MAX_OBJECT_TAGS}), so the slots ride on the shard tag;
+ * a layout longer than a tag value (256) is left out, and restores then
+ * split the slots evenly.
+ */
+function shardTag(shard: string, shards: string, slots: string | undefined): string {
+  const plain = `${shard}/${shards}`;
+  if (!slots || !SLOTS.test(slots)) return plain;
+  const withSlots = `${plain} ${slots.replace(/,/g, '+')}`;
+  return withSlots.length <= 256 ? withSlots : plain;
+}
+
+/** `0002/0003` → shard 2 of 3 (and `0002/0003 5461-10922` → its slots too); `undefined` when malformed. */
+export function parseShardTag(value: string | undefined): { shard: number; shards: number; slots?: string } | undefined {
+  const m = /^(\d{1,4})\/(\d{1,4})(?: ([\d+-]+))?$/.exec(value ?? '');
   if (!m) return undefined;
   const shard = Number(m[1]);
   const shards = Number(m[2]);
-  return shard >= 1 && shard <= shards ? { shard, shards } : undefined;
+  const slots = m[3]?.replace(/\+/g, ',');
+  if (slots !== undefined && !SLOTS.test(slots)) return undefined;
+  return shard >= 1 && shard <= shards ? { shard, shards, ...(slots ? { slots } : {}) } : undefined;
 }
 
 /**

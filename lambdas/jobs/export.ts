@@ -353,6 +353,8 @@ async function finalize(p: Planned, step: Extract<ExportStep, { step: 'finalize'
         engine: detail.engine,
         keys,
         canary: c.tags[TAGS.canary],
+        // The source's slot layout, so DR restores and drills rebuild the same shards (not an even split).
+        slots: detail.slots?.length === step.shards ? detail.slots[shard - 1] : undefined,
       });
       await addObjectTags(deps.s3, input.bucket, exportObjectKey(step.attempt.exportName, shard), tags, { wrap: ctx.retry });
     }

@@ -295,6 +295,28 @@ describe('drChoice', () => {
     expect(drChoice(verdict.choice, { ...INPUT, nodeType: 'cache.r7g.xlarge' }, { bucket: 'b-dr', partition: 'aws' }, STARTED).nodeType).toBe(
       'cache.r7g.xlarge',
     );
+    // Copies that do not record the layout: the even split.
+    expect(choice.nodeGroupConfiguration!.map((g) => g.Slots)).toEqual(['0-5460', '5461-10921', '10922-16383']);
+  });
+
+  it('rebuilds the source\'s own slot layout when the export recorded it on every shard', () => {
+    const exp = exportOf([1, 2, 3]);
+    const layout = ['0-99', '100-200,16000-16383', '201-15999'];
+    const tags = new Map<string, Record<string, string>>(
+      exp.objects.map((o) => [o.key, shardTags(o.shard, 3, { 'redis-dr:shard': `000${o.shard}/0003 ${layout[o.shard - 1]!.replace(',', '+')}` })]),
+    );
+    const verdict = assessDrExport(exp, tags, { plan: 'sessions' });
+    if (!verdict.usable) throw new Error(verdict.detail);
+    expect(drChoice(verdict.choice, INPUT, { bucket: 'b', partition: 'aws' }, STARTED).nodeGroupConfiguration).toEqual([
+      { NodeGroupId: '0001', Slots: '0-99', ReplicaCount: 0 },
+      { NodeGroupId: '0002', Slots: '100-200,16000-16383', ReplicaCount: 0 },
+      { NodeGroupId: '0003', Slots: '201-15999', ReplicaCount: 0 },
+    ]);
+    // One shard without it: the even split, not a half-recorded layout.
+    tags.set(exp.objects[1]!.key, shardTags(2, 3));
+    const partial = assessDrExport(exp, tags, { plan: 'sessions' });
+    if (!partial.usable) throw new Error(partial.detail);
+    expect(drChoice(partial.choice, INPUT, { bucket: 'b', partition: 'aws' }, STARTED).nodeGroupConfiguration!.map((g) => g.Slots)).toEqual(['0-5460', '5461-10921', '10922-16383']);
   });
 });
 

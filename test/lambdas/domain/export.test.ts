@@ -115,11 +115,27 @@ describe('exportObjectTags', () => {
   });
 });
 
+describe('exportObjectTags: the slot layout on the shard tag', () => {
+  const meta = { tier: 'daily' as const, plan: 'p', snapshot: 's', createdAt: new Date('2026-11-21T03:00:00Z'), shard: 2, shards: 3 };
+  it('writes the shard\'s slots (commas as +, which S3 tag values allow), keeps the tag count, and leaves out what does not fit', () => {
+    expect(exportObjectTags({ ...meta, slots: '5461-10922' })['redis-dr:shard']).toBe('0002/0003 5461-10922');
+    expect(exportObjectTags({ ...meta, slots: '0-99,200-300' })['redis-dr:shard']).toBe('0002/0003 0-99+200-300');
+    expect(Object.keys(exportObjectTags({ ...meta, slots: '1-2' }))).toHaveLength(5);
+    const fragmented = Array.from({ length: 40 }, (_, i) => `${i * 400}-${i * 400 + 99}`).join(',');
+    expect(exportObjectTags({ ...meta, slots: fragmented })['redis-dr:shard']).toBe('0002/0003');
+    expect(exportObjectTags({ ...meta, slots: 'all of them' })['redis-dr:shard']).toBe('0002/0003');
+  });
+});
+
 describe('parseShardTag', () => {
   it.each([
     ['0002/0003', { shard: 2, shards: 3 }],
     ['0001/0001', { shard: 1, shards: 1 }],
     ['12/500', { shard: 12, shards: 500 }],
+    ['0002/0003 5461-10922', { shard: 2, shards: 3, slots: '5461-10922' }],
+    ['0001/0002 0-99+200-300+400', { shard: 1, shards: 2, slots: '0-99,200-300,400' }],
+    ['0001/0002 0-99+', undefined],
+    ['0001/0002 ', undefined],
     ['0004/0003', undefined],
     ['0000/0003', undefined],
     ['2-3', undefined],

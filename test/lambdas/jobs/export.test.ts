@@ -174,6 +174,8 @@ function describeRg(s: FakeSnapshot): Snapshot {
     NodeSnapshots: Array.from({ length: s.shards }, (_, i) => ({
       NodeGroupId: String(i + 1).padStart(4, '0'),
       SnapshotCreateTime: s.createdAt,
+      // A custom layout (not the even split): node groups of 2 shards own 0-99 and 100-16383.
+      ...(s.shards === 2 ? { NodeGroupConfiguration: { NodeGroupId: String(i + 1).padStart(4, '0'), Slots: i === 0 ? '0-99' : '100-16383' } } : {}),
     })),
   };
 }
@@ -499,7 +501,9 @@ describe('export handler: half-finished and pre-existing exports', () => {
     const report = await runExportPlan(input(), deps);
     expect(counts(report)).toEqual({ ...NONE, completed: 1 });
     expect(ec).not.toHaveReceivedCommand(CopySnapshotCommand);
-    expect(objects.get(`${snap}-0002.rdb`)!.tags['redis-dr:shard']).toBe('0002/0002');
+    // The source's slot layout rides on the shard tag, for DR restores and drills.
+    expect(objects.get(`${snap}-0001.rdb`)!.tags['redis-dr:shard']).toBe('0001/0002 0-99');
+    expect(objects.get(`${snap}-0002.rdb`)!.tags['redis-dr:shard']).toBe('0002/0002 100-16383');
   });
 
   it('takes SnapshotAlreadyExistsFault from CopySnapshot as an export in progress, and finalizes next run', async () => {
@@ -760,7 +764,7 @@ describe('export handler: object tags', () => {
     fail('AddTagsToResource', awsError('InternalFailure', 'boom', 500));
     await runFailed();
     const first = structuredClone(objects.get(`${snap}-0002.rdb`)!.tags);
-    expect(first['redis-dr:shard']).toBe('0002/0002');
+    expect(first['redis-dr:shard']).toBe('0002/0002 100-16383');
     expect(snapshots.get(snap)!.tags['redis-dr:exported']).toBeUndefined();
 
     const report = await runExportPlan(input(), deps);
