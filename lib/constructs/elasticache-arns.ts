@@ -1,6 +1,7 @@
 import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SNAPSHOT_PREFIX } from '../../lambdas/domain/naming';
+import { TAGS } from '../../lambdas/domain/types';
 
 /**
  * ARN patterns of ElastiCache resources in the construct's stack (its region
@@ -37,6 +38,16 @@ export const managedSnapshotPatterns: readonly (readonly [ElastiCacheResourceTyp
 /** ARN patterns of every snapshot this project names (`rdr-*`). */
 export function managedSnapshotArns(scope: Construct): string[] {
   return managedSnapshotPatterns.map(([type, name]) => elastiCacheArn(scope, type, name));
+}
+
+/**
+ * IAM condition values (for `StringEquals`) that hold only for snapshots this
+ * deployment made: `redis-dr:managed=true` and `redis-dr:deployment=<name>`,
+ * as the snapshot function tags them. Another deployment in the account
+ * (staging next to prod) and hand-made `rdr-*` snapshots never match.
+ */
+export function deploymentSnapshotTags(deployment: string): Record<string, string> {
+  return { [`aws:ResourceTag/${TAGS.managed}`]: 'true', [`aws:ResourceTag/${TAGS.deployment}`]: deployment };
 }
 
 /**
