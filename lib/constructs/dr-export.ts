@@ -6,7 +6,7 @@ import type { DrConfig } from '../config';
 import type { ScheduledCapabilityProps } from './scheduled-capability';
 import type { ExportRunInput } from '../../lambdas/domain/plan-input';
 import { TAGS } from '../../lambdas/domain/types';
-import { acknowledgeSnapshotWildcards, managedSnapshotArns, nagArnRef } from './elasticache-arns';
+import { acknowledgeSnapshotWildcards, deploymentSnapshotTags, managedSnapshotArns, nagArnRef } from './elasticache-arns';
 import { HouseFunction } from './house-function';
 import { PlanSchedules } from './plan-schedules';
 import { AccessLogBucket, RecoveryBucket, recoveryBucketName } from './recovery-bucket';
@@ -62,7 +62,7 @@ export class DrExport extends Construct {
       asyncRetryAttempts: 0,
       maxEventAge: Duration.minutes(15),
     });
-    grantExport(this.function.role, this.bucket.bucket);
+    grantExport(this.function.role, this.bucket.bucket, props.deployment);
 
     this.schedules = new PlanSchedules(this, 'Schedules', {
       function: this.function.function,
@@ -85,12 +85,15 @@ export class DrExport extends Construct {
   }
 }
 
+/** The object actions of the export function's role: read and write object tags, never object data. */
+export const EXPORT_FUNCTION_OBJECT_ACTIONS = ['s3:GetObjectTagging', 's3:PutObjectTagging'] as const;
+
 /**
  * Least privilege for exporting: list snapshots; export and tag only `rdr-*`
- * snapshots tagged `redis-dr:managed=true`; list, read and tag (never delete)
- * objects of the export bucket.
+ * snapshots tagged `redis-dr:managed=true` by this deployment; list the export bucket and read
+ * and write the tags (never the data, never a delete) of its objects.
  */
-function grantExport(role: iam.Role, bucket: s3.IBucket): void {
+function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): void {
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ListSnapshots',
@@ -109,11 +112,12 @@ function grantExport(role: iam.Role, bucket: s3.IBucket): void {
       sid: 'ExportManagedSnapshots',
       actions: ['elasticache:CopySnapshot', 'elasticache:ExportServerlessCacheSnapshot'],
       resources: managedSnapshotArns(role),
-      // IfExists: IAM may also evaluate CopySnapshot against the *target* name
-      // (`<snapshot>[-rN]`), which is no snapshot and has no tags. Tagged
-      // snapshots must be ours; ElastiCache only exports into buckets the
-      // account owns, and the bucket policy admits only our bucket.
-      conditions: { StringEqualsIfExists: { [`aws:ResourceTag/${TAGS.managed}`]: 'true' } },
+      // StringEquals, not IfExists: an untagged (hand-made or foreign) `rdr-*`
+      // snapshot, or another deployment's, must not be exportable by this role. If IAM also evaluated
+      // CopySnapshot against the untagged *target* name, exports would be
+      // denied and the export alarm fires: failing closed, never widening
+      // (docs/dr-copies.md, "What could not be verified here").
+      conditions: { StringEquals: deploymentSnapshotTags(deployment) },
     }),
   );
   role.addToPolicy(
@@ -122,7 +126,7 @@ function grantExport(role: iam.Role, bucket: s3.IBucket): void {
       actions: ['elasticache:AddTagsToResource'],
       resources: managedSnapshotArns(role),
       conditions: {
-        StringEquals: { [`aws:ResourceTag/${TAGS.managed}`]: 'true' },
+        StringEquals: deploymentSnapshotTags(deployment),
         // Only the "exported" mark: never ownership or tier tags.
         'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.exported] },
       },
@@ -136,16 +140,22 @@ function grantExport(role: iam.Role, bucket: s3.IBucket): void {
       resources: [bucket.bucketArn],
     }),
   );
+  // ElastiCache's API permissions reference lists s3:ListAllMyBuckets for CopySnapshot to S3 (bucket names only).
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'ListBucketsForExport', actions: ['s3:ListAllMyBuckets'], resources: ['*'] }));
+  // Only the object calls the export function makes (lambdas/jobs/export.ts:
+  // ListObjectsV2 above, then GetObjectTagging + PutObjectTagging to mark a
+  // finished export). ElastiCache writes the objects itself, as its service
+  // principal under the bucket policy: the role never reads or writes data.
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ExportObjects',
-      actions: ['s3:GetObject', 's3:PutObject', 's3:GetObjectTagging', 's3:PutObjectTagging'],
+      actions: [...EXPORT_FUNCTION_OBJECT_ACTIONS],
       resources: [bucket.arnForObjects('*')],
     }),
   );
   acknowledgeSnapshotWildcards(role, 'export and tagging');
   Validations.of(role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${nagArnRef(bucket)}/*]`,
-    reason: 'Export object keys are chosen by ElastiCache at run time; the function lists, reads and tags (never deletes) objects of this one bucket.',
+    reason: 'Export object keys are chosen by ElastiCache at run time; the function only reads and writes the tags of objects of this one bucket (no object data, no delete).',
   });
 }

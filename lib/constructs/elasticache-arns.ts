@@ -1,6 +1,7 @@
 import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SNAPSHOT_PREFIX } from '../../lambdas/domain/naming';
+import { TAGS } from '../../lambdas/domain/types';
 
 /**
  * ARN patterns of ElastiCache resources in the construct's stack (its region
@@ -40,6 +41,16 @@ export function managedSnapshotArns(scope: Construct): string[] {
 }
 
 /**
+ * IAM condition values (for `StringEquals`) that hold only for snapshots this
+ * deployment made: `redis-dr:managed=true` and `redis-dr:deployment=<name>`,
+ * as the snapshot function tags them. Another deployment in the account
+ * (staging next to prod) and hand-made `rdr-*` snapshots never match.
+ */
+export function deploymentSnapshotTags(deployment: string): Record<string, string> {
+  return { [`aws:ResourceTag/${TAGS.managed}`]: 'true', [`aws:ResourceTag/${TAGS.deployment}`]: deployment };
+}
+
+/**
  * The ARN as cdk-nag prints it in a finding id (pseudo parameters as
  * `<AWS::Region>`, concrete values as themselves), for exact acknowledgements.
  */
@@ -70,7 +81,7 @@ export function acknowledgeSnapshotWildcards(role: Construct, what: string): voi
   Validations.of(role).acknowledge(
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ElastiCache Describe* list calls and tag:GetResources support no resource-level permissions (read-only).',
+      reason: 'ElastiCache Describe* list calls, tag:GetResources and s3:ListAllMyBuckets (export) support no resource-level permissions (read-only).',
     },
     ...managedSnapshotPatterns.map(([type, name]) => ({
       id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, type, name)}]`,

@@ -2,9 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ScheduledCapabilityProps } from './scheduled-capability';
-import { TAGS } from '../../lambdas/domain/types';
 import { PRUNE_BUDGET_SECONDS, pruneRunInput } from '../deployment';
-import { acknowledgeSnapshotWildcards, managedSnapshotArns } from './elasticache-arns';
+import { acknowledgeSnapshotWildcards, deploymentSnapshotTags, managedSnapshotArns } from './elasticache-arns';
 import { HouseFunction } from './house-function';
 import { PlanSchedules } from './plan-schedules';
 
@@ -61,7 +60,7 @@ export class SnapshotPruning extends Construct {
 
 /**
  * Least privilege for pruning: read-only listing, and deletion only of `rdr-*`
- * snapshots whose own tags say `redis-dr:managed=true`.
+ * snapshots whose own tags say `redis-dr:managed=true` and this deployment.
  */
 function grantPruning(role: iam.Role, deployment: string): void {
   role.addToPolicy(
@@ -77,7 +76,7 @@ function grantPruning(role: iam.Role, deployment: string): void {
       actions: ['elasticache:DeleteSnapshot', 'elasticache:DeleteServerlessCacheSnapshot'],
       resources: managedSnapshotArns(role),
       // Only snapshots this deployment made: another deployment in the account (staging next to prod) keeps its own.
-      conditions: { StringEquals: { [`aws:ResourceTag/${TAGS.managed}`]: 'true', [`aws:ResourceTag/${TAGS.deployment}`]: deployment } },
+      conditions: { StringEquals: deploymentSnapshotTags(deployment) },
     }),
   );
   acknowledgeSnapshotWildcards(role, 'deletion');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_BUCKET_ACTIONS, EXPORT_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket';
 import type { RedisDrConfig } from '../../../lib/config';
+import { EXPORT_FUNCTION_OBJECT_ACTIONS } from '../../../lib/constructs/dr-export';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
 import { bucketPolicyStatements, recoveryBucket } from './recovery-bucket.test';
 
@@ -108,19 +109,34 @@ describe('DrExport (primary region)', () => {
     }
   });
 
-  it('lets the export function export and mark only managed rdr-* snapshots, and never delete an object', () => {
+  it('lets the export function export and mark only this deployment\'s managed rdr-* snapshots, and never delete an object', () => {
     const policies = Object.entries(synth.primary.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('DrExportRole'));
     expect(policies).toHaveLength(1);
     const statements = policies[0]![1].Properties.PolicyDocument.Statement as Record<string, any>[];
     const bySid = Object.fromEntries(statements.filter((s) => s.Sid).map((s) => [s.Sid, s]));
-    expect(bySid.ExportManagedSnapshots!.Condition).toEqual({ StringEqualsIfExists: { 'aws:ResourceTag/redis-dr:managed': 'true' } });
+    // StringEquals, this deployment's tags: an untagged rdr-* snapshot (hand-made, foreign) or another deployment's is not exportable.
+    const ours = { 'aws:ResourceTag/redis-dr:managed': 'true', 'aws:ResourceTag/redis-dr:deployment': 'example' };
+    expect(bySid.ExportManagedSnapshots!.Condition).toEqual({ StringEquals: ours });
     expect(JSON.stringify(bySid.ExportManagedSnapshots!.Resource)).toMatch(/:snapshot:rdr-\*/);
     expect(bySid.MarkExported!.Condition).toEqual({
-      StringEquals: { 'aws:ResourceTag/redis-dr:managed': 'true' },
+      StringEquals: ours,
       'ForAllValues:StringEquals': { 'aws:TagKeys': ['redis-dr:exported'] },
     });
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
     expect(actions.filter((a) => /Delete/.test(a))).toEqual([]);
+  });
+
+  it('gives the export function only the S3 object calls it makes (object tags), never object data', () => {
+    const policies = Object.entries(synth.primary.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('DrExportRole'));
+    const statements = policies[0]![1].Properties.PolicyDocument.Statement as Record<string, any>[];
+    const s3Actions = statements
+      .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+      .filter((a: string) => a.startsWith('s3:'))
+      .sort();
+    // ListAllMyBuckets (bucket names only): ElastiCache's permissions reference lists it for CopySnapshot to S3.
+    expect(s3Actions).toEqual(['s3:GetBucketAcl', 's3:GetBucketLocation', 's3:GetObjectTagging', 's3:ListAllMyBuckets', 's3:ListBucket', 's3:PutObjectTagging']);
+    const objects = statements.find((s) => s.Sid === 'ExportObjects')!;
+    expect([...objects.Action].sort()).toEqual([...EXPORT_FUNCTION_OBJECT_ACTIONS].sort());
   });
 });
 
