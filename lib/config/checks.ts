@@ -117,7 +117,7 @@ function checkDrillRbac(root: Json, drill: Json, index: number, where: string | 
       path: ['plans', index, 'drill', 'rbac'],
       message:
         'uses one region\'s user group and secret, got drill.where "both": set drill.where to "primary" or "dr", ' +
-        'or drill the other region in a second plan with its own rbac (or none: a token generated per execution)',
+        'or leave drill.rbac out (a token generated per execution works in both regions)',
     });
     return;
   }

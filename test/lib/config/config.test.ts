@@ -169,7 +169,7 @@ describe('validateConfig', () => {
       { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'], cacheSubnetGroupName: 'drills' },
       [
         'plans[0].drill.where runs drills in the dr region, got "both" without dr.network.cacheSubnetGroupName: set dr.network (vpcId, subnetIds, securityGroupIds, cacheSubnetGroupName) for that region, or change drill.where',
-        'plans[0].drill.rbac uses one region\'s user group and secret, got drill.where "both": set drill.where to "primary" or "dr", or drill the other region in a second plan with its own rbac (or none: a token generated per execution)',
+        'plans[0].drill.rbac uses one region\'s user group and secret, got drill.where "both": set drill.where to "primary" or "dr", or leave drill.rbac out (a token generated per execution works in both regions)',
         'plans[0].drill.where restores DR copies, got "both" with export.enabled false: set export.enabled to true, or drill.where to "primary"',
       ],
     ],
