@@ -126,7 +126,14 @@ export class RestoreDrill extends Construct {
     });
     grantAlertPublish(props.alerts, this.reportFunction.role);
     // The verify step reads the drill cluster's AUTH token from the secret the state machine made for the execution.
-    this.verifyFunction.role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadDrillToken', actions: ['secretsmanager:GetSecretValue'], resources: [drillSecretArns(this)] }));
+    this.verifyFunction.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadDrillToken',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [drillSecretArns(this)],
+        conditions: drillTagConditions(props.deployment),
+      }),
+    );
     Validations.of(this.verifyFunction.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagSecretArn(this.verifyFunction.role)}]`,
       reason: 'Drill token secrets are named redis-dr/drill/<execution name> per execution; only those can be read.',
@@ -328,6 +335,9 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     resultSelector: { deleted: true },
     resultPath: '$.drill.secretCleanup',
   });
+  // The name prefix alone would let a drill create or delete any redis-dr/drill/* secret: both also need this deployment's drill tags.
+  conditionOwnStatement(storeToken, drillRequestTagConditions(props.deployment));
+  conditionOwnStatement(deleteToken, drillTagConditions(props.deployment));
   deleteToken.addRetry({ errors: ['SecretsManager.ThrottlingException', 'SecretsManager.InternalServiceErrorException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
   deleteToken.addCatch(report, { resultPath: '$.drill.secretCleanup' });
   deleteToken.next(report);
@@ -604,6 +614,17 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
 /** The RBAC user groups the plans' drill clusters join. */
 function drillUserGroups(plans: readonly PlanConfig[]): string[] {
   return [...new Set(plans.flatMap((p) => (p.drill.rbac ? [p.drill.rbac.userGroupId] : [])))];
+}
+
+/**
+ * Adds conditions to the statement a CallAwsService grants for its own
+ * action (the CDK builds it from `iamResources` alone and offers no
+ * conditions; a second, conditioned statement would not narrow it).
+ */
+function conditionOwnStatement(task: tasks.CallAwsService, conditions: Record<string, Record<string, string>>): void {
+  const own = (task as unknown as { taskPolicies?: iam.PolicyStatement[] }).taskPolicies?.[0];
+  if (!own) throw new Error(`${task.node.path}: the CDK no longer exposes the task's own policy statement; condition it another way`);
+  own.addConditions(conditions);
 }
 
 /** A drill group of this deployment: it carries the drill tag (any execution) and this deployment's tag. */

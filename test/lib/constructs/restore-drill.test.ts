@@ -159,6 +159,35 @@ describe('RestoreDrill', () => {
     }
   });
 
+  it.each(['primary', 'dr'] as const)('%s: the drill token secrets are created, deleted and read only under redis-dr/drill/ with this deployment\'s drill tags', (which) => {
+    const statements = Object.values(synth[which].findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+    // (Other secrets, e.g. the probe's configured one, have their own statements.)
+    const on = (action: string) =>
+      statements.filter((s) => [s.Action].flat().some((a: string) => a.toLowerCase() === action.toLowerCase()) && JSON.stringify(s.Resource).includes(':secret:redis-dr/drill/'));
+    const tags = (key: 'RequestTag' | 'ResourceTag') => ({
+      StringEquals: { [`aws:${key}/redis-dr:deployment`]: 'example', [`aws:${key}/redis-dr:managed`]: 'true' },
+      StringLike: { [`aws:${key}/redis-dr:drill`]: '?*' },
+    });
+    for (const [action, condition] of [
+      ['secretsmanager:CreateSecret', tags('RequestTag')],
+      ['secretsmanager:TagResource', tags('RequestTag')],
+      ['secretsmanager:GetSecretValue', tags('ResourceTag')],
+    ] as const) {
+      expect(on(action).length, action).toBeGreaterThan(0);
+      for (const s of on(action)) {
+        expect(s.Condition, action).toEqual(condition);
+        expect(JSON.stringify(s.Resource), action).toContain(':secret:redis-dr/drill/*');
+      }
+    }
+    // The state machine's delete needs this deployment's drill tags; the reaper's (DeleteDrillSecrets) any drill tag.
+    const deletes = on('secretsmanager:DeleteSecret');
+    expect(deletes.map((s) => s.Condition)).toEqual(expect.arrayContaining([tags('ResourceTag'), { StringLike: { 'aws:ResourceTag/redis-dr:drill': '?*' } }]));
+    for (const s of deletes) {
+      expect(s.Condition).toBeDefined();
+      expect(JSON.stringify(s.Resource)).toContain(':secret:redis-dr/drill/*');
+    }
+  });
+
   it('starts each drill from its schedule with the plan\'s checks, in the plan\'s drill cron', () => {
     const plan = config.plans[0]!;
     const schedules = Object.values(synth.dr.findResources('AWS::Scheduler::Schedule')).filter((s) =>
