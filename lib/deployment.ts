@@ -75,6 +75,7 @@ export function drillRunInput(deployment: string, plan: PlanConfig, where: Drill
     minTier: where === 'dr' ? plan.export.minTier : undefined,
     rtoMinutes: plan.drill.rtoMinutes,
     checks: plan.drill.verify,
+    rbac: plan.drill.rbac,
   };
 }
 

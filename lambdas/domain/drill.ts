@@ -51,6 +51,12 @@ export const drillInputSchema = z.strictObject({
   minTier: z.enum(TIERS).optional(),
   rtoMinutes: z.number().int().positive(),
   checks: drillChecksSchema,
+  /**
+   * The plan's RBAC user group for drill clusters, and the secret of a user
+   * in it the verify step connects as; without it each execution generates
+   * its own AUTH token.
+   */
+  rbac: z.strictObject({ userGroupId: z.string().min(1), secretArn: z.string().min(1) }).optional(),
 });
 export type DrillInput = z.infer<typeof drillInputSchema>;
 

@@ -13,7 +13,7 @@ import {
   MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY,
   MAX_SERVERLESS_SNAPSHOTS_PER_DAY,
 } from './defaults';
-import { show } from './messages';
+import { SECRET_ARN, show } from './messages';
 import { DRILL_PREFIX, drillTargetStem } from '../../lambdas/domain/drill.js';
 
 export interface Problem {
@@ -95,10 +95,41 @@ function checkDrill(root: Json, plan: Json | undefined, index: number, problems:
         'set drill.enabled to false (restore a serverless cache by hand with redis-dr restore), or add replication groups to the plan',
     });
   }
+  checkDrillRbac(root, drill, index, where, problems);
   if (regions.includes('dr') && asObject(plan?.export)?.enabled !== true) {
     problems.push({
       path: ['plans', index, 'drill', 'where'],
       message: `restores DR copies, got ${show(where)} with export.enabled false: set export.enabled to true, or drill.where to "primary"`,
+    });
+  }
+}
+
+/**
+ * An RBAC user group and its user's secret exist in one region: drills that
+ * use them run in that region only, and the verify function (a client of its
+ * own region) must find the secret there.
+ */
+function checkDrillRbac(root: Json, drill: Json, index: number, where: string | undefined, problems: Problem[]): void {
+  const rbac = asObject(drill.rbac);
+  if (!rbac) return;
+  if (where === 'both') {
+    problems.push({
+      path: ['plans', index, 'drill', 'rbac'],
+      message:
+        'uses one region\'s user group and secret, got drill.where "both": set drill.where to "primary" or "dr", ' +
+        'or leave drill.rbac out (a token generated per execution works in both regions)',
+    });
+    return;
+  }
+  const secretArn = asString(rbac.secretArn);
+  const secretRegion = secretArn ? SECRET_ARN.exec(secretArn)?.[1] : undefined;
+  const drillRegion = asString(asObject(where === 'dr' ? root.dr : root.primary)?.region);
+  if (secretRegion && drillRegion && secretRegion !== drillRegion) {
+    problems.push({
+      path: ['plans', index, 'drill', 'rbac', 'secretArn'],
+      message:
+        `must be a secret in ${drillRegion} (where this plan drills), got ${show(secretArn)} in ${secretRegion}: ` +
+        `replicate the secret to ${drillRegion} (Secrets Manager replica) and give that ARN`,
     });
   }
 }

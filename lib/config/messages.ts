@@ -75,6 +75,9 @@ export function timeZoneFix(input: unknown): string {
   return guess ? `did you mean "${guess}"? (${some})` : some;
 }
 
+/** A Secrets Manager secret ARN; group 1 is its region. */
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$/;
+
 /** ElastiCache replication group ids and serverless cache names share these rules. */
 export const ELASTICACHE_ID = /^(?!.*--)[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 export function elastiCacheIdProblem(value: string): string | undefined {

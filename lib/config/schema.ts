@@ -17,7 +17,7 @@ import {
   LOG_RETENTION_DAYS,
   KNOWN_REGIONS,
 } from './defaults';
-import { elastiCacheIdProblem, ELASTICACHE_ID, regionFix, says, show, timeZoneFix } from './messages';
+import { elastiCacheIdProblem, ELASTICACHE_ID, regionFix, says, SECRET_ARN, show, timeZoneFix } from './messages';
 
 const cronSchema = z
   .string()
@@ -191,7 +191,7 @@ const planSchema = z
           .meta({ description: 'Before each snapshot, write the canary key redis-dr:canary and record the key count (needs network).' }),
         authSecretArn: z
           .string()
-          .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, { error: says('must be a Secrets Manager secret ARN') })
+          .regex(SECRET_ARN, { error: says('must be a Secrets Manager secret ARN') })
           .optional()
           .meta({ description: 'Secret with the AUTH token ({"password"}) or RBAC user ({"username","password"}) of the caches, when they require one.' }),
       })
@@ -239,6 +239,23 @@ const planSchema = z
           .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { error: says('must be an ElastiCache node type like "cache.t4g.small"') })
           .optional()
           .meta({ description: "Node type of drill clusters; default: the recovery point's." }),
+        rbac: z
+          .strictObject({
+            userGroupId: z
+              .string()
+              .regex(/^[a-zA-Z][a-zA-Z0-9-]*$/, { error: says('must be an ElastiCache user group id (a letter, then letters, digits and hyphens)') })
+              .meta({ description: 'The RBAC user group drill clusters join (it must exist in the region the drill runs in).' }),
+            secretArn: z
+              .string()
+              .regex(SECRET_ARN, { error: says('must be a Secrets Manager secret ARN') })
+              .meta({ description: 'Secret with {"username","password"} of a user in that group: the verify step connects as this user.' }),
+          })
+          .optional()
+          .meta({
+            description:
+              'Drill clusters use this RBAC user group instead of an AUTH token generated per execution (the default). ' +
+              'User groups and secrets are regional: only for drill.where "primary" or "dr", with the secret in that region.',
+          }),
         rtoMinutes: z
           .number()
           .int()

@@ -1,4 +1,5 @@
 import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { SNAPSHOT_PREFIX } from '../../lambdas/domain/naming';
 import { TAGS } from '../../lambdas/domain/types';
@@ -27,7 +28,8 @@ export type ElastiCacheResourceType =
   | 'serverlesscachesnapshot'
   | 'parametergroup'
   | 'subnetgroup'
-  | 'securitygroup';
+  | 'securitygroup'
+  | 'usergroup';
 
 /** Snapshot resource types and the name pattern of every snapshot this project names. */
 export const managedSnapshotPatterns: readonly (readonly [ElastiCacheResourceType, string])[] = [
@@ -100,4 +102,21 @@ export function acknowledgeSnapshotWildcards(role: Construct, what: string): voi
  */
 export function secretArnResources(arn: string): string[] {
   return [arn, `${arn}-??????`];
+}
+
+/**
+ * Lets `role` read the configured secrets (each as given and with the
+ * suffix Secrets Manager appends, see {@link secretArnResources}), and
+ * acknowledges the `??????` wildcard of each.
+ */
+export function grantReadSecrets(role: iam.IRole, sid: string, arns: readonly string[]): void {
+  const secrets = [...new Set(arns)];
+  if (secrets.length === 0) return;
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions: ['secretsmanager:GetSecretValue'], resources: secrets.flatMap(secretArnResources) }));
+  Validations.of(role).acknowledge(
+    ...secrets.map((arn) => ({
+      id: `AwsSolutions-IAM5[Resource::${arn}-??????]`,
+      reason: 'The configured secret ARN may lack the 6-character suffix Secrets Manager appends; ?????? matches exactly that suffix of this one secret.',
+    })),
+  );
 }

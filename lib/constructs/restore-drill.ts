@@ -12,7 +12,7 @@ import { DRILL_PREFIX, DRILL_SECRET_PREFIX, type DrillWhere } from '../../lambda
 import { drillRunInput, drillStateMachineName } from '../deployment';
 import { TAGS } from '../../lambdas/domain/types';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
-import { elastiCacheArn, nagArnRef, nagElastiCacheArn, nagPseudoParameters } from './elasticache-arns';
+import { elastiCacheArn, grantReadSecrets, nagArnRef, nagElastiCacheArn, nagPseudoParameters } from './elasticache-arns';
 import { HouseFunction } from './house-function';
 import { PlanSchedules } from './plan-schedules';
 
@@ -126,11 +126,20 @@ export class RestoreDrill extends Construct {
     });
     grantAlertPublish(props.alerts, this.reportFunction.role);
     // The verify step reads the drill cluster's AUTH token from the secret the state machine made for the execution.
-    this.verifyFunction.role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadDrillToken', actions: ['secretsmanager:GetSecretValue'], resources: [drillSecretArns(this)] }));
+    this.verifyFunction.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadDrillToken',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [drillSecretArns(this)],
+        conditions: drillTagConditions(props.deployment),
+      }),
+    );
     Validations.of(this.verifyFunction.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagSecretArn(this.verifyFunction.role)}]`,
       reason: 'Drill token secrets are named redis-dr/drill/<execution name> per execution; only those can be read.',
     });
+    // Plans with an RBAC user group: verify connects as the configured user of that group.
+    grantReadSecrets(this.verifyFunction.role, 'ReadDrillUser', props.plans.flatMap((p) => (p.drill.rbac ? [p.drill.rbac.secretArn] : [])));
     grantSelect(this.selectFunction.role, props.bucket);
 
     this.reaperFunction = new HouseFunction(this, 'Reaper', {
@@ -249,6 +258,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
       cleanup: null,
       auth: null,
       secret: null,
+      credentials: null,
       secretCleanup: null,
       report: null,
       timings: { created: { at: null }, available: { at: null }, verified: { at: null }, deleted: { at: null } },
@@ -325,6 +335,9 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     resultSelector: { deleted: true },
     resultPath: '$.drill.secretCleanup',
   });
+  // The name prefix alone would let a drill create or delete any redis-dr/drill/* secret: both also need this deployment's drill tags.
+  conditionOwnStatement(storeToken, drillRequestTagConditions(props.deployment));
+  conditionOwnStatement(deleteToken, drillTagConditions(props.deployment));
   deleteToken.addRetry({ errors: ['SecretsManager.ThrottlingException', 'SecretsManager.InternalServiceErrorException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
   deleteToken.addCatch(report, { resultPath: '$.drill.secretCleanup' });
   deleteToken.next(report);
@@ -439,8 +452,6 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     SecurityGroupIds: props.network.securityGroupIds,
     TransitEncryptionEnabled: true,
     AtRestEncryptionEnabled: true,
-    // The drill cluster holds a copy of production data: it requires the token generated for this execution.
-    'AuthToken.$': '$.drill.auth.token',
     SnapshotRetentionLimit: 0,
     Tags: tags,
   };
@@ -450,6 +461,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
       elastiCacheArn(scope, 'subnetgroup', props.network.cacheSubnetGroupName),
       elastiCacheArn(scope, 'parametergroup', '*'),
       ...(props.where === 'primary' ? [elastiCacheArn(scope, 'snapshot', 'rdr-*')] : []),
+      ...drillUserGroups(props.plans).map((id) => elastiCacheArn(scope, 'usergroup', id)),
     ],
     additionalIamStatements: [
       new iam.PolicyStatement({ actions: ['elasticache:CreateReplicationGroup'], resources: drillClusterArns(scope), conditions: drillRequestTagConditions(props.deployment) }),
@@ -459,34 +471,48 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
       ...(props.bucket ? [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('*')] })] : []),
     ],
   };
-  const create = new tasks.CallAwsService(scope, 'Create cluster', {
-    service: 'elasticache',
-    action: 'createReplicationGroup',
-    parameters: { ...common, NumCacheClusters: 1, AutomaticFailoverEnabled: false },
-    ...createIam,
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  // Cluster mode enabled: every shard (one primary each, no replicas), the
-  // cluster parameter group, and from S3 the slot layout of the copies.
-  const createSharded = new tasks.CallAwsService(scope, 'Create sharded cluster', {
-    service: 'elasticache',
-    action: 'createReplicationGroup',
-    parameters: {
-      ...common,
-      'NumNodeGroups.$': '$.drill.choice.shards',
-      ReplicasPerNodeGroup: 0,
-      AutomaticFailoverEnabled: true,
-      ClusterMode: 'enabled',
-      'CacheParameterGroupName.$': '$.drill.choice.cacheParameterGroupName',
-      ...(props.where === 'dr' ? { 'NodeGroupConfiguration.$': '$.drill.choice.nodeGroupConfiguration' } : {}),
-    },
-    ...createIam,
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  for (const task of [create, createSharded]) {
-    task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
-    task.addCatch(notCreated, { resultPath: '$.drill.error' });
-  }
+  /**
+   * The create tasks of one way of locking the cluster (single shard and
+   * sharded), behind their 'Cluster mode?' choice. The drill cluster holds a
+   * copy of production data: it requires the token generated for this
+   * execution, or the plan's RBAC user group.
+   */
+  const creates = (suffix: string, access: Record<string, string>): sfn.Chain => {
+    const create = new tasks.CallAwsService(scope, `Create cluster${suffix}`, {
+      service: 'elasticache',
+      action: 'createReplicationGroup',
+      parameters: { ...common, ...access, NumCacheClusters: 1, AutomaticFailoverEnabled: false },
+      ...createIam,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    // Cluster mode enabled: every shard (one primary each, no replicas), the
+    // cluster parameter group, and from S3 the slot layout of the copies.
+    const createSharded = new tasks.CallAwsService(scope, `Create sharded cluster${suffix}`, {
+      service: 'elasticache',
+      action: 'createReplicationGroup',
+      parameters: {
+        ...common,
+        ...access,
+        'NumNodeGroups.$': '$.drill.choice.shards',
+        ReplicasPerNodeGroup: 0,
+        AutomaticFailoverEnabled: true,
+        ClusterMode: 'enabled',
+        'CacheParameterGroupName.$': '$.drill.choice.cacheParameterGroupName',
+        ...(props.where === 'dr' ? { 'NodeGroupConfiguration.$': '$.drill.choice.nodeGroupConfiguration' } : {}),
+      },
+      ...createIam,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    for (const task of [create, createSharded]) {
+      task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+      task.addCatch(notCreated, { resultPath: '$.drill.error' });
+    }
+    return sfn.Chain.start(
+      new sfn.Choice(scope, `Cluster mode?${suffix}`)
+        .when(sfn.Condition.stringEquals('$.drill.choice.clusterMode', 'enabled'), createSharded.next(created))
+        .otherwise(create.next(created)),
+    );
+  };
 
   // --- wait for the cluster -------------------------------------------------------
   const wait = new sfn.Wait(scope, 'Wait for cluster', { time: sfn.WaitTime.duration(Duration.seconds(POLL_INTERVAL_SECONDS)) });
@@ -537,7 +563,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
       'host.$': '$.drill.endpoint.host',
       'port.$': '$.drill.endpoint.port',
       tls: true,
-      'authSecretArn.$': '$.drill.secret.arn',
+      'authSecretArn.$': '$.drill.credentials.arn',
       'clusterMode.$': '$.drill.choice.clusterMode',
       'expected.$': '$.drill.choice.expected',
       'checks.$': '$.input.checks',
@@ -571,16 +597,34 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   // Nothing exists yet when the token cannot be made or stored: to the report (a secret that was stored goes on the way).
   generateToken.addCatch(report, { resultPath: '$.drill.error' });
   storeToken.addCatch(report, { resultPath: '$.drill.error' });
+  const withToken = generateToken
+    .next(storeToken)
+    .next(new sfn.Pass(scope, 'Verify with the AUTH token', { parameters: { 'arn.$': '$.drill.secret.arn' }, resultPath: '$.drill.credentials' }))
+    .next(creates('', { 'AuthToken.$': '$.drill.auth.token' }));
+  // The plan's user group: nothing to generate, store or delete; verify connects as the configured user.
+  const withUserGroup = new sfn.Pass(scope, 'Verify as the RBAC user', { parameters: { 'arn.$': '$.input.rbac.secretArn' }, resultPath: '$.drill.credentials' }).next(
+    creates(' (RBAC)', { 'UserGroupIds.$': 'States.Array($.input.rbac.userGroupId)' }),
+  );
   return start
     .next(slots)
     .next(select)
-    .next(generateToken)
-    .next(storeToken)
-    .next(
-      new sfn.Choice(scope, 'Cluster mode?')
-        .when(sfn.Condition.stringEquals('$.drill.choice.clusterMode', 'enabled'), createSharded.next(created))
-        .otherwise(create.next(created)),
-    );
+    .next(new sfn.Choice(scope, 'RBAC user group?').when(sfn.Condition.isPresent('$.input.rbac'), withUserGroup).otherwise(withToken));
+}
+
+/** The RBAC user groups the plans' drill clusters join. */
+function drillUserGroups(plans: readonly PlanConfig[]): string[] {
+  return [...new Set(plans.flatMap((p) => (p.drill.rbac ? [p.drill.rbac.userGroupId] : [])))];
+}
+
+/**
+ * Adds conditions to the statement a CallAwsService grants for its own
+ * action (the CDK builds it from `iamResources` alone and offers no
+ * conditions; a second, conditioned statement would not narrow it).
+ */
+function conditionOwnStatement(task: tasks.CallAwsService, conditions: Record<string, Record<string, string>>): void {
+  const own = (task as unknown as { taskPolicies?: iam.PolicyStatement[] }).taskPolicies?.[0];
+  if (!own) throw new Error(`${task.node.path}: the CDK no longer exposes the task's own policy statement; condition it another way`);
+  own.addConditions(conditions);
 }
 
 /** A drill group of this deployment: it carries the drill tag (any execution) and this deployment's tag. */

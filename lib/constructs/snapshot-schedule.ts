@@ -5,7 +5,7 @@ import type { NetworkConfig } from '../config';
 import type { ScheduledCapabilityProps } from './scheduled-capability';
 import type { SnapshotRunInput } from '../../lambdas/domain/plan-input';
 import { TAGS } from '../../lambdas/domain/types';
-import { type ElastiCacheResourceType, elastiCacheArn, managedSnapshotArns, managedSnapshotPatterns, nagArnRef, nagElastiCacheArn, secretArnResources } from './elasticache-arns';
+import { type ElastiCacheResourceType, elastiCacheArn, managedSnapshotArns, managedSnapshotPatterns, nagArnRef, nagElastiCacheArn, grantReadSecrets } from './elasticache-arns';
 import { HouseFunction } from './house-function';
 import { PlanSchedules } from './plan-schedules';
 
@@ -71,16 +71,7 @@ export class SnapshotSchedule extends Construct {
       // The snapshot function stays outside the VPC (it calls the ElastiCache API) and invokes the probe.
       this.probe.function.grantInvoke(this.function.role);
       this.function.function.addEnvironment('PROBE_FUNCTION_NAME', this.probe.function.functionName);
-      const secrets = [...new Set(probing.map((p) => p.probe.authSecretArn).filter((a): a is string => a !== undefined))];
-      if (secrets.length > 0) {
-        this.probe.role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCacheAuth', actions: ['secretsmanager:GetSecretValue'], resources: secrets.flatMap(secretArnResources) }));
-        Validations.of(this.probe.role).acknowledge(
-          ...secrets.map((arn) => ({
-            id: `AwsSolutions-IAM5[Resource::${arn}-??????]`,
-            reason: 'The configured secret ARN may lack the 6-character suffix Secrets Manager appends; ?????? matches exactly that suffix of this one secret.',
-          })),
-        );
-      }
+      grantReadSecrets(this.probe.role, 'ReadCacheAuth', probing.map((p) => p.probe.authSecretArn).filter((a): a is string => a !== undefined));
       Validations.of(this.function.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.probe.function)}:*]`,
         reason: "lambda:InvokeFunction on the probe's own versions (ARN:*), granted by the CDK; no other function.",

@@ -5,7 +5,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runDrillVerify, type DrillVerifyDeps } from '../../../lambdas/jobs/drill-verify';
 import { drillVerifyInputSchema, type DrillVerifyInput } from '../../../lambdas/domain/drill';
 import { awsError, MemoryLog } from '../../support/fakes';
-import { startRedisServer, type RedisServer } from '../../support/redis-server';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startRedisServer, type RedisServer } from '../../support/redis-server';
 
 const ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:redis-dr/sessions-AbCdEf';
 
@@ -196,5 +200,64 @@ describe('drill verify with AUTH and RBAC', () => {
     const err = (await runDrillVerify(authInput(), deps).catch((e: unknown) => e)) as Error;
     expect(err).toMatchObject({ name: 'SecretFormatError' });
     expect(err.message).toMatch(message);
+  });
+});
+
+/** A private CA and a certificate for 127.0.0.1 signed by it, as files in `dir`. */
+function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const at = (name: string) => join(dir, name);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '1', '-subj', '/CN=redis-dr test CA');
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', '/CN=127.0.0.1');
+  writeFileSync(at('ext'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', at('server.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial', '-out', at('server.crt'), '-days', '1', '-extfile', at('ext'));
+  return { ca: at('ca.crt'), cert: at('server.crt'), key: at('server.key') };
+}
+
+describe('drill verify over TLS (as drill clusters require)', () => {
+  const secretsMock = mockClient(SecretsManagerClient);
+  const TOKEN = `tok${'e'.repeat(58)}n42`;
+  let dir: string;
+  let server: RedisServer;
+  let tlsPort: number;
+  let ca: Buffer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'drill-verify-tls-'));
+    const files = makeCertificates(dir);
+    ca = readFileSync(files.ca);
+    tlsPort = await freePort();
+    // The plain port serves the seeding only; the drill connects to the TLS port, with the token.
+    server = await startRedisServer({
+      password: TOKEN,
+      args: ['--tls-port', String(tlsPort), '--tls-cert-file', files.cert, '--tls-key-file', files.key, '--tls-ca-cert-file', files.ca, '--tls-auth-clients', 'no'],
+    });
+    await seed(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    secretsMock.reset();
+    // The drill token secret holds the bare token, as the state machine stores it.
+    secretsMock.on(GetSecretValueCommand, { SecretId: ARN }).resolves({ SecretString: TOKEN });
+  });
+
+  const tlsInput = (over: Partial<DrillVerifyInput> = {}) => input(server, { port: tlsPort, tls: true, authSecretArn: ARN, ...over });
+
+  it('reads the token from the secret and verifies the data over TLS', async () => {
+    const report = await runDrillVerify(tlsInput(), { ...testDeps(() => Date.now()), tlsOptions: { ca } });
+    expect(report.ok).toBe(true);
+    expect(report.keys).toBe(KEYS);
+    expect(secretsMock).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: ARN });
+  });
+
+  it('does not trust a certificate its CA bundle does not vouch for', async () => {
+    await expect(runDrillVerify(tlsInput(), testDeps(() => Date.now()))).rejects.toThrow(/certificate/i);
+  });
+
+  it('does not get an answer in plain text from the TLS port', async () => {
+    await expect(runDrillVerify(tlsInput({ tls: false }), { ...testDeps(() => Date.now()), connectTimeoutMs: 1500 })).rejects.toThrow();
   });
 });

@@ -140,6 +140,39 @@ describe('validateConfig', () => {
       { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'], cacheSubnetGroupName: 'drills' },
       [],
     ],
+    [
+      'a primary drill in an RBAC user group, its user\'s secret in the primary region',
+      { enabled: true, where: 'primary', rbac: { userGroupId: 'drill-readers', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:drill-reader' } },
+      { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'], cacheSubnetGroupName: 'drills' },
+      [],
+    ],
+    [
+      'an RBAC user group with a bad id and a secret that is no ARN',
+      { enabled: true, where: 'primary', rbac: { userGroupId: '1readers_', secretArn: 'drill-reader' } },
+      { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'], cacheSubnetGroupName: 'drills' },
+      [
+        'plans[0].drill.rbac.userGroupId must be an ElastiCache user group id (a letter, then letters, digits and hyphens), got "1readers_"',
+        'plans[0].drill.rbac.secretArn must be a Secrets Manager secret ARN, got "drill-reader"',
+      ],
+    ],
+    [
+      'an RBAC user group whose user\'s secret is in another region than the drill',
+      { enabled: true, where: 'primary', rbac: { userGroupId: 'drill-readers', secretArn: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:drill-reader' } },
+      { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'], cacheSubnetGroupName: 'drills' },
+      [
+        'plans[0].drill.rbac.secretArn must be a secret in eu-west-1 (where this plan drills), got "arn:aws:secretsmanager:eu-central-1:123456789012:secret:drill-reader" in eu-central-1: replicate the secret to eu-west-1 (Secrets Manager replica) and give that ARN',
+      ],
+    ],
+    [
+      'an RBAC user group for drills in both regions',
+      { enabled: true, where: 'both', rbac: { userGroupId: 'drill-readers', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:drill-reader' } },
+      { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'], cacheSubnetGroupName: 'drills' },
+      [
+        'plans[0].drill.where runs drills in the dr region, got "both" without dr.network.cacheSubnetGroupName: set dr.network (vpcId, subnetIds, securityGroupIds, cacheSubnetGroupName) for that region, or change drill.where',
+        'plans[0].drill.rbac uses one region\'s user group and secret, got drill.where "both": set drill.where to "primary" or "dr", or leave drill.rbac out (a token generated per execution works in both regions)',
+        'plans[0].drill.where restores DR copies, got "both" with export.enabled false: set export.enabled to true, or drill.where to "primary"',
+      ],
+    ],
   ])('checks drills: %s', (_what, drill, network, expected) => {
     const problems = problemsOf(
       withChange((c) => {

@@ -45,6 +45,8 @@ class LocalElastiCache {
   /** CreateReplicationGroup parameters, as the state machine sent them. */
   readonly created: Record<string, any>[] = [];
   createError?: string;
+  /** RBAC user groups that exist, by id, with their one user. */
+  readonly userGroups = new Map<string, { username: string; password: string }>();
   /** Status Describe reports instead of `available` (e.g. `restore-failed`, or `creating` forever). */
   stuckStatus?: string;
   /** Delete answers "busy" this many times first. */
@@ -64,10 +66,20 @@ class LocalElastiCache {
     const group: FakeGroup = { status: 'creating', sharded: p.NumNodeGroups !== undefined, tags };
     // Sharded: a one-node Redis Cluster owning every slot stands in for the shards.
     const args = group.sharded ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1'] : [];
-    // The drill cluster requires the execution's AUTH token, as ElastiCache would.
-    if (typeof p.AuthToken !== 'string' || p.AuthToken.length < 16) throw sfnError('ElastiCache.InvalidParameterValueException', 'no AuthToken');
-    this.tokens.set(p.ReplicationGroupId, p.AuthToken);
-    group.starting = startRedisServer({ loadRdb: rdb, args, password: p.AuthToken }).then(async (s) => {
+    let password: string;
+    if (p.UserGroupIds !== undefined) {
+      // In a user group: only the group's users get in (the default user's password is nobody's to know).
+      const user = this.userGroups.get(String(p.UserGroupIds));
+      if (!user || p.AuthToken !== undefined) throw sfnError('ElastiCache.InvalidParameterCombinationException', `user group ${String(p.UserGroupIds)}`);
+      args.push('--user', user.username, 'on', `>${user.password}`, '~*', '&*', '+@all');
+      password = `default-${'x'.repeat(20)}`;
+    } else {
+      // Otherwise the drill cluster requires the execution's AUTH token, as ElastiCache would.
+      if (typeof p.AuthToken !== 'string' || p.AuthToken.length < 16) throw sfnError('ElastiCache.InvalidParameterValueException', 'no AuthToken');
+      this.tokens.set(p.ReplicationGroupId, p.AuthToken);
+      password = p.AuthToken;
+    }
+    group.starting = startRedisServer({ loadRdb: rdb, args, password }).then(async (s) => {
       if (group.sharded) {
         // Redis already took the slots of the keys it loaded; claim the rest (errors for those are expected).
         const pipe = s.client().pipeline();
@@ -223,6 +235,8 @@ describe('restore drill state machine, executed locally from the synthesized def
     dr?: boolean;
     /** Storing the token secret fails. */
     secretFault?: boolean;
+    /** The plan's RBAC user group and the secret of its user. */
+    rbac?: { userGroupId: string; secretArn: string; username: string; password: string; /** The user's password in the group when it differs from the secret's. @default password */ groupPassword?: string };
   }) {
     const ec = new LocalElastiCache(
       new Map([
@@ -253,7 +267,12 @@ describe('restore drill state machine, executed locally from the synthesized def
       targets: { replicationGroupIds: ['sessions-prod'], serverlessCacheNames: [], selectByTags: {} },
       rtoMinutes: 45,
       checks: { keyCountTolerancePct: 1, expectKeys: ['config:feature-flags'], expectValues: { 'config:schema-version': '42' }, sampleSize: 20 },
+      ...(options.rbac ? { rbac: { userGroupId: options.rbac.userGroupId, secretArn: options.rbac.secretArn } } : {}),
     };
+    if (options.rbac) {
+      ec.userGroups.set(options.rbac.userGroupId, { username: options.rbac.username, password: options.rbac.groupPassword ?? options.rbac.password });
+      secretStore.set(options.rbac.secretArn, JSON.stringify({ username: options.rbac.username, password: options.rbac.password }));
+    }
     const execution = machine.run(input, {
       context: { Execution: { Name: 'drill-exec-1' }, State: { EnteredTime: new Date(STARTED.getTime() + 5 * 60_000).toISOString() } } as never,
       overrides: {
@@ -266,6 +285,8 @@ describe('restore drill state machine, executed locally from the synthesized def
           },
           'Create cluster': (p) => ec.create(p as Record<string, any>) as never,
           'Create sharded cluster': (p) => ec.create(p as Record<string, any>) as never,
+          'Create cluster (RBAC)': (p) => ec.create(p as Record<string, any>) as never,
+          'Create sharded cluster (RBAC)': (p) => ec.create(p as Record<string, any>) as never,
           'Describe cluster': (p) => ec.describe(p as Record<string, any>) as never,
           'Generate AUTH token': async (p) => {
             secretCalls.push(`random ${JSON.stringify(p)}`);
@@ -351,6 +372,43 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.secretStore.size).toBe(0);
     expect(r.metrics.points.find((p) => p.name === 'DrillSucceeded')?.value).toBe(1);
     expect(r.alerts[0]!.message).toContain(SNAPSHOT);
+  });
+
+  it('RBAC user group: the cluster joins it (no token made), verify gets in as the configured user, and the user\'s secret stays', async () => {
+    const rbac = {
+      userGroupId: 'drill-readers',
+      secretArn: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:drill-reader-XyZabc',
+      username: 'drill-reader',
+      password: `reader-${'p'.repeat(24)}`,
+    };
+    const r = await run({ rbac });
+    expect(r.outcome).toBe('succeeded');
+    expect(r.reports[0]!.ok).toBe(true);
+    expect(r.ec.created[0]).toMatchObject({ UserGroupIds: ['drill-readers'], TransitEncryptionEnabled: true });
+    expect(r.ec.created[0]).not.toHaveProperty('AuthToken');
+    expect(r.verifyInputs[0]).toMatchObject({ tls: true, authSecretArn: rbac.secretArn });
+    expect(r.secretCalls).toEqual([]); // nothing generated, stored or deleted
+    expect(r.secretStore.get(rbac.secretArn)).toBeDefined();
+    expect(r.ec.calls.at(-1)).toBe(`delete ${CLUSTER}`);
+    expect(r.ec.groups.size).toBe(0);
+  });
+
+  it('RBAC user group: a verify that cannot get in as the configured user fails the drill and still deletes the cluster', async () => {
+    const r = await run({
+      rbac: {
+        userGroupId: 'drill-readers',
+        secretArn: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:drill-reader-XyZabc',
+        username: 'drill-reader',
+        password: `reader-${'p'.repeat(24)}`,
+        groupPassword: `other-${'q'.repeat(24)}`, // the secret is stale
+      },
+    });
+    expect(r.outcome).toMatch(/says which step or check failed/);
+    expect(r.reports[0]!.ok).toBe(false);
+    expect(r.reports[0]!.summary).toMatch(/failed \(verify\)/);
+    expect(r.reports[0]!.summary).toMatch(/WRONGPASS/);
+    expect(r.ec.calls.at(-1)).toBe(`delete ${CLUSTER}`);
+    expect(r.ec.groups.size).toBe(0);
   });
 
   it('restore-failed: fails fast, still deletes, reports the status', async () => {

@@ -1,8 +1,10 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { POLL_INTERVAL_SECONDS, REAPER_CRON, SFN_ERRORS } from '../../../lib/constructs/restore-drill';
 import type { RedisDrConfig } from '../../../lib/config';
-import type { Synthesized } from '../../support/synth';
-import { stateMachineDefinition, useDrillsSynth } from '../../support/state-machine';
+import { type Synthesized, synthesize } from '../../support/synth';
+import { loadConfig } from '../../../lib/config';
+import { DRILLS_CONFIG, stateMachineDefinition, useDrillsSynth } from '../../support/state-machine';
 
 
 describe('RestoreDrill', () => {
@@ -17,7 +19,9 @@ describe('RestoreDrill', () => {
     expect(tasks.map(([name]) => name).sort()).toEqual([
       'Check owner',
       'Create cluster',
+      'Create cluster (RBAC)',
       'Create sharded cluster',
+      'Create sharded cluster (RBAC)',
       'Delete AUTH token',
       'Delete cluster',
       'Describe cluster',
@@ -47,7 +51,7 @@ describe('RestoreDrill', () => {
       Default: "Not this drill's cluster",
     });
     // A failed create made nothing: straight to the report, never to a delete.
-    for (const name of ['Create cluster', 'Create sharded cluster']) {
+    for (const name of ['Create cluster', 'Create sharded cluster', 'Create cluster (RBAC)', 'Create sharded cluster (RBAC)']) {
       expect(definition.States[name]!.Catch!.map((c) => c.Next), name).toEqual(['Nothing created']);
       expect(definition.States['Nothing created']!.Next).toBe('AUTH token stored?');
     }
@@ -71,12 +75,15 @@ describe('RestoreDrill', () => {
       Parameters: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
       Next: 'Store AUTH token',
     });
+    expect(states['RBAC user group?']).toMatchObject({ Choices: [{ Variable: '$.input.rbac', IsPresent: true, Next: 'Verify as the RBAC user' }], Default: 'Generate AUTH token' });
     expect(states['Store AUTH token']!.Parameters).toMatchObject({ 'Name.$': "States.Format('redis-dr/drill/{}', $$.Execution.Name)", 'SecretString.$': '$.drill.auth.token' });
+    expect(states['Store AUTH token']!.Next).toBe('Verify with the AUTH token');
+    expect(states['Verify with the AUTH token']).toMatchObject({ Parameters: { 'arn.$': '$.drill.secret.arn' }, ResultPath: '$.drill.credentials', Next: 'Cluster mode?' });
     for (const name of ['Create cluster', 'Create sharded cluster']) {
       expect(states[name]!.Parameters).toMatchObject({ 'AuthToken.$': '$.drill.auth.token', TransitEncryptionEnabled: true });
       expect(states[name]!.Next).toBe('Forget AUTH token');
     }
-    expect(states['Verify data']!.Parameters).toMatchObject({ 'authSecretArn.$': '$.drill.secret.arn', tls: true });
+    expect(states['Verify data']!.Parameters).toMatchObject({ 'authSecretArn.$': '$.drill.credentials.arn', tls: true });
     // Every way to the report after the token was stored passes the token delete.
     for (const name of ['Deleted', 'Nothing to delete', 'Cluster left behind', "Not this drill's cluster", 'Nothing created']) {
       expect(states[name]!.Next, name).toBe('AUTH token stored?');
@@ -152,6 +159,35 @@ describe('RestoreDrill', () => {
     }
   });
 
+  it.each(['primary', 'dr'] as const)('%s: the drill token secrets are created, deleted and read only under redis-dr/drill/ with this deployment\'s drill tags', (which) => {
+    const statements = Object.values(synth[which].findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+    // (Other secrets, e.g. the probe's configured one, have their own statements.)
+    const on = (action: string) =>
+      statements.filter((s) => [s.Action].flat().some((a: string) => a.toLowerCase() === action.toLowerCase()) && JSON.stringify(s.Resource).includes(':secret:redis-dr/drill/'));
+    const tags = (key: 'RequestTag' | 'ResourceTag') => ({
+      StringEquals: { [`aws:${key}/redis-dr:deployment`]: 'example', [`aws:${key}/redis-dr:managed`]: 'true' },
+      StringLike: { [`aws:${key}/redis-dr:drill`]: '?*' },
+    });
+    for (const [action, condition] of [
+      ['secretsmanager:CreateSecret', tags('RequestTag')],
+      ['secretsmanager:TagResource', tags('RequestTag')],
+      ['secretsmanager:GetSecretValue', tags('ResourceTag')],
+    ] as const) {
+      expect(on(action).length, action).toBeGreaterThan(0);
+      for (const s of on(action)) {
+        expect(s.Condition, action).toEqual(condition);
+        expect(JSON.stringify(s.Resource), action).toContain(':secret:redis-dr/drill/*');
+      }
+    }
+    // The state machine's delete needs this deployment's drill tags; the reaper's (DeleteDrillSecrets) any drill tag.
+    const deletes = on('secretsmanager:DeleteSecret');
+    expect(deletes.map((s) => s.Condition)).toEqual(expect.arrayContaining([tags('ResourceTag'), { StringLike: { 'aws:ResourceTag/redis-dr:drill': '?*' } }]));
+    for (const s of deletes) {
+      expect(s.Condition).toBeDefined();
+      expect(JSON.stringify(s.Resource)).toContain(':secret:redis-dr/drill/*');
+    }
+  });
+
   it('starts each drill from its schedule with the plan\'s checks, in the plan\'s drill cron', () => {
     const plan = config.plans[0]!;
     const schedules = Object.values(synth.dr.findResources('AWS::Scheduler::Schedule')).filter((s) =>
@@ -185,5 +221,39 @@ describe('RestoreDrill', () => {
       expect(secretDeletes[0]!.Condition).toEqual({ StringLike: { 'aws:ResourceTag/redis-dr:drill': '?*' } });
       expect(JSON.stringify(secretDeletes[0]!.Resource)).toContain(':secret:redis-dr/drill/*');
     }
+  });
+});
+
+describe('RestoreDrill with an RBAC user group', () => {
+  const secretArn = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:redis-dr/drill-reader';
+  let synth: Synthesized;
+  beforeAll(() => {
+    const config = loadConfig(DRILLS_CONFIG);
+    const [plan, ...rest] = config.plans;
+    synth = synthesize({ ...config, plans: [{ ...plan!, drill: { ...plan!.drill, where: 'dr', rbac: { userGroupId: 'drill-readers', secretArn } } }, ...rest] });
+  });
+  afterAll(() => synth?.cleanup());
+
+  it('creates drill clusters in the user group with TLS and no token, and verify connects as the configured user', () => {
+    const states = stateMachineDefinition(synth.dr).States;
+    expect(states['Verify as the RBAC user']).toMatchObject({ Parameters: { 'arn.$': '$.input.rbac.secretArn' }, ResultPath: '$.drill.credentials', Next: 'Cluster mode? (RBAC)' });
+    for (const name of ['Create cluster (RBAC)', 'Create sharded cluster (RBAC)']) {
+      expect(states[name]!.Parameters, name).toMatchObject({ 'UserGroupIds.$': 'States.Array($.input.rbac.userGroupId)', TransitEncryptionEnabled: true });
+      expect(states[name]!.Parameters, name).not.toHaveProperty(['AuthToken.$']);
+      expect(states[name]!.Next, name).toBe('Forget AUTH token');
+    }
+    const schedule = Object.values(synth.dr.findResources('AWS::Scheduler::Schedule')).find((s) => /^redis-dr dr drill for plan /.test(s.Properties.Description))!;
+    expect(JSON.stringify(schedule.Properties.Target.Input)).toContain(`\\"rbac\\":{\\"userGroupId\\":\\"drill-readers\\",\\"secretArn\\":\\"${secretArn}\\"}`);
+  });
+
+  it('lets the state machine use that user group and only the verify function read its user\'s secret', () => {
+    const statements = (template: Template) =>
+      Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+    const creates = statements(synth.dr).filter((s) => [s.Action].flat().some((a: string) => a.toLowerCase() === 'elasticache:createreplicationgroup'));
+    expect(JSON.stringify(creates)).toContain(':usergroup:drill-readers');
+    const reads = statements(synth.dr).filter((s) => JSON.stringify(s.Resource).includes('redis-dr/drill-reader'));
+    expect(reads).toEqual([expect.objectContaining({ Sid: 'ReadDrillUser', Action: 'secretsmanager:GetSecretValue', Resource: [secretArn, `${secretArn}-??????`] })]);
+    // The primary region does not drill this plan: nothing there names the group or the secret.
+    expect(JSON.stringify(synth.primary.toJSON())).not.toMatch(/drill-readers|drill-reader\b/);
   });
 });
