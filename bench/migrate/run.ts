@@ -227,7 +227,7 @@ async function main(): Promise<void> {
     const equal = rounds.every((r) => r.compare.equal && r.compare.keysA === sourceSpace.keys && r.compare.keysB === sourceSpace.keys);
     log(
       `median: MIGRATE ${Math.round(migrateKps)} keys/s (${med((r) => r.migrate.seconds).toFixed(2)} s); ours ${Math.round(oursKps)} keys/s ` +
-        `(${med((r) => r.ours.wallSeconds).toFixed(2)} s wall); ratio ${(ratio * 100).toFixed(1)} % (target >= 85 %); ` +
+        `(${med((r) => r.ours.wallSeconds).toFixed(2)} s wall); ratio ${(ratio * 100).toFixed(1)} % (target >= 120 %, issue 12); ` +
         `compare ${Math.round(med((r) => r.compare.keysPerSecond))} keys/s (${med((r) => r.compare.seconds).toFixed(2)} s); ` +
         `redis-cli --scan | wc -l ${med((r) => r.cliScan.seconds).toFixed(2)} s; counts ok ${countsOk}; equal with every TTL kept ${equal}`,
     );
@@ -254,7 +254,7 @@ async function main(): Promise<void> {
       rounds,
       countsOk,
       equalWithEveryTtlKept: equal,
-      targets: { ratioAtLeast: 0.85, ratioMet: ratio >= 0.85 },
+      targets: { ratioAtLeast: 1.2, ratioMet: ratio >= 1.2 },
     };
     writeFileSync(flags.out, `${JSON.stringify(results, null, 2)}\n`);
     log(`results written to ${flags.out}`);
