@@ -71,6 +71,8 @@ export interface CompareResult {
   readonly expectedDiffs: readonly KeyDifference[];
   readonly seconds: number;
   readonly interrupted: boolean;
+  /** Why the result is not proven though no difference was found (a slot map changed while it ran). */
+  readonly notProven?: string;
 }
 
 function digests(reads: Awaited<ReturnType<typeof readCanonicalKeyspace>>): (KeyDigest | undefined)[] {
@@ -148,6 +150,7 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
     if (options.shouldStop?.()) interrupted = true;
     return interrupted;
   };
+  const mapsBefore = `${await a.slotMap()} | ${await b.slotMap()}`;
   options.onStart?.(options.match === undefined ? (await a.dbsize()) + (await b.dbsize()) : undefined);
   await eachLane(a.lanes, async (lane, failed) => {
     const pa = await lane.open();
@@ -203,8 +206,11 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
       }
     });
   }
+  // Shards read = the maps at the start: a slot that moved meanwhile may have been read on neither shard.
+  const moved = !interrupted && `${await a.slotMap()} | ${await b.slotMap()}` !== mapsBefore;
   return {
-    equal: differences === 0 && !interrupted,
+    equal: differences === 0 && !interrupted && !moved,
+    ...(moved ? { notProven: 'a slot map changed during the compare (resharding or failover): rerun it' } : {}),
     a: { label: a.label, cluster: a.cluster, shards: a.shards },
     b: { label: b.label, cluster: b.cluster, shards: b.shards },
     keysA,
@@ -243,6 +249,7 @@ export function compareJson(result: CompareResult, a: string, b: string, match: 
     seconds: round(result.seconds),
     keysPerSecond: result.seconds > 0 ? Math.round((result.keysA + result.keysB) / result.seconds) : null,
     interrupted: result.interrupted,
+    notProven: result.notProven ?? null,
   };
 }
 
@@ -278,7 +285,9 @@ export function formatCompare(result: CompareResult): string {
     ? `INTERRUPTED after ${result.keysA} keys of A, ${result.keysB} of B: not proven equal`
     : result.equal
       ? `EQUAL: ${result.keysA} keys of A match B (${result.keysB} keys in B${expectedTotal > 0 ? `, ${expectedTotal} expected differences` : ''})`
-      : `DIFFERENT: ${result.differences} key(s) differ (${result.keysA} keys in A, ${result.keysB} in B)`;
+      : result.notProven && result.differences === 0
+        ? `NOT PROVEN: ${result.notProven} (${result.keysA} keys in A, ${result.keysB} in B)`
+        : `DIFFERENT: ${result.differences} key(s) differ (${result.keysA} keys in A, ${result.keysB} in B)`;
   return [`${head}, ${round(result.seconds)} s, ${rate} keys/s`, ...lines].join('\n');
 }
 

@@ -190,8 +190,13 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
 
   try {
     const lanes = source.lanes; // refused here (before anything is written) when the source cannot be read whole
+    const mapBefore = await source.slotMap();
     options.onStart?.(options.match === undefined ? await source.dbsize() : undefined);
     await eachLane(lanes, (l) => lane(l.open));
+    // Shards read = the map at the start: keys that moved to another shard meanwhile may have been missed.
+    if (!error && !interrupted && (await source.slotMap()) !== mapBefore) {
+      error = `the source cluster's slot map changed during the copy (resharding or failover), so keys that moved may have been missed: rerun the same command (keys already copied are skipped)`;
+    }
   } catch (err) {
     error ??= message(err);
   }

@@ -51,6 +51,12 @@ export interface Keyspace extends KeyRouter {
   clientFor(key: Buffer): Promise<Redis>;
   /** Re-reads the topology (after MOVED seen outside {@link route}). */
   refresh(): Promise<void>;
+  /**
+   * The slot map as it is now (cluster: primaries and their slot ranges;
+   * a single server: ''): a copy or compare whose source map changed while
+   * it ran may have missed keys that moved past the shards it read.
+   */
+  slotMap(): Promise<string>;
   /** Closes every connection this keyspace opened. */
   close(): void;
 }
@@ -107,6 +113,7 @@ export function singleKeyspace(client: Redis, owned = false): Keyspace {
     dbsize: () => client.dbsize(),
     clientFor: async () => client,
     refresh: async () => undefined,
+    slotMap: async () => '',
     close() {
       for (const p of opened) p.then((x) => x.close(), () => undefined);
       if (owned) client.disconnect();
@@ -227,6 +234,11 @@ class ClusterKeyspace implements Keyspace {
       }
     })();
     return this.refreshing;
+  }
+
+  async slotMap(): Promise<string> {
+    const shards = parseClusterSlots((await this.seed.callBuffer('CLUSTER', 'SLOTS')) as Reply, this.base.host);
+    return shards.map((s) => `${addressLabel(s.primary)}=${s.slots.map(([a, b]) => `${a}-${b}`).join(',')}`).join(' ');
   }
 
   private ownerOf(key: Buffer): NodeAddress {
