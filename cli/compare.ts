@@ -191,11 +191,11 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
       try {
         for await (const keys of scanPipe(pb, scan)) {
           keysB += keys.length;
-          const inA = await existBatch(a, keys);
+          const inA = await existBatch(a, keys, 'A');
           const absent = keys.filter((_, i) => !inA[i]);
           if (absent.length > 0) {
             // Still on B now? (An expiring key may have gone from A and B both.)
-            const onB = await existBatch(b, absent);
+            const onB = await existBatch(b, absent, 'B');
             absent.forEach((key, i) => onB[i] && note(key, 'missing-in-a'));
           }
           options.onProgress?.(keysA + keysB);

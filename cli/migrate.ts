@@ -152,7 +152,7 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
           else live.push(d);
         }
         if (mode === 'fail' || options.dryRun) {
-          const exists = await existBatch(target, live.map((d) => d.key));
+          const exists = await existBatch(target, live.map((d) => d.key), 'the target');
           const first = exists.indexOf(true);
           if (mode === 'fail' && first >= 0) {
             conflict ??= live[first]!.key;

@@ -146,25 +146,12 @@ export async function withKeyspaces<T>(a: KeyspaceSpec, b: KeyspaceSpec, connect
   }
 }
 
-/** Options of {@link scanBatches}. */
+/** Options of {@link scanPipe}. */
 export interface ScanBatchOptions {
   /** SCAN MATCH pattern. @default all keys */
   readonly match?: string;
   /** SCAN COUNT hint. @default 1000 */
   readonly count?: number;
-}
-
-/** SCAN, one batch of keys at a time (never the whole keyspace in memory). A key may come twice (SCAN's guarantee). */
-export async function* scanBatches(client: Redis, options: ScanBatchOptions = {}): AsyncGenerator<Buffer[]> {
-  let cursor = '0';
-  do {
-    const args: (string | number)[] = [cursor];
-    if (options.match !== undefined) args.push('MATCH', options.match);
-    args.push('COUNT', options.count ?? 1000);
-    const [next, keys] = (await client.callBuffer('SCAN', ...args)) as [Buffer, Buffer[]];
-    cursor = next.toString();
-    if (keys.length > 0) yield keys;
-  } while (cursor !== '0');
 }
 
 /** One source key: its DUMP payload and absolute expiry, or gone. */
@@ -180,9 +167,9 @@ async function run(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> 
 }
 
 /** A read the source refused: fatal for the run. */
-function sourceError(command: string, err: Error): Error {
-  if (/NOPERM|NOAUTH/.test(err.message)) return new RedisConnectionError(`${command} refused by the source: ${err.message} (the user needs +@read +@keyspace +dump +pexpiretime)`);
-  return new RedisConnectionError(`${command} failed on the source: ${err.message}`);
+function sourceError(command: string, err: Error, side = 'the source'): Error {
+  if (/NOPERM|NOAUTH/.test(err.message)) return new RedisConnectionError(`${command} refused by ${side}: ${err.message} (the user needs +@read +@keyspace +dump +pexpiretime)`);
+  return new RedisConnectionError(`${command} failed on ${side}: ${err.message}`);
 }
 
 /*
@@ -329,7 +316,7 @@ export async function restoreBatch(
 }
 
 /** EXISTS per key, pipelined (an ioredis client: one server; a router: each key at its node). */
-export async function existBatch(via: Redis | KeyRouter, keys: readonly Buffer[]): Promise<boolean[]> {
+export async function existBatch(via: Redis | KeyRouter, keys: readonly Buffer[], side = 'the source'): Promise<boolean[]> {
   let replies: unknown[];
   if ('route' in via) replies = await via.route(keys, 1, (i, out) => out.push([EXISTS, keys[i]!]));
   else {
@@ -338,7 +325,7 @@ export async function existBatch(via: Redis | KeyRouter, keys: readonly Buffer[]
     replies = await run(p);
   }
   return replies.map((r) => {
-    if (r instanceof Error) throw sourceError('EXISTS', r);
+    if (r instanceof Error) throw sourceError('EXISTS', r, side);
     return r === 1;
   });
 }
