@@ -3,7 +3,7 @@ import { keyProgress } from './progress';
 import { dumpBatch, dumpBatches, existBatch, parseRedisUrl, readCanonicalKeyspace, redactUrl, RedisUrlError, scanPipe, withKeyspaces, type KeyspaceSpec } from '../lambdas/adapters/redis-copy';
 import { sideCredentials } from './redis-credentials';
 import { UsageError } from './usage';
-import { keyspaceOf, type Keyspace } from '../lambdas/adapters/redis-keyspace';
+import { withKeyspacesOf, type Keyspace } from '../lambdas/adapters/redis-keyspace';
 import { diffKey, displayKey, jsonKey, keyDigest, type DiffReason, type KeyDigest } from '../lambdas/domain/fingerprint';
 
 /**
@@ -114,14 +114,7 @@ export async function eachLane<L>(lanes: readonly L[], work: (lane: L, stopped: 
  * cost of compare.
  */
 export async function compareClients(x: Redis | Keyspace, y: Redis | Keyspace, options: Omit<CompareOptions, 'a' | 'b'> = {}): Promise<CompareResult> {
-  const a = keyspaceOf(x);
-  const b = keyspaceOf(y);
-  try {
-    return await compareKeyspaces(a, b, options);
-  } finally {
-    if (a !== x) a.close();
-    if (b !== y) b.close();
-  }
+  return withKeyspacesOf(x, y, (a, b) => compareKeyspaces(a, b, options));
 }
 
 async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareOptions, 'a' | 'b'>): Promise<CompareResult> {

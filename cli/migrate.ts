@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { dumpBatches, existBatch, parseRedisUrl, redactUrl, RedisUrlError, restoreBatch, withKeyspaces, type DumpedKey, type KeyspaceSpec, type RestoreOutcome } from '../lambdas/adapters/redis-copy';
-import { keyspaceOf, type Keyspace } from '../lambdas/adapters/redis-keyspace';
+import { withKeyspacesOf, type Keyspace } from '../lambdas/adapters/redis-keyspace';
 import { RedisConnectionError, type RespPipe } from '../lambdas/adapters/redis';
 import { displayKey, jsonKey } from '../lambdas/domain/fingerprint';
 import { compareClients, compareJson, eachLane, formatCompare, stopOnSigint, type CompareResult, type Explain } from './compare';
@@ -32,6 +32,8 @@ export interface MigrateOptions {
   readonly onBatch?: (counts: MigrateCounts) => void | Promise<void>;
   /** Checked between batches; true stops the run (Ctrl-C). */
   readonly shouldStop?: () => boolean;
+  /** Remember the keys `skip` left alone, for a compare afterwards (--verify). @default false */
+  readonly rememberSkipped?: boolean;
 }
 
 /** Running counts of a migration. */
@@ -62,7 +64,7 @@ export interface MigrateResult extends MigrateCounts {
   /** What the source and the target turned out to be. */
   readonly source: string;
   readonly target: string;
-  /** Keys left alone because the target had them (latin1 of the bytes), up to {@link SKIPPED_KEYS_REMEMBERED}. */
+  /** Keys left alone because the target had them (latin1 of the bytes), up to {@link SKIPPED_KEYS_REMEMBERED}; empty unless `rememberSkipped`. */
   readonly skippedKeys: ReadonlySet<string>;
 }
 
@@ -91,14 +93,7 @@ export interface MigrateResult extends MigrateCounts {
  * WRITES_IN_FLIGHT + 1 batches per source shard.
  */
 export async function migrateClients(from: Redis | Keyspace, to: Redis | Keyspace, options: MigrateOptions = {}): Promise<MigrateResult> {
-  const source = keyspaceOf(from);
-  const target = keyspaceOf(to);
-  try {
-    return await migrateKeyspaces(source, target, options);
-  } finally {
-    if (source !== from) source.close();
-    if (target !== to) target.close();
-  }
+  return withKeyspacesOf(from, to, (source, target) => migrateKeyspaces(source, target, options));
 }
 
 async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: MigrateOptions): Promise<MigrateResult> {
@@ -113,7 +108,7 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
   const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
   const skip = (key: Buffer) => {
     counts.skipped++;
-    if (skippedKeys.size < SKIPPED_KEYS_REMEMBERED) skippedKeys.add(key.toString('latin1'));
+    if (options.rememberSkipped && skippedKeys.size < SKIPPED_KEYS_REMEMBERED) skippedKeys.add(key.toString('latin1'));
   };
 
   const lane = async (open: () => Promise<RespPipe>): Promise<void> => {
@@ -265,7 +260,7 @@ export async function runMigrate(options: MigrateCliOptions, env: NodeJS.Process
   };
   const to: KeyspaceSpec = { url: options.to, credentials: await sideCredentials({ option: '--to-secret', secretArn: options.toSecret, envPrefix: 'REDIS_DR_TO' }, env) };
   return withKeyspaces(from, to, 'redis-dr-migrate', async (source, target) => {
-    const result = await migrateClients(source, target, options);
+    const result = await migrateClients(source, target, { ...options, rememberSkipped: Boolean(options.verify) });
     const complete = !result.error && !result.interrupted && !options.dryRun;
     const verify =
       options.verify && complete

@@ -104,6 +104,8 @@ export function singleKeyspace(client: Redis, owned = false): Keyspace {
     return p;
   };
   const router = pipeRouter(() => (pipe ??= open()));
+  // One promise for every key: callers group keys by it (readCanonicalKeyspace), so all of a batch goes in one pipeline.
+  const self = Promise.resolve(client);
   return {
     label: `redis ${addressLabel(ep)} db ${db}`,
     cluster: false,
@@ -111,7 +113,7 @@ export function singleKeyspace(client: Redis, owned = false): Keyspace {
     lanes: [{ label: addressLabel(ep), open }],
     route: router.route,
     dbsize: () => client.dbsize(),
-    clientFor: async () => client,
+    clientFor: () => self,
     refresh: async () => undefined,
     slotMap: async () => '',
     close() {
@@ -124,6 +126,21 @@ export function singleKeyspace(client: Redis, owned = false): Keyspace {
 /** A keyspace as given: a Keyspace, or a single server's ioredis client (not closed by close()). */
 export function keyspaceOf(x: Redis | Keyspace): Keyspace {
   return 'route' in x ? x : singleKeyspace(x);
+}
+
+/**
+ * Runs `fn` on the keyspaces of `x` and `y` ({@link keyspaceOf}); closes the
+ * wrappers it made for plain clients, never what the caller passed in.
+ */
+export async function withKeyspacesOf<T>(x: Redis | Keyspace, y: Redis | Keyspace, fn: (a: Keyspace, b: Keyspace) => Promise<T>): Promise<T> {
+  const a = keyspaceOf(x);
+  const b = keyspaceOf(y);
+  try {
+    return await fn(a, b);
+  } finally {
+    if (a !== x) a.close();
+    if (b !== y) b.close();
+  }
 }
 
 /** Is the server behind this client a Redis Cluster node (`cluster_enabled:1`)? */
@@ -139,7 +156,13 @@ export async function isClusterNode(client: Redis): Promise<boolean> {
  * client: close() disconnects it.
  */
 export async function openKeyspace(client: Redis, options: KeyspaceOptions = {}): Promise<Keyspace> {
-  if (!(await isClusterNode(client))) return singleKeyspace(client, true);
+  if (!(await isClusterNode(client))) {
+    if (options.readReplicas) {
+      client.disconnect();
+      throw new RedisUrlError(`${addressLabel(endpointOf(client))} is a single server, not a Redis Cluster: reading replicas applies to clusters; give a replica's own URL instead`);
+    }
+    return singleKeyspace(client, true);
+  }
   // connectUrl refuses a database other than 0 with a cluster; a client selected one anyway is refused here.
   const ep = endpointOf(client);
   if ((client.options.db ?? 0) !== 0) {
@@ -222,8 +245,7 @@ class ClusterKeyspace implements Keyspace {
   refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        const reply = (await this.seed.callBuffer('CLUSTER', 'SLOTS')) as Reply;
-        const shards = parseClusterSlots(reply, this.base.host);
+        const shards = await this.readShards();
         const owner = slotOwners(shards, this.seedLabel);
         this.topology = { shards, owner, primaries: shards.map((s) => s.primary) };
       } catch (err) {
@@ -236,8 +258,13 @@ class ClusterKeyspace implements Keyspace {
     return this.refreshing;
   }
 
+  /** CLUSTER SLOTS through the seed node, as shards. */
+  private async readShards(): Promise<ClusterShard[]> {
+    return parseClusterSlots((await this.seed.callBuffer('CLUSTER', 'SLOTS')) as Reply, this.base.host);
+  }
+
   async slotMap(): Promise<string> {
-    const shards = parseClusterSlots((await this.seed.callBuffer('CLUSTER', 'SLOTS')) as Reply, this.base.host);
+    const shards = await this.readShards();
     return shards.map((s) => `${addressLabel(s.primary)}=${s.slots.map(([a, b]) => `${a}-${b}`).join(',')}`).join(' ');
   }
 

@@ -196,6 +196,14 @@ describe('redis-dr migrate and compare with Redis Cluster on either side', () =>
     expect(result).toMatchObject({ equal: false, keysA: 199, differences: 199 });
   });
 
+  it('refuses --from-replicas on a single server (it applies to clusters) before writing anything (exit 2)', async () => {
+    await one.set('x', '1');
+    const r = await cli('migrate', '--from', single.url, '--from-replicas', '--to', dst.url);
+    expect(r.stderr).toMatch(/is a single server, not a Redis Cluster: reading replicas applies to clusters/);
+    expect(r.status).toBe(2);
+    expect(await clusterKeys(dst)).toEqual([]);
+  });
+
   it('refuses a database other than 0 with a cluster before writing anything (exit 2)', async () => {
     await one.set('x', '1');
     const r = await cli('migrate', '--from', single.url, '--to', `${dst.url}/3`);

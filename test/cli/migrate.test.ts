@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { compareClients } from '../../cli/compare';
 import { migrateClients, migrateExitCode, runMigrate } from '../../cli/migrate';
+import { keyspaceOf } from '../../lambdas/adapters/redis-keyspace';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { BINARY_KEY, seedDataset } from './support/dataset';
 import { cli } from './support/run-cli';
@@ -200,6 +201,18 @@ describe('redis-dr migrate', () => {
     expect(out).toMatchObject({ copied: 0, skipped: 100 }); // the rerun found everything there; only k:5 differs
     expect(out.verify.expectedDiffs).toContainEqual({ key: 'new:1', reason: 'missing-in-a', expected: 'only-on-target' });
     expect(j.status).toBe(0);
+  });
+
+  it('remembers the keys skip left alone only when a compare follows (--verify), and compares a batch in one pipeline', async () => {
+    await fillKeys(s, 50);
+    await fillKeys(d, 10);
+    expect((await migrateClients(s, d)).skippedKeys.size).toBe(0);
+    await d.flushall();
+    await fillKeys(d, 10);
+    expect((await migrateClients(s, d, { rememberSkipped: true })).skippedKeys.size).toBe(10);
+    // One client promise for every key of a single server: readCanonicalKeyspace sends a batch as one pipeline.
+    const ks = keyspaceOf(s);
+    expect(ks.clientFor(Buffer.from('a'))).toBe(ks.clientFor(Buffer.from('b')));
   });
 
   it('--verify: a difference nothing explains (a restored key changed on the target) is still exit 1', async () => {
