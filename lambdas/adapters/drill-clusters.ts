@@ -1,6 +1,7 @@
 import {
   DeleteReplicationGroupCommand,
   DescribeReplicationGroupsCommand,
+  DescribeServerlessCacheSnapshotsCommand,
   DescribeSnapshotsCommand,
   ListTagsForResourceCommand,
   type ElastiCacheClient,
@@ -65,6 +66,49 @@ export async function describeRestorableSnapshot(
     };
   } catch (err) {
     if (errorName(err) === 'SnapshotNotFoundFault') return undefined;
+    throw err;
+  }
+}
+
+/** A serverless snapshot as CreateServerlessCache needs to know it. */
+export interface RestorableServerlessSnapshot {
+  readonly name: string;
+  readonly arn?: string;
+  /** Lowercase status. */
+  readonly status: string;
+  readonly engine?: string;
+  readonly majorEngineVersion?: string;
+  /** The serverless cache it was taken from. */
+  readonly source?: string;
+  readonly createdAt?: Date;
+}
+
+/**
+ * Describes a serverless snapshot for a restore; `undefined` when it does
+ * not exist.
+ * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_ServerlessCacheSnapshot.html
+ */
+export async function describeServerlessSnapshot(
+  client: ElastiCacheClient,
+  name: string,
+  wrap: CallWrapper = direct,
+): Promise<RestorableServerlessSnapshot | undefined> {
+  try {
+    const out = await wrap(() => client.send(new DescribeServerlessCacheSnapshotsCommand({ ServerlessCacheSnapshotName: name })));
+    const s = out.ServerlessCacheSnapshots?.[0];
+    if (!s) return undefined;
+    const config = s.ServerlessCacheConfiguration;
+    return {
+      name: s.ServerlessCacheSnapshotName ?? name,
+      arn: s.ARN || undefined,
+      status: (s.Status ?? 'unknown').toLowerCase(),
+      engine: config?.Engine || undefined,
+      majorEngineVersion: config?.MajorEngineVersion || undefined,
+      source: config?.ServerlessCacheName || undefined,
+      createdAt: s.CreateTime,
+    };
+  } catch (err) {
+    if (errorName(err) === 'ServerlessCacheSnapshotNotFoundFault') return undefined;
     throw err;
   }
 }

@@ -26,7 +26,7 @@ const MAX_CAUSE = 600;
 export interface DrillTimings {
   /** Execution start. */
   readonly startedAt: string;
-  /** CreateReplicationGroup accepted. */
+  /** CreateReplicationGroup (or CreateServerlessCache) accepted. */
   readonly createdAt?: string;
   /** The drill cluster became available. */
   readonly availableAt?: string;
@@ -47,6 +47,16 @@ export interface DrillCleanup {
   readonly skipped?: string;
 }
 
+/**
+ * A serverless drill's own user or user group (made for the execution, since
+ * a serverless cache takes no AUTH token) and whether it was deleted.
+ */
+export interface AccessCleanup {
+  readonly id: string;
+  readonly deleted: boolean;
+  readonly error?: string;
+}
+
 /** A Step Functions error as a Catch passes it on. */
 export interface StatesError {
   readonly Error: string;
@@ -61,6 +71,8 @@ export interface DrillOutcome {
   readonly error?: StatesError;
   readonly timings: DrillTimings;
   readonly cleanup: DrillCleanup;
+  /** Serverless drills with the execution's token: the drill's user group and user, when they were made. */
+  readonly access?: { readonly userGroup?: AccessCleanup; readonly user?: AccessCleanup };
   /** The region the drill ran in. */
   readonly region: string;
 }
@@ -145,6 +157,7 @@ export function buildDrillReport(o: DrillOutcome): DrillReport {
     `  Verify: ${took(verifySeconds)}`,
     '',
     cleanupLine(cleanup, leftBehind),
+    ...accessLines(o.access),
     ...(ok
       ? []
       : ['', 'What failed:', ...failures.map((f) => `  - ${f.step}: ${f.what}`), '', `Runbook: ${RESTORE_DRILL_RUNBOOK}`]),
@@ -207,6 +220,9 @@ function whatFailed(o: DrillOutcome, leftBehind: string | undefined): { step: Dr
   if (leftBehind) {
     failures.push({ step: 'cleanup', what: `${cleanup.error ?? 'the cluster was not deleted'}; cluster left behind: ${leftBehind}` });
   }
+  for (const [what, a] of accessEntries(o.access)) {
+    if (!a.deleted) failures.push({ step: 'cleanup', what: `${a.error ?? `the ${what} was not deleted`}; drill ${what} left behind: ${a.id}` });
+  }
   // Nothing deleted on purpose after an otherwise clean run: the drill did not clean up its own cluster, so it did not pass.
   if (cleanup.skipped && failures.length === 0) failures.push({ step: 'cleanup', what: `${cleanup.clusterId ?? 'the drill cluster'} was not deleted: ${cleanup.skipped}` });
   return failures.sort((a, b) => STEP_ORDER.indexOf(a.step) - STEP_ORDER.indexOf(b.step));
@@ -220,8 +236,23 @@ function recoveryPointLines(choice: RecoveryPointChoice | undefined): string[] {
   const shards = `${choice.shards} shard${choice.shards === 1 ? '' : 's'}, cluster mode ${choice.clusterMode}`;
   return [
     `Recovery point: ${choice.recoveryPoint} (${source}), taken ${choice.createdAt}, ${duration(choice.ageSeconds)} old at the start.`,
-    `Drill cluster: ${choice.clusterId}, ${choice.engine} ${choice.engineVersion} on ${choice.nodeType}, ${shards}.`,
+    choice.kind === 'serverless-cache'
+      ? `Drill cache: ${choice.clusterId}, serverless ${choice.engine} ${choice.engineVersion}, from ${choice.snapshotArns?.length ?? 0} object(s).`
+      : `Drill cluster: ${choice.clusterId}, ${choice.engine} ${choice.engineVersion} on ${choice.nodeType}, ${shards}.`,
   ];
+}
+
+function accessEntries(access: DrillOutcome['access']): [string, AccessCleanup][] {
+  return [
+    ['user group', access?.userGroup],
+    ['user', access?.user],
+  ].filter((e): e is [string, AccessCleanup] => e[1] !== undefined);
+}
+
+function accessLines(access: DrillOutcome['access']): string[] {
+  return accessEntries(access).map(([what, a]) =>
+    a.deleted ? `Cleanup: drill ${what} ${a.id} deleted.` : `Cleanup: FAILED, drill ${what} left behind: ${a.id}${a.error ? ` (${a.error})` : ''}.`,
+  );
 }
 
 function checkLines(verify: DrillVerifyReport | undefined, choice: RecoveryPointChoice | undefined): string[] {

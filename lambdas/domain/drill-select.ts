@@ -10,8 +10,11 @@ import {
   clusterParameterGroup,
   drillClusterId,
   evenSlotLayout,
+  majorVersion,
   recoveryPointChoiceSchema,
+  SERVERLESS_NODE_TYPE,
   type DrillInput,
+  type DrillKind,
   type DrillWhere,
   type ExpectedData,
   type RecoveryPointChoice,
@@ -156,6 +159,7 @@ export function snapshotExpected(tags: Readonly<Record<string, string>>): Expect
 export function primaryChoice(snapshot: PrimarySnapshot, input: Pick<DrillInput, 'nodeType'>, startedAt: Date): RecoveryPointChoice {
   const clusterMode = clusterModeOf(snapshot.shards, snapshot.parameterGroup);
   return recoveryPointChoiceSchema.parse({
+    kind: 'replication-group',
     target: snapshot.target,
     recoveryPoint: snapshot.name,
     createdAt: snapshot.createdAt.toISOString(),
@@ -175,6 +179,41 @@ export function primaryChoice(snapshot: PrimarySnapshot, input: Pick<DrillInput,
             : clusterParameterGroup(snapshot.engine, snapshot.engineVersion),
         }
       : {}),
+    expected: snapshotExpected(snapshot.tags),
+  } satisfies RecoveryPointChoice);
+}
+
+/** A serverless snapshot as DescribeServerlessCacheSnapshots and its tags describe it. */
+export interface ServerlessSnapshot {
+  readonly name: string;
+  readonly arn: string;
+  readonly target: string;
+  readonly createdAt: Date;
+  readonly engine: string;
+  /** The major version (`7`) or a full one (`7.1`): the choice keeps the major. */
+  readonly engineVersion: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * The choice for a primary drill of a serverless cache: a new serverless
+ * cache from the snapshot's ARN, same engine and major version. Serverless
+ * caches shard by themselves: the verify step reads it as a cluster.
+ */
+export function serverlessChoice(snapshot: ServerlessSnapshot, startedAt: Date): RecoveryPointChoice {
+  return recoveryPointChoiceSchema.parse({
+    kind: 'serverless-cache',
+    target: snapshot.target,
+    recoveryPoint: snapshot.name,
+    createdAt: snapshot.createdAt.toISOString(),
+    ageSeconds: ageSeconds(snapshot.createdAt, startedAt),
+    clusterId: drillClusterId(snapshot.target, startedAt),
+    engine: snapshot.engine.toLowerCase(),
+    engineVersion: majorVersion(snapshot.engineVersion),
+    nodeType: SERVERLESS_NODE_TYPE,
+    shards: 1,
+    clusterMode: 'enabled',
+    snapshotArns: [snapshot.arn],
     expected: snapshotExpected(snapshot.tags),
   } satisfies RecoveryPointChoice);
 }
@@ -324,28 +363,46 @@ export function assessDrExport(
 
 /**
  * The choice for a DR drill: seeded from the export's objects in shard order.
- * Node type: the input's, else {@link DEFAULT_DRILL_NODE_TYPE}.
+ * A replication group: node type the input's, else
+ * {@link DEFAULT_DRILL_NODE_TYPE}; several shards restore with the slot
+ * layout the export recorded. A serverless cache (`kind`): a new serverless
+ * cache from every object, same engine and major version.
  */
 export function drChoice(
   usable: UsableDrExport,
   input: Pick<DrillInput, 'nodeType'>,
   where: { readonly bucket: string; readonly partition: string },
   startedAt: Date,
+  kind: DrillKind = 'replication-group',
 ): RecoveryPointChoice {
   const { export: exp } = usable;
   const shards = exp.objects.length;
-  return recoveryPointChoiceSchema.parse({
+  const common = {
+    kind,
     target: exp.target,
     recoveryPoint: exp.exportName,
     createdAt: usable.createdAt.toISOString(),
     ageSeconds: ageSeconds(usable.createdAt, startedAt),
     clusterId: drillClusterId(exp.target, startedAt),
     engine: usable.engine,
+    snapshotArns: exp.objects.map((o) => s3ObjectArn(where.partition, where.bucket, o.key)),
+    expected: usable.expected,
+  };
+  if (kind === 'serverless-cache') {
+    return recoveryPointChoiceSchema.parse({
+      ...common,
+      engineVersion: majorVersion(usable.engineVersion),
+      nodeType: SERVERLESS_NODE_TYPE,
+      shards,
+      clusterMode: 'enabled',
+    } satisfies RecoveryPointChoice);
+  }
+  return recoveryPointChoiceSchema.parse({
+    ...common,
     engineVersion: usable.engineVersion,
     nodeType: input.nodeType ?? DEFAULT_DRILL_NODE_TYPE,
     shards,
     clusterMode: clusterModeOf(shards),
-    snapshotArns: exp.objects.map((o) => s3ObjectArn(where.partition, where.bucket, o.key)),
     // The source's slot layout as the export recorded it; copies made before it was recorded: the even split (an assumption).
     ...(shards > 1
       ? {
@@ -355,6 +412,5 @@ export function drChoice(
             : evenSlotLayout(shards),
         }
       : {}),
-    expected: usable.expected,
   } satisfies RecoveryPointChoice);
 }

@@ -14,6 +14,29 @@ export const DRILL_PREFIX = 'rdr-drill-';
 export const DRILL_SECRET_PREFIX = 'redis-dr/drill/';
 export const MAX_CLUSTER_ID_LENGTH = 40;
 
+/** What a drill builds: the shape of the target it restores. */
+export const DRILL_KINDS = ['replication-group', 'serverless-cache'] as const;
+export type DrillKind = (typeof DRILL_KINDS)[number];
+
+/** What a serverless drill reports as its node type: it has none. */
+export const SERVERLESS_NODE_TYPE = 'serverless';
+
+/**
+ * The user a serverless drill cache is locked with (a serverless cache takes
+ * no AUTH token): user name `default`, so the execution's token works as a
+ * plain AUTH password; its id and its user group's id are the drill's id.
+ */
+export const DRILL_USER_NAME = 'default';
+/** ACL of that user: everything (the verify step only reads, but it is the cache's only user). */
+export const DRILL_USER_ACCESS = 'on ~* +@all';
+
+/** `7.1.0` → `7` (CreateServerlessCache's MajorEngineVersion). */
+export function majorVersion(engineVersion: string): string {
+  const m = /^(\d+)/.exec(engineVersion.trim());
+  if (!m) throw new Error(`engine version ${JSON.stringify(engineVersion)} has no major version`);
+  return m[1]!;
+}
+
 /** Where a drill restores: from the native snapshot (primary) or the replicated `.rdb` copies (DR). */
 export const DRILL_WHERE = ['primary', 'dr'] as const;
 export type DrillWhere = (typeof DRILL_WHERE)[number];
@@ -79,6 +102,11 @@ export type ExpectedData = z.infer<typeof expectedDataSchema>;
  * these fields one to one).
  */
 export const recoveryPointChoiceSchema = z.strictObject({
+  /**
+   * What the drill builds: a replication group (CreateReplicationGroup) or a
+   * serverless cache (CreateServerlessCache, from `snapshotArns`).
+   */
+  kind: z.enum(DRILL_KINDS).default('replication-group'),
   target: z.string().min(1),
   /** Snapshot name (primary) or export name (DR). */
   recoveryPoint: z.string().min(1),
@@ -88,14 +116,16 @@ export const recoveryPointChoiceSchema = z.strictObject({
   /** The drill cluster's id (see {@link drillClusterId}). */
   clusterId: z.string().min(1).max(MAX_CLUSTER_ID_LENGTH),
   engine: z.string().min(1),
+  /** The full version (replication groups) or the major version CreateServerlessCache takes (serverless: `7`, `8`). */
   engineVersion: z.string().min(1),
+  /** The drill cluster's node type; {@link SERVERLESS_NODE_TYPE} for a serverless cache. */
   nodeType: z.string().min(1),
   /** 1 for cluster mode disabled. */
   shards: z.number().int().positive(),
   clusterMode: z.enum(['enabled', 'disabled']),
   /** Primary: the snapshot to restore. */
   snapshotName: z.string().optional(),
-  /** DR: S3 ARNs of the `.rdb` objects, shard order. */
+  /** DR: S3 ARNs of the `.rdb` objects, shard order; serverless primary: the serverless snapshot's ARN. */
   snapshotArns: z.array(z.string()).optional(),
   /** Cluster mode enabled: the parameter group with `cluster-enabled yes`. */
   cacheParameterGroupName: z.string().optional(),

@@ -39,6 +39,8 @@ const verifyReportSchema = z.object({
   seconds: z.number().nonnegative(),
 });
 
+const accessCleanupSchema = z.object({ id: z.string().min(1), deleted: z.boolean(), error: absent(z.string()) });
+
 /** The report task's input, as the state machine assembles it. */
 export const drillReportEventSchema = z.object({
   input: drillInputSchema,
@@ -58,6 +60,11 @@ export const drillReportEventSchema = z.object({
     .object({ deleted: z.boolean(), clusterId: absent(z.string().min(1)), error: absent(z.string()), skipped: absent(z.string()) })
     .nullish()
     .transform((c) => c ?? { deleted: false }),
+  /** Serverless drills with the execution's token: `{id, deleted, error}` of its user group and user (null when not made). */
+  access: z
+    .object({ userGroup: absent(accessCleanupSchema), user: absent(accessCleanupSchema) })
+    .nullish()
+    .transform((a) => a ?? undefined),
   region: z.string().min(1),
 });
 export type DrillReportEvent = z.input<typeof drillReportEventSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeRestorableSnapshot } from '../adapters/drill-clusters.js';
+import { describeRestorableSnapshot, describeServerlessSnapshot } from '../adapters/drill-clusters.js';
 import { listTargetSnapshots } from '../adapters/elasticache.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
 import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
@@ -18,10 +18,11 @@ import {
   partitionOf,
   pickTarget,
   primaryChoice,
+  serverlessChoice,
   type DrExport,
   type UsableDrExport,
 } from '../domain/drill-select.js';
-import type { RecoveryPoint } from '../domain/types.js';
+import type { RecoveryPoint, TargetRef } from '../domain/types.js';
 
 /**
  * Drill select (first task of the restore drill state machine, both
@@ -36,14 +37,17 @@ import type { RecoveryPoint } from '../domain/types.js';
  * usable recovery point, sorted by id).
  *
  * - primary: the newest `available` snapshot this deployment and plan own,
- *   per replication group target. Serverless caches are skipped: drills
- *   restore replication groups (CreateReplicationGroup) only, for now.
+ *   per target: a replication group's (restored with CreateReplicationGroup)
+ *   or a serverless cache's (restored with CreateServerlessCache).
  * - dr: the newest export in `input.bucket` whose shard set is complete and
  *   whose objects are all `redis-dr:verified=ok`, of tier `minTier` or higher.
  *   The caches live in the primary region, so the DR side does not ask the
  *   Tagging API: an export is the plan's when its objects carry the plan's
  *   `redis-dr:plan` tag and, when the plan lists explicit ids only, its
- *   target is one of `replicationGroupIds`.
+ *   target is one of `replicationGroupIds` or `serverlessCacheNames`. A
+ *   target listed in `serverlessCacheNames` restores as a serverless cache;
+ *   any other (tag-selected ones too: the copies do not say) as a
+ *   replication group.
  *
  * No usable recovery point anywhere → {@link NoRecoveryPointError} (the state
  * machine reports it as a failed drill: that is the drill's finding). Other
@@ -61,9 +65,6 @@ export type DrillSelectEvent = z.infer<typeof drillSelectEventSchema>;
 
 /** Time the select step may spend retrying throttled calls (the Lambda's timeout is longer). */
 export const SELECT_BUDGET_MS = 60_000;
-
-/** Why serverless caches are not drilled yet, as reported. */
-const SERVERLESS_SKIPPED = 'serverless cache: drills restore replication groups only, not yet serverless caches';
 
 /** Everything the select step needs from the outside world. */
 export type DrillSelectDeps = ScheduledDeps;
@@ -93,21 +94,41 @@ async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
   const owner: PlanOwner = { deployment: input.deployment, plan: input.plan };
   const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retry);
   if (selectionError) reasons.push({ target: 'selectByTags', why: selectionError });
-  for (const t of targets.filter((t) => t.kind === 'serverless-cache')) reasons.push({ target: t.id, why: SERVERLESS_SKIPPED });
-  const groups = targets.filter((t) => t.kind === 'replication-group');
 
-  const tags = await planSnapshotTags(deps.tagging, owner, groups.map((t) => t.id), { concurrency: deps.concurrency, retry });
-  const newest = await mapConcurrent(groups, deps.concurrency, async (target) => {
+  const tags = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), { concurrency: deps.concurrency, retry });
+  const newest = await mapConcurrent(targets, deps.concurrency, async (target) => {
     const summaries = await listTargetSnapshots(deps.elasticache, target, retry);
-    return { target: target.id, point: newestAvailable(toRecoveryPoints(summaries, target.id, tags, owner)) };
+    return { target, point: newestAvailable(toRecoveryPoints(summaries, target.id, tags, owner)) };
   });
-  const candidates: { target: string; point: RecoveryPoint }[] = [];
+  const candidates: { target: string; ref: TargetRef; point: RecoveryPoint }[] = [];
   for (const n of newest) {
-    if (n.point) candidates.push({ target: n.target, point: n.point });
-    else reasons.push({ target: n.target, why: `no available snapshot of plan ${input.plan}` });
+    if (n.point) candidates.push({ target: n.target.id, ref: n.target, point: n.point });
+    else reasons.push({ target: n.target.id, why: `no available snapshot of plan ${input.plan}` });
   }
   const picked = pickTarget(candidates, step.startedAt);
   if (!picked) throw new NoRecoveryPointError(input.plan, 'primary', reasons);
+  const snapshotTags = tags.get(picked.point.name) ?? {};
+  if (picked.ref.kind === 'serverless-cache') {
+    const snapshot = await describeServerlessSnapshot(deps.elasticache, picked.point.name, retry);
+    if (snapshot?.status !== 'available') {
+      throw new Error(`serverless snapshot ${picked.point.name} is ${snapshot?.status ?? 'gone'} since it was listed as available; select again`);
+    }
+    if (!snapshot.arn || !snapshot.engine || !snapshot.majorEngineVersion) {
+      throw new Error(`serverless snapshot ${snapshot.name} has no ARN, engine or major version in DescribeServerlessCacheSnapshots, so it cannot be restored`);
+    }
+    return serverlessChoice(
+      {
+        name: snapshot.name,
+        arn: snapshot.arn,
+        target: picked.target,
+        createdAt: picked.point.createdAt,
+        engine: snapshot.engine,
+        engineVersion: snapshot.majorEngineVersion,
+        tags: snapshotTags,
+      },
+      step.startedAt,
+    );
+  }
 
   const snapshot = await describeRestorableSnapshot(deps.elasticache, picked.point.name, retry);
   // Deleted or changed between the listing and now: the state machine's retry selects again.
@@ -127,7 +148,7 @@ async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
       nodeType: snapshot.nodeType,
       shards: snapshot.shards,
       parameterGroup: snapshot.parameterGroup,
-      tags: tags.get(snapshot.name) ?? {},
+      tags: snapshotTags,
     },
     input,
     step.startedAt,
@@ -144,16 +165,16 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   const explicit = lower(input.targets.replicationGroupIds);
   const serverless = lower(input.targets.serverlessCacheNames);
   const explicitOnly = Object.keys(input.targets.selectByTags).length === 0;
-  for (const id of serverless) reasons.push({ target: id, why: SERVERLESS_SKIPPED });
+  const listedIds = new Set([...explicit, ...serverless]);
 
   // Explicit targets: list their prefixes only (another target's names may share one: parsing sorts them out).
-  const prefixes = explicitOnly ? [...explicit].map((id) => `rdr-${id}-`) : ['rdr-'];
+  const prefixes = explicitOnly ? [...listedIds].map((id) => `rdr-${id}-`) : ['rdr-'];
   const listed = await mapConcurrent(prefixes, deps.concurrency, (prefix) => listObjects(deps.s3, bucket, prefix, retry));
   const byTarget = drExportsByTarget(
     listed.flat().map((o) => o.key),
-    (target) => !serverless.has(target) && (!explicitOnly || explicit.has(target)),
+    (target) => !explicitOnly || listedIds.has(target),
   );
-  for (const id of explicit) if (!byTarget.has(id)) reasons.push({ target: id, why: `no exports in s3://${bucket}` });
+  for (const id of listedIds) if (!byTarget.has(id)) reasons.push({ target: id, why: `no exports in s3://${bucket}` });
 
   const usable = await mapConcurrent([...byTarget.entries()], deps.concurrency, ([target, exports]) =>
     newestUsableExport(step, bucket, target, exports.slice(0, MAX_EXPORTS_PER_TARGET)),
@@ -162,7 +183,8 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   const picked = pickTarget(candidates, step.startedAt);
   if (!picked) throw new NoRecoveryPointError(input.plan, 'dr', reasons);
   const partition = partitionOf(await deps.s3.config.region());
-  return drChoice(picked.usable, input, { bucket, partition }, step.startedAt);
+  const kind = serverless.has(picked.target) ? 'serverless-cache' : 'replication-group';
+  return drChoice(picked.usable, input, { bucket, partition }, step.startedAt, kind);
 }
 
 /** The newest export of a target that can seed a drill, reading object tags newest export first. */

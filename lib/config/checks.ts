@@ -84,17 +84,6 @@ function checkDrill(root: Json, plan: Json | undefined, index: number, problems:
       });
     }
   }
-  const targets = asObject(plan?.targets);
-  const rgs = asList(targets?.replicationGroupIds) ?? [];
-  const tagged = Object.keys(asObject(targets?.selectByTags) ?? {}).length > 0;
-  if (rgs.length === 0 && !tagged && (asList(targets?.serverlessCacheNames) ?? []).length > 0) {
-    problems.push({
-      path: ['plans', index, 'drill', 'enabled'],
-      message:
-        'restores replication groups, got true on a plan with only serverless caches: drills of serverless caches are not built yet, so this drill would restore nothing; ' +
-        'set drill.enabled to false (restore a serverless cache by hand with redis-dr restore), or add replication groups to the plan',
-    });
-  }
   checkDrillRbac(root, drill, index, where, problems);
   if (regions.includes('dr') && asObject(plan?.export)?.enabled !== true) {
     problems.push({
@@ -144,19 +133,21 @@ function checkDrillIds(plans: readonly (Json | undefined)[], problems: Problem[]
   const seen = new Map<string, { id: string; index: number }>();
   plans.forEach((plan, index) => {
     if (asObject(plan?.drill)?.enabled !== true) return;
-    (asList(asObject(plan?.targets)?.replicationGroupIds) ?? []).forEach((id, position) => {
-      if (typeof id !== 'string') return;
-      const stem = drillTargetStem(id);
-      const first = seen.get(stem);
-      if (!first) return void seen.set(stem, { id, index });
-      if (first.id === id && first.index === index) return;
-      problems.push({
-        path: ['plans', index, 'targets', 'replicationGroupIds', position],
-        message:
-          `${show(id)} gives the same drill cluster name (${DRILL_PREFIX}${stem}-…) as ${show(first.id)} in plans[${first.index}]: ` +
-          'their drills could collide; drill one of them in another plan without a drill, or rename one',
+    for (const key of ['replicationGroupIds', 'serverlessCacheNames'] as const) {
+      (asList(asObject(plan?.targets)?.[key]) ?? []).forEach((id, position) => {
+        if (typeof id !== 'string') return;
+        const stem = drillTargetStem(id);
+        const first = seen.get(stem);
+        if (!first) return void seen.set(stem, { id, index });
+        if (first.id === id && first.index === index) return;
+        problems.push({
+          path: ['plans', index, 'targets', key, position],
+          message:
+            `${show(id)} gives the same drill cluster name (${DRILL_PREFIX}${stem}-…) as ${show(first.id)} in plans[${first.index}]: ` +
+            'their drills could collide; drill one of them in another plan without a drill, or rename one',
+        });
       });
-    });
+    }
   });
 }
 

@@ -29,7 +29,8 @@ export type ElastiCacheResourceType =
   | 'parametergroup'
   | 'subnetgroup'
   | 'securitygroup'
-  | 'usergroup';
+  | 'usergroup'
+  | 'user';
 
 /** Snapshot resource types and the name pattern of every snapshot this project names. */
 export const managedSnapshotPatterns: readonly (readonly [ElastiCacheResourceType, string])[] = [

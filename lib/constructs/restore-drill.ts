@@ -8,7 +8,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NetworkConfig, PlanConfig } from '../config';
-import { DRILL_PREFIX, DRILL_SECRET_PREFIX, type DrillWhere } from '../../lambdas/domain/drill';
+import { DRILL_PREFIX, DRILL_SECRET_PREFIX, DRILL_USER_ACCESS, DRILL_USER_NAME, type DrillWhere } from '../../lambdas/domain/drill';
 import { drillRunInput, drillStateMachineName } from '../deployment';
 import { TAGS } from '../../lambdas/domain/types';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
@@ -60,13 +60,40 @@ export const REAPER_CRON = 'cron(15 * * * ? *)';
 /** Seconds between two DescribeReplicationGroups polls while the drill cluster is created. */
 export const POLL_INTERVAL_SECONDS = 30;
 
+/** An ElastiCache fault as the SDK integration may name it: Step Functions prefixes the service; `…Exception` or `…Fault`. */
+function ecErrors(...faults: string[]): string[] {
+  return faults.flatMap((f) => [`ElastiCache.${f}Exception`, `ElastiCache.${f}Fault`]);
+}
+
 /** Error names of the ElastiCache SDK integration (Step Functions prefixes the service). */
 export const SFN_ERRORS = {
   /** The group is still creating/modifying: delete must wait. */
-  busy: ['ElastiCache.InvalidReplicationGroupStateException', 'ElastiCache.InvalidReplicationGroupStateFault'],
+  busy: ecErrors('InvalidReplicationGroupState'),
   /** The group does not exist (never created, or already deleted). */
-  notFound: ['ElastiCache.ReplicationGroupNotFoundException', 'ElastiCache.ReplicationGroupNotFoundFault'],
+  notFound: ecErrors('ReplicationGroupNotFound'),
+  /** The serverless cache is still creating/modifying. */
+  serverlessBusy: ecErrors('InvalidServerlessCacheState'),
+  /** The serverless cache does not exist. */
+  serverlessNotFound: ecErrors('ServerlessCacheNotFound'),
+  /** A user group still creating, or still in use by a cache being deleted. */
+  userGroupBusy: ecErrors('InvalidUserGroupState'),
+  userGroupNotFound: ecErrors('UserGroupNotFound'),
+  /** A user still in a user group (being deleted), or not active yet. */
+  userBusy: ecErrors('InvalidUserState', 'DefaultUserAssociatedToUserGroup'),
+  userNotFound: ecErrors('UserNotFound'),
 } as const;
+
+/**
+ * Whether a region's drills can meet a serverless cache: a plan lists
+ * serverless caches, or (primary region) selects caches by tags, which may
+ * match serverless ones. Only then does the state machine get the serverless
+ * states and their permissions.
+ */
+export function drillsServerless(plans: readonly PlanConfig[], where: DrillWhere): boolean {
+  return plans.some(
+    (p) => (p.targets.serverlessCacheNames ?? []).length > 0 || (where === 'primary' && Object.keys(p.targets.selectByTags ?? {}).length > 0),
+  );
+}
 
 /** Cluster statuses that end a drill's wait with a failure. */
 export const FAILED_STATUSES = ['create-failed', 'restore-failed', 'deleting', 'deleted'] as const;
@@ -178,7 +205,7 @@ export class RestoreDrill extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       comment: `redis-dr ${props.where} restore drill`,
     });
-    acknowledgeDrillScoping(this.stateMachine.role, props.where);
+    acknowledgeDrillScoping(this.stateMachine.role, props.where, drillsServerless(props.plans, props.where));
     Validations.of(this.stateMachine.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -236,6 +263,7 @@ interface Steps {
  * the start (null), so later paths never miss.
  */
 function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Steps): sfn.IChainable {
+  const serverless = drillsServerless(props.plans, props.where);
   const at = (name: string) =>
     new sfn.Pass(scope, `Time ${name}`, {
       parameters: { 'at.$': '$$.State.EnteredTime' },
@@ -260,6 +288,10 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
       secret: null,
       credentials: null,
       secretCleanup: null,
+      drillUser: null,
+      drillUserGroup: null,
+      userGroupCleanup: null,
+      userCleanup: null,
       report: null,
       timings: { created: { at: null }, available: { at: null }, verified: { at: null }, deleted: { at: null } },
     }),
@@ -282,6 +314,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
         'deletedAt.$': '$.drill.timings.deleted.at',
       },
       'cleanup.$': '$.drill.cleanup',
+      access: { 'userGroup.$': '$.drill.userGroupCleanup', 'user.$': '$.drill.userCleanup' },
       region: steps.region,
     }),
     payloadResponseOnly: true,
@@ -343,7 +376,9 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   deleteToken.next(report);
   /** Every path to the report once a cluster may exist passes here: the token's secret goes with the cluster. */
   // (IsNull true, not IsNull false: the local executor the tests run evaluates `IsNull: false` as never matching.)
-  const finish = new sfn.Choice(scope, 'AUTH token stored?').when(sfn.Condition.isNull('$.drill.secret'), report).otherwise(deleteToken);
+  const tokenStored = new sfn.Choice(scope, 'AUTH token stored?').when(sfn.Condition.isNull('$.drill.secret'), report).otherwise(deleteToken);
+  // A serverless drill's own user group and user go first (after the cache: a user group in use cannot be deleted).
+  const finish: sfn.IChainable = serverless ? drillAccessCleanup(scope, props.deployment, tokenStored) : tokenStored;
   report.next(new sfn.Choice(scope, 'Passed?').when(sfn.Condition.booleanEquals('$.drill.report.ok', true), passed).otherwise(failed));
 
   // --- cleanup: always attempted once a cluster may exist -------------------
@@ -375,7 +410,9 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   });
   del.addCatch(alreadyGone, { errors: [...SFN_ERRORS.notFound], resultPath: '$.drill.cleanupError' });
   del.addCatch(notDeleted, { resultPath: '$.drill.cleanupError' });
-  del.next(at('deleted')).next(deleted);
+  const timeDeleted = at('deleted');
+  timeDeleted.next(deleted);
+  del.next(timeDeleted);
   deleted.next(finish);
   alreadyGone.next(finish);
   notDeleted.next(finish);
@@ -405,10 +442,50 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     resultPath: '$.drill.cleanup',
   });
   notOurs.next(finish);
-  checkOwner.next(owned).next(new sfn.Choice(scope, 'This drill\'s cluster?').when(sfn.Condition.booleanEquals('$.drill.owner.ours', true), del).otherwise(notOurs));
+  const isServerless = sfn.Condition.stringEquals('$.drill.choice.kind', 'serverless-cache');
+  /** Serverless regions: the same step for a serverless cache first, then the replication group's. */
+  const byKind = (name: string, forServerless: () => sfn.IChainable, forGroup: sfn.IChainable): sfn.IChainable =>
+    serverless ? new sfn.Choice(scope, name).when(isServerless, forServerless()).otherwise(forGroup) : forGroup;
+
+  // A serverless cache: the same owner check and delete, with its own ARN type, API and errors.
+  const serverlessArns = [elastiCacheArn(scope, 'serverlesscache', `${DRILL_PREFIX}*`)];
+  const delServerless = () => {
+    const task = new tasks.CallAwsService(scope, 'Delete serverless cache', {
+      service: 'elasticache',
+      action: 'deleteServerlessCache',
+      parameters: { 'ServerlessCacheName.$': '$.drill.choice.clusterId' },
+      iamResources: serverlessArns,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    conditionOwnStatement(task, drillTagConditions(props.deployment));
+    task.addRetry({ errors: [...SFN_ERRORS.serverlessBusy], interval: Duration.seconds(60), backoffRate: 1.5, maxAttempts: 8, maxDelay: Duration.minutes(10) });
+    task.addRetry({ errors: ['ElastiCache.ThrottlingException', 'ElastiCache.ElastiCacheException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+    task.addCatch(alreadyGone, { errors: [...SFN_ERRORS.serverlessNotFound], resultPath: '$.drill.cleanupError' });
+    task.addCatch(notDeleted, { resultPath: '$.drill.cleanupError' });
+    return task.next(timeDeleted);
+  };
+  checkOwner
+    .next(owned)
+    .next(new sfn.Choice(scope, 'This drill\'s cluster?').when(sfn.Condition.booleanEquals('$.drill.owner.ours', true), byKind('Delete which?', delServerless, del)).otherwise(notOurs));
+  const checkServerlessOwner = () => {
+    const task = new tasks.CallAwsService(scope, 'Check serverless owner', {
+      service: 'elasticache',
+      action: 'listTagsForResource',
+      parameters: { 'ResourceName.$': `States.Format('${elastiCacheArn(scope, 'serverlesscache', '{}')}', $.drill.choice.clusterId)` },
+      iamResources: serverlessArns,
+      resultSelector: { 'owners.$': `$.TagList[?(@.Key == '${TAGS.drill}')].Value` },
+      resultPath: '$.drill.owner',
+    });
+    task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+    task.addCatch(alreadyGone, { errors: [...SFN_ERRORS.serverlessNotFound], resultPath: '$.drill.cleanupError' });
+    task.addCatch(notDeleted, { resultPath: '$.drill.cleanupError' });
+    return task.next(owned);
+  };
+  /** Where every path that may have created something goes: the owner check of the drill's cache, then its delete. */
+  const cleanup = byKind('Which cache to clean up?', checkServerlessOwner, checkOwner);
 
   // A failure of any step after the create: keep it, then clean up.
-  const failedStep = (name: string) => new sfn.Pass(scope, `${name} failed`, { resultPath: sfn.JsonPath.DISCARD }).next(checkOwner);
+  const failedStep = (name: string) => new sfn.Pass(scope, `${name} failed`, { resultPath: sfn.JsonPath.DISCARD }).next(cleanup);
   // A create that failed made nothing (CreateReplicationGroup is accepted whole or not at all). A group
   // with the drill's id that exists anyway (ReplicationGroupAlreadyExists) is someone else's: never deleted.
   const notCreated = new sfn.Pass(scope, 'Nothing created', {
@@ -514,6 +591,56 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     );
   };
 
+  /**
+   * A serverless cache from the recovery point (the serverless snapshot, or
+   * the DR copies in S3), in the configured subnets and security groups,
+   * TLS always on, locked with `userGroup`: the user group made for this
+   * execution, or the plan's.
+   */
+  const createServerless = (suffix: string, userGroup: Record<string, string>): sfn.IChainable => {
+    const task = new tasks.CallAwsService(scope, `Create serverless cache${suffix}`, {
+      service: 'elasticache',
+      action: 'createServerlessCache',
+      parameters: {
+        'ServerlessCacheName.$': '$.drill.choice.clusterId',
+        Description: `redis-dr ${props.where} restore drill (deleted when the drill ends)`,
+        'Engine.$': '$.drill.choice.engine',
+        'MajorEngineVersion.$': '$.drill.choice.engineVersion',
+        'SnapshotArnsToRestore.$': '$.drill.choice.snapshotArns',
+        SubnetIds: props.network.subnetIds,
+        SecurityGroupIds: props.network.securityGroupIds,
+        ...userGroup,
+        Tags: tags,
+      },
+      // The new cache: only `rdr-drill-*` with this deployment's drill tags (conditioned below).
+      iamResources: [elastiCacheArn(scope, 'serverlesscache', `${DRILL_PREFIX}*`)],
+      additionalIamStatements: [
+        // What it is built from and locked with: our snapshots (primary), the drill's or the plan's user group.
+        new iam.PolicyStatement({
+          actions: ['elasticache:CreateServerlessCache'],
+          resources: [
+            ...(props.where === 'primary' ? [elastiCacheArn(scope, 'serverlesscachesnapshot', 'rdr-*')] : []),
+            elastiCacheArn(scope, 'usergroup', `${DRILL_PREFIX}*`),
+            ...drillUserGroups(props.plans).map((id) => elastiCacheArn(scope, 'usergroup', id)),
+          ],
+        }),
+        new iam.PolicyStatement({
+          actions: ['elasticache:AddTagsToResource'],
+          resources: [elastiCacheArn(scope, 'serverlesscache', `${DRILL_PREFIX}*`)],
+          conditions: drillRequestTagConditions(props.deployment),
+        }),
+        ...(props.bucket ? [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('*')] })] : []),
+      ],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    conditionOwnStatement(task, drillRequestTagConditions(props.deployment));
+    task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+    // The user group made a moment ago may still be `creating`.
+    task.addRetry({ errors: [...SFN_ERRORS.userGroupBusy], interval: Duration.seconds(15), backoffRate: 1.5, maxAttempts: 8 });
+    task.addCatch(notCreated, { resultPath: '$.drill.error' });
+    return task.next(created);
+  };
+
   // --- wait for the cluster -------------------------------------------------------
   const wait = new sfn.Wait(scope, 'Wait for cluster', { time: sfn.WaitTime.duration(Duration.seconds(POLL_INTERVAL_SECONDS)) });
   const describe = new tasks.CallAwsService(scope, 'Describe cluster', {
@@ -526,6 +653,20 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   });
   describe.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
   describe.addCatch(failedStep('Describe'), { resultPath: '$.drill.error' });
+  // Serverless statuses: creating, available, modifying, create-failed, deleting (the same choice reads them).
+  const describeServerless = () => {
+    const task = new tasks.CallAwsService(scope, 'Describe serverless cache', {
+      service: 'elasticache',
+      action: 'describeServerlessCaches',
+      parameters: { 'ServerlessCacheName.$': '$.drill.choice.clusterId' },
+      iamResources: [elastiCacheArn(scope, 'serverlesscache', `${DRILL_PREFIX}*`)],
+      resultSelector: { 'status.$': '$.ServerlessCaches[0].Status', 'group.$': '$.ServerlessCaches[0]' },
+      resultPath: '$.drill.group',
+    });
+    task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+    task.addCatch(failedStep('Describe serverless'), { resultPath: '$.drill.error' });
+    return task.next(available);
+  };
   const countRound = new sfn.Pass(scope, 'Count round', {
     parameters: { 'rounds.$': 'States.MathAdd($.drill.poll.rounds, 1)' },
     resultPath: '$.drill.poll',
@@ -533,14 +674,14 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   const restoreFailed = new sfn.Pass(scope, 'Restore failed', {
     parameters: { Error: 'RestoreFailed', 'Cause.$': "States.Format('The drill cluster ended in status {}', $.drill.group.status)" },
     resultPath: '$.drill.error',
-  }).next(checkOwner);
+  }).next(cleanup);
   const exhausted = new sfn.Pass(scope, 'Polling exhausted', {
     parameters: {
       Error: 'PollingExhausted',
       'Cause.$': `States.Format('The drill cluster was still {} after ${steps.pollRounds} polls of ${POLL_INTERVAL_SECONDS} s', $.drill.group.status)`,
     },
     resultPath: '$.drill.error',
-  }).next(checkOwner);
+  }).next(cleanup);
   const primaryEndpoint = new sfn.Pass(scope, 'Primary endpoint', {
     parameters: {
       'host.$': '$.drill.group.group.NodeGroups[0].PrimaryEndpoint.Address',
@@ -577,38 +718,147 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   const forget = new sfn.Pass(scope, 'Forget AUTH token', { result: sfn.Result.fromObject({ kept: 'in the drill secret only' }), resultPath: '$.drill.auth' });
   const created = forget.next(at('created'));
   created.next(wait);
-  wait.next(describe).next(
-    new sfn.Choice(scope, 'Cluster available?')
-      .when(
-        sfn.Condition.stringEquals('$.drill.group.status', 'available'),
-        at('available').next(
-          new sfn.Choice(scope, 'Which endpoint?')
-            .when(sfn.Condition.stringEquals('$.drill.choice.clusterMode', 'enabled'), configurationEndpoint.next(verify))
-            .otherwise(primaryEndpoint.next(verify)),
-        ),
-      )
-      .when(sfn.Condition.or(...FAILED_STATUSES.map((s) => sfn.Condition.stringEquals('$.drill.group.status', s))), restoreFailed)
-      .when(sfn.Condition.numberGreaterThanEquals('$.drill.poll.rounds', steps.pollRounds), exhausted)
-      .otherwise(countRound),
-  );
+  const whichEndpoint = new sfn.Choice(scope, 'Which endpoint?');
+  if (serverless) {
+    // A serverless cache has one endpoint; it speaks the cluster protocol (CLUSTER SLOTS names it for every slot).
+    const serverlessEndpoint = new sfn.Pass(scope, 'Serverless endpoint', {
+      parameters: { 'host.$': '$.drill.group.group.Endpoint.Address', 'port.$': '$.drill.group.group.Endpoint.Port' },
+      resultPath: '$.drill.endpoint',
+    });
+    whichEndpoint.when(isServerless, serverlessEndpoint.next(verify));
+  }
+  whichEndpoint
+    .when(sfn.Condition.stringEquals('$.drill.choice.clusterMode', 'enabled'), configurationEndpoint.next(verify))
+    .otherwise(primaryEndpoint.next(verify));
+  const available: sfn.Choice = new sfn.Choice(scope, 'Cluster available?')
+    .when(sfn.Condition.stringEquals('$.drill.group.status', 'available'), at('available').next(whichEndpoint))
+    .when(sfn.Condition.or(...FAILED_STATUSES.map((s) => sfn.Condition.stringEquals('$.drill.group.status', s))), restoreFailed)
+    .when(sfn.Condition.numberGreaterThanEquals('$.drill.poll.rounds', steps.pollRounds), exhausted)
+    .otherwise(countRound);
+  describe.next(available);
+  wait.next(byKind('Which describe?', describeServerless, describe));
   countRound.next(wait);
-  verify.next(at('verified')).next(checkOwner);
+  verify.next(at('verified')).next(cleanup);
 
   // Nothing exists yet when the token cannot be made or stored: to the report (a secret that was stored goes on the way).
   generateToken.addCatch(report, { resultPath: '$.drill.error' });
   storeToken.addCatch(report, { resultPath: '$.drill.error' });
+  // A serverless cache takes no AUTH token: the token becomes the password of a user (named default) in a user group made for this execution.
+  const serverlessWithToken = () => drillAccess(scope, props.deployment, tags, notCreated).next(createServerless('', { 'UserGroupId.$': '$.drill.choice.clusterId' }));
   const withToken = generateToken
     .next(storeToken)
     .next(new sfn.Pass(scope, 'Verify with the AUTH token', { parameters: { 'arn.$': '$.drill.secret.arn' }, resultPath: '$.drill.credentials' }))
-    .next(creates('', { 'AuthToken.$': '$.drill.auth.token' }));
+    .next(byKind('Serverless cache?', serverlessWithToken, creates('', { 'AuthToken.$': '$.drill.auth.token' })));
   // The plan's user group: nothing to generate, store or delete; verify connects as the configured user.
   const withUserGroup = new sfn.Pass(scope, 'Verify as the RBAC user', { parameters: { 'arn.$': '$.input.rbac.secretArn' }, resultPath: '$.drill.credentials' }).next(
-    creates(' (RBAC)', { 'UserGroupIds.$': 'States.Array($.input.rbac.userGroupId)' }),
+    byKind(
+      'Serverless cache? (RBAC)',
+      () => createServerless(' (RBAC)', { 'UserGroupId.$': '$.input.rbac.userGroupId' }),
+      creates(' (RBAC)', { 'UserGroupIds.$': 'States.Array($.input.rbac.userGroupId)' }),
+    ),
   );
   return start
     .next(slots)
     .next(select)
     .next(new sfn.Choice(scope, 'RBAC user group?').when(sfn.Condition.isPresent('$.input.rbac'), withUserGroup).otherwise(withToken));
+}
+
+/** ARN patterns of the drill's own users and user groups (serverless drills with a token). */
+function drillAccessArns(scope: Construct): { users: string; groups: string } {
+  return { users: elastiCacheArn(scope, 'user', `${DRILL_PREFIX}*`), groups: elastiCacheArn(scope, 'usergroup', `${DRILL_PREFIX}*`) };
+}
+
+/**
+ * The user and user group a serverless drill cache is locked with: the user
+ * (id = the drill's id, name `default`, the execution's token as password)
+ * and a user group of it alone, both tagged as this execution's. Each one
+ * made is recorded (`$.drill.drillUser`, `$.drill.drillUserGroup`): only
+ * those are deleted at the end. A create that fails (one with the drill's
+ * id exists: someone else's) goes to `notCreated`, and nothing of it is deleted.
+ */
+function drillAccess(scope: Construct, deployment: string, tags: object[], notCreated: sfn.IChainable): sfn.Chain {
+  const arns = drillAccessArns(scope);
+  const tagOnCreate = new iam.PolicyStatement({
+    actions: ['elasticache:AddTagsToResource'],
+    resources: [arns.users, arns.groups],
+    conditions: drillRequestTagConditions(deployment),
+  });
+  const createUser = new tasks.CallAwsService(scope, 'Create drill user', {
+    service: 'elasticache',
+    action: 'createUser',
+    parameters: {
+      'UserId.$': '$.drill.choice.clusterId',
+      UserName: DRILL_USER_NAME,
+      'Engine.$': '$.drill.choice.engine',
+      'Passwords.$': 'States.Array($.drill.auth.token)',
+      AccessString: DRILL_USER_ACCESS,
+      Tags: tags,
+    },
+    iamResources: [arns.users],
+    additionalIamStatements: [tagOnCreate],
+    resultSelector: { 'id.$': '$.UserId' },
+    resultPath: '$.drill.drillUser',
+  });
+  const createGroup = new tasks.CallAwsService(scope, 'Create drill user group', {
+    service: 'elasticache',
+    action: 'createUserGroup',
+    parameters: {
+      'UserGroupId.$': '$.drill.choice.clusterId',
+      'Engine.$': '$.drill.choice.engine',
+      'UserIds.$': 'States.Array($.drill.choice.clusterId)',
+      Tags: tags,
+    },
+    iamResources: [arns.groups, arns.users],
+    resultSelector: { 'id.$': '$.UserGroupId' },
+    resultPath: '$.drill.drillUserGroup',
+  });
+  for (const task of [createUser, createGroup]) {
+    conditionOwnStatement(task, drillRequestTagConditions(deployment));
+    task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+    task.addCatch(notCreated, { resultPath: '$.drill.error' });
+  }
+  // A user just made may not be active yet.
+  createGroup.addRetry({ errors: [...SFN_ERRORS.userBusy], interval: Duration.seconds(10), backoffRate: 1.5, maxAttempts: 6 });
+  return createUser.next(createGroup);
+}
+
+/**
+ * Deletes the drill's user group, then its user, each only when this
+ * execution made it, then goes on to `next`. The group is in use until its
+ * cache is gone (InvalidUserGroupState) and the user until its group is:
+ * both wait, about as long as the cluster delete does. What cannot be
+ * deleted is reported as left behind (the reaper deletes it later); one
+ * already gone counts as deleted.
+ */
+function drillAccessCleanup(scope: Construct, deployment: string, next: sfn.IChainable): sfn.IChainable {
+  const arns = drillAccessArns(scope);
+  const step = (o: { what: string; title: string; action: string; idParam: string; made: string; slot: string; arn: string; busy: readonly string[]; gone: readonly string[] }) => {
+    const task = new tasks.CallAwsService(scope, `Delete drill ${o.what}`, {
+      service: 'elasticache',
+      action: o.action,
+      parameters: { [`${o.idParam}.$`]: `${o.made}.id` },
+      iamResources: [o.arn],
+      resultSelector: { deleted: true, [`id.$`]: `$.${o.idParam}` },
+      resultPath: o.slot,
+    });
+    conditionOwnStatement(task, drillTagConditions(deployment));
+    task.addRetry({ errors: [...o.busy], interval: Duration.seconds(60), backoffRate: 1.5, maxAttempts: 8, maxDelay: Duration.minutes(10) });
+    task.addRetry({ errors: ['ElastiCache.ThrottlingException', 'ElastiCache.ElastiCacheException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+    const gone = new sfn.Pass(scope, `Drill ${o.what} gone`, { parameters: { deleted: true, [`id.$`]: `${o.made}.id` }, resultPath: o.slot });
+    const left = new sfn.Pass(scope, `Drill ${o.what} left behind`, {
+      parameters: { deleted: false, [`id.$`]: `${o.made}.id`, 'error.$': `${o.slot}.Cause` },
+      resultPath: o.slot,
+    });
+    task.addCatch(gone, { errors: [...o.gone], resultPath: o.slot });
+    task.addCatch(left, { resultPath: o.slot });
+    return { task, gone, left, made: o.made, title: o.title };
+  };
+  const user = step({ what: 'user', title: 'Drill user made?', action: 'deleteUser', idParam: 'UserId', made: '$.drill.drillUser', slot: '$.drill.userCleanup', arn: arns.users, busy: SFN_ERRORS.userBusy, gone: SFN_ERRORS.userNotFound });
+  const group = step({ what: 'user group', title: 'Drill user group made?', action: 'deleteUserGroup', idParam: 'UserGroupId', made: '$.drill.drillUserGroup', slot: '$.drill.userGroupCleanup', arn: arns.groups, busy: SFN_ERRORS.userGroupBusy, gone: SFN_ERRORS.userGroupNotFound });
+  const userMade = new sfn.Choice(scope, user.title).when(sfn.Condition.isNull(user.made), next).otherwise(user.task);
+  for (const s of [user.task, user.gone, user.left]) s.next(next);
+  for (const s of [group.task, group.gone, group.left]) s.next(userMade);
+  return new sfn.Choice(scope, group.title).when(sfn.Condition.isNull(group.made), userMade).otherwise(group.task);
 }
 
 /** The RBAC user groups the plans' drill clusters join. */
@@ -663,7 +913,7 @@ function drillClusterArns(scope: Construct): string[] {
  * The state machine's wildcards: drill cluster names are made per execution,
  * parameter groups are AWS's defaults, copies are keyed by export name.
  */
-function acknowledgeDrillScoping(role: iam.IRole, where: DrillWhere): void {
+function acknowledgeDrillScoping(role: iam.IRole, where: DrillWhere, serverless: boolean): void {
   const ids = [
     nagElastiCacheArn(role, 'replicationgroup', `${DRILL_PREFIX}*`),
     nagElastiCacheArn(role, 'cluster', `${DRILL_PREFIX}*`),
@@ -674,6 +924,20 @@ function acknowledgeDrillScoping(role: iam.IRole, where: DrillWhere): void {
     ...ids.map((arn) => ({
       id: `AwsSolutions-IAM5[Resource::${arn}]`,
       reason: 'Drill clusters are named rdr-drill-<target>-<time> per execution; restores read our rdr-* snapshots and the source or default parameter group.',
+    })),
+  );
+  if (!serverless) return;
+  const serverlessIds = [
+    nagElastiCacheArn(role, 'serverlesscache', `${DRILL_PREFIX}*`),
+    nagElastiCacheArn(role, 'usergroup', `${DRILL_PREFIX}*`),
+    nagElastiCacheArn(role, 'user', `${DRILL_PREFIX}*`),
+    ...(where === 'primary' ? [nagElastiCacheArn(role, 'serverlesscachesnapshot', 'rdr-*')] : []),
+  ];
+  Validations.of(role).acknowledge(
+    ...serverlessIds.map((arn) => ({
+      id: `AwsSolutions-IAM5[Resource::${arn}]`,
+      reason:
+        'Serverless drill caches, and the user and user group each locks itself with, are named rdr-drill-<target>-<time> per execution; creating, tagging and deleting them also requires this deployment\'s drill tags. Restores read our rdr-* serverless snapshots.',
     })),
   );
 }

@@ -301,7 +301,7 @@ describe('restore usage errors (exit 2)', () => {
     expect(checkNewId('a'.repeat(40))).toHaveLength(40);
     expect(() => checkNewId('a'.repeat(41))).toThrow(/not a valid/);
     const req = createRequest(
-      { target: 't', recoveryPoint: 'p', createdAt: '', ageSeconds: 0, clusterId: 'x', engine: 'redis', engineVersion: '7.1', nodeType: 'n', shards: 1, clusterMode: 'disabled', snapshotName: 'p', expected: {} },
+      { kind: 'replication-group', target: 't', recoveryPoint: 'p', createdAt: '', ageSeconds: 0, clusterId: 'x', engine: 'redis', engineVersion: '7.1', nodeType: 'n', shards: 1, clusterMode: 'disabled', snapshotName: 'p', expected: {} },
       { id: 'x', replicas: 0, subnetGroup: 'g', securityGroupIds: [] },
     );
     expect(req).toMatchObject({ NumCacheClusters: 1, AutomaticFailoverEnabled: false });

@@ -18,6 +18,7 @@ const INPUT: DrillInput = {
 };
 
 const CHOICE: RecoveryPointChoice = {
+  kind: 'replication-group',
   target: 'rg-a',
   recoveryPoint: 'rdr-rg-a-20261121-0200',
   createdAt: '2026-11-21T02:00:30.000Z',

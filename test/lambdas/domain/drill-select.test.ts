@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DrillInput } from '../../../lambdas/domain/drill';
+import { drillClusterId, majorVersion, SERVERLESS_NODE_TYPE, type DrillInput } from '../../../lambdas/domain/drill';
 import {
   assessDrExport,
   CANARY_TAG,
@@ -16,6 +16,7 @@ import {
   rotationIndex,
   s3ObjectArn,
   type DrExport,
+  serverlessChoice,
 } from '../../../lambdas/domain/drill-select';
 import { exportObjectTags } from '../../../lambdas/domain/export';
 import type { RecoveryPoint } from '../../../lambdas/domain/types';
@@ -140,6 +141,7 @@ describe('primaryChoice', () => {
       STARTED,
     );
     expect(choice).toEqual({
+      kind: 'replication-group',
       target: 'rg-a',
       recoveryPoint: 'rdr-rg-a-20261121-0200',
       createdAt: '2026-11-21T02:00:30.000Z',
@@ -318,6 +320,53 @@ describe('drChoice', () => {
     if (!partial.usable) throw new Error(partial.detail);
     expect(drChoice(partial.choice, INPUT, { bucket: 'b', partition: 'aws' }, STARTED).nodeGroupConfiguration!.map((g) => g.Slots)).toEqual(['0-5460', '5461-10921', '10922-16383']);
   });
+});
+
+describe('serverless choices', () => {
+  it('primary: a new serverless cache from the snapshot ARN, major version only, no node type, read as a cluster', () => {
+    const choice = serverlessChoice(
+      {
+        name: 'rdr-sls-a-20261121-0200',
+        arn: 'arn:aws:elasticache:eu-west-1:111122223333:serverlesscachesnapshot:rdr-sls-a-20261121-0200',
+        target: 'sls-a',
+        createdAt: new Date('2026-11-21T02:00:00Z'),
+        engine: 'Valkey',
+        engineVersion: '8.1',
+        tags: { 'redis-dr:keys': '5', [CANARY_TAG]: 'c-1' },
+      },
+      STARTED,
+    );
+    expect(choice).toMatchObject({
+      kind: 'serverless-cache',
+      engine: 'valkey',
+      engineVersion: '8',
+      nodeType: SERVERLESS_NODE_TYPE,
+      clusterMode: 'enabled',
+      snapshotArns: ['arn:aws:elasticache:eu-west-1:111122223333:serverlesscachesnapshot:rdr-sls-a-20261121-0200'],
+      expected: { keys: 5, canary: 'c-1' },
+    });
+    expect(choice.snapshotName).toBeUndefined();
+    expect(choice.clusterId).toBe(drillClusterId('sls-a', STARTED));
+  });
+
+  it('DR: every shard\'s copy, no slot layout or parameter group (a serverless cache lays out its slots itself)', () => {
+    const exp = exportOf([1, 2, 3]);
+    const verdict = assessDrExport(exp, new Map(exp.objects.map((o) => [o.key, shardTags(o.shard, 3)])), { plan: 'sessions' });
+    if (!verdict.usable) throw new Error(verdict.detail);
+    const choice = drChoice(verdict.choice, { nodeType: 'cache.r7g.xlarge' }, { bucket: 'b', partition: 'aws' }, STARTED, 'serverless-cache');
+    expect(choice).toMatchObject({ kind: 'serverless-cache', nodeType: SERVERLESS_NODE_TYPE, shards: 3, clusterMode: 'enabled', engineVersion: majorVersion(verdict.choice.engineVersion) });
+    expect(choice.snapshotArns).toHaveLength(3);
+    expect(choice).not.toHaveProperty('nodeGroupConfiguration');
+    expect(choice).not.toHaveProperty('cacheParameterGroupName');
+  });
+
+  it.each([
+    ['7.1.0', '7'],
+    ['8', '8'],
+    [' 9.0 ', '9'],
+  ])('majorVersion(%j) is %j', (version, major) => expect(majorVersion(version)).toBe(major));
+
+  it('majorVersion refuses a version without one', () => expect(() => majorVersion('latest')).toThrow('engine version "latest" has no major version'));
 });
 
 describe('NoRecoveryPointError', () => {

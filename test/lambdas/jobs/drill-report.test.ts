@@ -13,6 +13,7 @@ const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:redis-dr-alerts';
 const INPUT: DrillInput = DR_DRILL_INPUT;
 
 const CHOICE: RecoveryPointChoice = {
+  kind: 'replication-group',
   target: 'rg-a',
   recoveryPoint: 'rdr-rg-a-20261121-0200',
   createdAt: '2026-11-21T02:00:42.000Z',

@@ -1,4 +1,11 @@
-import { DescribeSnapshotsCommand, ElastiCacheClient, SnapshotNotFoundFault, type Snapshot } from '@aws-sdk/client-elasticache';
+import {
+  DescribeServerlessCacheSnapshotsCommand,
+  DescribeSnapshotsCommand,
+  ElastiCacheClient,
+  SnapshotNotFoundFault,
+  type ServerlessCacheSnapshot,
+  type Snapshot,
+} from '@aws-sdk/client-elasticache';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetObjectTaggingCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -29,6 +36,8 @@ interface FakeSnapshot {
   status: string;
   tags: Record<string, string>;
   shards: number;
+  /** A serverless cache's snapshot (DescribeServerlessCacheSnapshots), else a replication group's. */
+  serverless?: boolean;
 }
 let snapshots: FakeSnapshot[];
 let objects: Map<string, Record<string, string>>;
@@ -77,6 +86,16 @@ function describeSnapshot(s: FakeSnapshot): Snapshot {
   };
 }
 
+function describeServerlessSnapshot(s: FakeSnapshot): ServerlessCacheSnapshot {
+  return {
+    ServerlessCacheSnapshotName: s.name,
+    ARN: `arn:aws:elasticache:eu-west-1:111122223333:serverlesscachesnapshot:${s.name}`,
+    Status: s.status,
+    CreateTime: parseSnapshotName(s.name)!.at,
+    ServerlessCacheConfiguration: { ServerlessCacheName: s.target, Engine: 'valkey', MajorEngineVersion: '8' },
+  };
+}
+
 /** Shard objects of export `name` of target `rg` with export and verifier tags; `over` per shard. */
 function putExport(name: string, shards: number, over: Record<number, Record<string, string | undefined>> = {}, present?: number[]): void {
   const snapshot = name.replace(/-r\d+$/, '');
@@ -117,7 +136,7 @@ beforeEach(() => {
     ResourceTagMappingList: snapshots
       .filter((s) => i.TagFilters.every((f) => f.Values?.includes(s.tags[f.Key] ?? '\u0000')))
       .map((s) => ({
-        ResourceARN: `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${s.name}`,
+        ResourceARN: `arn:aws:elasticache:eu-west-1:111122223333:${s.serverless ? 'serverlesscachesnapshot' : 'snapshot'}:${s.name}`,
         Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
       })),
   }));
@@ -127,8 +146,13 @@ beforeEach(() => {
       if (!s) throw new SnapshotNotFoundFault({ message: `${i.SnapshotName} not found`, $metadata: {} });
       return { Snapshots: [describeSnapshot(s)] };
     }
-    return { Snapshots: snapshots.filter((s) => s.target === i.ReplicationGroupId).map(describeSnapshot) };
+    return { Snapshots: snapshots.filter((s) => !s.serverless && s.target === i.ReplicationGroupId).map(describeSnapshot) };
   });
+  ec.on(DescribeServerlessCacheSnapshotsCommand).callsFake((i: { ServerlessCacheName?: string; ServerlessCacheSnapshotName?: string }) => ({
+    ServerlessCacheSnapshots: snapshots
+      .filter((s) => s.serverless && (i.ServerlessCacheSnapshotName ? s.name === i.ServerlessCacheSnapshotName : s.target === i.ServerlessCacheName))
+      .map(describeServerlessSnapshot),
+  }));
   s3.on(ListObjectsV2Command).callsFake((i: { Prefix: string }) => ({
     Contents: [...objects.keys()].filter((k) => k.startsWith(i.Prefix)).map((Key) => ({ Key, Size: 100 })),
     IsTruncated: false,
@@ -149,6 +173,7 @@ describe('drill select, primary region', () => {
     const choice = await selectRecoveryPoint(event(), deps);
 
     expect(choice).toEqual({
+      kind: 'replication-group',
       target: 'rg-a',
       recoveryPoint: 'rdr-rg-a-20261121-0200',
       createdAt: '2026-11-21T02:00:30.000Z',
@@ -187,19 +212,53 @@ describe('drill select, primary region', () => {
     expect(picked).toEqual(['rg-a', 'rg-b', 'rg-c', 'rg-a', 'rg-b', 'rg-c']);
   });
 
-  it('skips serverless caches with the reason, and fails with NoRecoveryPointError when nothing is left', async () => {
+  it('restores a serverless cache from its newest snapshot of the plan: the snapshot ARN, engine and major version', async () => {
+    const targets = { replicationGroupIds: [], serverlessCacheNames: ['sls-a'], selectByTags: {} };
+    addSnapshot('rdr-sls-a-20261121-0300', { serverless: true, tags: { 'redis-dr:keys': '77' } });
+    addSnapshot('rdr-sls-a-20261121-0400', { serverless: true, status: 'creating' });
+    addSnapshot('rdr-sls-a-20261121-0500', { serverless: true, tags: { 'redis-dr:plan': 'queues' } });
+
+    const choice = await selectRecoveryPoint(event({ targets }), deps);
+
+    expect(choice).toEqual({
+      kind: 'serverless-cache',
+      target: 'sls-a',
+      recoveryPoint: 'rdr-sls-a-20261121-0300',
+      createdAt: '2026-11-21T03:00:00.000Z',
+      ageSeconds: 7 * 3600,
+      clusterId: expect.stringMatching(/^rdr-drill-sls-a-[0-9a-f]{6}-261121100000$/),
+      engine: 'valkey',
+      engineVersion: '8',
+      nodeType: 'serverless',
+      shards: 1,
+      clusterMode: 'enabled',
+      snapshotArns: ['arn:aws:elasticache:eu-west-1:111122223333:serverlesscachesnapshot:rdr-sls-a-20261121-0300'],
+      expected: { keys: 77 },
+    });
+    expect(ec.commandCalls(DescribeSnapshotsCommand)).toHaveLength(0);
+  });
+
+  it('rotates over replication groups and serverless caches alike, and fails with NoRecoveryPointError when nothing is left', async () => {
     const targets = { replicationGroupIds: ['rg-a'], serverlessCacheNames: ['sls-a'], selectByTags: {} };
     addSnapshot('rdr-rg-a-20261121-0200', { status: 'creating' });
+    addSnapshot('rdr-sls-a-20261121-0200', { serverless: true, status: 'failed' });
 
     const err = await selectRecoveryPoint(event({ targets }), deps).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(NoRecoveryPointError);
     expect((err as Error).name).toBe('NoRecoveryPointError');
     expect((err as Error).message).toBe(
-      'plan sessions: no usable snapshot to restore: ' +
-        'sls-a (serverless cache: drills restore replication groups only, not yet serverless caches); ' +
-        'rg-a (no available snapshot of plan sessions)',
+      'plan sessions: no usable snapshot to restore: rg-a (no available snapshot of plan sessions); sls-a (no available snapshot of plan sessions)',
     );
+
+    addSnapshot('rdr-rg-a-20261121-0100');
+    addSnapshot('rdr-sls-a-20261121-0100', { serverless: true });
+    const picked = [];
+    for (let day = 0; day < 2; day++) {
+      const c = await selectRecoveryPoint(event({ targets }, new Date(Date.parse(STARTED) + day * DAY).toISOString()), deps);
+      picked.push(`${c.target} ${c.kind}`);
+    }
+    expect(picked).toEqual(['rg-a replication-group', 'sls-a serverless-cache']);
   });
 
   it('fails for a retry, not as NoRecoveryPoint, when the chosen snapshot vanished since the listing', async () => {
@@ -215,7 +274,7 @@ describe('drill select, primary region', () => {
 });
 
 describe('drill select, DR region', () => {
-  const dr = (over: Partial<DrillInput> = {}) => event({ where: 'dr', bucket: BUCKET, ...over });
+  const dr = (over: Partial<DrillInput> = {}, startedAt = STARTED) => event({ where: 'dr', bucket: BUCKET, ...over }, startedAt);
 
   it('skips incomplete, unverified and corrupt exports and seeds from the newest good one, shards in order, types summed', async () => {
     putExport('rdr-rg-a-20261121-0400', 3, {}, [1, 3]); // shard 2 still replicating
@@ -228,6 +287,7 @@ describe('drill select, DR region', () => {
 
     const key = (s: number) => `rdr-rg-a-20261121-0100-000${s}.rdb`;
     expect(choice).toEqual({
+      kind: 'replication-group',
       target: 'rg-a',
       recoveryPoint: 'rdr-rg-a-20261121-0100',
       createdAt: '2026-11-21T01:00:42.000Z',
@@ -272,15 +332,33 @@ describe('drill select, DR region', () => {
     expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-rg-a-']);
   });
 
-  it('with a tag selection, takes every target whose exports carry the plan, but no serverless cache', async () => {
+  it('with a tag selection, takes every target whose exports carry the plan; a listed serverless cache restores as one', async () => {
     putExport('rdr-rg-b-20261121-0200', 1);
-    putExport('rdr-sls-a-20261121-0300', 1);
+    putExport('rdr-sls-a-20261121-0300', 3);
     const targets = { replicationGroupIds: [], serverlessCacheNames: ['sls-a'], selectByTags: { team: 'payments' } };
 
-    const choice = await selectRecoveryPoint(dr({ targets }), deps);
+    const picked = [];
+    for (let day = 0; day < 2; day++) picked.push(await selectRecoveryPoint(dr({ targets }, new Date(Date.parse(STARTED) + day * DAY).toISOString()), deps));
 
-    expect(choice.target).toBe('rg-b');
-    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-']);
+    expect(picked.map((c) => `${c.target} ${c.kind}`)).toEqual(['rg-b replication-group', 'sls-a serverless-cache']);
+    const key = (s: number) => `rdr-sls-a-20261121-0300-000${s}.rdb`;
+    // A serverless cache takes every shard's copy, engine and major version; it lays out its slots itself.
+    expect(picked[1]).toEqual({
+      kind: 'serverless-cache',
+      target: 'sls-a',
+      recoveryPoint: 'rdr-sls-a-20261121-0300',
+      createdAt: '2026-11-21T03:00:42.000Z',
+      ageSeconds: expect.any(Number),
+      clusterId: expect.stringMatching(/^rdr-drill-sls-a-[0-9a-f]{6}-261122100000$/),
+      engine: 'redis',
+      engineVersion: '7',
+      nodeType: 'serverless',
+      shards: 3,
+      clusterMode: 'enabled',
+      snapshotArns: [1, 2, 3].map((s) => `arn:aws:s3:::${BUCKET}/${key(s)}`),
+      expected: { keys: 600, expires: 6, byType: { string: 540, zset: 60 } },
+    });
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-', 'rdr-']);
     expect(tagging.commandCalls(GetResourcesCommand)).toHaveLength(0);
   });
 

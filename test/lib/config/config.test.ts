@@ -183,7 +183,7 @@ describe('validateConfig', () => {
     expect(problems).toEqual(expected);
   });
 
-  it('refuses drills that could collide (two groups whose drill names meet) and drills of a serverless-only plan', () => {
+  it('refuses drills that could collide (two caches whose drill names meet, node-based or serverless); a serverless-only plan drills', () => {
     const network = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'], cacheSubnetGroupName: 'drills' };
     const drill = { enabled: true, where: 'primary' };
     expect(
@@ -195,12 +195,12 @@ describe('validateConfig', () => {
           c.plans[0].targets.replicationGroupIds = ['orders-production-eu-1', 'orders-production-eu-2', 'cache-grp-2134'];
           // …except for a real collision of the 6-character hash (found by search, 1 in 16 million per pair).
           c.plans.push({ ...plan({ name: 'other', drill }), targets: { replicationGroupIds: ['cache-grp-2494'] } });
-          c.plans.push({ ...plan({ name: 'edge', drill }), targets: { serverlessCacheNames: ['edge-cache'] } });
+          c.plans.push({ ...plan({ name: 'edge', drill }), targets: { serverlessCacheNames: ['edge-cache', 'cache-grp-2494'] } });
         }),
       ),
     ).toEqual([
-      'plans[2].drill.enabled restores replication groups, got true on a plan with only serverless caches: drills of serverless caches are not built yet, so this drill would restore nothing; set drill.enabled to false (restore a serverless cache by hand with redis-dr restore), or add replication groups to the plan',
       'plans[1].targets.replicationGroupIds[0] "cache-grp-2494" gives the same drill cluster name (rdr-drill-cache-grp-415b9c-…) as "cache-grp-2134" in plans[0]: their drills could collide; drill one of them in another plan without a drill, or rename one',
+      'plans[2].targets.serverlessCacheNames[1] "cache-grp-2494" gives the same drill cluster name (rdr-drill-cache-grp-415b9c-…) as "cache-grp-2134" in plans[0]: their drills could collide; drill one of them in another plan without a drill, or rename one',
     ]);
   });
 

@@ -51,6 +51,20 @@ class LocalElastiCache {
   stuckStatus?: string;
   /** Delete answers "busy" this many times first. */
   busyDeletes = 0;
+  /** Serverless caches among the groups (their ids). */
+  readonly serverless = new Set<string>();
+  /** CreateServerlessCache parameters, as the state machine sent them. */
+  readonly createdServerless: Record<string, any>[] = [];
+  /** Users the drill made (CreateUser parameters), by id. */
+  readonly users = new Map<string, Record<string, any>>();
+  /** User groups the drill made: their user ids. */
+  readonly drillGroups = new Map<string, string[]>();
+  /** DeleteUserGroup answers "in use" this many times first. */
+  busyUserGroupDeletes = 0;
+  /** DeleteUserGroup fails for good with this error. */
+  userGroupDeleteError?: string;
+  /** CreateUser fails with this error. */
+  createUserError?: string;
 
   constructor(private readonly snapshots: ReadonlyMap<string, string>) {}
 
@@ -71,8 +85,11 @@ class LocalElastiCache {
       // In a user group: only the group's users get in (the default user's password is nobody's to know).
       const user = this.userGroups.get(String(p.UserGroupIds));
       if (!user || p.AuthToken !== undefined) throw sfnError('ElastiCache.InvalidParameterCombinationException', `user group ${String(p.UserGroupIds)}`);
-      args.push('--user', user.username, 'on', `>${user.password}`, '~*', '&*', '+@all');
-      password = `default-${'x'.repeat(20)}`;
+      if (user.username === 'default') password = user.password;
+      else {
+        args.push('--user', user.username, 'on', `>${user.password}`, '~*', '&*', '+@all');
+        password = `default-${'x'.repeat(20)}`;
+      }
     } else {
       // Otherwise the drill cluster requires the execution's AUTH token, as ElastiCache would.
       if (typeof p.AuthToken !== 'string' || p.AuthToken.length < 16) throw sfnError('ElastiCache.InvalidParameterValueException', 'no AuthToken');
@@ -95,6 +112,66 @@ class LocalElastiCache {
     this.created.push(p);
     this.groups.set(p.ReplicationGroupId, group);
     return { ReplicationGroup: { ReplicationGroupId: p.ReplicationGroupId, Status: 'creating' } };
+  }
+
+  /** A serverless cache: a one-node cluster (serverless speaks the cluster protocol) locked by its user group. */
+  async createServerless(p: Record<string, any>): Promise<unknown> {
+    this.calls.push(`create-serverless ${p.ServerlessCacheName}`);
+    if (this.createError) throw sfnError(this.createError, 'capacity');
+    if (this.groups.has(p.ServerlessCacheName)) throw sfnError('ElastiCache.ServerlessCacheAlreadyExistsException', 'already exists');
+    if (typeof p.UserGroupId !== 'string') throw sfnError('ElastiCache.InvalidParameterValueException', 'the fake wants a user group');
+    const source = (p.SnapshotArnsToRestore as string[])[0]!;
+    if (!this.snapshots.has(source)) throw sfnError('ElastiCache.ServerlessCacheSnapshotNotFoundException', `no snapshot ${source}`);
+    this.createdServerless.push(p);
+    this.serverless.add(p.ServerlessCacheName);
+    // Restored from the cluster-mode file (database 0 only): cluster mode keeps one database.
+    await this.create({ ReplicationGroupId: p.ServerlessCacheName, SnapshotName: SHARDED_SNAPSHOT, NumNodeGroups: 1, UserGroupIds: p.UserGroupId, Tags: p.Tags });
+    this.calls.splice(this.calls.lastIndexOf(`create ${p.ServerlessCacheName}`), 1);
+    this.created.pop();
+    return { ServerlessCache: { ServerlessCacheName: p.ServerlessCacheName, Status: 'creating' } };
+  }
+
+  async describeServerless(p: Record<string, any>): Promise<unknown> {
+    this.calls.push(`describe-serverless ${p.ServerlessCacheName}`);
+    const group = this.groups.get(p.ServerlessCacheName);
+    if (!group) throw sfnError('ElastiCache.ServerlessCacheNotFoundException');
+    await group.starting;
+    const status = this.stuckStatus ?? 'available';
+    return { ServerlessCaches: [{ Status: status, ...(status === 'available' ? { Endpoint: { Address: '127.0.0.1', Port: group.server!.port } } : {}) }] };
+  }
+
+  createUser(p: Record<string, any>): unknown {
+    this.calls.push(`create-user ${p.UserId}`);
+    if (this.createUserError) throw sfnError(this.createUserError, 'user');
+    if (this.users.has(p.UserId)) throw sfnError('ElastiCache.UserAlreadyExistsException', 'exists');
+    this.users.set(p.UserId, p);
+    return { UserId: p.UserId, UserName: p.UserName, Status: 'active' };
+  }
+
+  createUserGroup(p: Record<string, any>): unknown {
+    this.calls.push(`create-user-group ${p.UserGroupId}`);
+    const ids = p.UserIds as string[];
+    const user = this.users.get(ids[0]!);
+    if (!user) throw sfnError('ElastiCache.UserNotFoundException', ids[0]);
+    this.drillGroups.set(p.UserGroupId, ids);
+    this.userGroups.set(p.UserGroupId, { username: user.UserName, password: (user.Passwords as string[])[0]! });
+    return { UserGroupId: p.UserGroupId, Status: 'creating' };
+  }
+
+  deleteUserGroup(p: Record<string, any>): unknown {
+    this.calls.push(`delete-user-group ${p.UserGroupId}`);
+    if (this.userGroupDeleteError) throw sfnError(this.userGroupDeleteError, 'refused');
+    if (this.busyUserGroupDeletes-- > 0) throw sfnError('ElastiCache.InvalidUserGroupStateException', 'in use by a cache being deleted');
+    if (!this.drillGroups.delete(p.UserGroupId)) throw sfnError('ElastiCache.UserGroupNotFoundException', 'gone');
+    this.userGroups.delete(p.UserGroupId);
+    return { UserGroupId: p.UserGroupId, Status: 'deleting' };
+  }
+
+  deleteUser(p: Record<string, any>): unknown {
+    this.calls.push(`delete-user ${p.UserId}`);
+    if ([...this.drillGroups.values()].some((ids) => ids.includes(p.UserId))) throw sfnError('ElastiCache.DefaultUserAssociatedToUserGroupException', 'in a group');
+    if (!this.users.delete(p.UserId)) throw sfnError('ElastiCache.UserNotFoundException', 'gone');
+    return { UserId: p.UserId, Status: 'deleting' };
   }
 
   async describe(p: Record<string, any>): Promise<unknown> {
@@ -123,7 +200,7 @@ class LocalElastiCache {
   }
 
   async listTags(p: Record<string, any>): Promise<unknown> {
-    const id = String(p.ResourceName).split(':replicationgroup:')[1]!;
+    const id = String(p.ResourceName).split(/:replicationgroup:|:serverlesscache:/)[1]!;
     this.calls.push(`tags ${id}`);
     const group = this.groups.get(id);
     if (!group) throw sfnError('ElastiCache.ReplicationGroupNotFoundException', `${id} not found`);
@@ -131,12 +208,15 @@ class LocalElastiCache {
   }
 
   async delete(p: Record<string, any>): Promise<unknown> {
-    this.calls.push(`delete ${p.ReplicationGroupId}`);
+    const serverless = p.ServerlessCacheName !== undefined;
+    const id: string = p.ServerlessCacheName ?? p.ReplicationGroupId;
+    this.calls.push(`${serverless ? 'delete-serverless' : 'delete'} ${id}`);
+    p = { ReplicationGroupId: id };
     const group = this.groups.get(p.ReplicationGroupId);
-    if (!group) throw sfnError('ElastiCache.ReplicationGroupNotFoundException', `${p.ReplicationGroupId} not found`);
+    if (!group) throw sfnError(serverless ? 'ElastiCache.ServerlessCacheNotFoundException' : 'ElastiCache.ReplicationGroupNotFoundException', `${id} not found`);
     if (this.busyDeletes > 0 || (this.stuckStatus === 'creating' && this.busyDeletes < 0)) {
       this.busyDeletes--;
-      throw sfnError('ElastiCache.InvalidReplicationGroupStateException', 'still creating');
+      throw sfnError(serverless ? 'ElastiCache.InvalidServerlessCacheStateException' : 'ElastiCache.InvalidReplicationGroupStateException', 'still creating');
     }
     await group.starting;
     await group.server?.stop();
@@ -157,6 +237,8 @@ class LocalElastiCache {
 const SNAPSHOT = 'rdr-sessions-prod-20261122-0200';
 const SHARDED_SNAPSHOT = 'rdr-sessions-prod-20261122-0300';
 const COPY_ARN = `arn:aws:s3:::redis-dr-example-000000000000-eu-central-1/${SNAPSHOT}-0001.rdb`;
+const SERVERLESS_SNAPSHOT = 'rdr-sessions-edge-20261122-0200';
+const SERVERLESS_ARN = `arn:aws:elasticache:eu-west-1:000000000000:serverlesscachesnapshot:${SERVERLESS_SNAPSHOT}`;
 const STARTED = new Date();
 const secrets = mockClient(SecretsManagerClient);
 /** The drill cluster of sessions-prod for the fixed start time of these executions. */
@@ -213,6 +295,7 @@ describe('restore drill state machine, executed locally from the synthesized def
 
   function choice(overrides: Partial<RecoveryPointChoice['expected']> = {}): RecoveryPointChoice {
     return {
+      kind: 'replication-group',
       target: 'sessions-prod',
       recoveryPoint: SNAPSHOT,
       createdAt: '2026-11-22T02:00:00.000Z',
@@ -243,6 +326,7 @@ describe('restore drill state machine, executed locally from the synthesized def
         [SNAPSHOT, rdbFile],
         [COPY_ARN, rdbFile],
         [SHARDED_SNAPSHOT, shardedRdb],
+        [SERVERLESS_ARN, shardedRdb],
       ]),
     );
     options.fake?.(ec);
@@ -277,7 +361,17 @@ describe('restore drill state machine, executed locally from the synthesized def
       context: { Execution: { Name: 'drill-exec-1' }, State: { EnteredTime: new Date(STARTED.getTime() + 5 * 60_000).toISOString() } } as never,
       overrides: {
         waitTimeOverrides: { 'Wait for cluster': 0 },
-        retryIntervalOverrides: { 'Delete cluster': 0, Report: 0, 'Select recovery point': 0, 'Verify data': 0 },
+        retryIntervalOverrides: {
+          'Delete cluster': 0,
+          Report: 0,
+          'Select recovery point': 0,
+          'Verify data': 0,
+          'Delete serverless cache': 0,
+          'Delete drill user group': 0,
+          'Delete drill user': 0,
+          'Create serverless cache': 0,
+          'Create drill user group': 0,
+        },
         taskResourceLocalHandlers: {
           'Select recovery point': async () => {
             if (!options.select) return choice() as never;
@@ -288,6 +382,15 @@ describe('restore drill state machine, executed locally from the synthesized def
           'Create cluster (RBAC)': (p) => ec.create(p as Record<string, any>) as never,
           'Create sharded cluster (RBAC)': (p) => ec.create(p as Record<string, any>) as never,
           'Describe cluster': (p) => ec.describe(p as Record<string, any>) as never,
+          'Create drill user': async (p) => ec.createUser(p as Record<string, any>) as never,
+          'Create drill user group': async (p) => ec.createUserGroup(p as Record<string, any>) as never,
+          'Create serverless cache': (p) => ec.createServerless(p as Record<string, any>) as never,
+          'Create serverless cache (RBAC)': (p) => ec.createServerless(p as Record<string, any>) as never,
+          'Describe serverless cache': (p) => ec.describeServerless(p as Record<string, any>) as never,
+          'Check serverless owner': (p) => ec.listTags(p as Record<string, any>) as never,
+          'Delete serverless cache': (p) => ec.delete(p as Record<string, any>) as never,
+          'Delete drill user group': async (p) => ec.deleteUserGroup(p as Record<string, any>) as never,
+          'Delete drill user': async (p) => ec.deleteUser(p as Record<string, any>) as never,
           'Generate AUTH token': async (p) => {
             secretCalls.push(`random ${JSON.stringify(p)}`);
             return { RandomPassword: `tok${'e'.repeat(58)}n42` } as never;
@@ -538,6 +641,151 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.ec.created[0]).not.toHaveProperty('NumCacheClusters');
     expect(r.verifyInputs[0]).toMatchObject({ clusterMode: 'enabled', host: '127.0.0.1' });
     expect(r.ec.groups.size).toBe(0);
+  });
+
+  describe('serverless caches', () => {
+    const SLS = 'rdr-drill-sessions-edge-2611220400';
+    const serverless = (over: Partial<RecoveryPointChoice> = {}): RecoveryPointChoice => ({
+      ...choice({ keys: sourceKeys - 1 }),
+      kind: 'serverless-cache',
+      target: 'sessions-edge',
+      recoveryPoint: SERVERLESS_SNAPSHOT,
+      clusterId: SLS,
+      engine: 'valkey',
+      engineVersion: '8',
+      nodeType: 'serverless',
+      clusterMode: 'enabled',
+      snapshotName: undefined,
+      snapshotArns: [SERVERLESS_ARN],
+      ...over,
+    });
+    const order = (calls: readonly string[]) => calls.map((c) => c.split(' ')[0]);
+
+    it('primary: locks a new serverless cache with a user group made for the execution, verifies it over the cluster protocol, deletes cache, group and user', async () => {
+      const r = await run({ select: () => serverless() });
+      expect(r.reports[0]!.summary).toMatch(/passed/);
+      expect(r.outcome).toBe('succeeded');
+      expect(order(r.ec.calls)).toEqual([
+        'create-user',
+        'create-user-group',
+        'create-serverless',
+        'describe-serverless',
+        'tags',
+        'delete-serverless',
+        'delete-user-group',
+        'delete-user',
+      ]);
+      expect(r.ec.createdServerless[0]).toEqual({
+        ServerlessCacheName: SLS,
+        Description: 'redis-dr primary restore drill (deleted when the drill ends)',
+        Engine: 'valkey',
+        MajorEngineVersion: '8',
+        SnapshotArnsToRestore: [SERVERLESS_ARN],
+        SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+        SecurityGroupIds: ['sg-0123456789abcdef0'],
+        UserGroupId: SLS,
+        Tags: expect.arrayContaining([{ Key: 'redis-dr:drill', Value: 'drill-exec-1' }, { Key: 'redis-dr:deployment', Value: 'example' }]),
+      });
+      expect(r.ec.users.size).toBe(0); // made for the execution, deleted with it
+      expect(r.secretCalls[0]).toMatch(/^random /);
+      expect(r.verifyInputs[0]).toMatchObject({ tls: true, clusterMode: 'enabled', authSecretArn: expect.stringMatching(/redis-dr\/drill\/drill-exec-1/) });
+      expect(r.ec.groups.size).toBe(0);
+      expect(r.ec.drillGroups.size).toBe(0);
+      expect(r.secretStore.size).toBe(0);
+      expect(r.reports[0]!.summary).toContain(`Drill cache: ${SLS}, serverless valkey 8, from 1 object(s).`);
+      expect(r.reports[0]!.summary).toContain(`Cleanup: drill user group ${SLS} deleted.`);
+      expect(r.reports[0]!.summary).toContain(`Cleanup: drill user ${SLS} deleted.`);
+    });
+
+    it('the drill user is named default and holds the execution\'s token, tagged with the execution', async () => {
+      let made: Record<string, any> | undefined;
+      const r = await run({
+        select: () => serverless(),
+        fake: (ec) => {
+          const createUser = ec.createUser.bind(ec);
+          ec.createUser = (p) => ((made = p), createUser(p));
+        },
+      });
+      expect(r.outcome).toBe('succeeded');
+      expect(made).toMatchObject({ UserId: SLS, UserName: 'default', Engine: 'valkey', Passwords: [expect.stringMatching(/^tok[e]+n42$/)], AccessString: 'on ~* +@all' });
+      expect(made!.Tags).toContainEqual({ Key: 'redis-dr:drill', Value: 'drill-exec-1' });
+    });
+
+    it('DR region: seeds the serverless cache from the S3 copies', async () => {
+      const r = await run({ dr: true, select: () => serverless({ snapshotArns: [COPY_ARN], engine: 'redis', engineVersion: '7', expected: { keys: sourceKeys - 1, expires: 0, byType: { string: 203, list: 20, hash: 30 } } }) });
+      expect(r.reports[0]!.summary).toMatch(/passed/);
+      expect(r.ec.createdServerless[0]).toMatchObject({ SnapshotArnsToRestore: [COPY_ARN], Engine: 'redis', MajorEngineVersion: '7', SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'] });
+      expect(r.ec.groups.size + r.ec.drillGroups.size + r.ec.users.size).toBe(0);
+    });
+
+    it('verification fails: the cache, its user group and user are still deleted', async () => {
+      const r = await run({ select: () => serverless({ expected: { keys: 5000 } }) });
+      expect(r.outcome).toMatch(/says which step or check failed/);
+      expect(r.reports[0]!.summary).toMatch(/key-count/);
+      expect(order(r.ec.calls).slice(-3)).toEqual(['delete-serverless', 'delete-user-group', 'delete-user']);
+      expect(r.ec.groups.size + r.ec.drillGroups.size + r.ec.users.size).toBe(0);
+    });
+
+    it('the cache create fails: no cache is deleted, the user group and user made for it are', async () => {
+      const r = await run({ select: () => serverless(), fake: (ec) => (ec.createError = 'ElastiCache.ServerlessCacheQuotaForCustomerExceededException') });
+      expect(r.outcome).toMatch(/says which step or check failed/);
+      expect(order(r.ec.calls)).toEqual(['create-user', 'create-user-group', 'create-serverless', 'delete-user-group', 'delete-user']);
+      expect(r.reports[0]!.summary).toMatch(/ServerlessCacheQuotaForCustomerExceeded/);
+      expect(r.reports[0]!.summary).toMatch(/Cleanup: nothing deleted: the create failed/);
+      expect(r.ec.drillGroups.size + r.ec.users.size).toBe(0);
+      expect(r.secretStore.size).toBe(0);
+    });
+
+    it('a user with the drill\'s id exists (someone else\'s): nothing is created and nothing is deleted', async () => {
+      const r = await run({ select: () => serverless(), fake: (ec) => ec.users.set(SLS, { UserId: SLS, UserName: 'default', Passwords: ['theirs'] }) });
+      expect(r.outcome).toMatch(/says which step or check failed/);
+      expect(r.ec.calls).toEqual([`create-user ${SLS}`]);
+      expect(r.ec.users.get(SLS)).toMatchObject({ Passwords: ['theirs'] });
+      expect(r.reports[0]!.summary).toMatch(/UserAlreadyExists/);
+    });
+
+    it('a serverless cache with the drill\'s id that is not this execution\'s is never deleted', async () => {
+      const r = await run({
+        select: () => serverless(),
+        fake: (ec) => {
+          const create = ec.createServerless.bind(ec);
+          ec.createServerless = async (p) => {
+            const out = await create(p);
+            ec.groups.get(p.ServerlessCacheName)!.tags = { 'redis-dr:drill': 'another-execution' };
+            return out;
+          };
+        },
+      });
+      expect(order(r.ec.calls)).not.toContain('delete-serverless');
+      expect(r.reports[0]!.ok).toBe(false);
+      expect(r.reports[0]!.summary).toMatch(/not this drill's, so it was left alone/);
+    });
+
+    it('deletes wait while the cache is still busy and the user group still in use, then succeed', async () => {
+      const r = await run({ select: () => serverless(), fake: (ec) => ((ec.busyDeletes = 1), (ec.busyUserGroupDeletes = 2)) });
+      expect(r.outcome).toBe('succeeded');
+      expect(order(r.ec.calls).filter((c) => c === 'delete-serverless')).toHaveLength(2);
+      expect(order(r.ec.calls).filter((c) => c === 'delete-user-group')).toHaveLength(3);
+      expect(r.ec.groups.size + r.ec.drillGroups.size + r.ec.users.size).toBe(0);
+    });
+
+    it('a user group that cannot be deleted fails the drill and is named as left behind (and so is its user)', async () => {
+      const r = await run({ select: () => serverless(), fake: (ec) => (ec.userGroupDeleteError = 'ElastiCache.AccessDeniedException') });
+      expect(r.outcome).toMatch(/says which step or check failed/);
+      expect(r.reports[0]!.summary).toContain(`Cleanup: FAILED, drill user group left behind: ${SLS}`);
+      expect(r.reports[0]!.summary).toMatch(/drill user left behind/);
+      expect(r.ec.groups.size).toBe(0); // the cache itself went
+    });
+
+    it('RBAC: the cache joins the plan\'s user group; no user or group is made, none deleted', async () => {
+      const rbac = { userGroupId: 'drill-readers', secretArn: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:drill-reader-XyZabc', username: 'drill-reader', password: `reader-${'p'.repeat(24)}` };
+      const r = await run({ rbac, select: () => serverless() });
+      expect(r.reports[0]!.summary).toMatch(/passed/);
+      expect(order(r.ec.calls)).toEqual(['create-serverless', 'describe-serverless', 'tags', 'delete-serverless']);
+      expect(r.ec.createdServerless[0]).toMatchObject({ UserGroupId: 'drill-readers' });
+      expect(r.verifyInputs[0]).toMatchObject({ authSecretArn: rbac.secretArn, clusterMode: 'enabled' });
+      expect(r.secretCalls).toEqual([]);
+    });
   });
 
   it('no recovery point: creates nothing and reports why', async () => {

@@ -18,13 +18,22 @@ describe('RestoreDrill', () => {
     const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
     expect(tasks.map(([name]) => name).sort()).toEqual([
       'Check owner',
+      'Check serverless owner',
       'Create cluster',
       'Create cluster (RBAC)',
+      'Create drill user',
+      'Create drill user group',
+      'Create serverless cache',
+      'Create serverless cache (RBAC)',
       'Create sharded cluster',
       'Create sharded cluster (RBAC)',
       'Delete AUTH token',
       'Delete cluster',
+      'Delete drill user',
+      'Delete drill user group',
+      'Delete serverless cache',
       'Describe cluster',
+      'Describe serverless cache',
       'Generate AUTH token',
       'Report',
       'Select recovery point',
@@ -35,26 +44,53 @@ describe('RestoreDrill', () => {
     const del = definition.States['Delete cluster']!;
     expect(del.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: [...SFN_ERRORS.busy], MaxAttempts: 8 }));
     expect(del.Catch!.map((c) => c.Next)).toEqual(['Nothing to delete', 'Cluster left behind']);
-    // Every failure after the create leads to the ownership check, and only a group carrying this execution's tag to the delete.
-    for (const name of ['Describe cluster', 'Verify data']) {
+    // Every failure after the create leads to the ownership check of its kind of cache, and only one carrying this execution's tag to the delete.
+    for (const name of ['Describe cluster', 'Describe serverless cache', 'Verify data']) {
       const next = definition.States[name]!.Catch![0]!.Next;
-      expect(definition.States[next]!.Next, name).toBe('Check owner');
+      expect(definition.States[next]!.Next, name).toBe('Which cache to clean up?');
     }
+    expect(definition.States['Which cache to clean up?']).toMatchObject({
+      Choices: [{ Variable: '$.drill.choice.kind', StringEquals: 'serverless-cache', Next: 'Check serverless owner' }],
+      Default: 'Check owner',
+    });
     expect(definition.States['Check owner']).toMatchObject({
       Resource: 'arn:aws:states:::aws-sdk:elasticache:listTagsForResource',
       ResultSelector: { 'owners.$': "$.TagList[?(@.Key == 'redis-dr:drill')].Value" },
       Next: 'Owned?',
     });
     expect(definition.States['Owned?']!.Parameters).toEqual({ 'ours.$': 'States.ArrayContains($.drill.owner.owners, $$.Execution.Name)' });
+    expect(definition.States['Check serverless owner']).toMatchObject({ Resource: 'arn:aws:states:::aws-sdk:elasticache:listTagsForResource', Next: 'Owned?' });
+    expect(definition.States['Check serverless owner']!.Parameters!['ResourceName.$']).toMatch(
+      /^States\.Format\('arn:aws:elasticache:[a-z0-9-]+:\d{12}:serverlesscache:\{\}', \$\.drill\.choice\.clusterId\)$/,
+    );
     expect(definition.States["This drill's cluster?"]).toMatchObject({
-      Choices: [{ Variable: '$.drill.owner.ours', BooleanEquals: true, Next: 'Delete cluster' }],
+      Choices: [{ Variable: '$.drill.owner.ours', BooleanEquals: true, Next: 'Delete which?' }],
       Default: "Not this drill's cluster",
     });
+    expect(definition.States['Delete which?']).toMatchObject({
+      Choices: [{ Variable: '$.drill.choice.kind', StringEquals: 'serverless-cache', Next: 'Delete serverless cache' }],
+      Default: 'Delete cluster',
+    });
+    const delServerless = definition.States['Delete serverless cache']!;
+    expect(delServerless.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: [...SFN_ERRORS.serverlessBusy], MaxAttempts: 8 }));
+    expect(delServerless.Catch!.map((c) => [c.ErrorEquals, c.Next])).toEqual([
+      [[...SFN_ERRORS.serverlessNotFound], 'Nothing to delete'],
+      [['States.ALL'], 'Cluster left behind'],
+    ]);
     // A failed create made nothing: straight to the report, never to a delete.
-    for (const name of ['Create cluster', 'Create sharded cluster', 'Create cluster (RBAC)', 'Create sharded cluster (RBAC)']) {
+    for (const name of [
+      'Create cluster',
+      'Create sharded cluster',
+      'Create cluster (RBAC)',
+      'Create sharded cluster (RBAC)',
+      'Create serverless cache',
+      'Create serverless cache (RBAC)',
+      'Create drill user',
+      'Create drill user group',
+    ]) {
       expect(definition.States[name]!.Catch!.map((c) => c.Next), name).toEqual(['Nothing created']);
-      expect(definition.States['Nothing created']!.Next).toBe('AUTH token stored?');
     }
+    expect(definition.States['Nothing created']!.Next).toBe('Drill user group made?');
     expect(definition.States['Wait for cluster']).toMatchObject({ Type: 'Wait', Seconds: POLL_INTERVAL_SECONDS });
   });
 
@@ -78,7 +114,11 @@ describe('RestoreDrill', () => {
     expect(states['RBAC user group?']).toMatchObject({ Choices: [{ Variable: '$.input.rbac', IsPresent: true, Next: 'Verify as the RBAC user' }], Default: 'Generate AUTH token' });
     expect(states['Store AUTH token']!.Parameters).toMatchObject({ 'Name.$': "States.Format('redis-dr/drill/{}', $$.Execution.Name)", 'SecretString.$': '$.drill.auth.token' });
     expect(states['Store AUTH token']!.Next).toBe('Verify with the AUTH token');
-    expect(states['Verify with the AUTH token']).toMatchObject({ Parameters: { 'arn.$': '$.drill.secret.arn' }, ResultPath: '$.drill.credentials', Next: 'Cluster mode?' });
+    expect(states['Verify with the AUTH token']).toMatchObject({ Parameters: { 'arn.$': '$.drill.secret.arn' }, ResultPath: '$.drill.credentials', Next: 'Serverless cache?' });
+    expect(states['Serverless cache?']).toMatchObject({
+      Choices: [{ Variable: '$.drill.choice.kind', StringEquals: 'serverless-cache', Next: 'Create drill user' }],
+      Default: 'Cluster mode?',
+    });
     for (const name of ['Create cluster', 'Create sharded cluster']) {
       expect(states[name]!.Parameters).toMatchObject({ 'AuthToken.$': '$.drill.auth.token', TransitEncryptionEnabled: true });
       expect(states[name]!.Next).toBe('Forget AUTH token');
@@ -86,8 +126,9 @@ describe('RestoreDrill', () => {
     expect(states['Verify data']!.Parameters).toMatchObject({ 'authSecretArn.$': '$.drill.credentials.arn', tls: true });
     // Every way to the report after the token was stored passes the token delete.
     for (const name of ['Deleted', 'Nothing to delete', 'Cluster left behind', "Not this drill's cluster", 'Nothing created']) {
-      expect(states[name]!.Next, name).toBe('AUTH token stored?');
+      expect(states[name]!.Next, name).toBe('Drill user group made?');
     }
+    expect(states['Drill user made?']).toMatchObject({ Choices: [{ Variable: '$.drill.drillUser', IsNull: true, Next: 'AUTH token stored?' }], Default: 'Delete drill user' });
     expect(states['AUTH token stored?']).toMatchObject({ Choices: [{ Variable: '$.drill.secret', IsNull: true, Next: 'Report' }], Default: 'Delete AUTH token' });
     expect(states['Delete AUTH token']).toMatchObject({ Parameters: { 'SecretId.$': '$.drill.secret.arn', ForceDeleteWithoutRecovery: true }, Next: 'Report' });
   });
@@ -135,7 +176,7 @@ describe('RestoreDrill', () => {
       .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
     const on = (action: string) => statements.filter((s) => [s.Action].flat().some((a: string) => a.toLowerCase() === action.toLowerCase()));
-    const groupStatements = (action: string) => on(action).filter((s) => JSON.stringify(s.Resource).includes(':replicationgroup:'));
+    const ofType = (action: string, type: string) => on(action).filter((s) => JSON.stringify(s.Resource).includes(`:${type}:`));
     const resourceTags = {
       StringEquals: { 'aws:ResourceTag/redis-dr:deployment': 'example', 'aws:ResourceTag/redis-dr:managed': 'true' },
       StringLike: { 'aws:ResourceTag/redis-dr:drill': '?*' },
@@ -144,18 +185,35 @@ describe('RestoreDrill', () => {
       StringEquals: { 'aws:RequestTag/redis-dr:deployment': 'example', 'aws:RequestTag/redis-dr:managed': 'true' },
       StringLike: { 'aws:RequestTag/redis-dr:drill': '?*' },
     };
-    // Every statement that may delete, create or tag a replication group carries the tag condition.
-    for (const [action, condition] of [
-      ['elasticache:DeleteReplicationGroup', resourceTags],
-      ['elasticache:CreateReplicationGroup', requestTags],
-      ['elasticache:AddTagsToResource', requestTags],
+    // Every statement that may delete, create or tag a drill cluster, serverless cache, user or user group carries the tag condition.
+    for (const [action, type, condition] of [
+      ['elasticache:DeleteReplicationGroup', 'replicationgroup', resourceTags],
+      ['elasticache:CreateReplicationGroup', 'replicationgroup', requestTags],
+      ['elasticache:AddTagsToResource', 'replicationgroup', requestTags],
+      ['elasticache:DeleteServerlessCache', 'serverlesscache', resourceTags],
+      ['elasticache:CreateServerlessCache', 'serverlesscache', requestTags],
+      ['elasticache:AddTagsToResource', 'serverlesscache', requestTags],
+      ['elasticache:CreateUser', 'user', requestTags],
+      ['elasticache:DeleteUser', 'user', resourceTags],
+      ['elasticache:CreateUserGroup', 'usergroup', requestTags],
+      ['elasticache:DeleteUserGroup', 'usergroup', resourceTags],
+      ['elasticache:AddTagsToResource', 'user', requestTags],
     ] as const) {
-      expect(groupStatements(action).length, action).toBeGreaterThan(0);
-      for (const s of groupStatements(action)) {
-        expect(s.Condition, action).toEqual(condition);
-        expect(JSON.stringify(s.Resource)).toContain(':replicationgroup:rdr-drill-*');
+      expect(ofType(action, type).length, `${action} ${type}`).toBeGreaterThan(0);
+      for (const s of ofType(action, type)) {
+        expect(s.Condition, `${action} ${type}`).toEqual(condition);
+        expect(JSON.stringify(s.Resource)).toContain(`:${type}:rdr-drill-*`);
       }
       for (const s of on(action)) expect(JSON.stringify(s.Resource), action).not.toMatch(/"\*"/);
+    }
+    // Destructive actions: never without the tag condition, whatever the resource.
+    for (const [action, type] of [
+      ['elasticache:DeleteReplicationGroup', 'replicationgroup'],
+      ['elasticache:DeleteServerlessCache', 'serverlesscache'],
+      ['elasticache:DeleteUser', 'user'],
+      ['elasticache:DeleteUserGroup', 'usergroup'],
+    ] as const) {
+      for (const s of on(action)) if (JSON.stringify(s.Resource).includes(`:${type}:`)) expect(s.Condition, action).toEqual(resourceTags);
     }
   });
 
@@ -230,7 +288,11 @@ describe('RestoreDrill with an RBAC user group', () => {
   beforeAll(() => {
     const config = loadConfig(DRILLS_CONFIG);
     const [plan, ...rest] = config.plans;
-    synth = synthesize({ ...config, plans: [{ ...plan!, drill: { ...plan!.drill, where: 'dr', rbac: { userGroupId: 'drill-readers', secretArn } } }, ...rest] });
+    // Without serverless caches, too: the state machine then has no serverless states and no serverless permissions.
+    synth = synthesize({
+      ...config,
+      plans: [{ ...plan!, targets: { ...plan!.targets, serverlessCacheNames: [] }, drill: { ...plan!.drill, where: 'dr', rbac: { userGroupId: 'drill-readers', secretArn } } }, ...rest],
+    });
   });
   afterAll(() => synth?.cleanup());
 
@@ -244,6 +306,17 @@ describe('RestoreDrill with an RBAC user group', () => {
     }
     const schedule = Object.values(synth.dr.findResources('AWS::Scheduler::Schedule')).find((s) => /^redis-dr dr drill for plan /.test(s.Properties.Description))!;
     expect(JSON.stringify(schedule.Properties.Target.Input)).toContain(`\\"rbac\\":{\\"userGroupId\\":\\"drill-readers\\",\\"secretArn\\":\\"${secretArn}\\"}`);
+  });
+
+  it('a region whose drills meet no serverless cache gets no serverless states or permissions', () => {
+    const states = stateMachineDefinition(synth.dr).States;
+    expect(Object.keys(states).filter((n) => /serverless|drill user|Which cache|Delete which/i.test(n))).toEqual([]);
+    expect(states['Verify with the AUTH token']!.Next).toBe('Cluster mode?');
+    expect(states['Nothing created']!.Next).toBe('AUTH token stored?');
+    const machineRole = Object.entries(synth.dr.findResources('AWS::IAM::Role')).find(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('states.amazonaws.com'))![0];
+    const policies = Object.values(synth.dr.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(machineRole));
+    expect(policies.length).toBeGreaterThan(0);
+    expect(JSON.stringify(policies)).not.toMatch(/ServerlessCache|:serverlesscache:|CreateUser|:user:/);
   });
 
   it('lets the state machine use that user group and only the verify function read its user\'s secret', () => {
