@@ -1,6 +1,10 @@
 import {
   DeleteReplicationGroupCommand,
+  DeleteServerlessCacheCommand,
+  DeleteUserCommand,
+  DeleteUserGroupCommand,
   DescribeReplicationGroupsCommand,
+  DescribeServerlessCachesCommand,
   DescribeServerlessCacheSnapshotsCommand,
   DescribeSnapshotsCommand,
   ListTagsForResourceCommand,
@@ -113,28 +117,42 @@ export async function describeServerlessSnapshot(
   }
 }
 
-/** A replication group tagged as a drill cluster, as the Tagging API lists it (tags may lag a little). */
-export interface TaggedDrillGroup {
+/** What a drill leaves when its cleanup never ran: its cluster or serverless cache, and (serverless) its user group and user. */
+export type DrillResourceKind = 'replication-group' | 'serverless-cache' | 'user-group' | 'user';
+
+const DRILL_RESOURCE_TYPES: Record<string, DrillResourceKind> = {
+  replicationgroup: 'replication-group',
+  serverlesscache: 'serverless-cache',
+  usergroup: 'user-group',
+  user: 'user',
+};
+
+/** A drill resource as the Tagging API lists it (tags may lag a little). */
+export interface TaggedDrillResource {
+  readonly kind: DrillResourceKind;
   readonly id: string;
   readonly arn: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 
 /**
- * Replication groups carrying a `redis-dr:drill` tag (any value) and
- * `redis-dr:deployment=<deployment>`, all pages.
+ * ElastiCache resources carrying a `redis-dr:drill` tag (any value) and
+ * `redis-dr:deployment=<deployment>`, all pages: replication groups,
+ * serverless caches, users and user groups. (The service-level type filter:
+ * the resource type is read from each ARN.)
  * @see https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html
  */
-export async function findDrillGroups(
+export async function findDrillResources(
   client: ResourceGroupsTaggingAPIClient,
   deployment: string,
   wrap: CallWrapper = direct,
-): Promise<TaggedDrillGroup[]> {
-  const found: TaggedDrillGroup[] = [];
+): Promise<TaggedDrillResource[]> {
+  const found: TaggedDrillResource[] = [];
   // A filter without values matches any value of the key.
   const filters = [{ Key: TAGS.drill }, { Key: TAGS.deployment, Values: [deployment] }];
-  for await (const r of taggedElastiCacheResources(client, filters, wrap, ['elasticache:replicationgroup'])) {
-    if (r.type === 'replicationgroup') found.push({ id: r.name, arn: r.arn, tags: r.tags });
+  for await (const r of taggedElastiCacheResources(client, filters, wrap, ['elasticache'])) {
+    const kind = DRILL_RESOURCE_TYPES[r.type];
+    if (kind) found.push({ kind, id: r.name, arn: r.arn, tags: r.tags });
   }
   return found;
 }
@@ -177,13 +195,40 @@ export async function resourceTags(client: ElastiCacheClient, arn: string, wrap:
   return tagRecord(out.TagList);
 }
 
-/**
- * Deletes a drill replication group with all its nodes and without a final
- * snapshot (it holds a copy of data that exists elsewhere).
- * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_DeleteReplicationGroup.html
- */
-export async function deleteDrillGroup(client: ElastiCacheClient, id: string, wrap: CallWrapper = direct): Promise<void> {
-  await wrap(() => client.send(new DeleteReplicationGroupCommand({ ReplicationGroupId: id, RetainPrimaryCluster: false })));
+/** A serverless cache as the reaper needs it; `undefined` when it does not exist. */
+export async function describeDrillServerless(client: ElastiCacheClient, name: string, wrap: CallWrapper = direct): Promise<DrillGroupState | undefined> {
+  try {
+    const out = await wrap(() => client.send(new DescribeServerlessCachesCommand({ ServerlessCacheName: name })));
+    const c = out.ServerlessCaches?.[0];
+    if (!c) return undefined;
+    return { id: c.ServerlessCacheName ?? name, status: (c.Status ?? 'unknown').toLowerCase(), createdAt: c.CreateTime, arn: c.ARN };
+  } catch (err) {
+    if (isDrillResourceGone(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Deletes a drill resource of any kind (a serverless cache without a final snapshot). */
+export async function deleteDrillResource(client: ElastiCacheClient, kind: DrillResourceKind, id: string, wrap: CallWrapper = direct): Promise<void> {
+  const command =
+    kind === 'replication-group'
+      ? new DeleteReplicationGroupCommand({ ReplicationGroupId: id, RetainPrimaryCluster: false })
+      : kind === 'serverless-cache'
+        ? new DeleteServerlessCacheCommand({ ServerlessCacheName: id })
+        : kind === 'user-group'
+          ? new DeleteUserGroupCommand({ UserGroupId: id })
+          : new DeleteUserCommand({ UserId: id });
+  await wrap(() => client.send(command as DeleteReplicationGroupCommand));
+}
+
+/** True when the error says a drill resource (of any kind) does not exist (any more). */
+export function isDrillResourceGone(err: unknown): boolean {
+  return ['ReplicationGroupNotFoundFault', 'ServerlessCacheNotFoundFault', 'UserGroupNotFoundFault', 'UserNotFoundFault'].includes(errorName(err));
+}
+
+/** True when a user group or user is still in use (its cache or group is being deleted): a later run deletes it. */
+export function isAccessInUse(err: unknown): boolean {
+  return ['InvalidUserGroupStateFault', 'InvalidUserStateFault', 'DefaultUserAssociatedToUserGroupFault'].includes(errorName(err));
 }
 
 /** True when the error says the replication group does not exist (any more). */

@@ -233,3 +233,16 @@ export function drillClusterId(target: string, at: Date): string {
   const stamp = at.toISOString().replace(/[-:T]/g, '').slice(2, 2 + STAMP_LENGTH);
   return `${DRILL_PREFIX}${drillTargetStem(target)}-${stamp}`;
 }
+
+/**
+ * When the drill that made `id` started, from the `yymmddhhmmss` at its end
+ * (users and user groups, which ElastiCache gives no creation time);
+ * `undefined` for an id without one.
+ */
+export function drillStartOf(id: string): Date | undefined {
+  const m = /-(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(id);
+  if (!id.startsWith(DRILL_PREFIX) || !m) return undefined;
+  const [yy, mo, dd, hh, mi, ss] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const at = new Date(Date.UTC(2000 + yy, mo - 1, dd, hh, mi, ss));
+  return at.getUTCMonth() === mo - 1 && at.getUTCDate() === dd && hh < 24 && mi < 60 && ss < 60 ? at : undefined;
+}

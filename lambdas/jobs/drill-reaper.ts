@@ -1,28 +1,35 @@
 import { z } from 'zod';
 import {
-  deleteDrillGroup,
+  deleteDrillResource,
   describeDrillGroup,
-  findDrillGroups,
-  isGroupNotFound,
+  describeDrillServerless,
+  findDrillResources,
+  isAccessInUse,
+  isDrillResourceGone,
   resourceTags,
-  type TaggedDrillGroup,
+  type DrillGroupState,
+  type TaggedDrillResource,
 } from '../adapters/drill-clusters.js';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { deleteDrillSecret, findDrillSecrets } from '../adapters/drill-secrets.js';
 import { describeError, errorName, isBusy } from '../adapters/errors.js';
 import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
 import type { ScheduledDeps } from '../adapters/runtime.js';
-import { DRILL_PREFIX, DRILL_SECRET_PREFIX } from '../domain/drill.js';
+import { DRILL_PREFIX, DRILL_SECRET_PREFIX, drillStartOf } from '../domain/drill.js';
 import { DIMENSION, METRIC } from '../domain/alerting/metrics.js';
 import { TAGS } from '../domain/types.js';
 
 /**
- * Drill reaper (scheduled, both regions): deletes drill clusters a drill left
- * behind: replication groups tagged `redis-dr:drill` and
+ * Drill reaper (scheduled, both regions): deletes what a drill left behind:
+ * replication groups, serverless caches, and the user groups and users
+ * serverless drills lock their cache with, tagged `redis-dr:drill` and
  * `redis-dr:deployment=<deployment>`, created more than `maxHours` ago
- * (`ReplicationGroupCreateTime`). A level-triggered reconciler: a group still
- * `creating` (InvalidReplicationGroupState) is deleted by a later run; one
- * already gone is counted as gone.
+ * (`ReplicationGroupCreateTime`, the serverless cache's `CreateTime`; for
+ * users and user groups, which have none, the drill's start in their id). A
+ * level-triggered reconciler: a cache still `creating`, or a user group still
+ * in use by a cache being deleted, is deleted by a later run; one already
+ * gone is counted as gone. Report ids: replication groups by id, the others
+ * as `serverless-cache/<id>`, `user-group/<id>`, `user/<id>`.
  *
  * Safety rails, since this deletes clusters: the Tagging API only proposes
  * candidates; before deleting, the group's own tags are read again from
@@ -77,7 +84,7 @@ type Outcome = { kind: 'deleted' | 'young' | 'busy' | 'gone' } | { kind: 'skippe
 export async function reapDrillClusters(input: DrillReaperInput, deps: DrillReaperDeps): Promise<DrillReapReport> {
   const region = await deps.elasticache.config.region();
   const retry = throttleRetry(deps.clock, deps.clock.now() + REAPER_BUDGET_MS, deps.throttleDelayMs);
-  const candidates = await findDrillGroups(deps.tagging, input.deployment, retry);
+  const candidates = await findDrillResources(deps.tagging, input.deployment, retry);
   const outcomes = await mapConcurrent(candidates, deps.concurrency, async (group) => {
     try {
       return await reapOne(group, input, deps, retry);
@@ -88,15 +95,16 @@ export async function reapDrillClusters(input: DrillReaperInput, deps: DrillReap
   });
 
   const secrets = await reapDrillSecrets(input, deps, retry);
-  const ids = (kind: Outcome['kind']) => candidates.filter((_, i) => outcomes[i]!.kind === kind).map((g) => g.id);
+  const label = (r: TaggedDrillResource) => (r.kind === 'replication-group' ? r.id : `${r.kind}/${r.id}`);
+  const ids = (kind: Outcome['kind']) => candidates.filter((_, i) => outcomes[i]!.kind === kind).map(label);
   const report: DrillReapReport = {
     region,
     deleted: ids('deleted'),
     young: ids('young'),
     busy: ids('busy'),
     gone: ids('gone'),
-    skipped: outcomes.flatMap((o, i) => (o.kind === 'skipped' ? [{ id: candidates[i]!.id, why: o.why }] : [])),
-    failed: [...outcomes.flatMap((o, i) => (o.kind === 'failed' ? [{ id: candidates[i]!.id, error: o.error }] : [])), ...secrets.failed],
+    skipped: outcomes.flatMap((o, i) => (o.kind === 'skipped' ? [{ id: label(candidates[i]!), why: o.why }] : [])),
+    failed: [...outcomes.flatMap((o, i) => (o.kind === 'failed' ? [{ id: label(candidates[i]!), error: o.error }] : [])), ...secrets.failed],
     secretsDeleted: secrets.deleted,
   };
   deps.metrics.put(METRIC.drillClustersReaped, report.deleted.length, 'Count', { [DIMENSION.region]: region });
@@ -107,28 +115,38 @@ export async function reapDrillClusters(input: DrillReaperInput, deps: DrillReap
   return report;
 }
 
-async function reapOne(group: TaggedDrillGroup, input: DrillReaperInput, deps: ScheduledDeps, retry: ThrottleRetry): Promise<Outcome> {
-  if (!group.id.startsWith(DRILL_PREFIX)) return { kind: 'skipped', why: `id does not start with ${DRILL_PREFIX}` };
-  const state = await describeDrillGroup(deps.elasticache, group.id, retry);
+/** The state of a drill resource: described (caches), or from the drill start in its id (users and user groups). */
+async function stateOf(r: TaggedDrillResource, deps: ScheduledDeps, retry: ThrottleRetry): Promise<DrillGroupState | undefined> {
+  if (r.kind === 'replication-group') return describeDrillGroup(deps.elasticache, r.id, retry);
+  if (r.kind === 'serverless-cache') return describeDrillServerless(deps.elasticache, r.id, retry);
+  return { id: r.id, status: 'unknown', createdAt: drillStartOf(r.id), arn: r.arn };
+}
+
+async function reapOne(r: TaggedDrillResource, input: DrillReaperInput, deps: ScheduledDeps, retry: ThrottleRetry): Promise<Outcome> {
+  if (!r.id.startsWith(DRILL_PREFIX)) return { kind: 'skipped', why: `id does not start with ${DRILL_PREFIX}` };
+  const state = await stateOf(r, deps, retry);
   if (!state) return { kind: 'gone' };
   if (state.status === 'deleting') return { kind: 'busy' };
-  if (!state.createdAt) return { kind: 'skipped', why: 'ElastiCache returned no ReplicationGroupCreateTime, so its age is unknown' };
+  if (!state.createdAt) {
+    return { kind: 'skipped', why: r.kind === 'replication-group' || r.kind === 'serverless-cache' ? 'ElastiCache returned no creation time, so its age is unknown' : 'its id carries no drill start time, so its age is unknown' };
+  }
   if (deps.clock.now() - state.createdAt.getTime() < input.maxHours * 3_600_000) return { kind: 'young' };
 
-  // The Tagging API's view may be stale: the group's own tags decide.
-  const tags = await resourceTags(deps.elasticache, state.arn ?? group.arn, retry);
+  // The Tagging API's view may be stale: the resource's own tags decide.
+  const tags = await resourceTags(deps.elasticache, state.arn ?? r.arn, retry);
   if (tags[TAGS.drill] === undefined || tags[TAGS.deployment] !== input.deployment) {
     return { kind: 'skipped', why: `its tags no longer say ${TAGS.drill} and ${TAGS.deployment}=${input.deployment}` };
   }
   try {
-    await deleteDrillGroup(deps.elasticache, group.id, retry);
+    await deleteDrillResource(deps.elasticache, r.kind, r.id, retry);
   } catch (err) {
-    if (isGroupNotFound(err)) return { kind: 'gone' };
-    if (isBusy(err)) return { kind: 'busy' };
+    if (isDrillResourceGone(err)) return { kind: 'gone' };
+    if (isBusy(err) || isAccessInUse(err)) return { kind: 'busy' };
     throw err;
   }
-  deps.log.warn('drill cluster left behind deleted', {
-    id: group.id,
+  deps.log.warn('drill resource left behind deleted', {
+    kind: r.kind,
+    id: r.id,
     drill: tags[TAGS.drill],
     plan: tags[TAGS.plan],
     createdAt: state.createdAt.toISOString(),

@@ -177,7 +177,7 @@ export class RestoreDrill extends Construct {
       serviceName: 'redis-dr-drill-reaper',
       onFailureQueue: props.deadLetterQueue,
     });
-    grantReaping(this.reaperFunction.role);
+    grantReaping(this.reaperFunction.role, drillsServerless(props.plans, props.where));
     this.reaperSchedule = new PlanSchedules(this, 'ReaperSchedule', {
       function: this.reaperFunction.function,
       deadLetterQueue: props.deadLetterQueue,
@@ -944,16 +944,40 @@ function acknowledgeDrillScoping(role: iam.IRole, where: DrillWhere, serverless:
 
 /**
  * The reaper lists and reads tags anywhere (read-only), and deletes only
- * `rdr-drill-*` groups that carry the drill tag.
+ * `rdr-drill-*` groups that carry the drill tag (and, in a region whose
+ * drills meet serverless caches, `rdr-drill-*` serverless caches, user
+ * groups and users that carry it).
  */
-function grantReaping(role: iam.Role): void {
+function grantReaping(role: iam.Role, serverless: boolean): void {
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'FindDrillClusters',
-      actions: ['tag:GetResources', 'elasticache:DescribeReplicationGroups', 'elasticache:ListTagsForResource'],
+      actions: [
+        'tag:GetResources',
+        'elasticache:DescribeReplicationGroups',
+        'elasticache:ListTagsForResource',
+        ...(serverless ? ['elasticache:DescribeServerlessCaches'] : []),
+      ],
       resources: ['*'],
     }),
   );
+  if (serverless) {
+    const arns = drillAccessArns(role);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteServerlessDrills',
+        actions: ['elasticache:DeleteServerlessCache', 'elasticache:DeleteUserGroup', 'elasticache:DeleteUser'],
+        resources: [elastiCacheArn(role, 'serverlesscache', `${DRILL_PREFIX}*`), arns.groups, arns.users],
+        conditions: { StringLike: { [`aws:ResourceTag/${TAGS.drill}`]: '?*' } },
+      }),
+    );
+    Validations.of(role).acknowledge(
+      ...['serverlesscache', 'usergroup', 'user'].map((type) => ({
+        id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, type as 'serverlesscache', `${DRILL_PREFIX}*`)}]`,
+        reason: 'Serverless drill caches, user groups and users are named rdr-drill-<target>-<time> per execution; deletion also requires the redis-dr:drill tag.',
+      })),
+    );
+  }
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'DeleteDrillClusters',

@@ -1,5 +1,8 @@
 import {
   DeleteReplicationGroupCommand,
+  DeleteServerlessCacheCommand,
+  DeleteUserCommand,
+  DeleteUserGroupCommand,
   DescribeReplicationGroupsCommand,
   DescribeSnapshotsCommand,
   ElastiCacheClient,
@@ -11,10 +14,10 @@ import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  deleteDrillGroup,
+  deleteDrillResource,
   describeDrillGroup,
   describeRestorableSnapshot,
-  findDrillGroups,
+  findDrillResources,
   isGroupNotFound,
   resourceTags,
 } from '../../../lambdas/adapters/drill-clusters';
@@ -77,8 +80,8 @@ describe('describeRestorableSnapshot', () => {
   });
 });
 
-describe('findDrillGroups', () => {
-  it('asks for the drill tag (any value) and the deployment on replication groups, over every page', async () => {
+describe('findDrillResources', () => {
+  it('asks for the drill tag (any value) and the deployment, over every page, keeping groups, serverless caches, users and user groups', async () => {
     tagging
       .on(GetResourcesCommand, { PaginationToken: undefined })
       .resolves({
@@ -86,21 +89,28 @@ describe('findDrillGroups', () => {
         ResourceTagMappingList: [
           { ResourceARN: `${RG_ARN}rdr-drill-rg-a-2611211000`, Tags: [{ Key: 'redis-dr:drill', Value: 'exec-1' }] },
           { ResourceARN: 'arn:aws:elasticache:eu-west-1:111122223333:cluster:rdr-drill-rg-a-2611211000-001' },
+          { ResourceARN: 'arn:aws:elasticache:eu-west-1:111122223333:serverlesscache:rdr-drill-sls-2611211000' },
+          { ResourceARN: 'arn:aws:elasticache:eu-west-1:111122223333:usergroup:rdr-drill-sls-2611211000' },
+          { ResourceARN: 'arn:aws:elasticache:eu-west-1:111122223333:user:rdr-drill-sls-2611211000' },
         ],
         PaginationToken: 'p2',
       })
       .on(GetResourcesCommand, { PaginationToken: 'p2' })
       .resolves({ ...meta, ResourceTagMappingList: [{ ResourceARN: `${RG_ARN}rdr-drill-rg-b-2611201000` }], PaginationToken: '' });
 
-    const groups = await findDrillGroups(taggingClient, 'prod');
+    const found = await findDrillResources(taggingClient, 'prod');
 
-    expect(groups).toEqual([
-      { id: 'rdr-drill-rg-a-2611211000', arn: `${RG_ARN}rdr-drill-rg-a-2611211000`, tags: { 'redis-dr:drill': 'exec-1' } },
-      { id: 'rdr-drill-rg-b-2611201000', arn: `${RG_ARN}rdr-drill-rg-b-2611201000`, tags: {} },
+    const arn = (type: string, id: string) => `arn:aws:elasticache:eu-west-1:111122223333:${type}:${id}`;
+    expect(found).toEqual([
+      { kind: 'replication-group', id: 'rdr-drill-rg-a-2611211000', arn: `${RG_ARN}rdr-drill-rg-a-2611211000`, tags: { 'redis-dr:drill': 'exec-1' } },
+      { kind: 'serverless-cache', id: 'rdr-drill-sls-2611211000', arn: arn('serverlesscache', 'rdr-drill-sls-2611211000'), tags: {} },
+      { kind: 'user-group', id: 'rdr-drill-sls-2611211000', arn: arn('usergroup', 'rdr-drill-sls-2611211000'), tags: {} },
+      { kind: 'user', id: 'rdr-drill-sls-2611211000', arn: arn('user', 'rdr-drill-sls-2611211000'), tags: {} },
+      { kind: 'replication-group', id: 'rdr-drill-rg-b-2611201000', arn: `${RG_ARN}rdr-drill-rg-b-2611201000`, tags: {} },
     ]);
     expect(tagging).toHaveReceivedCommandWith(GetResourcesCommand, {
       TagFilters: [{ Key: 'redis-dr:drill' }, { Key: 'redis-dr:deployment', Values: ['prod'] }],
-      ResourceTypeFilters: ['elasticache:replicationgroup'],
+      ResourceTypeFilters: ['elasticache'],
     });
   });
 });
@@ -129,17 +139,30 @@ describe('describeDrillGroup', () => {
   });
 });
 
-describe('resourceTags and deleteDrillGroup', () => {
+describe('resourceTags and deleteDrillResource', () => {
   it('reads tags by ARN and deletes without keeping the primary or taking a final snapshot', async () => {
     ec.on(ListTagsForResourceCommand).resolves({ TagList: [{ Key: 'redis-dr:drill', Value: 'exec-1' }, { Key: 'empty' }] });
     ec.on(DeleteReplicationGroupCommand).resolves({});
 
     expect(await resourceTags(client, `${RG_ARN}rdr-drill-rg-a-2611201000`)).toEqual({ 'redis-dr:drill': 'exec-1', empty: '' });
-    await deleteDrillGroup(client, 'rdr-drill-rg-a-2611201000');
+    await deleteDrillResource(client, 'replication-group', 'rdr-drill-rg-a-2611201000');
 
     expect(ec).toHaveReceivedCommandWith(ListTagsForResourceCommand, { ResourceName: `${RG_ARN}rdr-drill-rg-a-2611201000` });
     const input = ec.commandCalls(DeleteReplicationGroupCommand)[0]!.args[0].input;
     expect(input).toEqual({ ReplicationGroupId: 'rdr-drill-rg-a-2611201000', RetainPrimaryCluster: false });
+  });
+
+  it('deletes a serverless cache, a user group and a user with their own calls', async () => {
+    ec.on(DeleteServerlessCacheCommand).resolves({});
+    ec.on(DeleteUserGroupCommand).resolves({});
+    ec.on(DeleteUserCommand).resolves({});
+    await deleteDrillResource(client, 'serverless-cache', 'rdr-drill-s-1');
+    await deleteDrillResource(client, 'user-group', 'rdr-drill-s-1');
+    await deleteDrillResource(client, 'user', 'rdr-drill-s-1');
+    expect(ec.commandCalls(DeleteServerlessCacheCommand)[0]!.args[0].input).toEqual({ ServerlessCacheName: 'rdr-drill-s-1' });
+    expect(ec.commandCalls(DeleteUserGroupCommand)[0]!.args[0].input).toEqual({ UserGroupId: 'rdr-drill-s-1' });
+    expect(ec.commandCalls(DeleteUserCommand)[0]!.args[0].input).toEqual({ UserId: 'rdr-drill-s-1' });
+    expect(ec.commandCalls(DeleteReplicationGroupCommand)).toHaveLength(0);
   });
 
   it('recognizes the SDK not-found fault by name', () => {

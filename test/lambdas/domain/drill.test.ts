@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterParameterGroup, drillClusterId, evenSlotLayout, MAX_CLUSTER_ID_LENGTH, recoveryPointChoiceSchema } from '../../../lambdas/domain/drill';
+import { clusterParameterGroup, drillClusterId, drillStartOf, evenSlotLayout, MAX_CLUSTER_ID_LENGTH, recoveryPointChoiceSchema } from '../../../lambdas/domain/drill';
 import { isValidTargetId } from '../../../lambdas/domain/naming';
 
 const AT = new Date('2026-11-22T04:00:27Z');
@@ -75,5 +75,16 @@ describe('sharded restores', () => {
       next = to + 1;
     }
     expect(next).toBe(16384);
+  });
+});
+
+describe('drillStartOf', () => {
+  it('reads back the start time drillClusterId put in an id (users and user groups have no creation time)', () => {
+    const at = new Date('2026-11-20T02:03:04Z');
+    expect(drillStartOf(drillClusterId('orders-production-eu-1', at))).toEqual(at);
+  });
+
+  it.each(['rdr-drill-handmade', 'orders-prod-261120020304', 'rdr-drill-x-261399020304', 'rdr-drill-x-261120250304'])('%s: no drill start', (id) => {
+    expect(drillStartOf(id)).toBeUndefined();
   });
 });

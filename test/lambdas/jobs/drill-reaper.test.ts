@@ -1,6 +1,10 @@
 import {
   DeleteReplicationGroupCommand,
+  DeleteServerlessCacheCommand,
+  DeleteUserCommand,
+  DeleteUserGroupCommand,
   DescribeReplicationGroupsCommand,
+  DescribeServerlessCachesCommand,
   ElastiCacheClient,
   InvalidReplicationGroupStateFault,
   ListTagsForResourceCommand,
@@ -34,6 +38,19 @@ interface FakeGroup {
 }
 
 let groups: Map<string, FakeGroup>;
+/** Serverless caches, user groups and users of serverless drills, by ARN. */
+let others: Map<string, { type: 'serverlesscache' | 'usergroup' | 'user'; id: string; status?: string; createdAt?: Date; tags: Record<string, string>; busy?: number }>;
+const OTHER_ARN = (type: string, id: string) => `arn:aws:elasticache:eu-west-1:111122223333:${type}:${id}`;
+function addOther(type: 'serverlesscache' | 'usergroup' | 'user', id: string, over: { ageHours?: number; status?: string; busy?: number; tags?: Record<string, string> } = {}): void {
+  others.set(OTHER_ARN(type, id), {
+    type,
+    id,
+    status: over.status ?? 'available',
+    createdAt: over.ageHours === undefined ? undefined : new Date(NOW - over.ageHours * HOUR),
+    busy: over.busy,
+    tags: over.tags ?? { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'prod', 'redis-dr:drill': `exec-${id}` },
+  });
+}
 let deleteFaults: Map<string, Error>;
 let deps: ReturnType<typeof fakeDeps> & { secrets: SecretsManagerClient };
 /** Drill token secrets ListSecrets answers with (the filter by name prefix and tag key is the service's). */
@@ -55,6 +72,7 @@ beforeEach(() => {
   ec.reset();
   tagging.reset();
   groups = new Map();
+  others = new Map();
   deleteFaults = new Map();
   sm.reset();
   secrets = [];
@@ -64,22 +82,40 @@ beforeEach(() => {
 
   tagging.on(GetResourcesCommand).callsFake((i: { TagFilters: { Key: string; Values?: string[] }[]; ResourceTypeFilters: string[] }) => ({
     ...meta,
-    ResourceTagMappingList: [...groups.values()]
-      .filter(() => i.ResourceTypeFilters.includes('elasticache:replicationgroup'))
-      .filter((g) => {
-        const tags = g.indexedTags ?? g.tags;
-        // A filter without values matches any value of its key.
-        return i.TagFilters.every((f) => f.Key in tags && (!f.Values || f.Values.includes(tags[f.Key]!)));
-      })
-      .map((g) => ({ ResourceARN: `${ARN}${g.id}`, Tags: Object.entries(g.indexedTags ?? g.tags).map(([Key, Value]) => ({ Key, Value })) })),
+    ResourceTagMappingList: [
+      ...[...groups.values()].map((g) => ({ arn: `${ARN}${g.id}`, tags: g.indexedTags ?? g.tags })),
+      ...[...others.entries()].map(([arn, o]) => ({ arn, tags: o.tags })),
+    ]
+      .filter(() => i.ResourceTypeFilters.includes('elasticache'))
+      // A filter without values matches any value of its key.
+      .filter(({ tags }) => i.TagFilters.every((f) => f.Key in tags && (!f.Values || f.Values.includes(tags[f.Key]!))))
+      .map(({ arn, tags }) => ({ ResourceARN: arn, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) })),
   }));
+  ec.on(DescribeServerlessCachesCommand).callsFake((i: { ServerlessCacheName: string }) => {
+    const o = others.get(OTHER_ARN('serverlesscache', i.ServerlessCacheName));
+    if (!o) throw awsError('ServerlessCacheNotFoundFault', 'gone');
+    return { ServerlessCaches: [{ ServerlessCacheName: o.id, Status: o.status, CreateTime: o.createdAt, ARN: OTHER_ARN('serverlesscache', o.id) }] };
+  });
+  const deleteOther = (type: 'serverlesscache' | 'usergroup' | 'user', id: string, busyFault: string) => {
+    const o = others.get(OTHER_ARN(type, id));
+    if (!o) throw awsError(type === 'user' ? 'UserNotFoundFault' : 'UserGroupNotFoundFault', 'gone');
+    if ((o.busy ?? 0) > 0) {
+      o.busy!--;
+      throw awsError(busyFault, 'in use');
+    }
+    others.delete(OTHER_ARN(type, id));
+    return {};
+  };
+  ec.on(DeleteServerlessCacheCommand).callsFake((i: { ServerlessCacheName: string }) => deleteOther('serverlesscache', i.ServerlessCacheName, 'InvalidServerlessCacheStateFault'));
+  ec.on(DeleteUserGroupCommand).callsFake((i: { UserGroupId: string }) => deleteOther('usergroup', i.UserGroupId, 'InvalidUserGroupStateFault'));
+  ec.on(DeleteUserCommand).callsFake((i: { UserId: string }) => deleteOther('user', i.UserId, 'DefaultUserAssociatedToUserGroupFault'));
   ec.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId: string }) => {
     const g = groups.get(i.ReplicationGroupId);
     if (!g) throw new ReplicationGroupNotFoundFault({ message: `${i.ReplicationGroupId} not found`, $metadata: {} });
     return { ReplicationGroups: [{ ReplicationGroupId: g.id, Status: g.status, ReplicationGroupCreateTime: g.createdAt, ARN: `${ARN}${g.id}` }] };
   });
   ec.on(ListTagsForResourceCommand).callsFake((i: { ResourceName: string }) => ({
-    TagList: Object.entries(groups.get(i.ResourceName.slice(ARN.length))?.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+    TagList: Object.entries(groups.get(i.ResourceName.slice(ARN.length))?.tags ?? others.get(i.ResourceName)?.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
   }));
   ec.on(DeleteReplicationGroupCommand).callsFake((i: { ReplicationGroupId: string }) => {
     const fault = deleteFaults.get(i.ReplicationGroupId);
@@ -205,6 +241,37 @@ describe('drill reaper', () => {
 
     expect(report.deleted).toEqual(['rdr-drill-rg-a-2611200200']);
     expect(deleted()).toHaveLength(2);
+  });
+
+  it('serverless drills: deletes an old cache; its user group and user wait while in use, a later run deletes them; young ones stay', async () => {
+    const old = 'rdr-drill-sls-a-abc123-261120020000'; // drill started 2026-11-20 02:00:00 UTC, 32 h ago
+    const young = 'rdr-drill-sls-b-abc123-261121090000'; // 1 h ago
+    addOther('serverlesscache', old, { ageHours: 32 });
+    addOther('usergroup', old, { busy: 1 });
+    addOther('user', old, { busy: 1 });
+    addOther('serverlesscache', young, { ageHours: 1 });
+    addOther('usergroup', young);
+    addOther('user', young);
+
+    const first = await reapDrillClusters(INPUT, deps);
+    const second = await reapDrillClusters(INPUT, deps);
+
+    expect(first).toMatchObject({ deleted: [`serverless-cache/${old}`], busy: [`user-group/${old}`, `user/${old}`], failed: [] });
+    expect([...first.young].sort()).toEqual([`serverless-cache/${young}`, `user-group/${young}`, `user/${young}`].sort());
+    expect(second).toMatchObject({ deleted: [`user-group/${old}`, `user/${old}`], failed: [] });
+    expect([...others.values()].map((o) => `${o.type} ${o.id}`).sort()).toEqual([`serverlesscache ${young}`, `user ${young}`, `usergroup ${young}`]);
+  });
+
+  it('never deletes a user or user group of another deployment, without the drill tag, or without a drill start in its id', async () => {
+    addOther('usergroup', 'rdr-drill-x-abc123-261120020000', { tags: { 'redis-dr:deployment': 'staging', 'redis-dr:drill': 'e' } });
+    addOther('user', 'rdr-drill-handmade', { tags: { 'redis-dr:deployment': 'prod', 'redis-dr:drill': 'e' } });
+
+    const report = await reapDrillClusters(INPUT, deps);
+
+    expect(report.deleted).toEqual([]);
+    expect(report.skipped).toEqual([{ id: 'user/rdr-drill-handmade', why: 'its id carries no drill start time, so its age is unknown' }]);
+    expect(ec.commandCalls(DeleteUserCommand)).toHaveLength(0);
+    expect(ec.commandCalls(DeleteUserGroupCommand)).toHaveLength(0);
   });
 
   it('requires a positive maxHours', () => {

@@ -278,6 +278,16 @@ describe('RestoreDrill', () => {
       expect(secretDeletes).toHaveLength(1);
       expect(secretDeletes[0]!.Condition).toEqual({ StringLike: { 'aws:ResourceTag/redis-dr:drill': '?*' } });
       expect(JSON.stringify(secretDeletes[0]!.Resource)).toContain(':secret:redis-dr/drill/*');
+      // and serverless drills' caches, user groups and users: only rdr-drill-* ones with the drill tag.
+      const serverlessDeletes = Object.values(template.findResources('AWS::IAM::Policy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+        .filter((s) => s.Sid === 'DeleteServerlessDrills');
+      expect(serverlessDeletes).toHaveLength(1);
+      expect(serverlessDeletes[0]).toMatchObject({
+        Action: ['elasticache:DeleteServerlessCache', 'elasticache:DeleteUser', 'elasticache:DeleteUserGroup'],
+        Condition: { StringLike: { 'aws:ResourceTag/redis-dr:drill': '?*' } },
+      });
+      for (const type of ['serverlesscache', 'usergroup', 'user']) expect(JSON.stringify(serverlessDeletes[0]!.Resource)).toContain(`:${type}:rdr-drill-*`);
     }
   });
 });
