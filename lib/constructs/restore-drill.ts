@@ -1017,7 +1017,7 @@ function grantSelect(role: iam.Role, bucket: s3.IBucket | undefined): void {
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ReadRecoveryPoints',
-      actions: ['elasticache:DescribeSnapshots', 'elasticache:DescribeReplicationGroups', 'tag:GetResources'],
+      actions: ['elasticache:DescribeSnapshots', 'elasticache:DescribeServerlessCacheSnapshots', 'elasticache:DescribeReplicationGroups', 'tag:GetResources'],
       resources: ['*'],
     }),
   );

@@ -246,6 +246,17 @@ describe('RestoreDrill', () => {
     }
   });
 
+  it('lets the select function read serverless snapshots too (read-only)', () => {
+    const select = Object.values(synth.primary.findResources('AWS::Lambda::Function')).find((f) => /choose the recovery point/.test(f.Properties.Description))!;
+    const role = JSON.stringify(select.Properties.Role['Fn::GetAtt'][0]);
+    const reads = Object.values(synth.primary.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+      .filter((s) => s.Sid === 'ReadRecoveryPoints');
+    expect(reads).toHaveLength(1);
+    expect(reads[0]!.Action).toContain('elasticache:DescribeServerlessCacheSnapshots');
+  });
+
   it('starts each drill from its schedule with the plan\'s checks, in the plan\'s drill cron', () => {
     const plan = config.plans[0]!;
     const schedules = Object.values(synth.dr.findResources('AWS::Scheduler::Schedule')).filter((s) =>
