@@ -1,10 +1,15 @@
 /**
- * `redis-dr restore` for a serverless cache: a new serverless cache from one
- * of the target's serverless snapshots (`latest` or a name), with the same
- * engine and major version, the config's subnets and security groups (else
- * the source's), the source's RBAC user group unless told otherwise, and
- * TLS (always on for serverless). Like the node-based path it never deletes
- * anything and does not tag the new cache as redis-dr's.
+ * `redis-dr restore` for a serverless cache: a new serverless cache, with the
+ * same engine and major version, TLS (always on for serverless), and
+ * - primary region: from one of the target's serverless snapshots (`latest`
+ *   or a name), the config's subnets and security groups (else the
+ *   source's), the source's RBAC user group unless told otherwise;
+ * - DR region: from the target's DR copies in the DR bucket (`latest`: the
+ *   newest complete, verified export; or a named `s3://` export), every
+ *   shard's `.rdb` object, in `dr.network`'s subnets and security groups,
+ *   with the user group given (none otherwise: it warns).
+ * Like the node-based path it never deletes anything and does not tag the
+ * new cache as redis-dr's.
  * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateServerlessCache.html
  */
 import {
@@ -20,7 +25,7 @@ import { describeError, errorName } from '../lambdas/adapters/errors';
 import { newestAvailable } from '../lambdas/domain/drill-select';
 import { TAGS } from '../lambdas/domain/types';
 import type { CliAws } from './aws';
-import type { RestoreOptions, RestoreResult } from './restore';
+import { chooseDr, type RestoreOptions, type RestoreResult } from './restore';
 import { UsageError } from './usage';
 
 /** Is `target` one of the config's serverless caches (listed by name in a plan)? */
@@ -29,10 +34,11 @@ export function isServerlessTarget(config: RedisDrConfig, target: string): boole
   return config.plans.some((p) => (p.targets.serverlessCacheNames ?? []).some((n) => n.toLowerCase() === t));
 }
 
-/** A serverless snapshot as a restore needs it. */
+/** A recovery point as a serverless restore needs it: a serverless snapshot, or a DR copy's objects. */
 export interface ServerlessRestorePoint {
   readonly name: string;
-  readonly arn: string;
+  /** The serverless snapshot's ARN, or the S3 ARNs of a DR copy's `.rdb` objects (shard order). */
+  readonly arns: readonly string[];
   readonly engine: string;
   readonly majorEngineVersion?: string;
   readonly source?: string;
@@ -49,7 +55,7 @@ export function createServerlessRequest(
     Description: `redis-dr restore of ${o.target} from ${point.name}`.slice(0, 255),
     Engine: point.engine,
     ...(point.majorEngineVersion ? { MajorEngineVersion: point.majorEngineVersion } : {}),
-    SnapshotArnsToRestore: [point.arn],
+    SnapshotArnsToRestore: [...point.arns],
     ...(o.subnetIds.length > 0 ? { SubnetIds: [...o.subnetIds] } : {}),
     ...(o.securityGroupIds.length > 0 ? { SecurityGroupIds: [...o.securityGroupIds] } : {}),
     ...(o.userGroupId ? { UserGroupId: o.userGroupId } : {}),
@@ -91,33 +97,49 @@ async function choosePoint(aws: CliAws, region: string, target: string, from: st
   if (config.ServerlessCacheName && config.ServerlessCacheName.toLowerCase() !== target.toLowerCase()) {
     throw new UsageError(`--from ${name} is a snapshot of ${config.ServerlessCacheName}, not of --target ${target}: pass --target ${config.ServerlessCacheName} if that is meant`);
   }
-  return { name, arn: s.ARN, engine: config.Engine, majorEngineVersion: config.MajorEngineVersion, source: config.ServerlessCacheName, createdAt: s.CreateTime ?? new Date(0) };
+  return { name, arns: [s.ARN], engine: config.Engine, majorEngineVersion: config.MajorEngineVersion, source: config.ServerlessCacheName, createdAt: s.CreateTime ?? new Date(0) };
 }
 
-/** Restores a serverless target in the primary region (see the module comment). */
+/** The DR copy to restore, as a serverless restore point. */
+async function chooseDrPoint(config: RedisDrConfig, aws: CliAws, region: string, target: string, from: string): Promise<ServerlessRestorePoint> {
+  const choice = await chooseDr(config, aws, region, target, from, undefined, new Date(aws.clock.now()), 'serverless-cache');
+  return {
+    name: choice.recoveryPoint,
+    arns: choice.snapshotArns ?? [],
+    engine: choice.engine,
+    majorEngineVersion: choice.engineVersion,
+    source: choice.target,
+    createdAt: new Date(choice.createdAt),
+  };
+}
+
+/** Restores a serverless target in the primary or the DR region (see the module comment). */
 export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o: RestoreOptions, id: string): Promise<RestoreResult> {
   const region = o.region ?? config.primary.region;
-  if (region !== config.primary.region) {
-    throw new UsageError(
-      `--target ${o.target} is a serverless cache: restoring it in the DR region (${region}) is not built yet; ` +
-        `its DR copies can be checked with redis-dr verify-rdb (docs/runbooks/region-loss.md)`,
-    );
-  }
-  if (o.from?.startsWith('s3://')) throw new UsageError(`--from ${o.from}: a serverless cache restores from one of its snapshots (latest or a snapshot name)`);
+  const where = region === config.primary.region ? 'primary' : region === config.dr.region ? 'dr' : undefined;
+  if (!where) throw new UsageError(`--region ${region}: restore in the primary (${config.primary.region}) or DR (${config.dr.region}) region of this config`);
+  const from = o.from ?? 'latest';
+  if (from.startsWith('s3://') && where === 'primary') throw new UsageError(`--from ${from}: S3 copies restore in the DR region: add --region ${config.dr.region}`);
+  if (!from.startsWith('s3://') && from !== 'latest' && where === 'dr') throw new UsageError(`--from ${from}: in the DR region restore from latest or an s3://bucket/<export> copy`);
   if (o.authTokenSecret) throw new UsageError('--auth-token-secret: serverless caches take no AUTH token; pass --user-group-ids <one RBAC user group> (default: the source\'s)');
   if ((o.userGroupIds?.length ?? 0) > 1) throw new UsageError(`--user-group-ids ${o.userGroupIds!.join(',')}: a serverless cache takes one user group`);
   for (const [flag, set] of [['--node-type', o.nodeType], ['--replicas', o.replicas], ['--subnet-group', o.subnetGroup], ['--parameter-group', o.parameterGroup]] as const) {
     if (set !== undefined) throw new UsageError(`${flag}: a serverless cache has no ${flag.slice(2).replace('-', ' ')}; leave it out`);
   }
-  const point = await choosePoint(aws, region, o.target, o.from ?? 'latest');
-  const source = await describeCache(aws, region, o.target).catch(() => undefined);
+  const point = where === 'primary' ? await choosePoint(aws, region, o.target, from) : await chooseDrPoint(config, aws, region, o.target, from);
+  // The source lives in the primary region: in the DR region its network and user group are the config's or the options'.
+  const source = where === 'primary' ? await describeCache(aws, region, o.target).catch(() => undefined) : undefined;
+  const network = where === 'primary' ? config.network : config.dr.network;
   const request = createServerlessRequest(point, {
     id,
     target: o.target,
-    subnetIds: config.network?.subnetIds ?? source?.SubnetIds ?? [],
-    securityGroupIds: o.securityGroupIds ?? config.network?.securityGroupIds ?? source?.SecurityGroupIds ?? [],
+    subnetIds: network?.subnetIds ?? source?.SubnetIds ?? [],
+    securityGroupIds: o.securityGroupIds ?? network?.securityGroupIds ?? source?.SecurityGroupIds ?? [],
     userGroupId: o.userGroupIds?.[0] ?? source?.UserGroupId,
   });
+  if (where === 'dr' && request.SubnetIds === undefined) {
+    o.onWarning?.(`no subnets: set dr.network in the config, or the cache goes to the DR region's default VPC subnets`);
+  }
   if (!request.UserGroupId) o.onWarning?.('no user group: the new serverless cache accepts the default user; pass --user-group-ids to require RBAC credentials');
   const base = { replicationGroupId: null, serverlessCacheName: id, region, recoveryPoint: point.name, recoveryPointCreatedAt: point.createdAt.toISOString(), request };
   if (o.dryRun) return { ...base, status: 'dry-run', endpoint: null, ok: true, message: 'dry run: nothing created' };

@@ -12,7 +12,7 @@ import { describeReplicationGroup, listTargetSnapshots } from '../lambdas/adapte
 import { describeError, errorName } from '../lambdas/adapters/errors';
 import { getObjectTags, listObjects, parseS3Url } from '../lambdas/adapters/s3';
 import { getRedisCredentials } from '../lambdas/adapters/secrets';
-import type { RecoveryPointChoice } from '../lambdas/domain/drill';
+import type { DrillKind, RecoveryPointChoice } from '../lambdas/domain/drill';
 import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, primaryChoice, type DrExport } from '../lambdas/domain/drill-select';
 import { parseExportObjectKey } from '../lambdas/domain/export';
 import { TAGS } from '../lambdas/domain/types';
@@ -272,7 +272,21 @@ async function choosePrimary(aws: CliAws, region: string, target: string, from: 
   );
 }
 
-async function chooseDr(config: RedisDrConfig, aws: CliAws, region: string, target: string, from: string, nodeType: string | undefined, now: Date): Promise<RecoveryPointChoice> {
+/**
+ * The DR copy to restore: `latest` (the target's newest complete, verified
+ * export in the DR bucket) or a named `s3://` export; as a replication group
+ * or (`kind`) a serverless cache.
+ */
+export async function chooseDr(
+  config: RedisDrConfig,
+  aws: CliAws,
+  region: string,
+  target: string,
+  from: string,
+  nodeType: string | undefined,
+  now: Date,
+  kind: DrillKind = 'replication-group',
+): Promise<RecoveryPointChoice> {
   const s3 = aws.s3(region);
   let bucket: string;
   let exports: DrExport[];
@@ -295,7 +309,7 @@ async function chooseDr(config: RedisDrConfig, aws: CliAws, region: string, targ
     const tags = new Map(await Promise.all(exp.objects.map(async (o) => [o.key, await getObjectTags(s3, bucket, o.key)] as const)));
     // The copy's own plan: a restore may use any plan's copies.
     const verdict = assessDrExport(exp, tags, { plan: tags.get(exp.objects[0]!.key)?.[TAGS.plan] ?? '' });
-    if (verdict.usable) return drChoice(verdict.choice, { nodeType }, { bucket, partition: aws.partition(region) }, now);
+    if (verdict.usable) return drChoice(verdict.choice, { nodeType }, { bucket, partition: aws.partition(region) }, now, kind);
     problems.push(`${exp.exportName}: ${verdict.problem} (${verdict.detail})`);
   }
   throw new Error(`no usable copy of ${target} in s3://${bucket}; ${problems.slice(0, 3).join('; ')}`);

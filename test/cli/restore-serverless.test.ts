@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fakes';
 import { ACCOUNT, fakeAws } from './support/fake-aws';
 import { runInProcess } from './support/in-process';
+import { DR_BUCKET, putDrCopy } from './support/dr-copies';
 
 const CONFIG = 'test/fixtures/config/drills.json';
 const NOW = Date.parse('2026-11-21T10:00:00Z');
@@ -127,13 +128,97 @@ describe('restore of a serverless cache', () => {
     for (const [args, message] of [
       [['--auth-token-secret', 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:x'], /serverless caches take no AUTH token/],
       [['--node-type', 'cache.r7g.large'], /--node-type: a serverless cache has no node type/],
-      [['--region', 'eu-central-1'], /is a serverless cache: restoring it in the DR region \(eu-central-1\) is not built yet/],
+      [['--region', 'us-east-1'], /--region us-east-1: restore in the primary \(eu-west-1\) or DR \(eu-central-1\) region of this config/],
+      [['--from', `s3://${DR_BUCKET}/rdr-sessions-edge-20261121-0600`], /S3 copies restore in the DR region: add --region eu-central-1/],
+      [['--region', 'eu-central-1', '--from', 'rdr-sessions-edge-20261121-0900'], /in the DR region restore from latest or an s3:\/\/bucket\/<export> copy/],
       [['--user-group-ids', 'a,b'], /a serverless cache takes one user group/],
     ] as const) {
       const r = await run('--target', 'sessions-edge', '--new-id', 'x-restored', ...args);
       expect(r.stderr).toMatch(message);
       expect(r.code).toBe(2);
     }
+    expect(aws.ec.commandCalls(CreateServerlessCacheCommand)).toHaveLength(0);
+  });
+});
+
+describe('restore of a serverless cache in the DR region, from its verified DR copies', () => {
+  const key = (name: string, shard: number) => `${name}-000${shard}.rdb`;
+  const s3Arn = (name: string, shard: number) => `arn:aws:s3:::${DR_BUCKET}/${key(name, shard)}`;
+  beforeEach(() => aws.state.objects.clear());
+
+  it('latest: the newest complete, verified copy, every shard\'s object, engine and major version from its tags, dr.network; waits for the endpoint', async () => {
+    putDrCopy(aws, 'rdr-sessions-edge-20261121-0600', { shards: 2, engine: 'redis 7.1' });
+    putDrCopy(aws, 'rdr-sessions-edge-20261121-0800', { shards: 2, verified: null }); // newer, not verified yet: skipped
+
+    const r = await run('--target', 'sessions-edge', '--region', 'eu-central-1', '--new-id', 'sessions-edge-dr', '--user-group-ids', 'dr-users', '--wait', '--poll-seconds', '5', '--json');
+
+    expect(r.stderr).not.toMatch(/warning/);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      serverlessCacheName: 'sessions-edge-dr',
+      region: 'eu-central-1',
+      recoveryPoint: 'rdr-sessions-edge-20261121-0600',
+      status: 'available',
+      endpoint: 'rediss://sessions-edge-dr-abc.serverless.euw1.cache.amazonaws.com:6379',
+    });
+    expect(aws.ec.commandCalls(CreateServerlessCacheCommand)[0]!.args[0].input).toEqual({
+      ServerlessCacheName: 'sessions-edge-dr',
+      Description: 'redis-dr restore of sessions-edge from rdr-sessions-edge-20261121-0600',
+      Engine: 'redis',
+      MajorEngineVersion: '7',
+      SnapshotArnsToRestore: [s3Arn('rdr-sessions-edge-20261121-0600', 1), s3Arn('rdr-sessions-edge-20261121-0600', 2)],
+      SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+      SecurityGroupIds: ['sg-0123456789abcdef0'],
+      UserGroupId: 'dr-users',
+      Tags: [
+        { Key: 'redis-dr:source', Value: 'sessions-edge' },
+        { Key: 'redis-dr:restored-from', Value: 'rdr-sessions-edge-20261121-0600' },
+      ],
+    });
+    // Nothing of the primary region's snapshots was asked.
+    expect(aws.ec.commandCalls(DescribeServerlessCacheSnapshotsCommand)).toHaveLength(0);
+  });
+
+  it('a named s3:// copy; an unverified or corrupt one is refused with exit 1 and nothing is created', async () => {
+    putDrCopy(aws, 'rdr-sessions-edge-20261121-0600');
+    putDrCopy(aws, 'rdr-sessions-edge-20261121-0700', { verified: null });
+    putDrCopy(aws, 'rdr-sessions-edge-20261121-0800', { verified: 'corrupt' });
+
+    for (const [name, problem] of [
+      ['rdr-sessions-edge-20261121-0700', 'unverified'],
+      ['rdr-sessions-edge-20261121-0800', 'corrupt'],
+    ] as const) {
+      const bad = await run('--target', 'sessions-edge', '--region', 'eu-central-1', '--new-id', 'x1', '--from', `s3://${DR_BUCKET}/${name}`);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain(`no usable copy of sessions-edge in s3://${DR_BUCKET}; ${name}: ${problem}`);
+    }
+    expect(aws.ec.commandCalls(CreateServerlessCacheCommand)).toHaveLength(0);
+
+    const good = await run('--target', 'sessions-edge', '--region', 'eu-central-1', '--new-id', 'x1', '--from', `s3://${DR_BUCKET}/${key('rdr-sessions-edge-20261121-0600', 1)}`, '--dry-run', '--json');
+    expect(good.code).toBe(0);
+    expect(JSON.parse(good.stdout)).toMatchObject({ status: 'dry-run', request: { SnapshotArnsToRestore: [s3Arn('rdr-sessions-edge-20261121-0600', 1)], Engine: 'valkey', MajorEngineVersion: '8' } });
+    expect(good.stderr).toContain('warning: no user group: the new serverless cache accepts the default user');
+    expect(aws.ec.commandCalls(CreateServerlessCacheCommand)).toHaveLength(0); // dry run
+  });
+
+  it('create-failed ends the wait with exit 1 and the way out', async () => {
+    putDrCopy(aws, 'rdr-sessions-edge-20261121-0600');
+    aws.ec.on(CreateServerlessCacheCommand).callsFake((i: CreateServerlessCacheCommandInput) => {
+      caches.set(i.ServerlessCacheName!, { statuses: ['creating', 'create-failed'], created: i });
+      return { ServerlessCache: { ServerlessCacheName: i.ServerlessCacheName, Status: 'creating' } };
+    });
+
+    const r = await run('--target', 'sessions-edge', '--region', 'eu-central-1', '--new-id', 'edge-dr', '--user-group-ids', 'dr-users', '--wait', '--poll-seconds', '5');
+
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/edge-dr is create-failed: ElastiCache could not build it from rdr-sessions-edge-20261121-0600/);
+    expect(r.stdout).toContain('aws elasticache delete-serverless-cache --region eu-central-1 --serverless-cache-name edge-dr');
+  });
+
+  it('no copies of the target: says so (exit 1), creates nothing', async () => {
+    const r = await run('--target', 'sessions-edge', '--region', 'eu-central-1', '--new-id', 'edge-dr');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`no copies of sessions-edge in s3://${DR_BUCKET}`);
     expect(aws.ec.commandCalls(CreateServerlessCacheCommand)).toHaveLength(0);
   });
 });

@@ -4,13 +4,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { checkNewId, createRequest } from '../../cli/restore';
 import { FakeClock } from '../support/fakes';
-import { ACCOUNT, fakeAws } from './support/fake-aws';
+import { fakeAws } from './support/fake-aws';
 import { runInProcess } from './support/in-process';
+import { DR_BUCKET, putDrCopy } from './support/dr-copies';
 
 const CONFIG = 'test/fixtures/config/drills.json';
 const NOW = Date.parse('2026-11-21T10:00:00Z');
 const aws = fakeAws();
-const DR_BUCKET = `redis-dr-example-${ACCOUNT}-eu-central-1`;
 let clock: FakeClock;
 
 const run = (...args: string[]) => runInProcess(['restore', '-c', CONFIG, ...args], { clock });
@@ -21,24 +21,7 @@ function snapshot(name: string, createdAt: string, extra: Partial<Parameters<typ
 
 /** A DR copy: `shards` objects tagged as the export and verify Lambdas leave them. */
 function copy(exportName: string, o: { shards?: number; verified?: 'ok' | 'corrupt' | null } = {}): void {
-  const of = o.shards ?? 1;
-  const bucket = aws.state.objects.get(DR_BUCKET) ?? new Map();
-  aws.state.objects.set(DR_BUCKET, bucket);
-  for (let shard = 1; shard <= of; shard++) {
-    const pad = (n: number) => String(n).padStart(4, '0');
-    const tags: Record<string, string> = {
-      'redis-dr:plan': 'sessions',
-      'redis-dr:tier': 'daily',
-      'redis-dr:created': '2026-11-21T06:00:42.000Z',
-      'redis-dr:shard': `${pad(shard)}/${pad(of)}`,
-      'redis-dr:engine': 'valkey 8.0',
-    };
-    if (o.verified !== null) {
-      tags['redis-dr:verified'] = o.verified ?? 'ok';
-      tags['redis-dr:rdb'] = o.verified === 'corrupt' ? 'v=11 keys=0 expires=0 error@9=bad crc' : 'v=11 keys=10 expires=1 string=10';
-    }
-    bucket.set(`${exportName}-${pad(shard)}.rdb`, tags);
-  }
+  putDrCopy(aws, exportName, o);
 }
 
 beforeEach(() => {
