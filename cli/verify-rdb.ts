@@ -27,9 +27,14 @@ export function formatReport(file: string, report: RdbReport): string {
     .map(([t, n]) => `${n} ${t}`)
     .join(', ');
   const dbs = report.databases.length > 0 ? ` in db ${report.databases.join(',')}` : '';
+  const modules = Object.entries(report.moduleTypes ?? {})
+    .map(([t, n]) => `${t} (${n})`)
+    .join(', ');
   return (
-    `OK ${name}: RDB v${report.version}, ${report.keys} keys (${report.expires} with expiry)${dbs}` +
+    `OK ${name}: ${report.magic === 'VALKEY' ? 'Valkey ' : ''}RDB v${report.version}, ${report.keys} keys (${report.expires} with expiry)${dbs}` +
     `${types ? ` [${types}]` : ''}, checksum ${report.checksum}` +
+    `${report.emptyKeys ? `; ${report.emptyKeys} empty keys, skipped on load as Redis skips them` : ''}` +
+    `${modules ? `; module values need these modules loaded: ${modules}` : ''}` +
     `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}`
   );
 }

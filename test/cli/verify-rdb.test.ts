@@ -64,6 +64,23 @@ describe('redis-dr verify-rdb', () => {
     expect(result.stdout).toBe('OK padded.rdb: RDB v10, 1 keys (0 with expiry) in db 0 [1 zset], checksum ok; 5 bytes after the end of the file, ignored as Redis ignores them\n');
   });
 
+  it('says how many empty keys a restore will skip (the loadable count is what a restore shows)', () => {
+    const result = cli('verify-rdb', join(ROOT, 'test', 'fixtures', 'rdb-loader', 'corrupt_empty_keys.rdb'));
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('OK corrupt_empty_keys.rdb: RDB v10, 0 keys (0 with expiry) in db 0, checksum ok; 9 empty keys, skipped on load as Redis skips them\n');
+  });
+
+  it('names Valkey 9 files and the modules module values need', () => {
+    const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const id = ([...'ReJSON-RL'].reduce((acc, c) => (acc << 6n) | BigInt(chars.indexOf(c)), 0n) << 10n) | 3n;
+    const idBytes = Array.from({ length: 8 }, (_, i) => Number((id >> BigInt(8 * (7 - i))) & 0xffn));
+    const file = join(scratch, 'valkey-module.rdb');
+    writeFileSync(file, Uint8Array.from([...Buffer.from('VALKEY080'), 0xfe, 0x00, 0x07, 0x03, ...Buffer.from('doc'), 0x81, ...idBytes, 0x05, 0x02, ...Buffer.from('{}'), 0x00, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]));
+    const result = cli('verify-rdb', file);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\n');
+  });
+
   it('prints one readable line without --json', () => {
     const result = cli('verify-rdb', join(CORPUS, 'encodings.rdb'));
     expect(result.status).toBe(0);

@@ -117,6 +117,17 @@ const S_CONSUMER = 7;
 const S_CONSUMER_META = 8;
 const S_OWNED = 9;
 
+/** Module type names: 9 characters of this set, 6 bits each, in the high 54 bits of a module id (Redis's moduleTypeNameByID). */
+const MODULE_NAME_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Latest field-expiration time a hash field may carry (Redis's EB_EXPIRE_TIME_MAX, 2^48 - 1 ms). */
+const HFE_EXPIRE_MAX = 2 ** 48 - 1;
+
+/** RDB versions after the `VALKEY` magic that Valkey writes (9.0 on: 80). */
+const VALKEY_VERSIONS = [80];
+/** Highest version after the `REDIS` magic this verifier reads (Redis 7.4 to 8.x write 12). */
+const MAX_REDIS_VERSION = 12;
+
 const EMPTY = new Uint8Array(0);
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8');
@@ -135,6 +146,12 @@ export class RdbParser {
   private trailingBytes = 0;
   private keys = 0;
   private expires = 0;
+  /** Keys whose value holds no element: Redis skips them on load ("empty keys skipped"). */
+  private emptyKeys = 0;
+  /** Keys per module type name (module values written through the module API). */
+  private readonly moduleTypes: Record<string, number> = {};
+  /** `VALKEY` magic (Valkey 9 on), not `REDIS`. */
+  private valkey = false;
   private readonly databases: number[] = [];
   /** Keys per {@link TYPE_NAMES} slot, and the slots in order of first appearance (the report keeps that order). */
   private readonly typeCounts = new Float64Array(TYPE_NAMES.length);
@@ -175,6 +192,8 @@ export class RdbParser {
   private count3 = 0;
   private streamNodes = 0;
   private pel: Set<string> | null = null;
+  /** The current key's value holds no element (an empty key: skipped on load). */
+  private emptyValue = false;
 
   // ---- a string body that continues in later chunks ---------------------
   private body = B_NONE;
@@ -257,6 +276,9 @@ export class RdbParser {
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
       ...(this.trailingBytes > 0 ? { trailingBytes: this.trailingBytes } : {}),
+      ...(this.emptyKeys > 0 ? { emptyKeys: this.emptyKeys } : {}),
+      ...(Object.keys(this.moduleTypes).length > 0 ? { moduleTypes: { ...this.moduleTypes } } : {}),
+      ...(this.valkey ? { magic: 'VALKEY' as const } : {}),
       ...(this.error ? { error: { ...this.error } } : {}),
     };
   }
@@ -563,15 +585,34 @@ export class RdbParser {
 
   // ---- file structure ---------------------------------------------------------
 
+  /**
+   * `REDIS` + 4 digits (Redis, and Valkey up to 8.x: versions 1–12) or
+   * `VALKEY` + 3 digits (Valkey 9 on: version 80). Valkey refuses a
+   * `VALKEY` file numbered 79 or below, and both refuse versions they do not
+   * know.
+   */
   private header(): void {
     this.need(9);
     const header = this.buf.subarray(this.pos, this.pos + 9);
     this.pos += 9;
-    if (latin1.decode(header.subarray(0, 5)) !== 'REDIS') fail('not an RDB file: missing "REDIS" magic');
-    const digits = latin1.decode(header.subarray(5, 9));
+    const text = latin1.decode(header);
+    if (text.startsWith('VALKEY')) {
+      const digits = text.slice(6);
+      if (!/^\d{3}$/.test(digits)) fail(`RDB version ${JSON.stringify(digits)} after the VALKEY magic is not 3 digits`);
+      const version = Number(digits);
+      if (!VALKEY_VERSIONS.includes(version)) {
+        fail(`RDB version ${version} after the VALKEY magic is not supported (${VALKEY_VERSIONS.join(', ')}; Valkey refuses "Can't handle RDB format version ${version}")`);
+      }
+      this.valkey = true;
+      this.version = version;
+      this.commit(P_OPCODE);
+      return;
+    }
+    if (!text.startsWith('REDIS')) fail('not an RDB file: missing "REDIS" or "VALKEY" magic');
+    const digits = text.slice(5);
     if (!/^\d{4}$/.test(digits)) fail(`RDB version ${JSON.stringify(digits)} is not 4 digits`);
     const version = Number(digits);
-    if (version < 1 || version > 12) fail(`RDB version ${version} is not supported (1–12)`);
+    if (version < 1 || version > MAX_REDIS_VERSION) fail(`RDB version ${version} is not supported (1–${MAX_REDIS_VERSION})`);
     this.version = version;
     this.commit(P_OPCODE);
   }
@@ -639,10 +680,13 @@ export class RdbParser {
         return fail('pre-release function format (opcode 0xF6, written by Redis 7.0 release candidates): Redis 7.0 GA and later refuse to load it too ("Pre-release function format not supported"); only a 7.0 release candidate reads it');
       default:
         if (TYPE_SLOT[type]! < 0) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+        // Valkey knows one type above 21: 22, its hash with field TTLs; 23–25 are Redis's.
+        if (this.valkey && type > 22) fail(`value type ${type} in a Valkey (VALKEY magic) file: Valkey knows no such type and refuses the file`);
         this.type = type;
         this.what = W_KEY_NAME;
         this.skipString();
         this.sub = 0;
+        this.emptyValue = false;
         this.commit(P_VALUE);
         return;
     }
@@ -675,6 +719,13 @@ export class RdbParser {
   }
 
   private finishKey(): void {
+    if (this.emptyValue) {
+      // Redis and Valkey skip a collection with no element on load: it never becomes a key.
+      this.emptyKeys++;
+      this.expirePending = false;
+      this.commit(P_OPCODE);
+      return;
+    }
     this.keys++;
     if (this.expirePending) this.expires++;
     this.expirePending = false;
@@ -717,7 +768,8 @@ export class RdbParser {
         }
       case 7: // module value written through the module API
         if (this.sub === 0) {
-          this.length(true); // module id
+          const name = this.moduleTypeName();
+          this.moduleTypes[name] = (this.moduleTypes[name] ?? 0) + 1;
           this.sub = 1;
           this.mark = this.pos;
         }
@@ -732,14 +784,15 @@ export class RdbParser {
       case 20:
         return this.singleBlob(type);
       case 14: // quicklist of ziplists
-        if (this.sub === 0) this.beginElements(this.length());
+        if (this.sub === 0) this.beginQuicklist();
         while (this.count > 0) {
           const blob = this.keptString();
           if (blob === null) return false;
-          validateZiplist(blob);
+          this.quicklistNode(validateZiplist(this.nonEmptyNode(blob)));
           this.count--;
           this.mark = this.pos;
         }
+        this.emptyValue = this.count2 === 0;
         return true;
       case 18: // quicklist v2: container kind, node
         return this.quicklist2();
@@ -750,20 +803,120 @@ export class RdbParser {
       case 6:
         return this.fail('module types not supported (pre-GA module value, RDB type 6)');
       case 22:
-      case 23:
+        return this.valkey ? this.valkeyHashWithTtls() : this.redisHashWithTtls(false);
       case 24:
-      case 25:
-        return this.fail(`hashes with field expiration (RDB type ${type}) are not supported`);
+        return this.redisHashWithTtls(true);
+      case 23: // listpack of (field, value, TTL) triplets (Redis 7.4 release candidates)
+      case 25: // the same after the hash's earliest field expiry (Redis 7.4 GA on)
+        if (this.sub === 0 && type === 25) {
+          this.minExpire();
+          this.sub = 1;
+          this.mark = this.pos;
+        }
+        return this.singleBlob(type);
       default:
         return fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
     }
   }
 
-  /** At the value's start: `count` elements follow (position 1 = at an element). */
+  /** At the value's start: `count` elements follow (position 1 = at an element); none makes an empty key. */
   private beginElements(count: number): void {
     this.count = count;
+    this.emptyValue = count === 0;
     this.sub = 1;
     this.mark = this.pos;
+  }
+
+  /**
+   * The name of a module value's type, from the 64-bit module id that
+   * precedes it (9 characters in its high 54 bits; the low 10 bits are the
+   * encoding version). Read from the raw bytes: the id does not fit a double.
+   */
+  private moduleTypeName(): string {
+    const p = this.pos;
+    this.need(1);
+    let id: bigint;
+    if (this.buf[p] === 0x81) {
+      this.need(9);
+      id = new DataView(this.buf.buffer, this.buf.byteOffset + p + 1, 8).getBigUint64(0, false);
+      this.pos += 9;
+    } else id = BigInt(this.length());
+    let name = '';
+    for (let j = 0, rest = id >> 10n; j < 9; j++, rest >>= 6n) name = MODULE_NAME_CHARS[Number(rest & 63n)]! + name;
+    return name;
+  }
+
+  /** A hash's earliest field expiry (8 bytes, ms) before its fields; Redis refuses one beyond 2^48. */
+  private minExpire(): number {
+    this.need(8);
+    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).getBigUint64(0, true);
+    this.pos += 8;
+    if (v > BigInt(HFE_EXPIRE_MAX) + 1n) this.fail(`hash minimum field expiry ${v} is beyond 2^48 ms: Redis refuses it ("Hash read invalid minExpire value")`);
+    return Number(v);
+  }
+
+  /**
+   * Redis's hash with field expiration in its plain encoding: (24) the
+   * earliest field expiry, then the length, then per field its TTL (a
+   * length: 0 for none, else relative to that earliest expiry, plus 1), the
+   * field and the value; (22, Redis 7.4 release candidates) no earliest
+   * expiry and absolute TTLs. Redis refuses an expiry beyond 2^48 ms.
+   */
+  private redisHashWithTtls(relative: boolean): boolean {
+    if (this.sub === 0) {
+      const min = relative ? this.minExpire() : 0;
+      this.count2 = min;
+      this.beginElements(this.length());
+    }
+    for (;;) {
+      if (this.sub === 1) {
+        if (this.count === 0) return true;
+        const ttl = this.length(true);
+        const expireAt = relative ? (ttl !== 0 ? ttl + this.count2 - 1 : 0) : ttl;
+        if (expireAt > HFE_EXPIRE_MAX) this.fail(`field expiry ${expireAt} is beyond 2^48 ms: Redis refuses it ("invalid expireAt time")`);
+        this.sub = 2;
+        this.mark = this.pos;
+      }
+      if (this.sub === 2) {
+        const done = this.skipString(); // field
+        this.sub = 3;
+        this.mark = this.pos;
+        if (!done) return false;
+      }
+      const done = this.skipString(); // value
+      this.count--;
+      this.sub = 1;
+      this.mark = this.pos;
+      if (!done) return false;
+    }
+  }
+
+  /**
+   * Valkey's hash with field expiration (type 22 after the `VALKEY` magic):
+   * the length, then per field the field, the value and its expiry (8 bytes,
+   * ms; -1 for none).
+   */
+  private valkeyHashWithTtls(): boolean {
+    if (this.sub === 0) this.beginElements(this.length());
+    for (;;) {
+      if (this.sub === 1) {
+        if (this.count === 0) return true;
+        const done = this.skipString(); // field
+        this.sub = 2;
+        this.mark = this.pos;
+        if (!done) return false;
+      }
+      if (this.sub === 2) {
+        const done = this.skipString(); // value
+        this.sub = 3;
+        this.mark = this.pos;
+        if (!done) return false;
+      }
+      this.skip(8); // expiry
+      this.count--;
+      this.sub = 1;
+      this.mark = this.pos;
+    }
   }
 
   /** Skips one element string and commits; false when its body continues in the next chunks. */
@@ -783,41 +936,75 @@ export class RdbParser {
   }
 
   /** Values stored as one encoded blob. */
+  /** A value stored as one blob; one without an element makes an empty key (skipped on load). */
   private singleBlob(type: number): boolean {
     const blob = this.keptString();
     if (blob === null) return false;
+    let n: number;
     switch (type) {
       case 9:
-        validateZipmap(blob);
+        n = validateZipmap(blob);
+        if (n === 0) this.fail('empty zipmap: Redis refuses it ("Zipmap integrity check failed")');
         break;
       case 10:
-        validateZiplist(blob);
+        n = validateZiplist(blob);
         break;
       case 11:
-        validateIntset(blob);
+        n = validateIntset(blob);
         break;
       case 12:
       case 13:
-        if (validateZiplist(blob) % 2 !== 0) this.fail('ziplist of pairs has an odd entry count');
+        n = validateZiplist(blob);
+        if (n % 2 !== 0) this.fail('ziplist of pairs has an odd entry count');
         break;
       case 16:
       case 17:
-        if (validateListpack(blob) % 2 !== 0) this.fail('listpack of pairs has an odd element count');
+        n = validateListpack(blob);
+        if (n % 2 !== 0) this.fail('listpack of pairs has an odd element count');
+        break;
+      case 23:
+      case 25:
+        n = validateListpack(blob);
+        if (n % 3 !== 0) this.fail('listpack of (field, value, TTL) triplets has an element count that is not a multiple of 3');
         break;
       default: // 20
-        validateListpack(blob);
+        n = validateListpack(blob);
     }
+    this.emptyValue = n === 0;
     return true;
   }
 
+  /** A quicklist: its node count; nodes that hold elements are counted in `count2` (none: an empty key). */
+  private beginQuicklist(): void {
+    this.beginElements(this.length());
+    this.count2 = 0;
+  }
+
+  /** A quicklist node's body: Redis refuses an empty one ("encoded_len == 0"). */
+  private nonEmptyNode(blob: Uint8Array): Uint8Array {
+    if (blob.length === 0) this.fail('quicklist node with an empty body: Redis refuses to load it');
+    return blob;
+  }
+
+  /** A packed node of `elements`: Redis drops an empty one silently, and a quicklist left with none is an empty key. */
+  private quicklistNode(elements: number): void {
+    if (elements > 0) this.count2++;
+  }
+
   private quicklist2(): boolean {
-    if (this.sub === 0) this.beginElements(this.length());
+    if (this.sub === 0) this.beginQuicklist();
     for (;;) {
       if (this.sub === 1) {
-        if (this.count === 0) return true;
+        if (this.count === 0) {
+          this.emptyValue = this.count2 === 0;
+          return true;
+        }
         const container = this.length();
         if (container === 1) {
-          // PLAIN: one large element.
+          // PLAIN: one large element (never empty: Redis refuses an empty body).
+          this.need(1);
+          if (this.buf[this.pos] === 0) this.fail('quicklist node with an empty body: Redis refuses to load it');
+          this.count2++;
           if (!this.skipElement()) return false;
           continue;
         }
@@ -828,7 +1015,7 @@ export class RdbParser {
       // PACKED: a listpack.
       const blob = this.keptString();
       if (blob === null) return false;
-      validateListpack(blob);
+      this.quicklistNode(validateListpack(this.nonEmptyNode(blob)));
       this.count--;
       this.sub = 1;
       this.mark = this.pos;

@@ -1,5 +1,6 @@
 /**
- * A streaming, pure verifier for Redis RDB files (versions 1–12): it checks the
+ * A streaming, pure verifier for Redis and Valkey RDB files (`REDIS` versions
+ * 1–12, `VALKEY` version 80): it checks the
  * structure of every opcode and value, validates the compact encodings stored
  * inside strings, checks LZF-compressed strings expand to their declared
  * length, counts keys, and compares the CRC-64 trailer. Bytes arrive in chunks
@@ -25,10 +26,19 @@ export interface RdbReport {
   readonly ok: boolean;
   /** RDB format version from the header (0 when the header was unreadable). */
   readonly version: number;
+  /** `VALKEY` for Valkey 9's magic (version 80 on); absent for `REDIS`. */
+  readonly magic?: 'VALKEY';
   /** `absent` for versions before 5 or an all-zero trailer (rdbchecksum no); a failure instead with `requireChecksum`. */
   readonly checksum: ChecksumStatus;
-  /** Keys read (including already expired ones, as redis-check-rdb counts them). */
+  /**
+   * Keys a restore loads (already expired ones included, as redis-check-rdb
+   * counts them); not the empty keys (see `emptyKeys`).
+   */
   readonly keys: number;
+  /** Keys whose collection holds no element: Redis and Valkey skip them on load. Absent when none. */
+  readonly emptyKeys?: number;
+  /** Module values by module type name (e.g. `ReJSON-RL`): the restore server must load those modules. Absent when none. */
+  readonly moduleTypes?: Readonly<Record<string, number>>;
   /** Keys that carried an expire time. */
   readonly expires: number;
   /** Database numbers selected in the file, in order of appearance. */

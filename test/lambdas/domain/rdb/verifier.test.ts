@@ -456,7 +456,7 @@ describe('hand-made inputs', () => {
 
   it.each<[string, Uint8Array, RegExp | undefined]>([
     ['an empty database', withCrc([...header('0010'), 0xff]), undefined],
-    ['a file that is not RDB', Uint8Array.from(Buffer.from('HELLO0010')), /missing "REDIS" magic/],
+    ['a file that is not RDB', Uint8Array.from(Buffer.from('HELLO0010')), /missing "REDIS" or "VALKEY" magic/],
     ['an unsupported version', withCrc([...header('0013'), 0xff]), /version 13 is not supported/],
     ['a non-numeric version', withCrc([...header('00x1'), 0xff]), /not 4 digits/],
     ['an unknown opcode', withCrc([...header('0010'), 0xf3]), /unknown value type or opcode 243/],
@@ -490,5 +490,103 @@ describe('hand-made inputs', () => {
     const body = [0x01, 0x05, 0x02, 0x07, 0x03, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0x05, 0x02, 0x68, 0x69, 0x00];
     const bytes = withCrc([...header('0010'), 0xf7, ...moduleId, 0x02, 0x02, ...body, 0xfe, 0x00, 0x07, 0x01, 0x6b, ...moduleId, ...body, 0xff]);
     expect(verify(bytes)).toMatchObject({ ok: true, keys: 1, byType: { module: 1 } });
+  });
+});
+
+/**
+ * Formats no local server writes (redis-server here is 7.0): Valkey 9's
+ * `VALKEY080` files and its type 22 hash with field TTLs; Redis 7.4+'s hashes
+ * with field expiration (types 22–25); empty keys; module type names. Built
+ * byte by byte from the loaders' code (Valkey and Redis `src/rdb.c`), each
+ * with what the loader does with it.
+ */
+describe('Valkey 9, hash field expiration, empty keys and module names (built byte by byte)', () => {
+  const str = (text: string): number[] => [text.length, ...Buffer.from(text)];
+  const le64 = (n: bigint): number[] => Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
+  const file = (magic: string, body: number[]): Uint8Array => Uint8Array.from([...Buffer.from(magic), ...body, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
+  /** A listpack of short strings and small ints (what Redis writes for small hashes). */
+  const listpack = (items: (string | number)[]): number[] => {
+    const body = items.flatMap((x) => (typeof x === 'number' ? [x, 1] : [0x80 | x.length, ...Buffer.from(x), 1 + x.length]));
+    const total = 6 + body.length + 1;
+    return [total & 0xff, (total >> 8) & 0xff, 0, 0, items.length & 0xff, items.length >> 8, ...body, 0xff];
+  };
+  const blob = (bytes: number[]): number[] => [bytes.length, ...bytes];
+  /** Every case must verify the same whole and byte by byte (the parser resumes at any byte). */
+  const both = (bytes: Uint8Array): RdbReport => {
+    const whole = verify(bytes);
+    expect(verify(bytes, () => 1)).toEqual(whole);
+    return whole;
+  };
+
+  it('reads a VALKEY080 file (Valkey 9): the magic and version are reported', () => {
+    expect(both(file('VALKEY080', [0xfe, 0x00, 0x00, ...str('k'), ...str('v')]))).toMatchObject({ ok: true, version: 80, magic: 'VALKEY', keys: 1, byType: { string: 1 } });
+  });
+
+  it.each([
+    ['VALKEY011', /RDB version 11 after the VALKEY magic is not supported \(80; Valkey refuses "Can't handle RDB format version 11"\)/],
+    ['VALKEY81x', /not 3 digits/],
+  ])('refuses %s as Valkey does', (magic, error) => {
+    expect(both(file(magic, [])).error?.message).toMatch(error);
+  });
+
+  it('Valkey type 22: field, value, then an 8-byte expiry per field (-1: none)', () => {
+    const hash = [0x16, ...str('h'), 0x02, ...str('f1'), ...str('v1'), ...le64(1_900_000_000_000n), ...str('f2'), ...str('v2'), ...le64(0xffffffffffffffffn)];
+    expect(both(file('VALKEY080', hash))).toMatchObject({ ok: true, keys: 1, byType: { hash: 1 } });
+    // Cut inside the second expiry: the end of input is reported, not a wrong count.
+    expect(verify(file('VALKEY080', hash.slice(0, -4))).ok).toBe(false);
+  });
+
+  it('a Redis-only type (24) in a VALKEY file is refused: Valkey does not know it', () => {
+    expect(both(file('VALKEY080', [0x18, ...str('h'), ...le64(0n), 0x00])).error?.message).toMatch(/value type 24 in a Valkey \(VALKEY magic\) file/);
+  });
+
+  it('Redis type 24: earliest expiry, then per field a relative TTL (0: none), field and value', () => {
+    const min = 1_900_000_000_000n;
+    const ok = [0x18, ...str('h'), ...le64(min), 0x02, 0x00, ...str('f1'), ...str('v1'), 0x05, ...str('f2'), ...str('v2')];
+    expect(both(file('REDIS0012', ok))).toMatchObject({ ok: true, version: 12, keys: 1, byType: { hash: 1 } });
+    expect(both(file('REDIS0012', ok)).magic).toBeUndefined();
+    // A TTL that puts the field beyond 2^48 ms: Redis refuses ("invalid expireAt time").
+    const far = [0x18, ...str('h'), ...le64(min), 0x01, 0x81, ...le64(1n << 48n).reverse(), ...str('f'), ...str('v')];
+    expect(both(file('REDIS0012', far)).error?.message).toMatch(/beyond 2\^48 ms: Redis refuses it/);
+    const badMin = [0x18, ...str('h'), ...le64((1n << 48n) + 2n), 0x00];
+    expect(both(file('REDIS0012', badMin)).error?.message).toMatch(/invalid minExpire value/);
+  });
+
+  it('Redis type 22 (7.4 release candidates): absolute TTLs, no earliest expiry', () => {
+    expect(both(file('REDIS0012', [0x16, ...str('h'), 0x01, 0x00, ...str('f'), ...str('v')]))).toMatchObject({ ok: true, keys: 1, byType: { hash: 1 } });
+  });
+
+  it('Redis types 23 and 25: a listpack of (field, value, TTL) triplets, 25 after the earliest expiry', () => {
+    const lp = listpack(['f1', 'v1', 0, 'f2', 'v2', 7]);
+    expect(both(file('REDIS0012', [0x19, ...str('h'), ...le64(1_900_000_000_000n), ...blob(lp)]))).toMatchObject({ ok: true, keys: 1, byType: { hash: 1 } });
+    expect(both(file('REDIS0012', [0x17, ...str('h'), ...blob(lp)]))).toMatchObject({ ok: true, keys: 1 });
+    const pairs = listpack(['f1', 'v1', 'f2', 'v2']);
+    expect(both(file('REDIS0012', [0x19, ...str('h'), ...le64(0n), ...blob(pairs)])).error?.message).toMatch(/not a multiple of 3/);
+  });
+
+  it('empty keys are counted apart: Redis skips them on load (plain, blob and quicklist forms)', () => {
+    const empties = [
+      0x02, ...str('set'), 0x00, // set of 0 members
+      0x04, ...str('hash'), 0x00, // hash of 0 fields
+      0x10, ...str('lp'), ...blob(listpack([])), // hash listpack with no element
+      0x12, ...str('ql'), 0x01, 0x02, ...blob(listpack([])), // quicklist whose only node is empty
+      0x18, ...str('hfe'), ...le64(0n), 0x00, // hash with field TTLs, no field
+    ];
+    const report = both(file('REDIS0012', [0xfe, 0x00, 0xfc, ...le64(1n), ...empties, 0x00, ...str('k'), ...str('v')]));
+    expect(report).toMatchObject({ ok: true, keys: 1, emptyKeys: 5, expires: 0, byType: { string: 1 } });
+  });
+
+  it('refuses what Redis refuses: an empty zipmap, a quicklist node with an empty body', () => {
+    expect(both(file('REDIS0003', [0x09, ...str('h'), 0x02, 0x00, 0xff])).error?.message).toMatch(/empty zipmap: Redis refuses it/);
+    expect(both(file('REDIS0012', [0x12, ...str('l'), 0x01, 0x02, 0x00])).error?.message).toMatch(/quicklist node with an empty body/);
+    expect(both(file('REDIS0012', [0x12, ...str('l'), 0x01, 0x01, 0x00])).error?.message).toMatch(/quicklist node with an empty body/);
+  });
+
+  it('names module value types (the module the restore server must load), from the 64-bit module id', () => {
+    const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const id = [...'ReJSON-RL'].reduce((acc, c) => (acc << 6n) | BigInt(chars.indexOf(c)), 0n) << 10n | 3n;
+    const idBytes = le64(id).reverse();
+    const value = [0x07, ...str('doc'), 0x81, ...idBytes, 0x05, ...str('{}'), 0x00];
+    expect(both(file('REDIS0011', [...value, ...value.map((b, i) => (i === 2 ? 0x65 : b))]))).toMatchObject({ ok: true, keys: 2, byType: { module: 2 }, moduleTypes: { 'ReJSON-RL': 2 } });
   });
 });
