@@ -25,6 +25,7 @@
  */
 import { Crc64 } from './crc64.js';
 import { LzfChecker, lzfDecompressTransient, RdbFormatError, validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
+import { DuplicateCheck } from './duplicates.js';
 import type { ChecksumStatus, RdbReport } from './verifier.js';
 
 /** Thrown (never escapes the parser) when a token runs past the current buffer. Not an Error: no stack to capture. */
@@ -85,6 +86,8 @@ const B_NONE = 0;
 const B_SKIP = 1;
 const B_LZF = 2;
 const B_COLLECT = 3;
+/** A member whose content is fingerprinted (duplicate check) as it streams by. */
+const B_HASH = 4;
 
 // What is being read, for error and truncation messages (built only when needed).
 const W_HEADER = 0;
@@ -122,6 +125,17 @@ const MODULE_NAME_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 
 /** Latest field-expiration time a hash field may carry (Redis's EB_EXPIRE_TIME_MAX, 2^48 - 1 ms). */
 const HFE_EXPIRE_MAX = 2 ** 48 - 1;
+
+/**
+ * Redis loads a hash of at most this many fields (hash-max-listpack-entries)
+ * whose fields and values are all at most {@link LISTPACK_VALUE} bytes
+ * (hash-max-listpack-value) into a listpack, checking duplicate fields only
+ * with sanitize-dump-payload yes; the defaults, as on ElastiCache.
+ */
+const LISTPACK_ENTRIES = 128;
+const LISTPACK_VALUE = 64;
+/** Warnings kept in a report (more are counted). */
+const MAX_WARNINGS = 20;
 
 /** RDB versions after the `VALKEY` magic that Valkey writes (9.0 on: 80). */
 const VALKEY_VERSIONS = [80];
@@ -194,6 +208,22 @@ export class RdbParser {
   private pel: Set<string> | null = null;
   /** The current key's value holds no element (an empty key: skipped on load). */
   private emptyValue = false;
+  /** Fingerprint of the member being read (two 32-bit FNV-1a lanes), and whether a streamed one is complete. */
+  private fp1 = 0;
+  private fp2 = 0;
+  private fpReady = false;
+  /** The collected bytes in progress are a member to fingerprint, not a blob to keep. */
+  private fpCollect = false;
+  private readonly dups = new DuplicateCheck();
+  /** Fields of the hash being read, whether one of its fields or values is longer than LISTPACK_VALUE, and where its first duplicate field was. */
+  private collectionLength = 0;
+  private longElement = false;
+  private deferredDupAt = -1;
+  private readonly warnings: { offset: number; message: string }[] = [];
+  private warningCount = 0;
+  /** Collections checked on a sample only (more members than DUP_EXACT_MEMBERS), and the smallest detection probability. */
+  private sampledCollections = 0;
+  private minDupDetection = 1;
 
   // ---- a string body that continues in later chunks ---------------------
   private body = B_NONE;
@@ -279,6 +309,10 @@ export class RdbParser {
       ...(this.emptyKeys > 0 ? { emptyKeys: this.emptyKeys } : {}),
       ...(Object.keys(this.moduleTypes).length > 0 ? { moduleTypes: { ...this.moduleTypes } } : {}),
       ...(this.valkey ? { magic: 'VALKEY' as const } : {}),
+      ...(this.warningCount > 0 ? { warnings: [...this.warnings], warningCount: this.warningCount } : {}),
+      ...(this.sampledCollections > 0
+        ? { duplicateCheck: { sampledCollections: this.sampledCollections, minDetectionProbability: this.minDupDetection } }
+        : {}),
       ...(this.error ? { error: { ...this.error } } : {}),
     };
   }
@@ -361,6 +395,7 @@ export class RdbParser {
     this.bodyLeft -= take;
     const body = this.body;
     if (body === B_LZF) this.lzf.scan(this.buf, from, from + take);
+    else if (body === B_HASH) this.fpUpdate(this.buf, from, from + take);
     else if (body === B_COLLECT) {
       this.collecting.set(this.buf.subarray(from, from + take), this.collectedBytes);
       this.collectedBytes += take;
@@ -370,6 +405,8 @@ export class RdbParser {
     if (body === B_LZF) {
       const problem = this.lzf.finish();
       if (problem !== null) fail(problem);
+    } else if (body === B_HASH) {
+      this.fpReady = true;
     } else if (body === B_COLLECT) {
       const bytes = this.collecting;
       this.collecting = EMPTY;
@@ -490,6 +527,7 @@ export class RdbParser {
    */
   private skipString(): boolean {
     const n = this.lengthOrEncoding(false);
+    if (n > LISTPACK_VALUE) this.longElement = true;
     if (n >= 0) {
       if (this.pos + n <= this.limit) {
         this.pos += n;
@@ -505,6 +543,7 @@ export class RdbParser {
     }
     if (encoding !== 3) this.fail(`unknown string encoding ${encoding}`);
     const compressed = this.lzfHeader();
+    if (this.lzfPlain > LISTPACK_VALUE) this.longElement = true;
     this.lzf.start(compressed, this.lzfPlain);
     if (this.pos + compressed <= this.limit) {
       this.lzf.scan(this.buf, this.pos, this.pos + compressed);
@@ -538,7 +577,14 @@ export class RdbParser {
       this.collect(n, false);
       return null;
     }
-    const encoding = -1 - n;
+    return this.encodedString(-1 - n);
+  }
+
+  /**
+   * A string in one of the special encodings (integers: their decimal text;
+   * LZF: expanded), as {@link keptString} returns it.
+   */
+  private encodedString(encoding: number): Uint8Array | null {
     if (encoding <= 2) {
       const width = 1 << encoding;
       this.need(width);
@@ -568,12 +614,124 @@ export class RdbParser {
   /** A zset score as text (RDB type 3): length byte, then text; lengths 253–255 stand for NaN, +inf and -inf. */
   private doubleString(): void {
     const n = this.u8();
-    if (n >= 253) return;
+    if (n === 253) this.fail('sorted set score is NaN: Redis refuses it ("Zset with NAN score detected")');
+    if (n > 253) return; // +inf, -inf
     this.checkLimit(n);
     this.need(n);
     const text = latin1.decode(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
-    if (Number.isNaN(Number(text)) && !/^[+-]?(nan|inf)/i.test(text)) this.fail(`score ${JSON.stringify(text)} is not a number`);
+    if (/^[+-]?nan/i.test(text)) this.fail(`sorted set score ${JSON.stringify(text)} is NaN: Redis refuses it ("Zset with NAN score detected")`);
+    if (Number.isNaN(Number(text)) && !/^[+-]?inf/i.test(text)) this.fail(`score ${JSON.stringify(text)} is not a number`);
+  }
+
+  /** A zset score as a binary double (RDB type 5): NaN is refused as Redis refuses it. */
+  private binaryScore(): void {
+    this.need(8);
+    const score = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).getFloat64(0, true);
+    this.pos += 8;
+    if (Number.isNaN(score)) this.fail('sorted set score is NaN: Redis refuses it ("Zset with NAN score detected")');
+  }
+
+  // ---- duplicate members ---------------------------------------------------------
+
+  private fpReset(): void {
+    this.fp1 = 0x811c9dc5;
+    this.fp2 = 0x050c5d1f;
+    this.fpReady = false;
+  }
+
+  /** Two FNV-1a lanes (different offsets and primes) over `b[from, to)`: incremental, so streamed members hash the same. */
+  private fpUpdate(b: Uint8Array, from: number, to: number): void {
+    let h1 = this.fp1;
+    let h2 = this.fp2;
+    for (let i = from; i < to; i++) {
+      const c = b[i]!;
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x01000197);
+    }
+    this.fp1 = h1;
+    this.fp2 = h2;
+  }
+
+  /**
+   * Reads a member (set member, sorted set member, hash field) into its
+   * fingerprint: its content as Redis compares it (an integer-encoded one as
+   * its decimal text, an LZF one expanded). False when its body continues in
+   * the next chunks; the next call, once it is complete, returns true.
+   */
+  private fingerprintString(): boolean {
+    if (this.fpReady) {
+      this.fpReady = false;
+      return true;
+    }
+    const kept = this.collected;
+    if (kept !== null && this.fpCollect) {
+      this.collected = null;
+      this.fpCollect = false;
+      this.fpReset();
+      this.fpUpdate(kept, 0, kept.length);
+      return true;
+    }
+    this.fpReset();
+    const n = this.lengthOrEncoding(false);
+    if (n > LISTPACK_VALUE) this.longElement = true;
+    if (n >= 0) {
+      if (this.pos + n <= this.limit) {
+        this.fpUpdate(this.buf, this.pos, this.pos + n);
+        this.pos += n;
+        return true;
+      }
+      this.startBody(B_HASH, n);
+      return false;
+    }
+    const bytes = this.encodedString(-1 - n); // integers as decimal text; LZF expanded (bounded by maxValueBytes)
+    if (this.lzfPlain > LISTPACK_VALUE && -1 - n === 3) this.longElement = true;
+    if (bytes === null) {
+      this.fpCollect = true;
+      return false;
+    }
+    this.fpUpdate(bytes, 0, bytes.length);
+    return true;
+  }
+
+  /** A collection of `count` members starts: the duplicate check begins again (sampled beyond DUP_EXACT_MEMBERS). */
+  private dupBegin(count: number): void {
+    const rate = this.dups.begin(count);
+    if (rate < 1) {
+      this.sampledCollections++;
+      this.minDupDetection = Math.min(this.minDupDetection, rate);
+    }
+  }
+
+  /** The member just fingerprinted: a second one equal to it is refused, as Redis refuses it on load. */
+  private dupCheck(what: string): void {
+    if (this.dups.seen(this.fp1, this.fp2)) this.fail(`duplicate ${what}: Redis refuses it ("Duplicate ${what} detected")`);
+  }
+
+  /** A hash's field (Redis's plain hash forms): a duplicate is judged at the hash's end ({@link settleHashFields}). */
+  private hashFieldCheck(): void {
+    if (this.dups.seen(this.fp1, this.fp2) && this.deferredDupAt < 0) this.deferredDupAt = this.base + this.pos;
+  }
+
+  /**
+   * The end of a hash in Redis's plain forms: a duplicate field is refused
+   * when Redis loads the hash into a hash table (more than LISTPACK_ENTRIES
+   * fields, or a field or value longer than LISTPACK_VALUE bytes); a small
+   * one goes into a listpack unchecked, and only sanitize-dump-payload yes
+   * refuses it: a warning.
+   */
+  private settleHashFields(): void {
+    const at = this.deferredDupAt;
+    if (at < 0) return;
+    this.deferredDupAt = -1;
+    if (this.collectionLength > LISTPACK_ENTRIES || this.longElement) {
+      this.fail(`duplicate hash fields (the first at byte ${at}): Redis refuses it ("Duplicate hash fields detected")`);
+    }
+    this.warn(at, `${this.describe()}: duplicate hash fields in a hash of ${this.collectionLength} short fields: Redis loads it (into a listpack) and only sanitize-dump-payload yes refuses it ("Hash with dup elements")`);
+  }
+
+  private warn(offset: number, message: string): void {
+    if (this.warningCount++ < MAX_WARNINGS) this.warnings.push({ offset, message });
   }
 
   /** A 16-byte stream ID as a string key (for PEL bookkeeping). */
@@ -687,6 +845,8 @@ export class RdbParser {
         this.skipString();
         this.sub = 0;
         this.emptyValue = false;
+        this.longElement = false;
+        this.deferredDupAt = -1;
         this.commit(P_VALUE);
         return;
     }
@@ -746,23 +906,54 @@ export class RdbParser {
     switch (type) {
       case 0: // string
       case 1: // list (linked list)
-      case 2: // set (hashtable)
-      case 4: // hash (hashtable): field, value, …
-        if (this.sub === 0) this.beginElements(type === 0 ? 1 : type === 4 ? 2 * this.length() : this.length());
+        if (this.sub === 0) this.beginElements(type === 0 ? 1 : this.length());
         while (this.count > 0) if (!this.skipElement()) return false;
         return true;
+      case 2: // set (hashtable): no member twice
+        if (this.sub === 0) {
+          this.beginElements(this.length());
+          this.dupBegin(this.count);
+        }
+        while (this.count > 0) {
+          if (!this.fingerprintString()) return false;
+          this.dupCheck('set members');
+          this.count--;
+          this.mark = this.pos;
+        }
+        return true;
+      case 4: // hash (hashtable): field, value, …; a field twice refused as Redis refuses it (settleHashFields)
+        if (this.sub === 0) {
+          this.beginElements(2 * this.length());
+          this.collectionLength = this.count / 2;
+          this.dupBegin(this.collectionLength);
+        }
+        while (this.count > 0) {
+          if (this.count % 2 === 0) {
+            if (!this.fingerprintString()) return false;
+            this.hashFieldCheck();
+            this.count--;
+            this.mark = this.pos;
+          } else if (!this.skipElement()) return false;
+        }
+        this.settleHashFields();
+        return true;
       case 3: // zset: member, score as text
-      case 5: // zset: member, binary double
-        if (this.sub === 0) this.beginElements(this.length());
+      case 5: // zset: member, binary double; no member twice, no NaN score
+        if (this.sub === 0) {
+          this.beginElements(this.length());
+          this.dupBegin(this.count);
+        }
         for (;;) {
           if (this.sub === 1) {
             if (this.count === 0) return true;
-            const done = this.skipElement();
+            if (!this.fingerprintString()) return false;
+            this.dupCheck('zset fields');
+            this.count--;
             this.sub = 2; // the score comes next
-            if (!done) return false;
+            this.mark = this.pos;
           }
           if (type === 3) this.doubleString();
-          else this.skip(8);
+          else this.binaryScore();
           this.sub = 1;
           this.mark = this.pos;
         }
@@ -867,10 +1058,15 @@ export class RdbParser {
       const min = relative ? this.minExpire() : 0;
       this.count2 = min;
       this.beginElements(this.length());
+      this.collectionLength = this.count;
+      this.dupBegin(this.count);
     }
     for (;;) {
       if (this.sub === 1) {
-        if (this.count === 0) return true;
+        if (this.count === 0) {
+          this.settleHashFields();
+          return true;
+        }
         const ttl = this.length(true);
         const expireAt = relative ? (ttl !== 0 ? ttl + this.count2 - 1 : 0) : ttl;
         if (expireAt > HFE_EXPIRE_MAX) this.fail(`field expiry ${expireAt} is beyond 2^48 ms: Redis refuses it ("invalid expireAt time")`);
@@ -878,10 +1074,10 @@ export class RdbParser {
         this.mark = this.pos;
       }
       if (this.sub === 2) {
-        const done = this.skipString(); // field
+        if (!this.fingerprintString()) return false; // field
+        this.hashFieldCheck();
         this.sub = 3;
         this.mark = this.pos;
-        if (!done) return false;
       }
       const done = this.skipString(); // value
       this.count--;
@@ -897,14 +1093,17 @@ export class RdbParser {
    * ms; -1 for none).
    */
   private valkeyHashWithTtls(): boolean {
-    if (this.sub === 0) this.beginElements(this.length());
+    if (this.sub === 0) {
+      this.beginElements(this.length());
+      this.dupBegin(this.count);
+    }
     for (;;) {
       if (this.sub === 1) {
         if (this.count === 0) return true;
-        const done = this.skipString(); // field
+        if (!this.fingerprintString()) return false; // field
+        this.dupCheck('hash fields');
         this.sub = 2;
         this.mark = this.pos;
-        if (!done) return false;
       }
       if (this.sub === 2) {
         const done = this.skipString(); // value

@@ -51,6 +51,19 @@ export interface RdbReport {
   readonly functionLibraries: number;
   /** Bytes after the end of the file (EOF opcode and checksum): ignored, as Redis ignores them. Absent when none. */
   readonly trailingBytes?: number;
+  /**
+   * What Redis loads with default settings but `sanitize-dump-payload yes`
+   * refuses (e.g. duplicate fields in a small hash): the file is still `ok`.
+   * At most 20 kept; `warningCount` counts them all. Absent when none.
+   */
+  readonly warnings?: readonly { readonly offset: number; readonly message: string }[];
+  readonly warningCount?: number;
+  /**
+   * Collections too large for the exact duplicate check (more than 2^20
+   * members) were checked on a sample: a duplicate pair in them is found
+   * with at least `minDetectionProbability`. Absent when every check was exact.
+   */
+  readonly duplicateCheck?: { readonly sampledCollections: number; readonly minDetectionProbability: number };
   /** First problem found: `offset` is the number of bytes consumed when it was detected. */
   readonly error?: { readonly offset: number; readonly message: string };
 }
