@@ -33,6 +33,7 @@ export function formatReport(file: string, report: RdbReport): string {
   return (
     `OK ${name}: ${report.magic === 'VALKEY' ? 'Valkey ' : ''}RDB v${report.version}, ${report.keys} keys (${report.expires} with expiry)${dbs}` +
     `${types ? ` [${types}]` : ''}, checksum ${report.checksum}` +
+    `${report.expiredKeys ? `; ${report.expiredKeys} of them already expired when the file was written (a restore drops them)` : ''}` +
     `${report.emptyKeys ? `; ${report.emptyKeys} empty keys, skipped on load as Redis skips them` : ''}` +
     `${modules ? `; module values need these modules loaded: ${modules}` : ''}` +
     `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}`

@@ -164,6 +164,10 @@ export class RdbParser {
   private trailingBytes = 0;
   private keys = 0;
   private expires = 0;
+  /** Keys whose expiry had passed when the file was written (its `ctime`): a server loading it as a primary drops them. */
+  private expiredKeys = 0;
+  private fileTimeMs = -1;
+  private pendingExpireMs = 0;
   /** Keys whose value holds no element: Redis skips them on load ("empty keys skipped"). */
   private emptyKeys = 0;
   /** Keys per module type name (module values written through the module API). */
@@ -315,6 +319,7 @@ export class RdbParser {
       functionLibraries: this.functionLibraries,
       ...(this.trailingBytes > 0 ? { trailingBytes: this.trailingBytes } : {}),
       ...(this.emptyKeys > 0 ? { emptyKeys: this.emptyKeys } : {}),
+      ...(this.expiredKeys > 0 ? { expiredKeys: this.expiredKeys } : {}),
       ...(Object.keys(this.moduleTypes).length > 0 ? { moduleTypes: { ...this.moduleTypes } } : {}),
       ...(this.valkey ? { magic: 'VALKEY' as const } : {}),
       ...(this.warningCount > 0 ? { warnings: [...this.warnings], warningCount: this.warningCount } : {}),
@@ -374,6 +379,8 @@ export class RdbParser {
         if (value === null) return;
         const text = utf8.decode(value);
         this.auxFields[this.auxKey] = text.length > MAX_AUX_CHARS ? `${text.slice(0, MAX_AUX_CHARS)}…` : text;
+        // When the file was written (seconds): keys whose expiry had passed by then are counted apart.
+        if (this.auxKey === 'ctime' && /^\d+$/.test(text)) this.fileTimeMs = Number(text) * 1000;
         this.commit(P_OPCODE);
         return;
       }
@@ -802,16 +809,29 @@ export class RdbParser {
         if (!this.databases.includes(db)) this.databases.push(db);
         break;
       }
-      case OP_EXPIRETIME:
+      case OP_EXPIRETIME: {
         this.what = W_EXPIRETIME;
-        this.skip(4);
+        this.need(4);
+        const b = this.buf;
+        const p = this.pos;
+        this.pos = p + 4;
+        this.pendingExpireMs = ((b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0) * 1000;
         this.expirePending = true;
         break;
-      case OP_EXPIRETIME_MS:
+      }
+      case OP_EXPIRETIME_MS: {
         this.what = W_EXPIRETIME_MS;
-        this.skip(8);
+        this.need(8);
+        const b = this.buf;
+        const p = this.pos;
+        this.pos = p + 8;
+        // Milliseconds since the epoch: the high word stays far below 2^21 for real times, so a double holds it exactly.
+        const lo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+        const hi = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) | 0;
+        this.pendingExpireMs = hi * 0x100000000 + lo;
         this.expirePending = true;
         break;
+      }
       case OP_RESIZEDB:
         this.what = W_RESIZEDB;
         this.length();
@@ -901,7 +921,10 @@ export class RdbParser {
       return;
     }
     this.keys++;
-    if (this.expirePending) this.expires++;
+    if (this.expirePending) {
+      this.expires++;
+      if (this.fileTimeMs >= 0 && this.pendingExpireMs < this.fileTimeMs) this.expiredKeys++;
+    }
     this.expirePending = false;
     const slot = TYPE_SLOT[this.type]!;
     if (this.typeCounts[slot]++ === 0) this.typeOrder.push(slot);

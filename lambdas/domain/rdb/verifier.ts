@@ -35,6 +35,12 @@ export interface RdbReport {
    * counts them); not the empty keys (see `emptyKeys`).
    */
   readonly keys: number;
+  /**
+   * Keys (counted in `keys`) whose expiry had passed when the file was
+   * written, per its `ctime` AUX field: a server loading the file as a
+   * primary drops them. Absent when none (or the file has no `ctime`).
+   */
+  readonly expiredKeys?: number;
   /** Keys whose collection holds no element: Redis and Valkey skip them on load. Absent when none. */
   readonly emptyKeys?: number;
   /** Module values by module type name (e.g. `ReJSON-RL`): the restore server must load those modules. Absent when none. */

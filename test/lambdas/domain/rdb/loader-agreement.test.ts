@@ -104,6 +104,26 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
     }
   });
 
+  it('keys already expired when the file was written (its ctime) are counted apart: the server drops them on load', async () => {
+    const le64 = (n: number): number[] => Array.from({ length: 8 }, (_, i) => Number((BigInt(n) >> BigInt(8 * i)) & 0xffn));
+    const ctime = 1_700_000_000;
+    const bytes = Uint8Array.from([
+      ...Buffer.from('REDIS0010'),
+      0xfa, ...str('ctime'), ...str(String(ctime)),
+      0xfe, 0x00,
+      0xfc, ...le64(ctime * 1000 - 1000), 0x00, ...str('old'), ...str('v'), // expired a second before the save
+      0xfc, ...le64(4_102_444_800_000), 0x00, ...str('new'), ...str('v'), // expires in 2100
+      0xfd, ...le64(ctime - 3600).slice(0, 4) /* seconds, 4 bytes little-endian: an hour before the save */, 0x00, ...str('older'), ...str('v'),
+      0x00, ...str('k'), ...str('v'),
+      0xff, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
+    const file = join(scratch, 'expired.rdb');
+    writeFileSync(file, bytes);
+    expect(await load(file)).toEqual({ dbsize: 2 });
+    expect(verifyBytes(bytes)).toMatchObject({ ok: true, keys: 4, expires: 3, expiredKeys: 2 });
+    expect(verifyBytes(bytes, 1)).toEqual(verifyBytes(bytes));
+  });
+
   it('cleans up', () => rmSync(scratch, { recursive: true, force: true }));
 });
 
