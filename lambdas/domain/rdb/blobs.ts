@@ -394,3 +394,166 @@ export function validateZipmap(b: Uint8Array): number {
   if (declared < 254 && declared !== count) fail(`zipmap header counts ${declared} fields, found ${count}`);
   return count;
 }
+
+/** Whether a fingerprint was seen before in the current collection (DuplicateCheck.seen). */
+export type SeenCheck = (h1: number, h2: number) => boolean;
+
+/**
+ * A member's 64-bit fingerprint: two 32-bit FNV-1a lanes (different offsets
+ * and primes) in `fp`. {@link fingerprintStart}, then {@link fingerprintUpdate}
+ * over the content in as many pieces as it arrives (streamed members hash the same).
+ */
+export function fingerprintStart(fp: Int32Array): void {
+  fp[0] = 0x811c9dc5;
+  fp[1] = 0x050c5d1f;
+}
+
+export function fingerprintUpdate(fp: Int32Array, b: Uint8Array, from: number, to: number): void {
+  let h1 = fp[0]!;
+  let h2 = fp[1]!;
+  for (let i = from; i < to; i++) {
+    const c = b[i]!;
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x01000197);
+  }
+  fp[0] = h1;
+  fp[1] = h2;
+}
+
+const FP = new Int32Array(2);
+
+/** The fingerprint of `b[from, to)`, checked against `seen`. */
+function seenBytes(b: Uint8Array, from: number, to: number, seen: SeenCheck): boolean {
+  fingerprintStart(FP);
+  fingerprintUpdate(FP, b, from, to);
+  return seen(FP[0]!, FP[1]!);
+}
+
+/** The same fingerprint of an integer's decimal text (as Redis compares an integer-encoded member), without building the text. */
+function seenInteger(value: number | bigint, seen: SeenCheck): boolean {
+  if (typeof value === 'bigint' || value < -0x7fffffff || value > 0x7fffffff) {
+    const text = String(value);
+    for (let i = 0; i < text.length; i++) DIGITS[i] = text.charCodeAt(i);
+    return seenBytes(DIGITS, 0, text.length, seen);
+  }
+  let n = value < 0 ? -value : value;
+  let at = DIGITS.length;
+  do {
+    DIGITS[--at] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  if (value < 0) DIGITS[--at] = 45;
+  return seenBytes(DIGITS, at, DIGITS.length, seen);
+}
+
+/** Little-endian signed integers of 2, 4 and 8 bytes, without a DataView per entry. */
+function i16le(b: Uint8Array, p: number): number {
+  return ((b[p]! | (b[p + 1]! << 8)) << 16) >> 16;
+}
+function i32le(b: Uint8Array, p: number): number {
+  return b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+}
+function i64le(b: Uint8Array, p: number): bigint {
+  return (BigInt(i32le(b, p + 4)) << 32n) | BigInt(u32le(b, p));
+}
+const DIGITS = new Uint8Array(24);
+
+/**
+ * Whether every `stride`-th entry, from the first, of a ziplist
+ * {@link validateZiplist} accepted (the fields of a hash, the members of a
+ * sorted set) holds the same content twice: a string's bytes, an integer's
+ * decimal text, fingerprinted and checked with `seen`.
+ */
+export function ziplistHasDuplicate(b: Uint8Array, stride: number, seen: SeenCheck): boolean {
+  const end = b.length - 1;
+  let p = 10;
+  for (let i = 0; p < end; i++) {
+    p += b[p] === 0xfe ? 5 : 1; // prevlen
+    const enc = b[p]!;
+    const take = i % stride === 0;
+    switch (enc >>> 6) {
+      case 0: {
+        const from = p + 1;
+        p = from + (enc & 0x3f);
+        if (take && seenBytes(b, from, p, seen)) return true;
+        break;
+      }
+      case 1: {
+        const from = p + 2;
+        p = from + (((enc & 0x3f) << 8) | b[p + 1]!);
+        if (take && seenBytes(b, from, p, seen)) return true;
+        break;
+      }
+      case 2: {
+        const from = p + 5;
+        p = from + u32be(b, p + 1);
+        if (take && seenBytes(b, from, p, seen)) return true;
+        break;
+      }
+      default: {
+        const from = p + 1;
+        let value: number | bigint;
+        if (enc === 0xc0) (value = i16le(b, from)), (p = from + 2);
+        else if (enc === 0xd0) (value = i32le(b, from)), (p = from + 4);
+        else if (enc === 0xe0) (value = i64le(b, from)), (p = from + 8);
+        else if (enc === 0xf0) (value = ((b[from]! | (b[from + 1]! << 8) | (b[from + 2]! << 16)) << 8) >> 8), (p = from + 3);
+        else if (enc === 0xfe) (value = (b[from]! << 24) >> 24), (p = from + 1);
+        else (value = (enc & 0x0f) - 1), (p = from); // 0xf1..0xfd: 0..12
+        if (take && seenInteger(value, seen)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * The same as {@link ziplistHasDuplicate} for a listpack
+ * {@link validateListpack} accepted. Hot (every small hash, sorted set and
+ * set of a dump): strings are fingerprinted inline, the same lanes as
+ * {@link fingerprintUpdate}.
+ */
+export function listpackHasDuplicate(b: Uint8Array, stride: number, seen: SeenCheck): boolean {
+  const end = b.length - 1;
+  let p = 6;
+  for (let skip = 0; p < end; skip = skip === 0 ? stride - 1 : skip - 1) {
+    const enc = b[p]!;
+    let from = p + 1;
+    let to: number;
+    let value: number | bigint | undefined;
+    if ((enc & 0x80) === 0) {
+      value = enc & 0x7f;
+      to = from;
+    } else if ((enc & 0xc0) === 0x80) {
+      to = from + (enc & 0x3f);
+    } else if ((enc & 0xe0) === 0xc0) {
+      value = ((((enc & 0x1f) << 8) | b[p + 1]!) << 19) >> 19;
+      to = p + 2;
+    } else if ((enc & 0xf0) === 0xe0) {
+      from = p + 2;
+      to = from + (((enc & 0x0f) << 8) | b[p + 1]!);
+    } else if (enc === 0xf0) {
+      from = p + 5;
+      to = from + u32le(b, p + 1);
+    } else if (enc === 0xf1) (value = i16le(b, from)), (to = from + 2);
+    else if (enc === 0xf2) (value = ((b[from]! | (b[from + 1]! << 8) | (b[from + 2]! << 16)) << 8) >> 8), (to = from + 3);
+    else if (enc === 0xf3) (value = i32le(b, from)), (to = from + 4);
+    else (value = i64le(b, from)), (to = from + 8); // 0xf4
+    if (skip === 0) {
+      if (value !== undefined) {
+        if (seenInteger(value, seen)) return true;
+      } else {
+        let h1 = 0x811c9dc5;
+        let h2 = 0x050c5d1f;
+        for (let i = from; i < to; i++) {
+          const c = b[i]!;
+          h1 = Math.imul(h1 ^ c, 0x01000193);
+          h2 = Math.imul(h2 ^ c, 0x01000197);
+        }
+        if (seen(h1, h2)) return true;
+      }
+    }
+    const size = to - p;
+    p = to + (size <= 127 ? 1 : backlenSize(size));
+  }
+  return false;
+}

@@ -24,7 +24,19 @@
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
 import { Crc64 } from './crc64.js';
-import { LzfChecker, lzfDecompressTransient, RdbFormatError, validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
+import {
+  fingerprintStart,
+  fingerprintUpdate,
+  listpackHasDuplicate,
+  LzfChecker,
+  lzfDecompressTransient,
+  RdbFormatError,
+  validateIntset,
+  validateListpack,
+  validateZiplist,
+  validateZipmap,
+  ziplistHasDuplicate,
+} from './blobs.js';
 import { DuplicateCheck } from './duplicates.js';
 import type { ChecksumStatus, RdbReport } from './verifier.js';
 
@@ -655,23 +667,13 @@ export class RdbParser {
   // ---- duplicate members ---------------------------------------------------------
 
   private fpReset(): void {
-    this.fp[0] = 0x811c9dc5;
-    this.fp[1] = 0x050c5d1f;
+    fingerprintStart(this.fp);
     this.fpReady = false;
   }
 
-  /** Two FNV-1a lanes (different offsets and primes) over `b[from, to)`: incremental, so streamed members hash the same. */
+  /** Incremental, so streamed members hash the same. */
   private fpUpdate(b: Uint8Array, from: number, to: number): void {
-    const fp = this.fp;
-    let h1 = fp[0]!;
-    let h2 = fp[1]!;
-    for (let i = from; i < to; i++) {
-      const c = b[i]!;
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x01000197);
-    }
-    fp[0] = h1;
-    fp[1] = h2;
+    fingerprintUpdate(this.fp, b, from, to);
   }
 
   /**
@@ -749,6 +751,29 @@ export class RdbParser {
       this.fail(`duplicate hash fields (the first at byte ${at}): Redis refuses it ("Duplicate hash fields detected")`);
     }
     this.warn(at, `${this.describe()}: duplicate hash fields in a hash of ${this.collectionLength} short fields: Redis loads it (into a listpack) and only sanitize-dump-payload yes refuses it ("Hash with dup elements")`);
+  }
+
+  /** The duplicate table's check, bound once (the blob scans call it per member). */
+  private readonly seen = (h1: number, h2: number): boolean => this.dups.seen(h1, h2);
+
+  /** A duplicate in a listpack: see {@link sanitizeOnly}. */
+  private listpackDuplicates(blob: Uint8Array, elements: number, stride: number, what: string): void {
+    const members = Math.floor(elements / stride);
+    if (members < 2) return;
+    this.dupBegin(members);
+    if (listpackHasDuplicate(blob, stride, this.seen)) this.sanitizeOnly(members, `duplicate ${what} in a listpack`);
+  }
+
+  /**
+   * What Redis checks in a listpack only with sanitize-dump-payload yes
+   * (duplicates, a count that is not a multiple of the tuple): it loads a
+   * small one as it is, so that is a warning; one of more than
+   * LISTPACK_ENTRIES members it converts to a hash table or skiplist on load,
+   * and the conversion refuses (or crashes on) it, so that is a failure.
+   */
+  private sanitizeOnly(members: number, problem: string): void {
+    if (members > LISTPACK_ENTRIES) this.fail(`${problem}, in a collection of ${Math.floor(members)} members that Redis converts on load: Redis refuses it`);
+    this.warn(this.base + this.pos, `${this.describe()}: ${problem}: Redis loads it; only sanitize-dump-payload yes refuses it`);
   }
 
   private warn(offset: number, message: string): void {
@@ -1192,19 +1217,26 @@ export class RdbParser {
       case 13:
         n = validateZiplist(blob);
         if (n % 2 !== 0) this.fail('ziplist of pairs has an odd entry count');
+        // Redis converts these ziplists entry by entry on load and refuses a member or field twice.
+        if (n >= 4 && (this.dupBegin(n / 2), ziplistHasDuplicate(blob, 2, this.seen))) {
+          this.fail(`duplicate ${type === 12 ? 'zset members' : 'hash fields'} in a ziplist: Redis refuses it ("${type === 12 ? 'Zset' : 'Hash'} ziplist integrity check failed")`);
+        }
         break;
       case 16:
       case 17:
         n = validateListpack(blob);
-        if (n % 2 !== 0) this.fail('listpack of pairs has an odd element count');
+        if (n % 2 !== 0) this.sanitizeOnly(n / 2, 'listpack of pairs has an odd element count');
+        this.listpackDuplicates(blob, n, 2, type === 16 ? 'hash fields' : 'zset members');
         break;
       case 23:
       case 25:
         n = validateListpack(blob);
-        if (n % 3 !== 0) this.fail('listpack of (field, value, TTL) triplets has an element count that is not a multiple of 3');
+        if (n % 3 !== 0) this.sanitizeOnly(n / 3, 'listpack of (field, value, TTL) triplets has an element count that is not a multiple of 3');
+        this.listpackDuplicates(blob, n, 3, 'hash fields');
         break;
       default: // 20
         n = validateListpack(blob);
+        this.listpackDuplicates(blob, n, 1, 'set members');
     }
     this.emptyValue = n === 0;
     return true;

@@ -70,7 +70,35 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
   const long = 'v'.repeat(65);
   const manyFields = (n: number) => Array.from({ length: n }, (_, i) => [...str(`f${i}`), ...str('v')]).flat();
 
+  /** A ziplist of short strings (prevlen, 6-bit length, bytes), as Redis < 7 wrote small hashes and sorted sets. */
+  const ziplist = (items: string[]): number[] => {
+    const entries: number[] = [];
+    let prev = 0;
+    let tail = 10;
+    for (const item of items) {
+      tail = 10 + entries.length;
+      const entry = [prev, item.length, ...Buffer.from(item)];
+      entries.push(...entry);
+      prev = entry.length;
+    }
+    const total = 10 + entries.length + 1;
+    const le32 = (n: number) => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24];
+    const bytes = [...le32(total), ...le32(tail), items.length & 0xff, items.length >> 8, ...entries, 0xff];
+    return [bytes.length, ...bytes];
+  };
+  /** A listpack of short strings (6-bit length, bytes, back length). */
+  const listpack = (items: string[]): number[] => {
+    const body = items.flatMap((x) => [0x80 | x.length, ...Buffer.from(x), 1 + x.length]);
+    const total = 6 + body.length + 1;
+    const bytes = [total & 0xff, (total >> 8) & 0xff, 0, 0, items.length & 0xff, items.length >> 8, ...body, 0xff];
+    return [bytes.length, ...bytes];
+  };
+
   it.each<[string, number[], RegExp | undefined, RegExp?]>([
+    ['a hash ziplist with a field twice', [0x0d, ...str('h'), ...ziplist(['f', '1', 'f', '2'])], /duplicate hash fields in a ziplist/],
+    ['a zset ziplist with a member twice', [0x0c, ...str('z'), ...ziplist(['m', '1', 'm', '2'])], /duplicate zset members in a ziplist/],
+    ['a hash listpack with a field twice (loaded; sanitize-only)', [0x10, ...str('h'), ...listpack(['f', '1', 'f', '2'])], undefined, /duplicate hash fields in a listpack: Redis loads it/],
+    ['a hash listpack with an odd element count (loaded; sanitize-only)', [0x10, ...str('h'), ...listpack(['f', '1', 'g'])], undefined, /odd element count: Redis loads it/],
     ['a set without duplicates', [0x02, ...str('s'), 0x03, ...str('a'), ...str('b'), ...str('c')], undefined],
     ['a set with a member twice', [0x02, ...str('s'), 0x03, ...str('a'), ...str('b'), ...str('a')], /duplicate set members/],
     ['a set with 7 as an integer and as text', [0x02, ...str('s'), 0x02, 0xc0, 0x07, ...str('7')], /duplicate set members/],
