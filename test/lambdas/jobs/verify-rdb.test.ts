@@ -10,6 +10,7 @@ import type { Page } from '../../../lambdas/domain/alerting/page';
 import { corruptAlert, s3ObjectEventSchema, verifyObject, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/jobs/verify-rdb';
 import { parseRdbSummary } from '../../../lambdas/domain/rdb-summary';
 import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes';
+import { Crc64 } from '../../../lambdas/domain/rdb/crc64';
 import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server';
 import { CORPUS_CASES, CORPUS_DIR } from '../../support/rdb-corpus';
 
@@ -161,6 +162,27 @@ describe('verify-rdb handler', () => {
       'GetObjectTaggingCommand',
       'PutObjectTaggingCommand',
     ]);
+  });
+
+  it('tags a copy Redis loads ok, and logs what only sanitize-dump-payload yes would refuse as a warning', async () => {
+    // A small hash listpack with a field twice, and a correct CRC-64 (the DR region requires one).
+    const lp = [0x0e, 0, 0, 0, 4, 0, 0x81, 0x66, 2, 0x81, 0x31, 2, 0x81, 0x66, 2, 0x81, 0x32, 2, 0xff].map((b, i) => (i === 0 ? 6 + 12 + 1 : b));
+    const bytes = Uint8Array.from([...Buffer.from('REDIS0010'), 0xfe, 0x00, 0x10, 0x01, 0x68, lp.length, ...lp, 0xff]);
+    const crc = new Crc64();
+    crc.update(bytes, 0, bytes.length);
+    const trailer = new Uint8Array(8);
+    new DataView(trailer.buffer).setBigUint64(0, crc.value, true);
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    s3.on(GetObjectCommand).resolves({ Body: body(Buffer.concat([bytes, trailer])) });
+
+    const outcome = await verifyObject(event(), deps);
+
+    expect(outcome).toMatchObject({ verdict: 'ok', keys: 1 });
+    expect(putTags()['redis-dr:verified']).toBe('ok');
+    const line = deps.log.lines.find((l) => l.message === 'DR copy verified, with warnings');
+    expect(line?.level).toBe('warn');
+    expect(line?.extra).toMatchObject({ warningCount: 1, warnings: [{ message: expect.stringMatching(/duplicate hash fields in a listpack: Redis loads it/) }] });
+    expect(deps.alerts).toHaveLength(0);
   });
 
   it('does nothing for a copy that already carries a verdict (its own tagging event)', async () => {
