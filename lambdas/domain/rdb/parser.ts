@@ -972,10 +972,7 @@ export class RdbParser {
         while (this.count > 0) if (!this.skipElement()) return false;
         return true;
       case 2: // set (hashtable): no member twice
-        if (this.sub === 0) {
-          this.beginElements(this.length());
-          this.dupBegin(this.count);
-        }
+        if (this.sub === 0) this.beginMembers(this.length());
         while (this.count > 0) {
           if (!this.fingerprintString()) return false;
           this.dupCheck('set members');
@@ -1001,10 +998,7 @@ export class RdbParser {
         return true;
       case 3: // zset: member, score as text
       case 5: // zset: member, binary double; no member twice, no NaN score
-        if (this.sub === 0) {
-          this.beginElements(this.length());
-          this.dupBegin(this.count);
-        }
+        if (this.sub === 0) this.beginMembers(this.length());
         for (;;) {
           if (this.sub === 1) {
             if (this.count === 0) return true;
@@ -1072,6 +1066,12 @@ export class RdbParser {
     }
   }
 
+  /** At the value's start: `count` members follow, each at most once (the duplicate check begins again). */
+  private beginMembers(count: number): void {
+    this.beginElements(count);
+    this.dupBegin(count);
+  }
+
   /** At the value's start: `count` elements follow (position 1 = at an element); none makes an empty key. */
   private beginElements(count: number): void {
     this.count = count;
@@ -1119,9 +1119,8 @@ export class RdbParser {
     if (this.sub === 0) {
       const min = relative ? this.minExpire() : 0;
       this.count2 = min;
-      this.beginElements(this.length());
+      this.beginMembers(this.length());
       this.collectionLength = this.count;
-      this.dupBegin(this.count);
     }
     for (;;) {
       if (this.sub === 1) {
@@ -1155,10 +1154,7 @@ export class RdbParser {
    * ms; -1 for none).
    */
   private valkeyHashWithTtls(): boolean {
-    if (this.sub === 0) {
-      this.beginElements(this.length());
-      this.dupBegin(this.count);
-    }
+    if (this.sub === 0) this.beginMembers(this.length());
     for (;;) {
       if (this.sub === 1) {
         if (this.count === 0) return true;
