@@ -225,7 +225,12 @@ export class RdbParser {
   private count2 = 0;
   private count3 = 0;
   private streamNodes = 0;
-  private pel: Set<string> | null = null;
+  /** The group's PEL: entry ID → whether a consumer owns it. Reused (cleared) from group to group, as are the sets below. */
+  private readonly pel = new Map<string, boolean>();
+  /** Fingerprints (53 bits) of the stream's group names and of the current group's consumer names; IDs the current consumer owns. */
+  private readonly groupNames = new Set<number>();
+  private readonly consumerNames = new Set<number>();
+  private readonly owned = new Set<string>();
   /** The current key's value holds no element (an empty key: skipped on load). */
   private emptyValue = false;
   /**
@@ -728,7 +733,29 @@ export class RdbParser {
 
   /** The member just fingerprinted: a second one equal to it is refused, as Redis refuses it on load. */
   private dupCheck(what: string): void {
-    if (this.dups.seen(this.fp[0]!, this.fp[1]!)) this.fail(`duplicate ${what}: Redis refuses it ("Duplicate ${what} detected")`);
+    this.dupCheckAs(`duplicate ${what}: Redis refuses it ("Duplicate ${what} detected")`);
+  }
+
+  /** The fingerprint just taken, as a 53-bit number, added to `names`; false when it was there already. */
+  private addName(names: Set<number>): boolean {
+    const id = (this.fp[0]! >>> 0) * 2097152 + (this.fp[1]! >>> 11);
+    if (names.has(id)) return false;
+    names.add(id);
+    return true;
+  }
+
+  /** The member just fingerprinted must be new in the collection; `message` says what a repeat is. */
+  private dupCheckAs(message: string): void {
+    if (this.dups.seen(this.fp[0]!, this.fp[1]!)) this.fail(message);
+  }
+
+  /** Pending entries no consumer owns: Redis refuses them only with sanitize-dump-payload yes ("Stream CG PEL entry without consumer"). */
+  private unownedPendingEntries(): void {
+    let unowned = 0;
+    for (const owned of this.pel.values()) if (!owned) unowned++;
+    if (unowned > 0) {
+      this.warn(this.base + this.pos, `${this.describe()}: ${unowned} pending entr${unowned === 1 ? 'y' : 'ies'} of a consumer group with no consumer: Redis loads it; only sanitize-dump-payload yes refuses it`);
+    }
   }
 
   /** A hash's field (Redis's plain hash forms): a duplicate is judged at the hash's end ({@link settleHashFields}). */
@@ -1184,15 +1211,6 @@ export class RdbParser {
     return done;
   }
 
-  /** Skips a string, then moves to position `next` and commits; false when its body continues in the next chunks. */
-  private skipStringThen(next: number): boolean {
-    const done = this.skipString();
-    this.sub = next;
-    this.mark = this.pos;
-    return done;
-  }
-
-  /** Values stored as one encoded blob. */
   /** A value stored as one blob; one without an element makes an empty key (skipped on load). */
   private singleBlob(type: number): boolean {
     const blob = this.keptString();
@@ -1200,14 +1218,18 @@ export class RdbParser {
     let n: number;
     switch (type) {
       case 9:
-        n = validateZipmap(blob);
+        // Every entry takes at least 3 bytes: a bound for the duplicate table.
+        this.dupBegin(Math.ceil(blob.length / 3));
+        n = validateZipmap(blob, this.seen);
         if (n === 0) this.fail('empty zipmap: Redis refuses it ("Zipmap integrity check failed")');
         break;
       case 10:
         n = validateZiplist(blob);
         break;
       case 11:
-        n = validateIntset(blob);
+        n = validateIntset(blob, (i) =>
+          this.warn(this.base + this.pos, `${this.describe()}: intset members are not strictly ascending at index ${i}: Redis loads it; only sanitize-dump-payload yes refuses it`),
+        );
         break;
       case 12:
       case 13:
@@ -1313,6 +1335,7 @@ export class RdbParser {
       switch (this.sub) {
         case S_NODES:
           this.count = this.streamNodes = this.length();
+          this.dupBegin(this.count);
           this.sub = S_NODE_KEY;
           break;
         case S_NODE_KEY: {
@@ -1323,6 +1346,9 @@ export class RdbParser {
           const key = this.keptString();
           if (key === null) return false;
           if (key.length !== 16) this.fail(`stream node key is ${key.length} bytes, expected a 16-byte stream ID`);
+          this.fpReset();
+          this.fpUpdate(key, 0, 16);
+          this.dupCheckAs('a stream node under an ID already seen: Redis refuses it ("Listpack re-added with existing key")');
           this.sub = S_NODE_LISTPACK;
           break;
         }
@@ -1343,19 +1369,26 @@ export class RdbParser {
           }
           if (entries > 0 && this.streamNodes === 0) this.fail(`stream length ${entries} but no listpacks`);
           this.count = this.length(); // groups
+          this.groupNames.clear();
           this.sub = S_GROUP;
           break;
         }
         case S_GROUP:
-          if (this.count === 0) return true;
-          if (!this.skipStringThen(S_GROUP_META)) return false; // group name
+          if (this.count === 0) {
+            this.groupNames.clear();
+            return true;
+          }
+          if (!this.fingerprintString()) return false; // group name
+          if (!this.addName(this.groupNames)) this.fail('a consumer group name twice: Redis refuses it ("Duplicated consumer group name")');
+          this.sub = S_GROUP_META;
           break;
         case S_GROUP_META:
           this.length(true);
           this.length(true); // last delivered id
           if (type >= 19) this.length(true); // entries read
           this.count2 = this.length(); // PEL size
-          this.pel = new Set();
+          this.pel.clear();
+          this.consumerNames.clear();
           this.sub = S_PEL;
           break;
         case S_PEL: {
@@ -1365,34 +1398,44 @@ export class RdbParser {
             break;
           }
           const id = this.streamId();
-          if (this.pel!.has(id)) this.fail('duplicate entry in a consumer group PEL');
+          if (this.pel.has(id)) this.fail('duplicate entry in a consumer group PEL');
           this.skip(8); // delivery time
           this.length(true); // delivery count
-          this.pel!.add(id); // only now: a cut inside the entry re-reads it from its start
+          this.pel.set(id, false); // only now: a cut inside the entry re-reads it from its start
           this.count2--;
           break;
         }
         case S_CONSUMER:
           if (this.count2 === 0) {
+            this.unownedPendingEntries();
             this.count--;
-            this.pel = null;
+            this.pel.clear();
+            this.consumerNames.clear();
             this.sub = S_GROUP;
             break;
           }
-          if (!this.skipStringThen(S_CONSUMER_META)) return false; // consumer name
+          if (!this.fingerprintString()) return false; // consumer name
+          if (!this.addName(this.consumerNames)) this.fail('a consumer twice in a group: Redis refuses it ("Duplicate stream consumer detected")');
+          this.sub = S_CONSUMER_META;
           break;
         case S_CONSUMER_META:
           this.skip(type >= 21 ? 16 : 8); // seen time (+ active time in v3)
           this.count3 = this.length(); // owned PEL entries
+          this.owned.clear();
           this.sub = S_OWNED;
           break;
         default: // S_OWNED
           if (this.count3 === 0) {
+            this.owned.clear();
             this.count2--;
             this.sub = S_CONSUMER;
             break;
           }
-          if (!this.pel!.has(this.streamId())) this.fail('consumer PEL entry not found in the group PEL');
+          const id = this.streamId();
+          if (!this.pel.has(id)) this.fail('consumer PEL entry not found in the group PEL');
+          if (this.owned.has(id)) this.fail('a consumer owns the same pending entry twice: Redis refuses it ("Duplicated consumer PEL entry")');
+          this.owned.add(id);
+          this.pel.set(id, true);
           this.count3--;
       }
       this.mark = this.pos;

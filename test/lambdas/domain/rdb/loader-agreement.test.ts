@@ -86,6 +86,13 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
     const bytes = [...le32(total), ...le32(tail), items.length & 0xff, items.length >> 8, ...entries, 0xff];
     return [bytes.length, ...bytes];
   };
+  /** A zipmap (Redis < 2.6 hashes): count byte, then per field its length, bytes, the value's length, a free byte, bytes; 0xFF. */
+  const zipmap = (count: number, items: string[]): number[] => {
+    const body: number[] = [count];
+    for (let i = 0; i < items.length; i += 2) body.push(items[i]!.length, ...Buffer.from(items[i]!), items[i + 1]!.length, 0, ...Buffer.from(items[i + 1]!));
+    body.push(0xff);
+    return [body.length, ...body];
+  };
   /** A listpack of short strings (6-bit length, bytes, back length). */
   const listpack = (items: string[]): number[] => {
     const body = items.flatMap((x) => [0x80 | x.length, ...Buffer.from(x), 1 + x.length]);
@@ -94,7 +101,35 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
     return [bytes.length, ...bytes];
   };
 
+  /**
+   * Loads `bytes` into the real server and verifies them (whole, and byte by
+   * byte: members streamed byte by byte are fingerprinted the same): refused
+   * by both with `refused`, or loaded as one key by both, with `warning` or
+   * no warning.
+   */
+  async function sameVerdict(name: string, bytes: Uint8Array, refused?: RegExp, warning?: RegExp): Promise<RdbReport> {
+    const file = join(scratch, `${name.replace(/\W+/g, '-')}.rdb`);
+    writeFileSync(file, bytes);
+    const server = await load(file);
+    const report = verifyBytes(bytes);
+    expect(verifyBytes(bytes, 1)).toEqual(report);
+    if (refused) {
+      expect(server).toMatchObject({ refused: expect.any(String) });
+      expect(report.ok).toBe(false);
+      expect(report.error?.message).toMatch(refused);
+    } else {
+      expect(server).toEqual({ dbsize: 1 });
+      expect(report).toMatchObject({ ok: true, keys: 1 });
+      if (warning) expect(report.warnings?.[0]?.message).toMatch(warning);
+      else expect(report.warnings).toBeUndefined();
+    }
+    return report;
+  }
+
   it.each<[string, number[], RegExp | undefined, RegExp?]>([
+    ['a zipmap with a field twice', [0x09, ...str('h'), ...zipmap(2, ['f', '1', 'f', '2'])], /zipmap holds a field twice/],
+    ['a zipmap whose count byte (255) is not its count', [0x09, ...str('h'), ...zipmap(255, ['f', '1'])], /zipmap header counts 255 fields, found 1/],
+    ['a zipmap whose count byte is 254 ("count them")', [0x09, ...str('h'), ...zipmap(254, ['f', '1'])], undefined],
     ['a hash ziplist with a field twice', [0x0d, ...str('h'), ...ziplist(['f', '1', 'f', '2'])], /duplicate hash fields in a ziplist/],
     ['a zset ziplist with a member twice', [0x0c, ...str('z'), ...ziplist(['m', '1', 'm', '2'])], /duplicate zset members in a ziplist/],
     ['a hash listpack with a field twice (loaded; sanitize-only)', [0x10, ...str('h'), ...listpack(['f', '1', 'f', '2'])], undefined, /duplicate hash fields in a listpack: Redis loads it/],
@@ -113,23 +148,54 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
     ['a sorted set with a NaN score (text)', [0x03, ...str('z'), 0x01, ...str('m'), 253], /score is NaN/],
     ['a sorted set with infinite scores (allowed)', [0x03, ...str('z'), 0x02, ...str('m'), 254, ...str('n'), 255], undefined],
   ])('%s', async (name, body, refused, warning) => {
-    const bytes = rdb(body);
-    const file = join(scratch, `${name.replace(/\W+/g, '-')}.rdb`);
-    writeFileSync(file, bytes);
-    const server = await load(file);
-    const report = verifyBytes(bytes);
-    // The same verdict in any chunking (members streamed byte by byte are fingerprinted the same).
-    expect(verifyBytes(bytes, 1)).toEqual(report);
-    if (refused) {
-      expect(server).toMatchObject({ refused: expect.any(String) });
-      expect(report.ok).toBe(false);
-      expect(report.error?.message).toMatch(refused);
-    } else {
-      expect(server).toEqual({ dbsize: 1 });
-      expect(report).toMatchObject({ ok: true, keys: 1 });
-      if (warning) expect(report.warnings?.[0]?.message).toMatch(warning);
-      else expect(report.warnings).toBeUndefined();
+    await sameVerdict(name, rdb(body), refused, warning);
+  });
+
+  /**
+   * A stream value (RDB type 19, Redis 7.0): nodes (16-byte ID key, listpack),
+   * metadata, then groups with their PEL (raw 16-byte IDs) and consumers.
+   */
+  const streamId = (ms: number, seq = 0): number[] => [...Array(4).fill(0), (ms >>> 24) & 0xff, (ms >>> 16) & 0xff, (ms >>> 8) & 0xff, ms & 0xff, ...Array(7).fill(0), seq];
+  const streamValue = (o: { nodes: number[]; groups: { name: string; pel: number[]; consumers: { name: string; owns: number[] }[] }[] }): number[] => {
+    // A node's listpack: the master entry as Redis writes it (count, deleted, fields, …), here just small integers.
+    const node = [13, 0, 0, 0, 3, 0, 0x01, 0x01, 0x00, 0x01, 0x01, 0x01, 0xff]; // 13 bytes, 3 elements: 1, 0, 1
+    const out: number[] = [o.nodes.length];
+    for (const ms of o.nodes) out.push(16, ...streamId(ms), node.length, ...node);
+    out.push(o.nodes.length, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, o.nodes.length); // length, last id, first id, max deleted id, entries added
+    out.push(o.groups.length);
+    for (const g of o.groups) {
+      out.push(...str(g.name), 0x00, 0x00, 0x00, g.pel.length); // last delivered id, entries read, PEL size
+      for (const ms of g.pel) out.push(...streamId(ms), ...Array(8).fill(0), 0x01);
+      out.push(g.consumers.length);
+      for (const c of g.consumers) {
+        out.push(...str(c.name), ...Array(8).fill(0), c.owns.length);
+        for (const ms of c.owns) out.push(...streamId(ms));
+      }
     }
+    return [0x13, ...str('st'), ...out];
+  };
+
+  it.each<[string, Parameters<typeof streamValue>[0], RegExp | undefined, RegExp?]>([
+    ['a stream with a group and its consumer', { nodes: [1], groups: [{ name: 'g', pel: [1], consumers: [{ name: 'c', owns: [1] }] }] }, undefined],
+    ['a stream with two nodes under the same ID', { nodes: [1, 1], groups: [] }, /stream node under an ID already seen/],
+    ['a stream with a group name twice', { nodes: [1], groups: [{ name: 'g', pel: [], consumers: [] }, { name: 'g', pel: [], consumers: [] }] }, /consumer group name twice/],
+    ['a stream with a consumer twice in a group', { nodes: [1], groups: [{ name: 'g', pel: [], consumers: [{ name: 'c', owns: [] }, { name: 'c', owns: [] }] }] }, /consumer twice in a group/],
+    ['a consumer owning the same pending entry twice', { nodes: [1], groups: [{ name: 'g', pel: [1], consumers: [{ name: 'c', owns: [1, 1] }] }] }, /owns the same pending entry twice/],
+    ['a pending entry no consumer owns (loaded; sanitize-only)', { nodes: [1], groups: [{ name: 'g', pel: [1], consumers: [] }] }, undefined, /1 pending entry of a consumer group with no consumer: Redis loads it/],
+  ])('streams: %s', async (name, stream, refused, warning) => {
+    const report = await sameVerdict(name, rdb(streamValue(stream)), refused, warning);
+    if (!refused) expect(report.byType).toEqual({ stream: 1 });
+  });
+
+  it('an intset out of order: Redis checks the order only with sanitize-dump-payload yes (a warning)', async () => {
+    const intset = [2, 0, 0, 0, 2, 0, 0, 0, 7, 0, 3, 0]; // 16-bit members 7, 3
+    const bytes = rdb([0x0b, ...str('s'), intset.length, ...intset]);
+    const file = join(scratch, 'intset-unordered.rdb');
+    writeFileSync(file, bytes);
+    expect(await load(file)).toEqual({ dbsize: 1 });
+    const report = verifyBytes(bytes);
+    expect(report).toMatchObject({ ok: true, keys: 1 });
+    expect(report.warnings?.[0]?.message).toMatch(/intset members are not strictly ascending at index 1: Redis loads it/);
   });
 
   it('keys already expired when the file was written (its ctime) are counted apart: the server drops them on load', async () => {
