@@ -780,6 +780,10 @@ export class RdbParser {
     this.warn(at, `${this.describe()}: duplicate hash fields in a hash of ${this.collectionLength} short fields: Redis loads it (into a listpack) and only sanitize-dump-payload yes refuses it ("Hash with dup elements")`);
   }
 
+  /** An intset out of order: Redis checks the order only with sanitize-dump-payload yes. Bound once (one per intset would be garbage). */
+  private readonly intsetUnordered = (i: number): void =>
+    this.warn(this.base + this.pos, `${this.describe()}: intset members are not strictly ascending at index ${i}: Redis loads it; only sanitize-dump-payload yes refuses it`);
+
   /** The duplicate table's check, bound once (the blob scans call it per member). */
   private readonly seen = (h1: number, h2: number): boolean => this.dups.seen(h1, h2);
 
@@ -1227,9 +1231,7 @@ export class RdbParser {
         n = validateZiplist(blob);
         break;
       case 11:
-        n = validateIntset(blob, (i) =>
-          this.warn(this.base + this.pos, `${this.describe()}: intset members are not strictly ascending at index ${i}: Redis loads it; only sanitize-dump-payload yes refuses it`),
-        );
+        n = validateIntset(blob, this.intsetUnordered);
         break;
       case 12:
       case 13:
