@@ -119,6 +119,15 @@ export class Crc64 {
     return copy;
   }
 
+  /** A checksum that continues from `value` (the {@link Crc64.value} of the bytes before): a verification resumed from a checkpoint. */
+  static resume(value: bigint): Crc64 {
+    if (value < 0n || value >= 1n << 64n) throw new RangeError(`a CRC-64 state is an unsigned 64-bit value, got ${value}`);
+    const crc = new Crc64();
+    crc.lo = Number(value & 0xffffffffn);
+    crc.hi = Number(value >> 32n);
+    return crc;
+  }
+
   /** The checksum so far as an unsigned 64-bit BigInt. */
   get value(): bigint {
     return (BigInt(this.hi) << 32n) | BigInt(this.lo);

@@ -38,7 +38,7 @@ import {
   ziplistHasDuplicate,
 } from './blobs.js';
 import { DuplicateCheck } from './duplicates.js';
-import type { ChecksumStatus, RdbReport } from './verifier.js';
+import type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerifierState } from './verifier.js';
 
 /** Thrown (never escapes the parser) when a token runs past the current buffer. Not an Error: no stack to capture. */
 const UNDERFLOW = { underflow: true } as const;
@@ -204,7 +204,7 @@ export class RdbParser {
   private base = 0;
   /** Bytes of `buf` before this index are in the CRC already. */
   private crcFrom = 0;
-  private readonly crc = new Crc64();
+  private crc = new Crc64();
   /** Bytes pushed so far. */
   private total = 0;
   /** Uncommitted bytes at the end of the last chunk (fewer than MAX_TOKEN), then room to join the next chunk's start. */
@@ -266,15 +266,24 @@ export class RdbParser {
   /** A collected string, handed to the next {@link keptString} call. */
   private collected: Uint8Array | null = null;
 
+  // ---- pausing at a checkpoint --------------------------------------------------
+  /** A pause was asked for: stop at the next top-level boundary. */
+  private pauseWanted = false;
+  /** File offset where the parser paused; -1 while it has not. */
+  private pausedAt = -1;
+
   constructor(
     private readonly maxValueBytes: number,
     /** A file without a CRC-64 (an all-zero trailer, or RDB < 5) is a failure, not `absent`. */
     private readonly requireChecksum = false,
-  ) {}
+    resumeFrom?: RdbCheckpoint,
+  ) {
+    if (resumeFrom) this.resume(resumeFrom);
+  }
 
   /** Feeds the next bytes of the file. Never throws. */
   push(input: Uint8Array): void {
-    if (this.error) return;
+    if (this.error || this.pausedAt >= 0) return;
     // A plain view: Node Buffers (fs and S3 streams) pay for their own Buffer on every subarray().
     const chunk = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     const chunkBase = this.total;
@@ -288,6 +297,7 @@ export class RdbParser {
         const take = Math.min(chunk.length, MAX_TOKEN);
         this.carry.set(chunk.subarray(0, take), held);
         this.feed(this.carry, chunkBase - held, 0, held + take);
+        if (this.pausedAt >= 0) return;
         if (this.mark < held) {
           // Still cut: only possible when the whole chunk fitted in the window.
           if (take !== chunk.length) throw new Error(`a token longer than ${MAX_TOKEN} bytes`);
@@ -300,6 +310,7 @@ export class RdbParser {
       }
       if (this.phase !== P_DONE) this.feed(chunk, chunkBase, from, chunk.length);
       else this.mark = from;
+      if (this.pausedAt >= 0) return;
       if (this.phase === P_DONE) {
         // Redis stops reading at the EOF opcode and its checksum; some tools append bytes after it.
         // They are ignored as Redis ignores them, and reported.
@@ -347,6 +358,85 @@ export class RdbParser {
     };
   }
 
+  /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. */
+  pause(): void {
+    this.pauseWanted = true;
+    // Bytes held in the carry are uncommitted: the boundary before them is where the state stands.
+    if (!this.error && this.phase === P_OPCODE && this.body === B_NONE) this.pausedAt = this.total - this.carryLength;
+  }
+
+  state(): RdbVerifierState {
+    if (this.error) return 'failed';
+    if (this.pausedAt >= 0) return 'paused';
+    return this.phase === P_DONE ? 'done' : 'reading';
+  }
+
+  /** See {@link RdbVerifier.checkpoint}. */
+  checkpoint(): RdbCheckpoint | undefined {
+    if (this.pausedAt < 0 || this.error) return undefined;
+    const byType: Record<string, number> = {};
+    for (const slot of this.typeOrder) byType[TYPE_NAMES[slot]!] = this.typeCounts[slot]!;
+    return {
+      format: 1,
+      offset: this.pausedAt,
+      crc: this.crc.value.toString(16).padStart(16, '0'),
+      requireChecksum: this.requireChecksum,
+      version: this.version,
+      valkey: this.valkey,
+      keys: this.keys,
+      expires: this.expires,
+      expiredKeys: this.expiredKeys,
+      emptyKeys: this.emptyKeys,
+      fileTimeMs: this.fileTimeMs,
+      ...(this.expirePending ? { pendingExpireMs: this.pendingExpireMs } : {}),
+      moduleTypes: { ...this.moduleTypes },
+      databases: [...this.databases],
+      byType,
+      auxFields: { ...this.auxFields },
+      functionLibraries: this.functionLibraries,
+      warnings: this.warnings.map((w) => ({ ...w })),
+      warningCount: this.warningCount,
+      sampledCollections: this.sampledCollections,
+      minDetectionProbability: this.minDupDetection,
+    };
+  }
+
+  /** Takes up the state a checkpoint saved: the parser then expects the byte at `offset`, an opcode. */
+  private resume(cp: RdbCheckpoint): void {
+    if (cp.format !== 1) throw new RangeError(`an RDB checkpoint of layout ${String(cp.format)} cannot be resumed (this verifier writes layout 1)`);
+    if (cp.requireChecksum !== this.requireChecksum) {
+      throw new RangeError(`the checkpoint was taken with requireChecksum ${cp.requireChecksum}; resume it with the same policy`);
+    }
+    if (!/^[0-9a-f]{16}$/.test(cp.crc)) throw new RangeError(`the checkpoint's crc must be 16 hex digits, got ${JSON.stringify(cp.crc)}`);
+    this.total = cp.offset;
+    this.crc = Crc64.resume(BigInt(`0x${cp.crc}`));
+    this.version = cp.version;
+    this.valkey = cp.valkey;
+    this.keys = cp.keys;
+    this.expires = cp.expires;
+    this.expiredKeys = cp.expiredKeys;
+    this.emptyKeys = cp.emptyKeys;
+    this.fileTimeMs = cp.fileTimeMs;
+    this.expirePending = cp.pendingExpireMs !== undefined;
+    this.pendingExpireMs = cp.pendingExpireMs ?? 0;
+    Object.assign(this.moduleTypes, cp.moduleTypes);
+    this.databases.push(...cp.databases);
+    for (const [name, n] of Object.entries(cp.byType)) {
+      const slot = TYPE_NAMES.indexOf(name as (typeof TYPE_NAMES)[number]);
+      if (slot < 0) throw new RangeError(`the checkpoint counts keys of an unknown type ${JSON.stringify(name)}`);
+      this.typeCounts[slot] = n;
+      this.typeOrder.push(slot);
+    }
+    Object.assign(this.auxFields, cp.auxFields);
+    this.functionLibraries = cp.functionLibraries;
+    this.warnings.push(...cp.warnings.map((w) => ({ ...w })));
+    this.warningCount = cp.warningCount;
+    this.sampledCollections = cp.sampledCollections;
+    this.minDupDetection = cp.minDetectionProbability;
+    this.phase = P_OPCODE;
+    this.what = W_OPCODE;
+  }
+
   // ---- driver -------------------------------------------------------------
 
   /** Parses `buf[from, to)` as far as it goes, then adds the committed bytes to the CRC. */
@@ -360,6 +450,11 @@ export class RdbParser {
     try {
       while (this.phase !== P_DONE) {
         if (this.body !== B_NONE && !this.continueBody()) break;
+        if (this.pauseWanted && this.phase === P_OPCODE) {
+          // A top-level boundary (mark === pos here): no collection is open, so the state is small.
+          this.pausedAt = base + this.mark;
+          break;
+        }
         this.step();
       }
     } catch (e) {

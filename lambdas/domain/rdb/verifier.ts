@@ -74,6 +74,49 @@ export interface RdbReport {
   readonly error?: { readonly offset: number; readonly message: string };
 }
 
+/**
+ * Where a paused verification stopped, and everything it had found up to
+ * there: enough to continue in another process (a later Lambda invocation)
+ * with one verdict and one set of counts for the whole file. Plain JSON
+ * (a Step Functions state carries it), a few KB at most: AUX values are cut
+ * at 1024 characters and at most 20 warnings are kept.
+ *
+ * A checkpoint is only ever taken at a boundary between two top-level
+ * entries (keys, AUX fields, SELECTDB, …), where no collection is open: the
+ * per-collection state (duplicate tables, stream PELs) is empty there, so
+ * nothing large needs saving.
+ */
+export interface RdbCheckpoint {
+  /** Layout of this record; another layout is refused on resume. */
+  readonly format: 1;
+  /** Bytes of the file consumed: the next read starts here. */
+  readonly offset: number;
+  /** CRC-64 of bytes [0, offset), 16 hex digits. */
+  readonly crc: string;
+  /** Whether the verification requires a checksum (must match on resume). */
+  readonly requireChecksum: boolean;
+  readonly version: number;
+  readonly valkey: boolean;
+  readonly keys: number;
+  readonly expires: number;
+  readonly expiredKeys: number;
+  readonly emptyKeys: number;
+  /** The file's `ctime` in ms, -1 when not (yet) seen. */
+  readonly fileTimeMs: number;
+  /** An EXPIRETIME opcode read, its key not yet: the expiry applies to the next key. */
+  readonly pendingExpireMs?: number;
+  readonly moduleTypes: Readonly<Record<string, number>>;
+  readonly databases: readonly number[];
+  /** Keys per type, in order of first appearance. */
+  readonly byType: Readonly<Record<string, number>>;
+  readonly auxFields: Readonly<Record<string, string>>;
+  readonly functionLibraries: number;
+  readonly warnings: readonly { readonly offset: number; readonly message: string }[];
+  readonly warningCount: number;
+  readonly sampledCollections: number;
+  readonly minDetectionProbability: number;
+}
+
 /** Options for {@link createRdbVerifier}. */
 export interface RdbVerifierOptions {
   /**
@@ -93,7 +136,21 @@ export interface RdbVerifierOptions {
    * @default false
    */
   readonly requireChecksum?: boolean;
+  /**
+   * Continue a verification that paused there: push the file's bytes from
+   * `resumeFrom.offset` on. Its `requireChecksum` must equal this one's.
+   * @throws RangeError for a checkpoint of another layout or policy
+   */
+  readonly resumeFrom?: RdbCheckpoint;
 }
+
+/**
+ * Where a verifier stands: `reading` wants more bytes; `paused` stopped at a
+ * checkpoint ({@link RdbVerifier.pause}); `failed` found a problem (more bytes
+ * change nothing); `done` read the EOF opcode and trailer (later bytes are
+ * only counted as trailing).
+ */
+export type RdbVerifierState = 'reading' | 'paused' | 'failed' | 'done';
 
 /** A verifier that is fed chunks and produces a report at the end. */
 export interface RdbVerifier {
@@ -101,6 +158,16 @@ export interface RdbVerifier {
   push(chunk: Uint8Array): void;
   /** Declares the end of input and returns the report. Never throws. */
   end(): RdbReport;
+  /**
+   * Stop at the next boundary between two top-level entries: that may be
+   * where the input pushed so far already stands, or within a later chunk.
+   * Once there, the state is `paused`, later bytes are ignored and
+   * {@link RdbVerifier.checkpoint} says where to resume.
+   */
+  pause(): void;
+  /** Where a paused verifier stopped; undefined unless `paused`. */
+  checkpoint(): RdbCheckpoint | undefined;
+  readonly state: RdbVerifierState;
 }
 
 /**
@@ -112,10 +179,15 @@ export interface RdbVerifier {
  * const report = v.end();
  */
 export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier {
-  const parser = new RdbParser(options.maxValueBytes ?? 512 * 1024 * 1024, options.requireChecksum ?? false);
+  const parser = new RdbParser(options.maxValueBytes ?? 512 * 1024 * 1024, options.requireChecksum ?? false, options.resumeFrom);
   return {
     push: (chunk) => parser.push(chunk),
     end: () => parser.end(),
+    pause: () => parser.pause(),
+    checkpoint: () => parser.checkpoint(),
+    get state() {
+      return parser.state();
+    },
   };
 }
 
