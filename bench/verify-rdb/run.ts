@@ -4,6 +4,7 @@
  *   npx tsx bench/verify-rdb/run.ts [--keys 1000000] [--seed 1] [--repeats 3]
  *       [--high-water-mark 1048576] [--out bench/verify-rdb/results.json]
  *       [--rdb <existing.rdb>] [--keep-rdb <path>] [--no-wasm]
+ *       [--dataset mixed|big-set] [--members 10000000] [--cli]
  *
  * Starts redis-server on a free loopback port in a temporary folder, writes
  * the mixed dataset of dataset.ts, SAVEs, and then times, on the same file and
@@ -16,9 +17,16 @@
  * `--keep-rdb` copies the generated file out before the temporary folder is
  * removed. `--no-wasm` runs the verifier with WebAssembly disabled
  * (`node --no-expose-wasm`), to measure its JavaScript fallback. Exits 1 when the verifier rejects the file or the key counts differ.
+ *
+ * `--dataset big-set` (issue 13) writes instead ONE set of `--members`
+ * distinct members (big-set.ts) and writes `results-big-set.json` by default;
+ * it also times the whole CLI as a user runs it, `node bin/redis-dr.cjs
+ * verify-rdb <file> --json` (the compiled dist/: `npm run build` first), with
+ * its peak RSS, and reports the verifier's sampled duplicate check. `--cli`
+ * adds that CLI timing to the mixed dataset too.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, renameSync, rmSync, statfsSync, statSync, writeFileSync, createReadStream } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, statfsSync, statSync, writeFileSync, createReadStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +34,7 @@ import { build } from 'esbuild';
 import type Redis from 'ioredis';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server';
 import { populate, type DatasetSummary } from './dataset';
+import { populateBigSet, type BigSetSummary } from './big-set';
 import { intFlags, median, timedProcess } from '../support';
 
 const { values: flags } = parseArgs({
@@ -34,15 +43,20 @@ const { values: flags } = parseArgs({
     seed: { type: 'string', default: '1' },
     repeats: { type: 'string', default: '3' },
     'high-water-mark': { type: 'string', default: String(1 << 20) },
-    out: { type: 'string', default: path.join(__dirname, 'results.json') },
+    out: { type: 'string' },
     rdb: { type: 'string' },
     'keep-rdb': { type: 'string' },
     'no-wasm': { type: 'boolean', default: false },
+    dataset: { type: 'string', default: 'mixed' },
+    members: { type: 'string', default: '10000000' },
+    cli: { type: 'boolean', default: false },
   },
   strict: true,
 });
 
-const int = intFlags<'keys' | 'seed' | 'repeats' | 'high-water-mark'>(flags);
+const int = intFlags<'keys' | 'seed' | 'repeats' | 'high-water-mark' | 'members'>(flags);
+if (flags.dataset !== 'mixed' && flags.dataset !== 'big-set') throw new Error(`--dataset must be mixed or big-set, got ${JSON.stringify(flags.dataset)}`);
+const dataset: 'mixed' | 'big-set' = flags.dataset;
 
 const options = {
   keys: int('keys', 1, 100_000_000),
@@ -50,7 +64,16 @@ const options = {
   repeats: int('repeats', 1, 100),
   highWaterMark: int('high-water-mark', 1024, 1 << 30),
   noWasm: flags['no-wasm'] ?? false,
+  dataset,
+  ...(dataset === 'big-set' ? { members: int('members', 1, 100_000_000) } : {}),
 };
+const out = flags.out ?? path.join(__dirname, dataset === 'big-set' ? 'results-big-set.json' : 'results.json');
+/** Whether to time the whole CLI too (`node bin/redis-dr.cjs verify-rdb <file> --json`). */
+const timeCli = dataset === 'big-set' || (flags.cli ?? false);
+const ROOT = path.join(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'bin', 'redis-dr.cjs');
+/** Peak RSS issue 13 allows for verifying a 10,000,000-member set, whole command: 300 MB (10^6 bytes), 286.1 MiB. */
+const BIG_SET_RSS_LIMIT_MIB = 300e6 / 1024 ** 2;
 /** Free space the run needs in the temporary folder: the RDB (~0.5 GB), its temp copy while saving, headroom. */
 const MIN_FREE_BYTES = 3 * 1024 ** 3;
 const MB = 1e6;
@@ -75,7 +98,8 @@ async function timed(command: string, args: readonly string[], scratch: string):
 function gitDescription(): string {
   try {
     const git = (...args: string[]): string => execFileSync('git', args, { cwd: __dirname, encoding: 'utf8' }).trim();
-    const dirty = git('status', '--porcelain', '--', '../../lambdas/domain/rdb', '.').length > 0;
+    // The results files this benchmark writes do not make the measured code differ.
+    const dirty = git('status', '--porcelain', '--', '../../lambdas/domain/rdb', '.', ':(exclude)results*.json').length > 0;
     return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes to the verifier or this benchmark' : ''}`;
   } catch {
     return 'unknown';
@@ -89,14 +113,22 @@ async function warmPageCache(file: string): Promise<void> {
 }
 
 /** Writes the dataset into a fresh server, SAVEs, and moves the RDB into `scratch`. */
-async function generate(scratch: string): Promise<{ rdb: string; dataset: DatasetSummary; dbsize: number[]; saveSeconds: number }> {
+async function generate(scratch: string): Promise<{ rdb: string; dataset: DatasetSummary | BigSetSummary; dbsize: number[]; saveSeconds: number }> {
   let server: RedisServer | undefined;
   try {
     server = await startRedisServer();
     const clients: Redis[] = [0, 1, 2, 3].map(() => server!.client());
     await Promise.all(clients.map((c, db) => c.select(db)));
-    log(`generating ${options.keys.toLocaleString('en-US')} keys (seed ${options.seed}) into redis-server on port ${server.port}`);
-    const dataset = await populate((db) => clients[db]!, options.keys, options.seed, log);
+    let generated: DatasetSummary | BigSetSummary;
+    if (options.dataset === 'big-set') {
+      log(`generating one set of ${options.members!.toLocaleString('en-US')} members into redis-server on port ${server.port}`);
+      generated = await populateBigSet(clients[0]!, options.members!, log);
+      log(`  encoding ${generated.encoding}, server used_memory ${(generated.serverUsedMemory / MB).toFixed(0)} MB`);
+    } else {
+      log(`generating ${options.keys.toLocaleString('en-US')} keys (seed ${options.seed}) into redis-server on port ${server.port}`);
+      generated = await populate((db) => clients[db]!, options.keys, options.seed, log);
+    }
+    const dataset = generated;
     const dbsize = await Promise.all(clients.map((c) => c.dbsize()));
     log(`  written in ${dataset.seconds.toFixed(1)} s; DBSIZE per db ${dbsize.join(' / ')}; SAVE …`);
     const saveStarted = Date.now();
@@ -119,6 +151,7 @@ async function main(): Promise<void> {
       throw new Error(`${os.tmpdir()} has ${(free / 1024 ** 3).toFixed(1)} GiB free; the benchmark needs ${MIN_FREE_BYTES / 1024 ** 3} GiB`);
     }
 
+    if (timeCli && !existsSync(path.join(ROOT, 'dist', 'bin', 'redis-dr.js'))) throw new Error('dist/ is missing: run `npm run build` first (the CLI is timed as compiled)');
     const generated = flags.rdb ? undefined : await generate(scratch);
     const rdb = flags.rdb ?? generated!.rdb;
     if (generated && flags['keep-rdb']) copyFileSync(rdb, flags['keep-rdb']);
@@ -133,6 +166,8 @@ async function main(): Promise<void> {
     const loadAverages: number[] = [];
     const checkRuns: (ProcessRun & { keys: number })[] = [];
     const ourRuns: (ProcessRun & { keys: number; verifyMs: number; selfMaxRssMiB: number; ok: boolean })[] = [];
+    const cliRuns: (ProcessRun & { keys: number; ok: boolean })[] = [];
+    let cliReport: Record<string, unknown> | undefined;
     let report: Record<string, unknown> = {};
     let webAssembly = false;
     for (let i = 0; i < options.repeats; i++) {
@@ -148,9 +183,18 @@ async function main(): Promise<void> {
       webAssembly = out.webAssembly;
       report = out.report;
       ourRuns.push({ ...ours, keys: out.report.keys, ok: out.report.ok, verifyMs: out.verifyMs, selfMaxRssMiB: out.maxRssKiB / 1024 });
+      let cliLine = '';
+      if (timeCli) {
+        // The whole command a user runs, from the repository root as bench/cli-start runs it.
+        const cli = await timedProcess(process.execPath, [CLI, 'verify-rdb', rdb, '--json'], scratch, ROOT);
+        if (cli.code !== 0) throw new Error(`redis-dr verify-rdb exited with ${cli.code}: ${cli.stderr.slice(-1000)}${cli.stdout.slice(-1000)}`);
+        cliReport = JSON.parse(cli.stdout) as Record<string, unknown> & { ok: boolean; keys: number };
+        cliRuns.push({ wallSeconds: cli.wallSeconds, maxRssMiB: cli.maxRssMiB, stdout: cli.stdout, keys: cliReport.keys as number, ok: cliReport.ok as boolean });
+        cliLine = `; CLI ${cli.wallSeconds.toFixed(3)} s (${String(cliReport.keys)} keys, ok ${String(cliReport.ok)}, ${cli.maxRssMiB?.toFixed(1)} MiB)`;
+      }
       log(
         `run ${i + 1}/${options.repeats}: redis-check-rdb ${check.wallSeconds.toFixed(3)} s (${checkKeys} keys, ${check.maxRssMiB?.toFixed(1)} MiB); ` +
-          `ours ${ours.wallSeconds.toFixed(3)} s (${out.report.keys} keys, ok ${out.report.ok}, ${ours.maxRssMiB?.toFixed(1)} MiB)`,
+          `ours ${ours.wallSeconds.toFixed(3)} s (${out.report.keys} keys, ok ${out.report.ok}, ${ours.maxRssMiB?.toFixed(1)} MiB)${cliLine}`,
       );
     }
 
@@ -159,18 +203,37 @@ async function main(): Promise<void> {
     const ourVerifySeconds = median(ourRuns.map((r) => r.verifyMs / 1000));
     const ourPeakRss = Math.max(...ourRuns.map((r) => r.maxRssMiB ?? r.selfMaxRssMiB));
     const checkPeakRss = Math.max(...checkRuns.map((r) => r.maxRssMiB ?? Number.NaN));
-    const keysAgree = ourRuns.every((r) => r.keys === checkRuns[0]!.keys) && checkRuns.every((r) => r.keys === checkRuns[0]!.keys);
-    const allOk = ourRuns.every((r) => r.ok);
+    const keysAgree =
+      ourRuns.every((r) => r.keys === checkRuns[0]!.keys) && checkRuns.every((r) => r.keys === checkRuns[0]!.keys) && cliRuns.every((r) => r.keys === checkRuns[0]!.keys);
+    const allOk = ourRuns.every((r) => r.ok) && cliRuns.every((r) => r.ok);
     const ratio = checkSeconds / ourSeconds;
+    const cliSeconds = cliRuns.length > 0 ? median(cliRuns.map((r) => r.wallSeconds)) : Number.NaN;
+    const cliPeakRss = cliRuns.length > 0 ? Math.max(...cliRuns.map((r) => r.maxRssMiB ?? Number.NaN)) : Number.NaN;
 
     const rows: [string, string, string, string, string][] = [
       ['', 'median wall (s)', 'MB/s', 'keys', 'peak RSS (MiB)'],
       ['redis-check-rdb 7.0', checkSeconds.toFixed(3), (bytes / MB / checkSeconds).toFixed(0), String(checkRuns[0]!.keys), checkPeakRss.toFixed(1)],
       ['redis-dr verifier', ourSeconds.toFixed(3), (bytes / MB / ourSeconds).toFixed(0), String(ourRuns[0]!.keys), ourPeakRss.toFixed(1)],
+      ...(cliRuns.length > 0
+        ? [['node bin/redis-dr.cjs verify-rdb', cliSeconds.toFixed(3), (bytes / MB / cliSeconds).toFixed(0), String(cliRuns[0]!.keys), cliPeakRss.toFixed(1)] as [string, string, string, string, string]]
+        : []),
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
-    log(`file ${(bytes / MB).toFixed(1)} MB; throughput ratio ${ratio.toFixed(2)}x (target >= 1.5x); verifier time inside its process ${ourVerifySeconds.toFixed(3)} s; peak RSS target < 150 MiB; keys agree: ${keysAgree}`);
+    const duplicateCheck = (cliReport ?? report).duplicateCheck as { sampledCollections: number; minDetectionProbability: number } | undefined;
+    if (options.dataset === 'big-set') {
+      const bigSetMet = ourPeakRss < BIG_SET_RSS_LIMIT_MIB && cliPeakRss < BIG_SET_RSS_LIMIT_MIB;
+      log(
+        `file ${(bytes / MB).toFixed(1)} MB; redis-check-rdb / verifier ${ratio.toFixed(2)}x, / CLI ${(checkSeconds / cliSeconds).toFixed(2)}x; ` +
+          `verifier time inside its process ${ourVerifySeconds.toFixed(3)} s; byType ${JSON.stringify(report.byType)}; keys agree: ${keysAgree}`,
+      );
+      log(
+        `duplicate check: ${duplicateCheck ? `sampled (${duplicateCheck.sampledCollections} collection, detection probability of a duplicate pair ${duplicateCheck.minDetectionProbability})` : 'exact (not sampled)'}`,
+      );
+      log(`peak RSS limit 300 MB (${BIG_SET_RSS_LIMIT_MIB.toFixed(1)} MiB): verifier ${ourPeakRss.toFixed(1)} MiB, whole CLI ${cliPeakRss.toFixed(1)} MiB: ${bigSetMet ? 'met' : 'NOT met'}`);
+    } else {
+      log(`file ${(bytes / MB).toFixed(1)} MB; throughput ratio ${ratio.toFixed(2)}x (target >= 1.5x); verifier time inside its process ${ourVerifySeconds.toFixed(3)} s; peak RSS target < 150 MiB; keys agree: ${keysAgree}`);
+    }
 
     const results = {
       date: new Date().toISOString(),
@@ -184,12 +247,34 @@ async function main(): Promise<void> {
       report,
       redisCheckRdb: { medianSeconds: checkSeconds, mbPerSecond: bytes / MB / checkSeconds, peakRssMiB: checkPeakRss, runs: checkRuns.map(({ stdout: _, ...r }) => r) },
       verifier: { webAssembly, medianSeconds: ourSeconds, medianVerifySeconds: ourVerifySeconds, mbPerSecond: bytes / MB / ourSeconds, peakRssMiB: ourPeakRss, runs: ourRuns.map(({ stdout: _, ...r }) => r) },
+      ...(cliRuns.length > 0
+        ? {
+            cli: {
+              command: 'node bin/redis-dr.cjs verify-rdb <file> --json',
+              medianSeconds: cliSeconds,
+              mbPerSecond: bytes / MB / cliSeconds,
+              peakRssMiB: cliPeakRss,
+              peakRssMB: (cliPeakRss * 1024 ** 2) / MB,
+              runs: cliRuns.map(({ stdout: _, ...r }) => r),
+            },
+          }
+        : {}),
       ratio,
       keysAgree,
-      targets: { ratioAtLeast: 1.5, peakRssMiBBelow: 150, ratioMet: ratio >= 1.5, memoryMet: ourPeakRss < 150 },
+      ...(options.dataset === 'big-set'
+        ? {
+            duplicateCheck: duplicateCheck ?? null,
+            targets: {
+              peakRssMBBelow: 300,
+              verifierPeakRssMB: (ourPeakRss * 1024 ** 2) / MB,
+              cliPeakRssMB: (cliPeakRss * 1024 ** 2) / MB,
+              memoryMet: ourPeakRss < BIG_SET_RSS_LIMIT_MIB && cliPeakRss < BIG_SET_RSS_LIMIT_MIB,
+            },
+          }
+        : { targets: { ratioAtLeast: 1.5, peakRssMiBBelow: 150, ratioMet: ratio >= 1.5, memoryMet: ourPeakRss < 150 } }),
     };
-    writeFileSync(flags.out, `${JSON.stringify(results, null, 2)}\n`);
-    log(`results written to ${flags.out}`);
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    log(`results written to ${out}`);
     if (!keysAgree || !allOk) process.exitCode = 1;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
