@@ -360,6 +360,7 @@ export class RdbParser {
 
   /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. */
   pause(): void {
+    if (this.pausedAt >= 0) return; // paused already: the checkpoint stays where it is
     this.pauseWanted = true;
     // Bytes held in the carry are uncommitted: the boundary before them is where the state stands.
     if (!this.error && this.phase === P_OPCODE && this.body === B_NONE) this.pausedAt = this.total - this.carryLength;

@@ -38,7 +38,8 @@ function inPieces(data: Uint8Array, seed: number, options: Omit<RdbVerifierOptio
       const size = 1 + Math.floor(rand() * (rand() < 0.3 ? 16 : 1024));
       v.push(data.subarray(at, at + size));
       at += size;
-      if (++pushes === pauseAfter) v.pause();
+      // Asked again after every push once due, as a caller watching a deadline does.
+      if (++pushes >= pauseAfter) v.pause();
     }
     if (v.state !== 'paused') return { report: v.end(), offsets };
     checkpoint = JSON.parse(JSON.stringify(v.checkpoint())) as RdbCheckpoint;
