@@ -16,3 +16,17 @@ export function positiveInt(name: string, min = 0): (value: string) => number {
     return n;
   };
 }
+
+/**
+ * Parses a whole-number option that must lie in [min, max], or throws a usage
+ * error naming the option, the value given and what to give instead (`fix`).
+ */
+export function intInRange(name: string, min: number, max: number, fix: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got ${value}: ${fix}`);
+    }
+    return n;
+  };
+}

@@ -1,37 +1,74 @@
 /** Reading an `.rdb` from S3 for `verify-rdb` (loaded only for s3:// locations). */
 import { S3Client } from '@aws-sdk/client-s3';
 import { errorName } from '../lambdas/adapters/errors';
-import { openObject, parseS3Url } from '../lambdas/adapters/s3';
+import { parseS3Url } from '../lambdas/adapters/s3';
+import { headObject, readRanges, type ObjectIdentity } from '../lambdas/adapters/s3-ranges';
+
+/** How `verify-rdb` reads an object. */
+export interface S3ReadOptions {
+  /** Ranged GETs in flight at once (1 = one sequential stream). @default 8 */
+  readonly concurrency?: number;
+  /** Bytes per ranged GET (the adapter's default, 8 MiB, unless a test makes parts small). */
+  readonly partBytes?: number;
+}
 
 /**
  * Streams `s3://bucket/key` with the default credential chain (environment,
- * profile, SSO, instance role). The bucket's region is followed from S3's
- * redirect. With AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL set (an S3-compatible
- * store such as MinIO for self-managed Redis), path-style addressing is used.
+ * profile, SSO, instance role): a HeadObject for its size and ETag, then
+ * `concurrency` ranged GETs at once, each with If-Match on that ETag (an
+ * object replaced meanwhile fails instead of mixing two objects' bytes),
+ * yielded in order. No VersionId is sent, so s3:GetObject is all it needs.
+ * The bucket's region is followed from S3's redirect. With AWS_ENDPOINT_URL_S3
+ * / AWS_ENDPOINT_URL set (an S3-compatible store such as MinIO for
+ * self-managed Redis), path-style addressing is used.
  */
-export async function openS3(url: string): Promise<{ body: AsyncIterable<Uint8Array>; size?: number }> {
+export async function openS3(url: string, options: S3ReadOptions = {}): Promise<{ body: AsyncIterable<Uint8Array>; size?: number }> {
   const parsed = parseS3Url(url);
   if (!parsed) throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>`);
+  const concurrency = options.concurrency ?? 8;
   const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+  // The SDK's agents allow 50 sockets; --read-concurrency goes up to 64.
+  const sockets = Math.max(50, concurrency);
   const client = new S3Client({
     region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     followRegionRedirects: true,
     forcePathStyle: customEndpoint,
+    requestHandler: { httpAgent: { maxSockets: sockets }, httpsAgent: { maxSockets: sockets } },
   });
+  let object: ObjectIdentity;
   try {
-    const object = await openObject(client, parsed.bucket, parsed.key);
-    return { body: object.body, size: object.size };
+    object = await headObject(client, parsed.bucket, parsed.key);
   } catch (err) {
     throw new Error(`cannot read ${url}: ${s3Problem(err)}`, { cause: err });
+  }
+  const ranges = readRanges(client, {
+    bucket: parsed.bucket,
+    key: parsed.key,
+    etag: object.etag,
+    end: object.size,
+    concurrency,
+    partBytes: options.partBytes,
+  });
+  return { body: explained(url, ranges), size: object.size };
+}
+
+/** The bytes, with a failure while reading named as the CLI names a failure to open. */
+async function* explained(url: string, source: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* source;
+  } catch (err) {
+    // Messages of the adapter name the object, the byte range and the cause (ObjectChangedError: the ETag).
+    throw new Error(`cannot read ${url} to its end: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 
 function s3Problem(err: unknown): string {
   const name = errorName(err);
+  // A HEAD answer has no body, so no error code: the SDK names a 404 NotFound and a 403 only `Unknown`.
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
   if (name === 'NoSuchKey' || name === 'NotFound') return 'no such object';
   if (name === 'NoSuchBucket') return 'no such bucket';
-  if (name === 'AccessDenied' || name === 'Forbidden') return 'access denied: check the credentials in use (aws sts get-caller-identity) and s3:GetObject on the object';
+  if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) return 'access denied: check the credentials in use (aws sts get-caller-identity) and s3:GetObject on the object';
   if (name === 'CredentialsProviderError') return 'no AWS credentials found: set AWS_PROFILE, or run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
   return `${name}: ${err instanceof Error ? err.message : String(err)}`;
 }
-

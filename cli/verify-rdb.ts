@@ -2,10 +2,22 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { verifyRdbStream, type RdbReport } from '../lambdas/domain/rdb/verifier';
 
+/** How verify-rdb reads its input (S3 only; a local file is streamed as is). */
+export interface VerifyRdbOptions {
+  json?: boolean;
+  requireChecksum?: boolean;
+  /** s3:// only: ranged GETs in flight at once. */
+  readConcurrency?: number;
+  /** s3:// only: bytes per ranged GET (hidden option, for tests). */
+  readPartBytes?: number;
+}
+
 /** Bytes to verify and their size, or why not (a usage problem: exit 2). */
-async function openInput(file: string): Promise<{ body: AsyncIterable<Uint8Array>; size?: number }> {
+async function openInput(file: string, options: VerifyRdbOptions): Promise<{ body: AsyncIterable<Uint8Array>; size?: number }> {
   // The S3 client loads only for s3:// locations (a local file starts fast).
-  if (/^s3:\/\//i.test(file)) return (await import('./s3-input.js')).openS3(file);
+  if (/^s3:\/\//i.test(file)) {
+    return (await import('./s3-input.js')).openS3(file, { concurrency: options.readConcurrency, partBytes: options.readPartBytes });
+  }
   let stat;
   try {
     stat = statSync(file);
@@ -45,8 +57,8 @@ export function formatReport(file: string, report: RdbReport): string {
  * region runs on every replicated copy. Exit 0 valid, 1 corrupt, 2 usage.
  */
 /** The `verify-rdb` command's action (loaded only when the command runs; options: cli/commands/verify-rdb.ts). */
-export async function verifyRdbAction(file: string, options: { json?: boolean; requireChecksum?: boolean }): Promise<void> {
-  const { body, size } = await openInput(file);
+export async function verifyRdbAction(file: string, options: VerifyRdbOptions): Promise<void> {
+  const { body, size } = await openInput(file, options);
   const report = await verifyRdbStream(body, { requireChecksum: options.requireChecksum ?? false });
   process.stdout.write(
     options.json ? `${JSON.stringify({ file, bytes: size, ...report }, null, 2)}\n` : `${formatReport(file, report)}\n`,

@@ -9,6 +9,9 @@ import { CORPUS_CASES, CORPUS_DIR } from '../support/rdb-corpus';
 const ROOT = join(__dirname, '..', '..');
 const CORPUS = CORPUS_DIR;
 
+/** Orders `bytes=a-b` headers by a. */
+const byFirstByte = (a: string | undefined, b: string | undefined): number => Number(/\d+/.exec(a ?? '')?.[0]) - Number(/\d+/.exec(b ?? '')?.[0]);
+
 function cli(...args: string[]) {
   return spawnSync(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
 }
@@ -111,6 +114,9 @@ describe('redis-dr verify-rdb', () => {
     ['no file argument', ['verify-rdb'], /missing required argument 'file'/],
     ['an S3 location without a key', ['verify-rdb', 's3://bucket-only'], /write S3 locations as s3:\/\/<bucket>\/<key>/],
     ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+    ['--read-concurrency 0', ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', '0'], /--read-concurrency must be a whole number from 1 to 64, got 0: use 1 for one sequential stream, up to 64 parallel ranged GETs \(default 8\)/],
+    ['--read-concurrency 65', ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', '65'], /--read-concurrency must be a whole number from 1 to 64, got 65: use 1/],
+    ['--read-concurrency two', ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', 'two'], /--read-concurrency must be a whole number from 1 to 64, got two: use 1/],
   ])('exits 2 with a clear message for %s', (_, args, message) => {
     const result = cli(...args);
     expect(result.status).toBe(2);
@@ -125,13 +131,20 @@ describe('redis-dr verify-rdb s3://', () => {
     const bytes = Buffer.from(readFileSync(join(CORPUS, 'hash-ziplist.rdb')));
     bytes[bytes.length - 3]! ^= 0x40;
     writeFileSync(join(scratch, 'flipped.rdb'), bytes);
-    s3 = await startFakeS3(
-      {
-        'copies/rdr-a-20261121-0200-0001.rdb': join(CORPUS, 'list-quicklist.rdb'),
-        'copies/bad.rdb': join(scratch, 'flipped.rdb'),
+    const objects: Record<string, string> = {
+      'copies/rdr-a-20261121-0200-0001.rdb': join(CORPUS, 'list-quicklist.rdb'),
+      'copies/bad.rdb': join(scratch, 'flipped.rdb'),
+      'copies/encodings.rdb': join(CORPUS, 'encodings.rdb'),
+      'copies/replaced.rdb': join(CORPUS, 'list-quicklist.rdb'),
+      'copies/list-quicklist-original.rdb': join(CORPUS, 'list-quicklist.rdb'),
+    };
+    let replacedParts = 0;
+    s3 = await startFakeS3(objects, ['copies/secret.rdb'], {
+      // copies/replaced.rdb is overwritten by another upload once its first part has been served.
+      onRequest: (r) => {
+        if (r.path === 'copies/replaced.rdb' && r.method === 'GET' && ++replacedParts === 2) objects['copies/replaced.rdb'] = join(CORPUS, 'zset-ziplist.rdb');
       },
-      ['copies/secret.rdb'],
-    );
+    });
   });
   afterAll(async () => {
     await s3.close();
@@ -145,6 +158,38 @@ describe('redis-dr verify-rdb s3://', () => {
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ file: 's3://copies/rdr-a-20261121-0200-0001.rdb', ok: true, version: 8, keys: 2 });
     expect(s3.requests).toContain('GET /copies/rdr-a-20261121-0200-0001.rdb');
+  });
+
+  it('reads an object over many ranged GETs, If-Match on the ETag of its HeadObject, in order (exit 0)', async () => {
+    // --read-part-bytes (hidden, for tests) cuts the 667-byte fixture into 11 parts of 64 bytes, 3 in flight at once:
+    // the real SDK sends the Range and If-Match headers and reads the 206 answers.
+    const before = s3.log.length;
+    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/encodings.rdb', '--read-concurrency', '3', '--read-part-bytes', '64', '--json');
+    expect(result.stderr).not.toMatch(/redis-dr:/);
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ file: 's3://copies/encodings.rdb', bytes: 667, ok: true, version: 4, keys: 13 });
+    const seen = s3.log.slice(before);
+    expect(seen[0]).toEqual({ method: 'HEAD', path: 'copies/encodings.rdb' });
+    const gets = seen.slice(1);
+    expect(gets.map((r) => r.range).sort(byFirstByte)).toEqual(Array.from({ length: 11 }, (_, i) => `bytes=${i * 64}-${Math.min(667, (i + 1) * 64) - 1}`));
+    expect(gets.every((r) => r.method === 'GET' && r.ifMatch === s3.etag('copies/encodings.rdb'))).toBe(true);
+  });
+
+  it('--read-concurrency 1 reads the parts one after another', async () => {
+    const before = s3.log.length;
+    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/encodings.rdb', '--read-concurrency', '1', '--read-part-bytes', '300');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('OK encodings.rdb: RDB v4, 13 keys (0 with expiry) in db 0 [2 zset, 4 set, 2 list, 3 string, 2 hash], checksum absent\n');
+    expect(s3.log.slice(before).map((r) => r.range ?? r.method)).toEqual(['HEAD', 'bytes=0-299', 'bytes=300-599', 'bytes=600-666']);
+  });
+
+  it('exits 2 when the object is replaced while it is read (If-Match fails), not mixing two objects', async () => {
+    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/replaced.rdb', '--read-concurrency', '1', '--read-part-bytes', '32');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      `redis-dr: cannot read s3://copies/replaced.rdb to its end: s3://copies/replaced.rdb changed while it was read: it no longer has ETag ${s3.etag('copies/list-quicklist-original.rdb')} (If-Match failed); read it again`,
+    );
+    expect(s3.log.filter((r) => r.path === 'copies/replaced.rdb').map((r) => r.range ?? r.method)).toEqual(['HEAD', 'bytes=0-31', 'bytes=32-63']);
   });
 
   it('exits 1 for a corrupt object', async () => {
