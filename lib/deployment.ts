@@ -26,6 +26,11 @@ export function recoveryBucketName(deployment: string, account: string, region: 
   return `redis-dr-${deployment}-${account}-${region}`;
 }
 
+/** The verify state machine's name (DR region): `redis-dr-<deployment>-verify-rdb`. */
+export function verifyStateMachineName(deployment: string): string {
+  return `redis-dr-${deployment}-verify-rdb`;
+}
+
 /** The drill state machine's name: `redis-dr-<deployment>-<where>-drill`. */
 export function drillStateMachineName(deployment: string, where: DrillWhere): string {
   return `redis-dr-${deployment}-${where}-drill`;

@@ -69,18 +69,19 @@ export function scheduledDeps(): ScheduledDeps {
 export type LambdaHandler<R> = (event: unknown, context?: Context) => Promise<R>;
 
 /**
- * Wraps a job as a Lambda entry point. `run` receives the validated input;
+ * Wraps a job as a Lambda entry point. `run` receives the validated input
+ * (and the Lambda context, for a job that watches its remaining time);
  * whatever it throws is logged with the request id and rethrown (async
  * retries, the DLQ and Step Functions must see it); metrics are flushed
  * whether it succeeded or not.
  */
-export function lambdaEntry<I, R>(schema: { parse(input: unknown): I }, run: (input: I) => Promise<R>): LambdaHandler<R> {
+export function lambdaEntry<I, R>(schema: { parse(input: unknown): I }, run: (input: I, context?: Context) => Promise<R>): LambdaHandler<R> {
   return async (event, context) => {
     if (context) logger.addContext(context);
     tracer.annotateColdStart();
     tracer.addServiceNameAnnotation();
     try {
-      return await run(schema.parse(event));
+      return await run(schema.parse(event), context);
     } catch (err) {
       logger.error('invocation failed', err instanceof Error ? err : String(err));
       throw err;

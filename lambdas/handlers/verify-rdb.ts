@@ -1,20 +1,41 @@
-/** Lambda entry point of verify-rdb (DR region): EventBridge delivers S3 object events for `.rdb` keys of the DR bucket. */
+/**
+ * Lambda entry point of verify-rdb (DR region): one step of the verify state
+ * machine, which EventBridge starts for S3 object events of `.rdb` keys of
+ * the DR bucket and which invokes this until the verification is done.
+ */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../adapters/alerts.js';
 import { systemClock } from '../adapters/retry.js';
-import { requiredEnv } from '../adapters/runtime.js';
-import { s3ObjectEventSchema, verifyObject } from '../jobs/verify-rdb.js';
+import { envInt, requiredEnv } from '../adapters/runtime.js';
+import { verifyStep, verifyStepSchema } from '../jobs/verify-rdb.js';
 import { awsClient, lambdaEntry, log, metricsSink, scheduledDeps } from './entry.js';
 
 const sns = awsClient(SNSClient);
 
-export const handler = lambdaEntry(s3ObjectEventSchema, (event) => {
+/**
+ * Time each invocation keeps after it stops reading: the verifier reads on
+ * to the next key boundary (a key of hundreds of MB takes seconds), then
+ * tags, counts and pages.
+ */
+export const VERIFY_RESERVE_MS = 120_000;
+
+/**
+ * Ranged GETs: 8 MiB parts, 8 at once (64 MiB held at most) unless
+ * REDIS_DR_VERIFY_PART_BYTES / REDIS_DR_VERIFY_READS say otherwise
+ * (bench/README.md, "verify-rdb from S3", measures them).
+ */
+const reads = () => ({ partBytes: envInt('REDIS_DR_VERIFY_PART_BYTES', 8 * 1024 * 1024), concurrency: envInt('REDIS_DR_VERIFY_READS', 8) });
+
+export const handler = lambdaEntry(verifyStepSchema, (input, context) => {
   const topicArn = requiredEnv('ALERT_TOPIC_ARN', 'the SNS topic corrupt copies are paged to');
-  return verifyObject(event, {
+  const now = systemClock.now();
+  return verifyStep(input, {
     s3: scheduledDeps().s3,
     metrics: metricsSink,
     log,
     clock: systemClock,
+    deadline: now + Math.max(0, (context?.getRemainingTimeInMillis() ?? 15 * 60_000) - VERIFY_RESERVE_MS),
+    reads: reads(),
     alert: (page) => publishAlert(sns, topicArn, page),
     where: { deployment: requiredEnv('REDIS_DR_DEPLOYMENT', 'the deployment name pages carry'), region: requiredEnv('AWS_REGION', 'set by Lambda') },
   });

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { describeError, errorName } from '../adapters/errors.js';
 import { DIMENSION, METRIC } from '../domain/alerting/metrics.js';
 import type { LogSink } from '../adapters/runtime.js';
-import { addObjectTags, getObjectTags, openObject } from '../adapters/s3.js';
+import { addObjectTags, getObjectTags } from '../adapters/s3.js';
+import { headObject, ObjectChangedError, readRanges } from '../adapters/s3-ranges.js';
 import type { MetricsSink } from '../adapters/metrics.js';
 import type { RetryClock } from '../adapters/retry.js';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -11,7 +12,7 @@ import { pageAttributes, pageSubject, type Page } from '../domain/alerting/page.
 import { parseExportObjectKey } from '../domain/export.js';
 import { parseSnapshotName } from '../domain/naming.js';
 import { verdictTags } from '../domain/rdb-summary.js';
-import { verifyRdbStream, type RdbReport } from '../domain/rdb/verifier.js';
+import { createRdbVerifier, type RdbCheckpoint, type RdbReport } from '../domain/rdb/verifier.js';
 import { TAGS } from '../domain/types.js';
 
 /**
@@ -19,6 +20,19 @@ import { TAGS } from '../domain/types.js';
  * the DR bucket, stream it through the RDB verifier and write the verdict as
  * object tags; count it; page on a corrupt copy. Never deletes or rewrites an
  * object: a corrupt copy is evidence, and the primary snapshot is untouched.
+ *
+ * Any size: one invocation verifies as much as its time allows, then pauses
+ * the verifier at the next boundary between two keys and returns a
+ * checkpoint (parser counts and CRC-64 state, a few KB) with the object's
+ * identity; the verify state machine (lib/constructs/dr-copies.ts) invokes it
+ * again with that state until it is done. Why Step Functions rather than the
+ * function invoking itself: the checkpoint lives in the execution's state, so
+ * a failed invocation is retried from the last checkpoint by the state
+ * machine's retry policy with nothing else to store; every step is visible
+ * in the execution history; and a verification that cannot finish fails the
+ * execution, which pages. Reads are parallel ranged GETs fed to the parser in
+ * order, each with If-Match on the ETag, and a checkpoint is used only for
+ * the object version (ETag, version id, size) it was taken on.
  *
  * Why tag events too: S3 replaces an object's whole tag set when tags change,
  * and the export function tags the source objects after they were replicated;
@@ -43,7 +57,67 @@ export const s3ObjectEventSchema = z.object({
 });
 export type S3ObjectEvent = z.infer<typeof s3ObjectEventSchema>;
 
-/** What one invocation did. */
+/** The CRC-64 state and counts of a paused verification (checked, since a state machine carries it). */
+export const rdbCheckpointSchema = z.object({
+  format: z.literal(1),
+  offset: z.number().int().positive(),
+  crc: z.string().regex(/^[0-9a-f]{16}$/),
+  requireChecksum: z.boolean(),
+  version: z.number().int().nonnegative(),
+  valkey: z.boolean(),
+  keys: z.number().int().nonnegative(),
+  expires: z.number().int().nonnegative(),
+  expiredKeys: z.number().int().nonnegative(),
+  emptyKeys: z.number().int().nonnegative(),
+  fileTimeMs: z.number(),
+  pendingExpireMs: z.number().optional(),
+  moduleTypes: z.record(z.string(), z.number()),
+  databases: z.array(z.number().int().nonnegative()).readonly(),
+  byType: z.record(z.string(), z.number()),
+  auxFields: z.record(z.string(), z.string()),
+  functionLibraries: z.number().int().nonnegative(),
+  warnings: z.array(z.object({ offset: z.number(), message: z.string() })).readonly(),
+  warningCount: z.number().int().nonnegative(),
+  sampledCollections: z.number().int().nonnegative(),
+  minDetectionProbability: z.number().min(0).max(1),
+}) satisfies z.ZodType<RdbCheckpoint>;
+
+/** How far a verification got, carried from one invocation to the next. */
+export const verifyProgressSchema = z.object({
+  /** The object version the checkpoint belongs to: a checkpoint is never used on another. */
+  size: z.number().int().nonnegative(),
+  etag: z.string().optional(),
+  versionId: z.string().optional(),
+  /** When the first invocation started (ms since the epoch): the verification's duration is measured from here. */
+  startedAt: z.number(),
+  invocations: z.number().int().positive(),
+  checkpoint: rdbCheckpointSchema,
+});
+export type VerifyProgress = z.infer<typeof verifyProgressSchema>;
+
+/** The input of one invocation: the S3 event, and the progress of the invocations before. */
+export const verifyStepSchema = z.object({
+  event: s3ObjectEventSchema,
+  progress: verifyProgressSchema.optional(),
+  /** Times the object changed under a verification, which then started again from byte 0. */
+  restarts: z.number().int().nonnegative().optional(),
+});
+export type VerifyStepInput = z.infer<typeof verifyStepSchema>;
+
+/** What one invocation returns to the state machine: done with an outcome, or the state to continue from. */
+export type VerifyStepResult =
+  | { readonly done: true; readonly event: S3ObjectEvent; readonly outcome: VerifyOutcome }
+  | { readonly done: false; readonly event: S3ObjectEvent; readonly progress?: VerifyProgress; readonly restarts?: number };
+
+/**
+ * Invocations one verification may take: at the default budget (13 minutes
+ * each) and a slow 50 MB/s this is over 2 TB; more means it is not moving.
+ */
+export const MAX_VERIFY_INVOCATIONS = 50;
+/** Times an object may change under a verification before it gives up (each change restarts from byte 0). */
+export const MAX_VERIFY_RESTARTS = 3;
+
+/** What one verification did. */
 export interface VerifyOutcome {
   readonly bucket: string;
   readonly key: string;
@@ -54,6 +128,8 @@ export interface VerifyOutcome {
   readonly keys?: number;
   readonly bytes?: number;
   readonly seconds?: number;
+  /** Lambda invocations the verification took (more than one for a copy too large for one). */
+  readonly invocations?: number;
   readonly error?: { readonly offset: number; readonly message: string };
 }
 
@@ -67,12 +143,27 @@ export interface VerifyDeps {
   readonly metrics: MetricsSink;
   readonly log: LogSink;
   readonly clock: Pick<RetryClock, 'now'>;
+  /**
+   * When this invocation must stop reading (per `clock`, ms): the verifier
+   * then pauses at the next boundary between two keys and the state goes
+   * back to the state machine. Leave time for the rest of that key and the
+   * tagging (the handler keeps two minutes of the Lambda's time).
+   */
+  readonly deadline: number;
+  /** Ranged GETs and their size (the defaults of readRanges otherwise). */
+  readonly reads?: { readonly partBytes?: number; readonly concurrency?: number };
 }
 
 const GONE = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound']);
 
-/** Verifies one object version; throws on read, tagging or alert failures (EventBridge retries, then the DLQ). */
-export async function verifyObject(event: S3ObjectEvent, deps: VerifyDeps): Promise<VerifyOutcome> {
+/**
+ * One invocation of a verification: from the start, or from `progress`.
+ * Returns `done` with the outcome once the verdict is tagged (and paged), or
+ * the progress to invoke it with again. Throws on read, tagging or alert
+ * failures (the state machine retries the invocation from the same progress).
+ */
+export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Promise<VerifyStepResult> {
+  const { event } = input;
   const bucket = event.detail.bucket.name;
   const key = event.detail.object.key;
   const versionId = event.detail.object['version-id'];
@@ -80,20 +171,83 @@ export async function verifyObject(event: S3ObjectEvent, deps: VerifyDeps): Prom
   const target = targetOfKey(key);
   const dims = { [DIMENSION.bucket]: bucket };
   const targetDims = { ...dims, [DIMENSION.target]: target };
+  let restarts = input.restarts ?? 0;
+  /** Another version of the object met: from byte 0 again, up to MAX_VERIFY_RESTARTS times. */
+  const restart = (): number => {
+    if (++restarts > MAX_VERIFY_RESTARTS) {
+      throw new Error(`s3://${bucket}/${key} changed ${restarts} times during its verification; giving up (a new version raises its own event)`);
+    }
+    return restarts;
+  };
+  const done = (outcome: VerifyOutcome): VerifyStepResult => ({ done: true, event, outcome });
 
   try {
     const current = await getObjectTags(deps.s3, bucket, key, versionId);
     if (current[TAGS.verified]) {
       deps.log.info('already verified', { ...base, verdict: current[TAGS.verified] });
-      return { ...base, action: 'already-verified', verdict: current[TAGS.verified] === 'ok' ? 'ok' : 'corrupt' };
+      return done({ ...base, action: 'already-verified', verdict: current[TAGS.verified] === 'ok' ? 'ok' : 'corrupt' });
     }
 
-    const started = deps.clock.now();
-    const object = await openObject(deps.s3, bucket, key, versionId);
-    let bytes = 0;
+    const identity = await headObject(deps.s3, bucket, key, versionId);
+    let progress = input.progress;
+    if (progress && (progress.size !== identity.size || progress.etag !== identity.etag || progress.versionId !== identity.versionId)) {
+      // Never a checkpoint of one version on another's bytes.
+      deps.log.warn('the object changed since the last checkpoint: verifying again from byte 0', {
+        ...base,
+        checkpointOf: { size: progress.size, etag: progress.etag, versionId: progress.versionId },
+        now: identity,
+      });
+      progress = undefined;
+      restart();
+    }
+    const invocations = (progress?.invocations ?? 0) + 1;
+    if (invocations > MAX_VERIFY_INVOCATIONS) {
+      throw new Error(`s3://${bucket}/${key}: verification not finished after ${MAX_VERIFY_INVOCATIONS} invocations (at byte ${progress?.checkpoint.offset} of ${identity.size})`);
+    }
+    const startedAt = progress?.startedAt ?? deps.clock.now();
+    const start = progress?.checkpoint.offset ?? 0;
+
     // DR copies are ElastiCache exports, which always carry a CRC-64: a zeroed trailer is a failure here.
-    const report = await verifyRdbStream(countBytes(object.body, (n) => (bytes += n)), { requireChecksum: true });
-    const seconds = (deps.clock.now() - started) / 1000;
+    const verifier = createRdbVerifier({ requireChecksum: true, ...(progress ? { resumeFrom: progress.checkpoint } : {}) });
+    try {
+      for await (const chunk of readRanges(deps.s3, {
+        bucket,
+        key,
+        versionId: identity.versionId ?? versionId,
+        etag: identity.etag,
+        start,
+        end: identity.size,
+        ...deps.reads,
+      })) {
+        verifier.push(chunk);
+        // Past the deadline, stop at the next key boundary (a pause asked only after a push: every invocation moves on).
+        if (deps.clock.now() >= deps.deadline) verifier.pause();
+        const state = verifier.state;
+        if (state === 'paused' || state === 'failed') break;
+      }
+    } catch (err) {
+      if (!(err instanceof ObjectChangedError)) throw err;
+      deps.log.warn('the object changed while it was read: verifying again from byte 0', { ...base, error: describeError(err) });
+      return { done: false, event, restarts: restart() };
+    }
+
+    const checkpoint = verifier.checkpoint();
+    if (checkpoint) {
+      if (checkpoint.offset <= start) throw new Error(`s3://${bucket}/${key}: no key boundary reached after byte ${start} within one invocation`);
+      const next: VerifyProgress = { size: identity.size, etag: identity.etag, versionId: identity.versionId, startedAt, invocations, checkpoint };
+      deps.log.info('verification paused at a checkpoint; the state machine continues it', {
+        ...base,
+        offset: checkpoint.offset,
+        size: identity.size,
+        percent: Math.round((checkpoint.offset / Math.max(1, identity.size)) * 1000) / 10,
+        keys: checkpoint.keys,
+        invocations,
+      });
+      return { done: false, event, progress: next, ...(restarts > 0 ? { restarts } : {}) };
+    }
+
+    const report = verifier.end();
+    const seconds = (deps.clock.now() - startedAt) / 1000;
 
     // Tags re-read just before writing: a replicated tag change may have landed meanwhile.
     await addObjectTags(deps.s3, bucket, key, verdictTags(report), { versionId });
@@ -108,8 +262,9 @@ export async function verifyObject(event: S3ObjectEvent, deps: VerifyDeps): Prom
       action: 'verified',
       verdict: report.ok ? 'ok' : 'corrupt',
       keys: report.keys,
-      bytes,
+      bytes: identity.size,
       seconds,
+      invocations,
       error: report.error,
     };
     if (report.ok) {
@@ -129,14 +284,14 @@ export async function verifyObject(event: S3ObjectEvent, deps: VerifyDeps): Prom
       deps.log.error('DR copy is corrupt', { ...outcome, version: report.version, checksum: report.checksum });
       await deps.alert(corruptAlert(bucket, key, versionId, target, current, report, deps.where));
     }
-    return outcome;
+    return done(outcome);
   } catch (err) {
     if (GONE.has(errorName(err))) {
       deps.log.warn('object no longer exists; nothing to verify', { ...base, error: describeError(err) });
-      return { ...base, action: 'gone' };
+      return done({ ...base, action: 'gone' });
     }
     deps.metrics.put(METRIC.rdbVerifyErrors, 1, 'Count', dims);
-    deps.log.error('verification could not finish; EventBridge retries it', { ...base, error: describeError(err) });
+    deps.log.error('verification could not finish this step; the state machine retries it from the last checkpoint', { ...base, error: describeError(err) });
     throw err;
   }
 }
@@ -145,13 +300,6 @@ export async function verifyObject(event: S3ObjectEvent, deps: VerifyDeps): Prom
 function targetOfKey(key: string): string {
   const parsed = parseExportObjectKey(key.split('/').pop() ?? key);
   return (parsed && parseSnapshotName(parsed.snapshot)?.target) ?? 'unknown';
-}
-
-async function* countBytes(body: AsyncIterable<Uint8Array>, add: (n: number) => void): AsyncGenerator<Uint8Array> {
-  for await (const chunk of body) {
-    add(chunk.byteLength);
-    yield chunk;
-  }
 }
 
 /** The deployment and region a page comes from. */

@@ -1,11 +1,14 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DrConfig, PlanConfig } from '../config';
+import { verifyStateMachineName } from '../deployment';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
 import { nagArnRef } from './elasticache-arns';
 import { HouseFunction } from './house-function';
@@ -29,18 +32,30 @@ export interface DrCopiesProps {
  */
 export const VERIFY_MEMORY_MB = 1769;
 
+/**
+ * Longest a verification may run, all invocations together: a 500 GB copy
+ * at a slow 50 MB/s takes under 3 hours.
+ */
+export const VERIFY_MAX_HOURS = 24;
+
 /** Event types that (re)start a verification. */
 export const VERIFY_EVENT_TYPES = ['Object Created', 'Object Tags Added'] as const;
 
 /**
  * The DR region's copies: the replicated bucket (ElastiCache there may read
- * it to seed clusters) and the verify-rdb function that checks every copy as
- * it lands and tags it `redis-dr:verified=ok|corrupt`.
+ * it to seed clusters) and the verification of every copy as it lands: an
+ * EventBridge rule starts the verify state machine, which invokes the
+ * verify-rdb function until the verdict is tagged (`redis-dr:verified=ok|corrupt`).
+ * A copy too large for one invocation is verified over several, each
+ * continuing from the checkpoint the one before returned (see
+ * lambdas/jobs/verify-rdb.ts for why a state machine carries it).
  */
 export class DrCopies extends Construct {
   public readonly bucket: RecoveryBucket;
   public readonly accessLogs: AccessLogBucket;
   public readonly verifier: HouseFunction;
+  /** Runs one verification to its verdict, invocation after invocation. */
+  public readonly stateMachine: sfn.StateMachine;
   public readonly rule: events.Rule;
 
   constructor(scope: Construct, id: string, props: DrCopiesProps) {
@@ -64,8 +79,8 @@ export class DrCopies extends Construct {
       serviceName: 'redis-dr-verify-rdb',
       metricsNamespace: props.metricsNamespace,
       environment: { ALERT_TOPIC_ARN: props.alerts.topic.topicArn, REDIS_DR_DEPLOYMENT: props.deployment },
-      onFailureQueue: props.deadLetterQueue,
-      asyncRetryAttempts: 2,
+      // Invoked synchronously by the state machine, which retries; never asynchronously.
+      asyncRetryAttempts: 0,
       maxEventAge: Duration.hours(6),
     });
     const role = this.verifier.role;
@@ -101,12 +116,54 @@ export class DrCopies extends Construct {
         },
       },
     });
+    this.stateMachine = new sfn.StateMachine(this, 'VerifyStateMachine', {
+      stateMachineName: verifyStateMachineName(props.deployment),
+      definitionBody: sfn.DefinitionBody.fromChainable(verifyDefinition(new Construct(this, 'States'), this.verifier)),
+      timeout: Duration.hours(VERIFY_MAX_HOURS),
+      tracingEnabled: true,
+      logs: { destination: new logs.LogGroup(this, 'VerifyLogs', { retention: props.logRetention }), level: sfn.LogLevel.ALL, includeExecutionData: false },
+      comment: 'redis-dr: verify one DR copy, over as many invocations as its size needs',
+    });
+    Validations.of(this.stateMachine.role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing and CloudWatch Logs delivery support no resource-level permissions.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${this.stack.getLogicalId(this.verifier.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason: 'Invoking the verify function (any version or alias of it): granted by the Step Functions Lambda task.',
+      },
+    );
     this.rule.addTarget(
-      new targets.LambdaFunction(this.verifier.function, {
+      new targets.SfnStateMachine(this.stateMachine, {
         retryAttempts: 3,
         maxEventAge: Duration.hours(6),
         deadLetterQueue: props.deadLetterQueue,
       }),
     );
   }
+
+  private get stack(): Stack {
+    return Stack.of(this);
+  }
+}
+
+/**
+ * Start → Verify (one invocation) → Done? → Verified, or Verify again with
+ * the progress it returned. A failed invocation is retried with the same
+ * input, so it resumes from the last checkpoint; one that keeps failing
+ * fails the execution (the verify-failed alarm pages).
+ */
+function verifyDefinition(scope: Construct, verifier: HouseFunction): sfn.IChainable {
+  const start = new sfn.Pass(scope, 'Start', { parameters: { 'event.$': '$' } });
+  const verify = new tasks.LambdaInvoke(scope, 'Verify', {
+    lambdaFunction: verifier.function,
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+  });
+  verify.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 3 });
+  const failed = new sfn.Fail(scope, 'Verification failed', { errorPath: '$.Error', causePath: '$.Cause' });
+  verify.addCatch(failed, { errors: [sfn.Errors.ALL] });
+  const finished = new sfn.Succeed(scope, 'Verdict tagged');
+  return start.next(verify).next(new sfn.Choice(scope, 'Done?').when(sfn.Condition.booleanEquals('$.done', true), finished).otherwise(verify));
 }

@@ -83,6 +83,7 @@ export class DrStack extends Stack {
       deadLetterQueue: this.deadLetterQueue.queue,
       scheduleGroup: this.scheduleGroup,
       bucket: this.copies?.bucket.bucket,
+      verifyStateMachine: this.copies?.stateMachine,
       drillStateMachine: this.drills?.stateMachine,
       logRetention: logRetentionOf(config.lambda.logRetentionDays),
       metricsNamespace: config.metricsNamespace,

@@ -38,9 +38,9 @@ describe('bin/app.ts', () => {
     expect(existsSync(join(out, 'RedisDr-example-Dr.template.json'))).toBe(true);
     const lines = result.stderr.trim().split('\n');
     expect(lines[0]).toBe('redis-dr example: 2 plan(s): sessions (export, drills: both, probe), queues (snapshots only)');
-    // Drills in both regions: one state machine per region.
+    // Drills in both regions: one state machine per region; the DR region's verify state machine beside it.
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Primary \(eu-west-1\): \d+ schedules, 1 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Dr \(eu-central-1\): \d+ schedules, 1 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Dr \(eu-central-1\): \d+ schedules, 2 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
     expect(lines).toContain('  cdk-nag: clean (AwsSolutions, RedisDr)');
     expect(lines.at(-1)).toMatch(/^ {2}before deploying, replace the placeholder values of: network\.vpcId, .*plans\[0\]\.probe\.authSecretArn$/);
     expect(lines).toHaveLength(5);

@@ -25,14 +25,18 @@ export interface AslDefinition {
 }
 
 /**
- * The state machine definition of a synthesized template, with CloudFormation
+ * A state machine definition of a synthesized template (the drill's, or the
+ * DR stack's verify state machine), with CloudFormation
  * references replaced by stand-ins: `Fn::GetAtt [X, Arn]` and `Ref X` become
  * `arn:aws:lambda:local:000000000000:function:X` style strings, pseudo
  * parameters become fixed values. The result is what Step Functions would run.
  */
-export function stateMachineDefinition(template: Template): AslDefinition {
-  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-  if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
+export function stateMachineDefinition(template: Template, which: 'drill' | 'verify' = 'drill'): AslDefinition {
+  // The DR stack holds the verify state machine (DrCopies) beside the drill's.
+  const machines = Object.entries(template.findResources('AWS::StepFunctions::StateMachine'))
+    .filter(([id]) => /VerifyStateMachine/.test(id) === (which === 'verify'))
+    .map(([, m]) => m);
+  if (machines.length !== 1) throw new Error(`expected one ${which} state machine, found ${machines.length}`);
   const body = machines[0]!.Properties.DefinitionString as unknown;
   return JSON.parse(render(body)) as AslDefinition;
 }

@@ -224,6 +224,20 @@ export const ALARM_KINDS = {
       firstSteps: 'verify-rdb logs',
     },
   },
+  'verify-failed': {
+    title: 'DR copy verification gave up',
+    severity: 'high',
+    runbook: RUNBOOKS.drCopies,
+    metric: { namespace: 'AWS/States', names: ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'], dimensions: 'of the verify state machine, sum' },
+    scope: 'plan',
+    doc: {
+      region: 'dr',
+      fires: 'a verification failed every retry, timed out or was aborted: that copy has no verdict',
+      missingData: 'not breaching',
+      causes: 'permissions, a copy replaced again and again while read, a Lambda timing out before a key boundary',
+      firstSteps: 'the execution history of `redis-dr-<deployment>-verify-rdb` (its error and cause); verify-rdb logs',
+    },
+  },
   'drill-failed': {
     title: 'restore drill failed',
     severity: 'high',

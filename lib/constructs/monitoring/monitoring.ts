@@ -32,6 +32,8 @@ export interface MonitoringProps {
   readonly bucket?: s3.IBucket;
   /** This region's drill state machine. @default - none */
   readonly drillStateMachine?: sfn.IStateMachine;
+  /** DR: the state machine that verifies each copy. @default - none */
+  readonly verifyStateMachine?: sfn.IStateMachine;
   /** @default 512 */
   readonly memorySizeMb?: number;
   /**
@@ -204,14 +206,13 @@ export class Monitoring extends Construct {
         missing: quiet,
       });
       alarm('rdb-verify-errors', m.bucket(METRIC.rdbVerifyErrors, bucket), {
-        description: 'Verifications of DR copies could not finish (read or tagging failed); EventBridge retries them.',
+        description: 'An invocation verifying a DR copy failed (read or tagging); the verify state machine retries it from its last checkpoint.',
         threshold: 1,
         missing: quiet,
       });
     }
-    if (props.drillStateMachine) {
-      const sm = props.drillStateMachine;
-      const failures = new cloudwatch.MathExpression({
+    const failures = (sm: sfn.IStateMachine, what: string) =>
+      new cloudwatch.MathExpression({
         expression: 'failed + timedOut + aborted',
         usingMetrics: {
           failed: sm.metricFailed({ statistic: 'Sum' }),
@@ -219,9 +220,17 @@ export class Monitoring extends Construct {
           aborted: sm.metricAborted({ statistic: 'Sum' }),
         },
         period: fiveMinutes,
-        label: 'drill executions failed, timed out or aborted',
+        label: `${what} executions failed, timed out or aborted`,
       });
-      alarm('drill-failed', failures, { description: `A ${props.where} restore drill failed, timed out or was aborted.`, threshold: 1, missing: quiet });
+    if (props.verifyStateMachine) {
+      alarm('verify-failed', failures(props.verifyStateMachine, 'verify'), {
+        description: 'A DR copy verification failed every retry, timed out or was aborted: the copy has no verdict and no drill may use it.',
+        threshold: 1,
+        missing: quiet,
+      });
+    }
+    if (props.drillStateMachine) {
+      alarm('drill-failed', failures(props.drillStateMachine, 'drill'), { description: `A ${props.where} restore drill failed, timed out or was aborted.`, threshold: 1, missing: quiet });
     }
     if (props.replication) {
       const replicationFailed = new cloudwatch.Metric({

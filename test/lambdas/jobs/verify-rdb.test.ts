@@ -1,18 +1,28 @@
-import { createReadStream, readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { readFileSync } from 'node:fs';
 import { GetObjectCommand, GetObjectTaggingCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
-import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../lambdas/handlers/verify-rdb';
 import { ALARM_KINDS } from '../../../lambdas/domain/alerting/catalog';
 import type { Page } from '../../../lambdas/domain/alerting/page';
-import { corruptAlert, s3ObjectEventSchema, verifyObject, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/jobs/verify-rdb';
+import {
+  corruptAlert,
+  MAX_VERIFY_RESTARTS,
+  s3ObjectEventSchema,
+  verifyStep,
+  verifyStepSchema,
+  type S3ObjectEvent,
+  type VerifyDeps,
+  type VerifyOutcome,
+  type VerifyStepInput,
+  type VerifyStepResult,
+} from '../../../lambdas/jobs/verify-rdb';
 import { parseRdbSummary } from '../../../lambdas/domain/rdb-summary';
 import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes';
 import { Crc64 } from '../../../lambdas/domain/rdb/crc64';
 import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server';
 import { CORPUS_CASES, CORPUS_DIR } from '../../support/rdb-corpus';
+import { serveObject } from '../../support/s3-object-mock';
 
 const BUCKET = 'redis-dr-prod-123456789012-eu-central-1';
 const KEY = 'rdr-sessions-prod-20261121-0200-0002.rdb';
@@ -25,9 +35,21 @@ function event(detailType: S3ObjectEvent['detail-type'] = 'Object Created', key 
   };
 }
 
-function body(bytes: Buffer | string) {
-  const stream = typeof bytes === 'string' ? createReadStream(bytes, { highWaterMark: 4096 }) : Readable.from([bytes]);
-  return sdkStreamMixin(stream);
+/**
+ * Invokes the step as the verify state machine does, until it is done: each
+ * result goes through JSON (the execution state) and is validated again as
+ * the next invocation's input. Returns the outcome and every step's result.
+ */
+async function runToEnd(e: S3ObjectEvent, deps: VerifyDeps, maxSteps = 10_000): Promise<VerifyOutcome & { steps: VerifyStepResult[] }> {
+  let input: VerifyStepInput = { event: e };
+  const steps: VerifyStepResult[] = [];
+  for (let i = 0; i < maxSteps; i++) {
+    const result = await verifyStep(input, deps);
+    steps.push(result);
+    if (result.done) return { ...result.outcome, steps };
+    input = verifyStepSchema.parse(JSON.parse(JSON.stringify(result)));
+  }
+  throw new Error(`not done after ${maxSteps} steps`);
 }
 
 describe('verify-rdb handler', () => {
@@ -65,6 +87,7 @@ describe('verify-rdb handler', () => {
       metrics: new MemoryMetrics(),
       log: new MemoryLog(),
       clock: { now: () => 1_000 },
+      deadline: Number.POSITIVE_INFINITY,
       alerts,
       alert: async (page) => {
         alerts.push(page);
@@ -87,9 +110,9 @@ describe('verify-rdb handler', () => {
       { Key: 'redis-dr:plan', Value: 'sessions' },
     ];
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: existing });
-    s3.on(GetObjectCommand, { Bucket: BUCKET, Key: KEY, VersionId: 'v1' }).resolves({ Body: body(rdb), ContentLength: rdb.length });
+    serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
 
-    const outcome = await verifyObject(event(), deps);
+    const outcome = await runToEnd(event(), deps);
 
     expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok', keys, bytes: rdb.length });
     const tags = putTags();
@@ -107,8 +130,8 @@ describe('verify-rdb handler', () => {
 
   it.each(CORPUS_CASES)('gives the corpus file %s its verdict and key count (a checksum is required of DR copies)', async (file, version, checksum, expectedKeys) => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    s3.on(GetObjectCommand).resolves({ Body: body(`${CORPUS_DIR}/${file}`) });
-    const outcome = await verifyObject(event(), deps);
+    serveObject(s3, { bytes: readFileSync(`${CORPUS_DIR}/${file}`), etag: '"e1"', versionId: 'v1' });
+    const outcome = await runToEnd(event(), deps);
     if (checksum === 'ok') {
       expect(outcome).toMatchObject({ verdict: 'ok', keys: expectedKeys });
       expect(parseRdbSummary(putTags()['redis-dr:rdb'])?.keys).toBe(expectedKeys);
@@ -122,8 +145,8 @@ describe('verify-rdb handler', () => {
     const zeroed = Buffer.from(rdb);
     zeroed.fill(0, zeroed.length - 8);
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    s3.on(GetObjectCommand).resolves({ Body: body(zeroed) });
-    const outcome = await verifyObject(event(), deps);
+    serveObject(s3, { bytes: zeroed, etag: '\"e1\"', versionId: 'v1' });
+    const outcome = await runToEnd(event(), deps);
     expect(outcome.verdict).toBe('corrupt');
     expect(outcome.error?.message).toMatch(/^checksum required, but the CRC-64 trailer is all zeros/);
     expect(putTags()['redis-dr:verified']).toBe('corrupt');
@@ -135,9 +158,9 @@ describe('verify-rdb handler', () => {
     ['a truncated copy', (b: Buffer) => b.subarray(0, Math.floor(b.length * 0.7))],
   ])('tags %s corrupt, pages on-call with what and where, and deletes nothing', async (_what, damage) => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:snapshot', Value: 'rdr-sessions-prod-20261121-0200' }] });
-    s3.on(GetObjectCommand).resolves({ Body: body(damage(rdb)) });
+    serveObject(s3, { bytes: damage(rdb), etag: '\"e1\"', versionId: 'v1' });
 
-    const outcome = await verifyObject(event(), deps);
+    const outcome = await runToEnd(event(), deps);
 
     expect(outcome).toMatchObject({ action: 'verified', verdict: 'corrupt' });
     expect(outcome.error?.offset).toBeGreaterThan(0);
@@ -156,12 +179,13 @@ describe('verify-rdb handler', () => {
     expect(attributes).toEqual({ kind: 'rdb-corrupt', severity: 'critical', deployment: 'prod', region: 'eu-central-1', target: 'sessions-prod', bucket: BUCKET });
     expect(attributes.severity).toBe(ALARM_KINDS['rdb-corrupt'].severity);
     // Only reads and one tagging call reached S3.
-    expect(s3.calls().map((c) => c.args[0].constructor.name).sort()).toEqual([
+    expect([...new Set(s3.calls().map((c) => c.args[0].constructor.name))].sort()).toEqual([
       'GetObjectCommand',
       'GetObjectTaggingCommand',
-      'GetObjectTaggingCommand',
+      'HeadObjectCommand',
       'PutObjectTaggingCommand',
     ]);
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(1);
   });
 
   it('tags a copy Redis loads ok, and logs what only sanitize-dump-payload yes would refuse as a warning', async () => {
@@ -173,9 +197,9 @@ describe('verify-rdb handler', () => {
     const trailer = new Uint8Array(8);
     new DataView(trailer.buffer).setBigUint64(0, crc.value, true);
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    s3.on(GetObjectCommand).resolves({ Body: body(Buffer.concat([bytes, trailer])) });
+    serveObject(s3, { bytes: Buffer.concat([bytes, trailer]), etag: '\"e1\"', versionId: 'v1' });
 
-    const outcome = await verifyObject(event(), deps);
+    const outcome = await runToEnd(event(), deps);
 
     expect(outcome).toMatchObject({ verdict: 'ok', keys: 1 });
     expect(putTags()['redis-dr:verified']).toBe('ok');
@@ -187,7 +211,7 @@ describe('verify-rdb handler', () => {
 
   it('does nothing for a copy that already carries a verdict (its own tagging event)', async () => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:verified', Value: 'ok' }] });
-    const outcome = await verifyObject(event('Object Tags Added'), deps);
+    const outcome = await runToEnd(event('Object Tags Added'), deps);
     expect(outcome).toMatchObject({ action: 'already-verified', verdict: 'ok' });
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
     expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
@@ -195,33 +219,182 @@ describe('verify-rdb handler', () => {
 
   it('verifies again when replicated source tags replaced the verdict', async () => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'weekly' }] });
-    s3.on(GetObjectCommand).resolves({ Body: body(rdb) });
-    const outcome = await verifyObject(event('Object Tags Added'), deps);
+    serveObject(s3, { bytes: rdb, etag: '\"e1\"', versionId: 'v1' });
+    const outcome = await runToEnd(event('Object Tags Added'), deps);
     expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok' });
     expect(putTags()).toMatchObject({ 'redis-dr:tier': 'weekly', 'redis-dr:verified': 'ok' });
   });
 
   it('treats an object deleted since the event as nothing to do', async () => {
     s3.on(GetObjectTaggingCommand).rejects(awsError('NoSuchKey', 'The specified key does not exist.', 404));
-    await expect(verifyObject(event(), deps)).resolves.toMatchObject({ action: 'gone' });
+    await expect(runToEnd(event(), deps)).resolves.toMatchObject({ action: 'gone' });
     expect(deps.metrics.sum('RdbVerifyErrors', { Bucket: BUCKET })).toBe(0);
   });
 
   it('fails the invocation (EventBridge retries, then the DLQ) when tagging is refused, and counts the error', async () => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    s3.on(GetObjectCommand).resolves({ Body: body(rdb) });
+    serveObject(s3, { bytes: rdb, etag: '\"e1\"', versionId: 'v1' });
     s3.on(PutObjectTaggingCommand).rejects(awsError('AccessDenied', 'Access Denied', 403));
-    await expect(verifyObject(event(), deps)).rejects.toThrow('Access Denied');
+    await expect(runToEnd(event(), deps)).rejects.toThrow('Access Denied');
     expect(deps.metrics.sum('RdbVerifyErrors', { Bucket: BUCKET })).toBe(1);
     expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(0);
   });
 
   it('fails the invocation when the page for a corrupt copy cannot be sent, after tagging the verdict', async () => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    s3.on(GetObjectCommand).resolves({ Body: body(rdb.subarray(0, 100)) });
+    serveObject(s3, { bytes: rdb.subarray(0, 100), etag: '\"e1\"', versionId: 'v1' });
     deps = { ...deps, alert: async () => Promise.reject(awsError('AuthorizationError', 'not allowed to publish', 403)) };
-    await expect(verifyObject(event(), deps)).rejects.toThrow('not allowed to publish');
+    await expect(runToEnd(event(), deps)).rejects.toThrow('not allowed to publish');
     expect(putTags()['redis-dr:verified']).toBe('corrupt');
+  });
+
+  describe('a copy too large for one invocation (resumable: checkpoints carried by the state machine)', () => {
+    /** A clock that moves 1 ms per reading and a deadline already past: every invocation pauses right after its first chunk. */
+    function tinyBudget(): VerifyDeps & { metrics: MemoryMetrics; log: MemoryLog; alerts: Page[] } {
+      let t = 1_000;
+      const alerts: Page[] = [];
+      return {
+        ...deps,
+        metrics: new MemoryMetrics(),
+        log: new MemoryLog(),
+        alerts,
+        alert: async (page) => void alerts.push(page),
+        clock: { now: () => t++ },
+        deadline: 0,
+        reads: { partBytes: 1024, concurrency: 3 },
+      };
+    }
+
+    it('verifies over many invocations with the one-pass verdict, tags and counts, and counts it once', async () => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'daily' }] });
+      serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+      const once = await runToEnd(event(), deps);
+      const oneTags = putTags();
+      const oneMetrics = deps.metrics;
+
+      s3.reset();
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'daily' }] });
+      const server = serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+      deps = tinyBudget();
+      const many = await runToEnd(event(), deps);
+
+      expect(many.steps.length).toBeGreaterThan(5);
+      expect(many).toMatchObject({ action: 'verified', verdict: 'ok', keys, bytes: rdb.length, invocations: many.steps.length });
+      expect(many.keys).toBe(once.keys);
+      expect(putTags()).toEqual(oneTags);
+      // One verdict: one tagging call, one RdbVerified, one duration measured from the first invocation.
+      expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(1);
+      expect(deps.metrics.sum('RdbKeys', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(oneMetrics.sum('RdbKeys', { Bucket: BUCKET, Target: 'sessions-prod' }));
+      expect(many.seconds).toBeGreaterThan(0);
+      // Each invocation read on from the checkpoint before: the ranges cover the file once, in order, with no byte read twice.
+      const firsts = server.ranges.map((r) => Number(/^bytes=(\d+)-/.exec(r)![1]));
+      const resumes = many.steps.slice(0, -1).map((st) => (st.done ? -1 : st.progress!.checkpoint.offset));
+      for (const offset of resumes) expect(firsts).toContain(offset);
+      expect([...resumes].sort((a, b) => a - b)).toEqual(resumes);
+      // Every part asked for the pinned version and ETag.
+      for (const call of s3.commandCalls(GetObjectCommand)) expect(call.args[0].input).toMatchObject({ VersionId: 'v1', IfMatch: '"e1"' });
+    });
+
+    it('a corrupt copy found in a later invocation fails at the offset one pass names, and pages once', async () => {
+      const damaged = Buffer.from(rdb);
+      damaged[Math.floor(damaged.length * 0.8)]! ^= 0x10;
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes: damaged, etag: '"e1"', versionId: 'v1' });
+      const once = await runToEnd(event(), deps);
+      s3.reset();
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes: damaged, etag: '"e1"', versionId: 'v1' });
+      deps = tinyBudget();
+      const many = await runToEnd(event(), deps);
+      expect(many.steps.length).toBeGreaterThan(3);
+      expect(many.verdict).toBe('corrupt');
+      expect(many.error).toEqual(once.error);
+      expect(deps.alerts).toHaveLength(1);
+      expect(deps.metrics.sum('RdbCorrupt', { Bucket: BUCKET })).toBe(1);
+    });
+
+    it('an invocation that fails mid-way is retried from the last checkpoint, not from byte 0', async () => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      const server = serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+      deps = tinyBudget();
+      let input: VerifyStepInput = { event: event() };
+      for (let i = 0; i < 4; i++) {
+        const r = await verifyStep(input, deps);
+        expect(r.done).toBe(false);
+        input = verifyStepSchema.parse(JSON.parse(JSON.stringify(r)));
+      }
+      const checkpoint = input.progress!.checkpoint.offset;
+      // S3 fails every read from here on (three attempts per part): the step throws, the state machine keeps its input.
+      server.fault = () => {
+        throw awsError('InternalError', 'We encountered an internal error. Please try again.', 500);
+      };
+      await expect(verifyStep(input, deps)).rejects.toThrow(/internal error/);
+      expect(deps.metrics.sum('RdbVerifyErrors', { Bucket: BUCKET })).toBe(1);
+      // The retry (same input) reads on from the checkpoint.
+      server.fault = undefined;
+      server.ranges.length = 0;
+      const next = await verifyStep(input, deps);
+      expect(server.ranges[0]).toMatch(new RegExp(`^bytes=${checkpoint}-`));
+      expect(next.done ? 0 : next.progress!.checkpoint.offset).toBeGreaterThan(checkpoint);
+      let rest: VerifyStepResult = next;
+      while (!rest.done) rest = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(rest))), deps);
+      expect(rest.outcome).toMatchObject({ verdict: 'ok', keys });
+    });
+
+    it('never uses a checkpoint on another version of the object: a changed ETag starts again from byte 0', async () => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      const server = serveObject(s3, { bytes: rdb, etag: '"e1"' });
+      deps = tinyBudget();
+      const unversioned = (): S3ObjectEvent => {
+        const e = event();
+        return { ...e, detail: { ...e.detail, object: { key: KEY, size: rdb.length } } };
+      };
+      let r = await verifyStep({ event: unversioned() }, deps);
+      r = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(r))), deps);
+      expect(r.done).toBe(false);
+      // A new upload under the same key: other bytes (the same file, saved again), another ETag.
+      server.object.etag = '"e2"';
+      server.ranges.length = 0;
+      r = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(r))), deps);
+      expect(server.ranges[0]).toMatch(/^bytes=0-/);
+      expect(r).toMatchObject({ done: false, restarts: 1, progress: { etag: '"e2"', invocations: 1 } });
+      expect(deps.log.lines.find((l) => l.message.startsWith('the object changed since the last checkpoint'))?.level).toBe('warn');
+      while (!r.done) r = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(r))), deps);
+      expect(r.outcome).toMatchObject({ verdict: 'ok', keys });
+    });
+
+    it('an object replaced while it is read (If-Match refused) starts again from byte 0, and gives up after repeated changes', async () => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      const server = serveObject(s3, { bytes: rdb, etag: '"e1"' });
+      let n = 0;
+      // Every GET sees another object than the HeadObject before it.
+      server.fault = () => {
+        server.object.etag = `"changed-${++n}"`;
+      };
+      const e = event();
+      let input: VerifyStepInput = { event: { ...e, detail: { ...e.detail, object: { key: KEY } } } };
+      for (let i = 1; i <= MAX_VERIFY_RESTARTS; i++) {
+        const r = await verifyStep(input, deps);
+        expect(r).toEqual({ done: false, event: input.event, restarts: i });
+        input = verifyStepSchema.parse(JSON.parse(JSON.stringify(r)));
+      }
+      await expect(verifyStep(input, deps)).rejects.toThrow(`changed ${MAX_VERIFY_RESTARTS + 1} times during its verification`);
+      expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+    });
+
+    it('the handler stops reading when the Lambda has two minutes left and returns the progress', async () => {
+      process.env.ALERT_TOPIC_ARN = 'arn:aws:sns:eu-central-1:123456789012:alerts';
+      process.env.REDIS_DR_DEPLOYMENT = 'prod';
+      process.env.AWS_REGION = 'eu-central-1';
+      process.env.REDIS_DR_VERIFY_PART_BYTES = '2048';
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+      const paused = (await handler({ event: event() }, { getRemainingTimeInMillis: () => 120_000 } as never)) as VerifyStepResult;
+      expect(paused.done).toBe(false);
+      expect(paused.done ? undefined : paused.progress?.checkpoint.offset).toBeGreaterThan(0);
+      const finished = (await handler(JSON.parse(JSON.stringify(paused)), { getRemainingTimeInMillis: () => 900_000 } as never)) as VerifyStepResult;
+      expect(finished).toMatchObject({ done: true, outcome: { verdict: 'ok', keys, invocations: 2 } });
+    });
   });
 
   it('names foreign keys "unknown" rather than guessing a target', () => {
@@ -250,7 +423,7 @@ describe('verify-rdb handler', () => {
     const saved = process.env.ALERT_TOPIC_ARN;
     delete process.env.ALERT_TOPIC_ARN;
     try {
-      await expect(handler(event())).rejects.toThrow('ALERT_TOPIC_ARN');
+      await expect(handler({ event: event() })).rejects.toThrow('ALERT_TOPIC_ARN');
     } finally {
       if (saved !== undefined) process.env.ALERT_TOPIC_ARN = saved;
     }

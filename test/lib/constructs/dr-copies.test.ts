@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket';
-import { VERIFY_EVENT_TYPES, VERIFY_MEMORY_MB } from '../../../lib/constructs/dr-copies';
+import { VERIFY_EVENT_TYPES, VERIFY_MAX_HOURS, VERIFY_MEMORY_MB } from '../../../lib/constructs/dr-copies';
+import { verifyStateMachineName } from '../../../lib/deployment';
+import { stateMachineDefinition } from '../../support/state-machine';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
 import { bucketPolicyStatements, recoveryBucket } from './recovery-bucket.test';
 
@@ -20,7 +22,7 @@ describe('DrCopies (DR region)', () => {
     ]);
   });
 
-  it('sends object events to EventBridge and verifies each .rdb copy on create and on re-tag, retrying into the DLQ', () => {
+  it('sends object events to EventBridge, which starts the verify state machine for each .rdb copy on create and on re-tag, retrying into the DLQ', () => {
     const { id, props } = recoveryBucket(synth.dr);
     expect(props.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
     // The S3 object rule (the example also drills in the DR region: its failed-execution rule is the formatter's).
@@ -34,9 +36,49 @@ describe('DrCopies (DR region)', () => {
     });
     expect(rule.Targets).toHaveLength(1);
     expect(rule.Targets[0]).toMatchObject({
+      Arn: { Ref: expect.stringMatching(/^CopiesVerifyStateMachine/) },
       RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 6 * 3600 },
       DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DeadLetters/), 'Arn'] } },
     });
+    // The event itself is the execution input (no transformer).
+    expect(rule.Targets[0].InputTransformer).toBeUndefined();
+  });
+
+  it('verifies one copy per execution, invocation after invocation, retrying a failed one from the same checkpoint', () => {
+    const machines = Object.entries(synth.dr.findResources('AWS::StepFunctions::StateMachine')).filter(([id]) => id.startsWith('CopiesVerifyStateMachine'));
+    expect(machines).toHaveLength(1);
+    const props = machines[0]![1].Properties;
+    expect(props.StateMachineName).toBe(verifyStateMachineName('example'));
+    expect(props.TracingConfiguration).toEqual({ Enabled: true });
+    expect(props.LoggingConfiguration.Level).toBe('ALL');
+    const asl = stateMachineDefinition(synth.dr, 'verify');
+    expect(asl.TimeoutSeconds).toBe(VERIFY_MAX_HOURS * 3600);
+    expect(asl.StartAt).toBe('Start');
+    expect(asl.States.Start).toMatchObject({ Type: 'Pass', Parameters: { 'event.$': '$' }, Next: 'Verify' });
+    const verify = asl.States.Verify!;
+    expect(verify.Resource).toMatch(/function:CopiesVerifyRdb/);
+    expect(verify.Next).toBe('Done?');
+    expect(verify.Retry).toEqual([{ ErrorEquals: ['States.ALL'], IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: 3 }]);
+    expect(verify.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Verification failed' }]);
+    expect(asl.States['Done?']).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.done', BooleanEquals: true, Next: 'Verdict tagged' }],
+      Default: 'Verify',
+    });
+    expect(asl.States['Verification failed']).toMatchObject({ Type: 'Fail', ErrorPath: '$.Error', CausePath: '$.Cause' });
+    // Its role may invoke the verify function and nothing else of Lambda.
+    const lambdaActions = Object.entries(synth.dr.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('CopiesVerifyStateMachineRole'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+      .filter((st) => JSON.stringify(st.Action).includes('lambda:'));
+    expect(lambdaActions).toHaveLength(1);
+    expect(lambdaActions[0]!.Action).toBe('lambda:InvokeFunction');
+    expect(JSON.stringify(lambdaActions[0]!.Resource)).toMatch(/CopiesVerifyRdb/);
+    // The verify function is only invoked synchronously (by the state machine): no async retries of its own.
+    const configs = Object.values(synth.dr.findResources('AWS::Lambda::EventInvokeConfig')).filter((c) =>
+      JSON.stringify(c.Properties.FunctionName).includes('CopiesVerifyRdb'),
+    );
+    expect(configs.map((c) => c.Properties.MaximumRetryAttempts)).toEqual([0]);
   });
 
   it('runs the verifier with a full vCPU and 15 minutes, reading and tagging copies but never deleting or writing them', () => {

@@ -1,0 +1,58 @@
+import { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { sdkStreamMixin } from '@smithy/core/serde';
+import type { AwsStub } from 'aws-sdk-client-mock';
+import { awsError } from './fakes';
+
+/** One object as the mocked S3 holds it now (replace `bytes`/`etag` to "upload a new version"). */
+export interface ServedObject {
+  bytes: Buffer;
+  etag: string;
+  versionId?: string;
+}
+
+/** What the mocked S3 saw and what it should do next. */
+export interface ObjectServer {
+  readonly object: ServedObject;
+  /** Range headers of the GetObject calls, in order (`bytes=a-b`, or `full` without one). */
+  readonly ranges: string[];
+  /** Called before each ranged GET is answered: throw to inject a fault for that range. */
+  fault?: (first: number, last: number) => void;
+}
+
+/**
+ * Answers HeadObject and (ranged) GetObject on a mocked S3 client from one
+ * in-memory object, as S3 does: `Range: bytes=a-b` gets 206 bytes with a
+ * Content-Range, `If-Match` with another ETag gets 412 PreconditionFailed,
+ * and a VersionId other than the object's gets NoSuchVersion. Bodies are
+ * real Node streams with the SDK's stream mixin.
+ */
+export function serveObject(s3: AwsStub<any, any, any>, object: ServedObject): ObjectServer {
+  const server: ObjectServer = { object, ranges: [] };
+  const check = (input: { VersionId?: string }) => {
+    if (input.VersionId !== undefined && input.VersionId !== server.object.versionId) throw awsError('NoSuchVersion', 'The specified version does not exist.', 404);
+  };
+  s3.on(HeadObjectCommand).callsFake(async (input: { VersionId?: string }) => {
+    check(input);
+    return { ContentLength: server.object.bytes.length, ETag: server.object.etag, VersionId: server.object.versionId };
+  });
+  s3.on(GetObjectCommand).callsFake(async (input: { VersionId?: string; Range?: string; IfMatch?: string }) => {
+    check(input);
+    const { bytes } = server.object;
+    server.ranges.push(input.Range ?? 'full');
+    const m = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '');
+    const first = m ? Number(m[1]) : 0;
+    const last = m ? Math.min(Number(m[2]), bytes.length - 1) : bytes.length - 1;
+    server.fault?.(first, last);
+    if (input.IfMatch !== undefined && input.IfMatch !== server.object.etag) throw awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+    const slice = bytes.subarray(first, last + 1);
+    return {
+      Body: sdkStreamMixin(Readable.from([slice])),
+      ContentLength: slice.length,
+      ...(m ? { ContentRange: `bytes ${first}-${last}/${bytes.length}` } : {}),
+      ETag: server.object.etag,
+      VersionId: server.object.versionId,
+    };
+  });
+  return server;
+}
