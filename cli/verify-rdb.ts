@@ -48,7 +48,9 @@ export function formatReport(file: string, report: RdbReport): string {
     `${report.expiredKeys ? `; ${report.expiredKeys} of them already expired when the file was written (a restore drops them)` : ''}` +
     `${report.emptyKeys ? `; ${report.emptyKeys} empty keys, skipped on load as Redis skips them` : ''}` +
     `${modules ? `; module values need these modules loaded: ${modules}` : ''}` +
-    `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}`
+    `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}` +
+    `${report.warningCount ? `; ${report.warningCount} warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)` : ''}` +
+    `${report.duplicateCheck ? `; duplicate members checked on a sample in ${report.duplicateCheck.sampledCollections} collection(s) of over 2^20 members (a duplicate is found with probability ${report.duplicateCheck.minDetectionProbability})` : ''}`
   );
 }
 

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatReport } from '../../cli/verify-rdb';
+import { Crc64 } from '../../lambdas/domain/rdb/crc64';
 import { startFakeS3, type FakeS3 } from '../support/fake-s3';
 import { CORPUS_CASES, CORPUS_DIR } from '../support/rdb-corpus';
 
@@ -82,6 +84,39 @@ describe('redis-dr verify-rdb', () => {
     const result = cli('verify-rdb', file);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe('OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\n');
+  });
+
+  it('says when Redis loads a file that only sanitize-dump-payload yes would refuse (a warning, exit 0)', () => {
+    // A small hash listpack with a field twice and a correct CRC-64.
+    const lp = [0x0e, 0, 0, 0, 4, 0, 0x81, 0x66, 2, 0x81, 0x31, 2, 0x81, 0x66, 2, 0x81, 0x32, 2, 0xff].map((b, i) => (i === 0 ? 6 + 12 + 1 : b));
+    const bytes = Uint8Array.from([...Buffer.from('REDIS0010'), 0xfe, 0x00, 0x10, 0x01, 0x68, lp.length, ...lp, 0xff]);
+    const trailer = Buffer.alloc(8);
+    trailer.writeBigUInt64LE(new Crc64().update(bytes).value);
+    const file = join(scratch, 'dup-field.rdb');
+    writeFileSync(file, Buffer.concat([bytes, trailer]));
+    const result = cli('verify-rdb', file);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(
+      'OK dup-field.rdb: RDB v10, 1 keys (0 with expiry) in db 0 [1 hash], checksum ok; 1 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)\n',
+    );
+  });
+
+  it('says when the duplicate check of a huge collection was sampled, with its detection probability', () => {
+    const line = formatReport('big.rdb', {
+      ok: true,
+      version: 10,
+      checksum: 'ok',
+      keys: 1,
+      expires: 0,
+      databases: [0],
+      byType: { set: 1 },
+      auxFields: {},
+      functionLibraries: 0,
+      duplicateCheck: { sampledCollections: 1, minDetectionProbability: 0.1 },
+    });
+    expect(line).toBe(
+      'OK big.rdb: RDB v10, 1 keys (0 with expiry) in db 0 [1 set], checksum ok; duplicate members checked on a sample in 1 collection(s) of over 2^20 members (a duplicate is found with probability 0.1)',
+    );
   });
 
   it('prints one readable line without --json', () => {
