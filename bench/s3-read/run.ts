@@ -89,7 +89,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 function gitDescription(): string {
   try {
     const git = (...args: string[]): string => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = git('status', '--porcelain', '--', 'lambdas/adapters', 'cli', 'bench/s3-read').length > 0;
+    const dirty = git('status', '--porcelain', '--', 'lambdas/adapters', 'cli', 'bench/s3-read/*.ts').length > 0;
     return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes to the reader, the CLI or this benchmark' : ''}`;
   } catch {
     return 'unknown';
