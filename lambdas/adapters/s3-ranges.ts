@@ -170,6 +170,7 @@ export async function* readRanges(client: S3Client, options: RangedReadOptions):
         const out = await untilAborted(sent, signal);
         body = out.Body as Body | undefined;
         signal.addEventListener('abort', onAbort, { once: true });
+        if (signal.aborted) onAbort(); // aborted between the answer and here: the listener would never fire
         checkAnswer(out, from, part.last);
         if (!body) throw new ShortBodyError('the answer has no body');
         for await (const chunk of body) {
