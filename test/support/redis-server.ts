@@ -101,7 +101,12 @@ async function waitForReady(proc: ChildProcess, port: number, password?: string)
   proc.stderr?.on('data', (b: Buffer) => (output += b.toString()));
   const exited = new Promise<never>((_, reject) => {
     proc.once('error', (e) => reject(new Error(`redis-server could not be run (is it installed?): ${e.message}`)));
-    proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
+    // 'close', not 'exit': by then all its output has been read.
+    proc.once('close', (code) => {
+      // The reason is a warning line ("# ..."); on a refused RDB an integrity report follows it, so the tail alone may miss it.
+      const warnings = output.split('\n').filter((line) => / # /.test(line) && !/overcommit_memory/.test(line)).slice(-5).join('\n');
+      reject(new Error(`redis-server exited with ${code}: ${warnings}\n…${output.slice(-500)}`));
+    });
   });
   const deadline = Date.now() + 10_000;
   const ready = (async () => {
