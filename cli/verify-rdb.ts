@@ -39,9 +39,10 @@ export function formatReport(file: string, report: RdbReport): string {
     .map(([t, n]) => `${n} ${t}`)
     .join(', ');
   const dbs = report.databases.length > 0 ? ` in db ${report.databases.join(',')}` : '';
-  const modules = Object.entries(report.moduleTypes ?? {})
-    .map(([t, n]) => `${t} (${n})`)
-    .join(', ');
+  const modules = [
+    ...Object.entries(report.moduleTypes ?? {}).map(([t, n]) => `${t} (${n})`),
+    ...(report.moduleAux ?? []).filter((m) => !report.moduleTypes?.[m]).map((m) => `${m} (AUX data)`),
+  ].join(', ');
   return (
     `OK ${name}: ${report.magic === 'VALKEY' ? 'Valkey ' : ''}RDB v${report.version}, ${report.keys} keys (${report.expires} with expiry)${dbs}` +
     `${types ? ` [${types}]` : ''}, checksum ${report.checksum}` +

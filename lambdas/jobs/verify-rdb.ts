@@ -72,6 +72,7 @@ export const rdbCheckpointSchema = z.object({
   fileTimeMs: z.number(),
   pendingExpireMs: z.number().optional(),
   moduleTypes: z.record(z.string(), z.number()),
+  moduleAux: z.array(z.string()).readonly(),
   databases: z.array(z.number().int().nonnegative()).readonly(),
   byType: z.record(z.string(), z.number()),
   auxFields: z.record(z.string(), z.string()),
@@ -275,6 +276,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
         ...(report.emptyKeys ? { emptyKeys: report.emptyKeys } : {}),
         ...(report.expiredKeys ? { expiredKeys: report.expiredKeys } : {}),
         ...(report.moduleTypes ? { moduleTypes: report.moduleTypes } : {}),
+        ...(report.moduleAux ? { moduleAux: report.moduleAux } : {}),
         ...(report.duplicateCheck ? { duplicateCheck: report.duplicateCheck } : {}),
       };
       // Valid as Redis loads it, but what sanitize-dump-payload yes would refuse is worth a look: logged as a warning.

@@ -184,6 +184,8 @@ export class RdbParser {
   private emptyKeys = 0;
   /** Keys per module type name (module values written through the module API). */
   private readonly moduleTypes: Record<string, number> = {};
+  /** Modules whose AUX data the file carries (MODULE_AUX opcodes): a server without them refuses the file. */
+  private readonly moduleAux: string[] = [];
   /** `VALKEY` magic (Valkey 9 on), not `REDIS`. */
   private valkey = false;
   private readonly databases: number[] = [];
@@ -349,6 +351,7 @@ export class RdbParser {
       ...(this.emptyKeys > 0 ? { emptyKeys: this.emptyKeys } : {}),
       ...(this.expiredKeys > 0 ? { expiredKeys: this.expiredKeys } : {}),
       ...(Object.keys(this.moduleTypes).length > 0 ? { moduleTypes: { ...this.moduleTypes } } : {}),
+      ...(this.moduleAux.length > 0 ? { moduleAux: [...this.moduleAux] } : {}),
       ...(this.valkey ? { magic: 'VALKEY' as const } : {}),
       ...(this.warningCount > 0 ? { warnings: [...this.warnings], warningCount: this.warningCount } : {}),
       ...(this.sampledCollections > 0
@@ -391,6 +394,7 @@ export class RdbParser {
       fileTimeMs: this.fileTimeMs,
       ...(this.expirePending ? { pendingExpireMs: this.pendingExpireMs } : {}),
       moduleTypes: { ...this.moduleTypes },
+      moduleAux: [...this.moduleAux],
       databases: [...this.databases],
       byType,
       auxFields: { ...this.auxFields },
@@ -421,6 +425,7 @@ export class RdbParser {
     this.expirePending = cp.pendingExpireMs !== undefined;
     this.pendingExpireMs = cp.pendingExpireMs ?? 0;
     Object.assign(this.moduleTypes, cp.moduleTypes);
+    this.moduleAux.push(...cp.moduleAux);
     this.databases.push(...cp.databases);
     for (const [name, n] of Object.entries(cp.byType)) {
       const slot = TYPE_NAMES.indexOf(name as (typeof TYPE_NAMES)[number]);
@@ -1007,10 +1012,12 @@ export class RdbParser {
         break;
       case OP_MODULE_AUX: {
         this.what = W_MODULE_AUX;
-        this.length(true); // module id
+        // Redis refuses AUX data of a module it has not loaded ("no matching module"): name it, as for module values.
+        const module = this.moduleTypeName();
         const whenOpcode = this.length();
         if (whenOpcode !== 2) fail(`MODULE_AUX: "when" opcode is ${whenOpcode}, expected 2 (unsigned int)`);
         this.length();
+        if (!this.moduleAux.includes(module)) this.moduleAux.push(module);
         this.commit(P_MODULE_AUX);
         return;
       }
@@ -1021,7 +1028,7 @@ export class RdbParser {
         return;
       case OP_FUNCTION_PRE_GA:
         // Redis from 7.0 GA on (and Valkey) refuse it too: "Pre-release function format not supported."
-        return fail('pre-release function format (opcode 0xF6, written by Redis 7.0 release candidates): Redis 7.0 GA and later refuse to load it too ("Pre-release function format not supported"); only a 7.0 release candidate reads it');
+        return fail('pre-release function format (opcode 0xF6, written by Redis 7.0 release candidates): Redis 7.2 and later and Valkey refuse to load it ("Pre-release function format not supported"); only Redis 7.0.x still reads it');
       default:
         if (TYPE_SLOT[type]! < 0) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
         // Valkey knows one type above 21: 22, its hash with field TTLs; 23–25 are Redis's.

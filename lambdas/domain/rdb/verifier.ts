@@ -45,6 +45,8 @@ export interface RdbReport {
   readonly emptyKeys?: number;
   /** Module values by module type name (e.g. `ReJSON-RL`): the restore server must load those modules. Absent when none. */
   readonly moduleTypes?: Readonly<Record<string, number>>;
+  /** Modules whose AUX data (MODULE_AUX) the file carries: Redis refuses the file unless they are loaded. Absent when none. */
+  readonly moduleAux?: readonly string[];
   /** Keys that carried an expire time. */
   readonly expires: number;
   /** Database numbers selected in the file, in order of appearance. */
@@ -106,6 +108,7 @@ export interface RdbCheckpoint {
   /** An EXPIRETIME opcode read, its key not yet: the expiry applies to the next key. */
   readonly pendingExpireMs?: number;
   readonly moduleTypes: Readonly<Record<string, number>>;
+  readonly moduleAux: readonly string[];
   readonly databases: readonly number[];
   /** Keys per type, in order of first appearance. */
   readonly byType: Readonly<Record<string, number>>;

@@ -427,7 +427,7 @@ describe('hand-made inputs', () => {
     ['a non-numeric version', withCrc([...header('00x1'), 0xff]), /not 4 digits/],
     ['an unknown opcode', withCrc([...header('0010'), 0xf3]), /unknown value type or opcode 243/],
     ['a module type', withCrc([...header('0010'), 0x06, 0x01, 0x6b]), /module types not supported/],
-    ['a pre-release function', withCrc([...header('0010'), 0xf6]), /^pre-release function format \(opcode 0xF6, written by Redis 7\.0 release candidates\): Redis 7\.0 GA and later refuse to load it too/],
+    ['a pre-release function', withCrc([...header('0010'), 0xf6]), /^pre-release function format \(opcode 0xF6, written by Redis 7\.0 release candidates\): Redis 7\.2 and later and Valkey refuse to load it/],
     ['an expire with no key', withCrc([...header('0010'), 0xfc, 0, 0, 0, 0, 0, 0, 0, 0, 0xff]), /expire time not followed by a key/],
     ['a ziplist with a 4 GiB length', withCrc([...header('0010'), 0x0a, 0x01, 0x6b, 0x80, 0xff, 0xff, 0xff, 0xff]), /exceeds the verifier limit/],
     ['an LZF string claiming an impossible expansion', withCrc([...header('0010'), 0x00, 0x01, 0x6b, 0xc3, 0x01, 0x80, 0x00, 0x10, 0x00, 0x00, 0x00]), /more than LZF can expand/],
@@ -451,11 +451,15 @@ describe('hand-made inputs', () => {
     expect(report.error?.message).toMatch(/unexpected end of input while reading key 1 value \(string/);
   });
 
-  it('skips module AUX data and module values written through the module API', () => {
+  it('skips module AUX data and module values written through the module API, naming the modules both need', () => {
     const moduleId = [0x81, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0];
     const body = [0x01, 0x05, 0x02, 0x07, 0x03, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0x05, 0x02, 0x68, 0x69, 0x00];
     const bytes = withCrc([...header('0010'), 0xf7, ...moduleId, 0x02, 0x02, ...body, 0xfe, 0x00, 0x07, 0x01, 0x6b, ...moduleId, ...body, 0xff]);
-    expect(verify(bytes)).toMatchObject({ ok: true, keys: 1, byType: { module: 1 } });
+    const report = verify(bytes);
+    expect(report).toMatchObject({ ok: true, keys: 1, byType: { module: 1 } });
+    // Redis refuses AUX data of a module it has not loaded ("no matching module"), as it refuses module values.
+    expect(report.moduleAux).toEqual(Object.keys(report.moduleTypes!));
+    expect(report.moduleAux).toHaveLength(1);
   });
 });
 
