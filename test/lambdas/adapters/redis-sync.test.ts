@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import {
 import { createRdbVerifier, verifyRdbStream, type RdbReport } from '../../../lambdas/domain/rdb/verifier.js';
 import { mulberry32 } from '../../support/prng';
 import { populate } from '../../support/rdb-dataset';
-import { freePort, startRedisServer, type RedisServer } from '../../support/redis-server.js';
+import { bgsave, freePort, startRedisServer, type RedisServer } from '../../support/redis-server.js';
 
 /**
  * Against real redis-server 7.0 processes. 7.0 defaults to
@@ -319,6 +319,36 @@ describe('pullRdb: servers that cannot serve it now, and unreachable ones', () =
     const down = await pullRdb(source).catch((e: unknown) => e);
     expect(down).toBeInstanceOf(SyncUnavailableError);
     expect((down as Error).message).toMatch(/MASTERDOWN.*retry later or pull from the primary/);
+  });
+
+  it('a server still loading its dataset: SyncUnavailableError (LOADING)', async () => {
+    // Loading made slow on purpose (1 ms per key, events served every KB), so
+    // the pull lands while it loads; started by hand because the test
+    // helper waits for the load to finish.
+    const seed = await startRedisServer({ args: DEBUG });
+    const dir = mkdtempSync(join(tmpdir(), 'redis-sync-loading-'));
+    const port = await freePort();
+    try {
+      const c = seed.client();
+      await c.call('DEBUG', 'POPULATE', '3000', 'slow', '10');
+      copyFileSync(await bgsave(seed, c), join(dir, 'dump.rdb'));
+      const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--key-load-delay', '1000', '--loading-process-events-interval-bytes', '1024'], { stdio: 'ignore' });
+      try {
+        let err: unknown;
+        const deadline = Date.now() + 3_000;
+        do {
+          err = await pullRdb({ host: '127.0.0.1', port, connectTimeoutMs: 1_000 }).catch((e: unknown) => e);
+          if (err instanceof SyncConnectionError) await sleep(20); // not listening yet
+        } while (err instanceof SyncConnectionError && Date.now() < deadline);
+        expect(err).toBeInstanceOf(SyncUnavailableError);
+        expect((err as Error).message).toMatch(/LOADING.*still loading its dataset/);
+      } finally {
+        proc.kill('SIGKILL');
+      }
+    } finally {
+      await seed.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a closed port: SyncConnectionError at once', async () => {
