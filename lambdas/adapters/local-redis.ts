@@ -327,7 +327,7 @@ async function kill(proc: ChildProcess, exited: Promise<unknown>): Promise<void>
  * was taken before the server bound it. Throws {@link LocalRedisError}.
  */
 export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<LocalRedis> {
-  if (options.password === '') throw new LocalRedisError('exited', 'an empty password would leave the server open: give one, or none for a random one');
+  if (options.password === '') throw new Error('an empty password would leave the server open: give one, or none for a random one');
   const binary = await findServerBinary(options.serverBin);
   if (options.rdb !== undefined) {
     let ok = false;
@@ -417,7 +417,12 @@ async function startOnce(binary: ServerBinary, port: number, password: string, o
       }
       return new LocalRedisError('exited', `${binary.bin} exited before it was ready (${code}): ${lines.join('; ')}`, lines);
     };
-    const gone = exited.then(() => {
+    // Its last words on stderr may arrive after the exit: read them once the pipes closed (or shortly after).
+    const gone = exited.then(async () => {
+      await new Promise<void>((r) => {
+        const late = setTimeout(r, 200);
+        child.once('close', () => (clearTimeout(late), r()));
+      });
       throw why();
     });
     gone.catch(() => undefined);
