@@ -8,12 +8,36 @@ import { InvalidArgumentError } from 'commander';
 /** The config file the CLI reads unless `-c` names another (the CDK app's default too). */
 export const DEFAULT_CONFIG_FILE = 'config/example.json';
 
-/** Parses a whole-number option, or throws a usage error naming it. */
-export function positiveInt(name: string, min = 0): (value: string) => number {
+/** Parses a whole-number option, or throws a usage error naming it, the value and (when given) the fix. */
+export function positiveInt(name: string, min = 0, fix?: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}, got ${value}`);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}, got ${value}${fix ? `: ${fix}` : ''}`);
     return n;
+  };
+}
+
+/** Parses a percentage from 0 to 100 (decimals allowed), or throws a usage error naming the option, the value and the fix. */
+export function percent(name: string, fix: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || n > 100) throw new InvalidArgumentError(`${name} must be a percentage from 0 to 100, got ${value}: ${fix}`);
+    return n;
+  };
+}
+
+/**
+ * Parses a comma-separated list (entries trimmed), added to the values of
+ * earlier uses of the option; an empty entry is a usage error naming the
+ * option and the value.
+ */
+export function commaList(name: string): (value: string, previous: string[] | undefined) => string[] {
+  return (value, previous) => {
+    const items = value.split(',').map((k) => k.trim());
+    if (items.some((k) => k === '')) {
+      throw new InvalidArgumentError(`${name} takes names separated by commas, got ${JSON.stringify(value)}: leave out the empty entry (e.g. ${name} user:1,config:flags)`);
+    }
+    return [...(previous ?? []), ...items];
   };
 }
 

@@ -40,6 +40,9 @@ export const REGION_SUGGESTIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-ce
 /** Time zone of a schedule that names none. */
 export const DEFAULT_TIME_ZONE = 'UTC';
 
+/** Drill verification defaults (`drill.verify`), declared where the CLI reads them without loading the CDK. */
+export { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../lambdas/domain/drill-defaults.js';
+
 /** Where a plan's drills run when `drill.where` is not given. */
 export const DEFAULT_DRILL_WHERE = 'both';
 

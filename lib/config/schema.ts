@@ -9,8 +9,10 @@ import { TIERS, type Tier } from '../../lambdas/domain/types.js';
 import { crossFieldProblems } from './checks';
 import {
   DEFAULT_DRILL_CRON,
+  DEFAULT_DRILL_SAMPLE_SIZE,
   DEFAULT_DRILL_WHERE,
   DEFAULT_EXPORT_CRON,
+  DEFAULT_KEY_COUNT_TOLERANCE_PCT,
   DEFAULT_PRUNE_CRON,
   DEFAULT_TIME_ZONE,
   DRILL_WHERE,
@@ -271,10 +273,10 @@ const planSchema = z
           .meta({ description: 'Execution timeout of a drill; the reaper deletes drill clusters older than this.' }),
         verify: z
           .strictObject({
-            keyCountTolerancePct: z.number().min(0).max(100).default(1).meta({ description: 'Allowed difference between recorded and restored key count, %.' }),
+            keyCountTolerancePct: z.number().min(0).max(100).default(DEFAULT_KEY_COUNT_TOLERANCE_PCT).meta({ description: 'Allowed difference between recorded and restored key count, %.' }),
             expectKeys: z.array(z.string().min(1)).default([]).meta({ description: 'Keys that must exist after the restore.' }),
             expectValues: z.record(z.string(), z.string()).default({}).meta({ description: 'Keys whose string value must be exactly this after the restore.' }),
-            sampleSize: z.number().int().min(0).max(10000).default(100).meta({ description: 'Random keys read back for sane types and TTLs.' }),
+            sampleSize: z.number().int().min(0).max(10000).default(DEFAULT_DRILL_SAMPLE_SIZE).meta({ description: 'Random keys read back for sane types and TTLs.' }),
           })
           .prefault({}),
       })

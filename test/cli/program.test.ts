@@ -67,7 +67,7 @@ describe('CLI contract', () => {
 
 describe('CLI start-up (bin/redis-dr.cjs runs the compiled, lazily loaded program)', () => {
   const ROOT = join(__dirname, '..', '..');
-  it.each([[['--help']], [['--version']], [['verify-rdb', 'test/fixtures/rdb/encodings.rdb']], [['status', '--help']]])('%j loads no AWS SDK, Redis client, tsx or zod', (args) => {
+  it.each([[['--help']], [['--version']], [['verify-rdb', 'test/fixtures/rdb/encodings.rdb']], [['status', '--help']], [['drill', 'local', '--help']]])('%j loads no AWS SDK, Redis client, tsx or zod', (args) => {
     const packages = loadedOrExit(args);
     expect(packages.filter((p) => p.startsWith('@aws-sdk/') || p.startsWith('@smithy/') || ['ioredis', 'tsx', 'zod', 'aws-cdk-lib'].includes(p))).toEqual([]);
     expect(packages).toContain('commander');
