@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import type { CliEnv } from './aws';
 import { version } from '../package.json';
+import { backupCommand } from './commands/backup';
 import { compareCommand } from './commands/compare';
 import { drillCommand } from './commands/drill';
 import { migrateCommand } from './commands/migrate';
@@ -32,6 +33,7 @@ export function createProgram(env: CliEnv = {}): Command {
   retentionCommand(program);
   pruneCommand(program, env);
   verifyRdbCommand(program);
+  backupCommand(program);
   return program;
 }
 

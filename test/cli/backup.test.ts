@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BACKUP_METRICS } from '../../lambdas/domain/backup-metrics';
+import { startPingServer, type PingServer } from '../support/ping-server';
+import { startRedisServer, type RedisServer } from '../support/redis-server';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** The compiled CLI, asynchronously (the ping server runs in this process). */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env } }, (_e, stdout, stderr) =>
+      resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
+}
+
+async function fill(server: RedisServer, n: number): Promise<void> {
+  const c = server.client();
+  const pipe = c.pipeline();
+  for (let i = 0; i < n; i++) pipe.hset(`user:${i}`, { name: `n${i}`, visits: String(i) });
+  pipe.set('counter', '42', 'PX', 600_000);
+  await pipe.exec();
+}
+
+describe('redis-dr backup (CLI) against real redis-server', () => {
+  let plain: RedisServer;
+  let secured: RedisServer;
+  let diskless: RedisServer;
+  let dir: string;
+  let ping: PingServer;
+
+  beforeAll(async () => {
+    plain = await startRedisServer();
+    secured = await startRedisServer({ password: 's3cret!pw', args: ['--repl-diskless-sync', 'no'] });
+    diskless = await startRedisServer({ args: ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'] });
+    await Promise.all([fill(plain, 300), fill(secured, 200), fill(diskless, 250)]);
+  });
+  afterAll(async () => {
+    await Promise.all([plain?.stop(), secured?.stop(), diskless?.stop()]);
+  });
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-cli-backup-'));
+    ping = await startPingServer();
+  });
+  afterEach(async () => {
+    await ping.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const rdbFiles = () => readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.rdb'));
+
+  it('local mode: exit 0, a verified file named for the target, the heartbeat pinged once, metrics written', async () => {
+    const r = await cli(
+      ['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', `file://${dir}/out`, '--name', 'app-cache', '--metrics-file', join(dir, 'm.prom')],
+      { REDIS_DR_HEARTBEAT_URL: ping.url },
+    );
+    expect(r.stderr).toContain('save: BGSAVE done');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^OK rdr-app-cache-\d{8}-\d{4}\.rdb \(tier monthly\): \d+ bytes, 301 keys, RDB v10, checksum ok, sha256 [0-9a-f]{64}\n/);
+    expect(rdbFiles()).toHaveLength(1);
+    expect(ping.pings).toHaveLength(1);
+    expect(readFileSync(join(dir, 'm.prom'), 'utf8')).toContain(`${BACKUP_METRICS.keys}{target="app-cache"} 301\n`);
+  });
+
+  it('remote mode ($<len> form) with the password from the environment; --json report', async () => {
+    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--json'], { REDIS_DR_PASSWORD: 's3cret!pw' });
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ ok: true, mode: 'remote', target: `redis-127-0-0-1-${secured.port}`, backup: { keys: 201, checksum: 'ok' } });
+    expect(report.steps.find((s: { step: string }) => s.step === 'sync').detail).toMatch(/\$\d+ bytes/);
+    expect(r.stdout).not.toContain('s3cret');
+  });
+
+  it('remote mode, diskless ($EOF form)', async () => {
+    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${diskless.port}`, '--to', `file://${dir}/out`, '--json']);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.backup.keys).toBe(251);
+    expect(report.steps.find((s: { step: string }) => s.step === 'sync').detail).toMatch(/\$EOF form/);
+  });
+
+  it('AUTH refused: exit 1 naming the connect step, no file, a /fail ping when asked, the password never printed', async () => {
+    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--heartbeat-url', ping.url, '--heartbeat-fail'], { REDIS_DR_PASSWORD: 'wrong-password' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED at step connect: .*(WRONGPASS|invalid)/);
+    expect(r.stdout).toContain('no backup was stored by this run; nothing stored before was deleted');
+    expect(`${r.stdout}${r.stderr}`).not.toContain('wrong-password');
+    expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+  });
+
+  it.each([
+    [['--to', 'file://relative'], /--to file:\/\/relative is not a destination: write file:\/\/\/absolute\/dir or s3:\/\/bucket\/prefix/],
+    [['--to', 'file:///tmp/x', '--name', 'Bad_Name'], /--name Bad_Name is not a valid name/],
+    [['--to', 'file:///tmp/x', '--time-zone', 'Mars/Olympus'], /--time-zone Mars\/Olympus is not an IANA time zone/],
+    [['--to', 'file:///tmp/x', '--keep-daily', '-1'], /--keep-daily must be a whole number >= 0, got -1/],
+    [['--to', 'file:///tmp/x', '--heartbeat-start'], /--heartbeat-start and --heartbeat-fail need --heartbeat-url/],
+    [['--to', 'file:///tmp/x', '--s3-endpoint', 'http://127.0.0.1:9000'], /--s3-endpoint .* is for s3:\/\/ destinations/],
+  ])('usage errors exit 2 naming the option: %j', async (args, message) => {
+    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, ...args]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});

@@ -1,0 +1,41 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { heartbeatUrl, pingHeartbeat, redactUrl } from '../../../lambdas/adapters/heartbeat';
+import { startPingServer, type PingServer } from '../../support/ping-server';
+
+describe('heartbeat pings (healthchecks.io conventions)', () => {
+  let server: PingServer;
+  beforeEach(async () => {
+    server = await startPingServer();
+  });
+  afterEach(async () => server.close());
+
+  it('pings the URL on success, /start and /fail on request, the error as the /fail body', async () => {
+    expect(await pingHeartbeat(server.url, 'start')).toBeUndefined();
+    expect(await pingHeartbeat(server.url, 'success', 'ok')).toBeUndefined();
+    expect(await pingHeartbeat(server.url, 'fail', 'save: BGSAVE failed')).toBeUndefined();
+    expect(server.pings).toEqual([
+      { method: 'POST', path: '/ping/0a1b2c3d-1111-2222-3333-444455556666/start', body: '' },
+      { method: 'POST', path: '/ping/0a1b2c3d-1111-2222-3333-444455556666', body: 'ok' },
+      { method: 'POST', path: '/ping/0a1b2c3d-1111-2222-3333-444455556666/fail', body: 'save: BGSAVE failed' },
+    ]);
+    expect(heartbeatUrl('https://hc.example/ping/abc/', 'fail')).toBe('https://hc.example/ping/abc/fail');
+  });
+
+  it('reports (never throws) an answer that is not 2xx, after one retry, with the check id masked', async () => {
+    server.status = 503;
+    const problem = await pingHeartbeat(server.url, 'success');
+    expect(problem).toBe(`heartbeat success ping to ${server.url.replace(/0a1b.*$/, '<uuid>')} failed: HTTP 503`);
+    expect(server.pings).toHaveLength(2);
+  });
+
+  it('reports a server that does not answer in time, and one that is not there', async () => {
+    server.status = 'hang';
+    expect(await pingHeartbeat(server.url, 'success', '', 200)).toMatch(/failed: no answer within 0.2 s$/);
+    await server.close();
+    expect(await pingHeartbeat(server.url, 'success', '', 500)).toMatch(/failed: ECONNREFUSED$/);
+  });
+
+  it('masks credentials, query and check UUIDs in messages', () => {
+    expect(redactUrl('https://user:pw@hc.example/ping/0a1b2c3d-1111-2222-3333-444455556666?rid=1')).toBe('https://hc.example/ping/<uuid>');
+  });
+});
