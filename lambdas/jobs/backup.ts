@@ -133,6 +133,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
   let failure: StepFailed | undefined;
   const problems: string[] = [];
   let client: Redis | undefined;
+  let pulled: RdbPull | undefined;
 
   if (req.heartbeat?.start) {
     const miss = await pingHeartbeat(req.heartbeat.url, 'start');
@@ -180,8 +181,9 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
           return { value: body, detail: `${how} done${saved.waitedForOther ? ' (after a save already running finished)' : ''}: ${saved.path}` };
         })
       : step('sync', async () => {
-          const pulled = await deps.pull(req.source);
-          return { value: pulled.body, detail: `replication stream open (${pulled.form === 'eof' ? 'diskless, $EOF form' : `$${pulled.size} bytes`})` };
+          const pull = await deps.pull(req.source);
+          pulled = pull;
+          return { value: pull.body, detail: `replication stream open (${pull.form === 'eof' ? 'diskless, $EOF form' : `$${pull.size} bytes`})` };
         }));
 
     const verifier = createRdbVerifier({ requireChecksum: rdbChecksum });
@@ -224,6 +226,8 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     failure = err instanceof StepFailed ? err : new StepFailed('connect', String(err), { cause: err });
   } finally {
     (client as Redis | undefined)?.disconnect();
+    // A replication stream not read to its end (a step after sync failed) is closed, not left to the primary.
+    (pulled as RdbPull | undefined)?.close();
   }
 
   const seconds = (deps.now() - started) / 1000;
