@@ -92,6 +92,25 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
   });
 
+  it('a destination that cannot be written: exit 1 at the write step, saying why', async () => {
+    // sysfs refuses new entries even to root (no read-only mount is at hand here).
+    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', 'file:///sys/redis-dr-backup-test']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED at step write: file:\/\/\/sys\/redis-dr-backup-test: write failed \(permission denied\)/);
+  });
+
+  it('--remote against a server that refuses SYNC (as ElastiCache does): exit 1 at the sync step, pointing to snapshots', async () => {
+    const noSync = await startRedisServer({ args: ['--rename-command', 'SYNC', ''] });
+    try {
+      const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${noSync.port}`, '--to', `file://${dir}/out`]);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/^FAILED at step sync: .*ElastiCache/);
+      expect(r.stdout).toMatch(/snapshot/);
+    } finally {
+      await noSync.stop();
+    }
+  });
+
   it.each([
     [['--to', 'file://relative'], /--to file:\/\/relative is not a destination: write file:\/\/\/absolute\/dir or s3:\/\/bucket\/prefix/],
     [['--to', 'file:///tmp/x', '--name', 'Bad_Name'], /--name Bad_Name is not a valid name/],
