@@ -14,6 +14,7 @@ import { parseSnapshotName } from '../domain/naming.js';
 import { verdictTags } from '../domain/rdb-summary.js';
 import { createRdbVerifier, type RdbCheckpoint, type RdbReport } from '../domain/rdb/verifier.js';
 import { TAGS } from '../domain/types.js';
+import { VERIFY_GAVE_UP } from '../domain/verify-errors.js';
 
 /**
  * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
@@ -72,7 +73,8 @@ export const rdbCheckpointSchema = z.object({
   fileTimeMs: z.number(),
   pendingExpireMs: z.number().optional(),
   moduleTypes: z.record(z.string(), z.number()),
-  moduleAux: z.array(z.string()).readonly(),
+  // Absent in checkpoints taken before it existed: an execution in flight across a deploy goes on.
+  moduleAux: z.array(z.string()).readonly().optional(),
   databases: z.array(z.number().int().nonnegative()).readonly(),
   byType: z.record(z.string(), z.number()),
   auxFields: z.record(z.string(), z.string()),
@@ -117,6 +119,15 @@ export type VerifyStepResult =
 export const MAX_VERIFY_INVOCATIONS = 50;
 /** Times an object may change under a verification before it gives up (each change restarts from byte 0). */
 export const MAX_VERIFY_RESTARTS = 3;
+
+/**
+ * A verification that cannot succeed by trying again (no progress, too many
+ * invocations or changes): its name is the Lambda error type the state
+ * machine does not retry.
+ */
+export class VerifyGaveUp extends Error {
+  override readonly name = VERIFY_GAVE_UP;
+}
 
 /** What one verification did. */
 export interface VerifyOutcome {
@@ -176,7 +187,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
   /** Another version of the object met: from byte 0 again, up to MAX_VERIFY_RESTARTS times. */
   const restart = (): number => {
     if (++restarts > MAX_VERIFY_RESTARTS) {
-      throw new Error(`s3://${bucket}/${key} changed ${restarts} times during its verification; giving up (a new version raises its own event)`);
+      throw new VerifyGaveUp(`s3://${bucket}/${key} changed ${restarts} times during its verification; giving up (a new version raises its own event)`);
     }
     return restarts;
   };
@@ -203,7 +214,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     }
     const invocations = (progress?.invocations ?? 0) + 1;
     if (invocations > MAX_VERIFY_INVOCATIONS) {
-      throw new Error(`s3://${bucket}/${key}: verification not finished after ${MAX_VERIFY_INVOCATIONS} invocations (at byte ${progress?.checkpoint.offset} of ${identity.size})`);
+      throw new VerifyGaveUp(`s3://${bucket}/${key}: verification not finished after ${MAX_VERIFY_INVOCATIONS} invocations (at byte ${progress?.checkpoint.offset} of ${identity.size})`);
     }
     const startedAt = progress?.startedAt ?? deps.clock.now();
     const start = progress?.checkpoint.offset ?? 0;
@@ -234,7 +245,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
 
     const checkpoint = verifier.checkpoint();
     if (checkpoint) {
-      if (checkpoint.offset <= start) throw new Error(`s3://${bucket}/${key}: no key boundary reached after byte ${start} within one invocation`);
+      if (checkpoint.offset <= start) throw new VerifyGaveUp(`s3://${bucket}/${key}: no key boundary reached after byte ${start} within one invocation`);
       const next: VerifyProgress = { size: identity.size, etag: identity.etag, versionId: identity.versionId, startedAt, invocations, checkpoint };
       deps.log.info('verification paused at a checkpoint; the state machine continues it', {
         ...base,
@@ -250,8 +261,11 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     const report = verifier.end();
     const seconds = (deps.clock.now() - startedAt) / 1000;
 
-    // Tags re-read just before writing: a replicated tag change may have landed meanwhile.
-    await addObjectTags(deps.s3, bucket, key, verdictTags(report), { versionId });
+    // A corrupt copy is paged before its verdict is tagged: a retry after a failed page finds no verdict and pages
+    // again (a page twice rather than none; once tagged, a retry stops at "already verified").
+    if (!report.ok) await deps.alert(corruptAlert(bucket, key, versionId, target, current, report, deps.where));
+    // The verdict goes on the version that was read. Tags re-read just before writing: a replicated tag change may have landed meanwhile.
+    await addObjectTags(deps.s3, bucket, key, verdictTags(report), { versionId: identity.versionId ?? versionId });
 
     deps.metrics.put(report.ok ? METRIC.rdbVerified : METRIC.rdbCorrupt, 1, 'Count', targetDims);
     deps.metrics.put(report.ok ? METRIC.rdbVerified : METRIC.rdbCorrupt, 1, 'Count', dims);
@@ -284,7 +298,6 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
       else deps.log.info('DR copy verified', found);
     } else {
       deps.log.error('DR copy is corrupt', { ...outcome, version: report.version, checksum: report.checksum });
-      await deps.alert(corruptAlert(bucket, key, versionId, target, current, report, deps.where));
     }
     return done(outcome);
   } catch (err) {

@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DrConfig, PlanConfig } from '../config';
 import { verifyStateMachineName } from '../deployment';
+import { VERIFY_GAVE_UP } from '../../lambdas/domain/verify-errors';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
 import { nagArnRef } from './elasticache-arns';
 import { HouseFunction } from './house-function';
@@ -84,7 +85,8 @@ export class DrCopies extends Construct {
       maxEventAge: Duration.hours(6),
     });
     const role = this.verifier.role;
-    const objects = this.bucket.bucket.arnForObjects('*');
+    // Only .rdb copies are verified (the rule matches that suffix): the role tags nothing else.
+    const objects = this.bucket.bucket.arnForObjects('*.rdb');
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadAndTagCopies',
@@ -101,8 +103,8 @@ export class DrCopies extends Construct {
     );
     grantAlertPublish(props.alerts, role);
     Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.bucket.bucket)}/*]`,
-      reason: 'Every object of the DR bucket is a copy to verify; object keys are created by ElastiCache exports at run time.',
+      id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.bucket.bucket)}/*.rdb]`,
+      reason: 'Every .rdb object of the DR bucket is a copy to verify; object keys are created by ElastiCache exports at run time.',
     });
 
     this.rule = new events.Rule(this, 'OnCopy', {
@@ -161,6 +163,8 @@ function verifyDefinition(scope: Construct, verifier: HouseFunction): sfn.IChain
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
   });
+  // A verification that gave up (no progress, too many invocations or changes) fails at once: retrying it re-reads for nothing.
+  verify.addRetry({ errors: [VERIFY_GAVE_UP], maxAttempts: 0 });
   verify.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 3 });
   const failed = new sfn.Fail(scope, 'Verification failed', { errorPath: '$.Error', causePath: '$.Cause' });
   verify.addCatch(failed, { errors: [sfn.Errors.ALL] });

@@ -425,7 +425,7 @@ export class RdbParser {
     this.expirePending = cp.pendingExpireMs !== undefined;
     this.pendingExpireMs = cp.pendingExpireMs ?? 0;
     Object.assign(this.moduleTypes, cp.moduleTypes);
-    this.moduleAux.push(...cp.moduleAux);
+    this.moduleAux.push(...(cp.moduleAux ?? []));
     this.databases.push(...cp.databases);
     for (const [name, n] of Object.entries(cp.byType)) {
       const slot = TYPE_NAMES.indexOf(name as (typeof TYPE_NAMES)[number]);

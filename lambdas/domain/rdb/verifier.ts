@@ -108,7 +108,8 @@ export interface RdbCheckpoint {
   /** An EXPIRETIME opcode read, its key not yet: the expiry applies to the next key. */
   readonly pendingExpireMs?: number;
   readonly moduleTypes: Readonly<Record<string, number>>;
-  readonly moduleAux: readonly string[];
+  /** Added after the first checkpoints were written: absent in those (none). */
+  readonly moduleAux?: readonly string[];
   readonly databases: readonly number[];
   /** Keys per type, in order of first appearance. */
   readonly byType: Readonly<Record<string, number>>;

@@ -23,6 +23,7 @@ import { Crc64 } from '../../../lambdas/domain/rdb/crc64';
 import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server';
 import { CORPUS_CASES, CORPUS_DIR } from '../../support/rdb-corpus';
 import { serveObject } from '../../support/s3-object-mock';
+import { VERIFY_GAVE_UP } from '../../../lambdas/domain/verify-errors';
 
 const BUCKET = 'redis-dr-prod-123456789012-eu-central-1';
 const KEY = 'rdr-sessions-prod-20261121-0200-0002.rdb';
@@ -240,12 +241,12 @@ describe('verify-rdb handler', () => {
     expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(0);
   });
 
-  it('fails the invocation when the page for a corrupt copy cannot be sent, after tagging the verdict', async () => {
+  it('pages a corrupt copy before tagging it: a page that cannot be sent fails the invocation with no verdict, so the retry pages again', async () => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
     serveObject(s3, { bytes: rdb.subarray(0, 100), etag: '\"e1\"', versionId: 'v1' });
     deps = { ...deps, alert: async () => Promise.reject(awsError('AuthorizationError', 'not allowed to publish', 403)) };
     await expect(runToEnd(event(), deps)).rejects.toThrow('not allowed to publish');
-    expect(putTags()['redis-dr:verified']).toBe('corrupt');
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
   });
 
   describe('a copy too large for one invocation (resumable: checkpoints carried by the state machine)', () => {
@@ -313,6 +314,19 @@ describe('verify-rdb handler', () => {
       expect(deps.metrics.sum('RdbCorrupt', { Bucket: BUCKET })).toBe(1);
     });
 
+    it('resumes a checkpoint written before moduleAux existed (an execution in flight across a deploy)', async () => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+      deps = tinyBudget();
+      const first = await verifyStep({ event: event() }, deps);
+      expect(first.done).toBe(false);
+      const older = JSON.parse(JSON.stringify(first));
+      delete older.progress.checkpoint.moduleAux;
+      let r = await verifyStep(verifyStepSchema.parse(older), deps);
+      while (!r.done) r = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(r))), deps);
+      expect(r.outcome).toMatchObject({ verdict: 'ok', keys });
+    });
+
     it('an invocation that fails mid-way is retried from the last checkpoint, not from byte 0', async () => {
       s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
       const server = serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
@@ -378,7 +392,10 @@ describe('verify-rdb handler', () => {
         expect(r).toEqual({ done: false, event: input.event, restarts: i });
         input = verifyStepSchema.parse(JSON.parse(JSON.stringify(r)));
       }
-      await expect(verifyStep(input, deps)).rejects.toThrow(`changed ${MAX_VERIFY_RESTARTS + 1} times during its verification`);
+      const gaveUp = await verifyStep(input, deps).catch((e: unknown) => e);
+      expect((gaveUp as Error).message).toContain(`changed ${MAX_VERIFY_RESTARTS + 1} times during its verification`);
+      // Its name is the Lambda error type the state machine does not retry.
+      expect((gaveUp as Error).name).toBe(VERIFY_GAVE_UP);
       expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
     });
 

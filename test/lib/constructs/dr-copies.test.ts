@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket';
 import { VERIFY_EVENT_TYPES, VERIFY_MAX_HOURS, VERIFY_MEMORY_MB } from '../../../lib/constructs/dr-copies';
 import { verifyStateMachineName } from '../../../lib/deployment';
+import { VERIFY_GAVE_UP } from '../../../lambdas/domain/verify-errors';
 import { stateMachineDefinition } from '../../support/state-machine';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
 import { bucketPolicyStatements, recoveryBucket } from './recovery-bucket.test';
@@ -58,7 +59,11 @@ describe('DrCopies (DR region)', () => {
     const verify = asl.States.Verify!;
     expect(verify.Resource).toMatch(/function:CopiesVerifyRdb/);
     expect(verify.Next).toBe('Done?');
-    expect(verify.Retry).toEqual([{ ErrorEquals: ['States.ALL'], IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: 3 }]);
+    // A verification that gave up is not retried; anything else is, from the same checkpoint.
+    expect(verify.Retry).toEqual([
+      { ErrorEquals: [VERIFY_GAVE_UP], MaxAttempts: 0 },
+      { ErrorEquals: ['States.ALL'], IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: 3 },
+    ]);
     expect(verify.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Verification failed' }]);
     expect(asl.States['Done?']).toMatchObject({
       Type: 'Choice',
