@@ -1,5 +1,7 @@
 /** `redis-dr backup`: the action (loaded only when the command runs; options: cli/commands/backup.ts). */
+import { lookup } from 'node:dns/promises';
 import { open } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { S3Client } from '@aws-sdk/client-s3';
 import { FileBackupStore, parseDestination, S3BackupStore, type BackupStore } from '../lambdas/adapters/backup-store';
 import { redactUrl as redactHeartbeat } from '../lambdas/adapters/heartbeat';
@@ -31,6 +33,21 @@ function openStore(to: string, s3Endpoint: string | undefined): BackupStore {
     ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : { followRegionRedirects: true }),
   });
   return new S3BackupStore(client, dest.bucket, dest.prefix);
+}
+
+/**
+ * Whether `host` is this machine (loopback, or an address of one of its
+ * interfaces): local mode reads the server's dump file from this host's disk.
+ */
+export async function isThisHost(host: string): Promise<boolean> {
+  const own = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+  let addresses: string[];
+  try {
+    addresses = (await lookup(host, { all: true })).map((a) => a.address);
+  } catch {
+    return false;
+  }
+  return addresses.length > 0 && addresses.every((a) => a.startsWith('127.') || a === '::1' || own.has(a));
 }
 
 /** The one-paragraph summary a person reads. */
@@ -71,9 +88,15 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
   } catch {
     throw new UsageError(`--time-zone ${o.timeZone} is not an IANA time zone: write e.g. UTC or Europe/Berlin`);
   }
+  if (!o.remote && !(await isThisHost(url.host))) {
+    throw new UsageError(
+      `--redis ${redactUrl(o.redis)}: ${url.host} is not this machine, and local mode reads the file the server saves on this host's disk. ` +
+        'Run the backup on the Redis host (with --redis redis://127.0.0.1:…), or add --remote to pull the RDB over the network',
+    );
+  }
   const store = openStore(o.to, o.s3Endpoint);
   const heartbeatUrl = o.heartbeatUrl ?? (env.REDIS_DR_HEARTBEAT_URL || undefined);
-  if (heartbeatUrl !== undefined && !/^https?:\/\//.test(heartbeatUrl)) {
+  if (heartbeatUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(heartbeatUrl)) {
     throw new UsageError(`--heartbeat-url ${redactHeartbeat(heartbeatUrl)} is not an http(s) URL`);
   }
   if ((o.heartbeatStart || o.heartbeatFail) && heartbeatUrl === undefined) {

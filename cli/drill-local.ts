@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFile, link } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { findServerBinary, LocalRedisError, startLocalRedis, type LocalRedis, type ServerBinary } from '../lambdas/adapters/local-redis';
@@ -197,9 +198,18 @@ export async function runLocalDrill(
     say(`reading ${input.url} (${bytes ?? '?'} bytes) into ${dir} and verifying it`);
     body = savedTo(opened.body, path);
   } else {
-    path = input.path;
-    bytes = input.bytes;
-    say(`verifying ${path} (${bytes} bytes)`);
+    // The file verified is the file loaded: a link (or, across file systems, a copy) taken first, since the
+    // original may be replaced meanwhile (a server's dump.rdb is renamed over at every save).
+    const dir = mkdtempSync(join(tmpdir(), DRILL_TMP_PREFIX));
+    scratch.dirs.push(dir);
+    path = join(dir, basename(input.path));
+    try {
+      await link(input.path, path);
+    } catch {
+      await copyFile(input.path, path);
+    }
+    bytes = statSync(path).size;
+    say(`verifying ${input.path} (${bytes} bytes; the copy loaded is ${path})`);
     body = createReadStream(path, { highWaterMark: 1 << 20 });
   }
   let rdb: RdbReport;

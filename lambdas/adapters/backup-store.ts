@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -119,16 +119,17 @@ export class FileBackupStore implements BackupStore {
   }
 
   async write(file: string, body: AsyncIterable<Uint8Array>, record: () => BackupRecord, commit: () => void): Promise<WrittenBackup> {
-    const final = join(this.dir, file);
-    const temp = join(this.dir, `.${file}.partial-${process.pid}-${Date.now()}`);
+    const tag = `${process.pid}-${Date.now()}`;
+    const temp = join(this.dir, `.${file}.partial-${tag}`);
     const hash = createHash('sha256');
     let bytes = 0;
-    const written: string[] = [];
-    let linked = false;
+    // Every path this run created, and only those, is removed when it fails.
+    const created: string[] = [];
     try {
       await mkdir(this.dir, { recursive: true });
+      await this.sweepStalePartials();
       const fh = await open(temp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o600);
-      written.push(temp);
+      created.push(temp);
       try {
         for await (const chunk of body) {
           hash.update(chunk);
@@ -142,37 +143,56 @@ export class FileBackupStore implements BackupStore {
       }
       commit();
       const sha256 = hash.digest('hex');
-      await this.writeSidecar(`${file}.sha256`, `${sha256}  ${file}\n`, written);
-      await this.writeSidecar(`${file}.json`, `${JSON.stringify({ ...record(), sha256, bytes }, null, 2)}\n`, written);
-      try {
-        await link(temp, final);
-        linked = true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${file} appeared in ${this.url} while this backup was written: not replaced`);
-        throw err;
-      }
+      // The backup first, then its record beside it; links never replace what is there.
+      await this.linkNew(temp, file, created);
+      await this.writeNew(`${file}.sha256`, `${sha256}  ${file}\n`, tag, created);
+      await this.writeNew(`${file}.json`, `${JSON.stringify({ ...record(), sha256, bytes }, null, 2)}\n`, tag, created);
       await unlink(temp);
       return { bytes, sha256, location: `${this.url}/${file}` };
     } catch (err) {
-      // Nothing of this run stays but a committed backup: the temporary file goes, and the sidecars unless the backup was linked.
-      for (const path of linked ? [temp] : written) await unlink(path).catch(() => undefined);
+      // This run's backup goes too when its record could not be written: never a backup retention cannot manage.
+      for (const path of created.reverse()) await unlink(path).catch(() => undefined);
       throw storeError(this.url, 'write', err);
     }
   }
 
-  private async writeSidecar(name: string, text: string, written: string[]): Promise<void> {
-    const temp = join(this.dir, `.${name}.partial-${process.pid}`);
-    await open(temp, 'w', 0o600).then(async (fh) => {
-      try {
-        await fh.writeFile(text);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    });
-    written.push(temp);
-    await rename(temp, join(this.dir, name));
-    written.push(join(this.dir, name));
+  /** Links `from` as `name` in the folder; fails (EEXIST) rather than replace. */
+  private async linkNew(from: string, name: string, created: string[]): Promise<void> {
+    try {
+      await link(from, join(this.dir, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${name} appeared in ${this.url} while this backup was written: not replaced`);
+      throw err;
+    }
+    created.push(join(this.dir, name));
+  }
+
+  /** Writes a small file under a temporary name, syncs it, and links it as `name` (never replacing). */
+  private async writeNew(name: string, text: string, tag: string, created: string[]): Promise<void> {
+    const temp = join(this.dir, `.${name}.partial-${tag}`);
+    const fh = await open(temp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o600);
+    created.push(temp);
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await this.linkNew(temp, name, created);
+    await unlink(temp);
+    created.splice(created.indexOf(temp), 1);
+  }
+
+  /**
+   * Removes the temporary files of runs that died (killed, OOM): `.<name>.partial-<pid>-<ms>`
+   * whose process is gone. A live run's files are left alone.
+   */
+  private async sweepStalePartials(): Promise<void> {
+    for (const name of await readdir(this.dir)) {
+      const m = /^\..+\.partial-(\d+)-\d+$/.exec(name);
+      if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+      await unlink(join(this.dir, name)).catch(() => undefined);
+    }
   }
 
   async remove(file: string): Promise<void> {
@@ -260,7 +280,8 @@ export class S3BackupStore implements BackupStore {
     }).toString();
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: this.prefix + file, Body: Readable.from(judged()), ChecksumAlgorithm: 'SHA256', Tagging: tagging },
+      // If-None-Match: * on PutObject / CompleteMultipartUpload: a key already there (another run this minute) is never replaced.
+      params: { Bucket: this.bucket, Key: this.prefix + file, Body: Readable.from(judged()), ChecksumAlgorithm: 'SHA256', Tagging: tagging, IfNoneMatch: '*' },
       partSize: this.upload.partBytes,
       queueSize: this.upload.queueSize,
       leavePartsOnError: false,
@@ -268,6 +289,7 @@ export class S3BackupStore implements BackupStore {
     try {
       await upload.done();
     } catch (err) {
+      if (errorName(err) === 'PreconditionFailed') throw new Error(`${this.url}: ${file} appeared while this backup was uploaded: not replaced`, { cause: err });
       throw storeError(this.url, 'upload', err);
     }
     return { bytes, sha256: hash.digest('hex'), location: `s3://${this.bucket}/${this.prefix}${file}` };
@@ -279,6 +301,16 @@ export class S3BackupStore implements BackupStore {
     } catch (err) {
       throw storeError(this.url, `delete ${file}`, err);
     }
+  }
+}
+
+/** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -114,7 +114,7 @@ export interface LocalRedis {
  * - `aborted`: the `signal` aborted the start.
  * In every case the process is gone and the directory removed.
  */
-export type LocalRedisErrorKind = 'no-binary' | 'not-a-server' | 'no-rdb' | 'refused' | 'exited' | 'timeout' | 'aborted';
+export type LocalRedisErrorKind = 'no-binary' | 'not-a-server' | 'no-rdb' | 'refused' | 'exited' | 'timeout' | 'aborted' | 'port-taken';
 
 /** A server could not be started (see {@link LocalRedisErrorKind}). */
 export class LocalRedisError extends Error {
@@ -434,7 +434,7 @@ async function startOnce(binary: ServerBinary, port: number, password: string, o
     });
     aborted.catch(() => undefined);
     const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, gone, aborted, spawnFailed]);
-    await waitReady(port, password, race, options.listenTimeoutMs ?? 30_000, async () => exitWithin(child, exited, 2_000));
+    await waitReady(port, password, race, options.listenTimeoutMs ?? 30_000, async () => exitWithin(child, exited, 2_000), child.pid);
     const readySeconds = (performance.now() - spawnedAt) / 1000;
     const log = parseServerLog(readFileSync(logFile, 'utf8'));
     return handle(binary, child, exited, { port, password, dir, logFile, readySeconds, log, stopTimeoutMs: options.stopTimeoutMs ?? 5_000 });
@@ -459,6 +459,7 @@ async function waitReady(
   race: <T>(p: Promise<T>) => Promise<T>,
   listenTimeoutMs: number,
   exitedSoon: () => Promise<boolean>,
+  pid: number | undefined,
 ): Promise<void> {
   const deadline = Date.now() + listenTimeoutMs;
   let client: Redis | undefined;
@@ -492,6 +493,11 @@ async function waitReady(
       const info = await race(client.info('persistence'));
       if (/^loading:0\r?$/m.test(info)) {
         await race(client.ping());
+        // The port was free when chosen: make sure the server answering is ours, not one that took the port meanwhile.
+        const servedBy = /^process_id:(\d+)/m.exec(await race(client.info('server')))?.[1];
+        if (pid !== undefined && servedBy !== String(pid)) {
+          throw new LocalRedisError('port-taken', `${HOST}:${port} is answered by another server (process ${servedBy ?? '?'}, not ours: ${pid}); try again`);
+        }
         return;
       }
       await race(sleep(wait));

@@ -56,6 +56,11 @@ export interface LocalSave {
   readonly waitedForOther: boolean;
   /** `rdbchecksum`: `no` means the file carries no CRC-64. */
   readonly rdbChecksum: boolean;
+  /**
+   * The server's clock (unix seconds) when our save was asked for: the file's
+   * `ctime` AUX field must not be older, or the file read is not this save's.
+   */
+  readonly requestedAt: number;
 }
 
 /** Time as the save sees it (tests make it fast). */
@@ -88,6 +93,12 @@ async function persistence(client: Redis): Promise<PersistenceInfo> {
   return parsePersistence(String(await client.info('persistence')));
 }
 
+/** The server's clock, unix seconds (`TIME`). */
+async function serverSeconds(client: Redis): Promise<number> {
+  const [seconds] = (await client.call('TIME')) as [string, string];
+  return Number(seconds);
+}
+
 /**
  * Makes the server save a fresh RDB and waits for it.
  * @throws LocalSaveError naming the step: CONFIG refused, BGSAVE refused, the save failed, or it took longer than `timing.timeoutMs`
@@ -111,9 +122,15 @@ export async function saveLocally(client: Redis, timing: SaveTiming): Promise<Lo
     info = await tick('waiting for a save that was already running to finish');
   }
 
+  // Without rdb_saves (Redis < 7) a save is told apart by LASTSAVE, a whole second: ask only once the clock is past it.
+  if (info.saves === undefined) {
+    while ((await serverSeconds(client)) <= info.lastSaveTime) info = await tick('waiting for the server clock to pass the last save (LASTSAVE has one-second resolution)');
+  }
+
   let how: LocalSave['how'] = 'bgsave';
   let before = info;
   let started = false;
+  const requestedAt = await serverSeconds(client);
   for (;;) {
     const schedule = before.aofRewriteInProgress;
     let reply: string;
@@ -142,12 +159,13 @@ export async function saveLocally(client: Redis, timing: SaveTiming): Promise<Lo
       continue;
     }
     if (advanced(now) && now.lastBgsaveOk) break;
-    if (started && !now.lastBgsaveOk) {
+    // Failed: seen to start and now err, or a status that turned from ok to err (a scheduled save that failed between two polls).
+    if (!now.lastBgsaveOk && (started || advanced(now) || before.lastBgsaveOk)) {
       throw new LocalSaveError(
         `BGSAVE failed (rdb_last_bgsave_status:err): the server could not write ${join(dir, dbfilename)}. ` +
           'See the server log; common causes: the dir is not writable by the server, the disk is full, fork failed (vm.overcommit_memory)',
       );
     }
   }
-  return { path: join(dir, dbfilename), dir, dbfilename, how, waitedForOther, rdbChecksum };
+  return { path: join(dir, dbfilename), dir, dbfilename, how, waitedForOther, rdbChecksum, requestedAt };
 }

@@ -162,9 +162,11 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       return { value: t, detail: `${req.store.url}: ${files.length} .rdb file(s) there; this backup is ${file}, tier ${t}` };
     });
 
+    let savedAt: number | undefined;
     const source = await (req.mode === 'local'
       ? step('save', async () => {
           const saved = await saveLocally(client!, deps.timing);
+          savedAt = saved.requestedAt;
           const how = saved.how === 'scheduled' ? 'BGSAVE SCHEDULE (an AOF rewrite was running)' : 'BGSAVE';
           let body: AsyncIterable<Uint8Array>;
           try {
@@ -202,6 +204,14 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
         const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : ` (checksum ${report.checksum})`;
         throw new Error(`the RDB failed verification${where}; nothing was stored`);
       }
+      // Local mode reads a path on this host: the file must be the one this save wrote (its ctime not before the request).
+      const ctime = Number(report.auxFields.ctime);
+      if (savedAt !== undefined && Number.isFinite(ctime) && ctime < savedAt) {
+        throw new Error(
+          `the file read was written at ${new Date(ctime * 1000).toISOString()}, before this save was asked for (${new Date(savedAt * 1000).toISOString()}): ` +
+            'it is not the file the server just saved (is the server on another host? use --remote); nothing was stored',
+        );
+      }
     };
     const written = await step('write', async () => {
       const w = await req.store.write(file, verified(), () => ({ tier, target: req.target, createdAt: at.toISOString(), keys: report!.keys, rdbVersion: report!.version }), commit);
@@ -210,9 +220,11 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     });
     backup = { file, location: written.location, tier, bytes: written.bytes, sha256: written.sha256, keys: report!.keys, rdbVersion: report!.version, checksum: report!.checksum };
 
+    // Deletions are recorded as they happen: a delete that fails midway still reports the ones before it.
+    const deleted: string[] = [];
+    retention = { kept: [], deleted };
     retention = await step('retention', async () => {
       const decision = backupRetention(await req.store.list(), req.target, req.retention, new Date(deps.now()));
-      const deleted: string[] = [];
       for (const d of decision.delete) {
         await req.store.remove(d.point.name);
         deleted.push(d.point.name);
@@ -249,12 +261,12 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
   }
 
   if (req.heartbeat) {
-    if (!failure) {
+    if (!failure && problems.length === 0) {
       const miss = await pingHeartbeat(req.heartbeat.url, 'success');
       steps.push({ step: 'heartbeat', ok: miss === undefined, detail: miss ?? 'pinged (success)', seconds: 0 });
       if (miss) failure = new StepFailed('heartbeat', `${miss}; the backup itself succeeded and counts (${backup?.location})`);
     } else if (req.heartbeat.fail) {
-      const miss = await pingHeartbeat(req.heartbeat.url, 'fail', `${failure.step}: ${failure.message}`);
+      const miss = await pingHeartbeat(req.heartbeat.url, 'fail', failure ? `${failure.step}: ${failure.message}` : problems.join('; '));
       steps.push({ step: 'heartbeat', ok: miss === undefined, detail: miss ?? 'pinged /fail', seconds: 0 });
     }
   }

@@ -111,6 +111,13 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     }
   });
 
+  it('local mode refuses a server on another host (it would read this host\'s file), before connecting: exit 2', async () => {
+    // 192.0.2.1 is TEST-NET-1: nothing is sent there, the refusal comes first.
+    const r = await cli(['backup', '--redis', 'redis://192.0.2.1:6379', '--to', `file://${dir}/out`]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/192\.0\.2\.1 is not this machine, and local mode reads the file the server saves on this host's disk.*--remote/);
+  });
+
   it.each([
     [['--to', 'file://relative'], /--to file:\/\/relative is not a destination: write file:\/\/\/absolute\/dir or s3:\/\/bucket\/prefix/],
     [['--to', 'file:///tmp/x', '--name', 'Bad_Name'], /--name Bad_Name is not a valid name/],

@@ -86,6 +86,29 @@ describe('FileBackupStore', () => {
     expect(readdirSync(dir)).toEqual(['rdr-cache-20261123-0400.rdb']);
   });
 
+  it('never touches another run\'s files: a record already there fails this run, which removes only what it created', async () => {
+    const store = new FileBackupStore(dir);
+    await store.write('rdr-cache-20261123-0400.rdb', chunks('first'), record, () => undefined);
+    const before = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+    // A second run of the same minute whose backup name is free but whose record name is taken (a leftover).
+    writeFileSync(join(dir, 'rdr-cache-20261123-0500.rdb.json'), '{"tier":"hourly"}');
+    await expect(store.write('rdr-cache-20261123-0500.rdb', chunks('second'), record, () => undefined)).rejects.toThrow(/rdr-cache-20261123-0500\.rdb\.json appeared .* not replaced/);
+    // Its own backup went with it (a backup without its record would never be managed); nothing else changed.
+    const after = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+    expect(after).toEqual({ ...before, 'rdr-cache-20261123-0500.rdb.json': '{"tier":"hourly"}' });
+  });
+
+  it('sweeps the temporary files of runs that died, never those of a live one', async () => {
+    const dead = join(dir, '.rdr-cache-20261123-0300.rdb.partial-999999999-1');
+    const live = join(dir, `.rdr-cache-20261123-0300.rdb.partial-${process.ppid}-1`);
+    writeFileSync(dead, 'half a backup');
+    writeFileSync(live, 'a backup being written');
+    await new FileBackupStore(dir).write('rdr-cache-20261123-0400.rdb', chunks('x'), record, () => undefined);
+    const names = readdirSync(dir);
+    expect(names).not.toContain('.rdr-cache-20261123-0300.rdb.partial-999999999-1');
+    expect(names).toContain(`.rdr-cache-20261123-0300.rdb.partial-${process.ppid}-1`);
+  });
+
   it('names the destination when it cannot be written (a path under a file)', async () => {
     writeFileSync(join(dir, 'plain-file'), 'x');
     const store = new FileBackupStore(join(dir, 'plain-file', 'sub'));
@@ -111,7 +134,7 @@ describe('S3BackupStore (aws-sdk-client-mock)', () => {
     const w = await store().write('rdr-cache-20261123-0400.rdb', chunks('REDIS', '0010'), record, () => undefined);
     expect(w).toEqual({ bytes: 9, sha256: sha('REDIS0010'), location: 's3://bucket/redis/rdr-cache-20261123-0400.rdb' });
     const put = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
-    expect(put).toMatchObject({ Bucket: 'bucket', Key: 'redis/rdr-cache-20261123-0400.rdb', ChecksumAlgorithm: 'SHA256' });
+    expect(put).toMatchObject({ Bucket: 'bucket', Key: 'redis/rdr-cache-20261123-0400.rdb', ChecksumAlgorithm: 'SHA256', IfNoneMatch: '*' });
     expect(Object.fromEntries(new URLSearchParams(put.Tagging))).toEqual({
       'redis-dr:managed': 'true',
       'redis-dr:tier': 'daily',
@@ -134,6 +157,13 @@ describe('S3BackupStore (aws-sdk-client-mock)', () => {
     s3.reset();
     await expect(store().write('rdr-cache-20261123-0400.rdb', chunks('REDIS'), record, bad)).rejects.toThrow(/verification/);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('never replaces a key already there (If-None-Match refused: 412)', async () => {
+    s3.on(PutObjectCommand).rejects(awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412));
+    await expect(store().write('rdr-cache-20261123-0400.rdb', chunks('REDIS'), record, () => undefined)).rejects.toThrow(
+      's3://bucket/redis/: rdr-cache-20261123-0400.rdb appeared while this backup was uploaded: not replaced',
+    );
   });
 
   it('lists .rdb objects of the prefix with the tier only where redis-dr tagged them managed', async () => {

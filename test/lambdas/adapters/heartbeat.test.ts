@@ -24,7 +24,7 @@ describe('heartbeat pings (healthchecks.io conventions)', () => {
   it('reports (never throws) an answer that is not 2xx, after one retry, with the check id masked', async () => {
     server.status = 503;
     const problem = await pingHeartbeat(server.url, 'success');
-    expect(problem).toBe(`heartbeat success ping to ${server.url.replace(/0a1b.*$/, '<uuid>')} failed: HTTP 503`);
+    expect(problem).toBe(`heartbeat success ping to ${new URL(server.url).origin}/… failed: HTTP 503`);
     expect(server.pings).toHaveLength(2);
   });
 
@@ -35,7 +35,9 @@ describe('heartbeat pings (healthchecks.io conventions)', () => {
     expect(await pingHeartbeat(server.url, 'success', '', 500)).toMatch(/failed: ECONNREFUSED$/);
   });
 
-  it('masks credentials, query and check UUIDs in messages', () => {
-    expect(redactUrl('https://user:pw@hc.example/ping/0a1b2c3d-1111-2222-3333-444455556666?rid=1')).toBe('https://hc.example/ping/<uuid>');
+  it('shows only scheme and host in messages (the secret is in the path), and reports a URL it cannot parse', async () => {
+    expect(redactUrl('https://user:pw@hc.example/ping/0a1b2c3d-1111-2222-3333-444455556666?rid=1')).toBe('https://hc.example/…');
+    expect(redactUrl('https://nosnch.in/c2354d53d2')).toBe('https://nosnch.in/…');
+    expect(await pingHeartbeat('https://', 'success')).toBe('heartbeat success ping not sent: <heartbeat url> is not a URL');
   });
 });

@@ -131,6 +131,15 @@ describe('runBackup (local mode) against a real redis-server', () => {
     expect(readdirSync(join(dir, 'backups'))).toEqual([]);
   });
 
+  it('local mode stores only the file this save wrote: an older file at dir/dbfilename (another host\'s server) is refused', async () => {
+    // A valid RDB whose ctime is years old: what a local dump.rdb of some other server would be.
+    const other: BackupDeps['openFile'] = async () => (await open(join(__dirname, '..', '..', 'fixtures', 'rdb', 'zset-ziplist.rdb'), 'r')).createReadStream();
+    const report = await runBackup(request, deps(server, { openFile: other }));
+    expect(report).toMatchObject({ ok: false, failedStep: 'write' });
+    expect(report.error).toMatch(/the file read was written at 2021-08-11T.*before this save was asked for .*it is not the file the server just saved .*use --remote/);
+    expect(readdirSync(join(dir, 'backups'))).toEqual([]);
+  });
+
   it('a destination that fails mid-write leaves no file and names the step', async () => {
     const inner = new FileBackupStore(join(dir, 'backups'));
     const failing: BackupStore = {
