@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addRedisDrStacks, type RedisDrStacks } from '../../lib/app';
 import { loadConfig, type RedisDrConfig } from '../../lib/config';
+import { localApp } from '../../lib/local-app';
 
 /** A synthesized deployment: stacks, their templates and where they were written. */
 export interface Synthesized {
@@ -37,8 +38,7 @@ export function basicConfig(): RedisDrConfig {
 export function synthesize(config: RedisDrConfig = exampleConfig()): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'redis-dr-synth-'));
   // The same feature flags as `npx cdk synth` (cdk.json), minus bundling.
-  const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  const app = localApp(outdir);
   const stacks = addRedisDrStacks(app, config);
   const assembly = app.synth();
   const templateFiles = [stacks.primary, stacks.dr].map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));

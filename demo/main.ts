@@ -1,0 +1,74 @@
+/**
+ * `npm run demo [-- --keys N] [--keep] [--corrupt-dr-copy]`: see demo/run.ts.
+ *
+ * Exit 0 when the drill passed, 1 when it (or a stage before it) failed,
+ * 2 for a usage problem, 130 on Ctrl-C and 143 on SIGTERM — in every case
+ * after every server was stopped and every temporary directory removed.
+ */
+import { DEFAULT_KEYS, DEMO_CONFIG, runDemo } from './run';
+import { MIN_KEYS } from './dataset';
+
+const USAGE = `usage: npm run demo [-- [--keys N] [--keep] [--corrupt-dr-copy]]
+  --keys N           keys in the sample dataset (default ${DEFAULT_KEYS}, at least ${MIN_KEYS})
+  --keep             keep the bucket folders (export and DR copies, tags) and say where
+  --corrupt-dr-copy  flip one byte of the DR copy before it is verified: the copy is tagged
+                     corrupt, a page is published, and the drill finds no verified recovery point`;
+
+function parse(argv: readonly string[]): { keys: number; keep: boolean; corruptDrCopy: boolean } | string {
+  let keys = DEFAULT_KEYS;
+  let keep = false;
+  let corruptDrCopy = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--keep') keep = true;
+    else if (arg === '--corrupt-dr-copy') corruptDrCopy = true;
+    else if (arg === '--keys' || arg.startsWith('--keys=')) {
+      const value = arg.includes('=') ? arg.slice('--keys='.length) : argv[++i];
+      if (value === undefined || !/^\d+$/.test(value) || Number(value) < MIN_KEYS || Number(value) > 10_000_000) {
+        return `--keys ${value ?? ''} is not a number of keys: write a whole number from ${MIN_KEYS} to 10000000, e.g. --keys 20000`;
+      }
+      keys = Number(value);
+    } else if (arg === '--help' || arg === '-h') return '';
+    else return `unknown option ${arg}`;
+  }
+  return { keys, keep, corruptDrCopy };
+}
+
+async function main(): Promise<void> {
+  const options = parse(process.argv.slice(2));
+  if (typeof options === 'string') {
+    process.stderr.write(`${options ? `${options}\n` : ''}${USAGE}\n`);
+    process.exitCode = options ? 2 : 0;
+    return;
+  }
+  // The demo never calls AWS: the SDK's notice about future Node.js versions is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const controller = new AbortController();
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      // A second signal: exit now (the exit hooks kill the servers and remove the directories).
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    signalled = signal;
+    process.stdout.write(`\n${signal}: stopping; cleaning up (again to exit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // A reader that went away (`| head`) must not stop the cleanup: output stops, the run goes on.
+  let reading = true;
+  process.stdout.on('error', () => (reading = false));
+  const result = await runDemo({
+    ...options,
+    config: DEMO_CONFIG,
+    say: (line) => void (reading && process.stdout.write(`${line}\n`)),
+    signal: controller.signal,
+  });
+  process.exitCode = signalled ? (signalled === 'SIGINT' ? 130 : 143) : result.ok ? 0 : 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

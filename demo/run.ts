@@ -1,0 +1,572 @@
+/**
+ * `npm run demo`: the whole pipeline on this machine, without an AWS
+ * account, with the production code:
+ *
+ * 1. synthesize — both stacks of config/demo.json, in-process, as
+ *    `npx cdk synth` would (cdk-nag included; no Lambda bundling, no CDK
+ *    template validation: see lib/local-app.ts); the DR stack's verify and
+ *    drill state machines are taken from the templates;
+ * 2. source — a throwaway redis-server with a sample dataset (demo/dataset.ts);
+ * 3. probe — the snapshot probe's job writes the canary and counts keys;
+ * 4. backup — `redis-dr backup`'s job (BGSAVE, verified while written) into
+ *    the folder standing in for the export bucket;
+ * 5. export — the object an ElastiCache export writes (`<snapshot>-0001.rdb`)
+ *    with the tags the export job writes (same code);
+ * 6. replicate — object and tags copied to the DR bucket's folder, as S3
+ *    replication does;
+ * 7. verify copy — the synthesized verify state machine runs the verify-rdb
+ *    job on the copy, which tags it `redis-dr:verified=ok` (or corrupt, and pages);
+ * 8. drill — the synthesized DR drill state machine, executed by
+ *    aws-local-stepfunctions: the real select, verify and report jobs, the
+ *    ElastiCache, Secrets Manager and SNS calls answered by the local
+ *    provider (demo/local-aws.ts), which starts a redis-server from the
+ *    DR copy for the drill cluster.
+ *
+ * Then the drill report (the message the Report step published), the
+ * measured RTO, where every artefact is, and the cleanup: every server
+ * stopped and every temporary directory removed, on success, failure and
+ * abort (`--keep` keeps the bucket folders).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { addRedisDrStacks } from '../lib/app';
+import { lambdaStandInArn, stateMachineDefinition, type StandIns, type TemplateJson } from '../lib/asl';
+import { loadConfig, type PlanConfig, type RedisDrConfig } from '../lib/config';
+import { drillRunInput, drillsIn, recoveryBucketName } from '../lib/deployment';
+import { localApp } from '../lib/local-app';
+import { summarizeTemplate } from '../lib/synth-summary';
+import { publishAlert } from '../lambdas/adapters/alerts';
+import { FileBackupStore } from '../lambdas/adapters/backup-store';
+import { startLocalRedis, type LocalRedis } from '../lambdas/adapters/local-redis';
+import type { MetricsSink } from '../lambdas/adapters/metrics';
+import { connectUrl } from '../lambdas/adapters/redis-copy';
+import { pullRdb } from '../lambdas/adapters/redis-sync';
+import { systemClock } from '../lambdas/adapters/retry';
+import { TUNING, type LogSink } from '../lambdas/adapters/runtime';
+import { addObjectTags } from '../lambdas/adapters/s3';
+import { backupFileName } from '../lambdas/domain/backup';
+import { drillVerifyInputSchema } from '../lambdas/domain/drill';
+import { exportObjectKey, exportObjectTags, parseExportObjectKey } from '../lambdas/domain/export';
+import { formatCanary } from '../lambdas/domain/probe';
+import { TAGS } from '../lambdas/domain/types';
+import { runBackup } from '../lambdas/jobs/backup';
+import { drillReportEventSchema, reportDrill, type DrillReportResult } from '../lambdas/jobs/drill-report';
+import { drillSelectEventSchema, selectRecoveryPoint } from '../lambdas/jobs/drill-select';
+import { runDrillVerify, VERIFY_TUNING } from '../lambdas/jobs/drill-verify';
+import { runProbe } from '../lambdas/jobs/probe';
+import { verifyStep, verifyStepSchema } from '../lambdas/jobs/verify-rdb';
+import { writeSampleDataset } from './dataset';
+import { LocalAws } from './local-aws';
+import { runStateMachine, type ExecutionResult } from './step-functions';
+
+/** The demo's config: one plan that exports and drills in the DR region. */
+export const DEMO_CONFIG = join(__dirname, '..', 'config', 'demo.json');
+/** Keys of the sample dataset unless `--keys` says otherwise. */
+export const DEFAULT_KEYS = 5000;
+/** Prefix of every temporary directory the demo makes (its work directory and each server's). */
+export const TMP_PREFIX = 'redis-dr-demo-';
+/** Wait states of the drill (30 s on AWS) last this long here. */
+const WAIT_MS = 100;
+/** Retries wait this long here (seconds to minutes on AWS). */
+const RETRY_MS = 50;
+
+/** What to run. */
+export interface DemoOptions {
+  readonly keys: number;
+  /** Keep the bucket folders (servers are stopped either way). */
+  readonly keep: boolean;
+  /** Flip one byte of the DR copy before it is verified (shows what a corrupt copy does). */
+  readonly corruptDrCopy: boolean;
+  readonly config: string;
+  /** Output, one line at a time. */
+  readonly say: (line: string) => void;
+  /** Aborts the run (Ctrl-C): cleanup still runs. */
+  readonly signal?: AbortSignal;
+}
+
+/** One stage's outcome. */
+export interface StageResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly seconds: number;
+  readonly detail: string;
+}
+
+/** What a run did. */
+export interface DemoResult {
+  /** The drill passed (and every stage before it ran). */
+  readonly ok: boolean;
+  readonly aborted: boolean;
+  readonly stages: readonly StageResult[];
+  /** The drill report step's result (the message on-call would get). */
+  readonly report?: DrillReportResult;
+  readonly drill?: ExecutionResult;
+  /** Every server started: the source and each drill cluster, with its pid, and whether it is gone. */
+  readonly processes: readonly { readonly what: string; readonly pid: number; readonly stopped: boolean }[];
+  /** Every temporary directory made, and whether it is gone. */
+  readonly directories: readonly { readonly path: string; readonly removed: boolean }[];
+  readonly workDir: string;
+  readonly error?: string;
+}
+
+/** The run was aborted (Ctrl-C, SIGTERM). */
+export class DemoAborted extends Error {
+  override readonly name = 'DemoAborted';
+}
+
+/** Log lines of the jobs, kept: printed only when something failed. */
+class KeptLog implements LogSink {
+  readonly lines: string[] = [];
+  info(): void {}
+  warn(message: string, extra?: Record<string, unknown>): void {
+    this.lines.push(`warn: ${message}${extra ? ` ${JSON.stringify(extra).slice(0, 300)}` : ''}`);
+  }
+  error(message: string, extra?: Record<string, unknown>): void {
+    this.lines.push(`error: ${message}${extra ? ` ${JSON.stringify(extra).slice(0, 300)}` : ''}`);
+  }
+}
+
+/** Metric points, kept (the report step's RTO metrics, verify-rdb's counts). */
+class KeptMetrics implements MetricsSink {
+  readonly points: { name: string; value: number; unit: string }[] = [];
+  put(name: string, value: number, unit: string): void {
+    this.points.push({ name, value, unit });
+  }
+}
+
+/** Indentation of a stage's continuation lines. */
+const CONT = ' '.repeat(25);
+const n = (x: number) => x.toLocaleString('en-US');
+const s = (seconds: number) => `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
+
+/** The plan the demo runs: the config's first that exports and drills in the DR region, and its first replication group. */
+export function demoPlan(config: RedisDrConfig): { plan: PlanConfig; target: string } {
+  const plan = config.plans.find((p) => p.export.enabled && drillsIn(p, 'dr') && (p.targets.replicationGroupIds ?? []).length > 0);
+  if (!plan) throw new Error('the demo config needs a plan with export enabled, drills in the DR region and an explicit replicationGroupIds entry');
+  return { plan, target: plan.targets.replicationGroupIds![0]!.toLowerCase() };
+}
+
+/** Runs the demo (see the module comment). Never throws for a failed stage: `ok` is false and `error` says why. */
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const say = o.say;
+  const log = new KeptLog();
+  const metrics = new KeptMetrics();
+  const stages: StageResult[] = [];
+  const processes: { what: string; pid: number; stopped: boolean; server: LocalRedis }[] = [];
+  const work = mkdtempSync(join(tmpdir(), TMP_PREFIX));
+  const directories: { path: string; removed: boolean }[] = [{ path: work, removed: false }];
+  // A process that exits without the cleanup below (a second Ctrl-C) still removes the work directory (servers: local-redis' own hook).
+  const onExit = () => {
+    if (!o.keep) rmSync(work, { recursive: true, force: true });
+  };
+  process.on('exit', onExit);
+  let aws: LocalAws | undefined;
+  /** The bucket folders, for the artefact listing. */
+  const buckets: { role: string; name: string; dir: string }[] = [];
+  let report: DrillReportResult | undefined;
+  let timings: DrillTimings | undefined;
+  let rtoMinutes: number | undefined;
+  let drill: ExecutionResult | undefined;
+  let error: string | undefined;
+  let aborted = false;
+  const checkAbort = () => {
+    if (o.signal?.aborted) throw new DemoAborted('interrupted');
+  };
+  const stage = async <T>(name: string, run: () => Promise<{ value: T; detail: string }>): Promise<T> => {
+    checkAbort();
+    const t0 = performance.now();
+    try {
+      const { value, detail } = await run();
+      const result = { name, ok: true, seconds: (performance.now() - t0) / 1000, detail };
+      stages.push(result);
+      say(`[${stages.length}/8] ${name.padEnd(13)} ${s(result.seconds).padStart(7)}  ${detail}`);
+      return value;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      stages.push({ name, ok: false, seconds: (performance.now() - t0) / 1000, detail: message });
+      // Whatever an abort broke (a read, a start) was broken by the abort.
+      if (o.signal?.aborted) throw new DemoAborted('interrupted', { cause: err });
+      say(`[${stages.length}/8] ${name.padEnd(13)} FAILED: ${message}`);
+      throw err;
+    }
+  };
+
+  say(`redis-dr demo: a verified backup, its DR copy and a restore drill, on this machine (no AWS account)`);
+  say(`work directory: ${work}${o.keep ? ' (kept: --keep)' : ' (removed at the end)'}`);
+  say('');
+  try {
+    // 1. The stacks, as `npx cdk synth` builds them.
+    const synth = await stage('synthesize', async () => {
+      const config = loadConfig(o.config);
+      const { plan, target } = demoPlan(config);
+      const account = config.primary.account ?? '000000000000';
+      const standIns: StandIns = { region: config.dr.region, account };
+      const app = localApp(join(work, 'cdk.out'), { cloudFormationValidation: false });
+      const stacks = addRedisDrStacks(app, config);
+      const assembly = app.synth();
+      const drTemplate = assembly.getStackByName(stacks.dr.stackName).template as TemplateJson;
+      const copies = stacks.dr.copies;
+      const drills = stacks.dr.drills;
+      if (!copies || !drills) throw new Error(`${stacks.dr.stackName} has no DR copies or no drills: the demo plan must export and drill in the DR region`);
+      const arnOf = (fn: Construct) => lambdaStandInArn(Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement), standIns);
+      const topicArn = `arn:aws:sns:${config.dr.region}:${account}:${Stack.of(stacks.dr).getLogicalId(stacks.dr.alerts.topic.node.defaultChild as CfnElement)}`;
+      const drillDefinition = stateMachineDefinition(drTemplate, 'drill', standIns);
+      const verifyDefinition = stateMachineDefinition(drTemplate, 'verify', standIns);
+      const dr = summarizeTemplate(stacks.dr.stackName, config.dr.region, drTemplate as Parameters<typeof summarizeTemplate>[2]);
+      return {
+        value: {
+          config,
+          plan,
+          target,
+          account,
+          topicArn,
+          drillDefinition,
+          verifyDefinition,
+          functions: { select: arnOf(drills.selectFunction.function), verify: arnOf(drills.verifyFunction.function), report: arnOf(drills.reportFunction.function), verifyRdb: arnOf(copies.verifier.function) },
+          exportBucket: recoveryBucketName(config.name, account, config.primary.region),
+          drBucket: recoveryBucketName(config.name, account, config.dr.region),
+        },
+        detail:
+          `${stacks.primary.stackName}, ${stacks.dr.stackName} from ${relative(process.cwd(), o.config) || o.config} (cdk-nag clean); ` +
+          `DR stack: ${dr.stateMachines} state machines, ${dr.functions} functions, ${dr.buckets} buckets; drill state machine of ${Object.keys(drillDefinition.States).length} states`,
+      };
+    });
+    const { config, plan, target } = synth;
+    const primary = config.primary.region;
+    const drRegion = config.dr.region;
+    const exportDir = join(work, `export-bucket-${primary}`);
+    const drDir = join(work, `dr-bucket-${drRegion}`);
+    mkdirSync(exportDir);
+    mkdirSync(drDir);
+    buckets.push({ role: 'export bucket', name: synth.exportBucket, dir: exportDir }, { role: 'DR bucket', name: synth.drBucket, dir: drDir });
+    aws = new LocalAws({
+      account: synth.account,
+      buckets: { [synth.exportBucket]: exportDir, [synth.drBucket]: drDir },
+      startServer: async (rdb, password) => {
+        const server = await startLocalRedis({ rdb, password, tmpPrefix: `${TMP_PREFIX}cluster-` });
+        processes.push({ what: 'drill cluster', pid: server.pid, stopped: false, server });
+        directories.push({ path: server.dir, removed: false });
+        return server;
+      },
+    });
+    const localAws = aws;
+
+    // 2. The source: what production holds.
+    const source = await stage('source', async () => {
+      const server = await startLocalRedis({ tmpPrefix: `${TMP_PREFIX}source-`, ...(o.signal ? { signal: o.signal } : {}) });
+      processes.push({ what: 'source', pid: server.pid, stopped: false, server });
+      directories.push({ path: server.dir, removed: false });
+      say(`${CONT}${server.engine}-server ${server.version} pid ${server.pid} on ${server.host}:${server.port} (AUTH), directory ${server.dir}: writing ${n(o.keys)} keys`);
+      const client = server.client();
+      const data = await writeSampleDataset(client, o.keys, o.signal);
+      client.disconnect();
+      return {
+        value: { server, data },
+        detail:
+          `${n(data.keys)} keys: ${n(data.users)} user profiles (hashes), ${n(data.sessions)} sessions (hashes, TTL 30-90 min), ${n(data.rateLimits)} rate-limit counters (TTL 15-120 s), ` +
+          `${data.queues} job queues (${n(data.queuedJobs)} jobs) + a stream (${data.streamEntries} events, consumer group with pending entries), ` +
+          `${data.leaderboards} leaderboards (${n(data.leaderboardMembers)} members), 2 config keys`,
+      };
+    });
+
+    // 3. The snapshot probe: a canary just before the snapshot, and the key count.
+    const at = new Date();
+    const snapshot = backupFileName(target, at).replace(/\.rdb$/, '');
+    const probe = await stage('probe', async () => {
+      const secretArn = localAws.putSecret(primary, 'redis-dr/demo/source-auth', JSON.stringify({ password: source.server.password }));
+      const result = await runProbe(
+        { host: source.server.host, port: source.server.port, tls: false, clusterMode: 'disabled', authSecretArn: secretArn, canary: formatCanary(snapshot, randomBytes(4).toString('hex'), at) },
+        { secrets: localAws.secretsManager(primary), log, connectTimeoutMs: 5_000 },
+      );
+      return { value: result, detail: `canary redis-dr:canary = ${result.canary}; ${n(result.keys)} keys (the snapshot probe's job)` };
+    });
+
+    // 4. The backup: `redis-dr backup` into the folder standing in for the export bucket.
+    const backup = await stage('backup', async () => {
+      const url = `redis://${source.server.host}:${source.server.port}`;
+      const r = await runBackup(
+        {
+          server: url,
+          source: { host: source.server.host, port: source.server.port, tls: false, password: source.server.password },
+          target,
+          mode: 'local',
+          store: new FileBackupStore(exportDir),
+          retention: { ...plan.retention, timeZone: plan.schedule.timeZone },
+        },
+        {
+          connect: () => connectUrl(url, 'redis-dr-demo-backup', { password: source.server.password, source: 'the demo' }),
+          pull: pullRdb,
+          openFile: async (path) => (await open(path, 'r')).createReadStream({ highWaterMark: 1 << 20 }),
+          // The probe's time names the backup, as a schedule's time names a snapshot: the canary names this file.
+          now: () => at.getTime(),
+          timing: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), pollMs: 20, timeoutMs: 60_000 },
+        },
+      );
+      if (!r.ok || !r.backup) throw new Error(`backup failed at step ${r.failedStep}: ${r.error}`);
+      const b = r.backup;
+      return {
+        value: b,
+        detail: `BGSAVE, verified while written: ${b.file}, ${n(b.bytes)} bytes, RDB v${b.rdbVersion}, ${n(b.keys)} keys, checksum ${b.checksum}, tier ${b.tier} (redis-dr backup's job)`,
+      };
+    });
+
+    // 5. The export: the object an ElastiCache export writes, tagged by the export job's code.
+    const key = exportObjectKey(snapshot, 1);
+    const engine = `${source.server.engine} ${source.server.version}`;
+    const exportTags = await stage('export', async () => {
+      linkSync(join(exportDir, backup.file), join(exportDir, key));
+      const tags = exportObjectTags({ tier: backup.tier, plan: plan.name, snapshot, createdAt: at, shard: 1, shards: 1, engine, keys: probe.keys, canary: probe.canary });
+      const written = await addObjectTags(localAws.s3(primary), synth.exportBucket, key, tags);
+      return { value: written, detail: `s3://${synth.exportBucket}/${key} (the backup's bytes), tagged as the export job tags it: ${Object.keys(written).length} tags` };
+    });
+
+    // 6. S3 replication: object and tags, to the DR region.
+    await stage('replicate', async () => {
+      copyFileSync(join(exportDir, key), join(drDir, key));
+      localAws.replaceObjectTags(synth.drBucket, key, exportTags);
+      let note = '';
+      if (o.corruptDrCopy) {
+        const offset = flipByte(join(drDir, key));
+        note = `; --corrupt-dr-copy: byte ${n(offset)} of the copy flipped`;
+      }
+      return { value: undefined, detail: `s3://${synth.drBucket}/${key}, object and tags copied as S3 replication does${note}` };
+    });
+
+    // 7. The DR region's verify state machine on the copy's "Object Created" event.
+    await stage('verify copy', async () => {
+      const s3 = localAws.s3(drRegion);
+      const sns = localAws.sns(drRegion);
+      const event = {
+        version: '0',
+        'detail-type': 'Object Created',
+        source: 'aws.s3',
+        region: drRegion,
+        detail: { bucket: { name: synth.drBucket }, object: { key, size: statSync(join(drDir, key)).size } },
+      };
+      const execution = await runStateMachine(synth.verifyDefinition, event, {
+        executionName: randomUUID(),
+        waitMs: WAIT_MS,
+        retryMs: RETRY_MS,
+        sdk: {},
+        lambdas: {
+          [synth.functions.verifyRdb]: (payload) =>
+            verifyStep(verifyStepSchema.parse(payload), {
+              s3,
+              alert: (page) => publishAlert(sns, synth.topicArn, page),
+              where: { deployment: config.name, region: drRegion },
+              metrics,
+              log,
+              clock: systemClock,
+              deadline: Date.now() + 13 * 60_000,
+            }),
+        },
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      checkAbort();
+      if (execution.status !== 'SUCCEEDED') throw new Error(`the verify state machine ${execution.status.toLowerCase()}: ${execution.error}: ${execution.cause}`);
+      const tags = localAws.objectTags(synth.drBucket, key);
+      const verdict = tags[TAGS.verified] ?? '(none)';
+      const page = localAws.published.find((m) => m.attributes.kind === 'rdb-corrupt');
+      return {
+        value: verdict,
+        detail:
+          `verify state machine (synthesized) → verify-rdb job: ${TAGS.verified}=${verdict}, ${TAGS.rdb}=${tags[TAGS.rdb] ?? '(none)'}` +
+          (page ? `\n${CONT}page published to the alert topic: ${page.subject}` : ''),
+      };
+    });
+
+    // 8. The drill.
+    const s3 = localAws.s3(drRegion);
+    const sns = localAws.sns(drRegion);
+    const secrets = localAws.secretsManager(drRegion);
+    const elastiCache = localAws.elastiCache(drRegion);
+    const input = JSON.parse(JSON.stringify(drillRunInput(config.name, plan, 'dr', synth.drBucket))) as unknown;
+    const executionName = randomUUID();
+    drill = await stage('drill', async () => {
+      const execution = await runStateMachine(synth.drillDefinition, input, {
+        executionName,
+        waitMs: WAIT_MS,
+        retryMs: RETRY_MS,
+        sdk: { elasticache: elastiCache, secretsmanager: secrets },
+        lambdas: {
+          [synth.functions.select]: (payload) =>
+            selectRecoveryPoint(drillSelectEventSchema.parse(payload), {
+              elasticache: elastiCache,
+              tagging: localAws.tagging(drRegion),
+              s3,
+              metrics,
+              log,
+              clock: systemClock,
+              concurrency: TUNING.concurrency,
+              throttleDelayMs: TUNING.throttleDelayMs,
+              busyDelayMs: TUNING.busyDelayMs,
+            }),
+          // On AWS the drill cluster has in-transit encryption and verify connects over TLS; the local server speaks plain TCP.
+          [synth.functions.verify]: (payload) =>
+            runDrillVerify(drillVerifyInputSchema.parse({ ...(payload as object), tls: false }), { secrets, log, clock: systemClock, ...VERIFY_TUNING }),
+          [synth.functions.report]: async (payload) => {
+            const event = drillReportEventSchema.parse(payload);
+            timings = event.timings;
+            rtoMinutes = event.input.rtoMinutes;
+            report = await reportDrill(event, { publish: (a) => publishAlert(sns, synth.topicArn, a), metrics, log });
+            return report;
+          },
+        },
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      checkAbort();
+      const group = localAws.groups.at(-1);
+      const cluster = group
+        ? `drill cluster ${group.id}: ${group.server ? `${group.server.engine}-server pid ${group.server.pid} on ${group.server.host}:${group.server.port}, directory ${group.server.dir}, ` : ''}` +
+          `from ${relative(work, group.rdb)}, ${group.status}`
+        : 'no drill cluster was created';
+      return {
+        value: execution,
+        detail: `DR drill state machine (synthesized), execution ${executionName}: ${execution.status}, ${execution.path.length} states in ${s(execution.seconds)}\n${CONT}${cluster}`,
+      };
+    });
+  } catch (err) {
+    if (err instanceof DemoAborted) aborted = true;
+    else error = err instanceof Error ? err.message : String(err);
+  } finally {
+    // Cleanup, whatever happened: servers first, then directories.
+    const left = (await aws?.shutdown().catch(() => [])) ?? [];
+    for (const p of processes) {
+      await p.server.stop().catch(() => undefined);
+      p.stopped = !isAlive(p.pid);
+    }
+    say('');
+    if (report) {
+      say('Drill report (the message the drill\'s Report step published to the alert topic):');
+      for (const line of report.summary.split('\n')) say(`  ${line}`);
+      say('');
+    } else if (drill) {
+      say(`The drill ended ${drill.status} without a report: ${drill.error ?? ''} ${drill.cause ?? ''}`);
+    }
+    if (aws) sayMeasured(say, aws, timings, rtoMinutes);
+    if (aws && !aborted) sayArtefacts(say, aws, buckets, o.keep, work);
+    if (error && log.lines.length > 0) {
+      say('What the jobs logged (warnings and errors):');
+      for (const line of log.lines) say(`  ${line}`);
+    }
+    if (left.length > 0) say(`Stopped ${left.length} drill cluster(s) the drill did not delete: ${left.map((g) => g.id).join(', ')}.`);
+    process.off('exit', onExit);
+    if (!o.keep) rmSync(work, { recursive: true, force: true });
+    for (const d of directories) d.removed = !exists(d.path);
+    say('Cleanup:');
+    for (const p of processes) say(`  ${p.what} ${p.server.engine}-server pid ${p.pid}: ${p.stopped ? 'stopped' : 'STILL RUNNING'}`);
+    for (const d of directories) say(`  ${d.path}: ${d.removed ? 'removed' : o.keep && d.path === work ? 'kept (--keep)' : 'STILL THERE'}`);
+  }
+  const ok = !aborted && error === undefined && report?.ok === true;
+  say('');
+  if (aborted) say('Interrupted: everything the demo started was stopped and removed.');
+  else if (error) say(`Demo FAILED: ${error}`);
+  else say(ok ? `Drill PASSED.` : `Drill FAILED: the report above says which step or check.`);
+  return {
+    ok,
+    aborted,
+    stages,
+    ...(report ? { report } : {}),
+    ...(drill ? { drill } : {}),
+    processes: processes.map(({ what, pid, stopped }) => ({ what, pid, stopped })),
+    directories: directories.map((d) => ({ ...d })),
+    workDir: work,
+    ...(error ? { error } : {}),
+  };
+}
+
+/** The timings the drill recorded (`$$.State.EnteredTime` of its Time states), as the Report step got them. */
+type DrillTimings = ReturnType<typeof drillReportEventSchema.parse>['timings'];
+
+/** The RTO as measured here, to the millisecond, and what the local provider answered. */
+function sayMeasured(say: (line: string) => void, aws: LocalAws, timings: DrillTimings | undefined, rtoMinutes: number | undefined): void {
+  const group = aws.groups.at(-1);
+  if (timings) {
+    const span = (from?: string, to?: string) => (from && to ? `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(3)} s` : 'not reached');
+    const load = group?.server ? `${Math.round(group.server.loadSeconds * 1000)} ms` : 'not loaded';
+    say('RTO, measured here (the report rounds to whole seconds):');
+    say(`  start -> created        ${span(timings.startedAt, timings.createdAt).padStart(11)}  select, AUTH token generated and stored, CreateReplicationGroup`);
+    say(`  created -> available    ${span(timings.createdAt, timings.availableAt).padStart(11)}  ElastiCache takes minutes; here a redis-server loads the DR copy (${load}), polled every ${WAIT_MS} ms`);
+    say(`  available -> verified   ${span(timings.availableAt, timings.verifiedAt).padStart(11)}  the verify job: canary, key count, full scan, expected keys and values, samples`);
+    say(`  RTO (start -> verified) ${span(timings.startedAt, timings.verifiedAt).padStart(11)}${rtoMinutes !== undefined ? `  objective ${rtoMinutes} min` : ''}`);
+    say(`  verified -> deleted     ${span(timings.verifiedAt, timings.deletedAt).padStart(11)}`);
+    say(`  Time is compressed only where the state machine waits: Wait states last ${WAIT_MS} ms here (30 s on AWS), retries ${RETRY_MS} ms.`);
+    say('  TLS: on AWS the drill cluster has in-transit encryption and the verify step connects over TLS; the local server speaks plain TCP, so verify runs with tls=false.');
+  }
+  if (aws.calls.length === 0) return;
+  const counts = new Map<string, number>();
+  for (const c of aws.calls) counts.set(c, (counts.get(c) ?? 0) + 1);
+  say(`Local provider: ${aws.calls.length} AWS calls answered on this machine, none sent: ${[...counts].map(([c, k]) => `${c} x${k}`).join(', ')}.`);
+  say('');
+}
+
+/** Where each artefact is (the bucket folders and their files with their tags). */
+function sayArtefacts(say: (line: string) => void, aws: LocalAws, buckets: readonly { role: string; name: string; dir: string }[], keep: boolean, work: string): void {
+  say(`Artefacts${keep ? ' (kept)' : ' (removed now; --keep keeps them)'}:`);
+  const templates = join(work, 'cdk.out');
+  say(`  templates ${templates}/ (the state machines ran from ${readdirSync(templates).filter((f) => f.endsWith('.template.json')).join(' and ')})`);
+  for (const b of buckets) {
+    say(`  ${b.role} s3://${b.name} = ${b.dir}/`);
+    for (const file of readdirSync(b.dir).sort()) {
+      const size = statSync(join(b.dir, file)).size;
+      const tags = file.endsWith('.rdb') ? aws.objectTags(b.name, file) : {};
+      if (file === '.s3-tags.json') {
+        say(`    ${file} (the objects' tags, as this local provider keeps them)`);
+        continue;
+      }
+      const tagText = Object.keys(tags).length > 0 ? `\n        tags: ${Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ')}` : '';
+      const what = parseExportObjectKey(file)
+        ? b.role === 'DR bucket'
+          ? 'the DR copy'
+          : "the export object (the backup's bytes, a hard link)"
+        : file.endsWith('.rdb')
+          ? 'the backup, as redis-dr backup writes it'
+          : file.endsWith('.sha256')
+            ? "the backup's SHA-256 (sha256sum -c)"
+            : "the backup's record (tier, keys)";
+      say(`    ${file}: ${what}, ${n(size)} bytes${tagText}`);
+    }
+  }
+  say('');
+}
+
+/** Flips the byte in the middle of `file`; returns its offset. */
+function flipByte(file: string): number {
+  const offset = Math.floor(statSync(file).size / 2);
+  const fd = openSync(file, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, offset);
+    b[0] = b[0]! ^ 0xff;
+    writeSync(fd, b, 0, 1, offset);
+  } finally {
+    closeSync(fd);
+  }
+  return offset;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+

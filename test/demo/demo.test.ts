@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TMP_PREFIX } from '../../demo/run';
+
+/**
+ * `npm run demo` as a user runs it: a child process, so the exit code, the
+ * signal handling and "nothing left behind" are those of the real entry
+ * point (an in-process call would share this process's exit hooks and could
+ * not be sent SIGTERM). On a reduced dataset to stay fast.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+interface Run {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the demo; `onOutput` may act on the output so far (e.g. send a signal). */
+function demo(command: string, args: readonly string[], onOutput?: (stdout: string, pid: number) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      onOutput?.(stdout, child.pid!);
+    });
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** The demo's own temporary directories that exist now. */
+function demoDirs(): Set<string> {
+  return new Set(readdirSync(tmpdir()).filter((d) => d.startsWith(TMP_PREFIX)).map((d) => join(tmpdir(), d)));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every server pid and temporary directory the output names are gone, and no directory of the demo appeared. */
+function expectNothingLeft(run: Run, before: ReadonlySet<string>): void {
+  const pids = [...run.stdout.matchAll(/redis-server pid (\d+)/g)].map((m) => Number(m[1]));
+  expect(pids.length).toBeGreaterThan(0);
+  for (const pid of new Set(pids)) expect(alive(pid), `redis-server pid ${pid}`).toBe(false);
+  const dirs = [...run.stdout.matchAll(new RegExp(`(${tmpdir().replace(/[/\\]/g, '[/\\\\]')}[/\\\\]${TMP_PREFIX}[^\\s/:,]+)`, 'g'))].map((m) => m[1]!);
+  expect(dirs.length).toBeGreaterThan(0);
+  for (const dir of new Set(dirs)) expect(existsSync(dir), dir).toBe(false);
+  expect([...demoDirs()].filter((d) => !before.has(d))).toEqual([]);
+  expect(run.stdout).not.toMatch(/STILL RUNNING|STILL THERE/);
+}
+
+describe('npm run demo', () => {
+  it('backs up, copies, verifies and drills: the report says every check passed, and nothing is left behind', async () => {
+    const before = demoDirs();
+    const run = await demo(NPM, ['run', 'demo', '--silent', '--', '--keys', '300']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const out = run.stdout;
+    // Every stage ran, with its time.
+    for (const [i, stage] of ['synthesize', 'source', 'probe', 'backup', 'export', 'replicate', 'verify copy', 'drill'].entries()) {
+      expect(out).toMatch(new RegExp(`^\\[${i + 1}/8\\] ${stage} +\\d+\\.\\d+ s `, 'm'));
+    }
+    expect(out).toContain('redis-dr:verified=ok');
+    // The report: the recovery point and its age, the keys, every check passed, the RTO.
+    expect(out).toContain('Restore drill passed: plan app, target app-cache');
+    expect(out).toMatch(/Recovery point: rdr-app-cache-\d{8}-\d{4} \(DR copy, 1 object\(s\)\), taken \S+, \d+s old at the start\./);
+    expect(out).toMatch(/Keys restored: (\d+) \(recorded: \1\)\./);
+    for (const check of ['canary', 'key-count', 'type-histogram', 'expect-keys', 'expect-values', 'sample']) {
+      expect(out).toMatch(new RegExp(`\\[ok\\] +${check}: expected .+, found `));
+    }
+    expect(out).not.toMatch(/\[FAIL\]|\[skip\]/);
+    expect(out).toMatch(/RTO \(start -> verified\): \d+s, objective 30m: met/);
+    expect(out).toMatch(/RTO \(start -> verified\) +\d+\.\d{3} s/);
+    expect(out).toMatch(/created -> available +\d+\.\d{3} s/);
+    // Where the artefacts were, and that the drill deleted its cluster.
+    expect(out).toMatch(/export bucket s3:\/\/redis-dr-demo-\d{12}-eu-west-1 = \S+export-bucket-eu-west-1\//);
+    expect(out).toMatch(/DR bucket s3:\/\/redis-dr-demo-\d{12}-eu-central-1 = \S+dr-bucket-eu-central-1\//);
+    expect(out).toMatch(/Cleanup: cluster rdr-drill-app-cache-\S+ deleted\./);
+    expect(out).toMatch(/none sent/);
+    expect(out).toMatch(/Drill PASSED\.\s*$/);
+    expectNothingLeft(run, before);
+  });
+
+  it('a corrupt DR copy: verification tags it corrupt and pages, the drill finds no verified recovery point and fails, exit 1, nothing left behind', async () => {
+    const before = demoDirs();
+    const run = await demo(process.execPath, ['--import', 'tsx', 'demo/main.ts', '--keys', '300', '--corrupt-dr-copy']);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const out = run.stdout;
+    expect(out).toMatch(/--corrupt-dr-copy: byte [\d,]+ of the copy flipped/);
+    expect(out).toContain('redis-dr:verified=corrupt');
+    expect(out).toMatch(/page published to the alert topic: \[CRITICAL\] .*corrupt DR copy/);
+    expect(out).toContain('Restore drill failed (select)');
+    expect(out).toMatch(/select: NoRecoveryPointError: .*corrupt: rdr-app-cache-\d{8}-\d{4}-0001\.rdb verified corrupt/);
+    expect(out).toContain('no drill cluster was created');
+    expect(out).toMatch(/Drill FAILED/);
+    expectNothingLeft(run, before);
+  });
+
+  it('SIGTERM while it runs: stops, cleans up, exits 143', async () => {
+    const before = demoDirs();
+    let sent = false;
+    // Sent while the source is written (a large dataset keeps it there): the server is up and named.
+    const run = await demo(process.execPath, ['--import', 'tsx', 'demo/main.ts', '--keys', '2000000'], (stdout, pid) => {
+      if (!sent && /: writing [\d,]+ keys$/m.test(stdout)) {
+        sent = true;
+        process.kill(pid, 'SIGTERM');
+      }
+    });
+    expect(sent).toBe(true);
+    expect(run.code, run.stdout + run.stderr).toBe(143);
+    expect(run.stdout).toContain('Interrupted: everything the demo started was stopped and removed.');
+    expectNothingLeft(run, before);
+  });
+});
