@@ -26,6 +26,9 @@
  * then the server sends the file, `$<len>`). The fork and the save are the
  * server's work and part of both tools' time alike; the server's log gives
  * them per run (timestamps in ms), INFO stats `latest_fork_usec` the fork.
+ * Besides the ratio of the median walls (B/A), each form reports the ratio
+ * of the time each tool takes beyond its run's save, which the machine's
+ * load moves less.
  *
  * Checks per run: A reports `ok: true`, checksum ok, its file is there with
  * the bytes it reports; `redis-check-rdb` says "RDB looks OK"; A's
@@ -349,6 +352,7 @@ async function main(): Promise<void> {
           medianSyncStepSeconds: med(a.map((r) => r.steps.sync)),
           medianWriteStepSeconds: med(a.map((r) => r.steps.write)),
           medianServerSaveSeconds: med(a.map((r) => r.server?.saveSeconds)),
+          medianBeyondSaveSeconds: med(a.map((r) => beyond(r.wallSeconds, r.server))),
           peakRssMiB: aPeak,
           peakRssMB: (aPeak * MIB) / MB,
         },
@@ -359,9 +363,12 @@ async function main(): Promise<void> {
           medianRedisCliSeconds: med(b.map((r) => r.redisCli.wallSeconds)),
           medianRedisCheckRdbSeconds: med(b.map((r) => r.redisCheckRdb.wallSeconds)),
           medianServerSaveSeconds: med(b.map((r) => r.server?.saveSeconds)),
+          medianBeyondSaveSeconds: med(b.map((r) => beyond(r.wallSeconds, r.server))),
           peakRssMiB: bPeak,
         },
         ratio,
+        /** The same ratio on each tool's time beyond the server's save (the save is the server's work, shared, and swings with the machine's load). */
+        ratioBeyondSave: (med(b.map((r) => beyond(r.wallSeconds, r.server))) ?? Number.NaN) / (med(a.map((r) => beyond(r.wallSeconds, r.server))) ?? Number.NaN),
         roundsWon: rounds.filter((r) => r.ratio > 1).length,
         keys: serverKeys,
         keysAgree,
@@ -373,22 +380,23 @@ async function main(): Promise<void> {
     }
 
     // Table.
-    const rows: string[][] = [['form', 'tool', 'median wall (s)', 'each run (s)', 'server save (s, median)', 'CPU (s, median)', 'peak RSS (MiB)', 'keys']];
+    const rows: string[][] = [['form', 'tool', 'median wall (s)', 'each run (s)', 'server save (s, median)', 'beyond the save (s, median)', 'CPU (s, median)', 'peak RSS (MiB)', 'keys']];
     for (const form of options.forms) {
       const f = results[form] as {
-        ours: { medianSeconds: number; medianServerSaveSeconds: number | null; medianCpuSeconds: number | null; peakRssMiB: number };
-        pair: { medianSeconds: number; medianServerSaveSeconds: number | null; medianCpuSeconds: number | null; peakRssMiB: number; medianRedisCliSeconds: number; medianRedisCheckRdbSeconds: number };
+        ours: { medianSeconds: number; medianServerSaveSeconds: number | null; medianBeyondSaveSeconds: number | null; medianCpuSeconds: number | null; peakRssMiB: number };
+        pair: { medianSeconds: number; medianServerSaveSeconds: number | null; medianBeyondSaveSeconds: number | null; medianCpuSeconds: number | null; peakRssMiB: number; medianRedisCliSeconds: number; medianRedisCheckRdbSeconds: number };
         rounds: { ours: BackupRun; pair: PairRun }[];
         keys: number;
       };
       const fmt = (v: number | null): string => (v === null ? '–' : v.toFixed(2));
-      rows.push([form, 'A redis-dr backup --remote', fmt(f.ours.medianSeconds), f.rounds.map((r) => r.ours.wallSeconds.toFixed(2)).join(', '), fmt(f.ours.medianServerSaveSeconds), fmt(f.ours.medianCpuSeconds), f.ours.peakRssMiB.toFixed(1), String(f.keys)]);
+      rows.push([form, 'A redis-dr backup --remote', fmt(f.ours.medianSeconds), f.rounds.map((r) => r.ours.wallSeconds.toFixed(2)).join(', '), fmt(f.ours.medianServerSaveSeconds), fmt(f.ours.medianBeyondSaveSeconds), fmt(f.ours.medianCpuSeconds), f.ours.peakRssMiB.toFixed(1), String(f.keys)]);
       rows.push([
         form,
         `B redis-cli --rdb (${fmt(f.pair.medianRedisCliSeconds)}) + redis-check-rdb (${fmt(f.pair.medianRedisCheckRdbSeconds)})`,
         fmt(f.pair.medianSeconds),
         f.rounds.map((r) => r.pair.wallSeconds.toFixed(2)).join(', '),
         fmt(f.pair.medianServerSaveSeconds),
+        fmt(f.pair.medianBeyondSaveSeconds),
         fmt(f.pair.medianCpuSeconds),
         f.pair.peakRssMiB.toFixed(1),
         String(f.rounds[0]!.pair.redisCheckRdb.keys),
@@ -398,9 +406,9 @@ async function main(): Promise<void> {
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) log(r.map((cell, c) => (c < 2 || c === 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
     for (const form of options.forms) {
-      const f = results[form] as { ratio: number; roundsWon: number; keysAgree: boolean; verified: boolean; ours: { peakRssMiB: number; peakRssMB: number } };
+      const f = results[form] as { ratio: number; ratioBeyondSave: number; roundsWon: number; keysAgree: boolean; verified: boolean; ours: { peakRssMiB: number; peakRssMB: number } };
       log(
-        `${form}${form === HEADLINE ? ' (headline)' : ''}: B/A ${f.ratio.toFixed(2)}x (target > 1), A faster in ${f.roundsWon}/${options.repeats} rounds; ` +
+        `${form}${form === HEADLINE ? ' (headline)' : ''}: B/A ${f.ratio.toFixed(2)}x (target > 1), A faster in ${f.roundsWon}/${options.repeats} rounds; beyond the server's save ${f.ratioBeyondSave.toFixed(2)}x; ` +
           `A peak RSS ${f.ours.peakRssMiB.toFixed(1)} MiB = ${f.ours.peakRssMB.toFixed(1)} MB (target < ${RSS_TARGET_MB} MB); keys agree ${f.keysAgree}; verified ${f.verified}`,
       );
     }
@@ -434,6 +442,11 @@ async function main(): Promise<void> {
     clearTimeout(deadline);
     await cleanup();
   }
+}
+
+/** Wall time beyond the server's save of that run (null when the log did not say). */
+function beyond(wallSeconds: number, s: ServerSide | undefined): number | null {
+  return s?.saveSeconds === null || s?.saveSeconds === undefined ? null : wallSeconds - s.saveSeconds;
 }
 
 function stripLines(s: ServerSide | undefined): Omit<ServerSide, 'lines'> | undefined {
