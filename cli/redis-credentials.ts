@@ -5,11 +5,7 @@
  * environment (`REDIS_DR_FROM_PASSWORD`, optionally `REDIS_DR_FROM_USERNAME`).
  * A password in the URL still works when percent-encoded.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { UrlCredentials } from '../lambdas/adapters/redis-copy';
-import { sdkClientConfig } from '../lambdas/adapters/runtime';
-import { getRedisCredentials } from '../lambdas/adapters/secrets';
-import { awsProblem } from './aws';
 import { UsageError } from './usage';
 
 /** One side of the command: its secret option and the environment variables it reads. */
@@ -39,6 +35,13 @@ export async function sideCredentials(side: CredentialSide, env: NodeJS.ProcessE
   if (side.secretArn !== undefined) {
     if (fromEnv) throw new UsageError(`${side.option} and ${passwordVar} both give a password: use one (unset ${passwordVar})`);
     const region = secretRegion(side.option, side.secretArn);
+    // The AWS SDK loads only when a secret is named: a run without one stays light (bench/README.md, backup).
+    const [{ SecretsManagerClient }, { sdkClientConfig }, { getRedisCredentials }, { awsProblem }] = await Promise.all([
+      import('@aws-sdk/client-secrets-manager'),
+      import('../lambdas/adapters/runtime.js'),
+      import('../lambdas/adapters/secrets.js'),
+      import('./aws.js'),
+    ]);
     let c;
     try {
       c = await getRedisCredentials(new SecretsManagerClient({ region, ...sdkClientConfig() }), side.secretArn);

@@ -16,7 +16,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileBackupStore, parseDestination, S3BackupStore, type BackupRecord } from '../../../lambdas/adapters/backup-store';
+import { FileBackupStore, parseDestination, type BackupRecord } from '../../../lambdas/adapters/backup-store';
+import { S3BackupStore } from '../../../lambdas/adapters/backup-store-s3';
 import { awsError } from '../../support/fakes';
 
 const record = (): BackupRecord => ({ tier: 'daily', target: 'cache', createdAt: '2026-11-23T04:00:00.000Z', keys: 3, rdbVersion: 10 });
