@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BACKUP_METRICS } from '../../lambdas/domain/backup-metrics';
 import { startPingServer, type PingServer } from '../support/ping-server';
-import { startRedisServer, type RedisServer } from '../support/redis-server';
+import { freePort, startRedisServer, type RedisServer } from '../support/redis-server';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -90,6 +90,13 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     expect(r.stdout).toContain('no backup was stored by this run; nothing stored before was deleted');
     expect(`${r.stdout}${r.stderr}`).not.toContain('wrong-password');
     expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+  });
+
+  it('an unreachable server: exit 1 at the connect step, nothing stored', async () => {
+    const port = await freePort(); // nothing listens there
+    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${port}`, '--to', `file://${dir}/out`]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^FAILED at step connect: could not connect to redis at 127\\.0\\.0\\.1:${port}`));
   });
 
   it('a destination that cannot be written: exit 1 at the write step, saying why', async () => {
