@@ -283,7 +283,7 @@ export class S3BackupStore implements BackupStore {
 }
 
 /** An error naming the destination and what failed there (the cause kept). */
-function storeError(url: string, what: string, err: unknown): Error {
+export function storeError(url: string, what: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException).code;
   const hint =
     code === 'ENOSPC'
