@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
@@ -8,6 +8,7 @@ import { AofDirectory, RestoreDirectory } from '../../../lambdas/adapters/aof-di
 import { FileAofStore } from '../../../lambdas/adapters/aof-store';
 import { startLocalRedis, type LocalRedis } from '../../../lambdas/adapters/local-redis';
 import { readStoredHistory } from '../../../lambdas/domain/aof-history';
+import { AOF_METRICS } from '../../../lambdas/domain/aof-metrics';
 import { AofShipper, type CycleReport } from '../../../lambdas/jobs/ship-aof';
 import { restoreAof, type RestoreAofReport } from '../../../lambdas/jobs/restore-aof';
 import { FlakyAofStore, nextSecond, rewriteAof, sleep, startAofServer, startWriter } from '../../support/aof';
@@ -71,6 +72,15 @@ async function loadRestored(out: string, appendFilename = 'appendonly.aof'): Pro
   return s;
 }
 
+/** Waits until `check` holds (polling), failing after `ms`. */
+async function eventually(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await sleep(20);
+  }
+}
+
 async function replicaOffsetsMatch(primary: Redis, replica: Redis): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
@@ -96,7 +106,8 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     let c = server.client();
     const writer = startWriter(c, 'pre');
     let shipper = runShipper(aofDir, store, log, cycles);
-    await sleep(250);
+    await caughtUp(cycles);
+    await sleep(150);
     await rewriteAof(c); // 1: an RDB base
     await sleep(200);
     // The destination fails for a while; the server rewrites meanwhile, with the AOF form of base.
@@ -221,5 +232,66 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     expect(await restore(dest, tempDir('after') + '/aof', Date.parse(points![2]!))).toMatchObject({ ok: true, load: { keys: 4 } });
     const newest = await restore(dest, tempDir('newest') + '/aof');
     expect(newest).toMatchObject({ ok: true, load: { keys: 4 } });
+  });
+
+  it('pings the heartbeat only while the lag is within the RPO, and the metrics say which', async () => {
+    const server = await startAofServer();
+    cleanup.push(() => server.stop());
+    const c = server.client();
+    const store = new FlakyAofStore(new FileAofStore(tempDir('dest')));
+    const metricsFile = join(tempDir('metrics'), 'aof.prom');
+    const pings: number[] = [];
+    const log: string[] = [];
+    const shipper = new AofShipper(
+      { dir: new AofDirectory(join(server.dir, 'appendonlydir')), store, intervalMs: 50, rpoMs: 400, heartbeat: { url: 'http://unused', everyMs: 0 }, metricsFile },
+      { now: () => Date.now(), say: (l) => log.push(l), ping: async () => void pings.push(Date.now()) },
+    );
+    const abort = new AbortController();
+    const done = shipper.run(abort.signal);
+    await c.set('a', '1');
+    await eventually('a ping', () => pings.length > 0);
+    expect(readFileSync(metricsFile, 'utf8')).toMatch(new RegExp(`${AOF_METRICS.withinRpo}\\{dir="[^"]+"\\} 1\n`));
+    store.failing = true;
+    await c.set('b', '2');
+    await eventually('the lag over the RPO', () => log.some((l) => /lag \d+\.\d s is over --rpo 0\.4 s: the heartbeat is not pinged/.test(l)));
+    const frozen = pings.length;
+    await sleep(300);
+    expect(pings.length).toBe(frozen);
+    const prom = readFileSync(metricsFile, 'utf8');
+    expect(prom).toMatch(new RegExp(`${AOF_METRICS.withinRpo}\\{dir="[^"]+"\\} 0\n`));
+    expect(Number(new RegExp(`${AOF_METRICS.errors}\\{dir="[^"]+"\\} (\\d+)`).exec(prom)![1])).toBeGreaterThan(0);
+    store.failing = false;
+    await eventually('pings again', () => pings.length > frozen);
+    expect(log.some((l) => /lag back within --rpo/.test(l))).toBe(true);
+    abort.abort();
+    await done;
+  });
+
+  it('holds back a command a crash tore; the server truncates it when it starts again, and shipping goes on', async () => {
+    let server = await startAofServer();
+    const dataDir = server.dir;
+    cleanup.push(() => server.stop());
+    let c = server.client();
+    const dest = tempDir('dest');
+    const log: string[] = [];
+    const cycles: CycleReport[] = [];
+    const shipper = runShipper(join(dataDir, 'appendonlydir'), new FileAofStore(dest), log, cycles);
+    for (let i = 0; i < 20; i++) await c.set(`k:${i}`, `v${i}`);
+    await caughtUp(cycles);
+    await server.kill();
+    const torn = '*3\r\n$3\r\nset\r\n$5\r\ntorn-';
+    appendFileSync(join(dataDir, 'appendonlydir', 'appendonly.aof.1.incr.aof'), torn);
+    const held = await caughtUp(cycles);
+    expect(held.heldBackBytes).toBe(torn.length);
+    server = await startAofServer({ dir: dataDir, port: server.port });
+    c = server.client();
+    for (let i = 20; i < 30; i++) await c.set(`k:${i}`, `v${i}`);
+    const after = await caughtUp(cycles);
+    expect(after.heldBackBytes).toBe(0);
+    await shipper.stop();
+    const out = join(tempDir('out'), 'aof');
+    expect(await restore(dest, out)).toMatchObject({ ok: true, load: { keys: 30 } });
+    const restored = await loadRestored(out);
+    expect((await compareClients(c, restored.client())).equal).toBe(true);
   });
 });
