@@ -111,11 +111,17 @@ export class AofDirectory {
     }
   }
 
-  /** Calls `onChange` whenever an entry of the directory changes; returns the function that stops watching. */
+  /**
+   * Calls `onChange` whenever a manifest of the directory is written (the
+   * server renames a new one into place when files come and go; appends to
+   * an increment are not reported); returns the function that stops watching.
+   */
   watch(onChange: () => void): () => void {
     let w: FSWatcher | undefined;
     try {
-      w = watch(this.dir, { persistent: false }, () => onChange());
+      w = watch(this.dir, { persistent: false }, (_event, file) => {
+        if (file === null || String(file).endsWith('.manifest')) onChange();
+      });
       w.on('error', () => undefined);
     } catch {
       return () => undefined; // no watching here (some file systems): the interval still finds everything

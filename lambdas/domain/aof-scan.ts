@@ -69,7 +69,9 @@ const LF = 0x0a;
 export class AofScanner {
   private mode: Mode = 'unit';
   private offset: number;
-  private line: number[] = [];
+  /** Pieces of a line that spans chunks. */
+  private carry: Uint8Array[] = [];
+  private carryBytes = 0;
   private lineStart: number;
   private unitStart: number;
   private argc = 0;
@@ -137,75 +139,90 @@ export class AofScanner {
         if (this.remaining === 0) this.endOfArgument();
         continue;
       }
-      // A line: header of a unit or of a bulk string.
+      // A line: header of a unit or of a bulk string (parsed in place when the chunk holds it whole).
       const nl = chunk.indexOf(LF, i);
-      const end = nl === -1 ? chunk.length : nl + 1;
-      if (this.line.length + (end - i) > AOF_MAX_LINE) {
+      const piece = (nl === -1 ? chunk.length : nl + 1) - i;
+      if (this.carryBytes + piece > AOF_MAX_LINE) {
         this.fail(this.lineStart, `a line longer than ${AOF_MAX_LINE} bytes where a ${this.mode === 'unit' ? 'command or annotation' : 'bulk string header'} was expected`);
         return;
       }
-      for (let k = i; k < end; k++) this.line.push(chunk[k]!);
-      this.offset += end - i;
-      i = end;
-      if (nl !== -1) this.endOfLine();
+      this.offset += piece;
+      if (nl === -1) {
+        this.carry.push(chunk.slice(i));
+        this.carryBytes += piece;
+        i = chunk.length;
+        continue;
+      }
+      if (this.carryBytes === 0) this.endOfLine(chunk, i, nl);
+      else {
+        const line = Buffer.concat([...this.carry, chunk.subarray(i, nl)]);
+        this.carry = [];
+        this.carryBytes = 0;
+        this.endOfLine(line, 0, line.length);
+      }
+      i = nl + 1;
     }
   }
 
-  private endOfLine(): void {
-    const bytes = this.line;
-    this.line = [];
+  /** A line ended: bytes [from, to) of `buf` (its LF excluded). */
+  private endOfLine(buf: Uint8Array, from: number, to: number): void {
     const start = this.lineStart;
     this.lineStart = this.offset;
-    const text = Buffer.from(bytes).toString('latin1').replace(/\r?\n$/, '');
+    const end = to > from && buf[to - 1] === CR ? to - 1 : to;
+    const text = () => Buffer.from(buf.subarray(from, end)).toString('latin1');
+    const first = buf[from];
     if (this.mode === 'unit') {
       this.unitStart = start;
-      if (bytes[0] === 0x23) {
-        const ts = /^#TS:(\d{1,15})$/.exec(text);
-        if (ts) {
-          const second = Number(ts[1]);
-          if (this.options.cutAtSecond !== undefined && second >= this.options.cutAtSecond) {
-            this.cut(this.inMulti ? this.multiStart : start, second);
-            return;
+      if (first === 0x23) {
+        // #TS:<seconds>
+        if (end - from > 4 && buf[from + 1] === 0x54 && buf[from + 2] === 0x53 && buf[from + 3] === 0x3a) {
+          const second = digits(buf, from + 4, end, 15);
+          if (second >= 0) {
+            if (this.options.cutAtSecond !== undefined && second >= this.options.cutAtSecond) {
+              this.cut(this.inMulti ? this.multiStart : start, second);
+              return;
+            }
+            this.currentSecond = second;
+            this.pendingAnnotations++;
+            this.pendingFirst ??= second;
           }
-          this.currentSecond = second;
-          this.pendingAnnotations++;
-          this.pendingFirst ??= second;
         }
         this.endOfUnit();
         return;
       }
-      if (bytes[0] !== 0x2a) {
-        this.fail(start, `expected a command (*) or an annotation (#), got ${JSON.stringify(text.slice(0, 20))}`);
+      if (first !== 0x2a) {
+        this.fail(start, `expected a command (*) or an annotation (#), got ${JSON.stringify(text().slice(0, 20))}`);
         return;
       }
-      const argc = /^\*(\d{1,9})$/.exec(text);
-      if (!argc || Number(argc[1]) < 1) {
-        this.fail(start, `bad command header ${JSON.stringify(text.slice(0, 20))}`);
+      const argc = digits(buf, from + 1, end, 9);
+      if (argc < 1) {
+        this.fail(start, `bad command header ${JSON.stringify(text().slice(0, 20))}`);
         return;
       }
-      this.argc = Number(argc[1]);
+      this.argc = argc;
       this.argIndex = 0;
       this.mode = 'bulk-header';
       return;
     }
     // bulk-header
-    const len = /^\$(\d{1,12})$/.exec(text);
-    if (!len) {
-      this.fail(start, `bad bulk string header ${JSON.stringify(text.slice(0, 20))} (argument ${this.argIndex + 1} of ${this.argc})`);
+    const len = first === 0x24 ? digits(buf, from + 1, end, 12) : -1;
+    if (len < 0) {
+      this.fail(start, `bad bulk string header ${JSON.stringify(text().slice(0, 20))} (argument ${this.argIndex + 1} of ${this.argc})`);
       return;
     }
-    this.bulkLength = Number(len[1]);
-    this.remaining = this.bulkLength + 2;
-    this.firstArg = this.argIndex === 0 && this.bulkLength <= 16 ? [] : undefined;
+    this.bulkLength = len;
+    this.remaining = len + 2;
+    // Only MULTI and EXEC matter: keep the first argument when it has their length.
+    this.firstArg = this.argIndex === 0 && (len === 4 || len === 5) ? [] : undefined;
     this.mode = 'bulk-data';
   }
 
   private endOfArgument(): void {
     this.lineStart = this.offset;
-    if (this.firstArg) {
-      this.commandName = Buffer.from(this.firstArg).toString('latin1').toLowerCase();
+    if (this.argIndex === 0) {
+      this.commandName = this.firstArg ? Buffer.from(this.firstArg).toString('latin1').toLowerCase() : '';
       this.firstArg = undefined;
-    } else if (this.argIndex === 0) this.commandName = '';
+    }
     this.argIndex++;
     if (this.argIndex < this.argc) {
       this.mode = 'bulk-header';
@@ -247,6 +264,18 @@ export class AofScanner {
     this.offset = offset;
     this.mode = 'done';
   }
+}
+
+/** The decimal number in bytes [from, to), 1 to `max` digits; -1 when it is not one. */
+function digits(buf: Uint8Array, from: number, to: number, max: number): number {
+  if (to <= from || to - from > max) return -1;
+  let n = 0;
+  for (let k = from; k < to; k++) {
+    const d = buf[k]! - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /** Scans a whole buffer (see {@link AofScanner}). */

@@ -214,8 +214,14 @@ export class AofShipper {
       `ship-aof: ${this.req.dir.dir} (${manifestFile.file}: ${manifest.base ? `base ${manifest.base.name}, ` : ''}${manifest.incrs.length} increment${manifest.incrs.length === 1 ? '' : 's'}) to ${this.req.store.url}: ` +
         (stored.files.size === 0 ? 'an empty destination, shipping from the start' : `the destination holds ${stored.files.size} files${resumed ? `; ${resumed.name} resumes at byte ${resumed.covered}` : ''}`),
     );
+    let queued = false;
     this.unwatch = this.req.dir.watch(() => {
-      void this.locked(() => this.observe()).catch(() => undefined);
+      if (queued) return; // one look is queued already: it will see this change too
+      queued = true;
+      void this.locked(() => {
+        queued = false;
+        return this.observe();
+      }).catch(() => undefined);
     });
   }
 
