@@ -22,6 +22,7 @@ import type { RestoreDirectory } from '../adapters/aof-dir.js';
 import type { AofStore } from '../adapters/aof-store.js';
 import type { LocalRedis, LocalRedisOptions } from '../adapters/local-redis.js';
 import {
+  baseRecordKey,
   chooseRestore,
   coverage,
   HistoryError,
@@ -122,8 +123,10 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     const stored = readStoredHistory(await req.store.list());
     if (!stored.marker && stored.files.size === 0) throw new Refused('empty', `${req.store.url} holds no shipped AOF history: is it the destination ship-aof writes to?`);
     const manifests = await mapLimit(stored.manifests, 16, async (m): Promise<AofManifest> => {
+      const bytes = await req.store.get(m.key);
+      if (sha256hex(bytes).slice(0, 16) !== m.sha) throw new Refused('corrupt', `${req.store.url}: ${m.key} does not match the SHA-256 in its name: the stored manifest is damaged`);
       try {
-        return parseAofManifest((await req.store.get(m.key)).toString('utf8'), m.key);
+        return parseAofManifest(bytes.toString('utf8'), m.key);
       } catch (err) {
         if (err instanceof AofManifestError) throw new Refused('inconsistent', `${req.store.url}: ${err.message}`);
         throw err;
@@ -131,7 +134,7 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     });
     const withRecords = [...stored.files.values()].filter((f) => f.hasBaseRecord);
     const records = new Map<string, BaseRecord>(
-      await mapLimit(withRecords, 16, async (f) => [f.name, JSON.parse((await req.store.get(`files/${encodeURIComponent(f.name)}/base.json`)).toString('utf8')) as BaseRecord] as const),
+      await mapLimit(withRecords, 16, async (f) => [f.name, JSON.parse((await req.store.get(baseRecordKey(f.name))).toString('utf8')) as BaseRecord] as const),
     );
     let index;
     try {

@@ -36,7 +36,8 @@ async function destination(parts: string[], options: { end?: number } = {}): Pro
   const base = `#TS:1000\r\n${cmd('SELECT', '0')}${cmd('SET', 'a', '1')}`;
   const record: BaseRecord = { format: 'aof', timeSeconds: 1000, bytes: base.length, sha256: sha(base), commands: 2 };
   await store.put(AOF_MARKER_KEY, Buffer.from('{}'));
-  await store.put(manifestKey(1_000_000, sha('m')), Buffer.from('file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n'));
+  const manifest = 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n';
+  await store.put(manifestKey(1_000_000, sha(manifest)), Buffer.from(manifest));
   await store.put(partKey('appendonly.aof.1.base.aof', 0, base.length, sha(base)), Buffer.from(base));
   await store.put(baseRecordKey('appendonly.aof.1.base.aof'), Buffer.from(JSON.stringify(record)));
   let at = 0;
@@ -91,6 +92,13 @@ describe('restore-aof on hand-written destinations', () => {
     const r = await restore(store, out);
     expect(r).toMatchObject({ ok: false, refused: { kind: 'corrupt', message: expect.stringContaining('does not match its SHA-256: the stored part is damaged') } });
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('a manifest that does not match the checksum in its name is refused', async () => {
+    const { dir, store } = await destination([INCR]);
+    const key = (await store.list()).find((k) => k.startsWith('manifests/'))!;
+    writeFileSync(join(dir, ...key.split('/')), 'file appendonly.aof.1.base.aof seq 1 type b\n');
+    expect(await restore(store, join(tempDir(), 'aof'))).toMatchObject({ ok: false, refused: { kind: 'corrupt', message: expect.stringContaining('does not match the SHA-256 in its name: the stored manifest is damaged') } });
   });
 
   it('an increment that does not parse is refused, naming the byte', async () => {

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
@@ -12,7 +12,7 @@ import { AOF_METRICS } from '../../../lambdas/domain/aof-metrics';
 import { AofShipper, type CycleReport } from '../../../lambdas/jobs/ship-aof';
 import { restoreAof, type RestoreAofReport } from '../../../lambdas/jobs/restore-aof';
 import { FlakyAofStore, nextSecond, rewriteAof, sleep, startAofServer, startWriter } from '../../support/aof';
-import { startRedisServer, type RedisServer } from '../../support/redis-server';
+import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server';
 
 /**
  * The shipper and the restore against a real redis-server 7 writing its
@@ -293,5 +293,44 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     expect(await restore(dest, out)).toMatchObject({ ok: true, load: { keys: 30 } });
     const restored = await loadRestored(out);
     expect((await compareClients(c, restored.client())).equal).toBe(true);
+  });
+
+  it('reads the bases aof-use-rdb-preamble can leave: an old single-file AOF (RDB preamble, then commands) ships as rdb+aof and restores; a corrupt RDB base is not shipped', async () => {
+    const source = await startRedisServer();
+    cleanup.push(() => source.stop());
+    const sc = source.client();
+    for (let i = 0; i < 10; i++) await sc.set(`r:${i}`, `v${i}`);
+    const rdb = readFileSync(await bgsave(source, sc));
+    const cmd = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`;
+    const dir = join(tempDir('legacy'), 'appendonlydir');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'appendonly.aof'), Buffer.concat([rdb, Buffer.from(`#TS:1700000000\r\n${cmd('SELECT', '0')}${cmd('SET', 'tail', '1')}`)]));
+    writeFileSync(join(dir, 'appendonly.aof.1.incr.aof'), cmd('SET', 'incr', '1'));
+    writeFileSync(join(dir, 'appendonly.aof.manifest'), 'file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    const dest = tempDir('dest');
+    const log: string[] = [];
+    const shipper = new AofShipper({ dir: new AofDirectory(dir), store: new FileAofStore(dest), intervalMs: 50, rpoMs: 10_000 }, { now: () => Date.now(), say: (l) => log.push(l) });
+    await shipper.start();
+    expect((await shipper.cycle()).ok).toBe(true);
+    await shipper.settled();
+    await shipper.stop();
+    expect(JSON.parse(readFileSync(join(dest, 'files', 'appendonly.aof', 'base.json'), 'utf8'))).toMatchObject({ format: 'rdb+aof', timeSeconds: 1700000000, keys: 10, commands: 2 });
+    const out = join(tempDir('out'), 'aof');
+    expect(await restore(dest, out)).toMatchObject({ ok: true, base: { name: 'appendonly.aof', format: 'rdb+aof' }, appendFilename: 'appendonly.aof', load: { keys: 12 } });
+
+    const bad = join(tempDir('bad'), 'appendonlydir');
+    mkdirSync(bad);
+    writeFileSync(join(bad, 'appendonly.aof.1.base.rdb'), Buffer.concat([rdb.subarray(0, 40), Buffer.from('garbage that is no RDB')]));
+    writeFileSync(join(bad, 'appendonly.aof.1.incr.aof'), '');
+    writeFileSync(join(bad, 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    const badDest = tempDir('bad-dest');
+    const badLog: string[] = [];
+    const badShipper = new AofShipper({ dir: new AofDirectory(bad), store: new FileAofStore(badDest), intervalMs: 50, rpoMs: 10_000 }, { now: () => Date.now(), say: (l) => badLog.push(l) });
+    await badShipper.start();
+    await badShipper.cycle();
+    await badShipper.settled();
+    await badShipper.stop();
+    expect(badLog.some((l) => /base appendonly\.aof\.1\.base\.rdb is not shipped: its RDB is corrupt at byte \d+/.test(l))).toBe(true);
+    expect(readStoredHistory(await new FileAofStore(badDest).list()).files.has('appendonly.aof.1.base.rdb')).toBe(false);
   });
 });
