@@ -54,3 +54,19 @@ export function intInRange(name: string, min: number, max: number, fix: string):
     return n;
   };
 }
+
+/**
+ * Parses a duration: a number with `ms`, `s`, `m` or `h` (`500ms`, `5s`,
+ * `1m`), a bare number meaning seconds; at least `minMs`. Returns
+ * milliseconds, or throws a usage error naming the option and the value.
+ */
+export function duration(name: string, minMs: number): (value: string) => number {
+  return (value) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value);
+    const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+    if (!Number.isFinite(ms) || ms < minMs) {
+      throw new InvalidArgumentError(`${name} must be a duration of at least ${minMs >= 1000 ? `${minMs / 1000}s` : `${minMs}ms`} like 500ms, 5s, 1m or 2h, got ${value}`);
+    }
+    return Math.round(ms);
+  };
+}

@@ -13,7 +13,9 @@ import { drillCommand } from './commands/drill';
 import { migrateCommand } from './commands/migrate';
 import { pruneCommand } from './commands/prune';
 import { restoreCommand } from './commands/restore';
+import { restoreAofCommand } from './commands/restore-aof';
 import { retentionCommand } from './commands/retention';
+import { shipAofCommand } from './commands/ship-aof';
 import { statusCommand } from './commands/status';
 import { verifyRdbCommand } from './commands/verify-rdb';
 
@@ -34,6 +36,8 @@ export function createProgram(env: CliEnv = {}): Command {
   pruneCommand(program, env);
   verifyRdbCommand(program);
   backupCommand(program);
+  shipAofCommand(program);
+  restoreAofCommand(program);
   return program;
 }
 

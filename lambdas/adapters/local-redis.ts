@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { accessSync, constants, copyFileSync, linkSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
@@ -10,14 +10,16 @@ import { Redis } from 'ioredis';
  * Throwaway Redis or Valkey servers on this machine, started from an `.rdb`
  * file: `redis-dr drill local` loads a backup into one and checks it (the
  * load time is the RTO floor of that file), and the local demo answers the
- * drill state machine's ElastiCache tasks with them.
+ * drill state machine's ElastiCache tasks with them; or from an AOF
+ * directory (`redis-dr restore-aof` proves its result loads).
  *
  * Each server is ours alone: a new temporary directory (mode 0700) holding
  * the file (hard-linked when possible, else copied), a config file with the
  * password (0600: it never appears in `ps`), the log; a free port on
  * 127.0.0.1 only; `requirepass` always (a random 43-character password
- * unless one is given); no saving (`save ''`, `appendonly no`), so the file
- * it loaded is never rewritten. `stop()` shuts it down (SHUTDOWN NOSAVE,
+ * unless one is given); no saving (`save ''`, `appendonly no` unless it
+ * loads an AOF directory, which it gets a copy of), so the file it loaded is
+ * never rewritten. `stop()` shuts it down (SHUTDOWN NOSAVE,
  * then SIGKILL after a bound) and removes that directory, and nothing else.
  * A process that exits without calling `stop()` still kills its servers and
  * removes their directories (an `exit` hook).
@@ -31,6 +33,9 @@ export const MAX_LOCAL_PORT = 55_535;
 
 /** The RDB file's name in the server's directory (its `dbfilename`). */
 export const LOCAL_RDB_NAME = 'dump.rdb';
+
+/** The AOF directory's name in the server's directory (its `appenddirname`), when it loads one. */
+export const LOCAL_AOF_DIR = 'appendonlydir';
 
 const HOST = '127.0.0.1';
 const LOG_NAME = 'server.log';
@@ -48,6 +53,14 @@ const PROBE_DISCONNECT_MS = 10;
 export interface LocalRedisOptions {
   /** A local `.rdb` file to load: hard-linked (or copied) into the server's directory as its `dbfilename`. */
   readonly rdb?: string;
+  /**
+   * A Redis 7+ AOF directory to load instead (its manifest and files, e.g. a
+   * restore-aof result): copied (the server appends to its last increment)
+   * into the server's directory, loaded with `appendonly yes`,
+   * `aof-load-truncated no` (a truncated file is refused, not repaired) and
+   * no automatic rewrite.
+   */
+  readonly aof?: { readonly dir: string; readonly appendFilename: string };
   /** The server binary: a path, or a name looked up on PATH. @default redis-server, else valkey-server, on PATH */
   readonly serverBin?: string;
   /** `requirepass` of the default user. @default 32 random bytes, base64url (43 characters) */
@@ -85,7 +98,7 @@ export interface LocalRedis {
   /** The server's log file (in `dir`). */
   readonly logFile: string;
   /**
-   * Seconds the load took: the server's own "DB loaded from disk: X seconds"
+   * Seconds the load took: the server's own "DB loaded from disk (or append only file): X seconds"
    * figure when its log has one (millisecond resolution), else wall time from
    * spawn to ready (see `loadSecondsFrom`).
    */
@@ -107,7 +120,7 @@ export interface LocalRedis {
  * Why a server could not be started:
  * - `no-binary`: no server binary (none named, none on PATH, or the named one is missing or not executable);
  * - `not-a-server`: the binary's `--version` is not a Redis or Valkey server's;
- * - `no-rdb`: the RDB file is not a readable regular file;
+ * - `no-rdb`: the RDB file is not a readable regular file (or the AOF directory has no manifest);
  * - `refused`: the server exited while loading the file (corrupt, or a format it does not read) — `message` quotes its log;
  * - `exited`: the server exited before it listened for another reason (its log quoted);
  * - `timeout`: it did not listen within `listenTimeoutMs`;
@@ -234,7 +247,7 @@ export function configQuote(value: string): string {
 
 /** What the server's log says about a load and about why it exited. */
 export interface ServerLog {
-  /** "DB loaded from disk: X seconds". */
+  /** "DB loaded from disk: X seconds" (or "from append only file"). */
   readonly loadSeconds?: number;
   /** "keys loaded: N". */
   readonly keysLoaded?: number;
@@ -277,12 +290,12 @@ export function parseServerLog(text: string): ServerLog {
   // The check repeats the loader's own line with the offset: keep the one with the offset.
   const repeated = new Set(check.map((l) => l.replace(/^\[offset \d+\] /, '')));
   return {
-    loadSeconds: number(/DB loaded from disk: ([\d.]+) seconds/),
+    loadSeconds: number(/DB loaded from (?:disk|append only file): ([\d.]+) seconds/),
     keysLoaded: number(/keys loaded: (\d+)/),
     keysExpired: number(/keys expired: (\d+)/),
     problems: [...problems.filter((p) => !repeated.has(p)), ...check],
     portTaken: /Address already in use|Failed listening on port/.test(text),
-    initialized: /Server initialized|Loading RDB|DB loaded from disk/.test(text),
+    initialized: /Server initialized|Loading RDB|DB loaded from disk|DB loaded from append only file/.test(text),
   };
 }
 
@@ -339,6 +352,17 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
     }
     if (!ok) throw new LocalRedisError('no-rdb', `cannot read ${options.rdb}: not a readable regular file`);
   }
+  if (options.aof !== undefined) {
+    const manifest = join(options.aof.dir, `${options.aof.appendFilename}.manifest`);
+    let ok = false;
+    try {
+      ok = statSync(manifest).isFile();
+      accessSync(manifest, constants.R_OK);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new LocalRedisError('no-rdb', `cannot read ${manifest}: an AOF directory to load needs its manifest`);
+  }
   const password = options.password ?? randomBytes(32).toString('base64url');
   let lastError: LocalRedisError | undefined;
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
@@ -376,6 +400,14 @@ async function startOnce(binary: ServerBinary, port: number, password: string, o
         copyFileSync(options.rdb, target); // another file system, or hard links not allowed
       }
     }
+    const aofArgs: string[] = [];
+    if (options.aof !== undefined) {
+      const aofDir = join(dir, LOCAL_AOF_DIR);
+      mkdirSync(aofDir, { mode: 0o700 });
+      // Copied, never linked: the server appends to the last increment.
+      for (const name of readdirSync(options.aof.dir)) copyFileSync(join(options.aof.dir, name), join(aofDir, name));
+      aofArgs.push('--appendonly', 'yes', '--appenddirname', LOCAL_AOF_DIR, '--appendfilename', options.aof.appendFilename, '--aof-load-truncated', 'no', '--auto-aof-rewrite-percentage', '0');
+    }
     writeFileSync(configFile, `# throwaway server of redis-dr: removed with this directory\nrequirepass ${configQuote(password)}\n`, { mode: 0o600 });
     const args = [
       configFile,
@@ -388,6 +420,7 @@ async function startOnce(binary: ServerBinary, port: number, password: string, o
       '--dir', dir,
       '--dbfilename', LOCAL_RDB_NAME,
       '--logfile', logFile,
+      ...aofArgs,
       ...(options.args ?? []),
     ];
     const spawnedAt = performance.now();
@@ -412,8 +445,9 @@ async function startOnce(binary: ServerBinary, port: number, password: string, o
       if (log.portTaken) return new PortTaken(log.problems);
       const lines = log.problems.length > 0 ? log.problems : output.trim().split('\n').slice(-5);
       const code = child.exitCode !== null ? `exit code ${child.exitCode}` : `signal ${child.signalCode}`;
-      if (options.rdb !== undefined && log.initialized) {
-        return new LocalRedisError('refused', `${binary.engine}-server ${binary.version} refused ${options.rdb} (${code}): ${lines.join('; ')}`, lines);
+      const loaded = options.rdb ?? options.aof?.dir;
+      if (loaded !== undefined && log.initialized) {
+        return new LocalRedisError('refused', `${binary.engine}-server ${binary.version} refused ${loaded} (${code}): ${lines.join('; ')}`, lines);
       }
       return new LocalRedisError('exited', `${binary.bin} exited before it was ready (${code}): ${lines.join('; ')}`, lines);
     };

@@ -20,6 +20,8 @@ const COMMANDS: [string[], string[]][] = [
   [['retention', 'plan'], ['--policy', '--config', '--plan', '--snapshots', '--now', '--json']],
   [['prune'], ['--plan', '--dry-run', '--json']],
   [['verify-rdb'], ['--json']],
+  [['ship-aof'], ['--dir', '--to', '--interval', '--rpo', '--heartbeat-url', '--metrics-file']],
+  [['restore-aof'], ['--from', '--to', '--until', '--no-load', '--json']],
 ];
 
 describe('CLI contract', () => {

@@ -1,0 +1,474 @@
+/**
+ * The shipped history of a multi-part AOF, and what a point-in-time restore
+ * can make of it. Pure: keys and parsed manifests in, decisions out.
+ *
+ * Destination layout (under `file:///dir` or `s3://bucket/prefix/`):
+ *
+ * ```
+ * redis-dr-aof.json                                   what this destination is (written once)
+ * manifests/<observed ms, 16 digits>-<sha256, 16 hex>.manifest
+ *                                                     every distinct manifest the shipper saw, as the server wrote it
+ * files/<file>/<start>-<end>.<sha256>.part            bytes [start, end) of an AOF file (16-digit offsets, SHA-256 of the part)
+ * files/<file>/end-<end>.json                         the file is finished: its whole commands end at <end>
+ * files/<file>/base.json                              a base file's record: format, time, keys
+ * ```
+ *
+ * A part is only ever written whole (a temporary name, then committed) and
+ * only ends at a command boundary, so every part is complete; offsets make
+ * the bookkeeping: what the destination holds of a file is the run of parts
+ * from byte 0 without a hole. Bases are shipped whole once; increments by
+ * their new bytes.
+ *
+ * History: increments are ordered by `seq`; increment n+1 continues n only
+ * when a manifest listed both as increments (a rewrite starting: the server
+ * opens n+1 and keeps n until the rewrite ends). A base is the dataset at
+ * the start of the first increment listed with it (its anchor). A restore
+ * replays one base and the increments from its anchor on, each whole
+ * (finished, with its end recorded) but the last.
+ */
+import type { AofManifest } from './aof-manifest.js';
+
+/** The file naming this destination (written first). */
+export const AOF_MARKER_KEY = 'redis-dr-aof.json';
+
+/** Layout version written in the marker. */
+export const AOF_LAYOUT = 1;
+
+const OFFSET_DIGITS = 16;
+const pad = (n: number) => String(n).padStart(OFFSET_DIGITS, '0');
+
+/** The folder segment of a file name (the server's names are plain, but a name with spaces or `%` stays one segment). */
+function segment(file: string): string {
+  return encodeURIComponent(file);
+}
+
+/** Key of the part holding bytes [start, end) of `file`. */
+export function partKey(file: string, start: number, end: number, sha256: string): string {
+  return `files/${segment(file)}/${pad(start)}-${pad(end)}.${sha256}.part`;
+}
+
+/** Key recording that `file` is finished, its whole commands ending at `end`. */
+export function endKey(file: string, end: number): string {
+  return `files/${segment(file)}/end-${pad(end)}.json`;
+}
+
+/** Key of a base file's record. */
+export function baseRecordKey(file: string): string {
+  return `files/${segment(file)}/base.json`;
+}
+
+/** Key of a manifest seen at `observedAtMs` with content hash `sha256` (hex). */
+export function manifestKey(observedAtMs: number, sha256: string): string {
+  return `manifests/${pad(observedAtMs)}-${sha256.slice(0, 16)}.manifest`;
+}
+
+/** A stored part. */
+export interface StoredPart {
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+  readonly sha256: string;
+}
+
+/** What a key is, or undefined for keys that are not ours. */
+export type StoredKey =
+  | { readonly kind: 'part'; readonly file: string; readonly part: StoredPart }
+  | { readonly kind: 'end'; readonly file: string; readonly end: number }
+  | { readonly kind: 'base-record'; readonly file: string }
+  | { readonly kind: 'manifest'; readonly observedAtMs: number; readonly sha: string }
+  | { readonly kind: 'marker' };
+
+/** Reads a key of the layout. */
+export function parseStoredKey(key: string): StoredKey | undefined {
+  if (key === AOF_MARKER_KEY) return { kind: 'marker' };
+  const manifest = /^manifests\/(\d{16})-([0-9a-f]{16})\.manifest$/.exec(key);
+  if (manifest) return { kind: 'manifest', observedAtMs: Number(manifest[1]), sha: manifest[2]! };
+  const m = /^files\/([^/]+)\/(.+)$/.exec(key);
+  if (!m) return undefined;
+  let file: string;
+  try {
+    file = decodeURIComponent(m[1]!);
+  } catch {
+    return undefined;
+  }
+  const rest = m[2]!;
+  const part = /^(\d{16})-(\d{16})\.([0-9a-f]{64})\.part$/.exec(rest);
+  if (part) {
+    const start = Number(part[1]);
+    const end = Number(part[2]);
+    return end > start ? { kind: 'part', file, part: { key, start, end, sha256: part[3]! } } : undefined;
+  }
+  const end = /^end-(\d{16})\.json$/.exec(rest);
+  if (end) return { kind: 'end', file, end: Number(end[1]) };
+  if (rest === 'base.json') return { kind: 'base-record', file };
+  return undefined;
+}
+
+/** What the destination holds of one AOF file. */
+export interface StoredFile {
+  readonly name: string;
+  readonly parts: readonly StoredPart[];
+  /** Recorded end (the file is finished), when recorded. */
+  readonly end?: number;
+  readonly hasBaseRecord: boolean;
+}
+
+/** The destination as listed. */
+export interface StoredHistory {
+  readonly marker: boolean;
+  readonly files: ReadonlyMap<string, StoredFile>;
+  /** Manifest keys, oldest observation first. */
+  readonly manifests: readonly { readonly key: string; readonly observedAtMs: number; readonly sha: string }[];
+}
+
+/** Groups a listing by file. Keys that are not of the layout are ignored. */
+export function readStoredHistory(keys: Iterable<string>): StoredHistory {
+  const files = new Map<string, { name: string; parts: StoredPart[]; end?: number; hasBaseRecord: boolean }>();
+  const manifests: { key: string; observedAtMs: number; sha: string }[] = [];
+  let marker = false;
+  const fileOf = (name: string) => {
+    let f = files.get(name);
+    if (!f) files.set(name, (f = { name, parts: [], hasBaseRecord: false }));
+    return f;
+  };
+  for (const key of keys) {
+    const k = parseStoredKey(key);
+    if (!k) continue;
+    if (k.kind === 'marker') marker = true;
+    else if (k.kind === 'manifest') manifests.push({ key, observedAtMs: k.observedAtMs, sha: k.sha });
+    else if (k.kind === 'part') fileOf(k.file).parts.push(k.part);
+    else if (k.kind === 'end') {
+      const f = fileOf(k.file);
+      f.end = Math.max(f.end ?? 0, k.end);
+    } else fileOf(k.file).hasBaseRecord = true;
+  }
+  for (const f of files.values()) f.parts.sort((a, b) => a.start - b.start || b.end - a.end);
+  manifests.sort((a, b) => a.observedAtMs - b.observedAtMs || a.sha.localeCompare(b.sha));
+  return { marker, files, manifests };
+}
+
+/** A piece of a file to read: `length` bytes of `part` from `offset` within it. */
+export interface PartSlice {
+  readonly part: StoredPart;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** How much of a file the parts hold from byte 0 without a hole, and which part supplies which bytes. */
+export interface Coverage {
+  /** Bytes [0, end) are held. */
+  readonly end: number;
+  readonly slices: readonly PartSlice[];
+  /** The first part after a hole (bytes [end, next.start) missing), when there is one. */
+  readonly nextAfterHole?: StoredPart;
+}
+
+/** The run of parts from byte 0 (overlapping parts, as two shippers would leave, are sliced, not doubled). */
+export function coverage(parts: readonly StoredPart[]): Coverage {
+  const sorted = [...parts].sort((a, b) => a.start - b.start || b.end - a.end);
+  const slices: PartSlice[] = [];
+  let end = 0;
+  for (;;) {
+    let best: StoredPart | undefined;
+    for (const p of sorted) if (p.start <= end && p.end > end && (!best || p.end > best.end)) best = p;
+    if (!best) break;
+    slices.push({ part: best, offset: end - best.start, length: best.end - end });
+    end = best.end;
+  }
+  const next = sorted.find((p) => p.start > end);
+  return { end, slices, ...(next ? { nextAfterHole: next } : {}) };
+}
+
+// ---- what the shipper does with the local directory ------------------------------------
+
+/** Roles of the files a manifest lists, for the shipper. */
+export interface ManifestRoles {
+  /** The increment the server appends to (the last one listed). */
+  readonly active?: string;
+  /** Increments the server no longer writes (all but the last; history files): ship to their end, then record it. */
+  readonly finished: readonly string[];
+  /** The base (shipped whole, once). */
+  readonly base?: string;
+}
+
+/** Whether a history entry names a former increment (the server names them `<appendfilename>.<seq>.incr.aof`; anything else was a base). */
+export function isIncrName(name: string): boolean {
+  return name.endsWith('.incr.aof');
+}
+
+/** What the shipper makes of a manifest. Former bases in the history are left alone: a newer base supersedes them. */
+export function manifestRoles(m: AofManifest): ManifestRoles {
+  const last = m.incrs[m.incrs.length - 1];
+  const finished = [...m.history.filter((h) => isIncrName(h.name)), ...m.incrs.slice(0, -1)].sort((a, b) => a.seq - b.seq).map((e) => e.name);
+  return { ...(last ? { active: last.name } : {}), finished, ...(m.base ? { base: m.base.name } : {}) };
+}
+
+// ---- the history as a whole -----------------------------------------------------------
+
+/** A base's record (files/<base>/base.json). */
+export interface BaseRecord {
+  /** `rdb` (aof-use-rdb-preamble yes), `aof` (commands), `rdb+aof` (an old single-file AOF with an RDB preamble). */
+  readonly format: 'rdb' | 'aof' | 'rdb+aof';
+  /**
+   * The dataset's time, unix seconds: the RDB's `ctime`, or the last `#TS`
+   * annotation of an AOF base (absent when it has none). The base holds
+   * everything done before this second ended, nothing done after.
+   */
+  readonly timeSeconds?: number;
+  readonly bytes: number;
+  readonly sha256: string;
+  /** Keys in its RDB part (the verifier's count), when it has one. */
+  readonly keys?: number;
+  readonly rdbVersion?: number;
+  /** Complete commands in its AOF part. */
+  readonly commands?: number;
+}
+
+/** One increment in the history. */
+export interface HistoryIncr {
+  readonly name: string;
+  readonly seq: number;
+  /** Bytes held from 0. */
+  readonly covered: number;
+  /** Recorded end (finished), when recorded. */
+  readonly end?: number;
+  /** Held whole: finished, and every byte up to its end held. */
+  readonly complete: boolean;
+  readonly nextAfterHole?: number;
+}
+
+/** One base in the history. */
+export interface HistoryBase {
+  readonly name: string;
+  readonly seq: number;
+  /** Seq of the first increment after it; undefined when no manifest listed one with it. */
+  readonly anchor?: number;
+  /** Stored whole (a part [0, bytes) with the record's size). */
+  readonly stored: boolean;
+  readonly record?: BaseRecord;
+}
+
+/** The shipped history, indexed. */
+export interface HistoryIndex {
+  /** Oldest seq first. */
+  readonly bases: readonly HistoryBase[];
+  /** By seq, ascending. */
+  readonly incrs: readonly HistoryIncr[];
+  /** Seqs n such that increment n+1 continues n. */
+  readonly links: ReadonlySet<number>;
+  /** Manifests that were read. */
+  readonly manifests: number;
+}
+
+/** The destination does not hold one consistent history. */
+export class HistoryError extends Error {
+  override readonly name = 'HistoryError';
+}
+
+/**
+ * Indexes the history from the parsed manifests (oldest first), the listing
+ * and the base records read.
+ * @throws HistoryError when two manifests give one file different seqs or types (two AOF lineages in one destination)
+ */
+export function indexHistory(manifests: readonly AofManifest[], stored: StoredHistory, records: ReadonlyMap<string, BaseRecord>): HistoryIndex {
+  const seqOf = new Map<string, { seq: number; kind: 'base' | 'incr' }>();
+  const note = (name: string, seq: number, kind: 'base' | 'incr') => {
+    const known = seqOf.get(name);
+    if (known && (known.seq !== seq || known.kind !== kind)) {
+      throw new HistoryError(
+        `${name} is ${known.kind} seq ${known.seq} in one manifest and ${kind} seq ${seq} in another: the destination holds the history of two different AOF directories (ship each to its own destination)`,
+      );
+    }
+    seqOf.set(name, { seq, kind });
+  };
+  const anchors = new Map<string, number>();
+  const links = new Set<number>();
+  for (const m of manifests) {
+    if (m.base) note(m.base.name, m.base.seq, 'base');
+    for (const i of m.incrs) note(i.name, i.seq, 'incr');
+    for (const h of m.history) {
+      // History entries keep their seq; a former base is told by its name (or an earlier manifest).
+      const kind = seqOf.get(h.name)?.kind ?? (isIncrName(h.name) ? 'incr' : 'base');
+      note(h.name, h.seq, kind);
+    }
+    if (m.base && m.incrs.length > 0) {
+      const first = m.incrs[0]!.seq;
+      const known = anchors.get(m.base.name);
+      anchors.set(m.base.name, known === undefined ? first : Math.min(known, first));
+    }
+    for (let k = 1; k < m.incrs.length; k++) if (m.incrs[k]!.seq === m.incrs[k - 1]!.seq + 1) links.add(m.incrs[k - 1]!.seq);
+  }
+  const bases: HistoryBase[] = [];
+  const incrs: HistoryIncr[] = [];
+  for (const [name, { seq, kind }] of seqOf) {
+    const file = stored.files.get(name);
+    const cov = coverage(file?.parts ?? []);
+    if (kind === 'base') {
+      const record = records.get(name);
+      const stored = record !== undefined ? cov.end === record.bytes && record.bytes > 0 : false;
+      bases.push({ name, seq, ...(anchors.has(name) ? { anchor: anchors.get(name)! } : {}), stored, ...(record ? { record } : {}) });
+    } else {
+      const end = file?.end;
+      incrs.push({
+        name,
+        seq,
+        covered: cov.end,
+        ...(end !== undefined ? { end } : {}),
+        complete: end !== undefined && cov.end >= end,
+        ...(cov.nextAfterHole ? { nextAfterHole: cov.nextAfterHole.start } : {}),
+      });
+    }
+  }
+  bases.sort((a, b) => a.seq - b.seq);
+  incrs.sort((a, b) => a.seq - b.seq);
+  return { bases, incrs, links, manifests: manifests.length };
+}
+
+/** Where a base's chain of increments stops before the newest increment, and why. */
+export interface ChainBreak {
+  /** The last increment of the chain (its held bytes are replayed); absent when the chain holds none. */
+  readonly after?: HistoryIncr;
+  /** Why the history does not go on from there. */
+  readonly why: string;
+}
+
+/** A base and the increments replayed after it. */
+export interface Chain {
+  readonly base: HistoryBase;
+  /** From the anchor on, in seq order; all but the last are complete. */
+  readonly incrs: readonly HistoryIncr[];
+  /** Set when the chain stops before the newest point of the history. */
+  readonly break?: ChainBreak;
+}
+
+/** The chain of increments a base starts, as far as the history goes on without a gap. */
+export function chainOf(index: HistoryIndex, base: HistoryBase): Chain {
+  const bySeq = new Map(index.incrs.map((i) => [i.seq, i]));
+  const newest = index.incrs[index.incrs.length - 1];
+  const incrs: HistoryIncr[] = [];
+  if (base.anchor === undefined) {
+    // A base no manifest listed with an increment: only itself, and only when nothing came after.
+    const later = index.incrs.length > 0;
+    return later ? { base, incrs, break: { why: `no manifest lists an increment after base ${base.name}` } } : { base, incrs };
+  }
+  let seq = base.anchor;
+  for (;;) {
+    const incr = bySeq.get(seq);
+    if (!incr) {
+      const prev = incrs[incrs.length - 1];
+      return prev
+        ? { base, incrs, break: { after: prev, why: `increment seq ${seq} after ${prev.name} is unknown to the destination` } }
+        : { base, incrs, break: { why: `increment seq ${seq}, the first after base ${base.name}, is unknown to the destination` } };
+    }
+    incrs.push(incr);
+    const isNewest = incr.seq === newest?.seq;
+    if (incr.nextAfterHole !== undefined) {
+      return { base, incrs, break: { after: incr, why: `${incr.name} is held up to byte ${incr.covered}, then bytes ${incr.covered}-${incr.nextAfterHole} are missing` } };
+    }
+    if (isNewest) return { base, incrs };
+    if (!incr.complete) {
+      return {
+        base,
+        incrs,
+        break: {
+          after: incr,
+          why:
+            incr.end !== undefined
+              ? `${incr.name} ends at byte ${incr.end} but the destination holds only ${incr.covered} bytes of it`
+              : `${incr.name} was shipped up to byte ${incr.covered} and its end was never recorded (the server removed it before the shipper read the rest: was the shipper stopped during an AOF rewrite?)`,
+        },
+      };
+    }
+    if (!index.links.has(incr.seq)) {
+      const next = bySeq.get(incr.seq + 1);
+      return {
+        base,
+        incrs,
+        break: {
+          after: incr,
+          why: next
+            ? `no manifest shows ${next.name} continuing ${incr.name} (the AOF was switched off and on, or the shipper missed the rewrite's start)`
+            : `increment seq ${incr.seq + 1} after ${incr.name} is unknown to the destination`,
+        },
+      };
+    }
+    seq++;
+  }
+}
+
+/** Seconds since the epoch as an ISO time without milliseconds. */
+export function isoSecond(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** Why a restore cannot be planned. */
+export type RestoreRefusal =
+  | { readonly kind: 'empty'; readonly message: string }
+  | { readonly kind: 'before-oldest'; readonly message: string; readonly oldestMs: number }
+  | { readonly kind: 'no-timestamps'; readonly message: string }
+  | { readonly kind: 'gap'; readonly message: string };
+
+/** The base to restore from and its chain, or why there is none. */
+export type RestoreChoice = { readonly ok: true; readonly chain: Chain; readonly cutSecond?: number } | ({ readonly ok: false } & RestoreRefusal);
+
+/**
+ * Picks the base a restore starts from.
+ *
+ * To the end (`untilMs` undefined): the newest stored base whose chain
+ * reaches the newest increment without a gap.
+ *
+ * To a time: the AOF records whole seconds, so the restore holds what was
+ * done in the seconds before the one `untilMs` falls in (cut second C =
+ * floor(untilMs / 1000)): the newest stored base whose time is before C,
+ * then its increments up to the first annotation of second C or later
+ * (`cutSecond`; where exactly is found by reading them). A gap met before
+ * the cut is the caller's to report (the chain's `break`).
+ */
+export function chooseRestore(index: HistoryIndex, untilMs?: number): RestoreChoice {
+  const stored = index.bases.filter((b) => b.stored);
+  if (stored.length === 0) {
+    const known = index.bases.map((b) => b.name);
+    return {
+      ok: false,
+      kind: 'empty',
+      message:
+        known.length === 0
+          ? 'the destination holds no shipped AOF history (no base file): is it a ship-aof destination?'
+          : `no base file is stored whole at the destination (known: ${known.join(', ')}): a restore needs one`,
+    };
+  }
+  if (untilMs === undefined) {
+    const newestFirst = [...stored].sort((a, b) => b.seq - a.seq);
+    const chains = newestFirst.map((b) => chainOf(index, b));
+    const whole = chains.find((c) => !c.break);
+    if (whole) return { ok: true, chain: whole };
+    const c = chains[0]!;
+    return { ok: false, kind: 'gap', message: `the history has a gap: ${c.break!.why}; restore to a time before it with --until` };
+  }
+  const cutSecond = Math.floor(untilMs / 1000);
+  const timed = stored.filter((b) => b.record?.timeSeconds !== undefined);
+  if (timed.length === 0) {
+    return {
+      ok: false,
+      kind: 'no-timestamps',
+      message: `--until needs times in the AOF: no stored base records one (${stored.map((b) => b.name).join(', ')}); an AOF base has one only with aof-timestamp-enabled yes`,
+    };
+  }
+  const usable = timed.filter((b) => b.record!.timeSeconds! < cutSecond).sort((a, b) => b.seq - a.seq);
+  if (usable.length === 0) {
+    const oldest = [...timed].sort((a, b) => a.record!.timeSeconds! - b.record!.timeSeconds!)[0]!;
+    const oldestMs = (oldest.record!.timeSeconds! + 1) * 1000;
+    return {
+      ok: false,
+      kind: 'before-oldest',
+      oldestMs,
+      message: `--until ${new Date(untilMs).toISOString()} is before the oldest point available, ${isoSecond(oldest.record!.timeSeconds! + 1)} (base ${oldest.name}, its dataset as of ${isoSecond(oldest.record!.timeSeconds!)}): give --until at or after it`,
+    };
+  }
+  return { ok: true, chain: chainOf(index, usable[0]!), cutSecond };
+}
+
+/** The base stored after `base` with a recorded time (the first point after a gap), if any. */
+export function nextTimedBase(index: HistoryIndex, base: HistoryBase): HistoryBase | undefined {
+  return index.bases.find((b) => b.seq > base.seq && b.stored && b.record?.timeSeconds !== undefined);
+}

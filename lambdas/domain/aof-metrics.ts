@@ -1,0 +1,90 @@
+/**
+ * The Prometheus text `redis-dr ship-aof` leaves for node_exporter's textfile
+ * collector after every cycle, labelled with the AOF directory: the
+ * conventions of the backup metrics (lambdas/domain/backup-metrics.ts).
+ * Counters count since the shipper started (a restart starts them again,
+ * which Prometheus' rate() handles).
+ *
+ * @see https://github.com/prometheus/node_exporter#textfile-collector
+ */
+
+/** What a shipper reports after a cycle. */
+export interface AofShipMetrics {
+  readonly dir: string;
+  /** Seconds since the newest moment everything the directory held (whole commands) was at the destination. */
+  readonly lagSeconds: number;
+  /** That moment (ms since the epoch), once there was one. */
+  readonly shippedThroughMs?: number;
+  readonly rpoSeconds: number;
+  /** When the cycle ended (ms since the epoch). */
+  readonly cycleEndedMs: number;
+  /** Bytes the server appended to increments, and base bytes it wrote, seen by this shipper. */
+  readonly appendedBytes: number;
+  /** Bytes sent to the destination (parts, manifests, records). */
+  readonly uploadedBytes: number;
+  readonly parts: number;
+  /** Cycles (or base uploads) that failed. */
+  readonly errors: number;
+  /** Bytes after the last whole command, held back (a command still being written). */
+  readonly heldBackBytes: number;
+  /** Seq of the newest base shipped whole, when one was. */
+  readonly baseSeq?: number;
+}
+
+/** Metric names, each once. */
+export const AOF_METRICS = {
+  lag: 'redis_dr_aof_lag_seconds',
+  shippedThrough: 'redis_dr_aof_shipped_through_timestamp_seconds',
+  withinRpo: 'redis_dr_aof_within_rpo',
+  rpo: 'redis_dr_aof_rpo_seconds',
+  lastCycle: 'redis_dr_aof_last_cycle_timestamp_seconds',
+  appended: 'redis_dr_aof_appended_bytes_total',
+  uploaded: 'redis_dr_aof_uploaded_bytes_total',
+  parts: 'redis_dr_aof_parts_total',
+  errors: 'redis_dr_aof_errors_total',
+  heldBack: 'redis_dr_aof_held_back_bytes',
+  baseSeq: 'redis_dr_aof_base_seq',
+} as const;
+
+const HELP: Record<keyof typeof AOF_METRICS, [string, 'gauge' | 'counter']> = {
+  lag: ['Seconds since the newest moment all whole commands of the AOF were at the destination.', 'gauge'],
+  shippedThrough: ['That moment (unix seconds): everything written before it is shipped.', 'gauge'],
+  withinRpo: ['1 while the lag is within --rpo (the heartbeat is pinged only then), else 0.', 'gauge'],
+  rpo: ['The --rpo the shipper runs with, in seconds.', 'gauge'],
+  lastCycle: ['When the last shipping cycle ended (unix seconds).', 'gauge'],
+  appended: ['Bytes the server wrote to the AOF (increments appended, bases written) since the shipper started.', 'counter'],
+  uploaded: ['Bytes sent to the destination (parts, manifests, records) since the shipper started.', 'counter'],
+  parts: ['Parts written to the destination since the shipper started.', 'counter'],
+  errors: ['Cycles or base uploads that failed since the shipper started.', 'counter'],
+  heldBack: ['Bytes after the last whole command of the increments, held back until the command is whole.', 'gauge'],
+  baseSeq: ['Seq of the newest base file shipped whole.', 'gauge'],
+};
+
+function label(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** The whole file. */
+export function formatAofMetrics(m: AofShipMetrics): string {
+  const labels = `dir="${label(m.dir)}"`;
+  const lines: string[] = [];
+  const put = (key: keyof typeof AOF_METRICS, value: number) => {
+    const [help, type] = HELP[key];
+    const name = AOF_METRICS[key];
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}{${labels}} ${value}`);
+  };
+  put('lag', round(m.lagSeconds));
+  if (m.shippedThroughMs !== undefined) put('shippedThrough', round(m.shippedThroughMs / 1000));
+  put('withinRpo', m.lagSeconds <= m.rpoSeconds ? 1 : 0);
+  put('rpo', m.rpoSeconds);
+  put('lastCycle', round(m.cycleEndedMs / 1000));
+  put('appended', m.appendedBytes);
+  put('uploaded', m.uploadedBytes);
+  put('parts', m.parts);
+  put('errors', m.errors);
+  put('heldBack', m.heldBackBytes);
+  if (m.baseSeq !== undefined) put('baseSeq', m.baseSeq);
+  return `${lines.join('\n')}\n`;
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000;

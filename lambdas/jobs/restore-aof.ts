@@ -1,0 +1,294 @@
+/**
+ * `redis-dr restore-aof`: rebuilds a loadable Redis 7+ AOF directory
+ * (manifest, base, increments) from what `ship-aof` shipped, to the newest
+ * point or to a time, and proves it loads.
+ *
+ * 1. read the destination: its listing, every manifest, the base records;
+ * 2. choose (lambdas/domain/aof-history.ts): to the end, the newest base
+ *    whose increments reach the newest shipped byte without a gap; to a
+ *    time, the newest base of an earlier second, then its increments cut
+ *    before the first `#TS` annotation of the second `--until` falls in
+ *    (the AOF records whole seconds);
+ * 3. write the files, every part checked against its SHA-256, every
+ *    increment scanned (only whole commands; a truncated last command is
+ *    excluded and reported; the cut found);
+ * 4. refuse, removing what it wrote, when the history has a gap before the
+ *    time asked for (naming it), when the time is before the oldest base
+ *    (naming the oldest point), or when the increments carry no timestamps;
+ * 5. load the result into a throwaway server (a copy of it) and report its keys.
+ */
+import { createHash } from 'node:crypto';
+import type { RestoreDirectory } from '../adapters/aof-dir.js';
+import type { AofStore } from '../adapters/aof-store.js';
+import type { LocalRedis, LocalRedisOptions } from '../adapters/local-redis.js';
+import {
+  baseRecordKey,
+  chooseRestore,
+  coverage,
+  HistoryError,
+  indexHistory,
+  isoSecond,
+  nextTimedBase,
+  readStoredHistory,
+  type BaseRecord,
+  type HistoryIncr,
+} from '../domain/aof-history.js';
+import { AofManifestError, formatAofManifest, parseAofManifest, type AofManifest } from '../domain/aof-manifest.js';
+import { AofScanner } from '../domain/aof-scan.js';
+
+/** What a restore is asked to do. */
+export interface RestoreAofRequest {
+  readonly store: AofStore;
+  readonly to: RestoreDirectory;
+  /** Restore the data as of this moment (ms since the epoch); the newest point when absent. */
+  readonly untilMs?: number;
+  /** Load the result into a throwaway server (a server binary may be named). */
+  readonly load: false | { readonly serverBin?: string };
+}
+
+/** The outside world of a restore. */
+export interface RestoreAofDeps {
+  readonly now: () => number;
+  readonly startServer: (options: LocalRedisOptions) => Promise<LocalRedis>;
+  /** Progress lines. */
+  readonly say?: (line: string) => void;
+}
+
+/** What a restore did. */
+export interface RestoreAofReport {
+  readonly ok: boolean;
+  readonly from: string;
+  readonly to: string;
+  readonly until?: string;
+  /** Why nothing was restored (the directory written is removed). */
+  readonly refused?: { readonly kind: 'empty' | 'before-oldest' | 'no-timestamps' | 'gap' | 'inconsistent' | 'corrupt'; readonly message: string };
+  readonly base?: { readonly name: string; readonly format: BaseRecord['format']; readonly time?: string; readonly keys?: number; readonly bytes: number };
+  readonly increments?: readonly { readonly name: string; readonly bytes: number; readonly commands: number }[];
+  /** Where history was cut for --until. */
+  readonly cut?: { readonly file: string; readonly offset: number; readonly beforeSecond: string };
+  /** The second of the last `#TS` annotation restored (commands after it ran in that second). */
+  readonly lastAnnotation?: string;
+  /** A note about the point restored (e.g. the history ends before --until). */
+  readonly note?: string;
+  /** Bytes left out at the end of an increment (a truncated last command). */
+  readonly excluded?: readonly { readonly file: string; readonly bytes: number }[];
+  readonly appendFilename?: string;
+  readonly load?: { readonly engine: string; readonly version: string; readonly loadSeconds: number; readonly keys: number; readonly keyspace: Readonly<Record<string, number>> };
+  /** What failed (the load, the destination). */
+  readonly problem?: string;
+  readonly seconds: number;
+}
+
+/** A refusal while restoring: what was written is removed. */
+class Refused extends Error {
+  constructor(
+    readonly kind: NonNullable<RestoreAofReport['refused']>['kind'],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** The `appendfilename` the files were named after. */
+export function appendFilenameFrom(name: string): string {
+  return /^(.+)\.\d+\.(?:base\.(?:rdb|aof)|incr\.aof)$/.exec(name)?.[1] ?? name;
+}
+
+/** Runs `fn` over `items`, `limit` at a time, keeping order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Runs a restore. Never throws: the report says what happened. */
+export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): Promise<RestoreAofReport> {
+  const started = deps.now();
+  const say = deps.say ?? (() => undefined);
+  const common = { from: req.store.url, to: req.to.dir, ...(req.untilMs !== undefined ? { until: new Date(req.untilMs).toISOString() } : {}) };
+  const seconds = () => (deps.now() - started) / 1000;
+  let prepared = false;
+  let partial: Omit<RestoreAofReport, 'ok' | 'from' | 'to' | 'seconds'> = {};
+  try {
+    const stored = readStoredHistory(await req.store.list());
+    if (!stored.marker && stored.files.size === 0) throw new Refused('empty', `${req.store.url} holds no shipped AOF history: is it the destination ship-aof writes to?`);
+    const manifests = await mapLimit(stored.manifests, 16, async (m): Promise<AofManifest> => {
+      const bytes = await req.store.get(m.key);
+      if (sha256hex(bytes).slice(0, 16) !== m.sha) throw new Refused('corrupt', `${req.store.url}: ${m.key} does not match the SHA-256 in its name: the stored manifest is damaged`);
+      try {
+        return parseAofManifest(bytes.toString('utf8'), m.key);
+      } catch (err) {
+        if (err instanceof AofManifestError) throw new Refused('inconsistent', `${req.store.url}: ${err.message}`);
+        throw err;
+      }
+    });
+    const withRecords = [...stored.files.values()].filter((f) => f.hasBaseRecord);
+    const records = new Map<string, BaseRecord>(
+      await mapLimit(withRecords, 16, async (f) => [f.name, JSON.parse((await req.store.get(baseRecordKey(f.name))).toString('utf8')) as BaseRecord] as const),
+    );
+    let index;
+    try {
+      index = indexHistory(manifests, stored, records);
+    } catch (err) {
+      if (err instanceof HistoryError) throw new Refused('inconsistent', err.message);
+      throw err;
+    }
+    const choice = chooseRestore(index, req.untilMs);
+    if (!choice.ok) throw new Refused(choice.kind, choice.message);
+    const { chain, cutSecond } = choice;
+    const record = chain.base.record!;
+    say(`restore-aof: base ${chain.base.name} (${record.format}${record.timeSeconds !== undefined ? `, dataset as of ${isoSecond(record.timeSeconds)}` : ''}), ${chain.incrs.length} increment(s) after it`);
+
+    await req.to.prepare();
+    prepared = true;
+    // The base, whole, checked against its part's checksum and the record's.
+    const baseFile = stored.files.get(chain.base.name)!;
+    const baseSlices = coverage(baseFile.parts).slices;
+    const baseBytes = await req.to.write(chain.base.name, verifiedSlices(req.store, baseSlices, record.sha256));
+    const base = { name: chain.base.name, format: record.format, ...(record.timeSeconds !== undefined ? { time: isoSecond(record.timeSeconds) } : {}), ...(record.keys !== undefined ? { keys: record.keys } : {}), bytes: baseBytes };
+    partial = { base };
+
+    // The increments, scanned: whole commands only, cut at --until.
+    const increments: { name: string; seq: number; bytes: number; commands: number }[] = [];
+    const excluded: { file: string; bytes: number }[] = [];
+    let lastSecond = record.timeSeconds;
+    let annotations = 0;
+    let commands = 0;
+    let cut: RestoreAofReport['cut'];
+    for (const incr of chain.incrs) {
+      const r = await writeIncrement(req.store, req.to, incr, stored.files.get(incr.name)?.parts ?? [], cutSecond);
+      increments.push({ name: incr.name, seq: incr.seq, bytes: r.bytes, commands: r.commands });
+      annotations += r.annotations;
+      commands += r.commands;
+      if (r.lastSecond !== undefined) lastSecond = r.lastSecond;
+      if (r.excluded > 0) excluded.push({ file: incr.name, bytes: r.excluded });
+      if (r.cutAt !== undefined) {
+        cut = { file: incr.name, offset: r.cutAt, beforeSecond: isoSecond(cutSecond!) };
+        break;
+      }
+    }
+    for (const e of excluded) say(`restore-aof: ${e.file} ends with ${e.bytes} bytes of a truncated command: excluded`);
+    partial = { ...partial, increments: increments.map(({ name, bytes, commands: c }) => ({ name, bytes, commands: c })), ...(excluded.length ? { excluded } : {}) };
+
+    let note: string | undefined;
+    if (cutSecond !== undefined && cut === undefined) {
+      const last = lastSecond !== undefined ? isoSecond(lastSecond) : 'its base';
+      if (chain.break) {
+        const next = nextTimedBase(index, chain.base);
+        const resumes = next?.record?.timeSeconds !== undefined ? `${isoSecond(next.record.timeSeconds + 1)} (base ${next.name})` : 'no later base';
+        throw new Refused(
+          'gap',
+          `the history needed for --until ${new Date(req.untilMs!).toISOString()} is missing: it is shipped into ${last} and resumes at ${resumes}; ${chain.break.why}. Restorable: --until up to ${lastSecond !== undefined ? isoSecond(lastSecond) : 'the base time'}, or from ${resumes}`,
+        );
+      }
+      if (annotations === 0 && commands > 0) {
+        throw new Refused(
+          'no-timestamps',
+          `--until needs the AOF timestamp annotations (aof-timestamp-enabled yes): the ${commands} commands after base ${chain.base.name} carry none, so the time of each is unknown. Restore to the end without --until, or enable aof-timestamp-enabled for future history`,
+        );
+      }
+      note = `the shipped history ends in ${last}, before --until: this is everything shipped (is the shipper behind, or stopped?)`;
+    }
+
+    const appendFilename = appendFilenameFrom(chain.base.name);
+    const manifest = formatAofManifest({ base: { name: chain.base.name, seq: chain.base.seq }, incrs: increments.map((i) => ({ name: i.name, seq: i.seq })) });
+    await req.to.write(`${appendFilename}.manifest`, [Buffer.from(manifest)]);
+    partial = { ...partial, appendFilename, ...(cut ? { cut } : {}), ...(lastSecond !== undefined ? { lastAnnotation: isoSecond(lastSecond) } : {}), ...(note ? { note } : {}) };
+    say(`restore-aof: wrote ${req.to.dir} (${appendFilename}.manifest, ${1 + increments.length} files)${cut ? `, cut at ${cut.file} byte ${cut.offset} (before ${cut.beforeSecond})` : ''}`);
+
+    if (req.load === false) return { ok: true, ...common, ...partial, seconds: seconds() };
+    let server: LocalRedis | undefined;
+    try {
+      server = await deps.startServer({ aof: { dir: req.to.dir, appendFilename }, ...(req.load.serverBin ? { serverBin: req.load.serverBin } : {}), tmpPrefix: 'redis-dr-restore-aof-' });
+      const client = server.client();
+      const info = await client.info('keyspace');
+      const keyspace: Record<string, number> = {};
+      for (const m of info.matchAll(/^(db\d+):keys=(\d+)/gm)) keyspace[m[1]!] = Number(m[2]);
+      const keys = Object.values(keyspace).reduce((a, b) => a + b, 0);
+      const load = { engine: server.engine, version: server.version, loadSeconds: server.loadSeconds, keys, keyspace };
+      return { ok: true, ...common, ...partial, load, seconds: seconds() };
+    } catch (err) {
+      return { ok: false, ...common, ...partial, problem: `the restored AOF did not load: ${err instanceof Error ? err.message : String(err)}`, seconds: seconds() };
+    } finally {
+      await server?.stop();
+    }
+  } catch (err) {
+    if (prepared) await req.to.discard().catch(() => undefined);
+    if (err instanceof Refused) return { ok: false, ...common, ...partial, refused: { kind: err.kind, message: err.message }, seconds: seconds() };
+    return { ok: false, ...common, ...partial, problem: err instanceof Error ? err.message : String(err), seconds: seconds() };
+  }
+}
+
+/** The bytes of slices of parts, each part checked against the SHA-256 in its name (and the whole against `wholeSha256`, when given). */
+async function* verifiedSlices(store: AofStore, slices: ReturnType<typeof coverage>['slices'], wholeSha256?: string): AsyncGenerator<Uint8Array> {
+  const whole = createHash('sha256');
+  for (const s of slices) {
+    const hash = createHash('sha256');
+    let at = 0;
+    for await (const chunk of await store.getStream(s.part.key)) {
+      hash.update(chunk);
+      const from = Math.max(0, s.offset - at);
+      const to = Math.min(chunk.byteLength, s.offset + s.length - at);
+      if (to > from) {
+        const piece = chunk.subarray(from, to);
+        whole.update(piece);
+        yield piece;
+      }
+      at += chunk.byteLength;
+    }
+    if (hash.digest('hex') !== s.part.sha256) throw new Refused('corrupt', `${store.url}: ${s.part.key} does not match its SHA-256: the stored part is damaged`);
+  }
+  if (wholeSha256 !== undefined && whole.digest('hex') !== wholeSha256) throw new Refused('corrupt', `${store.url}: the stored base does not match the SHA-256 its record holds`);
+}
+
+/** Writes an increment from its parts, whole commands only, cut at `cutSecond`. */
+async function writeIncrement(
+  store: AofStore,
+  to: RestoreDirectory,
+  incr: HistoryIncr,
+  parts: Parameters<typeof coverage>[0],
+  cutSecond: number | undefined,
+): Promise<{ bytes: number; commands: number; annotations: number; lastSecond?: number; excluded: number; cutAt?: number }> {
+  const scanner = new AofScanner(cutSecond !== undefined ? { cutAtSecond: cutSecond } : {});
+  const slices = coverage(parts).slices;
+  let written = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  async function* whole(): AsyncGenerator<Uint8Array> {
+    for (const s of slices) {
+      if (scanner.stopped) break;
+      // Each part whole and checked before a byte of it is used (parts are at most a few MiB to 64 MiB).
+      const body = await store.get(s.part.key);
+      if (sha256hex(body) !== s.part.sha256) throw new Refused('corrupt', `${store.url}: ${s.part.key} does not match its SHA-256: the stored part is damaged`);
+      const chunk = body.subarray(s.offset, s.offset + s.length);
+      scanner.push(chunk);
+      pending = pending.byteLength ? Buffer.concat([pending, chunk]) : chunk;
+      const safe = scanner.found.safeEnd;
+      if (safe > written) {
+        yield pending.subarray(0, safe - written);
+        pending = pending.subarray(safe - written);
+        written = safe;
+      }
+    }
+  }
+  const bytes = await to.write(incr.name, whole());
+  const found = scanner.found;
+  if (found.error) throw new Refused('corrupt', `${incr.name} as shipped is not a valid AOF at byte ${found.error.offset}: ${found.error.message}`);
+  return {
+    bytes,
+    commands: found.commands,
+    annotations: found.annotations,
+    ...(found.lastSecond !== undefined ? { lastSecond: found.lastSecond } : {}),
+    excluded: found.cutAt !== undefined ? 0 : pending.byteLength,
+    ...(found.cutAt !== undefined ? { cutAt: found.cutAt } : {}),
+  };
+}
