@@ -15,8 +15,9 @@ import { constants as fsConstants } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { listObjects } from './s3.js';
 import { storeError } from './backup-store.js';
 import { errorName } from './errors.js';
 
@@ -193,18 +194,12 @@ export class S3AofStore implements AofStore {
   }
 
   async list(): Promise<string[]> {
-    const out: string[] = [];
-    let token: string | undefined;
     try {
-      do {
-        const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }));
-        for (const o of page.Contents ?? []) if (o.Key && o.Key.length > this.prefix.length) out.push(o.Key.slice(this.prefix.length));
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+      const objects = await listObjects(this.client, this.bucket, this.prefix);
+      return objects.filter((o) => o.key.length > this.prefix.length).map((o) => o.key.slice(this.prefix.length)).sort();
     } catch (err) {
       throw storeError(this.url, 'list', err);
     }
-    return out.sort();
   }
 
   async put(key: string, body: Uint8Array): Promise<number> {

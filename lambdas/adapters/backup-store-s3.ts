@@ -4,12 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StoredBackup } from '../domain/backup.js';
 import { TAGS, isTier } from '../domain/types.js';
 import { storeError, type BackupRecord, type BackupStore, type WrittenBackup } from './backup-store.js';
 import { errorName } from './errors.js';
+import { getObjectTags, listObjects } from './s3.js';
 
 /**
  * An S3 prefix. A backup is one multipart upload (lib-storage's Upload, with
@@ -33,20 +34,14 @@ export class S3BackupStore implements BackupStore {
 
   async list(): Promise<StoredBackup[]> {
     const found: StoredBackup[] = [];
-    let token: string | undefined;
     try {
-      do {
-        const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }));
-        for (const o of page.Contents ?? []) {
-          const file = o.Key?.slice(this.prefix.length);
-          if (!file || file.includes('/') || !file.endsWith('.rdb')) continue;
-          const tags = await this.client.send(new GetObjectTaggingCommand({ Bucket: this.bucket, Key: o.Key }));
-          const get = (k: string) => tags.TagSet?.find((t) => t.Key === k)?.Value;
-          const tier = get(TAGS.tier);
-          found.push({ file, size: o.Size ?? 0, ...(get(TAGS.managed) === 'true' && isTier(tier) ? { tier } : {}) });
-        }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+      for (const o of await listObjects(this.client, this.bucket, this.prefix)) {
+        const file = o.key.slice(this.prefix.length);
+        if (!file || file.includes('/') || !file.endsWith('.rdb')) continue;
+        const tags = await getObjectTags(this.client, this.bucket, o.key);
+        const tier = tags[TAGS.tier];
+        found.push({ file, size: o.size, ...(tags[TAGS.managed] === 'true' && isTier(tier) ? { tier } : {}) });
+      }
     } catch (err) {
       throw storeError(this.url, 'list', err);
     }
