@@ -129,6 +129,7 @@ describe('S3AofStore (aws-sdk-client-mock)', () => {
     const c = server.client();
     for (let i = 0; i < 100; i++) await c.set(`k:${i}`, `v${i}`);
     const shipper = new AofShipper({ dir: new AofDirectory(join(server.dir, 'appendonlydir')), store: store(), intervalMs: 50, rpoMs: 10_000 }, { now: () => Date.now(), say: () => undefined });
+    cleanup.push(() => shipper.stop());
     await shipper.start();
     expect((await shipper.cycle()).ok).toBe(true);
     await rewriteAof(c);

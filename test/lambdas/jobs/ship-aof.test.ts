@@ -40,13 +40,12 @@ function runShipper(dir: string, store: FlakyAofStore | FileAofStore, log: strin
   const shipper = new AofShipper({ dir: new AofDirectory(dir), store, intervalMs: 100, rpoMs: 60_000, maxPartBytes: 64 * 1024 }, { now: () => Date.now(), say: (l) => log.push(l), onCycle: (c) => cycles.push(c) });
   const abort = new AbortController();
   const done = shipper.run(abort.signal);
-  return {
-    shipper,
-    async stop() {
-      abort.abort();
-      await done;
-    },
+  const stop = async () => {
+    abort.abort();
+    await done;
   };
+  cleanup.push(stop); // a test that fails midway leaves no shipper writing after it
+  return { shipper, stop };
 }
 
 /** Waits until a cycle that started after now shipped everything. */
@@ -248,6 +247,7 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     );
     const abort = new AbortController();
     const done = shipper.run(abort.signal);
+    cleanup.push(() => (abort.abort(), done));
     await c.set('a', '1');
     await eventually('a ping', () => pings.length > 0);
     expect(readFileSync(metricsFile, 'utf8')).toMatch(new RegExp(`${AOF_METRICS.withinRpo}\\{dir="[^"]+"\\} 1\n`));
@@ -310,6 +310,7 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     const dest = tempDir('dest');
     const log: string[] = [];
     const shipper = new AofShipper({ dir: new AofDirectory(dir), store: new FileAofStore(dest), intervalMs: 50, rpoMs: 10_000 }, { now: () => Date.now(), say: (l) => log.push(l) });
+    cleanup.push(() => shipper.stop());
     await shipper.start();
     expect((await shipper.cycle()).ok).toBe(true);
     await shipper.settled();
@@ -326,6 +327,7 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     const badDest = tempDir('bad-dest');
     const badLog: string[] = [];
     const badShipper = new AofShipper({ dir: new AofDirectory(bad), store: new FileAofStore(badDest), intervalMs: 50, rpoMs: 10_000 }, { now: () => Date.now(), say: (l) => badLog.push(l) });
+    cleanup.push(() => badShipper.stop());
     await badShipper.start();
     await badShipper.cycle();
     await badShipper.settled();
