@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type Redis from 'ioredis';
+import IORedis, { type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareClients } from '../../../../cli/compare';
 import { checkDumpPayload, dumpPayload, rdbRefusal, rdbTypeMinVersion, targetRdbSupport } from '../../../../lambdas/domain/rdb/dump-payload';
@@ -39,22 +39,30 @@ async function restoreAll(client: Redis, keys: readonly RdbKey[]): Promise<void>
   await client.select(0);
 }
 
+/** A client of `server`'s database `db` (compare's pipes follow the client's configured database, not SELECT). */
+function dbClient(port: number, db: number): Redis {
+  return new IORedis({ host: '127.0.0.1', port, db });
+}
+
 /** Every key of every database equal (compare, no TTL tolerance) and every PEXPIRETIME the same. */
-async function expectSameDataset(a: Redis, b: Redis, dbs: readonly number[]): Promise<void> {
+async function expectSameDataset(aPort: number, bPort: number, dbs: readonly number[]): Promise<void> {
   for (const db of dbs) {
-    await a.select(db);
-    await b.select(db);
-    const result = await compareClients(a, b, { ttlToleranceMs: 0 });
-    expect(result.differences, `db ${db}: ${JSON.stringify(result.diffs.map((d) => [d.key.toString(), d.reason]))}`).toBe(0);
-    expect(result.equal).toBe(true);
-    const keys = (await a.keysBuffer('*')).sort(Buffer.compare);
-    expect(keys.length).toBeGreaterThan(0);
-    for (const key of keys) {
-      expect(await b.call('PEXPIRETIME', key), `${db}/${key.toString()}`).toBe(await a.call('PEXPIRETIME', key));
+    const a = dbClient(aPort, db);
+    const b = dbClient(bPort, db);
+    try {
+      const result = await compareClients(a, b, { ttlToleranceMs: 0 });
+      expect(result.differences, `db ${db}: ${JSON.stringify(result.diffs.map((d) => [d.key.toString(), d.reason]))}`).toBe(0);
+      expect(result.equal).toBe(true);
+      expect(result.keysA).toBeGreaterThan(0);
+      expect(result.keysA).toBe(await a.dbsize());
+      for (const key of await a.keysBuffer('*')) {
+        expect(await b.call('PEXPIRETIME', key), `${db}/${key.toString()}`).toBe(await a.call('PEXPIRETIME', key));
+      }
+    } finally {
+      a.disconnect();
+      b.disconnect();
     }
   }
-  await a.select(0);
-  await b.select(0);
 }
 
 describe('RDB keys as DUMP payloads, restored into a real redis-server', () => {
@@ -94,7 +102,7 @@ describe('RDB keys as DUMP payloads, restored into a real redis-server', () => {
     expect(keys.length).toBe(report.keys);
     expect(new Set(keys.map((k) => k.db))).toEqual(new Set([0, 1, 5]));
     await restoreAll(dst, keys);
-    await expectSameDataset(src, dst, [0, 1, 5]);
+    await expectSameDataset(source.port, target.port, [0, 1, 5]);
   });
 
   it('builds the same payloads whatever the chunking (1 byte, random sizes, spanning big values)', () => {
@@ -175,7 +183,7 @@ describe('older RDB formats (test/fixtures/rdb) restored key by key', () => {
       expect(report.ok).toBe(true);
       const dst = target.client();
       await restoreAll(dst, keys);
-      await expectSameDataset(loaded.client(), dst, report.databases.length > 0 ? report.databases : [0]);
+      await expectSameDataset(loaded.port, target.port, report.databases.length > 0 ? report.databases : [0]);
     } finally {
       await loaded.stop();
       await target.stop();
