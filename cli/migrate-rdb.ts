@@ -69,6 +69,7 @@ export function migrateRdbJson(run: { result: RestoreRdbResult; source: string; 
     expired: r.expired,
     failed: r.failed,
     notSelected: r.notSelected,
+    moduleRefused: r.moduleRefused,
     seconds: Math.round(r.seconds * 1000) / 1000,
     interrupted: r.interrupted,
     error: r.error ?? null,
@@ -93,6 +94,7 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
     if (o.json) process.stdout.write(`${JSON.stringify(migrateRdbJson(run, o), null, 2)}\n`);
     else {
       const lines = [formatMigrate({ result: asMigrateResult(r, run.source, run.target) }, o.dryRun)];
+      for (const [name, n] of Object.entries(r.moduleRefused)) lines.push(`refused: ${n} module value${n === 1 ? '' : 's'} of type ${name} (the target has no module for it: load it there and rerun)`);
       if (r.notSelected > 0) lines.push(`not selected: ${r.notSelected} keys of the file (another database, or not matching --match)`);
       process.stdout.write(`${lines.join('\n')}\n`);
     }

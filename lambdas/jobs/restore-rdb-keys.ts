@@ -71,6 +71,11 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   /** Keys of the file not restored because they are in another database or do not match. */
   readonly notSelected: number;
   readonly skippedKeys: ReadonlySet<string>;
+  /**
+   * Module values the target refused, per module type name (it lacks the
+   * module): counted in `failed` too, but the run goes on with other keys.
+   */
+  readonly moduleRefused: Readonly<Record<string, number>>;
   /** Keys written before the second read failed, and the file offset the last one ended at. */
   readonly writtenUpTo?: { readonly keys: number; readonly offset: number };
 }
@@ -93,6 +98,7 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
   let file: RdbReport | undefined;
   let targetServer: TargetRdbSupport | undefined;
   let writtenUpTo: RestoreRdbResult['writtenUpTo'];
+  const moduleRefused: Record<string, number> = {};
   const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
   const result = (): RestoreRdbResult => ({
     ...counts,
@@ -105,6 +111,7 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
     notSelected,
     skippedKeys,
     writtenUpTo,
+    moduleRefused,
   });
   const skip = (key: Buffer) => {
     counts.skipped++;
@@ -153,6 +160,10 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
           error = `${displayKey(conflict)} already exists on the target (--on-conflict fail)`;
         }
         skip(keys[i]!.name);
+      } else if (keys[i]!.module !== undefined && !(o instanceof RedisConnectionError)) {
+        // A module value needs its module on the target: refused per key, named, counted; the other keys go on.
+        counts.failed++;
+        moduleRefused[keys[i]!.module!] = (moduleRefused[keys[i]!.module!] ?? 0) + 1;
       } else {
         counts.failed++;
         error ??=

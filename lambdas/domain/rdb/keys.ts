@@ -38,6 +38,8 @@ export interface RdbKey {
   readonly expireAtMs: number | null;
   /** The DUMP payload (type byte, object bytes, RDB version, CRC-64). */
   readonly payload: Buffer;
+  /** Module type name of a module value (RDB types 6 and 7, e.g. `ReJSON-RL`): the target needs that module. */
+  readonly module?: string;
   /** File offsets of the key's first byte (its type) and of the byte after its value. */
   readonly offset: number;
   readonly end: number;
@@ -58,6 +60,21 @@ export interface RdbKeyReaderOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+
+const MODULE_NAME_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** The module type name of a module value's payload (its 64-bit module id after the type byte; Redis's moduleTypeNameByID). */
+export function moduleTypeNameOf(payload: Uint8Array): string {
+  let id: bigint;
+  const first = payload[1]!;
+  if (first === 0x81) id = new DataView(payload.buffer, payload.byteOffset + 2, 8).getBigUint64(0, false);
+  else if (first === 0x80) id = BigInt(new DataView(payload.buffer, payload.byteOffset + 2, 4).getUint32(0, false));
+  else if (first >> 6 === 1) id = BigInt(((first & 0x3f) << 8) | payload[2]!);
+  else id = BigInt(first & 0x3f);
+  let name = '';
+  for (let j = 0, rest = id >> 10n; j < 9; j++, rest >>= 6n) name = MODULE_NAME_CHARS[Number(rest & 63n)]! + name;
+  return name;
+}
 
 /** Decodes an RDB string (length-prefixed, integer-encoded or LZF) that fills `b` exactly. */
 export function decodeRdbString(b: Uint8Array): Buffer {
@@ -188,7 +205,8 @@ export class RdbKeyReader implements RdbKeySink {
     payload[0] = type;
     this.gather(nameEnd, end, payload, 1);
     sealDumpPayload(payload, this.payloadVersion);
-    this.out.push({ db, name: Buffer.from(name), type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payload, offset: start, end });
+    const module = type === 6 || type === 7 ? { module: moduleTypeNameOf(payload) } : {};
+    this.out.push({ db, name: Buffer.from(name), type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payload, ...module, offset: start, end });
   }
 
   private tooLarge(start: number, bytes: number): string {

@@ -158,6 +158,18 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     expect(await dst.dbsize()).toBe(0);
   });
 
+  it('a module value the target has no module for is refused per key, named and counted; the other keys are restored', async () => {
+    const moduleId = [0x81, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0];
+    const body = [0x01, 0x05, 0x02, 0x07, 0x03, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0x05, 0x02, 0x68, 0x69, 0x00];
+    const bytes = Buffer.from([...Buffer.from('REDIS0010'), 0xfe, 0x00, 0x00, 0x01, 0x61, 0x01, 0x78, 0x07, 0x01, 0x6b, ...moduleId, ...body, 0x00, 0x01, 0x62, 0x01, 0x79, 0xff, ...new Array(8).fill(0)]);
+    bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
+    const r = await run(bytes);
+    expect(r.file).toMatchObject({ ok: true, keys: 3 });
+    const name = Object.keys(r.file!.moduleTypes!)[0]!;
+    expect(r).toMatchObject({ scanned: 3, copied: 2, failed: 1, error: undefined, moduleRefused: { [name]: 1 } });
+    expect((await dst.keys('*')).sort()).toEqual(['a', 'b']);
+  });
+
   describe('CLI: redis-dr migrate --from-rdb', () => {
     it('restores the file, prints migrate\'s summary and exits 0', async () => {
       const out = await cli('migrate', '--from-rdb', path, '--to', target.url);
