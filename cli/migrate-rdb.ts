@@ -13,6 +13,8 @@ export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from'> {
   readonly fromRdb: readonly string[];
   readonly db?: number;
   readonly json?: boolean;
+  /** Also restore the file's function libraries. */
+  readonly functions?: boolean;
   /** Bytes per ranged GET of an s3:// source (tests make parts small). @default 8 MiB */
   readonly readPartBytes?: number;
 }
@@ -78,6 +80,7 @@ export function migrateRdbJson(run: { result: RestoreRdbResult; source: string; 
     failed: r.failed,
     notSelected: r.notSelected,
     moduleRefused: r.moduleRefused,
+    functions: { ...r.functions, restoring: Boolean(o.functions) },
     seconds: Math.round(r.seconds * 1000) / 1000,
     interrupted: r.interrupted,
     error: r.error ?? null,
@@ -103,6 +106,13 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
     else {
       const lines = [formatMigrate({ result: asMigrateResult(r, run.source, run.target) }, o.dryRun)];
       for (const [name, n] of Object.entries(r.moduleRefused)) lines.push(`refused: ${n} module value${n === 1 ? '' : 's'} of type ${name} (the target has no module for it: load it there and rerun)`);
+      if (r.functions.inFile > 0) {
+        lines.push(
+          o.functions
+            ? `functions: ${r.functions.inFile} librar${r.functions.inFile === 1 ? 'y' : 'ies'} in the file; restored ${r.functions.restored}, left alone ${r.functions.skipped} (already on the target), failed ${r.functions.failed} (counted per primary)`
+            : `functions: ${r.functions.inFile} librar${r.functions.inFile === 1 ? 'y' : 'ies'} in the file, not restored (add --functions)`,
+        );
+      }
       if (r.notSelected > 0) lines.push(`not selected: ${r.notSelected} keys of the file (another database, or not matching --match)`);
       process.stdout.write(`${lines.join('\n')}\n`);
     }

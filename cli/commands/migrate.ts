@@ -15,6 +15,7 @@ export function migrateCommand(program: Command): void {
     )
     .option('--from <url>', 'source: redis://[user:password@]host[:port][/db] or rediss://… (TLS); a password in a URL is percent-encoded')
     .option('--from-rdb <file>', 'source: an RDB file (a recovery point) instead of a server: its keys are restored straight from it, after the whole file verified and its RDB version checked against the target', collect)
+    .option('--functions', 'with --from-rdb: also restore the file\'s function libraries (FUNCTION RESTORE on every primary, never FLUSH; --on-conflict applies to libraries of the same name)')
     .option('--db <n>', 'with --from-rdb: the database of the file to restore (default 0), written into the --to URL\'s database', intInRange('--db', 0, 1_000_000, 'a database number'))
     .requiredOption('--to <url>', 'target, same form')
     .option('--from-secret <arn>', 'Secrets Manager secret with the source credentials ({"password"}, {"username","password"} or the token); or set REDIS_DR_FROM_PASSWORD [and REDIS_DR_FROM_USERNAME]')
@@ -29,6 +30,7 @@ export function migrateCommand(program: Command): void {
     .action(async (o: MigrateCliOptions & { json?: boolean; fromRdb?: string[]; db?: number }) => {
       if ((o.from === undefined) === (o.fromRdb === undefined)) throw new UsageError('give exactly one source: --from <url> or --from-rdb <file>');
       if (o.fromRdb !== undefined) return (await import('../migrate-rdb.js')).migrateRdbAction({ ...o, fromRdb: o.fromRdb });
+      if ((o as { functions?: boolean }).functions) throw new UsageError('--functions applies to --from-rdb (a server source\'s functions are not copied by migrate)');
       if (o.db !== undefined) throw new UsageError('--db applies to --from-rdb; for a server source put the database in the URL (/db)');
       return (await import('../migrate.js')).migrateAction(o);
     });

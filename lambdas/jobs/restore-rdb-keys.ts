@@ -19,7 +19,7 @@
  * Memory: the reader's chunk, the open key (at most 512 MiB), and up to
  * three batches of payloads.
  */
-import { existBatch, restoreBatch, type RestoreOutcome } from '../adapters/redis-copy';
+import { existBatch, restoreBatch, restoreFunctions, type RestoreOutcome } from '../adapters/redis-copy';
 import { RedisConnectionError } from '../adapters/redis';
 import type { Keyspace } from '../adapters/redis-keyspace';
 import { displayKey } from '../domain/fingerprint';
@@ -56,6 +56,12 @@ export interface RestoreRdbOptions {
   readonly onStart?: (total: number | undefined) => void;
   readonly onBatch?: (counts: RestoreRdbCounts) => void | Promise<void>;
   readonly shouldStop?: () => boolean;
+  /**
+   * Also restore the file's function libraries (`FUNCTION RESTORE`, on every
+   * primary; never FLUSH): `skip` leaves a library of the same name alone,
+   * `replace` replaces it, `fail` stops on it. @default false (only reported)
+   */
+  readonly functions?: boolean;
   /** Remember the keys `skip` left alone (latin1), up to 1,000,000. */
   readonly rememberSkipped?: boolean;
 }
@@ -76,6 +82,8 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
    * module): counted in `failed` too, but the run goes on with other keys.
    */
   readonly moduleRefused: Readonly<Record<string, number>>;
+  /** Function libraries: in the file; and with `functions`, per library and node, restored, left alone (exists) or failed. */
+  readonly functions: { inFile: number; restored: number; skipped: number; failed: number };
   /** Keys written before the second read failed, and the file offset the last one ended at. */
   readonly writtenUpTo?: { readonly keys: number; readonly offset: number };
 }
@@ -99,6 +107,7 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
   let targetServer: TargetRdbSupport | undefined;
   let writtenUpTo: RestoreRdbResult['writtenUpTo'];
   const moduleRefused: Record<string, number> = {};
+  const functions = { inFile: 0, restored: 0, skipped: 0, failed: 0 };
   const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
   const result = (): RestoreRdbResult => ({
     ...counts,
@@ -112,6 +121,7 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
     skippedKeys,
     writtenUpTo,
     moduleRefused,
+    functions,
   });
   const skip = (key: Buffer) => {
     counts.skipped++;
@@ -228,6 +238,20 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
       if (reader.error) break;
     }
     if (!error && !interrupted && batch.length > 0) await flush(batch);
+    while (sent.length > 0) await countOldest();
+    if (!error && !interrupted && options.functions && !options.dryRun && reader.functions.length > 0) {
+      const outcomes = await restoreFunctions(target, reader.functions, mode === 'replace');
+      for (const [i, nodes] of outcomes.entries()) {
+        for (const o of nodes) {
+          if (o === 'restored') functions.restored++;
+          else if (o === 'exists' && mode !== 'fail') functions.skipped++;
+          else {
+            functions.failed++;
+            error ??= `FUNCTION RESTORE of the file's library ${i + 1} failed: ${o === 'exists' ? 'a library of that name exists on the target (--on-conflict fail)' : o.message}`;
+          }
+        }
+      }
+    }
     const second = reader.end();
     if (!error && !interrupted && !second.ok) {
       writtenUpTo = { keys: written, offset: lastEnd };
@@ -245,5 +269,6 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
     }
   }
   notSelected = reader.unwanted;
+  functions.inFile = file?.functionLibraries ?? 0;
   return result();
 }

@@ -136,6 +136,12 @@ export class RdbKeyReader implements RdbKeySink {
   private failure: { offset: number; message: string } | undefined;
   /** Keys the file holds that `want` declined. */
   unwanted = 0;
+  /**
+   * Its function libraries, each as a `FUNCTION RESTORE` payload (FUNCTION2
+   * opcode and code string, RDB version, CRC-64: what `FUNCTION DUMP`
+   * writes for one library). Libraries come before the keys in a file.
+   */
+  readonly functions: Buffer[] = [];
 
   constructor(options: RdbKeyReaderOptions = {}) {
     this.maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
@@ -207,6 +213,18 @@ export class RdbKeyReader implements RdbKeySink {
     sealDumpPayload(payload, this.payloadVersion);
     const module = type === 6 || type === 7 ? { module: moduleTypeNameOf(payload) } : {};
     this.out.push({ db, name: Buffer.from(name), type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payload, ...module, offset: start, end });
+  }
+
+  /** @internal The parser's {@link RdbKeySink} callback. */
+  functionLibrary(start: number, end: number): void {
+    if (this.failure) return;
+    if (end - start > this.maxKeyBytes) {
+      this.failure = { offset: start, message: this.tooLarge(start, end - start) };
+      return;
+    }
+    const payload = Buffer.allocUnsafe(end - start + DUMP_FOOTER_BYTES);
+    this.gather(start, end, payload, 0);
+    this.functions.push(Buffer.from(sealDumpPayload(payload, this.payloadVersion)));
   }
 
   private tooLarge(start: number, bytes: number): string {

@@ -177,6 +177,8 @@ export interface RdbKeySink {
    * expiry.
    */
   key(db: number, type: number, start: number, nameEnd: number, end: number, expireAtMs: number): void;
+  /** A function library: `[start, end)` is its FUNCTION2 opcode and the library's code string as stored. */
+  functionLibrary(start: number, end: number): void;
 }
 
 function fail(message: string): never {
@@ -542,6 +544,10 @@ export class RdbParser {
         return;
       case P_FUNCTION_END:
         this.functionLibraries++;
+        if (this.sink !== undefined) {
+          this.sink.functionLibrary(this.keyStart, this.base + this.pos);
+          this.keyStart = -1;
+        }
         this.commit(P_OPCODE);
         return;
     }
@@ -1058,6 +1064,7 @@ export class RdbParser {
       }
       case OP_FUNCTION2:
         this.what = W_FUNCTION2;
+        if (this.sink !== undefined) this.keyStart = this.base + this.pos - 1; // its bytes are kept as a key's are
         this.skipString();
         this.commit(P_FUNCTION_END); // counted once the body is complete
         return;

@@ -53,6 +53,19 @@ describe('restoreRdbKeys into a real Redis Cluster', () => {
     }
   });
 
+  it('--functions restores the file\'s libraries on every primary', async () => {
+    await flush();
+    const target = await connectKeyspace({ url: cluster.url }, 'test');
+    try {
+      const r = await restoreRdbKeys(open(), target, { functions: true });
+      expect(r).toMatchObject({ error: undefined, functions: { inFile: 1, restored: 3, skipped: 0, failed: 0 } });
+      for (const p of cluster.primaries) expect(await p.client().call('FCALL', 'one', '0')).toBe(1);
+    } finally {
+      target.close();
+      await Promise.all(cluster.primaries.map((p) => p.client().call('FUNCTION', 'FLUSH')));
+    }
+  });
+
   it('refuses --db other than 0 for a cluster target, before anything is written', async () => {
     await flush();
     const target = await connectKeyspace({ url: cluster.url }, 'test');

@@ -170,6 +170,27 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     expect((await dst.keys('*')).sort()).toEqual(['a', 'b']);
   });
 
+  it('function libraries are reported, and restored only with functions (FUNCTION RESTORE; skip leaves a library of the same name alone)', async () => {
+    await dst.call('FUNCTION', 'FLUSH');
+    const reported = await run(file);
+    expect(reported.functions).toEqual({ inFile: 1, restored: 0, skipped: 0, failed: 0 });
+    expect(await dst.call('FUNCTION', 'LIST')).toEqual([]);
+    await dst.flushall();
+    const restored = await run(file, { functions: true });
+    expect(restored.functions).toEqual({ inFile: 1, restored: 1, skipped: 0, failed: 0 });
+    expect(await dst.call('FCALL', 'one', '0')).toBe(1);
+    await dst.flushall();
+    const again = await run(file, { functions: true });
+    expect(again).toMatchObject({ error: undefined, functions: { restored: 0, skipped: 1, failed: 0 } });
+    await dst.flushall();
+    const replaced = await run(file, { functions: true, onConflict: 'replace' });
+    expect(replaced.functions).toMatchObject({ restored: 1, failed: 0 });
+    await dst.flushall();
+    const failed = await run(file, { functions: true, onConflict: 'fail' });
+    expect(failed.error).toContain('a library of that name exists on the target (--on-conflict fail)');
+    await dst.call('FUNCTION', 'FLUSH');
+  });
+
   describe('CLI: redis-dr migrate --from-rdb', () => {
     it('restores the file, prints migrate\'s summary and exits 0', async () => {
       const out = await cli('migrate', '--from-rdb', path, '--to', target.url);
