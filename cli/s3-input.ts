@@ -23,6 +23,17 @@ export interface S3ReadOptions {
  * self-managed Redis), path-style addressing is used.
  */
 export async function openS3(url: string, options: S3ReadOptions = {}): Promise<{ body: AsyncIterable<Uint8Array>; size?: number }> {
+  const object = await openS3Object(url, options);
+  return { body: object.read(), size: object.size };
+}
+
+/**
+ * {@link openS3}, for a reader that reads the object more than once
+ * (`migrate --from-rdb`: verify, then restore): one HeadObject, and every
+ * `read()` pinned to that ETag, so a replaced object fails the later read
+ * (ObjectChangedError) instead of mixing two objects.
+ */
+export async function openS3Object(url: string, options: S3ReadOptions = {}): Promise<{ size: number; read(): AsyncIterable<Uint8Array> }> {
   const parsed = parseS3Url(url);
   if (!parsed) throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>`);
   const concurrency = options.concurrency ?? 8;
@@ -41,15 +52,19 @@ export async function openS3(url: string, options: S3ReadOptions = {}): Promise<
   } catch (err) {
     throw new Error(`cannot read ${url}: ${s3Problem(err)}`, { cause: err });
   }
-  const ranges = readRanges(client, {
-    bucket: parsed.bucket,
-    key: parsed.key,
-    etag: object.etag,
-    end: object.size,
-    concurrency,
-    partBytes: options.partBytes,
-  });
-  return { body: explained(url, ranges), size: object.size };
+  const read = () =>
+    explained(
+      url,
+      readRanges(client, {
+        bucket: parsed.bucket,
+        key: parsed.key,
+        etag: object.etag,
+        end: object.size,
+        concurrency,
+        partBytes: options.partBytes,
+      }),
+    );
+  return { size: object.size, read };
 }
 
 /** The bytes, with a failure while reading named as the CLI names a failure to open. */

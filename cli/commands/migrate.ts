@@ -1,6 +1,9 @@
 import { Option, type Command } from 'commander';
 import type { MigrateCliOptions } from '../migrate';
-import { positiveInt } from '../options';
+import { intInRange, positiveInt } from '../options';
+import { UsageError } from '../usage';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Defines `redis-dr migrate` (options and help); its action module loads only when it runs. */
 export function migrateCommand(program: Command): void {
@@ -10,7 +13,10 @@ export function migrateCommand(program: Command): void {
       'copy keys between two Redis servers or clusters (DUMP/RESTORE ABSTTL: exact expiry kept, any bytes, no MIGRATE or CONFIG needed), e.g. back after an accidental FLUSHALL; ' +
         'a URL naming one node of a Redis Cluster means the whole cluster',
     )
-    .requiredOption('--from <url>', 'source: redis://[user:password@]host[:port][/db] or rediss://… (TLS); a password in a URL is percent-encoded')
+    .option('--from <url>', 'source: redis://[user:password@]host[:port][/db] or rediss://… (TLS); a password in a URL is percent-encoded')
+    .option('--from-rdb <file>', 'source: an RDB file (a recovery point) instead of a server: its keys are restored straight from it, after the whole file verified and its RDB version checked against the target', collect)
+    .option('--functions', 'with --from-rdb: also restore the file\'s function libraries (FUNCTION RESTORE on every primary, never FLUSH; --on-conflict applies to libraries of the same name)')
+    .option('--db <n>', 'with --from-rdb: the database of the file to restore (default 0), written into the --to URL\'s database', intInRange('--db', 0, 1_000_000, 'a database number'))
     .requiredOption('--to <url>', 'target, same form')
     .option('--from-secret <arn>', 'Secrets Manager secret with the source credentials ({"password"}, {"username","password"} or the token); or set REDIS_DR_FROM_PASSWORD [and REDIS_DR_FROM_USERNAME]')
     .option('--to-secret <arn>', 'the same for the target; or set REDIS_DR_TO_PASSWORD [and REDIS_DR_TO_USERNAME]')
@@ -21,5 +27,11 @@ export function migrateCommand(program: Command): void {
     .option('--verify', 'run compare afterwards; keys kept by skip, keys only on the target and keys that expired are reported as expected; exit 1 for any other difference')
     .option('--batch-size <n>', 'keys per batch (SCAN COUNT); memory is about five batches of values per source shard', positiveInt('--batch-size', 1), 1000)
     .option('--json', 'print the result as JSON')
-    .action(async (o: MigrateCliOptions & { json?: boolean }) => (await import('../migrate.js')).migrateAction(o));
+    .action(async (o: MigrateCliOptions & { json?: boolean; fromRdb?: string[]; db?: number }) => {
+      if ((o.from === undefined) === (o.fromRdb === undefined)) throw new UsageError('give exactly one source: --from <url> or --from-rdb <file>');
+      if (o.fromRdb !== undefined) return (await import('../migrate-rdb.js')).migrateRdbAction({ ...o, fromRdb: o.fromRdb });
+      if ((o as { functions?: boolean }).functions) throw new UsageError('--functions applies to --from-rdb (a server source\'s functions are not copied by migrate)');
+      if (o.db !== undefined) throw new UsageError('--db applies to --from-rdb; for a server source put the database in the URL (/db)');
+      return (await import('../migrate.js')).migrateAction(o);
+    });
 }

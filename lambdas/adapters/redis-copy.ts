@@ -315,6 +315,28 @@ export async function restoreBatch(
   });
 }
 
+/**
+ * `FUNCTION RESTORE <payload> APPEND|REPLACE` of each library payload on
+ * every node of the keyspace (each primary of a cluster holds its own
+ * libraries); never FLUSH. Per library and node: `restored`, `exists` (a
+ * library of that name is there and `replace` is false), or the error.
+ */
+export async function restoreFunctions(target: Keyspace, payloads: readonly Buffer[], replace: boolean): Promise<RestoreOutcome[][]> {
+  if (payloads.length === 0) return [];
+  const perNode = await Promise.all(
+    target.lanes.map(async (lane) => {
+      const pipe = await lane.open();
+      try {
+        const replies = await pipe.exec(encodeCommands(payloads.map((p) => ['FUNCTION', 'RESTORE', p, replace ? 'REPLACE' : 'APPEND'])), payloads.length);
+        return replies.map((r): RestoreOutcome => (!(r instanceof Error) ? 'restored' : /already exists/i.test(r.message) ? 'exists' : r));
+      } finally {
+        pipe.close();
+      }
+    }),
+  );
+  return payloads.map((_, i) => perNode.map((node) => node[i]!));
+}
+
 /** EXISTS per key, pipelined (an ioredis client: one server; a router: each key at its node). */
 export async function existBatch(via: Redis | KeyRouter, keys: readonly Buffer[], side = 'the source'): Promise<boolean[]> {
   let replies: unknown[];

@@ -163,6 +163,24 @@ const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8');
 const textEncoder = new TextEncoder();
 
+/**
+ * Receives each key's place in the file, for callers that need its bytes (key
+ * recovery straight from a file: `rdb/keys.ts`). Called once per key the
+ * parser accepted, in file order, as soon as its value is complete; empty
+ * keys (which Redis skips on load) are not reported.
+ */
+export interface RdbKeySink {
+  /**
+   * `[start, nameEnd)`: the RDB type byte and the key's name as stored;
+   * `[nameEnd, end)`: the value's bytes exactly as stored (a DUMP payload's
+   * object bytes). Offsets are into the file. `expireAtMs` is -1 without an
+   * expiry.
+   */
+  key(db: number, type: number, start: number, nameEnd: number, end: number, expireAtMs: number): void;
+  /** A function library: `[start, end)` is its FUNCTION2 opcode and the library's code string as stored. */
+  functionLibrary(start: number, end: number): void;
+}
+
 function fail(message: string): never {
   throw new RdbFormatError(message);
 }
@@ -194,6 +212,11 @@ export class RdbParser {
   private readonly typeOrder: number[] = [];
   private readonly auxFields: Record<string, string> = {};
   private functionLibraries = 0;
+  /** Database selected by the last SELECTDB (0 before any). */
+  private db = 0;
+  /** With a {@link RdbKeySink}: file offsets of the open key's type byte and of its name's end; -1 when no key is open. */
+  private keyStart = -1;
+  private keyNameEnd = -1;
   private error: { offset: number; message: string } | undefined;
 
   // ---- cursor over the current buffer -----------------------------------
@@ -279,6 +302,8 @@ export class RdbParser {
     /** A file without a CRC-64 (an all-zero trailer, or RDB < 5) is a failure, not `absent`. */
     private readonly requireChecksum = false,
     resumeFrom?: RdbCheckpoint,
+    /** Told where each key's bytes are; checked once per key, so the verifier without one pays nothing. */
+    private readonly sink?: RdbKeySink,
   ) {
     if (resumeFrom) this.resume(resumeFrom);
   }
@@ -361,6 +386,16 @@ export class RdbParser {
     };
   }
 
+  /**
+   * The earliest file offset whose bytes a {@link RdbKeySink} user must still
+   * hold: the open key's type byte, or the first byte not yet committed (a
+   * token cut at the last chunk boundary, parsed again with the next chunk).
+   */
+  retainFrom(): number {
+    const committed = this.total - this.carryLength;
+    return this.keyStart >= 0 && this.keyStart < committed ? this.keyStart : committed;
+  }
+
   /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. */
   pause(): void {
     if (this.pausedAt >= 0) return; // paused already: the checkpoint stays where it is
@@ -427,6 +462,7 @@ export class RdbParser {
     Object.assign(this.moduleTypes, cp.moduleTypes);
     this.moduleAux.push(...(cp.moduleAux ?? []));
     this.databases.push(...cp.databases);
+    this.db = cp.databases.at(-1) ?? 0; // Redis writes databases in ascending order: the last one seen is the current one
     for (const [name, n] of Object.entries(cp.byType)) {
       const slot = TYPE_NAMES.indexOf(name as (typeof TYPE_NAMES)[number]);
       if (slot < 0) throw new RangeError(`the checkpoint counts keys of an unknown type ${JSON.stringify(name)}`);
@@ -508,6 +544,10 @@ export class RdbParser {
         return;
       case P_FUNCTION_END:
         this.functionLibraries++;
+        if (this.sink !== undefined) {
+          this.sink.functionLibrary(this.keyStart, this.base + this.pos);
+          this.keyStart = -1;
+        }
         this.commit(P_OPCODE);
         return;
     }
@@ -963,6 +1003,7 @@ export class RdbParser {
       case OP_SELECTDB: {
         this.what = W_SELECTDB;
         const db = this.length();
+        this.db = db;
         if (!this.databases.includes(db)) this.databases.push(db);
         break;
       }
@@ -1023,6 +1064,7 @@ export class RdbParser {
       }
       case OP_FUNCTION2:
         this.what = W_FUNCTION2;
+        if (this.sink !== undefined) this.keyStart = this.base + this.pos - 1; // its bytes are kept as a key's are
         this.skipString();
         this.commit(P_FUNCTION_END); // counted once the body is complete
         return;
@@ -1035,7 +1077,10 @@ export class RdbParser {
         if (this.valkey && type > 22) fail(`value type ${type} in a Valkey (VALKEY magic) file: Valkey knows no such type and refuses the file`);
         this.type = type;
         this.what = W_KEY_NAME;
+        if (this.sink !== undefined) this.keyStart = this.base + this.pos - 1;
         this.skipString();
+        // The name's end: here, or past the body still streaming in later chunks.
+        if (this.sink !== undefined) this.keyNameEnd = this.base + this.pos + (this.body !== B_NONE ? this.bodyLeft : 0);
         this.sub = 0;
         this.emptyValue = false;
         this.longElement = false;
@@ -1075,6 +1120,7 @@ export class RdbParser {
     if (this.emptyValue) {
       // Redis and Valkey skip a collection with no element on load: it never becomes a key.
       this.emptyKeys++;
+      this.keyStart = -1;
       this.expirePending = false;
       this.commit(P_OPCODE);
       return;
@@ -1083,6 +1129,10 @@ export class RdbParser {
     if (this.expirePending) {
       this.expires++;
       if (this.fileTimeMs >= 0 && this.pendingExpireMs < this.fileTimeMs) this.expiredKeys++;
+    }
+    if (this.sink !== undefined) {
+      this.sink.key(this.db, this.type, this.keyStart, this.keyNameEnd, this.base + this.pos, this.expirePending ? this.pendingExpireMs : -1);
+      this.keyStart = -1;
     }
     this.expirePending = false;
     const slot = TYPE_SLOT[this.type]!;

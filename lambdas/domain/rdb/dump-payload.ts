@@ -1,0 +1,137 @@
+/**
+ * DUMP payloads (what `DUMP` returns and `RESTORE` takes) and which RDB
+ * versions a server accepts in them.
+ *
+ * A payload is `<RDB type byte><object bytes as in an RDB file><RDB version,
+ * 2 bytes little-endian><CRC-64/Jones of everything before, 8 bytes
+ * little-endian>` (Redis's `createDumpPayload`). `RESTORE` refuses one whose
+ * version is above the server's own RDB version, or whose checksum is wrong,
+ * with "DUMP payload version or checksum are wrong" (`verifyDumpPayload`).
+ *
+ * @see https://github.com/redis/redis/blob/unstable/src/cluster.c
+ */
+import { Crc64 } from './crc64.js';
+
+/** The 10-byte footer: version and CRC-64. */
+export const DUMP_FOOTER_BYTES = 10;
+
+/**
+ * Builds a payload from a value's RDB type and object bytes (`value[from,
+ * to)`), for a server that reads RDB `version`.
+ */
+export function dumpPayload(type: number, value: Uint8Array, version: number, from = 0, to = value.length): Uint8Array {
+  if (!Number.isInteger(type) || type < 0 || type > 255) throw new RangeError(`an RDB type is one byte, got ${type}`);
+  if (!Number.isInteger(version) || version < 1 || version > 0xffff) throw new RangeError(`an RDB version is 1–65535, got ${version}`);
+  const n = to - from;
+  const out = new Uint8Array(1 + n + DUMP_FOOTER_BYTES);
+  out[0] = type;
+  out.set(value.subarray(from, to), 1);
+  sealDumpPayload(out, version);
+  return out;
+}
+
+/**
+ * Writes the footer of a payload whose type byte and object bytes already
+ * fill `payload` up to its last {@link DUMP_FOOTER_BYTES} bytes.
+ */
+export function sealDumpPayload(payload: Uint8Array, version: number): Uint8Array {
+  const body = payload.length - DUMP_FOOTER_BYTES;
+  if (body < 1) throw new RangeError('a DUMP payload holds at least its type byte');
+  payload[body] = version & 0xff;
+  payload[body + 1] = (version >> 8) & 0xff;
+  let crc = new Crc64().update(payload, 0, body + 2).value;
+  for (let i = 0; i < 8; i++) {
+    payload[body + 2 + i] = Number(crc & 0xffn);
+    crc >>= 8n;
+  }
+  return payload;
+}
+
+/** What {@link checkDumpPayload} found: the payload's RDB version, or why Redis would refuse it. */
+export type DumpPayloadCheck = { readonly ok: true; readonly version: number; readonly type: number } | { readonly ok: false; readonly problem: string };
+
+/** Checks a payload as `RESTORE` does on a server reading RDB `maxVersion`: footer version and CRC-64. */
+export function checkDumpPayload(payload: Uint8Array, maxVersion: number): DumpPayloadCheck {
+  if (payload.length < DUMP_FOOTER_BYTES + 1) return { ok: false, problem: `${payload.length} bytes is too short for a DUMP payload` };
+  const body = payload.length - DUMP_FOOTER_BYTES;
+  const version = payload[body]! | (payload[body + 1]! << 8);
+  if (version > maxVersion) return { ok: false, problem: `payload RDB version ${version} is above the ${maxVersion} the server reads` };
+  const crc = new Crc64().update(payload, 0, body + 2);
+  if (!crc.matchesLittleEndian(payload.subarray(body + 2))) return { ok: false, problem: 'CRC-64 mismatch' };
+  return { ok: true, version, type: payload[0]! };
+}
+
+/**
+ * The RDB version each release writes and reads (its `RDB_VERSION`), newest
+ * first: RESTORE accepts payloads up to it. Valkey 7.2–8.x read what Redis
+ * 7.2 reads; Valkey 9 writes `VALKEY080` files and reads those and Redis's up
+ * to 11 (not Redis 7.4's 12).
+ */
+const REDIS_RDB_VERSIONS: readonly (readonly [major: number, minor: number, rdb: number])[] = [
+  [7, 4, 12], // 7.4 and 8.x: hash field expiry (types 22–25)
+  [7, 2, 11], // set listpack (20), stream listpacks 3 (21)
+  [7, 0, 10], // listpack hashes, zsets, quicklist 2, stream listpacks 2 (16–19)
+  [5, 0, 9], // streams (15); 6.x too
+  [4, 0, 8], // module values 2 (7)
+  [3, 2, 7], // quicklist (14)
+  [2, 6, 6],
+];
+
+/** The RDB version introduced by each value type: a file or payload using one is readable only from that version on. */
+export function rdbTypeMinVersion(type: number): number {
+  if (type >= 22 && type <= 25) return 12;
+  if (type === 20 || type === 21) return 11;
+  if (type >= 16 && type <= 19) return 10;
+  if (type === 15) return 9;
+  if (type === 7) return 8;
+  if (type === 14) return 7;
+  return 1;
+}
+
+/** What a target server reads, from its `INFO server`. */
+export interface TargetRdbSupport {
+  /** `redis 7.0.15`, `valkey 8.1.1`. */
+  readonly server: string;
+  /** Highest RDB version after the `REDIS` magic it accepts (in files and in DUMP payloads). */
+  readonly maxRedisVersion: number;
+  /** Whether it reads Valkey 9's `VALKEY080` format. */
+  readonly valkeyFormat: boolean;
+}
+
+function field(info: string, name: string): string | undefined {
+  return new RegExp(`^${name}:(.*?)\\r?$`, 'm').exec(info)?.[1]?.trim();
+}
+
+/**
+ * Reads `INFO server` text. An unknown newer release is taken to read what
+ * the newest known one reads; one older than Redis 2.6 is refused.
+ * @throws Error when the text names no version, or one too old
+ */
+export function targetRdbSupport(info: string): TargetRdbSupport {
+  const valkey = field(info, 'valkey_version');
+  const redis = field(info, 'redis_version');
+  if (valkey !== undefined) {
+    const major = Number(/^(\d+)/.exec(valkey)?.[1]);
+    if (major >= 9) return { server: `valkey ${valkey}`, maxRedisVersion: 11, valkeyFormat: true };
+    return { server: `valkey ${valkey}`, maxRedisVersion: 11, valkeyFormat: false };
+  }
+  if (redis === undefined) throw new Error('INFO server names no redis_version: cannot tell which RDB version the target reads');
+  const m = /^(\d+)\.(\d+)/.exec(redis);
+  if (!m) throw new Error(`INFO server redis_version ${JSON.stringify(redis)} is not a version number`);
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  for (const [ma, mi, rdb] of REDIS_RDB_VERSIONS) {
+    if (major > ma || (major === ma && minor >= mi)) return { server: `redis ${redis}`, maxRedisVersion: rdb, valkeyFormat: false };
+  }
+  throw new Error(`redis ${redis} is older than 2.6: not supported`);
+}
+
+/** Whether a target reads a file of this RDB version (and magic): undefined when it does, else why not, naming both versions. */
+export function rdbRefusal(file: { readonly version: number; readonly valkey: boolean }, target: TargetRdbSupport): string | undefined {
+  if (file.valkey) {
+    if (target.valkeyFormat) return undefined;
+    return `the file is in Valkey 9's format (VALKEY magic, RDB version ${file.version}), which the target (${target.server}, reads RDB up to ${target.maxRedisVersion}) cannot read`;
+  }
+  if (file.version <= target.maxRedisVersion) return undefined;
+  return `the file is RDB version ${file.version}, newer than the target (${target.server}) reads (RDB up to ${target.maxRedisVersion}): RESTORE would refuse every key ("DUMP payload version or checksum are wrong"); restore into a server at least as new as the one that wrote the file`;
+}

@@ -1,0 +1,293 @@
+/**
+ * Reads the keys of an RDB file as it streams by, each as a DUMP payload that
+ * `RESTORE` takes: key-level recovery straight from a recovery point.
+ *
+ * The verifier's parser does the reading (so a file it refuses yields no key
+ * past its first bad byte) and tells a {@link RdbKeySink} where each key's
+ * bytes lie; this module keeps only the bytes of the key still open (the
+ * chunk in hand, plus, for a key that spans chunks, copies of its earlier
+ * parts), so memory is a chunk plus the largest key, bounded by
+ * `maxKeyBytes`. A payload is the value's bytes exactly as stored, so every
+ * encoding the file holds reaches the target unchanged.
+ *
+ * Only whole-file problems the parser sees at a byte are found as the keys
+ * stream by; a flipped byte inside a plain string is caught by the file's
+ * CRC-64 at its end (callers that must not write such a key verify the file
+ * first).
+ */
+import { lzfDecompress, RdbFormatError } from './blobs.js';
+import { sealDumpPayload, DUMP_FOOTER_BYTES } from './dump-payload.js';
+import { RdbParser, type RdbKeySink } from './parser.js';
+import type { RdbReport } from './verifier.js';
+
+/**
+ * Default bound on one key's bytes in the file (name and value): 512 MiB,
+ * Redis's default `proto-max-bulk-len`, the largest argument (so the largest
+ * RESTORE payload) a server takes by default.
+ */
+export const DEFAULT_MAX_KEY_BYTES = 512 * 1024 * 1024;
+
+/** One key of the file, ready for `RESTORE`. */
+export interface RdbKey {
+  /** Database it is stored in. */
+  readonly db: number;
+  readonly name: Buffer;
+  /** RDB value type (0 string, … see rdb.h). */
+  readonly type: number;
+  /** Absolute expiry in ms since the epoch; null without one. */
+  readonly expireAtMs: number | null;
+  /** The DUMP payload (type byte, object bytes, RDB version, CRC-64). */
+  readonly payload: Buffer;
+  /** Module type name of a module value (RDB types 6 and 7, e.g. `ReJSON-RL`): the target needs that module. */
+  readonly module?: string;
+  /** File offsets of the key's first byte (its type) and of the byte after its value. */
+  readonly offset: number;
+  readonly end: number;
+}
+
+export interface RdbKeyReaderOptions {
+  /** A key (name and value) larger than this in the file is refused, not buffered. @default {@link DEFAULT_MAX_KEY_BYTES} */
+  readonly maxKeyBytes?: number;
+  /**
+   * RDB version written in the payloads. @default the file's own version
+   * (the target must read it: check with `rdbRefusal` first).
+   */
+  readonly payloadVersion?: number;
+  /** Which keys to build payloads for (the others cost only their parsing). @default all */
+  readonly want?: (db: number, name: Buffer) => boolean;
+  /** As the verifier's {@link RdbVerifierOptions.requireChecksum}. */
+  readonly requireChecksum?: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+
+const MODULE_NAME_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** The module type name of a module value's payload (its 64-bit module id after the type byte; Redis's moduleTypeNameByID). */
+export function moduleTypeNameOf(payload: Uint8Array): string {
+  let id: bigint;
+  const first = payload[1]!;
+  if (first === 0x81) id = new DataView(payload.buffer, payload.byteOffset + 2, 8).getBigUint64(0, false);
+  else if (first === 0x80) id = BigInt(new DataView(payload.buffer, payload.byteOffset + 2, 4).getUint32(0, false));
+  else if (first >> 6 === 1) id = BigInt(((first & 0x3f) << 8) | payload[2]!);
+  else id = BigInt(first & 0x3f);
+  let name = '';
+  for (let j = 0, rest = id >> 10n; j < 9; j++, rest >>= 6n) name = MODULE_NAME_CHARS[Number(rest & 63n)]! + name;
+  return name;
+}
+
+/** Decodes an RDB string (length-prefixed, integer-encoded or LZF) that fills `b` exactly. */
+export function decodeRdbString(b: Uint8Array): Buffer {
+  const first = b[0];
+  if (first === undefined) throw new RdbFormatError('empty string encoding');
+  const kind = first >> 6;
+  if (kind === 3) {
+    const enc = first & 0x3f;
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    if (enc === 0 && b.length === 2) return Buffer.from(String(dv.getInt8(1)));
+    if (enc === 1 && b.length === 3) return Buffer.from(String(dv.getInt16(1, true)));
+    if (enc === 2 && b.length === 5) return Buffer.from(String(dv.getInt32(1, true)));
+    if (enc === 3) {
+      let at = 1;
+      const len = (): number => {
+        const c = b[at]!;
+        if (c >> 6 === 0) return (at += 1), c & 0x3f;
+        if (c >> 6 === 1) return (at += 2), ((c & 0x3f) << 8) | b[at - 1]!;
+        if (c === 0x80) return (at += 5), dv.getUint32(at - 4, false);
+        if (c === 0x81) return (at += 9), Number(dv.getBigUint64(at - 8, false));
+        throw new RdbFormatError(`invalid length prefix 0x${c.toString(16)}`);
+      };
+      const compressed = len();
+      const plain = len();
+      if (at + compressed !== b.length) throw new RdbFormatError('LZF string does not fill its bytes');
+      const out = lzfDecompress(b.subarray(at), plain);
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    }
+    throw new RdbFormatError(`string encoding ${enc} in ${b.length} bytes`);
+  }
+  let at: number;
+  if (kind === 0) at = 1;
+  else if (kind === 1) at = 2;
+  else if (first === 0x80) at = 5;
+  else if (first === 0x81) at = 9;
+  else throw new RdbFormatError(`invalid length prefix 0x${first.toString(16)}`);
+  return Buffer.from(b.buffer, b.byteOffset + at, b.length - at);
+}
+
+/**
+ * Streams an RDB file's keys: push chunks in file order, each push returns
+ * the keys that ended in it; `end()` returns the verifier's report (and with
+ * it any problem, at the byte it was found).
+ */
+export class RdbKeyReader implements RdbKeySink {
+  private readonly parser: RdbParser;
+  private readonly maxKeyBytes: number;
+  private readonly want: ((db: number, name: Buffer) => boolean) | undefined;
+  private payloadVersion: number;
+  /** Retained bytes of earlier chunks: file bytes [retainedAt, retainedAt + retainedLength), ending where the current chunk starts. */
+  private retained: Uint8Array = EMPTY;
+  private retainedAt = 0;
+  private retainedLength = 0;
+  private chunk: Uint8Array = EMPTY;
+  private chunkAt = 0;
+  private total = 0;
+  private readonly header = new Uint8Array(9);
+  private out: RdbKey[] = [];
+  private failure: { offset: number; message: string } | undefined;
+  /** Keys the file holds that `want` declined. */
+  unwanted = 0;
+  /**
+   * Its function libraries, each as a `FUNCTION RESTORE` payload (FUNCTION2
+   * opcode and code string, RDB version, CRC-64: what `FUNCTION DUMP`
+   * writes for one library). Libraries come before the keys in a file.
+   */
+  readonly functions: Buffer[] = [];
+
+  constructor(options: RdbKeyReaderOptions = {}) {
+    this.maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
+    this.want = options.want;
+    this.payloadVersion = options.payloadVersion ?? 0;
+    // The parser's own bound on blobs it materializes stays the verifier's default.
+    this.parser = new RdbParser(512 * 1024 * 1024, options.requireChecksum ?? false, undefined, this);
+  }
+
+  /** The file's RDB version and magic, once its header has arrived (version 0 before). */
+  get fileVersion(): { version: number; valkey: boolean } {
+    if (this.total < 9) return { version: 0, valkey: false };
+    const text = Buffer.from(this.header).toString('latin1');
+    const valkey = text.startsWith('VALKEY');
+    const version = Number(valkey ? text.slice(6) : text.slice(5));
+    return { version: Number.isInteger(version) ? version : 0, valkey };
+  }
+
+  /** The first problem: the parser's, or a key over the limit. */
+  get error(): { offset: number; message: string } | undefined {
+    return this.failure;
+  }
+
+  /** Feeds the next bytes; returns the keys that ended in them. Never throws. */
+  push(input: Uint8Array): RdbKey[] {
+    if (this.failure || input.length === 0) return [];
+    const chunk = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    if (this.total < 9) this.header.set(chunk.subarray(0, 9 - this.total), this.total);
+    this.chunk = chunk;
+    this.chunkAt = this.total;
+    this.total += chunk.length;
+    this.out = [];
+    if (this.payloadVersion === 0 && this.total >= 9) this.payloadVersion = this.fileVersion.version;
+    this.parser.push(chunk);
+    const out = this.out;
+    this.out = [];
+    if (!this.failure && this.parser.state() === 'failed') {
+      const report = this.parser.end();
+      if (report.error) this.failure = { ...report.error };
+    }
+    this.retain();
+    this.chunk = EMPTY;
+    return this.failure ? out.filter((k) => k.end <= this.failure!.offset) : out;
+  }
+
+  /** Declares the end of input: the verifier's report, with a key over the limit as its error. */
+  end(): RdbReport {
+    const report = this.parser.end();
+    this.release();
+    if (this.failure && (!report.error || report.error.offset > this.failure.offset)) return { ...report, ok: false, error: { ...this.failure } };
+    return report;
+  }
+
+  /** @internal The parser's {@link RdbKeySink} callback. */
+  key(db: number, type: number, start: number, nameEnd: number, end: number, expireAtMs: number): void {
+    if (this.failure) return;
+    if (end - start > this.maxKeyBytes) {
+      this.failure = { offset: start, message: this.tooLarge(start, end - start) };
+      return;
+    }
+    const name = decodeRdbString(this.gather(start + 1, nameEnd, new Uint8Array(nameEnd - start - 1), 0));
+    if (this.want && !this.want(db, name)) {
+      this.unwanted++;
+      return;
+    }
+    const payload = Buffer.allocUnsafe(1 + (end - nameEnd) + DUMP_FOOTER_BYTES);
+    payload[0] = type;
+    this.gather(nameEnd, end, payload, 1);
+    sealDumpPayload(payload, this.payloadVersion);
+    const module = type === 6 || type === 7 ? { module: moduleTypeNameOf(payload) } : {};
+    this.out.push({ db, name: Buffer.from(name), type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payload, ...module, offset: start, end });
+  }
+
+  /** @internal The parser's {@link RdbKeySink} callback. */
+  functionLibrary(start: number, end: number): void {
+    if (this.failure) return;
+    if (end - start > this.maxKeyBytes) {
+      this.failure = { offset: start, message: this.tooLarge(start, end - start) };
+      return;
+    }
+    const payload = Buffer.allocUnsafe(end - start + DUMP_FOOTER_BYTES);
+    this.gather(start, end, payload, 0);
+    this.functions.push(Buffer.from(sealDumpPayload(payload, this.payloadVersion)));
+  }
+
+  private tooLarge(start: number, bytes: number): string {
+    return `the key at byte ${start} takes ${bytes > this.maxKeyBytes ? bytes : `more than ${this.maxKeyBytes}`} bytes in the file, more than the limit of ${this.maxKeyBytes} bytes per key (512 MiB by default, Redis's proto-max-bulk-len: RESTORE could not take it either)`;
+  }
+
+  private release(): void {
+    this.retained = EMPTY;
+    this.retainedLength = 0;
+  }
+
+  /** Copies file bytes [from, to) (retained or in the current chunk) into `into` at `at`. */
+  private gather(from: number, to: number, into: Uint8Array, at: number): Uint8Array {
+    let pos = from;
+    const retainedEnd = this.retainedAt + this.retainedLength;
+    if (pos < retainedEnd) {
+      if (pos < this.retainedAt) throw new Error(`key bytes at ${pos} were not retained`);
+      const take = Math.min(to, retainedEnd) - pos;
+      into.set(this.retained.subarray(pos - this.retainedAt, pos - this.retainedAt + take), at);
+      at += take;
+      pos += take;
+    }
+    if (pos < to) {
+      if (pos < this.chunkAt) throw new Error(`key bytes at ${pos} were not retained`);
+      into.set(this.chunk.subarray(pos - this.chunkAt, to - this.chunkAt), at);
+    }
+    return into;
+  }
+
+  /** Keeps the bytes from the open key's start (or the parser's uncommitted tail) on; drops the rest. */
+  private retain(): void {
+    if (this.failure || this.parser.state() === 'done') {
+      this.release();
+      return;
+    }
+    const from = this.parser.retainFrom();
+    if (from >= this.chunkAt) {
+      this.retainedLength = 0;
+      this.retainedAt = from;
+    } else if (from > this.retainedAt) {
+      // A key opened inside the retained bytes: drop the bytes before it.
+      const drop = from - this.retainedAt;
+      this.retained.copyWithin(0, drop, this.retainedLength);
+      this.retainedLength -= drop;
+      this.retainedAt = from;
+    }
+    const start = Math.max(from, this.chunkAt);
+    const add = this.total - start;
+    if (add > 0 && this.total - from <= this.maxKeyBytes) {
+      const need = this.retainedLength + add;
+      if (need > this.retained.length) {
+        // Doubling: a key spanning many small chunks costs amortized O(1) per byte.
+        const grown = new Uint8Array(Math.max(need, Math.min(2 * this.retained.length, this.maxKeyBytes), 4096));
+        grown.set(this.retained.subarray(0, this.retainedLength));
+        this.retained = grown;
+      }
+      this.retained.set(this.chunk.subarray(start - this.chunkAt), this.retainedLength);
+      this.retainedLength = need;
+    }
+    // Give back the room a big key took once it is done.
+    if (this.retained.length > 1 << 22 && this.retainedLength < this.retained.length / 4) {
+      this.retained = this.retained.slice(0, Math.max(this.retainedLength, 4096));
+    }
+    if (this.total - from > this.maxKeyBytes) this.failure = { offset: from, message: this.tooLarge(from, this.total - from) };
+  }
+}

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import type Redis from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { compareClients } from '../../cli/compare';
+import { runMigrateRdb } from '../../cli/migrate-rdb';
+import { populate } from '../support/rdb-dataset';
+import { bgsave, startRedisServer, type RedisServer } from '../support/redis-server';
+import { serveObject } from '../support/s3-object-mock';
+
+describe('migrate --from-rdb s3://… (ranged GETs through a mocked S3 with streaming bodies)', () => {
+  const s3 = mockClient(S3Client);
+  let source: RedisServer;
+  let target: RedisServer;
+  let dst: Redis;
+  let file: Buffer;
+  const env = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startRedisServer({ args: ['--enable-debug-command', 'yes'] }), startRedisServer()]);
+    await populate(source.client());
+    file = readFileSync(await bgsave(source, source.client()));
+    dst = target.client();
+    Object.assign(process.env, env);
+  });
+  afterAll(async () => {
+    for (const name of Object.keys(env)) delete process.env[name];
+    s3.restore();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+  beforeEach(async () => dst.flushall());
+  afterEach(() => s3.reset());
+
+  it('restores the object, read twice (verify, then restore) in 4 KiB parts pinned to one ETag: compare equal', async () => {
+    const server = serveObject(s3, { bytes: file, etag: '"v1"' });
+    const run = await runMigrateRdb({ fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096 }, {});
+    expect(run.result).toMatchObject({ error: undefined, failed: 0 });
+    expect(run.result.copied).toBe(await source.client().dbsize());
+    expect(server.ranges.length).toBe(2 * Math.ceil(file.length / 4096));
+    expect((await compareClients(source.client(), dst, { ttlToleranceMs: 0 })).equal).toBe(true);
+  });
+
+  it('an object replaced after its verification is not mixed in: the restore stops at its first read, nothing written', async () => {
+    const server = serveObject(s3, { bytes: file, etag: '"v1"' });
+    const parts = Math.ceil(file.length / 4096);
+    server.fault = () => {
+      if (server.ranges.length === parts + 1) Object.assign(server.object, { bytes: Buffer.from(file).fill(0, 9, 20), etag: '"v2"' });
+    };
+    const run = await runMigrateRdb({ fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096 }, {});
+    expect(run.result.error).toMatch(/^cannot read s3:\/\/bucket\/snap-0001\.rdb to its end: /);
+    expect(run.result.copied).toBe(0);
+    expect(await dst.dbsize()).toBe(0);
+  });
+
+  it('a corrupt object is refused before anything is written', async () => {
+    const bad = Buffer.from(file);
+    bad[Math.floor(bad.length / 2)]! ^= 0x40;
+    serveObject(s3, { bytes: bad, etag: '"v1"' });
+    const run = await runMigrateRdb({ fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096 }, {});
+    expect(run.result.error).toMatch(/^the file is refused, nothing was written: /);
+    expect(await dst.dbsize()).toBe(0);
+  });
+});

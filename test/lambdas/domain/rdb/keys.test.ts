@@ -1,0 +1,229 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import IORedis, { type Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareClients } from '../../../../cli/compare';
+import { checkDumpPayload, dumpPayload, rdbRefusal, rdbTypeMinVersion, targetRdbSupport } from '../../../../lambdas/domain/rdb/dump-payload';
+import { decodeRdbString, RdbKeyReader, type RdbKey } from '../../../../lambdas/domain/rdb/keys';
+import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier';
+import { mulberry32 } from '../../../support/prng';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
+import { populate } from '../../../support/rdb-dataset';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+
+/** Reads every key of `data`, pushed in chunks of the sizes `sizes` gives (whole when omitted). */
+function readKeys(data: Uint8Array, sizes?: (i: number) => number, options: ConstructorParameters<typeof RdbKeyReader>[0] = {}) {
+  const reader = new RdbKeyReader(options);
+  const keys: RdbKey[] = [];
+  if (!sizes) keys.push(...reader.push(data));
+  else {
+    for (let at = 0, i = 0; at < data.length; i++) {
+      const size = Math.max(1, sizes(i));
+      keys.push(...reader.push(data.subarray(at, at + size)));
+      at += size;
+    }
+  }
+  return { keys, report: reader.end(), reader };
+}
+
+async function restoreAll(client: Redis, keys: readonly RdbKey[]): Promise<void> {
+  const byDb = new Map<number, RdbKey[]>();
+  for (const k of keys) byDb.set(k.db, [...(byDb.get(k.db) ?? []), k]);
+  for (const [db, list] of byDb) {
+    await client.select(db);
+    for (const k of list) {
+      if (k.expireAtMs === null) await client.call('RESTORE', k.name, '0', k.payload);
+      else await client.call('RESTORE', k.name, String(k.expireAtMs), k.payload, 'ABSTTL');
+    }
+  }
+  await client.select(0);
+}
+
+/** A client of `server`'s database `db` (compare's pipes follow the client's configured database, not SELECT). */
+function dbClient(port: number, db: number): Redis {
+  return new IORedis({ host: '127.0.0.1', port, db });
+}
+
+/** Every key of every database equal (compare, no TTL tolerance) and every PEXPIRETIME the same. */
+async function expectSameDataset(aPort: number, bPort: number, dbs: readonly number[]): Promise<void> {
+  for (const db of dbs) {
+    const a = dbClient(aPort, db);
+    const b = dbClient(bPort, db);
+    try {
+      const result = await compareClients(a, b, { ttlToleranceMs: 0 });
+      expect(result.differences, `db ${db}: ${JSON.stringify(result.diffs.map((d) => [d.key.toString(), d.reason]))}`).toBe(0);
+      expect(result.equal).toBe(true);
+      expect(result.keysA).toBeGreaterThan(0);
+      expect(result.keysA).toBe(await a.dbsize());
+      for (const key of await a.keysBuffer('*')) {
+        expect(await b.call('PEXPIRETIME', key), `${db}/${key.toString()}`).toBe(await a.call('PEXPIRETIME', key));
+      }
+    } finally {
+      a.disconnect();
+      b.disconnect();
+    }
+  }
+}
+
+describe('RDB keys as DUMP payloads, restored into a real redis-server', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let dst: Redis;
+  let file: Buffer;
+
+  beforeAll(async () => {
+    source = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    target = await startRedisServer();
+    src = source.client();
+    dst = target.client();
+    await populate(src);
+    // Names Redis stores integer-encoded and LZF-compressed, and binary ones.
+    await src.set('12345', 'int-named');
+    await src.set('-129', 'int-named 2');
+    await src.set('70000', 'int-named 4');
+    await src.set('n'.repeat(200), 'lzf-named', 'PX', 123_456);
+    await src.set(Buffer.from([0, 0xff, 0x80, 10]), Buffer.from([1, 2, 3]));
+    const rand = mulberry32(3);
+    await src.set('str:random', Buffer.from(Array.from({ length: 300_000 }, () => Math.floor(rand() * 256)))); // incompressible: stored as is
+    await src.call('PEXPIREAT', 'str:short', String(Date.now() + 86_400_123));
+    file = readFileSync(await bgsave(source, src));
+  });
+
+  afterAll(async () => {
+    await source?.stop();
+    await target?.stop();
+  });
+
+  it('restores every key of a BGSAVE file: compare finds both datasets equal, every PEXPIRETIME exact', async () => {
+    await dst.flushall();
+    const { keys, report } = readKeys(file);
+    expect(report.ok).toBe(true);
+    expect(keys.length).toBe(report.keys);
+    expect(new Set(keys.map((k) => k.db))).toEqual(new Set([0, 1, 5]));
+    await restoreAll(dst, keys);
+    await expectSameDataset(source.port, target.port, [0, 1, 5]);
+  });
+
+  it('builds the same payloads whatever the chunking (1 byte, random sizes, spanning big values)', () => {
+    const whole = readKeys(file).keys;
+    const rand = mulberry32(7);
+    for (const sizes of [() => 1, () => 1 + Math.floor(rand() * 3000), (i: number) => (i % 2 === 0 ? 17 : 65_536)]) {
+      const { keys, report } = readKeys(file, sizes);
+      expect(report.ok).toBe(true);
+      expect(keys.map((k) => [k.db, k.name, k.expireAtMs, k.payload])).toEqual(whole.map((k) => [k.db, k.name, k.expireAtMs, k.payload]));
+    }
+  });
+
+  it('writes the same payload DUMP returns for a key (same server version: same bytes)', async () => {
+    const { keys } = readKeys(file);
+    for (const name of ['str:big', 'list:big', 'zset:big', 'hash:small', 'stream', 'set:int']) {
+      const key = keys.find((k) => k.db === 0 && k.name.toString() === name)!;
+      expect(key.payload.equals((await src.dumpBuffer(name))!), name).toBe(true);
+    }
+  });
+
+  it('a flipped byte in a payload, or a version above the server, is refused by RESTORE', async () => {
+    const key = readKeys(file).keys.find((k) => k.name.toString() === 'hash:big')!;
+    const flipped = Buffer.from(key.payload);
+    flipped[Math.floor(flipped.length / 2)]! ^= 0x10;
+    expect(checkDumpPayload(flipped, 10)).toEqual({ ok: false, problem: 'CRC-64 mismatch' });
+    await expect(dst.call('RESTORE', 'flipped', '0', flipped)).rejects.toThrow('DUMP payload version or checksum are wrong');
+    const newer = dumpPayload(key.payload[0]!, key.payload, 11, 1, key.payload.length - 10);
+    expect(checkDumpPayload(newer, 10)).toMatchObject({ ok: false });
+    await expect(dst.call('RESTORE', 'newer', '0', Buffer.from(newer))).rejects.toThrow('DUMP payload version or checksum are wrong');
+    expect(checkDumpPayload(key.payload, 10)).toEqual({ ok: true, version: 10, type: key.type });
+  });
+
+  it('stops at a truncated file: only keys that ended before the cut, and the error at the cut', () => {
+    const cut = Math.floor(file.length * 0.6);
+    const { keys, report } = readKeys(file.subarray(0, cut), () => 4096);
+    expect(report.ok).toBe(false);
+    expect(report.error?.offset).toBe(cut);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.length).toBeLessThan(readKeys(file).keys.length);
+    for (const k of keys) expect(k.end).toBeLessThanOrEqual(cut);
+  });
+
+  it('refuses a key larger than the limit, naming it, and emits none from there on', () => {
+    const all = readKeys(file).keys;
+    const big = all.find((k) => k.name.toString() === 'str:random')!;
+    const limit = 100_000;
+    expect(big.end - big.offset).toBeGreaterThan(limit);
+    for (const sizes of [undefined, () => 8192]) {
+      const { keys, report } = readKeys(file, sizes, { maxKeyBytes: limit });
+      expect(report.ok).toBe(false);
+      expect(report.error?.message).toContain(`more than the limit of ${limit} bytes per key`);
+      expect(keys.every((k) => k.end <= big.offset)).toBe(true);
+      expect(keys.map((k) => k.name.toString())).toEqual(all.filter((k) => k.end <= big.offset && k.end - k.offset <= limit).map((k) => k.name.toString()));
+    }
+  });
+
+  it('builds payloads only for the keys wanted', () => {
+    const { keys, reader, report } = readKeys(file, undefined, { want: (db, name) => db === 0 && name.toString().startsWith('set:') });
+    expect(keys.map((k) => k.name.toString()).sort()).toEqual(['set:big', 'set:int', 'set:small']);
+    expect(reader.unwanted).toBe(report.keys - 3);
+  });
+
+  it('the verifier without a sink reports the same as with one', () => {
+    const v = createRdbVerifier();
+    v.push(file);
+    const { report } = readKeys(file, () => 1000);
+    expect(report).toEqual(v.end());
+  });
+});
+
+describe('older RDB formats (test/fixtures/rdb) restored key by key', () => {
+  it.each(CORPUS_CASES.filter(([, , , keys]) => keys > 0))('%s (RDB v%i): equal to what redis-server loads from the file', async (name) => {
+    const path = join(CORPUS_DIR, name);
+    const loaded = await startRedisServer({ loadRdb: path });
+    const target = await startRedisServer();
+    try {
+      const { keys, report } = readKeys(readFileSync(path), () => 1 + (name.length % 7) * 100);
+      expect(report.ok).toBe(true);
+      const dst = target.client();
+      await restoreAll(dst, keys);
+      await expectSameDataset(loaded.port, target.port, report.databases.length > 0 ? report.databases : [0]);
+    } finally {
+      await loaded.stop();
+      await target.stop();
+    }
+  });
+});
+
+describe('decodeRdbString', () => {
+  it('reads plain, integer-encoded and LZF strings', () => {
+    expect(decodeRdbString(Uint8Array.from([3, 0x61, 0x62, 0x63])).toString()).toBe('abc');
+    expect(decodeRdbString(Uint8Array.from([0xc0, 0xf6])).toString()).toBe('-10');
+    expect(decodeRdbString(Uint8Array.from([0xc1, 0x39, 0x30])).toString()).toBe('12345');
+    expect(decodeRdbString(Uint8Array.from([0xc2, 0x70, 0x11, 0x01, 0x00])).toString()).toBe('70000');
+    expect(decodeRdbString(Uint8Array.from([0x40, 0x02, 0x68, 0x69])).toString()).toBe('hi');
+    // LZF: literal "aa", then a back reference copying 3 bytes from distance 1: "aaaaa"
+    expect(decodeRdbString(Uint8Array.from([0xc3, 5, 5, 0x01, 0x61, 0x61, 0x20, 0x00])).toString()).toBe('aaaaa');
+  });
+});
+
+describe('target RDB versions', () => {
+  it('maps INFO server to the RDB version RESTORE accepts', () => {
+    expect(targetRdbSupport('# Server\r\nredis_version:7.0.15\r\n').maxRedisVersion).toBe(10);
+    expect(targetRdbSupport('redis_version:7.2.4\r\n').maxRedisVersion).toBe(11);
+    expect(targetRdbSupport('redis_version:7.4.1\r\n').maxRedisVersion).toBe(12);
+    expect(targetRdbSupport('redis_version:8.2.0\r\n').maxRedisVersion).toBe(12);
+    expect(targetRdbSupport('redis_version:6.2.14\r\n').maxRedisVersion).toBe(9);
+    expect(targetRdbSupport('redis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:8.1.1\r\n')).toEqual({ server: 'valkey 8.1.1', maxRedisVersion: 11, valkeyFormat: false });
+    expect(targetRdbSupport('redis_version:7.2.4\r\nvalkey_version:9.0.0\r\n').valkeyFormat).toBe(true);
+    expect(() => targetRdbSupport('redis_version:2.4.0\r\n')).toThrow('older than 2.6');
+  });
+
+  it('refuses a file newer than the target, naming both versions', () => {
+    const redis70 = targetRdbSupport('redis_version:7.0.15\r\n');
+    expect(rdbRefusal({ version: 10, valkey: false }, redis70)).toBeUndefined();
+    expect(rdbRefusal({ version: 3, valkey: false }, redis70)).toBeUndefined();
+    expect(rdbRefusal({ version: 11, valkey: false }, redis70)).toMatch(/RDB version 11, newer than the target \(redis 7\.0\.15\) reads \(RDB up to 10\)/);
+    expect(rdbRefusal({ version: 80, valkey: true }, redis70)).toMatch(/Valkey 9's format/);
+    expect(rdbTypeMinVersion(20)).toBe(11);
+    expect(rdbTypeMinVersion(25)).toBe(12);
+    expect(rdbTypeMinVersion(18)).toBe(10);
+    expect(rdbTypeMinVersion(0)).toBe(1);
+  });
+});
