@@ -18,6 +18,7 @@
  * a given `keys` (a seeded generator) but for the TTLs' absolute times.
  */
 import type { Redis } from 'ioredis';
+import { mulberry32 } from '../lambdas/domain/prng';
 
 /** What was written, per kind (keys) and in total. */
 export interface SampleDataset {
@@ -41,17 +42,6 @@ const QUEUES = ['emails', 'webhooks', 'thumbnails', 'invoices'];
 const LEADERBOARDS = ['daily', 'weekly', 'all-time'];
 const BATCH = 500;
 
-/** A small seeded generator (mulberry32): the same `keys` gives the same data. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The smallest dataset that still has every kind. */
 export const MIN_KEYS = 20;
@@ -59,7 +49,8 @@ export const MIN_KEYS = 20;
 /** Writes about `keys` keys (at least {@link MIN_KEYS}) into database 0 of `client`; `signal` stops it between batches. */
 export async function writeSampleDataset(client: Redis, keys: number, signal?: AbortSignal): Promise<SampleDataset> {
   if (!Number.isInteger(keys) || keys < MIN_KEYS) throw new RangeError(`keys must be a whole number >= ${MIN_KEYS}, got ${keys}`);
-  const random = generator(keys);
+  // Seeded (mulberry32): the same `keys` gives the same data.
+  const random = mulberry32(keys);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
   const fixed = QUEUES.length + 1 + LEADERBOARDS.length + 2; // lists, the stream, sorted sets, config keys

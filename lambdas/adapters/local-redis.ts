@@ -498,19 +498,7 @@ async function waitReady(
   const deadline = Date.now() + listenTimeoutMs;
   let client: Redis | undefined;
   for (;;) {
-    const probe = new Redis({
-      host: HOST,
-      port,
-      password,
-      protocol: 2,
-      lazyConnect: true,
-      enableReadyCheck: false,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 1_000,
-      disconnectTimeout: PROBE_DISCONNECT_MS,
-    });
-    probe.on('error', () => undefined);
+    const probe = probeClient(port, password);
     try {
       await race(probe.connect());
       client = probe;
@@ -590,8 +578,8 @@ function handle(
   };
 }
 
-/** Sends SHUTDOWN NOSAVE; false when it could not be sent (no connection, refused). */
-async function shutdownNoSave(port: number, password: string): Promise<boolean> {
+/** A short-lived internal client of the local server: no retries, quick timeouts, errors left to the caller. */
+function probeClient(port: number, password: string): Redis {
   const c = new Redis({
     host: HOST,
     port,
@@ -605,6 +593,12 @@ async function shutdownNoSave(port: number, password: string): Promise<boolean> 
     disconnectTimeout: PROBE_DISCONNECT_MS,
   });
   c.on('error', () => undefined);
+  return c;
+}
+
+/** Sends SHUTDOWN NOSAVE; false when it could not be sent (no connection, refused). */
+async function shutdownNoSave(port: number, password: string): Promise<boolean> {
+  const c = probeClient(port, password);
   try {
     await c.connect();
   } catch {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { createRdbVerifier, verifyRdbStream, type RdbReport } from '../../../lam
 import { mulberry32 } from '../../support/prng';
 import { populate } from '../../support/rdb-dataset';
 import { bgsave, freePort, startRedisServer, type RedisServer } from '../../support/redis-server.js';
+import { makeCertificates } from '../../support/certificates';
 
 /**
  * Against real redis-server 7.0 processes. 7.0 defaults to
@@ -510,16 +511,6 @@ describe('pullRdb: streaming, backpressure, and ends that are not the end', () =
   });
 });
 
-/** A private CA and a certificate for 127.0.0.1 signed by it, as files in `dir`. */
-function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
-  const at = (name: string) => join(dir, name);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '1', '-subj', '/CN=redis-dr test CA');
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', '/CN=127.0.0.1');
-  writeFileSync(at('ext'), 'subjectAltName=IP:127.0.0.1\n');
-  ssl('x509', '-req', '-in', at('server.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial', '-out', at('server.crt'), '-days', '1', '-extfile', at('ext'));
-  return { ca: at('ca.crt'), cert: at('server.crt'), key: at('server.key') };
-}
 
 describe('pullRdb over TLS', () => {
   let dir: string;

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runDrillVerify, type DrillVerifyDeps } from '../../../lambdas/jobs/drill-verify';
 import { drillVerifyInputSchema, type DrillVerifyInput } from '../../../lambdas/domain/drill';
 import { awsError, MemoryLog } from '../../support/fakes';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRedisServer, type RedisServer } from '../../support/redis-server';
+import { makeCertificates } from '../../support/certificates';
 
 const ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:redis-dr/sessions-AbCdEf';
 
@@ -203,16 +203,6 @@ describe('drill verify with AUTH and RBAC', () => {
   });
 });
 
-/** A private CA and a certificate for 127.0.0.1 signed by it, as files in `dir`. */
-function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
-  const at = (name: string) => join(dir, name);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('ca.key'), '-out', at('ca.crt'), '-days', '1', '-subj', '/CN=redis-dr test CA');
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('server.key'), '-out', at('server.csr'), '-subj', '/CN=127.0.0.1');
-  writeFileSync(at('ext'), 'subjectAltName=IP:127.0.0.1\n');
-  ssl('x509', '-req', '-in', at('server.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial', '-out', at('server.crt'), '-days', '1', '-extfile', at('ext'));
-  return { ca: at('ca.crt'), cert: at('server.crt'), key: at('server.key') };
-}
 
 describe('drill verify over TLS (as drill clusters require)', () => {
   const secretsMock = mockClient(SecretsManagerClient);
