@@ -7,48 +7,19 @@ import { compareClients, compareJson, eachLane, formatCompare, stopOnSigint, typ
 import { keyProgress } from './progress';
 import { sideCredentials } from './redis-credentials';
 import { UsageError } from './usage';
+import type { CopyCounts, KeyCopyOptions, OnConflict } from '../lambdas/domain/key-copy';
 
 /** A key read from the source, to be written. */
 type LiveKey = Extract<DumpedKey, { gone: false }>;
 
 /** What to do with a key that already exists on the target. */
-export type OnConflict = 'skip' | 'replace' | 'fail';
+export type { OnConflict } from '../lambdas/domain/key-copy';
 
-/** Options of {@link migrateClients}. */
-export interface MigrateOptions {
-  /** SCAN MATCH pattern. @default all keys */
-  readonly match?: string;
-  /** @default 'skip' (never overwrite what the target holds) */
-  readonly onConflict?: OnConflict;
-  /** Read and count only; write nothing. @default false */
-  readonly dryRun?: boolean;
-  /** SCAN COUNT: keys per batch; memory is a few batches per source shard (see {@link migrateClients}). @default 1000 */
-  readonly batchSize?: number;
-  /** Milliseconds clock (expired keys are judged against it). @default Date.now */
-  readonly now?: () => number;
-  /** Called once before the first batch with the keys to copy (the source's DBSIZE; unknown with --match). */
-  readonly onStart?: (total: number | undefined) => void;
-  /** Called after every batch with the counts so far (progress; tests). */
-  readonly onBatch?: (counts: MigrateCounts) => void | Promise<void>;
-  /** Checked between batches; true stops the run (Ctrl-C). */
-  readonly shouldStop?: () => boolean;
-  /** Remember the keys `skip` left alone, for a compare afterwards (--verify). @default false */
-  readonly rememberSkipped?: boolean;
-}
+/** Options of {@link migrateClients}: those of every key copy (lambdas/domain/key-copy.ts). */
+export type MigrateOptions = KeyCopyOptions;
 
 /** Running counts of a migration. */
-export interface MigrateCounts {
-  /** Keys SCAN returned (a key SCAN returns twice counts twice). */
-  scanned: number;
-  /** Restored on the target (dry run: would be). */
-  copied: number;
-  /** Already on the target and left alone (skip; dry run: would be). */
-  skipped: number;
-  /** Gone or past their expiry when read: not copied. */
-  expired: number;
-  /** The target refused the write, or its node could not be reached. */
-  failed: number;
-}
+export type MigrateCounts = CopyCounts;
 
 /** Keys remembered as skipped, for --verify (beyond it, a key that differs on a skip run is taken as skipped: see {@link migrateExplain}). */
 export const SKIPPED_KEYS_REMEMBERED = 1_000_000;

@@ -27,43 +27,23 @@ import { compileGlob } from '../domain/glob';
 import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../domain/rdb/dump-payload';
 import { RdbKeyReader, type RdbKey } from '../domain/rdb/keys';
 import { verifyRdbStream, type RdbReport } from '../domain/rdb/verifier';
+import type { CopyCounts, KeyCopyOptions } from '../domain/key-copy';
 
-export type OnConflict = 'skip' | 'replace' | 'fail';
+export type { OnConflict } from '../domain/key-copy';
 
 /** Running counts (the same as migrate's). */
-export interface RestoreRdbCounts {
-  /** Keys of the chosen database matching `match`, read from the file. */
-  scanned: number;
-  copied: number;
-  skipped: number;
-  expired: number;
-  failed: number;
-}
+export type RestoreRdbCounts = CopyCounts;
 
-export interface RestoreRdbOptions {
+/** The options of every key copy, and the file's own. */
+export interface RestoreRdbOptions extends KeyCopyOptions {
   /** Database of the file to restore. @default 0 */
   readonly db?: number;
-  /** SCAN-style glob on key names. @default all keys */
-  readonly match?: string;
-  /** @default 'skip' */
-  readonly onConflict?: OnConflict;
-  readonly dryRun?: boolean;
-  /** Keys per pipelined batch. @default 1000 */
-  readonly batchSize?: number;
-  /** @default Date.now */
-  readonly now?: () => number;
-  /** Called once the file is verified, with the keys it holds in the chosen database (all matching or not). */
-  readonly onStart?: (total: number | undefined) => void;
-  readonly onBatch?: (counts: RestoreRdbCounts) => void | Promise<void>;
-  readonly shouldStop?: () => boolean;
   /**
    * Also restore the file's function libraries (`FUNCTION RESTORE`, on every
    * primary; never FLUSH): `skip` leaves a library of the same name alone,
    * `replace` replaces it, `fail` stops on it. @default false (only reported)
    */
   readonly functions?: boolean;
-  /** Remember the keys `skip` left alone (latin1), up to 1,000,000. */
-  readonly rememberSkipped?: boolean;
 }
 
 export interface RestoreRdbResult extends RestoreRdbCounts {

@@ -1,0 +1,45 @@
+/**
+ * The contract every key copy shares — `migrate` from a live server or
+ * cluster, and `migrate --from-rdb` from a recovery point's file: what it
+ * does with a key the target already holds, what it counts, and the options
+ * both take. One definition, so the two commands cannot drift apart.
+ */
+
+/** What a copy does with a key the target already holds. */
+export type OnConflict = 'skip' | 'replace' | 'fail';
+
+/** Running counts of a key copy. */
+export interface CopyCounts {
+  /** Keys read from the source (SCAN; a key SCAN returns twice counts twice) or from the file (the chosen database, matching). */
+  scanned: number;
+  /** Restored on the target (dry run: would be). */
+  copied: number;
+  /** Already on the target and left alone (skip; dry run: would be). */
+  skipped: number;
+  /** Gone or past their expiry when read: not copied. */
+  expired: number;
+  /** The target refused the write, or its node could not be reached. */
+  failed: number;
+}
+
+/** Options every key copy takes. */
+export interface KeyCopyOptions {
+  /** SCAN-style glob on key names. @default all keys */
+  readonly match?: string;
+  /** @default 'skip' (never overwrite what the target holds) */
+  readonly onConflict?: OnConflict;
+  /** Read and count only; write nothing. @default false */
+  readonly dryRun?: boolean;
+  /** Keys per batch; memory is a few batches (per source shard). @default 1000 */
+  readonly batchSize?: number;
+  /** Milliseconds clock (expired keys are judged against it). @default Date.now */
+  readonly now?: () => number;
+  /** Called once before the first batch with the keys to copy, when known. */
+  readonly onStart?: (total: number | undefined) => void;
+  /** Called after every batch with the counts so far (progress; tests). */
+  readonly onBatch?: (counts: CopyCounts) => void | Promise<void>;
+  /** Checked between batches; true stops the run (Ctrl-C). */
+  readonly shouldStop?: () => boolean;
+  /** Remember the keys `skip` left alone, for a compare afterwards (--verify). @default false */
+  readonly rememberSkipped?: boolean;
+}
