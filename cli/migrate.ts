@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { dumpBatches, existBatch, parseRedisUrl, redactUrl, RedisUrlError, restoreBatch, withKeyspaces, type DumpedKey, type KeyspaceSpec, type RestoreOutcome } from '../lambdas/adapters/redis-copy';
+import { dumpBatches, existBatch, parseRedisUrl, redactUrl, RedisUrlError, restoreBatch, withKeyspaces, conflictError, restoreError, type DumpedKey, type KeyspaceSpec, type RestoreOutcome } from '../lambdas/adapters/redis-copy';
 import { withKeyspacesOf, type Keyspace } from '../lambdas/adapters/redis-keyspace';
-import { RedisConnectionError, type RespPipe } from '../lambdas/adapters/redis';
-import { displayKey, jsonKey } from '../lambdas/domain/fingerprint';
+import type { RespPipe } from '../lambdas/adapters/redis';
+import { jsonKey } from '../lambdas/domain/fingerprint';
 import { compareClients, compareJson, eachLane, formatCompare, stopOnSigint, type CompareResult, type Explain } from './compare';
 import { keyProgress } from './progress';
 import { sideCredentials } from './redis-credentials';
@@ -92,15 +92,12 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
         else if (o === 'exists') {
           if (mode === 'fail' && !conflict) {
             conflict = live[i]!.key; // written between our EXISTS and RESTORE
-            error = `${displayKey(conflict)} already exists on the target (--on-conflict fail)`;
+            error = conflictError(conflict);
           }
           skip(live[i]!.key);
         } else {
           counts.failed++;
-          error ??=
-            o instanceof RedisConnectionError
-              ? `the target could not be reached for ${displayKey(live[i]!.key)}: ${o.message}`
-              : `the target refused RESTORE of ${displayKey(live[i]!.key)}: ${o.message}`;
+          error ??= restoreError(o, live[i]!.key);
         }
       }
       await options.onBatch?.({ ...counts });
@@ -122,7 +119,7 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
           const first = exists.indexOf(true);
           if (mode === 'fail' && first >= 0) {
             conflict ??= live[first]!.key;
-            error ??= `${displayKey(conflict)} already exists on the target (--on-conflict fail): stopped before writing its batch`;
+            error ??= `${conflictError(conflict)}: stopped before writing its batch`;
             break;
           }
           if (options.dryRun) {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { StoredBackup } from '../domain/backup.js';
 import { isTier, type Tier } from '../domain/types.js';
 import { errorName } from './errors.js';
+import { processAlive } from './process.js';
 
 /** What is recorded beside a backup. */
 export interface BackupRecord {
@@ -214,16 +215,6 @@ export class FileBackupStore implements BackupStore {
       throw storeError(this.url, `delete ${file}`, err);
     }
     for (const side of [`${file}.sha256`, `${file}.json`]) await unlink(join(this.dir, side)).catch(() => undefined);
-  }
-}
-
-/** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

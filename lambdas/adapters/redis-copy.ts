@@ -7,7 +7,7 @@
  * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/RestrictedCommands.html
  */
 import type { Redis } from 'ioredis';
-import type { KeyValue, StreamGroup } from '../domain/fingerprint.js';
+import { displayKey, type KeyValue, type StreamGroup } from '../domain/fingerprint.js';
 import { parseRedirect } from './redis-cluster.js';
 import { isClusterNode, openKeyspace, type Command, type Keyspace, type KeyRouter, type KeyspaceOptions } from './redis-keyspace.js';
 import { createRedisConnection, encodeCommands, RedisConnectionError, RedisUrlError, type RedisConnectionOptions, type Reply, type RespPipe } from './redis.js';
@@ -283,6 +283,18 @@ export async function* dumpBatches(pipe: RespPipe, options: DumpBatchesOptions =
 
 /** The target's answer to one RESTORE. */
 export type RestoreOutcome = 'restored' | 'exists' | Error;
+
+/** A run's error for a key the target already holds under --on-conflict fail. */
+export function conflictError(key: Buffer): string {
+  return `${displayKey(key)} already exists on the target (--on-conflict fail)`;
+}
+
+/** A run's error for a RESTORE of `key` that failed: unreachable node, or a refusal. */
+export function restoreError(failure: Error, key: Buffer): string {
+  return failure instanceof RedisConnectionError
+    ? `the target could not be reached for ${displayKey(key)}: ${failure.message}`
+    : `the target refused RESTORE of ${displayKey(key)}: ${failure.message}`;
+}
 
 /**
  * `RESTORE key <expireAt|0> payload ABSTTL [REPLACE]` per key, pipelined

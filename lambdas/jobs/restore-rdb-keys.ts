@@ -19,10 +19,9 @@
  * Memory: the reader's chunk, the open key (at most 512 MiB), and up to
  * three batches of payloads.
  */
-import { existBatch, restoreBatch, restoreFunctions, type RestoreOutcome } from '../adapters/redis-copy';
+import { conflictError, existBatch, restoreBatch, restoreError, restoreFunctions, type RestoreOutcome } from '../adapters/redis-copy';
 import { RedisConnectionError } from '../adapters/redis';
 import type { Keyspace } from '../adapters/redis-keyspace';
-import { displayKey } from '../domain/fingerprint';
 import { compileGlob } from '../domain/glob';
 import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../domain/rdb/dump-payload';
 import { RdbKeyReader, type RdbKey } from '../domain/rdb/keys';
@@ -147,7 +146,7 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
       else if (o === 'exists') {
         if (mode === 'fail' && !conflict) {
           conflict = keys[i]!.name;
-          error = `${displayKey(conflict)} already exists on the target (--on-conflict fail)`;
+          error = conflictError(conflict);
         }
         skip(keys[i]!.name);
       } else if (keys[i]!.module !== undefined && !(o instanceof RedisConnectionError)) {
@@ -156,10 +155,7 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
         moduleRefused[keys[i]!.module!] = (moduleRefused[keys[i]!.module!] ?? 0) + 1;
       } else {
         counts.failed++;
-        error ??=
-          o instanceof RedisConnectionError
-            ? `the target could not be reached for ${displayKey(keys[i]!.name)}: ${o.message}`
-            : `the target refused RESTORE of ${displayKey(keys[i]!.name)}: ${o.message}`;
+        error ??= restoreError(o, keys[i]!.name);
       }
     }
     await options.onBatch?.({ ...counts });
@@ -179,7 +175,7 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
       const first = exists.indexOf(true);
       if (mode === 'fail' && first >= 0) {
         conflict ??= live[first]!.name;
-        error ??= `${displayKey(conflict)} already exists on the target (--on-conflict fail): stopped before writing its batch`;
+        error ??= `${conflictError(conflict)}: stopped before writing its batch`;
         return false;
       }
       if (options.dryRun) {

@@ -7,6 +7,7 @@ import { Crc64 } from '../../lambdas/domain/rdb/crc64';
 import { DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../lambdas/domain/drill-defaults';
 import { startFakeS3, type FakeS3 } from '../support/fake-s3';
 import { bgsave, startRedisServer } from '../support/redis-server';
+import { processAlive } from '../../lambdas/adapters/process';
 
 /**
  * `redis-dr drill local` as operators run it: the compiled CLI in a child
@@ -58,15 +59,6 @@ describe('redis-dr drill local', () => {
       }
     }
     return pids;
-  }
-
-  function alive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   /** Nothing left behind: no directory, no server. */
@@ -256,7 +248,7 @@ describe('redis-dr drill local', () => {
     const run = startBig(/loaded in [\d.]+ s \(pid (\d+), port (\d+), directory (\S+)\); checking/);
     const [, pidText, port, dir] = await run.reached;
     const pid = Number(pidText);
-    expect(alive(pid)).toBe(true);
+    expect(processAlive(pid)).toBe(true);
     expect(execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })).toMatch(new RegExp(`^\\s*${pid} \\S*redis-server 127\\.0\\.0\\.1:${port}`, 'm'));
     expect(serversInTmp()).toEqual([pid]);
     run.child.kill('SIGINT');
@@ -265,7 +257,7 @@ describe('redis-dr drill local', () => {
     expect(r.stderr).toContain('SIGINT: stopping the server and removing the temporary directories');
     expect(r.stderr).toContain(`server stopped, ${dir} removed`);
     expect(r.stdout).toBe(''); // no report: the run did not finish
-    expect(alive(pid)).toBe(false);
+    expect(processAlive(pid)).toBe(false);
     expect(execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })).not.toContain(`127.0.0.1:${port}`);
     expectClean();
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TMP_PREFIX } from '../../demo/run';
+import { processAlive } from '../../lambdas/adapters/process';
 
 /**
  * `npm run demo` as a user runs it: a child process, so the exit code, the
@@ -43,20 +44,11 @@ function demoDirs(): Set<string> {
   return new Set(readdirSync(tmpdir()).filter((d) => d.startsWith(TMP_PREFIX)).map((d) => join(tmpdir(), d)));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Every server pid and temporary directory the output names are gone, and no directory of the demo appeared. */
 function expectNothingLeft(run: Run, before: ReadonlySet<string>): void {
   const pids = [...run.stdout.matchAll(/redis-server pid (\d+)/g)].map((m) => Number(m[1]));
   expect(pids.length).toBeGreaterThan(0);
-  for (const pid of new Set(pids)) expect(alive(pid), `redis-server pid ${pid}`).toBe(false);
+  for (const pid of new Set(pids)) expect(processAlive(pid), `redis-server pid ${pid}`).toBe(false);
   const dirs = [...run.stdout.matchAll(new RegExp(`(${tmpdir().replace(/[/\\]/g, '[/\\\\]')}[/\\\\]${TMP_PREFIX}[^\\s/:,]+)`, 'g'))].map((m) => m[1]!);
   expect(dirs.length).toBeGreaterThan(0);
   for (const dir of new Set(dirs)) expect(existsSync(dir), dir).toBe(false);

@@ -14,16 +14,7 @@ import {
   type LocalRedis,
 } from '../../../lambdas/adapters/local-redis';
 import { bgsave, startRedisServer } from '../../support/redis-server';
-
-/** Whether a process with this id exists (signal 0 only asks). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { processAlive } from '../../../lambdas/adapters/process';
 
 describe('startLocalRedis (a real redis-server)', () => {
   // A private temporary directory for the servers' directories: what is left there is what a test leaked.
@@ -64,7 +55,7 @@ describe('startLocalRedis (a real redis-server)', () => {
       expect(server.loadSeconds).toBeGreaterThanOrEqual(0);
       expect(server.readySeconds).toBeGreaterThan(0);
       expect(statSync(server.dir).mode & 0o777).toBe(0o700);
-      expect(alive(server.pid)).toBe(true);
+      expect(processAlive(server.pid)).toBe(true);
 
       const c = server.client();
       expect(await c.dbsize()).toBe(303);
@@ -85,7 +76,7 @@ describe('startLocalRedis (a real redis-server)', () => {
       const { pid, dir } = server;
       await server.stop();
       stopped = true;
-      expect(alive(pid)).toBe(false);
+      expect(processAlive(pid)).toBe(false);
       expect(existsSync(dir)).toBe(false);
       await server.stop(); // idempotent
       expect(existsSync(rdb)).toBe(true); // the file it loaded (hard-linked) is untouched
