@@ -1,7 +1,10 @@
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { connectKeyspace, parseRedisUrl, redactUrl, RedisUrlError } from '../lambdas/adapters/redis-copy';
 import { jsonKey } from '../lambdas/domain/fingerprint';
-import { restoreRdbKeys, type RestoreRdbResult } from '../lambdas/jobs/restore-rdb-keys';
+import { parseExportObjectKey } from '../lambdas/domain/export';
+import { checkShardSet, ShardSetError, type ShardFile, type ShardSet } from '../lambdas/domain/shard-set';
+import { restoreRdbKeys, type RdbFileSource, type RestoreRdbResult } from '../lambdas/jobs/restore-rdb-keys';
 import { stopOnSigint } from './compare';
 import { formatMigrate, migrateExitCode, type MigrateCliOptions, type MigrateResult } from './migrate';
 import { keyProgress } from './progress';
@@ -17,6 +20,8 @@ export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from'> {
   readonly functions?: boolean;
   /** Bytes per ranged GET of an s3:// source (tests make parts small). @default 8 MiB */
   readonly readPartBytes?: number;
+  /** Shards of the recovery point, for local files (S3 objects carry it in their tags). */
+  readonly shards?: number;
 }
 
 /** Reads a local file in 1 MiB chunks. */
@@ -29,38 +34,77 @@ function asMigrateResult(r: RestoreRdbResult, source: string, target: string): M
   return { ...r, source, target };
 }
 
-/** Runs the restore of one local RDB file into the `--to` server. */
-export async function runMigrateRdb(o: MigrateRdbCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ result: RestoreRdbResult; source: string; target: string }> {
-  if (o.fromRdb.length !== 1) {
-    throw new UsageError('--from-rdb: several files (the shards of a cluster-mode recovery point) are not supported yet; give one file');
+/**
+ * The files a local `--from-rdb` names: the file itself, or, for a path
+ * that is no file, every `<path>-NNNN.rdb` shard of that export in its
+ * directory (as `s3://bucket/<export name>` names them in S3).
+ */
+function localShardFiles(path: string): ShardFile[] {
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    // not a file: maybe the name of an export whose shards are beside it
   }
-  const path = o.fromRdb[0]!;
+  if (isFile) return [{ location: path, name: basename(path) }];
+  const dir = dirname(path);
+  const exportName = basename(path);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => parseExportObjectKey(n)?.exportName === exportName);
+  } catch {
+    // reported below
+  }
+  if (names.length === 0) throw new UsageError(`--from-rdb ${path}: no such file, and no ${exportName}-NNNN.rdb shard files in ${dir}`);
+  return names.map((n) => ({ location: join(dir, n), name: n }));
+}
+
+/** Every --from-rdb resolved to files, checked to be one whole recovery point (see domain/shard-set.ts), each with a reader. */
+async function resolveSources(o: MigrateRdbCliOptions): Promise<{ set: ShardSet; files: RdbFileSource[] }> {
+  const given: ShardFile[] = [];
+  for (const location of o.fromRdb) {
+    // The AWS SDK loads only for s3:// sources.
+    if (location.startsWith('s3://')) given.push(...(await (await import('./s3-input.js')).s3ShardFiles(location)));
+    else given.push(...localShardFiles(location));
+  }
+  const seen = new Set<string>();
+  const unique = given.filter((f) => !seen.has(f.location) && seen.add(f.location));
+  let set: ShardSet;
+  try {
+    set = checkShardSet(unique, o.shards);
+  } catch (err) {
+    if (err instanceof ShardSetError) throw new Error(`the files are refused, nothing was written: ${err.message}`);
+    throw err;
+  }
+  const files: RdbFileSource[] = [];
+  for (const f of set.files) {
+    if (f.location.startsWith('s3://')) {
+      // One HeadObject per object; every read pinned to its ETag.
+      const object = await (await import('./s3-input.js')).openS3Object(f.location, { partBytes: o.readPartBytes });
+      files.push({ location: f.location, open: object.read });
+    } else files.push({ location: f.location, open: localFile(f.location) });
+  }
+  return { set, files };
+}
+
+/** Runs the restore of the `--from-rdb` file(s) into the `--to` server. */
+export async function runMigrateRdb(o: MigrateRdbCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ result: RestoreRdbResult; source: string; target: string; set: ShardSet }> {
   if (o.verify) throw new UsageError('--from-rdb with --verify is not supported yet: run redis-dr verify-rdb on the file and compare after restoring');
-  let open: () => AsyncIterable<Uint8Array>;
-  if (path.startsWith('s3://')) {
-    // The AWS SDK loads only for s3:// sources. One HeadObject; both reads pinned to its ETag.
-    open = (await (await import('./s3-input.js')).openS3Object(path, { partBytes: o.readPartBytes })).read;
-  } else {
-    try {
-      if (!statSync(path).isFile()) throw new Error('not a file');
-    } catch (err) {
-      throw new UsageError(`--from-rdb ${path}: cannot read it (${err instanceof Error ? err.message : String(err)})`);
-    }
-    open = localFile(path);
-  }
+  const { set, files } = await resolveSources(o);
   const credentials = await sideCredentials({ option: '--to-secret', secretArn: o.toSecret, envPrefix: 'REDIS_DR_TO' }, env);
   const target = await connectKeyspace({ url: o.to, credentials }, 'redis-dr-migrate');
   try {
-    const result = await restoreRdbKeys(open, target, { ...o, rememberSkipped: false });
-    const file = result.file ? `file ${path} (RDB ${result.file.version}, db ${o.db ?? 0})` : `file ${path}`;
-    return { result, source: file, target: target.label };
+    const result = await restoreRdbKeys({ files, set }, target, { ...o, rememberSkipped: false });
+    const what = files.length === 1 ? `file ${files[0]!.location}` : `${files.length} shard files of ${set.exportName ?? 'one recovery point'}`;
+    const source = result.file ? `${what} (RDB ${result.file.version}, db ${o.db ?? 0})` : what;
+    return { result, source, target: target.label, set };
   } finally {
     target.close();
   }
 }
 
 /** The `--json` shape: migrate's, plus what the file held. */
-export function migrateRdbJson(run: { result: RestoreRdbResult; source: string; target: string }, o: MigrateRdbCliOptions) {
+export function migrateRdbJson(run: { result: RestoreRdbResult; source: string; target: string; set: ShardSet }, o: MigrateRdbCliOptions) {
   const r = run.result;
   return {
     fromRdb: [...o.fromRdb],
@@ -71,6 +115,8 @@ export function migrateRdbJson(run: { result: RestoreRdbResult; source: string; 
     target: run.target,
     targetServer: r.targetServer ? { server: r.targetServer.server, readsRdbUpTo: r.targetServer.maxRedisVersion } : null,
     file: r.file ? { ok: r.file.ok, version: r.file.version, keys: r.file.keys, databases: r.file.databases, error: r.file.error ?? null } : null,
+    shards: run.set.shards,
+    files: r.files.map((f) => ({ location: f.location, ok: f.report.ok, version: f.report.version, keys: f.report.keys, databases: f.report.databases, error: f.report.error ?? null })),
     onConflict: o.onConflict ?? 'skip',
     dryRun: Boolean(o.dryRun),
     scanned: r.scanned,

@@ -1,8 +1,11 @@
 /** Reading an `.rdb` from S3 for `verify-rdb` (loaded only for s3:// locations). */
 import { S3Client } from '@aws-sdk/client-s3';
 import { errorName } from '../lambdas/adapters/errors';
-import { parseS3Url } from '../lambdas/adapters/s3';
+import { getObjectTags, listObjects, parseS3Url } from '../lambdas/adapters/s3';
 import { headObject, readRanges, type ObjectIdentity } from '../lambdas/adapters/s3-ranges';
+import { parseExportObjectKey, parseShardTag } from '../lambdas/domain/export';
+import type { ShardFile } from '../lambdas/domain/shard-set';
+import { TAGS } from '../lambdas/domain/types';
 
 /** How `verify-rdb` reads an object. */
 export interface S3ReadOptions {
@@ -37,15 +40,7 @@ export async function openS3Object(url: string, options: S3ReadOptions = {}): Pr
   const parsed = parseS3Url(url);
   if (!parsed) throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>`);
   const concurrency = options.concurrency ?? 8;
-  const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
-  // The SDK's agents allow 50 sockets; --read-concurrency goes up to 64.
-  const sockets = Math.max(50, concurrency);
-  const client = new S3Client({
-    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    followRegionRedirects: true,
-    forcePathStyle: customEndpoint,
-    requestHandler: { httpAgent: { maxSockets: sockets }, httpsAgent: { maxSockets: sockets } },
-  });
+  const client = s3Client(concurrency);
   let object: ObjectIdentity;
   try {
     object = await headObject(client, parsed.bucket, parsed.key);
@@ -65,6 +60,66 @@ export async function openS3Object(url: string, options: S3ReadOptions = {}): Pr
       }),
     );
   return { size: object.size, read };
+}
+
+/**
+ * One client for every call of this process: the default credential chain,
+ * the bucket's region followed from S3's redirect, and path-style addressing
+ * when AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL names an S3-compatible store.
+ */
+function s3Client(concurrency = 8): S3Client {
+  const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+  // The SDK's agents allow 50 sockets; --read-concurrency goes up to 64.
+  const sockets = Math.max(50, concurrency);
+  return new S3Client({
+    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    followRegionRedirects: true,
+    forcePathStyle: customEndpoint,
+    requestHandler: { httpAgent: { maxSockets: sockets }, httpsAgent: { maxSockets: sockets } },
+  });
+}
+
+/**
+ * The `.rdb` objects an `s3://` location names, each with its
+ * `redis-dr:shard` tag when it has one: `s3://bucket/<key>.rdb` is that
+ * object; `s3://bucket/<export name>` (no `.rdb`) is every shard of that
+ * export (`<export name>-0001.rdb`, …; an export started again,
+ * `<export name>-r2-…`, is another export and is not included), or that
+ * one object when no shard bears the name.
+ */
+export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
+  const parsed = parseS3Url(url);
+  if (!parsed || parsed.key === '') throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>.rdb, or s3://<bucket>/<export name> for every shard of an export`);
+  const client = s3Client();
+  const { bucket } = parsed;
+  const key = parsed.key.replace(/\/+$/, '');
+  let keys: string[];
+  if (key.endsWith('.rdb')) keys = [key];
+  else {
+    const exportName = key.slice(key.lastIndexOf('/') + 1);
+    let listed: string[];
+    try {
+      listed = (await listObjects(client, bucket, `${key}-`)).map((o) => o.key);
+    } catch (err) {
+      throw new Error(`cannot list s3://${bucket}/${key}-*: ${s3Problem(err)}`, { cause: err });
+    }
+    keys = listed.filter((k) => parseExportObjectKey(k.slice(k.lastIndexOf('/') + 1))?.exportName === exportName);
+    // No shards of that name: the location is one object whose key does not end in .rdb (HeadObject says if not).
+    if (keys.length === 0) keys = [key];
+  }
+  return Promise.all(
+    keys.map(async (k) => {
+      let tags: Record<string, string> = {};
+      try {
+        tags = await getObjectTags(client, bucket, k);
+      } catch (err) {
+        // Without s3:GetObjectTagging the shard count is unknown: checkShardSet then asks for --shards.
+        if (!['AccessDenied', 'Forbidden'].includes(errorName(err))) throw new Error(`cannot read the tags of s3://${bucket}/${k}: ${s3Problem(err)}`, { cause: err });
+      }
+      const tag = parseShardTag(tags[TAGS.shard]);
+      return { location: `s3://${bucket}/${k}`, name: k.slice(k.lastIndexOf('/') + 1), ...(tag ? { tag } : {}) };
+    }),
+  );
 }
 
 /** The bytes, with a failure while reading named as the CLI names a failure to open. */

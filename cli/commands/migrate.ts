@@ -14,7 +14,13 @@ export function migrateCommand(program: Command): void {
         'a URL naming one node of a Redis Cluster means the whole cluster',
     )
     .option('--from <url>', 'source: redis://[user:password@]host[:port][/db] or rediss://… (TLS); a password in a URL is percent-encoded')
-    .option('--from-rdb <file>', 'source: an RDB file (a recovery point) instead of a server: its keys are restored straight from it, after the whole file verified and its RDB version checked against the target', collect)
+    .option(
+      '--from-rdb <file>',
+      'source: an RDB file (a recovery point: a path or s3://bucket/key.rdb) instead of a server: its keys are restored straight from it, after the whole file verified and its RDB version checked against the target; ' +
+        'repeat it for each shard file of a cluster-mode recovery point, or name them all as s3://bucket/<export name> (or a local <dir>/<export name>): an incomplete set is refused',
+      collect,
+    )
+    .option('--shards <n>', 'with --from-rdb: the shard count of the recovery point, required for several local shard files (S3 objects carry it in their redis-dr:shard tags)', intInRange('--shards', 1, 500, 'a shard count'))
     .option('--functions', 'with --from-rdb: also restore the file\'s function libraries (FUNCTION RESTORE on every primary, never FLUSH; --on-conflict applies to libraries of the same name)')
     .option('--db <n>', 'with --from-rdb: the database of the file to restore (default 0), written into the --to URL\'s database', intInRange('--db', 0, 1_000_000, 'a database number'))
     .requiredOption('--to <url>', 'target, same form')
@@ -32,6 +38,7 @@ export function migrateCommand(program: Command): void {
       if (o.fromRdb !== undefined) return (await import('../migrate-rdb.js')).migrateRdbAction({ ...o, fromRdb: o.fromRdb });
       if ((o as { functions?: boolean }).functions) throw new UsageError('--functions applies to --from-rdb (a server source\'s functions are not copied by migrate)');
       if (o.db !== undefined) throw new UsageError('--db applies to --from-rdb; for a server source put the database in the URL (/db)');
+      if ((o as { shards?: number }).shards !== undefined) throw new UsageError('--shards applies to --from-rdb');
       return (await import('../migrate.js')).migrateAction(o);
     });
 }

@@ -5,28 +5,35 @@
  *
  * Order of work, so a bad file writes nothing:
  * 1. the target's `INFO server` says which RDB version it reads;
- * 2. the whole file is verified (structure, every value, CRC-64) and its
+ * 2. every file is verified whole (structure, every value, CRC-64) and its
  *    version held against the target's: a corrupt file, or one written by
- *    a newer server than the target, is refused before any key is written;
- * 3. the file is read again and each key of the chosen database that
- *    matches is sent as `RESTORE key <expire-at> <payload> ABSTTL [REPLACE]`
- *    (the payload is the key's bytes in the file, see rdb/keys.ts),
- *    pipelined in batches, two batches in flight, as `migrate` writes. Keys
- *    whose expiry has passed are skipped and counted. Should the second
- *    read fail (the file changed in between), the run stops there and says
- *    which keys were written.
+ *    a newer server than the target, is refused before any key is written.
+ *    The same pass counts the keys that will be restored (the progress
+ *    bar's total) and, for the several files of a cluster-mode recovery
+ *    point, holds every key's hash slot against the set: two files with
+ *    keys of one slot, or a key outside the slots its shard's tag
+ *    recorded, are not one recovery point, and are refused;
+ * 3. the files are read again, in shard order, and each key of the chosen
+ *    database that matches is sent as `RESTORE key <expire-at> <payload>
+ *    ABSTTL [REPLACE]` (the payload is the key's bytes in the file, see
+ *    rdb/keys.ts), pipelined in batches, two batches in flight, as
+ *    `migrate` writes. Keys whose expiry has passed are skipped and
+ *    counted. Should the second read fail (the file changed in between),
+ *    the run stops there and says which keys were written.
  *
  * Memory: the reader's chunk, the open key (at most 512 MiB), and up to
  * three batches of payloads.
  */
 import { conflictError, existBatch, restoreBatch, restoreError, restoreFunctions, type RestoreOutcome } from '../adapters/redis-copy';
 import { RedisConnectionError } from '../adapters/redis';
+import { keySlot } from '../adapters/redis-cluster';
 import type { Keyspace } from '../adapters/redis-keyspace';
 import { compileGlob } from '../domain/glob';
 import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../domain/rdb/dump-payload';
 import { RdbKeyReader, type RdbKey } from '../domain/rdb/keys';
-import { verifyRdbStream, type RdbReport } from '../domain/rdb/verifier';
+import type { RdbReport } from '../domain/rdb/verifier';
 import type { CopyCounts, KeyCopyOptions } from '../domain/key-copy';
+import { SlotOwnership, type ShardSet } from '../domain/shard-set';
 
 export type { OnConflict } from '../domain/key-copy';
 
@@ -45,13 +52,29 @@ export interface RestoreRdbOptions extends KeyCopyOptions {
   readonly functions?: boolean;
 }
 
+/** One file to restore from: where it is (for messages) and how to read it (called once per pass). */
+export interface RdbFileSource {
+  readonly location: string;
+  readonly open: () => AsyncIterable<Uint8Array>;
+}
+
+/**
+ * What to restore: one file (a function that streams it), or the files of
+ * one recovery point in shard order with the checked set they form (see
+ * domain/shard-set.ts: with several files, every key's hash slot is held
+ * against the set while the files are verified).
+ */
+export type RdbSources = (() => AsyncIterable<Uint8Array>) | { readonly files: readonly RdbFileSource[]; readonly set?: ShardSet };
+
 export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly seconds: number;
   readonly interrupted: boolean;
   readonly error?: string;
   readonly conflict?: Buffer;
-  /** The file: what the verification found (undefined when the target could not be asked first). */
+  /** The (first) file: what the verification found (undefined when the target could not be asked first). */
   readonly file?: RdbReport;
+  /** Every file verified, in shard order, with what the verification found. */
+  readonly files: readonly { readonly location: string; readonly report: RdbReport }[];
   readonly targetServer?: TargetRdbSupport;
   /** Keys of the file not restored because they are in another database or do not match. */
   readonly notSelected: number;
@@ -63,15 +86,20 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly moduleRefused: Readonly<Record<string, number>>;
   /** Function libraries: in the file; and with `functions`, per library and node, restored, left alone (exists) or failed. */
   readonly functions: { inFile: number; restored: number; skipped: number; failed: number };
-  /** Keys written before the second read failed, and the file offset the last one ended at. */
-  readonly writtenUpTo?: { readonly keys: number; readonly offset: number };
+  /** Keys written before the second read failed, and the offset in that file the last one ended at. */
+  readonly writtenUpTo?: { readonly keys: number; readonly offset: number; readonly file: string };
 }
 
 const WRITES_IN_FLIGHT = 2;
 const SKIPPED_KEYS_REMEMBERED = 1_000_000;
 
-/** Restores the keys of the file `open()` streams (called twice: verification, then the restore) into `target`. */
-export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, target: Keyspace, options: RestoreRdbOptions = {}): Promise<RestoreRdbResult> {
+/**
+ * Restores the keys of the file(s) (each read twice: verification, then the
+ * restore; files in shard order) into `target`.
+ */
+export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, options: RestoreRdbOptions = {}): Promise<RestoreRdbResult> {
+  const list: readonly RdbFileSource[] = typeof sources === 'function' ? [{ location: 'the file', open: sources }] : sources.files;
+  const set = typeof sources === 'function' ? undefined : sources.set;
   const now = options.now ?? Date.now;
   const started = now();
   const mode = options.onConflict ?? 'skip';
@@ -82,19 +110,22 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
   let conflict: Buffer | undefined;
   let interrupted = false;
   let notSelected = 0;
-  let file: RdbReport | undefined;
+  const files: { location: string; report: RdbReport }[] = [];
   let targetServer: TargetRdbSupport | undefined;
   let writtenUpTo: RestoreRdbResult['writtenUpTo'];
   const moduleRefused: Record<string, number> = {};
   const functions = { inFile: 0, restored: 0, skipped: 0, failed: 0 };
   const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+  const many = list.length > 1;
+  const named = (location: string) => (many ? `the file ${location}` : 'the file');
   const result = (): RestoreRdbResult => ({
     ...counts,
     seconds: (now() - started) / 1000,
     interrupted,
     error,
     conflict,
-    file,
+    file: files[0]?.report,
+    files,
     targetServer,
     notSelected,
     skippedKeys,
@@ -106,6 +137,8 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
     counts.skipped++;
     if (options.rememberSkipped && skippedKeys.size < SKIPPED_KEYS_REMEMBERED) skippedKeys.add(key.toString('latin1'));
   };
+  const matches = options.match === undefined ? undefined : compileGlob(options.match);
+  const selected = (kdb: number, name: Buffer) => kdb === db && (matches === undefined || matches(name));
 
   try {
     if (target.cluster && db !== 0) {
@@ -114,28 +147,51 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
     }
     const info = await (await target.clientFor(Buffer.alloc(0))).info('server');
     targetServer = targetRdbSupport(info);
-    file = await verifyRdbStream(open());
-    if (!file.ok) {
-      error = `the file is refused, nothing was written: ${file.error?.message ?? 'not a valid RDB file'} (at byte ${file.error?.offset ?? 0})`;
+    // Pass 1: every file verified whole (and, for several, every key's hash slot held against the set) before any key is written.
+    const ownership = many && set ? new SlotOwnership(set) : undefined;
+    let total = 0;
+    const databases = new Set<number>();
+    for (const [i, source] of list.entries()) {
+      let misplaced: string | undefined;
+      const reader = new RdbKeyReader({
+        want: (kdb, name) => {
+          if (selected(kdb, name)) total++;
+          if (ownership && !misplaced) misplaced = ownership.check(i, keySlot(name));
+          return false;
+        },
+      });
+      for await (const chunk of source.open()) {
+        reader.push(chunk);
+        if (reader.error) break;
+      }
+      const report = reader.end();
+      files.push({ location: source.location, report });
+      if (!report.ok) {
+        error = `${named(source.location)} is refused, nothing was written: ${report.error?.message ?? 'not a valid RDB file'} (at byte ${report.error?.offset ?? 0})`;
+        return result();
+      }
+      const refusal = rdbRefusal({ version: report.version, valkey: report.magic === 'VALKEY' }, targetServer);
+      if (refusal) {
+        error = `${named(source.location)} is refused, nothing was written: ${refusal}`;
+        return result();
+      }
+      if (misplaced) {
+        error = `the files are refused, nothing was written: ${misplaced}`;
+        return result();
+      }
+      for (const d of report.databases) databases.add(d);
+    }
+    if (!databases.has(db) && files.some((f) => f.report.keys > 0)) {
+      error = `the file${many ? 's hold' : ' holds'} no database ${db} (${many ? 'they hold' : 'it holds'} ${[...databases].join(', ')}): choose one with --db`;
       return result();
     }
-    const refusal = rdbRefusal({ version: file.version, valkey: file.magic === 'VALKEY' }, targetServer);
-    if (refusal) {
-      error = `the file is refused, nothing was written: ${refusal}`;
-      return result();
-    }
-    if (!file.databases.includes(db) && file.keys > 0) {
-      error = `the file holds no database ${db} (it holds ${file.databases.join(', ')}): choose one with --db`;
-      return result();
-    }
-    options.onStart?.(undefined);
+    options.onStart?.(total);
   } catch (err) {
     error = message(err);
     return result();
   }
 
-  const matches = options.match === undefined ? undefined : compileGlob(options.match);
-  const reader = new RdbKeyReader({ want: (kdb, name) => kdb === db && (matches === undefined || matches(name)) });
+  // Pass 2: the keys, file after file.
   const sent: { readonly keys: readonly RdbKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]> }[] = [];
   let lastEnd = 0;
   let written = 0;
@@ -195,28 +251,47 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
   };
 
   const batchSize = options.batchSize ?? 1000;
-  let batch: RdbKey[] = [];
+  const libraries = new Map<string, Buffer>();
   try {
-    reading: for await (const chunk of open()) {
-      for (const key of reader.push(chunk)) {
-        counts.scanned++;
-        batch.push(key);
-        if (batch.length >= batchSize) {
-          const full = batch;
-          batch = [];
-          if (!(await flush(full))) break reading;
-          if (options.shouldStop?.()) {
-            interrupted = true;
-            break reading;
+    for (const source of list) {
+      const reader = new RdbKeyReader({ want: selected });
+      let batch: RdbKey[] = [];
+      lastEnd = 0;
+      written = 0;
+      reading: for await (const chunk of source.open()) {
+        for (const key of reader.push(chunk)) {
+          counts.scanned++;
+          batch.push(key);
+          if (batch.length >= batchSize) {
+            const full = batch;
+            batch = [];
+            if (!(await flush(full))) break reading;
+            if (options.shouldStop?.()) {
+              interrupted = true;
+              break reading;
+            }
           }
         }
+        if (reader.error) break;
       }
-      if (reader.error) break;
+      if (!error && !interrupted && batch.length > 0) await flush(batch);
+      while (sent.length > 0) await countOldest();
+      notSelected += reader.unwanted;
+      // A cluster-mode recovery point holds its function libraries in every shard's file: restored once.
+      for (const library of reader.functions) libraries.set(library.toString('latin1'), library);
+      const second = reader.end();
+      if (!error && !interrupted && !second.ok) {
+        writtenUpTo = { keys: written, offset: lastEnd, file: source.location };
+        error =
+          `${named(source.location)} changed since it was verified and now fails at byte ${second.error?.offset}: ${second.error?.message}; ` +
+          `the ${written} keys before byte ${lastEnd}${many ? ' of it' : ''} were written, nothing after` +
+          (many && counts.copied > written ? ` (and the keys of the files before it: ${counts.copied} written in all)` : '');
+      }
+      if (error || interrupted) break;
     }
-    if (!error && !interrupted && batch.length > 0) await flush(batch);
-    while (sent.length > 0) await countOldest();
-    if (!error && !interrupted && options.functions && !options.dryRun && reader.functions.length > 0) {
-      const outcomes = await restoreFunctions(target, reader.functions, mode === 'replace');
+    functions.inFile = libraries.size;
+    if (!error && !interrupted && options.functions && !options.dryRun && libraries.size > 0) {
+      const outcomes = await restoreFunctions(target, [...libraries.values()], mode === 'replace');
       for (const [i, nodes] of outcomes.entries()) {
         for (const o of nodes) {
           if (o === 'restored') functions.restored++;
@@ -228,13 +303,6 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
         }
       }
     }
-    const second = reader.end();
-    if (!error && !interrupted && !second.ok) {
-      writtenUpTo = { keys: written, offset: lastEnd };
-      error =
-        `the file changed since it was verified and now fails at byte ${second.error?.offset}: ${second.error?.message}; ` +
-        `the ${written} keys before byte ${lastEnd} were written, nothing after`;
-    }
   } catch (err) {
     error ??= message(err);
   } finally {
@@ -244,7 +312,6 @@ export async function restoreRdbKeys(open: () => AsyncIterable<Uint8Array>, targ
       error ??= message(err);
     }
   }
-  notSelected = reader.unwanted;
-  functions.inFile = file?.functionLibraries ?? 0;
+  if (functions.inFile === 0) functions.inFile = Math.max(0, ...files.map((f) => f.report.functionLibraries));
   return result();
 }

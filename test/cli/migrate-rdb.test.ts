@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type Redis from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -33,7 +33,7 @@ describe('migrate --from-rdb s3://… (ranged GETs through a mocked S3 with stre
   afterEach(() => s3.reset());
 
   it('restores the object, read twice (verify, then restore) in 4 KiB parts pinned to one ETag: compare equal', async () => {
-    const server = serveObject(s3, { bytes: file, etag: '"v1"' });
+    const server = serveObject(s3, { bytes: file, etag: '"v1"', tags: {} });
     const run = await runMigrateRdb({ fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096 }, {});
     expect(run.result).toMatchObject({ error: undefined, failed: 0 });
     expect(run.result.copied).toBe(await source.client().dbsize());
@@ -42,7 +42,7 @@ describe('migrate --from-rdb s3://… (ranged GETs through a mocked S3 with stre
   });
 
   it('an object replaced after its verification is not mixed in: the restore stops at its first read, nothing written', async () => {
-    const server = serveObject(s3, { bytes: file, etag: '"v1"' });
+    const server = serveObject(s3, { bytes: file, etag: '"v1"', tags: {} });
     const parts = Math.ceil(file.length / 4096);
     server.fault = () => {
       if (server.ranges.length === parts + 1) Object.assign(server.object, { bytes: Buffer.from(file).fill(0, 9, 20), etag: '"v2"' });
@@ -56,9 +56,19 @@ describe('migrate --from-rdb s3://… (ranged GETs through a mocked S3 with stre
   it('a corrupt object is refused before anything is written', async () => {
     const bad = Buffer.from(file);
     bad[Math.floor(bad.length / 2)]! ^= 0x40;
-    serveObject(s3, { bytes: bad, etag: '"v1"' });
+    serveObject(s3, { bytes: bad, etag: '"v1"', tags: {} });
     const run = await runMigrateRdb({ fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096 }, {});
     expect(run.result.error).toMatch(/^the file is refused, nothing was written: /);
+    expect(await dst.dbsize()).toBe(0);
+  });
+
+  it('a key without .rdb that names no export is read as one object; one that is no RDB file is refused, nothing written', async () => {
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    serveObject(s3, { bytes: Buffer.from('{"not":"an rdb"}\n'), etag: '"v1"', tags: {} });
+    const run = await runMigrateRdb({ fromRdb: ['s3://bucket/backups/latest'], to: target.url }, {});
+    expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toMatchObject({ Prefix: 'backups/latest-' });
+    expect(run.result.files.map((f) => f.location)).toEqual(['s3://bucket/backups/latest']);
+    expect(run.result.error).toMatch(/^the file is refused, nothing was written: .*not an RDB file/);
     expect(await dst.dbsize()).toBe(0);
   });
 });

@@ -1,14 +1,18 @@
 import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { awsError } from './fakes';
 
 /** One object as the mocked S3 holds it now (replace `bytes`/`etag` to "upload a new version"). */
 export interface ServedObject {
+  /** Answer only for this key (several objects, one serveObject each). @default every key */
+  readonly key?: string;
   bytes: Buffer;
   etag: string;
   versionId?: string;
+  /** Its object tags: given, GetObjectTagging answers them (else the caller mocks that call). */
+  tags?: Record<string, string>;
 }
 
 /** What the mocked S3 saw and what it should do next. */
@@ -21,7 +25,7 @@ export interface ObjectServer {
 }
 
 /**
- * Answers HeadObject and (ranged) GetObject on a mocked S3 client from one
+ * Answers HeadObject, GetObjectTagging and (ranged) GetObject on a mocked S3 client from one
  * in-memory object, as S3 does: `Range: bytes=a-b` gets 206 bytes with a
  * Content-Range, `If-Match` with another ETag gets 412 PreconditionFailed,
  * and a VersionId other than the object's gets NoSuchVersion. Bodies are
@@ -32,11 +36,16 @@ export function serveObject(s3: AwsStub<any, any, any>, object: ServedObject): O
   const check = (input: { VersionId?: string }) => {
     if (input.VersionId !== undefined && input.VersionId !== server.object.versionId) throw awsError('NoSuchVersion', 'The specified version does not exist.', 404);
   };
-  s3.on(HeadObjectCommand).callsFake(async (input: { VersionId?: string }) => {
+  s3.on(HeadObjectCommand, object.key === undefined ? undefined : { Key: object.key }).callsFake(async (input: { VersionId?: string }) => {
     check(input);
     return { ContentLength: server.object.bytes.length, ETag: server.object.etag, VersionId: server.object.versionId };
   });
-  s3.on(GetObjectCommand).callsFake(async (input: { VersionId?: string; Range?: string; IfMatch?: string }) => {
+  if (object.tags !== undefined) {
+    s3.on(GetObjectTaggingCommand, object.key === undefined ? undefined : { Key: object.key }).callsFake(async () => ({
+      TagSet: Object.entries(server.object.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+    }));
+  }
+  s3.on(GetObjectCommand, object.key === undefined ? undefined : { Key: object.key }).callsFake(async (input: { VersionId?: string; Range?: string; IfMatch?: string }) => {
     check(input);
     const { bytes } = server.object;
     server.ranges.push(input.Range ?? 'full');
