@@ -266,7 +266,7 @@ export function validateZiplist(b: Uint8Array): number {
 }
 
 /** Size in bytes of a listpack back-length field for an entry of `l` bytes (as listpack.c encodes it). */
-function backlenSize(l: number): number {
+export function backlenSize(l: number): number {
   if (l <= 127) return 1;
   if (l < 16383) return 2;
   if (l < 2097151) return 3;
