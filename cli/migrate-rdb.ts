@@ -5,9 +5,10 @@ import { jsonKey } from '../lambdas/domain/fingerprint';
 import { parseExportObjectKey } from '../lambdas/domain/export';
 import { checkShardSet, ShardSetError, type ShardFile, type ShardSet } from '../lambdas/domain/shard-set';
 import { restoreRdbKeys, type RdbFileSource, type RestoreRdbResult } from '../lambdas/jobs/restore-rdb-keys';
+import { verifyRdbKeys, type RdbExpectedKind, type VerifyRdbKeysResult } from '../lambdas/jobs/verify-rdb-keys';
+import { displayKey, type DiffReason } from '../lambdas/domain/fingerprint';
 import { stopOnSigint } from './compare';
-import { formatMigrate, migrateExitCode, type MigrateCliOptions, type MigrateResult } from './migrate';
-import { keyProgress } from './progress';
+import { copyProgress, formatMigrate, migrateExitCode, type MigrateCliOptions, type MigrateResult } from './migrate';
 import { sideCredentials } from './redis-credentials';
 import { UsageError } from './usage';
 
@@ -22,6 +23,18 @@ export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from'> {
   readonly readPartBytes?: number;
   /** Shards of the recovery point, for local files (S3 objects carry it in their tags). */
   readonly shards?: number;
+  /** Progress of the --verify pass. */
+  readonly onVerifyStart?: (total: number | undefined) => void;
+  readonly onVerifyProgress?: (keysChecked: number) => void;
+}
+
+/** A run: the restore, and with --verify (after a complete restore) the check against the files. */
+export interface MigrateRdbRun {
+  readonly result: RestoreRdbResult;
+  readonly source: string;
+  readonly target: string;
+  readonly set: ShardSet;
+  readonly verify?: VerifyRdbKeysResult;
 }
 
 /** Reads a local file in 1 MiB chunks. */
@@ -88,23 +101,92 @@ async function resolveSources(o: MigrateRdbCliOptions): Promise<{ set: ShardSet;
 }
 
 /** Runs the restore of the `--from-rdb` file(s) into the `--to` server. */
-export async function runMigrateRdb(o: MigrateRdbCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ result: RestoreRdbResult; source: string; target: string; set: ShardSet }> {
-  if (o.verify) throw new UsageError('--from-rdb with --verify is not supported yet: run redis-dr verify-rdb on the file and compare after restoring');
+export async function runMigrateRdb(o: MigrateRdbCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<MigrateRdbRun> {
   const { set, files } = await resolveSources(o);
   const credentials = await sideCredentials({ option: '--to-secret', secretArn: o.toSecret, envPrefix: 'REDIS_DR_TO' }, env);
   const target = await connectKeyspace({ url: o.to, credentials }, 'redis-dr-migrate');
   try {
-    const result = await restoreRdbKeys({ files, set }, target, { ...o, rememberSkipped: false });
+    const result = await restoreRdbKeys({ files, set }, target, { ...o, rememberSkipped: Boolean(o.verify) });
     const what = files.length === 1 ? `file ${files[0]!.location}` : `${files.length} shard files of ${set.exportName ?? 'one recovery point'}`;
     const source = result.file ? `${what} (RDB ${result.file.version}, db ${o.db ?? 0})` : what;
-    return { result, source, target: target.label, set };
+    const complete = !result.error && !result.interrupted && !o.dryRun;
+    let verify: VerifyRdbKeysResult | undefined;
+    if (o.verify && complete) {
+      o.onVerifyStart?.(result.scanned);
+      verify = await verifyRdbKeys(files, target, {
+        db: o.db,
+        match: o.match,
+        batchSize: o.batchSize,
+        onConflict: o.onConflict,
+        skippedKeys: result.skippedKeys,
+        skippedOverflow: result.skipped > result.skippedKeys.size,
+        onProgress: o.onVerifyProgress,
+        shouldStop: o.shouldStop,
+      });
+    }
+    return { result, source, target: target.label, set, ...(verify ? { verify } : {}) };
   } finally {
     target.close();
   }
 }
 
+/** Exit code: 0 only when the restore was complete, nothing failed and (with --verify) the target holds the files' keys. */
+export function migrateRdbExitCode(run: MigrateRdbRun): 0 | 1 {
+  return migrateExitCode({ result: asMigrateResult(run.result, run.source, run.target) }) === 0 && (run.verify === undefined || run.verify.equal) ? 0 : 1;
+}
+
+const REASON: Record<DiffReason, string> = {
+  'missing-in-b': 'in the file, not on the target',
+  'missing-in-a': 'on the target, not in the file',
+  type: 'different type',
+  value: 'different value',
+  ttl: 'different expiry',
+};
+
+const EXPECTED: Record<RdbExpectedKind, string> = {
+  'kept-on-target': 'kept on the target (it had the key: --on-conflict skip left it alone)',
+  expired: 'expired (skipped by the restore, or gone since)',
+};
+
+/** The --verify lines people read. */
+export function formatRdbVerify(v: VerifyRdbKeysResult): string {
+  const expectedTotal = v.expected['kept-on-target'] + v.expected.expired;
+  const head = v.error
+    ? `NOT PROVEN: ${v.error}`
+    : v.interrupted
+      ? `INTERRUPTED after ${v.keys} keys of the file: not proven`
+      : v.equal
+        ? `EQUAL: the target holds all ${v.keys} keys of the file restored, same type, value and expiry${expectedTotal > 0 ? ` (${expectedTotal} expected differences)` : ''}`
+        : `DIFFERENT: ${v.differences} key(s) of the file differ on the target (${v.keys} checked)`;
+  const lines = [`verify: ${head}, ${v.seconds.toFixed(1)} s`];
+  lines.push(...v.diffs.map((d) => `  ${REASON[d.reason]}: ${displayKey(d.key)}`));
+  if (v.differences > v.diffs.length) lines.push(`  … and ${v.differences - v.diffs.length} more`);
+  if (expectedTotal > 0) {
+    const kinds = (Object.keys(EXPECTED) as RdbExpectedKind[]).filter((k) => v.expected[k] > 0);
+    lines.push(`  expected differences (not counted as differences): ${kinds.map((k) => `${v.expected[k]} ${EXPECTED[k]}`).join('; ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** The --verify part of the `--json` shape. */
+function verifyJson(v: VerifyRdbKeysResult) {
+  return {
+    equal: v.equal,
+    keys: v.keys,
+    differences: v.differences,
+    diffs: v.diffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason })),
+    truncated: v.differences > v.diffs.length,
+    expected: v.expected,
+    expectedDiffs: v.expectedDiffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason, expected: d.expected })),
+    comparedByValue: v.comparedByValue,
+    seconds: Math.round(v.seconds * 1000) / 1000,
+    interrupted: v.interrupted,
+    error: v.error ?? null,
+  };
+}
+
 /** The `--json` shape: migrate's, plus what the file held. */
-export function migrateRdbJson(run: { result: RestoreRdbResult; source: string; target: string; set: ShardSet }, o: MigrateRdbCliOptions) {
+export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
   const r = run.result;
   return {
     fromRdb: [...o.fromRdb],
@@ -132,25 +214,25 @@ export function migrateRdbJson(run: { result: RestoreRdbResult; source: string; 
     error: r.error ?? null,
     conflict: r.conflict ? jsonKey(r.conflict) : null,
     writtenUpTo: r.writtenUpTo ?? null,
-    verify: null,
+    verify: run.verify ? verifyJson(run.verify) : null,
   };
 }
 
 /**
- * `redis-dr migrate --from-rdb <file> --to <url> [--db n] [--match] [--on-conflict] [--dry-run] [--json]`.
- * Exit 0 all restored, 1 refused, failed or stopped, 2 usage.
+ * `redis-dr migrate --from-rdb <file|s3://…> [--from-rdb …] --to <url> [--shards n] [--db n] [--match] [--on-conflict] [--dry-run] [--verify] [--json]`.
+ * Exit 0 all restored (and, with --verify, found on the target), 1 refused, failed, stopped or different, 2 usage.
  */
 export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
   parseRedisUrl(o.to); // a bad URL is a usage error (exit 2), before any connection
   const sig = stopOnSigint();
-  const progress = keyProgress('migrate');
+  const progress = copyProgress();
   try {
-    const run = await runMigrateRdb({ ...o, shouldStop: sig.stopped, onStart: progress.start, onBatch: (c) => progress.update(c.copied + c.skipped + c.expired + c.failed) });
+    const run = await runMigrateRdb({ ...o, shouldStop: sig.stopped, ...progress.callbacks });
     progress.stop();
     const r = run.result;
     if (o.json) process.stdout.write(`${JSON.stringify(migrateRdbJson(run, o), null, 2)}\n`);
     else {
-      const lines = [formatMigrate({ result: asMigrateResult(r, run.source, run.target) }, o.dryRun)];
+      const lines = [formatMigrate({ result: asMigrateResult(r, run.source, run.target) }, o)];
       for (const [name, n] of Object.entries(r.moduleRefused)) lines.push(`refused: ${n} module value${n === 1 ? '' : 's'} of type ${name} (the target has no module for it: load it there and rerun)`);
       if (r.functions.inFile > 0) {
         lines.push(
@@ -160,9 +242,10 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
         );
       }
       if (r.notSelected > 0) lines.push(`not selected: ${r.notSelected} keys of the file (another database, or not matching --match)`);
+      if (run.verify) lines.push(formatRdbVerify(run.verify));
       process.stdout.write(`${lines.join('\n')}\n`);
     }
-    process.exitCode = migrateExitCode({ result: asMigrateResult(r, run.source, run.target) });
+    process.exitCode = migrateRdbExitCode(run);
   } catch (err) {
     if (err instanceof UsageError || err instanceof RedisUrlError) throw err;
     process.stderr.write(`redis-dr migrate: ${err instanceof Error ? err.message : String(err)}\n`);

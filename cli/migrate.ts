@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { dumpBatches, existBatch, parseRedisUrl, redactUrl, RedisUrlError, restoreBatch, withKeyspaces, conflictError, restoreError, type DumpedKey, type KeyspaceSpec, type RestoreOutcome } from '../lambdas/adapters/redis-copy';
+import { dumpBatches, existBatch, parseRedisUrl, redactUrl, RedisUrlError, restoreBatch, withKeyspaces, conflictError, restoreError, unansweredNote, type DumpedKey, type KeyspaceSpec, type RestoreOutcome } from '../lambdas/adapters/redis-copy';
 import { withKeyspacesOf, type Keyspace } from '../lambdas/adapters/redis-keyspace';
-import type { RespPipe } from '../lambdas/adapters/redis';
+import { RedisBatchBrokenError, type RespPipe } from '../lambdas/adapters/redis';
 import { jsonKey } from '../lambdas/domain/fingerprint';
 import { compareClients, compareJson, eachLane, formatCompare, stopOnSigint, type CompareResult, type Explain } from './compare';
 import { keyProgress } from './progress';
@@ -82,6 +82,8 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
     if (options.rememberSkipped && skippedKeys.size < SKIPPED_KEYS_REMEMBERED) skippedKeys.add(key.toString('latin1'));
   };
 
+  /** RESTOREs sent whose connection broke before they were answered (counted in failed; maybe written). */
+  let unanswered = 0;
   const lane = async (open: () => Promise<RespPipe>): Promise<void> => {
     /** Batches whose RESTOREs were sent and whose answers are not counted yet, oldest first. */
     const sent: { readonly live: readonly LiveKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]> }[] = [];
@@ -97,6 +99,7 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
           skip(live[i]!.key);
         } else {
           counts.failed++;
+          if (o instanceof RedisBatchBrokenError) unanswered++;
           error ??= restoreError(o, live[i]!.key);
         }
       }
@@ -163,6 +166,7 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
   } catch (err) {
     error ??= message(err);
   }
+  if (error && unanswered > 0) error += unansweredNote(unanswered);
   return { ...counts, seconds: (now() - started) / 1000, interrupted, error, conflict, source: source.label, target: target.label, skippedKeys };
 }
 
@@ -283,7 +287,8 @@ export function migrateJson(run: MigrateRun, o: MigrateCliOptions) {
 }
 
 /** Lines people read. */
-export function formatMigrate(run: MigrateRun, dryRun = false): string {
+export function formatMigrate(run: MigrateRun, o: { readonly dryRun?: boolean; readonly onConflict?: OnConflict } = {}): string {
+  const dryRun = Boolean(o.dryRun);
   const r = run.result;
   const verb = dryRun ? 'DRY RUN: would copy' : r.error ? 'STOPPED: copied' : r.interrupted ? 'INTERRUPTED: copied' : 'copied';
   const lines: string[] = [];
@@ -295,9 +300,40 @@ export function formatMigrate(run: MigrateRun, dryRun = false): string {
       `of ${r.scanned} keys in ${r.seconds.toFixed(1)} s (${rate(r) ?? 0} keys/s)`,
   );
   if (r.error) lines.push(`error: ${r.error}`);
-  if (r.error || r.interrupted) lines.push('Every batch before this point is complete; rerun the same command to finish (existing keys are skipped).');
+  // A rerun finishes a run that wrote something; one that wrote nothing was refused or failed for the reason above.
+  if ((r.error || r.interrupted) && !dryRun && (r.copied + r.skipped + r.expired > 0 || r.interrupted)) {
+    lines.push(
+      (o.onConflict ?? 'skip') === 'fail'
+        ? 'Every batch before this point is complete; to finish, rerun with --on-conflict skip (a rerun with fail would stop at the first key this run wrote).'
+        : 'Every batch before this point is complete; rerun the same command to finish (existing keys are skipped).',
+    );
+  }
   if (run.verify) lines.push(`verify: ${formatCompare(run.verify)}`);
   return lines.join('\n');
+}
+
+/**
+ * The progress bars of a copy and of the --verify pass after it (migrate
+ * and migrate --from-rdb): the callbacks a run takes, and `stop` for both.
+ */
+export function copyProgress() {
+  const copying = keyProgress('migrate');
+  const verifying = keyProgress('verify');
+  return {
+    callbacks: {
+      onStart: copying.start,
+      onBatch: (c: CopyCounts) => copying.update(c.copied + c.skipped + c.expired + c.failed),
+      onVerifyStart: (total: number | undefined) => {
+        copying.stop();
+        verifying.start(total);
+      },
+      onVerifyProgress: verifying.update,
+    },
+    stop: () => {
+      copying.stop();
+      verifying.stop();
+    },
+  };
 }
 
 /**
@@ -309,23 +345,11 @@ export async function migrateAction(o: MigrateCliOptions & { json?: boolean }): 
   parseRedisUrl(o.from); // bad URLs are usage errors (exit 2), thrown before any connection
   parseRedisUrl(o.to);
   const sig = stopOnSigint();
-  const progress = keyProgress('migrate');
-  const verifying = keyProgress('verify');
+  const progress = copyProgress();
   try {
-    const run = await runMigrate({
-      ...o,
-      shouldStop: sig.stopped,
-      onStart: progress.start,
-      onBatch: (c) => progress.update(c.copied + c.skipped + c.expired + c.failed),
-      onVerifyStart: (total) => {
-        progress.stop();
-        verifying.start(total);
-      },
-      onVerifyProgress: verifying.update,
-    });
+    const run = await runMigrate({ ...o, shouldStop: sig.stopped, ...progress.callbacks });
     progress.stop();
-    verifying.stop();
-    process.stdout.write(o.json ? `${JSON.stringify(migrateJson(run, o), null, 2)}\n` : `${formatMigrate(run, o.dryRun)}\n`);
+    process.stdout.write(o.json ? `${JSON.stringify(migrateJson(run, o), null, 2)}\n` : `${formatMigrate(run, o)}\n`);
     process.exitCode = migrateExitCode(run);
   } catch (err) {
     if (err instanceof UsageError || err instanceof RedisUrlError) throw err; // exit 2: nothing was done
@@ -333,7 +357,6 @@ export async function migrateAction(o: MigrateCliOptions & { json?: boolean }): 
     process.exitCode = 1;
   } finally {
     progress.stop();
-    verifying.stop();
     sig.dispose();
   }
 }

@@ -30,7 +30,11 @@ export function migrateCommand(program: Command): void {
     .option('--match <pattern>', 'only keys matching this SCAN pattern')
     .addOption(new Option('--on-conflict <mode>', 'a key that exists on the target: skip it, replace it, or fail').choices(['skip', 'replace', 'fail']).default('skip'))
     .option('--dry-run', 'read and count only, write nothing')
-    .option('--verify', 'run compare afterwards; keys kept by skip, keys only on the target and keys that expired are reported as expected; exit 1 for any other difference')
+    .option(
+      '--verify',
+      'check the target afterwards: with --from, compare the two keyspaces; with --from-rdb, read every restored key back from the target and hold it against the file(s). ' +
+        'Keys kept by skip, keys only on the target and keys that expired are reported as expected; exit 1 for any other difference',
+    )
     .option('--batch-size <n>', 'keys per batch (SCAN COUNT); memory is about five batches of values per source shard', positiveInt('--batch-size', 1), 1000)
     .option('--json', 'print the result as JSON')
     .action(async (o: MigrateCliOptions & { json?: boolean; fromRdb?: string[]; db?: number }) => {

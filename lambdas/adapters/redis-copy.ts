@@ -289,6 +289,18 @@ export function conflictError(key: Buffer): string {
   return `${displayKey(key)} already exists on the target (--on-conflict fail)`;
 }
 
+/**
+ * What a run adds to its error when RESTOREs were sent but never answered
+ * (the connection broke): the server may have run them, so those keys,
+ * counted as failed, may be on the target all the same.
+ */
+export function unansweredNote(unanswered: number): string {
+  return (
+    `; ${unanswered} of the failed keys were sent but not answered before the connection broke: they may or may not be on the target. ` +
+    'Rerun with --on-conflict skip to finish'
+  );
+}
+
 /** A run's error for a RESTORE of `key` that failed: unreachable node, or a refusal. */
 export function restoreError(failure: Error, key: Buffer): string {
   return failure instanceof RedisConnectionError

@@ -12,7 +12,7 @@
 import net from 'node:net';
 import type { Redis } from 'ioredis';
 import { addressLabel, keySlot, parseClusterSlots, parseRedirect, slotOwners, ClusterTopologyError, type ClusterShard, type NodeAddress } from './redis-cluster.js';
-import { createRedisConnection, encodeCommands, endpointOf, RedisConnectionError, RedisUrlError, RespPipe, openPipe, type PipeEndpoint, type Reply } from './redis.js';
+import { createRedisConnection, encodeCommands, endpointOf, RedisBatchBrokenError, RedisConnectionError, RedisUrlError, RespPipe, openPipe, type PipeEndpoint, type Reply } from './redis.js';
 
 /** One command: name and arguments. */
 export type Command = readonly (string | Buffer)[];
@@ -67,6 +67,11 @@ function fill(replies: Reply[], at: number, count: number, err: unknown): void {
   for (let j = 0; j < count; j++) replies[at + j] = e;
 }
 
+/** The replies that arrived before a group's connection broke (none when it broke before sending). */
+function received(err: unknown): readonly Reply[] {
+  return err instanceof RedisBatchBrokenError ? err.received : [];
+}
+
 /** A router over one pipe (a single server). */
 export function pipeRouter(pipe: RespPipe | (() => Promise<RespPipe>)): KeyRouter {
   return {
@@ -77,8 +82,10 @@ export function pipeRouter(pipe: RespPipe | (() => Promise<RespPipe>)): KeyRoute
         const p = typeof pipe === 'function' ? await pipe() : pipe;
         return await p.exec(encodeCommands(commands), commands.length);
       } catch (err) {
+        // Answers that came before the break are kept: only the unanswered commands carry the error.
         const replies = new Array<Reply>(keys.length * perKey);
         fill(replies, 0, replies.length, err);
+        received(err).forEach((r, j) => (replies[j] = r));
         return replies;
       }
     },
@@ -338,6 +345,11 @@ class ClusterKeyspace implements Keyspace {
             for (const i of g.idx) for (let j = 0; j < perKey; j++, at += step) replies[i * perKey + j] = r[at]!;
           } catch (err) {
             for (const i of g.idx) fill(replies, i * perKey, perKey, err);
+            // Answers that came before the break are kept (ASKING's own replies skipped): only unanswered commands carry the error.
+            const r = received(err);
+            const step = g.asking ? 2 : 1;
+            let at = g.asking ? 1 : 0;
+            for (const i of g.idx) for (let j = 0; j < perKey && at < r.length; j++, at += step) replies[i * perKey + j] = r[at]!;
           }
         }),
       );

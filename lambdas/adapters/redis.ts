@@ -57,6 +57,21 @@ export class RedisConnectionError extends Error {
   }
 }
 
+/**
+ * The connection broke while a pipelined batch was in flight: `received`
+ * are the replies that arrived before it did (the first commands of the
+ * batch, in order). The commands after them were sent but not answered:
+ * the server may or may not have run them.
+ */
+export class RedisBatchBrokenError extends RedisConnectionError {
+  constructor(
+    cause: RedisConnectionError,
+    readonly received: readonly Reply[],
+  ) {
+    super(cause.message, { cause });
+  }
+}
+
 /** A Redis URL (or what it names) is not something we can connect to: a usage error. */
 export class RedisUrlError extends Error {
   override readonly name = 'RedisUrlError';
@@ -467,7 +482,8 @@ export class RespPipe {
 
   /**
    * Writes `payload` holding `count` commands; resolves with their replies in
-   * order (error replies as `Error` values). A broken connection rejects.
+   * order (error replies as `Error` values). A broken connection rejects
+   * with a {@link RedisBatchBrokenError} holding the replies that came first.
    */
   exec(payload: Buffer, count: number): Promise<Reply[]> {
     return new Promise((resolve, reject) => {
@@ -477,7 +493,7 @@ export class RespPipe {
         if (failed) return;
         if (reply instanceof RedisConnectionError) {
           failed = true;
-          return reject(reply);
+          return reject(new RedisBatchBrokenError(reply, replies));
         }
         replies.push(reply);
         if (replies.length === count) resolve(replies);

@@ -18,17 +18,22 @@
  *    ABSTTL [REPLACE]` (the payload is the key's bytes in the file, see
  *    rdb/keys.ts), pipelined in batches, two batches in flight, as
  *    `migrate` writes. Keys whose expiry has passed are skipped and
- *    counted. Should the second read fail (the file changed in between),
- *    the run stops there and says which keys were written.
+ *    counted. The first read recorded a CRC-64 per 1 MiB block
+ *    (rdb/block-digests.ts), and the second passes on no byte whose block
+ *    differs: a file changed or replaced in between stops the run at that
+ *    block, with every key written so far read from verified bytes, and
+ *    says how many.
  *
- * Memory: the reader's chunk, the open key (at most 512 MiB), and up to
- * three batches of payloads.
+ * Memory: the reader's chunk, the open key (at most 512 MiB), up to
+ * three batches of payloads, the block the second read holds back until it
+ * matched (1 MiB), and 8 bytes per MiB of the files (their block CRCs).
  */
-import { conflictError, existBatch, restoreBatch, restoreError, restoreFunctions, type RestoreOutcome } from '../adapters/redis-copy';
-import { RedisConnectionError } from '../adapters/redis';
+import { conflictError, existBatch, restoreBatch, restoreError, restoreFunctions, unansweredNote, type RestoreOutcome } from '../adapters/redis-copy';
+import { RedisBatchBrokenError, RedisConnectionError } from '../adapters/redis';
 import { keySlot } from '../adapters/redis-cluster';
 import type { Keyspace } from '../adapters/redis-keyspace';
 import { compileGlob } from '../domain/glob';
+import { BlockDigests, FileChangedError } from '../domain/rdb/block-digests';
 import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../domain/rdb/dump-payload';
 import { RdbKeyReader, type RdbKey } from '../domain/rdb/keys';
 import type { RdbReport } from '../domain/rdb/verifier';
@@ -50,6 +55,8 @@ export interface RestoreRdbOptions extends KeyCopyOptions {
    * `replace` replaces it, `fail` stops on it. @default false (only reported)
    */
   readonly functions?: boolean;
+  /** @internal Bytes per block of the second read's check (rdb/block-digests.ts; tests make blocks small). @default 1 MiB */
+  readonly checkBlockBytes?: number;
 }
 
 /** One file to restore from: where it is (for messages) and how to read it (called once per pass). */
@@ -86,7 +93,7 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly moduleRefused: Readonly<Record<string, number>>;
   /** Function libraries: in the file; and with `functions`, per library and node, restored, left alone (exists) or failed. */
   readonly functions: { inFile: number; restored: number; skipped: number; failed: number };
-  /** Keys written before the second read failed, and the offset in that file the last one ended at. */
+  /** When the second read found a changed file: the keys restored before (all from verified bytes), and the offset in that file from which nothing was written. */
   readonly writtenUpTo?: { readonly keys: number; readonly offset: number; readonly file: string };
 }
 
@@ -138,6 +145,8 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     if (options.rememberSkipped && skippedKeys.size < SKIPPED_KEYS_REMEMBERED) skippedKeys.add(key.toString('latin1'));
   };
   const matches = options.match === undefined ? undefined : compileGlob(options.match);
+  /** Per file, the CRC-64 of each 1 MiB block as verified: the second read passes on only bytes that match. */
+  const blocks: BlockDigests[] = [];
   const selected = (kdb: number, name: Buffer) => kdb === db && (matches === undefined || matches(name));
 
   try {
@@ -152,6 +161,8 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     let total = 0;
     const databases = new Set<number>();
     for (const [i, source] of list.entries()) {
+      const digests = new BlockDigests(options.checkBlockBytes);
+      blocks.push(digests);
       let misplaced: string | undefined;
       const reader = new RdbKeyReader({
         want: (kdb, name) => {
@@ -161,9 +172,11 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
         },
       });
       for await (const chunk of source.open()) {
+        digests.update(chunk);
         reader.push(chunk);
         if (reader.error) break;
       }
+      digests.finish();
       const report = reader.end();
       files.push({ location: source.location, report });
       if (!report.ok) {
@@ -193,8 +206,8 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
 
   // Pass 2: the keys, file after file.
   const sent: { readonly keys: readonly RdbKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]> }[] = [];
-  let lastEnd = 0;
-  let written = 0;
+  /** RESTOREs sent whose connection broke before they were answered (counted in failed; maybe written). */
+  let unanswered = 0;
   const countOldest = async (): Promise<void> => {
     const { keys, outcomes } = sent.shift()!;
     for (const [i, o] of (await outcomes).entries()) {
@@ -205,12 +218,14 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
           error = conflictError(conflict);
         }
         skip(keys[i]!.name);
-      } else if (keys[i]!.module !== undefined && !(o instanceof RedisConnectionError)) {
-        // A module value needs its module on the target: refused per key, named, counted; the other keys go on.
+      } else if (keys[i]!.module !== undefined && !(o instanceof RedisConnectionError) && /Bad data format/i.test(o.message)) {
+        // A module value needs its module on the target (without it RESTORE answers "Bad data format"):
+        // refused per key, named, counted; the other keys go on. Any other refusal stops the run as for any key.
         counts.failed++;
         moduleRefused[keys[i]!.module!] = (moduleRefused[keys[i]!.module!] ?? 0) + 1;
       } else {
         counts.failed++;
+        if (o instanceof RedisBatchBrokenError) unanswered++;
         error ??= restoreError(o, keys[i]!.name);
       }
     }
@@ -243,22 +258,21 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     const outcomes = !options.dryRun && items.length > 0 ? restoreBatch(target, items, mode === 'replace') : Promise.resolve([]);
     outcomes.catch(() => undefined); // counted (or its failure reported) by countOldest
     sent.push({ keys: live, outcomes });
-    written += live.length;
-    if (batch.length > 0) lastEnd = batch[batch.length - 1]!.end;
     const inFlight = mode === 'fail' || options.dryRun ? 1 : WRITES_IN_FLIGHT;
     while (sent.length >= inFlight) await countOldest();
     return !error;
   };
 
   const batchSize = options.batchSize ?? 1000;
+  let changed: FileChangedError | undefined;
+  let current = '';
   const libraries = new Map<string, Buffer>();
   try {
-    for (const source of list) {
+    for (const [i, source] of list.entries()) {
       const reader = new RdbKeyReader({ want: selected });
       let batch: RdbKey[] = [];
-      lastEnd = 0;
-      written = 0;
-      reading: for await (const chunk of source.open()) {
+      current = source.location;
+      reading: for await (const chunk of blocks[i]!.check(source.open())) {
         for (const key of reader.push(chunk)) {
           counts.scanned++;
           batch.push(key);
@@ -281,11 +295,9 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       for (const library of reader.functions) libraries.set(library.toString('latin1'), library);
       const second = reader.end();
       if (!error && !interrupted && !second.ok) {
-        writtenUpTo = { keys: written, offset: lastEnd, file: source.location };
-        error =
-          `${named(source.location)} changed since it was verified and now fails at byte ${second.error?.offset}: ${second.error?.message}; ` +
-          `the ${written} keys before byte ${lastEnd}${many ? ' of it' : ''} were written, nothing after` +
-          (many && counts.copied > written ? ` (and the keys of the files before it: ${counts.copied} written in all)` : '');
+        // Not expected: the bytes matched the verified ones block by block. A guard, saying what was written.
+        writtenUpTo = { keys: counts.copied, offset: second.error?.offset ?? 0, file: source.location };
+        error = `${named(source.location)} now fails at byte ${second.error?.offset}: ${second.error?.message}; ${counts.copied} keys were restored before it, nothing after`;
       }
       if (error || interrupted) break;
     }
@@ -304,7 +316,8 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       }
     }
   } catch (err) {
-    error ??= message(err);
+    if (err instanceof FileChangedError) changed = err;
+    else error ??= message(err);
   } finally {
     try {
       while (sent.length > 0) await countOldest();
@@ -312,6 +325,14 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       error ??= message(err);
     }
   }
+  if (changed && !error) {
+    // Every key sent was read from verified bytes; counted now that every batch has been answered.
+    writtenUpTo = { keys: counts.copied, offset: changed.offset, file: current };
+    error =
+      `${named(current)} changed since it was verified: ${changed.message}. Nothing from byte ${changed.offset} on was written; ` +
+      `${counts.copied} keys were restored before it, all from verified bytes. Verify the file again (or take another recovery point) and rerun`;
+  }
+  if (error && unanswered > 0) error += unansweredNote(unanswered);
   if (functions.inFile === 0) functions.inFile = Math.max(0, ...files.map((f) => f.report.functionLibraries));
   return result();
 }

@@ -137,17 +137,40 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     expect(await dst.dbsize()).toBe(0);
   });
 
-  it('a file that fails on the second read says exactly what was written up to there', async () => {
+  it('a file cut short after its verification: the second read stops at the block that differs, every key written was read from verified bytes', async () => {
     const cut = Math.floor(file.length * 0.7);
     let reads = 0;
     const open = () => (reads++ === 0 ? chunks(file)() : chunks(file.subarray(0, cut))());
-    const r = await run(file, { batchSize: 2 }, open);
-    expect(r.writtenUpTo!.offset).toBeLessThanOrEqual(cut);
-    expect(r.writtenUpTo!.keys).toBe(r.copied);
+    const r = await run(file, { batchSize: 2, checkBlockBytes: 4096 }, open);
+    const block = Math.floor(cut / 4096) * 4096;
+    expect(r.copied).toBeGreaterThan(0);
+    expect(r.writtenUpTo).toEqual({ keys: r.copied, offset: block, file: 'the file' });
     expect(r.error).toBe(
-      `the file changed since it was verified and now fails at byte ${cut}: ${r.error!.split(': ').slice(1).join(': ').split('; ')[0]}; the ${r.copied} keys before byte ${r.writtenUpTo!.offset} were written, nothing after`,
+      `the file changed since it was verified: bytes ${block}–${block + 4095} differ from the ones verified. ` +
+        `Nothing from byte ${block} on was written; ${r.copied} keys were restored before it, all from verified bytes. Verify the file again (or take another recovery point) and rerun`,
     );
     expect(await dst.dbsize()).toBe(r.copied);
+  });
+
+  it('a byte of a string value changed in place after the verification never reaches the target (its CRC-64 is at the end of the file)', async () => {
+    const keyOffset = file.indexOf(Buffer.from('str:abs'));
+    expect(keyOffset).toBeGreaterThan(0);
+    const changed = Buffer.from(file);
+    changed[keyOffset + 'str:abs'.length + 1] = 'y'.charCodeAt(0); // its value "x" (length byte, then the byte)
+    let reads = 0;
+    const r = await run(file, { checkBlockBytes: 4096, batchSize: 10 }, () => (reads++ === 0 ? chunks(file)() : chunks(changed)()));
+    expect(r.error).toMatch(/^the file changed since it was verified: bytes \d+–\d+ differ from the ones verified\. Nothing from byte \d+ on was written; \d+ keys were restored before it/);
+    expect(await dst.get('str:abs')).not.toBe('y');
+    for (const k of await dst.keys('*')) expect(await dst.dump(k)).toEqual(await src.dump(k));
+  });
+
+  it('another file renamed over it after the verification: nothing is written', async () => {
+    const other = Buffer.from(file);
+    other.write('REDIS0009', 0, 'latin1');
+    let reads = 0;
+    const r = await run(file, { checkBlockBytes: 4096 }, () => (reads++ === 0 ? chunks(file)() : chunks(other)()));
+    expect(r.error).toMatch(/^the file changed since it was verified: bytes 0–\d+ differ from the ones verified\. Nothing from byte 0 on was written; 0 keys were restored before it/);
+    expect(await dst.dbsize()).toBe(0);
   });
 
   it('a file newer than the target (RDB 11 into Redis 7.0) is refused up front, both versions named', async () => {

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { formatMigrate, type MigrateResult } from '../../cli/migrate';
+
+const result = (over: Partial<MigrateResult>): MigrateResult => ({
+  scanned: 0,
+  copied: 0,
+  skipped: 0,
+  expired: 0,
+  failed: 0,
+  seconds: 1,
+  interrupted: false,
+  source: 'redis 127.0.0.1:1',
+  target: 'redis 127.0.0.1:2',
+  skippedKeys: new Set(),
+  ...over,
+});
+const RERUN = 'Every batch before this point is complete; rerun the same command to finish (existing keys are skipped).';
+
+describe('formatMigrate: the advice after a run that stopped', () => {
+  it('a run that wrote something and stopped: rerun the same command (skip or replace)', () => {
+    expect(formatMigrate({ result: result({ scanned: 10, copied: 4, failed: 1, error: 'the target refused RESTORE of k: OOM' }) })).toContain(RERUN);
+    expect(formatMigrate({ result: result({ copied: 4, interrupted: true }) }, { onConflict: 'replace' })).toContain(RERUN);
+  });
+
+  it('with --on-conflict fail: rerun with skip, since a rerun with fail stops at the first key this run wrote', () => {
+    const text = formatMigrate({ result: result({ copied: 4, error: 'k already exists on the target (--on-conflict fail)' }) }, { onConflict: 'fail' });
+    expect(text).not.toContain(RERUN);
+    expect(text).toContain('to finish, rerun with --on-conflict skip (a rerun with fail would stop at the first key this run wrote)');
+  });
+
+  it('a run refused before it wrote anything, a complete run and a dry run: no rerun advice', () => {
+    for (const text of [
+      formatMigrate({ result: result({ error: 'the file is refused, nothing was written: not an RDB file' }) }),
+      formatMigrate({ result: result({ scanned: 3, copied: 3 }) }),
+      formatMigrate({ result: result({ scanned: 3, copied: 3, error: 'x' }) }, { dryRun: true }),
+    ]) {
+      expect(text).not.toContain('rerun');
+    }
+  });
+});
