@@ -21,6 +21,8 @@ export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from'> {
   readonly functions?: boolean;
   /** Bytes per ranged GET of an s3:// source (tests make parts small). @default 8 MiB */
   readonly readPartBytes?: number;
+  /** @internal Bytes per block of the second read's check (tests make blocks small). @default 1 MiB */
+  readonly checkBlockBytes?: number;
   /** Shards of the recovery point, for local files (S3 objects carry it in their tags). */
   readonly shards?: number;
   /** Progress of the --verify pass. */

@@ -7,6 +7,7 @@ import { compareClients } from '../../cli/compare';
 import { runMigrateRdb } from '../../cli/migrate-rdb';
 import { populate } from '../support/rdb-dataset';
 import { bgsave, startRedisServer, type RedisServer } from '../support/redis-server';
+import { awsError } from '../support/fakes';
 import { serveObject } from '../support/s3-object-mock';
 
 describe('migrate --from-rdb s3://… (ranged GETs through a mocked S3 with streaming bodies)', () => {
@@ -70,5 +71,19 @@ describe('migrate --from-rdb s3://… (ranged GETs through a mocked S3 with stre
     expect(run.result.files.map((f) => f.location)).toEqual(['s3://bucket/backups/latest']);
     expect(run.result.error).toMatch(/^the file is refused, nothing was written: .*not an RDB file/);
     expect(await dst.dbsize()).toBe(0);
+  });
+
+  it('a read error midway through the second read: the run stops there, the counts are what the target holds', async () => {
+    const server = serveObject(s3, { bytes: file, etag: '"v1"', tags: {} });
+    const parts = Math.ceil(file.length / 4096);
+    const failing = Math.floor(parts / 2) * 4096;
+    server.fault = (first) => {
+      // The second read only, that range every time it is asked (the SDK retries a 500).
+      if (server.ranges.length > parts && first === failing) throw awsError('InternalError', 'We encountered an internal error. Please try again.', 500);
+    };
+    const run = await runMigrateRdb({ fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096, batchSize: 5, checkBlockBytes: 4096 }, {});
+    expect(run.result.error).toMatch(/^cannot read s3:\/\/bucket\/snap-0001\.rdb to its end: .*InternalError/);
+    expect(run.result.copied).toBeGreaterThan(0);
+    expect(run.result.copied).toBe(await dst.dbsize());
   });
 });

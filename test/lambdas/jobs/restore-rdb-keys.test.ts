@@ -161,7 +161,9 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     const r = await run(file, { checkBlockBytes: 4096, batchSize: 10 }, () => (reads++ === 0 ? chunks(file)() : chunks(changed)()));
     expect(r.error).toMatch(/^the file changed since it was verified: bytes \d+–\d+ differ from the ones verified\. Nothing from byte \d+ on was written; \d+ keys were restored before it/);
     expect(await dst.get('str:abs')).not.toBe('y');
-    for (const k of await dst.keys('*')) expect(await dst.dump(k)).toEqual(await src.dump(k));
+    // Every key the target holds is the source's (compare of target → source: only keys missing from the target may differ).
+    const held = await compareClients(dst, src, { ttlToleranceMs: 0, maxDiffs: 100_000 });
+    expect(held.diffs.filter((d) => d.reason !== 'missing-in-a')).toEqual([]);
   });
 
   it('another file renamed over it after the verification: nothing is written', async () => {
@@ -171,6 +173,25 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     const r = await run(file, { checkBlockBytes: 4096 }, () => (reads++ === 0 ? chunks(file)() : chunks(other)()));
     expect(r.error).toMatch(/^the file changed since it was verified: bytes 0–\d+ differ from the ones verified\. Nothing from byte 0 on was written; 0 keys were restored before it/);
     expect(await dst.dbsize()).toBe(0);
+  });
+
+  it('a target that refuses writes midway (maxmemory, noeviction): the counts are what it holds, and a rerun finishes with skip', async () => {
+    const used = Number(/used_memory:(\d+)/.exec(await dst.info('memory'))![1]);
+    await dst.config('SET', 'maxmemory-policy', 'noeviction');
+    await dst.config('SET', 'maxmemory', String(used + 150_000));
+    try {
+      const r = await run(file, { batchSize: 5 });
+      expect(r.error).toMatch(/^the target refused RESTORE of .*: OOM command not allowed when used memory > 'maxmemory'/);
+      expect(r.copied).toBeGreaterThan(0);
+      expect(r.copied).toBe(await dst.dbsize());
+      await dst.config('SET', 'maxmemory', '0');
+      const again = await run(file);
+      expect(again).toMatchObject({ error: undefined, failed: 0, skipped: r.copied });
+      expect(again.copied + again.skipped).toBe(again.scanned);
+      expect((await compareClients(src, dst, { ttlToleranceMs: 0 })).equal).toBe(true);
+    } finally {
+      await dst.config('SET', 'maxmemory', '0');
+    }
   });
 
   it('a file newer than the target (RDB 11 into Redis 7.0) is refused up front, both versions named', async () => {
@@ -229,6 +250,22 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
       expect(out.status).toBe(0);
       const json = JSON.parse(out.stdout);
       expect(json).toMatchObject({ db: 1, copied: 2, scanned: 2, error: null, file: { ok: true, version: 10 }, targetServer: { readsRdbUpTo: 10 } });
+    });
+
+    it('a target that asks for a password: a clear error, exit 1, nothing of the password printed', async () => {
+      const locked = await startRedisServer({ password: 's3cr3t-pw' });
+      try {
+        const denied = await cli('migrate', '--from-rdb', path, '--to', `redis://:wrong-pw@127.0.0.1:${locked.port}`);
+        expect(denied.status).toBe(1);
+        expect(denied.stderr).toMatch(/WRONGPASS|invalid username-password/);
+        expect(`${denied.stdout}${denied.stderr}`).not.toContain('wrong-pw');
+        const none = await cli('migrate', '--from-rdb', path, '--to', `redis://127.0.0.1:${locked.port}`);
+        expect(none.status).toBe(1);
+        expect(none.stderr).toMatch(/NOAUTH|Authentication required/);
+        expect(await locked.client().dbsize()).toBe(0);
+      } finally {
+        await locked.stop();
+      }
     });
 
     it('a refused file exits 1; two sources or none are usage errors (exit 2)', async () => {
