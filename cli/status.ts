@@ -6,8 +6,11 @@ import { drillReportOf, listDrillExecutions, listSucceededDrills } from '../lamb
 import { METRIC } from '../lambdas/domain/alerting/metrics';
 import type { DrillWhere } from '../lambdas/domain/drill';
 import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../lambdas/domain/freshness';
-import { FreshnessRunFailedError, runFreshness, type FreshnessReport } from '../lambdas/jobs/freshness';
+import { NO_RDB_COPY, pointsToShow } from '../lambdas/domain/rdb-copies';
+import { mapConcurrent } from '../lambdas/adapters/retry';
+import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type FreshnessReport } from '../lambdas/jobs/freshness';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
+import { copiesOf, copyBuckets, shardsText, verificationText, whereText, type TargetCopies } from './rdb-copies';
 
 /**
  * `redis-dr status [-c config] [--json]`: per plan and target, in both
@@ -18,6 +21,13 @@ import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
  * same listings, the same "usable copy" rules) run from here, so status says
  * what the dead man's switches see. Exit 0 when everything is within its
  * limit, 1 when anything is late, missing, failed or could not be measured.
+ *
+ * Per target it also shows the newest recovery points with their `.rdb`
+ * copies in the primary export bucket and the DR bucket (location, shards,
+ * verification) and the command of the key-level fast path, reading what
+ * the freshness run listed in the DR bucket and listing the primary bucket
+ * once per target; tags only of the exports shown. Copies do not change the
+ * exit code: the rows above are what the alarms watch.
  */
 
 /** What a row measures. */
@@ -36,6 +46,16 @@ export interface StatusRow {
   readonly limitSeconds: number;
   readonly state: StatusState;
   readonly detail: string | null;
+  /** The snapshot (for the verified DR copy: the export) measured; null for drills and what was not measured. */
+  readonly name: string | null;
+}
+
+/** A target's newest recovery points with their `.rdb` copies, and the key-level fast path. */
+export interface StatusCopies extends TargetCopies {
+  readonly plan: string;
+  readonly target: string;
+  /** The plan exports snapshots to S3 (else there are no copies, and nothing was looked for). */
+  readonly exports: boolean;
 }
 
 /** The newest drill execution of a plan in a region. */
@@ -68,6 +88,8 @@ export interface StatusReport {
   readonly at: string;
   readonly rows: readonly StatusRow[];
   readonly drills: readonly DrillStatus[];
+  /** Per plan and target: recovery points and their `.rdb` copies (see {@link StatusCopies}). */
+  readonly copies: readonly StatusCopies[];
   /** Problems that cost a whole region or listing (also reflected as `error` rows where they can be). */
   readonly problems: readonly string[];
   readonly healthy: boolean;
@@ -91,6 +113,8 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
   const rows: StatusRow[] = [];
   const drills: DrillStatus[] = [];
   const problems: string[] = [];
+  // What the DR freshness run lists and tags, read again for the copies.
+  const drReads: FreshnessReads = { listings: new Map(), objectTags: new Map() };
   const plans = new Map(config.plans.map((p) => [p.name, p]));
   const limit = (plan: string, what: StatusWhat): number => {
     const l = freshnessLimits(plans.get(plan)!, now);
@@ -109,6 +133,7 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
       report = await runFreshness(
         freshnessRunInput(config.name, where, config.plans, bucket, arn),
         { ...deps, drillHistory: (a, wrap) => listSucceededDrills(sfn, a, { limit: MAX_DRILL_EXECUTIONS, concurrency: deps.concurrency, wrap }) },
+        where === 'dr' ? drReads : undefined,
       );
     } catch (err) {
       if (!(err instanceof FreshnessRunFailedError)) throw err;
@@ -117,16 +142,16 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
     for (const p of report.points) {
       const what = WHAT[p.metric]!;
       const lim = limit(p.plan, what);
-      rows.push({ plan: p.plan, target: p.target, what, region, ageSeconds: p.seconds, limitSeconds: lim, state: p.seconds <= lim ? 'ok' : 'late', detail: null });
+      rows.push({ plan: p.plan, target: p.target, what, region, ageSeconds: p.seconds, limitSeconds: lim, state: p.seconds <= lim ? 'ok' : 'late', detail: null, name: p.recoveryPoint ?? null });
     }
     for (const g of report.gaps) {
       const what = WHAT[g.metric]!;
-      rows.push({ plan: g.plan, target: g.target, what, region, ageSeconds: null, limitSeconds: limit(g.plan, what), state: 'missing', detail: g.why });
+      rows.push({ plan: g.plan, target: g.target, what, region, ageSeconds: null, limitSeconds: limit(g.plan, what), state: 'missing', detail: g.why, name: null });
     }
     for (const f of report.failed) {
       const whats = f.metric ? [WHAT[f.metric]!] : where === 'primary' ? (['snapshot'] as const) : (['verified DR copy'] as const);
       for (const what of whats) {
-        rows.push({ plan: f.plan, target: f.target, what, region, ageSeconds: null, limitSeconds: limit(f.plan, what), state: 'error', detail: f.error });
+        rows.push({ plan: f.plan, target: f.target, what, region, ageSeconds: null, limitSeconds: limit(f.plan, what), state: 'error', detail: f.error, name: null });
       }
     }
     if (arn) {
@@ -137,6 +162,7 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
       }
     }
   }
+  const copies = await collectCopies(config, aws, rows, drReads);
   // Ages of the last good drill per target are detail; the `all` row is what the alarm watches.
   const shown = rows.filter((r) => r.what !== 'last good drill' || r.target === ALL_TARGETS);
   const order = ['snapshot', 'exported copy', 'verified DR copy', 'last good drill'];
@@ -155,9 +181,33 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
     at: now.toISOString(),
     rows: shown,
     drills,
+    copies,
     problems,
     healthy: shown.every((r) => r.state === 'ok') && !drillFailed && problems.length === 0,
   };
+}
+
+/**
+ * Per plan and target the rows name: the recovery points to show (the
+ * newest snapshot, the newest export in each bucket, the newest copy a DR
+ * restore would take) and their copies. The DR bucket is read through what
+ * the freshness run read; the primary bucket is listed once per target.
+ */
+async function collectCopies(config: RedisDrConfig, aws: CliAws, rows: readonly StatusRow[], drReads: FreshnessReads): Promise<StatusCopies[]> {
+  const buckets = await copyBuckets(config, aws, { dr: drReads });
+  const named = (plan: string, target: string, what: StatusWhat) => rows.find((r) => r.plan === plan && r.target === target && r.what === what)?.name ?? undefined;
+  const targets = config.plans.flatMap((plan) =>
+    [...new Set(rows.filter((r) => r.plan === plan.name && r.what !== 'last good drill' && r.target !== 'selectByTags').map((r) => r.target))]
+      .sort((a, b) => a.localeCompare(b))
+      .map((target) => ({ plan: plan.name, target, exports: plan.export.enabled })),
+  );
+  return mapConcurrent(targets, 8, async (t): Promise<StatusCopies> => {
+    if (!t.exports) return { ...t, points: [], fastPath: null, problems: [] };
+    const newestSnapshot = named(t.plan, t.target, 'snapshot');
+    const usableDr = named(t.plan, t.target, 'verified DR copy');
+    const found = await copiesOf(t.target, buckets, (exports) => ({ points: pointsToShow({ newestSnapshot, usableDr, ...exports }), newest: newestSnapshot }));
+    return { ...t, ...found };
+  });
 }
 
 /** The newest execution of each plan that drills in `where`, with its report's verdict and RTO. */
@@ -264,10 +314,43 @@ export function formatStatus(r: StatusReport, style: Style = plain): string {
       lines.push(...table([['TARGET', 'RECOVERY POINT', 'REGION', 'AGE', 'LIMIT', 'STATE', 'DETAIL'], ...cells], paint).map((l) => `  ${l}`));
     }
     for (const d of r.drills.filter((x) => x.plan === plan)) lines.push(`  ${formatDrill(d, style)}`);
+    lines.push(...formatCopies(r.copies.filter((c) => c.plan === plan), style).map((l) => `  ${l}`));
   }
   for (const p of r.problems) lines.push('', style('yellow', `not measured: ${p}`));
   lines.push('', r.healthy ? style('green', 'All recovery points within their limits.') : style(['red', 'bold'], 'Attention needed: see the rows not ok (runbooks in docs/runbooks/).'));
   return `${lines.join('\n')}\n`;
+}
+
+/** The `.rdb` copies of a plan's targets: one row per recovery point and bucket, then each target's fast path. */
+function formatCopies(copies: readonly StatusCopies[], style: Style): string[] {
+  if (copies.length === 0) return [];
+  if (copies.every((c) => !c.exports)) return ['', `.rdb copies: none, the plan does not export: ${NO_RDB_COPY}`];
+  const cells: string[][] = [];
+  const after: string[] = [];
+  for (const c of copies) {
+    if (!c.exports) continue;
+    for (const p of c.points) {
+      const point = p.newest ? `${p.recoveryPoint} (newest)` : p.recoveryPoint;
+      if (p.copies.length === 0 && c.problems.length === 0) {
+        cells.push([c.target, point, '-', '-', '-', NO_RDB_COPY]);
+        continue;
+      }
+      for (const where of ['primary', 'dr'] as const) {
+        const copy = p.copies.find((x) => x.where === where);
+        const unread = c.problems.some((x) => x.startsWith(`${whereText(where)} bucket`));
+        if (copy) cells.push([c.target, point, whereText(where), shardsText(copy), verificationText(copy), copy.location]);
+        else cells.push([c.target, point, whereText(where), '-', '-', unread ? 'not read (see below)' : 'none in this bucket']);
+      }
+    }
+    if (c.points.length === 0 && c.problems.length === 0) cells.push([c.target, '-', '-', '-', '-', NO_RDB_COPY]);
+    for (const p of c.problems) after.push(style('yellow', `${c.target}: copies not read: ${p}`));
+    if (c.fastPath) after.push(`${c.target} fast path (keys from ${c.fastPath.recoveryPoint}, no new cluster): ${c.fastPath.command}`);
+  }
+  const VERIFIED = 4;
+  const paint = (column: number, cell: string) =>
+    column !== VERIFIED ? cell : cell.includes('CORRUPT') ? style(['red', 'bold'], cell) : cell.startsWith('verified ok') ? style('green', cell) : cell;
+  const head = ['.RDB COPY OF', 'RECOVERY POINT', 'BUCKET', 'SHARDS', 'VERIFIED', 'LOCATION'];
+  return ['', ...(cells.length > 0 ? table([head, ...cells], paint) : []), ...after];
 }
 
 function formatDrill(d: DrillStatus, style: Style): string {
