@@ -25,6 +25,7 @@ import {
 } from '../lambdas/domain/rdb-copies';
 import type { FreshnessReads } from '../lambdas/jobs/freshness';
 import type { CliAws } from './aws';
+import { table, type Style } from './table';
 
 /** A bucket that may hold copies, read through caches (a freshness run's, when it read this bucket). */
 export class CopyBucket {
@@ -204,4 +205,47 @@ export function verificationText(c: RdbCopy): string {
 /** `primary` / `DR`. */
 export function whereText(where: CopyWhere): string {
   return where === 'dr' ? 'DR' : 'primary';
+}
+
+/** Copies as a table: a target, its points and their copies, and what could not be read. */
+export interface CopiesRows extends TargetCopies {
+  readonly target: string;
+  /** False when the target's plan does not export (nothing was looked for). */
+  readonly exports?: boolean;
+}
+
+/**
+ * The `.rdb` copies of targets as text: one row per recovery point and
+ * bucket searched (`wheres`), a point without any copy in one row, then each
+ * target's unread buckets and its fast path.
+ */
+export function formatCopies(entries: readonly CopiesRows[], style: Style, wheres: readonly CopyWhere[] = ['primary', 'dr']): string[] {
+  if (entries.length === 0) return [];
+  if (entries.every((c) => c.exports === false)) return ['', `.rdb copies: none, the plan does not export: ${NO_RDB_COPY}`];
+  const cells: string[][] = [];
+  const after: string[] = [];
+  for (const c of entries) {
+    if (c.exports === false) continue;
+    for (const p of c.points) {
+      const point = p.newest ? `${p.recoveryPoint} (newest)` : p.recoveryPoint;
+      if (p.copies.length === 0 && c.problems.length === 0) {
+        cells.push([c.target, point, '-', '-', '-', NO_RDB_COPY]);
+        continue;
+      }
+      for (const where of wheres) {
+        const copy = p.copies.find((x) => x.where === where);
+        const unread = c.problems.some((x) => x.startsWith(`${whereText(where)} bucket`));
+        if (copy) cells.push([c.target, point, whereText(where), shardsText(copy), verificationText(copy), copy.location]);
+        else cells.push([c.target, point, whereText(where), '-', '-', unread ? 'not read (see below)' : 'none in this bucket']);
+      }
+    }
+    if (c.points.length === 0 && c.problems.length === 0) cells.push([c.target, '-', '-', '-', '-', NO_RDB_COPY]);
+    for (const p of c.problems) after.push(style('yellow', `${c.target}: copies not read: ${p}`));
+    if (c.fastPath) after.push(`${c.target} fast path (keys from ${c.fastPath.recoveryPoint}, no new cluster): ${c.fastPath.command}`);
+  }
+  const VERIFIED = 4;
+  const paint = (column: number, cell: string) =>
+    column !== VERIFIED ? cell : cell.includes('CORRUPT') ? style(['red', 'bold'], cell) : cell.startsWith('verified ok') ? style('green', cell) : cell;
+  const head = ['.RDB COPY OF', 'RECOVERY POINT', 'BUCKET', 'SHARDS', 'VERIFIED', 'LOCATION'];
+  return ['', ...(cells.length > 0 ? table([head, ...cells], paint) : []), ...after];
 }

@@ -1,4 +1,3 @@
-import { styleText } from 'node:util';
 import type { RedisDrConfig } from '../lib/config';
 import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName } from '../lib/deployment';
 import { describeError } from '../lambdas/adapters/errors';
@@ -6,11 +5,12 @@ import { drillReportOf, listDrillExecutions, listSucceededDrills } from '../lamb
 import { METRIC } from '../lambdas/domain/alerting/metrics';
 import type { DrillWhere } from '../lambdas/domain/drill';
 import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../lambdas/domain/freshness';
-import { NO_RDB_COPY, pointsToShow } from '../lambdas/domain/rdb-copies';
+import { pointsToShow } from '../lambdas/domain/rdb-copies';
 import { mapConcurrent } from '../lambdas/adapters/retry';
 import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type FreshnessReport } from '../lambdas/jobs/freshness';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
-import { copiesOf, copyBuckets, shardsText, verificationText, whereText, type TargetCopies } from './rdb-copies';
+import { copiesOf, copyBuckets, formatCopies, type TargetCopies } from './rdb-copies';
+import { plain, table, terminalStyle, type Style } from './table';
 
 /**
  * `redis-dr status [-c config] [--json]`: per plan and target, in both
@@ -260,32 +260,6 @@ export function age(seconds: number): string {
   return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
 }
 
-type Style = (format: Parameters<typeof styleText>[0], text: string) => string;
-
-/** Colours only on a terminal, and never with NO_COLOR set. */
-export function terminalStyle(stream: NodeJS.WriteStream = process.stdout): Style {
-  return stream.isTTY && !process.env.NO_COLOR ? (f, t) => styleText(f, t) : (_f, t) => t;
-}
-
-const plain: Style = (_f, t) => t;
-
-/**
- * Rows as aligned columns; `paint(column, cell)` may colour a cell after it
- * was padded (escape codes would upset the widths otherwise).
- */
-function table(rows: readonly string[][], paint: (column: number, cell: string) => string = (_c, cell) => cell): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r, row) =>
-    r
-      .map((c, i) => {
-        const padded = i === r.length - 1 ? c : c.padEnd(widths[i]!);
-        return row === 0 ? padded : paint(i, padded);
-      })
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
 /** The report people read. */
 export function formatStatus(r: StatusReport, style: Style = plain): string {
   const mark: Record<string, string> = {
@@ -319,38 +293,6 @@ export function formatStatus(r: StatusReport, style: Style = plain): string {
   for (const p of r.problems) lines.push('', style('yellow', `not measured: ${p}`));
   lines.push('', r.healthy ? style('green', 'All recovery points within their limits.') : style(['red', 'bold'], 'Attention needed: see the rows not ok (runbooks in docs/runbooks/).'));
   return `${lines.join('\n')}\n`;
-}
-
-/** The `.rdb` copies of a plan's targets: one row per recovery point and bucket, then each target's fast path. */
-function formatCopies(copies: readonly StatusCopies[], style: Style): string[] {
-  if (copies.length === 0) return [];
-  if (copies.every((c) => !c.exports)) return ['', `.rdb copies: none, the plan does not export: ${NO_RDB_COPY}`];
-  const cells: string[][] = [];
-  const after: string[] = [];
-  for (const c of copies) {
-    if (!c.exports) continue;
-    for (const p of c.points) {
-      const point = p.newest ? `${p.recoveryPoint} (newest)` : p.recoveryPoint;
-      if (p.copies.length === 0 && c.problems.length === 0) {
-        cells.push([c.target, point, '-', '-', '-', NO_RDB_COPY]);
-        continue;
-      }
-      for (const where of ['primary', 'dr'] as const) {
-        const copy = p.copies.find((x) => x.where === where);
-        const unread = c.problems.some((x) => x.startsWith(`${whereText(where)} bucket`));
-        if (copy) cells.push([c.target, point, whereText(where), shardsText(copy), verificationText(copy), copy.location]);
-        else cells.push([c.target, point, whereText(where), '-', '-', unread ? 'not read (see below)' : 'none in this bucket']);
-      }
-    }
-    if (c.points.length === 0 && c.problems.length === 0) cells.push([c.target, '-', '-', '-', '-', NO_RDB_COPY]);
-    for (const p of c.problems) after.push(style('yellow', `${c.target}: copies not read: ${p}`));
-    if (c.fastPath) after.push(`${c.target} fast path (keys from ${c.fastPath.recoveryPoint}, no new cluster): ${c.fastPath.command}`);
-  }
-  const VERIFIED = 4;
-  const paint = (column: number, cell: string) =>
-    column !== VERIFIED ? cell : cell.includes('CORRUPT') ? style(['red', 'bold'], cell) : cell.startsWith('verified ok') ? style('green', cell) : cell;
-  const head = ['.RDB COPY OF', 'RECOVERY POINT', 'BUCKET', 'SHARDS', 'VERIFIED', 'LOCATION'];
-  return ['', ...(cells.length > 0 ? table([head, ...cells], paint) : []), ...after];
 }
 
 function formatDrill(d: DrillStatus, style: Style): string {
