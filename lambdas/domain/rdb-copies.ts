@@ -125,8 +125,17 @@ export function pointsToShow(o: {
     o.dr?.[0]?.snapshot,
     o.usableDr === undefined ? undefined : o.dr?.find((e) => e.exportName === o.usableDr)?.snapshot,
   ].filter((n): n is string => n !== undefined);
-  const at = (name: string) => parseSnapshotName(name)?.at.getTime() ?? 0;
-  return [...new Set(names)].sort((a, b) => at(b) - at(a) || b.localeCompare(a));
+  return newestFirst(names.map((name) => ({ name })));
+}
+
+/**
+ * Recovery point names, each once, newest first by `at` (else the minute
+ * their name encodes; names that encode none last), at most `limit`.
+ */
+export function newestFirst(points: readonly { readonly name: string; readonly at?: Date }[], limit = Infinity): string[] {
+  const at = new Map<string, number>();
+  for (const p of points) at.set(p.name, Math.max(at.get(p.name) ?? -Infinity, p.at?.getTime() ?? parseSnapshotName(p.name)?.at.getTime() ?? 0));
+  return [...at.keys()].sort((a, b) => at.get(b)! - at.get(a)! || b.localeCompare(a)).slice(0, limit);
 }
 
 /** A recovery point with `copies`. */

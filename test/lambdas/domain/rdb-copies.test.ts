@@ -7,6 +7,7 @@ import {
   exportOf,
   fastPathCommand,
   fastPathOf,
+  newestFirst,
   pointCopies,
   pointsToShow,
   type RdbCopy,
@@ -104,6 +105,18 @@ describe('recovery points and the fast path', () => {
     ]);
     expect(pointsToShow({ newestSnapshot: SNAP, usableDr: SNAP, primary: [exp([1])], dr: [exp([1])] })).toEqual([SNAP]);
     expect(pointsToShow({})).toEqual([]);
+  });
+
+  it('newestFirst orders by the time given, else the name’s minute (names without one last), once each, up to a limit', () => {
+    const points = [
+      { name: 'manual-backup', at: new Date('2026-11-21T08:30:00Z') },
+      { name: 'rdr-rg-a-20261121-0900' },
+      { name: 'hand-made' },
+      { name: SNAP, at: new Date('2026-11-21T06:00:42Z') },
+      { name: SNAP },
+    ];
+    expect(newestFirst(points)).toEqual(['rdr-rg-a-20261121-0900', 'manual-backup', SNAP, 'hand-made']);
+    expect(newestFirst(points, 2)).toEqual(['rdr-rg-a-20261121-0900', 'manual-backup']);
   });
 
   it('exportOf takes the latest attempt of the snapshot', () => {
