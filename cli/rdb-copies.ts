@@ -18,6 +18,7 @@ import {
   fastPathOf,
   NO_RDB_COPY,
   pointCopies,
+  TEMPORARY_CLUSTER_PATH,
   type CopyWhere,
   type FastPath,
   type PointCopies,
@@ -164,9 +165,9 @@ function pointReport(point: PointCopies | undefined, fastPath: FastPath | null, 
   const note = fastPath
     ? null
     : problems.length > 0
-      ? `.rdb copies unknown: ${NO_RDB_COPY.replace(/^no \.rdb copy: /, '')} unless a copy is found by hand`
+      ? `.rdb copies unknown (a bucket was not read): ${TEMPORARY_CLUSTER_PATH}`
       : copies.length > 0
-        ? `no usable .rdb copy: ${NO_RDB_COPY.replace(/^no \.rdb copy: /, '')}`
+        ? `no usable .rdb copy: ${TEMPORARY_CLUSTER_PATH}`
         : NO_RDB_COPY;
   return { copies, problems, fastPath, note };
 }

@@ -58,8 +58,11 @@ export interface FastPath {
   readonly command: string;
 }
 
-/** What is said for a recovery point without a usable `.rdb` copy. */
-export const NO_RDB_COPY = 'no .rdb copy: use the temporary-cluster path (docs/runbooks/flushall.md)';
+/** The way to key-level recovery without an `.rdb` copy: restore a temporary cluster and copy the keys back. */
+export const TEMPORARY_CLUSTER_PATH = 'use the temporary-cluster path (docs/runbooks/flushall.md)';
+
+/** What is said for a recovery point without an `.rdb` copy. */
+export const NO_RDB_COPY = `no .rdb copy: ${TEMPORARY_CLUSTER_PATH}`;
 
 /** `s3://<bucket>/<export name>`. */
 export function exportLocation(bucket: string, exportName: string): string {

@@ -114,6 +114,12 @@ describe('restore (primary region): the chosen snapshot’s .rdb copies', () => 
     const r = await restoreJson('--dry-run');
     expect(r.rdbCopies.problems).toEqual([`primary bucket s3://${PRIMARY_BUCKET}: AccessDenied: Access Denied`]);
     expect(r.rdbCopies.fastPath?.where).toBe('dr');
+
+    // Neither readable: unknown, not "none".
+    aws.s3.on(ListObjectsV2Command).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    const blind = await restoreJson('--dry-run');
+    expect(blind.rdbCopies).toMatchObject({ copies: [], fastPath: null, note: '.rdb copies unknown (a bucket was not read): use the temporary-cluster path (docs/runbooks/flushall.md)' });
+    expect(blind.rdbCopies.problems).toHaveLength(2);
   });
 });
 
