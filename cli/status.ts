@@ -288,7 +288,7 @@ export function formatStatus(r: StatusReport, style: Style = plain): string {
       lines.push(...table([['TARGET', 'RECOVERY POINT', 'REGION', 'AGE', 'LIMIT', 'STATE', 'DETAIL'], ...cells], paint).map((l) => `  ${l}`));
     }
     for (const d of r.drills.filter((x) => x.plan === plan)) lines.push(`  ${formatDrill(d, style)}`);
-    lines.push(...formatCopies(r.copies.filter((c) => c.plan === plan), style).map((l) => `  ${l}`));
+    lines.push(...formatCopies(r.copies.filter((c) => c.plan === plan), style).map((l) => (l ? `  ${l}` : l)));
   }
   for (const p of r.problems) lines.push('', style('yellow', `not measured: ${p}`));
   lines.push('', r.healthy ? style('green', 'All recovery points within their limits.') : style(['red', 'bold'], 'Attention needed: see the rows not ok (runbooks in docs/runbooks/).'));

@@ -97,6 +97,7 @@ describe('status: .rdb copies of the newest recovery points', () => {
     ]);
 
     const out = await text();
+    expect(out).not.toMatch(/ \n/);
     expect(out).toMatch(new RegExp(`sessions-prod +${NEWEST} \\(newest\\) +- +- +- +no \\.rdb copy: use the temporary-cluster path \\(docs/runbooks/flushall\\.md\\)`));
     expect(out).toMatch(new RegExp(`sessions-prod +${EXPORTED} +primary +3/3 shards +not verified +s3://${PRIMARY_BUCKET}/${EXPORTED}\n`));
     expect(out).toMatch(new RegExp(`sessions-prod +${EXPORTED} +DR +3/3 shards +verified ok +s3://${DR_BUCKET}/${EXPORTED}\n`));
