@@ -25,7 +25,8 @@ import { describeError, errorName } from '../lambdas/adapters/errors';
 import { newestAvailable } from '../lambdas/domain/drill-select';
 import { TAGS } from '../lambdas/domain/types';
 import type { CliAws } from './aws';
-import { chooseDr, type RestoreOptions, type RestoreResult } from './restore';
+import { chosenCopy, type PointCopiesReport } from './rdb-copies';
+import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } from './restore';
 import { UsageError } from './usage';
 
 /** Is `target` one of the config's serverless caches (listed by name in a plan)? */
@@ -100,10 +101,11 @@ async function choosePoint(aws: CliAws, region: string, target: string, from: st
   return { name, arns: [s.ARN], engine: config.Engine, majorEngineVersion: config.MajorEngineVersion, source: config.ServerlessCacheName, createdAt: s.CreateTime ?? new Date(0) };
 }
 
-/** The DR copy to restore, as a serverless restore point. */
-async function chooseDrPoint(config: RedisDrConfig, aws: CliAws, region: string, target: string, from: string): Promise<ServerlessRestorePoint> {
-  const choice = await chooseDr(config, aws, region, target, from, undefined, new Date(aws.clock.now()), 'serverless-cache');
+/** The DR copy to restore, as a serverless restore point, with its `.rdb` copy. */
+async function chooseDrPoint(config: RedisDrConfig, aws: CliAws, region: string, target: string, from: string): Promise<ServerlessRestorePoint & { rdbCopies: PointCopiesReport }> {
+  const { choice, copy } = await chooseDr(config, aws, region, target, from, undefined, new Date(aws.clock.now()), 'serverless-cache');
   return {
+    rdbCopies: chosenCopy(copy),
     name: choice.recoveryPoint,
     arns: choice.snapshotArns ?? [],
     engine: choice.engine,
@@ -126,9 +128,12 @@ export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o
   for (const [flag, set] of [['--node-type', o.nodeType], ['--replicas', o.replicas], ['--subnet-group', o.subnetGroup], ['--parameter-group', o.parameterGroup]] as const) {
     if (set !== undefined) throw new UsageError(`${flag}: a serverless cache has no ${flag.slice(2).replace('-', ' ')}; leave it out`);
   }
-  const point = where === 'primary' ? await choosePoint(aws, region, o.target, from) : await chooseDrPoint(config, aws, region, o.target, from);
+  const dr = where === 'dr' ? await chooseDrPoint(config, aws, region, o.target, from) : undefined;
+  const point = dr ?? (await choosePoint(aws, region, o.target, from));
   // The source lives in the primary region: in the DR region its network and user group are the config's or the options'.
   const source = where === 'primary' ? await describeCache(aws, region, o.target).catch(() => undefined) : undefined;
+  const sourceUrl = source?.Endpoint?.Address ? `rediss://${source.Endpoint.Address}:${source.Endpoint.Port ?? 6379}` : undefined;
+  const rdbCopies = dr?.rdbCopies ?? (await pointCopiesOrNone(config, aws, point.name, sourceUrl));
   const network = where === 'primary' ? config.network : config.dr.network;
   const request = createServerlessRequest(point, {
     id,
@@ -141,7 +146,7 @@ export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o
     o.onWarning?.(`no subnets: set dr.network in the config, or the cache goes to the DR region's default VPC subnets`);
   }
   if (!request.UserGroupId) o.onWarning?.('no user group: the new serverless cache accepts the default user; pass --user-group-ids to require RBAC credentials');
-  const base = { replicationGroupId: null, serverlessCacheName: id, region, recoveryPoint: point.name, recoveryPointCreatedAt: point.createdAt.toISOString(), request };
+  const base = { replicationGroupId: null, serverlessCacheName: id, region, recoveryPoint: point.name, recoveryPointCreatedAt: point.createdAt.toISOString(), request, rdbCopies };
   if (o.dryRun) return { ...base, status: 'dry-run', endpoint: null, ok: true, message: 'dry run: nothing created' };
   try {
     await aws.elasticache(region).send(new CreateServerlessCacheCommand(request));

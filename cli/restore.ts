@@ -15,9 +15,11 @@ import { getRedisCredentials } from '../lambdas/adapters/secrets';
 import type { DrillKind, RecoveryPointChoice } from '../lambdas/domain/drill';
 import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, primaryChoice, type DrExport } from '../lambdas/domain/drill-select';
 import { parseExportObjectKey } from '../lambdas/domain/export';
+import { describeCopy, type RdbCopy } from '../lambdas/domain/rdb-copies';
 import { TAGS } from '../lambdas/domain/types';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
 import { withStatus } from './progress';
+import { chosenCopy, copiesOfPoint, copyBuckets, anyPlanExports, copyText, type PointCopiesReport } from './rdb-copies';
 import { isServerlessTarget, runServerlessRestore } from './restore-serverless';
 import { UsageError } from './usage';
 
@@ -37,6 +39,12 @@ import { UsageError } from './usage';
  *
  * A serverless target (listed in a plan's serverlessCacheNames) becomes a
  * new serverless cache from its snapshot: cli/restore-serverless.ts.
+ *
+ * Either way it says whether the chosen recovery point has an `.rdb` copy,
+ * where (primary region: the export bucket and the DR bucket, listed under
+ * the snapshot's name; DR region: the copy chosen), and the command that
+ * restores its keys straight into a server without a new cluster
+ * (`migrate --from-rdb`, docs/runbooks/flushall.md).
  *
  * The new cluster is not tagged as redis-dr's: pruning and the drill reaper
  * never touch it. Nothing is deleted, ever.
@@ -103,6 +111,8 @@ export interface RestoreResult {
   readonly endpoint: string | null;
   readonly ok: boolean;
   readonly message: string;
+  /** The recovery point's `.rdb` copies and the key-level fast path (`migrate --from-rdb`), when there is one. */
+  readonly rdbCopies: PointCopiesReport;
 }
 
 /** The CreateReplicationGroup request for `choice` (pure). */
@@ -172,8 +182,11 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
 
   const ec = aws.elasticache(region);
   const now = new Date(aws.clock.now());
-  const choice = where === 'primary' ? await choosePrimary(aws, region, o.target, from, o.nodeType, now) : await chooseDr(config, aws, region, o.target, from, o.nodeType, now);
+  const dr = where === 'dr' ? await chooseDr(config, aws, region, o.target, from, o.nodeType, now) : undefined;
+  const choice = dr?.choice ?? (await choosePrimary(aws, region, o.target, from, o.nodeType, now));
   const source = where === 'primary' ? await describeReplicationGroup(ec, o.target).catch(() => undefined) : undefined;
+  const sourceUrl = source?.endpoint ? `${source.tls ? 'rediss' : 'redis'}://${source.endpoint.host}:${source.endpoint.port}` : undefined;
+  const rdbCopies = dr ? chosenCopy(dr.copy, sourceUrl) : await pointCopiesOrNone(config, aws, choice.recoveryPoint, sourceUrl);
   const authToken = o.authTokenSecret ? await authTokenFrom(aws, region, o.authTokenSecret) : undefined;
   const request = createRequest(choice, {
     id,
@@ -189,7 +202,7 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
   if (o.replicas === undefined && !source) o.onWarning?.('no replicas (the source could not be described): pass --replicas for production');
   // What is printed (--dry-run, --json) never shows the token.
   const shown = request.AuthToken ? { ...request, AuthToken: '***' } : request;
-  const base = { replicationGroupId: id, region, recoveryPoint: choice.recoveryPoint, recoveryPointCreatedAt: choice.createdAt, request: shown };
+  const base = { replicationGroupId: id, region, recoveryPoint: choice.recoveryPoint, recoveryPointCreatedAt: choice.createdAt, request: shown, rdbCopies };
   if (o.dryRun) return { ...base, status: 'dry-run', endpoint: null, ok: true, message: 'dry run: nothing created' };
 
   try {
@@ -238,6 +251,15 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
   }
 }
 
+/**
+ * The `.rdb` copies of a snapshot in the export and DR buckets (none looked
+ * for when no plan exports); `to`: the server the fast path restores into.
+ */
+export async function pointCopiesOrNone(config: RedisDrConfig, aws: CliAws, snapshot: string, to?: string): Promise<PointCopiesReport> {
+  if (!anyPlanExports(config)) return copiesOfPoint(snapshot, [], to);
+  return copiesOfPoint(snapshot, await copyBuckets(config, aws), to);
+}
+
 /** The AUTH token in `arn` (read in `region`); an RBAC secret (with a username) is a usage error: pass its user group instead. */
 async function authTokenFrom(aws: CliAws, region: string, arn: string): Promise<string> {
   const credentials = await getRedisCredentials(aws.secrets(region), arn);
@@ -275,7 +297,7 @@ async function choosePrimary(aws: CliAws, region: string, target: string, from: 
 /**
  * The DR copy to restore: `latest` (the target's newest complete, verified
  * export in the DR bucket) or a named `s3://` export; as a replication group
- * or (`kind`) a serverless cache.
+ * or (`kind`) a serverless cache. With it, that export as an `.rdb` copy.
  */
 export async function chooseDr(
   config: RedisDrConfig,
@@ -286,7 +308,7 @@ export async function chooseDr(
   nodeType: string | undefined,
   now: Date,
   kind: DrillKind = 'replication-group',
-): Promise<RecoveryPointChoice> {
+): Promise<{ choice: RecoveryPointChoice; copy: RdbCopy }> {
   const s3 = aws.s3(region);
   let bucket: string;
   let exports: DrExport[];
@@ -309,7 +331,12 @@ export async function chooseDr(
     const tags = new Map(await Promise.all(exp.objects.map(async (o) => [o.key, await getObjectTags(s3, bucket, o.key)] as const)));
     // The copy's own plan: a restore may use any plan's copies.
     const verdict = assessDrExport(exp, tags, { plan: tags.get(exp.objects[0]!.key)?.[TAGS.plan] ?? '' });
-    if (verdict.usable) return drChoice(verdict.choice, { nodeType }, { bucket, partition: aws.partition(region) }, now, kind);
+    if (verdict.usable) {
+      return {
+        choice: drChoice(verdict.choice, { nodeType }, { bucket, partition: aws.partition(region) }, now, kind),
+        copy: describeCopy(exp, tags, { where: 'dr', region, bucket }),
+      };
+    }
     problems.push(`${exp.exportName}: ${verdict.problem} (${verdict.detail})`);
   }
   throw new Error(`no usable copy of ${target} in s3://${bucket}; ${problems.slice(0, 3).join('; ')}`);
@@ -319,8 +346,18 @@ export async function chooseDr(
 export function formatRestore(r: RestoreResult): string {
   const lines = [`${r.ok ? 'OK' : 'FAILED'} ${r.message}`, `recovery point: ${r.recoveryPoint} (taken ${r.recoveryPointCreatedAt})`, `region: ${r.region}`];
   if (r.endpoint) lines.push(`endpoint: ${r.endpoint}`);
+  lines.push(...formatRdbCopies(r.rdbCopies));
   if (r.status === 'dry-run') lines.push('request:', JSON.stringify(r.request, null, 2));
   return `${lines.join('\n')}\n`;
+}
+
+/** Whether the recovery point has an `.rdb` copy, where, and the key-level fast path. */
+export function formatRdbCopies(c: PointCopiesReport): string[] {
+  const lines = c.copies.map((copy) => `.rdb copy: ${copyText(copy)}`);
+  for (const p of c.problems) lines.push(`.rdb copies not read: ${p}`);
+  if (c.note) lines.push(c.note);
+  if (c.fastPath) lines.push(`key-level recovery without a new cluster (--dry-run first): ${c.fastPath.command}`);
+  return lines;
 }
 
 /** Registers `restore`. */

@@ -1,4 +1,3 @@
-import { styleText } from 'node:util';
 import type { RedisDrConfig } from '../lib/config';
 import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName } from '../lib/deployment';
 import { describeError } from '../lambdas/adapters/errors';
@@ -6,8 +5,12 @@ import { drillReportOf, listDrillExecutions, listSucceededDrills } from '../lamb
 import { METRIC } from '../lambdas/domain/alerting/metrics';
 import type { DrillWhere } from '../lambdas/domain/drill';
 import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../lambdas/domain/freshness';
-import { FreshnessRunFailedError, runFreshness, type FreshnessReport } from '../lambdas/jobs/freshness';
+import { pointsToShow } from '../lambdas/domain/rdb-copies';
+import { mapConcurrent } from '../lambdas/adapters/retry';
+import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type FreshnessReport } from '../lambdas/jobs/freshness';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
+import { copiesOf, copyBuckets, formatCopies, type TargetCopies } from './rdb-copies';
+import { plain, table, terminalStyle, type Style } from './table';
 
 /**
  * `redis-dr status [-c config] [--json]`: per plan and target, in both
@@ -18,6 +21,13 @@ import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
  * same listings, the same "usable copy" rules) run from here, so status says
  * what the dead man's switches see. Exit 0 when everything is within its
  * limit, 1 when anything is late, missing, failed or could not be measured.
+ *
+ * Per target it also shows the newest recovery points with their `.rdb`
+ * copies in the primary export bucket and the DR bucket (location, shards,
+ * verification) and the command of the key-level fast path, reading what
+ * the freshness run listed in the DR bucket and listing the primary bucket
+ * once per target; tags only of the exports shown. Copies do not change the
+ * exit code: the rows above are what the alarms watch.
  */
 
 /** What a row measures. */
@@ -36,6 +46,16 @@ export interface StatusRow {
   readonly limitSeconds: number;
   readonly state: StatusState;
   readonly detail: string | null;
+  /** The snapshot (for the verified DR copy: the export) measured; null for drills and what was not measured. */
+  readonly name: string | null;
+}
+
+/** A target's newest recovery points with their `.rdb` copies, and the key-level fast path. */
+export interface StatusCopies extends TargetCopies {
+  readonly plan: string;
+  readonly target: string;
+  /** The plan exports snapshots to S3 (else there are no copies, and nothing was looked for). */
+  readonly exports: boolean;
 }
 
 /** The newest drill execution of a plan in a region. */
@@ -68,6 +88,8 @@ export interface StatusReport {
   readonly at: string;
   readonly rows: readonly StatusRow[];
   readonly drills: readonly DrillStatus[];
+  /** Per plan and target: recovery points and their `.rdb` copies (see {@link StatusCopies}). */
+  readonly copies: readonly StatusCopies[];
   /** Problems that cost a whole region or listing (also reflected as `error` rows where they can be). */
   readonly problems: readonly string[];
   readonly healthy: boolean;
@@ -91,6 +113,8 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
   const rows: StatusRow[] = [];
   const drills: DrillStatus[] = [];
   const problems: string[] = [];
+  // What the DR freshness run lists and tags, read again for the copies.
+  const drReads: FreshnessReads = { listings: new Map(), objectTags: new Map() };
   const plans = new Map(config.plans.map((p) => [p.name, p]));
   const limit = (plan: string, what: StatusWhat): number => {
     const l = freshnessLimits(plans.get(plan)!, now);
@@ -109,6 +133,7 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
       report = await runFreshness(
         freshnessRunInput(config.name, where, config.plans, bucket, arn),
         { ...deps, drillHistory: (a, wrap) => listSucceededDrills(sfn, a, { limit: MAX_DRILL_EXECUTIONS, concurrency: deps.concurrency, wrap }) },
+        where === 'dr' ? drReads : undefined,
       );
     } catch (err) {
       if (!(err instanceof FreshnessRunFailedError)) throw err;
@@ -117,16 +142,16 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
     for (const p of report.points) {
       const what = WHAT[p.metric]!;
       const lim = limit(p.plan, what);
-      rows.push({ plan: p.plan, target: p.target, what, region, ageSeconds: p.seconds, limitSeconds: lim, state: p.seconds <= lim ? 'ok' : 'late', detail: null });
+      rows.push({ plan: p.plan, target: p.target, what, region, ageSeconds: p.seconds, limitSeconds: lim, state: p.seconds <= lim ? 'ok' : 'late', detail: null, name: p.recoveryPoint ?? null });
     }
     for (const g of report.gaps) {
       const what = WHAT[g.metric]!;
-      rows.push({ plan: g.plan, target: g.target, what, region, ageSeconds: null, limitSeconds: limit(g.plan, what), state: 'missing', detail: g.why });
+      rows.push({ plan: g.plan, target: g.target, what, region, ageSeconds: null, limitSeconds: limit(g.plan, what), state: 'missing', detail: g.why, name: null });
     }
     for (const f of report.failed) {
       const whats = f.metric ? [WHAT[f.metric]!] : where === 'primary' ? (['snapshot'] as const) : (['verified DR copy'] as const);
       for (const what of whats) {
-        rows.push({ plan: f.plan, target: f.target, what, region, ageSeconds: null, limitSeconds: limit(f.plan, what), state: 'error', detail: f.error });
+        rows.push({ plan: f.plan, target: f.target, what, region, ageSeconds: null, limitSeconds: limit(f.plan, what), state: 'error', detail: f.error, name: null });
       }
     }
     if (arn) {
@@ -137,6 +162,7 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
       }
     }
   }
+  const copies = await collectCopies(config, aws, rows, drReads);
   // Ages of the last good drill per target are detail; the `all` row is what the alarm watches.
   const shown = rows.filter((r) => r.what !== 'last good drill' || r.target === ALL_TARGETS);
   const order = ['snapshot', 'exported copy', 'verified DR copy', 'last good drill'];
@@ -155,9 +181,33 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
     at: now.toISOString(),
     rows: shown,
     drills,
+    copies,
     problems,
     healthy: shown.every((r) => r.state === 'ok') && !drillFailed && problems.length === 0,
   };
+}
+
+/**
+ * Per plan and target the rows name: the recovery points to show (the
+ * newest snapshot, the newest export in each bucket, the newest copy a DR
+ * restore would take) and their copies. The DR bucket is read through what
+ * the freshness run read; the primary bucket is listed once per target.
+ */
+async function collectCopies(config: RedisDrConfig, aws: CliAws, rows: readonly StatusRow[], drReads: FreshnessReads): Promise<StatusCopies[]> {
+  const buckets = await copyBuckets(config, aws, { dr: drReads });
+  const named = (plan: string, target: string, what: StatusWhat) => rows.find((r) => r.plan === plan && r.target === target && r.what === what)?.name ?? undefined;
+  const targets = config.plans.flatMap((plan) =>
+    [...new Set(rows.filter((r) => r.plan === plan.name && r.what !== 'last good drill' && r.target !== 'selectByTags').map((r) => r.target))]
+      .sort((a, b) => a.localeCompare(b))
+      .map((target) => ({ plan: plan.name, target, exports: plan.export.enabled })),
+  );
+  return mapConcurrent(targets, 8, async (t): Promise<StatusCopies> => {
+    if (!t.exports) return { ...t, points: [], fastPath: null, problems: [] };
+    const newestSnapshot = named(t.plan, t.target, 'snapshot');
+    const usableDr = named(t.plan, t.target, 'verified DR copy');
+    const found = await copiesOf(t.target, buckets, (exports) => ({ points: pointsToShow({ newestSnapshot, usableDr, ...exports }), newest: newestSnapshot }));
+    return { ...t, ...found };
+  });
 }
 
 /** The newest execution of each plan that drills in `where`, with its report's verdict and RTO. */
@@ -210,32 +260,6 @@ export function age(seconds: number): string {
   return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
 }
 
-type Style = (format: Parameters<typeof styleText>[0], text: string) => string;
-
-/** Colours only on a terminal, and never with NO_COLOR set. */
-export function terminalStyle(stream: NodeJS.WriteStream = process.stdout): Style {
-  return stream.isTTY && !process.env.NO_COLOR ? (f, t) => styleText(f, t) : (_f, t) => t;
-}
-
-const plain: Style = (_f, t) => t;
-
-/**
- * Rows as aligned columns; `paint(column, cell)` may colour a cell after it
- * was padded (escape codes would upset the widths otherwise).
- */
-function table(rows: readonly string[][], paint: (column: number, cell: string) => string = (_c, cell) => cell): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r, row) =>
-    r
-      .map((c, i) => {
-        const padded = i === r.length - 1 ? c : c.padEnd(widths[i]!);
-        return row === 0 ? padded : paint(i, padded);
-      })
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
 /** The report people read. */
 export function formatStatus(r: StatusReport, style: Style = plain): string {
   const mark: Record<string, string> = {
@@ -264,6 +288,7 @@ export function formatStatus(r: StatusReport, style: Style = plain): string {
       lines.push(...table([['TARGET', 'RECOVERY POINT', 'REGION', 'AGE', 'LIMIT', 'STATE', 'DETAIL'], ...cells], paint).map((l) => `  ${l}`));
     }
     for (const d of r.drills.filter((x) => x.plan === plan)) lines.push(`  ${formatDrill(d, style)}`);
+    lines.push(...formatCopies(r.copies.filter((c) => c.plan === plan), style).map((l) => (l ? `  ${l}` : l)));
   }
   for (const p of r.problems) lines.push('', style('yellow', `not measured: ${p}`));
   lines.push('', r.healthy ? style('green', 'All recovery points within their limits.') : style(['red', 'bold'], 'Attention needed: see the rows not ok (runbooks in docs/runbooks/).'));

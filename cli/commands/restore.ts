@@ -2,14 +2,15 @@ import type { Command } from 'commander';
 import type { CliEnv } from '../aws';
 import type { RestoreOptions } from '../restore';
 import { DEFAULT_CONFIG_FILE, positiveInt } from '../options';
+import { UsageError } from '../usage';
 
 /** Defines `redis-dr restore` (options and help); its action module loads only when it runs. */
 export function restoreCommand(program: Command, env: CliEnv = {}): void {
   program
     .command('restore')
-    .description('build a new cluster from a recovery point (same engine, version and shards; a serverless target: a new serverless cache from its snapshot) and print its endpoint')
+    .description('build a new cluster from a recovery point (same engine, version and shards; a serverless target: a new serverless cache from its snapshot) and print its endpoint; with --list, the recovery points and their .rdb copies')
     .requiredOption('--target <id>', 'the replication group (or serverless cache) whose data to restore')
-    .requiredOption('--new-id <id>', 'id of the cluster to create')
+    .option('--new-id <id>', 'id of the cluster to create (required unless --list)')
     .option('--from <point>', 'latest, a snapshot name, or s3://<bucket>/<export> (DR region)', 'latest')
     .option('--region <region>', 'primary (default) or the DR region of the config')
     .option('--node-type <type>', 'node type (default: the snapshot\'s; DR copies: cache.t4g.small)')
@@ -24,6 +25,13 @@ export function restoreCommand(program: Command, env: CliEnv = {}): void {
     .option('--poll-seconds <n>', 'seconds between status checks while waiting', positiveInt('--poll-seconds', 1), 30)
     .option('--timeout-minutes <n>', 'stop waiting after this long', positiveInt('--timeout-minutes', 1), 120)
     .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('--list', 'create nothing: list the target\'s recent recovery points (DR region: its DR copies) with their .rdb copies, newest first')
+    .option('--limit <n>', 'with --list: how many recovery points', positiveInt('--limit', 1), 10)
     .option('--json', 'print the result as JSON')
-    .action(async (o: RestoreOptions & { config: string; json?: boolean }) => (await import('../restore.js')).restoreAction(o, env));
+    .action(async (o: Omit<RestoreOptions, 'newId'> & { newId?: string; config: string; json?: boolean; list?: boolean; limit: number }) => {
+      if (o.list && o.newId !== undefined) throw new UsageError('--list creates nothing: leave out --new-id to list, or --list to restore');
+      if (o.list) return (await import('../restore-list.js')).listAction(o, env);
+      if (o.newId === undefined) throw new UsageError("required option '--new-id <id>' not specified (or --list to see the recovery points)");
+      return (await import('../restore.js')).restoreAction({ ...o, newId: o.newId }, env);
+    });
 }

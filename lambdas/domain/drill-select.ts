@@ -21,7 +21,7 @@ import {
 } from './drill.js';
 import { parseExportObjectKey, parseShardTag } from './export.js';
 import { parseSnapshotName } from './naming.js';
-import { parseRdbSummary } from './rdb-summary.js';
+import { parseRdbSummary, type RdbSummary } from './rdb-summary.js';
 import { isTier, TAGS, tierRank, type RecoveryPoint, type Tier } from './types.js';
 
 /** The canary value written just before a snapshot (by the probe, when it runs). */
@@ -267,6 +267,51 @@ export function drExportsByTarget(keys: readonly string[], accept: (target: stri
   return byTarget;
 }
 
+/** An export's shard set, from its objects' `redis-dr:shard` tags. */
+export interface ExportShards {
+  /** How many shards the export has (the first object's tag); `undefined` when its tag is missing or malformed. */
+  readonly of: number | undefined;
+  /** The shard numbers found (one object each), ascending. */
+  readonly found: readonly number[];
+  /** Shards `1..of` not found. */
+  readonly missing: readonly number[];
+  /** Every object is there and every tag agrees with its key and with the others' shard count. */
+  readonly complete: boolean;
+  /** Each found shard's hash slots as tagged (shard order), `undefined` where none. */
+  readonly slots: readonly (string | undefined)[];
+}
+
+/** Which shards of `exp` are there, by its objects' tags (missing tags: nothing is known to be complete). */
+export function exportShards(exp: DrExport, tagsByKey: ReadonlyMap<string, Readonly<Record<string, string>>>): ExportShards {
+  const tags = exp.objects.map((o) => ({ shard: o.shard, tag: parseShardTag(tagsByKey.get(o.key)?.[TAGS.shard]) }));
+  const of = tags[0]?.tag?.shards;
+  const consistent = of !== undefined && tags.every((t) => t.tag?.shard === t.shard && t.tag.shards === of);
+  const found = exp.objects.map((o) => o.shard);
+  const missing = of === undefined ? [] : Array.from({ length: of }, (_, i) => i + 1).filter((n) => !found.includes(n));
+  return { of, found, missing, complete: consistent && found.length === of, slots: tags.map((t) => t.tag?.slots) };
+}
+
+/** What the verifier said about an export: `ok` when every object is `redis-dr:verified=ok` with a readable summary. */
+export interface ExportVerification {
+  readonly state: 'ok' | 'corrupt' | 'not-verified';
+  /** Keys verified corrupt. */
+  readonly corrupt: readonly string[];
+  /** Keys without an `ok` verdict and a readable summary (and not corrupt). */
+  readonly unverified: readonly string[];
+  /** Each object's summary (shard order), `undefined` where not verified ok. */
+  readonly summaries: readonly (RdbSummary | undefined)[];
+}
+
+/** The verifier's verdict on `exp`, from the `redis-dr:verified` and `redis-dr:rdb` tags of its objects. */
+export function exportVerification(exp: DrExport, tagsByKey: ReadonlyMap<string, Readonly<Record<string, string>>>): ExportVerification {
+  const objects = exp.objects.map((o) => ({ key: o.key, tags: tagsByKey.get(o.key) ?? {} }));
+  const corrupt = objects.filter((o) => o.tags[TAGS.verified] === 'corrupt' || parseRdbSummary(o.tags[TAGS.rdb])?.error).map((o) => o.key);
+  const summaries = objects.map((o) => (o.tags[TAGS.verified] === 'ok' ? parseRdbSummary(o.tags[TAGS.rdb]) : undefined));
+  const unverified = objects.filter((o, i) => summaries[i] === undefined && !corrupt.includes(o.key)).map((o) => o.key);
+  const state = corrupt.length > 0 ? 'corrupt' : unverified.length > 0 || objects.length === 0 ? 'not-verified' : 'ok';
+  return { state, corrupt, unverified, summaries };
+}
+
 /** Why an export cannot seed a drill. */
 export type DrExportProblem =
   /** Its objects carry another plan's tag (or none). */
@@ -323,26 +368,22 @@ export function assessDrExport(
   if (options.minTier && !(isTier(tier) && tierRank(tier) >= tierRank(options.minTier))) {
     return no('below-min-tier', `${exp.exportName} is tier ${tier ?? '(none)'}, below ${options.minTier}`);
   }
-  const shardTags = objects.map((o) => ({ key: o.shard, tag: parseShardTag(o.tags[TAGS.shard]) }));
-  const shards = shardTags[0]?.tag?.shards;
-  const consistent = shards !== undefined && shardTags.every((s) => s.tag?.shard === s.key && s.tag.shards === shards);
-  if (!consistent || objects.length !== shards) {
-    const have = objects.map((o) => o.shard).join(',');
-    return no('incomplete', `${exp.exportName} has shard(s) ${have} of ${shards ?? '?'}`);
+  const shards = exportShards(exp, tagsByKey);
+  if (!shards.complete) {
+    return no('incomplete', `${exp.exportName} has shard(s) ${shards.found.join(',')} of ${shards.of ?? '?'}`);
   }
-  const corrupt = objects.filter((o) => o.tags[TAGS.verified] === 'corrupt' || parseRdbSummary(o.tags[TAGS.rdb])?.error);
-  if (corrupt.length > 0) return no('corrupt', `${corrupt.map((o) => o.key).join(', ')} verified corrupt`);
-  const summaries = objects.map((o) => (o.tags[TAGS.verified] === 'ok' ? parseRdbSummary(o.tags[TAGS.rdb]) : undefined));
-  const unverified = objects.filter((_, i) => summaries[i] === undefined);
-  if (unverified.length > 0) return no('unverified', `${unverified.map((o) => o.key).join(', ')} not verified yet`);
+  const verification = exportVerification(exp, tagsByKey);
+  if (verification.state === 'corrupt') return no('corrupt', `${verification.corrupt.join(', ')} verified corrupt`);
+  if (verification.state === 'not-verified') return no('unverified', `${verification.unverified.join(', ')} not verified yet`);
+  const summaries = verification.summaries as readonly RdbSummary[];
   const engine = parseEngineTag(first[TAGS.engine]);
   if (!engine) return no('no-engine', `${exp.exportName} has no ${TAGS.engine} tag`);
 
   const byType: Record<string, number> = {};
-  for (const s of summaries) for (const [type, n] of Object.entries(s!.byType)) byType[type] = (byType[type] ?? 0) + n;
+  for (const s of summaries) for (const [type, n] of Object.entries(s.byType)) byType[type] = (byType[type] ?? 0) + n;
   const canary = objects.map((o) => o.tags[CANARY_TAG]).find((c) => c !== undefined);
   const created = Date.parse(first[TAGS.created] ?? '');
-  const slots = shardTags.map((t) => t.tag?.slots);
+  const slots = shards.slots;
   return {
     usable: true,
     choice: {
@@ -352,8 +393,8 @@ export function assessDrExport(
       ...engine,
       tier: isTier(tier) ? tier : undefined,
       expected: {
-        keys: summaries.reduce((a, s) => a + s!.keys, 0),
-        expires: summaries.reduce((a, s) => a + s!.expires, 0),
+        keys: summaries.reduce((a, s) => a + s.keys, 0),
+        expires: summaries.reduce((a, s) => a + s.expires, 0),
         byType,
         ...(canary !== undefined ? { canary } : {}),
       },

@@ -73,6 +73,8 @@ export interface FreshnessPoint {
   readonly target: string;
   readonly metric: FreshnessMetric;
   readonly seconds: number;
+  /** The snapshot (or, for the verified DR copy, the export) whose age it is; absent for drills. */
+  readonly recoveryPoint?: string;
 }
 
 /** A target with nothing to measure: no data point (the alarm sees missing data). */
@@ -140,6 +142,17 @@ export interface FreshnessDeps extends ScheduledDeps {
 
 type PlanInput = FreshnessInput['plans'][number];
 
+/**
+ * DR listings by prefix and object tags by key (of the run's bucket), read
+ * once per run whichever plans ask. A caller that passes its own to
+ * {@link runFreshness} reads them afterwards instead of listing again
+ * (`redis-dr status`).
+ */
+export interface FreshnessReads {
+  readonly listings: Map<string, Promise<string[]>>;
+  readonly objectTags: Map<string, Promise<Record<string, string>>>;
+}
+
 /** Shared by the steps of one run. */
 interface Run {
   readonly input: FreshnessInput;
@@ -151,12 +164,12 @@ interface Run {
   readonly gaps: FreshnessGap[];
   readonly failed: FreshnessFailure[];
   /** DR listings by prefix and object tags by key, shared by the plans of the run. */
-  readonly listings: Map<string, Promise<string[]>>;
-  readonly objectTags: Map<string, Promise<Record<string, string>>>;
+  readonly listings: FreshnessReads['listings'];
+  readonly objectTags: FreshnessReads['objectTags'];
 }
 
 /** One freshness tick of a region. */
-export async function runFreshness(input: FreshnessInput, deps: FreshnessDeps): Promise<FreshnessReport> {
+export async function runFreshness(input: FreshnessInput, deps: FreshnessDeps, reads: FreshnessReads = { listings: new Map(), objectTags: new Map() }): Promise<FreshnessReport> {
   const deadline = deps.clock.now() + input.budgetSeconds * 1000;
   const run: Run = {
     input,
@@ -168,8 +181,8 @@ export async function runFreshness(input: FreshnessInput, deps: FreshnessDeps): 
     points: [],
     gaps: [],
     failed: [],
-    listings: new Map(),
-    objectTags: new Map(),
+    listings: reads.listings,
+    objectTags: reads.objectTags,
   };
   for (const plan of input.plans) {
     if (input.where === 'primary') await measurePrimary(run, plan);
@@ -211,7 +224,7 @@ function worstPerPlan(run: Run): { plan: string; metric: string; seconds: number
 }
 
 /** Emits the age of `at`, or records a gap (no data point) when there is nothing. */
-function record(run: Run, plan: string, target: string, metric: FreshnessMetric, at: Date | undefined, why: string): void {
+function record(run: Run, plan: string, target: string, metric: FreshnessMetric, at: Date | undefined, why: string, recoveryPoint?: string): void {
   if (!at) {
     run.deps.log.warn('nothing to measure: no data point, the alarm sees missing data', { plan, target, metric, why });
     run.gaps.push({ plan, target, metric, why });
@@ -219,7 +232,7 @@ function record(run: Run, plan: string, target: string, metric: FreshnessMetric,
   }
   const seconds = ageSeconds(at, run.now);
   run.deps.metrics.put(metric, seconds, 'Seconds', { [DIMENSION.plan]: plan, [DIMENSION.target]: target });
-  run.points.push({ plan, target, metric, seconds });
+  run.points.push({ plan, target, metric, seconds, ...(recoveryPoint ? { recoveryPoint } : {}) });
 }
 
 function fail(run: Run, failure: Omit<FreshnessFailure, 'error'>, err: unknown): void {
@@ -257,10 +270,10 @@ async function measurePrimary(run: Run, plan: PlanInput): Promise<void> {
     guarded(run, { plan: plan.plan, target: target.id }, async () => {
       const points = toRecoveryPoints(await listTargetSnapshots(deps.elasticache, target, retry), target.id, tags, owner);
       const newest = newestAvailable(points);
-      record(run, plan.plan, target.id, METRIC.recoveryPointAge, newest?.createdAt, `no available snapshot of plan ${plan.plan}`);
+      record(run, plan.plan, target.id, METRIC.recoveryPointAge, newest?.createdAt, `no available snapshot of plan ${plan.plan}`, newest?.name);
       if (plan.exports) {
-        const exported = newestExported(points, tags)?.createdAt;
-        record(run, plan.plan, target.id, METRIC.exportedCopyAge, exported, `no snapshot of plan ${plan.plan} marked ${TAGS.exported}`);
+        const exported = newestExported(points, tags);
+        record(run, plan.plan, target.id, METRIC.exportedCopyAge, exported?.createdAt, `no snapshot of plan ${plan.plan} marked ${TAGS.exported}`, exported?.name);
       }
     }),
   );
@@ -295,7 +308,7 @@ async function measureDr(run: Run, plan: PlanInput): Promise<void> {
   await mapConcurrent([...byTarget.entries()], deps.concurrency, ([target, exports]) =>
     guarded(run, { plan: plan.plan, target, metric }, async () => {
       const newest = await newestVerified(run, bucket, plan.plan, exports.slice(0, MAX_EXPORTS_PER_TARGET), explicit.has(target));
-      if (newest !== 'not-ours') record(run, plan.plan, target, metric, newest.createdAt, newest.why);
+      if (newest !== 'not-ours') record(run, plan.plan, target, metric, newest.createdAt, newest.why, newest.exportName);
     }),
   );
 }
@@ -332,7 +345,7 @@ async function newestVerified(
   plan: string,
   exports: readonly DrExport[],
   named: boolean,
-): Promise<{ createdAt?: Date; why: string } | 'not-ours'> {
+): Promise<{ createdAt?: Date; exportName?: string; why: string } | 'not-ours'> {
   const problems: string[] = [];
   let ours = named;
   for (const exp of exports) {
@@ -340,7 +353,7 @@ async function newestVerified(
       await mapConcurrent(exp.objects, run.deps.concurrency, async (o) => [o.key, await objectTags(run, bucket, o.key)] as const),
     );
     const verdict = assessDrExport(exp, tags, { plan });
-    if (verdict.usable) return { createdAt: verdict.choice.createdAt, why: '' };
+    if (verdict.usable) return { createdAt: verdict.choice.createdAt, exportName: exp.exportName, why: '' };
     if (verdict.problem === 'other-plan') {
       // Objects not tagged yet (replicated before the export Lambda tagged them) say nothing about ownership.
       const planTagged = [...tags.values()].some((t) => t[TAGS.plan] !== undefined);

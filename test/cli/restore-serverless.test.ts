@@ -10,7 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fakes';
 import { ACCOUNT, fakeAws } from './support/fake-aws';
 import { runInProcess } from './support/in-process';
-import { DR_BUCKET, putDrCopy } from './support/dr-copies';
+import { DR_BUCKET, PRIMARY_BUCKET, putDrCopy } from './support/dr-copies';
 
 const CONFIG = 'test/fixtures/config/drills.json';
 const NOW = Date.parse('2026-11-21T10:00:00Z');
@@ -99,6 +99,17 @@ describe('restore of a serverless cache', () => {
     });
   });
 
+  it('names the snapshot’s .rdb copy and the fast path into the source cache’s endpoint', async () => {
+    aws.state.objects.clear();
+    putDrCopy(aws, 'rdr-sessions-edge-20261121-0900', { bucket: PRIMARY_BUCKET, verified: null });
+    const r = await run('--target', 'sessions-edge', '--new-id', 'x-restored', '--dry-run', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).rdbCopies).toMatchObject({
+      copies: [{ where: 'primary', location: `s3://${PRIMARY_BUCKET}/rdr-sessions-edge-20261121-0900`, complete: true }],
+      fastPath: { command: `npx redis-dr migrate --from-rdb s3://${PRIMARY_BUCKET}/rdr-sessions-edge-20261121-0900 --to rediss://sessions-edge-abc.serverless.euw1.cache.amazonaws.com:6379` },
+    });
+  });
+
   it('--dry-run prints the request and creates nothing; a named snapshot of another cache is refused (exit 2)', async () => {
     const dry = await run('--target', 'sessions-edge', '--new-id', 'x-restored', '--from', 'rdr-sessions-edge-20261121-0800', '--dry-run');
     expect(dry.code).toBe(0);
@@ -160,6 +171,7 @@ describe('restore of a serverless cache in the DR region, from its verified DR c
       recoveryPoint: 'rdr-sessions-edge-20261121-0600',
       status: 'available',
       endpoint: 'rediss://sessions-edge-dr-abc.serverless.euw1.cache.amazonaws.com:6379',
+      rdbCopies: { copies: [{ where: 'dr', shards: 2, verification: 'ok' }], fastPath: { location: `s3://${DR_BUCKET}/rdr-sessions-edge-20261121-0600` } },
     });
     expect(aws.ec.commandCalls(CreateServerlessCacheCommand)[0]!.args[0].input).toEqual({
       ServerlessCacheName: 'sessions-edge-dr',

@@ -61,10 +61,7 @@ function healthy(): void {
 }
 
 beforeEach(() => {
-  aws.install();
-  aws.state.snapshots.clear();
-  aws.state.objects.clear();
-  aws.state.executions = [];
+  aws.reset();
   clock = new FakeClock(NOW);
 });
 

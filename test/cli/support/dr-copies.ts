@@ -2,21 +2,25 @@ import { ACCOUNT, type fakeAws } from './fake-aws';
 
 /** The DR bucket of the drills fixture config (`example` in eu-central-1). */
 export const DR_BUCKET = `redis-dr-example-${ACCOUNT}-eu-central-1`;
+/** Its export bucket in the primary region (eu-west-1), replicated to {@link DR_BUCKET}. */
+export const PRIMARY_BUCKET = `redis-dr-example-${ACCOUNT}-eu-west-1`;
 
 /**
- * A DR copy in the fake account's DR bucket: `shards` objects of export
- * `exportName`, tagged as the export and verify-rdb Lambdas leave them
- * (`verified: null`: not verified yet).
+ * A DR copy in the fake account's DR bucket (or `bucket`): `shards` objects
+ * of export `exportName` but those in `absent`, tagged as the export and
+ * verify-rdb Lambdas leave them (`verified: null`: not verified yet).
  */
 export function putDrCopy(
   aws: ReturnType<typeof fakeAws>,
   exportName: string,
-  o: { shards?: number; verified?: 'ok' | 'corrupt' | null; engine?: string } = {},
+  o: { shards?: number; verified?: 'ok' | 'corrupt' | null; engine?: string; bucket?: string; absent?: readonly number[] } = {},
 ): void {
   const of = o.shards ?? 1;
-  const bucket = aws.state.objects.get(DR_BUCKET) ?? new Map();
-  aws.state.objects.set(DR_BUCKET, bucket);
+  const name = o.bucket ?? DR_BUCKET;
+  const bucket = aws.state.objects.get(name) ?? new Map();
+  aws.state.objects.set(name, bucket);
   for (let shard = 1; shard <= of; shard++) {
+    if (o.absent?.includes(shard)) continue;
     const pad = (n: number) => String(n).padStart(4, '0');
     const tags: Record<string, string> = {
       'redis-dr:plan': 'sessions',

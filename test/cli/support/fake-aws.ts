@@ -172,7 +172,16 @@ export function fakeAws() {
     });
   }
 
-  return { ec, tagging, s3, sfn, sts, state, install };
+  /** {@link install}, and an empty account: no snapshots, groups, objects or executions. */
+  function reset(): void {
+    install();
+    state.snapshots.clear();
+    state.groups.clear();
+    state.objects.clear();
+    state.executions = [];
+  }
+
+  return { ec, tagging, s3, sfn, sts, state, install, reset };
 }
 
 /** History events of a drill that reached its report: `Report` exited with `report` and `choice` in `$.drill`. */

@@ -263,6 +263,11 @@ describe('freshness (primary): recovery point and exported copy ages', () => {
       { plan: 'sessions', metric: 'RecoveryPointAgeSeconds', seconds: 86_358 },
     ]);
     expect(metrics.sum('RecoveryPointAgeSeconds', { Plan: 'sessions' })).toBe(86_358);
+    // Each point names the snapshot it measured.
+    expect(r.points.filter((p) => p.target === 'rg-a').map((p) => [p.metric, p.recoveryPoint])).toEqual([
+      ['ExportedCopyAgeSeconds', 'rdr-rg-a-20261121-0300'],
+      ['RecoveryPointAgeSeconds', 'rdr-rg-a-20261121-0900'],
+    ]);
     expect(r.gaps).toEqual([]);
     expect(r.failed).toEqual([]);
   });
@@ -388,6 +393,19 @@ describe('freshness (dr): verified copy ages', () => {
     expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input.Prefix).toBe('rdr-rg-a-');
     // The newest export was usable: the older one's tags were never read.
     expect(s3).toHaveReceivedCommandTimes(GetObjectTaggingCommand, 3);
+  });
+
+  it('names the export it measured, and leaves its listings and tags with a caller that passes its own (status reads them)', async () => {
+    addExport('rdr-rg-a-20261121-0900', { verified: null });
+    addExport('rdr-rg-a-20261121-0600', { created: '2026-11-21T06:00:42.000Z' });
+    const reads = { listings: new Map<string, Promise<string[]>>(), objectTags: new Map<string, Promise<Record<string, string>>>() };
+
+    const r = await runFreshness(dr(), deps, reads);
+
+    expect(r.points.map((p) => [p.metric, p.recoveryPoint])).toEqual([['VerifiedCopyAgeSeconds', 'rdr-rg-a-20261121-0600']]);
+    expect([...reads.listings.keys()]).toEqual(['rdr-rg-a-']);
+    expect(await reads.listings.get('rdr-rg-a-')).toEqual(['rdr-rg-a-20261121-0600-0001.rdb', 'rdr-rg-a-20261121-0900-0001.rdb']);
+    expect([...reads.objectTags.keys()].sort()).toEqual(['rdr-rg-a-20261121-0600-0001.rdb', 'rdr-rg-a-20261121-0900-0001.rdb']);
   });
 
   it.each([

@@ -1,0 +1,252 @@
+/**
+ * Finding the `.rdb` copies of recovery points for `status` and `restore`:
+ * the primary region's export bucket and the DR bucket, listed by prefix and
+ * their objects' tags read, each at most once per run (and not at all when
+ * the freshness run of `status` already did). The decisions are
+ * lambdas/domain/rdb-copies.ts.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { RedisDrConfig } from '../lib/config';
+import { recoveryBucketName } from '../lib/deployment';
+import { describeError, errorName } from '../lambdas/adapters/errors';
+import { getObjectTags, listObjects } from '../lambdas/adapters/s3';
+import { drExportsByTarget, type DrExport } from '../lambdas/domain/drill-select';
+import { parseSnapshotName } from '../lambdas/domain/naming';
+import {
+  describeCopy,
+  exportOf,
+  fastPathOf,
+  NO_RDB_COPY,
+  pointCopies,
+  TEMPORARY_CLUSTER_PATH,
+  type CopyWhere,
+  type FastPath,
+  type PointCopies,
+  type RdbCopy,
+} from '../lambdas/domain/rdb-copies';
+import type { FreshnessReads } from '../lambdas/jobs/freshness';
+import type { CliAws } from './aws';
+import { table, type Style } from './table';
+
+/** A bucket that may hold copies, read through caches (a freshness run's, when it read this bucket). */
+export class CopyBucket {
+  constructor(
+    readonly where: CopyWhere,
+    readonly region: string,
+    readonly bucket: string,
+    private readonly s3: S3Client,
+    private readonly reads: FreshnessReads = { listings: new Map(), objectTags: new Map() },
+  ) {}
+
+  /** Keys under `prefix`: from a listing already made of it (or of a shorter prefix), else listed now, once. A missing bucket holds nothing. */
+  keys(prefix: string): Promise<string[]> {
+    for (const [listed, keys] of this.reads.listings) {
+      if (prefix.startsWith(listed)) return listed === prefix ? keys : keys.then((all) => all.filter((k) => k.startsWith(prefix)));
+    }
+    const keys = listObjects(this.s3, this.bucket, prefix).then(
+      (objects) => objects.map((o) => o.key),
+      (err: unknown) => {
+        // No plan exports, or the stack is not deployed in this region: no copies.
+        if (errorName(err) === 'NoSuchBucket') return [];
+        throw err;
+      },
+    );
+    this.reads.listings.set(prefix, keys);
+    return keys;
+  }
+
+  /** Exports of snapshots of `target` among the keys under `prefix` (default: all of the target's), newest first. */
+  async exports(target: string, prefix = `rdr-${target.toLowerCase()}-`): Promise<DrExport[]> {
+    const id = target.toLowerCase();
+    return drExportsByTarget(await this.keys(prefix), (t) => t === id).get(id) ?? [];
+  }
+
+  private tags(key: string): Promise<Record<string, string>> {
+    let tags = this.reads.objectTags.get(key);
+    if (!tags) {
+      tags = getObjectTags(this.s3, this.bucket, key);
+      this.reads.objectTags.set(key, tags);
+    }
+    return tags;
+  }
+
+  /** `exp` as a copy in this bucket (the tags of its objects read, once). */
+  async copy(exp: DrExport): Promise<RdbCopy> {
+    const tags = new Map(await Promise.all(exp.objects.map(async (o) => [o.key, await this.tags(o.key)] as const)));
+    return describeCopy(exp, tags, { where: this.where, region: this.region, bucket: this.bucket });
+  }
+
+  /** `s3://bucket` and where it is, for messages. */
+  label(): string {
+    return `${this.where === 'dr' ? 'DR' : 'primary'} bucket s3://${this.bucket}`;
+  }
+}
+
+/** The deployment's two buckets: the primary region's export bucket and the DR bucket it replicates to. */
+export async function copyBuckets(config: RedisDrConfig, aws: CliAws, reads: Partial<Record<CopyWhere, FreshnessReads>> = {}): Promise<CopyBucket[]> {
+  const account = await aws.account();
+  return (['primary', 'dr'] as const).map((where) => {
+    const region = where === 'primary' ? config.primary.region : config.dr.region;
+    return new CopyBucket(where, region, recoveryBucketName(config.name, account, region), aws.s3(region), reads[where]);
+  });
+}
+
+/** Does any plan of the config export (else there are no copies to look for)? */
+export function anyPlanExports(config: RedisDrConfig): boolean {
+  return config.plans.some((p) => p.export.enabled);
+}
+
+/** A target's recovery points to show, with their copies in `buckets`, and the fast path. */
+export interface TargetCopies {
+  readonly points: readonly PointCopies[];
+  readonly fastPath: FastPath | null;
+  /** Buckets that could not be read, and why: their copies are unknown, not absent. */
+  readonly problems: readonly string[];
+}
+
+/**
+ * The copies of the recovery points `choose` picks from each bucket's
+ * exports of `target` (keys under `prefix`). Tags are read only for the
+ * exports of the points chosen. A bucket that fails is a problem, not an
+ * absence.
+ */
+export async function copiesOf(
+  target: string,
+  buckets: readonly CopyBucket[],
+  choose: (exports: Partial<Record<CopyWhere, readonly DrExport[]>>) => { points: readonly string[]; newest?: string },
+  o: { readonly prefix?: string; readonly to?: string } = {},
+): Promise<TargetCopies> {
+  const problems: string[] = [];
+  const failed = (b: CopyBucket, err: unknown) => problems.push(`${b.label()}: ${describeError(err)}`);
+  const listed = await Promise.all(
+    buckets.map(async (b) => {
+      try {
+        return { bucket: b, exports: await b.exports(target, o.prefix) };
+      } catch (err) {
+        failed(b, err);
+        return undefined;
+      }
+    }),
+  );
+  const readable = listed.filter((l) => l !== undefined);
+  const { points, newest } = choose(Object.fromEntries(readable.map((l) => [l.bucket.where, l.exports])));
+  const shown = await Promise.all(
+    points.map(async (point) => {
+      const copies = await Promise.all(
+        readable.map(async ({ bucket, exports }) => {
+          const exp = exportOf(exports, point);
+          try {
+            return exp ? await bucket.copy(exp) : undefined;
+          } catch (err) {
+            failed(bucket, err);
+            return undefined;
+          }
+        }),
+      );
+      return pointCopies(point, copies.filter((c) => c !== undefined), point === newest);
+    }),
+  );
+  return { points: shown, fastPath: fastPathOf(shown, o.to), problems: [...new Set(problems)] };
+}
+
+/** One recovery point's copies, for `restore`. */
+export interface PointCopiesReport {
+  /** Its copies, primary bucket first; a bucket without one is left out. */
+  readonly copies: readonly RdbCopy[];
+  /** Buckets that could not be read, and why. */
+  readonly problems: readonly string[];
+  readonly fastPath: FastPath | null;
+  /** Why there is no fast path, and the way instead; null when there is one. */
+  readonly note: string | null;
+}
+
+function pointReport(point: PointCopies | undefined, fastPath: FastPath | null, problems: readonly string[]): PointCopiesReport {
+  const copies = point?.copies ?? [];
+  const note = fastPath
+    ? null
+    : problems.length > 0
+      ? `.rdb copies unknown (a bucket was not read): ${TEMPORARY_CLUSTER_PATH}`
+      : copies.length > 0
+        ? `no usable .rdb copy: ${TEMPORARY_CLUSTER_PATH}`
+        : NO_RDB_COPY;
+  return { copies, problems, fastPath, note };
+}
+
+/** The copies of one recovery point (a snapshot name), for `restore`: only the keys under its name are listed. */
+export async function copiesOfPoint(recoveryPoint: string, buckets: readonly CopyBucket[], to?: string): Promise<PointCopiesReport> {
+  const target = parseSnapshotName(recoveryPoint)?.target;
+  if (!target || buckets.length === 0) return pointReport(undefined, null, []);
+  const found = await copiesOf(target, buckets, () => ({ points: [recoveryPoint], newest: recoveryPoint }), { prefix: recoveryPoint, to });
+  return pointReport(found.points[0], found.fastPath, found.problems);
+}
+
+/** The copy a DR restore chose (complete and verified), as the recovery point's copies. */
+export function chosenCopy(copy: RdbCopy, to?: string): PointCopiesReport {
+  const point = pointCopies(copy.exportName, [copy], true);
+  return pointReport(point, fastPathOf([point], to), []);
+}
+
+/** `primary s3://…/rdr-… (3/3 shards, verified ok)`, with what keeps it from the fast path when the shards do not say it already. */
+export function copyText(c: RdbCopy): string {
+  const problem = c.problem && c.missingShards.length === 0 ? `: ${c.problem}` : '';
+  return `${whereText(c.where)} ${c.location} (${shardsText(c)}, ${verificationText(c)}${problem})`;
+}
+
+/** `3/3 shards`, `2/3 shards (0002 missing)`, `1/? shards`. */
+export function shardsText(c: RdbCopy): string {
+  const missing = c.missingShards.length > 0 ? ` (${c.missingShards.map((n) => String(n).padStart(4, '0')).join(', ')} missing)` : '';
+  return `${c.shardsFound}/${c.shards ?? '?'} shards${missing}`;
+}
+
+/** `verified ok`, `VERIFIED CORRUPT`, `not verified`. */
+export function verificationText(c: RdbCopy): string {
+  return c.verification === 'ok' ? 'verified ok' : c.verification === 'corrupt' ? 'VERIFIED CORRUPT' : 'not verified';
+}
+
+/** `primary` / `DR`. */
+export function whereText(where: CopyWhere): string {
+  return where === 'dr' ? 'DR' : 'primary';
+}
+
+/** Copies as a table: a target, its points and their copies, and what could not be read. */
+export interface CopiesRows extends TargetCopies {
+  readonly target: string;
+  /** False when the target's plan does not export (nothing was looked for). */
+  readonly exports?: boolean;
+}
+
+/**
+ * The `.rdb` copies of targets as text: one row per recovery point and
+ * bucket searched (`wheres`), a point without any copy in one row, then each
+ * target's unread buckets and its fast path.
+ */
+export function formatCopies(entries: readonly CopiesRows[], style: Style, wheres: readonly CopyWhere[] = ['primary', 'dr']): string[] {
+  if (entries.length === 0) return [];
+  if (entries.every((c) => c.exports === false)) return ['', `.rdb copies: none, the plan does not export: ${NO_RDB_COPY}`];
+  const cells: string[][] = [];
+  const after: string[] = [];
+  for (const c of entries) {
+    if (c.exports === false) continue;
+    for (const p of c.points) {
+      const point = p.newest ? `${p.recoveryPoint} (newest)` : p.recoveryPoint;
+      if (p.copies.length === 0 && c.problems.length === 0) {
+        cells.push([c.target, point, '-', '-', '-', NO_RDB_COPY]);
+        continue;
+      }
+      for (const where of wheres) {
+        const copy = p.copies.find((x) => x.where === where);
+        const unread = c.problems.some((x) => x.startsWith(`${whereText(where)} bucket`));
+        if (copy) cells.push([c.target, point, whereText(where), shardsText(copy), verificationText(copy), copy.location]);
+        else cells.push([c.target, point, whereText(where), '-', '-', unread ? 'not read (see below)' : 'none in this bucket']);
+      }
+    }
+    if (c.points.length === 0 && c.problems.length === 0) cells.push([c.target, '-', '-', '-', '-', NO_RDB_COPY]);
+    for (const p of c.problems) after.push(style('yellow', `${c.target}: copies not read: ${p}`));
+    if (c.fastPath) after.push(`${c.target} fast path (keys from ${c.fastPath.recoveryPoint}, no new cluster): ${c.fastPath.command}`);
+  }
+  const VERIFIED = 4;
+  const paint = (column: number, cell: string) =>
+    column !== VERIFIED ? cell : cell.includes('CORRUPT') ? style(['red', 'bold'], cell) : cell.startsWith('verified ok') ? style('green', cell) : cell;
+  const head = ['.RDB COPY OF', 'RECOVERY POINT', 'BUCKET', 'SHARDS', 'VERIFIED', 'LOCATION'];
+  return ['', ...(cells.length > 0 ? table([head, ...cells], paint) : []), ...after];
+}
