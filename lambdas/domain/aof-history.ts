@@ -235,6 +235,8 @@ export interface HistoryIncr {
   /** Held whole: finished, and every byte up to its end held. */
   readonly complete: boolean;
   readonly nextAfterHole?: number;
+  /** Redis 8: its replication offset at the start, as a manifest recorded it. */
+  readonly startOffset?: string;
 }
 
 /** One base in the history. */
@@ -283,6 +285,7 @@ export function indexHistory(manifests: readonly AofManifest[], stored: StoredHi
   };
   const anchors = new Map<string, number>();
   const links = new Set<number>();
+  const startOffsets = new Map<string, string>();
   for (const m of manifests) {
     if (m.base) note(m.base.name, m.base.seq, 'base');
     for (const i of m.incrs) note(i.name, i.seq, 'incr');
@@ -291,6 +294,7 @@ export function indexHistory(manifests: readonly AofManifest[], stored: StoredHi
       const kind = seqOf.get(h.name)?.kind ?? (isIncrName(h.name) ? 'incr' : 'base');
       note(h.name, h.seq, kind);
     }
+    for (const e of [...m.incrs, ...m.history]) if (e.startOffset !== undefined) startOffsets.set(e.name, e.startOffset);
     if (m.base && m.incrs.length > 0) {
       const first = m.incrs[0]!.seq;
       const known = anchors.get(m.base.name);
@@ -316,6 +320,7 @@ export function indexHistory(manifests: readonly AofManifest[], stored: StoredHi
         ...(end !== undefined ? { end } : {}),
         complete: end !== undefined && cov.end >= end,
         ...(cov.nextAfterHole ? { nextAfterHole: cov.nextAfterHole.start } : {}),
+        ...(startOffsets.has(name) ? { startOffset: startOffsets.get(name)! } : {}),
       });
     }
   }

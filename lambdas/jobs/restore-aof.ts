@@ -159,7 +159,7 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     partial = { base };
 
     // The increments, scanned: whole commands only, cut at --until.
-    const increments: { name: string; seq: number; bytes: number; commands: number }[] = [];
+    const increments: { name: string; seq: number; startOffset?: string; bytes: number; commands: number }[] = [];
     const excluded: { file: string; bytes: number }[] = [];
     let lastSecond = record.timeSeconds;
     let annotations = 0;
@@ -167,7 +167,7 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     let cut: RestoreAofReport['cut'];
     for (const incr of chain.incrs) {
       const r = await writeIncrement(req.store, req.to, incr, stored.files.get(incr.name)?.parts ?? [], cutSecond);
-      increments.push({ name: incr.name, seq: incr.seq, bytes: r.bytes, commands: r.commands });
+      increments.push({ name: incr.name, seq: incr.seq, ...(incr.startOffset !== undefined ? { startOffset: incr.startOffset } : {}), bytes: r.bytes, commands: r.commands });
       annotations += r.annotations;
       commands += r.commands;
       if (r.lastSecond !== undefined) lastSecond = r.lastSecond;
@@ -201,7 +201,7 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     }
 
     const appendFilename = appendFilenameFrom(chain.base.name);
-    const manifest = formatAofManifest({ base: { name: chain.base.name, seq: chain.base.seq }, incrs: increments.map((i) => ({ name: i.name, seq: i.seq })) });
+    const manifest = formatAofManifest({ base: { name: chain.base.name, seq: chain.base.seq }, incrs: increments });
     await req.to.write(`${appendFilename}.manifest`, [Buffer.from(manifest)]);
     partial = { ...partial, appendFilename, ...(cut ? { cut } : {}), ...(lastSecond !== undefined ? { lastAnnotation: isoSecond(lastSecond) } : {}), ...(note ? { note } : {}) };
     say(`restore-aof: wrote ${req.to.dir} (${appendFilename}.manifest, ${1 + increments.length} files)${cut ? `, cut at ${cut.file} byte ${cut.offset} (before ${cut.beforeSecond})` : ''}`);

@@ -125,8 +125,8 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     ['a single-file AOF of Redis < 7', (d: string) => (writeFileSync(join(d, 'appendonly.aof'), ''), ['--dir', d]), /single-file AOF of Redis before 7\.0/],
     [
       'a manifest with a field it does not know',
-      (d: string) => (writeFileSync(join(d, 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0\n'), ['--dir', d]),
-      /appendonly\.aof\.manifest, line 2: unknown field "startoffset" \(value "0"\).*not guessed: nothing shipped/,
+      (d: string) => (writeFileSync(join(d, 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0 fenced yes\n'), ['--dir', d]),
+      /appendonly\.aof\.manifest, line 2: unknown field "fenced" \(value "yes"\).*not guessed: nothing shipped/,
     ],
     ['a destination that is none', (d: string) => ['--dir', d, '--to', 'ftp://x'], /--to ftp:\/\/x is not a destination: write file:\/\/\/absolute\/dir or s3:\/\/bucket\/prefix/],
     ['--rpo shorter than --interval', (d: string) => ['--dir', d, '--interval', '10s', '--rpo', '5s'], /--rpo 5s is shorter than --interval 10s/],

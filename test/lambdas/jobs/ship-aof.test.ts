@@ -295,6 +295,29 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     expect((await compareClients(c, restored.client())).equal).toBe(true);
   });
 
+  it('ships a directory whose manifest Redis 8 wrote (replication offsets on the increment) and keeps the start offset in the restored manifest', async () => {
+    const server = await startAofServer();
+    cleanup.push(() => server.stop());
+    const c = server.client();
+    for (let i = 0; i < 20; i++) await c.set(`k:${i}`, `v${i}`);
+    await server.kill(); // the files stay; appendfsync always: every write is in them
+    const aofDir = join(server.dir, 'appendonlydir');
+    const incrBytes = readFileSync(join(aofDir, 'appendonly.aof.1.incr.aof')).length;
+    // What Redis 8 leaves after a clean shutdown (src/aof.c, aofInfoFormat).
+    writeFileSync(join(aofDir, 'appendonly.aof.manifest'), `file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0 endoffset ${incrBytes}\n`);
+    const dest = tempDir('dest');
+    const shipper = new AofShipper({ dir: new AofDirectory(aofDir), store: new FileAofStore(dest), intervalMs: 50, rpoMs: 10_000 }, { now: () => Date.now(), say: () => undefined });
+    cleanup.push(() => shipper.stop());
+    await shipper.start();
+    await shipper.cycle();
+    await shipper.settled();
+    expect((await shipper.cycle()).ok).toBe(true);
+    await shipper.stop();
+    const out = join(tempDir('out'), 'aof');
+    expect(await restore(dest, out)).toMatchObject({ ok: true, increments: [{ name: 'appendonly.aof.1.incr.aof', bytes: incrBytes }], load: { keys: 20 } });
+    expect(readFileSync(join(out, 'appendonly.aof.manifest'), 'utf8')).toBe('file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0\n');
+  });
+
   it('reads the bases aof-use-rdb-preamble can leave: an old single-file AOF (RDB preamble, then commands) ships as rdb+aof and restores; a corrupt RDB base is not shipped', async () => {
     const source = await startRedisServer();
     cleanup.push(() => source.stop());
