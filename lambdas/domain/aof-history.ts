@@ -267,12 +267,49 @@ export class HistoryError extends Error {
   override readonly name = 'HistoryError';
 }
 
+/** What the destination holds of one file, as the index needs it. */
+export interface HeldFile {
+  /** Bytes [0, covered) are held. */
+  readonly covered: number;
+  /** Recorded end (the file is finished), when recorded. */
+  readonly end?: number;
+  /** Start of the first part after a hole, when there is one. */
+  readonly nextAfterHole?: number;
+  /** A base: stored whole (its part, then its record). */
+  readonly baseStored: boolean;
+}
+
+/**
+ * The listing, file by file. A base is whole when its record is there and
+ * its parts hold the record's size; without the record read, the record's
+ * presence is taken (it is written after the whole part).
+ */
+export function heldFiles(stored: StoredHistory, records: ReadonlyMap<string, BaseRecord> = new Map()): Map<string, HeldFile> {
+  const held = new Map<string, HeldFile>();
+  for (const [name, f] of stored.files) {
+    const cov = coverage(f.parts);
+    const record = records.get(name);
+    const baseStored = f.hasBaseRecord && cov.end > 0 && (record === undefined || cov.end === record.bytes);
+    held.set(name, { covered: cov.end, ...(f.end !== undefined ? { end: f.end } : {}), ...(cov.nextAfterHole ? { nextAfterHole: cov.nextAfterHole.start } : {}), baseStored });
+  }
+  return held;
+}
+
 /**
  * Indexes the history from the parsed manifests (oldest first), the listing
  * and the base records read.
  * @throws HistoryError when two manifests give one file different seqs or types (two AOF lineages in one destination)
  */
 export function indexHistory(manifests: readonly AofManifest[], stored: StoredHistory, records: ReadonlyMap<string, BaseRecord>): HistoryIndex {
+  return indexHeld(manifests, heldFiles(stored, records), records);
+}
+
+/**
+ * Indexes the history from the parsed manifests (oldest first) and what is
+ * held of each file (the shipper keeps this as it stores, without listing).
+ * @throws HistoryError as {@link indexHistory}
+ */
+export function indexHeld(manifests: readonly AofManifest[], held: ReadonlyMap<string, HeldFile>, records: ReadonlyMap<string, BaseRecord>): HistoryIndex {
   const seqOf = new Map<string, { seq: number; kind: 'base' | 'incr' }>();
   const note = (name: string, seq: number, kind: 'base' | 'incr') => {
     const known = seqOf.get(name);
@@ -305,21 +342,20 @@ export function indexHistory(manifests: readonly AofManifest[], stored: StoredHi
   const bases: HistoryBase[] = [];
   const incrs: HistoryIncr[] = [];
   for (const [name, { seq, kind }] of seqOf) {
-    const file = stored.files.get(name);
-    const cov = coverage(file?.parts ?? []);
+    const file = held.get(name);
     if (kind === 'base') {
       const record = records.get(name);
-      const stored = record !== undefined ? cov.end === record.bytes && record.bytes > 0 : false;
-      bases.push({ name, seq, ...(anchors.has(name) ? { anchor: anchors.get(name)! } : {}), stored, ...(record ? { record } : {}) });
+      bases.push({ name, seq, ...(anchors.has(name) ? { anchor: anchors.get(name)! } : {}), stored: file?.baseStored ?? false, ...(record ? { record } : {}) });
     } else {
+      const covered = file?.covered ?? 0;
       const end = file?.end;
       incrs.push({
         name,
         seq,
-        covered: cov.end,
+        covered,
         ...(end !== undefined ? { end } : {}),
-        complete: end !== undefined && cov.end >= end,
-        ...(cov.nextAfterHole ? { nextAfterHole: cov.nextAfterHole.start } : {}),
+        complete: end !== undefined && covered >= end,
+        ...(file?.nextAfterHole !== undefined ? { nextAfterHole: file.nextAfterHole } : {}),
         ...(startOffsets.has(name) ? { startOffset: startOffsets.get(name)! } : {}),
       });
     }
@@ -401,6 +437,19 @@ export function chainOf(index: HistoryIndex, base: HistoryBase): Chain {
   }
 }
 
+/**
+ * The chain a restore to the end uses: the newest stored base whose chain
+ * reaches the newest increment; when none does, the newest stored base's
+ * chain with its break; undefined when no base is stored.
+ */
+export function chainToEnd(index: HistoryIndex): Chain | undefined {
+  const chains = index.bases
+    .filter((b) => b.stored)
+    .sort((a, b) => b.seq - a.seq)
+    .map((b) => chainOf(index, b));
+  return chains.find((c) => !c.break) ?? chains[0];
+}
+
 /** Seconds since the epoch as an ISO time without milliseconds. */
 export function isoSecond(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
@@ -443,12 +492,9 @@ export function chooseRestore(index: HistoryIndex, untilMs?: number): RestoreCho
     };
   }
   if (untilMs === undefined) {
-    const newestFirst = [...stored].sort((a, b) => b.seq - a.seq);
-    const chains = newestFirst.map((b) => chainOf(index, b));
-    const whole = chains.find((c) => !c.break);
-    if (whole) return { ok: true, chain: whole };
-    const c = chains[0]!;
-    return { ok: false, kind: 'gap', message: `the history has a gap: ${c.break!.why}; restore to a time before it with --until` };
+    const c = chainToEnd(index)!;
+    if (!c.break) return { ok: true, chain: c };
+    return { ok: false, kind: 'gap', message: `the history has a gap: ${c.break.why}; restore to a time before it with --until` };
   }
   const cutSecond = Math.floor(untilMs / 1000);
   const timed = stored.filter((b) => b.record?.timeSeconds !== undefined);

@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RestoreDirectory } from '../adapters/aof-dir.js';
-import type { AofStore } from '../adapters/aof-store.js';
+import { readStoredManifest, StoredManifestError, type AofStore } from '../adapters/aof-store.js';
 import type { LocalRedis, LocalRedisOptions } from '../adapters/local-redis.js';
 import {
   baseRecordKey,
@@ -33,7 +33,7 @@ import {
   type BaseRecord,
   type HistoryIncr,
 } from '../domain/aof-history.js';
-import { AofManifestError, formatAofManifest, parseAofManifest, type AofManifest } from '../domain/aof-manifest.js';
+import { formatAofManifest } from '../domain/aof-manifest.js';
 import { AofScanner } from '../domain/aof-scan.js';
 
 /** What a restore is asked to do. */
@@ -122,16 +122,11 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
   try {
     const stored = readStoredHistory(await req.store.list());
     if (!stored.marker && stored.files.size === 0) throw new Refused('empty', `${req.store.url} holds no shipped AOF history: is it the destination ship-aof writes to?`);
-    const manifests = await mapLimit(stored.manifests, 16, async (m): Promise<AofManifest> => {
-      const bytes = await req.store.get(m.key);
-      if (sha256hex(bytes).slice(0, 16) !== m.sha) throw new Refused('corrupt', `${req.store.url}: ${m.key} does not match the SHA-256 in its name: the stored manifest is damaged`);
-      try {
-        return parseAofManifest(bytes.toString('utf8'), m.key);
-      } catch (err) {
-        if (err instanceof AofManifestError) throw new Refused('inconsistent', `${req.store.url}: ${err.message}`);
-        throw err;
-      }
-    });
+    const manifests = await mapLimit(stored.manifests, 16, (m) =>
+      readStoredManifest(req.store, m).catch((err: unknown) => {
+        throw err instanceof StoredManifestError ? new Refused(err.kind, err.message) : err;
+      }),
+    );
     const withRecords = [...stored.files.values()].filter((f) => f.hasBaseRecord);
     const records = new Map<string, BaseRecord>(
       await mapLimit(withRecords, 16, async (f) => [f.name, JSON.parse((await req.store.get(baseRecordKey(f.name))).toString('utf8')) as BaseRecord] as const),

@@ -80,6 +80,53 @@ async function eventually(what: string, check: () => boolean, ms = 10_000): Prom
   }
 }
 
+/** An AOF directory whose RDB base is cut after 40 bytes of `rdb` and followed by garbage, with one increment holding `incr`. */
+function corruptBaseDir(rdb: Buffer, incr: string): string {
+  const dir = join(tempDir('bad'), 'appendonlydir');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'appendonly.aof.1.base.rdb'), Buffer.concat([rdb.subarray(0, 40), Buffer.from('garbage that is no RDB')]));
+  writeFileSync(join(dir, 'appendonly.aof.1.incr.aof'), incr);
+  writeFileSync(join(dir, 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+  return dir;
+}
+
+/** A destination whose base uploads wait until `release()` (a big base on a slow link); an abort ends the wait. */
+class SlowBaseStore extends FileAofStore {
+  private open!: () => void;
+  private readonly gate = new Promise<void>((r) => (this.open = r));
+  release(): void {
+    this.open();
+  }
+  override async putStream(key: string, body: AsyncIterable<Uint8Array>, commit: () => void, signal?: AbortSignal): Promise<number> {
+    await Promise.race([this.gate, new Promise<void>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }))]);
+    return super.putStream(key, body, commit, signal);
+  }
+}
+
+/** A shipper running with a heartbeat (pings counted) and a metrics file. */
+function runReporting(dir: string, store: FileAofStore, rpoMs = 10_000) {
+  const metricsFile = join(tempDir('metrics'), 'aof.prom');
+  const pings: number[] = [];
+  const log: string[] = [];
+  const cycles: CycleReport[] = [];
+  const shipper = new AofShipper(
+    { dir: new AofDirectory(dir), store, intervalMs: 50, rpoMs, heartbeat: { url: 'http://unused', everyMs: 0 }, metricsFile },
+    { now: () => Date.now(), say: (l) => log.push(l), onCycle: (c) => cycles.push(c), ping: async () => void pings.push(Date.now()) },
+  );
+  const abort = new AbortController();
+  const done = shipper.run(abort.signal);
+  const stop = async () => {
+    abort.abort();
+    await done;
+  };
+  cleanup.push(stop);
+  const metric = (name: string) => {
+    const m = new RegExp(`^${name}\\{dir="[^"]+"\\} (\\S+)$`, 'm').exec(readFileSync(metricsFile, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  };
+  return { pings, log, cycles, metricsFile, metric, stop };
+}
+
 async function replicaOffsetsMatch(primary: Redis, replica: Redis): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
@@ -119,7 +166,7 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     await caughtUp(cycles);
     expect(store.failures).toBeGreaterThan(0);
     expect(log.some((l) => /cycle failed .*injected outage; lag/.test(l))).toBe(true);
-    expect(log).toContain('ship-aof: caught up');
+    expect(log.some((l) => /^ship-aof: caught up, restorable to the newest command \(base appendonly\.aof\.\d+\.base\.(rdb|aof)\)$/.test(l))).toBe(true);
 
     // The shipper stops and starts again; the writer goes on meanwhile.
     await shipper.stop();
@@ -267,6 +314,59 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     await done;
   });
 
+  it('is not ok while no base is stored: with a corrupt base nothing is restorable, so no heartbeat, within_rpo 0, base_seq 0, and the log says why', async () => {
+    const source = await startRedisServer();
+    cleanup.push(() => source.stop());
+    const rdb = readFileSync(await bgsave(source, source.client()));
+    const dir = corruptBaseDir(rdb, '*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n');
+    const dest = tempDir('dest');
+    const run = runReporting(dir, new FileAofStore(dest));
+    await eventually('five cycles', () => run.cycles.length >= 5);
+    await run.stop();
+    expect(run.cycles.every((c) => !c.ok)).toBe(true);
+    expect(run.cycles[run.cycles.length - 1]!.notRestorable).toMatch(/cannot be restored to the newest commands yet: no base is stored whole; base appendonly\.aof\.1\.base\.rdb was refused: its RDB is corrupt at byte/);
+    expect(run.pings).toEqual([]);
+    expect(run.metric(AOF_METRICS.withinRpo)).toBe(0);
+    expect(run.metric(AOF_METRICS.baseSeq)).toBe(0);
+    expect(run.metric(AOF_METRICS.shippedThrough)).toBeUndefined();
+    expect(run.log.some((l) => /shipped .* in 1 part .*cannot be restored to the newest commands yet: no base is stored whole.*the heartbeat is not pinged/.test(l))).toBe(true);
+    expect(run.log.some((l) => /every whole command shipped/.test(l))).toBe(false);
+    expect(run.log[run.log.length - 1]).toMatch(/^ship-aof: stopped: .* cannot be restored to the newest commands yet: no base is stored whole/);
+    // What restore-aof says of that destination: the shipper told the same.
+    expect(await restore(dest, join(tempDir('out'), 'aof'))).toMatchObject({ ok: false, refused: { kind: 'empty' } });
+  });
+
+  it('is not ok while the first base is still uploading; once it is stored, the lag counts from then; base_seq is exported after a restart too', async () => {
+    const server = await startAofServer();
+    cleanup.push(() => server.stop());
+    const c = server.client();
+    await c.set('a', '1');
+    const aofDir = join(server.dir, 'appendonlydir');
+    const store = new SlowBaseStore(tempDir('dest'));
+    const run = runReporting(aofDir, store);
+    await eventually('three cycles after the increment shipped', () => run.cycles.filter((x) => x.parts === 0 && Object.values(x.files).some((b) => b > 0)).length >= 3);
+    expect(run.cycles.every((x) => !x.ok)).toBe(true);
+    expect(run.cycles[run.cycles.length - 1]!.notRestorable).toMatch(/no base is stored whole; base appendonly\.aof\.1\.base\.rdb is still being uploaded/);
+    expect(run.pings).toEqual([]);
+    expect(run.metric(AOF_METRICS.withinRpo)).toBe(0);
+    store.release();
+    await eventually('a ping', () => run.pings.length > 0);
+    const first = run.cycles.find((x) => x.ok)!;
+    expect(first.lagMs).toBeLessThan(first.endedAtMs - first.observedAtMs + 1);
+    expect(run.metric(AOF_METRICS.withinRpo)).toBe(1);
+    expect(run.metric(AOF_METRICS.baseSeq)).toBe(1);
+    expect(run.log.some((l) => /restorable to the newest command \(base appendonly\.aof\.1\.base\.rdb\)/.test(l))).toBe(true);
+    await run.stop();
+    expect(run.log[run.log.length - 1]).toBe('ship-aof: stopped, every whole command shipped');
+
+    // Restarted, it uploads no base: the one stored is still exported.
+    const again = runReporting(aofDir, new FileAofStore(store.url.slice('file://'.length)));
+    await eventually('a ping after the restart', () => again.pings.length > 0);
+    expect(again.metric(AOF_METRICS.baseSeq)).toBe(1);
+    expect(again.log.some((l) => /base .* stored/.test(l))).toBe(false);
+    await again.stop();
+  });
+
   it('holds back a command a crash tore; the server truncates it when it starts again, and shipping goes on', async () => {
     let server = await startAofServer();
     const dataDir = server.dir;
@@ -335,18 +435,15 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     const shipper = new AofShipper({ dir: new AofDirectory(dir), store: new FileAofStore(dest), intervalMs: 50, rpoMs: 10_000 }, { now: () => Date.now(), say: (l) => log.push(l) });
     cleanup.push(() => shipper.stop());
     await shipper.start();
-    expect((await shipper.cycle()).ok).toBe(true);
+    expect((await shipper.cycle()).notRestorable).toMatch(/base appendonly\.aof is still being uploaded/); // in the background
     await shipper.settled();
+    expect((await shipper.cycle()).ok).toBe(true);
     await shipper.stop();
     expect(JSON.parse(readFileSync(join(dest, 'files', 'appendonly.aof', 'base.json'), 'utf8'))).toMatchObject({ format: 'rdb+aof', timeSeconds: 1700000000, keys: 10, commands: 2 });
     const out = join(tempDir('out'), 'aof');
     expect(await restore(dest, out)).toMatchObject({ ok: true, base: { name: 'appendonly.aof', format: 'rdb+aof' }, appendFilename: 'appendonly.aof', load: { keys: 12 } });
 
-    const bad = join(tempDir('bad'), 'appendonlydir');
-    mkdirSync(bad);
-    writeFileSync(join(bad, 'appendonly.aof.1.base.rdb'), Buffer.concat([rdb.subarray(0, 40), Buffer.from('garbage that is no RDB')]));
-    writeFileSync(join(bad, 'appendonly.aof.1.incr.aof'), '');
-    writeFileSync(join(bad, 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    const bad = corruptBaseDir(rdb, '');
     const badDest = tempDir('bad-dest');
     const badLog: string[] = [];
     const badShipper = new AofShipper({ dir: new AofDirectory(bad), store: new FileAofStore(badDest), intervalMs: 50, rpoMs: 10_000 }, { now: () => Date.now(), say: (l) => badLog.push(l) });
