@@ -210,8 +210,10 @@ export interface BaseRecord {
   /** `rdb` (aof-use-rdb-preamble yes), `aof` (commands), `rdb+aof` (an old single-file AOF with an RDB preamble). */
   readonly format: 'rdb' | 'aof' | 'rdb+aof';
   /**
-   * The dataset's time, unix seconds: the RDB's `ctime`, or the last `#TS`
-   * annotation of an AOF base (absent when it has none). The base holds
+   * The dataset's time, unix seconds: the last `#TS` annotation of its
+   * commands, or the RDB's `ctime` when no command follows the RDB; absent
+   * when it has neither, and when commands follow with no annotation before
+   * them (their time is unknown: see `untimedCommands`). The base holds
    * everything done before this second ended, nothing done after.
    */
   readonly timeSeconds?: number;
@@ -222,6 +224,15 @@ export interface BaseRecord {
   readonly rdbVersion?: number;
   /** Complete commands in its AOF part. */
   readonly commands?: number;
+  /** `rdb+aof`: commands after the RDB preamble with no `#TS` annotation (Redis before 7 wrote none): the base records no time. */
+  readonly untimedCommands?: number;
+}
+
+/** Why a base records no time (for --until refusals). */
+export function whyNoTime(b: HistoryBase): string {
+  const r = b.record;
+  if (r?.untimedCommands !== undefined) return `base ${b.name}: ${r.untimedCommands} commands follow its RDB preamble with no #TS annotation before them, so when they ran is unknown`;
+  return `base ${b.name}: ${r?.format === 'rdb' ? 'its RDB records no ctime' : 'its commands carry no #TS annotation'}`;
 }
 
 /** One increment in the history. */
@@ -502,18 +513,21 @@ export function chooseRestore(index: HistoryIndex, untilMs?: number): RestoreCho
     return {
       ok: false,
       kind: 'no-timestamps',
-      message: `--until needs times in the AOF: no stored base records one (${stored.map((b) => b.name).join(', ')}); an AOF base has one only with aof-timestamp-enabled yes`,
+      message: `--until needs times in the AOF: no stored base records one (${stored.map(whyNoTime).join('; ')}); an AOF base has one only with aof-timestamp-enabled yes`,
     };
   }
   const usable = timed.filter((b) => b.record!.timeSeconds! < cutSecond).sort((a, b) => b.seq - a.seq);
   if (usable.length === 0) {
     const oldest = [...timed].sort((a, b) => a.record!.timeSeconds! - b.record!.timeSeconds!)[0]!;
     const oldestMs = (oldest.record!.timeSeconds! + 1) * 1000;
+    const untimedOlder = stored.filter((b) => b.seq < oldest.seq && b.record?.timeSeconds === undefined);
     return {
       ok: false,
       kind: 'before-oldest',
       oldestMs,
-      message: `--until ${new Date(untilMs).toISOString()} is before the oldest point available, ${isoSecond(oldest.record!.timeSeconds! + 1)} (base ${oldest.name}, its dataset as of ${isoSecond(oldest.record!.timeSeconds!)}): give --until at or after it`,
+      message:
+        `--until ${new Date(untilMs).toISOString()} is before the oldest point available, ${isoSecond(oldest.record!.timeSeconds! + 1)} (base ${oldest.name}, its dataset as of ${isoSecond(oldest.record!.timeSeconds!)}): give --until at or after it` +
+        (untimedOlder.length > 0 ? `; older bases record no time, so --until cannot use them (${untimedOlder.map(whyNoTime).join('; ')})` : ''),
     };
   }
   return { ok: true, chain: chainOf(index, usable[0]!), cutSecond };

@@ -553,7 +553,12 @@ export class AofShipper {
     t.covered = size;
     t.baseDone = true;
     this.hold(t.name, { covered: size, baseStored: true });
-    const when = info.record.timeSeconds !== undefined ? `, dataset as of ${new Date(info.record.timeSeconds * 1000).toISOString()}` : ', no time recorded in it';
+    const when =
+      info.record.timeSeconds !== undefined
+        ? `, dataset as of ${new Date(info.record.timeSeconds * 1000).toISOString()}`
+        : info.record.untimedCommands !== undefined
+          ? `, no time: ${info.record.untimedCommands} commands follow its RDB preamble with no #TS annotation before them (restore-aof --until cannot use it; to the end can)`
+          : ', no time recorded in it';
     this.deps.say(`ship-aof: base ${t.name} stored (${formatBytes(size)}, ${info.record.format}${info.record.keys !== undefined ? `, ${info.record.keys} keys` : ''}${when})`);
     await this.release(t);
   }
@@ -733,6 +738,10 @@ async function inspectBase(handle: AofFileHandle, size: number, name: string): P
   const r = scanner.found;
   if (r.error) return { rejected: `the commands after its RDB preamble are not a valid AOF at byte ${r.error.offset}: ${r.error.message}` };
   if (r.safeEnd !== size) return { rejected: `${name} ends with ${size - r.safeEnd} bytes of an incomplete command after its RDB preamble` };
-  const time = r.lastSecond ?? ctime;
-  return { record: { format: 'rdb+aof', ...(time !== undefined ? { timeSeconds: time } : {}), bytes: size, sha256: hash.digest('hex'), ...rdbPart, commands: r.commands } };
+  // Commands after the preamble ran after its ctime, at a time only an annotation tells (a later one bounds those before it).
+  const untimed = r.commands > 0 && r.annotations === 0;
+  const time = untimed ? undefined : (r.lastSecond ?? ctime);
+  return {
+    record: { format: 'rdb+aof', ...(time !== undefined ? { timeSeconds: time } : {}), bytes: size, sha256: hash.digest('hex'), ...rdbPart, commands: r.commands, ...(untimed ? { untimedCommands: r.commands } : {}) },
+  };
 }

@@ -135,6 +135,18 @@ describe('restore planning', () => {
     expect(chooseRestore(h, 2500_000)).toMatchObject({ ok: true, chain: { base: { name: B(2) } } });
   });
 
+  it('a base with commands of unknown time (an old single-file AOF) records none: --until before the next base says why it cannot be used', () => {
+    const untimed: BaseRecord = { format: 'rdb+aof', bytes: 100, sha256: SHA, commands: 3, untimedCommands: 3 };
+    const h = history({ ...REWRITTEN, records: { [B(1)]: untimed, [B(2)]: record(2000, 120) } });
+    expect(chooseRestore(h, 1500_000)).toMatchObject({
+      ok: false,
+      kind: 'before-oldest',
+      message: expect.stringMatching(/before the oldest point available, 1970-01-01T00:33:21Z \(base appendonly\.aof\.2\.base\.rdb.*; older bases record no time, so --until cannot use them \(base appendonly\.aof\.1\.base\.rdb: 3 commands follow its RDB preamble with no #TS annotation before them, so when they ran is unknown\)/),
+    });
+    expect(chooseRestore(h, 2500_000)).toMatchObject({ ok: true, chain: { base: { name: B(2) } } });
+    expect(chooseRestore(h)).toMatchObject({ ok: true, chain: { base: { name: B(2) } } });
+  });
+
   it('an increment the server removed before it was shipped whole: the gap is named, the end still restores', () => {
     const h = history({ ...REWRITTEN, ends: {} });
     expect(chooseRestore(h)).toMatchObject({ ok: true, chain: { base: { name: B(2) } } });
