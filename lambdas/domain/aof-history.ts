@@ -163,14 +163,23 @@ export interface Coverage {
   readonly nextAfterHole?: StoredPart;
 }
 
-/** The run of parts from byte 0 (overlapping parts, as two shippers would leave, are sliced, not doubled). */
+/**
+ * The run of parts from byte 0 (overlapping parts, as two shippers would
+ * leave, are sliced, not doubled). One pass over the parts sorted by start:
+ * a part passed over ends before the slice taken instead, so it never
+ * extends a later one (an increment of a long day holds tens of thousands).
+ */
 export function coverage(parts: readonly StoredPart[]): Coverage {
   const sorted = [...parts].sort((a, b) => a.start - b.start || b.end - a.end);
   const slices: PartSlice[] = [];
   let end = 0;
+  let i = 0;
   for (;;) {
     let best: StoredPart | undefined;
-    for (const p of sorted) if (p.start <= end && p.end > end && (!best || p.end > best.end)) best = p;
+    for (; i < sorted.length && sorted[i]!.start <= end; i++) {
+      const p = sorted[i]!;
+      if (p.end > end && (!best || p.end > best.end)) best = p;
+    }
     if (!best) break;
     slices.push({ part: best, offset: end - best.start, length: best.end - end });
     end = best.end;

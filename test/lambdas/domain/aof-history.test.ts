@@ -52,6 +52,8 @@ describe('destination layout', () => {
     ['a hole', [part(0, 10), part(15, 20)], 10, 15, 1],
     ['overlapping parts (two shippers)', [part(0, 10), part(5, 20), part(5, 8)], 20, undefined, 2],
     ['no part at byte 0', [part(5, 10)], 0, 5, 0],
+    ['parts that start inside a longer one', [part(0, 10), part(2, 30), part(8, 12), part(12, 31), part(29, 40)], 40, undefined, 3],
+    ['a long day of parts, every tenth shipped twice', Array.from({ length: 60_000 }, (_, k) => (k % 10 === 9 ? part((k - 1) * 10, (k + 1) * 10) : part(k * 10, (k + 1) * 10))), 600_000, undefined, 54_000],
   ])('coverage of %s', (_what, parts, end, hole, slices) => {
     const c = coverage(parts);
     expect(c.end).toBe(end);
