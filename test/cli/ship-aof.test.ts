@@ -114,6 +114,7 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     const dest = tempDir('dest');
     const ship = shipInBackground(['--dir', join(s.dir, 'appendonlydir'), '--to', `file://${dest}`, '--interval', '100ms']);
     await ship.waitFor(/shipped .* in 1 part/);
+    await ship.waitFor(/caught up, restorable to the newest command \(base appendonly\.aof\.1\.base\.rdb\)/); // SIGTERM would abandon a base upload in progress
     expect(await ship.stop()).toBe(0);
     const r = await cli('restore-aof', '--from', `file://${dest}`, '--to', join(tempDir('out'), 'aof'), '--until', new Date().toISOString());
     expect(r.status).toBe(1);
