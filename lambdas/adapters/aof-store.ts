@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { AofManifestError, parseAofManifest, type AofManifest } from '../domain/aof-manifest.js';
 import { listObjects } from './s3.js';
 import { storeError } from './backup-store.js';
 import { errorName } from './errors.js';
@@ -46,6 +47,32 @@ export interface AofStore {
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
+
+/** A stored manifest that cannot be used: damaged (its bytes do not match the SHA-256 in its key) or not understood. */
+export class StoredManifestError extends Error {
+  override readonly name = 'StoredManifestError';
+  constructor(
+    readonly kind: 'corrupt' | 'inconsistent',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Reads and parses a stored manifest (`sha` is the SHA-256 prefix its key names).
+ * @throws StoredManifestError, or the store's error
+ */
+export async function readStoredManifest(store: AofStore, m: { readonly key: string; readonly sha: string }): Promise<AofManifest> {
+  const bytes = await store.get(m.key);
+  if (sha256(bytes).toString('hex').slice(0, 16) !== m.sha) throw new StoredManifestError('corrupt', `${store.url}: ${m.key} does not match the SHA-256 in its name: the stored manifest is damaged`);
+  try {
+    return parseAofManifest(bytes.toString('utf8'), m.key);
+  } catch (err) {
+    if (err instanceof AofManifestError) throw new StoredManifestError('inconsistent', `${store.url}: ${err.message}`);
+    throw err;
+  }
+}
 
 // ---- a folder ---------------------------------------------------------------
 

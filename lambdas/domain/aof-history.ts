@@ -163,14 +163,23 @@ export interface Coverage {
   readonly nextAfterHole?: StoredPart;
 }
 
-/** The run of parts from byte 0 (overlapping parts, as two shippers would leave, are sliced, not doubled). */
+/**
+ * The run of parts from byte 0 (overlapping parts, as two shippers would
+ * leave, are sliced, not doubled). One pass over the parts sorted by start:
+ * a part passed over ends before the slice taken instead, so it never
+ * extends a later one (an increment of a long day holds tens of thousands).
+ */
 export function coverage(parts: readonly StoredPart[]): Coverage {
   const sorted = [...parts].sort((a, b) => a.start - b.start || b.end - a.end);
   const slices: PartSlice[] = [];
   let end = 0;
+  let i = 0;
   for (;;) {
     let best: StoredPart | undefined;
-    for (const p of sorted) if (p.start <= end && p.end > end && (!best || p.end > best.end)) best = p;
+    for (; i < sorted.length && sorted[i]!.start <= end; i++) {
+      const p = sorted[i]!;
+      if (p.end > end && (!best || p.end > best.end)) best = p;
+    }
     if (!best) break;
     slices.push({ part: best, offset: end - best.start, length: best.end - end });
     end = best.end;
@@ -210,8 +219,10 @@ export interface BaseRecord {
   /** `rdb` (aof-use-rdb-preamble yes), `aof` (commands), `rdb+aof` (an old single-file AOF with an RDB preamble). */
   readonly format: 'rdb' | 'aof' | 'rdb+aof';
   /**
-   * The dataset's time, unix seconds: the RDB's `ctime`, or the last `#TS`
-   * annotation of an AOF base (absent when it has none). The base holds
+   * The dataset's time, unix seconds: the last `#TS` annotation of its
+   * commands, or the RDB's `ctime` when no command follows the RDB; absent
+   * when it has neither, and when commands follow with no annotation before
+   * them (their time is unknown: see `untimedCommands`). The base holds
    * everything done before this second ended, nothing done after.
    */
   readonly timeSeconds?: number;
@@ -222,6 +233,15 @@ export interface BaseRecord {
   readonly rdbVersion?: number;
   /** Complete commands in its AOF part. */
   readonly commands?: number;
+  /** `rdb+aof`: commands after the RDB preamble with no `#TS` annotation (Redis before 7 wrote none): the base records no time. */
+  readonly untimedCommands?: number;
+}
+
+/** Why a base records no time (for --until refusals). */
+export function whyNoTime(b: HistoryBase): string {
+  const r = b.record;
+  if (r?.untimedCommands !== undefined) return `base ${b.name}: ${r.untimedCommands} commands follow its RDB preamble with no #TS annotation before them, so when they ran is unknown`;
+  return `base ${b.name}: ${r?.format === 'rdb' ? 'its RDB records no ctime' : 'its commands carry no #TS annotation'}`;
 }
 
 /** One increment in the history. */
@@ -235,6 +255,8 @@ export interface HistoryIncr {
   /** Held whole: finished, and every byte up to its end held. */
   readonly complete: boolean;
   readonly nextAfterHole?: number;
+  /** Redis 8: its replication offset at the start, as a manifest recorded it. */
+  readonly startOffset?: string;
 }
 
 /** One base in the history. */
@@ -265,12 +287,49 @@ export class HistoryError extends Error {
   override readonly name = 'HistoryError';
 }
 
+/** What the destination holds of one file, as the index needs it. */
+export interface HeldFile {
+  /** Bytes [0, covered) are held. */
+  readonly covered: number;
+  /** Recorded end (the file is finished), when recorded. */
+  readonly end?: number;
+  /** Start of the first part after a hole, when there is one. */
+  readonly nextAfterHole?: number;
+  /** A base: stored whole (its part, then its record). */
+  readonly baseStored: boolean;
+}
+
+/**
+ * The listing, file by file. A base is whole when its record is there and
+ * its parts hold the record's size; without the record read, the record's
+ * presence is taken (it is written after the whole part).
+ */
+export function heldFiles(stored: StoredHistory, records: ReadonlyMap<string, BaseRecord> = new Map()): Map<string, HeldFile> {
+  const held = new Map<string, HeldFile>();
+  for (const [name, f] of stored.files) {
+    const cov = coverage(f.parts);
+    const record = records.get(name);
+    const baseStored = f.hasBaseRecord && cov.end > 0 && (record === undefined || cov.end === record.bytes);
+    held.set(name, { covered: cov.end, ...(f.end !== undefined ? { end: f.end } : {}), ...(cov.nextAfterHole ? { nextAfterHole: cov.nextAfterHole.start } : {}), baseStored });
+  }
+  return held;
+}
+
 /**
  * Indexes the history from the parsed manifests (oldest first), the listing
  * and the base records read.
  * @throws HistoryError when two manifests give one file different seqs or types (two AOF lineages in one destination)
  */
 export function indexHistory(manifests: readonly AofManifest[], stored: StoredHistory, records: ReadonlyMap<string, BaseRecord>): HistoryIndex {
+  return indexHeld(manifests, heldFiles(stored, records), records);
+}
+
+/**
+ * Indexes the history from the parsed manifests (oldest first) and what is
+ * held of each file (the shipper keeps this as it stores, without listing).
+ * @throws HistoryError as {@link indexHistory}
+ */
+export function indexHeld(manifests: readonly AofManifest[], held: ReadonlyMap<string, HeldFile>, records: ReadonlyMap<string, BaseRecord>): HistoryIndex {
   const seqOf = new Map<string, { seq: number; kind: 'base' | 'incr' }>();
   const note = (name: string, seq: number, kind: 'base' | 'incr') => {
     const known = seqOf.get(name);
@@ -283,6 +342,7 @@ export function indexHistory(manifests: readonly AofManifest[], stored: StoredHi
   };
   const anchors = new Map<string, number>();
   const links = new Set<number>();
+  const startOffsets = new Map<string, string>();
   for (const m of manifests) {
     if (m.base) note(m.base.name, m.base.seq, 'base');
     for (const i of m.incrs) note(i.name, i.seq, 'incr');
@@ -291,6 +351,7 @@ export function indexHistory(manifests: readonly AofManifest[], stored: StoredHi
       const kind = seqOf.get(h.name)?.kind ?? (isIncrName(h.name) ? 'incr' : 'base');
       note(h.name, h.seq, kind);
     }
+    for (const e of [...m.incrs, ...m.history]) if (e.startOffset !== undefined) startOffsets.set(e.name, e.startOffset);
     if (m.base && m.incrs.length > 0) {
       const first = m.incrs[0]!.seq;
       const known = anchors.get(m.base.name);
@@ -301,21 +362,21 @@ export function indexHistory(manifests: readonly AofManifest[], stored: StoredHi
   const bases: HistoryBase[] = [];
   const incrs: HistoryIncr[] = [];
   for (const [name, { seq, kind }] of seqOf) {
-    const file = stored.files.get(name);
-    const cov = coverage(file?.parts ?? []);
+    const file = held.get(name);
     if (kind === 'base') {
       const record = records.get(name);
-      const stored = record !== undefined ? cov.end === record.bytes && record.bytes > 0 : false;
-      bases.push({ name, seq, ...(anchors.has(name) ? { anchor: anchors.get(name)! } : {}), stored, ...(record ? { record } : {}) });
+      bases.push({ name, seq, ...(anchors.has(name) ? { anchor: anchors.get(name)! } : {}), stored: file?.baseStored ?? false, ...(record ? { record } : {}) });
     } else {
+      const covered = file?.covered ?? 0;
       const end = file?.end;
       incrs.push({
         name,
         seq,
-        covered: cov.end,
+        covered,
         ...(end !== undefined ? { end } : {}),
-        complete: end !== undefined && cov.end >= end,
-        ...(cov.nextAfterHole ? { nextAfterHole: cov.nextAfterHole.start } : {}),
+        complete: end !== undefined && covered >= end,
+        ...(file?.nextAfterHole !== undefined ? { nextAfterHole: file.nextAfterHole } : {}),
+        ...(startOffsets.has(name) ? { startOffset: startOffsets.get(name)! } : {}),
       });
     }
   }
@@ -396,6 +457,19 @@ export function chainOf(index: HistoryIndex, base: HistoryBase): Chain {
   }
 }
 
+/**
+ * The chain a restore to the end uses: the newest stored base whose chain
+ * reaches the newest increment; when none does, the newest stored base's
+ * chain with its break; undefined when no base is stored.
+ */
+export function chainToEnd(index: HistoryIndex): Chain | undefined {
+  const chains = index.bases
+    .filter((b) => b.stored)
+    .sort((a, b) => b.seq - a.seq)
+    .map((b) => chainOf(index, b));
+  return chains.find((c) => !c.break) ?? chains[0];
+}
+
 /** Seconds since the epoch as an ISO time without milliseconds. */
 export function isoSecond(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
@@ -438,12 +512,9 @@ export function chooseRestore(index: HistoryIndex, untilMs?: number): RestoreCho
     };
   }
   if (untilMs === undefined) {
-    const newestFirst = [...stored].sort((a, b) => b.seq - a.seq);
-    const chains = newestFirst.map((b) => chainOf(index, b));
-    const whole = chains.find((c) => !c.break);
-    if (whole) return { ok: true, chain: whole };
-    const c = chains[0]!;
-    return { ok: false, kind: 'gap', message: `the history has a gap: ${c.break!.why}; restore to a time before it with --until` };
+    const c = chainToEnd(index)!;
+    if (!c.break) return { ok: true, chain: c };
+    return { ok: false, kind: 'gap', message: `the history has a gap: ${c.break.why}; restore to a time before it with --until` };
   }
   const cutSecond = Math.floor(untilMs / 1000);
   const timed = stored.filter((b) => b.record?.timeSeconds !== undefined);
@@ -451,18 +522,21 @@ export function chooseRestore(index: HistoryIndex, untilMs?: number): RestoreCho
     return {
       ok: false,
       kind: 'no-timestamps',
-      message: `--until needs times in the AOF: no stored base records one (${stored.map((b) => b.name).join(', ')}); an AOF base has one only with aof-timestamp-enabled yes`,
+      message: `--until needs times in the AOF: no stored base records one (${stored.map(whyNoTime).join('; ')}); an AOF base has one only with aof-timestamp-enabled yes`,
     };
   }
   const usable = timed.filter((b) => b.record!.timeSeconds! < cutSecond).sort((a, b) => b.seq - a.seq);
   if (usable.length === 0) {
     const oldest = [...timed].sort((a, b) => a.record!.timeSeconds! - b.record!.timeSeconds!)[0]!;
     const oldestMs = (oldest.record!.timeSeconds! + 1) * 1000;
+    const untimedOlder = stored.filter((b) => b.seq < oldest.seq && b.record?.timeSeconds === undefined);
     return {
       ok: false,
       kind: 'before-oldest',
       oldestMs,
-      message: `--until ${new Date(untilMs).toISOString()} is before the oldest point available, ${isoSecond(oldest.record!.timeSeconds! + 1)} (base ${oldest.name}, its dataset as of ${isoSecond(oldest.record!.timeSeconds!)}): give --until at or after it`,
+      message:
+        `--until ${new Date(untilMs).toISOString()} is before the oldest point available, ${isoSecond(oldest.record!.timeSeconds! + 1)} (base ${oldest.name}, its dataset as of ${isoSecond(oldest.record!.timeSeconds!)}): give --until at or after it` +
+        (untimedOlder.length > 0 ? `; older bases record no time, so --until cannot use them (${untimedOlder.map(whyNoTime).join('; ')})` : ''),
     };
   }
   return { ok: true, chain: chainOf(index, usable[0]!), cutSecond };

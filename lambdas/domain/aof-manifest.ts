@@ -14,7 +14,15 @@
  * redis/src/aof.c, read for this): `#` lines are comments, a blank line or a
  * line without its newline is refused, keys are case-insensitive, a name is
  * a plain file name (no `/`), and quoted names use the server's escapes.
- * Where the server ignores what it does not know (keys beyond the three, a
+ * Redis 8 adds two keys to increment lines (redis/redis#13773, read in
+ * src/aof.c: `aofInfoFormat`, `getNewIncrAofName`): `startoffset`, the
+ * replication offset when the increment was opened, and, after a clean
+ * shutdown, `endoffset` on the last one (cleared when the server starts
+ * again); a former increment keeps them as a history line. They place the
+ * file in the replication stream and change nothing of what it holds, so
+ * they are read and kept (as written: offsets may pass 2^53).
+ *
+ * Where the server ignores what it does not know (keys beyond these, a
  * type written as a word), this parser refuses and names the field: a key it
  * does not know may change what a file holds, and shipping it as if it did
  * not would be a guess.
@@ -32,6 +40,10 @@ export interface AofManifestEntry {
   readonly type: AofFileType;
   /** 1-based line number in the manifest text. */
   readonly line: number;
+  /** Redis 8: the replication offset where the increment starts (decimal, as written). */
+  readonly startOffset?: string;
+  /** Redis 8, after a clean shutdown: the replication offset where the last increment ends (decimal, as written). */
+  readonly endOffset?: string;
 }
 
 /** A parsed manifest. */
@@ -149,6 +161,7 @@ export function parseAofManifest(text: string, source = 'the manifest'): AofMani
     let name: string | undefined;
     let seq: number | undefined;
     let type: AofFileType | undefined;
+    const offsets: { startOffset?: string; endOffset?: string } = {};
     for (let i = 0; i < args.length; i += 2) {
       const key = args[i]!.toLowerCase();
       const value = args[i + 1]!;
@@ -166,9 +179,14 @@ export function parseAofManifest(text: string, source = 'the manifest'): AofMani
         const t = TYPE_CODES[value];
         if (!t) throw new AofManifestError(`${at}: field "type" must be b (base), h (history) or i (incr), got ${JSON.stringify(value)}`, n, 'type');
         type = t;
+      } else if (key === 'startoffset' || key === 'endoffset') {
+        if (!/^\d{1,19}$/.test(value)) {
+          throw new AofManifestError(`${at}: field "${key}" must be a replication offset (a whole number >= 0), got ${JSON.stringify(value)}`, n, key);
+        }
+        offsets[key === 'startoffset' ? 'startOffset' : 'endOffset'] = value;
       } else {
         throw new AofManifestError(
-          `${at}: unknown field ${JSON.stringify(args[i])} (value ${JSON.stringify(value)}): redis-dr knows file, seq and type (the fields Redis 7 writes); a newer server may record something that changes what the file holds, so it is not guessed`,
+          `${at}: unknown field ${JSON.stringify(args[i])} (value ${JSON.stringify(value)}): redis-dr knows file, seq, type, startoffset and endoffset (the fields Redis 7 and 8 write); a newer server may record something that changes what the file holds, so it is not guessed`,
           n,
           args[i],
         );
@@ -177,7 +195,7 @@ export function parseAofManifest(text: string, source = 'the manifest'): AofMani
     for (const [field, value] of [['file', name], ['seq', seq], ['type', type]] as const) {
       if (value === undefined) throw new AofManifestError(`${at}: field "${field}" is missing`, n, field);
     }
-    const entry: AofManifestEntry = { name: name!, seq: seq!, type: type!, line: n };
+    const entry: AofManifestEntry = { name: name!, seq: seq!, type: type!, line: n, ...offsets };
     if (type === 'base') {
       if (base) throw new AofManifestError(`${at}: a second base file (${name}; line ${base.line} names ${base.name})`, n, 'type');
       base = entry;
@@ -216,9 +234,22 @@ export function formatManifestName(name: string): string {
   return `${out}"`;
 }
 
-/** The manifest text for a base and increments (history left out), in the server's own layout. */
-export function formatAofManifest(m: { readonly base?: { name: string; seq: number }; readonly incrs: readonly { name: string; seq: number }[] }): string {
-  const line = (e: { name: string; seq: number }, type: AofFileType) => `file ${formatManifestName(e.name)} seq ${e.seq} type ${CODE_OF[type]}\n`;
+/** A file line to write: an increment may carry its Redis 8 start offset. */
+export interface ManifestLine {
+  readonly name: string;
+  readonly seq: number;
+  readonly startOffset?: string;
+}
+
+/**
+ * The manifest text for a base and increments (history left out), in the
+ * server's own layout. A start offset is written as Redis 8 writes it;
+ * an end offset never is (it says where the server stopped writing at a
+ * clean shutdown: a file written again, or cut, ends elsewhere, and the
+ * server then counts from the start offset and the file's size).
+ */
+export function formatAofManifest(m: { readonly base?: ManifestLine; readonly incrs: readonly ManifestLine[] }): string {
+  const line = (e: ManifestLine, type: AofFileType) => `file ${formatManifestName(e.name)} seq ${e.seq} type ${CODE_OF[type]}${e.startOffset !== undefined ? ` startoffset ${e.startOffset}` : ''}\n`;
   return `${m.base ? line(m.base, 'base') : ''}${m.incrs.map((e) => line(e, 'incr')).join('')}`;
 }
 

@@ -11,9 +11,14 @@
 /** What a shipper reports after a cycle. */
 export interface AofShipMetrics {
   readonly dir: string;
-  /** Seconds since the newest moment everything the directory held (whole commands) was at the destination. */
+  /**
+   * Seconds since the newest moment everything the directory held (whole
+   * commands) was at the destination and restorable from it (a stored base
+   * whose increments reach the newest); since the shipper started while there
+   * was no such moment.
+   */
   readonly lagSeconds: number;
-  /** That moment (ms since the epoch), once there was one. */
+  /** That moment (ms since the epoch), once there was one: until then the lag is not within the RPO, whatever its value. */
   readonly shippedThroughMs?: number;
   readonly rpoSeconds: number;
   /** When the cycle ended (ms since the epoch). */
@@ -27,8 +32,8 @@ export interface AofShipMetrics {
   readonly errors: number;
   /** Bytes after the last whole command, held back (a command still being written). */
   readonly heldBackBytes: number;
-  /** Seq of the newest base shipped whole, when one was. */
-  readonly baseSeq?: number;
+  /** Seq of the newest base stored whole at the destination, by this run or an earlier one; 0 when none is. */
+  readonly baseSeq: number;
 }
 
 /** Metric names, each once. */
@@ -47,9 +52,9 @@ export const AOF_METRICS = {
 } as const;
 
 const HELP: Record<keyof typeof AOF_METRICS, [string, 'gauge' | 'counter']> = {
-  lag: ['Seconds since the newest moment all whole commands of the AOF were at the destination.', 'gauge'],
-  shippedThrough: ['That moment (unix seconds): everything written before it is shipped.', 'gauge'],
-  withinRpo: ['1 while the lag is within --rpo (the heartbeat is pinged only then), else 0.', 'gauge'],
+  lag: ['Seconds since the newest moment all whole commands of the AOF were at the destination and restorable (since the shipper started while they never were).', 'gauge'],
+  shippedThrough: ['That moment (unix seconds): everything written before it is shipped and restorable.', 'gauge'],
+  withinRpo: ['1 while the lag is within --rpo after a restorable moment (the heartbeat is pinged only then), else 0.', 'gauge'],
   rpo: ['The --rpo the shipper runs with, in seconds.', 'gauge'],
   lastCycle: ['When the last shipping cycle ended (unix seconds).', 'gauge'],
   appended: ['Bytes the server wrote to the AOF (increments appended, bases written) since the shipper started.', 'counter'],
@@ -57,7 +62,7 @@ const HELP: Record<keyof typeof AOF_METRICS, [string, 'gauge' | 'counter']> = {
   parts: ['Parts written to the destination since the shipper started.', 'counter'],
   errors: ['Cycles or base uploads that failed since the shipper started.', 'counter'],
   heldBack: ['Bytes after the last whole command of the increments, held back until the command is whole.', 'gauge'],
-  baseSeq: ['Seq of the newest base file shipped whole.', 'gauge'],
+  baseSeq: ['Seq of the newest base file stored whole at the destination (0: none, nothing is restorable).', 'gauge'],
 };
 
 function label(value: string): string {
@@ -75,7 +80,7 @@ export function formatAofMetrics(m: AofShipMetrics): string {
   };
   put('lag', round(m.lagSeconds));
   if (m.shippedThroughMs !== undefined) put('shippedThrough', round(m.shippedThroughMs / 1000));
-  put('withinRpo', m.lagSeconds <= m.rpoSeconds ? 1 : 0);
+  put('withinRpo', m.shippedThroughMs !== undefined && m.lagSeconds <= m.rpoSeconds ? 1 : 0);
   put('rpo', m.rpoSeconds);
   put('lastCycle', round(m.cycleEndedMs / 1000));
   put('appended', m.appendedBytes);
@@ -83,7 +88,7 @@ export function formatAofMetrics(m: AofShipMetrics): string {
   put('parts', m.parts);
   put('errors', m.errors);
   put('heldBack', m.heldBackBytes);
-  if (m.baseSeq !== undefined) put('baseSeq', m.baseSeq);
+  put('baseSeq', m.baseSeq);
   return `${lines.join('\n')}\n`;
 }
 

@@ -14,12 +14,17 @@
  *    excluded and reported; the cut found);
  * 4. refuse, removing what it wrote, when the history has a gap before the
  *    time asked for (naming it), when the time is before the oldest base
- *    (naming the oldest point), or when the increments carry no timestamps;
+ *    (naming the oldest point), or when the commands before the cut carry
+ *    no timestamp: none in the increments restored, none at the end of the
+ *    increment they continue (the server writes `#TS` when the second
+ *    changes, not when a rewrite opens an increment), so whether they ran
+ *    before the time asked for is unknown (timestamps switched on at runtime,
+ *    or off);
  * 5. load the result into a throwaway server (a copy of it) and report its keys.
  */
 import { createHash } from 'node:crypto';
 import type { RestoreDirectory } from '../adapters/aof-dir.js';
-import type { AofStore } from '../adapters/aof-store.js';
+import { readStoredManifest, StoredManifestError, type AofStore } from '../adapters/aof-store.js';
 import type { LocalRedis, LocalRedisOptions } from '../adapters/local-redis.js';
 import {
   baseRecordKey,
@@ -32,9 +37,12 @@ import {
   readStoredHistory,
   type BaseRecord,
   type HistoryIncr,
+  type HistoryIndex,
+  type StoredHistory,
+  type StoredPart,
 } from '../domain/aof-history.js';
-import { AofManifestError, formatAofManifest, parseAofManifest, type AofManifest } from '../domain/aof-manifest.js';
-import { AofScanner } from '../domain/aof-scan.js';
+import { formatAofManifest } from '../domain/aof-manifest.js';
+import { AofScanner, scanAof } from '../domain/aof-scan.js';
 
 /** What a restore is asked to do. */
 export interface RestoreAofRequest {
@@ -122,16 +130,11 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
   try {
     const stored = readStoredHistory(await req.store.list());
     if (!stored.marker && stored.files.size === 0) throw new Refused('empty', `${req.store.url} holds no shipped AOF history: is it the destination ship-aof writes to?`);
-    const manifests = await mapLimit(stored.manifests, 16, async (m): Promise<AofManifest> => {
-      const bytes = await req.store.get(m.key);
-      if (sha256hex(bytes).slice(0, 16) !== m.sha) throw new Refused('corrupt', `${req.store.url}: ${m.key} does not match the SHA-256 in its name: the stored manifest is damaged`);
-      try {
-        return parseAofManifest(bytes.toString('utf8'), m.key);
-      } catch (err) {
-        if (err instanceof AofManifestError) throw new Refused('inconsistent', `${req.store.url}: ${err.message}`);
-        throw err;
-      }
-    });
+    const manifests = await mapLimit(stored.manifests, 16, (m) =>
+      readStoredManifest(req.store, m).catch((err: unknown) => {
+        throw err instanceof StoredManifestError ? new Refused(err.kind, err.message) : err;
+      }),
+    );
     const withRecords = [...stored.files.values()].filter((f) => f.hasBaseRecord);
     const records = new Map<string, BaseRecord>(
       await mapLimit(withRecords, 16, async (f) => [f.name, JSON.parse((await req.store.get(baseRecordKey(f.name))).toString('utf8')) as BaseRecord] as const),
@@ -159,21 +162,23 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     partial = { base };
 
     // The increments, scanned: whole commands only, cut at --until.
-    const increments: { name: string; seq: number; bytes: number; commands: number }[] = [];
+    const increments: { name: string; seq: number; startOffset?: string; bytes: number; commands: number }[] = [];
     const excluded: { file: string; bytes: number }[] = [];
     let lastSecond = record.timeSeconds;
     let annotations = 0;
     let commands = 0;
     let cut: RestoreAofReport['cut'];
+    let cutAnnotation: number | undefined;
     for (const incr of chain.incrs) {
       const r = await writeIncrement(req.store, req.to, incr, stored.files.get(incr.name)?.parts ?? [], cutSecond);
-      increments.push({ name: incr.name, seq: incr.seq, bytes: r.bytes, commands: r.commands });
+      increments.push({ name: incr.name, seq: incr.seq, ...(incr.startOffset !== undefined ? { startOffset: incr.startOffset } : {}), bytes: r.bytes, commands: r.commands });
       annotations += r.annotations;
       commands += r.commands;
       if (r.lastSecond !== undefined) lastSecond = r.lastSecond;
       if (r.excluded > 0) excluded.push({ file: incr.name, bytes: r.excluded });
       if (r.cutAt !== undefined) {
         cut = { file: incr.name, offset: r.cutAt, beforeSecond: isoSecond(cutSecond!) };
+        cutAnnotation = r.cutSecond;
         break;
       }
     }
@@ -181,27 +186,36 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     partial = { ...partial, increments: increments.map(({ name, bytes, commands: c }) => ({ name, bytes, commands: c })), ...(excluded.length ? { excluded } : {}) };
 
     let note: string | undefined;
-    if (cutSecond !== undefined && cut === undefined) {
+    if (cutSecond !== undefined && cut === undefined && chain.break) {
       const last = lastSecond !== undefined ? isoSecond(lastSecond) : 'its base';
-      if (chain.break) {
-        const next = nextTimedBase(index, chain.base);
-        const resumes = next?.record?.timeSeconds !== undefined ? `${isoSecond(next.record.timeSeconds + 1)} (base ${next.name})` : 'no later base';
-        throw new Refused(
-          'gap',
-          `the history needed for --until ${new Date(req.untilMs!).toISOString()} is missing: it is shipped into ${last} and resumes at ${resumes}; ${chain.break.why}. Restorable: --until up to ${lastSecond !== undefined ? isoSecond(lastSecond) : 'the base time'}, or from ${resumes}`,
-        );
-      }
-      if (annotations === 0 && commands > 0) {
+      const next = nextTimedBase(index, chain.base);
+      const resumes = next?.record?.timeSeconds !== undefined ? `${isoSecond(next.record.timeSeconds + 1)} (base ${next.name})` : 'no later base';
+      throw new Refused(
+        'gap',
+        `the history needed for --until ${new Date(req.untilMs!).toISOString()} is missing: it is shipped into ${last} and resumes at ${resumes}; ${chain.break.why}. Restorable: --until up to ${lastSecond !== undefined ? isoSecond(lastSecond) : 'the base time'}, or from ${resumes}`,
+      );
+    }
+    if (cutSecond !== undefined && annotations === 0 && commands > 0) {
+      // Every command restored precedes the first annotation after the base (if any): only the increment they continue can date them.
+      const before = await lastSecondBefore(req.store, index, stored, chain.incrs[0]!);
+      if (before === undefined || before >= cutSecond) {
+        const n = commands;
+        const where = cutAnnotation !== undefined ? `before its annotation #TS:${cutAnnotation} (${isoSecond(cutAnnotation)})` : 'before the end of the shipped history';
+        const files = increments.filter((i) => i.commands > 0).map((i) => i.name);
         throw new Refused(
           'no-timestamps',
-          `--until needs the AOF timestamp annotations (aof-timestamp-enabled yes): the ${commands} commands after base ${chain.base.name} carry none, so the time of each is unknown. Restore to the end without --until, or enable aof-timestamp-enabled for future history`,
+          `--until needs the AOF timestamp annotations (aof-timestamp-enabled yes): the ${n} command${n === 1 ? '' : 's'} in ${files.join(', ')} ${where} ${n === 1 ? 'carries' : 'carry'} none (aof-timestamp-enabled was off when they were written), so when they ran is unknown: ` +
+            `at or after ${isoSecond(record.timeSeconds!)} (base ${chain.base.name})${cutAnnotation !== undefined ? ` and by the end of ${isoSecond(cutAnnotation)}` : ''}, and --until ${new Date(req.untilMs!).toISOString()} falls in between. ` +
+            `Restore to the end without --until${cutAnnotation !== undefined ? `, or give --until from ${isoSecond(cutAnnotation + 1)} on` : ', or enable aof-timestamp-enabled for future history'}`,
         );
       }
-      note = `the shipped history ends in ${last}, before --until: this is everything shipped (is the shipper behind, or stopped?)`;
+    }
+    if (cutSecond !== undefined && cut === undefined) {
+      note = `the shipped history ends in ${lastSecond !== undefined ? isoSecond(lastSecond) : 'its base'}, before --until: this is everything shipped (is the shipper behind, or stopped?)`;
     }
 
     const appendFilename = appendFilenameFrom(chain.base.name);
-    const manifest = formatAofManifest({ base: { name: chain.base.name, seq: chain.base.seq }, incrs: increments.map((i) => ({ name: i.name, seq: i.seq })) });
+    const manifest = formatAofManifest({ base: { name: chain.base.name, seq: chain.base.seq }, incrs: increments });
     await req.to.write(`${appendFilename}.manifest`, [Buffer.from(manifest)]);
     partial = { ...partial, appendFilename, ...(cut ? { cut } : {}), ...(lastSecond !== undefined ? { lastAnnotation: isoSecond(lastSecond) } : {}), ...(note ? { note } : {}) };
     say(`restore-aof: wrote ${req.to.dir} (${appendFilename}.manifest, ${1 + increments.length} files)${cut ? `, cut at ${cut.file} byte ${cut.offset} (before ${cut.beforeSecond})` : ''}`);
@@ -251,6 +265,37 @@ async function* verifiedSlices(store: AofStore, slices: ReturnType<typeof covera
   if (wholeSha256 !== undefined && whole.digest('hex') !== wholeSha256) throw new Refused('corrupt', `${store.url}: the stored base does not match the SHA-256 its record holds`);
 }
 
+/** A stored part whole, checked against the SHA-256 in its name. */
+async function verifiedPart(store: AofStore, part: StoredPart): Promise<Buffer> {
+  const body = await store.get(part.key);
+  if (sha256hex(body) !== part.sha256) throw new Refused('corrupt', `${store.url}: ${part.key} does not match its SHA-256: the stored part is damaged`);
+  return body;
+}
+
+/** How far back {@link lastSecondBefore} reads. */
+const LOOK_BACK_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The second of the last `#TS` annotation of the increment `first`
+ * continues (a manifest listed both: a rewrite started), read from its last
+ * parts back (each starts at a command boundary); undefined when no manifest
+ * showed one, it is not held, or its last 64 MiB hold no annotation.
+ */
+async function lastSecondBefore(store: AofStore, index: HistoryIndex, stored: StoredHistory, first: HistoryIncr): Promise<number | undefined> {
+  const prev = index.incrs.find((i) => i.seq === first.seq - 1);
+  if (!prev || !index.links.has(prev.seq)) return undefined;
+  const slices = coverage(stored.files.get(prev.name)?.parts ?? []).slices;
+  let read = 0;
+  for (let k = slices.length - 1; k >= 0 && read < LOOK_BACK_BYTES; k--) {
+    const s = slices[k]!;
+    const body = await verifiedPart(store, s.part);
+    read += s.length;
+    const second = scanAof(body.subarray(s.offset, s.offset + s.length), { start: s.part.start + s.offset }).lastSecond;
+    if (second !== undefined) return second;
+  }
+  return undefined;
+}
+
 /** Writes an increment from its parts, whole commands only, cut at `cutSecond`. */
 async function writeIncrement(
   store: AofStore,
@@ -258,7 +303,7 @@ async function writeIncrement(
   incr: HistoryIncr,
   parts: Parameters<typeof coverage>[0],
   cutSecond: number | undefined,
-): Promise<{ bytes: number; commands: number; annotations: number; lastSecond?: number; excluded: number; cutAt?: number }> {
+): Promise<{ bytes: number; commands: number; annotations: number; lastSecond?: number; excluded: number; cutAt?: number; cutSecond?: number }> {
   const scanner = new AofScanner(cutSecond !== undefined ? { cutAtSecond: cutSecond } : {});
   const slices = coverage(parts).slices;
   let written = 0;
@@ -267,8 +312,7 @@ async function writeIncrement(
     for (const s of slices) {
       if (scanner.stopped) break;
       // Each part whole and checked before a byte of it is used (parts are at most a few MiB to 64 MiB).
-      const body = await store.get(s.part.key);
-      if (sha256hex(body) !== s.part.sha256) throw new Refused('corrupt', `${store.url}: ${s.part.key} does not match its SHA-256: the stored part is damaged`);
+      const body = await verifiedPart(store, s.part);
       const chunk = body.subarray(s.offset, s.offset + s.length);
       scanner.push(chunk);
       pending = pending.byteLength ? Buffer.concat([pending, chunk]) : chunk;
@@ -289,6 +333,6 @@ async function writeIncrement(
     annotations: found.annotations,
     ...(found.lastSecond !== undefined ? { lastSecond: found.lastSecond } : {}),
     excluded: found.cutAt !== undefined ? 0 : pending.byteLength,
-    ...(found.cutAt !== undefined ? { cutAt: found.cutAt } : {}),
+    ...(found.cutAt !== undefined ? { cutAt: found.cutAt, cutSecond: found.cutSecond! } : {}),
   };
 }

@@ -15,11 +15,19 @@
  * 4. upload each new base whole, once, in the background (verified first:
  *    an RDB base or preamble by the RDB verifier, an AOF base by the scanner),
  *    with its record (format, time, keys);
- * 5. report: the lag (now minus the newest moment everything the directory
- *    held was shipped), a node_exporter metrics file, and the heartbeat ping
- *    while the lag is within `rpoMs`.
+ * 5. judge whether the destination restores to the newest command: a
+ *    stored base whose chain of increments (lambdas/domain/aof-history.ts,
+ *    as restore-aof reads it) reaches the increment being written. A cycle
+ *    is ok only then: until a base is stored (a first base still uploading,
+ *    one refused as corrupt, one whose upload fails) nothing is restorable,
+ *    and the cycle says why;
+ * 6. report: the lag (now minus the newest moment everything the directory
+ *    held was shipped and restorable), a node_exporter metrics file, and the
+ *    heartbeat ping while the lag is within `rpoMs` (never before the first
+ *    restorable moment).
  *
- * On start it reads what the destination holds and resumes from there (a
+ * On start it reads what the destination holds (its listing and manifests)
+ * and resumes from there (a
  * restart of the shipper or of the server loses nothing the server still
  * has); it refuses a directory whose files differ from the shipped ones
  * (another server's history). A destination that fails is retried every
@@ -29,20 +37,26 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AofDirectory, AofFileHandle, ManifestFile } from '../adapters/aof-dir.js';
 import { AofDirError } from '../adapters/aof-dir.js';
-import type { AofStore } from '../adapters/aof-store.js';
+import { readStoredManifest, StoredManifestError, type AofStore } from '../adapters/aof-store.js';
 import { pingHeartbeat } from '../adapters/heartbeat.js';
+import { mapConcurrent } from '../adapters/retry.js';
 import { writeFileAtomic } from '../adapters/textfile.js';
 import {
   AOF_LAYOUT,
   AOF_MARKER_KEY,
   baseRecordKey,
+  chainToEnd,
   coverage,
   endKey,
+  heldFiles,
+  HistoryError,
+  indexHeld,
   manifestKey,
   manifestRoles,
   partKey,
   readStoredHistory,
   type BaseRecord,
+  type HeldFile,
   type StoredHistory,
 } from '../domain/aof-history.js';
 import { AofManifestError, parseAofManifest, type AofManifest } from '../domain/aof-manifest.js';
@@ -81,8 +95,12 @@ export interface ShipAofDeps {
 export interface CycleReport {
   readonly observedAtMs: number;
   readonly endedAtMs: number;
-  /** Everything whole the directory held at `observedAtMs` is at the destination. */
+  /** Everything whole the directory held at `observedAtMs` is at the destination, and restorable from it. */
   readonly ok: boolean;
+  /** Why a restore to the end would not reach the newest command (no base stored whole, a gap), when it would not. */
+  readonly notRestorable?: string;
+  /** The base a restore to the end would start from, when there is one. */
+  readonly restoreBase?: string;
   readonly lagMs: number;
   readonly parts: number;
   readonly bytes: number;
@@ -144,7 +162,13 @@ export class AofShipper {
   private readonly tracked = new Map<string, Tracked>();
   private readonly storedManifests = new Set<string>();
   /** Manifests seen and not stored yet, oldest first (each one may be the only proof two increments are continuous). */
-  private pendingManifests: { text: string; sha: string; atMs: number }[] = [];
+  private pendingManifests: { text: string; sha: string; atMs: number; manifest: AofManifest }[] = [];
+  /** The manifests stored at the destination, parsed, oldest first. */
+  private readonly storedParsed: AofManifest[] = [];
+  /** What the destination holds of each file: listed on start, then kept up to date with what this shipper stores. */
+  private readonly held = new Map<string, HeldFile>();
+  /** The base of the newest manifest read. */
+  private currentBase?: string;
   /** Finished increments that were gone before they could be opened (reported once). */
   private readonly lost = new Set<string>();
   private startedAtMs = 0;
@@ -157,7 +181,8 @@ export class AofShipper {
   private lastLogMs = -Infinity;
   private lastError = '';
   private overRpo = false;
-  private newestBaseSeq?: number;
+  /** Seq of the newest base stored whole at the destination (0: none). */
+  private newestBaseSeq = 0;
   private readonly maxPart: number;
 
   constructor(
@@ -185,6 +210,8 @@ export class AofShipper {
     const stored = readStoredHistory(await this.req.store.list());
     for (const m of stored.manifests) this.storedManifests.add(m.sha);
     await this.checkLineage(stored);
+    for (const [name, h] of heldFiles(stored)) this.held.set(name, h);
+    this.storedParsed.push(...(await this.readStoredManifests(stored)));
     if (!stored.marker) {
       const marker = { layout: AOF_LAYOUT, shipper: 'redis-dr ship-aof', appendFilename: manifestFile.appendFilename, dir: this.req.dir.dir, ...(this.req.host ? { host: this.req.host } : {}), createdAt: new Date(this.startedAtMs).toISOString() };
       this.totals.uploaded += await this.req.store.put(AOF_MARKER_KEY, Buffer.from(`${JSON.stringify(marker, null, 2)}\n`));
@@ -193,7 +220,7 @@ export class AofShipper {
     for (const [name, f] of stored.files) {
       const t = this.tracked.get(name);
       if (!t) continue;
-      t.covered = coverage(f.parts).end;
+      t.covered = this.held.get(name)!.covered;
       t.lastSize = t.covered;
       t.ended = f.end !== undefined;
       t.announced = true;
@@ -225,6 +252,25 @@ export class AofShipper {
     });
   }
 
+  /** The manifests the destination holds, parsed; one damaged or not understood is left out (said): a restore would refuse it too. */
+  private async readStoredManifests(stored: StoredHistory): Promise<AofManifest[]> {
+    const read = await mapConcurrent(stored.manifests, 16, (m) =>
+      readStoredManifest(this.req.store, m).catch((err: unknown) => {
+        if (!(err instanceof StoredManifestError)) throw err;
+        this.deps.say(`ship-aof: ${err.message}: left out when judging whether the history is restorable`);
+        return undefined;
+      }),
+    );
+    return read.filter((m): m is AofManifest => m !== undefined);
+  }
+
+  /** Records what the destination now holds of a file. */
+  private hold(name: string, change: Partial<HeldFile>): void {
+    const h = { covered: 0, baseStored: false, ...this.held.get(name), ...change };
+    if (h.nextAfterHole !== undefined && h.covered >= h.nextAfterHole) delete h.nextAfterHole;
+    this.held.set(name, h);
+  }
+
   private async readManifest(): Promise<{ manifestFile: ManifestFile; manifest: AofManifest }> {
     let manifestFile: ManifestFile;
     try {
@@ -241,8 +287,9 @@ export class AofShipper {
       throw err;
     }
     await this.track(manifest);
+    this.currentBase = manifest.base?.name;
     const sha = sha256hex(Buffer.from(manifestFile.text));
-    if (!this.storedManifests.has(sha.slice(0, 16)) && !this.pendingManifests.some((p) => p.sha === sha)) this.pendingManifests.push({ text: manifestFile.text, sha, atMs: this.deps.now() });
+    if (!this.storedManifests.has(sha.slice(0, 16)) && !this.pendingManifests.some((p) => p.sha === sha)) this.pendingManifests.push({ text: manifestFile.text, sha, atMs: this.deps.now(), manifest });
     return { manifestFile, manifest };
   }
 
@@ -281,6 +328,7 @@ export class AofShipper {
       const p = this.pendingManifests[0]!;
       this.totals.uploaded += await this.req.store.put(manifestKey(p.atMs, p.sha), Buffer.from(p.text));
       this.storedManifests.add(p.sha.slice(0, 16));
+      this.storedParsed.push(p.manifest);
       this.pendingManifests.shift();
     }
     const named = new Set([...(manifest.base ? [manifest.base.name] : []), ...manifest.history.map((h) => h.name), ...manifest.incrs.map((i) => i.name)]);
@@ -352,16 +400,18 @@ export class AofShipper {
       }
     }
     this.startBaseUpload();
+    const restorable = this.restorable();
     const endedAtMs = this.deps.now();
-    const ok = observed && errors.length === 0;
+    const ok = observed && errors.length === 0 && restorable.ok;
     if (ok) this.shippedThroughMs = observedAtMs;
-    if (!ok) this.totals.errors++;
+    if (!observed || errors.length > 0) this.totals.errors++;
     const files: Record<string, number> = {};
     for (const t of this.tracked.values()) files[t.name] = t.covered;
     const report: CycleReport = {
       observedAtMs,
       endedAtMs,
       ok,
+      ...(restorable.ok ? { restoreBase: restorable.base } : { notRestorable: restorable.why }),
       lagMs: endedAtMs - (this.shippedThroughMs ?? this.startedAtMs),
       parts,
       bytes,
@@ -371,6 +421,36 @@ export class AofShipper {
     };
     this.deps.onCycle?.(report);
     return report;
+  }
+
+  /**
+   * Whether a restore to the end would reach the newest command the
+   * destination holds: a stored base whose chain reaches the newest
+   * increment, judged as restore-aof judges it, from what this shipper knows
+   * the destination holds. Also notes the newest base stored.
+   */
+  private restorable(): { ok: true; base: string } | { ok: false; why: string } {
+    let index;
+    try {
+      index = indexHeld(this.storedParsed, this.held, new Map());
+    } catch (err) {
+      if (err instanceof HistoryError) return { ok: false, why: `${this.req.store.url} cannot be restored: ${err.message}` };
+      throw err;
+    }
+    this.newestBaseSeq = Math.max(0, ...index.bases.filter((b) => b.stored).map((b) => b.seq));
+    const chain = chainToEnd(index);
+    if (chain && !chain.break) return { ok: true, base: chain.base.name };
+    const why = chain ? `the history after base ${chain.base.name} stops: ${chain.break!.why}` : 'no base is stored whole';
+    const t = this.currentBase !== undefined ? this.tracked.get(this.currentBase) : undefined;
+    const base =
+      !t || t.baseDone
+        ? ''
+        : t.baseRejected
+          ? `; base ${t.name} was refused: ${t.baseRejected}`
+          : this.baseUpload?.name === t.name
+            ? `; base ${t.name} is still being uploaded`
+            : `; base ${t.name} is not stored yet${t.handle ? ' (its upload failed: retried every cycle)' : ''}`;
+    return { ok: false, why: `${this.req.store.url} cannot be restored to the newest commands yet: ${why}${base}` };
   }
 
   /** Ships an increment's new whole commands; records its end when the server no longer writes it. */
@@ -409,6 +489,7 @@ export class AofShipper {
       parts++;
       bytes += body.byteLength;
       t.covered = scan.safeEnd;
+      this.hold(t.name, { covered: t.covered });
       this.deps.onPart?.(t.name, t.covered, this.deps.now());
       cap = this.maxPart;
     }
@@ -416,6 +497,7 @@ export class AofShipper {
     if (t.finished) {
       const record = { end: t.covered, excludedBytes: t.heldBack, recordedAt: new Date(this.deps.now()).toISOString() };
       this.totals.uploaded += await this.req.store.put(endKey(t.name, t.covered), Buffer.from(`${JSON.stringify(record)}\n`));
+      this.hold(t.name, { end: t.covered });
       t.ended = true;
       if (t.heldBack > 0) {
         this.deps.say(`ship-aof: ${t.name} ended with ${t.heldBack} bytes of a truncated last command (or a transaction without EXEC): excluded from the history, as the server's loader drops them`);
@@ -470,8 +552,13 @@ export class AofShipper {
     this.totals.parts++;
     t.covered = size;
     t.baseDone = true;
-    if (this.newestBaseSeq === undefined || t.seq > this.newestBaseSeq) this.newestBaseSeq = t.seq;
-    const when = info.record.timeSeconds !== undefined ? `, dataset as of ${new Date(info.record.timeSeconds * 1000).toISOString()}` : ', no time recorded in it';
+    this.hold(t.name, { covered: size, baseStored: true });
+    const when =
+      info.record.timeSeconds !== undefined
+        ? `, dataset as of ${new Date(info.record.timeSeconds * 1000).toISOString()}`
+        : info.record.untimedCommands !== undefined
+          ? `, no time: ${info.record.untimedCommands} commands follow its RDB preamble with no #TS annotation before them (restore-aof --until cannot use it; to the end can)`
+          : ', no time recorded in it';
     this.deps.say(`ship-aof: base ${t.name} stored (${formatBytes(size)}, ${info.record.format}${info.record.keys !== undefined ? `, ${info.record.keys} keys` : ''}${when})`);
     await this.release(t);
   }
@@ -484,31 +571,41 @@ export class AofShipper {
   /** The metrics, the heartbeat and the log line after a cycle. */
   private async report(c: CycleReport): Promise<void> {
     const lagS = c.lagMs / 1000;
-    const within = c.lagMs <= this.req.rpoMs;
+    // Before the first restorable moment there is nothing the lag can be measured from: not within.
+    const restorableOnce = this.shippedThroughMs !== undefined;
+    const within = restorableOnce && c.lagMs <= this.req.rpoMs;
     const now = this.deps.now();
-    if (c.errors.length > 0) {
-      const text = c.errors.join('; ');
-      if (text !== this.lastError || now - this.lastLogMs >= QUIET_LOG_MS) {
-        this.deps.say(`ship-aof: cycle failed (retried every ${this.req.intervalMs / 1000} s, nothing skipped): ${text}; lag ${lagS.toFixed(1)} s`);
+    const progress = () => {
+      const where = Object.entries(c.files)
+        .filter(([n]) => n.endsWith('.incr.aof'))
+        .map(([n, b]) => `${n} to byte ${b}`)
+        .slice(-2)
+        .join(', ');
+      return `${c.parts > 0 ? `shipped ${formatBytes(c.bytes)} in ${c.parts} part${c.parts === 1 ? '' : 's'}` : 'up to date'} (${where}); lag ${lagS.toFixed(1)} s${c.heldBackBytes > 0 ? `, ${formatBytes(c.heldBackBytes)} held back` : ''}`;
+    };
+    const problem = c.errors.length > 0 ? c.errors.join('; ') : c.notRestorable;
+    if (problem !== undefined) {
+      if (problem !== this.lastError || now - this.lastLogMs >= QUIET_LOG_MS) {
+        this.deps.say(
+          c.errors.length > 0
+            ? `ship-aof: cycle failed (retried every ${this.req.intervalMs / 1000} s, nothing skipped): ${problem}; lag ${lagS.toFixed(1)} s`
+            : `ship-aof: ${progress()}; ${problem}; the heartbeat is not pinged until it can`,
+        );
         this.lastLogMs = now;
       }
-      this.lastError = text;
+      this.lastError = problem;
     } else {
-      if (this.lastError) this.deps.say(`ship-aof: caught up`);
+      if (this.lastError) this.deps.say(`ship-aof: caught up, restorable to the newest command (base ${c.restoreBase})`);
       this.lastError = '';
       if (c.parts > 0 || now - this.lastLogMs >= QUIET_LOG_MS) {
-        const where = Object.entries(c.files)
-          .filter(([n]) => n.endsWith('.incr.aof'))
-          .map(([n, b]) => `${n} to byte ${b}`)
-          .slice(-2)
-          .join(', ');
-        this.deps.say(`ship-aof: ${c.parts > 0 ? `shipped ${formatBytes(c.bytes)} in ${c.parts} part${c.parts === 1 ? '' : 's'}` : 'up to date'} (${where}); lag ${lagS.toFixed(1)} s${c.heldBackBytes > 0 ? `, ${formatBytes(c.heldBackBytes)} held back` : ''}`);
+        this.deps.say(`ship-aof: ${progress()}`);
         this.lastLogMs = now;
       }
     }
-    if (!within && !this.overRpo) this.deps.say(`ship-aof: lag ${lagS.toFixed(1)} s is over --rpo ${this.req.rpoMs / 1000} s: the heartbeat is not pinged until it is back within`);
+    const over = restorableOnce && !within;
+    if (over && !this.overRpo) this.deps.say(`ship-aof: lag ${lagS.toFixed(1)} s is over --rpo ${this.req.rpoMs / 1000} s: the heartbeat is not pinged until it is back within`);
     if (within && this.overRpo) this.deps.say(`ship-aof: lag back within --rpo (${lagS.toFixed(1)} s)`);
-    this.overRpo = !within;
+    this.overRpo = over;
     if (this.req.metricsFile) {
       const text = formatAofMetrics({
         dir: this.req.dir.dir,
@@ -521,7 +618,7 @@ export class AofShipper {
         parts: this.totals.parts,
         errors: this.totals.errors,
         heldBackBytes: c.heldBackBytes,
-        ...(this.newestBaseSeq !== undefined ? { baseSeq: this.newestBaseSeq } : {}),
+        baseSeq: this.newestBaseSeq,
       });
       await writeFileAtomic(this.req.metricsFile, text).catch((err: unknown) => this.deps.say(`ship-aof: metrics file ${this.req.metricsFile} not written: ${message(err)}`));
     }
@@ -571,7 +668,13 @@ export class AofShipper {
       }
       const last = await this.cycle();
       await this.report(last);
-      this.deps.say(`ship-aof: stopped${last.ok ? ', every whole command shipped' : `, last cycle failed: ${last.errors.join('; ')}`}`);
+      this.deps.say(
+        last.ok
+          ? 'ship-aof: stopped, every whole command shipped'
+          : last.errors.length > 0
+            ? `ship-aof: stopped, last cycle failed: ${last.errors.join('; ')}`
+            : `ship-aof: stopped: ${last.notRestorable} (every whole command the directory holds is shipped)`,
+      );
     } finally {
       await this.stop();
     }
@@ -635,6 +738,10 @@ async function inspectBase(handle: AofFileHandle, size: number, name: string): P
   const r = scanner.found;
   if (r.error) return { rejected: `the commands after its RDB preamble are not a valid AOF at byte ${r.error.offset}: ${r.error.message}` };
   if (r.safeEnd !== size) return { rejected: `${name} ends with ${size - r.safeEnd} bytes of an incomplete command after its RDB preamble` };
-  const time = r.lastSecond ?? ctime;
-  return { record: { format: 'rdb+aof', ...(time !== undefined ? { timeSeconds: time } : {}), bytes: size, sha256: hash.digest('hex'), ...rdbPart, commands: r.commands } };
+  // Commands after the preamble ran after its ctime, at a time only an annotation tells (a later one bounds those before it).
+  const untimed = r.commands > 0 && r.annotations === 0;
+  const time = untimed ? undefined : (r.lastSecond ?? ctime);
+  return {
+    record: { format: 'rdb+aof', ...(time !== undefined ? { timeSeconds: time } : {}), bytes: size, sha256: hash.digest('hex'), ...rdbPart, commands: r.commands, ...(untimed ? { untimedCommands: r.commands } : {}) },
+  };
 }

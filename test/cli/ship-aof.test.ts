@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FileAofStore } from '../../lambdas/adapters/aof-store';
 import { AOF_METRICS } from '../../lambdas/domain/aof-metrics';
 import { sleep, startAofServer } from '../support/aof';
 import { startPingServer } from '../support/ping-server';
@@ -113,10 +114,32 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     const dest = tempDir('dest');
     const ship = shipInBackground(['--dir', join(s.dir, 'appendonlydir'), '--to', `file://${dest}`, '--interval', '100ms']);
     await ship.waitFor(/shipped .* in 1 part/);
+    await ship.waitFor(/caught up, restorable to the newest command \(base appendonly\.aof\.1\.base\.rdb\)/); // SIGTERM would abandon a base upload in progress
     expect(await ship.stop()).toBe(0);
     const r = await cli('restore-aof', '--from', `file://${dest}`, '--to', join(tempDir('out'), 'aof'), '--until', new Date().toISOString());
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^REFUSED \(no-timestamps\): --until needs the AOF timestamp annotations \(aof-timestamp-enabled yes\)/);
+  });
+
+  it("ship-aof refuses a destination that holds another directory's history (exit 1, saying so) and writes nothing to it", async () => {
+    const a = await server();
+    await a.client().set('from-a', '1');
+    const dest = tempDir('dest');
+    const ship = shipInBackground(['--dir', join(a.dir, 'appendonlydir'), '--to', `file://${dest}`, '--interval', '100ms']);
+    await ship.waitFor(/base appendonly\.aof\.1\.base\.rdb stored/);
+    await ship.waitFor(/shipped .* in 1 part/);
+    expect(await ship.stop()).toBe(0);
+    const before = await new FileAofStore(dest).list();
+
+    // Another server: the same file names, other bytes (more of them than shipped).
+    const b = await server();
+    for (let i = 0; i < 5; i++) await b.client().set(`from-b:${i}`, 'x'.repeat(20));
+    const r = await runInProcess(['ship-aof', '--dir', join(b.dir, 'appendonlydir'), '--to', `file://${dest}`]);
+    expect(r.stderr).toMatch(
+      /ship-aof: file:\/\/\S+ holds a different appendonly\.aof\.1\.(base\.rdb|incr\.aof) than \S+\/appendonlydir \((bytes \d+-\d+ differ|\d+ bytes shipped, \d+ here)\): it is the history of another AOF directory \(or this one was recreated\)\. Ship to a new destination, or move the old history aside/,
+    );
+    expect(r.code).toBe(1);
+    expect(await new FileAofStore(dest).list()).toEqual(before);
   });
 
   it.each([
@@ -125,8 +148,8 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     ['a single-file AOF of Redis < 7', (d: string) => (writeFileSync(join(d, 'appendonly.aof'), ''), ['--dir', d]), /single-file AOF of Redis before 7\.0/],
     [
       'a manifest with a field it does not know',
-      (d: string) => (writeFileSync(join(d, 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0\n'), ['--dir', d]),
-      /appendonly\.aof\.manifest, line 2: unknown field "startoffset" \(value "0"\).*not guessed: nothing shipped/,
+      (d: string) => (writeFileSync(join(d, 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0 fenced yes\n'), ['--dir', d]),
+      /appendonly\.aof\.manifest, line 2: unknown field "fenced" \(value "yes"\).*not guessed: nothing shipped/,
     ],
     ['a destination that is none', (d: string) => ['--dir', d, '--to', 'ftp://x'], /--to ftp:\/\/x is not a destination: write file:\/\/\/absolute\/dir or s3:\/\/bucket\/prefix/],
     ['--rpo shorter than --interval', (d: string) => ['--dir', d, '--interval', '10s', '--rpo', '5s'], /--rpo 5s is shorter than --interval 10s/],

@@ -52,6 +52,8 @@ describe('destination layout', () => {
     ['a hole', [part(0, 10), part(15, 20)], 10, 15, 1],
     ['overlapping parts (two shippers)', [part(0, 10), part(5, 20), part(5, 8)], 20, undefined, 2],
     ['no part at byte 0', [part(5, 10)], 0, 5, 0],
+    ['parts that start inside a longer one', [part(0, 10), part(2, 30), part(8, 12), part(12, 31), part(29, 40)], 40, undefined, 3],
+    ['a long day of parts, every tenth shipped twice', Array.from({ length: 60_000 }, (_, k) => (k % 10 === 9 ? part((k - 1) * 10, (k + 1) * 10) : part(k * 10, (k + 1) * 10))), 600_000, undefined, 54_000],
   ])('coverage of %s', (_what, parts, end, hole, slices) => {
     const c = coverage(parts);
     expect(c.end).toBe(end);
@@ -133,6 +135,18 @@ describe('restore planning', () => {
     expect(earlier).toMatchObject({ ok: true, cutSecond: 1500, chain: { base: { name: B(1) }, incrs: [{ name: I(1), complete: true }, { name: I(2) }] } });
     expect(earlier.ok && earlier.chain.break).toBeUndefined();
     expect(chooseRestore(h, 2500_000)).toMatchObject({ ok: true, chain: { base: { name: B(2) } } });
+  });
+
+  it('a base with commands of unknown time (an old single-file AOF) records none: --until before the next base says why it cannot be used', () => {
+    const untimed: BaseRecord = { format: 'rdb+aof', bytes: 100, sha256: SHA, commands: 3, untimedCommands: 3 };
+    const h = history({ ...REWRITTEN, records: { [B(1)]: untimed, [B(2)]: record(2000, 120) } });
+    expect(chooseRestore(h, 1500_000)).toMatchObject({
+      ok: false,
+      kind: 'before-oldest',
+      message: expect.stringMatching(/before the oldest point available, 1970-01-01T00:33:21Z \(base appendonly\.aof\.2\.base\.rdb.*; older bases record no time, so --until cannot use them \(base appendonly\.aof\.1\.base\.rdb: 3 commands follow its RDB preamble with no #TS annotation before them, so when they ran is unknown\)/),
+    });
+    expect(chooseRestore(h, 2500_000)).toMatchObject({ ok: true, chain: { base: { name: B(2) } } });
+    expect(chooseRestore(h)).toMatchObject({ ok: true, chain: { base: { name: B(2) } } });
   });
 
   it('an increment the server removed before it was shipped whole: the gap is named, the end still restores', () => {

@@ -11,6 +11,19 @@ const WITH_HISTORY = [
   'file appendonly.aof.2.incr.aof seq 2 type i',
   '',
 ].join('\n');
+/**
+ * What Redis 8 writes (aofInfoFormat in src/aof.c since redis/redis#13773):
+ * each increment's replication offset at its start, and at a clean shutdown
+ * the last one's end; a former increment keeps its offsets in the history.
+ */
+const REDIS8_SHUTDOWN = 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0 endoffset 1846\n';
+const REDIS8_HISTORY = [
+  'file appendonly.aof.2.base.rdb seq 2 type b',
+  'file appendonly.aof.1.base.rdb seq 1 type h',
+  'file appendonly.aof.1.incr.aof seq 1 type h startoffset 0',
+  'file appendonly.aof.2.incr.aof seq 2 type i startoffset 1846',
+  '',
+].join('\n');
 
 describe('AOF manifest', () => {
   it.each([
@@ -19,6 +32,8 @@ describe('AOF manifest', () => {
     ['with history entries', WITH_HISTORY, 'appendonly.aof.2.base.rdb', [2], ['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof']],
     ['keys in any order and case, comments, CRLF', '# written by hand\nSEQ 3 TYPE b FILE a.3.base.aof\r\nfile a.4.incr.aof type i seq 4\n', 'a.3.base.aof', [4], []],
     ['increments only (no base)', 'file appendonly.aof.5.incr.aof seq 5 type i\n', undefined, [5], []],
+    ['as Redis 8 writes it at a clean shutdown (startoffset, endoffset)', REDIS8_SHUTDOWN, 'appendonly.aof.1.base.rdb', [1], []],
+    ['as Redis 8 writes it after a rewrite (offsets kept in the history)', REDIS8_HISTORY, 'appendonly.aof.2.base.rdb', [2], ['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof']],
     ['a quoted name with a space', 'file "my aof.1.base.rdb" seq 1 type b\nfile "my\\x20aof.1.incr.aof" seq 1 type i\n', 'my aof.1.base.rdb', [1], []],
   ])('parses a manifest %s', (_what, text, base, incrSeqs, history) => {
     const m = parseAofManifest(text);
@@ -28,7 +43,9 @@ describe('AOF manifest', () => {
   });
 
   it.each([
-    ['an unknown key', 'file a.1.base.rdb seq 1 type b startoffset 0\n', 1, 'startoffset', /unknown field "startoffset".*not guessed/],
+    ['an unknown key', 'file a.1.incr.aof seq 1 type i startoffset 0 fenced 1\n', 1, 'fenced', /unknown field "fenced" \(value "1"\): redis-dr knows file, seq, type, startoffset and endoffset.*not guessed/],
+    ['a start offset that is no number', 'file a.1.incr.aof seq 1 type i startoffset x\n', 1, 'startoffset', /field "startoffset" must be a replication offset \(a whole number >= 0\), got "x"/],
+    ['a negative end offset', 'file a.1.incr.aof seq 1 type i startoffset 0 endoffset -5\n', 1, 'endoffset', /field "endoffset" must be a replication offset/],
     ['a type written as a word', 'file a.1.base.rdb seq 1 type base\n', 1, 'type', /field "type" must be b \(base\), h \(history\) or i \(incr\), got "base"/],
     ['seq 0', 'file a.1.incr.aof seq 0 type i\n', 1, 'seq', /field "seq" must be a whole number >= 1, got "0"/],
     ['seq not a number', 'file a.1.incr.aof seq x1 type i\n', 1, 'seq', /got "x1"/],
@@ -55,6 +72,16 @@ describe('AOF manifest', () => {
     expect(e.field).toBe(field);
     expect(e.message).toMatch(message);
     expect(e.message).toMatch(/^appendonly\.aof\.manifest/);
+  });
+
+  it('keeps the replication offsets Redis 8 records (they say nothing about what a file holds)', () => {
+    const m = parseAofManifest(REDIS8_HISTORY);
+    expect(m.incrs).toEqual([{ name: 'appendonly.aof.2.incr.aof', seq: 2, type: 'incr', line: 4, startOffset: '1846' }]);
+    expect(m.history[1]).toMatchObject({ name: 'appendonly.aof.1.incr.aof', startOffset: '0' });
+    expect(m.base).not.toHaveProperty('startOffset');
+    expect(parseAofManifest(REDIS8_SHUTDOWN).incrs[0]).toMatchObject({ startOffset: '0', endOffset: '1846' });
+    // Offsets past 2^53 stay exact (they are kept as written).
+    expect(parseAofManifest('file a.1.incr.aof seq 1 type i startoffset 9223372036854775807\n').incrs[0]!.startOffset).toBe('9223372036854775807');
   });
 
   it('refuses an empty manifest and one of comments only', () => {
@@ -85,6 +112,12 @@ describe('AOF manifest', () => {
       expect(parseAofManifest(text).incrs[0]!.name).toBe(name);
     }
     expect(formatManifestName('appendonly.aof.1.incr.aof')).toBe('appendonly.aof.1.incr.aof');
+  });
+
+  it('writes a start offset where Redis 8 does (after the type), and reads it back', () => {
+    const text = formatAofManifest({ base: { name: 'appendonly.aof.2.base.rdb', seq: 2 }, incrs: [{ name: 'appendonly.aof.2.incr.aof', seq: 2, startOffset: '1846' }, { name: 'appendonly.aof.3.incr.aof', seq: 3 }] });
+    expect(text).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i startoffset 1846\nfile appendonly.aof.3.incr.aof seq 3 type i\n');
+    expect(parseAofManifest(text).incrs.map((i) => i.startOffset)).toEqual(['1846', undefined]);
   });
 
   it.each([

@@ -24,10 +24,16 @@ describe('AOF shipping metrics', () => {
   });
 
   it('leaves out what is not known yet, and escapes the label', () => {
-    const { shippedThroughMs: _s, baseSeq: _b, ...rest } = base;
+    const { shippedThroughMs: _s, ...rest } = base;
     const text = formatAofMetrics({ ...rest, dir: '/odd "dir"\\x' });
     expect(text).not.toContain(AOF_METRICS.shippedThrough);
-    expect(text).not.toContain(AOF_METRICS.baseSeq);
     expect(text).toContain('{dir="/odd \\"dir\\"\\\\x"}');
+  });
+
+  it('is not within the RPO before a restorable moment, however small the lag; base_seq is always there (0: no base stored)', () => {
+    const { shippedThroughMs: _s, ...rest } = base;
+    const text = formatAofMetrics({ ...rest, lagSeconds: 0.003, baseSeq: 0 });
+    expect(text).toContain(`${AOF_METRICS.withinRpo}{dir="/var/lib/redis/appendonlydir"} 0\n`);
+    expect(text).toContain(`${AOF_METRICS.baseSeq}{dir="/var/lib/redis/appendonlydir"} 0\n`);
   });
 });

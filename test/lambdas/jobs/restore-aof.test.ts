@@ -29,6 +29,27 @@ function tempDir(): string {
   return d;
 }
 
+/**
+ * A destination of two rewrites: base 1 (a=1 at second 1000) and increment
+ * 1 (`incr1`), then base 2 (its record dated `base2Second`) and increment 2
+ * (`incr2`), a manifest showing 2 continuing 1 (the rewrite starting).
+ */
+async function rewritten(incr1: string, base2Second: number, incr2: string): Promise<FileAofStore> {
+  const { store } = await destination([incr1], { end: incr1.length });
+  const base2 = `#TS:${base2Second}\r\n${cmd('SELECT', '0')}${cmd('SET', 'a', '1')}`;
+  const record: BaseRecord = { format: 'aof', timeSeconds: base2Second, bytes: base2.length, sha256: sha(base2), commands: 2 };
+  for (const [at, manifest] of [
+    [2_000_000, 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n'],
+    [3_000_000, 'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n'],
+  ] as const) {
+    await store.put(manifestKey(at, sha(manifest)), Buffer.from(manifest));
+  }
+  await store.put(partKey('appendonly.aof.2.base.aof', 0, base2.length, sha(base2)), Buffer.from(base2));
+  await store.put(baseRecordKey('appendonly.aof.2.base.aof'), Buffer.from(JSON.stringify(record)));
+  await store.put(partKey('appendonly.aof.2.incr.aof', 0, incr2.length, sha(incr2)), Buffer.from(incr2));
+  return store;
+}
+
 /** A destination holding an AOF base (a=1 at second 1000) and one increment made of `parts`. */
 async function destination(parts: string[], options: { end?: number } = {}): Promise<{ dir: string; store: FileAofStore }> {
   const dir = tempDir();
@@ -75,6 +96,46 @@ describe('restore-aof on hand-written destinations', () => {
     expect(r.cut?.file).toBe(file);
     expect(r.cut?.offset).toBe(offset);
     if (!file) expect(r.note).toMatch(/the shipped history ends in 1970-01-01T00:16:43Z, before --until/);
+  });
+
+  describe('commands with no #TS annotation before them', () => {
+    const UNTIMED = `${cmd('SET', 'u', '0')}#TS:1002\r\n${cmd('SET', 'b', '2')}`;
+
+    it.each([
+      ['cuts at the annotation that follows them', 1002_000],
+      ['cuts there, --until inside an earlier second', 1001_500],
+    ])('--until that %s is refused: when they ran is unknown', async (_what, untilMs) => {
+      const { store } = await destination([UNTIMED]);
+      const out = join(tempDir(), 'aof');
+      const r = await restore(store, out, untilMs);
+      expect(r).toMatchObject({
+        ok: false,
+        refused: {
+          kind: 'no-timestamps',
+          message: expect.stringMatching(
+            /the 1 command in appendonly\.aof\.1\.incr\.aof before its annotation #TS:1002 \(1970-01-01T00:16:42Z\) carries none .*when they ran is unknown: at or after 1970-01-01T00:16:40Z \(base appendonly\.aof\.1\.base\.aof\) and by the end of 1970-01-01T00:16:42Z.*give --until from 1970-01-01T00:16:43Z on/,
+          ),
+        },
+      });
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it('a later --until, and the end, restore them: the annotation after them says they had run', async () => {
+      const { store } = await destination([UNTIMED]);
+      expect(await restore(store, join(tempDir(), 'aof'), 1003_000)).toMatchObject({ ok: true, load: { keys: 3 } });
+      expect(await restore(store, join(tempDir(), 'aof'))).toMatchObject({ ok: true, load: { keys: 3 } });
+    });
+
+    it('an increment that carries none, after the history ends, is refused for --until too', async () => {
+      const { store } = await destination([cmd('SET', 'u', '0')]);
+      expect(await restore(store, join(tempDir(), 'aof'), 5000_000)).toMatchObject({ ok: false, refused: { kind: 'no-timestamps', message: expect.stringContaining('before the end of the shipped history carries none') } });
+    });
+
+    it('after a rewrite in the second of the last annotation, an increment starts without one (the server writes #TS only when the second changes): they ran in that second, before the cut', async () => {
+      // Increment 1 ends in second 1001; the rewrite starts then (base 2 dated 1001); u is written in 1001 too, so increment 2 starts without #TS.
+      const store = await rewritten(`#TS:1001\r\n${cmd('SET', 'b', '2')}`, 1001, `${cmd('SET', 'u', '0')}#TS:1003\r\n${cmd('SET', 'c', '3')}`);
+      expect(await restore(store, join(tempDir(), 'aof'), 1002_000)).toMatchObject({ ok: true, base: { name: 'appendonly.aof.2.base.aof' }, cut: { file: 'appendonly.aof.2.incr.aof', offset: cmd('SET', 'u', '0').length }, load: { keys: 2 } });
+    });
   });
 
   it('excludes a truncated last command and reports it', async () => {
