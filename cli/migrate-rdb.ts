@@ -55,13 +55,15 @@ function asMigrateResult(r: RestoreRdbResult, source: string, target: string): M
  * directory (as `s3://bucket/<export name>` names them in S3).
  */
 function localShardFiles(path: string): ShardFile[] {
-  let isFile = false;
+  let kind: 'file' | 'directory' | 'other' | 'none' = 'none';
   try {
-    isFile = statSync(path).isFile();
+    const st = statSync(path);
+    kind = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
   } catch {
-    // not a file: maybe the name of an export whose shards are beside it
+    // not there: maybe the name of an export whose shards are beside it
   }
-  if (isFile) return [{ location: path, name: basename(path) }];
+  if (kind === 'file') return [{ location: path, name: basename(path) }];
+  if (kind !== 'none') throw new UsageError(`--from-rdb ${path}: a ${kind === 'directory' ? 'directory' : 'special file'}; give an .rdb file, or <dir>/<export name> for the shard files <export name>-NNNN.rdb in <dir>`);
   const dir = dirname(path);
   const exportName = basename(path);
   let names: string[] = [];
@@ -110,7 +112,7 @@ export async function runMigrateRdb(o: MigrateRdbCliOptions, env: NodeJS.Process
   try {
     const result = await restoreRdbKeys({ files, set }, target, { ...o, rememberSkipped: Boolean(o.verify) });
     const what = files.length === 1 ? `file ${files[0]!.location}` : `${files.length} shard files of ${set.exportName ?? 'one recovery point'}`;
-    const source = result.file ? `${what} (RDB ${result.file.version}, db ${o.db ?? 0})` : what;
+    const source = result.file ? `${what} (${fileFacts(result, o.db ?? 0)})` : what;
     const complete = !result.error && !result.interrupted && !o.dryRun;
     let verify: VerifyRdbKeysResult | undefined;
     if (o.verify && complete) {
@@ -121,6 +123,7 @@ export async function runMigrateRdb(o: MigrateRdbCliOptions, env: NodeJS.Process
         batchSize: o.batchSize,
         onConflict: o.onConflict,
         skippedKeys: result.skippedKeys,
+        digests: result.digests,
         skippedOverflow: result.skipped > result.skippedKeys.size,
         onProgress: o.onVerifyProgress,
         shouldStop: o.shouldStop,
@@ -132,9 +135,52 @@ export async function runMigrateRdb(o: MigrateRdbCliOptions, env: NodeJS.Process
   }
 }
 
-/** Exit code: 0 only when the restore was complete, nothing failed and (with --verify) the target holds the files' keys. */
-export function migrateRdbExitCode(run: MigrateRdbRun): 0 | 1 {
-  return migrateExitCode({ result: asMigrateResult(run.result, run.source, run.target) }) === 0 && (run.verify === undefined || run.verify.equal) ? 0 : 1;
+/**
+ * What a complete run still left out that the user did not choose to leave
+ * out: databases of the file other than the one restored when no `--db`
+ * was given (a FLUSHALL empties them all), and a selection that matched no
+ * key although the database holds some (a mistyped `--match`).
+ */
+export function leftOut(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'db' | 'match'>): string[] {
+  const r = run.result;
+  if (r.error || r.interrupted) return [];
+  const db = o.db ?? 0;
+  const lines: string[] = [];
+  const others = Object.entries(r.keysByDb)
+    .map(([d, n]) => [Number(d), n] as const)
+    .filter(([d, n]) => d !== db && n > 0)
+    .sort((a, b) => a[0] - b[0]);
+  if (o.db === undefined && others.length > 0) {
+    lines.push(
+      `not restored: ${others.map(([d, n]) => `database ${d} (${n} key${n === 1 ? '' : 's'})`).join(', ')} of the file. ` +
+        'A FLUSHALL empties every database: restore each with --db <n> and that database in the --to URL (redis://host:port/<n>), ' +
+        'or give --db 0 to restore database 0 alone',
+    );
+  }
+  if (r.scanned === 0 && (r.keysByDb[db] ?? 0) > 0) {
+    lines.push(`nothing restored: none of the ${r.keysByDb[db]} keys of database ${db} matches --match ${JSON.stringify(o.match ?? '*')}`);
+  }
+  return lines;
+}
+
+/**
+ * What the file says of itself, so on-call can see it is the recovery point
+ * they meant (one taken before the incident): `RDB 10, written
+ * 2026-11-21T06:00:30Z by redis 7.0.15, 4501 keys in db 0`.
+ */
+function fileFacts(r: RestoreRdbResult, db: number): string {
+  const f = r.file!;
+  const ctime = Number(f.auxFields.ctime);
+  const written = Number.isFinite(ctime) && ctime > 0 ? `, written ${new Date(ctime * 1000).toISOString().replace('.000Z', 'Z')}` : '';
+  const by = f.auxFields['redis-ver'] ? ` by ${f.magic === 'VALKEY' ? 'valkey' : 'redis'} ${f.auxFields['redis-ver']}` : '';
+  const keys = r.keysByDb[db] ?? 0;
+  return `RDB ${f.version}${written}${by}, ${keys} key${keys === 1 ? '' : 's'} in db ${db}`;
+}
+
+/** Exit code: 0 only when the restore was complete, nothing failed or was left out unasked and (with --verify) the target holds the files' keys. */
+export function migrateRdbExitCode(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'db' | 'match'>): 0 | 1 {
+  const copied = migrateExitCode({ result: asMigrateResult(run.result, run.source, run.target) }) === 0;
+  return copied && leftOut(run, o).length === 0 && (run.verify === undefined || run.verify.equal) ? 0 : 1;
 }
 
 const REASON: Record<DiffReason, string> = {
@@ -167,6 +213,11 @@ export function formatRdbVerify(v: VerifyRdbKeysResult): string {
     const kinds = (Object.keys(EXPECTED) as RdbExpectedKind[]).filter((k) => v.expected[k] > 0);
     lines.push(`  expected differences (not counted as differences): ${kinds.map((k) => `${v.expected[k]} ${EXPECTED[k]}`).join('; ')}`);
   }
+  if (v.skippedOverflow) {
+    lines.push(
+      '  note: the restore skipped more keys than it remembers (1,000,000): every key the target holds differently was taken as one skip kept, its value not compared',
+    );
+  }
   return lines.join('\n');
 }
 
@@ -181,6 +232,7 @@ function verifyJson(v: VerifyRdbKeysResult) {
     expected: v.expected,
     expectedDiffs: v.expectedDiffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason, expected: d.expected })),
     comparedByValue: v.comparedByValue,
+    skippedOverflow: v.skippedOverflow,
     seconds: Math.round(v.seconds * 1000) / 1000,
     interrupted: v.interrupted,
     error: v.error ?? null,
@@ -209,6 +261,8 @@ export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
     expired: r.expired,
     failed: r.failed,
     notSelected: r.notSelected,
+    keysByDb: r.keysByDb,
+    leftOut: leftOut(run, o),
     moduleRefused: r.moduleRefused,
     functions: { ...r.functions, restoring: Boolean(o.functions) },
     seconds: Math.round(r.seconds * 1000) / 1000,
@@ -234,7 +288,7 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
     const r = run.result;
     if (o.json) process.stdout.write(`${JSON.stringify(migrateRdbJson(run, o), null, 2)}\n`);
     else {
-      const lines = [formatMigrate({ result: asMigrateResult(r, run.source, run.target) }, o)];
+      const lines = [`source: ${run.source}`, formatMigrate({ result: asMigrateResult(r, run.source, run.target) }, o)];
       for (const [name, n] of Object.entries(r.moduleRefused)) lines.push(`refused: ${n} module value${n === 1 ? '' : 's'} of type ${name} (the target has no module for it: load it there and rerun)`);
       if (r.functions.inFile > 0) {
         lines.push(
@@ -244,10 +298,11 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
         );
       }
       if (r.notSelected > 0) lines.push(`not selected: ${r.notSelected} keys of the file (another database, or not matching --match)`);
+      lines.push(...leftOut(run, o));
       if (run.verify) lines.push(formatRdbVerify(run.verify));
       process.stdout.write(`${lines.join('\n')}\n`);
     }
-    process.exitCode = migrateRdbExitCode(run);
+    process.exitCode = migrateRdbExitCode(run, o);
   } catch (err) {
     if (err instanceof UsageError || err instanceof RedisUrlError) throw err;
     process.stderr.write(`redis-dr migrate: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -166,7 +166,7 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
   } catch (err) {
     error ??= message(err);
   }
-  if (error && unanswered > 0) error += unansweredNote(unanswered);
+  if (error && unanswered > 0) error += unansweredNote(unanswered, mode);
   return { ...counts, seconds: (now() - started) / 1000, interrupted, error, conflict, source: source.label, target: target.label, skippedKeys };
 }
 
@@ -305,7 +305,9 @@ export function formatMigrate(run: MigrateRun, o: { readonly dryRun?: boolean; r
     lines.push(
       (o.onConflict ?? 'skip') === 'fail'
         ? 'Every batch before this point is complete; to finish, rerun with --on-conflict skip (a rerun with fail would stop at the first key this run wrote).'
-        : 'Every batch before this point is complete; rerun the same command to finish (existing keys are skipped).',
+        : (o.onConflict ?? 'skip') === 'replace'
+          ? 'Every batch before this point is complete; rerun the same command to finish (the keys this run wrote are replaced again).'
+          : 'Every batch before this point is complete; rerun the same command to finish (existing keys are skipped).',
     );
   }
   if (run.verify) lines.push(`verify: ${formatCompare(run.verify)}`);

@@ -242,7 +242,11 @@ export function formatCopies(entries: readonly CopiesRows[], style: Style, where
     }
     if (c.points.length === 0 && c.problems.length === 0) cells.push([c.target, '-', '-', '-', '-', NO_RDB_COPY]);
     for (const p of c.problems) after.push(style('yellow', `${c.target}: copies not read: ${p}`));
-    if (c.fastPath) after.push(`${c.target} fast path (keys from ${c.fastPath.recoveryPoint}, no new cluster): ${c.fastPath.command}`);
+    if (c.fastPath) {
+      after.push(
+        `${c.target} fast path (keys from ${c.fastPath.recoveryPoint}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): ${c.fastPath.command}`,
+      );
+    }
   }
   const VERIFIED = 4;
   const paint = (column: number, cell: string) =>

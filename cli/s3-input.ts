@@ -94,6 +94,8 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
   const { bucket } = parsed;
   const key = parsed.key.replace(/\/+$/, '');
   let keys: string[];
+  /** Later attempts of the same snapshot's export (`<name>-r2`, …) the listing found. */
+  let attempts: string[] = [];
   if (key.endsWith('.rdb')) keys = [key];
   else {
     const exportName = key.slice(key.lastIndexOf('/') + 1);
@@ -103,11 +105,14 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
     } catch (err) {
       throw new Error(`cannot list s3://${bucket}/${key}-*: ${s3Problem(err)}`, { cause: err });
     }
-    keys = listed.filter((k) => parseExportObjectKey(k.slice(k.lastIndexOf('/') + 1))?.exportName === exportName);
+    const named = listed.map((k) => ({ k, parsed: parseExportObjectKey(k.slice(k.lastIndexOf('/') + 1)) }));
+    keys = named.filter((n) => n.parsed?.exportName === exportName).map((n) => n.k);
+    const later = named.filter((n) => n.parsed && n.parsed.snapshot === exportName && n.parsed.attempt > 1).sort((a, b) => a.parsed!.attempt - b.parsed!.attempt);
+    attempts = [...new Set(later.map((n) => n.parsed!.exportName))];
     // No shards of that name: the location is one object whose key does not end in .rdb (HeadObject says if not).
     if (keys.length === 0) keys = [key];
   }
-  return Promise.all(
+  const files = await Promise.all(
     keys.map(async (k) => {
       let tags: Record<string, string> = {};
       try {
@@ -120,6 +125,14 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
       return { location: `s3://${bucket}/${k}`, name: k.slice(k.lastIndexOf('/') + 1), ...(tag ? { tag } : {}) };
     }),
   );
+  if (attempts.length > 0 && files.some((f) => !f.tag)) {
+    // Untagged objects of a first attempt beside a later one: the leftovers of an export started again.
+    throw new Error(
+      `s3://${bucket}/${key} holds untagged objects of an export that was started again (${attempts.join(', ')}): ` +
+        `they are the leftovers of a half-finished attempt; give s3://${bucket}/${key.slice(0, key.lastIndexOf('/') + 1)}${attempts[attempts.length - 1]}`,
+    );
+  }
+  return files;
 }
 
 /** The bytes, with a failure while reading named as the CLI names a failure to open. */

@@ -8,6 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 import { displayKey, type KeyValue, type StreamGroup } from '../domain/fingerprint.js';
+import type { OnConflict } from '../domain/key-copy.js';
 import { parseRedirect } from './redis-cluster.js';
 import { isClusterNode, openKeyspace, type Command, type Keyspace, type KeyRouter, type KeyspaceOptions } from './redis-keyspace.js';
 import { createRedisConnection, encodeCommands, RedisConnectionError, RedisUrlError, type RedisConnectionOptions, type Reply, type RespPipe } from './redis.js';
@@ -294,10 +295,10 @@ export function conflictError(key: Buffer): string {
  * (the connection broke): the server may have run them, so those keys,
  * counted as failed, may be on the target all the same.
  */
-export function unansweredNote(unanswered: number): string {
+export function unansweredNote(unanswered: number, mode: OnConflict): string {
   return (
     `; ${unanswered} of the failed keys were sent but not answered before the connection broke: they may or may not be on the target. ` +
-    'Rerun with --on-conflict skip to finish'
+    (mode === 'fail' ? 'Rerun with --on-conflict skip to finish' : 'Rerun the same command to finish')
   );
 }
 

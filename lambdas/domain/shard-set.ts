@@ -60,19 +60,34 @@ const list = (files: readonly ShardFile[]): string => files.map((f) => f.locatio
 /**
  * Checks that `files` are one recovery point, whole, and orders them by
  * shard. One file is taken as it is, unless its tag says it is one shard of
- * several. Several files must all be shards of one export (their names),
+ * several, or it is named as an export's shard and neither a tag nor
+ * `expectedShards` says it is the only one. Several files must all be shards of one export (their names),
  * each shard once, numbered 1…N without a gap, N being what every file's
  * tag says — or, for untagged files, `expectedShards` (required then).
  * @throws ShardSetError naming the files and the fix.
  */
 export function checkShardSet(files: readonly ShardFile[], expectedShards?: number): ShardSet {
   if (files.length === 0) throw new ShardSetError('no .rdb file given');
-  if (files.length === 1 && expectedShards === undefined) {
+  if (files.length === 1 && (expectedShards === undefined || expectedShards === 1)) {
     const [only] = files;
+    const named = parseExportObjectKey(only!.name);
     if (only!.tag && only!.tag.shards > 1) {
       throw new ShardSetError(
         `${only!.location} is shard ${only!.tag.shard} of ${only!.tag.shards} of its recovery point: restoring one shard would leave the others' keys out. ` +
           'Give every shard (--from-rdb once per file), or the export as s3://<bucket>/<export name> without the -NNNN.rdb suffix',
+      );
+    }
+    if (named && expectedShards === 1 && named.shard !== 1) {
+      throw new ShardSetError(`${only!.location} is named as shard ${named.shard} of export ${named.exportName}, not as the one shard of a recovery point of one shard (--shards 1)`);
+    }
+    if (named && expectedShards === undefined && (!only!.tag || named.shard !== 1)) {
+      // Named as a shard of an export, and nothing says it is the only one: an export still in progress or
+      // half finished (its objects are tagged only once it completed), a bucket read without
+      // s3:GetObjectTagging, or one file of several downloaded.
+      throw new ShardSetError(
+        `${only!.location} is named as shard ${named.shard} of export ${named.exportName}, and nothing says how many shards that recovery point has ` +
+          '(no redis-dr:shard tag: an export still running or left half-finished, no s3:GetObjectTagging, or a local copy): ' +
+          'give every shard, and --shards <n> (redis-dr status shows the count; --shards 1 for a recovery point of one shard)',
       );
     }
     return { files, shards: 1, ...slotsOf(files) };
@@ -81,7 +96,7 @@ export function checkShardSet(files: readonly ShardFile[], expectedShards?: numb
   const unnamed = parsed.filter((p) => p.key === undefined);
   if (unnamed.length > 0) {
     throw new ShardSetError(
-      `several files must be the shards of one recovery point, named <export>-0001.rdb, <export>-0002.rdb, … as the export writes them; ${list(unnamed.map((p) => p.file))} ` +
+      `the files of a recovery point of several shards must be named <export>-0001.rdb, <export>-0002.rdb, … as the export writes them; ${list(unnamed.map((p) => p.file))} ` +
         `${unnamed.length === 1 ? 'is' : 'are'} not. Restore unrelated files one command at a time`,
     );
   }

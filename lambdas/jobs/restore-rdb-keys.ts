@@ -85,6 +85,10 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly targetServer?: TargetRdbSupport;
   /** Keys of the file not restored because they are in another database or do not match. */
   readonly notSelected: number;
+  /** Per file, the block CRCs its verification recorded: a later read (--verify) checks it reads the same bytes. */
+  readonly digests: readonly BlockDigests[];
+  /** Keys of the files per database (all of them, selected or not), counted while they were verified. */
+  readonly keysByDb: Readonly<Record<number, number>>;
   readonly skippedKeys: ReadonlySet<string>;
   /**
    * Module values the target refused, per module type name (it lacks the
@@ -118,6 +122,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   let interrupted = false;
   let notSelected = 0;
   const files: { location: string; report: RdbReport }[] = [];
+  const keysByDb: Record<number, number> = {};
   let targetServer: TargetRdbSupport | undefined;
   let writtenUpTo: RestoreRdbResult['writtenUpTo'];
   const moduleRefused: Record<string, number> = {};
@@ -135,6 +140,8 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     files,
     targetServer,
     notSelected,
+    keysByDb,
+    digests: blocks,
     skippedKeys,
     writtenUpTo,
     moduleRefused,
@@ -166,6 +173,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       let misplaced: string | undefined;
       const reader = new RdbKeyReader({
         want: (kdb, name) => {
+          keysByDb[kdb] = (keysByDb[kdb] ?? 0) + 1;
           if (selected(kdb, name)) total++;
           if (ownership && !misplaced) misplaced = ownership.check(i, keySlot(name));
           return false;
@@ -332,7 +340,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       `${named(current)} changed since it was verified: ${changed.message}. Nothing from byte ${changed.offset} on was written; ` +
       `${counts.copied} keys were restored before it, all from verified bytes. Verify the file again (or take another recovery point) and rerun`;
   }
-  if (error && unanswered > 0) error += unansweredNote(unanswered);
+  if (error && unanswered > 0) error += unansweredNote(unanswered, mode);
   if (functions.inFile === 0) functions.inFile = Math.max(0, ...files.map((f) => f.report.functionLibraries));
   return result();
 }

@@ -21,6 +21,7 @@ import { dumpBatch, readCanonicalKeyspace } from '../adapters/redis-copy';
 import type { Keyspace } from '../adapters/redis-keyspace';
 import { diffKey, keyDigest, type DiffReason } from '../domain/fingerprint';
 import { compileGlob } from '../domain/glob';
+import { FileChangedError, type BlockDigests } from '../domain/rdb/block-digests';
 import { DUMP_FOOTER_BYTES } from '../domain/rdb/dump-payload';
 import { RdbKeyReader, type RdbKey } from '../domain/rdb/keys';
 import { payloadDigest } from '../domain/rdb/value';
@@ -46,6 +47,8 @@ export interface VerifyRdbKeysOptions {
   readonly skippedKeys: ReadonlySet<string>;
   /** True when the restore remembered fewer skipped keys than it skipped (past its bound). */
   readonly skippedOverflow?: boolean;
+  /** Per file, the block CRCs the restore verified: this read must see the same bytes (a file replaced since proves nothing). */
+  readonly digests?: readonly BlockDigests[];
   /** Differences listed (all are counted). @default 100 */
   readonly maxDiffs?: number;
   readonly onProgress?: (keysChecked: number) => void;
@@ -64,6 +67,11 @@ export interface VerifyRdbKeysResult {
   readonly expectedDiffs: readonly RdbKeyDifference[];
   /** Keys whose bytes differed and were compared by fingerprint. */
   readonly comparedByValue: number;
+  /**
+   * The restore skipped more keys than it remembers: on a skip run every key
+   * the target holds differently was taken as one skip kept, unchecked.
+   */
+  readonly skippedOverflow: boolean;
   readonly seconds: number;
   readonly interrupted: boolean;
   /** A file that failed this third read (it changed since the restore): nothing is proven. */
@@ -132,11 +140,14 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   };
 
   const batchSize = options.batchSize ?? 1000;
+  let current = '';
   try {
-    for (const file of files) {
+    for (const [i, file] of files.entries()) {
       const reader = new RdbKeyReader({ want: (kdb, name) => kdb === db && (matches === undefined || matches(name)) });
       let batch: RdbKey[] = [];
-      reading: for await (const chunk of file.open()) {
+      const digests = options.digests?.[i];
+      current = file.location;
+      reading: for await (const chunk of digests ? digests.check(file.open()) : file.open()) {
         for (const key of reader.push(chunk)) {
           batch.push(key);
           if (batch.length >= batchSize) {
@@ -161,7 +172,8 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
       }
     }
   } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
+    if (err instanceof FileChangedError) error = `${current} changed since it was restored (${err.message}): the verification proves nothing`;
+    else error = err instanceof Error ? err.message : String(err);
   }
   return {
     equal: differences === 0 && !interrupted && !error,
@@ -171,6 +183,7 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
     expected,
     expectedDiffs,
     comparedByValue,
+    skippedOverflow: Boolean(options.skippedOverflow) && skipping,
     seconds: (now() - started) / 1000,
     interrupted,
     ...(error ? { error } : {}),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatMigrate, type MigrateResult } from '../../cli/migrate';
+import { unansweredNote } from '../../lambdas/adapters/redis-copy';
 
 const result = (over: Partial<MigrateResult>): MigrateResult => ({
   scanned: 0,
@@ -19,7 +20,9 @@ const RERUN = 'Every batch before this point is complete; rerun the same command
 describe('formatMigrate: the advice after a run that stopped', () => {
   it('a run that wrote something and stopped: rerun the same command (skip or replace)', () => {
     expect(formatMigrate({ result: result({ scanned: 10, copied: 4, failed: 1, error: 'the target refused RESTORE of k: OOM' }) })).toContain(RERUN);
-    expect(formatMigrate({ result: result({ copied: 4, interrupted: true }) }, { onConflict: 'replace' })).toContain(RERUN);
+    expect(formatMigrate({ result: result({ copied: 4, interrupted: true }) }, { onConflict: 'replace' })).toContain(
+      'Every batch before this point is complete; rerun the same command to finish (the keys this run wrote are replaced again).',
+    );
   });
 
   it('with --on-conflict fail: rerun with skip, since a rerun with fail stops at the first key this run wrote', () => {
@@ -36,5 +39,11 @@ describe('formatMigrate: the advice after a run that stopped', () => {
     ]) {
       expect(text).not.toContain('rerun');
     }
+  });
+
+  it('the note on keys sent but not answered follows the mode', () => {
+    expect(unansweredNote(3, 'skip')).toBe('; 3 of the failed keys were sent but not answered before the connection broke: they may or may not be on the target. Rerun the same command to finish');
+    expect(unansweredNote(3, 'replace')).toMatch(/Rerun the same command to finish$/);
+    expect(unansweredNote(3, 'fail')).toMatch(/Rerun with --on-conflict skip to finish$/);
   });
 });

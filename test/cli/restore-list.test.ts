@@ -63,7 +63,7 @@ describe('restore --list (primary region)', () => {
     expect(text).toMatch(new RegExp(`${point('0600')} +primary +2/2 shards +not verified +s3://${PRIMARY_BUCKET}/${point('0600')}\n`));
     expect(text).toMatch(new RegExp(`${point('0300')} +primary +- +- +none in this bucket\n`));
     expect(text).toMatch(new RegExp(`${point('0300')} +DR +1/1 shards +VERIFIED CORRUPT +s3://${DR_BUCKET}/${point('0300')}\n`));
-    expect(text).toContain(`sessions-prod fast path (keys from ${point('0600')}, no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${point('0600')} --to <url>`);
+    expect(text).toContain(`sessions-prod fast path (keys from ${point('0600')}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${point('0600')} --to <url>`);
   });
 
   it('bounded by --limit: one snapshot listing, one listing per bucket, tags only of the points listed', async () => {

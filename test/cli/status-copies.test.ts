@@ -101,7 +101,7 @@ describe('status: .rdb copies of the newest recovery points', () => {
     expect(out).toMatch(new RegExp(`sessions-prod +${NEWEST} \\(newest\\) +- +- +- +no \\.rdb copy: use the temporary-cluster path \\(docs/runbooks/flushall\\.md\\)`));
     expect(out).toMatch(new RegExp(`sessions-prod +${EXPORTED} +primary +3/3 shards +not verified +s3://${PRIMARY_BUCKET}/${EXPORTED}\n`));
     expect(out).toMatch(new RegExp(`sessions-prod +${EXPORTED} +DR +3/3 shards +verified ok +s3://${DR_BUCKET}/${EXPORTED}\n`));
-    expect(out).toContain(`sessions-prod fast path (keys from ${EXPORTED}, no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${EXPORTED} --to <url>`);
+    expect(out).toContain(`sessions-prod fast path (keys from ${EXPORTED}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${EXPORTED} --to <url>`);
   });
 
   it('shard 2 of 3 missing in the DR bucket: incomplete there, and the fast path reads the primary bucket’s complete copy', async () => {
@@ -135,7 +135,7 @@ describe('status: .rdb copies of the newest recovery points', () => {
     expect(copies.fastPath).toMatchObject({ recoveryPoint: OLDER, where: 'dr', location: `s3://${DR_BUCKET}/${OLDER}` });
     const out = await text();
     expect(out).toMatch(new RegExp(`${EXPORTED} +DR +1/1 shards +VERIFIED CORRUPT +s3://${DR_BUCKET}/${EXPORTED}`));
-    expect(out).toContain(`sessions-prod fast path (keys from ${OLDER}, no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${OLDER} --to <url>`);
+    expect(out).toContain(`sessions-prod fast path (keys from ${OLDER}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${OLDER} --to <url>`);
   });
 
   it('not verified yet anywhere: shown as such, and still the fast path (migrate verifies the whole file before writing)', async () => {

@@ -22,6 +22,19 @@ describe('checkShardSet: the files of one recovery point, whole', () => {
     expect(checkShardSet([shard(1, 1)]).shards).toBe(1);
   });
 
+  it('refuses a lone file named as an export\'s shard when nothing says it is the only one (no tag: an export in progress or half finished, no tagging permission, a local copy)', () => {
+    for (const n of [1, 2]) {
+      expect(refused([shard(n)])).toBe(
+        `s3://bucket/${exportName}-000${n}.rdb is named as shard ${n} of export ${exportName}, and nothing says how many shards that recovery point has ` +
+          '(no redis-dr:shard tag: an export still running or left half-finished, no s3:GetObjectTagging, or a local copy): ' +
+          'give every shard, and --shards <n> (redis-dr status shows the count; --shards 1 for a recovery point of one shard)',
+      );
+    }
+    expect(checkShardSet([shard(1)], 1).shards).toBe(1);
+    expect(refused([shard(2)], 1)).toBe(`s3://bucket/${exportName}-0002.rdb is named as shard 2 of export ${exportName}, not as the one shard of a recovery point of one shard (--shards 1)`);
+    expect(checkShardSet([{ location: '/b/rdr-app-20261120-0300.rdb', name: 'rdr-app-20261120-0300.rdb' }], 1).shards).toBe(1);
+  });
+
   it('refuses one shard of several, naming the way to give them all', () => {
     expect(refused([shard(2, 3)])).toBe(
       's3://bucket/rdr-orders-20261120-0300-0002.rdb is shard 2 of 3 of its recovery point: restoring one shard would leave the others\' keys out. ' +

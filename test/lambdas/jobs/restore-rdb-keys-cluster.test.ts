@@ -80,7 +80,7 @@ describe('restoreRdbKeys into a real Redis Cluster', () => {
 
   it('CLI: migrate --from-rdb into the cluster names it and exits 0', async () => {
     await flush();
-    const out = await cli('migrate', '--from-rdb', join(dir, 'dump.rdb'), '--to', cluster.url);
+    const out = await cli('migrate', '--from-rdb', join(dir, 'dump.rdb'), '--to', cluster.url, '--db', '0');
     expect(out.stderr).toBe('');
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/^target: Redis Cluster of 3 primaries/m);

@@ -117,6 +117,9 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe(`redis-dr migrate: the files are refused, nothing was written: the recovery point ${name} has 3 shards; shard 2 is missing: an incomplete set is refused, nothing was written\n`);
     expect(await server.client().dbsize()).toBe(0);
+    const aDirectory = await cli('migrate', '--from-rdb', dir, '--to', server.url);
+    expect(aDirectory.status).toBe(2);
+    expect(aDirectory.stderr).toContain(`--from-rdb ${dir}: a directory; give an .rdb file, or <dir>/<export name> for the shard files <export name>-NNNN.rdb in <dir>`);
   });
 
   it('files that are not one recovery point (the same shard under two names) are refused by their hash slots, nothing written', async () => {
@@ -162,7 +165,7 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
       expect(run.result).toMatchObject({ error: undefined, copied: keys, failed: 0 });
       expect(run.set).toMatchObject({ shards: 3, exportName: name });
       expect(run.result.files.map((f) => f.location)).toEqual([1, 2, 3].map((n) => `s3://bucket/${exportObjectKey(name, n)}`));
-      expect(run.source).toBe(`3 shard files of ${name} (RDB 10, db 0)`);
+      expect(run.source).toMatch(new RegExp(`^3 shard files of ${name} \\(RDB 10, written \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ by redis 7\\.0\\.\\d+, ${keys} keys in db 0\\)$`));
       expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toMatchObject({ Bucket: 'bucket', Prefix: `${name}-` });
       expect(await equalToSource(server.url)).toMatchObject({ equal: true, keysA: keys });
     });
@@ -175,6 +178,20 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
       );
       await expect(runMigrateRdb({ fromRdb: [`s3://bucket/${exportObjectKey(name, 1)}`], to: server.url }, {})).rejects.toThrow(
         `s3://bucket/${exportObjectKey(name, 1)} is shard 1 of 3 of its recovery point`,
+      );
+      expect(await server.client().dbsize()).toBe(0);
+    });
+
+    it('a lone untagged object (an export half finished, or read without tagging permission) is refused; untagged leftovers beside a later attempt name it', async () => {
+      await flushTargets();
+      s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: exportObjectKey(name, 1), Size: 1 }] });
+      serveObject(s3, { key: exportObjectKey(name, 1), bytes: readFileSync(files[0]!), etag: '"e1"', tags: {} });
+      await expect(runMigrateRdb({ fromRdb: [`s3://bucket/${name}`], to: server.url }, {})).rejects.toThrow(
+        `s3://bucket/${exportObjectKey(name, 1)} is named as shard 1 of export ${name}, and nothing says how many shards that recovery point has`,
+      );
+      s3.on(ListObjectsV2Command).resolves({ Contents: [exportObjectKey(name, 1), exportObjectKey(`${name}-r2`, 1), exportObjectKey(`${name}-r10`, 1)].map((Key) => ({ Key, Size: 1 })) });
+      await expect(runMigrateRdb({ fromRdb: [`s3://bucket/${name}`], to: server.url }, {})).rejects.toThrow(
+        `s3://bucket/${name} holds untagged objects of an export that was started again (${name}-r2, ${name}-r10): they are the leftovers of a half-finished attempt; give s3://bucket/${name}-r10`,
       );
       expect(await server.client().dbsize()).toBe(0);
     });

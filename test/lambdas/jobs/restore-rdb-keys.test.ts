@@ -236,13 +236,27 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
   });
 
   describe('CLI: redis-dr migrate --from-rdb', () => {
-    it('restores the file, prints migrate\'s summary and exits 0', async () => {
-      const out = await cli('migrate', '--from-rdb', path, '--to', target.url);
+    it('restores the file, prints migrate\'s summary; the databases it left out without --db make it exit 1, --db 0 says that was meant', async () => {
+      const all = await cli('migrate', '--from-rdb', path, '--to', target.url);
+      expect(all.stderr).toBe('');
+      expect(all.status).toBe(1);
+      expect(all.stdout).toContain(
+        'not restored: database 1 (2 keys), database 5 (2 keys) of the file. A FLUSHALL empties every database: restore each with --db <n> and that database in the --to URL (redis://host:port/<n>), or give --db 0 to restore database 0 alone',
+      );
+      await dst.flushall();
+      const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '0');
       expect(out.stderr).toBe('');
       expect(out.status).toBe(0);
-      expect(out.stdout).toMatch(/^copied \d+, skipped 0 \(already on the target\), expired 0, failed 0 of \d+ keys/);
+      expect(out.stdout).not.toContain('not restored: database');
+      expect(out.stdout).toMatch(/^source: file .*dump\.rdb \(RDB 10, written \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ by redis 7\.0\.\d+, \d+ keys in db 0\)\ncopied \d+, skipped 0 \(already on the target\), expired 0, failed 0 of \d+ keys/);
       expect(out.stdout).toContain('not selected: 4 keys of the file (another database, or not matching --match)');
       expect((await compareClients(src, dst, { ttlToleranceMs: 0 })).equal).toBe(true);
+    });
+
+    it('a --match that selects no key of the database: nothing restored, said, exit 1', async () => {
+      const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '0', '--match', 'no-such-prefix:*');
+      expect(out.status).toBe(1);
+      expect(out.stdout).toMatch(/^nothing restored: none of the \d+ keys of database 0 matches --match "no-such-prefix:\*"$/m);
     });
 
     it('--json, --db and --match', async () => {

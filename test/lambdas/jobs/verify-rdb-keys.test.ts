@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { keyspaceOf } from '../../../lambdas/adapters/redis-keyspace';
 import { restoreRdbKeys, type RestoreRdbOptions } from '../../../lambdas/jobs/restore-rdb-keys';
 import { verifyRdbKeys } from '../../../lambdas/jobs/verify-rdb-keys';
+import { formatRdbVerify } from '../../../cli/migrate-rdb';
 import { cli } from '../../cli/support/run-cli';
 import { populate } from '../../support/rdb-dataset';
 import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server';
@@ -93,6 +94,33 @@ describe('verifyRdbKeys: the target against the file it was restored from', () =
     expect(later.expected.expired).toBe(1);
   });
 
+  it('a file replaced since the restore by one of the same length is found through the restore\'s block CRCs', async () => {
+    const restored = await restoreRdbKeys({ files: files() }, keyspaceOf(dst), { rememberSkipped: true, checkBlockBytes: 4096 });
+    const saved = file;
+    try {
+      file = Buffer.from(saved);
+      const at = file.indexOf(Buffer.from('soon'));
+      expect(at).toBeGreaterThan(9);
+      file[at + 'soon'.length + 1] = 'y'.charCodeAt(0); // its value "x" (length byte, then the byte)
+      const v = await verify(restored, { digests: restored.digests });
+      expect(v.equal).toBe(false);
+      expect(v.error).toMatch(/^dump\.rdb changed since it was restored \(bytes \d+–\d+ differ from the ones verified\): the verification proves nothing$/);
+      // Without the CRCs, the changed value would be read as the file's, and the target would be called different.
+      expect((await verify(restored)).diffs.map((d) => d.key.toString())).toEqual(['soon']);
+    } finally {
+      file = saved;
+    }
+  });
+
+  it('on a skip run that skipped more keys than it remembers, the report says values were not compared', async () => {
+    const restored = await restore();
+    await dst.hset('hash:big', 'field-3', 'changed');
+    const v = await verify({ ...restored, skippedKeys: new Set() }, { skippedOverflow: true });
+    expect(v).toMatchObject({ equal: true, skippedOverflow: true, expected: { 'kept-on-target': 1 } });
+    expect(formatRdbVerify(v)).toContain('note: the restore skipped more keys than it remembers (1,000,000)');
+    expect((await verify(restored)).skippedOverflow).toBe(false);
+  });
+
   it('a file that changed since the restore proves nothing', async () => {
     const restored = await restore();
     const saved = file;
@@ -107,13 +135,13 @@ describe('verifyRdbKeys: the target against the file it was restored from', () =
   });
 
   it('CLI: --verify prints EQUAL and exits 0; --json carries the verify result; after a skip run the kept keys are expected', async () => {
-    const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--verify');
+    const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '0', '--verify');
     expect(out.stderr).toBe('');
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/^verify: EQUAL: the target holds all \d+ keys of the file restored, same type, value and expiry, \d+\.\d s$/m);
     await dst.flushall();
     await dst.set('str:big', 'newer');
-    const json = await cli('migrate', '--from-rdb', path, '--to', target.url, '--verify', '--json');
+    const json = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '0', '--verify', '--json');
     expect(json.status).toBe(0);
     expect(JSON.parse(json.stdout).verify).toMatchObject({ equal: true, differences: 0, expected: { 'kept-on-target': 1, expired: 0 }, error: null });
   });
