@@ -202,7 +202,7 @@ export class RdbKeyReader implements RdbKeySink {
       this.failure = { offset: start, message: this.tooLarge(start, end - start) };
       return;
     }
-    const name = decodeRdbString(this.gather(start + 1, nameEnd, new Uint8Array(nameEnd - start - 1), 0));
+    const name = this.name(start + 1, nameEnd);
     if (this.want && !this.want(db, name)) {
       this.unwanted++;
       return;
@@ -211,8 +211,27 @@ export class RdbKeyReader implements RdbKeySink {
     payload[0] = type;
     this.gather(nameEnd, end, payload, 1);
     sealDumpPayload(payload, this.payloadVersion);
-    const module = type === 6 || type === 7 ? { module: moduleTypeNameOf(payload) } : {};
-    this.out.push({ db, name: Buffer.from(name), type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payload, ...module, offset: start, end });
+    const key: { -readonly [K in keyof RdbKey]: RdbKey[K] } = { db, name, type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payload, offset: start, end };
+    if (type === 6 || type === 7) key.module = moduleTypeNameOf(payload);
+    this.out.push(key);
+  }
+
+  /**
+   * The key name stored at file bytes [from, to), in a buffer of its own. A
+   * plain string (length prefix, then the bytes: nearly every name) is copied
+   * once, straight from the file bytes; an integer-encoded or LZF one is
+   * decoded by {@link decodeRdbString}.
+   */
+  private name(from: number, to: number): Buffer {
+    const first = this.byteAt(from);
+    const prefix = first >> 6 === 0 ? 1 : first >> 6 === 1 ? 2 : first === 0x80 ? 5 : first === 0x81 ? 9 : 0;
+    if (prefix === 0 || from + prefix > to) return decodeRdbString(this.gather(from, to, new Uint8Array(to - from), 0));
+    return this.gather(from + prefix, to, Buffer.allocUnsafe(to - from - prefix), 0) as Buffer;
+  }
+
+  /** The file byte at `pos` (retained or in the current chunk). */
+  private byteAt(pos: number): number {
+    return pos >= this.chunkAt ? this.chunk[pos - this.chunkAt]! : this.retained[pos - this.retainedAt]!;
   }
 
   /** @internal The parser's {@link RdbKeySink} callback. */
