@@ -11,13 +11,13 @@
  * 3. the file is read again and each key of the chosen database that
  *    matches is sent as `RESTORE key <expire-at> <payload> ABSTTL [REPLACE]`
  *    (the payload is the key's bytes in the file, see rdb/keys.ts),
- *    pipelined in batches, two batches in flight, as `migrate` writes. Keys
+ *    pipelined in batches, four batches in flight. Keys
  *    whose expiry has passed are skipped and counted. Should the second
  *    read fail (the file changed in between), the run stops there and says
  *    which keys were written.
  *
  * Memory: the reader's chunk, the open key (at most 512 MiB), and up to
- * three batches of payloads.
+ * five batches of payloads.
  */
 import { conflictError, existBatch, restoreBatch, restoreError, restoreFunctions, type RestoreOutcome } from '../adapters/redis-copy';
 import { RedisConnectionError } from '../adapters/redis';
@@ -67,7 +67,13 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly writtenUpTo?: { readonly keys: number; readonly offset: number };
 }
 
-const WRITES_IN_FLIGHT = 2;
+/**
+ * Four, not migrate's two: the client builds each batch from the file while
+ * the target restores the ones before it, and with two in flight a batch of
+ * large keys on one side (or a moment off the CPU) left the other idle:
+ * about 7 % slower end to end (bench/README.md, migrate --from-rdb).
+ */
+const WRITES_IN_FLIGHT = 4;
 const SKIPPED_KEYS_REMEMBERED = 1_000_000;
 
 /** Restores the keys of the file `open()` streams (called twice: verification, then the restore) into `target`. */
