@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the benchmarks (not used by the product or the tests).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,23 +94,74 @@ export async function keyspace(c: Redis): Promise<{ keys: number; expires: numbe
 }
 
 /**
+ * Runs `steps` in the order the round calls for: odd rounds as given, even
+ * rounds reversed, so drift in machine load favours none of them; the
+ * 1-minute load average is sampled between steps and after the last.
+ * Returns each step's result at its index in `steps`.
+ */
+export async function inRoundOrder<T extends unknown[]>(round: number, steps: { [K in keyof T]: () => Promise<T[K]> }, loadAverage: number[]): Promise<T> {
+  const order = steps.map((_, i) => i);
+  if (round % 2 === 0) order.reverse();
+  const results = new Array<unknown>(steps.length);
+  for (const [n, i] of order.entries()) {
+    results[i] = await steps[i]!();
+    if (n < order.length - 1) loadAverage.push(os.loadavg()[0]!);
+  }
+  loadAverage.push(os.loadavg()[0]!);
+  return results as T;
+}
+
+/**
  * Runs the baseline and ours in the order the round calls for (odd rounds
  * the baseline first, even rounds ours first), so drift in machine load
  * favours neither; the 1-minute load average is sampled between and after.
  */
 export async function alternating<B, O>(round: number, baseline: () => Promise<B>, ours: () => Promise<O>, loadAverage: number[]): Promise<{ baseline: B; ours: O; oursFirst: boolean }> {
-  const oursFirst = round % 2 === 0;
-  let b: B;
-  let o: O;
-  if (oursFirst) {
-    o = await ours();
-    loadAverage.push(os.loadavg()[0]!);
-    b = await baseline();
-  } else {
-    b = await baseline();
-    loadAverage.push(os.loadavg()[0]!);
-    o = await ours();
+  const [b, o] = await inRoundOrder<[B, O]>(round, [baseline, ours], loadAverage);
+  return { baseline: b, ours: o, oursFirst: round % 2 === 0 };
+}
+
+/** MIGRATE's timeout: the longest a batch may go without progress before the server gives up. */
+const MIGRATE_TIMEOUT_MS = 60_000;
+
+/**
+ * The server-side copy redis-dr is measured against: `MIGRATE host port ""
+ * 0 <timeout> COPY REPLACE KEYS k1 … kN`, one call per SCAN batch of
+ * `batch` keys of database 0, sent from `source` (an ioredis connection to
+ * the source server) with the next SCAN pipelined behind each MIGRATE.
+ * ElastiCache forbids MIGRATE, which is why redis-dr does not use it.
+ */
+export async function serverMigrate(source: Redis, target: { readonly host: string; readonly port: number }, batch: number): Promise<{ seconds: number; keys: number; calls: number }> {
+  const started = process.hrtime.bigint();
+  let [cursor, keys] = (await source.callBuffer('SCAN', '0', 'COUNT', batch)) as [Buffer, Buffer[]];
+  let moved = 0;
+  let calls = 0;
+  for (;;) {
+    const more = cursor.toString() !== '0';
+    // The next SCAN goes out right behind this MIGRATE (same connection, so the server runs them in order).
+    const migrate = keys.length > 0
+      ? source.callBuffer('MIGRATE', target.host, target.port, '', 0, MIGRATE_TIMEOUT_MS, 'COPY', 'REPLACE', 'KEYS', ...keys)
+      : Promise.resolve(null);
+    const next = more ? (source.callBuffer('SCAN', cursor, 'COUNT', batch) as Promise<[Buffer, Buffer[]]>) : null;
+    await migrate;
+    moved += keys.length;
+    if (keys.length > 0) calls++;
+    if (!next) break;
+    [cursor, keys] = await next;
   }
-  loadAverage.push(os.loadavg()[0]!);
-  return { baseline: b, ours: o, oursFirst };
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, keys: moved, calls };
+}
+
+/**
+ * The commit measured (short hash), with `note` appended when `git status`
+ * shows uncommitted changes under `paths` (relative to the repository root).
+ */
+export function gitDescription(paths: readonly string[], note: string): string {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: path.join(__dirname, '..'), encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', ...paths).length > 0;
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ` + ${note}` : ''}`;
+  } catch {
+    return 'unknown';
+  }
 }

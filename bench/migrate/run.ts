@@ -27,78 +27,31 @@
  * writes results.json, and exits 1 when a count is wrong or compare finds a
  * difference.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type Redis from 'ioredis';
 import { bgsave, startRedisServer, type RedisServer } from '../../test/support/redis-server';
+import { MIGRATE_FLAGS, migrateOptions } from './flags';
 import { populate } from '../verify-rdb/dataset';
-import { alternating, cliScanCount, intFlags, keyspace, median, serverCpu, timedProcess } from '../support';
+import { alternating, cliScanCount, gitDescription as describeCommit, keyspace, median, serverCpu, serverMigrate, timedProcess } from '../support';
 
 const { values: flags } = parseArgs({
   options: {
-    keys: { type: 'string', default: '1000000' },
-    seed: { type: 'string', default: '1' },
-    rounds: { type: 'string', default: '3' },
-    'migrate-batch': { type: 'string', default: '1000' },
-    'batch-size': { type: 'string' },
+    ...MIGRATE_FLAGS,
     out: { type: 'string', default: path.join(__dirname, 'results.json') },
   },
   strict: true,
 });
 
-const int = intFlags<'keys' | 'seed' | 'rounds' | 'migrate-batch' | 'batch-size'>(flags);
-
-const options = {
-  keys: int('keys', 1, 100_000_000),
-  seed: int('seed', 0, 2 ** 32 - 1),
-  rounds: int('rounds', 1, 100),
-  migrateBatch: int('migrate-batch', 1, 100_000),
-  /** Our --batch-size; null: the CLI's default. */
-  batchSize: flags['batch-size'] === undefined ? null : int('batch-size', 1, 1_000_000),
-};
+const options = migrateOptions(flags);
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'redis-dr.cjs');
-/** MIGRATE's timeout: the longest a batch may go without progress before the server gives up. */
-const MIGRATE_TIMEOUT_MS = 60_000;
-
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
-const seconds = (from: bigint): number => Number(process.hrtime.bigint() - from) / 1e9;
-
-/** (a): MIGRATE … COPY REPLACE KEYS, one call per SCAN batch, run by the source server. */
-async function serverMigrate(source: Redis, target: RedisServer): Promise<{ seconds: number; keys: number; calls: number }> {
-  const started = process.hrtime.bigint();
-  let [cursor, keys] = (await source.callBuffer('SCAN', '0', 'COUNT', options.migrateBatch)) as [Buffer, Buffer[]];
-  let moved = 0;
-  let calls = 0;
-  for (;;) {
-    const more = cursor.toString() !== '0';
-    // The next SCAN goes out right behind this MIGRATE (same connection, so the server runs them in order).
-    const migrate = keys.length > 0
-      ? source.callBuffer('MIGRATE', target.host, target.port, '', 0, MIGRATE_TIMEOUT_MS, 'COPY', 'REPLACE', 'KEYS', ...keys)
-      : Promise.resolve(null);
-    const next = more ? (source.callBuffer('SCAN', cursor, 'COUNT', options.migrateBatch) as Promise<[Buffer, Buffer[]]>) : null;
-    await migrate;
-    moved += keys.length;
-    if (keys.length > 0) calls++;
-    if (!next) break;
-    [cursor, keys] = await next;
-  }
-  return { seconds: seconds(started), keys: moved, calls };
-}
 
 /** The commit measured, and whether the migrate code or this benchmark differed from it. */
-function gitDescription(): string {
-  try {
-    const git = (...args: string[]): string => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = git('status', '--porcelain', '--', 'cli/migrate.ts', 'lambdas/adapters/redis-copy.ts', 'lambdas/adapters/redis.ts', 'bench/migrate').length > 0;
-    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes to migrate or this benchmark' : ''}`;
-  } catch {
-    return 'unknown';
-  }
-}
+const gitDescription = (): string =>
+  describeCommit(['cli/migrate.ts', 'lambdas/adapters/redis-copy.ts', 'lambdas/adapters/redis.ts', 'bench/migrate'], 'uncommitted changes to migrate or this benchmark');
 
 interface Round {
   round: number;
@@ -153,7 +106,7 @@ async function main(): Promise<void> {
 
       const runMigrate = async (): Promise<Round['migrate']> => {
         const [s0, t0] = await Promise.all([serverCpu(src), serverCpu(tmc)]);
-        const r = await serverMigrate(src, tm);
+        const r = await serverMigrate(src, tm, options.migrateBatch);
         const [s1, t1, space] = await Promise.all([serverCpu(src), serverCpu(tmc), keyspace(tmc)]);
         log(`  MIGRATE: ${r.keys} keys in ${r.seconds.toFixed(2)} s (${Math.round(r.keys / r.seconds)} keys/s, ${r.calls} calls); target has ${space.keys} keys, ${space.expires} with a TTL`);
         return { seconds: r.seconds, keysPerSecond: r.keys / r.seconds, calls: r.calls, sourceCpuSeconds: s1 - s0, targetCpuSeconds: t1 - t0, targetKeys: space.keys, targetExpires: space.expires };

@@ -42,6 +42,8 @@ export interface StartOptions {
   readonly dir?: string;
   /** Use this port (a restarted node) instead of a free one. */
   readonly port?: number;
+  /** How long the server may take to answer PING (loading a large RDB takes longer). @default 10000 */
+  readonly readyTimeoutMs?: number;
 }
 
 /** A free TCP port on 127.0.0.1, found by binding port 0. */
@@ -83,7 +85,7 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
     ];
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      await waitForReady(proc, port, options.password);
+      await waitForReady(proc, port, options.password, options.readyTimeoutMs ?? 10_000);
       return handle(proc, port, dir, options.password);
     } catch (err) {
       lastError = err;
@@ -95,7 +97,7 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
   throw new Error(`could not start redis-server: ${String(lastError)}`);
 }
 
-async function waitForReady(proc: ChildProcess, port: number, password?: string): Promise<void> {
+async function waitForReady(proc: ChildProcess, port: number, password: string | undefined, timeoutMs: number): Promise<void> {
   let output = '';
   proc.stdout?.on('data', (b: Buffer) => (output += b.toString()));
   proc.stderr?.on('data', (b: Buffer) => (output += b.toString()));
@@ -108,10 +110,11 @@ async function waitForReady(proc: ChildProcess, port: number, password?: string)
       reject(new Error(`redis-server exited with ${code}: ${warnings}\n…${output.slice(-500)}`));
     });
   });
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + timeoutMs;
   const ready = (async () => {
     while (Date.now() < deadline) {
-      const probe = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, protocol: 2 });
+      // No ready check: ioredis would wait out the server's loading ETA before PING; PING is the check (LOADING until loaded).
+      const probe = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, protocol: 2, enableReadyCheck: false });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
@@ -123,7 +126,7 @@ async function waitForReady(proc: ChildProcess, port: number, password?: string)
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`redis-server on port ${port} did not answer within 10 s: ${output.slice(-500)}`);
+    throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs / 1000} s: ${output.slice(-500)}`);
   })();
   await Promise.race([ready, exited]);
 }

@@ -3,13 +3,18 @@
  * WebAssembly's i64 does one 64-bit load and eight table lookups per 8 input
  * bytes, where the JavaScript loop in crc64.ts needs two 32-bit halves and
  * twice the lookups. Its memory (4 pages, 256 KiB) holds the eight 256-entry
- * tables at offset 0 and a buffer for input pieces after them:
+ * tables at offset 0, the CRC state (8 bytes) after them, and a buffer for
+ * input pieces after that. The state goes in and out through memory, as two
+ * 32-bit halves on the JavaScript side: an i64 parameter or result would be
+ * a BigInt per call, which cost more than the loop itself on the short
+ * updates of a DUMP payload's checksum (rdb/dump-payload.ts).
  *
  * ```wat
- * (func $run (param $p i32) (param $end i32) (param $crc i64) (result i64) (local $x i64)
+ * (func $run (param $p i32) (param $end i32) (local $x i64) (local $crc i64)
+ *   crc = load64(STATE)
  *   ;; while p + 8 <= end: x = crc ^ load64(p); crc = T7[x & 255] ^ T6[x >> 8 & 255] ^ … ^ T0[x >> 56]; p += 8
  *   ;; while p < end:      crc = T0[(crc ^ load8(p)) & 255] ^ (crc >> 8); p += 1
- *   crc)
+ *   store64(STATE, crc))
  * ```
  */
 import { I32, I64, instantiate, OP, sleb, uleb } from './wasm.js';
@@ -18,14 +23,17 @@ const ENTRIES = 256;
 const SLICES = 8;
 const TABLE_BYTES = ENTRIES * SLICES * 8;
 const PAGES = 4;
+/** Where the CRC state is kept between calls. */
+const STATE_AT = TABLE_BYTES;
 /** Where input pieces are copied, and how many bytes fit there. */
-const BUFFER_AT = TABLE_BYTES;
+const BUFFER_AT = STATE_AT + 8;
 const BUFFER_BYTES = PAGES * 65536 - BUFFER_AT;
 
-/** The function body (parameters 0 p, 1 end, 2 crc; local 3 x). */
+/** The function body (parameters 0 p, 1 end; locals 2 x, 3 crc). */
 function code(): number[] {
-  const [P, END, CRC, X] = [0, 1, 2, 3];
+  const [P, END, X, CRC] = [0, 1, 2, 3];
   const out: number[] = [];
+  out.push(OP.i32Const, ...sleb(STATE_AT), OP.i64Load, 3, 0, OP.localSet, CRC);
   /** `T[slice][i]` where i is the i32 on the stack: load64 at i * 8 + slice offset. */
   const entry = (slice: number): number[] => [OP.i32Const, 3, OP.i32Shl, OP.i64Load, 3, ...uleb(slice * ENTRIES * 8)];
   // Eight bytes at a time.
@@ -49,12 +57,15 @@ function code(): number[] {
   out.push(...entry(0));
   out.push(OP.localGet, CRC, OP.i64Const, 8, OP.i64ShrU, OP.i64Xor, OP.localSet, CRC);
   out.push(OP.localGet, P, OP.i32Const, 1, OP.i32Add, OP.localSet, P, OP.br, 0, OP.end, OP.end);
-  out.push(OP.localGet, CRC);
+  out.push(OP.i32Const, ...sleb(STATE_AT), OP.localGet, CRC, OP.i64Store, 3, 0);
   return out;
 }
 
-/** Adds `data[start, end)` to the 64-bit CRC state `crc` and returns the new state. */
-export type WasmCrc64Update = (crc: bigint, data: Uint8Array, start: number, end: number) => bigint;
+/**
+ * Adds `data[start, end)` to the 64-bit CRC state given as its low and high
+ * 32-bit halves; returns the new state the same way, in `out`.
+ */
+export type WasmCrc64Update = (lo: number, hi: number, data: Uint8Array, start: number, end: number, out: Uint32Array) => void;
 
 /**
  * Instantiates the loop with `tables` (slice k's entry for byte b at
@@ -63,19 +74,21 @@ export type WasmCrc64Update = (crc: bigint, data: Uint8Array, start: number, end
  */
 export function loadWasmCrc64(tables: readonly bigint[]): WasmCrc64Update | undefined {
   if (tables.length !== ENTRIES * SLICES) throw new Error(`expected ${ENTRIES * SLICES} table entries, got ${tables.length}`);
-  const wasm = instantiate<(p: number, end: number, crc: bigint) => bigint>({ params: [I32, I32, I64], result: I64, locals: [I64], code: code(), pages: PAGES });
+  const wasm = instantiate<(p: number, end: number) => void>({ params: [I32, I32], locals: [I64, I64], code: code(), pages: PAGES });
   if (!wasm) return undefined;
   const { run, memory } = wasm;
   // WebAssembly memory is little-endian whatever the host.
   const view = new DataView(memory.buffer);
   tables.forEach((entry, i) => view.setBigUint64(i * 8, entry, true));
-  return (state, data, start, end) => {
-    let value = state;
+  return (lo, hi, data, start, end, out) => {
+    view.setUint32(STATE_AT, lo, true);
+    view.setUint32(STATE_AT + 4, hi, true);
     for (let at = start; at < end; at += BUFFER_BYTES) {
       const piece = Math.min(BUFFER_BYTES, end - at);
       memory.set(data.subarray(at, at + piece), BUFFER_AT);
-      value = run(BUFFER_AT, BUFFER_AT + piece, value);
+      run(BUFFER_AT, BUFFER_AT + piece);
     }
-    return BigInt.asUintN(64, value);
+    out[0] = view.getUint32(STATE_AT, true);
+    out[1] = view.getUint32(STATE_AT + 4, true);
   };
 }

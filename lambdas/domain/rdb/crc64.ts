@@ -58,6 +58,8 @@ function reflect64(value: bigint): bigint {
 const wasmUpdate = loadWasmCrc64(Array.from(TABLE_LO, (lo, i) => (BigInt(TABLE_HI[i]!) << 32n) | BigInt(lo)));
 /** Below this many bytes the JavaScript loop is cheaper than the call and the copy into WebAssembly memory. */
 const WASM_MIN_BYTES = 256;
+/** The state the WebAssembly loop hands back. */
+const wasmState = new Uint32Array(2);
 
 /**
  * An incremental CRC-64/Jones. Feed bytes with {@link Crc64.update} in any
@@ -73,9 +75,9 @@ export class Crc64 {
   /** Adds `data[start, end)` to the checksum. Returns `this`. */
   update(data: Uint8Array, start = 0, end = data.length): this {
     if (wasmUpdate !== undefined && end - start >= WASM_MIN_BYTES) {
-      const value = wasmUpdate(this.value, data, start, end);
-      this.lo = Number(value & 0xffffffffn);
-      this.hi = Number(value >> 32n);
+      wasmUpdate(this.lo, this.hi, data, start, end, wasmState);
+      this.lo = wasmState[0]!;
+      this.hi = wasmState[1]!;
       return this;
     }
     let lo = this.lo;
@@ -131,6 +133,19 @@ export class Crc64 {
   /** The checksum so far as an unsigned 64-bit BigInt. */
   get value(): bigint {
     return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+  }
+
+  /** Writes the checksum so far as 8 bytes little-endian (as Redis writes it) into `into` at `at`. */
+  writeLittleEndian(into: Uint8Array, at: number): void {
+    const { lo, hi } = this;
+    into[at] = lo & 0xff;
+    into[at + 1] = (lo >>> 8) & 0xff;
+    into[at + 2] = (lo >>> 16) & 0xff;
+    into[at + 3] = lo >>> 24;
+    into[at + 4] = hi & 0xff;
+    into[at + 5] = (hi >>> 8) & 0xff;
+    into[at + 6] = (hi >>> 16) & 0xff;
+    into[at + 7] = hi >>> 24;
   }
 
   /** Whether the checksum so far equals the 8-byte little-endian `trailer` (as Redis writes it). */

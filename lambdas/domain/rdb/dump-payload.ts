@@ -39,11 +39,7 @@ export function sealDumpPayload(payload: Uint8Array, version: number): Uint8Arra
   if (body < 1) throw new RangeError('a DUMP payload holds at least its type byte');
   payload[body] = version & 0xff;
   payload[body + 1] = (version >> 8) & 0xff;
-  let crc = new Crc64().update(payload, 0, body + 2).value;
-  for (let i = 0; i < 8; i++) {
-    payload[body + 2 + i] = Number(crc & 0xffn);
-    crc >>= 8n;
-  }
+  new Crc64().update(payload, 0, body + 2).writeLittleEndian(payload, body + 2);
   return payload;
 }
 

@@ -114,6 +114,12 @@ export function decodeRdbString(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset + at, b.length - at);
 }
 
+/** Copies `src[from, to)` into `into` at `at`; a few bytes (a key name) in a loop, cheaper than the view `set` needs. */
+function copyBytes(src: Uint8Array, from: number, to: number, into: Uint8Array, at: number): void {
+  if (to - from > 32) into.set(src.subarray(from, to), at);
+  else for (let i = from; i < to; i++) into[at++] = src[i]!;
+}
+
 /**
  * Streams an RDB file's keys: push chunks in file order, each push returns
  * the keys that ended in it; `end()` returns the verifier's report (and with
@@ -202,7 +208,7 @@ export class RdbKeyReader implements RdbKeySink {
       this.failure = { offset: start, message: this.tooLarge(start, end - start) };
       return;
     }
-    const name = decodeRdbString(this.gather(start + 1, nameEnd, new Uint8Array(nameEnd - start - 1), 0));
+    const name = this.name(start + 1, nameEnd);
     if (this.want && !this.want(db, name)) {
       this.unwanted++;
       return;
@@ -211,8 +217,27 @@ export class RdbKeyReader implements RdbKeySink {
     payload[0] = type;
     this.gather(nameEnd, end, payload, 1);
     sealDumpPayload(payload, this.payloadVersion);
-    const module = type === 6 || type === 7 ? { module: moduleTypeNameOf(payload) } : {};
-    this.out.push({ db, name: Buffer.from(name), type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payload, ...module, offset: start, end });
+    const key: { -readonly [K in keyof RdbKey]: RdbKey[K] } = { db, name, type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payload, offset: start, end };
+    if (type === 6 || type === 7) key.module = moduleTypeNameOf(payload);
+    this.out.push(key);
+  }
+
+  /**
+   * The key name stored at file bytes [from, to), in a buffer of its own. A
+   * plain string (length prefix, then the bytes: nearly every name) is copied
+   * once, straight from the file bytes; an integer-encoded or LZF one is
+   * decoded by {@link decodeRdbString}.
+   */
+  private name(from: number, to: number): Buffer {
+    const first = this.byteAt(from);
+    const prefix = first >> 6 === 0 ? 1 : first >> 6 === 1 ? 2 : first === 0x80 ? 5 : first === 0x81 ? 9 : 0;
+    if (prefix === 0 || from + prefix > to) return decodeRdbString(this.gather(from, to, new Uint8Array(to - from), 0));
+    return this.gather(from + prefix, to, Buffer.allocUnsafe(to - from - prefix), 0) as Buffer;
+  }
+
+  /** The file byte at `pos` (retained or in the current chunk). */
+  private byteAt(pos: number): number {
+    return pos >= this.chunkAt ? this.chunk[pos - this.chunkAt]! : this.retained[pos - this.retainedAt]!;
   }
 
   /** @internal The parser's {@link RdbKeySink} callback. */
@@ -243,13 +268,13 @@ export class RdbKeyReader implements RdbKeySink {
     if (pos < retainedEnd) {
       if (pos < this.retainedAt) throw new Error(`key bytes at ${pos} were not retained`);
       const take = Math.min(to, retainedEnd) - pos;
-      into.set(this.retained.subarray(pos - this.retainedAt, pos - this.retainedAt + take), at);
+      copyBytes(this.retained, pos - this.retainedAt, pos - this.retainedAt + take, into, at);
       at += take;
       pos += take;
     }
     if (pos < to) {
       if (pos < this.chunkAt) throw new Error(`key bytes at ${pos} were not retained`);
-      into.set(this.chunk.subarray(pos - this.chunkAt, to - this.chunkAt), at);
+      copyBytes(this.chunk, pos - this.chunkAt, to - this.chunkAt, into, at);
     }
     return into;
   }

@@ -874,7 +874,8 @@ export class RdbParser {
 
   /** The member just fingerprinted: a second one equal to it is refused, as Redis refuses it on load. */
   private dupCheck(what: string): void {
-    this.dupCheckAs(`duplicate ${what}: Redis refuses it ("Duplicate ${what} detected")`);
+    // The message is built only on a duplicate: this runs once per member.
+    if (this.dups.seen(this.fp[0]!, this.fp[1]!)) this.fail(`duplicate ${what}: Redis refuses it ("Duplicate ${what} detected")`);
   }
 
   /** The fingerprint just taken, as a 53-bit number, added to `names`; false when it was there already. */

@@ -33,6 +33,7 @@ export const OP = {
   i32Load8U: 0x2d,
   i64Load: 0x29,
   i64Load8U: 0x31,
+  i64Store: 0x37,
   i32Store8: 0x3a,
   i32Const: 0x41,
   i64Const: 0x42,
@@ -87,7 +88,8 @@ const name = (text: string): number[] => [...uleb(text.length), ...Array.from(te
 /** One function and its memory. */
 export interface ModuleSpec {
   readonly params: readonly number[];
-  readonly result: number;
+  /** Type of the result; none when undefined. */
+  readonly result?: number;
   /** Types of the locals after the parameters. */
   readonly locals: readonly number[];
   /** The function body, without its final `end`. */
@@ -116,7 +118,7 @@ export function instantiate<F>(spec: ModuleSpec): WasmFunction<F> | undefined {
   const body = [...vector(spec.locals.map((type) => [1, type])), ...spec.code, OP.end];
   const bytes = Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
-    ...section(1, vector([[0x60, ...vector(spec.params.map((t) => [t])), ...vector([[spec.result]])]])), // the function type
+    ...section(1, vector([[0x60, ...vector(spec.params.map((t) => [t])), ...vector(spec.result === undefined ? [] : [[spec.result]])]])), // the function type
     ...section(3, vector([[0]])), // function 0 has type 0
     ...section(5, vector([[0x00, ...uleb(spec.pages)]])), // memory of `pages` pages, no maximum
     ...section(7, vector([[...name('run'), 0x00, 0], [...name('memory'), 0x02, 0]])), // exports

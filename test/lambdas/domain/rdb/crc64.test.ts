@@ -66,6 +66,19 @@ describe('crc64', () => {
     expect(copy.update(text('56789')).value).toBe(c.value);
   });
 
+  it('writes the checksum little-endian, as Redis stores it, at the offset given', () => {
+    for (const n of [9, 300, 5000]) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 31 + n) & 0xff);
+      const c = new Crc64().update(data);
+      const out = Buffer.alloc(12, 0xaa);
+      c.writeLittleEndian(out, 3);
+      const expected = Buffer.alloc(12, 0xaa);
+      expected.writeBigUInt64LE(c.value, 3);
+      expect(out, `${n} bytes`).toEqual(expected);
+      expect(c.matchesLittleEndian(out.subarray(3, 11))).toBe(true);
+    }
+  });
+
   it('runs large updates in WebAssembly on Node', () => {
     expect(Crc64.usesWebAssembly).toBe(true);
   });
