@@ -59,6 +59,15 @@ export function writtenCommands(file: string, text: string): Written[] {
   return found;
 }
 
+/**
+ * Options a command requires unless another is given: commander cannot say
+ * so, the command's action checks it (restore: --new-id, except --list), and
+ * this check must too, or a runbook could give a restore that only fails.
+ */
+const REQUIRED_UNLESS: Readonly<Record<string, readonly (readonly [option: string, unless: string])[]>> = {
+  'redis-dr restore': [['--new-id', '--list']],
+};
+
 /** Problems of one written command against the program. */
 export function problemsOf(program: Command, written: Written): string[] {
   const problems: string[] = [];
@@ -87,6 +96,9 @@ export function problemsOf(program: Command, written: Written): string[] {
   if (!given.has('--help') && !bare) {
     for (const o of command.options) {
       if (o.required && o.mandatory && !given.has(o.long!)) problems.push(`${written.where}: "${label}" is missing its required option ${o.long}`);
+    }
+    for (const [option, unless] of REQUIRED_UNLESS[label] ?? []) {
+      if (!given.has(option) && !given.has(unless)) problems.push(`${written.where}: "${label}" is missing ${option} (required unless ${unless})`);
     }
     const config = command.options.find((o) => o.long === '--config');
     // retention plan reads a config only with --plan.
@@ -118,6 +130,7 @@ describe('redis-dr commands in README.md and docs/', () => {
     ['a config left to the default', 'npx redis-dr status --json', /reads a config: name it with -c/],
     ['an option of the usage syntax the CLI does not have', '`npx redis-dr prune -c <config> --plan <name> --dry-run [--verbose]`', /has no option --verbose/],
     ['an ellipsis placeholder', 'npx redis-dr prune -c config/prod.json --plan … --dry-run', /"…" placeholder/],
+    ['a restore without --new-id (required unless --list)', 'npx redis-dr restore -c config/prod.json --target cache-1 --dry-run', /"redis-dr restore" is missing --new-id \(required unless --list\)/],
   ])('reports %s', (_what, line, problem) => {
     const [written] = writtenCommands(join(ROOT, 'x.md'), ['```sh', line, '```'].join('\n'));
     expect(problemsOf(createProgram(), written!).join('\n')).toMatch(problem);
