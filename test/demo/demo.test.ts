@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { TMP_PREFIX } from '../../demo/run';
 import { processAlive } from '../../lambdas/adapters/process';
 
@@ -14,6 +14,13 @@ import { processAlive } from '../../lambdas/adapters/process';
  */
 
 const ROOT = join(__dirname, '..', '..');
+/**
+ * The demo's TMPDIR: a folder of this test file's own, so "no directory of
+ * the demo appeared" sees only these runs' directories, not those of another
+ * suite running on the same machine.
+ */
+const TMP = mkdtempSync(join(tmpdir(), 'rdr-demo-test-'));
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 interface Run {
@@ -26,7 +33,7 @@ interface Run {
 /** Runs the demo; `onOutput` may act on the output so far (e.g. send a signal). */
 function demo(command: string, args: readonly string[], onOutput?: (stdout: string, pid: number) => void): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', TMPDIR: TMP }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => {
@@ -41,7 +48,7 @@ function demo(command: string, args: readonly string[], onOutput?: (stdout: stri
 
 /** The demo's own temporary directories that exist now. */
 function demoDirs(): Set<string> {
-  return new Set(readdirSync(tmpdir()).filter((d) => d.startsWith(TMP_PREFIX)).map((d) => join(tmpdir(), d)));
+  return new Set(readdirSync(TMP).filter((d) => d.startsWith(TMP_PREFIX)).map((d) => join(TMP, d)));
 }
 
 /** Every server pid and temporary directory the output names are gone, and no directory of the demo appeared. */
@@ -49,7 +56,7 @@ function expectNothingLeft(run: Run, before: ReadonlySet<string>): void {
   const pids = [...run.stdout.matchAll(/redis-server pid (\d+)/g)].map((m) => Number(m[1]));
   expect(pids.length).toBeGreaterThan(0);
   for (const pid of new Set(pids)) expect(processAlive(pid), `redis-server pid ${pid}`).toBe(false);
-  const dirs = [...run.stdout.matchAll(new RegExp(`(${tmpdir().replace(/[/\\]/g, '[/\\\\]')}[/\\\\]${TMP_PREFIX}[^\\s/:,]+)`, 'g'))].map((m) => m[1]!);
+  const dirs = [...run.stdout.matchAll(new RegExp(`(${TMP.replace(/[/\\]/g, '[/\\\\]')}[/\\\\]${TMP_PREFIX}[^\\s/:,]+)`, 'g'))].map((m) => m[1]!);
   expect(dirs.length).toBeGreaterThan(0);
   for (const dir of new Set(dirs)) expect(existsSync(dir), dir).toBe(false);
   expect([...demoDirs()].filter((d) => !before.has(d))).toEqual([]);
