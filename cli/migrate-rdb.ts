@@ -25,9 +25,6 @@ export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from'> {
   readonly checkBlockBytes?: number;
   /** Shards of the recovery point, for local files (S3 objects carry it in their tags). */
   readonly shards?: number;
-  /** Progress of the --verify pass. */
-  readonly onVerifyStart?: (total: number | undefined) => void;
-  readonly onVerifyProgress?: (keysChecked: number) => void;
 }
 
 /** A run: the restore, and with --verify (after a complete restore) the check against the files. */

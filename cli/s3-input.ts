@@ -62,21 +62,32 @@ export async function openS3Object(url: string, options: S3ReadOptions = {}): Pr
   return { size: object.size, read };
 }
 
+const clients = new Map<string, S3Client>();
+
 /**
- * One client for every call of this process: the default credential chain,
- * the bucket's region followed from S3's redirect, and path-style addressing
- * when AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL names an S3-compatible store.
+ * One client for every call of this process (a set of 500 shard objects
+ * shares its connections): the default credential chain, the bucket's
+ * region followed from S3's redirect, and path-style addressing when
+ * AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL names an S3-compatible store.
  */
 function s3Client(concurrency = 8): S3Client {
   const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
   // The SDK's agents allow 50 sockets; --read-concurrency goes up to 64.
   const sockets = Math.max(50, concurrency);
-  return new S3Client({
-    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    followRegionRedirects: true,
-    forcePathStyle: customEndpoint,
-    requestHandler: { httpAgent: { maxSockets: sockets }, httpsAgent: { maxSockets: sockets } },
-  });
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  // The SDK reads the endpoint from the environment when a client is made: a changed one gets its own client.
+  const key = [region, sockets, process.env.AWS_ENDPOINT_URL_S3 ?? '', process.env.AWS_ENDPOINT_URL ?? ''].join(' ');
+  let client = clients.get(key);
+  if (!client) {
+    client = new S3Client({
+      region,
+      followRegionRedirects: true,
+      forcePathStyle: customEndpoint,
+      requestHandler: { httpAgent: { maxSockets: sockets }, httpsAgent: { maxSockets: sockets } },
+    });
+    clients.set(key, client);
+  }
+  return client;
 }
 
 /**

@@ -73,17 +73,6 @@ const REDIS_RDB_VERSIONS: readonly (readonly [major: number, minor: number, rdb:
   [2, 6, 6],
 ];
 
-/** The RDB version introduced by each value type: a file or payload using one is readable only from that version on. */
-export function rdbTypeMinVersion(type: number): number {
-  if (type >= 22 && type <= 25) return 12;
-  if (type === 20 || type === 21) return 11;
-  if (type >= 16 && type <= 19) return 10;
-  if (type === 15) return 9;
-  if (type === 7) return 8;
-  if (type === 14) return 7;
-  return 1;
-}
-
 /** What a target server reads, from its `INFO server`. */
 export interface TargetRdbSupport {
   /** `redis 7.0.15`, `valkey 8.1.1`. */
@@ -122,7 +111,13 @@ export function targetRdbSupport(info: string): TargetRdbSupport {
   throw new Error(`redis ${redis} is older than 2.6: not supported`);
 }
 
-/** Whether a target reads a file of this RDB version (and magic): undefined when it does, else why not, naming both versions. */
+/**
+ * Whether a target reads a file of this RDB version (and magic): undefined
+ * when it does, else why not, naming both versions. The version decides for
+ * every key: each value type Redis added came with a new RDB version (listpack
+ * sets and stream listpacks 3 with 11, hash field expiry with 12), so a file
+ * no newer than the target holds no encoding the target cannot read.
+ */
 export function rdbRefusal(file: { readonly version: number; readonly valkey: boolean }, target: TargetRdbSupport): string | undefined {
   if (file.valkey) {
     if (target.valkeyFormat) return undefined;

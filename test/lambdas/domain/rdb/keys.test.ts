@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import IORedis, { type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareClients } from '../../../../cli/compare';
-import { checkDumpPayload, dumpPayload, rdbRefusal, rdbTypeMinVersion, targetRdbSupport } from '../../../../lambdas/domain/rdb/dump-payload';
+import { checkDumpPayload, dumpPayload, rdbRefusal, targetRdbSupport } from '../../../../lambdas/domain/rdb/dump-payload';
 import { decodeRdbString, RdbKeyReader, type RdbKey } from '../../../../lambdas/domain/rdb/keys';
 import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier';
 import { mulberry32 } from '../../../support/prng';
@@ -226,9 +226,5 @@ describe('target RDB versions', () => {
     expect(rdbRefusal({ version: 3, valkey: false }, redis70)).toBeUndefined();
     expect(rdbRefusal({ version: 11, valkey: false }, redis70)).toMatch(/RDB version 11, newer than the target \(redis 7\.0\.15\) reads \(RDB up to 10\)/);
     expect(rdbRefusal({ version: 80, valkey: true }, redis70)).toMatch(/Valkey 9's format/);
-    expect(rdbTypeMinVersion(20)).toBe(11);
-    expect(rdbTypeMinVersion(25)).toBe(12);
-    expect(rdbTypeMinVersion(18)).toBe(10);
-    expect(rdbTypeMinVersion(0)).toBe(1);
   });
 });
