@@ -8,7 +8,7 @@ import { classifyTier } from './tier.js';
 import { TAGS, TIERS, tierRank, type RecoveryPoint, type RetentionPolicy, type Tier } from './types.js';
 
 /** Why pruning of a target was suspended. */
-export type HoldReason = 'no-available-point' | 'newest-failed' | 'newest-stale';
+export type HoldReason = 'no-available-point' | 'newest-failed' | 'newest-stale' | 'newest-collapsed' | 'newest-unproven';
 
 /** A point that stays, with every rule that keeps it (at least one). */
 export interface KeepEntry {
@@ -63,12 +63,16 @@ const MS_PER_MINUTE = 60_000;
  * 1. unmanaged points (no `redis-dr:managed=true`) and points neither
  *    `available` nor `failed` (creating, deleting, exporting…) are ignored;
  * 2. hold rails over all available/failed points, managed or not: no
- *    available point, newest point failed, or newest available point older
- *    than `policy.rpoMinutes` → keep every managed point, delete nothing;
+ *    available point, newest point failed, newest available point older
+ *    than `policy.rpoMinutes`, collapsed (a keyspace collapse: domain/
+ *    collapse.ts) or unproven (never read back) → keep every managed point,
+ *    delete nothing;
  * 3. GFS: for each tier T keep the newest `policy[T]` available managed points
  *    whose effective tier is T or higher (tag, else {@link classifyTier} over
  *    the chronological available managed points);
- * 4. keep the newest `policy.minKeep` available managed points, and, in a
+ * 4. keep the newest available managed points until `policy.minKeep` proven
+ *    ones are kept (an unproven point never counts towards `minKeep`), every
+ *    held point (`held`: kept until an operator releases it), and, in a
  *    plan that exports, the newest available managed point of the export
  *    tier or higher not yet marked exported;
  * 5. delete failed managed points and the remaining available managed points.
@@ -127,9 +131,17 @@ export function selectExpired(
     const eligible = available.filter((p) => tierRank(effective.get(p)!.tier) >= tierRank(tier));
     eligible.slice(0, count).forEach((point, i) => addReason(point, `${tier}: ${ordinal(i + 1)} newest of ${count} kept`));
   }
-  available
-    .slice(0, policy.minKeep)
-    .forEach((point, i) => addReason(point, `minKeep: ${ordinal(i + 1)} newest of ${policy.minKeep} always kept`));
+  let proven = 0;
+  for (const point of available) {
+    if (proven >= policy.minKeep) break;
+    if (point.unproven) {
+      addReason(point, `minKeep: never read back, so it does not count towards the ${policy.minKeep} proven points always kept`);
+      continue;
+    }
+    proven++;
+    addReason(point, `minKeep: ${ordinal(proven)} newest of ${policy.minKeep} always kept`);
+  }
+  for (const point of managed) if (point.held !== undefined) addReason(point, `held (${point.held}): kept until an operator releases it`);
   if (policy.exportMinTier !== undefined) {
     // A snapshot pruned before its DR copy exists would leave the DR region a point behind.
     const minRank = tierRank(policy.exportMinTier);
@@ -182,6 +194,18 @@ function holdFor(
     return {
       reason: 'newest-failed',
       detail: `newest snapshot ${newest!.name} failed ${age(newest!, now)}; newest available is ${newestAvailable.name}, taken ${age(newestAvailable, now)}`,
+    };
+  }
+  if (newestAvailable.collapsed) {
+    return {
+      reason: 'newest-collapsed',
+      detail: `newest snapshot ${newestAvailable.name} is a keyspace collapse (far fewer keys than the point before it): nothing is pruned until a good point follows or an operator releases it`,
+    };
+  }
+  if (newestAvailable.unproven) {
+    return {
+      reason: 'newest-unproven',
+      detail: `newest backup ${newestAvailable.name} was never read back from its destination: nothing is pruned while it is unproven`,
     };
   }
   if (now.getTime() - newestAvailable.createdAt.getTime() > policy.rpoMinutes * MS_PER_MINUTE) {

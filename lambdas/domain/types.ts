@@ -51,6 +51,24 @@ export interface RecoveryPoint {
   readonly plan?: string;
   /** `redis-dr:exported` was seen: its DR export finished (the copy exists in S3). */
   readonly exported?: boolean;
+  /**
+   * Why the point is held (`redis-dr:hold` tag, a backup's record), e.g.
+   * `keyspace-collapsed:<point>`: retention keeps it whatever its tier, until
+   * an operator releases it.
+   */
+  readonly held?: string;
+  /**
+   * The point was judged a keyspace collapse (`redis-dr:collapsed` tag): while
+   * it is the newest available point, nothing of the target is pruned.
+   */
+  readonly collapsed?: boolean;
+  /**
+   * The point was never proven stored (a self-managed backup without a
+   * read-back record): it does not count towards `minKeep`, and while it is
+   * the newest available point nothing is pruned. Absent for ElastiCache
+   * snapshots, whose status says they are stored.
+   */
+  readonly unproven?: boolean;
 }
 
 /** Retention counts and safety rails for one plan (validated config). */
@@ -104,6 +122,10 @@ export const TAGS = {
   verified: 'redis-dr:verified',
   /** On a DR object: the verifier's summary (see `formatRdbSummary`). */
   rdb: 'redis-dr:rdb',
+  /** On a snapshot: why retention must keep it, e.g. `keyspace-collapsed:<point>` (see domain/collapse.ts). */
+  hold: 'redis-dr:hold',
+  /** On a snapshot: it was judged a keyspace collapse against the newest earlier good point (the detail). */
+  collapsed: 'redis-dr:collapsed',
 } as const;
 
 /**

@@ -265,6 +265,40 @@ describe('selectExpired rules and safety rails', () => {
         expected: { keep: ['manual-b'], delete: ['manual-a'], ignored: [] },
       },
     ],
+    [
+      'holds everything while the newest point is a keyspace collapse',
+      {
+        points: [rp('2026-05-13T10:00'), rp('2026-05-13T11:00'), rp('2026-05-13T12:00', { collapsed: true })],
+        expected: { hold: 'newest-collapsed', keep: ['2026-05-13T12:00', '2026-05-13T11:00', '2026-05-13T10:00'], delete: [], ignored: [] },
+      },
+    ],
+    [
+      'prunes again once a good point follows the collapse, but never a held point',
+      {
+        points: [
+          rp('2026-05-13T09:00', { held: 'keyspace-collapsed:x' }),
+          rp('2026-05-13T10:00', { held: 'keyspace-collapsed:x' }),
+          rp('2026-05-13T11:00', { collapsed: true }),
+          rp('2026-05-13T12:00'),
+        ],
+        expected: { keep: ['2026-05-13T12:00', '2026-05-13T10:00', '2026-05-13T09:00'], delete: ['2026-05-13T11:00'], ignored: [] },
+      },
+    ],
+    [
+      'holds everything while the newest point is unproven (never read back)',
+      {
+        points: [rp('2026-05-13T10:00'), rp('2026-05-13T11:00'), rp('2026-05-13T12:00', { unproven: true })],
+        expected: { hold: 'newest-unproven', keep: ['2026-05-13T12:00', '2026-05-13T11:00', '2026-05-13T10:00'], delete: [], ignored: [] },
+      },
+    ],
+    [
+      'an unproven point does not count towards minKeep',
+      {
+        points: [rp('2026-05-13T09:00'), rp('2026-05-13T10:00'), rp('2026-05-13T11:00', { unproven: true }), rp('2026-05-13T12:00')],
+        policy: { minKeep: 2 },
+        expected: { keep: ['2026-05-13T12:00', '2026-05-13T11:00', '2026-05-13T10:00'], delete: ['2026-05-13T09:00'], ignored: [] },
+      },
+    ],
   ];
 
   it.each(rows)('%s', (_name, row) => {

@@ -1,0 +1,103 @@
+/**
+ * The keyspace-collapse tripwire, the pure half. A recovery point whose key
+ * count (or size) drops past a threshold against the newest earlier good
+ * point of the same target is an incident — an accidental FLUSHALL, a mass
+ * delete, a bad deploy — not a backup: it pages `keyspace-collapsed` and the
+ * points before it are held from pruning and lifecycle until an operator
+ * releases them. Without this, GFS retention rotates the good points out day
+ * by day behind a green heartbeat. Pure: data in, verdict out.
+ */
+
+/** Default `collapseThresholdPct`: a drop of more than half the keys (or bytes) trips. */
+export const DEFAULT_COLLAPSE_THRESHOLD_PCT = 50;
+
+/** What a recovery point holds, as far as it was counted. */
+export interface KeyspaceSize {
+  /** The point's name (snapshot, backup file, export). */
+  readonly point: string;
+  readonly keys: number;
+  /** Size in bytes (RDB file or snapshot), when known. */
+  readonly bytes?: number;
+}
+
+/** A collapse found: the point, the good point it is judged against, and a sentence for on-call. */
+export interface Collapse {
+  readonly point: string;
+  readonly previous: string;
+  /** Which measure tripped first. */
+  readonly measure: 'keys' | 'bytes';
+  /** The drop in percent of the previous point (100 for an empty keyspace). */
+  readonly dropPct: number;
+  readonly detail: string;
+}
+
+/**
+ * Judges `current` against `previous` (the newest earlier point of the same
+ * target that was good: counted, not itself collapsed). Rules:
+ * - no previous good point, or an empty previous one: nothing to judge;
+ * - 0 keys after a non-empty point always trips (whatever the threshold);
+ * - otherwise a drop of keys, or of bytes where both sides know them, by
+ *   MORE than `thresholdPct` percent trips. `thresholdPct` 100 disables all
+ *   but the empty-keyspace rule.
+ * @throws Error when `thresholdPct` is not within 0..100 or a count is negative
+ */
+export function detectCollapse(previous: KeyspaceSize | undefined, current: KeyspaceSize, thresholdPct: number = DEFAULT_COLLAPSE_THRESHOLD_PCT): Collapse | undefined {
+  if (!(thresholdPct >= 0 && thresholdPct <= 100)) throw new Error(`collapseThresholdPct must be within 0..100, got ${thresholdPct}`);
+  for (const s of [previous, current]) {
+    if (s && (!(s.keys >= 0) || (s.bytes !== undefined && !(s.bytes >= 0)))) throw new Error(`key count and bytes of ${s.point} must be >= 0, got keys ${s.keys}, bytes ${s.bytes}`);
+  }
+  if (previous === undefined || previous.keys === 0) return undefined;
+  const verdict = (measure: 'keys' | 'bytes', was: number, now: number): Collapse => {
+    const dropPct = Math.round(((was - now) / was) * 1000) / 10;
+    const unit = measure === 'keys' ? 'keys' : 'bytes';
+    return {
+      point: current.point,
+      previous: previous.point,
+      measure,
+      dropPct,
+      detail:
+        `${current.point} holds ${now} ${unit}, ${dropPct} % fewer than ${was} in ${previous.point} ` +
+        `(threshold ${thresholdPct} %): a FLUSHALL or mass delete? The points before it are held from pruning until released`,
+    };
+  };
+  if (current.keys === 0) return verdict('keys', previous.keys, 0);
+  if (dropPct(previous.keys, current.keys) > thresholdPct) return verdict('keys', previous.keys, current.keys);
+  if (previous.bytes !== undefined && current.bytes !== undefined && previous.bytes > 0 && dropPct(previous.bytes, current.bytes) > thresholdPct) {
+    return verdict('bytes', previous.bytes, current.bytes);
+  }
+  return undefined;
+}
+
+function dropPct(was: number, now: number): number {
+  return ((was - now) / was) * 100;
+}
+
+/** The hold recorded on the points before a collapse (`redis-dr:hold` tag, a backup's record). */
+export function collapseHold(c: Pick<Collapse, 'point'>): string {
+  return `keyspace-collapsed:${c.point}`;
+}
+
+/** The collapsed point a hold names, or `undefined` for a hold of another kind. */
+export function parseCollapseHold(hold: string): string | undefined {
+  const m = /^keyspace-collapsed:(.+)$/.exec(hold);
+  return m?.[1];
+}
+
+/**
+ * The tier tag value of an S3 copy held by a collapse: `held-<tier>`. The
+ * lifecycle rules filter on the exact tier value, so a held copy matches
+ * none of them and never expires; release puts `<tier>` back. A value of the
+ * same tag, not a new tag: exported objects already carry up to 10 tags
+ * (types.ts MAX_OBJECT_TAGS).
+ */
+export const HELD_TIER_PREFIX = 'held-';
+
+/** `held-daily` for `daily`; a value already held stays as it is. */
+export function heldTierValue(tier: string): string {
+  return tier.startsWith(HELD_TIER_PREFIX) ? tier : `${HELD_TIER_PREFIX}${tier}`;
+}
+
+/** `daily` for `held-daily`; any other value as it is. */
+export function releasedTierValue(value: string): string {
+  return value.startsWith(HELD_TIER_PREFIX) ? value.slice(HELD_TIER_PREFIX.length) : value;
+}
