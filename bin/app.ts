@@ -4,14 +4,24 @@
  * Loads and validates the config once; on any problem prints every one of
  * them and exits 1 before anything is synthesized. After a synth, prints
  * what was built per stack and cdk-nag's verdict.
+ *
+ * There is no default config: a deploy must never fall back to another file.
+ * The CDK CLI drops a bare `-c config/prod.json` (not `key=value`) with a
+ * warning only, so without this the example would be synthesized instead.
  */
 import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfig } from '../lib/config';
 import { addRedisDrStacks } from '../lib/app';
+import { configContextProblem } from '../lib/config/context';
 import { summarizeAssembly, synthSummary } from '../lib/synth-summary';
 
 const app = new App();
-const configFile = String(app.node.tryGetContext('config') ?? 'config/example.json');
+const problem = configContextProblem(app.node.getAllContext());
+if (problem !== undefined) {
+  process.stderr.write(`${problem}\n`);
+  process.exit(1);
+}
+const configFile = String(app.node.tryGetContext('config'));
 
 let config;
 try {

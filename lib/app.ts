@@ -1,4 +1,4 @@
-import { App, Tags, Validations } from 'aws-cdk-lib';
+import { App, CfnParameter, CfnRule, Fn, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { RedisDrConfig } from './config';
 import { RecoveryStorageChecks } from './nag/recovery-storage-checks';
@@ -44,6 +44,26 @@ export function addRedisDrStacks(app: App, config: RedisDrConfig): RedisDrStacks
     const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
     Tags.of(stack).add(TAGS.managed, 'true', options);
     Tags.of(stack).add('redis-dr:deployment', config.name, options);
+    if (config.example) {
+      // CloudFormation evaluates rules before it creates or updates anything: an example's
+      // placeholders (a VPC of zeros, replace-me ARNs) fail here, not half-way through a deploy.
+      // Through a parameter that allows one value only: a constant assertion is what cfn-lint
+      // flags (W8003), and no --parameters override can make the assertion true.
+      const example = new CfnParameter(stack, 'ExampleConfig', {
+        type: 'String',
+        default: 'not-deployable',
+        allowedValues: ['not-deployable'],
+        description: 'This stack was synthesized from an example config: it cannot be deployed.',
+      });
+      new CfnRule(stack, 'ExampleConfigIsNotDeployable', {
+        assertions: [
+          {
+            assert: Fn.conditionEquals(example.valueAsString, 'deployable'),
+            assertDescription: `redis-dr ${config.name} was synthesized from an example config ("example": true, placeholder values): copy it to config/<env>.json, replace the placeholders, remove "example" and deploy that`,
+          },
+        ],
+      });
+    }
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new RecoveryStorageChecks(app));
   return { primary, dr };

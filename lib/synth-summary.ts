@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { RedisDrConfig } from './config';
+import { placeholderSettings } from './config/placeholders';
 
 type Template = { Resources?: Record<string, { Type: string }> };
 
@@ -36,29 +37,14 @@ export function summarizeTemplate(stack: string, region: string, template: Templ
   };
 }
 
-/** Network values of the example config that must be replaced before a deploy. */
-export function placeholderSettings(config: RedisDrConfig): string[] {
-  const placeholder = (v: string) => /replace-me/.test(v) || /^(vpc|subnet|sg)-0+[0-9a-f]?$/.test(v);
-  const found: string[] = [];
-  for (const [where, network] of [['network', config.network], ['dr.network', config.dr.network]] as const) {
-    if (!network) continue;
-    for (const [key, value] of Object.entries(network)) {
-      const values = Array.isArray(value) ? value : [value];
-      if (values.some((v) => typeof v === 'string' && placeholder(v))) found.push(`${where}.${key}`);
-    }
-  }
-  for (const [i, plan] of config.plans.entries()) {
-    if (plan.probe.authSecretArn && placeholder(plan.probe.authSecretArn)) found.push(`plans[${i}].probe.authSecretArn`);
-  }
-  return found;
-}
-
 /** The summary text: one header, one line per stack, cdk-nag's verdict, what to replace. */
 export function synthSummary(config: RedisDrConfig, stacks: readonly StackSummary[], nagFindings: number | undefined): string {
   const plans = config.plans
     .map((p) => `${p.name} (${[p.export.enabled ? 'export' : '', p.drill.enabled ? `drills: ${p.drill.where}` : '', p.probe.enabled ? 'probe' : ''].filter(Boolean).join(', ') || 'snapshots only'})`)
     .join(', ');
   const lines = [`redis-dr ${config.name}: ${config.plans.length} plan(s): ${plans}`];
+  // The first line, so nobody mistakes a learning synth for a deployable one.
+  if (config.example) lines.unshift(`redis-dr ${config.name}: EXAMPLE config ("example": true): synthesized for learning only; cdk deploy of these stacks fails by design`);
   for (const s of stacks) {
     lines.push(
       `  ${s.stack} (${s.region}): ${s.schedules} schedules, ${s.stateMachines} state machine(s), ${s.functions} functions, ${s.alarms} alarms, ${s.buckets} buckets`,
@@ -66,7 +52,7 @@ export function synthSummary(config: RedisDrConfig, stacks: readonly StackSummar
   }
   lines.push(nagFindings === undefined ? '  cdk-nag: no report found' : nagFindings === 0 ? '  cdk-nag: clean (AwsSolutions, RedisDr)' : `  cdk-nag: ${nagFindings} finding(s): see validation-report.json`);
   const placeholders = placeholderSettings(config);
-  if (placeholders.length > 0) lines.push(`  before deploying, replace the placeholder values of: ${placeholders.join(', ')}`);
+  if (placeholders.length > 0) lines.push(`  before deploying, replace the placeholder values of: ${placeholders.map((p) => p.path).join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { crossFieldProblems } from './checks';
+import { placeholderProblems } from './placeholders';
 import { defaultMessage, formatIssue, formatPath, jsonErrorWithLine } from './messages';
 import { baseSchema, type RedisDrConfig } from './schema';
 
@@ -29,6 +30,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Val
   const parsed = baseSchema.safeParse(raw, { error: defaultMessage });
   const problems = parsed.success ? [] : parsed.error.issues.flatMap(formatIssue);
   for (const p of crossFieldProblems(raw, options.now ?? new Date())) problems.push(`${formatPath(p.path)} ${p.message}`);
+  // Placeholders only once the rest is valid: a broken config's own problems come first.
+  if (parsed.success && problems.length === 0) problems.push(...placeholderProblems(parsed.data));
   if (problems.length > 0 || !parsed.success) return { ok: false, problems: [...new Set(problems)] };
   return { ok: true, config: parsed.data };
 }

@@ -393,6 +393,13 @@ export const baseSchema = z
         error: says('must be 1-24 lowercase letters, digits or hyphens, starting with a letter', 'it is part of stack and resource names'),
       })
       .meta({ description: 'Deployment name, e.g. "prod"; part of stack names (RedisDr-<name>-Primary).' }),
+    example: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          'true only in a config meant for learning (config/example.json): its placeholder values then pass validation, the synth summary says so in its first line, and every stack carries a CloudFormation rule that fails `cdk deploy` before anything is created.',
+      }),
     primary: regionConfigSchema.meta({ description: 'Region (and optionally account) of the caches being backed up.' }),
     dr: drConfigSchema.meta({
       description: 'Disaster-recovery region; must differ from primary.region. account, if given, must equal primary.account.',

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,13 +37,14 @@ describe('bin/app.ts', () => {
     expect(existsSync(join(out, 'RedisDr-example-Primary.template.json'))).toBe(true);
     expect(existsSync(join(out, 'RedisDr-example-Dr.template.json'))).toBe(true);
     const lines = result.stderr.trim().split('\n');
-    expect(lines[0]).toBe('redis-dr example: 2 plan(s): sessions (export, drills: both, probe), queues (snapshots only)');
+    expect(lines[0]).toBe('redis-dr example: EXAMPLE config ("example": true): synthesized for learning only; cdk deploy of these stacks fails by design');
+    expect(lines[1]).toBe('redis-dr example: 2 plan(s): sessions (export, drills: both, probe), queues (snapshots only)');
     // Drills in both regions: one state machine per region; the DR region's verify state machine beside it.
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Primary \(eu-west-1\): \d+ schedules, 1 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Dr \(eu-central-1\): \d+ schedules, 2 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
     expect(lines).toContain('  cdk-nag: clean (AwsSolutions, RedisDr)');
     expect(lines.at(-1)).toMatch(/^ {2}before deploying, replace the placeholder values of: network\.vpcId, .*plans\[0\]\.probe\.authSecretArn$/);
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(6);
     // No warning anywhere in the assembly (e.g. imported subnets without route tables).
     // (The CLI prints each stack's warnings from its metadata file.)
     for (const stack of ['RedisDr-example-Primary', 'RedisDr-example-Dr']) {
@@ -70,6 +71,35 @@ describe('bin/app.ts', () => {
       expect(result.stderr).toContain(path);
     }
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+  });
+
+  it('refuses to synthesize without a config: no silent fallback to the example (a bare -c config/prod.json is dropped by the CDK CLI)', () => {
+    const out = outdir();
+    const result = runApp({}, out);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('no deployment config given (context "config" is not set). Type: npx cdk synth -c config=config/<env>.json');
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+  });
+
+  it('names the exact command when the config path was given under another context key', () => {
+    const result = runApp({ 'config/prod.json': 'x', config: 'config/example.json' }, outdir());
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe('context "config/prod.json" is not read: the config is given as -c config=<path>. Type: npx cdk synth -c config=config/prod.json');
+  });
+
+  it('refuses a config whose placeholders are not marked as an example, naming each field', () => {
+    const dir = outdir();
+    const file = join(dir, 'prod.json');
+    const raw = JSON.parse(readFileSync(join(ROOT, 'config', 'example.json'), 'utf8')) as Record<string, unknown>;
+    delete raw.example;
+    raw.$schema = undefined;
+    writeFileSync(file, JSON.stringify(raw));
+    const result = runApp({ config: file }, join(dir, 'out'));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `${file}: network.vpcId is a placeholder, got "vpc-00000000000000000": replace it with your own value (or add "example": true to synthesize this config for learning only; it can never be deployed)`,
+    );
+    expect(result.stderr).toContain('plans[0].probe.authSecretArn is a placeholder');
   });
 
   it('names the file when the config does not exist', () => {

@@ -46,6 +46,31 @@ describe('synthesized app', () => {
     });
     expect(out.trim()).toBe('');
   });
+
+  it('makes the example undeployable: every stack carries a CloudFormation rule whose assertion is false', () => {
+    for (const template of [synth.primary, synth.dr]) {
+      const rules = template.toJSON().Rules as Record<string, { Assertions: { Assert: unknown; AssertDescription: string }[] }>;
+      const rule = Object.entries(rules).find(([id]) => id.startsWith('ExampleConfigIsNotDeployable'))?.[1];
+      expect(template.toJSON().Parameters.ExampleConfig).toMatchObject({ Default: 'not-deployable', AllowedValues: ['not-deployable'] });
+      expect(rule?.Assertions).toEqual([
+        { Assert: { 'Fn::Equals': [{ Ref: 'ExampleConfig' }, 'deployable'] }, AssertDescription: expect.stringContaining('synthesized from an example config') },
+      ]);
+    }
+  });
+});
+
+describe('a real (non-example) config', () => {
+  it('carries no example rule', () => {
+    const synth = synthesize(basicConfig());
+    try {
+      for (const template of [synth.primary, synth.dr]) {
+        const rules = (template.toJSON().Rules ?? {}) as Record<string, unknown>;
+        expect(Object.keys(rules).filter((id) => id.startsWith('ExampleConfig'))).toEqual([]);
+      }
+    } finally {
+      synth.cleanup();
+    }
+  });
 });
 
 describe('cdk-nag gate', () => {

@@ -1,0 +1,37 @@
+/**
+ * The CDK context that names the deployment config: `-c config=<path>`, and
+ * nothing else. The CDK CLI drops a bare `-c config/prod.json` (it is not
+ * `key=value`) with only a warning, and `-c conf=…` or `-c config/prod.json=x`
+ * would be read by nobody: each must stop the synth with the exact command.
+ */
+
+/** The command to type, for messages. */
+export const CONFIG_CONTEXT_USAGE = 'npx cdk synth -c config=config/<env>.json (deploy: npx cdk deploy --all -c config=config/<env>.json)';
+
+/**
+ * Why the context cannot select a config, or `undefined` when `config` names
+ * a `.json` path and no other key looks like a config path.
+ * @param context every context value the app sees (cdk.json, ~/.cdk.json, -c)
+ */
+export function configContextProblem(context: Readonly<Record<string, unknown>>): string | undefined {
+  const looksLikeConfig = (text: string) => /\.json$/i.test(text) || /(^|\/)config\//.test(text);
+  for (const [key, value] of Object.entries(context)) {
+    if (key === 'config' || key.startsWith('aws:') || key.startsWith('@aws-cdk/') || key.startsWith('cdk-') || key === 'cli-telemetry') continue;
+    if (looksLikeConfig(key) || (typeof value === 'string' && /\.json$/i.test(value) && /conf/i.test(key))) {
+      const path = looksLikeConfig(key) ? key.replace(/=.*$/, '') : String(value);
+      return `context ${JSON.stringify(key)} is not read: the config is given as -c config=<path>. Type: npx cdk synth -c config=${path}`;
+    }
+  }
+  const config = context.config;
+  if (config === undefined || config === '') {
+    return (
+      'no deployment config given (context "config" is not set). Type: ' +
+      `${CONFIG_CONTEXT_USAGE}; to learn with the example: npx cdk synth -c config=config/example.json. ` +
+      'A bare -c config/prod.json is not a context assignment: the CDK CLI drops it with a warning'
+    );
+  }
+  if (typeof config !== 'string' || !/\.json$/i.test(config)) {
+    return `context config must be the path of a .json config file, got ${JSON.stringify(config)}. Type: npx cdk synth -c config=config/${typeof config === 'string' && /^[a-z][a-z0-9-]*$/.test(config) ? config : '<env>'}.json`;
+  }
+  return undefined;
+}
