@@ -81,6 +81,19 @@ describe('bin/app.ts', () => {
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
   });
 
+  it('the real CDK CLI with a bare -c config/prod.json fails with the command to type (it used to synthesize the example, exit 0)', () => {
+    const out = outdir();
+    const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '-q', '-c', 'config/prod.json', '-o', out, '--no-notices'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('Context argument is not an assignment (key=value): config/prod.json');
+    expect(result.stderr).toContain('no deployment config given (context "config" is not set). Type: npx cdk synth -c config=config/<env>.json');
+    expect(existsSync(join(out, 'RedisDr-example-Primary.template.json'))).toBe(false);
+  });
+
   it('names the exact command when the config path was given under another context key', () => {
     const result = runApp({ 'config/prod.json': 'x', config: 'config/example.json' }, outdir());
     expect(result.status).toBe(1);
