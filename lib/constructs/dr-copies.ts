@@ -7,6 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { stateMachineLogGroup } from './log-retention';
 import type { DrConfig, PlanConfig } from '../config';
 import { verifyStateMachineName } from '../deployment';
 import { VERIFY_GAVE_UP } from '../../lambdas/domain/verify-errors';
@@ -123,7 +124,11 @@ export class DrCopies extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(verifyDefinition(new Construct(this, 'States'), this.verifier)),
       timeout: Duration.hours(VERIFY_MAX_HOURS),
       tracingEnabled: true,
-      logs: { destination: new logs.LogGroup(this, 'VerifyLogs', { retention: props.logRetention }), level: sfn.LogLevel.ALL, includeExecutionData: false },
+      logs: {
+        destination: stateMachineLogGroup(this, 'VerifyLogs', verifyStateMachineName(props.deployment), props.logRetention),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
       comment: 'redis-dr: verify one DR copy, over as many invocations as its size needs',
     });
     Validations.of(this.stateMachine.role).acknowledge(

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { recoveryBucketName as bucketName } from '../deployment';
 import type { PlanConfig } from '../config';
@@ -97,6 +98,10 @@ export class RecoveryBucket extends Construct {
   constructor(scope: Construct, id: string, props: RecoveryBucketProps) {
     super(scope, id);
     const region = Stack.of(this).region;
+    // CDK names the replication role `CDKReplicationRole` unless this flag is on: an account-wide
+    // name, so a second deployment (or any other CDK app replicating a bucket) in the account fails
+    // on it (aws/aws-cdk#33355). Set here, not only in cdk.json, so the construct is right in any app.
+    this.node.setContext(cxapi.SET_UNIQUE_REPLICATION_ROLE_NAME, true);
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: recoveryBucketName(this, props.deployment, region),
@@ -116,8 +121,10 @@ export class RecoveryBucket extends Construct {
           ? s3.ObjectLockRetention.compliance(Duration.days(props.objectLock.days))
           : s3.ObjectLockRetention.governance(Duration.days(props.objectLock.days))
         : undefined,
-      // Recovery points outlive the stack: deleting the stack must not delete backups.
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Recovery points outlive the stack: deleting the stack must not delete backups. Except
+      // on create (RetainExceptOnCreate): a failed first deploy rolls back an empty bucket, so the
+      // retry does not fail on the bucket's fixed name (docs/deploying.md: re-importing a kept bucket).
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       replicationRules: props.replicateTo
         ? [
             {
@@ -247,7 +254,7 @@ export class AccessLogBucket extends Construct {
       lifecycleRules: [
         { id: 'expire', expiration: Duration.days(props.retentionDays ?? 365), noncurrentVersionExpiration: Duration.days(1) },
       ],
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     Validations.of(this.bucket).acknowledge(
       {

@@ -14,6 +14,7 @@ import { TAGS } from '../../lambdas/domain/types';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
 import { elastiCacheArn, grantReadSecrets, nagArnRef, nagElastiCacheArn, nagPseudoParameters } from './elasticache-arns';
 import { HouseFunction } from './house-function';
+import { stateMachineLogGroup } from './log-retention';
 import { PlanSchedules } from './plan-schedules';
 
 /** Props for {@link RestoreDrill}. */
@@ -195,10 +196,11 @@ export class RestoreDrill extends Construct {
       region,
       pollRounds: Math.floor((maxHours * 3600 * 0.8) / POLL_INTERVAL_SECONDS),
     });
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
+    const stateMachineName = drillStateMachineName(props.deployment, props.where);
+    const logGroup = stateMachineLogGroup(this, 'Logs', stateMachineName, props.logRetention);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       // A fixed name: IAM for its executions, the CLI and the docs can name it.
-      stateMachineName: drillStateMachineName(props.deployment, props.where),
+      stateMachineName,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout: Duration.hours(maxHours),
       tracingEnabled: true,

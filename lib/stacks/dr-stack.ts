@@ -1,4 +1,4 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config';
@@ -39,6 +39,8 @@ export class DrStack extends Stack {
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters');
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
       scheduleGroupName: `redis-dr-${props.config.name}-dr`,
+      // Nothing to keep in a group: a retained one of a fixed name would fail the retry of a failed first deploy.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     const { config } = props;
     this.alerts = new AlertTopic(this, 'Alerts', {

@@ -1,4 +1,4 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config';
@@ -53,6 +53,8 @@ export class PrimaryStack extends Stack {
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters');
     const group = new scheduler.ScheduleGroup(this, 'Schedules', {
       scheduleGroupName: `redis-dr-${config.name}`,
+      // Nothing to keep in a group: a retained one of a fixed name would fail the retry of a failed first deploy.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
 
     this.snapshots = new SnapshotSchedule(this, 'Snapshots', {

@@ -76,7 +76,7 @@ describe('recovery buckets in both regions', () => {
       RestrictPublicBuckets: true,
     });
     expect(props.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: expect.stringMatching(/AccessLogs/) });
-    template.hasResource('AWS::S3::Bucket', { Properties: Match.objectLike({ BucketName: props.BucketName }), DeletionPolicy: 'Retain' });
+    template.hasResource('AWS::S3::Bucket', { Properties: Match.objectLike({ BucketName: props.BucketName }), DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
     const statements = bucketPolicyStatements(template, id);
     expect(statements).toContainEqual(
       expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
