@@ -59,19 +59,6 @@ describe('synthesized app', () => {
   });
 });
 
-describe('a real (non-example) config', () => {
-  it('carries no example rule', () => {
-    const synth = synthesize(basicConfig());
-    try {
-      for (const template of [synth.primary, synth.dr]) {
-        const rules = (template.toJSON().Rules ?? {}) as Record<string, unknown>;
-        expect(Object.keys(rules).filter((id) => id.startsWith('ExampleConfig'))).toEqual([]);
-      }
-    } finally {
-      synth.cleanup();
-    }
-  });
-});
 
 describe('cdk-nag gate', () => {
   it.each([

@@ -20,6 +20,10 @@ function physicalNames(template: { Resources?: Resources }): string[] {
   return names;
 }
 
+/**
+ * Two deployments of different configs in one account (the example, and basic.json renamed
+ * `staging`): nothing collides, and a failed first deploy can be retried.
+ */
 describe('two deployments in one account', () => {
   let a: Synthesized;
   let b: Synthesized;
@@ -30,6 +34,13 @@ describe('two deployments in one account', () => {
   afterAll(() => {
     a.cleanup();
     b.cleanup();
+  });
+
+  it('a real (non-example) config carries no example rule', () => {
+    for (const template of [b.primary, b.dr]) {
+      const rules = (template.toJSON().Rules ?? {}) as Record<string, unknown>;
+      expect(Object.keys(rules).filter((id) => id.startsWith('ExampleConfig'))).toEqual([]);
+    }
   });
 
   it('share no fixed physical name (roles, buckets, log groups, state machines, topics, alarms, groups)', () => {
