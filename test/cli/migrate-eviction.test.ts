@@ -5,6 +5,7 @@ import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatMigrate, migrateExitCode, runMigrate, type MigrateCliOptions } from '../../cli/migrate';
 import { formatRdbVerify, migrateRdbExitCode, runMigrateRdb, type MigrateRdbCliOptions } from '../../cli/migrate-rdb';
+import { startRedisCluster, type RedisCluster } from '../support/redis-cluster';
 import { bgsave, startRedisServer, type RedisServer } from '../support/redis-server';
 import { cli } from './support/run-cli';
 
@@ -218,5 +219,58 @@ describe('migrate and migrate --from-rdb into a target that can evict', () => {
     expect(run.verify!.keptGoneKeys.map(String).sort()).toEqual(gone.sort());
     expect(formatRdbVerify(run.verify!)).toContain(`live keys gone: ${evicted} keys the target held when the restore ran (--on-conflict skip kept them) are gone now — evicted, deleted or expired since`);
     expect(code).toBe(1);
+  });
+});
+
+describe('a Redis Cluster target: every primary is read, the estimate split per node by slot', () => {
+  let source: RedisServer;
+  let cluster: RedisCluster;
+  let s: Redis;
+  let dir: string;
+  let file: string;
+
+  beforeAll(async () => {
+    [source, cluster] = await Promise.all([startRedisServer(), startRedisCluster({ primaries: 3 })]);
+    s = source.client();
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-evict-cluster-'));
+    // One primary of three can evict: each receives about a third of the 9 MB, which does not fit in its 4 MiB.
+    await cluster.primaries[1]!.client().config('SET', 'maxmemory', String(LIMIT));
+    await cluster.primaries[1]!.client().config('SET', 'maxmemory-policy', 'allkeys-lru');
+    await fill(s, 9000, 1000);
+    file = join(dir, 'point.rdb');
+    copyFileSync(await bgsave(source, s), file);
+  });
+  afterAll(async () => {
+    await Promise.all([source?.stop(), cluster?.stop()]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('migrate and migrate --from-rdb are refused (exit 2) naming the one primary at risk, nothing written', async () => {
+    const atRisk = `127.0.0.1:${cluster.primaries[1]!.port}`;
+    const run = await runMigrate({ from: source.url, to: cluster.url });
+    expect(migrateExitCode(run)).toBe(2);
+    const live = run.result.eviction!;
+    expect(live.nodes).toHaveLength(3);
+    expect(live.refused).toContain(`${atRisk} (maxmemory-policy allkeys-lru`);
+    expect(live.refused).toContain('split over the primaries by the slots each serves');
+    for (const p of [0, 2]) expect(live.refused).not.toContain(`127.0.0.1:${cluster.primaries[p]!.port} (`);
+
+    const o = { fromRdb: [file], to: cluster.url };
+    const fromFile = await runMigrateRdb(o, {});
+    expect(migrateRdbExitCode(fromFile, o)).toBe(2);
+    const e = fromFile.result.eviction!;
+    expect(e.refused).toContain(`${atRisk} (maxmemory-policy allkeys-lru`);
+    // Per slot from the file: the three shares add up to the whole estimate.
+    const total = e.nodes.reduce((sum, n) => sum + n.estimate, 0);
+    expect(Math.abs(total - Number(/estimated restore [\d.]+ MiB \((\d+) bytes\)/.exec(e.refused!)![1]) * 3)).toBeLessThan(total * 0.1);
+    for (const p of cluster.primaries) expect(await p.client().dbsize()).toBe(0);
+  });
+
+  it('with --match selecting a tenth of the file, migrate --from-rdb fits and runs (exit 0)', async () => {
+    const o = { fromRdb: [file], to: cluster.url, match: 'k:*0' };
+    const run = await runMigrateRdb(o, {});
+    expect(run.result).toMatchObject({ copied: 900, failed: 0, eviction: { evictedKeys: 0 } });
+    expect(run.result.eviction!.refused).toBeUndefined();
+    expect(migrateRdbExitCode(run, o)).toBe(0);
   });
 });

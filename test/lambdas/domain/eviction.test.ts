@@ -7,6 +7,7 @@ import {
   evictionFailed,
   evictionRefusal,
   evictionRisks,
+  fileRestoreEstimate,
   memoryOf,
   parseSlotMap,
   policyCanEvict,
@@ -125,5 +126,27 @@ describe('splitBySlot', () => {
     perSlot[5] = 300;
     perSlot[16000] = 7;
     expect(splitBySlot(307, ranges, perSlot)).toEqual(new Map([['10.0.0.1:7000', 300], ['[::1]:7001', 7]]));
+  });
+});
+
+describe('fileRestoreEstimate', () => {
+  it.each([
+    // why, sizes, bytes, scale
+    ['no used-mem in the file: its sizes plus 64 bytes per key', { selectedKeys: 10, selectedBytes: 1000, allBytes: 2000 }, 1640, 1],
+    ['used-mem smaller than the file sizes (incompressible values): the file sizes', { selectedKeys: 10, selectedBytes: 1000, allBytes: 1000, usedMem: 900 }, 1640, 1],
+    ['compressed values: used-mem, whole', { selectedKeys: 10, selectedBytes: 1000, allBytes: 1000, usedMem: 16_400 }, 16_400, 10],
+    ['compressed values, a quarter of the file selected: a quarter of used-mem', { selectedKeys: 10, selectedBytes: 1000, allBytes: 4000, usedMem: 65_600 }, 16_400, 10],
+    ['nothing selected: 0', { selectedKeys: 0, selectedBytes: 0, allBytes: 4000, usedMem: 65_600 }, 0, 1],
+  ])('%s', (_why, sizes, bytes, scale) => {
+    const e = fileRestoreEstimate(sizes);
+    expect([e.bytes, e.scale]).toEqual([bytes, scale]);
+  });
+  it('says which figure it took', () => {
+    expect(fileRestoreEstimate({ selectedKeys: 1, selectedBytes: 100, allBytes: 100 }).basis).toBe(
+      '0.0 MiB (164 bytes) for the 1 key selected as the file stores them, plus 64 bytes per key (the file records no used-mem of its source to compare)',
+    );
+    expect(fileRestoreEstimate({ selectedKeys: 10, selectedBytes: 1000, allBytes: 4000, usedMem: 65_600 }).basis).toMatch(
+      /^the memory the source used when it wrote the file \(used-mem .*\) times the share of the file selected \(25 %\), .*: more than the file's own sizes/,
+    );
   });
 });
