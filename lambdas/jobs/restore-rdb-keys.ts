@@ -202,9 +202,10 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       const reader = new RdbKeyReader({
         want: (kdb, name, size) => {
           keysByDb[kdb] = (keysByDb[kdb] ?? 0) + 1;
-          if (matches === undefined || matches(name)) matchingByDb[kdb] = (matchingByDb[kdb] ?? 0) + 1;
           allBytes += size;
-          if (selected(kdb, name)) {
+          const matching = matches === undefined || matches(name); // the glob once per key: `selected` without a second match
+          if (matching) matchingByDb[kdb] = (matchingByDb[kdb] ?? 0) + 1;
+          if (matching && kdb === db) {
             total++;
             bytes += size;
             if (perSlot) perSlot[keySlot(name)]! += size + RDB_KEY_OVERHEAD_BYTES;
