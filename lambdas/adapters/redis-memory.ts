@@ -14,6 +14,7 @@ import {
   evictedKeysOf,
   memoryOf,
   datasetBytesOf,
+  parseInfo,
   parseSlotMap,
   splitBySlot,
   type EvictionReport,
@@ -83,7 +84,8 @@ export interface EvictionGuardOptions {
 interface Watched {
   readonly memory: NodeMemory;
   readonly pipe: RespPipe;
-  readonly evictedAtStart: number;
+  /** undefined: the node reports no `evicted_keys`. */
+  readonly evictedAtStart: number | undefined;
   readonly estimate: number;
 }
 
@@ -117,7 +119,9 @@ export class EvictionGuard {
           const pipe = await lane.open();
           opened.push(pipe);
           const [memory, stats] = await info(pipe, lane.label, ['memory', 'stats']);
-          return { memory: memoryOf(lane.label, memory!), pipe, evictedAtStart: evictedKeysOf(lane.label, stats!) };
+          // A node that reports no evicted_keys cannot be watched: said at the end (the run is then no success).
+          const evictedAtStart = parseInfo(stats!).has('evicted_keys') ? evictedKeysOf(lane.label, stats!) : undefined;
+          return { memory: memoryOf(lane.label, memory!), pipe, evictedAtStart };
         }),
       );
       let byNode: Map<string, number> | undefined;
@@ -144,8 +148,14 @@ export class EvictionGuard {
 
   /** Evictions since the start, over every node (a counter that went back, a reset or restart, counts from zero). */
   private async sample(): Promise<void> {
-    const now = await Promise.all(this.watched.map(async (w) => evictedKeysOf(w.memory.node, (await info(w.pipe, w.memory.node, ['stats']))[0]!)));
-    this.evicted = now.reduce((sum, n, i) => sum + (n >= this.watched[i]!.evictedAtStart ? n - this.watched[i]!.evictedAtStart : n), 0);
+    const counts = await Promise.all(
+      this.watched.map(async (w) => {
+        if (w.evictedAtStart === undefined) return 0;
+        const n = evictedKeysOf(w.memory.node, (await info(w.pipe, w.memory.node, ['stats']))[0]!);
+        return n >= w.evictedAtStart ? n - w.evictedAtStart : n;
+      }),
+    );
+    this.evicted = counts.reduce((a, b) => a + b, 0);
     this.lastSample = Date.now();
   }
 
@@ -170,12 +180,14 @@ export class EvictionGuard {
   /** After the last write was answered: the last sample, the report, and the connections closed. */
   async finish(): Promise<EvictionReport> {
     let unknown: string | undefined;
+    const blind = this.watched.filter((w) => w.evictedAtStart === undefined).map((w) => w.memory.node);
+    if (blind.length > 0) unknown = `${blind.join(', ')} report${blind.length === 1 ? 's' : ''} no evicted_keys in INFO stats, so evictions during the recovery cannot be seen there`;
     if (!this.refused) {
       await this.sampling;
       try {
         await this.sample();
       } catch (err) {
-        unknown = `could not read evicted_keys from the target at the end, so evictions during the recovery are not known: ${err instanceof Error ? err.message : String(err)}`;
+        unknown ??= `could not read evicted_keys from the target at the end, so evictions during the recovery are not known: ${err instanceof Error ? err.message : String(err)}`;
       }
     }
     this.close();

@@ -81,6 +81,12 @@ export interface NodeMemory {
   /** `maxmemory_policy`, e.g. `allkeys-lru`, `volatile-lru`, `noeviction`. */
   readonly policy: string;
   readonly usedMemory: number;
+  /**
+   * Why the node's limit or policy is not known (INFO memory without them:
+   * a serverless cache or a proxy may leave them out): such a node is taken
+   * as one the restore may overfill.
+   */
+  readonly unknown?: string;
 }
 
 /** The fields of an `INFO` reply (`name:value` lines; section headers and blank lines skipped). */
@@ -106,9 +112,18 @@ function count(fields: Map<string, string>, name: string, node: string, section:
 /** {@link NodeMemory} from the text of `INFO memory`. */
 export function memoryOf(node: string, infoMemory: string): NodeMemory {
   const f = parseInfo(infoMemory);
-  const policy = f.get('maxmemory_policy');
-  if (!policy) throw new Error(`${node}: INFO memory has no maxmemory_policy: the eviction check cannot run; is this a Redis/Valkey server?`);
-  return { node, maxmemory: count(f, 'maxmemory', node, 'memory'), policy, usedMemory: count(f, 'used_memory', node, 'memory') };
+  const missing = ['maxmemory', 'maxmemory_policy', 'used_memory'].filter((name) => !f.has(name));
+  if (missing.length > 0) {
+    const used = Number(f.get('used_memory'));
+    return {
+      node,
+      maxmemory: 0,
+      policy: f.get('maxmemory_policy') ?? 'unknown',
+      usedMemory: Number.isFinite(used) ? used : 0,
+      unknown: `INFO memory reports no ${missing.join(', ')}, so whether this node can evict, and when, cannot be told (a serverless cache or a proxy?)`,
+    };
+  }
+  return { node, maxmemory: count(f, 'maxmemory', node, 'memory'), policy: f.get('maxmemory_policy')!, usedMemory: count(f, 'used_memory', node, 'memory') };
 }
 
 /** The memory a source's data takes, from its `INFO memory`: `used_memory_dataset` (Redis 4+), else `used_memory`. */
@@ -159,8 +174,12 @@ export interface EvictionRisk extends NodeMemory {
 export function evictionRisks(nodes: readonly NodeMemory[], estimate: RestoreEstimate, marginPct: number = EVICTION_MARGIN_PCT): EvictionRisk[] {
   const risks: EvictionRisk[] = [];
   for (const n of nodes) {
-    if (n.maxmemory <= 0 || !policyCanEvict(n.policy)) continue;
     const adds = estimate.byNode ? (estimate.byNode.get(n.node) ?? 0) : estimate.bytes;
+    if (n.unknown !== undefined) {
+      risks.push({ ...n, estimate: adds, allowed: 0 }); // nothing proves it fits
+      continue;
+    }
+    if (n.maxmemory <= 0 || !policyCanEvict(n.policy)) continue;
     const allowed = Math.floor((n.maxmemory * (100 - marginPct)) / 100);
     if (n.usedMemory + adds > allowed) risks.push({ ...n, estimate: adds, allowed });
   }
@@ -179,13 +198,17 @@ export function formatBytes(bytes: number): string {
  * and the fixes.
  */
 export function evictionRefusal(risks: readonly EvictionRisk[], estimate: RestoreEstimate, marginPct: number = EVICTION_MARGIN_PCT): string {
-  const nodes = risks.map(
-    (r) =>
-      `${r.node} (maxmemory-policy ${r.policy}, maxmemory ${formatBytes(r.maxmemory)}, used_memory ${formatBytes(r.usedMemory)}, ` +
-      `estimated restore ${formatBytes(r.estimate)}: together past ${formatBytes(r.allowed)}, the limit less a ${marginPct} % margin)`,
+  const nodes = risks.map((r) =>
+    r.unknown !== undefined
+      ? `${r.node} (${r.unknown}; estimated restore ${formatBytes(r.estimate)})`
+      : `${r.node} (maxmemory-policy ${r.policy}, maxmemory ${formatBytes(r.maxmemory)}, used_memory ${formatBytes(r.usedMemory)}, ` +
+        `estimated restore ${formatBytes(r.estimate)}: together past ${formatBytes(r.allowed)}, the limit less a ${marginPct} % margin)`,
   );
+  const known = risks.every((r) => r.unknown === undefined);
   return (
-    `refused, nothing was written: the target can evict keys and this recovery would not fit, so restored keys and keys written since the incident could be evicted: ` +
+    (known
+      ? 'refused, nothing was written: the target can evict keys and this recovery would not fit, so restored keys and keys written since the incident could be evicted: '
+      : 'refused, nothing was written: the target may evict keys and nothing shows this recovery fits, so restored keys and keys written since the incident could be evicted: ') +
     `${nodes.join('; ')}. The estimate is ${estimate.basis}. ` +
     'Fix: a bigger node (a larger maxmemory), maxmemory-policy noeviction for the duration of the recovery (on ElastiCache: in the parameter group; writes that do not fit then fail and are counted, nothing is evicted), ' +
     'or --match to restore less; or, knowing the risk, --allow-eviction (any eviction still ends the run with exit 1)'

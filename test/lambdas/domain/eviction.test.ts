@@ -104,8 +104,12 @@ describe('INFO parsing', () => {
     expect(datasetBytesOf('h:1', 'used_memory:77\r\n')).toBe(77); // a server without used_memory_dataset
     expect(evictedKeysOf('h:1', '# Stats\r\nevicted_keys:12\r\nexpired_keys:3\r\n')).toBe(12);
   });
-  it('a reply without the fields is an error naming the node and field, not a silent 0', () => {
-    expect(() => memoryOf('h:1', 'used_memory:1\r\nmaxmemory:0\r\n')).toThrow(/^h:1: INFO memory has no maxmemory_policy/);
+  it('a reply without the limit or policy is unknown (taken as at risk, said why); a garbled value is an error naming node and field', () => {
+    const unknown = memoryOf('h:1', 'used_memory:1048576\r\n');
+    expect(unknown).toMatchObject({ node: 'h:1', usedMemory: 1048576, unknown: expect.stringMatching(/^INFO memory reports no maxmemory, maxmemory_policy, so whether this node can evict/) });
+    const risks = evictionRisks([unknown], whole(1));
+    expect(risks).toHaveLength(1);
+    expect(evictionRefusal(risks, whole(1))).toMatch(/^refused, nothing was written: the target may evict keys and nothing shows this recovery fits, .*h:1 \(INFO memory reports no maxmemory, maxmemory_policy, .*--allow-eviction/);
     expect(() => memoryOf('h:1', 'maxmemory_policy:noeviction\r\nmaxmemory:x\r\nused_memory:1\r\n')).toThrow(/^h:1: INFO memory has no usable maxmemory \(got "x"\)/);
     expect(() => evictedKeysOf('h:1', '# Stats\r\n')).toThrow(/^h:1: INFO stats has no usable evicted_keys \(got nothing\)/);
   });
