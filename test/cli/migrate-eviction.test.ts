@@ -123,6 +123,16 @@ describe('migrate and migrate --from-rdb into a target that can evict', () => {
     expect(await d.dbsize()).toBe(0);
   });
 
+  it('--dry-run is held to the same check: refused (exit 2) before counting, so the dry run shows what the real run would meet', async () => {
+    await fill(s, 6000, 1000);
+    const run = await live({ dryRun: true });
+    expect(migrateExitCode(run)).toBe(2);
+    expect(run.result.eviction?.refused).toMatch(/^refused, nothing was written/);
+    const fromFile = await rdb({ dryRun: true });
+    expect(fromFile.code).toBe(2);
+    expect(await d.dbsize()).toBe(0);
+  });
+
   it('--allow-eviction (migrate): the run goes on, exit 1, with the exact count of keys the target evicted', async () => {
     await fill(s, 6000, 1000);
     const before = await evictedKeys(d);
