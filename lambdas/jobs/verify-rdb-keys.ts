@@ -8,9 +8,9 @@
  * were there, newer than the recovery point) and keys whose expiry has
  * passed (skipped by the restore, or gone since). A key `skip` kept that is
  * gone now is named apart: a live key written since the incident, lost
- * (evicted, deleted or expired), that the file cannot bring back. Keys only on the target
- * are not looked at: a restore deletes nothing, and the file is the
- * reference.
+ * (evicted, deleted or expired), that the file cannot bring back. Keys only
+ * on the target are not looked at: a restore deletes nothing, and the file
+ * is the reference.
  *
  * Per batch: PEXPIRETIME + DUMP of the batch's keys on the target. The same
  * object bytes as the file's (the DUMP footer, which names the RDB version,
