@@ -8,7 +8,7 @@ import { restoreRdbKeys, type RdbFileSource, type RestoreRdbResult } from '../la
 import { verifyRdbKeys, type RdbExpectedKind, type VerifyRdbKeysResult } from '../lambdas/jobs/verify-rdb-keys';
 import { displayKey, type DiffReason } from '../lambdas/domain/fingerprint';
 import { stopOnSigint } from './compare';
-import { copyProgress, formatMigrate, migrateExitCode, type MigrateCliOptions, type MigrateResult } from './migrate';
+import { copyProgress, evictionJson, formatMigrate, migrateExitCode, type MigrateCliOptions, type MigrateResult } from './migrate';
 import { sideCredentials } from './redis-credentials';
 import { UsageError } from './usage';
 
@@ -134,22 +134,25 @@ export async function runMigrateRdb(o: MigrateRdbCliOptions, env: NodeJS.Process
 
 /**
  * What a complete run still left out that the user did not choose to leave
- * out: databases of the file other than the one restored when no `--db`
- * was given (a FLUSHALL empties them all), and a selection that matched no
- * key although the database holds some (a mistyped `--match`).
+ * out: databases of the file other than the one restored, when no `--db`
+ * was given, that hold keys the selection (`--match`, or every key) would
+ * take (a FLUSHALL empties them all), and a selection that matched no key
+ * although the database holds some (a mistyped `--match`).
  */
 export function leftOut(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'db' | 'match'>): string[] {
   const r = run.result;
   if (r.error || r.interrupted) return [];
   const db = o.db ?? 0;
   const lines: string[] = [];
-  const others = Object.entries(r.keysByDb)
+  // Databases whose keys --match does not select were not left out: the selection excluded them.
+  const others = Object.entries(r.matchingByDb)
     .map(([d, n]) => [Number(d), n] as const)
     .filter(([d, n]) => d !== db && n > 0)
     .sort((a, b) => a[0] - b[0]);
+  const matching = o.match === undefined ? '' : ` matching --match ${JSON.stringify(o.match)}`;
   if (o.db === undefined && others.length > 0) {
     lines.push(
-      `not restored: ${others.map(([d, n]) => `database ${d} (${n} key${n === 1 ? '' : 's'})`).join(', ')} of the file. ` +
+      `not restored: ${others.map(([d, n]) => `database ${d} (${n} key${n === 1 ? '' : 's'}${matching})`).join(', ')} of the file. ` +
         'A FLUSHALL empties every database: restore each with --db <n> and that database in the --to URL (redis://host:port/<n>), ' +
         'or give --db 0 to restore database 0 alone',
     );
@@ -174,10 +177,15 @@ function fileFacts(r: RestoreRdbResult, db: number): string {
   return `RDB ${f.version}${written}${by}, ${keys} key${keys === 1 ? '' : 's'} in db ${db}`;
 }
 
-/** Exit code: 0 only when the restore was complete, nothing failed or was left out unasked and (with --verify) the target holds the files' keys. */
-export function migrateRdbExitCode(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'db' | 'match'>): 0 | 1 {
-  const copied = migrateExitCode({ result: asMigrateResult(run.result, run.source, run.target) }) === 0;
-  return copied && leftOut(run, o).length === 0 && (run.verify === undefined || run.verify.equal) ? 0 : 1;
+/**
+ * Exit code: 2 refused before writing (the target could evict); 0 only when
+ * the restore was complete, nothing failed, was evicted or was left out
+ * unasked and (with --verify) the target holds the files' keys; else 1.
+ */
+export function migrateRdbExitCode(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'db' | 'match'>): 0 | 1 | 2 {
+  const copied = migrateExitCode({ result: asMigrateResult(run.result, run.source, run.target) });
+  if (copied === 2) return 2;
+  return copied === 0 && leftOut(run, o).length === 0 && (run.verify === undefined || run.verify.equal) ? 0 : 1;
 }
 
 const REASON: Record<DiffReason, string> = {
@@ -206,6 +214,13 @@ export function formatRdbVerify(v: VerifyRdbKeysResult): string {
   const lines = [`verify: ${head}, ${v.seconds.toFixed(1)} s`];
   lines.push(...v.diffs.map((d) => `  ${REASON[d.reason]}: ${displayKey(d.key)}`));
   if (v.differences > v.diffs.length) lines.push(`  … and ${v.differences - v.diffs.length} more`);
+  if (v.keptGone > 0) {
+    lines.push(
+      `  live keys gone: ${v.keptGone} key${v.keptGone === 1 ? '' : 's'} the target held when the restore ran (--on-conflict skip kept ${v.keptGone === 1 ? 'it' : 'them'}) ` +
+        `${v.keptGone === 1 ? 'is' : 'are'} gone now — evicted, deleted or expired since; the file holds only the older value: ` +
+        `${v.keptGoneKeys.map((k) => displayKey(k)).join(', ')}${v.keptGone > v.keptGoneKeys.length ? ', …' : ''}`,
+    );
+  }
   if (expectedTotal > 0) {
     const kinds = (Object.keys(EXPECTED) as RdbExpectedKind[]).filter((k) => v.expected[k] > 0);
     lines.push(`  expected differences (not counted as differences): ${kinds.map((k) => `${v.expected[k]} ${EXPECTED[k]}`).join('; ')}`);
@@ -229,6 +244,8 @@ function verifyJson(v: VerifyRdbKeysResult) {
     expected: v.expected,
     expectedDiffs: v.expectedDiffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason, expected: d.expected })),
     comparedByValue: v.comparedByValue,
+    keptGone: v.keptGone,
+    keptGoneKeys: v.keptGoneKeys.map((k) => jsonKey(k)),
     skippedOverflow: v.skippedOverflow,
     seconds: Math.round(v.seconds * 1000) / 1000,
     interrupted: v.interrupted,
@@ -267,13 +284,15 @@ export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
     error: r.error ?? null,
     conflict: r.conflict ? jsonKey(r.conflict) : null,
     writtenUpTo: r.writtenUpTo ?? null,
+    evictedKeys: r.eviction?.evictedKeys ?? null,
+    eviction: evictionJson(r.eviction),
     verify: run.verify ? verifyJson(run.verify) : null,
   };
 }
 
 /**
- * `redis-dr migrate --from-rdb <file|s3://…> [--from-rdb …] --to <url> [--shards n] [--db n] [--match] [--on-conflict] [--dry-run] [--verify] [--json]`.
- * Exit 0 all restored (and, with --verify, found on the target), 1 refused, failed, stopped or different, 2 usage.
+ * `redis-dr migrate --from-rdb <file|s3://…> [--from-rdb …] --to <url> [--shards n] [--db n] [--match] [--on-conflict] [--dry-run] [--verify] [--allow-eviction] [--json]`.
+ * Exit 0 all restored (and, with --verify, found on the target), 1 refused file, failed, stopped, evicted or different, 2 usage or refused (the target could evict).
  */
 export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
   parseRedisUrl(o.to); // a bad URL is a usage error (exit 2), before any connection

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import { dumpBatches, existBatch, parseRedisUrl, redactUrl, RedisUrlError, restoreBatch, withKeyspaces, conflictError, restoreError, unansweredNote, type DumpedKey, type KeyspaceSpec, type RestoreOutcome } from '../lambdas/adapters/redis-copy';
 import { withKeyspacesOf, type Keyspace } from '../lambdas/adapters/redis-keyspace';
+import { EvictionGuard, sourceDatasetBytes } from '../lambdas/adapters/redis-memory';
+import { evictedMessage, evictionFailed, formatBytes, type EvictionReport } from '../lambdas/domain/eviction';
 import { RedisBatchBrokenError, type RespPipe } from '../lambdas/adapters/redis';
 import { jsonKey } from '../lambdas/domain/fingerprint';
 import { compareClients, compareJson, eachLane, formatCompare, stopOnSigint, type CompareResult, type Explain } from './compare';
@@ -37,6 +39,8 @@ export interface MigrateResult extends MigrateCounts {
   readonly target: string;
   /** Keys left alone because the target had them (latin1 of the bytes), up to {@link SKIPPED_KEYS_REMEMBERED}; empty unless `rememberSkipped`. */
   readonly skippedKeys: ReadonlySet<string>;
+  /** The eviction guard's findings: a refusal before writing, or the keys the target evicted during the run (undefined when the run failed before the guard read the target). */
+  readonly eviction?: EvictionReport;
 }
 
 /**
@@ -50,6 +54,12 @@ export interface MigrateResult extends MigrateCounts {
  * writing it. Any other refused write (OOM, READONLY, NOPERM) or a target
  * node that cannot be reached is counted and stops the run once the batches
  * already sent are answered; a rerun with `skip` completes it.
+ *
+ * Before the first write the eviction guard (adapters/redis-memory.ts)
+ * holds the source's dataset size against every target node that can evict,
+ * and refuses the run when it would not fit (unless `allowEviction`); it
+ * samples the target's `evicted_keys` between batches and at the end: an
+ * eviction stops the run (unless `allowEviction`) and is reported.
  *
  * Either side may be a Redis Cluster: every shard of the source is scanned,
  * shards in parallel (one lane each), and every key is written to the node
@@ -76,6 +86,7 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
   let error: string | undefined;
   let conflict: Buffer | undefined;
   let interrupted = false;
+  let guard: EvictionGuard | undefined;
   const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
   const skip = (key: Buffer) => {
     counts.skipped++;
@@ -135,6 +146,7 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
         sent.push({ live, outcomes });
         while (sent.length >= writesInFlight) await countOldest();
         if (error) break;
+        if (await guard?.check()) break; // the target evicts: each further write may push out a live key
         if (options.shouldStop?.()) {
           interrupted = true;
           break;
@@ -157,17 +169,39 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
   try {
     const lanes = source.lanes; // refused here (before anything is written) when the source cannot be read whole
     const mapBefore = await source.slotMap();
-    options.onStart?.(options.match === undefined ? await source.dbsize() : undefined);
-    await eachLane(lanes, (l) => lane(l.open));
-    // Shards read = the map at the start: keys that moved to another shard meanwhile may have been missed.
-    if (!error && !interrupted && (await source.slotMap()) !== mapBefore) {
-      error = `the source cluster's slot map changed during the copy (resharding or failover), so keys that moved may have been missed: rerun the same command (keys already copied are skipped)`;
+    guard = await EvictionGuard.start(target, await sourceSize(source, options.match), { allowEviction: options.allowEviction, sampleEveryMs: options.evictionSampleEveryMs });
+    if (guard.refused) error = guard.refused;
+    else {
+      options.onStart?.(options.match === undefined ? await source.dbsize() : undefined);
+      await eachLane(lanes, (l) => lane(l.open));
+      // Shards read = the map at the start: keys that moved to another shard meanwhile may have been missed.
+      if (!error && !interrupted && (await source.slotMap()) !== mapBefore) {
+        error = `the source cluster's slot map changed during the copy (resharding or failover), so keys that moved may have been missed: rerun the same command (keys already copied are skipped)`;
+      }
     }
   } catch (err) {
     error ??= message(err);
   }
+  // After every batch sent was answered: the last sample of evicted_keys.
+  const eviction = guard ? await guard.finish() : undefined;
+  if (eviction?.stopped) error ??= evictedMessage(eviction.evictedKeys, true);
+  if (eviction?.unknown) error ??= eviction.unknown;
   if (error && unanswered > 0) error += unansweredNote(unanswered, mode);
-  return { ...counts, seconds: (now() - started) / 1000, interrupted, error, conflict, source: source.label, target: target.label, skippedKeys };
+  return { ...counts, seconds: (now() - started) / 1000, interrupted, error, conflict, source: source.label, target: target.label, skippedKeys, ...(eviction ? { eviction } : {}) };
+}
+
+/**
+ * The size of a server source's data, for the eviction guard: its
+ * `used_memory_dataset`, whole (what `--match` selects is not known without
+ * reading every key).
+ */
+async function sourceSize(source: Keyspace, match: string | undefined) {
+  const bytes = await sourceDatasetBytes(source);
+  const whole =
+    match === undefined
+      ? ''
+      : ' — all of it: what --match selects is not estimated for a server source (if it is far less, --allow-eviction runs it; any eviction still ends the run with exit 1)';
+  return { bytes, basis: `the source's used_memory_dataset, ${formatBytes(bytes)}${whole}` };
 }
 
 /** Batches read ahead on the source while one is written: enough to keep both servers busy, few enough to bound memory. */
@@ -250,10 +284,29 @@ export async function runMigrate(options: MigrateCliOptions, env: NodeJS.Process
   });
 }
 
-/** Exit code of a run: 0 only when complete, nothing failed and (with --verify) equal. */
-export function migrateExitCode(run: MigrateRun): 0 | 1 {
+/**
+ * Exit code of a run: 2 refused before writing (the target could evict),
+ * 0 only when complete, nothing failed, nothing was evicted and (with
+ * --verify) equal; else 1.
+ */
+export function migrateExitCode(run: MigrateRun): 0 | 1 | 2 {
   const r = run.result;
-  return !r.error && !r.interrupted && r.failed === 0 && (run.verify === undefined || run.verify.equal) ? 0 : 1;
+  if (r.eviction?.refused) return 2;
+  return !r.error && !r.interrupted && r.failed === 0 && !evictionFailed(r.eviction) && (run.verify === undefined || run.verify.equal) ? 0 : 1;
+}
+
+/** The eviction guard's part of the `--json` shapes of both key copies. */
+export function evictionJson(e: EvictionReport | undefined) {
+  if (!e) return null;
+  return {
+    refused: e.refused ?? null,
+    allowed: e.allowed,
+    evictedKeys: e.evictedKeys,
+    stopped: e.stopped,
+    unknown: e.unknown ?? null,
+    basis: e.basis,
+    nodes: e.nodes.map((n) => ({ node: n.node, maxmemory: n.maxmemory, policy: n.policy, usedMemory: n.usedMemory, estimate: n.estimate })),
+  };
 }
 
 /** Processed keys per second (copied + skipped + expired + failed). */
@@ -282,6 +335,8 @@ export function migrateJson(run: MigrateRun, o: MigrateCliOptions) {
     interrupted: r.interrupted,
     error: r.error ?? null,
     conflict: r.conflict ? jsonKey(r.conflict) : null,
+    evictedKeys: r.eviction?.evictedKeys ?? null,
+    eviction: evictionJson(r.eviction),
     verify: run.verify ? compareJson(run.verify, o.from, o.to, o.match) : null,
   };
 }
@@ -295,13 +350,19 @@ export function formatMigrate(run: MigrateRun, o: { readonly dryRun?: boolean; r
   for (const [side, label] of [['source', r.source], ['target', r.target]] as const) {
     if (label.startsWith('Redis Cluster')) lines.push(`${side}: ${label}`);
   }
+  if (r.eviction?.refused) {
+    lines.push(r.eviction.refused);
+    return lines.join('\n');
+  }
   lines.push(
     `${verb} ${r.copied}, skipped ${r.skipped} (already on the target), expired ${r.expired}, failed ${r.failed} ` +
       `of ${r.scanned} keys in ${r.seconds.toFixed(1)} s (${rate(r) ?? 0} keys/s)`,
   );
   if (r.error) lines.push(`error: ${r.error}`);
+  // Stopped by an eviction, the error says what to do before a rerun; allowed to go on, the count is still a failure.
+  if (r.eviction && r.eviction.evictedKeys > 0 && !r.eviction.stopped) lines.push(`EVICTED: ${evictedMessage(r.eviction.evictedKeys, false)}`);
   // A rerun finishes a run that wrote something; one that wrote nothing was refused or failed for the reason above.
-  if ((r.error || r.interrupted) && !dryRun && (r.copied + r.skipped + r.expired > 0 || r.interrupted)) {
+  if ((r.error || r.interrupted) && !r.eviction?.stopped && !dryRun && (r.copied + r.skipped + r.expired > 0 || r.interrupted)) {
     lines.push(
       (o.onConflict ?? 'skip') === 'fail'
         ? 'Every batch before this point is complete; to finish, rerun with --on-conflict skip (a rerun with fail would stop at the first key this run wrote).'
@@ -339,8 +400,8 @@ export function copyProgress() {
 }
 
 /**
- * `redis-dr migrate --from <url> --to <url> [--match] [--on-conflict skip|replace|fail] [--dry-run] [--verify] [--json]`.
- * Exit 0 all copied (and equal with --verify), 1 failed, stopped or different, 2 usage.
+ * `redis-dr migrate --from <url> --to <url> [--match] [--on-conflict skip|replace|fail] [--dry-run] [--verify] [--allow-eviction] [--json]`.
+ * Exit 0 all copied (and equal with --verify), 1 failed, stopped, evicted or different, 2 usage or refused (the target could evict).
  */
 /** The `migrate` command's action (loaded only when the command runs; options: cli/commands/migrate.ts). */
 export async function migrateAction(o: MigrateCliOptions & { json?: boolean }): Promise<void> {

@@ -35,6 +35,11 @@ export function migrateCommand(program: Command): void {
       'check the target afterwards: with --from, compare the two keyspaces; with --from-rdb, read every restored key back from the target and hold it against the file(s). ' +
         'Keys kept by skip, keys only on the target and keys that expired are reported as expected; exit 1 for any other difference',
     )
+    .option(
+      '--allow-eviction',
+      'run even when the target can evict (maxmemory with a policy other than noeviction) and the keys to restore would not fit it: without it such a recovery is refused before writing (exit 2). ' +
+        'Either way, any key the target evicts during the run ends it with exit 1 (without it, at the first eviction seen)',
+    )
     .option('--batch-size <n>', 'keys per batch (SCAN COUNT); memory is about five batches of values per source shard', positiveInt('--batch-size', 1), 1000)
     .option('--json', 'print the result as JSON')
     .action(async (o: MigrateCliOptions & { json?: boolean; fromRdb?: string[]; db?: number }) => {

@@ -42,4 +42,12 @@ export interface KeyCopyOptions {
   readonly shouldStop?: () => boolean;
   /** Remember the keys `skip` left alone, for a compare afterwards (--verify). @default false */
   readonly rememberSkipped?: boolean;
+  /**
+   * Run even when the target can evict and the restore would not fit it
+   * (domain/eviction.ts); any eviction during the run still ends it
+   * non-zero. @default false (refused before anything is written)
+   */
+  readonly allowEviction?: boolean;
+  /** @internal Milliseconds between samples of the target's `evicted_keys` between batches (tests: 0, every batch). @default 1000 */
+  readonly evictionSampleEveryMs?: number;
 }

@@ -24,6 +24,12 @@
  *    block, with every key written so far read from verified bytes, and
  *    says how many.
  *
+ * Between 2 and 3, the eviction guard (adapters/redis-memory.ts, the one
+ * `migrate` uses) holds the selected keys' sizes in the file against every
+ * target node that can evict and refuses the run when they would not fit
+ * (unless `allowEviction`); during 3 it samples `evicted_keys`: an eviction
+ * stops the run (unless `allowEviction`) and is reported.
+ *
  * Memory: the reader's chunk, the open key (at most 512 MiB), up to
  * five batches of payloads, the block the second read holds back until it
  * matched (1 MiB), and 8 bytes per MiB of the files (their block CRCs).
@@ -39,6 +45,8 @@ import { RdbKeyReader, type RdbKey } from '../domain/rdb/keys';
 import type { RdbReport } from '../domain/rdb/verifier';
 import type { CopyCounts, KeyCopyOptions } from '../domain/key-copy';
 import { SlotOwnership, type ShardSet } from '../domain/shard-set';
+import { CLUSTER_SLOTS, evictedMessage, fileRestoreEstimate, RDB_KEY_OVERHEAD_BYTES, type EvictionReport } from '../domain/eviction';
+import { EvictionGuard } from '../adapters/redis-memory';
 
 export type { OnConflict } from '../domain/key-copy';
 
@@ -89,6 +97,10 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly digests: readonly BlockDigests[];
   /** Keys of the files per database (all of them, selected or not), counted while they were verified. */
   readonly keysByDb: Readonly<Record<number, number>>;
+  /** Keys of the files per database that match `match` (all keys without one): what a restore of that database would select. */
+  readonly matchingByDb: Readonly<Record<number, number>>;
+  /** The eviction guard's findings: a refusal before writing, or the keys the target evicted during the run (undefined when the run ended before the guard read the target). */
+  readonly eviction?: EvictionReport;
   readonly skippedKeys: ReadonlySet<string>;
   /**
    * Module values the target refused, per module type name (it lacks the
@@ -129,6 +141,10 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   let notSelected = 0;
   const files: { location: string; report: RdbReport }[] = [];
   const keysByDb: Record<number, number> = {};
+  const matchingByDb: Record<number, number> = {};
+  let guard: EvictionGuard | undefined;
+  let eviction: EvictionReport | undefined;
+  let evictionStop = false;
   let targetServer: TargetRdbSupport | undefined;
   let writtenUpTo: RestoreRdbResult['writtenUpTo'];
   const moduleRefused: Record<string, number> = {};
@@ -147,6 +163,8 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     targetServer,
     notSelected,
     keysByDb,
+    matchingByDb,
+    ...(eviction ? { eviction } : {}),
     digests: blocks,
     skippedKeys,
     writtenUpTo,
@@ -172,15 +190,26 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     // Pass 1: every file verified whole (and, for several, every key's hash slot held against the set) before any key is written.
     const ownership = many && set ? new SlotOwnership(set) : undefined;
     let total = 0;
+    // The memory estimate for the eviction guard: the selected keys' sizes in the file (per slot for a cluster target).
+    let bytes = 0;
+    let allBytes = 0;
+    const perSlot = target.cluster ? new Float64Array(CLUSTER_SLOTS) : undefined;
     const databases = new Set<number>();
     for (const [i, source] of list.entries()) {
       const digests = new BlockDigests(options.checkBlockBytes);
       blocks.push(digests);
       let misplaced: string | undefined;
       const reader = new RdbKeyReader({
-        want: (kdb, name) => {
+        want: (kdb, name, size) => {
           keysByDb[kdb] = (keysByDb[kdb] ?? 0) + 1;
-          if (selected(kdb, name)) total++;
+          allBytes += size;
+          const matching = matches === undefined || matches(name); // the glob once per key: `selected` without a second match
+          if (matching) matchingByDb[kdb] = (matchingByDb[kdb] ?? 0) + 1;
+          if (matching && kdb === db) {
+            total++;
+            bytes += size;
+            if (perSlot) perSlot[keySlot(name)]! += size + RDB_KEY_OVERHEAD_BYTES;
+          }
           if (ownership && !misplaced) misplaced = ownership.check(i, keySlot(name));
           return false;
         },
@@ -212,9 +241,20 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       error = `the file${many ? 's hold' : ' holds'} no database ${db} (${many ? 'they hold' : 'it holds'} ${[...databases].join(', ')}): choose one with --db`;
       return result();
     }
+    const usedMems = files.map((f) => Number(f.report.auxFields['used-mem']));
+    const usedMem = usedMems.every((n) => Number.isFinite(n) && n > 0) ? usedMems.reduce((a, b) => a + b, 0) : undefined;
+    const size = fileRestoreEstimate({ selectedKeys: total, selectedBytes: bytes, allBytes, ...(usedMem !== undefined ? { usedMem } : {}) });
+    if (perSlot && size.scale !== 1) for (let s = 0; s < perSlot.length; s++) perSlot[s]! *= size.scale;
+    guard = await EvictionGuard.start(target, { bytes: size.bytes, basis: size.basis, ...(perSlot ? { perSlot } : {}) }, { allowEviction: options.allowEviction, sampleEveryMs: options.evictionSampleEveryMs });
+    if (guard.refused) {
+      error = guard.refused;
+      eviction = await guard.finish();
+      return result();
+    }
     options.onStart?.(total);
   } catch (err) {
     error = message(err);
+    if (guard) eviction = await guard.finish();
     return result();
   }
 
@@ -274,7 +314,9 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     sent.push({ keys: live, outcomes });
     const inFlight = mode === 'fail' || options.dryRun ? 1 : WRITES_IN_FLIGHT;
     while (sent.length >= inFlight) await countOldest();
-    return !error;
+    // The target evicts (and that was not allowed): each further write may push out a live key.
+    if (!error && (await guard!.check())) evictionStop = true;
+    return !error && !evictionStop;
   };
 
   const batchSize = options.batchSize ?? 1000;
@@ -302,21 +344,21 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
         }
         if (reader.error) break;
       }
-      if (!error && !interrupted && batch.length > 0) await flush(batch);
+      if (!error && !interrupted && !evictionStop && batch.length > 0) await flush(batch);
       while (sent.length > 0) await countOldest();
       notSelected += reader.unwanted;
       // A cluster-mode recovery point holds its function libraries in every shard's file: restored once.
       for (const library of reader.functions) libraries.set(library.toString('latin1'), library);
       const second = reader.end();
-      if (!error && !interrupted && !second.ok) {
+      if (!error && !interrupted && !evictionStop && !second.ok) {
         // Not expected: the bytes matched the verified ones block by block. A guard, saying what was written.
         writtenUpTo = { keys: counts.copied, offset: second.error?.offset ?? 0, file: source.location };
         error = `${named(source.location)} now fails at byte ${second.error?.offset}: ${second.error?.message}; ${counts.copied} keys were restored before it, nothing after`;
       }
-      if (error || interrupted) break;
+      if (error || interrupted || evictionStop) break;
     }
     functions.inFile = libraries.size;
-    if (!error && !interrupted && options.functions && !options.dryRun && libraries.size > 0) {
+    if (!error && !interrupted && !evictionStop && options.functions && !options.dryRun && libraries.size > 0) {
       const outcomes = await restoreFunctions(target, [...libraries.values()], mode === 'replace');
       for (const [i, nodes] of outcomes.entries()) {
         for (const o of nodes) {
@@ -346,6 +388,10 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       `${named(current)} changed since it was verified: ${changed.message}. Nothing from byte ${changed.offset} on was written; ` +
       `${counts.copied} keys were restored before it, all from verified bytes. Verify the file again (or take another recovery point) and rerun`;
   }
+  // After every batch sent was answered: the last sample of evicted_keys.
+  eviction = await guard!.finish();
+  if (eviction.stopped) error ??= evictedMessage(eviction.evictedKeys, true);
+  if (eviction.unknown) error ??= eviction.unknown;
   if (error && unanswered > 0) error += unansweredNote(unanswered, mode);
   if (functions.inFile === 0) functions.inFile = Math.max(0, ...files.map((f) => f.report.functionLibraries));
   return result();

@@ -6,9 +6,11 @@
  * millisecond: RESTORE … ABSTTL writes it exactly), except the expected
  * differences: keys `--on-conflict skip` left alone on the target (they
  * were there, newer than the recovery point) and keys whose expiry has
- * passed (skipped by the restore, or gone since). Keys only on the target
- * are not looked at: a restore deletes nothing, and the file is the
- * reference.
+ * passed (skipped by the restore, or gone since). A key `skip` kept that is
+ * gone now is named apart: a live key written since the incident, lost
+ * (evicted, deleted or expired), that the file cannot bring back. Keys only
+ * on the target are not looked at: a restore deletes nothing, and the file
+ * is the reference.
  *
  * Per batch: PEXPIRETIME + DUMP of the batch's keys on the target. The same
  * object bytes as the file's (the DUMP footer, which names the RDB version,
@@ -68,6 +70,14 @@ export interface VerifyRdbKeysResult {
   /** Keys whose bytes differed and were compared by fingerprint. */
   readonly comparedByValue: number;
   /**
+   * Live keys gone: keys the target held when the restore ran (`--on-conflict
+   * skip` kept them, remembered) that are not there now — evicted, deleted,
+   * or expired by their own TTL since. Each is also counted in `differences`.
+   */
+  readonly keptGone: number;
+  /** The first of them (as many as `maxDiffs`). */
+  readonly keptGoneKeys: readonly Buffer[];
+  /**
    * The restore skipped more keys than it remembers: on a skip run every key
    * the target holds differently was taken as one skip kept, unchecked.
    */
@@ -96,6 +106,8 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   let differences = 0;
   let keys = 0;
   let comparedByValue = 0;
+  let keptGone = 0;
+  const keptGoneKeys: Buffer[] = [];
   let interrupted = false;
   let error: string | undefined;
   const skipping = (options.onConflict ?? 'skip') === 'skip';
@@ -123,7 +135,12 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
     for (const [i, k] of batch.entries()) {
       keys++;
       const t = onTarget[i]!;
-      if (t.gone) note(k.name, 'missing-in-b', expiredNow(k) ? 'expired' : undefined);
+      if (t.gone && options.skippedKeys.has(k.name.toString('latin1'))) {
+        // The target had this key when the restore ran (skip kept it): a live key lost since, which the file cannot replace.
+        keptGone++;
+        if (keptGoneKeys.length < maxDiffs) keptGoneKeys.push(k.name);
+        note(k.name, 'missing-in-b');
+      } else if (t.gone) note(k.name, 'missing-in-b', expiredNow(k) ? 'expired' : undefined);
       else if (objectBytes(t.payload).equals(objectBytes(k.payload))) {
         if (t.expireAtMs !== k.expireAtMs) note(k.name, 'ttl', expiredNow(k) ? 'expired' : kept(k.name));
       } else slow.push(i);
@@ -183,6 +200,8 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
     expected,
     expectedDiffs,
     comparedByValue,
+    keptGone,
+    keptGoneKeys,
     skippedOverflow: Boolean(options.skippedOverflow) && skipping,
     seconds: (now() - started) / 1000,
     interrupted,

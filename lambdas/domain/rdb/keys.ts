@@ -53,8 +53,11 @@ export interface RdbKeyReaderOptions {
    * (the target must read it: check with `rdbRefusal` first).
    */
   readonly payloadVersion?: number;
-  /** Which keys to build payloads for (the others cost only their parsing). @default all */
-  readonly want?: (db: number, name: Buffer) => boolean;
+  /**
+   * Which keys to build payloads for (the others cost only their parsing);
+   * `bytes` is the key's size in the file (type, name and value). @default all
+   */
+  readonly want?: (db: number, name: Buffer, bytes: number) => boolean;
   /** As the verifier's {@link RdbVerifierOptions.requireChecksum}. */
   readonly requireChecksum?: boolean;
 }
@@ -128,7 +131,7 @@ function copyBytes(src: Uint8Array, from: number, to: number, into: Uint8Array, 
 export class RdbKeyReader implements RdbKeySink {
   private readonly parser: RdbParser;
   private readonly maxKeyBytes: number;
-  private readonly want: ((db: number, name: Buffer) => boolean) | undefined;
+  private readonly want: ((db: number, name: Buffer, bytes: number) => boolean) | undefined;
   private payloadVersion: number;
   /** Retained bytes of earlier chunks: file bytes [retainedAt, retainedAt + retainedLength), ending where the current chunk starts. */
   private retained: Uint8Array = EMPTY;
@@ -209,7 +212,7 @@ export class RdbKeyReader implements RdbKeySink {
       return;
     }
     const name = this.name(start + 1, nameEnd);
-    if (this.want && !this.want(db, name)) {
+    if (this.want && !this.want(db, name, end - start)) {
       this.unwanted++;
       return;
     }

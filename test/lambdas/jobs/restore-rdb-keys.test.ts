@@ -264,6 +264,21 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
       expect(out.stdout).toMatch(/^nothing restored: none of the \d+ keys of database 0 matches --match "no-such-prefix:\*"$/m);
     });
 
+    it('--match without --db: exit 0 when no other database holds a matching key; exit 1, naming them, when one does', async () => {
+      // str:* matches keys of database 0 only: databases 1 and 5 hold none, so nothing the selection takes was left out.
+      const only0 = await cli('migrate', '--from-rdb', path, '--to', target.url, '--match', 'str:*');
+      expect(only0.stderr).toBe('');
+      expect(only0.stdout).not.toContain('not restored: database');
+      expect(only0.status).toBe(0);
+      expect(await dst.dbsize()).toBe(5);
+      await dst.flushall();
+      // [sd][tb][r1]* matches str:* in database 0 and db1:a, db1:b in database 1 (not db5:*): database 1 was left out.
+      const also1 = await cli('migrate', '--from-rdb', path, '--to', target.url, '--match', '[sd][tb][r1]*');
+      expect(also1.stdout).toContain('not restored: database 1 (2 keys matching --match "[sd][tb][r1]*") of the file.');
+      expect(also1.stdout).not.toContain('database 5');
+      expect(also1.status).toBe(1);
+    });
+
     it('--json, --db and --match', async () => {
       const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '1', '--match', 'db1:?', '--json');
       expect(out.status).toBe(0);
