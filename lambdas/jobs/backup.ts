@@ -43,7 +43,7 @@ import { saveLocally, type SaveTiming } from '../adapters/redis-save.js';
 import type { RdbPull, SyncSource } from '../adapters/redis-sync.js';
 import { ReadBackMismatchError } from '../adapters/durable-file.js';
 import { updateFileAtomic } from '../adapters/textfile.js';
-import { backupCollapse, backupRetention, backupsToHold, backupTier, newBackupFileName, type BackupRetention } from '../domain/backup.js';
+import { backupCollapse, backupFileName, backupRetention, backupsToHold, backupTier, newBackupFileName, type BackupRetention } from '../domain/backup.js';
 import { formatBackupMetrics } from '../domain/backup-metrics.js';
 import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../domain/collapse.js';
 import { createRdbVerifier, type RdbReport } from '../domain/rdb/verifier.js';
@@ -185,7 +185,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       const listed = await req.store.list();
       const name = newBackupFileName(listed, req.target, at);
       if (name === undefined || (await req.store.exists(name))) {
-        throw new Error(`${req.store.url} already holds ${name ?? 'a backup'} of ${req.target} for this second: it is not overwritten; run again in a second`);
+        throw new Error(`${req.store.url} already holds ${name ?? backupFileName(req.target, at, true)} of ${req.target} for this second: it is not overwritten; run again in a second`);
       }
       const t = backupTier(listed, req.target, at, req.retention.timeZone);
       return { value: { file: name, tier: t, files: listed }, detail: `${req.store.url}: ${listed.length} .rdb file(s) there; this backup is ${name}, tier ${t}` };
