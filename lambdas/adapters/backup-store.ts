@@ -334,9 +334,9 @@ export function storeError(url: string, what: string, err: unknown): Error {
         ? ' (read-only file system)'
         : code === 'EFBIG'
           ? ' (file too large: a file-size limit, ulimit -f or systemd LimitFSIZE=, is in force)'
-        : code === 'EACCES' || code === 'EPERM'
-          ? ' (permission denied)'
-          : '';
+          : code === 'EACCES' || code === 'EPERM'
+            ? ' (permission denied)'
+            : '';
   const message = err instanceof Error ? err.message : String(err);
   return new Error(`${url}: ${what} failed${hint}: ${message}`, { cause: err });
 }

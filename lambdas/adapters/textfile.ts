@@ -1,4 +1,4 @@
-import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { processAlive } from './process.js';
 
 /**
@@ -44,8 +44,10 @@ export async function updateFileAtomic(path: string, update: (previous: string |
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number((await readTextIfAny(lock))?.trim());
-      // A lock being written has no pid yet: wait for it like a held one.
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && !processAlive(holder)) {
+      const valid = Number.isInteger(holder) && holder > 0;
+      // A lock without a pid is being written (wait), or was left by a process killed right then (older than 5 s: taken over).
+      const orphan = !valid && Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now()) > 5_000;
+      if (orphan || (valid && holder !== process.pid && !processAlive(holder))) {
         await unlink(lock).catch(() => undefined);
         continue;
       }
