@@ -1,12 +1,13 @@
 /**
  * Where self-managed backups go: a folder (`file:///dir`) or an S3 prefix
  * (`s3://bucket/prefix`, any S3-compatible store). Both write a backup so it
- * exists under its final name only once it is complete and its bytes were
- * judged good (`commit` is asked after the last byte), both record the tier
- * beside it (what makes a file ours, and deletable by retention), and both
- * carry an integrity checksum the store or a reader checks.
+ * exists under its final name only once it is complete, its bytes were
+ * judged good (`commit` is asked after the last byte) and read back from
+ * the destination and matched; both record the tier and the read-back
+ * beside it (what makes a file ours, deletable by retention, and proven),
+ * and both carry an integrity checksum the store or a reader checks.
  *
- * Narrow: list, exists, write, remove. Policy (names, tiers, what to delete)
+ * Narrow: list, exists, write, remove, hold, release. Policy (names, tiers, what to delete)
  * is in lambdas/domain/backup.ts. The S3 store is in backup-store-s3.ts, so a
  * file:// run never loads the AWS SDK (about 60 MiB: bench/README.md, backup).
  */
