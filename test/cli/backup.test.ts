@@ -193,4 +193,30 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
       await big.stop();
     }
   });
+
+  it('a FLUSHALL between two runs: the second exits 1 at the keyspace step, stored and read back, the first held, /fail pinged', async () => {
+    const flushed = await startRedisServer();
+    try {
+      await fill(flushed, 100);
+      const args = ['backup', '--redis', `redis://127.0.0.1:${flushed.port}`, '--to', `file://${dir}/out`, '--name', 'shop', '--heartbeat-url', ping.url, '--min-keep', '1', '--keep-hourly', '0', '--keep-daily', '0', '--keep-weekly', '0', '--keep-monthly', '0'];
+      const first = await cli(args);
+      expect(first.status).toBe(0);
+      const good = rdbFiles()[0]!;
+      await flushed.client().flushall();
+      // Within the same minute the second is named by the second (across a minute boundary, by the minute).
+      const second = await cli(args);
+      expect(second.status).toBe(1);
+      expect(second.stdout).toMatch(
+        new RegExp(`^FAILED at step keyspace: keyspace collapse: rdr-shop-\\d{8}-\\d{4}(\\d{2})?\\.rdb holds 0 keys, 100 % fewer than 101 in ${good.replace(/\./g, '\\.')}`),
+      );
+      expect(second.stdout).toMatch(/the backup itself was stored and read back: file:\/\/.* \(\d+ bytes, 0 keys\)/);
+      expect(second.stdout).toContain(`held (keyspace-collapsed:`);
+      expect(second.stdout).toContain(`): ${good}\n`);
+      expect(rdbFiles()).toHaveLength(2);
+      expect(JSON.parse(readFileSync(join(dir, 'out', `${good}.json`), 'utf8')).hold).toMatch(/^keyspace-collapsed:rdr-shop-/);
+      expect(ping.pings.map((p) => p.path)).toEqual([new URL(ping.url).pathname, `${new URL(ping.url).pathname}/fail`]);
+    } finally {
+      await flushed.stop();
+    }
+  });
 });
