@@ -62,11 +62,12 @@ export function formatBackupReport(r: BackupReport): string {
   if (r.ok && r.backup) {
     const b = r.backup;
     lines.push(`OK ${b.file} (tier ${b.tier}): ${b.bytes} bytes, ${b.keys} keys, RDB v${b.rdbVersion}, checksum ${b.checksum}, sha256 ${b.sha256}`);
-    lines.push(`   at ${b.location}, in ${r.seconds.toFixed(1)} s (${r.mode} mode)`);
+    lines.push(`   at ${b.location}, read back (${b.readBack.how}), in ${r.seconds.toFixed(1)} s (${r.mode} mode)`);
   } else {
     lines.push(`FAILED at step ${r.failedStep}: ${r.error}`);
-    if (r.backup) lines.push(`   the backup itself was stored: ${r.backup.location} (${r.backup.bytes} bytes, ${r.backup.keys} keys)`);
+    if (r.backup) lines.push(`   the backup itself was stored and read back: ${r.backup.location} (${r.backup.bytes} bytes, ${r.backup.keys} keys)`);
     else lines.push('   no backup was stored by this run; nothing stored before was deleted');
+    if (r.collapse) lines.push(`   held (${r.collapse.hold}): ${r.collapse.held.length ? r.collapse.held.join(', ') : 'none newly (held already)'}`);
   }
   if (r.retention) {
     lines.push(
@@ -123,6 +124,7 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
       retention: { hourly: o.keepHourly, daily: o.keepDaily, weekly: o.keepWeekly, monthly: o.keepMonthly, minKeep: o.minKeep, timeZone: o.timeZone },
       ...(heartbeatUrl ? { heartbeat: { url: heartbeatUrl, start: o.heartbeatStart ?? false, fail: o.heartbeatFail ?? false } } : {}),
       ...(o.metricsFile ? { metricsFile: o.metricsFile } : {}),
+      collapseThresholdPct: o.collapseThresholdPct,
     },
     {
       connect: () => connectUrl(o.redis, 'redis-dr-backup', credentials),

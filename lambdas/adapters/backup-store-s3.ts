@@ -2,23 +2,38 @@
  * The S3 destination of self-managed backups (`s3://bucket/prefix`, any
  * S3-compatible store); loaded only for s3:// destinations. See backup-store.ts.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectTaggingCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { StoredBackup } from '../domain/backup.js';
+import { READ_BACK_TAG, formatReadBackTag, parseReadBackTag, type StoredBackup } from '../domain/backup.js';
 import { TAGS, isTier } from '../domain/types.js';
-import { storeError, type BackupRecord, type BackupStore, type WrittenBackup } from './backup-store.js';
+import { storeError, type BackupContent, type BackupMeta, type BackupStore, type ReadBackRecord, type WrittenBackup } from './backup-store.js';
+import { ReadBackMismatchError } from './durable-file.js';
 import { errorName } from './errors.js';
-import { getObjectTags, listObjects } from './s3.js';
+import { getObjectTags, listObjects, openObject } from './s3.js';
+
+/** An S3 tag value: letters, digits, spaces and `+ - = . _ : / @`, at most 256 characters. */
+function tagValue(text: string): string {
+  return text.replace(/[^\p{L}\p{N} +\-=._:/@]/gu, '').slice(0, 256);
+}
 
 /**
  * An S3 prefix. A backup is one multipart upload (lib-storage's Upload, with
  * SHA-256 checksums S3 checks on every part): it becomes visible only when the
  * upload completes, which happens after `commit()` accepted the last byte; a
- * failure aborts the upload, so no partial object is left. The record is
- * the object's tags (`redis-dr:managed`, `redis-dr:tier`, `redis-dr:source`,
- * `redis-dr:created`), set with the upload itself.
+ * failure aborts the upload, so no partial object is left. Then it is read
+ * back: HeadObject with checksum mode gives its length and S3's SHA-256 —
+ * of the whole object for a single PUT (`ChecksumType` FULL_OBJECT), or, for
+ * a multipart upload, the composite `<base64 SHA-256 of the parts'
+ * SHA-256 digests>-<parts>` (COMPOSITE: S3 offers no full-object SHA-256 for
+ * multipart uploads), which is matched against the part digests taken while
+ * streaming; a store that returns no checksum has the object read again.
+ * A mismatch deletes the object. The record is the object's tags
+ * (`redis-dr:managed`, `…:tier`, `…:source`, `…:created` set with the upload;
+ * `…:keys` and `redis-dr:read-back` added once read back).
+ *
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
  */
 export class S3BackupStore implements BackupStore {
   readonly url: string;
@@ -40,7 +55,20 @@ export class S3BackupStore implements BackupStore {
         if (!file || file.includes('/') || !file.endsWith('.rdb')) continue;
         const tags = await getObjectTags(this.client, this.bucket, o.key);
         const tier = tags[TAGS.tier];
-        found.push({ file, size: o.size, ...(tags[TAGS.managed] === 'true' && isTier(tier) ? { tier } : {}) });
+        if (tags[TAGS.managed] !== 'true' || !isTier(tier)) {
+          found.push({ file, size: o.size });
+          continue;
+        }
+        const keys = Number(tags[TAGS.keys]);
+        found.push({
+          file,
+          size: o.size,
+          tier,
+          ...(parseReadBackTag(tags[READ_BACK_TAG])?.bytes === o.size ? { proven: true } : {}),
+          ...(tags[TAGS.keys] !== undefined && Number.isInteger(keys) && keys >= 0 ? { keys } : {}),
+          ...(tags[TAGS.hold] ? { hold: tags[TAGS.hold] } : {}),
+          ...(tags[TAGS.collapsed] ? { collapsed: tags[TAGS.collapsed] } : {}),
+        });
       }
     } catch (err) {
       throw storeError(this.url, 'list', err);
@@ -58,29 +86,33 @@ export class S3BackupStore implements BackupStore {
     }
   }
 
-  async write(file: string, body: AsyncIterable<Uint8Array>, record: () => BackupRecord, commit: () => void): Promise<WrittenBackup> {
-    const hash = createHash('sha256');
+  async write(file: string, body: AsyncIterable<Uint8Array>, meta: BackupMeta, commit: () => BackupContent): Promise<WrittenBackup> {
+    const key = this.prefix + file;
+    const location = `s3://${this.bucket}/${key}`;
+    const whole = createHash('sha256');
+    const parts = new PartDigests(this.upload.partBytes);
     let bytes = 0;
+    let content: BackupContent | undefined;
     async function* judged(): AsyncGenerator<Uint8Array> {
       for await (const chunk of body) {
-        hash.update(chunk);
+        whole.update(chunk);
+        parts.update(chunk);
         bytes += chunk.byteLength;
         yield chunk;
       }
       // Throwing here fails the upload before it completes: S3 never shows the object.
-      commit();
+      content = commit();
     }
-    const r = record();
     const tagging = new URLSearchParams({
       [TAGS.managed]: 'true',
-      [TAGS.tier]: r.tier,
-      [TAGS.source]: r.target,
-      [TAGS.created]: r.createdAt,
+      [TAGS.tier]: meta.tier,
+      [TAGS.source]: meta.target,
+      [TAGS.created]: meta.createdAt,
     }).toString();
     const upload = new Upload({
       client: this.client,
       // If-None-Match: * on PutObject / CompleteMultipartUpload: a key already there (another run this minute) is never replaced.
-      params: { Bucket: this.bucket, Key: this.prefix + file, Body: Readable.from(judged()), ChecksumAlgorithm: 'SHA256', Tagging: tagging, IfNoneMatch: '*' },
+      params: { Bucket: this.bucket, Key: key, Body: Readable.from(judged()), ChecksumAlgorithm: 'SHA256', Tagging: tagging, IfNoneMatch: '*' },
       partSize: this.upload.partBytes,
       queueSize: this.upload.queueSize,
       leavePartsOnError: false,
@@ -91,7 +123,69 @@ export class S3BackupStore implements BackupStore {
       if (errorName(err) === 'PreconditionFailed') throw new Error(`${this.url}: ${file} appeared while this backup was uploaded: not replaced`, { cause: err });
       throw storeError(this.url, 'upload', err);
     }
-    return { bytes, sha256: hash.digest('hex'), location: `s3://${this.bucket}/${this.prefix}${file}` };
+    const sha256 = whole.digest('hex');
+    try {
+      const how = await this.readBack(key, location, { bytes, sha256 }, parts.digests());
+      const readBack: ReadBackRecord = { bytes, sha256, at: new Date().toISOString(), how };
+      const c = content!;
+      await this.client.send(
+        new PutObjectTaggingCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Tagging: {
+            TagSet: Object.entries({
+              [TAGS.managed]: 'true',
+              [TAGS.tier]: meta.tier,
+              [TAGS.source]: meta.target,
+              [TAGS.created]: meta.createdAt,
+              [TAGS.keys]: String(c.keys),
+              [READ_BACK_TAG]: formatReadBackTag(bytes, sha256),
+              ...(c.collapsed ? { [TAGS.collapsed]: tagValue(c.collapsed) } : {}),
+            }).map(([Key, Value]) => ({ Key, Value })),
+          },
+        }),
+      );
+      return { bytes, sha256, location, readBack };
+    } catch (err) {
+      // The object this run created goes: never one that was not proven, nor one without its record.
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
+      throw storeError(this.url, 'write', err);
+    }
+  }
+
+  /**
+   * Matches what S3 stored against what was streamed: length, and S3's
+   * SHA-256 (full-object or composite); the object read again when S3
+   * returns no checksum (an S3-compatible store without checksums).
+   * @throws ReadBackMismatchError
+   */
+  private async readBack(key: string, location: string, expected: { bytes: number; sha256: string }, partDigests: Buffer[]): Promise<ReadBackRecord['how']> {
+    const head: HeadObjectCommandOutput = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }));
+    const length = head.ContentLength;
+    const stored = head.ChecksumSHA256;
+    if (length !== expected.bytes) throw new ReadBackMismatchError(location, expected, { bytes: length ?? -1, sha256: stored ?? '(not returned)' });
+    if (stored === undefined) {
+      const found = createHash('sha256');
+      let n = 0;
+      for await (const chunk of (await openObject(this.client, this.bucket, key)).body) {
+        found.update(chunk);
+        n += chunk.byteLength;
+      }
+      const got = { bytes: n, sha256: found.digest('hex') };
+      if (got.bytes !== expected.bytes || got.sha256 !== expected.sha256) throw new ReadBackMismatchError(location, expected, got);
+      return 's3-get';
+    }
+    const m = /^([A-Za-z0-9+/=]+)(?:-(\d+))?$/.exec(stored);
+    const composite = head.ChecksumType === 'COMPOSITE' || m?.[2] !== undefined;
+    const want = composite
+      ? `${createHash('sha256').update(Buffer.concat(partDigests)).digest('base64')}-${partDigests.length}`
+      : Buffer.from(expected.sha256, 'hex').toString('base64');
+    const got = composite && m?.[2] === undefined ? `${stored}-${partDigests.length}` : stored;
+    if (got !== want) {
+      const kind = composite ? 'composite' : 'full-object';
+      throw new ReadBackMismatchError(location, { bytes: expected.bytes, sha256: `${want} (${kind}, base64)` }, { bytes: length, sha256: `${stored} (S3 ${kind} checksum)` });
+    }
+    return composite ? 's3-composite-checksum' : 's3-full-object-checksum';
   }
 
   async remove(file: string): Promise<void> {
@@ -100,5 +194,60 @@ export class S3BackupStore implements BackupStore {
     } catch (err) {
       throw storeError(this.url, `delete ${file}`, err);
     }
+  }
+
+  async hold(file: string, reason: string): Promise<void> {
+    await this.retag(file, `hold ${file}`, (tags) => ({ ...tags, [TAGS.hold]: tagValue(reason) }));
+  }
+
+  async release(file: string): Promise<void> {
+    await this.retag(file, `release ${file}`, ({ [TAGS.hold]: _hold, [TAGS.collapsed]: _collapsed, ...rest }) => rest);
+  }
+
+  /** Replaces the tags of a backup redis-dr wrote with `change(tags)`. */
+  private async retag(file: string, what: string, change: (tags: Record<string, string>) => Record<string, string>): Promise<void> {
+    const key = this.prefix + file;
+    try {
+      const tags = await getObjectTags(this.client, this.bucket, key);
+      if (tags[TAGS.managed] !== 'true') throw new Error(`${file} is not tagged ${TAGS.managed}=true: not ours to ${what.split(' ')[0]}`);
+      const next = change(tags);
+      await this.client.send(
+        new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: Object.entries(next).map(([Key, Value]) => ({ Key, Value })) } }),
+      );
+    } catch (err) {
+      throw storeError(this.url, what, err);
+    }
+  }
+}
+
+/**
+ * SHA-256 of each `partBytes` slice of a stream: the parts lib-storage's
+ * Upload makes (every part `partBytes` long but the last), whose digests
+ * S3's composite checksum is made of.
+ */
+class PartDigests {
+  private readonly done: Buffer[] = [];
+  private current: Hash = createHash('sha256');
+  private inPart = 0;
+  constructor(private readonly partBytes: number) {}
+
+  update(chunk: Uint8Array): void {
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const take = Math.min(this.partBytes - this.inPart, chunk.byteLength - offset);
+      this.current.update(chunk.subarray(offset, offset + take));
+      this.inPart += take;
+      offset += take;
+      if (this.inPart === this.partBytes) {
+        this.done.push(this.current.digest());
+        this.current = createHash('sha256');
+        this.inPart = 0;
+      }
+    }
+  }
+
+  /** The digests of every part; a stream of exactly N parts has no empty part after them. */
+  digests(): Buffer[] {
+    return this.inPart > 0 || this.done.length === 0 ? [...this.done, this.current.copy().digest()] : [...this.done];
   }
 }

@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { processAlive } from './process.js';
 
 /**
  * Writes `text` to `path` so a reader never sees half a file: `<path>.tmp`
@@ -17,5 +18,48 @@ export async function readTextIfAny(path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8');
   } catch {
     return undefined;
+  }
+}
+
+/** How long {@link updateFileAtomic} waits for another process's lock before it fails. */
+const LOCK_WAIT_MS = 30_000;
+
+/**
+ * Replaces `path` with `update(its current text)` so that concurrent runs
+ * sharing the file (two targets' backups writing one textfile) each keep
+ * the other's part: a lock file `<path>.lock` (created exclusively, holding
+ * the pid; a lock whose process is gone is taken over) around read, update
+ * and an atomic rename.
+ * @throws Error naming the lock when another live process holds it for 30 s
+ */
+export async function updateFileAtomic(path: string, update: (previous: string | undefined) => string, waitMs = LOCK_WAIT_MS): Promise<void> {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const fh = await open(lock, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number((await readTextIfAny(lock))?.trim());
+      const valid = Number.isInteger(holder) && holder > 0;
+      // A lock without a pid is being written (wait), or was left by a process killed right then (older than 5 s: taken over).
+      const orphan = !valid && Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now()) > 5_000;
+      if (orphan || (valid && holder !== process.pid && !processAlive(holder))) {
+        await unlink(lock).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${lock} is held by process ${holder || '?'} for more than ${waitMs / 1000} s: remove it if that process is gone`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  try {
+    const temp = `${path}.tmp-${process.pid}`;
+    await writeFile(temp, update(await readTextIfAny(path)), { mode: 0o644 });
+    await rename(temp, path);
+  } finally {
+    await unlink(lock).catch(() => undefined);
   }
 }

@@ -1,7 +1,9 @@
 /**
  * The Prometheus text a backup run leaves for node_exporter's textfile
  * collector: one gauge per fact, labelled with the target. Pure: the run
- * passes what happened and the previous file's last success (a failed run
+ * passes what happened and the previous file's text, whose series of other
+ * targets are kept (several targets may share one file) and whose last
+ * success of this target is carried over when this run failed (a failed run
  * must not erase when the last good backup was).
  *
  * @see https://github.com/prometheus/node_exporter#textfile-collector
@@ -20,6 +22,11 @@ export interface BackupRunMetrics {
   readonly keys: number;
   /** The step that failed, when one did. */
   readonly failedStep?: string;
+  /**
+   * Whether the new backup was judged a keyspace collapse; absent when the
+   * run did not get that far (the previous value is kept).
+   */
+  readonly collapsed?: boolean;
 }
 
 /** Metric names, each once. */
@@ -30,6 +37,7 @@ export const BACKUP_METRICS = {
   duration: 'redis_dr_backup_duration_seconds',
   bytes: 'redis_dr_backup_bytes',
   keys: 'redis_dr_backup_keys',
+  collapsed: 'redis_dr_backup_keyspace_collapsed',
 } as const;
 
 const HELP: Record<keyof typeof BACKUP_METRICS, string> = {
@@ -39,6 +47,7 @@ const HELP: Record<keyof typeof BACKUP_METRICS, string> = {
   duration: 'Seconds the last run took.',
   bytes: 'Bytes of the last backup written (0 when the last run wrote none).',
   keys: 'Keys in the last backup written, per the RDB verifier.',
+  collapsed: '1 when the last backup judged was a keyspace collapse (far fewer keys or bytes than the backup before it; earlier backups held).',
 };
 
 /** A label value as the text format wants it (backslash, quote and newline escaped). */
@@ -46,30 +55,52 @@ function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
+/** A sample line of one of our metrics: name, the whole label text, the target label's raw (escaped) value. */
+const SAMPLE = /^(redis_dr_backup_\w+)\{(target="((?:[^"\\]|\\.)*)"[^}]*)\} (\S+)$/;
+
 /**
- * The whole file. `previousLastSuccess` (unix seconds, from the file the
- * previous run left) is carried over when this run failed.
+ * The whole file: this run's series for its target, the series of every
+ * other target of `previous` (the file the runs before left) as they were.
  */
-export function formatBackupMetrics(run: BackupRunMetrics, previousLastSuccess?: number): string {
-  const t = `target="${label(run.target)}"`;
-  const lines: string[] = [];
-  const gauge = (key: keyof typeof BACKUP_METRICS, value: number, labels = t): void => {
-    const name = BACKUP_METRICS[key];
-    lines.push(`# HELP ${name} ${HELP[key]}`, `# TYPE ${name} gauge`, `${name}{${labels}} ${value}`);
+export function formatBackupMetrics(run: BackupRunMetrics, previous = ''): string {
+  const target = label(run.target);
+  const t = `target="${target}"`;
+  const samples = new Map<string, string[]>(Object.values(BACKUP_METRICS).map((name) => [name, []]));
+  for (const line of previous.split('\n')) {
+    const m = SAMPLE.exec(line);
+    if (m && m[3] !== target && samples.has(m[1]!)) samples.get(m[1]!)!.push(line);
+  }
+  const own = (key: keyof typeof BACKUP_METRICS, value: number, labels = t): void => {
+    samples.get(BACKUP_METRICS[key])!.push(`${BACKUP_METRICS[key]}{${labels}} ${value}`);
   };
-  const lastSuccess = run.ok ? run.endedAtMs / 1000 : previousLastSuccess;
-  if (lastSuccess !== undefined) gauge('lastSuccess', lastSuccess);
-  gauge('lastRun', run.endedAtMs / 1000);
-  gauge('success', run.ok ? 1 : 0, run.failedStep ? `${t},step="${label(run.failedStep)}"` : t);
-  gauge('duration', run.seconds);
-  gauge('bytes', run.bytes);
-  gauge('keys', run.keys);
+  const lastSuccess = run.ok ? run.endedAtMs / 1000 : parseGauge(previous, BACKUP_METRICS.lastSuccess, run.target);
+  if (lastSuccess !== undefined) own('lastSuccess', lastSuccess);
+  own('lastRun', run.endedAtMs / 1000);
+  own('success', run.ok ? 1 : 0, run.failedStep ? `${t},step="${label(run.failedStep)}"` : t);
+  own('duration', run.seconds);
+  own('bytes', run.bytes);
+  own('keys', run.keys);
+  const collapsed = run.collapsed === undefined ? parseGauge(previous, BACKUP_METRICS.collapsed, run.target) : run.collapsed ? 1 : 0;
+  if (collapsed !== undefined) own('collapsed', collapsed);
+
+  const lines: string[] = [];
+  for (const key of Object.keys(BACKUP_METRICS) as (keyof typeof BACKUP_METRICS)[]) {
+    const name = BACKUP_METRICS[key];
+    const list = samples.get(name)!;
+    if (list.length === 0) continue;
+    // One HELP and TYPE per metric, its samples ordered by label text: the file reads the same whichever target ran last.
+    lines.push(`# HELP ${name} ${HELP[key]}`, `# TYPE ${name} gauge`, ...list.sort());
+  }
   return `${lines.join('\n')}\n`;
 }
 
 /** The last-success time a previous file recorded for `target`, if any. */
 export function parseLastSuccess(text: string, target: string): number | undefined {
-  const prefix = `${BACKUP_METRICS.lastSuccess}{target="${label(target)}"} `;
+  return parseGauge(text, BACKUP_METRICS.lastSuccess, target);
+}
+
+function parseGauge(text: string, name: string, target: string): number | undefined {
+  const prefix = `${name}{target="${label(target)}"} `;
   for (const line of text.split('\n')) {
     if (!line.startsWith(prefix)) continue;
     const value = Number(line.slice(prefix.length));

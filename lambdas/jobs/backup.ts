@@ -4,38 +4,53 @@
  *
  * 1. `heartbeat-start` (opt-in) — ping `<url>/start`;
  * 2. `connect` — AUTH as given; read `rdbchecksum` when CONFIG allows;
- * 3. `destination` — list the destination (tier of the new backup) and
- *    refuse to overwrite this minute's file;
+ * 3. `destination` — list the destination (tier of the new backup); the
+ *    name is this minute's, or this second's when the minute has a backup
+ *    of the target already; never overwrites;
  * 4. `save` (local mode: BGSAVE on the server, wait for our save, open
  *    `dir/dbfilename`) or `sync` (remote mode: pull the RDB over the
  *    replication protocol, no file access on the server);
  * 5. `write` — stream the bytes through the RDB verifier (checksum required
  *    unless the server runs `rdbchecksum no`) into the destination under a
- *    temporary name; committed only when the last byte verified;
- * 6. `retention` — the GFS selection and rails of the ElastiCache plans
- *    (never the newest `minKeep`, never a file redis-dr did not write),
- *    only after this run's backup was committed;
- * 7. `metrics` (with `--metrics-file`) — node_exporter textfile, atomically;
- * 8. `heartbeat` — the success ping, only when every step before succeeded;
- *    with `fail` opted in, `<url>/fail` with the error otherwise.
+ *    temporary name (every byte: short writes are looped over, a write
+ *    that stops fails the run); committed only when the last byte verified;
+ * 6. `read-back` — the stored bytes read back from the destination (S3:
+ *    its checksums) and matched, length and SHA-256, against what was
+ *    verified while streaming; a mismatch removes what this run created.
+ *    Only a backup read back counts as stored (its record says so);
+ * 7. `keyspace` — the collapse tripwire: the new backup's keys (and bytes)
+ *    against the newest earlier read-back backup of the target that is not
+ *    a collapse; a drop past `collapseThresholdPct` (or to 0 keys) keeps the
+ *    new backup (marked collapsed), holds the earlier ones and fails the run;
+ * 8. `retention` — the GFS selection and rails of the ElastiCache plans
+ *    (never the newest `minKeep` read-back backups, never a held one, never
+ *    a file redis-dr did not write), only after this run's backup was
+ *    read back and judged no collapse;
+ * 9. `metrics` (with `--metrics-file`) — node_exporter textfile, merged
+ *    with the other targets' series in it, atomically;
+ * 10. `heartbeat` — the success ping, only when every step before succeeded;
+ *    with `fail` opted in, `<url>/fail` with the error otherwise (a keyspace
+ *    collapse pings `/fail` whenever a heartbeat URL is set: it is an incident).
  *
  * Never a partial success: the report is `ok` only when every step was, and
  * nothing stored before is deleted when a step before retention failed.
  */
 import { performance } from 'node:perf_hooks';
 import type Redis from 'ioredis';
-import type { BackupStore } from '../adapters/backup-store.js';
+import type { BackupContent, BackupStore, WrittenBackup } from '../adapters/backup-store.js';
 import { pingHeartbeat } from '../adapters/heartbeat.js';
 import { saveLocally, type SaveTiming } from '../adapters/redis-save.js';
 import type { RdbPull, SyncSource } from '../adapters/redis-sync.js';
-import { readTextIfAny, writeFileAtomic } from '../adapters/textfile.js';
-import { backupFileName, backupRetention, backupTier, type BackupRetention } from '../domain/backup.js';
-import { formatBackupMetrics, parseLastSuccess } from '../domain/backup-metrics.js';
+import { ReadBackMismatchError } from '../adapters/durable-file.js';
+import { updateFileAtomic } from '../adapters/textfile.js';
+import { backupCollapse, backupFileName, backupRetention, backupsToHold, backupTier, newBackupFileName, type BackupRetention } from '../domain/backup.js';
+import { formatBackupMetrics } from '../domain/backup-metrics.js';
+import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../domain/collapse.js';
 import { createRdbVerifier, type RdbReport } from '../domain/rdb/verifier.js';
 import type { Tier } from '../domain/types.js';
 
 /** The steps of a run, in order. */
-export const BACKUP_STEPS = ['heartbeat-start', 'connect', 'destination', 'save', 'sync', 'write', 'retention', 'metrics', 'heartbeat'] as const;
+export const BACKUP_STEPS = ['heartbeat-start', 'connect', 'destination', 'save', 'sync', 'write', 'read-back', 'keyspace', 'retention', 'metrics', 'heartbeat'] as const;
 export type BackupStep = (typeof BACKUP_STEPS)[number];
 
 /** What a run is asked to do. */
@@ -50,6 +65,13 @@ export interface BackupRequest {
   readonly retention: BackupRetention;
   readonly heartbeat?: { readonly url: string; readonly start: boolean; readonly fail: boolean };
   readonly metricsFile?: string;
+  /**
+   * A drop of keys (or bytes) by more than this percent against the newest
+   * earlier read-back backup of the target is a keyspace collapse (0 keys
+   * after a non-empty backup always is).
+   * @default 50 (DEFAULT_COLLAPSE_THRESHOLD_PCT)
+   */
+  readonly collapseThresholdPct?: number;
 }
 
 /** The outside world of a run. */
@@ -93,7 +115,11 @@ export interface BackupReport {
     readonly keys: number;
     readonly rdbVersion: number;
     readonly checksum: RdbReport['checksum'];
+    /** How the stored bytes were read back and matched (absent when they did not match: then no backup is reported). */
+    readonly readBack: { readonly how: string; readonly at: string };
   };
+  /** The new backup is a keyspace collapse: the earlier backups it holds. */
+  readonly collapse?: { readonly detail: string; readonly previous: string; readonly hold: string; readonly held: readonly string[] };
   readonly retention?: { readonly kept: readonly string[]; readonly deleted: readonly string[]; readonly hold?: string };
   readonly seconds: number;
 }
@@ -129,6 +155,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
   };
 
   let backup: BackupReport['backup'];
+  let collapsed: { detail: string; previous: string; hold: string; held: string[] } | undefined;
   let retention: BackupReport['retention'];
   let failure: StepFailed | undefined;
   const problems: string[] = [];
@@ -152,14 +179,16 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       return { value: checksum, detail: `${req.server} (redis_version ${version}${checksum ? '' : ', rdbchecksum no: the file carries no CRC-64'})` };
     });
 
-    const file = backupFileName(req.target, at);
-    const tier = await step('destination', async () => {
-      const files = await req.store.list();
-      if (await req.store.exists(file)) {
-        throw new Error(`${req.store.url} already holds ${file} (a backup of ${req.target} this minute): it is not overwritten; run again next minute`);
+    const threshold = req.collapseThresholdPct ?? DEFAULT_COLLAPSE_THRESHOLD_PCT;
+    const { file, tier, files } = await step('destination', async () => {
+      if (!(threshold >= 0 && threshold <= 100)) throw new Error(`collapseThresholdPct must be a percentage from 0 to 100, got ${threshold}: write e.g. 50 (the default)`);
+      const listed = await req.store.list();
+      const name = newBackupFileName(listed, req.target, at);
+      if (name === undefined || (await req.store.exists(name))) {
+        throw new Error(`${req.store.url} already holds ${name ?? backupFileName(req.target, at, true)} of ${req.target} for this second: it is not overwritten; run again in a second`);
       }
-      const t = backupTier(files, req.target, at, req.retention.timeZone);
-      return { value: t, detail: `${req.store.url}: ${files.length} .rdb file(s) there; this backup is ${file}, tier ${t}` };
+      const t = backupTier(listed, req.target, at, req.retention.timeZone);
+      return { value: { file: name, tier: t, files: listed }, detail: `${req.store.url}: ${listed.length} .rdb file(s) there; this backup is ${name}, tier ${t}` };
     });
 
     let savedAt: number | undefined;
@@ -190,15 +219,18 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
 
     const verifier = createRdbVerifier({ requireChecksum: rdbChecksum });
     let report: RdbReport | undefined;
+    let streamed = 0;
     async function* verified(): AsyncGenerator<Uint8Array> {
       for await (const chunk of source) {
         verifier.push(chunk);
         // Stop at the first bad byte: nothing after it is worth writing.
         if (verifier.state === 'failed') break;
+        streamed += chunk.byteLength;
         yield chunk;
       }
     }
-    const commit = (): void => {
+    let collapse: Collapse | undefined;
+    const commit = (): BackupContent => {
       report = verifier.end();
       if (!report.ok) {
         const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : ` (checksum ${report.checksum})`;
@@ -212,13 +244,61 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
             'it is not the file the server just saved (is the server on another host? use --remote); nothing was stored',
         );
       }
+      // Judged before the record is written, so a collapse is recorded with the backup itself.
+      collapse = backupCollapse(files, req.target, { file, at, keys: report.keys, bytes: streamed }, threshold);
+      return { keys: report.keys, rdbVersion: report.version, ...(collapse ? { collapsed: collapse.detail } : {}) };
     };
+    let mismatch: Error | undefined;
     const written = await step('write', async () => {
-      const w = await req.store.write(file, verified(), () => ({ tier, target: req.target, createdAt: at.toISOString(), keys: report!.keys, rdbVersion: report!.version }), commit);
+      let w: WrittenBackup;
+      try {
+        w = await req.store.write(file, verified(), { tier, target: req.target, createdAt: at.toISOString() }, commit);
+      } catch (err) {
+        // The bytes went out whole and verified; what the destination holds is not them: the read-back step fails.
+        if ((err as Error).cause instanceof ReadBackMismatchError) {
+          mismatch = err as Error;
+          return { value: undefined, detail: `${streamed} bytes written, RDB verified while streaming; read back: no match` };
+        }
+        throw err;
+      }
       const r = report!;
       return { value: w, detail: `${w.location}: ${w.bytes} bytes, RDB v${r.version}, ${r.keys} keys, checksum ${r.checksum}, sha256 ${w.sha256}` };
     });
-    backup = { file, location: written.location, tier, bytes: written.bytes, sha256: written.sha256, keys: report!.keys, rdbVersion: report!.version, checksum: report!.checksum };
+    const stored = await step('read-back', async () => {
+      if (mismatch || !written) throw new Error(`${mismatch?.message ?? 'nothing was written'}; this run's backup was removed, nothing stored before was deleted`);
+      return { value: written, detail: `${written.location}: ${written.readBack.bytes} bytes read back, sha256 matches (${written.readBack.how})` };
+    });
+    backup = {
+      file,
+      location: stored.location,
+      tier,
+      bytes: stored.bytes,
+      sha256: stored.sha256,
+      keys: report!.keys,
+      rdbVersion: report!.version,
+      checksum: report!.checksum,
+      readBack: { how: stored.readBack.how, at: stored.readBack.at },
+    };
+
+    await step('keyspace', async () => {
+      if (!collapse) {
+        return { value: undefined, detail: `${report!.keys} keys, ${stored.bytes} bytes: no collapse against the earlier backups (threshold ${threshold} %)` };
+      }
+      const hold = collapseHold(collapse);
+      const toHold = backupsToHold(await req.store.list(), req.target, collapse);
+      const held: string[] = [];
+      collapsed = { detail: collapse.detail, previous: collapse.previous, hold, held };
+      for (const f of toHold) {
+        await req.store.hold(f, hold);
+        held.push(f);
+        say(`keyspace: held ${f} (${hold})`);
+      }
+      throw new Error(
+        `keyspace collapse: ${collapse.detail}. Held ${held.length} earlier backup(s) (${hold}); retention deleted nothing. ` +
+          `If the data is gone by mistake, restore it from ${collapse.previous} (migrate --from-rdb); once handled, release the hold: ` +
+          `redis-dr retention release --destination ${req.store.url} --target ${req.target} --point ${collapse.point}`,
+      );
+    });
 
     // Deletions are recorded as they happen: a delete that fails midway still reports the ones before it.
     const deleted: string[] = [];
@@ -243,16 +323,23 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
   }
 
   const seconds = (deps.now() - started) / 1000;
+  const judged = steps.find((x) => x.step === 'keyspace');
   if (req.metricsFile) {
     const path = req.metricsFile;
     try {
       await step('metrics', async () => {
-        const previous = parseLastSuccess((await readTextIfAny(path)) ?? '', req.target);
-        const text = formatBackupMetrics(
-          { target: req.target, ok: !failure, endedAtMs: deps.now(), seconds, bytes: backup?.bytes ?? 0, keys: backup?.keys ?? 0, ...(failure ? { failedStep: failure.step } : {}) },
-          previous,
-        );
-        await writeFileAtomic(path, text);
+        const run = {
+          target: req.target,
+          ok: !failure,
+          endedAtMs: deps.now(),
+          seconds,
+          bytes: backup?.bytes ?? 0,
+          keys: backup?.keys ?? 0,
+          ...(failure ? { failedStep: failure.step } : {}),
+          ...(judged ? { collapsed: collapsed !== undefined } : {}),
+        };
+        // Merged under a lock: other targets' series in the same file stay.
+        await updateFileAtomic(path, (previous) => formatBackupMetrics(run, previous ?? ''));
         return { value: undefined, detail: `written to ${path}` };
       });
     } catch (err) {
@@ -265,7 +352,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       const miss = await pingHeartbeat(req.heartbeat.url, 'success');
       steps.push({ step: 'heartbeat', ok: miss === undefined, detail: miss ?? 'pinged (success)', seconds: 0 });
       if (miss) failure = new StepFailed('heartbeat', `${miss}; the backup itself succeeded and counts (${backup?.location})`);
-    } else if (req.heartbeat.fail) {
+    } else if (req.heartbeat.fail || collapsed) {
       const miss = await pingHeartbeat(req.heartbeat.url, 'fail', failure ? `${failure.step}: ${failure.message}` : problems.join('; '));
       steps.push({ step: 'heartbeat', ok: miss === undefined, detail: miss ?? 'pinged /fail', seconds: 0 });
     }
@@ -280,6 +367,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     steps,
     ...(failure ? { failedStep: failure.step, error: failure.message } : problems.length > 0 ? { failedStep: 'heartbeat-start' as const, error: problems.join('; ') } : {}),
     ...(backup ? { backup } : {}),
+    ...(collapsed ? { collapse: collapsed } : {}),
     ...(retention ? { retention } : {}),
     seconds,
   };

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +15,18 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: num
   return new Promise((resolve) => {
     const child = execFile(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env } }, (_e, stdout, stderr) =>
       resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
+}
+
+/** The CLI in a child shell under `ulimit -f <kib>` (1 KiB blocks): the kernel writes up to the limit, then EFBIG. */
+function cliLimited(kib: number, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      'bash',
+      ['-c', `ulimit -f ${kib} && exec "$0" "$@"`, process.execPath, join(ROOT, 'bin', 'redis-dr.cjs'), ...args],
+      { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env } },
+      (_e, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
     );
   });
 }
@@ -132,9 +145,78 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     [['--to', 'file:///tmp/x', '--keep-daily', '-1'], /--keep-daily must be a whole number >= 0, got -1/],
     [['--to', 'file:///tmp/x', '--heartbeat-start'], /--heartbeat-start and --heartbeat-fail need --heartbeat-url/],
     [['--to', 'file:///tmp/x', '--s3-endpoint', 'http://127.0.0.1:9000'], /--s3-endpoint .* is for s3:\/\/ destinations/],
+    [['--to', 'file:///tmp/x', '--collapse-threshold-pct', '150'], /--collapse-threshold-pct must be a percentage from 0 to 100, got 150: write e\.g\. 50/],
   ])('usage errors exit 2 naming the option: %j', async (args, message) => {
     const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, ...args]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
+  });
+
+  it('under a file-size limit (ulimit -f): exit 1 naming it, no success ping or metric, no truncated file under a final name, nothing deleted; the next run succeeds', async () => {
+    // About 200 KiB of incompressible values: the RDB passes a 64 KiB limit.
+    const big = await startRedisServer();
+    try {
+      const pipe = big.client().pipeline();
+      for (let i = 0; i < 200; i++) pipe.set(`blob:${i}`, randomBytes(1024).toString('hex'));
+      await pipe.exec();
+      const out = join(dir, 'out');
+      mkdirSync(out);
+      // Older good backups (read back when written): tight retention would delete them after a success.
+      const good: string[] = [];
+      for (const [i, name] of ['rdr-big-20261120-0000.rdb', 'rdr-big-20261121-0000.rdb'].entries()) {
+        writeFileSync(join(out, name), `good ${i}`);
+        const sha256 = createHash('sha256').update(`good ${i}`).digest('hex');
+        writeFileSync(join(out, `${name}.json`), JSON.stringify({ tier: 'daily', target: 'big', keys: 200, readBack: { bytes: 6, sha256 } }));
+        good.push(name);
+      }
+      const before = readdirSync(out).sort();
+      const args = ['backup', '--redis', `redis://127.0.0.1:${big.port}`, '--to', `file://${out}`, '--name', 'big', '--heartbeat-url', ping.url, '--heartbeat-fail', '--metrics-file', join(dir, 'm.prom'), '--keep-hourly', '0', '--keep-daily', '0', '--keep-weekly', '0', '--keep-monthly', '0', '--min-keep', '1'];
+      const r = await cliLimited(64, args);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/^FAILED at step write: file:\/\/.*: write failed \(file too large: a file-size limit, ulimit -f or systemd LimitFSIZE=, is in force\)/);
+      expect(r.stdout).toContain('no backup was stored by this run; nothing stored before was deleted');
+      expect(readdirSync(out).sort()).toEqual(before);
+      expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+      const prom = readFileSync(join(dir, 'm.prom'), 'utf8');
+      expect(prom).toContain(`${BACKUP_METRICS.success}{target="big",step="write"} 0\n`);
+      expect(prom).not.toContain(BACKUP_METRICS.lastSuccess);
+
+      const next = await cli(args);
+      expect(next.status).toBe(0);
+      expect(next.stdout).toMatch(/^OK rdr-big-\d{8}-\d{4}\.rdb .* 200 keys/);
+      expect(next.stdout).toMatch(/retention: 1 kept, 2 deleted: /);
+      const left = readdirSync(out);
+      expect(left.filter((f) => f.endsWith('.rdb'))).toHaveLength(1);
+      expect(left.filter((f) => f.startsWith('.'))).toEqual([]);
+      for (const g of good) expect(left).not.toContain(g);
+    } finally {
+      await big.stop();
+    }
+  });
+
+  it('a FLUSHALL between two runs: the second exits 1 at the keyspace step, stored and read back, the first held, /fail pinged', async () => {
+    const flushed = await startRedisServer();
+    try {
+      await fill(flushed, 100);
+      const args = ['backup', '--redis', `redis://127.0.0.1:${flushed.port}`, '--to', `file://${dir}/out`, '--name', 'shop', '--heartbeat-url', ping.url, '--min-keep', '1', '--keep-hourly', '0', '--keep-daily', '0', '--keep-weekly', '0', '--keep-monthly', '0'];
+      const first = await cli(args);
+      expect(first.status).toBe(0);
+      const good = rdbFiles()[0]!;
+      await flushed.client().flushall();
+      // Within the same minute the second is named by the second (across a minute boundary, by the minute).
+      const second = await cli(args);
+      expect(second.status).toBe(1);
+      expect(second.stdout).toMatch(
+        new RegExp(`^FAILED at step keyspace: keyspace collapse: rdr-shop-\\d{8}-\\d{4}(\\d{2})?\\.rdb holds 0 keys, 100 % fewer than 101 in ${good.replace(/\./g, '\\.')}`),
+      );
+      expect(second.stdout).toMatch(/the backup itself was stored and read back: file:\/\/.* \(\d+ bytes, 0 keys\)/);
+      expect(second.stdout).toContain(`held (keyspace-collapsed:`);
+      expect(second.stdout).toContain(`): ${good}\n`);
+      expect(rdbFiles()).toHaveLength(2);
+      expect(JSON.parse(readFileSync(join(dir, 'out', `${good}.json`), 'utf8')).hold).toMatch(/^keyspace-collapsed:rdr-shop-/);
+      expect(ping.pings.map((p) => p.path)).toEqual([new URL(ping.url).pathname, `${new URL(ping.url).pathname}/fail`]);
+    } finally {
+      await flushed.stop();
+    }
   });
 });

@@ -5,11 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FileBackupStore, type BackupStore } from '../../../lambdas/adapters/backup-store';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { FileBackupStore, type BackupStore, type OpenFile, type StoreFileHandle } from '../../../lambdas/adapters/backup-store';
+import { S3BackupStore } from '../../../lambdas/adapters/backup-store-s3';
+import { updateFileAtomic } from '../../../lambdas/adapters/textfile';
 import { backupFileName } from '../../../lambdas/domain/backup';
-import { BACKUP_METRICS } from '../../../lambdas/domain/backup-metrics';
+import { BACKUP_METRICS, formatBackupMetrics } from '../../../lambdas/domain/backup-metrics';
 import { createRdbVerifier } from '../../../lambdas/domain/rdb/verifier';
 import { runBackup, type BackupDeps, type BackupRequest } from '../../../lambdas/jobs/backup';
+import { releaseBackupHold } from '../../../lambdas/jobs/release-backup-hold';
 import { startPingServer, type PingServer } from '../../support/ping-server';
 import { startRedisServer, type RedisServer } from '../../support/redis-server';
 
@@ -76,12 +81,16 @@ describe('runBackup (local mode) against a real redis-server', () => {
       ['destination', true],
       ['save', true],
       ['write', true],
+      ['read-back', true],
+      ['keyspace', true],
       ['retention', true],
       ['metrics', true],
       ['heartbeat', true],
     ]);
     const file = report.backup!.file;
     expect(file).toMatch(/^rdr-cache-\d{8}-\d{4}\.rdb$/);
+    expect(report.steps.find((x) => x.step === 'read-back')!.detail).toMatch(/\d+ bytes read back, sha256 matches \(file\)/);
+    expect(JSON.parse(readFileSync(join(dir, 'backups', `${file}.json`), 'utf8'))).toMatchObject({ keys, readBack: { bytes: report.backup!.bytes, sha256: report.backup!.sha256 } });
     expect(report.backup).toMatchObject({ tier: 'monthly', keys, checksum: 'ok' });
     const bytes = readFileSync(join(dir, 'backups', file));
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(report.backup!.sha256);
@@ -147,6 +156,8 @@ describe('runBackup (local mode) against a real redis-server', () => {
       list: () => inner.list(),
       exists: (f) => inner.exists(f),
       remove: (f) => inner.remove(f),
+      hold: (f, r) => inner.hold(f, r),
+      release: (f) => inner.release(f),
       write: (file, body, record, commit) =>
         inner.write(
           file,
@@ -167,16 +178,19 @@ describe('runBackup (local mode) against a real redis-server', () => {
     expect(readdirSync(join(dir, 'backups'))).toEqual([]);
   });
 
-  it('refuses to overwrite this minute\'s backup', async () => {
+  it('a second backup within a minute is named by the second; a third within that second is refused, nothing overwritten', async () => {
     const now = Date.parse('2026-11-23T10:15:30Z');
     const fixed = { now: () => now };
-    const file = backupFileName('cache', new Date(now));
+    const minute = backupFileName('cache', new Date(now));
     mkdirSync(join(dir, 'backups'));
-    writeFileSync(join(dir, 'backups', file), 'already there');
+    writeFileSync(join(dir, 'backups', minute), 'already there');
     const report = await runBackup(request, deps(server, fixed));
-    expect(report).toMatchObject({ ok: false, failedStep: 'destination' });
-    expect(report.error).toBe(`${request.store.url} already holds ${file} (a backup of cache this minute): it is not overwritten; run again next minute`);
-    expect(readFileSync(join(dir, 'backups', file), 'utf8')).toBe('already there');
+    expect(report.ok).toBe(true);
+    expect(report.backup!.file).toBe('rdr-cache-20261123-101530.rdb');
+    expect(readFileSync(join(dir, 'backups', minute), 'utf8')).toBe('already there');
+    const again = await runBackup(request, deps(server, fixed));
+    expect(again).toMatchObject({ ok: false, failedStep: 'destination' });
+    expect(again.error).toBe(`${request.store.url} already holds rdr-cache-20261123-101530.rdb of cache for this second: it is not overwritten; run again in a second`);
   });
 
   it('applies GFS retention over many recovery points with the rails: never the newest minKeep, never a foreign file', async () => {
@@ -189,7 +203,7 @@ describe('runBackup (local mode) against a real redis-server', () => {
       names.push(name);
       writeFileSync(join(dir, 'backups', name), 'old');
       const tier = h === 0 ? 'monthly' : h % (7 * 24) === 0 ? 'weekly' : h % 24 === 0 ? 'daily' : 'hourly';
-      writeFileSync(join(dir, 'backups', `${name}.json`), JSON.stringify({ tier }));
+      writeFileSync(join(dir, 'backups', `${name}.json`), JSON.stringify({ tier, keys, readBack: { bytes: 3, sha256: createHash('sha256').update('old').digest('hex') } }));
     }
     writeFileSync(join(dir, 'backups', 'rdr-cache-20261015-0000.rdb'), 'someone else\'s');
     writeFileSync(join(dir, 'backups', 'rdr-other-20261001-0000.rdb'), 'another target');
@@ -219,5 +233,323 @@ describe('runBackup (local mode) against a real redis-server', () => {
   it('an unreachable server fails at connect', async () => {
     const report = await runBackup(request, deps(server, { connect: async () => Promise.reject(new Error('could not connect to redis at 127.0.0.1:1: ECONNREFUSED')) }));
     expect(report).toMatchObject({ ok: false, failedStep: 'connect', error: 'could not connect to redis at 127.0.0.1:1: ECONNREFUSED' });
+  });
+});
+
+/** The real `open`, whose handles for a backup's temporary file write through `fault`: injected at the file handle, where it happens. */
+function faultyOpen(fault: (real: (d: Uint8Array, o: number, l: number) => Promise<number>) => (d: Uint8Array, o: number, l: number) => Promise<number>): OpenFile {
+  return async (path, flags, mode) => {
+    const fh = await open(path, flags, mode);
+    if (!/\.rdb\.partial-/.test(path)) return fh;
+    const faulty = fault(async (d, o, l) => (await fh.write(d, o, l)).bytesWritten);
+    const write = (async (d: Uint8Array, o = 0, l = d.byteLength - o) => ({ bytesWritten: await faulty(d, o, l), buffer: d })) as StoreFileHandle['write'];
+    return { write, sync: () => fh.sync(), close: () => fh.close() };
+  };
+}
+
+/** Older good backups (read back when written) of `target`, which tight retention would delete. */
+function seedGood(folder: string, target: string, count: number, keys: number): string[] {
+  mkdirSync(folder, { recursive: true });
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = backupFileName(target, new Date(Date.parse('2026-11-20T00:00:00Z') + i * 86_400_000));
+    writeFileSync(join(folder, name), `good backup ${i}`);
+    const sha256 = createHash('sha256').update(`good backup ${i}`).digest('hex');
+    writeFileSync(join(folder, `${name}.json`), JSON.stringify({ tier: i === 0 ? 'monthly' : 'daily', target, keys, readBack: { bytes: `good backup ${i}`.length, sha256 } }));
+    names.push(name);
+  }
+  return names;
+}
+
+const tight = { hourly: 0, daily: 0, weekly: 0, monthly: 0, minKeep: 1, timeZone: 'UTC' };
+
+describe('runBackup: a destination that fails at the file handle (short writes, a size limit, lies, read-only midway)', () => {
+  let server: RedisServer;
+  let keys: number;
+  let dir: string;
+  let ping: PingServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    keys = await fill(server.client());
+  });
+  afterAll(async () => server?.stop());
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-backup-fault-'));
+    ping = await startPingServer();
+  });
+  afterEach(async () => {
+    await ping.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const request = (store: BackupStore): BackupRequest => ({
+    server: server.url,
+    source: { host: '127.0.0.1', port: server.port },
+    target: 'cache',
+    mode: 'local',
+    store,
+    retention: tight,
+    heartbeat: { url: ping.url, start: false, fail: true },
+    metricsFile: join(dir, 'redis-dr.prom'),
+  });
+  const at = (iso: string) => ({ now: () => Date.parse(iso) });
+
+  it('a handle that writes at most 1000 bytes a call: every byte is written (looped), the backup is whole and read back', async () => {
+    const folder = join(dir, 'backups');
+    const store = new FileBackupStore(folder, { open: faultyOpen((real) => (d, o, l) => real(d, o, Math.min(l, 1000))) });
+    const report = await runBackup(request(store), deps(server, at('2026-11-23T10:00:00Z')));
+    expect(report.ok).toBe(true);
+    const bytes = readFileSync(join(folder, report.backup!.file));
+    expect(bytes.length).toBe(report.backup!.bytes);
+    const v = createRdbVerifier({ requireChecksum: true });
+    v.push(bytes);
+    expect(v.end()).toMatchObject({ ok: true, keys });
+  });
+
+  it.each([
+    [
+      'stops writing at 4096 bytes (a file-size limit)',
+      () => {
+        let total = 0;
+        return faultyOpen((real) => async (d, o, l) => {
+          const n = await real(d, o, Math.max(0, Math.min(l, 4096 - total)));
+          total += n;
+          return n;
+        });
+      },
+      'write',
+      /write failed: short write to .*: 4096 of \d+ bytes written/,
+    ],
+    ['reports bytes written that it dropped (a lying filesystem)', () => faultyOpen((real) => async (d, o, l) => (await real(d, o, Math.max(0, l - 10))) + Math.min(10, l)), 'read-back', /read-back of .* does not match what was written/],
+    [
+      // As root, chmod does not stop writes and no read-only mount is at hand: EROFS is injected at the handle.
+      'turns read-only midway (EROFS)',
+      () => {
+        let calls = 0;
+        return faultyOpen((real) => async (d, o, l) => {
+          if (++calls > 1) throw Object.assign(new Error('EROFS: read-only file system, write'), { code: 'EROFS' });
+          return real(d, o, Math.min(l, 2048));
+        });
+      },
+      'write',
+      /write failed \(read-only file system\): EROFS/,
+    ],
+  ] as const)('a handle that %s: exit 1, no success signal, nothing under a final name, nothing deleted; the next run recovers', async (_what, makeOpen, failedStep, message) => {
+    const folder = join(dir, 'backups');
+    const good = seedGood(folder, 'cache', 3, keys);
+    const before = readdirSync(folder).sort();
+    const report = await runBackup(request(new FileBackupStore(folder, { open: makeOpen() })), deps(server, at('2026-11-23T10:00:00Z')));
+    expect(report).toMatchObject({ ok: false, failedStep });
+    expect(report.error).toMatch(message);
+    expect(report.backup).toBeUndefined();
+    expect(report.retention).toBeUndefined();
+    // Nothing new under a final name, no temporary file, every older good backup still there (tight retention would have deleted them).
+    expect(readdirSync(folder).sort()).toEqual(before);
+    expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+    const prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
+    expect(prom).toContain(`${BACKUP_METRICS.success}{target="cache",step="${failedStep}"} 0\n`);
+    expect(prom).not.toContain(BACKUP_METRICS.lastSuccess);
+
+    const next = await runBackup(request(new FileBackupStore(folder)), deps(server, at('2026-11-23T11:00:00Z')));
+    expect(next.ok).toBe(true);
+    expect([...next.retention!.deleted].sort()).toEqual(good);
+    expect(readdirSync(folder).sort()).toEqual([next.backup!.file, `${next.backup!.file}.json`, `${next.backup!.file}.sha256`]);
+  });
+
+  it('two targets sharing one metrics file keep each other\'s series', async () => {
+    const folder = join(dir, 'backups');
+    const store = new FileBackupStore(folder);
+    expect((await runBackup({ ...request(store), target: 'cache-a', retention }, deps(server))).ok).toBe(true);
+    expect((await runBackup({ ...request(store), target: 'cache-b', retention }, deps(server))).ok).toBe(true);
+    const prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
+    for (const t of ['cache-a', 'cache-b']) {
+      expect(prom).toContain(`${BACKUP_METRICS.success}{target="${t}"} 1\n`);
+      expect(prom).toContain(`${BACKUP_METRICS.keys}{target="${t}"} ${keys}\n`);
+    }
+    // Concurrent writers (ten targets at once) lose nobody's series: the update is done under a lock.
+    const path = join(dir, 'concurrent.prom');
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => updateFileAtomic(path, (previous) => formatBackupMetrics({ target: `t${i}`, ok: true, endedAtMs: 1, seconds: 1, bytes: 1, keys: i }, previous ?? ''))),
+    );
+    const all = readFileSync(path, 'utf8');
+    for (let i = 0; i < 10; i++) expect(all).toContain(`${BACKUP_METRICS.keys}{target="t${i}"} ${i}\n`);
+  });
+});
+
+describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)', () => {
+  let server: RedisServer;
+  let dir: string;
+  let ping: PingServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => server?.stop());
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-backup-collapse-'));
+    ping = await startPingServer();
+    await server.client().flushall();
+  });
+  afterEach(async () => {
+    await ping.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const folder = () => join(dir, 'backups');
+  const request = (): BackupRequest => ({
+    server: server.url,
+    source: { host: '127.0.0.1', port: server.port },
+    target: 'cache',
+    mode: 'local',
+    store: new FileBackupStore(folder()),
+    retention: tight,
+    // fail not opted in: a collapse pings /fail anyway.
+    heartbeat: { url: ping.url, start: false, fail: false },
+    metricsFile: join(dir, 'redis-dr.prom'),
+  });
+  const at = (iso: string) => ({ now: () => Date.parse(iso) });
+  async function put(n: number): Promise<void> {
+    const pipe = server.client().pipeline();
+    for (let i = 0; i < n; i++) pipe.set(`k:${i}`, `value-${i}`);
+    await pipe.exec();
+  }
+  const record = (file: string) => JSON.parse(readFileSync(join(folder(), `${file}.json`), 'utf8'));
+  const rdbs = () => readdirSync(folder()).filter((f) => f.endsWith('.rdb')).sort();
+
+  it('FLUSHALL: the empty backup is stored marked collapsed, the earlier ones held, nothing deleted, exit 1, /fail, the metric set; a good backup after the restore prunes again except the held; a release frees them', async () => {
+    await put(1000);
+    const first = await runBackup(request(), deps(server, at('2026-11-23T01:00:00Z')));
+    const second = await runBackup(request(), deps(server, at('2026-11-23T02:00:00Z')));
+    expect([first.ok, second.ok]).toEqual([true, true]);
+    // Tight retention kept only the newest.
+    expect(rdbs()).toEqual([second.backup!.file]);
+    ping.pings.length = 0;
+
+    await server.client().flushall();
+    const collapsed = await runBackup(request(), deps(server, at('2026-11-23T03:00:00Z')));
+    expect(collapsed).toMatchObject({ ok: false, failedStep: 'keyspace', backup: { file: 'rdr-cache-20261123-0300.rdb', keys: 0 } });
+    expect(collapsed.error).toMatch(
+      /^keyspace collapse: rdr-cache-20261123-0300\.rdb holds 0 keys, 100 % fewer than 1000 in rdr-cache-20261123-0200\.rdb .*Held 1 earlier backup\(s\) \(keyspace-collapsed:rdr-cache-20261123-0300\.rdb\); retention deleted nothing.*redis-dr retention release --destination file:\/\/.* --target cache --point rdr-cache-20261123-0300\.rdb/,
+    );
+    expect(collapsed.collapse).toMatchObject({ previous: 'rdr-cache-20261123-0200.rdb', held: ['rdr-cache-20261123-0200.rdb'] });
+    expect(collapsed.retention).toBeUndefined();
+    expect(rdbs()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0300.rdb']);
+    expect(record('rdr-cache-20261123-0200.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0300.rdb');
+    expect(record('rdr-cache-20261123-0300.rdb').collapsed).toMatch(/holds 0 keys/);
+    expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+    expect(ping.pings[0]!.body).toMatch(/^keyspace: keyspace collapse/);
+    let prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
+    expect(prom).toContain(`${BACKUP_METRICS.collapsed}{target="cache"} 1\n`);
+    expect(prom).toContain(`${BACKUP_METRICS.success}{target="cache",step="keyspace"} 0\n`);
+
+    // Still empty an hour later: a collapse again (judged against the last good one), still nothing deleted.
+    const still = await runBackup(request(), deps(server, at('2026-11-23T04:00:00Z')));
+    expect(still).toMatchObject({ ok: false, failedStep: 'keyspace', collapse: { previous: 'rdr-cache-20261123-0200.rdb', held: [] } });
+    expect(rdbs()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0300.rdb', 'rdr-cache-20261123-0400.rdb']);
+
+    // The data restored: a good backup, pruning again — but never the held one.
+    await put(1000);
+    const good = await runBackup(request(), deps(server, at('2026-11-23T05:00:00Z')));
+    expect(good.ok).toBe(true);
+    expect(rdbs()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0500.rdb']);
+    prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
+    expect(prom).toContain(`${BACKUP_METRICS.collapsed}{target="cache"} 0\n`);
+
+    const lines: string[] = [];
+    const released = await releaseBackupHold(new FileBackupStore(folder()), 'cache', 'rdr-cache-20261123-0300', (l) => lines.push(l));
+    expect(released).toEqual({ target: 'cache', point: 'rdr-cache-20261123-0300.rdb', hold: 'keyspace-collapsed:rdr-cache-20261123-0300.rdb', released: ['rdr-cache-20261123-0200.rdb'] });
+    expect(lines).toEqual([expect.stringMatching(/^released file:\/\/.*\/rdr-cache-20261123-0200\.rdb \(keyspace-collapsed:rdr-cache-20261123-0300\.rdb\)/)]);
+    const after = await runBackup(request(), deps(server, at('2026-11-23T06:00:00Z')));
+    expect(after.ok).toBe(true);
+    expect([...after.retention!.deleted].sort()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0500.rdb']);
+    expect(rdbs()).toEqual(['rdr-cache-20261123-0600.rdb']);
+  });
+
+  it('a mass delete to 40 % trips the default threshold; --collapse-threshold-pct 70 lets it pass; a release accepts the smaller keyspace', async () => {
+    await put(1000);
+    expect((await runBackup(request(), deps(server, at('2026-11-23T01:00:00Z')))).ok).toBe(true);
+    const pipe = server.client().pipeline();
+    for (let i = 0; i < 600; i++) pipe.del(`k:${i}`);
+    await pipe.exec();
+    const judged = await runBackup(request(), deps(server, at('2026-11-23T02:00:00Z')));
+    expect(judged).toMatchObject({ ok: false, failedStep: 'keyspace' });
+    expect(judged.error).toMatch(/holds 400 keys, 60 % fewer than 1000 in rdr-cache-20261123-0100\.rdb \(threshold 50 %\)/);
+    // The operator accepts it: released, the collapsed backup is the new baseline.
+    const r = await releaseBackupHold(new FileBackupStore(folder()), 'cache', 'rdr-cache-20261123-0200.rdb');
+    expect(r).toMatchObject({ released: ['rdr-cache-20261123-0100.rdb'], accepted: 'rdr-cache-20261123-0200.rdb' });
+    const next = await runBackup(request(), deps(server, at('2026-11-23T03:00:00Z')));
+    expect(next.ok).toBe(true);
+    // Judged on its own, 40 % is within a 70 % threshold.
+    rmSync(folder(), { recursive: true, force: true });
+    await put(1000);
+    expect((await runBackup(request(), deps(server, at('2026-11-23T04:00:00Z')))).ok).toBe(true);
+    await server.client().eval("for i=0,599 do redis.call('DEL', 'k:'..i) end", 0);
+    expect((await runBackup({ ...request(), collapseThresholdPct: 70 }, deps(server, at('2026-11-23T05:00:00Z')))).ok).toBe(true);
+    expect((await runBackup({ ...request(), collapseThresholdPct: 101 }, deps(server, at('2026-11-23T06:00:00Z'))))).toMatchObject({ ok: false, failedStep: 'destination', error: expect.stringMatching(/collapseThresholdPct must be a percentage from 0 to 100, got 101/) });
+  });
+
+  it('releaseBackupHold refuses a point that is not a backup of the target, or that holds nothing, naming the field', async () => {
+    const store = new FileBackupStore(folder());
+    await expect(releaseBackupHold(store, 'cache', 'rdr-other-20261123-0300.rdb')).rejects.toThrow(/--point rdr-other-20261123-0300\.rdb is not a backup of --target cache/);
+    await expect(releaseBackupHold(store, 'cache', 'rdr-cache-20261123-0300.rdb')).rejects.toThrow(/nothing in file:\/\/.* is held by keyspace-collapsed:rdr-cache-20261123-0300\.rdb/);
+  });
+});
+
+describe('runBackup to S3 (aws-sdk-client-mock at the AWS boundary, a real redis-server)', () => {
+  const s3 = mockClient(S3Client);
+  let server: RedisServer;
+  let ping: PingServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    await fill(server.client());
+  });
+  afterAll(async () => server?.stop());
+  beforeEach(async () => {
+    s3.reset();
+    ping = await startPingServer();
+  });
+  afterEach(async () => ping.close());
+
+  /** An S3 that stores the PUT body and answers HeadObject with checksum mode from it (`corrupt` flips a byte of what it "stored"). */
+  function bucket(corrupt: boolean) {
+    let stored: Buffer | undefined;
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(PutObjectCommand).callsFake((input: { Body: Uint8Array }) => {
+      stored = Buffer.from(input.Body);
+      if (corrupt) stored[100]! ^= 1;
+      return {};
+    });
+    s3.on(HeadObjectCommand).callsFake((input: { ChecksumMode?: string }) => {
+      if (!input.ChecksumMode || !stored) throw Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+      return { ContentLength: stored.length, ChecksumSHA256: createHash('sha256').update(stored).digest('base64'), ChecksumType: 'FULL_OBJECT' };
+    });
+    s3.on(PutObjectTaggingCommand).resolves({});
+    s3.on(DeleteObjectCommand).resolves({});
+  }
+  const request = (): BackupRequest => ({
+    server: server.url,
+    source: { host: '127.0.0.1', port: server.port },
+    target: 'cache',
+    mode: 'local',
+    store: new S3BackupStore(new S3Client({ region: 'eu-west-1' }), 'bucket', 'redis/'),
+    retention,
+    heartbeat: { url: ping.url, start: false, fail: true },
+  });
+
+  it('stores the backup, reads S3\'s checksum back and records it in the tags with the key count', async () => {
+    bucket(false);
+    const report = await runBackup(request(), deps(server));
+    expect(report.ok).toBe(true);
+    expect(report.backup!.readBack.how).toBe('s3-full-object-checksum');
+    const tags = Object.fromEntries(s3.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input.Tagging!.TagSet!.map((t) => [t.Key, t.Value]));
+    expect(tags).toMatchObject({ 'redis-dr:keys': '551', 'redis-dr:read-back': `bytes=${report.backup!.bytes} sha256=${report.backup!.sha256}` });
+    expect(ping.pings.map((p) => p.path)).toEqual([new URL(ping.url).pathname]);
+  });
+
+  it('an object S3 holds different from what was streamed: step read-back fails, the object is deleted, no success ping', async () => {
+    bucket(true);
+    const report = await runBackup(request(), deps(server));
+    expect(report).toMatchObject({ ok: false, failedStep: 'read-back' });
+    expect(report.error).toMatch(/read-back of s3:\/\/bucket\/redis\/rdr-cache-.* does not match .*this run's backup was removed, nothing stored before was deleted/);
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1);
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+    expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
   });
 });
