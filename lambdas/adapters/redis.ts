@@ -160,6 +160,21 @@ export async function countKeys(client: RedisClient): Promise<number> {
   return spaces.flat().reduce((a, e) => a + e.keys, 0);
 }
 
+/**
+ * The servers' clocks (TIME on every primary), ms since the epoch: the
+ * earliest and the latest. A drill compares keys' expiry times with the
+ * clock that expires them, not with the caller's.
+ */
+export async function serverTime(client: RedisClient): Promise<{ readonly earliest: number; readonly latest: number }> {
+  const times = await Promise.all(
+    primaries(client).map(async (node) => {
+      const [seconds, micros] = (await node.call('TIME')) as [string, string];
+      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    }),
+  );
+  return { earliest: Math.min(...times), latest: Math.max(...times) };
+}
+
 /** Reads what the canary, expect-keys and expect-values checks compare (database 0, routed by key in cluster mode). */
 export async function readExpected(
   client: RedisClient,

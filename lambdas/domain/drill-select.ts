@@ -350,8 +350,9 @@ export type DrExportVerdict =
  * complete shard set (`0001..N/N` from the `redis-dr:shard` tags, one object
  * per shard), every object `redis-dr:verified=ok` with a readable
  * `redis-dr:rdb` summary, and an engine tag. Expected data: keys, expiring
- * keys and keys per type summed over the shards' summaries; the canary from
- * the object tags, when one was recorded.
+ * keys and keys per type summed over the shards' summaries, the shards'
+ * expiry histograms (when every shard with expiring keys has one); the
+ * canary from the object tags, when one was recorded.
  */
 export function assessDrExport(
   exp: DrExport,
@@ -382,6 +383,9 @@ export function assessDrExport(
   const byType: Record<string, number> = {};
   for (const s of summaries) for (const [type, n] of Object.entries(s.byType)) byType[type] = (byType[type] ?? 0) + n;
   const canary = objects.map((o) => o.tags[CANARY_TAG]).find((c) => c !== undefined);
+  // Expiry times only when every shard with expiring keys recorded them: one without would let its keys go unaccounted.
+  const volatileShards = summaries.filter((s) => s.expires > 0);
+  const expiries = volatileShards.every((s) => s.expiryHistogram !== undefined) && volatileShards.length > 0 ? volatileShards.map((s) => s.expiryHistogram!) : undefined;
   const created = Date.parse(first[TAGS.created] ?? '');
   const slots = shards.slots;
   return {
@@ -395,6 +399,7 @@ export function assessDrExport(
       expected: {
         keys: summaries.reduce((a, s) => a + s.keys, 0),
         expires: summaries.reduce((a, s) => a + s.expires, 0),
+        ...(expiries ? { expiries } : {}),
         byType,
         ...(canary !== undefined ? { canary } : {}),
       },
