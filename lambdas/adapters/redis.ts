@@ -161,13 +161,17 @@ export async function countKeys(client: RedisClient): Promise<number> {
 }
 
 /**
- * The servers' clocks (TIME on every primary), ms since the epoch: the
- * earliest and the latest. A drill compares keys' expiry times with the
- * clock that expires them, not with the caller's.
+ * The servers' clocks, ms since the epoch: the earliest and the latest over
+ * every primary. A drill compares keys' expiry times with the clock that
+ * expires them, not with the caller's. Read from `INFO server`
+ * (`server_time_usec`, Redis 6.2 on: the drill user may INFO already), else
+ * TIME (older servers).
  */
 export async function serverTime(client: RedisClient): Promise<{ readonly earliest: number; readonly latest: number }> {
   const times = await Promise.all(
     primaries(client).map(async (node) => {
+      const usec = /^server_time_usec:(\d+)\r?$/m.exec(await node.info('server'))?.[1];
+      if (usec !== undefined) return Math.floor(Number(usec) / 1000);
       const [seconds, micros] = (await node.call('TIME')) as [string, string];
       return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     }),

@@ -87,7 +87,7 @@ export interface CheckWindow {
 
 /** The recovery point recorded no expiry times and no count of keys with an expiry (a probe's count). */
 const NOT_RECORDED: ExpiryCounts = {
-  source: 'no expiry times recorded with the count: keys that expired since count as missing',
+  source: 'no expiry times recorded: a key expired since the count counts as missing',
   expiredBy: () => ({ sure: 0, maybe: 0 }),
 };
 
