@@ -279,7 +279,9 @@ describe('drill verify of a DR copy with keys expiring during the drill', () => 
     for (let i = 0; i < 50; i++) p.pexpire(`later:${i}`, 3_600_000);
     await p.exec();
     const file = await bgsave(source, c);
-    const summary = parseRdbSummary(formatRdbSummary(await verifyRdbStream([readFileSync(file)])))!;
+    const summary = parseRdbSummary(formatRdbSummary(await verifyRdbStream((async function* () {
+      yield readFileSync(file);
+    })())))!;
     expected = { keys: summary.keys, expires: summary.expires, expiries: [summary.expiryHistogram!], byType: summary.byType, canary: 'canary-20261123-0900' };
     restored = await startRedisServer({ loadRdb: file });
     // Check only once the histogram bucket holding the 100 keys lies wholly in the past (the server's clock).
