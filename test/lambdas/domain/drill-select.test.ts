@@ -244,6 +244,16 @@ describe('assessDrExport', () => {
     });
   });
 
+  it('carries every shard\'s expiry histogram, so the drill subtracts only the keys expired by its check', () => {
+    const rdb = (shard: number, ttl?: string) => ({ 'redis-dr:rdb': `v=11 keys=${1000 * shard} expires=${shard} string=${900 * shard} hash=${100 * shard}${ttl ? ` ttl=${ttl}` : ''}` });
+    const all = assessDrExport(exp3, tags3({ 1: rdb(1, 'toy6ck/a.1'), 2: rdb(2, 'toy6ck/b.2'), 3: rdb(3, 'toy6cl/c.3') }), { plan: 'sessions' });
+    expect(all.usable && all.choice.expected).toMatchObject({ keys: 6000, expires: 6, expiries: ['toy6ck/a.1', 'toy6ck/b.2', 'toy6cl/c.3'] });
+    // A shard with keys with an expiry but no histogram (verified before histograms were recorded): its keys would go
+    // unaccounted, so none are carried and the check falls back to "any key with an expiry may have expired".
+    const partly = assessDrExport(exp3, tags3({ 1: rdb(1, 'toy6ck/a.1'), 2: rdb(2, 'toy6ck/b.2') }), { plan: 'sessions' });
+    expect(partly.usable && partly.choice.expected.expiries).toBeUndefined();
+  });
+
   it.each([
     ['another plan', tags3({ 1: { 'redis-dr:plan': 'queues' } }), 'other-plan'],
     ['a shard tagged for another shard count', tags3({ 3: { 'redis-dr:shard': '0003/0004' } }), 'incomplete'],
