@@ -683,6 +683,64 @@ function refused(command: string, reply: Error): Error {
   return reply instanceof RedisConnectionError ? reply : new RedisConnectionError(`${command} failed: ${reply.message} (does the user have +@keyspace +@read?)`);
 }
 
+/** Options for {@link scanExpiryTimes}. */
+export interface ExpiryScanOptions {
+  /** Record nothing (`undefined`) when the keyspace holds more keys than this: the scan would cost too much. */
+  readonly maxKeys: number;
+  /** Stop and record nothing after this long. */
+  readonly maxSeconds: number;
+  /** SCAN COUNT. @default 1000 */
+  readonly count?: number;
+  /** Milliseconds clock. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Every key's expiry time (PEXPIRETIME: ms since the epoch, exact; Redis and
+ * Valkey 7.0 on) in every database with keys with an expiry (INFO keyspace),
+ * on every primary. `undefined` when the keyspace holds more than `maxKeys`
+ * keys or the scan outlasts `maxSeconds`. SCAN has no TTL filter: every key
+ * of those databases is visited, one SCAN batch and its PEXPIRETIME replies
+ * at a time; only the times are kept (8 bytes per key with an expiry).
+ * Throws what the server refuses (an older server, a user without the commands).
+ */
+export async function scanExpiryTimes(client: RedisClient, options: ExpiryScanOptions): Promise<number[] | undefined> {
+  const now = options.now ?? Date.now;
+  const count = String(options.count ?? 1000);
+  const nodes = await Promise.all(primaries(client).map(async (node) => ({ node, spaces: await keyspace(node) })));
+  if (nodes.flatMap((n) => n.spaces).reduce((a, e) => a + e.keys, 0) > options.maxKeys) return undefined;
+  const deadline = now() + options.maxSeconds * 1000;
+  const times: number[] = [];
+  let late = false;
+  await Promise.all(
+    nodes.map(async ({ node, spaces }) => {
+      for (const { db, expires } of spaces) {
+        if (expires === 0 || late) continue;
+        const pipe = await RespPipe.open(endpointOf(node), db);
+        try {
+          let cursor = '0';
+          do {
+            if (now() > deadline) {
+              late = true;
+              return;
+            }
+            const [next, keys] = (await pipe.call(['SCAN', cursor, 'COUNT', count])) as [Buffer, Buffer[]];
+            const replies = await pipe.exec(Buffer.concat(keys.map((k) => encode(['PEXPIRETIME', k]))), keys.length);
+            for (const r of replies) {
+              if (r instanceof Error) throw new RedisConnectionError(`PEXPIRETIME failed: ${r.message} (Redis or Valkey 7.0 or later, and a user with +pexpiretime)`);
+              if (typeof r === 'number' && r >= 0) times.push(r);
+            }
+            cursor = next.toString();
+          } while (cursor !== '0');
+        } finally {
+          pipe.close();
+        }
+      }
+    }),
+  );
+  return late ? undefined : times;
+}
+
 /**
  * `size` random keys (RANDOMKEY, then TYPE and PTTL), spread over databases
  * and primaries in proportion to their key counts.

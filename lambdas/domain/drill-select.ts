@@ -20,6 +20,7 @@ import {
   type RecoveryPointChoice,
 } from './drill.js';
 import { parseExportObjectKey, parseShardTag } from './export.js';
+import { histogramKeys, parseExpiryHistogram } from './expiry.js';
 import { parseSnapshotName } from './naming.js';
 import { parseRdbSummary, type RdbSummary } from './rdb-summary.js';
 import { isTier, TAGS, tierRank, type RecoveryPoint, type Tier } from './types.js';
@@ -144,11 +145,17 @@ export interface PrimarySnapshot {
   readonly tags: Readonly<Record<string, string>>;
 }
 
-/** What the verify step can expect from a snapshot: the probe's key count and canary, when recorded. */
+/**
+ * What the verify step can expect from a snapshot: the probe's key count,
+ * its expiry histogram (only with the count, and only when it parses) and
+ * canary, when recorded.
+ */
 export function snapshotExpected(tags: Readonly<Record<string, string>>): ExpectedData {
   const keys = countTag(tags[TAGS.keys]);
   const canary = tags[CANARY_TAG];
-  return { ...(keys !== undefined ? { keys } : {}), ...(canary !== undefined ? { canary } : {}) };
+  const ttl = tags[TAGS.expiries];
+  const expiries = keys !== undefined && ttl !== undefined && parseExpiryHistogram(ttl) ? { expires: histogramKeys(ttl)!, expiries: [ttl] } : {};
+  return { ...(keys !== undefined ? { keys } : {}), ...expiries, ...(canary !== undefined ? { canary } : {}) };
 }
 
 /**

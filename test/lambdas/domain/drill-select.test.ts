@@ -13,6 +13,7 @@ import {
   partitionOf,
   pickTarget,
   primaryChoice,
+  snapshotExpected,
   rotationIndex,
   s3ObjectArn,
   type DrExport,
@@ -155,6 +156,14 @@ describe('primaryChoice', () => {
       snapshotName: 'rdr-rg-a-20261121-0200',
       expected: { keys: 1200, canary: 'c-20261121-0200' },
     });
+  });
+
+  it.each([
+    ['the probe\'s expiry histogram, with the count', { 'redis-dr:keys': '1200', 'redis-dr:ttl': 'toy6ck/a.5/p.3' }, { keys: 1200, expires: 8, expiries: ['toy6ck/a.5/p.3'] }],
+    ['no histogram without a count', { 'redis-dr:ttl': 'toy6ck/a.5' }, {}],
+    ['no histogram that does not parse', { 'redis-dr:keys': '1200', 'redis-dr:ttl': 'not a histogram' }, { keys: 1200 }],
+  ])('expects %s', (_, tags, expected) => {
+    expect(snapshotExpected(tags)).toEqual(expected);
   });
 
   it('prefers the input node type and expects nothing when no probe ran', () => {
