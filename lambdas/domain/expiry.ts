@@ -28,19 +28,31 @@ const LAST_EDGE = EDGES.length - 1;
 /** Buckets: 0 (before the base), 1…LAST_EDGE, and one beyond. */
 export const EXPIRY_BUCKETS = LAST_EDGE + 2;
 
+/** Edges as a typed array: the hot loop below reads doubles without boxing. */
+const EDGE_MS = Float64Array.from(EDGES);
+const LAST_EDGE_MS = EDGE_MS[LAST_EDGE]!;
+
 /**
  * Bucket of an expiry `offsetMs` after the base: 0 before the base (a file's
- * keys already expired when it was written), else the grid's. One log2 and a
- * couple of comparisons: called once per key with an expiry by the verifier.
+ * keys already expired when it was written), else the grid's. Called once per
+ * key with an expiry by the verifier: an integer log2 (clz32 of the whole
+ * seconds) lands within a step of the bucket, the integer edges decide.
  */
 export function expiryBucket(offsetMs: number): number {
-  if (offsetMs < 0) return 0;
-  if (offsetMs <= 1000) return 1;
-  let k = Math.min(LAST_EDGE + 1, 1 + Math.ceil(2 * Math.log2(offsetMs / 1000)));
-  // log2 rounding may be one off at an edge: the integer edges decide.
-  while (k > 1 && offsetMs <= EDGES[k - 1]!) k--;
-  while (k <= LAST_EDGE && offsetMs > EDGES[k]!) k++;
+  if (offsetMs <= 1000) return offsetMs < 0 ? 0 : 1;
+  if (offsetMs > LAST_EDGE_MS) return LAST_EDGE + 1;
+  // 2^e <= seconds < 2^(e+1): the edge 1000·2^e is EDGE_MS[2e + 1].
+  let k = 2 * (31 - Math.clz32(offsetMs / 1000)) + 1;
+  while (offsetMs > EDGE_MS[k]!) k++;
+  while (offsetMs <= EDGE_MS[k - 1]!) k--;
   return k;
+}
+
+/** Offsets from the base bucket `k` holds: more than `after`, at most `upTo` (ms). */
+export function bucketOffsets(k: number): { readonly after: number; readonly upTo: number } {
+  if (k <= 0) return { after: -Infinity, upTo: -1 };
+  if (k > LAST_EDGE) return { after: LAST_EDGE_MS, upTo: Infinity };
+  return { after: EDGE_MS[k - 1]!, upTo: EDGE_MS[k]! };
 }
 
 /** Absolute times (ms, inclusive) a key of bucket `k` of a histogram based at `baseMs` may expire at. */

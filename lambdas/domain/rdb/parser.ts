@@ -23,7 +23,7 @@
  *
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
-import { expiryBucket, EXPIRY_BUCKETS, formatExpiryHistogram } from '../expiry.js';
+import { bucketOffsets, expiryBucket, EXPIRY_BUCKETS, formatExpiryHistogram } from '../expiry.js';
 import { Crc64 } from './crc64.js';
 import {
   fingerprintStart,
@@ -201,6 +201,10 @@ export class RdbParser {
   private pendingExpireMs = 0;
   /** Keys with an expiry per bucket of the expiry grid (domain/expiry.ts), from the file's `ctime`. */
   private readonly expiryCounts = new Float64Array(EXPIRY_BUCKETS);
+  /** The last key's bucket and its offsets (after, up to]: the next key is likely in it too. */
+  private bucket = 0;
+  private bucketFrom = 0;
+  private bucketTo = -1;
   /** Keys with an expiry not in `expiryCounts` (read before any `ctime`, or before a checkpoint that kept no histogram). */
   private expiryUnbased = 0;
   /** Keys whose value holds no element: Redis skips them on load ("empty keys skipped"). */
@@ -1147,7 +1151,14 @@ export class RdbParser {
       this.expires++;
       if (this.fileTimeMs >= 0) {
         if (this.pendingExpireMs < this.fileTimeMs) this.expiredKeys++;
-        this.expiryCounts[expiryBucket(this.pendingExpireMs - this.fileTimeMs)]! += 1;
+        const offset = this.pendingExpireMs - this.fileTimeMs;
+        // Neighbouring keys mostly share a bucket: two comparisons instead of finding it again.
+        if (!(offset > this.bucketFrom && offset <= this.bucketTo)) {
+          this.bucket = expiryBucket(offset);
+          this.bucketFrom = bucketOffsets(this.bucket).after;
+          this.bucketTo = bucketOffsets(this.bucket).upTo;
+        }
+        this.expiryCounts[this.bucket]! += 1;
       } else this.expiryUnbased++;
       this.expiryTimes?.add(this.pendingExpireMs);
     }

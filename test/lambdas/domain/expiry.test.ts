@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  bucketOffsets,
   bucketSpan,
   ExactExpiries,
   EXPIRY_BUCKETS,
@@ -39,6 +40,7 @@ describe('expiryBucket and bucketSpan', () => {
       const { from, to } = bucketSpan(BASE, k);
       for (const at of [from, from + 1, to - 1, to]) expect(expiryBucket(at - BASE), `bucket ${k} at ${at - BASE}`).toBe(k);
       expect(expiryBucket(to + 1 - BASE)).toBe(k + 1);
+      expect(bucketOffsets(k)).toEqual({ after: from - 1 - BASE, upTo: to - BASE });
     }
   });
 });
