@@ -74,7 +74,7 @@ export function checkCanary(expected: string | undefined, found: string | null):
 
 /**
  * When the restored data was checked, by the restored server's clock (ms
- * since the epoch; TIME, so a skewed Lambda or laptop clock cannot move it):
+ * since the epoch; `INFO server`, so a skewed Lambda or laptop clock cannot move it):
  * `from` when the full scan began, `to` when the keys were counted after it.
  * The scan touches every key, and a primary deletes a key it touches past its
  * expiry: keys expired before `from` are surely gone; keys expiring within

@@ -7,7 +7,7 @@
  * - an expiry histogram (where the file was read by the verifier but only a
  *   short summary can travel with the point: an S3 tag value, a drill input):
  *   keys per bucket of a fixed grid of offsets from a base time (the file's
- *   `ctime`), √2 apart from 1 s to about 10 years. Text form
+ *   `ctime`), √2 apart from 1 s to about 12 years. Text form
  *   `<base, unix seconds, base 36>/<bucket>.<keys>/…` (bucket index and key
  *   count in base 36), only non-empty buckets; a run of buckets merged to fit
  *   a size limit is written `<first>_<last>.<keys>`.
@@ -23,7 +23,7 @@
 
 /** Grid edges: bucket k (1…{@link LAST_EDGE}) holds offsets in (EDGES[k-1], EDGES[k]] ms; bucket 1 starts at 0. */
 const EDGES: readonly number[] = [-1, ...Array.from({ length: 58 }, (_, i) => Math.round(1000 * 2 ** (i / 2)))];
-/** Index of the last finite edge (about 8.5 years); bucket LAST_EDGE + 1 holds everything later. */
+/** Index of the last finite edge (about 12 years); bucket LAST_EDGE + 1 holds everything later. */
 const LAST_EDGE = EDGES.length - 1;
 /** Buckets: 0 (before the base), 1…LAST_EDGE, and one beyond. */
 export const EXPIRY_BUCKETS = LAST_EDGE + 2;
