@@ -160,6 +160,25 @@ export async function countKeys(client: RedisClient): Promise<number> {
   return spaces.flat().reduce((a, e) => a + e.keys, 0);
 }
 
+/**
+ * The servers' clocks, ms since the epoch: the earliest and the latest over
+ * every primary. A drill compares keys' expiry times with the clock that
+ * expires them, not with the caller's. Read from `INFO server`
+ * (`server_time_usec`, Redis 6.2 on: the drill user may INFO already), else
+ * TIME (older servers).
+ */
+export async function serverTime(client: RedisClient): Promise<{ readonly earliest: number; readonly latest: number }> {
+  const times = await Promise.all(
+    primaries(client).map(async (node) => {
+      const usec = /^server_time_usec:(\d+)\r?$/m.exec(await node.info('server'))?.[1];
+      if (usec !== undefined) return Math.floor(Number(usec) / 1000);
+      const [seconds, micros] = (await node.call('TIME')) as [string, string];
+      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    }),
+  );
+  return { earliest: Math.min(...times), latest: Math.max(...times) };
+}
+
 /** Reads what the canary, expect-keys and expect-values checks compare (database 0, routed by key in cluster mode). */
 export async function readExpected(
   client: RedisClient,
@@ -662,6 +681,64 @@ function scanDatabase(pipe: RespPipe, count: number, checkDeadline: () => void, 
 
 function refused(command: string, reply: Error): Error {
   return reply instanceof RedisConnectionError ? reply : new RedisConnectionError(`${command} failed: ${reply.message} (does the user have +@keyspace +@read?)`);
+}
+
+/** Options for {@link scanExpiryTimes}. */
+export interface ExpiryScanOptions {
+  /** Record nothing (`undefined`) when the keyspace holds more keys than this: the scan would cost too much. */
+  readonly maxKeys: number;
+  /** Stop and record nothing after this long. */
+  readonly maxSeconds: number;
+  /** SCAN COUNT. @default 1000 */
+  readonly count?: number;
+  /** Milliseconds clock. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Every key's expiry time (PEXPIRETIME: ms since the epoch, exact; Redis and
+ * Valkey 7.0 on) in every database with keys with an expiry (INFO keyspace),
+ * on every primary. `undefined` when the keyspace holds more than `maxKeys`
+ * keys or the scan outlasts `maxSeconds`. SCAN has no TTL filter: every key
+ * of those databases is visited, one SCAN batch and its PEXPIRETIME replies
+ * at a time; only the times are kept (8 bytes per key with an expiry).
+ * Throws what the server refuses (an older server, a user without the commands).
+ */
+export async function scanExpiryTimes(client: RedisClient, options: ExpiryScanOptions): Promise<number[] | undefined> {
+  const now = options.now ?? Date.now;
+  const count = String(options.count ?? 1000);
+  const nodes = await Promise.all(primaries(client).map(async (node) => ({ node, spaces: await keyspace(node) })));
+  if (nodes.flatMap((n) => n.spaces).reduce((a, e) => a + e.keys, 0) > options.maxKeys) return undefined;
+  const deadline = now() + options.maxSeconds * 1000;
+  const times: number[] = [];
+  let late = false;
+  await Promise.all(
+    nodes.map(async ({ node, spaces }) => {
+      for (const { db, expires } of spaces) {
+        if (expires === 0 || late) continue;
+        const pipe = await RespPipe.open(endpointOf(node), db);
+        try {
+          let cursor = '0';
+          do {
+            if (now() > deadline) {
+              late = true;
+              return;
+            }
+            const [next, keys] = (await pipe.call(['SCAN', cursor, 'COUNT', count])) as [Buffer, Buffer[]];
+            const replies = await pipe.exec(Buffer.concat(keys.map((k) => encode(['PEXPIRETIME', k]))), keys.length);
+            for (const r of replies) {
+              if (r instanceof Error) throw new RedisConnectionError(`PEXPIRETIME failed: ${r.message} (Redis or Valkey 7.0 or later, and a user with +pexpiretime)`);
+              if (typeof r === 'number' && r >= 0) times.push(r);
+            }
+            cursor = next.toString();
+          } while (cursor !== '0');
+        } finally {
+          pipe.close();
+        }
+      }
+    }),
+  );
+  return late ? undefined : times;
 }
 
 /**

@@ -5,6 +5,7 @@
  * nothing here talks to Redis, reads the clock or the environment.
  */
 import type { CheckResult, DrillChecks, DrillVerifyReport, ExpectedData } from './drill.js';
+import { histogramCounts, NO_EXPIRIES, unknownExpiries, type ExpiryCounts } from './expiry.js';
 
 /** The key the snapshot probe writes just before a snapshot; its value is recorded as `expected.canary`. */
 export { CANARY_KEY } from './probe.js';
@@ -71,6 +72,70 @@ export function checkCanary(expected: string | undefined, found: string | null):
   return { name: 'canary', ok: found === expected, expected: want, found: quote(found) };
 }
 
+/**
+ * When the restored data was checked, by the restored server's clock (ms
+ * since the epoch; `INFO server`, so a skewed Lambda or laptop clock cannot move it):
+ * `from` when the full scan began, `to` when the keys were counted after it.
+ * The scan touches every key, and a primary deletes a key it touches past its
+ * expiry: keys expired before `from` are surely gone; keys expiring within
+ * the window may still be counted.
+ */
+export interface CheckWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The recovery point recorded no expiry times and no count of keys with an expiry (a probe's count). */
+const NOT_RECORDED: ExpiryCounts = {
+  source: 'no expiry times recorded: a key expired since the count counts as missing',
+  expiredBy: () => ({ sure: 0, maybe: 0 }),
+};
+
+/**
+ * What the expected data says about its keys' expiry: its histograms when
+ * recorded; none when no key has an expiry; only the number of keys with an
+ * expiry (every one may have expired) for summaries written before
+ * histograms were recorded; nothing (strict count) otherwise.
+ */
+export function expiryCountsOf(expected: ExpectedData): ExpiryCounts {
+  if (expected.expiries && expected.expiries.length > 0) {
+    const counts = histogramCounts(expected.expiries);
+    if (counts) return counts;
+  }
+  if (expected.expires === 0) return NO_EXPIRIES;
+  if (expected.expires !== undefined) return unknownExpiries(expected.expires);
+  return NOT_RECORDED;
+}
+
+/** How many of the recorded keys had expired by the check: the only keys that may be missing. */
+export interface ExpiredByCheck {
+  /** Surely gone when the scan began (its keys' whole expiry range before it): the count cannot include them. */
+  readonly gone: number;
+  /** May have expired by the count (their expiry range starts before it): the count may lack them. */
+  readonly atMost: number;
+  readonly source: string;
+  /** Of `atMost - gone`: keys whose expiry falls in the check's own window (still counted until the server deletes them). */
+  readonly inWindow: number;
+  /** Of `atMost - gone`: keys in the histogram bucket the check falls in (the histogram cannot tell whether they had expired). */
+  readonly inBucket: number;
+  /** Why keys in `inBucket` may or may not have expired (see {@link ExpiryCounts.uncertain}). */
+  readonly uncertain?: string;
+}
+
+/** {@link ExpiredByCheck} for `expiry` over `window`. */
+export function expiredByCheck(expiry: ExpiryCounts, window: CheckWindow): ExpiredByCheck {
+  const atFrom = expiry.expiredBy(window.from);
+  const atTo = expiry.expiredBy(window.to);
+  return {
+    gone: atFrom.sure,
+    atMost: atTo.maybe,
+    source: expiry.source,
+    inWindow: atTo.sure - atFrom.sure,
+    inBucket: atTo.maybe - atTo.sure,
+    ...(expiry.uncertain ? { uncertain: expiry.uncertain } : {}),
+  };
+}
+
 /** Bounds of an acceptable restored key count. */
 export interface KeyCountBounds {
   readonly min: number;
@@ -80,30 +145,50 @@ export interface KeyCountBounds {
 
 /**
  * The key-count rule. `tolerance` = `keyCountTolerancePct` % of the recorded
- * count, in whole keys (rounded down). Upper bound: recorded + tolerance.
- * Lower bound: recorded − tolerance, and when the RDB told how many keys had
- * an expiry, also − those: every one of them may have expired between the
- * snapshot and the restore (a primary loading an RDB drops expired keys), and
- * none of the others can have gone. Never below 0.
+ * count, in whole keys (rounded down). The restore may lack only the keys
+ * that expired by the check: lower bound recorded − `expired.atMost` −
+ * tolerance; it holds none of those surely gone: upper bound recorded −
+ * `expired.gone` + tolerance. With exact expiry times and no key expiring
+ * during the check, tolerance 0 means exactly one count. Never below 0.
  */
-export function keyCountBounds(keys: number, expires: number | undefined, pct: number): KeyCountBounds {
+export function keyCountBounds(keys: number, expired: Pick<ExpiredByCheck, 'gone' | 'atMost'>, pct: number): KeyCountBounds {
   const tolerance = toleranceKeys(keys, pct);
   return {
-    min: Math.max(0, keys - (expires ?? 0) - tolerance),
-    max: keys + tolerance,
+    min: Math.max(0, keys - expired.atMost - tolerance),
+    max: Math.max(0, keys - expired.gone + tolerance),
     tolerance,
   };
 }
 
-/** `key-count`: DBSIZE over every database and primary within {@link keyCountBounds}. Skipped when no count was recorded. */
-export function checkKeyCount(expected: ExpectedData, found: number, pct: number): CheckResult {
+/** `12..15 expired by the check at <time> (<source>; why the range)`. */
+function expiredText(e: ExpiredByCheck, window: CheckWindow): string {
+  const n = e.gone === e.atMost ? `${e.atMost}` : `${e.gone}..${e.atMost}`;
+  const why = [
+    ...(e.inWindow > 0 ? [`${e.inWindow} expiring during the check may still be counted`] : []),
+    ...(e.inBucket > 0 && e.uncertain ? [`${e.inBucket} ${e.uncertain}`] : []),
+  ];
+  return `${n} expired by the check at ${new Date(window.to).toISOString()} (${[e.source, ...why].join('; ')})`;
+}
+
+/** `exactly 4689` or `4683..4689`. */
+function rangeText(b: KeyCountBounds): string {
+  return b.min === b.max ? `exactly ${b.min}` : `${b.min}..${b.max}`;
+}
+
+/**
+ * `key-count`: DBSIZE over every database and primary (counted after the full
+ * scan, at `window.to`) within {@link keyCountBounds}. Skipped when no count
+ * was recorded. The expected text says the recorded count, how many keys
+ * expired by the check and why, and the accepted count.
+ */
+export function checkKeyCount(expected: ExpectedData, found: number, pct: number, window: CheckWindow, expiry: ExpiryCounts = expiryCountsOf(expected)): CheckResult {
   if (expected.keys === undefined) return skipped('key-count', 'no key count recorded', `${found} keys`);
-  const b = keyCountBounds(expected.keys, expected.expires, pct);
-  const expiring = expected.expires ? `, of which ${expected.expires} with expiry` : '';
+  const expired = expiredByCheck(expiry, window);
+  const b = keyCountBounds(expected.keys, expired, pct);
   return {
     name: 'key-count',
     ok: found >= b.min && found <= b.max,
-    expected: `${expected.keys} keys${expiring}: ${b.min}..${b.max} (tolerance ${pct} % = ${b.tolerance})`,
+    expected: `${expected.keys} recorded, ${expiredText(expired, window)}: ${rangeText(b)} (tolerance ${pct} % = ${b.tolerance})`,
     found: `${found} keys`,
   };
 }
@@ -134,18 +219,19 @@ export function formatHistogram(byType: Readonly<Record<string, number>>): strin
  * verifier's histogram. The rule:
  * - no type may have more keys than recorded, beyond `tolerance` in total
  *   (SCAN may return a key twice while the dictionary is resized);
- * - types may be short by at most `expires + tolerance` keys in total
- *   (keys with an expiry may have expired; nothing else can go missing);
- * - when `expires` is known, at most `expires + tolerance` keys have a TTL;
+ * - types may be short by at most the keys expired by the check
+ *   ({@link expiredByCheck}) + `tolerance` in total: nothing else can go missing;
+ * - when `expires` is known, at most `expires` − those surely gone +
+ *   `tolerance` keys have a TTL;
  * - no key with a nonsensical PTTL.
  * `tolerance` is `keyCountTolerancePct` % of the recorded key count. Skipped without a recorded histogram.
  */
-export function checkHistogram(expected: ExpectedData, found: ScanSummary, pct: number): CheckResult {
+export function checkHistogram(expected: ExpectedData, found: ScanSummary, pct: number, window: CheckWindow, expiry: ExpiryCounts = expiryCountsOf(expected)): CheckResult {
   const foundText = `${formatHistogram(found.byType)} (${found.keys} keys, ${found.volatile} with TTL, ${found.vanished} expired during the scan, ${found.ttlProblems} TTL problems)`;
   if (!expected.byType) return skipped('type-histogram', 'no type histogram recorded', foundText);
   const recorded = Object.values(expected.byType).reduce((a, n) => a + n, 0);
   const tolerance = toleranceKeys(expected.keys ?? recorded, pct);
-  const expires = expected.expires ?? 0;
+  const expired = expiredByCheck(expiry, window);
   let short = 0;
   let excess = 0;
   for (const type of new Set([...Object.keys(expected.byType), ...Object.keys(found.byType)])) {
@@ -153,17 +239,18 @@ export function checkHistogram(expected: ExpectedData, found: ScanSummary, pct: 
     if (diff < 0) short -= diff;
     else excess += diff;
   }
+  const volatileMax = expected.expires !== undefined ? Math.max(0, expected.expires - expired.gone) + tolerance : undefined;
   const problems: string[] = [];
   if (excess > tolerance) problems.push(`${excess} more than recorded`);
-  if (short > expires + tolerance) problems.push(`${short} fewer than recorded`);
-  if (expected.expires !== undefined && found.volatile > expires + tolerance) problems.push(`${found.volatile} keys with TTL`);
+  if (short > expired.atMost + tolerance) problems.push(`${short} fewer than recorded`);
+  if (volatileMax !== undefined && found.volatile > volatileMax) problems.push(`${found.volatile} keys with TTL (at most ${volatileMax})`);
   if (found.ttlProblems > 0) problems.push(`${found.ttlProblems} keys with a nonsensical TTL`);
   return {
     name: 'type-histogram',
     ok: problems.length === 0,
     expected:
       `${formatHistogram(expected.byType)} (at most ${tolerance} more, ` +
-      `at most ${expires + tolerance} fewer: ${expires} with expiry + tolerance ${pct} % = ${tolerance})`,
+      `at most ${expired.atMost + tolerance} fewer: ${expiredText(expired, window)} + tolerance ${pct} % = ${tolerance})`,
     found: problems.length > 0 ? `${foundText}: ${problems.join('; ')}` : foundText,
   };
 }
@@ -269,14 +356,16 @@ export interface DrillFindings {
   readonly exists: readonly boolean[];
   readonly values: Readonly<Record<string, ValueLookup>>;
   readonly samples: readonly SampledKey[];
+  /** When the scan began and the keys were counted (server clock). */
+  readonly window: CheckWindow;
 }
 
 /** Every check, in report order, and the verdict: ok when no check failed (skipped ones count as passed). */
 export function drillReport(expected: ExpectedData, checks: DrillChecks, found: DrillFindings, seconds: number): DrillVerifyReport {
   const results: CheckResult[] = [
     checkCanary(expected.canary, found.canary),
-    checkKeyCount(expected, found.dbsize, checks.keyCountTolerancePct),
-    checkHistogram(expected, found.scan, checks.keyCountTolerancePct),
+    checkKeyCount(expected, found.dbsize, checks.keyCountTolerancePct, found.window),
+    checkHistogram(expected, found.scan, checks.keyCountTolerancePct, found.window),
     checkExpectKeys(checks.expectKeys, found.exists),
     checkExpectValues(checks.expectValues, found.values),
     checkSample(found.samples, checks.sampleSize, expected.byType),

@@ -4,7 +4,8 @@
  * the checks of the ElastiCache drills' verify step applied to it.
  */
 import type { CheckResult, ExpectedData } from './drill.js';
-import { checkExpectKeys, checkHistogram, checkKeyCount, checkSample, type SampledKey, type ScanSummary } from './drill-checks.js';
+import { checkExpectKeys, checkHistogram, checkKeyCount, checkSample, type CheckWindow, type SampledKey, type ScanSummary } from './drill-checks.js';
+import type { ExpiryCounts } from './expiry.js';
 import type { RdbReport } from './rdb/verifier.js';
 
 /** What the operator asked for beyond the file's own counts. */
@@ -21,47 +22,50 @@ export interface LocalDrillChecks {
 
 /** The expected data of each count check. */
 export interface LocalDrillExpected {
-  /** key-count: the keys that load. */
+  /** key-count: every key of the file (or `expectKeyCount`); those expired by the check are subtracted there. */
   readonly keyCount: ExpectedData;
-  /** type-histogram: the verifier's keys per type, which include the already expired keys. */
+  /** type-histogram: the verifier's keys per type, already expired keys included. */
   readonly histogram: ExpectedData;
 }
 
 /**
- * What a primary loading the file must hold. The verifier's `keys` leaves
- * out empty keys already (nobody loads them) but counts the keys whose
- * expiry had passed when the file was written (`expiredKeys`): a primary
- * drops those on load, so they are not expected. Of the others, those with
- * an expiry may have expired since the file was written: the key-count
- * check's lower bound allows for them (`expires`). The type histogram
- * cannot tell the types of the expired keys apart, so its `expires` covers
- * every key with an expiry. `expectKeyCount` replaces the file's count.
+ * What the file recorded. The verifier's `keys` leaves out empty keys
+ * already (nobody loads them) and counts every other key, those whose expiry
+ * had passed when the file was written included: the checks subtract exactly
+ * the keys whose expiry is before the check (the exact expiry times of the
+ * file, which include those), no other. `expectKeyCount` replaces the
+ * file's count.
  */
 export function localDrillExpected(rdb: RdbReport, expectKeyCount?: number): LocalDrillExpected {
-  const expired = rdb.expiredKeys ?? 0;
-  const loadable = rdb.keys - expired;
+  const expiries = rdb.expiryHistogram ? { expiries: [rdb.expiryHistogram] } : {};
   return {
-    keyCount: { keys: expectKeyCount ?? loadable, expires: rdb.expires - expired },
-    histogram: { keys: loadable, expires: rdb.expires, byType: rdb.byType },
+    keyCount: { keys: expectKeyCount ?? rdb.keys, expires: rdb.expires, ...expiries },
+    histogram: { keys: rdb.keys, expires: rdb.expires, byType: rdb.byType, ...expiries },
   };
 }
 
 /** What was read from the server. */
 export interface LocalDrillFindings {
-  /** Keys in every database (INFO keyspace). */
+  /** Keys in every database (INFO keyspace), counted after the scan. */
   readonly dbsize: number;
   readonly scan: ScanSummary;
   /** `exists[i]` answers for `expectKeys[i]`. */
   readonly exists: readonly boolean[];
   readonly samples: readonly SampledKey[];
+  /** When the scan began and the keys were counted (the server's clock). */
+  readonly window: CheckWindow;
 }
 
-/** The checks in report order: key-count, type-histogram, expect-keys, sample. */
-export function localDrillChecks(rdb: RdbReport, checks: LocalDrillChecks, found: LocalDrillFindings): CheckResult[] {
+/**
+ * The checks in report order: key-count, type-histogram, expect-keys,
+ * sample. `expiry`: the file's exact expiry times (as the drill read it);
+ * without them, the file's expiry histogram.
+ */
+export function localDrillChecks(rdb: RdbReport, checks: LocalDrillChecks, found: LocalDrillFindings, expiry?: ExpiryCounts): CheckResult[] {
   const expected = localDrillExpected(rdb, checks.expectKeyCount);
   return [
-    checkKeyCount(expected.keyCount, found.dbsize, checks.tolerancePct),
-    checkHistogram(expected.histogram, found.scan, checks.tolerancePct),
+    checkKeyCount(expected.keyCount, found.dbsize, checks.tolerancePct, found.window, expiry),
+    checkHistogram(expected.histogram, found.scan, checks.tolerancePct, found.window, expiry),
     checkExpectKeys(checks.expectKeys, found.exists),
     checkSample(found.samples, checks.sampleSize, rdb.byType),
   ];

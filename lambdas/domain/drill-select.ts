@@ -20,6 +20,7 @@ import {
   type RecoveryPointChoice,
 } from './drill.js';
 import { parseExportObjectKey, parseShardTag } from './export.js';
+import { histogramKeys, parseExpiryHistogram } from './expiry.js';
 import { parseSnapshotName } from './naming.js';
 import { parseRdbSummary, type RdbSummary } from './rdb-summary.js';
 import { isTier, TAGS, tierRank, type RecoveryPoint, type Tier } from './types.js';
@@ -144,11 +145,17 @@ export interface PrimarySnapshot {
   readonly tags: Readonly<Record<string, string>>;
 }
 
-/** What the verify step can expect from a snapshot: the probe's key count and canary, when recorded. */
+/**
+ * What the verify step can expect from a snapshot: the probe's key count,
+ * its expiry histogram (only with the count, and only when it parses) and
+ * canary, when recorded.
+ */
 export function snapshotExpected(tags: Readonly<Record<string, string>>): ExpectedData {
   const keys = countTag(tags[TAGS.keys]);
   const canary = tags[CANARY_TAG];
-  return { ...(keys !== undefined ? { keys } : {}), ...(canary !== undefined ? { canary } : {}) };
+  const ttl = tags[TAGS.expiries];
+  const expiries = keys !== undefined && ttl !== undefined && parseExpiryHistogram(ttl) ? { expires: histogramKeys(ttl)!, expiries: [ttl] } : {};
+  return { ...(keys !== undefined ? { keys } : {}), ...expiries, ...(canary !== undefined ? { canary } : {}) };
 }
 
 /**
@@ -350,8 +357,9 @@ export type DrExportVerdict =
  * complete shard set (`0001..N/N` from the `redis-dr:shard` tags, one object
  * per shard), every object `redis-dr:verified=ok` with a readable
  * `redis-dr:rdb` summary, and an engine tag. Expected data: keys, expiring
- * keys and keys per type summed over the shards' summaries; the canary from
- * the object tags, when one was recorded.
+ * keys and keys per type summed over the shards' summaries, the shards'
+ * expiry histograms (when every shard with expiring keys has one); the
+ * canary from the object tags, when one was recorded.
  */
 export function assessDrExport(
   exp: DrExport,
@@ -382,6 +390,9 @@ export function assessDrExport(
   const byType: Record<string, number> = {};
   for (const s of summaries) for (const [type, n] of Object.entries(s.byType)) byType[type] = (byType[type] ?? 0) + n;
   const canary = objects.map((o) => o.tags[CANARY_TAG]).find((c) => c !== undefined);
+  // Expiry times only when every shard with expiring keys recorded them: one without would let its keys go unaccounted.
+  const volatileShards = summaries.filter((s) => s.expires > 0);
+  const expiries = volatileShards.every((s) => s.expiryHistogram !== undefined) && volatileShards.length > 0 ? volatileShards.map((s) => s.expiryHistogram!) : undefined;
   const created = Date.parse(first[TAGS.created] ?? '');
   const slots = shards.slots;
   return {
@@ -395,6 +406,7 @@ export function assessDrExport(
       expected: {
         keys: summaries.reduce((a, s) => a + s.keys, 0),
         expires: summaries.reduce((a, s) => a + s.expires, 0),
+        ...(expiries ? { expiries } : {}),
         byType,
         ...(canary !== undefined ? { canary } : {}),
       },

@@ -89,6 +89,12 @@ export const expectedDataSchema = z.strictObject({
   keys: z.number().int().nonnegative().optional(),
   /** Keys with an expiry in the RDB (DR); expired ones may be gone after the restore. */
   expires: z.number().int().nonnegative().optional(),
+  /**
+   * When those keys expire: expiry histograms (domain/expiry.ts text form),
+   * one per object (shard) with keys with an expiry, or the probe's. Only the
+   * keys expired by the check may be missing.
+   */
+  expiries: z.array(z.string().min(1)).optional(),
   /** Keys per type from the RDB verifier (DR). */
   byType: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** The canary value written just before the snapshot (probe). */

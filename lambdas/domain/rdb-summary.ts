@@ -4,6 +4,7 @@
  * drill (per-type key histogram) and the CLI. One tag value holds the whole
  * summary because S3 allows only 10 tags per object. Pure.
  */
+import { fitExpiryHistogram, parseExpiryHistogram } from './expiry.js';
 import type { RdbReport } from './rdb/verifier.js';
 import { TAGS } from './types.js';
 
@@ -16,6 +17,12 @@ export interface RdbSummary {
   readonly keys: number;
   readonly expires: number;
   readonly byType: Readonly<Record<string, number>>;
+  /**
+   * When the keys with an expiry expire (an expiry histogram's text form,
+   * domain/expiry.ts), merged as needed to fit the tag. Absent when no key has
+   * an expiry, and in summaries written before histograms were recorded.
+   */
+  readonly expiryHistogram?: string;
   /** Where and why the file is corrupt. */
   readonly error?: { readonly offset: number; readonly message: string };
 }
@@ -30,7 +37,9 @@ function tagSafe(text: string): string {
 }
 
 /**
- * `v=11 keys=1200 expires=30 string=1000 hash=200` for an intact file;
+ * `v=11 keys=1200 expires=30 string=1000 hash=200 ttl=t5x0k0/1.3/8.r` for an
+ * intact file (`ttl=`: the expiry histogram, its buckets merged until the
+ * whole value fits S3's 256 characters);
  * `v=11 keys=1200 expires=30 error@81234=<reason>` for a corrupt one (the
  * reason cut to fit S3's 256-character tag value).
  */
@@ -43,7 +52,9 @@ export function formatRdbSummary(report: RdbReport): string {
   }
   const names = [...TYPE_ORDER, ...Object.keys(report.byType).filter((t) => !TYPE_ORDER.includes(t)).sort()];
   const types = names.filter((t) => (report.byType[t] ?? 0) > 0).map((t) => `${tagSafe(t)}=${report.byType[t]}`);
-  return [head, ...types].join(' ').slice(0, MAX_TAG_VALUE);
+  const text = [head, ...types].join(' ');
+  const ttl = report.expiryHistogram && fitExpiryHistogram(report.expiryHistogram, MAX_TAG_VALUE - text.length - ' ttl='.length);
+  return ttl ? `${text} ttl=${ttl}` : text.slice(0, MAX_TAG_VALUE);
 }
 
 /** Inverse of {@link formatRdbSummary}; `undefined` when the value is not one. */
@@ -56,12 +67,18 @@ export function parseRdbSummary(value: string | undefined): RdbSummary | undefin
   const err = /^error@(\d+)=(.*)$/.exec(rest);
   if (err) return { ...base, byType: {}, error: { offset: Number(err[1]), message: err[2]! } };
   const byType: Record<string, number> = {};
+  let expiryHistogram: string | undefined;
   for (const part of rest.split(' ').filter(Boolean)) {
+    if (part.startsWith('ttl=')) {
+      expiryHistogram = part.slice(4);
+      if (!parseExpiryHistogram(expiryHistogram)) return undefined;
+      continue;
+    }
     const kv = /^([^=]+)=(\d+)$/.exec(part);
     if (!kv) return undefined;
     byType[kv[1]!] = Number(kv[2]);
   }
-  return { ...base, byType };
+  return { ...base, byType, ...(expiryHistogram !== undefined ? { expiryHistogram } : {}) };
 }
 
 /** The tags a verification writes. */

@@ -118,6 +118,8 @@ export const TAGS = {
   keys: 'redis-dr:keys',
   /** The canary value the probe wrote just before the snapshot. */
   canary: 'redis-dr:canary',
+  /** On a snapshot only (never copied to objects): the probe's expiry histogram (domain/expiry.ts), when recorded. */
+  expiries: 'redis-dr:ttl',
   /** On a DR object: verdict of the RDB verifier, `ok` or `corrupt`. */
   verified: 'redis-dr:verified',
   /** On a DR object: the verifier's summary (see `formatRdbSummary`). */

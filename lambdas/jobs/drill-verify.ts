@@ -1,6 +1,6 @@
 import type tls from 'node:tls';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { countKeys, createRedisConnection, readExpected, sampleKeys, scanHistogram } from '../adapters/redis.js';
+import { countKeys, createRedisConnection, readExpected, sampleKeys, scanHistogram, serverTime } from '../adapters/redis.js';
 import type { LogSink } from '../adapters/runtime.js';
 import { getRedisCredentials } from '../adapters/secrets.js';
 import type { RetryClock } from '../adapters/retry.js';
@@ -11,6 +11,9 @@ import { drillReport } from '../domain/drill-checks.js';
  * verify step of the restore drill: connect to the restored cluster and
  * check it holds the snapshot's data (canary, key count, type histogram,
  * configured keys and values, random samples).
+ *
+ * The count is taken after the full scan, and the keys that expired by then
+ * (server clock) are the only ones the checks let go missing.
  *
  * A failed check is a normal result (`ok: false`): the state machine branches
  * on it and still deletes the cluster. Only what prevents checking throws:
@@ -51,11 +54,15 @@ export async function runDrillVerify(input: DrillVerifyInput, deps: DrillVerifyD
     connectTimeoutMs: deps.connectTimeoutMs,
   });
   try {
-    const dbsize = await countKeys(client);
-    const read = await readExpected(client, input.checks.expectKeys, Object.keys(input.checks.expectValues));
+    // Scan first: it deletes every key it touches past its expiry, so the count after it holds none expired before
+    // the scan began. Both times by the server's clock: the one that expires keys.
+    const from = (await serverTime(client)).earliest;
     const scan = await scanHistogram(client, { count: deps.scanCount, maxSeconds: deps.maxScanSeconds, now: () => deps.clock.now() });
+    const dbsize = await countKeys(client);
+    const window = { from, to: (await serverTime(client)).latest };
+    const read = await readExpected(client, input.checks.expectKeys, Object.keys(input.checks.expectValues));
     const samples = input.checks.sampleSize > 0 ? await sampleKeys(client, input.checks.sampleSize) : [];
-    const report = drillReport(input.expected, input.checks, { ...read, dbsize, scan, samples }, (deps.clock.now() - started) / 1000);
+    const report = drillReport(input.expected, input.checks, { ...read, dbsize, scan, samples, window }, (deps.clock.now() - started) / 1000);
     const failed = report.checks.filter((c) => !c.ok);
     if (report.ok) deps.log.info('restored data verified', { ...endpoint, keys: report.keys, seconds: report.seconds });
     else deps.log.warn('restored data failed verification', { ...endpoint, keys: report.keys, failed });

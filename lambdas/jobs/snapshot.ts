@@ -15,7 +15,7 @@ import { DIMENSION, METRIC } from '../domain/alerting/metrics.js';
 import { mapConcurrent, RetriesExhaustedError, retryWithBackoff, throttleRetry, type ThrottleRetry } from '../adapters/retry.js';
 import type { ProbeInvoker } from '../adapters/probe-invoke.js';
 import { runFailureMessage, type ScheduledDeps } from '../adapters/runtime.js';
-import { formatCanary } from '../domain/probe.js';
+import { formatCanary, type ProbeResult } from '../domain/probe.js';
 import { resolveTargets } from '../adapters/targets.js';
 import { formatSnapshotName, parseSnapshotName } from '../domain/naming.js';
 import type { SnapshotRunInput } from '../domain/plan-input.js';
@@ -236,6 +236,7 @@ async function attemptSnapshot(
     [TAGS.sourceKind]: target.kind,
     [TAGS.tier]: tier,
     ...(probed ? { [TAGS.keys]: String(probed.keys), [TAGS.canary]: probed.canary } : {}),
+    ...(probed?.expiries ? { [TAGS.expiries]: probed.expiries } : {}),
   };
   try {
     await retryThrottled(() => createSnapshot(deps.elasticache, source, snapshot, tags));
@@ -331,7 +332,7 @@ async function probeBefore(
   reach: Reach | undefined,
   input: SnapshotRunInput,
   deps: SnapshotDeps,
-): Promise<{ keys: number; canary: string } | undefined> {
+): Promise<ProbeResult | undefined> {
   const dims = { [DIMENSION.plan]: input.plan, [DIMENSION.target]: target.id };
   try {
     if (!deps.probe) throw new Error('no probe function is configured (PROBE_FUNCTION_NAME)');

@@ -69,6 +69,9 @@ export const rdbCheckpointSchema = z.object({
   keys: z.number().int().nonnegative(),
   expires: z.number().int().nonnegative(),
   expiredKeys: z.number().int().nonnegative(),
+  // The expiry histogram so far (absent before it existed: the report then has none, and drills allow for every expiring key).
+  expiryCounts: z.array(z.number().int().nonnegative()).readonly().optional(),
+  expiryUnbased: z.number().int().nonnegative().optional(),
   emptyKeys: z.number().int().nonnegative(),
   fileTimeMs: z.number(),
   pendingExpireMs: z.number().optional(),

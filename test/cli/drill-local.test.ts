@@ -33,6 +33,8 @@ describe('redis-dr drill local', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'drill-local-cli-'));
   const tmp = join(scratch, 'tmp');
   let good: string;
+  let expiring: string;
+  let gutted: string;
   let big: string;
   let s3: FakeS3 | undefined;
 
@@ -88,6 +90,27 @@ describe('redis-dr drill local', () => {
       await new Promise((r) => setTimeout(r, 1_100)); // the file's ctime has second resolution
       good = join(scratch, 'good.rdb');
       writeFileSync(good, readFileSync(await bgsave(source, c)));
+      // Keys expiring during the drill: 1000 without expiry, 100 expiring 1.5 s from now (the server's clock), 50 in an
+      // hour. Active expiry is off: whenever the saves run, both files hold all of them.
+      await c.flushall();
+      const serverNow = async () => {
+        const [s, us] = await c.time();
+        return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+      };
+      const expiringAt = (await serverNow()) + 1500;
+      const q = c.pipeline();
+      for (let i = 0; i < 1000; i++) q.set(`p:${i}`, `v${i}`);
+      for (let i = 0; i < 100; i++) q.set(`soon:${i}`, 'v', 'PXAT', expiringAt);
+      for (let i = 0; i < 50; i++) q.set(`later:${i}`, 'v', 'PX', 3_600_000);
+      await q.exec();
+      expiring = join(scratch, 'expiring.rdb');
+      writeFileSync(expiring, readFileSync(await bgsave(source, c)));
+      // The same recovery point missing 1 % of its keys without expiry.
+      await c.del(...Array.from({ length: 10 }, (_, i) => `p:${i * 100}`));
+      gutted = join(scratch, 'gutted.rdb');
+      writeFileSync(gutted, readFileSync(await bgsave(source, c)));
+      // The drills below check after those 100 keys expired: wait until the clock (the drill's server's too) is past them.
+      while ((await serverNow()) <= expiringAt) await new Promise((r) => setTimeout(r, 50));
       // Large enough that verifying, loading and scanning take seconds: time to press Ctrl-C.
       await c.flushall();
       await c.call('DEBUG', 'POPULATE', '600000');
@@ -112,12 +135,24 @@ describe('redis-dr drill local', () => {
     expect(r.stdout).toMatch(/RDB v\d+, \d+ bytes, checksum ok, 207 keys \(2 with expiry, 1 already expired when it was written \(dropped on load\)\): 206 should load/);
     expect(r.stdout).toMatch(/server: \S+redis-server \(redis \d+\.\d+\.\d+\) on 127\.0\.0\.1:\d+, AUTH required/);
     expect(r.stdout).toMatch(/load: +\d+\.\d{3} s \(the server's own figure; .*\), 206 keys loaded: the RTO floor for this file/);
-    expect(r.stdout).toContain('[ok]   key-count: expected 206 keys, of which 1 with expiry: 205..206 (tolerance 0 % = 0), found 206 keys');
+    expect(r.stdout).toMatch(/\[ok\] {3}key-count: expected 207 recorded, 1 expired by the check at \S+Z \(file expiries\): exactly 206 \(tolerance 0 % = 0\), found 206 keys\n/);
     expect(r.stdout).toMatch(/\[ok\] {3}type-histogram: expected string=202 list=1 set=1 zset=1 hash=1 stream=1 .*found string=201 list=1 set=1 zset=1 hash=1 stream=1 /);
     expect(r.stdout).toContain('[ok]   expect-keys: expected 3 keys exist: k:0, h, x, found all 3 exist');
     expect(r.stdout).toMatch(/\[ok\] {3}sample: expected 100 random keys/);
     expect(r.stdout).toContain('PASSED: 4 checks passed');
     expect(r.stdout).toMatch(/Cleanup: server stopped, .*redis-dr-drill-\w+ removed\./);
+    expectClean();
+  });
+
+  it('keys that expired between the save and the check are the only keys a restore may miss: exact at tolerance 0, 1 % more missing fails', async () => {
+    const r = await cli(['--rdb', expiring, '--tolerance-pct', '0']);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[ok\] {3}key-count: expected 1150 recorded, 100 expired by the check at \S+Z \(file expiries\): exactly 1050 \(tolerance 0 % = 0\), found 1050 keys\n/);
+    // 10 of the 1000 keys without expiry gone: 1150 recorded, 100 expired, 1040 found. (Before: 150 had an expiry, so 1000..1150 passed.)
+    const g = await cli(['--rdb', gutted, '--expect-key-count', '1150', '--tolerance-pct', '0']);
+    expect(g.status).toBe(1);
+    expect(g.stdout).toMatch(/\[FAIL\] key-count: expected 1150 recorded, 100 expired by the check at \S+Z \(file expiries\): exactly 1050 \(tolerance 0 % = 0\), found 1040 keys\n/);
+    expect(g.stdout).toContain('FAILED: key-count\n'); // the file's own types are all there: the type-histogram check passes
     expectClean();
   });
 
@@ -167,7 +202,7 @@ describe('redis-dr drill local', () => {
     const r = await cli(['--rdb', join(ROOT, 'test', 'fixtures', 'rdb-loader', 'corrupt_empty_keys.rdb'), '--tolerance-pct', '0']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('9 empty keys (skipped on load)): 0 should load');
-    expect(r.stdout).toContain('[ok]   key-count: expected 0 keys: 0..0');
+    expect(r.stdout).toMatch(/\[ok\] {3}key-count: expected 0 recorded, 0 expired by the check at \S+ \(file expiries\): exactly 0 /);
     expectClean();
   });
 
@@ -176,10 +211,12 @@ describe('redis-dr drill local', () => {
     expect(missing.status).toBe(1);
     expect(missing.stdout).toContain('[FAIL] expect-keys: expected 2 keys exist: k:1, no:such:key, found missing: no:such:key');
     expect(missing.stdout).toContain('FAILED: expect-keys');
-    // 206 keys load; 300 expected with the default tolerance (1 % = 3): 297..303.
+    // 206 keys load; 300 expected, 1 of them expired, with the default tolerance (1 % = 3): 296..302.
     const count = await cli(['--rdb', good, '--expect-key-count', '300']);
     expect(count.status).toBe(1);
-    expect(count.stdout).toContain(`[FAIL] key-count: expected 300 keys, of which 1 with expiry: 296..303 (tolerance ${DEFAULT_KEY_COUNT_TOLERANCE_PCT} % = 3), found 206 keys`);
+    expect(count.stdout).toMatch(
+      new RegExp(`\\[FAIL\\] key-count: expected 300 recorded, 1 expired by the check at \\S+ \\(file expiries\\): 296\\.\\.302 \\(tolerance ${DEFAULT_KEY_COUNT_TOLERANCE_PCT} % = 3\\), found 206 keys`),
+    );
     expect(count.stdout).toContain('FAILED: key-count\n');
     expect(count.stdout).toMatch(/Cleanup: server stopped/);
     expectClean();

@@ -23,6 +23,7 @@
  *
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
+import { bucketOffsets, expiryBucket, EXPIRY_BUCKETS, formatExpiryHistogram } from '../expiry.js';
 import { Crc64 } from './crc64.js';
 import {
   fingerprintStart,
@@ -198,6 +199,14 @@ export class RdbParser {
   private expiredKeys = 0;
   private fileTimeMs = -1;
   private pendingExpireMs = 0;
+  /** Keys with an expiry per bucket of the expiry grid (domain/expiry.ts), from the file's `ctime`. */
+  private readonly expiryCounts = new Float64Array(EXPIRY_BUCKETS);
+  /** The last key's bucket and its offsets (after, up to]: the next key is likely in it too. */
+  private bucket = 0;
+  private bucketFrom = 0;
+  private bucketTo = -1;
+  /** Keys with an expiry not in `expiryCounts` (read before any `ctime`, or before a checkpoint that kept no histogram). */
+  private expiryUnbased = 0;
   /** Keys whose value holds no element: Redis skips them on load ("empty keys skipped"). */
   private emptyKeys = 0;
   /** Keys per module type name (module values written through the module API). */
@@ -304,6 +313,8 @@ export class RdbParser {
     resumeFrom?: RdbCheckpoint,
     /** Told where each key's bytes are; checked once per key, so the verifier without one pays nothing. */
     private readonly sink?: RdbKeySink,
+    /** Told every key's expiry time (ms), when the caller wants them exactly (`drill local`). */
+    private readonly expiryTimes?: { add(expireAtMs: number): void },
   ) {
     if (resumeFrom) this.resume(resumeFrom);
   }
@@ -375,6 +386,9 @@ export class RdbParser {
       ...(this.trailingBytes > 0 ? { trailingBytes: this.trailingBytes } : {}),
       ...(this.emptyKeys > 0 ? { emptyKeys: this.emptyKeys } : {}),
       ...(this.expiredKeys > 0 ? { expiredKeys: this.expiredKeys } : {}),
+      ...(this.expires > 0 && this.expiryUnbased === 0 && this.fileTimeMs >= 0
+        ? { expiryHistogram: formatExpiryHistogram({ baseMs: this.fileTimeMs, counts: [...this.expiryCounts] })! }
+        : {}),
       ...(Object.keys(this.moduleTypes).length > 0 ? { moduleTypes: { ...this.moduleTypes } } : {}),
       ...(this.moduleAux.length > 0 ? { moduleAux: [...this.moduleAux] } : {}),
       ...(this.valkey ? { magic: 'VALKEY' as const } : {}),
@@ -425,6 +439,8 @@ export class RdbParser {
       keys: this.keys,
       expires: this.expires,
       expiredKeys: this.expiredKeys,
+      expiryCounts: [...this.expiryCounts],
+      expiryUnbased: this.expiryUnbased,
       emptyKeys: this.emptyKeys,
       fileTimeMs: this.fileTimeMs,
       ...(this.expirePending ? { pendingExpireMs: this.pendingExpireMs } : {}),
@@ -455,6 +471,10 @@ export class RdbParser {
     this.keys = cp.keys;
     this.expires = cp.expires;
     this.expiredKeys = cp.expiredKeys;
+    if (cp.expiryCounts?.length === EXPIRY_BUCKETS) {
+      this.expiryCounts.set(cp.expiryCounts);
+      this.expiryUnbased = cp.expiryUnbased ?? 0;
+    } else this.expiryUnbased = cp.expires; // a checkpoint from before histograms: the report then has none
     this.emptyKeys = cp.emptyKeys;
     this.fileTimeMs = cp.fileTimeMs;
     this.expirePending = cp.pendingExpireMs !== undefined;
@@ -1129,7 +1149,18 @@ export class RdbParser {
     this.keys++;
     if (this.expirePending) {
       this.expires++;
-      if (this.fileTimeMs >= 0 && this.pendingExpireMs < this.fileTimeMs) this.expiredKeys++;
+      if (this.fileTimeMs >= 0) {
+        if (this.pendingExpireMs < this.fileTimeMs) this.expiredKeys++;
+        const offset = this.pendingExpireMs - this.fileTimeMs;
+        // Neighbouring keys mostly share a bucket: two comparisons instead of finding it again.
+        if (!(offset > this.bucketFrom && offset <= this.bucketTo)) {
+          this.bucket = expiryBucket(offset);
+          this.bucketFrom = bucketOffsets(this.bucket).after;
+          this.bucketTo = bucketOffsets(this.bucket).upTo;
+        }
+        this.expiryCounts[this.bucket]! += 1;
+      } else this.expiryUnbased++;
+      this.expiryTimes?.add(this.pendingExpireMs);
     }
     if (this.sink !== undefined) {
       this.sink.key(this.db, this.type, this.keyStart, this.keyNameEnd, this.base + this.pos, this.expirePending ? this.pendingExpireMs : -1);

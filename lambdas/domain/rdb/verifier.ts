@@ -41,6 +41,13 @@ export interface RdbReport {
    * primary drops them. Absent when none (or the file has no `ctime`).
    */
   readonly expiredKeys?: number;
+  /**
+   * When the keys with an expiry expire: an expiry histogram in its text form
+   * (domain/expiry.ts) based at the file's `ctime`, every key with an expiry
+   * counted (the already expired ones in its first bucket). Absent when no
+   * key has an expiry, or the file has no `ctime` to base it on.
+   */
+  readonly expiryHistogram?: string;
   /** Keys whose collection holds no element: Redis and Valkey skip them on load. Absent when none. */
   readonly emptyKeys?: number;
   /** Module values by module type name (e.g. `ReJSON-RL`): the restore server must load those modules. Absent when none. */
@@ -102,6 +109,10 @@ export interface RdbCheckpoint {
   readonly keys: number;
   readonly expires: number;
   readonly expiredKeys: number;
+  /** Keys with an expiry per expiry-grid bucket; added later: absent in older checkpoints (the report then has no histogram). */
+  readonly expiryCounts?: readonly number[];
+  /** Keys with an expiry not in `expiryCounts`. */
+  readonly expiryUnbased?: number;
   readonly emptyKeys: number;
   /** The file's `ctime` in ms, -1 when not (yet) seen. */
   readonly fileTimeMs: number;
@@ -146,6 +157,13 @@ export interface RdbVerifierOptions {
    * @throws RangeError for a checkpoint of another layout or policy
    */
   readonly resumeFrom?: RdbCheckpoint;
+  /**
+   * Told every key's expiry time (ms since the epoch) as the file is read:
+   * an `ExactExpiries` (domain/expiry.ts) for a caller that checks a restore of the file
+   * against exact expiry times (`drill local`). Counts the keys of this run
+   * only (not those before `resumeFrom`).
+   */
+  readonly expiryTimes?: { add(expireAtMs: number): void };
 }
 
 /**
@@ -183,7 +201,7 @@ export interface RdbVerifier {
  * const report = v.end();
  */
 export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier {
-  const parser = new RdbParser(options.maxValueBytes ?? 512 * 1024 * 1024, options.requireChecksum ?? false, options.resumeFrom);
+  const parser = new RdbParser(options.maxValueBytes ?? 512 * 1024 * 1024, options.requireChecksum ?? false, options.resumeFrom, undefined, options.expiryTimes);
   return {
     push: (chunk) => parser.push(chunk),
     end: () => parser.end(),

@@ -13,6 +13,7 @@ import {
   partitionOf,
   pickTarget,
   primaryChoice,
+  snapshotExpected,
   rotationIndex,
   s3ObjectArn,
   type DrExport,
@@ -157,6 +158,14 @@ describe('primaryChoice', () => {
     });
   });
 
+  it.each([
+    ['the probe\'s expiry histogram, with the count', { 'redis-dr:keys': '1200', 'redis-dr:ttl': 'toy6ck/a.5/p.3' }, { keys: 1200, expires: 8, expiries: ['toy6ck/a.5/p.3'] }],
+    ['no histogram without a count', { 'redis-dr:ttl': 'toy6ck/a.5' }, {}],
+    ['no histogram that does not parse', { 'redis-dr:keys': '1200', 'redis-dr:ttl': 'not a histogram' }, { keys: 1200 }],
+  ])('expects %s', (_, tags, expected) => {
+    expect(snapshotExpected(tags)).toEqual(expected);
+  });
+
   it('prefers the input node type and expects nothing when no probe ran', () => {
     const choice = primaryChoice(
       { name: 'rdr-rg-a-20261121-0200', target: 'rg-a', createdAt: STARTED, engine: 'valkey', engineVersion: '8.0', shards: 2, tags: {} },
@@ -242,6 +251,16 @@ describe('assessDrExport', () => {
         expected: { keys: 6000, expires: 6, byType: { string: 5400, hash: 600 }, canary: 'c-1' },
       },
     });
+  });
+
+  it('carries every shard\'s expiry histogram, so the drill subtracts only the keys expired by its check', () => {
+    const rdb = (shard: number, ttl?: string) => ({ 'redis-dr:rdb': `v=11 keys=${1000 * shard} expires=${shard} string=${900 * shard} hash=${100 * shard}${ttl ? ` ttl=${ttl}` : ''}` });
+    const all = assessDrExport(exp3, tags3({ 1: rdb(1, 'toy6ck/a.1'), 2: rdb(2, 'toy6ck/b.2'), 3: rdb(3, 'toy6cl/c.3') }), { plan: 'sessions' });
+    expect(all.usable && all.choice.expected).toMatchObject({ keys: 6000, expires: 6, expiries: ['toy6ck/a.1', 'toy6ck/b.2', 'toy6cl/c.3'] });
+    // A shard with keys with an expiry but no histogram (verified before histograms were recorded): its keys would go
+    // unaccounted, so none are carried and the check falls back to "any key with an expiry may have expired".
+    const partly = assessDrExport(exp3, tags3({ 1: rdb(1, 'toy6ck/a.1'), 2: rdb(2, 'toy6ck/b.2') }), { plan: 'sessions' });
+    expect(partly.usable && partly.choice.expected.expiries).toBeUndefined();
   });
 
   it.each([

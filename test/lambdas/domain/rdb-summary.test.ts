@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { bucketSpan, EXPIRY_BUCKETS, formatExpiryHistogram, histogramKeys, histogramOf } from '../../../lambdas/domain/expiry';
 import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../lambdas/domain/rdb-summary';
 import type { RdbReport } from '../../../lambdas/domain/rdb/verifier';
 
@@ -47,6 +48,27 @@ describe('RDB summary tag', () => {
       byType: {},
       error: { offset: 77, message: 'bad length' },
     });
+  });
+
+  it('carries the expiry histogram, merged to fit the tag, every key with an expiry still counted', () => {
+    const base = Date.parse('2026-11-23T09:00:00Z');
+    const small = formatExpiryHistogram(histogramOf(base, [base + 5000, base + 600_000]))!;
+    const one = formatRdbSummary(report({ expires: 2, expiryHistogram: small }));
+    expect(one).toBe(`v=11 keys=1200 expires=2 string=1000 hash=200 ttl=${small}`);
+    expect(parseRdbSummary(one)).toMatchObject({ expires: 2, expiryHistogram: small });
+    // Every bucket of the grid used: too long for the tag as it is.
+    const spread = Array.from({ length: EXPIRY_BUCKETS }, (_, k) => Array<number>(1000 + k).fill(k === EXPIRY_BUCKETS - 1 ? bucketSpan(base, k).from : bucketSpan(base, k).to)).flat();
+    const full = formatExpiryHistogram(histogramOf(base, spread))!;
+    const fitted = formatRdbSummary(report({ expires: spread.length, expiryHistogram: full }));
+    expect(full.length).toBeGreaterThan(256);
+    expect(fitted.length).toBeLessThanOrEqual(256);
+    expect(fitted).toMatch(/^[\p{L}\p{N} +\-=._:/@]*$/u);
+    const parsed = parseRdbSummary(fitted)!;
+    expect(histogramKeys(parsed.expiryHistogram!)).toBe(spread.length);
+  });
+
+  it('rejects a summary whose histogram does not parse', () => {
+    expect(parseRdbSummary('v=11 keys=3 expires=1 string=3 ttl=abc/zz.1')).toBeUndefined();
   });
 
   it.each([undefined, '', 'ok', 'v=x keys=1 expires=0', 'v=1 keys=1 expires=0 string=many'])('rejects %j', (value) => {

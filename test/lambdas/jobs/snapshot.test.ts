@@ -420,7 +420,7 @@ describe('snapshot handler: probe', () => {
     const calls: ProbeInput[] = [];
     const probe = async (p: ProbeInput) => {
       calls.push(p);
-      return { canary: p.canary, keys: 1234 };
+      return { canary: p.canary, keys: 1234, expiries: 'toy6ck/a.5' };
     };
     await runSnapshotPlan(input({ probe: { authSecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:redis' } }), { ...deps, probe });
 
@@ -440,6 +440,8 @@ describe('snapshot handler: probe', () => {
       Tags: expect.arrayContaining([
         { Key: 'redis-dr:keys', Value: '1234' },
         { Key: 'redis-dr:canary', Value: calls[0]!.canary },
+        // When the probe's keys expire: a primary drill subtracts only those expired by its check.
+        { Key: 'redis-dr:ttl', Value: 'toy6ck/a.5' },
       ]),
     });
     expect(metrics.sum('ProbeFailed', { Plan: 'sessions', Target: 'rg-a' })).toBe(0);

@@ -283,6 +283,8 @@ describe('verify-rdb handler', () => {
       expect(many).toMatchObject({ action: 'verified', verdict: 'ok', keys, bytes: rdb.length, invocations: many.steps.length });
       expect(many.keys).toBe(once.keys);
       expect(putTags()).toEqual(oneTags);
+      // The expiry histogram too (carried in the checkpoints): a drill of this copy subtracts only the keys expired by its check.
+      expect(parseRdbSummary(oneTags['redis-dr:rdb'])?.expiryHistogram).toMatch(/^[0-9a-z]+\/[0-9a-z]+\.p$/); // 25 keys, one bucket
       // One verdict: one tagging call, one RdbVerified, one duration measured from the first invocation.
       expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(1);
       expect(deps.metrics.sum('RdbKeys', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(oneMetrics.sum('RdbKeys', { Bucket: BUCKET, Target: 'sessions-prod' }));
