@@ -10,8 +10,10 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { appendFilenameOf } from '../domain/aof-manifest.js';
+import { syncDir, verifyReadBack, writeAll } from './durable-file.js';
 
 /** The directory is not a Redis 7+ AOF directory (the message says what it is instead). */
 export class AofDirError extends Error {
@@ -188,22 +190,26 @@ export class RestoreDirectory {
     }
   }
 
-  /** Writes a file from chunks (synced). Resolves to its size. */
+  /** Writes a file from chunks: every byte written, synced, read back (length and SHA-256), the directory synced. Resolves to its size. */
   async write(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
     if (name.includes('/') || basename(name) !== name) throw new Error(`not a file name: ${name}`);
     const path = join(this.dir, name);
     const fh = await open(path, 'wx', 0o640);
     this.written.push(path);
     let bytes = 0;
+    const hash = createHash('sha256');
     try {
       for await (const c of chunks) {
-        await fh.write(c);
+        await writeAll(fh, c, path);
+        hash.update(c);
         bytes += c.byteLength;
       }
       await fh.sync();
     } finally {
       await fh.close();
     }
+    await verifyReadBack(path, { bytes, sha256: hash.digest('hex') });
+    await syncDir(this.dir);
     return bytes;
   }
 

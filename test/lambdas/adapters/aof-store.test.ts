@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -67,7 +67,7 @@ describe('FileAofStore', () => {
   });
 });
 
-/** An in-memory bucket behind the mocked S3 client: PutObject checks ChecksumSHA256 as S3 does; listings come two keys a page. */
+/** An in-memory bucket behind the mocked S3 client: PutObject checks ChecksumSHA256 as S3 does; HeadObject reports length and SHA-256; listings come two keys a page. */
 function memoryBucket(s3: ReturnType<typeof mockClient>) {
   const objects = new Map<string, Buffer>();
   s3.on(PutObjectCommand).callsFake(async (input: PutObjectCommandInput) => {
@@ -86,6 +86,11 @@ function memoryBucket(s3: ReturnType<typeof mockClient>) {
     const b = objects.get(input.Key);
     if (!b) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
     return { Body: sdkStreamMixin(Readable.from([b])) };
+  });
+  s3.on(HeadObjectCommand).callsFake(async (input: { Key: string }) => {
+    const b = objects.get(input.Key);
+    if (!b) throw awsError('NotFound', 'Not Found', 404);
+    return { ContentLength: b.length, ChecksumSHA256: sha(b).toString('base64'), ChecksumType: 'FULL_OBJECT' };
   });
   return objects;
 }
