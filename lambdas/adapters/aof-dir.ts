@@ -219,3 +219,47 @@ export class RestoreDirectory {
     if (this.created) await rmdir(this.dir).catch(() => undefined);
   }
 }
+
+/** What the server says of its AOF (`ship-aof --redis`). */
+export interface ServerAofState {
+  /** INFO persistence aof_enabled. */
+  readonly aofEnabled: boolean;
+  /** CONFIG GET aof-timestamp-enabled, when the server allows CONFIG (ElastiCache and some ACLs do not). */
+  readonly timestampsEnabled?: boolean;
+}
+
+/** The part of a client the state needs. */
+export interface AofStateClient {
+  info(section: 'persistence'): Promise<string>;
+  call(command: string, ...args: string[]): Promise<unknown>;
+  disconnect(): void;
+}
+
+/**
+ * Reads the server's AOF state on one connection, opened again after it
+ * broke (`connect` is asked each time there is none).
+ */
+export function serverAofState(connect: () => Promise<AofStateClient>): { read(): Promise<ServerAofState>; close(): void } {
+  let client: AofStateClient | undefined;
+  return {
+    async read() {
+      client ??= await connect();
+      try {
+        const info = await client.info('persistence');
+        const m = /^aof_enabled:(\d)/m.exec(info);
+        if (!m) throw new Error('INFO persistence has no aof_enabled field: is it a Redis/Valkey server?');
+        const config = (await client.call('CONFIG', 'GET', 'aof-timestamp-enabled').catch(() => undefined)) as string[] | undefined;
+        const ts = Array.isArray(config) && config.length >= 2 ? String(config[1]) : undefined;
+        return { aofEnabled: m[1] === '1', ...(ts !== undefined ? { timestampsEnabled: ts === 'yes' } : {}) };
+      } catch (err) {
+        client.disconnect();
+        client = undefined;
+        throw err;
+      }
+    },
+    close() {
+      client?.disconnect();
+      client = undefined;
+    },
+  };
+}

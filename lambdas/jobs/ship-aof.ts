@@ -51,7 +51,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AofDirectory, AofFileHandle, ManifestFile } from '../adapters/aof-dir.js';
-import { AofDirError } from '../adapters/aof-dir.js';
+import { AofDirError, type ServerAofState } from '../adapters/aof-dir.js';
 import { readStoredManifest, StoredManifestError, type AofStore } from '../adapters/aof-store.js';
 import { pingHeartbeat } from '../adapters/heartbeat.js';
 import { mapConcurrent } from '../adapters/retry.js';
@@ -94,14 +94,6 @@ export interface ShipAofRequest {
   readonly maxPartBytes?: number;
   /** Written into the destination's marker (which host ships). */
   readonly host?: string;
-}
-
-/** What the server says of its AOF (`--redis`). */
-export interface ServerAofState {
-  /** INFO persistence aof_enabled. */
-  readonly aofEnabled: boolean;
-  /** CONFIG GET aof-timestamp-enabled, when the server allows CONFIG. */
-  readonly timestampsEnabled?: boolean;
 }
 
 /** The outside world of the shipper. */
