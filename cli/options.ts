@@ -55,10 +55,9 @@ export function intInRange(name: string, min: number, max: number, fix: string):
   };
 }
 
-/** Milliseconds as the shortest duration with a unit (`500ms`, `5s`, `1m`, `2h`), for help texts and messages. */
+/** Milliseconds as a duration with its unit, in seconds when whole (`500ms`, `5s`, `60s`), for help texts and messages. */
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 /**

@@ -50,8 +50,9 @@ export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   try {
-    await shipper.run(abort.signal);
-    process.exitCode = 0;
+    const last = await shipper.run(abort.signal);
+    // Stopped with the last cycle failed, or not restorable: part of the job, so not exit 0.
+    process.exitCode = last?.ok ? 0 : 1;
   } catch (err) {
     if (err instanceof ShipInputError) throw new UsageError(`--dir: ${err.message}`);
     if (err instanceof LineageError) {

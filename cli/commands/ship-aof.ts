@@ -17,7 +17,7 @@ export interface ShipAofCliOptions {
 /** A duration option: one parser for all of them, its default shown with its unit. */
 function durationOption(flags: string, help: string, minMs: number, defaultMs: number): Option {
   const name = flags.split(' ')[0]!;
-  return new Option(flags, `${help} (a number with its unit: ms, s, m or h; at least ${formatDuration(minMs)})`).argParser(duration(name, minMs)).default(defaultMs, formatDuration(defaultMs));
+  return new Option(flags, `${help}; with its unit (ms, s, m, h), at least ${formatDuration(minMs)}`).argParser(duration(name, minMs)).default(defaultMs, formatDuration(defaultMs));
 }
 
 /** Defines `redis-dr ship-aof` (options and help); its action module loads only when it runs. */
@@ -36,7 +36,7 @@ export function shipAofCommand(program: Command): void {
     .option('--s3-endpoint <url>', 'an S3-compatible endpoint (MinIO, …) for s3:// destinations; path-style addressing')
     .addHelpText(
       'after',
-      '\nDurations take a unit: --interval 5s, --rpo 60s (a bare number is refused). Every part is read back (length and SHA-256) before it counts as shipped; the heartbeat is pinged only after a cycle that shipped everything, restorably, within --rpo, and never while the server writes no #TS annotations or AOF is off (a WARNING line and the redis_dr_aof_timestamps_missing / redis_dr_aof_enabled metrics say so).\nLogs to stderr. SIGTERM or Ctrl-C ships what is complete and exits 0; exit 1 when the destination holds another directory\'s history; 2 usage (not an AOF directory, a manifest it does not understand).\nSee docs/self-managed.md for the systemd unit.',
+      '\nDurations take a unit: --interval 5s, --rpo 60s (a bare number is refused). Every part is read back (length and SHA-256) before it counts as shipped; the heartbeat is pinged only after a cycle that shipped everything, restorably, within --rpo, and never while the server writes no #TS annotations or AOF is off (a WARNING line and the redis_dr_aof_timestamps_missing / redis_dr_aof_enabled metrics say so).\nLogs to stderr. SIGTERM or Ctrl-C ships what is complete and exits 0 (1 when that last cycle failed or left the history not restorable); exit 1 when the destination holds another directory\'s history; 2 usage (not an AOF directory, a manifest it does not understand).\nSee docs/self-managed.md for the systemd unit.',
     )
     .action(async (o: ShipAofCliOptions) => (await import('../ship-aof.js')).shipAofAction(o));
 }

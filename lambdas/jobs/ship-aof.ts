@@ -785,10 +785,11 @@ export class AofShipper {
    * be listed), then a cycle every `intervalMs`; on abort one last cycle
    * ships what is complete, a base upload in progress is abandoned (its
    * file is uploaded on the next start if the server still has it), and
-   * every descriptor is closed.
+   * every descriptor is closed. Resolves to the last cycle (undefined when
+   * it stopped before it could start: nothing was shipped).
    * @throws ShipInputError, LineageError
    */
-  async run(signal: AbortSignal): Promise<void> {
+  async run(signal: AbortSignal): Promise<CycleReport | undefined> {
     for (let wait = 1000; ; wait = Math.min(wait * 2, 60_000)) {
       try {
         await this.start();
@@ -799,7 +800,7 @@ export class AofShipper {
         try {
           await sleep(wait, undefined, { signal });
         } catch {
-          return;
+          return undefined;
         }
       }
     }
@@ -821,6 +822,7 @@ export class AofShipper {
             ? `ship-aof: stopped, last cycle failed: ${last.errors.join('; ')}`
             : `ship-aof: stopped: ${last.notRestorable} (every whole command the directory holds is shipped)`,
       );
+      return last;
     } finally {
       await this.stop();
     }
