@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   UploadPartCommand,
@@ -240,6 +242,20 @@ describe('S3AofStore read-back (aws-sdk-client-mock)', () => {
     s3.on(HeadObjectCommand).resolves({ ContentLength: 5, ChecksumSHA256: sha(Buffer.from('hellO')).toString('base64') });
     await expect(store.put('files/a/p.part', Buffer.from('hello'))).rejects.toThrow(/does not match what was written/);
     expect(s3.commandCalls(HeadObjectCommand)[0]!.args[0].input).toMatchObject({ Key: 'aof/files/a/p.part', ChecksumMode: 'ENABLED' });
+  });
+
+  it('sweep aborts the multipart uploads a killed run left under the prefix, every page', async () => {
+    s3.on(ListMultipartUploadsCommand)
+      .resolvesOnce({ Uploads: [{ Key: 'aof/files/b/base.part', UploadId: 'u1' }], IsTruncated: true, NextKeyMarker: 'aof/files/b/base.part', NextUploadIdMarker: 'u1' })
+      .resolvesOnce({ Uploads: [{ Key: 'aof/files/c/base.part', UploadId: 'u2' }], IsTruncated: false });
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    const store = new S3AofStore(new S3Client({ region: 'eu-west-1' }), 'bucket', 'aof/');
+    expect(await store.sweep()).toEqual(['files/b/base.part', 'files/c/base.part']);
+    expect(s3.commandCalls(ListMultipartUploadsCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'bucket', Prefix: 'aof/' },
+      { Bucket: 'bucket', Prefix: 'aof/', KeyMarker: 'aof/files/b/base.part', UploadIdMarker: 'u1' },
+    ]);
+    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input.UploadId)).toEqual(['u1', 'u2']);
   });
 
   it('a store that reports no checksum is read back whole', async () => {
