@@ -13,20 +13,20 @@ const DAYS = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
 
 /** What `--until` takes, for its refusal and its help. */
 export const UNTIL_FORMATS =
-  'unix seconds (1795442700: what `date -u +%s` and the AOF\'s #TS:<seconds> lines give; @1795442700 too), ' +
+  'unix seconds (1795442700: what `date -u +%s` gives; @1795442700 and an AOF line #TS:1795442700 too), ' +
   'an ISO time with its zone (2026-11-23T14:05:00Z, 2026-11-23T15:05:00+01:00: `date -u -Iseconds`), ' +
   'or what `date -u` and `date -u -d @<seconds>` print (Mon Nov 23 14:05:00 UTC 2026)';
 
 /**
  * `--until` as ms since the epoch, from the forms the runbook's own commands
- * print: unix seconds, an ISO time with its zone (`T` or a space), the
+ * print: unix seconds (also `@…` and the AOF's own `#TS:…` line), an ISO time with its zone (`T` or a space), the
  * default output of `date -u` (UTC or GMT only: other zone abbreviations are
  * ambiguous), RFC 2822 (`date -R`). Anything else is a usage error naming them.
  */
 export function parseUntil(text: string): number {
   const t = text.trim();
   const refuse = (why = '') => new UsageError(`--until ${text} is not a time restore-aof reads${why}: write ${UNTIL_FORMATS}`);
-  const seconds = /^@?(\d+)$/.exec(t);
+  const seconds = /^(?:@|#TS:)?(\d+)$/.exec(t);
   if (seconds) {
     if (seconds[1]!.length > 11) throw refuse(` (${seconds[1]!.length} digits: milliseconds? give seconds, ${seconds[1]!.slice(0, -3)})`);
     return Number(seconds[1]) * 1000;

@@ -172,7 +172,7 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
   });
 
   it.each([
-    [['--until', '2026-11-23 14:05'], /--until 2026-11-23 14:05 is not a time restore-aof reads: write unix seconds \(1795442700: what `date -u \+%s`.*an ISO time with its zone \(2026-11-23T14:05:00Z.*what `date -u` and `date -u -d @<seconds>` print \(Mon Nov 23 14:05:00 UTC 2026\)/],
+    [['--until', '2026-11-23 14:05'], /--until 2026-11-23 14:05 is not a time restore-aof reads: write unix seconds \(1795442700: what `date -u \+%s` gives; @1795442700 and an AOF line #TS:1795442700 too\).*an ISO time with its zone \(2026-11-23T14:05:00Z.*what `date -u` and `date -u -d @<seconds>` print \(Mon Nov 23 14:05:00 UTC 2026\)/],
     [['--until', '2026-11-23T14:05:00'], /is not a time restore-aof reads/],
     [['--until', 'Mon Nov 23 15:05:00 CET 2026'], /the zone CET is ambiguous: run date with -u/],
     [['--until', '1795442700000'], /13 digits: milliseconds\? give seconds, 1795442700/],
@@ -190,6 +190,7 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
   it.each([
     ['unix seconds (date -u +%s, a #TS line)', '1795442700', 1795442700_000],
     ['@seconds', '@1795442700', 1795442700_000],
+    ['an AOF #TS line as the runbook\'s grep prints it', '#TS:1795442700', 1795442700_000],
     ['ISO with Z', '2026-11-23T14:05:00Z', Date.UTC(2026, 10, 23, 14, 5, 0)],
     ['ISO with an offset (date -Iseconds)', '2026-11-23T15:05:00+01:00', Date.UTC(2026, 10, 23, 14, 5, 0)],
     ['ISO with a space (date --rfc-3339=seconds)', '2026-11-23 14:05:00+00:00', Date.UTC(2026, 10, 23, 14, 5, 0)],
