@@ -126,6 +126,23 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     expect(r.stdout).toMatch(/^REFUSED \(no-timestamps\): --until needs the AOF timestamp annotations \(aof-timestamp-enabled yes\)/);
   });
 
+  it('ship-aof --redis reads the server: timestamps off is a WARNING at once, the metric is set and the heartbeat never pinged', async () => {
+    const s = await server(['--aof-timestamp-enabled', 'no']);
+    await s.client().set('a', '1');
+    const dest = tempDir('dest');
+    const metrics = join(tempDir('metrics'), 'aof.prom');
+    const ping = await startPingServer();
+    cleanup.push(() => ping.close());
+    const ship = shipInBackground(['--dir', join(s.dir, 'appendonlydir'), '--to', `file://${dest}`, '--interval', '100ms', '--heartbeat-every', '1s', '--metrics-file', metrics, '--redis', `redis://127.0.0.1:${s.port}`], { REDIS_DR_HEARTBEAT_URL: ping.url });
+    await ship.waitFor(/WARNING: the server writes no #TS annotations \(CONFIG GET aof-timestamp-enabled: no\): restore-aof --until cannot date the commands shipped; set aof-timestamp-enabled yes .*the heartbeat is not pinged until it is fixed/);
+    await ship.waitFor(/base appendonly\.aof\.1\.base\.rdb stored/);
+    await sleep(1200);
+    expect(ping.pings).toEqual([]);
+    expect(readFileSync(metrics, 'utf8')).toContain(`${AOF_METRICS.timestampsMissing}{dir="${join(s.dir, 'appendonlydir')}"} 1\n`);
+    expect(readFileSync(metrics, 'utf8')).toContain(`${AOF_METRICS.aofEnabled}{dir="${join(s.dir, 'appendonlydir')}"} 1\n`);
+    expect(await ship.stop()).toBe(0);
+  });
+
   it("ship-aof refuses a destination that holds another directory's history (exit 1, saying so) and writes nothing to it", async () => {
     const a = await server();
     await a.client().set('from-a', '1');
