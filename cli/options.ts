@@ -55,17 +55,27 @@ export function intInRange(name: string, min: number, max: number, fix: string):
   };
 }
 
+/** Milliseconds as a duration with its unit, in seconds when whole (`500ms`, `5s`, `60s`), for help texts and messages. */
+export function formatDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
 /**
- * Parses a duration: a number with `ms`, `s`, `m` or `h` (`500ms`, `5s`,
- * `1m`), a bare number meaning seconds; at least `minMs`. Returns
- * milliseconds, or throws a usage error naming the option and the value.
+ * Parses a duration: a number with its unit, `ms`, `s`, `m` or `h` (`500ms`,
+ * `5s`, `1m`); at least `minMs`. Returns milliseconds, or throws a usage
+ * error naming the option, the value and the fix. A bare number is refused:
+ * seconds or milliseconds would be a guess (`--interval 5` was read as 5 s
+ * by one version and would be 5 ms by habit elsewhere).
  */
 export function duration(name: string, minMs: number): (value: string) => number {
+  const least = formatDuration(minMs);
   return (value) => {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value);
-    const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+    const bare = /^\s*(\d+(?:\.\d+)?)\s*$/.exec(value);
+    if (bare) throw new InvalidArgumentError(`${name} ${value} has no unit: write ${bare[1]}s for seconds (or ${bare[1]}ms, ${bare[1]}m, ${bare[1]}h)`);
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(value);
+    const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'] : NaN;
     if (!Number.isFinite(ms) || ms < minMs) {
-      throw new InvalidArgumentError(`${name} must be a duration of at least ${minMs >= 1000 ? `${minMs / 1000}s` : `${minMs}ms`} like 500ms, 5s, 1m or 2h, got ${value}`);
+      throw new InvalidArgumentError(`${name} must be a duration of at least ${least} like 500ms, 5s, 1m or 2h, got ${value}`);
     }
     return Math.round(ms);
   };

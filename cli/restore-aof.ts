@@ -2,19 +2,56 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { RestoreDirectory } from '../lambdas/adapters/aof-dir';
-import { startLocalRedis } from '../lambdas/adapters/local-redis';
+import { findServerBinary, LocalRedisError, startLocalRedis } from '../lambdas/adapters/local-redis';
 import { restoreAof, type RestoreAofReport } from '../lambdas/jobs/restore-aof';
 import { openAofStore } from './aof-destination';
 import type { RestoreAofCliOptions } from './commands/restore-aof';
 import { UsageError } from './usage';
 
-/** `--until` as ms since the epoch: an ISO time with its zone, or a usage error saying how to write it. */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAYS = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+
+/** What `--until` takes, for its refusal and its help. */
+export const UNTIL_FORMATS =
+  'unix seconds (1795442700: what `date -u +%s` gives; @1795442700 and an AOF line #TS:1795442700 too), ' +
+  'an ISO time with its zone (2026-11-23T14:05:00Z, 2026-11-23T15:05:00+01:00: `date -u -Iseconds`), ' +
+  'or what `date -u` and `date -u -d @<seconds>` print (Mon Nov 23 14:05:00 UTC 2026)';
+
+/**
+ * `--until` as ms since the epoch, from the forms the runbook's own commands
+ * print: unix seconds (also `@…` and the AOF's own `#TS:…` line), an ISO time with its zone (`T` or a space), the
+ * default output of `date -u` (UTC or GMT only: other zone abbreviations are
+ * ambiguous), RFC 2822 (`date -R`). Anything else is a usage error naming them.
+ */
 export function parseUntil(text: string): number {
-  const ms = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(text) || Number.isNaN(ms)) {
-    throw new UsageError(`--until ${text} is not an ISO time with its zone: write e.g. 2026-11-23T14:05:00Z or 2026-11-23T15:05:00+01:00`);
+  const t = text.trim();
+  const refuse = (why = '') => new UsageError(`--until ${text} is not a time restore-aof reads${why}: write ${UNTIL_FORMATS}`);
+  const seconds = /^(?:@|#TS:)?(\d+)$/.exec(t);
+  if (seconds) {
+    if (seconds[1]!.length > 11) throw refuse(` (${seconds[1]!.length} digits: milliseconds? give seconds, ${seconds[1]!.slice(0, -3)})`);
+    return Number(seconds[1]) * 1000;
   }
-  return ms;
+  const iso = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})$/.exec(t);
+  if (iso) {
+    const zone = iso[3]!.length === 5 ? `${iso[3]!.slice(0, 3)}:${iso[3]!.slice(3)}` : iso[3]!;
+    const ms = Date.parse(`${iso[1]}T${iso[2]}${zone}`);
+    if (!Number.isNaN(ms)) return ms;
+    throw refuse(' (no such date or time)');
+  }
+  // date(1) in the C locale: `Mon Nov 23 14:05:00 UTC 2026`.
+  const date = new RegExp(`^(?:${DAYS} )?(${MONTHS.join('|')}) +(\\d{1,2}) (\\d{2}):(\\d{2}):(\\d{2}) (UTC|GMT|[A-Z]{2,5}) (\\d{4})$`).exec(t);
+  if (date) {
+    if (date[6] !== 'UTC' && date[6] !== 'GMT') throw refuse(` (the zone ${date[6]} is ambiguous: run date with -u, or give an ISO time with its offset)`);
+    const ms = Date.UTC(Number(date[7]), MONTHS.indexOf(date[1]!), Number(date[2]), Number(date[3]), Number(date[4]), Number(date[5]));
+    if (new Date(ms).getUTCDate() === Number(date[2])) return ms;
+    throw refuse(' (no such date)');
+  }
+  // RFC 2822 (`date -R`): `Mon, 23 Nov 2026 14:05:00 +0000`.
+  if (new RegExp(`^(?:${DAYS}, )?\\d{1,2} (?:${MONTHS.join('|')}) \\d{4} \\d{2}:\\d{2}:\\d{2} [+-]\\d{4}$`).test(t)) {
+    const ms = Date.parse(t);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  throw refuse();
 }
 
 /** The summary a person reads. */
@@ -54,8 +91,24 @@ export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
   const to = resolve(o.to);
   const present = await readdir(to).catch(() => [] as string[]);
   if (present.length > 0) throw new UsageError(`--to ${to} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}): give a new or empty directory`);
+  // The server that loads the result, found before anything is written: a wrong path is not found after minutes of downloading.
+  let serverBin: string | undefined;
+  if (o.load !== false) {
+    try {
+      serverBin = (await findServerBinary(o.serverBin)).bin;
+    } catch (err) {
+      if (!(err instanceof LocalRedisError)) throw err;
+      throw new UsageError(
+        o.serverBin !== undefined
+          ? `--server-bin ${o.serverBin}: ${err.message}: give the path of a redis-server or valkey-server binary (e.g. /usr/bin/redis-server), or --no-load`
+          : `${err.message}; or give --server-bin <path>, or --no-load to skip the load`,
+      );
+    }
+  } else if (o.serverBin !== undefined) {
+    throw new UsageError(`--server-bin ${o.serverBin} is for the load, and --no-load skips it: drop one of them`);
+  }
   const report = await restoreAof(
-    { store, to: new RestoreDirectory(to), ...(untilMs !== undefined ? { untilMs } : {}), load: o.load === false ? false : { ...(o.serverBin ? { serverBin: o.serverBin } : {}) } },
+    { store, to: new RestoreDirectory(to), ...(untilMs !== undefined ? { untilMs } : {}), load: o.load === false ? false : { ...(serverBin ? { serverBin } : {}) } },
     { now: () => Date.now(), startServer: startLocalRedis, ...(o.json ? {} : { say: (line: string) => process.stderr.write(`${line}\n`) }) },
   );
   process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatRestoreAofReport(report));

@@ -1,16 +1,31 @@
 /** `redis-dr ship-aof`: the action (loaded only when the command runs; options: cli/commands/ship-aof.ts). */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { AofDirectory } from '../lambdas/adapters/aof-dir';
+import { AofDirectory, serverAofState } from '../lambdas/adapters/aof-dir';
 import { redactUrl as redactHeartbeat } from '../lambdas/adapters/heartbeat';
+import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../lambdas/adapters/redis-copy';
+import { sideCredentials } from './redis-credentials';
 import { AofShipper, LineageError, ShipInputError } from '../lambdas/jobs/ship-aof';
 import { openAofStore } from './aof-destination';
 import type { ShipAofCliOptions } from './commands/ship-aof';
+import { formatDuration } from './options';
 import { UsageError } from './usage';
 
 export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const store = openAofStore('--to', o.to, o.s3Endpoint);
-  if (o.rpo < o.interval) throw new UsageError(`--rpo ${o.rpo / 1000}s is shorter than --interval ${o.interval / 1000}s: the lag reaches the interval between cycles; give --rpo several intervals (e.g. --rpo 60s)`);
+  if (o.rpo < o.interval) throw new UsageError(`--rpo ${formatDuration(o.rpo)} is shorter than --interval ${formatDuration(o.interval)}: the lag reaches the interval between cycles; give --rpo several intervals (e.g. --rpo 60s)`);
+  let state: ReturnType<typeof serverAofState> | undefined;
+  if (o.redis !== undefined) {
+    try {
+      parseRedisUrl(o.redis);
+    } catch (err) {
+      if (err instanceof RedisUrlError) throw new UsageError(`--redis: ${err.message}`);
+      throw err;
+    }
+    const credentials = await sideCredentials({ option: '--redis', envPrefix: 'REDIS_DR' }, env);
+    const url = o.redis;
+    state = serverAofState(() => connectUrl(url, 'redis-dr-ship-aof', credentials));
+  }
   const heartbeatUrl = o.heartbeatUrl ?? (env.REDIS_DR_HEARTBEAT_URL || undefined);
   if (heartbeatUrl !== undefined && !/^https?:\/\//.test(heartbeatUrl)) throw new UsageError(`--heartbeat-url ${redactHeartbeat(heartbeatUrl)} is not an http(s) URL`);
   const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -24,8 +39,9 @@ export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv
       ...(o.metricsFile ? { metricsFile: o.metricsFile } : {}),
       host: hostname(),
     },
-    { now: () => Date.now(), say },
+    { now: () => Date.now(), say, ...(state ? { serverState: state.read } : {}) },
   );
+  if (o.redis !== undefined) say(`ship-aof: --redis ${redactUrl(o.redis)}: INFO persistence and CONFIG GET aof-timestamp-enabled read every cycle`);
   const abort = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
     say(`ship-aof: ${signal}: shipping what is complete, then stopping`);
@@ -34,8 +50,9 @@ export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   try {
-    await shipper.run(abort.signal);
-    process.exitCode = 0;
+    const last = await shipper.run(abort.signal);
+    // Stopped with the last cycle failed, or not restorable: part of the job, so not exit 0.
+    process.exitCode = last?.ok ? 0 : 1;
   } catch (err) {
     if (err instanceof ShipInputError) throw new UsageError(`--dir: ${err.message}`);
     if (err instanceof LineageError) {
@@ -45,6 +62,7 @@ export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv
     }
     throw err;
   } finally {
+    state?.close();
     process.removeListener('SIGTERM', stop);
     process.removeListener('SIGINT', stop);
   }

@@ -10,8 +10,10 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { appendFilenameOf } from '../domain/aof-manifest.js';
+import { syncDir, verifyReadBack, writeAll } from './durable-file.js';
 
 /** The directory is not a Redis 7+ AOF directory (the message says what it is instead). */
 export class AofDirError extends Error {
@@ -188,22 +190,26 @@ export class RestoreDirectory {
     }
   }
 
-  /** Writes a file from chunks (synced). Resolves to its size. */
+  /** Writes a file from chunks: every byte written, synced, read back (length and SHA-256), the directory synced. Resolves to its size. */
   async write(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
     if (name.includes('/') || basename(name) !== name) throw new Error(`not a file name: ${name}`);
     const path = join(this.dir, name);
     const fh = await open(path, 'wx', 0o640);
     this.written.push(path);
     let bytes = 0;
+    const hash = createHash('sha256');
     try {
       for await (const c of chunks) {
-        await fh.write(c);
+        await writeAll(fh, c, path);
+        hash.update(c);
         bytes += c.byteLength;
       }
       await fh.sync();
     } finally {
       await fh.close();
     }
+    await verifyReadBack(path, { bytes, sha256: hash.digest('hex') });
+    await syncDir(this.dir);
     return bytes;
   }
 
@@ -212,4 +218,48 @@ export class RestoreDirectory {
     for (const path of this.written) await rm(path, { force: true });
     if (this.created) await rmdir(this.dir).catch(() => undefined);
   }
+}
+
+/** What the server says of its AOF (`ship-aof --redis`). */
+export interface ServerAofState {
+  /** INFO persistence aof_enabled. */
+  readonly aofEnabled: boolean;
+  /** CONFIG GET aof-timestamp-enabled, when the server allows CONFIG (ElastiCache and some ACLs do not). */
+  readonly timestampsEnabled?: boolean;
+}
+
+/** The part of a client the state needs. */
+export interface AofStateClient {
+  info(section: 'persistence'): Promise<string>;
+  call(command: string, ...args: string[]): Promise<unknown>;
+  disconnect(): void;
+}
+
+/**
+ * Reads the server's AOF state on one connection, opened again after it
+ * broke (`connect` is asked each time there is none).
+ */
+export function serverAofState(connect: () => Promise<AofStateClient>): { read(): Promise<ServerAofState>; close(): void } {
+  let client: AofStateClient | undefined;
+  return {
+    async read() {
+      client ??= await connect();
+      try {
+        const info = await client.info('persistence');
+        const m = /^aof_enabled:(\d)/m.exec(info);
+        if (!m) throw new Error('INFO persistence has no aof_enabled field: is it a Redis/Valkey server?');
+        const config = (await client.call('CONFIG', 'GET', 'aof-timestamp-enabled').catch(() => undefined)) as string[] | undefined;
+        const ts = Array.isArray(config) && config.length >= 2 ? String(config[1]) : undefined;
+        return { aofEnabled: m[1] === '1', ...(ts !== undefined ? { timestampsEnabled: ts === 'yes' } : {}) };
+      } catch (err) {
+        client.disconnect();
+        client = undefined;
+        throw err;
+      }
+    },
+    close() {
+      client?.disconnect();
+      client = undefined;
+    },
+  };
 }

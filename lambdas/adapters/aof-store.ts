@@ -2,25 +2,42 @@
  * Where shipped AOF history goes: a folder (`file:///dir`) or an S3 prefix
  * (`s3://bucket/prefix`, any S3-compatible store) — the destinations of
  * `redis-dr backup` (lambdas/adapters/backup-store.ts), with the same
- * conventions: an object exists under its name only once it is whole (a
- * hidden temporary file synced then linked; one S3 request, or a multipart
- * upload that completes only after the last byte was accepted), with a
- * SHA-256 the store checks (S3) or the reader checks (the layout puts it in
- * part names).
+ * conventions: an object exists under its name only once it is whole and
+ * was read back (a hidden temporary file, every byte written, synced, read
+ * back against the length and SHA-256 streamed, then linked and its folder
+ * synced; one S3 request, or a multipart upload that completes only after
+ * the last byte was accepted, then its length and S3's SHA-256 checksum,
+ * full-object or composite, compared with what was sent), with a SHA-256
+ * the reader checks too (the layout puts it in part names).
  *
- * Narrow: list, put, get. What the keys mean is lambdas/domain/aof-history.ts.
+ * Narrow: list, put, get, remove. What the keys mean is lambdas/domain/aof-history.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { AofManifestError, parseAofManifest, type AofManifest } from '../domain/aof-manifest.js';
 import { listObjects } from './s3.js';
 import { storeError } from './backup-store.js';
+import { syncDir, verifyReadBack, writeAll, ReadBackMismatchError, type ReadBack } from './durable-file.js';
 import { errorName } from './errors.js';
+
+/** A stored object and its length as the destination lists it. */
+export interface StoredObject {
+  readonly key: string;
+  readonly bytes: number;
+}
 
 /** A destination for shipped AOF history. Keys are relative, `/`-separated. */
 export interface AofStore {
@@ -28,22 +45,28 @@ export interface AofStore {
   readonly url: string;
   /** Every key there (objects being written are not listed). */
   list(): Promise<string[]>;
+  /** Every key there with its stored length (a torn object shows a length its name does not). */
+  objects(): Promise<StoredObject[]>;
   /**
-   * Writes `body` whole under `key` (S3 checks its SHA-256 on receipt). A key
-   * that exists is left as it is: keys of the layout name their content.
-   * Resolves to the bytes sent (0 when the key existed).
+   * Writes `body` whole under `key` and reads it back (length and SHA-256)
+   * before it resolves. A key that exists is left as it is: keys of the
+   * layout name their content. Resolves to the bytes sent (0 when the key existed).
    */
   put(key: string, body: Uint8Array): Promise<number>;
   /**
    * Streams a large object under `key`; `commit()` is asked after the last
    * byte and, when it throws, nothing is left (its error rethrown). An abort
-   * leaves nothing either.
+   * leaves nothing either. Resolves only after the object was read back.
    */
   putStream(key: string, body: AsyncIterable<Uint8Array>, commit: () => void, signal?: AbortSignal): Promise<number>;
   /** A whole object. */
   get(key: string): Promise<Buffer>;
   /** An object as a stream of chunks. */
   getStream(key: string): Promise<AsyncIterable<Uint8Array>>;
+  /** Removes a key (a torn part about to be shipped again); no error when it is not there. */
+  remove(key: string): Promise<void>;
+  /** Removes what a killed writer left (temporary files, unfinished uploads); resolves to what was removed. */
+  sweep(): Promise<string[]>;
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
@@ -76,15 +99,41 @@ export async function readStoredManifest(store: AofStore, m: { readonly key: str
 
 // ---- a folder ---------------------------------------------------------------
 
+/** The part of a `FileHandle` the folder store writes through (a test hands in one that fails midway). */
+export type StoreFileHandle = Pick<FileHandle, 'write' | 'sync' | 'close'>;
+
+/** How the folder store opens the files it writes (tests inject faults here: short writes, EROFS). */
+export type OpenForWrite = (path: string, flags: number, mode: number) => Promise<StoreFileHandle>;
+
+/** Temporary files of a write in progress: `.<name>.partial-<pid>-<random>`. */
+const PARTIAL = /^\..+\.partial-(\d+)-[0-9a-f]+$/;
+
+/** Whether process `pid` runs on this host (a temporary file of a live writer is left alone). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return false; // this process has written nothing yet when it sweeps: a killed run of the same pid (a container's pid 1)
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A folder: keys are paths under it. */
 export class FileAofStore implements AofStore {
   readonly url: string;
-  constructor(private readonly dir: string) {
+  private readonly openForWrite: OpenForWrite;
+  constructor(
+    private readonly dir: string,
+    io: { openForWrite?: OpenForWrite } = {},
+  ) {
     this.url = `file://${dir}`;
+    this.openForWrite = io.openForWrite ?? ((path, flags, mode) => open(path, flags, mode));
   }
 
-  async list(): Promise<string[]> {
-    const out: string[] = [];
+  /** Every file under the folder, temporary ones included, with its size. */
+  private async walk(): Promise<{ rel: string; name: string; bytes: number }[]> {
+    const out: { rel: string; name: string; bytes: number }[] = [];
     const walk = async (rel: string): Promise<void> => {
       let entries;
       try {
@@ -94,18 +143,48 @@ export class FileAofStore implements AofStore {
         throw err;
       }
       for (const e of entries) {
-        if (e.name.startsWith('.')) continue; // temporary files being written
         const key = rel === '' ? e.name : `${rel}/${e.name}`;
-        if (e.isDirectory()) await walk(key);
-        else if (e.isFile()) out.push(key);
+        if (e.isDirectory()) {
+          if (!e.name.startsWith('.')) await walk(key);
+        } else if (e.isFile()) {
+          const bytes = await stat(join(this.dir, key)).then((s) => s.size, () => -1);
+          if (bytes >= 0) out.push({ rel: key, name: e.name, bytes });
+        }
       }
     };
+    await walk('');
+    return out;
+  }
+
+  async objects(): Promise<StoredObject[]> {
     try {
-      await walk('');
+      return (await this.walk())
+        .filter((f) => !f.name.startsWith('.')) // temporary files being written
+        .map((f) => ({ key: f.rel, bytes: f.bytes }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     } catch (err) {
       throw storeError(this.url, 'list', err);
     }
-    return out.sort();
+  }
+
+  async list(): Promise<string[]> {
+    return (await this.objects()).map((o) => o.key);
+  }
+
+  async sweep(): Promise<string[]> {
+    const removed: string[] = [];
+    try {
+      for (const f of await this.walk()) {
+        const m = PARTIAL.exec(f.name);
+        if (!m || alive(Number(m[1]))) continue;
+        await unlink(join(this.dir, f.rel));
+        removed.push(f.rel);
+      }
+      for (const folder of new Set(removed.map((r) => dirname(join(this.dir, r))))) await syncDir(folder);
+    } catch (err) {
+      throw storeError(this.url, 'remove temporary files', err);
+    }
+    return removed;
   }
 
   private path(key: string): string {
@@ -123,6 +202,7 @@ export class FileAofStore implements AofStore {
     return this.write(key, body, commit, signal);
   }
 
+  /** A temporary file, every byte written, synced, read back, then linked under the key and the folder synced. */
   private async write(key: string, body: AsyncIterable<Uint8Array>, commit: () => void, signal?: AbortSignal): Promise<number> {
     const final = this.path(key);
     const folder = dirname(final);
@@ -132,12 +212,14 @@ export class FileAofStore implements AofStore {
     try {
       if (await exists(final)) return 0;
       await mkdir(folder, { recursive: true });
-      const fh = await open(temp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o600);
+      const fh = await this.openForWrite(temp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, 0o600);
       made = true;
+      const hash = createHash('sha256');
       try {
         for await (const chunk of body) {
           signal?.throwIfAborted();
-          await fh.write(chunk);
+          await writeAll(fh, chunk, temp);
+          hash.update(chunk);
           bytes += chunk.byteLength;
         }
         await fh.sync();
@@ -146,6 +228,8 @@ export class FileAofStore implements AofStore {
       }
       signal?.throwIfAborted();
       commit();
+      // What the file system holds, not what write() said it took: only a match is linked under the key.
+      await verifyReadBack(temp, { bytes, sha256: hash.digest('hex') }, `${this.url}/${key}`);
       try {
         await link(temp, final); // never replaces: a key that appeared meanwhile stays
       } catch (err) {
@@ -178,6 +262,17 @@ export class FileAofStore implements AofStore {
       throw storeError(this.url, `read ${key}`, err);
     }
   }
+
+  async remove(key: string): Promise<void> {
+    const path = this.path(key);
+    try {
+      await unlink(path);
+      await syncDir(dirname(path));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw storeError(this.url, `remove ${key}`, err);
+    }
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -189,25 +284,27 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Makes a new directory entry durable (a power cut after the link keeps the file). */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } catch {
-    // some file systems refuse fsync on a directory: the data itself was synced
-  } finally {
-    await fh.close();
-  }
-}
-
 // ---- S3 -------------------------------------------------------------------------
+
+/**
+ * The checksum S3 reports for an object written as `partDigests` (raw
+ * SHA-256 of each part, in order): one PutObject stores the SHA-256 of the
+ * whole object; a multipart upload stores a composite one, the SHA-256 of
+ * the parts' digests concatenated, with `-<number of parts>` appended.
+ */
+export function s3Sha256(whole: Buffer, partDigests: readonly Buffer[], multipart: boolean): string {
+  if (!multipart) return whole.toString('base64');
+  return `${createHash('sha256').update(Buffer.concat(partDigests)).digest('base64')}-${partDigests.length}`;
+}
 
 /**
  * An S3 prefix. Small objects are one PutObject with `ChecksumSHA256` (S3
  * refuses bytes that do not match); large ones one multipart upload with
  * SHA-256 checksums on every part, completed only after `commit()`, aborted
- * otherwise. Objects are written once: the layout's keys name their content.
+ * otherwise. Then HeadObject with checksum mode: its length and SHA-256
+ * (full-object for one PutObject, composite `…-N` for a multipart upload)
+ * must be what was sent; a store that reports no checksum is read back
+ * whole. Objects are written once: the layout's keys name their content.
  */
 export class S3AofStore implements AofStore {
   readonly url: string;
@@ -220,20 +317,50 @@ export class S3AofStore implements AofStore {
     this.url = `s3://${bucket}/${prefix}`;
   }
 
-  async list(): Promise<string[]> {
+  async objects(): Promise<StoredObject[]> {
     try {
       const objects = await listObjects(this.client, this.bucket, this.prefix);
-      return objects.filter((o) => o.key.length > this.prefix.length).map((o) => o.key.slice(this.prefix.length)).sort();
+      return objects
+        .filter((o) => o.key.length > this.prefix.length)
+        .map((o) => ({ key: o.key.slice(this.prefix.length), bytes: o.size }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     } catch (err) {
       throw storeError(this.url, 'list', err);
     }
   }
 
+  async list(): Promise<string[]> {
+    return (await this.objects()).map((o) => o.key);
+  }
+
+  /** Aborts the multipart uploads a killed run left under the prefix (their parts are billed until then). */
+  async sweep(): Promise<string[]> {
+    const removed: string[] = [];
+    try {
+      let KeyMarker: string | undefined;
+      let UploadIdMarker: string | undefined;
+      do {
+        const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, KeyMarker, UploadIdMarker }));
+        for (const u of page?.Uploads ?? []) {
+          if (!u.Key || !u.UploadId) continue;
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
+          removed.push(u.Key.slice(this.prefix.length));
+        }
+        ({ NextKeyMarker: KeyMarker, NextUploadIdMarker: UploadIdMarker } = page?.IsTruncated ? page : { NextKeyMarker: undefined, NextUploadIdMarker: undefined });
+      } while (KeyMarker !== undefined);
+    } catch (err) {
+      throw storeError(this.url, 'abort unfinished uploads', err);
+    }
+    return removed;
+  }
+
   async put(key: string, body: Uint8Array): Promise<number> {
     try {
+      const digest = sha256(body);
       await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentLength: body.byteLength, ChecksumSHA256: sha256(body).toString('base64') }),
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentLength: body.byteLength, ChecksumSHA256: digest.toString('base64') }),
       );
+      await this.readBack(key, { bytes: body.byteLength, sha256: digest.toString('hex') }, [digest]);
       return body.byteLength;
     } catch (err) {
       throw storeError(this.url, `write ${key}`, err);
@@ -242,9 +369,30 @@ export class S3AofStore implements AofStore {
 
   async putStream(key: string, body: AsyncIterable<Uint8Array>, commit: () => void, signal?: AbortSignal): Promise<number> {
     let bytes = 0;
+    const whole = createHash('sha256');
+    // The digests of the parts as the upload cuts them (every part partBytes but the last): S3's composite checksum is made of them.
+    const partBytes = this.upload.partBytes;
+    const partDigests: Buffer[] = [];
+    let part = createHash('sha256');
+    let inPart = 0;
+    const tap = (chunk: Uint8Array) => {
+      whole.update(chunk);
+      for (let at = 0; at < chunk.byteLength; ) {
+        const n = Math.min(partBytes - inPart, chunk.byteLength - at);
+        part.update(chunk.subarray(at, at + n));
+        inPart += n;
+        at += n;
+        if (inPart === partBytes) {
+          partDigests.push(part.digest());
+          part = createHash('sha256');
+          inPart = 0;
+        }
+      }
+    };
     async function* judged(): AsyncGenerator<Uint8Array> {
       for await (const chunk of body) {
         bytes += chunk.byteLength;
+        tap(chunk);
         yield chunk;
       }
       commit(); // throwing here fails the upload before it completes
@@ -252,7 +400,7 @@ export class S3AofStore implements AofStore {
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.bucket, Key: this.prefix + key, Body: Readable.from(judged()), ChecksumAlgorithm: 'SHA256' },
-      partSize: this.upload.partBytes,
+      partSize: partBytes,
       queueSize: this.upload.queueSize,
       leavePartsOnError: false,
     });
@@ -260,6 +408,8 @@ export class S3AofStore implements AofStore {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await upload.done();
+      if (inPart > 0 || partDigests.length === 0) partDigests.push(part.digest());
+      await this.readBack(key, { bytes, sha256: whole.digest('hex') }, partDigests);
       return bytes;
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
@@ -267,6 +417,35 @@ export class S3AofStore implements AofStore {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * The object as stored: HeadObject with checksum mode, its length and
+   * SHA-256 (composite `…-N` after a multipart upload) compared with what
+   * was sent; read back whole when the store reports no SHA-256.
+   * @throws ReadBackMismatchError
+   */
+  private async readBack(key: string, sent: ReadBack, partDigests: readonly Buffer[]): Promise<void> {
+    const location = `${this.url}${key}`;
+    const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, ChecksumMode: 'ENABLED' }));
+    const reported = head?.ChecksumSHA256;
+    if (head?.ContentLength !== sent.bytes) {
+      throw new ReadBackMismatchError(location, sent, { bytes: head?.ContentLength ?? -1, sha256: reported ?? 'not reported' });
+    }
+    if (reported !== undefined) {
+      const multipart = /-\d+$/.test(reported);
+      const expected = s3Sha256(Buffer.from(sent.sha256, 'hex'), partDigests, multipart);
+      if (reported !== expected) throw new ReadBackMismatchError(location, { bytes: sent.bytes, sha256: expected }, { bytes: head.ContentLength, sha256: reported });
+      return;
+    }
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of await this.getStream(key)) {
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+    }
+    const found = { bytes, sha256: hash.digest('hex') };
+    if (found.bytes !== sent.bytes || found.sha256 !== sent.sha256) throw new ReadBackMismatchError(location, sent, found);
   }
 
   async get(key: string): Promise<Buffer> {
@@ -284,6 +463,14 @@ export class S3AofStore implements AofStore {
       return (r.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})();
     } catch (err) {
       throw storeError(this.url, `read ${key}`, err);
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+    } catch (err) {
+      throw storeError(this.url, `remove ${key}`, err);
     }
   }
 }

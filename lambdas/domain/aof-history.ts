@@ -13,11 +13,14 @@
  * files/<file>/base.json                              a base file's record: format, time, keys
  * ```
  *
- * A part is only ever written whole (a temporary name, then committed) and
- * only ends at a command boundary, so every part is complete; offsets make
- * the bookkeeping: what the destination holds of a file is the run of parts
- * from byte 0 without a hole. Bases are shipped whole once; increments by
- * their new bytes.
+ * A part is only ever written whole (a temporary name, read back, then
+ * committed) and only ends at a command boundary, so every part is
+ * complete; offsets make the bookkeeping: what the destination holds of a
+ * file is the run of parts from byte 0 without a hole. A part whose stored
+ * length is not the one its name gives (or that a reader found not to match
+ * its SHA-256) is torn: it counts as missing, and a chain of history that
+ * needs it stops there, naming it. Bases are shipped whole once; increments
+ * by their new bytes.
  *
  * History: increments are ordered by `seq`; increment n+1 continues n only
  * when a manifest listed both as increments (a rewrite starting: the server
@@ -104,10 +107,27 @@ export function parseStoredKey(key: string): StoredKey | undefined {
   return undefined;
 }
 
+/** A stored part that is not what its name says: `bytes` stored (-1: the length matched, the content did not). */
+export interface TornPart extends StoredPart {
+  readonly bytes: number;
+}
+
+/** How a torn part reads in a message. */
+export function describeTorn(t: TornPart): string {
+  const want = t.end - t.start;
+  return `the stored part for bytes ${t.start}-${t.end} is torn (${t.bytes >= 0 ? `${t.bytes} of ${want} bytes stored` : `its ${want} bytes do not match their SHA-256`})`;
+}
+
+/** A listed object: its key and, when the listing gives it, its stored length. */
+export type ListedObject = string | { readonly key: string; readonly bytes: number };
+
 /** What the destination holds of one AOF file. */
 export interface StoredFile {
   readonly name: string;
+  /** Whole parts (their stored length is the one their name gives). */
   readonly parts: readonly StoredPart[];
+  /** Parts that are not (left out of `parts`). */
+  readonly torn: readonly TornPart[];
   /** Recorded end (the file is finished), when recorded. */
   readonly end?: number;
   readonly hasBaseRecord: boolean;
@@ -121,22 +141,32 @@ export interface StoredHistory {
   readonly manifests: readonly { readonly key: string; readonly observedAtMs: number; readonly sha: string }[];
 }
 
-/** Groups a listing by file. Keys that are not of the layout are ignored. */
-export function readStoredHistory(keys: Iterable<string>): StoredHistory {
-  const files = new Map<string, { name: string; parts: StoredPart[]; end?: number; hasBaseRecord: boolean }>();
+/**
+ * Groups a listing by file. Keys that are not of the layout are ignored; a
+ * part whose listed length is not the one its name gives, or whose key is in
+ * `damaged` (read and found not to match its SHA-256), is torn.
+ */
+export function readStoredHistory(listing: Iterable<ListedObject>, damaged: ReadonlySet<string> = new Set()): StoredHistory {
+  const files = new Map<string, { name: string; parts: StoredPart[]; torn: TornPart[]; end?: number; hasBaseRecord: boolean }>();
   const manifests: { key: string; observedAtMs: number; sha: string }[] = [];
   let marker = false;
   const fileOf = (name: string) => {
     let f = files.get(name);
-    if (!f) files.set(name, (f = { name, parts: [], hasBaseRecord: false }));
+    if (!f) files.set(name, (f = { name, parts: [], torn: [], hasBaseRecord: false }));
     return f;
   };
-  for (const key of keys) {
+  for (const listed of listing) {
+    const key = typeof listed === 'string' ? listed : listed.key;
     const k = parseStoredKey(key);
     if (!k) continue;
     if (k.kind === 'marker') marker = true;
     else if (k.kind === 'manifest') manifests.push({ key, observedAtMs: k.observedAtMs, sha: k.sha });
-    else if (k.kind === 'part') fileOf(k.file).parts.push(k.part);
+    else if (k.kind === 'part') {
+      const bytes = typeof listed === 'string' ? undefined : listed.bytes;
+      if (bytes !== undefined && bytes !== k.part.end - k.part.start) fileOf(k.file).torn.push({ ...k.part, bytes });
+      else if (damaged.has(key)) fileOf(k.file).torn.push({ ...k.part, bytes: -1 });
+      else fileOf(k.file).parts.push(k.part);
+    }
     else if (k.kind === 'end') {
       const f = fileOf(k.file);
       f.end = Math.max(f.end ?? 0, k.end);
@@ -255,6 +285,8 @@ export interface HistoryIncr {
   /** Held whole: finished, and every byte up to its end held. */
   readonly complete: boolean;
   readonly nextAfterHole?: number;
+  /** A torn part beyond what is held: the increment's history stops there. */
+  readonly torn?: TornPart;
   /** Redis 8: its replication offset at the start, as a manifest recorded it. */
   readonly startOffset?: string;
 }
@@ -268,6 +300,8 @@ export interface HistoryBase {
   /** Stored whole (a part [0, bytes) with the record's size). */
   readonly stored: boolean;
   readonly record?: BaseRecord;
+  /** Its stored part is torn (so it is not stored whole). */
+  readonly torn?: TornPart;
 }
 
 /** The shipped history, indexed. */
@@ -297,6 +331,8 @@ export interface HeldFile {
   readonly nextAfterHole?: number;
   /** A base: stored whole (its part, then its record). */
   readonly baseStored: boolean;
+  /** The first torn part beyond what is held (the history of the file stops there). */
+  readonly torn?: TornPart;
 }
 
 /**
@@ -310,7 +346,8 @@ export function heldFiles(stored: StoredHistory, records: ReadonlyMap<string, Ba
     const cov = coverage(f.parts);
     const record = records.get(name);
     const baseStored = f.hasBaseRecord && cov.end > 0 && (record === undefined || cov.end === record.bytes);
-    held.set(name, { covered: cov.end, ...(f.end !== undefined ? { end: f.end } : {}), ...(cov.nextAfterHole ? { nextAfterHole: cov.nextAfterHole.start } : {}), baseStored });
+    const torn = f.torn.filter((t) => t.end > cov.end).sort((a, b) => a.start - b.start)[0];
+    held.set(name, { covered: cov.end, ...(f.end !== undefined ? { end: f.end } : {}), ...(cov.nextAfterHole ? { nextAfterHole: cov.nextAfterHole.start } : {}), baseStored, ...(torn ? { torn } : {}) });
   }
   return held;
 }
@@ -365,7 +402,7 @@ export function indexHeld(manifests: readonly AofManifest[], held: ReadonlyMap<s
     const file = held.get(name);
     if (kind === 'base') {
       const record = records.get(name);
-      bases.push({ name, seq, ...(anchors.has(name) ? { anchor: anchors.get(name)! } : {}), stored: file?.baseStored ?? false, ...(record ? { record } : {}) });
+      bases.push({ name, seq, ...(anchors.has(name) ? { anchor: anchors.get(name)! } : {}), stored: file?.baseStored ?? false, ...(record ? { record } : {}), ...(file?.torn ? { torn: file.torn } : {}) });
     } else {
       const covered = file?.covered ?? 0;
       const end = file?.end;
@@ -376,6 +413,7 @@ export function indexHeld(manifests: readonly AofManifest[], held: ReadonlyMap<s
         ...(end !== undefined ? { end } : {}),
         complete: end !== undefined && covered >= end,
         ...(file?.nextAfterHole !== undefined ? { nextAfterHole: file.nextAfterHole } : {}),
+        ...(file?.torn ? { torn: file.torn } : {}),
         ...(startOffsets.has(name) ? { startOffset: startOffsets.get(name)! } : {}),
       });
     }
@@ -423,6 +461,10 @@ export function chainOf(index: HistoryIndex, base: HistoryBase): Chain {
     }
     incrs.push(incr);
     const isNewest = incr.seq === newest?.seq;
+    if (incr.torn) {
+      // Also the newest increment: a restore to its end would silently leave out what the destination was trusted to hold.
+      return { base, incrs, break: { after: incr, why: `${incr.name} is held up to byte ${incr.covered}, then ${describeTorn(incr.torn)}` } };
+    }
     if (incr.nextAfterHole !== undefined) {
       return { base, incrs, break: { after: incr, why: `${incr.name} is held up to byte ${incr.covered}, then bytes ${incr.covered}-${incr.nextAfterHole} are missing` } };
     }
@@ -508,7 +550,7 @@ export function chooseRestore(index: HistoryIndex, untilMs?: number): RestoreCho
       message:
         known.length === 0
           ? 'the destination holds no shipped AOF history (no base file): is it a ship-aof destination?'
-          : `no base file is stored whole at the destination (known: ${known.join(', ')}): a restore needs one`,
+          : `no base file is stored whole at the destination (known: ${index.bases.map((b) => (b.torn ? `${b.name}: ${describeTorn(b.torn)}` : b.name)).join(', ')}): a restore needs one`,
     };
   }
   if (untilMs === undefined) {

@@ -128,7 +128,8 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
   let prepared = false;
   let partial: Omit<RestoreAofReport, 'ok' | 'from' | 'to' | 'seconds'> = {};
   try {
-    const stored = readStoredHistory(await req.store.list());
+    // With lengths: a part whose stored length is not its name's is torn, and the history stops there (as ship-aof judges it).
+    const stored = readStoredHistory(await req.store.objects());
     if (!stored.marker && stored.files.size === 0) throw new Refused('empty', `${req.store.url} holds no shipped AOF history: is it the destination ship-aof writes to?`);
     const manifests = await mapLimit(stored.manifests, 16, (m) =>
       readStoredManifest(req.store, m).catch((err: unknown) => {
@@ -198,10 +199,20 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     if (cutSecond !== undefined && annotations === 0 && commands > 0) {
       // Every command restored precedes the first annotation after the base (if any): only the increment they continue can date them.
       const before = await lastSecondBefore(req.store, index, stored, chain.incrs[0]!);
-      if (before === undefined || before >= cutSecond) {
+      if (typeof before !== 'number' || before >= cutSecond) {
         const n = commands;
         const where = cutAnnotation !== undefined ? `before its annotation #TS:${cutAnnotation} (${isoSecond(cutAnnotation)})` : 'before the end of the shipped history';
         const files = increments.filter((i) => i.commands > 0).map((i) => i.name);
+        if (before !== undefined && typeof before !== 'number') {
+          // Timestamps were on: the annotation dating them is in the increment before, which the shipped history lacks.
+          const from = before.lastSecond ?? record.timeSeconds!;
+          throw new Refused(
+            'gap',
+            `--until ${new Date(req.untilMs!).toISOString()} cannot be placed among the ${n} command${n === 1 ? '' : 's'} in ${files.join(', ')} ${where}: they carry no #TS annotation, and the one that would date them (the server writes #TS only when the second changes) is in ${before.prev}, but ${before.gap}. ` +
+              `So they ran between ${isoSecond(from)} and the end of ${cutAnnotation !== undefined ? isoSecond(cutAnnotation) : 'the shipped history'} (the history of seconds ${from}..${cutAnnotation ?? 'end'} is missing), and --until falls in between. ` +
+              `Restore to the end without --until${cutAnnotation !== undefined ? `, or give --until from ${isoSecond(cutAnnotation + 1)} on` : ''}; keep ship-aof running through rewrites (a shorter --interval) so it sees the manifest that links the increments`,
+          );
+        }
         throw new Refused(
           'no-timestamps',
           `--until needs the AOF timestamp annotations (aof-timestamp-enabled yes): the ${n} command${n === 1 ? '' : 's'} in ${files.join(', ')} ${where} ${n === 1 ? 'carries' : 'carry'} none (aof-timestamp-enabled was off when they were written), so when they ran is unknown: ` +
@@ -278,22 +289,46 @@ const LOOK_BACK_BYTES = 64 * 1024 * 1024;
 /**
  * The second of the last `#TS` annotation of the increment `first`
  * continues (a manifest listed both: a rewrite started), read from its last
- * parts back (each starts at a command boundary); undefined when no manifest
- * showed one, it is not held, or its last 64 MiB hold no annotation.
+ * parts back (each starts at a command boundary); undefined when there is
+ * none before it (`first` is the first increment: with timestamps on its
+ * first command carries one) or its last 64 MiB hold no annotation; and
+ * when the shipped history lacks what would say it — the increment before
+ * never shipped, no manifest linking the two (a rewrite that started and
+ * ended between two cycles of the shipper), or its end never shipped — what
+ * is missing (`gap`), with the last second the history does hold.
  */
-async function lastSecondBefore(store: AofStore, index: HistoryIndex, stored: StoredHistory, first: HistoryIncr): Promise<number | undefined> {
+async function lastSecondBefore(
+  store: AofStore,
+  index: HistoryIndex,
+  stored: StoredHistory,
+  first: HistoryIncr,
+): Promise<number | { prev: string; gap: string; lastSecond?: number } | undefined> {
+  if (first.seq <= 1) return undefined;
   const prev = index.incrs.find((i) => i.seq === first.seq - 1);
-  if (!prev || !index.links.has(prev.seq)) return undefined;
-  const slices = coverage(stored.files.get(prev.name)?.parts ?? []).slices;
-  let read = 0;
-  for (let k = slices.length - 1; k >= 0 && read < LOOK_BACK_BYTES; k--) {
-    const s = slices[k]!;
-    const body = await verifiedPart(store, s.part);
-    read += s.length;
-    const second = scanAof(body.subarray(s.offset, s.offset + s.length), { start: s.part.start + s.offset }).lastSecond;
-    if (second !== undefined) return second;
+  if (!prev) {
+    return { prev: `increment seq ${first.seq - 1}`, gap: 'the destination never received it (a rewrite started and finished between two cycles of the shipper, or while it was stopped)' };
   }
-  return undefined;
+  const lastSecond = async (): Promise<number | undefined> => {
+    const slices = coverage(stored.files.get(prev.name)?.parts ?? []).slices;
+    let read = 0;
+    for (let k = slices.length - 1; k >= 0 && read < LOOK_BACK_BYTES; k--) {
+      const s = slices[k]!;
+      const body = await verifiedPart(store, s.part);
+      read += s.length;
+      const second = scanAof(body.subarray(s.offset, s.offset + s.length), { start: s.part.start + s.offset }).lastSecond;
+      if (second !== undefined) return second;
+    }
+    return undefined;
+  };
+  const second = await lastSecond();
+  const held = second !== undefined ? { lastSecond: second } : {};
+  if (!index.links.has(prev.seq)) {
+    return { prev: prev.name, gap: `no manifest the shipper stored shows ${prev.name} continuing into ${first.name} (a rewrite started and finished between two cycles of the shipper, or while it was stopped)`, ...held };
+  }
+  if (!prev.complete) {
+    return { prev: prev.name, gap: `its end was never shipped (held up to byte ${prev.covered}${prev.end !== undefined ? ` of ${prev.end}` : ''})`, ...held };
+  }
+  return second;
 }
 
 /** Writes an increment from its parts, whole commands only, cut at `cutSecond`. */

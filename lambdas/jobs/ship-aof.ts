@@ -26,17 +26,32 @@
  *    heartbeat ping while the lag is within `rpoMs` (never before the first
  *    restorable moment).
  *
- * On start it reads what the destination holds (its listing and manifests)
- * and resumes from there (a
- * restart of the shipper or of the server loses nothing the server still
- * has); it refuses a directory whose files differ from the shipped ones
- * (another server's history). A destination that fails is retried every
- * cycle, nothing skipped. Stopping ships what is complete and returns.
+ * A part counts as shipped (in the bookkeeping, the lag, the metrics, the
+ * heartbeat) only after the store read it back: length and SHA-256.
+ *
+ * On start it removes what a killed run left (temporary files, unfinished
+ * uploads), reads what the destination holds (its listing and manifests)
+ * and checks it: every part's stored length against the one its name gives,
+ * and (a folder, where files can be cut or edited after they were stored)
+ * the SHA-256 of the parts of the increments the server still has. A torn
+ * part the server still has the bytes of is removed and shipped again; one
+ * it has not is reported every cycle (the history is not restorable across
+ * it; a metric counts it). Then it resumes from there (a restart of the
+ * shipper or of the server loses nothing the server still has); it refuses
+ * a directory whose files differ from the shipped ones (another server's
+ * history). A destination that fails is retried every cycle, nothing
+ * skipped. Stopping ships what is complete and returns.
+ *
+ * Point-in-time restore needs `#TS` annotations: when the server writes
+ * commands without them (judged from the files: commands of a later second
+ * than the last annotation, or from `INFO persistence`/`CONFIG GET` when
+ * the server is given), or AOF is off, the shipper says so, sets a metric
+ * and withholds the heartbeat.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AofDirectory, AofFileHandle, ManifestFile } from '../adapters/aof-dir.js';
-import { AofDirError } from '../adapters/aof-dir.js';
+import { AofDirError, type ServerAofState } from '../adapters/aof-dir.js';
 import { readStoredManifest, StoredManifestError, type AofStore } from '../adapters/aof-store.js';
 import { pingHeartbeat } from '../adapters/heartbeat.js';
 import { mapConcurrent } from '../adapters/retry.js';
@@ -47,11 +62,13 @@ import {
   baseRecordKey,
   chainToEnd,
   coverage,
+  describeTorn,
   endKey,
   heldFiles,
   HistoryError,
   indexHeld,
   manifestKey,
+  isoSecond,
   manifestRoles,
   partKey,
   readStoredHistory,
@@ -89,6 +106,8 @@ export interface ShipAofDeps {
   /** After every part stored: its file, its end offset, when. */
   readonly onPart?: (file: string, end: number, atMs: number) => void;
   readonly ping?: (url: string) => Promise<string | undefined>;
+  /** Asks the server about its AOF every cycle (`--redis`); a failure is said and changes nothing. */
+  readonly serverState?: () => Promise<ServerAofState>;
 }
 
 /** What one cycle did. */
@@ -106,6 +125,8 @@ export interface CycleReport {
   readonly bytes: number;
   readonly heldBackBytes: number;
   readonly errors: readonly string[];
+  /** Why the history shipped cannot serve a point-in-time restore (no #TS annotations, AOF off): the heartbeat is withheld. */
+  readonly warnings: readonly string[];
   /** Bytes held at the destination per file tracked. */
   readonly files: Readonly<Record<string, number>>;
 }
@@ -181,6 +202,17 @@ export class AofShipper {
   private lastLogMs = -Infinity;
   private lastError = '';
   private overRpo = false;
+  /** Torn parts the server no longer has the bytes of (reported every cycle). */
+  private readonly tornLeft: string[] = [];
+  /** Newest `#TS` second seen in the bytes shipped by this run. */
+  private lastTsSecond?: number;
+  /** When the previous cycle looked at the directory (commands shipped since were written after it). */
+  private prevObservedMs?: number;
+  /** Set when commands of a second with no annotation were shipped; cleared by the next annotation. */
+  private untimed?: { file: string; offset: number; second: number };
+  /** The server's answer to the last `--redis` question. */
+  private serverState?: ServerAofState;
+  private lastWarning = '';
   /** Seq of the newest base stored whole at the destination (0: none). */
   private newestBaseSeq = 0;
   private readonly maxPart: number;
@@ -207,9 +239,15 @@ export class AofShipper {
   async start(): Promise<void> {
     this.startedAtMs = this.deps.now();
     const { manifestFile, manifest } = await this.readManifest();
-    const stored = readStoredHistory(await this.req.store.list());
+    const swept = await this.req.store.sweep();
+    if (swept.length > 0) this.deps.say(`ship-aof: removed what a killed run left at ${this.req.store.url}: ${swept.slice(0, 3).join(', ')}${swept.length > 3 ? `, … (${swept.length})` : ''}`);
+    const objects = await this.req.store.objects();
+    const damaged = await this.damagedParts(readStoredHistory(objects));
+    let stored = readStoredHistory(objects, damaged);
     for (const m of stored.manifests) this.storedManifests.add(m.sha);
     await this.checkLineage(stored);
+    const removed = await this.dropTorn(stored);
+    if (removed.size > 0) stored = readStoredHistory(objects.filter((o) => !removed.has(o.key)), damaged);
     for (const [name, h] of heldFiles(stored)) this.held.set(name, h);
     this.storedParsed.push(...(await this.readStoredManifests(stored)));
     if (!stored.marker) {
@@ -222,7 +260,7 @@ export class AofShipper {
       if (!t) continue;
       t.covered = this.held.get(name)!.covered;
       t.lastSize = t.covered;
-      t.ended = f.end !== undefined;
+      t.ended = f.end !== undefined && t.covered >= f.end;
       t.announced = true;
       if (t.kind === 'base') t.baseDone = f.hasBaseRecord && t.covered > 0;
       if (t.kind === 'base' && t.baseDone) await this.release(t);
@@ -252,6 +290,49 @@ export class AofShipper {
     });
   }
 
+  /**
+   * Parts of the increments the server still has whose bytes do not match
+   * the SHA-256 in their names. Read in a folder only: S3 checked each
+   * object's checksum when it was stored and objects do not change there,
+   * while a file can be cut or edited after it was stored.
+   */
+  private async damagedParts(stored: StoredHistory): Promise<Set<string>> {
+    const damaged = new Set<string>();
+    if (!this.req.store.url.startsWith('file://')) return damaged;
+    for (const t of this.tracked.values()) {
+      if (t.kind !== 'incr' || !t.handle) continue;
+      for (const part of stored.files.get(t.name)?.parts ?? []) {
+        const body = await this.req.store.get(part.key);
+        if (sha256hex(body) !== part.sha256) damaged.add(part.key);
+      }
+    }
+    return damaged;
+  }
+
+  /**
+   * Torn parts: removed when the server's file still holds their bytes (the
+   * cycles ship them again, read back), else reported. Resolves to the keys removed.
+   */
+  private async dropTorn(stored: StoredHistory): Promise<Set<string>> {
+    const removed = new Set<string>();
+    for (const f of stored.files.values()) {
+      for (const torn of f.torn) {
+        const t = this.tracked.get(f.name);
+        const size = t?.handle ? await t.handle.size() : -1;
+        if (t?.handle && size >= torn.end) {
+          await this.req.store.remove(torn.key);
+          removed.add(torn.key);
+          this.deps.say(`ship-aof: ${f.name}: ${describeTorn(torn)}: removed; the server still has these bytes, they are shipped again`);
+        } else {
+          const why = `${this.req.store.url}: ${f.name}: ${describeTorn(torn)} and the server no longer has ${t?.handle ? 'these bytes' : 'the file'}: the history is not restorable across byte ${torn.start} of ${f.name} (restore-aof names it); a base stored after it restores the newest data again`;
+          this.tornLeft.push(why);
+          this.deps.say(`ship-aof: ${why}`);
+        }
+      }
+    }
+    return removed;
+  }
+
   /** The manifests the destination holds, parsed; one damaged or not understood is left out (said): a restore would refuse it too. */
   private async readStoredManifests(stored: StoredHistory): Promise<AofManifest[]> {
     const read = await mapConcurrent(stored.manifests, 16, (m) =>
@@ -266,8 +347,9 @@ export class AofShipper {
 
   /** Records what the destination now holds of a file. */
   private hold(name: string, change: Partial<HeldFile>): void {
-    const h = { covered: 0, baseStored: false, ...this.held.get(name), ...change };
+    const h: { -readonly [K in keyof HeldFile]: HeldFile[K] } = { covered: 0, baseStored: false, ...this.held.get(name), ...change };
     if (h.nextAfterHole !== undefined && h.covered >= h.nextAfterHole) delete h.nextAfterHole;
+    if (h.torn !== undefined && h.covered >= h.torn.end) delete h.torn;
     this.held.set(name, h);
   }
 
@@ -377,6 +459,13 @@ export class AofShipper {
     let parts = 0;
     let bytes = 0;
     let observed = true;
+    if (this.deps.serverState) {
+      try {
+        this.serverState = await this.deps.serverState();
+      } catch (err) {
+        this.deps.say(`ship-aof: --redis: the server's AOF state not read (judged from the files only): ${message(err)}`);
+      }
+    }
     try {
       await this.observe();
     } catch (err) {
@@ -404,6 +493,7 @@ export class AofShipper {
     const endedAtMs = this.deps.now();
     const ok = observed && errors.length === 0 && restorable.ok;
     if (ok) this.shippedThroughMs = observedAtMs;
+    this.prevObservedMs = observedAtMs;
     if (!observed || errors.length > 0) this.totals.errors++;
     const files: Record<string, number> = {};
     for (const t of this.tracked.values()) files[t.name] = t.covered;
@@ -417,6 +507,7 @@ export class AofShipper {
       bytes,
       heldBackBytes: incrs.reduce((n, t) => n + (t.ended ? 0 : t.heldBack), 0),
       errors,
+      warnings: this.pitrWarnings(),
       files,
     };
     this.deps.onCycle?.(report);
@@ -430,6 +521,10 @@ export class AofShipper {
    * the destination holds. Also notes the newest base stored.
    */
   private restorable(): { ok: true; base: string } | { ok: false; why: string } {
+    if (this.tornLeft.length > 0) {
+      // Stored bytes that were trusted are gone: not claimed restorable until someone looked (a restart after the torn part was moved aside).
+      return { ok: false, why: `${this.tornLeft.join('; ')}. To accept the loss, move the torn part aside and restart ship-aof (restore-aof then names the gap)` };
+    }
     let index;
     try {
       index = indexHeld(this.storedParsed, this.held, new Map());
@@ -484,6 +579,7 @@ export class AofShipper {
         break; // only a command still being written
       }
       const body = buf.subarray(0, scan.safeEnd - t.covered);
+      this.judgeTimestamps(t.name, t.covered, scan);
       this.totals.uploaded += await this.req.store.put(partKey(t.name, t.covered, scan.safeEnd, sha256hex(body)), body);
       this.totals.parts++;
       parts++;
@@ -505,6 +601,44 @@ export class AofShipper {
       await this.release(t);
     }
     return { parts, bytes };
+  }
+
+  /**
+   * Whether the server writes `#TS` annotations, from the bytes about to be
+   * shipped. With aof-timestamp-enabled yes the server writes one before the
+   * first command of every second, so commands with none can only be of the
+   * second of the last annotation. Judged only on bytes appended after the
+   * previous cycle caught up (so written after it), a second of margin for
+   * the server's cached clock, and after a second of this run passed.
+   */
+  private judgeTimestamps(file: string, offset: number, scan: { commands: number; annotations: number; lastSecond?: number }): void {
+    if (scan.annotations > 0) {
+      this.lastTsSecond = Math.max(this.lastTsSecond ?? 0, scan.lastSecond ?? 0);
+      this.untimed = undefined;
+      return;
+    }
+    if (scan.commands === 0 || this.prevObservedMs === undefined || this.prevObservedMs !== this.shippedThroughMs) return;
+    const writtenFrom = Math.floor(this.prevObservedMs / 1000) - 1;
+    if (writtenFrom > Math.floor(this.startedAtMs / 1000) + 1 && writtenFrom > (this.lastTsSecond ?? -Infinity)) {
+      this.untimed ??= { file, offset, second: writtenFrom };
+    }
+  }
+
+  /** Why the shipped history cannot serve a point-in-time restore, if it cannot. */
+  private pitrWarnings(): string[] {
+    const out: string[] = [];
+    const st = this.serverState;
+    if (st && !st.aofEnabled) {
+      out.push('AOF is switched off on the server (INFO persistence aof_enabled:0): nothing new is written to the AOF, so nothing new is shipped; switch it on (CONFIG SET appendonly yes, and appendonly yes in redis.conf)');
+    }
+    if (st?.timestampsEnabled === false) {
+      out.push('the server writes no #TS annotations (CONFIG GET aof-timestamp-enabled: no): restore-aof --until cannot date the commands shipped; set aof-timestamp-enabled yes (CONFIG SET and redis.conf)');
+    } else if (this.untimed) {
+      out.push(
+        `the server writes commands with no #TS annotation (${this.untimed.file} from byte ${this.untimed.offset}, written after ${isoSecond(this.untimed.second)} and none since ${this.lastTsSecond !== undefined ? isoSecond(this.lastTsSecond) : 'this shipper started'}): aof-timestamp-enabled is no, so restore-aof --until cannot date them (point-in-time restore impossible); set aof-timestamp-enabled yes (CONFIG SET and redis.conf)`,
+      );
+    }
+    return out;
   }
 
   /** Starts uploading the oldest base not stored yet, unless an upload runs. */
@@ -602,6 +736,13 @@ export class AofShipper {
         this.lastLogMs = now;
       }
     }
+    const warning = c.warnings.join('; ');
+    if (warning && (warning !== this.lastWarning || now - this.lastLogMs >= QUIET_LOG_MS)) {
+      this.deps.say(`ship-aof: WARNING: ${warning}; the heartbeat is not pinged until it is fixed`);
+      this.lastLogMs = now;
+    }
+    if (!warning && this.lastWarning) this.deps.say('ship-aof: timestamps and AOF are on again: point-in-time restore is possible for what is shipped from now on');
+    this.lastWarning = warning;
     const over = restorableOnce && !within;
     if (over && !this.overRpo) this.deps.say(`ship-aof: lag ${lagS.toFixed(1)} s is over --rpo ${this.req.rpoMs / 1000} s: the heartbeat is not pinged until it is back within`);
     if (within && this.overRpo) this.deps.say(`ship-aof: lag back within --rpo (${lagS.toFixed(1)} s)`);
@@ -619,10 +760,15 @@ export class AofShipper {
         errors: this.totals.errors,
         heldBackBytes: c.heldBackBytes,
         baseSeq: this.newestBaseSeq,
+        cycleOk: c.ok,
+        tornParts: this.tornLeft.length,
+        timestampsMissing: this.serverState?.timestampsEnabled === false || this.untimed !== undefined,
+        ...(this.serverState ? { aofEnabled: this.serverState.aofEnabled } : {}),
       });
       await writeFileAtomic(this.req.metricsFile, text).catch((err: unknown) => this.deps.say(`ship-aof: metrics file ${this.req.metricsFile} not written: ${message(err)}`));
     }
-    if (this.req.heartbeat && within && now - this.lastPingMs >= this.req.heartbeat.everyMs) {
+    // A cycle that failed (a part not stored, or not read back), or history that cannot serve --until: no success ping, whatever the lag.
+    if (this.req.heartbeat && within && c.ok && !warning && now - this.lastPingMs >= this.req.heartbeat.everyMs) {
       this.lastPingMs = now;
       const problem = await (this.deps.ping ?? ((url: string) => pingHeartbeat(url, 'success', `lag ${lagS.toFixed(1)} s`)))(this.req.heartbeat.url);
       if (problem) this.deps.say(`ship-aof: ${problem}`);
@@ -639,10 +785,11 @@ export class AofShipper {
    * be listed), then a cycle every `intervalMs`; on abort one last cycle
    * ships what is complete, a base upload in progress is abandoned (its
    * file is uploaded on the next start if the server still has it), and
-   * every descriptor is closed.
+   * every descriptor is closed. Resolves to the last cycle (undefined when
+   * it stopped before it could start: nothing was shipped).
    * @throws ShipInputError, LineageError
    */
-  async run(signal: AbortSignal): Promise<void> {
+  async run(signal: AbortSignal): Promise<CycleReport | undefined> {
     for (let wait = 1000; ; wait = Math.min(wait * 2, 60_000)) {
       try {
         await this.start();
@@ -653,7 +800,7 @@ export class AofShipper {
         try {
           await sleep(wait, undefined, { signal });
         } catch {
-          return;
+          return undefined;
         }
       }
     }
@@ -675,6 +822,7 @@ export class AofShipper {
             ? `ship-aof: stopped, last cycle failed: ${last.errors.join('; ')}`
             : `ship-aof: stopped: ${last.notRestorable} (every whole command the directory holds is shipped)`,
       );
+      return last;
     } finally {
       await this.stop();
     }

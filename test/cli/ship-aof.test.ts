@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseUntil, UNTIL_FORMATS } from '../../cli/restore-aof';
+import { UsageError } from '../../cli/usage';
 import { FileAofStore } from '../../lambdas/adapters/aof-store';
+import { parseStoredKey } from '../../lambdas/domain/aof-history';
 import { AOF_METRICS } from '../../lambdas/domain/aof-metrics';
 import { sleep, startAofServer } from '../support/aof';
 import { startPingServer } from '../support/ping-server';
@@ -35,9 +38,11 @@ async function server(args: string[] = []): Promise<RedisServer> {
   return s;
 }
 
-/** `redis-dr ship-aof …` in the background; `stop()` sends SIGTERM and resolves to its exit. */
-function shipInBackground(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), 'ship-aof', ...args], { cwd: ROOT, env: { ...process.env, REDIS_DR_HEARTBEAT_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `redis-dr ship-aof …` in the background (`shell`: run first in the bash that execs it, e.g. `ulimit -f 16`); `stop()` sends SIGTERM and resolves to its exit. */
+function shipInBackground(args: string[], env: NodeJS.ProcessEnv = {}, shell?: string) {
+  const argv = [join(ROOT, 'bin', 'redis-dr.cjs'), 'ship-aof', ...args];
+  const options = { cwd: ROOT, env: { ...process.env, REDIS_DR_HEARTBEAT_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+  const child = shell === undefined ? spawn(process.execPath, argv, options) : spawn('bash', ['-c', `${shell} && exec "$0" "$@"`, process.execPath, ...argv], options);
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -121,6 +126,23 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     expect(r.stdout).toMatch(/^REFUSED \(no-timestamps\): --until needs the AOF timestamp annotations \(aof-timestamp-enabled yes\)/);
   });
 
+  it('ship-aof --redis reads the server: timestamps off is a WARNING at once, the metric is set and the heartbeat never pinged', async () => {
+    const s = await server(['--aof-timestamp-enabled', 'no']);
+    await s.client().set('a', '1');
+    const dest = tempDir('dest');
+    const metrics = join(tempDir('metrics'), 'aof.prom');
+    const ping = await startPingServer();
+    cleanup.push(() => ping.close());
+    const ship = shipInBackground(['--dir', join(s.dir, 'appendonlydir'), '--to', `file://${dest}`, '--interval', '100ms', '--heartbeat-every', '1s', '--metrics-file', metrics, '--redis', `redis://127.0.0.1:${s.port}`], { REDIS_DR_HEARTBEAT_URL: ping.url });
+    await ship.waitFor(/WARNING: the server writes no #TS annotations \(CONFIG GET aof-timestamp-enabled: no\): restore-aof --until cannot date the commands shipped; set aof-timestamp-enabled yes .*the heartbeat is not pinged until it is fixed/);
+    await ship.waitFor(/base appendonly\.aof\.1\.base\.rdb stored/);
+    await sleep(1200);
+    expect(ping.pings).toEqual([]);
+    expect(readFileSync(metrics, 'utf8')).toContain(`${AOF_METRICS.timestampsMissing}{dir="${join(s.dir, 'appendonlydir')}"} 1\n`);
+    expect(readFileSync(metrics, 'utf8')).toContain(`${AOF_METRICS.aofEnabled}{dir="${join(s.dir, 'appendonlydir')}"} 1\n`);
+    expect(await ship.stop()).toBe(0);
+  });
+
   it("ship-aof refuses a destination that holds another directory's history (exit 1, saying so) and writes nothing to it", async () => {
     const a = await server();
     await a.client().set('from-a', '1');
@@ -154,6 +176,10 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     ['a destination that is none', (d: string) => ['--dir', d, '--to', 'ftp://x'], /--to ftp:\/\/x is not a destination: write file:\/\/\/absolute\/dir or s3:\/\/bucket\/prefix/],
     ['--rpo shorter than --interval', (d: string) => ['--dir', d, '--interval', '10s', '--rpo', '5s'], /--rpo 5s is shorter than --interval 10s/],
     ['a duration it cannot read', (d: string) => ['--dir', d, '--interval', 'soon'], /--interval must be a duration of at least 100ms like 500ms, 5s, 1m or 2h, got soon/],
+    ['a bare number for --interval', (d: string) => ['--dir', d, '--interval', '5'], /--interval 5 has no unit: write 5s for seconds \(or 5ms, 5m, 5h\)/],
+    ['a bare number for --rpo', (d: string) => ['--dir', d, '--rpo', '60'], /--rpo 60 has no unit: write 60s for seconds/],
+    ['a bare number for --heartbeat-every', (d: string) => ['--dir', d, '--heartbeat-every', '30'], /--heartbeat-every 30 has no unit: write 30s for seconds/],
+    ['a --redis that is no redis URL', (d: string) => ['--dir', d, '--redis', 'http://x'], /--redis: /],
   ])('ship-aof refuses %s (exit 2, saying why)', async (_what, args, message) => {
     const d = tempDir('bad');
     const given = args(d);
@@ -163,12 +189,87 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
   });
 
   it.each([
-    [['--until', '2026-11-23 14:05'], /--until 2026-11-23 14:05 is not an ISO time with its zone: write e\.g\. 2026-11-23T14:05:00Z/],
-    [['--until', '2026-11-23T14:05:00'], /is not an ISO time with its zone/],
-  ])('restore-aof refuses %j (exit 2)', async (args, message) => {
-    const r = await runInProcess(['restore-aof', '--from', `file://${tempDir('dest')}`, '--to', join(tempDir('out'), 'x'), ...args]);
+    [['--until', '2026-11-23 14:05'], /--until 2026-11-23 14:05 is not a time restore-aof reads: write unix seconds \(1795442700: what `date -u \+%s` gives; @1795442700 and an AOF line #TS:1795442700 too\).*an ISO time with its zone \(2026-11-23T14:05:00Z.*what `date -u` and `date -u -d @<seconds>` print \(Mon Nov 23 14:05:00 UTC 2026\)/],
+    [['--until', '2026-11-23T14:05:00'], /is not a time restore-aof reads/],
+    [['--until', 'Mon Nov 23 15:05:00 CET 2026'], /the zone CET is ambiguous: run date with -u/],
+    [['--until', '1795442700000'], /13 digits: milliseconds\? give seconds, 1795442700/],
+    [['--server-bin', '/nonexistent/redis-server'], /--server-bin \/nonexistent\/redis-server: \/nonexistent\/redis-server is not an executable file: give the path of a redis-server or valkey-server binary/],
+    [['--server-bin', '/bin/true'], /--server-bin \/bin\/true: \/bin\/true is not a Redis or Valkey server: `\/bin\/true --version` said /],
+    [['--server-bin', 'redis-server', '--no-load'], /--server-bin redis-server is for the load, and --no-load skips it/],
+  ])('restore-aof refuses %j (exit 2) before anything is written', async (args, message) => {
+    const out = join(tempDir('out'), 'x');
+    const r = await runInProcess(['restore-aof', '--from', `file://${tempDir('dest')}`, '--to', out, ...args]);
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it.each([
+    ['unix seconds (date -u +%s, a #TS line)', '1795442700', 1795442700_000],
+    ['@seconds', '@1795442700', 1795442700_000],
+    ['an AOF #TS line as the runbook\'s grep prints it', '#TS:1795442700', 1795442700_000],
+    ['ISO with Z', '2026-11-23T14:05:00Z', Date.UTC(2026, 10, 23, 14, 5, 0)],
+    ['ISO with an offset (date -Iseconds)', '2026-11-23T15:05:00+01:00', Date.UTC(2026, 10, 23, 14, 5, 0)],
+    ['ISO with a space (date --rfc-3339=seconds)', '2026-11-23 14:05:00+00:00', Date.UTC(2026, 10, 23, 14, 5, 0)],
+    ['date -u -d @<seconds>', 'Mon Nov 23 14:05:00 UTC 2026', Date.UTC(2026, 10, 23, 14, 5, 0)],
+    ['date -u with a one-digit day', 'Thu Nov  5 09:01:02 UTC 2026', Date.UTC(2026, 10, 5, 9, 1, 2)],
+    ['date -R', 'Mon, 23 Nov 2026 14:05:00 +0000', Date.UTC(2026, 10, 23, 14, 5, 0)],
+  ])('restore-aof --until reads %s', (_what, text, ms) => {
+    expect(parseUntil(text)).toBe(ms);
+  });
+
+  it('restore-aof --until refuses other text with one line naming the forms', () => {
+    expect(() => parseUntil('yesterday')).toThrow(UsageError);
+    expect(() => parseUntil('yesterday')).toThrow(`--until yesterday is not a time restore-aof reads: write ${UNTIL_FORMATS}`);
+    expect(() => parseUntil('Mon Feb 31 14:05:00 UTC 2026')).toThrow(/no such date/);
+  });
+
+  it('ship-aof --help shows durations with their units', async () => {
+    const r = await runInProcess(['ship-aof', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--interval <duration>[\s\S]*\(default: 5s\)/);
+    expect(r.stdout).toMatch(/--rpo <duration>[\s\S]*\(default: 60s\)/);
+    expect(r.stdout).toMatch(/--heartbeat-every <duration>[\s\S]*\(default: 60s\)/);
+    expect(r.stdout).toContain('a bare number is refused');
+    expect(r.stdout).not.toMatch(/default: \d+\)/);
+  });
+
+  it('under a file-size limit (ulimit -f in the shell that runs it): cycles fail, no heartbeat, within_rpo 0, SIGTERM exits 1, no truncated part under a final name; run again without it, it ships them and restore-aof restores every key', async () => {
+    const s = await server();
+    const c = s.client();
+    for (let i = 0; i < 20; i++) await c.set(`k:${i}`, `v${i}`);
+    const dest = tempDir('dest');
+    const metrics = join(tempDir('metrics'), 'aof.prom');
+    const ping = await startPingServer();
+    cleanup.push(() => ping.close());
+    const args = ['--dir', join(s.dir, 'appendonlydir'), '--to', `file://${dest}`, '--interval', '100ms', '--rpo', '10s', '--heartbeat-every', '1s', '--metrics-file', metrics];
+    const limited = shipInBackground(args, { REDIS_DR_HEARTBEAT_URL: ping.url }, 'ulimit -f 16'); // 16 KiB a file
+    await limited.waitFor(/base appendonly\.aof\.1\.base\.rdb stored/);
+    await limited.waitFor(/shipped .* in 1 part/);
+    for (let i = 0; i < 40; i++) await c.set(`big:${i}`, 'x'.repeat(1000)); // one part of 40 KiB: over the limit
+    await limited.waitFor(/cycle failed \(retried every 0\.1 s, nothing skipped\): file:\/\/\S+: write files\/appendonly\.aof\.1\.incr\.aof\/\S+ failed: EFBIG: file too large/);
+    const pingsAt = ping.pings.length;
+    await sleep(1500); // cycles keep failing; a ping would be due every second
+    expect(ping.pings.length).toBe(pingsAt);
+    expect(readFileSync(metrics, 'utf8')).toContain(`${AOF_METRICS.withinRpo}{dir="${join(s.dir, 'appendonlydir')}"} 0\n`);
+    expect(limited.stderr).not.toMatch(/caught up, restorable[\s\S]*big/);
+    expect(await limited.stop()).toBe(1);
+    expect(limited.stderr).toMatch(/stopped, last cycle failed: .*EFBIG/);
+    for (const o of await new FileAofStore(dest).objects()) {
+      const k = parseStoredKey(o.key);
+      if (k?.kind === 'part') expect(o.bytes, o.key).toBe(k.part.end - k.part.start);
+    }
+    expect(readdirSync(dest, { recursive: true }).map(String).filter((n) => n.includes('.partial-'))).toEqual([]);
+
+    const again = shipInBackground(args, { REDIS_DR_HEARTBEAT_URL: ping.url });
+    await again.waitFor(/shipped .* in 1 part/);
+    const deadline = Date.now() + 10_000;
+    while (ping.pings.length === pingsAt && Date.now() < deadline) await sleep(20);
+    expect(ping.pings.length).toBeGreaterThan(pingsAt);
+    expect(await again.stop()).toBe(0);
+    const r = await cli('restore-aof', '--from', `file://${dest}`, '--to', join(tempDir('restore'), 'appendonlydir'));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(': 60 keys (db0=60)');
   });
 
   it('restore-aof of a destination that holds nothing says so (exit 1)', async () => {

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { AofStore } from '../../lambdas/adapters/aof-store';
+import type { AofStore, StoredObject } from '../../lambdas/adapters/aof-store';
 import { startRedisServer, type RedisServer, type StartOptions } from './redis-server';
 
 /**
@@ -84,6 +84,18 @@ export class FlakyAofStore implements AofStore {
   async list(): Promise<string[]> {
     this.check('list');
     return this.inner.list();
+  }
+  async objects(): Promise<StoredObject[]> {
+    this.check('list');
+    return this.inner.objects();
+  }
+  async remove(key: string): Promise<void> {
+    this.check(`remove ${key}`);
+    return this.inner.remove(key);
+  }
+  async sweep(): Promise<string[]> {
+    this.check('sweep');
+    return this.inner.sweep();
   }
   async put(key: string, body: Uint8Array): Promise<number> {
     this.check(`write ${key}`);

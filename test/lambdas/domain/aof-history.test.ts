@@ -199,3 +199,36 @@ describe('restore planning', () => {
     expect(() => history({ manifests: [[[B(1), 1, 'b'], [I(1), 1, 'i']], [[B(1), 2, 'b'], [I(3), 3, 'i']]], parts: {} })).toThrow(HistoryError);
   });
 });
+
+describe('torn parts', () => {
+  const m = manifest([[B(1), 1, 'b'], [I(1), 1, 'i']]);
+  const listing = (incrBytes: number[]) => [
+    { key: partKey(B(1), 0, 100, SHA), bytes: 100 },
+    { key: baseRecordKey(B(1)), bytes: 50 },
+    ...incrBytes.map((bytes, k) => ({ key: partKey(I(1), k * 10, k * 10 + 10, SHA), bytes })),
+  ];
+
+  it('a part whose listed length is not its name\'s is torn, not held; the newest increment\'s chain stops there, naming it', () => {
+    const stored = readStoredHistory(listing([10, 4, 10]));
+    expect(stored.files.get(I(1))).toMatchObject({ parts: [{ start: 0 }, { start: 20 }], torn: [{ start: 10, end: 20, bytes: 4 }] });
+    const choice = chooseRestore(indexHistory([m], stored, new Map([[B(1), record(1000)]])));
+    expect(choice).toMatchObject({ ok: false, kind: 'gap', message: expect.stringContaining(`${I(1)} is held up to byte 10, then the stored part for bytes 10-20 is torn (4 of 10 bytes stored)`) });
+  });
+
+  it('a torn last part is not silently left out of a restore to the end', () => {
+    const choice = chooseRestore(indexHistory([m], readStoredHistory(listing([10, 10, 3])), new Map([[B(1), record(1000)]])));
+    expect(choice).toMatchObject({ ok: false, kind: 'gap', message: expect.stringContaining('the stored part for bytes 20-30 is torn (3 of 10 bytes stored)') });
+  });
+
+  it('a key found damaged by its SHA-256 is torn too; keys without lengths are taken as whole', () => {
+    const stored = readStoredHistory(listing([10, 10]), new Set([partKey(I(1), 10, 20, SHA)]));
+    expect(stored.files.get(I(1))!.torn).toMatchObject([{ start: 10, bytes: -1 }]);
+    expect(readStoredHistory(listing([10, 4]).map((o) => o.key)).files.get(I(1))!.torn).toEqual([]);
+  });
+
+  it('a torn base is not stored whole, and the refusal names it', () => {
+    const l = listing([10]);
+    l[0] = { key: partKey(B(1), 0, 100, SHA), bytes: 60 };
+    expect(chooseRestore(indexHistory([m], readStoredHistory(l), new Map()))).toMatchObject({ ok: false, kind: 'empty', message: expect.stringContaining(`${B(1)}: the stored part for bytes 0-100 is torn (60 of 100 bytes stored)`) });
+  });
+});

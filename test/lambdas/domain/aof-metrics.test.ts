@@ -36,4 +36,16 @@ describe('AOF shipping metrics', () => {
     expect(text).toContain(`${AOF_METRICS.withinRpo}{dir="/var/lib/redis/appendonlydir"} 0\n`);
     expect(text).toContain(`${AOF_METRICS.baseSeq}{dir="/var/lib/redis/appendonlydir"} 0\n`);
   });
+
+  it('a failed cycle is not within the RPO whatever the lag; torn parts and missing timestamps are always written, aof_enabled when known', () => {
+    const text = formatAofMetrics({ ...base, lagSeconds: 0.5, cycleOk: false, tornParts: 2, timestampsMissing: true, aofEnabled: false });
+    expect(text).toContain(`${AOF_METRICS.withinRpo}{dir="/var/lib/redis/appendonlydir"} 0\n`);
+    expect(text).toContain(`${AOF_METRICS.tornParts}{dir="/var/lib/redis/appendonlydir"} 2\n`);
+    expect(text).toContain(`${AOF_METRICS.timestampsMissing}{dir="/var/lib/redis/appendonlydir"} 1\n`);
+    expect(text).toContain(`${AOF_METRICS.aofEnabled}{dir="/var/lib/redis/appendonlydir"} 0\n`);
+    const plain = formatAofMetrics(base);
+    expect(plain).toContain(`${AOF_METRICS.tornParts}{dir="/var/lib/redis/appendonlydir"} 0\n`);
+    expect(plain).toContain(`${AOF_METRICS.timestampsMissing}{dir="/var/lib/redis/appendonlydir"} 0\n`);
+    expect(plain).not.toContain(AOF_METRICS.aofEnabled);
+  });
 });

@@ -34,7 +34,7 @@ function tempDir(): string {
  * 1 (`incr1`), then base 2 (its record dated `base2Second`) and increment 2
  * (`incr2`), a manifest showing 2 continuing 1 (the rewrite starting).
  */
-async function rewritten(incr1: string, base2Second: number, incr2: string): Promise<FileAofStore> {
+async function rewritten(incr1: string, base2Second: number, incr2: string, options: { link?: boolean } = {}): Promise<FileAofStore> {
   const { store } = await destination([incr1], { end: incr1.length });
   const base2 = `#TS:${base2Second}\r\n${cmd('SELECT', '0')}${cmd('SET', 'a', '1')}`;
   const record: BaseRecord = { format: 'aof', timeSeconds: base2Second, bytes: base2.length, sha256: sha(base2), commands: 2 };
@@ -42,6 +42,7 @@ async function rewritten(incr1: string, base2Second: number, incr2: string): Pro
     [2_000_000, 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n'],
     [3_000_000, 'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n'],
   ] as const) {
+    if (at === 2_000_000 && options.link === false) continue; // the shipper never saw the rewrite's first manifest
     await store.put(manifestKey(at, sha(manifest)), Buffer.from(manifest));
   }
   await store.put(partKey('appendonly.aof.2.base.aof', 0, base2.length, sha(base2)), Buffer.from(base2));
@@ -135,6 +136,23 @@ describe('restore-aof on hand-written destinations', () => {
       // Increment 1 ends in second 1001; the rewrite starts then (base 2 dated 1001); u is written in 1001 too, so increment 2 starts without #TS.
       const store = await rewritten(`#TS:1001\r\n${cmd('SET', 'b', '2')}`, 1001, `${cmd('SET', 'u', '0')}#TS:1003\r\n${cmd('SET', 'c', '3')}`);
       expect(await restore(store, join(tempDir(), 'aof'), 1002_000)).toMatchObject({ ok: true, base: { name: 'appendonly.aof.2.base.aof' }, cut: { file: 'appendonly.aof.2.incr.aof', offset: cmd('SET', 'u', '0').length }, load: { keys: 2 } });
+    });
+
+    it('the same after a rewrite the shipper missed (no manifest links the increments): refused naming the missed rewrite and the seconds, not "aof-timestamp-enabled was off"', async () => {
+      const store = await rewritten(`#TS:1001\r\n${cmd('SET', 'b', '2')}`, 1001, `${cmd('SET', 'u', '0')}#TS:1003\r\n${cmd('SET', 'c', '3')}`, { link: false });
+      const r = await restore(store, join(tempDir(), 'aof'), 1002_000);
+      expect(r).toMatchObject({
+        ok: false,
+        refused: {
+          kind: 'gap',
+          message: expect.stringMatching(
+            /the 1 command in appendonly\.aof\.2\.incr\.aof before its annotation #TS:1003 .*the one that would date them .* is in appendonly\.aof\.1\.incr\.aof, but no manifest the shipper stored shows appendonly\.aof\.1\.incr\.aof continuing into appendonly\.aof\.2\.incr\.aof \(a rewrite started and finished between two cycles of the shipper, or while it was stopped\)\. So they ran between 1970-01-01T00:16:41Z and the end of 1970-01-01T00:16:43Z \(the history of seconds 1001\.\.1003 is missing\).*give --until from 1970-01-01T00:16:44Z on/,
+          ),
+        },
+      });
+      expect(r.refused!.message).not.toContain('was off');
+      // To the end it restores: the annotation after them says they had run.
+      expect(await restore(store, join(tempDir(), 'aof'))).toMatchObject({ ok: true, base: { name: 'appendonly.aof.2.base.aof' } });
     });
   });
 
