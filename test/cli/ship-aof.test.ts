@@ -247,7 +247,7 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     await limited.waitFor(/base appendonly\.aof\.1\.base\.rdb stored/);
     await limited.waitFor(/shipped .* in 1 part/);
     for (let i = 0; i < 40; i++) await c.set(`big:${i}`, 'x'.repeat(1000)); // one part of 40 KiB: over the limit
-    await limited.waitFor(/cycle failed \(retried every 0\.1 s, nothing skipped\): file:\/\/\S+: write files\/appendonly\.aof\.1\.incr\.aof\/\S+ failed: EFBIG: file too large/);
+    await limited.waitFor(/cycle failed \(retried every 0\.1 s, nothing skipped\): file:\/\/\S+: write files\/appendonly\.aof\.1\.incr\.aof\/\S+ failed \(file too large: a file-size limit, ulimit -f or systemd LimitFSIZE=, is in force\): EFBIG: file too large/);
     const pingsAt = ping.pings.length;
     await sleep(1500); // cycles keep failing; a ping would be due every second
     expect(ping.pings.length).toBe(pingsAt);
