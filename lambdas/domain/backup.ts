@@ -10,7 +10,7 @@ import { detectCollapse, parseCollapseHold, type Collapse } from './collapse.js'
 import { selectExpired, type RetentionDecision } from './retention.js';
 import { formatSnapshotName, parseSnapshotName } from './naming.js';
 import { classifyTier } from './tier.js';
-import type { RecoveryPoint, Tier } from './types.js';
+import { TAGS, type RecoveryPoint, type Tier } from './types.js';
 
 /** Extension of every backup file. */
 export const BACKUP_EXTENSION = '.rdb';
@@ -212,7 +212,7 @@ export function backupRetention(files: readonly StoredBackup[], target: string, 
  * The object tag (S3 destinations) recording a backup's read-back:
  * `bytes=<n> sha256=<hex>`. Its `.json` sidecar records it on a folder.
  */
-export const READ_BACK_TAG = 'redis-dr:read-back';
+export const READ_BACK_TAG = TAGS.readBack;
 
 /** The tag value of a read-back. */
 export function formatReadBackTag(bytes: number, sha256: string): string {

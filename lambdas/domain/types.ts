@@ -128,6 +128,8 @@ export const TAGS = {
   hold: 'redis-dr:hold',
   /** On a snapshot: it was judged a keyspace collapse against the newest earlier good point (the detail). */
   collapsed: 'redis-dr:collapsed',
+  /** On a self-managed backup object: `bytes=<n> sha256=<hex>`, written only after the object was read back and matched. */
+  readBack: 'redis-dr:read-back',
 } as const;
 
 /**
