@@ -91,6 +91,7 @@ export class SnapshotSchedule extends Construct {
           timeZone: plan.schedule.timeZone,
           budgetSeconds: plan.snapshotBudgetSeconds,
           probe: plan.probe.enabled ? JSON.parse(JSON.stringify({ authSecretArn: plan.probe.authSecretArn })) : undefined,
+          collapseThresholdPct: plan.collapseThresholdPct,
         };
         return { plan: plan.name, cron: plan.schedule.cron, timeZone: plan.schedule.timeZone, input };
       }),
