@@ -211,6 +211,11 @@ export class Monitoring extends Construct {
         threshold: 1,
         missing: quiet,
       });
+      alarm('keyspace-collapsed', m.bucket(METRIC.keyspaceCollapsed, bucket, { statistic: 'Maximum' }), {
+        description: 'A verified DR copy holds far fewer keys than the copy before it of the same cache (past its plan\'s collapseThresholdPct, or none): a FLUSHALL or mass delete? The earlier copies are held (tier held-<tier>) until released.',
+        threshold: 1,
+        missing: quiet,
+      });
       alarm('rdb-verify-errors', m.bucket(METRIC.rdbVerifyErrors, bucket), {
         description: 'An invocation verifying a DR copy failed (read or tagging); the verify state machine retries it from its last checkpoint.',
         threshold: 1,

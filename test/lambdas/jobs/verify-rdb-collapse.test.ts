@@ -178,3 +178,13 @@ describe('verify-rdb: keyspace-collapse tripwire on DR copies', () => {
     expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
   });
 });
+
+describe('verify-rdb handler: REDIS_DR_COLLAPSE_THRESHOLDS', () => {
+  it('reads each plan its threshold, and refuses a value that is no such object, naming it and the fix', async () => {
+    const { collapseThresholds } = await import('../../../lambdas/handlers/verify-rdb');
+    expect(collapseThresholds('{"sessions":30,"queues":100}')).toEqual({ sessions: 30, queues: 100 });
+    expect(collapseThresholds(undefined)).toEqual({});
+    expect(() => collapseThresholds('{"sessions":150}')).toThrow('REDIS_DR_COLLAPSE_THRESHOLDS must be a JSON object of plan name to a percentage 0..100, got "{\\"sessions\\":150}": redeploy the DR stack');
+    expect(() => collapseThresholds('nope')).toThrow(/got "nope"/);
+  });
+});

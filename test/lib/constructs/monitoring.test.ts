@@ -136,6 +136,12 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
     }
   });
 
+  it('pages in the DR region on a collapsed DR copy (KeyspaceCollapsed by Bucket, max, >= 1)', () => {
+    const found = alarms(synth.dr).filter((a) => a.props.AlarmName === 'redis-dr-example-keyspace-collapsed');
+    expect(found).toHaveLength(1);
+    expect(found[0]!.props).toMatchObject({ MetricName: 'KeyspaceCollapsed', Statistic: 'Maximum', Threshold: 1, Dimensions: [{ Name: 'Bucket', Value: expect.anything() }] });
+  });
+
   it.each(['primary', 'dr'] as const)('%s: the dashboard shows every alarm of the region, those of functions watched last included', (which) => {
     const dashboards = Object.values(synth[which].findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
