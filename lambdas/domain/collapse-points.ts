@@ -163,7 +163,8 @@ export interface CopySet {
  * Groups exported objects into one set per export and sums the verifier's
  * per-shard key counts (`redis-dr:rdb`). A set is counted only when complete:
  * every shard 1..N present and verified `ok` — a cluster-mode export read
- * half-way would look like a collapse. The snapshot time comes from the
+ * half-way would look like a collapse. The probe's canary key is not
+ * counted (a flushed cache's copy then holds 0 keys). The snapshot time comes from the
  * snapshot name (our naming), else the `redis-dr:created` tag.
  */
 export function copySets(objects: readonly CopyObject[], createdOf: (snapshot: string) => Date | undefined): CopySet[] {
@@ -190,7 +191,9 @@ export function copySets(objects: readonly CopyObject[], createdOf: (snapshot: s
       seen.size === shards &&
       shardTags.every((s) => s?.shards === shards) &&
       summaries.every((s) => s !== undefined && s.error === undefined);
-    const keys = complete ? summaries.reduce((n, s) => n + (s?.keys ?? 0), 0) : undefined;
+    // The probe's canary key is in one shard of a probed point (its objects carry `redis-dr:canary`): not the dataset's.
+    const canary = g.objects.some((o) => o.tags[TAGS.canary] !== undefined) ? 1 : 0;
+    const keys = complete ? Math.max(0, summaries.reduce((n, s) => n + (s?.keys ?? 0), 0) - canary) : undefined;
     sets.push({ snapshot: g.snapshot, exportName, createdAt, shards, keys, bytes: g.objects.reduce((n, o) => n + o.size, 0), objects: g.objects });
   }
   return sets.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());

@@ -112,6 +112,12 @@ describe('copySets and judgeCopySets (DR copies, one object per shard)', () => {
     ]);
   });
 
+  it("leaves out the probe's canary key (objects tagged redis-dr:canary): a flushed cache's copy holds 0 keys", () => {
+    const flushed = obj('rdr-c-20261121-0800', 1, 1, 1);
+    const sets = copySets([{ ...flushed, tags: { ...flushed.tags, 'redis-dr:canary': 'rdr-c-20261121-0800/x/t' } }, obj('rdr-c-20261121-0900', 1, 1, 1)], created);
+    expect(sets.map((s) => s.keys)).toEqual([0, 1]);
+  });
+
   it('a shard missing is an incomplete set (not a collapse)', () => {
     const sets = copySets([obj('rdr-c-20261121-0800', 1, 3, 300), obj('rdr-c-20261121-0800', 3, 3, 400)], created);
     expect(sets[0]!.keys).toBeUndefined();
