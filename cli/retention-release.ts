@@ -101,45 +101,47 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: CliAws, o:
     if (!o.json) process.stderr.write(`${c.outcome === 'failed' ? 'FAILED ' : c.outcome === 'planned' ? 'would ' : ''}${c.what} ${c.resource}: ${c.from} -> ${c.to}${c.error ? ` (${c.error})` : ''}\n`);
   };
 
-  // 1. S3 copies of the points before the collapse whose tier is held, unless another collapse still holds their snapshot.
   const otherHold = new Set(snapshots.filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) !== o.point).map((s) => s.name));
   const copiesFailed = new Set<string>();
-  if (config.plans.some((p) => p.export.enabled)) {
-    const account = await aws.account();
-    for (const where of [config.dr.region, config.primary.region]) {
-      const bucket = recoveryBucketName(config.name, account, where);
-      const s3 = aws.s3(where);
-      let keys: string[];
-      try {
-        keys = (await listObjects(s3, bucket, `rdr-${o.target}-`, retry))
-          .map((x) => x.key)
-          .filter((key) => {
-            const snapshot = parseExportObjectKey(key)?.snapshot;
-            const taken = snapshot && isSnapshotOf(snapshot, o.target) ? parseSnapshotName(snapshot)?.at : undefined;
-            return snapshot !== undefined && taken !== undefined && taken.getTime() < at.getTime() && !otherHold.has(snapshot);
-          });
-      } catch (err) {
-        log({ what: 'copy-tier', resource: `s3://${bucket}/rdr-${o.target}-*`, from: 'held-<tier>', to: '<tier>', outcome: 'failed', error: describeError(err) });
-        for (const s of held) copiesFailed.add(s.name);
-        continue;
-      }
-      if (o.dryRun) {
-        for (const key of keys) {
-          const tier = (await getObjectTags(s3, bucket, key, undefined, retry))[TAGS.tier];
-          if (tier?.startsWith('held-')) log({ what: 'copy-tier', resource: `s3://${bucket}/${key}`, from: tier, to: tier.slice('held-'.length), outcome: 'planned' });
+  // 1. S3 copies of the points before the collapse whose tier is held, unless another collapse still holds their snapshot.
+  const releaseCopies = async (again: boolean): Promise<void> => {
+    if (config.plans.some((p) => p.export.enabled)) {
+      const account = await aws.account();
+      for (const where of [config.dr.region, config.primary.region]) {
+        const bucket = recoveryBucketName(config.name, account, where);
+        const s3 = aws.s3(where);
+        let keys: string[];
+        try {
+          keys = (await listObjects(s3, bucket, `rdr-${o.target}-`, retry))
+            .map((x) => x.key)
+            .filter((key) => {
+              const snapshot = parseExportObjectKey(key)?.snapshot;
+              const taken = snapshot && isSnapshotOf(snapshot, o.target) ? parseSnapshotName(snapshot)?.at : undefined;
+              return snapshot !== undefined && taken !== undefined && taken.getTime() < at.getTime() && !otherHold.has(snapshot) && !(again && copiesFailed.has(snapshot));
+            });
+        } catch (err) {
+          log({ what: 'copy-tier', resource: `s3://${bucket}/rdr-${o.target}-*`, from: 'held-<tier>', to: '<tier>', outcome: 'failed', error: describeError(err) });
+          for (const s of held) copiesFailed.add(s.name);
+          continue;
         }
-        continue;
-      }
-      const result = await setCopyTiers(s3, bucket, keys, false, retry);
-      for (const c of result.changed) log({ what: 'copy-tier', resource: `s3://${bucket}/${c.key}`, from: c.from, to: c.to, outcome: 'done' });
-      for (const f of result.failed) {
-        log({ what: 'copy-tier', resource: `s3://${bucket}/${f.key}`, from: 'held-<tier>', to: '<tier>', outcome: 'failed', error: f.error });
-        const snapshot = parseExportObjectKey(f.key)?.snapshot;
-        if (snapshot) copiesFailed.add(snapshot);
+        if (o.dryRun) {
+          for (const key of keys) {
+            const tier = (await getObjectTags(s3, bucket, key, undefined, retry))[TAGS.tier];
+            if (tier?.startsWith('held-')) log({ what: 'copy-tier', resource: `s3://${bucket}/${key}`, from: tier, to: tier.slice('held-'.length), outcome: 'planned' });
+          }
+          continue;
+        }
+        const result = await setCopyTiers(s3, bucket, keys, false, retry);
+        for (const c of result.changed) log({ what: 'copy-tier', resource: `s3://${bucket}/${c.key}`, from: c.from, to: c.to, outcome: 'done' });
+        for (const f of result.failed) {
+          log({ what: 'copy-tier', resource: `s3://${bucket}/${f.key}`, from: 'held-<tier>', to: '<tier>', outcome: 'failed', error: f.error });
+          const snapshot = parseExportObjectKey(f.key)?.snapshot;
+          if (snapshot) copiesFailed.add(snapshot);
+        }
       }
     }
-  }
-
+  };
+  await releaseCopies(false);
   // 2. The snapshots' holds, once their copies are back (else the hold stays: run it again).
   for (const s of held) {
     const change = { what: 'snapshot-hold' as const, resource: s.name, from: `${TAGS.hold}=${s.tags[TAGS.hold]}`, to: '(none)' };
@@ -156,6 +158,9 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: CliAws, o:
       }
     }
   }
+
+  // The export job may have held a copy again between step 1 and step 2 (its snapshot was still held): once more.
+  if (!o.dryRun && held.length > 0) await releaseCopies(true);
 
   // 3. The mark, last: while it is active the snapshot Lambda puts missing holds back.
   const failedSoFar = changes.some((c) => c.outcome === 'failed');

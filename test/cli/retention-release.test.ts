@@ -92,6 +92,19 @@ describe('retention release', () => {
     expect(r.stdout).toBe(`made 7 change(s): the hold of ${P} on sessions-prod is released\n`);
   });
 
+  it('a copy the export job held again meanwhile (its snapshot was still held) is released once more after the holds are gone', async () => {
+    aws.ec.on(RemoveTagsFromResourceCommand).callsFake((i: { ResourceName: string; TagKeys: string[] }) => {
+      // The export job ran between the copies and the holds: it held A's export-bucket copy again.
+      aws.state.objects.get(PRIMARY_BUCKET)!.get(`${A}-0001.rdb`)!['redis-dr:tier'] = 'held-daily';
+      const s = aws.state.snapshots.get(arnName(i.ResourceName))!;
+      for (const k of i.TagKeys) delete s.tags[k];
+      return {};
+    });
+    const r = await run('--target', 'sessions-prod', '--point', P);
+    expect(r.code).toBe(0);
+    expect(tierOf(PRIMARY_BUCKET, A)).toBe('daily');
+  });
+
   it('--accept rewrites the mark to accepted (the point becomes the baseline)', async () => {
     const r = await run('--target', 'sessions-prod', '--point', P, '--accept', '--json');
     expect(r.code).toBe(0);

@@ -3,6 +3,7 @@ import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand,
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyStep, verifyStepSchema, type S3ObjectEvent, type VerifyDeps, type VerifyStepInput } from '../../../lambdas/jobs/verify-rdb';
+import { collapseThresholds } from '../../../lambdas/handlers/verify-rdb';
 import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes';
 import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server';
 import { serveObject } from '../../support/s3-object-mock';
@@ -180,8 +181,7 @@ describe('verify-rdb: keyspace-collapse tripwire on DR copies', () => {
 });
 
 describe('verify-rdb handler: REDIS_DR_COLLAPSE_THRESHOLDS', () => {
-  it('reads each plan its threshold, and refuses a value that is no such object, naming it and the fix', async () => {
-    const { collapseThresholds } = await import('../../../lambdas/handlers/verify-rdb');
+  it('reads each plan its threshold, and refuses a value that is no such object, naming it and the fix', () => {
     expect(collapseThresholds('{"sessions":30,"queues":100}')).toEqual({ sessions: 30, queues: 100 });
     expect(collapseThresholds(undefined)).toEqual({});
     expect(() => collapseThresholds('{"sessions":150}')).toThrow('REDIS_DR_COLLAPSE_THRESHOLDS must be a JSON object of plan name to a percentage 0..100, got "{\\"sessions\\":150}": redeploy the DR stack');
