@@ -25,7 +25,15 @@ export const MAX_TAG_VALUE = 256;
  * point still is no baseline (a later point as gutted trips again).
  * `accepted`: the drop was intended; the point is a good baseline again.
  */
-export type CollapseMarkState = 'active' | 'released' | 'accepted';
+export type CollapseMarkState = 'active' | 'released' | 'accepted' | 'unjudged' | 'ok';
+
+/**
+ * The mark of a counted point its creation could not judge (the plan's tags
+ * could not be read): the next run judges it and writes the verdict.
+ */
+export const UNJUDGED_MARK = 'unjudged';
+/** The mark of a point judged late and found good (only such points carry it). */
+export const JUDGED_OK_MARK = 'ok';
 
 /** Characters ElastiCache and S3 both allow in a tag value (letters, digits, spaces, `_ . : / = + - @`). */
 function tagSafe(text: string): string {
@@ -48,6 +56,8 @@ export function collapseMarkState(value: string | undefined): CollapseMarkState 
   if (value === undefined) return undefined;
   if (value.startsWith('released ')) return 'released';
   if (value.startsWith('accepted ')) return 'accepted';
+  if (value === UNJUDGED_MARK) return 'unjudged';
+  if (value === JUDGED_OK_MARK) return 'ok';
   return 'active';
 }
 
@@ -77,13 +87,13 @@ export interface CountedPoint {
 /**
  * The newest point before `before` that is good: counted, and not a collapse
  * (an accepted one is good again). A released collapse is skipped: the data
- * it holds is still the gutted one.
+ * it holds is still the gutted one; so is a point not judged yet.
  */
 export function previousGoodPoint<P extends CountedPoint>(points: readonly P[], before: Date): P | undefined {
   let best: P | undefined;
   for (const p of points) {
     if (p.createdAt.getTime() >= before.getTime() || p.keys === undefined) continue;
-    if (p.mark === 'active' || p.mark === 'released') continue;
+    if (p.mark === 'active' || p.mark === 'released' || p.mark === 'unjudged') continue;
     if (!best || p.createdAt.getTime() > best.createdAt.getTime()) best = p;
   }
   return best;

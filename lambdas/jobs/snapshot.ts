@@ -22,7 +22,7 @@ import { formatSnapshotName, parseSnapshotName } from '../domain/naming.js';
 import type { SnapshotRunInput } from '../domain/plan-input.js';
 import { classifyTier } from '../domain/tier.js';
 import { DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../domain/collapse.js';
-import { collapseMarkState, collapseMarkValue, judgePoint, missingHolds, probeKeyspace, type CountedPoint } from '../domain/collapse-points.js';
+import { collapseMarkState, collapseMarkValue, JUDGED_OK_MARK, judgePoint, missingHolds, probeKeyspace, UNJUDGED_MARK, type CountedPoint } from '../domain/collapse-points.js';
 import { TAGS, type TargetRef, type Tier } from '../domain/types.js';
 
 /** Why a target failed, for reports and for the on-call reader. */
@@ -59,8 +59,8 @@ export interface TripwireResult {
   readonly collapsed: readonly string[];
   /** Holds added this run, `snapshot → keyspace-collapsed:<point>`. */
   readonly holdsAdded: readonly { readonly snapshot: string; readonly hold: string }[];
-  /** The newest point was found unmarked and judged a collapse now (its creation could not judge it). */
-  readonly markedLate?: string;
+  /** Points judged a collapse now, not at creation (the plan's tags could not be read then). */
+  readonly markedLate?: readonly string[];
   /** Why the tripwire could not finish (the next run does). */
   readonly error?: string;
 }
@@ -241,9 +241,10 @@ async function snapshotTarget(
  * The keyspace-collapse tripwire for one target, level-triggered: every
  * active (unreleased) collapse of the target holds every available point of
  * this plan before it (`redis-dr:hold`, which pruning keeps), and holds a
- * failed run left out are added by the next. The newest counted point is
- * judged here too when it carries no verdict (its creation could not judge
- * it: the tag lookup had failed), and marked. Never throws: an error is
+ * failed run left out are added by the next. Counted points without a
+ * verdict are judged here too, oldest first, and marked: those created while
+ * the plan's tags could not be read (`unjudged`) and an unmarked newest one.
+ * Never throws: an error is
  * returned, the run then fails and the next run repairs.
  */
 async function runTripwire(
@@ -258,7 +259,7 @@ async function runTripwire(
   // Without the plan's tags nothing can be judged or held (reported as a run problem already).
   if (!owned) return { collapsed: [], holdsAdded: [] };
   const holdsAdded: { snapshot: string; hold: string }[] = [];
-  let markedLate: string | undefined;
+  const markedLate: string[] = [];
   let active: string[] = [];
   try {
     const tags = new Map(owned);
@@ -269,20 +270,24 @@ async function runTripwire(
       .filter(([name, t]) => t[TAGS.source] === target.id && isOwnedBy(t, owner) && parseSnapshotName(name) !== undefined)
       .map(([name, t]) => ({ name, at: parseSnapshotName(name)!.at, tags: t }))
       .sort((a, b) => b.at.getTime() - a.at.getTime());
-    const counted = ours.filter((p) => probeKeyspace(p.tags) !== undefined);
-    const newest = counted[0];
-    // The newest counted point without a verdict is judged here (its creation could not: the tag lookup had failed).
-    const late =
-      newest && collapseMarkState(newest.tags[TAGS.collapsed]) === undefined
-        ? judgePoint(
-            counted.slice(1).map((p) => counted_(p.name, p.at, p.tags)),
-            { point: newest.name, keys: probeKeyspace(newest.tags)!, createdAt: newest.at },
-            input.collapseThresholdPct ?? DEFAULT_COLLAPSE_THRESHOLD_PCT,
-          )
-        : undefined;
+    const counted = ours.filter((p) => probeKeyspace(p.tags) !== undefined).reverse();
+    // Points without a verdict are judged here, oldest first: those created while the plan's tags could not be
+    // read (`unjudged`), and the newest counted point if unmarked (a verdict lost in between).
+    const threshold = input.collapseThresholdPct ?? DEFAULT_COLLAPSE_THRESHOLD_PCT;
+    const verdicts: { name: string; value: string; collapse?: Collapse }[] = [];
+    counted.forEach((p, i) => {
+      const state = collapseMarkState(p.tags[TAGS.collapsed]);
+      if (!(state === 'unjudged' || (state === undefined && i === counted.length - 1))) return;
+      const history = counted.slice(0, i).map((q) => counted_(q.name, q.at, q.tags));
+      const collapse = judgePoint(history, { point: p.name, keys: probeKeyspace(p.tags)!, createdAt: p.at }, threshold);
+      // A good newest point that was never unjudged needs no mark (no call every run); the rest get their verdict.
+      if (!collapse && state === undefined) return;
+      const value = collapse ? collapseMarkValue(collapse) : JUDGED_OK_MARK;
+      p.tags = { ...p.tags, [TAGS.collapsed]: value };
+      verdicts.push({ name: p.name, value, collapse });
+    });
     active = ours.filter((p) => collapseMarkState(p.tags[TAGS.collapsed]) === 'active').map((p) => p.name);
-    if (late) active.push(late.point);
-    if (active.length === 0) return { collapsed: [], holdsAdded: [] };
+    if (active.length === 0 && verdicts.length === 0) return { collapsed: [], holdsAdded: [] };
     active.sort((a, b) => parseSnapshotName(a)!.at.getTime() - parseSnapshotName(b)!.at.getTime());
 
     // Something to hold: statuses and ARNs from ElastiCache.
@@ -293,13 +298,15 @@ async function runTripwire(
       if (!found) throw new Error(`ElastiCache returned no ARN for ${name}, so ${why}`);
       return found;
     };
-    if (late) {
-      const mark = { [TAGS.collapsed]: collapseMarkValue(late) };
-      const lateArn = arn(late.point, 'its collapse cannot be marked');
-      await retryThrottled(() => tagSnapshot(deps.elasticache, lateArn, mark));
-      tags.set(late.point, { ...(tags.get(late.point) ?? {}), ...mark });
-      markedLate = late.point;
-      deps.log.error('keyspace collapsed (judged after creation): the snapshot is marked, the points before it are held', { target: target.id, collapse: late });
+    for (const v of verdicts) {
+      const mark = { [TAGS.collapsed]: v.value };
+      const markArn = arn(v.name, 'its verdict cannot be recorded');
+      await retryThrottled(() => tagSnapshot(deps.elasticache, markArn, mark));
+      tags.set(v.name, { ...(tags.get(v.name) ?? {}), ...mark });
+      if (v.collapse) {
+        markedLate.push(v.name);
+        deps.log.error('keyspace collapsed (judged after creation): the snapshot is marked, the points before it are held', { target: target.id, collapse: v.collapse });
+      }
     }
     const candidates = toRecoveryPoints(summaries, target.id, tags, owner).map((p) => ({
       ...p,
@@ -317,11 +324,11 @@ async function runTripwire(
       holdsAdded.push(add);
       deps.log.warn('recovery point held: a later point of the target collapsed', { target: target.id, ...add });
     }
-    return { collapsed: active, holdsAdded, ...(markedLate ? { markedLate } : {}) };
+    return { collapsed: active, holdsAdded, ...(markedLate.length > 0 ? { markedLate } : {}) };
   } catch (err) {
     const error = describeError(err instanceof RetriesExhaustedError ? err.cause : err);
     deps.log.error('keyspace-collapse tripwire could not finish; the next run does', { target: target.id, error, holdsAdded });
-    return { collapsed: active, holdsAdded, ...(markedLate ? { markedLate } : {}), error };
+    return { collapsed: active, holdsAdded, ...(markedLate.length > 0 ? { markedLate } : {}), error };
   }
 }
 
@@ -362,6 +369,8 @@ async function attemptSnapshot(
   // The tripwire's verdict goes into the creation tags: a collapse is never a point without its mark.
   const collapse = probed && owned ? judgeAtCreation(existing, target, owner, owned, snapshot, tick, tags, input) : undefined;
   if (collapse) tags[TAGS.collapsed] = collapseMarkValue(collapse);
+  // Counted, but the plan's tags could not be read: the next run judges it (and every point like it).
+  if (probed && !owned) tags[TAGS.collapsed] = UNJUDGED_MARK;
   try {
     await retryThrottled(() => createSnapshot(deps.elasticache, source, snapshot, tags));
     return { outcome: 'created', tier, collapse, createdTags: tags };

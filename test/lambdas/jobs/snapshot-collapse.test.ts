@@ -196,7 +196,44 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
       Tags: [{ Key: 'redis-dr:collapsed', Value: expect.stringContaining('rdr-rg-a-20261121-0900 holds 0 keys') }],
     });
     expect(holdsAdded()).toEqual({ 'rdr-rg-a-20261121-0800': 'keyspace-collapsed:rdr-rg-a-20261121-0900' });
-    expect(report.results[0]!.tripwire).toMatchObject({ markedLate: 'rdr-rg-a-20261121-0900' });
+    expect(report.results[0]!.tripwire).toMatchObject({ markedLate: ['rdr-rg-a-20261121-0900'] });
+  });
+
+  it.each([
+    ['gutted', 0, true],
+    ['good', 1000, false],
+  ])('a %s point created while the plan\'s tags could not be read is marked unjudged, and the next run judges it', async (_what, dataset, collapses) => {
+    const answer = tagging.commandCalls(GetResourcesCommand).length;
+    expect(answer).toBe(0);
+    tagging.on(GetResourcesCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    const err = await runSnapshotPlan(input({ budgetSeconds: 1 }), { ...deps, probe: probeFinding(dataset) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SnapshotRunFailedError);
+    expect(createdTags()['redis-dr:collapsed']).toBe('unjudged');
+
+    // Next tick: the Tagging API answers again; the cache is as it was.
+    existing.push({ name: NEW, status: 'available', tags: { ...OURS, ...createdTags() } });
+    tagging.on(GetResourcesCommand).callsFake((i: { TagFilters: { Key: string; Values: string[] }[] }) => ({
+      ResourceTagMappingList: existing
+        .filter((e) => e.tags && i.TagFilters.every((f) => f.Values.includes(e.tags![f.Key] ?? '\u0000')))
+        .map((e) => ({ ResourceARN: arnOf(e.name), Tags: Object.entries(e.tags!).map(([Key, Value]) => ({ Key, Value })) })),
+    }));
+    ec.resetHistory();
+    const report = await runSnapshotPlan(input({ scheduledTime: '2026-11-21T11:00:00Z' }), { ...deps, probe: probeFinding(dataset) });
+    const marks = ec
+      .commandCalls(AddTagsToResourceCommand)
+      .filter((c) => c.args[0].input.ResourceName === arnOf(NEW))
+      .map((c) => c.args[0].input.Tags);
+    if (collapses) {
+      expect(marks).toEqual([[{ Key: 'redis-dr:collapsed', Value: expect.stringContaining(`${NEW} holds 0 keys 100 pct fewer than 1000 in rdr-rg-a-20261121-0800`) }]]);
+      expect(report.results[0]!.tripwire).toMatchObject({ markedLate: [NEW] });
+      expect(holdsAdded()).toMatchObject({ 'rdr-rg-a-20261121-0800': `keyspace-collapsed:${NEW}` });
+      // The 11:00 point is judged against the last good point too (an unjudged one is no baseline).
+      expect(createdTags()['redis-dr:collapsed']).toContain('fewer than 1000 in rdr-rg-a-20261121-0800');
+    } else {
+      expect(marks).toEqual([[{ Key: 'redis-dr:collapsed', Value: 'ok' }]]);
+      expect(holdsAdded()).toEqual({});
+      expect(createdTags()['redis-dr:collapsed']).toBeUndefined();
+    }
   });
 
   it('a hold that cannot be tagged fails the run naming the tripwire; the next run adds it', async () => {
