@@ -88,8 +88,10 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: CliAws, o:
   }
   const point = snapshots.find((s) => s.name === o.point);
   const held = snapshots.filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) === o.point);
-  const mark = point?.tags[TAGS.collapsed];
-  if (held.length === 0 && collapseMarkState(mark) === undefined) {
+  // Only a collapse's mark (not `unjudged` or `ok`, the verdicts of points judged late).
+  const raw = point?.tags[TAGS.collapsed];
+  const mark = ['active', 'released', 'accepted'].includes(collapseMarkState(raw) ?? '') ? raw : undefined;
+  if (held.length === 0 && mark === undefined) {
     throw new UsageError(
       `no snapshot of ${o.target} is held by ${o.point}, and ${o.point} carries no collapse mark: check --point (\`redis-dr status\` lists the collapsed and held points)`,
     );

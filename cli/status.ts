@@ -221,7 +221,7 @@ async function collectCollapses(config: RedisDrConfig, aws: CliAws): Promise<Col
   const holds: { name: string; point: string }[] = [];
   for await (const r of taggedElastiCacheResources(deps.tagging, filters, retry)) {
     const state = collapseMarkState(r.tags[TAGS.collapsed]);
-    if (state) marked.push({ plan: r.tags[TAGS.plan] ?? '?', target: r.tags[TAGS.source] ?? '?', point: r.name, state, held: [] });
+    if (state === 'active' || state === 'released' || state === 'accepted') marked.push({ plan: r.tags[TAGS.plan] ?? '?', target: r.tags[TAGS.source] ?? '?', point: r.name, state, held: [] });
     const point = r.tags[TAGS.hold] !== undefined ? parseCollapseHold(r.tags[TAGS.hold]!) : undefined;
     if (point) holds.push({ name: r.name, point });
   }

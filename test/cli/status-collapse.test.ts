@@ -69,6 +69,12 @@ describe('status: keyspace collapses', () => {
     expect(json.healthy).toBe(false);
   });
 
+  it("a point judged late and found good (mark ok) is no collapse", async () => {
+    account('ok');
+    const json = JSON.parse((await run('--json')).stdout) as StatusReport;
+    expect(json.collapses).toEqual([]);
+  });
+
   it('a released collapse is shown for the record and does not make status unhealthy by itself', async () => {
     account(`released 2026-11-21T09:30:00.000Z ${COLLAPSED} holds 0 keys`);
     const json = JSON.parse((await run('--json')).stdout) as StatusReport;
