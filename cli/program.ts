@@ -32,7 +32,7 @@ export function createProgram(env: CliEnv = {}): Command {
   drillCommand(program, env);
   migrateCommand(program);
   compareCommand(program);
-  retentionCommand(program);
+  retentionCommand(program, env);
   pruneCommand(program, env);
   verifyRdbCommand(program);
   backupCommand(program);

@@ -11,6 +11,11 @@ import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type Freshn
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
 import { copiesOf, copyBuckets, formatCopies, type TargetCopies } from './rdb-copies';
 import { plain, table, terminalStyle, type Style } from './table';
+import { taggedElastiCacheResources } from '../lambdas/adapters/tagging';
+import { throttleRetry } from '../lambdas/adapters/retry';
+import { parseCollapseHold } from '../lambdas/domain/collapse';
+import { collapseMarkState, type CollapseMarkState } from '../lambdas/domain/collapse-points';
+import { TAGS } from '../lambdas/domain/types';
 
 /**
  * `redis-dr status [-c config] [--json]`: per plan and target, in both
@@ -90,9 +95,21 @@ export interface StatusReport {
   readonly drills: readonly DrillStatus[];
   /** Per plan and target: recovery points and their `.rdb` copies (see {@link StatusCopies}). */
   readonly copies: readonly StatusCopies[];
+  /** Keyspace collapses (snapshots marked `redis-dr:collapsed`) and the points each holds. */
+  readonly collapses: readonly CollapseStatus[];
   /** Problems that cost a whole region or listing (also reflected as `error` rows where they can be). */
   readonly problems: readonly string[];
   readonly healthy: boolean;
+}
+
+/** A collapsed recovery point and the points its hold keeps (an active collapse makes status unhealthy). */
+export interface CollapseStatus {
+  readonly plan: string;
+  readonly target: string;
+  readonly point: string;
+  readonly state: CollapseMarkState;
+  /** Snapshots whose `redis-dr:hold` names the point, oldest first. */
+  readonly held: readonly string[];
 }
 
 const WHAT: Record<string, StatusWhat> = {
@@ -163,6 +180,10 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
     }
   }
   const copies = await collectCopies(config, aws, rows, drReads);
+  const collapses = await collectCollapses(config, aws).catch((err: unknown) => {
+    problems.push(`keyspace-collapse holds (${regions.primary}): ${describeError(err)}`);
+    return [];
+  });
   // Ages of the last good drill per target are detail; the `all` row is what the alarm watches.
   const shown = rows.filter((r) => r.what !== 'last good drill' || r.target === ALL_TARGETS);
   const order = ['snapshot', 'exported copy', 'verified DR copy', 'last good drill'];
@@ -182,9 +203,31 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
     rows: shown,
     drills,
     copies,
+    collapses,
     problems,
-    healthy: shown.every((r) => r.state === 'ok') && !drillFailed && problems.length === 0,
+    healthy: shown.every((r) => r.state === 'ok') && !drillFailed && problems.length === 0 && !collapses.some((c) => c.state === 'active'),
   };
+}
+
+/** The deployment's collapsed snapshots and what each holds, from the Tagging API (one paged query). */
+async function collectCollapses(config: RedisDrConfig, aws: CliAws): Promise<CollapseStatus[]> {
+  const deps = aws.deps(config.primary.region);
+  const retry = throttleRetry(deps.clock, deps.clock.now() + 120_000, deps.throttleDelayMs);
+  const filters = [
+    { Key: TAGS.managed, Values: ['true'] },
+    { Key: TAGS.deployment, Values: [config.name] },
+  ];
+  const marked: CollapseStatus[] = [];
+  const holds: { name: string; point: string }[] = [];
+  for await (const r of taggedElastiCacheResources(deps.tagging, filters, retry)) {
+    const state = collapseMarkState(r.tags[TAGS.collapsed]);
+    if (state === 'active' || state === 'released' || state === 'accepted') marked.push({ plan: r.tags[TAGS.plan] ?? '?', target: r.tags[TAGS.source] ?? '?', point: r.name, state, held: [] });
+    const point = r.tags[TAGS.hold] !== undefined ? parseCollapseHold(r.tags[TAGS.hold]!) : undefined;
+    if (point) holds.push({ name: r.name, point });
+  }
+  return marked
+    .map((c) => ({ ...c, held: holds.filter((h) => h.point === c.point).map((h) => h.name).sort() }))
+    .sort((a, b) => a.point.localeCompare(b.point));
 }
 
 /**
@@ -289,10 +332,18 @@ export function formatStatus(r: StatusReport, style: Style = plain): string {
     }
     for (const d of r.drills.filter((x) => x.plan === plan)) lines.push(`  ${formatDrill(d, style)}`);
     lines.push(...formatCopies(r.copies.filter((c) => c.plan === plan), style).map((l) => (l ? `  ${l}` : l)));
+    for (const c of r.collapses.filter((x) => x.plan === plan)) lines.push(`  ${formatCollapse(c, style)}`);
   }
   for (const p of r.problems) lines.push('', style('yellow', `not measured: ${p}`));
   lines.push('', r.healthy ? style('green', 'All recovery points within their limits.') : style(['red', 'bold'], 'Attention needed: see the rows not ok (runbooks in docs/runbooks/).'));
   return `${lines.join('\n')}\n`;
+}
+
+function formatCollapse(c: CollapseStatus, style: Style): string {
+  const head = c.state === 'active' ? style(['red', 'bold'], 'KEYSPACE COLLAPSED') : `keyspace collapse (${c.state})`;
+  const held = c.held.length > 0 ? `held: ${c.held.length} point(s), newest ${c.held.at(-1)}` : 'held: none';
+  const release = c.state === 'active' ? ` - see docs/runbooks/keyspace-collapse.md; release: npx redis-dr retention release --target ${c.target} --point ${c.point}` : '';
+  return `${head} ${c.target} at ${c.point}, ${held}${release}`;
 }
 
 function formatDrill(d: DrillStatus, style: Style): string {

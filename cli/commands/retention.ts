@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import type { CliEnv } from '../aws';
 import type { RetentionPlanOptions } from '../retention';
+import type { ReleaseOptions } from '../retention-release';
 import { DEFAULT_CONFIG_FILE } from '../options';
 
 /** Defines `redis-dr retention` (options and help); its action module loads only when it runs. */
-export function retentionCommand(program: Command): void {
+export function retentionCommand(program: Command, env: CliEnv = {}): void {
   const retention = program.command('retention').description('grandfather-father-son retention of snapshots');
   retention
     .command('plan')
@@ -15,4 +17,15 @@ export function retentionCommand(program: Command): void {
     .option('--now <iso>', 'evaluate at this time instead of now')
     .option('--json', 'print the plan as JSON')
     .action(async (options: RetentionPlanOptions) => (await import('../retention.js')).retentionAction(options));
+  retention
+    .command('release')
+    .description('end the hold a keyspace collapse put on the recovery points before it: S3 copies\' tier tags back, snapshot holds removed, the collapse mark rewritten (logged; exit 1 names what failed)')
+    .requiredOption('--target <id>', 'the replication group or serverless cache')
+    .requiredOption('--point <snapshot>', 'the collapsed snapshot whose hold to release (`redis-dr status` lists them)')
+    .option('--accept', 'the drop was intended: the collapsed point becomes the baseline later points are judged against')
+    .option('--destination <url>', 'self-managed backups: the backup destination (not wired yet)')
+    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('--dry-run', 'show every change, make none')
+    .option('--json', 'print the changes as JSON')
+    .action(async (options: ReleaseOptions) => (await import('../retention-release.js')).releaseAction(options, env));
 }

@@ -1,5 +1,6 @@
 import {
   AddTagsToResourceCommand,
+  RemoveTagsFromResourceCommand,
   CopySnapshotCommand,
   CreateServerlessCacheSnapshotCommand,
   CreateSnapshotCommand,
@@ -60,6 +61,8 @@ export interface SnapshotSummary {
   /** Lowercase status (`creating`, `available`, `failed`, `deleting`, `exporting`…). */
   readonly status: string;
   readonly createdAt: Date;
+  /** The snapshot's ARN (AddTagsToResource needs it), when the API returned one. */
+  readonly arn?: string;
 }
 
 /** Describes one replication group; `undefined` when it does not exist. */
@@ -147,6 +150,7 @@ export async function listTargetSnapshots(
           kind: target.kind,
           status: (s.SnapshotStatus ?? 'unknown').toLowerCase(),
           createdAt: snapshotTime(s),
+          ...(s.ARN ? { arn: s.ARN } : {}),
         });
       }
       Marker = page.Marker || undefined;
@@ -173,6 +177,7 @@ export async function listTargetSnapshots(
         kind: target.kind,
         status: (s.Status ?? 'unknown').toLowerCase(),
         createdAt: s.CreateTime ?? parseSnapshotName(s.ServerlessCacheSnapshotName)?.at ?? new Date(0),
+        ...(s.ARN ? { arn: s.ARN } : {}),
       });
     }
     NextToken = page.NextToken || undefined;
@@ -349,6 +354,11 @@ export async function startSnapshotExport(
     return;
   }
   await client.send(new CopySnapshotCommand({ SourceSnapshotName: snapshot, TargetSnapshotName: exportName, TargetBucket: bucket }));
+}
+
+/** Removes tags (by key) from a snapshot; RemoveTagsFromResource wants its ARN. */
+export async function untagSnapshot(client: ElastiCacheClient, arn: string, keys: readonly string[]): Promise<void> {
+  await client.send(new RemoveTagsFromResourceCommand({ ResourceName: arn, TagKeys: [...keys] }));
 }
 
 /** Adds (or overwrites) tags on a snapshot; AddTagsToResource wants its ARN. */

@@ -1,4 +1,5 @@
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { collapseMarkState } from '../domain/collapse-points.js';
 import { isSnapshotOf } from '../domain/naming.js';
 import { isTier, TAGS, type RecoveryPoint } from '../domain/types.js';
 import type { SnapshotSummary } from './elasticache.js';
@@ -56,7 +57,8 @@ export async function planSnapshotTags(
 
 /**
  * The target's `rdr-` snapshots as recovery points; `managed` only when the
- * snapshot's own tags name this deployment and plan.
+ * snapshot's own tags name this deployment and plan; `held` and `collapsed`
+ * from the tripwire's tags (a released or accepted collapse is not `collapsed`).
  */
 export function toRecoveryPoints(
   summaries: readonly SnapshotSummary[],
@@ -78,6 +80,9 @@ export function toRecoveryPoints(
         tier: isTier(tier) ? tier : undefined,
         plan: tags?.[TAGS.plan],
         exported: tags?.[TAGS.exported] !== undefined,
+        // Holds and collapse marks: retention keeps held points, and holds the whole target while the newest is collapsed.
+        ...(tags?.[TAGS.hold] ? { held: tags[TAGS.hold] } : {}),
+        ...(collapseMarkState(tags?.[TAGS.collapsed]) === 'active' ? { collapsed: true } : {}),
       };
     });
 }

@@ -6,6 +6,7 @@
  * CreateReplicationGroup. The handler gathers snapshots, tags and objects
  * and passes them in, with the execution's start time.
  */
+import { releasedTierValue } from './collapse.js';
 import {
   clusterParameterGroup,
   drillClusterId,
@@ -372,7 +373,8 @@ export function assessDrExport(
   if (objects.some((o) => o.tags[TAGS.plan] !== options.plan)) {
     return no('other-plan', `${exp.exportName} is tagged plan ${first[TAGS.plan] ?? '(none)'}`);
   }
-  const tier = first[TAGS.tier];
+  // A copy a keyspace collapse holds (`held-daily`) is still of its tier: drills may use it.
+  const tier = first[TAGS.tier] === undefined ? undefined : releasedTierValue(first[TAGS.tier]);
   if (options.minTier && !(isTier(tier) && tierRank(tier) >= tierRank(options.minTier))) {
     return no('below-min-tier', `${exp.exportName} is tier ${tier ?? '(none)'}, below ${options.minTier}`);
   }

@@ -32,6 +32,8 @@ export const snapshotRunInputSchema = z.strictObject({
   scheduledTime: isoInstant.optional(),
   /** Probe each replication group before its snapshot (canary + key count); absent: no probe. */
   probe: z.strictObject({ authSecretArn: z.string().optional() }).optional(),
+  /** The plan's `collapseThresholdPct` (keyspace-collapse tripwire); absent: the default, 50. */
+  collapseThresholdPct: z.number().min(0).max(100).optional(),
 });
 export type SnapshotRunInput = z.infer<typeof snapshotRunInputSchema>;
 

@@ -26,6 +26,24 @@ export const VERIFY_RESERVE_MS = 120_000;
  */
 const reads = () => ({ partBytes: envInt('REDIS_DR_VERIFY_PART_BYTES', 8 * 1024 * 1024), concurrency: envInt('REDIS_DR_VERIFY_READS', 8) });
 
+/**
+ * Each plan's `collapseThresholdPct`, from REDIS_DR_COLLAPSE_THRESHOLDS (JSON
+ * `{"<plan>": <pct>}`, set by the DR stack); a value that is no such object
+ * fails the invocation naming it.
+ */
+export function collapseThresholds(raw = process.env.REDIS_DR_COLLAPSE_THRESHOLDS): Record<string, number> {
+  if (raw === undefined || raw === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  const ok = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.values(parsed).every((v) => typeof v === 'number' && v >= 0 && v <= 100);
+  if (!ok) throw new Error(`REDIS_DR_COLLAPSE_THRESHOLDS must be a JSON object of plan name to a percentage 0..100, got ${JSON.stringify(raw)}: redeploy the DR stack`);
+  return parsed as Record<string, number>;
+}
+
 export const handler = lambdaEntry(verifyStepSchema, (input, context) => {
   const topicArn = requiredEnv('ALERT_TOPIC_ARN', 'the SNS topic corrupt copies are paged to');
   const now = systemClock.now();
@@ -36,6 +54,7 @@ export const handler = lambdaEntry(verifyStepSchema, (input, context) => {
     clock: systemClock,
     deadline: now + Math.max(0, (context?.getRemainingTimeInMillis() ?? 15 * 60_000) - VERIFY_RESERVE_MS),
     reads: reads(),
+    collapseThresholdPct: collapseThresholds(),
     alert: (page) => publishAlert(sns, topicArn, page),
     where: { deployment: requiredEnv('REDIS_DR_DEPLOYMENT', 'the deployment name pages carry'), region: requiredEnv('AWS_REGION', 'set by Lambda') },
   });

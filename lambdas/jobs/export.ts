@@ -26,6 +26,8 @@ import {
 } from '../domain/export-plan.js';
 import type { ExportRunInput } from '../domain/plan-input.js';
 import { TAGS, type TargetRef, type Tier } from '../domain/types.js';
+import { heldTierValue } from '../domain/collapse.js';
+import { setCopyTiers } from './collapse-copies.js';
 
 /** Why a snapshot's export failed this run. */
 export type ExportFailureReason =
@@ -200,7 +202,10 @@ export async function runExportPlan(input: ExportRunInput, deps: ExportDeps): Pr
     const granted = await slots.claim(index, wantsStart);
     return 'step' in planned ? carryOut({ ...planned, overLimit: wantsStart && !granted }, ctx) : planned;
   });
-  const results = [...listed.flatMap((l) => l.results), ...done];
+  const heldFailures = (await mapConcurrent(listed.flatMap((l) => l.held), deps.concurrency, (h) => holdCopies(h, ctx))).filter(
+    (r): r is ExportSnapshotResult => r !== undefined,
+  );
+  const results = [...listed.flatMap((l) => l.results), ...done, ...heldFailures];
 
   const report = summarize(input.plan, targets.length, selectionError ? [selectionError] : [], results);
   for (const target of targets) {
@@ -218,18 +223,20 @@ async function targetCandidates(
   owner: PlanOwner,
   owned: ReadonlyMap<string, Record<string, string>>,
   ctx: RunContext,
-): Promise<{ candidates: Candidate[]; results: ExportSnapshotResult[] }> {
+): Promise<{ candidates: Candidate[]; results: ExportSnapshotResult[]; held: HeldExport[] }> {
   let summaries;
   try {
     summaries = await listTargetSnapshots(ctx.deps.elasticache, target, ctx.retry);
   } catch (err) {
     const error = describeError(unwrap(err));
     ctx.deps.log.error('listing snapshots failed; nothing exported for this target', { target: target.id, error });
-    return { candidates: [], results: [{ target: target.id, kind: target.kind, snapshot: '', outcome: 'failed', reason: 'listing', error }] };
+    return { candidates: [], results: [{ target: target.id, kind: target.kind, snapshot: '', outcome: 'failed', reason: 'listing', error }], held: [] };
   }
   const candidates: Candidate[] = [];
   const results: ExportSnapshotResult[] = [];
+  const held: HeldExport[] = [];
   for (const point of toRecoveryPoints(summaries, target.id, owned, owner)) {
+    if (point.managed && point.exported && point.held !== undefined) held.push({ target, name: point.name, tier: point.tier });
     const tags = owned.get(point.name) ?? {};
     const verdict = classifyCandidate(point, tags, ctx.input.minTier);
     if (verdict.kind === 'candidate') {
@@ -239,7 +246,37 @@ async function targetCandidates(
       results.push({ target: target.id, kind: target.kind, snapshot: point.name, outcome: 'skipped', reason: verdict.reason });
     }
   }
-  return { candidates, results };
+  return { candidates, results, held };
+}
+
+/** An exported snapshot a keyspace collapse holds: its copies in the export bucket must be held too. */
+interface HeldExport {
+  readonly target: TargetRef;
+  readonly name: string;
+  readonly tier?: Tier;
+}
+
+/**
+ * Keeps the export-bucket copies of held snapshots out of the lifecycle
+ * rules: their tier tag moved to `held-<tier>` (level-triggered, every run;
+ * S3 replication carries the change to the DR copies). Release puts it back
+ * (`retention release`); this job never does. A failure is the snapshot's
+ * result, the next run tries again.
+ */
+async function holdCopies(h: HeldExport, ctx: RunContext): Promise<ExportSnapshotResult | undefined> {
+  const base = { target: h.target.id, kind: h.target.kind, snapshot: h.name, tier: h.tier };
+  try {
+    const objects = await listObjects(ctx.deps.s3, ctx.input.bucket, `${h.name}-`, ctx.retry);
+    const keys = exportAttempts(h.name, objects).flatMap((a) => a.shards.map((shard) => exportObjectKey(a.exportName, shard)));
+    const change = await setCopyTiers(ctx.deps.s3, ctx.input.bucket, keys, true, ctx.retry);
+    for (const c of change.changed) ctx.deps.log.warn('exported copy held: a later point of the target collapsed', { target: h.target.id, snapshot: h.name, key: c.key, from: c.from, to: c.to });
+    if (change.failed.length === 0) return undefined;
+    const error = change.failed.map((f) => `${f.key}: ${f.error}`).join('; ');
+    ctx.deps.log.error('holding the exported copies failed', { target: h.target.id, snapshot: h.name, error });
+    return { ...base, outcome: 'failed', reason: 'error', error: `holding its copies failed: ${error}` };
+  } catch (err) {
+    return failed(base, err, ctx, 'holding the exported copies failed');
+  }
 }
 
 /** Decides a candidate's next step from its status and the objects in the bucket; a failure becomes its result. */
@@ -356,6 +393,8 @@ async function finalize(p: Planned, step: Extract<ExportStep, { step: 'finalize'
         // The source's slot layout, so DR restores and drills rebuild the same shards (not an even split).
         slots: detail.slots?.length === step.shards ? detail.slots[shard - 1] : undefined,
       });
+      // A snapshot a keyspace collapse holds gets held copies from the start (no lifecycle rule matches them).
+      if (c.tags[TAGS.hold] !== undefined) tags[TAGS.tier] = heldTierValue(c.tier);
       await addObjectTags(deps.s3, input.bucket, exportObjectKey(step.attempt.exportName, shard), tags, { wrap: ctx.retry });
     }
     const arn = detail.arn;

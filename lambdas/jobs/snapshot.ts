@@ -6,6 +6,7 @@ import {
   isAlreadyExists,
   isQuotaExceeded,
   listTargetSnapshots,
+  tagSnapshot,
   type SnapshotSource,
   type SnapshotSummary,
 } from '../adapters/elasticache.js';
@@ -20,6 +21,8 @@ import { resolveTargets } from '../adapters/targets.js';
 import { formatSnapshotName, parseSnapshotName } from '../domain/naming.js';
 import type { SnapshotRunInput } from '../domain/plan-input.js';
 import { classifyTier } from '../domain/tier.js';
+import { DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../domain/collapse.js';
+import { collapseMarkState, collapseMarkValue, JUDGED_OK_MARK, judgePoint, missingHolds, probeKeyspace, UNJUDGED_MARK, type CountedPoint } from '../domain/collapse-points.js';
 import { TAGS, type TargetRef, type Tier } from '../domain/types.js';
 
 /** Why a target failed, for reports and for the on-call reader. */
@@ -43,6 +46,22 @@ export interface SnapshotTargetResult {
   readonly tier?: Tier;
   readonly attempts: number;
   readonly reason?: FailureReason;
+  readonly error?: string;
+  /** The new snapshot was judged a keyspace collapse (the detail; see the tripwire). */
+  readonly collapsed?: string;
+  /** The tripwire's state for the target after this run (see {@link TripwireResult}). */
+  readonly tripwire?: TripwireResult;
+}
+
+/** What the keyspace-collapse tripwire found and did for one target. */
+export interface TripwireResult {
+  /** Active (unreleased) collapsed points of the target, oldest first. */
+  readonly collapsed: readonly string[];
+  /** Holds added this run, `snapshot → keyspace-collapsed:<point>`. */
+  readonly holdsAdded: readonly { readonly snapshot: string; readonly hold: string }[];
+  /** Points judged a collapse now, not at creation (the plan's tags could not be read then). */
+  readonly markedLate?: readonly string[];
+  /** Why the tripwire could not finish (the next run does). */
   readonly error?: string;
 }
 
@@ -144,7 +163,10 @@ export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDep
     deps.metrics.put(METRIC.snapshotsCreated, r.outcome === 'created' ? 1 : 0, 'Count', dims);
     deps.metrics.put(METRIC.snapshotsFailed, r.outcome === 'failed' ? 1 : 0, 'Count', dims);
     deps.metrics.put(METRIC.snapshotAttempts, r.attempts, 'Count', dims);
+    if (r.tripwire) deps.metrics.put(METRIC.keyspaceCollapsed, r.tripwire.collapsed.length, 'Count', dims);
+    if (r.tripwire?.error) problems.push(`${r.target}: keyspace-collapse tripwire: ${r.tripwire.error}`);
   }
+  deps.metrics.put(METRIC.keyspaceCollapsed, results.reduce((n, r) => n + (r.tripwire?.collapsed.length ?? 0), 0), 'Count', planDims);
   const count = (o: SnapshotTargetResult['outcome']) => results.filter((r) => r.outcome === o).length;
   const report: SnapshotRunReport = {
     plan: input.plan,
@@ -198,14 +220,121 @@ async function snapshotTarget(
       tier: value.tier,
       attempts,
     });
-    return { ...base, ...value, attempts };
+    if (value.collapse) {
+      deps.log.error('keyspace collapsed: the snapshot is marked, the points before it are held', { ...base, collapse: value.collapse });
+    }
+    const { collapse, createdTags, ...rest } = value;
+    const tripwire = await runTripwire(target, owner, owned, createdTags && { name: snapshot, tags: createdTags }, input, retryThrottled, deps);
+    return { ...base, ...rest, attempts, ...(collapse ? { collapsed: collapse.detail } : {}), tripwire };
   } catch (err) {
     const cause = err instanceof RetriesExhaustedError ? err.cause : err;
     const reason = failureReason(cause);
     const error = describeError(cause);
     deps.log.error('snapshot failed', { ...base, reason, error, attempts });
-    return { ...base, outcome: 'failed', attempts, reason, error };
+    // The holds of an earlier collapse are kept up even when this tick's snapshot failed.
+    const tripwire = await runTripwire(target, owner, owned, undefined, input, retryThrottled, deps);
+    return { ...base, outcome: 'failed', attempts, reason, error, tripwire };
   }
+}
+
+/**
+ * The keyspace-collapse tripwire for one target, level-triggered: every
+ * active (unreleased) collapse of the target holds every available point of
+ * this plan before it (`redis-dr:hold`, which pruning keeps), and holds a
+ * failed run left out are added by the next. Counted points without a
+ * verdict are judged here too, oldest first, and marked: those created while
+ * the plan's tags could not be read (`unjudged`) and an unmarked newest one.
+ * Never throws: an error is
+ * returned, the run then fails and the next run repairs.
+ */
+async function runTripwire(
+  target: TargetRef,
+  owner: PlanOwner,
+  owned: ReadonlyMap<string, Record<string, string>> | undefined,
+  created: { name: string; tags: Record<string, string> } | undefined,
+  input: SnapshotRunInput,
+  retryThrottled: ThrottleRetry,
+  deps: SnapshotDeps,
+): Promise<TripwireResult> {
+  // Without the plan's tags nothing can be judged or held (reported as a run problem already).
+  if (!owned) return { collapsed: [], holdsAdded: [] };
+  const holdsAdded: { snapshot: string; hold: string }[] = [];
+  const markedLate: string[] = [];
+  let active: string[] = [];
+  try {
+    const tags = new Map(owned);
+    if (created) tags.set(created.name, { ...(tags.get(created.name) ?? {}), ...created.tags });
+    // From the tags alone first: the target's points of this plan, their counts and verdicts. The usual
+    // run (no collapse anywhere) ends here without another call.
+    const ours = [...tags]
+      .filter(([name, t]) => t[TAGS.source] === target.id && isOwnedBy(t, owner) && parseSnapshotName(name) !== undefined)
+      .map(([name, t]) => ({ name, at: parseSnapshotName(name)!.at, tags: t }))
+      .sort((a, b) => b.at.getTime() - a.at.getTime());
+    const counted = ours.filter((p) => probeKeyspace(p.tags) !== undefined).reverse();
+    // Points without a verdict are judged here, oldest first: those created while the plan's tags could not be
+    // read (`unjudged`), and the newest counted point if unmarked (a verdict lost in between).
+    const threshold = input.collapseThresholdPct ?? DEFAULT_COLLAPSE_THRESHOLD_PCT;
+    const verdicts: { name: string; value: string; collapse?: Collapse }[] = [];
+    counted.forEach((p, i) => {
+      const state = collapseMarkState(p.tags[TAGS.collapsed]);
+      if (!(state === 'unjudged' || (state === undefined && i === counted.length - 1))) return;
+      const history = counted.slice(0, i).map((q) => counted_(q.name, q.at, q.tags));
+      const collapse = judgePoint(history, { point: p.name, keys: probeKeyspace(p.tags)!, createdAt: p.at }, threshold);
+      // A good newest point that was never unjudged needs no mark (no call every run); the rest get their verdict.
+      if (!collapse && state === undefined) return;
+      const value = collapse ? collapseMarkValue(collapse) : JUDGED_OK_MARK;
+      p.tags = { ...p.tags, [TAGS.collapsed]: value };
+      verdicts.push({ name: p.name, value, collapse });
+    });
+    active = ours.filter((p) => collapseMarkState(p.tags[TAGS.collapsed]) === 'active').map((p) => p.name);
+    if (active.length === 0 && verdicts.length === 0) return { collapsed: [], holdsAdded: [] };
+    active.sort((a, b) => parseSnapshotName(a)!.at.getTime() - parseSnapshotName(b)!.at.getTime());
+
+    // Something to hold: statuses and ARNs from ElastiCache.
+    const summaries = await listTargetSnapshots(deps.elasticache, target, retryThrottled);
+    const arnOf = new Map(summaries.map((s) => [s.name, s.arn]));
+    const arn = (name: string, why: string): string => {
+      const found = arnOf.get(name);
+      if (!found) throw new Error(`ElastiCache returned no ARN for ${name}, so ${why}`);
+      return found;
+    };
+    for (const v of verdicts) {
+      const mark = { [TAGS.collapsed]: v.value };
+      const markArn = arn(v.name, 'its verdict cannot be recorded');
+      await retryThrottled(() => tagSnapshot(deps.elasticache, markArn, mark));
+      tags.set(v.name, { ...(tags.get(v.name) ?? {}), ...mark });
+      if (v.collapse) {
+        markedLate.push(v.name);
+        deps.log.error('keyspace collapsed (judged after creation): the snapshot is marked, the points before it are held', { target: target.id, collapse: v.collapse });
+      }
+    }
+    const candidates = toRecoveryPoints(summaries, target.id, tags, owner).map((p) => ({
+      ...p,
+      createdAt: parseSnapshotName(p.name)?.at ?? p.createdAt,
+      mark: collapseMarkState(tags.get(p.name)?.[TAGS.collapsed]),
+    }));
+    // A point created seconds ago may not be listed yet: its collapse holds all the same.
+    const listed = new Set(candidates.map((c) => c.name));
+    const unlisted = active
+      .filter((name) => !listed.has(name))
+      .map((name) => ({ name, createdAt: parseSnapshotName(name)!.at, status: 'creating', managed: true, mark: 'active' as const }));
+    for (const add of missingHolds([...candidates, ...unlisted])) {
+      const holdArn = arn(add.snapshot, 'it cannot be held');
+      await retryThrottled(() => tagSnapshot(deps.elasticache, holdArn, { [TAGS.hold]: add.hold }));
+      holdsAdded.push(add);
+      deps.log.warn('recovery point held: a later point of the target collapsed', { target: target.id, ...add });
+    }
+    return { collapsed: active, holdsAdded, ...(markedLate.length > 0 ? { markedLate } : {}) };
+  } catch (err) {
+    const error = describeError(err instanceof RetriesExhaustedError ? err.cause : err);
+    deps.log.error('keyspace-collapse tripwire could not finish; the next run does', { target: target.id, error, holdsAdded });
+    return { collapsed: active, holdsAdded, ...(markedLate.length > 0 ? { markedLate } : {}), error };
+  }
+}
+
+/** A point as the tripwire judges it: the probe's count (without the canary) and its verdict. */
+function counted_(name: string, createdAt: Date, tags: Readonly<Record<string, string>>): CountedPoint {
+  return { name, createdAt, keys: probeKeyspace(tags), mark: collapseMarkState(tags[TAGS.collapsed]) };
 }
 
 /** One attempt: look for this tick's snapshot, check the cache, create. */
@@ -218,7 +347,7 @@ async function attemptSnapshot(
   tick: Date,
   retryThrottled: ThrottleRetry,
   deps: SnapshotDeps,
-): Promise<{ outcome: 'created' | 'exists'; tier?: Tier }> {
+): Promise<{ outcome: 'created' | 'exists'; tier?: Tier; collapse?: Collapse; createdTags?: Record<string, string> }> {
   // Existing snapshots first: a rerun of this tick finds the cache busy with our
   // own snapshot, and must report success rather than wait for it.
   const existing = await listTargetSnapshots(deps.elasticache, target, retryThrottled);
@@ -228,7 +357,7 @@ async function attemptSnapshot(
   const { source, reach } = await retryThrottled(() => snapshotSource(target, deps.elasticache));
   const tier = classifyTier(previousRecoveryPoint(existing, target, owner, owned, tick), tick, input.timeZone);
   const probed = input.probe ? await probeBefore(target, snapshot, source, reach, input, deps) : undefined;
-  const tags = {
+  const tags: Record<string, string> = {
     [TAGS.managed]: 'true',
     [TAGS.deployment]: input.deployment,
     [TAGS.plan]: input.plan,
@@ -238,9 +367,14 @@ async function attemptSnapshot(
     ...(probed ? { [TAGS.keys]: String(probed.keys), [TAGS.canary]: probed.canary } : {}),
     ...(probed?.expiries ? { [TAGS.expiries]: probed.expiries } : {}),
   };
+  // The tripwire's verdict goes into the creation tags: a collapse is never a point without its mark.
+  const collapse = probed && owned ? judgeAtCreation(existing, target, owner, owned, snapshot, tick, tags, input) : undefined;
+  if (collapse) tags[TAGS.collapsed] = collapseMarkValue(collapse);
+  // Counted, but the plan's tags could not be read: the next run judges it (and every point like it).
+  if (probed && !owned) tags[TAGS.collapsed] = UNJUDGED_MARK;
   try {
     await retryThrottled(() => createSnapshot(deps.elasticache, source, snapshot, tags));
-    return { outcome: 'created', tier };
+    return { outcome: 'created', tier, collapse, createdTags: tags };
   } catch (err) {
     if (isAlreadyExists(err)) return { outcome: 'exists' };
     throw err;
@@ -292,6 +426,29 @@ function previousRecoveryPoint(
     .map((p) => parseSnapshotName(p.name)?.at.getTime())
     .filter((t): t is number => t !== undefined && t < tick.getTime());
   return times.length > 0 ? new Date(Math.max(...times)) : undefined;
+}
+
+/**
+ * Judges the point about to be created (the probe's count) against the
+ * newest earlier good point of this plan on the target (available or still
+ * creating, counted, not collapsed).
+ */
+function judgeAtCreation(
+  existing: readonly SnapshotSummary[],
+  target: TargetRef,
+  owner: PlanOwner,
+  owned: ReadonlyMap<string, Record<string, string>>,
+  snapshot: string,
+  tick: Date,
+  tags: Readonly<Record<string, string>>,
+  input: SnapshotRunInput,
+): Collapse | undefined {
+  const keys = probeKeyspace(tags);
+  if (keys === undefined) return undefined;
+  const history = toRecoveryPoints(existing, target.id, owned, owner)
+    .filter((p) => p.managed && p.status !== 'failed' && p.status !== 'deleting')
+    .map((p) => counted_(p.name, parseSnapshotName(p.name)?.at ?? p.createdAt, owned.get(p.name) ?? {}));
+  return judgePoint(history, { point: snapshot, keys, createdAt: tick }, input.collapseThresholdPct ?? DEFAULT_COLLAPSE_THRESHOLD_PCT);
 }
 
 /** How the probe reaches a replication group or serverless cache. */

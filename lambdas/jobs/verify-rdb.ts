@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { describeError, errorName } from '../adapters/errors.js';
 import { DIMENSION, METRIC } from '../domain/alerting/metrics.js';
 import type { LogSink } from '../adapters/runtime.js';
-import { addObjectTags, getObjectTags } from '../adapters/s3.js';
+import { addObjectTags, getObjectTags, listObjects } from '../adapters/s3.js';
+import { DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../domain/collapse.js';
+import { copySets, judgeCopySets, type CopyObject } from '../domain/collapse-points.js';
+import { setCopyTiers } from './collapse-copies.js';
 import { headObject, ObjectChangedError, readRanges } from '../adapters/s3-ranges.js';
 import type { MetricsSink } from '../adapters/metrics.js';
 import type { RetryClock } from '../adapters/retry.js';
@@ -167,6 +170,8 @@ export interface VerifyDeps {
   readonly deadline: number;
   /** Ranged GETs and their size (the defaults of readRanges otherwise). */
   readonly reads?: { readonly partBytes?: number; readonly concurrency?: number };
+  /** Each plan's `collapseThresholdPct` (the copies' `redis-dr:plan` tag); absent plans: the default, 50. */
+  readonly collapseThresholdPct?: Readonly<Record<string, number>>;
 }
 
 const GONE = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound']);
@@ -200,6 +205,8 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     const current = await getObjectTags(deps.s3, bucket, key, versionId);
     if (current[TAGS.verified]) {
       deps.log.info('already verified', { ...base, verdict: current[TAGS.verified] });
+      // A retry after the tripwire failed finds the verdict written: the check runs again (for the newest set only).
+      if (current[TAGS.verified] === 'ok') await collapseCheck(bucket, key, target, undefined, deps, true);
       return done({ ...base, action: 'already-verified', verdict: current[TAGS.verified] === 'ok' ? 'ok' : 'corrupt' });
     }
 
@@ -274,6 +281,9 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     deps.metrics.put(report.ok ? METRIC.rdbVerified : METRIC.rdbCorrupt, 1, 'Count', dims);
     deps.metrics.put(METRIC.rdbVerifySeconds, seconds, 'Seconds', dims);
     if (report.ok) deps.metrics.put(METRIC.rdbKeys, report.keys, 'Count', targetDims);
+    // The tripwire, once the verdict is on the copy (a shard verified at the same time then sees it): throws when
+    // holding failed, and the state machine's retry runs it again.
+    if (report.ok) await collapseCheck(bucket, key, target, { ...current, ...verdictTags(report) }, deps, false);
 
     const outcome: VerifyOutcome = {
       ...base,
@@ -312,6 +322,64 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     deps.log.error('verification could not finish this step; the state machine retries it from the last checkpoint', { ...base, error: describeError(err) });
     throw err;
   }
+}
+
+/**
+ * The keyspace-collapse tripwire on DR copies: the verifier's key counts of
+ * one export, summed over its shards once every shard was verified intact,
+ * judged against the newest earlier good export of the same target. On a
+ * collapse the copies of every earlier good export get the tier tag
+ * `held-<tier>` (no lifecycle rule matches it) and `KeyspaceCollapsed` is 1.
+ * Objects have no tag left for a mark (MAX_OBJECT_TAGS): verdicts are
+ * recomputed from the counts, and only the export just completed is acted
+ * on, so a release (`retention release`) stays released. `newestOnly`: act
+ * only when the export is the target's newest (the re-run of a retry, which
+ * tag events of older copies also reach). Throws when holding failed.
+ */
+async function collapseCheck(
+  bucket: string,
+  key: string,
+  target: string,
+  ownTags: Readonly<Record<string, string>> | undefined,
+  deps: VerifyDeps,
+  newestOnly: boolean,
+): Promise<Collapse | undefined> {
+  const self = parseExportObjectKey(key.split('/').pop() ?? key);
+  if (!self || target === 'unknown') return undefined;
+  const prefix = `${key.slice(0, key.length - (key.split('/').pop() ?? key).length)}rdr-${target}-`;
+  const listed = (await listObjects(deps.s3, bucket, prefix)).filter((o) => {
+    const p = parseExportObjectKey(o.key.split('/').pop() ?? o.key);
+    return p !== undefined && parseSnapshotName(p.snapshot)?.target === target;
+  });
+  const timeOf = (k: string) => parseSnapshotName(parseExportObjectKey(k.split('/').pop() ?? k)!.snapshot)!.at.getTime();
+  const selfAt = parseSnapshotName(self.snapshot)?.at.getTime() ?? 0;
+  if (newestOnly && listed.some((o) => timeOf(o.key) > selfAt)) return undefined;
+  // Tags of this target's copies up to this one (later ones cannot change its verdict).
+  const objects: CopyObject[] = [];
+  for (const o of listed) {
+    if (timeOf(o.key) > selfAt) continue;
+    const tags = o.key === key && ownTags ? ownTags : await getObjectTags(deps.s3, bucket, o.key);
+    objects.push({ key: o.key, size: o.size, tags });
+  }
+  const sets = copySets(objects, (snapshot) => parseSnapshotName(snapshot)?.at);
+  const mine = sets.find((x) => x.exportName === self.exportName);
+  if (!mine || mine.keys === undefined) return undefined;
+  const plan = mine.objects.map((o) => o.tags[TAGS.plan]).find((p) => p !== undefined);
+  const threshold = (plan !== undefined ? deps.collapseThresholdPct?.[plan] : undefined) ?? DEFAULT_COLLAPSE_THRESHOLD_PCT;
+  const verdicts = judgeCopySets(sets, threshold);
+  const collapse = verdicts.get(mine.exportName);
+  const dims = { [DIMENSION.bucket]: bucket };
+  deps.metrics.put(METRIC.keyspaceCollapsed, collapse ? 1 : 0, 'Count', { ...dims, [DIMENSION.target]: target });
+  deps.metrics.put(METRIC.keyspaceCollapsed, collapse ? 1 : 0, 'Count', dims);
+  if (!collapse) return undefined;
+  deps.log.error('keyspace collapsed: DR copy holds far fewer keys than the copy before; the earlier copies are held', { bucket, target, collapse });
+  const earlier = sets.filter((x) => x.createdAt.getTime() < mine.createdAt.getTime() && !verdicts.has(x.exportName));
+  const change = await setCopyTiers(deps.s3, bucket, earlier.flatMap((x) => x.objects.map((o) => o.key)), true);
+  for (const c of change.changed) deps.log.warn('DR copy held: a later copy of the target collapsed', { bucket, key: c.key, from: c.from, to: c.to, collapsed: collapse.point });
+  if (change.failed.length > 0) {
+    throw new Error(`keyspace collapse at ${collapse.point}: holding ${change.failed.length} earlier DR copies failed: ${change.failed.map((f) => `${f.key}: ${f.error}`).join('; ')}`);
+  }
+  return collapse;
 }
 
 /** The source cache a key belongs to, from our naming; `unknown` for foreign keys. */

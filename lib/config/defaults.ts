@@ -48,3 +48,6 @@ export const DEFAULT_DRILL_WHERE = 'both';
 
 /** Values of `drill.where`. */
 export const DRILL_WHERE = ['primary', 'dr', 'both'] as const;
+
+/** Keyspace-collapse threshold (`collapseThresholdPct`), declared with the tripwire it configures. */
+export { DEFAULT_COLLAPSE_THRESHOLD_PCT } from '../../lambdas/domain/collapse.js';

@@ -8,6 +8,7 @@ import { isValidTimeZone, parseAwsCron } from '../../lambdas/domain/schedule.js'
 import { TIERS, type Tier } from '../../lambdas/domain/types.js';
 import { crossFieldProblems } from './checks';
 import {
+  DEFAULT_COLLAPSE_THRESHOLD_PCT,
   DEFAULT_DRILL_CRON,
   DEFAULT_DRILL_SAMPLE_SIZE,
   DEFAULT_DRILL_WHERE,
@@ -178,6 +179,15 @@ const planSchema = z
       .min(5, { error: says('must be >= 5') })
       .meta({ description: 'Recovery point objective: alarm when the newest recovery point is older. At least the longest gap between scheduled runs.' }),
     retention: retentionSchema,
+    collapseThresholdPct: z
+      .number({ error: says('must be a number', `write a percentage like ${DEFAULT_COLLAPSE_THRESHOLD_PCT}`) })
+      .min(0, { error: says('must be >= 0', 'set a percentage within 0..100; 100 pages only on an empty keyspace') })
+      .max(100, { error: says('must be <= 100', 'set a percentage within 0..100; 100 pages only on an empty keyspace') })
+      .default(DEFAULT_COLLAPSE_THRESHOLD_PCT)
+      .meta({
+        description:
+          'Keyspace-collapse tripwire: a recovery point whose key count (or size) dropped by more than this percentage against the newest earlier good point of the same target pages keyspace-collapsed and holds the earlier points from pruning and S3 expiry until released. 0 keys after a non-empty point always trips.',
+      }),
     snapshotBudgetSeconds: z
       .number()
       .int()

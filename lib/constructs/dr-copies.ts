@@ -80,7 +80,12 @@ export class DrCopies extends Construct {
       logRetention: props.logRetention,
       serviceName: 'redis-dr-verify-rdb',
       metricsNamespace: props.metricsNamespace,
-      environment: { ALERT_TOPIC_ARN: props.alerts.topic.topicArn, REDIS_DR_DEPLOYMENT: props.deployment },
+      environment: {
+        ALERT_TOPIC_ARN: props.alerts.topic.topicArn,
+        REDIS_DR_DEPLOYMENT: props.deployment,
+        // The keyspace-collapse tripwire judges each plan's copies with the plan's threshold.
+        REDIS_DR_COLLAPSE_THRESHOLDS: JSON.stringify(Object.fromEntries(props.plans.map((p) => [p.name, p.collapseThresholdPct]))),
+      },
       // Invoked synchronously by the state machine, which retries; never asynchronously.
       asyncRetryAttempts: 0,
       maxEventAge: Duration.hours(6),
@@ -90,16 +95,27 @@ export class DrCopies extends Construct {
     const objects = this.bucket.bucket.arnForObjects('*.rdb');
     role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'ReadAndTagCopies',
-        actions: [
-          's3:GetObject',
-          's3:GetObjectVersion',
-          's3:GetObjectTagging',
-          's3:GetObjectVersionTagging',
-          's3:PutObjectTagging',
-          's3:PutObjectVersionTagging',
-        ],
+        sid: 'ReadCopies',
+        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'],
         resources: [objects],
+      }),
+    );
+    // Tags only the project's keys: the verdict, and the tier the keyspace-collapse tripwire moves to held-<tier>.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'TagCopies',
+        actions: ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'],
+        resources: [objects],
+        conditions: { 'ForAllValues:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },
+      }),
+    );
+    // The tripwire lists a cache's copies (rdr-<target>-…) to sum and judge them.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListCopies',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['rdr-*'] } },
       }),
     );
     grantAlertPublish(props.alerts, role);

@@ -151,6 +151,8 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
       sid: 'ExportObjects',
       actions: [...EXPORT_FUNCTION_OBJECT_ACTIONS],
       resources: [bucket.arnForObjects('*')],
+      // Writes only the project's tag keys (export metadata, the held-<tier> of the keyspace-collapse tripwire).
+      conditions: { 'ForAllValues:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },
     }),
   );
   acknowledgeSnapshotWildcards(role, 'export and tagging');

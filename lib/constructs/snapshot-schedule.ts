@@ -51,7 +51,7 @@ export class SnapshotSchedule extends Construct {
       asyncRetryAttempts: 2,
       maxEventAge: Duration.hours(1),
     });
-    grantSnapshotCreation(this.function.role);
+    grantSnapshotCreation(this.function.role, props.deployment);
 
     const probing = props.plans.filter((p) => p.probe.enabled);
     if (probing.length > 0) {
@@ -91,6 +91,7 @@ export class SnapshotSchedule extends Construct {
           timeZone: plan.schedule.timeZone,
           budgetSeconds: plan.snapshotBudgetSeconds,
           probe: plan.probe.enabled ? JSON.parse(JSON.stringify({ authSecretArn: plan.probe.authSecretArn })) : undefined,
+          collapseThresholdPct: plan.collapseThresholdPct,
         };
         return { plan: plan.name, cron: plan.schedule.cron, timeZone: plan.schedule.timeZone, input };
       }),
@@ -101,9 +102,10 @@ export class SnapshotSchedule extends Construct {
 /**
  * Least privilege for creating snapshots: read-only discovery, and creation
  * (with tag-on-create) only when the request carries `redis-dr:managed=true`
- * and only for snapshots named `rdr-*`.
+ * and only for snapshots named `rdr-*`; the tripwire's marks and holds only on
+ * this deployment's managed snapshots.
  */
-function grantSnapshotCreation(role: iam.Role): void {
+function grantSnapshotCreation(role: iam.Role, deployment: string): void {
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'DiscoverTargets',
@@ -141,6 +143,20 @@ function grantSnapshotCreation(role: iam.Role): void {
       conditions: {
         StringEquals: { [`aws:RequestTag/${TAGS.managed}`]: 'true' },
         'ForAllValues:StringLike': { 'aws:TagKeys': ['redis-dr:*'] },
+      },
+    }),
+  );
+  // The keyspace-collapse tripwire marks and holds snapshots that exist already: only this
+  // deployment's managed rdr-* snapshots, only the two tripwire keys. Removing a hold is the
+  // operator's (`retention release`), never the Lambda's.
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'HoldManagedSnapshots',
+      actions: ['elasticache:AddTagsToResource'],
+      resources: managedSnapshotArns(role),
+      conditions: {
+        StringEquals: { [`aws:ResourceTag/${TAGS.managed}`]: 'true', [`aws:ResourceTag/${TAGS.deployment}`]: deployment },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.hold, TAGS.collapsed] },
       },
     }),
   );

@@ -17,6 +17,7 @@ export const RUNBOOKS = {
   restoreDrill: 'docs/runbooks/restore-drill.md',
   corruption: 'docs/runbooks/corruption.md',
   pipelineErrors: 'docs/runbooks/pipeline-errors.md',
+  keyspaceCollapse: 'docs/runbooks/keyspace-collapse.md',
 } as const;
 
 /** A runbook path. */
@@ -194,6 +195,21 @@ export const ALARM_KINDS = {
       missingData: 'not breaching',
       causes: 'permissions of the replication role, DR bucket policy or Object Lock settings',
       firstSteps: 'S3 replication metrics; re-copy failed objects with S3 Batch Replication',
+    },
+  },
+  'keyspace-collapsed': {
+    title: 'keyspace collapsed',
+    severity: 'critical',
+    runbook: RUNBOOKS.keyspaceCollapse,
+    metric: { namespace: 'project', names: [METRIC.keyspaceCollapsed], dimensions: '{Plan} (primary) or {Bucket} (DR), max' },
+    scope: 'plan',
+    doc: {
+      region: 'both',
+      fires:
+        "a recovery point's key count (or size) dropped past the plan's collapseThresholdPct against the newest earlier good point of the same target (0 keys always); the points before it are held from pruning and S3 expiry — a collapse is never silently rotated away",
+      missingData: 'not breaching',
+      causes: 'an accidental FLUSHALL or FLUSHDB, a mass delete or expiry, a deploy that wrote to the wrong database; rarely an intended cleanup',
+      firstSteps: '`npx redis-dr status` shows the held points; confirm on the cache (DBSIZE); recover with `migrate --from-rdb` from the held point; then `npx redis-dr retention release`',
     },
   },
   'rdb-corrupt': {

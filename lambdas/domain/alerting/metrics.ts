@@ -56,6 +56,13 @@ export const METRIC = {
   verifySeconds: 'VerifySeconds',
   /** Reaper (Region): drill clusters deleted because a drill left them behind. */
   drillClustersReaped: 'DrillClustersReaped',
+  /**
+   * Keyspace-collapse tripwire: active (unreleased) collapsed recovery points
+   * of a target (Plan+Target, and Plan), from the snapshot job; collapsed
+   * copies found on verification (Bucket+Target, and Bucket), from the DR
+   * verifier. 0 when none.
+   */
+  keyspaceCollapsed: 'KeyspaceCollapsed',
 } as const;
 
 /** A metric name of the project's namespace. */

@@ -152,6 +152,12 @@ export class Monitoring extends Construct {
           threshold: 1,
           missing: quiet,
         });
+        alarm('keyspace-collapsed', m.plan(METRIC.keyspaceCollapsed, plan.name, { statistic: 'Maximum' }), {
+          suffix,
+          description: `A recovery point of a cache of plan ${plan.name} holds far fewer keys than the one before (more than ${plan.collapseThresholdPct} % fewer, or none): a FLUSHALL or mass delete? The points before it are held until released.`,
+          threshold: 1,
+          missing: quiet,
+        });
         alarm('snapshots-untagged', m.plan(METRIC.snapshotsUntagged, plan.name, { statistic: 'Maximum' }), {
           suffix,
           description: `Snapshots named like plan ${plan.name}'s carry no ownership tags the Tagging API returns: they are never pruned.`,
@@ -202,6 +208,11 @@ export class Monitoring extends Construct {
       const bucket = props.bucket.bucketName;
       alarm('rdb-corrupt', m.bucket(METRIC.rdbCorrupt, bucket), {
         description: 'A DR copy failed RDB verification (structure or CRC64): it cannot seed a cluster.',
+        threshold: 1,
+        missing: quiet,
+      });
+      alarm('keyspace-collapsed', m.bucket(METRIC.keyspaceCollapsed, bucket, { statistic: 'Maximum' }), {
+        description: 'A verified DR copy holds far fewer keys than the copy before it of the same cache (past its plan\'s collapseThresholdPct, or none): a FLUSHALL or mass delete? The earlier copies are held (tier held-<tier>) until released.',
         threshold: 1,
         missing: quiet,
       });

@@ -263,6 +263,13 @@ describe('assessDrExport', () => {
     expect(partly.usable && partly.choice.expected.expiries).toBeUndefined();
   });
 
+  it('takes a copy a keyspace collapse holds (tier held-daily) as of its tier', () => {
+    const held = tags3(Object.fromEntries([1, 2, 3].map((n) => [n, { 'redis-dr:tier': 'held-daily' }])));
+    expect(assessDrExport(exp3, held, { plan: 'sessions', minTier: 'daily' })).toMatchObject({ usable: true, choice: { tier: 'daily' } });
+    const heldHourly = tags3(Object.fromEntries([1, 2, 3].map((n) => [n, { 'redis-dr:tier': 'held-hourly' }])));
+    expect(assessDrExport(exp3, heldHourly, { plan: 'sessions', minTier: 'daily' })).toMatchObject({ usable: false, problem: 'below-min-tier' });
+  });
+
   it.each([
     ['another plan', tags3({ 1: { 'redis-dr:plan': 'queues' } }), 'other-plan'],
     ['a shard tagged for another shard count', tags3({ 3: { 'redis-dr:shard': '0003/0004' } }), 'incomplete'],

@@ -773,3 +773,47 @@ describe('export handler: object tags', () => {
     expect(snapshots.get(snap)!.tags['redis-dr:exported']).toBe(new Date(NOW).toISOString());
   });
 });
+
+describe('export handler: copies of points a keyspace collapse holds', () => {
+  const HOLD = { 'redis-dr:hold': 'keyspace-collapsed:rdr-rg-a-20261121-0900' };
+
+  it("moves the tier tag of a held, exported snapshot's copies (every attempt, every shard) to held-<tier>, keeping the other tags", async () => {
+    addSnapshot('rdr-rg-a-20261120-0000', { shards: 2, tier: 'weekly', tags: { ...HOLD, 'redis-dr:exported': '2026-11-20T01:00:00.000Z' } });
+    putObjects('rdr-rg-a-20261120-0000', [1, 2], HOUR, { 'redis-dr:tier': 'weekly', 'redis-dr:plan': 'sessions', 'redis-dr:verified': 'ok' });
+    putObjects('rdr-rg-a-20261120-0000-r2', [1], HOUR, { 'redis-dr:tier': 'weekly' });
+    // Exported, not held: untouched.
+    addSnapshot('rdr-rg-a-20261119-0000', { tags: { 'redis-dr:exported': '2026-11-19T01:00:00.000Z' } });
+    putObjects('rdr-rg-a-20261119-0000', [1], HOUR, { 'redis-dr:tier': 'daily' });
+
+    const report = await runExportPlan(input(), deps);
+
+    expect(report.failed).toBe(0);
+    expect(objects.get('rdr-rg-a-20261120-0000-0001.rdb')!.tags).toEqual({ 'redis-dr:tier': 'held-weekly', 'redis-dr:plan': 'sessions', 'redis-dr:verified': 'ok' });
+    expect(objects.get('rdr-rg-a-20261120-0000-0002.rdb')!.tags['redis-dr:tier']).toBe('held-weekly');
+    expect(objects.get('rdr-rg-a-20261120-0000-r2-0001.rdb')!.tags['redis-dr:tier']).toBe('held-weekly');
+    expect(objects.get('rdr-rg-a-20261119-0000-0001.rdb')!.tags['redis-dr:tier']).toBe('daily');
+    // Level-triggered and idempotent: the next run finds them held and writes nothing.
+    s3.resetHistory();
+    await runExportPlan(input(), deps);
+    expect(s3).not.toHaveReceivedCommand(PutObjectTaggingCommand);
+    nothingDeleted();
+  });
+
+  it('a held snapshot exported now gets held copies from the start', async () => {
+    addSnapshot('rdr-rg-a-20261121-0000', { tags: HOLD });
+    finishExport('rdr-rg-a-20261121-0000');
+    await runExportPlan(input(), deps);
+    expect(objects.get('rdr-rg-a-20261121-0000-0001.rdb')!.tags['redis-dr:tier']).toBe('held-daily');
+  });
+
+  it('a copy that cannot be held fails the run naming the snapshot; the next run holds it', async () => {
+    addSnapshot('rdr-rg-a-20261120-0000', { tags: { ...HOLD, 'redis-dr:exported': '2026-11-20T01:00:00.000Z' } });
+    putObjects('rdr-rg-a-20261120-0000', [1], HOUR, { 'redis-dr:tier': 'daily' });
+    fail('PutObjectTagging', awsError('AccessDenied', 'denied'));
+    const err = await runFailed();
+    expect(err.message).toContain('rdr-rg-a-20261120-0000');
+    expect(err.report.results.find((r) => r.snapshot === 'rdr-rg-a-20261120-0000')).toMatchObject({ outcome: 'failed', error: expect.stringContaining('holding its copies failed') });
+    await runExportPlan(input(), deps);
+    expect(objects.get('rdr-rg-a-20261120-0000-0001.rdb')!.tags['redis-dr:tier']).toBe('held-daily');
+  });
+});

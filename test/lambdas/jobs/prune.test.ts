@@ -396,3 +396,34 @@ describe('prune handler', () => {
     expect(ec).not.toHaveReceivedCommand(DeleteSnapshotCommand);
   });
 });
+
+describe('prune handler: keyspace-collapse holds (tags mapped in plan-snapshots)', () => {
+  const policy = { retention: { hourly: 2, daily: 0, weekly: 0, monthly: 0, minKeep: 1 } };
+
+  it('deletes nothing of a target whose newest available point is collapsed (redis-dr:collapsed)', async () => {
+    fleet.set('rg-a', history('rg-a', 48));
+    fleet.get('rg-a')!.at(-1)!.tags!['redis-dr:collapsed'] = 'rdr-rg-a-20261121-1000 holds 0 keys 100 pct fewer than 1000';
+    const report = await runPrunePlan(input(policy), deps);
+    expect(deletedNames()).toEqual([]);
+    expect(report.results[0]!.hold).toMatchObject({ reason: 'newest-collapsed' });
+  });
+
+  it('prunes again once the collapse was released (the mark rewritten to released …)', async () => {
+    fleet.set('rg-a', history('rg-a', 48));
+    fleet.get('rg-a')!.at(-1)!.tags!['redis-dr:collapsed'] = 'released 2026-11-21T10:20:00.000Z rdr-rg-a-20261121-1000 holds 0 keys';
+    await runPrunePlan(input(policy), deps);
+    expect(deletedNames().length).toBeGreaterThan(0);
+  });
+
+  it('keeps every held point (redis-dr:hold) whatever its tier, and deletes the others it expires', async () => {
+    const hist = history('rg-a', 48);
+    fleet.set('rg-a', hist);
+    const held = hist.slice(0, 5).map((h) => h.name);
+    for (const h of hist.slice(0, 5)) h.tags!['redis-dr:hold'] = 'keyspace-collapsed:rdr-rg-a-20261121-0900';
+    await runPrunePlan(input(policy), deps);
+    const deleted = deletedNames();
+    expect(deleted.length).toBeGreaterThan(0);
+    for (const name of held) expect(deleted).not.toContain(name);
+    expect(deleted).toContain(hist[5]!.name);
+  });
+});

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { GetObjectCommand, GetObjectTaggingCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../lambdas/handlers/verify-rdb';
@@ -82,6 +82,7 @@ describe('verify-rdb handler', () => {
 
   beforeEach(() => {
     s3.reset();
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] }); // the tripwire's listing: no other copies
     const alerts: Page[] = [];
     deps = {
       s3: new S3Client({ region: 'eu-central-1' }),
@@ -274,6 +275,8 @@ describe('verify-rdb handler', () => {
       const oneMetrics = deps.metrics;
 
       s3.reset();
+
+      s3.on(ListObjectsV2Command).resolves({ Contents: [] }); // the tripwire's listing: no other copies
       s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'daily' }] });
       const server = serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
       deps = tinyBudget();
@@ -305,6 +308,7 @@ describe('verify-rdb handler', () => {
       serveObject(s3, { bytes: damaged, etag: '"e1"', versionId: 'v1' });
       const once = await runToEnd(event(), deps);
       s3.reset();
+      s3.on(ListObjectsV2Command).resolves({ Contents: [] }); // the tripwire's listing: no other copies
       s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
       serveObject(s3, { bytes: damaged, etag: '"e1"', versionId: 'v1' });
       deps = tinyBudget();

@@ -76,6 +76,7 @@ describe('validateConfig', () => {
               maxDeletesPerTarget: 10,
               schedule: { cron: 'cron(30 * * * ? *)', timeZone: 'UTC' },
             },
+            collapseThresholdPct: 50,
             snapshotBudgetSeconds: 600,
             probe: { enabled: false },
             export: {
@@ -438,6 +439,17 @@ describe('validateConfig', () => {
     ['a missing required field', (c) => delete c.plans[0].rpoMinutes, 'plans[0].rpoMinutes is required'],
     ['a missing region', (c) => (c.primary = {}), 'primary.region is required'],
     ['an unknown export tier', (c) => (c.plans[0].export = { minTier: 'yearly' }), 'plans[0].export.minTier must be one of hourly, daily, weekly, monthly, got "yearly"'],
+    [
+      'a collapse threshold above 100',
+      (c) => (c.plans[0].collapseThresholdPct = 150),
+      'plans[0].collapseThresholdPct must be <= 100, got 150: set a percentage within 0..100; 100 pages only on an empty keyspace',
+    ],
+    [
+      'a negative collapse threshold',
+      (c) => (c.plans[0].collapseThresholdPct = -1),
+      'plans[0].collapseThresholdPct must be >= 0, got -1: set a percentage within 0..100; 100 pages only on an empty keyspace',
+    ],
+    ['a collapse threshold in quotes', (c) => (c.plans[0].collapseThresholdPct = '40'), 'plans[0].collapseThresholdPct must be a number, got "40": write a percentage like 50'],
   ])('rejects %s', (_what, change, expected) => {
     const problems = problemsOf(withChange(change));
     if (typeof expected === 'string') {

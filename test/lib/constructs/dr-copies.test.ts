@@ -101,9 +101,21 @@ describe('DrCopies (DR region)', () => {
       's3:GetObjectTagging',
       's3:GetObjectVersion',
       's3:GetObjectVersionTagging',
+      's3:ListBucket',
       's3:PutObjectTagging',
       's3:PutObjectVersionTagging',
-    ]);
+    ].sort());
+  });
+
+  it('lets the verifier write only redis-dr:* tag keys, list only rdr-* copies, and passes each plan its collapse threshold', () => {
+    const statements = Object.entries(synth.dr.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('CopiesVerifyRdbRole'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+    const tag = statements.find((s) => s.Sid === 'TagCopies')!;
+    expect(tag.Condition).toEqual({ 'ForAllValues:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } });
+    expect(statements.find((s) => s.Sid === 'ListCopies')!.Condition).toEqual({ StringLike: { 's3:prefix': ['rdr-*'] } });
+    const fn = Object.values(synth.dr.findResources('AWS::Lambda::Function')).find((f) => /verify every DR copy/.test(f.Properties.Description))!;
+    expect(JSON.parse(fn.Properties.Environment.Variables.REDIS_DR_COLLAPSE_THRESHOLDS)).toEqual(Object.fromEntries(exampleConfig().plans.filter((p) => p.export.enabled).map((p) => [p.name, p.collapseThresholdPct])));
   });
 
 });

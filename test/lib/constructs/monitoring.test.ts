@@ -121,6 +121,27 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
     }
   });
 
+  it('pages per plan on a keyspace collapse (KeyspaceCollapsed by Plan, max, >= 1) with the collapse runbook', () => {
+    const byName = Object.fromEntries(alarms(synth.primary).map((a) => [a.props.AlarmName, a.props]));
+    for (const plan of config.plans) {
+      expect(byName[`redis-dr-example-keyspace-collapsed-${plan.name}`]).toMatchObject({
+        MetricName: 'KeyspaceCollapsed',
+        Dimensions: [{ Name: 'Plan', Value: plan.name }],
+        Statistic: 'Maximum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmDescription: expect.stringMatching(/Runbook: docs\/runbooks\/keyspace-collapse\.md$/),
+      });
+    }
+  });
+
+  it('pages in the DR region on a collapsed DR copy (KeyspaceCollapsed by Bucket, max, >= 1)', () => {
+    const found = alarms(synth.dr).filter((a) => a.props.AlarmName === 'redis-dr-example-keyspace-collapsed');
+    expect(found).toHaveLength(1);
+    expect(found[0]!.props).toMatchObject({ MetricName: 'KeyspaceCollapsed', Statistic: 'Maximum', Threshold: 1, Dimensions: [{ Name: 'Bucket', Value: expect.anything() }] });
+  });
+
   it.each(['primary', 'dr'] as const)('%s: the dashboard shows every alarm of the region, those of functions watched last included', (which) => {
     const dashboards = Object.values(synth[which].findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);

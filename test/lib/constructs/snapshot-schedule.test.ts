@@ -48,4 +48,28 @@ describe('SnapshotSchedule with a probing plan', () => {
     expect(inputs.find((i) => i.plan === 'sessions').probe).toEqual({ authSecretArn: config.plans[0]!.probe.authSecretArn });
     expect(inputs.find((i) => i.plan === 'queues').probe).toBeUndefined();
   });
+
+  it('lets the snapshot function mark and hold only managed rdr-* snapshots, only with the two tripwire tag keys, and never untag', () => {
+    const statements = Object.entries(synth.primary.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => /^SnapshotsSnapshotRole/.test(id))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+    const hold = statements.find((s) => s.Sid === 'HoldManagedSnapshots');
+    expect(hold).toBeDefined();
+    expect(hold!.Action).toBe('elasticache:AddTagsToResource');
+    expect(hold!.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/redis-dr:managed': 'true', 'aws:ResourceTag/redis-dr:deployment': config.name },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['redis-dr:hold', 'redis-dr:collapsed'] },
+    });
+    expect(JSON.stringify(hold!.Resource)).toMatch(/snapshot:rdr-\*/);
+    expect(JSON.stringify(hold!.Resource)).not.toMatch(/replicationgroup/);
+    expect(statements.some((s) => [s.Action].flat().includes('elasticache:RemoveTagsFromResource'))).toBe(false);
+  });
+
+  it("passes each plan's collapseThresholdPct to its snapshot runs", () => {
+    const inputs = Object.values(synth.primary.findResources('AWS::Scheduler::Schedule'))
+      .filter((s) => /^redis-dr snapshot for plan /.test(s.Properties.Description))
+      .map((s) => JSON.parse(s.Properties.Target.Input as string));
+    expect(inputs.map((i) => [i.plan, i.collapseThresholdPct])).toEqual(config.plans.map((p) => [p.name, p.collapseThresholdPct]));
+    expect(inputs.every((i) => typeof i.collapseThresholdPct === 'number')).toBe(true);
+  });
 });
