@@ -18,11 +18,11 @@ import { UsageError } from './usage';
  * The store a `--to` names, or a usage error saying what to write. The AWS
  * SDK loads only for s3:// (a file:// run stays about 60 MiB lighter).
  */
-async function openStore(to: string, s3Endpoint: string | undefined): Promise<BackupStore> {
+export async function openStore(to: string, s3Endpoint: string | undefined, option = '--to'): Promise<BackupStore> {
   const dest = parseDestination(to);
-  if (!dest) throw new UsageError(`--to ${to} is not a destination: write file:///absolute/dir or s3://bucket/prefix`);
+  if (!dest) throw new UsageError(`${option} ${to} is not a destination: write file:///absolute/dir or s3://bucket/prefix`);
   if (dest.kind === 'file') {
-    if (s3Endpoint) throw new UsageError(`--s3-endpoint ${s3Endpoint} is for s3:// destinations, and --to is ${to}: drop --s3-endpoint`);
+    if (s3Endpoint) throw new UsageError(`--s3-endpoint ${s3Endpoint} is for s3:// destinations, and ${option} is ${to}: drop --s3-endpoint`);
     return new FileBackupStore(dest.dir);
   }
   if (s3Endpoint !== undefined && !/^https?:\/\/[^/]+/.test(s3Endpoint)) {

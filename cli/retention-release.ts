@@ -36,8 +36,10 @@ export interface ReleaseOptions {
   readonly accept?: boolean;
   readonly dryRun?: boolean;
   readonly json?: boolean;
-  /** Self-managed backups (a `backup` destination): reserved, see {@link releaseAction}. */
+  /** Self-managed backups: the `backup --to` destination whose holds to release (instead of -c). */
   readonly destination?: string;
+  /** With `destination` on an S3-compatible store: its endpoint, as `backup --s3-endpoint`. */
+  readonly s3Endpoint?: string;
 }
 
 /** One change made (or, in a dry run, to make) and its outcome. */
@@ -188,8 +190,7 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: CliAws, o:
 
 /** The `retention release` action (loaded only when the command runs; options: cli/commands/retention.ts). */
 export async function releaseAction(o: ReleaseOptions, env: CliEnv = {}): Promise<void> {
-  // Self-managed backups: the lead wires this to releaseBackupHold(store, target, point).
-  if (o.destination !== undefined) throw new UsageError('--destination (self-managed backups) is not wired yet: release ElastiCache holds with -c <config> --target --point');
+  if (o.destination !== undefined) return releaseBackups(o);
   const config = loadCliConfig(o.config);
   const aws = new CliAws(config, env);
   await runAwsCommand('retention release', aws, async () => {
@@ -207,4 +208,35 @@ export async function releaseAction(o: ReleaseOptions, env: CliEnv = {}): Promis
     }
     return r.failed === 0 ? 0 : 1;
   });
+}
+
+/**
+ * `retention release --destination <url>`: the holds a collapse put on a
+ * target's self-managed backups (lambdas/jobs/release-backup-hold.ts). The
+ * collapsed backup always becomes the new baseline: later backups are judged
+ * against it (as --accept does for snapshots). Exit 0 released, 1 a store
+ * fault (the releases before it stay done, logged), 2 bad input.
+ */
+async function releaseBackups(o: ReleaseOptions): Promise<void> {
+  if (o.dryRun) throw new UsageError('--dry-run is not available with --destination: list the held backups with `ls <dir>` or their .json records, then release');
+  const [{ openStore }, { releaseBackupHold }] = await Promise.all([import('./backup.js'), import('../lambdas/jobs/release-backup-hold.js')]);
+  const store = await openStore(o.destination!, o.s3Endpoint, '--destination');
+  const lines: string[] = [];
+  let released;
+  try {
+    released = await releaseBackupHold(store, o.target, o.point, (line) => {
+      lines.push(line);
+      if (!o.json) process.stderr.write(`${line}\n`);
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    // A wrong --point or --target is bad input; a store fault is a failed release.
+    if (/^(--point|nothing in )/.test(message)) throw new UsageError(message);
+    if (o.json) process.stdout.write(`${JSON.stringify({ target: o.target, point: o.point, failed: 1, error: message, changes: lines }, null, 2)}\n`);
+    else process.stderr.write(`PARTIAL: ${message}${lines.length > 0 ? ` (${lines.length} change(s) made before it, listed above); run it again to finish` : ''}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (o.json) process.stdout.write(`${JSON.stringify({ ...released, failed: 0, changes: lines }, null, 2)}\n`);
+  else process.stdout.write(`released ${released.released.length} backup(s) held by ${released.point} in ${store.url}${released.accepted ? `; ${released.accepted} is the new baseline` : ''}\n`);
 }

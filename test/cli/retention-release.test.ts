@@ -1,6 +1,10 @@
 import { AddTagsToResourceCommand, RemoveTagsFromResourceCommand } from '@aws-sdk/client-elasticache';
 import { PutObjectTaggingCommand } from '@aws-sdk/client-s3';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileBackupStore } from '../../lambdas/adapters/backup-store';
 import { FakeClock } from '../support/fakes';
 import { DR_BUCKET, PRIMARY_BUCKET } from './support/dr-copies';
 import { fakeAws } from './support/fake-aws';
@@ -147,12 +151,54 @@ describe('retention release', () => {
   it.each([
     ['a point nothing is held by and without a mark', ['--target', 'sessions-prod', '--point', 'rdr-sessions-prod-20261121-1100'], 'no snapshot of sessions-prod is held by rdr-sessions-prod-20261121-1100'],
     ['a point of another target', ['--target', 'sessions-prod', '--point', 'rdr-queues-prod-20261121-1000'], '--point must be a snapshot of --target sessions-prod'],
-    ['a self-managed destination (not wired yet)', ['--target', 'sessions-prod', '--point', P, '--destination', 'file:///var/backups'], 'not wired yet'],
+    ['a self-managed destination holding nothing held by the point', ['--target', 'sessions-prod', '--point', P, '--destination', 'file:///nonexistent/backups'], 'nothing in file:///nonexistent/backups is held by keyspace-collapsed:rdr-sessions-prod-20261121-1000.rdb'],
+    ['--dry-run with a self-managed destination', ['--target', 'sessions-prod', '--point', P, '--destination', 'file:///var/backups', '--dry-run'], '--dry-run is not available with --destination'],
+    ['a destination that is not a URL', ['--target', 'sessions-prod', '--point', P, '--destination', '/var/backups'], '--destination /var/backups is not a destination: write file:///absolute/dir or s3://bucket/prefix'],
     ['no --point', ['--target', 'sessions-prod'], "required option '--point <snapshot>' not specified"],
   ])('exit 2 for %s, nothing changed', async (_what, args, message) => {
     const r = await run(...args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
     expect(mutations()).toBe(0);
+  });
+});
+
+describe('retention release --destination (self-managed backups)', () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  /** Backups of `cache` written through the real store: two good ones held by the collapsed third. */
+  async function collapsedDestination(): Promise<{ dir: string; store: FileBackupStore }> {
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-release-'));
+    dirs.push(dir);
+    const store = new FileBackupStore(dir);
+    const put = async (file: string, keys: number, collapsed?: string) => {
+      const body = (async function* () {
+        yield Buffer.from(`REDIS0011 ${file}`);
+      })();
+      await store.write(file, body, { tier: 'hourly', target: 'cache', createdAt: '2026-11-21T10:00:00Z' }, () => ({ keys, rdbVersion: 11, ...(collapsed ? { collapsed } : {}) }));
+    };
+    await put('rdr-cache-20261121-0800.rdb', 1000);
+    await put('rdr-cache-20261121-0900.rdb', 1000);
+    await put('rdr-cache-20261121-1000.rdb', 0, 'rdr-cache-20261121-1000.rdb holds 0 keys');
+    for (const f of ['rdr-cache-20261121-0800.rdb', 'rdr-cache-20261121-0900.rdb']) await store.hold(f, 'keyspace-collapsed:rdr-cache-20261121-1000.rdb');
+    return { dir, store };
+  }
+
+  it('releases the holds naming the collapsed backup, logs each, and makes it the baseline (exit 0)', async () => {
+    const { dir, store } = await collapsedDestination();
+    const r = await runInProcess(['retention', 'release', '--destination', `file://${dir}`, '--target', 'cache', '--point', 'rdr-cache-20261121-1000'], { clock });
+    expect(r.stderr).toContain(`released file://${dir}/rdr-cache-20261121-0800.rdb (keyspace-collapsed:rdr-cache-20261121-1000.rdb)`);
+    expect(r.stdout).toBe(`released 2 backup(s) held by rdr-cache-20261121-1000.rdb in file://${dir}; rdr-cache-20261121-1000.rdb is the new baseline\n`);
+    expect(r.code).toBe(0);
+    const listed = await store.list();
+    expect(listed.filter((b) => b.hold !== undefined || b.collapsed !== undefined)).toEqual([]);
+  });
+
+  it('--json names what was released', async () => {
+    const { dir } = await collapsedDestination();
+    const r = await runInProcess(['retention', 'release', '--destination', `file://${dir}`, '--target', 'cache', '--point', 'rdr-cache-20261121-1000.rdb', '--json'], { clock });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ target: 'cache', released: ['rdr-cache-20261121-0900.rdb', 'rdr-cache-20261121-0800.rdb'].sort(), failed: 0 });
   });
 });
