@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { GetObjectTaggingCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -49,6 +49,7 @@ describe('verify state machine (DR), executed locally', () => {
     s3.reset();
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'daily' }] });
     object = serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] }); // the collapse tripwire's listing: no other copies
   });
 
   /** Runs one execution; `fault(n)` may throw in the n-th Lambda invocation. */
