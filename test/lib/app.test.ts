@@ -17,7 +17,8 @@ import { basicConfig, exampleConfig, synthesize, type Synthesized } from '../sup
 describe('synthesized app', () => {
   let synth: Synthesized;
   beforeAll(() => {
-    synth = synthesize();
+    // The one synth of the suite with the CDK's built-in CloudFormation validation on.
+    synth = synthesize(exampleConfig(), { cloudFormationValidation: true });
   });
   afterAll(() => synth.cleanup());
 

@@ -35,10 +35,12 @@ export function basicConfig(): RedisDrConfig {
  * (the templates are the same but for asset hashes). cdk-nag runs as a
  * validation plugin, so findings make `synth()` throw.
  */
-export function synthesize(config: RedisDrConfig = exampleConfig()): Synthesized {
+export function synthesize(config: RedisDrConfig = exampleConfig(), options: { cloudFormationValidation?: boolean } = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'redis-dr-synth-'));
-  // The same feature flags as `npx cdk synth` (cdk.json), minus bundling.
-  const app = localApp(outdir);
+  // The same feature flags as `npx cdk synth` (cdk.json), minus bundling. The CDK's built-in template
+  // validation loads a WebAssembly rule engine (about 4 s per test process on 2 cores): test/lib/app.test.ts
+  // runs it on the whole example app (and test/bin/app.test.ts through the real app); other synths skip it.
+  const app = localApp(outdir, { cloudFormationValidation: options.cloudFormationValidation ?? false });
   const stacks = addRedisDrStacks(app, config);
   const assembly = app.synth();
   const templateFiles = [stacks.primary, stacks.dr].map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));
