@@ -85,11 +85,12 @@ describe('npm run demo', () => {
     // The key count is strict: the recorded keys minus only those the copy's expiry histogram says expired by the
     // check. Of the 300-key dataset only the 72 rate-limit counters (15-120 s) can expire while the demo runs; the
     // 102 sessions (30-90 min) cannot, so they are no excuse for missing keys (before: any of the 174 keys with a TTL was).
-    const kc = /\[ok\] +key-count: expected (\d+) recorded, (\d+)(?:\.\.(\d+))? expired by the check at \S+Z \(expiry histogram[^)]*\): (?:exactly (\d+)|(\d+)\.\.(\d+)) \(tolerance 1 % = (\d+)\), found (\d+) keys\n/.exec(out);
+    const kc = /\[ok\] +key-count: expected (\d+) recorded, (\d+)(?:\.\.(\d+))? expired by the check at \S+Z \(expiry histogram[^)]*\): (?:exactly (\d+)|(\d+)\.\.(\d+)) \(tolerance 0 % = (\d+)\), found (\d+) keys\n/.exec(out);
     expect(kc, 'the key-count line').not.toBeNull();
     const [recorded, gone, atMost = gone, exactly, low = exactly, high = exactly, tolerance, found] = kc!.slice(1).map((n) => (n === undefined ? undefined : Number(n)));
     expect(recorded).toBe(301); // and the canary
     expect(atMost!).toBeLessThanOrEqual(72);
+    expect(tolerance).toBe(0); // config/demo.json: keyCountTolerancePct 0, so only expiry explains a difference
     expect(low).toBe(recorded! - atMost! - tolerance!);
     expect(high).toBe(recorded! - gone! + tolerance!);
     expect(found!).toBeGreaterThanOrEqual(low!);
