@@ -145,15 +145,18 @@ export interface NewBackup {
 
 /**
  * The keyspace-collapse tripwire of a self-managed backup: `current` judged
- * against the newest earlier backup of the target that was read back
- * (proven), is not itself a collapse and has a recorded key count.
+ * against the newest earlier backup of the target that is not itself a
+ * collapse and has a recorded key count — proven or not: a backup written
+ * before read-back existed still says how many keys there were, and without
+ * it an empty first run after an upgrade would judge nothing and let
+ * retention delete those backups.
  * @throws Error when `thresholdPct` is not within 0..100
  */
 export function backupCollapse(files: readonly StoredBackup[], target: string, current: NewBackup, thresholdPct: number): Collapse | undefined {
   const sizes = new Map(files.map((f) => [f.file, f]));
   const previous = backupPoints(files, target)
     .filter((p) => p.createdAt.getTime() < current.at.getTime() && p.name !== current.file)
-    .filter((p) => !p.unproven && !p.collapsed && sizes.get(p.name)!.keys !== undefined)
+    .filter((p) => !p.collapsed && sizes.get(p.name)!.keys !== undefined)
     .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
   const before = previous ? sizes.get(previous.name)! : undefined;
   return detectCollapse(before ? { point: before.file, keys: before.keys!, bytes: before.size } : undefined, { point: current.file, keys: current.keys, bytes: current.bytes }, thresholdPct);

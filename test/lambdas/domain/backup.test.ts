@@ -145,21 +145,23 @@ describe('keyspace-collapse tripwire of self-managed backups', () => {
   const b = (file: string, keys: number, extra: Partial<StoredBackup> = {}): StoredBackup => ({ file, size: keys * 100, tier: 'daily', proven: true, keys, ...extra });
   const next = (keys: number, file = 'rdr-a-20261123-0500.rdb') => ({ file, at: at('2026-11-23T05:00Z'), keys, bytes: keys * 100 });
 
-  it('judges against the newest earlier backup that was read back and is no collapse', () => {
+  it('judges against the newest earlier backup with a recorded count that is no collapse, read back or not', () => {
     const files = [
       b('rdr-a-20261123-0100.rdb', 1000),
       b('rdr-a-20261123-0200.rdb', 1000),
       b('rdr-a-20261123-0300.rdb', 5, { collapsed: 'earlier collapse' }),
-      { ...b('rdr-a-20261123-0400.rdb', 2), proven: undefined }, // never read back
       b('rdr-other-20261123-0430.rdb', 5),
     ];
     const c = backupCollapse(files, 'a', next(400), 50);
     expect(c).toMatchObject({ point: 'rdr-a-20261123-0500.rdb', previous: 'rdr-a-20261123-0200.rdb', measure: 'keys', dropPct: 60 });
+    // A backup an older redis-dr wrote (never read back) still records how many keys there were.
+    const unproven = [...files, { ...b('rdr-a-20261123-0400.rdb', 1000), proven: undefined }];
+    expect(backupCollapse(unproven, 'a', next(0), 50)).toMatchObject({ previous: 'rdr-a-20261123-0400.rdb', dropPct: 100 });
     expect(backupCollapse(files, 'a', next(600), 50)).toBeUndefined();
     // 0 keys after a non-empty backup always trips, whatever the threshold.
     expect(backupCollapse(files, 'a', next(0), 100)).toMatchObject({ dropPct: 100 });
-    // No earlier proven backup with a key count: nothing to judge against.
-    expect(backupCollapse([{ file: 'rdr-a-20261123-0100.rdb', size: 9, tier: 'daily', keys: 1000 }], 'a', next(0), 50)).toBeUndefined();
+    // No earlier backup with a key count: nothing to judge against.
+    expect(backupCollapse([{ file: 'rdr-a-20261123-0100.rdb', size: 9, tier: 'daily' }], 'a', next(0), 50)).toBeUndefined();
     expect(() => backupCollapse(files, 'a', next(0), 101)).toThrow(/collapseThresholdPct must be within 0..100, got 101/);
   });
 

@@ -492,6 +492,37 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
   });
 });
 
+describe('runBackup: backups written before read-back existed (keys recorded, never read back)', () => {
+  it('are the collapse baseline: an empty first run after the upgrade trips, holds them and deletes nothing', async () => {
+    const server = await startRedisServer(); // empty: a FLUSHALL before the upgrade's first run
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-backup-upgrade-'));
+    try {
+      const folder = join(dir, 'b');
+      mkdirSync(folder, { recursive: true });
+      const old: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const name = backupFileName('cache', new Date(Date.parse('2026-11-20T00:00:00Z') + i * 86_400_000));
+        const body = `good backup ${i}`;
+        writeFileSync(join(folder, name), body);
+        // The record an older redis-dr wrote: keys, SHA-256, no readBack.
+        writeFileSync(join(folder, `${name}.json`), JSON.stringify({ tier: 'daily', target: 'cache', createdAt: '2026-11-20T00:00:00Z', keys: 100000, rdbVersion: 10, sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length }));
+        old.push(name);
+      }
+      const r = await runBackup(
+        { server: server.url, source: { host: '127.0.0.1', port: server.port }, target: 'cache', mode: 'local', store: new FileBackupStore(folder), retention: tight },
+        deps(server),
+      );
+      expect(r.ok).toBe(false);
+      expect(r.collapse?.previous).toBe(old[2]);
+      expect(r.retention?.deleted ?? []).toEqual([]);
+      for (const name of old) expect(readdirSync(folder)).toContain(name);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('runBackup to S3 (aws-sdk-client-mock at the AWS boundary, a real redis-server)', () => {
   const s3 = mockClient(S3Client);
   let server: RedisServer;
