@@ -32,6 +32,7 @@ import { listObjects } from './s3.js';
 import { storeError } from './backup-store.js';
 import { syncDir, verifyReadBack, writeAll, ReadBackMismatchError, type ReadBack } from './durable-file.js';
 import { errorName } from './errors.js';
+import { processAlive } from './process.js';
 
 /** A stored object and its length as the destination lists it. */
 export interface StoredObject {
@@ -110,13 +111,8 @@ const PARTIAL = /^\..+\.partial-(\d+)-[0-9a-f]+$/;
 
 /** Whether process `pid` runs on this host (a temporary file of a live writer is left alone). */
 function alive(pid: number): boolean {
-  if (pid === process.pid) return false; // this process has written nothing yet when it sweeps: a killed run of the same pid (a container's pid 1)
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  // This process has written nothing yet when it sweeps: a file of its pid is a killed run's (a container's pid 1).
+  return pid !== process.pid && processAlive(pid);
 }
 
 /** A folder: keys are paths under it. */

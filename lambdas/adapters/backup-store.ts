@@ -265,12 +265,18 @@ export class FileBackupStore implements BackupStore {
 
   /**
    * Removes the temporary files of runs that died (killed, OOM): `.<name>.partial-<pid>-<ms>`
-   * whose process is gone. A live run's files are left alone.
+   * whose process is gone, and those of this pid created before this process started (a killed
+   * earlier run that had the same pid: a container's pid 1 every time). A live run's files, and
+   * this process's own, are left alone.
    */
   private async sweepStalePartials(): Promise<void> {
+    const startedMs = Date.now() - process.uptime() * 1000;
     for (const name of await readdir(this.dir)) {
-      const m = /^\..+\.partial-(\d+)-\d+$/.exec(name);
-      if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+      const m = /^\..+\.partial-(\d+)-(\d+)$/.exec(name);
+      if (!m) continue;
+      const pid = Number(m[1]);
+      const ours = pid === process.pid && Number(m[2]) >= startedMs - 1000;
+      if (ours || (pid !== process.pid && processAlive(pid))) continue;
       await unlink(join(this.dir, name)).catch(() => undefined);
     }
   }

@@ -134,6 +134,17 @@ describe('FileBackupStore', () => {
     expect(names).toContain(`.rdr-cache-20261123-0300.rdb.partial-${process.ppid}-1`);
   });
 
+  it('sweeps a killed earlier run of this very pid (a container\'s pid 1 every time), not a file this process made', async () => {
+    const killed = `.rdr-cache-20261123-0300.rdb.partial-${process.pid}-1`; // created long before this process started
+    const mine = `.rdr-cache-20261123-0300.rdb.partial-${process.pid}-${Date.now()}`;
+    writeFileSync(join(dir, killed), 'half a backup of the run before the restart');
+    writeFileSync(join(dir, mine), 'being written by this process');
+    await new FileBackupStore(dir).write('rdr-cache-20261123-0400.rdb', chunks('x'), meta, content);
+    const names = readdirSync(dir);
+    expect(names).not.toContain(killed);
+    expect(names).toContain(mine);
+  });
+
   it('writes every byte through a handle that writes at most 4 KiB a call (short writes are looped over)', async () => {
     const data = Buffer.alloc(50_000, 7).toString('latin1');
     const store = new FileBackupStore(dir, { open: faultyOpen((real) => (d, o, l) => real(d, o, Math.min(l, 4096))) });
