@@ -181,15 +181,40 @@ function rangeText(b: KeyCountBounds): string {
  * was recorded. The expected text says the recorded count, how many keys
  * expired by the check and why, and the accepted count.
  */
-export function checkKeyCount(expected: ExpectedData, found: number, pct: number, window: CheckWindow, expiry: ExpiryCounts = expiryCountsOf(expected)): CheckResult {
-  if (expected.keys === undefined) return skipped('key-count', 'no key count recorded', `${found} keys`);
+export function checkKeyCount(
+  expected: ExpectedData,
+  found: number,
+  pct: number,
+  window: CheckWindow,
+  expiry: ExpiryCounts = expiryCountsOf(expected),
+  scan?: Pick<ScanSummary, 'keys' | 'volatile'>,
+): CheckResult {
+  if (expected.keys === undefined) {
+    // Nothing recorded says the point was empty: an empty restore proves nothing and is no pass.
+    if (found === 0) {
+      return {
+        name: 'key-count',
+        ok: false,
+        expected: 'some keys (no key count was recorded for this point: enable the probe, plans[].probe, so drills know what to expect)',
+        found: '0 keys',
+      };
+    }
+    return skipped('key-count', 'no key count recorded', `${found} keys`);
+  }
   const expired = expiredByCheck(expiry, window);
   const b = keyCountBounds(expected.keys, expired, pct);
+  // A restore can neither gain nor lose expiries: every key recorded without one must be there. Without
+  // this, the allowance for keys that may have expired could cover missing keys that never had a TTL.
+  const persistent = expected.expires !== undefined ? expected.keys - expected.expires : undefined;
+  const persistentFound = scan !== undefined ? scan.keys - scan.volatile : undefined;
+  const persistentShort = persistent !== undefined && persistentFound !== undefined && persistentFound < persistent - b.tolerance;
   return {
     name: 'key-count',
-    ok: found >= b.min && found <= b.max,
+    ok: found >= b.min && found <= b.max && !persistentShort,
     expected: `${expected.keys} recorded, ${expiredText(expired, window)}: ${rangeText(b)} (tolerance ${pct} % = ${b.tolerance})`,
-    found: `${found} keys`,
+    found: persistentShort
+      ? `${found} keys; ${persistentFound} without a TTL, recorded ${persistent}: keys that never had a TTL are missing (at most ${b.tolerance} fewer allowed)`
+      : `${found} keys`,
   };
 }
 
@@ -364,7 +389,7 @@ export interface DrillFindings {
 export function drillReport(expected: ExpectedData, checks: DrillChecks, found: DrillFindings, seconds: number): DrillVerifyReport {
   const results: CheckResult[] = [
     checkCanary(expected.canary, found.canary),
-    checkKeyCount(expected, found.dbsize, checks.keyCountTolerancePct, found.window),
+    checkKeyCount(expected, found.dbsize, checks.keyCountTolerancePct, found.window, expiryCountsOf(expected), found.scan),
     checkHistogram(expected, found.scan, checks.keyCountTolerancePct, found.window),
     checkExpectKeys(checks.expectKeys, found.exists),
     checkExpectValues(checks.expectValues, found.values),

@@ -64,7 +64,7 @@ export interface LocalDrillFindings {
 export function localDrillChecks(rdb: RdbReport, checks: LocalDrillChecks, found: LocalDrillFindings, expiry?: ExpiryCounts): CheckResult[] {
   const expected = localDrillExpected(rdb, checks.expectKeyCount);
   return [
-    checkKeyCount(expected.keyCount, found.dbsize, checks.tolerancePct, found.window, expiry),
+    checkKeyCount(expected.keyCount, found.dbsize, checks.tolerancePct, found.window, expiry, found.scan),
     checkHistogram(expected.histogram, found.scan, checks.tolerancePct, found.window, expiry),
     checkExpectKeys(checks.expectKeys, found.exists),
     checkSample(found.samples, checks.sampleSize, rdb.byType),

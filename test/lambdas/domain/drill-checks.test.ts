@@ -126,6 +126,22 @@ describe('keyCountBounds and checkKeyCount', () => {
     expect(checkKeyCount(expected, found, pct, W).ok).toBe(ok);
   });
 
+  it.each<[string, number, number, boolean]>([
+    // The straddling bucket's 20 keys may have expired: that allowance must not cover keys that never had a TTL.
+    ['20 keys short, all of them with a TTL', 4709 - 20, 532 - 20 - 312, true],
+    ['20 keys short, all of them without a TTL', 4709 - 20, 532 - 312, false],
+    ['one key without a TTL missing, the rest present', 4709 - 1, 532 - 312, false],
+  ])('keys without a TTL must all be there (a restore neither gains nor loses expiries): %s', (_, found, volatileFound, ok) => {
+    const r = checkKeyCount({ keys: 5021, expires: 532, expiries: [straddling] }, found, 0, W, undefined, { keys: found, volatile: volatileFound });
+    expect(r.ok).toBe(ok);
+    if (!ok) expect(r.found).toContain('keys that never had a TTL are missing');
+  });
+
+  it('with no key count recorded, an empty restore fails (nothing says the point was empty); keys found skip the check', () => {
+    expect(checkKeyCount({}, 0, 0, W)).toMatchObject({ ok: false, found: '0 keys', expected: expect.stringContaining('enable the probe') });
+    expect(checkKeyCount({}, 12, 0, W)).toMatchObject({ ok: true, skipped: true });
+  });
+
   it('exact expiry times (a file read on the spot) subtract exactly the keys expired by the count', () => {
     const exact = new ExactExpiries();
     for (const e of [...fileExpiries, T - 1, T, T + 1]) exact.add(e);
