@@ -43,9 +43,9 @@ import { saveLocally, type SaveTiming } from '../adapters/redis-save.js';
 import type { RdbPull, SyncSource } from '../adapters/redis-sync.js';
 import { ReadBackMismatchError } from '../adapters/durable-file.js';
 import { updateFileAtomic } from '../adapters/textfile.js';
-import { backupCollapse, backupFileName, backupRetention, backupsToHold, backupTier, newBackupFileName, type BackupRetention } from '../domain/backup.js';
+import { backupCollapse, backupFileName, backupRetention, backupsToHold, backupTier, newBackupFileName, parseBackupFileName, type BackupRetention } from '../domain/backup.js';
 import { formatBackupMetrics } from '../domain/backup-metrics.js';
-import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../domain/collapse.js';
+import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, parseCollapseHold, type Collapse } from '../domain/collapse.js';
 import { createRdbVerifier, type RdbReport } from '../domain/rdb/verifier.js';
 import type { Tier } from '../domain/types.js';
 
@@ -293,10 +293,22 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
         held.push(f);
         say(`keyspace: held ${f} (${hold})`);
       }
+      // Backups an earlier collapse already holds keep that hold (backupsToHold): name it, and release it first.
+      const earlier = [
+        ...new Set(
+          (await req.store.list())
+            .filter((f) => f.hold !== undefined && f.hold !== hold && parseBackupFileName(f.file)?.target === req.target.toLowerCase())
+            .map((f) => parseCollapseHold(f.hold!))
+            .filter((p): p is string => p !== undefined),
+        ),
+      ].sort();
+      const release = (point: string) => `redis-dr retention release --destination ${req.store.url} --target ${req.target} --point ${point}`;
       throw new Error(
-        `keyspace collapse: ${collapse.detail}. Held ${held.length} earlier backup(s) (${hold}); retention deleted nothing. ` +
-          `If the data is gone by mistake, restore it from ${collapse.previous} (migrate --from-rdb); once handled, release the hold: ` +
-          `redis-dr retention release --destination ${req.store.url} --target ${req.target} --point ${collapse.point}`,
+        `keyspace collapse: ${collapse.detail}. Held ${held.length} earlier backup(s) (${hold})` +
+          (earlier.length > 0 ? `; earlier backups stay held by the earlier collapse(s) ${earlier.join(', ')}` : '') +
+          '; retention deleted nothing. ' +
+          `If the data is gone by mistake, restore it from ${collapse.previous} (migrate --from-rdb); once handled, release the hold(s): ` +
+          [...earlier, collapse.point].map(release).join(' ; then '),
       );
     });
 

@@ -442,6 +442,9 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     // Still empty an hour later: a collapse again (judged against the last good one), still nothing deleted.
     const still = await runBackup(request(), deps(server, at('2026-11-23T04:00:00Z')));
     expect(still).toMatchObject({ ok: false, failedStep: 'keyspace', collapse: { previous: 'rdr-cache-20261123-0200.rdb', held: [] } });
+    // The good backup stays held by the first collapse: the message says so and names that release first (it was "Held 0" and this run's point only).
+    expect(still.error).toContain('Held 0 earlier backup(s) (keyspace-collapsed:rdr-cache-20261123-0400.rdb); earlier backups stay held by the earlier collapse(s) rdr-cache-20261123-0300.rdb');
+    expect(still.error).toContain(`--point rdr-cache-20261123-0300.rdb ; then redis-dr retention release --destination ${request().store.url} --target cache --point rdr-cache-20261123-0400.rdb`);
     expect(rdbs()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0300.rdb', 'rdr-cache-20261123-0400.rdb']);
 
     // The data restored: a good backup, pruning again — but never the held one.
