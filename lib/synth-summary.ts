@@ -51,6 +51,13 @@ export function synthSummary(config: RedisDrConfig, stacks: readonly StackSummar
     );
   }
   lines.push(nagFindings === undefined ? '  cdk-nag: no report found' : nagFindings === 0 ? '  cdk-nag: clean (AwsSolutions, RedisDr)' : `  cdk-nag: ${nagFindings} finding(s): see validation-report.json`);
+  // The keyspace-collapse tripwire judges key counts: the probe's (primary) or the verified DR copies' (export).
+  const blind = config.plans.filter((p) => !p.probe.enabled && !p.export.enabled).map((p) => p.name);
+  if (blind.length > 0) {
+    lines.push(
+      `  no keyspace-collapse tripwire for plan(s) ${blind.join(', ')}: nothing counts their keys, so a FLUSHALL's empty snapshots would rotate the good ones out; enable probe (or export) for them`,
+    );
+  }
   const placeholders = placeholderSettings(config);
   if (placeholders.length > 0) lines.push(`  before deploying, replace the placeholder values of: ${placeholders.map((p) => p.path).join(', ')}`);
   return `${lines.join('\n')}\n`;

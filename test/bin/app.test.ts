@@ -44,7 +44,11 @@ describe('bin/app.ts', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Dr \(eu-central-1\): \d+ schedules, 2 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
     expect(lines).toContain('  cdk-nag: clean (AwsSolutions, RedisDr)');
     expect(lines.at(-1)).toMatch(/^ {2}before deploying, replace the placeholder values of: network\.vpcId, .*plans\[0\]\.probe\.authSecretArn$/);
-    expect(lines).toHaveLength(6);
+    // queues has neither the probe nor exports: nothing counts its keys, and the summary says what that costs.
+    expect(lines).toContain(
+      "  no keyspace-collapse tripwire for plan(s) queues: nothing counts their keys, so a FLUSHALL's empty snapshots would rotate the good ones out; enable probe (or export) for them",
+    );
+    expect(lines).toHaveLength(7);
     // No warning anywhere in the assembly (e.g. imported subnets without route tables).
     // (The CLI prints each stack's warnings from its metadata file.)
     for (const stack of ['RedisDr-example-Primary', 'RedisDr-example-Dr']) {
