@@ -267,6 +267,47 @@ export interface BaseRecord {
   readonly untimedCommands?: number;
 }
 
+/** A stored base record that cannot be used: it does not parse, or is not a record of the layout. */
+export class BaseRecordError extends Error {
+  override readonly name = 'BaseRecordError';
+}
+
+/**
+ * Reads a stored base record (`key` names it in messages).
+ * @throws BaseRecordError when it is not valid JSON or not a base record
+ */
+export function parseBaseRecord(text: string, key: string): BaseRecord {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new BaseRecordError(`${key} is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const r = v as Record<string, unknown> | null;
+  const bad = (why: string) => new BaseRecordError(`${key} is not a base record (${why})`);
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw bad('not an object');
+  if (r.format !== 'rdb' && r.format !== 'aof' && r.format !== 'rdb+aof') throw bad(`format ${JSON.stringify(r.format)}`);
+  if (!Number.isSafeInteger(r.bytes) || (r.bytes as number) < 0) throw bad(`bytes ${JSON.stringify(r.bytes)}`);
+  if (typeof r.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256)) throw bad(`sha256 ${JSON.stringify(r.sha256)}`);
+  for (const n of ['timeSeconds', 'keys', 'rdbVersion', 'commands', 'untimedCommands'] as const) {
+    if (r[n] !== undefined && (!Number.isSafeInteger(r[n]) || (r[n] as number) < 0)) throw bad(`${n} ${JSON.stringify(r[n])}`);
+  }
+  return r as unknown as BaseRecord;
+}
+
+/**
+ * Why a base's parts do not hold what its record says (undefined when they
+ * do): the run from byte 0 must end at the record's size, and a part of the
+ * whole base (as ship-aof stores it) must carry the record's SHA-256.
+ */
+export function baseRecordMismatch(record: BaseRecord, parts: readonly StoredPart[]): string | undefined {
+  const cov = coverage(parts);
+  if (cov.end !== record.bytes) return `its record gives ${record.bytes} bytes, its parts hold ${cov.end}`;
+  const whole = parts.find((p) => p.start === 0 && p.end === record.bytes);
+  if (whole && whole.sha256 !== record.sha256) return `its record's SHA-256 is not its part's`;
+  return undefined;
+}
+
 /** Why a base records no time (for --until refusals). */
 export function whyNoTime(b: HistoryBase): string {
   const r = b.record;

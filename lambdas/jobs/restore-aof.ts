@@ -27,6 +27,7 @@ import type { RestoreDirectory } from '../adapters/aof-dir.js';
 import { readStoredManifest, StoredManifestError, type AofStore } from '../adapters/aof-store.js';
 import type { LocalRedis, LocalRedisOptions } from '../adapters/local-redis.js';
 import {
+  BaseRecordError,
   baseRecordKey,
   chooseRestore,
   coverage,
@@ -34,6 +35,7 @@ import {
   indexHistory,
   isoSecond,
   nextTimedBase,
+  parseBaseRecord,
   readStoredHistory,
   type BaseRecord,
   type HistoryIncr,
@@ -138,7 +140,15 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     );
     const withRecords = [...stored.files.values()].filter((f) => f.hasBaseRecord);
     const records = new Map<string, BaseRecord>(
-      await mapLimit(withRecords, 16, async (f) => [f.name, JSON.parse((await req.store.get(baseRecordKey(f.name))).toString('utf8')) as BaseRecord] as const),
+      await mapLimit(withRecords, 16, async (f) => {
+        const key = baseRecordKey(f.name);
+        try {
+          return [f.name, parseBaseRecord((await req.store.get(key)).toString('utf8'), key)] as const;
+        } catch (err) {
+          if (err instanceof BaseRecordError) throw new Refused('corrupt', `${req.store.url}: ${err.message}: the history's base ${f.name} is damaged; ship-aof ships it again on start if the server still has it`);
+          throw err;
+        }
+      }),
     );
     let index;
     try {

@@ -33,10 +33,12 @@
  * uploads), reads what the destination holds (its listing and manifests)
  * and checks it: every part's stored length against the one its name gives,
  * and (a folder, where files can be cut or edited after they were stored)
- * the SHA-256 of the parts of the increments the server still has. A torn
- * part the server still has the bytes of is removed and shipped again; one
- * it has not is reported every cycle (the history is not restorable across
- * it; a metric counts it). Then it resumes from there (a restart of the
+ * the SHA-256 of the parts of the files (increments and base) the server
+ * still has; and every base record (one that does not parse, or does not
+ * match its parts, makes its base torn: not stored). A torn part or base the
+ * server still has the bytes of is removed and shipped again; one it has not
+ * is reported every cycle (the history is not restorable across it; a
+ * metric counts it). Then it resumes from there (a restart of the
  * shipper or of the server loses nothing the server still has); it refuses
  * a directory whose files differ from the shipped ones (another server's
  * history). A destination that fails is retried every cycle, nothing
@@ -60,6 +62,8 @@ import {
   AOF_LAYOUT,
   AOF_MARKER_KEY,
   baseRecordKey,
+  baseRecordMismatch,
+  BaseRecordError,
   chainToEnd,
   coverage,
   describeTorn,
@@ -70,6 +74,7 @@ import {
   manifestKey,
   isoSecond,
   manifestRoles,
+  parseBaseRecord,
   partKey,
   readStoredHistory,
   type BaseRecord,
@@ -213,6 +218,8 @@ export class AofShipper {
   /** The server's answer to the last `--redis` question. */
   private serverState?: ServerAofState;
   private lastWarning = '';
+  /** The base records read on start or stored since (a damaged one is not here). */
+  private readonly records = new Map<string, BaseRecord>();
   /** Seq of the newest base stored whole at the destination (0: none). */
   private newestBaseSeq = 0;
   private readonly maxPart: number;
@@ -247,8 +254,11 @@ export class AofShipper {
     for (const m of stored.manifests) this.storedManifests.add(m.sha);
     await this.checkLineage(stored);
     const removed = await this.dropTorn(stored);
+    const tornBases = await this.checkBases(stored, removed);
     if (removed.size > 0) stored = readStoredHistory(objects.filter((o) => !removed.has(o.key)), damaged);
-    for (const [name, h] of heldFiles(stored)) this.held.set(name, h);
+    for (const [name, h] of heldFiles(stored, this.records)) this.held.set(name, h);
+    // A base whose record is damaged and that the server no longer has: not stored (reported every cycle).
+    for (const name of tornBases) this.hold(name, { baseStored: false });
     this.storedParsed.push(...(await this.readStoredManifests(stored)));
     if (!stored.marker) {
       const marker = { layout: AOF_LAYOUT, shipper: 'redis-dr ship-aof', appendFilename: manifestFile.appendFilename, dir: this.req.dir.dir, ...(this.req.host ? { host: this.req.host } : {}), createdAt: new Date(this.startedAtMs).toISOString() };
@@ -262,7 +272,7 @@ export class AofShipper {
       t.lastSize = t.covered;
       t.ended = f.end !== undefined && t.covered >= f.end;
       t.announced = true;
-      if (t.kind === 'base') t.baseDone = f.hasBaseRecord && t.covered > 0;
+      if (t.kind === 'base') t.baseDone = this.held.get(name)!.baseStored;
       if (t.kind === 'base' && t.baseDone) await this.release(t);
       if (t.ended) await this.release(t);
     }
@@ -291,22 +301,68 @@ export class AofShipper {
   }
 
   /**
-   * Parts of the increments the server still has whose bytes do not match
-   * the SHA-256 in their names. Read in a folder only: S3 checked each
-   * object's checksum when it was stored and objects do not change there,
-   * while a file can be cut or edited after it was stored.
+   * Parts of the files the server still has (increments and the base) whose
+   * bytes do not match the SHA-256 in their names. Read in a folder only: S3
+   * checked each object's checksum when it was stored and objects do not
+   * change there, while a file can be cut or edited after it was stored.
    */
   private async damagedParts(stored: StoredHistory): Promise<Set<string>> {
     const damaged = new Set<string>();
     if (!this.req.store.url.startsWith('file://')) return damaged;
     for (const t of this.tracked.values()) {
-      if (t.kind !== 'incr' || !t.handle) continue;
+      if (!t.handle) continue;
       for (const part of stored.files.get(t.name)?.parts ?? []) {
-        const body = await this.req.store.get(part.key);
-        if (sha256hex(body) !== part.sha256) damaged.add(part.key);
+        const hash = createHash('sha256');
+        for await (const c of await this.req.store.getStream(part.key)) hash.update(c);
+        if (hash.digest('hex') !== part.sha256) damaged.add(part.key);
       }
     }
     return damaged;
+  }
+
+  /**
+   * Reads every stored base record: one that does not parse, or does not
+   * match its parts, makes the base torn. A torn base the server still has
+   * is removed (record first, then its parts; the cycles upload it again);
+   * one it no longer has is reported every cycle (the keys removed are added
+   * to `removed`). Resolves to the torn bases left.
+   */
+  private async checkBases(stored: StoredHistory, removed: Set<string>): Promise<string[]> {
+    const left: string[] = [];
+    for (const f of stored.files.values()) {
+      if (!f.hasBaseRecord) continue;
+      const key = baseRecordKey(f.name);
+      let why: string | undefined;
+      let unreadable = false;
+      try {
+        const record = parseBaseRecord((await this.req.store.get(key)).toString('utf8'), key);
+        const parts = f.parts.filter((p) => !removed.has(p.key));
+        // Torn parts are dropTorn's (removed and shipped again, or reported).
+        const mismatch = parts.length > 0 && f.torn.length === 0 ? baseRecordMismatch(record, parts) : undefined;
+        if (mismatch) why = `${key} does not match its parts (${mismatch})`;
+        else this.records.set(f.name, record);
+      } catch (err) {
+        if (!(err instanceof BaseRecordError)) throw err;
+        why = err.message;
+        unreadable = true;
+      }
+      if (why === undefined) continue;
+      const t = this.tracked.get(f.name);
+      if (t?.kind === 'base' && t.handle) {
+        for (const k of [key, ...f.parts.map((p) => p.key), ...f.torn.map((p) => p.key)]) {
+          if (removed.has(k)) continue;
+          await this.req.store.remove(k);
+          removed.add(k);
+        }
+        this.deps.say(`ship-aof: ${this.req.store.url}: ${why}: the stored base ${f.name} is torn; removed, the server still has it: it is shipped again`);
+      } else {
+        const report = `${this.req.store.url}: ${why}: the stored base ${f.name} is torn and the server no longer has it: a restore cannot start from it${unreadable ? ' (restore-aof refuses the destination while this record is there)' : ''}; move files/${encodeURIComponent(f.name)}/ aside and restart ship-aof (a later base restores the newest data)`;
+        this.tornLeft.push(report);
+        this.deps.say(`ship-aof: ${report}`);
+        left.push(f.name);
+      }
+    }
+    return left;
   }
 
   /**
@@ -527,7 +583,8 @@ export class AofShipper {
     }
     let index;
     try {
-      index = indexHeld(this.storedParsed, this.held, new Map());
+      // `held` counts a base stored only when its parts and record were found sound on start, or this run stored them.
+      index = indexHeld(this.storedParsed, this.held, this.records);
     } catch (err) {
       if (err instanceof HistoryError) return { ok: false, why: `${this.req.store.url} cannot be restored: ${err.message}` };
       throw err;
@@ -682,6 +739,7 @@ export class AofShipper {
     }, signal);
     this.totals.uploaded += sent;
     this.totals.uploaded += await this.req.store.put(baseRecordKey(t.name), Buffer.from(`${JSON.stringify(info.record, null, 2)}\n`));
+    this.records.set(t.name, info.record);
     this.totals.appended += size;
     this.totals.parts++;
     t.covered = size;

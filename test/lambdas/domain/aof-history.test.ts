@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   AOF_MARKER_KEY,
   baseRecordKey,
+  baseRecordMismatch,
+  BaseRecordError,
   chooseRestore,
   coverage,
   endKey,
@@ -9,6 +11,7 @@ import {
   indexHistory,
   manifestKey,
   manifestRoles,
+  parseBaseRecord,
   parseStoredKey,
   partKey,
   readStoredHistory,
@@ -230,5 +233,30 @@ describe('torn parts', () => {
     const l = listing([10]);
     l[0] = { key: partKey(B(1), 0, 100, SHA), bytes: 60 };
     expect(chooseRestore(indexHistory([m], readStoredHistory(l), new Map()))).toMatchObject({ ok: false, kind: 'empty', message: expect.stringContaining(`${B(1)}: the stored part for bytes 0-100 is torn (60 of 100 bytes stored)`) });
+  });
+});
+
+describe('stored base records', () => {
+  const key = baseRecordKey(B(1));
+  it('parses a record as ship-aof writes it', () => {
+    const r = record(1_700_000_000);
+    expect(parseBaseRecord(`${JSON.stringify(r, null, 2)}\n`, key)).toEqual(r);
+  });
+  it.each([
+    ['{"forma', /^files\/appendonly\.aof\.1\.base\.rdb\/base\.json is not valid JSON \(.+\)$/],
+    ['', /is not valid JSON/],
+    ['[]', /is not a base record \(not an object\)/],
+    [JSON.stringify({ format: 'zip', bytes: 1, sha256: SHA }), /is not a base record \(format "zip"\)/],
+    [JSON.stringify({ format: 'rdb', bytes: '1', sha256: SHA }), /is not a base record \(bytes "1"\)/],
+    [JSON.stringify({ format: 'rdb', bytes: 1, sha256: 'x' }), /is not a base record \(sha256 "x"\)/],
+    [JSON.stringify({ format: 'rdb', bytes: 1, sha256: SHA, keys: -1 }), /is not a base record \(keys -1\)/],
+  ])('refuses %j, naming the file', (text, why) => {
+    expect(() => parseBaseRecord(text, key)).toThrow(BaseRecordError);
+    expect(() => parseBaseRecord(text, key)).toThrow(why);
+  });
+  it('a record matches its parts when they hold its size and its whole part carries its SHA-256', () => {
+    expect(baseRecordMismatch(record(1, 100), [part(0, 100)])).toBeUndefined();
+    expect(baseRecordMismatch(record(1, 100), [part(0, 60)])).toBe('its record gives 100 bytes, its parts hold 60');
+    expect(baseRecordMismatch(record(1, 100), [{ ...part(0, 100), sha256: 'cd'.repeat(32) }])).toBe("its record's SHA-256 is not its part's");
   });
 });

@@ -180,6 +180,22 @@ describe('restore-aof on hand-written destinations', () => {
     expect(await restore(store, join(tempDir(), 'aof'))).toMatchObject({ ok: false, refused: { kind: 'corrupt', message: expect.stringContaining('does not match the SHA-256 in its name: the stored manifest is damaged') } });
   });
 
+  it('a base record that does not parse is refused, naming the file', async () => {
+    const { dir, store } = await destination([INCR]);
+    writeFileSync(join(dir, ...baseRecordKey('appendonly.aof.1.base.aof').split('/')), '{"forma');
+    const out = join(tempDir(), 'aof');
+    expect(await restore(store, out)).toMatchObject({
+      ok: false,
+      refused: {
+        kind: 'corrupt',
+        message: expect.stringMatching(
+          /^file:\/\/.*: files\/appendonly\.aof\.1\.base\.aof\/base\.json is not valid JSON \(.+\): the history's base appendonly\.aof\.1\.base\.aof is damaged; ship-aof ships it again on start if the server still has it$/,
+        ),
+      },
+    });
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('an increment that does not parse is refused, naming the byte', async () => {
     const { store } = await destination([`${cmd('SET', 'b', '2')}garbage\r\n`]);
     const r = await restore(store, join(tempDir(), 'aof'));

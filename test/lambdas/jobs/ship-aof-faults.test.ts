@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -241,6 +242,133 @@ describe('ship-aof: a torn part already in the history', () => {
     expect(second.metric(AOF_METRICS.withinRpo)).toBe(0);
     // restore-aof agrees: the time inside that increment cannot be restored, and says why.
     expect(await restore(dest, rewriteSecond * 1000)).toMatchObject({ ok: false, refused: { kind: 'gap', message: expect.stringMatching(/appendonly\.aof\.1\.incr\.aof is held up to byte 0, then the stored part for bytes 0-\d+ is torn \(5 of \d+ bytes stored\)/) } });
+  });
+});
+
+describe('ship-aof: a stored base damaged after it was shipped', () => {
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  const baseFolder = (dest: string) => join(dest, 'files', readdirSync(join(dest, 'files')).find((n) => n.includes('.base.'))!);
+
+  /** Why the stored base would not restore right now (undefined: its record parses and its one part holds the record's bytes). */
+  function unsoundBase(folder: string): string | undefined {
+    try {
+      const record = JSON.parse(readFileSync(join(folder, 'base.json'), 'utf8')) as { bytes: number; sha256: string };
+      const parts = readdirSync(folder).filter((n) => n.endsWith('.part'));
+      if (parts.length !== 1) return `${parts.length} parts`;
+      const body = readFileSync(join(folder, parts[0]!));
+      return body.length === record.bytes && sha(body) === record.sha256 && parts[0]!.includes(record.sha256) ? undefined : `the part does not hold the record's bytes`;
+    } catch (err) {
+      return String(err);
+    }
+  }
+
+  /** A restarted shipper whose every heartbeat and every cycle claimed restorable is checked against the stored base at that moment. */
+  function runChecked(aofDir: string, dest: string) {
+    const folder = baseFolder(dest);
+    const falseClaims: string[] = [];
+    const pings: number[] = [];
+    const okCycles: CycleReport[] = [];
+    const claim = (what: string) => {
+      const why = unsoundBase(folder);
+      if (why !== undefined) falseClaims.push(`${what} while the stored base is damaged: ${why}`);
+    };
+    const run = runReporting(aofDir, new FileAofStore(dest), {
+      ping: async () => {
+        claim('heartbeat');
+        pings.push(Date.now());
+        return undefined;
+      },
+      onCycle: (c) => {
+        if (c.ok) {
+          claim('cycle ok');
+          okCycles.push(c);
+        }
+      },
+    });
+    return { ...run, pings, okCycles, falseClaims };
+  }
+
+  it('a base part with one byte flipped (same length): found by its SHA-256 on start, shipped again; the heartbeat and "restorable" only after; then it restores every key', async () => {
+    const server = await startAofServer();
+    cleanup.push(() => server.stop());
+    const c = server.client();
+    const dest = tempDir('dest');
+    const aofDir = join(server.dir, 'appendonlydir');
+    for (let i = 0; i < 10; i++) await c.set(`k:${i}`, `v${i}`);
+    await rewriteAof(c); // a base holding the keys
+    const first = runReporting(aofDir, new FileAofStore(dest));
+    for (let i = 10; i < 20; i++) await c.set(`k:${i}`, `v${i}`);
+    await eventually('caught up', () => first.cycles.some((x) => x.ok && Object.values(x.files).some((b) => b > 0)));
+    await first.stop();
+    const folder = baseFolder(dest);
+    const part = join(folder, readdirSync(folder).find((n) => n.endsWith('.part'))!);
+    const bytes = readFileSync(part);
+    bytes[Math.floor(bytes.length / 2)] = bytes[Math.floor(bytes.length / 2)]! ^ 0x01;
+    writeFileSync(part, bytes);
+    expect(unsoundBase(folder)).toBeDefined();
+
+    const second = runChecked(aofDir, dest);
+    for (let i = 20; i < 25; i++) await c.set(`k:${i}`, `v${i}`);
+    await eventually('a ping', () => second.pings.length > 0);
+    await eventually('cycles ok', () => second.okCycles.length >= 2);
+    await second.stop();
+    expect(second.falseClaims).toEqual([]);
+    expect(second.log.some((l) => /appendonly\.aof\.\d+\.base\.rdb: the stored part for bytes 0-\d+ is torn \(its \d+ bytes do not match their SHA-256\): removed; the server still has these bytes, they are shipped again/.test(l))).toBe(true);
+    expect(second.log.some((l) => /base appendonly\.aof\.\d+\.base\.rdb stored/.test(l))).toBe(true);
+    expect(unsoundBase(folder)).toBeUndefined();
+    expect(await restore(dest)).toMatchObject({ ok: true, load: { keys: 25 } });
+  });
+
+  it('base.json cut to 7 bytes: the start finds it, removes the base and ships it again; the heartbeat and "restorable" only after; then it restores every key', async () => {
+    const server = await startAofServer();
+    cleanup.push(() => server.stop());
+    const c = server.client();
+    const dest = tempDir('dest');
+    const aofDir = join(server.dir, 'appendonlydir');
+    for (let i = 0; i < 10; i++) await c.set(`k:${i}`, `v${i}`);
+    const first = runReporting(aofDir, new FileAofStore(dest));
+    await eventually('caught up', () => first.cycles.some((x) => x.ok && Object.values(x.files).some((b) => b > 0)));
+    await first.stop();
+    const folder = baseFolder(dest);
+    truncateSync(join(folder, 'base.json'), 7);
+    expect(await restore(dest)).toMatchObject({ ok: false, refused: { kind: 'corrupt', message: expect.stringMatching(/files\/appendonly\.aof\.1\.base\.rdb\/base\.json is not valid JSON \(.*\): the history's base appendonly\.aof\.1\.base\.rdb is damaged/) } });
+
+    const second = runChecked(aofDir, dest);
+    for (let i = 20; i < 25; i++) await c.set(`k:${i}`, `v${i}`);
+    await eventually('a ping', () => second.pings.length > 0);
+    await eventually('cycles ok', () => second.okCycles.length >= 2);
+    await second.stop();
+    expect(second.falseClaims).toEqual([]);
+    expect(second.log.some((l) => /files\/appendonly\.aof\.1\.base\.rdb\/base\.json is not valid JSON \(.*\): the stored base appendonly\.aof\.1\.base\.rdb is torn; removed, the server still has it: it is shipped again/.test(l))).toBe(true);
+    expect(unsoundBase(folder)).toBeUndefined();
+    expect(await restore(dest)).toMatchObject({ ok: true, load: { keys: 15 } });
+  });
+
+  it('base.json of a base the server removed after a rewrite, damaged: reported every cycle naming the file (not ok, no heartbeat, torn_parts 1)', async () => {
+    const server = await startAofServer();
+    cleanup.push(() => server.stop());
+    const c = server.client();
+    const dest = tempDir('dest');
+    const aofDir = join(server.dir, 'appendonlydir');
+    const first = runReporting(aofDir, new FileAofStore(dest));
+    for (let i = 0; i < 10; i++) await c.set(`k:${i}`, `v${i}`);
+    await eventually('caught up', () => first.cycles.some((x) => x.ok && (x.files['appendonly.aof.1.incr.aof'] ?? 0) > 0));
+    await rewriteAof(c);
+    await c.set('after', '1');
+    await eventually('the new base stored', () => first.cycles.some((x) => x.ok && x.restoreBase === 'appendonly.aof.2.base.rdb'));
+    await first.stop();
+    truncateSync(join(dest, 'files', 'appendonly.aof.1.base.rdb', 'base.json'), 7);
+
+    const second = runReporting(aofDir, new FileAofStore(dest));
+    const cycles = await second.cyclesFromNow(4);
+    await second.stop();
+    for (const x of cycles) {
+      expect(x.ok).toBe(false);
+      expect(x.notRestorable).toMatch(/files\/appendonly\.aof\.1\.base\.rdb\/base\.json is not valid JSON \(.*\): the stored base appendonly\.aof\.1\.base\.rdb is torn and the server no longer has it/);
+    }
+    expect(second.pings).toEqual([]);
+    expect(second.metric(AOF_METRICS.tornParts)).toBe(1);
+    expect(second.metric(AOF_METRICS.withinRpo)).toBe(0);
   });
 });
 
