@@ -83,6 +83,8 @@ export function toRecoveryPoints(
         // Holds and collapse marks: retention keeps held points, and holds the whole target while the newest is collapsed.
         ...(tags?.[TAGS.hold] ? { held: tags[TAGS.hold] } : {}),
         ...(collapseMarkState(tags?.[TAGS.collapsed]) === 'active' ? { collapsed: true } : {}),
+        // Not judged yet (its tags could not be read when it was taken): while it is the newest, nothing is pruned.
+        ...(collapseMarkState(tags?.[TAGS.collapsed]) === 'unjudged' ? { unproven: true } : {}),
       };
     });
 }

@@ -205,7 +205,7 @@ function holdFor(
   if (newestAvailable.unproven) {
     return {
       reason: 'newest-unproven',
-      detail: `newest backup ${newestAvailable.name} was never read back from its destination: nothing is pruned while it is unproven`,
+      detail: `newest point ${newestAvailable.name} is not proven yet (a backup never read back from its destination, or a snapshot the collapse tripwire has not judged): nothing is pruned while it is unproven`,
     };
   }
   if (now.getTime() - newestAvailable.createdAt.getTime() > policy.rpoMinutes * MS_PER_MINUTE) {

@@ -408,6 +408,14 @@ describe('prune handler: keyspace-collapse holds (tags mapped in plan-snapshots)
     expect(report.results[0]!.hold).toMatchObject({ reason: 'newest-collapsed' });
   });
 
+  it('deletes nothing while the newest point is not judged yet (redis-dr:collapsed=unjudged: its tags could not be read when it was taken)', async () => {
+    fleet.set('rg-a', history('rg-a', 48));
+    fleet.get('rg-a')!.at(-1)!.tags!['redis-dr:collapsed'] = 'unjudged';
+    const report = await runPrunePlan(input(policy), deps);
+    expect(deletedNames()).toEqual([]);
+    expect(report.results[0]!.hold).toMatchObject({ reason: 'newest-unproven' });
+  });
+
   it('prunes again once the collapse was released (the mark rewritten to released …)', async () => {
     fleet.set('rg-a', history('rg-a', 48));
     fleet.get('rg-a')!.at(-1)!.tags!['redis-dr:collapsed'] = 'released 2026-11-21T10:20:00.000Z rdr-rg-a-20261121-1000 holds 0 keys';
