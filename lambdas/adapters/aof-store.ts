@@ -21,7 +21,6 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
   type S3Client,
@@ -29,8 +28,9 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { AofManifestError, parseAofManifest, type AofManifest } from '../domain/aof-manifest.js';
 import { listObjects } from './s3.js';
+import { PartDigests, verifyS3ReadBack } from './s3-read-back.js';
 import { storeError } from './backup-store.js';
-import { syncDir, verifyReadBack, writeAll, ReadBackMismatchError, type ReadBack } from './durable-file.js';
+import { syncDir, verifyReadBack, writeAll, type ReadBack } from './durable-file.js';
 import { errorName } from './errors.js';
 import { processAlive } from './process.js';
 
@@ -283,17 +283,6 @@ async function exists(path: string): Promise<boolean> {
 // ---- S3 -------------------------------------------------------------------------
 
 /**
- * The checksum S3 reports for an object written as `partDigests` (raw
- * SHA-256 of each part, in order): one PutObject stores the SHA-256 of the
- * whole object; a multipart upload stores a composite one, the SHA-256 of
- * the parts' digests concatenated, with `-<number of parts>` appended.
- */
-export function s3Sha256(whole: Buffer, partDigests: readonly Buffer[], multipart: boolean): string {
-  if (!multipart) return whole.toString('base64');
-  return `${createHash('sha256').update(Buffer.concat(partDigests)).digest('base64')}-${partDigests.length}`;
-}
-
-/**
  * An S3 prefix. Small objects are one PutObject with `ChecksumSHA256` (S3
  * refuses bytes that do not match); large ones one multipart upload with
  * SHA-256 checksums on every part, completed only after `commit()`, aborted
@@ -366,24 +355,10 @@ export class S3AofStore implements AofStore {
   async putStream(key: string, body: AsyncIterable<Uint8Array>, commit: () => void, signal?: AbortSignal): Promise<number> {
     let bytes = 0;
     const whole = createHash('sha256');
-    // The digests of the parts as the upload cuts them (every part partBytes but the last): S3's composite checksum is made of them.
-    const partBytes = this.upload.partBytes;
-    const partDigests: Buffer[] = [];
-    let part = createHash('sha256');
-    let inPart = 0;
+    const parts = new PartDigests(this.upload.partBytes);
     const tap = (chunk: Uint8Array) => {
       whole.update(chunk);
-      for (let at = 0; at < chunk.byteLength; ) {
-        const n = Math.min(partBytes - inPart, chunk.byteLength - at);
-        part.update(chunk.subarray(at, at + n));
-        inPart += n;
-        at += n;
-        if (inPart === partBytes) {
-          partDigests.push(part.digest());
-          part = createHash('sha256');
-          inPart = 0;
-        }
-      }
+      parts.update(chunk);
     };
     async function* judged(): AsyncGenerator<Uint8Array> {
       for await (const chunk of body) {
@@ -396,7 +371,7 @@ export class S3AofStore implements AofStore {
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.bucket, Key: this.prefix + key, Body: Readable.from(judged()), ChecksumAlgorithm: 'SHA256' },
-      partSize: partBytes,
+      partSize: this.upload.partBytes,
       queueSize: this.upload.queueSize,
       leavePartsOnError: false,
     });
@@ -404,8 +379,7 @@ export class S3AofStore implements AofStore {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await upload.done();
-      if (inPart > 0 || partDigests.length === 0) partDigests.push(part.digest());
-      await this.readBack(key, { bytes, sha256: whole.digest('hex') }, partDigests);
+      await this.readBack(key, { bytes, sha256: whole.digest('hex') }, parts.digests());
       return bytes;
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
@@ -422,27 +396,9 @@ export class S3AofStore implements AofStore {
    * @throws ReadBackMismatchError
    */
   private async readBack(key: string, sent: ReadBack, partDigests: readonly Buffer[]): Promise<void> {
-    const location = `${this.url}${key}`;
-    const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, ChecksumMode: 'ENABLED' }));
-    const reported = head?.ChecksumSHA256;
-    if (head?.ContentLength !== sent.bytes) {
-      throw new ReadBackMismatchError(location, sent, { bytes: head?.ContentLength ?? -1, sha256: reported ?? 'not reported' });
-    }
-    if (reported !== undefined) {
-      const multipart = /-\d+$/.test(reported);
-      const expected = s3Sha256(Buffer.from(sent.sha256, 'hex'), partDigests, multipart);
-      if (reported !== expected) throw new ReadBackMismatchError(location, { bytes: sent.bytes, sha256: expected }, { bytes: head.ContentLength, sha256: reported });
-      return;
-    }
-    const hash = createHash('sha256');
-    let bytes = 0;
-    for await (const chunk of await this.getStream(key)) {
-      hash.update(chunk);
-      bytes += chunk.byteLength;
-    }
-    const found = { bytes, sha256: hash.digest('hex') };
-    if (found.bytes !== sent.bytes || found.sha256 !== sent.sha256) throw new ReadBackMismatchError(location, sent, found);
+    await verifyS3ReadBack(this.client, this.bucket, this.prefix + key, `${this.url}${key}`, sent, partDigests, () => this.getStream(key));
   }
+
 
   async get(key: string): Promise<Buffer> {
     try {

@@ -2,16 +2,16 @@
  * The S3 destination of self-managed backups (`s3://bucket/prefix`, any
  * S3-compatible store); loaded only for s3:// destinations. See backup-store.ts.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectTaggingCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { READ_BACK_TAG, formatReadBackTag, parseReadBackTag, type StoredBackup } from '../domain/backup.js';
+import { formatReadBackTag, parseReadBackTag, type StoredBackup } from '../domain/backup.js';
 import { TAGS, isTier } from '../domain/types.js';
 import { storeError, type BackupContent, type BackupMeta, type BackupStore, type ReadBackRecord, type WrittenBackup } from './backup-store.js';
-import { ReadBackMismatchError } from './durable-file.js';
 import { errorName } from './errors.js';
 import { getObjectTags, listObjects, openObject } from './s3.js';
+import { PartDigests, verifyS3ReadBack } from './s3-read-back.js';
 
 /** An S3 tag value: letters, digits, spaces and `+ - = . _ : / @`, at most 256 characters. */
 function tagValue(text: string): string {
@@ -64,7 +64,7 @@ export class S3BackupStore implements BackupStore {
           file,
           size: o.size,
           tier,
-          ...(parseReadBackTag(tags[READ_BACK_TAG])?.bytes === o.size ? { proven: true } : {}),
+          ...(parseReadBackTag(tags[TAGS.readBack])?.bytes === o.size ? { proven: true } : {}),
           ...(tags[TAGS.keys] !== undefined && Number.isInteger(keys) && keys >= 0 ? { keys } : {}),
           ...(tags[TAGS.hold] ? { hold: tags[TAGS.hold] } : {}),
           ...(tags[TAGS.collapsed] ? { collapsed: tags[TAGS.collapsed] } : {}),
@@ -125,7 +125,7 @@ export class S3BackupStore implements BackupStore {
     }
     const sha256 = whole.digest('hex');
     try {
-      const how = await this.readBack(key, location, { bytes, sha256 }, parts.digests());
+      const how = await verifyS3ReadBack(this.client, this.bucket, key, location, { bytes, sha256 }, parts.digests(), async () => (await openObject(this.client, this.bucket, key)).body);
       const readBack: ReadBackRecord = { bytes, sha256, at: new Date().toISOString(), how };
       const c = content!;
       await this.client.send(
@@ -139,7 +139,7 @@ export class S3BackupStore implements BackupStore {
               [TAGS.source]: meta.target,
               [TAGS.created]: meta.createdAt,
               [TAGS.keys]: String(c.keys),
-              [READ_BACK_TAG]: formatReadBackTag(bytes, sha256),
+              [TAGS.readBack]: formatReadBackTag(bytes, sha256),
               ...(c.collapsed ? { [TAGS.collapsed]: tagValue(c.collapsed) } : {}),
             }).map(([Key, Value]) => ({ Key, Value })),
           },
@@ -151,41 +151,6 @@ export class S3BackupStore implements BackupStore {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
       throw storeError(this.url, 'write', err);
     }
-  }
-
-  /**
-   * Matches what S3 stored against what was streamed: length, and S3's
-   * SHA-256 (full-object or composite); the object read again when S3
-   * returns no checksum (an S3-compatible store without checksums).
-   * @throws ReadBackMismatchError
-   */
-  private async readBack(key: string, location: string, expected: { bytes: number; sha256: string }, partDigests: Buffer[]): Promise<ReadBackRecord['how']> {
-    const head: HeadObjectCommandOutput = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }));
-    const length = head.ContentLength;
-    const stored = head.ChecksumSHA256;
-    if (length !== expected.bytes) throw new ReadBackMismatchError(location, expected, { bytes: length ?? -1, sha256: stored ?? '(not returned)' });
-    if (stored === undefined) {
-      const found = createHash('sha256');
-      let n = 0;
-      for await (const chunk of (await openObject(this.client, this.bucket, key)).body) {
-        found.update(chunk);
-        n += chunk.byteLength;
-      }
-      const got = { bytes: n, sha256: found.digest('hex') };
-      if (got.bytes !== expected.bytes || got.sha256 !== expected.sha256) throw new ReadBackMismatchError(location, expected, got);
-      return 's3-get';
-    }
-    const m = /^([A-Za-z0-9+/=]+)(?:-(\d+))?$/.exec(stored);
-    const composite = head.ChecksumType === 'COMPOSITE' || m?.[2] !== undefined;
-    const want = composite
-      ? `${createHash('sha256').update(Buffer.concat(partDigests)).digest('base64')}-${partDigests.length}`
-      : Buffer.from(expected.sha256, 'hex').toString('base64');
-    const got = composite && m?.[2] === undefined ? `${stored}-${partDigests.length}` : stored;
-    if (got !== want) {
-      const kind = composite ? 'composite' : 'full-object';
-      throw new ReadBackMismatchError(location, { bytes: expected.bytes, sha256: `${want} (${kind}, base64)` }, { bytes: length, sha256: `${stored} (S3 ${kind} checksum)` });
-    }
-    return composite ? 's3-composite-checksum' : 's3-full-object-checksum';
   }
 
   async remove(file: string): Promise<void> {
@@ -217,37 +182,5 @@ export class S3BackupStore implements BackupStore {
     } catch (err) {
       throw storeError(this.url, what, err);
     }
-  }
-}
-
-/**
- * SHA-256 of each `partBytes` slice of a stream: the parts lib-storage's
- * Upload makes (every part `partBytes` long but the last), whose digests
- * S3's composite checksum is made of.
- */
-class PartDigests {
-  private readonly done: Buffer[] = [];
-  private current: Hash = createHash('sha256');
-  private inPart = 0;
-  constructor(private readonly partBytes: number) {}
-
-  update(chunk: Uint8Array): void {
-    let offset = 0;
-    while (offset < chunk.byteLength) {
-      const take = Math.min(this.partBytes - this.inPart, chunk.byteLength - offset);
-      this.current.update(chunk.subarray(offset, offset + take));
-      this.inPart += take;
-      offset += take;
-      if (this.inPart === this.partBytes) {
-        this.done.push(this.current.digest());
-        this.current = createHash('sha256');
-        this.inPart = 0;
-      }
-    }
-  }
-
-  /** The digests of every part; a stream of exactly N parts has no empty part after them. */
-  digests(): Buffer[] {
-    return this.inPart > 0 || this.done.length === 0 ? [...this.done, this.current.copy().digest()] : [...this.done];
   }
 }

@@ -10,7 +10,7 @@ import { detectCollapse, parseCollapseHold, type Collapse } from './collapse.js'
 import { selectExpired, type RetentionDecision } from './retention.js';
 import { formatSnapshotName, parseSnapshotName } from './naming.js';
 import { classifyTier } from './tier.js';
-import { TAGS, type RecoveryPoint, type Tier } from './types.js';
+import type { RecoveryPoint, Tier } from './types.js';
 
 /** Extension of every backup file. */
 export const BACKUP_EXTENSION = '.rdb';
@@ -210,12 +210,6 @@ export function backupTier(files: readonly StoredBackup[], target: string, at: D
 export function backupRetention(files: readonly StoredBackup[], target: string, policy: BackupRetention, now: Date): RetentionDecision {
   return selectExpired(backupPoints(files, target), { ...policy, rpoMinutes: Number.MAX_SAFE_INTEGER }, now);
 }
-
-/**
- * The object tag (S3 destinations) recording a backup's read-back:
- * `bytes=<n> sha256=<hex>`. Its `.json` sidecar records it on a folder.
- */
-export const READ_BACK_TAG = TAGS.readBack;
 
 /** The tag value of a read-back. */
 export function formatReadBackTag(bytes: number, sha256: string): string {

@@ -41,6 +41,13 @@ async function eventually(what: string, check: () => boolean, ms = 15_000): Prom
   }
 }
 
+/** A real redis-server with AOF (stopped after the test), its client, its appendonlydir and an empty destination folder. */
+async function aofServer() {
+  const server = await startAofServer();
+  cleanup.push(() => server.stop());
+  return { server, c: server.client(), dest: tempDir('dest'), aofDir: join(server.dir, 'appendonlydir') };
+}
+
 /** A shipper run as the CLI runs it, with a heartbeat (pings counted) and a metrics file. */
 function runReporting(dir: string, store: FileAofStore, extra: Partial<ShipAofDeps> = {}) {
   const metricsFile = join(tempDir('metrics'), 'aof.prom');
@@ -151,11 +158,7 @@ describe('ship-aof: a torn part already in the history', () => {
       .map((n) => join(dest, 'files', file, n));
 
   it('cut on disk between runs: restore-aof names it; the next start removes it and ships it again, and leftovers of a killed run are removed; then it restores whole', async () => {
-    const server = await startAofServer();
-    cleanup.push(() => server.stop());
-    const c = server.client();
-    const dest = tempDir('dest');
-    const aofDir = join(server.dir, 'appendonlydir');
+    const { c, dest, aofDir } = await aofServer();
     const first = runReporting(aofDir, new FileAofStore(dest));
     for (let i = 0; i < 15; i++) await c.set(`k:${i}`, `v${i}`);
     await eventually('caught up', () => first.cycles.some((x) => x.ok && Object.values(x.files).some((b) => b > 0)));
@@ -192,11 +195,7 @@ describe('ship-aof: a torn part already in the history', () => {
   });
 
   it('a part whose bytes were changed (same length) is found by its SHA-256 on start and shipped again', async () => {
-    const server = await startAofServer();
-    cleanup.push(() => server.stop());
-    const c = server.client();
-    const dest = tempDir('dest');
-    const aofDir = join(server.dir, 'appendonlydir');
+    const { c, dest, aofDir } = await aofServer();
     const first = runReporting(aofDir, new FileAofStore(dest));
     for (let i = 0; i < 10; i++) await c.set(`k:${i}`, `v${i}`);
     await eventually('caught up', () => first.cycles.some((x) => x.ok && Object.values(x.files).some((b) => b > 0)));
@@ -213,11 +212,7 @@ describe('ship-aof: a torn part already in the history', () => {
   });
 
   it('torn in an increment the server removed after a rewrite: reported every cycle (not ok, no heartbeat, torn_parts 1); restore-aof --until into it refuses, naming it', async () => {
-    const server = await startAofServer();
-    cleanup.push(() => server.stop());
-    const c = server.client();
-    const dest = tempDir('dest');
-    const aofDir = join(server.dir, 'appendonlydir');
+    const { c, dest, aofDir } = await aofServer();
     const first = runReporting(aofDir, new FileAofStore(dest));
     await nextSecond();
     for (let i = 0; i < 10; i++) await c.set(`k:${i}`, `v${i}`);
@@ -289,11 +284,7 @@ describe('ship-aof: a stored base damaged after it was shipped', () => {
   }
 
   it('a base part with one byte flipped (same length): found by its SHA-256 on start, shipped again; the heartbeat and "restorable" only after; then it restores every key', async () => {
-    const server = await startAofServer();
-    cleanup.push(() => server.stop());
-    const c = server.client();
-    const dest = tempDir('dest');
-    const aofDir = join(server.dir, 'appendonlydir');
+    const { c, dest, aofDir } = await aofServer();
     for (let i = 0; i < 10; i++) await c.set(`k:${i}`, `v${i}`);
     await rewriteAof(c); // a base holding the keys
     const first = runReporting(aofDir, new FileAofStore(dest));
@@ -320,11 +311,7 @@ describe('ship-aof: a stored base damaged after it was shipped', () => {
   });
 
   it('base.json cut to 7 bytes: the start finds it, removes the base and ships it again; the heartbeat and "restorable" only after; then it restores every key', async () => {
-    const server = await startAofServer();
-    cleanup.push(() => server.stop());
-    const c = server.client();
-    const dest = tempDir('dest');
-    const aofDir = join(server.dir, 'appendonlydir');
+    const { c, dest, aofDir } = await aofServer();
     for (let i = 0; i < 10; i++) await c.set(`k:${i}`, `v${i}`);
     const first = runReporting(aofDir, new FileAofStore(dest));
     await eventually('caught up', () => first.cycles.some((x) => x.ok && Object.values(x.files).some((b) => b > 0)));
@@ -345,11 +332,7 @@ describe('ship-aof: a stored base damaged after it was shipped', () => {
   });
 
   it('base.json of a base the server removed after a rewrite, damaged: reported every cycle naming the file (not ok, no heartbeat, torn_parts 1)', async () => {
-    const server = await startAofServer();
-    cleanup.push(() => server.stop());
-    const c = server.client();
-    const dest = tempDir('dest');
-    const aofDir = join(server.dir, 'appendonlydir');
+    const { c, dest, aofDir } = await aofServer();
     const first = runReporting(aofDir, new FileAofStore(dest));
     for (let i = 0; i < 10; i++) await c.set(`k:${i}`, `v${i}`);
     await eventually('caught up', () => first.cycles.some((x) => x.ok && (x.files['appendonly.aof.1.incr.aof'] ?? 0) > 0));
