@@ -10,7 +10,7 @@
 import type { DrillInput, DrillWhere } from '../lambdas/domain/drill';
 import type { FreshnessInput, PruneRunInput } from '../lambdas/domain/plan-input';
 import { analyzeSchedule } from '../lambdas/domain/schedule';
-import type { PlanConfig } from './config';
+import type { NetworkConfig, PlanConfig, RedisDrConfig } from './config';
 
 /** Wall-clock budget of one prune run (deletions are retried within it). */
 export const PRUNE_BUDGET_SECONDS = 600;
@@ -49,6 +49,42 @@ export function drillsIn(plan: PlanConfig, where: DrillWhere): boolean {
 /** The plans that drill in `where`. */
 export function drillPlans(plans: readonly PlanConfig[], where: DrillWhere): PlanConfig[] {
   return plans.filter((p) => drillsIn(p, where));
+}
+
+/** What a region's VPC must provide for the functions redis-dr places in it. */
+export interface NetworkPrerequisites {
+  /** The config field of that network: `network` or `dr.network`. */
+  readonly field: 'network' | 'dr.network';
+  readonly where: DrillWhere;
+  readonly network: NetworkConfig;
+  /** The functions in the VPC: `probe`, `drill verification`. */
+  readonly users: readonly string[];
+  /** Ports the security groups must admit from themselves: drill clusters share the functions' groups. */
+  readonly selfIngressPorts: string;
+}
+
+/**
+ * Each region whose VPC holds redis-dr functions, with what they need there:
+ * a route to Secrets Manager (a NAT route or an interface endpoint; the probe
+ * reads the cache secret, drill verification the drill token) and, where
+ * drills run, security groups that admit themselves on the Redis ports
+ * (6379; serverless caches also 6380 for reads from replicas).
+ */
+export function networkPrerequisites(config: Pick<RedisDrConfig, 'network' | 'dr' | 'plans'>): NetworkPrerequisites[] {
+  const found: NetworkPrerequisites[] = [];
+  for (const where of ['primary', 'dr'] as const) {
+    const network = where === 'primary' ? config.network : config.dr.network;
+    if (!network) continue;
+    const probing = where === 'primary' && config.plans.some((p) => p.probe.enabled);
+    const drilling = drillPlans(config.plans, where);
+    const users = [...(probing ? ['probe'] : []), ...(drilling.length > 0 ? ['drill verification'] : [])];
+    if (users.length === 0) continue;
+    // A tag selection may pick serverless caches too.
+    const serverless = drilling.some((p) => p.targets.serverlessCacheNames.length > 0 || Object.keys(p.targets.selectByTags).length > 0);
+    const selfIngressPorts = drilling.length === 0 ? 'none' : serverless ? 'tcp 6379-6380' : 'tcp 6379';
+    found.push({ field: where === 'primary' ? 'network' : 'dr.network', where, network, users, selfIngressPorts });
+  }
+  return found;
 }
 
 /** The prune schedule's input for a plan (`dryRun` from the config unless given). */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { RedisDrConfig } from './config';
 import { placeholderSettings } from './config/placeholders';
+import { networkPrerequisites } from './deployment';
 
 type Template = { Resources?: Record<string, { Type: string }> };
 
@@ -58,9 +59,33 @@ export function synthSummary(config: RedisDrConfig, stacks: readonly StackSummar
       `  no keyspace-collapse tripwire for plan(s) ${blind.join(', ')}: nothing counts their keys, so a FLUSHALL's empty snapshots would rotate the good ones out; enable probe (or export) for them`,
     );
   }
+  lines.push(...networkLines(config));
   const placeholders = placeholderSettings(config);
   if (placeholders.length > 0) lines.push(`  before deploying, replace the placeholder values of: ${placeholders.map((p) => p.path).join(', ')}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What each VPC must provide, which synth cannot see: a security group's
+ * rules and a subnet's routes are not in the config, and synth makes no AWS
+ * call, so these are stated for the operator to check (with the command).
+ */
+export function networkLines(config: RedisDrConfig): string[] {
+  return networkPrerequisites(config).flatMap(({ field, where, network, users, selfIngressPorts }) => {
+    const region = where === 'primary' ? config.primary.region : config.dr.region;
+    const groups = network.securityGroupIds.join(',');
+    const route = network.secretsManagerEndpoint
+      ? 'a Secrets Manager interface endpoint is created (network.secretsManagerEndpoint); the groups must allow outbound tcp 443 to it'
+      : `the subnets need a NAT route to Secrets Manager, or set ${field}.secretsManagerEndpoint`;
+    const lines = [`  ${field} (${region}; ${users.join(', ')}): ${route}`];
+    if (selfIngressPorts !== 'none') {
+      lines.push(
+        `  ${field}: security group(s) ${groups} cannot be inspected at synth: each must admit itself on ${selfIngressPorts} (drill clusters share it); ` +
+          `check: aws ec2 describe-security-group-rules --region ${region} --filters Name=group-id,Values=${groups}`,
+      );
+    }
+    return lines;
+  });
 }
 
 /** Summaries of every stack in the assembly, and the number of cdk-nag findings its validation report lists. */

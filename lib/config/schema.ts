@@ -374,6 +374,14 @@ const networkSchema = z
       .regex(/^[a-z][a-z0-9-]{0,254}$/, { error: says('must be an ElastiCache subnet group name (lowercase letters, digits, hyphens)') })
       .optional()
       .meta({ description: 'ElastiCache subnet group restore drills create clusters in (required for drills in this region).' }),
+    secretsManagerEndpoint: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          'Create a Secrets Manager interface endpoint (private DNS) in these subnets, reachable on 443 from these security groups: ' +
+          'for subnets without a NAT route. Leave false when the VPC has NAT or its own Secrets Manager endpoint (a second one with private DNS fails).',
+      }),
   })
   .meta({ description: 'VPC placement for Lambdas that talk to Redis (probe, drill verification). Optional.' });
 

@@ -148,8 +148,8 @@ export class HouseFunction extends Construct {
   }
 }
 
-/** The function's VPC, subnets and security groups from ids (all imported, nothing created). */
-function vpcPlacement(
+/** A VPC, subnets and security groups from the config's ids (all imported, nothing created). */
+export function vpcPlacement(
   scope: Construct,
   network: NonNullable<HouseFunctionProps['network']>,
 ): { vpc: ec2.IVpc; vpcSubnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] } {

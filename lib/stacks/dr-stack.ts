@@ -3,6 +3,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config';
 import { logRetentionOf } from '../constructs/log-retention';
+import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint';
 import { AlertTopic } from '../constructs/alert-topic';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { DrCopies } from '../constructs/dr-copies';
@@ -33,6 +34,8 @@ export class DrStack extends Stack {
   public readonly monitoring: Monitoring;
   /** Restore drills from the verified copies; only when a plan drills here. */
   public readonly drills?: RestoreDrill;
+  /** The opt-in Secrets Manager endpoint of the DR VPC (`dr.network.secretsManagerEndpoint`). */
+  public readonly secretsManagerEndpoint?: SecretsManagerEndpoint;
 
   constructor(scope: Construct, id: string, props: DrStackProps) {
     super(scope, id, props);
@@ -43,6 +46,7 @@ export class DrStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const { config } = props;
+    if (config.dr.network?.secretsManagerEndpoint) this.secretsManagerEndpoint = new SecretsManagerEndpoint(this, 'SecretsManagerEndpoint', config.dr.network);
     this.alerts = new AlertTopic(this, 'Alerts', {
       emails: config.alerts.emails,
       httpsEndpoints: config.alerts.httpsEndpoints,

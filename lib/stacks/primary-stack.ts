@@ -9,6 +9,7 @@ import { recoveryBucketName, REPLICATION_RULE_ID } from '../constructs/recovery-
 import { Monitoring, watchAllFunctions } from '../constructs/monitoring';
 import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill';
 import { logRetentionOf } from '../constructs/log-retention';
+import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint';
 import { SnapshotPruning } from '../constructs/snapshot-pruning';
 import { SnapshotSchedule } from '../constructs/snapshot-schedule';
 
@@ -38,6 +39,8 @@ export class PrimaryStack extends Stack {
   public readonly monitoring: Monitoring;
   /** Restore drills from native snapshots; only when a plan drills here. */
   public readonly drills?: RestoreDrill;
+  /** The opt-in Secrets Manager endpoint of the caches' VPC (`network.secretsManagerEndpoint`). */
+  public readonly secretsManagerEndpoint?: SecretsManagerEndpoint;
 
   constructor(scope: Construct, id: string, props: PrimaryStackProps) {
     super(scope, id, props);
@@ -51,6 +54,7 @@ export class PrimaryStack extends Stack {
 
 
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters');
+    if (config.network?.secretsManagerEndpoint) this.secretsManagerEndpoint = new SecretsManagerEndpoint(this, 'SecretsManagerEndpoint', config.network);
     const group = new scheduler.ScheduleGroup(this, 'Schedules', {
       scheduleGroupName: `redis-dr-${config.name}`,
       // Nothing to keep in a group: a retained one of a fixed name would fail the retry of a failed first deploy.

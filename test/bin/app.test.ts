@@ -48,7 +48,10 @@ describe('bin/app.ts', () => {
     expect(lines).toContain(
       "  no keyspace-collapse tripwire for plan(s) queues: nothing counts their keys, so a FLUSHALL's empty snapshots would rotate the good ones out; enable probe (or export) for them",
     );
-    expect(lines).toHaveLength(7);
+    // What each VPC must provide that synth cannot see: two lines per region with VPC functions.
+    expect(lines).toContain('  network (eu-west-1; probe, drill verification): the subnets need a NAT route to Secrets Manager, or set network.secretsManagerEndpoint');
+    expect(lines.filter((l) => /^ {2}(dr\.)?network: security group\(s\) .* cannot be inspected at synth/.test(l))).toHaveLength(2);
+    expect(lines).toHaveLength(11);
     // No warning anywhere in the assembly (e.g. imported subnets without route tables).
     // (The CLI prints each stack's warnings from its metadata file.)
     for (const stack of ['RedisDr-example-Primary', 'RedisDr-example-Dr']) {

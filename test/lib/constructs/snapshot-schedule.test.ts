@@ -41,6 +41,23 @@ describe('SnapshotSchedule with a probing plan', () => {
     expect(secrets[0]!.Resource).toEqual([arn, `${arn}-??????`]);
   });
 
+  it('lets the probe decrypt the cache secret under a customer managed key, only through Secrets Manager and only for that secret', () => {
+    const statements = Object.entries(synth.primary.findResources('AWS::IAM::Policy')).flatMap(([id, p]) =>
+      (p.Properties.PolicyDocument.Statement as Record<string, any>[]).map((s): Record<string, any> => ({ policy: id, ...s })),
+    );
+    const decrypts = statements.filter((s) => [s.Action].flat().includes('kms:Decrypt') && s.Sid === 'ReadCacheAuthKey');
+    expect(decrypts).toHaveLength(1);
+    const arn = config.plans[0]!.probe.authSecretArn!;
+    const [, partition, , region, account] = arn.split(':');
+    expect(decrypts[0]!.policy).toMatch(/^SnapshotsProbeRole/);
+    // The key is not configured: any key of the secret's own account and region, but only as Secrets Manager uses it for this secret.
+    expect(decrypts[0]!.Resource).toBe(`arn:${partition}:kms:${region}:${account}:key/*`);
+    expect(decrypts[0]!.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` },
+      StringLike: { 'kms:EncryptionContext:SecretARN': [arn, `${arn}-??????`] },
+    });
+  });
+
   it('tells the snapshot run to probe, with the secret, for the probing plan only', () => {
     const inputs = Object.values(synth.primary.findResources('AWS::Scheduler::Schedule'))
       .filter((s) => /^redis-dr snapshot for plan /.test(s.Properties.Description))
