@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AslDefinition, stateMachineDefinition, type TemplateJson } from '../../lib/asl';
 import { loadConfig } from '../../lib/config';
-import { allStates, checkDefinition, checkTaskParameters, inputSchemaOf, sdkTaskOf } from '../support/sdk-schema';
+import { allStates, checkDefinition, checkTaskParameters, inputSchemaOf, sdkTaskOf, sfnErrorNamesOf, unknownErrorNames } from '../support/sdk-schema';
 import { DRILLS_CONFIG } from '../support/state-machine';
 import { type Synthesized, synthesize } from '../support/synth';
 
@@ -43,6 +43,7 @@ describe('Step Functions aws-sdk tasks against the SDK clients’ input schemas'
           const result = checkDefinition(definition);
           tasks += result.tasks;
           expect(result.problems, `${file}: ${machine}`).toEqual([]);
+          expect(unknownErrorNames(definition), `${file}: ${machine}: error names in Retry/Catch`).toEqual([]);
           for (const [, state] of allStates(definition)) {
             const task = sdkTaskOf(state);
             if (task) seen.add(task.join(':'));
@@ -100,6 +101,38 @@ describe('the schema check itself', () => {
       { path: 'SnapshotRetentionLimit', problem: 'has the wrong type: got "1", the schema wants a number' },
       { path: 'SecurityGroupIds', problem: 'must be a list, got {"id":"sg-1"}' },
       { path: 'Tags[0].Vlaue', problem: 'is not a member of Tag (members: Key, Value)' },
+    ]);
+  });
+
+  it('knows the error names a service raises, in the spellings Step Functions may give them, and nothing else', () => {
+    const names = sfnErrorNamesOf('elasticache');
+    for (const name of ['ReplicationGroupNotFoundException', 'ReplicationGroupNotFoundFault', 'ReplicationGroupNotFoundFaultException', 'ElastiCacheException', 'ThrottlingException']) {
+      expect(names.has(`ElastiCache.${name}`), name).toBe(true);
+    }
+    // A typo, a fault ElastiCache does not have, the JS SDK's own base class, and another service's prefix.
+    for (const name of ['ElastiCache.ReplicationGroupNotFund', 'ElastiCache.ClusterGoneFault', 'ElastiCache.ElastiCacheServiceException', 'SecretsManager.ResourceNotFoundException']) {
+      expect(names.has(name), name).toBe(false);
+    }
+  });
+
+  it('names each Retry or Catch error of an aws-sdk task that its service cannot raise', () => {
+    const definition = {
+      StartAt: 'Delete',
+      States: {
+        Delete: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:elasticache:deleteReplicationGroup',
+          Parameters: { ReplicationGroupId: 'rdr-x' },
+          Retry: [{ ErrorEquals: ['ElastiCache.InvalidReplicationGroupStateException', 'ElastiCache.ReplicatonGroupNotFoundException', 'States.Timeout'] }],
+          Catch: [{ ErrorEquals: ['SecretsManager.ResourceNotFoundException'], Next: 'Done' }],
+          End: true,
+        },
+        Done: { Type: 'Succeed' },
+      },
+    };
+    expect(unknownErrorNames(definition)).toEqual([
+      { state: 'Delete', name: 'ElastiCache.ReplicatonGroupNotFoundException' },
+      { state: 'Delete', name: 'SecretsManager.ResourceNotFoundException' },
     ]);
   });
 

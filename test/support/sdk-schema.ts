@@ -55,7 +55,8 @@ export function inputSchemaOf(service: string, action: string): unknown[] {
 /** The names of the errors `service` models (its `[-3, …]` schemas). */
 export function modeledErrorsOf(service: string): string[] {
   return Object.values(clientOf(service))
-    .filter((v): v is unknown[] => Array.isArray(v) && v[0] === -3)
+    // The JS SDK's own base class (`<Service>ServiceException`) sits in a synthetic namespace: not the service's.
+    .filter((v): v is unknown[] => Array.isArray(v) && v[0] === -3 && String(v[1]).startsWith('com.amazonaws.'))
     .map((v) => v[2] as string);
 }
 
@@ -153,4 +154,45 @@ export function checkDefinition(definition: AslDefinition): { tasks: number; pro
     for (const p of checkTaskParameters(task[0], task[1], state.Parameters)) problems.push({ state: name, ...p });
   }
   return { tasks, problems };
+}
+
+/** The Step Functions prefix of each service's errors (`<Prefix>.<Name>`), as its docs spell it. */
+const ERROR_PREFIXES: Record<string, string> = { elasticache: 'ElastiCache', secretsmanager: 'SecretsManager', s3: 'S3', sns: 'Sns', lambda: 'Lambda', sfn: 'Sfn' };
+
+/** The base exception each service's unmodeled errors (`Throttling` among them) surface as. */
+const BASE_EXCEPTIONS: Record<string, string> = { elasticache: 'ElastiCacheException', secretsmanager: 'SecretsManagerException', s3: 'S3Exception' };
+
+/**
+ * The error names a service's aws-sdk tasks can raise in Step Functions,
+ * `<Prefix>.<Name>`. The guide's rule is "the error name the service gives,
+ * with an `Exception` suffix added where it lacks one" (its example:
+ * S3's `BucketAlreadyExists` is `S3.BucketAlreadyExistsException`); the SDK
+ * Step Functions calls names ElastiCache's `…Fault` shapes `…Exception`
+ * (`ReplicationGroupNotFoundException`). Which of the two an ElastiCache
+ * fault surfaces as cannot be observed here, so every modeled error counts
+ * under both spellings and as written; unmodeled errors surface as the
+ * service's base exception, or as their code with the suffix (throttling:
+ * `Throttling` / `ThrottlingException`). A name outside this set is a typo
+ * or an error the service never raises.
+ * @see https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html
+ */
+export function sfnErrorNamesOf(service: string): Set<string> {
+  const prefix = ERROR_PREFIXES[service] ?? service;
+  const suffixed = (n: string) => (n.endsWith('Exception') ? n : `${n}Exception`);
+  const names = modeledErrorsOf(service).flatMap((n) => [n, suffixed(n), suffixed(n.replace(/Fault$/, ''))]);
+  return new Set([...names, BASE_EXCEPTIONS[service] ?? `${prefix}Exception`, 'ThrottlingException'].map((n) => `${prefix}.${n}`));
+}
+
+/** Error names in the Retry and Catch of aws-sdk tasks that their service cannot raise (`States.*` always can). */
+export function unknownErrorNames(definition: AslDefinition): { state: string; name: string }[] {
+  const out: { state: string; name: string }[] = [];
+  for (const [state, s] of allStates(definition)) {
+    const task = sdkTaskOf(s);
+    if (!task) continue;
+    const known = sfnErrorNamesOf(task[0]);
+    for (const name of [...(s.Retry ?? []), ...(s.Catch ?? [])].flatMap((r) => r.ErrorEquals)) {
+      if (!name.startsWith('States.') && !known.has(name)) out.push({ state, name });
+    }
+  }
+  return out;
 }
