@@ -59,15 +59,16 @@ export function stateMachineDefinition(template: TemplateJson, which: 'drill' | 
     .filter(([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && /VerifyStateMachine/.test(id) === (which === 'verify'))
     .map(([, m]) => m);
   if (machines.length !== 1) throw new Error(`expected one ${which} state machine, found ${machines.length}`);
-  return JSON.parse(render(machines[0]!.Properties?.DefinitionString, standIns)) as AslDefinition;
+  return JSON.parse(renderIntrinsic(machines[0]!.Properties?.DefinitionString, standIns)) as AslDefinition;
 }
 
-function render(value: unknown, s: StandIns): string {
+/** A CloudFormation intrinsic (`Fn::Join`, `Fn::GetAtt`, `Ref`) rendered with the stand-ins, as in {@link stateMachineDefinition}. */
+export function renderIntrinsic(value: unknown, s: StandIns = DEFAULT_STAND_INS): string {
   if (typeof value === 'string') return value;
   const v = value as Record<string, any>;
   if (v['Fn::Join']) {
     const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map((p) => render(p, s)).join(sep);
+    return parts.map((p) => renderIntrinsic(p, s)).join(sep);
   }
   if (v['Fn::GetAtt']) return lambdaStandInArn((v['Fn::GetAtt'] as string[])[0]!, s);
   if (v.Ref === 'AWS::Partition') return 'aws';
