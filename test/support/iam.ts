@@ -23,13 +23,50 @@ export interface IamRequest {
   readonly context: Record<string, string | string[]>;
 }
 
-/** Replaces every CloudFormation intrinsic in a JSON value by its stand-in rendering. */
-function renderDeep(value: unknown, standIns: StandIns): unknown {
-  if (Array.isArray(value)) return value.map((v) => renderDeep(v, standIns));
+/**
+ * A CloudFormation intrinsic as deployed, with the stand-ins for account and
+ * region: references to the template's own resources become their real ARN
+ * shapes (a bucket's `arn:aws:s3:::<name>`, a topic's, a state machine's),
+ * functions their ASL stand-in ARN, pseudo parameters the stand-ins.
+ */
+function renderValue(value: unknown, template: TemplateJson, standIns: StandIns): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, any>;
+  const resources = template.Resources ?? {};
+  const { region, account } = standIns;
+  if (v['Fn::Join']) {
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map((p) => renderValue(p, template, standIns)).join(sep);
+  }
+  const id: string | undefined = v['Fn::GetAtt']?.[0] ?? (typeof v.Ref === 'string' && resources[v.Ref] ? v.Ref : undefined);
+  const r = id ? resources[id] : undefined;
+  if (id && r) {
+    const named = (prop: string) => (r.Properties?.[prop] === undefined ? id : renderValue(r.Properties[prop], template, standIns));
+    switch (r.Type) {
+      case 'AWS::S3::Bucket':
+        return v.Ref ? named('BucketName') : `arn:aws:s3:::${named('BucketName')}`;
+      case 'AWS::SNS::Topic':
+        return `arn:aws:sns:${region}:${account}:${named('TopicName')}`;
+      case 'AWS::StepFunctions::StateMachine':
+        return `arn:aws:states:${region}:${account}:stateMachine:${named('StateMachineName')}`;
+      case 'AWS::KMS::Key':
+        return `arn:aws:kms:${region}:${account}:key/${id}`;
+      case 'AWS::SQS::Queue':
+        return `arn:aws:sqs:${region}:${account}:${id}`;
+      case 'AWS::Logs::LogGroup':
+        return `arn:aws:logs:${region}:${account}:log-group:${named('LogGroupName')}:*`;
+    }
+  }
+  return renderIntrinsic(value, standIns);
+}
+
+/** Replaces every CloudFormation intrinsic in a JSON value by its deployed shape ({@link renderValue}). */
+function renderDeep(value: unknown, template: TemplateJson, standIns: StandIns): unknown {
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, template, standIns));
   if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value);
-    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) return renderIntrinsic(value, standIns);
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, standIns)]));
+    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) return renderValue(value, template, standIns);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, template, standIns)]));
   }
   return value;
 }
@@ -43,7 +80,7 @@ export function rolePolicies(template: TemplateJson, roleId: string, standIns: S
   const attached = Object.values(resources)
     .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles ?? []).includes(`"Ref":"${roleId}"`))
     .map((r) => r.Properties?.PolicyDocument as PolicyDocument);
-  return [...inline, ...attached].map((d) => renderDeep(d, standIns) as PolicyDocument);
+  return [...inline, ...attached].map((d) => renderDeep(d, template, standIns) as PolicyDocument);
 }
 
 /** The outcome of one request: `Allowed`, `ImplicitlyDenied`, `ExplicitlyDenied`, or the simulator's validation error. */
@@ -82,15 +119,17 @@ const MEMBERS: Record<string, Record<string, readonly string[]>> = {
   secretsmanager: { Secret: ['SecretId', 'Name'] },
 };
 
-/** The resource a create action makes (it has no tags yet; the request's tags are for it). */
+/** The member naming what a create action makes (it has no tags yet; the request's tags are for it). */
 const CREATES: Record<string, string> = {
-  'elasticache:CreateReplicationGroup': 'replicationgroup',
-  'elasticache:CreateServerlessCache': 'serverlesscache',
-  'elasticache:CreateUser': 'user',
-  'elasticache:CreateUserGroup': 'usergroup',
-  'elasticache:CreateSnapshot': 'snapshot',
-  'elasticache:CopySnapshot': 'snapshot',
-  'secretsmanager:CreateSecret': 'Secret',
+  'elasticache:CreateReplicationGroup': 'ReplicationGroupId',
+  'elasticache:CreateServerlessCache': 'ServerlessCacheName',
+  'elasticache:CreateUser': 'UserId',
+  'elasticache:CreateUserGroup': 'UserGroupId',
+  'elasticache:CreateSnapshot': 'SnapshotName',
+  'elasticache:CreateServerlessCacheSnapshot': 'ServerlessCacheSnapshotName',
+  // A copy's target: a new name, unless it is the source's own (an export names its S3 objects after the source).
+  'elasticache:CopySnapshot': 'TargetSnapshotName',
+  'secretsmanager:CreateSecret': 'Name',
 };
 
 /** The tagging action a create with tags also needs on the resource it makes. */
@@ -137,19 +176,27 @@ export async function requestsOf(
     return [{ action: iamAction, resource: arn, context: { ...requestContext, ...Object.fromEntries(owned) } }];
   }
   for (const type of details.resourceTypes) {
-    const ids = (MEMBERS[service]?.[type.name] ?? []).flatMap((m) => [params[m]].flat().filter((v): v is string => typeof v === 'string'));
+    const named = (MEMBERS[service]?.[type.name] ?? []).flatMap((m) =>
+      [params[m]]
+        .flat()
+        .filter((v): v is string => typeof v === 'string')
+        .map((id) => ({ member: m, id })),
+    );
     // A required type the request leaves to the service's default (the default parameter group).
-    if (ids.length === 0 && type.required) ids.push(type.name === 'parametergroup' ? 'default.valkey8' : '*');
-    for (const id of ids) {
+    if (named.length === 0 && type.required) named.push({ member: '', id: type.name === 'parametergroup' ? 'default.valkey8' : '*' });
+    const createdMember = CREATES[iamAction];
+    const existing = new Set(named.filter((n) => n.member !== createdMember).map((n) => n.id));
+    for (const { member, id } of named) {
       // A restore may name S3 objects (seeding from the DR bucket): ElastiCache reads those with its own access, not the caller's.
       if (id.startsWith('arn:aws:s3:::')) continue;
       const arn = id === '*' ? '*' : await arnOf(service, type.name, id, standIns);
-      const created = CREATES[iamAction] === type.name;
+      const created = member === createdMember && !existing.has(id);
       const resourceContext = created || arn === '*' ? {} : Object.fromEntries(Object.entries(ownedTags(type.name, arn)).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
       out.push({ action: iamAction, resource: arn, context: { ...requestContext, ...resourceContext } });
       if (created && tags.length > 0) out.push({ action: TAG_ON_CREATE[service]!, resource: arn, context: requestContext });
     }
   }
-  if (details.resourceTypes.length === 0) out.push({ action: iamAction, resource: '*', context: requestContext });
+  // No resource-level permissions (or a list call naming none): IAM authorizes the action on `*`.
+  if (out.length === 0) out.push({ action: iamAction, resource: '*', context: requestContext });
   return out;
 }
