@@ -1,18 +1,16 @@
 import type { Redis } from 'ioredis';
-import { dumpBatches, existBatch, parseRedisUrl, redactUrl, RedisUrlError, restoreBatch, withKeyspaces, conflictError, restoreError, unansweredNote, type DumpedKey, type KeyspaceSpec, type RestoreOutcome } from '../lambdas/adapters/redis-copy';
+import { dumpBatches, parseRedisUrl, redactUrl, RedisUrlError, withKeyspaces, type KeyspaceSpec } from '../lambdas/adapters/redis-copy';
 import { withKeyspacesOf, type Keyspace } from '../lambdas/adapters/redis-keyspace';
-import { EvictionGuard, sourceDatasetBytes } from '../lambdas/adapters/redis-memory';
+import { sourceDatasetBytes } from '../lambdas/adapters/redis-memory';
 import { evictedMessage, evictionFailed, formatBytes, type EvictionReport } from '../lambdas/domain/eviction';
-import { RedisBatchBrokenError, type RespPipe } from '../lambdas/adapters/redis';
+import type { RespPipe } from '../lambdas/adapters/redis';
+import { KeyWriter, SKIPPED_KEYS_REMEMBERED } from '../lambdas/jobs/keys/writer';
 import { jsonKey } from '../lambdas/domain/fingerprint';
 import { compareClients, compareJson, eachLane, formatCompare, stopOnSigint, type CompareResult, type Explain } from './compare';
 import { keyProgress } from './progress';
 import { sideCredentials } from './redis-credentials';
 import { UsageError } from './usage';
 import type { CopyCounts, KeyCopyOptions, OnConflict } from '../lambdas/domain/key-copy';
-
-/** A key read from the source, to be written. */
-type LiveKey = Extract<DumpedKey, { gone: false }>;
 
 /** What to do with a key that already exists on the target. */
 export type { OnConflict } from '../lambdas/domain/key-copy';
@@ -22,9 +20,6 @@ export type MigrateOptions = KeyCopyOptions;
 
 /** Running counts of a migration. */
 export type MigrateCounts = CopyCounts;
-
-/** Keys remembered as skipped, for --verify (beyond it, a key that differs on a skip run is taken as skipped: see {@link migrateExplain}). */
-export const SKIPPED_KEYS_REMEMBERED = 1_000_000;
 
 /** What {@link migrateClients} did. */
 export interface MigrateResult extends MigrateCounts {
@@ -45,15 +40,12 @@ export interface MigrateResult extends MigrateCounts {
 
 /**
  * Copies keys batch by batch: SCAN, pipelined PEXPIRETIME + DUMP on the
- * source, then pipelined `RESTORE key <expireAt> payload ABSTTL` on the
- * target, so each key keeps its exact absolute expiry and keys already past
- * it (judged just before their batch is written) are not copied. Conflicts:
- * `skip` sends RESTORE without REPLACE (the server refuses with BUSYKEY,
- * atomically: nothing written since the incident is overwritten); `replace`
- * adds REPLACE; `fail` checks the batch with EXISTS first and stops before
- * writing it. Any other refused write (OOM, READONLY, NOPERM) or a target
- * node that cannot be reached is counted and stops the run once the batches
- * already sent are answered; a rerun with `skip` completes it.
+ * source, then the key writer (lambdas/jobs/keys/writer.ts, the one
+ * `migrate --from-rdb` uses): pipelined `RESTORE key <expireAt> payload
+ * ABSTTL` on the target, so each key keeps its exact absolute expiry; keys
+ * already past it are not copied; skip, replace or fail on keys the target
+ * holds; a refused write stops the run once the batches already sent are
+ * answered (a rerun with `skip` completes it).
  *
  * Before the first write the eviction guard (adapters/redis-memory.ts)
  * holds the source's dataset size against every target node that can evict,
@@ -67,7 +59,7 @@ export interface MigrateResult extends MigrateCounts {
  * followed: see lambdas/adapters/redis-keyspace.ts).
  *
  * Per lane the stages overlap: while batches are restored on the target (up to
- * {@link WRITES_IN_FLIGHT}), the next {@link DUMP_AHEAD} are already being
+ * the writer's WRITES_IN_FLIGHT), the next {@link DUMP_AHEAD} are already being
  * read on the source. Every batch sent is answered and counted before the
  * run returns, whatever stopped it (a refused write, a conflict, Ctrl-C, a
  * broken connection), so the counts always match the target. Memory: about DUMP_AHEAD +
@@ -78,116 +70,53 @@ export async function migrateClients(from: Redis | Keyspace, to: Redis | Keyspac
 }
 
 async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: MigrateOptions): Promise<MigrateResult> {
-  const now = options.now ?? Date.now;
-  const started = now();
-  const mode = options.onConflict ?? 'skip';
-  const counts: MigrateCounts = { scanned: 0, copied: 0, skipped: 0, expired: 0, failed: 0 };
-  const skippedKeys = new Set<string>();
-  let error: string | undefined;
-  let conflict: Buffer | undefined;
-  let interrupted = false;
-  let guard: EvictionGuard | undefined;
-  const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-  const skip = (key: Buffer) => {
-    counts.skipped++;
-    if (options.rememberSkipped && skippedKeys.size < SKIPPED_KEYS_REMEMBERED) skippedKeys.add(key.toString('latin1'));
-  };
+  const writer = new KeyWriter(target, options);
+  const started = writer.now();
 
-  /** RESTOREs sent whose connection broke before they were answered (counted in failed; maybe written). */
-  let unanswered = 0;
   const lane = async (open: () => Promise<RespPipe>): Promise<void> => {
-    /** Batches whose RESTOREs were sent and whose answers are not counted yet, oldest first. */
-    const sent: { readonly live: readonly LiveKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]> }[] = [];
-    const countOldest = async (): Promise<void> => {
-      const { live, outcomes } = sent.shift()!;
-      for (const [i, o] of (await outcomes).entries()) {
-        if (o === 'restored') counts.copied++;
-        else if (o === 'exists') {
-          if (mode === 'fail' && !conflict) {
-            conflict = live[i]!.key; // written between our EXISTS and RESTORE
-            error = conflictError(conflict);
-          }
-          skip(live[i]!.key);
-        } else {
-          counts.failed++;
-          if (o instanceof RedisBatchBrokenError) unanswered++;
-          error ??= restoreError(o, live[i]!.key);
-        }
-      }
-      await options.onBatch?.({ ...counts });
-    };
+    const window = writer.window();
     const reader = await open();
     try {
-      // fail and dry run check each batch with EXISTS against what the batches before it wrote: one at a time.
-      const writesInFlight = mode === 'fail' || options.dryRun ? 1 : WRITES_IN_FLIGHT;
       for await (const dumped of dumpBatches(reader, { match: options.match, count: options.batchSize ?? 1000, ahead: DUMP_AHEAD, redirects: source })) {
-        counts.scanned += dumped.length;
-        const at = now();
-        const live: LiveKey[] = [];
-        for (const d of dumped) {
-          if (d.gone || (d.expireAtMs !== null && d.expireAtMs <= at)) counts.expired++;
-          else live.push(d);
-        }
-        if (mode === 'fail' || options.dryRun) {
-          const exists = await existBatch(target, live.map((d) => d.key), 'the target');
-          const first = exists.indexOf(true);
-          if (mode === 'fail' && first >= 0) {
-            conflict ??= live[first]!.key;
-            error ??= `${conflictError(conflict)}: stopped before writing its batch`;
-            break;
-          }
-          if (options.dryRun) {
-            if (mode === 'replace') counts.copied += live.length;
-            else live.forEach((d, i) => (exists[i] ? skip(d.key) : counts.copied++));
-          }
-        }
-        const outcomes = !options.dryRun && live.length > 0 ? restoreBatch(target, live, mode === 'replace') : Promise.resolve([]);
-        outcomes.catch(() => undefined); // counted (or its failure reported) by countOldest
-        sent.push({ live, outcomes });
-        while (sent.length >= writesInFlight) await countOldest();
-        if (error) break;
-        if (await guard?.check()) break; // the target evicts: each further write may push out a live key
-        if (options.shouldStop?.()) {
-          interrupted = true;
-          break;
-        }
+        writer.counts.scanned += dumped.length;
+        if (!(await window.write(dumped))) break;
       }
     } catch (err) {
-      error ??= message(err);
+      writer.fail(err);
     } finally {
       // However the lane ended, the batches already sent are answered and counted: the counts match the target.
-      try {
-        while (sent.length > 0) await countOldest();
-      } catch (err) {
-        error ??= message(err);
-      } finally {
-        reader.close();
-      }
+      await window.drain();
+      reader.close();
     }
   };
 
   try {
     const lanes = source.lanes; // refused here (before anything is written) when the source cannot be read whole
     const mapBefore = await source.slotMap();
-    guard = await EvictionGuard.start(target, await sourceSize(source, options.match), { allowEviction: options.allowEviction, sampleEveryMs: options.evictionSampleEveryMs });
-    if (guard.refused) error = guard.refused;
-    else {
+    if (await writer.startGuard(await sourceSize(source, options.match))) {
       options.onStart?.(options.match === undefined ? await source.dbsize() : undefined);
       await eachLane(lanes, (l) => lane(l.open));
       // Shards read = the map at the start: keys that moved to another shard meanwhile may have been missed.
-      if (!error && !interrupted && (await source.slotMap()) !== mapBefore) {
-        error = `the source cluster's slot map changed during the copy (resharding or failover), so keys that moved may have been missed: rerun the same command (keys already copied are skipped)`;
+      if (!writer.stopped && (await source.slotMap()) !== mapBefore) {
+        writer.fail(`the source cluster's slot map changed during the copy (resharding or failover), so keys that moved may have been missed: rerun the same command (keys already copied are skipped)`);
       }
     }
   } catch (err) {
-    error ??= message(err);
+    writer.fail(err);
   }
   // After every batch sent was answered: the last sample of evicted_keys.
-  const eviction = guard ? await guard.finish() : undefined;
-  if (eviction?.stopped) error ??= evictedMessage(eviction.evictedKeys, true);
-  if (eviction?.unknown) error ??= eviction.unknown;
-  if (error && unanswered > 0) error += unansweredNote(unanswered, mode);
-  return { ...counts, seconds: (now() - started) / 1000, interrupted, error, conflict, source: source.label, target: target.label, skippedKeys, ...(eviction ? { eviction } : {}) };
+  const eviction = await writer.finish();
+  return {
+    ...writer.counts,
+    seconds: (writer.now() - started) / 1000,
+    interrupted: writer.interrupted,
+    error: writer.error,
+    conflict: writer.conflict,
+    source: source.label,
+    target: target.label,
+    skippedKeys: writer.skippedKeys,
+    ...(eviction ? { eviction } : {}),
+  };
 }
 
 /**
@@ -206,13 +135,6 @@ async function sourceSize(source: Keyspace, match: string | undefined) {
 
 /** Batches read ahead on the source while one is written: enough to keep both servers busy, few enough to bound memory. */
 export const DUMP_AHEAD = 2;
-
-/**
- * Batches of RESTOREs on their way to the target (skip and replace): the
- * next batch is sent before the answers to the last one are counted, so the
- * target never waits for this process to be scheduled between batches.
- */
-export const WRITES_IN_FLIGHT = 2;
 
 /** Command-line options of migrate. */
 export interface MigrateCliOptions extends MigrateOptions {

@@ -16,8 +16,8 @@
  * 3. the files are read again, in shard order, and each key of the chosen
  *    database that matches is sent as `RESTORE key <expire-at> <payload>
  *    ABSTTL [REPLACE]` (the payload is the key's bytes in the file, see
- *    rdb/keys.ts), pipelined in batches, four batches in flight, as
- *    `migrate` writes. Keys whose expiry has passed are skipped and
+ *    rdb/keys.ts), pipelined in batches through the writer `migrate`
+ *    uses (jobs/keys/writer.ts). Keys whose expiry has passed are skipped and
  *    counted. The first read recorded a CRC-64 per 1 MiB block
  *    (rdb/block-digests.ts), and the second passes on no byte whose block
  *    differs: a file changed or replaced in between stops the run at that
@@ -31,22 +31,21 @@
  * stops the run (unless `allowEviction`) and is reported.
  *
  * Memory: the reader's chunk, the open key (at most 512 MiB), up to
- * five batches of payloads, the block the second read holds back until it
+ * WRITES_IN_FLIGHT + 1 batches of payloads (jobs/keys/writer.ts), the block the second read holds back until it
  * matched (1 MiB), and 8 bytes per MiB of the files (their block CRCs).
  */
-import { conflictError, existBatch, restoreBatch, restoreError, restoreFunctions, unansweredNote, type RestoreOutcome } from '../adapters/redis-copy';
-import { RedisBatchBrokenError, RedisConnectionError } from '../adapters/redis';
+import { restoreFunctions } from '../adapters/redis-copy';
 import { keySlot } from '../adapters/redis-cluster';
 import type { Keyspace } from '../adapters/redis-keyspace';
 import { compileGlob } from '../domain/glob';
 import { BlockDigests, FileChangedError } from '../domain/rdb/block-digests';
 import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../domain/rdb/dump-payload';
-import { RdbKeyReader, type RdbKey } from '../domain/rdb/keys';
+import { RdbKeyReader } from '../domain/rdb/keys';
 import type { RdbReport } from '../domain/rdb/verifier';
 import type { CopyCounts, KeyCopyOptions } from '../domain/key-copy';
+import { KeyWriter, type WriteKey } from './keys/writer';
 import { SlotOwnership, type ShardSet } from '../domain/shard-set';
-import { CLUSTER_SLOTS, evictedMessage, fileRestoreEstimate, RDB_KEY_OVERHEAD_BYTES, type EvictionReport } from '../domain/eviction';
-import { EvictionGuard } from '../adapters/redis-memory';
+import { CLUSTER_SLOTS, fileRestoreEstimate, RDB_KEY_OVERHEAD_BYTES, type EvictionReport } from '../domain/eviction';
 
 export type { OnConflict } from '../domain/key-copy';
 
@@ -114,50 +113,32 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
 }
 
 /**
- * Four, not migrate's two: the client builds each batch from the file while
- * the target restores the ones before it, and with two in flight a batch of
- * large keys on one side (or a moment off the CPU) left the other idle:
- * about 7 % slower end to end (bench/README.md, migrate --from-rdb).
- */
-const WRITES_IN_FLIGHT = 4;
-const SKIPPED_KEYS_REMEMBERED = 1_000_000;
-
-/**
  * Restores the keys of the file(s) (each read twice: verification, then the
  * restore; files in shard order) into `target`.
  */
 export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, options: RestoreRdbOptions = {}): Promise<RestoreRdbResult> {
   const list: readonly RdbFileSource[] = typeof sources === 'function' ? [{ location: 'the file', open: sources }] : sources.files;
   const set = typeof sources === 'function' ? undefined : sources.set;
-  const now = options.now ?? Date.now;
-  const started = now();
-  const mode = options.onConflict ?? 'skip';
+  const writer = new KeyWriter(target, options);
+  const started = writer.now();
+  const mode = writer.mode;
   const db = options.db ?? 0;
-  const counts: RestoreRdbCounts = { scanned: 0, copied: 0, skipped: 0, expired: 0, failed: 0 };
-  const skippedKeys = new Set<string>();
-  let error: string | undefined;
-  let conflict: Buffer | undefined;
-  let interrupted = false;
   let notSelected = 0;
   const files: { location: string; report: RdbReport }[] = [];
   const keysByDb: Record<number, number> = {};
   const matchingByDb: Record<number, number> = {};
-  let guard: EvictionGuard | undefined;
   let eviction: EvictionReport | undefined;
-  let evictionStop = false;
   let targetServer: TargetRdbSupport | undefined;
   let writtenUpTo: RestoreRdbResult['writtenUpTo'];
-  const moduleRefused: Record<string, number> = {};
   const functions = { inFile: 0, restored: 0, skipped: 0, failed: 0 };
-  const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
   const many = list.length > 1;
   const named = (location: string) => (many ? `the file ${location}` : 'the file');
   const result = (): RestoreRdbResult => ({
-    ...counts,
-    seconds: (now() - started) / 1000,
-    interrupted,
-    error,
-    conflict,
+    ...writer.counts,
+    seconds: (writer.now() - started) / 1000,
+    interrupted: writer.interrupted,
+    error: writer.error,
+    conflict: writer.conflict,
     file: files[0]?.report,
     files,
     targetServer,
@@ -166,15 +147,11 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     matchingByDb,
     ...(eviction ? { eviction } : {}),
     digests: blocks,
-    skippedKeys,
+    skippedKeys: writer.skippedKeys,
     writtenUpTo,
-    moduleRefused,
+    moduleRefused: writer.moduleRefused,
     functions,
   });
-  const skip = (key: Buffer) => {
-    counts.skipped++;
-    if (options.rememberSkipped && skippedKeys.size < SKIPPED_KEYS_REMEMBERED) skippedKeys.add(key.toString('latin1'));
-  };
   const matches = options.match === undefined ? undefined : compileGlob(options.match);
   /** Per file, the CRC-64 of each 1 MiB block as verified: the second read passes on only bytes that match. */
   const blocks: BlockDigests[] = [];
@@ -182,7 +159,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
 
   try {
     if (target.cluster && db !== 0) {
-      error = `a Redis Cluster target has only database 0; --db ${db} cannot be written to it`;
+      writer.fail(`a Redis Cluster target has only database 0; --db ${db} cannot be written to it`);
       return result();
     }
     const info = await (await target.clientFor(Buffer.alloc(0))).info('server');
@@ -223,102 +200,41 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       const report = reader.end();
       files.push({ location: source.location, report });
       if (!report.ok) {
-        error = `${named(source.location)} is refused, nothing was written: ${report.error?.message ?? 'not a valid RDB file'} (at byte ${report.error?.offset ?? 0})`;
+        writer.fail(`${named(source.location)} is refused, nothing was written: ${report.error?.message ?? 'not a valid RDB file'} (at byte ${report.error?.offset ?? 0})`);
         return result();
       }
       const refusal = rdbRefusal({ version: report.version, valkey: report.magic === 'VALKEY' }, targetServer);
       if (refusal) {
-        error = `${named(source.location)} is refused, nothing was written: ${refusal}`;
+        writer.fail(`${named(source.location)} is refused, nothing was written: ${refusal}`);
         return result();
       }
       if (misplaced) {
-        error = `the files are refused, nothing was written: ${misplaced}`;
+        writer.fail(`the files are refused, nothing was written: ${misplaced}`);
         return result();
       }
       for (const d of report.databases) databases.add(d);
     }
     if (!databases.has(db) && files.some((f) => f.report.keys > 0)) {
-      error = `the file${many ? 's hold' : ' holds'} no database ${db} (${many ? 'they hold' : 'it holds'} ${[...databases].join(', ')}): choose one with --db`;
+      writer.fail(`the file${many ? 's hold' : ' holds'} no database ${db} (${many ? 'they hold' : 'it holds'} ${[...databases].join(', ')}): choose one with --db`);
       return result();
     }
     const usedMems = files.map((f) => Number(f.report.auxFields['used-mem']));
     const usedMem = usedMems.every((n) => Number.isFinite(n) && n > 0) ? usedMems.reduce((a, b) => a + b, 0) : undefined;
     const size = fileRestoreEstimate({ selectedKeys: total, selectedBytes: bytes, allBytes, ...(usedMem !== undefined ? { usedMem } : {}) });
     if (perSlot && size.scale !== 1) for (let s = 0; s < perSlot.length; s++) perSlot[s]! *= size.scale;
-    guard = await EvictionGuard.start(target, { bytes: size.bytes, basis: size.basis, ...(perSlot ? { perSlot } : {}) }, { allowEviction: options.allowEviction, sampleEveryMs: options.evictionSampleEveryMs });
-    if (guard.refused) {
-      error = guard.refused;
-      eviction = await guard.finish();
+    if (!(await writer.startGuard({ bytes: size.bytes, basis: size.basis, ...(perSlot ? { perSlot } : {}) }))) {
+      eviction = await writer.finish();
       return result();
     }
     options.onStart?.(total);
   } catch (err) {
-    error = message(err);
-    if (guard) eviction = await guard.finish();
+    writer.fail(err);
+    eviction = await writer.finish();
     return result();
   }
 
-  // Pass 2: the keys, file after file.
-  const sent: { readonly keys: readonly RdbKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]> }[] = [];
-  /** RESTOREs sent whose connection broke before they were answered (counted in failed; maybe written). */
-  let unanswered = 0;
-  const countOldest = async (): Promise<void> => {
-    const { keys, outcomes } = sent.shift()!;
-    for (const [i, o] of (await outcomes).entries()) {
-      if (o === 'restored') counts.copied++;
-      else if (o === 'exists') {
-        if (mode === 'fail' && !conflict) {
-          conflict = keys[i]!.name;
-          error = conflictError(conflict);
-        }
-        skip(keys[i]!.name);
-      } else if (keys[i]!.module !== undefined && !(o instanceof RedisConnectionError) && /Bad data format/i.test(o.message)) {
-        // A module value needs its module on the target (without it RESTORE answers "Bad data format"):
-        // refused per key, named, counted; the other keys go on. Any other refusal stops the run as for any key.
-        counts.failed++;
-        moduleRefused[keys[i]!.module!] = (moduleRefused[keys[i]!.module!] ?? 0) + 1;
-      } else {
-        counts.failed++;
-        if (o instanceof RedisBatchBrokenError) unanswered++;
-        error ??= restoreError(o, keys[i]!.name);
-      }
-    }
-    await options.onBatch?.({ ...counts });
-  };
-  /** Writes one batch (after the checks fail and dry run make); false when the run must stop. */
-  const flush = async (batch: RdbKey[]): Promise<boolean> => {
-    const at = now();
-    const live = batch.filter((k) => {
-      if (k.expireAtMs !== null && k.expireAtMs <= at) {
-        counts.expired++;
-        return false;
-      }
-      return true;
-    });
-    if (mode === 'fail' || options.dryRun) {
-      const exists = await existBatch(target, live.map((k) => k.name), 'the target');
-      const first = exists.indexOf(true);
-      if (mode === 'fail' && first >= 0) {
-        conflict ??= live[first]!.name;
-        error ??= `${conflictError(conflict)}: stopped before writing its batch`;
-        return false;
-      }
-      if (options.dryRun) {
-        if (mode === 'replace') counts.copied += live.length;
-        else live.forEach((k, i) => (exists[i] ? skip(k.name) : counts.copied++));
-      }
-    }
-    const items = live.map((k) => ({ key: k.name, payload: k.payload, expireAtMs: k.expireAtMs }));
-    const outcomes = !options.dryRun && items.length > 0 ? restoreBatch(target, items, mode === 'replace') : Promise.resolve([]);
-    outcomes.catch(() => undefined); // counted (or its failure reported) by countOldest
-    sent.push({ keys: live, outcomes });
-    const inFlight = mode === 'fail' || options.dryRun ? 1 : WRITES_IN_FLIGHT;
-    while (sent.length >= inFlight) await countOldest();
-    // The target evicts (and that was not allowed): each further write may push out a live key.
-    if (!error && (await guard!.check())) evictionStop = true;
-    return !error && !evictionStop;
-  };
-
+  // Pass 2: the keys, file after file, through one window of batches in flight.
+  const window = writer.window();
   const batchSize = options.batchSize ?? 1000;
   let changed: FileChangedError | undefined;
   let current = '';
@@ -326,39 +242,35 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   try {
     for (const [i, source] of list.entries()) {
       const reader = new RdbKeyReader({ want: selected });
-      let batch: RdbKey[] = [];
+      let batch: WriteKey[] = [];
       current = source.location;
       reading: for await (const chunk of blocks[i]!.check(source.open())) {
-        for (const key of reader.push(chunk)) {
-          counts.scanned++;
-          batch.push(key);
+        for (const k of reader.push(chunk)) {
+          writer.counts.scanned++;
+          batch.push({ key: k.name, payload: k.payload, expireAtMs: k.expireAtMs, module: k.module });
           if (batch.length >= batchSize) {
             const full = batch;
             batch = [];
-            if (!(await flush(full))) break reading;
-            if (options.shouldStop?.()) {
-              interrupted = true;
-              break reading;
-            }
+            if (!(await window.write(full))) break reading;
           }
         }
         if (reader.error) break;
       }
-      if (!error && !interrupted && !evictionStop && batch.length > 0) await flush(batch);
-      while (sent.length > 0) await countOldest();
+      if (!writer.stopped && batch.length > 0) await window.write(batch);
+      await window.drain();
       notSelected += reader.unwanted;
       // A cluster-mode recovery point holds its function libraries in every shard's file: restored once.
       for (const library of reader.functions) libraries.set(library.toString('latin1'), library);
       const second = reader.end();
-      if (!error && !interrupted && !evictionStop && !second.ok) {
+      if (!writer.stopped && !second.ok) {
         // Not expected: the bytes matched the verified ones block by block. A guard, saying what was written.
-        writtenUpTo = { keys: counts.copied, offset: second.error?.offset ?? 0, file: source.location };
-        error = `${named(source.location)} now fails at byte ${second.error?.offset}: ${second.error?.message}; ${counts.copied} keys were restored before it, nothing after`;
+        writtenUpTo = { keys: writer.counts.copied, offset: second.error?.offset ?? 0, file: source.location };
+        writer.fail(`${named(source.location)} now fails at byte ${second.error?.offset}: ${second.error?.message}; ${writer.counts.copied} keys were restored before it, nothing after`);
       }
-      if (error || interrupted || evictionStop) break;
+      if (writer.stopped) break;
     }
     functions.inFile = libraries.size;
-    if (!error && !interrupted && !evictionStop && options.functions && !options.dryRun && libraries.size > 0) {
+    if (!writer.stopped && options.functions && !options.dryRun && libraries.size > 0) {
       const outcomes = await restoreFunctions(target, [...libraries.values()], mode === 'replace');
       for (const [i, nodes] of outcomes.entries()) {
         for (const o of nodes) {
@@ -366,33 +278,27 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
           else if (o === 'exists' && mode !== 'fail') functions.skipped++;
           else {
             functions.failed++;
-            error ??= `FUNCTION RESTORE of the file's library ${i + 1} failed: ${o === 'exists' ? 'a library of that name exists on the target (--on-conflict fail)' : o.message}`;
+            writer.fail(`FUNCTION RESTORE of the file's library ${i + 1} failed: ${o === 'exists' ? 'a library of that name exists on the target (--on-conflict fail)' : o.message}`);
           }
         }
       }
     }
   } catch (err) {
     if (err instanceof FileChangedError) changed = err;
-    else error ??= message(err);
+    else writer.fail(err);
   } finally {
-    try {
-      while (sent.length > 0) await countOldest();
-    } catch (err) {
-      error ??= message(err);
-    }
+    await window.drain();
   }
-  if (changed && !error) {
+  if (changed && !writer.error) {
     // Every key sent was read from verified bytes; counted now that every batch has been answered.
-    writtenUpTo = { keys: counts.copied, offset: changed.offset, file: current };
-    error =
+    writtenUpTo = { keys: writer.counts.copied, offset: changed.offset, file: current };
+    writer.fail(
       `${named(current)} changed since it was verified: ${changed.message}. Nothing from byte ${changed.offset} on was written; ` +
-      `${counts.copied} keys were restored before it, all from verified bytes. Verify the file again (or take another recovery point) and rerun`;
+        `${writer.counts.copied} keys were restored before it, all from verified bytes. Verify the file again (or take another recovery point) and rerun`,
+    );
   }
   // After every batch sent was answered: the last sample of evicted_keys.
-  eviction = await guard!.finish();
-  if (eviction.stopped) error ??= evictedMessage(eviction.evictedKeys, true);
-  if (eviction.unknown) error ??= eviction.unknown;
-  if (error && unanswered > 0) error += unansweredNote(unanswered, mode);
+  eviction = await writer.finish();
   if (functions.inFile === 0) functions.inFile = Math.max(0, ...files.map((f) => f.report.functionLibraries));
   return result();
 }
