@@ -28,11 +28,16 @@ export interface AlertTopicProps {
 /** Services that publish to the topic: alarm actions and EventBridge rules. */
 export const ALERT_PUBLISHERS = ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] as const;
 
+/** The encryption-context condition key SNS's KMS calls carry: the topic's ARN. */
+const SNS_TOPIC_CONTEXT = 'kms:EncryptionContext:aws:sns:topicArn';
+
 /**
  * The region's on-call topic. Alarms cannot publish across regions, so each
  * region has one; both reach on-call through the same subscriptions.
- * Encrypted with a customer-managed key whose policy lets CloudWatch and
- * EventBridge publish (the AWS-managed SNS key does not), TLS only.
+ * Encrypted with a customer-managed key whose policy lets CloudWatch (from
+ * this account) and EventBridge (for this account's topics in the region:
+ * SNS supports no source condition there) publish (the AWS-managed SNS key
+ * does not), TLS only.
  */
 export class AlertTopic extends Construct {
   /** The topic alarms, rules and functions publish to. */
@@ -53,13 +58,28 @@ export class AlertTopic extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // Publishers encrypt with the topic key; SNS calls KMS on their behalf.
+    const { partition, region, account } = Stack.of(this);
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AlertPublishers',
-        principals: ALERT_PUBLISHERS.map((p) => new iam.ServicePrincipal(p)),
+        sid: 'AlertPublishersCloudWatch',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      }),
+    );
+    // The SNS guide (key management): aws:SourceAccount, aws:SourceArn and aws:SourceOrgID in a key
+    // policy are not supported for EventBridge-to-encrypted topics, so a source condition drops every
+    // rule delivery. SNS binds its data keys to the topic (encryption context aws:sns:topicArn): this
+    // account's topics in this region. Not the topic's own ARN: the key would then depend on the topic
+    // that depends on it. The topic policy keeps aws:SourceAccount for sns:Publish.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AlertPublishersEventBridge',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { ArnLike: { [SNS_TOPIC_CONTEXT]: `arn:${partition}:sns:${region}:${account}:*` } },
       }),
     );
     const topic = new sns.Topic(this, 'Topic', {
