@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -28,6 +28,9 @@ export interface AlertTopicProps {
 /** Services that publish to the topic: alarm actions and EventBridge rules. */
 export const ALERT_PUBLISHERS = ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] as const;
 
+/** The stack output naming the region's alert topic (to check its subscriptions after a deploy). */
+export const ALERT_TOPIC_OUTPUT = 'AlertTopicArn';
+
 /** The encryption-context condition key SNS's KMS calls carry: the topic's ARN. */
 const SNS_TOPIC_CONTEXT = 'kms:EncryptionContext:aws:sns:topicArn';
 
@@ -49,6 +52,7 @@ export class AlertTopic extends Construct {
     super(scope, id);
     if (props.existingTopicArn) {
       this.topic = sns.Topic.fromTopicArn(this, 'Topic', props.existingTopicArn);
+      this.output();
       return;
     }
     this.key = new kms.Key(this, 'Key', {
@@ -99,6 +103,15 @@ export class AlertTopic extends Construct {
     for (const email of props.emails ?? []) topic.addSubscription(new subscriptions.EmailSubscription(email));
     for (const url of props.httpsEndpoints ?? []) topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS }));
     this.topic = topic;
+    this.output();
+  }
+
+  /** The topic's ARN as the stack output {@link ALERT_TOPIC_OUTPUT} (no export: exports are account-wide names). */
+  private output(): void {
+    new CfnOutput(this, 'TopicArn', {
+      description: 'The alert topic of this region: confirm its subscriptions after the first deploy',
+      value: this.topic.topicArn,
+    }).overrideLogicalId(ALERT_TOPIC_OUTPUT);
   }
 }
 

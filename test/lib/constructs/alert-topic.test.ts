@@ -72,6 +72,13 @@ describe('AlertTopic', () => {
     },
   );
 
+  it.each(['primary', 'dr'] as const)('%s: names the topic in the stack output AlertTopicArn (no export), for checking its subscriptions', (which) => {
+    const outputs = synth[which].toJSON().Outputs as Record<string, { Value: unknown; Export?: unknown }>;
+    const topicId = Object.keys(synth[which].findResources('AWS::SNS::Topic'))[0]!;
+    expect(outputs.AlertTopicArn).toMatchObject({ Value: { Ref: topicId } });
+    expect(outputs.AlertTopicArn!.Export).toBeUndefined();
+  });
+
   it.each(['primary', 'dr'] as const)('%s: subscribes every configured email and HTTPS endpoint', (which) => {
     const subs = Object.values(synth[which].findResources('AWS::SNS::Subscription')).map((s) => [s.Properties.Protocol, s.Properties.Endpoint]);
     expect(subs.sort()).toEqual(
@@ -93,6 +100,7 @@ describe('AlertTopic', () => {
         template.resourceCountIs('AWS::SNS::Topic', 0);
         template.resourceCountIs('AWS::KMS::Key', 0);
       }
+      expect((reuse.dr.toJSON().Outputs as Record<string, { Value: unknown }>).AlertTopicArn!.Value).toBe('arn:aws:sns:eu-central-1:111122223333:oncall');
       const env = Object.values(reuse.dr.findResources('AWS::Lambda::Function'))[0]!.Properties.Environment.Variables;
       expect(env.ALERT_TOPIC_ARN).toBe('arn:aws:sns:eu-central-1:111122223333:oncall');
     } finally {
