@@ -69,9 +69,10 @@ export function synthSummary(config: RedisDrConfig, stacks: readonly StackSummar
 
 /**
  * What to do about the alert subscriptions after the deploy: SNS sends each
- * email address one confirmation link per topic (valid 3 days) and pages no
- * address before it is confirmed; the command that lists what is still
- * pending, per region whose topic this deployment creates.
+ * email address one confirmation link per topic, pages no address before it
+ * is confirmed, and deletes a subscription left pending for 48 hours (since
+ * 2023; the link itself stays valid 3 days); the command that lists what is
+ * still pending, per region whose topic this deployment creates.
  */
 export function subscriptionLines(config: RedisDrConfig): string[] {
   const names = stackNames(config);
@@ -88,7 +89,7 @@ export function subscriptionLines(config: RedisDrConfig): string[] {
   const what = emails.length > 0 ? `the ${emails.length} email subscription(s)` : 'the HTTPS subscription(s)';
   return [
     `  after deploying, confirm ${what} of ${created.length === 2 ? 'both alert topics' : 'the alert topic'} (${created.map((r) => `${r.role} ${r.region}`).join(', ')}): ` +
-      `each address gets one link per topic, valid for 3 days, and is paged only once confirmed; still pending:`,
+      `each address gets one link per topic and is paged only once confirmed; SNS deletes a subscription still pending after 48 hours. Still pending:`,
     ...created.map((r) => `    ${pendingSubscriptionsCommand(r.region, r.stack)}`),
   ];
 }

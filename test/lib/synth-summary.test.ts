@@ -7,12 +7,12 @@ const config = exampleConfig();
 const withAlerts = (alerts: Partial<typeof config.alerts>) => ({ ...config, alerts: { ...config.alerts, ...alerts } });
 
 describe('synth summary: the alert subscriptions to confirm after the deploy', () => {
-  it('says to confirm the email subscriptions of both topics (3-day links), with the command that lists the pending ones per region', () => {
+  it('says to confirm the email subscriptions of both topics (deleted when still pending after 48 h), with the command that lists the pending ones per region', () => {
     const lines = synthSummary(config, [], 0).trimEnd().split('\n');
     const at = lines.findIndex((l) => l.startsWith('  after deploying, confirm'));
     expect(lines[at]).toBe(
       `  after deploying, confirm the 1 email subscription(s) of both alert topics (primary ${config.primary.region}, DR ${config.dr.region}): ` +
-        'each address gets one link per topic, valid for 3 days, and is paged only once confirmed; still pending:',
+        'each address gets one link per topic and is paged only once confirmed; SNS deletes a subscription still pending after 48 hours. Still pending:',
     );
     expect(lines.slice(at + 1)).toEqual([
       `    ${pendingSubscriptionsCommand(config.primary.region, `RedisDr-${config.name}-Primary`)}`,
