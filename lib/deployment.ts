@@ -120,13 +120,14 @@ export function drillRunInput(deployment: string, plan: PlanConfig, where: Drill
   };
 }
 
-/** The freshness monitor's input for a region. */
+/** The freshness monitor's input for a region (`verifyStateMachineArn`: DR, where copies are verified). */
 export function freshnessRunInput(
   deployment: string,
   where: DrillWhere,
   plans: readonly PlanConfig[],
   bucket: string | undefined,
   drillStateMachineArn: string | undefined,
+  verifyStateMachineArn?: string,
 ): Omit<FreshnessInput, 'scheduledTime'> {
   return {
     deployment,
@@ -134,6 +135,7 @@ export function freshnessRunInput(
     plans: plans.map((p) => ({ plan: p.name, targets: p.targets, exports: p.export.enabled, drills: drillsIn(p, where) })),
     bucket,
     drillStateMachineArn,
+    verifyStateMachineArn,
     budgetSeconds: FRESHNESS_BUDGET_SECONDS,
   };
 }

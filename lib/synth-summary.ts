@@ -2,13 +2,16 @@
  * What a synth built, in a few lines per stack: plans, schedules, state
  * machines, functions, alarms, buckets, and whether cdk-nag is clean —
  * printed by `bin/app.ts` after every successful synth, plus what the user
- * must still do (placeholder network values).
+ * must still do (placeholder network values; after the deploy, confirm the
+ * alert subscriptions).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { stackNames } from './app';
 import type { RedisDrConfig } from './config';
 import { placeholderSettings } from './config/placeholders';
+import { ALERT_TOPIC_OUTPUT } from './constructs/alert-topic';
 import { networkPrerequisites } from './deployment';
 
 type Template = { Resources?: Record<string, { Type: string }> };
@@ -62,6 +65,7 @@ export function synthSummary(config: RedisDrConfig, stacks: readonly StackSummar
   lines.push(...networkLines(config));
   const placeholders = placeholderSettings(config);
   if (placeholders.length > 0) lines.push(`  before deploying, replace the placeholder values of: ${placeholders.map((p) => p.path).join(', ')}`);
+  lines.push(...subscriptionLines(config));
   return `${lines.join('\n')}\n`;
 }
 
@@ -86,6 +90,39 @@ export function networkLines(config: RedisDrConfig): string[] {
     }
     return lines;
   });
+}
+
+/**
+ * What to do about the alert subscriptions after the deploy: SNS sends each
+ * email address one confirmation link per topic, pages no address before it
+ * is confirmed, and deletes a subscription left pending for 48 hours (since
+ * 2023; the link itself stays valid 3 days); the command that lists what is
+ * still pending, per region whose topic this deployment creates.
+ */
+export function subscriptionLines(config: RedisDrConfig): string[] {
+  const names = stackNames(config);
+  const regions = [
+    { role: 'primary', region: config.primary.region, stack: names.primary, existing: config.alerts.existingTopicArns.primary },
+    { role: 'DR', region: config.dr.region, stack: names.dr, existing: config.alerts.existingTopicArns.dr },
+  ];
+  const created = regions.filter((r) => !r.existing);
+  if (created.length === 0) return [];
+  const { emails, httpsEndpoints } = config.alerts;
+  if (emails.length === 0 && httpsEndpoints.length === 0) {
+    return [`  no alert subscriptions (alerts.emails, alerts.httpsEndpoints): the alarms of ${created.map((r) => `${r.role} ${r.region}`).join(' and ')} page nobody`];
+  }
+  const what = emails.length > 0 ? `the ${emails.length} email subscription(s)` : 'the HTTPS subscription(s)';
+  return [
+    `  after deploying, confirm ${what} of ${created.length === 2 ? 'both alert topics' : 'the alert topic'} (${created.map((r) => `${r.role} ${r.region}`).join(', ')}): ` +
+      `each address gets one link per topic and is paged only once confirmed; SNS deletes a subscription still pending after 48 hours. Still pending:`,
+    ...created.map((r) => `    ${pendingSubscriptionsCommand(r.region, r.stack)}`),
+  ];
+}
+
+/** The AWS CLI command that lists a region's pending alert subscriptions (the topic ARN from the stack's output). */
+export function pendingSubscriptionsCommand(region: string, stack: string): string {
+  const topic = `aws cloudformation describe-stacks --region ${region} --stack-name ${stack} --query "Stacks[0].Outputs[?OutputKey=='${ALERT_TOPIC_OUTPUT}'].OutputValue" --output text`;
+  return `aws sns list-subscriptions-by-topic --region ${region} --topic-arn "$(${topic})" --query "Subscriptions[?SubscriptionArn=='PendingConfirmation'].Endpoint"`;
 }
 
 /** Summaries of every stack in the assembly, and the number of cdk-nag findings its validation report lists. */

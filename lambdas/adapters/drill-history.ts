@@ -1,5 +1,6 @@
 import {
   DescribeExecutionCommand,
+  DescribeStateMachineCommand,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   type ExecutionListItem,
@@ -158,4 +159,21 @@ export async function drillReportOf(
 export async function currentState(client: SFNClient, executionArn: string, wrap: CallWrapper = direct): Promise<string | undefined> {
   const page = await wrap(() => client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 })));
   return page.events?.find((e) => e.stateEnteredEventDetails?.name)?.stateEnteredEventDetails?.name;
+}
+
+/**
+ * When `stateMachineArn` was created (DescribeStateMachine's `creationDate`):
+ * for the freshness monitor, when the protection it drives began.
+ * `undefined` when the state machine does not exist.
+ * @see https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeStateMachine.html
+ */
+export async function stateMachineCreatedAt(client: SFNClient, stateMachineArn: string, wrap: CallWrapper = direct): Promise<Date | undefined> {
+  try {
+    const out = await wrap(() => client.send(new DescribeStateMachineCommand({ stateMachineArn })));
+    if (!out.creationDate) throw new Error(`DescribeStateMachine of ${stateMachineArn} returned no creationDate`);
+    return out.creationDate;
+  } catch (err) {
+    if ((err as Error).name === 'StateMachineDoesNotExist') return undefined;
+    throw err;
+  }
 }

@@ -8,7 +8,7 @@
  * `assessDrExport` in drill-select.ts): a copy is fresh exactly when a DR
  * drill could restore it.
  */
-import { newestAvailable } from './drill-select.js';
+import { ageSeconds, newestAvailable } from './drill-select.js';
 import { TAGS, type RecoveryPoint } from './types.js';
 
 /** Target dimension value of the plan-wide drill age (any target of the plan). */
@@ -120,4 +120,28 @@ export function newestDrills(runs: readonly DrillRun[], owner: { readonly deploy
 /** S3 prefixes that hold the exports of `targetIds` (all `rdr-` keys when `undefined`: tag-selected plans). */
 export function exportPrefixes(targetIds: readonly string[] | undefined): string[] {
   return targetIds === undefined ? ['rdr-'] : [...new Set(targetIds.map((id) => `rdr-${id.toLowerCase()}-`))].sort();
+}
+
+/**
+ * The age the freshness monitor reports for one metric of a target: the
+ * newest point's, `basis: 'point'`. A target with no point yet is measured
+ * from when its protection started (`protectedSince`: the creation of the
+ * state machine that makes or verifies the points), `basis:
+ * 'protection-start'`: as if protection had begun with a point, so the age
+ * crosses the alarm's limit exactly when the first point is overdue (the
+ * limit is the longest wait for a point: the drill interval plus the drill
+ * time, the RPO plus the copy allowance). Until then the alarm is OK; from
+ * then on it pages, as it does when points stop. `undefined` when there is
+ * neither: no data point, and the alarm's missing data pages.
+ *
+ * A real point always wins, however old, so grace never hides a stale point.
+ */
+export function reportedAge(
+  newest: Date | undefined,
+  protectedSince: Date | undefined,
+  now: Date,
+): { readonly seconds: number; readonly basis: 'point' | 'protection-start' } | undefined {
+  if (newest) return { seconds: ageSeconds(newest, now), basis: 'point' };
+  if (protectedSince) return { seconds: ageSeconds(protectedSince, now), basis: 'protection-start' };
+  return undefined;
 }

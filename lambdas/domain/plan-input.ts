@@ -83,8 +83,18 @@ export const freshnessInputSchema = z.strictObject({
   ),
   /** DR: the bucket with the copies. */
   bucket: z.string().min(3).optional(),
-  /** The drill state machine of this region, when drills run here. */
+  /**
+   * The drill state machine of this region, when drills run here. Its
+   * creation is when drill protection started: the drill age of a plan with
+   * no succeeded drill yet is measured from it.
+   */
   drillStateMachineArn: z.string().optional(),
+  /**
+   * DR: the verify state machine. Its creation is when copy protection
+   * started: the verified-copy age of a target with no verified copy yet is
+   * measured from it. Absent: such a target has no data point.
+   */
+  verifyStateMachineArn: z.string().optional(),
   budgetSeconds: z.number().int().positive(),
   scheduledTime: isoInstant.optional(),
 });

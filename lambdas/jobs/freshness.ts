@@ -21,6 +21,7 @@ import {
   MAX_DRILL_EXECUTIONS,
   newestDrills,
   newestExported,
+  reportedAge,
   type DrillExecution,
   type DrillRun,
 } from '../domain/freshness.js';
@@ -55,6 +56,15 @@ import { TAGS } from '../domain/types.js';
  * `gaps` entry): the alarms treat missing data as breaching, which is the
  * page. A very large made-up age would look like data and hide the cause.
  *
+ * Except while protection is new (`reportedAge`): a DR target with no
+ * verified copy yet is measured from the creation of the verify state
+ * machine (`verifyStateMachineArn`), a plan with no succeeded drill yet from
+ * the creation of the drill state machine, so right after a deploy the
+ * alarms stay OK until the first copy or drill is overdue, and page from
+ * then on. The monitor emits these from its first run, so a dead monitor
+ * still pages through missing data. Primary snapshots and exports have no
+ * such start here and page from the deploy until their first point.
+ *
  * One target's failure never stops the others; after emitting what it
  * could, the run throws {@link FreshnessRunFailedError} naming every
  * failure, so Lambda errors alarm too.
@@ -75,6 +85,8 @@ export interface FreshnessPoint {
   readonly seconds: number;
   /** The snapshot (or, for the verified DR copy, the export) whose age it is; absent for drills. */
   readonly recoveryPoint?: string;
+  /** No point yet: the age is the time since protection started (grace, see {@link reportedAge}). */
+  readonly sinceProtectionStart?: true;
 }
 
 /** A target with nothing to measure: no data point (the alarm sees missing data). */
@@ -135,9 +147,18 @@ export class FreshnessRunFailedError extends Error {
 /** The newest succeeded executions of a drill state machine (each call through `wrap`). */
 export type DrillHistory = (stateMachineArn: string, wrap: ThrottleRetry) => Promise<DrillExecution[]>;
 
+/** When a state machine was created; `undefined` when it does not exist (each call through `wrap`). */
+export type ProtectionStart = (stateMachineArn: string, wrap: ThrottleRetry) => Promise<Date | undefined>;
+
 /** Everything a run needs from the outside world. */
 export interface FreshnessDeps extends ScheduledDeps {
   readonly drillHistory: DrillHistory;
+  /**
+   * Reads when protection started, for targets with no point yet. Without
+   * it such targets have no data point (`redis-dr status` shows them missing).
+   * @default - no grace
+   */
+  readonly protectionStart?: ProtectionStart;
 }
 
 type PlanInput = FreshnessInput['plans'][number];
@@ -166,6 +187,8 @@ interface Run {
   /** DR listings by prefix and object tags by key, shared by the plans of the run. */
   readonly listings: FreshnessReads['listings'];
   readonly objectTags: FreshnessReads['objectTags'];
+  /** Creation dates of state machines, read once per run. */
+  readonly starts: Map<string, Promise<Date | undefined>>;
 }
 
 /** One freshness tick of a region. */
@@ -183,6 +206,7 @@ export async function runFreshness(input: FreshnessInput, deps: FreshnessDeps, r
     failed: [],
     listings: reads.listings,
     objectTags: reads.objectTags,
+    starts: new Map(),
   };
   for (const plan of input.plans) {
     if (input.where === 'primary') await measurePrimary(run, plan);
@@ -233,6 +257,45 @@ function record(run: Run, plan: string, target: string, metric: FreshnessMetric,
   const seconds = ageSeconds(at, run.now);
   run.deps.metrics.put(metric, seconds, 'Seconds', { [DIMENSION.plan]: plan, [DIMENSION.target]: target });
   run.points.push({ plan, target, metric, seconds, ...(recoveryPoint ? { recoveryPoint } : {}) });
+}
+
+/**
+ * Like {@link record}, but a target with no point yet is measured from the
+ * creation of `startArn` (the state machine whose work makes the points):
+ * {@link reportedAge}. A start that cannot be read throws (the caller
+ * records the failure: no data point, and the run fails).
+ */
+async function recordFromStart(
+  run: Run,
+  where: { plan: string; target: string; metric: FreshnessMetric },
+  at: Date | undefined,
+  why: string,
+  startArn: string | undefined,
+  recoveryPoint?: string,
+): Promise<void> {
+  const { plan, target, metric } = where;
+  if (at) return record(run, plan, target, metric, at, why, recoveryPoint);
+  const since = await protectionStart(run, startArn);
+  const age = reportedAge(undefined, since, run.now);
+  if (!age) {
+    const cause = startArn && run.deps.protectionStart ? `; state machine ${startArn} does not exist, so protection has no start` : '';
+    return record(run, plan, target, metric, undefined, `${why}${cause}`);
+  }
+  run.deps.log.info('no point yet: age since protection started', { plan, target, metric, why, protectedSince: since!.toISOString(), seconds: age.seconds });
+  run.deps.metrics.put(metric, age.seconds, 'Seconds', { [DIMENSION.plan]: plan, [DIMENSION.target]: target });
+  run.points.push({ plan, target, metric, seconds: age.seconds, sinceProtectionStart: true });
+}
+
+/** When `arn` was created (read once per run); `undefined` without an ARN or a reader. */
+function protectionStart(run: Run, arn: string | undefined): Promise<Date | undefined> {
+  const read = run.deps.protectionStart;
+  if (!arn || !read) return Promise.resolve(undefined);
+  let start = run.starts.get(arn);
+  if (!start) {
+    start = read(arn, run.retry);
+    run.starts.set(arn, start);
+  }
+  return start;
 }
 
 function fail(run: Run, failure: Omit<FreshnessFailure, 'error'>, err: unknown): void {
@@ -302,15 +365,28 @@ async function measureDr(run: Run, plan: PlanInput): Promise<void> {
     return;
   }
   const byTarget = drExportsByTarget(keys, (target) => tagSelected || explicit.has(target));
-  for (const id of explicit) {
-    if (!byTarget.has(id)) record(run, plan.plan, id, metric, undefined, `no exports in s3://${bucket}`);
-  }
+  const start = input.verifyStateMachineArn;
+  const missing = [...explicit].filter((id) => !byTarget.has(id));
+  await mapConcurrent(missing, deps.concurrency, (id) =>
+    guarded(run, { plan: plan.plan, target: id, metric }, () =>
+      recordFromStart(run, { plan: plan.plan, target: id, metric }, undefined, `no exports in s3://${bucket}`, start),
+    ),
+  );
+  let ours = missing.length;
   await mapConcurrent([...byTarget.entries()], deps.concurrency, ([target, exports]) =>
     guarded(run, { plan: plan.plan, target, metric }, async () => {
       const newest = await newestVerified(run, bucket, plan.plan, exports.slice(0, MAX_EXPORTS_PER_TARGET), explicit.has(target));
-      if (newest !== 'not-ours') record(run, plan.plan, target, metric, newest.createdAt, newest.why, newest.exportName);
+      if (newest === 'not-ours') return;
+      ours += 1;
+      await recordFromStart(run, { plan: plan.plan, target, metric }, newest.createdAt, newest.why, start, newest.exportName);
     }),
   );
+  // A tag-selected plan with no copy in the bucket yet has no target to name: measure the plan as a whole.
+  if (tagSelected && ours === 0 && !run.failed.some((f) => f.plan === plan.plan && f.metric === metric)) {
+    await guarded(run, { plan: plan.plan, target: ALL_TARGETS, metric }, () =>
+      recordFromStart(run, { plan: plan.plan, target: ALL_TARGETS, metric }, undefined, `no exports of plan ${plan.plan} in s3://${bucket}`, start),
+    );
+  }
 }
 
 /** Keys under `prefix`, listed once per run whichever plans ask. */
@@ -392,7 +468,8 @@ async function measureDrills(run: Run): Promise<void> {
     const newest = newestDrills(runs, { deployment: input.deployment, plan: p.plan });
     if (newest.size === 0) {
       const why = `no succeeded drill of plan ${p.plan} among the last ${MAX_DRILL_EXECUTIONS} succeeded executions`;
-      record(run, p.plan, ALL_TARGETS, METRIC.lastDrillAge, undefined, why);
+      const where = { plan: p.plan, target: ALL_TARGETS, metric: METRIC.lastDrillAge };
+      await guarded(run, where, () => recordFromStart(run, where, undefined, why, arn));
     }
     for (const [target, at] of newest) record(run, p.plan, target, METRIC.lastDrillAge, at, '');
   }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -28,11 +28,19 @@ export interface AlertTopicProps {
 /** Services that publish to the topic: alarm actions and EventBridge rules. */
 export const ALERT_PUBLISHERS = ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] as const;
 
+/** The stack output naming the region's alert topic (to check its subscriptions after a deploy). */
+export const ALERT_TOPIC_OUTPUT = 'AlertTopicArn';
+
+/** The encryption-context condition key SNS's KMS calls carry: the topic's ARN. */
+const SNS_TOPIC_CONTEXT = 'kms:EncryptionContext:aws:sns:topicArn';
+
 /**
  * The region's on-call topic. Alarms cannot publish across regions, so each
  * region has one; both reach on-call through the same subscriptions.
- * Encrypted with a customer-managed key whose policy lets CloudWatch and
- * EventBridge publish (the AWS-managed SNS key does not), TLS only.
+ * Encrypted with a customer-managed key whose policy lets CloudWatch (from
+ * this account) and EventBridge (for this account's topics in the region:
+ * SNS supports no source condition there) publish (the AWS-managed SNS key
+ * does not), TLS only.
  */
 export class AlertTopic extends Construct {
   /** The topic alarms, rules and functions publish to. */
@@ -44,6 +52,7 @@ export class AlertTopic extends Construct {
     super(scope, id);
     if (props.existingTopicArn) {
       this.topic = sns.Topic.fromTopicArn(this, 'Topic', props.existingTopicArn);
+      this.output();
       return;
     }
     this.key = new kms.Key(this, 'Key', {
@@ -53,13 +62,28 @@ export class AlertTopic extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // Publishers encrypt with the topic key; SNS calls KMS on their behalf.
+    const { partition, region, account } = Stack.of(this);
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AlertPublishers',
-        principals: ALERT_PUBLISHERS.map((p) => new iam.ServicePrincipal(p)),
+        sid: 'AlertPublishersCloudWatch',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      }),
+    );
+    // The SNS guide (key management): aws:SourceAccount, aws:SourceArn and aws:SourceOrgID in a key
+    // policy are not supported for EventBridge-to-encrypted topics, so a source condition drops every
+    // rule delivery. SNS binds its data keys to the topic (encryption context aws:sns:topicArn): this
+    // account's topics in this region. Not the topic's own ARN: the key would then depend on the topic
+    // that depends on it. The topic policy keeps aws:SourceAccount for sns:Publish.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AlertPublishersEventBridge',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { ArnLike: { [SNS_TOPIC_CONTEXT]: `arn:${partition}:sns:${region}:${account}:*` } },
       }),
     );
     const topic = new sns.Topic(this, 'Topic', {
@@ -79,6 +103,15 @@ export class AlertTopic extends Construct {
     for (const email of props.emails ?? []) topic.addSubscription(new subscriptions.EmailSubscription(email));
     for (const url of props.httpsEndpoints ?? []) topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS }));
     this.topic = topic;
+    this.output();
+  }
+
+  /** The topic's ARN as the stack output {@link ALERT_TOPIC_OUTPUT} (no export: exports are account-wide names). */
+  private output(): void {
+    new CfnOutput(this, 'TopicArn', {
+      description: 'The alert topic of this region: confirm its subscriptions after the first deploy',
+      value: this.topic.topicArn,
+    }).overrideLogicalId(ALERT_TOPIC_OUTPUT);
   }
 }
 

@@ -86,6 +86,9 @@ export class PlanSchedules extends Construct {
         timeWindow: scheduler.TimeWindow.off(),
         target: this.target(props, role, spec),
       });
+      // The group is named as text (its fixed name), which CloudFormation does not see as a reference:
+      // without the dependency a schedule may be created before its group, or the group deleted first.
+      schedule.node.addDependency(props.group);
       byPlan.set(spec.plan, schedule);
     }
     this.schedules = byPlan;

@@ -43,7 +43,13 @@ describe('bin/app.ts', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Primary \(eu-west-1\): \d+ schedules, 1 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Dr \(eu-central-1\): \d+ schedules, 2 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
     expect(lines).toContain('  cdk-nag: clean (AwsSolutions, RedisDr)');
-    expect(lines.at(-1)).toMatch(/^ {2}before deploying, replace the placeholder values of: network\.vpcId, .*plans\[0\]\.probe\.authSecretArn$/);
+    expect(lines[6]).toMatch(/^ {2}before deploying, replace the placeholder values of: network\.vpcId, .*plans\[0\]\.probe\.authSecretArn$/);
+    // After the deploy: confirm the email subscriptions of both topics, with the command listing the pending ones per region.
+    expect(lines[7]).toMatch(/^ {2}after deploying, confirm the 1 email subscription\(s\) of both alert topics \(primary eu-west-1, DR eu-central-1\): .*deletes a subscription still pending after 48 hours/);
+    expect(lines.slice(8)).toEqual([
+      expect.stringMatching(/^ {4}aws sns list-subscriptions-by-topic --region eu-west-1 .*--stack-name RedisDr-example-Primary .*PendingConfirmation/),
+      expect.stringMatching(/^ {4}aws sns list-subscriptions-by-topic --region eu-central-1 .*--stack-name RedisDr-example-Dr .*PendingConfirmation/),
+    ]);
     // queues has neither the probe nor exports: nothing counts its keys, and the summary says what that costs.
     expect(lines).toContain(
       "  no keyspace-collapse tripwire for plan(s) queues: nothing counts their keys, so a FLUSHALL's empty snapshots would rotate the good ones out; enable probe (or export) for them",
@@ -51,7 +57,7 @@ describe('bin/app.ts', () => {
     // What each VPC must provide that synth cannot see: two lines per region with VPC functions.
     expect(lines).toContain('  network (eu-west-1; probe, drill verification): the subnets need a NAT route to Secrets Manager, or set network.secretsManagerEndpoint');
     expect(lines.filter((l) => /^ {2}(dr\.)?network: security group\(s\) .* cannot be inspected at synth/.test(l))).toHaveLength(2);
-    expect(lines).toHaveLength(11);
+    expect(lines).toHaveLength(14);
     // No warning anywhere in the assembly (e.g. imported subnets without route tables).
     // (The CLI prints each stack's warnings from its metadata file.)
     for (const stack of ['RedisDr-example-Primary', 'RedisDr-example-Dr']) {

@@ -46,7 +46,7 @@ describe('lib/deployment: the schedules send what the CLI would send', () => {
     for (const plan of config.plans) expect(primary).toContainEqual(strip(pruneRunInput('example', plan)));
     const drFreshness = dr.find((i) => i.where === 'dr' && 'budgetSeconds' in i && Array.isArray(i.plans) && !('plan' in i));
     expect(drFreshness).toEqual(
-      strip(freshnessRunInput('example', 'dr', config.plans, recoveryBucketName('example', ACCOUNT, 'eu-central-1'), drFreshness?.drillStateMachineArn as string)),
+      strip(freshnessRunInput('example', 'dr', config.plans, recoveryBucketName('example', ACCOUNT, 'eu-central-1'), drFreshness?.drillStateMachineArn as string, drFreshness?.verifyStateMachineArn as string)),
     );
   });
 

@@ -25,12 +25,16 @@ export interface FreshnessMonitorProps extends MonitoringFunctionProps {
   readonly bucket?: s3.IBucket;
   /** This region's drill state machine. @default - none */
   readonly drillStateMachine?: sfn.IStateMachine;
+  /** DR: the state machine that verifies each copy. @default - none */
+  readonly verifyStateMachine?: sfn.IStateMachine;
 }
 
 /**
  * The dead man's switch's data: a function that measures every plan's
  * recovery point ages (and the last good drill) every 5 minutes and writes
- * them as metrics, with read-only permissions.
+ * them as metrics, with read-only permissions. It reads when the drill and
+ * verify state machines were created: until a first drill or verified copy
+ * exists, their ages count from then (grace after a deploy).
  */
 export class FreshnessMonitor extends Construct {
   /** The monitor function. */
@@ -46,7 +50,14 @@ export class FreshnessMonitor extends Construct {
       ...monitoringFunctionSettings(props),
     });
     this.grantReads(props);
-    const input = freshnessRunInput(props.deployment, props.where, props.plans, props.bucket?.bucketName, props.drillStateMachine?.stateMachineArn);
+    const input = freshnessRunInput(
+      props.deployment,
+      props.where,
+      props.plans,
+      props.bucket?.bucketName,
+      props.drillStateMachine?.stateMachineArn,
+      props.verifyStateMachine?.stateMachineArn,
+    );
     new PlanSchedules(this, 'Schedule', {
       function: this.function.function,
       deadLetterQueue: props.deadLetterQueue,
@@ -72,6 +83,11 @@ export class FreshnessMonitor extends Construct {
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*]`,
         reason: 'The freshness monitor reads the tags (verdict, shard, created) of every copy in the DR bucket; never object data.',
       });
+    }
+    // When protection started: the creation dates of the state machines whose work makes the points.
+    const started = [props.drillStateMachine, props.verifyStateMachine].filter((sm): sm is sfn.IStateMachine => sm !== undefined);
+    if (started.length > 0) {
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'ProtectionStart', actions: ['states:DescribeStateMachine'], resources: started.map((sm) => sm.stateMachineArn) }));
     }
     if (props.drillStateMachine) {
       role.addToPolicy(new iam.PolicyStatement({ sid: 'DrillHistory', actions: ['states:ListExecutions'], resources: [props.drillStateMachine.stateMachineArn] }));

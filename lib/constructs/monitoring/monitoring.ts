@@ -71,6 +71,7 @@ export class Monitoring extends Construct {
       scheduleGroup: props.scheduleGroup,
       bucket: props.bucket,
       drillStateMachine: props.drillStateMachine,
+      verifyStateMachine: props.verifyStateMachine,
     }).function;
     const formatter = new AlertFormatter(this, 'AlertFormatter', { ...shared, deployment: props.deployment, alerts: props.alerts, drillStateMachine: props.drillStateMachine });
     this.formatter = formatter.function;
@@ -176,7 +177,7 @@ export class Monitoring extends Construct {
       } else if (plan.export.enabled) {
         alarm('verified-copy-age', m.plan(METRIC.verifiedCopyAge, plan.name), {
           suffix,
-          description: `The newest verified DR copy of plan ${plan.name} is older than its RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min, or nothing reports it.`,
+          description: `The newest verified DR copy of plan ${plan.name} is older than its RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min (a target with none yet: counted from the verify state machine's creation), or nothing reports it.`,
           threshold: seconds(freshnessLimits(plan).copyAge),
           missing: breaching,
         });
@@ -191,7 +192,7 @@ export class Monitoring extends Construct {
         const limit = freshnessLimits(plan).lastDrillAge;
         alarm('drill-age', m.plan(METRIC.lastDrillAge, plan.name), {
           suffix,
-          description: `No successful ${props.where} drill of plan ${plan.name} within its drill interval plus the drill time (${Math.round(limit / 60)} h), or nothing reports it.`,
+          description: `No successful ${props.where} drill of plan ${plan.name} within its drill interval plus the drill time (${Math.round(limit / 60)} h; before the first, counted from the drill state machine's creation), or nothing reports it.`,
           threshold: seconds(limit),
           missing: breaching,
         });

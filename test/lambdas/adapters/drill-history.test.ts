@@ -1,7 +1,16 @@
-import { DescribeExecutionCommand, ExecutionDoesNotExist, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StateMachineDoesNotExist,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { currentState, drillReportFromHistory, drillReportOf, listDrillExecutions, listSucceededDrills } from '../../../lambdas/adapters/drill-history';
+import { currentState, drillReportFromHistory, drillReportOf, listDrillExecutions, listSucceededDrills, stateMachineCreatedAt } from '../../../lambdas/adapters/drill-history';
 
 const sfn = mockClient(SFNClient);
 const client = new SFNClient({ region: 'eu-west-1' });
@@ -169,5 +178,36 @@ describe('listDrillExecutions', () => {
       ['FAILED', true, 'DrillFailed'],
     ]);
     expect(sfn.commandCalls(ListExecutionsCommand)[0]!.args[0].input.statusFilter).toBeUndefined();
+  });
+});
+
+describe('stateMachineCreatedAt', () => {
+  beforeEach(() => sfn.reset());
+  const described = { stateMachineArn: ARN, name: 'redis-dr-primary-drill', definition: '{}', roleArn: 'r', type: 'STANDARD' as const };
+
+  it('is DescribeStateMachine\'s creationDate, each call through the wrapper', async () => {
+    const created = new Date('2026-11-20T08:00:00Z');
+    sfn.on(DescribeStateMachineCommand, { stateMachineArn: ARN }).resolves({ ...described, creationDate: created });
+    let wrapped = 0;
+    const at = await stateMachineCreatedAt(client, ARN, (call) => {
+      wrapped += 1;
+      return call();
+    });
+    expect(at).toEqual(created);
+    expect(wrapped).toBe(1);
+  });
+
+  it('is undefined for a state machine that does not exist, and throws any other error', async () => {
+    sfn
+      .on(DescribeStateMachineCommand)
+      .rejectsOnce(new StateMachineDoesNotExist({ message: 'State Machine Does Not Exist', $metadata: {} }))
+      .rejectsOnce(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+    expect(await stateMachineCreatedAt(client, ARN)).toBeUndefined();
+    await expect(stateMachineCreatedAt(client, ARN)).rejects.toThrow('not allowed');
+  });
+
+  it('throws when the answer has no creationDate (never a made-up start)', async () => {
+    sfn.on(DescribeStateMachineCommand).resolves({ ...described, creationDate: undefined as unknown as Date });
+    await expect(stateMachineCreatedAt(client, ARN)).rejects.toThrow(/returned no creationDate/);
   });
 });

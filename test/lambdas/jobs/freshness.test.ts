@@ -6,10 +6,10 @@ import {
 } from '@aws-sdk/client-elasticache';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetObjectTaggingCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeStateMachineCommand, ListExecutionsCommand, SFNClient, StateMachineDoesNotExist } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { listSucceededDrills } from '../../../lambdas/adapters/drill-history';
+import { listSucceededDrills, stateMachineCreatedAt } from '../../../lambdas/adapters/drill-history';
 import type { DrillExecution } from '../../../lambdas/domain/freshness';
 import type { FreshnessInput } from '../../../lambdas/domain/plan-input';
 import type { TargetKind } from '../../../lambdas/domain/types';
@@ -567,6 +567,137 @@ describe('freshness: last successful drill', () => {
     expect(err.message).toBe(
       'plan sessions: freshness failed for 1 target(s): all (LastSuccessfulDrillAgeSeconds: AccessDeniedException: no history)',
     );
+  });
+});
+
+describe('freshness: grace after a deploy (ages of points not there yet count from the state machine’s creation)', () => {
+  const VERIFY_ARN = 'arn:aws:states:eu-central-1:111122223333:stateMachine:redis-dr-prod-verify-rdb';
+  const client = new SFNClient({ region: 'eu-central-1' });
+  /** The state machines and their creation dates, answered by DescribeStateMachine. */
+  let created: Map<string, Date>;
+  const hoursBefore = (h: number) => new Date(NOW - h * 3_600_000);
+  // Alarm limits (the alarms fire at >= limit): RPO 210 min + 120 min for copies; a weekly drill + 4 h.
+  const copyLimit = (210 + 120) * 60;
+  const drillLimit = (7 * 24 + 4) * 3600;
+
+  beforeEach(() => {
+    created = new Map();
+    sfn.on(DescribeStateMachineCommand).callsFake((i: { stateMachineArn: string }) => {
+      maybeFail('DescribeStateMachine', i);
+      const at = created.get(i.stateMachineArn);
+      if (!at) throw new StateMachineDoesNotExist({ message: `State Machine Does Not Exist: '${i.stateMachineArn}'`, ...meta });
+      return { stateMachineArn: i.stateMachineArn, name: 'x', definition: '{}', roleArn: 'r', type: 'STANDARD', creationDate: at };
+    });
+    deps = { ...deps, protectionStart: (arn, wrap) => stateMachineCreatedAt(client, arn, wrap) };
+  });
+
+  const dr = (overrides: Partial<FreshnessInput> = {}) =>
+    input({ where: 'dr', bucket: BUCKET, verifyStateMachineArn: VERIFY_ARN, plans: [plan({ targets: ids('rg-a', 'rg-b') })], ...overrides });
+  const drills = (overrides: Partial<FreshnessInput> = {}) =>
+    input({ drillStateMachineArn: DRILL_ARN, plans: [plan({ exports: false, drills: true, targets: ids() })], ...overrides });
+
+  it('dr, before the first copy is due: targets without a copy are measured from the verify state machine’s creation, under the limit', async () => {
+    created.set(VERIFY_ARN, hoursBefore(1));
+
+    const r = await runFreshness(dr(), deps);
+
+    expect(points(r)).toEqual({ 'VerifiedCopyAgeSeconds sessions/rg-a': 3_600, 'VerifiedCopyAgeSeconds sessions/rg-b': 3_600 });
+    expect(r.points.every((p) => p.sinceProtectionStart === true && p.recoveryPoint === undefined)).toBe(true);
+    expect(r.gaps).toEqual([]);
+    // The plan-level point the alarm watches exists from the first run, below the limit: OK, no page.
+    expect(r.planPoints).toEqual([{ plan: 'sessions', metric: 'VerifiedCopyAgeSeconds', seconds: 3_600 }]);
+    expect(metrics.sum('VerifiedCopyAgeSeconds', { Plan: 'sessions' })).toBeLessThan(copyLimit);
+    // Read once per run, whatever the number of targets.
+    expect(sfn).toHaveReceivedCommandTimes(DescribeStateMachineCommand, 1);
+    expect(sfn).toHaveReceivedCommandWith(DescribeStateMachineCommand, { stateMachineArn: VERIFY_ARN });
+  });
+
+  it('dr, once the first copy is overdue and none came: at or past the limit (the page)', async () => {
+    created.set(VERIFY_ARN, hoursBefore(6));
+    const r = await runFreshness(dr(), deps);
+    expect(r.planPoints).toEqual([{ plan: 'sessions', metric: 'VerifiedCopyAgeSeconds', seconds: 21_600 }]);
+    expect(r.planPoints[0]!.seconds).toBeGreaterThanOrEqual(copyLimit);
+  });
+
+  it('dr, with a verified copy: its real age; the target without one still counts from the start; the worst is the plan’s', async () => {
+    created.set(VERIFY_ARN, hoursBefore(1));
+    addExport('rdr-rg-a-20261121-0600', { created: '2026-11-21T06:00:42.000Z' });
+
+    const r = await runFreshness(dr(), deps);
+
+    expect(points(r)).toEqual({ 'VerifiedCopyAgeSeconds sessions/rg-a': 14_358, 'VerifiedCopyAgeSeconds sessions/rg-b': 3_600 });
+    expect(r.points.find((p) => p.target === 'rg-a')).toMatchObject({ recoveryPoint: 'rdr-rg-a-20261121-0600' });
+    expect(r.points.find((p) => p.target === 'rg-a')!.sinceProtectionStart).toBeUndefined();
+    expect(r.planPoints).toEqual([{ plan: 'sessions', metric: 'VerifiedCopyAgeSeconds', seconds: 14_358 }]);
+  });
+
+  it('dr, an export not verified yet is a target with no point: measured from the start', async () => {
+    created.set(VERIFY_ARN, hoursBefore(2));
+    addExport('rdr-rg-a-20261121-0900', { verified: null });
+    const r = await runFreshness(dr({ plans: [plan({ targets: ids('rg-a') })] }), deps);
+    expect(points(r)).toEqual({ 'VerifiedCopyAgeSeconds sessions/rg-a': 7_200 });
+  });
+
+  it('dr, a tag-selected plan with nothing in the bucket yet: the plan as a whole (target all) from the start', async () => {
+    created.set(VERIFY_ARN, hoursBefore(1));
+    addExport('rdr-rg-y-20261121-0900', { plan: 'queues', created: '2026-11-21T09:00:42.000Z' });
+
+    const r = await runFreshness(
+      dr({ plans: [plan({ targets: { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: { team: 'web' } } })] }),
+      deps,
+    );
+
+    expect(points(r)).toEqual({ 'VerifiedCopyAgeSeconds sessions/all': 3_600 });
+    expect(r.planPoints).toEqual([{ plan: 'sessions', metric: 'VerifiedCopyAgeSeconds', seconds: 3_600 }]);
+  });
+
+  it('drills, before the first drill is due: the plan’s drill age counts from the drill state machine’s creation, under the limit', async () => {
+    created.set(DRILL_ARN, hoursBefore(48));
+
+    const r = await runFreshness(drills(), deps);
+
+    expect(points(r)).toEqual({ 'LastSuccessfulDrillAgeSeconds sessions/all': 172_800 });
+    expect(r.planPoints).toEqual([{ plan: 'sessions', metric: 'LastSuccessfulDrillAgeSeconds', seconds: 172_800 }]);
+    expect(r.planPoints[0]!.seconds).toBeLessThan(drillLimit);
+  });
+
+  it('drills, a week and more with no succeeded drill: past the limit (the page)', async () => {
+    created.set(DRILL_ARN, hoursBefore(7 * 24 + 5));
+    const r = await runFreshness(drills(), deps);
+    expect(r.planPoints[0]!.seconds).toBeGreaterThanOrEqual(drillLimit);
+  });
+
+  it('drills, with a succeeded drill: its real age, and the start is not read', async () => {
+    created.set(DRILL_ARN, hoursBefore(1));
+    addDrill('2026-11-14T08:00:00Z', { plan: 'sessions', deployment: 'prod' });
+    const r = await runFreshness(drills(), deps);
+    expect(points(r)).toEqual({ 'LastSuccessfulDrillAgeSeconds sessions/all': 7 * 86_400 + 7_200 });
+    expect(sfn).not.toHaveReceivedCommand(DescribeStateMachineCommand);
+  });
+
+  it('a state machine that does not exist: no data point (missing data pages), and says why', async () => {
+    const r = await runFreshness(drills(), deps);
+    expectOnlyGap(
+      r,
+      'all',
+      'LastSuccessfulDrillAgeSeconds',
+      `no succeeded drill of plan sessions among the last 50 succeeded executions; state machine ${DRILL_ARN} does not exist, so protection has no start`,
+    );
+  });
+
+  it('a start that cannot be read: a failure (no data point) and the run throws', async () => {
+    fail('DescribeStateMachine', awsError('AccessDeniedException', 'no describe'));
+    const err = await runFailed(dr({ plans: [plan({ targets: ids('rg-a') })] }));
+    expect(err.report.points).toEqual([]);
+    expect(err.report.planPoints).toEqual([]);
+    expect(err.report.failed).toEqual([{ plan: 'sessions', target: 'rg-a', metric: 'VerifiedCopyAgeSeconds', error: 'AccessDeniedException: no describe' }]);
+  });
+
+  it('without a way to read the start (redis-dr status): no data point, as before', async () => {
+    created.set(VERIFY_ARN, hoursBefore(1));
+    const { protectionStart: _unused, ...withoutStart } = deps;
+    const r = await runFreshness(dr({ plans: [plan({ targets: ids('rg-a') })] }), withoutStart as FreshnessDeps);
+    expectOnlyGap(r, 'rg-a', 'VerifiedCopyAgeSeconds', `no exports in s3://${BUCKET}`);
   });
 });
 

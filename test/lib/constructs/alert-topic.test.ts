@@ -35,13 +35,48 @@ describe('AlertTopic', () => {
     const keys = Object.values(synth[which].findResources('AWS::KMS::Key'));
     expect(keys).toHaveLength(1);
     expect(keys[0]!.Properties.EnableKeyRotation).toBe(true);
-    expect(keys[0]!.Properties.KeyPolicy.Statement).toContainEqual(
-      expect.objectContaining({
-        Sid: 'AlertPublishers',
-        Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      }),
-    );
+    const statements = keys[0]!.Properties.KeyPolicy.Statement as Record<string, any>[];
+    expect(statements).toContainEqual({
+      Sid: 'AlertPublishersCloudWatch',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    expect(statements).toContainEqual({
+      Sid: 'AlertPublishersEventBridge',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: {
+        ArnLike: {
+          // This account's topics in the key's region (the stack's region is known at synth).
+          'kms:EncryptionContext:aws:sns:topicArn': { 'Fn::Join': ['', [`arn:aws:sns:${config[which].region}:`, { Ref: 'AWS::AccountId' }, ':*']] },
+        },
+      },
+    });
+  });
+
+  it.each(['primary', 'dr'] as const)(
+    '%s: no key statement for EventBridge carries a source condition (SNS: not supported for EventBridge-to-encrypted topics; deliveries would be dropped)',
+    (which) => {
+      const statements = Object.values(synth[which].findResources('AWS::KMS::Key'))[0]!.Properties.KeyPolicy.Statement as Record<string, any>[];
+      const forEvents = statements.filter((st) => JSON.stringify(st.Principal ?? {}).includes('events.amazonaws.com'));
+      expect(forEvents.length).toBeGreaterThan(0);
+      for (const st of forEvents) {
+        const keys = Object.values((st.Condition ?? {}) as Record<string, Record<string, unknown>>).flatMap((c) => Object.keys(c));
+        expect(keys.filter((k) => /^aws:Source(Account|Arn|OrgID)$/i.test(k)), st.Sid).toEqual([]);
+      }
+    },
+  );
+
+  it.each(['primary', 'dr'] as const)('%s: names the topic in the stack output AlertTopicArn (no export), for checking its subscriptions', (which) => {
+    const outputs = synth[which].toJSON().Outputs as Record<string, { Value: unknown; Export?: unknown }>;
+    const topicId = Object.keys(synth[which].findResources('AWS::SNS::Topic'))[0]!;
+    expect(outputs.AlertTopicArn).toMatchObject({ Value: { Ref: topicId } });
+    expect(outputs.AlertTopicArn!.Export).toBeUndefined();
   });
 
   it.each(['primary', 'dr'] as const)('%s: subscribes every configured email and HTTPS endpoint', (which) => {
@@ -65,6 +100,7 @@ describe('AlertTopic', () => {
         template.resourceCountIs('AWS::SNS::Topic', 0);
         template.resourceCountIs('AWS::KMS::Key', 0);
       }
+      expect((reuse.dr.toJSON().Outputs as Record<string, { Value: unknown }>).AlertTopicArn!.Value).toBe('arn:aws:sns:eu-central-1:111122223333:oncall');
       const env = Object.values(reuse.dr.findResources('AWS::Lambda::Function'))[0]!.Properties.Environment.Variables;
       expect(env.ALERT_TOPIC_ARN).toBe('arn:aws:sns:eu-central-1:111122223333:oncall');
     } finally {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FRESHNESS_CRON } from '../../../lib/constructs/monitoring';
+import { drillsIn, freshnessLimits } from '../../../lib/deployment';
 import { ALARM_KINDS } from '../../../lambdas/domain/alerting/catalog';
 import { parseAlarmName } from '../../../lambdas/domain/alerting/names';
 import type { RedisDrConfig } from '../../../lib/config';
@@ -52,6 +53,69 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
     expect(dr['redis-dr-example-verified-copy-age-sessions']).toMatchObject({ TreatMissingData: 'breaching', Threshold: (config.plans[0]!.rpoMinutes + 120) * 60 });
     expect(dr['redis-dr-example-drill-age-sessions']).toMatchObject({ TreatMissingData: 'breaching', MetricName: 'LastSuccessfulDrillAgeSeconds' });
     expect(dr['redis-dr-example-rdb-corrupt']).toMatchObject({ MetricName: 'RdbCorrupt', TreatMissingData: 'notBreaching' });
+  });
+
+  it('the dead-man alarms: thresholds of the freshness limits, missing data breaching (the monitor emits from its first run, grace included)', () => {
+    const primary = Object.fromEntries(alarms(synth.primary).map((a) => [a.props.AlarmName, a.props]));
+    const dr = Object.fromEntries(alarms(synth.dr).map((a) => [a.props.AlarmName, a.props]));
+    const deadMen = (plan: RedisDrConfig['plans'][number]) => {
+      const limits = freshnessLimits(plan);
+      const exports = plan.export.enabled;
+      return [
+        [true, primary, `recovery-point-age-${plan.name}`, 'RecoveryPointAgeSeconds', limits.recoveryPointAge],
+        [exports, primary, `exported-copy-age-${plan.name}`, 'ExportedCopyAgeSeconds', limits.copyAge],
+        [exports, dr, `verified-copy-age-${plan.name}`, 'VerifiedCopyAgeSeconds', limits.copyAge],
+        [drillsIn(plan, 'primary'), primary, `drill-age-${plan.name}`, 'LastSuccessfulDrillAgeSeconds', limits.lastDrillAge],
+        [drillsIn(plan, 'dr'), dr, `drill-age-${plan.name}`, 'LastSuccessfulDrillAgeSeconds', limits.lastDrillAge],
+      ] as const;
+    };
+    let checked = 0;
+    for (const plan of config.plans) {
+      for (const [present, region, kind, metric, minutes] of deadMen(plan)) {
+        if (!present) {
+          expect(region[`redis-dr-example-${kind}`], kind).toBeUndefined();
+          continue;
+        }
+        checked += 1;
+        expect(region[`redis-dr-example-${kind}`], kind).toMatchObject({
+          MetricName: metric,
+          Dimensions: [{ Name: 'Plan', Value: plan.name }],
+          Statistic: 'Maximum',
+          Threshold: minutes * 60,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          EvaluationPeriods: 1,
+          TreatMissingData: 'breaching',
+        });
+      }
+    }
+    // All five kinds for the plan that exports and drills in both regions.
+    expect(checked).toBeGreaterThanOrEqual(6);
+  });
+
+  it('the freshness monitor knows when protection started: the drill and verify state machines, in its input, readable by its role only', () => {
+    const freshnessInput = (which: 'primary' | 'dr') => {
+      const schedule = Object.values(synth[which].findResources('AWS::Scheduler::Schedule')).find((s) => /freshness monitor/.test(s.Properties.Description))!;
+      return JSON.stringify(schedule.Properties.Target.Input);
+    };
+    const stateMachine = (which: 'primary' | 'dr', name: RegExp) =>
+      Object.entries(synth[which].findResources('AWS::StepFunctions::StateMachine')).find(([, sm]) => name.test(JSON.stringify(sm.Properties.StateMachineName)))![0];
+    const drills = { primary: stateMachine('primary', /primary-drill/), dr: stateMachine('dr', /dr-drill/) };
+    const verify = stateMachine('dr', /verify-rdb/);
+    expect(freshnessInput('dr')).toMatch(new RegExp(`verifyStateMachineArn\\\\":\\\\"",\\{"Ref":"${verify}"\\}`));
+    expect(freshnessInput('dr')).toMatch(new RegExp(`drillStateMachineArn\\\\":\\\\"",\\{"Ref":"${drills.dr}"\\}`));
+    expect(freshnessInput('primary')).not.toContain('verifyStateMachineArn');
+    for (const [which, arns] of [
+      ['primary', [drills.primary]],
+      ['dr', [drills.dr, verify]],
+    ] as const) {
+      const statements = Object.values(synth[which].findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+      const describe = statements.filter((st) => JSON.stringify(st.Action).includes('states:DescribeStateMachine'));
+      expect(describe, which).toEqual([
+        expect.objectContaining({ Sid: 'ProtectionStart', Effect: 'Allow', Action: 'states:DescribeStateMachine' }),
+      ]);
+      const resources = [describe[0]!.Resource].flat().map((r: { Ref: string }) => r.Ref);
+      expect(resources.sort(), which).toEqual([...arns].sort());
+    }
   });
 
   it('sends every alarm through the formatter, except the formatter\'s own errors, which go to the topic', () => {

@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { pendingSubscriptionsCommand, subscriptionLines, synthSummary } from '../../lib/synth-summary';
+import { exampleConfig } from '../support/synth';
+
+const config = exampleConfig();
+const withAlerts = (alerts: Partial<typeof config.alerts>) => ({ ...config, alerts: { ...config.alerts, ...alerts } });
+
+describe('synth summary: the alert subscriptions to confirm after the deploy', () => {
+  it('says to confirm the email subscriptions of both topics (deleted when still pending after 48 h), with the command that lists the pending ones per region', () => {
+    const lines = synthSummary(config, [], 0).trimEnd().split('\n');
+    const at = lines.findIndex((l) => l.startsWith('  after deploying, confirm'));
+    expect(lines[at]).toBe(
+      `  after deploying, confirm the 1 email subscription(s) of both alert topics (primary ${config.primary.region}, DR ${config.dr.region}): ` +
+        'each address gets one link per topic and is paged only once confirmed; SNS deletes a subscription still pending after 48 hours. Still pending:',
+    );
+    expect(lines.slice(at + 1)).toEqual([
+      `    ${pendingSubscriptionsCommand(config.primary.region, `RedisDr-${config.name}-Primary`)}`,
+      `    ${pendingSubscriptionsCommand(config.dr.region, `RedisDr-${config.name}-Dr`)}`,
+    ]);
+  });
+
+  it('the command reads the topic from the stack output AlertTopicArn and filters PendingConfirmation', () => {
+    expect(pendingSubscriptionsCommand('eu-west-1', 'RedisDr-prod-Primary')).toBe(
+      'aws sns list-subscriptions-by-topic --region eu-west-1 --topic-arn ' +
+        `"$(aws cloudformation describe-stacks --region eu-west-1 --stack-name RedisDr-prod-Primary --query "Stacks[0].Outputs[?OutputKey=='AlertTopicArn'].OutputValue" --output text)" ` +
+        `--query "Subscriptions[?SubscriptionArn=='PendingConfirmation'].Endpoint"`,
+    );
+  });
+
+  it('the command is one shell command line (bash parses it: quotes and the substitution balance)', () => {
+    execFileSync('bash', ['-n', '-c', pendingSubscriptionsCommand('eu-west-1', 'RedisDr-prod-Primary')]);
+  });
+
+  it('leaves out a region whose topic is an existing one (its subscriptions are its owner\'s), and says nothing when both are', () => {
+    const dr = 'arn:aws:sns:eu-central-1:111122223333:oncall';
+    const lines = subscriptionLines(withAlerts({ existingTopicArns: { dr } }));
+    expect(lines[0]).toContain(`the alert topic (primary ${config.primary.region})`);
+    expect(lines).toHaveLength(2);
+    expect(subscriptionLines(withAlerts({ existingTopicArns: { primary: 'arn:aws:sns:eu-west-1:111122223333:oncall', dr } }))).toEqual([]);
+  });
+
+  it('warns when nobody is subscribed at all', () => {
+    expect(subscriptionLines(withAlerts({ emails: [], httpsEndpoints: [] }))).toEqual([
+      `  no alert subscriptions (alerts.emails, alerts.httpsEndpoints): the alarms of primary ${config.primary.region} and DR ${config.dr.region} page nobody`,
+    ]);
+  });
+});
