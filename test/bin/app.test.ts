@@ -43,10 +43,13 @@ describe('bin/app.ts', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Primary \(eu-west-1\): \d+ schedules, 1 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Dr \(eu-central-1\): \d+ schedules, 2 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
     expect(lines).toContain('  cdk-nag: clean (AwsSolutions, RedisDr)');
-    expect(lines[6]).toMatch(/^ {2}before deploying, replace the placeholder values of: network\.vpcId, .*plans\[0\]\.probe\.authSecretArn$/);
+    // The network lines (below) come before these three.
+    const at = lines.findIndex((l) => l.startsWith('  before deploying'));
+    expect(at).toBe(10);
+    expect(lines[at]).toMatch(/^ {2}before deploying, replace the placeholder values of: network\.vpcId, .*plans\[0\]\.probe\.authSecretArn$/);
     // After the deploy: confirm the email subscriptions of both topics, with the command listing the pending ones per region.
-    expect(lines[7]).toMatch(/^ {2}after deploying, confirm the 1 email subscription\(s\) of both alert topics \(primary eu-west-1, DR eu-central-1\): .*deletes a subscription still pending after 48 hours/);
-    expect(lines.slice(8)).toEqual([
+    expect(lines[at + 1]).toMatch(/^ {2}after deploying, confirm the 1 email subscription\(s\) of both alert topics \(primary eu-west-1, DR eu-central-1\): .*deletes a subscription still pending after 48 hours/);
+    expect(lines.slice(at + 2)).toEqual([
       expect.stringMatching(/^ {4}aws sns list-subscriptions-by-topic --region eu-west-1 .*--stack-name RedisDr-example-Primary .*PendingConfirmation/),
       expect.stringMatching(/^ {4}aws sns list-subscriptions-by-topic --region eu-central-1 .*--stack-name RedisDr-example-Dr .*PendingConfirmation/),
     ]);
