@@ -55,6 +55,8 @@ export class DrExport extends Construct {
       deployment: props.deployment,
       plans,
       elastiCacheAccess: 'export',
+      elastiCacheAccessRoute: props.dr.elastiCacheBucketAccess,
+      logRetention: props.logRetention,
       accessLogs: this.accessLogs.bucket,
       replicateTo: { bucket: drBucket, region: props.dr.region, timeControl: props.dr.replicationTimeControl, metrics: props.dr.replicationMetrics },
     });
