@@ -159,8 +159,9 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
   const retryConditions = {
     StringEquals: requestTags(retryTargetTags(deployment)),
     'ForAllValues:StringEquals': { 'aws:TagKeys': Object.keys(retryTargetTags(deployment)) },
-    // The name is not a tagged snapshot (another deployment's `-r2` snapshot never matches).
-    Null: { [`aws:ResourceTag/${TAGS.managed}`]: 'true', [`aws:ResourceTag/${TAGS.deployment}`]: 'true' },
+    // Tags on the name, if IAM sees any (none on a new name; the request's, should ElastiCache
+    // present those as the new resource's), must be ours: another deployment's `-r2` never matches.
+    StringEqualsIfExists: deploymentSnapshotTags(deployment),
   };
   role.addToPolicy(
     new iam.PolicyStatement({ sid: 'ExportRetryTargets', actions: ['elasticache:CopySnapshot'], resources: retryTargets, conditions: retryConditions }),
@@ -220,7 +221,7 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
     },
     ...exportRetryNamePatterns().map((name) => ({
       id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, 'snapshot', name)}]`,
-      reason: 'Export retries are named <snapshot>-r<n> at run time; admitted only with this deployment\'s tags on the request (aws:RequestTag) and for names no tagged snapshot has.',
+      reason: 'Export retries are named <snapshot>-r<n> at run time; admitted only with this deployment\'s tags on the request (aws:RequestTag) and for names no other deployment\'s snapshot has.',
     })),
   );
 }

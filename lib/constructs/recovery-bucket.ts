@@ -263,7 +263,7 @@ class ElastiCacheAclGrant extends Construct {
       description: 'redis-dr: set the ElastiCache grant in a recovery bucket ACL (deploy time)',
     });
     role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.logGroupArn}`] }),
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
     );
     const common = { role, logGroup, installLatestAwsSdk: false, timeout: Duration.minutes(2) };
     const owner = new cr.AwsCustomResource(this, 'ReadOwner', {

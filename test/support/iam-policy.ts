@@ -2,8 +2,8 @@
  * A small evaluator of identity-policy Allow statements from a synthesized
  * template, for tests that ask "would IAM allow this request?". It covers what
  * the project's roles use: Action and Resource wildcards (`*`, `?`), and the
- * condition operators StringEquals, StringLike, Null and their
- * `ForAllValues:` forms. Anything else throws, so a test never passes on an
+ * condition operators StringEquals, StringLike, Null, their `…IfExists` and
+ * `ForAllValues:` / `ForAnyValue:` forms. Anything else throws, so a test never passes on an
  * operator the evaluator does not understand. Deny statements are not modelled
  * (the project's roles have none).
  * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
@@ -75,7 +75,10 @@ function conditionsHold(conditions: NonNullable<TemplateStatement['Condition']>,
 }
 
 function conditionHolds(operator: string, actual: string | readonly string[] | undefined, expected: readonly string[]): boolean {
+  // `…IfExists`: true when the key is absent, else the operator without the suffix.
+  if (operator.endsWith('IfExists')) return actual === undefined || conditionHolds(operator.slice(0, -'IfExists'.length), actual, expected);
   const [qualifier, base] = operator.includes(':') ? operator.split(':') : [undefined, operator];
+  if (!['StringEquals', 'StringLike', 'Null'].includes(base!)) unknown(operator);
   const match = (value: string) =>
     base === 'StringEquals' ? expected.includes(value) : base === 'StringLike' ? expected.some((e) => iamGlob(e, value)) : unknown(operator);
   if (base === 'Null') {

@@ -133,12 +133,12 @@ describe('DrExport (primary region)', () => {
     expect(actions.filter((a) => /Delete/.test(a))).toEqual(['s3:DeleteObject']);
   });
 
-  it('admits an export retry (<snapshot>-r2, -r3) only with this deployment\'s tags on the request and for names no tagged snapshot has', () => {
+  it('admits an export retry (<snapshot>-r2, -r3) only with this deployment\'s tags on the request and for names no other deployment\'s snapshot has', () => {
     const bySid = exportStatements();
     const condition = {
       StringEquals: { 'aws:RequestTag/redis-dr:managed': 'true', 'aws:RequestTag/redis-dr:deployment': 'example' },
       'ForAllValues:StringEquals': { 'aws:TagKeys': ['redis-dr:managed', 'redis-dr:deployment'] },
-      Null: { 'aws:ResourceTag/redis-dr:managed': 'true', 'aws:ResourceTag/redis-dr:deployment': 'true' },
+      StringEqualsIfExists: ours,
     };
     for (const sid of ['ExportRetryTargets', 'TagRetryTargets']) {
       expect(bySid[sid]!.Condition, sid).toEqual(condition);
@@ -176,6 +176,8 @@ describe('DrExport (primary region)', () => {
       expect(copyAllowed({ name: snap, tags: ourTags }, { name: snap, tags: ourTags })).toBe(true);
       expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, requestTags)).toBe(true);
       expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r3` }, requestTags)).toBe(true);
+      // Also if IAM presented the request's tags as the new name's resource tags.
+      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2`, tags: ourTags }, requestTags)).toBe(true);
     });
 
     it('denies a retry without request tags (the request before the fix), another deployment\'s source, and a name another deployment owns', () => {
