@@ -234,6 +234,34 @@ export class RecoveryBucket extends Construct {
   }
 }
 
+/**
+ * Role and log group of the CDK's AwsCustomResource provider function, once
+ * per stack (the provider is a stack singleton, and takes the role and log
+ * group of the first AwsCustomResource): no AWS managed policy, logs with
+ * retention.
+ */
+class AclProviderIdentity extends Construct {
+  static of(scope: Construct, logRetention: logs.RetentionDays): AclProviderIdentity {
+    const stack = Stack.of(scope);
+    return (stack.node.tryFindChild('ElastiCacheAclProvider') as AclProviderIdentity | undefined) ?? new AclProviderIdentity(stack, 'ElastiCacheAclProvider', logRetention);
+  }
+
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  private constructor(scope: Construct, id: string, logRetention: logs.RetentionDays) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'redis-dr: set the ElastiCache grant in recovery bucket ACLs (deploy time)',
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
+    );
+  }
+}
+
 /** Props for {@link ElastiCacheAclGrant}. */
 interface ElastiCacheAclGrantProps {
   readonly bucket: s3.Bucket;
@@ -256,15 +284,7 @@ class ElastiCacheAclGrant extends Construct {
   constructor(scope: Construct, id: string, props: ElastiCacheAclGrantProps) {
     super(scope, id);
     const { bucket } = props;
-    // The provider function's own role and log group: no AWS managed policy, logs with retention.
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'redis-dr: set the ElastiCache grant in a recovery bucket ACL (deploy time)',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
-    );
+    const { role, logGroup } = AclProviderIdentity.of(this, props.logRetention);
     const common = { role, logGroup, installLatestAwsSdk: false, timeout: Duration.minutes(2) };
     const owner = new cr.AwsCustomResource(this, 'ReadOwner', {
       ...common,

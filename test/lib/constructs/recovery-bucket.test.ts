@@ -1,8 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lifecycleRules, NONCURRENT_VERSION_DAYS } from '../../../lib/constructs/recovery-bucket';
+import { lifecycleRules, NONCURRENT_VERSION_DAYS, RecoveryBucket } from '../../../lib/constructs/recovery-bucket';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
 
 /** The one recovery bucket of a template (the one with a fixed name). */
@@ -210,5 +210,18 @@ describe('ElastiCache access route', () => {
       policyOnly.cleanup();
       acl.cleanup();
     }
+  });
+
+  it('shares one provider function, role and log group among the ACL grants of a stack', () => {
+    const stack = new Stack(new App(), 'Two', { env: { region: 'eu-west-1', account: '111122223333' } });
+    const accessLogs = new s3.Bucket(stack, 'Logs');
+    for (const [id, access] of [['A', 'export'], ['B', 'seed']] as const) {
+      new RecoveryBucket(stack, id, { deployment: id.toLowerCase(), plans: exampleConfig().plans, elastiCacheAccess: access, accessLogs });
+    }
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('Custom::AWS', 4);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    expect(Object.values(template.findResources('AWS::IAM::Role')).filter((r) => /recovery bucket ACLs/.test(r.Properties.Description))).toHaveLength(1);
   });
 });
