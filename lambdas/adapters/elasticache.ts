@@ -335,7 +335,8 @@ function engineLabel(engine: string | undefined, version: string | undefined): s
  * `<exportName>-0001.rdb`… Serverless snapshots: `ExportServerlessCacheSnapshot`,
  * which takes no target name: its objects are assumed to be named
  * `<snapshot>-0001.rdb`… like the others (unverified: no AWS access here), so
- * `exportName` must be the snapshot's own name.
+ * `exportName` must be the snapshot's own name. `targetTags` go on the
+ * CopySnapshot request (its `Tags`), for an export under a new name.
  * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CopySnapshot.html
  * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_ExportServerlessCacheSnapshot.html
  */
@@ -345,6 +346,7 @@ export async function startSnapshotExport(
   snapshot: string,
   exportName: string,
   bucket: string,
+  targetTags?: Readonly<Record<string, string>>,
 ): Promise<void> {
   if (kind === 'serverless-cache') {
     if (exportName !== snapshot) {
@@ -353,7 +355,9 @@ export async function startSnapshotExport(
     await client.send(new ExportServerlessCacheSnapshotCommand({ ServerlessCacheSnapshotName: snapshot, S3BucketName: bucket }));
     return;
   }
-  await client.send(new CopySnapshotCommand({ SourceSnapshotName: snapshot, TargetSnapshotName: exportName, TargetBucket: bucket }));
+  // Tags (tag-on-create) only when asked: they make IAM authorize the target name by aws:RequestTag.
+  const tags = targetTags ? { Tags: Object.entries(targetTags).map(([Key, Value]): Tag => ({ Key, Value })) } : {};
+  await client.send(new CopySnapshotCommand({ SourceSnapshotName: snapshot, TargetSnapshotName: exportName, TargetBucket: bucket, ...tags }));
 }
 
 /** Removes tags (by key) from a snapshot; RemoveTagsFromResource wants its ARN. */

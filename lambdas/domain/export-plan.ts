@@ -11,6 +11,17 @@ import { isTier, TAGS, tierRank, type RecoveryPoint, type TargetKind, type Tier 
 export const MAX_EXPORT_ATTEMPTS = 3;
 
 /**
+ * The tags an export under a new name (a retry, `<snapshot>-r2`…) carries on
+ * its CopySnapshot request (tag-on-create). The target name is no tagged
+ * snapshot, so IAM can only tell it is this deployment's by these request
+ * tags (the export role admits retry names on `aws:RequestTag`, see
+ * lib/constructs/dr-export.ts). A first export, named like its source, carries none.
+ */
+export function retryTargetTags(deployment: string): Record<string, string> {
+  return { [TAGS.managed]: 'true', [TAGS.deployment]: deployment };
+}
+
+/**
  * How long after its last object an export counts as settled. Until then an
  * incomplete shard set is taken as still arriving (the snapshot's status may
  * not say that an export runs: unverified), and a serverless export, whose

@@ -20,6 +20,7 @@ import {
   exportAttempts,
   newestFirst,
   nextExportStep,
+  retryTargetTags,
   type ExportAttempt,
   type ExportSkipReason,
   type ExportStep,
@@ -347,7 +348,9 @@ async function start(p: Planned, step: Extract<ExportStep, { step: 'start' }>, c
     return outcome('backlog', why);
   }
   try {
-    await ctx.retry(() => startSnapshotExport(deps.elasticache, c.target.kind, c.name, step.exportName, input.bucket));
+    // A retry's new name is no tagged snapshot: its request carries this deployment's tags for IAM to check.
+    const targetTags = step.exportName === c.name ? undefined : retryTargetTags(input.deployment);
+    await ctx.retry(() => startSnapshotExport(deps.elasticache, c.target.kind, c.name, step.exportName, input.bucket, targetTags));
   } catch (err) {
     const cause = unwrap(err);
     // The name is taken (objects appeared since the listing) or the snapshot

@@ -338,6 +338,15 @@ const drConfigSchema = regionConfigSchema.extend({
     .boolean()
     .default(false)
     .meta({ description: 'Publish S3 replication metrics (bytes and operations pending, latency); always on with replicationTimeControl.' }),
+  elastiCacheBucketAccess: z
+    .enum(['acl', 'bucket-policy'], {
+      error: says('must be "acl" or "bucket-policy"', 'leave it out to choose by region (docs/dr-copies.md, "How ElastiCache reaches the buckets")'),
+    })
+    .optional()
+    .meta({
+      description:
+        'How ElastiCache is let into both recovery buckets. Default: by region, as ElastiCache\'s export guide says: "acl" (bucket ACL grant to ElastiCache\'s canonical user, ObjectOwnership BucketOwnerPreferred, plus the service-principal bucket policy) in default regions, "bucket-policy" (regional service principal only, ACLs disabled) in opt-in regions.',
+    }),
   objectLock: z
     .strictObject({
       mode: z

@@ -67,6 +67,8 @@ export class DrCopies extends Construct {
       deployment: props.deployment,
       plans: props.plans,
       elastiCacheAccess: 'seed',
+      elastiCacheAccessRoute: props.dr.elastiCacheBucketAccess,
+      logRetention: props.logRetention,
       accessLogs: this.accessLogs.bucket,
       objectLock: props.dr.objectLock,
       eventBridgeEnabled: true,

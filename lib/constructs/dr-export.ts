@@ -5,8 +5,18 @@ import { Construct } from 'constructs';
 import type { DrConfig } from '../config';
 import type { ScheduledCapabilityProps } from './scheduled-capability';
 import type { ExportRunInput } from '../../lambdas/domain/plan-input';
+import { exportName } from '../../lambdas/domain/export';
+import { MAX_EXPORT_ATTEMPTS, retryTargetTags } from '../../lambdas/domain/export-plan';
+import { SNAPSHOT_PREFIX } from '../../lambdas/domain/naming';
 import { TAGS } from '../../lambdas/domain/types';
-import { acknowledgeSnapshotWildcards, deploymentSnapshotTags, managedSnapshotArns, nagArnRef } from './elasticache-arns';
+import {
+  acknowledgeSnapshotWildcards,
+  deploymentSnapshotTags,
+  elastiCacheArn,
+  managedSnapshotArns,
+  nagArnRef,
+  nagElastiCacheArn,
+} from './elasticache-arns';
 import { HouseFunction } from './house-function';
 import { PlanSchedules } from './plan-schedules';
 import { AccessLogBucket, RecoveryBucket, recoveryBucketName } from './recovery-bucket';
@@ -45,6 +55,8 @@ export class DrExport extends Construct {
       deployment: props.deployment,
       plans,
       elastiCacheAccess: 'export',
+      elastiCacheAccessRoute: props.dr.elastiCacheBucketAccess,
+      logRetention: props.logRetention,
       accessLogs: this.accessLogs.bucket,
       replicateTo: { bucket: drBucket, region: props.dr.region, timeControl: props.dr.replicationTimeControl, metrics: props.dr.replicationMetrics },
     });
@@ -85,13 +97,34 @@ export class DrExport extends Construct {
   }
 }
 
-/** The object actions of the export function's role: read and write object tags, never object data. */
+/** The object actions of the export function's role: read and write object tags (its own calls). */
 export const EXPORT_FUNCTION_OBJECT_ACTIONS = ['s3:GetObjectTagging', 's3:PutObjectTagging'] as const;
 
 /**
+ * The S3 object actions the caller of CopySnapshot / ExportServerlessCacheSnapshot
+ * must hold on the target keys: the Service Authorization Reference lists
+ * s3:PutObject and s3:DeleteObject as dependent actions of both, and
+ * ElastiCache's export guide (Step 3) assumes s3:GetObject as well. Granted on
+ * `rdr-*` keys only (every export name starts with the snapshot prefix).
+ * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticache.html
+ * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/backups-exporting.html
+ */
+export const EXPORT_CALLER_OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'] as const;
+
+/** The bucket-level actions the export caller needs on the export bucket (dependent actions and the export guide). */
+export const EXPORT_CALLER_BUCKET_ACTIONS = ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetBucketAcl'] as const;
+
+/** Snapshot-name patterns of export retries (`rdr-*-r2` … `rdr-*-r<MAX_EXPORT_ATTEMPTS>`): new names, tagged only by the request. */
+export function exportRetryNamePatterns(): string[] {
+  return Array.from({ length: MAX_EXPORT_ATTEMPTS - 1 }, (_, i) => exportName(`${SNAPSHOT_PREFIX}*`, i + 2));
+}
+
+/**
  * Least privilege for exporting: list snapshots; export and tag only `rdr-*`
- * snapshots tagged `redis-dr:managed=true` by this deployment; list the export bucket and read
- * and write the tags (never the data, never a delete) of its objects.
+ * snapshots tagged `redis-dr:managed=true` by this deployment; start a retry
+ * under its new name only with this deployment's tags on the request; hold
+ * the S3 permissions ElastiCache checks on the caller, on `rdr-*` keys of the
+ * export bucket only; list the bucket and read and write object tags.
  */
 function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): void {
   role.addToPolicy(
@@ -113,12 +146,29 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
       actions: ['elasticache:CopySnapshot', 'elasticache:ExportServerlessCacheSnapshot'],
       resources: managedSnapshotArns(role),
       // StringEquals, not IfExists: an untagged (hand-made or foreign) `rdr-*`
-      // snapshot, or another deployment's, must not be exportable by this role. If IAM also evaluated
-      // CopySnapshot against the untagged *target* name, exports would be
-      // denied and the export alarm fires: failing closed, never widening
-      // (docs/dr-copies.md, "What could not be verified here").
+      // snapshot, or another deployment's, must not be exportable by this role.
+      // A first export's target name is the source's own, so this covers it whichever ARN IAM checks.
       conditions: { StringEquals: deploymentSnapshotTags(deployment) },
     }),
+  );
+  // A retry exports under `<snapshot>-r<n>`, a name no tagged snapshot has: if IAM
+  // evaluates CopySnapshot on the target ARN, aws:ResourceTag cannot hold there. The
+  // request carries this deployment's tags instead (lambdas/jobs/export.ts, tag-on-create),
+  // and only such a request is admitted; the source still has to pass the statement above.
+  const retryTargets = exportRetryNamePatterns().map((name) => elastiCacheArn(role, 'snapshot', name));
+  const retryConditions = {
+    StringEquals: requestTags(retryTargetTags(deployment)),
+    'ForAllValues:StringEquals': { 'aws:TagKeys': Object.keys(retryTargetTags(deployment)) },
+    // Tags on the name, if IAM sees any (none on a new name; the request's, should ElastiCache
+    // present those as the new resource's), must be ours: another deployment's `-r2` never matches.
+    StringEqualsIfExists: deploymentSnapshotTags(deployment),
+  };
+  role.addToPolicy(
+    new iam.PolicyStatement({ sid: 'ExportRetryTargets', actions: ['elasticache:CopySnapshot'], resources: retryTargets, conditions: retryConditions }),
+  );
+  // The Service Authorization Reference lists AddTagsToResource as a dependent action of a CopySnapshot with Tags.
+  role.addToPolicy(
+    new iam.PolicyStatement({ sid: 'TagRetryTargets', actions: ['elasticache:AddTagsToResource'], resources: retryTargets, conditions: retryConditions }),
   );
   role.addToPolicy(
     new iam.PolicyStatement({
@@ -133,19 +183,23 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
     }),
   );
   // ElastiCache checks that the caller may use the target bucket.
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'ExportBucket',
-      actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetBucketAcl'],
-      resources: [bucket.bucketArn],
-    }),
-  );
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'ExportBucket', actions: [...EXPORT_CALLER_BUCKET_ACTIONS], resources: [bucket.bucketArn] }));
   // ElastiCache's API permissions reference lists s3:ListAllMyBuckets for CopySnapshot to S3 (bucket names only).
   role.addToPolicy(new iam.PolicyStatement({ sid: 'ListBucketsForExport', actions: ['s3:ListAllMyBuckets'], resources: ['*'] }));
+  // The S3 writes ElastiCache checks on the caller (ElastiCache itself writes the objects,
+  // under the bucket policy or ACL). On this bucket's rdr-* keys only; no
+  // s3:DeleteObjectVersion: on this versioned bucket a delete only adds a delete marker,
+  // and the version stays recoverable (housekeeping keeps noncurrent versions 7 days).
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ExportCallerObjects',
+      actions: [...EXPORT_CALLER_OBJECT_ACTIONS],
+      resources: [bucket.arnForObjects(`${SNAPSHOT_PREFIX}*`)],
+    }),
+  );
   // Only the object calls the export function makes (lambdas/jobs/export.ts:
   // ListObjectsV2 above, then GetObjectTagging + PutObjectTagging to mark a
-  // finished export). ElastiCache writes the objects itself, as its service
-  // principal under the bucket policy: the role never reads or writes data.
+  // finished export).
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ExportObjects',
@@ -156,8 +210,23 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
     }),
   );
   acknowledgeSnapshotWildcards(role, 'export and tagging');
-  Validations.of(role).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::${nagArnRef(bucket)}/*]`,
-    reason: 'Export object keys are chosen by ElastiCache at run time; the function only reads and writes the tags of objects of this one bucket (no object data, no delete).',
-  });
+  Validations.of(role).acknowledge(
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArnRef(bucket)}/*]`,
+      reason: 'Export object keys are chosen by ElastiCache at run time; the function only reads and writes the tags of objects of this one bucket (no object data, no delete).',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArnRef(bucket)}/${SNAPSHOT_PREFIX}*]`,
+      reason: 'ElastiCache checks that the caller of CopySnapshot / ExportServerlessCacheSnapshot may write the target keys; exports are named rdr-* at run time, so the grant covers rdr-* keys of this one bucket.',
+    },
+    ...exportRetryNamePatterns().map((name) => ({
+      id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, 'snapshot', name)}]`,
+      reason: 'Export retries are named <snapshot>-r<n> at run time; admitted only with this deployment\'s tags on the request (aws:RequestTag) and for names no other deployment\'s snapshot has.',
+    })),
+  );
+}
+
+/** `aws:RequestTag/<key>` condition values for `tags`. */
+function requestTags(tags: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags).map(([key, value]) => [`aws:RequestTag/${key}`, value]));
 }

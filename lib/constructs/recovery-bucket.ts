@@ -1,19 +1,30 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { recoveryBucketName as bucketName } from '../deployment';
 import type { PlanConfig } from '../config';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns';
+import {
+  ELASTICACHE_ACL_PERMISSIONS,
+  elastiCacheBucketAccessRoute,
+  elastiCacheCanonicalUserId,
+  type ElastiCacheBucketAccessRoute,
+} from './elasticache-s3-access';
 import { TAGS, TIERS } from '../../lambdas/domain/types';
 
 /**
  * The S3 buckets that hold exported recovery points: the export bucket in the
  * primary region and its replica, the DR bucket. Both share one hardening:
- * versioned, SSE-S3, BucketOwnerEnforced, public access blocked, TLS only,
- * server access logs, lifecycle rules by plan and tier tag, and a bucket
- * policy for the regional ElastiCache service principal.
+ * versioned, SSE-S3, public access blocked, TLS only, server access logs,
+ * lifecycle rules by plan and tier tag, and a bucket policy for the regional
+ * ElastiCache service principal. How ElastiCache gets in follows the bucket's
+ * region (./elasticache-s3-access.ts): in default regions also an ACL grant
+ * to ElastiCache's canonical user (ObjectOwnership BucketOwnerPreferred), in
+ * opt-in regions the policy alone (ACLs disabled, BucketOwnerEnforced).
  */
 
 /** What ElastiCache in the bucket's region may do with it. */
@@ -30,6 +41,16 @@ export interface RecoveryBucketProps {
    * `seed`: ElastiCache reads `.rdb` objects to seed new clusters.
    */
   readonly elastiCacheAccess: ElastiCacheBucketAccess;
+  /**
+   * How ElastiCache is let in (config `dr.elastiCacheBucketAccess`).
+   * @default - by the bucket's region: `acl` in default regions, `bucket-policy` in opt-in regions
+   */
+  readonly elastiCacheAccessRoute?: ElastiCacheBucketAccessRoute;
+  /**
+   * Log retention of the deploy-time function that sets the bucket ACL (the `acl` route).
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
   /** Where server access logs go. */
   readonly accessLogs: s3.IBucket;
   /**
@@ -94,10 +115,16 @@ export const SEED_OBJECT_ACTIONS = ['s3:GetObject'] as const;
 export class RecoveryBucket extends Construct {
   /** The bucket. */
   public readonly bucket: s3.Bucket;
+  /** How ElastiCache reaches this bucket. */
+  public readonly elastiCacheRoute: ElastiCacheBucketAccessRoute;
 
   constructor(scope: Construct, id: string, props: RecoveryBucketProps) {
     super(scope, id);
     const region = Stack.of(this).region;
+    if (Token.isUnresolved(region)) {
+      throw new Error(`RecoveryBucket ${this.node.path} needs a stack bound to a region (env.region): ElastiCache's access route depends on it`);
+    }
+    this.elastiCacheRoute = elastiCacheBucketAccessRoute(region, props.elastiCacheAccessRoute);
     // CDK names the replication role `CDKReplicationRole` unless this flag is on: an account-wide
     // name, so a second deployment (or any other CDK app replicating a bucket) in the account fails
     // on it (aws/aws-cdk#33355). Set here, not only in cdk.json, so the construct is right in any app.
@@ -111,7 +138,9 @@ export class RecoveryBucket extends Construct {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // The ACL route needs ACLs enabled; BucketOwnerPreferred keeps objects written with
+      // bucket-owner-full-control owned by this account.
+      objectOwnership: this.elastiCacheRoute === 'acl' ? s3.ObjectOwnership.BUCKET_OWNER_PREFERRED : s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: props.accessLogs,
       serverAccessLogsPrefix: `${props.deployment}/`,
       lifecycleRules: lifecycleRules(props.plans),
@@ -166,6 +195,9 @@ export class RecoveryBucket extends Construct {
 
     const principal = elastiCacheSnapshotPrincipal(region);
     const exporting = props.elastiCacheAccess === 'export';
+    // The policy on both routes: the documented route in opt-in regions, and in default regions
+    // what S3's user guide gives as the replacement of ElastiCache's ACL grant ("Prerequisites for
+    // disabling ACLs"), so either reading of the guides finds its grant.
     // No aws:SourceAccount condition: ElastiCache's documented bucket policies
     // carry none, and an unsupported condition would silently break exports.
     this.bucket.addToResourcePolicy(
@@ -185,11 +217,109 @@ export class RecoveryBucket extends Construct {
       }),
     );
 
+    if (this.elastiCacheRoute === 'acl') {
+      new ElastiCacheAclGrant(this, 'ElastiCacheAcl', {
+        bucket: this.bucket,
+        canonicalUserId: elastiCacheCanonicalUserId(region),
+        permissions: ELASTICACHE_ACL_PERMISSIONS[props.elastiCacheAccess],
+        logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      });
+    }
+
     Validations.of(this.bucket).acknowledge({
       id: 'RedisDr-S3KMS',
       reason:
         'SSE-S3 by design: ElastiCache exports cannot be written with a customer-managed KMS key, and seeding a cluster from S3 requires SSE-S3 objects.',
     });
+  }
+}
+
+/**
+ * Role and log group of the CDK's AwsCustomResource provider function, once
+ * per stack (the provider is a stack singleton, and takes the role and log
+ * group of the first AwsCustomResource): no AWS managed policy, logs with
+ * retention.
+ */
+class AclProviderIdentity extends Construct {
+  static of(scope: Construct, logRetention: logs.RetentionDays): AclProviderIdentity {
+    const stack = Stack.of(scope);
+    return (stack.node.tryFindChild('ElastiCacheAclProvider') as AclProviderIdentity | undefined) ?? new AclProviderIdentity(stack, 'ElastiCacheAclProvider', logRetention);
+  }
+
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  private constructor(scope: Construct, id: string, logRetention: logs.RetentionDays) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'redis-dr: set the ElastiCache grant in recovery bucket ACLs (deploy time)',
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
+    );
+  }
+}
+
+/** Props for {@link ElastiCacheAclGrant}. */
+interface ElastiCacheAclGrantProps {
+  readonly bucket: s3.Bucket;
+  readonly canonicalUserId: string;
+  readonly permissions: readonly ('READ' | 'WRITE' | 'READ_ACP')[];
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The bucket ACL of the `acl` route: the owner's FULL_CONTROL kept, plus
+ * ElastiCache's canonical user with `permissions`. CloudFormation can only
+ * set canned ACLs on a bucket, none of which names another canonical user, so
+ * two deploy-time SDK calls do it: GetBucketAcl (the owner's canonical id,
+ * which PutBucketAcl must repeat), then PutBucketAcl with the whole ACL. A
+ * failing call fails the deploy. The grant stays when the stack is deleted,
+ * like the bucket.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketAcl.html
+ */
+class ElastiCacheAclGrant extends Construct {
+  constructor(scope: Construct, id: string, props: ElastiCacheAclGrantProps) {
+    super(scope, id);
+    const { bucket } = props;
+    const { role, logGroup } = AclProviderIdentity.of(this, props.logRetention);
+    const common = { role, logGroup, installLatestAwsSdk: false, timeout: Duration.minutes(2) };
+    const owner = new cr.AwsCustomResource(this, 'ReadOwner', {
+      ...common,
+      onUpdate: {
+        service: 'S3',
+        action: 'GetBucketAcl',
+        parameters: { Bucket: bucket.bucketName },
+        physicalResourceId: cr.PhysicalResourceId.of(`${bucket.node.path}/owner`),
+        outputPaths: ['Owner.ID'],
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['s3:GetBucketAcl'], resources: [bucket.bucketArn] }),
+      ]),
+    });
+    const ownerId = owner.getResponseField('Owner.ID');
+    const grant = (id: string, permission: string) => ({ Grantee: { Type: 'CanonicalUser', ID: id }, Permission: permission });
+    const put = new cr.AwsCustomResource(this, 'PutAcl', {
+      ...common,
+      onUpdate: {
+        service: 'S3',
+        action: 'PutBucketAcl',
+        parameters: {
+          Bucket: bucket.bucketName,
+          AccessControlPolicy: {
+            Owner: { ID: ownerId },
+            Grants: [grant(ownerId, 'FULL_CONTROL'), ...props.permissions.map((p) => grant(props.canonicalUserId, p))],
+          },
+        },
+        physicalResourceId: cr.PhysicalResourceId.of(`${bucket.node.path}/elasticache-acl`),
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['s3:PutBucketAcl'], resources: [bucket.bucketArn] }),
+      ]),
+    });
+    put.node.addDependency(owner);
   }
 }
 

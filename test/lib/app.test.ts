@@ -139,7 +139,13 @@ describe('primary stack', () => {
 
   it('runs every function on Node.js 24, arm64, with tracing, explicit memory and timeout', () => {
     // Both stacks use the same logical ids for the monitoring functions: list, don't merge.
-    const fns = [...Object.values(synth.primary.findResources('AWS::Lambda::Function')), ...Object.values(synth.dr.findResources('AWS::Lambda::Function'))];
+    const all = [...Object.entries(synth.primary.findResources('AWS::Lambda::Function')), ...Object.entries(synth.dr.findResources('AWS::Lambda::Function'))];
+    // The CDK's AwsCustomResource provider, once per stack: the deploy-time PutBucketAcl of the ACL route (the
+    // basic config's regions are default regions). Its runtime and architecture are the CDK's; its role is ours.
+    const providers = all.filter(([id]) => id.startsWith('AWS679f53fac002430cb0da5b7982bd2287'));
+    expect(providers).toHaveLength(2);
+    for (const [, fn] of providers) expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Timeout: 120, LoggingConfig: { LogGroup: expect.anything() } });
+    const fns = all.filter(([id]) => !id.startsWith('AWS679f53fac002430cb0da5b7982bd2287')).map(([, fn]) => fn);
     // snapshot, prune, export, freshness, formatter; verify-rdb, freshness, formatter in the DR region.
     expect(fns).toHaveLength(8);
     for (const fn of fns) {
@@ -157,8 +163,8 @@ describe('primary stack', () => {
 
   it('gives every log group a retention', () => {
     const groups = [...Object.values(synth.primary.findResources('AWS::Logs::LogGroup')), ...Object.values(synth.dr.findResources('AWS::Logs::LogGroup'))];
-    // 7 functions' and the verify state machine's.
-    expect(groups).toHaveLength(8 + 1);
+    // 8 functions', the verify state machine's, and one per stack for the bucket-ACL custom resource provider.
+    expect(groups).toHaveLength(8 + 1 + 2);
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(basicConfig().lambda.logRetentionDays);
   });
 
@@ -198,9 +204,15 @@ describe('primary stack', () => {
   });
 
   it('allows tagging only our rdr-* snapshots, with redis-dr:* keys, never caches', () => {
-    const tagging = allStatements(synth).filter(
+    const requestTagged = allStatements(synth).filter(
       (s) => actionsOf(s).includes('elasticache:AddTagsToResource') && JSON.stringify(s.Condition).includes('RequestTag'),
     );
+    // The export role's tag-on-create of a retry name (test/lib/constructs/dr-export.test.ts) is the other one.
+    const retries = requestTagged.filter((s) => s.Sid === 'TagRetryTargets');
+    expect(retries).toHaveLength(1);
+    expect(retries[0]!.Condition!['ForAllValues:StringEquals']).toEqual({ 'aws:TagKeys': ['redis-dr:managed', 'redis-dr:deployment'] });
+    expect(JSON.stringify(retries[0]!.Resource)).toMatch(/:snapshot:rdr-\*-r2.*:snapshot:rdr-\*-r3/);
+    const tagging = requestTagged.filter((s) => s.Sid !== 'TagRetryTargets');
     expect(tagging).toHaveLength(1);
     expect(actionsOf(tagging[0]!)).toEqual(['elasticache:AddTagsToResource']);
     expect(tagging[0]!.Condition).toEqual({
@@ -257,7 +269,7 @@ describe('primary stack', () => {
   });
 });
 
-type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
+type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown>; Effect: string };
 
 function allStatements(synth: Synthesized): Statement[] {
   return [synth.primary, synth.dr].flatMap((t) =>

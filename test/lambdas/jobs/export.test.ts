@@ -328,7 +328,8 @@ describe('export handler: the life of one export', () => {
     const r1 = await runExportPlan(input(), deps);
     expect(counts(r1)).toEqual({ ...NONE, started: 1 });
     expect(ec).toHaveReceivedCommandTimes(CopySnapshotCommand, 1);
-    expect(ec.commandCalls(CopySnapshotCommand)[0]!.args[0].input).toEqual({
+    // No Tags: the target is the source's own (tagged) name; tags would also need AddTagsToResource on it.
+    expect(ec.commandCalls(CopySnapshotCommand)[0]!.args[0].input).toStrictEqual({
       SourceSnapshotName: snap,
       TargetSnapshotName: snap,
       TargetBucket: BUCKET,
@@ -437,8 +438,19 @@ describe('export handler: half-finished and pre-existing exports', () => {
       attempt: 2,
     });
     expect(err.message).toContain(`${snap} (incomplete: ${snap} is incomplete: shard(s) 1, 2 of 3)`);
-    expect(ec.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input)).toEqual([
-      { SourceSnapshotName: snap, TargetSnapshotName: `${snap}-r2`, TargetBucket: BUCKET },
+    // The retry's new name is no tagged snapshot: the request carries this deployment's tags (tag-on-create),
+    // which the export role's RetryTargets statement requires (aws:RequestTag).
+    const retry = ec.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input);
+    expect(retry).toStrictEqual([
+      {
+        SourceSnapshotName: snap,
+        TargetSnapshotName: `${snap}-r2`,
+        TargetBucket: BUCKET,
+        Tags: [
+          { Key: 'redis-dr:managed', Value: 'true' },
+          { Key: 'redis-dr:deployment', Value: input().deployment },
+        ],
+      },
     ]);
     expect(metrics.sum('ExportsFailed', { Plan: 'sessions', Target: 'rg-a' })).toBe(1);
     expect(metrics.sum('ExportsStarted', { Plan: 'sessions', Target: 'rg-a' })).toBe(1);

@@ -223,6 +223,7 @@ describe('validateConfig', () => {
       withChange((c) => {
         c.dr.objectLock = { mode: 'STRICT', days: 0 };
         c.dr.replicationTimeControl = 'yes';
+        c.dr.elastiCacheBucketAccess = 'policy';
       }),
     );
     expect(problems).toEqual(
@@ -230,8 +231,18 @@ describe('validateConfig', () => {
         expect.stringMatching(/^dr\.objectLock\.mode must be "GOVERNANCE" or "COMPLIANCE", got "STRICT": GOVERNANCE can be lifted/),
         'dr.objectLock.days must be >= 1, got 0',
         'dr.replicationTimeControl must be a boolean, got "yes"',
+        'dr.elastiCacheBucketAccess must be "acl" or "bucket-policy", got "policy": leave it out to choose by region (docs/dr-copies.md, "How ElastiCache reaches the buckets")',
       ]),
     );
+  });
+
+  it('accepts either ElastiCache bucket access route and has no default (the route then follows each bucket\'s region)', () => {
+    for (const route of ['acl', 'bucket-policy']) {
+      const result = validateConfig(withChange((c) => (c.dr.elastiCacheBucketAccess = route)), { now: NOW });
+      expect(result.ok && result.config.dr.elastiCacheBucketAccess).toBe(route);
+    }
+    const result = validateConfig(baseConfig(), { now: NOW });
+    expect(result.ok && 'elastiCacheBucketAccess' in result.config.dr).toBe(false);
   });
 
   it.each([

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_BUCKET_ACTIONS, EXPORT_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket';
 import type { RedisDrConfig } from '../../../lib/config';
-import { EXPORT_FUNCTION_OBJECT_ACTIONS } from '../../../lib/constructs/dr-export';
+import { EXPORT_CALLER_BUCKET_ACTIONS, EXPORT_CALLER_OBJECT_ACTIONS, EXPORT_FUNCTION_OBJECT_ACTIONS } from '../../../lib/constructs/dr-export';
+import { allowingStatements, type TemplateStatement } from '../../support/iam-policy';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
 import { bucketPolicyStatements, recoveryBucket } from './recovery-bucket.test';
 
@@ -109,34 +110,112 @@ describe('DrExport (primary region)', () => {
     }
   });
 
-  it('lets the export function export and mark only this deployment\'s managed rdr-* snapshots, and never delete an object', () => {
+  /** The export role's statements by Sid. */
+  function exportStatements(): Record<string, Record<string, any>> {
     const policies = Object.entries(synth.primary.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('DrExportRole'));
     expect(policies).toHaveLength(1);
     const statements = policies[0]![1].Properties.PolicyDocument.Statement as Record<string, any>[];
-    const bySid = Object.fromEntries(statements.filter((s) => s.Sid).map((s) => [s.Sid, s]));
+    return Object.fromEntries(statements.map((s) => [s.Sid, s]));
+  }
+  const ours = { 'aws:ResourceTag/redis-dr:managed': 'true', 'aws:ResourceTag/redis-dr:deployment': 'example' };
+
+  it('lets the export function export and mark only this deployment\'s managed rdr-* snapshots, and never delete a snapshot or an object version', () => {
+    const bySid = exportStatements();
     // StringEquals, this deployment's tags: an untagged rdr-* snapshot (hand-made, foreign) or another deployment's is not exportable.
-    const ours = { 'aws:ResourceTag/redis-dr:managed': 'true', 'aws:ResourceTag/redis-dr:deployment': 'example' };
     expect(bySid.ExportManagedSnapshots!.Condition).toEqual({ StringEquals: ours });
     expect(JSON.stringify(bySid.ExportManagedSnapshots!.Resource)).toMatch(/:snapshot:rdr-\*/);
     expect(bySid.MarkExported!.Condition).toEqual({
       StringEquals: ours,
       'ForAllValues:StringEquals': { 'aws:TagKeys': ['redis-dr:exported'] },
     });
-    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    expect(actions.filter((a) => /Delete/.test(a))).toEqual([]);
+    const actions = Object.values(bySid).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    // s3:DeleteObject (a dependent action of the export calls) only adds a delete marker on this versioned bucket.
+    expect(actions.filter((a) => /Delete/.test(a))).toEqual(['s3:DeleteObject']);
   });
 
-  it('gives the export function only the S3 object calls it makes (object tags), never object data', () => {
-    const policies = Object.entries(synth.primary.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('DrExportRole'));
-    const statements = policies[0]![1].Properties.PolicyDocument.Statement as Record<string, any>[];
-    const s3Actions = statements
+  it('admits an export retry (<snapshot>-r2, -r3) only with this deployment\'s tags on the request and for names no other deployment\'s snapshot has', () => {
+    const bySid = exportStatements();
+    const condition = {
+      StringEquals: { 'aws:RequestTag/redis-dr:managed': 'true', 'aws:RequestTag/redis-dr:deployment': 'example' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['redis-dr:managed', 'redis-dr:deployment'] },
+      StringEqualsIfExists: ours,
+    };
+    for (const sid of ['ExportRetryTargets', 'TagRetryTargets']) {
+      expect(bySid[sid]!.Condition, sid).toEqual(condition);
+      const resources = (bySid[sid]!.Resource as unknown[]).map((r) => JSON.stringify(r));
+      expect(resources, sid).toHaveLength(2);
+      expect(resources[0]).toMatch(/:snapshot:rdr-\*-r2"/);
+      expect(resources[1]).toMatch(/:snapshot:rdr-\*-r3"/);
+    }
+    expect(bySid.ExportRetryTargets!.Action).toBe('elasticache:CopySnapshot');
+    expect(bySid.TagRetryTargets!.Action).toBe('elasticache:AddTagsToResource');
+  });
+
+  describe('evaluated as IAM would (test/support/iam-policy.ts)', () => {
+    const refs = { 'AWS::Partition': 'aws', 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '111122223333' };
+    const arn = (name: string) => `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${name}`;
+    const snap = 'rdr-rg-a-20261121-0300';
+    const requestTags = { 'aws:RequestTag/redis-dr:managed': 'true', 'aws:RequestTag/redis-dr:deployment': 'example', 'aws:TagKeys': ['redis-dr:managed', 'redis-dr:deployment'] };
+    const statements = () => Object.values(exportStatements()) as TemplateStatement[];
+    /** A CopySnapshot, authorized on the source (with its tags) and on the target name (untagged, or as given): both must pass. */
+    function copyAllowed(source: { name: string; tags: Record<string, string> }, target: { name: string; tags?: Record<string, string> }, request: Record<string, string | string[]> = {}): boolean {
+      const resourceTags = (tags: Record<string, string> = {}) => Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+      const check = (action: string, name: string, tags?: Record<string, string>) =>
+        allowingStatements(statements(), { action, resource: arn(name), context: { ...request, ...resourceTags(tags) } }, refs).length > 0;
+      const tagging = 'aws:TagKeys' in request;
+      return (
+        check('elasticache:CopySnapshot', source.name, source.tags) &&
+        check('elasticache:CopySnapshot', target.name, target.tags) &&
+        // With Tags on the request, AddTagsToResource on the new name is a dependent action.
+        (!tagging || check('elasticache:AddTagsToResource', target.name, target.tags))
+      );
+    }
+    const ourTags = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'example' };
+
+    it('allows a first export (target named like the source) and a retry that carries this deployment\'s tags', () => {
+      expect(copyAllowed({ name: snap, tags: ourTags }, { name: snap, tags: ourTags })).toBe(true);
+      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, requestTags)).toBe(true);
+      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r3` }, requestTags)).toBe(true);
+      // Also if IAM presented the request's tags as the new name's resource tags.
+      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2`, tags: ourTags }, requestTags)).toBe(true);
+    });
+
+    it('denies a retry without request tags (the request before the fix), another deployment\'s source, and a name another deployment owns', () => {
+      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` })).toBe(false);
+      const staging = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'staging' };
+      expect(copyAllowed({ name: snap, tags: staging }, { name: `${snap}-r2` }, requestTags)).toBe(false);
+      expect(copyAllowed({ name: snap, tags: {} }, { name: `${snap}-r2` }, requestTags)).toBe(false);
+      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2`, tags: staging }, requestTags)).toBe(false);
+      // Claiming another deployment, or adding other tag keys, on the request.
+      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, { ...requestTags, 'aws:RequestTag/redis-dr:deployment': 'staging' })).toBe(false);
+      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, { ...requestTags, 'aws:TagKeys': ['redis-dr:managed', 'redis-dr:deployment', 'redis-dr:tier'] })).toBe(false);
+      // No fourth attempt.
+      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r4` }, requestTags)).toBe(false);
+    });
+  });
+
+  it('gives the export caller the S3 actions ElastiCache checks, object writes on rdr-* keys of its bucket only', () => {
+    const bySid = exportStatements();
+    const { id } = recoveryBucket(synth.primary);
+    // Dependent actions of CopySnapshot / ExportServerlessCacheSnapshot (Service Authorization Reference) and the export guide.
+    expect(bySid.ExportCallerObjects).toEqual({
+      Sid: 'ExportCallerObjects',
+      Effect: 'Allow',
+      Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, '/rdr-*']] },
+    });
+    expect(bySid.ExportBucket).toMatchObject({
+      Action: ['s3:GetBucketAcl', 's3:GetBucketLocation', 's3:ListBucket'],
+      Resource: { 'Fn::GetAtt': [id, 'Arn'] },
+    });
+    expect(bySid.ListBucketsForExport).toMatchObject({ Action: 's3:ListAllMyBuckets', Resource: '*' });
+    // The function's own object calls: tags only, on the project's tag keys.
+    expect([...bySid.ExportObjects!.Action].sort()).toEqual([...EXPORT_FUNCTION_OBJECT_ACTIONS].sort());
+    const s3Actions = Object.values(bySid)
       .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
       .filter((a: string) => a.startsWith('s3:'))
       .sort();
-    // ListAllMyBuckets (bucket names only): ElastiCache's permissions reference lists it for CopySnapshot to S3.
-    expect(s3Actions).toEqual(['s3:GetBucketAcl', 's3:GetBucketLocation', 's3:GetObjectTagging', 's3:ListAllMyBuckets', 's3:ListBucket', 's3:PutObjectTagging']);
-    const objects = statements.find((s) => s.Sid === 'ExportObjects')!;
-    expect([...objects.Action].sort()).toEqual([...EXPORT_FUNCTION_OBJECT_ACTIONS].sort());
+    expect(s3Actions).toEqual([...EXPORT_CALLER_BUCKET_ACTIONS, ...EXPORT_CALLER_OBJECT_ACTIONS, ...EXPORT_FUNCTION_OBJECT_ACTIONS, 's3:ListAllMyBuckets'].sort());
   });
 });
 

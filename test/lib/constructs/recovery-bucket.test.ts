@@ -1,8 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lifecycleRules, NONCURRENT_VERSION_DAYS } from '../../../lib/constructs/recovery-bucket';
+import { lifecycleRules, NONCURRENT_VERSION_DAYS, RecoveryBucket } from '../../../lib/constructs/recovery-bucket';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
 
 /** The one recovery bucket of a template (the one with a fixed name). */
@@ -61,14 +61,14 @@ describe('recovery buckets in both regions', () => {
   });
   afterAll(() => synth.cleanup());
 
-  it.each(['primary', 'dr'] as const)('%s: versioned, SSE-S3, owner-enforced, public access blocked, logged, retained', (which) => {
+  it.each(['primary', 'dr'] as const)('%s: versioned, SSE-S3, public access blocked, logged, retained', (which) => {
     const template = synth[which];
     const { id, props } = recoveryBucket(template);
     const region = which === 'primary' ? exampleConfig().primary.region : exampleConfig().dr.region;
     expect(props.BucketName).toEqual({ 'Fn::Join': ['', ['redis-dr-example-', { Ref: 'AWS::AccountId' }, `-${region}`]] });
     expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(props.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
-    expect(props.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    // Object ownership follows ElastiCache's access route: see 'ElastiCache access route' below.
     expect(props.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true,
       BlockPublicPolicy: true,
@@ -105,5 +105,123 @@ describe('recovery buckets in both regions', () => {
     ]);
     // Only exporting plans have rules: the other plan's copies do not exist.
     expect(rules.some((r) => String(r.Id).startsWith('queues-'))).toBe(false);
+  });
+});
+
+/** The bucket ACL the `acl` route's PutBucketAcl call sets, `<owner>` for the owner's id read at deploy time; undefined without one. */
+export function elastiCacheAclCall(template: Template): { Bucket: string; AccessControlPolicy: { Owner: { ID: string }; Grants: unknown[] } } | undefined {
+  const calls = Object.entries(template.findResources('Custom::AWS'))
+    .map(([, r]) => renderCall(r.Properties.Create))
+    .filter((c) => c.action === 'PutBucketAcl');
+  expect(calls.length).toBeLessThanOrEqual(1);
+  return calls[0]?.parameters;
+}
+
+/** An AwsCustomResource call as JSON, references rendered as `<Ref:Id>` and the owner id as `<owner>`. */
+function renderCall(value: unknown): Record<string, any> {
+  if (typeof value === 'string') return JSON.parse(value);
+  const [sep, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  const text = parts
+    .map((p) => {
+      if (typeof p === 'string') return p;
+      const ref = p as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+      if (ref.Ref) return `<Ref:${ref.Ref}>`;
+      if (ref['Fn::GetAtt']?.[1] === 'Owner.ID') return '<owner>';
+      throw new Error(`unexpected part ${JSON.stringify(p)}`);
+    })
+    .join(sep);
+  return JSON.parse(text);
+}
+
+const ELASTICACHE = '540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353';
+const grant = (id: string, permission: string) => ({ Grantee: { Type: 'CanonicalUser', ID: id }, Permission: permission });
+
+describe('ElastiCache access route', () => {
+  /** The example config with other regions or the override. */
+  function config(primary: string, dr: string, route?: 'acl' | 'bucket-policy') {
+    const c = exampleConfig();
+    return { ...c, primary: { ...c.primary, region: primary }, dr: { ...c.dr, region: dr, elastiCacheBucketAccess: route } };
+  }
+  function serviceStatements(template: Template): Record<string, any>[] {
+    return bucketPolicyStatements(template, recoveryBucket(template).id).filter((st) => st.Principal?.Service);
+  }
+
+  it('default regions (eu-west-1, eu-central-1): BucketOwnerPreferred and the canonical-id ACL grant, the service-principal policy kept', () => {
+    const synth = synthesize();
+    try {
+      for (const [which, region, permissions] of [
+        ['primary', 'eu-west-1', ['READ', 'WRITE', 'READ_ACP']],
+        ['dr', 'eu-central-1', ['READ', 'READ_ACP']],
+      ] as const) {
+        const template = synth[which];
+        const { id, props } = recoveryBucket(template);
+        expect(props.OwnershipControls, which).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] });
+        // The export guide's grant ("List objects", "Write objects", "Read bucket permissions"; the seed bucket reads only),
+        // with the owner's FULL_CONTROL kept.
+        expect(elastiCacheAclCall(template), which).toEqual({
+          Bucket: `<Ref:${id}>`,
+          AccessControlPolicy: {
+            Owner: { ID: '<owner>' },
+            Grants: [grant('<owner>', 'FULL_CONTROL'), ...permissions.map((p) => grant(ELASTICACHE, p))],
+          },
+        });
+        expect(serviceStatements(template).map((st) => st.Principal.Service), which).toEqual([
+          `${region}.elasticache-snapshot.amazonaws.com`,
+          `${region}.elasticache-snapshot.amazonaws.com`,
+        ]);
+      }
+    } finally {
+      synth.cleanup();
+    }
+  });
+
+  it('opt-in regions (ap-east-1, me-south-1): BucketOwnerEnforced, the regional service principal only, no ACL call', () => {
+    const synth = synthesize(config('ap-east-1', 'me-south-1'));
+    try {
+      for (const [which, region] of [
+        ['primary', 'ap-east-1'],
+        ['dr', 'me-south-1'],
+      ] as const) {
+        const template = synth[which];
+        expect(recoveryBucket(template).props.OwnershipControls, which).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+        expect(elastiCacheAclCall(template), which).toBeUndefined();
+        template.resourceCountIs('Custom::AWS', 0);
+        expect(serviceStatements(template).map((st) => st.Principal.Service), which).toEqual([
+          `${region}.elasticache-snapshot.amazonaws.com`,
+          `${region}.elasticache-snapshot.amazonaws.com`,
+        ]);
+      }
+    } finally {
+      synth.cleanup();
+    }
+  });
+
+  it('dr.elastiCacheBucketAccess overrides the region table both ways, for both buckets', () => {
+    const policyOnly = synthesize(config('eu-west-1', 'eu-central-1', 'bucket-policy'));
+    const acl = synthesize(config('ap-east-1', 'me-south-1', 'acl'));
+    try {
+      for (const which of ['primary', 'dr'] as const) {
+        expect(recoveryBucket(policyOnly[which]).props.OwnershipControls, which).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+        expect(elastiCacheAclCall(policyOnly[which]), which).toBeUndefined();
+        expect(recoveryBucket(acl[which]).props.OwnershipControls, which).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] });
+        expect(elastiCacheAclCall(acl[which])?.AccessControlPolicy.Grants, which).toContainEqual(grant(ELASTICACHE, 'READ'));
+      }
+    } finally {
+      policyOnly.cleanup();
+      acl.cleanup();
+    }
+  });
+
+  it('shares one provider function, role and log group among the ACL grants of a stack', () => {
+    const stack = new Stack(new App(), 'Two', { env: { region: 'eu-west-1', account: '111122223333' } });
+    const accessLogs = new s3.Bucket(stack, 'Logs');
+    for (const [id, access] of [['A', 'export'], ['B', 'seed']] as const) {
+      new RecoveryBucket(stack, id, { deployment: id.toLowerCase(), plans: exampleConfig().plans, elastiCacheAccess: access, accessLogs });
+    }
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('Custom::AWS', 4);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    expect(Object.values(template.findResources('AWS::IAM::Role')).filter((r) => /recovery bucket ACLs/.test(r.Properties.Description))).toHaveLength(1);
   });
 });
