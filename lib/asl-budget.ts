@@ -19,7 +19,7 @@ export interface BudgetState {
   readonly Seconds?: number;
   readonly Choices?: readonly Record<string, unknown>[];
   readonly Retry?: readonly { ErrorEquals: readonly string[]; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number; MaxDelaySeconds?: number }[];
-  readonly Catch?: readonly { Next: string }[];
+  readonly Catch?: readonly { ErrorEquals?: readonly string[]; Next: string }[];
   readonly Parameters?: Record<string, unknown>;
   readonly [key: string]: unknown;
 }

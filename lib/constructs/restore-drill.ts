@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -311,7 +311,9 @@ export class RestoreDrill extends Construct {
     const steps = { select: this.selectFunction, verify: this.verifyFunction, report: this.reportFunction, region };
     // The time budget is read from the definition itself: a probe with no poll rounds, built apart
     // (a state belongs to one graph), gives the work's fixed part, a round's and cleanup's worst case.
-    const probe = drillDefinition(new Construct(new Stack(undefined, 'DrillBudgetProbe'), 'States'), props, { ...steps, pollRounds: 0 });
+    // Its own app, never synthesized (autoSynth off: under `cdk synth` an app would otherwise write itself out).
+    const probeStack = new Stack(new App({ autoSynth: false }), 'DrillBudgetProbe', { env: { account: Stack.of(this).account, region } });
+    const probe = drillDefinition(new Construct(probeStack, 'States'), props, { ...steps, pollRounds: 0 });
     const { pollRounds, timeoutSeconds } = drillBudget(new sfn.StateGraph(probe.startState, 'budget probe').toGraphJson() as BudgetDefinition, maxHours);
     // States live in their own scope: their ids are the state names the console shows.
     const definition = drillDefinition(new Construct(this, 'States'), props, { ...steps, pollRounds });

@@ -157,8 +157,8 @@ describe('RestoreDrill', () => {
     // Step Functions names an error ElastiCache.<the SDK's exception>: a modeled error (the Java SDK spells "…Fault" as
     // "…Exception"), or the client's base ElastiCacheException for an unmodeled one (throttling, 5xx).
     const modeled = new Set(
-      Object.values(elasticache)
-        .filter((v): v is new (...a: never[]) => unknown => typeof v === 'function' && v.prototype instanceof elasticache.ElastiCacheServiceException)
+      (Object.values(elasticache) as unknown[])
+        .filter((v): v is { name: string; prototype: unknown } => typeof v === 'function' && v.prototype instanceof elasticache.ElastiCacheServiceException)
         .map((c) => c.name),
     );
     expect(modeled).toContain('ReplicationGroupNotFoundFault');
