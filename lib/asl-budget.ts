@@ -60,6 +60,11 @@ export interface BudgetPhases {
   readonly cleanupStarts: readonly string[];
   /** The state that sends the report. */
   readonly report: string;
+  /**
+   * Seconds every state entered adds: Step Functions' own time for a transition.
+   * @default 0
+   */
+  readonly stateSeconds?: number;
 }
 
 /** Seconds one Task state may take in the worst case: every attempt times out, every retrier is exhausted. */
@@ -76,7 +81,7 @@ export function taskWorstCase(name: string, state: BudgetState): number {
   return attempts * state.TimeoutSeconds + waits;
 }
 
-function stateCost(name: string, s: BudgetState): number {
+function ownCost(name: string, s: BudgetState): number {
   switch (s.Type) {
     case 'Task':
       return taskWorstCase(name, s);
@@ -158,6 +163,7 @@ function loopBound(def: BudgetDefinition, head: string, members: ReadonlySet<str
 export function aslBudget(def: BudgetDefinition, phases: BudgetPhases): AslBudget {
   const heads = loopHeads(def);
   const loops = new Map<string, BudgetLoop>();
+  const stateCost = (name: string, s: BudgetState) => ownCost(name, s) + (phases.stateSeconds ?? 0);
 
   /** Longest path from `name`; `target` ends it (reached = 0), `blocked` states are dead ends, `stop` states end it at no cost. */
   const longest = (name: string, o: { stop: ReadonlySet<string>; target?: string; blocked: ReadonlySet<string> }, stack: Set<string>, memo: Map<string, number>): number => {
@@ -198,7 +204,8 @@ export function aslBudget(def: BudgetDefinition, phases: BudgetPhases): AslBudge
   };
 
   const measureLoop = (head: string, stop: ReadonlySet<string>): BudgetLoop => {
-    const cached = loops.get(head);
+    const key = [head, ...stop].join('\n');
+    const cached = loops.get(key);
     if (cached) return cached;
     // Members: states on some path from the head back to it.
     const members = new Set<string>();
@@ -219,7 +226,7 @@ export function aslBudget(def: BudgetDefinition, phases: BudgetPhases): AslBudge
     members.add(head);
     const round = longest(head, { stop, target: head, blocked: new Set() }, new Set(), new Map());
     const loop = { head, bound: loopBound(def, head, members), round };
-    loops.set(head, loop);
+    loops.set(key, loop);
     return loop;
   };
 
@@ -234,7 +241,8 @@ export function aslBudget(def: BudgetDefinition, phases: BudgetPhases): AslBudge
   const cleanup = Math.max(0, ...present.map((n) => finite(longest(n, { stop: toReport, blocked: new Set() }, new Set(), new Map()), `from ${n}`)));
   const report = finite(longest(phases.report, { stop: new Set(), blocked: new Set() }, new Set(), new Map()), `from ${phases.report}`);
   const total = finite(longest(def.StartAt, { stop: new Set(), blocked: new Set() }, new Set(), new Map()), `from ${def.StartAt}`);
-  return { work, cleanup, report, total, loops: [...loops.values()] };
+  const measured = [...new Map([...loops.values()].map((l) => [l.head, l])).values()];
+  return { work, cleanup, report, total, loops: measured };
 }
 
 /**

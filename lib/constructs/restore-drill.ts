@@ -72,6 +72,8 @@ export const DRILL_TIMING = {
   lambdaSlackSeconds: 30,
   /** Fewest poll rounds a drill may have: a `drill.maxHours` too short for them is refused at synth. */
   minPollRounds: 10,
+  /** Step Functions' own time per state entered (tens of milliseconds in practice), counted generously. */
+  stateSeconds: 1,
 } as const;
 
 /** Seconds between two DescribeReplicationGroups polls while the drill cluster is created. */
@@ -107,6 +109,7 @@ export const SFN_ERRORS = {
    * `Ec2.Ec2Exception`). `ElastiCache.ThrottlingException` is never raised.
    * @see https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html (error names: ServiceName.ErrorName, with an Exception suffix)
    * @see https://github.com/aws/aws-sdk-java-v2/blob/master/codegen/src/main/java/software/amazon/awssdk/codegen/naming/DefaultNamingStrategy.java (XFault becomes XException; the base exception is ElastiCacheException)
+   * @see https://github.com/CloudSnorkel/cdk-github-runners/issues/946 (an EC2 throttle in a Step Functions SDK task: "Ec2.Ec2Exception: Request limit exceeded")
    */
   transient: ['ElastiCache.ElastiCacheException'],
   /** The group is still creating/modifying: delete must wait. */
@@ -177,6 +180,7 @@ export const DRILL_PHASES = {
   /** The main work (select, create, wait, verify) ends at one of these; cleanup begins. */
   cleanupStarts: ['Which cache to clean up?', 'Check owner', 'Nothing created'],
   report: 'Report',
+  stateSeconds: DRILL_TIMING.stateSeconds,
 } as const;
 
 /**
@@ -606,13 +610,13 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
 
   // A failure of any step after the create: keep it, then clean up.
   const failedStep = (name: string) => new sfn.Pass(scope, `${name} failed`, { resultPath: sfn.JsonPath.DISCARD }).next(cleanup);
-  // A create that failed made nothing (CreateReplicationGroup is accepted whole or not at all). A group
-  // with the drill's id that exists anyway (ReplicationGroupAlreadyExists) is someone else's: never deleted.
+  // A create that failed made nothing (CreateReplicationGroup is accepted whole or not at all); one that
+  // timed out or met an existing group with the drill's id goes to the owner check instead (mayExist, below).
   const notCreated = new sfn.Pass(scope, 'Nothing created', {
     parameters: {
       deleted: false,
       'clusterId.$': '$.drill.choice.clusterId',
-      skipped: 'the create failed, so this drill made no cluster; nothing was deleted (a group with this id that exists is not this drill\'s)',
+      skipped: 'the create failed, so this drill made no cluster; nothing was deleted',
     },
     resultPath: '$.drill.cleanup',
   });

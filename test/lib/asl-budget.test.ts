@@ -116,3 +116,9 @@ describe('budgetProblems', () => {
     ]);
   });
 });
+
+describe('aslBudget with a transition allowance', () => {
+  it('adds stateSeconds for every state entered, loop rounds included', () => {
+    expect(aslBudget(linear(), { ...phases, stateSeconds: 1 })).toMatchObject({ work: 11, cleanup: 21, report: 6, total: 38 });
+  });
+});

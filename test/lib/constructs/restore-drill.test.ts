@@ -463,8 +463,11 @@ describe('RestoreDrill time budget', () => {
       const b = aslBudget(definition, DRILL_PHASES);
       expect(b.work).toBeLessThanOrEqual(hours * 3600);
       expect(b.work + b.cleanup + b.report).toBeLessThanOrEqual(definition.TimeoutSeconds!);
-      // The poll loop has its computed rounds (at least the minimum), at their worst case a round each.
-      expect(b.loops).toEqual([{ head: 'Wait for cluster', bound: expect.any(Number), round: DRILL_TIMING.pollIntervalSeconds + DRILL_TIMING.sdkTimeoutSeconds }]);
+      // The poll loop has its computed rounds (at least the minimum), each at its worst case: the wait, a describe
+      // timing out, and a second for each state (Wait, Describe, Status unknown, Cluster available?, Count round,
+      // and the serverless choice of describe).
+      const states = serverless ? 6 : 5;
+      expect(b.loops).toEqual([{ head: 'Wait for cluster', bound: expect.any(Number), round: DRILL_TIMING.pollIntervalSeconds + DRILL_TIMING.sdkTimeoutSeconds + states * DRILL_TIMING.stateSeconds }]);
       expect(b.loops[0]!.bound).toBeGreaterThanOrEqual(DRILL_TIMING.minPollRounds);
       expect(definition.States['Polling exhausted']!.Parameters!['Cause.$']).toContain(`after ${b.loops[0]!.bound} polls`);
       // Not more than needed: the timeout is maxHours plus cleanup and report, to the minute.
