@@ -3,7 +3,7 @@ import * as elasticache from '@aws-sdk/client-elasticache';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { aslBudget, budgetProblems } from '../../../lib/asl-budget';
-import { DRILL_PHASES, DRILL_RETRY, DRILL_TIMING, POLL_INTERVAL_SECONDS, REAPER_CRON, SERVERLESS_VPCE_SERVICE, SFN_ERRORS } from '../../../lib/constructs/restore-drill';
+import { DRILL_PHASES, DRILL_RETRY, drillBudget, DRILL_TIMING, POLL_INTERVAL_SECONDS, REAPER_CRON, SERVERLESS_VPCE_SERVICE, SFN_ERRORS } from '../../../lib/constructs/restore-drill';
 import type { RedisDrConfig } from '../../../lib/config';
 import { type Synthesized, synthesize } from '../../support/synth';
 import { loadConfig, validateConfig } from '../../../lib/config';
@@ -367,6 +367,11 @@ describe('RestoreDrill', () => {
         Condition: { StringLike: { 'aws:ResourceTag/redis-dr:drill': '?*' } },
       });
       for (const type of ['serverlesscache', 'usergroup', 'user']) expect(JSON.stringify(serverlessDeletes[0]!.Resource)).toContain(`:${type}:rdr-drill-*`);
+      // DeleteServerlessCache's dependent action (read-only).
+      const finds = Object.values(template.findResources('AWS::IAM::Policy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+        .filter((s) => s.Sid === 'FindDrillClusters');
+      expect(finds[0]!.Action).toContain('ec2:DescribeTags');
     }
   });
 });
@@ -447,6 +452,31 @@ describe('RestoreDrill time budget', () => {
     }
   });
   afterAll(() => cases.forEach((c) => c.synth?.cleanup()));
+
+  it('refuses a maxHours that leaves the restore fewer than the minimum poll rounds, naming the setting and the fix', () => {
+    // A probe (no poll rounds) whose fixed work takes 58 minutes: a poll round (40 s and its 4 states) fits once in 1 hour.
+    const probe = {
+      StartAt: 'Create cluster',
+      States: {
+        'Create cluster': { Type: 'Task', TimeoutSeconds: 58 * 60, Next: 'Slots' },
+        Slots: { Type: 'Pass', Result: { rounds: 0 }, ResultPath: '$.drill.poll', Next: 'Wait for cluster' },
+        'Wait for cluster': { Type: 'Wait', Seconds: 30, Next: 'Describe cluster' },
+        'Describe cluster': { Type: 'Task', TimeoutSeconds: 10, Next: 'Cluster available?' },
+        'Cluster available?': {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.drill.poll.rounds', NumericGreaterThanEquals: 0, Next: 'Report' }],
+          Default: 'Count round',
+        },
+        'Count round': { Type: 'Pass', Parameters: { 'rounds.$': 'States.MathAdd($.drill.poll.rounds, 1)' }, ResultPath: '$.drill.poll', Next: 'Wait for cluster' },
+        Report: { Type: 'Task', TimeoutSeconds: 90, End: true },
+      },
+    };
+    const work = 58 * 60 + 30 + 10 + 5 * DRILL_TIMING.stateSeconds; // create, slots, then the round that leaves (wait, describe, choice)
+    const round = 30 + 10 + 4 * DRILL_TIMING.stateSeconds;
+    expect(Math.floor((3600 - work) / round)).toBe(1);
+    expect(() => drillBudget(probe, 1)).toThrow(/^drill\.maxHours 1 leaves the restore 1 poll rounds .*at least 10 are needed: raise drill\.maxHours$/);
+    expect(drillBudget(probe, 2)).toMatchObject({ pollRounds: Math.floor((2 * 3600 - work) / round), timeoutSeconds: Math.ceil((2 * 3600 + 91) / 60) * 60 });
+  });
 
   it('the default drill.maxHours is one the tests cover', () => {
     expect(defaultHours).toBeGreaterThan(1);
