@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NetworkConfig, PlanConfig } from '../config';
 import { DRILL_PREFIX, DRILL_SECRET_PREFIX, DRILL_USER_ACCESS, DRILL_USER_NAME, type DrillWhere } from '../../lambdas/domain/drill';
+import { type AslBudget, type BudgetDefinition, aslBudget } from '../asl-budget';
 import { drillRunInput, drillStateMachineName } from '../deployment';
 import { TAGS } from '../../lambdas/domain/types';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
@@ -58,8 +59,37 @@ export function requireDrillNetwork(network: NetworkConfig | undefined, field: s
 /** The reaper runs hourly at :15. */
 export const REAPER_CRON = 'cron(15 * * * ? *)';
 
+/**
+ * Timing of the drill's steps: the one source both the state machine and
+ * its time budget ({@link drillBudget}, docs/drills.md "Time budget") read.
+ */
+export const DRILL_TIMING = {
+  /** Seconds between two describes while the drill cluster is created. */
+  pollIntervalSeconds: 30,
+  /** An ElastiCache or Secrets Manager call answers in about a second; one this slow fails as States.Timeout. */
+  sdkTimeoutSeconds: 10,
+  /** A Lambda task may take its function's timeout plus this (the invoke itself). */
+  lambdaSlackSeconds: 30,
+  /** Fewest poll rounds a drill may have: a `drill.maxHours` too short for them is refused at synth. */
+  minPollRounds: 10,
+  /** Step Functions' own time per state entered (tens of milliseconds in practice), counted generously. */
+  stateSeconds: 1,
+} as const;
+
 /** Seconds between two DescribeReplicationGroups polls while the drill cluster is created. */
-export const POLL_INTERVAL_SECONDS = 30;
+export const POLL_INTERVAL_SECONDS = DRILL_TIMING.pollIntervalSeconds;
+
+/** Retry shapes of the drill's tasks (interval and maxDelay in seconds). */
+export const DRILL_RETRY = {
+  /** Throttling and transient faults: 3 + 6 + 12 s. */
+  transient: { interval: 3, backoffRate: 2, maxAttempts: 3 },
+  /** A cluster, cache, user group or user still busy (creating, deleting, in use): about 10 minutes, then the reaper's. */
+  busy: { interval: 30, backoffRate: 1.5, maxAttempts: 6, maxDelay: 240 },
+  /** A user or user group made a moment ago that is not active yet: about a minute. */
+  settling: { interval: 5, backoffRate: 1.5, maxAttempts: 5 },
+  /** Lambda service faults of the select and report invokes (the CDK's list of them); verify has none. */
+  lambda: { interval: 2, backoffRate: 2, maxAttempts: 1 },
+} as const;
 
 /** An ElastiCache fault as the SDK integration may name it: Step Functions prefixes the service; `…Exception` or `…Fault`. */
 function ecErrors(...faults: string[]): string[] {
@@ -68,10 +98,26 @@ function ecErrors(...faults: string[]): string[] {
 
 /** Error names of the ElastiCache SDK integration (Step Functions prefixes the service). */
 export const SFN_ERRORS = {
+  /**
+   * Throttling and transient service faults. ElastiCache (a Query-protocol
+   * API) answers throttling with the code `Throttling` and server faults
+   * with `InternalFailure`/`ServiceUnavailable`; none is a modeled error of
+   * the service (the SDK's models/errors list none; APICallRateForCustomerExceeded
+   * is TestFailover's only). An unmodeled error surfaces as the client's
+   * base exception, which Step Functions names `<Service>.<Exception>`:
+   * `ElastiCache.ElastiCacheException` (as EC2 throttling surfaces as
+   * `Ec2.Ec2Exception`). `ElastiCache.ThrottlingException` is never raised.
+   * @see https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html (error names: ServiceName.ErrorName, with an Exception suffix)
+   * @see https://github.com/aws/aws-sdk-java-v2/blob/master/codegen/src/main/java/software/amazon/awssdk/codegen/naming/DefaultNamingStrategy.java (XFault becomes XException; the base exception is ElastiCacheException)
+   * @see https://github.com/CloudSnorkel/cdk-github-runners/issues/946 (an EC2 throttle in a Step Functions SDK task: "Ec2.Ec2Exception: Request limit exceeded")
+   */
+  transient: ['ElastiCache.ElastiCacheException'],
   /** The group is still creating/modifying: delete must wait. */
   busy: ecErrors('InvalidReplicationGroupState'),
   /** The group does not exist (never created, or already deleted). */
   notFound: ecErrors('ReplicationGroupNotFound'),
+  /** A group or serverless cache with the drill's id exists: someone else's, or ours from a create that was retried. */
+  alreadyExists: ecErrors('ReplicationGroupAlreadyExists', 'ServerlessCacheAlreadyExists'),
   /** The serverless cache is still creating/modifying. */
   serverlessBusy: ecErrors('InvalidServerlessCacheState'),
   /** The serverless cache does not exist. */
@@ -83,6 +129,84 @@ export const SFN_ERRORS = {
   userBusy: ecErrors('InvalidUserState', 'DefaultUserAssociatedToUserGroup'),
   userNotFound: ecErrors('UserNotFound'),
 } as const;
+
+/** The Lambda invoke faults worth one retry (the CDK's `retryOnServiceExceptions` list). */
+const LAMBDA_SERVICE_ERRORS = ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'];
+
+/**
+ * How an ElastiCache call is retried: `read` and `delete` (idempotent)
+ * retry throttling, transient faults and their own timeout; `create`
+ * retries throttling and transient faults only (a timed-out create may
+ * have made the group: its caller routes States.Timeout and
+ * AlreadyExists to the owner check); `poll` retries nothing: the poll
+ * loop's next round is its retry.
+ */
+export type ElastiCacheCallKind = 'read' | 'create' | 'delete' | 'poll';
+
+/**
+ * Every ElastiCache call of the drill: the SDK integration with its
+ * timeout and the retries of its kind, in this one place.
+ */
+function elastiCacheCall(scope: Construct, id: string, kind: ElastiCacheCallKind, props: Omit<tasks.CallAwsServiceProps, 'service' | 'taskTimeout'>): tasks.CallAwsService {
+  const task = new tasks.CallAwsService(scope, id, { ...props, service: 'elasticache', taskTimeout: sfn.Timeout.duration(Duration.seconds(DRILL_TIMING.sdkTimeoutSeconds)) });
+  if (kind !== 'poll') {
+    const errors = kind === 'create' ? [...SFN_ERRORS.transient] : [...SFN_ERRORS.transient, 'States.Timeout'];
+    task.addRetry(retryProps(errors, DRILL_RETRY.transient));
+  }
+  return task;
+}
+
+/** A retrier of one of the {@link DRILL_RETRY} shapes. */
+function retryProps(errors: readonly string[], shape: { interval: number; backoffRate: number; maxAttempts: number; maxDelay?: number }): sfn.RetryProps {
+  return {
+    errors: [...errors],
+    interval: Duration.seconds(shape.interval),
+    backoffRate: shape.backoffRate,
+    maxAttempts: shape.maxAttempts,
+    ...(shape.maxDelay ? { maxDelay: Duration.seconds(shape.maxDelay) } : {}),
+  };
+}
+
+/** A Lambda task's timeout (the function's plus the invoke's) and its one retry of Lambda service faults. */
+function lambdaTask(timeout: Duration): { taskTimeout: sfn.Timeout; retryOnServiceExceptions: false } {
+  return { taskTimeout: sfn.Timeout.duration(timeout.plus(Duration.seconds(DRILL_TIMING.lambdaSlackSeconds))), retryOnServiceExceptions: false };
+}
+
+/** Function timeouts of the drill's Lambda steps (their tasks' timeouts follow). */
+const FUNCTION_TIMEOUTS = { select: Duration.minutes(2), verify: Duration.minutes(15), report: Duration.minutes(1) } as const;
+
+/** Where the drill's phases start, for its time budget. */
+export const DRILL_PHASES = {
+  /** The main work (select, create, wait, verify) ends at one of these; cleanup begins. */
+  cleanupStarts: ['Which cache to clean up?', 'Check owner', 'Nothing created'],
+  report: 'Report',
+  stateSeconds: DRILL_TIMING.stateSeconds,
+} as const;
+
+/**
+ * The drill's time budget: `drill.maxHours` is the main work's (select,
+ * create, poll, verify); the poll loop gets the rounds that fit in it at
+ * their worst case; the state machine's timeout adds the worst-case
+ * cleanup and report on top, so both always run. All from the
+ * definition's own retriers, timeouts and loop (lib/asl-budget.ts).
+ * @throws Error when `maxHours` leaves fewer than `minPollRounds` rounds.
+ */
+export function drillBudget(probe: BudgetDefinition, maxHours: number): { pollRounds: number; timeoutSeconds: number; budget: AslBudget } {
+  const budget = aslBudget(probe, DRILL_PHASES);
+  const loop = budget.loops.find((l) => l.head === 'Wait for cluster');
+  if (!loop) throw new Error('drill budget: the definition has no poll loop at "Wait for cluster"');
+  const workSeconds = maxHours * 3600;
+  // The probe has 0 rounds: its work is everything but the full rounds.
+  const pollRounds = Math.floor((workSeconds - budget.work - loop.bound * loop.round) / loop.round);
+  if (pollRounds < DRILL_TIMING.minPollRounds) {
+    throw new Error(
+      `drill.maxHours ${maxHours} leaves the restore ${Math.max(pollRounds, 0)} poll rounds once select, create and verify have their worst-case time (${Math.ceil(budget.work / 60)} min); ` +
+        `at least ${DRILL_TIMING.minPollRounds} are needed: raise drill.maxHours`,
+    );
+  }
+  const timeoutSeconds = Math.ceil((workSeconds + budget.cleanup + budget.report) / 60) * 60;
+  return { pollRounds, timeoutSeconds, budget };
+}
 
 /**
  * Whether a region's drills can meet a serverless cache: a plan lists
@@ -133,14 +257,14 @@ export class RestoreDrill extends Construct {
       ...common,
       handler: 'drill-select',
       description: `redis-dr: choose the recovery point a ${props.where} restore drill restores`,
-      timeout: Duration.minutes(2),
+      timeout: FUNCTION_TIMEOUTS.select,
       serviceName: 'redis-dr-drill-select',
     });
     this.verifyFunction = new HouseFunction(this, 'Verify', {
       ...common,
       handler: 'drill-verify',
       description: 'redis-dr: verify a restored drill cluster with a Redis client',
-      timeout: Duration.minutes(15),
+      timeout: FUNCTION_TIMEOUTS.verify,
       serviceName: 'redis-dr-drill-verify',
       network: props.network,
     });
@@ -148,7 +272,7 @@ export class RestoreDrill extends Construct {
       ...common,
       handler: 'drill-report',
       description: 'redis-dr: report a restore drill (SNS summary, RTO metrics)',
-      timeout: Duration.minutes(1),
+      timeout: FUNCTION_TIMEOUTS.report,
       serviceName: 'redis-dr-drill-report',
       environment: { ALERT_TOPIC_ARN: props.alerts.topic.topicArn },
     });
@@ -188,21 +312,23 @@ export class RestoreDrill extends Construct {
       schedules: [{ plan: 'all', cron: REAPER_CRON, timeZone: 'UTC', input: { deployment: props.deployment, maxHours } }],
     });
 
+    const steps = { select: this.selectFunction, verify: this.verifyFunction, report: this.reportFunction, region };
+    // The time budget is read from the definition itself: a probe with no poll rounds, built apart
+    // (a state belongs to one graph), gives the work's fixed part, a round's and cleanup's worst case.
+    // Its own app, never synthesized (autoSynth off: under `cdk synth` an app would otherwise write itself out).
+    const probeStack = new Stack(new App({ autoSynth: false }), 'DrillBudgetProbe', { env: { account: Stack.of(this).account, region } });
+    const probe = drillDefinition(new Construct(probeStack, 'States'), props, { ...steps, pollRounds: 0 });
+    const { pollRounds, timeoutSeconds } = drillBudget(new sfn.StateGraph(probe.startState, 'budget probe').toGraphJson() as BudgetDefinition, maxHours);
     // States live in their own scope: their ids are the state names the console shows.
-    const definition = drillDefinition(new Construct(this, 'States'), props, {
-      select: this.selectFunction,
-      verify: this.verifyFunction,
-      report: this.reportFunction,
-      region,
-      pollRounds: Math.floor((maxHours * 3600 * 0.8) / POLL_INTERVAL_SECONDS),
-    });
+    const definition = drillDefinition(new Construct(this, 'States'), props, { ...steps, pollRounds });
     const stateMachineName = drillStateMachineName(props.deployment, props.where);
     const logGroup = stateMachineLogGroup(this, 'Logs', stateMachineName, props.logRetention);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       // A fixed name: IAM for its executions, the CLI and the docs can name it.
       stateMachineName,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      timeout: Duration.hours(maxHours),
+      // maxHours for the work, plus the worst case of cleanup and report: both always run (drillBudget).
+      timeout: Duration.seconds(timeoutSeconds),
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       comment: `redis-dr ${props.where} restore drill`,
@@ -211,7 +337,7 @@ export class RestoreDrill extends Construct {
     Validations.of(this.stateMachine.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing, CloudWatch Logs delivery and secretsmanager:GetRandomPassword (the drill token) support no resource-level permissions.',
+        reason: 'X-Ray tracing, CloudWatch Logs delivery, secretsmanager:GetRandomPassword (the drill token) and the EC2 Describe calls of a serverless cache create support no resource-level permissions.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::${nagSecretArn(this.stateMachine.role)}]`,
@@ -321,8 +447,9 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     }),
     payloadResponseOnly: true,
     resultPath: '$.drill.report',
-    retryOnServiceExceptions: true,
+    ...lambdaTask(FUNCTION_TIMEOUTS.report),
   });
+  report.addRetry(retryProps(LAMBDA_SERVICE_ERRORS, DRILL_RETRY.lambda));
   const passed = new sfn.Succeed(scope, 'Drill passed');
   const failed = new sfn.Fail(scope, 'Drill failed', { error: 'DrillFailed', cause: 'The drill report (SNS) says which step or check failed.' });
   const reportFailed = new sfn.Fail(scope, 'Report failed', {
@@ -335,6 +462,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   const secretName = `States.Format('${DRILL_SECRET_PREFIX}{}', $$.Execution.Name)`;
   const generateToken = new tasks.CallAwsService(scope, 'Generate AUTH token', {
     service: 'secretsmanager',
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(DRILL_TIMING.sdkTimeoutSeconds)),
     action: 'getRandomPassword',
     // 64 letters and digits: within ElastiCache's AUTH token rules (16-128 printable characters, no space, " / @).
     parameters: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
@@ -344,6 +472,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   });
   const storeToken = new tasks.CallAwsService(scope, 'Store AUTH token', {
     service: 'secretsmanager',
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(DRILL_TIMING.sdkTimeoutSeconds)),
     action: 'createSecret',
     parameters: {
       'Name.$': secretName,
@@ -364,6 +493,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   });
   const deleteToken = new tasks.CallAwsService(scope, 'Delete AUTH token', {
     service: 'secretsmanager',
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(DRILL_TIMING.sdkTimeoutSeconds)),
     action: 'deleteSecret',
     parameters: { 'SecretId.$': '$.drill.secret.arn', ForceDeleteWithoutRecovery: true },
     iamResources: [drillSecretArns(scope)],
@@ -384,8 +514,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   report.next(new sfn.Choice(scope, 'Passed?').when(sfn.Condition.booleanEquals('$.drill.report.ok', true), passed).otherwise(failed));
 
   // --- cleanup: always attempted once a cluster may exist -------------------
-  const del = new tasks.CallAwsService(scope, 'Delete cluster', {
-    service: 'elasticache',
+  const del = elastiCacheCall(scope, 'Delete cluster', 'delete', {
     action: 'deleteReplicationGroup',
     parameters: { 'ReplicationGroupId.$': '$.drill.choice.clusterId', RetainPrimaryCluster: false },
     // The member clusters here; the group itself in a statement that also requires this deployment's drill tags (drillTagConditions).
@@ -395,9 +524,8 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     ],
     resultPath: sfn.JsonPath.DISCARD,
   });
-  // Still creating (or modifying): wait and retry, for up to about 50 minutes.
-  del.addRetry({ errors: [...SFN_ERRORS.busy], interval: Duration.seconds(60), backoffRate: 1.5, maxAttempts: 8, maxDelay: Duration.minutes(10) });
-  del.addRetry({ errors: ['ElastiCache.ThrottlingException', 'ElastiCache.ElastiCacheException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+  // Still creating (or modifying): wait and retry for about 10 minutes; a group still busy then is left to the reaper (and reported).
+  del.addRetry(retryProps(SFN_ERRORS.busy, DRILL_RETRY.busy));
   const deleted = new sfn.Pass(scope, 'Deleted', {
     parameters: { deleted: true, 'clusterId.$': '$.drill.choice.clusterId' },
     resultPath: '$.drill.cleanup',
@@ -420,15 +548,13 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   notDeleted.next(finish);
 
   // Delete only what this execution created: the group must carry this execution's drill tag.
-  const checkOwner = new tasks.CallAwsService(scope, 'Check owner', {
-    service: 'elasticache',
+  const checkOwner = elastiCacheCall(scope, 'Check owner', 'read', {
     action: 'listTagsForResource',
     parameters: { 'ResourceName.$': `States.Format('${elastiCacheArn(scope, 'replicationgroup', '{}')}', $.drill.choice.clusterId)` },
     iamResources: drillClusterArns(scope),
     resultSelector: { 'owners.$': `$.TagList[?(@.Key == '${TAGS.drill}')].Value` },
     resultPath: '$.drill.owner',
   });
-  checkOwner.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
   checkOwner.addCatch(alreadyGone, { errors: [...SFN_ERRORS.notFound], resultPath: '$.drill.cleanupError' });
   checkOwner.addCatch(notDeleted, { resultPath: '$.drill.cleanupError' });
   const owned = new sfn.Pass(scope, 'Owned?', {
@@ -452,16 +578,14 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   // A serverless cache: the same owner check and delete, with its own ARN type, API and errors.
   const serverlessArns = [elastiCacheArn(scope, 'serverlesscache', `${DRILL_PREFIX}*`)];
   const delServerless = () => {
-    const task = new tasks.CallAwsService(scope, 'Delete serverless cache', {
-      service: 'elasticache',
+    const task = elastiCacheCall(scope, 'Delete serverless cache', 'delete', {
       action: 'deleteServerlessCache',
       parameters: { 'ServerlessCacheName.$': '$.drill.choice.clusterId' },
       iamResources: serverlessArns,
       resultPath: sfn.JsonPath.DISCARD,
     });
     conditionOwnStatement(task, drillTagConditions(props.deployment));
-    task.addRetry({ errors: [...SFN_ERRORS.serverlessBusy], interval: Duration.seconds(60), backoffRate: 1.5, maxAttempts: 8, maxDelay: Duration.minutes(10) });
-    task.addRetry({ errors: ['ElastiCache.ThrottlingException', 'ElastiCache.ElastiCacheException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+    task.addRetry(retryProps(SFN_ERRORS.serverlessBusy, DRILL_RETRY.busy));
     task.addCatch(alreadyGone, { errors: [...SFN_ERRORS.serverlessNotFound], resultPath: '$.drill.cleanupError' });
     task.addCatch(notDeleted, { resultPath: '$.drill.cleanupError' });
     return task.next(timeDeleted);
@@ -470,15 +594,13 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     .next(owned)
     .next(new sfn.Choice(scope, 'This drill\'s cluster?').when(sfn.Condition.booleanEquals('$.drill.owner.ours', true), byKind('Delete which?', delServerless, del)).otherwise(notOurs));
   const checkServerlessOwner = () => {
-    const task = new tasks.CallAwsService(scope, 'Check serverless owner', {
-      service: 'elasticache',
+    const task = elastiCacheCall(scope, 'Check serverless owner', 'read', {
       action: 'listTagsForResource',
       parameters: { 'ResourceName.$': `States.Format('${elastiCacheArn(scope, 'serverlesscache', '{}')}', $.drill.choice.clusterId)` },
       iamResources: serverlessArns,
       resultSelector: { 'owners.$': `$.TagList[?(@.Key == '${TAGS.drill}')].Value` },
       resultPath: '$.drill.owner',
     });
-    task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
     task.addCatch(alreadyGone, { errors: [...SFN_ERRORS.serverlessNotFound], resultPath: '$.drill.cleanupError' });
     task.addCatch(notDeleted, { resultPath: '$.drill.cleanupError' });
     return task.next(owned);
@@ -488,17 +610,24 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
 
   // A failure of any step after the create: keep it, then clean up.
   const failedStep = (name: string) => new sfn.Pass(scope, `${name} failed`, { resultPath: sfn.JsonPath.DISCARD }).next(cleanup);
-  // A create that failed made nothing (CreateReplicationGroup is accepted whole or not at all). A group
-  // with the drill's id that exists anyway (ReplicationGroupAlreadyExists) is someone else's: never deleted.
+  // A create that failed made nothing (CreateReplicationGroup is accepted whole or not at all); one that
+  // timed out or met an existing group with the drill's id goes to the owner check instead (mayExist, below).
   const notCreated = new sfn.Pass(scope, 'Nothing created', {
     parameters: {
       deleted: false,
       'clusterId.$': '$.drill.choice.clusterId',
-      skipped: 'the create failed, so this drill made no cluster; nothing was deleted (a group with this id that exists is not this drill\'s)',
+      skipped: 'the create failed, so this drill made no cluster; nothing was deleted',
     },
     resultPath: '$.drill.cleanup',
   });
   notCreated.next(finish);
+  // A create that timed out, or met a group with the drill's id (ours, when a retried create had in fact
+  // made it): the owner check decides, and only a group carrying this execution's tag is deleted.
+  const mayExist = new sfn.Pass(scope, 'Create may have made it', { resultPath: sfn.JsonPath.DISCARD }).next(cleanup);
+  const catchCreate = (task: tasks.CallAwsService) => {
+    task.addCatch(mayExist, { errors: [...SFN_ERRORS.alreadyExists, 'States.Timeout'], resultPath: '$.drill.error' });
+    task.addCatch(notCreated, { resultPath: '$.drill.error' });
+  };
 
   // --- select ----------------------------------------------------------------
   const select = new tasks.LambdaInvoke(scope, 'Select recovery point', {
@@ -506,8 +635,9 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     payload: sfn.TaskInput.fromObject({ 'input.$': '$.input', 'startedAt.$': '$.startedAt' }),
     payloadResponseOnly: true,
     resultPath: '$.drill.choice',
-    retryOnServiceExceptions: true,
+    ...lambdaTask(FUNCTION_TIMEOUTS.select),
   });
+  select.addRetry(retryProps(LAMBDA_SERVICE_ERRORS, DRILL_RETRY.lambda));
   // Nothing was created yet: straight to the report.
   select.addCatch(report, { resultPath: '$.drill.error' });
 
@@ -557,8 +687,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
    * execution, or the plan's RBAC user group.
    */
   const creates = (suffix: string, access: Record<string, string>): sfn.Chain => {
-    const create = new tasks.CallAwsService(scope, `Create cluster${suffix}`, {
-      service: 'elasticache',
+    const create = elastiCacheCall(scope, `Create cluster${suffix}`, 'create', {
       action: 'createReplicationGroup',
       parameters: { ...common, ...access, NumCacheClusters: 1, AutomaticFailoverEnabled: false },
       ...createIam,
@@ -566,8 +695,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     });
     // Cluster mode enabled: every shard (one primary each, no replicas), the
     // cluster parameter group, and from S3 the slot layout of the copies.
-    const createSharded = new tasks.CallAwsService(scope, `Create sharded cluster${suffix}`, {
-      service: 'elasticache',
+    const createSharded = elastiCacheCall(scope, `Create sharded cluster${suffix}`, 'create', {
       action: 'createReplicationGroup',
       parameters: {
         ...common,
@@ -582,10 +710,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
       ...createIam,
       resultPath: sfn.JsonPath.DISCARD,
     });
-    for (const task of [create, createSharded]) {
-      task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
-      task.addCatch(notCreated, { resultPath: '$.drill.error' });
-    }
+    for (const task of [create, createSharded]) catchCreate(task);
     return sfn.Chain.start(
       new sfn.Choice(scope, `Cluster mode?${suffix}`)
         .when(sfn.Condition.stringEquals('$.drill.choice.clusterMode', 'enabled'), createSharded.next(created))
@@ -600,8 +725,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
    * execution, or the plan's.
    */
   const createServerless = (suffix: string, userGroup: Record<string, string>): sfn.IChainable => {
-    const task = new tasks.CallAwsService(scope, `Create serverless cache${suffix}`, {
-      service: 'elasticache',
+    const task = elastiCacheCall(scope, `Create serverless cache${suffix}`, 'create', {
       action: 'createServerlessCache',
       parameters: {
         'ServerlessCacheName.$': '$.drill.choice.clusterId',
@@ -631,41 +755,44 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
           resources: [elastiCacheArn(scope, 'serverlesscache', `${DRILL_PREFIX}*`)],
           conditions: drillRequestTagConditions(props.deployment),
         }),
+        ...serverlessEndpointStatements(scope, props.network),
         ...(props.bucket ? [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('*')] })] : []),
       ],
       resultPath: sfn.JsonPath.DISCARD,
     });
     conditionOwnStatement(task, drillRequestTagConditions(props.deployment));
-    task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
     // The user group made a moment ago may still be `creating`.
-    task.addRetry({ errors: [...SFN_ERRORS.userGroupBusy], interval: Duration.seconds(15), backoffRate: 1.5, maxAttempts: 8 });
-    task.addCatch(notCreated, { resultPath: '$.drill.error' });
+    task.addRetry(retryProps(SFN_ERRORS.userGroupBusy, DRILL_RETRY.settling));
+    catchCreate(task);
     return task.next(created);
   };
 
   // --- wait for the cluster -------------------------------------------------------
   const wait = new sfn.Wait(scope, 'Wait for cluster', { time: sfn.WaitTime.duration(Duration.seconds(POLL_INTERVAL_SECONDS)) });
-  const describe = new tasks.CallAwsService(scope, 'Describe cluster', {
-    service: 'elasticache',
+  // A describe throttled, failing transiently or timing out: the status is unknown this round; the next round is the retry.
+  const statusUnknown = new sfn.Pass(scope, 'Status unknown', {
+    parameters: { status: 'unknown', 'error.$': '$.drill.group.Error' },
+    resultPath: '$.drill.group',
+  });
+  const describe = elastiCacheCall(scope, 'Describe cluster', 'poll', {
     action: 'describeReplicationGroups',
     parameters: { 'ReplicationGroupId.$': '$.drill.choice.clusterId' },
     iamResources: drillClusterArns(scope),
     resultSelector: { 'status.$': '$.ReplicationGroups[0].Status', 'group.$': '$.ReplicationGroups[0]' },
     resultPath: '$.drill.group',
   });
-  describe.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+  describe.addCatch(statusUnknown, { errors: [...SFN_ERRORS.transient, 'States.Timeout'], resultPath: '$.drill.group' });
   describe.addCatch(failedStep('Describe'), { resultPath: '$.drill.error' });
   // Serverless statuses: creating, available, modifying, create-failed, deleting (the same choice reads them).
   const describeServerless = () => {
-    const task = new tasks.CallAwsService(scope, 'Describe serverless cache', {
-      service: 'elasticache',
+    const task = elastiCacheCall(scope, 'Describe serverless cache', 'poll', {
       action: 'describeServerlessCaches',
       parameters: { 'ServerlessCacheName.$': '$.drill.choice.clusterId' },
       iamResources: [elastiCacheArn(scope, 'serverlesscache', `${DRILL_PREFIX}*`)],
       resultSelector: { 'status.$': '$.ServerlessCaches[0].Status', 'group.$': '$.ServerlessCaches[0]' },
       resultPath: '$.drill.group',
     });
-    task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+    task.addCatch(statusUnknown, { errors: [...SFN_ERRORS.transient, 'States.Timeout'], resultPath: '$.drill.group' });
     task.addCatch(failedStep('Describe serverless'), { resultPath: '$.drill.error' });
     return task.next(available);
   };
@@ -713,8 +840,9 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     }),
     payloadResponseOnly: true,
     resultPath: '$.drill.verify',
-    retryOnServiceExceptions: true,
+    ...lambdaTask(FUNCTION_TIMEOUTS.verify),
   });
+  // No retry: a second attempt counts in the budget as another 15 minutes, half the restore's time under maxHours 1.
   verify.addCatch(failedStep('Verify'), { resultPath: '$.drill.error' });
 
   const forget = new sfn.Pass(scope, 'Forget AUTH token', { result: sfn.Result.fromObject({ kept: 'in the drill secret only' }), resultPath: '$.drill.auth' });
@@ -738,6 +866,7 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
     .when(sfn.Condition.numberGreaterThanEquals('$.drill.poll.rounds', steps.pollRounds), exhausted)
     .otherwise(countRound);
   describe.next(available);
+  statusUnknown.next(available);
   wait.next(byKind('Which describe?', describeServerless, describe));
   countRound.next(wait);
   verify.next(at('verified')).next(cleanup);
@@ -785,8 +914,7 @@ function drillAccess(scope: Construct, deployment: string, tags: object[], notCr
     resources: [arns.users, arns.groups],
     conditions: drillRequestTagConditions(deployment),
   });
-  const createUser = new tasks.CallAwsService(scope, 'Create drill user', {
-    service: 'elasticache',
+  const createUser = elastiCacheCall(scope, 'Create drill user', 'create', {
     action: 'createUser',
     parameters: {
       'UserId.$': '$.drill.choice.clusterId',
@@ -801,8 +929,7 @@ function drillAccess(scope: Construct, deployment: string, tags: object[], notCr
     resultSelector: { 'id.$': '$.UserId' },
     resultPath: '$.drill.drillUser',
   });
-  const createGroup = new tasks.CallAwsService(scope, 'Create drill user group', {
-    service: 'elasticache',
+  const createGroup = elastiCacheCall(scope, 'Create drill user group', 'create', {
     action: 'createUserGroup',
     parameters: {
       'UserGroupId.$': '$.drill.choice.clusterId',
@@ -816,11 +943,11 @@ function drillAccess(scope: Construct, deployment: string, tags: object[], notCr
   });
   for (const task of [createUser, createGroup]) {
     conditionOwnStatement(task, drillRequestTagConditions(deployment));
-    task.addRetry({ errors: ['ElastiCache.ThrottlingException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+    // A user or group a retried create had made is not recorded: the reaper deletes it (drill-tagged, rdr-drill-*).
     task.addCatch(notCreated, { resultPath: '$.drill.error' });
   }
   // A user just made may not be active yet.
-  createGroup.addRetry({ errors: [...SFN_ERRORS.userBusy], interval: Duration.seconds(10), backoffRate: 1.5, maxAttempts: 6 });
+  createGroup.addRetry(retryProps(SFN_ERRORS.userBusy, DRILL_RETRY.settling));
   return createUser.next(createGroup);
 }
 
@@ -835,8 +962,7 @@ function drillAccess(scope: Construct, deployment: string, tags: object[], notCr
 function drillAccessCleanup(scope: Construct, deployment: string, next: sfn.IChainable): sfn.IChainable {
   const arns = drillAccessArns(scope);
   const step = (o: { what: string; title: string; action: string; idParam: string; made: string; slot: string; arn: string; busy: readonly string[]; gone: readonly string[] }) => {
-    const task = new tasks.CallAwsService(scope, `Delete drill ${o.what}`, {
-      service: 'elasticache',
+    const task = elastiCacheCall(scope, `Delete drill ${o.what}`, 'delete', {
       action: o.action,
       parameters: { [`${o.idParam}.$`]: `${o.made}.id` },
       iamResources: [o.arn],
@@ -844,8 +970,7 @@ function drillAccessCleanup(scope: Construct, deployment: string, next: sfn.ICha
       resultPath: o.slot,
     });
     conditionOwnStatement(task, drillTagConditions(deployment));
-    task.addRetry({ errors: [...o.busy], interval: Duration.seconds(60), backoffRate: 1.5, maxAttempts: 8, maxDelay: Duration.minutes(10) });
-    task.addRetry({ errors: ['ElastiCache.ThrottlingException', 'ElastiCache.ElastiCacheException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+    task.addRetry(retryProps(o.busy, DRILL_RETRY.busy));
     const gone = new sfn.Pass(scope, `Drill ${o.what} gone`, { parameters: { deleted: true, [`id.$`]: `${o.made}.id` }, resultPath: o.slot });
     const left = new sfn.Pass(scope, `Drill ${o.what} left behind`, {
       parameters: { deleted: false, [`id.$`]: `${o.made}.id`, 'error.$': `${o.slot}.Cause` },
@@ -861,6 +986,62 @@ function drillAccessCleanup(scope: Construct, deployment: string, next: sfn.ICha
   for (const s of [user.task, user.gone, user.left]) s.next(next);
   for (const s of [group.task, group.gone, group.left]) s.next(userMade);
   return new sfn.Choice(scope, group.title).when(sfn.Condition.isNull(group.made), userMade).otherwise(group.task);
+}
+
+/** ElastiCache's service name for the endpoints of serverless caches, as AWS's managed policies condition it. */
+export const SERVERLESS_VPCE_SERVICE = 'com.amazonaws.elasticache.serverless.*';
+
+/**
+ * What CreateServerlessCache does with the caller's permissions: it makes
+ * the cache's VPC endpoint in the given subnets and security groups, tags
+ * it `AmazonElastiCacheManaged=true`, and reads the VPC, subnets and
+ * security groups. Granted as AmazonElastiCacheFullAccess (v3) grants it:
+ * CreateVpcEndpoint on endpoints only of ElastiCache's serverless service,
+ * CreateTags only on creating such an endpoint with that tag, Describe of
+ * VPCs, subnets and security groups. Narrower than the managed policy:
+ * this account and region, and (for its NotResource statement) only the
+ * configured VPC, subnets and security groups. The Service Authorization
+ * Reference also lists ec2:DescribeTags and ec2:DescribeVpcEndpoints
+ * (read-only) as dependent actions of Create/DeleteServerlessCache; they
+ * are granted too. Deleting the endpoint is the service-linked role's
+ * (ElastiCacheServiceRolePolicy), never the caller's.
+ * @see https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonElastiCacheFullAccess.html
+ * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticache.html
+ */
+function serverlessEndpointStatements(scope: Construct, network: NetworkConfig): iam.PolicyStatement[] {
+  const ec2 = (resource: string, name: string) => Stack.of(scope).formatArn({ service: 'ec2', resource, resourceName: name });
+  return [
+    new iam.PolicyStatement({
+      actions: ['ec2:CreateVpcEndpoint'],
+      resources: [ec2('vpc-endpoint', '*')],
+      conditions: { StringLike: { 'ec2:VpceServiceName': SERVERLESS_VPCE_SERVICE } },
+    }),
+    new iam.PolicyStatement({
+      actions: ['ec2:CreateVpcEndpoint'],
+      resources: [ec2('vpc', network.vpcId), ...network.subnetIds.map((id) => ec2('subnet', id)), ...network.securityGroupIds.map((id) => ec2('security-group', id))],
+    }),
+    new iam.PolicyStatement({
+      actions: ['ec2:CreateTags'],
+      resources: [ec2('vpc-endpoint', '*')],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint', 'aws:RequestTag/AmazonElastiCacheManaged': 'true' } },
+    }),
+    new iam.PolicyStatement({
+      actions: ['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeTags'],
+      resources: ['*'],
+    }),
+  ];
+}
+
+/** The serverless endpoint wildcards as cdk-nag spells them in finding ids. */
+function acknowledgeServerlessEndpoints(role: iam.IRole): void {
+  const { partition, region, account } = nagPseudoParameters(role);
+  Validations.of(role).acknowledge(
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:vpc-endpoint/*]`,
+      reason:
+        "A serverless cache's VPC endpoint gets its id at creation: ec2:CreateVpcEndpoint only for ElastiCache's serverless endpoint service, ec2:CreateTags only on that create with AmazonElastiCacheManaged=true (as AmazonElastiCacheFullAccess grants them).",
+    },
+  );
 }
 
 /** The RBAC user groups the plans' drill clusters join. */
@@ -935,6 +1116,7 @@ function acknowledgeDrillScoping(role: iam.IRole, where: DrillWhere, serverless:
     nagElastiCacheArn(role, 'user', `${DRILL_PREFIX}*`),
     ...(where === 'primary' ? [nagElastiCacheArn(role, 'serverlesscachesnapshot', 'rdr-*')] : []),
   ];
+  acknowledgeServerlessEndpoints(role);
   Validations.of(role).acknowledge(
     ...serverlessIds.map((arn) => ({
       id: `AwsSolutions-IAM5[Resource::${arn}]`,
@@ -958,7 +1140,8 @@ function grantReaping(role: iam.Role, serverless: boolean): void {
         'tag:GetResources',
         'elasticache:DescribeReplicationGroups',
         'elasticache:ListTagsForResource',
-        ...(serverless ? ['elasticache:DescribeServerlessCaches'] : []),
+        // DeleteServerlessCache's dependent action (Service Authorization Reference).
+        ...(serverless ? ['elasticache:DescribeServerlessCaches', 'ec2:DescribeTags'] : []),
       ],
       resources: ['*'],
     }),

@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config';
+import { DRILL_RETRY } from '../../../lib/constructs/restore-drill';
 import type { RecoveryPointChoice } from '../../../lambdas/domain/drill';
 import { drillReportEventSchema, reportDrill } from '../../../lambdas/jobs/drill-report';
 import { runDrillVerify } from '../../../lambdas/jobs/drill-verify';
@@ -65,11 +66,28 @@ class LocalElastiCache {
   userGroupDeleteError?: string;
   /** CreateUser fails with this error. */
   createUserError?: string;
+  /**
+   * Calls (by their first word in `calls`: create, describe, tags, delete…) answered
+   * with ElastiCache's throttling this many times first. Throttling (code `Throttling`)
+   * is not a modeled error: the integration raises the client's base exception.
+   */
+  readonly throttle = new Map<string, number>();
+  /** CreateReplicationGroup makes the group, then answers with a transient fault (as a 5xx after the work was done). */
+  faultAfterCreate = false;
+
+  /** Throws a throttle if one is pending for `call`. */
+  private throttled(call: string): void {
+    const left = this.throttle.get(call) ?? 0;
+    if (left <= 0) return;
+    this.throttle.set(call, left - 1);
+    throw sfnError('ElastiCache.ElastiCacheException', 'Rate exceeded (Service: ElastiCache, Status Code: 400, Error Code: Throttling)');
+  }
 
   constructor(private readonly snapshots: ReadonlyMap<string, string>) {}
 
   async create(p: Record<string, any>): Promise<unknown> {
     this.calls.push(`create ${p.ReplicationGroupId}`);
+    this.throttled('create');
     if (this.createError) throw sfnError(this.createError, 'capacity');
     // Primary drills name a snapshot, DR drills the S3 ARNs of the copies (one shard here).
     const source = p.SnapshotName ?? (p.SnapshotArns as string[] | undefined)?.[0];
@@ -111,6 +129,10 @@ class LocalElastiCache {
     });
     this.created.push(p);
     this.groups.set(p.ReplicationGroupId, group);
+    if (this.faultAfterCreate) {
+      this.faultAfterCreate = false;
+      throw sfnError('ElastiCache.ElastiCacheException', 'Service Unavailable (Service: ElastiCache, Status Code: 503, Error Code: ServiceUnavailable)');
+    }
     return { ReplicationGroup: { ReplicationGroupId: p.ReplicationGroupId, Status: 'creating' } };
   }
 
@@ -133,6 +155,7 @@ class LocalElastiCache {
 
   async describeServerless(p: Record<string, any>): Promise<unknown> {
     this.calls.push(`describe-serverless ${p.ServerlessCacheName}`);
+    this.throttled('describe-serverless');
     const group = this.groups.get(p.ServerlessCacheName);
     if (!group) throw sfnError('ElastiCache.ServerlessCacheNotFoundException');
     await group.starting;
@@ -176,6 +199,7 @@ class LocalElastiCache {
 
   async describe(p: Record<string, any>): Promise<unknown> {
     this.calls.push(`describe ${p.ReplicationGroupId}`);
+    this.throttled('describe');
     const group = this.groups.get(p.ReplicationGroupId);
     if (!group) throw sfnError('ElastiCache.ReplicationGroupNotFoundException');
     await group.starting;
@@ -202,6 +226,7 @@ class LocalElastiCache {
   async listTags(p: Record<string, any>): Promise<unknown> {
     const id = String(p.ResourceName).split(/:replicationgroup:|:serverlesscache:/)[1]!;
     this.calls.push(`tags ${id}`);
+    this.throttled('tags');
     const group = this.groups.get(id);
     if (!group) throw sfnError('ElastiCache.ReplicationGroupNotFoundException', `${id} not found`);
     return { TagList: Object.entries(group.tags).map(([Key, Value]) => ({ Key, Value })) };
@@ -211,6 +236,7 @@ class LocalElastiCache {
     const serverless = p.ServerlessCacheName !== undefined;
     const id: string = p.ServerlessCacheName ?? p.ReplicationGroupId;
     this.calls.push(`${serverless ? 'delete-serverless' : 'delete'} ${id}`);
+    this.throttled(serverless ? 'delete-serverless' : 'delete');
     p = { ReplicationGroupId: id };
     const group = this.groups.get(p.ReplicationGroupId);
     if (!group) throw sfnError(serverless ? 'ElastiCache.ServerlessCacheNotFoundException' : 'ElastiCache.ReplicationGroupNotFoundException', `${id} not found`);
@@ -370,7 +396,15 @@ describe('restore drill state machine, executed locally from the synthesized def
           'Delete drill user group': 0,
           'Delete drill user': 0,
           'Create serverless cache': 0,
+          'Create serverless cache (RBAC)': 0,
+          'Create drill user': 0,
           'Create drill user group': 0,
+          'Create cluster': 0,
+          'Create sharded cluster': 0,
+          'Create cluster (RBAC)': 0,
+          'Create sharded cluster (RBAC)': 0,
+          'Check owner': 0,
+          'Check serverless owner': 0,
         },
         taskResourceLocalHandlers: {
           'Select recovery point': async () => {
@@ -529,7 +563,7 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.outcome).toMatch(/says which step or check failed/);
     const describes = r.ec.calls.filter((c) => c.startsWith('describe')).length;
     expect(describes).toBeGreaterThan(100);
-    expect(r.ec.calls.filter((c) => c.startsWith('delete')).length).toBe(9); // first try + 8 retries
+    expect(r.ec.calls.filter((c) => c.startsWith('delete')).length).toBe(1 + DRILL_RETRY.busy.maxAttempts); // first try + the busy retries
     expect(r.reports[0]!.summary).toMatch(/PollingExhausted|still creating/);
     expect(r.reports[0]!.summary).toContain('rdr-drill-sessions-prod-2611220400');
   });
@@ -571,7 +605,8 @@ describe('restore drill state machine, executed locally from the synthesized def
   it('a group with the drill\'s id already exists (someone else\'s): the create fails, the group is never touched', async () => {
     const r = await run({ fake: (ec) => ec.foreign(CLUSTER, { 'redis-dr:drill': 'another-execution', 'redis-dr:deployment': 'example' }) });
     expect(r.outcome).toMatch(/says which step or check failed/);
-    expect(r.ec.calls).toEqual([`create ${CLUSTER}`]); // no tags read, no delete: the foreign group is left alone
+    expect(r.ec.calls).toEqual([`create ${CLUSTER}`, `tags ${CLUSTER}`]); // its tags read, no delete: the foreign group is left alone
+    expect(r.reports[0]!.summary).toMatch(/not this drill's, so it was left alone/);
     expect(r.reports[0]!.ok).toBe(false);
     expect(r.reports[0]!.summary).toMatch(/ReplicationGroupAlreadyExists/);
   });
@@ -592,6 +627,40 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.ec.calls).toContain(`tags ${CLUSTER}`);
     expect(r.reports[0]!.ok).toBe(false);
     expect(r.reports[0]!.summary).toMatch(/not this drill's, so it was left alone/);
+  });
+
+  it('throttled describes are the poll loop\'s to retry: the drill still passes', async () => {
+    const r = await run({ fake: (ec) => ec.throttle.set('describe', 3) });
+    expect(r.outcome).toBe('succeeded');
+    expect(r.reports[0]!.ok).toBe(true);
+    expect(r.ec.calls.filter((c) => c.startsWith('describe'))).toHaveLength(4);
+    expect(r.ec.groups.size).toBe(0);
+  });
+
+  it('a throttled create, owner check and delete are retried: the drill still passes', async () => {
+    const r = await run({ fake: (ec) => (ec.throttle.set('create', 2), ec.throttle.set('tags', 1), ec.throttle.set('delete', 1)) });
+    expect(r.outcome).toBe('succeeded');
+    expect(r.ec.calls.filter((c) => c.startsWith('create'))).toHaveLength(3);
+    expect(r.ec.calls.filter((c) => c.startsWith('tags'))).toHaveLength(2);
+    expect(r.ec.calls.filter((c) => c.startsWith('delete'))).toHaveLength(2);
+    expect(r.ec.groups.size).toBe(0);
+  });
+
+  it('a create retried after a fault that had in fact made the group: the owner check finds it ours and deletes it', async () => {
+    const r = await run({ fake: (ec) => (ec.faultAfterCreate = true) });
+    expect(r.outcome).toMatch(/says which step or check failed/);
+    expect(r.ec.calls).toEqual([`create ${CLUSTER}`, `create ${CLUSTER}`, `tags ${CLUSTER}`, `delete ${CLUSTER}`]);
+    expect(r.ec.groups.size).toBe(0); // nothing left behind
+    expect(r.reports[0]!.summary).toMatch(/ReplicationGroupAlreadyExists/);
+    expect(r.secretStore.size).toBe(0);
+  });
+
+  it('a describe throttled on every round ends as polling exhausted, and the cluster is still deleted', async () => {
+    const r = await run({ fake: (ec) => ec.throttle.set('describe', 1_000_000) });
+    expect(r.outcome).toMatch(/says which step or check failed/);
+    expect(r.reports[0]!.summary).toMatch(/PollingExhausted|still unknown/);
+    expect(r.ec.calls.at(-1)).toBe(`delete ${CLUSTER}`);
+    expect(r.ec.groups.size).toBe(0);
   });
 
   it('delete fails once (still busy), then succeeds: the drill still passes', async () => {
@@ -759,6 +828,13 @@ describe('restore drill state machine, executed locally from the synthesized def
       expect(order(r.ec.calls)).not.toContain('delete-serverless');
       expect(r.reports[0]!.ok).toBe(false);
       expect(r.reports[0]!.summary).toMatch(/not this drill's, so it was left alone/);
+    });
+
+    it('a throttled serverless describe and owner check do not fail the drill', async () => {
+      const r = await run({ select: () => serverless(), fake: (ec) => (ec.throttle.set('describe-serverless', 2), ec.throttle.set('tags', 1), ec.throttle.set('delete-serverless', 1)) });
+      expect(r.outcome).toBe('succeeded');
+      expect(order(r.ec.calls).filter((c) => c === 'describe-serverless')).toHaveLength(3);
+      expect(r.ec.groups.size + r.ec.drillGroups.size + r.ec.users.size).toBe(0);
     });
 
     it('deletes wait while the cache is still busy and the user group still in use, then succeed', async () => {

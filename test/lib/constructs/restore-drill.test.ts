@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import * as elasticache from '@aws-sdk/client-elasticache';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { POLL_INTERVAL_SECONDS, REAPER_CRON, SFN_ERRORS } from '../../../lib/constructs/restore-drill';
+import { aslBudget, budgetProblems } from '../../../lib/asl-budget';
+import { DRILL_PHASES, DRILL_RETRY, drillBudget, DRILL_TIMING, POLL_INTERVAL_SECONDS, REAPER_CRON, SERVERLESS_VPCE_SERVICE, SFN_ERRORS } from '../../../lib/constructs/restore-drill';
 import type { RedisDrConfig } from '../../../lib/config';
 import { type Synthesized, synthesize } from '../../support/synth';
-import { loadConfig } from '../../../lib/config';
+import { loadConfig, validateConfig } from '../../../lib/config';
 import { DRILLS_CONFIG, stateMachineDefinition, useDrillsSynth } from '../../support/state-machine';
 
 
@@ -42,11 +45,12 @@ describe('RestoreDrill', () => {
     ]);
     for (const [name, state] of tasks) expect(state.Catch, name).toBeDefined();
     const del = definition.States['Delete cluster']!;
-    expect(del.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: [...SFN_ERRORS.busy], MaxAttempts: 8 }));
+    expect(del.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: [...SFN_ERRORS.busy], MaxAttempts: DRILL_RETRY.busy.maxAttempts }));
     expect(del.Catch!.map((c) => c.Next)).toEqual(['Nothing to delete', 'Cluster left behind']);
-    // Every failure after the create leads to the ownership check of its kind of cache, and only one carrying this execution's tag to the delete.
+    // Every failure after the create (but a transient one of a describe: the poll's next round retries it) leads to the
+    // ownership check of its kind of cache, and only one carrying this execution's tag to the delete.
     for (const name of ['Describe cluster', 'Describe serverless cache', 'Verify data']) {
-      const next = definition.States[name]!.Catch![0]!.Next;
+      const next = definition.States[name]!.Catch!.at(-1)!.Next;
       expect(definition.States[next]!.Next, name).toBe('Which cache to clean up?');
     }
     expect(definition.States['Which cache to clean up?']).toMatchObject({
@@ -72,22 +76,21 @@ describe('RestoreDrill', () => {
       Default: 'Delete cluster',
     });
     const delServerless = definition.States['Delete serverless cache']!;
-    expect(delServerless.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: [...SFN_ERRORS.serverlessBusy], MaxAttempts: 8 }));
+    expect(delServerless.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: [...SFN_ERRORS.serverlessBusy], MaxAttempts: DRILL_RETRY.busy.maxAttempts }));
     expect(delServerless.Catch!.map((c) => [c.ErrorEquals, c.Next])).toEqual([
       [[...SFN_ERRORS.serverlessNotFound], 'Nothing to delete'],
       [['States.ALL'], 'Cluster left behind'],
     ]);
-    // A failed create made nothing: straight to the report, never to a delete.
-    for (const name of [
-      'Create cluster',
-      'Create sharded cluster',
-      'Create cluster (RBAC)',
-      'Create sharded cluster (RBAC)',
-      'Create serverless cache',
-      'Create serverless cache (RBAC)',
-      'Create drill user',
-      'Create drill user group',
-    ]) {
+    // A failed create made nothing: on to the report, never to a delete. But one that timed out, or met a group
+    // with the drill's id (its own, when a retried create had made it), goes to the owner check: only ours is deleted.
+    for (const name of ['Create cluster', 'Create sharded cluster', 'Create cluster (RBAC)', 'Create sharded cluster (RBAC)', 'Create serverless cache', 'Create serverless cache (RBAC)']) {
+      expect(definition.States[name]!.Catch!.map((c) => [c.ErrorEquals, c.Next]), name).toEqual([
+        [[...SFN_ERRORS.alreadyExists, 'States.Timeout'], 'Create may have made it'],
+        [['States.ALL'], 'Nothing created'],
+      ]);
+    }
+    expect(definition.States['Create may have made it']!.Next).toBe('Which cache to clean up?');
+    for (const name of ['Create drill user', 'Create drill user group']) {
       expect(definition.States[name]!.Catch!.map((c) => c.Next), name).toEqual(['Nothing created']);
     }
     expect(definition.States['Nothing created']!.Next).toBe('Drill user group made?');
@@ -149,10 +152,75 @@ describe('RestoreDrill', () => {
     expect(dr.Parameters).toMatchObject({ 'NodeGroupConfiguration.$': '$.drill.choice.nodeGroupConfiguration', 'SnapshotArns.$': '$.drill.choice.snapshotArns' });
   });
 
-  it('times the execution out after drill.maxHours', () => {
-    for (const template of [synth.primary, synth.dr]) {
-      expect(stateMachineDefinition(template).TimeoutSeconds).toBe(config.plans[0]!.drill.maxHours * 3600);
+  it.each(['primary', 'dr'] as const)('%s: every ElastiCache task has a timeout and retries, from one place, only errors the SDK integration really raises', (which) => {
+    const states = stateMachineDefinition(synth[which]).States;
+    // Step Functions names an error ElastiCache.<the SDK's exception>: a modeled error (the Java SDK spells "…Fault" as
+    // "…Exception"), or the client's base ElastiCacheException for an unmodeled one (throttling, 5xx).
+    const modeled = new Set(
+      (Object.values(elasticache) as unknown[])
+        .filter((v): v is { name: string; prototype: unknown } => typeof v === 'function' && v.prototype instanceof elasticache.ElastiCacheServiceException)
+        .map((c) => c.name),
+    );
+    expect(modeled).toContain('ReplicationGroupNotFoundFault');
+    const raised = (error: string) => {
+      const m = /^ElastiCache\.(\w+)$/.exec(error);
+      if (!m) return true; // States.* and other services are not ElastiCache's to name
+      const x = m[1]!;
+      return x === 'ElastiCacheException' || modeled.has(x) || modeled.has(x.replace(/Exception$/, 'Fault')) || modeled.has(x.replace(/Exception$/, ''));
+    };
+    const calls = Object.entries(states).filter(([, s]) => s.Type === 'Task' && String(s.Resource).startsWith('arn:aws:states:::aws-sdk:elasticache:'));
+    expect(calls.length).toBeGreaterThan(10);
+    const transient = { IntervalSeconds: DRILL_RETRY.transient.interval, BackoffRate: DRILL_RETRY.transient.backoffRate, MaxAttempts: DRILL_RETRY.transient.maxAttempts };
+    for (const [name, s] of calls) {
+      expect(s.TimeoutSeconds, name).toBe(DRILL_TIMING.sdkTimeoutSeconds);
+      for (const error of [...(s.Retry ?? []), ...(s.Catch ?? [])].flatMap((r) => r.ErrorEquals)) {
+        expect(raised(error), `${name}: ${error} is no error the ElastiCache integration raises`).toBe(true);
+      }
+      const retrier = (s.Retry ?? []).find((r) => r.ErrorEquals.includes(SFN_ERRORS.transient[0]));
+      if (/^Describe /.test(name)) {
+        // Polls: the next round is the retry.
+        expect(retrier, name).toBeUndefined();
+        expect(s.Catch![0], name).toMatchObject({ ErrorEquals: [...SFN_ERRORS.transient, 'States.Timeout'], Next: 'Status unknown' });
+      } else if (/:create/.test(String(s.Resource))) {
+        // A create that timed out may have made the group: never retried blindly.
+        expect(retrier, name).toEqual({ ErrorEquals: [...SFN_ERRORS.transient], ...transient });
+      } else {
+        expect(retrier, name).toEqual({ ErrorEquals: [...SFN_ERRORS.transient, 'States.Timeout'], ...transient });
+      }
     }
+    expect(states['Status unknown']).toMatchObject({ Next: 'Cluster available?', ResultPath: '$.drill.group', Parameters: { status: 'unknown' } });
+  });
+
+  it.each(['primary', 'dr'] as const)('%s: serverless drills may create the cache\'s VPC endpoint as AmazonElastiCacheFullAccess scopes it, and nothing more in EC2', (which) => {
+    const network = which === 'primary' ? config.network! : config.dr.network!;
+    const role = Object.entries(synth[which].findResources('AWS::IAM::Role')).find(
+      ([id, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('states.amazonaws.com') && !id.startsWith('CopiesVerify'),
+    )![0];
+    const statements = Object.values(synth[which].findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+    const on = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
+    const text = (s: Record<string, any>) => JSON.stringify(s.Resource);
+    const endpoints = on('ec2:CreateVpcEndpoint');
+    expect(endpoints).toHaveLength(2);
+    const endpoint = endpoints.find((s) => text(s).includes(':vpc-endpoint/*'))!;
+    expect(endpoint.Condition).toEqual({ StringLike: { 'ec2:VpceServiceName': SERVERLESS_VPCE_SERVICE } });
+    expect(SERVERLESS_VPCE_SERVICE).toBe('com.amazonaws.elasticache.serverless.*');
+    const placement = endpoints.find((s) => s !== endpoint)!;
+    for (const part of [`:vpc/${network.vpcId}`, ...network.subnetIds.map((id) => `:subnet/${id}`), ...network.securityGroupIds.map((id) => `:security-group/${id}`)]) {
+      expect(text(placement)).toContain(part);
+    }
+    expect(text(placement)).not.toMatch(/\*/);
+    const tags = on('ec2:CreateTags');
+    expect(tags).toHaveLength(1);
+    expect(tags[0]!.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint', 'aws:RequestTag/AmazonElastiCacheManaged': 'true' } });
+    expect(text(tags[0]!)).toContain(':vpc-endpoint/*');
+    for (const read of ['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeTags']) {
+      expect(on(read).length, read).toBe(1);
+    }
+    // No other EC2 action, and none as a wildcard (deleting the endpoint is the service-linked role's).
+    const ec2 = new Set(statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('ec2:')));
+    expect([...ec2].sort()).toEqual(['ec2:CreateTags', 'ec2:CreateVpcEndpoint', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeTags', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeVpcs']);
   });
 
   it('places the verify function in the configured subnets and security groups of each region', () => {
@@ -299,6 +367,11 @@ describe('RestoreDrill', () => {
         Condition: { StringLike: { 'aws:ResourceTag/redis-dr:drill': '?*' } },
       });
       for (const type of ['serverlesscache', 'usergroup', 'user']) expect(JSON.stringify(serverlessDeletes[0]!.Resource)).toContain(`:${type}:rdr-drill-*`);
+      // DeleteServerlessCache's dependent action (read-only).
+      const finds = Object.values(template.findResources('AWS::IAM::Policy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+        .filter((s) => s.Sid === 'FindDrillClusters');
+      expect(finds[0]!.Action).toContain('ec2:DescribeTags');
     }
   });
 });
@@ -337,7 +410,7 @@ describe('RestoreDrill with an RBAC user group', () => {
     const machineRole = Object.entries(synth.dr.findResources('AWS::IAM::Role')).find(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('states.amazonaws.com'))![0];
     const policies = Object.values(synth.dr.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(machineRole));
     expect(policies.length).toBeGreaterThan(0);
-    expect(JSON.stringify(policies)).not.toMatch(/ServerlessCache|:serverlesscache:|CreateUser|:user:/);
+    expect(JSON.stringify(policies)).not.toMatch(/ServerlessCache|:serverlesscache:|CreateUser|:user:|ec2:/);
   });
 
   it('lets the state machine use that user group and only the verify function read its user\'s secret', () => {
@@ -349,5 +422,92 @@ describe('RestoreDrill with an RBAC user group', () => {
     expect(reads).toEqual([expect.objectContaining({ Sid: 'ReadDrillUser', Action: 'secretsmanager:GetSecretValue', Resource: [secretArn, `${secretArn}-??????`] })]);
     // The primary region does not drill this plan: nothing there names the group or the secret.
     expect(JSON.stringify(synth.primary.toJSON())).not.toMatch(/drill-readers|drill-reader\b/);
+  });
+});
+
+describe('RestoreDrill time budget', () => {
+  /** The drills config with every plan's drill.maxHours removed: the schema's default applies. */
+  function defaultHoursConfig(): RedisDrConfig {
+    const raw = JSON.parse(readFileSync(DRILLS_CONFIG, 'utf8'));
+    for (const plan of raw.plans) if (plan.drill) delete plan.drill.maxHours;
+    const result = validateConfig(raw);
+    if (!result.ok) throw new Error(result.problems.join('; '));
+    return result.config;
+  }
+  const withHours = (config: RedisDrConfig, hours: number): RedisDrConfig => ({ ...config, plans: config.plans.map((p) => ({ ...p, drill: { ...p.drill, maxHours: hours } })) });
+  /** No serverless cache anywhere: the state machines have no serverless states. */
+  const clustersOnly = (config: RedisDrConfig): RedisDrConfig => ({
+    ...config,
+    plans: config.plans.map((p) => ({ ...p, targets: { replicationGroupIds: p.targets.replicationGroupIds?.length ? p.targets.replicationGroupIds : ['queues-prod'], serverlessCacheNames: [], selectByTags: {} } })),
+  });
+  const defaultHours = defaultHoursConfig().plans[0]!.drill.maxHours;
+  const cases: { shape: string; hours: number; synth?: Synthesized }[] = [];
+  for (const shape of ['replication groups (cluster mode on and off) and serverless caches', 'replication groups only']) {
+    for (const hours of [1, defaultHours]) cases.push({ shape, hours });
+  }
+  beforeAll(() => {
+    for (const c of cases) {
+      const config = withHours(defaultHoursConfig(), c.hours);
+      c.synth = synthesize(c.shape.startsWith('replication groups only') ? clustersOnly(config) : config);
+    }
+  });
+  afterAll(() => cases.forEach((c) => c.synth?.cleanup()));
+
+  it('refuses a maxHours that leaves the restore fewer than the minimum poll rounds, naming the setting and the fix', () => {
+    // A probe (no poll rounds) whose fixed work takes 58 minutes: a poll round (40 s and its 4 states) fits once in 1 hour.
+    const probe = {
+      StartAt: 'Create cluster',
+      States: {
+        'Create cluster': { Type: 'Task', TimeoutSeconds: 58 * 60, Next: 'Slots' },
+        Slots: { Type: 'Pass', Result: { rounds: 0 }, ResultPath: '$.drill.poll', Next: 'Wait for cluster' },
+        'Wait for cluster': { Type: 'Wait', Seconds: 30, Next: 'Describe cluster' },
+        'Describe cluster': { Type: 'Task', TimeoutSeconds: 10, Next: 'Cluster available?' },
+        'Cluster available?': {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.drill.poll.rounds', NumericGreaterThanEquals: 0, Next: 'Report' }],
+          Default: 'Count round',
+        },
+        'Count round': { Type: 'Pass', Parameters: { 'rounds.$': 'States.MathAdd($.drill.poll.rounds, 1)' }, ResultPath: '$.drill.poll', Next: 'Wait for cluster' },
+        Report: { Type: 'Task', TimeoutSeconds: 90, End: true },
+      },
+    };
+    const work = 58 * 60 + 30 + 10 + 5 * DRILL_TIMING.stateSeconds; // create, slots, then the round that leaves (wait, describe, choice)
+    const round = 30 + 10 + 4 * DRILL_TIMING.stateSeconds;
+    expect(Math.floor((3600 - work) / round)).toBe(1);
+    expect(() => drillBudget(probe, 1)).toThrow(/^drill\.maxHours 1 leaves the restore 1 poll rounds .*at least 10 are needed: raise drill\.maxHours$/);
+    expect(drillBudget(probe, 2)).toMatchObject({ pollRounds: Math.floor((2 * 3600 - work) / round), timeoutSeconds: Math.ceil((2 * 3600 + 91) / 60) * 60 });
+  });
+
+  it('the default drill.maxHours is one the tests cover', () => {
+    expect(defaultHours).toBeGreaterThan(1);
+  });
+
+  it.each(cases.flatMap((c) => (['primary', 'dr'] as const).map((where) => [c.shape, c.hours, where, c] as const)))(
+    '%s, maxHours %s, %s: worst-case work fits maxHours, and work + cleanup + report fit the timeout',
+    (_shape, hours, where, c) => {
+      const definition = stateMachineDefinition(c.synth![where]);
+      const serverless = Object.keys(definition.States).includes('Create serverless cache');
+      expect(serverless).toBe(!c.shape.startsWith('replication groups only'));
+      expect(Object.keys(definition.States)).toEqual(expect.arrayContaining(['Create cluster', 'Create sharded cluster']));
+      expect(budgetProblems(definition, DRILL_PHASES, hours * 3600)).toEqual([]);
+      const b = aslBudget(definition, DRILL_PHASES);
+      expect(b.work).toBeLessThanOrEqual(hours * 3600);
+      expect(b.work + b.cleanup + b.report).toBeLessThanOrEqual(definition.TimeoutSeconds!);
+      // The poll loop has its computed rounds (at least the minimum), each at its worst case: the wait, a describe
+      // timing out, and a second for each state (Wait, Describe, Status unknown, Cluster available?, Count round,
+      // and the serverless choice of describe).
+      const states = serverless ? 6 : 5;
+      expect(b.loops).toEqual([{ head: 'Wait for cluster', bound: expect.any(Number), round: DRILL_TIMING.pollIntervalSeconds + DRILL_TIMING.sdkTimeoutSeconds + states * DRILL_TIMING.stateSeconds }]);
+      expect(b.loops[0]!.bound).toBeGreaterThanOrEqual(DRILL_TIMING.minPollRounds);
+      expect(definition.States['Polling exhausted']!.Parameters!['Cause.$']).toContain(`after ${b.loops[0]!.bound} polls`);
+      // Not more than needed: the timeout is maxHours plus cleanup and report, to the minute.
+      expect(definition.TimeoutSeconds).toBe(Math.ceil((hours * 3600 + b.cleanup + b.report) / 60) * 60);
+    },
+  );
+
+  it.each(cases.map((c) => [c.shape, c.hours, c] as const))('%s, maxHours %s: the old arrangement (timeout = maxHours) fails the check', (_shape, hours, c) => {
+    const definition = stateMachineDefinition(c.synth!.primary);
+    const old = { ...definition, TimeoutSeconds: hours * 3600 };
+    expect(budgetProblems(old, DRILL_PHASES, hours * 3600)).toEqual([expect.stringMatching(/^work .* more than the timeout of/), expect.stringMatching(/^the slowest path takes/)]);
   });
 });
