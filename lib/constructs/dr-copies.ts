@@ -102,13 +102,16 @@ export class DrCopies extends Construct {
         resources: [objects],
       }),
     );
-    // Tags only the project's keys: the verdict, and the tier the keyspace-collapse tripwire moves to held-<tier>.
+    // Tags the project's keys: the verdict, and the tier the keyspace-collapse tripwire moves to held-<tier>.
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'TagCopies',
         actions: ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'],
         resources: [objects],
-        conditions: { 'ForAllValues:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },
+        // PutObjectTagging replaces the whole set: the project's keys are merged with whatever else the object
+        // carries (adapters/s3.ts), so the request holds those too. It must hold at least one redis-dr key
+        // (ForAnyValue: an empty or foreign-only set, which would strip our tags, is denied).
+        conditions: { 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },
       }),
     );
     // The tripwire lists a cache's copies (rdr-<target>-…) to sum and judge them.

@@ -200,13 +200,17 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
   // Only the object calls the export function makes (lambdas/jobs/export.ts:
   // ListObjectsV2 above, then GetObjectTagging + PutObjectTagging to mark a
   // finished export).
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'ExportObjects', actions: ['s3:GetObjectTagging'], resources: [bucket.arnForObjects('*')] }));
   role.addToPolicy(
     new iam.PolicyStatement({
-      sid: 'ExportObjects',
-      actions: [...EXPORT_FUNCTION_OBJECT_ACTIONS],
+      sid: 'ExportObjectTags',
+      actions: ['s3:PutObjectTagging'],
       resources: [bucket.arnForObjects('*')],
-      // Writes only the project's tag keys (export metadata, the held-<tier> of the keyspace-collapse tripwire).
-      conditions: { 'ForAllValues:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },
+      // PutObjectTagging replaces the whole set: the project's keys are merged with whatever else the object
+      // carries (adapters/s3.ts), so the request holds those too. It must hold at least one redis-dr key
+      // (ForAnyValue: an empty or foreign-only set, which would strip our tags, is denied). A statement of
+      // its own: a read carries no tag keys, and ForAnyValue over none is false.
+      conditions: { 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },
     }),
   );
   acknowledgeSnapshotWildcards(role, 'export and tagging');

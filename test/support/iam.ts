@@ -216,6 +216,8 @@ export interface CallNames {
   secret(input: Record<string, any>): string;
   /** An ARN from the test moved to where it is judged (account, region). */
   arn(arn: string): string;
+  /** The deployment the request tags name (a test's own deployment name becomes the judged one). @default as recorded */
+  readonly deployment?: string;
 }
 
 /** The names as recorded (the operator's calls). */
@@ -247,6 +249,9 @@ export async function requestsOfCall(
   switch (call.service) {
     case 'elasticache':
       if (typeof input.ResourceName === 'string') input.ResourceName = names.arn(input.ResourceName);
+      if (names.deployment && Array.isArray(input.Tags)) {
+        input.Tags = input.Tags.map((t: { Key: string; Value: string }) => (t.Key === 'redis-dr:deployment' ? { ...t, Value: names.deployment } : t));
+      }
       return requestsOf('elasticache', call.operation, input, ownedTags, standIns);
     case 's3': {
       const tagKeys = (input.Tagging?.TagSet ?? []).map((t: { Key: string }) => t.Key);
@@ -275,7 +280,7 @@ export async function requestsOfCall(
       if (call.operation === 'Invoke') return [{ action: 'lambda:InvokeFunction', resource: names.functionArn(input), context: {} }];
       break;
     case 'states':
-      if (call.operation === 'ListExecutions' || call.operation === 'StartExecution') return [{ action: `states:${call.operation}`, resource: names.stateMachine(input), context: {} }];
+      if (call.operation === 'ListExecutions' || call.operation === 'StartExecution' || call.operation === 'DescribeStateMachine') return [{ action: `states:${call.operation}`, resource: names.stateMachine(input), context: {} }];
       if (call.operation === 'DescribeExecution' || call.operation === 'GetExecutionHistory') return [{ action: `states:${call.operation}`, resource: names.execution(input), context: {} }];
       break;
     case 'secretsmanager':

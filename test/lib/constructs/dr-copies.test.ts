@@ -112,7 +112,7 @@ describe('DrCopies (DR region)', () => {
       .filter(([id]) => id.startsWith('CopiesVerifyRdbRole'))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
     const tag = statements.find((s) => s.Sid === 'TagCopies')!;
-    expect(tag.Condition).toEqual({ 'ForAllValues:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } });
+    expect(tag.Condition).toEqual({ 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } });
     expect(statements.find((s) => s.Sid === 'ListCopies')!.Condition).toEqual({ StringLike: { 's3:prefix': ['rdr-*'] } });
     const fn = Object.values(synth.dr.findResources('AWS::Lambda::Function')).find((f) => /verify every DR copy/.test(f.Properties.Description))!;
     expect(JSON.parse(fn.Properties.Environment.Variables.REDIS_DR_COLLAPSE_THRESHOLDS)).toEqual(Object.fromEntries(exampleConfig().plans.filter((p) => p.export.enabled).map((p) => [p.name, p.collapseThresholdPct])));

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_BUCKET_ACTIONS, EXPORT_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket';
 import type { RedisDrConfig } from '../../../lib/config';
 import { EXPORT_CALLER_BUCKET_ACTIONS, EXPORT_CALLER_OBJECT_ACTIONS, EXPORT_FUNCTION_OBJECT_ACTIONS } from '../../../lib/constructs/dr-export';
-import { allowingStatements, type TemplateStatement } from '../../support/iam-policy';
+import type { TemplateJson } from '../../../lib/asl';
+import { evaluate, rolePolicies } from '../../support/iam';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
 import { bucketPolicyStatements, recoveryBucket } from './recovery-bucket.test';
 
@@ -151,46 +152,50 @@ describe('DrExport (primary region)', () => {
     expect(bySid.TagRetryTargets!.Action).toBe('elasticache:AddTagsToResource');
   });
 
-  describe('evaluated as IAM would (test/support/iam-policy.ts)', () => {
-    const refs = { 'AWS::Partition': 'aws', 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '111122223333' };
+  describe('evaluated by an IAM policy simulator (test/support/iam.ts)', () => {
+    const standIns = { region: 'eu-west-1', account: '111122223333' };
     const arn = (name: string) => `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${name}`;
     const snap = 'rdr-rg-a-20261121-0300';
     const requestTags = { 'aws:RequestTag/redis-dr:managed': 'true', 'aws:RequestTag/redis-dr:deployment': 'example', 'aws:TagKeys': ['redis-dr:managed', 'redis-dr:deployment'] };
-    const statements = () => Object.values(exportStatements()) as TemplateStatement[];
+    const policies = () => {
+      const json = synth.primary.toJSON() as TemplateJson;
+      const roleId = Object.keys(json.Resources ?? {}).find((id) => json.Resources![id]!.Type === 'AWS::IAM::Role' && id.startsWith('DrExportRole'))!;
+      return rolePolicies(json, roleId, standIns);
+    };
     /** A CopySnapshot, authorized on the source (with its tags) and on the target name (untagged, or as given): both must pass. */
-    function copyAllowed(source: { name: string; tags: Record<string, string> }, target: { name: string; tags?: Record<string, string> }, request: Record<string, string | string[]> = {}): boolean {
+    async function copyAllowed(source: { name: string; tags: Record<string, string> }, target: { name: string; tags?: Record<string, string> }, request: Record<string, string | string[]> = {}): Promise<boolean> {
       const resourceTags = (tags: Record<string, string> = {}) => Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
-      const check = (action: string, name: string, tags?: Record<string, string>) =>
-        allowingStatements(statements(), { action, resource: arn(name), context: { ...request, ...resourceTags(tags) } }, refs).length > 0;
+      const check = async (action: string, name: string, tags?: Record<string, string>) =>
+        (await evaluate(policies(), { action, resource: arn(name), context: { ...request, ...resourceTags(tags) } }, standIns)) === 'Allowed';
       const tagging = 'aws:TagKeys' in request;
       return (
-        check('elasticache:CopySnapshot', source.name, source.tags) &&
-        check('elasticache:CopySnapshot', target.name, target.tags) &&
+        (await check('elasticache:CopySnapshot', source.name, source.tags)) &&
+        (await check('elasticache:CopySnapshot', target.name, target.tags)) &&
         // With Tags on the request, AddTagsToResource on the new name is a dependent action.
-        (!tagging || check('elasticache:AddTagsToResource', target.name, target.tags))
+        (!tagging || (await check('elasticache:AddTagsToResource', target.name, target.tags)))
       );
     }
     const ourTags = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'example' };
 
-    it('allows a first export (target named like the source) and a retry that carries this deployment\'s tags', () => {
-      expect(copyAllowed({ name: snap, tags: ourTags }, { name: snap, tags: ourTags })).toBe(true);
-      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, requestTags)).toBe(true);
-      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r3` }, requestTags)).toBe(true);
+    it('allows a first export (target named like the source) and a retry that carries this deployment\'s tags', async () => {
+      expect(await copyAllowed({ name: snap, tags: ourTags }, { name: snap, tags: ourTags })).toBe(true);
+      expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, requestTags)).toBe(true);
+      expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r3` }, requestTags)).toBe(true);
       // Also if IAM presented the request's tags as the new name's resource tags.
-      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2`, tags: ourTags }, requestTags)).toBe(true);
+      expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2`, tags: ourTags }, requestTags)).toBe(true);
     });
 
-    it('denies a retry without request tags (the request before the fix), another deployment\'s source, and a name another deployment owns', () => {
-      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` })).toBe(false);
+    it('denies a retry without request tags (the request before the fix), another deployment\'s source, and a name another deployment owns', async () => {
+      expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` })).toBe(false);
       const staging = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'staging' };
-      expect(copyAllowed({ name: snap, tags: staging }, { name: `${snap}-r2` }, requestTags)).toBe(false);
-      expect(copyAllowed({ name: snap, tags: {} }, { name: `${snap}-r2` }, requestTags)).toBe(false);
-      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2`, tags: staging }, requestTags)).toBe(false);
+      expect(await copyAllowed({ name: snap, tags: staging }, { name: `${snap}-r2` }, requestTags)).toBe(false);
+      expect(await copyAllowed({ name: snap, tags: {} }, { name: `${snap}-r2` }, requestTags)).toBe(false);
+      expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2`, tags: staging }, requestTags)).toBe(false);
       // Claiming another deployment, or adding other tag keys, on the request.
-      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, { ...requestTags, 'aws:RequestTag/redis-dr:deployment': 'staging' })).toBe(false);
-      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, { ...requestTags, 'aws:TagKeys': ['redis-dr:managed', 'redis-dr:deployment', 'redis-dr:tier'] })).toBe(false);
+      expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, { ...requestTags, 'aws:RequestTag/redis-dr:deployment': 'staging' })).toBe(false);
+      expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, { ...requestTags, 'aws:TagKeys': ['redis-dr:managed', 'redis-dr:deployment', 'redis-dr:tier'] })).toBe(false);
       // No fourth attempt.
-      expect(copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r4` }, requestTags)).toBe(false);
+      expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r4` }, requestTags)).toBe(false);
     });
   });
 
@@ -209,8 +214,10 @@ describe('DrExport (primary region)', () => {
       Resource: { 'Fn::GetAtt': [id, 'Arn'] },
     });
     expect(bySid.ListBucketsForExport).toMatchObject({ Action: 's3:ListAllMyBuckets', Resource: '*' });
-    // The function's own object calls: tags only, on the project's tag keys.
-    expect([...bySid.ExportObjects!.Action].sort()).toEqual([...EXPORT_FUNCTION_OBJECT_ACTIONS].sort());
+    // The function's own object calls: tags only; a write must carry the project's keys (merged with the object's others).
+    expect([bySid.ExportObjects!.Action, bySid.ExportObjectTags!.Action].flat().sort()).toEqual([...EXPORT_FUNCTION_OBJECT_ACTIONS].sort());
+    expect(bySid.ExportObjects!.Condition).toBeUndefined();
+    expect(bySid.ExportObjectTags!.Condition).toEqual({ 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } });
     const s3Actions = Object.values(bySid)
       .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
       .filter((a: string) => a.startsWith('s3:'))

@@ -1,0 +1,160 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StandIns, TemplateJson } from '../../lib/asl';
+import { loadConfig, type RedisDrConfig } from '../../lib/config';
+import { DRILL_PREFIX, DRILL_SECRET_PREFIX } from '../../lambdas/domain/drill';
+import { type AwsCall, CALLS_DIR, checkedInCalls } from '../support/aws-calls';
+import { type CallNames, evaluate, type IamRequest, type PolicyDocument, requestsOfCall, rolePolicies } from '../support/iam';
+import { DRILLS_CONFIG } from '../support/state-machine';
+import { type Synthesized, synthesize } from '../support/synth';
+
+const ACCOUNT = '000000000000';
+const EXECUTION = 'drill-exec-1';
+
+/** A function's role as deployed in one stack. */
+interface FunctionRole {
+  readonly handler: string;
+  readonly stack: string;
+  readonly policies: PolicyDocument[];
+  readonly standIns: StandIns;
+  readonly config: RedisDrConfig;
+}
+
+/** Every resource the role's statements name for one of `actions` (prefix match), without wildcards' owners. */
+function resourcesFor(role: FunctionRole, actions: RegExp): string[] {
+  return role.policies.flatMap((d) =>
+    d.Statement.filter((s) => [s.Action].flat().some((a) => actions.test(String(a)))).flatMap((s) => [s.Resource].flat().map(String)),
+  );
+}
+
+/** A role that names no resource of the call's kind (no bucket, topic, …): the call is made in the other region. */
+class NotThisRole extends Error {}
+
+/** The one value of `values` (a role's bucket, topic, function): a test names its own, the deployment has this one. */
+function theOne(values: string[], what: string, role: FunctionRole): string {
+  const distinct = [...new Set(values)];
+  if (distinct.length === 0) throw new NotThisRole(what);
+  if (distinct.length !== 1) throw new Error(`${role.handler} (${role.stack}): expected one ${what} in its role, found ${distinct.join(', ')}`);
+  return distinct[0]!;
+}
+
+/** An ARN of the test's account and region moved to the stack's stand-ins. */
+function here(arn: string, standIns: StandIns): string {
+  const parts = arn.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn') return arn;
+  if (parts[3]) parts[3] = standIns.region;
+  if (parts[4]) parts[4] = standIns.account;
+  return parts.join(':');
+}
+
+/** What the deployment's resources carry: recovery points the deployment's tags, drill resources the drill's too. */
+function ownedTags(config: RedisDrConfig) {
+  const deployment = { 'redis-dr:managed': 'true', 'redis-dr:deployment': config.name };
+  return (_type: string, arn: string): Record<string, string> =>
+    arn.includes(`:${DRILL_PREFIX}`) || arn.includes(`:secret:${DRILL_SECRET_PREFIX}`) ? { ...deployment, 'redis-dr:drill': EXECUTION } : arn.includes(':rdr-') ? deployment : {};
+}
+
+/**
+ * The test's names replaced by the deployment's, as `role` names them: its
+ * bucket, topic, function, state machine, and secrets (the configured one it
+ * reads, else the execution's drill token).
+ */
+function roleNames(role: FunctionRole): CallNames {
+  const { standIns } = role;
+  // The drill's state machine, or the DR verify one (named …-verify-rdb), as the role names them.
+  const machine = (input: Record<string, any> = {}) => {
+    const verify = String(input.stateMachineArn ?? '').endsWith('-verify-rdb');
+    const named = resourcesFor(role, /^states:(ListExecutions|DescribeStateMachine)$/).filter((r) => r.includes(':stateMachine:') && r.endsWith('-verify-rdb') === verify);
+    return theOne(named, 'state machine', role);
+  };
+  return {
+    bucket: () =>
+      theOne(
+        resourcesFor(role, /^s3:/)
+          .filter((r) => r.startsWith('arn:aws:s3:::'))
+          .map((r) => r.replace(/^arn:aws:s3:::([^/]+).*$/, '$1')),
+        'bucket',
+        role,
+      ),
+    topic: () => theOne(resourcesFor(role, /^sns:Publish$/), 'topic', role),
+    functionArn: () => theOne(resourcesFor(role, /^lambda:InvokeFunction$/).filter((r) => !r.endsWith(':*')), 'function', role),
+    stateMachine: machine,
+    execution: () => `arn:aws:states:${standIns.region}:${standIns.account}:execution:${machine().split(':').at(-1)}:${EXECUTION}`,
+    secret: (input) => {
+      const configured = resourcesFor(role, /^secretsmanager:GetSecretValue$/).filter((r) => !r.includes(DRILL_SECRET_PREFIX) && !r.endsWith('-??????'));
+      const token = `arn:aws:secretsmanager:${standIns.region}:${standIns.account}:secret:${DRILL_SECRET_PREFIX}${EXECUTION}-AbCdEf`;
+      return String(input.SecretId).includes(DRILL_SECRET_PREFIX) || configured.length === 0 ? token : configured[0]!;
+    },
+    arn: (arn) => here(arn, standIns),
+    deployment: role.config.name,
+  };
+}
+
+/** Every recorded call, by the function that makes it. */
+function recordedCalls(): Map<string, AwsCall[]> {
+  const byHandler = new Map<string, AwsCall[]>();
+  for (const file of readdirSync(CALLS_DIR)) {
+    for (const call of checkedInCalls(join(CALLS_DIR, file))) byHandler.set(call.principal, [...(byHandler.get(call.principal) ?? []), call]);
+  }
+  return byHandler;
+}
+
+describe('each Lambda role allows every call its job makes in the tests (IAM simulation)', () => {
+  const synths: Synthesized[] = [];
+  const roles: FunctionRole[] = [];
+  beforeAll(() => {
+    for (const file of [DRILLS_CONFIG, join(__dirname, '..', '..', 'config', 'example.json')]) {
+      const config = loadConfig(file);
+      const synth = synthesize(config);
+      synths.push(synth);
+      for (const [template, region] of [
+        [synth.primary, config.primary.region],
+        [synth.dr, config.dr.region],
+      ] as const) {
+        const json = template.toJSON() as TemplateJson;
+        const standIns = { region, account: ACCOUNT };
+        for (const [id, r] of Object.entries(json.Resources ?? {})) {
+          const handler = /^redis-dr (.+) function$/.exec(String(r.Properties?.Description ?? ''))?.[1];
+          if (r.Type !== 'AWS::IAM::Role' || !handler) continue;
+          roles.push({ handler, stack: `${config.name} ${region}`, policies: rolePolicies(json, id, standIns), standIns, config });
+        }
+      }
+    }
+  }, 120_000);
+  afterAll(() => {
+    for (const s of synths) s.cleanup();
+  });
+
+  it('finds 0 implicit denies for every function that makes AWS calls', async () => {
+    const calls = recordedCalls();
+    const denied: string[] = [];
+    let checked = 0;
+    for (const [handler, made] of calls) {
+      if (handler === 'operator') continue; // the CLI's calls: test/lib/iam-operator.test.ts
+      const withRole = roles.filter((r) => r.handler === handler);
+      expect(withRole.length, `a role for ${handler}`).toBeGreaterThan(0);
+      for (const call of made) {
+        let judged = 0;
+        for (const role of withRole) {
+          let requests: IamRequest[];
+          try {
+            requests = await requestsOfCall(call, roleNames(role), ownedTags(role.config), role.standIns);
+          } catch (e) {
+            if (e instanceof NotThisRole) continue;
+            throw e;
+          }
+          judged++;
+          for (const request of requests) {
+            checked++;
+            const result = await evaluate(role.policies, request, role.standIns);
+            if (result !== 'Allowed') denied.push(`${handler} (${role.stack}): ${call.operation} -> ${request.action} on ${request.resource} ${JSON.stringify(request.context)}: ${result}`);
+          }
+        }
+        if (judged === 0) denied.push(`${handler}: no role names what ${call.service}:${call.operation} needs (${JSON.stringify(call.input)})`);
+      }
+    }
+    expect(denied).toEqual([]);
+    expect(checked).toBeGreaterThan(200);
+  });
+});
