@@ -51,6 +51,18 @@ export function drillPlans(plans: readonly PlanConfig[], where: DrillWhere): Pla
   return plans.filter((p) => drillsIn(p, where));
 }
 
+/**
+ * Whether a region's drills can meet a serverless cache: a plan lists
+ * serverless caches, or (primary region) selects caches by tags, which may
+ * match serverless ones. Only then does the state machine get the serverless
+ * states and their permissions, and the VPC's groups must admit 6380.
+ */
+export function drillsServerless(plans: readonly PlanConfig[], where: DrillWhere): boolean {
+  return plans.some(
+    (p) => (p.targets.serverlessCacheNames ?? []).length > 0 || (where === 'primary' && Object.keys(p.targets.selectByTags ?? {}).length > 0),
+  );
+}
+
 /** What a region's VPC must provide for the functions redis-dr places in it. */
 export interface NetworkPrerequisites {
   /** The config field of that network: `network` or `dr.network`. */
@@ -79,9 +91,7 @@ export function networkPrerequisites(config: Pick<RedisDrConfig, 'network' | 'dr
     const drilling = drillPlans(config.plans, where);
     const users = [...(probing ? ['probe'] : []), ...(drilling.length > 0 ? ['drill verification'] : [])];
     if (users.length === 0) continue;
-    // A tag selection may pick serverless caches too.
-    const serverless = drilling.some((p) => p.targets.serverlessCacheNames.length > 0 || Object.keys(p.targets.selectByTags).length > 0);
-    const selfIngressPorts = drilling.length === 0 ? 'none' : serverless ? 'tcp 6379-6380' : 'tcp 6379';
+    const selfIngressPorts = drilling.length === 0 ? 'none' : drillsServerless(drilling, where) ? 'tcp 6379-6380' : 'tcp 6379';
     found.push({ field: where === 'primary' ? 'network' : 'dr.network', where, network, users, selfIngressPorts });
   }
   return found;

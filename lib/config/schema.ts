@@ -280,7 +280,10 @@ const planSchema = z
           .min(1)
           .max(24, { error: says('must be <= 24', 'a Standard state machine may run longer, but a drill that long is stuck') })
           .default(6)
-          .meta({ description: 'Execution timeout of a drill; the reaper deletes drill clusters older than this.' }),
+          .meta({
+            description:
+              "Time a drill has for its work (select, restore, verify); cleanup and report get their worst case on top as the execution's timeout. The reaper deletes drill clusters older than this.",
+          }),
         verify: z
           .strictObject({
             keyCountTolerancePct: z.number().min(0).max(100).default(DEFAULT_KEY_COUNT_TOLERANCE_PCT).meta({ description: 'Allowed difference between recorded and restored key count, %.' }),

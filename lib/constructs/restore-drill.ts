@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import type { NetworkConfig, PlanConfig } from '../config';
 import { DRILL_PREFIX, DRILL_SECRET_PREFIX, DRILL_USER_ACCESS, DRILL_USER_NAME, type DrillWhere } from '../../lambdas/domain/drill';
 import { type AslBudget, type BudgetDefinition, aslBudget } from '../asl-budget';
-import { drillRunInput, drillStateMachineName } from '../deployment';
+import { drillRunInput, drillStateMachineName, drillsServerless } from '../deployment';
 import { TAGS } from '../../lambdas/domain/types';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
 import { elastiCacheArn, grantReadSecrets, nagArnRef, nagElastiCacheArn, nagPseudoParameters } from './elasticache-arns';
@@ -208,17 +208,6 @@ export function drillBudget(probe: BudgetDefinition, maxHours: number): { pollRo
   return { pollRounds, timeoutSeconds, budget };
 }
 
-/**
- * Whether a region's drills can meet a serverless cache: a plan lists
- * serverless caches, or (primary region) selects caches by tags, which may
- * match serverless ones. Only then does the state machine get the serverless
- * states and their permissions.
- */
-export function drillsServerless(plans: readonly PlanConfig[], where: DrillWhere): boolean {
-  return plans.some(
-    (p) => (p.targets.serverlessCacheNames ?? []).length > 0 || (where === 'primary' && Object.keys(p.targets.selectByTags ?? {}).length > 0),
-  );
-}
 
 /** Cluster statuses that end a drill's wait with a failure. */
 export const FAILED_STATUSES = ['create-failed', 'restore-failed', 'deleting', 'deleted'] as const;
@@ -503,7 +492,14 @@ function drillDefinition(scope: Construct, props: RestoreDrillProps, steps: Step
   // The name prefix alone would let a drill create or delete any redis-dr/drill/* secret: both also need this deployment's drill tags.
   conditionOwnStatement(storeToken, drillRequestTagConditions(props.deployment));
   conditionOwnStatement(deleteToken, drillTagConditions(props.deployment));
-  deleteToken.addRetry({ errors: ['SecretsManager.ThrottlingException', 'SecretsManager.InternalServiceErrorException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5 });
+  // Throttling is not in Secrets Manager's model: it surfaces as the base exception (as ElastiCache's does, see
+  // elastiCacheCall) or, if Step Functions names it by its code, as ThrottlingException; both are retried.
+  deleteToken.addRetry({
+    errors: ['SecretsManager.SecretsManagerException', 'SecretsManager.ThrottlingException', 'SecretsManager.InternalServiceErrorException'],
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts: 5,
+  });
   deleteToken.addCatch(report, { resultPath: '$.drill.secretCleanup' });
   deleteToken.next(report);
   /** Every path to the report once a cluster may exist passes here: the token's secret goes with the cluster. */
