@@ -138,14 +138,22 @@ export function freshnessRunInput(
   bucket: string | undefined,
   drillStateMachineArn: string | undefined,
   verifyStateMachineArn?: string,
+  scheduleGroupArn?: string,
 ): Omit<FreshnessInput, 'scheduledTime'> {
   return {
     deployment,
     where,
-    plans: plans.map((p) => ({ plan: p.name, targets: p.targets, exports: p.export.enabled, drills: drillsIn(p, where) })),
+    plans: plans.map((p) => ({
+      plan: p.name,
+      targets: p.targets,
+      exports: p.export.enabled,
+      drills: drillsIn(p, where),
+      ...(where === 'primary' ? { snapshotSchedule: { cron: p.schedule.cron, timeZone: p.schedule.timeZone } } : {}),
+    })),
     bucket,
     drillStateMachineArn,
     verifyStateMachineArn,
+    scheduleGroupArn,
     budgetSeconds: FRESHNESS_BUDGET_SECONDS,
   };
 }

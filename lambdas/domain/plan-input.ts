@@ -79,8 +79,19 @@ export const freshnessInputSchema = z.strictObject({
       exports: z.boolean(),
       /** Measure the last successful drill in this region. */
       drills: z.boolean(),
+      /**
+       * Primary: the plan's snapshot schedule. A target with no snapshot yet
+       * is measured from the first snapshot it fires after the schedule group
+       * was created (`scheduleGroupArn`).
+       */
+      snapshotSchedule: z.strictObject({ cron: z.string().min(1), timeZone: z.string().min(1) }).optional(),
     }),
   ),
+  /**
+   * Primary: the deployment's schedule group. Its creation is when snapshot
+   * protection started. Absent: a target with no snapshot yet has no data point.
+   */
+  scheduleGroupArn: z.string().optional(),
   /** DR: the bucket with the copies. */
   bucket: z.string().min(3).optional(),
   /**

@@ -1,18 +1,22 @@
 /** Lambda entry point of the freshness monitor: EventBridge Scheduler invokes it every 5 minutes. */
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { listSucceededDrills, stateMachineCreatedAt } from '../adapters/drill-history.js';
+import { scheduleGroupCreatedAt } from '../adapters/scheduler.js';
 import { MAX_DRILL_EXECUTIONS } from '../domain/freshness.js';
 import { freshnessInputSchema } from '../domain/plan-input.js';
 import { runFreshness } from '../jobs/freshness.js';
 import { awsClient, lambdaEntry, scheduledDeps } from './entry.js';
 
 const sfn = awsClient(SFNClient);
+const scheduler = awsClient(SchedulerClient);
 
 export const handler = lambdaEntry(freshnessInputSchema, (input) => {
   const deps = scheduledDeps();
   return runFreshness(input, {
     ...deps,
     drillHistory: (arn, wrap) => listSucceededDrills(sfn, arn, { limit: MAX_DRILL_EXECUTIONS, concurrency: deps.concurrency, wrap }),
-    protectionStart: (arn, wrap) => stateMachineCreatedAt(sfn, arn, wrap),
+    // Protection starts with the schedule group (snapshots) or the state machine that makes the points (copies, drills).
+    protectionStart: (arn, wrap) => (arn.includes(':scheduler:') ? scheduleGroupCreatedAt(scheduler, arn, wrap) : stateMachineCreatedAt(sfn, arn, wrap)),
   });
 });

@@ -27,6 +27,7 @@ import {
 } from '../domain/freshness.js';
 import type { FreshnessInput } from '../domain/plan-input.js';
 import { TAGS } from '../domain/types.js';
+import { nextOccurrences } from '../domain/schedule.js';
 
 /**
  * Freshness monitor (both regions, every few minutes, all plans of the
@@ -147,8 +148,8 @@ export class FreshnessRunFailedError extends Error {
 /** The newest succeeded executions of a drill state machine (each call through `wrap`). */
 export type DrillHistory = (stateMachineArn: string, wrap: ThrottleRetry) => Promise<DrillExecution[]>;
 
-/** When a state machine was created; `undefined` when it does not exist (each call through `wrap`). */
-export type ProtectionStart = (stateMachineArn: string, wrap: ThrottleRetry) => Promise<Date | undefined>;
+/** When a state machine or schedule group (by ARN) was created; `undefined` when it does not exist (each call through `wrap`). */
+export type ProtectionStart = (arn: string, wrap: ThrottleRetry) => Promise<Date | undefined>;
 
 /** Everything a run needs from the outside world. */
 export interface FreshnessDeps extends ScheduledDeps {
@@ -272,13 +273,16 @@ async function recordFromStart(
   why: string,
   startArn: string | undefined,
   recoveryPoint?: string,
+  firstDue?: (since: Date) => Date,
 ): Promise<void> {
   const { plan, target, metric } = where;
   if (at) return record(run, plan, target, metric, at, why, recoveryPoint);
-  const since = await protectionStart(run, startArn);
+  const started = await protectionStart(run, startArn);
+  // Snapshots: from the first one the plan's schedule fires after protection started (the alarm's limit is the RPO alone).
+  const since = started && firstDue ? firstDue(started) : started;
   const age = reportedAge(undefined, since, run.now);
   if (!age) {
-    const cause = startArn && run.deps.protectionStart ? `; state machine ${startArn} does not exist, so protection has no start` : '';
+    const cause = startArn && run.deps.protectionStart ? `; ${startArn} does not exist, so protection has no start` : '';
     return record(run, plan, target, metric, undefined, `${why}${cause}`);
   }
   run.deps.log.info('no point yet: age since protection started', { plan, target, metric, why, protectedSince: since!.toISOString(), seconds: age.seconds });
@@ -319,6 +323,8 @@ async function guarded(run: Run, failure: Omit<FreshnessFailure, 'error'>, measu
 
 async function measurePrimary(run: Run, plan: PlanInput): Promise<void> {
   const { deps, input, retry } = run;
+  const schedule = plan.snapshotSchedule;
+  const firstSnapshot = schedule ? (since: Date) => nextOccurrences(schedule.cron, schedule.timeZone, since, 1)[0] ?? since : undefined;
   const owner: PlanOwner = { deployment: input.deployment, plan: plan.plan };
   const { targets, selectionError } = await resolveTargets(deps.tagging, plan.targets, retry);
   if (selectionError) fail(run, { plan: plan.plan, target: 'selectByTags' }, selectionError);
@@ -333,10 +339,12 @@ async function measurePrimary(run: Run, plan: PlanInput): Promise<void> {
     guarded(run, { plan: plan.plan, target: target.id }, async () => {
       const points = toRecoveryPoints(await listTargetSnapshots(deps.elasticache, target, retry), target.id, tags, owner);
       const newest = newestAvailable(points);
-      record(run, plan.plan, target.id, METRIC.recoveryPointAge, newest?.createdAt, `no available snapshot of plan ${plan.plan}`, newest?.name);
+      const at = { plan: plan.plan, target: target.id };
+      await recordFromStart(run, { ...at, metric: METRIC.recoveryPointAge }, newest?.createdAt, `no available snapshot of plan ${plan.plan}`, input.scheduleGroupArn, newest?.name, firstSnapshot);
       if (plan.exports) {
         const exported = newestExported(points, tags);
-        record(run, plan.plan, target.id, METRIC.exportedCopyAge, exported?.createdAt, `no snapshot of plan ${plan.plan} marked ${TAGS.exported}`, exported?.name);
+        const why = `no snapshot of plan ${plan.plan} marked ${TAGS.exported}`;
+        await recordFromStart(run, { ...at, metric: METRIC.exportedCopyAge }, exported?.createdAt, why, input.scheduleGroupArn, exported?.name, firstSnapshot);
       }
     }),
   );

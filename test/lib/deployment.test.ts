@@ -21,6 +21,7 @@ function scheduleInputs(t: Template): Record<string, unknown>[] {
     const o = v as Record<string, unknown>;
     if (o['Fn::Join']) return (o['Fn::Join'] as [string, unknown[]])[1].map(render).join((o['Fn::Join'] as [string])[0]);
     if (o.Ref) return String(resources[o.Ref as string]?.Properties.BucketName ?? `<${String(o.Ref)}>`);
+    if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
     return `<${JSON.stringify(v)}>`;
   };
   return Object.values(resources)
@@ -48,6 +49,13 @@ describe('lib/deployment: the schedules send what the CLI would send', () => {
     expect(drFreshness).toEqual(
       strip(freshnessRunInput('example', 'dr', config.plans, recoveryBucketName('example', ACCOUNT, 'eu-central-1'), drFreshness?.drillStateMachineArn as string, drFreshness?.verifyStateMachineArn as string)),
     );
+    // Primary: the schedule group (its creation starts snapshot protection) and each plan's snapshot schedule.
+    const primaryFreshness = primary.find((i) => i.where === 'primary' && 'budgetSeconds' in i && Array.isArray(i.plans) && !('plan' in i));
+    expect(primaryFreshness?.scheduleGroupArn).toMatch(/^<Schedules[0-9A-F]+\.Arn>$/);
+    expect(primaryFreshness).toEqual(
+      strip(freshnessRunInput('example', 'primary', config.plans, undefined, primaryFreshness?.drillStateMachineArn as string, undefined, primaryFreshness?.scheduleGroupArn as string)),
+    );
+    expect((primaryFreshness?.plans as { snapshotSchedule?: unknown }[]).map((p) => p.snapshotSchedule)).toEqual(config.plans.map((p) => ({ cron: p.schedule.cron, timeZone: p.schedule.timeZone })));
   });
 
   it('names and ARNs the stacks use', () => {

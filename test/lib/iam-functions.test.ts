@@ -86,6 +86,7 @@ function roleNames(role: FunctionRole): CallNames {
       const token = `arn:aws:secretsmanager:${standIns.region}:${standIns.account}:secret:${DRILL_SECRET_PREFIX}${EXECUTION}-AbCdEf`;
       return String(input.SecretId).includes(DRILL_SECRET_PREFIX) || configured.length === 0 ? token : configured[0]!;
     },
+    scheduleGroup: () => theOne(resourcesFor(role, /^scheduler:GetScheduleGroup$/), 'schedule group', role),
     arn: (arn) => here(arn, standIns),
     deployment: role.config.name,
   };
@@ -156,5 +157,21 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
     }
     expect(denied).toEqual([]);
     expect(checked).toBeGreaterThan(200);
+  });
+
+  it('finds the denial when one statement is missing (prune without its delete)', async () => {
+    const prune = roles.find((r) => r.handler === 'prune')!;
+    const without: FunctionRole = {
+      ...prune,
+      policies: prune.policies.map((d) => ({ ...d, Statement: d.Statement.filter((st) => ![st.Action].flat().includes('elasticache:DeleteSnapshot')) })),
+    };
+    const deletes = recordedCalls().get('prune')!.filter((c) => c.operation === 'DeleteSnapshot');
+    expect(deletes.length).toBeGreaterThan(0);
+    for (const call of deletes) {
+      for (const request of await requestsOfCall(call, roleNames(without), ownedTags(without.config), without.standIns)) {
+        expect(await evaluate(without.policies, request, without.standIns)).toBe('ImplicitlyDenied');
+        expect(await evaluate(prune.policies, request, prune.standIns)).toBe('Allowed');
+      }
+    }
   });
 });

@@ -50,7 +50,7 @@ export function callsFileOf(testPath: string): string {
 /** One call as recorded: which function, which service and operation, the members that name resources and tags. */
 export interface AwsCall {
   readonly principal: string;
-  /** The SDK client's service: `elasticache`, `s3`, `tag`, `sns`, `states`, `lambda`, `secretsmanager`, `sts`. */
+  /** The SDK client's service: `elasticache`, `s3`, `tag`, `sns`, `states`, `lambda`, `secretsmanager`, `sts`, `scheduler`. */
   readonly service: string;
   /** The API operation: `DescribeSnapshots`. */
   readonly operation: string;
@@ -68,6 +68,7 @@ const SERVICES: Record<string, string> = {
   LambdaClient: 'lambda',
   SecretsManagerClient: 'secretsmanager',
   STSClient: 'sts',
+  SchedulerClient: 'scheduler',
 };
 
 /** Members that carry data, not names: never recorded. */

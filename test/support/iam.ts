@@ -54,6 +54,8 @@ function renderValue(value: unknown, template: TemplateJson, standIns: StandIns)
         return `arn:aws:kms:${region}:${account}:key/${id}`;
       case 'AWS::SQS::Queue':
         return `arn:aws:sqs:${region}:${account}:${id}`;
+      case 'AWS::Scheduler::ScheduleGroup':
+        return `arn:aws:scheduler:${region}:${account}:schedule-group/${named('Name')}`;
       case 'AWS::Logs::LogGroup':
         return `arn:aws:logs:${region}:${account}:log-group:${named('LogGroupName')}:*`;
     }
@@ -214,6 +216,8 @@ export interface CallNames {
   stateMachine(input: Record<string, any>): string;
   execution(input: Record<string, any>): string;
   secret(input: Record<string, any>): string;
+  /** A schedule group's ARN, from GetScheduleGroup's `Name`. */
+  scheduleGroup(input: Record<string, any>): string;
   /** An ARN from the test moved to where it is judged (account, region). */
   arn(arn: string): string;
   /** The deployment the request tags name (a test's own deployment name becomes the judged one). @default as recorded */
@@ -228,6 +232,7 @@ export const RECORDED_NAMES: CallNames = {
   stateMachine: (i) => String(i.stateMachineArn),
   execution: (i) => String(i.executionArn),
   secret: (i) => String(i.SecretId),
+  scheduleGroup: (i) => `arn:aws:scheduler:${DEFAULT_STAND_INS.region}:${DEFAULT_STAND_INS.account}:schedule-group/${i.Name}`,
   arn: (a) => a,
 };
 
@@ -286,6 +291,9 @@ export async function requestsOfCall(
     case 'secretsmanager':
       if (call.operation === 'ListSecrets') return [{ action: 'secretsmanager:ListSecrets', resource: '*', context: {} }];
       return requestsOf('secretsmanager', call.operation, { SecretId: names.secret(input) }, ownedTags, standIns);
+    case 'scheduler':
+      if (call.operation === 'GetScheduleGroup') return [{ action: 'scheduler:GetScheduleGroup', resource: names.scheduleGroup(input), context: {} }];
+      break;
     case 'sts':
       return []; // GetCallerIdentity needs no permission.
   }

@@ -33,8 +33,10 @@ export interface FreshnessMonitorProps extends MonitoringFunctionProps {
  * The dead man's switch's data: a function that measures every plan's
  * recovery point ages (and the last good drill) every 5 minutes and writes
  * them as metrics, with read-only permissions. It reads when the drill and
- * verify state machines were created: until a first drill or verified copy
- * exists, their ages count from then (grace after a deploy).
+ * verify state machines and (primary) the schedule group were created: until
+ * a first drill, verified copy or snapshot exists, their ages count from then
+ * (snapshots: from the first one the plan's schedule fires after it), so the
+ * dead-man alarms page only once the first point is overdue.
  */
 export class FreshnessMonitor extends Construct {
   /** The monitor function. */
@@ -57,6 +59,8 @@ export class FreshnessMonitor extends Construct {
       props.bucket?.bucketName,
       props.drillStateMachine?.stateMachineArn,
       props.verifyStateMachine?.stateMachineArn,
+      // Primary: snapshot protection starts with the schedule group.
+      props.where === 'primary' ? props.scheduleGroup.scheduleGroupArn : undefined,
     );
     new PlanSchedules(this, 'Schedule', {
       function: this.function.function,
@@ -88,6 +92,9 @@ export class FreshnessMonitor extends Construct {
     const started = [props.drillStateMachine, props.verifyStateMachine].filter((sm): sm is sfn.IStateMachine => sm !== undefined);
     if (started.length > 0) {
       role.addToPolicy(new iam.PolicyStatement({ sid: 'ProtectionStart', actions: ['states:DescribeStateMachine'], resources: started.map((sm) => sm.stateMachineArn) }));
+    }
+    if (props.where === 'primary') {
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'SnapshotProtectionStart', actions: ['scheduler:GetScheduleGroup'], resources: [props.scheduleGroup.scheduleGroupArn] }));
     }
     if (props.drillStateMachine) {
       role.addToPolicy(new iam.PolicyStatement({ sid: 'DrillHistory', actions: ['states:ListExecutions'], resources: [props.drillStateMachine.stateMachineArn] }));

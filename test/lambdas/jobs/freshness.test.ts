@@ -7,9 +7,11 @@ import {
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetObjectTaggingCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, DescribeStateMachineCommand, ListExecutionsCommand, SFNClient, StateMachineDoesNotExist } from '@aws-sdk/client-sfn';
+import { GetScheduleGroupCommand, ResourceNotFoundException, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { listSucceededDrills, stateMachineCreatedAt } from '../../../lambdas/adapters/drill-history';
+import { scheduleGroupCreatedAt } from '../../../lambdas/adapters/scheduler';
 import type { DrillExecution } from '../../../lambdas/domain/freshness';
 import type { FreshnessInput } from '../../../lambdas/domain/plan-input';
 import type { TargetKind } from '../../../lambdas/domain/types';
@@ -681,7 +683,7 @@ describe('freshness: grace after a deploy (ages of points not there yet count fr
       r,
       'all',
       'LastSuccessfulDrillAgeSeconds',
-      `no succeeded drill of plan sessions among the last 50 succeeded executions; state machine ${DRILL_ARN} does not exist, so protection has no start`,
+      `no succeeded drill of plan sessions among the last 50 succeeded executions; ${DRILL_ARN} does not exist, so protection has no start`,
     );
   });
 
@@ -698,6 +700,63 @@ describe('freshness: grace after a deploy (ages of points not there yet count fr
     const { protectionStart: _unused, ...withoutStart } = deps;
     const r = await runFreshness(dr({ plans: [plan({ targets: ids('rg-a') })] }), withoutStart as FreshnessDeps);
     expectOnlyGap(r, 'rg-a', 'VerifiedCopyAgeSeconds', `no exports in s3://${BUCKET}`);
+  });
+});
+
+describe('freshness: grace after a deploy, primary (snapshots count from the first one the schedule fires after the schedule group was created)', () => {
+  const GROUP_ARN = 'arn:aws:scheduler:eu-west-1:111122223333:schedule-group/redis-dr-prod';
+  const scheduler = mockClient(SchedulerClient);
+  const client = new SchedulerClient({ region: 'eu-west-1' });
+  // Every 3 hours on the hour; the alarm's limit is the RPO, 210 minutes.
+  const everyThreeHours = { cron: 'cron(0 0/3 * * ? *)', timeZone: 'UTC' };
+  const rpoLimit = 210 * 60;
+  let groupCreated: Date | undefined;
+
+  beforeEach(() => {
+    scheduler.reset();
+    groupCreated = undefined;
+    scheduler.on(GetScheduleGroupCommand).callsFake((i: { Name: string }) => {
+      if (!groupCreated) throw new ResourceNotFoundException({ message: `Schedule group ${i.Name} does not exist.`, Message: `Schedule group ${i.Name} does not exist.`, $metadata: {} });
+      return { Name: i.Name, Arn: GROUP_ARN, State: 'ACTIVE', CreationDate: groupCreated };
+    });
+    deps = { ...deps, protectionStart: (arn, wrap) => scheduleGroupCreatedAt(client, arn, wrap) };
+  });
+
+  const primary = () => input({ scheduleGroupArn: GROUP_ARN, plans: [plan({ targets: ids('rg-a'), snapshotSchedule: everyThreeHours })] });
+
+  it('before the first snapshot is due: 0 until the schedule first fires, then its age, under the limit; exports the same', async () => {
+    // Deployed 08:10; the schedule first fires at 09:00; now is 10:00.
+    groupCreated = new Date('2026-11-21T08:10:00Z');
+    const r = await runFreshness(primary(), deps);
+    expect(points(r)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 3_600, 'ExportedCopyAgeSeconds sessions/rg-a': 3_600 });
+    expect(r.points.every((p) => p.sinceProtectionStart === true)).toBe(true);
+    expect(r.points[0]!.seconds).toBeLessThan(rpoLimit);
+    // Deployed 09:50: the first snapshot is at 12:00, still ahead; the age is 0, never negative.
+    groupCreated = new Date('2026-11-21T09:50:00Z');
+    const early = await runFreshness(primary(), deps);
+    expect(points(early)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 0, 'ExportedCopyAgeSeconds sessions/rg-a': 0 });
+    expect(scheduler).toHaveReceivedCommandWith(GetScheduleGroupCommand, { Name: 'redis-dr-prod' });
+  });
+
+  it('once the first snapshot is overdue and none came: at or past the limit (the page)', async () => {
+    // Deployed 02:30; first fire 03:00; by 10:00 seven hours without a snapshot.
+    groupCreated = new Date('2026-11-21T02:30:00Z');
+    const r = await runFreshness(primary(), deps);
+    expect(points(r)['RecoveryPointAgeSeconds sessions/rg-a']).toBe(7 * 3_600);
+    expect(points(r)['RecoveryPointAgeSeconds sessions/rg-a']).toBeGreaterThanOrEqual(rpoLimit);
+  });
+
+  it('with a snapshot: its real age, however old, and the group is not read', async () => {
+    groupCreated = new Date('2026-11-21T09:50:00Z');
+    addSnapshot('rdr-rg-a-20261121-0900');
+    const r = await runFreshness(input({ scheduleGroupArn: GROUP_ARN, plans: [plan({ exports: false, targets: ids('rg-a'), snapshotSchedule: everyThreeHours })] }), deps);
+    expect(points(r)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 3_558 });
+    expect(scheduler).not.toHaveReceivedCommand(GetScheduleGroupCommand);
+  });
+
+  it('a schedule group that does not exist: no data point (missing data pages), and says why', async () => {
+    const r = await runFreshness(input({ scheduleGroupArn: GROUP_ARN, plans: [plan({ exports: false, targets: ids('rg-a'), snapshotSchedule: everyThreeHours })] }), deps);
+    expectOnlyGap(r, 'rg-a', 'RecoveryPointAgeSeconds', `no available snapshot of plan sessions; ${GROUP_ARN} does not exist, so protection has no start`);
   });
 });
 

@@ -92,7 +92,7 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
     expect(checked).toBeGreaterThanOrEqual(6);
   });
 
-  it('the freshness monitor knows when protection started: the drill and verify state machines, in its input, readable by its role only', () => {
+  it('the freshness monitor knows when protection started: the drill and verify state machines and (primary) the schedule group, in its input, readable by its role only', () => {
     const freshnessInput = (which: 'primary' | 'dr') => {
       const schedule = Object.values(synth[which].findResources('AWS::Scheduler::Schedule')).find((s) => /freshness monitor/.test(s.Properties.Description))!;
       return JSON.stringify(schedule.Properties.Target.Input);
@@ -115,7 +115,13 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
       ]);
       const resources = [describe[0]!.Resource].flat().map((r: { Ref: string }) => r.Ref);
       expect(resources.sort(), which).toEqual([...arns].sort());
+      // Snapshots (primary): the schedule group's creation, GetScheduleGroup on that group only.
+      const group = Object.keys(synth[which].findResources('AWS::Scheduler::ScheduleGroup'))[0]!;
+      const getGroup = statements.filter((st) => JSON.stringify(st.Action).includes('scheduler:GetScheduleGroup'));
+      expect(getGroup, which).toEqual(which === 'primary' ? [expect.objectContaining({ Sid: 'SnapshotProtectionStart', Resource: { 'Fn::GetAtt': [group, 'Arn'] } })] : []);
     }
+    expect(freshnessInput('primary')).toContain('scheduleGroupArn');
+    expect(freshnessInput('dr')).not.toContain('scheduleGroupArn');
   });
 
   it('sends every alarm through the formatter, except the formatter\'s own errors, which go to the topic', () => {
