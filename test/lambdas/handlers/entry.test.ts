@@ -123,7 +123,8 @@ describe('importing jobs (as the CLI does)', () => {
   }
 
   it('creates no SDK client and no Powertools object', () => {
-    const jobs = readdirSync(join(ROOT, 'lambdas', 'jobs')).map((f) => join('lambdas', 'jobs', f));
+    // Every job module, those in capability folders (lambdas/jobs/keys/) too.
+    const jobs = (readdirSync(join(ROOT, 'lambdas', 'jobs'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join('lambdas', 'jobs', f));
     expect(jobs.length).toBeGreaterThanOrEqual(11);
     expect(probe(...jobs)).toEqual({ sdkClients: 0, powertools: [] });
   });
