@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { verifyRdbStream, type RdbReport } from '../lambdas/domain/rdb/verifier';
+import { rdbVerdict, verifyRdbStream, type RdbReport } from '../lambdas/domain/rdb/verifier';
 
 /** How verify-rdb reads its input (S3 only; a local file is streamed as is). */
 export interface VerifyRdbOptions {
@@ -28,9 +28,16 @@ async function openInput(file: string, options: VerifyRdbOptions): Promise<{ bod
   return { body: createReadStream(file, { highWaterMark: 1 << 20 }), size: stat.size };
 }
 
+/** Exit codes per verdict: an unsupported format is neither valid (0) nor corrupt (1). */
+export const VERIFY_EXIT = { ok: 0, corrupt: 1, unsupported: 3 } as const;
+
 /** One line a person reads. */
 export function formatReport(file: string, report: RdbReport): string {
   const name = basename(file);
+  if (report.unsupported) {
+    // Not judged: neither valid nor corrupt. The fix is a redis-dr that reads the format.
+    return `UNSUPPORTED ${name}: not verified, ${report.error?.message ?? `unsupported format (version ${report.version})`}`;
+  }
   if (!report.ok) {
     const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : '';
     return `CORRUPT ${name}: RDB v${report.version}, checksum ${report.checksum}${where}`;
@@ -57,7 +64,8 @@ export function formatReport(file: string, report: RdbReport): string {
 
 /**
  * `redis-dr verify-rdb <file> [--json]`: the same streaming verifier the DR
- * region runs on every replicated copy. Exit 0 valid, 1 corrupt, 2 usage.
+ * region runs on every replicated copy. Exit 0 valid, 1 corrupt, 2 usage,
+ * 3 a format this verifier cannot judge (a newer engine's: not verified, not corrupt).
  */
 /** The `verify-rdb` command's action (loaded only when the command runs; options: cli/commands/verify-rdb.ts). */
 export async function verifyRdbAction(file: string, options: VerifyRdbOptions): Promise<void> {
@@ -66,5 +74,5 @@ export async function verifyRdbAction(file: string, options: VerifyRdbOptions): 
   process.stdout.write(
     options.json ? `${JSON.stringify({ file, bytes: size, ...report }, null, 2)}\n` : `${formatReport(file, report)}\n`,
   );
-  process.exitCode = report.ok ? 0 : 1;
+  process.exitCode = VERIFY_EXIT[rdbVerdict(report)];
 }

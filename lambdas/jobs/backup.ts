@@ -232,6 +232,10 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     let collapse: Collapse | undefined;
     const commit = (): BackupContent => {
       report = verifier.end();
+      if (report.unsupported) {
+        // Not corrupt, but not verified either: a backup is stored only verified.
+        throw new Error(`the RDB could not be verified: ${report.error?.message ?? 'unsupported format'}; nothing was stored. Upgrade redis-dr to one that reads this format`);
+      }
       if (!report.ok) {
         const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : ` (checksum ${report.checksum})`;
         throw new Error(`the RDB failed verification${where}; nothing was stored`);

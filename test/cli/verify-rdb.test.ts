@@ -61,6 +61,19 @@ describe('redis-dr verify-rdb', () => {
     expect(JSON.parse(withCrc.stdout)).toMatchObject({ ok: true, checksum: 'ok' });
   });
 
+  it('says UNSUPPORTED (exit 3), not CORRUPT (exit 1), for a format newer than it reads', () => {
+    const newer = join(scratch, 'newer.rdb');
+    const bytes = Buffer.from(readFileSync(join(CORPUS, 'hash-ziplist.rdb')));
+    bytes.write('REDIS0099', 0, 'latin1');
+    writeFileSync(newer, bytes);
+    const result = cli('verify-rdb', newer);
+    expect(result.status).toBe(3);
+    expect(result.stdout).toMatch(/^UNSUPPORTED newer\.rdb: not verified, unsupported format \(version 99, written by a Redis newer than \S+ \(or another program\)\)/);
+    const json = cli('verify-rdb', newer, '--json');
+    expect(json.status).toBe(3);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, version: 99, unsupported: { version: 99 } });
+  });
+
   it('accepts bytes after the end of the file, as Redis does, and says how many', () => {
     const padded = join(scratch, 'padded.rdb');
     writeFileSync(padded, Buffer.concat([readFileSync(join(CORPUS, 'zset-ziplist.rdb')), Buffer.from('extra')]));

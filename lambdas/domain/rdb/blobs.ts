@@ -20,6 +20,23 @@ export class RdbFormatError extends Error {
   }
 }
 
+/**
+ * A file in a format this verifier does not know (a newer RDB version, an
+ * envelope or codec it cannot read): it cannot be judged, so it is neither
+ * valid nor corrupt. `version` is the RDB (or envelope) version found and
+ * `writtenBy` names what writes it, as far as can be told.
+ */
+export class RdbUnsupportedError extends RdbFormatError {
+  constructor(
+    readonly version: number,
+    readonly writtenBy: string,
+    detail?: string,
+  ) {
+    super(`unsupported format (version ${version}, written by ${writtenBy})${detail ? `: ${detail}` : ''}`);
+    this.name = 'RdbUnsupportedError';
+  }
+}
+
 function fail(message: string): never {
   throw new RdbFormatError(message);
 }

@@ -32,6 +32,7 @@ import {
   LzfChecker,
   lzfDecompressTransient,
   RdbFormatError,
+  RdbUnsupportedError,
   validateIntset,
   validateListpack,
   validateZiplist,
@@ -150,10 +151,13 @@ const LISTPACK_VALUE = 64;
 /** Warnings kept in a report (more are counted). */
 const MAX_WARNINGS = 20;
 
-/** RDB versions after the `VALKEY` magic that Valkey writes (9.0 on: 80). */
+/** RDB versions after the `VALKEY` magic that Valkey writes (9.0 on: 80), and the Valkey that writes each. */
 const VALKEY_VERSIONS = [80];
+const VALKEY_WRITERS = ['9.0'];
 /** Highest version after the `REDIS` magic this verifier reads (Redis 7.4 to 8.x write 12). */
 const MAX_REDIS_VERSION = 12;
+/** The Redis releases that write a version (the newest of them), for messages. */
+const REDIS_WRITERS: Readonly<Record<number, string>> = { 11: '7.2', 12: '8.4' };
 
 const EMPTY = new Uint8Array(0);
 /** Scratch for reading a little-endian binary double (zset scores), in the platform's byte order. */
@@ -227,6 +231,8 @@ export class RdbParser {
   private keyStart = -1;
   private keyNameEnd = -1;
   private error: { offset: number; message: string } | undefined;
+  /** The file is in a format this parser does not know (set with `error`): neither valid nor corrupt. */
+  private unsupported: { version: number; writtenBy: string } | undefined;
 
   // ---- cursor over the current buffer -----------------------------------
   private buf: Uint8Array = EMPTY;
@@ -361,6 +367,7 @@ export class RdbParser {
       this.carryLength = rest;
     } catch (e) {
       this.error = { offset: this.base + this.pos, message: e instanceof RdbFormatError ? e.message : `verifier failure: ${String(e)}` };
+      if (e instanceof RdbUnsupportedError) this.unsupported = { version: e.version, writtenBy: e.writtenBy };
     } finally {
       this.buf = EMPTY; // never hold on to the caller's chunk
     }
@@ -397,6 +404,7 @@ export class RdbParser {
         ? { duplicateCheck: { sampledCollections: this.sampledCollections, minDetectionProbability: this.minDupDetection } }
         : {}),
       ...(this.error ? { error: { ...this.error } } : {}),
+      ...(this.unsupported ? { unsupported: { ...this.unsupported } } : {}),
     };
   }
 
@@ -997,6 +1005,11 @@ export class RdbParser {
       const digits = text.slice(6);
       if (!/^\d{3}$/.test(digits)) fail(`RDB version ${JSON.stringify(digits)} after the VALKEY magic is not 3 digits`);
       const version = Number(digits);
+      if (version > VALKEY_VERSIONS.at(-1)!) {
+        this.valkey = true;
+        this.version = version; // reported: the version found is what the report names
+        throw new RdbUnsupportedError(version, `a Valkey newer than ${VALKEY_WRITERS.at(-1)}`, `this verifier reads VALKEY versions ${VALKEY_VERSIONS.join(', ')}; upgrade redis-dr to judge it`);
+      }
       if (!VALKEY_VERSIONS.includes(version)) {
         fail(`RDB version ${version} after the VALKEY magic is not supported (${VALKEY_VERSIONS.join(', ')}; Valkey refuses "Can't handle RDB format version ${version}")`);
       }
@@ -1009,7 +1022,11 @@ export class RdbParser {
     const digits = text.slice(5);
     if (!/^\d{4}$/.test(digits)) fail(`RDB version ${JSON.stringify(digits)} is not 4 digits`);
     const version = Number(digits);
-    if (version < 1 || version > MAX_REDIS_VERSION) fail(`RDB version ${version} is not supported (1–${MAX_REDIS_VERSION})`);
+    if (version < 1) fail(`RDB version ${version} is not an RDB version (Redis writes 1 and up)`);
+    if (version > MAX_REDIS_VERSION) {
+      this.version = version;
+      throw new RdbUnsupportedError(version, `a Redis newer than ${REDIS_WRITERS[MAX_REDIS_VERSION]} (or another program)`, `this verifier reads REDIS versions 1–${MAX_REDIS_VERSION}; upgrade redis-dr to judge it`);
+    }
     this.version = version;
     this.commit(P_OPCODE);
   }

@@ -15,7 +15,7 @@
  */
 import { RdbParser } from './parser.js';
 
-export { RdbFormatError } from './blobs.js';
+export { RdbFormatError, RdbUnsupportedError } from './blobs.js';
 
 /** Outcome of the CRC-64 trailer check. */
 export type ChecksumStatus = 'ok' | 'mismatch' | 'absent';
@@ -81,6 +81,21 @@ export interface RdbReport {
   readonly duplicateCheck?: { readonly sampledCollections: number; readonly minDetectionProbability: number };
   /** First problem found: `offset` is the number of bytes consumed when it was detected. */
   readonly error?: { readonly offset: number; readonly message: string };
+  /**
+   * The file is in a format this verifier does not know (a newer RDB
+   * version, a type or envelope it cannot read): it was not judged, so it is
+   * neither valid nor corrupt (`ok` is false, `error` says where and why).
+   * Absent otherwise.
+   */
+  readonly unsupported?: { readonly version: number; readonly writtenBy: string };
+}
+
+/** What a report says about the file: `ok`, `corrupt`, or `unsupported` (a format this verifier cannot judge). */
+export type RdbVerdict = 'ok' | 'corrupt' | 'unsupported';
+
+/** The verdict of a report: an unsupported format is never `ok`, and never `corrupt` either. */
+export function rdbVerdict(report: Pick<RdbReport, 'ok' | 'unsupported'>): RdbVerdict {
+  return report.ok ? 'ok' : report.unsupported ? 'unsupported' : 'corrupt';
 }
 
 /**

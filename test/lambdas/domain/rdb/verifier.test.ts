@@ -423,7 +423,8 @@ describe('hand-made inputs', () => {
   it.each<[string, Uint8Array, RegExp | undefined]>([
     ['an empty database', withCrc([...header('0010'), 0xff]), undefined],
     ['a file that is not RDB', Uint8Array.from(Buffer.from('HELLO0010')), /missing "REDIS" or "VALKEY" magic/],
-    ['an unsupported version', withCrc([...header('0013'), 0xff]), /version 13 is not supported/],
+    ['a version newer than any it reads', withCrc([...header('0099'), 0xff]), /^unsupported format \(version 99, written by a Redis newer than/],
+    ['version 0', withCrc([...header('0000'), 0xff]), /RDB version 0 is not an RDB version/],
     ['a non-numeric version', withCrc([...header('00x1'), 0xff]), /not 4 digits/],
     ['an unknown opcode', withCrc([...header('0010'), 0xf3]), /unknown value type or opcode 243/],
     ['a module type', withCrc([...header('0010'), 0x06, 0x01, 0x6b]), /module types not supported/],
