@@ -65,3 +65,49 @@ describe('formats the verifier does not know: unsupported, not corrupt, never va
     expect(parseRdbSummary(formatRdbSummary(verify(file('REDIS0000', [])))))?.toHaveProperty('error');
   });
 });
+
+/** A listpack of strings and integers (64-bit ones as 0xF4 entries), as Redis writes one. */
+function listpack(items: (string | number | bigint)[]): number[] {
+  const body = items.flatMap((x) => {
+    if (typeof x === 'string') return [0x80 | x.length, ...Buffer.from(x), 1 + x.length];
+    if (typeof x === 'number' && x >= 0 && x < 128) return [x, 1];
+    return [0xf4, ...le64(BigInt.asUintN(64, BigInt(x))), 9];
+  });
+  const total = 6 + body.length + 1;
+  return [total & 0xff, (total >> 8) & 0xff, 0, 0, items.length & 0xff, items.length >> 8, ...body, 0xff];
+}
+/** An RDB string of raw bytes (6- or 14-bit length). */
+const blob = (bytes: number[]): number[] => [...(bytes.length < 64 ? [bytes.length] : [0x40 | (bytes.length >> 8), bytes.length & 0xff]), ...bytes];
+
+describe('hash field expiration in a listpack (RDB type 25, and 23 of the 7.4 release candidates): the TTL checks of Redis\'s loader', () => {
+  const T = 1_900_000_000_000n;
+  /** Type 25: the earliest expiry, then the listpack of (field, value, TTL). */
+  const lpex = (items: (string | number | bigint)[]) => file('REDIS0012', [0xfe, 0x00, 0x19, ...str('h'), ...le64(T), ...blob(listpack(items))]);
+  /** Type 23: the listpack alone. */
+  const lpexRc = (items: (string | number | bigint)[]) => file('REDIS0012', [0xfe, 0x00, 0x17, ...str('h'), ...blob(listpack(items))]);
+
+  it('accepts TTLs in ascending order with the fields without one last, integer-encoded or as decimal text', () => {
+    for (const make of [lpex, lpexRc]) {
+      expect(both(make(['f1', 'v1', T, 'f2', 'v2', String(T + 5n), 'f3', 'v3', 0]))).toMatchObject({ ok: true, keys: 1, byType: { hash: 1 } });
+      expect(both(make(['f1', 'v1', 0, 'f2', 'v2', 0])).ok).toBe(true);
+      expect(both(make(['f1', 'v1', 2n ** 48n - 1n])).ok).toBe(true);
+    }
+  });
+
+  it.each<[string, (string | number | bigint)[], RegExp]>([
+    ['a TTL that is not an integer', ['f1', 'v1', 'soon'], /the TTL of field 1 is not an integer/],
+    ['a TTL with a leading zero (string2ll refuses it)', ['f1', 'v1', '0123'], /the TTL of field 1 is not an integer/],
+    ['a TTL beyond the maximum expire time', ['f1', 'v1', 2n ** 48n], /the TTL of field 1 \(281474976710656\) is outside 0 to 2\^48 - 1 ms/],
+    ['a negative TTL', ['f1', 'v1', -5n], /the TTL of field 1 \(-5\) is outside/],
+    ['TTLs out of order', ['f1', 'v1', T + 10n, 'f2', 'v2', T], /the TTL of field 2 \(1900000000000\) is before the one of the field ahead of it/],
+    ['a field with a TTL after one without', ['f1', 'v1', 0, 'f2', 'v2', T], /field 2 has a TTL after a field without one/],
+  ])('refuses %s, as Redis\'s loader does ("Hash listpack integrity check failed")', (_what, items, error) => {
+    for (const make of [lpex, lpexRc]) {
+      const report = both(make(items));
+      expect(report.ok).toBe(false);
+      expect(report.unsupported).toBeUndefined();
+      expect(report.error?.message).toMatch(error);
+      expect(report.error?.message).toMatch(/Redis refuses it \("Hash listpack integrity check failed"\)/);
+    }
+  });
+});

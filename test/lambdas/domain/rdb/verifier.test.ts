@@ -528,11 +528,12 @@ describe('Valkey 9, hash field expiration, empty keys and module names (built by
   });
 
   it('Redis types 23 and 25: a listpack of (field, value, TTL) triplets, 25 after the earliest expiry', () => {
-    const lp = listpack(['f1', 'v1', 0, 'f2', 'v2', 7]);
+    // Fields with a TTL first, in ascending order (Redis's loader checks it: see formats.test.ts).
+    const lp = listpack(['f1', 'v1', 7, 'f2', 'v2', 0]);
     expect(both(file('REDIS0012', [0x19, ...str('h'), ...le64(1_900_000_000_000n), ...blob(lp)]))).toMatchObject({ ok: true, keys: 1, byType: { hash: 1 } });
     expect(both(file('REDIS0012', [0x17, ...str('h'), ...blob(lp)]))).toMatchObject({ ok: true, keys: 1 });
     // Not a multiple of 3: Redis checks that only with sanitize-dump-payload yes, so a small one loads (a warning).
-    const pairs = listpack(['f1', 'v1', 'f2', 'v2']);
+    const pairs = listpack(['f1', 'v1', 5, 'f2']);
     const report = both(file('REDIS0012', [0x19, ...str('h'), ...le64(0n), ...blob(pairs)]));
     expect(report.ok).toBe(true);
     expect(report.warnings?.[0]?.message).toMatch(/not a multiple of 3: Redis loads it; only sanitize-dump-payload yes refuses it/);
