@@ -1,6 +1,7 @@
 /**
  * A streaming, pure verifier for Redis and Valkey RDB files (`REDIS` versions
- * 1–12, `VALKEY` version 80): it checks the
+ * 1–13, `VALKEY` versions 80 and 81; newer ones are reported unsupported,
+ * neither valid nor corrupt): it checks the
  * structure of every opcode and value, validates the compact encodings stored
  * inside strings, checks LZF-compressed strings expand to their declared
  * length, counts keys, and compares the CRC-64 trailer. Bytes arrive in chunks

@@ -494,7 +494,7 @@ describe('Valkey 9, hash field expiration, empty keys and module names (built by
   });
 
   it.each([
-    ['VALKEY011', /RDB version 11 after the VALKEY magic is not supported \(80; Valkey refuses "Can't handle RDB format version 11"\)/],
+    ['VALKEY011', /RDB version 11 after the VALKEY magic is not supported \(80, 81; Valkey refuses "Can't handle RDB format version 11"\)/],
     ['VALKEY81x', /not 3 digits/],
   ])('refuses %s as Valkey does', (magic, error) => {
     expect(both(file(magic, [])).error?.message).toMatch(error);
