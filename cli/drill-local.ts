@@ -13,6 +13,7 @@ import { verifyRdbStream, type RdbReport } from '../lambdas/domain/rdb/verifier'
 import type { DrillLocalCliOptions } from './commands/drill';
 import { UsageError } from './usage';
 import { formatReport } from './verify-rdb';
+import { decodeRdbEnvelope } from '../lambdas/adapters/rdb-envelope';
 
 /**
  * `redis-dr drill local --rdb <file|s3://…>`: the restore drill on this
@@ -221,7 +222,8 @@ export async function runLocalDrill(
   // Every key's expiry, exactly: the checks subtract precisely the keys expired by the time they count.
   const expiries = new ExactExpiries();
   try {
-    rdb = await verifyRdbStream(body, { expiryTimes: expiries });
+    // A file in Valkey's compressed envelope is verified as the RDB it holds; the server loads the file as it is.
+    rdb = await verifyRdbStream(decodeRdbEnvelope(body), { expiryTimes: expiries });
   } catch (err) {
     // An S3 object that could not be read to its end (replaced meanwhile, access lost): as verify-rdb, a usage problem.
     if (input.kind === 's3') throw new UsageError(`--rdb ${err instanceof Error ? err.message : String(err)}`);

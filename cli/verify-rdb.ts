@@ -1,5 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { decodeRdbEnvelope, type RdbEnvelopeInfo } from '../lambdas/adapters/rdb-envelope';
 import { rdbVerdict, verifyRdbStream, type RdbReport } from '../lambdas/domain/rdb/verifier';
 
 /** How verify-rdb reads its input (S3 only; a local file is streamed as is). */
@@ -31,8 +32,8 @@ async function openInput(file: string, options: VerifyRdbOptions): Promise<{ bod
 /** Exit codes per verdict: an unsupported format is neither valid (0) nor corrupt (1). */
 export const VERIFY_EXIT = { ok: 0, corrupt: 1, unsupported: 3 } as const;
 
-/** One line a person reads. */
-export function formatReport(file: string, report: RdbReport): string {
+/** One line a person reads (`envelope`: the file came in a compressed envelope, unwrapped on the way). */
+export function formatReport(file: string, report: RdbReport, envelope?: RdbEnvelopeInfo): string {
   const name = basename(file);
   if (report.unsupported) {
     // Not judged: neither valid nor corrupt. The fix is a redis-dr that reads the format.
@@ -51,7 +52,8 @@ export function formatReport(file: string, report: RdbReport): string {
     ...(report.moduleAux ?? []).filter((m) => !report.moduleTypes?.[m]).map((m) => `${m} (AUX data)`),
   ].join(', ');
   return (
-    `OK ${name}: ${report.magic === 'VALKEY' ? 'Valkey ' : ''}RDB v${report.version}, ${report.keys} keys (${report.expires} with expiry)${dbs}` +
+    `OK ${name}: ${envelope ? `LZ4-compressed (${envelope.blockChecksums ? 'block checksums ok' : 'no block checksums'}${envelope.contentChecksum ? ', content checksum ok' : ''}) ` : ''}` +
+    `${report.magic === 'VALKEY' ? 'Valkey ' : ''}RDB v${report.version}, ${report.keys} keys (${report.expires} with expiry)${dbs}` +
     `${types ? ` [${types}]` : ''}, checksum ${report.checksum}` +
     `${report.expiredKeys ? `; ${report.expiredKeys} of them already expired when the file was written (a restore drops them)` : ''}` +
     `${report.emptyKeys ? `; ${report.emptyKeys} empty keys, skipped on load as Redis skips them` : ''}` +
@@ -70,9 +72,11 @@ export function formatReport(file: string, report: RdbReport): string {
 /** The `verify-rdb` command's action (loaded only when the command runs; options: cli/commands/verify-rdb.ts). */
 export async function verifyRdbAction(file: string, options: VerifyRdbOptions): Promise<void> {
   const { body, size } = await openInput(file, options);
-  const report = await verifyRdbStream(body, { requireChecksum: options.requireChecksum ?? false });
+  let envelope: RdbEnvelopeInfo | undefined;
+  // A file in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB file it holds.
+  const report = await verifyRdbStream(decodeRdbEnvelope(body, (e) => (envelope = e)), { requireChecksum: options.requireChecksum ?? false });
   process.stdout.write(
-    options.json ? `${JSON.stringify({ file, bytes: size, ...report }, null, 2)}\n` : `${formatReport(file, report)}\n`,
+    options.json ? `${JSON.stringify({ file, bytes: size, ...(envelope ? { envelope } : {}), ...report }, null, 2)}\n` : `${formatReport(file, report, envelope)}\n`,
   );
   process.exitCode = VERIFY_EXIT[rdbVerdict(report)];
 }

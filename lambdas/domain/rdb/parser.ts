@@ -388,6 +388,16 @@ export class RdbParser {
     }
   }
 
+  /**
+   * The file's bytes could not be produced (a damaged or unknown envelope
+   * around them, found by the stage that unwraps it): that is the verdict.
+   */
+  sourceFailed(err: RdbFormatError): void {
+    if (this.error) return;
+    this.error = { offset: this.total, message: err.message };
+    if (err instanceof RdbUnsupportedError) this.unsupported = { version: err.version, writtenBy: err.writtenBy };
+  }
+
   /** Declares the end of input and returns the report. Never throws. */
   end(): RdbReport {
     if (!this.error && this.phase !== P_DONE) {

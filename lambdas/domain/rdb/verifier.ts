@@ -14,6 +14,7 @@
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.h
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
+import { RdbFormatError } from './blobs.js';
 import { RdbParser } from './parser.js';
 
 export { RdbFormatError, RdbUnsupportedError } from './blobs.js';
@@ -197,6 +198,13 @@ export interface RdbVerifier {
   /** Declares the end of input and returns the report. Never throws. */
   end(): RdbReport;
   /**
+   * The bytes could not be produced: a stage in front of the verifier (the
+   * one that unwraps a compressed envelope) found its own format damaged or
+   * unknown. That becomes the report's error (unsupported for an
+   * RdbUnsupportedError); later bytes change nothing.
+   */
+  sourceFailed(err: RdbFormatError): void;
+  /**
    * Stop at the next boundary between two top-level entries: that may be
    * where the input pushed so far already stands, or within a later chunk.
    * Once there, the state is `paused`, later bytes are ignored and
@@ -221,6 +229,7 @@ export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier
   return {
     push: (chunk) => parser.push(chunk),
     end: () => parser.end(),
+    sourceFailed: (err) => parser.sourceFailed(err),
     pause: () => parser.pause(),
     checkpoint: () => parser.checkpoint(),
     get state() {
@@ -229,9 +238,19 @@ export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier
   };
 }
 
-/** Verifies an RDB file from an async stream of chunks (e.g. an S3 `GetObject` body). */
+/**
+ * Verifies an RDB file from an async stream of chunks (e.g. an S3 `GetObject`
+ * body, through the stage that unwraps a compressed envelope). A format error
+ * the stream throws (an {@link RdbFormatError}: its envelope damaged or
+ * unknown) is the file's verdict; other errors (reading it) are thrown.
+ */
 export async function verifyRdbStream(source: AsyncIterable<Uint8Array>, options: RdbVerifierOptions = {}): Promise<RdbReport> {
   const verifier = createRdbVerifier(options);
-  for await (const chunk of source) verifier.push(chunk);
+  try {
+    for await (const chunk of source) verifier.push(chunk);
+  } catch (err) {
+    if (!(err instanceof RdbFormatError)) throw err;
+    verifier.sourceFailed(err);
+  }
   return verifier.end();
 }

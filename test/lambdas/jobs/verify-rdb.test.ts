@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -187,6 +188,21 @@ describe('verify-rdb handler', () => {
     s3.reset();
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:verified', Value: 'unsupported' }] });
     expect(await runToEnd(event('Object Tags Added'), deps)).toMatchObject({ action: 'already-verified', verdict: 'unsupported' });
+  });
+
+  it('verifies a copy in Valkey\'s compressed envelope (rdbcompression lz4) as the RDB it holds; one that cannot finish in one invocation gives up by name', async () => {
+    const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: rdb });
+    const enveloped = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: enveloped, etag: '"e1"', versionId: 'v1' });
+    expect(await runToEnd(event(), deps)).toMatchObject({ action: 'verified', verdict: 'ok', keys, bytes: enveloped.length });
+    expect(putTags()['redis-dr:verified']).toBe('ok');
+
+    // A checkpoint is an offset into the RDB's bytes, which a compressed copy's are not: no pause, a named give-up.
+    s3.reset();
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: enveloped, etag: '"e1"', versionId: 'v1' });
+    await expect(verifyStep({ event: event() }, { ...deps, deadline: 0, reads: { partBytes: 4096 } })).rejects.toThrow(/is LZ4-compressed .* cannot be checkpointed/);
   });
 
   it.each([
