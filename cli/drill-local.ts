@@ -14,6 +14,7 @@ import type { DrillLocalCliOptions } from './commands/drill';
 import { UsageError } from './usage';
 import { formatReport } from './verify-rdb';
 import { decodeRdbEnvelope } from '../lambdas/adapters/rdb-envelope';
+import { nativeLz4Blocks } from '../lambdas/adapters/lz4-native';
 
 /**
  * `redis-dr drill local --rdb <file|s3://…>`: the restore drill on this
@@ -223,7 +224,7 @@ export async function runLocalDrill(
   const expiries = new ExactExpiries();
   try {
     // A file in Valkey's compressed envelope is verified as the RDB it holds; the server loads the file as it is.
-    rdb = await verifyRdbStream(decodeRdbEnvelope(body), { expiryTimes: expiries });
+    rdb = await verifyRdbStream(decodeRdbEnvelope(body, undefined, nativeLz4Blocks), { expiryTimes: expiries });
   } catch (err) {
     // An S3 object that could not be read to its end (replaced meanwhile, access lost): as verify-rdb, a usage problem.
     if (input.kind === 's3') throw new UsageError(`--rdb ${err instanceof Error ? err.message : String(err)}`);

@@ -2,6 +2,7 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { connectKeyspace, parseRedisUrl, redactUrl, RedisUrlError } from '../lambdas/adapters/redis-copy';
 import { decodeRdbEnvelope } from '../lambdas/adapters/rdb-envelope';
+import { nativeLz4Blocks } from '../lambdas/adapters/lz4-native';
 import { jsonKey } from '../lambdas/domain/fingerprint';
 import { parseExportObjectKey } from '../lambdas/domain/export';
 import { checkShardSet, ShardSetError, type ShardFile, type ShardSet } from '../lambdas/domain/shard-set';
@@ -48,7 +49,7 @@ function localFile(path: string): () => AsyncIterable<Uint8Array> {
  * same bytes, offsets included, of a file in a compressed envelope too.
  */
 function rdbBytes(open: () => AsyncIterable<Uint8Array>): () => AsyncIterable<Uint8Array> {
-  return () => decodeRdbEnvelope(open());
+  return () => decodeRdbEnvelope(open(), undefined, nativeLz4Blocks);
 }
 
 /** What a run did, in migrate's result shape (the summary, exit codes and JSON are migrate's). */

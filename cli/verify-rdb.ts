@@ -1,5 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { nativeLz4Blocks } from '../lambdas/adapters/lz4-native';
 import { decodeRdbEnvelope, type RdbEnvelopeInfo } from '../lambdas/adapters/rdb-envelope';
 import { rdbVerdict, verifyRdbStream, type RdbReport } from '../lambdas/domain/rdb/verifier';
 
@@ -74,7 +75,7 @@ export async function verifyRdbAction(file: string, options: VerifyRdbOptions): 
   const { body, size } = await openInput(file, options);
   let envelope: RdbEnvelopeInfo | undefined;
   // A file in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB file it holds.
-  const report = await verifyRdbStream(decodeRdbEnvelope(body, (e) => (envelope = e)), { requireChecksum: options.requireChecksum ?? false });
+  const report = await verifyRdbStream(decodeRdbEnvelope(body, (e) => (envelope = e), nativeLz4Blocks), { requireChecksum: options.requireChecksum ?? false });
   process.stdout.write(
     options.json ? `${JSON.stringify({ file, bytes: size, ...(envelope ? { envelope } : {}), ...report }, null, 2)}\n` : `${formatReport(file, report, envelope)}\n`,
   );

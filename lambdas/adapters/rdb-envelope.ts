@@ -1,3 +1,4 @@
+/// <reference path="./lz4js.d.ts" />
 /**
  * The compressed envelope Valkey 9.2 can wrap a whole RDB file in
  * (`rdbcompression lz4`): 8 bytes — `VKCS`, envelope version 1, codec (1:
@@ -10,11 +11,13 @@
  * puts in front of the verifier and the key reader: a plain file passes
  * through untouched; an enveloped one comes out decompressed, block by block
  * (memory: a block or two, never the file), every checksum the frame carries
- * checked (its header's, each block's, the content's). Blocks are
- * decompressed by lz4-napi (lz4_flex, prebuilt for Linux x64 and arm64);
- * checksums are xxHash32 by xxhash-wasm. Linked blocks (a block referring to
- * the 64 KB before it, which the `lz4` command can write) are decompressed
- * with that window as the dictionary.
+ * checked (its header's, each block's, the content's). Checksums are
+ * xxHash32 by xxhash-wasm. Blocks are decompressed by a {@link Lz4BlockDecoder}:
+ * lz4js (plain JavaScript) by default, which bundles into the Lambdas as they
+ * are built (esbuild, arm64), or lz4-napi's native one (lz4-native.ts, about
+ * 2.5 times as fast) where no bundling happens: the CLI. Linked blocks (a
+ * block referring to the 64 KB before it, which the `lz4` command can write)
+ * are decompressed after that window.
  *
  * A damaged envelope or frame is an {@link RdbFormatError} (corrupt); an
  * envelope version, codec or flag this reader does not know is an
@@ -23,9 +26,29 @@
  * @see https://github.com/valkey-io/valkey/blob/unstable/src/compression_stream.h
  * @see https://github.com/lz4/lz4/blob/dev/doc/lz4_Frame_format.md
  */
-import { uncompressSync } from 'lz4-napi';
+import { decompressBlock } from 'lz4js';
 import xxhash from 'xxhash-wasm';
 import { RdbFormatError, RdbUnsupportedError } from '../domain/rdb/verifier.js';
+
+/**
+ * Decompresses one LZ4 block: `window` is the output just before it (empty
+ * for independent blocks), `max` the frame's block maximum. Returns the
+ * block's plain bytes; throws on a block that cannot be decompressed.
+ */
+export type Lz4BlockDecoder = (block: Uint8Array, window: Uint8Array, max: number) => Uint8Array;
+
+/**
+ * lz4js's block decoder. It trusts its input (a malformed block makes wrong
+ * bytes, not an error): the frame's block checksums and the RDB's CRC-64
+ * catch those; an output beyond the block maximum is refused here.
+ */
+export const lz4jsBlocks: Lz4BlockDecoder = (block, window, max) => {
+  const out = new Uint8Array(window.length + max);
+  out.set(window, 0);
+  const end = decompressBlock(block, out, 0, block.length, window.length);
+  if (!(end <= out.length)) throw new Error(`the block expands beyond the frame's ${max}-byte maximum`);
+  return out.subarray(window.length, end);
+};
 
 /** What an enveloped file was written with. */
 export interface RdbEnvelopeInfo {
@@ -66,8 +89,8 @@ export interface RdbBytesDecoder {
   readonly envelope: RdbEnvelopeInfo | undefined;
 }
 
-/** A {@link RdbBytesDecoder} (async: the checksum module loads once). */
-export async function createRdbBytesDecoder(): Promise<RdbBytesDecoder> {
+/** A {@link RdbBytesDecoder} (async: the checksum module loads once); `blocks` decompresses LZ4 blocks. */
+export async function createRdbBytesDecoder(blocks: Lz4BlockDecoder = lz4jsBlocks): Promise<RdbBytesDecoder> {
   const xxh = await (hasher ??= xxhash());
   let head: Uint8Array = new Uint8Array(0);
   let mode: 'probe' | 'plain' | 'lz4' = 'probe';
@@ -96,7 +119,7 @@ export async function createRdbBytesDecoder(): Promise<RdbBytesDecoder> {
       }
       checksums = readEnvelopeHeader(head).checksums;
       mode = 'lz4';
-      frame = new Lz4FrameReader(xxh, ENVELOPE_BYTES);
+      frame = new Lz4FrameReader(xxh, blocks, ENVELOPE_BYTES);
       return inFrame(head.subarray(ENVELOPE_BYTES));
     },
     end() {
@@ -123,8 +146,12 @@ export async function createRdbBytesDecoder(): Promise<RdbBytesDecoder> {
  * {@link RdbUnsupportedError} for one this reader does not know, naming the
  * byte of the compressed file; errors of `source` pass through.
  */
-export async function* decodeRdbEnvelope(source: AsyncIterable<Uint8Array>, onEnvelope?: (info: RdbEnvelopeInfo) => void): AsyncGenerator<Uint8Array> {
-  const decoder = await createRdbBytesDecoder();
+export async function* decodeRdbEnvelope(
+  source: AsyncIterable<Uint8Array>,
+  onEnvelope?: (info: RdbEnvelopeInfo) => void,
+  blocks?: Lz4BlockDecoder,
+): AsyncGenerator<Uint8Array> {
+  const decoder = await createRdbBytesDecoder(blocks);
   let told = false;
   const tell = (): void => {
     if (!told && decoder.envelope) {
@@ -186,11 +213,9 @@ class Lz4FrameReader {
   private readonly content: ReturnType<Hasher['create32']>;
   /** The last 64 KB of output: the dictionary of a linked block. */
   private window: Uint8Array = new Uint8Array(0);
-  /** Room for a block with its size prefixed (lz4-napi reads the plain size's upper bound from it). */
-  private scratch = new Uint8Array(0);
-
   constructor(
     private readonly xxh: Hasher,
+    private readonly blocks: Lz4BlockDecoder,
     base: number,
   ) {
     this.at = base;
@@ -287,14 +312,9 @@ class Lz4FrameReader {
 
   /** One compressed block's plain bytes, at most the frame's block maximum. */
   private decompress(data: Uint8Array, d: FrameDescriptor, offset: number): Uint8Array {
-    // lz4-napi takes lz4_flex's size-prepended form: the plain size (here its bound) as 4 bytes, then the block.
-    if (this.scratch.length < 4 + data.length) this.scratch = new Uint8Array(4 + d.blockMax + (d.blockMax >> 6) + 64);
-    const input = this.scratch.subarray(0, 4 + data.length);
-    new DataView(input.buffer, input.byteOffset, 4).setUint32(0, d.blockMax, true);
-    input.set(data, 4);
     let plain: Uint8Array;
     try {
-      plain = d.independent || this.window.length === 0 ? uncompressSync(input) : uncompressSync(input, this.window);
+      plain = this.blocks(data, d.independent ? EMPTY : this.window, d.blockMax);
     } catch (err) {
       throw new RdbFormatError(`LZ4 block at byte ${offset} does not decompress: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -321,3 +341,4 @@ function u32le(b: Uint8Array, p: number): number {
 }
 
 const hex = (n: number): string => n.toString(16).toUpperCase();
+const EMPTY = new Uint8Array(0);

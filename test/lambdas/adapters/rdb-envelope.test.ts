@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { compressFrameSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
-import { createRdbBytesDecoder, decodeRdbEnvelope, type RdbEnvelopeInfo } from '../../../lambdas/adapters/rdb-envelope';
+import { nativeLz4Blocks } from '../../../lambdas/adapters/lz4-native';
+import { createRdbBytesDecoder, decodeRdbEnvelope, lz4jsBlocks, type Lz4BlockDecoder, type RdbEnvelopeInfo } from '../../../lambdas/adapters/rdb-envelope';
 import { Crc64 } from '../../../lambdas/domain/rdb/crc64';
 import { rdbVerdict, verifyRdbStream, type RdbReport } from '../../../lambdas/domain/rdb/verifier';
 
@@ -39,15 +40,15 @@ async function* chunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Arr
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
 
-async function verify(bytes: Uint8Array, size = 1 << 20): Promise<{ report: RdbReport; envelope?: RdbEnvelopeInfo }> {
+async function verify(bytes: Uint8Array, size = 1 << 20, blocks?: Lz4BlockDecoder): Promise<{ report: RdbReport; envelope?: RdbEnvelopeInfo }> {
   let envelope: RdbEnvelopeInfo | undefined;
-  const report = await verifyRdbStream(decodeRdbEnvelope(chunks(bytes, size), (e) => (envelope = e)), { requireChecksum: true });
+  const report = await verifyRdbStream(decodeRdbEnvelope(chunks(bytes, size), (e) => (envelope = e), blocks), { requireChecksum: true });
   return { report, ...(envelope ? { envelope } : {}) };
 }
 
-async function plain(bytes: Uint8Array, size: number): Promise<Buffer> {
+async function plain(bytes: Uint8Array, size: number, blocks?: Lz4BlockDecoder): Promise<Buffer> {
   const out: Uint8Array[] = [];
-  for await (const c of decodeRdbEnvelope(chunks(bytes, size))) out.push(c);
+  for await (const c of decodeRdbEnvelope(chunks(bytes, size), undefined, blocks)) out.push(c);
   return Buffer.concat(out);
 }
 
@@ -65,13 +66,30 @@ describe('the compressed RDB envelope (Valkey rdbcompression lz4)', () => {
     ['the lz4 command by default (content checksum)', envelope(lz4Cli(RDB), { flags: 0 }), { blockChecksums: false, contentChecksum: true }],
     ['the lz4 command with linked blocks and both checksums', envelope(lz4Cli(RDB, '-B4', '-BD', '-BX')), { blockChecksums: true, contentChecksum: true }],
     ['lz4-napi with block and content checksums', envelope(compressFrameSync(RDB, { blockChecksums: true, contentChecksum: true })), { blockChecksums: true, contentChecksum: true }],
-  ])('verifies a file compressed by %s as the RDB it holds, whole and in odd chunks', async (_by, file, info) => {
-    for (const size of [1 << 20, 7777, 3]) {
-      const { report, envelope: found } = await verify(file, size);
-      expect(report).toMatchObject({ ok: true, version: 11, keys: 8000, checksum: 'ok' });
-      expect(found).toMatchObject({ codec: 'lz4', ...info });
+  ])('verifies a file compressed by %s as the RDB it holds, whole and in odd chunks, with either block decoder', async (_by, file, info) => {
+    for (const blocks of [lz4jsBlocks, nativeLz4Blocks]) {
+      for (const size of [1 << 20, 7777, 3]) {
+        const { report, envelope: found } = await verify(file, size, blocks);
+        expect(report).toMatchObject({ ok: true, version: 11, keys: 8000, checksum: 'ok' });
+        expect(found).toMatchObject({ codec: 'lz4', ...info });
+      }
+      expect((await plain(file, 4096, blocks)).equals(RDB)).toBe(true);
     }
-    expect((await plain(file, 4096)).equals(RDB)).toBe(true);
+  });
+
+  it('refuses a block that expands beyond the frame\'s block maximum, with either decoder', async () => {
+    // One block of 64 KB + 1 zero bytes in a frame that says 64 KB blocks: a literal, then a long match of zeros.
+    const big = lz4Cli(Buffer.alloc(65537), '-B5', '-BI', '--no-frame-crc');
+    const frame = Buffer.from(big);
+    frame[5] = 0x40; // BD: block maximum 64 KB (id 4) instead of 256 KB
+    // Fix the header checksum so only the block is wrong.
+    const xxh = await (await import('xxhash-wasm')).default();
+    frame[6] = (xxh.h32Raw(frame.subarray(4, 6), 0) >>> 8) & 0xff;
+    for (const blocks of [lz4jsBlocks, nativeLz4Blocks]) {
+      const { report } = await verify(envelope(frame, { flags: 0 }), 1 << 20, blocks);
+      expect(report.error?.message).toMatch(/LZ4 block at byte 15 (does not decompress|expands)/);
+      expect(rdbVerdict(report)).toBe('corrupt');
+    }
   });
 
   it('passes a plain file through untouched, byte for byte, in any chunking', async () => {
