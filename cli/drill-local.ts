@@ -13,6 +13,8 @@ import { verifyRdbStream, type RdbReport } from '../lambdas/domain/rdb/verifier'
 import type { DrillLocalCliOptions } from './commands/drill';
 import { UsageError } from './usage';
 import { formatReport } from './verify-rdb';
+import { decodeRdbEnvelope } from '../lambdas/adapters/rdb-envelope';
+import { nativeLz4Blocks } from '../lambdas/adapters/lz4-native';
 
 /**
  * `redis-dr drill local --rdb <file|s3://…>`: the restore drill on this
@@ -27,7 +29,8 @@ import { formatReport } from './verify-rdb';
  * Cleanup always: the server is stopped and every temporary directory
  * removed on success, on failure, and on SIGINT/SIGTERM (then exit 130/143).
  * Exit 0 every check passed; 1 a check failed, the file is corrupt, the
- * server refused it, or the run broke off (it says how far it got); 2 usage.
+ * server refused it, or the run broke off (it says how far it got); 2 usage;
+ * 3 the file is in a format the verifier cannot judge (not loaded).
  */
 
 /** Prefix of every temporary directory a local drill makes (under the system's temporary directory). */
@@ -43,8 +46,11 @@ export interface LocalDrillResult {
   /** The file as given (`--rdb`). */
   readonly file: string;
   readonly bytes?: number;
-  /** `passed`, `failed` (a check), `corrupt` (the verifier refused the file), `refused` (the server did), `error` (the run broke off). */
-  readonly verdict: 'passed' | 'failed' | 'corrupt' | 'refused' | 'error';
+  /**
+   * `passed`, `failed` (a check), `corrupt` (the verifier refused the file), `unsupported` (a format the verifier
+   * cannot judge: not loaded, not corrupt), `refused` (the server did), `error` (the run broke off).
+   */
+  readonly verdict: 'passed' | 'failed' | 'corrupt' | 'unsupported' | 'refused' | 'error';
   readonly ok: boolean;
   /** The RDB verifier's report, when the file was read. */
   readonly rdb?: RdbReport;
@@ -217,14 +223,15 @@ export async function runLocalDrill(
   // Every key's expiry, exactly: the checks subtract precisely the keys expired by the time they count.
   const expiries = new ExactExpiries();
   try {
-    rdb = await verifyRdbStream(body, { expiryTimes: expiries });
+    // A file in Valkey's compressed envelope is verified as the RDB it holds; the server loads the file as it is.
+    rdb = await verifyRdbStream(decodeRdbEnvelope(body, undefined, nativeLz4Blocks), { expiryTimes: expiries });
   } catch (err) {
     // An S3 object that could not be read to its end (replaced meanwhile, access lost): as verify-rdb, a usage problem.
     if (input.kind === 's3') throw new UsageError(`--rdb ${err instanceof Error ? err.message : String(err)}`);
     throw err;
   }
   scratch.progress = { bytes, rdb };
-  if (!rdb.ok) return { file, bytes, verdict: 'corrupt', ok: false, rdb };
+  if (!rdb.ok) return { file, bytes, verdict: rdb.unsupported ? 'unsupported' : 'corrupt', ok: false, rdb };
 
   // 2. Load it into a throwaway server.
   const about = { bin: binary.bin, engine: binary.engine, version: binary.version };
@@ -287,8 +294,8 @@ const seconds = (s: number) => `${s.toFixed(3)} s`;
 /** Lines people read. */
 export function formatLocalDrill(r: LocalDrillResult): string {
   const lines: string[] = [];
-  if (r.verdict === 'corrupt' && r.rdb) {
-    lines.push(formatReport(r.file, r.rdb), 'No server was started: a file the verifier refuses is not loaded.');
+  if ((r.verdict === 'corrupt' || r.verdict === 'unsupported') && r.rdb) {
+    lines.push(formatReport(r.file, r.rdb), `No server was started: a file the verifier ${r.verdict === 'corrupt' ? 'refuses' : 'cannot judge'} is not loaded.`);
   } else if (r.rdb) {
     const expired = r.rdb.expiredKeys ? `, ${r.rdb.expiredKeys} already expired when it was written (dropped on load)` : '';
     const empty = r.rdb.emptyKeys ? `, ${r.rdb.emptyKeys} empty keys (skipped on load)` : '';
@@ -316,7 +323,9 @@ export function formatLocalDrill(r: LocalDrillResult): string {
       ? `PASSED: ${r.checks?.filter((c) => !c.skipped).length ?? 0} checks passed${r.checks?.some((c) => c.skipped) ? ` (${r.checks.filter((c) => c.skipped).length} skipped)` : ''}`
       : r.verdict === 'failed'
         ? `FAILED: ${failed.join(', ')}`
-        : `FAILED: ${r.verdict === 'corrupt' ? 'the file is corrupt' : r.verdict === 'refused' ? 'the server refused the file' : 'the drill broke off'}`;
+        : r.verdict === 'unsupported'
+          ? 'NOT RUN: the file is in a format this redis-dr cannot judge (not known to be corrupt): upgrade redis-dr'
+          : `FAILED: ${r.verdict === 'corrupt' ? 'the file is corrupt' : r.verdict === 'refused' ? 'the server refused the file' : 'the drill broke off'}`;
   lines.push('', verdict);
   lines.push(r.cleanup.problems.length > 0 ? `Cleanup: INCOMPLETE: ${r.cleanup.problems.join('; ')}` : `Cleanup: ${cleanupWords(r.cleanup)}.`);
   return `${lines.join('\n')}\n`;
@@ -378,7 +387,8 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
     }
     const full: LocalDrillResult = { ...result, ok: result.ok && cleanup.problems.length === 0, cleanup };
     process.stdout.write(o.json ? `${JSON.stringify(full, null, 2)}\n` : formatLocalDrill(full));
-    process.exitCode = full.ok ? 0 : 1;
+    // As verify-rdb: 3 for a format the verifier cannot judge, apart from a failed drill.
+    process.exitCode = full.ok ? 0 : full.verdict === 'unsupported' ? 3 : 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

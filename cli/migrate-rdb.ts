@@ -1,6 +1,8 @@
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { connectKeyspace, parseRedisUrl, redactUrl, RedisUrlError } from '../lambdas/adapters/redis-copy';
+import { decodeRdbEnvelope } from '../lambdas/adapters/rdb-envelope';
+import { nativeLz4Blocks } from '../lambdas/adapters/lz4-native';
 import { jsonKey } from '../lambdas/domain/fingerprint';
 import { parseExportObjectKey } from '../lambdas/domain/export';
 import { checkShardSet, ShardSetError, type ShardFile, type ShardSet } from '../lambdas/domain/shard-set';
@@ -36,9 +38,18 @@ export interface MigrateRdbRun {
   readonly verify?: VerifyRdbKeysResult;
 }
 
-/** Reads a local file in 1 MiB chunks. */
+/** Reads a local file in 1 MiB chunks (the RDB bytes of one in Valkey's compressed envelope: see rdbBytes). */
 function localFile(path: string): () => AsyncIterable<Uint8Array> {
-  return () => createReadStream(path, { highWaterMark: 1 << 20 });
+  return rdbBytes(() => createReadStream(path, { highWaterMark: 1 << 20 }));
+}
+
+/**
+ * The RDB bytes of a file, however it is stored: every read of a source goes
+ * through here, so both passes (verify, then restore) and --verify see the
+ * same bytes, offsets included, of a file in a compressed envelope too.
+ */
+function rdbBytes(open: () => AsyncIterable<Uint8Array>): () => AsyncIterable<Uint8Array> {
+  return () => decodeRdbEnvelope(open(), undefined, nativeLz4Blocks);
 }
 
 /** What a run did, in migrate's result shape (the summary, exit codes and JSON are migrate's). */
@@ -95,7 +106,7 @@ async function resolveSources(o: MigrateRdbCliOptions): Promise<{ set: ShardSet;
     if (f.location.startsWith('s3://')) {
       // One HeadObject per object; every read pinned to its ETag.
       const object = await (await import('./s3-input.js')).openS3Object(f.location, { partBytes: o.readPartBytes });
-      files.push({ location: f.location, open: object.read });
+      files.push({ location: f.location, open: rdbBytes(object.read) });
     } else files.push({ location: f.location, open: localFile(f.location) });
   }
   return { set, files };

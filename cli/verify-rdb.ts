@@ -1,6 +1,8 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { verifyRdbStream, type RdbReport } from '../lambdas/domain/rdb/verifier';
+import { nativeLz4Blocks } from '../lambdas/adapters/lz4-native';
+import { decodeRdbEnvelope, type RdbEnvelopeInfo } from '../lambdas/adapters/rdb-envelope';
+import { rdbVerdict, verifyRdbStream, type RdbReport } from '../lambdas/domain/rdb/verifier';
 
 /** How verify-rdb reads its input (S3 only; a local file is streamed as is). */
 export interface VerifyRdbOptions {
@@ -28,9 +30,16 @@ async function openInput(file: string, options: VerifyRdbOptions): Promise<{ bod
   return { body: createReadStream(file, { highWaterMark: 1 << 20 }), size: stat.size };
 }
 
-/** One line a person reads. */
-export function formatReport(file: string, report: RdbReport): string {
+/** Exit codes per verdict: an unsupported format is neither valid (0) nor corrupt (1). */
+export const VERIFY_EXIT = { ok: 0, corrupt: 1, unsupported: 3 } as const;
+
+/** One line a person reads (`envelope`: the file came in a compressed envelope, unwrapped on the way). */
+export function formatReport(file: string, report: RdbReport, envelope?: RdbEnvelopeInfo): string {
   const name = basename(file);
+  if (report.unsupported) {
+    // Not judged: neither valid nor corrupt. The fix is a redis-dr that reads the format.
+    return `UNSUPPORTED ${name}: not verified, ${report.error?.message ?? `unsupported format (version ${report.version})`}`;
+  }
   if (!report.ok) {
     const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : '';
     return `CORRUPT ${name}: RDB v${report.version}, checksum ${report.checksum}${where}`;
@@ -44,7 +53,8 @@ export function formatReport(file: string, report: RdbReport): string {
     ...(report.moduleAux ?? []).filter((m) => !report.moduleTypes?.[m]).map((m) => `${m} (AUX data)`),
   ].join(', ');
   return (
-    `OK ${name}: ${report.magic === 'VALKEY' ? 'Valkey ' : ''}RDB v${report.version}, ${report.keys} keys (${report.expires} with expiry)${dbs}` +
+    `OK ${name}: ${envelope ? `LZ4-compressed (${envelope.blockChecksums ? 'block checksums ok' : 'no block checksums'}${envelope.contentChecksum ? ', content checksum ok' : ''}) ` : ''}` +
+    `${report.magic === 'VALKEY' ? 'Valkey ' : ''}RDB v${report.version}, ${report.keys} keys (${report.expires} with expiry)${dbs}` +
     `${types ? ` [${types}]` : ''}, checksum ${report.checksum}` +
     `${report.expiredKeys ? `; ${report.expiredKeys} of them already expired when the file was written (a restore drops them)` : ''}` +
     `${report.emptyKeys ? `; ${report.emptyKeys} empty keys, skipped on load as Redis skips them` : ''}` +
@@ -57,14 +67,17 @@ export function formatReport(file: string, report: RdbReport): string {
 
 /**
  * `redis-dr verify-rdb <file> [--json]`: the same streaming verifier the DR
- * region runs on every replicated copy. Exit 0 valid, 1 corrupt, 2 usage.
+ * region runs on every replicated copy. Exit 0 valid, 1 corrupt, 2 usage,
+ * 3 a format this verifier cannot judge (a newer engine's: not verified, not corrupt).
  */
 /** The `verify-rdb` command's action (loaded only when the command runs; options: cli/commands/verify-rdb.ts). */
 export async function verifyRdbAction(file: string, options: VerifyRdbOptions): Promise<void> {
   const { body, size } = await openInput(file, options);
-  const report = await verifyRdbStream(body, { requireChecksum: options.requireChecksum ?? false });
+  let envelope: RdbEnvelopeInfo | undefined;
+  // A file in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB file it holds.
+  const report = await verifyRdbStream(decodeRdbEnvelope(body, (e) => (envelope = e), nativeLz4Blocks), { requireChecksum: options.requireChecksum ?? false });
   process.stdout.write(
-    options.json ? `${JSON.stringify({ file, bytes: size, ...report }, null, 2)}\n` : `${formatReport(file, report)}\n`,
+    options.json ? `${JSON.stringify({ file, bytes: size, ...(envelope ? { envelope } : {}), ...report }, null, 2)}\n` : `${formatReport(file, report, envelope)}\n`,
   );
-  process.exitCode = report.ok ? 0 : 1;
+  process.exitCode = VERIFY_EXIT[rdbVerdict(report)];
 }

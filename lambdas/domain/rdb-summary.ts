@@ -5,11 +5,11 @@
  * summary because S3 allows only 10 tags per object. Pure.
  */
 import { fitExpiryHistogram, parseExpiryHistogram } from './expiry.js';
-import type { RdbReport } from './rdb/verifier.js';
+import { rdbVerdict, type RdbReport, type RdbVerdict } from './rdb/verifier.js';
 import { TAGS } from './types.js';
 
-/** Verdict tag values. */
-export type Verdict = 'ok' | 'corrupt';
+/** Verdict tag values (`unsupported`: a format the verifier cannot judge, never a verified copy). */
+export type Verdict = RdbVerdict;
 
 /** What the summary tag holds. */
 export interface RdbSummary {
@@ -25,6 +25,8 @@ export interface RdbSummary {
   readonly expiryHistogram?: string;
   /** Where and why the file is corrupt. */
   readonly error?: { readonly offset: number; readonly message: string };
+  /** Where and why the file's format could not be judged (not corrupt, not verified). */
+  readonly unsupported?: { readonly offset: number; readonly message: string };
 }
 
 const MAX_TAG_VALUE = 256;
@@ -41,14 +43,16 @@ function tagSafe(text: string): string {
  * intact file (`ttl=`: the expiry histogram, its buckets merged until the
  * whole value fits S3's 256 characters);
  * `v=11 keys=1200 expires=30 error@81234=<reason>` for a corrupt one (the
- * reason cut to fit S3's 256-character tag value).
+ * reason cut to fit S3's 256-character tag value);
+ * `v=14 keys=0 expires=0 unsupported@9=<reason>` for a format the verifier
+ * cannot judge.
  */
 export function formatRdbSummary(report: RdbReport): string {
   const head = `v=${report.version} keys=${report.keys} expires=${report.expires}`;
   if (!report.ok) {
     const reason = report.error ? tagSafe(report.error.message) : 'checksum mismatch';
     const offset = report.error?.offset ?? 0;
-    return `${head} error@${offset}=${reason}`.slice(0, MAX_TAG_VALUE);
+    return `${head} ${report.unsupported ? 'unsupported' : 'error'}@${offset}=${reason}`.slice(0, MAX_TAG_VALUE);
   }
   const names = [...TYPE_ORDER, ...Object.keys(report.byType).filter((t) => !TYPE_ORDER.includes(t)).sort()];
   const types = names.filter((t) => (report.byType[t] ?? 0) > 0).map((t) => `${tagSafe(t)}=${report.byType[t]}`);
@@ -64,8 +68,8 @@ export function parseRdbSummary(value: string | undefined): RdbSummary | undefin
   if (!m) return undefined;
   const base = { version: Number(m[1]), keys: Number(m[2]), expires: Number(m[3]) };
   const rest = m[4] ?? '';
-  const err = /^error@(\d+)=(.*)$/.exec(rest);
-  if (err) return { ...base, byType: {}, error: { offset: Number(err[1]), message: err[2]! } };
+  const err = /^(error|unsupported)@(\d+)=(.*)$/.exec(rest);
+  if (err) return { ...base, byType: {}, [err[1] === 'error' ? 'error' : 'unsupported']: { offset: Number(err[2]), message: err[3]! } };
   const byType: Record<string, number> = {};
   let expiryHistogram: string | undefined;
   for (const part of rest.split(' ').filter(Boolean)) {
@@ -83,5 +87,5 @@ export function parseRdbSummary(value: string | undefined): RdbSummary | undefin
 
 /** The tags a verification writes. */
 export function verdictTags(report: RdbReport): Record<string, string> {
-  return { [TAGS.verified]: report.ok ? 'ok' : 'corrupt', [TAGS.rdb]: formatRdbSummary(report) };
+  return { [TAGS.verified]: rdbVerdict(report), [TAGS.rdb]: formatRdbSummary(report) };
 }

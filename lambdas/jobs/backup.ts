@@ -46,7 +46,8 @@ import { updateFileAtomic } from '../adapters/textfile.js';
 import { backupCollapse, backupFileName, backupRetention, backupsToHold, backupTier, newBackupFileName, parseBackupFileName, type BackupRetention } from '../domain/backup.js';
 import { formatBackupMetrics } from '../domain/backup-metrics.js';
 import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, parseCollapseHold, type Collapse } from '../domain/collapse.js';
-import { createRdbVerifier, type RdbReport } from '../domain/rdb/verifier.js';
+import { createRdbVerifier, RdbFormatError, type RdbReport } from '../domain/rdb/verifier.js';
+import { createRdbBytesDecoder } from '../adapters/rdb-envelope.js';
 import type { Tier } from '../domain/types.js';
 
 /** The steps of a run, in order. */
@@ -218,11 +219,21 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
         }));
 
     const verifier = createRdbVerifier({ requireChecksum: rdbChecksum });
+    // A save in Valkey's compressed envelope (rdbcompression lz4) is stored as it is and verified as the RDB it holds.
+    const unwrap = await createRdbBytesDecoder();
+    const feed = (take: () => Uint8Array[]): void => {
+      try {
+        for (const plain of take()) verifier.push(plain);
+      } catch (err) {
+        if (!(err instanceof RdbFormatError)) throw err;
+        verifier.sourceFailed(err);
+      }
+    };
     let report: RdbReport | undefined;
     let streamed = 0;
     async function* verified(): AsyncGenerator<Uint8Array> {
       for await (const chunk of source) {
-        verifier.push(chunk);
+        feed(() => unwrap.push(chunk));
         // Stop at the first bad byte: nothing after it is worth writing.
         if (verifier.state === 'failed') break;
         streamed += chunk.byteLength;
@@ -231,7 +242,12 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     }
     let collapse: Collapse | undefined;
     const commit = (): BackupContent => {
+      feed(() => unwrap.end());
       report = verifier.end();
+      if (report.unsupported) {
+        // Not corrupt, but not verified either: a backup is stored only verified.
+        throw new Error(`the RDB could not be verified: ${report.error?.message ?? 'unsupported format'}; nothing was stored. Upgrade redis-dr to one that reads this format`);
+      }
       if (!report.ok) {
         const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : ` (checksum ${report.checksum})`;
         throw new Error(`the RDB failed verification${where}; nothing was stored`);

@@ -10,12 +10,13 @@ import { headObject, ObjectChangedError, readRanges } from '../adapters/s3-range
 import type { MetricsSink } from '../adapters/metrics.js';
 import type { RetryClock } from '../adapters/retry.js';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ALARM_KINDS } from '../domain/alerting/catalog.js';
+import { ALARM_KINDS, runbookOf } from '../domain/alerting/catalog.js';
 import { pageAttributes, pageSubject, type Page } from '../domain/alerting/page.js';
 import { parseExportObjectKey } from '../domain/export.js';
 import { parseSnapshotName } from '../domain/naming.js';
 import { verdictTags } from '../domain/rdb-summary.js';
-import { createRdbVerifier, type RdbCheckpoint, type RdbReport } from '../domain/rdb/verifier.js';
+import { createRdbVerifier, RdbFormatError, rdbVerdict, type RdbCheckpoint, type RdbReport, type RdbVerdict } from '../domain/rdb/verifier.js';
+import { createRdbBytesDecoder } from '../adapters/rdb-envelope.js';
 import { TAGS } from '../domain/types.js';
 import { VERIFY_GAVE_UP } from '../domain/verify-errors.js';
 
@@ -142,7 +143,8 @@ export interface VerifyOutcome {
   readonly versionId?: string;
   /** `verified`: verdict written now; `already-verified`; `gone`: the object (version) no longer exists. */
   readonly action: 'verified' | 'already-verified' | 'gone';
-  readonly verdict?: 'ok' | 'corrupt';
+  /** `unsupported`: a format the verifier cannot judge (a newer engine's): neither verified nor corrupt. */
+  readonly verdict?: RdbVerdict;
   readonly keys?: number;
   readonly bytes?: number;
   readonly seconds?: number;
@@ -207,7 +209,8 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
       deps.log.info('already verified', { ...base, verdict: current[TAGS.verified] });
       // A retry after the tripwire failed finds the verdict written: the check runs again (for the newest set only).
       if (current[TAGS.verified] === 'ok') await collapseCheck(bucket, key, target, undefined, deps, true);
-      return done({ ...base, action: 'already-verified', verdict: current[TAGS.verified] === 'ok' ? 'ok' : 'corrupt' });
+      const tagged = current[TAGS.verified];
+      return done({ ...base, action: 'already-verified', verdict: tagged === 'ok' || tagged === 'unsupported' ? tagged : 'corrupt' });
     }
 
     const identity = await headObject(deps.s3, bucket, key, versionId);
@@ -231,6 +234,17 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
 
     // DR copies are ElastiCache exports, which always carry a CRC-64: a zeroed trailer is a failure here.
     const verifier = createRdbVerifier({ requireChecksum: true, ...(progress ? { resumeFrom: progress.checkpoint } : {}) });
+    // A copy in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB it holds. Only from byte 0:
+    // a checkpoint is taken on plain files only (see below), so a resumed verification reads a plain file.
+    const unwrap = start === 0 ? await createRdbBytesDecoder() : undefined;
+    const feed = (take: () => Uint8Array[]): void => {
+      try {
+        for (const plain of take()) verifier.push(plain);
+      } catch (err) {
+        if (!(err instanceof RdbFormatError)) throw err;
+        verifier.sourceFailed(err);
+      }
+    };
     try {
       for await (const chunk of readRanges(deps.s3, {
         bucket,
@@ -241,12 +255,21 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
         end: identity.size,
         ...deps.reads,
       })) {
-        verifier.push(chunk);
+        if (unwrap) feed(() => unwrap.push(chunk));
+        else verifier.push(chunk);
         // Past the deadline, stop at the next key boundary (a pause asked only after a push: every invocation moves on).
-        if (deps.clock.now() >= deps.deadline) verifier.pause();
+        if (deps.clock.now() >= deps.deadline) {
+          // A checkpoint is an offset into the object's bytes, which for a compressed copy are not the RDB's:
+          // such a copy is verified within one invocation (at the verifier's speed, over 100 GB of RDB in 13 minutes).
+          if (unwrap?.envelope) {
+            throw new VerifyGaveUp(`s3://${bucket}/${key} is LZ4-compressed (Valkey rdbcompression lz4) and did not verify within one invocation: a compressed copy cannot be checkpointed; verify it with \`npx redis-dr verify-rdb s3://${bucket}/${key}\``);
+          }
+          verifier.pause();
+        }
         const state = verifier.state;
         if (state === 'paused' || state === 'failed') break;
       }
+      if (unwrap && verifier.state !== 'paused' && verifier.state !== 'failed') feed(() => unwrap.end());
     } catch (err) {
       if (!(err instanceof ObjectChangedError)) throw err;
       deps.log.warn('the object changed while it was read: verifying again from byte 0', { ...base, error: describeError(err) });
@@ -269,16 +292,20 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     }
 
     const report = verifier.end();
+    const verdict = rdbVerdict(report);
     const seconds = (deps.clock.now() - startedAt) / 1000;
 
     // A corrupt copy is paged before its verdict is tagged: a retry after a failed page finds no verdict and pages
-    // again (a page twice rather than none; once tagged, a retry stops at "already verified").
-    if (!report.ok) await deps.alert(corruptAlert(bucket, key, versionId, target, current, report, deps.where));
+    // again (a page twice rather than none; once tagged, a retry stops at "already verified"). A copy in a format
+    // the verifier cannot judge pages apart, as what it is: redis-dr is behind the engine, the copy is not damaged.
+    if (verdict === 'corrupt') await deps.alert(corruptAlert(bucket, key, versionId, target, current, report, deps.where));
+    if (verdict === 'unsupported') await deps.alert(unsupportedAlert(bucket, key, versionId, target, current, report, deps.where));
     // The verdict goes on the version that was read. Tags re-read just before writing: a replicated tag change may have landed meanwhile.
     await addObjectTags(deps.s3, bucket, key, verdictTags(report), { versionId: identity.versionId ?? versionId });
 
-    deps.metrics.put(report.ok ? METRIC.rdbVerified : METRIC.rdbCorrupt, 1, 'Count', targetDims);
-    deps.metrics.put(report.ok ? METRIC.rdbVerified : METRIC.rdbCorrupt, 1, 'Count', dims);
+    const counted = verdict === 'ok' ? METRIC.rdbVerified : verdict === 'unsupported' ? METRIC.rdbUnsupported : METRIC.rdbCorrupt;
+    deps.metrics.put(counted, 1, 'Count', targetDims);
+    deps.metrics.put(counted, 1, 'Count', dims);
     deps.metrics.put(METRIC.rdbVerifySeconds, seconds, 'Seconds', dims);
     if (report.ok) deps.metrics.put(METRIC.rdbKeys, report.keys, 'Count', targetDims);
     // The tripwire, once the verdict is on the copy (a shard verified at the same time then sees it): throws when
@@ -288,7 +315,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     const outcome: VerifyOutcome = {
       ...base,
       action: 'verified',
-      verdict: report.ok ? 'ok' : 'corrupt',
+      verdict,
       keys: report.keys,
       bytes: identity.size,
       seconds,
@@ -309,6 +336,8 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
       // Valid as Redis loads it, but what sanitize-dump-payload yes would refuse is worth a look: logged as a warning.
       if (report.warningCount) deps.log.warn('DR copy verified, with warnings', { ...found, warningCount: report.warningCount, warnings: report.warnings });
       else deps.log.info('DR copy verified', found);
+    } else if (verdict === 'unsupported') {
+      deps.log.warn('DR copy is in a format this verifier cannot judge: not verified, not corrupt', { ...outcome, version: report.version, unsupported: report.unsupported });
     } else {
       deps.log.error('DR copy is corrupt', { ...outcome, version: report.version, checksum: report.checksum });
     }
@@ -395,6 +424,36 @@ export interface PageOrigin {
 }
 
 /** The page for a corrupt copy: what, where, what it means, what to do (severity and runbook from the catalog). */
+/**
+ * The page for a DR copy in a format the verifier cannot judge (a newer RDB
+ * version or envelope than this redis-dr reads): not corrupt, and not a
+ * verified copy either; the fix is upgrading redis-dr.
+ */
+export function unsupportedAlert(
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+  target: string,
+  tags: Readonly<Record<string, string>>,
+  report: RdbReport,
+  origin: PageOrigin,
+): Page {
+  const snapshot = tags[TAGS.snapshot] ?? parseExportObjectKey(key)?.snapshot ?? 'unknown';
+  const why = report.error?.message ?? `unsupported format (version ${report.version})`;
+  const message = [
+    `The DR copy s3://${bucket}/${key}${versionId ? ` (version ${versionId})` : ''} could not be verified: ${why}.`,
+    `Cache: ${target}. Snapshot: ${snapshot}. The copy is not known to be damaged, but it does not count as a verified copy: the freshness of verified copies ages until it does.`,
+    'The engine writes a newer RDB format than this redis-dr reads (an engine upgrade?). Next steps: upgrade redis-dr to a release that reads it and deploy; ' +
+      `then judge this copy with \`npx redis-dr verify-rdb s3://${bucket}/${key}\`. See ${runbookOf('rdb-unsupported')}.`,
+    `Region: ${origin.region}. Deployment: ${origin.deployment}.`,
+  ].join('\n');
+  return {
+    subject: pageSubject('warning', origin.deployment, 'DR copy in an unsupported format', target, origin.region),
+    message,
+    attributes: pageAttributes({ kind: 'rdb-unsupported', severity: 'warning', deployment: origin.deployment, region: origin.region, target, bucket }),
+  };
+}
+
 export function corruptAlert(
   bucket: string,
   key: string,

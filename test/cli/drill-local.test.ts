@@ -182,6 +182,29 @@ describe('redis-dr drill local', () => {
     expectClean();
   });
 
+  it('a file in a newer RDB format: UNSUPPORTED, no server started, exit 3; one in Valkey\'s compressed envelope is verified as the RDB it holds, then loaded as it is', async () => {
+    const newer = Buffer.from(readFileSync(good));
+    newer.write('0099', 5, 'latin1');
+    const v99 = join(scratch, 'v99.rdb');
+    writeFileSync(v99, newer);
+    const r = await cli(['--rdb', v99]);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/UNSUPPORTED v99\.rdb: not verified, unsupported format \(version 99/);
+    expect(r.stdout).toContain('NOT RUN: the file is in a format this redis-dr cannot judge');
+    expect(r.stderr).not.toContain('starting');
+    expectClean();
+
+    // redis-server 7.0 does not read the envelope: the verifier passed the file, the server refuses it.
+    const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: readFileSync(good) });
+    const enveloped = join(scratch, 'enveloped.rdb');
+    writeFileSync(enveloped, Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]));
+    const e = await cli(['--rdb', enveloped]);
+    expect(e.stdout).toMatch(/file: +RDB v\d+, \d+ bytes, checksum ok, \d+ keys/);
+    expect(e.stdout).toMatch(/REFUSED: redis-server \S+ refused .*enveloped\.rdb/);
+    expect(e.stdout).toContain('FAILED: the server refused the file');
+    expectClean();
+  });
+
   it('a file the verifier passes but the server refuses: its log line, exit 1, cleaned up', async () => {
     // RDB version 12 with a valid checksum: the verifier reads it, redis-server 7.0 does not load that version.
     const bytes = Buffer.from(readFileSync(good).subarray(0, -8));

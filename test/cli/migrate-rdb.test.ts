@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -52,6 +53,25 @@ describe('migrate --from-rdb s3://… (ranged GETs through a mocked S3 with stre
     const run = await runMigrateRdb({ fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096 }, {});
     expect(run.result.error).toMatch(/^cannot read s3:\/\/bucket\/snap-0001\.rdb to its end: /);
     expect(run.result.copied).toBe(0);
+    expect(await dst.dbsize()).toBe(0);
+  });
+
+  it('restores an object in Valkey\'s compressed envelope (rdbcompression lz4): both reads decompress it; a damaged block writes nothing', async () => {
+    const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: file });
+    const enveloped = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
+    serveObject(s3, { bytes: enveloped, etag: '"v1"', tags: {} });
+    const run = await runMigrateRdb({ fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096, verify: true }, {});
+    expect(run.result).toMatchObject({ error: undefined, failed: 0 });
+    expect(run.result.copied).toBe(await source.client().dbsize());
+    expect((await compareClients(source.client(), dst, { ttlToleranceMs: 0 })).equal).toBe(true);
+
+    await dst.flushall();
+    s3.reset();
+    enveloped[8 + 7 + 4 + 10]! ^= 0x40;
+    serveObject(s3, { bytes: enveloped, etag: '"v1"', tags: {} });
+    const bad = await runMigrateRdb({ fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096 }, {});
+    expect(bad.result.error).toMatch(/LZ4 block checksum mismatch/);
+    expect(bad.result.copied).toBe(0);
     expect(await dst.dbsize()).toBe(0);
   });
 

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +59,38 @@ describe('redis-dr verify-rdb', () => {
     const withCrc = cli('verify-rdb', join(CORPUS, 'hash-ziplist.rdb'), '--require-checksum', '--json');
     expect(withCrc.status).toBe(0);
     expect(JSON.parse(withCrc.stdout)).toMatchObject({ ok: true, checksum: 'ok' });
+  });
+
+  it('says UNSUPPORTED (exit 3), not CORRUPT (exit 1), for a format newer than it reads', () => {
+    const newer = join(scratch, 'newer.rdb');
+    const bytes = Buffer.from(readFileSync(join(CORPUS, 'hash-ziplist.rdb')));
+    bytes.write('REDIS0099', 0, 'latin1');
+    writeFileSync(newer, bytes);
+    const result = cli('verify-rdb', newer);
+    expect(result.status).toBe(3);
+    expect(result.stdout).toMatch(/^UNSUPPORTED newer\.rdb: not verified, unsupported format \(version 99, written by a Redis newer than \S+ \(or another program\)\)/);
+    const json = cli('verify-rdb', newer, '--json');
+    expect(json.status).toBe(3);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, version: 99, unsupported: { version: 99 } });
+  });
+
+  it('verifies a file in Valkey\'s compressed envelope (rdbcompression lz4) as the RDB it holds, and says so', () => {
+    const rdb = readFileSync(join(CORPUS, 'hash-ziplist.rdb'));
+    const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: rdb });
+    const enveloped = join(scratch, 'enveloped.rdb');
+    writeFileSync(enveloped, Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]));
+    const result = cli('verify-rdb', enveloped);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^OK enveloped\.rdb: LZ4-compressed \(block checksums ok\) RDB v9, 1 keys/);
+    const json = JSON.parse(cli('verify-rdb', enveloped, '--json').stdout);
+    expect(json).toMatchObject({ ok: true, envelope: { codec: 'lz4', blockChecksums: true, contentChecksum: false } });
+    // A damaged block is corrupt (exit 1); an envelope of an unknown codec is unsupported (exit 3).
+    const damaged = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
+    damaged[8 + 7 + 4 + 2]! ^= 0x40;
+    writeFileSync(enveloped, damaged);
+    expect(cli('verify-rdb', enveloped)).toMatchObject({ status: 1, stdout: expect.stringMatching(/^CORRUPT enveloped\.rdb: .*LZ4 block checksum mismatch/) });
+    writeFileSync(enveloped, Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 2, 1, 0]), frame]));
+    expect(cli('verify-rdb', enveloped)).toMatchObject({ status: 3, stdout: expect.stringMatching(/^UNSUPPORTED enveloped\.rdb: .*codec 2, not LZ4/) });
   });
 
   it('accepts bytes after the end of the file, as Redis does, and says how many', () => {

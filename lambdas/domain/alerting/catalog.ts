@@ -374,6 +374,8 @@ export const PAGE_KINDS = {
   'restore-drill': { runbook: RUNBOOKS.restoreDrill },
   'state-machine': { runbook: RUNBOOKS.restoreDrill },
   alarm: { runbook: RUNBOOKS.pipelineErrors },
+  // A DR copy in a format the verifier cannot judge (written by a newer engine): not corrupt, not verified.
+  'rdb-unsupported': { runbook: RUNBOOKS.drCopies },
   unknown: { runbook: RUNBOOKS.pipelineErrors },
 } as const satisfies Record<string, { runbook: Runbook }>;
 

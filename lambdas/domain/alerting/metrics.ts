@@ -32,6 +32,8 @@ export const METRIC = {
   rdbVerified: 'RdbVerified',
   /** DR object found corrupt (1) per verification. */
   rdbCorrupt: 'RdbCorrupt',
+  /** DR object in a format the verifier cannot judge (1) per verification: neither verified nor corrupt. */
+  rdbUnsupported: 'RdbUnsupported',
   /** Verifications that could not finish (read or tagging failed; retried). */
   rdbVerifyErrors: 'RdbVerifyErrors',
   /** Keys counted in a verified object. */

@@ -20,6 +20,23 @@ export class RdbFormatError extends Error {
   }
 }
 
+/**
+ * A file in a format this verifier does not know (a newer RDB version, an
+ * envelope or codec it cannot read): it cannot be judged, so it is neither
+ * valid nor corrupt. `version` is the RDB (or envelope) version found and
+ * `writtenBy` names what writes it, as far as can be told.
+ */
+export class RdbUnsupportedError extends RdbFormatError {
+  constructor(
+    readonly version: number,
+    readonly writtenBy: string,
+    detail?: string,
+  ) {
+    super(`unsupported format (version ${version}, written by ${writtenBy})${detail ? `: ${detail}` : ''}`);
+    this.name = 'RdbUnsupportedError';
+  }
+}
+
 function fail(message: string): never {
   throw new RdbFormatError(message);
 }
@@ -568,4 +585,66 @@ export function listpackHasDuplicate(b: Uint8Array, stride: number, seen: SeenCh
     p = to + (size <= 127 ? 1 : backlenSize(size));
   }
   return false;
+}
+
+/** Redis's EB_EXPIRE_TIME_MAX: the latest field expiry (ms) a hash field may carry, 2^48 - 1. */
+export const HFE_EXPIRE_TIME_MAX = 2n ** 48n - 1n;
+
+/** A decimal integer as Redis's string2ll reads it (no sign but '-', no leading zeros, no spaces, within int64); else undefined. */
+function string2ll(b: Uint8Array, from: number, to: number): bigint | undefined {
+  const n = to - from;
+  if (n === 0 || n > 20) return undefined;
+  if (n === 1 && b[from] === 0x30) return 0n;
+  let p = from;
+  const negative = b[p] === 0x2d;
+  if (negative) p++;
+  if (p === to || b[p]! < 0x31 || b[p]! > 0x39) return undefined; // a digit 1–9 first
+  let v = 0n;
+  for (; p < to; p++) {
+    const c = b[p]!;
+    if (c < 0x30 || c > 0x39) return undefined;
+    v = v * 10n + BigInt(c - 0x30);
+  }
+  v = negative ? -v : v;
+  return v >= -(2n ** 63n) && v < 2n ** 63n ? v : undefined;
+}
+
+/**
+ * The TTL checks Redis makes of a listpack of (field, value, TTL) triplets
+ * (RDB types 23 and 25; `_lpEntryValidation` in its rdb.c): every TTL an
+ * integer (integer-encoded, or a string string2ll reads), 0 (none) or an
+ * expiry in ms up to 2^48 - 1, in ascending order with the fields without
+ * one last. Returns the first problem, or null. The listpack must have
+ * passed {@link validateListpack}.
+ */
+export function listpackTtlProblem(b: Uint8Array): string | null {
+  const end = b.length - 1;
+  let last = -1n;
+  for (let p = 6, i = 0; p < end; i++) {
+    const enc = b[p]!;
+    let from = p + 1;
+    let to: number;
+    let value: number | bigint | undefined;
+    if ((enc & 0x80) === 0) (value = enc & 0x7f), (to = from);
+    else if ((enc & 0xc0) === 0x80) to = from + (enc & 0x3f);
+    else if ((enc & 0xe0) === 0xc0) (value = ((((enc & 0x1f) << 8) | b[p + 1]!) << 19) >> 19), (to = p + 2);
+    else if ((enc & 0xf0) === 0xe0) (from = p + 2), (to = from + (((enc & 0x0f) << 8) | b[p + 1]!));
+    else if (enc === 0xf0) (from = p + 5), (to = from + u32le(b, p + 1));
+    else if (enc === 0xf1) (value = i16le(b, from)), (to = from + 2);
+    else if (enc === 0xf2) (value = ((b[from]! | (b[from + 1]! << 8) | (b[from + 2]! << 16)) << 8) >> 8), (to = from + 3);
+    else if (enc === 0xf3) (value = i32le(b, from)), (to = from + 4);
+    else (value = i64le(b, from)), (to = from + 8); // 0xf4
+    if (i % 3 === 2) {
+      const field = (i - 2) / 3 + 1;
+      const ttl = value !== undefined ? BigInt(value) : string2ll(b, from, to);
+      if (ttl === undefined) return `the TTL of field ${field} is not an integer`;
+      if (ttl < 0n || ttl > HFE_EXPIRE_TIME_MAX) return `the TTL of field ${field} (${ttl}) is outside 0 to 2^48 - 1 ms`;
+      if (ttl !== 0n && last === 0n) return `field ${field} has a TTL after a field without one (fields with a TTL come first)`;
+      if (ttl !== 0n && ttl < last) return `the TTL of field ${field} (${ttl}) is before the one of the field ahead of it (${last}): TTLs are in ascending order`;
+      last = ttl;
+    }
+    const size = to - p;
+    p = to + (size <= 127 ? 1 : backlenSize(size));
+  }
+  return null;
 }

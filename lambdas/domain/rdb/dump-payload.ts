@@ -64,7 +64,8 @@ export function checkDumpPayload(payload: Uint8Array, maxVersion: number): DumpP
  * to 11 (not Redis 7.4's 12).
  */
 const REDIS_RDB_VERSIONS: readonly (readonly [major: number, minor: number, rdb: number])[] = [
-  [7, 4, 12], // 7.4 and 8.x: hash field expiry (types 22–25)
+  [8, 6, 13], // 8.6: key metadata, streams with idempotent-producer data
+  [7, 4, 12], // 7.4 to 8.4: hash field expiry (types 22–25)
   [7, 2, 11], // set listpack (20), stream listpacks 3 (21)
   [7, 0, 10], // listpack hashes, zsets, quicklist 2, stream listpacks 2 (16–19)
   [5, 0, 9], // streams (15); 6.x too
@@ -81,6 +82,8 @@ export interface TargetRdbSupport {
   readonly maxRedisVersion: number;
   /** Whether it reads Valkey 9's `VALKEY080` format. */
   readonly valkeyFormat: boolean;
+  /** Highest RDB version after the `VALKEY` magic it accepts (80 for Valkey 9.0 and 9.1, 81 from 9.2); absent when none. */
+  readonly maxValkeyVersion?: number;
 }
 
 function field(info: string, name: string): string | undefined {
@@ -97,7 +100,8 @@ export function targetRdbSupport(info: string): TargetRdbSupport {
   const redis = field(info, 'redis_version');
   if (valkey !== undefined) {
     const major = Number(/^(\d+)/.exec(valkey)?.[1]);
-    if (major >= 9) return { server: `valkey ${valkey}`, maxRedisVersion: 11, valkeyFormat: true };
+    const minor = Number(/^\d+\.(\d+)/.exec(valkey)?.[1] ?? 0);
+    if (major >= 9) return { server: `valkey ${valkey}`, maxRedisVersion: 11, valkeyFormat: true, maxValkeyVersion: major > 9 || minor >= 2 ? 81 : 80 };
     return { server: `valkey ${valkey}`, maxRedisVersion: 11, valkeyFormat: false };
   }
   if (redis === undefined) throw new Error('INFO server names no redis_version: cannot tell which RDB version the target reads');
@@ -120,7 +124,10 @@ export function targetRdbSupport(info: string): TargetRdbSupport {
  */
 export function rdbRefusal(file: { readonly version: number; readonly valkey: boolean }, target: TargetRdbSupport): string | undefined {
   if (file.valkey) {
-    if (target.valkeyFormat) return undefined;
+    if (target.valkeyFormat && file.version <= (target.maxValkeyVersion ?? 80)) return undefined;
+    if (target.valkeyFormat) {
+      return `the file is Valkey RDB version ${file.version}, newer than the target (${target.server}) reads (VALKEY up to ${target.maxValkeyVersion ?? 80}): restore into a Valkey at least as new as the one that wrote the file`;
+    }
     return `the file is in Valkey 9's format (VALKEY magic, RDB version ${file.version}), which the target (${target.server}, reads RDB up to ${target.maxRedisVersion}) cannot read`;
   }
   if (file.version <= target.maxRedisVersion) return undefined;

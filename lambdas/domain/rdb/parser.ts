@@ -29,9 +29,11 @@ import {
   fingerprintStart,
   fingerprintUpdate,
   listpackHasDuplicate,
+  listpackTtlProblem,
   LzfChecker,
   lzfDecompressTransient,
   RdbFormatError,
+  RdbUnsupportedError,
   validateIntset,
   validateListpack,
   validateZiplist,
@@ -150,10 +152,27 @@ const LISTPACK_VALUE = 64;
 /** Warnings kept in a report (more are counted). */
 const MAX_WARNINGS = 20;
 
-/** RDB versions after the `VALKEY` magic that Valkey writes (9.0 on: 80). */
-const VALKEY_VERSIONS = [80];
-/** Highest version after the `REDIS` magic this verifier reads (Redis 7.4 to 8.x write 12). */
-const MAX_REDIS_VERSION = 12;
+/** RDB versions after the `VALKEY` magic that Valkey writes (9.0: 80, 9.2: 81), and the Valkey that writes each. */
+const VALKEY_VERSIONS = [80, 81];
+const VALKEY_WRITERS = ['9.0', '9.2'];
+/** Highest version after the `REDIS` magic this verifier reads (Redis 7.4 to 8.4 write 12, 8.6 writes 13). */
+const MAX_REDIS_VERSION = 13;
+/** The Redis releases that write a version (the newest of them), for messages. */
+const REDIS_WRITERS: Readonly<Record<number, string>> = { 11: '7.2', 12: '8.4', 13: '8.6' };
+/**
+ * What newer formats add that this verifier does not read yet: met in a file,
+ * it is judged unsupported (not corrupt, not valid). Redis 8.6 (RDB 13): key
+ * metadata before a key (opcode 243, RDB_OPCODE_KEY_META) and streams with
+ * idempotent-producer data (RDB_TYPE_STREAM_LISTPACKS_4, above 25). Valkey 9.2
+ * (RDB 81): its path hash (type 23, RDB_TYPE_PATH_HASH) and any type above it;
+ * Valkey's opcodes 242 (an inline replication command of a forkless save) and
+ * 243 (slot import state).
+ */
+const REDIS_13_KEY_META = 0xf3;
+const REDIS_13_FIRST_NEW_TYPE = 26;
+const VALKEY_OP_UPDATE = 0xf2;
+const VALKEY_OP_SLOT_IMPORT = 0xf3;
+const VALKEY_81_PATH_HASH = 23;
 
 const EMPTY = new Uint8Array(0);
 /** Scratch for reading a little-endian binary double (zset scores), in the platform's byte order. */
@@ -227,6 +246,8 @@ export class RdbParser {
   private keyStart = -1;
   private keyNameEnd = -1;
   private error: { offset: number; message: string } | undefined;
+  /** The file is in a format this parser does not know (set with `error`): neither valid nor corrupt. */
+  private unsupported: { version: number; writtenBy: string } | undefined;
 
   // ---- cursor over the current buffer -----------------------------------
   private buf: Uint8Array = EMPTY;
@@ -361,9 +382,20 @@ export class RdbParser {
       this.carryLength = rest;
     } catch (e) {
       this.error = { offset: this.base + this.pos, message: e instanceof RdbFormatError ? e.message : `verifier failure: ${String(e)}` };
+      if (e instanceof RdbUnsupportedError) this.unsupported = { version: e.version, writtenBy: e.writtenBy };
     } finally {
       this.buf = EMPTY; // never hold on to the caller's chunk
     }
+  }
+
+  /**
+   * The file's bytes could not be produced (a damaged or unknown envelope
+   * around them, found by the stage that unwraps it): that is the verdict.
+   */
+  sourceFailed(err: RdbFormatError): void {
+    if (this.error) return;
+    this.error = { offset: this.total, message: err.message };
+    if (err instanceof RdbUnsupportedError) this.unsupported = { version: err.version, writtenBy: err.writtenBy };
   }
 
   /** Declares the end of input and returns the report. Never throws. */
@@ -397,6 +429,7 @@ export class RdbParser {
         ? { duplicateCheck: { sampledCollections: this.sampledCollections, minDetectionProbability: this.minDupDetection } }
         : {}),
       ...(this.error ? { error: { ...this.error } } : {}),
+      ...(this.unsupported ? { unsupported: { ...this.unsupported } } : {}),
     };
   }
 
@@ -997,6 +1030,11 @@ export class RdbParser {
       const digits = text.slice(6);
       if (!/^\d{3}$/.test(digits)) fail(`RDB version ${JSON.stringify(digits)} after the VALKEY magic is not 3 digits`);
       const version = Number(digits);
+      if (version > VALKEY_VERSIONS.at(-1)!) {
+        this.valkey = true;
+        this.version = version; // reported: the version found is what the report names
+        throw new RdbUnsupportedError(version, `a Valkey newer than ${VALKEY_WRITERS.at(-1)}`, `this verifier reads VALKEY versions ${VALKEY_VERSIONS.join(', ')}; upgrade redis-dr to judge it`);
+      }
       if (!VALKEY_VERSIONS.includes(version)) {
         fail(`RDB version ${version} after the VALKEY magic is not supported (${VALKEY_VERSIONS.join(', ')}; Valkey refuses "Can't handle RDB format version ${version}")`);
       }
@@ -1009,7 +1047,11 @@ export class RdbParser {
     const digits = text.slice(5);
     if (!/^\d{4}$/.test(digits)) fail(`RDB version ${JSON.stringify(digits)} is not 4 digits`);
     const version = Number(digits);
-    if (version < 1 || version > MAX_REDIS_VERSION) fail(`RDB version ${version} is not supported (1–${MAX_REDIS_VERSION})`);
+    if (version < 1) fail(`RDB version ${version} is not an RDB version (Redis writes 1 and up)`);
+    if (version > MAX_REDIS_VERSION) {
+      this.version = version;
+      throw new RdbUnsupportedError(version, `a Redis newer than ${REDIS_WRITERS[MAX_REDIS_VERSION]} (or another program)`, `this verifier reads REDIS versions 1–${MAX_REDIS_VERSION}; upgrade redis-dr to judge it`);
+    }
     this.version = version;
     this.commit(P_OPCODE);
   }
@@ -1093,6 +1135,7 @@ export class RdbParser {
         // Redis from 7.0 GA on (and Valkey) refuse it too: "Pre-release function format not supported."
         return fail('pre-release function format (opcode 0xF6, written by Redis 7.0 release candidates): Redis 7.2 and later and Valkey refuse to load it ("Pre-release function format not supported"); only Redis 7.0.x still reads it');
       default:
+        this.unreadYet(type);
         if (TYPE_SLOT[type]! < 0) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
         // Valkey knows one type above 21: 22, its hash with field TTLs; 23–25 are Redis's.
         if (this.valkey && type > 22) fail(`value type ${type} in a Valkey (VALKEY magic) file: Valkey knows no such type and refuses the file`);
@@ -1110,6 +1153,30 @@ export class RdbParser {
         return;
     }
     this.commit(P_OPCODE);
+  }
+
+  /**
+   * A type or opcode a newer format defines that this verifier cannot read
+   * yet: the file is unsupported, not corrupt (see {@link REDIS_13_KEY_META}).
+   * Elsewhere the same byte is still an unknown type (a corrupt file).
+   */
+  private unreadYet(type: number): void {
+    const v = this.version;
+    if (this.valkey) {
+      if (type === VALKEY_OP_UPDATE || type === VALKEY_OP_SLOT_IMPORT) {
+        throw new RdbUnsupportedError(v, `Valkey ${v >= 81 ? '9.2' : '9.0'}`, `opcode ${type} (${type === VALKEY_OP_UPDATE ? 'a replication command inlined by a forkless save' : 'slot import state'}) is not read by this verifier yet`);
+      }
+      if (v >= 81 && type >= VALKEY_81_PATH_HASH && type < OP_SLOT_INFO - 2) {
+        const what = type === VALKEY_81_PATH_HASH ? 'a path hash (RDB_TYPE_PATH_HASH)' : `value type ${type}`;
+        throw new RdbUnsupportedError(v, 'Valkey 9.2', `${what} is not read by this verifier yet`);
+      }
+      return;
+    }
+    if (v < 13) return;
+    if (type === REDIS_13_KEY_META) throw new RdbUnsupportedError(v, 'Redis 8.6', 'key metadata (opcode 243, RDB_OPCODE_KEY_META) is not read by this verifier yet');
+    if (type >= REDIS_13_FIRST_NEW_TYPE && type < OP_SLOT_INFO - 2) {
+      throw new RdbUnsupportedError(v, 'Redis 8.6', `value type ${type} (a stream with idempotent-producer data, or newer) is not read by this verifier yet`);
+    }
   }
 
   private eof(): void {
@@ -1434,11 +1501,16 @@ export class RdbParser {
         this.listpackDuplicates(blob, n, 2, type === 16 ? 'hash fields' : 'zset members');
         break;
       case 23:
-      case 25:
+      case 25: {
         n = validateListpack(blob);
         if (n % 3 !== 0) this.sanitizeOnly(n / 3, 'listpack of (field, value, TTL) triplets has an element count that is not a multiple of 3');
         this.listpackDuplicates(blob, n, 3, 'hash fields');
+        // Redis's sanitizer refuses these ("Hash listpack integrity check failed"); a default load takes the TTLs on
+        // trust: a string one trips an assertion when the hash expires, misordered ones expire fields late or never.
+        const ttl = listpackTtlProblem(blob);
+        if (ttl !== null) this.fail(`hash listpack with field TTLs: ${ttl}: Redis refuses it ("Hash listpack integrity check failed")`);
         break;
+      }
       default: // 20
         n = validateListpack(blob);
         this.listpackDuplicates(blob, n, 1, 'set members');

@@ -1,6 +1,7 @@
 /**
  * A streaming, pure verifier for Redis and Valkey RDB files (`REDIS` versions
- * 1–12, `VALKEY` version 80): it checks the
+ * 1–13, `VALKEY` versions 80 and 81; newer ones are reported unsupported,
+ * neither valid nor corrupt): it checks the
  * structure of every opcode and value, validates the compact encodings stored
  * inside strings, checks LZF-compressed strings expand to their declared
  * length, counts keys, and compares the CRC-64 trailer. Bytes arrive in chunks
@@ -13,9 +14,10 @@
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.h
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
+import { RdbFormatError } from './blobs.js';
 import { RdbParser } from './parser.js';
 
-export { RdbFormatError } from './blobs.js';
+export { RdbFormatError, RdbUnsupportedError } from './blobs.js';
 
 /** Outcome of the CRC-64 trailer check. */
 export type ChecksumStatus = 'ok' | 'mismatch' | 'absent';
@@ -81,6 +83,21 @@ export interface RdbReport {
   readonly duplicateCheck?: { readonly sampledCollections: number; readonly minDetectionProbability: number };
   /** First problem found: `offset` is the number of bytes consumed when it was detected. */
   readonly error?: { readonly offset: number; readonly message: string };
+  /**
+   * The file is in a format this verifier does not know (a newer RDB
+   * version, a type or envelope it cannot read): it was not judged, so it is
+   * neither valid nor corrupt (`ok` is false, `error` says where and why).
+   * Absent otherwise.
+   */
+  readonly unsupported?: { readonly version: number; readonly writtenBy: string };
+}
+
+/** What a report says about the file: `ok`, `corrupt`, or `unsupported` (a format this verifier cannot judge). */
+export type RdbVerdict = 'ok' | 'corrupt' | 'unsupported';
+
+/** The verdict of a report: an unsupported format is never `ok`, and never `corrupt` either. */
+export function rdbVerdict(report: Pick<RdbReport, 'ok' | 'unsupported'>): RdbVerdict {
+  return report.ok ? 'ok' : report.unsupported ? 'unsupported' : 'corrupt';
 }
 
 /**
@@ -181,6 +198,13 @@ export interface RdbVerifier {
   /** Declares the end of input and returns the report. Never throws. */
   end(): RdbReport;
   /**
+   * The bytes could not be produced: a stage in front of the verifier (the
+   * one that unwraps a compressed envelope) found its own format damaged or
+   * unknown. That becomes the report's error (unsupported for an
+   * RdbUnsupportedError); later bytes change nothing.
+   */
+  sourceFailed(err: RdbFormatError): void;
+  /**
    * Stop at the next boundary between two top-level entries: that may be
    * where the input pushed so far already stands, or within a later chunk.
    * Once there, the state is `paused`, later bytes are ignored and
@@ -205,6 +229,7 @@ export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier
   return {
     push: (chunk) => parser.push(chunk),
     end: () => parser.end(),
+    sourceFailed: (err) => parser.sourceFailed(err),
     pause: () => parser.pause(),
     checkpoint: () => parser.checkpoint(),
     get state() {
@@ -213,9 +238,19 @@ export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier
   };
 }
 
-/** Verifies an RDB file from an async stream of chunks (e.g. an S3 `GetObject` body). */
+/**
+ * Verifies an RDB file from an async stream of chunks (e.g. an S3 `GetObject`
+ * body, through the stage that unwraps a compressed envelope). A format error
+ * the stream throws (an {@link RdbFormatError}: its envelope damaged or
+ * unknown) is the file's verdict; other errors (reading it) are thrown.
+ */
 export async function verifyRdbStream(source: AsyncIterable<Uint8Array>, options: RdbVerifierOptions = {}): Promise<RdbReport> {
   const verifier = createRdbVerifier(options);
-  for await (const chunk of source) verifier.push(chunk);
+  try {
+    for await (const chunk of source) verifier.push(chunk);
+  } catch (err) {
+    if (!(err instanceof RdbFormatError)) throw err;
+    verifier.sourceFailed(err);
+  }
   return verifier.end();
 }

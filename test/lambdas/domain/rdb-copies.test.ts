@@ -23,7 +23,7 @@ function exp(shards: readonly number[], name = SNAP): DrExport {
   return drExportsByTarget(shards.map((s) => exportObjectKey(name, s)), () => true).get('rg-a')![0]!;
 }
 
-type Verdict = 'ok' | 'corrupt' | null;
+type Verdict = 'ok' | 'corrupt' | 'unsupported' | null;
 
 /** Tags of `e`'s objects as the export Lambda (and, with a verdict, the verifier) leave them; `verdicts` per shard (default ok). */
 function tagsOf(e: DrExport, of: number, verdicts: Record<number, Verdict> = {}): Map<string, Record<string, string>> {
@@ -33,6 +33,7 @@ function tagsOf(e: DrExport, of: number, verdicts: Record<number, Verdict> = {})
       const verdict = o.shard in verdicts ? verdicts[o.shard] : 'ok';
       if (verdict === 'ok') Object.assign(tags, { [TAGS.verified]: 'ok', [TAGS.rdb]: 'v=11 keys=10 expires=0 string=10' });
       if (verdict === 'corrupt') Object.assign(tags, { [TAGS.verified]: 'corrupt', [TAGS.rdb]: 'v=11 keys=0 expires=0 error@9=bad crc' });
+      if (verdict === 'unsupported') Object.assign(tags, { [TAGS.verified]: 'unsupported', [TAGS.rdb]: 'v=99 keys=0 expires=0 unsupported@9=unsupported format version 99' });
       return [o.key, tags];
     }),
   );
@@ -85,6 +86,11 @@ describe('describeCopy', () => {
     const e = exp([1, 3]);
     expect(exportShards(e, tagsOf(e, 3))).toMatchObject({ of: 3, found: [1, 3], missing: [2], complete: false });
     expect(exportVerification(e, tagsOf(e, 3, { 3: null }))).toMatchObject({ state: 'not-verified', unverified: [`${SNAP}-0003.rdb`], corrupt: [] });
+  });
+
+  it('a copy in a format the verifier cannot judge is not verified, and not corrupt', () => {
+    const e = exp([1, 2]);
+    expect(exportVerification(e, tagsOf(e, 2, { 2: 'unsupported' }))).toMatchObject({ state: 'not-verified', unverified: [`${SNAP}-0002.rdb`], corrupt: [] });
   });
 });
 

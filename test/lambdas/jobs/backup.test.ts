@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -124,6 +125,26 @@ describe('runBackup (local mode) against a real redis-server', () => {
     } finally {
       await broken.stop();
     }
+  });
+
+  it('a save in Valkey\'s compressed envelope (rdbcompression lz4) is stored as it is, verified as the RDB it holds; a damaged block stores nothing', async () => {
+    const enveloped = (damage: boolean): BackupDeps['openFile'] => async (path) => {
+      const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: readFileSync(path) });
+      const bytes = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
+      if (damage) bytes[8 + 7 + 4 + 10]! ^= 0x01;
+      return (async function* () {
+        for (let at = 0; at < bytes.length; at += 1000) yield bytes.subarray(at, at + 1000);
+      })();
+    };
+    const report = await runBackup(request, deps(server, { openFile: enveloped(false) }));
+    expect(report).toMatchObject({ ok: true, backup: { keys, checksum: 'ok' } });
+    const stored = readFileSync(join(dir, 'backups', report.backup!.file));
+    expect(stored.subarray(0, 4).toString()).toBe('VKCS');
+
+    rmSync(join(dir, 'backups'), { recursive: true, force: true });
+    const bad = await runBackup(request, deps(server, { openFile: enveloped(true) }));
+    expect(bad).toMatchObject({ ok: false, failedStep: 'write' });
+    expect(bad.error).toMatch(/the RDB failed verification at byte \d+: LZ4 block checksum mismatch/);
   });
 
   it('a stream corrupted on its way is caught before commit: nothing stored', async () => {

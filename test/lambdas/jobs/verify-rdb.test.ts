@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -153,6 +154,55 @@ describe('verify-rdb handler', () => {
     expect(outcome.error?.message).toMatch(/^checksum required, but the CRC-64 trailer is all zeros/);
     expect(putTags()['redis-dr:verified']).toBe('corrupt');
     expect(deps.alerts).toHaveLength(1);
+  });
+
+  it('tags a copy in a newer RDB format unsupported: paged as what it is (not corrupt), counted apart, never a verified copy', async () => {
+    // A real file whose header says a version newer than the verifier reads (the CRC-64 fixed up): a newer engine's export.
+    const newer = Buffer.from(rdb);
+    newer.write('REDIS0099', 0, 'latin1');
+    newer.writeBigUInt64LE(new Crc64().update(newer, 0, newer.length - 8).value, newer.length - 8);
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:snapshot', Value: 'rdr-sessions-prod-20261121-0200' }] });
+    serveObject(s3, { bytes: newer, etag: '"e1"', versionId: 'v1' });
+
+    const outcome = await runToEnd(event(), deps);
+
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'unsupported' });
+    expect(outcome.error?.message).toMatch(/^unsupported format \(version 99, written by a Redis newer than/);
+    const tags = putTags();
+    expect(tags['redis-dr:verified']).toBe('unsupported');
+    const summary = parseRdbSummary(tags['redis-dr:rdb']);
+    expect(summary?.unsupported?.message).toMatch(/^unsupported format version 99 written by a Redis newer than/);
+    expect(summary?.error).toBeUndefined();
+    expect(deps.metrics.sum('RdbUnsupported', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(1);
+    expect(deps.metrics.sum('RdbCorrupt', { Bucket: BUCKET })).toBe(0);
+    expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(0);
+    expect(deps.alerts).toHaveLength(1);
+    const { subject, message, attributes } = deps.alerts[0]!;
+    expect(subject).toBe('[WARNING] redis-dr prod: DR copy in an unsupported format - sessions-prod eu-central-1');
+    expect(message).toContain(`s3://${BUCKET}/${KEY} (version v1) could not be verified: unsupported format (version 99`);
+    expect(message).not.toMatch(/is corrupt/);
+    expect(message).toContain('docs/runbooks/dr-copies.md');
+    expect(attributes).toEqual({ kind: 'rdb-unsupported', severity: 'warning', deployment: 'prod', region: 'eu-central-1', target: 'sessions-prod', bucket: BUCKET });
+
+    // Its own tagging event finds the verdict and keeps it: still unsupported, not corrupt.
+    s3.reset();
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:verified', Value: 'unsupported' }] });
+    expect(await runToEnd(event('Object Tags Added'), deps)).toMatchObject({ action: 'already-verified', verdict: 'unsupported' });
+  });
+
+  it('verifies a copy in Valkey\'s compressed envelope (rdbcompression lz4) as the RDB it holds; one that cannot finish in one invocation gives up by name', async () => {
+    const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: rdb });
+    const enveloped = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: enveloped, etag: '"e1"', versionId: 'v1' });
+    expect(await runToEnd(event(), deps)).toMatchObject({ action: 'verified', verdict: 'ok', keys, bytes: enveloped.length });
+    expect(putTags()['redis-dr:verified']).toBe('ok');
+
+    // A checkpoint is an offset into the RDB's bytes, which a compressed copy's are not: no pause, a named give-up.
+    s3.reset();
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: enveloped, etag: '"e1"', versionId: 'v1' });
+    await expect(verifyStep({ event: event() }, { ...deps, deadline: 0, reads: { partBytes: 4096 } })).rejects.toThrow(/is LZ4-compressed .* cannot be checkpointed/);
   });
 
   it.each([

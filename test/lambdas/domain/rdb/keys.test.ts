@@ -217,6 +217,10 @@ describe('target RDB versions', () => {
     expect(targetRdbSupport('redis_version:6.2.14\r\n').maxRedisVersion).toBe(9);
     expect(targetRdbSupport('redis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:8.1.1\r\n')).toEqual({ server: 'valkey 8.1.1', maxRedisVersion: 11, valkeyFormat: false });
     expect(targetRdbSupport('redis_version:7.2.4\r\nvalkey_version:9.0.0\r\n').valkeyFormat).toBe(true);
+    expect(targetRdbSupport('redis_version:8.6.0\r\n').maxRedisVersion).toBe(13);
+    expect(targetRdbSupport('redis_version:8.4.2\r\n').maxRedisVersion).toBe(12);
+    expect(targetRdbSupport('redis_version:7.2.4\r\nvalkey_version:9.0.3\r\n').maxValkeyVersion).toBe(80);
+    expect(targetRdbSupport('redis_version:7.2.4\r\nvalkey_version:9.2.0\r\n').maxValkeyVersion).toBe(81);
     expect(() => targetRdbSupport('redis_version:2.4.0\r\n')).toThrow('older than 2.6');
   });
 
@@ -226,5 +230,12 @@ describe('target RDB versions', () => {
     expect(rdbRefusal({ version: 3, valkey: false }, redis70)).toBeUndefined();
     expect(rdbRefusal({ version: 11, valkey: false }, redis70)).toMatch(/RDB version 11, newer than the target \(redis 7\.0\.15\) reads \(RDB up to 10\)/);
     expect(rdbRefusal({ version: 80, valkey: true }, redis70)).toMatch(/Valkey 9's format/);
+    // Valkey 9.2's RDB 81 into a Valkey 9.0: refused by version; into 9.2: read. Redis 8.6's 13 into 8.4: refused.
+    const valkey90 = targetRdbSupport('redis_version:7.2.4\r\nvalkey_version:9.0.3\r\n');
+    expect(rdbRefusal({ version: 81, valkey: true }, valkey90)).toMatch(/Valkey RDB version 81, newer than the target \(valkey 9\.0\.3\) reads \(VALKEY up to 80\)/);
+    expect(rdbRefusal({ version: 80, valkey: true }, valkey90)).toBeUndefined();
+    expect(rdbRefusal({ version: 81, valkey: true }, targetRdbSupport('valkey_version:9.2.0\r\n'))).toBeUndefined();
+    expect(rdbRefusal({ version: 13, valkey: false }, targetRdbSupport('redis_version:8.4.2\r\n'))).toMatch(/RDB version 13, newer than the target/);
+    expect(rdbRefusal({ version: 13, valkey: false }, targetRdbSupport('redis_version:8.6.1\r\n'))).toBeUndefined();
   });
 });

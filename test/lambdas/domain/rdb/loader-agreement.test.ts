@@ -187,6 +187,22 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
     if (!refused) expect(report.byType).toEqual({ stream: 1 });
   });
 
+  it('a version newer than the server reads: it refuses the file by its version, before any key; the verifier says unsupported, not corrupt', async () => {
+    const body = [0xfe, 0x00, 0x00, ...str('k'), ...str('v'), 0xff, 0, 0, 0, 0, 0, 0, 0, 0];
+    const bytes = Uint8Array.from([...Buffer.from('REDIS0099'), ...body]);
+    const file = join(scratch, 'newer.rdb');
+    writeFileSync(file, bytes);
+    expect(await load(file)).toMatchObject({ refused: expect.stringMatching(/Can't handle RDB format version 99|exited/) });
+    const report = verifyBytes(bytes);
+    expect(report).toMatchObject({ ok: false, version: 99, unsupported: { version: 99 } });
+    expect(report.error?.message).toMatch(/^unsupported format \(version 99, written by a Redis newer than/);
+    // The same keys in a version both read: loaded, and valid.
+    const known = Uint8Array.from([...Buffer.from('REDIS0010'), ...body]);
+    writeFileSync(file, known);
+    expect(await load(file)).toEqual({ dbsize: 1 });
+    expect(verifyBytes(known)).toMatchObject({ ok: true, keys: 1 });
+  });
+
   it('an intset out of order: Redis checks the order only with sanitize-dump-payload yes (a warning)', async () => {
     const intset = [2, 0, 0, 0, 2, 0, 0, 0, 7, 0, 3, 0]; // 16-bit members 7, 3
     const bytes = rdb([0x0b, ...str('s'), intset.length, ...intset]);
