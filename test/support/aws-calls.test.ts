@@ -5,10 +5,13 @@ const call = (input: Record<string, unknown>, operation = 'PutObjectTagging'): A
 
 describe('the recorded AWS calls', () => {
   it('keep the members that name resources and tags, never data', () => {
-    expect(namingMembers({ Bucket: 'b', Key: 'k', Body: 'secret bytes', Message: 'm', SecretString: 's', Tags: [{ Key: 'a', Value: '1' }], MaxKeys: 5 })).toEqual({
+    expect(
+      namingMembers({ Bucket: 'b', Key: 'k', Body: 'secret bytes', Message: 'm', SecretString: 's', AuthToken: 't', Passwords: ['p'], Tags: [{ Key: 'a', Value: '1' }], UserGroupIds: ['g'], MaxKeys: 5 }),
+    ).toEqual({
       Bucket: 'b',
       Key: 'k',
       Tags: [{ Key: 'a', Value: '1' }],
+      UserGroupIds: ['g'],
     });
   });
 

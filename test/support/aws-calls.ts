@@ -71,8 +71,8 @@ const SERVICES: Record<string, string> = {
   SchedulerClient: 'scheduler',
 };
 
-/** Members that carry data, not names: never recorded. */
-const DATA_MEMBERS = new Set(['Body', 'Message', 'Payload', 'SecretString', 'Subject', 'MessageAttributes', 'ContentMD5', 'ChecksumSHA256']);
+/** Members that carry data or secrets, not names: never recorded (a state machine's `input` is data too). */
+const DATA_MEMBERS = new Set(['Body', 'Message', 'Payload', 'SecretString', 'Subject', 'MessageAttributes', 'ContentMD5', 'ChecksumSHA256', 'AuthToken', 'Passwords', 'input']);
 
 interface Stub {
   calls(): { args: unknown[] }[];
@@ -97,6 +97,8 @@ export function namingMembers(input: Record<string, unknown>): Record<string, un
   for (const [k, v] of Object.entries(input ?? {})) {
     if (DATA_MEMBERS.has(k)) continue;
     if (typeof v === 'string' && v.length <= 256) out[k] = v;
+    // Lists of names (SnapshotArnsToRestore, UserGroupIds, SecurityGroupIds): resources the call names too.
+    else if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && x.length <= 256)) out[k] = v;
     else if (k === 'Tags' && Array.isArray(v)) out[k] = v;
     else if (k === 'Tagging' && v !== null && typeof v === 'object') out[k] = v;
   }

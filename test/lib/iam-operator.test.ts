@@ -1,0 +1,108 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type AwsCall, CALLS_DIR, checkedInCalls } from '../support/aws-calls';
+import { evaluate, type IamRequest, type PolicyDocument, RECORDED_NAMES, requestsOfCall } from '../support/iam';
+
+/**
+ * docs/iam/operator-policy.json: the least-privilege policy for the CLI's AWS
+ * commands (status, restore, drill run, prune --dry-run, retention release),
+ * derived from the calls the CLI's tests make (test/fixtures/iam/calls/cli-*.json)
+ * and held to them: every recorded call is allowed by it (IAM simulator), and
+ * the file is exactly what the recordings give. After a CLI change re-record
+ * (RECORD_AWS_CALLS=1 npx vitest run test/cli) and rewrite it:
+ * UPDATE_OPERATOR_POLICY=1 npx vitest run test/lib/iam-operator.test.ts
+ */
+
+const FILE = join(__dirname, '..', '..', 'docs', 'iam', 'operator-policy.json');
+
+/** The operator's recorded calls. */
+function operatorCalls(): AwsCall[] {
+  return readdirSync(CALLS_DIR)
+    .filter((f) => f.startsWith('cli-'))
+    .flatMap((f) => checkedInCalls(join(CALLS_DIR, f)))
+    .filter((c) => c.principal === 'operator');
+}
+
+/**
+ * A request's resource as the policy names it, in any region and account:
+ * recovery points and S3 objects of redis-dr (`rdr-*`, `redis-dr-*`
+ * buckets), the deployment's state machines and executions (`redis-dr-*`),
+ * and, for what a restore creates or reads (the target cluster, its subnet
+ * and parameter groups, user groups, the AUTH secret), any name of that type:
+ * the operator chooses them.
+ */
+export function policyResource(resource: string): string {
+  if (resource === '*') return '*';
+  const s3 = /^arn:aws:s3:::([^/]+)(\/.*)?$/.exec(resource);
+  if (s3) return s3[2] ? 'arn:aws:s3:::redis-dr-*/*' : 'arn:aws:s3:::redis-dr-*';
+  const [, partition, service, , , ...rest] = resource.split(':');
+  const path = rest.join(':');
+  if (service === 'elasticache') {
+    const [type, name] = [rest[0]!, rest.slice(1).join(':')];
+    return `arn:${partition}:elasticache:*:*:${type}:${/^(serverlesscache)?snapshot$/.test(type) && name.startsWith('rdr-') ? 'rdr-*' : '*'}`;
+  }
+  if (service === 'states') return `arn:${partition}:states:*:*:${path.startsWith('execution:') ? 'execution:redis-dr-*:*' : 'stateMachine:redis-dr-*'}`;
+  if (service === 'secretsmanager') return `arn:${partition}:secretsmanager:*:*:secret:*`;
+  throw new Error(`no policy pattern for ${resource}: add one to policyResource in ${__filename}`);
+}
+
+/** The policy: one statement per resource pattern, its actions sorted. */
+async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument> {
+  const byResource = new Map<string, Set<string>>();
+  for (const call of calls) {
+    for (const request of await requestsOfCall(call, RECORDED_NAMES, () => ({}))) {
+      const resource = policyResource(request.resource);
+      byResource.set(resource, (byResource.get(resource) ?? new Set()).add(request.action));
+    }
+  }
+  const sid = (resource: string): string => {
+    if (resource === '*') return 'NoResourceLevelPermissions';
+    if (resource.startsWith('arn:aws:s3:::')) return resource.endsWith('/*') ? 'RecoveryObjects' : 'RecoveryBuckets';
+    const [, , service, , , type = '', name = ''] = resource.split(':');
+    const word = (w: string) => w.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+    if (service === 'states') return type === 'execution' ? 'DrillExecutions' : 'DrillStateMachines';
+    if (service === 'secretsmanager') return 'AuthTokenSecrets';
+    return `${word(type)}${name.startsWith('rdr-') ? 'RecoveryPoints' : 'Any'}`;
+  };
+  const statements = [...byResource.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([resource, actions]) => ({ Sid: sid(resource), Effect: 'Allow', Action: [...actions].sort(), Resource: resource }));
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+describe('docs/iam/operator-policy.json', () => {
+  it('is what the CLI tests’ recorded calls give (UPDATE_OPERATOR_POLICY=1 rewrites it)', async () => {
+    const policy = await operatorPolicy(operatorCalls());
+    const text = `${JSON.stringify(policy, null, 2)}\n`;
+    if (process.env.UPDATE_OPERATOR_POLICY === '1') writeFileSync(FILE, text);
+    expect(readFileSync(FILE, 'utf8')).toBe(text);
+  });
+
+  it('allows every call the CLI makes in its tests (IAM simulation), and no wildcard action', async () => {
+    const policy = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+    const denied: string[] = [];
+    let checked = 0;
+    for (const call of operatorCalls()) {
+      for (const request of await requestsOfCall(call, RECORDED_NAMES, () => ({}))) {
+        checked++;
+        const result = await evaluate([policy], request);
+        if (result !== 'Allowed') denied.push(`${call.operation} -> ${request.action} on ${request.resource}: ${result}`);
+      }
+    }
+    expect(denied).toEqual([]);
+    expect(checked).toBeGreaterThan(50);
+    expect(policy.Statement.flatMap((s) => s.Action as string[]).filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('denies what the operator never needs: deleting a cache, a snapshot, an object, or reading another bucket', async () => {
+    const policy = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+    const requests: IamRequest[] = [
+      { action: 'elasticache:DeleteReplicationGroup', resource: 'arn:aws:elasticache:eu-west-1:000000000000:replicationgroup:sessions-prod', context: {} },
+      { action: 'elasticache:DeleteSnapshot', resource: 'arn:aws:elasticache:eu-west-1:000000000000:snapshot:rdr-sessions-x', context: {} },
+      { action: 's3:DeleteObject', resource: 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/rdr-x-0001.rdb', context: {} },
+      { action: 's3:GetObjectTagging', resource: 'arn:aws:s3:::payroll-exports/x', context: {} },
+    ];
+    for (const request of requests) expect(await evaluate([policy], request), request.action).toBe('ImplicitlyDenied');
+  });
+});
