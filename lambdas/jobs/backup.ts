@@ -46,7 +46,7 @@ import { updateFileAtomic } from '../adapters/textfile.js';
 import { backupCollapse, backupFileName, backupRetention, backupsToHold, backupTier, newBackupFileName, parseBackupFileName, type BackupRetention } from '../domain/backup.js';
 import { formatBackupMetrics } from '../domain/backup-metrics.js';
 import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, parseCollapseHold, type Collapse } from '../domain/collapse.js';
-import { createRdbVerifier, RdbFormatError, type RdbReport } from '../domain/rdb/verifier.js';
+import { createRdbVerifier, pushDecoded, type RdbReport } from '../domain/rdb/verifier.js';
 import { createRdbBytesDecoder } from '../adapters/rdb-envelope.js';
 import type { Tier } from '../domain/types.js';
 
@@ -221,14 +221,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     const verifier = createRdbVerifier({ requireChecksum: rdbChecksum });
     // A save in Valkey's compressed envelope (rdbcompression lz4) is stored as it is and verified as the RDB it holds.
     const unwrap = await createRdbBytesDecoder();
-    const feed = (take: () => Uint8Array[]): void => {
-      try {
-        for (const plain of take()) verifier.push(plain);
-      } catch (err) {
-        if (!(err instanceof RdbFormatError)) throw err;
-        verifier.sourceFailed(err);
-      }
-    };
+    const feed = (take: () => Uint8Array[]): void => pushDecoded(verifier, take);
     let report: RdbReport | undefined;
     let streamed = 0;
     async function* verified(): AsyncGenerator<Uint8Array> {

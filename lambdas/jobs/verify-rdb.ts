@@ -15,7 +15,7 @@ import { pageAttributes, pageSubject, type Page } from '../domain/alerting/page.
 import { parseExportObjectKey } from '../domain/export.js';
 import { parseSnapshotName } from '../domain/naming.js';
 import { verdictTags } from '../domain/rdb-summary.js';
-import { createRdbVerifier, RdbFormatError, rdbVerdict, type RdbCheckpoint, type RdbReport, type RdbVerdict } from '../domain/rdb/verifier.js';
+import { createRdbVerifier, pushDecoded, rdbVerdict, type RdbCheckpoint, type RdbReport, type RdbVerdict } from '../domain/rdb/verifier.js';
 import { createRdbBytesDecoder } from '../adapters/rdb-envelope.js';
 import { TAGS } from '../domain/types.js';
 import { VERIFY_GAVE_UP } from '../domain/verify-errors.js';
@@ -237,14 +237,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     // A copy in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB it holds. Only from byte 0:
     // a checkpoint is taken on plain files only (see below), so a resumed verification reads a plain file.
     const unwrap = start === 0 ? await createRdbBytesDecoder() : undefined;
-    const feed = (take: () => Uint8Array[]): void => {
-      try {
-        for (const plain of take()) verifier.push(plain);
-      } catch (err) {
-        if (!(err instanceof RdbFormatError)) throw err;
-        verifier.sourceFailed(err);
-      }
-    };
+    const feed = (take: () => Uint8Array[]): void => pushDecoded(verifier, take);
     try {
       for await (const chunk of readRanges(deps.s3, {
         bucket,

@@ -239,6 +239,21 @@ export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier
 }
 
 /**
+ * Pushes the RDB bytes a decoding step yields (`take`: the envelope stage's
+ * output for the next chunk, or its end) into `verifier`. A format error the
+ * step throws (the envelope or frame damaged or unknown) is the file's
+ * verdict; any other error is thrown.
+ */
+export function pushDecoded(verifier: Pick<RdbVerifier, 'push' | 'sourceFailed'>, take: () => Uint8Array[]): void {
+  try {
+    for (const plain of take()) verifier.push(plain);
+  } catch (err) {
+    if (!(err instanceof RdbFormatError)) throw err;
+    verifier.sourceFailed(err);
+  }
+}
+
+/**
  * Verifies an RDB file from an async stream of chunks (e.g. an S3 `GetObject`
  * body, through the stage that unwraps a compressed envelope). A format error
  * the stream throws (an {@link RdbFormatError}: its envelope damaged or
