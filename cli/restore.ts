@@ -38,6 +38,11 @@ import { UsageError } from './usage';
  *   export in the DR bucket whose shards are all there and verified; an
  *   `s3://bucket/<export>` location restores that export (the same rules).
  *
+ * Before anything is created (and with --dry-run), the restore preflight
+ * (lambdas/domain/restore-preflight.ts, the drills' rules too) refuses a
+ * recovery point the new cluster's shape cannot take, with the rule, the
+ * reason and the fix: status `refused`, exit 1.
+ *
  * A serverless target (listed in a plan's serverlessCacheNames) becomes a
  * new serverless cache from its snapshot: cli/restore-serverless.ts.
  *
