@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { verifyRdbStream } from '../../../lambdas/domain/rdb/verifier';
+import { bgsave, startRedisServer } from '../../support/redis-server';
 import type { RecoveryPointChoice } from '../../../lambdas/domain/drill';
 import { engineRdbSupport } from '../../../lambdas/domain/rdb/dump-payload';
 import { formatRdbSummary, parseRdbSummary } from '../../../lambdas/domain/rdb-summary';
@@ -152,5 +155,30 @@ describe('evidence', () => {
     expect(formatRdbSummary({ ...report, databases: [0] } as RdbReport)).toBe('v=11 keys=3 expires=0 string=3');
     expect(parseRdbSummary('v=11 keys=3 expires=0 string=3')?.databases).toBeUndefined();
     expect(parseRdbSummary('v=11 keys=3 expires=0 dbs=0+x string=3')).toBeUndefined();
+  });
+});
+
+describe('a real multi-database file (redis-server 7.0)', () => {
+  it('is summarized with its databases, and the preflight refuses it into cluster mode only', async () => {
+    const server = await startRedisServer();
+    try {
+      const client = server.client();
+      await client.set('a', '1');
+      await client.select(3);
+      await client.set('b', '2');
+      const file = readFileSync(await bgsave(server, client));
+      const report = await verifyRdbStream((async function* () {
+        yield new Uint8Array(file);
+      })());
+      const tag = formatRdbSummary(report);
+      expect(tag).toMatch(/^v=10 keys=2 expires=0 dbs=0\+3 string=2$/);
+      const evidence = exportEvidence([parseRdbSummary(tag)], [file.length]);
+      expect(rules(choice({ clusterMode: 'enabled', shards: 2, engineVersion: '7.0.7' }), evidence)).toEqual(['cluster-mode-databases']);
+      expect(rules(choice({ engineVersion: '7.0.7' }), evidence)).toEqual([]);
+      // Redis 6.2 reads RDB 9: a 7.0 file is newer than it.
+      expect(rules(choice({ engineVersion: '6.2.6' }), evidence)).toEqual(['engine-reads-rdb']);
+    } finally {
+      await server.stop();
+    }
   });
 });

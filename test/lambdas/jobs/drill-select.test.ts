@@ -41,6 +41,8 @@ interface FakeSnapshot {
   serverless?: boolean;
   /** The node type it was taken on (default cache.r7g.large). */
   nodeType?: string;
+  /** Its node snapshot's CacheSize (`6 MB`), when given. */
+  cacheSize?: string;
 }
 let snapshots: FakeSnapshot[];
 let objects: Map<string, Record<string, string>>;
@@ -87,7 +89,9 @@ function describeSnapshot(s: FakeSnapshot): Snapshot {
     CacheNodeType: s.nodeType ?? 'cache.r7g.large',
     NumNodeGroups: s.shards,
     CacheParameterGroupName: s.shards > 1 ? 'default.redis7.cluster.on' : 'default.redis7',
-    NodeSnapshots: [{ NodeGroupId: '0001', SnapshotCreateTime: new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, 30)) }],
+    NodeSnapshots: [
+      { NodeGroupId: '0001', SnapshotCreateTime: new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, 30)), ...(s.cacheSize ? { CacheSize: s.cacheSize } : {}) },
+    ],
   };
 }
 
@@ -179,6 +183,16 @@ describe('drill select, primary region', () => {
     // Onto r6gd itself a drill refuses too: its create step cannot turn data tiering on.
     const own = await selectRecoveryPoint(event(), deps).then(() => undefined, (e: unknown) => e);
     expect((own as RestorePreflightError).refusals.map((r) => r.reason)).toEqual([expect.stringMatching(/DataTieringEnabled/)]);
+  });
+
+  it('refuses a snapshot whose CacheSize does not fit drill.nodeType; the snapshot\'s own node type takes it', async () => {
+    addSnapshot('rdr-rg-a-20261121-0200', { cacheSize: '3 GB' });
+
+    const err = await selectRecoveryPoint(event({ nodeType: 'cache.t4g.small' }), deps).then(() => undefined, (e: unknown) => e);
+
+    expect((err as RestorePreflightError).refusals.map((r) => r.rule)).toEqual(['node-memory']);
+    expect((err as Error).message).toMatch(/3\.00 GiB on file, more than cache\.t4g\.small holds/);
+    await expect(selectRecoveryPoint(event(), deps)).resolves.toMatchObject({ nodeType: 'cache.r7g.large' });
   });
 
   it('restores the newest available snapshot of the plan, ignoring newer ones of other plans, failed or creating', async () => {
