@@ -26,6 +26,7 @@ import { newestAvailable } from '../lambdas/domain/drill-select';
 import { TAGS } from '../lambdas/domain/types';
 import type { CliAws } from './aws';
 import { chosenCopy, type PointCopiesReport } from './rdb-copies';
+import { formatRefusals, restorePreflight, type PreflightRefusal } from '../lambdas/domain/restore-preflight';
 import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } from './restore';
 import { UsageError } from './usage';
 
@@ -102,9 +103,17 @@ async function choosePoint(aws: CliAws, region: string, target: string, from: st
 }
 
 /** The DR copy to restore, as a serverless restore point, with its `.rdb` copy. */
-async function chooseDrPoint(config: RedisDrConfig, aws: CliAws, region: string, target: string, from: string): Promise<ServerlessRestorePoint & { rdbCopies: PointCopiesReport }> {
-  const { choice, copy } = await chooseDr(config, aws, region, target, from, undefined, new Date(aws.clock.now()), 'serverless-cache');
+async function chooseDrPoint(
+  config: RedisDrConfig,
+  aws: CliAws,
+  region: string,
+  target: string,
+  from: string,
+): Promise<ServerlessRestorePoint & { rdbCopies: PointCopiesReport; refusals: PreflightRefusal[] }> {
+  const { choice, copy, evidence } = await chooseDr(config, aws, region, target, from, undefined, new Date(aws.clock.now()), 'serverless-cache');
   return {
+    // A serverless cache is cluster mode: a copy with keys outside db 0 is refused here, not after the create.
+    refusals: restorePreflight(choice, evidence, 'restore'),
     rdbCopies: chosenCopy(copy),
     name: choice.recoveryPoint,
     arns: choice.snapshotArns ?? [],
@@ -147,6 +156,9 @@ export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o
   }
   if (!request.UserGroupId) o.onWarning?.('no user group: the new serverless cache accepts the default user; pass --user-group-ids to require RBAC credentials');
   const base = { replicationGroupId: null, serverlessCacheName: id, region, recoveryPoint: point.name, recoveryPointCreatedAt: point.createdAt.toISOString(), request, rdbCopies };
+  if (dr && dr.refusals.length > 0) {
+    return { ...base, status: 'refused', refusals: dr.refusals, endpoint: null, ok: false, message: formatRefusals(point.name, dr.refusals) };
+  }
   if (o.dryRun) return { ...base, status: 'dry-run', endpoint: null, ok: true, message: 'dry run: nothing created' };
   try {
     await aws.elasticache(region).send(new CreateServerlessCacheCommand(request));

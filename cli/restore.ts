@@ -16,6 +16,7 @@ import type { DrillKind, RecoveryPointChoice } from '../lambdas/domain/drill';
 import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, primaryChoice, type DrExport } from '../lambdas/domain/drill-select';
 import { parseExportObjectKey } from '../lambdas/domain/export';
 import { describeCopy, type RdbCopy } from '../lambdas/domain/rdb-copies';
+import { exportEvidence, formatRefusals, isDataTieringNodeType, restorePreflight, snapshotEvidence, type PreflightEvidence, type PreflightRefusal } from '../lambdas/domain/restore-preflight';
 import { TAGS } from '../lambdas/domain/types';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
 import { withStatus } from './progress';
@@ -36,6 +37,11 @@ import { UsageError } from './usage';
  * - DR region (`--region` = `dr.region`): `latest` is the target's newest
  *   export in the DR bucket whose shards are all there and verified; an
  *   `s3://bucket/<export>` location restores that export (the same rules).
+ *
+ * Before anything is created (and with --dry-run), the restore preflight
+ * (lambdas/domain/restore-preflight.ts, the drills' rules too) refuses a
+ * recovery point the new cluster's shape cannot take, with the rule, the
+ * reason and the fix: status `refused`, exit 1.
  *
  * A serverless target (listed in a plan's serverlessCacheNames) becomes a
  * new serverless cache from its snapshot: cli/restore-serverless.ts.
@@ -106,8 +112,10 @@ export interface RestoreResult {
   readonly recoveryPointCreatedAt: string;
   /** The request sent (an AUTH token shown as `***`). */
   readonly request: CreateReplicationGroupCommandInput | CreateServerlessCacheCommandInput;
-  /** `dry-run`, `creating` (no --wait), `available`, `create-failed`, `restore-failed`, `deleting`, `gone`, or `timeout`. */
+  /** `refused` (the preflight: nothing created), `dry-run`, `creating` (no --wait), `available`, `create-failed`, `restore-failed`, `deleting`, `gone`, or `timeout`. */
   readonly status: string;
+  /** Why the preflight refused the restore (domain/restore-preflight.ts), when it did. */
+  readonly refusals?: readonly PreflightRefusal[];
   readonly endpoint: string | null;
   readonly ok: boolean;
   readonly message: string;
@@ -144,6 +152,8 @@ export function createRequest(
     ...(o.authToken ? { AuthToken: o.authToken } : {}),
     ...(o.userGroupIds && o.userGroupIds.length > 0 ? { UserGroupIds: [...o.userGroupIds] } : {}),
     ...(o.parameterGroup ? { CacheParameterGroupName: o.parameterGroup } : {}),
+    // r6gd nodes tier data to SSD, which CreateReplicationGroup requires to be turned on.
+    ...(isDataTieringNodeType(choice.nodeType) ? { DataTieringEnabled: true } : {}),
     Tags: [
       { Key: TAGS.source, Value: choice.target },
       { Key: 'redis-dr:restored-from', Value: choice.recoveryPoint.slice(0, 256) },
@@ -183,7 +193,9 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
   const ec = aws.elasticache(region);
   const now = new Date(aws.clock.now());
   const dr = where === 'dr' ? await chooseDr(config, aws, region, o.target, from, o.nodeType, now) : undefined;
-  const choice = dr?.choice ?? (await choosePrimary(aws, region, o.target, from, o.nodeType, now));
+  const primary = dr ? undefined : await choosePrimary(aws, region, o.target, from, o.nodeType, now);
+  const choice = dr?.choice ?? primary!.choice;
+  const refusals = restorePreflight(choice, dr?.evidence ?? primary!.evidence, 'restore');
   const source = where === 'primary' ? await describeReplicationGroup(ec, o.target).catch(() => undefined) : undefined;
   const sourceUrl = source?.endpoint ? `${source.tls ? 'rediss' : 'redis'}://${source.endpoint.host}:${source.endpoint.port}` : undefined;
   const rdbCopies = dr ? chosenCopy(dr.copy, sourceUrl) : await pointCopiesOrNone(config, aws, choice.recoveryPoint, sourceUrl);
@@ -203,6 +215,8 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
   // What is printed (--dry-run, --json) never shows the token.
   const shown = request.AuthToken ? { ...request, AuthToken: '***' } : request;
   const base = { replicationGroupId: id, region, recoveryPoint: choice.recoveryPoint, recoveryPointCreatedAt: choice.createdAt, request: shown, rdbCopies };
+  // Refused before anything is created (a --dry-run too): ElastiCache would say so only after 20 minutes, as restore-failed.
+  if (refusals.length > 0) return { ...base, status: 'refused', refusals, endpoint: null, ok: false, message: formatRefusals(choice.recoveryPoint, refusals) };
   if (o.dryRun) return { ...base, status: 'dry-run', endpoint: null, ok: true, message: 'dry run: nothing created' };
 
   try {
@@ -269,7 +283,14 @@ async function authTokenFrom(aws: CliAws, region: string, arn: string): Promise<
   return credentials.password;
 }
 
-async function choosePrimary(aws: CliAws, region: string, target: string, from: string, nodeType: string | undefined, now: Date): Promise<RecoveryPointChoice> {
+async function choosePrimary(
+  aws: CliAws,
+  region: string,
+  target: string,
+  from: string,
+  nodeType: string | undefined,
+  now: Date,
+): Promise<{ choice: RecoveryPointChoice; evidence: PreflightEvidence }> {
   const ec = aws.elasticache(region);
   let name = from;
   if (from === 'latest') {
@@ -287,17 +308,19 @@ async function choosePrimary(aws: CliAws, region: string, target: string, from: 
     throw new UsageError(`--from ${name} is a snapshot of ${snapshot.source}, not of --target ${target}: pass --target ${snapshot.source} if that is meant`);
   }
   const created = snapshot.createdAt ?? now;
-  return primaryChoice(
+  const choice = primaryChoice(
     { name, target, createdAt: created, engine: snapshot.engine, engineVersion: snapshot.engineVersion, nodeType: snapshot.nodeType, shards: snapshot.shards, parameterGroup: snapshot.parameterGroup, tags: {} },
     { nodeType },
     now,
   );
+  return { choice, evidence: snapshotEvidence(snapshot) };
 }
 
 /**
  * The DR copy to restore: `latest` (the target's newest complete, verified
  * export in the DR bucket) or a named `s3://` export; as a replication group
- * or (`kind`) a serverless cache. With it, that export as an `.rdb` copy.
+ * or (`kind`) a serverless cache. With it, that export as an `.rdb` copy,
+ * and what its tags and sizes tell the restore preflight.
  */
 export async function chooseDr(
   config: RedisDrConfig,
@@ -308,13 +331,16 @@ export async function chooseDr(
   nodeType: string | undefined,
   now: Date,
   kind: DrillKind = 'replication-group',
-): Promise<{ choice: RecoveryPointChoice; copy: RdbCopy }> {
+): Promise<{ choice: RecoveryPointChoice; copy: RdbCopy; evidence: PreflightEvidence }> {
   const s3 = aws.s3(region);
   let bucket: string;
   let exports: DrExport[];
+  const sizes = new Map<string, number>();
   if (from === 'latest') {
     bucket = recoveryBucketName(config.name, await aws.account(), region);
-    const keys = (await listObjects(s3, bucket, `rdr-${target.toLowerCase()}-`)).map((o) => o.key);
+    const listed = await listObjects(s3, bucket, `rdr-${target.toLowerCase()}-`);
+    for (const o of listed) sizes.set(o.key, o.size);
+    const keys = listed.map((o) => o.key);
     exports = (drExportsByTarget(keys, (t) => t === target.toLowerCase()).get(target.toLowerCase()) ?? []).slice(0, MAX_EXPORTS_PER_TARGET);
     if (exports.length === 0) throw new Error(`no copies of ${target} in s3://${bucket}: check the target id, or restore in the primary region`);
   } else {
@@ -322,7 +348,9 @@ export async function chooseDr(
     if (!url) throw new UsageError(`--from ${from}: write an S3 copy as s3://<bucket>/<export name> (or the key of one of its .rdb objects)`);
     bucket = url.bucket;
     const exportName = parseExportObjectKey(url.key)?.exportName ?? url.key.replace(/\/+$/, '');
-    const keys = (await listObjects(s3, bucket, exportName)).map((o) => o.key);
+    const listed = await listObjects(s3, bucket, exportName);
+    for (const o of listed) sizes.set(o.key, o.size);
+    const keys = listed.map((o) => o.key);
     exports = (drExportsByTarget(keys, () => true).get(target.toLowerCase()) ?? []).filter((e) => e.exportName === exportName);
     if (exports.length === 0) throw new Error(`no .rdb objects of export ${exportName} of ${target} in s3://${bucket}`);
   }
@@ -335,6 +363,7 @@ export async function chooseDr(
       return {
         choice: drChoice(verdict.choice, { nodeType }, { bucket, partition: aws.partition(region) }, now, kind),
         copy: describeCopy(exp, tags, { where: 'dr', region, bucket }),
+        evidence: exportEvidence(verdict.choice.summaries, exp.objects.map((o) => sizes.get(o.key))),
       };
     }
     problems.push(`${exp.exportName}: ${verdict.problem} (${verdict.detail})`);

@@ -40,6 +40,8 @@ export interface RestorableSnapshot {
   readonly source?: string;
   /** When it was taken (the first node snapshot's time). */
   readonly createdAt?: Date;
+  /** Each node snapshot's `CacheSize` as DescribeSnapshots gives it (e.g. `6 MB`), where it gives one. */
+  readonly cacheSizes?: readonly string[];
 }
 
 /**
@@ -67,6 +69,7 @@ export async function describeRestorableSnapshot(
       parameterGroup: s.CacheParameterGroupName || undefined,
       source: s.ReplicationGroupId || undefined,
       createdAt: s.NodeSnapshots?.[0]?.SnapshotCreateTime,
+      cacheSizes: (s.NodeSnapshots ?? []).map((n) => n.CacheSize).filter((c): c is string => !!c),
     };
   } catch (err) {
     if (errorName(err) === 'SnapshotNotFoundFault') return undefined;

@@ -345,6 +345,8 @@ export interface UsableDrExport {
   readonly expected: ExpectedData;
   /** Each shard's hash slots as the export recorded them (shard order), when every shard has them. */
   readonly slots?: readonly string[];
+  /** The verifier's summary of each shard (shard order): the restore preflight reads RDB versions and databases from them. */
+  readonly summaries: readonly RdbSummary[];
 }
 
 /** The verdict on one export. */
@@ -401,6 +403,7 @@ export function assessDrExport(
     usable: true,
     choice: {
       export: exp,
+      summaries,
       ...(slots.every((x): x is string => x !== undefined) ? { slots } : {}),
       createdAt: Number.isNaN(created) ? exp.createdAt : new Date(created),
       ...engine,

@@ -23,6 +23,12 @@ export interface RdbSummary {
    * an expiry, and in summaries written before histograms were recorded.
    */
   readonly expiryHistogram?: string;
+  /**
+   * The databases the file holds keys in, when not db 0 alone (`dbs=0+3`):
+   * a cluster-mode restore refuses such a file. Absent for db 0 alone, and in
+   * summaries written before databases were recorded.
+   */
+  readonly databases?: readonly number[];
   /** Where and why the file is corrupt. */
   readonly error?: { readonly offset: number; readonly message: string };
   /** Where and why the file's format could not be judged (not corrupt, not verified). */
@@ -54,9 +60,11 @@ export function formatRdbSummary(report: RdbReport): string {
     const offset = report.error?.offset ?? 0;
     return `${head} ${report.unsupported ? 'unsupported' : 'error'}@${offset}=${reason}`.slice(0, MAX_TAG_VALUE);
   }
+  // Databases other than db 0 alone come first, so the tag never loses them to the cut below.
+  const dbs = report.databases.length > 1 || (report.databases.length === 1 && report.databases[0] !== 0) ? [`dbs=${report.databases.join('+')}`] : [];
   const names = [...TYPE_ORDER, ...Object.keys(report.byType).filter((t) => !TYPE_ORDER.includes(t)).sort()];
   const types = names.filter((t) => (report.byType[t] ?? 0) > 0).map((t) => `${tagSafe(t)}=${report.byType[t]}`);
-  const text = [head, ...types].join(' ');
+  const text = [head, ...dbs, ...types].join(' ');
   const ttl = report.expiryHistogram && fitExpiryHistogram(report.expiryHistogram, MAX_TAG_VALUE - text.length - ' ttl='.length);
   return ttl ? `${text} ttl=${ttl}` : text.slice(0, MAX_TAG_VALUE);
 }
@@ -72,7 +80,13 @@ export function parseRdbSummary(value: string | undefined): RdbSummary | undefin
   if (err) return { ...base, byType: {}, [err[1] === 'error' ? 'error' : 'unsupported']: { offset: Number(err[2]), message: err[3]! } };
   const byType: Record<string, number> = {};
   let expiryHistogram: string | undefined;
+  let databases: number[] | undefined;
   for (const part of rest.split(' ').filter(Boolean)) {
+    if (part.startsWith('dbs=')) {
+      if (!/^\d+(?:\+\d+)*$/.test(part.slice(4))) return undefined;
+      databases = part.slice(4).split('+').map(Number);
+      continue;
+    }
     if (part.startsWith('ttl=')) {
       expiryHistogram = part.slice(4);
       if (!parseExpiryHistogram(expiryHistogram)) return undefined;
@@ -82,7 +96,7 @@ export function parseRdbSummary(value: string | undefined): RdbSummary | undefin
     if (!kv) return undefined;
     byType[kv[1]!] = Number(kv[2]);
   }
-  return { ...base, byType, ...(expiryHistogram !== undefined ? { expiryHistogram } : {}) };
+  return { ...base, byType, ...(expiryHistogram !== undefined ? { expiryHistogram } : {}), ...(databases ? { databases } : {}) };
 }
 
 /** The tags a verification writes. */

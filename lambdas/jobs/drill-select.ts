@@ -22,6 +22,7 @@ import {
   type DrExport,
   type UsableDrExport,
 } from '../domain/drill-select.js';
+import { assertRestorable, exportEvidence, snapshotEvidence } from '../domain/restore-preflight.js';
 import type { RecoveryPoint, TargetRef } from '../domain/types.js';
 
 /**
@@ -50,7 +51,11 @@ import type { RecoveryPoint, TargetRef } from '../domain/types.js';
  *   replication group.
  *
  * No usable recovery point anywhere → {@link NoRecoveryPointError} (the state
- * machine reports it as a failed drill: that is the drill's finding). Other
+ * machine reports it as a failed drill: that is the drill's finding). A
+ * chosen point the drill cluster's shape cannot take (domain/restore-preflight.ts:
+ * a multi-database file into cluster mode, an engine older than the file, a
+ * node type too small, data tiering) → `RestorePreflightError`, reported the
+ * same way, before anything is created. Other
  * errors (listing, throttling beyond the budget) propagate for the state
  * machine's retry.
  */
@@ -138,7 +143,7 @@ async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
   if (!snapshot.engine || !snapshot.engineVersion) {
     throw new Error(`snapshot ${snapshot.name} has no engine or engine version in DescribeSnapshots, so it cannot be restored`);
   }
-  return primaryChoice(
+  const choice = primaryChoice(
     {
       name: snapshot.name,
       target: picked.target,
@@ -153,6 +158,9 @@ async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
     input,
     step.startedAt,
   );
+  // Before anything is created: a restore ElastiCache would refuse after 20 minutes fails the drill now, with the reason.
+  assertRestorable(choice, snapshotEvidence(snapshot), 'drill');
+  return choice;
 }
 
 async function selectDr(step: Step): Promise<RecoveryPointChoice> {
@@ -170,6 +178,7 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   // Explicit targets: list their prefixes only (another target's names may share one: parsing sorts them out).
   const prefixes = explicitOnly ? [...listedIds].map((id) => `rdr-${id}-`) : ['rdr-'];
   const listed = await mapConcurrent(prefixes, deps.concurrency, (prefix) => listObjects(deps.s3, bucket, prefix, retry));
+  const sizes = new Map(listed.flat().map((o) => [o.key, o.size] as const));
   const byTarget = drExportsByTarget(
     listed.flat().map((o) => o.key),
     (target) => !explicitOnly || listedIds.has(target),
@@ -184,7 +193,10 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   if (!picked) throw new NoRecoveryPointError(input.plan, 'dr', reasons);
   const partition = partitionOf(await deps.s3.config.region());
   const kind = serverless.has(picked.target) ? 'serverless-cache' : 'replication-group';
-  return drChoice(picked.usable, input, { bucket, partition }, step.startedAt, kind);
+  const choice = drChoice(picked.usable, input, { bucket, partition }, step.startedAt, kind);
+  // Before anything is created: a restore ElastiCache would refuse after 20 minutes fails the drill now, with the reason.
+  assertRestorable(choice, exportEvidence(picked.usable.summaries, picked.usable.export.objects.map((o) => sizes.get(o.key))), 'drill');
+  return choice;
 }
 
 /** The newest export of a target that can seed a drill, reading object tags newest export first. */

@@ -105,14 +105,32 @@ export function targetRdbSupport(info: string): TargetRdbSupport {
     return { server: `valkey ${valkey}`, maxRedisVersion: 11, valkeyFormat: false };
   }
   if (redis === undefined) throw new Error('INFO server names no redis_version: cannot tell which RDB version the target reads');
-  const m = /^(\d+)\.(\d+)/.exec(redis);
-  if (!m) throw new Error(`INFO server redis_version ${JSON.stringify(redis)} is not a version number`);
+  return engineRdbSupport('redis', redis);
+}
+
+/**
+ * What an engine release reads, from its engine and version (`redis 7.1`,
+ * `valkey 8.0`, as ElastiCache names them). A major version alone (`7`, as a
+ * serverless cache records it) is taken as that major's newest known minor,
+ * and ElastiCache's Redis OSS 7.1 (no OSS release of its own) as 7.2: a
+ * check never refuses what the release may read.
+ * @throws Error when the version is not a number, or older than Redis 2.6
+ */
+export function engineRdbSupport(engine: string, version: string): TargetRdbSupport {
+  const m = /^(\d+)(?:\.(\d+))?/.exec(version.trim());
+  if (!m) throw new Error(`${engine} version ${JSON.stringify(version)} is not a version number`);
   const major = Number(m[1]);
-  const minor = Number(m[2]);
-  for (const [ma, mi, rdb] of REDIS_RDB_VERSIONS) {
-    if (major > ma || (major === ma && minor >= mi)) return { server: `redis ${redis}`, maxRedisVersion: rdb, valkeyFormat: false };
+  const minor = m[2] === undefined ? Number.MAX_SAFE_INTEGER : Number(m[2]);
+  if (engine.toLowerCase() === 'valkey') {
+    if (major >= 9) return { server: `valkey ${version}`, maxRedisVersion: 11, valkeyFormat: true, maxValkeyVersion: major > 9 || minor >= 2 ? 81 : 80 };
+    return { server: `valkey ${version}`, maxRedisVersion: 11, valkeyFormat: false };
   }
-  throw new Error(`redis ${redis} is older than 2.6: not supported`);
+  // ElastiCache's Redis OSS 7.1 has no OSS release of its own: taken as reading what 7.2 reads.
+  if (major === 7 && minor === 1) return { server: `redis ${version}`, maxRedisVersion: 11, valkeyFormat: false };
+  for (const [ma, mi, rdb] of REDIS_RDB_VERSIONS) {
+    if (major > ma || (major === ma && minor >= mi)) return { server: `redis ${version}`, maxRedisVersion: rdb, valkeyFormat: false };
+  }
+  throw new Error(`redis ${version} is older than 2.6: not supported`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { METRIC } from '../../../lambdas/domain/alerting/metrics';
 import { describe, expect, it } from 'vitest';
 import type { DrillInput, DrillVerifyReport, RecoveryPointChoice } from '../../../lambdas/domain/drill';
+import { RestorePreflightError, restorePreflight } from '../../../lambdas/domain/restore-preflight';
 import {
   buildDrillReport,
   duration,
@@ -187,6 +188,23 @@ describe('buildDrillReport', () => {
     const body = report.body.split('\n');
     for (const line of lines) expect(body).toContain(line);
     if (ok) expect(report.body).not.toContain(RESTORE_DRILL_RUNBOOK);
+  });
+
+  it('a drill the restore preflight refused reports, under select, the rule, the reason and the fix (nothing to clean up)', () => {
+    const refused = new RestorePreflightError(CHOICE.recoveryPoint, restorePreflight({ ...CHOICE, nodeType: 'cache.t4g.micro' }, { shardBytes: [2 * 1024 ** 3] }, 'drill'));
+    const report = buildDrillReport(
+      outcome({
+        choice: undefined,
+        verify: undefined,
+        error: { Error: refused.name, Cause: JSON.stringify({ errorType: refused.name, errorMessage: refused.message, trace: ['at x'] }) },
+        timings: { startedAt: T.startedAt },
+        cleanup: { deleted: false },
+      }),
+    );
+    expect(report.ok).toBe(false);
+    expect(report.failedStep).toBe('select');
+    expect(report.body).toMatch(/ {2}- select: RestorePreflightError: restore preflight refused rdr-rg-a-20261121-0200 \(nothing was created\): \[node-memory\] .*fix: choose a larger node type.*drill\.nodeType/);
+    expect(report.body).toContain('Cleanup: no cluster to delete.');
   });
 
   it('writes the whole message of a passed drill', () => {

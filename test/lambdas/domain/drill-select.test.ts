@@ -249,6 +249,8 @@ describe('assessDrExport', () => {
         engineVersion: '7.1.0',
         tier: 'daily',
         expected: { keys: 6000, expires: 6, byType: { string: 5400, hash: 600 }, canary: 'c-1' },
+        // The shards' summaries, for the restore preflight (RDB version, databases).
+        summaries: [1, 2, 3].map((n) => expect.objectContaining({ version: 11, keys: 1000 * n })),
       },
     });
   });

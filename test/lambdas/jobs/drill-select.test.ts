@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DrillInput } from '../../../lambdas/domain/drill';
 import { NoRecoveryPointError } from '../../../lambdas/domain/drill-select';
+import { RestorePreflightError } from '../../../lambdas/domain/restore-preflight';
 import { exportObjectTags } from '../../../lambdas/domain/export';
 import { parseSnapshotName } from '../../../lambdas/domain/naming';
 import { drillSelectEventSchema, selectRecoveryPoint, type DrillSelectEvent } from '../../../lambdas/jobs/drill-select';
@@ -38,9 +39,15 @@ interface FakeSnapshot {
   shards: number;
   /** A serverless cache's snapshot (DescribeServerlessCacheSnapshots), else a replication group's. */
   serverless?: boolean;
+  /** The node type it was taken on (default cache.r7g.large). */
+  nodeType?: string;
+  /** Its node snapshot's CacheSize (`6 MB`), when given. */
+  cacheSize?: string;
 }
 let snapshots: FakeSnapshot[];
 let objects: Map<string, Record<string, string>>;
+/** Object sizes ListObjectsV2 answers (default 100 bytes). */
+let sizes: Map<string, number>;
 let deps: ReturnType<typeof fakeDeps>;
 
 function input(over: Partial<DrillInput> = {}): DrillInput {
@@ -79,10 +86,12 @@ function describeSnapshot(s: FakeSnapshot): Snapshot {
     SnapshotStatus: s.status,
     Engine: 'redis',
     EngineVersion: '7.1.0',
-    CacheNodeType: 'cache.r7g.large',
+    CacheNodeType: s.nodeType ?? 'cache.r7g.large',
     NumNodeGroups: s.shards,
     CacheParameterGroupName: s.shards > 1 ? 'default.redis7.cluster.on' : 'default.redis7',
-    NodeSnapshots: [{ NodeGroupId: '0001', SnapshotCreateTime: new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, 30)) }],
+    NodeSnapshots: [
+      { NodeGroupId: '0001', SnapshotCreateTime: new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, 30)), ...(s.cacheSize ? { CacheSize: s.cacheSize } : {}) },
+    ],
   };
 }
 
@@ -128,6 +137,7 @@ beforeEach(() => {
   s3.reset();
   snapshots = [];
   objects = new Map();
+  sizes = new Map();
   deps = fakeDeps(Date.parse(STARTED));
 
   tagging.on(GetResourcesCommand).callsFake((i: { TagFilters: { Key: string; Values?: string[] }[] }) => ({
@@ -154,7 +164,7 @@ beforeEach(() => {
       .map(describeServerlessSnapshot),
   }));
   s3.on(ListObjectsV2Command).callsFake((i: { Prefix: string }) => ({
-    Contents: [...objects.keys()].filter((k) => k.startsWith(i.Prefix)).map((Key) => ({ Key, Size: 100 })),
+    Contents: [...objects.keys()].filter((k) => k.startsWith(i.Prefix)).map((Key) => ({ Key, Size: sizes.get(Key) ?? 100 })),
     IsTruncated: false,
   }));
   s3.on(GetObjectTaggingCommand).callsFake((i: { Key: string }) => ({
@@ -163,6 +173,28 @@ beforeEach(() => {
 });
 
 describe('drill select, primary region', () => {
+  it('refuses, before anything is created, to drill a snapshot taken on r6gd (data tiering) onto a node type without it', async () => {
+    addSnapshot('rdr-rg-a-20261121-0200', { nodeType: 'cache.r6gd.xlarge' });
+
+    const err = await selectRecoveryPoint(event({ nodeType: 'cache.r6g.xlarge' }), deps).then(() => undefined, (e: unknown) => e);
+
+    expect(err).toBeInstanceOf(RestorePreflightError);
+    expect((err as Error).message).toMatch(/\[data-tiering\] rdr-rg-a-20261121-0200 was taken on cache\.r6gd\.xlarge/);
+    // Onto r6gd itself a drill refuses too: its create step cannot turn data tiering on.
+    const own = await selectRecoveryPoint(event(), deps).then(() => undefined, (e: unknown) => e);
+    expect((own as RestorePreflightError).refusals.map((r) => r.reason)).toEqual([expect.stringMatching(/DataTieringEnabled/)]);
+  });
+
+  it('refuses a snapshot whose CacheSize does not fit drill.nodeType; the snapshot\'s own node type takes it', async () => {
+    addSnapshot('rdr-rg-a-20261121-0200', { cacheSize: '3 GB' });
+
+    const err = await selectRecoveryPoint(event({ nodeType: 'cache.t4g.small' }), deps).then(() => undefined, (e: unknown) => e);
+
+    expect((err as RestorePreflightError).refusals.map((r) => r.rule)).toEqual(['node-memory']);
+    expect((err as Error).message).toMatch(/3\.00 GiB on file, more than cache\.t4g\.small holds/);
+    await expect(selectRecoveryPoint(event(), deps)).resolves.toMatchObject({ nodeType: 'cache.r7g.large' });
+  });
+
   it('restores the newest available snapshot of the plan, ignoring newer ones of other plans, failed or creating', async () => {
     addSnapshot('rdr-rg-a-20261121-0200', { tags: { 'redis-dr:keys': '1200', 'redis-dr:canary': 'c-0200' } });
     addSnapshot('rdr-rg-a-20261121-0100');
@@ -275,6 +307,30 @@ describe('drill select, primary region', () => {
 
 describe('drill select, DR region', () => {
   const dr = (over: Partial<DrillInput> = {}, startedAt = STARTED) => event({ where: 'dr', bucket: BUCKET, ...over }, startedAt);
+
+  it('refuses, before anything is created, a sharded copy whose files hold keys outside db 0 (cluster mode would refuse it)', async () => {
+    putExport('rdr-rg-a-20261121-0100', 2, { 2: { 'redis-dr:rdb': 'v=11 keys=200 expires=0 dbs=0+3 string=200' } });
+
+    const err = await selectRecoveryPoint(dr(), deps).then(() => undefined, (e: unknown) => e);
+
+    expect(err).toBeInstanceOf(RestorePreflightError);
+    // The name and message are what the drill's report shows as its error (the state machine catches select into the report).
+    expect((err as Error).name).toBe('RestorePreflightError');
+    expect((err as Error).message).toMatch(
+      /^restore preflight refused rdr-rg-a-20261121-0100 \(nothing was created\): \[cluster-mode-databases\] .*database\(s\) 0, 3.*fix: /,
+    );
+  });
+
+  it('refuses a copy whose largest shard does not fit the drill node type, naming drill.nodeType as the fix', async () => {
+    putExport('rdr-rg-a-20261121-0100', 1);
+    sizes.set('rdr-rg-a-20261121-0100-0001.rdb', 2 * 1024 ** 3);
+
+    const err = await selectRecoveryPoint(dr(), deps).then(() => undefined, (e: unknown) => e);
+    expect((err as RestorePreflightError).refusals?.map((r) => r.rule)).toEqual(['node-memory']);
+    expect((err as Error).message).toMatch(/cache\.t4g\.small holds.*set drill\.nodeType/);
+    // A node type that holds it: chosen as before.
+    await expect(selectRecoveryPoint(dr({ nodeType: 'cache.r7g.large' }), deps)).resolves.toMatchObject({ nodeType: 'cache.r7g.large' });
+  });
 
   it('skips incomplete, unverified and corrupt exports and seeds from the newest good one, shards in order, types summed', async () => {
     putExport('rdr-rg-a-20261121-0400', 3, {}, [1, 3]); // shard 2 still replicating
