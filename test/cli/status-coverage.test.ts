@@ -91,6 +91,21 @@ describe('status --coverage', () => {
     expect(r.stdout).not.toMatch(/\n\s+at /);
   });
 
+  it('a throttled listing is retried, not reported', async () => {
+    covered();
+    const throttle = Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+    aws.ec.on(DescribeReplicationGroupsCommand, { MaxRecords: 50 }).rejectsOnce(throttle).callsFake(async (_i: unknown, getClient: () => ElastiCacheClient) => {
+      const region = await getClient().config.region();
+      return { ReplicationGroups: aws.state.caches.filter((c) => c.region === region && c.kind === 'replication-group').map((c) => ({ ReplicationGroupId: c.id, Engine: 'valkey', CacheNodeType: c.nodeType ?? 'cache.r7g.large' })) };
+    });
+    const r = await run('--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as CoverageReport).caches).toHaveLength(5);
+    // Two regions, one of them asked twice.
+    expect(aws.ec.commandCalls(DescribeReplicationGroupsCommand)).toHaveLength(3);
+  });
+
   it('missing credentials are a usage error (exit 2)', async () => {
     aws.state.credentials = false;
     const r = await run();

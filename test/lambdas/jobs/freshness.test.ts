@@ -867,6 +867,16 @@ describe('freshness: coverage (UnprotectedCaches)', () => {
     expect(metrics.points.filter((p) => p.name === 'UnprotectedCaches')).toEqual([]);
   });
 
+  it('retries a throttled page of the listing (second page of replication groups) and counts every cache', async () => {
+    addCaches();
+    let throttled = 1;
+    faults.push({ command: 'DescribeReplicationGroups', match: (i) => i.Marker === '2' && throttled-- > 0, error: awsError('Throttling', 'Rate exceeded') });
+    await runFreshness(input({ coverage: true, plans: [plan({ exports: false, targets: ids() })] }), deps);
+    // newcomer, rg-a, rg-b, tagged, cart: the second page (rg-a, rg-b) was not lost to the throttle.
+    expect(metrics.sum('UnprotectedCaches', {})).toBe(5);
+    expect(deps.clock.sleeps).toHaveLength(1);
+  });
+
   it('a denied listing: no data point, the run fails naming the call, the other measurements stand', async () => {
     addCaches();
     addSnapshot('rdr-rg-a-20261121-0900');
