@@ -9,6 +9,7 @@ import { pointsToShow } from '../lambdas/domain/rdb-copies';
 import { mapConcurrent } from '../lambdas/adapters/retry';
 import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type FreshnessReport } from '../lambdas/jobs/freshness';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
+import { collectCoverage, formatCoverage } from './coverage';
 import { copiesOf, copyBuckets, formatCopies, type TargetCopies } from './rdb-copies';
 import { plain, table, terminalStyle, type Style } from './table';
 import { taggedElastiCacheResources } from '../lambdas/adapters/tagging';
@@ -359,10 +360,15 @@ function formatDrill(d: DrillStatus, style: Style): string {
 
 /** Registers `status`. */
 /** The `status` command's action (loaded only when the command runs; options: cli/commands/status.ts). */
-export async function statusAction(o: { config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
+export async function statusAction(o: { config: string; json?: boolean; coverage?: boolean }, env: CliEnv = {}): Promise<void> {
   const config = loadCliConfig(o.config);
   const aws = new CliAws(config, env);
   await runAwsCommand('status', aws, async () => {
+    if (o.coverage) {
+      const coverage = await collectCoverage(config, aws);
+      process.stdout.write(o.json ? `${JSON.stringify(coverage, null, 2)}\n` : formatCoverage(coverage, terminalStyle()));
+      return coverage.healthy ? 0 : 1;
+    }
     const report = await collectStatus(config, aws);
     process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, terminalStyle()));
     return report.healthy ? 0 : 1;

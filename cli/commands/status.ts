@@ -9,5 +9,9 @@ export function statusCommand(program: Command, env: CliEnv = {}): void {
     .description('recovery point ages in both regions against the RPO and alarm limits, and the last drill of each plan')
     .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
     .option('--json', 'print the report as JSON')
-    .action(async (o: { config: string; json?: boolean }) => (await import('../status.js')).statusAction(o, env));
+    .option(
+      '--coverage',
+      'instead: every ElastiCache cache of both regions with the plan that protects it, unprotected, or unprotectable (why); exit 0 when none is unprotected, 1 when any is (or a region could not be listed)',
+    )
+    .action(async (o: { config: string; json?: boolean; coverage?: boolean }) => (await import('../status.js')).statusAction(o, env));
 }

@@ -106,6 +106,13 @@ export const freshnessInputSchema = z.strictObject({
    * measured from it. Absent: such a target has no data point.
    */
   verifyStateMachineArn: z.string().optional(),
+  /**
+   * List every cache of the region and emit `UnprotectedCaches` (the
+   * coverage inventory: caches no plan names that could be protected).
+   * Plans name primary-region caches, so in the DR region every cache but
+   * redis-dr's own drill caches counts.
+   */
+  coverage: z.boolean().optional(),
   budgetSeconds: z.number().int().positive(),
   scheduledTime: isoInstant.optional(),
 });

@@ -1,4 +1,6 @@
+import { listCaches } from '../adapters/caches.js';
 import { listTargetSnapshots } from '../adapters/elasticache.js';
+import { coverageOf, unprotectedCount, type CacheCoverage } from '../domain/coverage.js';
 import { describeError } from '../adapters/errors.js';
 import { DIMENSION, METRIC } from '../domain/alerting/metrics.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../adapters/plan-snapshots.js';
@@ -52,6 +54,10 @@ import { nextOccurrences } from '../domain/schedule.js';
  *   once with Target `all` (any target: drills rotate through targets, so
  *   this is what a "drills stopped passing" alarm watches) and once per
  *   target the drill output names (`drill.choice.target`).
+ *
+ * - with `coverage`: {@link METRIC.unprotectedCaches} (no dimensions),
+ *   the caches of the region no plan names that could be protected
+ *   (`coverageOf`; in the DR region no plan names any).
  *
  * No recovery point at all → no data point for that target (a warning and a
  * `gaps` entry): the alarms treat missing data as breaching, which is the
@@ -121,7 +127,12 @@ export interface FreshnessReport {
   readonly planPoints: readonly { plan: string; metric: string; seconds: number }[];
   readonly gaps: readonly FreshnessGap[];
   readonly failed: readonly FreshnessFailure[];
+  /** With `coverage`: every cache of the region and what protects it (absent when not asked or the listing failed). */
+  readonly coverage?: readonly CacheCoverage[];
 }
+
+/** The `plan` of a failure to list the region's caches (the coverage inventory). */
+export const COVERAGE_FAILURE = 'coverage';
 
 /** Thrown at the end of a run in which any measurement failed (after every data point it could make was emitted). */
 export class FreshnessRunFailedError extends Error {
@@ -214,6 +225,7 @@ export async function runFreshness(input: FreshnessInput, deps: FreshnessDeps, r
     else if (plan.exports) await measureDr(run, plan);
   }
   await measureDrills(run);
+  const coverage = input.coverage ? await measureCoverage(run) : undefined;
   const planPoints = worstPerPlan(run);
   for (const p of planPoints) deps.metrics.put(p.metric, p.seconds, 'Seconds', { [DIMENSION.plan]: p.plan });
 
@@ -225,6 +237,7 @@ export async function runFreshness(input: FreshnessInput, deps: FreshnessDeps, r
     planPoints,
     gaps: run.gaps.sort(order),
     failed: run.failed.sort(order),
+    ...(coverage ? { coverage } : {}),
   };
   deps.log.info('freshness run finished', { where: input.where, points: report.points.length, gaps: report.gaps, failed: report.failed });
   if (report.failed.length > 0) throw new FreshnessRunFailedError(report);
@@ -450,6 +463,29 @@ async function newestVerified(
   if (!ours) return 'not-ours';
   if (problems.length === 0) return { why: `no exports of plan ${plan}` };
   return { why: `none of ${exports.length} export(s) verified and complete; newest: ${problems[0]}` };
+}
+
+// ---------------------------------------------------------------------------
+// Both regions: caches no plan protects.
+
+/**
+ * Lists the region's caches, emits how many no plan protects, and returns
+ * the inventory; a failed listing is a failure of the run (no data point:
+ * the coverage alarm treats missing data as OK, the Lambda's error alarm pages).
+ */
+async function measureCoverage(run: Run): Promise<CacheCoverage[] | undefined> {
+  const { deps, input } = run;
+  let coverage: CacheCoverage[] | undefined;
+  await guarded(run, { plan: COVERAGE_FAILURE, target: ALL_TARGETS }, async () => {
+    const caches = await listCaches(deps.elasticache, deps.tagging, run.retry);
+    // Plans name primary-region caches: in the DR region none protects a cache.
+    const plans = input.where === 'primary' ? input.plans.map((p) => ({ name: p.plan, exports: p.exports, targets: p.targets })) : [];
+    coverage = coverageOf(caches, plans);
+    const count = unprotectedCount(coverage);
+    deps.metrics.put(METRIC.unprotectedCaches, count, 'Count', {});
+    if (count > 0) deps.log.warn('caches no plan protects', { unprotected: coverage.filter((c) => c.state === 'unprotected').map((c) => `${c.kind}/${c.id}`) });
+  });
+  return coverage;
 }
 
 // ---------------------------------------------------------------------------

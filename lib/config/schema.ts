@@ -413,6 +413,20 @@ const lambdaSchema = z
   .prefault({})
   .meta({ description: 'Settings shared by every Lambda.' });
 
+const coverageSchema = z
+  .strictObject({
+    alarm: z
+      .boolean()
+      .default(true)
+      .meta({
+        description:
+          'Alarm unprotected-caches in each region (warning): a cache no plan names that could be protected, for about a day, pages. ' +
+          'The freshness monitor counts them either way (UnprotectedCaches); `npx redis-dr status -c <config> --coverage` lists them.',
+      }),
+  })
+  .prefault({})
+  .meta({ description: 'Coverage inventory: every ElastiCache cache of both regions against the plans.' });
+
 /** The config's shape and defaults, without the cross-field checks. */
 export const baseSchema = z
   .strictObject({
@@ -466,6 +480,7 @@ export const baseSchema = z
         error: says('must be a CloudWatch namespace (1-255 of letters, digits, space . - _ / # :) not starting with "AWS/"'),
       })
       .default('RedisDr'),
+    coverage: coverageSchema,
     plans: z.array(planSchema).min(1, { error: says('must have at least one plan', 'add a backup plan') }),
   })
   .meta({ title: 'redis-dr configuration', description: 'One deployment of redis-dr: regions, alerts and backup plans.' });

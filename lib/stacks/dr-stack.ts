@@ -91,6 +91,7 @@ export class DrStack extends Stack {
       bucket: this.copies?.bucket.bucket,
       verifyStateMachine: this.copies?.stateMachine,
       drillStateMachine: this.drills?.stateMachine,
+      coverageAlarm: config.coverage.alarm,
       logRetention: logRetentionOf(config.lambda.logRetentionDays),
       metricsNamespace: config.metricsNamespace,
       memorySizeMb: config.lambda.memorySizeMb,

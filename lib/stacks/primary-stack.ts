@@ -108,6 +108,7 @@ export class PrimaryStack extends Stack {
       deadLetterQueue: this.deadLetterQueue.queue,
       scheduleGroup: group,
       drillStateMachine: this.drills?.stateMachine,
+      coverageAlarm: config.coverage.alarm,
       // S3 publishes replication metrics only with RTC or replication metrics on.
       replication:
         this.export && (config.dr.replicationTimeControl || config.dr.replicationMetrics)

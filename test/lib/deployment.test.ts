@@ -46,15 +46,18 @@ describe('lib/deployment: the schedules send what the CLI would send', () => {
     expect(dr).toContainEqual(strip(drillRunInput('example', sessions, 'dr', recoveryBucketName('example', ACCOUNT, 'eu-central-1'))));
     for (const plan of config.plans) expect(primary).toContainEqual(strip(pruneRunInput('example', plan)));
     const drFreshness = dr.find((i) => i.where === 'dr' && 'budgetSeconds' in i && Array.isArray(i.plans) && !('plan' in i));
-    expect(drFreshness).toEqual(
-      strip(freshnessRunInput('example', 'dr', config.plans, recoveryBucketName('example', ACCOUNT, 'eu-central-1'), drFreshness?.drillStateMachineArn as string, drFreshness?.verifyStateMachineArn as string)),
-    );
+    // The deployed monitor also takes the coverage inventory (`status --coverage` lists caches on its own).
+    expect(drFreshness).toEqual({
+      ...(strip(freshnessRunInput('example', 'dr', config.plans, recoveryBucketName('example', ACCOUNT, 'eu-central-1'), drFreshness?.drillStateMachineArn as string, drFreshness?.verifyStateMachineArn as string)) as object),
+      coverage: true,
+    });
     // Primary: the schedule group (its creation starts snapshot protection) and each plan's snapshot schedule.
     const primaryFreshness = primary.find((i) => i.where === 'primary' && 'budgetSeconds' in i && Array.isArray(i.plans) && !('plan' in i));
     expect(primaryFreshness?.scheduleGroupArn).toMatch(/^<Schedules[0-9A-F]+\.Arn>$/);
-    expect(primaryFreshness).toEqual(
-      strip(freshnessRunInput('example', 'primary', config.plans, undefined, primaryFreshness?.drillStateMachineArn as string, undefined, primaryFreshness?.scheduleGroupArn as string)),
-    );
+    expect(primaryFreshness).toEqual({
+      ...(strip(freshnessRunInput('example', 'primary', config.plans, undefined, primaryFreshness?.drillStateMachineArn as string, undefined, primaryFreshness?.scheduleGroupArn as string)) as object),
+      coverage: true,
+    });
     expect((primaryFreshness?.plans as { snapshotSchedule?: unknown }[]).map((p) => p.snapshotSchedule)).toEqual(config.plans.map((p) => ({ cron: p.schedule.cron, timeZone: p.schedule.timeZone })));
   });
 

@@ -65,6 +65,11 @@ export const METRIC = {
    * verifier. 0 when none.
    */
   keyspaceCollapsed: 'KeyspaceCollapsed',
+  /**
+   * Freshness (no dimensions, per region): caches of the region no plan
+   * names that could be protected (domain/coverage.ts), every run.
+   */
+  unprotectedCaches: 'UnprotectedCaches',
 } as const;
 
 /** A metric name of the project's namespace. */

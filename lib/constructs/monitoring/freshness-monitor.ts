@@ -36,7 +36,8 @@ export interface FreshnessMonitorProps extends MonitoringFunctionProps {
  * verify state machines and (primary) the schedule group were created: until
  * a first drill, verified copy or snapshot exists, their ages count from then
  * (snapshots: from the first one the plan's schedule fires after it), so the
- * dead-man alarms page only once the first point is overdue.
+ * dead-man alarms page only once the first point is overdue. Each run also
+ * lists the region's caches and counts those no plan protects (coverage).
  */
 export class FreshnessMonitor extends Construct {
   /** The monitor function. */
@@ -52,16 +53,20 @@ export class FreshnessMonitor extends Construct {
       ...monitoringFunctionSettings(props),
     });
     this.grantReads(props);
-    const input = freshnessRunInput(
-      props.deployment,
-      props.where,
-      props.plans,
-      props.bucket?.bucketName,
-      props.drillStateMachine?.stateMachineArn,
-      props.verifyStateMachine?.stateMachineArn,
-      // Primary: snapshot protection starts with the schedule group.
-      props.where === 'primary' ? props.scheduleGroup.scheduleGroupArn : undefined,
-    );
+    const input = {
+      ...freshnessRunInput(
+        props.deployment,
+        props.where,
+        props.plans,
+        props.bucket?.bucketName,
+        props.drillStateMachine?.stateMachineArn,
+        props.verifyStateMachine?.stateMachineArn,
+        // Primary: snapshot protection starts with the schedule group.
+        props.where === 'primary' ? props.scheduleGroup.scheduleGroupArn : undefined,
+      ),
+      // Every run also lists the region's caches for the coverage inventory (UnprotectedCaches).
+      coverage: true,
+    };
     new PlanSchedules(this, 'Schedule', {
       function: this.function.function,
       deadLetterQueue: props.deadLetterQueue,
@@ -77,6 +82,14 @@ export class FreshnessMonitor extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadRecoveryPoints',
         actions: ['elasticache:DescribeSnapshots', 'elasticache:DescribeServerlessCacheSnapshots', 'tag:GetResources'],
+        resources: ['*'],
+      }),
+    );
+    // The coverage inventory: every cache of the region (listing without ids needs `*`; read only).
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListCaches',
+        actions: ['elasticache:DescribeReplicationGroups', 'elasticache:DescribeServerlessCaches'],
         resources: ['*'],
       }),
     );

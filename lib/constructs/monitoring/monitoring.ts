@@ -42,6 +42,11 @@ export interface MonitoringProps {
    * @default - no replication alarm
    */
   readonly replication?: { readonly sourceBucket: string; readonly destinationBucket: string; readonly ruleId: string };
+  /**
+   * Alarm when caches of the region no plan protects stay above 0 for a day (`coverage.alarm`).
+   * @default true
+   */
+  readonly coverageAlarm?: boolean;
 }
 
 /**
@@ -255,6 +260,15 @@ export class Monitoring extends Construct {
       alarm('replication-failed', replicationFailed, {
         description: 'S3 could not replicate exported copies to the DR bucket: the DR region is falling behind.',
         threshold: 1,
+        missing: quiet,
+      });
+    }
+    if (props.coverageAlarm ?? true) {
+      // Minimum over a day ≥ 1: every run of the last day counted an unprotected cache (a new cache pages within a day, a brief one never).
+      alarm('unprotected-caches', m.metric(METRIC.unprotectedCaches, {}, { statistic: 'Minimum', period: Duration.days(1) }), {
+        description: `Caches in this region (${Stack.of(this).region}) that no plan protects and that could be protected, for a whole day: \`npx redis-dr status -c <config> --coverage\` lists them.`,
+        threshold: 1,
+        // A monitor that cannot list caches fails its run: its error alarm pages.
         missing: quiet,
       });
     }

@@ -8,6 +8,7 @@
 import {
   CreateReplicationGroupCommand,
   DescribeReplicationGroupsCommand,
+  DescribeServerlessCachesCommand,
   DescribeServerlessCacheSnapshotsCommand,
   DescribeSnapshotsCommand,
   ElastiCacheClient,
@@ -60,6 +61,18 @@ export interface FakeExecution {
   next?: { status: string; output?: string; error?: string; cause?: string; history?: HistoryEvent[] }[];
 }
 
+/** A cache the region's listings show (`status --coverage`): DescribeReplicationGroups/DescribeServerlessCaches without ids, its tags through GetResources. */
+export interface FakeCache {
+  region: string;
+  kind: 'replication-group' | 'serverless-cache';
+  id: string;
+  engine?: string;
+  nodeType?: string;
+  dataTiering?: boolean;
+  clusterEnabled?: boolean;
+  tags?: Record<string, string>;
+}
+
 /** The mocked clients and the account's state; `install()` before each test. */
 export function fakeAws() {
   const ec = mockClient(ElastiCacheClient);
@@ -79,6 +92,8 @@ export function fakeAws() {
     /** What CreateReplicationGroup will answer next: a status sequence for the new group. */
     createdStatuses: ['creating', 'available'],
     started: [] as { stateMachineArn: string; name?: string; input: unknown }[],
+    /** Every cache of the account by region, for listings without ids. */
+    caches: [] as FakeCache[],
     credentials: true,
   };
 
@@ -100,7 +115,17 @@ export function fakeAws() {
       if (!state.credentials) throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
       return { Account: ACCOUNT };
     });
-    tagging.on(GetResourcesCommand).callsFake((i: { TagFilters?: { Key: string; Values: string[] }[]; ResourceTypeFilters?: string[] }) => {
+    tagging.on(GetResourcesCommand).callsFake(async (i: { TagFilters?: { Key: string; Values: string[] }[]; ResourceTypeFilters?: string[] }, getClient: () => ResourceGroupsTaggingAPIClient) => {
+      if (i.ResourceTypeFilters?.includes('elasticache:replicationgroup')) {
+        const region = await getClient().config.region();
+        const list = state.caches
+          .filter((c) => c.region === region && Object.keys(c.tags ?? {}).length > 0)
+          .map((c) => ({
+            ResourceARN: `arn:aws:elasticache:${region}:${ACCOUNT}:${c.kind === 'replication-group' ? 'replicationgroup' : 'serverlesscache'}:${c.id}`,
+            Tags: Object.entries(c.tags!).map(([Key, Value]) => ({ Key, Value })),
+          }));
+        return { ResourceTagMappingList: list };
+      }
       const list = [...state.snapshots.values()]
         .filter((s) => (i.TagFilters ?? []).every((f) => f.Values.includes(s.tags[f.Key] ?? '\u0000')))
         .map((s) => ({
@@ -114,7 +139,26 @@ export function fakeAws() {
       return { Snapshots: list.map(describeSnapshot) };
     });
     ec.on(DescribeServerlessCacheSnapshotsCommand).resolves({ ServerlessCacheSnapshots: [] });
-    ec.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId: string }) => {
+    ec.on(DescribeServerlessCachesCommand).callsFake(async (i: { ServerlessCacheName?: string }, getClient: () => ElastiCacheClient) => {
+      const region = await getClient().config.region();
+      const list = state.caches.filter((c) => c.region === region && c.kind === 'serverless-cache' && (!i.ServerlessCacheName || c.id === i.ServerlessCacheName));
+      return { ServerlessCaches: list.map((c) => ({ ServerlessCacheName: c.id, Engine: c.engine ?? 'valkey', Status: 'available' })) };
+    });
+    ec.on(DescribeReplicationGroupsCommand).callsFake(async (i: { ReplicationGroupId?: string }, getClient: () => ElastiCacheClient) => {
+      if (i.ReplicationGroupId === undefined) {
+        const region = await getClient().config.region();
+        const list = state.caches.filter((c) => c.region === region && c.kind === 'replication-group');
+        return {
+          ReplicationGroups: list.map((c) => ({
+            ReplicationGroupId: c.id,
+            Status: 'available',
+            Engine: c.engine ?? 'valkey',
+            CacheNodeType: c.nodeType ?? 'cache.r7g.large',
+            DataTiering: c.dataTiering ? 'enabled' : 'disabled',
+            ClusterEnabled: c.clusterEnabled ?? false,
+          })),
+        };
+      }
       const g = state.groups.get(i.ReplicationGroupId);
       if (!g) throw new ReplicationGroupNotFoundFault({ message: `ReplicationGroup ${i.ReplicationGroupId} not found.`, ...meta });
       const status = g.statuses.length > 1 ? g.statuses.shift()! : g.statuses[0]!;
@@ -179,6 +223,7 @@ export function fakeAws() {
     state.groups.clear();
     state.objects.clear();
     state.executions = [];
+    state.caches = [];
   }
 
   return { ec, tagging, s3, sfn, sts, state, install, reset };

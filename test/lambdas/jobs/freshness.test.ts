@@ -1,4 +1,6 @@
 import {
+  DescribeReplicationGroupsCommand,
+  DescribeServerlessCachesCommand,
   DescribeServerlessCacheSnapshotsCommand,
   DescribeSnapshotsCommand,
   ElastiCacheClient,
@@ -48,6 +50,8 @@ interface FakeSnapshot {
 }
 
 let snapshots: Map<string, FakeSnapshot>;
+/** The region's caches (for the coverage inventory), with their tags. */
+let caches: { kind: TargetKind; id: string; engine?: string; nodeType?: string; dataTiering?: boolean; tags: Record<string, string> }[];
 let objects: Map<string, Record<string, string>>;
 let executions: DrillExecution[];
 let faults: { command: string; match: (i: Record<string, unknown>) => boolean; error: Error }[];
@@ -130,8 +134,18 @@ function describeRg(s: FakeSnapshot): Snapshot {
 }
 
 function install(): void {
-  tagging.on(GetResourcesCommand).callsFake((i: { TagFilters: { Key: string; Values: string[] }[] }) => {
+  tagging.on(GetResourcesCommand).callsFake((i: { TagFilters: { Key: string; Values: string[] }[]; ResourceTypeFilters?: string[]; PaginationToken?: string }) => {
     maybeFail('GetResources', i);
+    if (i.ResourceTypeFilters?.includes('elasticache:replicationgroup')) {
+      const tagged = caches
+        .filter((c) => Object.keys(c.tags).length > 0)
+        .map((c) => ({
+          ResourceARN: `arn:aws:elasticache:eu-west-1:111122223333:${c.kind === 'replication-group' ? 'replicationgroup' : 'serverlesscache'}:${c.id}`,
+          Tags: Object.entries(c.tags).map(([Key, Value]) => ({ Key, Value })),
+        }));
+      const { page, next } = pageOf(tagged, i.PaginationToken);
+      return { ResourceTagMappingList: page, PaginationToken: next ?? '' };
+    }
     const list = [...snapshots.values()]
       .filter((s) => i.TagFilters.every((f) => f.Values.includes(s.tags[f.Key] ?? '\u0000')))
       .map((s) => ({
@@ -155,6 +169,25 @@ function install(): void {
       NextToken: next,
     };
   });
+  ec.on(DescribeReplicationGroupsCommand).callsFake((i: { Marker?: string }) => {
+    maybeFail('DescribeReplicationGroups', i);
+    const { page, next } = pageOf(caches.filter((c) => c.kind === 'replication-group'), i.Marker);
+    return {
+      ReplicationGroups: page.map((c) => ({
+        ReplicationGroupId: c.id,
+        Engine: c.engine ?? 'redis',
+        CacheNodeType: c.nodeType ?? 'cache.r7g.large',
+        DataTiering: c.dataTiering ? 'enabled' : 'disabled',
+        ClusterEnabled: false,
+      })),
+      Marker: next,
+    };
+  });
+  ec.on(DescribeServerlessCachesCommand).callsFake((i: { NextToken?: string }) => {
+    maybeFail('DescribeServerlessCaches', i);
+    const { page, next } = pageOf(caches.filter((c) => c.kind === 'serverless-cache'), i.NextToken);
+    return { ServerlessCaches: page.map((c) => ({ ServerlessCacheName: c.id, Engine: c.engine ?? 'valkey' })), NextToken: next };
+  });
   s3.on(ListObjectsV2Command).callsFake((i: { Bucket: string; Prefix?: string; ContinuationToken?: string }) => {
     maybeFail('ListObjectsV2', i);
     expect(i.Bucket).toBe(BUCKET);
@@ -176,6 +209,7 @@ beforeEach(() => {
   s3.reset();
   sfn.reset();
   snapshots = new Map();
+  caches = [];
   objects = new Map();
   executions = [];
   faults = [];
@@ -775,5 +809,82 @@ describe('freshness: budget', () => {
 
     expect(points(err.report)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 3_558 });
     expect(err.report.failed).toEqual([{ plan: 'sessions', target: 'rg-b', error: 'out of time before it was measured' }]);
+  });
+});
+
+describe('freshness: coverage (UnprotectedCaches)', () => {
+  function addCaches(): void {
+    caches = [
+      { kind: 'replication-group', id: 'rg-a', tags: {} },
+      { kind: 'replication-group', id: 'rg-b', tags: {} },
+      { kind: 'replication-group', id: 'tagged', tags: { team: 'payments' } },
+      { kind: 'replication-group', id: 'newcomer', tags: { team: 'search' } },
+      { kind: 'replication-group', id: 'tiered', nodeType: 'cache.r6gd.xlarge', dataTiering: true, tags: {} },
+      { kind: 'replication-group', id: 'rdr-drill-1', tags: { 'redis-dr:drill': 'run-1' } },
+      { kind: 'serverless-cache', id: 'cart', tags: {} },
+      { kind: 'serverless-cache', id: 'memo', engine: 'memcached', tags: {} },
+    ];
+  }
+
+  it('counts the caches no plan names that could be protected, every page of every listing, with no dimensions', async () => {
+    addCaches();
+    addSnapshot('rdr-rg-a-20261121-0900');
+    addSnapshot('rdr-rg-b-20261121-0900');
+    const plans = [plan({ exports: false }), plan({ plan: 'tagged', exports: false, targets: { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: { team: 'payments' } } })];
+    const r = await runFreshness(input({ coverage: true, plans }), deps);
+
+    expect(metrics.points.filter((p) => p.name === 'UnprotectedCaches')).toEqual([{ name: 'UnprotectedCaches', value: 2, unit: 'Count', dimensions: {} }]);
+    expect(r.coverage!.map((c) => `${c.id}:${c.state}${c.plans.length ? `:${c.plans.join(',')}` : ''}`)).toEqual([
+      'newcomer:unprotected',
+      'rdr-drill-1:redis-dr',
+      'rg-a:protected:sessions',
+      'rg-b:protected:sessions',
+      'tagged:protected:tagged',
+      'tiered:unprotectable',
+      'cart:unprotected',
+      'memo:unprotectable',
+    ]);
+  });
+
+  it('in the DR region no plan protects a cache: every one but the drill caches and the unprotectable counts', async () => {
+    addCaches();
+    const r = await runFreshness(input({ where: 'dr', coverage: true, plans: [plan({ exports: false })] }), deps);
+    expect(metrics.sum('UnprotectedCaches', {})).toBe(5);
+    expect(r.coverage!.filter((c) => c.state === 'protected')).toEqual([]);
+  });
+
+  it('all protected: 0, a data point all the same (the alarm clears)', async () => {
+    caches = [{ kind: 'replication-group', id: 'rg-a', tags: {} }];
+    addSnapshot('rdr-rg-a-20261121-0900');
+    await runFreshness(input({ coverage: true, plans: [plan({ exports: false, targets: ids('rg-a') })] }), deps);
+    expect(metrics.points.filter((p) => p.name === 'UnprotectedCaches').map((p) => p.value)).toEqual([0]);
+  });
+
+  it('without coverage in the input: no listing, no metric', async () => {
+    addCaches();
+    await runFreshness(input({ plans: [plan({ exports: false, targets: ids() })] }), deps);
+    expect(ec).not.toHaveReceivedCommand(DescribeReplicationGroupsCommand);
+    expect(metrics.points.filter((p) => p.name === 'UnprotectedCaches')).toEqual([]);
+  });
+
+  it('retries a throttled page of the listing (second page of replication groups) and counts every cache', async () => {
+    addCaches();
+    let throttled = 1;
+    faults.push({ command: 'DescribeReplicationGroups', match: (i) => i.Marker === '2' && throttled-- > 0, error: awsError('Throttling', 'Rate exceeded') });
+    await runFreshness(input({ coverage: true, plans: [plan({ exports: false, targets: ids() })] }), deps);
+    // newcomer, rg-a, rg-b, tagged, cart: the second page (rg-a, rg-b) was not lost to the throttle.
+    expect(metrics.sum('UnprotectedCaches', {})).toBe(5);
+    expect(deps.clock.sleeps).toHaveLength(1);
+  });
+
+  it('a denied listing: no data point, the run fails naming the call, the other measurements stand', async () => {
+    addCaches();
+    addSnapshot('rdr-rg-a-20261121-0900');
+    fail('DescribeServerlessCaches', awsError('AccessDeniedException', 'not authorized to perform: elasticache:DescribeServerlessCaches'));
+    const err = await runFailed(input({ coverage: true, plans: [plan({ exports: false, targets: ids('rg-a') })] }));
+    expect(metrics.points.filter((p) => p.name === 'UnprotectedCaches')).toEqual([]);
+    expect(points(err.report)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 3_558 });
+    expect(err.report.failed).toEqual([{ plan: 'coverage', target: 'all', error: expect.stringMatching(/elasticache:DescribeServerlessCaches/) }]);
+    expect(err.report.coverage).toBeUndefined();
   });
 });

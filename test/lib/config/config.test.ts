@@ -60,6 +60,7 @@ describe('validateConfig', () => {
         alerts: { emails: [], httpsEndpoints: [], existingTopicArns: {} },
         lambda: { logRetentionDays: 90, memorySizeMb: 512 },
         metricsNamespace: 'RedisDr',
+        coverage: { alarm: true },
         plans: [
           {
             name: 'sessions',

@@ -7,7 +7,7 @@ import { ALARM_KINDS } from '../../../lambdas/domain/alerting/catalog';
 import { parseAlarmName } from '../../../lambdas/domain/alerting/names';
 import type { RedisDrConfig } from '../../../lib/config';
 import { useDrillsSynth } from '../../support/state-machine';
-import type { Synthesized } from '../../support/synth';
+import { basicConfig, synthesize, type Synthesized } from '../../support/synth';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -221,10 +221,49 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
     expect(list.some((a) => a.props.AlarmName.startsWith('redis-dr-example-lambda-errors-'))).toBe(true);
   });
 
+  it.each(['primary', 'dr'] as const)('%s: pages (warning) when UnprotectedCaches stays >= 1 for a whole day; the monitor asks for coverage and may list caches, read only', (which) => {
+    const byName = Object.fromEntries(alarms(synth[which]).map((a) => [a.props.AlarmName, a.props]));
+    expect(byName['redis-dr-example-unprotected-caches']).toMatchObject({
+      MetricName: 'UnprotectedCaches',
+      Namespace: config.metricsNamespace,
+      Statistic: 'Minimum',
+      Period: 86_400,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(byName['redis-dr-example-unprotected-caches']!.Dimensions).toBeUndefined();
+    expect(ALARM_KINDS['unprotected-caches'].severity).toBe('warning');
+    const schedule = Object.values(synth[which].findResources('AWS::Scheduler::Schedule')).find((s) => /freshness monitor/.test(s.Properties.Description))!;
+    expect(JSON.stringify(schedule.Properties.Target.Input)).toContain('\\"coverage\\":true');
+    const statements = Object.values(synth[which].findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+    expect(statements.filter((st) => st.Sid === 'ListCaches')).toEqual([
+      { Sid: 'ListCaches', Effect: 'Allow', Action: ['elasticache:DescribeReplicationGroups', 'elasticache:DescribeServerlessCaches'], Resource: '*' },
+    ]);
+  });
+
   it('docs/alerts.md lists every alarm kind the templates contain, and only those', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'alerts.md'), 'utf8');
     const documented = new Set([...doc.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]!));
     const deployed = new Set([...alarms(synth.primary), ...alarms(synth.dr)].map((a) => kindOf(a.props.AlarmName)));
     expect([...deployed].sort()).toEqual([...documented].sort());
+  });
+});
+
+describe('Monitoring: coverage.alarm false', () => {
+  it('deploys no unprotected-caches alarm in either region (the monitor still counts)', () => {
+    const config = basicConfig();
+    const synth = synthesize({ ...config, coverage: { alarm: false } });
+    try {
+      for (const which of ['primary', 'dr'] as const) {
+        expect(alarms(synth[which]).map((a) => a.props.AlarmName)).not.toContain('redis-dr-example-unprotected-caches');
+        expect(alarms(synth[which]).length).toBeGreaterThan(3);
+      }
+      // On by default.
+      expect(config.coverage.alarm).toBe(true);
+    } finally {
+      synth.cleanup();
+    }
   });
 });
