@@ -35,7 +35,7 @@ beforeEach(() => {
 });
 
 describe('describeRestorableSnapshot', () => {
-  it('maps engine, version, node type, shard count and parameter group', async () => {
+  it('maps engine, version, node type, shard count, parameter group and the shards\' cache sizes', async () => {
     ec.on(DescribeSnapshotsCommand, { SnapshotName: 'rdr-rg-a-20261121-0200' }).resolves({
       Snapshots: [
         {
@@ -46,6 +46,11 @@ describe('describeRestorableSnapshot', () => {
           CacheNodeType: 'cache.r7g.large',
           NumNodeGroups: 3,
           CacheParameterGroupName: 'default.redis7.cluster.on',
+          NodeSnapshots: [
+            { NodeGroupId: '0001', CacheSize: '6 GB' },
+            { NodeGroupId: '0002', CacheSize: '5 GB' },
+            { NodeGroupId: '0003' },
+          ],
         },
       ],
     });
@@ -60,6 +65,8 @@ describe('describeRestorableSnapshot', () => {
       nodeType: 'cache.r7g.large',
       shards: 3,
       parameterGroup: 'default.redis7.cluster.on',
+      // The shards' sizes the restore preflight compares with the target's memory (a node without one says nothing).
+      cacheSizes: ['6 GB', '5 GB'],
     });
   });
 
