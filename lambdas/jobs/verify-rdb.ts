@@ -416,7 +416,14 @@ export interface PageOrigin {
   readonly region: string;
 }
 
-/** The page for a corrupt copy: what, where, what it means, what to do (severity and runbook from the catalog). */
+/** How a page names a DR copy (`s3://bucket/key (version v)`) and the snapshot it is a copy of. */
+function pagedCopy(bucket: string, key: string, versionId: string | undefined, tags: Readonly<Record<string, string>>): { copy: string; snapshot: string } {
+  return {
+    copy: `s3://${bucket}/${key}${versionId ? ` (version ${versionId})` : ''}`,
+    snapshot: tags[TAGS.snapshot] ?? parseExportObjectKey(key)?.snapshot ?? 'unknown',
+  };
+}
+
 /**
  * The page for a DR copy in a format the verifier cannot judge (a newer RDB
  * version or envelope than this redis-dr reads): not corrupt, and not a
@@ -431,10 +438,10 @@ export function unsupportedAlert(
   report: RdbReport,
   origin: PageOrigin,
 ): Page {
-  const snapshot = tags[TAGS.snapshot] ?? parseExportObjectKey(key)?.snapshot ?? 'unknown';
+  const { copy, snapshot } = pagedCopy(bucket, key, versionId, tags);
   const why = report.error?.message ?? `unsupported format (version ${report.version})`;
   const message = [
-    `The DR copy s3://${bucket}/${key}${versionId ? ` (version ${versionId})` : ''} could not be verified: ${why}.`,
+    `The DR copy ${copy} could not be verified: ${why}.`,
     `Cache: ${target}. Snapshot: ${snapshot}. The copy is not known to be damaged, but it does not count as a verified copy: the freshness of verified copies ages until it does.`,
     'The engine writes a newer RDB format than this redis-dr reads (an engine upgrade?). Next steps: upgrade redis-dr to a release that reads it and deploy; ' +
       `then judge this copy with \`npx redis-dr verify-rdb s3://${bucket}/${key}\`. See ${runbookOf('rdb-unsupported')}.`,
@@ -447,6 +454,7 @@ export function unsupportedAlert(
   };
 }
 
+/** The page for a corrupt copy: what, where, what it means, what to do (severity and runbook from the catalog). */
 export function corruptAlert(
   bucket: string,
   key: string,
@@ -458,9 +466,9 @@ export function corruptAlert(
 ): Page {
   const kind = ALARM_KINDS['rdb-corrupt'];
   const where = report.error ? `at byte ${report.error.offset}: ${report.error.message}` : `checksum ${report.checksum}`;
-  const snapshot = tags[TAGS.snapshot] ?? parseExportObjectKey(key)?.snapshot ?? 'unknown';
+  const { copy, snapshot } = pagedCopy(bucket, key, versionId, tags);
   const message = [
-    `The DR copy s3://${bucket}/${key}${versionId ? ` (version ${versionId})` : ''} is corrupt ${where}.`,
+    `The DR copy ${copy} is corrupt ${where}.`,
     `Cache: ${target}. Snapshot: ${snapshot}. RDB version ${report.version}; ${report.keys} keys read before the problem.`,
     'Nothing was deleted: the copy is kept as evidence, and the snapshot in the primary region is untouched.',
     'This copy cannot be used to seed a cluster. Next steps: run `npx redis-dr verify-rdb s3://' +

@@ -305,7 +305,7 @@ export const ALARM_KINDS = {
     scope: 'resource',
     doc: {
       region: 'both',
-      fires: 'a cache of the region that could be protected was in no plan at every freshness run for a day',
+      fires: 'a cache of the region that could be protected was in no plan at every hourly listing for a day',
       missingData: 'not breaching',
       causes: 'a new cache nobody added to a plan; a tag selection that no longer matches; a cache restored in the DR region after a failover',
       firstSteps: '`npx redis-dr status -c <config> --coverage` lists each cache with its plan; add the cache to a plan (or tag it for a selection)',

@@ -264,7 +264,7 @@ export class Monitoring extends Construct {
       });
     }
     if (props.coverageAlarm ?? true) {
-      // Minimum over a day ≥ 1: every run of the last day counted an unprotected cache (a new cache pages within a day, a brief one never).
+      // Minimum over a day ≥ 1: every hourly listing of the last day counted an unprotected cache (a new cache pages within a day, a brief one never).
       alarm('unprotected-caches', m.metric(METRIC.unprotectedCaches, {}, { statistic: 'Minimum', period: Duration.days(1) }), {
         description: `Caches in this region (${Stack.of(this).region}) that no plan protects and that could be protected, for a whole day: \`npx redis-dr status -c <config> --coverage\` lists them.`,
         threshold: 1,

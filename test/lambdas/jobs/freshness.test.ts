@@ -867,6 +867,19 @@ describe('freshness: coverage (UnprotectedCaches)', () => {
     expect(metrics.points.filter((p) => p.name === 'UnprotectedCaches')).toEqual([]);
   });
 
+  it('lists the caches once an hour: the scheduled tick in the first 5 minutes of the hour, not the other eleven', async () => {
+    addCaches();
+    const plans = [plan({ exports: false, targets: ids() })];
+    await runFreshness(input({ coverage: true, plans, scheduledTime: '2026-11-21T10:05:00Z' }), deps);
+    await runFreshness(input({ coverage: true, plans, scheduledTime: '2026-11-21T10:55:00Z' }), deps);
+    expect(ec).not.toHaveReceivedCommand(DescribeReplicationGroupsCommand);
+    expect(metrics.points.filter((p) => p.name === 'UnprotectedCaches')).toEqual([]);
+    const r = await runFreshness(input({ coverage: true, plans, scheduledTime: '2026-11-21T11:00:00Z' }), deps);
+    expect(ec).toHaveReceivedCommand(DescribeReplicationGroupsCommand);
+    expect(r.coverage).toBeDefined();
+    expect(metrics.points.filter((p) => p.name === 'UnprotectedCaches')).toHaveLength(1);
+  });
+
   it('retries a throttled page of the listing (second page of replication groups) and counts every cache', async () => {
     addCaches();
     let throttled = 1;
