@@ -1,8 +1,8 @@
 /** The AOF destination an option names (`--to` of ship-aof, `--from` of restore-aof). */
 import { S3Client } from '@aws-sdk/client-s3';
-import { FileAofStore, S3AofStore, type AofStore } from '../lambdas/adapters/aof-store';
-import { parseDestination } from '../lambdas/adapters/backup-store';
-import { sdkClientConfig } from '../lambdas/adapters/runtime';
+import { FileAofStore, S3AofStore, type AofStore } from '../lambdas/adapters/storage/aof-store';
+import { parseDestination } from '../lambdas/adapters/storage/backup-store';
+import { sdkClientConfig } from '../lambdas/adapters/aws/runtime';
 import { UsageError } from './usage';
 
 /** The store `url` names, or a usage error naming `option` and what to write. */

@@ -14,11 +14,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { RedisDrConfig } from '../lib/config';
-import { describeError, errorName } from '../lambdas/adapters/errors';
-import type { MetricsSink } from '../lambdas/adapters/metrics';
-import { systemClock, type RetryClock } from '../lambdas/adapters/retry';
-import { sdkClientConfig, TUNING, type LogSink, type ScheduledDeps } from '../lambdas/adapters/runtime';
-import { partitionOf } from '../lambdas/domain/drill-select';
+import { describeError, errorName } from '../lambdas/adapters/aws/errors';
+import type { MetricsSink } from '../lambdas/adapters/aws/metrics';
+import { systemClock, type RetryClock } from '../lambdas/adapters/aws/retry';
+import { sdkClientConfig, TUNING, type LogSink, type ScheduledDeps } from '../lambdas/adapters/aws/runtime';
+import { partitionOf } from '../lambdas/domain/drills/select';
 import { UsageError } from './usage';
 
 export { findPlan, loadCliConfig } from './config-file';

@@ -2,14 +2,14 @@
 import { lookup } from 'node:dns/promises';
 import { open } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { FileBackupStore, parseDestination, type BackupStore } from '../lambdas/adapters/backup-store';
-import { redactUrl as redactHeartbeat } from '../lambdas/adapters/heartbeat';
-import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../lambdas/adapters/redis-copy';
-import { pullRdb } from '../lambdas/adapters/redis-sync';
-import { defaultBackupTarget } from '../lambdas/domain/backup';
-import { isValidTargetId } from '../lambdas/domain/naming';
-import { calendarParts } from '../lambdas/domain/tier';
-import { runBackup, type BackupReport } from '../lambdas/jobs/backup';
+import { FileBackupStore, parseDestination, type BackupStore } from '../lambdas/adapters/storage/backup-store';
+import { redactUrl as redactHeartbeat } from '../lambdas/adapters/host/heartbeat';
+import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../lambdas/adapters/redis/dump-restore';
+import { pullRdb } from '../lambdas/adapters/redis/sync';
+import { defaultBackupTarget } from '../lambdas/domain/self-managed/backup';
+import { isValidTargetId } from '../lambdas/domain/plans/naming';
+import { calendarParts } from '../lambdas/domain/plans/tier';
+import { runBackup, type BackupReport } from '../lambdas/jobs/self-managed/backup';
 import type { BackupCliOptions } from './commands/backup';
 import { sideCredentials } from './redis-credentials';
 import { UsageError } from './usage';
@@ -30,8 +30,8 @@ export async function openStore(to: string, s3Endpoint: string | undefined, opti
   }
   const [{ S3Client }, { S3BackupStore }, { sdkClientConfig }] = await Promise.all([
     import('@aws-sdk/client-s3'),
-    import('../lambdas/adapters/backup-store-s3.js'),
-    import('../lambdas/adapters/runtime.js'),
+    import('../lambdas/adapters/storage/backup-store-s3.js'),
+    import('../lambdas/adapters/aws/runtime.js'),
   ]);
   const client = new S3Client({
     ...sdkClientConfig(),

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import { keyProgress } from './progress';
-import { dumpBatch, dumpBatches, existBatch, parseRedisUrl, readCanonicalKeyspace, redactUrl, RedisUrlError, scanPipe, withKeyspaces, type KeyspaceSpec } from '../lambdas/adapters/redis-copy';
+import { dumpBatch, dumpBatches, existBatch, parseRedisUrl, readCanonicalKeyspace, redactUrl, RedisUrlError, scanPipe, withKeyspaces, type KeyspaceSpec } from '../lambdas/adapters/redis/dump-restore';
 import { sideCredentials } from './redis-credentials';
 import { UsageError } from './usage';
-import { withKeyspacesOf, type Keyspace } from '../lambdas/adapters/redis-keyspace';
-import { diffKey, displayKey, jsonKey, keyDigest, type DiffReason, type KeyDigest } from '../lambdas/domain/fingerprint';
+import { withKeyspacesOf, type Keyspace } from '../lambdas/adapters/redis/keyspace';
+import { diffKey, displayKey, jsonKey, keyDigest, type DiffReason, type KeyDigest } from '../lambdas/domain/keys/fingerprint';
 
 /**
  * A difference the caller expects (migrate's --verify): `kept-on-target`

@@ -1,8 +1,8 @@
 import type { RedisDrConfig } from '../lib/config';
-import { listCaches } from '../lambdas/adapters/caches';
-import { throttleRetry } from '../lambdas/adapters/retry';
-import { coverageOf, type CacheCoverage } from '../lambdas/domain/coverage';
-import type { DrillWhere } from '../lambdas/domain/drill';
+import { listCaches } from '../lambdas/adapters/aws/caches';
+import { throttleRetry } from '../lambdas/adapters/aws/retry';
+import { coverageOf, type CacheCoverage } from '../lambdas/domain/plans/coverage';
+import type { DrillWhere } from '../lambdas/domain/drills/drill';
 import { awsProblem, type CliAws } from './aws';
 import { plain, table, type Style } from './table';
 

@@ -3,18 +3,20 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } fr
 import { copyFile, link } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { findServerBinary, LocalRedisError, startLocalRedis, type LocalRedis, type ServerBinary } from '../lambdas/adapters/local-redis';
-import { countKeys, createRedisConnection, readExpected, sampleKeys, scanHistogram, serverTime, type RedisClient } from '../lambdas/adapters/redis';
-import type { CheckResult } from '../lambdas/domain/drill';
-import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../lambdas/domain/drill-defaults';
-import { localDrillChecks, type LocalDrillChecks } from '../lambdas/domain/drill-local';
-import { ExactExpiries } from '../lambdas/domain/expiry';
+import { findServerBinary, LocalRedisError, type ServerBinary } from '../lambdas/adapters/redis/server-binary';
+import { startLocalRedis, type LocalRedis } from '../lambdas/adapters/redis/local-server';
+import { countKeys, readExpected, sampleKeys, scanHistogram, serverTime } from '../lambdas/adapters/redis/drill-scan';
+import { createRedisConnection, type RedisClient } from '../lambdas/adapters/redis/connection';
+import type { CheckResult } from '../lambdas/domain/drills/drill';
+import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../lambdas/domain/drills/defaults';
+import { localDrillChecks, type LocalDrillChecks } from '../lambdas/domain/drills/local';
+import { ExactExpiries } from '../lambdas/domain/drills/expiry';
 import { verifyRdbStream, type RdbReport } from '../lambdas/domain/rdb/verifier';
 import type { DrillLocalCliOptions } from './commands/drill';
 import { UsageError } from './usage';
 import { formatReport } from './verify-rdb';
-import { decodeRdbEnvelope } from '../lambdas/adapters/rdb-envelope';
-import { nativeLz4Blocks } from '../lambdas/adapters/lz4-native';
+import { decodeRdbEnvelope } from '../lambdas/adapters/storage/rdb-envelope';
+import { nativeLz4Blocks } from '../lambdas/adapters/storage/lz4-native';
 
 /**
  * `redis-dr drill local --rdb <file|s3://…>`: the restore drill on this

@@ -1,10 +1,10 @@
 import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { PlanConfig, RedisDrConfig } from '../lib/config';
 import { drillRunInput, drillsIn, drillStateMachineArn, recoveryBucketName } from '../lib/deployment';
-import { currentState, drillReportOf, listDrillExecutions } from '../lambdas/adapters/drill-history';
-import { drillPlanOf } from '../lambdas/domain/freshness';
-import { errorName } from '../lambdas/adapters/errors';
-import type { DrillInput, DrillWhere } from '../lambdas/domain/drill';
+import { currentState, drillReportOf, listDrillExecutions } from '../lambdas/adapters/aws/drill-history';
+import { drillPlanOf } from '../lambdas/domain/plans/freshness';
+import { errorName } from '../lambdas/adapters/aws/errors';
+import type { DrillInput, DrillWhere } from '../lambdas/domain/drills/drill';
 import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from './aws';
 import { withStatus } from './progress';
 import { UsageError } from './usage';

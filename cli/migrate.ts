@@ -1,19 +1,19 @@
 import type { Redis } from 'ioredis';
-import { dumpBatches, parseRedisUrl, redactUrl, RedisUrlError, withKeyspaces, type KeyspaceSpec } from '../lambdas/adapters/redis-copy';
-import { withKeyspacesOf, type Keyspace } from '../lambdas/adapters/redis-keyspace';
-import { sourceDatasetBytes } from '../lambdas/adapters/redis-memory';
-import { evictedMessage, evictionFailed, formatBytes, type EvictionReport } from '../lambdas/domain/eviction';
-import type { RespPipe } from '../lambdas/adapters/redis';
+import { dumpBatches, parseRedisUrl, redactUrl, RedisUrlError, withKeyspaces, type KeyspaceSpec } from '../lambdas/adapters/redis/dump-restore';
+import { withKeyspacesOf, type Keyspace } from '../lambdas/adapters/redis/keyspace';
+import { sourceDatasetBytes } from '../lambdas/adapters/redis/memory';
+import { evictedMessage, evictionFailed, formatBytes, type EvictionReport } from '../lambdas/domain/keys/eviction';
+import type { RespPipe } from '../lambdas/adapters/redis/resp-pipe';
 import { KeyWriter, SKIPPED_KEYS_REMEMBERED } from '../lambdas/jobs/keys/writer';
-import { jsonKey } from '../lambdas/domain/fingerprint';
+import { jsonKey } from '../lambdas/domain/keys/fingerprint';
 import { compareClients, compareJson, eachLane, formatCompare, stopOnSigint, type CompareResult, type Explain } from './compare';
 import { keyProgress } from './progress';
 import { sideCredentials } from './redis-credentials';
 import { UsageError } from './usage';
-import type { CopyCounts, KeyCopyOptions, OnConflict } from '../lambdas/domain/key-copy';
+import type { CopyCounts, KeyCopyOptions, OnConflict } from '../lambdas/domain/keys/key-copy';
 
 /** What to do with a key that already exists on the target. */
-export type { OnConflict } from '../lambdas/domain/key-copy';
+export type { OnConflict } from '../lambdas/domain/keys/key-copy';
 
 /** Options of {@link migrateClients}: those of every key copy (lambdas/domain/key-copy.ts). */
 export type MigrateOptions = KeyCopyOptions;

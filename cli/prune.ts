@@ -1,10 +1,10 @@
 import type { RedisDrConfig } from '../lib/config';
-import { retentionPolicyOf } from '../lambdas/domain/plan-input';
+import { retentionPolicyOf } from '../lambdas/domain/plans/plan-input';
 import { pruneRunInput } from '../lib/deployment';
-import { listTargetSnapshots } from '../lambdas/adapters/elasticache';
-import { planSnapshotTags, toRecoveryPoints } from '../lambdas/adapters/plan-snapshots';
-import { mapConcurrent, throttleRetry } from '../lambdas/adapters/retry';
-import { resolveTargets } from '../lambdas/adapters/targets';
+import { listTargetSnapshots } from '../lambdas/adapters/aws/elasticache';
+import { planSnapshotTags, toRecoveryPoints } from '../lambdas/adapters/aws/plan-snapshots';
+import { mapConcurrent, throttleRetry } from '../lambdas/adapters/aws/retry';
+import { resolveTargets } from '../lambdas/adapters/aws/targets';
 import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from './aws';
 import { formatPlan, planRetention, type TargetPlan } from './retention';
 import { UsageError } from './usage';

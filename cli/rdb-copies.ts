@@ -8,10 +8,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RedisDrConfig } from '../lib/config';
 import { recoveryBucketName } from '../lib/deployment';
-import { describeError, errorName } from '../lambdas/adapters/errors';
-import { getObjectTags, listObjects } from '../lambdas/adapters/s3';
-import { drExportsByTarget, type DrExport } from '../lambdas/domain/drill-select';
-import { parseSnapshotName } from '../lambdas/domain/naming';
+import { describeError, errorName } from '../lambdas/adapters/aws/errors';
+import { getObjectTags, listObjects } from '../lambdas/adapters/aws/s3';
+import { drExportsByTarget, type DrExport } from '../lambdas/domain/drills/select';
+import { parseSnapshotName } from '../lambdas/domain/plans/naming';
 import {
   describeCopy,
   exportOf,
@@ -23,8 +23,8 @@ import {
   type FastPath,
   type PointCopies,
   type RdbCopy,
-} from '../lambdas/domain/rdb-copies';
-import type { FreshnessReads } from '../lambdas/jobs/freshness';
+} from '../lambdas/domain/dr-copies/rdb-copies';
+import type { FreshnessReads } from '../lambdas/jobs/scheduled/freshness';
 import type { CliAws } from './aws';
 import { table, type Style } from './table';
 

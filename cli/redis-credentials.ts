@@ -5,7 +5,7 @@
  * environment (`REDIS_DR_FROM_PASSWORD`, optionally `REDIS_DR_FROM_USERNAME`).
  * A password in the URL still works when percent-encoded.
  */
-import type { UrlCredentials } from '../lambdas/adapters/redis-copy';
+import type { UrlCredentials } from '../lambdas/adapters/redis/dump-restore';
 import { UsageError } from './usage';
 
 /** One side of the command: its secret option and the environment variables it reads. */
@@ -38,8 +38,8 @@ export async function sideCredentials(side: CredentialSide, env: NodeJS.ProcessE
     // The AWS SDK loads only when a secret is named: a run without one stays light (bench/README.md, backup).
     const [{ SecretsManagerClient }, { sdkClientConfig }, { getRedisCredentials }, { awsProblem }] = await Promise.all([
       import('@aws-sdk/client-secrets-manager'),
-      import('../lambdas/adapters/runtime.js'),
-      import('../lambdas/adapters/secrets.js'),
+      import('../lambdas/adapters/aws/runtime.js'),
+      import('../lambdas/adapters/aws/secrets.js'),
       import('./aws.js'),
     ]);
     let c;

@@ -1,9 +1,10 @@
 /** `redis-dr restore-aof`: the action (loaded only when the command runs; options: cli/commands/restore-aof.ts). */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { RestoreDirectory } from '../lambdas/adapters/aof-dir';
-import { findServerBinary, LocalRedisError, startLocalRedis } from '../lambdas/adapters/local-redis';
-import { restoreAof, type RestoreAofReport } from '../lambdas/jobs/restore-aof';
+import { RestoreDirectory } from '../lambdas/adapters/host/aof-dir';
+import { findServerBinary, LocalRedisError } from '../lambdas/adapters/redis/server-binary';
+import { startLocalRedis } from '../lambdas/adapters/redis/local-server';
+import { restoreAof, type RestoreAofReport } from '../lambdas/jobs/self-managed/restore-aof';
 import { openAofStore } from './aof-destination';
 import type { RestoreAofCliOptions } from './commands/restore-aof';
 import { UsageError } from './usage';

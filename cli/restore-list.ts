@@ -16,8 +16,8 @@
  * only (`--limit` bounds them). Exit 1 when a bucket could not be read.
  */
 import type { RedisDrConfig } from '../lib/config';
-import { listTargetSnapshots } from '../lambdas/adapters/elasticache';
-import { newestFirst } from '../lambdas/domain/rdb-copies';
+import { listTargetSnapshots } from '../lambdas/adapters/aws/elasticache';
+import { newestFirst } from '../lambdas/domain/dr-copies/rdb-copies';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
 import { anyPlanExports, copiesOf, copyBuckets, formatCopies, type TargetCopies } from './rdb-copies';
 import { isServerlessTarget } from './restore-serverless';

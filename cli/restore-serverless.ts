@@ -20,13 +20,13 @@ import {
   type ServerlessCache,
 } from '@aws-sdk/client-elasticache';
 import type { RedisDrConfig } from '../lib/config';
-import { listTargetSnapshots } from '../lambdas/adapters/elasticache';
-import { describeError, errorName } from '../lambdas/adapters/errors';
-import { newestAvailable } from '../lambdas/domain/drill-select';
-import { TAGS } from '../lambdas/domain/types';
+import { listTargetSnapshots } from '../lambdas/adapters/aws/elasticache';
+import { describeError, errorName } from '../lambdas/adapters/aws/errors';
+import { newestAvailable } from '../lambdas/domain/drills/select';
+import { TAGS } from '../lambdas/domain/plans/types';
 import type { CliAws } from './aws';
 import { chosenCopy, type PointCopiesReport } from './rdb-copies';
-import { formatRefusals, restorePreflight, type PreflightRefusal } from '../lambdas/domain/restore-preflight';
+import { formatRefusals, restorePreflight, type PreflightRefusal } from '../lambdas/domain/drills/restore-preflight';
 import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } from './restore';
 import { UsageError } from './usage';
 

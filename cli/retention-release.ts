@@ -1,14 +1,14 @@
-import { taggedElastiCacheResources } from '../lambdas/adapters/tagging';
-import { tagSnapshot, untagSnapshot } from '../lambdas/adapters/elasticache';
-import { describeError } from '../lambdas/adapters/errors';
-import { getObjectTags, listObjects } from '../lambdas/adapters/s3';
-import { throttleRetry } from '../lambdas/adapters/retry';
-import { parseCollapseHold } from '../lambdas/domain/collapse';
-import { collapseMarkState, releasedMarkValue } from '../lambdas/domain/collapse-points';
-import { parseExportObjectKey } from '../lambdas/domain/export';
-import { isSnapshotOf, parseSnapshotName } from '../lambdas/domain/naming';
-import { TAGS } from '../lambdas/domain/types';
-import { setCopyTiers } from '../lambdas/jobs/collapse-copies';
+import { taggedElastiCacheResources } from '../lambdas/adapters/aws/tagging';
+import { tagSnapshot, untagSnapshot } from '../lambdas/adapters/aws/elasticache';
+import { describeError } from '../lambdas/adapters/aws/errors';
+import { getObjectTags, listObjects } from '../lambdas/adapters/aws/s3';
+import { throttleRetry } from '../lambdas/adapters/aws/retry';
+import { parseCollapseHold } from '../lambdas/domain/plans/collapse';
+import { collapseMarkState, releasedMarkValue } from '../lambdas/domain/plans/collapse-points';
+import { parseExportObjectKey } from '../lambdas/domain/dr-copies/export';
+import { isSnapshotOf, parseSnapshotName } from '../lambdas/domain/plans/naming';
+import { TAGS } from '../lambdas/domain/plans/types';
+import { setCopyTiers } from '../lambdas/jobs/dr-copies/collapse-copies';
 import { recoveryBucketName } from '../lib/deployment';
 import type { RedisDrConfig } from '../lib/config';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
@@ -219,7 +219,7 @@ export async function releaseAction(o: ReleaseOptions, env: CliEnv = {}): Promis
  */
 async function releaseBackups(o: ReleaseOptions): Promise<void> {
   if (o.dryRun) throw new UsageError('--dry-run is not available with --destination: list the held backups with `ls <dir>` or their .json records, then release');
-  const [{ openStore }, { releaseBackupHold }] = await Promise.all([import('./backup.js'), import('../lambdas/jobs/release-backup-hold.js')]);
+  const [{ openStore }, { releaseBackupHold }] = await Promise.all([import('./backup.js'), import('../lambdas/jobs/self-managed/release-backup-hold.js')]);
   const store = await openStore(o.destination!, o.s3Endpoint, '--destination');
   const lines: string[] = [];
   let released;

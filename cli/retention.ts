@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { retentionPolicyOf } from '../lambdas/domain/plan-input';
+import { retentionPolicyOf } from '../lambdas/domain/plans/plan-input';
 import { z } from 'zod';
-import { parseSnapshotName } from '../lambdas/domain/naming';
-import { selectExpired, type RetentionDecision } from '../lambdas/domain/retention';
-import { isTier, TIERS, type RecoveryPoint, type RetentionPolicy } from '../lambdas/domain/types';
+import { parseSnapshotName } from '../lambdas/domain/plans/naming';
+import { selectExpired, type RetentionDecision } from '../lambdas/domain/plans/retention';
+import { isTier, TIERS, type RecoveryPoint, type RetentionPolicy } from '../lambdas/domain/plans/types';
 import { pruneRunInput } from '../lib/deployment';
 import { findPlan, loadCliConfig } from './config-file';
 import { DEFAULT_CONFIG_FILE } from './options';

@@ -1,11 +1,11 @@
 /** Reading an `.rdb` from S3 for `verify-rdb` (loaded only for s3:// locations). */
 import { S3Client } from '@aws-sdk/client-s3';
-import { errorName } from '../lambdas/adapters/errors';
-import { getObjectTags, listObjects, parseS3Url } from '../lambdas/adapters/s3';
-import { headObject, readRanges, type ObjectIdentity } from '../lambdas/adapters/s3-ranges';
-import { parseExportObjectKey, parseShardTag } from '../lambdas/domain/export';
-import type { ShardFile } from '../lambdas/domain/shard-set';
-import { TAGS } from '../lambdas/domain/types';
+import { errorName } from '../lambdas/adapters/aws/errors';
+import { getObjectTags, listObjects, parseS3Url } from '../lambdas/adapters/aws/s3';
+import { headObject, readRanges, type ObjectIdentity } from '../lambdas/adapters/aws/s3-ranges';
+import { parseExportObjectKey, parseShardTag } from '../lambdas/domain/dr-copies/export';
+import type { ShardFile } from '../lambdas/domain/keys/shard-set';
+import { TAGS } from '../lambdas/domain/plans/types';
 
 /** How `verify-rdb` reads an object. */
 export interface S3ReadOptions {

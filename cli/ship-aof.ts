@@ -1,11 +1,12 @@
 /** `redis-dr ship-aof`: the action (loaded only when the command runs; options: cli/commands/ship-aof.ts). */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { AofDirectory, serverAofState } from '../lambdas/adapters/aof-dir';
-import { redactUrl as redactHeartbeat } from '../lambdas/adapters/heartbeat';
-import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../lambdas/adapters/redis-copy';
+import { AofDirectory, serverAofState } from '../lambdas/adapters/host/aof-dir';
+import { redactUrl as redactHeartbeat } from '../lambdas/adapters/host/heartbeat';
+import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../lambdas/adapters/redis/dump-restore';
 import { sideCredentials } from './redis-credentials';
-import { AofShipper, LineageError, ShipInputError } from '../lambdas/jobs/ship-aof';
+import { AofShipper } from '../lambdas/jobs/self-managed/ship-aof';
+import { LineageError, ShipInputError } from '../lambdas/jobs/self-managed/ship-aof-types';
 import { openAofStore } from './aof-destination';
 import type { ShipAofCliOptions } from './commands/ship-aof';
 import { formatDuration } from './options';

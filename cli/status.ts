@@ -1,22 +1,22 @@
 import type { RedisDrConfig } from '../lib/config';
 import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName } from '../lib/deployment';
-import { describeError } from '../lambdas/adapters/errors';
-import { drillReportOf, listDrillExecutions, listSucceededDrills } from '../lambdas/adapters/drill-history';
+import { describeError } from '../lambdas/adapters/aws/errors';
+import { drillReportOf, listDrillExecutions, listSucceededDrills } from '../lambdas/adapters/aws/drill-history';
 import { METRIC } from '../lambdas/domain/alerting/metrics';
-import type { DrillWhere } from '../lambdas/domain/drill';
-import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../lambdas/domain/freshness';
-import { pointsToShow } from '../lambdas/domain/rdb-copies';
-import { mapConcurrent } from '../lambdas/adapters/retry';
-import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type FreshnessReport } from '../lambdas/jobs/freshness';
+import type { DrillWhere } from '../lambdas/domain/drills/drill';
+import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../lambdas/domain/plans/freshness';
+import { pointsToShow } from '../lambdas/domain/dr-copies/rdb-copies';
+import { mapConcurrent } from '../lambdas/adapters/aws/retry';
+import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type FreshnessReport } from '../lambdas/jobs/scheduled/freshness';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from './aws';
 import { collectCoverage, formatCoverage } from './coverage';
 import { copiesOf, copyBuckets, formatCopies, type TargetCopies } from './rdb-copies';
 import { plain, table, terminalStyle, type Style } from './table';
-import { taggedElastiCacheResources } from '../lambdas/adapters/tagging';
-import { throttleRetry } from '../lambdas/adapters/retry';
-import { parseCollapseHold } from '../lambdas/domain/collapse';
-import { collapseMarkState, type CollapseMarkState } from '../lambdas/domain/collapse-points';
-import { TAGS } from '../lambdas/domain/types';
+import { taggedElastiCacheResources } from '../lambdas/adapters/aws/tagging';
+import { throttleRetry } from '../lambdas/adapters/aws/retry';
+import { parseCollapseHold } from '../lambdas/domain/plans/collapse';
+import { collapseMarkState, type CollapseMarkState } from '../lambdas/domain/plans/collapse-points';
+import { TAGS } from '../lambdas/domain/plans/types';
 
 /**
  * `redis-dr status [-c config] [--json]`: per plan and target, in both

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { nativeLz4Blocks } from '../lambdas/adapters/lz4-native';
-import { decodeRdbEnvelope, type RdbEnvelopeInfo } from '../lambdas/adapters/rdb-envelope';
+import { nativeLz4Blocks } from '../lambdas/adapters/storage/lz4-native';
+import { decodeRdbEnvelope, type RdbEnvelopeInfo } from '../lambdas/adapters/storage/rdb-envelope';
 import { rdbVerdict, verifyRdbStream, type RdbReport } from '../lambdas/domain/rdb/verifier';
 
 /** How verify-rdb reads its input (S3 only; a local file is streamed as is). */

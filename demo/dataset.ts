@@ -18,7 +18,7 @@
  * a given `keys` (a seeded generator) but for the TTLs' absolute times.
  */
 import type { Redis } from 'ioredis';
-import { mulberry32 } from '../lambdas/domain/prng';
+import { mulberry32 } from '../lambdas/domain/keys/prng';
 
 /** What was written, per kind (keys) and in total. */
 export interface SampleDataset {

@@ -44,8 +44,8 @@ import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { sdkStreamMixin } from '@smithy/core/serde';
-import type { LocalRedis } from '../lambdas/adapters/local-redis';
-import { MAX_OBJECT_TAGS } from '../lambdas/domain/types';
+import type { LocalRedis } from '../lambdas/adapters/redis/local-server';
+import { MAX_OBJECT_TAGS } from '../lambdas/domain/plans/types';
 
 /** A command the provider has no answer for: the demo would otherwise call AWS. */
 export class NotAnsweredLocally extends Error {

@@ -4,7 +4,7 @@ import type { RedisDrConfig } from './config';
 import { RecoveryStorageChecks } from './nag/recovery-storage-checks';
 import { DrStack } from './stacks/dr-stack';
 import { PrimaryStack } from './stacks/primary-stack';
-import { TAGS } from '../lambdas/domain/types';
+import { TAGS } from '../lambdas/domain/plans/types';
 
 /** The stacks of one deployment. */
 export interface RedisDrStacks {

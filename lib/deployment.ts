@@ -7,9 +7,9 @@
  *
  * Pure: no CDK constructs, no AWS calls (the CLI imports it).
  */
-import type { DrillInput, DrillWhere } from '../lambdas/domain/drill';
-import type { FreshnessInput, PruneRunInput } from '../lambdas/domain/plan-input';
-import { analyzeSchedule } from '../lambdas/domain/schedule';
+import type { DrillInput, DrillWhere } from '../lambdas/domain/drills/drill';
+import type { FreshnessInput, PruneRunInput } from '../lambdas/domain/plans/plan-input';
+import { analyzeSchedule } from '../lambdas/domain/plans/schedule';
 import type { NetworkConfig, PlanConfig, RedisDrConfig } from './config';
 
 /** Wall-clock budget of one prune run (deletions are retried within it). */

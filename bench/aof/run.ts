@@ -25,9 +25,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import Redis from 'ioredis';
-import { AofDirectory } from '../../lambdas/adapters/aof-dir';
-import { FileAofStore } from '../../lambdas/adapters/aof-store';
-import { AofShipper } from '../../lambdas/jobs/ship-aof';
+import { AofDirectory } from '../../lambdas/adapters/host/aof-dir';
+import { FileAofStore } from '../../lambdas/adapters/storage/aof-store';
+import { AofShipper } from '../../lambdas/jobs/self-managed/ship-aof';
 import { intFlags } from '../support';
 
 const { values: flags } = parseArgs({

@@ -20,7 +20,7 @@ import {
   ResourceGroupsTaggingAPIServiceException,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
-import { TAGS } from '../../lambdas/domain/types.js';
+import { TAGS } from '../../lambdas/domain/plans/types.js';
 import { mulberry32 } from '../../test/support/prng.js';
 import type { FleetModel } from './model.js';
 

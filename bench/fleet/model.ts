@@ -21,9 +21,9 @@ import {
   type Snapshot,
 } from '@aws-sdk/client-elasticache';
 import type { GetResourcesCommandInput, ResourceTagMapping } from '@aws-sdk/client-resource-groups-tagging-api';
-import { formatSnapshotName, parseSnapshotName } from '../../lambdas/domain/naming.js';
-import { classifyTier } from '../../lambdas/domain/tier.js';
-import { TAGS } from '../../lambdas/domain/types.js';
+import { formatSnapshotName, parseSnapshotName } from '../../lambdas/domain/plans/naming.js';
+import { classifyTier } from '../../lambdas/domain/plans/tier.js';
+import { TAGS } from '../../lambdas/domain/plans/types.js';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';

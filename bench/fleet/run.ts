@@ -23,12 +23,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { MetricsSink, MetricUnitName } from '../../lambdas/adapters/metrics.js';
-import { systemClock, type RetryClock } from '../../lambdas/adapters/retry.js';
-import { sdkClientConfig, TUNING, type LogSink, type ScheduledDeps } from '../../lambdas/adapters/runtime.js';
-import { pruneRunInputSchema, snapshotRunInputSchema, type PruneRunInput } from '../../lambdas/domain/plan-input.js';
-import { PruneRunFailedError, runPrunePlan, type PruneRunReport } from '../../lambdas/jobs/prune.js';
-import { runSnapshotPlan, SnapshotRunFailedError, type SnapshotRunReport } from '../../lambdas/jobs/snapshot.js';
+import type { MetricsSink, MetricUnitName } from '../../lambdas/adapters/aws/metrics.js';
+import { systemClock, type RetryClock } from '../../lambdas/adapters/aws/retry.js';
+import { sdkClientConfig, TUNING, type LogSink, type ScheduledDeps } from '../../lambdas/adapters/aws/runtime.js';
+import { pruneRunInputSchema, snapshotRunInputSchema, type PruneRunInput } from '../../lambdas/domain/plans/plan-input.js';
+import { PruneRunFailedError, runPrunePlan, type PruneRunReport } from '../../lambdas/jobs/scheduled/prune.js';
+import { runSnapshotPlan, SnapshotRunFailedError, type SnapshotRunReport } from '../../lambdas/jobs/scheduled/snapshot.js';
 import { CallStats, FAKE_CREDENTIALS, installFakeAws, OPERATIONS, type FakeAws, type Operation, type Transport } from './mock.js';
 import { FleetModel, type FleetCounts } from './model.js';
 

@@ -29,7 +29,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type Redis from 'ioredis';
 import { migrateClients } from '../../cli/migrate';
-import { connectKeyspace } from '../../lambdas/adapters/redis-copy';
+import { connectKeyspace } from '../../lambdas/adapters/redis/dump-restore';
 import { startRedisCluster, type RedisCluster } from '../../test/support/redis-cluster';
 import { startRedisServer } from '../../test/support/redis-server';
 import { populate } from '../verify-rdb/dataset';

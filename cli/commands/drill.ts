@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { CliEnv } from '../aws';
-import type { DrillWhere } from '../../lambdas/domain/drill';
-import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../lambdas/domain/drill-defaults';
+import type { DrillWhere } from '../../lambdas/domain/drills/drill';
+import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../lambdas/domain/drills/defaults';
 import { commaList, DEFAULT_CONFIG_FILE, percent, positiveInt } from '../options';
 
 /** Defines `redis-dr drill` (options and help); its action module loads only when it runs. */

@@ -1,8 +1,8 @@
 /** Lambda entry point of the alert formatter (both regions): the on-call EventBridge rule's target. */
 import { SNSClient } from '@aws-sdk/client-sns';
-import { publishAlert } from '../adapters/alerts.js';
-import { requiredEnv } from '../adapters/runtime.js';
-import { forwardAlert } from '../jobs/alert-formatter.js';
+import { publishAlert } from '../adapters/aws/alerts.js';
+import { requiredEnv } from '../adapters/aws/runtime.js';
+import { forwardAlert } from '../jobs/alerting/alert-formatter.js';
 import { anyInput, awsClient, lambdaEntry, log } from './entry.js';
 
 const sns = awsClient(SNSClient);

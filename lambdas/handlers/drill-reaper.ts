@@ -1,6 +1,6 @@
 /** Lambda entry point of the drill reaper: EventBridge Scheduler invokes it hourly per region. */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { drillReaperInputSchema, reapDrillClusters } from '../jobs/drill-reaper.js';
+import { drillReaperInputSchema, reapDrillClusters } from '../jobs/drills/drill-reaper.js';
 import { awsClient, lambdaEntry, scheduledDeps } from './entry.js';
 
 const secrets = awsClient(SecretsManagerClient);

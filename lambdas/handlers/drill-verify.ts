@@ -4,10 +4,10 @@
  * timeout), REDIS_DR_SCAN_COUNT (default 1000).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { systemClock } from '../adapters/retry.js';
-import { envInt } from '../adapters/runtime.js';
-import { drillVerifyInputSchema } from '../domain/drill.js';
-import { runDrillVerify, VERIFY_TUNING } from '../jobs/drill-verify.js';
+import { systemClock } from '../adapters/aws/retry.js';
+import { envInt } from '../adapters/aws/runtime.js';
+import { drillVerifyInputSchema } from '../domain/drills/drill.js';
+import { runDrillVerify, VERIFY_TUNING } from '../jobs/drills/drill-verify.js';
 import { awsClient, lambdaEntry, log } from './entry.js';
 
 const secrets = awsClient(SecretsManagerClient);

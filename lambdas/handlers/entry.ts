@@ -17,10 +17,10 @@ import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import type { MetricsSink } from '../adapters/metrics.js';
-import { powertoolsSink } from '../adapters/powertools-metrics.js';
-import { systemClock } from '../adapters/retry.js';
-import { envInt, sdkClientConfig, TUNING, type LogSink, type ScheduledDeps } from '../adapters/runtime.js';
+import type { MetricsSink } from '../adapters/aws/metrics.js';
+import { powertoolsSink } from '../adapters/aws/powertools-metrics.js';
+import { systemClock } from '../adapters/aws/retry.js';
+import { envInt, sdkClientConfig, TUNING, type LogSink, type ScheduledDeps } from '../adapters/aws/runtime.js';
 
 /** Structured JSON logs; every line of an invocation carries its Lambda context. */
 export const logger = new Logger();

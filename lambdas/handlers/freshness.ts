@@ -1,11 +1,11 @@
 /** Lambda entry point of the freshness monitor: EventBridge Scheduler invokes it every 5 minutes. */
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { listSucceededDrills, stateMachineCreatedAt } from '../adapters/drill-history.js';
-import { scheduleGroupCreatedAt } from '../adapters/scheduler.js';
-import { MAX_DRILL_EXECUTIONS } from '../domain/freshness.js';
-import { freshnessInputSchema } from '../domain/plan-input.js';
-import { runFreshness } from '../jobs/freshness.js';
+import { listSucceededDrills, stateMachineCreatedAt } from '../adapters/aws/drill-history.js';
+import { scheduleGroupCreatedAt } from '../adapters/aws/scheduler.js';
+import { MAX_DRILL_EXECUTIONS } from '../domain/plans/freshness.js';
+import { freshnessInputSchema } from '../domain/plans/plan-input.js';
+import { runFreshness } from '../jobs/scheduled/freshness.js';
 import { awsClient, lambdaEntry, scheduledDeps } from './entry.js';
 
 const sfn = awsClient(SFNClient);

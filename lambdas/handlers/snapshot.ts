@@ -1,8 +1,8 @@
 /** Lambda entry point of snapshots: EventBridge Scheduler invokes it with a SnapshotRunInput. */
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { lambdaProbe } from '../adapters/probe-invoke.js';
-import { snapshotRunInputSchema } from '../domain/plan-input.js';
-import { runSnapshotPlan } from '../jobs/snapshot.js';
+import { lambdaProbe } from '../adapters/aws/probe-invoke.js';
+import { snapshotRunInputSchema } from '../domain/plans/plan-input.js';
+import { runSnapshotPlan } from '../jobs/scheduled/snapshot.js';
 import { awsClient, lambdaEntry, scheduledDeps } from './entry.js';
 
 const lambda = awsClient(LambdaClient);

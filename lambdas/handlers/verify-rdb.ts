@@ -4,10 +4,10 @@
  * the DR bucket and which invokes this until the verification is done.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
-import { publishAlert } from '../adapters/alerts.js';
-import { systemClock } from '../adapters/retry.js';
-import { envInt, requiredEnv } from '../adapters/runtime.js';
-import { verifyStep, verifyStepSchema } from '../jobs/verify-rdb.js';
+import { publishAlert } from '../adapters/aws/alerts.js';
+import { systemClock } from '../adapters/aws/retry.js';
+import { envInt, requiredEnv } from '../adapters/aws/runtime.js';
+import { verifyStep, verifyStepSchema } from '../jobs/dr-copies/verify-rdb.js';
 import { awsClient, lambdaEntry, log, metricsSink, scheduledDeps } from './entry.js';
 
 const sns = awsClient(SNSClient);

@@ -4,7 +4,7 @@
  * config are broken, and every problem is reported at once.
  */
 import { RegionInfo } from 'aws-cdk-lib/region-info';
-import { analyzeSchedule, isValidTimeZone, parseAwsCron, utcOffsetMinutes, type ScheduleAnalysis } from '../../lambdas/domain/schedule.js';
+import { analyzeSchedule, isValidTimeZone, parseAwsCron, utcOffsetMinutes, type ScheduleAnalysis } from '../../lambdas/domain/plans/schedule.js';
 import {
   DEFAULT_DRILL_WHERE,
   DEFAULT_TIME_ZONE,
@@ -14,7 +14,7 @@ import {
   MAX_SERVERLESS_SNAPSHOTS_PER_DAY,
 } from './defaults';
 import { SECRET_ARN, show } from './messages';
-import { DRILL_PREFIX, drillTargetStem } from '../../lambdas/domain/drill.js';
+import { DRILL_PREFIX, drillTargetStem } from '../../lambdas/domain/drills/drill.js';
 
 export interface Problem {
   readonly path: readonly PropertyKey[];

@@ -41,7 +41,7 @@ export const REGION_SUGGESTIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-ce
 export const DEFAULT_TIME_ZONE = 'UTC';
 
 /** Drill verification defaults (`drill.verify`), declared where the CLI reads them without loading the CDK. */
-export { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../lambdas/domain/drill-defaults.js';
+export { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../lambdas/domain/drills/defaults.js';
 
 /** Where a plan's drills run when `drill.where` is not given. */
 export const DEFAULT_DRILL_WHERE = 'both';
@@ -50,4 +50,4 @@ export const DEFAULT_DRILL_WHERE = 'both';
 export const DRILL_WHERE = ['primary', 'dr', 'both'] as const;
 
 /** Keyspace-collapse threshold (`collapseThresholdPct`), declared with the tripwire it configures. */
-export { DEFAULT_COLLAPSE_THRESHOLD_PCT } from '../../lambdas/domain/collapse.js';
+export { DEFAULT_COLLAPSE_THRESHOLD_PCT } from '../../lambdas/domain/plans/collapse.js';

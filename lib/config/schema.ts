@@ -4,8 +4,8 @@
  * for completion (`config/schema.json`, `npm run schema`).
  */
 import { z } from 'zod';
-import { isValidTimeZone, parseAwsCron } from '../../lambdas/domain/schedule.js';
-import { TIERS, type Tier } from '../../lambdas/domain/types.js';
+import { isValidTimeZone, parseAwsCron } from '../../lambdas/domain/plans/schedule.js';
+import { TIERS, type Tier } from '../../lambdas/domain/plans/types.js';
 import { crossFieldProblems } from './checks';
 import {
   DEFAULT_COLLAPSE_THRESHOLD_PCT,

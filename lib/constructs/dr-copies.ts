@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { stateMachineLogGroup } from './log-retention';
 import type { DrConfig, PlanConfig } from '../config';
 import { verifyStateMachineName } from '../deployment';
-import { VERIFY_GAVE_UP } from '../../lambdas/domain/verify-errors';
+import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
 import { nagArnRef } from './elasticache-arns';
 import { HouseFunction } from './house-function';

@@ -4,11 +4,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { DrConfig } from '../config';
 import type { ScheduledCapabilityProps } from './scheduled-capability';
-import type { ExportRunInput } from '../../lambdas/domain/plan-input';
-import { exportName } from '../../lambdas/domain/export';
-import { MAX_EXPORT_ATTEMPTS, retryTargetTags } from '../../lambdas/domain/export-plan';
-import { SNAPSHOT_PREFIX } from '../../lambdas/domain/naming';
-import { TAGS } from '../../lambdas/domain/types';
+import type { ExportRunInput } from '../../lambdas/domain/plans/plan-input';
+import { exportName } from '../../lambdas/domain/dr-copies/export';
+import { MAX_EXPORT_ATTEMPTS, retryTargetTags } from '../../lambdas/domain/dr-copies/export-plan';
+import { SNAPSHOT_PREFIX } from '../../lambdas/domain/plans/naming';
+import { TAGS } from '../../lambdas/domain/plans/types';
 import {
   acknowledgeSnapshotWildcards,
   deploymentSnapshotTags,

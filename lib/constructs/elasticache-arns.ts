@@ -1,8 +1,8 @@
 import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { SNAPSHOT_PREFIX } from '../../lambdas/domain/naming';
-import { TAGS } from '../../lambdas/domain/types';
+import { SNAPSHOT_PREFIX } from '../../lambdas/domain/plans/naming';
+import { TAGS } from '../../lambdas/domain/plans/types';
 
 /**
  * ARN patterns of ElastiCache resources in the construct's stack (its region

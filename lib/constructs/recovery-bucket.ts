@@ -14,7 +14,7 @@ import {
   elastiCacheCanonicalUserId,
   type ElastiCacheBucketAccessRoute,
 } from './elasticache-s3-access';
-import { TAGS, TIERS } from '../../lambdas/domain/types';
+import { TAGS, TIERS } from '../../lambdas/domain/plans/types';
 
 /**
  * The S3 buckets that hold exported recovery points: the export bucket in the

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BACKUP_METRICS } from '../../lambdas/domain/backup-metrics';
+import { BACKUP_METRICS } from '../../lambdas/domain/self-managed/backup-metrics';
 import { startPingServer, type PingServer } from '../support/ping-server';
 import { freePort, startRedisServer, type RedisServer } from '../support/redis-server';
 

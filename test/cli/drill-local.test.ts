@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../lambdas/domain/rdb/crc64';
-import { DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../lambdas/domain/drill-defaults';
+import { DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../lambdas/domain/drills/defaults';
 import { startFakeS3, type FakeS3 } from '../support/fake-s3';
 import { bgsave, startRedisServer } from '../support/redis-server';
-import { processAlive } from '../../lambdas/adapters/process';
+import { processAlive } from '../../lambdas/adapters/host/process';
 
 /**
  * `redis-dr drill local` as operators run it: the compiled CLI in a child

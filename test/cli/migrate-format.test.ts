@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatMigrate, type MigrateResult } from '../../cli/migrate';
-import { unansweredNote } from '../../lambdas/adapters/redis-copy';
+import { unansweredNote } from '../../lambdas/adapters/redis/dump-restore';
 
 const result = (over: Partial<MigrateResult>): MigrateResult => ({
   scanned: 0,

@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { compareClients } from '../../cli/compare';
 import { migrateClients, migrateExitCode, runMigrate } from '../../cli/migrate';
-import { keyspaceOf } from '../../lambdas/adapters/redis-keyspace';
+import { keyspaceOf } from '../../lambdas/adapters/redis/keyspace';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { BINARY_KEY, seedDataset } from './support/dataset';
 import { cli } from './support/run-cli';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileBackupStore } from '../../lambdas/adapters/backup-store';
+import { FileBackupStore } from '../../lambdas/adapters/storage/backup-store';
 import { FakeClock } from '../support/fakes';
 import { DR_BUCKET, PRIMARY_BUCKET } from './support/dr-copies';
 import { fakeAws } from './support/fake-aws';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TMP_PREFIX } from '../../demo/run';
-import { processAlive } from '../../lambdas/adapters/process';
+import { processAlive } from '../../lambdas/adapters/host/process';
 
 /**
  * `npm run demo` as a user runs it: a child process, so the exit code, the

@@ -15,9 +15,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotAnsweredLocally, LocalAws } from '../../demo/local-aws';
 import { runStateMachine, unansweredTasks } from '../../demo/step-functions';
 import type { AslDefinition } from '../../lib/asl';
-import type { LocalRedis } from '../../lambdas/adapters/local-redis';
-import { addObjectTags, getObjectTags, listObjects } from '../../lambdas/adapters/s3';
-import { headObject, ObjectChangedError, readRanges } from '../../lambdas/adapters/s3-ranges';
+import type { LocalRedis } from '../../lambdas/adapters/redis/local-server';
+import { addObjectTags, getObjectTags, listObjects } from '../../lambdas/adapters/aws/s3';
+import { headObject, ObjectChangedError, readRanges } from '../../lambdas/adapters/aws/s3-ranges';
 
 /** A server stand-in: the provider only reads its endpoint and stops it. */
 function fakeServer(port: number): LocalRedis & { stopped: boolean } {

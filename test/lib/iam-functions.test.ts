@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StandIns, TemplateJson } from '../../lib/asl';
 import { loadConfig, type RedisDrConfig } from '../../lib/config';
-import { DRILL_PREFIX, DRILL_SECRET_PREFIX } from '../../lambdas/domain/drill';
+import { DRILL_PREFIX, DRILL_SECRET_PREFIX } from '../../lambdas/domain/drills/drill';
 import { type AwsCall, CALLS_DIR, checkedInCalls } from '../support/aws-calls';
 import { type CallNames, evaluate, type IamRequest, type PolicyDocument, requestsOfCall, rolePolicies } from '../support/iam';
 import { DRILLS_CONFIG } from '../support/state-machine';

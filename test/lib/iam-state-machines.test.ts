@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AslDefinition, type StandIns, stateMachineDefinition, type TemplateJson } from '../../lib/asl';
 import { loadConfig, type RedisDrConfig, validateConfig } from '../../lib/config';
 import { drillPlans } from '../../lib/deployment';
-import { DRILL_PREFIX, DRILL_SECRET_PREFIX } from '../../lambdas/domain/drill';
+import { DRILL_PREFIX, DRILL_SECRET_PREFIX } from '../../lambdas/domain/drills/drill';
 import { evaluate, type IamRequest, type PolicyDocument, requestsOf, rolePolicies } from '../support/iam';
 import { allStates, sdkTaskOf } from '../support/sdk-schema';
 import { DRILLS_CONFIG } from '../support/state-machine';

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { AofStore, StoredObject } from '../../lambdas/adapters/aof-store';
+import type { AofStore, StoredObject } from '../../lambdas/adapters/storage/aof-store';
 import { startRedisServer, type RedisServer, type StartOptions } from './redis-server';
 
 /**

@@ -23,7 +23,7 @@
  *
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
-import { bucketOffsets, expiryBucket, EXPIRY_BUCKETS, formatExpiryHistogram } from '../expiry.js';
+import { bucketOffsets, expiryBucket, EXPIRY_BUCKETS, formatExpiryHistogram } from '../drills/expiry.js';
 import { Crc64 } from './crc64.js';
 import {
   fingerprintStart,

@@ -32,12 +32,13 @@
  *   run that would not fit a target that can evict, and between batches
  *   stops one whose target evicted (unless `allowEviction`).
  */
-import { RedisBatchBrokenError, RedisConnectionError } from '../../adapters/redis';
-import { conflictError, existBatch, restoreBatch, restoreError, unansweredNote, type RestoreOutcome } from '../../adapters/redis-copy';
-import type { Keyspace } from '../../adapters/redis-keyspace';
-import { EvictionGuard, type RestoreSize } from '../../adapters/redis-memory';
-import { evictedMessage, type EvictionReport } from '../../domain/eviction';
-import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/key-copy';
+import { RedisBatchBrokenError } from '../../adapters/redis/resp-pipe';
+import { RedisConnectionError } from '../../adapters/redis/connection';
+import { conflictError, existBatch, restoreBatch, restoreError, unansweredNote, type RestoreOutcome } from '../../adapters/redis/dump-restore';
+import type { Keyspace } from '../../adapters/redis/keyspace';
+import { EvictionGuard, type RestoreSize } from '../../adapters/redis/memory';
+import { evictedMessage, type EvictionReport } from '../../domain/keys/eviction';
+import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/key-copy';
 
 /**
  * Batches of RESTOREs on their way to the target per window (skip and

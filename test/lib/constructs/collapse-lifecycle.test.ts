@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { heldTierValue, releasedTierValue } from '../../../lambdas/domain/collapse';
-import { TIERS } from '../../../lambdas/domain/types';
+import { heldTierValue, releasedTierValue } from '../../../lambdas/domain/plans/collapse';
+import { TIERS } from '../../../lambdas/domain/plans/types';
 import { lifecycleRules } from '../../../lib/constructs/recovery-bucket';
 import { exampleConfig } from '../../support/synth';
 

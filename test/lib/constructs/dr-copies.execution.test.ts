@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from '../../../lambdas/domain/alerting/page';
-import { verifyStep, verifyStepSchema, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/jobs/verify-rdb';
+import { verifyStep, verifyStepSchema, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/jobs/dr-copies/verify-rdb';
 import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes';
 import { populate } from '../../support/rdb-dataset';
 import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket';
 import { VERIFY_EVENT_TYPES, VERIFY_MAX_HOURS, VERIFY_MEMORY_MB } from '../../../lib/constructs/dr-copies';
 import { verifyStateMachineName } from '../../../lib/deployment';
-import { VERIFY_GAVE_UP } from '../../../lambdas/domain/verify-errors';
+import { VERIFY_GAVE_UP } from '../../../lambdas/domain/dr-copies/verify-errors';
 import { stateMachineDefinition } from '../../support/state-machine';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
 import { bucketPolicyStatements, recoveryBucket } from './recovery-bucket.test';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/crc64.js';
 import { createRdbVerifier, rdbVerdict, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
-import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lambdas/domain/rdb-summary.js';
+import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
 
 /**
  * RDB formats newer than the local redis-server (7.0) writes or reads, built

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExactExpiries, formatExpiryHistogram, histogramCounts, histogramOf } from '../../../../lambdas/domain/expiry';
+import { ExactExpiries, formatExpiryHistogram, histogramCounts, histogramOf } from '../../../../lambdas/domain/drills/expiry';
 import { createRdbVerifier, type RdbCheckpoint } from '../../../../lambdas/domain/rdb/verifier';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
 

@@ -1,0 +1,100 @@
+import {
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  ListObjectsV2Command,
+  PutObjectTaggingCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { mergeTags } from '../../domain/dr-copies/export.js';
+import type { CallWrapper } from './elasticache.js';
+
+/**
+ * S3 calls of the export and verify-rdb Lambdas (and the CLI): list, read
+ * tags, merge tags, stream an object. Paginated by hand so each page goes
+ * through the caller's throttling retry (see elasticache.ts).
+ */
+
+const direct: CallWrapper = (call) => call();
+
+/** An object as a listing shows it. */
+export interface ObjectSummary {
+  readonly key: string;
+  readonly size: number;
+  readonly lastModified?: Date;
+  readonly etag?: string;
+}
+
+/** Every object under `prefix`, all pages. */
+export async function listObjects(client: S3Client, bucket: string, prefix: string, wrap: CallWrapper = direct): Promise<ObjectSummary[]> {
+  const found: ObjectSummary[] = [];
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await wrap(() => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken })));
+    for (const o of page.Contents ?? []) {
+      if (o.Key) found.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified, etag: o.ETag });
+    }
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+  return found;
+}
+
+/** An object's tags as a record. */
+export async function getObjectTags(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  versionId?: string,
+  wrap: CallWrapper = direct,
+): Promise<Record<string, string>> {
+  const out = await wrap(() => client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId })));
+  const tags: Record<string, string> = {};
+  for (const t of out.TagSet ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
+  return tags;
+}
+
+/**
+ * Adds `add` to an object's tags, keeping the others (PutObjectTagging
+ * replaces the whole set). Returns the tags written.
+ * @throws Error when the merged set would exceed S3's 10 tags.
+ */
+export async function addObjectTags(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  add: Readonly<Record<string, string>>,
+  options: { versionId?: string; current?: Readonly<Record<string, string>>; wrap?: CallWrapper } = {},
+): Promise<Record<string, string>> {
+  const wrap = options.wrap ?? direct;
+  const current = options.current ?? (await getObjectTags(client, bucket, key, options.versionId, wrap));
+  const merged = mergeTags(current, add);
+  await wrap(() =>
+    client.send(
+      new PutObjectTaggingCommand({
+        Bucket: bucket,
+        Key: key,
+        VersionId: options.versionId,
+        Tagging: { TagSet: Object.entries(merged).map(([Key, Value]) => ({ Key, Value })) },
+      }),
+    ),
+  );
+  return merged;
+}
+
+/** The body of an object as a Node stream of bytes, with its size. */
+export async function openObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<{ body: AsyncIterable<Uint8Array>; size?: number; versionId?: string }> {
+  const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+  if (!out.Body) throw new Error(`s3://${bucket}/${key} has no body`);
+  return { body: out.Body as Readable & AsyncIterable<Uint8Array>, size: out.ContentLength, versionId: out.VersionId };
+}
+
+/** `s3://bucket/key` → parts; `undefined` when not an S3 URL with a key. */
+export function parseS3Url(url: string): { bucket: string; key: string } | undefined {
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
+  return m ? { bucket: m[1]!, key: m[2]! } : undefined;
+}

@@ -1,0 +1,370 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { Redis, } from 'ioredis';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, RedisConnectionError } from './connection.js';
+
+// ---------------------------------------------------------------------------
+// The lean RESP2 pipe.
+
+/**
+ * The connection broke while a pipelined batch was in flight: `received`
+ * are the replies that arrived before it did (the first commands of the
+ * batch, in order). The commands after them were sent but not answered:
+ * the server may or may not have run them.
+ */
+export class RedisBatchBrokenError extends RedisConnectionError {
+  constructor(
+    cause: RedisConnectionError,
+    readonly received: readonly Reply[],
+  ) {
+    super(cause.message, { cause });
+  }
+}
+
+/** A RESP2 reply; error replies arrive as `Error`. */
+export type Reply = string | number | Buffer | null | Error | Reply[];
+export type ReplyHandler = (reply: Reply) => void;
+
+export const CRLF = Buffer.from('\r\n');
+
+/** One command in RESP2 (an array of bulk strings). */
+export function encode(args: readonly (string | Buffer)[]): Buffer {
+  return encodeCommands([args]);
+}
+
+/**
+ * Many commands in RESP2 as one buffer, for one socket write: the size is
+ * summed first, then every argument is copied once. Headers, short ASCII
+ * strings and short keys are written byte by byte: Buffer.write/copy cost
+ * more per call than the few bytes they move, and migrate writes about ten
+ * such pieces per key (a third of its client CPU went there; bench/README.md).
+ */
+export function encodeCommands(commands: readonly (readonly (string | Buffer)[])[]): Buffer {
+  let size = 0;
+  for (const args of commands) {
+    size += digits(args.length) + 3;
+    for (const a of args) {
+      const n = typeof a === 'string' ? stringBytes(a) : a.length;
+      size += digits(n) + n + 5;
+    }
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const args of commands) {
+    out[at++] = 0x2a; // *
+    at = writeInteger(out, at, args.length);
+    for (const a of args) {
+      out[at++] = 0x24; // $
+      if (typeof a === 'string') {
+        at = writeInteger(out, at, stringBytes(a));
+        if (a.length <= SHORT && isAscii(a)) {
+          for (let i = 0; i < a.length; i++) out[at++] = a.charCodeAt(i);
+        } else {
+          at += out.write(a, at);
+        }
+      } else {
+        at = writeInteger(out, at, a.length);
+        if (a.length <= SHORT) {
+          for (let i = 0; i < a.length; i++) out[at++] = a[i]!;
+        } else {
+          at += a.copy(out, at);
+        }
+      }
+      out[at++] = 13;
+      out[at++] = 10;
+    }
+  }
+  return out;
+}
+
+/** Up to this many bytes, a loop beats a Buffer.write/copy call. */
+const SHORT = 64;
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+function stringBytes(s: string): number {
+  return s.length <= SHORT && isAscii(s) ? s.length : Buffer.byteLength(s);
+}
+
+function digits(n: number): number {
+  let d = 1;
+  for (let v = n; v >= 10; v = Math.floor(v / 10)) d++;
+  return d;
+}
+
+/** Writes a non-negative integer and CRLF at `at`; returns the position after them. */
+function writeInteger(out: Buffer, at: number, n: number): number {
+  const end = at + digits(n);
+  let v = n;
+  for (let i = end - 1; i >= at; i--) {
+    out[i] = 0x30 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  out[end] = 13;
+  out[end + 1] = 10;
+  return end + 2;
+}
+
+/**
+ * Incremental RESP2 parser: feed chunks, get whole replies in order. An
+ * incomplete bulk string is not parsed again until enough bytes have
+ * arrived for it, and its chunks are joined once: a large DUMP payload
+ * arriving in many chunks costs one copy, not one per chunk.
+ */
+class RespParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  /** Chunks not parsed yet (the first one starts with an incomplete reply). */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Bytes the incomplete reply needs at least, from its start. */
+  private need = 0;
+  /** Set by parse(): where the incomplete bulk string would end (absolute in `buf`). */
+  private wantedEnd = 0;
+  constructor(private readonly onReply: ReplyHandler) {}
+
+  feed(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered < this.need) return;
+    this.buf = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks, this.buffered);
+    this.pos = 0;
+    for (;;) {
+      const start = this.pos;
+      this.wantedEnd = 0;
+      const reply = this.parse();
+      if (reply === undefined) {
+        // Incomplete: kept, and parsed again from its start once `need` bytes are there.
+        const rest = this.buf.subarray(start);
+        this.chunks = rest.length > 0 ? [rest] : [];
+        this.buffered = rest.length;
+        this.need = Math.max(this.wantedEnd - start, rest.length + 1);
+        return;
+      }
+      this.onReply(reply);
+    }
+  }
+
+  private parse(): Reply | undefined {
+    const b = this.buf;
+    const start = this.pos;
+    const eol = b.indexOf(13, start);
+    if (eol < 0 || eol + 1 >= b.length) return undefined;
+    const type = b[start];
+    this.pos = eol + 2;
+    switch (type) {
+      case 0x2b: // +
+        // RESTORE answers +OK a million times: no string decoding for it.
+        return eol === start + 3 && b[start + 1] === 0x4f && b[start + 2] === 0x4b ? 'OK' : b.toString('latin1', start + 1, eol);
+      case 0x2d: // -
+        return new Error(b.toString('latin1', start + 1, eol));
+      case 0x3a: // :
+        return integerAt(b, start + 1, eol);
+      case 0x24: {
+        // $
+        const n = integerAt(b, start + 1, eol);
+        if (n < 0) return null;
+        if (this.pos + n + 2 > b.length) {
+          this.wantedEnd = this.pos + n + 2;
+          return undefined;
+        }
+        const value = b.subarray(this.pos, this.pos + n); // a view: keys live only until their batch is written
+        this.pos += n + 2;
+        return value;
+      }
+      case 0x2a: {
+        // *
+        const n = integerAt(b, start + 1, eol);
+        if (n < 0) return null;
+        const items: Reply[] = [];
+        for (let i = 0; i < n; i++) {
+          const item = this.parse();
+          if (item === undefined) return undefined;
+          items.push(item);
+        }
+        return items;
+      }
+      default:
+        throw new Error(`unexpected RESP type byte ${type}`);
+    }
+  }
+}
+
+/** The decimal integer in `b[from, to)`, read without making a string (NaN when it is not one). */
+function integerAt(b: Buffer, from: number, to: number): number {
+  const negative = b[from] === 0x2d;
+  let i = negative ? from + 1 : from;
+  if (i >= to) return Number.NaN;
+  let n = 0;
+  for (; i < to; i++) {
+    const d = b[i]! - 0x30;
+    if (d < 0 || d > 9) return Number.NaN;
+    n = n * 10 + d;
+  }
+  return negative ? -n : n;
+}
+
+/** Endpoint and credentials of one node, as its ioredis client was configured. */
+export interface PipeEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: tls.ConnectionOptions;
+  readonly username?: string;
+  readonly password?: string;
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  /** CLIENT SETNAME, so the connection is recognisable in CLIENT LIST. */
+  readonly name?: string;
+}
+
+/** The endpoint, TLS settings and credentials an ioredis client was configured with. */
+export function endpointOf(node: Redis): PipeEndpoint {
+  const o = node.options;
+  return {
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 6379,
+    tls: o.tls ?? undefined,
+    // ioredis keeps unset credentials as null
+    username: o.username ?? undefined,
+    password: o.password ?? undefined,
+    connectTimeoutMs: o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    commandTimeoutMs: o.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    name: o.connectionName || undefined,
+  };
+}
+
+/**
+ * A socket that sends pipelined commands and hands each reply to the handler
+ * queued with it. A broken connection hands every waiting handler the error
+ * (a {@link RedisConnectionError}; error replies are plain `Error`s).
+ */
+export class RespPipe {
+  private readonly handlers: ReplyHandler[] = [];
+  private head = 0;
+  private broken?: Error;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly label: string,
+    commandTimeoutMs: number,
+  ) {
+    const parser = new RespParser((reply) => {
+      const handler = this.handlers[this.head++];
+      if (this.head > 4096 && this.head * 2 > this.handlers.length) {
+        this.handlers.splice(0, this.head);
+        this.head = 0;
+      }
+      handler?.(reply);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        parser.feed(chunk);
+      } catch (err) {
+        this.fail(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    socket.setTimeout(commandTimeoutMs, () => {
+      if (this.head < this.handlers.length) this.fail(new Error(`no reply within ${commandTimeoutMs} ms`));
+    });
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(new Error('connection closed')));
+  }
+
+  /** Connects, authenticates and selects `db`. */
+  static async open(e: PipeEndpoint, db: number): Promise<RespPipe> {
+    const label = `${e.host}:${e.port}`;
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = e.tls
+        ? tls.connect({ host: e.host, port: e.port, ...e.tls })
+        : net.connect({ host: e.host, port: e.port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new RedisConnectionError(`could not connect to redis at ${label}: no connection within ${e.connectTimeoutMs} ms`));
+      }, e.connectTimeoutMs);
+      s.once(e.tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        s.setNoDelay(true);
+        resolve(s);
+      });
+      s.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new RedisConnectionError(`could not connect to redis at ${label}: ${err.message}`, { cause: err }));
+      });
+    });
+    const pipe = new RespPipe(socket, label, e.commandTimeoutMs);
+    try {
+      if (e.password) await pipe.call(e.username ? ['AUTH', e.username, e.password] : ['AUTH', e.password]);
+      if (db !== 0) await pipe.call(['SELECT', String(db)]);
+      // Naming is a courtesy: a server that refuses CLIENT SETNAME still gets the work.
+      if (e.name) await pipe.call(['CLIENT', 'SETNAME', e.name]).catch(() => undefined);
+      return pipe;
+    } catch (err) {
+      pipe.close();
+      throw new RedisConnectionError(`could not connect to redis at ${label}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Writes `payload` (one or more commands) and queues one handler per command. */
+  send(payload: Buffer, handlers: readonly ReplyHandler[]): void {
+    if (this.broken) {
+      for (const h of handlers) h(this.broken);
+      return;
+    }
+    for (const h of handlers) this.handlers.push(h); // no spread: a batch may hold more handlers than a call takes arguments
+    this.socket.write(payload);
+  }
+
+  /**
+   * Writes `payload` holding `count` commands; resolves with their replies in
+   * order (error replies as `Error` values). A broken connection rejects
+   * with a {@link RedisBatchBrokenError} holding the replies that came first.
+   */
+  exec(payload: Buffer, count: number): Promise<Reply[]> {
+    return new Promise((resolve, reject) => {
+      const replies: Reply[] = [];
+      let failed = false;
+      const handler: ReplyHandler = (reply) => {
+        if (failed) return;
+        if (reply instanceof RedisConnectionError) {
+          failed = true;
+          return reject(new RedisBatchBrokenError(reply, replies));
+        }
+        replies.push(reply);
+        if (replies.length === count) resolve(replies);
+      };
+      if (count === 0) return resolve(replies);
+      this.send(payload, new Array<ReplyHandler>(count).fill(handler));
+    });
+  }
+
+  /** One command; an error reply rejects. */
+  call(args: readonly (string | Buffer)[]): Promise<Reply> {
+    return new Promise((resolve, reject) => this.send(encode(args), [(r) => (r instanceof Error ? reject(r) : resolve(r))]));
+  }
+
+  close(): void {
+    this.broken ??= new Error('connection closed');
+    this.socket.destroy();
+  }
+
+  private fail(err: Error): void {
+    if (this.broken) return;
+    this.broken = new RedisConnectionError(`redis at ${this.label}: ${err.message}`, { cause: err });
+    this.socket.destroy();
+    const waiting = this.handlers.splice(this.head);
+    this.handlers.length = 0;
+    this.head = 0;
+    for (const h of waiting) h(this.broken);
+  }
+}
+
+/**
+ * A lean RESP2 pipe to the node behind an ioredis client: same endpoint, TLS
+ * settings and credentials, in database `db` (what the client selected).
+ */
+export function openPipe(node: Redis, db: number = node.options.db ?? 0): Promise<RespPipe> {
+  return RespPipe.open(endpointOf(node), db);
+}

@@ -1,0 +1,304 @@
+/**
+ * The drill report, pure: from what the drill state machine gathered (input,
+ * choice, verify report, error, timings, cleanup) to the message on-call
+ * reads, the attributes subscriptions filter on, and the metric data points.
+ * Times arrive as ISO strings from the state machine; nothing reads a clock.
+ */
+import { z } from 'zod';
+import { ALARM_KINDS, RUNBOOKS } from '../alerting/catalog.js';
+import { DIMENSION, METRIC } from '../alerting/metrics.js';
+import { ascii, pageAttributes, type AlertAttributes } from '../alerting/page.js';
+import type { CheckResult, DrillInput, DrillVerifyReport, RecoveryPointChoice } from './drill.js';
+
+/** An ISO-8601 instant as the state machine passes times (`$$.Execution.StartTime`, `$$.State.EnteredTime`). */
+export const isoInstantSchema = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO-8601 instant' });
+
+/** The `Target` dimension value of a drill that chose no target. */
+export const NO_TARGET = 'none';
+
+/** What on-call follows when a drill fails. */
+export const RESTORE_DRILL_RUNBOOK = RUNBOOKS.restoreDrill;
+
+/** How much of an error's cause the message quotes. */
+const MAX_CAUSE = 600;
+
+/** When each step of the drill ended (ISO instants); absent for steps not reached. */
+export interface DrillTimings {
+  /** Execution start. */
+  readonly startedAt: string;
+  /** CreateReplicationGroup (or CreateServerlessCache) accepted. */
+  readonly createdAt?: string;
+  /** The drill cluster became available. */
+  readonly availableAt?: string;
+  /** The verify step returned. */
+  readonly verifiedAt?: string;
+  /** DeleteReplicationGroup accepted. */
+  readonly deletedAt?: string;
+}
+
+/** Whether the drill cluster was deleted. */
+export interface DrillCleanup {
+  readonly deleted: boolean;
+  /** The drill cluster, when one was (or may have been) created. */
+  readonly clusterId?: string;
+  /** Why deleting failed. */
+  readonly error?: string;
+  /** Why nothing was deleted on purpose (the create failed, or the group is not this drill's): never a cluster left behind by us. */
+  readonly skipped?: string;
+}
+
+/**
+ * A serverless drill's own user or user group (made for the execution, since
+ * a serverless cache takes no AUTH token) and whether it was deleted.
+ */
+export interface AccessCleanup {
+  readonly id: string;
+  readonly deleted: boolean;
+  readonly error?: string;
+}
+
+/** A Step Functions error as a Catch passes it on. */
+export interface StatesError {
+  readonly Error: string;
+  readonly Cause?: string;
+}
+
+/** Everything the report step receives. */
+export interface DrillOutcome {
+  readonly input: DrillInput;
+  readonly choice?: RecoveryPointChoice;
+  readonly verify?: DrillVerifyReport;
+  readonly error?: StatesError;
+  readonly timings: DrillTimings;
+  readonly cleanup: DrillCleanup;
+  /** Serverless drills with the execution's token: the drill's user group and user, when they were made. */
+  readonly access?: { readonly userGroup?: AccessCleanup; readonly user?: AccessCleanup };
+  /** The region the drill ran in. */
+  readonly region: string;
+}
+
+/** The step a failed drill failed in. */
+export type DrillStep = 'select' | 'restore' | 'verify' | 'cleanup';
+
+/** One metric data point (units as the metrics sink names them). */
+export interface DrillMetricPoint {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: 'Count' | 'Seconds';
+  readonly dimensions: Readonly<Record<string, string>>;
+}
+
+/** The drill's verdict, message and metrics. */
+export interface DrillReport {
+  /** Restored, verified, and the cluster deleted. */
+  readonly ok: boolean;
+  /** The step that failed first, when the drill failed. */
+  readonly failedStep?: DrillStep;
+  /** Measured RTO, when the data was verified. */
+  readonly rtoSeconds?: number;
+  /** Whether the measured RTO met the plan's objective; undefined when nothing was verified. */
+  readonly rtoMet?: boolean;
+  readonly restoreSeconds?: number;
+  readonly verifySeconds?: number;
+  /** The drill cluster when it was not deleted. */
+  readonly leftBehind?: string;
+  /** At most 100 ASCII characters. */
+  readonly subject: string;
+  readonly body: string;
+  /** For SNS subscription filter policies: kind, catalog severity, deployment, region, plan, target, outcome. */
+  readonly attributes: AlertAttributes;
+  readonly metrics: readonly DrillMetricPoint[];
+}
+
+/**
+ * Builds the report. The drill passed when no step failed, every check
+ * passed and the cluster was deleted; an RTO over the objective does not fail
+ * it (the data came back) but raises the severity to `warning` and says so
+ * in the subject. A drill cluster not deleted is named ("cluster left
+ * behind: <id>"); the reaper deletes it later if nobody does.
+ */
+export function buildDrillReport(o: DrillOutcome): DrillReport {
+  const { input, choice, verify, cleanup } = o;
+  const at = (iso?: string) => (iso === undefined || Number.isNaN(Date.parse(iso)) ? undefined : Date.parse(iso));
+  const t = o.timings;
+  const span = (from?: string, to?: string) => {
+    const a = at(from);
+    const b = at(to);
+    return a === undefined || b === undefined ? undefined : Math.max(0, Math.round((b - a) / 1000));
+  };
+  const verified = verify?.ok === true;
+  const rtoSeconds = verified ? span(t.startedAt, t.verifiedAt) : undefined;
+  const rtoMet = rtoSeconds === undefined ? undefined : rtoSeconds <= input.rtoMinutes * 60;
+  const restoreSeconds = span(t.createdAt ?? t.startedAt, t.availableAt);
+  const verifySeconds = verify ? verify.seconds : span(t.availableAt, t.verifiedAt);
+  const leftBehind = !cleanup.deleted && !cleanup.skipped && cleanup.clusterId ? cleanup.clusterId : undefined;
+
+  const failures = whatFailed(o, leftBehind);
+  const ok = failures.length === 0;
+  const failedStep = failures[0]?.step;
+  const target = choice?.target ?? NO_TARGET;
+  const where = `${input.plan}/${target} ${o.region}`;
+  const verdict = ok ? (rtoMet === false ? 'PASSED, RTO MISSED' : 'PASSED') : `FAILED (${failedStep})`;
+  const rtoNote = ok && rtoSeconds !== undefined ? ` RTO ${duration(rtoSeconds, true)}` : '';
+  const subject = ascii(`redis-dr drill ${verdict}: ${where}${rtoNote}${leftBehind ? ' - cluster left behind' : ''}`);
+
+  const source = input.where === 'dr' ? 'DR copy' : 'primary snapshot';
+  const took = (seconds: number | undefined) => (seconds === undefined ? 'not reached' : duration(seconds));
+  const objective = `objective ${input.rtoMinutes}m${rtoMet === undefined ? '' : rtoMet ? ': met' : ': MISSED'}`;
+  const body = [
+    `Restore drill ${verdict.toLowerCase()}: plan ${input.plan}, target ${target}, region ${o.region} (${source}).`,
+    '',
+    ...recoveryPointLines(choice),
+    ...checkLines(verify, choice),
+    '',
+    'Timing:',
+    `  RTO (start -> verified): ${took(rtoSeconds)}, ${objective}`,
+    `  Restore (create -> available): ${took(restoreSeconds)}`,
+    `  Verify: ${took(verifySeconds)}`,
+    '',
+    cleanupLine(cleanup, leftBehind),
+    ...accessLines(o.access),
+    ...(ok
+      ? []
+      : ['', 'What failed:', ...failures.map((f) => `  - ${f.step}: ${f.what}`), '', `Runbook: ${RESTORE_DRILL_RUNBOOK}`]),
+  ].join('\n');
+
+  const dimensions = { [DIMENSION.plan]: input.plan, [DIMENSION.target]: target, [DIMENSION.region]: o.region };
+  const metrics: DrillMetricPoint[] = [{ name: METRIC.drillSucceeded, value: ok ? 1 : 0, unit: 'Count', dimensions }];
+  const seconds = (name: string, value: number | undefined) => {
+    if (value !== undefined) metrics.push({ name, value, unit: 'Seconds', dimensions });
+  };
+  seconds(METRIC.drillRtoSeconds, rtoSeconds);
+  seconds(METRIC.restoreSeconds, restoreSeconds);
+  seconds(METRIC.verifySeconds, verifySeconds);
+  // Per plan and region too (drills rotate through targets): what the RTO alarm and the dashboard watch.
+  const planDimensions = { [DIMENSION.plan]: input.plan, [DIMENSION.region]: o.region };
+  metrics.push({ name: METRIC.drillSucceeded, value: ok ? 1 : 0, unit: 'Count', dimensions: planDimensions });
+  if (rtoSeconds !== undefined) metrics.push({ name: METRIC.drillRtoSeconds, value: rtoSeconds, unit: 'Seconds', dimensions: planDimensions });
+
+  return {
+    ok,
+    failedStep,
+    rtoSeconds,
+    rtoMet,
+    restoreSeconds,
+    verifySeconds,
+    leftBehind,
+    subject,
+    body,
+    attributes: pageAttributes({
+      kind: 'restore-drill',
+      outcome: ok ? (rtoMet === false ? 'passed-over-rto' : 'passed') : 'failed',
+      // A failed drill pages like the drill-failed alarm; a passed one needs no action.
+      severity: !ok ? ALARM_KINDS['drill-failed'].severity : rtoMet === false ? ALARM_KINDS['drill-rto'].severity : 'info',
+      deployment: input.deployment,
+      plan: input.plan,
+      target,
+      region: o.region,
+      where: input.where,
+      cleanup: leftBehind ? 'left-behind' : cleanup.deleted ? 'deleted' : 'none',
+    }),
+    metrics,
+  };
+}
+
+/** What failed, in step order. */
+function whatFailed(o: DrillOutcome, leftBehind: string | undefined): { step: DrillStep; what: string }[] {
+  const { choice, verify, error, cleanup } = o;
+  const failures: { step: DrillStep; what: string }[] = [];
+  if (error) {
+    // Where the error happened follows from how far the drill got.
+    const step: DrillStep = !choice ? 'select' : !o.timings.availableAt ? 'restore' : !verify ? 'verify' : 'cleanup';
+    failures.push({ step, what: `${error.Error}: ${causeText(error.Cause)}` });
+  }
+  if (verify && !verify.ok) {
+    const failed = verify.checks.filter((c) => !c.ok && !c.skipped).map((c) => c.name);
+    failures.push({ step: 'verify', what: `check(s) failed: ${failed.length > 0 ? failed.join(', ') : 'see the checks above'}` });
+  } else if (!verify && !error) {
+    failures.push({ step: choice ? 'verify' : 'select', what: 'the drill ended without a verify report' });
+  }
+  if (leftBehind) {
+    failures.push({ step: 'cleanup', what: `${cleanup.error ?? 'the cluster was not deleted'}; cluster left behind: ${leftBehind}` });
+  }
+  for (const [what, a] of accessEntries(o.access)) {
+    if (!a.deleted) failures.push({ step: 'cleanup', what: `${a.error ?? `the ${what} was not deleted`}; drill ${what} left behind: ${a.id}` });
+  }
+  // Nothing deleted on purpose after an otherwise clean run: the drill did not clean up its own cluster, so it did not pass.
+  if (cleanup.skipped && failures.length === 0) failures.push({ step: 'cleanup', what: `${cleanup.clusterId ?? 'the drill cluster'} was not deleted: ${cleanup.skipped}` });
+  return failures.sort((a, b) => STEP_ORDER.indexOf(a.step) - STEP_ORDER.indexOf(b.step));
+}
+
+const STEP_ORDER: readonly DrillStep[] = ['select', 'restore', 'verify', 'cleanup'];
+
+function recoveryPointLines(choice: RecoveryPointChoice | undefined): string[] {
+  if (!choice) return ['Recovery point: none chosen.'];
+  const source = choice.snapshotName ? 'snapshot' : `DR copy, ${choice.snapshotArns?.length ?? 0} object(s)`;
+  const shards = `${choice.shards} shard${choice.shards === 1 ? '' : 's'}, cluster mode ${choice.clusterMode}`;
+  return [
+    `Recovery point: ${choice.recoveryPoint} (${source}), taken ${choice.createdAt}, ${duration(choice.ageSeconds)} old at the start.`,
+    choice.kind === 'serverless-cache'
+      ? `Drill cache: ${choice.clusterId}, serverless ${choice.engine} ${choice.engineVersion}, from ${choice.snapshotArns?.length ?? 0} object(s).`
+      : `Drill cluster: ${choice.clusterId}, ${choice.engine} ${choice.engineVersion} on ${choice.nodeType}, ${shards}.`,
+  ];
+}
+
+function accessEntries(access: DrillOutcome['access']): [string, AccessCleanup][] {
+  return [
+    ['user group', access?.userGroup],
+    ['user', access?.user],
+  ].filter((e): e is [string, AccessCleanup] => e[1] !== undefined);
+}
+
+function accessLines(access: DrillOutcome['access']): string[] {
+  return accessEntries(access).map(([what, a]) =>
+    a.deleted ? `Cleanup: drill ${what} ${a.id} deleted.` : `Cleanup: FAILED, drill ${what} left behind: ${a.id}${a.error ? ` (${a.error})` : ''}.`,
+  );
+}
+
+function checkLines(verify: DrillVerifyReport | undefined, choice: RecoveryPointChoice | undefined): string[] {
+  if (!verify) return [];
+  const mark = (c: CheckResult) => (c.skipped ? '[skip]' : c.ok ? '[ok]  ' : '[FAIL]');
+  const recorded = choice?.expected.keys;
+  return [
+    `Keys restored: ${verify.keys}${recorded === undefined ? '' : ` (recorded: ${recorded})`}.`,
+    '',
+    'Checks (expected vs found):',
+    ...verify.checks.map((c) => `  ${mark(c)} ${c.name}: expected ${c.expected}, found ${c.found}`),
+  ];
+}
+
+function cleanupLine(cleanup: DrillCleanup, leftBehind: string | undefined): string {
+  if (leftBehind) return `Cleanup: FAILED, cluster left behind: ${leftBehind}${cleanup.error ? ` (${cleanup.error})` : ''}.`;
+  if (cleanup.deleted) return `Cleanup: ${cleanup.clusterId ? `cluster ${cleanup.clusterId}` : 'drill cluster'} deleted.`;
+  if (cleanup.skipped) return `Cleanup: nothing deleted: ${cleanup.skipped}.`;
+  return 'Cleanup: no cluster to delete.';
+}
+
+/**
+ * A States error's cause in words: Lambda task errors carry a JSON object
+ * with `errorMessage`; service integration errors carry text.
+ */
+function causeText(cause: string | undefined): string {
+  if (!cause) return '(no cause given)';
+  let text = cause;
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') {
+      text = parsed.errorMessage;
+    }
+  } catch {
+    // Not JSON: the cause is text already.
+  }
+  return text.length > MAX_CAUSE ? `${text.slice(0, MAX_CAUSE - 3)}...` : text;
+}
+
+/** `1h 02m 05s`, `14m 12s`, `31s`; `compact` drops the spaces (subjects). */
+export function duration(seconds: number, compact = false): string {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const parts = h > 0 ? [`${h}h`, `${pad(m)}m`, `${pad(rest)}s`] : m > 0 ? [`${m}m`, `${pad(rest)}s`] : [`${rest}s`];
+  return parts.join(compact ? '' : ' ');
+}

@@ -1,0 +1,223 @@
+/**
+ * Self-managed backups (`redis-dr backup`), the pure half: how backup files
+ * are named, which files of a destination are ours, the tier of a new
+ * backup, and what retention deletes. The same naming, tier and GFS rules as
+ * ElastiCache recovery points (naming.ts, tier.ts, retention.ts): a backup
+ * file is a recovery point whose "snapshot name" is its file name without
+ * `.rdb`. Pure: no I/O, no clock.
+ */
+import { detectCollapse, parseCollapseHold, type Collapse } from '../plans/collapse.js';
+import { selectExpired, type RetentionDecision } from '../plans/retention.js';
+import { formatSnapshotName, parseSnapshotName } from '../plans/naming.js';
+import { classifyTier } from '../plans/tier.js';
+import type { RecoveryPoint, Tier } from '../plans/types.js';
+
+/** Extension of every backup file. */
+export const BACKUP_EXTENSION = '.rdb';
+
+/**
+ * `rdr-<target>-<yyyymmdd>-<hhmm>.rdb` (UTC minute), like an exported
+ * ElastiCache recovery point; with `bySecond`,
+ * `rdr-<target>-<yyyymmdd>-<hhmmss>.rdb` (a second backup of one minute).
+ */
+export function backupFileName(target: string, at: Date, bySecond = false): string {
+  const minute = formatSnapshotName(target, at);
+  return `${minute}${bySecond ? String(at.getUTCSeconds()).padStart(2, '0') : ''}${BACKUP_EXTENSION}`;
+}
+
+// The minute form is the ElastiCache name; the second form adds two digits, so the two never parse as each other.
+const BY_SECOND = /^(rdr-.+-\d{8}-\d{4})(\d{2})$/;
+
+/** Target and time (minute, or second for the by-second form) of a backup file name; `undefined` for any other name. */
+export function parseBackupFileName(file: string): { target: string; at: Date } | undefined {
+  if (!file.endsWith(BACKUP_EXTENSION)) return undefined;
+  const base = file.slice(0, -BACKUP_EXTENSION.length);
+  const bySecond = BY_SECOND.exec(base);
+  if (bySecond) {
+    const seconds = Number(bySecond[2]);
+    const minute = parseSnapshotName(bySecond[1]!);
+    if (!minute || seconds > 59) return undefined;
+    return { target: minute.target, at: new Date(minute.at.getTime() + seconds * 1000) };
+  }
+  return parseSnapshotName(base);
+}
+
+/**
+ * The name of a new backup of `target` at `at`: the minute form unless a
+ * backup of the target already exists in that minute (any form), then the
+ * by-second form. `undefined` when that name is taken too (run again next second).
+ */
+export function newBackupFileName(files: readonly Pick<StoredBackup, 'file'>[], target: string, at: Date): string | undefined {
+  const minute = backupFileName(target, at);
+  const minuteOf = (d: Date): number => Math.floor(d.getTime() / 60_000);
+  const taken = new Set(files.map((f) => f.file));
+  const minuteUsed = files.some((f) => {
+    const p = parseBackupFileName(f.file);
+    return p !== undefined && p.target === target.toLowerCase() && minuteOf(p.at) === minuteOf(at);
+  });
+  if (!minuteUsed && !taken.has(minute)) return minute;
+  const second = backupFileName(target, at, true);
+  return taken.has(second) ? undefined : second;
+}
+
+/**
+ * The target id of a server when `--name` gives none: `redis-<host>-<port>`
+ * with every other character a hyphen, lowercased and cut to the 40
+ * characters a recovery point's target may have.
+ */
+export function defaultBackupTarget(host: string, port: number): string {
+  const cleaned = `redis-${host}-${port}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/-+/g, '-');
+  return cleaned.slice(0, 40).replace(/-+$/, '');
+}
+
+/** A file of the destination, as its listing and our record of it show it. */
+export interface StoredBackup {
+  /** File (or object key's last part) name. */
+  readonly file: string;
+  readonly size: number;
+  /**
+   * The tier recorded when redis-dr wrote it (sidecar or object tag);
+   * absent for a file redis-dr did not write (then it is never deleted).
+   */
+  readonly tier?: Tier;
+  /**
+   * Read back from the destination after it was written, and its length
+   * and SHA-256 matched (recorded in the sidecar / an object tag). A backup
+   * without it is unproven: it never counts towards `minKeep`.
+   */
+  readonly proven?: boolean;
+  /** Keys in it, as its record says (absent for files without a record). */
+  readonly keys?: number;
+  /** Why retention must keep it (`keyspace-collapsed:<point>`), until released. */
+  readonly hold?: string;
+  /** It was judged a keyspace collapse (the detail), until an operator released it. */
+  readonly collapsed?: string;
+}
+
+/** Retention counts and the rails of a backup run (the ElastiCache plans' counts). */
+export interface BackupRetention {
+  readonly hourly: number;
+  readonly daily: number;
+  readonly weekly: number;
+  readonly monthly: number;
+  /** Never delete the newest `minKeep` backups. */
+  readonly minKeep: number;
+  /** IANA time zone tiers are computed in. */
+  readonly timeZone: string;
+}
+
+/**
+ * The recovery points of `target` among the destination's files: files named
+ * for it; managed (deletable) only when redis-dr recorded a tier for them.
+ * A file written by someone else under our naming stays, as an unmanaged
+ * snapshot does.
+ */
+export function backupPoints(files: readonly StoredBackup[], target: string): RecoveryPoint[] {
+  const points: RecoveryPoint[] = [];
+  for (const f of files) {
+    const parsed = parseBackupFileName(f.file);
+    if (!parsed || parsed.target !== target.toLowerCase()) continue;
+    points.push({
+      name: f.file,
+      source: parsed.target,
+      status: 'available',
+      createdAt: parsed.at,
+      managed: f.tier !== undefined,
+      ...(f.tier ? { tier: f.tier } : {}),
+      ...(f.proven ? {} : { unproven: true }),
+      ...(f.hold !== undefined ? { held: f.hold } : {}),
+      ...(f.collapsed !== undefined ? { collapsed: true } : {}),
+    });
+  }
+  return points;
+}
+
+/** A new backup, as the collapse tripwire sees it. */
+export interface NewBackup {
+  readonly file: string;
+  readonly at: Date;
+  readonly keys: number;
+  readonly bytes: number;
+}
+
+/**
+ * The keyspace-collapse tripwire of a self-managed backup: `current` judged
+ * against the newest earlier backup of the target that is not itself a
+ * collapse and has a recorded key count — proven or not: a backup written
+ * before read-back existed still says how many keys there were, and without
+ * it an empty first run after an upgrade would judge nothing and let
+ * retention delete those backups.
+ * @throws Error when `thresholdPct` is not within 0..100
+ */
+export function backupCollapse(files: readonly StoredBackup[], target: string, current: NewBackup, thresholdPct: number): Collapse | undefined {
+  const sizes = new Map(files.map((f) => [f.file, f]));
+  const previous = backupPoints(files, target)
+    .filter((p) => p.createdAt.getTime() < current.at.getTime() && p.name !== current.file)
+    .filter((p) => !p.collapsed && sizes.get(p.name)!.keys !== undefined)
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+  const before = previous ? sizes.get(previous.name)! : undefined;
+  return detectCollapse(before ? { point: before.file, keys: before.keys!, bytes: before.size } : undefined, { point: current.file, keys: current.keys, bytes: current.bytes }, thresholdPct);
+}
+
+/**
+ * The backups a collapse holds: every earlier backup redis-dr wrote of the
+ * target that is not itself a collapse and not held already (the first
+ * hold stays, so releasing that collapse is what frees it).
+ */
+export function backupsToHold(files: readonly StoredBackup[], target: string, collapse: Pick<Collapse, 'point'>): string[] {
+  const at = parseBackupFileName(collapse.point)?.at;
+  return backupPoints(files, target)
+    .filter((p) => p.managed && p.name !== collapse.point && (at === undefined || p.createdAt.getTime() <= at.getTime()))
+    .filter((p) => !p.collapsed && p.held === undefined)
+    .map((p) => p.name)
+    .sort();
+}
+
+/** What releasing the hold of a collapsed point touches. */
+export interface HoldRelease {
+  /** Backups whose hold names the point. */
+  readonly held: readonly string[];
+  /** The point itself when it is marked collapsed (released, it becomes the baseline later backups are judged against). */
+  readonly collapsed?: string;
+}
+
+/** The backups of `target` a release of collapsed `point` frees. */
+export function backupHoldRelease(files: readonly StoredBackup[], target: string, point: string): HoldRelease {
+  const ours = files.filter((f) => parseBackupFileName(f.file)?.target === target.toLowerCase());
+  const held = ours.filter((f) => f.hold !== undefined && parseCollapseHold(f.hold) === point).map((f) => f.file).sort();
+  const self = ours.find((f) => f.file === point && f.collapsed !== undefined);
+  return { held, ...(self ? { collapsed: self.file } : {}) };
+}
+
+/** The tier of a backup taken at `at`, after the target's backups already stored. */
+export function backupTier(files: readonly StoredBackup[], target: string, at: Date, timeZone: string): Tier {
+  const previous = backupPoints(files, target)
+    .filter((p) => p.createdAt.getTime() < at.getTime())
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+  return classifyTier(previous?.createdAt, at, timeZone);
+}
+
+/**
+ * What retention deletes among `target`'s backups once a new one is stored:
+ * the GFS selection of retention.ts with its rails (the newest `minKeep`
+ * stay; files redis-dr did not write are never deleted). The run calls it
+ * only after its own backup was committed, so the staleness rail (an RPO)
+ * does not apply here: it is set beyond any real age.
+ */
+export function backupRetention(files: readonly StoredBackup[], target: string, policy: BackupRetention, now: Date): RetentionDecision {
+  return selectExpired(backupPoints(files, target), { ...policy, rpoMinutes: Number.MAX_SAFE_INTEGER }, now);
+}
+
+/** The tag value of a read-back. */
+export function formatReadBackTag(bytes: number, sha256: string): string {
+  return `bytes=${bytes} sha256=${sha256}`;
+}
+
+/** The length a read-back tag records, or `undefined` when the value is not one. */
+export function parseReadBackTag(value: string | undefined): { bytes: number; sha256: string } | undefined {
+  const m = /^bytes=(\d+) sha256=([0-9a-f]{64})$/.exec(value ?? '');
+  return m ? { bytes: Number(m[1]), sha256: m[2]! } : undefined;
+}

@@ -1,0 +1,483 @@
+import { z } from 'zod';
+import { describeError, errorName } from '../../adapters/aws/errors.js';
+import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
+import type { LogSink } from '../../adapters/aws/runtime.js';
+import { addObjectTags, getObjectTags, listObjects } from '../../adapters/aws/s3.js';
+import { DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../../domain/plans/collapse.js';
+import { copySets, judgeCopySets, type CopyObject } from '../../domain/plans/collapse-points.js';
+import { setCopyTiers } from './collapse-copies.js';
+import { headObject, ObjectChangedError, readRanges } from '../../adapters/aws/s3-ranges.js';
+import type { MetricsSink } from '../../adapters/aws/metrics.js';
+import type { RetryClock } from '../../adapters/aws/retry.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ALARM_KINDS, runbookOf } from '../../domain/alerting/catalog.js';
+import { pageAttributes, pageSubject, type Page } from '../../domain/alerting/page.js';
+import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
+import { parseSnapshotName } from '../../domain/plans/naming.js';
+import { verdictTags } from '../../domain/dr-copies/rdb-summary.js';
+import { createRdbVerifier, pushDecoded, rdbVerdict, type RdbCheckpoint, type RdbReport, type RdbVerdict } from '../../domain/rdb/verifier.js';
+import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
+import { TAGS } from '../../domain/plans/types.js';
+import { VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
+
+/**
+ * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
+ * the DR bucket, stream it through the RDB verifier and write the verdict as
+ * object tags; count it; page on a corrupt copy. Never deletes or rewrites an
+ * object: a corrupt copy is evidence, and the primary snapshot is untouched.
+ *
+ * Any size: one invocation verifies as much as its time allows, then pauses
+ * the verifier at the next boundary between two keys and returns a
+ * checkpoint (parser counts and CRC-64 state, a few KB) with the object's
+ * identity; the verify state machine (lib/constructs/dr-copies.ts) invokes it
+ * again with that state until it is done. Why Step Functions rather than the
+ * function invoking itself: the checkpoint lives in the execution's state, so
+ * a failed invocation is retried from the last checkpoint by the state
+ * machine's retry policy with nothing else to store; every step is visible
+ * in the execution history; and a verification that cannot finish fails the
+ * execution, which pages. Reads are parallel ranged GETs fed to the parser in
+ * order, each with If-Match on the ETag, and a checkpoint is used only for
+ * the object version (ETag, version id, size) it was taken on.
+ *
+ * Why tag events too: S3 replaces an object's whole tag set when tags change,
+ * and the export function tags the source objects after they were replicated;
+ * if that change reaches this copy it drops our verdict. The object then has
+ * tags but no verdict, and is verified again. Our own tagging also raises an
+ * event; it finds the verdict present and does nothing.
+ */
+
+/** The EventBridge "Object Created" / "Object Tags Added" event, as far as it is used. */
+export const s3ObjectEventSchema = z.object({
+  'detail-type': z.enum(['Object Created', 'Object Tags Added']),
+  source: z.literal('aws.s3'),
+  detail: z.object({
+    bucket: z.object({ name: z.string().min(3) }),
+    object: z.object({
+      // Our keys use only URL-safe characters; EventBridge passes keys as written.
+      key: z.string().min(1),
+      size: z.number().int().nonnegative().optional(),
+      'version-id': z.string().optional(),
+    }),
+  }),
+});
+export type S3ObjectEvent = z.infer<typeof s3ObjectEventSchema>;
+
+/** The CRC-64 state and counts of a paused verification (checked, since a state machine carries it). */
+export const rdbCheckpointSchema = z.object({
+  format: z.literal(1),
+  offset: z.number().int().positive(),
+  crc: z.string().regex(/^[0-9a-f]{16}$/),
+  requireChecksum: z.boolean(),
+  version: z.number().int().nonnegative(),
+  valkey: z.boolean(),
+  keys: z.number().int().nonnegative(),
+  expires: z.number().int().nonnegative(),
+  expiredKeys: z.number().int().nonnegative(),
+  // The expiry histogram so far (absent before it existed: the report then has none, and drills allow for every expiring key).
+  expiryCounts: z.array(z.number().int().nonnegative()).readonly().optional(),
+  expiryUnbased: z.number().int().nonnegative().optional(),
+  emptyKeys: z.number().int().nonnegative(),
+  fileTimeMs: z.number(),
+  pendingExpireMs: z.number().optional(),
+  moduleTypes: z.record(z.string(), z.number()),
+  // Absent in checkpoints taken before it existed: an execution in flight across a deploy goes on.
+  moduleAux: z.array(z.string()).readonly().optional(),
+  databases: z.array(z.number().int().nonnegative()).readonly(),
+  byType: z.record(z.string(), z.number()),
+  auxFields: z.record(z.string(), z.string()),
+  functionLibraries: z.number().int().nonnegative(),
+  warnings: z.array(z.object({ offset: z.number(), message: z.string() })).readonly(),
+  warningCount: z.number().int().nonnegative(),
+  sampledCollections: z.number().int().nonnegative(),
+  minDetectionProbability: z.number().min(0).max(1),
+}) satisfies z.ZodType<RdbCheckpoint>;
+
+/** How far a verification got, carried from one invocation to the next. */
+export const verifyProgressSchema = z.object({
+  /** The object version the checkpoint belongs to: a checkpoint is never used on another. */
+  size: z.number().int().nonnegative(),
+  etag: z.string().optional(),
+  versionId: z.string().optional(),
+  /** When the first invocation started (ms since the epoch): the verification's duration is measured from here. */
+  startedAt: z.number(),
+  invocations: z.number().int().positive(),
+  checkpoint: rdbCheckpointSchema,
+});
+export type VerifyProgress = z.infer<typeof verifyProgressSchema>;
+
+/** The input of one invocation: the S3 event, and the progress of the invocations before. */
+export const verifyStepSchema = z.object({
+  event: s3ObjectEventSchema,
+  progress: verifyProgressSchema.optional(),
+  /** Times the object changed under a verification, which then started again from byte 0. */
+  restarts: z.number().int().nonnegative().optional(),
+});
+export type VerifyStepInput = z.infer<typeof verifyStepSchema>;
+
+/** What one invocation returns to the state machine: done with an outcome, or the state to continue from. */
+export type VerifyStepResult =
+  | { readonly done: true; readonly event: S3ObjectEvent; readonly outcome: VerifyOutcome }
+  | { readonly done: false; readonly event: S3ObjectEvent; readonly progress?: VerifyProgress; readonly restarts?: number };
+
+/**
+ * Invocations one verification may take: at the default budget (13 minutes
+ * each) and a slow 50 MB/s this is over 2 TB; more means it is not moving.
+ */
+export const MAX_VERIFY_INVOCATIONS = 50;
+/** Times an object may change under a verification before it gives up (each change restarts from byte 0). */
+export const MAX_VERIFY_RESTARTS = 3;
+
+/**
+ * A verification that cannot succeed by trying again (no progress, too many
+ * invocations or changes): its name is the Lambda error type the state
+ * machine does not retry.
+ */
+export class VerifyGaveUp extends Error {
+  override readonly name = VERIFY_GAVE_UP;
+}
+
+/** What one verification did. */
+export interface VerifyOutcome {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  /** `verified`: verdict written now; `already-verified`; `gone`: the object (version) no longer exists. */
+  readonly action: 'verified' | 'already-verified' | 'gone';
+  /** `unsupported`: a format the verifier cannot judge (a newer engine's): neither verified nor corrupt. */
+  readonly verdict?: RdbVerdict;
+  readonly keys?: number;
+  readonly bytes?: number;
+  readonly seconds?: number;
+  /** Lambda invocations the verification took (more than one for a copy too large for one). */
+  readonly invocations?: number;
+  readonly error?: { readonly offset: number; readonly message: string };
+}
+
+/** Everything a verification needs from the outside world. */
+export interface VerifyDeps {
+  readonly s3: S3Client;
+  /** Publishes a page to the region's alert topic. */
+  readonly alert: (page: Page) => Promise<void>;
+  /** The deployment and region every page names. */
+  readonly where: PageOrigin;
+  readonly metrics: MetricsSink;
+  readonly log: LogSink;
+  readonly clock: Pick<RetryClock, 'now'>;
+  /**
+   * When this invocation must stop reading (per `clock`, ms): the verifier
+   * then pauses at the next boundary between two keys and the state goes
+   * back to the state machine. Leave time for the rest of that key and the
+   * tagging (the handler keeps two minutes of the Lambda's time).
+   */
+  readonly deadline: number;
+  /** Ranged GETs and their size (the defaults of readRanges otherwise). */
+  readonly reads?: { readonly partBytes?: number; readonly concurrency?: number };
+  /** Each plan's `collapseThresholdPct` (the copies' `redis-dr:plan` tag); absent plans: the default, 50. */
+  readonly collapseThresholdPct?: Readonly<Record<string, number>>;
+}
+
+const GONE = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound']);
+
+/**
+ * One invocation of a verification: from the start, or from `progress`.
+ * Returns `done` with the outcome once the verdict is tagged (and paged), or
+ * the progress to invoke it with again. Throws on read, tagging or alert
+ * failures (the state machine retries the invocation from the same progress).
+ */
+export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Promise<VerifyStepResult> {
+  const { event } = input;
+  const bucket = event.detail.bucket.name;
+  const key = event.detail.object.key;
+  const versionId = event.detail.object['version-id'];
+  const base = { bucket, key, versionId };
+  const target = targetOfKey(key);
+  const dims = { [DIMENSION.bucket]: bucket };
+  const targetDims = { ...dims, [DIMENSION.target]: target };
+  let restarts = input.restarts ?? 0;
+  /** Another version of the object met: from byte 0 again, up to MAX_VERIFY_RESTARTS times. */
+  const restart = (): number => {
+    if (++restarts > MAX_VERIFY_RESTARTS) {
+      throw new VerifyGaveUp(`s3://${bucket}/${key} changed ${restarts} times during its verification; giving up (a new version raises its own event)`);
+    }
+    return restarts;
+  };
+  const done = (outcome: VerifyOutcome): VerifyStepResult => ({ done: true, event, outcome });
+
+  try {
+    const current = await getObjectTags(deps.s3, bucket, key, versionId);
+    if (current[TAGS.verified]) {
+      deps.log.info('already verified', { ...base, verdict: current[TAGS.verified] });
+      // A retry after the tripwire failed finds the verdict written: the check runs again (for the newest set only).
+      if (current[TAGS.verified] === 'ok') await collapseCheck(bucket, key, target, undefined, deps, true);
+      const tagged = current[TAGS.verified];
+      return done({ ...base, action: 'already-verified', verdict: tagged === 'ok' || tagged === 'unsupported' ? tagged : 'corrupt' });
+    }
+
+    const identity = await headObject(deps.s3, bucket, key, versionId);
+    let progress = input.progress;
+    if (progress && (progress.size !== identity.size || progress.etag !== identity.etag || progress.versionId !== identity.versionId)) {
+      // Never a checkpoint of one version on another's bytes.
+      deps.log.warn('the object changed since the last checkpoint: verifying again from byte 0', {
+        ...base,
+        checkpointOf: { size: progress.size, etag: progress.etag, versionId: progress.versionId },
+        now: identity,
+      });
+      progress = undefined;
+      restart();
+    }
+    const invocations = (progress?.invocations ?? 0) + 1;
+    if (invocations > MAX_VERIFY_INVOCATIONS) {
+      throw new VerifyGaveUp(`s3://${bucket}/${key}: verification not finished after ${MAX_VERIFY_INVOCATIONS} invocations (at byte ${progress?.checkpoint.offset} of ${identity.size})`);
+    }
+    const startedAt = progress?.startedAt ?? deps.clock.now();
+    const start = progress?.checkpoint.offset ?? 0;
+
+    // DR copies are ElastiCache exports, which always carry a CRC-64: a zeroed trailer is a failure here.
+    const verifier = createRdbVerifier({ requireChecksum: true, ...(progress ? { resumeFrom: progress.checkpoint } : {}) });
+    // A copy in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB it holds. Only from byte 0:
+    // a checkpoint is taken on plain files only (see below), so a resumed verification reads a plain file.
+    const unwrap = start === 0 ? await createRdbBytesDecoder() : undefined;
+    const feed = (take: () => Uint8Array[]): void => pushDecoded(verifier, take);
+    try {
+      for await (const chunk of readRanges(deps.s3, {
+        bucket,
+        key,
+        versionId: identity.versionId ?? versionId,
+        etag: identity.etag,
+        start,
+        end: identity.size,
+        ...deps.reads,
+      })) {
+        if (unwrap) feed(() => unwrap.push(chunk));
+        else verifier.push(chunk);
+        // Past the deadline, stop at the next key boundary (a pause asked only after a push: every invocation moves on).
+        if (deps.clock.now() >= deps.deadline) {
+          // A checkpoint is an offset into the object's bytes, which for a compressed copy are not the RDB's:
+          // such a copy is verified within one invocation (at the verifier's speed, over 100 GB of RDB in 13 minutes).
+          if (unwrap?.envelope) {
+            throw new VerifyGaveUp(`s3://${bucket}/${key} is LZ4-compressed (Valkey rdbcompression lz4) and did not verify within one invocation: a compressed copy cannot be checkpointed; verify it with \`npx redis-dr verify-rdb s3://${bucket}/${key}\``);
+          }
+          verifier.pause();
+        }
+        const state = verifier.state;
+        if (state === 'paused' || state === 'failed') break;
+      }
+      if (unwrap && verifier.state !== 'paused' && verifier.state !== 'failed') feed(() => unwrap.end());
+    } catch (err) {
+      if (!(err instanceof ObjectChangedError)) throw err;
+      deps.log.warn('the object changed while it was read: verifying again from byte 0', { ...base, error: describeError(err) });
+      return { done: false, event, restarts: restart() };
+    }
+
+    const checkpoint = verifier.checkpoint();
+    if (checkpoint) {
+      if (checkpoint.offset <= start) throw new VerifyGaveUp(`s3://${bucket}/${key}: no key boundary reached after byte ${start} within one invocation`);
+      const next: VerifyProgress = { size: identity.size, etag: identity.etag, versionId: identity.versionId, startedAt, invocations, checkpoint };
+      deps.log.info('verification paused at a checkpoint; the state machine continues it', {
+        ...base,
+        offset: checkpoint.offset,
+        size: identity.size,
+        percent: Math.round((checkpoint.offset / Math.max(1, identity.size)) * 1000) / 10,
+        keys: checkpoint.keys,
+        invocations,
+      });
+      return { done: false, event, progress: next, ...(restarts > 0 ? { restarts } : {}) };
+    }
+
+    const report = verifier.end();
+    const verdict = rdbVerdict(report);
+    const seconds = (deps.clock.now() - startedAt) / 1000;
+
+    // A corrupt copy is paged before its verdict is tagged: a retry after a failed page finds no verdict and pages
+    // again (a page twice rather than none; once tagged, a retry stops at "already verified"). A copy in a format
+    // the verifier cannot judge pages apart, as what it is: redis-dr is behind the engine, the copy is not damaged.
+    if (verdict === 'corrupt') await deps.alert(corruptAlert(bucket, key, versionId, target, current, report, deps.where));
+    if (verdict === 'unsupported') await deps.alert(unsupportedAlert(bucket, key, versionId, target, current, report, deps.where));
+    // The verdict goes on the version that was read. Tags re-read just before writing: a replicated tag change may have landed meanwhile.
+    await addObjectTags(deps.s3, bucket, key, verdictTags(report), { versionId: identity.versionId ?? versionId });
+
+    const counted = verdict === 'ok' ? METRIC.rdbVerified : verdict === 'unsupported' ? METRIC.rdbUnsupported : METRIC.rdbCorrupt;
+    deps.metrics.put(counted, 1, 'Count', targetDims);
+    deps.metrics.put(counted, 1, 'Count', dims);
+    deps.metrics.put(METRIC.rdbVerifySeconds, seconds, 'Seconds', dims);
+    if (report.ok) deps.metrics.put(METRIC.rdbKeys, report.keys, 'Count', targetDims);
+    // The tripwire, once the verdict is on the copy (a shard verified at the same time then sees it): throws when
+    // holding failed, and the state machine's retry runs it again.
+    if (report.ok) await collapseCheck(bucket, key, target, { ...current, ...verdictTags(report) }, deps, false);
+
+    const outcome: VerifyOutcome = {
+      ...base,
+      action: 'verified',
+      verdict,
+      keys: report.keys,
+      bytes: identity.size,
+      seconds,
+      invocations,
+      error: report.error,
+    };
+    if (report.ok) {
+      const found = {
+        ...outcome,
+        version: report.version,
+        byType: report.byType,
+        ...(report.emptyKeys ? { emptyKeys: report.emptyKeys } : {}),
+        ...(report.expiredKeys ? { expiredKeys: report.expiredKeys } : {}),
+        ...(report.moduleTypes ? { moduleTypes: report.moduleTypes } : {}),
+        ...(report.moduleAux ? { moduleAux: report.moduleAux } : {}),
+        ...(report.duplicateCheck ? { duplicateCheck: report.duplicateCheck } : {}),
+      };
+      // Valid as Redis loads it, but what sanitize-dump-payload yes would refuse is worth a look: logged as a warning.
+      if (report.warningCount) deps.log.warn('DR copy verified, with warnings', { ...found, warningCount: report.warningCount, warnings: report.warnings });
+      else deps.log.info('DR copy verified', found);
+    } else if (verdict === 'unsupported') {
+      deps.log.warn('DR copy is in a format this verifier cannot judge: not verified, not corrupt', { ...outcome, version: report.version, unsupported: report.unsupported });
+    } else {
+      deps.log.error('DR copy is corrupt', { ...outcome, version: report.version, checksum: report.checksum });
+    }
+    return done(outcome);
+  } catch (err) {
+    if (GONE.has(errorName(err))) {
+      deps.log.warn('object no longer exists; nothing to verify', { ...base, error: describeError(err) });
+      return done({ ...base, action: 'gone' });
+    }
+    deps.metrics.put(METRIC.rdbVerifyErrors, 1, 'Count', dims);
+    deps.log.error('verification could not finish this step; the state machine retries it from the last checkpoint', { ...base, error: describeError(err) });
+    throw err;
+  }
+}
+
+/**
+ * The keyspace-collapse tripwire on DR copies: the verifier's key counts of
+ * one export, summed over its shards once every shard was verified intact,
+ * judged against the newest earlier good export of the same target. On a
+ * collapse the copies of every earlier good export get the tier tag
+ * `held-<tier>` (no lifecycle rule matches it) and `KeyspaceCollapsed` is 1.
+ * Objects have no tag left for a mark (MAX_OBJECT_TAGS): verdicts are
+ * recomputed from the counts, and only the export just completed is acted
+ * on, so a release (`retention release`) stays released. `newestOnly`: act
+ * only when the export is the target's newest (the re-run of a retry, which
+ * tag events of older copies also reach). Throws when holding failed.
+ */
+async function collapseCheck(
+  bucket: string,
+  key: string,
+  target: string,
+  ownTags: Readonly<Record<string, string>> | undefined,
+  deps: VerifyDeps,
+  newestOnly: boolean,
+): Promise<Collapse | undefined> {
+  const self = parseExportObjectKey(key.split('/').pop() ?? key);
+  if (!self || target === 'unknown') return undefined;
+  const prefix = `${key.slice(0, key.length - (key.split('/').pop() ?? key).length)}rdr-${target}-`;
+  const listed = (await listObjects(deps.s3, bucket, prefix)).filter((o) => {
+    const p = parseExportObjectKey(o.key.split('/').pop() ?? o.key);
+    return p !== undefined && parseSnapshotName(p.snapshot)?.target === target;
+  });
+  const timeOf = (k: string) => parseSnapshotName(parseExportObjectKey(k.split('/').pop() ?? k)!.snapshot)!.at.getTime();
+  const selfAt = parseSnapshotName(self.snapshot)?.at.getTime() ?? 0;
+  if (newestOnly && listed.some((o) => timeOf(o.key) > selfAt)) return undefined;
+  // Tags of this target's copies up to this one (later ones cannot change its verdict).
+  const objects: CopyObject[] = [];
+  for (const o of listed) {
+    if (timeOf(o.key) > selfAt) continue;
+    const tags = o.key === key && ownTags ? ownTags : await getObjectTags(deps.s3, bucket, o.key);
+    objects.push({ key: o.key, size: o.size, tags });
+  }
+  const sets = copySets(objects, (snapshot) => parseSnapshotName(snapshot)?.at);
+  const mine = sets.find((x) => x.exportName === self.exportName);
+  if (!mine || mine.keys === undefined) return undefined;
+  const plan = mine.objects.map((o) => o.tags[TAGS.plan]).find((p) => p !== undefined);
+  const threshold = (plan !== undefined ? deps.collapseThresholdPct?.[plan] : undefined) ?? DEFAULT_COLLAPSE_THRESHOLD_PCT;
+  const verdicts = judgeCopySets(sets, threshold);
+  const collapse = verdicts.get(mine.exportName);
+  const dims = { [DIMENSION.bucket]: bucket };
+  deps.metrics.put(METRIC.keyspaceCollapsed, collapse ? 1 : 0, 'Count', { ...dims, [DIMENSION.target]: target });
+  deps.metrics.put(METRIC.keyspaceCollapsed, collapse ? 1 : 0, 'Count', dims);
+  if (!collapse) return undefined;
+  deps.log.error('keyspace collapsed: DR copy holds far fewer keys than the copy before; the earlier copies are held', { bucket, target, collapse });
+  const earlier = sets.filter((x) => x.createdAt.getTime() < mine.createdAt.getTime() && !verdicts.has(x.exportName));
+  const change = await setCopyTiers(deps.s3, bucket, earlier.flatMap((x) => x.objects.map((o) => o.key)), true);
+  for (const c of change.changed) deps.log.warn('DR copy held: a later copy of the target collapsed', { bucket, key: c.key, from: c.from, to: c.to, collapsed: collapse.point });
+  if (change.failed.length > 0) {
+    throw new Error(`keyspace collapse at ${collapse.point}: holding ${change.failed.length} earlier DR copies failed: ${change.failed.map((f) => `${f.key}: ${f.error}`).join('; ')}`);
+  }
+  return collapse;
+}
+
+/** The source cache a key belongs to, from our naming; `unknown` for foreign keys. */
+function targetOfKey(key: string): string {
+  const parsed = parseExportObjectKey(key.split('/').pop() ?? key);
+  return (parsed && parseSnapshotName(parsed.snapshot)?.target) ?? 'unknown';
+}
+
+/** The deployment and region a page comes from. */
+export interface PageOrigin {
+  readonly deployment: string;
+  readonly region: string;
+}
+
+/** How a page names a DR copy (`s3://bucket/key (version v)`) and the snapshot it is a copy of. */
+function pagedCopy(bucket: string, key: string, versionId: string | undefined, tags: Readonly<Record<string, string>>): { copy: string; snapshot: string } {
+  return {
+    copy: `s3://${bucket}/${key}${versionId ? ` (version ${versionId})` : ''}`,
+    snapshot: tags[TAGS.snapshot] ?? parseExportObjectKey(key)?.snapshot ?? 'unknown',
+  };
+}
+
+/**
+ * The page for a DR copy in a format the verifier cannot judge (a newer RDB
+ * version or envelope than this redis-dr reads): not corrupt, and not a
+ * verified copy either; the fix is upgrading redis-dr.
+ */
+export function unsupportedAlert(
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+  target: string,
+  tags: Readonly<Record<string, string>>,
+  report: RdbReport,
+  origin: PageOrigin,
+): Page {
+  const { copy, snapshot } = pagedCopy(bucket, key, versionId, tags);
+  const why = report.error?.message ?? `unsupported format (version ${report.version})`;
+  const message = [
+    `The DR copy ${copy} could not be verified: ${why}.`,
+    `Cache: ${target}. Snapshot: ${snapshot}. The copy is not known to be damaged, but it does not count as a verified copy: the freshness of verified copies ages until it does.`,
+    'The engine writes a newer RDB format than this redis-dr reads (an engine upgrade?). Next steps: upgrade redis-dr to a release that reads it and deploy; ' +
+      `then judge this copy with \`npx redis-dr verify-rdb s3://${bucket}/${key}\`. See ${runbookOf('rdb-unsupported')}.`,
+    `Region: ${origin.region}. Deployment: ${origin.deployment}.`,
+  ].join('\n');
+  return {
+    subject: pageSubject('warning', origin.deployment, 'DR copy in an unsupported format', target, origin.region),
+    message,
+    attributes: pageAttributes({ kind: 'rdb-unsupported', severity: 'warning', deployment: origin.deployment, region: origin.region, target, bucket }),
+  };
+}
+
+/** The page for a corrupt copy: what, where, what it means, what to do (severity and runbook from the catalog). */
+export function corruptAlert(
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+  target: string,
+  tags: Readonly<Record<string, string>>,
+  report: RdbReport,
+  origin: PageOrigin,
+): Page {
+  const kind = ALARM_KINDS['rdb-corrupt'];
+  const where = report.error ? `at byte ${report.error.offset}: ${report.error.message}` : `checksum ${report.checksum}`;
+  const { copy, snapshot } = pagedCopy(bucket, key, versionId, tags);
+  const message = [
+    `The DR copy ${copy} is corrupt ${where}.`,
+    `Cache: ${target}. Snapshot: ${snapshot}. RDB version ${report.version}; ${report.keys} keys read before the problem.`,
+    'Nothing was deleted: the copy is kept as evidence, and the snapshot in the primary region is untouched.',
+    'This copy cannot be used to seed a cluster. Next steps: run `npx redis-dr verify-rdb s3://' +
+      `${bucket}/${key}\` to confirm, check the export bucket's copy of the same key, and see ${kind.runbook}.`,
+    `Region: ${origin.region}. Deployment: ${origin.deployment}.`,
+  ].join('\n');
+  return {
+    subject: pageSubject(kind.severity, origin.deployment, kind.title, target, origin.region),
+    message,
+    attributes: pageAttributes({ kind: 'rdb-corrupt', severity: kind.severity, deployment: origin.deployment, region: origin.region, target, bucket }),
+  };
+}

@@ -1,0 +1,227 @@
+import { z } from 'zod';
+import { describeRestorableSnapshot, describeServerlessSnapshot } from '../../adapters/aws/drill-clusters.js';
+import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
+import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
+import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
+import type { ScheduledDeps } from '../../adapters/aws/runtime.js';
+import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
+import { resolveTargets } from '../../adapters/aws/targets.js';
+import { drillInputSchema, type DrillInput, type RecoveryPointChoice } from '../../domain/drills/drill.js';
+import { isoInstantSchema } from '../../domain/drills/report.js';
+import {
+  assessDrExport,
+  drChoice,
+  drExportsByTarget,
+  MAX_EXPORTS_PER_TARGET,
+  newestAvailable,
+  NoRecoveryPointError,
+  partitionOf,
+  pickTarget,
+  primaryChoice,
+  serverlessChoice,
+  type DrExport,
+  type UsableDrExport,
+} from '../../domain/drills/select.js';
+import { assertRestorable, exportEvidence, snapshotEvidence } from '../../domain/drills/restore-preflight.js';
+import type { RecoveryPoint, TargetRef } from '../../domain/plans/types.js';
+
+/**
+ * Drill select (first task of the restore drill state machine, both
+ * regions): picks the target this drill restores and its newest usable
+ * recovery point, and returns a {@link RecoveryPointChoice} the create step
+ * maps onto CreateReplicationGroup.
+ *
+ * Event: `{ input: DrillInput, startedAt: <ISO instant> }`, where `startedAt`
+ * is the execution's start (`$$.Execution.StartTime`): it names the drill
+ * cluster, measures the recovery point's age and drives the target rotation
+ * (see `rotationIndex`: whole UTC days modulo the number of targets with a
+ * usable recovery point, sorted by id).
+ *
+ * - primary: the newest `available` snapshot this deployment and plan own,
+ *   per target: a replication group's (restored with CreateReplicationGroup)
+ *   or a serverless cache's (restored with CreateServerlessCache).
+ * - dr: the newest export in `input.bucket` whose shard set is complete and
+ *   whose objects are all `redis-dr:verified=ok`, of tier `minTier` or higher.
+ *   The caches live in the primary region, so the DR side does not ask the
+ *   Tagging API: an export is the plan's when its objects carry the plan's
+ *   `redis-dr:plan` tag and, when the plan lists explicit ids only, its
+ *   target is one of `replicationGroupIds` or `serverlessCacheNames`. A
+ *   target listed in `serverlessCacheNames` restores as a serverless cache;
+ *   any other (tag-selected ones too: the copies do not say) as a
+ *   replication group.
+ *
+ * No usable recovery point anywhere → {@link NoRecoveryPointError} (the state
+ * machine reports it as a failed drill: that is the drill's finding). A
+ * chosen point the drill cluster's shape cannot take (domain/restore-preflight.ts:
+ * a multi-database file into cluster mode, an engine older than the file, a
+ * node type too small, data tiering) → `RestorePreflightError`, reported the
+ * same way, before anything is created. Other
+ * errors (listing, throttling beyond the budget) propagate for the state
+ * machine's retry.
+ */
+
+/** The select task's input, as the state machine builds it. */
+export const drillSelectEventSchema = z.strictObject({
+  input: drillInputSchema,
+  /** The execution's start time. */
+  startedAt: isoInstantSchema,
+});
+export type DrillSelectEvent = z.infer<typeof drillSelectEventSchema>;
+
+/** Time the select step may spend retrying throttled calls (the Lambda's timeout is longer). */
+export const SELECT_BUDGET_MS = 60_000;
+
+/** Everything the select step needs from the outside world. */
+export type DrillSelectDeps = ScheduledDeps;
+
+interface Step {
+  readonly input: DrillInput;
+  readonly startedAt: Date;
+  readonly deps: DrillSelectDeps;
+  readonly retry: ThrottleRetry;
+  /** Targets without a usable recovery point, and why. */
+  readonly reasons: { target: string; why: string }[];
+}
+
+/** Chooses this drill's target and recovery point. */
+export async function selectRecoveryPoint(event: DrillSelectEvent, deps: DrillSelectDeps): Promise<RecoveryPointChoice> {
+  const { input } = event;
+  const startedAt = new Date(event.startedAt);
+  const retry = throttleRetry(deps.clock, deps.clock.now() + SELECT_BUDGET_MS, deps.throttleDelayMs);
+  const step: Step = { input, startedAt, deps, retry, reasons: [] };
+  const choice = input.where === 'dr' ? await selectDr(step) : await selectPrimary(step);
+  deps.log.info('drill recovery point chosen', { plan: input.plan, where: input.where, ...choice, skipped: step.reasons });
+  return choice;
+}
+
+async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
+  const { input, deps, retry, reasons } = step;
+  const owner: PlanOwner = { deployment: input.deployment, plan: input.plan };
+  const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retry);
+  if (selectionError) reasons.push({ target: 'selectByTags', why: selectionError });
+
+  const tags = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), { concurrency: deps.concurrency, retry });
+  const newest = await mapConcurrent(targets, deps.concurrency, async (target) => {
+    const summaries = await listTargetSnapshots(deps.elasticache, target, retry);
+    return { target, point: newestAvailable(toRecoveryPoints(summaries, target.id, tags, owner)) };
+  });
+  const candidates: { target: string; ref: TargetRef; point: RecoveryPoint }[] = [];
+  for (const n of newest) {
+    if (n.point) candidates.push({ target: n.target.id, ref: n.target, point: n.point });
+    else reasons.push({ target: n.target.id, why: `no available snapshot of plan ${input.plan}` });
+  }
+  const picked = pickTarget(candidates, step.startedAt);
+  if (!picked) throw new NoRecoveryPointError(input.plan, 'primary', reasons);
+  const snapshotTags = tags.get(picked.point.name) ?? {};
+  if (picked.ref.kind === 'serverless-cache') {
+    const snapshot = await describeServerlessSnapshot(deps.elasticache, picked.point.name, retry);
+    if (snapshot?.status !== 'available') {
+      throw new Error(`serverless snapshot ${picked.point.name} is ${snapshot?.status ?? 'gone'} since it was listed as available; select again`);
+    }
+    if (!snapshot.arn || !snapshot.engine || !snapshot.majorEngineVersion) {
+      throw new Error(`serverless snapshot ${snapshot.name} has no ARN, engine or major version in DescribeServerlessCacheSnapshots, so it cannot be restored`);
+    }
+    return serverlessChoice(
+      {
+        name: snapshot.name,
+        arn: snapshot.arn,
+        target: picked.target,
+        createdAt: picked.point.createdAt,
+        engine: snapshot.engine,
+        engineVersion: snapshot.majorEngineVersion,
+        tags: snapshotTags,
+      },
+      step.startedAt,
+    );
+  }
+
+  const snapshot = await describeRestorableSnapshot(deps.elasticache, picked.point.name, retry);
+  // Deleted or changed between the listing and now: the state machine's retry selects again.
+  if (snapshot?.status !== 'available') {
+    throw new Error(`snapshot ${picked.point.name} is ${snapshot?.status ?? 'gone'} since it was listed as available; select again`);
+  }
+  if (!snapshot.engine || !snapshot.engineVersion) {
+    throw new Error(`snapshot ${snapshot.name} has no engine or engine version in DescribeSnapshots, so it cannot be restored`);
+  }
+  const choice = primaryChoice(
+    {
+      name: snapshot.name,
+      target: picked.target,
+      createdAt: picked.point.createdAt,
+      engine: snapshot.engine,
+      engineVersion: snapshot.engineVersion,
+      nodeType: snapshot.nodeType,
+      shards: snapshot.shards,
+      parameterGroup: snapshot.parameterGroup,
+      tags: snapshotTags,
+    },
+    input,
+    step.startedAt,
+  );
+  // Before anything is created: a restore ElastiCache would refuse after 20 minutes fails the drill now, with the reason.
+  assertRestorable(choice, snapshotEvidence(snapshot), 'drill');
+  return choice;
+}
+
+async function selectDr(step: Step): Promise<RecoveryPointChoice> {
+  const { input, deps, retry, reasons } = step;
+  const bucket = input.bucket;
+  if (!bucket) {
+    throw new Error(`plan ${input.plan}: input.bucket is required when where is "dr" (the DR bucket holding the .rdb copies), got none`);
+  }
+  const lower = (ids: readonly string[]) => new Set(ids.map((id) => id.toLowerCase()));
+  const explicit = lower(input.targets.replicationGroupIds);
+  const serverless = lower(input.targets.serverlessCacheNames);
+  const explicitOnly = Object.keys(input.targets.selectByTags).length === 0;
+  const listedIds = new Set([...explicit, ...serverless]);
+
+  // Explicit targets: list their prefixes only (another target's names may share one: parsing sorts them out).
+  const prefixes = explicitOnly ? [...listedIds].map((id) => `rdr-${id}-`) : ['rdr-'];
+  const listed = await mapConcurrent(prefixes, deps.concurrency, (prefix) => listObjects(deps.s3, bucket, prefix, retry));
+  const sizes = new Map(listed.flat().map((o) => [o.key, o.size] as const));
+  const byTarget = drExportsByTarget(
+    listed.flat().map((o) => o.key),
+    (target) => !explicitOnly || listedIds.has(target),
+  );
+  for (const id of listedIds) if (!byTarget.has(id)) reasons.push({ target: id, why: `no exports in s3://${bucket}` });
+
+  const usable = await mapConcurrent([...byTarget.entries()], deps.concurrency, ([target, exports]) =>
+    newestUsableExport(step, bucket, target, exports.slice(0, MAX_EXPORTS_PER_TARGET)),
+  );
+  const candidates = usable.filter((u): u is UsableDrExport => u !== undefined).map((u) => ({ target: u.export.target, usable: u }));
+  const picked = pickTarget(candidates, step.startedAt);
+  if (!picked) throw new NoRecoveryPointError(input.plan, 'dr', reasons);
+  const partition = partitionOf(await deps.s3.config.region());
+  const kind = serverless.has(picked.target) ? 'serverless-cache' : 'replication-group';
+  const choice = drChoice(picked.usable, input, { bucket, partition }, step.startedAt, kind);
+  // Before anything is created: a restore ElastiCache would refuse after 20 minutes fails the drill now, with the reason.
+  assertRestorable(choice, exportEvidence(picked.usable.summaries, picked.usable.export.objects.map((o) => sizes.get(o.key))), 'drill');
+  return choice;
+}
+
+/** The newest export of a target that can seed a drill, reading object tags newest export first. */
+async function newestUsableExport(
+  step: Step,
+  bucket: string,
+  target: string,
+  exports: readonly DrExport[],
+): Promise<UsableDrExport | undefined> {
+  const { input, deps, retry } = step;
+  const problems: string[] = [];
+  for (const exp of exports) {
+    const tags = await mapConcurrent(
+      exp.objects,
+      deps.concurrency,
+      async (o) => [o.key, await getObjectTags(deps.s3, bucket, o.key, undefined, retry)] as const,
+    );
+    const verdict = assessDrExport(exp, new Map(tags), { plan: input.plan, minTier: input.minTier });
+    if (verdict.usable) return verdict.choice;
+    // Another plan's exports are not this plan's problem.
+    if (verdict.problem !== 'other-plan') problems.push(`${verdict.problem}: ${verdict.detail}`);
+  }
+  const why =
+    problems.length > 0 ? `none of ${exports.length} export(s) usable; newest: ${problems[0]}` : `no exports of plan ${input.plan}`;
+  deps.log.warn('no usable DR copy for target', { target, exports: exports.length, problems });
+  step.reasons.push({ target, why });
+  return undefined;
+}

@@ -1,0 +1,304 @@
+/**
+ * Key-level recovery straight from a recovery point (issue 16): the keys of
+ * an RDB file written into a live server with `RESTORE … ABSTTL`, without
+ * restoring a whole cluster first.
+ *
+ * Order of work, so a bad file writes nothing:
+ * 1. the target's `INFO server` says which RDB version it reads;
+ * 2. every file is verified whole (structure, every value, CRC-64) and its
+ *    version held against the target's: a corrupt file, or one written by
+ *    a newer server than the target, is refused before any key is written.
+ *    The same pass counts the keys that will be restored (the progress
+ *    bar's total) and, for the several files of a cluster-mode recovery
+ *    point, holds every key's hash slot against the set: two files with
+ *    keys of one slot, or a key outside the slots its shard's tag
+ *    recorded, are not one recovery point, and are refused;
+ * 3. the files are read again, in shard order, and each key of the chosen
+ *    database that matches is sent as `RESTORE key <expire-at> <payload>
+ *    ABSTTL [REPLACE]` (the payload is the key's bytes in the file, see
+ *    rdb/keys.ts), pipelined in batches through the writer `migrate`
+ *    uses (jobs/keys/writer.ts). Keys whose expiry has passed are skipped and
+ *    counted. The first read recorded a CRC-64 per 1 MiB block
+ *    (rdb/block-digests.ts), and the second passes on no byte whose block
+ *    differs: a file changed or replaced in between stops the run at that
+ *    block, with every key written so far read from verified bytes, and
+ *    says how many.
+ *
+ * Between 2 and 3, the eviction guard (adapters/redis-memory.ts, the one
+ * `migrate` uses) holds the selected keys' sizes in the file against every
+ * target node that can evict and refuses the run when they would not fit
+ * (unless `allowEviction`); during 3 it samples `evicted_keys`: an eviction
+ * stops the run (unless `allowEviction`) and is reported.
+ *
+ * Memory: the reader's chunk, the open key (at most 512 MiB), up to
+ * WRITES_IN_FLIGHT + 1 batches of payloads (jobs/keys/writer.ts), the block the second read holds back until it
+ * matched (1 MiB), and 8 bytes per MiB of the files (their block CRCs).
+ */
+import { restoreFunctions } from '../../adapters/redis/dump-restore';
+import { keySlot } from '../../adapters/redis/cluster';
+import type { Keyspace } from '../../adapters/redis/keyspace';
+import { compileGlob } from '../../domain/keys/glob';
+import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests';
+import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/dump-payload';
+import { RdbKeyReader } from '../../domain/rdb/keys';
+import type { RdbReport } from '../../domain/rdb/verifier';
+import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy';
+import { KeyWriter, type WriteKey } from './writer';
+import { SlotOwnership, type ShardSet } from '../../domain/keys/shard-set';
+import { CLUSTER_SLOTS, fileRestoreEstimate, RDB_KEY_OVERHEAD_BYTES, type EvictionReport } from '../../domain/keys/eviction';
+
+export type { OnConflict } from '../../domain/keys/key-copy';
+
+/** Running counts (the same as migrate's). */
+export type RestoreRdbCounts = CopyCounts;
+
+/** The options of every key copy, and the file's own. */
+export interface RestoreRdbOptions extends KeyCopyOptions {
+  /** Database of the file to restore. @default 0 */
+  readonly db?: number;
+  /**
+   * Also restore the file's function libraries (`FUNCTION RESTORE`, on every
+   * primary; never FLUSH): `skip` leaves a library of the same name alone,
+   * `replace` replaces it, `fail` stops on it. @default false (only reported)
+   */
+  readonly functions?: boolean;
+  /** @internal Bytes per block of the second read's check (rdb/block-digests.ts; tests make blocks small). @default 1 MiB */
+  readonly checkBlockBytes?: number;
+}
+
+/** One file to restore from: where it is (for messages) and how to read it (called once per pass). */
+export interface RdbFileSource {
+  readonly location: string;
+  readonly open: () => AsyncIterable<Uint8Array>;
+}
+
+/**
+ * What to restore: one file (a function that streams it), or the files of
+ * one recovery point in shard order with the checked set they form (see
+ * domain/shard-set.ts: with several files, every key's hash slot is held
+ * against the set while the files are verified).
+ */
+export type RdbSources = (() => AsyncIterable<Uint8Array>) | { readonly files: readonly RdbFileSource[]; readonly set?: ShardSet };
+
+export interface RestoreRdbResult extends RestoreRdbCounts {
+  readonly seconds: number;
+  readonly interrupted: boolean;
+  readonly error?: string;
+  readonly conflict?: Buffer;
+  /** The (first) file: what the verification found (undefined when the target could not be asked first). */
+  readonly file?: RdbReport;
+  /** Every file verified, in shard order, with what the verification found. */
+  readonly files: readonly { readonly location: string; readonly report: RdbReport }[];
+  readonly targetServer?: TargetRdbSupport;
+  /** Keys of the file not restored because they are in another database or do not match. */
+  readonly notSelected: number;
+  /** Per file, the block CRCs its verification recorded: a later read (--verify) checks it reads the same bytes. */
+  readonly digests: readonly BlockDigests[];
+  /** Keys of the files per database (all of them, selected or not), counted while they were verified. */
+  readonly keysByDb: Readonly<Record<number, number>>;
+  /** Keys of the files per database that match `match` (all keys without one): what a restore of that database would select. */
+  readonly matchingByDb: Readonly<Record<number, number>>;
+  /** The eviction guard's findings: a refusal before writing, or the keys the target evicted during the run (undefined when the run ended before the guard read the target). */
+  readonly eviction?: EvictionReport;
+  readonly skippedKeys: ReadonlySet<string>;
+  /**
+   * Module values the target refused, per module type name (it lacks the
+   * module): counted in `failed` too, but the run goes on with other keys.
+   */
+  readonly moduleRefused: Readonly<Record<string, number>>;
+  /** Function libraries: in the file; and with `functions`, per library and node, restored, left alone (exists) or failed. */
+  readonly functions: { inFile: number; restored: number; skipped: number; failed: number };
+  /** When the second read found a changed file: the keys restored before (all from verified bytes), and the offset in that file from which nothing was written. */
+  readonly writtenUpTo?: { readonly keys: number; readonly offset: number; readonly file: string };
+}
+
+/**
+ * Restores the keys of the file(s) (each read twice: verification, then the
+ * restore; files in shard order) into `target`.
+ */
+export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, options: RestoreRdbOptions = {}): Promise<RestoreRdbResult> {
+  const list: readonly RdbFileSource[] = typeof sources === 'function' ? [{ location: 'the file', open: sources }] : sources.files;
+  const set = typeof sources === 'function' ? undefined : sources.set;
+  const writer = new KeyWriter(target, options);
+  const started = writer.now();
+  const mode = writer.mode;
+  const db = options.db ?? 0;
+  let notSelected = 0;
+  const files: { location: string; report: RdbReport }[] = [];
+  const keysByDb: Record<number, number> = {};
+  const matchingByDb: Record<number, number> = {};
+  let eviction: EvictionReport | undefined;
+  let targetServer: TargetRdbSupport | undefined;
+  let writtenUpTo: RestoreRdbResult['writtenUpTo'];
+  const functions = { inFile: 0, restored: 0, skipped: 0, failed: 0 };
+  const many = list.length > 1;
+  const named = (location: string) => (many ? `the file ${location}` : 'the file');
+  const result = (): RestoreRdbResult => ({
+    ...writer.counts,
+    seconds: (writer.now() - started) / 1000,
+    interrupted: writer.interrupted,
+    error: writer.error,
+    conflict: writer.conflict,
+    file: files[0]?.report,
+    files,
+    targetServer,
+    notSelected,
+    keysByDb,
+    matchingByDb,
+    ...(eviction ? { eviction } : {}),
+    digests: blocks,
+    skippedKeys: writer.skippedKeys,
+    writtenUpTo,
+    moduleRefused: writer.moduleRefused,
+    functions,
+  });
+  const matches = options.match === undefined ? undefined : compileGlob(options.match);
+  /** Per file, the CRC-64 of each 1 MiB block as verified: the second read passes on only bytes that match. */
+  const blocks: BlockDigests[] = [];
+  const selected = (kdb: number, name: Buffer) => kdb === db && (matches === undefined || matches(name));
+
+  try {
+    if (target.cluster && db !== 0) {
+      writer.fail(`a Redis Cluster target has only database 0; --db ${db} cannot be written to it`);
+      return result();
+    }
+    const info = await (await target.clientFor(Buffer.alloc(0))).info('server');
+    targetServer = targetRdbSupport(info);
+    // Pass 1: every file verified whole (and, for several, every key's hash slot held against the set) before any key is written.
+    const ownership = many && set ? new SlotOwnership(set) : undefined;
+    let total = 0;
+    // The memory estimate for the eviction guard: the selected keys' sizes in the file (per slot for a cluster target).
+    let bytes = 0;
+    let allBytes = 0;
+    const perSlot = target.cluster ? new Float64Array(CLUSTER_SLOTS) : undefined;
+    const databases = new Set<number>();
+    for (const [i, source] of list.entries()) {
+      const digests = new BlockDigests(options.checkBlockBytes);
+      blocks.push(digests);
+      let misplaced: string | undefined;
+      const reader = new RdbKeyReader({
+        want: (kdb, name, size) => {
+          keysByDb[kdb] = (keysByDb[kdb] ?? 0) + 1;
+          allBytes += size;
+          const matching = matches === undefined || matches(name); // the glob once per key: `selected` without a second match
+          if (matching) matchingByDb[kdb] = (matchingByDb[kdb] ?? 0) + 1;
+          if (matching && kdb === db) {
+            total++;
+            bytes += size;
+            if (perSlot) perSlot[keySlot(name)]! += size + RDB_KEY_OVERHEAD_BYTES;
+          }
+          if (ownership && !misplaced) misplaced = ownership.check(i, keySlot(name));
+          return false;
+        },
+      });
+      for await (const chunk of source.open()) {
+        digests.update(chunk);
+        reader.push(chunk);
+        if (reader.error) break;
+      }
+      digests.finish();
+      const report = reader.end();
+      files.push({ location: source.location, report });
+      if (!report.ok) {
+        writer.fail(`${named(source.location)} is refused, nothing was written: ${report.error?.message ?? 'not a valid RDB file'} (at byte ${report.error?.offset ?? 0})`);
+        return result();
+      }
+      const refusal = rdbRefusal({ version: report.version, valkey: report.magic === 'VALKEY' }, targetServer);
+      if (refusal) {
+        writer.fail(`${named(source.location)} is refused, nothing was written: ${refusal}`);
+        return result();
+      }
+      if (misplaced) {
+        writer.fail(`the files are refused, nothing was written: ${misplaced}`);
+        return result();
+      }
+      for (const d of report.databases) databases.add(d);
+    }
+    if (!databases.has(db) && files.some((f) => f.report.keys > 0)) {
+      writer.fail(`the file${many ? 's hold' : ' holds'} no database ${db} (${many ? 'they hold' : 'it holds'} ${[...databases].join(', ')}): choose one with --db`);
+      return result();
+    }
+    const usedMems = files.map((f) => Number(f.report.auxFields['used-mem']));
+    const usedMem = usedMems.every((n) => Number.isFinite(n) && n > 0) ? usedMems.reduce((a, b) => a + b, 0) : undefined;
+    const size = fileRestoreEstimate({ selectedKeys: total, selectedBytes: bytes, allBytes, ...(usedMem !== undefined ? { usedMem } : {}) });
+    if (perSlot && size.scale !== 1) for (let s = 0; s < perSlot.length; s++) perSlot[s]! *= size.scale;
+    if (!(await writer.startGuard({ bytes: size.bytes, basis: size.basis, ...(perSlot ? { perSlot } : {}) }))) {
+      eviction = await writer.finish();
+      return result();
+    }
+    options.onStart?.(total);
+  } catch (err) {
+    writer.fail(err);
+    eviction = await writer.finish();
+    return result();
+  }
+
+  // Pass 2: the keys, file after file, through one window of batches in flight.
+  const window = writer.window();
+  const batchSize = options.batchSize ?? 1000;
+  let changed: FileChangedError | undefined;
+  let current = '';
+  const libraries = new Map<string, Buffer>();
+  try {
+    for (const [i, source] of list.entries()) {
+      const reader = new RdbKeyReader({ want: selected });
+      let batch: WriteKey[] = [];
+      current = source.location;
+      reading: for await (const chunk of blocks[i]!.check(source.open())) {
+        for (const k of reader.push(chunk)) {
+          writer.counts.scanned++;
+          batch.push({ key: k.name, payload: k.payload, expireAtMs: k.expireAtMs, module: k.module });
+          if (batch.length >= batchSize) {
+            const full = batch;
+            batch = [];
+            if (!(await window.write(full))) break reading;
+          }
+        }
+        if (reader.error) break;
+      }
+      if (!writer.stopped && batch.length > 0) await window.write(batch);
+      await window.drain();
+      notSelected += reader.unwanted;
+      // A cluster-mode recovery point holds its function libraries in every shard's file: restored once.
+      for (const library of reader.functions) libraries.set(library.toString('latin1'), library);
+      const second = reader.end();
+      if (!writer.stopped && !second.ok) {
+        // Not expected: the bytes matched the verified ones block by block. A guard, saying what was written.
+        writtenUpTo = { keys: writer.counts.copied, offset: second.error?.offset ?? 0, file: source.location };
+        writer.fail(`${named(source.location)} now fails at byte ${second.error?.offset}: ${second.error?.message}; ${writer.counts.copied} keys were restored before it, nothing after`);
+      }
+      if (writer.stopped) break;
+    }
+    functions.inFile = libraries.size;
+    if (!writer.stopped && options.functions && !options.dryRun && libraries.size > 0) {
+      const outcomes = await restoreFunctions(target, [...libraries.values()], mode === 'replace');
+      for (const [i, nodes] of outcomes.entries()) {
+        for (const o of nodes) {
+          if (o === 'restored') functions.restored++;
+          else if (o === 'exists' && mode !== 'fail') functions.skipped++;
+          else {
+            functions.failed++;
+            writer.fail(`FUNCTION RESTORE of the file's library ${i + 1} failed: ${o === 'exists' ? 'a library of that name exists on the target (--on-conflict fail)' : o.message}`);
+          }
+        }
+      }
+    }
+  } catch (err) {
+    if (err instanceof FileChangedError) changed = err;
+    else writer.fail(err);
+  } finally {
+    await window.drain();
+  }
+  if (changed && !writer.error) {
+    // Every key sent was read from verified bytes; counted now that every batch has been answered.
+    writtenUpTo = { keys: writer.counts.copied, offset: changed.offset, file: current };
+    writer.fail(
+      `${named(current)} changed since it was verified: ${changed.message}. Nothing from byte ${changed.offset} on was written; ` +
+        `${writer.counts.copied} keys were restored before it, all from verified bytes. Verify the file again (or take another recovery point) and rerun`,
+    );
+  }
+  // After every batch sent was answered: the last sample of evicted_keys.
+  eviction = await writer.finish();
+  if (functions.inFile === 0) functions.inFile = Math.max(0, ...files.map((f) => f.report.functionLibraries));
+  return result();
+}

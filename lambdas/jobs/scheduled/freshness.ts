@@ -1,0 +1,534 @@
+import { listCaches } from '../../adapters/aws/caches.js';
+import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
+import { coverageOf, unprotectedCount, type CacheCoverage } from '../../domain/plans/coverage.js';
+import { describeError } from '../../adapters/aws/errors.js';
+import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
+import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
+import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
+import { runFailureMessage, type ScheduledDeps } from '../../adapters/aws/runtime.js';
+import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
+import { resolveTargets } from '../../adapters/aws/targets.js';
+import {
+  ageSeconds,
+  assessDrExport,
+  drExportsByTarget,
+  MAX_EXPORTS_PER_TARGET,
+  newestAvailable,
+  type DrExport,
+} from '../../domain/drills/select.js';
+import {
+  ALL_TARGETS,
+  drillRunOf,
+  exportPrefixes,
+  MAX_DRILL_EXECUTIONS,
+  newestDrills,
+  newestExported,
+  reportedAge,
+  type DrillExecution,
+  type DrillRun,
+} from '../../domain/plans/freshness.js';
+import type { FreshnessInput } from '../../domain/plans/plan-input.js';
+import { TAGS } from '../../domain/plans/types.js';
+import { nextOccurrences } from '../../domain/plans/schedule.js';
+
+/**
+ * Freshness monitor (both regions, every few minutes, all plans of the
+ * deployment in one invocation): the source of the dead man's switches.
+ * From the real state it emits, per plan and target (dimensions exactly
+ * `Plan`, `Target`), ages in seconds at the time of the run:
+ *
+ * - primary: {@link METRIC.recoveryPointAge}, the newest `available`
+ *   snapshot this deployment and plan own (tags from the Tagging API);
+ *   with `exports`, {@link METRIC.exportedCopyAge}, the newest of them the
+ *   export Lambda marked `redis-dr:exported`.
+ * - dr (with `exports`): {@link METRIC.verifiedCopyAge}, `redis-dr:created`
+ *   of the newest export in `bucket` a DR drill could restore (complete
+ *   shard set, every object `redis-dr:verified=ok`, the plan's tag: the
+ *   drill's own `assessDrExport`). Explicit ids name the targets; for
+ *   tag-selected plans (no Tagging API for primary caches here) a target
+ *   found in the bucket is the plan's when its newest plan-tagged export
+ *   carries the plan's `redis-dr:plan` tag.
+ * - both (with `drills` and `drillStateMachineArn`):
+ *   {@link METRIC.lastDrillAge}, since the newest SUCCEEDED drill execution
+ *   (of the last {@link MAX_DRILL_EXECUTIONS}) whose input names the plan:
+ *   once with Target `all` (any target: drills rotate through targets, so
+ *   this is what a "drills stopped passing" alarm watches) and once per
+ *   target the drill output names (`drill.choice.target`).
+ *
+ * - with `coverage`: {@link METRIC.unprotectedCaches} (no dimensions),
+ *   the caches of the region no plan names that could be protected
+ *   (`coverageOf`; in the DR region no plan names any).
+ *
+ * No recovery point at all → no data point for that target (a warning and a
+ * `gaps` entry): the alarms treat missing data as breaching, which is the
+ * page. A very large made-up age would look like data and hide the cause.
+ *
+ * Except while protection is new (`reportedAge`): a DR target with no
+ * verified copy yet is measured from the creation of the verify state
+ * machine (`verifyStateMachineArn`), a plan with no succeeded drill yet from
+ * the creation of the drill state machine, so right after a deploy the
+ * alarms stay OK until the first copy or drill is overdue, and page from
+ * then on. The monitor emits these from its first run, so a dead monitor
+ * still pages through missing data. Primary snapshots and exports have no
+ * such start here and page from the deploy until their first point.
+ *
+ * One target's failure never stops the others; after emitting what it
+ * could, the run throws {@link FreshnessRunFailedError} naming every
+ * failure, so Lambda errors alarm too.
+ */
+
+/** The age metrics this monitor emits. */
+export type FreshnessMetric =
+  | typeof METRIC.recoveryPointAge
+  | typeof METRIC.exportedCopyAge
+  | typeof METRIC.verifiedCopyAge
+  | typeof METRIC.lastDrillAge;
+
+/** One data point emitted. */
+export interface FreshnessPoint {
+  readonly plan: string;
+  readonly target: string;
+  readonly metric: FreshnessMetric;
+  readonly seconds: number;
+  /** The snapshot (or, for the verified DR copy, the export) whose age it is; absent for drills. */
+  readonly recoveryPoint?: string;
+  /** No point yet: the age is the time since protection started (grace, see {@link reportedAge}). */
+  readonly sinceProtectionStart?: true;
+}
+
+/** A target with nothing to measure: no data point (the alarm sees missing data). */
+export interface FreshnessGap {
+  readonly plan: string;
+  readonly target: string;
+  readonly metric: FreshnessMetric;
+  readonly why: string;
+}
+
+/** A measurement that could not be made (listing failed, out of time, …). */
+export interface FreshnessFailure {
+  readonly plan: string;
+  /** A target id, `all` (drills), or `selectByTags` (the plan's tag selection). */
+  readonly target: string;
+  /** The metric not measured; absent when the failure cost every metric of the target. */
+  readonly metric?: FreshnessMetric;
+  readonly error: string;
+}
+
+/** What one freshness run measured. */
+export interface FreshnessReport {
+  readonly where: FreshnessInput['where'];
+  readonly points: readonly FreshnessPoint[];
+  /**
+   * Per plan and metric, the worst age over its targets (dimension `Plan`
+   * only): what the alarms watch, so tag-selected targets are covered too.
+   * Absent when any target of the plan had a gap or failed (missing data
+   * makes the alarm breach).
+   */
+  readonly planPoints: readonly { plan: string; metric: string; seconds: number }[];
+  readonly gaps: readonly FreshnessGap[];
+  readonly failed: readonly FreshnessFailure[];
+  /** With `coverage`: every cache of the region and what protects it (absent when not asked or the listing failed). */
+  readonly coverage?: readonly CacheCoverage[];
+}
+
+/**
+ * Whether this run lists the region's caches: with `coverage`, once an hour
+ * (the scheduled tick in the first 5 minutes of the hour; a run without a
+ * scheduled time, started by hand, always). Listing every cache and its tags
+ * every 5 minutes would cost 12 times the calls for an alarm that judges a day.
+ */
+export function coverageDue(input: Pick<FreshnessInput, 'coverage' | 'scheduledTime'>): boolean {
+  if (!input.coverage) return false;
+  return input.scheduledTime === undefined || new Date(input.scheduledTime).getUTCMinutes() < COVERAGE_EVERY_MINUTES;
+}
+
+/** The freshness schedule's interval: the one tick of each hour that lists caches falls within it. */
+const COVERAGE_EVERY_MINUTES = 5;
+
+/** The `plan` of a failure to list the region's caches (the coverage inventory). */
+export const COVERAGE_FAILURE = 'coverage';
+
+/** Thrown at the end of a run in which any measurement failed (after every data point it could make was emitted). */
+export class FreshnessRunFailedError extends Error {
+  constructor(readonly report: FreshnessReport) {
+    const plans = [...new Set(report.failed.map((f) => f.plan))];
+    super(
+      plans
+        .map((plan) =>
+          runFailureMessage(
+            plan,
+            [],
+            'freshness',
+            report.failed
+              .filter((f) => f.plan === plan)
+              .map((f) => ({ target: f.target, why: `${f.metric ?? 'all metrics'}: ${f.error}` })),
+          ),
+        )
+        .join('\n'),
+    );
+    this.name = 'FreshnessRunFailedError';
+  }
+}
+
+/** The newest succeeded executions of a drill state machine (each call through `wrap`). */
+export type DrillHistory = (stateMachineArn: string, wrap: ThrottleRetry) => Promise<DrillExecution[]>;
+
+/** When a state machine or schedule group (by ARN) was created; `undefined` when it does not exist (each call through `wrap`). */
+export type ProtectionStart = (arn: string, wrap: ThrottleRetry) => Promise<Date | undefined>;
+
+/** Everything a run needs from the outside world. */
+export interface FreshnessDeps extends ScheduledDeps {
+  readonly drillHistory: DrillHistory;
+  /**
+   * Reads when protection started, for targets with no point yet. Without
+   * it such targets have no data point (`redis-dr status` shows them missing).
+   * @default - no grace
+   */
+  readonly protectionStart?: ProtectionStart;
+}
+
+type PlanInput = FreshnessInput['plans'][number];
+
+/**
+ * DR listings by prefix and object tags by key (of the run's bucket), read
+ * once per run whichever plans ask. A caller that passes its own to
+ * {@link runFreshness} reads them afterwards instead of listing again
+ * (`redis-dr status`).
+ */
+export interface FreshnessReads {
+  readonly listings: Map<string, Promise<string[]>>;
+  readonly objectTags: Map<string, Promise<Record<string, string>>>;
+}
+
+/** Shared by the steps of one run. */
+interface Run {
+  readonly input: FreshnessInput;
+  readonly deps: FreshnessDeps;
+  readonly now: Date;
+  readonly deadline: number;
+  readonly retry: ThrottleRetry;
+  readonly points: FreshnessPoint[];
+  readonly gaps: FreshnessGap[];
+  readonly failed: FreshnessFailure[];
+  /** DR listings by prefix and object tags by key, shared by the plans of the run. */
+  readonly listings: FreshnessReads['listings'];
+  readonly objectTags: FreshnessReads['objectTags'];
+  /** Creation dates of state machines, read once per run. */
+  readonly starts: Map<string, Promise<Date | undefined>>;
+}
+
+/** One freshness tick of a region. */
+export async function runFreshness(input: FreshnessInput, deps: FreshnessDeps, reads: FreshnessReads = { listings: new Map(), objectTags: new Map() }): Promise<FreshnessReport> {
+  const deadline = deps.clock.now() + input.budgetSeconds * 1000;
+  const run: Run = {
+    input,
+    deps,
+    // Ages are measured at the moment the run starts, like the schedule's tick.
+    now: new Date(deps.clock.now()),
+    deadline,
+    retry: throttleRetry(deps.clock, deadline, deps.throttleDelayMs),
+    points: [],
+    gaps: [],
+    failed: [],
+    listings: reads.listings,
+    objectTags: reads.objectTags,
+    starts: new Map(),
+  };
+  for (const plan of input.plans) {
+    if (input.where === 'primary') await measurePrimary(run, plan);
+    else if (plan.exports) await measureDr(run, plan);
+  }
+  await measureDrills(run);
+  const coverage = coverageDue(input) ? await measureCoverage(run) : undefined;
+  const planPoints = worstPerPlan(run);
+  for (const p of planPoints) deps.metrics.put(p.metric, p.seconds, 'Seconds', { [DIMENSION.plan]: p.plan });
+
+  const order = (a: { plan: string; target: string; metric?: string }, b: typeof a) =>
+    a.plan.localeCompare(b.plan) || a.target.localeCompare(b.target) || (a.metric ?? '').localeCompare(b.metric ?? '');
+  const report: FreshnessReport = {
+    where: input.where,
+    points: run.points.sort(order),
+    planPoints,
+    gaps: run.gaps.sort(order),
+    failed: run.failed.sort(order),
+    ...(coverage ? { coverage } : {}),
+  };
+  deps.log.info('freshness run finished', { where: input.where, points: report.points.length, gaps: report.gaps, failed: report.failed });
+  if (report.failed.length > 0) throw new FreshnessRunFailedError(report);
+  return report;
+}
+
+/**
+ * The worst age per plan and metric. Drill age uses the plan's `all` point
+ * (drills rotate through targets); the others the maximum over targets.
+ */
+function worstPerPlan(run: Run): { plan: string; metric: string; seconds: number }[] {
+  const broken = new Set([...run.gaps, ...run.failed].map((g) => `${g.plan}\u0000${g.metric}`));
+  const worst = new Map<string, { plan: string; metric: string; seconds: number }>();
+  for (const p of run.points) {
+    const key = `${p.plan}\u0000${p.metric}`;
+    if (broken.has(key)) continue;
+    if (p.metric === METRIC.lastDrillAge && p.target !== ALL_TARGETS) continue;
+    const seen = worst.get(key);
+    if (!seen || p.seconds > seen.seconds) worst.set(key, { plan: p.plan, metric: p.metric, seconds: p.seconds });
+  }
+  return [...worst.values()].sort((a, b) => a.plan.localeCompare(b.plan) || a.metric.localeCompare(b.metric));
+}
+
+/** Emits the age of `at`, or records a gap (no data point) when there is nothing. */
+function record(run: Run, plan: string, target: string, metric: FreshnessMetric, at: Date | undefined, why: string, recoveryPoint?: string): void {
+  if (!at) {
+    run.deps.log.warn('nothing to measure: no data point, the alarm sees missing data', { plan, target, metric, why });
+    run.gaps.push({ plan, target, metric, why });
+    return;
+  }
+  const seconds = ageSeconds(at, run.now);
+  run.deps.metrics.put(metric, seconds, 'Seconds', { [DIMENSION.plan]: plan, [DIMENSION.target]: target });
+  run.points.push({ plan, target, metric, seconds, ...(recoveryPoint ? { recoveryPoint } : {}) });
+}
+
+/**
+ * Like {@link record}, but a target with no point yet is measured from the
+ * creation of `startArn` (the state machine whose work makes the points):
+ * {@link reportedAge}. A start that cannot be read throws (the caller
+ * records the failure: no data point, and the run fails).
+ */
+async function recordFromStart(
+  run: Run,
+  where: { plan: string; target: string; metric: FreshnessMetric },
+  at: Date | undefined,
+  why: string,
+  startArn: string | undefined,
+  recoveryPoint?: string,
+  firstDue?: (since: Date) => Date,
+): Promise<void> {
+  const { plan, target, metric } = where;
+  if (at) return record(run, plan, target, metric, at, why, recoveryPoint);
+  const started = await protectionStart(run, startArn);
+  // Snapshots: from the first one the plan's schedule fires after protection started (the alarm's limit is the RPO alone).
+  const since = started && firstDue ? firstDue(started) : started;
+  const age = reportedAge(undefined, since, run.now);
+  if (!age) {
+    const cause = startArn && run.deps.protectionStart ? `; ${startArn} does not exist, so protection has no start` : '';
+    return record(run, plan, target, metric, undefined, `${why}${cause}`);
+  }
+  run.deps.log.info('no point yet: age since protection started', { plan, target, metric, why, protectedSince: since!.toISOString(), seconds: age.seconds });
+  run.deps.metrics.put(metric, age.seconds, 'Seconds', { [DIMENSION.plan]: plan, [DIMENSION.target]: target });
+  run.points.push({ plan, target, metric, seconds: age.seconds, sinceProtectionStart: true });
+}
+
+/** When `arn` was created (read once per run); `undefined` without an ARN or a reader. */
+function protectionStart(run: Run, arn: string | undefined): Promise<Date | undefined> {
+  const read = run.deps.protectionStart;
+  if (!arn || !read) return Promise.resolve(undefined);
+  let start = run.starts.get(arn);
+  if (!start) {
+    start = read(arn, run.retry);
+    run.starts.set(arn, start);
+  }
+  return start;
+}
+
+function fail(run: Run, failure: Omit<FreshnessFailure, 'error'>, err: unknown): void {
+  const error = typeof err === 'string' ? err : describeError(err);
+  run.deps.log.error('freshness not measured', { ...failure, error });
+  run.failed.push({ ...failure, error });
+}
+
+/** Runs `measure` unless the budget is spent; either way a failure is recorded, never thrown. */
+async function guarded(run: Run, failure: Omit<FreshnessFailure, 'error'>, measure: () => Promise<void>): Promise<void> {
+  if (run.deps.clock.now() >= run.deadline) return fail(run, failure, 'out of time before it was measured');
+  try {
+    await measure();
+  } catch (err) {
+    fail(run, failure, err);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Primary region: snapshots and exported snapshots.
+
+async function measurePrimary(run: Run, plan: PlanInput): Promise<void> {
+  const { deps, input, retry } = run;
+  const schedule = plan.snapshotSchedule;
+  const firstSnapshot = schedule ? (since: Date) => nextOccurrences(schedule.cron, schedule.timeZone, since, 1)[0] ?? since : undefined;
+  const owner: PlanOwner = { deployment: input.deployment, plan: plan.plan };
+  const { targets, selectionError } = await resolveTargets(deps.tagging, plan.targets, retry);
+  if (selectionError) fail(run, { plan: plan.plan, target: 'selectByTags' }, selectionError);
+  let tags: Map<string, Record<string, string>>;
+  try {
+    tags = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), { concurrency: deps.concurrency, retry });
+  } catch (err) {
+    for (const t of targets) fail(run, { plan: plan.plan, target: t.id }, err);
+    return;
+  }
+  await mapConcurrent(targets, deps.concurrency, (target) =>
+    guarded(run, { plan: plan.plan, target: target.id }, async () => {
+      const points = toRecoveryPoints(await listTargetSnapshots(deps.elasticache, target, retry), target.id, tags, owner);
+      const newest = newestAvailable(points);
+      const at = { plan: plan.plan, target: target.id };
+      await recordFromStart(run, { ...at, metric: METRIC.recoveryPointAge }, newest?.createdAt, `no available snapshot of plan ${plan.plan}`, input.scheduleGroupArn, newest?.name, firstSnapshot);
+      if (plan.exports) {
+        const exported = newestExported(points, tags);
+        const why = `no snapshot of plan ${plan.plan} marked ${TAGS.exported}`;
+        await recordFromStart(run, { ...at, metric: METRIC.exportedCopyAge }, exported?.createdAt, why, input.scheduleGroupArn, exported?.name, firstSnapshot);
+      }
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------
+// DR region: complete, verified copies in the DR bucket.
+
+async function measureDr(run: Run, plan: PlanInput): Promise<void> {
+  const { deps, input } = run;
+  const metric = METRIC.verifiedCopyAge;
+  const explicit = new Set([...plan.targets.replicationGroupIds, ...plan.targets.serverlessCacheNames].map((id) => id.toLowerCase()));
+  const tagSelected = Object.keys(plan.targets.selectByTags).length > 0;
+  const bucket = input.bucket;
+  if (!bucket) {
+    const why = 'input.bucket is required when where is "dr" and the plan has exports, got none';
+    fail(run, { plan: plan.plan, target: ALL_TARGETS, metric }, why);
+    return;
+  }
+  let keys: string[];
+  try {
+    const prefixes = exportPrefixes(tagSelected ? undefined : [...explicit]);
+    keys = (await mapConcurrent(prefixes, deps.concurrency, (prefix) => listing(run, bucket, prefix))).flat();
+  } catch (err) {
+    for (const target of tagSelected ? [ALL_TARGETS] : [...explicit]) fail(run, { plan: plan.plan, target, metric }, err);
+    return;
+  }
+  const byTarget = drExportsByTarget(keys, (target) => tagSelected || explicit.has(target));
+  const start = input.verifyStateMachineArn;
+  const missing = [...explicit].filter((id) => !byTarget.has(id));
+  await mapConcurrent(missing, deps.concurrency, (id) =>
+    guarded(run, { plan: plan.plan, target: id, metric }, () =>
+      recordFromStart(run, { plan: plan.plan, target: id, metric }, undefined, `no exports in s3://${bucket}`, start),
+    ),
+  );
+  let ours = missing.length;
+  await mapConcurrent([...byTarget.entries()], deps.concurrency, ([target, exports]) =>
+    guarded(run, { plan: plan.plan, target, metric }, async () => {
+      const newest = await newestVerified(run, bucket, plan.plan, exports.slice(0, MAX_EXPORTS_PER_TARGET), explicit.has(target));
+      if (newest === 'not-ours') return;
+      ours += 1;
+      await recordFromStart(run, { plan: plan.plan, target, metric }, newest.createdAt, newest.why, start, newest.exportName);
+    }),
+  );
+  // A tag-selected plan with no copy in the bucket yet has no target to name: measure the plan as a whole.
+  if (tagSelected && ours === 0 && !run.failed.some((f) => f.plan === plan.plan && f.metric === metric)) {
+    await guarded(run, { plan: plan.plan, target: ALL_TARGETS, metric }, () =>
+      recordFromStart(run, { plan: plan.plan, target: ALL_TARGETS, metric }, undefined, `no exports of plan ${plan.plan} in s3://${bucket}`, start),
+    );
+  }
+}
+
+/** Keys under `prefix`, listed once per run whichever plans ask. */
+function listing(run: Run, bucket: string, prefix: string): Promise<string[]> {
+  let keys = run.listings.get(prefix);
+  if (!keys) {
+    keys = listObjects(run.deps.s3, bucket, prefix, run.retry).then((objects) => objects.map((o) => o.key));
+    run.listings.set(prefix, keys);
+  }
+  return keys;
+}
+
+/** An object's tags, read once per run whichever plans ask. */
+function objectTags(run: Run, bucket: string, key: string): Promise<Record<string, string>> {
+  let tags = run.objectTags.get(key);
+  if (!tags) {
+    tags = getObjectTags(run.deps.s3, bucket, key, undefined, run.retry);
+    run.objectTags.set(key, tags);
+  }
+  return tags;
+}
+
+/**
+ * When the newest restorable export of a target was taken, reading object
+ * tags newest export first; `why` there is none. `not-ours` for a target
+ * the plan does not name whose newest plan-tagged export is another plan's
+ * (a tag-selected plan sees every target in the bucket).
+ */
+async function newestVerified(
+  run: Run,
+  bucket: string,
+  plan: string,
+  exports: readonly DrExport[],
+  named: boolean,
+): Promise<{ createdAt?: Date; exportName?: string; why: string } | 'not-ours'> {
+  const problems: string[] = [];
+  let ours = named;
+  for (const exp of exports) {
+    const tags = new Map(
+      await mapConcurrent(exp.objects, run.deps.concurrency, async (o) => [o.key, await objectTags(run, bucket, o.key)] as const),
+    );
+    const verdict = assessDrExport(exp, tags, { plan });
+    if (verdict.usable) return { createdAt: verdict.choice.createdAt, exportName: exp.exportName, why: '' };
+    if (verdict.problem === 'other-plan') {
+      // Objects not tagged yet (replicated before the export Lambda tagged them) say nothing about ownership.
+      const planTagged = [...tags.values()].some((t) => t[TAGS.plan] !== undefined);
+      if (planTagged && !ours) return 'not-ours';
+      continue;
+    }
+    ours = true;
+    problems.push(`${verdict.problem}: ${verdict.detail}`);
+  }
+  if (!ours) return 'not-ours';
+  if (problems.length === 0) return { why: `no exports of plan ${plan}` };
+  return { why: `none of ${exports.length} export(s) verified and complete; newest: ${problems[0]}` };
+}
+
+// ---------------------------------------------------------------------------
+// Both regions: caches no plan protects.
+
+/**
+ * Lists the region's caches, emits how many no plan protects, and returns
+ * the inventory; a failed listing is a failure of the run (no data point:
+ * the coverage alarm treats missing data as OK, the Lambda's error alarm pages).
+ */
+async function measureCoverage(run: Run): Promise<CacheCoverage[] | undefined> {
+  const { deps, input } = run;
+  let coverage: CacheCoverage[] | undefined;
+  await guarded(run, { plan: COVERAGE_FAILURE, target: ALL_TARGETS }, async () => {
+    const caches = await listCaches(deps.elasticache, deps.tagging, run.retry);
+    // Plans name primary-region caches: in the DR region none protects a cache.
+    const plans = input.where === 'primary' ? input.plans.map((p) => ({ name: p.plan, exports: p.exports, targets: p.targets })) : [];
+    coverage = coverageOf(caches, plans);
+    const count = unprotectedCount(coverage);
+    deps.metrics.put(METRIC.unprotectedCaches, count, 'Count', {});
+    if (count > 0) deps.log.warn('caches no plan protects', { unprotected: coverage.filter((c) => c.state === 'unprotected').map((c) => `${c.kind}/${c.id}`) });
+  });
+  return coverage;
+}
+
+// ---------------------------------------------------------------------------
+// Both regions: the last successful drill.
+
+async function measureDrills(run: Run): Promise<void> {
+  const { deps, input } = run;
+  const plans = input.plans.filter((p) => p.drills);
+  if (plans.length === 0) return;
+  const arn = input.drillStateMachineArn;
+  if (!arn) {
+    deps.log.warn('plans drill here but no drillStateMachineArn was given: drill ages not measured', { plans: plans.map((p) => p.plan) });
+    return;
+  }
+  let runs: DrillRun[];
+  try {
+    if (deps.clock.now() >= run.deadline) throw new Error('out of time before it was measured');
+    runs = (await deps.drillHistory(arn, run.retry)).map(drillRunOf).filter((r): r is DrillRun => r !== undefined);
+  } catch (err) {
+    for (const p of plans) fail(run, { plan: p.plan, target: ALL_TARGETS, metric: METRIC.lastDrillAge }, err);
+    return;
+  }
+  for (const p of plans) {
+    const newest = newestDrills(runs, { deployment: input.deployment, plan: p.plan });
+    if (newest.size === 0) {
+      const why = `no succeeded drill of plan ${p.plan} among the last ${MAX_DRILL_EXECUTIONS} succeeded executions`;
+      const where = { plan: p.plan, target: ALL_TARGETS, metric: METRIC.lastDrillAge };
+      await guarded(run, where, () => recordFromStart(run, where, undefined, why, arn));
+    }
+    for (const [target, at] of newest) record(run, p.plan, target, METRIC.lastDrillAge, at, '');
+  }
+}

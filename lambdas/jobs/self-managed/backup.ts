@@ -1,0 +1,395 @@
+/**
+ * `redis-dr backup`: one verified backup of a self-managed Redis or Valkey,
+ * for cron or a systemd timer. Steps, each named when it fails:
+ *
+ * 1. `heartbeat-start` (opt-in) — ping `<url>/start`;
+ * 2. `connect` — AUTH as given; read `rdbchecksum` when CONFIG allows;
+ * 3. `destination` — list the destination (tier of the new backup); the
+ *    name is this minute's, or this second's when the minute has a backup
+ *    of the target already; never overwrites;
+ * 4. `save` (local mode: BGSAVE on the server, wait for our save, open
+ *    `dir/dbfilename`) or `sync` (remote mode: pull the RDB over the
+ *    replication protocol, no file access on the server);
+ * 5. `write` — stream the bytes through the RDB verifier (checksum required
+ *    unless the server runs `rdbchecksum no`) into the destination under a
+ *    temporary name (every byte: short writes are looped over, a write
+ *    that stops fails the run); committed only when the last byte verified;
+ * 6. `read-back` — the stored bytes read back from the destination (S3:
+ *    its checksums) and matched, length and SHA-256, against what was
+ *    verified while streaming; a mismatch removes what this run created.
+ *    Only a backup read back counts as stored (its record says so);
+ * 7. `keyspace` — the collapse tripwire: the new backup's keys (and bytes)
+ *    against the newest earlier read-back backup of the target that is not
+ *    a collapse; a drop past `collapseThresholdPct` (or to 0 keys) keeps the
+ *    new backup (marked collapsed), holds the earlier ones and fails the run;
+ * 8. `retention` — the GFS selection and rails of the ElastiCache plans
+ *    (never the newest `minKeep` read-back backups, never a held one, never
+ *    a file redis-dr did not write), only after this run's backup was
+ *    read back and judged no collapse;
+ * 9. `metrics` (with `--metrics-file`) — node_exporter textfile, merged
+ *    with the other targets' series in it, atomically;
+ * 10. `heartbeat` — the success ping, only when every step before succeeded;
+ *    with `fail` opted in, `<url>/fail` with the error otherwise (a keyspace
+ *    collapse pings `/fail` whenever a heartbeat URL is set: it is an incident).
+ *
+ * Never a partial success: the report is `ok` only when every step was, and
+ * nothing stored before is deleted when a step before retention failed.
+ */
+import { performance } from 'node:perf_hooks';
+import type Redis from 'ioredis';
+import type { BackupContent, BackupStore, WrittenBackup } from '../../adapters/storage/backup-store.js';
+import { pingHeartbeat } from '../../adapters/host/heartbeat.js';
+import { saveLocally, type SaveTiming } from '../../adapters/redis/save.js';
+import type { RdbPull, SyncSource } from '../../adapters/redis/sync.js';
+import { ReadBackMismatchError } from '../../adapters/storage/durable-file.js';
+import { updateFileAtomic } from '../../adapters/host/textfile.js';
+import { backupCollapse, backupFileName, backupRetention, backupsToHold, backupTier, newBackupFileName, parseBackupFileName, type BackupRetention } from '../../domain/self-managed/backup.js';
+import { formatBackupMetrics } from '../../domain/self-managed/backup-metrics.js';
+import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, parseCollapseHold, type Collapse } from '../../domain/plans/collapse.js';
+import { createRdbVerifier, pushDecoded, type RdbReport } from '../../domain/rdb/verifier.js';
+import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
+import type { Tier } from '../../domain/plans/types.js';
+
+/** The steps of a run, in order. */
+export const BACKUP_STEPS = ['heartbeat-start', 'connect', 'destination', 'save', 'sync', 'write', 'read-back', 'keyspace', 'retention', 'metrics', 'heartbeat'] as const;
+export type BackupStep = (typeof BACKUP_STEPS)[number];
+
+/** What a run is asked to do. */
+export interface BackupRequest {
+  /** The server, for messages (password redacted). */
+  readonly server: string;
+  /** Where to connect (the sync source for remote mode: same host, port, TLS and credentials). */
+  readonly source: SyncSource;
+  readonly target: string;
+  readonly mode: 'local' | 'remote';
+  readonly store: BackupStore;
+  readonly retention: BackupRetention;
+  readonly heartbeat?: { readonly url: string; readonly start: boolean; readonly fail: boolean };
+  readonly metricsFile?: string;
+  /**
+   * A drop of keys (or bytes) by more than this percent against the newest
+   * earlier read-back backup of the target is a keyspace collapse (0 keys
+   * after a non-empty backup always is).
+   * @default 50 (DEFAULT_COLLAPSE_THRESHOLD_PCT)
+   */
+  readonly collapseThresholdPct?: number;
+}
+
+/** The outside world of a run. */
+export interface BackupDeps {
+  /** An AUTHed client of the server. */
+  readonly connect: () => Promise<Redis>;
+  readonly pull: (source: SyncSource) => Promise<RdbPull>;
+  /** Opens the file a local save wrote (rejects when it cannot be opened). */
+  readonly openFile: (path: string) => Promise<AsyncIterable<Uint8Array>>;
+  readonly now: () => number;
+  readonly timing: SaveTiming;
+  /** Progress lines (stderr in the CLI). */
+  readonly say?: (line: string) => void;
+}
+
+/** One step's outcome. */
+export interface StepResult {
+  readonly step: BackupStep;
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly seconds: number;
+}
+
+/** What a run did. */
+export interface BackupReport {
+  readonly ok: boolean;
+  readonly target: string;
+  readonly mode: 'local' | 'remote';
+  readonly server: string;
+  readonly destination: string;
+  readonly steps: readonly StepResult[];
+  readonly failedStep?: BackupStep;
+  readonly error?: string;
+  /** The backup committed by this run (absent when none was). */
+  readonly backup?: {
+    readonly file: string;
+    readonly location: string;
+    readonly tier: Tier;
+    readonly bytes: number;
+    readonly sha256: string;
+    readonly keys: number;
+    readonly rdbVersion: number;
+    readonly checksum: RdbReport['checksum'];
+    /** How the stored bytes were read back and matched (absent when they did not match: then no backup is reported). */
+    readonly readBack: { readonly how: string; readonly at: string };
+  };
+  /** The new backup is a keyspace collapse: the earlier backups it holds. */
+  readonly collapse?: { readonly detail: string; readonly previous: string; readonly hold: string; readonly held: readonly string[] };
+  readonly retention?: { readonly kept: readonly string[]; readonly deleted: readonly string[]; readonly hold?: string };
+  readonly seconds: number;
+}
+
+/** A step failed: its message is the run's error. */
+class StepFailed extends Error {
+  constructor(
+    readonly step: BackupStep,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Runs one backup. Never throws: a failed step is in the report (`ok: false`, `failedStep`, `error`). */
+export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<BackupReport> {
+  const started = deps.now();
+  const steps: StepResult[] = [];
+  const say = deps.say ?? (() => undefined);
+  const step = async <T>(name: BackupStep, run: () => Promise<{ value: T; detail: string }>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      const { value, detail } = await run();
+      steps.push({ step: name, ok: true, detail, seconds: (performance.now() - t0) / 1000 });
+      say(`${name}: ${detail}`);
+      return value;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      steps.push({ step: name, ok: false, detail: message, seconds: (performance.now() - t0) / 1000 });
+      throw err instanceof StepFailed ? err : new StepFailed(name, message, { cause: err });
+    }
+  };
+
+  let backup: BackupReport['backup'];
+  let collapsed: { detail: string; previous: string; hold: string; held: string[] } | undefined;
+  let retention: BackupReport['retention'];
+  let failure: StepFailed | undefined;
+  const problems: string[] = [];
+  let client: Redis | undefined;
+  let pulled: RdbPull | undefined;
+
+  if (req.heartbeat?.start) {
+    const miss = await pingHeartbeat(req.heartbeat.url, 'start');
+    steps.push({ step: 'heartbeat-start', ok: miss === undefined, detail: miss ?? 'pinged /start', seconds: 0 });
+    if (miss) problems.push(miss);
+  }
+
+  try {
+    const at = new Date(started);
+    const rdbChecksum = await step('connect', async () => {
+      client = await deps.connect();
+      const version = /redis_version:(\S+)/.exec(String(await client.info('server')))?.[1] ?? 'unknown';
+      // CONFIG may be refused (renamed, ACL): then a checksum is required, as every default server writes one.
+      const reply = (await client.call('CONFIG', 'GET', 'rdbchecksum').catch(() => undefined)) as string[] | undefined;
+      const checksum = reply?.[1] !== 'no';
+      return { value: checksum, detail: `${req.server} (redis_version ${version}${checksum ? '' : ', rdbchecksum no: the file carries no CRC-64'})` };
+    });
+
+    const threshold = req.collapseThresholdPct ?? DEFAULT_COLLAPSE_THRESHOLD_PCT;
+    const { file, tier, files } = await step('destination', async () => {
+      if (!(threshold >= 0 && threshold <= 100)) throw new Error(`collapseThresholdPct must be a percentage from 0 to 100, got ${threshold}: write e.g. 50 (the default)`);
+      const listed = await req.store.list();
+      const name = newBackupFileName(listed, req.target, at);
+      if (name === undefined || (await req.store.exists(name))) {
+        throw new Error(`${req.store.url} already holds ${name ?? backupFileName(req.target, at, true)} of ${req.target} for this second: it is not overwritten; run again in a second`);
+      }
+      const t = backupTier(listed, req.target, at, req.retention.timeZone);
+      return { value: { file: name, tier: t, files: listed }, detail: `${req.store.url}: ${listed.length} .rdb file(s) there; this backup is ${name}, tier ${t}` };
+    });
+
+    let savedAt: number | undefined;
+    const source = await (req.mode === 'local'
+      ? step('save', async () => {
+          const saved = await saveLocally(client!, deps.timing);
+          savedAt = saved.requestedAt;
+          const how = saved.how === 'scheduled' ? 'BGSAVE SCHEDULE (an AOF rewrite was running)' : 'BGSAVE';
+          let body: AsyncIterable<Uint8Array>;
+          try {
+            body = await deps.openFile(saved.path);
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            const why = code === 'ENOENT' ? 'no such file on this host' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
+            throw new Error(
+              `the server saved to ${saved.path} (CONFIG GET dir ${saved.dir}, dbfilename ${saved.dbfilename}) but it cannot be read here: ${why}. ` +
+                'Run the backup on the server\'s host as a user that can read that file (often redis), or use --remote',
+              { cause: err },
+            );
+          }
+          return { value: body, detail: `${how} done${saved.waitedForOther ? ' (after a save already running finished)' : ''}: ${saved.path}` };
+        })
+      : step('sync', async () => {
+          const pull = await deps.pull(req.source);
+          pulled = pull;
+          return { value: pull.body, detail: `replication stream open (${pull.form === 'eof' ? 'diskless, $EOF form' : `$${pull.size} bytes`})` };
+        }));
+
+    const verifier = createRdbVerifier({ requireChecksum: rdbChecksum });
+    // A save in Valkey's compressed envelope (rdbcompression lz4) is stored as it is and verified as the RDB it holds.
+    const unwrap = await createRdbBytesDecoder();
+    const feed = (take: () => Uint8Array[]): void => pushDecoded(verifier, take);
+    let report: RdbReport | undefined;
+    let streamed = 0;
+    async function* verified(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of source) {
+        feed(() => unwrap.push(chunk));
+        // Stop at the first bad byte: nothing after it is worth writing.
+        if (verifier.state === 'failed') break;
+        streamed += chunk.byteLength;
+        yield chunk;
+      }
+    }
+    let collapse: Collapse | undefined;
+    const commit = (): BackupContent => {
+      feed(() => unwrap.end());
+      report = verifier.end();
+      if (report.unsupported) {
+        // Not corrupt, but not verified either: a backup is stored only verified.
+        throw new Error(`the RDB could not be verified: ${report.error?.message ?? 'unsupported format'}; nothing was stored. Upgrade redis-dr to one that reads this format`);
+      }
+      if (!report.ok) {
+        const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : ` (checksum ${report.checksum})`;
+        throw new Error(`the RDB failed verification${where}; nothing was stored`);
+      }
+      // Local mode reads a path on this host: the file must be the one this save wrote (its ctime not before the request).
+      const ctime = Number(report.auxFields.ctime);
+      if (savedAt !== undefined && Number.isFinite(ctime) && ctime < savedAt) {
+        throw new Error(
+          `the file read was written at ${new Date(ctime * 1000).toISOString()}, before this save was asked for (${new Date(savedAt * 1000).toISOString()}): ` +
+            'it is not the file the server just saved (is the server on another host? use --remote); nothing was stored',
+        );
+      }
+      // Judged before the record is written, so a collapse is recorded with the backup itself.
+      collapse = backupCollapse(files, req.target, { file, at, keys: report.keys, bytes: streamed }, threshold);
+      return { keys: report.keys, rdbVersion: report.version, ...(collapse ? { collapsed: collapse.detail } : {}) };
+    };
+    let mismatch: Error | undefined;
+    const written = await step('write', async () => {
+      let w: WrittenBackup;
+      try {
+        w = await req.store.write(file, verified(), { tier, target: req.target, createdAt: at.toISOString() }, commit);
+      } catch (err) {
+        // The bytes went out whole and verified; what the destination holds is not them: the read-back step fails.
+        if ((err as Error).cause instanceof ReadBackMismatchError) {
+          mismatch = err as Error;
+          return { value: undefined, detail: `${streamed} bytes written, RDB verified while streaming; read back: no match` };
+        }
+        throw err;
+      }
+      const r = report!;
+      return { value: w, detail: `${w.location}: ${w.bytes} bytes, RDB v${r.version}, ${r.keys} keys, checksum ${r.checksum}, sha256 ${w.sha256}` };
+    });
+    const stored = await step('read-back', async () => {
+      if (mismatch || !written) throw new Error(`${mismatch?.message ?? 'nothing was written'}; this run's backup was removed, nothing stored before was deleted`);
+      return { value: written, detail: `${written.location}: ${written.readBack.bytes} bytes read back, sha256 matches (${written.readBack.how})` };
+    });
+    backup = {
+      file,
+      location: stored.location,
+      tier,
+      bytes: stored.bytes,
+      sha256: stored.sha256,
+      keys: report!.keys,
+      rdbVersion: report!.version,
+      checksum: report!.checksum,
+      readBack: { how: stored.readBack.how, at: stored.readBack.at },
+    };
+
+    await step('keyspace', async () => {
+      if (!collapse) {
+        return { value: undefined, detail: `${report!.keys} keys, ${stored.bytes} bytes: no collapse against the earlier backups (threshold ${threshold} %)` };
+      }
+      const hold = collapseHold(collapse);
+      const toHold = backupsToHold(await req.store.list(), req.target, collapse);
+      const held: string[] = [];
+      collapsed = { detail: collapse.detail, previous: collapse.previous, hold, held };
+      for (const f of toHold) {
+        await req.store.hold(f, hold);
+        held.push(f);
+        say(`keyspace: held ${f} (${hold})`);
+      }
+      // Backups an earlier collapse already holds keep that hold (backupsToHold): name it, and release it first.
+      const earlier = [
+        ...new Set(
+          (await req.store.list())
+            .filter((f) => f.hold !== undefined && f.hold !== hold && parseBackupFileName(f.file)?.target === req.target.toLowerCase())
+            .map((f) => parseCollapseHold(f.hold!))
+            .filter((p): p is string => p !== undefined),
+        ),
+      ].sort();
+      const release = (point: string) => `redis-dr retention release --destination ${req.store.url} --target ${req.target} --point ${point}`;
+      throw new Error(
+        `keyspace collapse: ${collapse.detail}. Held ${held.length} earlier backup(s) (${hold})` +
+          (earlier.length > 0 ? `; earlier backups stay held by the earlier collapse(s) ${earlier.join(', ')}` : '') +
+          '; retention deleted nothing. ' +
+          `If the data is gone by mistake, restore it from ${collapse.previous} (migrate --from-rdb); once handled, release the hold(s): ` +
+          [...earlier, collapse.point].map(release).join(' ; then '),
+      );
+    });
+
+    // Deletions are recorded as they happen: a delete that fails midway still reports the ones before it.
+    const deleted: string[] = [];
+    retention = { kept: [], deleted };
+    retention = await step('retention', async () => {
+      const decision = backupRetention(await req.store.list(), req.target, req.retention, new Date(deps.now()));
+      for (const d of decision.delete) {
+        await req.store.remove(d.point.name);
+        deleted.push(d.point.name);
+        say(`retention: deleted ${d.point.name} (${d.reason})`);
+      }
+      const kept = decision.keep.map((k) => k.point.name);
+      const detail = decision.hold ? `on hold: ${decision.hold.detail}` : `${kept.length} kept, ${deleted.length} deleted`;
+      return { value: { kept, deleted, ...(decision.hold ? { hold: decision.hold.detail } : {}) }, detail };
+    });
+  } catch (err) {
+    failure = err instanceof StepFailed ? err : new StepFailed('connect', String(err), { cause: err });
+  } finally {
+    (client as Redis | undefined)?.disconnect();
+    // A replication stream not read to its end (a step after sync failed) is closed, not left to the primary.
+    (pulled as RdbPull | undefined)?.close();
+  }
+
+  const seconds = (deps.now() - started) / 1000;
+  const judged = steps.find((x) => x.step === 'keyspace');
+  if (req.metricsFile) {
+    const path = req.metricsFile;
+    try {
+      await step('metrics', async () => {
+        const run = {
+          target: req.target,
+          ok: !failure,
+          endedAtMs: deps.now(),
+          seconds,
+          bytes: backup?.bytes ?? 0,
+          keys: backup?.keys ?? 0,
+          ...(failure ? { failedStep: failure.step } : {}),
+          ...(judged ? { collapsed: collapsed !== undefined } : {}),
+        };
+        // Merged under a lock: other targets' series in the same file stay.
+        await updateFileAtomic(path, (previous) => formatBackupMetrics(run, previous ?? ''));
+        return { value: undefined, detail: `written to ${path}` };
+      });
+    } catch (err) {
+      failure ??= err as StepFailed;
+    }
+  }
+
+  if (req.heartbeat) {
+    if (!failure && problems.length === 0) {
+      const miss = await pingHeartbeat(req.heartbeat.url, 'success');
+      steps.push({ step: 'heartbeat', ok: miss === undefined, detail: miss ?? 'pinged (success)', seconds: 0 });
+      if (miss) failure = new StepFailed('heartbeat', `${miss}; the backup itself succeeded and counts (${backup?.location})`);
+    } else if (req.heartbeat.fail || collapsed) {
+      const miss = await pingHeartbeat(req.heartbeat.url, 'fail', failure ? `${failure.step}: ${failure.message}` : problems.join('; '));
+      steps.push({ step: 'heartbeat', ok: miss === undefined, detail: miss ?? 'pinged /fail', seconds: 0 });
+    }
+  }
+
+  return {
+    ok: !failure && problems.length === 0,
+    target: req.target,
+    mode: req.mode,
+    server: req.server,
+    destination: req.store.url,
+    steps,
+    ...(failure ? { failedStep: failure.step, error: failure.message } : problems.length > 0 ? { failedStep: 'heartbeat-start' as const, error: problems.join('; ') } : {}),
+    ...(backup ? { backup } : {}),
+    ...(collapsed ? { collapse: collapsed } : {}),
+    ...(retention ? { retention } : {}),
+    seconds,
+  };
+}

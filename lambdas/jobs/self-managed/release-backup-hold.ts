@@ -1,0 +1,55 @@
+/**
+ * Releasing the hold a keyspace collapse put on a target's self-managed
+ * backups (what `redis-dr retention release --destination <url> --target …
+ * --point …` runs): every backup whose hold names the collapsed point is
+ * freed for retention again, and the collapsed point loses its collapse
+ * mark — an operator who releases has handled the collapse (restored the
+ * data, or accepted the smaller keyspace), so later backups are judged
+ * against it. Each change is logged.
+ */
+import type { BackupStore } from '../../adapters/storage/backup-store.js';
+import { BACKUP_EXTENSION, backupHoldRelease, parseBackupFileName } from '../../domain/self-managed/backup.js';
+import { collapseHold } from '../../domain/plans/collapse.js';
+
+/** What a release did. */
+export interface BackupHoldReleased {
+  readonly target: string;
+  readonly point: string;
+  /** The hold value removed (`keyspace-collapsed:<point>`). */
+  readonly hold: string;
+  /** Backups whose hold was removed. */
+  readonly released: readonly string[];
+  /** The collapsed point, when its collapse mark was removed. */
+  readonly accepted?: string;
+}
+
+/**
+ * Releases the holds naming collapsed `point` (a backup file name of
+ * `target`, `.rdb` optional) in `store`.
+ * @throws Error naming the field and the value when `point` is not a backup
+ *   of `target`, or nothing in the destination is held by it; a store error
+ *   names the destination (the releases before it stay done and logged)
+ */
+export async function releaseBackupHold(store: BackupStore, target: string, point: string, log: (line: string) => void = () => undefined): Promise<BackupHoldReleased> {
+  const file = point.endsWith(BACKUP_EXTENSION) ? point : `${point}${BACKUP_EXTENSION}`;
+  const parsed = parseBackupFileName(file);
+  if (!parsed || parsed.target !== target.toLowerCase()) {
+    throw new Error(`--point ${point} is not a backup of --target ${target}: write a file name like rdr-${target.toLowerCase()}-<yyyymmdd>-<hhmm>.rdb (the collapse the run reported)`);
+  }
+  const hold = collapseHold({ point: file });
+  const { held, collapsed } = backupHoldRelease(await store.list(), target, file);
+  if (held.length === 0 && collapsed === undefined) {
+    throw new Error(`nothing in ${store.url} is held by ${hold}, and ${file} is not marked collapsed: check --point (the collapsed backup the run named) and --target`);
+  }
+  const released: string[] = [];
+  for (const f of held) {
+    await store.release(f);
+    released.push(f);
+    log(`released ${store.url}/${f} (${hold}): retention may prune it again`);
+  }
+  if (collapsed !== undefined) {
+    await store.release(collapsed);
+    log(`accepted ${store.url}/${collapsed}: no longer marked a keyspace collapse; later backups are judged against it`);
+  }
+  return { target: target.toLowerCase(), point: file, hold, released, ...(collapsed !== undefined ? { accepted: collapsed } : {}) };
+}

@@ -1,0 +1,368 @@
+/**
+ * `redis-dr restore-aof`: rebuilds a loadable Redis 7+ AOF directory
+ * (manifest, base, increments) from what `ship-aof` shipped, to the newest
+ * point or to a time, and proves it loads.
+ *
+ * 1. read the destination: its listing, every manifest, the base records;
+ * 2. choose (lambdas/domain/aof-history.ts): to the end, the newest base
+ *    whose increments reach the newest shipped byte without a gap; to a
+ *    time, the newest base of an earlier second, then its increments cut
+ *    before the first `#TS` annotation of the second `--until` falls in
+ *    (the AOF records whole seconds);
+ * 3. write the files, every part checked against its SHA-256, every
+ *    increment scanned (only whole commands; a truncated last command is
+ *    excluded and reported; the cut found);
+ * 4. refuse, removing what it wrote, when the history has a gap before the
+ *    time asked for (naming it), when the time is before the oldest base
+ *    (naming the oldest point), or when the commands before the cut carry
+ *    no timestamp: none in the increments restored, none at the end of the
+ *    increment they continue (the server writes `#TS` when the second
+ *    changes, not when a rewrite opens an increment), so whether they ran
+ *    before the time asked for is unknown (timestamps switched on at runtime,
+ *    or off);
+ * 5. load the result into a throwaway server (a copy of it) and report its keys.
+ */
+import { createHash } from 'node:crypto';
+import type { RestoreDirectory } from '../../adapters/host/aof-dir.js';
+import { readStoredManifest, StoredManifestError, type AofStore } from '../../adapters/storage/aof-store.js';
+import type { LocalRedis, LocalRedisOptions } from '../../adapters/redis/local-server.js';
+import { BaseRecordError, chooseRestore, HistoryError, indexHistory, isoSecond, nextTimedBase, parseBaseRecord, type BaseRecord, type HistoryIncr, type HistoryIndex } from '../../domain/self-managed/aof-history.js';
+import { baseRecordKey, coverage, readStoredHistory, type StoredHistory, type StoredPart } from '../../domain/self-managed/aof-layout.js';
+import { formatAofManifest } from '../../domain/self-managed/aof-manifest.js';
+import { AofScanner, scanAof } from '../../domain/self-managed/aof-scan.js';
+
+/** What a restore is asked to do. */
+export interface RestoreAofRequest {
+  readonly store: AofStore;
+  readonly to: RestoreDirectory;
+  /** Restore the data as of this moment (ms since the epoch); the newest point when absent. */
+  readonly untilMs?: number;
+  /** Load the result into a throwaway server (a server binary may be named). */
+  readonly load: false | { readonly serverBin?: string };
+}
+
+/** The outside world of a restore. */
+export interface RestoreAofDeps {
+  readonly now: () => number;
+  readonly startServer: (options: LocalRedisOptions) => Promise<LocalRedis>;
+  /** Progress lines. */
+  readonly say?: (line: string) => void;
+}
+
+/** What a restore did. */
+export interface RestoreAofReport {
+  readonly ok: boolean;
+  readonly from: string;
+  readonly to: string;
+  readonly until?: string;
+  /** Why nothing was restored (the directory written is removed). */
+  readonly refused?: { readonly kind: 'empty' | 'before-oldest' | 'no-timestamps' | 'gap' | 'inconsistent' | 'corrupt'; readonly message: string };
+  readonly base?: { readonly name: string; readonly format: BaseRecord['format']; readonly time?: string; readonly keys?: number; readonly bytes: number };
+  readonly increments?: readonly { readonly name: string; readonly bytes: number; readonly commands: number }[];
+  /** Where history was cut for --until. */
+  readonly cut?: { readonly file: string; readonly offset: number; readonly beforeSecond: string };
+  /** The second of the last `#TS` annotation restored (commands after it ran in that second). */
+  readonly lastAnnotation?: string;
+  /** A note about the point restored (e.g. the history ends before --until). */
+  readonly note?: string;
+  /** Bytes left out at the end of an increment (a truncated last command). */
+  readonly excluded?: readonly { readonly file: string; readonly bytes: number }[];
+  readonly appendFilename?: string;
+  readonly load?: { readonly engine: string; readonly version: string; readonly loadSeconds: number; readonly keys: number; readonly keyspace: Readonly<Record<string, number>> };
+  /** What failed (the load, the destination). */
+  readonly problem?: string;
+  readonly seconds: number;
+}
+
+/** A refusal while restoring: what was written is removed. */
+class Refused extends Error {
+  constructor(
+    readonly kind: NonNullable<RestoreAofReport['refused']>['kind'],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** The `appendfilename` the files were named after. */
+export function appendFilenameFrom(name: string): string {
+  return /^(.+)\.\d+\.(?:base\.(?:rdb|aof)|incr\.aof)$/.exec(name)?.[1] ?? name;
+}
+
+/** Runs `fn` over `items`, `limit` at a time, keeping order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Runs a restore. Never throws: the report says what happened. */
+export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): Promise<RestoreAofReport> {
+  const started = deps.now();
+  const say = deps.say ?? (() => undefined);
+  const common = { from: req.store.url, to: req.to.dir, ...(req.untilMs !== undefined ? { until: new Date(req.untilMs).toISOString() } : {}) };
+  const seconds = () => (deps.now() - started) / 1000;
+  let prepared = false;
+  let partial: Omit<RestoreAofReport, 'ok' | 'from' | 'to' | 'seconds'> = {};
+  try {
+    // With lengths: a part whose stored length is not its name's is torn, and the history stops there (as ship-aof judges it).
+    const stored = readStoredHistory(await req.store.objects());
+    if (!stored.marker && stored.files.size === 0) throw new Refused('empty', `${req.store.url} holds no shipped AOF history: is it the destination ship-aof writes to?`);
+    const manifests = await mapLimit(stored.manifests, 16, (m) =>
+      readStoredManifest(req.store, m).catch((err: unknown) => {
+        throw err instanceof StoredManifestError ? new Refused(err.kind, err.message) : err;
+      }),
+    );
+    const withRecords = [...stored.files.values()].filter((f) => f.hasBaseRecord);
+    const records = new Map<string, BaseRecord>(
+      await mapLimit(withRecords, 16, async (f) => {
+        const key = baseRecordKey(f.name);
+        try {
+          return [f.name, parseBaseRecord((await req.store.get(key)).toString('utf8'), key)] as const;
+        } catch (err) {
+          if (err instanceof BaseRecordError) throw new Refused('corrupt', `${req.store.url}: ${err.message}: the history's base ${f.name} is damaged; ship-aof ships it again on start if the server still has it`);
+          throw err;
+        }
+      }),
+    );
+    let index;
+    try {
+      index = indexHistory(manifests, stored, records);
+    } catch (err) {
+      if (err instanceof HistoryError) throw new Refused('inconsistent', err.message);
+      throw err;
+    }
+    const choice = chooseRestore(index, req.untilMs);
+    if (!choice.ok) throw new Refused(choice.kind, choice.message);
+    const { chain, cutSecond } = choice;
+    const record = chain.base.record!;
+    say(`restore-aof: base ${chain.base.name} (${record.format}${record.timeSeconds !== undefined ? `, dataset as of ${isoSecond(record.timeSeconds)}` : ''}), ${chain.incrs.length} increment(s) after it`);
+
+    await req.to.prepare();
+    prepared = true;
+    // The base, whole, checked against its part's checksum and the record's.
+    const baseFile = stored.files.get(chain.base.name)!;
+    const baseSlices = coverage(baseFile.parts).slices;
+    const baseBytes = await req.to.write(chain.base.name, verifiedSlices(req.store, baseSlices, record.sha256));
+    const base = { name: chain.base.name, format: record.format, ...(record.timeSeconds !== undefined ? { time: isoSecond(record.timeSeconds) } : {}), ...(record.keys !== undefined ? { keys: record.keys } : {}), bytes: baseBytes };
+    partial = { base };
+
+    // The increments, scanned: whole commands only, cut at --until.
+    const increments: { name: string; seq: number; startOffset?: string; bytes: number; commands: number }[] = [];
+    const excluded: { file: string; bytes: number }[] = [];
+    let lastSecond = record.timeSeconds;
+    let annotations = 0;
+    let commands = 0;
+    let cut: RestoreAofReport['cut'];
+    let cutAnnotation: number | undefined;
+    for (const incr of chain.incrs) {
+      const r = await writeIncrement(req.store, req.to, incr, stored.files.get(incr.name)?.parts ?? [], cutSecond);
+      increments.push({ name: incr.name, seq: incr.seq, ...(incr.startOffset !== undefined ? { startOffset: incr.startOffset } : {}), bytes: r.bytes, commands: r.commands });
+      annotations += r.annotations;
+      commands += r.commands;
+      if (r.lastSecond !== undefined) lastSecond = r.lastSecond;
+      if (r.excluded > 0) excluded.push({ file: incr.name, bytes: r.excluded });
+      if (r.cutAt !== undefined) {
+        cut = { file: incr.name, offset: r.cutAt, beforeSecond: isoSecond(cutSecond!) };
+        cutAnnotation = r.cutSecond;
+        break;
+      }
+    }
+    for (const e of excluded) say(`restore-aof: ${e.file} ends with ${e.bytes} bytes of a truncated command: excluded`);
+    partial = { ...partial, increments: increments.map(({ name, bytes, commands: c }) => ({ name, bytes, commands: c })), ...(excluded.length ? { excluded } : {}) };
+
+    let note: string | undefined;
+    if (cutSecond !== undefined && cut === undefined && chain.break) {
+      const last = lastSecond !== undefined ? isoSecond(lastSecond) : 'its base';
+      const next = nextTimedBase(index, chain.base);
+      const resumes = next?.record?.timeSeconds !== undefined ? `${isoSecond(next.record.timeSeconds + 1)} (base ${next.name})` : 'no later base';
+      throw new Refused(
+        'gap',
+        `the history needed for --until ${new Date(req.untilMs!).toISOString()} is missing: it is shipped into ${last} and resumes at ${resumes}; ${chain.break.why}. Restorable: --until up to ${lastSecond !== undefined ? isoSecond(lastSecond) : 'the base time'}, or from ${resumes}`,
+      );
+    }
+    if (cutSecond !== undefined && annotations === 0 && commands > 0) {
+      // Every command restored precedes the first annotation after the base (if any): only the increment they continue can date them.
+      const before = await lastSecondBefore(req.store, index, stored, chain.incrs[0]!);
+      if (typeof before !== 'number' || before >= cutSecond) {
+        const n = commands;
+        const where = cutAnnotation !== undefined ? `before its annotation #TS:${cutAnnotation} (${isoSecond(cutAnnotation)})` : 'before the end of the shipped history';
+        const files = increments.filter((i) => i.commands > 0).map((i) => i.name);
+        if (before !== undefined && typeof before !== 'number') {
+          // Timestamps were on: the annotation dating them is in the increment before, which the shipped history lacks.
+          const from = before.lastSecond ?? record.timeSeconds!;
+          throw new Refused(
+            'gap',
+            `--until ${new Date(req.untilMs!).toISOString()} cannot be placed among the ${n} command${n === 1 ? '' : 's'} in ${files.join(', ')} ${where}: they carry no #TS annotation, and the one that would date them (the server writes #TS only when the second changes) is in ${before.prev}, but ${before.gap}. ` +
+              `So they ran between ${isoSecond(from)} and the end of ${cutAnnotation !== undefined ? isoSecond(cutAnnotation) : 'the shipped history'} (the history of seconds ${from}..${cutAnnotation ?? 'end'} is missing), and --until falls in between. ` +
+              `Restore to the end without --until${cutAnnotation !== undefined ? `, or give --until from ${isoSecond(cutAnnotation + 1)} on` : ''}; keep ship-aof running through rewrites (a shorter --interval) so it sees the manifest that links the increments`,
+          );
+        }
+        throw new Refused(
+          'no-timestamps',
+          `--until needs the AOF timestamp annotations (aof-timestamp-enabled yes): the ${n} command${n === 1 ? '' : 's'} in ${files.join(', ')} ${where} ${n === 1 ? 'carries' : 'carry'} none (aof-timestamp-enabled was off when they were written), so when they ran is unknown: ` +
+            `at or after ${isoSecond(record.timeSeconds!)} (base ${chain.base.name})${cutAnnotation !== undefined ? ` and by the end of ${isoSecond(cutAnnotation)}` : ''}, and --until ${new Date(req.untilMs!).toISOString()} falls in between. ` +
+            `Restore to the end without --until${cutAnnotation !== undefined ? `, or give --until from ${isoSecond(cutAnnotation + 1)} on` : ', or enable aof-timestamp-enabled for future history'}`,
+        );
+      }
+    }
+    if (cutSecond !== undefined && cut === undefined) {
+      note = `the shipped history ends in ${lastSecond !== undefined ? isoSecond(lastSecond) : 'its base'}, before --until: this is everything shipped (is the shipper behind, or stopped?)`;
+    }
+
+    const appendFilename = appendFilenameFrom(chain.base.name);
+    const manifest = formatAofManifest({ base: { name: chain.base.name, seq: chain.base.seq }, incrs: increments });
+    await req.to.write(`${appendFilename}.manifest`, [Buffer.from(manifest)]);
+    partial = { ...partial, appendFilename, ...(cut ? { cut } : {}), ...(lastSecond !== undefined ? { lastAnnotation: isoSecond(lastSecond) } : {}), ...(note ? { note } : {}) };
+    say(`restore-aof: wrote ${req.to.dir} (${appendFilename}.manifest, ${1 + increments.length} files)${cut ? `, cut at ${cut.file} byte ${cut.offset} (before ${cut.beforeSecond})` : ''}`);
+
+    if (req.load === false) return { ok: true, ...common, ...partial, seconds: seconds() };
+    let server: LocalRedis | undefined;
+    try {
+      server = await deps.startServer({ aof: { dir: req.to.dir, appendFilename }, ...(req.load.serverBin ? { serverBin: req.load.serverBin } : {}), tmpPrefix: 'redis-dr-restore-aof-' });
+      const client = server.client();
+      const info = await client.info('keyspace');
+      const keyspace: Record<string, number> = {};
+      for (const m of info.matchAll(/^(db\d+):keys=(\d+)/gm)) keyspace[m[1]!] = Number(m[2]);
+      const keys = Object.values(keyspace).reduce((a, b) => a + b, 0);
+      const load = { engine: server.engine, version: server.version, loadSeconds: server.loadSeconds, keys, keyspace };
+      return { ok: true, ...common, ...partial, load, seconds: seconds() };
+    } catch (err) {
+      return { ok: false, ...common, ...partial, problem: `the restored AOF did not load: ${err instanceof Error ? err.message : String(err)}`, seconds: seconds() };
+    } finally {
+      await server?.stop();
+    }
+  } catch (err) {
+    if (prepared) await req.to.discard().catch(() => undefined);
+    if (err instanceof Refused) return { ok: false, ...common, ...partial, refused: { kind: err.kind, message: err.message }, seconds: seconds() };
+    return { ok: false, ...common, ...partial, problem: err instanceof Error ? err.message : String(err), seconds: seconds() };
+  }
+}
+
+/** The bytes of slices of parts, each part checked against the SHA-256 in its name (and the whole against `wholeSha256`, when given). */
+async function* verifiedSlices(store: AofStore, slices: ReturnType<typeof coverage>['slices'], wholeSha256?: string): AsyncGenerator<Uint8Array> {
+  const whole = createHash('sha256');
+  for (const s of slices) {
+    const hash = createHash('sha256');
+    let at = 0;
+    for await (const chunk of await store.getStream(s.part.key)) {
+      hash.update(chunk);
+      const from = Math.max(0, s.offset - at);
+      const to = Math.min(chunk.byteLength, s.offset + s.length - at);
+      if (to > from) {
+        const piece = chunk.subarray(from, to);
+        whole.update(piece);
+        yield piece;
+      }
+      at += chunk.byteLength;
+    }
+    if (hash.digest('hex') !== s.part.sha256) throw new Refused('corrupt', `${store.url}: ${s.part.key} does not match its SHA-256: the stored part is damaged`);
+  }
+  if (wholeSha256 !== undefined && whole.digest('hex') !== wholeSha256) throw new Refused('corrupt', `${store.url}: the stored base does not match the SHA-256 its record holds`);
+}
+
+/** A stored part whole, checked against the SHA-256 in its name. */
+async function verifiedPart(store: AofStore, part: StoredPart): Promise<Buffer> {
+  const body = await store.get(part.key);
+  if (sha256hex(body) !== part.sha256) throw new Refused('corrupt', `${store.url}: ${part.key} does not match its SHA-256: the stored part is damaged`);
+  return body;
+}
+
+/** How far back {@link lastSecondBefore} reads. */
+const LOOK_BACK_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The second of the last `#TS` annotation of the increment `first`
+ * continues (a manifest listed both: a rewrite started), read from its last
+ * parts back (each starts at a command boundary); undefined when there is
+ * none before it (`first` is the first increment: with timestamps on its
+ * first command carries one) or its last 64 MiB hold no annotation; and
+ * when the shipped history lacks what would say it — the increment before
+ * never shipped, no manifest linking the two (a rewrite that started and
+ * ended between two cycles of the shipper), or its end never shipped — what
+ * is missing (`gap`), with the last second the history does hold.
+ */
+async function lastSecondBefore(
+  store: AofStore,
+  index: HistoryIndex,
+  stored: StoredHistory,
+  first: HistoryIncr,
+): Promise<number | { prev: string; gap: string; lastSecond?: number } | undefined> {
+  if (first.seq <= 1) return undefined;
+  const prev = index.incrs.find((i) => i.seq === first.seq - 1);
+  if (!prev) {
+    return { prev: `increment seq ${first.seq - 1}`, gap: 'the destination never received it (a rewrite started and finished between two cycles of the shipper, or while it was stopped)' };
+  }
+  const lastSecond = async (): Promise<number | undefined> => {
+    const slices = coverage(stored.files.get(prev.name)?.parts ?? []).slices;
+    let read = 0;
+    for (let k = slices.length - 1; k >= 0 && read < LOOK_BACK_BYTES; k--) {
+      const s = slices[k]!;
+      const body = await verifiedPart(store, s.part);
+      read += s.length;
+      const second = scanAof(body.subarray(s.offset, s.offset + s.length), { start: s.part.start + s.offset }).lastSecond;
+      if (second !== undefined) return second;
+    }
+    return undefined;
+  };
+  const second = await lastSecond();
+  const held = second !== undefined ? { lastSecond: second } : {};
+  if (!index.links.has(prev.seq)) {
+    return { prev: prev.name, gap: `no manifest the shipper stored shows ${prev.name} continuing into ${first.name} (a rewrite started and finished between two cycles of the shipper, or while it was stopped)`, ...held };
+  }
+  if (!prev.complete) {
+    return { prev: prev.name, gap: `its end was never shipped (held up to byte ${prev.covered}${prev.end !== undefined ? ` of ${prev.end}` : ''})`, ...held };
+  }
+  return second;
+}
+
+/** Writes an increment from its parts, whole commands only, cut at `cutSecond`. */
+async function writeIncrement(
+  store: AofStore,
+  to: RestoreDirectory,
+  incr: HistoryIncr,
+  parts: Parameters<typeof coverage>[0],
+  cutSecond: number | undefined,
+): Promise<{ bytes: number; commands: number; annotations: number; lastSecond?: number; excluded: number; cutAt?: number; cutSecond?: number }> {
+  const scanner = new AofScanner(cutSecond !== undefined ? { cutAtSecond: cutSecond } : {});
+  const slices = coverage(parts).slices;
+  let written = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  async function* whole(): AsyncGenerator<Uint8Array> {
+    for (const s of slices) {
+      if (scanner.stopped) break;
+      // Each part whole and checked before a byte of it is used (parts are at most a few MiB to 64 MiB).
+      const body = await verifiedPart(store, s.part);
+      const chunk = body.subarray(s.offset, s.offset + s.length);
+      scanner.push(chunk);
+      pending = pending.byteLength ? Buffer.concat([pending, chunk]) : chunk;
+      const safe = scanner.found.safeEnd;
+      if (safe > written) {
+        yield pending.subarray(0, safe - written);
+        pending = pending.subarray(safe - written);
+        written = safe;
+      }
+    }
+  }
+  const bytes = await to.write(incr.name, whole());
+  const found = scanner.found;
+  if (found.error) throw new Refused('corrupt', `${incr.name} as shipped is not a valid AOF at byte ${found.error.offset}: ${found.error.message}`);
+  return {
+    bytes,
+    commands: found.commands,
+    annotations: found.annotations,
+    ...(found.lastSecond !== undefined ? { lastSecond: found.lastSecond } : {}),
+    excluded: found.cutAt !== undefined ? 0 : pending.byteLength,
+    ...(found.cutAt !== undefined ? { cutAt: found.cutAt, cutSecond: found.cutSecond! } : {}),
+  };
+}

@@ -1,0 +1,415 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileBackupStore, parseDestination, type BackupContent, type BackupMeta, type OpenFile, type StoreFileHandle } from '../../../../lambdas/adapters/storage/backup-store';
+import { ReadBackMismatchError } from '../../../../lambdas/adapters/storage/durable-file';
+import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3';
+import { awsError } from '../../../support/fakes';
+
+const meta: BackupMeta = { tier: 'daily', target: 'cache', createdAt: '2026-11-23T04:00:00.000Z' };
+const content = (): BackupContent => ({ keys: 3, rdbVersion: 10 });
+async function* chunks(...parts: (string | Error)[]): AsyncGenerator<Uint8Array> {
+  for (const p of parts) {
+    if (p instanceof Error) throw p;
+    yield Buffer.from(p);
+  }
+}
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+type Write = StoreFileHandle['write'];
+/**
+ * The real `open`, whose handles for a backup's temporary file (`.<name>.rdb.partial-…`)
+ * write through `fault(realWrite)`: the fault is injected at the file handle, where it happens.
+ */
+function faultyOpen(fault: (real: (data: Uint8Array, offset: number, length: number) => Promise<number>) => (data: Uint8Array, offset: number, length: number) => Promise<number>): OpenFile {
+  return async (path, flags, mode) => {
+    const fh = await open(path, flags, mode);
+    if (!/\.rdb\.partial-/.test(path)) return fh;
+    const real = async (data: Uint8Array, offset: number, length: number) => (await fh.write(data, offset, length)).bytesWritten;
+    const faulty = fault(real);
+    const write = (async (data: Uint8Array, offset = 0, length = data.byteLength - offset) => ({ bytesWritten: await faulty(data, offset, length), buffer: data })) as Write;
+    return { write, sync: () => fh.sync(), close: () => fh.close() };
+  };
+}
+
+describe('parseDestination', () => {
+  it.each([
+    ['file:///var/backups/redis/', { kind: 'file', dir: '/var/backups/redis' }],
+    ['file:///', { kind: 'file', dir: '/' }],
+    ['s3://my-bucket', { kind: 's3', bucket: 'my-bucket', prefix: '' }],
+    ['s3://my-bucket/redis/prod', { kind: 's3', bucket: 'my-bucket', prefix: 'redis/prod/' }],
+  ])('%s', (url, parsed) => expect(parseDestination(url)).toEqual(parsed));
+  it.each(['/var/backups', 'file://relative/dir', 's3://', 'https://bucket/x'])('refuses %s', (url) => expect(parseDestination(url)).toBeUndefined());
+});
+
+describe('FileBackupStore', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-store-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the file with a sha256sum sidecar and the record, and lists it with its tier', async () => {
+    const store = new FileBackupStore(dir);
+    const w = await store.write('rdr-cache-20261123-0400.rdb', chunks('REDIS', '0010-bytes'), meta, content);
+    expect(w).toMatchObject({ bytes: 15, sha256: sha('REDIS0010-bytes'), location: `file://${dir}/rdr-cache-20261123-0400.rdb` });
+    expect(w.readBack).toMatchObject({ bytes: 15, sha256: sha('REDIS0010-bytes'), how: 'file' });
+    expect(readFileSync(join(dir, 'rdr-cache-20261123-0400.rdb'), 'utf8')).toBe('REDIS0010-bytes');
+    expect(readFileSync(join(dir, 'rdr-cache-20261123-0400.rdb.sha256'), 'utf8')).toBe(`${sha('REDIS0010-bytes')}  rdr-cache-20261123-0400.rdb\n`);
+    expect(JSON.parse(readFileSync(join(dir, 'rdr-cache-20261123-0400.rdb.json'), 'utf8'))).toMatchObject({ ...meta, ...content(), sha256: w.sha256, bytes: 15, readBack: { bytes: 15, sha256: w.sha256 } });
+    writeFileSync(join(dir, 'foreign.rdb'), 'x');
+    expect((await store.list()).sort((a, b) => a.file.localeCompare(b.file))).toEqual([
+      { file: 'foreign.rdb', size: 1 },
+      { file: 'rdr-cache-20261123-0400.rdb', size: 15, tier: 'daily', proven: true, keys: 3 },
+    ]);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('leaves nothing when the bytes are judged bad at the end (commit throws)', async () => {
+    const store = new FileBackupStore(dir);
+    await expect(
+      store.write('rdr-cache-20261123-0400.rdb', chunks('REDIS'), meta, () => {
+        throw new Error('the RDB failed verification');
+      }),
+    ).rejects.toThrow(/write failed: the RDB failed verification/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('leaves nothing when the source fails mid-way', async () => {
+    const store = new FileBackupStore(dir);
+    await expect(store.write('rdr-cache-20261123-0400.rdb', chunks('REDIS', new Error('connection reset')), meta, content)).rejects.toThrow(
+      `file://${dir}: write failed: connection reset`,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('never replaces a file already there', async () => {
+    writeFileSync(join(dir, 'rdr-cache-20261123-0400.rdb'), 'earlier');
+    const store = new FileBackupStore(dir);
+    await expect(store.write('rdr-cache-20261123-0400.rdb', chunks('new'), meta, content)).rejects.toThrow(/appeared .* not replaced/);
+    expect(readFileSync(join(dir, 'rdr-cache-20261123-0400.rdb'), 'utf8')).toBe('earlier');
+    expect(readdirSync(dir)).toEqual(['rdr-cache-20261123-0400.rdb']);
+  });
+
+  it('never touches another run\'s files: a record already there fails this run, which removes only what it created', async () => {
+    const store = new FileBackupStore(dir);
+    await store.write('rdr-cache-20261123-0400.rdb', chunks('first'), meta, content);
+    const before = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+    // A second run of the same minute whose backup name is free but whose record name is taken (a leftover).
+    writeFileSync(join(dir, 'rdr-cache-20261123-0500.rdb.json'), '{"tier":"hourly"}');
+    await expect(store.write('rdr-cache-20261123-0500.rdb', chunks('second'), meta, content)).rejects.toThrow(/rdr-cache-20261123-0500\.rdb\.json appeared .* not replaced/);
+    // Its own backup went with it (a backup without its record would never be managed); nothing else changed.
+    const after = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+    expect(after).toEqual({ ...before, 'rdr-cache-20261123-0500.rdb.json': '{"tier":"hourly"}' });
+  });
+
+  it('sweeps the temporary files of runs that died, never those of a live one', async () => {
+    const dead = join(dir, '.rdr-cache-20261123-0300.rdb.partial-999999999-1');
+    const live = join(dir, `.rdr-cache-20261123-0300.rdb.partial-${process.ppid}-1`);
+    writeFileSync(dead, 'half a backup');
+    writeFileSync(live, 'a backup being written');
+    await new FileBackupStore(dir).write('rdr-cache-20261123-0400.rdb', chunks('x'), meta, content);
+    const names = readdirSync(dir);
+    expect(names).not.toContain('.rdr-cache-20261123-0300.rdb.partial-999999999-1');
+    expect(names).toContain(`.rdr-cache-20261123-0300.rdb.partial-${process.ppid}-1`);
+  });
+
+  it('sweeps a killed earlier run of this very pid (a container\'s pid 1 every time), not a file this process made', async () => {
+    const killed = `.rdr-cache-20261123-0300.rdb.partial-${process.pid}-1`; // created long before this process started
+    const mine = `.rdr-cache-20261123-0300.rdb.partial-${process.pid}-${Date.now()}`;
+    writeFileSync(join(dir, killed), 'half a backup of the run before the restart');
+    writeFileSync(join(dir, mine), 'being written by this process');
+    await new FileBackupStore(dir).write('rdr-cache-20261123-0400.rdb', chunks('x'), meta, content);
+    const names = readdirSync(dir);
+    expect(names).not.toContain(killed);
+    expect(names).toContain(mine);
+  });
+
+  it('writes every byte through a handle that writes at most 4 KiB a call (short writes are looped over)', async () => {
+    const data = Buffer.alloc(50_000, 7).toString('latin1');
+    const store = new FileBackupStore(dir, { open: faultyOpen((real) => (d, o, l) => real(d, o, Math.min(l, 4096))) });
+    const w = await store.write('rdr-cache-20261123-0400.rdb', chunks(data), meta, content);
+    expect(readFileSync(join(dir, 'rdr-cache-20261123-0400.rdb')).length).toBe(50_000);
+    expect(w).toMatchObject({ bytes: 50_000, sha256: sha(data), readBack: { bytes: 50_000, sha256: sha(data) } });
+  });
+
+  it('a handle that stops writing (a file-size limit) fails the write: nothing under the final name, nothing left', async () => {
+    let total = 0;
+    const store = new FileBackupStore(dir, {
+      open: faultyOpen((real) => async (d, o, l) => {
+        const n = await real(d, o, Math.max(0, Math.min(l, 10_000 - total)));
+        total += n;
+        return n;
+      }),
+    });
+    await expect(store.write('rdr-cache-20261123-0400.rdb', chunks(Buffer.alloc(50_000, 1).toString('latin1')), meta, content)).rejects.toThrow(
+      /write failed: short write to .*\.rdb\.partial-.*: 10000 of 50000 bytes written/,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a handle that says it wrote what it did not: the read-back catches it, nothing under the final name, nothing left', async () => {
+    // Drops the last 100 bytes of every write but reports them written (a lying network or FUSE filesystem).
+    const store = new FileBackupStore(dir, { open: faultyOpen((real) => async (d, o, l) => (await real(d, o, Math.max(0, l - 100))) + Math.min(100, l)) });
+    const err = await store.write('rdr-cache-20261123-0400.rdb', chunks(Buffer.alloc(5_000, 2).toString('latin1')), meta, content).catch((e: Error) => e);
+    expect((err as Error).cause).toBeInstanceOf(ReadBackMismatchError);
+    expect((err as Error).message).toMatch(/write failed: read-back of file:\/\/.*rdr-cache-20261123-0400\.rdb does not match what was written: 4900 bytes/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a destination that turns read-only midway (EROFS at the handle: as root, chmod would not stop the writes) fails naming it, leaving nothing', async () => {
+    let calls = 0;
+    const store = new FileBackupStore(dir, {
+      open: faultyOpen((real) => async (d, o, l) => {
+        if (++calls > 1) throw Object.assign(new Error('EROFS: read-only file system, write'), { code: 'EROFS' });
+        return real(d, o, l);
+      }),
+    });
+    const big = Buffer.alloc(1.5 * 1024 * 1024, 3).toString('latin1');
+    await expect(store.write('rdr-cache-20261123-0400.rdb', chunks(big, big), meta, content)).rejects.toThrow(`file://${dir}: write failed (read-only file system): EROFS`);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('the temporary file of a run killed mid-write (SIGKILL: its pid gone) is removed by the next run', async () => {
+    // A child writes a backup whose source never ends; once its temporary file is there it is killed.
+    const module = resolve(__dirname, '../../../../lambdas/adapters/storage/backup-store.ts');
+    const script = `
+      const { FileBackupStore } = require(${JSON.stringify(module)});
+      async function* forever() { yield Buffer.alloc(2 * 1024 * 1024, 1); await new Promise(() => setInterval(() => undefined, 1000)); }
+      new FileBackupStore(process.argv[1]).write('rdr-cache-20261123-0300.rdb', forever(), { tier: 'daily', target: 'cache', createdAt: '2026-11-23T03:00:00.000Z' }, () => ({ keys: 1, rdbVersion: 10 }));`;
+    // node itself (tsx as a loader, not its wrapper process), so the pid in the file name is the child's.
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script, dir], { stdio: 'ignore', cwd: resolve(__dirname, '../../../..') });
+    const exited = new Promise((r) => child.once('exit', r));
+    const partial = () => readdirSync(dir).find((f) => /^\.rdr-cache-20261123-0300\.rdb\.partial-\d+-\d+$/.test(f));
+    for (let i = 0; i < 600 && !partial(); i++) await new Promise((r) => setTimeout(r, 50));
+    const left = partial();
+    expect(left).toMatch(new RegExp(`partial-${child.pid}-`));
+    child.kill('SIGKILL');
+    await exited; // reaped: its pid no longer answers signal 0
+    await new FileBackupStore(dir).write('rdr-cache-20261123-0400.rdb', chunks('x'), meta, content);
+    expect(existsSync(join(dir, left!))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('holds and releases a backup in its record; a record whose read-back length is not the file\'s proves nothing', async () => {
+    const store = new FileBackupStore(dir);
+    await store.write('rdr-cache-20261123-0400.rdb', chunks('REDIS'), meta, () => ({ keys: 3, rdbVersion: 10, collapsed: 'rdr-cache-20261123-0400.rdb holds 3 keys, 99 % fewer' }));
+    await store.hold('rdr-cache-20261123-0400.rdb', 'keyspace-collapsed:rdr-cache-20261123-0500.rdb');
+    expect(await store.list()).toEqual([
+      {
+        file: 'rdr-cache-20261123-0400.rdb',
+        size: 5,
+        tier: 'daily',
+        proven: true,
+        keys: 3,
+        hold: 'keyspace-collapsed:rdr-cache-20261123-0500.rdb',
+        collapsed: 'rdr-cache-20261123-0400.rdb holds 3 keys, 99 % fewer',
+      },
+    ]);
+    await store.release('rdr-cache-20261123-0400.rdb');
+    expect(await store.list()).toEqual([{ file: 'rdr-cache-20261123-0400.rdb', size: 5, tier: 'daily', proven: true, keys: 3 }]);
+    writeFileSync(join(dir, 'rdr-cache-20261123-0400.rdb'), 'REDIS-changed');
+    expect((await store.list())[0]).not.toHaveProperty('proven');
+    writeFileSync(join(dir, 'foreign.rdb'), 'x');
+    await expect(store.hold('foreign.rdb', 'keyspace-collapsed:x')).rejects.toThrow(/hold foreign\.rdb failed: foreign\.rdb has no record redis-dr wrote/);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('names the destination when it cannot be written (a path under a file)', async () => {
+    writeFileSync(join(dir, 'plain-file'), 'x');
+    const store = new FileBackupStore(join(dir, 'plain-file', 'sub'));
+    await expect(store.write('rdr-cache-20261123-0400.rdb', chunks('x'), meta, content)).rejects.toThrow(`file://${dir}/plain-file/sub: write failed`);
+  });
+
+  it('removes a backup with its sidecars, and an empty or missing folder lists nothing', async () => {
+    const store = new FileBackupStore(dir);
+    await store.write('rdr-cache-20261123-0400.rdb', chunks('x'), meta, content);
+    await store.remove('rdr-cache-20261123-0400.rdb');
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await new FileBackupStore(join(dir, 'missing')).list()).toEqual([]);
+  });
+});
+
+describe('S3BackupStore (aws-sdk-client-mock)', () => {
+  const s3 = mockClient(S3Client);
+  beforeEach(() => s3.reset());
+  const store = () => new S3BackupStore(new S3Client({ region: 'eu-west-1' }), 'bucket', 'redis/', { partBytes: 5 * 1024 * 1024, queueSize: 2 });
+
+  const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+  /** S3's composite SHA-256 of `data` uploaded in `part`-byte parts: `<base64 SHA-256 of the part digests>-<parts>`. */
+  const composite = (data: Buffer, part: number) => {
+    const digests: Buffer[] = [];
+    for (let i = 0; i < data.length; i += part) digests.push(createHash('sha256').update(data.subarray(i, i + part)).digest());
+    return `${createHash('sha256').update(Buffer.concat(digests)).digest('base64')}-${digests.length}`;
+  };
+  const tagsOf = (input: { Tagging?: { TagSet?: { Key?: string; Value?: string }[] } }) => Object.fromEntries((input.Tagging?.TagSet ?? []).map((t) => [t.Key, t.Value]));
+
+  it('uploads with SHA-256 checksums and the record as tags set with the object; reads back S3\'s full-object checksum, then records it', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 9, ChecksumSHA256: b64(sha('REDIS0010')), ChecksumType: 'FULL_OBJECT' });
+    s3.on(PutObjectTaggingCommand).resolves({});
+    const w = await store().write('rdr-cache-20261123-0400.rdb', chunks('REDIS', '0010'), meta, content);
+    expect(w).toMatchObject({ bytes: 9, sha256: sha('REDIS0010'), location: 's3://bucket/redis/rdr-cache-20261123-0400.rdb', readBack: { how: 's3-full-object-checksum' } });
+    expect(s3.commandCalls(HeadObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'bucket', Key: 'redis/rdr-cache-20261123-0400.rdb', ChecksumMode: 'ENABLED' });
+    expect(tagsOf(s3.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input)).toEqual({
+      'redis-dr:managed': 'true',
+      'redis-dr:tier': 'daily',
+      'redis-dr:source': 'cache',
+      'redis-dr:created': '2026-11-23T04:00:00.000Z',
+      'redis-dr:keys': '3',
+      'redis-dr:read-back': `bytes=9 sha256=${sha('REDIS0010')}`,
+    });
+    const put = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(put).toMatchObject({ Bucket: 'bucket', Key: 'redis/rdr-cache-20261123-0400.rdb', ChecksumAlgorithm: 'SHA256', IfNoneMatch: '*' });
+    expect(Object.fromEntries(new URLSearchParams(put.Tagging))).toEqual({
+      'redis-dr:managed': 'true',
+      'redis-dr:tier': 'daily',
+      'redis-dr:source': 'cache',
+      'redis-dr:created': '2026-11-23T04:00:00.000Z',
+    });
+  });
+
+  it('never completes an upload whose bytes were judged bad: a large one is aborted, a small one never sent', async () => {
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3.on(UploadPartCommand).resolves({ ETag: '"p"' });
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    const big = Buffer.alloc(6 * 1024 * 1024, 1).toString('latin1');
+    const bad = () => {
+      throw new Error('the RDB failed verification');
+    };
+    await expect(store().write('rdr-cache-20261123-0400.rdb', chunks(big, big), meta, bad)).rejects.toThrow(/upload failed: the RDB failed verification/);
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+    s3.reset();
+    await expect(store().write('rdr-cache-20261123-0400.rdb', chunks('REDIS'), meta, bad)).rejects.toThrow(/verification/);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['a checksum that does not match', { ContentLength: 9, ChecksumSHA256: b64(sha('REDIS0011')), ChecksumType: 'FULL_OBJECT' }, /read-back of s3:\/\/bucket\/redis\/rdr-cache-20261123-0400\.rdb does not match/],
+    ['a length that does not match', { ContentLength: 8, ChecksumSHA256: b64(sha('REDIS0010')), ChecksumType: 'FULL_OBJECT' }, /does not match what was written: 8 bytes/],
+  ] as const)('%s: the write fails and the object is deleted, never tagged as read back', async (_what, head, message) => {
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(HeadObjectCommand).resolves(head);
+    s3.on(DeleteObjectCommand).resolves({});
+    const err = await store().write('rdr-cache-20261123-0400.rdb', chunks('REDIS', '0010'), meta, content).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).cause).toBeInstanceOf(ReadBackMismatchError);
+    expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'bucket', Key: 'redis/rdr-cache-20261123-0400.rdb' }]);
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+  });
+
+  it('a multipart upload is matched against S3\'s composite checksum of its parts (and its part count); a wrong one deletes it', async () => {
+    const part = 5 * 1024 * 1024;
+    const data = Buffer.alloc(2 * part + 1000);
+    for (let i = 0; i < data.length; i += 4096) data[i] = i % 127; // ASCII: chunks() encodes its strings as UTF-8
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3.on(UploadPartCommand).resolves({ ETag: '"p"' });
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+    s3.on(PutObjectTaggingCommand).resolves({});
+    s3.on(DeleteObjectCommand).resolves({});
+    const body = () => chunks(data.subarray(0, 3_000_000).toString('latin1'), data.subarray(3_000_000).toString('latin1'));
+    s3.on(HeadObjectCommand).resolves({ ContentLength: data.length, ChecksumSHA256: composite(data, part), ChecksumType: 'COMPOSITE' });
+    const w = await store().write('rdr-cache-20261123-0400.rdb', body(), meta, content);
+    expect(w.readBack.how).toBe('s3-composite-checksum');
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+    // The same digest with another part count, or the full-object digest, is not what was uploaded.
+    for (const wrong of [composite(data, part).replace(/-3$/, '-2'), b64(createHash('sha256').update(data).digest('hex'))]) {
+      s3.reset();
+      s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+      s3.on(UploadPartCommand).resolves({ ETag: '"p"' });
+      s3.on(CompleteMultipartUploadCommand).resolves({});
+      s3.on(DeleteObjectCommand).resolves({});
+      s3.on(HeadObjectCommand).resolves({ ContentLength: data.length, ChecksumSHA256: wrong, ChecksumType: 'COMPOSITE' });
+      await expect(store().write('rdr-cache-20261123-0400.rdb', body(), meta, content)).rejects.toThrow(/read-back of .* does not match/);
+      expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1);
+      expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+    }
+  });
+
+  it('a store that returns no checksum has the object read again: a match counts, a mismatch deletes it', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 9 });
+    s3.on(PutObjectTaggingCommand).resolves({});
+    s3.on(DeleteObjectCommand).resolves({});
+    s3.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([Buffer.from('REDIS0010')]) }));
+    expect((await store().write('rdr-cache-20261123-0400.rdb', chunks('REDIS', '0010'), meta, content)).readBack.how).toBe('s3-get');
+    s3.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([Buffer.from('REDIS0011')]) }));
+    await expect(store().write('rdr-cache-20261123-0400.rdb', chunks('REDIS', '0010'), meta, content)).rejects.toThrow(/does not match/);
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1);
+  });
+
+  it('holds and releases with the object\'s tags (the others kept); lists read-back, keys, hold and collapse', async () => {
+    const tags = [
+      { Key: 'redis-dr:managed', Value: 'true' },
+      { Key: 'redis-dr:tier', Value: 'daily' },
+      { Key: 'redis-dr:keys', Value: '1000' },
+      { Key: 'redis-dr:read-back', Value: `bytes=9 sha256=${sha('REDIS0010')}` },
+    ];
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'redis/rdr-cache-20261123-0400.rdb', Size: 9 }] });
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [...tags, { Key: 'redis-dr:hold', Value: 'keyspace-collapsed:rdr-cache-20261123-0500.rdb' }] });
+    expect(await store().list()).toEqual([{ file: 'rdr-cache-20261123-0400.rdb', size: 9, tier: 'daily', proven: true, keys: 1000, hold: 'keyspace-collapsed:rdr-cache-20261123-0500.rdb' }]);
+    s3.on(PutObjectTaggingCommand).resolves({});
+    await store().release('rdr-cache-20261123-0400.rdb');
+    expect(tagsOf(s3.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input)).toEqual(Object.fromEntries(tags.map((t) => [t.Key, t.Value])));
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: tags });
+    await store().hold('rdr-cache-20261123-0400.rdb', 'keyspace-collapsed:rdr-cache-20261123-0500.rdb');
+    expect(tagsOf(s3.commandCalls(PutObjectTaggingCommand)[1]!.args[0].input)).toMatchObject({ 'redis-dr:hold': 'keyspace-collapsed:rdr-cache-20261123-0500.rdb', 'redis-dr:keys': '1000' });
+  });
+
+  it('never replaces a key already there (If-None-Match refused: 412)', async () => {
+    s3.on(PutObjectCommand).rejects(awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412));
+    await expect(store().write('rdr-cache-20261123-0400.rdb', chunks('REDIS'), meta, content)).rejects.toThrow(
+      's3://bucket/redis/: rdr-cache-20261123-0400.rdb appeared while this backup was uploaded: not replaced',
+    );
+  });
+
+  it('lists .rdb objects of the prefix with the tier only where redis-dr tagged them managed', async () => {
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [
+        { Key: 'redis/rdr-cache-20261123-0400.rdb', Size: 9 },
+        { Key: 'redis/notes.txt', Size: 1 },
+        { Key: 'redis/sub/rdr-cache-20261123-0300.rdb', Size: 1 },
+        { Key: 'redis/rdr-cache-20261123-0300.rdb', Size: 5 },
+      ],
+    });
+    s3.on(GetObjectTaggingCommand, { Key: 'redis/rdr-cache-20261123-0400.rdb' }).resolves({ TagSet: [{ Key: 'redis-dr:managed', Value: 'true' }, { Key: 'redis-dr:tier', Value: 'weekly' }] });
+    s3.on(GetObjectTaggingCommand, { Key: 'redis/rdr-cache-20261123-0300.rdb' }).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'weekly' }] });
+    expect(await store().list()).toEqual([
+      { file: 'rdr-cache-20261123-0400.rdb', size: 9, tier: 'weekly' },
+      { file: 'rdr-cache-20261123-0300.rdb', size: 5 },
+    ]);
+  });
+
+  it('exists is HeadObject (NotFound: false; other errors name the destination); remove deletes the key', async () => {
+    s3.on(HeadObjectCommand, { Key: 'redis/a.rdb' }).resolves({});
+    s3.on(HeadObjectCommand, { Key: 'redis/b.rdb' }).rejects(awsError('NotFound', 'Not Found', 404));
+    s3.on(HeadObjectCommand, { Key: 'redis/c.rdb' }).rejects(awsError('AccessDenied', 'Access Denied', 403));
+    expect(await store().exists('a.rdb')).toBe(true);
+    expect(await store().exists('b.rdb')).toBe(false);
+    await expect(store().exists('c.rdb')).rejects.toThrow('s3://bucket/redis/: check c.rdb failed: Access Denied');
+    s3.on(DeleteObjectCommand).resolves({});
+    await store().remove('a.rdb');
+    expect(s3.commandCalls(DeleteObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'bucket', Key: 'redis/a.rdb' });
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { diffKey, displayKey, jsonKey, keyDigest, normaliseScore, valueDigest, type KeyDigest, type KeyValue } from '../../../../lambdas/domain/keys/fingerprint';
+
+const b = (s: string) => Buffer.from(s);
+
+describe('valueDigest', () => {
+  const equal: [string, KeyValue, KeyValue][] = [
+    ['sets in any member order', { type: 'set', members: [b('a'), b('b'), b('c')] }, { type: 'set', members: [b('c'), b('a'), b('b')] }],
+    ['hashes in any field order', { type: 'hash', fields: [[b('f1'), b('1')], [b('f2'), b('2')]] }, { type: 'hash', fields: [[b('f2'), b('2')], [b('f1'), b('1')]] }],
+    ['zsets in any order, scores written differently', { type: 'zset', entries: [[b('x'), '1'], [b('y'), 'inf']] }, { type: 'zset', entries: [[b('y'), '+inf'], [b('x'), '1.0']] }],
+    ['streams with groups in any order', {
+      type: 'stream', entries: [['1-1', [b('f'), b('v')]]],
+      groups: [{ name: b('g1'), lastDeliveredId: '1-1', pending: 0 }, { name: b('g2'), lastDeliveredId: '0-0', pending: 0 }],
+    }, {
+      type: 'stream', entries: [['1-1', [b('f'), b('v')]]],
+      groups: [{ name: b('g2'), lastDeliveredId: '0-0', pending: 0 }, { name: b('g1'), lastDeliveredId: '1-1', pending: 0 }],
+    }],
+  ];
+  it.each(equal)('is equal for %s', (_, x, y) => expect(valueDigest(x)).toBe(valueDigest(y)));
+
+  const different: [string, KeyValue, KeyValue][] = [
+    ['lists in another order', { type: 'list', items: [b('a'), b('b')] }, { type: 'list', items: [b('b'), b('a')] }],
+    ['a set and a list of the same members', { type: 'set', members: [b('a')] }, { type: 'list', items: [b('a')] }],
+    ['a member boundary moved', { type: 'list', items: [b('ab'), b('c')] }, { type: 'list', items: [b('a'), b('bc')] }],
+    ['one differing score', { type: 'zset', entries: [[b('x'), '1']] }, { type: 'zset', entries: [[b('x'), '2']] }],
+    ['one differing hash value', { type: 'hash', fields: [[b('f'), b('1')]] }, { type: 'hash', fields: [[b('f'), b('2')]] }],
+    ['hash field and value swapped', { type: 'hash', fields: [[b('a'), b('b')]] }, { type: 'hash', fields: [[b('b'), b('a')]] }],
+    ['a missing set member', { type: 'set', members: [b('a'), b('b')] }, { type: 'set', members: [b('a')] }],
+    ['bytes that differ only beyond UTF-8', { type: 'string', value: Buffer.from([0xff]) }, { type: 'string', value: Buffer.from([0xfe]) }],
+    ['a stream entry id', { type: 'stream', entries: [['1-1', [b('f'), b('v')]]] }, { type: 'stream', entries: [['1-2', [b('f'), b('v')]]] }],
+    ['a stream group position', {
+      type: 'stream', entries: [], groups: [{ name: b('g'), lastDeliveredId: '0-0', pending: 0 }],
+    }, { type: 'stream', entries: [], groups: [{ name: b('g'), lastDeliveredId: '1-1', pending: 0 }] }],
+  ];
+  it.each(different)('differs for %s', (_, x, y) => expect(valueDigest(x)).not.toBe(valueDigest(y)));
+});
+
+describe('normaliseScore', () => {
+  it.each([
+    ['1', '1'], ['1.0', '1'], ['1.5', '1.5'], ['inf', 'inf'], ['+inf', 'inf'], ['-inf', '-inf'], ['1e3', '1000'], ['-0.25', '-0.25'],
+  ])('%s → %s', (input, out) => expect(normaliseScore(input)).toBe(out));
+});
+
+describe('diffKey', () => {
+  const d = (expireAtMs: number | null, digest = 'x', type = 'string'): KeyDigest => ({ type, digest, expireAtMs });
+  it.each([
+    ['equal without TTL', d(null), d(null), undefined],
+    ['equal expiry', d(1000), d(1000), undefined],
+    ['expiry within the tolerance', d(1000), d(1500), undefined],
+    ['expiry beyond the tolerance', d(1000), d(2001), 'ttl'],
+    ['TTL on one side only', d(1000), d(null), 'ttl'],
+    ['value', d(null, 'x'), d(null, 'y'), 'value'],
+    ['type', d(null, 'x', 'set'), d(null, 'x', 'list'), 'type'],
+    ['only in B', undefined, d(null), 'missing-in-a'],
+    ['only in A', d(null), undefined, 'missing-in-b'],
+    ['gone on both sides', undefined, undefined, undefined],
+  ] as const)('%s', (_, a, bb, reason) => expect(diffKey(a, bb, 1000)).toBe(reason));
+
+  it('types module values by their type name', () => {
+    expect(keyDigest({ type: 'other', typeName: 'ReJSON-RL', dump: b('x') }, null).type).toBe('ReJSON-RL');
+  });
+});
+
+describe('displayKey and jsonKey', () => {
+  it.each([
+    [b('user:1'), 'user:1'],
+    [b('a b'), '"a b"'],
+    [b('line\nbreak'), '"line\\nbreak"'],
+    [b('back\\slash'), '"back\\\\slash"'],
+    [Buffer.from([0x6b, 0xff, 0x00]), '"k\\xff\\x00"'],
+    [b(''), '""'],
+  ])('shows %j as %s', (key, shown) => expect(displayKey(key)).toBe(shown));
+
+  it('adds base64 only when the bytes are not valid UTF-8', () => {
+    expect(jsonKey(b('ключ'))).toEqual({ key: 'ключ' });
+    expect(jsonKey(Buffer.from([0xff, 0x41]))).toEqual({ key: '\ufffdA', keyBase64: '/0E=' });
+  });
+});

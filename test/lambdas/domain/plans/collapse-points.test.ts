@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import {
+  collapseMarkState,
+  collapseMarkValue,
+  copySets,
+  heldBy,
+  judgeCopySets,
+  missingHolds,
+  previousGoodPoint,
+  probeKeyspace,
+  releasedMarkValue,
+  type CopyObject,
+} from '../../../../lambdas/domain/plans/collapse-points';
+
+const at = (hhmm: string) => new Date(`2026-11-21T${hhmm}:00Z`);
+
+describe('probeKeyspace', () => {
+  it("takes the probe's canary key out of its count (a flushed cache shows 1 key: the canary)", () => {
+    expect(probeKeyspace({ 'redis-dr:keys': '1', 'redis-dr:canary': 'c' })).toBe(0);
+    expect(probeKeyspace({ 'redis-dr:keys': '1001', 'redis-dr:canary': 'c' })).toBe(1000);
+    expect(probeKeyspace({ 'redis-dr:keys': '7' })).toBe(7);
+  });
+  it('is undefined for a point never counted or a malformed count', () => {
+    expect(probeKeyspace({})).toBeUndefined();
+    expect(probeKeyspace({ 'redis-dr:keys': '-3' })).toBeUndefined();
+    expect(probeKeyspace(undefined)).toBeUndefined();
+  });
+});
+
+describe('previousGoodPoint', () => {
+  const points = [
+    { name: 'a', createdAt: at('08:00'), keys: 1000 },
+    { name: 'b', createdAt: at('09:00'), keys: 0, mark: 'active' as const },
+    { name: 'c', createdAt: at('09:30'), keys: 3, mark: 'released' as const },
+    { name: 'd', createdAt: at('09:45') },
+  ];
+  it('skips collapses (active or released) and points never counted', () => {
+    expect(previousGoodPoint(points, at('10:00'))?.name).toBe('a');
+  });
+  it('an accepted collapse is a good baseline again', () => {
+    expect(previousGoodPoint([...points, { name: 'e', createdAt: at('09:50'), keys: 10, mark: 'accepted' as const }], at('10:00'))?.name).toBe('e');
+  });
+  it('only looks before the point judged', () => {
+    expect(previousGoodPoint(points, at('08:00'))).toBeUndefined();
+  });
+});
+
+describe('collapse marks', () => {
+  it('are tag-safe and at most 256 characters', () => {
+    const v = collapseMarkValue({ detail: `x holds 0 keys, 100 % fewer than 5 in y (threshold 50 %): a FLUSHALL? ${'z'.repeat(400)}` });
+    expect(v.length).toBe(256);
+    expect(v).toMatch(/^x holds 0 keys 100 pct fewer than 5 in y threshold 50 pct : a FLUSHALL z+$/);
+  });
+  it('release and accept rewrite the mark (idempotent), never delete it', () => {
+    const released = releasedMarkValue('p holds 0 keys', at('10:00'), false);
+    expect(released).toBe('released 2026-11-21T10:00:00.000Z p holds 0 keys');
+    expect(collapseMarkState(released)).toBe('released');
+    const accepted = releasedMarkValue(released, at('11:00'), true);
+    expect(accepted).toBe('accepted 2026-11-21T11:00:00.000Z p holds 0 keys');
+    expect(collapseMarkState(accepted)).toBe('accepted');
+    expect(collapseMarkState('p holds 0 keys')).toBe('active');
+    expect(collapseMarkState(undefined)).toBeUndefined();
+  });
+});
+
+describe('missingHolds', () => {
+  const base = { status: 'available', managed: true };
+  it('holds every available managed point before an active collapse that has no hold, naming the first collapse after it', () => {
+    const holds = missingHolds([
+      { ...base, name: 'a', createdAt: at('07:00') },
+      { ...base, name: 'b', createdAt: at('08:00'), held: 'keyspace-collapsed:x' },
+      { ...base, name: 'c', createdAt: at('08:30'), status: 'failed' },
+      { ...base, name: 'd', createdAt: at('08:40'), managed: false },
+      { ...base, name: 'p', createdAt: at('09:00'), mark: 'active' },
+      { ...base, name: 'e', createdAt: at('09:30') },
+      { ...base, name: 'q', createdAt: at('10:00'), mark: 'active' },
+      { ...base, name: 'f', createdAt: at('10:30') },
+    ]);
+    expect(holds).toEqual([
+      { snapshot: 'a', hold: 'keyspace-collapsed:p' },
+      { snapshot: 'e', hold: 'keyspace-collapsed:q' },
+    ]);
+  });
+  it('a released collapse holds nothing', () => {
+    expect(missingHolds([{ ...base, name: 'a', createdAt: at('07:00') }, { ...base, name: 'p', createdAt: at('09:00'), mark: 'released' }])).toEqual([]);
+  });
+  it('heldBy finds the points a release frees, and no other hold', () => {
+    const points = [{ held: 'keyspace-collapsed:p' }, { held: 'keyspace-collapsed:q' }, { held: 'legal' }, {}];
+    expect(heldBy(points, 'p')).toEqual([{ held: 'keyspace-collapsed:p' }]);
+  });
+});
+
+describe('copySets and judgeCopySets (DR copies, one object per shard)', () => {
+  const obj = (snapshot: string, shard: number, shards: number, keys: number | undefined, size = 100): CopyObject => ({
+    key: `${snapshot}-${String(shard).padStart(4, '0')}.rdb`,
+    size,
+    tags: {
+      'redis-dr:shard': `${String(shard).padStart(4, '0')}/${String(shards).padStart(4, '0')}`,
+      ...(keys === undefined ? {} : { 'redis-dr:verified': 'ok', 'redis-dr:rdb': `v=11 keys=${keys} expires=0 string=${keys}` }),
+    },
+  });
+  const created = (s: string) => new Date(`${s.slice(-13, -9)}-${s.slice(-9, -7)}-${s.slice(-7, -5)}T${s.slice(-4, -2)}:${s.slice(-2)}:00Z`);
+
+  it('sums the shards of one export and counts it only when every shard is verified intact', () => {
+    const sets = copySets(
+      [obj('rdr-c-20261121-0800', 1, 3, 300), obj('rdr-c-20261121-0800', 2, 3, 300), obj('rdr-c-20261121-0800', 3, 3, 400), obj('rdr-c-20261121-0900', 1, 2, 5), obj('rdr-c-20261121-0900', 2, 2, undefined)],
+      created,
+    );
+    expect(sets.map((s) => [s.snapshot, s.keys, s.bytes])).toEqual([
+      ['rdr-c-20261121-0800', 1000, 300],
+      ['rdr-c-20261121-0900', undefined, 200],
+    ]);
+  });
+
+  it("leaves out the probe's canary key (objects tagged redis-dr:canary): a flushed cache's copy holds 0 keys", () => {
+    const flushed = obj('rdr-c-20261121-0800', 1, 1, 1);
+    const sets = copySets([{ ...flushed, tags: { ...flushed.tags, 'redis-dr:canary': 'rdr-c-20261121-0800/x/t' } }, obj('rdr-c-20261121-0900', 1, 1, 1)], created);
+    expect(sets.map((s) => s.keys)).toEqual([0, 1]);
+  });
+
+  it('a shard missing is an incomplete set (not a collapse)', () => {
+    const sets = copySets([obj('rdr-c-20261121-0800', 1, 3, 300), obj('rdr-c-20261121-0800', 3, 3, 400)], created);
+    expect(sets[0]!.keys).toBeUndefined();
+  });
+
+  it('judges each counted set against the newest earlier good one: a second gutted set trips too', () => {
+    const sets = copySets(
+      [obj('rdr-c-20261121-0800', 1, 1, 1000), obj('rdr-c-20261121-0900', 1, 1, 400), obj('rdr-c-20261121-1000', 1, 1, 450), obj('rdr-c-20261121-1100', 1, 1, 900)],
+      created,
+    );
+    const verdicts = judgeCopySets(sets, 50);
+    expect([...verdicts.keys()]).toEqual(['rdr-c-20261121-0900', 'rdr-c-20261121-1000']);
+    expect(verdicts.get('rdr-c-20261121-1000')!.previous).toBe('rdr-c-20261121-0800');
+  });
+});

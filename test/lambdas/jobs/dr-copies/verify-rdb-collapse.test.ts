@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs';
+import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { verifyStep, verifyStepSchema, type S3ObjectEvent, type VerifyDeps, type VerifyStepInput } from '../../../../lambdas/jobs/dr-copies/verify-rdb';
+import { collapseThresholds } from '../../../../lambdas/handlers/verify-rdb';
+import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { serveObject } from '../../../support/s3-object-mock';
+
+/**
+ * The keyspace-collapse tripwire on DR copies: the verifier's own key count
+ * of an export (summed over its shards, judged only once all are verified)
+ * against the newest earlier good export of the target; on a collapse the
+ * earlier copies' tier tag moves to held-<tier>. Real RDB files from a real
+ * redis-server; S3 mocked at the SDK boundary.
+ */
+const BUCKET = 'redis-dr-prod-123456789012-eu-central-1';
+const s3 = mockClient(S3Client);
+let server: RedisServer;
+/** RDBs of a real server with 4 and with 600 keys. */
+let small: Buffer;
+let large: Buffer;
+let objects: Map<string, { tags: Record<string, string>; size: number }>;
+let deps: VerifyDeps & { metrics: MemoryMetrics; log: MemoryLog };
+
+const shardTag = (shard: number, shards: number) => `${String(shard).padStart(4, '0')}/${String(shards).padStart(4, '0')}`;
+
+/** A copy verified earlier: `keys` keys per shard. */
+function verifiedCopy(exportName: string, keys: number, tier = 'daily', shards = 1): void {
+  for (let shard = 1; shard <= shards; shard++) {
+    objects.set(`${exportName}-${String(shard).padStart(4, '0')}.rdb`, {
+      size: 10_000,
+      tags: { 'redis-dr:tier': tier, 'redis-dr:plan': 'sessions', 'redis-dr:shard': shardTag(shard, shards), 'redis-dr:verified': 'ok', 'redis-dr:rdb': `v=11 keys=${keys} expires=0 string=${keys}` },
+    });
+  }
+}
+
+/** A copy just replicated (not verified), its bytes served. */
+function newCopy(key: string, bytes: Buffer, shard = 1, shards = 1): void {
+  objects.set(key, { size: bytes.length, tags: { 'redis-dr:tier': 'hourly', 'redis-dr:plan': 'sessions', 'redis-dr:shard': shardTag(shard, shards) } });
+  serveObject(s3, { key, bytes, etag: `"${key}"`, versionId: 'v1' });
+}
+
+function event(key: string, detailType: S3ObjectEvent['detail-type'] = 'Object Created'): S3ObjectEvent {
+  return { 'detail-type': detailType, source: 'aws.s3', detail: { bucket: { name: BUCKET }, object: { key, size: 100, 'version-id': 'v1' } } };
+}
+
+async function verify(key: string, detailType: S3ObjectEvent['detail-type'] = 'Object Created'): Promise<void> {
+  let input: VerifyStepInput = { event: event(key, detailType) };
+  for (let i = 0; i < 100; i++) {
+    const r = await verifyStep(input, deps);
+    if (r.done) return;
+    input = verifyStepSchema.parse(JSON.parse(JSON.stringify(r)));
+  }
+  throw new Error('not done');
+}
+
+const tier = (key: string) => objects.get(key)!.tags['redis-dr:tier'];
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  const c = server.client();
+  for (let i = 0; i < 4; i++) await c.set(`k:${i}`, 'v');
+  small = readFileSync(await bgsave(server, c));
+  const pipe = c.pipeline();
+  for (let i = 4; i < 600; i++) pipe.set(`k:${i}`, 'v');
+  await pipe.exec();
+  large = Buffer.from(readFileSync(await bgsave(server, c)));
+});
+afterAll(async () => server?.stop());
+
+beforeEach(() => {
+  s3.reset();
+  objects = new Map();
+  s3.on(ListObjectsV2Command).callsFake((i: { Prefix?: string }) => ({
+    Contents: [...objects.keys()].filter((k) => k.startsWith(i.Prefix ?? '')).sort().map((Key) => ({ Key, Size: objects.get(Key)!.size })),
+    IsTruncated: false,
+  }));
+  s3.on(GetObjectTaggingCommand).callsFake((i: { Key: string }) => ({ TagSet: Object.entries(objects.get(i.Key)!.tags).map(([Key, Value]) => ({ Key, Value })) }));
+  s3.on(PutObjectTaggingCommand).callsFake((i: { Key: string; Tagging: { TagSet: { Key: string; Value: string }[] } }) => {
+    objects.get(i.Key)!.tags = Object.fromEntries(i.Tagging.TagSet.map((t) => [t.Key, t.Value]));
+    return {};
+  });
+  deps = {
+    s3: new S3Client({ region: 'eu-central-1' }),
+    metrics: new MemoryMetrics(),
+    log: new MemoryLog(),
+    clock: { now: () => 1_000 },
+    deadline: Number.POSITIVE_INFINITY,
+    alert: async () => undefined,
+    where: { deployment: 'prod', region: 'eu-central-1' },
+  };
+});
+
+describe('verify-rdb: keyspace-collapse tripwire on DR copies', () => {
+  it('a copy with 4 keys after copies with 1000: the earlier copies are held (held-<tier>), KeyspaceCollapsed is 1', async () => {
+    verifiedCopy('rdr-sessions-prod-20261120-0000', 1000, 'weekly');
+    verifiedCopy('rdr-sessions-prod-20261121-0800', 1000, 'daily');
+    verifiedCopy('rdr-other-prod-20261121-0800', 1000, 'daily');
+    newCopy('rdr-sessions-prod-20261121-0900-0001.rdb', small);
+
+    await verify('rdr-sessions-prod-20261121-0900-0001.rdb');
+
+    expect(tier('rdr-sessions-prod-20261120-0000-0001.rdb')).toBe('held-weekly');
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('held-daily');
+    // The collapsed copy itself and another cache's copies keep their tier.
+    expect(tier('rdr-sessions-prod-20261121-0900-0001.rdb')).toBe('hourly');
+    expect(tier('rdr-other-prod-20261121-0800-0001.rdb')).toBe('daily');
+    // The verifier's verdict and the other tags stay on the held copies.
+    expect(objects.get('rdr-sessions-prod-20261121-0800-0001.rdb')!.tags['redis-dr:verified']).toBe('ok');
+    expect(deps.metrics.sum('KeyspaceCollapsed', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(1);
+    expect(deps.metrics.sum('KeyspaceCollapsed', { Bucket: BUCKET })).toBe(1);
+    expect(deps.log.lines.find((l) => l.message.startsWith('keyspace collapsed'))?.extra).toMatchObject({ collapse: { point: 'rdr-sessions-prod-20261121-0900', previous: 'rdr-sessions-prod-20261121-0800' } });
+  });
+
+  it('a drop within the threshold (600 after 1000) holds nothing and counts 0', async () => {
+    verifiedCopy('rdr-sessions-prod-20261121-0800', 1000);
+    newCopy('rdr-sessions-prod-20261121-0900-0001.rdb', large);
+    await verify('rdr-sessions-prod-20261121-0900-0001.rdb');
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('daily');
+    expect(s3.commandCalls(PutObjectTaggingCommand).map((c) => c.args[0].input.Key)).toEqual(['rdr-sessions-prod-20261121-0900-0001.rdb']);
+    expect(deps.metrics.sum('KeyspaceCollapsed', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(0);
+  });
+
+  it("follows the plan's collapseThresholdPct (a 40 % drop trips at 30)", async () => {
+    verifiedCopy('rdr-sessions-prod-20261121-0800', 1000);
+    newCopy('rdr-sessions-prod-20261121-0900-0001.rdb', large);
+    await verify('rdr-sessions-prod-20261121-0900-0001.rdb');
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('daily');
+    objects.get('rdr-sessions-prod-20261121-0900-0001.rdb')!.tags = { 'redis-dr:tier': 'hourly', 'redis-dr:plan': 'sessions', 'redis-dr:shard': '0001/0001' };
+    await verify('rdr-sessions-prod-20261121-0900-0001.rdb', 'Object Tags Added');
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('daily');
+    deps = { ...deps, collapseThresholdPct: { sessions: 30 } };
+    objects.get('rdr-sessions-prod-20261121-0900-0001.rdb')!.tags = { 'redis-dr:tier': 'hourly', 'redis-dr:plan': 'sessions', 'redis-dr:shard': '0001/0001' };
+    await verify('rdr-sessions-prod-20261121-0900-0001.rdb', 'Object Tags Added');
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('held-daily');
+  });
+
+  it('a cluster-mode export is judged only once every shard is verified, on the sum of the shards', async () => {
+    verifiedCopy('rdr-sessions-prod-20261121-0800', 500, 'daily', 2);
+    newCopy('rdr-sessions-prod-20261121-0900-0001.rdb', small, 1, 2);
+    newCopy('rdr-sessions-prod-20261121-0900-0002.rdb', small, 2, 2);
+
+    await verify('rdr-sessions-prod-20261121-0900-0001.rdb');
+    // Shard 2 not verified yet: 4 keys of 1000 is no verdict.
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('daily');
+    expect(deps.metrics.points.filter((p) => p.name === 'KeyspaceCollapsed')).toEqual([]);
+
+    await verify('rdr-sessions-prod-20261121-0900-0002.rdb');
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('held-daily');
+    expect(tier('rdr-sessions-prod-20261121-0800-0002.rdb')).toBe('held-daily');
+    expect(deps.log.lines.find((l) => l.message.startsWith('keyspace collapsed'))?.extra).toMatchObject({ collapse: { detail: expect.stringContaining('holds 8 keys') } });
+  });
+
+  it('holding that fails throws (the state machine retries); the retry finds the verdict written and holds', async () => {
+    verifiedCopy('rdr-sessions-prod-20261121-0800', 1000);
+    newCopy('rdr-sessions-prod-20261121-0900-0001.rdb', small);
+    let refusals = 1;
+    s3.on(PutObjectTaggingCommand).callsFake((i: { Key: string; Tagging: { TagSet: { Key: string; Value: string }[] } }) => {
+      if (i.Key === 'rdr-sessions-prod-20261121-0800-0001.rdb' && refusals-- > 0) throw awsError('AccessDenied', 'denied');
+      objects.get(i.Key)!.tags = Object.fromEntries(i.Tagging.TagSet.map((t) => [t.Key, t.Value]));
+      return {};
+    });
+
+    await expect(verify('rdr-sessions-prod-20261121-0900-0001.rdb')).rejects.toThrow(/holding 1 earlier DR copies failed/);
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('daily');
+
+    await verify('rdr-sessions-prod-20261121-0900-0001.rdb');
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('held-daily');
+  });
+
+  it('a release stays released: a tag event on an older copy does not hold again', async () => {
+    verifiedCopy('rdr-sessions-prod-20261121-0800', 1000);
+    verifiedCopy('rdr-sessions-prod-20261121-0900', 4);
+    // Released by an operator: back to daily; then its own tag event arrives.
+    await verify('rdr-sessions-prod-20261121-0800-0001.rdb', 'Object Tags Added');
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('daily');
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+  });
+});
+
+describe('verify-rdb handler: REDIS_DR_COLLAPSE_THRESHOLDS', () => {
+  it('reads each plan its threshold, and refuses a value that is no such object, naming it and the fix', () => {
+    expect(collapseThresholds('{"sessions":30,"queues":100}')).toEqual({ sessions: 30, queues: 100 });
+    expect(collapseThresholds(undefined)).toEqual({});
+    expect(() => collapseThresholds('{"sessions":150}')).toThrow('REDIS_DR_COLLAPSE_THRESHOLDS must be a JSON object of plan name to a percentage 0..100, got "{\\"sessions\\":150}": redeploy the DR stack');
+    expect(() => collapseThresholds('nope')).toThrow(/got "nope"/);
+  });
+});

@@ -1,0 +1,504 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../../../lambdas/handlers/verify-rdb';
+import { ALARM_KINDS } from '../../../../lambdas/domain/alerting/catalog';
+import type { Page } from '../../../../lambdas/domain/alerting/page';
+import {
+  corruptAlert,
+  MAX_VERIFY_RESTARTS,
+  s3ObjectEventSchema,
+  verifyStep,
+  verifyStepSchema,
+  type S3ObjectEvent,
+  type VerifyDeps,
+  type VerifyOutcome,
+  type VerifyStepInput,
+  type VerifyStepResult,
+} from '../../../../lambdas/jobs/dr-copies/verify-rdb';
+import { parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary';
+import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes';
+import { Crc64 } from '../../../../lambdas/domain/rdb/crc64';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
+import { serveObject } from '../../../support/s3-object-mock';
+import { VERIFY_GAVE_UP } from '../../../../lambdas/domain/dr-copies/verify-errors';
+
+const BUCKET = 'redis-dr-prod-123456789012-eu-central-1';
+const KEY = 'rdr-sessions-prod-20261121-0200-0002.rdb';
+
+function event(detailType: S3ObjectEvent['detail-type'] = 'Object Created', key = KEY, versionId = 'v1'): S3ObjectEvent {
+  return {
+    'detail-type': detailType,
+    source: 'aws.s3',
+    detail: { bucket: { name: BUCKET }, object: { key, size: 100, 'version-id': versionId } },
+  };
+}
+
+/**
+ * Invokes the step as the verify state machine does, until it is done: each
+ * result goes through JSON (the execution state) and is validated again as
+ * the next invocation's input. Returns the outcome and every step's result.
+ */
+async function runToEnd(e: S3ObjectEvent, deps: VerifyDeps, maxSteps = 10_000): Promise<VerifyOutcome & { steps: VerifyStepResult[] }> {
+  let input: VerifyStepInput = { event: e };
+  const steps: VerifyStepResult[] = [];
+  for (let i = 0; i < maxSteps; i++) {
+    const result = await verifyStep(input, deps);
+    steps.push(result);
+    if (result.done) return { ...result.outcome, steps };
+    input = verifyStepSchema.parse(JSON.parse(JSON.stringify(result)));
+  }
+  throw new Error(`not done after ${maxSteps} steps`);
+}
+
+describe('verify-rdb handler', () => {
+  const s3 = mockClient(S3Client);
+  let deps: VerifyDeps & { metrics: MemoryMetrics; log: MemoryLog; alerts: Page[] };
+  let server: RedisServer;
+  let rdb: Buffer;
+  let keys: number;
+
+  beforeAll(async () => {
+    // A real RDB from a real server: several types, expiries, two databases.
+    server = await startRedisServer();
+    const c = server.client();
+    const pipe = c.pipeline();
+    for (let i = 0; i < 300; i++) pipe.set(`s:${i}`, `value-${i}`.repeat(i % 7 + 1));
+    for (let i = 0; i < 20; i++) pipe.hset(`h:${i}`, { a: '1', b: 'x'.repeat(100) });
+    for (let i = 0; i < 20; i++) pipe.rpush(`l:${i}`, 'a', 'b', 'c');
+    for (let i = 0; i < 10; i++) pipe.zadd(`z:${i}`, 1, 'one', 2, 'two');
+    for (let i = 0; i < 10; i++) pipe.sadd(`set:${i}`, 1, 2, 3);
+    pipe.xadd('stream', '*', 'f', 'v');
+    for (let i = 0; i < 25; i++) pipe.set(`ttl:${i}`, 'x', 'EX', 3600);
+    pipe.select(3);
+    pipe.set('db3', 'here');
+    await pipe.exec();
+    keys = 300 + 20 + 20 + 10 + 10 + 1 + 25 + 1;
+    rdb = readFileSync(await bgsave(server, c));
+  });
+  afterAll(async () => server?.stop());
+
+  beforeEach(() => {
+    s3.reset();
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] }); // the tripwire's listing: no other copies
+    const alerts: Page[] = [];
+    deps = {
+      s3: new S3Client({ region: 'eu-central-1' }),
+      metrics: new MemoryMetrics(),
+      log: new MemoryLog(),
+      clock: { now: () => 1_000 },
+      deadline: Number.POSITIVE_INFINITY,
+      alerts,
+      alert: async (page) => {
+        alerts.push(page);
+      },
+      where: { deployment: 'prod', region: 'eu-central-1' },
+    };
+  });
+
+  function putTags(): Record<string, string> {
+    const calls = s3.commandCalls(PutObjectTaggingCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]!.args[0].input;
+    expect(input).toMatchObject({ Bucket: BUCKET, Key: KEY, VersionId: 'v1' });
+    return Object.fromEntries(input.Tagging!.TagSet!.map((t) => [t.Key, t.Value]));
+  }
+
+  it('verifies a real RDB, tags it ok with the counts, keeps the tags already there, and counts it', async () => {
+    const existing = [
+      { Key: 'redis-dr:tier', Value: 'daily' },
+      { Key: 'redis-dr:plan', Value: 'sessions' },
+    ];
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: existing });
+    serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+
+    const outcome = await runToEnd(event(), deps);
+
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok', keys, bytes: rdb.length });
+    const tags = putTags();
+    expect(tags['redis-dr:tier']).toBe('daily');
+    expect(tags['redis-dr:plan']).toBe('sessions');
+    expect(tags['redis-dr:verified']).toBe('ok');
+    const summary = parseRdbSummary(tags['redis-dr:rdb']);
+    expect(summary).toMatchObject({ keys, expires: 25, byType: { string: 326, hash: 20, list: 20, zset: 10, set: 10, stream: 1 } });
+    expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(1);
+    expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(1);
+    expect(deps.metrics.sum('RdbKeys', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(keys);
+    expect(deps.metrics.sum('RdbCorrupt', { Bucket: BUCKET })).toBe(0);
+    expect(deps.alerts).toEqual([]);
+  });
+
+  it.each(CORPUS_CASES)('gives the corpus file %s its verdict and key count (a checksum is required of DR copies)', async (file, version, checksum, expectedKeys) => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: readFileSync(`${CORPUS_DIR}/${file}`), etag: '"e1"', versionId: 'v1' });
+    const outcome = await runToEnd(event(), deps);
+    if (checksum === 'ok') {
+      expect(outcome).toMatchObject({ verdict: 'ok', keys: expectedKeys });
+      expect(parseRdbSummary(putTags()['redis-dr:rdb'])?.keys).toBe(expectedKeys);
+    } else {
+      // RDB < 5 has no CRC-64: ElastiCache never exports such a file, and a copy without one is not proven intact.
+      expect(outcome).toMatchObject({ verdict: 'corrupt', error: { message: `checksum required, but RDB version ${version} files carry none (CRC-64 trailers start with version 5)` } });
+    }
+  });
+
+  it('tags a copy whose CRC-64 trailer was zeroed corrupt: ElastiCache exports always carry one', async () => {
+    const zeroed = Buffer.from(rdb);
+    zeroed.fill(0, zeroed.length - 8);
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: zeroed, etag: '\"e1\"', versionId: 'v1' });
+    const outcome = await runToEnd(event(), deps);
+    expect(outcome.verdict).toBe('corrupt');
+    expect(outcome.error?.message).toMatch(/^checksum required, but the CRC-64 trailer is all zeros/);
+    expect(putTags()['redis-dr:verified']).toBe('corrupt');
+    expect(deps.alerts).toHaveLength(1);
+  });
+
+  it('tags a copy in a newer RDB format unsupported: paged as what it is (not corrupt), counted apart, never a verified copy', async () => {
+    // A real file whose header says a version newer than the verifier reads (the CRC-64 fixed up): a newer engine's export.
+    const newer = Buffer.from(rdb);
+    newer.write('REDIS0099', 0, 'latin1');
+    newer.writeBigUInt64LE(new Crc64().update(newer, 0, newer.length - 8).value, newer.length - 8);
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:snapshot', Value: 'rdr-sessions-prod-20261121-0200' }] });
+    serveObject(s3, { bytes: newer, etag: '"e1"', versionId: 'v1' });
+
+    const outcome = await runToEnd(event(), deps);
+
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'unsupported' });
+    expect(outcome.error?.message).toMatch(/^unsupported format \(version 99, written by a Redis newer than/);
+    const tags = putTags();
+    expect(tags['redis-dr:verified']).toBe('unsupported');
+    const summary = parseRdbSummary(tags['redis-dr:rdb']);
+    expect(summary?.unsupported?.message).toMatch(/^unsupported format version 99 written by a Redis newer than/);
+    expect(summary?.error).toBeUndefined();
+    expect(deps.metrics.sum('RdbUnsupported', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(1);
+    expect(deps.metrics.sum('RdbCorrupt', { Bucket: BUCKET })).toBe(0);
+    expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(0);
+    expect(deps.alerts).toHaveLength(1);
+    const { subject, message, attributes } = deps.alerts[0]!;
+    expect(subject).toBe('[WARNING] redis-dr prod: DR copy in an unsupported format - sessions-prod eu-central-1');
+    expect(message).toContain(`s3://${BUCKET}/${KEY} (version v1) could not be verified: unsupported format (version 99`);
+    expect(message).not.toMatch(/is corrupt/);
+    expect(message).toContain('docs/runbooks/dr-copies.md');
+    expect(attributes).toEqual({ kind: 'rdb-unsupported', severity: 'warning', deployment: 'prod', region: 'eu-central-1', target: 'sessions-prod', bucket: BUCKET });
+
+    // Its own tagging event finds the verdict and keeps it: still unsupported, not corrupt.
+    s3.reset();
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:verified', Value: 'unsupported' }] });
+    expect(await runToEnd(event('Object Tags Added'), deps)).toMatchObject({ action: 'already-verified', verdict: 'unsupported' });
+  });
+
+  it('verifies a copy in Valkey\'s compressed envelope (rdbcompression lz4) as the RDB it holds; one that cannot finish in one invocation gives up by name', async () => {
+    const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: rdb });
+    const enveloped = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: enveloped, etag: '"e1"', versionId: 'v1' });
+    expect(await runToEnd(event(), deps)).toMatchObject({ action: 'verified', verdict: 'ok', keys, bytes: enveloped.length });
+    expect(putTags()['redis-dr:verified']).toBe('ok');
+
+    // A checkpoint is an offset into the RDB's bytes, which a compressed copy's are not: no pause, a named give-up.
+    s3.reset();
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: enveloped, etag: '"e1"', versionId: 'v1' });
+    await expect(verifyStep({ event: event() }, { ...deps, deadline: 0, reads: { partBytes: 4096 } })).rejects.toThrow(/is LZ4-compressed .* cannot be checkpointed/);
+  });
+
+  it.each([
+    ['a flipped bit', (b: Buffer) => { const c = Buffer.from(b); c[Math.floor(c.length / 2)]! ^= 0x10; return c; }],
+    ['a truncated copy', (b: Buffer) => b.subarray(0, Math.floor(b.length * 0.7))],
+  ])('tags %s corrupt, pages on-call with what and where, and deletes nothing', async (_what, damage) => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:snapshot', Value: 'rdr-sessions-prod-20261121-0200' }] });
+    serveObject(s3, { bytes: damage(rdb), etag: '\"e1\"', versionId: 'v1' });
+
+    const outcome = await runToEnd(event(), deps);
+
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'corrupt' });
+    expect(outcome.error?.offset).toBeGreaterThan(0);
+    const tags = putTags();
+    expect(tags['redis-dr:verified']).toBe('corrupt');
+    expect(parseRdbSummary(tags['redis-dr:rdb'])?.error?.offset).toBe(outcome.error!.offset);
+    expect(deps.metrics.sum('RdbCorrupt', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(1);
+    expect(deps.alerts).toHaveLength(1);
+    const { subject, message, attributes } = deps.alerts[0]!;
+    // Severity, title and runbook come from the alert catalog, like the rdb-corrupt alarm's page.
+    expect(subject).toBe('[CRITICAL] redis-dr prod: corrupt DR copy - sessions-prod eu-central-1');
+    expect(message).toContain(`s3://${BUCKET}/${KEY} (version v1) is corrupt at byte ${outcome.error!.offset}`);
+    expect(message).toContain('Snapshot: rdr-sessions-prod-20261121-0200');
+    expect(message).toContain('docs/runbooks/corruption.md');
+    expect(message).toContain('Region: eu-central-1. Deployment: prod.');
+    expect(attributes).toEqual({ kind: 'rdb-corrupt', severity: 'critical', deployment: 'prod', region: 'eu-central-1', target: 'sessions-prod', bucket: BUCKET });
+    expect(attributes.severity).toBe(ALARM_KINDS['rdb-corrupt'].severity);
+    // Only reads and one tagging call reached S3.
+    expect([...new Set(s3.calls().map((c) => c.args[0].constructor.name))].sort()).toEqual([
+      'GetObjectCommand',
+      'GetObjectTaggingCommand',
+      'HeadObjectCommand',
+      'PutObjectTaggingCommand',
+    ]);
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(1);
+  });
+
+  it('tags a copy Redis loads ok, and logs what only sanitize-dump-payload yes would refuse as a warning', async () => {
+    // A small hash listpack with a field twice, and a correct CRC-64 (the DR region requires one).
+    const lp = [0x0e, 0, 0, 0, 4, 0, 0x81, 0x66, 2, 0x81, 0x31, 2, 0x81, 0x66, 2, 0x81, 0x32, 2, 0xff].map((b, i) => (i === 0 ? 6 + 12 + 1 : b));
+    const bytes = Uint8Array.from([...Buffer.from('REDIS0010'), 0xfe, 0x00, 0x10, 0x01, 0x68, lp.length, ...lp, 0xff]);
+    const crc = new Crc64();
+    crc.update(bytes, 0, bytes.length);
+    const trailer = new Uint8Array(8);
+    new DataView(trailer.buffer).setBigUint64(0, crc.value, true);
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: Buffer.concat([bytes, trailer]), etag: '\"e1\"', versionId: 'v1' });
+
+    const outcome = await runToEnd(event(), deps);
+
+    expect(outcome).toMatchObject({ verdict: 'ok', keys: 1 });
+    expect(putTags()['redis-dr:verified']).toBe('ok');
+    const line = deps.log.lines.find((l) => l.message === 'DR copy verified, with warnings');
+    expect(line?.level).toBe('warn');
+    expect(line?.extra).toMatchObject({ warningCount: 1, warnings: [{ message: expect.stringMatching(/duplicate hash fields in a listpack: Redis loads it/) }] });
+    expect(deps.alerts).toHaveLength(0);
+  });
+
+  it('does nothing for a copy that already carries a verdict (its own tagging event)', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:verified', Value: 'ok' }] });
+    const outcome = await runToEnd(event('Object Tags Added'), deps);
+    expect(outcome).toMatchObject({ action: 'already-verified', verdict: 'ok' });
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+  });
+
+  it('verifies again when replicated source tags replaced the verdict', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'weekly' }] });
+    serveObject(s3, { bytes: rdb, etag: '\"e1\"', versionId: 'v1' });
+    const outcome = await runToEnd(event('Object Tags Added'), deps);
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok' });
+    expect(putTags()).toMatchObject({ 'redis-dr:tier': 'weekly', 'redis-dr:verified': 'ok' });
+  });
+
+  it('treats an object deleted since the event as nothing to do', async () => {
+    s3.on(GetObjectTaggingCommand).rejects(awsError('NoSuchKey', 'The specified key does not exist.', 404));
+    await expect(runToEnd(event(), deps)).resolves.toMatchObject({ action: 'gone' });
+    expect(deps.metrics.sum('RdbVerifyErrors', { Bucket: BUCKET })).toBe(0);
+  });
+
+  it('fails the invocation (EventBridge retries, then the DLQ) when tagging is refused, and counts the error', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: rdb, etag: '\"e1\"', versionId: 'v1' });
+    s3.on(PutObjectTaggingCommand).rejects(awsError('AccessDenied', 'Access Denied', 403));
+    await expect(runToEnd(event(), deps)).rejects.toThrow('Access Denied');
+    expect(deps.metrics.sum('RdbVerifyErrors', { Bucket: BUCKET })).toBe(1);
+    expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(0);
+  });
+
+  it('pages a corrupt copy before tagging it: a page that cannot be sent fails the invocation with no verdict, so the retry pages again', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: rdb.subarray(0, 100), etag: '\"e1\"', versionId: 'v1' });
+    deps = { ...deps, alert: async () => Promise.reject(awsError('AuthorizationError', 'not allowed to publish', 403)) };
+    await expect(runToEnd(event(), deps)).rejects.toThrow('not allowed to publish');
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+  });
+
+  describe('a copy too large for one invocation (resumable: checkpoints carried by the state machine)', () => {
+    /** A clock that moves 1 ms per reading and a deadline already past: every invocation pauses right after its first chunk. */
+    function tinyBudget(): VerifyDeps & { metrics: MemoryMetrics; log: MemoryLog; alerts: Page[] } {
+      let t = 1_000;
+      const alerts: Page[] = [];
+      return {
+        ...deps,
+        metrics: new MemoryMetrics(),
+        log: new MemoryLog(),
+        alerts,
+        alert: async (page) => void alerts.push(page),
+        clock: { now: () => t++ },
+        deadline: 0,
+        reads: { partBytes: 1024, concurrency: 3 },
+      };
+    }
+
+    it('verifies over many invocations with the one-pass verdict, tags and counts, and counts it once', async () => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'daily' }] });
+      serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+      const once = await runToEnd(event(), deps);
+      const oneTags = putTags();
+      const oneMetrics = deps.metrics;
+
+      s3.reset();
+
+      s3.on(ListObjectsV2Command).resolves({ Contents: [] }); // the tripwire's listing: no other copies
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'daily' }] });
+      const server = serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+      deps = tinyBudget();
+      const many = await runToEnd(event(), deps);
+
+      expect(many.steps.length).toBeGreaterThan(5);
+      expect(many).toMatchObject({ action: 'verified', verdict: 'ok', keys, bytes: rdb.length, invocations: many.steps.length });
+      expect(many.keys).toBe(once.keys);
+      expect(putTags()).toEqual(oneTags);
+      // The expiry histogram too (carried in the checkpoints): a drill of this copy subtracts only the keys expired by its check.
+      expect(parseRdbSummary(oneTags['redis-dr:rdb'])?.expiryHistogram).toMatch(/^[0-9a-z]+\/[0-9a-z]+\.p$/); // 25 keys, one bucket
+      // One verdict: one tagging call, one RdbVerified, one duration measured from the first invocation.
+      expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(1);
+      expect(deps.metrics.sum('RdbKeys', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(oneMetrics.sum('RdbKeys', { Bucket: BUCKET, Target: 'sessions-prod' }));
+      expect(many.seconds).toBeGreaterThan(0);
+      // Each invocation read on from the checkpoint before: the ranges cover the file once, in order, with no byte read twice.
+      const firsts = server.ranges.map((r) => Number(/^bytes=(\d+)-/.exec(r)![1]));
+      const resumes = many.steps.slice(0, -1).map((st) => (st.done ? -1 : st.progress!.checkpoint.offset));
+      for (const offset of resumes) expect(firsts).toContain(offset);
+      expect([...resumes].sort((a, b) => a - b)).toEqual(resumes);
+      // Every part asked for the pinned version and ETag.
+      for (const call of s3.commandCalls(GetObjectCommand)) expect(call.args[0].input).toMatchObject({ VersionId: 'v1', IfMatch: '"e1"' });
+    });
+
+    it('a corrupt copy found in a later invocation fails at the offset one pass names, and pages once', async () => {
+      const damaged = Buffer.from(rdb);
+      damaged[Math.floor(damaged.length * 0.8)]! ^= 0x10;
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes: damaged, etag: '"e1"', versionId: 'v1' });
+      const once = await runToEnd(event(), deps);
+      s3.reset();
+      s3.on(ListObjectsV2Command).resolves({ Contents: [] }); // the tripwire's listing: no other copies
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes: damaged, etag: '"e1"', versionId: 'v1' });
+      deps = tinyBudget();
+      const many = await runToEnd(event(), deps);
+      expect(many.steps.length).toBeGreaterThan(3);
+      expect(many.verdict).toBe('corrupt');
+      expect(many.error).toEqual(once.error);
+      expect(deps.alerts).toHaveLength(1);
+      expect(deps.metrics.sum('RdbCorrupt', { Bucket: BUCKET })).toBe(1);
+    });
+
+    it('resumes a checkpoint written before moduleAux existed (an execution in flight across a deploy)', async () => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+      deps = tinyBudget();
+      const first = await verifyStep({ event: event() }, deps);
+      expect(first.done).toBe(false);
+      const older = JSON.parse(JSON.stringify(first));
+      delete older.progress.checkpoint.moduleAux;
+      let r = await verifyStep(verifyStepSchema.parse(older), deps);
+      while (!r.done) r = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(r))), deps);
+      expect(r.outcome).toMatchObject({ verdict: 'ok', keys });
+    });
+
+    it('an invocation that fails mid-way is retried from the last checkpoint, not from byte 0', async () => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      const server = serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+      deps = tinyBudget();
+      let input: VerifyStepInput = { event: event() };
+      for (let i = 0; i < 4; i++) {
+        const r = await verifyStep(input, deps);
+        expect(r.done).toBe(false);
+        input = verifyStepSchema.parse(JSON.parse(JSON.stringify(r)));
+      }
+      const checkpoint = input.progress!.checkpoint.offset;
+      // S3 fails every read from here on (three attempts per part): the step throws, the state machine keeps its input.
+      server.fault = () => {
+        throw awsError('InternalError', 'We encountered an internal error. Please try again.', 500);
+      };
+      await expect(verifyStep(input, deps)).rejects.toThrow(/internal error/);
+      expect(deps.metrics.sum('RdbVerifyErrors', { Bucket: BUCKET })).toBe(1);
+      // The retry (same input) reads on from the checkpoint.
+      server.fault = undefined;
+      server.ranges.length = 0;
+      const next = await verifyStep(input, deps);
+      expect(server.ranges[0]).toMatch(new RegExp(`^bytes=${checkpoint}-`));
+      expect(next.done ? 0 : next.progress!.checkpoint.offset).toBeGreaterThan(checkpoint);
+      let rest: VerifyStepResult = next;
+      while (!rest.done) rest = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(rest))), deps);
+      expect(rest.outcome).toMatchObject({ verdict: 'ok', keys });
+    });
+
+    it('never uses a checkpoint on another version of the object: a changed ETag starts again from byte 0', async () => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      const server = serveObject(s3, { bytes: rdb, etag: '"e1"' });
+      deps = tinyBudget();
+      const unversioned = (): S3ObjectEvent => {
+        const e = event();
+        return { ...e, detail: { ...e.detail, object: { key: KEY, size: rdb.length } } };
+      };
+      let r = await verifyStep({ event: unversioned() }, deps);
+      r = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(r))), deps);
+      expect(r.done).toBe(false);
+      // A new upload under the same key: other bytes (the same file, saved again), another ETag.
+      server.object.etag = '"e2"';
+      server.ranges.length = 0;
+      r = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(r))), deps);
+      expect(server.ranges[0]).toMatch(/^bytes=0-/);
+      expect(r).toMatchObject({ done: false, restarts: 1, progress: { etag: '"e2"', invocations: 1 } });
+      expect(deps.log.lines.find((l) => l.message.startsWith('the object changed since the last checkpoint'))?.level).toBe('warn');
+      while (!r.done) r = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(r))), deps);
+      expect(r.outcome).toMatchObject({ verdict: 'ok', keys });
+    });
+
+    it('an object replaced while it is read (If-Match refused) starts again from byte 0, and gives up after repeated changes', async () => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      const server = serveObject(s3, { bytes: rdb, etag: '"e1"' });
+      let n = 0;
+      // Every GET sees another object than the HeadObject before it.
+      server.fault = () => {
+        server.object.etag = `"changed-${++n}"`;
+      };
+      const e = event();
+      let input: VerifyStepInput = { event: { ...e, detail: { ...e.detail, object: { key: KEY } } } };
+      for (let i = 1; i <= MAX_VERIFY_RESTARTS; i++) {
+        const r = await verifyStep(input, deps);
+        expect(r).toEqual({ done: false, event: input.event, restarts: i });
+        input = verifyStepSchema.parse(JSON.parse(JSON.stringify(r)));
+      }
+      const gaveUp = await verifyStep(input, deps).catch((e: unknown) => e);
+      expect((gaveUp as Error).message).toContain(`changed ${MAX_VERIFY_RESTARTS + 1} times during its verification`);
+      // Its name is the Lambda error type the state machine does not retry.
+      expect((gaveUp as Error).name).toBe(VERIFY_GAVE_UP);
+      expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+    });
+
+    it('the handler stops reading when the Lambda has two minutes left and returns the progress', async () => {
+      process.env.ALERT_TOPIC_ARN = 'arn:aws:sns:eu-central-1:123456789012:alerts';
+      process.env.REDIS_DR_DEPLOYMENT = 'prod';
+      process.env.AWS_REGION = 'eu-central-1';
+      process.env.REDIS_DR_VERIFY_PART_BYTES = '2048';
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+      const paused = (await handler({ event: event() }, { getRemainingTimeInMillis: () => 120_000 } as never)) as VerifyStepResult;
+      expect(paused.done).toBe(false);
+      expect(paused.done ? undefined : paused.progress?.checkpoint.offset).toBeGreaterThan(0);
+      const finished = (await handler(JSON.parse(JSON.stringify(paused)), { getRemainingTimeInMillis: () => 900_000 } as never)) as VerifyStepResult;
+      expect(finished).toMatchObject({ done: true, outcome: { verdict: 'ok', keys, invocations: 2 } });
+    });
+  });
+
+  it('names foreign keys "unknown" rather than guessing a target', () => {
+    const { subject, attributes } = corruptAlert(BUCKET, 'manual/upload.rdb', undefined, 'unknown', {}, {
+      ok: false,
+      version: 9,
+      checksum: 'mismatch',
+      keys: 0,
+      expires: 0,
+      databases: [],
+      byType: {},
+      auxFields: {},
+      functionLibraries: 0,
+    }, { deployment: 'prod', region: 'eu-central-1' });
+    expect(subject).toBe('[CRITICAL] redis-dr prod: corrupt DR copy - unknown eu-central-1');
+    expect(attributes.target).toBe('unknown');
+  });
+
+  it('accepts the EventBridge S3 event shape and refuses other events by name', () => {
+    expect(s3ObjectEventSchema.safeParse({ ...event(), account: '123', region: 'eu-central-1', time: 'x' }).success).toBe(true);
+    const bad = s3ObjectEventSchema.safeParse({ ...event(), source: 'aws.ec2' });
+    expect(bad.success).toBe(false);
+  });
+
+  it('refuses to run without its alert topic', async () => {
+    const saved = process.env.ALERT_TOPIC_ARN;
+    delete process.env.ALERT_TOPIC_ARN;
+    try {
+      await expect(handler({ event: event() })).rejects.toThrow('ALERT_TOPIC_ARN');
+    } finally {
+      if (saved !== undefined) process.env.ALERT_TOPIC_ARN = saved;
+    }
+  });
+});

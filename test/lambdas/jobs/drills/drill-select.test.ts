@@ -1,0 +1,447 @@
+import {
+  DescribeServerlessCacheSnapshotsCommand,
+  DescribeSnapshotsCommand,
+  ElastiCacheClient,
+  SnapshotNotFoundFault,
+  type ServerlessCacheSnapshot,
+  type Snapshot,
+} from '@aws-sdk/client-elasticache';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { GetObjectTaggingCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { DrillInput } from '../../../../lambdas/domain/drills/drill';
+import { NoRecoveryPointError } from '../../../../lambdas/domain/drills/select';
+import { RestorePreflightError } from '../../../../lambdas/domain/drills/restore-preflight';
+import { exportObjectTags } from '../../../../lambdas/domain/dr-copies/export';
+import { parseSnapshotName } from '../../../../lambdas/domain/plans/naming';
+import { drillSelectEventSchema, selectRecoveryPoint, type DrillSelectEvent } from '../../../../lambdas/jobs/drills/drill-select';
+import { fakeDeps } from '../../../support/fakes';
+
+const ec = mockClient(ElastiCacheClient);
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const s3 = mockClient(S3Client);
+
+const STARTED = '2026-11-21T10:00:00.000Z';
+const DAY = 86_400_000;
+const BUCKET = 'redis-dr-prod-dr';
+const meta = { $metadata: {} };
+const OURS = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'prod', 'redis-dr:plan': 'sessions' };
+
+// ---------------------------------------------------------------------------
+// A small account: snapshots with tags (primary), DR bucket objects with tags.
+
+interface FakeSnapshot {
+  name: string;
+  target: string;
+  status: string;
+  tags: Record<string, string>;
+  shards: number;
+  /** A serverless cache's snapshot (DescribeServerlessCacheSnapshots), else a replication group's. */
+  serverless?: boolean;
+  /** The node type it was taken on (default cache.r7g.large). */
+  nodeType?: string;
+  /** Its node snapshot's CacheSize (`6 MB`), when given. */
+  cacheSize?: string;
+}
+let snapshots: FakeSnapshot[];
+let objects: Map<string, Record<string, string>>;
+/** Object sizes ListObjectsV2 answers (default 100 bytes). */
+let sizes: Map<string, number>;
+let deps: ReturnType<typeof fakeDeps>;
+
+function input(over: Partial<DrillInput> = {}): DrillInput {
+  return {
+    deployment: 'prod',
+    plan: 'sessions',
+    where: 'primary',
+    targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: {} },
+    rtoMinutes: 30,
+    checks: { keyCountTolerancePct: 1, expectKeys: [], expectValues: {}, sampleSize: 10 },
+    ...over,
+  };
+}
+
+function event(over: Partial<DrillInput> = {}, startedAt = STARTED): DrillSelectEvent {
+  return drillSelectEventSchema.parse({ input: input(over), startedAt });
+}
+
+function addSnapshot(name: string, over: Partial<FakeSnapshot> & { tags?: Record<string, string> } = {}): void {
+  const target = over.target ?? /^rdr-(.+)-\d{8}-\d{4}$/.exec(name)![1]!;
+  snapshots.push({
+    name,
+    target,
+    status: 'available',
+    shards: 1,
+    ...over,
+    tags: { ...OURS, 'redis-dr:source': target, 'redis-dr:tier': 'daily', ...over.tags },
+  });
+}
+
+function describeSnapshot(s: FakeSnapshot): Snapshot {
+  const m = /-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})$/.exec(s.name)!;
+  return {
+    SnapshotName: s.name,
+    ReplicationGroupId: s.target,
+    SnapshotStatus: s.status,
+    Engine: 'redis',
+    EngineVersion: '7.1.0',
+    CacheNodeType: s.nodeType ?? 'cache.r7g.large',
+    NumNodeGroups: s.shards,
+    CacheParameterGroupName: s.shards > 1 ? 'default.redis7.cluster.on' : 'default.redis7',
+    NodeSnapshots: [
+      { NodeGroupId: '0001', SnapshotCreateTime: new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, 30)), ...(s.cacheSize ? { CacheSize: s.cacheSize } : {}) },
+    ],
+  };
+}
+
+function describeServerlessSnapshot(s: FakeSnapshot): ServerlessCacheSnapshot {
+  return {
+    ServerlessCacheSnapshotName: s.name,
+    ARN: `arn:aws:elasticache:eu-west-1:111122223333:serverlesscachesnapshot:${s.name}`,
+    Status: s.status,
+    CreateTime: parseSnapshotName(s.name)!.at,
+    ServerlessCacheConfiguration: { ServerlessCacheName: s.target, Engine: 'valkey', MajorEngineVersion: '8' },
+  };
+}
+
+/** Shard objects of export `name` of target `rg` with export and verifier tags; `over` per shard. */
+function putExport(name: string, shards: number, over: Record<number, Record<string, string | undefined>> = {}, present?: number[]): void {
+  const snapshot = name.replace(/-r\d+$/, '');
+  const { at } = parseSnapshotName(snapshot)!;
+  for (const shard of present ?? Array.from({ length: shards }, (_, i) => i + 1)) {
+    const tags: Record<string, string | undefined> = {
+      ...exportObjectTags({
+        tier: 'daily',
+        plan: 'sessions',
+        snapshot,
+        createdAt: new Date(at.getTime() + 42_000),
+        shard,
+        shards,
+        engine: 'redis 7.1.0',
+      }),
+      'redis-dr:verified': 'ok',
+      'redis-dr:rdb': `v=11 keys=${100 * shard} expires=${shard} string=${90 * shard} zset=${10 * shard}`,
+      ...over[shard],
+    };
+    objects.set(
+      `${name}-${String(shard).padStart(4, '0')}.rdb`,
+      Object.fromEntries(Object.entries(tags).filter((e): e is [string, string] => e[1] !== undefined)),
+    );
+  }
+}
+
+beforeEach(() => {
+  ec.reset();
+  tagging.reset();
+  s3.reset();
+  snapshots = [];
+  objects = new Map();
+  sizes = new Map();
+  deps = fakeDeps(Date.parse(STARTED));
+
+  tagging.on(GetResourcesCommand).callsFake((i: { TagFilters: { Key: string; Values?: string[] }[] }) => ({
+    ...meta,
+    // The real API ANDs filters and ORs the values of one filter.
+    ResourceTagMappingList: snapshots
+      .filter((s) => i.TagFilters.every((f) => f.Values?.includes(s.tags[f.Key] ?? '\u0000')))
+      .map((s) => ({
+        ResourceARN: `arn:aws:elasticache:eu-west-1:111122223333:${s.serverless ? 'serverlesscachesnapshot' : 'snapshot'}:${s.name}`,
+        Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+      })),
+  }));
+  ec.on(DescribeSnapshotsCommand).callsFake((i: { ReplicationGroupId?: string; SnapshotName?: string }) => {
+    if (i.SnapshotName) {
+      const s = snapshots.find((x) => x.name === i.SnapshotName);
+      if (!s) throw new SnapshotNotFoundFault({ message: `${i.SnapshotName} not found`, $metadata: {} });
+      return { Snapshots: [describeSnapshot(s)] };
+    }
+    return { Snapshots: snapshots.filter((s) => !s.serverless && s.target === i.ReplicationGroupId).map(describeSnapshot) };
+  });
+  ec.on(DescribeServerlessCacheSnapshotsCommand).callsFake((i: { ServerlessCacheName?: string; ServerlessCacheSnapshotName?: string }) => ({
+    ServerlessCacheSnapshots: snapshots
+      .filter((s) => s.serverless && (i.ServerlessCacheSnapshotName ? s.name === i.ServerlessCacheSnapshotName : s.target === i.ServerlessCacheName))
+      .map(describeServerlessSnapshot),
+  }));
+  s3.on(ListObjectsV2Command).callsFake((i: { Prefix: string }) => ({
+    Contents: [...objects.keys()].filter((k) => k.startsWith(i.Prefix)).map((Key) => ({ Key, Size: sizes.get(Key) ?? 100 })),
+    IsTruncated: false,
+  }));
+  s3.on(GetObjectTaggingCommand).callsFake((i: { Key: string }) => ({
+    TagSet: Object.entries(objects.get(i.Key) ?? {}).map(([Key, Value]) => ({ Key, Value })),
+  }));
+});
+
+describe('drill select, primary region', () => {
+  it('refuses, before anything is created, to drill a snapshot taken on r6gd (data tiering) onto a node type without it', async () => {
+    addSnapshot('rdr-rg-a-20261121-0200', { nodeType: 'cache.r6gd.xlarge' });
+
+    const err = await selectRecoveryPoint(event({ nodeType: 'cache.r6g.xlarge' }), deps).then(() => undefined, (e: unknown) => e);
+
+    expect(err).toBeInstanceOf(RestorePreflightError);
+    expect((err as Error).message).toMatch(/\[data-tiering\] rdr-rg-a-20261121-0200 was taken on cache\.r6gd\.xlarge/);
+    // Onto r6gd itself a drill refuses too: its create step cannot turn data tiering on.
+    const own = await selectRecoveryPoint(event(), deps).then(() => undefined, (e: unknown) => e);
+    expect((own as RestorePreflightError).refusals.map((r) => r.reason)).toEqual([expect.stringMatching(/DataTieringEnabled/)]);
+  });
+
+  it('refuses a snapshot whose CacheSize does not fit drill.nodeType; the snapshot\'s own node type takes it', async () => {
+    addSnapshot('rdr-rg-a-20261121-0200', { cacheSize: '3 GB' });
+
+    const err = await selectRecoveryPoint(event({ nodeType: 'cache.t4g.small' }), deps).then(() => undefined, (e: unknown) => e);
+
+    expect((err as RestorePreflightError).refusals.map((r) => r.rule)).toEqual(['node-memory']);
+    expect((err as Error).message).toMatch(/3\.00 GiB on file, more than cache\.t4g\.small holds/);
+    await expect(selectRecoveryPoint(event(), deps)).resolves.toMatchObject({ nodeType: 'cache.r7g.large' });
+  });
+
+  it('restores the newest available snapshot of the plan, ignoring newer ones of other plans, failed or creating', async () => {
+    addSnapshot('rdr-rg-a-20261121-0200', { tags: { 'redis-dr:keys': '1200', 'redis-dr:canary': 'c-0200' } });
+    addSnapshot('rdr-rg-a-20261121-0100');
+    addSnapshot('rdr-rg-a-20261121-0300', { tags: { 'redis-dr:plan': 'queues' } });
+    addSnapshot('rdr-rg-a-20261121-0400', { status: 'failed' });
+    addSnapshot('rdr-rg-a-20261121-0500', { status: 'creating' });
+
+    const choice = await selectRecoveryPoint(event(), deps);
+
+    expect(choice).toEqual({
+      kind: 'replication-group',
+      target: 'rg-a',
+      recoveryPoint: 'rdr-rg-a-20261121-0200',
+      createdAt: '2026-11-21T02:00:30.000Z',
+      ageSeconds: 8 * 3600 - 30,
+      clusterId: 'rdr-drill-rg-a-a768c3-261121100000',
+      engine: 'redis',
+      engineVersion: '7.1.0',
+      nodeType: 'cache.r7g.large',
+      shards: 1,
+      clusterMode: 'disabled',
+      snapshotName: 'rdr-rg-a-20261121-0200',
+      expected: { keys: 1200, canary: 'c-0200' },
+    });
+  });
+
+  it('restores a sharded snapshot with cluster mode enabled and the input node type', async () => {
+    addSnapshot('rdr-rg-a-20261121-0200', { shards: 3 });
+
+    const choice = await selectRecoveryPoint(event({ nodeType: 'cache.t4g.medium' }), deps);
+
+    expect(choice).toMatchObject({ shards: 3, clusterMode: 'enabled', nodeType: 'cache.t4g.medium', expected: {} });
+  });
+
+  it('rotates over the targets that have a recovery point, one per day, sorted by id', async () => {
+    for (const t of ['rg-a', 'rg-b', 'rg-c']) addSnapshot(`rdr-${t}-20261121-0200`);
+    addSnapshot('rdr-rg-d-20261121-0200', { status: 'creating' });
+    const targets = { replicationGroupIds: ['rg-d', 'rg-c', 'rg-b', 'rg-a'], serverlessCacheNames: [], selectByTags: {} };
+
+    const picked: string[] = [];
+    for (let day = 0; day < 6; day++) {
+      const startedAt = new Date(Date.parse(STARTED) + day * DAY).toISOString();
+      picked.push((await selectRecoveryPoint(event({ targets }, startedAt), deps)).target);
+    }
+
+    // 2026-11-21 is day 20778 since the epoch: 20778 % 3 = 0 → rg-a first.
+    expect(picked).toEqual(['rg-a', 'rg-b', 'rg-c', 'rg-a', 'rg-b', 'rg-c']);
+  });
+
+  it('restores a serverless cache from its newest snapshot of the plan: the snapshot ARN, engine and major version', async () => {
+    const targets = { replicationGroupIds: [], serverlessCacheNames: ['sls-a'], selectByTags: {} };
+    addSnapshot('rdr-sls-a-20261121-0300', { serverless: true, tags: { 'redis-dr:keys': '77' } });
+    addSnapshot('rdr-sls-a-20261121-0400', { serverless: true, status: 'creating' });
+    addSnapshot('rdr-sls-a-20261121-0500', { serverless: true, tags: { 'redis-dr:plan': 'queues' } });
+
+    const choice = await selectRecoveryPoint(event({ targets }), deps);
+
+    expect(choice).toEqual({
+      kind: 'serverless-cache',
+      target: 'sls-a',
+      recoveryPoint: 'rdr-sls-a-20261121-0300',
+      createdAt: '2026-11-21T03:00:00.000Z',
+      ageSeconds: 7 * 3600,
+      clusterId: expect.stringMatching(/^rdr-drill-sls-a-[0-9a-f]{6}-261121100000$/),
+      engine: 'valkey',
+      engineVersion: '8',
+      nodeType: 'serverless',
+      shards: 1,
+      clusterMode: 'enabled',
+      snapshotArns: ['arn:aws:elasticache:eu-west-1:111122223333:serverlesscachesnapshot:rdr-sls-a-20261121-0300'],
+      expected: { keys: 77 },
+    });
+    expect(ec.commandCalls(DescribeSnapshotsCommand)).toHaveLength(0);
+  });
+
+  it('rotates over replication groups and serverless caches alike, and fails with NoRecoveryPointError when nothing is left', async () => {
+    const targets = { replicationGroupIds: ['rg-a'], serverlessCacheNames: ['sls-a'], selectByTags: {} };
+    addSnapshot('rdr-rg-a-20261121-0200', { status: 'creating' });
+    addSnapshot('rdr-sls-a-20261121-0200', { serverless: true, status: 'failed' });
+
+    const err = await selectRecoveryPoint(event({ targets }), deps).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(NoRecoveryPointError);
+    expect((err as Error).name).toBe('NoRecoveryPointError');
+    expect((err as Error).message).toBe(
+      'plan sessions: no usable snapshot to restore: rg-a (no available snapshot of plan sessions); sls-a (no available snapshot of plan sessions)',
+    );
+
+    addSnapshot('rdr-rg-a-20261121-0100');
+    addSnapshot('rdr-sls-a-20261121-0100', { serverless: true });
+    const picked = [];
+    for (let day = 0; day < 2; day++) {
+      const c = await selectRecoveryPoint(event({ targets }, new Date(Date.parse(STARTED) + day * DAY).toISOString()), deps);
+      picked.push(`${c.target} ${c.kind}`);
+    }
+    expect(picked).toEqual(['rg-a replication-group', 'sls-a serverless-cache']);
+  });
+
+  it('fails for a retry, not as NoRecoveryPoint, when the chosen snapshot vanished since the listing', async () => {
+    addSnapshot('rdr-rg-a-20261121-0200');
+    ec.on(DescribeSnapshotsCommand, { SnapshotName: 'rdr-rg-a-20261121-0200' }).rejects(
+      new SnapshotNotFoundFault({ message: 'gone', $metadata: {} }),
+    );
+
+    await expect(selectRecoveryPoint(event(), deps)).rejects.toThrow(
+      'snapshot rdr-rg-a-20261121-0200 is gone since it was listed as available; select again',
+    );
+  });
+});
+
+describe('drill select, DR region', () => {
+  const dr = (over: Partial<DrillInput> = {}, startedAt = STARTED) => event({ where: 'dr', bucket: BUCKET, ...over }, startedAt);
+
+  it('refuses, before anything is created, a sharded copy whose files hold keys outside db 0 (cluster mode would refuse it)', async () => {
+    putExport('rdr-rg-a-20261121-0100', 2, { 2: { 'redis-dr:rdb': 'v=11 keys=200 expires=0 dbs=0+3 string=200' } });
+
+    const err = await selectRecoveryPoint(dr(), deps).then(() => undefined, (e: unknown) => e);
+
+    expect(err).toBeInstanceOf(RestorePreflightError);
+    // The name and message are what the drill's report shows as its error (the state machine catches select into the report).
+    expect((err as Error).name).toBe('RestorePreflightError');
+    expect((err as Error).message).toMatch(
+      /^restore preflight refused rdr-rg-a-20261121-0100 \(nothing was created\): \[cluster-mode-databases\] .*database\(s\) 0, 3.*fix: /,
+    );
+  });
+
+  it('refuses a copy whose largest shard does not fit the drill node type, naming drill.nodeType as the fix', async () => {
+    putExport('rdr-rg-a-20261121-0100', 1);
+    sizes.set('rdr-rg-a-20261121-0100-0001.rdb', 2 * 1024 ** 3);
+
+    const err = await selectRecoveryPoint(dr(), deps).then(() => undefined, (e: unknown) => e);
+    expect((err as RestorePreflightError).refusals?.map((r) => r.rule)).toEqual(['node-memory']);
+    expect((err as Error).message).toMatch(/cache\.t4g\.small holds.*set drill\.nodeType/);
+    // A node type that holds it: chosen as before.
+    await expect(selectRecoveryPoint(dr({ nodeType: 'cache.r7g.large' }), deps)).resolves.toMatchObject({ nodeType: 'cache.r7g.large' });
+  });
+
+  it('skips incomplete, unverified and corrupt exports and seeds from the newest good one, shards in order, types summed', async () => {
+    putExport('rdr-rg-a-20261121-0400', 3, {}, [1, 3]); // shard 2 still replicating
+    putExport('rdr-rg-a-20261121-0300', 3, { 2: { 'redis-dr:verified': undefined, 'redis-dr:rdb': undefined } });
+    putExport('rdr-rg-a-20261121-0200-r2', 3, { 3: { 'redis-dr:verified': 'corrupt', 'redis-dr:rdb': 'v=11 keys=0 expires=0 error@9=bad' } });
+    putExport('rdr-rg-a-20261121-0100', 3);
+    putExport('rdr-rg-a-20261120-0100', 3);
+
+    const choice = await selectRecoveryPoint(dr(), deps);
+
+    const key = (s: number) => `rdr-rg-a-20261121-0100-000${s}.rdb`;
+    expect(choice).toEqual({
+      kind: 'replication-group',
+      target: 'rg-a',
+      recoveryPoint: 'rdr-rg-a-20261121-0100',
+      createdAt: '2026-11-21T01:00:42.000Z',
+      ageSeconds: 9 * 3600 - 42,
+      clusterId: 'rdr-drill-rg-a-a768c3-261121100000',
+      engine: 'redis',
+      engineVersion: '7.1.0',
+      nodeType: 'cache.t4g.small',
+      shards: 3,
+      clusterMode: 'enabled',
+      snapshotArns: [1, 2, 3].map((s) => `arn:aws:s3:::${BUCKET}/${key(s)}`),
+      cacheParameterGroupName: 'default.redis7.cluster.on',
+      nodeGroupConfiguration: [
+        { NodeGroupId: '0001', Slots: '0-5460', ReplicaCount: 0 },
+        { NodeGroupId: '0002', Slots: '5461-10921', ReplicaCount: 0 },
+        { NodeGroupId: '0003', Slots: '10922-16383', ReplicaCount: 0 },
+      ],
+      expected: { keys: 600, expires: 6, byType: { string: 540, zset: 60 } },
+    });
+    // Nothing older than the chosen export was read.
+    const read = s3.commandCalls(GetObjectTaggingCommand).map((c) => c.args[0].input.Key);
+    expect(read.some((k) => k?.startsWith('rdr-rg-a-20261120'))).toBe(false);
+  });
+
+  it('ignores other plans and exports below minTier', async () => {
+    putExport('rdr-rg-a-20261121-0300', 1, { 1: { 'redis-dr:plan': 'queues', 'redis-dr:tier': 'monthly' } });
+    putExport('rdr-rg-a-20261121-0200', 1);
+    putExport('rdr-rg-a-20261101-0000', 1, { 1: { 'redis-dr:tier': 'monthly' } });
+
+    const choice = await selectRecoveryPoint(dr({ minTier: 'weekly' }), deps);
+
+    expect(choice).toMatchObject({ recoveryPoint: 'rdr-rg-a-20261101-0000', shards: 1, clusterMode: 'disabled' });
+  });
+
+  it('lists only the explicit targets’ prefixes, and keeps a same-prefix target out', async () => {
+    putExport('rdr-rg-a-b-20261121-0300', 1, { 1: { 'redis-dr:source': 'rg-a-b' } });
+    putExport('rdr-rg-a-20261121-0200', 1);
+
+    const choice = await selectRecoveryPoint(dr(), deps);
+
+    expect(choice.target).toBe('rg-a');
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-rg-a-']);
+  });
+
+  it('with a tag selection, takes every target whose exports carry the plan; a listed serverless cache restores as one', async () => {
+    putExport('rdr-rg-b-20261121-0200', 1);
+    putExport('rdr-sls-a-20261121-0300', 3);
+    const targets = { replicationGroupIds: [], serverlessCacheNames: ['sls-a'], selectByTags: { team: 'payments' } };
+
+    const picked = [];
+    for (let day = 0; day < 2; day++) picked.push(await selectRecoveryPoint(dr({ targets }, new Date(Date.parse(STARTED) + day * DAY).toISOString()), deps));
+
+    expect(picked.map((c) => `${c.target} ${c.kind}`)).toEqual(['rg-b replication-group', 'sls-a serverless-cache']);
+    const key = (s: number) => `rdr-sls-a-20261121-0300-000${s}.rdb`;
+    // A serverless cache takes every shard's copy, engine and major version; it lays out its slots itself.
+    expect(picked[1]).toEqual({
+      kind: 'serverless-cache',
+      target: 'sls-a',
+      recoveryPoint: 'rdr-sls-a-20261121-0300',
+      createdAt: '2026-11-21T03:00:42.000Z',
+      ageSeconds: expect.any(Number),
+      clusterId: expect.stringMatching(/^rdr-drill-sls-a-[0-9a-f]{6}-261122100000$/),
+      engine: 'redis',
+      engineVersion: '7',
+      nodeType: 'serverless',
+      shards: 3,
+      clusterMode: 'enabled',
+      snapshotArns: [1, 2, 3].map((s) => `arn:aws:s3:::${BUCKET}/${key(s)}`),
+      expected: { keys: 600, expires: 6, byType: { string: 540, zset: 60 } },
+    });
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-', 'rdr-']);
+    expect(tagging.commandCalls(GetResourcesCommand)).toHaveLength(0);
+  });
+
+  it('fails with NoRecoveryPointError naming why each target has no usable copy', async () => {
+    putExport('rdr-rg-a-20261121-0200', 2, { 2: { 'redis-dr:verified': undefined } });
+    const targets = { replicationGroupIds: ['rg-a', 'rg-b'], serverlessCacheNames: [], selectByTags: {} };
+
+    const err = await selectRecoveryPoint(dr({ targets }), deps).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(NoRecoveryPointError);
+    expect((err as Error).message).toBe(
+      `plan sessions: no usable DR copy to restore: rg-b (no exports in s3://${BUCKET}); ` +
+        'rg-a (none of 1 export(s) usable; newest: unverified: rdr-rg-a-20261121-0200-0002.rdb not verified yet)',
+    );
+  });
+
+  it('requires the DR bucket, saying so', async () => {
+    await expect(selectRecoveryPoint(event({ where: 'dr' }), deps)).rejects.toThrow(
+      'plan sessions: input.bucket is required when where is "dr" (the DR bucket holding the .rdb copies), got none',
+    );
+  });
+});
+
+describe('drillSelectEventSchema', () => {
+  it('refuses an event without a valid start time, naming the field', () => {
+    const result = drillSelectEventSchema.safeParse({ input: input(), startedAt: 'yesterday' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({ path: ['startedAt'], message: 'must be an ISO-8601 instant' });
+  });
+});

@@ -1,0 +1,610 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Redis from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { FileBackupStore, type BackupStore, type OpenFile, type StoreFileHandle } from '../../../../lambdas/adapters/storage/backup-store';
+import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3';
+import { updateFileAtomic } from '../../../../lambdas/adapters/host/textfile';
+import { backupFileName } from '../../../../lambdas/domain/self-managed/backup';
+import { BACKUP_METRICS, formatBackupMetrics } from '../../../../lambdas/domain/self-managed/backup-metrics';
+import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier';
+import { runBackup, type BackupDeps, type BackupRequest } from '../../../../lambdas/jobs/self-managed/backup';
+import { releaseBackupHold } from '../../../../lambdas/jobs/self-managed/release-backup-hold';
+import { startPingServer, type PingServer } from '../../../support/ping-server';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server';
+
+const retention = { hourly: 2, daily: 3, weekly: 1, monthly: 1, minKeep: 2, timeZone: 'UTC' };
+
+function deps(server: RedisServer, overrides: Partial<BackupDeps> = {}): BackupDeps {
+  return {
+    connect: async () => server.client(),
+    pull: async () => {
+      throw new Error('remote mode is not used here');
+    },
+    openFile: async (path) => (await open(path, 'r')).createReadStream({ highWaterMark: 64 * 1024 }),
+    now: () => Date.now(),
+    timing: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), pollMs: 20, timeoutMs: 30_000 },
+    ...overrides,
+  };
+}
+
+async function fill(c: Redis): Promise<number> {
+  const pipe = c.pipeline();
+  for (let i = 0; i < 500; i++) pipe.set(`session:${i}`, `user-${i}`, 'EX', 3600);
+  for (let i = 0; i < 50; i++) pipe.rpush(`queue:${i}`, 'a', 'b', 'c');
+  pipe.zadd('leaderboard', 1, 'a', 2, 'b');
+  await pipe.exec();
+  return 551;
+}
+
+describe('runBackup (local mode) against a real redis-server', () => {
+  let server: RedisServer;
+  let keys: number;
+  let dir: string;
+  let ping: PingServer;
+  let request: BackupRequest;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    keys = await fill(server.client());
+  });
+  afterAll(async () => server?.stop());
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-backup-test-'));
+    ping = await startPingServer();
+    request = {
+      server: server.url,
+      source: { host: '127.0.0.1', port: server.port },
+      target: 'cache',
+      mode: 'local',
+      store: new FileBackupStore(join(dir, 'backups')),
+      retention,
+      heartbeat: { url: ping.url, start: false, fail: true },
+      metricsFile: join(dir, 'redis-dr.prom'),
+    };
+  });
+  afterEach(async () => {
+    await ping.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores a verified backup named like a recovery point, with its checksum, then pings and writes metrics', async () => {
+    const report = await runBackup(request, deps(server));
+    expect(report.ok).toBe(true);
+    expect(report.steps.map((s) => [s.step, s.ok])).toEqual([
+      ['connect', true],
+      ['destination', true],
+      ['save', true],
+      ['write', true],
+      ['read-back', true],
+      ['keyspace', true],
+      ['retention', true],
+      ['metrics', true],
+      ['heartbeat', true],
+    ]);
+    const file = report.backup!.file;
+    expect(file).toMatch(/^rdr-cache-\d{8}-\d{4}\.rdb$/);
+    expect(report.steps.find((x) => x.step === 'read-back')!.detail).toMatch(/\d+ bytes read back, sha256 matches \(file\)/);
+    expect(JSON.parse(readFileSync(join(dir, 'backups', `${file}.json`), 'utf8'))).toMatchObject({ keys, readBack: { bytes: report.backup!.bytes, sha256: report.backup!.sha256 } });
+    expect(report.backup).toMatchObject({ tier: 'monthly', keys, checksum: 'ok' });
+    const bytes = readFileSync(join(dir, 'backups', file));
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(report.backup!.sha256);
+    const v = createRdbVerifier({ requireChecksum: true });
+    v.push(bytes);
+    expect(v.end()).toMatchObject({ ok: true, keys });
+    expect(readFileSync(join(dir, 'backups', `${file}.sha256`), 'utf8')).toBe(`${report.backup!.sha256}  ${file}\n`);
+    expect(ping.pings.map((p) => p.path)).toEqual([new URL(ping.url).pathname]);
+    const prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
+    expect(prom).toContain(`${BACKUP_METRICS.success}{target="cache"} 1\n`);
+    expect(prom).toContain(`${BACKUP_METRICS.keys}{target="cache"} ${keys}\n`);
+  });
+
+  it('a BGSAVE that fails: step save named, no file, no success ping (a /fail ping), metrics say 0, nothing before deleted', async () => {
+    const broken = await startRedisServer({ args: ['--dbfilename', 'blocked.rdb'] });
+    try {
+      await fill(broken.client());
+      mkdirSync(join(broken.dir, 'blocked.rdb'));
+      const earlier = backupFileName('cache', new Date('2026-01-01T00:00:00Z'));
+      mkdirSync(join(dir, 'backups'));
+      writeFileSync(join(dir, 'backups', earlier), 'an earlier backup');
+      writeFileSync(join(dir, 'backups', `${earlier}.json`), JSON.stringify({ tier: 'monthly' }));
+      const report = await runBackup({ ...request, source: { host: '127.0.0.1', port: broken.port } }, deps(broken));
+      expect(report).toMatchObject({ ok: false, failedStep: 'save' });
+      expect(report.error).toMatch(/^BGSAVE failed/);
+      expect(report.backup).toBeUndefined();
+      expect(readdirSync(join(dir, 'backups')).sort()).toEqual([earlier, `${earlier}.json`]);
+      expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+      expect(ping.pings[0]!.body).toMatch(/^save: BGSAVE failed/);
+      expect(readFileSync(join(dir, 'redis-dr.prom'), 'utf8')).toContain(`${BACKUP_METRICS.success}{target="cache",step="save"} 0\n`);
+    } finally {
+      await broken.stop();
+    }
+  });
+
+  it('a save in Valkey\'s compressed envelope (rdbcompression lz4) is stored as it is, verified as the RDB it holds; a damaged block stores nothing', async () => {
+    const enveloped = (damage: boolean): BackupDeps['openFile'] => async (path) => {
+      const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: readFileSync(path) });
+      const bytes = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
+      if (damage) bytes[8 + 7 + 4 + 10]! ^= 0x01;
+      return (async function* () {
+        for (let at = 0; at < bytes.length; at += 1000) yield bytes.subarray(at, at + 1000);
+      })();
+    };
+    const report = await runBackup(request, deps(server, { openFile: enveloped(false) }));
+    expect(report).toMatchObject({ ok: true, backup: { keys, checksum: 'ok' } });
+    const stored = readFileSync(join(dir, 'backups', report.backup!.file));
+    expect(stored.subarray(0, 4).toString()).toBe('VKCS');
+
+    rmSync(join(dir, 'backups'), { recursive: true, force: true });
+    const bad = await runBackup(request, deps(server, { openFile: enveloped(true) }));
+    expect(bad).toMatchObject({ ok: false, failedStep: 'write' });
+    expect(bad.error).toMatch(/the RDB failed verification at byte \d+: LZ4 block checksum mismatch/);
+  });
+
+  it('a stream corrupted on its way is caught before commit: nothing stored', async () => {
+    const flipping: BackupDeps['openFile'] = async (path) => {
+      const bytes = readFileSync(path);
+      bytes[Math.floor(bytes.length / 2)]! ^= 0x20;
+      return (async function* () {
+        yield bytes;
+      })();
+    };
+    const report = await runBackup(request, deps(server, { openFile: flipping }));
+    expect(report).toMatchObject({ ok: false, failedStep: 'write' });
+    expect(report.error).toMatch(/the RDB failed verification/);
+    expect(readdirSync(join(dir, 'backups'))).toEqual([]);
+  });
+
+  it('local mode stores only the file this save wrote: an older file at dir/dbfilename (another host\'s server) is refused', async () => {
+    // A valid RDB whose ctime is years old: what a local dump.rdb of some other server would be.
+    const other: BackupDeps['openFile'] = async () => (await open(join(__dirname, '..', '..', '..', 'fixtures', 'rdb', 'zset-ziplist.rdb'), 'r')).createReadStream();
+    const report = await runBackup(request, deps(server, { openFile: other }));
+    expect(report).toMatchObject({ ok: false, failedStep: 'write' });
+    expect(report.error).toMatch(/the file read was written at 2021-08-11T.*before this save was asked for .*it is not the file the server just saved .*use --remote/);
+    expect(readdirSync(join(dir, 'backups'))).toEqual([]);
+  });
+
+  it('a destination that fails mid-write leaves no file and names the step', async () => {
+    const inner = new FileBackupStore(join(dir, 'backups'));
+    const failing: BackupStore = {
+      url: inner.url,
+      list: () => inner.list(),
+      exists: (f) => inner.exists(f),
+      remove: (f) => inner.remove(f),
+      hold: (f, r) => inner.hold(f, r),
+      release: (f) => inner.release(f),
+      write: (file, body, record, commit) =>
+        inner.write(
+          file,
+          (async function* () {
+            let n = 0;
+            for await (const chunk of body) {
+              if (++n === 2) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+              yield chunk;
+            }
+          })(),
+          record,
+          commit,
+        ),
+    };
+    const report = await runBackup({ ...request, store: failing }, deps(server, { openFile: async (p) => (await open(p, 'r')).createReadStream({ highWaterMark: 1024 }) }));
+    expect(report).toMatchObject({ ok: false, failedStep: 'write' });
+    expect(report.error).toContain('(no space left on the device)');
+    expect(readdirSync(join(dir, 'backups'))).toEqual([]);
+  });
+
+  it('a second backup within a minute is named by the second; a third within that second is refused, nothing overwritten', async () => {
+    const now = Date.parse('2026-11-23T10:15:30Z');
+    const fixed = { now: () => now };
+    const minute = backupFileName('cache', new Date(now));
+    mkdirSync(join(dir, 'backups'));
+    writeFileSync(join(dir, 'backups', minute), 'already there');
+    const report = await runBackup(request, deps(server, fixed));
+    expect(report.ok).toBe(true);
+    expect(report.backup!.file).toBe('rdr-cache-20261123-101530.rdb');
+    expect(readFileSync(join(dir, 'backups', minute), 'utf8')).toBe('already there');
+    const again = await runBackup(request, deps(server, fixed));
+    expect(again).toMatchObject({ ok: false, failedStep: 'destination' });
+    expect(again.error).toBe(`${request.store.url} already holds rdr-cache-20261123-101530.rdb of cache for this second: it is not overwritten; run again in a second`);
+  });
+
+  it('applies GFS retention over many recovery points with the rails: never the newest minKeep, never a foreign file', async () => {
+    mkdirSync(join(dir, 'backups'));
+    const base = Date.parse('2026-11-01T00:00:00Z');
+    const names: string[] = [];
+    for (let h = 0; h < 30 * 24; h += 6) {
+      const at = new Date(base + h * 3_600_000);
+      const name = backupFileName('cache', at);
+      names.push(name);
+      writeFileSync(join(dir, 'backups', name), 'old');
+      const tier = h === 0 ? 'monthly' : h % (7 * 24) === 0 ? 'weekly' : h % 24 === 0 ? 'daily' : 'hourly';
+      writeFileSync(join(dir, 'backups', `${name}.json`), JSON.stringify({ tier, keys, readBack: { bytes: 3, sha256: createHash('sha256').update('old').digest('hex') } }));
+    }
+    writeFileSync(join(dir, 'backups', 'rdr-cache-20261015-0000.rdb'), 'someone else\'s');
+    writeFileSync(join(dir, 'backups', 'rdr-other-20261001-0000.rdb'), 'another target');
+    const report = await runBackup(request, deps(server, { now: () => Date.parse('2026-12-01T00:30:00Z') }));
+    expect(report.ok).toBe(true);
+    const left = readdirSync(join(dir, 'backups')).filter((f) => f.endsWith('.rdb')).sort();
+    // New (monthly, December), the newest 2 hourly+, 3 daily+, 1 weekly+, 1 monthly — and the two foreign files.
+    expect(report.retention!.kept).toHaveLength(left.length - 2);
+    expect(left).toContain('rdr-cache-20261015-0000.rdb');
+    expect(left).toContain('rdr-other-20261001-0000.rdb');
+    expect(left).toContain(report.backup!.file);
+    expect(left).toContain(names.at(-1));
+    expect(report.retention!.deleted.length).toBe(names.length + 1 - report.retention!.kept.length);
+    for (const gone of report.retention!.deleted) expect(readdirSync(join(dir, 'backups'))).not.toContain(`${gone}.json`);
+  });
+
+  it('a heartbeat that does not answer: the backup counts, the miss is reported, exit non-zero', async () => {
+    ping.status = 500;
+    const report = await runBackup(request, deps(server));
+    expect(report).toMatchObject({ ok: false, failedStep: 'heartbeat' });
+    expect(report.error).toMatch(/heartbeat success ping to .* failed: HTTP 500; the backup itself succeeded and counts/);
+    expect(report.backup).toBeDefined();
+    expect(readdirSync(join(dir, 'backups'))).toContain(report.backup!.file);
+    expect(readFileSync(join(dir, 'redis-dr.prom'), 'utf8')).toContain(`${BACKUP_METRICS.success}{target="cache"} 1\n`);
+  });
+
+  it('an unreachable server fails at connect', async () => {
+    const report = await runBackup(request, deps(server, { connect: async () => Promise.reject(new Error('could not connect to redis at 127.0.0.1:1: ECONNREFUSED')) }));
+    expect(report).toMatchObject({ ok: false, failedStep: 'connect', error: 'could not connect to redis at 127.0.0.1:1: ECONNREFUSED' });
+  });
+});
+
+/** The real `open`, whose handles for a backup's temporary file write through `fault`: injected at the file handle, where it happens. */
+function faultyOpen(fault: (real: (d: Uint8Array, o: number, l: number) => Promise<number>) => (d: Uint8Array, o: number, l: number) => Promise<number>): OpenFile {
+  return async (path, flags, mode) => {
+    const fh = await open(path, flags, mode);
+    if (!/\.rdb\.partial-/.test(path)) return fh;
+    const faulty = fault(async (d, o, l) => (await fh.write(d, o, l)).bytesWritten);
+    const write = (async (d: Uint8Array, o = 0, l = d.byteLength - o) => ({ bytesWritten: await faulty(d, o, l), buffer: d })) as StoreFileHandle['write'];
+    return { write, sync: () => fh.sync(), close: () => fh.close() };
+  };
+}
+
+/** Older good backups (read back when written) of `target`, which tight retention would delete. */
+function seedGood(folder: string, target: string, count: number, keys: number): string[] {
+  mkdirSync(folder, { recursive: true });
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = backupFileName(target, new Date(Date.parse('2026-11-20T00:00:00Z') + i * 86_400_000));
+    writeFileSync(join(folder, name), `good backup ${i}`);
+    const sha256 = createHash('sha256').update(`good backup ${i}`).digest('hex');
+    writeFileSync(join(folder, `${name}.json`), JSON.stringify({ tier: i === 0 ? 'monthly' : 'daily', target, keys, readBack: { bytes: `good backup ${i}`.length, sha256 } }));
+    names.push(name);
+  }
+  return names;
+}
+
+const tight = { hourly: 0, daily: 0, weekly: 0, monthly: 0, minKeep: 1, timeZone: 'UTC' };
+
+describe('runBackup: a destination that fails at the file handle (short writes, a size limit, lies, read-only midway)', () => {
+  let server: RedisServer;
+  let keys: number;
+  let dir: string;
+  let ping: PingServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    keys = await fill(server.client());
+  });
+  afterAll(async () => server?.stop());
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-backup-fault-'));
+    ping = await startPingServer();
+  });
+  afterEach(async () => {
+    await ping.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const request = (store: BackupStore): BackupRequest => ({
+    server: server.url,
+    source: { host: '127.0.0.1', port: server.port },
+    target: 'cache',
+    mode: 'local',
+    store,
+    retention: tight,
+    heartbeat: { url: ping.url, start: false, fail: true },
+    metricsFile: join(dir, 'redis-dr.prom'),
+  });
+  const at = (iso: string) => ({ now: () => Date.parse(iso) });
+
+  it('a handle that writes at most 1000 bytes a call: every byte is written (looped), the backup is whole and read back', async () => {
+    const folder = join(dir, 'backups');
+    const store = new FileBackupStore(folder, { open: faultyOpen((real) => (d, o, l) => real(d, o, Math.min(l, 1000))) });
+    const report = await runBackup(request(store), deps(server, at('2026-11-23T10:00:00Z')));
+    expect(report.ok).toBe(true);
+    const bytes = readFileSync(join(folder, report.backup!.file));
+    expect(bytes.length).toBe(report.backup!.bytes);
+    const v = createRdbVerifier({ requireChecksum: true });
+    v.push(bytes);
+    expect(v.end()).toMatchObject({ ok: true, keys });
+  });
+
+  it.each([
+    [
+      'stops writing at 4096 bytes (a file-size limit)',
+      () => {
+        let total = 0;
+        return faultyOpen((real) => async (d, o, l) => {
+          const n = await real(d, o, Math.max(0, Math.min(l, 4096 - total)));
+          total += n;
+          return n;
+        });
+      },
+      'write',
+      /write failed: short write to .*: 4096 of \d+ bytes written/,
+    ],
+    ['reports bytes written that it dropped (a lying filesystem)', () => faultyOpen((real) => async (d, o, l) => (await real(d, o, Math.max(0, l - 10))) + Math.min(10, l)), 'read-back', /read-back of .* does not match what was written/],
+    [
+      // As root, chmod does not stop writes and no read-only mount is at hand: EROFS is injected at the handle.
+      'turns read-only midway (EROFS)',
+      () => {
+        let calls = 0;
+        return faultyOpen((real) => async (d, o, l) => {
+          if (++calls > 1) throw Object.assign(new Error('EROFS: read-only file system, write'), { code: 'EROFS' });
+          return real(d, o, Math.min(l, 2048));
+        });
+      },
+      'write',
+      /write failed \(read-only file system\): EROFS/,
+    ],
+  ] as const)('a handle that %s: exit 1, no success signal, nothing under a final name, nothing deleted; the next run recovers', async (_what, makeOpen, failedStep, message) => {
+    const folder = join(dir, 'backups');
+    const good = seedGood(folder, 'cache', 3, keys);
+    const before = readdirSync(folder).sort();
+    const report = await runBackup(request(new FileBackupStore(folder, { open: makeOpen() })), deps(server, at('2026-11-23T10:00:00Z')));
+    expect(report).toMatchObject({ ok: false, failedStep });
+    expect(report.error).toMatch(message);
+    expect(report.backup).toBeUndefined();
+    expect(report.retention).toBeUndefined();
+    // Nothing new under a final name, no temporary file, every older good backup still there (tight retention would have deleted them).
+    expect(readdirSync(folder).sort()).toEqual(before);
+    expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+    const prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
+    expect(prom).toContain(`${BACKUP_METRICS.success}{target="cache",step="${failedStep}"} 0\n`);
+    expect(prom).not.toContain(BACKUP_METRICS.lastSuccess);
+
+    const next = await runBackup(request(new FileBackupStore(folder)), deps(server, at('2026-11-23T11:00:00Z')));
+    expect(next.ok).toBe(true);
+    expect([...next.retention!.deleted].sort()).toEqual(good);
+    expect(readdirSync(folder).sort()).toEqual([next.backup!.file, `${next.backup!.file}.json`, `${next.backup!.file}.sha256`]);
+  });
+
+  it('two targets sharing one metrics file keep each other\'s series', async () => {
+    const folder = join(dir, 'backups');
+    const store = new FileBackupStore(folder);
+    expect((await runBackup({ ...request(store), target: 'cache-a', retention }, deps(server))).ok).toBe(true);
+    expect((await runBackup({ ...request(store), target: 'cache-b', retention }, deps(server))).ok).toBe(true);
+    const prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
+    for (const t of ['cache-a', 'cache-b']) {
+      expect(prom).toContain(`${BACKUP_METRICS.success}{target="${t}"} 1\n`);
+      expect(prom).toContain(`${BACKUP_METRICS.keys}{target="${t}"} ${keys}\n`);
+    }
+    // Concurrent writers (ten targets at once) lose nobody's series: the update is done under a lock.
+    const path = join(dir, 'concurrent.prom');
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => updateFileAtomic(path, (previous) => formatBackupMetrics({ target: `t${i}`, ok: true, endedAtMs: 1, seconds: 1, bytes: 1, keys: i }, previous ?? ''))),
+    );
+    const all = readFileSync(path, 'utf8');
+    for (let i = 0; i < 10; i++) expect(all).toContain(`${BACKUP_METRICS.keys}{target="t${i}"} ${i}\n`);
+  });
+});
+
+describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)', () => {
+  let server: RedisServer;
+  let dir: string;
+  let ping: PingServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => server?.stop());
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-backup-collapse-'));
+    ping = await startPingServer();
+    await server.client().flushall();
+  });
+  afterEach(async () => {
+    await ping.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const folder = () => join(dir, 'backups');
+  const request = (): BackupRequest => ({
+    server: server.url,
+    source: { host: '127.0.0.1', port: server.port },
+    target: 'cache',
+    mode: 'local',
+    store: new FileBackupStore(folder()),
+    retention: tight,
+    // fail not opted in: a collapse pings /fail anyway.
+    heartbeat: { url: ping.url, start: false, fail: false },
+    metricsFile: join(dir, 'redis-dr.prom'),
+  });
+  const at = (iso: string) => ({ now: () => Date.parse(iso) });
+  async function put(n: number): Promise<void> {
+    const pipe = server.client().pipeline();
+    for (let i = 0; i < n; i++) pipe.set(`k:${i}`, `value-${i}`);
+    await pipe.exec();
+  }
+  const record = (file: string) => JSON.parse(readFileSync(join(folder(), `${file}.json`), 'utf8'));
+  const rdbs = () => readdirSync(folder()).filter((f) => f.endsWith('.rdb')).sort();
+
+  it('FLUSHALL: the empty backup is stored marked collapsed, the earlier ones held, nothing deleted, exit 1, /fail, the metric set; a good backup after the restore prunes again except the held; a release frees them', async () => {
+    await put(1000);
+    const first = await runBackup(request(), deps(server, at('2026-11-23T01:00:00Z')));
+    const second = await runBackup(request(), deps(server, at('2026-11-23T02:00:00Z')));
+    expect([first.ok, second.ok]).toEqual([true, true]);
+    // Tight retention kept only the newest.
+    expect(rdbs()).toEqual([second.backup!.file]);
+    ping.pings.length = 0;
+
+    await server.client().flushall();
+    const collapsed = await runBackup(request(), deps(server, at('2026-11-23T03:00:00Z')));
+    expect(collapsed).toMatchObject({ ok: false, failedStep: 'keyspace', backup: { file: 'rdr-cache-20261123-0300.rdb', keys: 0 } });
+    expect(collapsed.error).toMatch(
+      /^keyspace collapse: rdr-cache-20261123-0300\.rdb holds 0 keys, 100 % fewer than 1000 in rdr-cache-20261123-0200\.rdb .*Held 1 earlier backup\(s\) \(keyspace-collapsed:rdr-cache-20261123-0300\.rdb\); retention deleted nothing.*redis-dr retention release --destination file:\/\/.* --target cache --point rdr-cache-20261123-0300\.rdb/,
+    );
+    expect(collapsed.collapse).toMatchObject({ previous: 'rdr-cache-20261123-0200.rdb', held: ['rdr-cache-20261123-0200.rdb'] });
+    expect(collapsed.retention).toBeUndefined();
+    expect(rdbs()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0300.rdb']);
+    expect(record('rdr-cache-20261123-0200.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0300.rdb');
+    expect(record('rdr-cache-20261123-0300.rdb').collapsed).toMatch(/holds 0 keys/);
+    expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+    expect(ping.pings[0]!.body).toMatch(/^keyspace: keyspace collapse/);
+    let prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
+    expect(prom).toContain(`${BACKUP_METRICS.collapsed}{target="cache"} 1\n`);
+    expect(prom).toContain(`${BACKUP_METRICS.success}{target="cache",step="keyspace"} 0\n`);
+
+    // Still empty an hour later: a collapse again (judged against the last good one), still nothing deleted.
+    const still = await runBackup(request(), deps(server, at('2026-11-23T04:00:00Z')));
+    expect(still).toMatchObject({ ok: false, failedStep: 'keyspace', collapse: { previous: 'rdr-cache-20261123-0200.rdb', held: [] } });
+    // The good backup stays held by the first collapse: the message says so and names that release first (it was "Held 0" and this run's point only).
+    expect(still.error).toContain('Held 0 earlier backup(s) (keyspace-collapsed:rdr-cache-20261123-0400.rdb); earlier backups stay held by the earlier collapse(s) rdr-cache-20261123-0300.rdb');
+    expect(still.error).toContain(`--point rdr-cache-20261123-0300.rdb ; then redis-dr retention release --destination ${request().store.url} --target cache --point rdr-cache-20261123-0400.rdb`);
+    expect(rdbs()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0300.rdb', 'rdr-cache-20261123-0400.rdb']);
+
+    // The data restored: a good backup, pruning again — but never the held one.
+    await put(1000);
+    const good = await runBackup(request(), deps(server, at('2026-11-23T05:00:00Z')));
+    expect(good.ok).toBe(true);
+    expect(rdbs()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0500.rdb']);
+    prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
+    expect(prom).toContain(`${BACKUP_METRICS.collapsed}{target="cache"} 0\n`);
+
+    const lines: string[] = [];
+    const released = await releaseBackupHold(new FileBackupStore(folder()), 'cache', 'rdr-cache-20261123-0300', (l) => lines.push(l));
+    expect(released).toEqual({ target: 'cache', point: 'rdr-cache-20261123-0300.rdb', hold: 'keyspace-collapsed:rdr-cache-20261123-0300.rdb', released: ['rdr-cache-20261123-0200.rdb'] });
+    expect(lines).toEqual([expect.stringMatching(/^released file:\/\/.*\/rdr-cache-20261123-0200\.rdb \(keyspace-collapsed:rdr-cache-20261123-0300\.rdb\)/)]);
+    const after = await runBackup(request(), deps(server, at('2026-11-23T06:00:00Z')));
+    expect(after.ok).toBe(true);
+    expect([...after.retention!.deleted].sort()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0500.rdb']);
+    expect(rdbs()).toEqual(['rdr-cache-20261123-0600.rdb']);
+  });
+
+  it('a mass delete to 40 % trips the default threshold; --collapse-threshold-pct 70 lets it pass; a release accepts the smaller keyspace', async () => {
+    await put(1000);
+    expect((await runBackup(request(), deps(server, at('2026-11-23T01:00:00Z')))).ok).toBe(true);
+    const pipe = server.client().pipeline();
+    for (let i = 0; i < 600; i++) pipe.del(`k:${i}`);
+    await pipe.exec();
+    const judged = await runBackup(request(), deps(server, at('2026-11-23T02:00:00Z')));
+    expect(judged).toMatchObject({ ok: false, failedStep: 'keyspace' });
+    expect(judged.error).toMatch(/holds 400 keys, 60 % fewer than 1000 in rdr-cache-20261123-0100\.rdb \(threshold 50 %\)/);
+    // The operator accepts it: released, the collapsed backup is the new baseline.
+    const r = await releaseBackupHold(new FileBackupStore(folder()), 'cache', 'rdr-cache-20261123-0200.rdb');
+    expect(r).toMatchObject({ released: ['rdr-cache-20261123-0100.rdb'], accepted: 'rdr-cache-20261123-0200.rdb' });
+    const next = await runBackup(request(), deps(server, at('2026-11-23T03:00:00Z')));
+    expect(next.ok).toBe(true);
+    // Judged on its own, 40 % is within a 70 % threshold.
+    rmSync(folder(), { recursive: true, force: true });
+    await put(1000);
+    expect((await runBackup(request(), deps(server, at('2026-11-23T04:00:00Z')))).ok).toBe(true);
+    await server.client().eval("for i=0,599 do redis.call('DEL', 'k:'..i) end", 0);
+    expect((await runBackup({ ...request(), collapseThresholdPct: 70 }, deps(server, at('2026-11-23T05:00:00Z')))).ok).toBe(true);
+    expect((await runBackup({ ...request(), collapseThresholdPct: 101 }, deps(server, at('2026-11-23T06:00:00Z'))))).toMatchObject({ ok: false, failedStep: 'destination', error: expect.stringMatching(/collapseThresholdPct must be a percentage from 0 to 100, got 101/) });
+  });
+
+  it('releaseBackupHold refuses a point that is not a backup of the target, or that holds nothing, naming the field', async () => {
+    const store = new FileBackupStore(folder());
+    await expect(releaseBackupHold(store, 'cache', 'rdr-other-20261123-0300.rdb')).rejects.toThrow(/--point rdr-other-20261123-0300\.rdb is not a backup of --target cache/);
+    await expect(releaseBackupHold(store, 'cache', 'rdr-cache-20261123-0300.rdb')).rejects.toThrow(/nothing in file:\/\/.* is held by keyspace-collapsed:rdr-cache-20261123-0300\.rdb/);
+  });
+});
+
+describe('runBackup: backups written before read-back existed (keys recorded, never read back)', () => {
+  it('are the collapse baseline: an empty first run after the upgrade trips, holds them and deletes nothing', async () => {
+    const server = await startRedisServer(); // empty: a FLUSHALL before the upgrade's first run
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-backup-upgrade-'));
+    try {
+      const folder = join(dir, 'b');
+      mkdirSync(folder, { recursive: true });
+      const old: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const name = backupFileName('cache', new Date(Date.parse('2026-11-20T00:00:00Z') + i * 86_400_000));
+        const body = `good backup ${i}`;
+        writeFileSync(join(folder, name), body);
+        // The record an older redis-dr wrote: keys, SHA-256, no readBack.
+        writeFileSync(join(folder, `${name}.json`), JSON.stringify({ tier: 'daily', target: 'cache', createdAt: '2026-11-20T00:00:00Z', keys: 100000, rdbVersion: 10, sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length }));
+        old.push(name);
+      }
+      const r = await runBackup(
+        { server: server.url, source: { host: '127.0.0.1', port: server.port }, target: 'cache', mode: 'local', store: new FileBackupStore(folder), retention: tight },
+        deps(server),
+      );
+      expect(r.ok).toBe(false);
+      expect(r.collapse?.previous).toBe(old[2]);
+      expect(r.retention?.deleted ?? []).toEqual([]);
+      for (const name of old) expect(readdirSync(folder)).toContain(name);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('runBackup to S3 (aws-sdk-client-mock at the AWS boundary, a real redis-server)', () => {
+  const s3 = mockClient(S3Client);
+  let server: RedisServer;
+  let ping: PingServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    await fill(server.client());
+  });
+  afterAll(async () => server?.stop());
+  beforeEach(async () => {
+    s3.reset();
+    ping = await startPingServer();
+  });
+  afterEach(async () => ping.close());
+
+  /** An S3 that stores the PUT body and answers HeadObject with checksum mode from it (`corrupt` flips a byte of what it "stored"). */
+  function bucket(corrupt: boolean) {
+    let stored: Buffer | undefined;
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(PutObjectCommand).callsFake((input: { Body: Uint8Array }) => {
+      stored = Buffer.from(input.Body);
+      if (corrupt) stored[100]! ^= 1;
+      return {};
+    });
+    s3.on(HeadObjectCommand).callsFake((input: { ChecksumMode?: string }) => {
+      if (!input.ChecksumMode || !stored) throw Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+      return { ContentLength: stored.length, ChecksumSHA256: createHash('sha256').update(stored).digest('base64'), ChecksumType: 'FULL_OBJECT' };
+    });
+    s3.on(PutObjectTaggingCommand).resolves({});
+    s3.on(DeleteObjectCommand).resolves({});
+  }
+  const request = (): BackupRequest => ({
+    server: server.url,
+    source: { host: '127.0.0.1', port: server.port },
+    target: 'cache',
+    mode: 'local',
+    store: new S3BackupStore(new S3Client({ region: 'eu-west-1' }), 'bucket', 'redis/'),
+    retention,
+    heartbeat: { url: ping.url, start: false, fail: true },
+  });
+
+  it('stores the backup, reads S3\'s checksum back and records it in the tags with the key count', async () => {
+    bucket(false);
+    const report = await runBackup(request(), deps(server));
+    expect(report.ok).toBe(true);
+    expect(report.backup!.readBack.how).toBe('s3-full-object-checksum');
+    const tags = Object.fromEntries(s3.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input.Tagging!.TagSet!.map((t) => [t.Key, t.Value]));
+    expect(tags).toMatchObject({ 'redis-dr:keys': '551', 'redis-dr:read-back': `bytes=${report.backup!.bytes} sha256=${report.backup!.sha256}` });
+    expect(ping.pings.map((p) => p.path)).toEqual([new URL(ping.url).pathname]);
+  });
+
+  it('an object S3 holds different from what was streamed: step read-back fails, the object is deleted, no success ping', async () => {
+    bucket(true);
+    const report = await runBackup(request(), deps(server));
+    expect(report).toMatchObject({ ok: false, failedStep: 'read-back' });
+    expect(report.error).toMatch(/read-back of s3:\/\/bucket\/redis\/rdr-cache-.* does not match .*this run's backup was removed, nothing stored before was deleted/);
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1);
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+    expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+  });
+});

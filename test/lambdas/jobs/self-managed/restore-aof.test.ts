@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RestoreDirectory } from '../../../../lambdas/adapters/host/aof-dir';
+import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store';
+import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server';
+import { AOF_MARKER_KEY, baseRecordKey, endKey, manifestKey, partKey } from '../../../../lambdas/domain/self-managed/aof-layout';
+import { type BaseRecord } from '../../../../lambdas/domain/self-managed/aof-history';
+import { appendFilenameFrom, restoreAof } from '../../../../lambdas/jobs/self-managed/restore-aof';
+
+/**
+ * restore-aof on destinations written by hand: what it does with bytes the
+ * shipper itself never leaves (a truncated last command, a damaged part),
+ * and the file it writes, loaded by a real redis-server.
+ */
+
+const cmd = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup.reverse()) f();
+  cleanup.length = 0;
+});
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'redis-dr-restore-aof-'));
+  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+/**
+ * A destination of two rewrites: base 1 (a=1 at second 1000) and increment
+ * 1 (`incr1`), then base 2 (its record dated `base2Second`) and increment 2
+ * (`incr2`), a manifest showing 2 continuing 1 (the rewrite starting).
+ */
+async function rewritten(incr1: string, base2Second: number, incr2: string, options: { link?: boolean } = {}): Promise<FileAofStore> {
+  const { store } = await destination([incr1], { end: incr1.length });
+  const base2 = `#TS:${base2Second}\r\n${cmd('SELECT', '0')}${cmd('SET', 'a', '1')}`;
+  const record: BaseRecord = { format: 'aof', timeSeconds: base2Second, bytes: base2.length, sha256: sha(base2), commands: 2 };
+  for (const [at, manifest] of [
+    [2_000_000, 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n'],
+    [3_000_000, 'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n'],
+  ] as const) {
+    if (at === 2_000_000 && options.link === false) continue; // the shipper never saw the rewrite's first manifest
+    await store.put(manifestKey(at, sha(manifest)), Buffer.from(manifest));
+  }
+  await store.put(partKey('appendonly.aof.2.base.aof', 0, base2.length, sha(base2)), Buffer.from(base2));
+  await store.put(baseRecordKey('appendonly.aof.2.base.aof'), Buffer.from(JSON.stringify(record)));
+  await store.put(partKey('appendonly.aof.2.incr.aof', 0, incr2.length, sha(incr2)), Buffer.from(incr2));
+  return store;
+}
+
+/** A destination holding an AOF base (a=1 at second 1000) and one increment made of `parts`. */
+async function destination(parts: string[], options: { end?: number } = {}): Promise<{ dir: string; store: FileAofStore }> {
+  const dir = tempDir();
+  const store = new FileAofStore(dir);
+  const base = `#TS:1000\r\n${cmd('SELECT', '0')}${cmd('SET', 'a', '1')}`;
+  const record: BaseRecord = { format: 'aof', timeSeconds: 1000, bytes: base.length, sha256: sha(base), commands: 2 };
+  await store.put(AOF_MARKER_KEY, Buffer.from('{}'));
+  const manifest = 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n';
+  await store.put(manifestKey(1_000_000, sha(manifest)), Buffer.from(manifest));
+  await store.put(partKey('appendonly.aof.1.base.aof', 0, base.length, sha(base)), Buffer.from(base));
+  await store.put(baseRecordKey('appendonly.aof.1.base.aof'), Buffer.from(JSON.stringify(record)));
+  let at = 0;
+  for (const p of parts) {
+    await store.put(partKey('appendonly.aof.1.incr.aof', at, at + p.length, sha(p)), Buffer.from(p));
+    at += p.length;
+  }
+  if (options.end !== undefined) await store.put(endKey('appendonly.aof.1.incr.aof', options.end), Buffer.from('{}'));
+  return { dir, store };
+}
+
+const restore = (store: FileAofStore, out: string, untilMs?: number) =>
+  restoreAof({ store, to: new RestoreDirectory(out), load: {}, ...(untilMs !== undefined ? { untilMs } : {}) }, { now: () => Date.now(), startServer: startLocalRedis });
+
+describe('restore-aof on hand-written destinations', () => {
+  const INCR = `#TS:1001\r\n${cmd('SET', 'b', '2')}#TS:1003\r\n${cmd('SET', 'c', '3')}`;
+
+  it('rebuilds a directory the server loads: the files as shipped and a manifest in the server\'s layout', async () => {
+    const { store } = await destination([INCR.slice(0, 30), INCR.slice(30)]);
+    const out = join(tempDir(), 'aof');
+    const r = await restore(store, out);
+    expect(r).toMatchObject({ ok: true, base: { name: 'appendonly.aof.1.base.aof', format: 'aof', time: '1970-01-01T00:16:40Z' }, increments: [{ name: 'appendonly.aof.1.incr.aof', commands: 2 }], lastAnnotation: '1970-01-01T00:16:43Z', load: { keys: 3, keyspace: { db0: 3 } } });
+    expect(readFileSync(join(out, 'appendonly.aof.manifest'), 'utf8')).toBe('file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    expect(readFileSync(join(out, 'appendonly.aof.1.incr.aof'), 'utf8')).toBe(INCR);
+  });
+
+  it.each([
+    ['in the second of the second command', 1003_500, 2, 'appendonly.aof.1.incr.aof', INCR.indexOf('#TS:1003')],
+    ['at the first increment second', 1001_000, 1, 'appendonly.aof.1.incr.aof', 0],
+    ['after everything shipped', 5000_000, 3, undefined, undefined],
+  ])('--until %s', async (_what, untilMs, keys, file, offset) => {
+    const { store } = await destination([INCR]);
+    const r = await restore(store, join(tempDir(), 'aof'), untilMs);
+    expect(r).toMatchObject({ ok: true, load: { keys } });
+    expect(r.cut?.file).toBe(file);
+    expect(r.cut?.offset).toBe(offset);
+    if (!file) expect(r.note).toMatch(/the shipped history ends in 1970-01-01T00:16:43Z, before --until/);
+  });
+
+  describe('commands with no #TS annotation before them', () => {
+    const UNTIMED = `${cmd('SET', 'u', '0')}#TS:1002\r\n${cmd('SET', 'b', '2')}`;
+
+    it.each([
+      ['cuts at the annotation that follows them', 1002_000],
+      ['cuts there, --until inside an earlier second', 1001_500],
+    ])('--until that %s is refused: when they ran is unknown', async (_what, untilMs) => {
+      const { store } = await destination([UNTIMED]);
+      const out = join(tempDir(), 'aof');
+      const r = await restore(store, out, untilMs);
+      expect(r).toMatchObject({
+        ok: false,
+        refused: {
+          kind: 'no-timestamps',
+          message: expect.stringMatching(
+            /the 1 command in appendonly\.aof\.1\.incr\.aof before its annotation #TS:1002 \(1970-01-01T00:16:42Z\) carries none .*when they ran is unknown: at or after 1970-01-01T00:16:40Z \(base appendonly\.aof\.1\.base\.aof\) and by the end of 1970-01-01T00:16:42Z.*give --until from 1970-01-01T00:16:43Z on/,
+          ),
+        },
+      });
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it('a later --until, and the end, restore them: the annotation after them says they had run', async () => {
+      const { store } = await destination([UNTIMED]);
+      expect(await restore(store, join(tempDir(), 'aof'), 1003_000)).toMatchObject({ ok: true, load: { keys: 3 } });
+      expect(await restore(store, join(tempDir(), 'aof'))).toMatchObject({ ok: true, load: { keys: 3 } });
+    });
+
+    it('an increment that carries none, after the history ends, is refused for --until too', async () => {
+      const { store } = await destination([cmd('SET', 'u', '0')]);
+      expect(await restore(store, join(tempDir(), 'aof'), 5000_000)).toMatchObject({ ok: false, refused: { kind: 'no-timestamps', message: expect.stringContaining('before the end of the shipped history carries none') } });
+    });
+
+    it('after a rewrite in the second of the last annotation, an increment starts without one (the server writes #TS only when the second changes): they ran in that second, before the cut', async () => {
+      // Increment 1 ends in second 1001; the rewrite starts then (base 2 dated 1001); u is written in 1001 too, so increment 2 starts without #TS.
+      const store = await rewritten(`#TS:1001\r\n${cmd('SET', 'b', '2')}`, 1001, `${cmd('SET', 'u', '0')}#TS:1003\r\n${cmd('SET', 'c', '3')}`);
+      expect(await restore(store, join(tempDir(), 'aof'), 1002_000)).toMatchObject({ ok: true, base: { name: 'appendonly.aof.2.base.aof' }, cut: { file: 'appendonly.aof.2.incr.aof', offset: cmd('SET', 'u', '0').length }, load: { keys: 2 } });
+    });
+
+    it('the same after a rewrite the shipper missed (no manifest links the increments): refused naming the missed rewrite and the seconds, not "aof-timestamp-enabled was off"', async () => {
+      const store = await rewritten(`#TS:1001\r\n${cmd('SET', 'b', '2')}`, 1001, `${cmd('SET', 'u', '0')}#TS:1003\r\n${cmd('SET', 'c', '3')}`, { link: false });
+      const r = await restore(store, join(tempDir(), 'aof'), 1002_000);
+      expect(r).toMatchObject({
+        ok: false,
+        refused: {
+          kind: 'gap',
+          message: expect.stringMatching(
+            /the 1 command in appendonly\.aof\.2\.incr\.aof before its annotation #TS:1003 .*the one that would date them .* is in appendonly\.aof\.1\.incr\.aof, but no manifest the shipper stored shows appendonly\.aof\.1\.incr\.aof continuing into appendonly\.aof\.2\.incr\.aof \(a rewrite started and finished between two cycles of the shipper, or while it was stopped\)\. So they ran between 1970-01-01T00:16:41Z and the end of 1970-01-01T00:16:43Z \(the history of seconds 1001\.\.1003 is missing\).*give --until from 1970-01-01T00:16:44Z on/,
+          ),
+        },
+      });
+      expect(r.refused!.message).not.toContain('was off');
+      // To the end it restores: the annotation after them says they had run.
+      expect(await restore(store, join(tempDir(), 'aof'))).toMatchObject({ ok: true, base: { name: 'appendonly.aof.2.base.aof' } });
+    });
+  });
+
+  it('excludes a truncated last command and reports it', async () => {
+    const torn = cmd('SET', 'd', '4').slice(0, 12);
+    const { store } = await destination([INCR + torn]);
+    const r = await restore(store, join(tempDir(), 'aof'));
+    expect(r).toMatchObject({ ok: true, excluded: [{ file: 'appendonly.aof.1.incr.aof', bytes: torn.length }], load: { keys: 3 } });
+  });
+
+  it('refuses a damaged part and leaves nothing behind', async () => {
+    const { dir, store } = await destination([INCR]);
+    const part = join(dir, 'files', 'appendonly.aof.1.incr.aof', `${String(0).padStart(16, '0')}-${String(INCR.length).padStart(16, '0')}.${sha(INCR)}.part`);
+    writeFileSync(part, INCR.replace('SET', 'DEL'));
+    const out = join(tempDir(), 'aof');
+    const r = await restore(store, out);
+    expect(r).toMatchObject({ ok: false, refused: { kind: 'corrupt', message: expect.stringContaining('does not match its SHA-256: the stored part is damaged') } });
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a manifest that does not match the checksum in its name is refused', async () => {
+    const { dir, store } = await destination([INCR]);
+    const key = (await store.list()).find((k) => k.startsWith('manifests/'))!;
+    writeFileSync(join(dir, ...key.split('/')), 'file appendonly.aof.1.base.aof seq 1 type b\n');
+    expect(await restore(store, join(tempDir(), 'aof'))).toMatchObject({ ok: false, refused: { kind: 'corrupt', message: expect.stringContaining('does not match the SHA-256 in its name: the stored manifest is damaged') } });
+  });
+
+  it('a base record that does not parse is refused, naming the file', async () => {
+    const { dir, store } = await destination([INCR]);
+    writeFileSync(join(dir, ...baseRecordKey('appendonly.aof.1.base.aof').split('/')), '{"forma');
+    const out = join(tempDir(), 'aof');
+    expect(await restore(store, out)).toMatchObject({
+      ok: false,
+      refused: {
+        kind: 'corrupt',
+        message: expect.stringMatching(
+          /^file:\/\/.*: files\/appendonly\.aof\.1\.base\.aof\/base\.json is not valid JSON \(.+\): the history's base appendonly\.aof\.1\.base\.aof is damaged; ship-aof ships it again on start if the server still has it$/,
+        ),
+      },
+    });
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('an increment that does not parse is refused, naming the byte', async () => {
+    const { store } = await destination([`${cmd('SET', 'b', '2')}garbage\r\n`]);
+    const r = await restore(store, join(tempDir(), 'aof'));
+    expect(r).toMatchObject({ ok: false, refused: { kind: 'corrupt', message: expect.stringMatching(/appendonly\.aof\.1\.incr\.aof as shipped is not a valid AOF at byte 27: expected a command/) } });
+  });
+
+  it.each([
+    ['appendonly.aof.3.base.rdb', 'appendonly.aof'],
+    ['my.aof.12.incr.aof', 'my.aof'],
+    ['appendonly.aof', 'appendonly.aof'],
+  ])('names the manifest after the appendfilename of %s', (name, prefix) => {
+    expect(appendFilenameFrom(name)).toBe(prefix);
+  });
+});
