@@ -7,17 +7,17 @@
 import { Command, CommanderError } from 'commander';
 import type { CliEnv } from './aws';
 import { version } from '../package.json';
-import { backupCommand } from './commands/backup';
-import { compareCommand } from './commands/compare';
-import { drillCommand } from './commands/drill';
-import { migrateCommand } from './commands/migrate';
-import { pruneCommand } from './commands/prune';
-import { restoreCommand } from './commands/restore';
-import { restoreAofCommand } from './commands/restore-aof';
-import { retentionCommand } from './commands/retention';
-import { shipAofCommand } from './commands/ship-aof';
-import { statusCommand } from './commands/status';
-import { verifyRdbCommand } from './commands/verify-rdb';
+import { backupCommand } from './commands/backup/command';
+import { compareCommand } from './commands/compare/command';
+import { drillCommand } from './commands/drill/command';
+import { migrateCommand } from './commands/migrate/command';
+import { pruneCommand } from './commands/prune/command';
+import { restoreCommand } from './commands/restore/command';
+import { restoreAofCommand } from './commands/restore-aof/command';
+import { retentionCommand } from './commands/retention/command';
+import { shipAofCommand } from './commands/ship-aof/command';
+import { statusCommand } from './commands/status/command';
+import { verifyRdbCommand } from './commands/verify-rdb/command';
 
 /** A fresh program (commander keeps parse state, so one per run). */
 export function createProgram(env: CliEnv = {}): Command {

@@ -28,7 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type Redis from 'ioredis';
-import { migrateClients } from '../../cli/migrate';
+import { migrateClients } from '../../lambdas/jobs/keys/migrate';
 import { connectKeyspace } from '../../lambdas/adapters/redis/dump-restore';
 import { startRedisCluster, type RedisCluster } from '../../test/support/redis-cluster';
 import { startRedisServer } from '../../test/support/redis-server';

@@ -38,7 +38,7 @@ export const PRINCIPALS: Record<string, string> = {
 
 /** The principal of a test file's calls: the function of a job test, `operator` for the CLI's tests, or none. */
 export function principalOf(testPath: string): string | undefined {
-  return /[\\/]test[\\/]cli[\\/][^\\/]+\.test\.ts$/.test(testPath) ? 'operator' : PRINCIPALS[basename(testPath)];
+  return /[\\/]test[\\/]cli[\\/].+\.test\.ts$/.test(testPath) ? 'operator' : PRINCIPALS[basename(testPath)];
 }
 
 /** Where a test file's calls are checked in. */

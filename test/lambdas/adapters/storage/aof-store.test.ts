@@ -15,7 +15,7 @@ import {
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../cli/compare';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare';
 import { AofDirectory, RestoreDirectory } from '../../../../lambdas/adapters/host/aof-dir';
 import { FileAofStore, S3AofStore } from '../../../../lambdas/adapters/storage/aof-store';
 import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import IORedis, { type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../cli/compare';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare';
 import { checkDumpPayload, dumpPayload, rdbRefusal, targetRdbSupport } from '../../../../lambdas/domain/rdb/dump-payload';
 import { decodeRdbString, RdbKeyReader, type RdbKey } from '../../../../lambdas/domain/rdb/keys';
 import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier';

@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../cli/compare';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare';
 import { AofDirectory, RestoreDirectory, serverAofState } from '../../../../lambdas/adapters/host/aof-dir';
 import { FileAofStore, type OpenForWrite } from '../../../../lambdas/adapters/storage/aof-store';
 import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server';

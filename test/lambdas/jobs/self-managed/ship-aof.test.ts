@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../cli/compare';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare';
 import { AofDirectory, RestoreDirectory } from '../../../../lambdas/adapters/host/aof-dir';
 import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store';
 import { startLocalRedis, type LocalRedis } from '../../../../lambdas/adapters/redis/local-server';

@@ -1,0 +1,140 @@
+/** `redis-dr backup`: the action (loaded only when the command runs; options: cli/commands/backup.ts). */
+import { lookup } from 'node:dns/promises';
+import { open } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { FileBackupStore, parseDestination, type BackupStore } from '../../../lambdas/adapters/storage/backup-store';
+import { redactUrl as redactHeartbeat } from '../../../lambdas/adapters/host/heartbeat';
+import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore';
+import { pullRdb } from '../../../lambdas/adapters/redis/sync';
+import { defaultBackupTarget } from '../../../lambdas/domain/self-managed/backup';
+import { isValidTargetId } from '../../../lambdas/domain/plans/naming';
+import { calendarParts } from '../../../lambdas/domain/plans/tier';
+import { runBackup, type BackupReport } from '../../../lambdas/jobs/self-managed/backup';
+import type { BackupCliOptions } from './command';
+import { sideCredentials } from '../../redis-credentials';
+import { UsageError } from '../../usage';
+
+/**
+ * The store a `--to` names, or a usage error saying what to write. The AWS
+ * SDK loads only for s3:// (a file:// run stays about 60 MiB lighter).
+ */
+export async function openStore(to: string, s3Endpoint: string | undefined, option = '--to'): Promise<BackupStore> {
+  const dest = parseDestination(to);
+  if (!dest) throw new UsageError(`${option} ${to} is not a destination: write file:///absolute/dir or s3://bucket/prefix`);
+  if (dest.kind === 'file') {
+    if (s3Endpoint) throw new UsageError(`--s3-endpoint ${s3Endpoint} is for s3:// destinations, and ${option} is ${to}: drop --s3-endpoint`);
+    return new FileBackupStore(dest.dir);
+  }
+  if (s3Endpoint !== undefined && !/^https?:\/\/[^/]+/.test(s3Endpoint)) {
+    throw new UsageError(`--s3-endpoint ${s3Endpoint} is not an http(s) URL: write e.g. http://127.0.0.1:9000`);
+  }
+  const [{ S3Client }, { S3BackupStore }, { sdkClientConfig }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('../../../lambdas/adapters/storage/backup-store-s3.js'),
+    import('../../../lambdas/adapters/aws/runtime.js'),
+  ]);
+  const client = new S3Client({
+    ...sdkClientConfig(),
+    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : { followRegionRedirects: true }),
+  });
+  return new S3BackupStore(client, dest.bucket, dest.prefix);
+}
+
+/**
+ * Whether `host` is this machine (loopback, or an address of one of its
+ * interfaces): local mode reads the server's dump file from this host's disk.
+ */
+export async function isThisHost(host: string): Promise<boolean> {
+  const own = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+  let addresses: string[];
+  try {
+    addresses = (await lookup(host, { all: true })).map((a) => a.address);
+  } catch {
+    return false;
+  }
+  return addresses.length > 0 && addresses.every((a) => a.startsWith('127.') || a === '::1' || own.has(a));
+}
+
+/** The one-paragraph summary a person reads. */
+export function formatBackupReport(r: BackupReport): string {
+  const lines: string[] = [];
+  if (r.ok && r.backup) {
+    const b = r.backup;
+    lines.push(`OK ${b.file} (tier ${b.tier}): ${b.bytes} bytes, ${b.keys} keys, RDB v${b.rdbVersion}, checksum ${b.checksum}, sha256 ${b.sha256}`);
+    lines.push(`   at ${b.location}, read back (${b.readBack.how}), in ${r.seconds.toFixed(1)} s (${r.mode} mode)`);
+  } else {
+    lines.push(`FAILED at step ${r.failedStep}: ${r.error}`);
+    if (r.backup) lines.push(`   the backup itself was stored and read back: ${r.backup.location} (${r.backup.bytes} bytes, ${r.backup.keys} keys)`);
+    else lines.push('   no backup was stored by this run; nothing stored before was deleted');
+    if (r.collapse) lines.push(`   held (${r.collapse.hold}): ${r.collapse.held.length ? r.collapse.held.join(', ') : 'none newly (held already)'}`);
+  }
+  if (r.retention) {
+    lines.push(
+      `   retention: ${r.retention.hold ? `on hold (${r.retention.hold})` : `${r.retention.kept.length} kept, ${r.retention.deleted.length} deleted${r.retention.deleted.length ? `: ${r.retention.deleted.join(', ')}` : ''}`}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let url;
+  try {
+    url = parseRedisUrl(o.redis);
+  } catch (err) {
+    if (err instanceof RedisUrlError) throw new UsageError(`--redis: ${err.message}`);
+    throw err;
+  }
+  if (url.db !== 0) throw new UsageError(`--redis ${redactUrl(o.redis)} names database ${url.db}: a backup holds every database; remove /${url.db}`);
+  const target = (o.name ?? defaultBackupTarget(url.host, url.port)).toLowerCase();
+  if (!isValidTargetId(target)) {
+    throw new UsageError(`--name ${o.name} is not a valid name: 1-40 lowercase letters, digits or single hyphens, starting with a letter (it goes into rdr-<name>-<yyyymmdd>-<hhmm>.rdb)`);
+  }
+  try {
+    calendarParts(new Date(), o.timeZone);
+  } catch {
+    throw new UsageError(`--time-zone ${o.timeZone} is not an IANA time zone: write e.g. UTC or Europe/Berlin`);
+  }
+  if (!o.remote && !(await isThisHost(url.host))) {
+    throw new UsageError(
+      `--redis ${redactUrl(o.redis)}: ${url.host} is not this machine, and local mode reads the file the server saves on this host's disk. ` +
+        'Run the backup on the Redis host (with --redis redis://127.0.0.1:…), or add --remote to pull the RDB over the network',
+    );
+  }
+  const store = await openStore(o.to, o.s3Endpoint);
+  const heartbeatUrl = o.heartbeatUrl ?? (env.REDIS_DR_HEARTBEAT_URL || undefined);
+  if (heartbeatUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(heartbeatUrl)) {
+    throw new UsageError(`--heartbeat-url ${redactHeartbeat(heartbeatUrl)} is not an http(s) URL`);
+  }
+  if ((o.heartbeatStart || o.heartbeatFail) && heartbeatUrl === undefined) {
+    throw new UsageError('--heartbeat-start and --heartbeat-fail need --heartbeat-url (or REDIS_DR_HEARTBEAT_URL)');
+  }
+  const credentials = await sideCredentials({ option: '--secret', secretArn: o.secret, envPrefix: 'REDIS_DR' }, env);
+  if (credentials && url.password !== undefined) throw new UsageError(`--redis ${redactUrl(o.redis)} has a password and ${credentials.source} gives one too: remove it from the URL`);
+  const username = credentials?.username ?? url.username;
+  const password = credentials?.password ?? url.password;
+
+  const report = await runBackup(
+    {
+      server: redactUrl(o.redis),
+      source: { host: url.host, port: url.port, tls: url.tls, username, password },
+      target,
+      mode: o.remote ? 'remote' : 'local',
+      store,
+      retention: { hourly: o.keepHourly, daily: o.keepDaily, weekly: o.keepWeekly, monthly: o.keepMonthly, minKeep: o.minKeep, timeZone: o.timeZone },
+      ...(heartbeatUrl ? { heartbeat: { url: heartbeatUrl, start: o.heartbeatStart ?? false, fail: o.heartbeatFail ?? false } } : {}),
+      ...(o.metricsFile ? { metricsFile: o.metricsFile } : {}),
+      collapseThresholdPct: o.collapseThresholdPct,
+    },
+    {
+      connect: () => connectUrl(o.redis, 'redis-dr-backup', credentials),
+      pull: pullRdb,
+      openFile: async (path) => (await open(path, 'r')).createReadStream({ highWaterMark: 1 << 20 }),
+      now: () => Date.now(),
+      timing: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), pollMs: 200, timeoutMs: o.saveTimeout * 1000 },
+      say: o.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+    },
+  );
+  process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatBackupReport(report));
+  process.exitCode = report.ok ? 0 : 1;
+}

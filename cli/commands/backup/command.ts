@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { percent, positiveInt } from '../../options';
+
+/** Options of `redis-dr backup`, as commander parses them. */
+export interface BackupCliOptions {
+  redis: string;
+  to: string;
+  remote?: boolean;
+  name?: string;
+  secret?: string;
+  s3Endpoint?: string;
+  heartbeatUrl?: string;
+  heartbeatStart?: boolean;
+  heartbeatFail?: boolean;
+  metricsFile?: string;
+  keepHourly: number;
+  keepDaily: number;
+  keepWeekly: number;
+  keepMonthly: number;
+  minKeep: number;
+  timeZone: string;
+  saveTimeout: number;
+  collapseThresholdPct: number;
+  json?: boolean;
+}
+
+/** Defines `redis-dr backup` (options and help); its action module loads only when it runs. */
+export function backupCommand(program: Command): void {
+  program
+    .command('backup')
+    .description('self-managed Redis/Valkey: take one verified backup, store it, apply GFS retention, ping a heartbeat (for cron or a systemd timer)')
+    .requiredOption('--redis <url>', 'the server: redis://[user@]host[:port] or rediss:// (password from --secret or REDIS_DR_PASSWORD, or percent-encoded in the URL)')
+    .requiredOption('--to <dest>', 'where backups go: file:///dir or s3://bucket/prefix')
+    .option('--remote', 'pull the RDB over the replication protocol (REPLCONF rdb-only + SYNC) instead of BGSAVE and reading the file on this host')
+    .option('--name <target>', 'the target name in file names rdr-<target>-<yyyymmdd>-<hhmm>.rdb, -<hhmmss>.rdb for a second backup within a minute (default: redis-<host>-<port>)')
+    .option('--secret <arn>', 'Secrets Manager secret holding the password (and username)')
+    .option('--s3-endpoint <url>', 'an S3-compatible endpoint (MinIO, …) for s3:// destinations; path-style addressing')
+    .option('--heartbeat-url <url>', 'pinged only when every step succeeded (healthchecks.io style; also REDIS_DR_HEARTBEAT_URL)')
+    .option('--heartbeat-start', 'also ping <url>/start when the run begins')
+    .option('--heartbeat-fail', 'also ping <url>/fail with the error when a step fails')
+    .option('--metrics-file <path>', 'write Prometheus textfile-collector metrics here (atomically; e.g. /var/lib/node_exporter/textfile/redis-dr.prom)')
+    .option('--keep-hourly <n>', 'keep the newest N backups of tier hourly or higher', positiveInt('--keep-hourly', 0), 24)
+    .option('--keep-daily <n>', 'keep the newest N of tier daily or higher', positiveInt('--keep-daily', 0), 7)
+    .option('--keep-weekly <n>', 'keep the newest N of tier weekly or higher', positiveInt('--keep-weekly', 0), 4)
+    .option('--keep-monthly <n>', 'keep the newest N monthly backups', positiveInt('--keep-monthly', 0), 12)
+    .option('--min-keep <n>', 'never delete the newest N backups that were read back', positiveInt('--min-keep', 1), 3)
+    .option(
+      '--collapse-threshold-pct <pct>',
+      'a backup with more than this percent fewer keys (or bytes) than the last good one is a keyspace collapse: stored, the earlier backups held, exit 1 (0 keys after a non-empty backup always is)',
+      percent('--collapse-threshold-pct', 'write e.g. 50 (the default), or 100 to trip only on an empty keyspace'),
+      50,
+    )
+    .option('--time-zone <iana>', 'time zone tiers are computed in', 'UTC')
+    .option('--save-timeout <seconds>', 'local mode: how long to wait for BGSAVE', positiveInt('--save-timeout', 1), 3600)
+    .option('--json', 'print the run report as JSON')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 every step succeeded; 1 a step failed (named in the output; nothing stored before is deleted), or a keyspace collapse (the backup stored, the earlier ones held); 2 usage.\nSee docs/self-managed.md for cron and systemd timer examples.',
+    )
+    .action(async (o: BackupCliOptions) => (await import('./action.js')).backupAction(o));
+}

@@ -1,0 +1,53 @@
+/** `redis-dr compare`: the action (loaded only when the command runs; options: ./command.ts). */
+import { parseRedisUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore.js';
+import { runCompare } from '../../../lambdas/jobs/keys/compare.js';
+import { keyProgress } from '../../progress.js';
+import { sideCredentials } from '../../redis-credentials.js';
+import { stopOnSigint } from '../../signals.js';
+import { UsageError } from '../../usage.js';
+import { compareJson, formatCompare } from './format.js';
+
+/** Command-line options of compare. */
+export interface CompareCliOptions {
+  readonly a: string;
+  readonly b: string;
+  readonly aSecret?: string;
+  readonly bSecret?: string;
+  readonly match?: string;
+  readonly maxDiffs: number;
+  readonly ttlToleranceMs: number;
+  readonly batchSize: number;
+  readonly json?: boolean;
+}
+
+/**
+ * `redis-dr compare --a <url> --b <url> [--match] [--max-diffs N] [--json]`.
+ * Exit 0 equal, 1 different (or could not finish), 2 usage.
+ */
+/** The `compare` command's action (loaded only when the command runs; options: cli/commands/compare.ts). */
+export async function compareAction(o: CompareCliOptions): Promise<void> {
+  parseRedisUrl(o.a); // bad URLs are usage errors (exit 2), thrown before any connection
+  parseRedisUrl(o.b);
+  const sig = stopOnSigint();
+  const progress = keyProgress('compare');
+  try {
+    const result = await runCompare({
+      ...o,
+      specA: { credentials: await sideCredentials({ option: '--a-secret', secretArn: o.aSecret, envPrefix: 'REDIS_DR_A' }) },
+      specB: { credentials: await sideCredentials({ option: '--b-secret', secretArn: o.bSecret, envPrefix: 'REDIS_DR_B' }) },
+      onStart: progress.start,
+      onProgress: progress.update,
+      shouldStop: sig.stopped,
+    });
+    progress.stop();
+    process.stdout.write(o.json ? `${JSON.stringify(compareJson(result, o.a, o.b, o.match), null, 2)}\n` : `${formatCompare(result)}\n`);
+    process.exitCode = result.equal ? 0 : 1;
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof RedisUrlError) throw err; // exit 2: nothing was done
+    process.stderr.write(`redis-dr compare: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  } finally {
+    progress.stop();
+    sig.dispose();
+  }
+}

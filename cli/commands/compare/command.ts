@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import type { CompareCliOptions } from './action';
+import { positiveInt } from '../../options';
+
+/** Defines `redis-dr compare` (options and help); its action module loads only when it runs. */
+export function compareCommand(program: Command): void {
+  program
+    .command('compare')
+    .description(
+      'prove two Redis datasets equal: per-key fingerprints stable across servers and encodings, TTLs compared as absolute expiry; ' +
+        'a URL naming one node of a Redis Cluster means the whole cluster (every shard is read)',
+    )
+    .requiredOption('--a <url>', 'first server: redis://[user:password@]host[:port][/db] or rediss://… (TLS); a password in a URL is percent-encoded')
+    .requiredOption('--b <url>', 'second server, same form')
+    .option('--a-secret <arn>', 'Secrets Manager secret with the credentials of A; or set REDIS_DR_A_PASSWORD [and REDIS_DR_A_USERNAME]')
+    .option('--b-secret <arn>', 'the same for B; or set REDIS_DR_B_PASSWORD [and REDIS_DR_B_USERNAME]')
+    .option('--match <pattern>', 'only keys matching this SCAN pattern')
+    .option('--max-diffs <n>', 'list at most this many differing keys (all are counted)', positiveInt('--max-diffs'), 100)
+    .option('--ttl-tolerance-ms <ms>', 'allowed gap between the two expiry times', positiveInt('--ttl-tolerance-ms'), 1000)
+    .option('--batch-size <n>', 'SCAN COUNT per batch', positiveInt('--batch-size', 1), 1000)
+    .option('--json', 'print the result as JSON')
+    .action(async (o: CompareCliOptions) => (await import('./action.js')).compareAction(o));
+}

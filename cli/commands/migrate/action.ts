@@ -1,0 +1,59 @@
+/** `redis-dr migrate`: the action (loaded only when the command runs; options: ./command.ts). */
+import { parseRedisUrl, RedisUrlError, type KeyspaceSpec } from '../../../lambdas/adapters/redis/dump-restore.js';
+import { runMigrate as runMigrateSpec, type MigrateOptions, type MigrateRun } from '../../../lambdas/jobs/keys/migrate.js';
+import { sideCredentials } from '../../redis-credentials.js';
+import { stopOnSigint } from '../../signals.js';
+import { UsageError } from '../../usage.js';
+import { copyProgress, formatMigrate, migrateExitCode, migrateJson } from './format.js';
+
+/** Command-line options of migrate. */
+export interface MigrateCliOptions extends MigrateOptions {
+  readonly from: string;
+  readonly to: string;
+  /** Secrets Manager secrets holding each side's credentials (instead of the URL's). */
+  readonly fromSecret?: string;
+  readonly toSecret?: string;
+  /** Cluster source: SCAN a replica of each shard (READONLY). @default false */
+  readonly fromReplicas?: boolean;
+  /** Run compare afterwards. @default false */
+  readonly verify?: boolean;
+  /** Progress of that compare (see {@link CompareOptions}). */
+  readonly onVerifyStart?: (total: number | undefined) => void;
+  readonly onVerifyProgress?: (keysSeen: number) => void;
+}
+
+/** Both sides' credentials (the URL's, a secret or the environment), then {@link runMigrateSpec}. */
+export async function runMigrate(options: MigrateCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<MigrateRun> {
+  const from: KeyspaceSpec = {
+    url: options.from,
+    readReplicas: options.fromReplicas,
+    credentials: await sideCredentials({ option: '--from-secret', secretArn: options.fromSecret, envPrefix: 'REDIS_DR_FROM' }, env),
+  };
+  const to: KeyspaceSpec = { url: options.to, credentials: await sideCredentials({ option: '--to-secret', secretArn: options.toSecret, envPrefix: 'REDIS_DR_TO' }, env) };
+  return runMigrateSpec({ ...options, from, to });
+}
+
+/**
+ * `redis-dr migrate --from <url> --to <url> [--match] [--on-conflict skip|replace|fail] [--dry-run] [--verify] [--allow-eviction] [--json]`.
+ * Exit 0 all copied (and equal with --verify), 1 failed, stopped, evicted or different, 2 usage or refused (the target could evict).
+ */
+/** The `migrate` command's action (loaded only when the command runs; options: cli/commands/migrate.ts). */
+export async function migrateAction(o: MigrateCliOptions & { json?: boolean }): Promise<void> {
+  parseRedisUrl(o.from); // bad URLs are usage errors (exit 2), thrown before any connection
+  parseRedisUrl(o.to);
+  const sig = stopOnSigint();
+  const progress = copyProgress();
+  try {
+    const run = await runMigrate({ ...o, shouldStop: sig.stopped, ...progress.callbacks });
+    progress.stop();
+    process.stdout.write(o.json ? `${JSON.stringify(migrateJson(run, o), null, 2)}\n` : `${formatMigrate(run, o)}\n`);
+    process.exitCode = migrateExitCode(run);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof RedisUrlError) throw err; // exit 2: nothing was done
+    process.stderr.write(`redis-dr migrate: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  } finally {
+    progress.stop();
+    sig.dispose();
+  }
+}

@@ -1,0 +1,125 @@
+/** What `migrate` (and `migrate --from-rdb`) print: the exit code, the `--json` shape, the lines people read, the progress bars. */
+import { redactUrl } from '../../../lambdas/adapters/redis/dump-restore.js';
+import { evictedMessage, evictionFailed, type EvictionReport } from '../../../lambdas/domain/keys/eviction.js';
+import { jsonKey } from '../../../lambdas/domain/keys/fingerprint.js';
+import type { CopyCounts, OnConflict } from '../../../lambdas/domain/keys/key-copy.js';
+import type { MigrateResult, MigrateRun } from '../../../lambdas/jobs/keys/migrate.js';
+import { keyProgress } from '../../progress.js';
+import { compareJson, formatCompare } from '../compare/format.js';
+import type { MigrateCliOptions } from './action.js';
+
+/**
+ * Exit code of a run: 2 refused before writing (the target could evict),
+ * 0 only when complete, nothing failed, nothing was evicted and (with
+ * --verify) equal; else 1.
+ */
+export function migrateExitCode(run: MigrateRun): 0 | 1 | 2 {
+  const r = run.result;
+  if (r.eviction?.refused) return 2;
+  return !r.error && !r.interrupted && r.failed === 0 && !evictionFailed(r.eviction) && (run.verify === undefined || run.verify.equal) ? 0 : 1;
+}
+
+/** The eviction guard's part of the `--json` shapes of both key copies. */
+export function evictionJson(e: EvictionReport | undefined) {
+  if (!e) return null;
+  return {
+    refused: e.refused ?? null,
+    allowed: e.allowed,
+    evictedKeys: e.evictedKeys,
+    stopped: e.stopped,
+    unknown: e.unknown ?? null,
+    basis: e.basis,
+    nodes: e.nodes.map((n) => ({ node: n.node, maxmemory: n.maxmemory, policy: n.policy, usedMemory: n.usedMemory, estimate: n.estimate })),
+  };
+}
+
+/** Processed keys per second (copied + skipped + expired + failed). */
+function rate(r: MigrateResult): number | null {
+  return r.seconds > 0 ? Math.round((r.copied + r.skipped + r.expired + r.failed) / r.seconds) : null;
+}
+
+/** The `--json` shape of migrate. */
+export function migrateJson(run: MigrateRun, o: MigrateCliOptions) {
+  const r = run.result;
+  return {
+    from: redactUrl(o.from),
+    to: redactUrl(o.to),
+    match: o.match ?? null,
+    source: r.source,
+    target: r.target,
+    onConflict: o.onConflict ?? 'skip',
+    dryRun: Boolean(o.dryRun),
+    scanned: r.scanned,
+    copied: r.copied,
+    skipped: r.skipped,
+    expired: r.expired,
+    failed: r.failed,
+    seconds: Math.round(r.seconds * 1000) / 1000,
+    keysPerSecond: rate(r),
+    interrupted: r.interrupted,
+    error: r.error ?? null,
+    conflict: r.conflict ? jsonKey(r.conflict) : null,
+    evictedKeys: r.eviction?.evictedKeys ?? null,
+    eviction: evictionJson(r.eviction),
+    verify: run.verify ? compareJson(run.verify, o.from, o.to, o.match) : null,
+  };
+}
+
+/** Lines people read. */
+export function formatMigrate(run: MigrateRun, o: { readonly dryRun?: boolean; readonly onConflict?: OnConflict } = {}): string {
+  const dryRun = Boolean(o.dryRun);
+  const r = run.result;
+  const verb = dryRun ? 'DRY RUN: would copy' : r.error ? 'STOPPED: copied' : r.interrupted ? 'INTERRUPTED: copied' : 'copied';
+  const lines: string[] = [];
+  for (const [side, label] of [['source', r.source], ['target', r.target]] as const) {
+    if (label.startsWith('Redis Cluster')) lines.push(`${side}: ${label}`);
+  }
+  if (r.eviction?.refused) {
+    lines.push(r.eviction.refused);
+    return lines.join('\n');
+  }
+  lines.push(
+    `${verb} ${r.copied}, skipped ${r.skipped} (already on the target), expired ${r.expired}, failed ${r.failed} ` +
+      `of ${r.scanned} keys in ${r.seconds.toFixed(1)} s (${rate(r) ?? 0} keys/s)`,
+  );
+  if (r.error) lines.push(`error: ${r.error}`);
+  // Stopped by an eviction, the error says what to do before a rerun; allowed to go on, the count is still a failure.
+  if (r.eviction && r.eviction.evictedKeys > 0 && !r.eviction.stopped) lines.push(`EVICTED: ${evictedMessage(r.eviction.evictedKeys, false)}`);
+  // A rerun finishes a run that wrote something; one that wrote nothing was refused or failed for the reason above.
+  if ((r.error || r.interrupted) && !r.eviction?.stopped && !dryRun && (r.copied + r.skipped + r.expired > 0 || r.interrupted)) {
+    lines.push(
+      (o.onConflict ?? 'skip') === 'fail'
+        ? 'Every batch before this point is complete; to finish, rerun with --on-conflict skip (a rerun with fail would stop at the first key this run wrote).'
+        : (o.onConflict ?? 'skip') === 'replace'
+          ? 'Every batch before this point is complete; rerun the same command to finish (the keys this run wrote are replaced again).'
+          : 'Every batch before this point is complete; rerun the same command to finish (existing keys are skipped).',
+    );
+  }
+  if (run.verify) lines.push(`verify: ${formatCompare(run.verify)}`);
+  return lines.join('\n');
+}
+
+/**
+ * The progress bars of a copy and of the --verify pass after it (migrate
+ * and migrate --from-rdb): the callbacks a run takes, and `stop` for both.
+ */
+export function copyProgress() {
+  const copying = keyProgress('migrate');
+  const verifying = keyProgress('verify');
+  return {
+    callbacks: {
+      onStart: copying.start,
+      onBatch: (c: CopyCounts) => copying.update(c.copied + c.skipped + c.expired + c.failed),
+      onVerifyStart: (total: number | undefined) => {
+        copying.stop();
+        verifying.start(total);
+      },
+      onVerifyProgress: verifying.update,
+    },
+    stop: () => {
+      copying.stop();
+      verifying.stop();
+    },
+  };
+}
+

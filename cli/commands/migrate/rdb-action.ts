@@ -1,0 +1,223 @@
+/** `redis-dr migrate --from-rdb`: the action (loaded only when the command runs; options: ./command.ts). */
+import { migrateFromRdb, type MigrateRdbRun } from '../../../lambdas/jobs/keys/migrate-rdb.js';
+import { KeySourceError } from '../../../lambdas/jobs/keys/sources.js';
+import { parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore';
+import { jsonKey } from '../../../lambdas/domain/keys/fingerprint';
+import { type RestoreRdbResult } from '../../../lambdas/jobs/keys/read-rdb';
+import { type RdbExpectedKind, type VerifyRdbKeysResult } from '../../../lambdas/jobs/keys/verify';
+import { displayKey, type DiffReason } from '../../../lambdas/domain/keys/fingerprint';
+import { stopOnSigint } from '../../signals';
+import { copyProgress, evictionJson, formatMigrate, migrateExitCode } from './format';
+import { type MigrateCliOptions } from './action';
+import { type MigrateResult } from '../../../lambdas/jobs/keys/migrate';
+import { sideCredentials } from '../../redis-credentials';
+import { UsageError } from '../../usage';
+
+/** Command-line options of `migrate --from-rdb`. */
+export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from'> {
+  readonly fromRdb: readonly string[];
+  readonly db?: number;
+  readonly json?: boolean;
+  /** Also restore the file's function libraries. */
+  readonly functions?: boolean;
+  /** Bytes per ranged GET of an s3:// source (tests make parts small). @default 8 MiB */
+  readonly readPartBytes?: number;
+  /** @internal Bytes per block of the second read's check (tests make blocks small). @default 1 MiB */
+  readonly checkBlockBytes?: number;
+  /** Shards of the recovery point, for local files (S3 objects carry it in their tags). */
+  readonly shards?: number;
+}
+
+/** What a run did, in migrate's result shape (the summary, exit codes and JSON are migrate's). */
+function asMigrateResult(r: RestoreRdbResult, source: string, target: string): MigrateResult {
+  return { ...r, source, target };
+}
+
+/** The target's credentials (the URL's, a secret or the environment), then {@link migrateFromRdb}. */
+export async function runMigrateRdb(o: MigrateRdbCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<MigrateRdbRun> {
+  const credentials = await sideCredentials({ option: '--to-secret', secretArn: o.toSecret, envPrefix: 'REDIS_DR_TO' }, env);
+  return migrateFromRdb({ ...o, to: { url: o.to, credentials } });
+}
+
+/**
+ * What a complete run still left out that the user did not choose to leave
+ * out: databases of the file other than the one restored, when no `--db`
+ * was given, that hold keys the selection (`--match`, or every key) would
+ * take (a FLUSHALL empties them all), and a selection that matched no key
+ * although the database holds some (a mistyped `--match`).
+ */
+export function leftOut(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'db' | 'match'>): string[] {
+  const r = run.result;
+  if (r.error || r.interrupted) return [];
+  const db = o.db ?? 0;
+  const lines: string[] = [];
+  // Databases whose keys --match does not select were not left out: the selection excluded them.
+  const others = Object.entries(r.matchingByDb)
+    .map(([d, n]) => [Number(d), n] as const)
+    .filter(([d, n]) => d !== db && n > 0)
+    .sort((a, b) => a[0] - b[0]);
+  const matching = o.match === undefined ? '' : ` matching --match ${JSON.stringify(o.match)}`;
+  if (o.db === undefined && others.length > 0) {
+    lines.push(
+      `not restored: ${others.map(([d, n]) => `database ${d} (${n} key${n === 1 ? '' : 's'}${matching})`).join(', ')} of the file. ` +
+        'A FLUSHALL empties every database: restore each with --db <n> and that database in the --to URL (redis://host:port/<n>), ' +
+        'or give --db 0 to restore database 0 alone',
+    );
+  }
+  if (r.scanned === 0 && (r.keysByDb[db] ?? 0) > 0) {
+    lines.push(`nothing restored: none of the ${r.keysByDb[db]} keys of database ${db} matches --match ${JSON.stringify(o.match ?? '*')}`);
+  }
+  return lines;
+}
+
+/**
+ * Exit code: 2 refused before writing (the target could evict); 0 only when
+ * the restore was complete, nothing failed, was evicted or was left out
+ * unasked and (with --verify) the target holds the files' keys; else 1.
+ */
+export function migrateRdbExitCode(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'db' | 'match'>): 0 | 1 | 2 {
+  const copied = migrateExitCode({ result: asMigrateResult(run.result, run.source, run.target) });
+  if (copied === 2) return 2;
+  return copied === 0 && leftOut(run, o).length === 0 && (run.verify === undefined || run.verify.equal) ? 0 : 1;
+}
+
+const REASON: Record<DiffReason, string> = {
+  'missing-in-b': 'in the file, not on the target',
+  'missing-in-a': 'on the target, not in the file',
+  type: 'different type',
+  value: 'different value',
+  ttl: 'different expiry',
+};
+
+const EXPECTED: Record<RdbExpectedKind, string> = {
+  'kept-on-target': 'kept on the target (it had the key: --on-conflict skip left it alone)',
+  expired: 'expired (skipped by the restore, or gone since)',
+};
+
+/** The --verify lines people read. */
+export function formatRdbVerify(v: VerifyRdbKeysResult): string {
+  const expectedTotal = v.expected['kept-on-target'] + v.expected.expired;
+  const head = v.error
+    ? `NOT PROVEN: ${v.error}`
+    : v.interrupted
+      ? `INTERRUPTED after ${v.keys} keys of the file: not proven`
+      : v.equal
+        ? `EQUAL: the target holds all ${v.keys} keys of the file restored, same type, value and expiry${expectedTotal > 0 ? ` (${expectedTotal} expected differences)` : ''}`
+        : `DIFFERENT: ${v.differences} key(s) of the file differ on the target (${v.keys} checked)`;
+  const lines = [`verify: ${head}, ${v.seconds.toFixed(1)} s`];
+  lines.push(...v.diffs.map((d) => `  ${REASON[d.reason]}: ${displayKey(d.key)}`));
+  if (v.differences > v.diffs.length) lines.push(`  … and ${v.differences - v.diffs.length} more`);
+  if (v.keptGone > 0) {
+    lines.push(
+      `  live keys gone: ${v.keptGone} key${v.keptGone === 1 ? '' : 's'} the target held when the restore ran (--on-conflict skip kept ${v.keptGone === 1 ? 'it' : 'them'}) ` +
+        `${v.keptGone === 1 ? 'is' : 'are'} gone now — evicted, deleted or expired since; the file holds only the older value: ` +
+        `${v.keptGoneKeys.map((k) => displayKey(k)).join(', ')}${v.keptGone > v.keptGoneKeys.length ? ', …' : ''}`,
+    );
+  }
+  if (expectedTotal > 0) {
+    const kinds = (Object.keys(EXPECTED) as RdbExpectedKind[]).filter((k) => v.expected[k] > 0);
+    lines.push(`  expected differences (not counted as differences): ${kinds.map((k) => `${v.expected[k]} ${EXPECTED[k]}`).join('; ')}`);
+  }
+  if (v.skippedOverflow) {
+    lines.push(
+      '  note: the restore skipped more keys than it remembers (1,000,000): every key the target holds differently was taken as one skip kept, its value not compared',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The --verify part of the `--json` shape. */
+function verifyJson(v: VerifyRdbKeysResult) {
+  return {
+    equal: v.equal,
+    keys: v.keys,
+    differences: v.differences,
+    diffs: v.diffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason })),
+    truncated: v.differences > v.diffs.length,
+    expected: v.expected,
+    expectedDiffs: v.expectedDiffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason, expected: d.expected })),
+    comparedByValue: v.comparedByValue,
+    keptGone: v.keptGone,
+    keptGoneKeys: v.keptGoneKeys.map((k) => jsonKey(k)),
+    skippedOverflow: v.skippedOverflow,
+    seconds: Math.round(v.seconds * 1000) / 1000,
+    interrupted: v.interrupted,
+    error: v.error ?? null,
+  };
+}
+
+/** The `--json` shape: migrate's, plus what the file held. */
+export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
+  const r = run.result;
+  return {
+    fromRdb: [...o.fromRdb],
+    to: redactUrl(o.to),
+    db: o.db ?? 0,
+    match: o.match ?? null,
+    source: run.source,
+    target: run.target,
+    targetServer: r.targetServer ? { server: r.targetServer.server, readsRdbUpTo: r.targetServer.maxRedisVersion } : null,
+    file: r.file ? { ok: r.file.ok, version: r.file.version, keys: r.file.keys, databases: r.file.databases, error: r.file.error ?? null } : null,
+    shards: run.set.shards,
+    files: r.files.map((f) => ({ location: f.location, ok: f.report.ok, version: f.report.version, keys: f.report.keys, databases: f.report.databases, error: f.report.error ?? null })),
+    onConflict: o.onConflict ?? 'skip',
+    dryRun: Boolean(o.dryRun),
+    scanned: r.scanned,
+    copied: r.copied,
+    skipped: r.skipped,
+    expired: r.expired,
+    failed: r.failed,
+    notSelected: r.notSelected,
+    keysByDb: r.keysByDb,
+    leftOut: leftOut(run, o),
+    moduleRefused: r.moduleRefused,
+    functions: { ...r.functions, restoring: Boolean(o.functions) },
+    seconds: Math.round(r.seconds * 1000) / 1000,
+    interrupted: r.interrupted,
+    error: r.error ?? null,
+    conflict: r.conflict ? jsonKey(r.conflict) : null,
+    writtenUpTo: r.writtenUpTo ?? null,
+    evictedKeys: r.eviction?.evictedKeys ?? null,
+    eviction: evictionJson(r.eviction),
+    verify: run.verify ? verifyJson(run.verify) : null,
+  };
+}
+
+/**
+ * `redis-dr migrate --from-rdb <file|s3://…> [--from-rdb …] --to <url> [--shards n] [--db n] [--match] [--on-conflict] [--dry-run] [--verify] [--allow-eviction] [--json]`.
+ * Exit 0 all restored (and, with --verify, found on the target), 1 refused file, failed, stopped, evicted or different, 2 usage or refused (the target could evict).
+ */
+export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
+  parseRedisUrl(o.to); // a bad URL is a usage error (exit 2), before any connection
+  const sig = stopOnSigint();
+  const progress = copyProgress();
+  try {
+    const run = await runMigrateRdb({ ...o, shouldStop: sig.stopped, ...progress.callbacks });
+    progress.stop();
+    const r = run.result;
+    if (o.json) process.stdout.write(`${JSON.stringify(migrateRdbJson(run, o), null, 2)}\n`);
+    else {
+      const lines = [`source: ${run.source}`, formatMigrate({ result: asMigrateResult(r, run.source, run.target) }, o)];
+      for (const [name, n] of Object.entries(r.moduleRefused)) lines.push(`refused: ${n} module value${n === 1 ? '' : 's'} of type ${name} (the target has no module for it: load it there and rerun)`);
+      if (r.functions.inFile > 0) {
+        lines.push(
+          o.functions
+            ? `functions: ${r.functions.inFile} librar${r.functions.inFile === 1 ? 'y' : 'ies'} in the file; restored ${r.functions.restored}, left alone ${r.functions.skipped} (already on the target), failed ${r.functions.failed} (counted per primary)`
+            : `functions: ${r.functions.inFile} librar${r.functions.inFile === 1 ? 'y' : 'ies'} in the file, not restored (add --functions)`,
+        );
+      }
+      if (r.notSelected > 0) lines.push(`not selected: ${r.notSelected} keys of the file (another database, or not matching --match)`);
+      lines.push(...leftOut(run, o));
+      if (run.verify) lines.push(formatRdbVerify(run.verify));
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    process.exitCode = migrateRdbExitCode(run, o);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof RedisUrlError || err instanceof KeySourceError) throw err; // exit 2: nothing was done
+    process.stderr.write(`redis-dr migrate: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  } finally {
+    progress.stop();
+    sig.dispose();
+  }
+}

@@ -1,0 +1,117 @@
+/** `redis-dr restore-aof`: the action (loaded only when the command runs; options: cli/commands/restore-aof.ts). */
+import { readdir } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { RestoreDirectory } from '../../../lambdas/adapters/host/aof-dir';
+import { findServerBinary, LocalRedisError } from '../../../lambdas/adapters/redis/server-binary';
+import { startLocalRedis } from '../../../lambdas/adapters/redis/local-server';
+import { restoreAof, type RestoreAofReport } from '../../../lambdas/jobs/self-managed/restore-aof';
+import { openAofStore } from '../../aof-destination';
+import type { RestoreAofCliOptions } from './command';
+import { UsageError } from '../../usage';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAYS = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+
+/** What `--until` takes, for its refusal and its help. */
+export const UNTIL_FORMATS =
+  'unix seconds (1795442700: what `date -u +%s` gives; @1795442700 and an AOF line #TS:1795442700 too), ' +
+  'an ISO time with its zone (2026-11-23T14:05:00Z, 2026-11-23T15:05:00+01:00: `date -u -Iseconds`), ' +
+  'or what `date -u` and `date -u -d @<seconds>` print (Mon Nov 23 14:05:00 UTC 2026)';
+
+/**
+ * `--until` as ms since the epoch, from the forms the runbook's own commands
+ * print: unix seconds (also `@…` and the AOF's own `#TS:…` line), an ISO time with its zone (`T` or a space), the
+ * default output of `date -u` (UTC or GMT only: other zone abbreviations are
+ * ambiguous), RFC 2822 (`date -R`). Anything else is a usage error naming them.
+ */
+export function parseUntil(text: string): number {
+  const t = text.trim();
+  const refuse = (why = '') => new UsageError(`--until ${text} is not a time restore-aof reads${why}: write ${UNTIL_FORMATS}`);
+  const seconds = /^(?:@|#TS:)?(\d+)$/.exec(t);
+  if (seconds) {
+    if (seconds[1]!.length > 11) throw refuse(` (${seconds[1]!.length} digits: milliseconds? give seconds, ${seconds[1]!.slice(0, -3)})`);
+    return Number(seconds[1]) * 1000;
+  }
+  const iso = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})$/.exec(t);
+  if (iso) {
+    const zone = iso[3]!.length === 5 ? `${iso[3]!.slice(0, 3)}:${iso[3]!.slice(3)}` : iso[3]!;
+    const ms = Date.parse(`${iso[1]}T${iso[2]}${zone}`);
+    if (!Number.isNaN(ms)) return ms;
+    throw refuse(' (no such date or time)');
+  }
+  // date(1) in the C locale: `Mon Nov 23 14:05:00 UTC 2026`.
+  const date = new RegExp(`^(?:${DAYS} )?(${MONTHS.join('|')}) +(\\d{1,2}) (\\d{2}):(\\d{2}):(\\d{2}) (UTC|GMT|[A-Z]{2,5}) (\\d{4})$`).exec(t);
+  if (date) {
+    if (date[6] !== 'UTC' && date[6] !== 'GMT') throw refuse(` (the zone ${date[6]} is ambiguous: run date with -u, or give an ISO time with its offset)`);
+    const ms = Date.UTC(Number(date[7]), MONTHS.indexOf(date[1]!), Number(date[2]), Number(date[3]), Number(date[4]), Number(date[5]));
+    if (new Date(ms).getUTCDate() === Number(date[2])) return ms;
+    throw refuse(' (no such date)');
+  }
+  // RFC 2822 (`date -R`): `Mon, 23 Nov 2026 14:05:00 +0000`.
+  if (new RegExp(`^(?:${DAYS}, )?\\d{1,2} (?:${MONTHS.join('|')}) \\d{4} \\d{2}:\\d{2}:\\d{2} [+-]\\d{4}$`).test(t)) {
+    const ms = Date.parse(t);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  throw refuse();
+}
+
+/** The summary a person reads. */
+export function formatRestoreAofReport(r: RestoreAofReport): string {
+  const lines: string[] = [];
+  if (r.refused) {
+    lines.push(`REFUSED (${r.refused.kind}): ${r.refused.message}`, `   nothing was left in ${r.to}`);
+    return `${lines.join('\n')}\n`;
+  }
+  if (!r.base) {
+    lines.push(`FAILED: ${r.problem}`);
+    return `${lines.join('\n')}\n`;
+  }
+  const incrs = r.increments ?? [];
+  const commands = incrs.reduce((n, i) => n + i.commands, 0);
+  lines.push(
+    `${r.ok ? 'OK' : 'FAILED'} ${r.to}: base ${r.base.name} (${r.base.format}${r.base.time ? `, dataset as of ${r.base.time}` : ''}), ${incrs.length} increment${incrs.length === 1 ? '' : 's'} (${commands} commands) from ${r.from}`,
+  );
+  if (r.cut) lines.push(`   cut before ${r.cut.beforeSecond}, at ${r.cut.file} byte ${r.cut.offset}: the AOF records whole seconds, so nothing of that second or later is restored`);
+  else if (r.lastAnnotation) lines.push(`   history to ${r.lastAnnotation} (the last timestamp annotation restored)`);
+  if (r.note) lines.push(`   note: ${r.note}`);
+  for (const e of r.excluded ?? []) lines.push(`   excluded: the last ${e.bytes} bytes of ${e.file}, a truncated command`);
+  if (r.load) {
+    const per = Object.entries(r.load.keyspace).map(([db, n]) => `${db}=${n}`).join(', ');
+    lines.push(`   loaded by ${r.load.engine}-server ${r.load.version} in ${r.load.loadSeconds.toFixed(3)} s: ${r.load.keys} keys${per ? ` (${per})` : ''}`);
+  }
+  if (r.problem) lines.push(`   ${r.problem}`);
+  if (r.ok) {
+    lines.push(`   serve it: redis-server --dir ${dirname(r.to)} --appenddirname ${basename(r.to)} --appendfilename ${r.appendFilename} --appendonly yes --port <free port>`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
+  const store = openAofStore('--from', o.from, o.s3Endpoint);
+  const untilMs = o.until !== undefined ? parseUntil(o.until) : undefined;
+  const to = resolve(o.to);
+  const present = await readdir(to).catch(() => [] as string[]);
+  if (present.length > 0) throw new UsageError(`--to ${to} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}): give a new or empty directory`);
+  // The server that loads the result, found before anything is written: a wrong path is not found after minutes of downloading.
+  let serverBin: string | undefined;
+  if (o.load !== false) {
+    try {
+      serverBin = (await findServerBinary(o.serverBin)).bin;
+    } catch (err) {
+      if (!(err instanceof LocalRedisError)) throw err;
+      throw new UsageError(
+        o.serverBin !== undefined
+          ? `--server-bin ${o.serverBin}: ${err.message}: give the path of a redis-server or valkey-server binary (e.g. /usr/bin/redis-server), or --no-load`
+          : `${err.message}; or give --server-bin <path>, or --no-load to skip the load`,
+      );
+    }
+  } else if (o.serverBin !== undefined) {
+    throw new UsageError(`--server-bin ${o.serverBin} is for the load, and --no-load skips it: drop one of them`);
+  }
+  const report = await restoreAof(
+    { store, to: new RestoreDirectory(to), ...(untilMs !== undefined ? { untilMs } : {}), load: o.load === false ? false : { ...(serverBin ? { serverBin } : {}) } },
+    { now: () => Date.now(), startServer: startLocalRedis, ...(o.json ? {} : { say: (line: string) => process.stderr.write(`${line}\n`) }) },
+  );
+  process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatRestoreAofReport(report));
+  process.exitCode = report.ok ? 0 : 1;
+}

@@ -1,0 +1,406 @@
+import {
+  CreateReplicationGroupCommand,
+  DescribeReplicationGroupsCommand,
+  type CreateReplicationGroupCommandInput,
+  type CreateServerlessCacheCommandInput,
+  type ReplicationGroup,
+} from '@aws-sdk/client-elasticache';
+import type { RedisDrConfig } from '../../../lib/config';
+import { recoveryBucketName } from '../../../lib/deployment';
+import { describeRestorableSnapshot } from '../../../lambdas/adapters/aws/drill-clusters';
+import { describeReplicationGroup, listTargetSnapshots } from '../../../lambdas/adapters/aws/elasticache';
+import { describeError, errorName } from '../../../lambdas/adapters/aws/errors';
+import { getObjectTags, listObjects, parseS3Url } from '../../../lambdas/adapters/aws/s3';
+import { getRedisCredentials } from '../../../lambdas/adapters/aws/secrets';
+import type { DrillKind, RecoveryPointChoice } from '../../../lambdas/domain/drills/drill';
+import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, primaryChoice, type DrExport } from '../../../lambdas/domain/drills/select';
+import { parseExportObjectKey } from '../../../lambdas/domain/dr-copies/export';
+import { describeCopy, type RdbCopy } from '../../../lambdas/domain/dr-copies/rdb-copies';
+import { exportEvidence, formatRefusals, isDataTieringNodeType, restorePreflight, snapshotEvidence, type PreflightEvidence, type PreflightRefusal } from '../../../lambdas/domain/drills/restore-preflight';
+import { TAGS } from '../../../lambdas/domain/plans/types';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws';
+import { withStatus } from '../../progress';
+import { chosenCopy, copiesOfPoint, copyBuckets, anyPlanExports, copyText, type PointCopiesReport } from '../../rdb-copies';
+import { isServerlessTarget, runServerlessRestore } from './serverless';
+import { UsageError } from '../../usage';
+
+/**
+ * `redis-dr restore --target <id> [--from latest|<snapshot>|s3://…] [--region <r>] --new-id <id> [--wait]`:
+ * builds a new replication group from a recovery point, with the source's
+ * engine, version and shard layout, in the config's subnet group with
+ * encryption in transit and at rest, and (with --wait) follows it until it is
+ * available and prints its endpoint, or fails on `create-failed` /
+ * `restore-failed`.
+ *
+ * - primary region: `latest` is the target's newest available manual
+ *   snapshot (ours or anyone's); a snapshot name restores that snapshot.
+ * - DR region (`--region` = `dr.region`): `latest` is the target's newest
+ *   export in the DR bucket whose shards are all there and verified; an
+ *   `s3://bucket/<export>` location restores that export (the same rules).
+ *
+ * Before anything is created (and with --dry-run), the restore preflight
+ * (lambdas/domain/restore-preflight.ts, the drills' rules too) refuses a
+ * recovery point the new cluster's shape cannot take, with the rule, the
+ * reason and the fix: status `refused`, exit 1.
+ *
+ * A serverless target (listed in a plan's serverlessCacheNames) becomes a
+ * new serverless cache from its snapshot: cli/restore-serverless.ts.
+ *
+ * Either way it says whether the chosen recovery point has an `.rdb` copy,
+ * where (primary region: the export bucket and the DR bucket, listed under
+ * the snapshot's name; DR region: the copy chosen), and the command that
+ * restores its keys straight into a server without a new cluster
+ * (`migrate --from-rdb`, docs/runbooks/flushall.md).
+ *
+ * The new cluster is not tagged as redis-dr's: pruning and the drill reaper
+ * never touch it. Nothing is deleted, ever.
+ */
+
+/** Polls during which a group not found yet counts as being created (describe may lag the create). */
+const NOT_FOUND_GRACE_POLLS = 3;
+
+/** ElastiCache replication group ids: 1–40 letters, digits and hyphens, starting with a letter, no `--`, no trailing `-`. */
+export function checkNewId(id: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,39}$/.test(id) || id.includes('--') || id.endsWith('-')) {
+    throw new UsageError(`--new-id ${JSON.stringify(id)} is not a valid replication group id: 1-40 letters, digits or hyphens, starting with a letter, no "--", not ending with "-"`);
+  }
+  return id.toLowerCase();
+}
+
+/** Options of {@link runRestore}. */
+export interface RestoreOptions {
+  readonly target: string;
+  /** `latest` (default), a snapshot name, or `s3://bucket/<export>`. */
+  readonly from?: string;
+  /** Default: the config's primary region. */
+  readonly region?: string;
+  readonly newId: string;
+  readonly nodeType?: string;
+  /** Replicas per shard; default: the source's when it can be described, else 0. */
+  readonly replicas?: number;
+  readonly subnetGroup?: string;
+  readonly securityGroupIds?: readonly string[];
+  /** Parameter group for the new cluster (e.g. the source's maxmemory-policy); default: the snapshot's for cluster mode, else the engine default. */
+  readonly parameterGroup?: string;
+  /** Secrets Manager secret holding the AUTH token (`{"password"}` or the token) the new cluster requires. */
+  readonly authTokenSecret?: string;
+  /** RBAC user groups the new cluster uses instead of an AUTH token. */
+  readonly userGroupIds?: readonly string[];
+  /** Print the request, create nothing. */
+  readonly dryRun?: boolean;
+  readonly wait?: boolean;
+  /** @default 30 */
+  readonly pollSeconds?: number;
+  /** Give up waiting after this long (the cluster goes on being created). @default 120 */
+  readonly timeoutMinutes?: number;
+  /** Called with the cluster's status while waiting. */
+  readonly onStatus?: (status: string) => void;
+  /** Called once the create was accepted (before any wait). */
+  readonly onCreated?: (line: string) => void;
+  /** Called with defaults an operator should know about (node type, replicas). */
+  readonly onWarning?: (line: string) => void;
+}
+
+/** What a restore did. */
+export interface RestoreResult {
+  /** The replication group created (node-based targets), else null. */
+  readonly replicationGroupId: string | null;
+  /** The serverless cache created (serverless targets), else absent. */
+  readonly serverlessCacheName?: string;
+  readonly region: string;
+  readonly recoveryPoint: string;
+  readonly recoveryPointCreatedAt: string;
+  /** The request sent (an AUTH token shown as `***`). */
+  readonly request: CreateReplicationGroupCommandInput | CreateServerlessCacheCommandInput;
+  /** `refused` (the preflight: nothing created), `dry-run`, `creating` (no --wait), `available`, `create-failed`, `restore-failed`, `deleting`, `gone`, or `timeout`. */
+  readonly status: string;
+  /** Why the preflight refused the restore (domain/restore-preflight.ts), when it did. */
+  readonly refusals?: readonly PreflightRefusal[];
+  readonly endpoint: string | null;
+  readonly ok: boolean;
+  readonly message: string;
+  /** The recovery point's `.rdb` copies and the key-level fast path (`migrate --from-rdb`), when there is one. */
+  readonly rdbCopies: PointCopiesReport;
+}
+
+/** The CreateReplicationGroup request for `choice` (pure). */
+export function createRequest(
+  choice: RecoveryPointChoice,
+  o: {
+    readonly id: string;
+    readonly replicas: number;
+    readonly subnetGroup: string;
+    readonly securityGroupIds: readonly string[];
+    readonly parameterGroup?: string;
+    readonly authToken?: string;
+    readonly userGroupIds?: readonly string[];
+  },
+): CreateReplicationGroupCommandInput {
+  const source = choice.snapshotName ? { SnapshotName: choice.snapshotName } : { SnapshotArns: choice.snapshotArns };
+  const common: CreateReplicationGroupCommandInput = {
+    ReplicationGroupId: o.id,
+    ReplicationGroupDescription: `redis-dr restore of ${choice.target} from ${choice.recoveryPoint}`.slice(0, 255),
+    Engine: choice.engine,
+    EngineVersion: choice.engineVersion,
+    CacheNodeType: choice.nodeType,
+    ...source,
+    CacheSubnetGroupName: o.subnetGroup,
+    ...(o.securityGroupIds.length > 0 ? { SecurityGroupIds: [...o.securityGroupIds] } : {}),
+    TransitEncryptionEnabled: true,
+    AtRestEncryptionEnabled: true,
+    // Access as production has it: an AUTH token (needs in-transit encryption, on above) or RBAC user groups.
+    ...(o.authToken ? { AuthToken: o.authToken } : {}),
+    ...(o.userGroupIds && o.userGroupIds.length > 0 ? { UserGroupIds: [...o.userGroupIds] } : {}),
+    ...(o.parameterGroup ? { CacheParameterGroupName: o.parameterGroup } : {}),
+    // r6gd nodes tier data to SSD, which CreateReplicationGroup requires to be turned on.
+    ...(isDataTieringNodeType(choice.nodeType) ? { DataTieringEnabled: true } : {}),
+    Tags: [
+      { Key: TAGS.source, Value: choice.target },
+      { Key: 'redis-dr:restored-from', Value: choice.recoveryPoint.slice(0, 256) },
+    ],
+  };
+  if (choice.clusterMode === 'disabled') {
+    return { ...common, NumCacheClusters: 1 + o.replicas, AutomaticFailoverEnabled: o.replicas > 0 };
+  }
+  return {
+    ...common,
+    ClusterMode: 'enabled',
+    NumNodeGroups: choice.shards,
+    ReplicasPerNodeGroup: o.replicas,
+    AutomaticFailoverEnabled: true,
+    CacheParameterGroupName: o.parameterGroup ?? choice.cacheParameterGroupName,
+    ...(choice.nodeGroupConfiguration ? { NodeGroupConfiguration: choice.nodeGroupConfiguration.map((g) => ({ ...g, ReplicaCount: o.replicas })) } : {}),
+  };
+}
+
+/** Chooses the recovery point, creates the cluster and, with `wait`, follows it. */
+export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreOptions): Promise<RestoreResult> {
+  const id = checkNewId(o.newId);
+  if (isServerlessTarget(config, o.target)) return runServerlessRestore(config, aws, o, id);
+  const region = o.region ?? config.primary.region;
+  const where = region === config.primary.region ? 'primary' : region === config.dr.region ? 'dr' : undefined;
+  if (!where) throw new UsageError(`--region ${region}: restore in the primary (${config.primary.region}) or DR (${config.dr.region}) region of this config`);
+  const network = where === 'primary' ? config.network : config.dr.network;
+  const subnetGroup = o.subnetGroup ?? network?.cacheSubnetGroupName;
+  if (!subnetGroup) {
+    throw new UsageError(`no subnet group for ${region}: pass --subnet-group, or set ${where === 'primary' ? 'network' : 'dr.network'}.cacheSubnetGroupName in the config`);
+  }
+  if (o.authTokenSecret && o.userGroupIds?.length) throw new UsageError('--auth-token-secret and --user-group-ids exclude each other: a cluster uses an AUTH token or RBAC user groups');
+  const from = o.from ?? 'latest';
+  if (from.startsWith('s3://') && where === 'primary') throw new UsageError(`--from ${from}: S3 copies restore in the DR region: add --region ${config.dr.region}`);
+  if (!from.startsWith('s3://') && from !== 'latest' && where === 'dr') throw new UsageError(`--from ${from}: in the DR region restore from latest or an s3://bucket/<export> copy`);
+
+  const ec = aws.elasticache(region);
+  const now = new Date(aws.clock.now());
+  const dr = where === 'dr' ? await chooseDr(config, aws, region, o.target, from, o.nodeType, now) : undefined;
+  const primary = dr ? undefined : await choosePrimary(aws, region, o.target, from, o.nodeType, now);
+  const choice = dr?.choice ?? primary!.choice;
+  const refusals = restorePreflight(choice, dr?.evidence ?? primary!.evidence, 'restore');
+  const source = where === 'primary' ? await describeReplicationGroup(ec, o.target).catch(() => undefined) : undefined;
+  const sourceUrl = source?.endpoint ? `${source.tls ? 'rediss' : 'redis'}://${source.endpoint.host}:${source.endpoint.port}` : undefined;
+  const rdbCopies = dr ? chosenCopy(dr.copy, sourceUrl) : await pointCopiesOrNone(config, aws, choice.recoveryPoint, sourceUrl);
+  const authToken = o.authTokenSecret ? await authTokenFrom(aws, region, o.authTokenSecret) : undefined;
+  const request = createRequest(choice, {
+    id,
+    replicas: o.replicas ?? source?.replicas ?? 0,
+    subnetGroup,
+    securityGroupIds: o.securityGroupIds ?? network?.securityGroupIds ?? [],
+    parameterGroup: o.parameterGroup,
+    authToken,
+    userGroupIds: o.userGroupIds,
+  });
+  if (!authToken && !o.userGroupIds?.length) o.onWarning?.('no AUTH token and no user group: anyone who reaches the subnet can connect; pass --auth-token-secret or --user-group-ids');
+  if (where === 'dr' && !o.nodeType) o.onWarning?.(`node type ${choice.nodeType}: DR copies do not record the source's node type; pass --node-type for production size`);
+  if (o.replicas === undefined && !source) o.onWarning?.('no replicas (the source could not be described): pass --replicas for production');
+  // What is printed (--dry-run, --json) never shows the token.
+  const shown = request.AuthToken ? { ...request, AuthToken: '***' } : request;
+  const base = { replicationGroupId: id, region, recoveryPoint: choice.recoveryPoint, recoveryPointCreatedAt: choice.createdAt, request: shown, rdbCopies };
+  // Refused before anything is created (a --dry-run too): ElastiCache would say so only after 20 minutes, as restore-failed.
+  if (refusals.length > 0) return { ...base, status: 'refused', refusals, endpoint: null, ok: false, message: formatRefusals(choice.recoveryPoint, refusals) };
+  if (o.dryRun) return { ...base, status: 'dry-run', endpoint: null, ok: true, message: 'dry run: nothing created' };
+
+  try {
+    await ec.send(new CreateReplicationGroupCommand(request));
+  } catch (err) {
+    if (errorName(err) === 'ReplicationGroupAlreadyExistsFault') throw new UsageError(`--new-id ${id}: a replication group with this id exists in ${region}; choose another id`);
+    throw err;
+  }
+  // Said at once, so a wait that fails or is stopped still leaves the id with the operator.
+  o.onCreated?.(`creating ${id} in ${region} from ${choice.recoveryPoint}`);
+  if (!o.wait) return { ...base, status: 'creating', endpoint: null, ok: true, message: `creating ${id}; follow it with: aws elasticache describe-replication-groups --region ${region} --replication-group-id ${id}` };
+
+  const deadline = aws.clock.now() + (o.timeoutMinutes ?? 120) * 60_000;
+  const follow = `aws elasticache describe-replication-groups --region ${region} --replication-group-id ${id}`;
+  for (let poll = 1; ; poll++) {
+    await aws.clock.sleep((o.pollSeconds ?? 30) * 1000);
+    let g: ReplicationGroup | undefined;
+    try {
+      g = (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups?.[0];
+    } catch (err) {
+      if (errorName(err) !== 'ReplicationGroupNotFoundFault') throw new Error(`${id} was created; watching it failed (${describeError(err)}): follow it with ${follow}`, { cause: err });
+    }
+    // Describe calls may lag the create: a group not found yet is still being created, for a few polls.
+    const status = (g?.Status ?? (poll <= NOT_FOUND_GRACE_POLLS ? 'creating' : 'gone')).toLowerCase();
+    o.onStatus?.(status);
+    if (status === 'available') {
+      const address = g!.ClusterEnabled ? g!.ConfigurationEndpoint : g!.NodeGroups?.[0]?.PrimaryEndpoint;
+      const endpoint = address?.Address ? `rediss://${address.Address}:${address.Port ?? 6379}` : null;
+      return { ...base, status, endpoint, ok: true, message: `${id} is available` };
+    }
+    if (status === 'create-failed' || status === 'restore-failed') {
+      // A replication group that fails to load its seed ends create-failed (restore-failed is the nodes' word for it).
+      const message =
+        `${id} is ${status}: ElastiCache could not build it from ${choice.recoveryPoint} ` +
+        `(why: aws elasticache describe-events --region ${region} --source-type replication-group --source-identifier ${id}). ` +
+        `Delete it (aws elasticache delete-replication-group --region ${region} --replication-group-id ${id} --no-retain-primary-cluster) ` +
+        'and try the next older recovery point with --from (docs/runbooks/corruption.md).';
+      return { ...base, status, endpoint: null, ok: false, message };
+    }
+    if (status === 'deleting' || status === 'gone') {
+      return { ...base, status, endpoint: null, ok: false, message: `${id} is ${status === 'gone' ? 'gone' : 'being deleted'} (by someone else?): nothing to wait for` };
+    }
+    if (aws.clock.now() >= deadline) {
+      return { ...base, status: 'timeout', endpoint: null, ok: false, message: `${id} is still ${status} after ${o.timeoutMinutes ?? 120} min; it goes on being created: follow it with ${follow}` };
+    }
+  }
+}
+
+/**
+ * The `.rdb` copies of a snapshot in the export and DR buckets (none looked
+ * for when no plan exports); `to`: the server the fast path restores into.
+ */
+export async function pointCopiesOrNone(config: RedisDrConfig, aws: CliAws, snapshot: string, to?: string): Promise<PointCopiesReport> {
+  if (!anyPlanExports(config)) return copiesOfPoint(snapshot, [], to);
+  return copiesOfPoint(snapshot, await copyBuckets(config, aws), to);
+}
+
+/** The AUTH token in `arn` (read in `region`); an RBAC secret (with a username) is a usage error: pass its user group instead. */
+async function authTokenFrom(aws: CliAws, region: string, arn: string): Promise<string> {
+  const credentials = await getRedisCredentials(aws.secrets(region), arn);
+  if (credentials.username) {
+    throw new UsageError(`--auth-token-secret ${arn} holds an RBAC user (${credentials.username}): pass --user-group-ids with that user's group instead`);
+  }
+  return credentials.password;
+}
+
+async function choosePrimary(
+  aws: CliAws,
+  region: string,
+  target: string,
+  from: string,
+  nodeType: string | undefined,
+  now: Date,
+): Promise<{ choice: RecoveryPointChoice; evidence: PreflightEvidence }> {
+  const ec = aws.elasticache(region);
+  let name = from;
+  if (from === 'latest') {
+    const summaries = await listTargetSnapshots(ec, { kind: 'replication-group', id: target });
+    // Any manual snapshot of the target restores, not only the ones redis-dr manages.
+    const newest = newestAvailable(summaries.map((s) => ({ ...s, managed: true })));
+    if (!newest) throw new Error(`no available manual snapshot of ${target} in ${region}: check the target id, or restore from the DR region (--region)`);
+    name = newest.name;
+  }
+  const snapshot = await describeRestorableSnapshot(ec, name);
+  if (!snapshot) throw new Error(`no snapshot ${name} in ${region}`);
+  if (snapshot.status !== 'available') throw new Error(`snapshot ${name} is ${snapshot.status}, not available`);
+  if (!snapshot.engine || !snapshot.engineVersion) throw new Error(`snapshot ${name} records no engine or engine version, so it cannot be restored`);
+  if (snapshot.source && snapshot.source.toLowerCase() !== target.toLowerCase()) {
+    throw new UsageError(`--from ${name} is a snapshot of ${snapshot.source}, not of --target ${target}: pass --target ${snapshot.source} if that is meant`);
+  }
+  const created = snapshot.createdAt ?? now;
+  const choice = primaryChoice(
+    { name, target, createdAt: created, engine: snapshot.engine, engineVersion: snapshot.engineVersion, nodeType: snapshot.nodeType, shards: snapshot.shards, parameterGroup: snapshot.parameterGroup, tags: {} },
+    { nodeType },
+    now,
+  );
+  return { choice, evidence: snapshotEvidence(snapshot) };
+}
+
+/**
+ * The DR copy to restore: `latest` (the target's newest complete, verified
+ * export in the DR bucket) or a named `s3://` export; as a replication group
+ * or (`kind`) a serverless cache. With it, that export as an `.rdb` copy,
+ * and what its tags and sizes tell the restore preflight.
+ */
+export async function chooseDr(
+  config: RedisDrConfig,
+  aws: CliAws,
+  region: string,
+  target: string,
+  from: string,
+  nodeType: string | undefined,
+  now: Date,
+  kind: DrillKind = 'replication-group',
+): Promise<{ choice: RecoveryPointChoice; copy: RdbCopy; evidence: PreflightEvidence }> {
+  const s3 = aws.s3(region);
+  let bucket: string;
+  let exports: DrExport[];
+  const sizes = new Map<string, number>();
+  if (from === 'latest') {
+    bucket = recoveryBucketName(config.name, await aws.account(), region);
+    const listed = await listObjects(s3, bucket, `rdr-${target.toLowerCase()}-`);
+    for (const o of listed) sizes.set(o.key, o.size);
+    const keys = listed.map((o) => o.key);
+    exports = (drExportsByTarget(keys, (t) => t === target.toLowerCase()).get(target.toLowerCase()) ?? []).slice(0, MAX_EXPORTS_PER_TARGET);
+    if (exports.length === 0) throw new Error(`no copies of ${target} in s3://${bucket}: check the target id, or restore in the primary region`);
+  } else {
+    const url = parseS3Url(from);
+    if (!url) throw new UsageError(`--from ${from}: write an S3 copy as s3://<bucket>/<export name> (or the key of one of its .rdb objects)`);
+    bucket = url.bucket;
+    const exportName = parseExportObjectKey(url.key)?.exportName ?? url.key.replace(/\/+$/, '');
+    const listed = await listObjects(s3, bucket, exportName);
+    for (const o of listed) sizes.set(o.key, o.size);
+    const keys = listed.map((o) => o.key);
+    exports = (drExportsByTarget(keys, () => true).get(target.toLowerCase()) ?? []).filter((e) => e.exportName === exportName);
+    if (exports.length === 0) throw new Error(`no .rdb objects of export ${exportName} of ${target} in s3://${bucket}`);
+  }
+  const problems: string[] = [];
+  for (const exp of exports) {
+    const tags = new Map(await Promise.all(exp.objects.map(async (o) => [o.key, await getObjectTags(s3, bucket, o.key)] as const)));
+    // The copy's own plan: a restore may use any plan's copies.
+    const verdict = assessDrExport(exp, tags, { plan: tags.get(exp.objects[0]!.key)?.[TAGS.plan] ?? '' });
+    if (verdict.usable) {
+      return {
+        choice: drChoice(verdict.choice, { nodeType }, { bucket, partition: aws.partition(region) }, now, kind),
+        copy: describeCopy(exp, tags, { where: 'dr', region, bucket }),
+        evidence: exportEvidence(verdict.choice.summaries, exp.objects.map((o) => sizes.get(o.key))),
+      };
+    }
+    problems.push(`${exp.exportName}: ${verdict.problem} (${verdict.detail})`);
+  }
+  throw new Error(`no usable copy of ${target} in s3://${bucket}; ${problems.slice(0, 3).join('; ')}`);
+}
+
+/** Lines people read. */
+export function formatRestore(r: RestoreResult): string {
+  const lines = [`${r.ok ? 'OK' : 'FAILED'} ${r.message}`, `recovery point: ${r.recoveryPoint} (taken ${r.recoveryPointCreatedAt})`, `region: ${r.region}`];
+  if (r.endpoint) lines.push(`endpoint: ${r.endpoint}`);
+  lines.push(...formatRdbCopies(r.rdbCopies));
+  if (r.status === 'dry-run') lines.push('request:', JSON.stringify(r.request, null, 2));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Whether the recovery point has an `.rdb` copy, where, and the key-level fast path. */
+export function formatRdbCopies(c: PointCopiesReport): string[] {
+  const lines = c.copies.map((copy) => `.rdb copy: ${copyText(copy)}`);
+  for (const p of c.problems) lines.push(`.rdb copies not read: ${p}`);
+  if (c.note) lines.push(c.note);
+  if (c.fastPath) lines.push(`key-level recovery without a new cluster (--dry-run first): ${c.fastPath.command}`);
+  return lines;
+}
+
+/** Registers `restore`. */
+/** The `restore` command's action (loaded only when the command runs; options: cli/commands/restore.ts). */
+export async function restoreAction(o: RestoreOptions & { config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
+  const config = loadCliConfig(o.config);
+  checkNewId(o.newId);
+  const note = (line: string) => process.stderr.write(`redis-dr restore: ${line}\n`);
+  const aws = new CliAws(config, env);
+  await runAwsCommand('restore', aws, async () => {
+    const r = await withStatus(`restore ${o.newId}`, Boolean(o.wait), (status) =>
+      runRestore(config, aws, { ...o, onStatus: status, onCreated: note, onWarning: (w) => note(`warning: ${w}`) }),
+    );
+    process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatRestore(r));
+    return r.ok ? 0 : 1;
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * `redis-dr restore --target <id> --list [--region <r>] [--limit N] [--json]`:
+ * the target's recent recovery points, newest first, with their `.rdb`
+ * copies (location, shards, verification) and the key-level fast path;
+ * what `--from` takes. Creates nothing.
+ *
+ * - primary region: the target's available manual snapshots (what
+ *   `--from <snapshot>` restores), each with its copies in the export bucket
+ *   and the DR bucket;
+ * - DR region: the exports in the DR bucket (what `--from s3://…` restores;
+ *   copies outlive the snapshots pruned in the primary region). The primary
+ *   region is not asked: it may be the one lost.
+ *
+ * AWS calls: one snapshot listing (primary), one listing of each bucket
+ * under the target's prefix, and the tags of the listed points' exports
+ * only (`--limit` bounds them). Exit 1 when a bucket could not be read.
+ */
+import type { RedisDrConfig } from '../../../lib/config';
+import { listTargetSnapshots } from '../../../lambdas/adapters/aws/elasticache';
+import { newestFirst } from '../../../lambdas/domain/dr-copies/rdb-copies';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws';
+import { anyPlanExports, copiesOf, copyBuckets, formatCopies, type TargetCopies } from '../../rdb-copies';
+import { isServerlessTarget } from './serverless';
+import { terminalStyle } from '../../table';
+import { UsageError } from '../../usage';
+
+/** Recovery points listed by default. */
+export const DEFAULT_LIST_LIMIT = 10;
+
+/** What `restore --list` found. */
+export interface RecoveryPointList extends TargetCopies {
+  readonly target: string;
+  readonly region: string;
+  readonly where: 'primary' | 'dr';
+}
+
+/** Lists the target's `limit` newest recovery points in `region` (default: the primary) with their copies. */
+export async function listRecoveryPoints(config: RedisDrConfig, aws: CliAws, o: { readonly target: string; readonly region?: string; readonly limit?: number }): Promise<RecoveryPointList> {
+  const region = o.region ?? config.primary.region;
+  const where = region === config.primary.region ? 'primary' : region === config.dr.region ? 'dr' : undefined;
+  if (!where) throw new UsageError(`--region ${region}: list in the primary (${config.primary.region}) or DR (${config.dr.region}) region of this config`);
+  const limit = o.limit ?? DEFAULT_LIST_LIMIT;
+  const buckets = anyPlanExports(config) ? (await copyBuckets(config, aws)).filter((b) => where === 'primary' || b.where === 'dr') : [];
+  let snapshots: { name: string; at: Date }[] = [];
+  if (where === 'primary') {
+    const kind = isServerlessTarget(config, o.target) ? 'serverless-cache' : 'replication-group';
+    const all = await listTargetSnapshots(aws.elasticache(region), { kind, id: o.target });
+    snapshots = all.filter((s) => s.status === 'available').map((s) => ({ name: s.name, at: s.createdAt }));
+  }
+  const found = await copiesOf(o.target, buckets, (exports) => {
+    const points = where === 'primary' ? newestFirst(snapshots, limit) : newestFirst((exports.dr ?? []).map((e) => ({ name: e.snapshot })), limit);
+    return { points, newest: where === 'primary' ? points[0] : undefined };
+  });
+  return { target: o.target, region, where, ...found };
+}
+
+/** The list as text: the copies table, and how `--from` takes a point. */
+export function formatRecoveryPointList(l: RecoveryPointList, style = terminalStyle()): string {
+  const head =
+    l.where === 'primary'
+      ? `recovery points of ${l.target} in ${l.region}, newest first: restore one with --from <recovery point>`
+      : `DR copies of ${l.target} in ${l.region}, newest first: restore one with --region ${l.region} --from <location>`;
+  const none = l.points.length === 0 && l.problems.length === 0 ? [`none found${l.where === 'primary' ? ' (no available manual snapshot)' : ''}`] : [];
+  return `${[head, ...none, ...formatCopies(l.points.length > 0 || l.problems.length > 0 ? [l] : [], style, l.where === 'primary' ? ['primary', 'dr'] : ['dr'])].join('\n')}\n`;
+}
+
+/** `restore --list`'s action. */
+export async function listAction(o: { config: string; target: string; region?: string; limit?: number; json?: boolean }, env: CliEnv = {}): Promise<void> {
+  const config = loadCliConfig(o.config);
+  const aws = new CliAws(config, env);
+  await runAwsCommand('restore', aws, async () => {
+    const list = await listRecoveryPoints(config, aws, o);
+    process.stdout.write(o.json ? `${JSON.stringify(list, null, 2)}\n` : formatRecoveryPointList(list));
+    // A bucket that could not be read leaves the list incomplete.
+    return list.problems.length > 0 ? 1 : 0;
+  });
+}

@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import type { CliEnv } from '../../aws';
+import type { RetentionPlanOptions } from './plan-action';
+import type { ReleaseOptions } from './release-action';
+import { DEFAULT_CONFIG_FILE } from '../../options';
+
+/** Defines `redis-dr retention` (options and help); its action module loads only when it runs. */
+export function retentionCommand(program: Command, env: CliEnv = {}): void {
+  const retention = program.command('retention').description('grandfather-father-son retention of snapshots');
+  retention
+    .command('plan')
+    .description('offline dry run: which snapshots the retention rules keep (and why) and which they would delete')
+    .option('--policy <file>', 'JSON: {hourly, daily, weekly, monthly, minKeep, rpoMinutes, timeZone}')
+    .option('-c, --config <file>', `the deployment config whose --plan retention to apply (default ${DEFAULT_CONFIG_FILE})`)
+    .option('--plan <name>', 'take the policy from this plan of the deployment config, exactly as its prune Lambda applies it')
+    .requiredOption('--snapshots <file>', 'JSON: [{name, status, createdAt, managed, tier}] or `aws elasticache describe-snapshots` output')
+    .option('--now <iso>', 'evaluate at this time instead of now')
+    .option('--json', 'print the plan as JSON')
+    .action(async (options: RetentionPlanOptions) => (await import('./plan-action.js')).retentionAction(options));
+  retention
+    .command('release')
+    .description('end the hold a keyspace collapse put on the recovery points before it: S3 copies\' tier tags back, snapshot holds removed, the collapse mark rewritten (logged; exit 1 names what failed)')
+    .requiredOption('--target <id>', 'the replication group or serverless cache')
+    .requiredOption('--point <snapshot>', 'the collapsed snapshot whose hold to release (`redis-dr status` lists them)')
+    .option('--accept', 'the drop was intended: the collapsed point becomes the baseline later points are judged against')
+    .option('--destination <url>', 'self-managed backups: the `backup --to` destination (file:///dir or s3://bucket/prefix) instead of -c; --point is the collapsed backup file the run named, which becomes the new baseline')
+    .option('--s3-endpoint <url>', 'with an s3:// --destination on an S3-compatible store: its endpoint, as `backup --s3-endpoint`')
+    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('--dry-run', 'show every change, make none')
+    .option('--json', 'print the changes as JSON')
+    .action(async (options: ReleaseOptions) => (await import('./release-action.js')).releaseAction(options, env));
+}

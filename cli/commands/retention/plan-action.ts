@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import { retentionPolicyOf } from '../../../lambdas/domain/plans/plan-input';
+import { z } from 'zod';
+import { parseSnapshotName } from '../../../lambdas/domain/plans/naming';
+import { selectExpired, type RetentionDecision } from '../../../lambdas/domain/plans/retention';
+import { isTier, TIERS, type RecoveryPoint, type RetentionPolicy } from '../../../lambdas/domain/plans/types';
+import { pruneRunInput } from '../../../lib/deployment';
+import { findPlan, loadCliConfig } from '../../config-file';
+import { DEFAULT_CONFIG_FILE } from '../../options';
+import { UsageError } from '../../usage';
+
+/**
+ * `redis-dr retention plan (--policy <file> | -c <config> --plan <name>) --snapshots <file> [--now <iso>]`:
+ * an offline dry run of the grandfather-father-son rules, the same
+ * `selectExpired` the prune Lambda runs, per target: which recovery points
+ * are kept (with every rule that keeps each) and which would be deleted.
+ */
+
+const count = z.number().int().min(0);
+/** The policy file: a plan's retention counts, its RPO and time zone. */
+export const policyFileSchema = z.strictObject({
+  hourly: count,
+  daily: count,
+  weekly: count,
+  monthly: count,
+  minKeep: z.number().int().min(1),
+  rpoMinutes: z.number().int().positive(),
+  timeZone: z.string().default('UTC'),
+});
+
+const snapshotSchema = z.strictObject({
+  name: z.string().min(1),
+  /** The target; default: from the `rdr-<target>-…` name. */
+  source: z.string().optional(),
+  status: z.string().default('available'),
+  /** ISO time; default: from the name. */
+  createdAt: z.string().optional(),
+  /** `redis-dr:managed=true` was on the snapshot; default: the name starts with `rdr-`. */
+  managed: z.boolean().optional(),
+  tier: z.enum(TIERS).optional(),
+});
+
+/** What `aws elasticache describe-snapshots` prints, as far as it is used. */
+const describeSnapshotsSchema = z.object({
+  Snapshots: z.array(
+    z.object({
+      SnapshotName: z.string(),
+      SnapshotStatus: z.string().optional(),
+      NodeSnapshots: z.array(z.object({ SnapshotCreateTime: z.string().optional() })).optional(),
+    }),
+  ),
+});
+
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read ${what} ${file}: no such file`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${what} ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function problems(file: string, error: z.ZodError): string {
+  return error.issues.map((i) => `${file}: ${i.path.join('.') || '(top level)'} ${i.message}`).join('\n');
+}
+
+/**
+ * Recovery points from either our simple list (`[{name, status, createdAt,
+ * managed, tier}]`) or `describe-snapshots` output. Describe output has no
+ * tags: a snapshot counts as managed when its name is one of ours, and its
+ * tier is decided by time (as the snapshot Lambda would have).
+ */
+export function readSnapshots(file: string): RecoveryPoint[] {
+  const raw = readJson(file, 'snapshots file');
+  const described = describeSnapshotsSchema.safeParse(raw);
+  const list = described.success
+    ? described.data.Snapshots.map((s) => ({
+        name: s.SnapshotName,
+        status: (s.SnapshotStatus ?? 'available').toLowerCase(),
+        createdAt: s.NodeSnapshots?.[0]?.SnapshotCreateTime,
+      }))
+    : raw;
+  const parsed = z.array(snapshotSchema).safeParse(list);
+  if (!parsed.success) throw new UsageError(problems(file, parsed.error));
+  return parsed.data.map((s, i) => {
+    const fromName = parseSnapshotName(s.name);
+    const source = s.source ?? fromName?.target;
+    const createdAt = s.createdAt ? new Date(s.createdAt) : fromName?.at;
+    if (!source) throw new UsageError(`${file}: [${i}].source is required for ${JSON.stringify(s.name)} (not an rdr-<target>-<date>-<time> name)`);
+    if (!createdAt || Number.isNaN(createdAt.getTime())) throw new UsageError(`${file}: [${i}].createdAt is required for ${JSON.stringify(s.name)}, as an ISO time`);
+    return {
+      name: s.name,
+      source,
+      status: s.status.toLowerCase(),
+      createdAt,
+      managed: s.managed ?? fromName !== undefined,
+      tier: isTier(s.tier) ? s.tier : undefined,
+    };
+  });
+}
+
+/** One target's decision, as `--json` prints it. */
+export interface TargetPlan {
+  readonly target: string;
+  readonly hold?: RetentionDecision['hold'];
+  readonly keep: readonly { name: string; createdAt: string; reasons: readonly string[] }[];
+  readonly delete: readonly { name: string; createdAt: string; reason: string }[];
+  readonly ignored: readonly { name: string; reason: string }[];
+}
+
+/** Runs the rules per target (targets sorted by id). */
+export function planRetention(points: readonly RecoveryPoint[], policy: RetentionPolicy, now: Date): TargetPlan[] {
+  const bySource = new Map<string, RecoveryPoint[]>();
+  for (const p of points) bySource.set(p.source, [...(bySource.get(p.source) ?? []), p]);
+  return [...bySource.keys()].sort().map((target) => {
+    const d = selectExpired(bySource.get(target)!, policy, now);
+    return {
+      target,
+      ...(d.hold ? { hold: d.hold } : {}),
+      keep: d.keep.map((k) => ({ name: k.point.name, createdAt: k.point.createdAt.toISOString(), reasons: k.reasons })),
+      delete: d.delete.map((k) => ({ name: k.point.name, createdAt: k.point.createdAt.toISOString(), reason: k.reason })),
+      ignored: d.ignored.map((k) => ({ name: k.point.name, reason: k.reason })),
+    };
+  });
+}
+
+/** The table a person reads. */
+export function formatPlan(plans: readonly TargetPlan[]): string {
+  const lines: string[] = [];
+  for (const p of plans) {
+    lines.push(`${p.target}: keep ${p.keep.length}, delete ${p.delete.length}, ignored ${p.ignored.length}${p.hold ? ` - HOLD: ${p.hold.detail}` : ''}`);
+    for (const k of p.keep) lines.push(`  keep    ${k.name}  ${k.reasons.join('; ')}`);
+    for (const d of p.delete) lines.push(`  DELETE  ${d.name}  ${d.reason}`);
+    for (const i of p.ignored) lines.push(`  ignore  ${i.name}  ${i.reason}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Registers `retention plan`. */
+/** The `retention` command's action (loaded only when the command runs; options: cli/commands/retention.ts). */
+export function retentionAction(options: RetentionPlanOptions): void {
+  try {
+    const policy = policyOf(options);
+    const now = options.now ? new Date(options.now) : new Date();
+    if (Number.isNaN(now.getTime())) throw new UsageError(`--now must be an ISO time, got ${JSON.stringify(options.now)}`);
+    const plans = planRetention(readSnapshots(options.snapshots), policy, now);
+    process.stdout.write(options.json ? `${JSON.stringify({ now: now.toISOString(), targets: plans }, null, 2)}\n` : formatPlan(plans));
+  } catch (err) {
+    // Bad files and bad policies are usage errors (exit 2), with every problem named.
+    throw err instanceof UsageError ? err : new UsageError((err as Error).message);
+  }
+}
+
+/** Options of `retention plan`. */
+export interface RetentionPlanOptions {
+  readonly policy?: string;
+  readonly config?: string;
+  readonly plan?: string;
+  readonly snapshots: string;
+  readonly now?: string;
+  readonly json?: boolean;
+}
+
+/**
+ * The policy: from `--policy <file>`, or the plan's retention in the
+ * deployment config (`-c <config> --plan <name>`: exactly what the prune
+ * Lambda of that plan applies). One of the two, not both.
+ */
+function policyOf(options: RetentionPlanOptions): RetentionPolicy {
+  if (options.policy !== undefined && (options.plan !== undefined || options.config !== undefined)) {
+    throw new UsageError('give either --policy <file> or -c <config> --plan <name>, not both');
+  }
+  if (options.policy !== undefined) {
+    const raw = readJson(options.policy, 'policy file');
+    if (raw !== null && typeof raw === 'object' && 'plans' in raw) {
+      throw new UsageError(`${options.policy} is a deployment config, not a policy file: use -c ${options.policy} --plan <name>`);
+    }
+    const policy = policyFileSchema.safeParse(raw);
+    if (!policy.success) throw new UsageError(problems(options.policy, policy.error));
+    return policy.data;
+  }
+  if (options.plan === undefined) {
+    throw new UsageError(
+      options.config !== undefined
+        ? `-c ${options.config} needs --plan <name>: the plan whose retention to apply`
+        : 'give the retention policy: --policy <file>, or -c <config> --plan <name> to use a plan of the deployment config',
+    );
+  }
+  const config = loadCliConfig(options.config ?? DEFAULT_CONFIG_FILE);
+  const input = pruneRunInput(config.name, findPlan(config, options.plan), true);
+  return retentionPolicyOf(input);
+}

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import type { CliEnv } from '../../aws';
+import { DEFAULT_CONFIG_FILE } from '../../options';
+
+/** Defines `redis-dr status` (options and help); its action module loads only when it runs. */
+export function statusCommand(program: Command, env: CliEnv = {}): void {
+  program
+    .command('status')
+    .description('recovery point ages in both regions against the RPO and alarm limits, and the last drill of each plan')
+    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('--json', 'print the report as JSON')
+    .option(
+      '--coverage',
+      'instead: every ElastiCache cache of both regions with the plan that protects it, unprotected, or unprotectable (why); exit 0 when none is unprotected, 1 when any is (or a region could not be listed)',
+    )
+    .action(async (o: { config: string; json?: boolean; coverage?: boolean }) => (await import('./action.js')).statusAction(o, env));
+}

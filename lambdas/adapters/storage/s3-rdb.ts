@@ -1,0 +1,168 @@
+/** Reading an `.rdb` from S3 for `verify-rdb` (loaded only for s3:// locations). */
+import { S3Client } from '@aws-sdk/client-s3';
+import { errorName } from '../aws/errors';
+import { getObjectTags, listObjects, parseS3Url } from '../aws/s3';
+import { headObject, readRanges, type ObjectIdentity } from '../aws/s3-ranges';
+import { parseExportObjectKey, parseShardTag } from '../../domain/dr-copies/export';
+import type { ShardFile } from '../../domain/keys/shard-set';
+import { TAGS } from '../../domain/plans/types';
+
+/** How `verify-rdb` reads an object. */
+export interface S3ReadOptions {
+  /** Ranged GETs in flight at once (1 = one sequential stream). @default 8 */
+  readonly concurrency?: number;
+  /** Bytes per ranged GET (the adapter's default, 8 MiB, unless a test makes parts small). */
+  readonly partBytes?: number;
+}
+
+/**
+ * Streams `s3://bucket/key` with the default credential chain (environment,
+ * profile, SSO, instance role): a HeadObject for its size and ETag, then
+ * `concurrency` ranged GETs at once, each with If-Match on that ETag (an
+ * object replaced meanwhile fails instead of mixing two objects' bytes),
+ * yielded in order. No VersionId is sent, so s3:GetObject is all it needs.
+ * The bucket's region is followed from S3's redirect. With AWS_ENDPOINT_URL_S3
+ * / AWS_ENDPOINT_URL set (an S3-compatible store such as MinIO for
+ * self-managed Redis), path-style addressing is used.
+ */
+export async function openS3(url: string, options: S3ReadOptions = {}): Promise<{ body: AsyncIterable<Uint8Array>; size?: number }> {
+  const object = await openS3Object(url, options);
+  return { body: object.read(), size: object.size };
+}
+
+/**
+ * {@link openS3}, for a reader that reads the object more than once
+ * (`migrate --from-rdb`: verify, then restore): one HeadObject, and every
+ * `read()` pinned to that ETag, so a replaced object fails the later read
+ * (ObjectChangedError) instead of mixing two objects.
+ */
+export async function openS3Object(url: string, options: S3ReadOptions = {}): Promise<{ size: number; read(): AsyncIterable<Uint8Array> }> {
+  const parsed = parseS3Url(url);
+  if (!parsed) throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>`);
+  const concurrency = options.concurrency ?? 8;
+  const client = s3Client(concurrency);
+  let object: ObjectIdentity;
+  try {
+    object = await headObject(client, parsed.bucket, parsed.key);
+  } catch (err) {
+    throw new Error(`cannot read ${url}: ${s3Problem(err)}`, { cause: err });
+  }
+  const read = () =>
+    explained(
+      url,
+      readRanges(client, {
+        bucket: parsed.bucket,
+        key: parsed.key,
+        etag: object.etag,
+        end: object.size,
+        concurrency,
+        partBytes: options.partBytes,
+      }),
+    );
+  return { size: object.size, read };
+}
+
+const clients = new Map<string, S3Client>();
+
+/**
+ * One client for every call of this process (a set of 500 shard objects
+ * shares its connections): the default credential chain, the bucket's
+ * region followed from S3's redirect, and path-style addressing when
+ * AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL names an S3-compatible store.
+ */
+function s3Client(concurrency = 8): S3Client {
+  const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+  // The SDK's agents allow 50 sockets; --read-concurrency goes up to 64.
+  const sockets = Math.max(50, concurrency);
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  // The SDK reads the endpoint from the environment when a client is made: a changed one gets its own client.
+  const key = [region, sockets, process.env.AWS_ENDPOINT_URL_S3 ?? '', process.env.AWS_ENDPOINT_URL ?? ''].join(' ');
+  let client = clients.get(key);
+  if (!client) {
+    client = new S3Client({
+      region,
+      followRegionRedirects: true,
+      forcePathStyle: customEndpoint,
+      requestHandler: { httpAgent: { maxSockets: sockets }, httpsAgent: { maxSockets: sockets } },
+    });
+    clients.set(key, client);
+  }
+  return client;
+}
+
+/**
+ * The `.rdb` objects an `s3://` location names, each with its
+ * `redis-dr:shard` tag when it has one: `s3://bucket/<key>.rdb` is that
+ * object; `s3://bucket/<export name>` (no `.rdb`) is every shard of that
+ * export (`<export name>-0001.rdb`, …; an export started again,
+ * `<export name>-r2-…`, is another export and is not included), or that
+ * one object when no shard bears the name.
+ */
+export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
+  const parsed = parseS3Url(url);
+  if (!parsed || parsed.key === '') throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>.rdb, or s3://<bucket>/<export name> for every shard of an export`);
+  const client = s3Client();
+  const { bucket } = parsed;
+  const key = parsed.key.replace(/\/+$/, '');
+  let keys: string[];
+  /** Later attempts of the same snapshot's export (`<name>-r2`, …) the listing found. */
+  let attempts: string[] = [];
+  if (key.endsWith('.rdb')) keys = [key];
+  else {
+    const exportName = key.slice(key.lastIndexOf('/') + 1);
+    let listed: string[];
+    try {
+      listed = (await listObjects(client, bucket, `${key}-`)).map((o) => o.key);
+    } catch (err) {
+      throw new Error(`cannot list s3://${bucket}/${key}-*: ${s3Problem(err)}`, { cause: err });
+    }
+    const named = listed.map((k) => ({ k, parsed: parseExportObjectKey(k.slice(k.lastIndexOf('/') + 1)) }));
+    keys = named.filter((n) => n.parsed?.exportName === exportName).map((n) => n.k);
+    const later = named.filter((n) => n.parsed && n.parsed.snapshot === exportName && n.parsed.attempt > 1).sort((a, b) => a.parsed!.attempt - b.parsed!.attempt);
+    attempts = [...new Set(later.map((n) => n.parsed!.exportName))];
+    // No shards of that name: the location is one object whose key does not end in .rdb (HeadObject says if not).
+    if (keys.length === 0) keys = [key];
+  }
+  const files = await Promise.all(
+    keys.map(async (k) => {
+      let tags: Record<string, string> = {};
+      try {
+        tags = await getObjectTags(client, bucket, k);
+      } catch (err) {
+        // Without s3:GetObjectTagging the shard count is unknown: checkShardSet then asks for --shards.
+        if (!['AccessDenied', 'Forbidden'].includes(errorName(err))) throw new Error(`cannot read the tags of s3://${bucket}/${k}: ${s3Problem(err)}`, { cause: err });
+      }
+      const tag = parseShardTag(tags[TAGS.shard]);
+      return { location: `s3://${bucket}/${k}`, name: k.slice(k.lastIndexOf('/') + 1), ...(tag ? { tag } : {}) };
+    }),
+  );
+  if (attempts.length > 0 && files.some((f) => !f.tag)) {
+    // Untagged objects of a first attempt beside a later one: the leftovers of an export started again.
+    throw new Error(
+      `s3://${bucket}/${key} holds untagged objects of an export that was started again (${attempts.join(', ')}): ` +
+        `they are the leftovers of a half-finished attempt; give s3://${bucket}/${key.slice(0, key.lastIndexOf('/') + 1)}${attempts[attempts.length - 1]}`,
+    );
+  }
+  return files;
+}
+
+/** The bytes, with a failure while reading named as the CLI names a failure to open. */
+async function* explained(url: string, source: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* source;
+  } catch (err) {
+    // Messages of the adapter name the object, the byte range and the cause (ObjectChangedError: the ETag).
+    throw new Error(`cannot read ${url} to its end: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+function s3Problem(err: unknown): string {
+  const name = errorName(err);
+  // A HEAD answer has no body, so no error code: the SDK names a 404 NotFound and a 403 only `Unknown`.
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  if (name === 'NoSuchKey' || name === 'NotFound') return 'no such object';
+  if (name === 'NoSuchBucket') return 'no such bucket';
+  if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) return 'access denied: check the credentials in use (aws sts get-caller-identity) and s3:GetObject on the object';
+  if (name === 'CredentialsProviderError') return 'no AWS credentials found: set AWS_PROFILE, or run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
+  return `${name}: ${err instanceof Error ? err.message : String(err)}`;
+}

@@ -1,0 +1,225 @@
+/**
+ * `compare` as a use case: two keyspaces (a server or a cluster each) read
+ * batch by batch, every key's canonical value and expiry compared, expected
+ * differences (migrate's --verify) told apart from real ones.
+ */
+import type { Redis } from 'ioredis';
+import { dumpBatch, dumpBatches, existBatch, readCanonicalKeyspace, scanPipe, withKeyspaces, type KeyspaceSpec } from '../../adapters/redis/dump-restore';
+import { withKeyspacesOf, type Keyspace } from '../../adapters/redis/keyspace';
+import { diffKey, keyDigest, type DiffReason, type KeyDigest } from '../../domain/keys/fingerprint';
+
+/**
+ * A difference the caller expects (migrate's --verify): `kept-on-target`
+ * a key `--on-conflict skip` left alone (newer on the target);
+ * `only-on-target` a key the source never had (migrate deletes nothing);
+ * `expired` a key whose expiry came while it was copied or compared.
+ */
+export type ExpectedKind = 'kept-on-target' | 'only-on-target' | 'expired';
+
+/** Classifies a difference as expected (or not: undefined). `expireAtMs`: A's absolute expiry of the key, when A has it. */
+export type Explain = (key: Buffer, reason: DiffReason, expireAtMs: number | null | undefined) => ExpectedKind | undefined;
+
+/** Options of {@link runCompare}. */
+export interface CompareOptions {
+  readonly a: string;
+  readonly b: string;
+  /** Credentials and replica reads per side. */
+  readonly specA?: Omit<KeyspaceSpec, 'url'>;
+  readonly specB?: Omit<KeyspaceSpec, 'url'>;
+  /** SCAN MATCH pattern. @default all keys */
+  readonly match?: string;
+  /** Differences listed (all are counted). @default 100 */
+  readonly maxDiffs?: number;
+  /** Allowed gap between the two absolute expiry times. @default 1000 */
+  readonly ttlToleranceMs?: number;
+  /** SCAN COUNT. @default 1000 */
+  readonly batchSize?: number;
+  /** Differences that are expected (counted apart, listed apart, never make the result unequal). @default none */
+  readonly explain?: Explain;
+  /** Called once before the first batch with the keys to check (DBSIZE of both; unknown with --match). */
+  readonly onStart?: (total: number | undefined) => void;
+  /** Called after every batch (progress). */
+  readonly onProgress?: (keysSeen: number) => void;
+  /** Checked between batches; true stops the run (Ctrl-C). */
+  readonly shouldStop?: () => boolean;
+}
+
+/** One differing key. */
+export interface KeyDifference {
+  readonly key: Buffer;
+  readonly reason: DiffReason;
+  /** Set when the difference is expected (see {@link ExpectedKind}). */
+  readonly expected?: ExpectedKind;
+}
+
+/** What {@link runCompare} found. */
+export interface CompareResult {
+  /** Every key of both keyspaces compared and no unexplained difference. */
+  readonly equal: boolean;
+  /** What each side turned out to be (a single server, or a cluster and its shards). */
+  readonly a: { readonly label: string; readonly cluster: boolean; readonly shards: number };
+  readonly b: { readonly label: string; readonly cluster: boolean; readonly shards: number };
+  /** Keys of A read and checked against B. */
+  readonly keysA: number;
+  /** Keys of B checked for existence in A. */
+  readonly keysB: number;
+  /** Unexplained differences, all counted (including ones not listed). */
+  readonly differences: number;
+  /** The first `maxDiffs` unexplained differences. */
+  readonly diffs: readonly KeyDifference[];
+  /** Expected differences by kind (see {@link CompareOptions.explain}). */
+  readonly expected: Readonly<Record<ExpectedKind, number>>;
+  /** The first `maxDiffs` expected differences. */
+  readonly expectedDiffs: readonly KeyDifference[];
+  readonly seconds: number;
+  readonly interrupted: boolean;
+  /** Why the result is not proven though no difference was found (a slot map changed while it ran). */
+  readonly notProven?: string;
+}
+
+function digests(reads: Awaited<ReturnType<typeof readCanonicalKeyspace>>): (KeyDigest | undefined)[] {
+  return reads.map((r) => (r ? keyDigest(r.value, r.expireAtMs) : undefined));
+}
+
+/**
+ * Runs `work` once per lane, lanes in parallel; the first failure stops the
+ * others between their batches and is thrown once all have settled.
+ */
+export async function eachLane<L>(lanes: readonly L[], work: (lane: L, stopped: () => boolean) => Promise<void>): Promise<void> {
+  let failure: { err: unknown } | undefined;
+  await Promise.all(
+    lanes.map((lane) =>
+      work(lane, () => failure !== undefined).catch((err: unknown) => {
+        failure ??= { err };
+      }),
+    ),
+  );
+  if (failure) throw failure.err;
+}
+
+/**
+ * Proves two keyspaces equal: pass 1 scans every shard of A and compares
+ * every key's fingerprint (type, value, absolute expiry) with the same key
+ * on B (wherever B keeps it); pass 2 scans every shard of B and looks for
+ * keys A does not have. Shards are read in parallel. Memory is a few
+ * batches per shard plus the listed differences. A key that vanished on
+ * both sides (expired meanwhile) is not a difference. EQUAL only when both
+ * passes covered both keyspaces whole.
+ *
+ * Fast path: PEXPIRETIME + DUMP of each batch on both sides, through the
+ * RESP2 pipes (SCAN of A reads ahead). Identical DUMP bytes are the same type
+ * and value, so only the expiry is left to compare. Different bytes do not
+ * mean different data (hash-table sets and hashes dump in per-process
+ * order; servers of other versions write other RDB versions): those keys
+ * alone are read per type and compared by canonical fingerprint. Measured in
+ * bench/README.md (migrate): the canonical read of every key was the whole
+ * cost of compare.
+ */
+export async function compareClients(x: Redis | Keyspace, y: Redis | Keyspace, options: Omit<CompareOptions, 'a' | 'b'> = {}): Promise<CompareResult> {
+  return withKeyspacesOf(x, y, (a, b) => compareKeyspaces(a, b, options));
+}
+
+async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareOptions, 'a' | 'b'>): Promise<CompareResult> {
+  const started = Date.now();
+  const maxDiffs = options.maxDiffs ?? 100;
+  const tolerance = options.ttlToleranceMs ?? 1000;
+  const scan = { match: options.match, count: options.batchSize ?? 1000 };
+  const diffs: KeyDifference[] = [];
+  const expectedDiffs: KeyDifference[] = [];
+  const expected: Record<ExpectedKind, number> = { 'kept-on-target': 0, 'only-on-target': 0, expired: 0 };
+  let differences = 0;
+  let keysA = 0;
+  let keysB = 0;
+  let interrupted = false;
+  const note = (key: Buffer, reason: DiffReason, expireAtMs?: number | null) => {
+    const kind = options.explain?.(key, reason, expireAtMs);
+    if (kind) {
+      expected[kind]++;
+      if (expectedDiffs.length < maxDiffs) expectedDiffs.push({ key, reason, expected: kind });
+      return;
+    }
+    differences++;
+    if (diffs.length < maxDiffs) diffs.push({ key, reason });
+  };
+  const stop = (): boolean => {
+    if (options.shouldStop?.()) interrupted = true;
+    return interrupted;
+  };
+  const mapsBefore = `${await a.slotMap()} | ${await b.slotMap()}`;
+  options.onStart?.(options.match === undefined ? (await a.dbsize()) + (await b.dbsize()) : undefined);
+  await eachLane(a.lanes, async (lane, failed) => {
+    const pa = await lane.open();
+    try {
+      for await (const da of dumpBatches(pa, { ...scan, redirects: a })) {
+        const db = await dumpBatch(b, da.map((d) => d.key));
+        const slow: Buffer[] = [];
+        for (const [i, x] of da.entries()) {
+          const y = db[i]!;
+          if (x.gone) continue; // only in B (pass 2), or gone from both
+          keysA++;
+          if (y.gone) note(x.key, 'missing-in-b', x.expireAtMs);
+          else if (x.payload.equals(y.payload)) {
+            // Same bytes: same type and value; the expiry decides.
+            const reason = diffKey({ type: '', digest: '', expireAtMs: x.expireAtMs }, { type: '', digest: '', expireAtMs: y.expireAtMs }, tolerance);
+            if (reason) note(x.key, reason, x.expireAtMs);
+          } else slow.push(x.key);
+        }
+        if (slow.length > 0) {
+          const [ra, rb] = await Promise.all([readCanonicalKeyspace(a, slow), readCanonicalKeyspace(b, slow)]);
+          const ca = digests(ra);
+          const cb = digests(rb);
+          for (const [i, key] of slow.entries()) {
+            const reason = diffKey(ca[i], cb[i], tolerance);
+            if (reason && reason !== 'missing-in-a') note(key, reason, ra[i]?.expireAtMs);
+          }
+        }
+        options.onProgress?.(keysA + keysB);
+        if (stop() || failed()) break;
+      }
+    } finally {
+      pa.close();
+    }
+  });
+  if (!interrupted) {
+    await eachLane(b.lanes, async (lane, failed) => {
+      const pb = await lane.open();
+      try {
+        for await (const keys of scanPipe(pb, scan)) {
+          keysB += keys.length;
+          const inA = await existBatch(a, keys, 'A');
+          const absent = keys.filter((_, i) => !inA[i]);
+          if (absent.length > 0) {
+            // Still on B now? (An expiring key may have gone from A and B both.)
+            const onB = await existBatch(b, absent, 'B');
+            absent.forEach((key, i) => onB[i] && note(key, 'missing-in-a'));
+          }
+          options.onProgress?.(keysA + keysB);
+          if (stop() || failed()) break;
+        }
+      } finally {
+        pb.close();
+      }
+    });
+  }
+  // Shards read = the maps at the start: a slot that moved meanwhile may have been read on neither shard.
+  const moved = !interrupted && `${await a.slotMap()} | ${await b.slotMap()}` !== mapsBefore;
+  return {
+    equal: differences === 0 && !interrupted && !moved,
+    ...(moved ? { notProven: 'a slot map changed during the compare (resharding or failover): rerun it' } : {}),
+    a: { label: a.label, cluster: a.cluster, shards: a.shards },
+    b: { label: b.label, cluster: b.cluster, shards: b.shards },
+    keysA,
+    keysB,
+    differences,
+    diffs,
+    expected,
+    expectedDiffs,
+    seconds: (Date.now() - started) / 1000,
+    interrupted,
+  };
+}
+
+/** Connects to both URLs (every shard of a cluster) and runs {@link compareClients}. */
+export async function runCompare(options: CompareOptions): Promise<CompareResult> {
+  return withKeyspaces({ ...options.specA, url: options.a }, { ...options.specB, url: options.b }, 'redis-dr-compare', (a, b) => compareKeyspaces(a, b, options));
+}

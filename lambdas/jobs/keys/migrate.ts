@@ -1,0 +1,182 @@
+/**
+ * `migrate` as a use case: every key of a live server or cluster copied to
+ * another with DUMP and RESTORE (the source side here, the target side in
+ * writer.ts), and with --verify the compare that proves the target.
+ */
+import type { Redis } from 'ioredis';
+import { withKeyspaces, type KeyspaceSpec } from '../../adapters/redis/dump-restore';
+import { readServerBatches, sourceSize } from './read-server.js';
+import { withKeyspacesOf, type Keyspace } from '../../adapters/redis/keyspace';
+import { type EvictionReport } from '../../domain/keys/eviction';
+import type { RespPipe } from '../../adapters/redis/resp-pipe';
+import { KeyWriter, SKIPPED_KEYS_REMEMBERED } from './writer';
+import { compareClients, eachLane, type CompareOptions, type CompareResult, type Explain } from './compare';
+import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/key-copy';
+
+/** What to do with a key that already exists on the target. */
+export type { OnConflict } from '../../domain/keys/key-copy';
+
+/** Options of {@link migrateClients}: those of every key copy (lambdas/domain/key-copy.ts). */
+export type MigrateOptions = KeyCopyOptions;
+
+/** Running counts of a migration. */
+export type MigrateCounts = CopyCounts;
+
+/** What {@link migrateClients} did. */
+export interface MigrateResult extends MigrateCounts {
+  readonly seconds: number;
+  readonly interrupted: boolean;
+  /** Why the run stopped early (a refused write, a conflict with `fail`, a broken connection). */
+  readonly error?: string;
+  /** The key that stopped a `--on-conflict fail` run. */
+  readonly conflict?: Buffer;
+  /** What the source and the target turned out to be. */
+  readonly source: string;
+  readonly target: string;
+  /** Keys left alone because the target had them (latin1 of the bytes), up to {@link SKIPPED_KEYS_REMEMBERED}; empty unless `rememberSkipped`. */
+  readonly skippedKeys: ReadonlySet<string>;
+  /** The eviction guard's findings: a refusal before writing, or the keys the target evicted during the run (undefined when the run failed before the guard read the target). */
+  readonly eviction?: EvictionReport;
+}
+
+/**
+ * Copies keys batch by batch: SCAN, pipelined PEXPIRETIME + DUMP on the
+ * source, then the key writer (lambdas/jobs/keys/writer.ts, the one
+ * `migrate --from-rdb` uses): pipelined `RESTORE key <expireAt> payload
+ * ABSTTL` on the target, so each key keeps its exact absolute expiry; keys
+ * already past it are not copied; skip, replace or fail on keys the target
+ * holds; a refused write stops the run once the batches already sent are
+ * answered (a rerun with `skip` completes it).
+ *
+ * Before the first write the eviction guard (adapters/redis-memory.ts)
+ * holds the source's dataset size against every target node that can evict,
+ * and refuses the run when it would not fit (unless `allowEviction`); it
+ * samples the target's `evicted_keys` between batches and at the end: an
+ * eviction stops the run (unless `allowEviction`) and is reported.
+ *
+ * Either side may be a Redis Cluster: every shard of the source is scanned,
+ * shards in parallel (one lane each), and every key is written to the node
+ * that serves its slot on the target (pipelined per node, MOVED and ASK
+ * followed: see lambdas/adapters/redis-keyspace.ts).
+ *
+ * Per lane the stages overlap: while batches are restored on the target (up to
+ * the writer's WRITES_IN_FLIGHT), the next DUMP_AHEAD (read-server.ts) are already being
+ * read on the source. Every batch sent is answered and counted before the
+ * run returns, whatever stopped it (a refused write, a conflict, Ctrl-C, a
+ * broken connection), so the counts always match the target. Memory: about DUMP_AHEAD +
+ * WRITES_IN_FLIGHT + 1 batches per source shard.
+ */
+export async function migrateClients(from: Redis | Keyspace, to: Redis | Keyspace, options: MigrateOptions = {}): Promise<MigrateResult> {
+  return withKeyspacesOf(from, to, (source, target) => migrateKeyspaces(source, target, options));
+}
+
+async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: MigrateOptions): Promise<MigrateResult> {
+  const writer = new KeyWriter(target, options);
+  const started = writer.now();
+
+  const lane = async (open: () => Promise<RespPipe>): Promise<void> => {
+    const window = writer.window();
+    const reader = await open();
+    try {
+      for await (const dumped of readServerBatches(reader, source, options)) {
+        writer.counts.scanned += dumped.length;
+        if (!(await window.write(dumped))) break;
+      }
+    } catch (err) {
+      writer.fail(err);
+    } finally {
+      // However the lane ended, the batches already sent are answered and counted: the counts match the target.
+      await window.drain();
+      reader.close();
+    }
+  };
+
+  try {
+    const lanes = source.lanes; // refused here (before anything is written) when the source cannot be read whole
+    const mapBefore = await source.slotMap();
+    if (await writer.startGuard(await sourceSize(source, options.match))) {
+      options.onStart?.(options.match === undefined ? await source.dbsize() : undefined);
+      await eachLane(lanes, (l) => lane(l.open));
+      // Shards read = the map at the start: keys that moved to another shard meanwhile may have been missed.
+      if (!writer.stopped && (await source.slotMap()) !== mapBefore) {
+        writer.fail(`the source cluster's slot map changed during the copy (resharding or failover), so keys that moved may have been missed: rerun the same command (keys already copied are skipped)`);
+      }
+    }
+  } catch (err) {
+    writer.fail(err);
+  }
+  // After every batch sent was answered: the last sample of evicted_keys.
+  const eviction = await writer.finish();
+  return {
+    ...writer.counts,
+    seconds: (writer.now() - started) / 1000,
+    interrupted: writer.interrupted,
+    error: writer.error,
+    conflict: writer.conflict,
+    source: source.label,
+    target: target.label,
+    skippedKeys: writer.skippedKeys,
+    ...(eviction ? { eviction } : {}),
+  };
+}
+
+
+/** A migration and, with `verify`, the compare that followed it. */
+export interface MigrateRun {
+  readonly result: MigrateResult;
+  readonly verify?: CompareResult;
+}
+
+/** Allowed gap between expiry times in --verify (as compare's default). */
+const VERIFY_TTL_TOLERANCE_MS = 1000;
+
+/**
+ * What --verify expects to differ after this run, so that a FLUSHALL
+ * recovery that did the right thing exits 0: keys `skip` left alone on the
+ * target (remembered; past {@link SKIPPED_KEYS_REMEMBERED} a differing key
+ * on a skip run that skipped keys is taken as one of them), keys only on
+ * the target (migrate deletes nothing), and source keys whose expiry came
+ * while they were copied. Anything else stays a difference.
+ */
+export function migrateExplain(result: MigrateResult, mode: OnConflict, now: () => number = Date.now): Explain {
+  const overflow = result.skippedKeys.size >= SKIPPED_KEYS_REMEMBERED;
+  return (key, reason, expireAtMs) => {
+    if (reason === 'missing-in-a') return 'only-on-target';
+    if (reason === 'missing-in-b') return expireAtMs != null && expireAtMs <= now() + VERIFY_TTL_TOLERANCE_MS ? 'expired' : undefined;
+    if (result.skippedKeys.has(key.toString('latin1')) || (overflow && mode === 'skip')) return 'kept-on-target';
+    return undefined;
+  };
+}
+
+/** What {@link runMigrate} copies: both sides by URL with their credentials, and the copy's options. */
+export interface MigrateSpec extends MigrateOptions {
+  readonly from: KeyspaceSpec;
+  readonly to: KeyspaceSpec;
+  /** Run compare afterwards. @default false */
+  readonly verify?: boolean;
+  /** Progress of that compare (see {@link CompareOptions}). */
+  readonly onVerifyStart?: (total: number | undefined) => void;
+  readonly onVerifyProgress?: (keysSeen: number) => void;
+}
+
+/** Connects to both sides (every shard of a cluster), migrates, and (with `verify`, after a complete run) compares. */
+export async function runMigrate(spec: MigrateSpec): Promise<MigrateRun> {
+  const { from, to, ...options } = spec;
+  return withKeyspaces(from, to, 'redis-dr-migrate', async (source, target) => {
+    const result = await migrateClients(source, target, { ...options, rememberSkipped: Boolean(options.verify) });
+    const complete = !result.error && !result.interrupted && !options.dryRun;
+    const verify =
+      options.verify && complete
+        ? await compareClients(source, target, {
+            match: options.match,
+            batchSize: options.batchSize,
+            ttlToleranceMs: VERIFY_TTL_TOLERANCE_MS,
+            explain: migrateExplain(result, options.onConflict ?? 'skip'),
+            shouldStop: options.shouldStop,
+            onStart: options.onVerifyStart,
+            onProgress: options.onVerifyProgress,
+          })
+        : undefined;
+    return { result, verify };
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * Where `migrate --from-rdb` reads: local files, the shard files of one
+ * export beside each other (`<dir>/<export name>`), and `s3://` objects —
+ * resolved to one whole recovery point (domain/keys/shard-set.ts), each file
+ * with a reader that yields its RDB bytes (a compressed envelope unwrapped).
+ */
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { nativeLz4Blocks } from '../../adapters/storage/lz4-native.js';
+import { decodeRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
+import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
+import { checkShardSet, ShardSetError, type ShardFile, type ShardSet } from '../../domain/keys/shard-set.js';
+import type { RdbFileSource } from './read-rdb.js';
+
+/** A source that names nothing readable (a directory, a missing file, no shard files): the caller's input is wrong. */
+export class KeySourceError extends Error {
+  override readonly name = 'KeySourceError';
+}
+
+/** What names the sources. */
+export interface RdbSourceSpec {
+  /** Files, `<dir>/<export name>`, or `s3://bucket/key` (an object, or an export's name for its shards). */
+  readonly fromRdb: readonly string[];
+  /** Shards of the recovery point, for local files (S3 objects carry it in their tags). */
+  readonly shards?: number;
+  /** Bytes per ranged GET of an s3:// source. @default 8 MiB */
+  readonly readPartBytes?: number;
+}
+
+/** Reads a local file in 1 MiB chunks (the RDB bytes of one in Valkey's compressed envelope: see rdbBytes). */
+export function localFile(path: string): () => AsyncIterable<Uint8Array> {
+  return rdbBytes(() => createReadStream(path, { highWaterMark: 1 << 20 }));
+}
+
+/**
+ * The RDB bytes of a file, however it is stored: every read of a source goes
+ * through here, so both passes (verify, then restore) and --verify see the
+ * same bytes, offsets included, of a file in a compressed envelope too.
+ */
+export function rdbBytes(open: () => AsyncIterable<Uint8Array>): () => AsyncIterable<Uint8Array> {
+  return () => decodeRdbEnvelope(open(), undefined, nativeLz4Blocks);
+}
+
+/**
+ * The files a local `--from-rdb` names: the file itself, or, for a path
+ * that is no file, every `<path>-NNNN.rdb` shard of that export in its
+ * directory (as `s3://bucket/<export name>` names them in S3).
+ */
+function localShardFiles(path: string): ShardFile[] {
+  let kind: 'file' | 'directory' | 'other' | 'none' = 'none';
+  try {
+    const st = statSync(path);
+    kind = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+  } catch {
+    // not there: maybe the name of an export whose shards are beside it
+  }
+  if (kind === 'file') return [{ location: path, name: basename(path) }];
+  if (kind !== 'none') throw new KeySourceError(`--from-rdb ${path}: a ${kind === 'directory' ? 'directory' : 'special file'}; give an .rdb file, or <dir>/<export name> for the shard files <export name>-NNNN.rdb in <dir>`);
+  const dir = dirname(path);
+  const exportName = basename(path);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => parseExportObjectKey(n)?.exportName === exportName);
+  } catch {
+    // reported below
+  }
+  if (names.length === 0) throw new KeySourceError(`--from-rdb ${path}: no such file, and no ${exportName}-NNNN.rdb shard files in ${dir}`);
+  return names.map((n) => ({ location: join(dir, n), name: n }));
+}
+
+/** Every --from-rdb resolved to files, checked to be one whole recovery point (see domain/keys/shard-set.ts), each with a reader. */
+export async function resolveRdbSources(o: RdbSourceSpec): Promise<{ set: ShardSet; files: RdbFileSource[] }> {
+  const given: ShardFile[] = [];
+  for (const location of o.fromRdb) {
+    // The AWS SDK loads only for s3:// sources.
+    if (location.startsWith('s3://')) given.push(...(await (await import('../../adapters/storage/s3-rdb.js')).s3ShardFiles(location)));
+    else given.push(...localShardFiles(location));
+  }
+  const seen = new Set<string>();
+  const unique = given.filter((f) => !seen.has(f.location) && seen.add(f.location));
+  let set: ShardSet;
+  try {
+    set = checkShardSet(unique, o.shards);
+  } catch (err) {
+    if (err instanceof ShardSetError) throw new Error(`the files are refused, nothing was written: ${err.message}`);
+    throw err;
+  }
+  const files: RdbFileSource[] = [];
+  for (const f of set.files) {
+    if (f.location.startsWith('s3://')) {
+      // One HeadObject per object; every read pinned to its ETag.
+      const object = await (await import('../../adapters/storage/s3-rdb.js')).openS3Object(f.location, { partBytes: o.readPartBytes });
+      files.push({ location: f.location, open: rdbBytes(object.read) });
+    } else files.push({ location: f.location, open: localFile(f.location) });
+  }
+  return { set, files };
+}

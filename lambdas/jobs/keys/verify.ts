@@ -1,0 +1,210 @@
+/**
+ * `migrate --from-rdb --verify`: after a restore from a recovery point, the
+ * target is held against the file's own content (a third read of the
+ * files), not against a server. Every selected key of the file must be on
+ * the target with the same type, value and absolute expiry (to the
+ * millisecond: RESTORE … ABSTTL writes it exactly), except the expected
+ * differences: keys `--on-conflict skip` left alone on the target (they
+ * were there, newer than the recovery point) and keys whose expiry has
+ * passed (skipped by the restore, or gone since). A key `skip` kept that is
+ * gone now is named apart: a live key written since the incident, lost
+ * (evicted, deleted or expired), that the file cannot bring back. Keys only
+ * on the target are not looked at: a restore deletes nothing, and the file
+ * is the reference.
+ *
+ * Per batch: PEXPIRETIME + DUMP of the batch's keys on the target. The same
+ * object bytes as the file's (the DUMP footer, which names the RDB version,
+ * aside) are the same value; other bytes (a hash-table set or hash dumps in
+ * the order of its process's table; a target that converted an encoding)
+ * are compared by canonical fingerprint: the target's value read per type,
+ * the file's decoded from its bytes (rdb/value.ts).
+ */
+import { dumpBatch, readCanonicalKeyspace } from '../../adapters/redis/dump-restore';
+import type { Keyspace } from '../../adapters/redis/keyspace';
+import { diffKey, keyDigest, type DiffReason } from '../../domain/keys/fingerprint';
+import { compileGlob } from '../../domain/keys/glob';
+import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests';
+import { DUMP_FOOTER_BYTES } from '../../domain/rdb/dump-payload';
+import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys';
+import { payloadDigest } from '../../domain/rdb/value';
+import type { OnConflict } from '../../domain/keys/key-copy';
+import type { RdbFileSource } from './read-rdb';
+
+/** A difference the restore expects: a key `skip` kept on the target, or one whose expiry came. */
+export type RdbExpectedKind = 'kept-on-target' | 'expired';
+
+export interface RdbKeyDifference {
+  readonly key: Buffer;
+  /** `missing-in-b`: in the file, not on the target. */
+  readonly reason: DiffReason;
+  readonly expected?: RdbExpectedKind;
+}
+
+export interface VerifyRdbKeysOptions {
+  readonly db?: number;
+  readonly match?: string;
+  readonly batchSize?: number;
+  /** The restore's mode, and the keys it skipped because the target had them (see `rememberSkipped`). */
+  readonly onConflict?: OnConflict;
+  readonly skippedKeys: ReadonlySet<string>;
+  /** True when the restore remembered fewer skipped keys than it skipped (past its bound). */
+  readonly skippedOverflow?: boolean;
+  /** Per file, the block CRCs the restore verified: this read must see the same bytes (a file replaced since proves nothing). */
+  readonly digests?: readonly BlockDigests[];
+  /** Differences listed (all are counted). @default 100 */
+  readonly maxDiffs?: number;
+  readonly onProgress?: (keysChecked: number) => void;
+  readonly shouldStop?: () => boolean;
+  readonly now?: () => number;
+}
+
+export interface VerifyRdbKeysResult {
+  /** Every selected key of the file checked, no unexpected difference. */
+  readonly equal: boolean;
+  /** Keys of the file checked against the target. */
+  readonly keys: number;
+  readonly differences: number;
+  readonly diffs: readonly RdbKeyDifference[];
+  readonly expected: Readonly<Record<RdbExpectedKind, number>>;
+  readonly expectedDiffs: readonly RdbKeyDifference[];
+  /** Keys whose bytes differed and were compared by fingerprint. */
+  readonly comparedByValue: number;
+  /**
+   * Live keys gone: keys the target held when the restore ran (`--on-conflict
+   * skip` kept them, remembered) that are not there now — evicted, deleted,
+   * or expired by their own TTL since. Each is also counted in `differences`.
+   */
+  readonly keptGone: number;
+  /** The first of them (as many as `maxDiffs`). */
+  readonly keptGoneKeys: readonly Buffer[];
+  /**
+   * The restore skipped more keys than it remembers: on a skip run every key
+   * the target holds differently was taken as one skip kept, unchecked.
+   */
+  readonly skippedOverflow: boolean;
+  readonly seconds: number;
+  readonly interrupted: boolean;
+  /** A file that failed this third read (it changed since the restore): nothing is proven. */
+  readonly error?: string;
+}
+
+/** The object bytes of a DUMP payload (its footer, RDB version and CRC-64, aside). */
+function objectBytes(payload: Buffer): Buffer {
+  return payload.subarray(0, payload.length - DUMP_FOOTER_BYTES);
+}
+
+/** Holds the target against every selected key of `files` (read once more, in order). */
+export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Keyspace, options: VerifyRdbKeysOptions): Promise<VerifyRdbKeysResult> {
+  const now = options.now ?? Date.now;
+  const started = now();
+  const db = options.db ?? 0;
+  const maxDiffs = options.maxDiffs ?? 100;
+  const matches = options.match === undefined ? undefined : compileGlob(options.match);
+  const diffs: RdbKeyDifference[] = [];
+  const expectedDiffs: RdbKeyDifference[] = [];
+  const expected: Record<RdbExpectedKind, number> = { 'kept-on-target': 0, expired: 0 };
+  let differences = 0;
+  let keys = 0;
+  let comparedByValue = 0;
+  let keptGone = 0;
+  const keptGoneKeys: Buffer[] = [];
+  let interrupted = false;
+  let error: string | undefined;
+  const skipping = (options.onConflict ?? 'skip') === 'skip';
+  const note = (key: Buffer, reason: DiffReason, kind?: RdbExpectedKind) => {
+    if (kind) {
+      expected[kind]++;
+      if (expectedDiffs.length < maxDiffs) expectedDiffs.push({ key, reason, expected: kind });
+      return;
+    }
+    differences++;
+    if (diffs.length < maxDiffs) diffs.push({ key, reason });
+  };
+  /** Why a key the target holds differently is expected to: `skip` kept the target's (remembered, or past the bound on a skip run). */
+  const kept = (key: Buffer): RdbExpectedKind | undefined =>
+    options.skippedKeys.has(key.toString('latin1')) || (skipping && options.skippedOverflow) ? 'kept-on-target' : undefined;
+
+  /**
+   * A key of the file whose expiry has passed: the restore skipped it (the
+   * target may hold its own key of that name) or it expired since.
+   */
+  const expiredNow = (k: RdbKey): boolean => k.expireAtMs !== null && k.expireAtMs <= now();
+  const check = async (batch: readonly RdbKey[]): Promise<void> => {
+    const onTarget = await dumpBatch(target, batch.map((k) => k.name));
+    const slow: number[] = [];
+    for (const [i, k] of batch.entries()) {
+      keys++;
+      const t = onTarget[i]!;
+      if (t.gone && options.skippedKeys.has(k.name.toString('latin1'))) {
+        // The target had this key when the restore ran (skip kept it): a live key lost since, which the file cannot replace.
+        keptGone++;
+        if (keptGoneKeys.length < maxDiffs) keptGoneKeys.push(k.name);
+        note(k.name, 'missing-in-b');
+      } else if (t.gone) note(k.name, 'missing-in-b', expiredNow(k) ? 'expired' : undefined);
+      else if (objectBytes(t.payload).equals(objectBytes(k.payload))) {
+        if (t.expireAtMs !== k.expireAtMs) note(k.name, 'ttl', expiredNow(k) ? 'expired' : kept(k.name));
+      } else slow.push(i);
+    }
+    if (slow.length === 0) return;
+    comparedByValue += slow.length;
+    const reads = await readCanonicalKeyspace(target, slow.map((i) => batch[i]!.name));
+    for (const [j, i] of slow.entries()) {
+      const k = batch[i]!;
+      const read = reads[j];
+      const reason = diffKey(payloadDigest(k.payload, k.expireAtMs), read ? keyDigest(read.value, read.expireAtMs) : undefined, 0);
+      if (reason) note(k.name, reason, expiredNow(k) ? 'expired' : reason === 'missing-in-b' ? undefined : kept(k.name));
+    }
+  };
+
+  const batchSize = options.batchSize ?? 1000;
+  let current = '';
+  try {
+    for (const [i, file] of files.entries()) {
+      const reader = new RdbKeyReader({ want: (kdb, name) => kdb === db && (matches === undefined || matches(name)) });
+      let batch: RdbKey[] = [];
+      const digests = options.digests?.[i];
+      current = file.location;
+      reading: for await (const chunk of digests ? digests.check(file.open()) : file.open()) {
+        for (const key of reader.push(chunk)) {
+          batch.push(key);
+          if (batch.length >= batchSize) {
+            await check(batch);
+            batch = [];
+            options.onProgress?.(keys);
+            if (options.shouldStop?.()) {
+              interrupted = true;
+              break reading;
+            }
+          }
+        }
+        if (reader.error) break;
+      }
+      if (interrupted) break;
+      if (batch.length > 0) await check(batch);
+      options.onProgress?.(keys);
+      const report = reader.end();
+      if (!report.ok) {
+        error = `${file.location} changed since it was restored and now fails at byte ${report.error?.offset}: ${report.error?.message}; the verification proves nothing`;
+        break;
+      }
+    }
+  } catch (err) {
+    if (err instanceof FileChangedError) error = `${current} changed since it was restored (${err.message}): the verification proves nothing`;
+    else error = err instanceof Error ? err.message : String(err);
+  }
+  return {
+    equal: differences === 0 && !interrupted && !error,
+    keys,
+    differences,
+    diffs,
+    expected,
+    expectedDiffs,
+    comparedByValue,
+    keptGone,
+    keptGoneKeys,
+    skippedOverflow: Boolean(options.skippedOverflow) && skipping,
+    seconds: (now() - started) / 1000,
+    interrupted,
+    ...(error ? { error } : {}),
+  };
+}

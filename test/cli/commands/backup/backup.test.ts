@@ -1,0 +1,222 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BACKUP_METRICS } from '../../../../lambdas/domain/self-managed/backup-metrics';
+import { startPingServer, type PingServer } from '../../../support/ping-server';
+import { freePort, startRedisServer, type RedisServer } from '../../../support/redis-server';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+
+/** The compiled CLI, asynchronously (the ping server runs in this process). */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env } }, (_e, stdout, stderr) =>
+      resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
+}
+
+/** The CLI in a child shell under `ulimit -f <kib>` (1 KiB blocks): the kernel writes up to the limit, then EFBIG. */
+function cliLimited(kib: number, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      'bash',
+      ['-c', `ulimit -f ${kib} && exec "$0" "$@"`, process.execPath, join(ROOT, 'bin', 'redis-dr.cjs'), ...args],
+      { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env } },
+      (_e, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
+}
+
+async function fill(server: RedisServer, n: number): Promise<void> {
+  const c = server.client();
+  const pipe = c.pipeline();
+  for (let i = 0; i < n; i++) pipe.hset(`user:${i}`, { name: `n${i}`, visits: String(i) });
+  pipe.set('counter', '42', 'PX', 600_000);
+  await pipe.exec();
+}
+
+describe('redis-dr backup (CLI) against real redis-server', () => {
+  let plain: RedisServer;
+  let secured: RedisServer;
+  let diskless: RedisServer;
+  let dir: string;
+  let ping: PingServer;
+
+  beforeAll(async () => {
+    plain = await startRedisServer();
+    secured = await startRedisServer({ password: 's3cret!pw', args: ['--repl-diskless-sync', 'no'] });
+    diskless = await startRedisServer({ args: ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'] });
+    await Promise.all([fill(plain, 300), fill(secured, 200), fill(diskless, 250)]);
+  });
+  afterAll(async () => {
+    await Promise.all([plain?.stop(), secured?.stop(), diskless?.stop()]);
+  });
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-cli-backup-'));
+    ping = await startPingServer();
+  });
+  afterEach(async () => {
+    await ping.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const rdbFiles = () => readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.rdb'));
+
+  it('local mode: exit 0, a verified file named for the target, the heartbeat pinged once, metrics written', async () => {
+    const r = await cli(
+      ['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', `file://${dir}/out`, '--name', 'app-cache', '--metrics-file', join(dir, 'm.prom')],
+      { REDIS_DR_HEARTBEAT_URL: ping.url },
+    );
+    expect(r.stderr).toContain('save: BGSAVE done');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^OK rdr-app-cache-\d{8}-\d{4}\.rdb \(tier monthly\): \d+ bytes, 301 keys, RDB v10, checksum ok, sha256 [0-9a-f]{64}\n/);
+    expect(rdbFiles()).toHaveLength(1);
+    expect(ping.pings).toHaveLength(1);
+    expect(readFileSync(join(dir, 'm.prom'), 'utf8')).toContain(`${BACKUP_METRICS.keys}{target="app-cache"} 301\n`);
+  });
+
+  it('remote mode ($<len> form) with the password from the environment; --json report', async () => {
+    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--json'], { REDIS_DR_PASSWORD: 's3cret!pw' });
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ ok: true, mode: 'remote', target: `redis-127-0-0-1-${secured.port}`, backup: { keys: 201, checksum: 'ok' } });
+    expect(report.steps.find((s: { step: string }) => s.step === 'sync').detail).toMatch(/\$\d+ bytes/);
+    expect(r.stdout).not.toContain('s3cret');
+  });
+
+  it('remote mode, diskless ($EOF form)', async () => {
+    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${diskless.port}`, '--to', `file://${dir}/out`, '--json']);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.backup.keys).toBe(251);
+    expect(report.steps.find((s: { step: string }) => s.step === 'sync').detail).toMatch(/\$EOF form/);
+  });
+
+  it('AUTH refused: exit 1 naming the connect step, no file, a /fail ping when asked, the password never printed', async () => {
+    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--heartbeat-url', ping.url, '--heartbeat-fail'], { REDIS_DR_PASSWORD: 'wrong-password' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED at step connect: .*(WRONGPASS|invalid)/);
+    expect(r.stdout).toContain('no backup was stored by this run; nothing stored before was deleted');
+    expect(`${r.stdout}${r.stderr}`).not.toContain('wrong-password');
+    expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+  });
+
+  it('an unreachable server: exit 1 at the connect step, nothing stored', async () => {
+    const port = await freePort(); // nothing listens there
+    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${port}`, '--to', `file://${dir}/out`]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^FAILED at step connect: could not connect to redis at 127\\.0\\.0\\.1:${port}`));
+  });
+
+  it('a destination that cannot be written: exit 1 at the write step, saying why', async () => {
+    // sysfs refuses new entries even to root (no read-only mount is at hand here).
+    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', 'file:///sys/redis-dr-backup-test']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED at step write: file:\/\/\/sys\/redis-dr-backup-test: write failed \(permission denied\)/);
+  });
+
+  it('--remote against a server that refuses SYNC (as ElastiCache does): exit 1 at the sync step, pointing to snapshots', async () => {
+    const noSync = await startRedisServer({ args: ['--rename-command', 'SYNC', ''] });
+    try {
+      const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${noSync.port}`, '--to', `file://${dir}/out`]);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/^FAILED at step sync: .*ElastiCache/);
+      expect(r.stdout).toMatch(/snapshot/);
+    } finally {
+      await noSync.stop();
+    }
+  });
+
+  it('local mode refuses a server on another host (it would read this host\'s file), before connecting: exit 2', async () => {
+    // 192.0.2.1 is TEST-NET-1: nothing is sent there, the refusal comes first.
+    const r = await cli(['backup', '--redis', 'redis://192.0.2.1:6379', '--to', `file://${dir}/out`]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/192\.0\.2\.1 is not this machine, and local mode reads the file the server saves on this host's disk.*--remote/);
+  });
+
+  it.each([
+    [['--to', 'file://relative'], /--to file:\/\/relative is not a destination: write file:\/\/\/absolute\/dir or s3:\/\/bucket\/prefix/],
+    [['--to', 'file:///tmp/x', '--name', 'Bad_Name'], /--name Bad_Name is not a valid name/],
+    [['--to', 'file:///tmp/x', '--time-zone', 'Mars/Olympus'], /--time-zone Mars\/Olympus is not an IANA time zone/],
+    [['--to', 'file:///tmp/x', '--keep-daily', '-1'], /--keep-daily must be a whole number >= 0, got -1/],
+    [['--to', 'file:///tmp/x', '--heartbeat-start'], /--heartbeat-start and --heartbeat-fail need --heartbeat-url/],
+    [['--to', 'file:///tmp/x', '--s3-endpoint', 'http://127.0.0.1:9000'], /--s3-endpoint .* is for s3:\/\/ destinations/],
+    [['--to', 'file:///tmp/x', '--collapse-threshold-pct', '150'], /--collapse-threshold-pct must be a percentage from 0 to 100, got 150: write e\.g\. 50/],
+  ])('usage errors exit 2 naming the option: %j', async (args, message) => {
+    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, ...args]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('under a file-size limit (ulimit -f): exit 1 naming it, no success ping or metric, no truncated file under a final name, nothing deleted; the next run succeeds', async () => {
+    // About 200 KiB of incompressible values: the RDB passes a 64 KiB limit.
+    const big = await startRedisServer();
+    try {
+      const pipe = big.client().pipeline();
+      for (let i = 0; i < 200; i++) pipe.set(`blob:${i}`, randomBytes(1024).toString('hex'));
+      await pipe.exec();
+      const out = join(dir, 'out');
+      mkdirSync(out);
+      // Older good backups (read back when written): tight retention would delete them after a success.
+      const good: string[] = [];
+      for (const [i, name] of ['rdr-big-20261120-0000.rdb', 'rdr-big-20261121-0000.rdb'].entries()) {
+        writeFileSync(join(out, name), `good ${i}`);
+        const sha256 = createHash('sha256').update(`good ${i}`).digest('hex');
+        writeFileSync(join(out, `${name}.json`), JSON.stringify({ tier: 'daily', target: 'big', keys: 200, readBack: { bytes: 6, sha256 } }));
+        good.push(name);
+      }
+      const before = readdirSync(out).sort();
+      const args = ['backup', '--redis', `redis://127.0.0.1:${big.port}`, '--to', `file://${out}`, '--name', 'big', '--heartbeat-url', ping.url, '--heartbeat-fail', '--metrics-file', join(dir, 'm.prom'), '--keep-hourly', '0', '--keep-daily', '0', '--keep-weekly', '0', '--keep-monthly', '0', '--min-keep', '1'];
+      const r = await cliLimited(64, args);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/^FAILED at step write: file:\/\/.*: write failed \(file too large: a file-size limit, ulimit -f or systemd LimitFSIZE=, is in force\)/);
+      expect(r.stdout).toContain('no backup was stored by this run; nothing stored before was deleted');
+      expect(readdirSync(out).sort()).toEqual(before);
+      expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+      const prom = readFileSync(join(dir, 'm.prom'), 'utf8');
+      expect(prom).toContain(`${BACKUP_METRICS.success}{target="big",step="write"} 0\n`);
+      expect(prom).not.toContain(BACKUP_METRICS.lastSuccess);
+
+      const next = await cli(args);
+      expect(next.status).toBe(0);
+      expect(next.stdout).toMatch(/^OK rdr-big-\d{8}-\d{4}\.rdb .* 200 keys/);
+      expect(next.stdout).toMatch(/retention: 1 kept, 2 deleted: /);
+      const left = readdirSync(out);
+      expect(left.filter((f) => f.endsWith('.rdb'))).toHaveLength(1);
+      expect(left.filter((f) => f.startsWith('.'))).toEqual([]);
+      for (const g of good) expect(left).not.toContain(g);
+    } finally {
+      await big.stop();
+    }
+  });
+
+  it('a FLUSHALL between two runs: the second exits 1 at the keyspace step, stored and read back, the first held, /fail pinged', async () => {
+    const flushed = await startRedisServer();
+    try {
+      await fill(flushed, 100);
+      const args = ['backup', '--redis', `redis://127.0.0.1:${flushed.port}`, '--to', `file://${dir}/out`, '--name', 'shop', '--heartbeat-url', ping.url, '--min-keep', '1', '--keep-hourly', '0', '--keep-daily', '0', '--keep-weekly', '0', '--keep-monthly', '0'];
+      const first = await cli(args);
+      expect(first.status).toBe(0);
+      const good = rdbFiles()[0]!;
+      await flushed.client().flushall();
+      // Within the same minute the second is named by the second (across a minute boundary, by the minute).
+      const second = await cli(args);
+      expect(second.status).toBe(1);
+      expect(second.stdout).toMatch(
+        new RegExp(`^FAILED at step keyspace: keyspace collapse: rdr-shop-\\d{8}-\\d{4}(\\d{2})?\\.rdb holds 0 keys, 100 % fewer than 101 in ${good.replace(/\./g, '\\.')}`),
+      );
+      expect(second.stdout).toMatch(/the backup itself was stored and read back: file:\/\/.* \(\d+ bytes, 0 keys\)/);
+      expect(second.stdout).toContain(`held (keyspace-collapsed:`);
+      expect(second.stdout).toContain(`): ${good}\n`);
+      expect(rdbFiles()).toHaveLength(2);
+      expect(JSON.parse(readFileSync(join(dir, 'out', `${good}.json`), 'utf8')).hold).toMatch(/^keyspace-collapsed:rdr-shop-/);
+      expect(ping.pings.map((p) => p.path)).toEqual([new URL(ping.url).pathname, `${new URL(ping.url).pathname}/fail`]);
+    } finally {
+      await flushed.stop();
+    }
+  });
+});

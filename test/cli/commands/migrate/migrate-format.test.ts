@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { formatMigrate } from '../../../../cli/commands/migrate/format';
+import { type MigrateResult } from '../../../../lambdas/jobs/keys/migrate';
+import { unansweredNote } from '../../../../lambdas/adapters/redis/dump-restore';
+
+const result = (over: Partial<MigrateResult>): MigrateResult => ({
+  scanned: 0,
+  copied: 0,
+  skipped: 0,
+  expired: 0,
+  failed: 0,
+  seconds: 1,
+  interrupted: false,
+  source: 'redis 127.0.0.1:1',
+  target: 'redis 127.0.0.1:2',
+  skippedKeys: new Set(),
+  ...over,
+});
+const RERUN = 'Every batch before this point is complete; rerun the same command to finish (existing keys are skipped).';
+
+describe('formatMigrate: the advice after a run that stopped', () => {
+  it('a run that wrote something and stopped: rerun the same command (skip or replace)', () => {
+    expect(formatMigrate({ result: result({ scanned: 10, copied: 4, failed: 1, error: 'the target refused RESTORE of k: OOM' }) })).toContain(RERUN);
+    expect(formatMigrate({ result: result({ copied: 4, interrupted: true }) }, { onConflict: 'replace' })).toContain(
+      'Every batch before this point is complete; rerun the same command to finish (the keys this run wrote are replaced again).',
+    );
+  });
+
+  it('with --on-conflict fail: rerun with skip, since a rerun with fail stops at the first key this run wrote', () => {
+    const text = formatMigrate({ result: result({ copied: 4, error: 'k already exists on the target (--on-conflict fail)' }) }, { onConflict: 'fail' });
+    expect(text).not.toContain(RERUN);
+    expect(text).toContain('to finish, rerun with --on-conflict skip (a rerun with fail would stop at the first key this run wrote)');
+  });
+
+  it('a run refused before it wrote anything, a complete run and a dry run: no rerun advice', () => {
+    for (const text of [
+      formatMigrate({ result: result({ error: 'the file is refused, nothing was written: not an RDB file' }) }),
+      formatMigrate({ result: result({ scanned: 3, copied: 3 }) }),
+      formatMigrate({ result: result({ scanned: 3, copied: 3, error: 'x' }) }, { dryRun: true }),
+    ]) {
+      expect(text).not.toContain('rerun');
+    }
+  });
+
+  it('the note on keys sent but not answered follows the mode', () => {
+    expect(unansweredNote(3, 'skip')).toBe('; 3 of the failed keys were sent but not answered before the connection broke: they may or may not be on the target. Rerun the same command to finish');
+    expect(unansweredNote(3, 'replace')).toMatch(/Rerun the same command to finish$/);
+    expect(unansweredNote(3, 'fail')).toMatch(/Rerun with --on-conflict skip to finish$/);
+  });
+});

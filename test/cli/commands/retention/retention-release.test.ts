@@ -1,0 +1,204 @@
+import { AddTagsToResourceCommand, RemoveTagsFromResourceCommand } from '@aws-sdk/client-elasticache';
+import { PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store';
+import { FakeClock } from '../../../support/fakes';
+import { DR_BUCKET, PRIMARY_BUCKET } from '../../support/dr-copies';
+import { fakeAws } from '../../support/fake-aws';
+import { runInProcess } from '../../support/in-process';
+
+/**
+ * `retention release`: the hold of a keyspace collapse ended — copies' tier
+ * tags back in both buckets, snapshot holds removed, the mark rewritten —
+ * against the in-memory account (aws-sdk-client-mock at the SDK boundary).
+ */
+const CONFIG = 'test/fixtures/config/drills.json';
+const NOW = Date.parse('2026-11-21T12:00:00Z');
+const OURS = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'example', 'redis-dr:plan': 'sessions', 'redis-dr:source': 'sessions-prod' };
+const P = 'rdr-sessions-prod-20261121-1000';
+const A = 'rdr-sessions-prod-20261121-0800';
+const B = 'rdr-sessions-prod-20261121-0900';
+const Q = 'rdr-sessions-prod-20261120-0500';
+const OLD = 'rdr-sessions-prod-20261120-0400';
+const MARK = `${P} holds 0 keys 100 pct fewer than 1000 in ${B}`;
+const aws = fakeAws();
+let clock: FakeClock;
+
+const run = (...args: string[]) => runInProcess(['retention', 'release', '-c', CONFIG, ...args], { clock });
+
+function snapshot(name: string, tags: Record<string, string>): void {
+  aws.state.snapshots.set(name, { name, target: 'sessions-prod', status: 'available', createdAt: new Date(0), tags: { ...OURS, 'redis-dr:tier': 'daily', ...tags } });
+}
+
+function copy(bucket: string, snapshot: string, tier: string): void {
+  const objects = aws.state.objects.get(bucket) ?? new Map<string, Record<string, string>>();
+  aws.state.objects.set(bucket, objects);
+  objects.set(`${snapshot}-0001.rdb`, { 'redis-dr:tier': tier, 'redis-dr:plan': 'sessions', 'redis-dr:shard': '0001/0001', 'redis-dr:verified': 'ok' });
+}
+
+const tierOf = (bucket: string, snapshot: string) => aws.state.objects.get(bucket)!.get(`${snapshot}-0001.rdb`)!['redis-dr:tier'];
+const arnName = (arn: string) => arn.split(':').pop()!;
+const mutations = () =>
+  aws.ec.commandCalls(AddTagsToResourceCommand).length + aws.ec.commandCalls(RemoveTagsFromResourceCommand).length + aws.s3.commandCalls(PutObjectTaggingCommand).length;
+
+beforeEach(() => {
+  aws.reset();
+  clock = new FakeClock(NOW);
+  aws.ec.on(RemoveTagsFromResourceCommand).callsFake((i: { ResourceName: string; TagKeys: string[] }) => {
+    const s = aws.state.snapshots.get(arnName(i.ResourceName))!;
+    for (const k of i.TagKeys) delete s.tags[k];
+    return {};
+  });
+  aws.ec.on(AddTagsToResourceCommand).callsFake((i: { ResourceName: string; Tags: { Key: string; Value: string }[] }) => {
+    const s = aws.state.snapshots.get(arnName(i.ResourceName))!;
+    for (const t of i.Tags) s.tags[t.Key] = t.Value;
+    return {};
+  });
+  aws.s3.on(PutObjectTaggingCommand).callsFake((i: { Bucket: string; Key: string; Tagging: { TagSet: { Key: string; Value: string }[] } }) => {
+    aws.state.objects.get(i.Bucket)!.set(i.Key, Object.fromEntries(i.Tagging.TagSet.map((t) => [t.Key, t.Value])));
+    return {};
+  });
+  snapshot(OLD, { 'redis-dr:hold': `keyspace-collapsed:${Q}` });
+  snapshot(Q, { 'redis-dr:collapsed': `${Q} holds 3 keys` });
+  snapshot(A, { 'redis-dr:hold': `keyspace-collapsed:${P}` });
+  snapshot(B, { 'redis-dr:hold': `keyspace-collapsed:${P}` });
+  snapshot(P, { 'redis-dr:collapsed': MARK });
+  for (const bucket of [DR_BUCKET, PRIMARY_BUCKET]) {
+    copy(bucket, OLD, 'held-weekly');
+    copy(bucket, A, 'held-daily');
+    copy(bucket, B, 'held-hourly');
+    copy(bucket, P, 'daily');
+  }
+});
+
+describe('retention release', () => {
+  it("puts the copies' tier tags back in both buckets, removes the holds naming the point, rewrites its mark; logs each change; exit 0", async () => {
+    const r = await run('--target', 'sessions-prod', '--point', P);
+
+    expect(r.stderr).toContain(`copy-tier s3://${DR_BUCKET}/${A}-0001.rdb: held-daily -> daily`);
+    expect(r.code).toBe(0);
+    for (const bucket of [DR_BUCKET, PRIMARY_BUCKET]) {
+      expect([tierOf(bucket, A), tierOf(bucket, B), tierOf(bucket, P)]).toEqual(['daily', 'hourly', 'daily']);
+      // Another collapse still holds this one: untouched.
+      expect(tierOf(bucket, OLD)).toBe('held-weekly');
+    }
+    expect(aws.state.snapshots.get(A)!.tags['redis-dr:hold']).toBeUndefined();
+    expect(aws.state.snapshots.get(B)!.tags['redis-dr:hold']).toBeUndefined();
+    expect(aws.state.snapshots.get(OLD)!.tags['redis-dr:hold']).toBe(`keyspace-collapsed:${Q}`);
+    expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(`released 2026-11-21T12:00:00.000Z ${MARK}`);
+    // The verifier's other tags stay (PutObjectTagging replaces the set: merged).
+    expect(aws.state.objects.get(DR_BUCKET)!.get(`${A}-0001.rdb`)!['redis-dr:verified']).toBe('ok');
+    expect(r.stderr).toContain(`snapshot-hold ${A}: redis-dr:hold=keyspace-collapsed:${P} -> (none)`);
+    expect(r.stderr).toContain(`collapse-mark ${P}: ${MARK} -> released`);
+    expect(r.stdout).toBe(`made 7 change(s): the hold of ${P} on sessions-prod is released\n`);
+  });
+
+  it('a copy the export job held again meanwhile (its snapshot was still held) is released once more after the holds are gone', async () => {
+    aws.ec.on(RemoveTagsFromResourceCommand).callsFake((i: { ResourceName: string; TagKeys: string[] }) => {
+      // The export job ran between the copies and the holds: it held A's export-bucket copy again.
+      aws.state.objects.get(PRIMARY_BUCKET)!.get(`${A}-0001.rdb`)!['redis-dr:tier'] = 'held-daily';
+      const s = aws.state.snapshots.get(arnName(i.ResourceName))!;
+      for (const k of i.TagKeys) delete s.tags[k];
+      return {};
+    });
+    const r = await run('--target', 'sessions-prod', '--point', P);
+    expect(r.code).toBe(0);
+    expect(tierOf(PRIMARY_BUCKET, A)).toBe('daily');
+  });
+
+  it('--accept rewrites the mark to accepted (the point becomes the baseline)', async () => {
+    const r = await run('--target', 'sessions-prod', '--point', P, '--accept', '--json');
+    expect(r.code).toBe(0);
+    expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(`accepted 2026-11-21T12:00:00.000Z ${MARK}`);
+    expect(JSON.parse(r.stdout)).toMatchObject({ point: P, dryRun: false, failed: 0 });
+  });
+
+  it('--dry-run lists every change and makes none', async () => {
+    const r = await run('--target', 'sessions-prod', '--point', P, '--dry-run', '--json');
+    expect(r.code).toBe(0);
+    expect(mutations()).toBe(0);
+    const out = JSON.parse(r.stdout) as { changes: { what: string; outcome: string }[] };
+    expect(out.changes.map((c) => c.what).sort()).toEqual(['collapse-mark', 'copy-tier', 'copy-tier', 'copy-tier', 'copy-tier', 'snapshot-hold', 'snapshot-hold']);
+    expect(out.changes.every((c) => c.outcome === 'planned')).toBe(true);
+    expect(tierOf(DR_BUCKET, A)).toBe('held-daily');
+  });
+
+  it('a copy that cannot be retagged: exit 1 naming it, its snapshot keeps the hold, the mark stays active; a rerun finishes', async () => {
+    aws.s3.on(PutObjectTaggingCommand, { Bucket: DR_BUCKET, Key: `${B}-0001.rdb` }).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    const r = await run('--target', 'sessions-prod', '--point', P);
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`FAILED copy-tier s3://${DR_BUCKET}/${B}-0001.rdb`);
+    expect(r.stdout).toMatch(/^PARTIAL: \d+ change\(s\) made, 3 failed/);
+    expect(aws.state.snapshots.get(A)!.tags['redis-dr:hold']).toBeUndefined();
+    expect(aws.state.snapshots.get(B)!.tags['redis-dr:hold']).toBe(`keyspace-collapsed:${P}`);
+    expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(MARK);
+
+    aws.s3.on(PutObjectTaggingCommand, { Bucket: DR_BUCKET, Key: `${B}-0001.rdb` }).callsFake((i: { Bucket: string; Key: string; Tagging: { TagSet: { Key: string; Value: string }[] } }) => {
+      aws.state.objects.get(i.Bucket)!.set(i.Key, Object.fromEntries(i.Tagging.TagSet.map((t) => [t.Key, t.Value])));
+      return {};
+    });
+    const again = await run('--target', 'sessions-prod', '--point', P);
+    expect(again.code).toBe(0);
+    expect(tierOf(DR_BUCKET, B)).toBe('hourly');
+    expect(aws.state.snapshots.get(B)!.tags['redis-dr:hold']).toBeUndefined();
+    expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toMatch(/^released /);
+  });
+
+  it.each([
+    ['a point nothing is held by and without a mark', ['--target', 'sessions-prod', '--point', 'rdr-sessions-prod-20261121-1100'], 'no snapshot of sessions-prod is held by rdr-sessions-prod-20261121-1100'],
+    ['a point of another target', ['--target', 'sessions-prod', '--point', 'rdr-queues-prod-20261121-1000'], '--point must be a snapshot of --target sessions-prod'],
+    ['a self-managed destination holding nothing held by the point', ['--target', 'sessions-prod', '--point', P, '--destination', 'file:///nonexistent/backups'], 'nothing in file:///nonexistent/backups is held by keyspace-collapsed:rdr-sessions-prod-20261121-1000.rdb'],
+    ['--dry-run with a self-managed destination', ['--target', 'sessions-prod', '--point', P, '--destination', 'file:///var/backups', '--dry-run'], '--dry-run is not available with --destination'],
+    ['a destination that is not a URL', ['--target', 'sessions-prod', '--point', P, '--destination', '/var/backups'], '--destination /var/backups is not a destination: write file:///absolute/dir or s3://bucket/prefix'],
+    ['no --point', ['--target', 'sessions-prod'], "required option '--point <snapshot>' not specified"],
+  ])('exit 2 for %s, nothing changed', async (_what, args, message) => {
+    const r = await run(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(mutations()).toBe(0);
+  });
+});
+
+describe('retention release --destination (self-managed backups)', () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  /** Backups of `cache` written through the real store: two good ones held by the collapsed third. */
+  async function collapsedDestination(): Promise<{ dir: string; store: FileBackupStore }> {
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-release-'));
+    dirs.push(dir);
+    const store = new FileBackupStore(dir);
+    const put = async (file: string, keys: number, collapsed?: string) => {
+      const body = (async function* () {
+        yield Buffer.from(`REDIS0011 ${file}`);
+      })();
+      await store.write(file, body, { tier: 'hourly', target: 'cache', createdAt: '2026-11-21T10:00:00Z' }, () => ({ keys, rdbVersion: 11, ...(collapsed ? { collapsed } : {}) }));
+    };
+    await put('rdr-cache-20261121-0800.rdb', 1000);
+    await put('rdr-cache-20261121-0900.rdb', 1000);
+    await put('rdr-cache-20261121-1000.rdb', 0, 'rdr-cache-20261121-1000.rdb holds 0 keys');
+    for (const f of ['rdr-cache-20261121-0800.rdb', 'rdr-cache-20261121-0900.rdb']) await store.hold(f, 'keyspace-collapsed:rdr-cache-20261121-1000.rdb');
+    return { dir, store };
+  }
+
+  it('releases the holds naming the collapsed backup, logs each, and makes it the baseline (exit 0)', async () => {
+    const { dir, store } = await collapsedDestination();
+    const r = await runInProcess(['retention', 'release', '--destination', `file://${dir}`, '--target', 'cache', '--point', 'rdr-cache-20261121-1000'], { clock });
+    expect(r.stderr).toContain(`released file://${dir}/rdr-cache-20261121-0800.rdb (keyspace-collapsed:rdr-cache-20261121-1000.rdb)`);
+    expect(r.stdout).toBe(`released 2 backup(s) held by rdr-cache-20261121-1000.rdb in file://${dir}; rdr-cache-20261121-1000.rdb is the new baseline\n`);
+    expect(r.code).toBe(0);
+    const listed = await store.list();
+    expect(listed.filter((b) => b.hold !== undefined || b.collapsed !== undefined)).toEqual([]);
+  });
+
+  it('--json names what was released', async () => {
+    const { dir } = await collapsedDestination();
+    const r = await runInProcess(['retention', 'release', '--destination', `file://${dir}`, '--target', 'cache', '--point', 'rdr-cache-20261121-1000.rdb', '--json'], { clock });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ target: 'cache', released: ['rdr-cache-20261121-0900.rdb', 'rdr-cache-20261121-0800.rdb'].sort(), failed: 0 });
+  });
+});

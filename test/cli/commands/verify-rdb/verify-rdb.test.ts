@@ -1,0 +1,276 @@
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatReport } from '../../../../cli/commands/verify-rdb/action';
+import { Crc64 } from '../../../../lambdas/domain/rdb/crc64';
+import { startFakeS3, type FakeS3 } from '../../../support/fake-s3';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const CORPUS = CORPUS_DIR;
+
+/** Orders `bytes=a-b` headers by a. */
+const byFirstByte = (a: string | undefined, b: string | undefined): number => Number(/\d+/.exec(a ?? '')?.[0]) - Number(/\d+/.exec(b ?? '')?.[0]);
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
+}
+
+/**
+ * The CLI against a fake S3 endpoint, with throwaway credentials. Asynchronous:
+ * the endpoint runs in this process, which must keep serving while the CLI runs.
+ */
+function cliWithS3(s3: FakeS3, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_REGION: 'eu-central-1',
+      AWS_PROFILE: '',
+    },
+  }, (_err, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }));
+  });
+}
+
+describe('redis-dr verify-rdb', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'verify-rdb-cli-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  // Expected verdicts from test/fixtures/rdb/README.md (redis-check-rdb 7.0.15).
+  it.each(CORPUS_CASES)('reports %s as valid: RDB v%i, checksum %s, %i keys, %i expires (exit 0)', (file, version, checksum, keys, expires) => {
+    const result = cli('verify-rdb', join(CORPUS, file), '--json');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, version, checksum, keys, expires });
+  });
+
+  it('--require-checksum fails a file without a CRC-64 (exit 1) and passes one with it', () => {
+    const none = cli('verify-rdb', join(CORPUS, 'encodings.rdb'), '--require-checksum');
+    expect(none.status).toBe(1);
+    expect(none.stdout).toBe('CORRUPT encodings.rdb: RDB v4, checksum absent at byte 667: checksum required, but RDB version 4 files carry none (CRC-64 trailers start with version 5)\n');
+    const withCrc = cli('verify-rdb', join(CORPUS, 'hash-ziplist.rdb'), '--require-checksum', '--json');
+    expect(withCrc.status).toBe(0);
+    expect(JSON.parse(withCrc.stdout)).toMatchObject({ ok: true, checksum: 'ok' });
+  });
+
+  it('says UNSUPPORTED (exit 3), not CORRUPT (exit 1), for a format newer than it reads', () => {
+    const newer = join(scratch, 'newer.rdb');
+    const bytes = Buffer.from(readFileSync(join(CORPUS, 'hash-ziplist.rdb')));
+    bytes.write('REDIS0099', 0, 'latin1');
+    writeFileSync(newer, bytes);
+    const result = cli('verify-rdb', newer);
+    expect(result.status).toBe(3);
+    expect(result.stdout).toMatch(/^UNSUPPORTED newer\.rdb: not verified, unsupported format \(version 99, written by a Redis newer than \S+ \(or another program\)\)/);
+    const json = cli('verify-rdb', newer, '--json');
+    expect(json.status).toBe(3);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, version: 99, unsupported: { version: 99 } });
+  });
+
+  it('verifies a file in Valkey\'s compressed envelope (rdbcompression lz4) as the RDB it holds, and says so', () => {
+    const rdb = readFileSync(join(CORPUS, 'hash-ziplist.rdb'));
+    const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: rdb });
+    const enveloped = join(scratch, 'enveloped.rdb');
+    writeFileSync(enveloped, Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]));
+    const result = cli('verify-rdb', enveloped);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^OK enveloped\.rdb: LZ4-compressed \(block checksums ok\) RDB v9, 1 keys/);
+    const json = JSON.parse(cli('verify-rdb', enveloped, '--json').stdout);
+    expect(json).toMatchObject({ ok: true, envelope: { codec: 'lz4', blockChecksums: true, contentChecksum: false } });
+    // A damaged block is corrupt (exit 1); an envelope of an unknown codec is unsupported (exit 3).
+    const damaged = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
+    damaged[8 + 7 + 4 + 2]! ^= 0x40;
+    writeFileSync(enveloped, damaged);
+    expect(cli('verify-rdb', enveloped)).toMatchObject({ status: 1, stdout: expect.stringMatching(/^CORRUPT enveloped\.rdb: .*LZ4 block checksum mismatch/) });
+    writeFileSync(enveloped, Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 2, 1, 0]), frame]));
+    expect(cli('verify-rdb', enveloped)).toMatchObject({ status: 3, stdout: expect.stringMatching(/^UNSUPPORTED enveloped\.rdb: .*codec 2, not LZ4/) });
+  });
+
+  it('accepts bytes after the end of the file, as Redis does, and says how many', () => {
+    const padded = join(scratch, 'padded.rdb');
+    writeFileSync(padded, Buffer.concat([readFileSync(join(CORPUS, 'zset-ziplist.rdb')), Buffer.from('extra')]));
+    const result = cli('verify-rdb', padded);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('OK padded.rdb: RDB v10, 1 keys (0 with expiry) in db 0 [1 zset], checksum ok; 5 bytes after the end of the file, ignored as Redis ignores them\n');
+  });
+
+  it('says how many empty keys a restore will skip (the loadable count is what a restore shows)', () => {
+    const result = cli('verify-rdb', join(ROOT, 'test', 'fixtures', 'rdb-loader', 'corrupt_empty_keys.rdb'));
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('OK corrupt_empty_keys.rdb: RDB v10, 0 keys (0 with expiry) in db 0, checksum ok; 9 empty keys, skipped on load as Redis skips them\n');
+  });
+
+  it('names Valkey 9 files and the modules module values need', () => {
+    const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const id = ([...'ReJSON-RL'].reduce((acc, c) => (acc << 6n) | BigInt(chars.indexOf(c)), 0n) << 10n) | 3n;
+    const idBytes = Array.from({ length: 8 }, (_, i) => Number((id >> BigInt(8 * (7 - i))) & 0xffn));
+    const file = join(scratch, 'valkey-module.rdb');
+    writeFileSync(file, Uint8Array.from([...Buffer.from('VALKEY080'), 0xfe, 0x00, 0x07, 0x03, ...Buffer.from('doc'), 0x81, ...idBytes, 0x05, 0x02, ...Buffer.from('{}'), 0x00, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]));
+    const result = cli('verify-rdb', file);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\n');
+  });
+
+  it('says when Redis loads a file that only sanitize-dump-payload yes would refuse (a warning, exit 0)', () => {
+    // A small hash listpack with a field twice and a correct CRC-64.
+    const lp = [0x0e, 0, 0, 0, 4, 0, 0x81, 0x66, 2, 0x81, 0x31, 2, 0x81, 0x66, 2, 0x81, 0x32, 2, 0xff].map((b, i) => (i === 0 ? 6 + 12 + 1 : b));
+    const bytes = Uint8Array.from([...Buffer.from('REDIS0010'), 0xfe, 0x00, 0x10, 0x01, 0x68, lp.length, ...lp, 0xff]);
+    const trailer = Buffer.alloc(8);
+    trailer.writeBigUInt64LE(new Crc64().update(bytes).value);
+    const file = join(scratch, 'dup-field.rdb');
+    writeFileSync(file, Buffer.concat([bytes, trailer]));
+    const result = cli('verify-rdb', file);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(
+      'OK dup-field.rdb: RDB v10, 1 keys (0 with expiry) in db 0 [1 hash], checksum ok; 1 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)\n',
+    );
+  });
+
+  it('says when the duplicate check of a huge collection was sampled, with its detection probability', () => {
+    const line = formatReport('big.rdb', {
+      ok: true,
+      version: 10,
+      checksum: 'ok',
+      keys: 1,
+      expires: 0,
+      databases: [0],
+      byType: { set: 1 },
+      auxFields: {},
+      functionLibraries: 0,
+      duplicateCheck: { sampledCollections: 1, minDetectionProbability: 0.1 },
+    });
+    expect(line).toBe(
+      'OK big.rdb: RDB v10, 1 keys (0 with expiry) in db 0 [1 set], checksum ok; duplicate members checked on a sample in 1 collection(s) of over 2^20 members (a duplicate is found with probability 0.1)',
+    );
+  });
+
+  it('prints one readable line without --json', () => {
+    const result = cli('verify-rdb', join(CORPUS, 'encodings.rdb'));
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('OK encodings.rdb: RDB v4, 13 keys (0 with expiry) in db 0 [2 zset, 4 set, 2 list, 3 string, 2 hash], checksum absent\n');
+  });
+
+  it('exits 1 and says where a truncated file breaks', () => {
+    const bytes = readFileSync(join(CORPUS, 'hash-ziplist.rdb'));
+    const cut = join(scratch, 'cut.rdb');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 20));
+    const result = cli('verify-rdb', cut);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^CORRUPT cut\.rdb: RDB v9, .* at byte \d+: /);
+  });
+
+  it('exits 1 on a checksum mismatch', () => {
+    const bytes = Buffer.from(readFileSync(join(CORPUS, 'zset-ziplist.rdb')));
+    bytes[bytes.length - 1]! ^= 0x01;
+    const bad = join(scratch, 'crc.rdb');
+    writeFileSync(bad, bytes);
+    const result = cli('verify-rdb', bad, '--json');
+    expect(result.status).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, checksum: 'mismatch' });
+  });
+
+  it.each([
+    ['a missing file', ['verify-rdb', 'does-not-exist.rdb'], /cannot read does-not-exist\.rdb: no such file/],
+    ['no file argument', ['verify-rdb'], /missing required argument 'file'/],
+    ['an S3 location without a key', ['verify-rdb', 's3://bucket-only'], /write S3 locations as s3:\/\/<bucket>\/<key>/],
+    ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+    ['--read-concurrency 0', ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', '0'], /--read-concurrency must be a whole number from 1 to 64, got 0: use 1 for one sequential stream, up to 64 parallel ranged GETs \(default 8\)/],
+    ['--read-concurrency 65', ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', '65'], /--read-concurrency must be a whole number from 1 to 64, got 65: use 1/],
+    ['--read-concurrency two', ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', 'two'], /--read-concurrency must be a whole number from 1 to 64, got two: use 1/],
+  ])('exits 2 with a clear message for %s', (_, args, message) => {
+    const result = cli(...args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('redis-dr verify-rdb s3://', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'verify-rdb-s3-'));
+  let s3: FakeS3;
+  beforeAll(async () => {
+    const bytes = Buffer.from(readFileSync(join(CORPUS, 'hash-ziplist.rdb')));
+    bytes[bytes.length - 3]! ^= 0x40;
+    writeFileSync(join(scratch, 'flipped.rdb'), bytes);
+    const objects: Record<string, string> = {
+      'copies/rdr-a-20261121-0200-0001.rdb': join(CORPUS, 'list-quicklist.rdb'),
+      'copies/bad.rdb': join(scratch, 'flipped.rdb'),
+      'copies/encodings.rdb': join(CORPUS, 'encodings.rdb'),
+      'copies/replaced.rdb': join(CORPUS, 'list-quicklist.rdb'),
+      'copies/list-quicklist-original.rdb': join(CORPUS, 'list-quicklist.rdb'),
+    };
+    let replacedParts = 0;
+    s3 = await startFakeS3(objects, ['copies/secret.rdb'], {
+      // copies/replaced.rdb is overwritten by another upload once its first part has been served.
+      onRequest: (r) => {
+        if (r.path === 'copies/replaced.rdb' && r.method === 'GET' && ++replacedParts === 2) objects['copies/replaced.rdb'] = join(CORPUS, 'zset-ziplist.rdb');
+      },
+    });
+  });
+  afterAll(async () => {
+    await s3.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('streams an object through the verifier with the default credential chain (exit 0)', async () => {
+    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/rdr-a-20261121-0200-0001.rdb', '--json');
+    // The SDK itself may warn that Node 20 support ends in 2027; no error of ours.
+    expect(result.stderr).not.toMatch(/redis-dr:/);
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ file: 's3://copies/rdr-a-20261121-0200-0001.rdb', ok: true, version: 8, keys: 2 });
+    expect(s3.requests).toContain('GET /copies/rdr-a-20261121-0200-0001.rdb');
+  });
+
+  it('reads an object over many ranged GETs, If-Match on the ETag of its HeadObject, in order (exit 0)', async () => {
+    // --read-part-bytes (hidden, for tests) cuts the 667-byte fixture into 11 parts of 64 bytes, 3 in flight at once:
+    // the real SDK sends the Range and If-Match headers and reads the 206 answers.
+    const before = s3.log.length;
+    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/encodings.rdb', '--read-concurrency', '3', '--read-part-bytes', '64', '--json');
+    expect(result.stderr).not.toMatch(/redis-dr:/);
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ file: 's3://copies/encodings.rdb', bytes: 667, ok: true, version: 4, keys: 13 });
+    const seen = s3.log.slice(before);
+    expect(seen[0]).toEqual({ method: 'HEAD', path: 'copies/encodings.rdb' });
+    const gets = seen.slice(1);
+    expect(gets.map((r) => r.range).sort(byFirstByte)).toEqual(Array.from({ length: 11 }, (_, i) => `bytes=${i * 64}-${Math.min(667, (i + 1) * 64) - 1}`));
+    expect(gets.every((r) => r.method === 'GET' && r.ifMatch === s3.etag('copies/encodings.rdb'))).toBe(true);
+  });
+
+  it('--read-concurrency 1 reads the parts one after another', async () => {
+    const before = s3.log.length;
+    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/encodings.rdb', '--read-concurrency', '1', '--read-part-bytes', '300');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('OK encodings.rdb: RDB v4, 13 keys (0 with expiry) in db 0 [2 zset, 4 set, 2 list, 3 string, 2 hash], checksum absent\n');
+    expect(s3.log.slice(before).map((r) => r.range ?? r.method)).toEqual(['HEAD', 'bytes=0-299', 'bytes=300-599', 'bytes=600-666']);
+  });
+
+  it('exits 2 when the object is replaced while it is read (If-Match fails), not mixing two objects', async () => {
+    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/replaced.rdb', '--read-concurrency', '1', '--read-part-bytes', '32');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      `redis-dr: cannot read s3://copies/replaced.rdb to its end: s3://copies/replaced.rdb changed while it was read: it no longer has ETag ${s3.etag('copies/list-quicklist-original.rdb')} (If-Match failed); read it again`,
+    );
+    expect(s3.log.filter((r) => r.path === 'copies/replaced.rdb').map((r) => r.range ?? r.method)).toEqual(['HEAD', 'bytes=0-31', 'bytes=32-63']);
+  });
+
+  it('exits 1 for a corrupt object', async () => {
+    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/bad.rdb');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^CORRUPT bad\.rdb: RDB v9/);
+  });
+
+  it.each([
+    ['a missing object', 's3://copies/none.rdb', /cannot read s3:\/\/copies\/none\.rdb: no such object/],
+    ['a refused object', 's3://copies/secret.rdb', /cannot read s3:\/\/copies\/secret\.rdb: access denied: check the credentials/],
+  ])('exits 2 naming the problem for %s', async (_what, url, message) => {
+    const result = await cliWithS3(s3, 'verify-rdb', url);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});

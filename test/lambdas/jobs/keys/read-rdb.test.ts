@@ -1,0 +1,316 @@
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import IORedis, { type Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare';
+import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace';
+import { Crc64 } from '../../../../lambdas/domain/rdb/crc64';
+import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys';
+import { restoreRdbKeys, type RestoreRdbOptions } from '../../../../lambdas/jobs/keys/read-rdb';
+import { populate } from '../../../support/rdb-dataset';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { cli } from '../../../cli/support/run-cli';
+
+/** The file in chunks of 4 KiB (keys span chunks). */
+function chunks(data: Uint8Array, size = 4096): () => AsyncIterable<Uint8Array> {
+  return async function* () {
+    for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+  };
+}
+
+/** The same file with another RDB version in its header and the CRC-64 trailer made right again. */
+function withVersion(data: Buffer, version: number): Buffer {
+  const out = Buffer.from(data);
+  out.write(String(version).padStart(4, '0'), 5, 'latin1');
+  const crc = new Crc64().update(out, 0, out.length - 8).value;
+  out.writeBigUInt64LE(crc, out.length - 8);
+  return out;
+}
+
+describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let dst: Redis;
+  let file: Buffer;
+  let dir: string;
+  let path: string;
+  const run = (data: Uint8Array, options: RestoreRdbOptions = {}, open = chunks(data)) => restoreRdbKeys(open, keyspaceOf(dst), options);
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startRedisServer({ args: ['--enable-debug-command', 'yes'] }), startRedisServer()]);
+    src = source.client();
+    dst = target.client();
+    await populate(src);
+    await src.set('str:abs', 'x', 'PXAT', String(Date.now() + 7_200_321));
+    file = readFileSync(await bgsave(source, src));
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-from-rdb-'));
+    path = join(dir, 'dump.rdb');
+    writeFileSync(path, file);
+  });
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    await dst.flushall();
+    await dst.select(0);
+    await src.select(0);
+  });
+
+  it('restores database 0 into an empty server: compare finds it equal, every PEXPIRETIME exact', async () => {
+    const r = await run(file, { batchSize: 3 });
+    const keys = await src.dbsize();
+    expect(r).toMatchObject({ scanned: keys, copied: keys, skipped: 0, expired: 0, failed: 0, error: undefined, interrupted: false });
+    expect(r.notSelected).toBe(r.file!.keys - keys);
+    expect((await compareClients(src, dst, { ttlToleranceMs: 0 })).equal).toBe(true);
+    for (const key of await src.keys('*')) expect(await dst.pexpiretime(key), key).toBe(await src.pexpiretime(key));
+    expect(await dst.pexpiretime('str:abs')).toBe(await src.pexpiretime('str:abs'));
+  });
+
+  it('--db picks one database of the file, written into the connection\'s database', async () => {
+    const dst5 = new IORedis({ host: '127.0.0.1', port: target.port, db: 5 });
+    const src5 = new IORedis({ host: '127.0.0.1', port: source.port, db: 5 });
+    try {
+      const r = await restoreRdbKeys(chunks(file), keyspaceOf(dst5), { db: 5 });
+      expect(r).toMatchObject({ scanned: 2, copied: 2, error: undefined });
+      const same = await compareClients(src5, dst5, { ttlToleranceMs: 0 });
+      expect(same).toMatchObject({ equal: true, keysA: 2, keysB: 2 });
+      expect(await dst.dbsize()).toBe(0);
+    } finally {
+      dst5.disconnect();
+      src5.disconnect();
+    }
+    expect((await run(file, { db: 3 })).error).toBe('the file holds no database 3 (it holds 0, 1, 5): choose one with --db');
+  });
+
+  it('skip keeps what the target wrote since; replace overwrites it; fail stops before writing the batch', async () => {
+    await dst.set('str:short', 'written after the incident');
+    const skipped = await run(file, { rememberSkipped: true });
+    expect(skipped).toMatchObject({ skipped: 1, failed: 0, error: undefined });
+    expect(skipped.skippedKeys).toEqual(new Set(['str:short']));
+    expect(await dst.get('str:short')).toBe('written after the incident');
+
+    await dst.flushall();
+    await dst.set('str:short', 'newer');
+    const replaced = await run(file, { onConflict: 'replace' });
+    expect(replaced).toMatchObject({ skipped: 0, copied: replaced.scanned });
+    expect(await dst.get('str:short')).toBe('hello');
+
+    await dst.flushall();
+    await dst.set('str:short', 'newer');
+    const failed = await run(file, { onConflict: 'fail', batchSize: 1000 });
+    expect(failed.conflict?.toString()).toBe('str:short');
+    expect(failed.error).toContain('already exists on the target (--on-conflict fail)');
+    expect(await dst.dbsize()).toBe(1);
+  });
+
+  it('--match restores only matching key names (SCAN glob)', async () => {
+    const r = await run(file, { match: '*set:[^s]*' });
+    expect((await dst.keys('*')).sort()).toEqual(['set:big', 'set:int', 'zset:big']);
+    expect(r.copied).toBe(3);
+  });
+
+  it('keys already expired at restore time are skipped and counted', async () => {
+    const later = Date.now() + 1_000_000; // list:small expires in 900 s, str:abs in 2 h
+    const r = await run(file, { now: () => later });
+    expect(r.expired).toBe(1);
+    expect(await dst.exists('list:small')).toBe(0);
+    expect(await dst.exists('str:abs')).toBe(1);
+  });
+
+  it('--dry-run writes nothing and counts what it would do', async () => {
+    await dst.set('str:short', 'newer');
+    const r = await run(file, { dryRun: true });
+    expect(r).toMatchObject({ skipped: 1, copied: r.scanned - 1 });
+    expect(await dst.dbsize()).toBe(1);
+  });
+
+  it('a truncated or bit-flipped file is refused before any key is written', async () => {
+    const truncated = await run(file.subarray(0, Math.floor(file.length / 2)));
+    expect(truncated.error).toMatch(/^the file is refused, nothing was written: unexpected end of input while reading .* \(at byte \d+\)$/);
+    const flipped = Buffer.from(file);
+    flipped[Math.floor(flipped.length / 3)]! ^= 0x01;
+    const bad = await run(flipped);
+    expect(bad.error).toMatch(/^the file is refused, nothing was written: /);
+    expect(bad.copied).toBe(0);
+    expect(await dst.dbsize()).toBe(0);
+  });
+
+  it('a file cut short after its verification: the second read stops at the block that differs, every key written was read from verified bytes', async () => {
+    // Cut inside the block after the one the 3rd key ends in (a whole batch of 2 before it), wherever the
+    // server put its keys: a fixed fraction of the file could fall inside a big first key.
+    const third = new RdbKeyReader().push(file)[2]!;
+    const cut = Math.ceil(third.end / 4096) * 4096 + 100;
+    expect(cut).toBeLessThan(file.length);
+    let reads = 0;
+    const open = () => (reads++ === 0 ? chunks(file)() : chunks(file.subarray(0, cut))());
+    const r = await run(file, { batchSize: 2, checkBlockBytes: 4096 }, open);
+    const block = Math.floor(cut / 4096) * 4096;
+    expect(r.copied).toBeGreaterThan(0);
+    expect(r.writtenUpTo).toEqual({ keys: r.copied, offset: block, file: 'the file' });
+    expect(r.error).toBe(
+      `the file changed since it was verified: bytes ${block}–${block + 4095} differ from the ones verified. ` +
+        `Nothing from byte ${block} on was written; ${r.copied} keys were restored before it, all from verified bytes. Verify the file again (or take another recovery point) and rerun`,
+    );
+    expect(await dst.dbsize()).toBe(r.copied);
+  });
+
+  it('a byte of a string value changed in place after the verification never reaches the target (its CRC-64 is at the end of the file)', async () => {
+    const keyOffset = file.indexOf(Buffer.from('str:abs'));
+    expect(keyOffset).toBeGreaterThan(0);
+    const changed = Buffer.from(file);
+    changed[keyOffset + 'str:abs'.length + 1] = 'y'.charCodeAt(0); // its value "x" (length byte, then the byte)
+    let reads = 0;
+    const r = await run(file, { checkBlockBytes: 4096, batchSize: 10 }, () => (reads++ === 0 ? chunks(file)() : chunks(changed)()));
+    expect(r.error).toMatch(/^the file changed since it was verified: bytes \d+–\d+ differ from the ones verified\. Nothing from byte \d+ on was written; \d+ keys were restored before it/);
+    expect(await dst.get('str:abs')).not.toBe('y');
+    // Every key the target holds is the source's (compare of target → source: only keys missing from the target may differ).
+    const held = await compareClients(dst, src, { ttlToleranceMs: 0, maxDiffs: 100_000 });
+    expect(held.diffs.filter((d) => d.reason !== 'missing-in-a')).toEqual([]);
+  });
+
+  it('another file renamed over it after the verification: nothing is written', async () => {
+    const other = Buffer.from(file);
+    other.write('REDIS0009', 0, 'latin1');
+    let reads = 0;
+    const r = await run(file, { checkBlockBytes: 4096 }, () => (reads++ === 0 ? chunks(file)() : chunks(other)()));
+    expect(r.error).toMatch(/^the file changed since it was verified: bytes 0–\d+ differ from the ones verified\. Nothing from byte 0 on was written; 0 keys were restored before it/);
+    expect(await dst.dbsize()).toBe(0);
+  });
+
+  it('a target that refuses writes midway (maxmemory, noeviction): the counts are what it holds, and a rerun finishes with skip', async () => {
+    const used = Number(/used_memory:(\d+)/.exec(await dst.info('memory'))![1]);
+    await dst.config('SET', 'maxmemory-policy', 'noeviction');
+    await dst.config('SET', 'maxmemory', String(used + 150_000));
+    try {
+      const r = await run(file, { batchSize: 5 });
+      expect(r.error).toMatch(/^the target refused RESTORE of .*: OOM command not allowed when used memory > 'maxmemory'/);
+      expect(r.copied).toBeGreaterThan(0);
+      expect(r.copied).toBe(await dst.dbsize());
+      await dst.config('SET', 'maxmemory', '0');
+      const again = await run(file);
+      expect(again).toMatchObject({ error: undefined, failed: 0, skipped: r.copied });
+      expect(again.copied + again.skipped).toBe(again.scanned);
+      expect((await compareClients(src, dst, { ttlToleranceMs: 0 })).equal).toBe(true);
+    } finally {
+      await dst.config('SET', 'maxmemory', '0');
+    }
+  });
+
+  it('a file newer than the target (RDB 11 into Redis 7.0) is refused up front, both versions named', async () => {
+    const r = await run(withVersion(file, 11));
+    expect(r.file?.ok).toBe(true);
+    expect(r.error).toContain('the file is RDB version 11, newer than the target (redis 7.0.');
+    expect(r.error).toContain('reads (RDB up to 10)');
+    expect(await dst.dbsize()).toBe(0);
+  });
+
+  it('a module value the target has no module for is refused per key, named and counted; the other keys are restored', async () => {
+    const moduleId = [0x81, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0];
+    const body = [0x01, 0x05, 0x02, 0x07, 0x03, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0x05, 0x02, 0x68, 0x69, 0x00];
+    const bytes = Buffer.from([...Buffer.from('REDIS0010'), 0xfe, 0x00, 0x00, 0x01, 0x61, 0x01, 0x78, 0x07, 0x01, 0x6b, ...moduleId, ...body, 0x00, 0x01, 0x62, 0x01, 0x79, 0xff, ...new Array(8).fill(0)]);
+    bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
+    const r = await run(bytes);
+    expect(r.file).toMatchObject({ ok: true, keys: 3 });
+    const name = Object.keys(r.file!.moduleTypes!)[0]!;
+    expect(r).toMatchObject({ scanned: 3, copied: 2, failed: 1, error: undefined, moduleRefused: { [name]: 1 } });
+    expect((await dst.keys('*')).sort()).toEqual(['a', 'b']);
+  });
+
+  it('function libraries are reported, and restored only with functions (FUNCTION RESTORE; skip leaves a library of the same name alone)', async () => {
+    await dst.call('FUNCTION', 'FLUSH');
+    const reported = await run(file);
+    expect(reported.functions).toEqual({ inFile: 1, restored: 0, skipped: 0, failed: 0 });
+    expect(await dst.call('FUNCTION', 'LIST')).toEqual([]);
+    await dst.flushall();
+    const restored = await run(file, { functions: true });
+    expect(restored.functions).toEqual({ inFile: 1, restored: 1, skipped: 0, failed: 0 });
+    expect(await dst.call('FCALL', 'one', '0')).toBe(1);
+    await dst.flushall();
+    const again = await run(file, { functions: true });
+    expect(again).toMatchObject({ error: undefined, functions: { restored: 0, skipped: 1, failed: 0 } });
+    await dst.flushall();
+    const replaced = await run(file, { functions: true, onConflict: 'replace' });
+    expect(replaced.functions).toMatchObject({ restored: 1, failed: 0 });
+    await dst.flushall();
+    const failed = await run(file, { functions: true, onConflict: 'fail' });
+    expect(failed.error).toContain('a library of that name exists on the target (--on-conflict fail)');
+    await dst.call('FUNCTION', 'FLUSH');
+  });
+
+  describe('CLI: redis-dr migrate --from-rdb', () => {
+    it('restores the file, prints migrate\'s summary; the databases it left out without --db make it exit 1, --db 0 says that was meant', async () => {
+      const all = await cli('migrate', '--from-rdb', path, '--to', target.url);
+      expect(all.stderr).toBe('');
+      expect(all.status).toBe(1);
+      expect(all.stdout).toContain(
+        'not restored: database 1 (2 keys), database 5 (2 keys) of the file. A FLUSHALL empties every database: restore each with --db <n> and that database in the --to URL (redis://host:port/<n>), or give --db 0 to restore database 0 alone',
+      );
+      await dst.flushall();
+      const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '0');
+      expect(out.stderr).toBe('');
+      expect(out.status).toBe(0);
+      expect(out.stdout).not.toContain('not restored: database');
+      expect(out.stdout).toMatch(/^source: file .*dump\.rdb \(RDB 10, written \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ by redis 7\.0\.\d+, \d+ keys in db 0\)\ncopied \d+, skipped 0 \(already on the target\), expired 0, failed 0 of \d+ keys/);
+      expect(out.stdout).toContain('not selected: 4 keys of the file (another database, or not matching --match)');
+      expect((await compareClients(src, dst, { ttlToleranceMs: 0 })).equal).toBe(true);
+    });
+
+    it('a --match that selects no key of the database: nothing restored, said, exit 1', async () => {
+      const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '0', '--match', 'no-such-prefix:*');
+      expect(out.status).toBe(1);
+      expect(out.stdout).toMatch(/^nothing restored: none of the \d+ keys of database 0 matches --match "no-such-prefix:\*"$/m);
+    });
+
+    it('--match without --db: exit 0 when no other database holds a matching key; exit 1, naming them, when one does', async () => {
+      // str:* matches keys of database 0 only: databases 1 and 5 hold none, so nothing the selection takes was left out.
+      const only0 = await cli('migrate', '--from-rdb', path, '--to', target.url, '--match', 'str:*');
+      expect(only0.stderr).toBe('');
+      expect(only0.stdout).not.toContain('not restored: database');
+      expect(only0.status).toBe(0);
+      expect(await dst.dbsize()).toBe(5);
+      await dst.flushall();
+      // [sd][tb][r1]* matches str:* in database 0 and db1:a, db1:b in database 1 (not db5:*): database 1 was left out.
+      const also1 = await cli('migrate', '--from-rdb', path, '--to', target.url, '--match', '[sd][tb][r1]*');
+      expect(also1.stdout).toContain('not restored: database 1 (2 keys matching --match "[sd][tb][r1]*") of the file.');
+      expect(also1.stdout).not.toContain('database 5');
+      expect(also1.status).toBe(1);
+    });
+
+    it('--json, --db and --match', async () => {
+      const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '1', '--match', 'db1:?', '--json');
+      expect(out.status).toBe(0);
+      const json = JSON.parse(out.stdout);
+      expect(json).toMatchObject({ db: 1, copied: 2, scanned: 2, error: null, file: { ok: true, version: 10 }, targetServer: { readsRdbUpTo: 10 } });
+    });
+
+    it('a target that asks for a password: a clear error, exit 1, nothing of the password printed', async () => {
+      const locked = await startRedisServer({ password: 's3cr3t-pw' });
+      try {
+        const denied = await cli('migrate', '--from-rdb', path, '--to', `redis://:wrong-pw@127.0.0.1:${locked.port}`);
+        expect(denied.status).toBe(1);
+        expect(denied.stderr).toMatch(/WRONGPASS|invalid username-password/);
+        expect(`${denied.stdout}${denied.stderr}`).not.toContain('wrong-pw');
+        const none = await cli('migrate', '--from-rdb', path, '--to', `redis://127.0.0.1:${locked.port}`);
+        expect(none.status).toBe(1);
+        expect(none.stderr).toMatch(/NOAUTH|Authentication required/);
+        expect(await locked.client().dbsize()).toBe(0);
+      } finally {
+        await locked.stop();
+      }
+    });
+
+    it('a refused file exits 1; two sources or none are usage errors (exit 2)', async () => {
+      const bad = join(dir, 'bad.rdb');
+      writeFileSync(bad, file.subarray(0, 100));
+      const refused = await cli('migrate', '--from-rdb', bad, '--to', target.url);
+      expect(refused.status).toBe(1);
+      expect(refused.stdout).toContain('error: the file is refused, nothing was written');
+      expect((await cli('migrate', '--from-rdb', path, '--from', target.url, '--to', target.url)).status).toBe(2);
+      expect((await cli('migrate', '--to', target.url)).status).toBe(2);
+      expect(await dst.dbsize()).toBe(0);
+    });
+  });
+});
