@@ -14,7 +14,7 @@ import { drillRunInput, drillStateMachineName, drillsServerless } from '../deplo
 import { TAGS } from '../../lambdas/domain/types';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
 import { elastiCacheArn, grantReadSecrets, nagArnRef, nagElastiCacheArn, nagPseudoParameters } from './elasticache-arns';
-import { HouseFunction } from './house-function';
+import { JobFunction } from './job-function';
 import { stateMachineLogGroup } from './log-retention';
 import { PlanSchedules } from './plan-schedules';
 
@@ -222,12 +222,12 @@ export const FAILED_STATUSES = ['create-failed', 'restore-failed', 'deleting', '
  */
 export class RestoreDrill extends Construct {
   public readonly stateMachine: sfn.StateMachine;
-  public readonly selectFunction: HouseFunction;
-  public readonly verifyFunction: HouseFunction;
-  public readonly reportFunction: HouseFunction;
+  public readonly selectFunction: JobFunction;
+  public readonly verifyFunction: JobFunction;
+  public readonly reportFunction: JobFunction;
   public readonly schedules: PlanSchedules;
   /** Deletes drill clusters older than `drill.maxHours` (left behind by a timed-out or broken drill). */
-  public readonly reaperFunction: HouseFunction;
+  public readonly reaperFunction: JobFunction;
   public readonly reaperSchedule: PlanSchedules;
 
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
@@ -242,14 +242,14 @@ export class RestoreDrill extends Construct {
       maxEventAge: Duration.minutes(15),
     };
 
-    this.selectFunction = new HouseFunction(this, 'Select', {
+    this.selectFunction = new JobFunction(this, 'Select', {
       ...common,
       handler: 'drill-select',
       description: `redis-dr: choose the recovery point a ${props.where} restore drill restores`,
       timeout: FUNCTION_TIMEOUTS.select,
       serviceName: 'redis-dr-drill-select',
     });
-    this.verifyFunction = new HouseFunction(this, 'Verify', {
+    this.verifyFunction = new JobFunction(this, 'Verify', {
       ...common,
       handler: 'drill-verify',
       description: 'redis-dr: verify a restored drill cluster with a Redis client',
@@ -257,7 +257,7 @@ export class RestoreDrill extends Construct {
       serviceName: 'redis-dr-drill-verify',
       network: props.network,
     });
-    this.reportFunction = new HouseFunction(this, 'Report', {
+    this.reportFunction = new JobFunction(this, 'Report', {
       ...common,
       handler: 'drill-report',
       description: 'redis-dr: report a restore drill (SNS summary, RTO metrics)',
@@ -283,7 +283,7 @@ export class RestoreDrill extends Construct {
     grantReadSecrets(this.verifyFunction.role, 'ReadDrillUser', props.plans.flatMap((p) => (p.drill.rbac ? [p.drill.rbac.secretArn] : [])));
     grantSelect(this.selectFunction.role, props.bucket);
 
-    this.reaperFunction = new HouseFunction(this, 'Reaper', {
+    this.reaperFunction = new JobFunction(this, 'Reaper', {
       ...common,
       handler: 'drill-reaper',
       description: 'redis-dr: delete restore-drill clusters left behind (tagged redis-dr:drill, older than drill.maxHours)',
@@ -366,9 +366,9 @@ function strip(value: object): Record<string, unknown> {
 }
 
 interface Steps {
-  readonly select: HouseFunction;
-  readonly verify: HouseFunction;
-  readonly report: HouseFunction;
+  readonly select: JobFunction;
+  readonly verify: JobFunction;
+  readonly report: JobFunction;
   readonly region: string;
   readonly pollRounds: number;
 }
