@@ -11,8 +11,6 @@ import { selectStep } from './steps/select.js';
 import { verifyStep } from './steps/verify.js';
 import { waitStep } from './steps/wait.js';
 
-export type { DrillSteps } from './steps/context.js';
-
 /**
  * The drill as states: select the recovery point, lock and create the
  * drill cache (access, create), wait for it, verify it, clean up, report.
