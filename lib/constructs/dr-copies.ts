@@ -13,7 +13,7 @@ import { verifyStateMachineName } from '../deployment';
 import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors';
 import { type AlertTopic, grantAlertPublish } from './alert-topic';
 import { nagArnRef } from './elasticache-arns';
-import { HouseFunction } from './house-function';
+import { JobFunction } from './job-function';
 import { AccessLogBucket, RecoveryBucket } from './recovery-bucket';
 
 /** Props for {@link DrCopies}. */
@@ -55,7 +55,7 @@ export const VERIFY_EVENT_TYPES = ['Object Created', 'Object Tags Added'] as con
 export class DrCopies extends Construct {
   public readonly bucket: RecoveryBucket;
   public readonly accessLogs: AccessLogBucket;
-  public readonly verifier: HouseFunction;
+  public readonly verifier: JobFunction;
   /** Runs one verification to its verdict, invocation after invocation. */
   public readonly stateMachine: sfn.StateMachine;
   public readonly rule: events.Rule;
@@ -74,7 +74,7 @@ export class DrCopies extends Construct {
       eventBridgeEnabled: true,
     });
 
-    this.verifier = new HouseFunction(this, 'VerifyRdb', {
+    this.verifier = new JobFunction(this, 'VerifyRdb', {
       handler: 'verify-rdb',
       description: 'redis-dr: verify every DR copy (RDB structure + CRC64) and tag the verdict',
       timeout: Duration.minutes(15),
@@ -182,7 +182,7 @@ export class DrCopies extends Construct {
  * input, so it resumes from the last checkpoint; one that keeps failing
  * fails the execution (the verify-failed alarm pages).
  */
-function verifyDefinition(scope: Construct, verifier: HouseFunction): sfn.IChainable {
+function verifyDefinition(scope: Construct, verifier: JobFunction): sfn.IChainable {
   const start = new sfn.Pass(scope, 'Start', { parameters: { 'event.$': '$' } });
   const verify = new tasks.LambdaInvoke(scope, 'Verify', {
     lambdaFunction: verifier.function,

@@ -17,7 +17,7 @@ import {
   nagArnRef,
   nagElastiCacheArn,
 } from './elasticache-arns';
-import { HouseFunction } from './house-function';
+import { JobFunction } from './job-function';
 import { PlanSchedules } from './plan-schedules';
 import { AccessLogBucket, RecoveryBucket, recoveryBucketName } from './recovery-bucket';
 
@@ -39,7 +39,7 @@ const EXPORT_BUDGET_SECONDS = 300;
 export class DrExport extends Construct {
   public readonly bucket: RecoveryBucket;
   public readonly accessLogs: AccessLogBucket;
-  public readonly function: HouseFunction;
+  public readonly function: JobFunction;
   public readonly schedules: PlanSchedules;
 
   constructor(scope: Construct, id: string, props: DrExportProps) {
@@ -61,7 +61,7 @@ export class DrExport extends Construct {
       replicateTo: { bucket: drBucket, region: props.dr.region, timeControl: props.dr.replicationTimeControl, metrics: props.dr.replicationMetrics },
     });
 
-    this.function = new HouseFunction(this, 'Export', {
+    this.function = new JobFunction(this, 'Export', {
       handler: 'export',
       description: 'redis-dr: export available snapshots to S3 (replicated to the DR region) and tag the copies',
       timeout: Duration.seconds(EXPORT_BUDGET_SECONDS + 60),

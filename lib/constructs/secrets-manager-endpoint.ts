@@ -1,7 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import type { NetworkConfig } from '../config';
-import { vpcPlacement } from './house-function';
+import { vpcPlacement } from './job-function';
 
 /**
  * The opt-in route to Secrets Manager for subnets without NAT

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import type { ScheduledCapabilityProps } from './scheduled-capability';
 import { PRUNE_BUDGET_SECONDS, pruneRunInput } from '../deployment';
 import { acknowledgeSnapshotWildcards, deploymentSnapshotTags, managedSnapshotArns } from './elasticache-arns';
-import { HouseFunction } from './house-function';
+import { JobFunction } from './job-function';
 import { PlanSchedules } from './plan-schedules';
 
 /** Props for {@link SnapshotPruning}. */
@@ -18,14 +18,14 @@ export type SnapshotPruningProps = ScheduledCapabilityProps;
  */
 export class SnapshotPruning extends Construct {
   /** The prune function. */
-  public readonly function: HouseFunction;
+  public readonly function: JobFunction;
   /** The schedules, by plan. */
   public readonly schedules: PlanSchedules;
 
   constructor(scope: Construct, id: string, props: SnapshotPruningProps) {
     super(scope, id);
 
-    this.function = new HouseFunction(this, 'Prune', {
+    this.function = new JobFunction(this, 'Prune', {
       handler: 'prune',
       description: 'redis-dr: grandfather-father-son retention of managed manual snapshots, with safety rails',
       timeout: Duration.seconds(PRUNE_BUDGET_SECONDS + 60),

@@ -6,7 +6,7 @@ import type { ScheduledCapabilityProps } from './scheduled-capability';
 import type { SnapshotRunInput } from '../../lambdas/domain/plans/plan-input';
 import { TAGS } from '../../lambdas/domain/plans/types';
 import { type ElastiCacheResourceType, elastiCacheArn, managedSnapshotArns, managedSnapshotPatterns, nagArnRef, nagElastiCacheArn, grantReadSecrets } from './elasticache-arns';
-import { HouseFunction } from './house-function';
+import { JobFunction } from './job-function';
 import { PlanSchedules } from './plan-schedules';
 
 /** Props for {@link SnapshotSchedule}. */
@@ -28,17 +28,17 @@ const REPORT_HEADROOM_SECONDS = 60;
  */
 export class SnapshotSchedule extends Construct {
   /** The snapshot function. */
-  public readonly function: HouseFunction;
+  public readonly function: JobFunction;
   /** The schedules, by plan. */
   public readonly schedules: PlanSchedules;
   /** Writes the canary and counts keys before a snapshot; only when a plan probes. */
-  public readonly probe?: HouseFunction;
+  public readonly probe?: JobFunction;
 
   constructor(scope: Construct, id: string, props: SnapshotScheduleProps) {
     super(scope, id);
     const budget = Math.max(...props.plans.map((p) => p.snapshotBudgetSeconds));
 
-    this.function = new HouseFunction(this, 'Snapshot', {
+    this.function = new JobFunction(this, 'Snapshot', {
       handler: 'snapshot',
       description: 'redis-dr: create scheduled, tagged manual snapshots of each plan\'s caches',
       timeout: Duration.seconds(Math.min(900, budget + REPORT_HEADROOM_SECONDS)),
@@ -56,7 +56,7 @@ export class SnapshotSchedule extends Construct {
     const probing = props.plans.filter((p) => p.probe.enabled);
     if (probing.length > 0) {
       if (!props.network) throw new Error(`plans ${probing.map((p) => p.name).join(', ')} probe, but no network is given`);
-      this.probe = new HouseFunction(this, 'Probe', {
+      this.probe = new JobFunction(this, 'Probe', {
         handler: 'probe',
         description: 'redis-dr: write the canary key and count keys just before a snapshot (in the caches\' VPC)',
         timeout: Duration.seconds(30),

@@ -7,7 +7,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names';
 import { type AlertTopic, grantAlertPublish } from '../alert-topic';
-import { HouseFunction } from '../house-function';
+import { JobFunction } from '../job-function';
 import { monitoringFunctionSettings, type MonitoringFunctionProps } from './function-settings';
 
 /** Props for {@link AlertFormatter}. */
@@ -25,13 +25,13 @@ export interface AlertFormatterProps extends MonitoringFunctionProps {
  */
 export class AlertFormatter extends Construct {
   /** The formatter function. */
-  public readonly function: HouseFunction;
+  public readonly function: JobFunction;
   /** The action alarms use to page through the formatter. */
   public readonly action: cloudwatch.IAlarmAction;
 
   constructor(scope: Construct, id: string, props: AlertFormatterProps) {
     super(scope, id);
-    this.function = new HouseFunction(this, 'Formatter', {
+    this.function = new JobFunction(this, 'Formatter', {
       handler: 'alert-formatter',
       description: 'redis-dr: turn alarms and failed executions into a page a person reads, on the alert topic',
       timeout: Duration.seconds(30),

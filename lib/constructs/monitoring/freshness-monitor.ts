@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { PlanConfig } from '../../config';
 import { freshnessRunInput } from '../../deployment';
 import { nagArnRef, nagPseudoParameters } from '../elasticache-arns';
-import { HouseFunction } from '../house-function';
+import { JobFunction } from '../job-function';
 import { monitoringFunctionSettings, type MonitoringFunctionProps } from './function-settings';
 import { PlanSchedules } from '../plan-schedules';
 import { drillStateMachineName } from '../restore-drill';
@@ -41,11 +41,11 @@ export interface FreshnessMonitorProps extends MonitoringFunctionProps {
  */
 export class FreshnessMonitor extends Construct {
   /** The monitor function. */
-  public readonly function: HouseFunction;
+  public readonly function: JobFunction;
 
   constructor(scope: Construct, id: string, props: FreshnessMonitorProps) {
     super(scope, id);
-    this.function = new HouseFunction(this, 'Freshness', {
+    this.function = new JobFunction(this, 'Freshness', {
       handler: 'freshness',
       description: `redis-dr: measure recovery point ages (${props.where} region) for the dead-man alarms`,
       timeout: Duration.minutes(3),

@@ -11,7 +11,7 @@ import type { PlanConfig } from '../../config';
 import { DR_COPY_ALLOWANCE_MINUTES, drillsIn, freshnessLimits } from '../../deployment';
 import { METRIC } from '../../../lambdas/domain/alerting/metrics';
 import type { AlertTopic } from '../alert-topic';
-import { HouseFunction } from '../house-function';
+import { JobFunction } from '../job-function';
 import { AlarmFactory } from './alarm-factory';
 import { AlertFormatter } from './alert-formatter';
 import { addRecoveryDashboard } from './dashboard';
@@ -56,8 +56,8 @@ export interface MonitoringProps {
  * ({@link addDashboard}) so it shows every alarm.
  */
 export class Monitoring extends Construct {
-  public readonly freshness: HouseFunction;
-  public readonly formatter: HouseFunction;
+  public readonly freshness: JobFunction;
+  public readonly formatter: JobFunction;
   /** The region's recovery dashboard (after {@link addDashboard}). */
   public dashboard?: cloudwatch.Dashboard;
   private readonly props: MonitoringProps;
@@ -95,7 +95,7 @@ export class Monitoring extends Construct {
   }
 
   /** Watch a function for errors and throttles (every function of the region). */
-  watchFunction(fn: HouseFunction): void {
+  watchFunction(fn: JobFunction): void {
     if (this.dashboard) throw new Error(`watchFunction(${fn.node.path}) after addDashboard(): the dashboard would not show its alarms`);
     const name = fn.node.id.toLowerCase();
     const period = { period: Duration.minutes(5), statistic: 'Sum' };
@@ -290,5 +290,5 @@ export class Monitoring extends Construct {
 
 /** Alarms on errors and throttles of every function in `scope` (a stack). */
 export function watchAllFunctions(scope: Construct, monitoring: Monitoring): void {
-  for (const c of scope.node.findAll()) if (c instanceof HouseFunction) monitoring.watchFunction(c);
+  for (const c of scope.node.findAll()) if (c instanceof JobFunction) monitoring.watchFunction(c);
 }

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import * as elasticache from '@aws-sdk/client-elasticache';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { aslBudget, budgetProblems } from '../../../lib/asl-budget';
-import { DRILL_PHASES, DRILL_RETRY, drillBudget, DRILL_TIMING, POLL_INTERVAL_SECONDS, REAPER_CRON, SERVERLESS_VPCE_SERVICE, SFN_ERRORS } from '../../../lib/constructs/restore-drill';
-import type { RedisDrConfig } from '../../../lib/config';
-import { type Synthesized, synthesize } from '../../support/synth';
-import { loadConfig, validateConfig } from '../../../lib/config';
-import { DRILLS_CONFIG, stateMachineDefinition, useDrillsSynth } from '../../support/state-machine';
+import { aslBudget, budgetProblems } from '../../../../lib/asl-budget';
+import { DRILL_PHASES, DRILL_RETRY, drillBudget, DRILL_TIMING, POLL_INTERVAL_SECONDS, REAPER_CRON, SERVERLESS_VPCE_SERVICE, SFN_ERRORS } from '../../../../lib/constructs/restore-drill';
+import type { RedisDrConfig } from '../../../../lib/config';
+import { type Synthesized, synthesize } from '../../../support/synth';
+import { loadConfig, validateConfig } from '../../../../lib/config';
+import { DRILLS_CONFIG, stateMachineDefinition, useDrillsSynth } from '../../../support/state-machine';
 
 
 describe('RestoreDrill', () => {

@@ -12,8 +12,8 @@ import { Construct } from 'constructs';
 /** Repository root: handlers are bundled from `lambdas/handlers/<name>.ts`. */
 const ROOT = path.join(__dirname, '..', '..');
 
-/** Props for {@link HouseFunction}. */
-export interface HouseFunctionProps {
+/** Props for {@link JobFunction}. */
+export interface JobFunctionProps {
   /** Handler file name under `lambdas/handlers/`, without extension (e.g. `snapshot`). */
   readonly handler: string;
   /** What the function does, shown in the console. */
@@ -53,11 +53,13 @@ export interface HouseFunctionProps {
 }
 
 /**
- * The one Lambda shape every capability uses: Node.js 24 on arm64, explicit
- * memory and timeout, its own log group with retention, X-Ray tracing, a role
- * without AWS managed policies, and local esbuild bundling (no Docker).
+ * A Lambda that runs one of our jobs (a handler in `lambdas/handlers/`) with
+ * our defaults, the one Lambda shape every capability uses: Node.js 24 on
+ * arm64, explicit memory and timeout, its own log group with retention, X-Ray
+ * tracing, a role without AWS managed policies, and local esbuild bundling
+ * (no Docker).
  */
-export class HouseFunction extends Construct {
+export class JobFunction extends Construct {
   /** The function. */
   public readonly function: NodejsFunction;
   /** The execution role; capabilities add their own least-privilege statements. */
@@ -65,7 +67,7 @@ export class HouseFunction extends Construct {
   /** The function's log group. */
   public readonly logGroup: logs.LogGroup;
 
-  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+  constructor(scope: Construct, id: string, props: JobFunctionProps) {
     super(scope, id);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -151,7 +153,7 @@ export class HouseFunction extends Construct {
 /** A VPC, subnets and security groups from the config's ids (all imported, nothing created). */
 export function vpcPlacement(
   scope: Construct,
-  network: NonNullable<HouseFunctionProps['network']>,
+  network: NonNullable<JobFunctionProps['network']>,
 ): { vpc: ec2.IVpc; vpcSubnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] } {
   // Availability zones only matter for subnet selection by type; the subnets are given by id.
   const vpc = ec2.Vpc.fromVpcAttributes(scope, 'Vpc', { vpcId: network.vpcId, availabilityZones: ['dummy'] });

@@ -5,16 +5,16 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../lib/config';
-import { DRILL_RETRY } from '../../../lib/constructs/restore-drill';
-import type { RecoveryPointChoice } from '../../../lambdas/domain/drills/drill';
-import { drillReportEventSchema, reportDrill } from '../../../lambdas/jobs/drills/drill-report';
-import { runDrillVerify } from '../../../lambdas/jobs/drills/drill-verify';
-import type { Alert } from '../../../lambdas/adapters/aws/alerts';
-import { MemoryLog, MemoryMetrics } from '../../support/fakes';
-import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server';
-import { DRILLS_CONFIG, stateMachineDefinition, type AslDefinition } from '../../support/state-machine';
-import { synthesize } from '../../support/synth';
+import { loadConfig } from '../../../../lib/config';
+import { DRILL_RETRY } from '../../../../lib/constructs/restore-drill';
+import type { RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill';
+import { drillReportEventSchema, reportDrill } from '../../../../lambdas/jobs/drills/drill-report';
+import { runDrillVerify } from '../../../../lambdas/jobs/drills/drill-verify';
+import type { Alert } from '../../../../lambdas/adapters/aws/alerts';
+import { MemoryLog, MemoryMetrics } from '../../../support/fakes';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { DRILLS_CONFIG, stateMachineDefinition, type AslDefinition } from '../../../support/state-machine';
+import { synthesize } from '../../../support/synth';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (d: unknown, o?: unknown) => { isValid: boolean; errors: unknown[] };

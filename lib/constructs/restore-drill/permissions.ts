@@ -1,0 +1,302 @@
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type { NetworkConfig, PlanConfig } from '../../config/index.js';
+import { DRILL_PREFIX, DRILL_SECRET_PREFIX, type DrillWhere } from '../../../lambdas/domain/drills/drill.js';
+import { TAGS } from '../../../lambdas/domain/plans/types.js';
+import { elastiCacheArn, grantReadSecrets, nagArnRef, nagElastiCacheArn, nagPseudoParameters } from '../elasticache-arns.js';
+import type { JobFunction } from '../job-function.js';
+
+/** ElastiCache's service name for the endpoints of serverless caches, as AWS's managed policies condition it. */
+export const SERVERLESS_VPCE_SERVICE = 'com.amazonaws.elasticache.serverless.*';
+
+/**
+ * What CreateServerlessCache does with the caller's permissions: it makes
+ * the cache's VPC endpoint in the given subnets and security groups, tags
+ * it `AmazonElastiCacheManaged=true`, and reads the VPC, subnets and
+ * security groups. Granted as AmazonElastiCacheFullAccess (v3) grants it:
+ * CreateVpcEndpoint on endpoints only of ElastiCache's serverless service,
+ * CreateTags only on creating such an endpoint with that tag, Describe of
+ * VPCs, subnets and security groups. Narrower than the managed policy:
+ * this account and region, and (for its NotResource statement) only the
+ * configured VPC, subnets and security groups. The Service Authorization
+ * Reference also lists ec2:DescribeTags and ec2:DescribeVpcEndpoints
+ * (read-only) as dependent actions of Create/DeleteServerlessCache; they
+ * are granted too. Deleting the endpoint is the service-linked role's
+ * (ElastiCacheServiceRolePolicy), never the caller's.
+ * @see https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonElastiCacheFullAccess.html
+ * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticache.html
+ */
+export function serverlessEndpointStatements(scope: Construct, network: NetworkConfig): iam.PolicyStatement[] {
+  const ec2 = (resource: string, name: string) => Stack.of(scope).formatArn({ service: 'ec2', resource, resourceName: name });
+  return [
+    new iam.PolicyStatement({
+      actions: ['ec2:CreateVpcEndpoint'],
+      resources: [ec2('vpc-endpoint', '*')],
+      conditions: { StringLike: { 'ec2:VpceServiceName': SERVERLESS_VPCE_SERVICE } },
+    }),
+    new iam.PolicyStatement({
+      actions: ['ec2:CreateVpcEndpoint'],
+      resources: [ec2('vpc', network.vpcId), ...network.subnetIds.map((id) => ec2('subnet', id)), ...network.securityGroupIds.map((id) => ec2('security-group', id))],
+    }),
+    new iam.PolicyStatement({
+      actions: ['ec2:CreateTags'],
+      resources: [ec2('vpc-endpoint', '*')],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint', 'aws:RequestTag/AmazonElastiCacheManaged': 'true' } },
+    }),
+    new iam.PolicyStatement({
+      actions: ['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeTags'],
+      resources: ['*'],
+    }),
+  ];
+}
+
+/** The serverless endpoint wildcards as cdk-nag spells them in finding ids. */
+function acknowledgeServerlessEndpoints(role: iam.IRole): void {
+  const { partition, region, account } = nagPseudoParameters(role);
+  Validations.of(role).acknowledge(
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:vpc-endpoint/*]`,
+      reason:
+        "A serverless cache's VPC endpoint gets its id at creation: ec2:CreateVpcEndpoint only for ElastiCache's serverless endpoint service, ec2:CreateTags only on that create with AmazonElastiCacheManaged=true (as AmazonElastiCacheFullAccess grants them).",
+    },
+  );
+}
+
+/** The RBAC user groups the plans' drill clusters join. */
+export function drillUserGroups(plans: readonly PlanConfig[]): string[] {
+  return [...new Set(plans.flatMap((p) => (p.drill.rbac ? [p.drill.rbac.userGroupId] : [])))];
+}
+
+/**
+ * Adds conditions to the statement a CallAwsService grants for its own
+ * action (the CDK builds it from `iamResources` alone and offers no
+ * conditions; a second, conditioned statement would not narrow it).
+ */
+export function conditionOwnStatement(task: tasks.CallAwsService, conditions: Record<string, Record<string, string>>): void {
+  const own = (task as unknown as { taskPolicies?: iam.PolicyStatement[] }).taskPolicies?.[0];
+  if (!own) throw new Error(`${task.node.path}: the CDK no longer exposes the task's own policy statement; condition it another way`);
+  own.addConditions(conditions);
+}
+
+/** A drill group of this deployment: it carries the drill tag (any execution) and this deployment's tag. */
+export function drillTagConditions(deployment: string): Record<string, Record<string, string>> {
+  return {
+    StringEquals: { [`aws:ResourceTag/${TAGS.deployment}`]: deployment, [`aws:ResourceTag/${TAGS.managed}`]: 'true' },
+    StringLike: { [`aws:ResourceTag/${TAGS.drill}`]: '?*' },
+  };
+}
+
+/** A create (or its tagging) that labels the new group as this deployment's drill. */
+export function drillRequestTagConditions(deployment: string): Record<string, Record<string, string>> {
+  return {
+    StringEquals: { [`aws:RequestTag/${TAGS.deployment}`]: deployment, [`aws:RequestTag/${TAGS.managed}`]: 'true' },
+    StringLike: { [`aws:RequestTag/${TAGS.drill}`]: '?*' },
+  };
+}
+
+/** ARN pattern of the drill token secrets (Secrets Manager appends a 6-character suffix). */
+export function drillSecretArns(scope: Construct): string {
+  return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${DRILL_SECRET_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/** The drill secret ARN pattern as cdk-nag spells it in a finding id. */
+function nagSecretArn(scope: Construct): string {
+  const { partition, region, account } = nagPseudoParameters(scope);
+  return `arn:${partition}:secretsmanager:${region}:${account}:secret:${DRILL_SECRET_PREFIX}*`;
+}
+
+/** ARNs of drill replication groups and their member clusters. */
+export function drillClusterArns(scope: Construct): string[] {
+  return [elastiCacheArn(scope, 'replicationgroup', `${DRILL_PREFIX}*`), elastiCacheArn(scope, 'cluster', `${DRILL_PREFIX}*`)];
+}
+
+/** ARN patterns of the drill's own users and user groups (serverless drills with a token). */
+export function drillAccessArns(scope: Construct): { users: string; groups: string } {
+  return { users: elastiCacheArn(scope, 'user', `${DRILL_PREFIX}*`), groups: elastiCacheArn(scope, 'usergroup', `${DRILL_PREFIX}*`) };
+}
+
+/**
+ * The verify function reads the drill cluster's AUTH token from the secret
+ * the state machine made for the execution and, for plans with an RBAC
+ * user group, the configured user's secret.
+ */
+export function grantVerify(role: iam.Role, deployment: string, plans: readonly PlanConfig[]): void {
+  // The verify step reads the drill cluster's AUTH token from the secret the state machine made for the execution.
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadDrillToken',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [drillSecretArns(role)],
+      conditions: drillTagConditions(deployment),
+    }),
+  );
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${nagSecretArn(role)}]`,
+    reason: 'Drill token secrets are named redis-dr/drill/<execution name> per execution; only those can be read.',
+  });
+  // Plans with an RBAC user group: verify connects as the configured user of that group.
+  grantReadSecrets(role, 'ReadDrillUser', plans.flatMap((p) => (p.drill.rbac ? [p.drill.rbac.secretArn] : [])));
+}
+
+/** The select function reads snapshots (primary) or the DR bucket's copies and their tags (DR). */
+export function grantSelect(role: iam.Role, bucket: s3.IBucket | undefined): void {
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadRecoveryPoints',
+      actions: ['elasticache:DescribeSnapshots', 'elasticache:DescribeServerlessCacheSnapshots', 'elasticache:DescribeReplicationGroups', 'tag:GetResources'],
+      resources: ['*'],
+    }),
+  );
+  const acks = [
+    { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ElastiCache Describe* and tag:GetResources support no resource-level permissions (read-only).' },
+  ];
+  if (bucket) {
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCopyTags', actions: ['s3:GetObjectTagging'], resources: [bucket.arnForObjects('*')] }));
+    acks.push({
+      id: `AwsSolutions-IAM5[Resource::${nagArnRef(bucket)}/*]`,
+      reason: 'The select function reads the tags (verdict, shard, tier) of every copy in the DR bucket; it never reads object data.',
+    });
+  }
+  Validations.of(role).acknowledge(...acks);
+}
+
+/**
+ * The reaper lists and reads tags anywhere (read-only), and deletes only
+ * `rdr-drill-*` groups that carry the drill tag (and, in a region whose
+ * drills meet serverless caches, `rdr-drill-*` serverless caches, user
+ * groups and users that carry it).
+ */
+export function grantReaping(role: iam.Role, serverless: boolean): void {
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'FindDrillClusters',
+      actions: [
+        'tag:GetResources',
+        'elasticache:DescribeReplicationGroups',
+        'elasticache:ListTagsForResource',
+        // DeleteServerlessCache's dependent action (Service Authorization Reference).
+        ...(serverless ? ['elasticache:DescribeServerlessCaches', 'ec2:DescribeTags'] : []),
+      ],
+      resources: ['*'],
+    }),
+  );
+  if (serverless) {
+    const arns = drillAccessArns(role);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteServerlessDrills',
+        actions: ['elasticache:DeleteServerlessCache', 'elasticache:DeleteUserGroup', 'elasticache:DeleteUser'],
+        resources: [elastiCacheArn(role, 'serverlesscache', `${DRILL_PREFIX}*`), arns.groups, arns.users],
+        conditions: { StringLike: { [`aws:ResourceTag/${TAGS.drill}`]: '?*' } },
+      }),
+    );
+    Validations.of(role).acknowledge(
+      ...['serverlesscache', 'usergroup', 'user'].map((type) => ({
+        id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, type as 'serverlesscache', `${DRILL_PREFIX}*`)}]`,
+        reason: 'Serverless drill caches, user groups and users are named rdr-drill-<target>-<time> per execution; deletion also requires the redis-dr:drill tag.',
+      })),
+    );
+  }
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'DeleteDrillClusters',
+      actions: ['elasticache:DeleteReplicationGroup'],
+      resources: drillClusterArns(role),
+      conditions: { StringLike: { [`aws:ResourceTag/${TAGS.drill}`]: '*' } },
+    }),
+  );
+  // Token secrets of drills that never reached their cleanup (an execution that timed out).
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'FindDrillSecrets', actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'DeleteDrillSecrets',
+      actions: ['secretsmanager:DeleteSecret'],
+      resources: [drillSecretArns(role)],
+      conditions: { StringLike: { [`aws:ResourceTag/${TAGS.drill}`]: '?*' } },
+    }),
+  );
+  Validations.of(role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'tag:GetResources, ElastiCache Describe/ListTags and secretsmanager:ListSecrets support no resource-level permissions (read-only).',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagSecretArn(role)}]`,
+      reason: 'Drill token secrets are named redis-dr/drill/<execution name> per execution; deletion also requires the redis-dr:drill tag.',
+    },
+    ...[nagElastiCacheArn(role, 'replicationgroup', `${DRILL_PREFIX}*`), nagElastiCacheArn(role, 'cluster', `${DRILL_PREFIX}*`)].map((arn) => ({
+      id: `AwsSolutions-IAM5[Resource::${arn}]`,
+      reason: 'Drill clusters are named per execution; deletion also requires the redis-dr:drill tag on the group.',
+    })),
+  );
+}
+
+/**
+ * The state machine's wildcards: drill cluster names are made per execution,
+ * parameter groups are AWS's defaults, copies are keyed by export name; and
+ * what the CDK grants it on its own (X-Ray, logs, invoking the drill's
+ * function versions).
+ */
+export function acknowledgeStateMachineScoping(
+  role: iam.IRole,
+  props: { where: DrillWhere; serverless: boolean; functions: readonly JobFunction[]; bucket: s3.IBucket | undefined },
+): void {
+  acknowledgeDrillScoping(role, props.where, props.serverless);
+  Validations.of(role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing, CloudWatch Logs delivery, secretsmanager:GetRandomPassword (the drill token) and the EC2 Describe calls of a serverless cache create support no resource-level permissions.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagSecretArn(role)}]`,
+      reason: 'Drill token secrets are named redis-dr/drill/<execution name> per execution; the state machine creates, tags and deletes only those.',
+    },
+    ...props.functions.map((f) => ({
+      id: `AwsSolutions-IAM5[Resource::${nagArnRef(f.function)}:*]`,
+      reason: "lambda:InvokeFunction on the drill's own function versions (ARN:*), granted by the CDK; no other function.",
+    })),
+    ...(props.bucket
+      ? [
+          {
+            id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*]`,
+            reason: 'Seeding a drill cluster reads the chosen copies; their keys are export names made at run time.',
+          },
+        ]
+      : []),
+  );
+}
+
+/** The drill's own ElastiCache wildcards, as cdk-nag spells them. */
+function acknowledgeDrillScoping(role: iam.IRole, where: DrillWhere, serverless: boolean): void {
+  const ids = [
+    nagElastiCacheArn(role, 'replicationgroup', `${DRILL_PREFIX}*`),
+    nagElastiCacheArn(role, 'cluster', `${DRILL_PREFIX}*`),
+    nagElastiCacheArn(role, 'parametergroup', '*'),
+    ...(where === 'primary' ? [nagElastiCacheArn(role, 'snapshot', 'rdr-*')] : []),
+  ];
+  Validations.of(role).acknowledge(
+    ...ids.map((arn) => ({
+      id: `AwsSolutions-IAM5[Resource::${arn}]`,
+      reason: 'Drill clusters are named rdr-drill-<target>-<time> per execution; restores read our rdr-* snapshots and the source or default parameter group.',
+    })),
+  );
+  if (!serverless) return;
+  const serverlessIds = [
+    nagElastiCacheArn(role, 'serverlesscache', `${DRILL_PREFIX}*`),
+    nagElastiCacheArn(role, 'usergroup', `${DRILL_PREFIX}*`),
+    nagElastiCacheArn(role, 'user', `${DRILL_PREFIX}*`),
+    ...(where === 'primary' ? [nagElastiCacheArn(role, 'serverlesscachesnapshot', 'rdr-*')] : []),
+  ];
+  acknowledgeServerlessEndpoints(role);
+  Validations.of(role).acknowledge(
+    ...serverlessIds.map((arn) => ({
+      id: `AwsSolutions-IAM5[Resource::${arn}]`,
+      reason:
+        'Serverless drill caches, and the user and user group each locks itself with, are named rdr-drill-<target>-<time> per execution; creating, tagging and deleting them also requires this deployment\'s drill tags. Restores read our rdr-* serverless snapshots.',
+    })),
+  );
+}

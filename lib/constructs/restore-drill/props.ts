@@ -1,0 +1,43 @@
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { NetworkConfig, PlanConfig } from '../../config/index.js';
+import type { DrillWhere } from '../../../lambdas/domain/drills/drill.js';
+import type { AlertTopic } from '../alert-topic.js';
+
+/** Props for {@link RestoreDrill}. */
+export interface RestoreDrillProps {
+  /** Deployment name (config `name`); drill clusters are tagged with it. */
+  readonly deployment: string;
+  /** Plans that drill in this region (`drill.enabled` and `drill.where` covering it). */
+  readonly plans: readonly PlanConfig[];
+  /** `primary`: restore native snapshots; `dr`: restore the verified `.rdb` copies. */
+  readonly where: DrillWhere;
+  /** VPC placement of the verify function and of drill clusters in this region. */
+  readonly network: NetworkConfig & { readonly cacheSubnetGroupName: string };
+  /**
+   * DR drills: the bucket with the verified copies.
+   * @default - none (primary drills)
+   */
+  readonly bucket?: s3.IBucket;
+  readonly scheduleGroup: scheduler.IScheduleGroup;
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Drill reports (every drill, passed or failed) go here. */
+  readonly alerts: AlertTopic;
+  readonly logRetention: logs.RetentionDays;
+  readonly metricsNamespace: string;
+  /**
+   * Function memory.
+   * @default 512
+   */
+  readonly memorySizeMb?: number;
+}
+
+/** The region's network with a subnet group; config validation guarantees it when a plan drills there. */
+export function requireDrillNetwork(network: NetworkConfig | undefined, field: string): RestoreDrillProps['network'] {
+  if (!network?.cacheSubnetGroupName) {
+    throw new Error(`${field}.cacheSubnetGroupName is required for restore drills in this region (config validation should have said so)`);
+  }
+  return { ...network, cacheSubnetGroupName: network.cacheSubnetGroupName };
+}
