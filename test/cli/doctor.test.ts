@@ -222,8 +222,8 @@ describe('doctor', () => {
     expect(line(r.stdout, `export bucket ${EXPORT_BUCKET} replication`)).toContain(`rule to-dr-region Enabled to s3://${DR_BUCKET}`);
     expect(line(r.stdout, `DR bucket ${DR_BUCKET} ElastiCache access`)).toContain('ACL grant (READ, READ_ACP)');
     expect(line(r.stdout, 'sessions/sessions-prod:')).toContain('redis 7.1.0, cluster mode disabled, 1 shard(s), cache.r7g.large');
-    expect(line(r.stdout, 'sessions/sessions-prod primary drill node')).toContain("cache.r7g.large (13.07 GiB), the snapshot's holds rdr-sessions-prod-20261121-0900");
-    expect(line(r.stdout, 'sessions/sessions-prod dr drill node')).toContain('cache.t4g.small (1.37 GiB), the default: drill.nodeType not set holds rdr-sessions-prod-20261121-0900');
+    expect(line(r.stdout, 'sessions/sessions-prod primary drill node')).toContain("cache.r7g.large (13.07 GiB, the snapshot's: drill.nodeType not set) holds rdr-sessions-prod-20261121-0900");
+    expect(line(r.stdout, 'sessions/sessions-prod dr drill node')).toContain('cache.t4g.small (1.37 GiB, the default: drill.nodeType not set) holds rdr-sessions-prod-20261121-0900');
     expect(line(r.stdout, 'sessions/sessions-prod verified DR copy')).toContain('rdr-sessions-prod-20261121-0700 is 2h 59m old (limit 5h 30m)');
     expect(line(r.stdout, 'sessions dr drill')).toContain('SUCCEEDED 2026-11-20T05:20:00.000Z, sessions-prod from rdr-sessions-prod-20261120-0400, RTO 25m (objective 45m)');
     expect(r.stdout).toMatch(/\d+ passed, 0 warning\(s\), 0 failed\./);

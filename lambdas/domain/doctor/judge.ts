@@ -318,7 +318,9 @@ export function judgeTarget(region: string, t: TargetExpectation, facts: TargetF
       'drill',
     );
     const memory = NODE_MEMORY_GIB[nodeType];
-    const onto = `${nodeType}${memory ? ` (${memory} GiB)` : ''}${drill.nodeType ? '' : drill.defaultNodeType ? ', the default: drill.nodeType not set' : ', the snapshot\'s'}`;
+    const why = drill.nodeType ? [] : [drill.defaultNodeType ? 'the default: drill.nodeType not set' : "the snapshot's: drill.nodeType not set"];
+    const notes = [...(memory ? [`${memory} GiB`] : []), ...why];
+    const onto = `${nodeType}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
     if (refusals.length > 0) {
       for (const r of refusals) checks.push({ ...base, subject: sub, state: 'fail', detail: `${onto}: [${r.rule}] ${r.reason}`, fix: r.fix });
     } else if (!point) {
