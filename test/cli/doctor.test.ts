@@ -7,10 +7,15 @@ import {
   GetBucketReplicationCommand,
   GetBucketVersioningCommand,
   GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { GetScheduleCommand, GetScheduleGroupCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DoctorReport } from '../../cli/commands/doctor/action';
@@ -56,6 +61,8 @@ let world: {
   alarms: { AlarmName: string; StateValue: string; StateReason?: string }[];
   dataTiering: boolean;
   cacheSize: string;
+  drCopyBytes: number;
+  replicationStatus: string | undefined;
 };
 
 function healthyWorld(): typeof world {
@@ -77,6 +84,8 @@ function healthyWorld(): typeof world {
     ],
     dataTiering: false,
     cacheSize: '512 MB',
+    drCopyBytes: 512 * 1024 ** 2,
+    replicationStatus: 'COMPLETED',
   };
 }
 
@@ -109,6 +118,11 @@ function installAccount(): void {
     if (!world.replication) throw Object.assign(new Error('The replication configuration was not found'), { name: 'ReplicationConfigurationNotFoundError' });
     return { ReplicationConfiguration: { Role: 'arn:aws:iam::111122223333:role/x', Rules: world.replication } };
   });
+  s3.on(ListObjectsV2Command, { Bucket: DR_BUCKET }).callsFake((i: { Prefix?: string }) => {
+    const keys = [...(aws.state.objects.get(DR_BUCKET)?.keys() ?? [])].filter((k) => k.startsWith(i.Prefix ?? '')).sort();
+    return { Contents: keys.map((Key) => ({ Key, Size: world.drCopyBytes })), IsTruncated: false };
+  });
+  s3.on(HeadObjectCommand).callsFake(() => ({ ReplicationStatus: world.replicationStatus, ContentLength: 1024 }));
   s3.on(GetObjectLockConfigurationCommand).rejects(Object.assign(new Error('Object Lock configuration does not exist for this bucket'), { name: 'ObjectLockConfigurationNotFoundError' }));
   s3.on(GetBucketPolicyCommand).callsFake(async (_i: unknown, getClient: () => S3Client) => {
     const region = await getClient().config.region();
@@ -165,6 +179,10 @@ function healthyRecoveryPoints(): void {
         { 'redis-dr:plan': 'sessions', 'redis-dr:tier': 'hourly', 'redis-dr:created': '2026-11-21T07:00:30.000Z', 'redis-dr:shard': '0001/0001', 'redis-dr:engine': 'redis 7.1', 'redis-dr:verified': 'ok', 'redis-dr:rdb': 'v=11 keys=10 expires=0 string=10' },
       ],
     ]),
+  );
+  aws.state.objects.set(
+    EXPORT_BUCKET,
+    new Map([['rdr-sessions-prod-20261121-0700-0001.rdb', { 'redis-dr:plan': 'sessions', 'redis-dr:tier': 'hourly', 'redis-dr:created': '2026-11-21T07:00:30.000Z', 'redis-dr:shard': '0001/0001', 'redis-dr:engine': 'redis 7.1' }]]),
   );
   for (const [sm, stop, rto] of [
     [PRIMARY_SM, '2026-11-20T04:20:00Z', 750],
@@ -223,7 +241,7 @@ describe('doctor', () => {
     expect(line(r.stdout, `DR bucket ${DR_BUCKET} ElastiCache access`)).toContain('ACL grant (READ, READ_ACP)');
     expect(line(r.stdout, 'sessions/sessions-prod:')).toContain('redis 7.1.0, cluster mode disabled, 1 shard(s), cache.r7g.large');
     expect(line(r.stdout, 'sessions/sessions-prod primary drill node')).toContain("cache.r7g.large (13.07 GiB, the snapshot's: drill.nodeType not set) holds rdr-sessions-prod-20261121-0900");
-    expect(line(r.stdout, 'sessions/sessions-prod dr drill node')).toContain('cache.t4g.small (1.37 GiB, the default: drill.nodeType not set) holds rdr-sessions-prod-20261121-0900');
+    expect(line(r.stdout, 'sessions/sessions-prod dr drill node')).toContain('cache.t4g.small (1.37 GiB, the default: drill.nodeType not set) holds rdr-sessions-prod-20261121-0700');
     expect(line(r.stdout, 'sessions/sessions-prod verified DR copy')).toContain('rdr-sessions-prod-20261121-0700 is 2h 59m old (limit 5h 30m)');
     expect(line(r.stdout, 'sessions dr drill')).toContain('SUCCEEDED 2026-11-20T05:20:00.000Z, sessions-prod from rdr-sessions-prod-20261120-0400, RTO 25m (objective 45m)');
     expect(r.stdout).toMatch(/\d+ passed, 0 warning\(s\), 0 failed\./);
@@ -268,6 +286,7 @@ describe('doctor', () => {
 
   it("a dataset larger than the DR drill's default node type fails, naming drill.nodeType", async () => {
     world.cacheSize = '2 GB';
+    world.drCopyBytes = 2 * 1024 ** 3;
     const { code, report: doc } = await report();
     expect(code).toBe(1);
     expect(failing(doc)).toEqual([
@@ -280,6 +299,48 @@ describe('doctor', () => {
     const { code, report: doc } = await report();
     expect(code).toBe(1);
     expect(failing(doc)).toEqual([expect.objectContaining({ subject: `export bucket ${EXPORT_BUCKET} replication`, detail: 'no replication configured: no copy reaches the DR region' })]);
+  });
+
+  it("the newest export's replication: COMPLETED passes, FAILED fails naming the object", async () => {
+    const ok = await report();
+    expect(ok.report.checks.find((c) => c.subject.includes('replication of'))).toMatchObject({
+      state: 'pass',
+      region: PRIMARY,
+      subject: `export bucket ${EXPORT_BUCKET} replication of rdr-sessions-prod-20261121-0700-0001.rdb`,
+      detail: 'COMPLETED',
+    });
+    world.replicationStatus = 'FAILED';
+    const { code, report: doc } = await report();
+    expect(code).toBe(1);
+    expect(failing(doc)).toEqual([expect.objectContaining({ subject: `export bucket ${EXPORT_BUCKET} replication of rdr-sessions-prod-20261121-0700-0001.rdb`, detail: 'FAILED: this copy will not reach the DR bucket' })]);
+  });
+
+  it('dr.objectLock: the DR bucket must have Object Lock with that default retention', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-'));
+    const file = join(dir, 'locked.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(CONFIG, 'utf8')), $schema: undefined, dr: { ...JSON.parse(readFileSync(CONFIG, 'utf8')).dr, objectLock: { mode: 'COMPLIANCE', days: 35 } } }));
+    const hash = configHash(loadConfig(file));
+    world.stacks = { [PRIMARY]: { status: 'CREATE_COMPLETE', hash }, [DR]: { status: 'CREATE_COMPLETE', hash } };
+    const lockOf = async () => {
+      const r = await runInProcess(['doctor', '-c', file, '--json'], { clock });
+      return { code: r.code, check: (JSON.parse(r.stdout) as DoctorReport).checks.find((c) => c.subject.endsWith('Object Lock')) };
+    };
+    // No Object Lock on the bucket (the handler of installAccount): it cannot be added later.
+    expect(await lockOf()).toEqual({ code: 1, check: expect.objectContaining({ state: 'fail', region: DR, fix: expect.stringContaining('only be turned on when a bucket is created') }) });
+    aws.s3.on(GetObjectLockConfigurationCommand).resolves({ ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 35 } } } });
+    expect(await lockOf()).toEqual({ code: 0, check: expect.objectContaining({ state: 'pass', detail: 'COMPLIANCE 35 days' }) });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('credentials of another account than the config names: one line, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-'));
+    const file = join(dir, 'other.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(CONFIG, 'utf8')), $schema: undefined, primary: { region: PRIMARY, account: '999988887777' } }));
+    const r = await runInProcess(['doctor', '-c', file], { clock });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`redis-dr: the AWS credentials in use are for account ${ACCOUNT}, but the config names primary.account 999988887777: use a profile of account 999988887777 (aws sts get-caller-identity shows the one in use)\n`);
   });
 
   it('a config changed since the last deploy fails: run cdk deploy', async () => {

@@ -23,10 +23,10 @@ import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names';
 import { DEFAULT_DRILL_NODE_TYPE } from '../../../lambdas/domain/drill-select';
 import { countChecks, type DoctorCheck, doctorExitCode, sortChecks } from '../../../lambdas/domain/doctor/check';
 import type { BucketExpectation, TargetExpectation } from '../../../lambdas/domain/doctor/judge';
-import { type DoctorRegion, runDoctorChecks } from '../../../lambdas/jobs/doctor/checks';
+import { type CopyRef, type DoctorRegion, runDoctorChecks } from '../../../lambdas/jobs/doctor/checks';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws';
 import { collectCoverage } from '../../coverage';
-import { age, collectStatus, type DrillStatus, type StatusReport, type StatusRow } from '../../status';
+import { age, collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../../status';
 import { plain, type Style, terminalStyle } from '../../table';
 
 /** The stack output naming a region's alert topic (lib/constructs/alert-topic.ts). */
@@ -136,6 +136,16 @@ export function statusChecks(report: StatusReport): DoctorCheck[] {
   ];
 }
 
+/** A target's newest complete export in the export bucket and newest verified DR copy, from what status listed. */
+export function newestCopies(c: StatusCopies): { exported?: CopyRef; verifiedDr?: CopyRef } {
+  const all = [...c.points].sort((a, b) => b.recoveryPoint.localeCompare(a.recoveryPoint)).flatMap((p) => p.copies);
+  const ref = (x: { region: string; bucket: string; exportName: string } | undefined): CopyRef | undefined => x && { region: x.region, bucket: x.bucket, exportName: x.exportName };
+  return {
+    exported: ref(all.find((x) => x.where === 'primary' && x.complete)),
+    verifiedDr: ref(all.find((x) => x.where === 'dr' && x.verification === 'ok')),
+  };
+}
+
 /** The report people read: one line per check, by section, then the counts. */
 export function formatDoctor(r: DoctorReport, style: Style = plain): string {
   const mark = { pass: style('green', 'pass'), warn: style('yellow', 'WARN'), fail: style(['red', 'bold'], 'FAIL') };
@@ -198,6 +208,7 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
     statusProblem = describeError(err);
   }
   const newestSnapshots = new Map((status?.rows ?? []).filter((r) => r.what === 'snapshot' && r.name).map((r) => [r.target, r.name!]));
+  const copies = new Map((status?.copies ?? []).map((c) => [c.target, newestCopies(c)]));
   const run = await runDoctorChecks(
     {
       regions: doctorRegions(config, account, (r) => aws.partition(r)),
@@ -207,6 +218,7 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
       deploy,
       now,
       newestSnapshots,
+      copies,
     },
     {
       cloudformation: (region) => client('cloudformation', region, () => new CloudFormationClient({ region, ...sdkClientConfig() })),

@@ -10,6 +10,7 @@ import {
   GetBucketReplicationCommand,
   GetBucketVersioningCommand,
   GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { ReplicationRuleFacts } from '../../domain/doctor/judge.js';
@@ -69,4 +70,10 @@ export async function bucketPolicyServicePrincipals(client: S3Client, bucket: st
 export async function bucketAclGrants(client: S3Client, bucket: string, wrap: CallWrapper = direct): Promise<{ id: string; permission: string }[]> {
   const out = await read(bucket, () => wrap(() => client.send(new GetBucketAclCommand({ Bucket: bucket }))));
   return (out?.Grants ?? []).filter((g) => g.Grantee?.Type === 'CanonicalUser' && g.Grantee.ID && g.Permission).map((g) => ({ id: g.Grantee!.ID!, permission: g.Permission! }));
+}
+
+/** An object's `ReplicationStatus` (`COMPLETED`, `PENDING`, `FAILED`, `REPLICA`); `undefined` when it has none. */
+export async function objectReplicationStatus(client: S3Client, bucket: string, key: string, wrap: CallWrapper = direct): Promise<string | undefined> {
+  const out = await read(bucket, () => wrap(() => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))));
+  return out?.ReplicationStatus;
 }

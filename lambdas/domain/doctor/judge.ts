@@ -4,9 +4,11 @@
  * read; the job (lambdas/jobs/doctor/checks.ts) calls them and these.
  */
 import { exportUnsupported } from '../coverage.js';
-import { restorePreflight, snapshotEvidence, NODE_MEMORY_GIB } from '../restore-preflight.js';
+import { parseExportObjectKey } from '../export.js';
+import { exportEvidence, NODE_MEMORY_GIB, type PreflightEvidence, restorePreflight, snapshotEvidence } from '../restore-preflight.js';
+import { parseRdbSummary } from '../rdb-summary.js';
 import { nextOccurrences } from '../schedule.js';
-import type { TargetKind } from '../types.js';
+import { TAGS, type TargetKind } from '../types.js';
 import type { DoctorCheck } from './check.js';
 
 // ---------------------------------------------------------------- stacks
@@ -234,6 +236,25 @@ export function judgeAccessRoute(
   return { ...base, state: 'pass', detail: `bucket policy for ${b.principal}`, fix: null };
 }
 
+/**
+ * The newest export's replication (its first object's `ReplicationStatus`):
+ * COMPLETED passes, PENDING warns, FAILED fails, none fails (the rule did
+ * not take it).
+ */
+export function judgeObjectReplication(region: string, bucket: string, key: string, status: string | undefined): DoctorCheck {
+  const base = { section: 'buckets', region, subject: `export bucket ${bucket} replication of ${key}` } as const;
+  switch (status) {
+    case 'COMPLETED':
+      return { ...base, state: 'pass', detail: 'COMPLETED', fix: null };
+    case 'PENDING':
+      return { ...base, state: 'warn', detail: 'PENDING: not in the DR bucket yet', fix: 'normal for minutes after an export; if it stays, see docs/runbooks/dr-copies.md' };
+    case 'FAILED':
+      return { ...base, state: 'fail', detail: 'FAILED: this copy will not reach the DR bucket', fix: 'see docs/runbooks/dr-copies.md (the replication role, the DR bucket\'s policy and versioning)' };
+    default:
+      return { ...base, state: 'fail', detail: `${status ?? 'no replication status'}: the replication rule did not take this object`, fix: 'check the rule\'s filter and status; objects written before the rule existed are not replicated' };
+  }
+}
+
 // ---------------------------------------------------------------- targets
 
 /** A plan's target, from the config. */
@@ -257,6 +278,25 @@ export interface TargetFacts {
   readonly dataTiering: boolean;
   readonly shards: number;
   readonly newestSnapshot?: { readonly name: string; readonly nodeType?: string; readonly cacheSizes?: readonly string[] };
+  /** The newest verified DR copy and what its verifier tags record (what a DR drill restores). */
+  readonly drCopy?: { readonly name: string; readonly evidence: PreflightEvidence };
+}
+
+/**
+ * What a DR copy's objects record for the restore preflight: the RDB
+ * version and databases from the verifier's summary tags of the objects of
+ * `exportName` (other exports under the same prefix are left out), and their
+ * sizes.
+ */
+export function copyEvidence(exportName: string, objects: readonly { readonly key: string; readonly size: number; readonly tags: Readonly<Record<string, string>> }[]): PreflightEvidence {
+  const shards = objects
+    .map((o) => ({ o, key: parseExportObjectKey(o.key) }))
+    .filter((x) => x.key?.exportName === exportName)
+    .sort((a, b) => a.key!.shard - b.key!.shard);
+  return exportEvidence(
+    shards.map(({ o }) => (o.tags[TAGS.verified] === 'ok' ? parseRdbSummary(o.tags[TAGS.rdb]) : undefined)),
+    shards.map(({ o }) => o.size),
+  );
 }
 
 /**
@@ -288,6 +328,16 @@ export function judgeTarget(region: string, t: TargetExpectation, facts: TargetF
     const why = exportUnsupported({ kind: t.kind, id: t.id, dataTiering: true, clusterMode: facts.clusterMode, tags: {} })!;
     checks.push({ ...base, subject: `${base.subject} DR copy`, state: 'fail', detail: `export impossible: ${why.split(':').slice(1).join(':').trim().split(';')[0]}`, fix: `move ${t.id} to a plan with export.enabled false (snapshots only), or to a node type without data tiering (e.g. r6g/r7g)` });
   }
+  const dbs = facts.drCopy?.evidence.databases;
+  if ((facts.clusterMode || serverless) && dbs) {
+    // Cluster mode has database 0 only: ElastiCache refuses to restore a file with keys in others.
+    const others = dbs.filter((d) => d !== 0);
+    checks.push(
+      others.length === 0
+        ? { ...base, subject: `${base.subject} databases`, state: 'pass', detail: `keys in database 0 only (${facts.drCopy!.name})`, fix: null }
+        : { ...base, subject: `${base.subject} databases`, state: 'fail', detail: `${facts.drCopy!.name} holds keys in database(s) ${dbs.join(', ')}: a cluster-mode restore refuses it`, fix: 'keep the data in database 0, or restore one database at a time with `redis-dr migrate --from-rdb <file> --db <n>`' },
+    );
+  }
   if (serverless) return checks;
   const point = facts.newestSnapshot;
   for (const drill of t.drills ?? []) {
@@ -298,11 +348,14 @@ export function judgeTarget(region: string, t: TargetExpectation, facts: TargetF
       checks.push({ ...base, subject: sub, state: 'warn', detail: 'node type unknown', fix: 'set drill.nodeType in the plan' });
       continue;
     }
+    // A DR drill restores the verified copy: its verifier's summary says the RDB version and databases.
+    const copy = drill.where === 'dr' ? facts.drCopy : undefined;
+    const restored = copy?.name ?? point?.name;
     const refusals = restorePreflight(
       {
         kind: 'replication-group',
         target: t.id,
-        recoveryPoint: point?.name ?? `${t.id} (no snapshot yet)`,
+        recoveryPoint: restored ?? `${t.id} (no snapshot yet)`,
         createdAt: '',
         ageSeconds: 0,
         clusterId: 'doctor',
@@ -314,7 +367,9 @@ export function judgeTarget(region: string, t: TargetExpectation, facts: TargetF
         expected: {},
       },
       // The cache's node type now: its next snapshot is taken on it.
-      snapshotEvidence({ nodeType: facts.nodeType ?? point?.nodeType, cacheSizes: point?.cacheSizes }),
+      copy
+        ? { ...copy.evidence, ...snapshotEvidence({ nodeType: facts.nodeType ?? point?.nodeType }) }
+        : snapshotEvidence({ nodeType: facts.nodeType ?? point?.nodeType, cacheSizes: point?.cacheSizes }),
       'drill',
     );
     const memory = NODE_MEMORY_GIB[nodeType];
@@ -323,12 +378,12 @@ export function judgeTarget(region: string, t: TargetExpectation, facts: TargetF
     const onto = `${nodeType}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
     if (refusals.length > 0) {
       for (const r of refusals) checks.push({ ...base, subject: sub, state: 'fail', detail: `${onto}: [${r.rule}] ${r.reason}`, fix: r.fix });
-    } else if (!point) {
-      checks.push({ ...base, subject: sub, state: 'warn', detail: `${onto}: no snapshot yet to size against`, fix: 'run doctor again after the first snapshot' });
-    } else if (!point.cacheSizes || point.cacheSizes.length === 0) {
-      checks.push({ ...base, subject: sub, state: 'warn', detail: `${onto}: ${point.name} records no size to compare`, fix: null });
+    } else if (!restored) {
+      checks.push({ ...base, subject: sub, state: 'warn', detail: `${onto}: no ${drill.where === 'dr' ? 'verified DR copy' : 'snapshot'} yet to size against`, fix: 'run doctor again after the first one' });
+    } else if (!(copy ? copy.evidence.shardBytes : point?.cacheSizes)?.length) {
+      checks.push({ ...base, subject: sub, state: 'warn', detail: `${onto}: ${restored} records no size to compare`, fix: null });
     } else {
-      checks.push({ ...base, subject: sub, state: 'pass', detail: `${onto} holds ${point.name}`, fix: null });
+      checks.push({ ...base, subject: sub, state: 'pass', detail: `${onto} holds ${restored}`, fix: null });
     }
   }
   return checks;

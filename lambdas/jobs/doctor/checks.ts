@@ -21,18 +21,21 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { describeStack } from '../../adapters/aws/cloudformation.js';
 import { alarmsWithPrefix } from '../../adapters/aws/cloudwatch.js';
 import { describeTarget, snapshotSizes } from '../../adapters/aws/elasticache-target.js';
-import { bucketAclGrants, bucketObjectLock, bucketPolicyServicePrincipals, bucketReplicationRules, bucketVersioning, NoSuchBucketError } from '../../adapters/aws/s3-bucket.js';
+import { bucketAclGrants, bucketObjectLock, bucketPolicyServicePrincipals, bucketReplicationRules, bucketVersioning, NoSuchBucketError, objectReplicationStatus } from '../../adapters/aws/s3-bucket.js';
 import { schedulesOfGroup } from '../../adapters/aws/scheduler.js';
 import { topicSubscriptions } from '../../adapters/aws/sns.js';
 import type { CallWrapper } from '../../adapters/elasticache.js';
 import { describeError, errorName, isThrottling } from '../../adapters/errors.js';
+import { getObjectTags, listObjects } from '../../adapters/s3.js';
 import { couldNotCheck, type DoctorCheck, type LookFailure } from '../../domain/doctor/check.js';
 import {
   type BucketExpectation,
+  copyEvidence,
   judgeAccessRoute,
   judgeAlarms,
   judgeBucketMissing,
   judgeObjectLock,
+  judgeObjectReplication,
   judgeReplication,
   judgeSchedules,
   judgeStack,
@@ -40,8 +43,10 @@ import {
   judgeTopic,
   judgeVersioning,
   type TargetExpectation,
+  type TargetFacts,
 } from '../../domain/doctor/judge.js';
 import type { DrillWhere } from '../../domain/drill.js';
+import { exportObjectKey } from '../../domain/export.js';
 
 /** What one region of the deployment should hold (derived from the config by the caller). */
 export interface DoctorRegion {
@@ -69,6 +74,15 @@ export interface DoctorInput {
   readonly now: Date;
   /** The newest snapshot of each target, when known (status measured it): its sizes size the drill. */
   readonly newestSnapshots?: ReadonlyMap<string, string>;
+  /** Per target, the newest export in the export bucket (its replication is read) and the newest verified DR copy (its tags size the DR drill). */
+  readonly copies?: ReadonlyMap<string, { readonly exported?: CopyRef; readonly verifiedDr?: CopyRef }>;
+}
+
+/** One export in a bucket. */
+export interface CopyRef {
+  readonly region: string;
+  readonly bucket: string;
+  readonly exportName: string;
 }
 
 /** Clients per region, and the throttling retry every call runs through. */
@@ -145,7 +159,11 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
       checks.push(...(alarms.ok ? judgeAlarms(region, r.alarmPrefix, alarms.value) : [alarms.check]));
     }
 
-    for (const t of r.targets) checks.push(...(await targetChecks(region, t, clients.elasticache(region), wrap, input.newestSnapshots?.get(t.id))));
+    for (const t of r.targets) {
+      const copies = input.copies?.get(t.id);
+      checks.push(...(await targetChecks(region, t, clients, input.newestSnapshots?.get(t.id), copies?.verifiedDr)));
+      if (copies?.exported && exists) checks.push(await replicationCheck(copies.exported, clients));
+    }
   }
   return { checks, deployed };
 }
@@ -182,14 +200,40 @@ async function bucketChecks(region: string, b: BucketExpectation, s3: S3Client, 
   return out;
 }
 
-/** A target's description and, when the plan drills, its newest snapshot's sizes against the drill's node type. */
-async function targetChecks(region: string, t: TargetExpectation, ec: ElastiCacheClient, wrap: CallWrapper, newestSnapshot: string | undefined): Promise<DoctorCheck[]> {
+/** A target's description and, when the plan drills, its newest snapshot and verified DR copy against the drills' node types. */
+async function targetChecks(region: string, t: TargetExpectation, clients: DoctorClients, newestSnapshot: string | undefined, verifiedDr: CopyRef | undefined): Promise<DoctorCheck[]> {
+  const { wrap } = clients;
+  const ec = clients.elasticache(region);
   const base: Base = { section: 'targets', region, subject: `${t.plan}/${t.id}` };
   const permission = t.kind === 'serverless-cache' ? 'elasticache:DescribeServerlessCaches' : 'elasticache:DescribeReplicationGroups and elasticache:DescribeCacheClusters';
   const facts = await look(base, permission, () => describeTarget(ec, t.kind, t.id, wrap));
   if (!facts.ok) return [facts.check];
-  if (!facts.value || !t.drills?.length || !newestSnapshot || t.kind === 'serverless-cache') return judgeTarget(region, t, facts.value);
-  const sizes = await look({ ...base, subject: `${base.subject} drill node` }, 'elasticache:DescribeSnapshots', () => snapshotSizes(ec, newestSnapshot, wrap));
-  if (!sizes.ok) return [...judgeTarget(region, { ...t, drills: [] }, facts.value), sizes.check];
-  return judgeTarget(region, t, { ...facts.value, newestSnapshot: sizes.value });
+  if (!facts.value) return judgeTarget(region, t, undefined);
+  const extra: DoctorCheck[] = [];
+  let found: TargetFacts = facts.value;
+  if (newestSnapshot && t.drills?.length && t.kind === 'replication-group') {
+    const sizes = await look({ ...base, subject: `${base.subject} drill node` }, 'elasticache:DescribeSnapshots', () => snapshotSizes(ec, newestSnapshot, wrap));
+    if (sizes.ok) found = { ...found, newestSnapshot: sizes.value };
+    else extra.push(sizes.check);
+  }
+  if (verifiedDr) {
+    const s3 = clients.s3(verifiedDr.region);
+    const copy = await look({ ...base, subject: `${base.subject} DR copy ${verifiedDr.exportName}` }, 's3:ListBucket and s3:GetObjectTagging', async () => {
+      const objects = await listObjects(s3, verifiedDr.bucket, `${verifiedDr.exportName}-`, wrap);
+      const tagged = await Promise.all(objects.map(async (o) => ({ ...o, tags: await getObjectTags(s3, verifiedDr.bucket, o.key, undefined, wrap) })));
+      return copyEvidence(verifiedDr.exportName, tagged);
+    });
+    if (copy.ok) found = { ...found, drCopy: { name: verifiedDr.exportName, evidence: copy.value } };
+    else extra.push(copy.check);
+  }
+  // A sizing that could not be read is said once; the drills are then judged without it.
+  return [...judgeTarget(region, extra.length > 0 ? { ...t, drills: t.drills?.filter((d) => (d.where === 'dr' ? !!found.drCopy || !verifiedDr : !!found.newestSnapshot)) } : t, found), ...extra];
+}
+
+/** The newest export's replication to the DR bucket (its first object's status). */
+async function replicationCheck(ref: CopyRef, clients: DoctorClients): Promise<DoctorCheck> {
+  const key = exportObjectKey(ref.exportName, 1);
+  const base: Base = { section: 'buckets', region: ref.region, subject: `export bucket ${ref.bucket} replication of ${key}` };
+  const status = await look(base, 's3:GetObject', () => objectReplicationStatus(clients.s3(ref.region), ref.bucket, key, clients.wrap));
+  return status.ok ? judgeObjectReplication(ref.region, ref.bucket, key, status.value) : status.check;
 }
