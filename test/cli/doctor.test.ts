@@ -16,6 +16,7 @@ import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DoctorReport } from '../../cli/commands/doctor/action';
@@ -341,6 +342,21 @@ describe('doctor', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`redis-dr: the AWS credentials in use are for account ${ACCOUNT}, but the config names primary.account 999988887777: use a profile of account 999988887777 (aws sts get-caller-identity shows the one in use)\n`);
+  });
+
+  it("STS unreachable with the config naming the account: the credentials line warns, the checks run with the config's account", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-'));
+    const file = join(dir, 'named.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(CONFIG, 'utf8')), $schema: undefined, primary: { region: PRIMARY, account: ACCOUNT } }));
+    const hash = configHash(loadConfig(file));
+    world.stacks = { [PRIMARY]: { status: 'CREATE_COMPLETE', hash }, [DR]: { status: 'CREATE_COMPLETE', hash } };
+    aws.sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
+    const r = await runInProcess(['doctor', '-c', file, '--json'], { clock });
+    rmSync(dir, { recursive: true, force: true });
+    const doc = JSON.parse(r.stdout) as DoctorReport;
+    expect(r.code).toBe(0);
+    expect(doc.checks[0]).toMatchObject({ section: 'credentials', state: 'warn', subject: `account ${ACCOUNT}`, detail: expect.stringContaining('not confirmed') });
+    expect(doc.counts.fail).toBe(0);
   });
 
   it('a config changed since the last deploy fails: run cdk deploy', async () => {

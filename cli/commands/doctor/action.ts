@@ -178,17 +178,31 @@ export async function doctorAction(o: { config: string; json?: boolean }, env: C
 /** Every check of the deployment (the credentials are known good: runAwsCommand checked them). */
 export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: string): Promise<DoctorReport> {
   const now = new Date(aws.clock.now());
-  const account = await aws.identity();
   const configured = config.primary.account ?? config.dr.account;
+  // runAwsCommand refused missing credentials and another account's; STS may still be unreachable.
+  const caller = await aws.identity().then(
+    (a) => ({ ok: true as const, account: a }),
+    (err: unknown) => ({ ok: false as const, problem: describeError(err) }),
+  );
+  const account = caller.ok ? caller.account : await aws.account();
   const checks: DoctorCheck[] = [
-    {
-      section: 'credentials',
-      region: null,
-      subject: `account ${account}`,
-      state: 'pass',
-      detail: configured ? 'the account the config names (primary.account)' : 'the config names no account: the caller\'s is checked',
-      fix: null,
-    },
+    caller.ok
+      ? {
+          section: 'credentials',
+          region: null,
+          subject: `account ${account}`,
+          state: 'pass',
+          detail: configured ? 'the account the config names (primary.account)' : "the config names no account: the caller's is checked",
+          fix: null,
+        }
+      : {
+          section: 'credentials',
+          region: null,
+          subject: `account ${account}`,
+          state: 'warn',
+          detail: `not confirmed: STS GetCallerIdentity failed in both regions (${caller.problem}); the config's account is assumed`,
+          fix: 'check the network route to STS (a VPC endpoint policy, a proxy)',
+        },
   ];
 
   const clients = new Map<string, unknown>();

@@ -36,7 +36,7 @@ describe('verdicts', () => {
 });
 
 describe('judgeStack', () => {
-  const stack = (status: string, hash?: string) => ({ name: 'RedisDr-p-Primary', status, outputs: hash ? { ConfigHash: hash } : {} });
+  const stack = (status: string, hash?: string) => ({ name: 'RedisDr-p-Primary', status, outputs: (hash ? { ConfigHash: hash } : {}) as Record<string, string> });
   it.each([
     ['CREATE_COMPLETE', 'h', ['pass', 'pass']],
     ['UPDATE_COMPLETE', 'other', ['pass', 'fail']],
