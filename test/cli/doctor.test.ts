@@ -19,7 +19,9 @@ import { join } from 'node:path';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { DoctorReport } from '../../cli/commands/doctor/action';
+import { DEPLOYED_NAMES, type DoctorReport } from '../../cli/commands/doctor/action';
+import { ALERT_TOPIC_OUTPUT } from '../../lib/constructs/alert-topic';
+import { REPLICATION_RULE_ID } from '../../lib/constructs/recovery-bucket';
 import { loadConfig } from '../../lib/config';
 import { configHash } from '../../lib/deployment';
 import { FakeClock } from '../support/fakes';
@@ -227,6 +229,10 @@ const failing = (r: DoctorReport) => r.checks.filter((c) => c.state === 'fail');
 const line = (text: string, subject: string) => text.split('\n').find((l) => l.includes(subject)) ?? `(no line with ${subject})`;
 
 describe('doctor', () => {
+  it('looks for the names the constructs give (without loading the CDK at run time)', () => {
+    expect(DEPLOYED_NAMES).toEqual({ alertTopicOutput: ALERT_TOPIC_OUTPUT, replicationRuleId: REPLICATION_RULE_ID });
+  });
+
   it('a healthy deployment passes every check: exit 0, one line per check, each section present', async () => {
     const r = await run();
     expect(r.stderr).toBe('');
@@ -314,6 +320,9 @@ describe('doctor', () => {
     const { code, report: doc } = await report();
     expect(code).toBe(1);
     expect(failing(doc)).toEqual([expect.objectContaining({ subject: `export bucket ${EXPORT_BUCKET} replication of rdr-sessions-prod-20261121-0700-0001.rdb`, detail: 'FAILED: this copy will not reach the DR bucket' })]);
+    // S3 answers a denied HEAD with a bare 403.
+    aws.s3.on(HeadObjectCommand).rejects(Object.assign(new Error('UnknownError'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } }));
+    expect(failing((await report()).report)).toEqual([expect.objectContaining({ detail: expect.stringMatching(/^not checked: access denied, needs s3:GetObject/) })]);
   });
 
   it('dr.objectLock: the DR bucket must have Object Lock with that default retention', async () => {

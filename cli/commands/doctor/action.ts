@@ -29,8 +29,16 @@ import { collectCoverage } from '../../coverage';
 import { age, collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../../status';
 import { plain, type Style, terminalStyle } from '../../table';
 
-/** The stack output naming a region's alert topic (lib/constructs/alert-topic.ts). */
-const ALERT_TOPIC_OUTPUT = 'AlertTopicArn';
+/**
+ * Names the stacks' constructs define, repeated here so the CLI does not load
+ * the CDK to run doctor (test/cli/doctor.test.ts pins them to lib/constructs).
+ */
+export const DEPLOYED_NAMES = {
+  /** The stack output naming a region's alert topic (lib/constructs/alert-topic.ts). */
+  alertTopicOutput: 'AlertTopicArn',
+  /** The export bucket's replication rule (lib/constructs/recovery-bucket.ts). */
+  replicationRuleId: 'to-dr-region',
+} as const;
 
 /** What doctor prints with --json. */
 export interface DoctorReport {
@@ -54,7 +62,7 @@ export function doctorRegions(config: RedisDrConfig, account: string, partition:
     return {
       role,
       name: recoveryBucketName(config.name, account, region),
-      ...(role === 'export' ? { replicateTo: { bucket: drBucket, ruleId: 'to-dr-region' } } : {}),
+      ...(role === 'export' ? { replicateTo: { bucket: drBucket, ruleId: DEPLOYED_NAMES.replicationRuleId } } : {}),
       ...(role === 'dr' && config.dr.objectLock ? { objectLock: { mode: config.dr.objectLock.mode, days: config.dr.objectLock.days } } : {}),
       route,
       principal: `${region}.elasticache-snapshot.amazonaws.com`,
@@ -132,7 +140,7 @@ export function statusChecks(report: StatusReport): DoctorCheck[] {
   return [
     ...report.rows.filter((r) => r.what !== 'last good drill').map(recoveryPointCheck),
     ...report.drills.map(drillCheck),
-    ...report.problems.map((p): DoctorCheck => ({ section: 'drills', region: null, subject: 'status', state: 'fail', detail: `not measured: ${p}`, fix: 'see the error (a missing permission is named in it)' })),
+    ...report.problems.map((p): DoctorCheck => ({ section: 'recovery points', region: null, subject: 'status', state: 'fail', detail: `not measured: ${p}`, fix: 'see the error (a missing permission is named in it)' })),
   ];
 }
 
@@ -228,7 +236,7 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
       regions: doctorRegions(config, account, (r) => aws.partition(r)),
       configHash: configHash(config),
       configHashOutput: CONFIG_HASH_OUTPUT,
-      alertTopicOutput: ALERT_TOPIC_OUTPUT,
+      alertTopicOutput: DEPLOYED_NAMES.alertTopicOutput,
       deploy,
       now,
       newestSnapshots,

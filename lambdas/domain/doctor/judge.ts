@@ -190,7 +190,7 @@ export interface ReplicationRuleFacts {
 export function judgeReplication(region: string, b: BucketExpectation, rules: readonly ReplicationRuleFacts[] | undefined): DoctorCheck {
   const base = { ...bucketBase(region, b), subject: `${bucketBase(region, b).subject} replication` };
   const want = b.replicateTo!;
-  const fix = `deploy again to restore rule ${want.ruleId} (${'s3://'}${b.name} to s3://${want.bucket})`;
+  const fix = `deploy again to restore rule ${want.ruleId} (s3://${b.name} to s3://${want.bucket})`;
   if (!rules || rules.length === 0) return { ...base, state: 'fail', detail: 'no replication configured: no copy reaches the DR region', fix };
   const rule = rules.find((r) => r.id === want.ruleId) ?? rules.find((r) => r.destination?.endsWith(`:::${want.bucket}`));
   if (!rule) return { ...base, state: 'fail', detail: `no rule ${want.ruleId} (rules: ${rules.map((r) => r.id ?? '?').join(', ')}): no copy reaches the DR region`, fix };
@@ -326,7 +326,7 @@ export function judgeTarget(region: string, t: TargetExpectation, facts: TargetF
   );
   if (t.exports && facts.dataTiering) {
     const why = exportUnsupported({ kind: t.kind, id: t.id, dataTiering: true, clusterMode: facts.clusterMode, tags: {} })!;
-    checks.push({ ...base, subject: `${base.subject} DR copy`, state: 'fail', detail: `export impossible: ${why.split(':').slice(1).join(':').trim().split(';')[0]}`, fix: `move ${t.id} to a plan with export.enabled false (snapshots only), or to a node type without data tiering (e.g. r6g/r7g)` });
+    checks.push({ ...base, subject: `${base.subject} DR copy`, state: 'fail', detail: `export impossible: ${why.split(';')[0]}`, fix: `move ${t.id} to a plan with export.enabled false (snapshots only), or to a node type without data tiering (e.g. r6g/r7g)` });
   }
   const dbs = facts.drCopy?.evidence.databases;
   if ((facts.clusterMode || serverless) && dbs) {

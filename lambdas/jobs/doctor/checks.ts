@@ -106,7 +106,8 @@ export interface DoctorRun {
 /** Denied, throttled (also when the retries gave up), or another failure. */
 function lookFailure(err: unknown): LookFailure {
   const name = errorName(err);
-  if (/AccessDenied|UnauthorizedOperation|NotAuthorized|AuthorizationError|AuthorizationFailure/.test(name)) return 'denied';
+  // S3 answers a denied HEAD with a bare 403 (`Forbidden`); SNS says `AuthorizationError`.
+  if (/AccessDenied|UnauthorizedOperation|NotAuthorized|AuthorizationError|AuthorizationFailure|^Forbidden$/.test(name)) return 'denied';
   if (isThrottling(err) || (name === 'RetriesExhaustedError' && isThrottling((err as Error).cause))) return 'throttled';
   return 'other';
 }
@@ -234,6 +235,11 @@ async function targetChecks(region: string, t: TargetExpectation, clients: Docto
 async function replicationCheck(ref: CopyRef, clients: DoctorClients): Promise<DoctorCheck> {
   const key = exportObjectKey(ref.exportName, 1);
   const base: Base = { section: 'buckets', region: ref.region, subject: `export bucket ${ref.bucket} replication of ${key}` };
-  const status = await look(base, 's3:GetObject', () => objectReplicationStatus(clients.s3(ref.region), ref.bucket, key, clients.wrap));
-  return status.ok ? judgeObjectReplication(ref.region, ref.bucket, key, status.value) : status.check;
+  try {
+    const status = await look(base, 's3:GetObject', () => objectReplicationStatus(clients.s3(ref.region), ref.bucket, key, clients.wrap));
+    return status.ok ? judgeObjectReplication(ref.region, ref.bucket, key, status.value) : status.check;
+  } catch (err) {
+    if (!(err instanceof NoSuchBucketError)) throw err;
+    return { ...base, state: 'fail', detail: 'the export bucket does not exist', fix: 'deploy the stacks' };
+  }
 }
