@@ -18,7 +18,7 @@ import { ELASTICACHE_ACL_PERMISSIONS, elastiCacheBucketAccessRoute, elastiCacheC
 import { CONFIG_HASH_OUTPUT, configHash, drillsIn, recoveryBucketName, scheduleGroupName, stackNames } from '../../../lib/deployment';
 import { describeError } from '../../../lambdas/adapters/errors';
 import { throttleRetry } from '../../../lambdas/adapters/retry';
-import { sdkClientConfig } from '../../../lambdas/adapters/runtime';
+import { sdkClientConfig, TUNING } from '../../../lambdas/adapters/runtime';
 import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names';
 import { DEFAULT_DRILL_NODE_TYPE } from '../../../lambdas/domain/drill-select';
 import { countChecks, type DoctorCheck, doctorExitCode, sortChecks } from '../../../lambdas/domain/doctor/check';
@@ -219,7 +219,6 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
     if (!clients.has(key)) clients.set(key, make());
     return clients.get(key) as T;
   };
-  const wrap = throttleRetry(aws.clock, aws.clock.now() + 120_000, 100);
 
   // Recovery points first: the newest snapshot of each target sizes the drill's node type.
   let status: StatusReport | undefined;
@@ -231,6 +230,8 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
   }
   const newestSnapshots = new Map((status?.rows ?? []).filter((r) => r.what === 'snapshot' && r.name).map((r) => [r.target, r.name!]));
   const copies = new Map((status?.copies ?? []).map((c) => [c.target, newestCopies(c)]));
+  // Throttled calls are retried for up to 2 minutes from here (status has its own budget).
+  const wrap = throttleRetry(aws.clock, aws.clock.now() + 120_000, TUNING.throttleDelayMs);
   const run = await runDoctorChecks(
     {
       regions: doctorRegions(config, account, (r) => aws.partition(r)),
