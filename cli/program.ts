@@ -9,6 +9,7 @@ import type { CliEnv } from './aws';
 import { version } from '../package.json';
 import { backupCommand } from './commands/backup/command';
 import { compareCommand } from './commands/compare/command';
+import { doctorCommand } from './commands/doctor/command';
 import { drillCommand } from './commands/drill/command';
 import { migrateCommand } from './commands/migrate/command';
 import { pruneCommand } from './commands/prune/command';
@@ -28,6 +29,7 @@ export function createProgram(env: CliEnv = {}): Command {
     .showHelpAfterError()
     .exitOverride();
   statusCommand(program, env);
+  doctorCommand(program, env);
   restoreCommand(program, env);
   drillCommand(program, env);
   migrateCommand(program);

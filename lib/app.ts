@@ -1,6 +1,7 @@
-import { App, CfnParameter, CfnRule, Fn, Tags, Validations } from 'aws-cdk-lib';
+import { App, CfnOutput, CfnParameter, CfnRule, Fn, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { RedisDrConfig } from './config';
+import { CONFIG_HASH_OUTPUT, configHash, stackNames } from './deployment';
 import { RecoveryStorageChecks } from './nag/recovery-storage-checks';
 import { DrStack } from './stacks/dr-stack';
 import { PrimaryStack } from './stacks/primary-stack';
@@ -12,10 +13,7 @@ export interface RedisDrStacks {
   readonly dr: DrStack;
 }
 
-/** Stack names of a deployment, e.g. `RedisDr-prod-Primary`. */
-export function stackNames(config: Pick<RedisDrConfig, 'name'>): { primary: string; dr: string } {
-  return { primary: `RedisDr-${config.name}-Primary`, dr: `RedisDr-${config.name}-Dr` };
-}
+export { stackNames };
 
 /**
  * Adds one deployment's stacks to `app`: region-bound (the config names both
@@ -44,6 +42,8 @@ export function addRedisDrStacks(app: App, config: RedisDrConfig): RedisDrStacks
     const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
     Tags.of(stack).add(TAGS.managed, 'true', options);
     Tags.of(stack).add('redis-dr:deployment', config.name, options);
+    // What `redis-dr doctor` compares with the local config (a change not yet deployed).
+    new CfnOutput(stack, CONFIG_HASH_OUTPUT, { description: 'Fingerprint of the redis-dr config this stack was deployed from', value: configHash(config) });
     if (config.example) {
       // CloudFormation evaluates rules before it creates or updates anything: an example's
       // placeholders (a VPC of zeros, replace-me ARNs) fail here, not half-way through a deploy.

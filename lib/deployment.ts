@@ -7,6 +7,7 @@
  *
  * Pure: no CDK constructs, no AWS calls (the CLI imports it).
  */
+import { createHash } from 'node:crypto';
 import type { DrillInput, DrillWhere } from '../lambdas/domain/drills/drill';
 import type { FreshnessInput, PruneRunInput } from '../lambdas/domain/plans/plan-input';
 import { analyzeSchedule } from '../lambdas/domain/plans/schedule';
@@ -20,6 +21,37 @@ export const FRESHNESS_BUDGET_SECONDS = 150;
 export const DR_COPY_ALLOWANCE_MINUTES = 120;
 /** Drill interval assumed when the drill cron never repeats within the analysis horizon. */
 const FALLBACK_DRILL_INTERVAL_MINUTES = 7 * 24 * 60;
+
+/** Stack names of a deployment, e.g. `RedisDr-prod-Primary`. */
+export function stackNames(config: Pick<RedisDrConfig, 'name'>): { primary: string; dr: string } {
+  return { primary: `RedisDr-${config.name}-Primary`, dr: `RedisDr-${config.name}-Dr` };
+}
+
+/** The scheduler group of a region's schedules: `redis-dr-<deployment>` (primary), `redis-dr-<deployment>-dr`. */
+export function scheduleGroupName(deployment: string, where: DrillWhere): string {
+  return where === 'primary' ? `redis-dr-${deployment}` : `redis-dr-${deployment}-dr`;
+}
+
+/** The stack output holding {@link configHash} of the config the stack was deployed from. */
+export const CONFIG_HASH_OUTPUT = 'ConfigHash';
+
+/**
+ * A fingerprint of the validated config (defaults filled in): SHA-256 of its
+ * JSON with keys sorted, first 16 hex digits. Both stacks carry it as the
+ * output {@link CONFIG_HASH_OUTPUT}; `redis-dr doctor` compares it with the
+ * local config's to name a config changed since the last deploy. It sees
+ * config changes (and changed defaults of a newer redis-dr), not changes made
+ * in the console.
+ */
+export function configHash(config: RedisDrConfig): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]))
+        : v;
+  return createHash('sha256').update(JSON.stringify(sorted(config))).digest('hex').slice(0, 16);
+}
 
 /** `redis-dr-<deployment>-<account>-<region>`: the recovery bucket of a region (deterministic, so replication needs no cross-region reference). */
 export function recoveryBucketName(deployment: string, account: string, region: string): string {

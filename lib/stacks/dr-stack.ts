@@ -2,6 +2,7 @@ import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config';
+import { scheduleGroupName } from '../deployment';
 import { logRetentionOf } from '../constructs/log-retention';
 import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint';
 import { AlertTopic } from '../constructs/alert-topic';
@@ -41,7 +42,7 @@ export class DrStack extends Stack {
     super(scope, id, props);
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters');
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
-      scheduleGroupName: `redis-dr-${props.config.name}-dr`,
+      scheduleGroupName: scheduleGroupName(props.config.name, 'dr'),
       // Nothing to keep in a group: a retained one of a fixed name would fail the retry of a failed first deploy.
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -2,6 +2,7 @@ import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config';
+import { scheduleGroupName } from '../deployment';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue';
 import { AlertTopic } from '../constructs/alert-topic';
 import { DrExport } from '../constructs/dr-export';
@@ -56,7 +57,7 @@ export class PrimaryStack extends Stack {
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters');
     if (config.network?.secretsManagerEndpoint) this.secretsManagerEndpoint = new SecretsManagerEndpoint(this, 'SecretsManagerEndpoint', config.network);
     const group = new scheduler.ScheduleGroup(this, 'Schedules', {
-      scheduleGroupName: `redis-dr-${config.name}`,
+      scheduleGroupName: scheduleGroupName(config.name, 'primary'),
       // Nothing to keep in a group: a retained one of a fixed name would fail the retry of a failed first deploy.
       removalPolicy: RemovalPolicy.DESTROY,
     });

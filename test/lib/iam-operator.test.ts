@@ -6,7 +6,7 @@ import { evaluate, type IamRequest, type PolicyDocument, RECORDED_NAMES, request
 
 /**
  * docs/iam/operator-policy.json: the least-privilege policy for the CLI's AWS
- * commands (status, restore, drill run, prune --dry-run, retention release),
+ * commands (status, doctor, restore, drill run, prune --dry-run, retention release),
  * derived from the calls the CLI's tests make (test/fixtures/iam/calls/cli-*.json)
  * and held to them: every recorded call is allowed by it (IAM simulator), and
  * the file is exactly what the recordings give. After a CLI change re-record
@@ -44,6 +44,9 @@ export function policyResource(resource: string): string {
   }
   if (service === 'states') return `arn:${partition}:states:*:*:${path.startsWith('execution:') ? 'execution:redis-dr-*:*' : 'stateMachine:redis-dr-*'}`;
   if (service === 'secretsmanager') return `arn:${partition}:secretsmanager:*:*:secret:*`;
+  if (service === 'cloudformation') return `arn:${partition}:cloudformation:*:*:stack/RedisDr-*/*`;
+  if (service === 'sns') return `arn:${partition}:sns:*:*:*`;
+  if (service === 'scheduler') return `arn:${partition}:scheduler:*:*:${path.startsWith('schedule-group/') ? 'schedule-group/redis-dr-*' : 'schedule/redis-dr-*/*'}`;
   throw new Error(`no policy pattern for ${resource}: add one to policyResource in ${__filename}`);
 }
 
@@ -63,6 +66,9 @@ async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument
     const word = (w: string) => w.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
     if (service === 'states') return type === 'execution' ? 'DrillExecutions' : 'DrillStateMachines';
     if (service === 'secretsmanager') return 'AuthTokenSecrets';
+    if (service === 'cloudformation') return 'DeploymentStacks';
+    if (service === 'sns') return 'AlertTopics';
+    if (service === 'scheduler') return type.startsWith('schedule-group') ? 'DeploymentScheduleGroups' : 'DeploymentSchedules';
     return `${word(type)}${name.startsWith('rdr-') ? 'RecoveryPoints' : 'Any'}`;
   };
   const statements = [...byResource.entries()]

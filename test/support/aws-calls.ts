@@ -69,6 +69,8 @@ const SERVICES: Record<string, string> = {
   SecretsManagerClient: 'secretsmanager',
   STSClient: 'sts',
   SchedulerClient: 'scheduler',
+  CloudFormationClient: 'cloudformation',
+  CloudWatchClient: 'cloudwatch',
 };
 
 /** Members that carry data or secrets, not names: never recorded (a state machine's `input` is data too). */

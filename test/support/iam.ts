@@ -270,6 +270,15 @@ export async function requestsOfCall(
           return [{ action: versioned('s3:PutObject', 'Tagging'), resource: object(), context: { 's3:RequestObjectTagKeys': tagKeys } }];
         case 'DeleteObject':
           return [{ action: versioned('s3:DeleteObject', ''), resource: object(), context: {} }];
+        // Bucket settings (redis-dr doctor): each read is its own bucket-level action.
+        case 'GetBucketVersioning':
+        case 'GetBucketPolicy':
+        case 'GetBucketAcl':
+          return [{ action: `s3:${call.operation}`, resource: `arn:aws:s3:::${names.bucket(input)}`, context: {} }];
+        case 'GetBucketReplication':
+          return [{ action: 's3:GetReplicationConfiguration', resource: `arn:aws:s3:::${names.bucket(input)}`, context: {} }];
+        case 'GetObjectLockConfiguration':
+          return [{ action: 's3:GetBucketObjectLockConfiguration', resource: `arn:aws:s3:::${names.bucket(input)}`, context: {} }];
         case 'ListObjectsV2':
           return [{ action: 's3:ListBucket', resource: `arn:aws:s3:::${names.bucket(input)}`, context: input.Prefix === undefined ? {} : { 's3:prefix': input.Prefix } }];
       }
@@ -280,6 +289,7 @@ export async function requestsOfCall(
       break;
     case 'sns':
       if (call.operation === 'Publish') return [{ action: 'sns:Publish', resource: names.topic(input), context: {} }];
+      if (call.operation === 'ListSubscriptionsByTopic') return [{ action: 'sns:ListSubscriptionsByTopic', resource: names.topic(input), context: {} }];
       break;
     case 'lambda':
       if (call.operation === 'Invoke') return [{ action: 'lambda:InvokeFunction', resource: names.functionArn(input), context: {} }];
@@ -293,6 +303,20 @@ export async function requestsOfCall(
       return requestsOf('secretsmanager', call.operation, { SecretId: names.secret(input) }, ownedTags, standIns);
     case 'scheduler':
       if (call.operation === 'GetScheduleGroup') return [{ action: 'scheduler:GetScheduleGroup', resource: names.scheduleGroup(input), context: {} }];
+      if (call.operation === 'ListSchedules') return [{ action: 'scheduler:ListSchedules', resource: '*', context: {} }];
+      if (call.operation === 'GetSchedule') {
+        const group = names.scheduleGroup({ Name: input.GroupName });
+        return [{ action: 'scheduler:GetSchedule', resource: `${group.replace(':schedule-group/', ':schedule/')}/${input.Name}`, context: {} }];
+      }
+      break;
+    case 'cloudformation':
+      if (call.operation === 'DescribeStacks') {
+        return [{ action: 'cloudformation:DescribeStacks', resource: `arn:aws:cloudformation:${standIns.region}:${standIns.account}:stack/${input.StackName}/*`, context: {} }];
+      }
+      break;
+    case 'cloudwatch':
+      // A listing by name prefix: authorized on every alarm.
+      if (call.operation === 'DescribeAlarms') return [{ action: 'cloudwatch:DescribeAlarms', resource: '*', context: {} }];
       break;
     case 'sts':
       return []; // GetCallerIdentity needs no permission.

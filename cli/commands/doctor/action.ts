@@ -1,0 +1,288 @@
+/**
+ * `redis-dr doctor -c <config> [--json]`: a read-only first-contact check
+ * of a deployed config, both regions. The infrastructure checks are the
+ * doctor job's (lambdas/jobs/doctor/checks.ts); recovery points and drills
+ * are what `redis-dr status` measures (the freshness monitor's code), and
+ * coverage what `status --coverage` lists, turned into checks here.
+ *
+ * Exit 0 when every check passes or only warns, 1 when any fails (a check
+ * that could not look fails), 2 for usage, a bad config, or missing or
+ * another account's credentials (one line, from runAwsCommand).
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { RedisDrConfig } from '../../../lib/config';
+import { ELASTICACHE_ACL_PERMISSIONS, elastiCacheBucketAccessRoute, elastiCacheCanonicalUserId } from '../../../lib/constructs/elasticache-s3-access';
+import { CONFIG_HASH_OUTPUT, configHash, drillsIn, recoveryBucketName, scheduleGroupName, stackNames } from '../../../lib/deployment';
+import { describeError } from '../../../lambdas/adapters/aws/errors';
+import { throttleRetry } from '../../../lambdas/adapters/aws/retry';
+import { sdkClientConfig, TUNING } from '../../../lambdas/adapters/aws/runtime';
+import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names';
+import { DEFAULT_DRILL_NODE_TYPE } from '../../../lambdas/domain/drills/select';
+import { countChecks, type DoctorCheck, doctorExitCode, sortChecks } from '../../../lambdas/domain/doctor/check';
+import type { BucketExpectation, TargetExpectation } from '../../../lambdas/domain/doctor/judge';
+import { type CopyRef, type DoctorRegion, runDoctorChecks } from '../../../lambdas/jobs/doctor/checks';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws';
+import { collectCoverage } from '../status/coverage';
+import { age, collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../status/action';
+import { plain, type Style, terminalStyle } from '../../table';
+
+/**
+ * Names the stacks' constructs define, repeated here so the CLI does not load
+ * the CDK to run doctor (test/cli/doctor.test.ts pins them to lib/constructs).
+ */
+export const DEPLOYED_NAMES = {
+  /** The stack output naming a region's alert topic (lib/constructs/alert-topic.ts). */
+  alertTopicOutput: 'AlertTopicArn',
+  /** The export bucket's replication rule (lib/constructs/recovery-bucket.ts). */
+  replicationRuleId: 'to-dr-region',
+} as const;
+
+/** What doctor prints with --json. */
+export interface DoctorReport {
+  readonly deployment: string;
+  readonly primaryRegion: string;
+  readonly drRegion: string;
+  readonly account: string;
+  readonly at: string;
+  readonly checks: readonly DoctorCheck[];
+  readonly counts: { readonly pass: number; readonly warn: number; readonly fail: number };
+  readonly exitCode: 0 | 1;
+}
+
+/** The regions' expectations, from the config alone (the names lib/deployment.ts derives). */
+export function doctorRegions(config: RedisDrConfig, account: string, partition: (region: string) => string): DoctorRegion[] {
+  const names = stackNames(config);
+  const exporting = config.plans.some((p) => p.export.enabled);
+  const drBucket = recoveryBucketName(config.name, account, config.dr.region);
+  const bucket = (role: 'export' | 'dr', region: string): BucketExpectation => {
+    const route = elastiCacheBucketAccessRoute(region, config.dr.elastiCacheBucketAccess);
+    return {
+      role,
+      name: recoveryBucketName(config.name, account, region),
+      ...(role === 'export' ? { replicateTo: { bucket: drBucket, ruleId: DEPLOYED_NAMES.replicationRuleId } } : {}),
+      ...(role === 'dr' && config.dr.objectLock ? { objectLock: { mode: config.dr.objectLock.mode, days: config.dr.objectLock.days } } : {}),
+      route,
+      principal: `${region}.elasticache-snapshot.amazonaws.com`,
+      ...(route === 'acl' ? { canonicalUserId: elastiCacheCanonicalUserId(region) } : {}),
+      aclPermissions: ELASTICACHE_ACL_PERMISSIONS[role === 'export' ? 'export' : 'seed'],
+    };
+  };
+  const targets: TargetExpectation[] = config.plans.flatMap((p) => {
+    const drills = (['primary', 'dr'] as const)
+      .filter((where) => drillsIn(p, where))
+      // The DR drill has no snapshot to take the node type from: without drill.nodeType it uses the default.
+      .map((where) => ({ where, nodeType: p.drill.nodeType, ...(where === 'dr' ? { defaultNodeType: DEFAULT_DRILL_NODE_TYPE } : {}) }));
+    const drill = drills.length > 0 ? { drills } : {};
+    return [
+      ...p.targets.replicationGroupIds.map((id) => ({ plan: p.name, kind: 'replication-group' as const, id, exports: p.export.enabled, ...drill })),
+      ...p.targets.serverlessCacheNames.map((id) => ({ plan: p.name, kind: 'serverless-cache' as const, id, exports: p.export.enabled })),
+    ];
+  });
+  return (['primary', 'dr'] as const).map((where) => {
+    const region = where === 'primary' ? config.primary.region : config.dr.region;
+    return {
+      where,
+      region,
+      stackName: where === 'primary' ? names.primary : names.dr,
+      scheduleGroupArn: `arn:${partition(region)}:scheduler:${region}:${account}:schedule-group/${scheduleGroupName(config.name, where)}`,
+      alarmPrefix: alarmNamePrefix(config.name),
+      buckets: exporting ? [bucket(where === 'primary' ? 'export' : 'dr', region)] : [],
+      targets: where === 'primary' ? targets : [],
+    };
+  });
+}
+
+const RUNBOOK: Record<string, string> = {
+  snapshot: 'docs/runbooks/backups-stopped.md',
+  'exported copy': 'docs/runbooks/dr-copies.md',
+  'verified DR copy': 'docs/runbooks/dr-copies.md',
+  'last good drill': 'docs/runbooks/restore-drill.md',
+};
+
+/** A recovery point age from `status` as a check: ok passes, late fails, none yet warns (its alarm fails later), not measured fails. */
+export function recoveryPointCheck(r: StatusRow): DoctorCheck {
+  const base = { section: 'recovery points', region: r.region, subject: `${r.plan}/${r.target} ${r.what}` } as const;
+  const limit = `limit ${age(r.limitSeconds)}`;
+  switch (r.state) {
+    case 'ok':
+      return { ...base, state: 'pass', detail: `${r.name ?? 'newest'} is ${age(r.ageSeconds ?? 0)} old (${limit})`, fix: null };
+    case 'late':
+      return { ...base, state: 'fail', detail: `${r.name ?? 'newest'} is ${age(r.ageSeconds ?? 0)} old, over its ${limit}`, fix: `see ${RUNBOOK[r.what]}` };
+    case 'missing':
+      return { ...base, state: 'warn', detail: `none yet${r.detail ? ` (${r.detail})` : ''}`, fix: 'normal until the first scheduled run after a deploy; its alarm pages if none comes within the limit' };
+    default:
+      return { ...base, state: 'fail', detail: `not measured: ${r.detail ?? 'unknown error'}`, fix: 'see the error (a missing permission is named in it)' };
+  }
+}
+
+/** A plan's newest drill from `status` as a check: its result and RTO against `drill.rtoMinutes`. */
+export function drillCheck(d: DrillStatus): DoctorCheck {
+  const base = { section: 'drills', region: d.region, subject: `${d.plan} ${d.where} drill` } as const;
+  const run = `npx redis-dr drill run --plan ${d.plan}${d.where === 'dr' ? ' --where dr' : ''}`;
+  if (d.status === 'none') return { ...base, state: 'warn', detail: 'no drill has run yet', fix: `wait for the drill schedule, or start one: ${run}` };
+  if (d.status === 'RUNNING') return { ...base, state: 'warn', detail: `running since ${d.startedAt ?? '?'}`, fix: 'run doctor again when it has finished' };
+  const rto = d.rtoSeconds === null ? 'RTO not reported' : `RTO ${age(d.rtoSeconds)} (objective ${age(d.rtoObjectiveSeconds)})`;
+  const what = `${d.status} ${d.stoppedAt ?? d.startedAt ?? ''}${d.target ? `, ${d.target} from ${d.recoveryPoint ?? '?'}` : ''}`;
+  if (d.status !== 'SUCCEEDED' || d.passed === false) {
+    return { ...base, state: 'fail', detail: `${what}, ${rto}${d.summary ? ` - ${d.summary}` : ''}`, fix: `see docs/runbooks/restore-drill.md (${d.executionArn ?? 'the execution'})` };
+  }
+  if (d.rtoSeconds !== null && d.rtoSeconds > d.rtoObjectiveSeconds) {
+    return { ...base, state: 'fail', detail: `${what}, ${rto}: the objective was missed`, fix: 'see docs/runbooks/restore-drill.md: a larger drill.nodeType, or an RTO objective the restore can meet' };
+  }
+  return { ...base, state: 'pass', detail: `${what}, ${rto}`, fix: null };
+}
+
+/** The recovery point and drill checks from what `status` measured. */
+export function statusChecks(report: StatusReport): DoctorCheck[] {
+  return [
+    ...report.rows.filter((r) => r.what !== 'last good drill').map(recoveryPointCheck),
+    ...report.drills.map(drillCheck),
+    ...report.problems.map((p): DoctorCheck => ({ section: 'recovery points', region: null, subject: 'status', state: 'fail', detail: `not measured: ${p}`, fix: 'see the error (a missing permission is named in it)' })),
+  ];
+}
+
+/** A target's newest complete export in the export bucket and newest verified DR copy, from what status listed. */
+export function newestCopies(c: StatusCopies): { exported?: CopyRef; verifiedDr?: CopyRef } {
+  const all = [...c.points].sort((a, b) => b.recoveryPoint.localeCompare(a.recoveryPoint)).flatMap((p) => p.copies);
+  const ref = (x: { region: string; bucket: string; exportName: string } | undefined): CopyRef | undefined => x && { region: x.region, bucket: x.bucket, exportName: x.exportName };
+  return {
+    exported: ref(all.find((x) => x.where === 'primary' && x.complete)),
+    verifiedDr: ref(all.find((x) => x.where === 'dr' && x.verification === 'ok')),
+  };
+}
+
+/** The report people read: one line per check, by section, then the counts. */
+export function formatDoctor(r: DoctorReport, style: Style = plain): string {
+  const mark = { pass: style('green', 'pass'), warn: style('yellow', 'WARN'), fail: style(['red', 'bold'], 'FAIL') };
+  const lines = [`redis-dr doctor ${r.deployment}: primary ${r.primaryRegion}, DR ${r.drRegion}, account ${r.account}, at ${r.at}`];
+  let section = '';
+  for (const c of r.checks) {
+    if (c.section !== section) {
+      section = c.section;
+      lines.push('', section);
+    }
+    lines.push(`  ${mark[c.state]}  ${c.region ? `${c.region}  ` : ''}${c.subject}: ${c.detail}${c.fix ? ` -> ${c.fix}` : ''}`);
+  }
+  const { pass, warn, fail } = r.counts;
+  lines.push('', `${pass} passed, ${warn} warning(s), ${fail} failed.`);
+  lines.push(fail > 0 ? style(['red', 'bold'], 'Not ready: fix the FAIL lines (each names its fix), then run doctor again.') : style('green', 'Ready: nothing failed.'));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The `doctor` command's action (loaded only when the command runs; options: ./command.ts). */
+export async function doctorAction(o: { config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
+  const config = loadCliConfig(o.config);
+  const aws = new CliAws(config, env);
+  await runAwsCommand('doctor', aws, async () => {
+    const report = await collectDoctor(config, aws, `npx cdk deploy --all -c config=${o.config}`);
+    process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report, terminalStyle()));
+    return report.exitCode;
+  });
+}
+
+/** Every check of the deployment (the credentials are known good: runAwsCommand checked them). */
+export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: string): Promise<DoctorReport> {
+  const now = new Date(aws.clock.now());
+  const configured = config.primary.account ?? config.dr.account;
+  // runAwsCommand refused missing credentials and another account's; STS may still be unreachable.
+  const caller = await aws.identity().then(
+    (a) => ({ ok: true as const, account: a }),
+    (err: unknown) => ({ ok: false as const, problem: describeError(err) }),
+  );
+  const account = caller.ok ? caller.account : await aws.account();
+  const checks: DoctorCheck[] = [
+    caller.ok
+      ? {
+          section: 'credentials',
+          region: null,
+          subject: `account ${account}`,
+          state: 'pass',
+          detail: configured ? 'the account the config names (primary.account)' : "the config names no account: the caller's is checked",
+          fix: null,
+        }
+      : {
+          section: 'credentials',
+          region: null,
+          subject: `account ${account}`,
+          state: 'warn',
+          detail: `not confirmed: STS GetCallerIdentity failed in both regions (${caller.problem}); the config's account is assumed`,
+          fix: 'check the network route to STS (a VPC endpoint policy, a proxy)',
+        },
+  ];
+
+  const clients = new Map<string, unknown>();
+  const client = <T>(kind: string, region: string, make: () => T): T => {
+    const key = `${kind}@${region}`;
+    if (!clients.has(key)) clients.set(key, make());
+    return clients.get(key) as T;
+  };
+
+  // Recovery points first: the newest snapshot of each target sizes the drill's node type.
+  let status: StatusReport | undefined;
+  let statusProblem: string | undefined;
+  try {
+    status = await collectStatus(config, aws);
+  } catch (err) {
+    statusProblem = describeError(err);
+  }
+  const newestSnapshots = new Map((status?.rows ?? []).filter((r) => r.what === 'snapshot' && r.name).map((r) => [r.target, r.name!]));
+  const copies = new Map((status?.copies ?? []).map((c) => [c.target, newestCopies(c)]));
+  // Throttled calls are retried for up to 2 minutes from here (status has its own budget).
+  const wrap = throttleRetry(aws.clock, aws.clock.now() + 120_000, TUNING.throttleDelayMs);
+  const run = await runDoctorChecks(
+    {
+      regions: doctorRegions(config, account, (r) => aws.partition(r)),
+      configHash: configHash(config),
+      configHashOutput: CONFIG_HASH_OUTPUT,
+      alertTopicOutput: DEPLOYED_NAMES.alertTopicOutput,
+      deploy,
+      now,
+      newestSnapshots,
+      copies,
+    },
+    {
+      cloudformation: (region) => client('cloudformation', region, () => new CloudFormationClient({ region, ...sdkClientConfig() })),
+      cloudwatch: (region) => client('cloudwatch', region, () => new CloudWatchClient({ region, ...sdkClientConfig() })),
+      scheduler: (region) => client('scheduler', region, () => new SchedulerClient({ region, ...sdkClientConfig() })),
+      sns: (region) => client('sns', region, () => new SNSClient({ region, ...sdkClientConfig() })),
+      s3: (region) => aws.s3(region),
+      elasticache: (region) => aws.elasticache(region),
+      wrap,
+    },
+  );
+  checks.push(...run.checks);
+
+  // With no stack deployed, every age is "missing": one line says why instead.
+  if (run.deployed.length === 0) {
+    checks.push({ section: 'recovery points', region: null, subject: 'recovery points and drills', state: 'fail', detail: 'not measured: no stack of the deployment is deployed', fix: `deploy first: ${deploy}` });
+  } else if (status) {
+    checks.push(...statusChecks(status));
+  } else {
+    checks.push({ section: 'recovery points', region: null, subject: 'recovery points and drills', state: 'fail', detail: `not measured: ${statusProblem}`, fix: 'see the error (a missing permission is named in it)' });
+  }
+
+  const coverage = await collectCoverage(config, aws);
+  for (const c of coverage.caches.filter((x) => x.state === 'unprotected')) {
+    checks.push({ section: 'coverage', region: c.region, subject: `${c.kind} ${c.id}`, state: 'warn', detail: 'unprotected: no plan protects it', fix: "add it to a plan's targets (or tag it for a selectByTags plan) and deploy, if it holds data worth keeping" });
+  }
+  for (const p of coverage.problems) checks.push({ section: 'coverage', region: null, subject: 'caches', state: 'fail', detail: `not listed: ${p}`, fix: 'grant the permissions named' });
+  if (coverage.unprotected === 0 && coverage.problems.length === 0) {
+    const protectedCount = coverage.caches.filter((c) => c.state === 'protected').length;
+    checks.push({ section: 'coverage', region: null, subject: 'caches', state: 'pass', detail: `${protectedCount} protected, none unprotected (${coverage.caches.length} listed in both regions)`, fix: null });
+  }
+
+  const sorted = sortChecks(checks);
+  return {
+    deployment: config.name,
+    primaryRegion: config.primary.region,
+    drRegion: config.dr.region,
+    account,
+    at: now.toISOString(),
+    checks: sorted,
+    counts: countChecks(sorted),
+    exitCode: doctorExitCode(sorted),
+  };
+}

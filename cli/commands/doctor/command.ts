@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import type { CliEnv } from '../../aws';
+import { DEFAULT_CONFIG_FILE } from '../../options';
+
+/** Defines `redis-dr doctor` (options and help); its action module loads only when it runs. */
+export function doctorCommand(program: Command, env: CliEnv = {}): void {
+  program
+    .command('doctor')
+    .description(
+      'read-only check of a deployed config in both regions: stacks in sync, schedules, alert subscriptions, buckets, targets, recovery points, drills, alarms, coverage; exit 0 all pass or only warnings, 1 any check failed, 2 usage, bad config or no credentials',
+    )
+    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('--json', 'print the checks as JSON')
+    .action(async (o: { config: string; json?: boolean }) => (await import('./action.js')).doctorAction(o, env));
+}

@@ -1,0 +1,27 @@
+/**
+ * CloudFormation, read only: a deployed stack's status and outputs
+ * (`redis-dr doctor`).
+ */
+import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { StackFacts } from '../../domain/doctor/judge.js';
+import type { CallWrapper } from './elasticache.js';
+
+const direct: CallWrapper = (call) => call();
+
+/**
+ * The stack named `name`; `undefined` when it does not exist (CloudFormation
+ * answers a `ValidationError` "Stack with id … does not exist").
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html
+ */
+export async function describeStack(client: CloudFormationClient, name: string, wrap: CallWrapper = direct): Promise<StackFacts | undefined> {
+  try {
+    const out = await wrap(() => client.send(new DescribeStacksCommand({ StackName: name })));
+    const stack = out.Stacks?.[0];
+    if (!stack) return undefined;
+    const outputs = Object.fromEntries((stack.Outputs ?? []).filter((o) => o.OutputKey).map((o) => [o.OutputKey!, o.OutputValue ?? '']));
+    return { name: stack.StackName ?? name, status: stack.StackStatus ?? 'UNKNOWN', statusReason: stack.StackStatusReason || undefined, outputs };
+  } catch (err) {
+    if ((err as Error).name === 'ValidationError' && /does not exist/.test((err as Error).message)) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,439 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeCacheClustersCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-elasticache';
+import {
+  GetBucketAclCommand,
+  GetBucketPolicyCommand,
+  GetBucketReplicationCommand,
+  GetBucketVersioningCommand,
+  GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { GetScheduleCommand, GetScheduleGroupCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DEPLOYED_NAMES, type DoctorReport } from '../../../../cli/commands/doctor/action';
+import { ALERT_TOPIC_OUTPUT } from '../../../../lib/constructs/alert-topic';
+import { REPLICATION_RULE_ID } from '../../../../lib/constructs/recovery-bucket';
+import { loadConfig } from '../../../../lib/config';
+import { configHash } from '../../../../lib/deployment';
+import { FakeClock } from '../../../support/fakes';
+import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws';
+import { runInProcess } from '../../support/in-process';
+
+// One plan (sessions: sessions-prod, exports, drills in both regions), eu-west-1 → eu-central-1 (both default regions: the ACL route).
+const CONFIG = 'test/fixtures/config/status-one-target.json';
+const PRIMARY = 'eu-west-1';
+const DR = 'eu-central-1';
+const NOW = Date.parse('2026-11-21T10:00:00Z');
+const HASH = configHash(loadConfig(CONFIG));
+const EXPORT_BUCKET = `redis-dr-example-${ACCOUNT}-${PRIMARY}`;
+const DR_BUCKET = `redis-dr-example-${ACCOUNT}-${DR}`;
+const CANONICAL_ELASTICACHE = '540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353';
+const PRIMARY_SM = `arn:aws:states:${PRIMARY}:${ACCOUNT}:stateMachine:redis-dr-example-primary-drill`;
+const DR_SM = `arn:aws:states:${DR}:${ACCOUNT}:stateMachine:redis-dr-example-dr-drill`;
+const OURS = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'example', 'redis-dr:plan': 'sessions', 'redis-dr:source': 'sessions-prod' };
+
+const aws = fakeAws();
+const cfn = mockClient(CloudFormationClient);
+const cw = mockClient(CloudWatchClient);
+const scheduler = mockClient(SchedulerClient);
+const sns = mockClient(SNSClient);
+let clock: FakeClock;
+
+const run = (...args: string[]) => runInProcess(['doctor', '-c', CONFIG, ...args], { clock });
+const regionOf = (getClient: () => { config: { region: () => Promise<string> } }) => getClient().config.region();
+const topicArn = (region: string) => `arn:aws:sns:${region}:${ACCOUNT}:RedisDr-example-AlertsTopic`;
+const denied = (action: string) => Object.assign(new Error(`User: arn:aws:iam::${ACCOUNT}:user/ops is not authorized to perform: ${action}`), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+
+/** What the account holds; each test changes one thing. */
+let world: {
+  stacks: Record<string, { status: string; hash?: string } | undefined>;
+  schedules: Record<string, { name: string; state: string; expression: string; description: string }[]>;
+  subscriptions: Record<string, string[]>;
+  versioning: Record<string, string | undefined>;
+  replication: { ID: string; Status: string; Destination: { Bucket: string } }[] | undefined;
+  alarms: { AlarmName: string; StateValue: string; StateReason?: string }[];
+  dataTiering: boolean;
+  cacheSize: string;
+  drCopyBytes: number;
+  replicationStatus: string | undefined;
+};
+
+function healthyWorld(): typeof world {
+  return {
+    stacks: { [PRIMARY]: { status: 'CREATE_COMPLETE', hash: HASH }, [DR]: { status: 'UPDATE_COMPLETE', hash: HASH } },
+    schedules: {
+      [PRIMARY]: [
+        { name: 'SnapshotsPlansessions-a1', state: 'ENABLED', expression: 'cron(0 0/2 * * ? *)', description: 'redis-dr snapshots for plan sessions' },
+        { name: 'DrillsPlansessions-b2', state: 'ENABLED', expression: 'cron(0 4 ? * MON *)', description: 'redis-dr primary restore drill for plan sessions' },
+      ],
+      [DR]: [{ name: 'DrillsPlansessions-c3', state: 'ENABLED', expression: 'cron(0 5 ? * MON *)', description: 'redis-dr dr restore drill for plan sessions' }],
+    },
+    subscriptions: { [PRIMARY]: [`${topicArn(PRIMARY)}:0b1c`], [DR]: [`${topicArn(DR)}:9f8e`] },
+    versioning: { [EXPORT_BUCKET]: 'Enabled', [DR_BUCKET]: 'Enabled' },
+    replication: [{ ID: 'to-dr-region', Status: 'Enabled', Destination: { Bucket: `arn:aws:s3:::${DR_BUCKET}` } }],
+    alarms: [
+      { AlarmName: 'redis-dr-example-recovery-point-age-sessions', StateValue: 'OK' },
+      { AlarmName: 'redis-dr-example-verified-copy-age-sessions', StateValue: 'OK' },
+    ],
+    dataTiering: false,
+    cacheSize: '512 MB',
+    drCopyBytes: 512 * 1024 ** 2,
+    replicationStatus: 'COMPLETED',
+  };
+}
+
+function installAccount(): void {
+  for (const m of [cfn, cw, scheduler, sns]) m.reset();
+  cfn.on(DescribeStacksCommand).callsFake(async (i: { StackName: string }, getClient) => {
+    const region = await regionOf(getClient);
+    const s = world.stacks[region];
+    if (!s || !i.StackName.startsWith('RedisDr-example-')) throw Object.assign(new Error(`Stack with id ${i.StackName} does not exist`), { name: 'ValidationError' });
+    const outputs = [{ OutputKey: 'AlertTopicArn', OutputValue: topicArn(region) }, ...(s.hash ? [{ OutputKey: 'ConfigHash', OutputValue: s.hash }] : [])];
+    return { Stacks: [{ StackName: i.StackName, StackStatus: s.status, CreationTime: new Date(NOW - 86_400_000), Outputs: outputs }] };
+  });
+  scheduler.on(GetScheduleGroupCommand).callsFake(async (_i: unknown, getClient) => ({ CreationDate: new Date(NOW - 86_400_000), State: 'ACTIVE', Name: (await regionOf(getClient)) }));
+  scheduler.on(ListSchedulesCommand).callsFake(async (_i: unknown, getClient) => ({ Schedules: world.schedules[await regionOf(getClient)]!.map((s) => ({ Name: s.name, State: s.state })) }));
+  scheduler.on(GetScheduleCommand).callsFake(async (i: { Name: string }, getClient) => {
+    const s = world.schedules[await regionOf(getClient)]!.find((x) => x.name === i.Name)!;
+    return { Name: s.name, State: s.state, ScheduleExpression: s.expression, ScheduleExpressionTimezone: 'Europe/Berlin', Description: s.description };
+  });
+  sns.on(ListSubscriptionsByTopicCommand).callsFake(async (i: { TopicArn: string }, getClient) => ({
+    Subscriptions: world.subscriptions[await regionOf(getClient)]!.map((arn) => ({ SubscriptionArn: arn, Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: i.TopicArn })),
+  }));
+  cw.on(DescribeAlarmsCommand).resolves({}).callsFake(async () => ({ MetricAlarms: world.alarms }));
+
+  const s3 = aws.s3;
+  s3.on(GetBucketVersioningCommand).callsFake((i: { Bucket: string }) => {
+    if (!(i.Bucket in world.versioning)) throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
+    return { Status: world.versioning[i.Bucket] };
+  });
+  s3.on(GetBucketReplicationCommand).callsFake(() => {
+    if (!world.replication) throw Object.assign(new Error('The replication configuration was not found'), { name: 'ReplicationConfigurationNotFoundError' });
+    return { ReplicationConfiguration: { Role: 'arn:aws:iam::111122223333:role/x', Rules: world.replication } };
+  });
+  s3.on(ListObjectsV2Command, { Bucket: DR_BUCKET }).callsFake((i: { Prefix?: string }) => {
+    const keys = [...(aws.state.objects.get(DR_BUCKET)?.keys() ?? [])].filter((k) => k.startsWith(i.Prefix ?? '')).sort();
+    return { Contents: keys.map((Key) => ({ Key, Size: world.drCopyBytes })), IsTruncated: false };
+  });
+  s3.on(HeadObjectCommand).callsFake(() => ({ ReplicationStatus: world.replicationStatus, ContentLength: 1024 }));
+  s3.on(GetObjectLockConfigurationCommand).rejects(Object.assign(new Error('Object Lock configuration does not exist for this bucket'), { name: 'ObjectLockConfigurationNotFoundError' }));
+  s3.on(GetBucketPolicyCommand).callsFake(async (_i: unknown, getClient: () => S3Client) => {
+    const region = await getClient().config.region();
+    return { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: `${region}.elasticache-snapshot.amazonaws.com` }, Action: 's3:GetObject', Resource: '*' }] }) };
+  });
+  s3.on(GetBucketAclCommand).resolves({
+    Owner: { ID: 'owner' },
+    Grants: [
+      { Grantee: { Type: 'CanonicalUser', ID: 'owner' }, Permission: 'FULL_CONTROL' },
+      ...['READ', 'WRITE', 'READ_ACP'].map((Permission) => ({ Grantee: { Type: 'CanonicalUser' as const, ID: CANONICAL_ELASTICACHE }, Permission: Permission as 'READ' })),
+    ],
+  });
+  aws.ec.on(DescribeReplicationGroupsCommand, { ReplicationGroupId: 'sessions-prod' }).callsFake(() => ({
+    ReplicationGroups: [
+      {
+        ReplicationGroupId: 'sessions-prod',
+        Status: 'available',
+        Engine: 'redis',
+        ClusterEnabled: false,
+        CacheNodeType: world.dataTiering ? 'cache.r6gd.xlarge' : 'cache.r7g.large',
+        DataTiering: world.dataTiering ? 'enabled' : 'disabled',
+        MemberClusters: ['sessions-prod-001', 'sessions-prod-002'],
+        NodeGroups: [{ NodeGroupId: '0001' }],
+      },
+    ],
+  }));
+  aws.ec.on(DescribeSnapshotsCommand, { SnapshotName: 'rdr-sessions-prod-20261121-0900' }).callsFake(() => ({
+    Snapshots: [
+      {
+        SnapshotName: 'rdr-sessions-prod-20261121-0900',
+        SnapshotStatus: 'available',
+        Engine: 'redis',
+        EngineVersion: '7.1.0',
+        CacheNodeType: world.dataTiering ? 'cache.r6gd.xlarge' : 'cache.r7g.large',
+        NumNodeGroups: 1,
+        NodeSnapshots: [{ NodeGroupId: '0001', CacheSize: world.cacheSize, SnapshotCreateTime: new Date('2026-11-21T09:00:30Z') }],
+      },
+    ],
+  }));
+  aws.ec.on(DescribeCacheClustersCommand).resolves({ CacheClusters: [{ CacheClusterId: 'sessions-prod-001', Engine: 'redis', EngineVersion: '7.1.0', CacheNodeType: 'cache.r7g.large' }] });
+}
+
+/** Fresh recovery points, a verified DR copy, drills passed in both regions, every cache protected (as in status.test.ts). */
+function healthyRecoveryPoints(): void {
+  const snapshot = (name: string, createdAt: string, tags: Record<string, string> = {}) =>
+    aws.state.snapshots.set(name, { name, target: 'sessions-prod', status: 'available', createdAt: new Date(createdAt), tags: { ...OURS, 'redis-dr:tier': 'hourly', ...tags } });
+  snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z');
+  snapshot('rdr-sessions-prod-20261121-0700', '2026-11-21T07:00:30Z', { 'redis-dr:exported': '2026-11-21T07:30:00Z' });
+  aws.state.objects.set(
+    DR_BUCKET,
+    new Map([
+      [
+        'rdr-sessions-prod-20261121-0700-0001.rdb',
+        { 'redis-dr:plan': 'sessions', 'redis-dr:tier': 'hourly', 'redis-dr:created': '2026-11-21T07:00:30.000Z', 'redis-dr:shard': '0001/0001', 'redis-dr:engine': 'redis 7.1', 'redis-dr:verified': 'ok', 'redis-dr:rdb': 'v=11 keys=10 expires=0 string=10' },
+      ],
+    ]),
+  );
+  aws.state.objects.set(
+    EXPORT_BUCKET,
+    new Map([['rdr-sessions-prod-20261121-0700-0001.rdb', { 'redis-dr:plan': 'sessions', 'redis-dr:tier': 'hourly', 'redis-dr:created': '2026-11-21T07:00:30.000Z', 'redis-dr:shard': '0001/0001', 'redis-dr:engine': 'redis 7.1' }]]),
+  );
+  for (const [sm, stop, rto] of [
+    [PRIMARY_SM, '2026-11-20T04:20:00Z', 750],
+    [DR_SM, '2026-11-20T05:20:00Z', 1_500],
+  ] as const) {
+    drill(sm, 'SUCCEEDED', stop, { ok: true, rtoSeconds: rto, subject: 'PASSED' });
+  }
+  aws.state.caches.push({ region: PRIMARY, kind: 'replication-group', id: 'sessions-prod', engine: 'redis' });
+}
+
+function drill(stateMachineArn: string, status: string, stop: string, report: Record<string, unknown>): void {
+  const input = JSON.stringify({ deployment: 'example', plan: 'sessions' });
+  const choice = { target: 'sessions-prod', recoveryPoint: 'rdr-sessions-prod-20261120-0400' };
+  const stopDate = new Date(stop);
+  aws.state.executions.push({
+    executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:run-${aws.state.executions.length}`,
+    stateMachineArn,
+    status,
+    startDate: new Date(stopDate.getTime() - 1_800_000),
+    stopDate,
+    input,
+    ...(status === 'SUCCEEDED' ? { output: JSON.stringify({ input: JSON.parse(input), drill: { choice, report } }) } : { error: 'DrillFailed' }),
+    history: reportHistory(report, choice),
+  });
+}
+
+beforeEach(() => {
+  aws.reset();
+  aws.state.credentials = true;
+  world = healthyWorld();
+  installAccount();
+  healthyRecoveryPoints();
+  clock = new FakeClock(NOW);
+});
+
+const report = async (): Promise<{ code: number; report: DoctorReport; stderr: string }> => {
+  const r = await run('--json');
+  return { code: r.code, report: JSON.parse(r.stdout) as DoctorReport, stderr: r.stderr };
+};
+const failing = (r: DoctorReport) => r.checks.filter((c) => c.state === 'fail');
+const line = (text: string, subject: string) => text.split('\n').find((l) => l.includes(subject)) ?? `(no line with ${subject})`;
+
+describe('doctor', () => {
+  it('looks for the names the constructs give (without loading the CDK at run time)', () => {
+    expect(DEPLOYED_NAMES).toEqual({ alertTopicOutput: ALERT_TOPIC_OUTPUT, replicationRuleId: REPLICATION_RULE_ID });
+  });
+
+  it('a healthy deployment passes every check: exit 0, one line per check, each section present', async () => {
+    const r = await run();
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`redis-dr doctor example: primary ${PRIMARY}, DR ${DR}, account ${ACCOUNT}, at 2026-11-21T10:00:00.000Z`);
+    expect(r.stdout).not.toMatch(/FAIL|WARN/);
+    for (const section of ['credentials', 'stacks', 'schedules', 'alerts', 'buckets', 'targets', 'recovery points', 'drills', 'alarms', 'coverage']) {
+      expect(r.stdout.split('\n'), section).toContain(section);
+    }
+    expect(line(r.stdout, 'RedisDr-example-Primary config')).toContain(`deployed from this config (ConfigHash ${HASH})`);
+    expect(line(r.stdout, 'redis-dr snapshots for plan sessions')).toMatch(/pass {2}eu-west-1 {2}.*enabled, next run 2026-11-21T11:00:00.000Z/);
+    expect(line(r.stdout, `export bucket ${EXPORT_BUCKET} replication`)).toContain(`rule to-dr-region Enabled to s3://${DR_BUCKET}`);
+    expect(line(r.stdout, `DR bucket ${DR_BUCKET} ElastiCache access`)).toContain('ACL grant (READ, READ_ACP)');
+    expect(line(r.stdout, 'sessions/sessions-prod:')).toContain('redis 7.1.0, cluster mode disabled, 1 shard(s), cache.r7g.large');
+    expect(line(r.stdout, 'sessions/sessions-prod primary drill node')).toContain("cache.r7g.large (13.07 GiB, the snapshot's: drill.nodeType not set) holds rdr-sessions-prod-20261121-0900");
+    expect(line(r.stdout, 'sessions/sessions-prod dr drill node')).toContain('cache.t4g.small (1.37 GiB, the default: drill.nodeType not set) holds rdr-sessions-prod-20261121-0700');
+    expect(line(r.stdout, 'sessions/sessions-prod verified DR copy')).toContain('rdr-sessions-prod-20261121-0700 is 2h 59m old (limit 5h 30m)');
+    expect(line(r.stdout, 'sessions dr drill')).toContain('SUCCEEDED 2026-11-20T05:20:00.000Z, sessions-prod from rdr-sessions-prod-20261120-0400, RTO 25m (objective 45m)');
+    expect(r.stdout).toMatch(/\d+ passed, 0 warning\(s\), 0 failed\./);
+  });
+
+  it('--json prints the same checks as data, with the counts and the exit code', async () => {
+    const { code, report: doc } = await report();
+    expect(code).toBe(0);
+    expect(doc).toMatchObject({ deployment: 'example', account: ACCOUNT, exitCode: 0, counts: { warn: 0, fail: 0 } });
+    expect(doc.checks.every((c) => c.state === 'pass' && c.fix === null)).toBe(true);
+    expect(new Set(doc.checks.map((c) => c.section)).size).toBe(10);
+  });
+
+  it('a topic with only a pending subscription fails: nobody will be paged', async () => {
+    world.subscriptions[DR] = ['PendingConfirmation'];
+    const { code, report: doc } = await report();
+    expect(code).toBe(1);
+    expect(failing(doc)).toEqual([
+      expect.objectContaining({ section: 'alerts', region: DR, detail: 'only unconfirmed subscriptions (email oncall@example.com): nobody will be paged', fix: expect.stringContaining('confirm') }),
+    ]);
+  });
+
+  it('a disabled schedule fails, naming what it starts', async () => {
+    world.schedules[PRIMARY]![0]!.state = 'DISABLED';
+    const { code, report: doc } = await report();
+    expect(code).toBe(1);
+    expect(failing(doc)).toEqual([
+      expect.objectContaining({ section: 'schedules', subject: 'redis-dr snapshots for plan sessions (SnapshotsPlansessions-a1)', detail: expect.stringMatching(/^DISABLED: it never runs/) }),
+    ]);
+  });
+
+  it('a data-tiering target in an exporting plan fails with the alternative; the drill refuses r6gd too', async () => {
+    world.dataTiering = true;
+    const { code, report: doc } = await report();
+    expect(code).toBe(1);
+    const fails = failing(doc).filter((c) => c.section === 'targets');
+    expect(fails.map((c) => c.subject)).toEqual(['sessions/sessions-prod DR copy', 'sessions/sessions-prod primary drill node', 'sessions/sessions-prod dr drill node']);
+    expect(fails[0]).toMatchObject({ detail: expect.stringContaining('export impossible'), fix: expect.stringContaining('export.enabled false') });
+    expect(fails[1]!.detail).toMatch(/\[data-tiering\] cache\.r6gd\.xlarge tiers data to SSD/);
+    expect(fails[2]!.detail).toMatch(/\[data-tiering\] .* was taken on cache\.r6gd\.xlarge/);
+  });
+
+  it("a dataset larger than the DR drill's default node type fails, naming drill.nodeType", async () => {
+    world.cacheSize = '2 GB';
+    world.drCopyBytes = 2 * 1024 ** 3;
+    const { code, report: doc } = await report();
+    expect(code).toBe(1);
+    expect(failing(doc)).toEqual([
+      expect.objectContaining({ subject: 'sessions/sessions-prod dr drill node', detail: expect.stringContaining('[node-memory]'), fix: expect.stringContaining('set drill.nodeType') }),
+    ]);
+  });
+
+  it('an export bucket without replication fails: no copy reaches the DR region', async () => {
+    world.replication = undefined;
+    const { code, report: doc } = await report();
+    expect(code).toBe(1);
+    expect(failing(doc)).toEqual([expect.objectContaining({ subject: `export bucket ${EXPORT_BUCKET} replication`, detail: 'no replication configured: no copy reaches the DR region' })]);
+  });
+
+  it("the newest export's replication: COMPLETED passes, FAILED fails naming the object", async () => {
+    const ok = await report();
+    expect(ok.report.checks.find((c) => c.subject.includes('replication of'))).toMatchObject({
+      state: 'pass',
+      region: PRIMARY,
+      subject: `export bucket ${EXPORT_BUCKET} replication of rdr-sessions-prod-20261121-0700-0001.rdb`,
+      detail: 'COMPLETED',
+    });
+    world.replicationStatus = 'FAILED';
+    const { code, report: doc } = await report();
+    expect(code).toBe(1);
+    expect(failing(doc)).toEqual([expect.objectContaining({ subject: `export bucket ${EXPORT_BUCKET} replication of rdr-sessions-prod-20261121-0700-0001.rdb`, detail: 'FAILED: this copy will not reach the DR bucket' })]);
+    // S3 answers a denied HEAD with a bare 403.
+    aws.s3.on(HeadObjectCommand).rejects(Object.assign(new Error('UnknownError'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } }));
+    expect(failing((await report()).report)).toEqual([expect.objectContaining({ detail: expect.stringMatching(/^not checked: access denied, needs s3:GetObject/) })]);
+  });
+
+  it('dr.objectLock: the DR bucket must have Object Lock with that default retention', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-'));
+    const file = join(dir, 'locked.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(CONFIG, 'utf8')), $schema: undefined, dr: { ...JSON.parse(readFileSync(CONFIG, 'utf8')).dr, objectLock: { mode: 'COMPLIANCE', days: 35 } } }));
+    const hash = configHash(loadConfig(file));
+    world.stacks = { [PRIMARY]: { status: 'CREATE_COMPLETE', hash }, [DR]: { status: 'CREATE_COMPLETE', hash } };
+    const lockOf = async () => {
+      const r = await runInProcess(['doctor', '-c', file, '--json'], { clock });
+      return { code: r.code, check: (JSON.parse(r.stdout) as DoctorReport).checks.find((c) => c.subject.endsWith('Object Lock')) };
+    };
+    // No Object Lock on the bucket (the handler of installAccount): it cannot be added later.
+    expect(await lockOf()).toEqual({ code: 1, check: expect.objectContaining({ state: 'fail', region: DR, fix: expect.stringContaining('only be turned on when a bucket is created') }) });
+    aws.s3.on(GetObjectLockConfigurationCommand).resolves({ ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 35 } } } });
+    expect(await lockOf()).toEqual({ code: 0, check: expect.objectContaining({ state: 'pass', detail: 'COMPLIANCE 35 days' }) });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('credentials of another account than the config names: one line, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-'));
+    const file = join(dir, 'other.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(CONFIG, 'utf8')), $schema: undefined, primary: { region: PRIMARY, account: '999988887777' } }));
+    const r = await runInProcess(['doctor', '-c', file], { clock });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`redis-dr: the AWS credentials in use are for account ${ACCOUNT}, but the config names primary.account 999988887777: use a profile of account 999988887777 (aws sts get-caller-identity shows the one in use)\n`);
+  });
+
+  it("STS unreachable with the config naming the account: the credentials line warns, the checks run with the config's account", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-'));
+    const file = join(dir, 'named.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(CONFIG, 'utf8')), $schema: undefined, primary: { region: PRIMARY, account: ACCOUNT } }));
+    const hash = configHash(loadConfig(file));
+    world.stacks = { [PRIMARY]: { status: 'CREATE_COMPLETE', hash }, [DR]: { status: 'CREATE_COMPLETE', hash } };
+    aws.sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
+    const r = await runInProcess(['doctor', '-c', file, '--json'], { clock });
+    rmSync(dir, { recursive: true, force: true });
+    const doc = JSON.parse(r.stdout) as DoctorReport;
+    expect(r.code).toBe(0);
+    expect(doc.checks[0]).toMatchObject({ section: 'credentials', state: 'warn', subject: `account ${ACCOUNT}`, detail: expect.stringContaining('not confirmed') });
+    expect(doc.counts.fail).toBe(0);
+  });
+
+  it('a config changed since the last deploy fails: run cdk deploy', async () => {
+    world.stacks[DR] = { status: 'UPDATE_COMPLETE', hash: '0123456789abcdef' };
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(line(r.stdout, 'RedisDr-example-Dr config')).toBe(
+      `  FAIL  ${DR}  RedisDr-example-Dr config: config changed since the last deploy (deployed ConfigHash 0123456789abcdef, this config ${HASH}) -> run cdk deploy: npx cdk deploy --all -c config=${CONFIG}`,
+    );
+  });
+
+  it('an alarm in ALARM fails by name; INSUFFICIENT_DATA only warns', async () => {
+    world.alarms = [
+      { AlarmName: 'redis-dr-example-recovery-point-age-sessions', StateValue: 'ALARM', StateReason: 'Threshold Crossed' },
+      { AlarmName: 'redis-dr-example-verified-copy-age-sessions', StateValue: 'INSUFFICIENT_DATA' },
+    ];
+    const { code, report: doc } = await report();
+    expect(code).toBe(1);
+    const alarms = doc.checks.filter((c) => c.section === 'alarms' && c.region === PRIMARY);
+    expect(alarms.map((c) => [c.state, c.subject])).toEqual([
+      ['fail', 'redis-dr-example-recovery-point-age-sessions'],
+      ['warn', '1 alarm(s)'],
+    ]);
+  });
+
+  it('only warnings (an alarm without data yet) still exit 0', async () => {
+    world.alarms = [{ AlarmName: 'redis-dr-example-verified-copy-age-sessions', StateValue: 'INSUFFICIENT_DATA' }];
+    const { code, report: doc } = await report();
+    expect(code).toBe(0);
+    expect(doc.counts).toMatchObject({ fail: 0, warn: 2 });
+  });
+
+  it('a Describe throttled past its retries is a failed check that says so, never a pass', async () => {
+    cw.on(DescribeAlarmsCommand).rejects(throttled());
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    expect(line(r.stdout, 'redis-dr-example-*')).toMatch(/FAIL {2}eu-west-1 {2}redis-dr-example-\*: not checked: throttled .*run doctor again/);
+  });
+
+  it('a denied Describe names the permission it needs; the other checks still run', async () => {
+    cfn.on(DescribeStacksCommand).rejects(denied('cloudformation:DescribeStacks'));
+    const { code, report: doc } = await report();
+    expect(code).toBe(1);
+    const stacks = doc.checks.filter((c) => c.section === 'stacks');
+    expect(stacks).toHaveLength(2);
+    for (const c of stacks) expect(c).toMatchObject({ state: 'fail', detail: expect.stringMatching(/^not checked: access denied, needs cloudformation:DescribeStacks/) });
+    expect(doc.checks.filter((c) => c.section === 'schedules').every((c) => c.state === 'pass')).toBe(true);
+  });
+
+  it('no credentials: one line, exit 2, nothing else called', async () => {
+    aws.state.credentials = false;
+    const r = await run();
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^redis-dr: no AWS credentials found: .*\n$/);
+    expect(cfn.calls()).toHaveLength(0);
+  });
+
+  it('nothing deployed in either region: one line per region and per unmeasurable section, exit 1, no stack trace', async () => {
+    world.stacks = {};
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    expect(line(r.stdout, 'RedisDr-example-Primary')).toBe(`  FAIL  ${PRIMARY}  RedisDr-example-Primary: not deployed in ${PRIMARY} (DescribeStacks: does not exist) -> deploy it: npx cdk deploy --all -c config=${CONFIG}`);
+    expect(line(r.stdout, 'RedisDr-example-Dr')).toContain('not deployed in eu-central-1');
+    expect(r.stdout).not.toMatch(/^schedules$|^buckets$|^alarms$/m);
+    expect(line(r.stdout, 'recovery points and drills')).toContain('not measured: no stack of the deployment is deployed');
+    expect(r.stdout).not.toMatch(/\n\s+at /);
+  });
+});

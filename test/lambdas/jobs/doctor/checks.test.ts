@@ -1,0 +1,124 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeCacheClustersCommand, DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { GetBucketAclCommand, GetBucketPolicyCommand, GetBucketVersioningCommand, GetObjectLockConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetScheduleCommand, GetScheduleGroupCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type DoctorInput, runDoctorChecks } from '../../../../lambdas/jobs/doctor/checks';
+import type { DoctorCheck } from '../../../../lambdas/domain/doctor/check';
+
+const REGION = 'eu-south-2'; // an opt-in region: the bucket-policy route
+const cfn = mockClient(CloudFormationClient);
+const cw = mockClient(CloudWatchClient);
+const ec = mockClient(ElastiCacheClient);
+const s3 = mockClient(S3Client);
+const sched = mockClient(SchedulerClient);
+const sns = mockClient(SNSClient);
+const clients = {
+  cloudformation: () => new CloudFormationClient({ region: REGION }),
+  cloudwatch: () => new CloudWatchClient({ region: REGION }),
+  elasticache: () => new ElastiCacheClient({ region: REGION }),
+  s3: () => new S3Client({ region: REGION }),
+  scheduler: () => new SchedulerClient({ region: REGION }),
+  sns: () => new SNSClient({ region: REGION }),
+  wrap: <T>(call: () => Promise<T>) => call(),
+};
+const BUCKET = 'redis-dr-x-111122223333-eu-south-2';
+const input: DoctorInput = {
+  regions: [
+    {
+      where: 'dr',
+      region: REGION,
+      stackName: 'RedisDr-x-Dr',
+      scheduleGroupArn: `arn:aws:scheduler:${REGION}:111122223333:schedule-group/redis-dr-x-dr`,
+      alarmPrefix: 'redis-dr-x-',
+      buckets: [{ role: 'dr', name: BUCKET, objectLock: { mode: 'COMPLIANCE', days: 30 }, route: 'bucket-policy', principal: `${REGION}.elasticache-snapshot.amazonaws.com`, aclPermissions: ['READ', 'READ_ACP'] }],
+      targets: [{ plan: 'p', kind: 'replication-group', id: 'gone', exports: true }],
+    },
+  ],
+  configHash: 'abc',
+  configHashOutput: 'ConfigHash',
+  alertTopicOutput: 'AlertTopicArn',
+  deploy: 'npx cdk deploy --all -c config=x.json',
+  now: new Date('2026-11-21T10:00:00Z'),
+};
+const TOPIC = `arn:aws:sns:${REGION}:111122223333:t`;
+
+beforeEach(() => {
+  for (const m of [cfn, cw, ec, s3, sched, sns]) m.reset();
+  cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'RedisDr-x-Dr', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Outputs: [{ OutputKey: 'ConfigHash', OutputValue: 'abc' }, { OutputKey: 'AlertTopicArn', OutputValue: TOPIC }] }] });
+  sched.on(GetScheduleGroupCommand).resolves({ CreationDate: new Date() });
+  sched.on(ListSchedulesCommand).resolves({ Schedules: [{ Name: 's1' }] });
+  sched.on(GetScheduleCommand).resolves({ State: 'ENABLED', ScheduleExpression: 'rate(5 minutes)' });
+  sns.on(ListSubscriptionsByTopicCommand).resolves({ Subscriptions: [{ SubscriptionArn: `${TOPIC}:1`, Protocol: 'https', Endpoint: 'https://pager.example.com' }] });
+  s3.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
+  s3.on(GetObjectLockConfigurationCommand).resolves({ ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 30 } } } });
+  s3.on(GetBucketPolicyCommand).resolves({ Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Service: [`${REGION}.elasticache-snapshot.amazonaws.com`] } }] }) });
+  cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'redis-dr-x-a', StateValue: 'OK' }] });
+  ec.on(DescribeReplicationGroupsCommand).rejects(Object.assign(new Error('ReplicationGroup gone not found.'), { name: 'ReplicationGroupNotFoundFault' }));
+});
+
+const run = async () => (await runDoctorChecks(input, clients)).checks;
+const states = (checks: readonly DoctorCheck[]) => checks.map((c) => `${c.state} ${c.section} ${c.subject}`);
+
+describe('runDoctorChecks', () => {
+  it('checks each setting of the region; the bucket-policy route reads no ACL; a missing target fails with the fix', async () => {
+    const checks = await run();
+    expect(states(checks)).toEqual([
+      'pass stacks RedisDr-x-Dr',
+      'pass stacks RedisDr-x-Dr config',
+      'pass schedules s1',
+      'pass alerts topic t',
+      `pass buckets DR bucket ${BUCKET} versioning`,
+      `pass buckets DR bucket ${BUCKET} Object Lock`,
+      `pass buckets DR bucket ${BUCKET} ElastiCache access`,
+      'pass alarms redis-dr-x-*',
+      'fail targets p/gone',
+    ]);
+    expect(checks.find((c) => c.section === 'schedules')!.detail).toBe('enabled, runs every 5 minutes (rate(5 minutes) UTC)');
+    expect(checks.at(-1)).toMatchObject({ detail: `replication-group gone not found in ${REGION}`, fix: "fix the id in plan p's targets, or create the cache" });
+    expect(s3.commandCalls(GetBucketAclCommand)).toHaveLength(0);
+    expect(ec.commandCalls(DescribeCacheClustersCommand)).toHaveLength(0);
+  });
+
+  it('Object Lock weaker than the config fails; without Object Lock it names why it cannot be added later', async () => {
+    s3.on(GetObjectLockConfigurationCommand).resolves({ ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } } });
+    expect((await run()).find((c) => c.subject.endsWith('Object Lock'))).toMatchObject({ state: 'fail', detail: 'default retention GOVERNANCE 30 days, config says COMPLIANCE 30' });
+    s3.on(GetObjectLockConfigurationCommand).rejects(Object.assign(new Error('none'), { name: 'ObjectLockConfigurationNotFoundError' }));
+    expect((await run()).find((c) => c.subject.endsWith('Object Lock'))).toMatchObject({ state: 'fail', fix: expect.stringContaining('only be turned on when a bucket is created') });
+  });
+
+  it('a bucket that does not exist is one line, not one per setting', async () => {
+    s3.on(GetBucketVersioningCommand).rejects(Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' }));
+    const buckets = (await run()).filter((c) => c.section === 'buckets');
+    expect(buckets).toEqual([expect.objectContaining({ state: 'fail', subject: `DR bucket ${BUCKET}`, detail: 'does not exist' })]);
+  });
+
+  it('a policy without the regional ElastiCache principal fails: ElastiCache cannot seed a restore', async () => {
+    s3.on(GetBucketPolicyCommand).rejects(Object.assign(new Error('The bucket policy does not exist'), { name: 'NoSuchBucketPolicy' }));
+    expect((await run()).find((c) => c.subject.endsWith('ElastiCache access'))).toMatchObject({ state: 'fail', detail: expect.stringContaining('cannot seed a restore from it') });
+  });
+
+  it('a failed first deploy (ROLLBACK_COMPLETE) fails; a rolled-back update warns; a stack without ConfigHash warns', async () => {
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'RedisDr-x-Dr', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), Outputs: [] }] });
+    expect((await run()).filter((c) => c.section === 'stacks')).toEqual([expect.objectContaining({ state: 'fail', detail: 'ROLLBACK_COMPLETE: the stack is not usable' })]);
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'RedisDr-x-Dr', StackStatus: 'UPDATE_ROLLBACK_COMPLETE', CreationTime: new Date(), Outputs: [] }] });
+    expect(states((await run()).filter((c) => c.section === 'stacks'))).toEqual(['warn stacks RedisDr-x-Dr', 'warn stacks RedisDr-x-Dr config']);
+  });
+
+  it('a denied SNS listing (AuthorizationError) names sns:ListSubscriptionsByTopic and is a failure', async () => {
+    sns.on(ListSubscriptionsByTopicCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AuthorizationError' }));
+    expect((await run()).find((c) => c.section === 'alerts')).toMatchObject({
+      state: 'fail',
+      detail: expect.stringMatching(/^not checked: access denied, needs sns:ListSubscriptionsByTopic/),
+      fix: expect.stringContaining('grant sns:ListSubscriptionsByTopic'),
+    });
+  });
+
+  it('a topic without any subscription fails: nobody will be paged', async () => {
+    sns.on(ListSubscriptionsByTopicCommand).resolves({ Subscriptions: [] });
+    expect((await run()).find((c) => c.section === 'alerts')).toMatchObject({ state: 'fail', detail: 'no subscriptions: nobody will be paged' });
+  });
+});
