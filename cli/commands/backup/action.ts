@@ -10,9 +10,31 @@ import { defaultBackupTarget } from '../../../lambdas/domain/self-managed/backup
 import { isValidTargetId } from '../../../lambdas/domain/plans/naming';
 import { calendarParts } from '../../../lambdas/domain/plans/tier';
 import { runBackup, type BackupReport } from '../../../lambdas/jobs/self-managed/backup';
-import type { BackupCliOptions } from './command';
 import { sideCredentials } from '../../redis-credentials';
 import { UsageError } from '../../usage';
+
+/** Options of `redis-dr backup`, as commander parses them. */
+export interface BackupCliOptions {
+  redis: string;
+  to: string;
+  remote?: boolean;
+  name?: string;
+  secret?: string;
+  s3Endpoint?: string;
+  heartbeatUrl?: string;
+  heartbeatStart?: boolean;
+  heartbeatFail?: boolean;
+  metricsFile?: string;
+  keepHourly: number;
+  keepDaily: number;
+  keepWeekly: number;
+  keepMonthly: number;
+  minKeep: number;
+  timeZone: string;
+  saveTimeout: number;
+  collapseThresholdPct: number;
+  json?: boolean;
+}
 
 /**
  * The store a `--to` names, or a usage error saying what to write. The AWS

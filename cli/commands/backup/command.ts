@@ -1,28 +1,7 @@
 import type { Command } from 'commander';
 import { percent, positiveInt } from '../../options';
+import type { BackupCliOptions } from './action.js';
 
-/** Options of `redis-dr backup`, as commander parses them. */
-export interface BackupCliOptions {
-  redis: string;
-  to: string;
-  remote?: boolean;
-  name?: string;
-  secret?: string;
-  s3Endpoint?: string;
-  heartbeatUrl?: string;
-  heartbeatStart?: boolean;
-  heartbeatFail?: boolean;
-  metricsFile?: string;
-  keepHourly: number;
-  keepDaily: number;
-  keepWeekly: number;
-  keepMonthly: number;
-  minKeep: number;
-  timeZone: string;
-  saveTimeout: number;
-  collapseThresholdPct: number;
-  json?: boolean;
-}
 
 /** Defines `redis-dr backup` (options and help); its action module loads only when it runs. */
 export function backupCommand(program: Command): void {

@@ -3,6 +3,7 @@ import type { CliEnv } from '../../aws';
 import type { DrillWhere } from '../../../lambdas/domain/drills/drill';
 import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../lambdas/domain/drills/defaults';
 import { commaList, DEFAULT_CONFIG_FILE, percent, positiveInt } from '../../options';
+import type { DrillLocalCliOptions } from './local-action.js';
 
 /** Defines `redis-dr drill` (options and help); its action module loads only when it runs. */
 export function drillCommand(program: Command, env: CliEnv = {}): void {
@@ -42,12 +43,3 @@ export function drillCommand(program: Command, env: CliEnv = {}): void {
     .action(async (o: DrillLocalCliOptions) => (await import('./local-action.js')).drillLocalAction(o));
 }
 
-/** Options of `drill local` as commander parses them. */
-export interface DrillLocalCliOptions {
-  readonly rdb: string;
-  readonly expectKeys?: string[];
-  readonly expectKeyCount?: number;
-  readonly tolerancePct?: number;
-  readonly serverBin?: string;
-  readonly json?: boolean;
-}

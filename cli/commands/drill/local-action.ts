@@ -12,11 +12,20 @@ import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../.
 import { localDrillChecks, type LocalDrillChecks } from '../../../lambdas/domain/drills/local';
 import { ExactExpiries } from '../../../lambdas/domain/drills/expiry';
 import { verifyRdbStream, type RdbReport } from '../../../lambdas/domain/rdb/verifier';
-import type { DrillLocalCliOptions } from './command';
 import { UsageError } from '../../usage';
 import { formatReport } from '../verify-rdb/action';
 import { decodeRdbEnvelope } from '../../../lambdas/adapters/storage/rdb-envelope';
 import { nativeLz4Blocks } from '../../../lambdas/adapters/storage/lz4-native';
+
+/** Options of `drill local` as commander parses them. */
+export interface DrillLocalCliOptions {
+  readonly rdb: string;
+  readonly expectKeys?: string[];
+  readonly expectKeyCount?: number;
+  readonly tolerancePct?: number;
+  readonly serverBin?: string;
+  readonly json?: boolean;
+}
 
 /**
  * `redis-dr drill local --rdb <file|s3://…>`: the restore drill on this

@@ -1,26 +1,12 @@
 /** `redis-dr migrate`: the action (loaded only when the command runs; options: ./command.ts). */
 import { parseRedisUrl, RedisUrlError, type KeyspaceSpec } from '../../../lambdas/adapters/redis/dump-restore.js';
-import { runMigrate as runMigrateSpec, type MigrateOptions, type MigrateRun } from '../../../lambdas/jobs/keys/migrate.js';
+import { runMigrate as runMigrateSpec, type MigrateRun } from '../../../lambdas/jobs/keys/migrate.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { stopOnSigint } from '../../signals.js';
 import { UsageError } from '../../usage.js';
+import type { MigrateCliOptions } from './options.js';
 import { copyProgress, formatMigrate, migrateExitCode, migrateJson } from './format.js';
 
-/** Command-line options of migrate. */
-export interface MigrateCliOptions extends MigrateOptions {
-  readonly from: string;
-  readonly to: string;
-  /** Secrets Manager secrets holding each side's credentials (instead of the URL's). */
-  readonly fromSecret?: string;
-  readonly toSecret?: string;
-  /** Cluster source: SCAN a replica of each shard (READONLY). @default false */
-  readonly fromReplicas?: boolean;
-  /** Run compare afterwards. @default false */
-  readonly verify?: boolean;
-  /** Progress of that compare (see {@link CompareOptions}). */
-  readonly onVerifyStart?: (total: number | undefined) => void;
-  readonly onVerifyProgress?: (keysSeen: number) => void;
-}
 
 /** Both sides' credentials (the URL's, a secret or the environment), then {@link runMigrateSpec}. */
 export async function runMigrate(options: MigrateCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<MigrateRun> {

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { MigrateCliOptions } from './action';
+import type { MigrateCliOptions } from './options';
 import { intInRange, positiveInt } from '../../options';
 import { UsageError } from '../../usage';
 

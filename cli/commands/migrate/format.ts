@@ -6,7 +6,7 @@ import type { CopyCounts, OnConflict } from '../../../lambdas/domain/keys/key-co
 import type { MigrateResult, MigrateRun } from '../../../lambdas/jobs/keys/migrate.js';
 import { keyProgress } from '../../progress.js';
 import { compareJson, formatCompare } from '../compare/format.js';
-import type { MigrateCliOptions } from './action.js';
+import type { MigrateCliOptions } from './options.js';
 
 /**
  * Exit code of a run: 2 refused before writing (the target could evict),

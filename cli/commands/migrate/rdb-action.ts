@@ -8,7 +8,7 @@ import { type RdbExpectedKind, type VerifyRdbKeysResult } from '../../../lambdas
 import { displayKey, type DiffReason } from '../../../lambdas/domain/keys/fingerprint';
 import { stopOnSigint } from '../../signals';
 import { copyProgress, evictionJson, formatMigrate, migrateExitCode } from './format';
-import { type MigrateCliOptions } from './action';
+import { type MigrateCliOptions } from './options';
 import { type MigrateResult } from '../../../lambdas/jobs/keys/migrate';
 import { sideCredentials } from '../../redis-credentials';
 import { UsageError } from '../../usage';

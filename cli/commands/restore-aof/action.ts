@@ -6,8 +6,18 @@ import { findServerBinary, LocalRedisError } from '../../../lambdas/adapters/red
 import { startLocalRedis } from '../../../lambdas/adapters/redis/local-server';
 import { restoreAof, type RestoreAofReport } from '../../../lambdas/jobs/self-managed/restore-aof';
 import { openAofStore } from '../../aof-destination';
-import type { RestoreAofCliOptions } from './command';
 import { UsageError } from '../../usage';
+
+/** Options of `redis-dr restore-aof`, as commander parses them. */
+export interface RestoreAofCliOptions {
+  from: string;
+  to: string;
+  until?: string;
+  load: boolean;
+  serverBin?: string;
+  s3Endpoint?: string;
+  json?: boolean;
+}
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const DAYS = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';

@@ -1,15 +1,6 @@
 import type { Command } from 'commander';
+import type { RestoreAofCliOptions } from './action.js';
 
-/** Options of `redis-dr restore-aof`, as commander parses them. */
-export interface RestoreAofCliOptions {
-  from: string;
-  to: string;
-  until?: string;
-  load: boolean;
-  serverBin?: string;
-  s3Endpoint?: string;
-  json?: boolean;
-}
 
 /** Defines `redis-dr restore-aof` (options and help); its action module loads only when it runs. */
 export function restoreAofCommand(program: Command): void {

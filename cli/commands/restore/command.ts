@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliEnv } from '../../aws';
-import type { RestoreOptions } from './action';
+import type { RestoreOptions } from './recovery-point';
 import { DEFAULT_CONFIG_FILE, positiveInt } from '../../options';
 import { UsageError } from '../../usage';
 

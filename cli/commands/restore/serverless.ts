@@ -27,7 +27,7 @@ import { TAGS } from '../../../lambdas/domain/plans/types';
 import type { CliAws } from '../../aws';
 import { chosenCopy, type PointCopiesReport } from '../../rdb-copies';
 import { formatRefusals, restorePreflight, type PreflightRefusal } from '../../../lambdas/domain/drills/restore-preflight';
-import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } from './action';
+import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } from './recovery-point';
 import { UsageError } from '../../usage';
 
 /** Is `target` one of the config's serverless caches (listed by name in a plan)? */

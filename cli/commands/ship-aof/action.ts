@@ -8,9 +8,21 @@ import { sideCredentials } from '../../redis-credentials';
 import { AofShipper } from '../../../lambdas/jobs/self-managed/ship-aof';
 import { LineageError, ShipInputError } from '../../../lambdas/jobs/self-managed/ship-aof-types';
 import { openAofStore } from '../../aof-destination';
-import type { ShipAofCliOptions } from './command';
 import { formatDuration } from '../../options';
 import { UsageError } from '../../usage';
+
+/** Options of `redis-dr ship-aof`, as commander parses them (durations in ms). */
+export interface ShipAofCliOptions {
+  dir: string;
+  to: string;
+  interval: number;
+  rpo: number;
+  heartbeatUrl?: string;
+  heartbeatEvery: number;
+  metricsFile?: string;
+  s3Endpoint?: string;
+  redis?: string;
+}
 
 export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const store = openAofStore('--to', o.to, o.s3Endpoint);

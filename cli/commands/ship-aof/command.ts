@@ -1,18 +1,7 @@
 import { Option, type Command } from 'commander';
 import { duration, formatDuration } from '../../options';
+import type { ShipAofCliOptions } from './action.js';
 
-/** Options of `redis-dr ship-aof`, as commander parses them (durations in ms). */
-export interface ShipAofCliOptions {
-  dir: string;
-  to: string;
-  interval: number;
-  rpo: number;
-  heartbeatUrl?: string;
-  heartbeatEvery: number;
-  metricsFile?: string;
-  s3Endpoint?: string;
-  redis?: string;
-}
 
 /** A duration option: one parser for all of them, its default shown with its unit. */
 function durationOption(flags: string, help: string, minMs: number, defaultMs: number): Option {

@@ -1,0 +1,18 @@
+/** Command-line options of `migrate` (the command parses them; the actions and the output read them). */
+import type { MigrateOptions } from '../../../lambdas/jobs/keys/migrate.js';
+
+/** Command-line options of migrate. */
+export interface MigrateCliOptions extends MigrateOptions {
+  readonly from: string;
+  readonly to: string;
+  /** Secrets Manager secrets holding each side's credentials (instead of the URL's). */
+  readonly fromSecret?: string;
+  readonly toSecret?: string;
+  /** Cluster source: SCAN a replica of each shard (READONLY). @default false */
+  readonly fromReplicas?: boolean;
+  /** Run compare afterwards. @default false */
+  readonly verify?: boolean;
+  /** Progress of that compare (see {@link CompareOptions}). */
+  readonly onVerifyStart?: (total: number | undefined) => void;
+  readonly onVerifyProgress?: (keysSeen: number) => void;
+}

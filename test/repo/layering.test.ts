@@ -1,0 +1,173 @@
+/**
+ * The house rules of docs/architecture.md, held against the code: the import
+ * graph of lib/, lambdas/, cli/, bench/ and demo/ (every import, type-only
+ * and lazy ones included, read with the TypeScript compiler's own
+ * pre-processor) has no circle, and no import runs against the layers.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(__dirname, '..', '..');
+const SCANNED = ['lib/', 'lambdas/', 'cli/', 'bin/', 'bench/', 'demo/'];
+
+/** file → the repository files it imports (relative imports, resolved as Node and TypeScript do). */
+type Graph = Map<string, Set<string>>;
+/** file → the packages it imports (`node:fs`, `zod`, `@aws-sdk/client-s3`). */
+type Packages = Map<string, Set<string>>;
+
+function sources(): string[] {
+  const out = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z', ...SCANNED], { cwd: ROOT, encoding: 'utf8' });
+  return out.split('\0').filter((f) => /\.(ts|mts|cts)$/.test(f) && !f.endsWith('.d.ts') && existsSync(join(ROOT, f)));
+}
+
+function resolveImport(from: string, spec: string): string | undefined {
+  const base = posix.normalize(posix.join(posix.dirname(from), spec));
+  const stem = base.replace(/\.(js|mjs|cjs)$/, '');
+  for (const candidate of [base, `${stem}.ts`, `${stem}.mts`, `${stem}.cts`, `${base}/index.ts`, `${stem}.d.ts`]) {
+    if (existsSync(join(ROOT, candidate)) && !candidate.endsWith('/')) return candidate;
+  }
+  return undefined;
+}
+
+function importGraph(): { graph: Graph; packages: Packages; unresolved: string[] } {
+  const graph: Graph = new Map();
+  const packages: Packages = new Map();
+  const unresolved: string[] = [];
+  for (const file of sources()) {
+    const info = ts.preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true);
+    const edges = new Set<string>();
+    const pkgs = new Set<string>();
+    for (const { fileName } of info.importedFiles) {
+      if (fileName.startsWith('.')) {
+        const target = resolveImport(file, fileName);
+        if (target === undefined) {
+          if (!fileName.endsWith('.json')) unresolved.push(`${file} → ${fileName}`);
+        } else edges.add(target);
+      } else pkgs.add(fileName);
+    }
+    graph.set(file, edges);
+    packages.set(file, pkgs);
+  }
+  return { graph, packages, unresolved };
+}
+
+/** Every import circle (strongly connected components of more than one file, or a file importing itself), Tarjan's algorithm. */
+export function circles(graph: Graph): string[][] {
+  let index = 0;
+  const stack: string[] = [];
+  const on = new Set<string>();
+  const idx = new Map<string, number>();
+  const low = new Map<string, number>();
+  const found: string[][] = [];
+  const visit = (v: string): void => {
+    idx.set(v, index);
+    low.set(v, index);
+    index++;
+    stack.push(v);
+    on.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        on.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || graph.get(v)?.has(v)) found.push(component.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!idx.has(v)) visit(v);
+  return found;
+}
+
+/** Packages the pure domain may use: validation, cron arithmetic, hashing. No SDK, no network, no file system, no clock. */
+const PURE_PACKAGES = new Set(['zod', 'cron-parser', 'node:crypto']);
+
+/** The layering rules; each names the importer's folder, what it may not import, and why. */
+const RULES: { readonly from: string; readonly forbidden: readonly string[]; readonly why: string }[] = [
+  { from: 'lambdas/domain/', forbidden: ['lambdas/adapters/', 'lambdas/jobs/', 'lambdas/handlers/', 'lib/', 'cli/', 'bin/', 'bench/', 'demo/'], why: 'the domain is pure: it imports only the domain' },
+  { from: 'lambdas/adapters/', forbidden: ['lambdas/jobs/', 'lambdas/handlers/', 'lib/', 'cli/', 'bench/', 'demo/'], why: 'adapters map and paginate; they import no use case' },
+  { from: 'lambdas/jobs/', forbidden: ['lambdas/handlers/', 'cli/', 'bench/', 'demo/'], why: 'jobs serve the Lambda entry points and the CLI alike; they import neither' },
+  { from: 'lambdas/handlers/', forbidden: ['cli/', 'bench/', 'demo/'], why: 'a Lambda bundle carries no CLI' },
+  { from: 'lib/', forbidden: ['lambdas/adapters/', 'lambdas/jobs/', 'lambdas/handlers/', 'cli/', 'bench/', 'demo/'], why: 'the CDK app describes resources; it runs no job' },
+  { from: 'bench/', forbidden: ['cli/'], why: 'benchmarks time the engine (lambdas/jobs) or the CLI as a user runs it (bin/), not CLI internals' },
+  { from: 'demo/', forbidden: ['cli/'], why: 'the demo runs the jobs and the synthesized state machines, not CLI internals' },
+];
+
+export function layeringViolations(graph: Graph, packages: Packages): string[] {
+  const out: string[] = [];
+  for (const [file, targets] of graph) {
+    for (const rule of RULES) {
+      if (!file.startsWith(rule.from)) continue;
+      for (const target of targets) {
+        if (rule.forbidden.some((f) => target.startsWith(f))) out.push(`${file} imports ${target}: ${rule.why}`);
+      }
+    }
+    if (file.startsWith('lambdas/domain/')) {
+      for (const pkg of packages.get(file) ?? []) if (!PURE_PACKAGES.has(pkg)) out.push(`${file} imports ${pkg}: the domain is pure (allowed packages: ${[...PURE_PACKAGES].join(', ')})`);
+    }
+  }
+  return out;
+}
+
+describe('the import graph', () => {
+  const { graph, packages, unresolved } = importGraph();
+
+  it('reads every file and resolves every relative import', () => {
+    expect(graph.size).toBeGreaterThan(250);
+    expect([...graph.keys()].some((f) => f.startsWith('cli/commands/'))).toBe(true);
+    expect(unresolved).toEqual([]);
+    // lazy command loading is seen too: a command's definition imports its action
+    expect(graph.get('cli/commands/status/command.ts')).toContain('cli/commands/status/action.ts');
+  });
+
+  it('has no import circle, type-only imports included', () => {
+    expect(circles(graph)).toEqual([]);
+  });
+
+  it('breaks no layering rule', () => {
+    expect(layeringViolations(graph, packages)).toEqual([]);
+  });
+
+  it('a planted circle is found (negative case)', () => {
+    const planted: Graph = new Map([...graph].map(([k, v]) => [k, new Set(v)]));
+    // resp-pipe imports connection; make connection import resp-pipe back
+    planted.get('lambdas/adapters/redis/connection.ts')!.add('lambdas/adapters/redis/resp-pipe.ts');
+    expect(planted.get('lambdas/adapters/redis/resp-pipe.ts')).toContain('lambdas/adapters/redis/connection.ts');
+    expect(circles(planted)).toContainEqual(['lambdas/adapters/redis/connection.ts', 'lambdas/adapters/redis/resp-pipe.ts']);
+    expect(circles(planted)).toHaveLength(circles(graph).length + 1);
+    expect(circles(new Map([['a.ts', new Set(['a.ts'])]]))).toEqual([['a.ts']]);
+  });
+
+  it('planted layering violations are found, one per rule (negative cases)', () => {
+    const plant = (from: string, to: string) => layeringViolations(new Map([[from, new Set([to])]]), new Map());
+    expect(plant('lambdas/domain/plans/retention.ts', 'lambdas/adapters/aws/s3.ts')).toHaveLength(1);
+    expect(plant('lambdas/adapters/aws/s3.ts', 'lambdas/jobs/scheduled/prune.ts')).toHaveLength(1);
+    expect(plant('lambdas/jobs/scheduled/prune.ts', 'cli/commands/prune/action.ts')).toHaveLength(1);
+    expect(plant('lib/app.ts', 'lambdas/jobs/scheduled/prune.ts')).toHaveLength(1);
+    expect(plant('lib/app.ts', 'lambdas/adapters/aws/s3.ts')).toHaveLength(1);
+    expect(plant('bench/migrate/cluster.ts', 'cli/commands/migrate/action.ts')).toHaveLength(1);
+    expect(plant('demo/run.ts', 'cli/aws.ts')).toHaveLength(1);
+    expect(plant('lambdas/handlers/prune.ts', 'cli/aws.ts')).toHaveLength(1);
+    expect(layeringViolations(new Map([['lambdas/domain/plans/retention.ts', new Set()]]), new Map([['lambdas/domain/plans/retention.ts', new Set(['node:fs'])]]))).toHaveLength(1);
+    // allowed: jobs use adapters and the domain; the CLI uses everything
+    expect(plant('lambdas/jobs/scheduled/prune.ts', 'lambdas/adapters/aws/s3.ts')).toEqual([]);
+    expect(plant('cli/commands/prune/action.ts', 'lambdas/jobs/scheduled/prune.ts')).toEqual([]);
+  });
+});
+
+// The files the rules name exist: a rule about a folder that moved away would pass forever.
+describe('the rules name real folders', () => {
+  it.each(RULES.map((r) => r.from))('%s exists', (folder) => {
+    expect(existsSync(join(ROOT, folder)), dirname(folder)).toBe(true);
+  });
+});
