@@ -17,7 +17,8 @@ import type { RedisDrConfig } from '../lib/config';
 import { describeError, errorName } from '../lambdas/adapters/aws/errors';
 import type { MetricsSink } from '../lambdas/adapters/aws/metrics';
 import { systemClock, type RetryClock } from '../lambdas/adapters/aws/retry';
-import { sdkClientConfig, TUNING, type LogSink, type ScheduledDeps } from '../lambdas/adapters/aws/runtime';
+import { sdkClientConfig, TUNING } from '../lambdas/adapters/aws/client-config';
+import { type LogSink, type ScheduledDeps } from '../lambdas/jobs/deps';
 import { partitionOf } from '../lambdas/domain/drills/select';
 import { UsageError } from './usage';
 

@@ -38,7 +38,7 @@ export async function sideCredentials(side: CredentialSide, env: NodeJS.ProcessE
     // The AWS SDK loads only when a secret is named: a run without one stays light (bench/README.md, backup).
     const [{ SecretsManagerClient }, { sdkClientConfig }, { getRedisCredentials }, { awsProblem }] = await Promise.all([
       import('@aws-sdk/client-secrets-manager'),
-      import('../lambdas/adapters/aws/runtime.js'),
+      import('../lambdas/adapters/aws/client-config.js'),
       import('../lambdas/adapters/aws/secrets.js'),
       import('./aws.js'),
     ]);

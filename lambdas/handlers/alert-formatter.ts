@@ -1,7 +1,7 @@
 /** Lambda entry point of the alert formatter (both regions): the on-call EventBridge rule's target. */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../adapters/aws/alerts.js';
-import { requiredEnv } from '../adapters/aws/runtime.js';
+import { requiredEnv } from './env.js';
 import { forwardAlert } from '../jobs/alerting/alert-formatter.js';
 import { anyInput, awsClient, lambdaEntry, log } from './entry.js';
 

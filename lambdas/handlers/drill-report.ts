@@ -1,7 +1,7 @@
 /** Lambda entry point of the drill report: the drill state machine's last task. */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../adapters/aws/alerts.js';
-import { requiredEnv } from '../adapters/aws/runtime.js';
+import { requiredEnv } from './env.js';
 import { drillReportEventSchema, reportDrill } from '../jobs/drills/drill-report.js';
 import { awsClient, lambdaEntry, log, metricsSink } from './entry.js';
 

@@ -5,7 +5,7 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { systemClock } from '../adapters/aws/retry.js';
-import { envInt } from '../adapters/aws/runtime.js';
+import { envInt } from './env.js';
 import { drillVerifyInputSchema } from '../domain/drills/drill.js';
 import { runDrillVerify, VERIFY_TUNING } from '../jobs/drills/drill-verify.js';
 import { awsClient, lambdaEntry, log } from './entry.js';

@@ -20,7 +20,9 @@ import type { Context } from 'aws-lambda';
 import type { MetricsSink } from '../adapters/aws/metrics.js';
 import { powertoolsSink } from '../adapters/aws/powertools-metrics.js';
 import { systemClock } from '../adapters/aws/retry.js';
-import { envInt, sdkClientConfig, TUNING, type LogSink, type ScheduledDeps } from '../adapters/aws/runtime.js';
+import { envInt } from './env.js';
+import { sdkClientConfig, TUNING } from '../adapters/aws/client-config.js';
+import { type LogSink, type ScheduledDeps } from '../jobs/deps.js';
 
 /** Structured JSON logs; every line of an invocation carries its Lambda context. */
 export const logger = new Logger();

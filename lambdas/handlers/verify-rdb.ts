@@ -6,7 +6,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../adapters/aws/alerts.js';
 import { systemClock } from '../adapters/aws/retry.js';
-import { envInt, requiredEnv } from '../adapters/aws/runtime.js';
+import { envInt, requiredEnv } from './env.js';
 import { verifyStep, verifyStepSchema } from '../jobs/dr-copies/verify-rdb.js';
 import { awsClient, lambdaEntry, log, metricsSink, scheduledDeps } from './entry.js';
 

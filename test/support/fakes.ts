@@ -1,6 +1,6 @@
 import type { MetricsSink, MetricUnitName } from '../../lambdas/adapters/aws/metrics';
 import type { RetryClock } from '../../lambdas/adapters/aws/retry';
-import type { LogSink, ScheduledDeps } from '../../lambdas/adapters/aws/runtime';
+import type { LogSink, ScheduledDeps } from '../../lambdas/jobs/deps';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';

@@ -2,7 +2,7 @@
 import { lookup } from 'node:dns/promises';
 import { open } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { FileBackupStore, parseDestination, type BackupStore } from '../../../lambdas/adapters/storage/backup-store';
+import { FileBackupStore, type BackupStore } from '../../../lambdas/adapters/storage/backup-store';
 import { redactUrl as redactHeartbeat } from '../../../lambdas/adapters/host/heartbeat';
 import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore';
 import { pullRdb } from '../../../lambdas/adapters/redis/sync';
@@ -12,6 +12,7 @@ import { calendarParts } from '../../../lambdas/domain/plans/tier';
 import { runBackup, type BackupReport } from '../../../lambdas/jobs/self-managed/backup';
 import { sideCredentials } from '../../redis-credentials';
 import { UsageError } from '../../usage';
+import { openDestination } from '../../destinations';
 
 /** Options of `redis-dr backup`, as commander parses them. */
 export interface BackupCliOptions {
@@ -36,31 +37,12 @@ export interface BackupCliOptions {
   json?: boolean;
 }
 
-/**
- * The store a `--to` names, or a usage error saying what to write. The AWS
- * SDK loads only for s3:// (a file:// run stays about 60 MiB lighter).
- */
-export async function openStore(to: string, s3Endpoint: string | undefined, option = '--to'): Promise<BackupStore> {
-  const dest = parseDestination(to);
-  if (!dest) throw new UsageError(`${option} ${to} is not a destination: write file:///absolute/dir or s3://bucket/prefix`);
-  if (dest.kind === 'file') {
-    if (s3Endpoint) throw new UsageError(`--s3-endpoint ${s3Endpoint} is for s3:// destinations, and ${option} is ${to}: drop --s3-endpoint`);
-    return new FileBackupStore(dest.dir);
-  }
-  if (s3Endpoint !== undefined && !/^https?:\/\/[^/]+/.test(s3Endpoint)) {
-    throw new UsageError(`--s3-endpoint ${s3Endpoint} is not an http(s) URL: write e.g. http://127.0.0.1:9000`);
-  }
-  const [{ S3Client }, { S3BackupStore }, { sdkClientConfig }] = await Promise.all([
-    import('@aws-sdk/client-s3'),
-    import('../../../lambdas/adapters/storage/backup-store-s3.js'),
-    import('../../../lambdas/adapters/aws/runtime.js'),
-  ]);
-  const client = new S3Client({
-    ...sdkClientConfig(),
-    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : { followRegionRedirects: true }),
+/** The backup store a destination option names (cli/destinations.ts). */
+export function openStore(to: string, s3Endpoint: string | undefined, option = '--to'): Promise<BackupStore> {
+  return openDestination<BackupStore>(option, to, s3Endpoint, {
+    file: (dir) => new FileBackupStore(dir),
+    s3: async (client, bucket, prefix) => new (await import('../../../lambdas/adapters/storage/backup-store-s3.js')).S3BackupStore(client, bucket, prefix),
   });
-  return new S3BackupStore(client, dest.bucket, dest.prefix);
 }
 
 /**

@@ -18,7 +18,7 @@ import { ELASTICACHE_ACL_PERMISSIONS, elastiCacheBucketAccessRoute, elastiCacheC
 import { CONFIG_HASH_OUTPUT, configHash, drillsIn, recoveryBucketName, scheduleGroupName, stackNames } from '../../../lib/deployment';
 import { describeError } from '../../../lambdas/adapters/aws/errors';
 import { throttleRetry } from '../../../lambdas/adapters/aws/retry';
-import { sdkClientConfig, TUNING } from '../../../lambdas/adapters/aws/runtime';
+import { sdkClientConfig, TUNING } from '../../../lambdas/adapters/aws/client-config';
 import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names';
 import { DEFAULT_DRILL_NODE_TYPE } from '../../../lambdas/domain/drills/select';
 import { countChecks, type DoctorCheck, doctorExitCode, sortChecks } from '../../../lambdas/domain/doctor/check';

@@ -5,7 +5,8 @@ import { RestoreDirectory } from '../../../lambdas/adapters/host/aof-dir';
 import { findServerBinary, LocalRedisError } from '../../../lambdas/adapters/redis/server-binary';
 import { startLocalRedis } from '../../../lambdas/adapters/redis/local-server';
 import { restoreAof, type RestoreAofReport } from '../../../lambdas/jobs/self-managed/restore-aof';
-import { openAofStore } from '../../aof-destination';
+import { type AofStore, FileAofStore, S3AofStore } from '../../../lambdas/adapters/storage/aof-store';
+import { openDestination } from '../../destinations';
 import { UsageError } from '../../usage';
 
 /** Options of `redis-dr restore-aof`, as commander parses them. */
@@ -97,7 +98,7 @@ export function formatRestoreAofReport(r: RestoreAofReport): string {
 }
 
 export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
-  const store = openAofStore('--from', o.from, o.s3Endpoint);
+  const store = await openDestination<AofStore>('--from', o.from, o.s3Endpoint, { file: (dir) => new FileAofStore(dir), s3: (client, bucket, prefix) => new S3AofStore(client, bucket, prefix) });
   const untilMs = o.until !== undefined ? parseUntil(o.until) : undefined;
   const to = resolve(o.to);
   const present = await readdir(to).catch(() => [] as string[]);

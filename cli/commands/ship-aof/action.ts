@@ -7,7 +7,8 @@ import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../../../la
 import { sideCredentials } from '../../redis-credentials';
 import { AofShipper } from '../../../lambdas/jobs/self-managed/ship-aof';
 import { LineageError, ShipInputError } from '../../../lambdas/jobs/self-managed/ship-aof-types';
-import { openAofStore } from '../../aof-destination';
+import { type AofStore, FileAofStore, S3AofStore } from '../../../lambdas/adapters/storage/aof-store';
+import { openDestination } from '../../destinations';
 import { formatDuration } from '../../options';
 import { UsageError } from '../../usage';
 
@@ -25,7 +26,7 @@ export interface ShipAofCliOptions {
 }
 
 export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const store = openAofStore('--to', o.to, o.s3Endpoint);
+  const store = await openDestination<AofStore>('--to', o.to, o.s3Endpoint, { file: (dir) => new FileAofStore(dir), s3: (client, bucket, prefix) => new S3AofStore(client, bucket, prefix) });
   if (o.rpo < o.interval) throw new UsageError(`--rpo ${formatDuration(o.rpo)} is shorter than --interval ${formatDuration(o.interval)}: the lag reaches the interval between cycles; give --rpo several intervals (e.g. --rpo 60s)`);
   let state: ReturnType<typeof serverAofState> | undefined;
   if (o.redis !== undefined) {

@@ -1,5 +1,5 @@
 /** Reading an `.rdb` from S3 for `verify-rdb` (loaded only for s3:// locations). */
-import { S3Client } from '@aws-sdk/client-s3';
+import { storageS3Client } from '../aws/storage-s3.js';
 import { errorName } from '../aws/errors';
 import { getObjectTags, listObjects, parseS3Url } from '../aws/s3';
 import { headObject, readRanges, type ObjectIdentity } from '../aws/s3-ranges';
@@ -40,7 +40,7 @@ export async function openS3Object(url: string, options: S3ReadOptions = {}): Pr
   const parsed = parseS3Url(url);
   if (!parsed) throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>`);
   const concurrency = options.concurrency ?? 8;
-  const client = s3Client(concurrency);
+  const client = storageS3Client({ concurrency });
   let object: ObjectIdentity;
   try {
     object = await headObject(client, parsed.bucket, parsed.key);
@@ -62,34 +62,6 @@ export async function openS3Object(url: string, options: S3ReadOptions = {}): Pr
   return { size: object.size, read };
 }
 
-const clients = new Map<string, S3Client>();
-
-/**
- * One client for every call of this process (a set of 500 shard objects
- * shares its connections): the default credential chain, the bucket's
- * region followed from S3's redirect, and path-style addressing when
- * AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL names an S3-compatible store.
- */
-function s3Client(concurrency = 8): S3Client {
-  const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
-  // The SDK's agents allow 50 sockets; --read-concurrency goes up to 64.
-  const sockets = Math.max(50, concurrency);
-  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  // The SDK reads the endpoint from the environment when a client is made: a changed one gets its own client.
-  const key = [region, sockets, process.env.AWS_ENDPOINT_URL_S3 ?? '', process.env.AWS_ENDPOINT_URL ?? ''].join(' ');
-  let client = clients.get(key);
-  if (!client) {
-    client = new S3Client({
-      region,
-      followRegionRedirects: true,
-      forcePathStyle: customEndpoint,
-      requestHandler: { httpAgent: { maxSockets: sockets }, httpsAgent: { maxSockets: sockets } },
-    });
-    clients.set(key, client);
-  }
-  return client;
-}
-
 /**
  * The `.rdb` objects an `s3://` location names, each with its
  * `redis-dr:shard` tag when it has one: `s3://bucket/<key>.rdb` is that
@@ -101,7 +73,7 @@ function s3Client(concurrency = 8): S3Client {
 export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
   const parsed = parseS3Url(url);
   if (!parsed || parsed.key === '') throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>.rdb, or s3://<bucket>/<export name> for every shard of an export`);
-  const client = s3Client();
+  const client = storageS3Client();
   const { bucket } = parsed;
   const key = parsed.key.replace(/\/+$/, '');
   let keys: string[];

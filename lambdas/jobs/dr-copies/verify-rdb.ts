@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
-import type { LogSink } from '../../adapters/aws/runtime.js';
+import type { LogSink } from '../deps.js';
 import { addObjectTags, getObjectTags, listObjects } from '../../adapters/aws/s3.js';
 import { DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../../domain/plans/collapse.js';
 import { copySets, judgeCopySets, type CopyObject } from '../../domain/plans/collapse-points.js';

@@ -3,7 +3,7 @@ import { describeRestorableSnapshot, describeServerlessSnapshot } from '../../ad
 import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
 import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
-import type { ScheduledDeps } from '../../adapters/aws/runtime.js';
+import type { ScheduledDeps } from '../deps.js';
 import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { drillInputSchema, type DrillInput, type RecoveryPointChoice } from '../../domain/drills/drill.js';

@@ -5,7 +5,8 @@ import { describeError } from '../../adapters/aws/errors.js';
 import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
 import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
-import { runFailureMessage, type ScheduledDeps } from '../../adapters/aws/runtime.js';
+import { runFailureMessage } from '../../domain/plans/run-failure.js';
+import { type ScheduledDeps } from '../deps.js';
 import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import {

@@ -1,7 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { countKeys, scanExpiryTimes, serverTime } from '../../adapters/redis/drill-scan.js';
 import { createRedisConnection, type RedisClient } from '../../adapters/redis/connection.js';
-import type { LogSink } from '../../adapters/aws/runtime.js';
+import type { LogSink } from '../deps.js';
 import { getRedisCredentials } from '../../adapters/aws/secrets.js';
 import { formatExpiryHistogram, histogramOf } from '../../domain/drills/expiry.js';
 import { CANARY_KEY, MAX_TAG_CHARS, PROBE_EXPIRY_SCAN, type ProbeInput, type ProbeResult } from '../../domain/plans/probe.js';

@@ -15,7 +15,8 @@ import { isOwnedBy, planSnapshotTags, toRecoveryPoints, type PlanOwner } from '.
 import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import { mapConcurrent, RetriesExhaustedError, retryWithBackoff, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import type { ProbeInvoker } from '../../adapters/aws/probe-invoke.js';
-import { runFailureMessage, type ScheduledDeps } from '../../adapters/aws/runtime.js';
+import { runFailureMessage } from '../../domain/plans/run-failure.js';
+import { type ScheduledDeps } from '../deps.js';
 import { formatCanary, type ProbeResult } from '../../domain/plans/probe.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { formatSnapshotName, parseSnapshotName } from '../../domain/plans/naming.js';

@@ -1,0 +1,44 @@
+/**
+ * The one builder of the S3 clients the CLI uses outside a deployment's
+ * regions: backup and AOF destinations, `s3://` RDB sources, any
+ * S3-compatible endpoint included.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { sdkClientConfig } from './client-config.js';
+
+/** Options of {@link storageS3Client}. */
+export interface StorageS3Options {
+  /** An S3-compatible endpoint (`--s3-endpoint`): path-style addressing. Else AWS, the bucket's region followed from S3's redirect. */
+  readonly endpoint?: string;
+  /** Requests in flight at once (ranged reads): the sockets each agent allows. @default 50 (the SDK's) */
+  readonly concurrency?: number;
+}
+
+const storageClients = new Map<string, S3Client>();
+
+/**
+ * The S3 client of a destination or source named by URL rather than by a
+ * deployment: the default credential chain, the region from AWS_REGION or
+ * AWS_DEFAULT_REGION (else us-east-1, the bucket's own followed by
+ * redirect), our retry schedule, and path-style addressing for an endpoint
+ * given here or in AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL. One client per
+ * setting for the whole process, so many objects share connections.
+ */
+export function storageS3Client(options: StorageS3Options = {}): S3Client {
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const sockets = Math.max(50, options.concurrency ?? 0);
+  const envEndpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  // The SDK reads the endpoint from the environment when a client is made: a changed one gets its own client.
+  const key = [region, sockets, options.endpoint ?? '', envEndpoint ?? ''].join(' ');
+  let client = storageClients.get(key);
+  if (!client) {
+    client = new S3Client({
+      ...sdkClientConfig(),
+      region,
+      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : { followRegionRedirects: true, forcePathStyle: Boolean(envEndpoint) }),
+      requestHandler: { httpAgent: { maxSockets: sockets }, httpsAgent: { maxSockets: sockets } },
+    });
+    storageClients.set(key, client);
+  }
+  return client;
+}
