@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatReport } from '../../cli/verify-rdb';
-import { Crc64 } from '../../lambdas/domain/rdb/crc64';
+import { Crc64 } from '../../lambdas/domain/rdb/codecs/crc64';
 import { startFakeS3, type FakeS3 } from '../support/fake-s3';
 import { CORPUS_CASES, CORPUS_DIR } from '../support/rdb-corpus';
 

@@ -23,25 +23,39 @@
  *
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
-import { bucketOffsets, expiryBucket, EXPIRY_BUCKETS, formatExpiryHistogram } from '../expiry.js';
-import { Crc64 } from './crc64.js';
+import { bucketOffsets, expiryBucket, EXPIRY_BUCKETS, formatExpiryHistogram } from '../../expiry.js';
+import { Crc64 } from '../codecs/crc64.js';
+import { LzfChecker, lzfDecompressTransient } from '../codecs/lzf.js';
+import { RdbFormatError, RdbUnsupportedError } from '../errors.js';
+import { listpackHasDuplicate, listpackTtlProblem, ziplistHasDuplicate } from './blob-members.js';
+import { validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
+import { DuplicateCheck, fingerprintStart, fingerprintUpdate } from './duplicates.js';
 import {
-  fingerprintStart,
-  fingerprintUpdate,
-  listpackHasDuplicate,
-  listpackTtlProblem,
-  LzfChecker,
-  lzfDecompressTransient,
-  RdbFormatError,
-  RdbUnsupportedError,
-  validateIntset,
-  validateListpack,
-  validateZiplist,
-  validateZipmap,
-  ziplistHasDuplicate,
-} from './blobs.js';
-import { DuplicateCheck } from './duplicates.js';
-import type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerifierState } from './verifier.js';
+  MAX_REDIS_VERSION,
+  OP_AUX,
+  OP_EOF,
+  OP_EXPIRETIME,
+  OP_EXPIRETIME_MS,
+  OP_FREQ,
+  OP_FUNCTION2,
+  OP_FUNCTION_PRE_GA,
+  OP_IDLE,
+  OP_MODULE_AUX,
+  OP_RESIZEDB,
+  OP_SELECTDB,
+  OP_SLOT_INFO,
+  REDIS_13_FIRST_NEW_TYPE,
+  REDIS_13_KEY_META,
+  REDIS_WRITERS,
+  TYPE_NAMES,
+  TYPE_SLOT,
+  VALKEY_81_PATH_HASH,
+  VALKEY_OP_SLOT_IMPORT,
+  VALKEY_OP_UPDATE,
+  VALKEY_VERSIONS,
+  VALKEY_WRITERS,
+} from './opcodes.js';
+import type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerifierState } from '../report.js';
 
 /** Thrown (never escapes the parser) when a token runs past the current buffer. Not an Error: no stack to capture. */
 const UNDERFLOW = { underflow: true } as const;
@@ -57,34 +71,6 @@ const MAX_AUX_CHARS = 1024;
 /** An LZF back reference of 3 bytes expands to at most 264 bytes; literals never expand. */
 const LZF_MAX_RATIO = 88;
 
-const OP_SLOT_INFO = 0xf4;
-const OP_FUNCTION2 = 0xf5;
-const OP_FUNCTION_PRE_GA = 0xf6;
-const OP_MODULE_AUX = 0xf7;
-const OP_IDLE = 0xf8;
-const OP_FREQ = 0xf9;
-const OP_AUX = 0xfa;
-const OP_RESIZEDB = 0xfb;
-const OP_EXPIRETIME_MS = 0xfc;
-const OP_EXPIRETIME = 0xfd;
-const OP_SELECTDB = 0xfe;
-const OP_EOF = 0xff;
-
-/** Redis type names, in the order {@link TYPE_SLOT} indexes them. */
-const TYPE_NAMES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
-/** Index into {@link TYPE_NAMES} per RDB value type; -1 for bytes that are no value type. */
-const TYPE_SLOT = new Int8Array(256).fill(-1);
-for (const [types, slot] of [
-  [[0], 0],
-  [[1, 10, 14, 18], 1],
-  [[2, 11, 20], 2],
-  [[3, 5, 12, 17], 3],
-  [[4, 9, 13, 16, 22, 23, 24, 25], 4],
-  [[15, 19, 21], 5],
-  [[6, 7], 6],
-] as const) {
-  for (const type of types) TYPE_SLOT[type] = slot;
-}
 
 // Parser phases: what the next bytes are.
 const P_HEADER = 0;
@@ -152,27 +138,6 @@ const LISTPACK_VALUE = 64;
 /** Warnings kept in a report (more are counted). */
 const MAX_WARNINGS = 20;
 
-/** RDB versions after the `VALKEY` magic that Valkey writes (9.0: 80, 9.2: 81), and the Valkey that writes each. */
-const VALKEY_VERSIONS = [80, 81];
-const VALKEY_WRITERS = ['9.0', '9.2'];
-/** Highest version after the `REDIS` magic this verifier reads (Redis 7.4 to 8.4 write 12, 8.6 writes 13). */
-const MAX_REDIS_VERSION = 13;
-/** The Redis releases that write a version (the newest of them), for messages. */
-const REDIS_WRITERS: Readonly<Record<number, string>> = { 11: '7.2', 12: '8.4', 13: '8.6' };
-/**
- * What newer formats add that this verifier does not read yet: met in a file,
- * it is judged unsupported (not corrupt, not valid). Redis 8.6 (RDB 13): key
- * metadata before a key (opcode 243, RDB_OPCODE_KEY_META) and streams with
- * idempotent-producer data (RDB_TYPE_STREAM_LISTPACKS_4, above 25). Valkey 9.2
- * (RDB 81): its path hash (type 23, RDB_TYPE_PATH_HASH) and any type above it;
- * Valkey's opcodes 242 (an inline replication command of a forkless save) and
- * 243 (slot import state).
- */
-const REDIS_13_KEY_META = 0xf3;
-const REDIS_13_FIRST_NEW_TYPE = 26;
-const VALKEY_OP_UPDATE = 0xf2;
-const VALKEY_OP_SLOT_IMPORT = 0xf3;
-const VALKEY_81_PATH_HASH = 23;
 
 const EMPTY = new Uint8Array(0);
 /** Scratch for reading a little-endian binary double (zset scores), in the platform's byte order. */
