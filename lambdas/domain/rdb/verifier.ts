@@ -55,6 +55,16 @@ export interface RdbVerifierOptions {
    * only (not those before `resumeFrom`).
    */
   readonly expiryTimes?: { add(expireAtMs: number): void };
+  /**
+   * The caller computes the CRC-64 (in another thread, beside the parsing):
+   * the verifier does not. It says how far the checksummed range is known
+   * ({@link RdbVerifier.checksumEnd}) and, once the trailer is read, waits for
+   * {@link RdbVerifier.settleChecksum} before `end()`; the report is the one the
+   * verifier gives when it computes the checksum itself. Not with `resumeFrom`
+   * (throws RangeError), and `pause()` does nothing.
+   * @default false
+   */
+  readonly externalChecksum?: boolean;
 }
 
 /** A verifier that is fed chunks and produces a report at the end. */
@@ -79,6 +89,16 @@ export interface RdbVerifier {
   pause(): void;
   /** Where a paused verifier stopped; undefined unless `paused`. */
   checkpoint(): RdbCheckpoint | undefined;
+  /**
+   * With `externalChecksum`: bytes from the start of the file known to lie
+   * before the CRC-64 trailer (all of them once the trailer was read): the
+   * caller may checksum the file up to here, never beyond.
+   */
+  checksumEnd(): number;
+  /** With `externalChecksum`: the trailer was read and waits for {@link RdbVerifier.settleChecksum}. */
+  readonly checksumPending: boolean;
+  /** With `externalChecksum`: the CRC-64 of the file's first {@link RdbVerifier.checksumEnd} bytes, to judge the trailer with. */
+  settleChecksum(crc: bigint): void;
   readonly state: RdbVerifierState;
 }
 
@@ -91,13 +111,18 @@ export interface RdbVerifier {
  * const report = v.end();
  */
 export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier {
-  const parser = new RdbParser(options.maxValueBytes ?? 512 * 1024 * 1024, options.requireChecksum ?? false, options.resumeFrom, undefined, options.expiryTimes);
+  const parser = new RdbParser(options.maxValueBytes ?? 512 * 1024 * 1024, options.requireChecksum ?? false, options.resumeFrom, undefined, options.expiryTimes, options.externalChecksum ?? false);
   return {
     push: (chunk) => parser.push(chunk),
     end: () => parser.end(),
     sourceFailed: (err) => parser.sourceFailed(err),
     pause: () => parser.pause(),
     checkpoint: () => parser.checkpoint(),
+    checksumEnd: () => parser.checksumEnd(),
+    get checksumPending() {
+      return parser.checksumPending();
+    },
+    settleChecksum: (crc) => parser.settleChecksum(crc),
     get state() {
       return parser.state();
     },

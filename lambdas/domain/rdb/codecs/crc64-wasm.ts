@@ -17,7 +17,7 @@
  *   store64(STATE, crc))
  * ```
  */
-import { I32, I64, instantiate, OP, sleb, uleb } from './wasm.js';
+import { assemble, I32, I64, instantiate, OP, sleb, uleb, type ModuleSpec } from './wasm.js';
 
 const ENTRIES = 256;
 const SLICES = 8;
@@ -73,13 +73,12 @@ export type WasmCrc64Update = (lo: number, hi: number, data: Uint8Array, start: 
  * JavaScript.
  */
 export function loadWasmCrc64(tables: readonly bigint[]): WasmCrc64Update | undefined {
-  if (tables.length !== ENTRIES * SLICES) throw new Error(`expected ${ENTRIES * SLICES} table entries, got ${tables.length}`);
-  const wasm = instantiate<(p: number, end: number) => void>({ params: [I32, I32], locals: [I64, I64], code: code(), pages: PAGES });
+  const wasm = instantiate<(p: number, end: number) => void>(spec(tables));
   if (!wasm) return undefined;
   const { run, memory } = wasm;
+  memory.set(tableImage(tables), 0);
   // WebAssembly memory is little-endian whatever the host.
   const view = new DataView(memory.buffer);
-  tables.forEach((entry, i) => view.setBigUint64(i * 8, entry, true));
   return (lo, hi, data, start, end, out) => {
     view.setUint32(STATE_AT, lo, true);
     view.setUint32(STATE_AT + 4, hi, true);
@@ -91,4 +90,37 @@ export function loadWasmCrc64(tables: readonly bigint[]): WasmCrc64Update | unde
     out[0] = view.getUint32(STATE_AT, true);
     out[1] = view.getUint32(STATE_AT + 4, true);
   };
+}
+
+function spec(tables: readonly bigint[]): ModuleSpec {
+  if (tables.length !== ENTRIES * SLICES) throw new Error(`expected ${ENTRIES * SLICES} table entries, got ${tables.length}`);
+  return { params: [I32, I32], locals: [I64, I64], code: code(), pages: PAGES };
+}
+
+/** The tables as the module's memory holds them from offset 0 (64-bit little-endian entries). */
+function tableImage(tables: readonly bigint[]): Uint8Array {
+  const image = new Uint8Array(TABLE_BYTES);
+  const view = new DataView(image.buffer);
+  tables.forEach((entry, i) => view.setBigUint64(i * 8, entry, true));
+  return image;
+}
+
+/**
+ * Everything another thread needs to run the same loop without this code:
+ * the binary module (exports `run(p, end)` and `memory`), the bytes to put
+ * at the start of its memory (the tables), where the CRC state lives (two
+ * little-endian 32-bit halves, low first; zero in a fresh instance) and where
+ * input pieces of at most `bufferBytes` go.
+ */
+export interface WasmCrc64Image {
+  readonly module: Uint8Array;
+  readonly tables: Uint8Array;
+  readonly stateAt: number;
+  readonly bufferAt: number;
+  readonly bufferBytes: number;
+}
+
+/** The loop of {@link loadWasmCrc64} as a {@link WasmCrc64Image}. */
+export function wasmCrc64Image(tables: readonly bigint[]): WasmCrc64Image {
+  return { module: assemble(spec(tables)), tables: tableImage(tables), stateAt: STATE_AT, bufferAt: BUFFER_AT, bufferBytes: BUFFER_BYTES };
 }

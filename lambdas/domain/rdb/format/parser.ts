@@ -170,6 +170,12 @@ function fail(message: string): never {
   throw new RdbFormatError(message);
 }
 
+/** The message of a trailer that does not match the checksum computed over the bytes before it. */
+function crcMismatch(trailer: Uint8Array, computed: Crc64): string {
+  const stored = new DataView(trailer.buffer, trailer.byteOffset, 8).getBigUint64(0, true);
+  return `CRC-64 mismatch: trailer 0x${stored.toString(16)}, computed 0x${computed.value.toString(16)}`;
+}
+
 /** The state machine; see the module comment. One instance per file. */
 export class RdbParser {
   // ---- report ---------------------------------------------------------
@@ -225,6 +231,10 @@ export class RdbParser {
   /** Bytes of `buf` before this index are in the CRC already. */
   private crcFrom = 0;
   private crc = new Crc64();
+  /** With an external checksum: the trailer read, until {@link RdbParser.settleChecksum} judges it. */
+  private pendingTrailer: Uint8Array | null = null;
+  /** With an external checksum: the trailer's file offset once read, else -1. */
+  private trailerAt = -1;
   /** Bytes pushed so far. */
   private total = 0;
   /** Uncommitted bytes at the end of the last chunk (fewer than MAX_TOKEN), then room to join the next chunk's start. */
@@ -301,8 +311,45 @@ export class RdbParser {
     private readonly sink?: RdbKeySink,
     /** Told every key's expiry time (ms), when the caller wants them exactly (`drill local`). */
     private readonly expiryTimes?: { add(expireAtMs: number): void },
+    /** The CRC-64 is computed by the caller (another thread): see {@link RdbParser.checksumEnd} and {@link RdbParser.settleChecksum}. */
+    private readonly externalChecksum = false,
   ) {
+    if (externalChecksum && resumeFrom) throw new RangeError('a verification whose checksum is computed elsewhere cannot resume from a checkpoint');
     if (resumeFrom) this.resume(resumeFrom);
+  }
+
+  /**
+   * With an external checksum: how many bytes from the start of the file are
+   * known to be covered by the CRC-64 trailer (the bytes committed so far; once
+   * the trailer has been read, exactly the bytes before it). A caller may
+   * checksum the file up to here; never beyond.
+   */
+  checksumEnd(): number {
+    return this.trailerAt >= 0 ? this.trailerAt : this.total - this.carryLength;
+  }
+
+  /** With an external checksum: whether the trailer was read and waits for {@link RdbParser.settleChecksum}. */
+  checksumPending(): boolean {
+    return this.pendingTrailer !== null && !this.error;
+  }
+
+  /**
+   * With an external checksum: `crc` is the CRC-64 of the bytes before the
+   * trailer ([0, checksumEnd())). Judges the trailer exactly as the parser does
+   * when it computes the checksum itself: the same status, error and offset.
+   */
+  settleChecksum(crc: bigint): void {
+    const trailer = this.pendingTrailer;
+    if (trailer === null || this.error) return;
+    this.pendingTrailer = null;
+    const computed = Crc64.resume(crc);
+    if (computed.matchesLittleEndian(trailer)) {
+      this.checksum = 'ok';
+      return;
+    }
+    this.checksum = 'mismatch';
+    this.trailingBytes = 0; // as when the mismatch stops the parse: bytes after the trailer are not looked at
+    this.error = { offset: this.trailerAt + 8, message: crcMismatch(trailer, computed) };
   }
 
   /** Feeds the next bytes of the file. Never throws. */
@@ -368,6 +415,10 @@ export class RdbParser {
     if (!this.error && this.phase !== P_DONE) {
       this.error = { offset: this.total, message: `unexpected end of input while reading ${this.describe()}` };
     }
+    if (this.checksumPending()) {
+      // Never a success without the comparison: the caller did not settle the checksum it computes.
+      this.error = { offset: this.trailerAt + 8, message: 'verifier failure: the CRC-64 computed outside the parser never arrived' };
+    }
     const byType: Record<string, number> = {};
     for (const slot of this.typeOrder) byType[TYPE_NAMES[slot]!] = this.typeCounts[slot]!;
     return {
@@ -408,9 +459,9 @@ export class RdbParser {
     return this.keyStart >= 0 && this.keyStart < committed ? this.keyStart : committed;
   }
 
-  /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. */
+  /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. Not with an external checksum (its state is elsewhere). */
   pause(): void {
-    if (this.pausedAt >= 0) return; // paused already: the checkpoint stays where it is
+    if (this.pausedAt >= 0 || this.externalChecksum) return; // paused already: the checkpoint stays where it is
     this.pauseWanted = true;
     // Bytes held in the carry are uncommitted: the boundary before them is where the state stands.
     if (!this.error && this.phase === P_OPCODE && this.body === B_NONE) this.pausedAt = this.total - this.carryLength;
@@ -521,7 +572,7 @@ export class RdbParser {
       if (e !== UNDERFLOW) throw e;
       this.pos = this.mark;
     }
-    if (this.phase !== P_DONE) this.crc.update(buf, this.crcFrom, this.mark);
+    if (this.phase !== P_DONE && !this.externalChecksum) this.crc.update(buf, this.crcFrom, this.mark);
   }
 
   /** Parses from the current phase until the next commit point at least. */
@@ -1151,19 +1202,23 @@ export class RdbParser {
       this.what = W_TRAILER;
       this.need(8);
       // The CRC covers exactly the bytes before the trailer.
-      this.crc.update(this.buf, this.crcFrom, this.pos);
+      if (!this.externalChecksum) this.crc.update(this.buf, this.crcFrom, this.pos);
       const trailer = this.buf.subarray(this.pos, this.pos + 8);
+      const trailerAt = this.base + this.pos;
       this.pos += 8;
       if (trailer.every((b) => b === 0)) {
         this.checksum = 'absent';
         if (this.requireChecksum) {
           fail('checksum required, but the CRC-64 trailer is all zeros (written with rdbchecksum no, or zeroed after the fact): a copy that must carry a checksum does not verify without one');
         }
+      } else if (this.externalChecksum) {
+        // Judged by settleChecksum once the caller has the CRC of the bytes before trailerAt.
+        this.pendingTrailer = trailer.slice();
+        this.trailerAt = trailerAt;
       } else if (this.crc.matchesLittleEndian(trailer)) this.checksum = 'ok';
       else {
         this.checksum = 'mismatch';
-        const stored = new DataView(trailer.buffer, trailer.byteOffset, 8).getBigUint64(0, true);
-        fail(`CRC-64 mismatch: trailer 0x${stored.toString(16)}, computed 0x${this.crc.value.toString(16)}`);
+        fail(crcMismatch(trailer, this.crc));
       }
     }
     this.commit(P_DONE);
