@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { readFileChunks, TWO_THREADS_MIN_BYTES, verifyRdbStreamOnTwoThreads } from '../lambdas/adapters/crc64-thread';
+import { readFileChunks, twoThreadsHelp, verifyRdbStreamOnTwoThreads } from '../lambdas/adapters/crc64-thread';
 import { nativeLz4Blocks } from '../lambdas/adapters/lz4-native';
 import { decodeRdbEnvelope, type RdbEnvelopeInfo } from '../lambdas/adapters/rdb-envelope';
 import { rdbVerdict, verifyRdbStream, type RdbReport } from '../lambdas/domain/rdb/verifier';
@@ -78,9 +78,9 @@ export async function verifyRdbAction(file: string, options: VerifyRdbOptions): 
   // A file in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB file it holds.
   const unwrap = (bytes: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> => decodeRdbEnvelope(bytes, (e) => (envelope = e), nativeLz4Blocks);
   const requireChecksum = options.requireChecksum ?? false;
-  // A large file is parsed on this thread and checksummed on another; a local plain file's chunks move there uncopied.
+  // A large file is parsed on this thread and checksummed on another where a core is free; a local plain file's chunks move there uncopied.
   const report =
-    (size ?? 0) < TWO_THREADS_MIN_BYTES
+    !twoThreadsHelp(size ?? 0)
       ? await verifyRdbStream(unwrap(body), { requireChecksum })
       : /^s3:\/\//i.test(file)
         ? await verifyRdbStreamOnTwoThreads(unwrap(body), { requireChecksum })

@@ -14,6 +14,7 @@
  * until the parser commits them.
  */
 import { open } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { crc64WasmImage } from '../domain/rdb/codecs/crc64.js';
 import { RdbFormatError } from '../domain/rdb/errors.js';
@@ -247,6 +248,18 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** Files from this size on are verified on two threads: below it, starting the worker (about 20–40 ms) costs more than it saves. */
 export const TWO_THREADS_MIN_BYTES = 32 << 20;
+
+/**
+ * Whether a file of `bytes` verifies faster on two threads here: large enough,
+ * and a second core idle. On a machine whose cores are all busy (1-minute
+ * load average above the cores less one), the worker only adds its own CPU
+ * (about a tenth more in all, bench/verify-rdb: 0.86x of one thread at load 7
+ * on 2 cores), so one thread verifies.
+ */
+export function twoThreadsHelp(bytes: number): boolean {
+  const cores = availableParallelism();
+  return bytes >= TWO_THREADS_MIN_BYTES && cores >= 2 && loadavg()[0]! <= cores - 1;
+}
 
 /**
  * The bytes of the file at `path` in chunks of `chunkBytes`, each read into a
