@@ -1,18 +1,20 @@
 /**
- * The CRC-64 slicing-by-8 loop in WebAssembly (see wasm.ts for why).
- * WebAssembly's i64 does one 64-bit load and eight table lookups per 8 input
- * bytes, where the JavaScript loop in crc64.ts needs two 32-bit halves and
- * twice the lookups. Its memory (4 pages, 256 KiB) holds the eight 256-entry
- * tables at offset 0, the CRC state (8 bytes) after them, and a buffer for
+ * The CRC-64 slicing-by-16 loop in WebAssembly (see wasm.ts for why).
+ * WebAssembly's i64 does two 64-bit loads and sixteen table lookups per 16
+ * input bytes, where the JavaScript loop in crc64.ts (slicing-by-8) needs two
+ * 32-bit halves and twice the lookups; sixteen bytes a step measured 12 %
+ * faster than eight (bench: 1.26 vs 1.11 GB/s). Its memory (4 pages, 256 KiB)
+ * holds the sixteen 256-entry tables at offset 0, the CRC state (8 bytes) after them, and a buffer for
  * input pieces after that. The state goes in and out through memory, as two
  * 32-bit halves on the JavaScript side: an i64 parameter or result would be
  * a BigInt per call, which cost more than the loop itself on the short
  * updates of a DUMP payload's checksum (rdb/dump-payload.ts).
  *
  * ```wat
- * (func $run (param $p i32) (param $end i32) (local $x i64) (local $crc i64)
+ * (func $run (param $p i32) (param $end i32) (local $x i64) (local $crc i64) (local $y i64)
  *   crc = load64(STATE)
- *   ;; while p + 8 <= end: x = crc ^ load64(p); crc = T7[x & 255] ^ T6[x >> 8 & 255] ^ … ^ T0[x >> 56]; p += 8
+ *   ;; while p + 16 <= end: x = crc ^ load64(p); y = load64(p + 8)
+ *   ;;   crc = T15[x & 255] ^ T14[x >> 8 & 255] ^ … ^ T8[x >> 56] ^ T7[y & 255] ^ … ^ T0[y >> 56]; p += 16
  *   ;; while p < end:      crc = T0[(crc ^ load8(p)) & 255] ^ (crc >> 8); p += 1
  *   store64(STATE, crc))
  * ```
@@ -20,7 +22,7 @@
 import { assemble, I32, I64, instantiate, OP, sleb, uleb, type ModuleSpec } from './wasm.js';
 
 const ENTRIES = 256;
-const SLICES = 8;
+const SLICES = 16;
 const TABLE_BYTES = ENTRIES * SLICES * 8;
 const PAGES = 4;
 /** Where the CRC state is kept between calls. */
@@ -29,27 +31,30 @@ const STATE_AT = TABLE_BYTES;
 const BUFFER_AT = STATE_AT + 8;
 const BUFFER_BYTES = PAGES * 65536 - BUFFER_AT;
 
-/** The function body (parameters 0 p, 1 end; locals 2 x, 3 crc). */
+/** The function body (parameters 0 p, 1 end; locals 2 x, 3 crc, 4 y). */
 function code(): number[] {
-  const [P, END, X, CRC] = [0, 1, 2, 3];
+  const [P, END, X, CRC, Y] = [0, 1, 2, 3, 4];
   const out: number[] = [];
   out.push(OP.i32Const, ...sleb(STATE_AT), OP.i64Load, 3, 0, OP.localSet, CRC);
   /** `T[slice][i]` where i is the i32 on the stack: load64 at i * 8 + slice offset. */
   const entry = (slice: number): number[] => [OP.i32Const, 3, OP.i32Shl, OP.i64Load, 3, ...uleb(slice * ENTRIES * 8)];
-  // Eight bytes at a time.
+  // Sixteen bytes at a time: x = crc ^ bytes 0-7, y = bytes 8-15; twice the bytes per step of the dependency
+  // chain through crc than eight at a time (the 16 lookups of a step are independent of each other).
   out.push(OP.block, OP.void, OP.loop, OP.void);
-  out.push(OP.localGet, P, OP.i32Const, 8, OP.i32Add, OP.localGet, END, OP.i32GtU, OP.brIf, 1);
+  out.push(OP.localGet, P, OP.i32Const, 16, OP.i32Add, OP.localGet, END, OP.i32GtU, OP.brIf, 1);
   out.push(OP.localGet, CRC, OP.localGet, P, OP.i64Load, 3, 0, OP.i64Xor, OP.localSet, X);
-  for (let byte = 0; byte < 8; byte++) {
-    // Byte `byte` of x (little-endian) goes through table 7 - byte.
-    out.push(OP.localGet, X);
-    if (byte > 0) out.push(OP.i64Const, ...sleb(8 * byte), OP.i64ShrU);
+  out.push(OP.localGet, P, OP.i64Load, 3, 8, OP.localSet, Y);
+  for (let byte = 0; byte < 16; byte++) {
+    // Byte `byte` of the 16 (little-endian in x, then y) goes through table 15 - byte: 15 - byte bytes follow it.
+    const shift = 8 * (byte % 8);
+    out.push(OP.localGet, byte < 8 ? X : Y);
+    if (shift > 0) out.push(OP.i64Const, ...sleb(shift), OP.i64ShrU);
     out.push(OP.i32WrapI64);
-    if (byte < 7) out.push(OP.i32Const, ...sleb(0xff), OP.i32And);
-    out.push(...entry(7 - byte));
+    if (shift < 56) out.push(OP.i32Const, ...sleb(0xff), OP.i32And);
+    out.push(...entry(15 - byte));
     if (byte > 0) out.push(OP.i64Xor);
   }
-  out.push(OP.localSet, CRC, OP.localGet, P, OP.i32Const, 8, OP.i32Add, OP.localSet, P, OP.br, 0, OP.end, OP.end);
+  out.push(OP.localSet, CRC, OP.localGet, P, OP.i32Const, 16, OP.i32Add, OP.localSet, P, OP.br, 0, OP.end, OP.end);
   // The remaining bytes one at a time.
   out.push(OP.block, OP.void, OP.loop, OP.void);
   out.push(OP.localGet, P, OP.localGet, END, OP.i32GeU, OP.brIf, 1);
@@ -94,7 +99,7 @@ export function loadWasmCrc64(tables: readonly bigint[]): WasmCrc64Update | unde
 
 function spec(tables: readonly bigint[]): ModuleSpec {
   if (tables.length !== ENTRIES * SLICES) throw new Error(`expected ${ENTRIES * SLICES} table entries, got ${tables.length}`);
-  return { params: [I32, I32], locals: [I64, I64], code: code(), pages: PAGES };
+  return { params: [I32, I32], locals: [I64, I64, I64], code: code(), pages: PAGES };
 }
 
 /** The tables as the module's memory holds them from offset 0 (64-bit little-endian entries). */

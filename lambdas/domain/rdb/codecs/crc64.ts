@@ -17,7 +17,8 @@ import { loadWasmCrc64, wasmCrc64Image, type WasmCrc64Image } from './crc64-wasm
 /** The polynomial in the normal (MSB-first) form used in the CRC catalogues. */
 export const CRC64_JONES_POLY = 0xad93d23594c935a9n;
 
-const SLICES = 8;
+/** Slices 0-7 serve the JavaScript loop (slicing-by-8), all 16 the WebAssembly one (slicing-by-16). */
+const SLICES = 16;
 /** TABLE_LO[k * 256 + b] / TABLE_HI[...]: low / high half of slice k's entry for byte b. */
 const TABLE_LO = new Uint32Array(256 * SLICES);
 const TABLE_HI = new Uint32Array(256 * SLICES);
