@@ -254,11 +254,10 @@ export const TWO_THREADS_MIN_BYTES = 32 << 20;
  * and a second core idle. On a machine whose cores are all busy (1-minute
  * load average above the cores less one), the worker only adds its own CPU
  * (about a tenth more in all, bench/verify-rdb: 0.86x of one thread at load 7
- * on 2 cores), so one thread verifies.
+ * on 2 cores), so one thread verifies. `cores` and `load` default to this machine's.
  */
-export function twoThreadsHelp(bytes: number): boolean {
-  const cores = availableParallelism();
-  return bytes >= TWO_THREADS_MIN_BYTES && cores >= 2 && loadavg()[0]! <= cores - 1;
+export function twoThreadsHelp(bytes: number, cores = availableParallelism(), load = loadavg()[0]!): boolean {
+  return bytes >= TWO_THREADS_MIN_BYTES && cores >= 2 && load <= cores - 1;
 }
 
 /**
