@@ -21,6 +21,20 @@
  *
  * About 10 % of keys get a TTL of 1–30 days; keys are spread over databases
  * 0–3 (70 / 15 / 10 / 5 %).
+ *
+ * The `everyday` shape (issue 26: what most caches hold; small collections only):
+ *
+ * | share | kind | how it is stored in the RDB |
+ * |---:|---|---|
+ * | 30 % | random text of 100–1,000 chars | plain string |
+ * | 30 % | JSON-like text of 100–1,000 chars | plain or LZF string |
+ * | 10 % | small hash (5–40 fields) | listpack |
+ * | 10 % | small list (5–60 words) | quicklist of one listpack |
+ * |  5 % | small set of 5–60 integers | intset |
+ * |  5 % | small set of 5–60 words | listpack (Redis 7.2+) or hashtable set |
+ * | 10 % | small sorted set (5–40 members) | listpack |
+ *
+ * with the same TTLs (10 %) and databases.
  */
 import type Redis from 'ioredis';
 import { mulberry32 } from '../../test/support/prng';
@@ -159,6 +173,45 @@ function addKey(p: Pipeline, g: Generator, i: number): [kind: string, key: strin
   return ['stream', key];
 }
 
+/** {@link addKey} for the `everyday` shape (see the module comment). */
+function addEverydayKey(p: Pipeline, g: Generator, i: number): [kind: string, key: string] {
+  const r = g.next() * 100;
+  if (r < 30) return setString(p, `k:${i}:str`, g.noiseText(g.int(100, 1000)), 'string-random');
+  if (r < 60) {
+    const length = g.int(100, 1000);
+    // Words and a short token, cut to length: compressible, as JSON and text values are.
+    let text = `{"id":${i},"token":"${g.noiseText(16)}","text":"`;
+    while (text.length < length) text += `${g.word()} `;
+    return setString(p, `k:${i}:doc`, text.slice(0, length), 'string-text');
+  }
+  if (r < 70) {
+    const key = `k:${i}:hash`;
+    const fields: string[] = [];
+    for (let j = 0, n = g.int(5, 40); j < n; j++) fields.push(`f${j}`, j % 3 === 0 ? String(g.int(0, 99_999)) : g.word());
+    p.hset(key, ...fields);
+    return ['hash-small', key];
+  }
+  if (r < 80) {
+    const key = `k:${i}:list`;
+    p.rpush(key, ...Array.from({ length: g.int(5, 60) }, () => g.word()));
+    return ['list-small', key];
+  }
+  if (r < 85) {
+    const key = `k:${i}:iset`;
+    const base = g.int(0, 1_000_000);
+    p.sadd(key, ...Array.from({ length: g.int(5, 60) }, (_, j) => base + j * g.int(1, 1000)));
+    return ['set-intset', key];
+  }
+  if (r < 90) {
+    const key = `k:${i}:set`;
+    p.sadd(key, ...Array.from({ length: g.int(5, 60) }, () => `${g.word()}-${g.int(0, 999)}`));
+    return ['set-small', key];
+  }
+  const key = `k:${i}:zset`;
+  p.zadd(key, ...Array.from({ length: g.int(5, 40) }, (_, j) => [g.int(0, 1_000_000) / 100, `${g.word()}-${j}`]).flat());
+  return ['zset-small', key];
+}
+
 function setString(p: Pipeline, key: string, value: string, kind: string): [string, string] {
   p.set(key, value);
   return [kind, key];
@@ -173,6 +226,8 @@ export interface PopulateOptions {
    * @default [0.7, 0.15, 0.1, 0.05]
    */
   readonly dbWeights?: readonly number[];
+  /** Which mix of keys: `mixed` (large collections too) or `everyday` (see the module comment). @default 'mixed' */
+  readonly shape?: 'mixed' | 'everyday';
 }
 
 /**
@@ -206,6 +261,7 @@ export async function populate(
     return 0;
   };
   const generator = new Generator(seed);
+  const add = options.shape === 'everyday' ? addEverydayKey : addKey;
   const ttl = mulberry32(seed ^ 0x77);
 
   // One batch at a time is built (synchronously, so draws stay in order), then sent per database in parallel.
@@ -215,7 +271,7 @@ export async function populate(
     for (const end = Math.min(keys, next + BATCH * weights.length); next < end; next++) {
       const db = pickDb();
       const p = pipelines[db]!;
-      const [kind, key] = addKey(p, generator, next);
+      const [kind, key] = add(p, generator, next);
       byKind[kind] = (byKind[kind] ?? 0) + 1;
       keysPerDb[db]!++;
       if (ttl() < 0.1) {

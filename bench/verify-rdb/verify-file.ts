@@ -7,7 +7,7 @@
  *   node verify-file.js <file> <highWaterMark>
  */
 import { createReadStream } from 'node:fs';
-import { Crc64 } from '../../lambdas/domain/rdb/crc64';
+import { Crc64 } from '../../lambdas/domain/rdb/codecs/crc64';
 import { verifyRdbStream } from '../../lambdas/domain/rdb/verifier';
 
 async function main(): Promise<void> {

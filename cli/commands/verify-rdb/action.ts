@@ -1,5 +1,6 @@
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { readFileChunks, twoThreadsHelp, verifyRdbStreamOnTwoThreads } from '../../../lambdas/adapters/host/crc64-thread';
 import { nativeLz4Blocks } from '../../../lambdas/adapters/storage/lz4-native';
 import { decodeRdbEnvelope, type RdbEnvelopeInfo } from '../../../lambdas/adapters/storage/rdb-envelope';
 import { rdbVerdict, verifyRdbStream, type RdbReport } from '../../../lambdas/domain/rdb/verifier';
@@ -27,7 +28,7 @@ async function openInput(file: string, options: VerifyRdbOptions): Promise<{ bod
     throw new Error(`cannot read ${file}: no such file`);
   }
   if (!stat.isFile()) throw new Error(`cannot read ${file}: not a regular file`);
-  return { body: createReadStream(file, { highWaterMark: 1 << 20 }), size: stat.size };
+  return { body: readFileChunks(file), size: stat.size };
 }
 
 /** Exit codes per verdict: an unsupported format is neither valid (0) nor corrupt (1). */
@@ -75,7 +76,15 @@ export async function verifyRdbAction(file: string, options: VerifyRdbOptions): 
   const { body, size } = await openInput(file, options);
   let envelope: RdbEnvelopeInfo | undefined;
   // A file in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB file it holds.
-  const report = await verifyRdbStream(decodeRdbEnvelope(body, (e) => (envelope = e), nativeLz4Blocks), { requireChecksum: options.requireChecksum ?? false });
+  const unwrap = (bytes: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> => decodeRdbEnvelope(bytes, (e) => (envelope = e), nativeLz4Blocks);
+  const requireChecksum = options.requireChecksum ?? false;
+  // A large file is parsed on this thread and checksummed on another where a core is free; a local plain file's chunks move there uncopied.
+  const report =
+    !twoThreadsHelp(size ?? 0)
+      ? await verifyRdbStream(unwrap(body), { requireChecksum })
+      : /^s3:\/\//i.test(file)
+        ? await verifyRdbStreamOnTwoThreads(unwrap(body), { requireChecksum })
+        : await verifyRdbStreamOnTwoThreads((worker) => unwrap(readFileChunks(file, 1 << 20, worker)), { requireChecksum, transferable: () => envelope === undefined });
   process.stdout.write(
     options.json ? `${JSON.stringify({ file, bytes: size, ...(envelope ? { envelope } : {}), ...report }, null, 2)}\n` : `${formatReport(file, report, envelope)}\n`,
   );

@@ -9,7 +9,7 @@
  * drill select step (jobs/drill-select.ts).
  */
 import type { RecoveryPointChoice } from './drill.js';
-import { engineRdbSupport, rdbRefusal } from '../rdb/dump-payload.js';
+import { engineRdbSupport, rdbRefusal } from '../rdb/format/dump-payload.js';
 
 /** The rules, by name (each refusal names its rule). */
 export type PreflightRule = 'cluster-mode-databases' | 'engine-reads-rdb' | 'node-memory' | 'data-tiering';

@@ -7,7 +7,7 @@
  * first read records a CRC-64 per 1 MiB block, and the second hands on no
  * byte whose block does not match. Pure; 8 bytes of memory per MiB.
  */
-import { Crc64 } from './crc64.js';
+import { Crc64 } from './codecs/crc64.js';
 
 /** Bytes per block. */
 export const BLOCK_BYTES = 1 << 20;

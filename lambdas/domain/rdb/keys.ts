@@ -15,10 +15,11 @@
  * CRC-64 at its end (callers that must not write such a key verify the file
  * first).
  */
-import { lzfDecompress, RdbFormatError } from './blobs.js';
-import { sealDumpPayload, DUMP_FOOTER_BYTES } from './dump-payload.js';
-import { RdbParser, type RdbKeySink } from './parser.js';
-import type { RdbReport } from './verifier.js';
+import { lzfDecompress } from './codecs/lzf.js';
+import { RdbFormatError } from './errors.js';
+import { sealDumpPayload, DUMP_FOOTER_BYTES } from './format/dump-payload.js';
+import { RdbParser, type RdbKeySink } from './format/parser.js';
+import type { RdbReport } from './report.js';
 
 /**
  * Default bound on one key's bytes in the file (name and value): 512 MiB,

@@ -8,146 +8,20 @@
  * of any size; memory stays bounded whatever the file size (plain strings are
  * skipped without buffering, LZF strings are checked as they stream by).
  *
- * The parsing itself is in parser.ts (a resumable state machine over each
+ * The parsing itself is in format/parser.ts (a resumable state machine over each
  * chunk, written for throughput); this module is its public face.
  *
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.h
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
-import { RdbFormatError } from './blobs.js';
-import { RdbParser } from './parser.js';
+import { RdbFormatError } from './errors.js';
+import { RdbParser } from './format/parser.js';
 
-export { RdbFormatError, RdbUnsupportedError } from './blobs.js';
+import type { RdbCheckpoint, RdbReport, RdbVerifierState } from './report.js';
 
-/** Outcome of the CRC-64 trailer check. */
-export type ChecksumStatus = 'ok' | 'mismatch' | 'absent';
-
-/** What the verifier found in one RDB file. */
-export interface RdbReport {
-  /** True when the whole file parsed and the checksum was not a mismatch (nor absent when one is required). */
-  readonly ok: boolean;
-  /** RDB format version from the header (0 when the header was unreadable). */
-  readonly version: number;
-  /** `VALKEY` for Valkey 9's magic (version 80 on); absent for `REDIS`. */
-  readonly magic?: 'VALKEY';
-  /** `absent` for versions before 5 or an all-zero trailer (rdbchecksum no); a failure instead with `requireChecksum`. */
-  readonly checksum: ChecksumStatus;
-  /**
-   * Keys a restore loads (already expired ones included, as redis-check-rdb
-   * counts them); not the empty keys (see `emptyKeys`).
-   */
-  readonly keys: number;
-  /**
-   * Keys (counted in `keys`) whose expiry had passed when the file was
-   * written, per its `ctime` AUX field: a server loading the file as a
-   * primary drops them. Absent when none (or the file has no `ctime`).
-   */
-  readonly expiredKeys?: number;
-  /**
-   * When the keys with an expiry expire: an expiry histogram in its text form
-   * (domain/expiry.ts) based at the file's `ctime`, every key with an expiry
-   * counted (the already expired ones in its first bucket). Absent when no
-   * key has an expiry, or the file has no `ctime` to base it on.
-   */
-  readonly expiryHistogram?: string;
-  /** Keys whose collection holds no element: Redis and Valkey skip them on load. Absent when none. */
-  readonly emptyKeys?: number;
-  /** Module values by module type name (e.g. `ReJSON-RL`): the restore server must load those modules. Absent when none. */
-  readonly moduleTypes?: Readonly<Record<string, number>>;
-  /** Modules whose AUX data (MODULE_AUX) the file carries: Redis refuses the file unless they are loaded. Absent when none. */
-  readonly moduleAux?: readonly string[];
-  /** Keys that carried an expire time. */
-  readonly expires: number;
-  /** Database numbers selected in the file, in order of appearance. */
-  readonly databases: readonly number[];
-  /** Keys per Redis type name (`string`, `list`, `set`, `zset`, `hash`, `stream`, `module`). */
-  readonly byType: Readonly<Record<string, number>>;
-  /** AUX fields (`redis-ver`, `ctime`, `used-mem`, …); values longer than 1024 characters are cut. */
-  readonly auxFields: Readonly<Record<string, string>>;
-  /** Function libraries (FUNCTION2 opcodes) stored in the file. */
-  readonly functionLibraries: number;
-  /** Bytes after the end of the file (EOF opcode and checksum): ignored, as Redis ignores them. Absent when none. */
-  readonly trailingBytes?: number;
-  /**
-   * What Redis loads with default settings but `sanitize-dump-payload yes`
-   * refuses (e.g. duplicate fields in a small hash): the file is still `ok`.
-   * At most 20 kept; `warningCount` counts them all. Absent when none.
-   */
-  readonly warnings?: readonly { readonly offset: number; readonly message: string }[];
-  readonly warningCount?: number;
-  /**
-   * Collections too large for the exact duplicate check (more than 2^20
-   * members) were checked on a sample: a duplicate pair in them is found
-   * with at least `minDetectionProbability`. Absent when every check was exact.
-   */
-  readonly duplicateCheck?: { readonly sampledCollections: number; readonly minDetectionProbability: number };
-  /** First problem found: `offset` is the number of bytes consumed when it was detected. */
-  readonly error?: { readonly offset: number; readonly message: string };
-  /**
-   * The file is in a format this verifier does not know (a newer RDB
-   * version, a type or envelope it cannot read): it was not judged, so it is
-   * neither valid nor corrupt (`ok` is false, `error` says where and why).
-   * Absent otherwise.
-   */
-  readonly unsupported?: { readonly version: number; readonly writtenBy: string };
-}
-
-/** What a report says about the file: `ok`, `corrupt`, or `unsupported` (a format this verifier cannot judge). */
-export type RdbVerdict = 'ok' | 'corrupt' | 'unsupported';
-
-/** The verdict of a report: an unsupported format is never `ok`, and never `corrupt` either. */
-export function rdbVerdict(report: Pick<RdbReport, 'ok' | 'unsupported'>): RdbVerdict {
-  return report.ok ? 'ok' : report.unsupported ? 'unsupported' : 'corrupt';
-}
-
-/**
- * Where a paused verification stopped, and everything it had found up to
- * there: enough to continue in another process (a later Lambda invocation)
- * with one verdict and one set of counts for the whole file. Plain JSON
- * (a Step Functions state carries it), a few KB at most: AUX values are cut
- * at 1024 characters and at most 20 warnings are kept.
- *
- * A checkpoint is only ever taken at a boundary between two top-level
- * entries (keys, AUX fields, SELECTDB, …), where no collection is open: the
- * per-collection state (duplicate tables, stream PELs) is empty there, so
- * nothing large needs saving.
- */
-export interface RdbCheckpoint {
-  /** Layout of this record; another layout is refused on resume. */
-  readonly format: 1;
-  /** Bytes of the file consumed: the next read starts here. */
-  readonly offset: number;
-  /** CRC-64 of bytes [0, offset), 16 hex digits. */
-  readonly crc: string;
-  /** Whether the verification requires a checksum (must match on resume). */
-  readonly requireChecksum: boolean;
-  readonly version: number;
-  readonly valkey: boolean;
-  readonly keys: number;
-  readonly expires: number;
-  readonly expiredKeys: number;
-  /** Keys with an expiry per expiry-grid bucket; added later: absent in older checkpoints (the report then has no histogram). */
-  readonly expiryCounts?: readonly number[];
-  /** Keys with an expiry not in `expiryCounts`. */
-  readonly expiryUnbased?: number;
-  readonly emptyKeys: number;
-  /** The file's `ctime` in ms, -1 when not (yet) seen. */
-  readonly fileTimeMs: number;
-  /** An EXPIRETIME opcode read, its key not yet: the expiry applies to the next key. */
-  readonly pendingExpireMs?: number;
-  readonly moduleTypes: Readonly<Record<string, number>>;
-  /** Added after the first checkpoints were written: absent in those (none). */
-  readonly moduleAux?: readonly string[];
-  readonly databases: readonly number[];
-  /** Keys per type, in order of first appearance. */
-  readonly byType: Readonly<Record<string, number>>;
-  readonly auxFields: Readonly<Record<string, string>>;
-  readonly functionLibraries: number;
-  readonly warnings: readonly { readonly offset: number; readonly message: string }[];
-  readonly warningCount: number;
-  readonly sampledCollections: number;
-  readonly minDetectionProbability: number;
-}
+export { RdbFormatError, RdbUnsupportedError } from './errors.js';
+export { rdbVerdict } from './report.js';
+export type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerdict, RdbVerifierState } from './report.js';
 
 /** Options for {@link createRdbVerifier}. */
 export interface RdbVerifierOptions {
@@ -181,15 +55,17 @@ export interface RdbVerifierOptions {
    * only (not those before `resumeFrom`).
    */
   readonly expiryTimes?: { add(expireAtMs: number): void };
+  /**
+   * The caller computes the CRC-64 (in another thread, beside the parsing):
+   * the verifier does not. It says how far the checksummed range is known
+   * ({@link RdbVerifier.checksumEnd}) and, once the trailer is read, waits for
+   * {@link RdbVerifier.settleChecksum} before `end()`; the report is the one the
+   * verifier gives when it computes the checksum itself. Not with `resumeFrom`
+   * (throws RangeError), and `pause()` does nothing.
+   * @default false
+   */
+  readonly externalChecksum?: boolean;
 }
-
-/**
- * Where a verifier stands: `reading` wants more bytes; `paused` stopped at a
- * checkpoint ({@link RdbVerifier.pause}); `failed` found a problem (more bytes
- * change nothing); `done` read the EOF opcode and trailer (later bytes are
- * only counted as trailing).
- */
-export type RdbVerifierState = 'reading' | 'paused' | 'failed' | 'done';
 
 /** A verifier that is fed chunks and produces a report at the end. */
 export interface RdbVerifier {
@@ -213,6 +89,16 @@ export interface RdbVerifier {
   pause(): void;
   /** Where a paused verifier stopped; undefined unless `paused`. */
   checkpoint(): RdbCheckpoint | undefined;
+  /**
+   * With `externalChecksum`: bytes from the start of the file known to lie
+   * before the CRC-64 trailer (all of them once the trailer was read): the
+   * caller may checksum the file up to here, never beyond.
+   */
+  checksumEnd(): number;
+  /** With `externalChecksum`: the trailer was read and waits for {@link RdbVerifier.settleChecksum}. */
+  readonly checksumPending: boolean;
+  /** With `externalChecksum`: the CRC-64 of the file's first {@link RdbVerifier.checksumEnd} bytes, to judge the trailer with. */
+  settleChecksum(crc: bigint): void;
   readonly state: RdbVerifierState;
 }
 
@@ -225,13 +111,18 @@ export interface RdbVerifier {
  * const report = v.end();
  */
 export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier {
-  const parser = new RdbParser(options.maxValueBytes ?? 512 * 1024 * 1024, options.requireChecksum ?? false, options.resumeFrom, undefined, options.expiryTimes);
+  const parser = new RdbParser(options.maxValueBytes ?? 512 * 1024 * 1024, options.requireChecksum ?? false, options.resumeFrom, undefined, options.expiryTimes, options.externalChecksum ?? false);
   return {
     push: (chunk) => parser.push(chunk),
     end: () => parser.end(),
     sourceFailed: (err) => parser.sourceFailed(err),
     pause: () => parser.pause(),
     checkpoint: () => parser.checkpoint(),
+    checksumEnd: () => parser.checksumEnd(),
+    get checksumPending() {
+      return parser.checksumPending();
+    },
+    settleChecksum: (crc) => parser.settleChecksum(crc),
     get state() {
       return parser.state();
     },

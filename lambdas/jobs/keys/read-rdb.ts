@@ -39,7 +39,7 @@ import { keySlot } from '../../adapters/redis/cluster';
 import type { Keyspace } from '../../adapters/redis/keyspace';
 import { compileGlob } from '../../domain/keys/glob';
 import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests';
-import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/dump-payload';
+import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload';
 import { RdbKeyReader } from '../../domain/rdb/keys';
 import type { RdbReport } from '../../domain/rdb/verifier';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy';

@@ -24,9 +24,9 @@ import type { Keyspace } from '../../adapters/redis/keyspace';
 import { diffKey, keyDigest, type DiffReason } from '../../domain/keys/fingerprint';
 import { compileGlob } from '../../domain/keys/glob';
 import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests';
-import { DUMP_FOOTER_BYTES } from '../../domain/rdb/dump-payload';
+import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload';
 import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys';
-import { payloadDigest } from '../../domain/rdb/value';
+import { payloadDigest } from '../../domain/rdb/format/value';
 import type { OnConflict } from '../../domain/keys/key-copy';
 import type { RdbFileSource } from './read-rdb';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Crc64 } from '../../../../lambdas/domain/rdb/crc64';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
 import { DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../../lambdas/domain/drills/defaults';
 import { startFakeS3, type FakeS3 } from '../../../support/fake-s3';
 import { bgsave, startRedisServer } from '../../../support/redis-server';
@@ -19,7 +19,7 @@ import { processAlive } from '../../../../lambdas/adapters/host/process';
  * directory is not in `ps` output, the port is).
  */
 
-const ROOT = join(__dirname, '..', '..', '..', '..');
+const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'redis-dr.cjs');
 
 interface Run {

@@ -3,7 +3,7 @@ import { compressFrameSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
 import { nativeLz4Blocks } from '../../../../lambdas/adapters/storage/lz4-native';
 import { createRdbBytesDecoder, decodeRdbEnvelope, lz4jsBlocks, type Lz4BlockDecoder, type RdbEnvelopeInfo } from '../../../../lambdas/adapters/storage/rdb-envelope';
-import { Crc64 } from '../../../../lambdas/domain/rdb/crc64';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
 import { rdbVerdict, verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier';
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier';
 import { bgsave, startRedisServer } from '../../../support/redis-server';
 import type { RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill';
-import { engineRdbSupport } from '../../../../lambdas/domain/rdb/dump-payload';
+import { engineRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-payload';
 import { formatRdbSummary, parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary';
 import type { RdbReport } from '../../../../lambdas/domain/rdb/verifier';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Crc64 } from '../../../../lambdas/domain/rdb/crc64.js';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { createRdbVerifier, rdbVerdict, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
 

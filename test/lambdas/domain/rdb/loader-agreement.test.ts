@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRdbVerifier, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
-import { DUP_EXACT_MEMBERS, DuplicateCheck } from '../../../../lambdas/domain/rdb/duplicates.js';
+import { DUP_EXACT_MEMBERS, DuplicateCheck } from '../../../../lambdas/domain/rdb/format/duplicates.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 
 /** test/fixtures/rdb-loader: files where redis-server and redis-check-rdb disagree (sources and licence in its README). */

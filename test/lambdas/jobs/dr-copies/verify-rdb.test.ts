@@ -20,7 +20,7 @@ import {
 } from '../../../../lambdas/jobs/dr-copies/verify-rdb';
 import { parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary';
 import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes';
-import { Crc64 } from '../../../../lambdas/domain/rdb/crc64';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
 import { serveObject } from '../../../support/s3-object-mock';

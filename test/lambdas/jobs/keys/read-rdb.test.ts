@@ -5,7 +5,7 @@ import IORedis, { type Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { compareClients } from '../../../../lambdas/jobs/keys/compare';
 import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace';
-import { Crc64 } from '../../../../lambdas/domain/rdb/crc64';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys';
 import { restoreRdbKeys, type RestoreRdbOptions } from '../../../../lambdas/jobs/keys/read-rdb';
 import { populate } from '../../../support/rdb-dataset';

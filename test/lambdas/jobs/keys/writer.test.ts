@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore';
 import { keyspaceOf, type Keyspace } from '../../../../lambdas/adapters/redis/keyspace';
 import type { KeyCopyOptions } from '../../../../lambdas/domain/keys/key-copy';
-import { dumpPayload } from '../../../../lambdas/domain/rdb/dump-payload';
+import { dumpPayload } from '../../../../lambdas/domain/rdb/format/dump-payload';
 import { KeyWriter, WRITES_IN_FLIGHT, type GoneKey, type WriteKey } from '../../../../lambdas/jobs/keys/writer';
 import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server';

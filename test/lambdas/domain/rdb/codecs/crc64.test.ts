@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Crc64, crc64 } from '../../../../lambdas/domain/rdb/crc64.js';
-import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { Crc64, crc64 } from '../../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { CORPUS_DIR } from '../../../../support/rdb-corpus.js';
 
 const CORPUS = CORPUS_DIR;
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -23,10 +23,11 @@
  * (stream listpacks), src/listpack.c, src/ziplist.c, src/zipmap.c and
  * src/intset.c of Redis; the parser (`parser.ts`) reads the same layouts.
  */
-import { keyDigest, normaliseScore, type KeyDigest, type KeyValue, type StreamGroup } from '../keys/fingerprint.js';
-import { backlenSize, RdbFormatError, validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
+import { keyDigest, normaliseScore, type KeyDigest, type KeyValue, type StreamGroup } from '../../keys/fingerprint.js';
+import { RdbFormatError } from '../errors.js';
+import { backlenSize, validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
-import { decodeRdbString, moduleTypeNameOf } from './keys.js';
+import { decodeRdbString, moduleTypeNameOf } from '../keys.js';
 
 /** The first RDB version after Valkey's `VALKEY` magic: its type 22 is not Redis's. */
 const VALKEY_FIRST_VERSION = 80;

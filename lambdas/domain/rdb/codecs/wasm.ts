@@ -115,8 +115,19 @@ export interface WasmFunction<F> {
 /** Assembles and instantiates `spec`; undefined when WebAssembly is unavailable or rejects the module. */
 export function instantiate<F>(spec: ModuleSpec): WasmFunction<F> | undefined {
   if (typeof WebAssembly !== 'object') return undefined;
+  const bytes = assemble(spec);
+  try {
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+    return { run: exports.run as F, memory: new Uint8Array((exports.memory as { buffer: ArrayBuffer }).buffer) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The binary module of `spec` (what {@link instantiate} instantiates; another thread can compile it too). */
+export function assemble(spec: ModuleSpec): Uint8Array {
   const body = [...vector(spec.locals.map((type) => [1, type])), ...spec.code, OP.end];
-  const bytes = Uint8Array.from([
+  return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
     ...section(1, vector([[0x60, ...vector(spec.params.map((t) => [t])), ...vector(spec.result === undefined ? [] : [[spec.result]])]])), // the function type
     ...section(3, vector([[0]])), // function 0 has type 0
@@ -124,10 +135,4 @@ export function instantiate<F>(spec: ModuleSpec): WasmFunction<F> | undefined {
     ...section(7, vector([[...name('run'), 0x00, 0], [...name('memory'), 0x02, 0]])), // exports
     ...section(10, vector([[...uleb(body.length), ...body]])), // code
   ]);
-  try {
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-    return { run: exports.run as F, memory: new Uint8Array((exports.memory as { buffer: ArrayBuffer }).buffer) };
-  } catch {
-    return undefined;
-  }
 }

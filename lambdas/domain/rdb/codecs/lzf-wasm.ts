@@ -2,7 +2,7 @@
  * LZF decompression in WebAssembly (see wasm.ts for why), for the small
  * compressed blobs (listpack, ziplist and intset nodes) that have to be
  * expanded to be validated. It makes the same checks as `lzfDecompress` in
- * blobs.ts but only reports *that* one failed; the caller re-runs the
+ * lzf.ts but only reports *that* one failed; the caller re-runs the
  * JavaScript decoder for the exact message. Literal runs use `memory.copy`;
  * back references copy byte by byte, as LZF allows them to overlap their
  * own output. Memory: compressed input at 0, output at {@link MAX_BYTES}.

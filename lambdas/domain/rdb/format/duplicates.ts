@@ -76,3 +76,37 @@ export class DuplicateCheck {
     }
   }
 }
+
+/** Whether a fingerprint was seen before in the current collection (DuplicateCheck.seen). */
+export type SeenCheck = (h1: number, h2: number) => boolean;
+
+/**
+ * A member's 64-bit fingerprint: two 32-bit FNV-1a lanes (different offsets
+ * and primes) in `fp`. {@link fingerprintStart}, then {@link fingerprintUpdate}
+ * over the content in as many pieces as it arrives (streamed members hash the same).
+ */
+export function fingerprintStart(fp: Int32Array): void {
+  fp[0] = 0x811c9dc5;
+  fp[1] = 0x050c5d1f;
+}
+
+export function fingerprintUpdate(fp: Int32Array, b: Uint8Array, from: number, to: number): void {
+  let h1 = fp[0]!;
+  let h2 = fp[1]!;
+  for (let i = from; i < to; i++) {
+    const c = b[i]!;
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x01000197);
+  }
+  fp[0] = h1;
+  fp[1] = h2;
+}
+
+const FP = new Int32Array(2);
+
+/** The fingerprint of `b[from, to)`, checked against `seen`. */
+export function seenBytes(b: Uint8Array, from: number, to: number, seen: SeenCheck): boolean {
+  fingerprintStart(FP);
+  fingerprintUpdate(FP, b, from, to);
+  return seen(FP[0]!, FP[1]!);
+}

@@ -12,12 +12,13 @@
  * @see https://github.com/redis/redis/blob/unstable/src/crc64.c
  */
 
-import { loadWasmCrc64 } from './crc64-wasm.js';
+import { loadWasmCrc64, wasmCrc64Image, type WasmCrc64Image } from './crc64-wasm.js';
 
 /** The polynomial in the normal (MSB-first) form used in the CRC catalogues. */
 export const CRC64_JONES_POLY = 0xad93d23594c935a9n;
 
-const SLICES = 8;
+/** Slices 0-7 serve the JavaScript loop (slicing-by-8), all 16 the WebAssembly one (slicing-by-16). */
+const SLICES = 16;
 /** TABLE_LO[k * 256 + b] / TABLE_HI[...]: low / high half of slice k's entry for byte b. */
 const TABLE_LO = new Uint32Array(256 * SLICES);
 const TABLE_HI = new Uint32Array(256 * SLICES);
@@ -55,7 +56,8 @@ function reflect64(value: bigint): bigint {
 })();
 
 /** The same tables as 64-bit entries, for the WebAssembly loop. */
-const wasmUpdate = loadWasmCrc64(Array.from(TABLE_LO, (lo, i) => (BigInt(TABLE_HI[i]!) << 32n) | BigInt(lo)));
+const wasmTables = Array.from(TABLE_LO, (lo, i) => (BigInt(TABLE_HI[i]!) << 32n) | BigInt(lo));
+const wasmUpdate = loadWasmCrc64(wasmTables);
 /** Below this many bytes the JavaScript loop is cheaper than the call and the copy into WebAssembly memory. */
 const WASM_MIN_BYTES = 256;
 /** The state the WebAssembly loop hands back. */
@@ -160,4 +162,13 @@ export class Crc64 {
 /** CRC-64/Jones of `data` as an unsigned 64-bit BigInt. */
 export function crc64(data: Uint8Array): bigint {
   return new Crc64().update(data).value;
+}
+
+/**
+ * The WebAssembly CRC-64 loop with its tables, for a thread that checksums
+ * beside the parser (adapters/crc64-thread.ts); undefined where this runtime
+ * runs the JavaScript loop (no WebAssembly).
+ */
+export function crc64WasmImage(): WasmCrc64Image | undefined {
+  return wasmUpdate === undefined ? undefined : wasmCrc64Image(wasmTables);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { I32, instantiate, OP, sleb, uleb } from '../../../../lambdas/domain/rdb/wasm.js';
+import { I32, instantiate, OP, sleb, uleb } from '../../../../../lambdas/domain/rdb/codecs/wasm.js';
 
 describe('WebAssembly assembler', () => {
   it.each([

@@ -23,25 +23,39 @@
  *
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
-import { bucketOffsets, expiryBucket, EXPIRY_BUCKETS, formatExpiryHistogram } from '../drills/expiry.js';
-import { Crc64 } from './crc64.js';
+import { bucketOffsets, expiryBucket, EXPIRY_BUCKETS, formatExpiryHistogram } from '../../drills/expiry.js';
+import { Crc64 } from '../codecs/crc64.js';
+import { LzfChecker, lzfDecompressTransient } from '../codecs/lzf.js';
+import { RdbFormatError, RdbUnsupportedError } from '../errors.js';
+import { listpackHasDuplicate, listpackTtlProblem, ziplistHasDuplicate } from './blob-members.js';
+import { validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
+import { DuplicateCheck, fingerprintStart, fingerprintUpdate } from './duplicates.js';
 import {
-  fingerprintStart,
-  fingerprintUpdate,
-  listpackHasDuplicate,
-  listpackTtlProblem,
-  LzfChecker,
-  lzfDecompressTransient,
-  RdbFormatError,
-  RdbUnsupportedError,
-  validateIntset,
-  validateListpack,
-  validateZiplist,
-  validateZipmap,
-  ziplistHasDuplicate,
-} from './blobs.js';
-import { DuplicateCheck } from './duplicates.js';
-import type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerifierState } from './verifier.js';
+  MAX_REDIS_VERSION,
+  OP_AUX,
+  OP_EOF,
+  OP_EXPIRETIME,
+  OP_EXPIRETIME_MS,
+  OP_FREQ,
+  OP_FUNCTION2,
+  OP_FUNCTION_PRE_GA,
+  OP_IDLE,
+  OP_MODULE_AUX,
+  OP_RESIZEDB,
+  OP_SELECTDB,
+  OP_SLOT_INFO,
+  REDIS_13_FIRST_NEW_TYPE,
+  REDIS_13_KEY_META,
+  REDIS_WRITERS,
+  TYPE_NAMES,
+  TYPE_SLOT,
+  VALKEY_81_PATH_HASH,
+  VALKEY_OP_SLOT_IMPORT,
+  VALKEY_OP_UPDATE,
+  VALKEY_VERSIONS,
+  VALKEY_WRITERS,
+} from './opcodes.js';
+import type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerifierState } from '../report.js';
 
 /** Thrown (never escapes the parser) when a token runs past the current buffer. Not an Error: no stack to capture. */
 const UNDERFLOW = { underflow: true } as const;
@@ -57,34 +71,6 @@ const MAX_AUX_CHARS = 1024;
 /** An LZF back reference of 3 bytes expands to at most 264 bytes; literals never expand. */
 const LZF_MAX_RATIO = 88;
 
-const OP_SLOT_INFO = 0xf4;
-const OP_FUNCTION2 = 0xf5;
-const OP_FUNCTION_PRE_GA = 0xf6;
-const OP_MODULE_AUX = 0xf7;
-const OP_IDLE = 0xf8;
-const OP_FREQ = 0xf9;
-const OP_AUX = 0xfa;
-const OP_RESIZEDB = 0xfb;
-const OP_EXPIRETIME_MS = 0xfc;
-const OP_EXPIRETIME = 0xfd;
-const OP_SELECTDB = 0xfe;
-const OP_EOF = 0xff;
-
-/** Redis type names, in the order {@link TYPE_SLOT} indexes them. */
-const TYPE_NAMES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
-/** Index into {@link TYPE_NAMES} per RDB value type; -1 for bytes that are no value type. */
-const TYPE_SLOT = new Int8Array(256).fill(-1);
-for (const [types, slot] of [
-  [[0], 0],
-  [[1, 10, 14, 18], 1],
-  [[2, 11, 20], 2],
-  [[3, 5, 12, 17], 3],
-  [[4, 9, 13, 16, 22, 23, 24, 25], 4],
-  [[15, 19, 21], 5],
-  [[6, 7], 6],
-] as const) {
-  for (const type of types) TYPE_SLOT[type] = slot;
-}
 
 // Parser phases: what the next bytes are.
 const P_HEADER = 0;
@@ -152,27 +138,6 @@ const LISTPACK_VALUE = 64;
 /** Warnings kept in a report (more are counted). */
 const MAX_WARNINGS = 20;
 
-/** RDB versions after the `VALKEY` magic that Valkey writes (9.0: 80, 9.2: 81), and the Valkey that writes each. */
-const VALKEY_VERSIONS = [80, 81];
-const VALKEY_WRITERS = ['9.0', '9.2'];
-/** Highest version after the `REDIS` magic this verifier reads (Redis 7.4 to 8.4 write 12, 8.6 writes 13). */
-const MAX_REDIS_VERSION = 13;
-/** The Redis releases that write a version (the newest of them), for messages. */
-const REDIS_WRITERS: Readonly<Record<number, string>> = { 11: '7.2', 12: '8.4', 13: '8.6' };
-/**
- * What newer formats add that this verifier does not read yet: met in a file,
- * it is judged unsupported (not corrupt, not valid). Redis 8.6 (RDB 13): key
- * metadata before a key (opcode 243, RDB_OPCODE_KEY_META) and streams with
- * idempotent-producer data (RDB_TYPE_STREAM_LISTPACKS_4, above 25). Valkey 9.2
- * (RDB 81): its path hash (type 23, RDB_TYPE_PATH_HASH) and any type above it;
- * Valkey's opcodes 242 (an inline replication command of a forkless save) and
- * 243 (slot import state).
- */
-const REDIS_13_KEY_META = 0xf3;
-const REDIS_13_FIRST_NEW_TYPE = 26;
-const VALKEY_OP_UPDATE = 0xf2;
-const VALKEY_OP_SLOT_IMPORT = 0xf3;
-const VALKEY_81_PATH_HASH = 23;
 
 const EMPTY = new Uint8Array(0);
 /** Scratch for reading a little-endian binary double (zset scores), in the platform's byte order. */
@@ -203,6 +168,12 @@ export interface RdbKeySink {
 
 function fail(message: string): never {
   throw new RdbFormatError(message);
+}
+
+/** The message of a trailer that does not match the checksum computed over the bytes before it. */
+function crcMismatch(trailer: Uint8Array, computed: Crc64): string {
+  const stored = new DataView(trailer.buffer, trailer.byteOffset, 8).getBigUint64(0, true);
+  return `CRC-64 mismatch: trailer 0x${stored.toString(16)}, computed 0x${computed.value.toString(16)}`;
 }
 
 /** The state machine; see the module comment. One instance per file. */
@@ -260,6 +231,10 @@ export class RdbParser {
   /** Bytes of `buf` before this index are in the CRC already. */
   private crcFrom = 0;
   private crc = new Crc64();
+  /** With an external checksum: the trailer read, until {@link RdbParser.settleChecksum} judges it. */
+  private pendingTrailer: Uint8Array | null = null;
+  /** With an external checksum: the trailer's file offset once read, else -1. */
+  private trailerAt = -1;
   /** Bytes pushed so far. */
   private total = 0;
   /** Uncommitted bytes at the end of the last chunk (fewer than MAX_TOKEN), then room to join the next chunk's start. */
@@ -336,8 +311,45 @@ export class RdbParser {
     private readonly sink?: RdbKeySink,
     /** Told every key's expiry time (ms), when the caller wants them exactly (`drill local`). */
     private readonly expiryTimes?: { add(expireAtMs: number): void },
+    /** The CRC-64 is computed by the caller (another thread): see {@link RdbParser.checksumEnd} and {@link RdbParser.settleChecksum}. */
+    private readonly externalChecksum = false,
   ) {
+    if (externalChecksum && resumeFrom) throw new RangeError('a verification whose checksum is computed elsewhere cannot resume from a checkpoint');
     if (resumeFrom) this.resume(resumeFrom);
+  }
+
+  /**
+   * With an external checksum: how many bytes from the start of the file are
+   * known to be covered by the CRC-64 trailer (the bytes committed so far; once
+   * the trailer has been read, exactly the bytes before it). A caller may
+   * checksum the file up to here; never beyond.
+   */
+  checksumEnd(): number {
+    return this.trailerAt >= 0 ? this.trailerAt : this.total - this.carryLength;
+  }
+
+  /** With an external checksum: whether the trailer was read and waits for {@link RdbParser.settleChecksum}. */
+  checksumPending(): boolean {
+    return this.pendingTrailer !== null && !this.error;
+  }
+
+  /**
+   * With an external checksum: `crc` is the CRC-64 of the bytes before the
+   * trailer ([0, checksumEnd())). Judges the trailer exactly as the parser does
+   * when it computes the checksum itself: the same status, error and offset.
+   */
+  settleChecksum(crc: bigint): void {
+    const trailer = this.pendingTrailer;
+    if (trailer === null || this.error) return;
+    this.pendingTrailer = null;
+    const computed = Crc64.resume(crc);
+    if (computed.matchesLittleEndian(trailer)) {
+      this.checksum = 'ok';
+      return;
+    }
+    this.checksum = 'mismatch';
+    this.trailingBytes = 0; // as when the mismatch stops the parse: bytes after the trailer are not looked at
+    this.error = { offset: this.trailerAt + 8, message: crcMismatch(trailer, computed) };
   }
 
   /** Feeds the next bytes of the file. Never throws. */
@@ -403,6 +415,10 @@ export class RdbParser {
     if (!this.error && this.phase !== P_DONE) {
       this.error = { offset: this.total, message: `unexpected end of input while reading ${this.describe()}` };
     }
+    if (this.checksumPending()) {
+      // Never a success without the comparison: the caller did not settle the checksum it computes.
+      this.error = { offset: this.trailerAt + 8, message: 'verifier failure: the CRC-64 computed outside the parser never arrived' };
+    }
     const byType: Record<string, number> = {};
     for (const slot of this.typeOrder) byType[TYPE_NAMES[slot]!] = this.typeCounts[slot]!;
     return {
@@ -443,9 +459,9 @@ export class RdbParser {
     return this.keyStart >= 0 && this.keyStart < committed ? this.keyStart : committed;
   }
 
-  /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. */
+  /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. Not with an external checksum (its state is elsewhere). */
   pause(): void {
-    if (this.pausedAt >= 0) return; // paused already: the checkpoint stays where it is
+    if (this.pausedAt >= 0 || this.externalChecksum) return; // paused already: the checkpoint stays where it is
     this.pauseWanted = true;
     // Bytes held in the carry are uncommitted: the boundary before them is where the state stands.
     if (!this.error && this.phase === P_OPCODE && this.body === B_NONE) this.pausedAt = this.total - this.carryLength;
@@ -556,7 +572,7 @@ export class RdbParser {
       if (e !== UNDERFLOW) throw e;
       this.pos = this.mark;
     }
-    if (this.phase !== P_DONE) this.crc.update(buf, this.crcFrom, this.mark);
+    if (this.phase !== P_DONE && !this.externalChecksum) this.crc.update(buf, this.crcFrom, this.mark);
   }
 
   /** Parses from the current phase until the next commit point at least. */
@@ -1186,19 +1202,23 @@ export class RdbParser {
       this.what = W_TRAILER;
       this.need(8);
       // The CRC covers exactly the bytes before the trailer.
-      this.crc.update(this.buf, this.crcFrom, this.pos);
+      if (!this.externalChecksum) this.crc.update(this.buf, this.crcFrom, this.pos);
       const trailer = this.buf.subarray(this.pos, this.pos + 8);
+      const trailerAt = this.base + this.pos;
       this.pos += 8;
       if (trailer.every((b) => b === 0)) {
         this.checksum = 'absent';
         if (this.requireChecksum) {
           fail('checksum required, but the CRC-64 trailer is all zeros (written with rdbchecksum no, or zeroed after the fact): a copy that must carry a checksum does not verify without one');
         }
+      } else if (this.externalChecksum) {
+        // Judged by settleChecksum once the caller has the CRC of the bytes before trailerAt.
+        this.pendingTrailer = trailer.slice();
+        this.trailerAt = trailerAt;
       } else if (this.crc.matchesLittleEndian(trailer)) this.checksum = 'ok';
       else {
         this.checksum = 'mismatch';
-        const stored = new DataView(trailer.buffer, trailer.byteOffset, 8).getBigUint64(0, true);
-        fail(`CRC-64 mismatch: trailer 0x${stored.toString(16)}, computed 0x${this.crc.value.toString(16)}`);
+        fail(crcMismatch(trailer, this.crc));
       }
     }
     this.commit(P_DONE);

@@ -2,16 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCanonicalBatch } from '../../../../lambdas/adapters/redis/dump-restore';
-import { keyDigest, type KeyDigest } from '../../../../lambdas/domain/keys/fingerprint';
-import { dumpPayload } from '../../../../lambdas/domain/rdb/dump-payload';
-import { RdbKeyReader, type RdbKey } from '../../../../lambdas/domain/rdb/keys';
-import { decodeDumpPayload, payloadDigest } from '../../../../lambdas/domain/rdb/value';
-import { seedDataset } from '../../../cli/support/dataset';
-import { mulberry32 } from '../../../support/prng';
-import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
-import { populate } from '../../../support/rdb-dataset';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { readCanonicalBatch } from '../../../../../lambdas/adapters/redis/dump-restore';
+import { keyDigest, type KeyDigest } from '../../../../../lambdas/domain/keys/fingerprint';
+import { dumpPayload } from '../../../../../lambdas/domain/rdb/format/dump-payload';
+import { RdbKeyReader, type RdbKey } from '../../../../../lambdas/domain/rdb/keys';
+import { decodeDumpPayload, payloadDigest } from '../../../../../lambdas/domain/rdb/format/value';
+import { seedDataset } from '../../../../cli/support/dataset';
+import { mulberry32 } from '../../../../support/prng';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../../support/rdb-corpus';
+import { populate } from '../../../../support/rdb-dataset';
+import { bgsave, startRedisServer, type RedisServer } from '../../../../support/redis-server';
 
 /** Every key of an RDB file, each with its DUMP payload. */
 function fileKeys(data: Uint8Array): RdbKey[] {

@@ -10,7 +10,7 @@
  *
  * @see https://github.com/redis/redis/blob/unstable/src/cluster.c
  */
-import { Crc64 } from './crc64.js';
+import { Crc64 } from '../codecs/crc64.js';
 
 /** The 10-byte footer: version and CRC-64. */
 export const DUMP_FOOTER_BYTES = 10;

@@ -1,0 +1,293 @@
+/**
+ * Verifying an RDB file on two cores: the parser runs on this thread and the
+ * CRC-64 of the same bytes in a worker thread, each chunk handed over (moved,
+ * not copied, where the caller owns it) once the parser is done with it. The
+ * CRC-64 was about a third of a single-threaded verification's time
+ * (bench/verify-rdb); beside the parser it costs this thread only the hand-over.
+ *
+ * The worker runs the same WebAssembly loop as rdb/codecs/crc64.ts, sent to it
+ * as bytes with its tables (no module file to find: the CLI runs from dist/,
+ * the Lambda from one bundle). The parser says how far the checksummed range
+ * is known (`checksumEnd`: up to the bytes it committed, and exactly up to the
+ * trailer once it read it), so the worker never checksums a byte past the
+ * trailer; the few uncommitted bytes at a chunk's end are held back (copied)
+ * until the parser commits them.
+ */
+import { open } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { crc64WasmImage } from '../../domain/rdb/codecs/crc64.js';
+import { RdbFormatError } from '../../domain/rdb/errors.js';
+import type { RdbReport } from '../../domain/rdb/report.js';
+import { createRdbVerifier, type RdbVerifier, type RdbVerifierOptions } from '../../domain/rdb/verifier.js';
+
+/** Bytes handed to the worker and not yet checksummed before this thread waits (bounds memory when the worker falls behind). */
+const MAX_IN_FLIGHT_BYTES = 8 << 20;
+/** Buffers kept for reuse: fresh ones cost page faults and garbage collection on every chunk. */
+const SPARE_BUFFERS = 16;
+
+/**
+ * The worker: plain JavaScript run with `eval` (it needs no file of its own).
+ * Messages in: `{ buffer, offset, length }` (bytes to add) or `{ value: true }`;
+ * out: `{ done: length, buffer }` per piece (the buffer handed back), `{ lo, hi }` for a value.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { module, tables, stateAt, bufferAt, bufferBytes } = workerData;
+const { exports } = new WebAssembly.Instance(new WebAssembly.Module(module));
+const memory = new Uint8Array(exports.memory.buffer);
+memory.set(tables, 0);
+const view = new DataView(exports.memory.buffer);
+parentPort.on('message', (m) => {
+  if (m.value) {
+    parentPort.postMessage({ lo: view.getUint32(stateAt, true), hi: view.getUint32(stateAt + 4, true) });
+    return;
+  }
+  const data = new Uint8Array(m.buffer, m.offset, m.length);
+  for (let at = 0; at < data.length; at += bufferBytes) {
+    const piece = Math.min(bufferBytes, data.length - at);
+    memory.set(data.subarray(at, at + piece), bufferAt);
+    exports.run(bufferAt, bufferAt + piece);
+  }
+  // The bytes go back to be freed where the garbage is collected often (the worker allocates almost nothing,
+  // so chunks it dropped would pile up as external memory until its rare collections).
+  parentPort.postMessage({ done: m.length, buffer: m.buffer }, [m.buffer]);
+});
+`;
+
+/** A CRC-64/Jones computed in a worker thread over the bytes {@link Crc64Thread.add}ed, in order. */
+export class Crc64Thread {
+  private readonly worker: Worker;
+  private inFlight = 0;
+  private wake: (() => void) | undefined;
+  private valueWanted: ((value: bigint) => void) | undefined;
+  private failure: Error | undefined;
+  /** Buffers the worker handed back, for {@link readFileChunks} to read into again. */
+  readonly spare: ArrayBuffer[] = [];
+
+  private constructor(image: NonNullable<ReturnType<typeof crc64WasmImage>>) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: image });
+    this.worker.on('message', (m: { done?: number; buffer?: ArrayBuffer; lo?: number; hi?: number }) => {
+      if (m.done !== undefined) {
+        this.inFlight -= m.done;
+        if (m.buffer && this.spare.length < SPARE_BUFFERS) this.spare.push(m.buffer);
+        this.wakeUp();
+      } else if (m.lo !== undefined && m.hi !== undefined) {
+        this.valueWanted?.((BigInt(m.hi) << 32n) | BigInt(m.lo));
+      }
+    });
+    const failed = (err: Error): void => {
+      this.failure ??= err;
+      this.wakeUp();
+    };
+    this.worker.on('error', failed);
+    this.worker.on('exit', (code) => failed(new Error(`the CRC-64 worker thread exited (code ${code}) before the file was checksummed`)));
+  }
+
+  /** A started worker, or undefined where WebAssembly is unavailable (the caller checksums on its own thread). */
+  static start(): Crc64Thread | undefined {
+    const image = crc64WasmImage();
+    return image && new Crc64Thread(image);
+  }
+
+  /**
+   * Adds `bytes` to the checksum. With `transfer`, its whole ArrayBuffer moves
+   * to the worker (the caller must not touch it again; only when the caller
+   * owns it alone); else the bytes are copied.
+   */
+  add(bytes: Uint8Array, transfer: boolean): void {
+    if (bytes.length === 0) return;
+    this.throwIfFailed();
+    this.inFlight += bytes.length;
+    if (transfer) {
+      this.worker.postMessage({ buffer: bytes.buffer, offset: bytes.byteOffset, length: bytes.length }, [bytes.buffer as ArrayBuffer]);
+    } else {
+      const copy = bytes.slice();
+      this.worker.postMessage({ buffer: copy.buffer, offset: 0, length: copy.length }, [copy.buffer]);
+    }
+  }
+
+  /** Resolves once the worker has caught up enough that handing it more keeps memory bounded. */
+  async drain(maxInFlight = MAX_IN_FLIGHT_BYTES): Promise<void> {
+    while (this.inFlight > maxInFlight) {
+      this.throwIfFailed();
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    this.throwIfFailed();
+  }
+
+  /** The CRC-64 of every byte added so far. */
+  async value(): Promise<bigint> {
+    this.throwIfFailed();
+    const value = new Promise<bigint>((resolve, reject) => {
+      this.valueWanted = resolve;
+      this.wake = () => this.failure && reject(this.failure);
+    });
+    this.worker.postMessage({ value: true });
+    return value;
+  }
+
+  /** Stops the worker. */
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+}
+
+/** Options of {@link verifyRdbStreamOnTwoThreads}. */
+export interface TwoThreadOptions extends Omit<RdbVerifierOptions, 'externalChecksum' | 'resumeFrom'> {
+  /**
+   * Whether a chunk `source` yielded may be moved to the worker once parsed
+   * (its ArrayBuffer is the caller's alone and nothing reads it again, as a
+   * `fs.createReadStream` chunk); else its bytes are copied.
+   * @default () => false
+   */
+  readonly transferable?: (chunk: Uint8Array) => boolean;
+}
+
+/**
+ * {@link verifyRdbStream} (rdb/verifier.ts) with the CRC-64 computed in a
+ * worker thread beside the parser: the same report, field for field. Falls
+ * back to one thread where WebAssembly is unavailable. `source` may be a
+ * function of the worker, to read into the buffers it hands back
+ * ({@link readFileChunks}). Errors of `source`
+ * other than an {@link RdbFormatError} are thrown, as is a failure of the
+ * worker (never a verdict).
+ */
+export async function verifyRdbStreamOnTwoThreads(
+  source: AsyncIterable<Uint8Array> | ((worker: Crc64Thread | undefined) => AsyncIterable<Uint8Array>),
+  options: TwoThreadOptions = {},
+): Promise<RdbReport> {
+  const { transferable, ...verifierOptions } = options;
+  const crc = Crc64Thread.start();
+  const verifier = createRdbVerifier({ ...verifierOptions, externalChecksum: crc !== undefined });
+  try {
+    const feed = new ChecksumFeed(verifier, crc);
+    try {
+      for await (const chunk of typeof source === 'function' ? source(crc) : source) {
+        verifier.push(chunk);
+        if (crc) {
+          feed.after(chunk, transferable?.(chunk) ?? false);
+          await crc.drain();
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof RdbFormatError)) throw err;
+      verifier.sourceFailed(err);
+    }
+    if (crc && verifier.checksumPending) verifier.settleChecksum(await crc.value());
+    return verifier.end();
+  } finally {
+    await crc?.close();
+  }
+}
+
+/**
+ * Hands the worker each byte of the checksummed range once the parser has
+ * committed it: whole chunks (moved when allowed), plus the copied few bytes a
+ * chunk ended with before the parser committed them.
+ */
+class ChecksumFeed {
+  /** File offset up to which bytes went to the worker. */
+  private sent = 0;
+  /** File offset of the next chunk. */
+  private next = 0;
+  /** Copies of the bytes [sent, next) not yet sent (at most a token's length, outside tiny chunks). */
+  private held: Uint8Array = new Uint8Array(0);
+
+  constructor(
+    private readonly verifier: RdbVerifier,
+    private readonly crc: Crc64Thread | undefined,
+  ) {}
+
+  /** `chunk` was just pushed into the verifier. */
+  after(chunk: Uint8Array, transfer: boolean): void {
+    const crc = this.crc!;
+    const base = this.next;
+    this.next += chunk.length;
+    const state = this.verifier.state;
+    // A failed file needs no checksum; a finished one needs none past its trailer.
+    if (state === 'failed' || (state === 'done' && this.sent >= this.verifier.checksumEnd())) {
+      this.held = new Uint8Array(0);
+      return;
+    }
+    const upTo = Math.min(this.verifier.checksumEnd(), this.next);
+    const fromHeld = Math.min(upTo, base) - this.sent;
+    if (fromHeld > 0) crc.add(this.held.subarray(0, fromHeld), false);
+    if (upTo <= base) {
+      // Nothing of this chunk is committed yet (a chunk smaller than a token): keep it all.
+      const rest = this.held.subarray(Math.max(fromHeld, 0));
+      this.held = state === 'done' ? new Uint8Array(0) : concat(rest, chunk);
+      this.sent = upTo;
+      return;
+    }
+    const own = upTo - base;
+    // The uncommitted end of the chunk is copied before the chunk may move.
+    this.held = state === 'done' ? new Uint8Array(0) : chunk.slice(own);
+    crc.add(chunk.subarray(0, own), transfer);
+    this.sent = upTo;
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Files from this size on are verified on two threads: below it, starting the worker (about 20–40 ms) costs more than it saves. */
+export const TWO_THREADS_MIN_BYTES = 32 << 20;
+
+/**
+ * Whether a file of `bytes` verifies faster on two threads here: large enough,
+ * and a second core idle. On a machine whose cores are all busy (1-minute
+ * load average above the cores less one), the worker only adds its own CPU
+ * (about a tenth more in all, bench/verify-rdb: 0.86x of one thread at load 7
+ * on 2 cores), so one thread verifies. `cores` and `load` default to this machine's.
+ */
+export function twoThreadsHelp(bytes: number, cores = availableParallelism(), load = loadavg()[0]!): boolean {
+  return bytes >= TWO_THREADS_MIN_BYTES && cores >= 2 && load <= cores - 1;
+}
+
+/**
+ * The bytes of the file at `path` in chunks of `chunkBytes`, each read into a
+ * buffer of its own; with `reuse`, into buffers the worker handed back once it
+ * checksummed them (no fresh memory per chunk). Every chunk is transferable
+ * (nothing else holds its buffer). Opens the file when first iterated.
+ */
+export async function* readFileChunks(path: string, chunkBytes = 1 << 20, reuse?: Crc64Thread): AsyncGenerator<Uint8Array> {
+  const file = await open(path, 'r');
+  let position = 0;
+  const readNext = async (): Promise<Uint8Array> => {
+    const spare = reuse?.spare.pop();
+    const buffer = spare && spare.byteLength === chunkBytes ? new Uint8Array(spare) : new Uint8Array(chunkBytes);
+    const at = position;
+    position += chunkBytes;
+    const { bytesRead } = await file.read(buffer, 0, chunkBytes, at);
+    return buffer.subarray(0, bytesRead);
+  };
+  // One read ahead: the next chunk comes in while the caller parses this one.
+  let next = readNext();
+  try {
+    for (;;) {
+      const chunk = await next;
+      if (chunk.length === 0) return;
+      next = readNext();
+      yield chunk;
+    }
+  } finally {
+    await next.catch(() => undefined);
+    await file.close();
+  }
+}

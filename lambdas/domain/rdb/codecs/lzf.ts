@@ -1,0 +1,181 @@
+/**
+ * LZF, the compression Redis applies to RDB strings (rdbcompression yes):
+ * decompression with every bound checked, a transient form for blobs that
+ * are validated and dropped (WebAssembly where available), and a checker that
+ * proves a stream expands to its declared length without producing it.
+ *
+ * @see https://github.com/redis/redis/blob/unstable/src/lzf_d.c
+ */
+
+import { RdbFormatError } from '../errors.js';
+import { loadWasmLzf, MAX_BYTES as WASM_LZF_MAX_BYTES } from './lzf-wasm.js';
+
+function fail(message: string): never {
+  throw new RdbFormatError(message);
+}
+
+/**
+ * Decompresses an LZF stream into exactly `expectedLength` bytes, failing on
+ * any reference outside the output, any read past the input, or a result of
+ * another size. The output goes into `into` when given (at least
+ * `expectedLength` bytes long; the result is a view of it), else into a new buffer.
+ */
+export function lzfDecompress(input: Uint8Array, expectedLength: number, into?: Uint8Array): Uint8Array {
+  const out = into && into.length >= expectedLength ? into.subarray(0, expectedLength) : new Uint8Array(expectedLength);
+  const inLen = input.length;
+  let ip = 0;
+  let op = 0;
+  while (ip < inLen) {
+    const ctrl = input[ip++]!;
+    if (ctrl < 32) {
+      // Literal run of ctrl + 1 bytes.
+      const run = ctrl + 1;
+      if (ip + run > inLen) fail(`LZF literal run of ${run} bytes reads past the compressed input`);
+      if (op + run > expectedLength) fail(`LZF output exceeds the declared length ${expectedLength}`);
+      // At most 32 bytes: a loop beats creating a subarray to copy from.
+      for (let i = 0; i < run; i++) out[op++] = input[ip++]!;
+    } else {
+      // Back reference: length in the top 3 bits (7 = extended), 13-bit distance.
+      let len = ctrl >>> 5;
+      let ref = op - ((ctrl & 0x1f) << 8) - 1;
+      if (len === 7) {
+        if (ip >= inLen) fail('LZF back reference length reads past the compressed input');
+        len += input[ip++]!;
+      }
+      if (ip >= inLen) fail('LZF back reference distance reads past the compressed input');
+      ref -= input[ip++]!;
+      len += 2;
+      if (op + len > expectedLength) fail(`LZF output exceeds the declared length ${expectedLength}`);
+      if (ref < 0) fail('LZF back reference points before the start of the output');
+      for (let i = 0; i < len; i++) out[op++] = out[ref++]!;
+    }
+  }
+  if (op !== expectedLength) fail(`LZF output is ${op} bytes, declared ${expectedLength}`);
+  return out;
+}
+
+const wasmLzf = loadWasmLzf();
+/** Reused output of {@link lzfDecompressTransient} where WebAssembly is unavailable. */
+const transientOutput = new Uint8Array(WASM_LZF_MAX_BYTES);
+
+/**
+ * {@link lzfDecompress} for a blob that is validated and dropped at once: the
+ * result may live in a reused buffer and is valid only until the next call.
+ * Blobs up to 64 KiB (Redis's listpack and ziplist nodes are 8 KiB by
+ * default) are expanded in WebAssembly where available; corrupt ones are then
+ * decoded again in JavaScript for the exact error.
+ */
+export function lzfDecompressTransient(input: Uint8Array, expectedLength: number): Uint8Array {
+  const out = wasmLzf?.(input, expectedLength);
+  if (out) return out;
+  if (out === null) {
+    lzfDecompress(input, expectedLength); // throws the precise problem
+    throw new Error('the WebAssembly and JavaScript LZF decoders disagree');
+  }
+  return lzfDecompress(input, expectedLength, expectedLength <= transientOutput.length ? transientOutput : undefined);
+}
+
+/**
+ * Checks an LZF stream without producing its output: the checks and messages
+ * of {@link lzfDecompress}, but it only counts output bytes, so it allocates
+ * nothing and skips literal runs by length. The compressed body may arrive in
+ * pieces (a string that spans input chunks): {@link LzfChecker.start}, then
+ * {@link LzfChecker.scan} for each piece in order, then
+ * {@link LzfChecker.finish}. A back reference only needs the output position
+ * to be checked, never the bytes it copies.
+ */
+export class LzfChecker {
+  private expected = 0;
+  /** Output bytes produced so far. */
+  private op = 0;
+  /** Compressed bytes not yet scanned. */
+  private left = 0;
+  /** Literal bytes still to skip from the current run. */
+  private literal = 0;
+  /** 0: at a control byte; 1: a back reference needs its length byte; 2: it needs its distance byte. */
+  private stage = 0;
+  /** Pending back reference: length so far and distance so far (without its low byte). */
+  private refLength = 0;
+  private refDistance = 0;
+  /** First problem found; the rest of the body is then only counted. */
+  private problem: string | null = null;
+
+  /** Begins a body of `compressedLength` bytes that should expand to `expectedLength`. */
+  start(compressedLength: number, expectedLength: number): void {
+    this.expected = expectedLength;
+    this.left = compressedLength;
+    this.op = 0;
+    this.literal = 0;
+    this.stage = 0;
+    this.problem = null;
+  }
+
+  /** Scans `data[from, to)`, the next bytes of the body. */
+  scan(data: Uint8Array, from: number, to: number): void {
+    const left = this.left;
+    this.left = left - (to - from);
+    if (this.problem !== null) return;
+    const expected = this.expected;
+    let op = this.op;
+    let literal = this.literal;
+    let stage = this.stage;
+    let i = from;
+    while (i < to) {
+      if (literal > 0) {
+        const take = Math.min(literal, to - i);
+        i += take;
+        literal -= take;
+        continue;
+      }
+      const byte = data[i++]!;
+      if (stage === 0) {
+        if (byte < 32) {
+          // Literal run of byte + 1 bytes; `left - (i - from)` body bytes follow this control byte.
+          const run = byte + 1;
+          if (run > left - (i - from)) {
+            this.problem = `LZF literal run of ${run} bytes reads past the compressed input`;
+            break;
+          }
+          if (op + run > expected) {
+            this.problem = `LZF output exceeds the declared length ${expected}`;
+            break;
+          }
+          op += run;
+          literal = run;
+        } else {
+          // Back reference: length in the top 3 bits (7 = extended), 13-bit distance.
+          this.refLength = byte >>> 5;
+          this.refDistance = ((byte & 0x1f) << 8) + 1;
+          stage = this.refLength === 7 ? 1 : 2;
+        }
+      } else if (stage === 1) {
+        this.refLength += byte;
+        stage = 2;
+      } else {
+        const len = this.refLength + 2;
+        if (op + len > expected) {
+          this.problem = `LZF output exceeds the declared length ${expected}`;
+          break;
+        }
+        if (op - this.refDistance - byte < 0) {
+          this.problem = 'LZF back reference points before the start of the output';
+          break;
+        }
+        op += len;
+        stage = 0;
+      }
+    }
+    this.op = op;
+    this.literal = literal;
+    this.stage = stage;
+  }
+
+  /** After the whole body was scanned: the first problem, or null when it expands to exactly the expected length. */
+  finish(): string | null {
+    if (this.problem !== null) return this.problem;
+    if (this.stage === 1) return 'LZF back reference length reads past the compressed input';
+    if (this.stage === 2) return 'LZF back reference distance reads past the compressed input';
+    if (this.op !== this.expected) return `LZF output is ${this.op} bytes, declared ${this.expected}`;
+    return null;
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Checks of the members stored inside compact blobs that passed their
+ * structural validation (blobs.ts): a field or member twice in a ziplist or
+ * listpack (Redis refuses those with sanitize-dump-payload yes), and the TTL
+ * entries of a hash with field expirations, as Redis's loader checks them.
+ *
+ * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
+ */
+
+import { backlenSize } from './blobs.js';
+import { i16le, i32le, i64le, u32be, u32le } from './bytes.js';
+import { seenBytes, type SeenCheck } from './duplicates.js';
+
+
+/** The same fingerprint of an integer's decimal text (as Redis compares an integer-encoded member), without building the text. */
+function seenInteger(value: number | bigint, seen: SeenCheck): boolean {
+  if (typeof value === 'bigint' || value < -0x7fffffff || value > 0x7fffffff) {
+    const text = String(value);
+    for (let i = 0; i < text.length; i++) DIGITS[i] = text.charCodeAt(i);
+    return seenBytes(DIGITS, 0, text.length, seen);
+  }
+  let n = value < 0 ? -value : value;
+  let at = DIGITS.length;
+  do {
+    DIGITS[--at] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  if (value < 0) DIGITS[--at] = 45;
+  return seenBytes(DIGITS, at, DIGITS.length, seen);
+}
+
+const DIGITS = new Uint8Array(24);
+
+/**
+ * Whether every `stride`-th entry, from the first, of a ziplist
+ * {@link validateZiplist} accepted (the fields of a hash, the members of a
+ * sorted set) holds the same content twice: a string's bytes, an integer's
+ * decimal text, fingerprinted and checked with `seen`.
+ */
+export function ziplistHasDuplicate(b: Uint8Array, stride: number, seen: SeenCheck): boolean {
+  const end = b.length - 1;
+  let p = 10;
+  for (let i = 0; p < end; i++) {
+    p += b[p] === 0xfe ? 5 : 1; // prevlen
+    const enc = b[p]!;
+    const take = i % stride === 0;
+    switch (enc >>> 6) {
+      case 0: {
+        const from = p + 1;
+        p = from + (enc & 0x3f);
+        if (take && seenBytes(b, from, p, seen)) return true;
+        break;
+      }
+      case 1: {
+        const from = p + 2;
+        p = from + (((enc & 0x3f) << 8) | b[p + 1]!);
+        if (take && seenBytes(b, from, p, seen)) return true;
+        break;
+      }
+      case 2: {
+        const from = p + 5;
+        p = from + u32be(b, p + 1);
+        if (take && seenBytes(b, from, p, seen)) return true;
+        break;
+      }
+      default: {
+        const from = p + 1;
+        let value: number | bigint;
+        if (enc === 0xc0) (value = i16le(b, from)), (p = from + 2);
+        else if (enc === 0xd0) (value = i32le(b, from)), (p = from + 4);
+        else if (enc === 0xe0) (value = i64le(b, from)), (p = from + 8);
+        else if (enc === 0xf0) (value = ((b[from]! | (b[from + 1]! << 8) | (b[from + 2]! << 16)) << 8) >> 8), (p = from + 3);
+        else if (enc === 0xfe) (value = (b[from]! << 24) >> 24), (p = from + 1);
+        else (value = (enc & 0x0f) - 1), (p = from); // 0xf1..0xfd: 0..12
+        if (take && seenInteger(value, seen)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * The same as {@link ziplistHasDuplicate} for a listpack
+ * {@link validateListpack} accepted. Hot (every small hash, sorted set and
+ * set of a dump): strings are fingerprinted inline, the same lanes as
+ * {@link fingerprintUpdate}.
+ */
+export function listpackHasDuplicate(b: Uint8Array, stride: number, seen: SeenCheck): boolean {
+  const end = b.length - 1;
+  let p = 6;
+  for (let skip = 0; p < end; skip = skip === 0 ? stride - 1 : skip - 1) {
+    const enc = b[p]!;
+    let from = p + 1;
+    let to: number;
+    let value: number | bigint | undefined;
+    if ((enc & 0x80) === 0) {
+      value = enc & 0x7f;
+      to = from;
+    } else if ((enc & 0xc0) === 0x80) {
+      to = from + (enc & 0x3f);
+    } else if ((enc & 0xe0) === 0xc0) {
+      value = ((((enc & 0x1f) << 8) | b[p + 1]!) << 19) >> 19;
+      to = p + 2;
+    } else if ((enc & 0xf0) === 0xe0) {
+      from = p + 2;
+      to = from + (((enc & 0x0f) << 8) | b[p + 1]!);
+    } else if (enc === 0xf0) {
+      from = p + 5;
+      to = from + u32le(b, p + 1);
+    } else if (enc === 0xf1) (value = i16le(b, from)), (to = from + 2);
+    else if (enc === 0xf2) (value = ((b[from]! | (b[from + 1]! << 8) | (b[from + 2]! << 16)) << 8) >> 8), (to = from + 3);
+    else if (enc === 0xf3) (value = i32le(b, from)), (to = from + 4);
+    else (value = i64le(b, from)), (to = from + 8); // 0xf4
+    if (skip === 0) {
+      if (value !== undefined) {
+        if (seenInteger(value, seen)) return true;
+      } else {
+        let h1 = 0x811c9dc5;
+        let h2 = 0x050c5d1f;
+        for (let i = from; i < to; i++) {
+          const c = b[i]!;
+          h1 = Math.imul(h1 ^ c, 0x01000193);
+          h2 = Math.imul(h2 ^ c, 0x01000197);
+        }
+        if (seen(h1, h2)) return true;
+      }
+    }
+    const size = to - p;
+    p = to + (size <= 127 ? 1 : backlenSize(size));
+  }
+  return false;
+}
+
+/** Redis's EB_EXPIRE_TIME_MAX: the latest field expiry (ms) a hash field may carry, 2^48 - 1. */
+export const HFE_EXPIRE_TIME_MAX = 2n ** 48n - 1n;
+
+/** A decimal integer as Redis's string2ll reads it (no sign but '-', no leading zeros, no spaces, within int64); else undefined. */
+function string2ll(b: Uint8Array, from: number, to: number): bigint | undefined {
+  const n = to - from;
+  if (n === 0 || n > 20) return undefined;
+  if (n === 1 && b[from] === 0x30) return 0n;
+  let p = from;
+  const negative = b[p] === 0x2d;
+  if (negative) p++;
+  if (p === to || b[p]! < 0x31 || b[p]! > 0x39) return undefined; // a digit 1–9 first
+  let v = 0n;
+  for (; p < to; p++) {
+    const c = b[p]!;
+    if (c < 0x30 || c > 0x39) return undefined;
+    v = v * 10n + BigInt(c - 0x30);
+  }
+  v = negative ? -v : v;
+  return v >= -(2n ** 63n) && v < 2n ** 63n ? v : undefined;
+}
+
+/**
+ * The TTL checks Redis makes of a listpack of (field, value, TTL) triplets
+ * (RDB types 23 and 25; `_lpEntryValidation` in its rdb.c): every TTL an
+ * integer (integer-encoded, or a string string2ll reads), 0 (none) or an
+ * expiry in ms up to 2^48 - 1, in ascending order with the fields without
+ * one last. Returns the first problem, or null. The listpack must have
+ * passed {@link validateListpack}.
+ */
+export function listpackTtlProblem(b: Uint8Array): string | null {
+  const end = b.length - 1;
+  let last = -1n;
+  for (let p = 6, i = 0; p < end; i++) {
+    const enc = b[p]!;
+    let from = p + 1;
+    let to: number;
+    let value: number | bigint | undefined;
+    if ((enc & 0x80) === 0) (value = enc & 0x7f), (to = from);
+    else if ((enc & 0xc0) === 0x80) to = from + (enc & 0x3f);
+    else if ((enc & 0xe0) === 0xc0) (value = ((((enc & 0x1f) << 8) | b[p + 1]!) << 19) >> 19), (to = p + 2);
+    else if ((enc & 0xf0) === 0xe0) (from = p + 2), (to = from + (((enc & 0x0f) << 8) | b[p + 1]!));
+    else if (enc === 0xf0) (from = p + 5), (to = from + u32le(b, p + 1));
+    else if (enc === 0xf1) (value = i16le(b, from)), (to = from + 2);
+    else if (enc === 0xf2) (value = ((b[from]! | (b[from + 1]! << 8) | (b[from + 2]! << 16)) << 8) >> 8), (to = from + 3);
+    else if (enc === 0xf3) (value = i32le(b, from)), (to = from + 4);
+    else (value = i64le(b, from)), (to = from + 8); // 0xf4
+    if (i % 3 === 2) {
+      const field = (i - 2) / 3 + 1;
+      const ttl = value !== undefined ? BigInt(value) : string2ll(b, from, to);
+      if (ttl === undefined) return `the TTL of field ${field} is not an integer`;
+      if (ttl < 0n || ttl > HFE_EXPIRE_TIME_MAX) return `the TTL of field ${field} (${ttl}) is outside 0 to 2^48 - 1 ms`;
+      if (ttl !== 0n && last === 0n) return `field ${field} has a TTL after a field without one (fields with a TTL come first)`;
+      if (ttl !== 0n && ttl < last) return `the TTL of field ${field} (${ttl}) is before the one of the field ahead of it (${last}): TTLs are in ascending order`;
+      last = ttl;
+    }
+    const size = to - p;
+    p = to + (size <= 127 ? 1 : backlenSize(size));
+  }
+  return null;
+}

@@ -1,0 +1,24 @@
+/** Little-endian (and one big-endian) integer reads of the compact encodings, without a DataView per entry. */
+
+export function u16le(b: Uint8Array, p: number): number {
+  return b[p]! | (b[p + 1]! << 8);
+}
+
+export function u32le(b: Uint8Array, p: number): number {
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+}
+
+export function u32be(b: Uint8Array, p: number): number {
+  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+}
+
+/** Little-endian signed integers of 2, 4 and 8 bytes. */
+export function i16le(b: Uint8Array, p: number): number {
+  return ((b[p]! | (b[p + 1]! << 8)) << 16) >> 16;
+}
+export function i32le(b: Uint8Array, p: number): number {
+  return b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+}
+export function i64le(b: Uint8Array, p: number): bigint {
+  return (BigInt(i32le(b, p + 4)) << 32n) | BigInt(u32le(b, p));
+}

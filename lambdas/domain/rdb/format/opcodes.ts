@@ -1,0 +1,59 @@
+/**
+ * The RDB format's opcodes and value types, as rdb.h numbers them, and the
+ * versions this verifier reads (which Redis or Valkey writes each, and what
+ * newer versions add that it does not read yet).
+ *
+ * @see https://github.com/redis/redis/blob/unstable/src/rdb.h
+ * @see https://github.com/valkey-io/valkey/blob/unstable/src/rdb.h
+ */
+
+export const OP_SLOT_INFO = 0xf4;
+export const OP_FUNCTION2 = 0xf5;
+export const OP_FUNCTION_PRE_GA = 0xf6;
+export const OP_MODULE_AUX = 0xf7;
+export const OP_IDLE = 0xf8;
+export const OP_FREQ = 0xf9;
+export const OP_AUX = 0xfa;
+export const OP_RESIZEDB = 0xfb;
+export const OP_EXPIRETIME_MS = 0xfc;
+export const OP_EXPIRETIME = 0xfd;
+export const OP_SELECTDB = 0xfe;
+export const OP_EOF = 0xff;
+
+/** Redis type names, in the order {@link TYPE_SLOT} indexes them. */
+export const TYPE_NAMES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
+/** Index into {@link TYPE_NAMES} per RDB value type; -1 for bytes that are no value type. */
+export const TYPE_SLOT = new Int8Array(256).fill(-1);
+for (const [types, slot] of [
+  [[0], 0],
+  [[1, 10, 14, 18], 1],
+  [[2, 11, 20], 2],
+  [[3, 5, 12, 17], 3],
+  [[4, 9, 13, 16, 22, 23, 24, 25], 4],
+  [[15, 19, 21], 5],
+  [[6, 7], 6],
+] as const) {
+  for (const type of types) TYPE_SLOT[type] = slot;
+}
+
+/** RDB versions after the `VALKEY` magic that Valkey writes (9.0: 80, 9.2: 81), and the Valkey that writes each. */
+export const VALKEY_VERSIONS = [80, 81];
+export const VALKEY_WRITERS = ['9.0', '9.2'];
+/** Highest version after the `REDIS` magic this verifier reads (Redis 7.4 to 8.4 write 12, 8.6 writes 13). */
+export const MAX_REDIS_VERSION = 13;
+/** The Redis releases that write a version (the newest of them), for messages. */
+export const REDIS_WRITERS: Readonly<Record<number, string>> = { 11: '7.2', 12: '8.4', 13: '8.6' };
+/**
+ * What newer formats add that this verifier does not read yet: met in a file,
+ * it is judged unsupported (not corrupt, not valid). Redis 8.6 (RDB 13): key
+ * metadata before a key (opcode 243, RDB_OPCODE_KEY_META) and streams with
+ * idempotent-producer data (RDB_TYPE_STREAM_LISTPACKS_4, above 25). Valkey 9.2
+ * (RDB 81): its path hash (type 23, RDB_TYPE_PATH_HASH) and any type above it;
+ * Valkey's opcodes 242 (an inline replication command of a forkless save) and
+ * 243 (slot import state).
+ */
+export const REDIS_13_KEY_META = 0xf3;
+export const REDIS_13_FIRST_NEW_TYPE = 26;
+export const VALKEY_OP_UPDATE = 0xf2;
+export const VALKEY_OP_SLOT_IMPORT = 0xf3;
+export const VALKEY_81_PATH_HASH = 23;

@@ -1,0 +1,144 @@
+/**
+ * What a verification of an RDB file says: the report, its verdict, the
+ * checkpoint a paused verification resumes from, and the verifier's states.
+ * Types only (and the verdict rule), so the parser that fills them and the
+ * verifier that is its public face both import this module and not each other.
+ */
+
+/** Outcome of the CRC-64 trailer check. */
+export type ChecksumStatus = 'ok' | 'mismatch' | 'absent';
+
+/** What the verifier found in one RDB file. */
+export interface RdbReport {
+  /** True when the whole file parsed and the checksum was not a mismatch (nor absent when one is required). */
+  readonly ok: boolean;
+  /** RDB format version from the header (0 when the header was unreadable). */
+  readonly version: number;
+  /** `VALKEY` for Valkey 9's magic (version 80 on); absent for `REDIS`. */
+  readonly magic?: 'VALKEY';
+  /** `absent` for versions before 5 or an all-zero trailer (rdbchecksum no); a failure instead with `requireChecksum`. */
+  readonly checksum: ChecksumStatus;
+  /**
+   * Keys a restore loads (already expired ones included, as redis-check-rdb
+   * counts them); not the empty keys (see `emptyKeys`).
+   */
+  readonly keys: number;
+  /**
+   * Keys (counted in `keys`) whose expiry had passed when the file was
+   * written, per its `ctime` AUX field: a server loading the file as a
+   * primary drops them. Absent when none (or the file has no `ctime`).
+   */
+  readonly expiredKeys?: number;
+  /**
+   * When the keys with an expiry expire: an expiry histogram in its text form
+   * (domain/expiry.ts) based at the file's `ctime`, every key with an expiry
+   * counted (the already expired ones in its first bucket). Absent when no
+   * key has an expiry, or the file has no `ctime` to base it on.
+   */
+  readonly expiryHistogram?: string;
+  /** Keys whose collection holds no element: Redis and Valkey skip them on load. Absent when none. */
+  readonly emptyKeys?: number;
+  /** Module values by module type name (e.g. `ReJSON-RL`): the restore server must load those modules. Absent when none. */
+  readonly moduleTypes?: Readonly<Record<string, number>>;
+  /** Modules whose AUX data (MODULE_AUX) the file carries: Redis refuses the file unless they are loaded. Absent when none. */
+  readonly moduleAux?: readonly string[];
+  /** Keys that carried an expire time. */
+  readonly expires: number;
+  /** Database numbers selected in the file, in order of appearance. */
+  readonly databases: readonly number[];
+  /** Keys per Redis type name (`string`, `list`, `set`, `zset`, `hash`, `stream`, `module`). */
+  readonly byType: Readonly<Record<string, number>>;
+  /** AUX fields (`redis-ver`, `ctime`, `used-mem`, …); values longer than 1024 characters are cut. */
+  readonly auxFields: Readonly<Record<string, string>>;
+  /** Function libraries (FUNCTION2 opcodes) stored in the file. */
+  readonly functionLibraries: number;
+  /** Bytes after the end of the file (EOF opcode and checksum): ignored, as Redis ignores them. Absent when none. */
+  readonly trailingBytes?: number;
+  /**
+   * What Redis loads with default settings but `sanitize-dump-payload yes`
+   * refuses (e.g. duplicate fields in a small hash): the file is still `ok`.
+   * At most 20 kept; `warningCount` counts them all. Absent when none.
+   */
+  readonly warnings?: readonly { readonly offset: number; readonly message: string }[];
+  readonly warningCount?: number;
+  /**
+   * Collections too large for the exact duplicate check (more than 2^20
+   * members) were checked on a sample: a duplicate pair in them is found
+   * with at least `minDetectionProbability`. Absent when every check was exact.
+   */
+  readonly duplicateCheck?: { readonly sampledCollections: number; readonly minDetectionProbability: number };
+  /** First problem found: `offset` is the number of bytes consumed when it was detected. */
+  readonly error?: { readonly offset: number; readonly message: string };
+  /**
+   * The file is in a format this verifier does not know (a newer RDB
+   * version, a type or envelope it cannot read): it was not judged, so it is
+   * neither valid nor corrupt (`ok` is false, `error` says where and why).
+   * Absent otherwise.
+   */
+  readonly unsupported?: { readonly version: number; readonly writtenBy: string };
+}
+
+/** What a report says about the file: `ok`, `corrupt`, or `unsupported` (a format this verifier cannot judge). */
+export type RdbVerdict = 'ok' | 'corrupt' | 'unsupported';
+
+/** The verdict of a report: an unsupported format is never `ok`, and never `corrupt` either. */
+export function rdbVerdict(report: Pick<RdbReport, 'ok' | 'unsupported'>): RdbVerdict {
+  return report.ok ? 'ok' : report.unsupported ? 'unsupported' : 'corrupt';
+}
+
+/**
+ * Where a paused verification stopped, and everything it had found up to
+ * there: enough to continue in another process (a later Lambda invocation)
+ * with one verdict and one set of counts for the whole file. Plain JSON
+ * (a Step Functions state carries it), a few KB at most: AUX values are cut
+ * at 1024 characters and at most 20 warnings are kept.
+ *
+ * A checkpoint is only ever taken at a boundary between two top-level
+ * entries (keys, AUX fields, SELECTDB, …), where no collection is open: the
+ * per-collection state (duplicate tables, stream PELs) is empty there, so
+ * nothing large needs saving.
+ */
+export interface RdbCheckpoint {
+  /** Layout of this record; another layout is refused on resume. */
+  readonly format: 1;
+  /** Bytes of the file consumed: the next read starts here. */
+  readonly offset: number;
+  /** CRC-64 of bytes [0, offset), 16 hex digits. */
+  readonly crc: string;
+  /** Whether the verification requires a checksum (must match on resume). */
+  readonly requireChecksum: boolean;
+  readonly version: number;
+  readonly valkey: boolean;
+  readonly keys: number;
+  readonly expires: number;
+  readonly expiredKeys: number;
+  /** Keys with an expiry per expiry-grid bucket; added later: absent in older checkpoints (the report then has no histogram). */
+  readonly expiryCounts?: readonly number[];
+  /** Keys with an expiry not in `expiryCounts`. */
+  readonly expiryUnbased?: number;
+  readonly emptyKeys: number;
+  /** The file's `ctime` in ms, -1 when not (yet) seen. */
+  readonly fileTimeMs: number;
+  /** An EXPIRETIME opcode read, its key not yet: the expiry applies to the next key. */
+  readonly pendingExpireMs?: number;
+  readonly moduleTypes: Readonly<Record<string, number>>;
+  /** Added after the first checkpoints were written: absent in those (none). */
+  readonly moduleAux?: readonly string[];
+  readonly databases: readonly number[];
+  /** Keys per type, in order of first appearance. */
+  readonly byType: Readonly<Record<string, number>>;
+  readonly auxFields: Readonly<Record<string, string>>;
+  readonly functionLibraries: number;
+  readonly warnings: readonly { readonly offset: number; readonly message: string }[];
+  readonly warningCount: number;
+  readonly sampledCollections: number;
+  readonly minDetectionProbability: number;
+}
+
+/**
+ * Where a verifier stands: `reading` wants more bytes; `paused` stopped at a
+ * checkpoint ({@link RdbVerifier.pause}); `failed` found a problem (more bytes
+ * change nothing); `done` read the EOF opcode and trailer (later bytes are
+ * only counted as trailing).
+ */
+export type RdbVerifierState = 'reading' | 'paused' | 'failed' | 'done';

@@ -1,0 +1,178 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Crc64Thread, readFileChunks, verifyRdbStreamOnTwoThreads } from '../../../../lambdas/adapters/host/crc64-thread';
+import { crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
+import { RdbFormatError } from '../../../../lambdas/domain/rdb/errors';
+import { verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier';
+import { mulberry32 } from '../../../support/prng';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
+import { populate } from '../../../support/rdb-dataset';
+import { stringsRdb } from '../../../support/rdb-strings';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+
+/** Copies of `data` in seeded chunks of 1 byte to `max` (each its own buffer, so it may move to the worker). */
+function copiedChunks(data: Uint8Array, seed: number, max = 262_144): Uint8Array[] {
+  const random = mulberry32(seed);
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < data.length; ) {
+    const size = 1 + Math.floor(random() ** 3 * max);
+    out.push(Uint8Array.from(data.subarray(at, at + size)));
+    at += size;
+  }
+  return out;
+}
+
+async function* stream(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  for (const c of chunks) yield c;
+}
+
+const oneThread = (data: Uint8Array, seed: number, requireChecksum = false): Promise<RdbReport> => verifyRdbStream(stream(copiedChunks(data, seed)), { requireChecksum });
+
+async function twoThreads(data: Uint8Array, seed: number, transfer: boolean, requireChecksum = false): Promise<{ report: RdbReport; moved: number }> {
+  const chunks = copiedChunks(data, seed);
+  const report = await verifyRdbStreamOnTwoThreads(stream(chunks), { requireChecksum, transferable: () => transfer });
+  // A moved chunk is detached here: its bytes went to the worker without a copy.
+  return { report, moved: chunks.filter((c) => c.byteLength === 0).length };
+}
+
+function flipped(data: Uint8Array, at: number): Uint8Array {
+  const copy = Uint8Array.from(data);
+  copy[at] ^= 0x01;
+  return copy;
+}
+
+describe('verifyRdbStreamOnTwoThreads: the CRC-64 in a worker thread, the same report as one thread', () => {
+  let server: RedisServer;
+  let saved: Buffer;
+  /** About 6 MB: many chunks, and more than the worker is allowed to fall behind by. */
+  const big = stringsRdb(11_000, 3);
+
+  beforeAll(async () => {
+    server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    const client = server.client();
+    await populate(client);
+    saved = readFileSync(await bgsave(server, client));
+  });
+  afterAll(async () => server?.stop());
+
+  it('runs the WebAssembly loop in a worker here', () => {
+    const crc = Crc64Thread.start();
+    expect(crc).toBeDefined();
+    return crc!.close();
+  });
+
+  it('the worker computes the plain CRC-64 of what it is given, in order, copied or moved', async () => {
+    const crc = Crc64Thread.start()!;
+    try {
+      const data = stringsRdb(200, 9);
+      const pieces = copiedChunks(data, 9);
+      pieces.forEach((p, i) => crc.add(p, i % 2 === 0));
+      await crc.drain(0);
+      expect(await crc.value()).toBe(crc64(data));
+    } finally {
+      await crc.close();
+    }
+  });
+
+  it.each(CORPUS_CASES.map(([file]) => file))('corpus file %s', async (file) => {
+    const data = readFileSync(join(CORPUS_DIR, file));
+    for (const seed of [1, 2]) {
+      expect((await twoThreads(data, seed, true)).report).toEqual(await oneThread(data, seed));
+      expect((await twoThreads(data, seed, false, true)).report).toEqual(await oneThread(data, seed, true));
+    }
+  });
+
+  it.each([1, 2, 3])('a BGSAVE of every type and encoding, seed %i, chunks moved', async (seed) => {
+    const expected = await oneThread(saved, seed, true);
+    expect(expected.ok).toBe(true);
+    const { report, moved } = await twoThreads(saved, seed, true, true);
+    expect(report).toEqual(expected);
+    expect(moved).toBeGreaterThan(0);
+  });
+
+  it('a 6 MB file in chunks of every size, moved and copied', async () => {
+    const expected = await oneThread(big, 4);
+    expect(expected.ok).toBe(true);
+    expect(expected.keys).toBe(11_000);
+    expect((await twoThreads(big, 4, true)).report).toEqual(expected);
+    expect((await twoThreads(big, 5, false)).report).toEqual(await oneThread(big, 5));
+  });
+
+  it('chunks of at most 700 bytes: tokens cut at chunk ends reach the worker once the parser commits them', async () => {
+    const data = big.subarray(0, 1_500_000);
+    const chunks = copiedChunks(data, 10, 700);
+    const expected = await verifyRdbStream(stream(chunks.map((c) => c.slice())));
+    expect(expected.error?.message).toMatch(/unexpected end of input/); // cut inside a value: no trailer to compare
+    const whole = stringsRdb(2_000, 11);
+    const small = copiedChunks(whole, 12, 700);
+    const ok = await verifyRdbStream(stream(small.map((c) => c.slice())));
+    expect(ok.ok).toBe(true);
+    expect(await verifyRdbStreamOnTwoThreads(stream(small), { transferable: () => true })).toEqual(ok);
+    expect(await verifyRdbStreamOnTwoThreads(stream(chunks), { transferable: () => true })).toEqual(expected);
+  });
+
+  it('a flipped byte in a value: rejected as a CRC-64 mismatch at the same offset', async () => {
+    const bad = flipped(big, 3_000_000);
+    const expected = await oneThread(bad, 6);
+    expect(expected.checksum).toBe('mismatch');
+    expect(expected.error?.offset).toBe(big.length);
+    expect((await twoThreads(bad, 6, true)).report).toEqual(expected);
+  });
+
+  it('a flipped byte in a length: rejected at the same offset with the same message', async () => {
+    // Byte 11 is the first key's type; a type no RDB has.
+    const bad = Uint8Array.from(big);
+    bad[11] = 0x3f;
+    const expected = await oneThread(bad, 7);
+    expect(expected.ok).toBe(false);
+    expect(expected.error?.offset).toBe(12);
+    expect((await twoThreads(bad, 7, true)).report).toEqual(expected);
+  });
+
+  it('a file cut short, and one with bytes after its trailer', async () => {
+    const cut = big.subarray(0, big.length - 3);
+    expect((await twoThreads(cut, 8, true)).report).toEqual(await oneThread(cut, 8));
+    const longer = Buffer.concat([big, Buffer.from('trailing bytes')]);
+    const expected = await oneThread(longer, 8);
+    expect(expected.trailingBytes).toBe(14);
+    expect((await twoThreads(longer, 8, true)).report).toEqual(expected);
+  });
+
+  it('a source that fails with a format error gives its verdict; any other error is thrown', async () => {
+    async function* failing(error: Error): AsyncGenerator<Uint8Array> {
+      yield Uint8Array.from(big.subarray(0, 100_000));
+      throw error;
+    }
+    const envelope = new RdbFormatError('the compressed envelope is damaged');
+    expect(await verifyRdbStreamOnTwoThreads(failing(envelope))).toEqual(await verifyRdbStream(failing(envelope)));
+    await expect(verifyRdbStreamOnTwoThreads(failing(new Error('EIO: read failed')))).rejects.toThrow(/EIO/);
+  });
+
+  describe('readFileChunks', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'crc64-thread-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads the file exactly, into buffers the worker hands back', async () => {
+      const file = join(dir, 'big.rdb');
+      writeFileSync(file, big);
+      const report = await verifyRdbStreamOnTwoThreads((worker) => readFileChunks(file, 65_536, worker), { transferable: () => true });
+      expect(report).toEqual(await oneThread(big, 1));
+      const read: Uint8Array[] = [];
+      for await (const c of readFileChunks(file, 100_000)) read.push(c.slice());
+      expect(Buffer.concat(read).equals(big)).toBe(true);
+    });
+
+    it('an empty file and a missing one', async () => {
+      const empty = join(dir, 'empty.rdb');
+      writeFileSync(empty, '');
+      const report = await verifyRdbStreamOnTwoThreads((worker) => readFileChunks(empty, 4096, worker));
+      expect(report).toEqual(await verifyRdbStream(stream([])));
+      await expect(verifyRdbStreamOnTwoThreads((worker) => readFileChunks(join(dir, 'missing.rdb'), 4096, worker))).rejects.toThrow(/ENOENT/);
+    });
+  });
+});

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { LzfChecker, lzfDecompress, lzfDecompressTransient } from '../../../../../lambdas/domain/rdb/codecs/lzf.js';
+import { mulberry32 } from '../../../../support/prng';
+
+describe('LZF decompression', () => {
+  // Literal "abc", then a back reference of 6 bytes at distance 3: "abcabcabc".
+  const compressed = Uint8Array.from([0x02, 0x61, 0x62, 0x63, (4 << 5) | 0, 0x02]);
+
+  it('expands literals and overlapping back references', () => {
+    expect(new TextDecoder().decode(lzfDecompress(compressed, 9))).toBe('abcabcabc');
+  });
+
+  it.each([
+    ['a declared length that is too long', compressed, 10, /output is 9 bytes, declared 10/],
+    ['a declared length that is too short', compressed, 8, /exceeds the declared length 8/],
+    ['a back reference before the output', Uint8Array.from([0x00, 0x61, 0x20, 0x05]), 4, /before the start/],
+    ['a literal run past the input', Uint8Array.from([0x05, 0x61]), 6, /reads past the compressed input/],
+  ])('rejects %s', (_, input, length, message) => {
+    expect(() => lzfDecompress(input, length)).toThrow(message);
+  });
+});
+
+/** A valid LZF stream of random literals and back references, and its plain length. */
+function randomLzf(random: () => number): [Uint8Array, number] {
+  const bytes: number[] = [];
+  let plain = 0;
+  const tokens = 1 + Math.floor(random() * 40);
+  for (let t = 0; t < tokens; t++) {
+    if (plain === 0 || random() < 0.5) {
+      const run = 1 + Math.floor(random() * 32);
+      bytes.push(run - 1, ...Array.from({ length: run }, () => Math.floor(random() * 256)));
+      plain += run;
+    } else {
+      const distance = Math.floor(random() * Math.min(plain, 8192)); // 0 = the previous byte
+      const length = 3 + Math.floor(random() * (random() < 0.2 ? 260 : 6));
+      const short = Math.min(length - 2, 7);
+      bytes.push((short << 5) | (distance >> 8));
+      if (short === 7) bytes.push(length - 9);
+      bytes.push(distance & 0xff);
+      plain += length;
+    }
+  }
+  return [Uint8Array.from(bytes), plain];
+}
+
+/** What lzfDecompress says: the output, or its error message. */
+function outcome(decode: () => Uint8Array): string {
+  try {
+    return Buffer.from(decode()).toString('hex');
+  } catch (e) {
+    return `error: ${(e as Error).message}`;
+  }
+}
+
+/** 1,500 seeded cases: valid streams, and the same streams with a byte changed, cut short, or a wrong declared length. */
+function lzfCases(): [Uint8Array, number][] {
+  const random = mulberry32(1234);
+  const cases: [Uint8Array, number][] = [];
+  for (let i = 0; i < 500; i++) {
+    const [input, plain] = randomLzf(random);
+    cases.push([input, plain]);
+    const changed = Uint8Array.from(input);
+    changed[Math.floor(random() * changed.length)] = Math.floor(random() * 256);
+    cases.push([changed, plain]);
+    const cut = input.subarray(0, Math.floor(random() * input.length));
+    cases.push([cut, random() < 0.5 ? plain : plain + Math.floor(random() * 5) - 2]);
+  }
+  return cases;
+}
+
+describe('LZF checking without output', () => {
+  const check = (input: Uint8Array, plain: number, pieces: number[]): string | null => {
+    const checker = new LzfChecker();
+    checker.start(input.length, plain);
+    let at = 0;
+    for (const size of pieces) {
+      const end = Math.min(input.length, at + size);
+      checker.scan(input, at, end);
+      at = end;
+    }
+    checker.scan(input, at, input.length);
+    return checker.finish();
+  };
+
+  it('reports exactly what lzfDecompress reports, fed whole or in pieces', () => {
+    const random = mulberry32(77);
+    for (const [input, plain] of lzfCases()) {
+      const expected = outcome(() => lzfDecompress(input, plain));
+      const problem = expected.startsWith('error: ') ? expected.slice(7) : null;
+      expect(check(input, plain, []), `${Buffer.from(input).toString('hex')} → ${plain}`).toBe(problem);
+      const pieces = Array.from({ length: 8 }, () => Math.floor(random() * 12));
+      expect(check(input, plain, pieces)).toBe(problem);
+    }
+  });
+
+  it('can be reused for the next body after a failure', () => {
+    const checker = new LzfChecker();
+    checker.start(2, 6);
+    checker.scan(Uint8Array.from([0x05, 0x61]), 0, 2);
+    expect(checker.finish()).toMatch(/literal run of 6 bytes reads past/);
+    checker.start(compressedAbc.length, 9);
+    checker.scan(compressedAbc, 0, compressedAbc.length);
+    expect(checker.finish()).toBeNull();
+  });
+});
+
+const compressedAbc = Uint8Array.from([0x02, 0x61, 0x62, 0x63, (4 << 5) | 0, 0x02]);
+
+describe('transient LZF decompression (WebAssembly where available)', () => {
+  it('gives the output or the error of lzfDecompress', () => {
+    for (const [input, plain] of lzfCases()) {
+      expect(outcome(() => lzfDecompressTransient(input, plain))).toBe(outcome(() => lzfDecompress(input, plain)));
+    }
+  });
+
+  it('expands blobs above 64 KiB in JavaScript, with the same result', () => {
+    // A literal, then back references of 264 bytes: ~100 KiB of output.
+    const parts = [0x02, 0x61, 0x62, 0x63];
+    for (let i = 0; i < 400; i++) parts.push(0xe0, 255, 2);
+    const input = Uint8Array.from(parts);
+    const plain = 3 + 400 * 264;
+    expect(outcome(() => lzfDecompressTransient(input, plain))).toBe(outcome(() => lzfDecompress(input, plain)));
+    expect(lzfDecompressTransient(input, plain)).toHaveLength(plain);
+  });
+});
