@@ -19,7 +19,7 @@ import { processAlive } from '../../../../lambdas/adapters/host/process';
  * directory is not in `ps` output, the port is).
  */
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'redis-dr.cjs');
 
 interface Run {

@@ -8,7 +8,7 @@ import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
 import { startFakeS3, type FakeS3 } from '../../../support/fake-s3';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..', '..');
 const CORPUS = CORPUS_DIR;
 
 /** Orders `bytes=a-b` headers by a. */
