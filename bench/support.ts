@@ -116,7 +116,12 @@ export async function inRoundOrder<T extends unknown[]>(round: number, steps: { 
  * the baseline first, even rounds ours first), so drift in machine load
  * favours neither; the 1-minute load average is sampled between and after.
  */
-export async function alternating<B, O>(round: number, baseline: () => Promise<B>, ours: () => Promise<O>, loadAverage: number[]): Promise<{ baseline: B; ours: O; oursFirst: boolean }> {
+export async function alternating<B, O>(
+  round: number,
+  baseline: () => Promise<B>,
+  ours: () => Promise<O>,
+  loadAverage: number[],
+): Promise<{ baseline: B; ours: O; oursFirst: boolean }> {
   const [b, o] = await inRoundOrder<[B, O]>(round, [baseline, ours], loadAverage);
   return { baseline: b, ours: o, oursFirst: round % 2 === 0 };
 }
@@ -131,7 +136,11 @@ const MIGRATE_TIMEOUT_MS = 60_000;
  * the source server) with the next SCAN pipelined behind each MIGRATE.
  * ElastiCache forbids MIGRATE, which is why redis-dr does not use it.
  */
-export async function serverMigrate(source: Redis, target: { readonly host: string; readonly port: number }, batch: number): Promise<{ seconds: number; keys: number; calls: number }> {
+export async function serverMigrate(
+  source: Redis,
+  target: { readonly host: string; readonly port: number },
+  batch: number,
+): Promise<{ seconds: number; keys: number; calls: number }> {
   const started = process.hrtime.bigint();
   let [cursor, keys] = (await source.callBuffer('SCAN', '0', 'COUNT', batch)) as [Buffer, Buffer[]];
   let moved = 0;
@@ -139,9 +148,10 @@ export async function serverMigrate(source: Redis, target: { readonly host: stri
   for (;;) {
     const more = cursor.toString() !== '0';
     // The next SCAN goes out right behind this MIGRATE (same connection, so the server runs them in order).
-    const migrate = keys.length > 0
-      ? source.callBuffer('MIGRATE', target.host, target.port, '', 0, MIGRATE_TIMEOUT_MS, 'COPY', 'REPLACE', 'KEYS', ...keys)
-      : Promise.resolve(null);
+    const migrate =
+      keys.length > 0
+        ? source.callBuffer('MIGRATE', target.host, target.port, '', 0, MIGRATE_TIMEOUT_MS, 'COPY', 'REPLACE', 'KEYS', ...keys)
+        : Promise.resolve(null);
     const next = more ? (source.callBuffer('SCAN', cursor, 'COUNT', batch) as Promise<[Buffer, Buffer[]]>) : null;
     await migrate;
     moved += keys.length;

@@ -10,10 +10,10 @@
  * warning only, so without this the example would be synthesized instead.
  */
 import { App } from 'aws-cdk-lib';
-import { ConfigError, loadConfig } from '../lib/config';
-import { addRedisDrStacks } from '../lib/app';
-import { configContextProblem } from '../lib/config/context';
-import { summarizeAssembly, synthSummary } from '../lib/synth-summary';
+import { ConfigError, loadConfig } from '../lib/config/index.js';
+import { addRedisDrStacks } from '../lib/app.js';
+import { configContextProblem } from '../lib/config/context.js';
+import { summarizeAssembly, synthSummary } from '../lib/synth-summary.js';
 
 const app = new App();
 const problem = configContextProblem(app.node.getAllContext());

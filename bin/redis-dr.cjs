@@ -18,7 +18,7 @@ if (existsSync(compiled)) {
   // Installed with --ignore-scripts (no build): run from source through tsx, slower to start.
   process.stderr.write('redis-dr: dist/ is missing (run `npm run build` for a fast start); running from TypeScript sources\n');
   require('tsx/cjs/api').register();
-  require('./redis-dr.ts');
+  require('./redis-dr.js');
 }
 
 /**

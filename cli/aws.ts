@@ -13,17 +13,16 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { RedisDrConfig } from '../lib/config';
-import { describeError, errorName } from '../lambdas/adapters/aws/errors';
-import type { MetricsSink } from '../lambdas/adapters/aws/metrics';
-import { systemClock, type RetryClock } from '../lambdas/adapters/aws/retry';
-import { sdkClientConfig, TUNING } from '../lambdas/adapters/aws/client-config';
-import { type LogSink, type ScheduledDeps } from '../lambdas/jobs/deps';
-import { partitionOf } from '../lambdas/domain/drills/select';
-import { UsageError } from './usage';
+import type { RedisDrConfig } from '../lib/config/index.js';
+import { describeError, errorName } from '../lambdas/adapters/aws/errors.js';
+import type { MetricsSink } from '../lambdas/adapters/aws/metrics.js';
+import { systemClock, type RetryClock } from '../lambdas/adapters/aws/retry.js';
+import { sdkClientConfig, TUNING } from '../lambdas/adapters/aws/client-config.js';
+import type { LogSink, ScheduledDeps } from '../lambdas/jobs/deps.js';
+import { partitionOf } from '../lambdas/domain/drills/select.js';
+import { UsageError } from './usage.js';
 
-export { findPlan, loadCliConfig } from './config-file';
-
+export { findPlan, loadCliConfig } from './config-file.js';
 
 /** Warnings and errors the Lambda code logs, kept for the report instead of printed as JSON lines. */
 export class CollectingLog implements LogSink {
@@ -131,7 +130,9 @@ export class CliAws {
       return;
     }
     if (configured && configured !== caller) {
-      throw new UsageError(`the AWS credentials in use are for account ${caller}, but the config names primary.account ${configured}: use a profile of account ${configured} (aws sts get-caller-identity shows the one in use)`);
+      throw new UsageError(
+        `the AWS credentials in use are for account ${caller}, but the config names primary.account ${configured}: use a profile of account ${configured} (aws sts get-caller-identity shows the one in use)`,
+      );
     }
   }
 
@@ -168,8 +169,7 @@ function isNoCredentials(err: unknown): boolean {
 /** An AWS failure in words, with the fix when there is a usual one. */
 export function awsProblem(err: unknown): string {
   const name = errorName(err);
-  if (isNoCredentials(err))
-    return 'no AWS credentials found: set AWS_PROFILE, or run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
+  if (isNoCredentials(err)) return 'no AWS credentials found: set AWS_PROFILE, or run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
   if (/AccessDenied|UnauthorizedOperation|NotAuthorized/.test(name))
     return `access denied: ${describeError(err)} (check the role in use with \`aws sts get-caller-identity\`; docs/deploying.md lists the permissions)`;
   if (name === 'ExpiredToken' || name === 'ExpiredTokenException') return 'the AWS session expired: log in again (e.g. `aws sso login`)';

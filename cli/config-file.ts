@@ -1,6 +1,6 @@
 /** The deployment config as CLI commands read it (no AWS SDK here: `retention plan -c` stays offline and fast). */
-import { ConfigError, loadConfig, type PlanConfig, type RedisDrConfig } from '../lib/config';
-import { UsageError } from './usage';
+import { ConfigError, loadConfig, type PlanConfig, type RedisDrConfig } from '../lib/config/index.js';
+import { UsageError } from './usage.js';
 
 /** Reads and validates the config; every problem is a usage error (exit 2), all reported at once. */
 export function loadCliConfig(file: string): RedisDrConfig {
@@ -19,4 +19,3 @@ export function findPlan(config: RedisDrConfig, name: string): PlanConfig {
   if (!plan) throw new UsageError(`--plan ${name}: no such plan in this config; plans: ${config.plans.map((p) => p.name).join(', ')}`);
   return plan;
 }
-

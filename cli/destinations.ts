@@ -6,9 +6,9 @@
  * backup and the AOF stores; the AWS SDK loads only for `s3://` (a file://
  * run stays about 60 MiB lighter).
  */
-import { parseDestination } from '../lambdas/adapters/storage/backup-store';
+import { parseDestination } from '../lambdas/adapters/storage/backup-store.js';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { UsageError } from './usage';
+import { UsageError } from './usage.js';
 
 /** How a kind of store is made from a folder or from an S3 prefix. */
 export interface StoreMaker<T> {

@@ -12,7 +12,8 @@ export const DEFAULT_CONFIG_FILE = 'config/example.json';
 export function positiveInt(name: string, min = 0, fix?: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}, got ${value}${fix ? `: ${fix}` : ''}`);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be a whole number >= ${min}, got ${value}${fix ? `: ${fix}` : ''}`);
     return n;
   };
 }
@@ -35,7 +36,9 @@ export function commaList(name: string): (value: string, previous: string[] | un
   return (value, previous) => {
     const items = value.split(',').map((k) => k.trim());
     if (items.some((k) => k === '')) {
-      throw new InvalidArgumentError(`${name} takes names separated by commas, got ${JSON.stringify(value)}: leave out the empty entry (e.g. ${name} user:1,config:flags)`);
+      throw new InvalidArgumentError(
+        `${name} takes names separated by commas, got ${JSON.stringify(value)}: leave out the empty entry (e.g. ${name} user:1,config:flags)`,
+      );
     }
     return [...(previous ?? []), ...items];
   };

@@ -5,20 +5,21 @@
  * clients it uses, load only when that command runs.
  */
 import { Command, CommanderError } from 'commander';
-import type { CliEnv } from './aws';
+import type { CliEnv } from './aws.js';
+// biome-ignore lint/correctness/useImportExtensions: the JSON module is named with its own extension
 import { version } from '../package.json';
-import { backupCommand } from './commands/backup/command';
-import { compareCommand } from './commands/compare/command';
-import { doctorCommand } from './commands/doctor/command';
-import { drillCommand } from './commands/drill/command';
-import { migrateCommand } from './commands/migrate/command';
-import { pruneCommand } from './commands/prune/command';
-import { restoreCommand } from './commands/restore/command';
-import { restoreAofCommand } from './commands/restore-aof/command';
-import { retentionCommand } from './commands/retention/command';
-import { shipAofCommand } from './commands/ship-aof/command';
-import { statusCommand } from './commands/status/command';
-import { verifyRdbCommand } from './commands/verify-rdb/command';
+import { backupCommand } from './commands/backup/command.js';
+import { compareCommand } from './commands/compare/command.js';
+import { doctorCommand } from './commands/doctor/command.js';
+import { drillCommand } from './commands/drill/command.js';
+import { migrateCommand } from './commands/migrate/command.js';
+import { pruneCommand } from './commands/prune/command.js';
+import { restoreCommand } from './commands/restore/command.js';
+import { restoreAofCommand } from './commands/restore-aof/command.js';
+import { retentionCommand } from './commands/retention/command.js';
+import { shipAofCommand } from './commands/ship-aof/command.js';
+import { statusCommand } from './commands/status/command.js';
+import { verifyRdbCommand } from './commands/verify-rdb/command.js';
 
 /** A fresh program (commander keeps parse state, so one per run). */
 export function createProgram(env: CliEnv = {}): Command {

@@ -6,12 +6,12 @@
  * lambdas/domain/rdb-copies.ts.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { RedisDrConfig } from '../lib/config';
-import { recoveryBucketName } from '../lib/deployment';
-import { describeError, errorName } from '../lambdas/adapters/aws/errors';
-import { getObjectTags, listObjects } from '../lambdas/adapters/aws/s3';
-import { drExportsByTarget, type DrExport } from '../lambdas/domain/drills/select';
-import { parseSnapshotName } from '../lambdas/domain/plans/naming';
+import type { RedisDrConfig } from '../lib/config/index.js';
+import { recoveryBucketName } from '../lib/deployment.js';
+import { describeError, errorName } from '../lambdas/adapters/aws/errors.js';
+import { getObjectTags, listObjects } from '../lambdas/adapters/aws/s3.js';
+import { drExportsByTarget, type DrExport } from '../lambdas/domain/drills/select.js';
+import { parseSnapshotName } from '../lambdas/domain/plans/naming.js';
 import {
   describeCopy,
   exportOf,
@@ -23,10 +23,10 @@ import {
   type FastPath,
   type PointCopies,
   type RdbCopy,
-} from '../lambdas/domain/dr-copies/rdb-copies';
-import type { FreshnessReads } from '../lambdas/jobs/scheduled/freshness';
-import type { CliAws } from './aws';
-import { table, type Style } from './table';
+} from '../lambdas/domain/dr-copies/rdb-copies.js';
+import type { FreshnessReads } from '../lambdas/jobs/scheduled/freshness.js';
+import type { CliAws } from './aws.js';
+import { table, type Style } from './table.js';
 
 /** A bucket that may hold copies, read through caches (a freshness run's, when it read this bucket). */
 export class CopyBucket {
@@ -143,7 +143,11 @@ export async function copiesOf(
           }
         }),
       );
-      return pointCopies(point, copies.filter((c) => c !== undefined), point === newest);
+      return pointCopies(
+        point,
+        copies.filter((c) => c !== undefined),
+        point === newest,
+      );
     }),
   );
   return { points: shown, fastPath: fastPathOf(shown, o.to), problems: [...new Set(problems)] };

@@ -5,8 +5,8 @@
  * environment (`REDIS_DR_FROM_PASSWORD`, optionally `REDIS_DR_FROM_USERNAME`).
  * A password in the URL still works when percent-encoded.
  */
-import type { UrlCredentials } from '../lambdas/adapters/redis/dump-restore';
-import { UsageError } from './usage';
+import type { UrlCredentials } from '../lambdas/adapters/redis/dump-restore.js';
+import { UsageError } from './usage.js';
 
 /** One side of the command: its secret option and the environment variables it reads. */
 export interface CredentialSide {

@@ -18,7 +18,7 @@
  * a given `keys` (a seeded generator) but for the TTLs' absolute times.
  */
 import type { Redis } from 'ioredis';
-import { mulberry32 } from '../lambdas/domain/keys/prng';
+import { mulberry32 } from '../lambdas/domain/keys/prng.js';
 
 /** What was written, per kind (keys) and in total. */
 export interface SampleDataset {
@@ -41,7 +41,6 @@ export const CONFIG_KEYS = { featureFlags: 'config:feature-flags', schemaVersion
 const QUEUES = ['emails', 'webhooks', 'thumbnails', 'invoices'];
 const LEADERBOARDS = ['daily', 'weekly', 'all-time'];
 const BATCH = 500;
-
 
 /** The smallest dataset that still has every kind. */
 export const MIN_KEYS = 20;

@@ -44,8 +44,8 @@ import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { sdkStreamMixin } from '@smithy/core/serde';
-import type { LocalRedis } from '../lambdas/adapters/redis/local-server';
-import { MAX_OBJECT_TAGS } from '../lambdas/domain/plans/types';
+import type { LocalRedis } from '../lambdas/adapters/redis/local-server.js';
+import { MAX_OBJECT_TAGS } from '../lambdas/domain/plans/types.js';
 
 /** A command the provider has no answer for: the demo would otherwise call AWS. */
 export class NotAnsweredLocally extends Error {
@@ -88,6 +88,7 @@ export interface LocalAwsOptions {
   readonly startServer: (rdb: string, password: string) => Promise<LocalRedis>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the inputs of every SDK command the demo answers arrive here; each answer reads its own command's members
 type Input = Record<string, any>;
 type Answer = (command: string, input: Input) => Promise<object>;
 
@@ -241,12 +242,19 @@ export class LocalAws {
       }
       case 'HeadObject': {
         const { file, stats } = this.object(i.Bucket, i.Key, true);
-        return { ContentLength: stats.size, ETag: this.etag(file, stats), LastModified: stats.mtime, ContentType: 'application/octet-stream', AcceptRanges: 'bytes' };
+        return {
+          ContentLength: stats.size,
+          ETag: this.etag(file, stats),
+          LastModified: stats.mtime,
+          ContentType: 'application/octet-stream',
+          AcceptRanges: 'bytes',
+        };
       }
       case 'GetObject': {
         const { file, stats } = this.object(i.Bucket, i.Key);
         const etag = this.etag(file, stats);
-        if (i.IfMatch !== undefined && i.IfMatch !== etag) throw s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+        if (i.IfMatch !== undefined && i.IfMatch !== etag)
+          throw s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
         let first = 0;
         let last = stats.size - 1;
         let ranged = false;
@@ -342,7 +350,11 @@ export class LocalAws {
           typeof i.AuthToken !== 'string' && 'no AuthToken',
         ].filter((x): x is string => typeof x === 'string');
         if (unsupported.length > 0) {
-          throw ecError('InvalidParameterCombinationException', `the demo's local provider restores single-shard groups from one .rdb with an AUTH token; got ${unsupported.join(', ')}`, 400);
+          throw ecError(
+            'InvalidParameterCombinationException',
+            `the demo's local provider restores single-shard groups from one .rdb with an AUTH token; got ${unsupported.join(', ')}`,
+            400,
+          );
         }
         // ElastiCache's AUTH token rules: 16-128 printable characters, in-transit encryption on.
         if (i.AuthToken.length < 16 || i.AuthToken.length > 128 || /[\s"/@]/.test(i.AuthToken)) {
@@ -370,7 +382,8 @@ export class LocalAws {
         return { ReplicationGroup: this.describe(group, i.ReplicationGroupDescription) };
       }
       case 'DescribeReplicationGroups': {
-        if (i.ReplicationGroupId === undefined) throw new NotAnsweredLocally('DescribeReplicationGroups without ReplicationGroupId is not answered by the local provider');
+        if (i.ReplicationGroupId === undefined)
+          throw new NotAnsweredLocally('DescribeReplicationGroups without ReplicationGroupId is not answered by the local provider');
         return { ReplicationGroups: [this.describe(this.group(region, String(i.ReplicationGroupId).toLowerCase()))] };
       }
       case 'ListTagsForResource': {
@@ -415,7 +428,9 @@ export class LocalAws {
               NodeGroupId: '0001',
               Status: 'available',
               PrimaryEndpoint: { Address: g.server!.host, Port: g.server!.port },
-              NodeGroupMembers: [{ CacheClusterId: `${g.id}-001`, CacheNodeId: '0001', CurrentRole: 'primary', ReadEndpoint: { Address: g.server!.host, Port: g.server!.port } }],
+              NodeGroupMembers: [
+                { CacheClusterId: `${g.id}-001`, CacheNodeId: '0001', CurrentRole: 'primary', ReadEndpoint: { Address: g.server!.host, Port: g.server!.port } },
+              ],
             },
           ]
         : [],

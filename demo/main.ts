@@ -5,8 +5,8 @@
  * 2 for a usage problem, 130 on Ctrl-C and 143 on SIGTERM — in every case
  * after every server was stopped and every temporary directory removed.
  */
-import { DEFAULT_KEYS, DEMO_CONFIG, runDemo } from './run';
-import { MIN_KEYS } from './dataset';
+import { DEFAULT_KEYS, DEMO_CONFIG, runDemo } from './run.js';
+import { MIN_KEYS } from './dataset.js';
 
 const USAGE = `usage: npm run demo [-- [--keys N] [--keep] [--corrupt-dr-copy]]
   --keys N           keys in the sample dataset (default ${DEFAULT_KEYS}, at least ${MIN_KEYS})

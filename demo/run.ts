@@ -36,36 +36,36 @@ import { performance } from 'node:perf_hooks';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { addRedisDrStacks } from '../lib/app';
-import { lambdaStandInArn, stateMachineDefinition, type StandIns, type TemplateJson } from '../lib/asl';
-import { loadConfig, type PlanConfig, type RedisDrConfig } from '../lib/config';
-import { drillRunInput, drillsIn, recoveryBucketName } from '../lib/deployment';
-import { localApp } from '../lib/local-app';
-import { summarizeTemplate } from '../lib/synth-summary';
-import { publishAlert } from '../lambdas/adapters/aws/alerts';
-import { FileBackupStore } from '../lambdas/adapters/storage/backup-store';
-import { startLocalRedis, type LocalRedis } from '../lambdas/adapters/redis/local-server';
-import type { MetricsSink } from '../lambdas/adapters/aws/metrics';
-import { connectUrl } from '../lambdas/adapters/redis/dump-restore';
-import { pullRdb } from '../lambdas/adapters/redis/sync';
-import { systemClock } from '../lambdas/adapters/aws/retry';
-import { TUNING } from '../lambdas/adapters/aws/client-config';
-import { type LogSink } from '../lambdas/jobs/deps';
-import { addObjectTags } from '../lambdas/adapters/aws/s3';
-import { backupFileName } from '../lambdas/domain/self-managed/backup';
-import { drillVerifyInputSchema } from '../lambdas/domain/drills/drill';
-import { exportObjectKey, exportObjectTags, parseExportObjectKey } from '../lambdas/domain/dr-copies/export';
-import { formatCanary } from '../lambdas/domain/plans/probe';
-import { TAGS } from '../lambdas/domain/plans/types';
-import { runBackup } from '../lambdas/jobs/self-managed/backup';
-import { drillReportEventSchema, reportDrill, type DrillReportResult } from '../lambdas/jobs/drills/drill-report';
-import { drillSelectEventSchema, selectRecoveryPoint } from '../lambdas/jobs/drills/drill-select';
-import { runDrillVerify, VERIFY_TUNING } from '../lambdas/jobs/drills/drill-verify';
-import { runProbe } from '../lambdas/jobs/scheduled/probe';
-import { verifyStep, verifyStepSchema } from '../lambdas/jobs/dr-copies/verify-rdb';
-import { writeSampleDataset } from './dataset';
-import { LocalAws } from './local-aws';
-import { runStateMachine, type ExecutionResult } from './step-functions';
+import { addRedisDrStacks } from '../lib/app.js';
+import { lambdaStandInArn, stateMachineDefinition, type StandIns, type TemplateJson } from '../lib/asl.js';
+import { loadConfig, type PlanConfig, type RedisDrConfig } from '../lib/config/index.js';
+import { drillRunInput, drillsIn, recoveryBucketName } from '../lib/deployment.js';
+import { localApp } from '../lib/local-app.js';
+import { summarizeTemplate } from '../lib/synth-summary.js';
+import { publishAlert } from '../lambdas/adapters/aws/alerts.js';
+import { FileBackupStore } from '../lambdas/adapters/storage/backup-store.js';
+import { startLocalRedis, type LocalRedis } from '../lambdas/adapters/redis/local-server.js';
+import type { MetricsSink } from '../lambdas/adapters/aws/metrics.js';
+import { connectUrl } from '../lambdas/adapters/redis/dump-restore.js';
+import { pullRdb } from '../lambdas/adapters/redis/sync.js';
+import { systemClock } from '../lambdas/adapters/aws/retry.js';
+import { TUNING } from '../lambdas/adapters/aws/client-config.js';
+import type { LogSink } from '../lambdas/jobs/deps.js';
+import { addObjectTags } from '../lambdas/adapters/aws/s3.js';
+import { backupFileName } from '../lambdas/domain/self-managed/backup.js';
+import { drillVerifyInputSchema } from '../lambdas/domain/drills/drill.js';
+import { exportObjectKey, exportObjectTags, parseExportObjectKey } from '../lambdas/domain/dr-copies/export.js';
+import { formatCanary } from '../lambdas/domain/plans/probe.js';
+import { TAGS } from '../lambdas/domain/plans/types.js';
+import { runBackup } from '../lambdas/jobs/self-managed/backup.js';
+import { drillReportEventSchema, reportDrill, type DrillReportResult } from '../lambdas/jobs/drills/drill-report.js';
+import { drillSelectEventSchema, selectRecoveryPoint } from '../lambdas/jobs/drills/drill-select.js';
+import { runDrillVerify, VERIFY_TUNING } from '../lambdas/jobs/drills/drill-verify.js';
+import { runProbe } from '../lambdas/jobs/scheduled/probe.js';
+import { verifyStep, verifyStepSchema } from '../lambdas/jobs/dr-copies/verify-rdb.js';
+import { writeSampleDataset } from './dataset.js';
+import { LocalAws } from './local-aws.js';
+import { runStateMachine, type ExecutionResult } from './step-functions.js';
 
 /** The demo's config: one plan that exports and drills in the DR region. */
 export const DEMO_CONFIG = join(__dirname, '..', 'config', 'demo.json');
@@ -230,7 +230,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           topicArn,
           drillDefinition,
           verifyDefinition,
-          functions: { select: arnOf(drills.selectFunction.function), verify: arnOf(drills.verifyFunction.function), report: arnOf(drills.reportFunction.function), verifyRdb: arnOf(copies.verifier.function) },
+          functions: {
+            select: arnOf(drills.selectFunction.function),
+            verify: arnOf(drills.verifyFunction.function),
+            report: arnOf(drills.reportFunction.function),
+            verifyRdb: arnOf(copies.verifier.function),
+          },
           exportBucket: recoveryBucketName(config.name, account, config.primary.region),
           drBucket: recoveryBucketName(config.name, account, config.dr.region),
         },
@@ -264,7 +269,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const server = await startLocalRedis({ tmpPrefix: `${TMP_PREFIX}source-`, ...(o.signal ? { signal: o.signal } : {}) });
       processes.push({ what: 'source', pid: server.pid, stopped: false, server });
       directories.push({ path: server.dir, removed: false });
-      say(`${CONT}${server.engine}-server ${server.version} pid ${server.pid} on ${server.host}:${server.port} (AUTH), directory ${server.dir}: writing ${n(o.keys)} keys`);
+      say(
+        `${CONT}${server.engine}-server ${server.version} pid ${server.pid} on ${server.host}:${server.port} (AUTH), directory ${server.dir}: writing ${n(o.keys)} keys`,
+      );
       const client = server.client();
       const data = await writeSampleDataset(client, o.keys, o.signal);
       client.disconnect();
@@ -283,7 +290,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const probe = await stage('probe', async () => {
       const secretArn = localAws.putSecret(primary, 'redis-dr/demo/source-auth', JSON.stringify({ password: source.server.password }));
       const result = await runProbe(
-        { host: source.server.host, port: source.server.port, tls: false, clusterMode: 'disabled', authSecretArn: secretArn, canary: formatCanary(snapshot, randomBytes(4).toString('hex'), at) },
+        {
+          host: source.server.host,
+          port: source.server.port,
+          tls: false,
+          clusterMode: 'disabled',
+          authSecretArn: secretArn,
+          canary: formatCanary(snapshot, randomBytes(4).toString('hex'), at),
+        },
         { secrets: localAws.secretsManager(primary), log, connectTimeoutMs: 5_000 },
       );
       return { value: result, detail: `canary redis-dr:canary = ${result.canary}; ${n(result.keys)} keys (the snapshot probe's job)` };
@@ -323,9 +337,22 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const engine = `${source.server.engine} ${source.server.version}`;
     const exportTags = await stage('export', async () => {
       linkSync(join(exportDir, backup.file), join(exportDir, key));
-      const tags = exportObjectTags({ tier: backup.tier, plan: plan.name, snapshot, createdAt: at, shard: 1, shards: 1, engine, keys: probe.keys, canary: probe.canary });
+      const tags = exportObjectTags({
+        tier: backup.tier,
+        plan: plan.name,
+        snapshot,
+        createdAt: at,
+        shard: 1,
+        shards: 1,
+        engine,
+        keys: probe.keys,
+        canary: probe.canary,
+      });
       const written = await addObjectTags(localAws.s3(primary), synth.exportBucket, key, tags);
-      return { value: written, detail: `s3://${synth.exportBucket}/${key} (the backup's bytes), tagged as the export job tags it: ${Object.keys(written).length} tags` };
+      return {
+        value: written,
+        detail: `s3://${synth.exportBucket}/${key} (the backup's bytes), tagged as the export job tags it: ${Object.keys(written).length} tags`,
+      };
     });
 
     // 6. S3 replication: object and tags, to the DR region.
@@ -371,7 +398,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         ...(o.signal ? { signal: o.signal } : {}),
       });
       checkAbort();
-      if (execution.status !== 'SUCCEEDED') throw new Error(`the verify state machine ${execution.status.toLowerCase()}: ${execution.error}: ${execution.cause}`);
+      if (execution.status !== 'SUCCEEDED')
+        throw new Error(`the verify state machine ${execution.status.toLowerCase()}: ${execution.error}: ${execution.cause}`);
       const tags = localAws.objectTags(synth.drBucket, key);
       const verdict = tags[TAGS.verified] ?? '(none)';
       const page = localAws.published.find((m) => m.attributes.kind === 'rdb-corrupt');
@@ -445,7 +473,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     say('');
     if (report) {
-      say('Drill report (the message the drill\'s Report step published to the alert topic):');
+      say("Drill report (the message the drill's Report step published to the alert topic):");
       for (const line of report.summary.split('\n')) say(`  ${line}`);
       say('');
     } else if (drill) {
@@ -493,13 +521,23 @@ function sayMeasured(say: (line: string) => void, aws: LocalAws, timings: DrillT
     const span = (from?: string, to?: string) => (from && to ? `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(3)} s` : 'not reached');
     const load = group?.server ? `${Math.round(group.server.loadSeconds * 1000)} ms` : 'not loaded';
     say('RTO, measured here (the report rounds to whole seconds):');
-    say(`  start -> created        ${span(timings.startedAt, timings.createdAt).padStart(11)}  select, AUTH token generated and stored, CreateReplicationGroup`);
-    say(`  created -> available    ${span(timings.createdAt, timings.availableAt).padStart(11)}  ElastiCache takes minutes; here a redis-server loads the DR copy (${load}), polled every ${WAIT_MS} ms`);
-    say(`  available -> verified   ${span(timings.availableAt, timings.verifiedAt).padStart(11)}  the verify job: canary, key count, full scan, expected keys and values, samples`);
-    say(`  RTO (start -> verified) ${span(timings.startedAt, timings.verifiedAt).padStart(11)}${rtoMinutes !== undefined ? `  objective ${rtoMinutes} min` : ''}`);
+    say(
+      `  start -> created        ${span(timings.startedAt, timings.createdAt).padStart(11)}  select, AUTH token generated and stored, CreateReplicationGroup`,
+    );
+    say(
+      `  created -> available    ${span(timings.createdAt, timings.availableAt).padStart(11)}  ElastiCache takes minutes; here a redis-server loads the DR copy (${load}), polled every ${WAIT_MS} ms`,
+    );
+    say(
+      `  available -> verified   ${span(timings.availableAt, timings.verifiedAt).padStart(11)}  the verify job: canary, key count, full scan, expected keys and values, samples`,
+    );
+    say(
+      `  RTO (start -> verified) ${span(timings.startedAt, timings.verifiedAt).padStart(11)}${rtoMinutes !== undefined ? `  objective ${rtoMinutes} min` : ''}`,
+    );
     say(`  verified -> deleted     ${span(timings.verifiedAt, timings.deletedAt).padStart(11)}`);
     say(`  Time is compressed only where the state machine waits: Wait states last ${WAIT_MS} ms here (30 s on AWS), retries ${RETRY_MS} ms.`);
-    say('  TLS: on AWS the drill cluster has in-transit encryption and the verify step connects over TLS; the local server speaks plain TCP, so verify runs with tls=false.');
+    say(
+      '  TLS: on AWS the drill cluster has in-transit encryption and the verify step connects over TLS; the local server speaks plain TCP, so verify runs with tls=false.',
+    );
   }
   if (aws.calls.length === 0) return;
   const counts = new Map<string, number>();
@@ -509,10 +547,20 @@ function sayMeasured(say: (line: string) => void, aws: LocalAws, timings: DrillT
 }
 
 /** Where each artefact is (the bucket folders and their files with their tags). */
-function sayArtefacts(say: (line: string) => void, aws: LocalAws, buckets: readonly { role: string; name: string; dir: string }[], keep: boolean, work: string): void {
+function sayArtefacts(
+  say: (line: string) => void,
+  aws: LocalAws,
+  buckets: readonly { role: string; name: string; dir: string }[],
+  keep: boolean,
+  work: string,
+): void {
   say(`Artefacts${keep ? ' (kept)' : ' (removed now; --keep keeps them)'}:`);
   const templates = join(work, 'cdk.out');
-  say(`  templates ${templates}/ (the state machines ran from ${readdirSync(templates).filter((f) => f.endsWith('.template.json')).join(' and ')})`);
+  say(
+    `  templates ${templates}/ (the state machines ran from ${readdirSync(templates)
+      .filter((f) => f.endsWith('.template.json'))
+      .join(' and ')})`,
+  );
   for (const b of buckets) {
     say(`  ${b.role} s3://${b.name} = ${b.dir}/`);
     for (const file of readdirSync(b.dir).sort()) {
@@ -522,7 +570,12 @@ function sayArtefacts(say: (line: string) => void, aws: LocalAws, buckets: reado
         say(`    ${file} (the objects' tags, as this local provider keeps them)`);
         continue;
       }
-      const tagText = Object.keys(tags).length > 0 ? `\n        tags: ${Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ')}` : '';
+      const tagText =
+        Object.keys(tags).length > 0
+          ? `\n        tags: ${Object.entries(tags)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', ')}`
+          : '';
       const what = parseExportObjectKey(file)
         ? b.role === 'DR bucket'
           ? 'the DR copy'
@@ -570,4 +623,3 @@ function exists(path: string): boolean {
     return false;
   }
 }
-

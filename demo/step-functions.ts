@@ -21,11 +21,11 @@
  * (Pass states read it as they run), so the timings the drill records are
  * real.
  */
-import './polyfills';
+import './polyfills.js';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import * as elastiCache from '@aws-sdk/client-elasticache';
 import * as secretsManager from '@aws-sdk/client-secrets-manager';
-import type { AslDefinition } from '../lib/asl';
+import type { AslDefinition } from '../lib/asl.js';
 
 /** A client of a service, as far as it is used here. */
 interface SdkClient {
@@ -119,8 +119,16 @@ export async function runStateMachine(definition: AslDefinition, input: unknown,
       .filter(([, s]) => s.Type === 'Task')
       .map(([name, s]) => [name, taskHandler(s.Resource!, options)!]),
   );
-  const waitTimeOverrides = Object.fromEntries(Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, options.waitMs]));
-  const retryIntervalOverrides = Object.fromEntries(Object.entries(definition.States).filter(([, s]) => s.Retry).map(([name]) => [name, options.retryMs]));
+  const waitTimeOverrides = Object.fromEntries(
+    Object.entries(definition.States)
+      .filter(([, s]) => s.Type === 'Wait')
+      .map(([name]) => [name, options.waitMs]),
+  );
+  const retryIntervalOverrides = Object.fromEntries(
+    Object.entries(definition.States)
+      .filter(([, s]) => s.Retry)
+      .map(([name]) => [name, options.retryMs]),
+  );
 
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
   const started = performance.now();

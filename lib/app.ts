@@ -1,11 +1,11 @@
-import { App, CfnOutput, CfnParameter, CfnRule, Fn, Tags, Validations } from 'aws-cdk-lib';
+import { type App, CfnOutput, CfnParameter, CfnRule, Fn, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { RedisDrConfig } from './config';
-import { CONFIG_HASH_OUTPUT, configHash, stackNames } from './deployment';
-import { RecoveryStorageChecks } from './nag/recovery-storage-checks';
-import { DrStack } from './stacks/dr-stack';
-import { PrimaryStack } from './stacks/primary-stack';
-import { TAGS } from '../lambdas/domain/plans/types';
+import type { RedisDrConfig } from './config/index.js';
+import { CONFIG_HASH_OUTPUT, configHash, stackNames } from './deployment.js';
+import { RecoveryStorageChecks } from './nag/recovery-storage-checks.js';
+import { DrStack } from './stacks/dr-stack.js';
+import { PrimaryStack } from './stacks/primary-stack.js';
+import { TAGS } from '../lambdas/domain/plans/types.js';
 
 /** The stacks of one deployment. */
 export interface RedisDrStacks {

@@ -18,7 +18,13 @@ export interface BudgetState {
   readonly TimeoutSeconds?: number;
   readonly Seconds?: number;
   readonly Choices?: readonly Record<string, unknown>[];
-  readonly Retry?: readonly { ErrorEquals: readonly string[]; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number; MaxDelaySeconds?: number }[];
+  readonly Retry?: readonly {
+    ErrorEquals: readonly string[];
+    MaxAttempts?: number;
+    IntervalSeconds?: number;
+    BackoffRate?: number;
+    MaxDelaySeconds?: number;
+  }[];
   readonly Catch?: readonly { ErrorEquals?: readonly string[]; Next: string }[];
   readonly Parameters?: Record<string, unknown>;
   readonly [key: string]: unknown;
@@ -153,7 +159,9 @@ function loopBound(def: BudgetDefinition, head: string, members: ReadonlySet<str
       if (increments) return bound;
     }
   }
-  throw new Error(`the loop back to ${JSON.stringify(head)} has no bound the budget can read (a Choice leaving at a counter >= N that the loop increments by 1)`);
+  throw new Error(
+    `the loop back to ${JSON.stringify(head)} has no bound the budget can read (a Choice leaving at a counter >= N that the loop increments by 1)`,
+  );
 }
 
 /**
@@ -166,7 +174,12 @@ export function aslBudget(def: BudgetDefinition, phases: BudgetPhases): AslBudge
   const stateCost = (name: string, s: BudgetState) => ownCost(name, s) + (phases.stateSeconds ?? 0);
 
   /** Longest path from `name`; `target` ends it (reached = 0), `blocked` states are dead ends, `stop` states end it at no cost. */
-  const longest = (name: string, o: { stop: ReadonlySet<string>; target?: string; blocked: ReadonlySet<string> }, stack: Set<string>, memo: Map<string, number>): number => {
+  const longest = (
+    name: string,
+    o: { stop: ReadonlySet<string>; target?: string; blocked: ReadonlySet<string> },
+    stack: Set<string>,
+    memo: Map<string, number>,
+  ): number => {
     if (o.target === name && stack.size > 0) return 0;
     // Measuring a round: only a way back to the head counts.
     if (o.stop.has(name)) return o.target === undefined ? 0 : -Infinity;
@@ -257,7 +270,9 @@ export function budgetProblems(def: BudgetDefinition, phases: BudgetPhases, work
   if (timeout === undefined) return ['the definition has no TimeoutSeconds'];
   if (b.work > workSeconds) problems.push(`the work may take ${b.work} s, more than its ${workSeconds} s`);
   if (b.work + b.cleanup + b.report > timeout) {
-    problems.push(`work ${b.work} s + cleanup ${b.cleanup} s + report ${b.report} s = ${b.work + b.cleanup + b.report} s, more than the timeout of ${timeout} s`);
+    problems.push(
+      `work ${b.work} s + cleanup ${b.cleanup} s + report ${b.report} s = ${b.work + b.cleanup + b.report} s, more than the timeout of ${timeout} s`,
+    );
   }
   if (b.total > timeout) problems.push(`the slowest path takes ${b.total} s, more than the timeout of ${timeout} s`);
   return problems;

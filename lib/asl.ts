@@ -13,7 +13,7 @@ export interface AslState {
   readonly Resource?: string;
   readonly Next?: string;
   readonly End?: boolean;
-  readonly Parameters?: Record<string, any>;
+  readonly Parameters?: Record<string, unknown>;
   readonly Retry?: { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number }[];
   readonly Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
   readonly Seconds?: number;
@@ -65,7 +65,7 @@ export function stateMachineDefinition(template: TemplateJson, which: 'drill' | 
 /** A CloudFormation intrinsic (`Fn::Join`, `Fn::GetAtt`, `Ref`) rendered with the stand-ins, as in {@link stateMachineDefinition}. */
 export function renderIntrinsic(value: unknown, s: StandIns = DEFAULT_STAND_INS): string {
   if (typeof value === 'string') return value;
-  const v = value as Record<string, any>;
+  const v = value as Record<string, unknown>;
   if (v['Fn::Join']) {
     const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
     return parts.map((p) => renderIntrinsic(p, s)).join(sep);

@@ -8,10 +8,10 @@
  * Pure: no CDK constructs, no AWS calls (the CLI imports it).
  */
 import { createHash } from 'node:crypto';
-import type { DrillInput, DrillWhere } from '../lambdas/domain/drills/drill';
-import type { FreshnessInput, PruneRunInput } from '../lambdas/domain/plans/plan-input';
-import { analyzeSchedule } from '../lambdas/domain/plans/schedule';
-import type { NetworkConfig, PlanConfig, RedisDrConfig } from './config';
+import type { DrillInput, DrillWhere } from '../lambdas/domain/drills/drill.js';
+import type { FreshnessInput, PruneRunInput } from '../lambdas/domain/plans/plan-input.js';
+import { analyzeSchedule } from '../lambdas/domain/plans/schedule.js';
+import type { NetworkConfig, PlanConfig, RedisDrConfig } from './config/index.js';
 
 /** Wall-clock budget of one prune run (deletions are retried within it). */
 export const PRUNE_BUDGET_SECONDS = 600;
@@ -48,9 +48,16 @@ export function configHash(config: RedisDrConfig): string {
     Array.isArray(v)
       ? v.map(sorted)
       : v !== null && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+          )
         : v;
-  return createHash('sha256').update(JSON.stringify(sorted(config))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(sorted(config)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** `redis-dr-<deployment>-<account>-<region>`: the recovery bucket of a region (deterministic, so replication needs no cross-region reference). */
@@ -90,9 +97,7 @@ export function drillPlans(plans: readonly PlanConfig[], where: DrillWhere): Pla
  * states and their permissions, and the VPC's groups must admit 6380.
  */
 export function drillsServerless(plans: readonly PlanConfig[], where: DrillWhere): boolean {
-  return plans.some(
-    (p) => (p.targets.serverlessCacheNames ?? []).length > 0 || (where === 'primary' && Object.keys(p.targets.selectByTags ?? {}).length > 0),
-  );
+  return plans.some((p) => (p.targets.serverlessCacheNames ?? []).length > 0 || (where === 'primary' && Object.keys(p.targets.selectByTags ?? {}).length > 0));
 }
 
 /** What a region's VPC must provide for the functions redis-dr places in it. */

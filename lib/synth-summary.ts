@@ -8,11 +8,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { stackNames } from './app';
-import type { RedisDrConfig } from './config';
-import { placeholderSettings } from './config/placeholders';
-import { ALERT_TOPIC_OUTPUT } from './constructs/alert-topic';
-import { networkPrerequisites } from './deployment';
+import { stackNames } from './app.js';
+import type { RedisDrConfig } from './config/index.js';
+import { placeholderSettings } from './config/placeholders.js';
+import { ALERT_TOPIC_OUTPUT } from './constructs/alert-topic.js';
+import { networkPrerequisites } from './deployment.js';
 
 type Template = { Resources?: Record<string, { Type: string }> };
 
@@ -44,17 +44,27 @@ export function summarizeTemplate(stack: string, region: string, template: Templ
 /** The summary text: one header, one line per stack, cdk-nag's verdict, what to replace. */
 export function synthSummary(config: RedisDrConfig, stacks: readonly StackSummary[], nagFindings: number | undefined): string {
   const plans = config.plans
-    .map((p) => `${p.name} (${[p.export.enabled ? 'export' : '', p.drill.enabled ? `drills: ${p.drill.where}` : '', p.probe.enabled ? 'probe' : ''].filter(Boolean).join(', ') || 'snapshots only'})`)
+    .map(
+      (p) =>
+        `${p.name} (${[p.export.enabled ? 'export' : '', p.drill.enabled ? `drills: ${p.drill.where}` : '', p.probe.enabled ? 'probe' : ''].filter(Boolean).join(', ') || 'snapshots only'})`,
+    )
     .join(', ');
   const lines = [`redis-dr ${config.name}: ${config.plans.length} plan(s): ${plans}`];
   // The first line, so nobody mistakes a learning synth for a deployable one.
-  if (config.example) lines.unshift(`redis-dr ${config.name}: EXAMPLE config ("example": true): synthesized for learning only; cdk deploy of these stacks fails by design`);
+  if (config.example)
+    lines.unshift(`redis-dr ${config.name}: EXAMPLE config ("example": true): synthesized for learning only; cdk deploy of these stacks fails by design`);
   for (const s of stacks) {
     lines.push(
       `  ${s.stack} (${s.region}): ${s.schedules} schedules, ${s.stateMachines} state machine(s), ${s.functions} functions, ${s.alarms} alarms, ${s.buckets} buckets`,
     );
   }
-  lines.push(nagFindings === undefined ? '  cdk-nag: no report found' : nagFindings === 0 ? '  cdk-nag: clean (AwsSolutions, RedisDr)' : `  cdk-nag: ${nagFindings} finding(s): see validation-report.json`);
+  lines.push(
+    nagFindings === undefined
+      ? '  cdk-nag: no report found'
+      : nagFindings === 0
+        ? '  cdk-nag: clean (AwsSolutions, RedisDr)'
+        : `  cdk-nag: ${nagFindings} finding(s): see validation-report.json`,
+  );
   // The keyspace-collapse tripwire judges key counts: the probe's (primary) or the verified DR copies' (export).
   const blind = config.plans.filter((p) => !p.probe.enabled && !p.export.enabled).map((p) => p.name);
   if (blind.length > 0) {
@@ -109,7 +119,9 @@ export function subscriptionLines(config: RedisDrConfig): string[] {
   if (created.length === 0) return [];
   const { emails, httpsEndpoints } = config.alerts;
   if (emails.length === 0 && httpsEndpoints.length === 0) {
-    return [`  no alert subscriptions (alerts.emails, alerts.httpsEndpoints): the alarms of ${created.map((r) => `${r.role} ${r.region}`).join(' and ')} page nobody`];
+    return [
+      `  no alert subscriptions (alerts.emails, alerts.httpsEndpoints): the alarms of ${created.map((r) => `${r.role} ${r.region}`).join(' and ')} page nobody`,
+    ];
   }
   const what = emails.length > 0 ? `the ${emails.length} email subscription(s)` : 'the HTTPS subscription(s)';
   return [

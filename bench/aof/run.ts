@@ -25,10 +25,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import Redis from 'ioredis';
-import { AofDirectory } from '../../lambdas/adapters/host/aof-dir';
-import { FileAofStore } from '../../lambdas/adapters/storage/aof-store';
-import { AofShipper } from '../../lambdas/jobs/self-managed/ship-aof';
-import { intFlags } from '../support';
+import { AofDirectory } from '../../lambdas/adapters/host/aof-dir.js';
+import { FileAofStore } from '../../lambdas/adapters/storage/aof-store.js';
+import { AofShipper } from '../../lambdas/jobs/self-managed/ship-aof.js';
+import { intFlags } from '../support.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -71,7 +71,28 @@ async function freePort(): Promise<number> {
 }
 
 async function startServer(dir: string, port: number): Promise<ChildProcess> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--aof-timestamp-enabled', 'yes', '--appendfsync', 'everysec', '--logfile', path.join(dir, 'server.log')], { stdio: 'ignore' });
+  const proc = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--aof-timestamp-enabled',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--logfile',
+      path.join(dir, 'server.log'),
+    ],
+    { stdio: 'ignore' },
+  );
   for (let i = 0; i < 200; i++) {
     const c = new Redis({ port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     c.on('error', () => undefined);
@@ -94,12 +115,21 @@ async function startServer(dir: string, port: number): Promise<ChildProcess> {
  * appended bytes when it ran; else the sync's copies of each file's last
  * size, and the directory at the end).
  */
-async function writtenBytes(_data: string, aofDir: string, copied: ReadonlyMap<string, number>, _shipped: unknown, shipperCount: number | undefined): Promise<number> {
+async function writtenBytes(
+  _data: string,
+  aofDir: string,
+  copied: ReadonlyMap<string, number>,
+  _shipped: unknown,
+  shipperCount: number | undefined,
+): Promise<number> {
   if (shipperCount !== undefined) return shipperCount;
   const sizes = new Map(copied);
   for (const name of await readdir(aofDir).catch(() => [] as string[])) {
     if (name.startsWith('temp-') || name.endsWith('.manifest')) continue;
-    const size = await stat(path.join(aofDir, name)).then((s) => s.size, () => 0);
+    const size = await stat(path.join(aofDir, name)).then(
+      (s) => s.size,
+      () => 0,
+    );
     sizes.set(name, Math.max(size, sizes.get(name) ?? 0));
   }
   let total = 0;
@@ -108,7 +138,11 @@ async function writtenBytes(_data: string, aofDir: string, copied: ReadonlyMap<s
 }
 
 /** Lag of samples (t, file, size) against deliveries (file, bytes held, when), in seconds. */
-function lags(samples: readonly { t: number; file: string; size: number }[], deliveries: readonly { file: string; end: number; at: number }[], until: number): { lags: number[]; undelivered: number } {
+function lags(
+  samples: readonly { t: number; file: string; size: number }[],
+  deliveries: readonly { file: string; end: number; at: number }[],
+  until: number,
+): { lags: number[]; undelivered: number } {
   const byFile = new Map<string, { end: number; at: number }[]>();
   for (const d of deliveries) {
     const list = byFile.get(d.file) ?? [];
@@ -158,7 +192,10 @@ async function runOnce(method: Method): Promise<{ row: Row; opsPerSecond: number
   try {
     // The shipper, as the CLI runs it, with part deliveries recorded.
     const shipped: { file: string; end: number; at: number }[] = [];
-    const shipper = new AofShipper({ dir: new AofDirectory(aofDir), store: new FileAofStore(shipDest), intervalMs, rpoMs: 60_000 }, { now: () => Date.now(), say: () => undefined, onPart: (file, end, at) => shipped.push({ file, end, at }) });
+    const shipper = new AofShipper(
+      { dir: new AofDirectory(aofDir), store: new FileAofStore(shipDest), intervalMs, rpoMs: 60_000 },
+      { now: () => Date.now(), say: () => undefined, onPart: (file, end, at) => shipped.push({ file, end, at }) },
+    );
     const abort = new AbortController();
     const shipping = method.kind === 'ship' ? shipper.run(abort.signal) : Promise.resolve();
 
@@ -179,7 +216,10 @@ async function runOnce(method: Method): Promise<{ row: Row; opsPerSecond: number
         changed = false;
         for (const name of await readdir(aofDir).catch(() => [] as string[])) {
           if (name.startsWith('temp-')) continue;
-          const size = await stat(path.join(aofDir, name)).then((s) => s.size, () => -1);
+          const size = await stat(path.join(aofDir, name)).then(
+            (s) => s.size,
+            () => -1,
+          );
           if (size < 0 || copiedSize.get(name) === size) continue;
           try {
             await copyFile(path.join(aofDir, name), path.join(syncDest, name));
@@ -211,7 +251,10 @@ async function runOnce(method: Method): Promise<{ row: Row; opsPerSecond: number
       const manifest = await readdir(aofDir).catch(() => [] as string[]);
       const incr = manifest.filter((n) => n.endsWith('.incr.aof')).sort((a, b) => Number(/\.(\d+)\.incr/.exec(b)![1]) - Number(/\.(\d+)\.incr/.exec(a)![1]))[0];
       if (incr) {
-        const size = await stat(path.join(aofDir, incr)).then((s) => s.size, () => -1);
+        const size = await stat(path.join(aofDir, incr)).then(
+          (s) => s.size,
+          () => -1,
+        );
         if (size > 0) samples.push({ t: Date.now(), file: incr, size });
       }
       await sleep(50);

@@ -46,9 +46,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type Redis from 'ioredis';
-import { startRedisServer, type RedisServer } from '../../test/support/redis-server';
-import { populate, type DatasetSummary } from '../verify-rdb/dataset';
-import { alternating, intFlags, median, timedProcess, type TimedProcess } from '../support';
+import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
+import { populate, type DatasetSummary } from '../verify-rdb/dataset.js';
+import { alternating, intFlags, median, timedProcess, type TimedProcess } from '../support.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -129,7 +129,10 @@ function stamp(line: string): number | undefined {
 
 async function serverSide(logPath: string, from: number, client: Redis): Promise<{ side: ServerSide; end: number }> {
   const text = readFileSync(logPath, 'latin1');
-  const lines = text.slice(from).split('\n').filter((l) => l.length > 0);
+  const lines = text
+    .slice(from)
+    .split('\n')
+    .filter((l) => l.length > 0);
   const at = (pattern: RegExp): number | undefined => {
     const line = lines.find((l) => pattern.test(l));
     return line ? stamp(line) : undefined;
@@ -189,10 +192,12 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => abort('terminated'));
 
   try {
-    if (!existsSync(path.join(ROOT, 'dist', 'bin', 'redis-dr.js'))) throw new Error('dist/ is missing: run `npm run build` first (the CLI is timed as compiled)');
+    if (!existsSync(path.join(ROOT, 'dist', 'bin', 'redis-dr.js')))
+      throw new Error('dist/ is missing: run `npm run build` first (the CLI is timed as compiled)');
     const fs = statfsSync(scratch);
     const free = fs.bavail * fs.bsize;
-    if (free < MIN_FREE_BYTES) throw new Error(`${os.tmpdir()} has ${(free / 1024 ** 3).toFixed(1)} GiB free; the benchmark needs ${MIN_FREE_BYTES / 1024 ** 3} GiB`);
+    if (free < MIN_FREE_BYTES)
+      throw new Error(`${os.tmpdir()} has ${(free / 1024 ** 3).toFixed(1)} GiB free; the benchmark needs ${MIN_FREE_BYTES / 1024 ** 3} GiB`);
 
     // The server: its log in a file, so each sync's save can be timed from it.
     const serverLog = path.join(scratch, 'server.log');
@@ -232,17 +237,30 @@ async function main(): Promise<void> {
     const serverKeys = [...keyspace.matchAll(/db\d+:keys=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
     const memory = String(await client.info('memory'));
     const usedMemory = Number(/used_memory:(\d+)/.exec(memory)?.[1]);
-    log(`server: ${serverKeys.toLocaleString('en-US')} keys, used_memory ${(usedMemory / MB).toFixed(0)} MB; ${keyspace.split('\n').filter((l) => l.startsWith('db')).join(' ').replace(/\r/g, '')}`);
+    log(
+      `server: ${serverKeys.toLocaleString('en-US')} keys, used_memory ${(usedMemory / MB).toFixed(0)} MB; ${keyspace
+        .split('\n')
+        .filter((l) => l.startsWith('db'))
+        .join(' ')
+        .replace(/\r/g, '')}`,
+    );
 
     // What loading the backup command costs in memory before a byte moves (for the reading).
     const loadOnly = await bounded(scratch, process.execPath, ['-e', `require(${JSON.stringify(path.join(ROOT, 'dist', 'cli', 'backup.js'))})`], ROOT);
     const emptyNode = await bounded(scratch, process.execPath, ['-e', ''], ROOT);
-    log(`peak RSS: empty node ${emptyNode.maxRssMiB?.toFixed(1)} MiB; node loading the backup command's modules (dist/cli/backup.js) ${loadOnly.maxRssMiB?.toFixed(1)} MiB`);
+    log(
+      `peak RSS: empty node ${emptyNode.maxRssMiB?.toFixed(1)} MiB; node loading the backup command's modules (dist/cli/backup.js) ${loadOnly.maxRssMiB?.toFixed(1)} MiB`,
+    );
 
     let logOffset = readFileSync(serverLog, 'latin1').length;
     const ours = async (form: Form, i: number, check: boolean): Promise<BackupRun> => {
       const dest = path.join(scratch, `dest-${form}-${i}`);
-      const r = await bounded(scratch, process.execPath, [CLI, 'backup', '--remote', '--redis', `redis://127.0.0.1:${server!.port}`, '--to', `file://${dest}`, '--name', 'bench', '--json'], ROOT);
+      const r = await bounded(
+        scratch,
+        process.execPath,
+        [CLI, 'backup', '--remote', '--redis', `redis://127.0.0.1:${server!.port}`, '--to', `file://${dest}`, '--name', 'bench', '--json'],
+        ROOT,
+      );
       const s = await serverSide(serverLog, logOffset, client);
       logOffset = s.end;
       let report: {
@@ -264,7 +282,8 @@ async function main(): Promise<void> {
         // Untimed: the file redis-dr wrote is one redis-check-rdb accepts, with the same keys.
         const c = await bounded(scratch, 'redis-check-rdb', [file]);
         const keys = Number(/(\d+) keys read/.exec(c.stdout)?.[1] ?? Number.NaN);
-        if (c.code !== 0 || !/RDB looks OK/.test(c.stdout) || keys !== report.backup.keys) throw new Error(`redis-check-rdb on the backup: exit ${c.code}, ${keys} keys: ${c.stdout.slice(-500)}`);
+        if (c.code !== 0 || !/RDB looks OK/.test(c.stdout) || keys !== report.backup.keys)
+          throw new Error(`redis-check-rdb on the backup: exit ${c.code}, ${keys} keys: ${c.stdout.slice(-500)}`);
         log(`  (untimed) redis-check-rdb on the backup file: RDB looks OK, ${keys} keys read`);
       }
       rmSync(dest, { recursive: true, force: true });
@@ -287,12 +306,14 @@ async function main(): Promise<void> {
       const cli = await bounded(scratch, 'redis-cli', ['-p', String(server!.port), '--rdb', file]);
       const s = await serverSide(serverLog, logOffset, client);
       logOffset = s.end;
-      if (cli.code !== 0 || !/Transfer finished with success/.test(cli.stderr + cli.stdout)) throw new Error(`redis-cli --rdb exited with ${cli.code}: ${cli.stderr.slice(-1000)}`);
+      if (cli.code !== 0 || !/Transfer finished with success/.test(cli.stderr + cli.stdout))
+        throw new Error(`redis-cli --rdb exited with ${cli.code}: ${cli.stderr.slice(-1000)}`);
       const bytes = statSync(file).size;
       const check = await bounded(scratch, 'redis-check-rdb', [file]);
       rmSync(file, { force: true });
       const keys = Number(/(\d+) keys read/.exec(check.stdout)?.[1] ?? Number.NaN);
-      if (check.code !== 0 || !/RDB looks OK/.test(check.stdout)) throw new Error(`redis-check-rdb rejected the file (exit ${check.code}): ${check.stdout.slice(-500)}`);
+      if (check.code !== 0 || !/RDB looks OK/.test(check.stdout))
+        throw new Error(`redis-check-rdb rejected the file (exit ${check.code}): ${check.stdout.slice(-500)}`);
       const rss = [cli.maxRssMiB, check.maxRssMiB].filter((v): v is number => v !== null);
       return {
         wallSeconds: cli.wallSeconds + check.wallSeconds,
@@ -368,7 +389,8 @@ async function main(): Promise<void> {
         },
         ratio,
         /** The same ratio on each tool's time beyond the server's save (the save is the server's work, shared, and swings with the machine's load). */
-        ratioBeyondSave: (med(b.map((r) => beyond(r.wallSeconds, r.server))) ?? Number.NaN) / (med(a.map((r) => beyond(r.wallSeconds, r.server))) ?? Number.NaN),
+        ratioBeyondSave:
+          (med(b.map((r) => beyond(r.wallSeconds, r.server))) ?? Number.NaN) / (med(a.map((r) => beyond(r.wallSeconds, r.server))) ?? Number.NaN),
         roundsWon: rounds.filter((r) => r.ratio > 1).length,
         keys: serverKeys,
         keysAgree,
@@ -380,16 +402,52 @@ async function main(): Promise<void> {
     }
 
     // Table.
-    const rows: string[][] = [['form', 'tool', 'median wall (s)', 'each run (s)', 'server save (s, median)', 'beyond the save (s, median)', 'CPU (s, median)', 'peak RSS (MiB)', 'keys']];
+    const rows: string[][] = [
+      [
+        'form',
+        'tool',
+        'median wall (s)',
+        'each run (s)',
+        'server save (s, median)',
+        'beyond the save (s, median)',
+        'CPU (s, median)',
+        'peak RSS (MiB)',
+        'keys',
+      ],
+    ];
     for (const form of options.forms) {
       const f = results[form] as {
-        ours: { medianSeconds: number; medianServerSaveSeconds: number | null; medianBeyondSaveSeconds: number | null; medianCpuSeconds: number | null; peakRssMiB: number };
-        pair: { medianSeconds: number; medianServerSaveSeconds: number | null; medianBeyondSaveSeconds: number | null; medianCpuSeconds: number | null; peakRssMiB: number; medianRedisCliSeconds: number; medianRedisCheckRdbSeconds: number };
+        ours: {
+          medianSeconds: number;
+          medianServerSaveSeconds: number | null;
+          medianBeyondSaveSeconds: number | null;
+          medianCpuSeconds: number | null;
+          peakRssMiB: number;
+        };
+        pair: {
+          medianSeconds: number;
+          medianServerSaveSeconds: number | null;
+          medianBeyondSaveSeconds: number | null;
+          medianCpuSeconds: number | null;
+          peakRssMiB: number;
+          medianRedisCliSeconds: number;
+          medianRedisCheckRdbSeconds: number;
+        };
         rounds: { ours: BackupRun; pair: PairRun }[];
         keys: number;
       };
       const fmt = (v: number | null): string => (v === null ? '–' : v.toFixed(2));
-      rows.push([form, 'A redis-dr backup --remote', fmt(f.ours.medianSeconds), f.rounds.map((r) => r.ours.wallSeconds.toFixed(2)).join(', '), fmt(f.ours.medianServerSaveSeconds), fmt(f.ours.medianBeyondSaveSeconds), fmt(f.ours.medianCpuSeconds), f.ours.peakRssMiB.toFixed(1), String(f.keys)]);
+      rows.push([
+        form,
+        'A redis-dr backup --remote',
+        fmt(f.ours.medianSeconds),
+        f.rounds.map((r) => r.ours.wallSeconds.toFixed(2)).join(', '),
+        fmt(f.ours.medianServerSaveSeconds),
+        fmt(f.ours.medianBeyondSaveSeconds),
+        fmt(f.ours.medianCpuSeconds),
+        f.ours.peakRssMiB.toFixed(1),
+        String(f.keys),
+      ]);
       rows.push([
         form,
         `B redis-cli --rdb (${fmt(f.pair.medianRedisCliSeconds)}) + redis-check-rdb (${fmt(f.pair.medianRedisCheckRdbSeconds)})`,
@@ -406,7 +464,14 @@ async function main(): Promise<void> {
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) log(r.map((cell, c) => (c < 2 || c === 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
     for (const form of options.forms) {
-      const f = results[form] as { ratio: number; ratioBeyondSave: number; roundsWon: number; keysAgree: boolean; verified: boolean; ours: { peakRssMiB: number; peakRssMB: number } };
+      const f = results[form] as {
+        ratio: number;
+        ratioBeyondSave: number;
+        roundsWon: number;
+        keysAgree: boolean;
+        verified: boolean;
+        ours: { peakRssMiB: number; peakRssMB: number };
+      };
       log(
         `${form}${form === HEADLINE ? ' (headline)' : ''}: B/A ${f.ratio.toFixed(2)}x (target > 1), A faster in ${f.roundsWon}/${options.repeats} rounds; beyond the server's save ${f.ratioBeyondSave.toFixed(2)}x; ` +
           `A peak RSS ${f.ours.peakRssMiB.toFixed(1)} MiB = ${f.ours.peakRssMB.toFixed(1)} MB (target < ${RSS_TARGET_MB} MB); keys agree ${f.keysAgree}; verified ${f.verified}`,
@@ -456,10 +521,32 @@ function stripLines(s: ServerSide | undefined): Omit<ServerSide, 'lines'> | unde
 }
 
 /** One untimed A under `node --cpu-prof`: the functions with the most self time. */
-async function profiled(scratch: string, form: Form, port: number): Promise<{ top: { fn: string; ms: number; share: number }[]; idleMs: number; totalMs: number }> {
+async function profiled(
+  scratch: string,
+  form: Form,
+  port: number,
+): Promise<{ top: { fn: string; ms: number; share: number }[]; idleMs: number; totalMs: number }> {
   const dir = path.join(scratch, `prof-${form}`);
   const dest = path.join(scratch, `dest-prof-${form}`);
-  const r = await bounded(scratch, process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, CLI, 'backup', '--remote', '--redis', `redis://127.0.0.1:${port}`, '--to', `file://${dest}`, '--name', 'bench', '--json'], ROOT);
+  const r = await bounded(
+    scratch,
+    process.execPath,
+    [
+      '--cpu-prof',
+      `--cpu-prof-dir=${dir}`,
+      CLI,
+      'backup',
+      '--remote',
+      '--redis',
+      `redis://127.0.0.1:${port}`,
+      '--to',
+      `file://${dest}`,
+      '--name',
+      'bench',
+      '--json',
+    ],
+    ROOT,
+  );
   rmSync(dest, { recursive: true, force: true });
   if (r.code !== 0) throw new Error(`profiled backup exited with ${r.code}: ${r.stdout.slice(-500)}`);
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
@@ -486,7 +573,12 @@ async function profiled(scratch: string, form: Form, port: number): Promise<{ to
     .sort((x, y) => y[1] - x[1])
     .slice(0, 20)
     .map(([fn, us]) => ({ fn, ms: Math.round(us / 1000), share: +(us / busy).toFixed(3) }));
-  log(`profile (${form}): ${(total / 1e6).toFixed(2)} s sampled, ${(idle / 1e6).toFixed(2)} s idle; busy ${(busy / 1e6).toFixed(2)} s, top: ${top.slice(0, 8).map((t) => `${t.fn} ${(t.share * 100).toFixed(1)} %`).join('; ')}`);
+  log(
+    `profile (${form}): ${(total / 1e6).toFixed(2)} s sampled, ${(idle / 1e6).toFixed(2)} s idle; busy ${(busy / 1e6).toFixed(2)} s, top: ${top
+      .slice(0, 8)
+      .map((t) => `${t.fn} ${(t.share * 100).toFixed(1)} %`)
+      .join('; ')}`,
+  );
   return { top, idleMs: Math.round(idle / 1000), totalMs: Math.round(total / 1000) };
 }
 

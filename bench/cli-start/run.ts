@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { intFlags, median, timedProcess, type TimedProcess } from '../support';
+import { intFlags, median, timedProcess, type TimedProcess } from '../support.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -75,7 +75,9 @@ async function main(): Promise<void> {
       for (let i = 0; i < repeats; i++) runs.push(await timedProcess(process.execPath, [BIN, ...args], scratch, ROOT));
       startup.push(row(label, runs));
       const r = startup.at(-1)!;
-      log(`${label.padEnd(44)} wall ${r.wallMedianSeconds.toFixed(3)} s (${r.wallMinSeconds.toFixed(3)}–${r.wallMaxSeconds.toFixed(3)}), peak RSS ${r.peakRssMedianMiB.toFixed(1)} MiB`);
+      log(
+        `${label.padEnd(44)} wall ${r.wallMedianSeconds.toFixed(3)} s (${r.wallMinSeconds.toFixed(3)}–${r.wallMaxSeconds.toFixed(3)}), peak RSS ${r.peakRssMedianMiB.toFixed(1)} MiB`,
+      );
     }
 
     // The same --help through tsx from the TypeScript sources (how the CLI started before dist/), for comparison.
@@ -84,7 +86,9 @@ async function main(): Promise<void> {
     const tsxRuns: TimedProcess[] = [];
     for (let i = 0; i < repeats; i++) tsxRuns.push(await timedProcess(process.execPath, viaTsx, scratch, ROOT));
     const tsxRow = row('comparison: --help through tsx from sources', tsxRuns);
-    log(`${tsxRow.command.padEnd(44)} wall ${tsxRow.wallMedianSeconds.toFixed(3)} s (${tsxRow.wallMinSeconds.toFixed(3)}–${tsxRow.wallMaxSeconds.toFixed(3)}), peak RSS ${tsxRow.peakRssMedianMiB.toFixed(1)} MiB`);
+    log(
+      `${tsxRow.command.padEnd(44)} wall ${tsxRow.wallMedianSeconds.toFixed(3)} s (${tsxRow.wallMinSeconds.toFixed(3)}–${tsxRow.wallMaxSeconds.toFixed(3)}), peak RSS ${tsxRow.peakRssMedianMiB.toFixed(1)} MiB`,
+    );
 
     let large: { file: string; bytes: number; ours: Row; redisCheckRdb: Row; ratio: number; keysAgree: boolean } | undefined;
     if (flags.rdb) {
@@ -104,7 +108,9 @@ async function main(): Promise<void> {
       large = { file: path.basename(file), bytes, ours: a, redisCheckRdb: b, ratio: b.wallMedianSeconds / a.wallMedianSeconds, keysAgree: keys === checkKeys };
       log(`${a.command.padEnd(44)} wall ${a.wallMedianSeconds.toFixed(3)} s, peak RSS ${a.peakRssMedianMiB.toFixed(1)} MiB`);
       log(`${b.command.padEnd(44)} wall ${b.wallMedianSeconds.toFixed(3)} s, peak RSS ${b.peakRssMedianMiB.toFixed(1)} MiB`);
-      log(`file ${(bytes / 1e6).toFixed(1)} MB: redis-dr is ${large.ratio.toFixed(2)}x faster as a whole process (target >= 1.5x); keys agree: ${large.keysAgree} (${keys} vs ${checkKeys})`);
+      log(
+        `file ${(bytes / 1e6).toFixed(1)} MB: redis-dr is ${large.ratio.toFixed(2)}x faster as a whole process (target >= 1.5x); keys agree: ${large.keysAgree} (${keys} vs ${checkKeys})`,
+      );
     }
 
     const machine = {

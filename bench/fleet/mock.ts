@@ -14,25 +14,14 @@ import {
   ElastiCacheClient,
   ElastiCacheServiceException,
 } from '@aws-sdk/client-elasticache';
-import {
-  GetResourcesCommand,
-  ResourceGroupsTaggingAPIClient,
-  ResourceGroupsTaggingAPIServiceException,
-} from '@aws-sdk/client-resource-groups-tagging-api';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient, ResourceGroupsTaggingAPIServiceException } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { TAGS } from '../../lambdas/domain/plans/types.js';
 import { mulberry32 } from '../../test/support/prng.js';
 import type { FleetModel } from './model.js';
 
-
 export type Operation = 'DescribeReplicationGroups' | 'DescribeSnapshots' | 'CreateSnapshot' | 'DeleteSnapshot' | 'GetResources';
-export const OPERATIONS: readonly Operation[] = [
-  'GetResources',
-  'DescribeReplicationGroups',
-  'DescribeSnapshots',
-  'CreateSnapshot',
-  'DeleteSnapshot',
-];
+export const OPERATIONS: readonly Operation[] = ['GetResources', 'DescribeReplicationGroups', 'DescribeSnapshots', 'CreateSnapshot', 'DeleteSnapshot'];
 
 /**
  * What a call was for, finer than the operation: GetResources is used both to
@@ -136,10 +125,7 @@ export interface FakeAws {
 interface FinalizeStep {
   readonly middlewareStack: {
     add(
-      middleware: (
-        next: unknown,
-        context: { commandName?: string },
-      ) => (args: { input: unknown }) => Promise<{ output: unknown; response: unknown }>,
+      middleware: (next: unknown, context: { commandName?: string }) => (args: { input: unknown }) => Promise<{ output: unknown; response: unknown }>,
       options: { step: 'finalizeRequest'; priority: 'low'; name: string },
     ): void;
   };

@@ -26,7 +26,7 @@ import { runInNewContext } from 'node:vm';
 import type { MetricsSink, MetricUnitName } from '../../lambdas/adapters/aws/metrics.js';
 import { systemClock, type RetryClock } from '../../lambdas/adapters/aws/retry.js';
 import { sdkClientConfig, TUNING } from '../../lambdas/adapters/aws/client-config.js';
-import { type LogSink, type ScheduledDeps } from '../../lambdas/jobs/deps.js';
+import type { LogSink, ScheduledDeps } from '../../lambdas/jobs/deps.js';
 import { pruneRunInputSchema, snapshotRunInputSchema, type PruneRunInput } from '../../lambdas/domain/plans/plan-input.js';
 import { PruneRunFailedError, runPrunePlan, type PruneRunReport } from '../../lambdas/jobs/scheduled/prune.js';
 import { runSnapshotPlan, SnapshotRunFailedError, type SnapshotRunReport } from '../../lambdas/jobs/scheduled/snapshot.js';
@@ -408,7 +408,12 @@ function print(r: RunResult): void {
     `${r.wallSeconds.toFixed(2)} s  (${timed(r.name) ? `target <= ${options.maxSeconds} s: ${r.metTarget ? 'met' : 'NOT met'}` : 'catch-up run: no time target'})`,
   );
   if (r.error) line('error', r.error.slice(0, 300));
-  line('outcomes', Object.entries(r.outcomes).map(([k, v]) => `${k} ${v}`).join(', '));
+  line(
+    'outcomes',
+    Object.entries(r.outcomes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+  );
   if (r.handlerAttempts !== undefined) {
     line('handler attempts', `${r.handlerAttempts} (${r.handlerAttempts - r.outcomes.targets!} restarted target attempts)`);
     line('targets by attempts', JSON.stringify(r.attemptsHistogram));
@@ -426,7 +431,9 @@ function print(r: RunResult): void {
   line('event-loop delay', `p50 ${r.eventLoopDelayMs.p50} ms, p99 ${r.eventLoopDelayMs.p99} ms, max ${r.eventLoopDelayMs.max} ms`);
   line('metrics points / log lines', `${r.metrics.points} / info ${r.logs.info}, warn ${r.logs.warn}, error ${r.logs.error}`);
   line('fleet after', `${r.fleetAfter.snapshots} snapshots ${JSON.stringify(r.fleetAfter.byStatus)}`);
-  console.log(`  ${'operation'.padEnd(26)} ${'calls'.padStart(8)} ${'per target'.padStart(11)} ${'throttled'.padStart(10)} ${'faults'.padStart(7)} ${'redundant'.padStart(10)}`);
+  console.log(
+    `  ${'operation'.padEnd(26)} ${'calls'.padStart(8)} ${'per target'.padStart(11)} ${'throttled'.padStart(10)} ${'faults'.padStart(7)} ${'redundant'.padStart(10)}`,
+  );
   for (const op of OPERATIONS) {
     if (r.apiCalls.byOperation[op] === 0) continue;
     console.log(
@@ -435,7 +442,9 @@ function print(r: RunResult): void {
   }
   console.log(`  ${'phase (calls by purpose)'.padEnd(26)} ${'calls'.padStart(8)} ${'first start'.padStart(12)} ${'last end'.padStart(9)}`);
   for (const [p, w] of Object.entries(r.phases)) {
-    console.log(`  ${p.padEnd(26)} ${String(w.calls).padStart(8)} ${(w.firstStartS.toFixed(2) + ' s').padStart(12)} ${(w.lastEndS.toFixed(2) + ' s').padStart(9)}`);
+    console.log(
+      `  ${p.padEnd(26)} ${String(w.calls).padStart(8)} ${(`${w.firstStartS.toFixed(2)} s`).padStart(12)} ${(`${w.lastEndS.toFixed(2)} s`).padStart(9)}`,
+    );
   }
 }
 
@@ -502,7 +511,7 @@ async function main(): Promise<void> {
       newestExistingSnapshot: NEWEST.toISOString(),
       snapshotTick: TICK.toISOString(),
       selectByTags: SELECT_BY_TAGS,
-      throttledError: "ThrottlingException ($metadata.httpStatusCode 400) after the latency, decided by mulberry32(seed)",
+      throttledError: 'ThrottlingException ($metadata.httpStatusCode 400) after the latency, decided by mulberry32(seed)',
       sdkRetries:
         transport === 'client-mock'
           ? 'bypassed (aws-sdk-client-mock stubs Client#send); every throttle reaches the handlers'

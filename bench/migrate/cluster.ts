@@ -28,12 +28,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type Redis from 'ioredis';
-import { migrateClients } from '../../lambdas/jobs/keys/migrate';
-import { connectKeyspace } from '../../lambdas/adapters/redis/dump-restore';
-import { startRedisCluster, type RedisCluster } from '../../test/support/redis-cluster';
-import { startRedisServer } from '../../test/support/redis-server';
-import { populate } from '../verify-rdb/dataset';
-import { alternating, intFlags, keyspace, median, timedProcess } from '../support';
+import { migrateClients } from '../../lambdas/jobs/keys/migrate.js';
+import { connectKeyspace } from '../../lambdas/adapters/redis/dump-restore.js';
+import { startRedisCluster, type RedisCluster } from '../../test/support/redis-cluster.js';
+import { startRedisServer } from '../../test/support/redis-server.js';
+import { populate } from '../verify-rdb/dataset.js';
+import { alternating, intFlags, keyspace, median, timedProcess } from '../support.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -79,7 +79,9 @@ async function serverMigrate(source: RedisCluster, target: RedisCluster): Promis
       const c = primary.client();
       const mine: number[] = [];
       const sourceOwner = await slotMap(c);
-      sourceOwner.forEach(([, port], slot) => port === primary.port && mine.push(slot));
+      sourceOwner.forEach(([, port], slot) => {
+        port === primary.port && mine.push(slot);
+      });
       const keysOf = (slot: number) => c.callBuffer('CLUSTER', 'GETKEYSINSLOT', slot, 1_000_000) as Promise<Buffer[]>;
       let next = keysOf(mine[0]!);
       for (let i = 0; i < mine.length; i++) {
@@ -120,7 +122,17 @@ async function main(): Promise<void> {
       order: string;
       loadAverage: number[];
       migrate: { seconds: number; keysPerSecond: number; calls: number; targetKeys: number; targetExpires: number };
-      ours: { wallSeconds: number; keysPerSecond: number; reportedSeconds: number; copied: number; failed: number; cpuSeconds: number | null; maxRssMiB: number | null; targetKeys: number; targetExpires: number };
+      ours: {
+        wallSeconds: number;
+        keysPerSecond: number;
+        reportedSeconds: number;
+        copied: number;
+        failed: number;
+        cpuSeconds: number | null;
+        maxRssMiB: number | null;
+        targetKeys: number;
+        targetExpires: number;
+      };
       ratio: number;
       compare: { wallSeconds: number; seconds: number; equal: boolean; keysA: number; keysB: number; differences: number };
     };
@@ -131,7 +143,9 @@ async function main(): Promise<void> {
       const runMigrate = async (): Promise<Round['migrate']> => {
         const r = await serverMigrate(source, targetMigrate);
         const space = await clusterSpace(targetMigrate);
-        log(`  MIGRATE from ${options.primaries} primaries: ${r.keys} keys in ${r.seconds.toFixed(2)} s (${Math.round(r.keys / r.seconds)} keys/s, ${r.calls} calls); target has ${space.keys} keys`);
+        log(
+          `  MIGRATE from ${options.primaries} primaries: ${r.keys} keys in ${r.seconds.toFixed(2)} s (${Math.round(r.keys / r.seconds)} keys/s, ${r.calls} calls); target has ${space.keys} keys`,
+        );
         return { seconds: r.seconds, keysPerSecond: r.keys / r.seconds, calls: r.calls, targetKeys: space.keys, targetExpires: space.expires };
       };
       const runOurs = async (): Promise<Round['ours']> => {
@@ -158,7 +172,12 @@ async function main(): Promise<void> {
       const oursFirst = round % 2 === 0;
       log(`round ${round}/${options.rounds} (${oursFirst ? 'ours first' : 'MIGRATE first'}), load average ${loadAverage[0]!.toFixed(2)}`);
       const { baseline: migrate, ours } = await alternating(round, runMigrate, runOurs, loadAverage);
-      const c = await timedProcess(process.execPath, [BIN, 'compare', '--a', source.url, '--b', targetOurs.url, '--json', '--ttl-tolerance-ms', '0'], scratch, ROOT);
+      const c = await timedProcess(
+        process.execPath,
+        [BIN, 'compare', '--a', source.url, '--b', targetOurs.url, '--json', '--ttl-tolerance-ms', '0'],
+        scratch,
+        ROOT,
+      );
       const cj = JSON.parse(c.stdout) as { equal: boolean; keysA: number; keysB: number; differences: number; seconds: number };
       log(`  compare: equal ${cj.equal}, ${cj.differences} differences, ${cj.keysA} + ${cj.keysB} keys in ${cj.seconds} s`);
       rounds.push({
@@ -194,7 +213,12 @@ async function main(): Promise<void> {
       loadAverage: { min: Math.min(...loadSamples), max: Math.max(...loadSamples), samples: loadSamples },
       options,
       source: { keys: sourceSpace.keys, expires: sourceSpace.expires, perShard, dataset },
-      medians: { migrateKeysPerSecond: migrateKps, oursKeysPerSecond: oursKps, oursWallSeconds: med((r) => r.ours.wallSeconds), compareSeconds: med((r) => r.compare.seconds) },
+      medians: {
+        migrateKeysPerSecond: migrateKps,
+        oursKeysPerSecond: oursKps,
+        oursWallSeconds: med((r) => r.ours.wallSeconds),
+        compareSeconds: med((r) => r.compare.seconds),
+      },
       ratio: oursKps / migrateKps,
       rounds,
       countsOk,

@@ -2,7 +2,7 @@
  * The flags the single-server migrate benchmarks (run.ts, rdb.ts) share, and
  * their reading.
  */
-import { intFlags } from '../support';
+import { intFlags } from '../support.js';
 
 /** `util.parseArgs` options: the dataset, the rounds, MIGRATE's batch and ours. */
 export const MIGRATE_FLAGS = {

@@ -33,10 +33,10 @@ import { copyFileSync, linkSync, mkdtempSync, renameSync, rmSync, statSync, writ
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { bgsave, startRedisServer, type RedisServer } from '../../test/support/redis-server';
-import { MIGRATE_FLAGS, migrateOptions } from './flags';
-import { populate, type DatasetSummary } from '../verify-rdb/dataset';
-import { gitDescription, inRoundOrder, keyspace, median, serverCpu, serverMigrate, timedProcess, type TimedProcess } from '../support';
+import { bgsave, startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
+import { MIGRATE_FLAGS, migrateOptions } from './flags.js';
+import { populate, type DatasetSummary } from '../verify-rdb/dataset.js';
+import { gitDescription, inRoundOrder, keyspace, median, serverCpu, serverMigrate, timedProcess, type TimedProcess } from '../support.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -131,7 +131,15 @@ interface Round {
   round: number;
   order: string;
   loadAverage: number[];
-  ours: { seconds: number; keysPerSecond: number; clientCpuSeconds: number | null; maxRssMiB: number | null; reported: MigrateJson; targetCpuSeconds: number; target: Space };
+  ours: {
+    seconds: number;
+    keysPerSecond: number;
+    clientCpuSeconds: number | null;
+    maxRssMiB: number | null;
+    reported: MigrateJson;
+    targetCpuSeconds: number;
+    target: Space;
+  };
   tempServer: {
     seconds: number;
     keysPerSecond: number;
@@ -152,7 +160,9 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'redis-dr-bench-migrate-rdb-'));
   const servers = new Set<RedisServer>();
   const stop = async (...some: RedisServer[]): Promise<void> => {
-    some.forEach((s) => servers.delete(s));
+    some.forEach((s) => {
+      servers.delete(s);
+    });
     await Promise.all(some.map((s) => s.stop()));
   };
   const loadSamples: number[] = [];
@@ -168,7 +178,8 @@ async function main(): Promise<void> {
     const ref = reference.server.client();
     const info = await ref.info('keyspace');
     const space = await keyspace(ref);
-    if (/^db[1-9]\d*:/m.test(info)) throw new Error(`${file} holds keys outside database 0 (${info.trim().replace(/\r?\n/g, '; ')}): MIGRATE and migrate --from copy one database`);
+    if (/^db[1-9]\d*:/m.test(info))
+      throw new Error(`${file} holds keys outside database 0 (${info.trim().replace(/\r?\n/g, '; ')}): MIGRATE and migrate --from copy one database`);
     log(
       `file ${file}: ${(rdbBytes / 1e6).toFixed(1)} MB; redis-server loaded it in ${reference.seconds.toFixed(2)} s: ` +
         `${space.keys} keys, ${space.expires} with a TTL (the reference, port ${reference.server.port})`,
@@ -178,13 +189,18 @@ async function main(): Promise<void> {
     for (let round = 1; round <= options.rounds; round++) {
       const loadAverage = [os.loadavg()[0]!];
       const [tOurs, tTemp, tMigrate] = await Promise.all([startRedisServer(), startRedisServer(), startRedisServer()]);
-      [tOurs, tTemp, tMigrate].forEach((s) => servers.add(s));
+      [tOurs, tTemp, tMigrate].forEach((s) => {
+        servers.add(s);
+      });
       const [co, ct, cm] = [tOurs.client(), tTemp.client(), tMigrate.client()];
 
       const runOurs = async (): Promise<Round['ours']> => {
         const t0 = await serverCpu(co);
         const extra = options.batchSize === null ? [] : ['--batch-size', String(options.batchSize)];
-        const r = migrateRun(await timedProcess(process.execPath, [BIN, 'migrate', '--from-rdb', file, '--to', tOurs.url, '--json', ...extra], scratch, ROOT), 'redis-dr migrate --from-rdb');
+        const r = migrateRun(
+          await timedProcess(process.execPath, [BIN, 'migrate', '--from-rdb', file, '--to', tOurs.url, '--json', ...extra], scratch, ROOT),
+          'redis-dr migrate --from-rdb',
+        );
         const [t1, target] = await Promise.all([serverCpu(co), keyspace(co)]);
         const p = r.process;
         log(
@@ -192,7 +208,15 @@ async function main(): Promise<void> {
             `its own figure ${r.reported.seconds} s); client CPU ${p.cpuSeconds?.toFixed(1)} s, peak RSS ${p.maxRssMiB?.toFixed(1)} MiB; ` +
             `target CPU ${(t1 - t0).toFixed(1)} s, has ${target.keys} keys, ${target.expires} with a TTL`,
         );
-        return { seconds: p.wallSeconds, keysPerSecond: space.keys / p.wallSeconds, clientCpuSeconds: p.cpuSeconds, maxRssMiB: p.maxRssMiB, reported: r.reported, targetCpuSeconds: t1 - t0, target };
+        return {
+          seconds: p.wallSeconds,
+          keysPerSecond: space.keys / p.wallSeconds,
+          clientCpuSeconds: p.cpuSeconds,
+          maxRssMiB: p.maxRssMiB,
+          reported: r.reported,
+          targetCpuSeconds: t1 - t0,
+          target,
+        };
       };
 
       const runTempServer = async (): Promise<Round['tempServer']> => {
@@ -231,15 +255,26 @@ async function main(): Promise<void> {
         const [s0, t0] = await Promise.all([serverCpu(ref), serverCpu(cm)]);
         const r = await serverMigrate(ref, tMigrate, options.migrateBatch);
         const [s1, t1, target] = await Promise.all([serverCpu(ref), serverCpu(cm), keyspace(cm)]);
-        log(`  (b) MIGRATE: ${r.keys} keys in ${r.seconds.toFixed(2)} s (${Math.round(r.keys / r.seconds)} keys/s, ${r.calls} calls); target has ${target.keys} keys, ${target.expires} with a TTL`);
+        log(
+          `  (b) MIGRATE: ${r.keys} keys in ${r.seconds.toFixed(2)} s (${Math.round(r.keys / r.seconds)} keys/s, ${r.calls} calls); target has ${target.keys} keys, ${target.expires} with a TTL`,
+        );
         return { seconds: r.seconds, keysPerSecond: r.keys / r.seconds, calls: r.calls, sourceCpuSeconds: s1 - s0, targetCpuSeconds: t1 - t0, target };
       };
 
       const order = round % 2 === 1 ? '(a), (b), ours' : 'ours, (b), (a)';
       log(`round ${round}/${options.rounds} (${order}), load average ${loadAverage[0]!.toFixed(2)}`);
-      const [tempServer, migrate, ours] = await inRoundOrder<[Round['tempServer'], Round['migrate'], Round['ours']]>(round, [runTempServer, runMigrate, runOurs], loadAverage);
+      const [tempServer, migrate, ours] = await inRoundOrder<[Round['tempServer'], Round['migrate'], Round['ours']]>(
+        round,
+        [runTempServer, runMigrate, runOurs],
+        loadAverage,
+      );
 
-      const c = await timedProcess(process.execPath, [BIN, 'compare', '--a', reference.server.url, '--b', tOurs.url, '--json', '--ttl-tolerance-ms', '0'], scratch, ROOT);
+      const c = await timedProcess(
+        process.execPath,
+        [BIN, 'compare', '--a', reference.server.url, '--b', tOurs.url, '--json', '--ttl-tolerance-ms', '0'],
+        scratch,
+        ROOT,
+      );
       const cj = JSON.parse(c.stdout) as { equal: boolean; keysA: number; keysB: number; differences: number; seconds: number };
       log(`  compare (reference, ours): equal ${cj.equal}, ${cj.differences} differences, ${cj.keysA} + ${cj.keysB} keys in ${cj.seconds} s`);
       loadAverage.push(os.loadavg()[0]!);
@@ -251,7 +286,15 @@ async function main(): Promise<void> {
         ours,
         tempServer,
         migrate,
-        compare: { wallSeconds: c.wallSeconds, seconds: cj.seconds, equal: cj.equal, keysA: cj.keysA, keysB: cj.keysB, differences: cj.differences, maxRssMiB: c.maxRssMiB },
+        compare: {
+          wallSeconds: c.wallSeconds,
+          seconds: cj.seconds,
+          equal: cj.equal,
+          keysA: cj.keysA,
+          keysB: cj.keysB,
+          differences: cj.differences,
+          maxRssMiB: c.maxRssMiB,
+        },
       });
       await stop(tOurs, tTemp, tMigrate);
     }
@@ -305,10 +348,25 @@ async function main(): Promise<void> {
     const results = {
       date: new Date().toISOString(),
       code: gitDescription(
-        ['cli/migrate-rdb.ts', 'cli/migrate.ts', 'lambdas/jobs/restore-rdb-keys.ts', 'lambdas/domain/rdb', 'lambdas/adapters/redis-copy.ts', 'lambdas/adapters/redis.ts', 'bench/migrate/rdb.ts', 'bench/support.ts'],
+        [
+          'cli/migrate-rdb.ts',
+          'cli/migrate.ts',
+          'lambdas/jobs/restore-rdb-keys.ts',
+          'lambdas/domain/rdb',
+          'lambdas/adapters/redis-copy.ts',
+          'lambdas/adapters/redis.ts',
+          'bench/migrate/rdb.ts',
+          'bench/support.ts',
+        ],
         'uncommitted changes to migrate --from-rdb or this benchmark',
       ),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1), node: process.version, platform: `${os.type()} ${os.release()} ${os.arch()}` },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1),
+        node: process.version,
+        platform: `${os.type()} ${os.release()} ${os.arch()}`,
+      },
       /** 1-minute load average every 5 s during the whole run (generation included). */
       loadAverage: { min: Math.min(...loadSamples), max: Math.max(...loadSamples), samples: loadSamples },
       options,

@@ -31,10 +31,10 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { bgsave, startRedisServer, type RedisServer } from '../../test/support/redis-server';
-import { MIGRATE_FLAGS, migrateOptions } from './flags';
-import { populate } from '../verify-rdb/dataset';
-import { alternating, cliScanCount, gitDescription as describeCommit, keyspace, median, serverCpu, serverMigrate, timedProcess } from '../support';
+import { bgsave, startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
+import { MIGRATE_FLAGS, migrateOptions } from './flags.js';
+import { populate } from '../verify-rdb/dataset.js';
+import { alternating, cliScanCount, gitDescription as describeCommit, keyspace, median, serverCpu, serverMigrate, timedProcess } from '../support.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -51,13 +51,24 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 /** The commit measured, and whether the migrate code or this benchmark differed from it. */
 const gitDescription = (): string =>
-  describeCommit(['cli/migrate.ts', 'lambdas/adapters/redis-copy.ts', 'lambdas/adapters/redis.ts', 'bench/migrate'], 'uncommitted changes to migrate or this benchmark');
+  describeCommit(
+    ['cli/migrate.ts', 'lambdas/adapters/redis-copy.ts', 'lambdas/adapters/redis.ts', 'bench/migrate'],
+    'uncommitted changes to migrate or this benchmark',
+  );
 
 interface Round {
   round: number;
   order: string;
   loadAverage: number[];
-  migrate: { seconds: number; keysPerSecond: number; calls: number; sourceCpuSeconds: number; targetCpuSeconds: number; targetKeys: number; targetExpires: number };
+  migrate: {
+    seconds: number;
+    keysPerSecond: number;
+    calls: number;
+    sourceCpuSeconds: number;
+    targetCpuSeconds: number;
+    targetKeys: number;
+    targetExpires: number;
+  };
   ours: {
     wallSeconds: number;
     keysPerSecond: number;
@@ -70,7 +81,16 @@ interface Round {
     targetExpires: number;
   };
   ratio: number;
-  compare: { wallSeconds: number; seconds: number; keysPerSecond: number; equal: boolean; keysA: number; keysB: number; differences: number; maxRssMiB: number | null };
+  compare: {
+    wallSeconds: number;
+    seconds: number;
+    keysPerSecond: number;
+    equal: boolean;
+    keysA: number;
+    keysB: number;
+    differences: number;
+    maxRssMiB: number | null;
+  };
   cliScan: { seconds: number; keys: number };
 }
 
@@ -108,8 +128,18 @@ async function main(): Promise<void> {
         const [s0, t0] = await Promise.all([serverCpu(src), serverCpu(tmc)]);
         const r = await serverMigrate(src, tm, options.migrateBatch);
         const [s1, t1, space] = await Promise.all([serverCpu(src), serverCpu(tmc), keyspace(tmc)]);
-        log(`  MIGRATE: ${r.keys} keys in ${r.seconds.toFixed(2)} s (${Math.round(r.keys / r.seconds)} keys/s, ${r.calls} calls); target has ${space.keys} keys, ${space.expires} with a TTL`);
-        return { seconds: r.seconds, keysPerSecond: r.keys / r.seconds, calls: r.calls, sourceCpuSeconds: s1 - s0, targetCpuSeconds: t1 - t0, targetKeys: space.keys, targetExpires: space.expires };
+        log(
+          `  MIGRATE: ${r.keys} keys in ${r.seconds.toFixed(2)} s (${Math.round(r.keys / r.seconds)} keys/s, ${r.calls} calls); target has ${space.keys} keys, ${space.expires} with a TTL`,
+        );
+        return {
+          seconds: r.seconds,
+          keysPerSecond: r.keys / r.seconds,
+          calls: r.calls,
+          sourceCpuSeconds: s1 - s0,
+          targetCpuSeconds: t1 - t0,
+          targetKeys: space.keys,
+          targetExpires: space.expires,
+        };
       };
       const runOurs = async (): Promise<Round['ours']> => {
         const [s0, t0] = await Promise.all([serverCpu(src), serverCpu(toc)]);
@@ -118,7 +148,15 @@ async function main(): Promise<void> {
         const [s1, t1, space] = await Promise.all([serverCpu(src), serverCpu(toc), keyspace(toc)]);
         if (p.code !== 0) throw new Error(`redis-dr migrate exited with ${p.code}: ${p.stderr.slice(-1000)}${p.stdout.slice(-1000)}`);
         const j = JSON.parse(p.stdout) as Round['ours']['reported'];
-        const reported = { seconds: j.seconds, keysPerSecond: j.keysPerSecond, copied: j.copied, skipped: j.skipped, expired: j.expired, failed: j.failed, error: j.error };
+        const reported = {
+          seconds: j.seconds,
+          keysPerSecond: j.keysPerSecond,
+          copied: j.copied,
+          skipped: j.skipped,
+          expired: j.expired,
+          failed: j.failed,
+          error: j.error,
+        };
         log(
           `  redis-dr migrate: ${j.copied} copied in ${p.wallSeconds.toFixed(2)} s wall (${Math.round(sourceSpace.keys / p.wallSeconds)} keys/s; ` +
             `its own figure ${j.seconds} s, ${j.keysPerSecond} keys/s); client CPU ${p.cpuSeconds?.toFixed(1)} s, peak RSS ${p.maxRssMiB?.toFixed(0)} MiB; ` +
@@ -145,7 +183,9 @@ async function main(): Promise<void> {
 
       const c = await timedProcess(process.execPath, [BIN, 'compare', '--a', source.url, '--b', to.url, '--json', '--ttl-tolerance-ms', '0'], scratch, ROOT);
       const cj = JSON.parse(c.stdout) as { equal: boolean; keysA: number; keysB: number; differences: number; seconds: number; keysPerSecond: number };
-      log(`  compare: equal ${cj.equal}, ${cj.differences} differences, ${cj.keysA} + ${cj.keysB} keys in ${cj.seconds} s (${cj.keysPerSecond} keys/s; ${c.wallSeconds.toFixed(2)} s wall)`);
+      log(
+        `  compare: equal ${cj.equal}, ${cj.differences} differences, ${cj.keysA} + ${cj.keysB} keys in ${cj.seconds} s (${cj.keysPerSecond} keys/s; ${c.wallSeconds.toFixed(2)} s wall)`,
+      );
       loadAverage.push(os.loadavg()[0]!);
       const scan = await cliScanCount(source.port);
       log(`  redis-cli --scan | wc -l: ${scan.keys} keys in ${scan.seconds.toFixed(2)} s`);
@@ -157,7 +197,16 @@ async function main(): Promise<void> {
         migrate,
         ours,
         ratio: ours.keysPerSecond / migrate.keysPerSecond,
-        compare: { wallSeconds: c.wallSeconds, seconds: cj.seconds, keysPerSecond: cj.keysPerSecond, equal: cj.equal, keysA: cj.keysA, keysB: cj.keysB, differences: cj.differences, maxRssMiB: c.maxRssMiB },
+        compare: {
+          wallSeconds: c.wallSeconds,
+          seconds: cj.seconds,
+          keysPerSecond: cj.keysPerSecond,
+          equal: cj.equal,
+          keysA: cj.keysA,
+          keysB: cj.keysB,
+          differences: cj.differences,
+          maxRssMiB: c.maxRssMiB,
+        },
         cliScan: scan,
       });
       await Promise.all([tm.stop(), to.stop()]);
@@ -188,7 +237,13 @@ async function main(): Promise<void> {
     const results = {
       date: new Date().toISOString(),
       code: gitDescription(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1), node: process.version, platform: `${os.type()} ${os.release()} ${os.arch()}` },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1),
+        node: process.version,
+        platform: `${os.type()} ${os.release()} ${os.arch()}`,
+      },
       /** 1-minute load average every 5 s during the whole run (generation included). */
       loadAverage: { min: Math.min(...loadSamples), max: Math.max(...loadSamples), samples: loadSamples },
       options,

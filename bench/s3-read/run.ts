@@ -29,7 +29,20 @@
  * at the end; the whole run stops itself after `--max-seconds`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,10 +56,10 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type Redis from 'ioredis';
-import { freePort, startRedisServer, type RedisServer } from '../../test/support/redis-server';
-import { populate, type DatasetSummary } from '../verify-rdb/dataset';
-import { alternating, intFlags, median, type TimedProcess } from '../support';
-import { startThrottleProxy, type ThrottleProxy } from './throttle-proxy';
+import { freePort, startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
+import { populate, type DatasetSummary } from '../verify-rdb/dataset.js';
+import { alternating, intFlags, median, type TimedProcess } from '../support.js';
+import { startThrottleProxy, type ThrottleProxy } from './throttle-proxy.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -353,8 +366,13 @@ async function main(): Promise<void> {
   const directRatio = s.direct1.wallMedianSeconds / s.directN.wallMedianSeconds;
   log('');
   log(`${'setting'.padEnd(44)} ${'median s'.padStart(9)} ${'MB/s'.padStart(7)} ${'peak RSS MiB'.padStart(13)}`);
-  for (const r of Object.values(s)) log(`${r.label.padEnd(44)} ${r.wallMedianSeconds.toFixed(2).padStart(9)} ${r.mbPerSecond.toFixed(1).padStart(7)} ${r.peakRssMaxMiB.toFixed(1).padStart(13)}`);
-  log(`capped at ${options.rateMBps} MB/s per connection: ${parallelLabel} is ${ratio.toFixed(2)}x one stream (target >= 3x); moto direct: ${directRatio.toFixed(2)}x`);
+  for (const r of Object.values(s))
+    log(
+      `${r.label.padEnd(44)} ${r.wallMedianSeconds.toFixed(2).padStart(9)} ${r.mbPerSecond.toFixed(1).padStart(7)} ${r.peakRssMaxMiB.toFixed(1).padStart(13)}`,
+    );
+  log(
+    `capped at ${options.rateMBps} MB/s per connection: ${parallelLabel} is ${ratio.toFixed(2)}x one stream (target >= 3x); moto direct: ${directRatio.toFixed(2)}x`,
+  );
 
   const cpu = os.cpus()[0]?.model;
   const results = {

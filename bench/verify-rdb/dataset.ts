@@ -37,7 +37,7 @@
  * with the same TTLs (10 %) and databases.
  */
 import type Redis from 'ioredis';
-import { mulberry32 } from '../../test/support/prng';
+import { mulberry32 } from '../../test/support/prng.js';
 
 /** Default database of each share of keys: 70 % in 0, 15 % in 1, 10 % in 2, 5 % in 3. */
 const DEFAULT_DB_WEIGHTS = [0.7, 0.15, 0.1, 0.05] as const;
@@ -64,9 +64,7 @@ class Generator {
   constructor(seed: number) {
     this.random = mulberry32(seed);
     const letters = 'abcdefghijklmnopqrstuvwxyz';
-    this.words = Array.from({ length: 2000 }, () =>
-      Array.from({ length: this.int(3, 10) }, () => letters[this.int(0, 25)]).join(''),
-    );
+    this.words = Array.from({ length: 2000 }, () => Array.from({ length: this.int(3, 10) }, () => letters[this.int(0, 25)]).join(''));
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     this.noise = Array.from({ length: 1 << 16 }, () => alphabet[this.int(0, 63)]).join('');
   }

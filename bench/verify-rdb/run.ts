@@ -43,10 +43,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import type Redis from 'ioredis';
-import { startRedisServer, type RedisServer } from '../../test/support/redis-server';
-import { populate, type DatasetSummary } from './dataset';
-import { populateBigSet, type BigSetSummary } from './big-set';
-import { intFlags, median, timedProcess } from '../support';
+import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
+import { populate, type DatasetSummary } from './dataset.js';
+import { populateBigSet, type BigSetSummary } from './big-set.js';
+import { intFlags, median, timedProcess } from '../support.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -67,7 +67,8 @@ const { values: flags } = parseArgs({
 });
 
 const int = intFlags<'keys' | 'seed' | 'repeats' | 'high-water-mark' | 'members'>(flags);
-if (flags.dataset !== 'mixed' && flags.dataset !== 'big-set' && flags.dataset !== 'everyday') throw new Error(`--dataset must be mixed, everyday or big-set, got ${JSON.stringify(flags.dataset)}`);
+if (flags.dataset !== 'mixed' && flags.dataset !== 'big-set' && flags.dataset !== 'everyday')
+  throw new Error(`--dataset must be mixed, everyday or big-set, got ${JSON.stringify(flags.dataset)}`);
 const dataset: 'mixed' | 'big-set' | 'everyday' = flags.dataset;
 
 const options = {
@@ -120,7 +121,6 @@ function gitDescription(): string {
     return 'unknown';
   }
 }
-
 
 /** Reads the whole file once so that every timed run finds it in the page cache. */
 async function warmPageCache(file: string): Promise<void> {
@@ -175,7 +175,8 @@ async function main(): Promise<void> {
       throw new Error(`${os.tmpdir()} has ${(free / 1024 ** 3).toFixed(1)} GiB free; the benchmark needs ${MIN_FREE_BYTES / 1024 ** 3} GiB`);
     }
 
-    if (timeCli && !existsSync(path.join(ROOT, 'dist', 'bin', 'redis-dr.js'))) throw new Error('dist/ is missing: run `npm run build` first (the CLI is timed as compiled)');
+    if (timeCli && !existsSync(path.join(ROOT, 'dist', 'bin', 'redis-dr.js')))
+      throw new Error('dist/ is missing: run `npm run build` first (the CLI is timed as compiled)');
     const generated = flags.rdb ? undefined : await generate(scratch);
     const rdb = flags.rdb ?? generated!.rdb;
     if (generated && flags['keep-rdb']) copyFileSync(rdb, flags['keep-rdb']);
@@ -184,7 +185,14 @@ async function main(): Promise<void> {
 
     // The verifier runs as the Lambda does: one esbuild bundle on plain node (no tsx start-up in the timings).
     const bundle = path.join(scratch, 'verify-file.js');
-    await build({ entryPoints: [path.join(__dirname, 'verify-file.ts')], bundle: true, platform: 'node', target: 'node20', outfile: bundle, logLevel: 'error' });
+    await build({
+      entryPoints: [path.join(__dirname, 'verify-file.ts')],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      outfile: bundle,
+      logLevel: 'error',
+    });
     const baselineRev = flags.baseline;
     const baselineCli = baselineRev === undefined ? undefined : buildBaseline(baselineRev, mkdtempSync(path.join(scratch, 'baseline-')));
     const baselineRuns: (ProcessRun & { cpuSeconds: number | null; keys: number; ok: boolean })[] = [];
@@ -208,7 +216,12 @@ async function main(): Promise<void> {
 
       const nodeFlags = flags['no-wasm'] ? ['--no-expose-wasm'] : [];
       const ours = await timed(process.execPath, [...nodeFlags, bundle, rdb, String(options.highWaterMark)], scratch);
-      const out = JSON.parse(ours.stdout) as { report: Record<string, unknown> & { ok: boolean; keys: number }; verifyMs: number; maxRssKiB: number; webAssembly: boolean };
+      const out = JSON.parse(ours.stdout) as {
+        report: Record<string, unknown> & { ok: boolean; keys: number };
+        verifyMs: number;
+        maxRssKiB: number;
+        webAssembly: boolean;
+      };
       webAssembly = out.webAssembly;
       report = out.report;
       ourRuns.push({ ...ours, keys: out.report.keys, ok: out.report.ok, verifyMs: out.verifyMs, selfMaxRssMiB: out.maxRssKiB / 1024 });
@@ -227,11 +240,25 @@ async function main(): Promise<void> {
         const { cli, parsed } = await runCli(CLI, ROOT);
         const after = baselineCli !== undefined && !baselineFirst ? await runCli(baselineCli, path.dirname(path.dirname(baselineCli))) : undefined;
         cliReport = parsed;
-        cliRuns.push({ wallSeconds: cli.wallSeconds, cpuSeconds: cli.cpuSeconds, maxRssMiB: cli.maxRssMiB, stdout: cli.stdout, keys: parsed.keys, ok: parsed.ok });
+        cliRuns.push({
+          wallSeconds: cli.wallSeconds,
+          cpuSeconds: cli.cpuSeconds,
+          maxRssMiB: cli.maxRssMiB,
+          stdout: cli.stdout,
+          keys: parsed.keys,
+          ok: parsed.ok,
+        });
         cliLine = `; CLI ${cli.wallSeconds.toFixed(3)} s, ${cli.cpuSeconds?.toFixed(2)} s CPU (${String(parsed.keys)} keys, ok ${String(parsed.ok)}, ${cli.maxRssMiB?.toFixed(1)} MiB)`;
         const base = before ?? after;
         if (base) {
-          baselineRuns.push({ wallSeconds: base.cli.wallSeconds, cpuSeconds: base.cli.cpuSeconds, maxRssMiB: base.cli.maxRssMiB, stdout: base.cli.stdout, keys: base.parsed.keys, ok: base.parsed.ok });
+          baselineRuns.push({
+            wallSeconds: base.cli.wallSeconds,
+            cpuSeconds: base.cli.cpuSeconds,
+            maxRssMiB: base.cli.maxRssMiB,
+            stdout: base.cli.stdout,
+            keys: base.parsed.keys,
+            ok: base.parsed.ok,
+          });
           cliLine += `; baseline ${baselineRev} CLI ${base.cli.wallSeconds.toFixed(3)} s, ${base.cli.cpuSeconds?.toFixed(2)} s CPU (${base.cli.maxRssMiB?.toFixed(1)} MiB)${baselineFirst ? ', ran first' : ''}`;
         }
       }
@@ -247,7 +274,9 @@ async function main(): Promise<void> {
     const ourPeakRss = Math.max(...ourRuns.map((r) => r.maxRssMiB ?? r.selfMaxRssMiB));
     const checkPeakRss = Math.max(...checkRuns.map((r) => r.maxRssMiB ?? Number.NaN));
     const keysAgree =
-      ourRuns.every((r) => r.keys === checkRuns[0]!.keys) && checkRuns.every((r) => r.keys === checkRuns[0]!.keys) && cliRuns.every((r) => r.keys === checkRuns[0]!.keys);
+      ourRuns.every((r) => r.keys === checkRuns[0]!.keys) &&
+      checkRuns.every((r) => r.keys === checkRuns[0]!.keys) &&
+      cliRuns.every((r) => r.keys === checkRuns[0]!.keys);
     const allOk = ourRuns.every((r) => r.ok) && cliRuns.every((r) => r.ok);
     const ratio = checkSeconds / ourSeconds;
     const cliSeconds = cliRuns.length > 0 ? median(cliRuns.map((r) => r.wallSeconds)) : Number.NaN;
@@ -264,10 +293,26 @@ async function main(): Promise<void> {
       ['redis-check-rdb 7.0', checkSeconds.toFixed(3), (bytes / MB / checkSeconds).toFixed(0), String(checkRuns[0]!.keys), checkPeakRss.toFixed(1)],
       ['redis-dr verifier', ourSeconds.toFixed(3), (bytes / MB / ourSeconds).toFixed(0), String(ourRuns[0]!.keys), ourPeakRss.toFixed(1)],
       ...(cliRuns.length > 0
-        ? [['node bin/redis-dr.cjs verify-rdb', cliSeconds.toFixed(3), (bytes / MB / cliSeconds).toFixed(0), String(cliRuns[0]!.keys), cliPeakRss.toFixed(1)] as [string, string, string, string, string]]
+        ? [
+            [
+              'node bin/redis-dr.cjs verify-rdb',
+              cliSeconds.toFixed(3),
+              (bytes / MB / cliSeconds).toFixed(0),
+              String(cliRuns[0]!.keys),
+              cliPeakRss.toFixed(1),
+            ] as [string, string, string, string, string],
+          ]
         : []),
       ...(baselineRuns.length > 0
-        ? [[`the same at ${baselineRev}`, baselineSeconds.toFixed(3), (bytes / MB / baselineSeconds).toFixed(0), String(baselineRuns[0]!.keys), baselinePeakRss.toFixed(1)] as [string, string, string, string, string]]
+        ? [
+            [
+              `the same at ${baselineRev}`,
+              baselineSeconds.toFixed(3),
+              (bytes / MB / baselineSeconds).toFixed(0),
+              String(baselineRuns[0]!.keys),
+              baselinePeakRss.toFixed(1),
+            ] as [string, string, string, string, string],
+          ]
         : []),
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -282,33 +327,59 @@ async function main(): Promise<void> {
       log(
         `duplicate check: ${duplicateCheck ? `sampled (${duplicateCheck.sampledCollections} collection, detection probability of a duplicate pair ${duplicateCheck.minDetectionProbability})` : 'exact (not sampled)'}`,
       );
-      log(`peak RSS limit 300 MB (${BIG_SET_RSS_LIMIT_MIB.toFixed(1)} MiB): verifier ${ourPeakRss.toFixed(1)} MiB, whole CLI ${cliPeakRss.toFixed(1)} MiB: ${bigSetMet ? 'met' : 'NOT met'}`);
+      log(
+        `peak RSS limit 300 MB (${BIG_SET_RSS_LIMIT_MIB.toFixed(1)} MiB): verifier ${ourPeakRss.toFixed(1)} MiB, whole CLI ${cliPeakRss.toFixed(1)} MiB: ${bigSetMet ? 'met' : 'NOT met'}`,
+      );
     } else {
-      log(`file ${(bytes / MB).toFixed(1)} MB; throughput ratio ${ratio.toFixed(2)}x (target >= 1.5x); verifier time inside its process ${ourVerifySeconds.toFixed(3)} s; peak RSS target < 150 MiB; keys agree: ${keysAgree}`);
+      log(
+        `file ${(bytes / MB).toFixed(1)} MB; throughput ratio ${ratio.toFixed(2)}x (target >= 1.5x); verifier time inside its process ${ourVerifySeconds.toFixed(3)} s; peak RSS target < 150 MiB; keys agree: ${keysAgree}`,
+      );
     }
     if (cliRuns.length > 0) {
       log(
         `whole command: redis-check-rdb / CLI ${cliRatio.toFixed(2)}x (medians; per run ${cliRatios.map((r) => r.toFixed(2)).join(', ')}; median of those ${median(cliRatios).toFixed(2)}x)` +
           `${options.dataset === 'everyday' ? `, target >= ${EVERYDAY_TARGET}x: ${median(cliRatios) >= EVERYDAY_TARGET ? 'met' : 'NOT met'}` : ''}; CLI peak RSS ${cliPeakRss.toFixed(1)} MiB (target < 150)`,
       );
-      log(`CPU seconds (median): redis-check-rdb ${median(checkCpu.map((c) => c ?? Number.NaN)).toFixed(2)}, CLI ${median(cliRuns.map((r) => r.cpuSeconds ?? Number.NaN)).toFixed(2)}; load averages ${loadAverages.map((l) => l.toFixed(1)).join(', ')}`);
+      log(
+        `CPU seconds (median): redis-check-rdb ${median(checkCpu.map((c) => c ?? Number.NaN)).toFixed(2)}, CLI ${median(cliRuns.map((r) => r.cpuSeconds ?? Number.NaN)).toFixed(2)}; load averages ${loadAverages.map((l) => l.toFixed(1)).join(', ')}`,
+      );
     }
     if (baselineRuns.length > 0) {
-      log(`against ${baselineRev}: baseline / CLI ${(baselineSeconds / cliSeconds).toFixed(2)}x (per run ${baselineRatios.map((r) => r.toFixed(2)).join(', ')}); baseline CPU ${median(baselineRuns.map((r) => r.cpuSeconds ?? Number.NaN)).toFixed(2)} s`);
+      log(
+        `against ${baselineRev}: baseline / CLI ${(baselineSeconds / cliSeconds).toFixed(2)}x (per run ${baselineRatios.map((r) => r.toFixed(2)).join(', ')}); baseline CPU ${median(baselineRuns.map((r) => r.cpuSeconds ?? Number.NaN)).toFixed(2)} s`,
+      );
     }
 
     const results = {
       date: new Date().toISOString(),
       code: gitDescription(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1), node: process.version, platform: `${os.type()} ${os.release()} ${os.arch()}` },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1),
+        node: process.version,
+        platform: `${os.type()} ${os.release()} ${os.arch()}`,
+      },
       /** 1-minute load average before each pair of runs: other work on the machine slows both tools. */
       loadAverages,
       options,
       rdbBytes: bytes,
       generated: generated ? { dataset: generated.dataset, dbsize: generated.dbsize, saveSeconds: generated.saveSeconds } : { file: flags.rdb },
       report,
-      redisCheckRdb: { medianSeconds: checkSeconds, mbPerSecond: bytes / MB / checkSeconds, peakRssMiB: checkPeakRss, runs: checkRuns.map(({ stdout: _, ...r }) => r) },
-      verifier: { webAssembly, medianSeconds: ourSeconds, medianVerifySeconds: ourVerifySeconds, mbPerSecond: bytes / MB / ourSeconds, peakRssMiB: ourPeakRss, runs: ourRuns.map(({ stdout: _, ...r }) => r) },
+      redisCheckRdb: {
+        medianSeconds: checkSeconds,
+        mbPerSecond: bytes / MB / checkSeconds,
+        peakRssMiB: checkPeakRss,
+        runs: checkRuns.map(({ stdout: _, ...r }) => r),
+      },
+      verifier: {
+        webAssembly,
+        medianSeconds: ourSeconds,
+        medianVerifySeconds: ourVerifySeconds,
+        mbPerSecond: bytes / MB / ourSeconds,
+        peakRssMiB: ourPeakRss,
+        runs: ourRuns.map(({ stdout: _, ...r }) => r),
+      },
       ...(cliRuns.length > 0
         ? {
             cli: {
@@ -348,7 +419,14 @@ async function main(): Promise<void> {
             },
           }
         : options.dataset === 'everyday'
-          ? { targets: { wholeCommandRatioAtLeast: EVERYDAY_TARGET, peakRssMiBBelow: 150, ratioMet: median(cliRatios) >= EVERYDAY_TARGET, memoryMet: cliPeakRss < 150 && ourPeakRss < 150 } }
+          ? {
+              targets: {
+                wholeCommandRatioAtLeast: EVERYDAY_TARGET,
+                peakRssMiBBelow: 150,
+                ratioMet: median(cliRatios) >= EVERYDAY_TARGET,
+                memoryMet: cliPeakRss < 150 && ourPeakRss < 150,
+              },
+            }
           : { targets: { ratioAtLeast: 1.5, peakRssMiBBelow: 150, ratioMet: ratio >= 1.5, memoryMet: ourPeakRss < 150 } }),
     };
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

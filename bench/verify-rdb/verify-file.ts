@@ -7,8 +7,8 @@
  *   node verify-file.js <file> <highWaterMark>
  */
 import { createReadStream } from 'node:fs';
-import { Crc64 } from '../../lambdas/domain/rdb/codecs/crc64';
-import { verifyRdbStream } from '../../lambdas/domain/rdb/verifier';
+import { Crc64 } from '../../lambdas/domain/rdb/codecs/crc64.js';
+import { verifyRdbStream } from '../../lambdas/domain/rdb/verifier.js';
 
 async function main(): Promise<void> {
   const [file, highWaterMark] = process.argv.slice(2);

@@ -25,12 +25,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type Redis from 'ioredis';
-import { runDrillVerify } from '../../lambdas/jobs/drills/drill-verify';
-import { typeBucket } from '../../lambdas/domain/drills/checks';
-import type { DrillVerifyInput, DrillVerifyReport } from '../../lambdas/domain/drills/drill';
-import { mulberry32 } from '../../test/support/prng';
-import { startRedisServer, type RedisServer } from '../../test/support/redis-server';
-import { cliScanCount, intFlags, median } from '../support';
+import { runDrillVerify } from '../../lambdas/jobs/drills/drill-verify.js';
+import { typeBucket } from '../../lambdas/domain/drills/checks.js';
+import type { DrillVerifyInput, DrillVerifyReport } from '../../lambdas/domain/drills/drill.js';
+import { mulberry32 } from '../../test/support/prng.js';
+import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
+import { cliScanCount, intFlags, median } from '../support.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -105,7 +105,6 @@ async function populate(c: Redis): Promise<Dataset> {
   return { keys: options.keys, expires, byType, seconds: (Date.now() - started) / 1000 };
 }
 
-
 /** (a): the verification as the Lambda runs it. */
 async function verify(server: RedisServer, dataset: Dataset): Promise<{ seconds: number; report: DrillVerifyReport }> {
   const input: DrillVerifyInput = {
@@ -175,7 +174,9 @@ async function main(): Promise<void> {
       ours.push({ seconds: a.seconds, keys: a.report.keys, ok: a.report.ok, scanned });
       const b = await cliScanCount(server.port);
       cli.push(b);
-      log(`run ${i + 1}/${options.repeats}: verification ${a.seconds.toFixed(3)} s (${a.report.keys} keys, ${scanned} scanned, ok ${a.report.ok}); redis-cli --scan | wc -l ${b.seconds.toFixed(3)} s (${b.keys} keys)`);
+      log(
+        `run ${i + 1}/${options.repeats}: verification ${a.seconds.toFixed(3)} s (${a.report.keys} keys, ${scanned} scanned, ok ${a.report.ok}); redis-cli --scan | wc -l ${b.seconds.toFixed(3)} s (${b.keys} keys)`,
+      );
     }
     const variant = flags['no-ioredis-variant'] ? undefined : await ioredisScan(c);
     if (variant) log(`variant: ioredis pipelines, same COUNT: ${variant.seconds.toFixed(3)} s (${variant.keys} keys)`);
@@ -184,7 +185,9 @@ async function main(): Promise<void> {
     const cliMedian = median(cli.map((r) => r.seconds));
     const countsOk = ours.every((r) => r.keys === options.keys && r.scanned === options.keys) && cli.every((r) => r.keys === options.keys);
     const allOk = ours.every((r) => r.ok);
-    log(`median: verification ${ourMedian.toFixed(3)} s, redis-cli --scan ${cliMedian.toFixed(3)} s; ratio ${(cliMedian / ourMedian).toFixed(2)}x; counts ok ${countsOk}; reports ok ${allOk}`);
+    log(
+      `median: verification ${ourMedian.toFixed(3)} s, redis-cli --scan ${cliMedian.toFixed(3)} s; ratio ${(cliMedian / ourMedian).toFixed(2)}x; counts ok ${countsOk}; reports ok ${allOk}`,
+    );
 
     const cpus = os.cpus();
     const results = {

@@ -22,7 +22,7 @@ import { powertoolsSink } from '../adapters/aws/powertools-metrics.js';
 import { systemClock } from '../adapters/aws/retry.js';
 import { envInt } from './env.js';
 import { sdkClientConfig, TUNING } from '../adapters/aws/client-config.js';
-import { type LogSink, type ScheduledDeps } from '../jobs/deps.js';
+import type { LogSink, ScheduledDeps } from '../jobs/deps.js';
 
 /** Structured JSON logs; every line of an invocation carries its Lambda context. */
 export const logger = new Logger();

@@ -39,8 +39,12 @@ export function collapseThresholds(raw = process.env.REDIS_DR_COLLAPSE_THRESHOLD
   } catch {
     parsed = undefined;
   }
-  const ok = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.values(parsed).every((v) => typeof v === 'number' && v >= 0 && v <= 100);
-  if (!ok) throw new Error(`REDIS_DR_COLLAPSE_THRESHOLDS must be a JSON object of plan name to a percentage 0..100, got ${JSON.stringify(raw)}: redeploy the DR stack`);
+  const ok =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.values(parsed).every((v) => typeof v === 'number' && v >= 0 && v <= 100);
+  if (!ok)
+    throw new Error(
+      `REDIS_DR_COLLAPSE_THRESHOLDS must be a JSON object of plan name to a percentage 0..100, got ${JSON.stringify(raw)}: redeploy the DR stack`,
+    );
   return parsed as Record<string, number>;
 }
 

@@ -12,8 +12,8 @@ import {
   KNOWN_REGIONS,
   MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY,
   MAX_SERVERLESS_SNAPSHOTS_PER_DAY,
-} from './defaults';
-import { SECRET_ARN, show } from './messages';
+} from './defaults.js';
+import { SECRET_ARN, show } from './messages.js';
 import { DRILL_PREFIX, drillTargetStem } from '../../lambdas/domain/drills/drill.js';
 
 export interface Problem {
@@ -48,9 +48,13 @@ export function crossFieldProblems(input: unknown, now: Date): Problem[] {
   const views = plans.map((plan, index) => checkPlan(asObject(plan), index, now, problems));
   checkPlanNames(views, problems);
   checkSharedTargets(views, problems);
-  plans.forEach((plan, index) => checkDrill(root, asObject(plan), index, problems));
+  plans.forEach((plan, index) => {
+    checkDrill(root, asObject(plan), index, problems);
+  });
   checkDrillIds(plans.map(asObject), problems);
-  plans.forEach((plan, index) => checkProbe(root, asObject(plan), index, problems));
+  plans.forEach((plan, index) => {
+    checkProbe(root, asObject(plan), index, problems);
+  });
   return problems;
 }
 
@@ -59,7 +63,8 @@ function checkProbe(root: Json, plan: Json | undefined, index: number, problems:
   if (asObject(plan?.probe)?.enabled !== true || asObject(root.network)) return;
   problems.push({
     path: ['plans', index, 'probe', 'enabled'],
-    message: 'needs the caches\' network, got true without network: set network (vpcId, subnetIds, securityGroupIds) so the probe can reach the caches, or turn the probe off',
+    message:
+      "needs the caches' network, got true without network: set network (vpcId, subnetIds, securityGroupIds) so the probe can reach the caches, or turn the probe off",
   });
 }
 
@@ -69,7 +74,7 @@ function checkProbe(root: Json, plan: Json | undefined, index: number, problems:
  */
 function checkDrill(root: Json, plan: Json | undefined, index: number, problems: Problem[]): void {
   const drill = asObject(plan?.drill);
-  if (!drill || drill.enabled !== true) return;
+  if (drill?.enabled !== true) return;
   const where = drill.where === undefined ? DEFAULT_DRILL_WHERE : asString(drill.where);
   const regions = where === 'both' ? ['primary', 'dr'] : where === 'primary' || where === 'dr' ? [where] : [];
   for (const region of regions) {
@@ -138,7 +143,10 @@ function checkDrillIds(plans: readonly (Json | undefined)[], problems: Problem[]
         if (typeof id !== 'string') return;
         const stem = drillTargetStem(id);
         const first = seen.get(stem);
-        if (!first) return void seen.set(stem, { id, index });
+        if (!first) {
+          seen.set(stem, { id, index });
+          return;
+        }
         if (first.id === id && first.index === index) return;
         problems.push({
           path: ['plans', index, 'targets', key, position],

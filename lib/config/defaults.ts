@@ -16,9 +16,7 @@ export const MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY = 20;
 export const MAX_SERVERLESS_SNAPSHOTS_PER_DAY = 24;
 
 /** Retention periods CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** Prune schedule used when a plan's retention gives none: every hour at :30. */
 export const DEFAULT_PRUNE_CRON = 'cron(30 * * * ? *)';

@@ -3,6 +3,20 @@
  * problem texts and loading — one concept per file, this module the public
  * surface the app, the constructs and the CLI import.
  */
-export * from './defaults';
-export { configJsonSchema, configSchema, type DrConfig, type DrillConfig, type ExportConfig, type LambdaConfig, type NetworkConfig, type PlanConfig, type RedisDrConfig, type RegionConfig, type RetentionConfig, type ScheduleConfig, type TargetsConfig } from './schema';
-export { ConfigError, loadConfig, validateConfig, type ValidateOptions, type ValidationResult } from './load';
+export * from './defaults.js';
+export {
+  configJsonSchema,
+  configSchema,
+  type DrConfig,
+  type DrillConfig,
+  type ExportConfig,
+  type LambdaConfig,
+  type NetworkConfig,
+  type PlanConfig,
+  type RedisDrConfig,
+  type RegionConfig,
+  type RetentionConfig,
+  type ScheduleConfig,
+  type TargetsConfig,
+} from './schema.js';
+export { ConfigError, loadConfig, validateConfig, type ValidateOptions, type ValidationResult } from './load.js';

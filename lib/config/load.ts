@@ -5,10 +5,10 @@
  * `plans[0].retention.daily must be >= 1, got 0: …`.
  */
 import { readFileSync } from 'node:fs';
-import { crossFieldProblems } from './checks';
-import { placeholderProblems } from './placeholders';
-import { defaultMessage, formatIssue, formatPath, jsonErrorWithLine } from './messages';
-import { baseSchema, type RedisDrConfig } from './schema';
+import { crossFieldProblems } from './checks.js';
+import { placeholderProblems } from './placeholders.js';
+import { defaultMessage, formatIssue, formatPath, jsonErrorWithLine } from './messages.js';
+import { baseSchema, type RedisDrConfig } from './schema.js';
 
 /** Options for {@link validateConfig}. */
 export interface ValidateOptions {
@@ -74,5 +74,3 @@ export function loadConfig(file: string): RedisDrConfig {
   if (!result.ok) throw new ConfigError(result.problems, file);
   return result.config;
 }
-
-

@@ -3,8 +3,8 @@
  * `<path> <what is wrong>, got <value>[: <fix>]`, with did-you-mean
  * suggestions for unknown settings, regions and time zones.
  */
-import { z } from 'zod';
-import { KNOWN_REGIONS, REGION_SUGGESTIONS } from './defaults';
+import type { z } from 'zod';
+import { KNOWN_REGIONS, REGION_SUGGESTIONS } from './defaults.js';
 
 /** Short, quoted rendering of a received value for messages. */
 export function show(value: unknown): string {

@@ -5,7 +5,7 @@
  * `"example": true`, and such stacks cannot be deployed (lib/app.ts adds a
  * CloudFormation rule that fails every create and update).
  */
-import type { RedisDrConfig } from './schema';
+import type { RedisDrConfig } from './schema.js';
 
 /** True for a value the example config uses as a stand-in. */
 export function isPlaceholder(value: string): boolean {
@@ -15,7 +15,10 @@ export function isPlaceholder(value: string): boolean {
 /** Where a config holds placeholder values, as `path` and the first such value. */
 export function placeholderSettings(config: Pick<RedisDrConfig, 'network' | 'dr' | 'plans'>): { path: string; value: string }[] {
   const found: { path: string; value: string }[] = [];
-  for (const [where, network] of [['network', config.network], ['dr.network', config.dr.network]] as const) {
+  for (const [where, network] of [
+    ['network', config.network],
+    ['dr.network', config.dr.network],
+  ] as const) {
     if (!network) continue;
     for (const [key, value] of Object.entries(network)) {
       const values = Array.isArray(value) ? value : [value];
@@ -24,7 +27,8 @@ export function placeholderSettings(config: Pick<RedisDrConfig, 'network' | 'dr'
     }
   }
   for (const [i, plan] of config.plans.entries()) {
-    if (plan.probe.authSecretArn && isPlaceholder(plan.probe.authSecretArn)) found.push({ path: `plans[${i}].probe.authSecretArn`, value: plan.probe.authSecretArn });
+    if (plan.probe.authSecretArn && isPlaceholder(plan.probe.authSecretArn))
+      found.push({ path: `plans[${i}].probe.authSecretArn`, value: plan.probe.authSecretArn });
   }
   return found;
 }

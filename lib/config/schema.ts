@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isValidTimeZone, parseAwsCron } from '../../lambdas/domain/plans/schedule.js';
 import { TIERS, type Tier } from '../../lambdas/domain/plans/types.js';
-import { crossFieldProblems } from './checks';
+import { crossFieldProblems } from './checks.js';
 import {
   DEFAULT_COLLAPSE_THRESHOLD_PCT,
   DEFAULT_DRILL_CRON,
@@ -19,8 +19,8 @@ import {
   DRILL_WHERE,
   LOG_RETENTION_DAYS,
   KNOWN_REGIONS,
-} from './defaults';
-import { elastiCacheIdProblem, ELASTICACHE_ID, regionFix, says, SECRET_ARN, show, timeZoneFix } from './messages';
+} from './defaults.js';
+import { elastiCacheIdProblem, ELASTICACHE_ID, regionFix, says, SECRET_ARN, show, timeZoneFix } from './messages.js';
 
 const cronSchema = z
   .string()
@@ -52,16 +52,19 @@ const accountSchema = z
   .meta({ description: 'AWS account id. Optional: without it the stacks are account-agnostic.' });
 
 function elastiCacheIdSchema(kind: string) {
-  return z.string().superRefine((value, ctx) => {
-    const problem = elastiCacheIdProblem(value);
-    if (!problem && ELASTICACHE_ID.test(value)) return;
-    const lower = value.toLowerCase();
-    const fix =
-      !elastiCacheIdProblem(lower) && ELASTICACHE_ID.test(lower)
-        ? `ElastiCache stores ${kind}s in lowercase: write ${show(lower)}`
-        : `${kind}s are 1-40 lowercase letters, digits or hyphens, start with a letter, no trailing or double hyphen`;
-    ctx.addIssue({ code: 'custom', message: `${problem ?? 'is not a valid id'}, got ${show(value)}: ${fix}` });
-  }).meta({ pattern: ELASTICACHE_ID.source, maxLength: 40 });
+  return z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = elastiCacheIdProblem(value);
+      if (!problem && ELASTICACHE_ID.test(value)) return;
+      const lower = value.toLowerCase();
+      const fix =
+        !elastiCacheIdProblem(lower) && ELASTICACHE_ID.test(lower)
+          ? `ElastiCache stores ${kind}s in lowercase: write ${show(lower)}`
+          : `${kind}s are 1-40 lowercase letters, digits or hyphens, start with a letter, no trailing or double hyphen`;
+      ctx.addIssue({ code: 'custom', message: `${problem ?? 'is not a valid id'}, got ${show(value)}: ${fix}` });
+    })
+    .meta({ pattern: ELASTICACHE_ID.source, maxLength: 40 });
 }
 
 /** Lists of ids: each valid, none twice. */
@@ -95,7 +98,11 @@ const tagsSchema = z
         });
       }
       if (tags[key]!.length > 256) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `is too long a tag value, got ${tags[key]!.length} characters: tag values are at most 256 characters` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `is too long a tag value, got ${tags[key]!.length} characters: tag values are at most 256 characters`,
+        });
       }
     }
   })
@@ -143,7 +150,11 @@ function resolveSchedule(override: { cron: string; timeZone?: string } | undefin
  */
 const count = (min: number, dflt: number, description: string, fix: string) =>
   z
-    .number({ error: says('must be a number', (input) => (typeof input === 'string' && /^\s*-?\d+\s*$/.test(input) ? `write ${input.trim()} without quotes` : `write a whole number like ${dflt}`)) })
+    .number({
+      error: says('must be a number', (input) =>
+        typeof input === 'string' && /^\s*-?\d+\s*$/.test(input) ? `write ${input.trim()} without quotes` : `write a whole number like ${dflt}`,
+      ),
+    })
     .int({ error: says('must be a whole number', `write a whole number like ${dflt}`) })
     .min(min, { error: says(`must be >= ${min}`, fix) })
     .default(dflt)
@@ -152,12 +163,22 @@ const count = (min: number, dflt: number, description: string, fix: string) =>
 const retentionSchema = z
   .strictObject({
     hourly: count(0, 24, 'Keep the newest N recovery points of tier hourly or higher.', 'set 0 to keep no hourly recovery points beyond the other tiers'),
-    daily: count(1, 7, 'Keep the newest N recovery points of tier daily or higher.', 'keep at least the newest daily recovery point (set 1); to keep fewer hourly ones, lower hourly instead'),
+    daily: count(
+      1,
+      7,
+      'Keep the newest N recovery points of tier daily or higher.',
+      'keep at least the newest daily recovery point (set 1); to keep fewer hourly ones, lower hourly instead',
+    ),
     weekly: count(0, 4, 'Keep the newest N recovery points of tier weekly or higher.', 'set 0 to keep no weekly recovery points beyond the other tiers'),
     monthly: count(0, 12, 'Keep the newest N monthly recovery points.', 'set 0 to keep no monthly recovery points beyond the other tiers'),
     minKeep: count(1, 3, 'Never delete the newest N available snapshots of a target.', 'the newest snapshot of a target is never deleted: set 1 or more'),
     dryRun: z.boolean().default(false).meta({ description: 'Log what would be deleted, delete nothing.' }),
-    maxDeletesPerTarget: count(1, 10, 'Delete at most N snapshots of one target per prune run (oldest first); the rest waits for the next run.', 'set 1 or more; to delete nothing, set retention.dryRun to true'),
+    maxDeletesPerTarget: count(
+      1,
+      10,
+      'Delete at most N snapshots of one target per prune run (oldest first); the rest waits for the next run.',
+      'set 1 or more; to delete nothing, set retention.dryRun to true',
+    ),
     schedule: scheduleOverride(DEFAULT_PRUNE_CRON, `When pruning runs. Default ${DEFAULT_PRUNE_CRON} in the plan's time zone.`),
   })
   .prefault({})
@@ -217,7 +238,12 @@ const planSchema = z
           .default('hourly')
           .meta({ description: 'Export recovery points of this tier or higher. Default hourly: every recovery point.' }),
         schedule: scheduleOverride(DEFAULT_EXPORT_CRON, `When the export reconciler runs. Default ${DEFAULT_EXPORT_CRON} (every 15 minutes).`),
-        maxStartsPerRun: count(1, 5, 'Exports started per run at most (newest first); the rest wait for the next run.', 'set 1 or more; to export nothing, set export.enabled to false'),
+        maxStartsPerRun: count(
+          1,
+          5,
+          'Exports started per run at most (newest first); the rest wait for the next run.',
+          'set 1 or more; to export nothing, set export.enabled to false',
+        ),
         expireDays: z
           .strictObject({
             hourly: z.number().int().min(1).optional().meta({ description: 'Days exported hourly-tier copies are kept in S3.' }),
@@ -286,10 +312,21 @@ const planSchema = z
           }),
         verify: z
           .strictObject({
-            keyCountTolerancePct: z.number().min(0).max(100).default(DEFAULT_KEY_COUNT_TOLERANCE_PCT).meta({ description: 'Allowed difference between recorded and restored key count, %.' }),
+            keyCountTolerancePct: z
+              .number()
+              .min(0)
+              .max(100)
+              .default(DEFAULT_KEY_COUNT_TOLERANCE_PCT)
+              .meta({ description: 'Allowed difference between recorded and restored key count, %.' }),
             expectKeys: z.array(z.string().min(1)).default([]).meta({ description: 'Keys that must exist after the restore.' }),
             expectValues: z.record(z.string(), z.string()).default({}).meta({ description: 'Keys whose string value must be exactly this after the restore.' }),
-            sampleSize: z.number().int().min(0).max(10000).default(DEFAULT_DRILL_SAMPLE_SIZE).meta({ description: 'Random keys read back for sane types and TTLs.' }),
+            sampleSize: z
+              .number()
+              .int()
+              .min(0)
+              .max(10000)
+              .default(DEFAULT_DRILL_SAMPLE_SIZE)
+              .meta({ description: 'Random keys read back for sane types and TTLs.' }),
           })
           .prefault({}),
       })
@@ -361,8 +398,7 @@ const drConfigSchema = regionConfigSchema.extend({
     })
     .optional()
     .meta({
-      description:
-        'Object Lock default retention on the DR bucket (ransomware and fat-finger protection). Can only be turned on when the bucket is created.',
+      description: 'Object Lock default retention on the DR bucket (ransomware and fat-finger protection). Can only be turned on when the bucket is created.',
     }),
 });
 
@@ -437,13 +473,10 @@ export const baseSchema = z
         error: says('must be 1-24 lowercase letters, digits or hyphens, starting with a letter', 'it is part of stack and resource names'),
       })
       .meta({ description: 'Deployment name, e.g. "prod"; part of stack names (RedisDr-<name>-Primary).' }),
-    example: z
-      .boolean()
-      .optional()
-      .meta({
-        description:
-          'true only in a config meant for learning (config/example.json): its placeholder values then pass validation, the synth summary says so in its first line, and every stack carries a CloudFormation rule that fails `cdk deploy` before anything is created.',
-      }),
+    example: z.boolean().optional().meta({
+      description:
+        'true only in a config meant for learning (config/example.json): its placeholder values then pass validation, the synth summary says so in its first line, and every stack carries a CloudFormation rule that fails `cdk deploy` before anything is created.',
+    }),
     primary: regionConfigSchema.meta({ description: 'Region (and optionally account) of the caches being backed up.' }),
     dr: drConfigSchema.meta({
       description: 'Disaster-recovery region; must differ from primary.region. account, if given, must equal primary.account.',
@@ -455,15 +488,19 @@ export const baseSchema = z
           .default([])
           .meta({ description: 'Subscribed to the alert topic of both regions (each address must confirm).' }),
         httpsEndpoints: z
-          .array(
-            z.url({ protocol: /^https$/, error: says('must be an https:// URL', 'SNS delivers to HTTPS endpoints only (e.g. a paging service webhook)') }),
-          )
+          .array(z.url({ protocol: /^https$/, error: says('must be an https:// URL', 'SNS delivers to HTTPS endpoints only (e.g. a paging service webhook)') }))
           .default([])
           .meta({ description: 'HTTPS endpoints (paging webhooks) subscribed to the alert topic of both regions.' }),
         existingTopicArns: z
           .strictObject({
-            primary: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { error: says('must be an SNS topic ARN') }).optional(),
-            dr: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { error: says('must be an SNS topic ARN') }).optional(),
+            primary: z
+              .string()
+              .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { error: says('must be an SNS topic ARN') })
+              .optional(),
+            dr: z
+              .string()
+              .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, { error: says('must be an SNS topic ARN') })
+              .optional(),
           })
           .prefault({})
           .meta({

@@ -2,19 +2,19 @@ import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { stateMachineLogGroup } from './log-retention';
-import type { DrConfig, PlanConfig } from '../config';
-import { verifyStateMachineName } from '../deployment';
-import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors';
-import { type AlertTopic, grantAlertPublish } from './alert-topic';
-import { nagArnRef } from './elasticache-arns';
-import { JobFunction } from './job-function';
-import { AccessLogBucket, RecoveryBucket } from './recovery-bucket';
+import { stateMachineLogGroup } from './log-retention.js';
+import type { DrConfig, PlanConfig } from '../config/index.js';
+import { verifyStateMachineName } from '../deployment.js';
+import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
+import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
+import { nagArnRef } from './elasticache-arns.js';
+import { JobFunction } from './job-function.js';
+import { AccessLogBucket, RecoveryBucket } from './recovery-bucket.js';
 
 /** Props for {@link DrCopies}. */
 export interface DrCopiesProps {

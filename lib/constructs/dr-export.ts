@@ -2,24 +2,17 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { DrConfig } from '../config';
-import type { ScheduledCapabilityProps } from './scheduled-capability';
-import type { ExportRunInput } from '../../lambdas/domain/plans/plan-input';
-import { exportName } from '../../lambdas/domain/dr-copies/export';
-import { MAX_EXPORT_ATTEMPTS, retryTargetTags } from '../../lambdas/domain/dr-copies/export-plan';
-import { SNAPSHOT_PREFIX } from '../../lambdas/domain/plans/naming';
-import { TAGS } from '../../lambdas/domain/plans/types';
-import {
-  acknowledgeSnapshotWildcards,
-  deploymentSnapshotTags,
-  elastiCacheArn,
-  managedSnapshotArns,
-  nagArnRef,
-  nagElastiCacheArn,
-} from './elasticache-arns';
-import { JobFunction } from './job-function';
-import { PlanSchedules } from './plan-schedules';
-import { AccessLogBucket, RecoveryBucket, recoveryBucketName } from './recovery-bucket';
+import type { DrConfig } from '../config/index.js';
+import type { ScheduledCapabilityProps } from './scheduled-capability.js';
+import type { ExportRunInput } from '../../lambdas/domain/plans/plan-input.js';
+import { exportName } from '../../lambdas/domain/dr-copies/export.js';
+import { MAX_EXPORT_ATTEMPTS, retryTargetTags } from '../../lambdas/domain/dr-copies/export-plan.js';
+import { SNAPSHOT_PREFIX } from '../../lambdas/domain/plans/naming.js';
+import { TAGS } from '../../lambdas/domain/plans/types.js';
+import { acknowledgeSnapshotWildcards, deploymentSnapshotTags, elastiCacheArn, managedSnapshotArns, nagArnRef, nagElastiCacheArn } from './elasticache-arns.js';
+import { JobFunction } from './job-function.js';
+import { PlanSchedules } from './plan-schedules.js';
+import { AccessLogBucket, RecoveryBucket, recoveryBucketName } from './recovery-bucket.js';
 
 /** Props for {@link DrExport}. */
 export interface DrExportProps extends ScheduledCapabilityProps {
@@ -217,15 +210,18 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
   Validations.of(role).acknowledge(
     {
       id: `AwsSolutions-IAM5[Resource::${nagArnRef(bucket)}/*]`,
-      reason: 'Export object keys are chosen by ElastiCache at run time; the function only reads and writes the tags of objects of this one bucket (no object data, no delete).',
+      reason:
+        'Export object keys are chosen by ElastiCache at run time; the function only reads and writes the tags of objects of this one bucket (no object data, no delete).',
     },
     {
       id: `AwsSolutions-IAM5[Resource::${nagArnRef(bucket)}/${SNAPSHOT_PREFIX}*]`,
-      reason: 'ElastiCache checks that the caller of CopySnapshot / ExportServerlessCacheSnapshot may write the target keys; exports are named rdr-* at run time, so the grant covers rdr-* keys of this one bucket.',
+      reason:
+        'ElastiCache checks that the caller of CopySnapshot / ExportServerlessCacheSnapshot may write the target keys; exports are named rdr-* at run time, so the grant covers rdr-* keys of this one bucket.',
     },
     ...exportRetryNamePatterns().map((name) => ({
       id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, 'snapshot', name)}]`,
-      reason: 'Export retries are named <snapshot>-r<n> at run time; admitted only with this deployment\'s tags on the request (aws:RequestTag) and for names no other deployment\'s snapshot has.',
+      reason:
+        "Export retries are named <snapshot>-r<n> at run time; admitted only with this deployment's tags on the request (aws:RequestTag) and for names no other deployment's snapshot has.",
     })),
   );
 }

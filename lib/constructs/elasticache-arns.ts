@@ -1,8 +1,8 @@
 import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
-import { SNAPSHOT_PREFIX } from '../../lambdas/domain/plans/naming';
-import { TAGS } from '../../lambdas/domain/plans/types';
+import type { Construct } from 'constructs';
+import { SNAPSHOT_PREFIX } from '../../lambdas/domain/plans/naming.js';
+import { TAGS } from '../../lambdas/domain/plans/types.js';
 
 /**
  * ARN patterns of ElastiCache resources in the construct's stack (its region

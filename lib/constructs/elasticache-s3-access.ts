@@ -1,5 +1,5 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
-import type { DrConfig } from '../config';
+import type { DrConfig } from '../config/index.js';
 
 /**
  * How ElastiCache in a region is let into a recovery bucket, in one place.

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
-import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
 
@@ -163,7 +163,10 @@ export function vpcPlacement(
       subnets: network.subnetIds.map((id, i) => {
         const subnet = ec2.Subnet.fromSubnetId(scope, `Subnet${i}`, id);
         // A function's placement needs only the subnet id; nothing here reads or routes through its route table.
-        Annotations.of(subnet).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId', 'Lambda placement uses the subnet id only; no route is added to the imported subnet.');
+        Annotations.of(subnet).acknowledgeWarning(
+          '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+          'Lambda placement uses the subnet id only; no route is added to the imported subnet.',
+        );
         return subnet;
       }),
     },

@@ -1,11 +1,11 @@
 import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** One schedule to create: a plan's cron, its time zone and the Lambda input. */
@@ -75,7 +75,7 @@ export class PlanSchedules extends Construct {
     if (props.function) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.function.node.defaultChild as CfnFunction)}.Arn>:*]`,
-        reason: 'lambda:InvokeFunction on the function\'s own versions and aliases (ARN:*), granted by the CDK; no other function.',
+        reason: "lambda:InvokeFunction on the function's own versions and aliases (ARN:*), granted by the CDK; no other function.",
       });
     }
     for (const spec of props.schedules) {
@@ -104,8 +104,6 @@ export class PlanSchedules extends Construct {
       retryAttempts: props.retryAttempts ?? 3,
       maxEventAge: Duration.hours(1),
     };
-    return props.stateMachine
-      ? new targets.StepFunctionsStartExecution(props.stateMachine, options)
-      : new targets.LambdaInvoke(props.function!, options);
+    return props.stateMachine ? new targets.StepFunctionsStartExecution(props.stateMachine, options) : new targets.LambdaInvoke(props.function!, options);
   }
 }

@@ -5,16 +5,16 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { recoveryBucketName as bucketName } from '../deployment';
-import type { PlanConfig } from '../config';
-import { nagArnRef, nagPseudoParameters } from './elasticache-arns';
+import { recoveryBucketName as bucketName } from '../deployment.js';
+import type { PlanConfig } from '../config/index.js';
+import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
 import {
   ELASTICACHE_ACL_PERMISSIONS,
   elastiCacheBucketAccessRoute,
   elastiCacheCanonicalUserId,
   type ElastiCacheBucketAccessRoute,
-} from './elasticache-s3-access';
-import { TAGS, TIERS } from '../../lambdas/domain/plans/types';
+} from './elasticache-s3-access.js';
+import { TAGS, TIERS } from '../../lambdas/domain/plans/types.js';
 
 /**
  * The S3 buckets that hold exported recovery points: the export bucket in the
@@ -163,8 +163,7 @@ export class RecoveryBucket extends Construct {
               // The DR copy keeps its own lifecycle: deletions here are not mirrored.
               deleteMarkerReplication: false,
               replicationTimeControl: props.replicateTo.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
-              metrics:
-                props.replicateTo.timeControl || props.replicateTo.metrics ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+              metrics: props.replicateTo.timeControl || props.replicateTo.metrics ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
             },
           ]
         : undefined,
@@ -228,8 +227,7 @@ export class RecoveryBucket extends Construct {
 
     Validations.of(this.bucket).acknowledge({
       id: 'RedisDr-S3KMS',
-      reason:
-        'SSE-S3 by design: ElastiCache exports cannot be written with a customer-managed KMS key, and seeding a cluster from S3 requires SSE-S3 objects.',
+      reason: 'SSE-S3 by design: ElastiCache exports cannot be written with a customer-managed KMS key, and seeding a cluster from S3 requires SSE-S3 objects.',
     });
   }
 }
@@ -243,7 +241,10 @@ export class RecoveryBucket extends Construct {
 class AclProviderIdentity extends Construct {
   static of(scope: Construct, logRetention: logs.RetentionDays): AclProviderIdentity {
     const stack = Stack.of(scope);
-    return (stack.node.tryFindChild('ElastiCacheAclProvider') as AclProviderIdentity | undefined) ?? new AclProviderIdentity(stack, 'ElastiCacheAclProvider', logRetention);
+    return (
+      (stack.node.tryFindChild('ElastiCacheAclProvider') as AclProviderIdentity | undefined) ??
+      new AclProviderIdentity(stack, 'ElastiCacheAclProvider', logRetention)
+    );
   }
 
   readonly role: iam.Role;
@@ -256,9 +257,7 @@ class AclProviderIdentity extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'redis-dr: set the ElastiCache grant in recovery bucket ACLs (deploy time)',
     });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
-    );
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }));
   }
 }
 
@@ -295,9 +294,7 @@ class ElastiCacheAclGrant extends Construct {
         physicalResourceId: cr.PhysicalResourceId.of(`${bucket.node.path}/owner`),
         outputPaths: ['Owner.ID'],
       },
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({ actions: ['s3:GetBucketAcl'], resources: [bucket.bucketArn] }),
-      ]),
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['s3:GetBucketAcl'], resources: [bucket.bucketArn] })]),
     });
     const ownerId = owner.getResponseField('Owner.ID');
     const grant = (id: string, permission: string) => ({ Grantee: { Type: 'CanonicalUser', ID: id }, Permission: permission });
@@ -315,9 +312,7 @@ class ElastiCacheAclGrant extends Construct {
         },
         physicalResourceId: cr.PhysicalResourceId.of(`${bucket.node.path}/elasticache-acl`),
       },
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({ actions: ['s3:PutBucketAcl'], resources: [bucket.bucketArn] }),
-      ]),
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['s3:PutBucketAcl'], resources: [bucket.bucketArn] })]),
     });
     put.node.addDependency(owner);
   }
@@ -381,9 +376,7 @@ export class AccessLogBucket extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
-      lifecycleRules: [
-        { id: 'expire', expiration: Duration.days(props.retentionDays ?? 365), noncurrentVersionExpiration: Duration.days(1) },
-      ],
+      lifecycleRules: [{ id: 'expire', expiration: Duration.days(props.retentionDays ?? 365), noncurrentVersionExpiration: Duration.days(1) }],
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     Validations.of(this.bucket).acknowledge(

@@ -1,7 +1,7 @@
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { PlanConfig } from '../config';
+import type { PlanConfig } from '../config/index.js';
 
 /** Props every per-plan scheduled capability (snapshot, prune, …) takes. */
 export interface ScheduledCapabilityProps {

@@ -1,7 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import type { NetworkConfig } from '../config';
-import { vpcPlacement } from './job-function';
+import type { NetworkConfig } from '../config/index.js';
+import { vpcPlacement } from './job-function.js';
 
 /**
  * The opt-in route to Secrets Manager for subnets without NAT

@@ -1,11 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { ScheduledCapabilityProps } from './scheduled-capability';
-import { PRUNE_BUDGET_SECONDS, pruneRunInput } from '../deployment';
-import { acknowledgeSnapshotWildcards, deploymentSnapshotTags, managedSnapshotArns } from './elasticache-arns';
-import { JobFunction } from './job-function';
-import { PlanSchedules } from './plan-schedules';
+import type { ScheduledCapabilityProps } from './scheduled-capability.js';
+import { PRUNE_BUDGET_SECONDS, pruneRunInput } from '../deployment.js';
+import { acknowledgeSnapshotWildcards, deploymentSnapshotTags, managedSnapshotArns } from './elasticache-arns.js';
+import { JobFunction } from './job-function.js';
+import { PlanSchedules } from './plan-schedules.js';
 
 /** Props for {@link SnapshotPruning}. */
 export type SnapshotPruningProps = ScheduledCapabilityProps;

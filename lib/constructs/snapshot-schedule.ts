@@ -1,13 +1,21 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { NetworkConfig } from '../config';
-import type { ScheduledCapabilityProps } from './scheduled-capability';
-import type { SnapshotRunInput } from '../../lambdas/domain/plans/plan-input';
-import { TAGS } from '../../lambdas/domain/plans/types';
-import { type ElastiCacheResourceType, elastiCacheArn, managedSnapshotArns, managedSnapshotPatterns, nagArnRef, nagElastiCacheArn, grantReadSecrets } from './elasticache-arns';
-import { JobFunction } from './job-function';
-import { PlanSchedules } from './plan-schedules';
+import type { NetworkConfig } from '../config/index.js';
+import type { ScheduledCapabilityProps } from './scheduled-capability.js';
+import type { SnapshotRunInput } from '../../lambdas/domain/plans/plan-input.js';
+import { TAGS } from '../../lambdas/domain/plans/types.js';
+import {
+  type ElastiCacheResourceType,
+  elastiCacheArn,
+  managedSnapshotArns,
+  managedSnapshotPatterns,
+  nagArnRef,
+  nagElastiCacheArn,
+  grantReadSecrets,
+} from './elasticache-arns.js';
+import { JobFunction } from './job-function.js';
+import { PlanSchedules } from './plan-schedules.js';
 
 /** Props for {@link SnapshotSchedule}. */
 export interface SnapshotScheduleProps extends ScheduledCapabilityProps {
@@ -40,7 +48,7 @@ export class SnapshotSchedule extends Construct {
 
     this.function = new JobFunction(this, 'Snapshot', {
       handler: 'snapshot',
-      description: 'redis-dr: create scheduled, tagged manual snapshots of each plan\'s caches',
+      description: "redis-dr: create scheduled, tagged manual snapshots of each plan's caches",
       timeout: Duration.seconds(Math.min(900, budget + REPORT_HEADROOM_SECONDS)),
       memorySizeMb: props.memorySizeMb,
       logRetention: props.logRetention,
@@ -58,7 +66,7 @@ export class SnapshotSchedule extends Construct {
       if (!props.network) throw new Error(`plans ${probing.map((p) => p.name).join(', ')} probe, but no network is given`);
       this.probe = new JobFunction(this, 'Probe', {
         handler: 'probe',
-        description: 'redis-dr: write the canary key and count keys just before a snapshot (in the caches\' VPC)',
+        description: "redis-dr: write the canary key and count keys just before a snapshot (in the caches' VPC)",
         timeout: Duration.seconds(30),
         memorySizeMb: props.memorySizeMb,
         logRetention: props.logRetention,
@@ -71,7 +79,11 @@ export class SnapshotSchedule extends Construct {
       // The snapshot function stays outside the VPC (it calls the ElastiCache API) and invokes the probe.
       this.probe.function.grantInvoke(this.function.role);
       this.function.function.addEnvironment('PROBE_FUNCTION_NAME', this.probe.function.functionName);
-      grantReadSecrets(this.probe.role, 'ReadCacheAuth', probing.map((p) => p.probe.authSecretArn).filter((a): a is string => a !== undefined));
+      grantReadSecrets(
+        this.probe.role,
+        'ReadCacheAuth',
+        probing.map((p) => p.probe.authSecretArn).filter((a): a is string => a !== undefined),
+      );
       Validations.of(this.function.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.probe.function)}:*]`,
         reason: "lambda:InvokeFunction on the probe's own versions (ARN:*), granted by the CDK; no other function.",
@@ -165,15 +177,12 @@ function grantSnapshotCreation(role: iam.Role, deployment: string): void {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ElastiCache Describe* list calls and tag:GetResources support no resource-level permissions (read-only).',
     },
-    ...([
-      ['replicationgroup', '*'],
-      ['cluster', '*'],
-      ['serverlesscache', '*'],
-      ...managedSnapshotPatterns,
-    ] as [ElastiCacheResourceType, string][]).map(([type, name]) => ({
-      id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, type, name)}]`,
-      reason:
-        'Targets are chosen at run time (explicit ids and tag selection); CreateSnapshot is only allowed with the redis-dr:managed=true request tag, on rdr-* snapshot names.',
-    })),
+    ...([['replicationgroup', '*'], ['cluster', '*'], ['serverlesscache', '*'], ...managedSnapshotPatterns] as [ElastiCacheResourceType, string][]).map(
+      ([type, name]) => ({
+        id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, type, name)}]`,
+        reason:
+          'Targets are chosen at run time (explicit ids and tag selection); CreateSnapshot is only allowed with the redis-dr:managed=true request tag, on rdr-* snapshot names.',
+      }),
+    ),
   );
 }

@@ -1,15 +1,15 @@
-import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { Construct } from 'constructs';
-import type { RedisDrConfig } from '../config';
-import { scheduleGroupName } from '../deployment';
-import { logRetentionOf } from '../constructs/log-retention';
-import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint';
-import { AlertTopic } from '../constructs/alert-topic';
-import { DeadLetterQueue } from '../constructs/dead-letter-queue';
-import { DrCopies } from '../constructs/dr-copies';
-import { Monitoring, watchAllFunctions } from '../constructs/monitoring';
-import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill';
+import type { Construct } from 'constructs';
+import type { RedisDrConfig } from '../config/index.js';
+import { scheduleGroupName } from '../deployment.js';
+import { logRetentionOf } from '../constructs/log-retention.js';
+import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint.js';
+import { AlertTopic } from '../constructs/alert-topic.js';
+import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
+import { DrCopies } from '../constructs/dr-copies.js';
+import { Monitoring, watchAllFunctions } from '../constructs/monitoring/index.js';
+import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill/index.js';
 
 /** Props for {@link DrStack}. */
 export interface DrStackProps extends StackProps {

@@ -1,18 +1,18 @@
-import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { Construct } from 'constructs';
-import type { RedisDrConfig } from '../config';
-import { scheduleGroupName } from '../deployment';
-import { DeadLetterQueue } from '../constructs/dead-letter-queue';
-import { AlertTopic } from '../constructs/alert-topic';
-import { DrExport } from '../constructs/dr-export';
-import { recoveryBucketName, REPLICATION_RULE_ID } from '../constructs/recovery-bucket';
-import { Monitoring, watchAllFunctions } from '../constructs/monitoring';
-import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill';
-import { logRetentionOf } from '../constructs/log-retention';
-import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint';
-import { SnapshotPruning } from '../constructs/snapshot-pruning';
-import { SnapshotSchedule } from '../constructs/snapshot-schedule';
+import type { Construct } from 'constructs';
+import type { RedisDrConfig } from '../config/index.js';
+import { scheduleGroupName } from '../deployment.js';
+import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
+import { AlertTopic } from '../constructs/alert-topic.js';
+import { DrExport } from '../constructs/dr-export.js';
+import { recoveryBucketName, REPLICATION_RULE_ID } from '../constructs/recovery-bucket.js';
+import { Monitoring, watchAllFunctions } from '../constructs/monitoring/index.js';
+import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill/index.js';
+import { logRetentionOf } from '../constructs/log-retention.js';
+import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint.js';
+import { SnapshotPruning } from '../constructs/snapshot-pruning.js';
+import { SnapshotSchedule } from '../constructs/snapshot-schedule.js';
 
 /** Props for {@link PrimaryStack}. */
 export interface PrimaryStackProps extends StackProps {
@@ -52,7 +52,6 @@ export class PrimaryStack extends Stack {
       metricsNamespace: config.metricsNamespace,
       memorySizeMb: config.lambda.memorySizeMb,
     };
-
 
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters');
     if (config.network?.secretsManagerEndpoint) this.secretsManagerEndpoint = new SecretsManagerEndpoint(this, 'SecretsManagerEndpoint', config.network);

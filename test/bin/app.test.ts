@@ -28,7 +28,11 @@ describe('bin/app.ts', () => {
     dirs.push(d);
     return d;
   };
-  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterEach(() =>
+    dirs.splice(0).forEach((d) => {
+      rmSync(d, { recursive: true, force: true });
+    }),
+  );
 
   it('synthesizes every capability from the example config without AWS credentials, and says what it built', () => {
     const out = outdir();
@@ -40,15 +44,21 @@ describe('bin/app.ts', () => {
     expect(lines[0]).toBe('redis-dr example: EXAMPLE config ("example": true): synthesized for learning only; cdk deploy of these stacks fails by design');
     expect(lines[1]).toBe('redis-dr example: 2 plan(s): sessions (export, drills: both, probe), queues (snapshots only)');
     // Drills in both regions: one state machine per region; the DR region's verify state machine beside it.
-    expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Primary \(eu-west-1\): \d+ schedules, 1 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^ {2}RedisDr-example-Dr \(eu-central-1\): \d+ schedules, 2 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ {2}RedisDr-example-Primary \(eu-west-1\): \d+ schedules, 1 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ {2}RedisDr-example-Dr \(eu-central-1\): \d+ schedules, 2 state machine\(s\), \d+ functions, \d+ alarms, 2 buckets$/),
+    );
     expect(lines).toContain('  cdk-nag: clean (AwsSolutions, RedisDr)');
     // The network lines (below) come before these three.
     const at = lines.findIndex((l) => l.startsWith('  before deploying'));
     expect(at).toBe(10);
     expect(lines[at]).toMatch(/^ {2}before deploying, replace the placeholder values of: network\.vpcId, .*plans\[0\]\.probe\.authSecretArn$/);
     // After the deploy: confirm the email subscriptions of both topics, with the command listing the pending ones per region.
-    expect(lines[at + 1]).toMatch(/^ {2}after deploying, confirm the 1 email subscription\(s\) of both alert topics \(primary eu-west-1, DR eu-central-1\): .*deletes a subscription still pending after 48 hours/);
+    expect(lines[at + 1]).toMatch(
+      /^ {2}after deploying, confirm the 1 email subscription\(s\) of both alert topics \(primary eu-west-1, DR eu-central-1\): .*deletes a subscription still pending after 48 hours/,
+    );
     expect(lines.slice(at + 2)).toEqual([
       expect.stringMatching(/^ {4}aws sns list-subscriptions-by-topic --region eu-west-1 .*--stack-name RedisDr-example-Primary .*PendingConfirmation/),
       expect.stringMatching(/^ {4}aws sns list-subscriptions-by-topic --region eu-central-1 .*--stack-name RedisDr-example-Dr .*PendingConfirmation/),
@@ -58,14 +68,18 @@ describe('bin/app.ts', () => {
       "  no keyspace-collapse tripwire for plan(s) queues: nothing counts their keys, so a FLUSHALL's empty snapshots would rotate the good ones out; enable probe (or export) for them",
     );
     // What each VPC must provide that synth cannot see: two lines per region with VPC functions.
-    expect(lines).toContain('  network (eu-west-1; probe, drill verification): the subnets need a NAT route to Secrets Manager, or set network.secretsManagerEndpoint');
+    expect(lines).toContain(
+      '  network (eu-west-1; probe, drill verification): the subnets need a NAT route to Secrets Manager, or set network.secretsManagerEndpoint',
+    );
     expect(lines.filter((l) => /^ {2}(dr\.)?network: security group\(s\) .* cannot be inspected at synth/.test(l))).toHaveLength(2);
     expect(lines).toHaveLength(14);
     // No warning anywhere in the assembly (e.g. imported subnets without route tables).
     // (The CLI prints each stack's warnings from its metadata file.)
     for (const stack of ['RedisDr-example-Primary', 'RedisDr-example-Dr']) {
       const metadata = JSON.parse(readFileSync(join(out, `${stack}.metadata.json`), 'utf8')) as Record<string, { type: string; data: unknown }[]>;
-      const warnings = Object.values(metadata).flat().filter((m) => m.type === 'aws:cdk:warning' || m.type === 'aws:cdk:error');
+      const warnings = Object.values(metadata)
+        .flat()
+        .filter((m) => m.type === 'aws:cdk:warning' || m.type === 'aws:cdk:error');
       expect(warnings, stack).toEqual([]);
     }
   });
@@ -113,7 +127,9 @@ describe('bin/app.ts', () => {
   it('names the exact command when the config path was given under another context key', () => {
     const result = runApp({ 'config/prod.json': 'x', config: 'config/example.json' }, outdir());
     expect(result.status).toBe(1);
-    expect(result.stderr.trim()).toBe('context "config/prod.json" is not read: the config is given as -c config=<path>. Type: npx cdk synth -c config=config/prod.json');
+    expect(result.stderr.trim()).toBe(
+      'context "config/prod.json" is not read: the config is given as -c config=<path>. Type: npx cdk synth -c config=config/prod.json',
+    );
   });
 
   it('refuses a config whose placeholders are not marked as an example, naming each field', () => {

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACCOUNT, fakeAws } from './support/fake-aws';
-import { runInProcess } from './support/in-process';
+import { ACCOUNT, fakeAws } from './support/fake-aws.js';
+import { runInProcess } from './support/in-process.js';
 
 /**
  * Every AWS command checks the credentials first: none, or another account's

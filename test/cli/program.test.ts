@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runInProcess } from './support/in-process';
-import { cli } from './support/run-cli';
+import { runInProcess } from './support/in-process.js';
+import { cli } from './support/run-cli.js';
 
 /**
  * The CLI contract common to every command: --help exits 0 and documents
@@ -14,10 +14,16 @@ import { cli } from './support/run-cli';
 const COMMANDS: [string[], string[]][] = [
   [['status'], ['--config', '--json']],
   [['restore'], ['--target', '--new-id', '--from', '--region', '--node-type', '--wait', '--dry-run', '--json']],
-  [['drill', 'run'], ['--plan', '--where', '--wait', '--json']],
+  [
+    ['drill', 'run'],
+    ['--plan', '--where', '--wait', '--json'],
+  ],
   [['migrate'], ['--from', '--to', '--match', '--on-conflict', '--dry-run', '--verify', '--json']],
   [['compare'], ['--a', '--b', '--match', '--json']],
-  [['retention', 'plan'], ['--policy', '--config', '--plan', '--snapshots', '--now', '--json']],
+  [
+    ['retention', 'plan'],
+    ['--policy', '--config', '--plan', '--snapshots', '--now', '--json'],
+  ],
   [['prune'], ['--plan', '--dry-run', '--json']],
   [['verify-rdb'], ['--json']],
   [['ship-aof'], ['--dir', '--to', '--interval', '--rpo', '--heartbeat-url', '--metrics-file']],
@@ -69,11 +75,14 @@ describe('CLI contract', () => {
 
 describe('CLI start-up (bin/redis-dr.cjs runs the compiled, lazily loaded program)', () => {
   const ROOT = join(__dirname, '..', '..');
-  it.each([[['--help']], [['--version']], [['verify-rdb', 'test/fixtures/rdb/encodings.rdb']], [['status', '--help']], [['drill', 'local', '--help']]])('%j loads no AWS SDK, Redis client, tsx or zod', (args) => {
-    const packages = loadedOrExit(args);
-    expect(packages.filter((p) => p.startsWith('@aws-sdk/') || p.startsWith('@smithy/') || ['ioredis', 'tsx', 'zod', 'aws-cdk-lib'].includes(p))).toEqual([]);
-    expect(packages).toContain('commander');
-  });
+  it.each([[['--help']], [['--version']], [['verify-rdb', 'test/fixtures/rdb/encodings.rdb']], [['status', '--help']], [['drill', 'local', '--help']]])(
+    '%j loads no AWS SDK, Redis client, tsx or zod',
+    (args) => {
+      const packages = loadedOrExit(args);
+      expect(packages.filter((p) => p.startsWith('@aws-sdk/') || p.startsWith('@smithy/') || ['ioredis', 'tsx', 'zod', 'aws-cdk-lib'].includes(p))).toEqual([]);
+      expect(packages).toContain('commander');
+    },
+  );
 
   it('a command that talks to AWS loads the SDK when it runs (so the check above can fail)', () => {
     const packages = loadedOrExit(['status', '-c', 'test/fixtures/config/broken-json.json']);

@@ -2,10 +2,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import type Redis from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sideCredentials } from '../../cli/redis-credentials';
-import { startRedisServer, type RedisServer } from '../support/redis-server';
-import { runInProcess } from './support/in-process';
-import { cli, cliWithEnv } from './support/run-cli';
+import { sideCredentials } from '../../cli/redis-credentials.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { runInProcess } from './support/in-process.js';
+import { cli, cliWithEnv } from './support/run-cli.js';
 
 /** An AUTH token with every character a URL cannot carry as written. */
 const TOKEN = 'tok#en%2?with/colon:and@at';
@@ -61,7 +61,7 @@ describe('migrate and compare credentials outside the URL', () => {
     expect(r.status).toBe(2);
   });
 
-  it('from Secrets Manager (--from-secret, read in the ARN\'s region; an RBAC secret gives user and password)', async () => {
+  it("from Secrets Manager (--from-secret, read in the ARN's region; an RBAC secret gives user and password)", async () => {
     secrets.on(GetSecretValueCommand, { SecretId: ARN }).resolves({ SecretString: JSON.stringify({ password: TOKEN }) });
     const r = await runInProcess(['migrate', '--from', plain(), '--from-secret', ARN, '--to', dst.url, '--json']);
     expect(r.stderr).not.toMatch(/redis-dr/); // (the SDK may warn about the Node version)
@@ -93,9 +93,13 @@ describe('migrate and compare credentials outside the URL', () => {
   });
 
   it('a secret that cannot be read: exit 1 naming the option and the secret', async () => {
-    secrets.on(GetSecretValueCommand).rejects(Object.assign(new Error('Secrets Manager can\'t find the specified secret.'), { name: 'ResourceNotFoundException' }));
+    secrets
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }));
     const r = await runInProcess(['migrate', '--from', plain(), '--from-secret', ARN, '--to', dst.url]);
-    expect(r.stderr).toMatch(/^redis-dr migrate: --from-secret: could not read secret arn:aws:secretsmanager:eu-west-1:111122223333:secret:redis-dr\/source-AbCdEf: /);
+    expect(r.stderr).toMatch(
+      /^redis-dr migrate: --from-secret: could not read secret arn:aws:secretsmanager:eu-west-1:111122223333:secret:redis-dr\/source-AbCdEf: /,
+    );
     expect(r.code).toBe(1);
   });
 });

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TMP_PREFIX } from '../../demo/run';
-import { processAlive } from '../../lambdas/adapters/host/process';
+import { TMP_PREFIX } from '../../demo/run.js';
+import { processAlive } from '../../lambdas/adapters/host/process.js';
 
 /**
  * `npm run demo` as a user runs it: a child process, so the exit code, the
@@ -48,7 +48,11 @@ function demo(command: string, args: readonly string[], onOutput?: (stdout: stri
 
 /** The demo's own temporary directories that exist now. */
 function demoDirs(): Set<string> {
-  return new Set(readdirSync(TMP).filter((d) => d.startsWith(TMP_PREFIX)).map((d) => join(TMP, d)));
+  return new Set(
+    readdirSync(TMP)
+      .filter((d) => d.startsWith(TMP_PREFIX))
+      .map((d) => join(TMP, d)),
+  );
 }
 
 /** Every server pid and temporary directory the output names are gone, and no directory of the demo appeared. */
@@ -85,9 +89,14 @@ describe('npm run demo', () => {
     // The key count is strict: the recorded keys minus only those the copy's expiry histogram says expired by the
     // check. Of the 300-key dataset only the 72 rate-limit counters (15-120 s) can expire while the demo runs; the
     // 102 sessions (30-90 min) cannot, so they are no excuse for missing keys (before: any of the 174 keys with a TTL was).
-    const kc = /\[ok\] +key-count: expected (\d+) recorded, (\d+)(?:\.\.(\d+))? expired by the check at \S+Z \(expiry histogram[^)]*\): (?:exactly (\d+)|(\d+)\.\.(\d+)) \(tolerance 0 % = (\d+)\), found (\d+) keys\n/.exec(out);
+    const kc =
+      /\[ok\] +key-count: expected (\d+) recorded, (\d+)(?:\.\.(\d+))? expired by the check at \S+Z \(expiry histogram[^)]*\): (?:exactly (\d+)|(\d+)\.\.(\d+)) \(tolerance 0 % = (\d+)\), found (\d+) keys\n/.exec(
+        out,
+      );
     expect(kc, 'the key-count line').not.toBeNull();
-    const [recorded, gone, atMost = gone, exactly, low = exactly, high = exactly, tolerance, found] = kc!.slice(1).map((n) => (n === undefined ? undefined : Number(n)));
+    const [recorded, gone, atMost = gone, exactly, low = exactly, high = exactly, tolerance, found] = kc!
+      .slice(1)
+      .map((n) => (n === undefined ? undefined : Number(n)));
     expect(recorded).toBe(301); // and the canary
     expect(atMost!).toBeLessThanOrEqual(72);
     expect(tolerance).toBe(0); // config/demo.json: keyCountTolerancePct 0, so only expiry explains a difference

@@ -12,12 +12,12 @@ import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api
 import { GetObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, DeleteSecretCommand, GetRandomPasswordCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NotAnsweredLocally, LocalAws } from '../../demo/local-aws';
-import { runStateMachine, unansweredTasks } from '../../demo/step-functions';
-import type { AslDefinition } from '../../lib/asl';
-import type { LocalRedis } from '../../lambdas/adapters/redis/local-server';
-import { addObjectTags, getObjectTags, listObjects } from '../../lambdas/adapters/aws/s3';
-import { headObject, ObjectChangedError, readRanges } from '../../lambdas/adapters/aws/s3-ranges';
+import { NotAnsweredLocally, LocalAws } from '../../demo/local-aws.js';
+import { runStateMachine, unansweredTasks } from '../../demo/step-functions.js';
+import type { AslDefinition } from '../../lib/asl.js';
+import type { LocalRedis } from '../../lambdas/adapters/redis/local-server.js';
+import { addObjectTags, getObjectTags, listObjects } from '../../lambdas/adapters/aws/s3.js';
+import { headObject, ObjectChangedError, readRanges } from '../../lambdas/adapters/aws/s3-ranges.js';
 
 /** A server stand-in: the provider only reads its endpoint and stops it. */
 function fakeServer(port: number): LocalRedis & { stopped: boolean } {
@@ -32,7 +32,7 @@ function fakeServer(port: number): LocalRedis & { stopped: boolean } {
   return server as unknown as LocalRedis & { stopped: boolean };
 }
 
-describe('the demo\'s local provider (answers the SDK clients on this machine)', () => {
+describe("the demo's local provider (answers the SDK clients on this machine)", () => {
   let dir: string;
   let starts: { rdb: string; password: string; resolve: (s: LocalRedis) => void; reject: (e: Error) => void }[];
   let aws: LocalAws;
@@ -64,7 +64,15 @@ describe('the demo\'s local provider (answers the SDK clients on this machine)',
       const s3 = aws.s3('eu-central-1');
       const id = await headObject(s3, 'copies', 'rdr-a-20261122-0200-0001.rdb');
       const chunks: Uint8Array[] = [];
-      for await (const c of readRanges(s3, { bucket: 'copies', key: 'rdr-a-20261122-0200-0001.rdb', etag: id.etag, end: id.size, partBytes: 700, concurrency: 3 })) chunks.push(c);
+      for await (const c of readRanges(s3, {
+        bucket: 'copies',
+        key: 'rdr-a-20261122-0200-0001.rdb',
+        etag: id.etag,
+        end: id.size,
+        partBytes: 700,
+        concurrency: 3,
+      }))
+        chunks.push(c);
       expect(Buffer.concat(chunks)).toEqual(BYTES);
       expect(aws.calls.filter((c) => c === 'S3 GetObject')).toHaveLength(Math.ceil(5000 / 700));
     });
@@ -75,7 +83,10 @@ describe('the demo\'s local provider (answers the SDK clients on this machine)',
         for await (const _ of readRanges(s3, { bucket: 'copies', key: 'rdr-a-20261122-0200-0001.rdb', etag, end: 5000 })) void _;
       };
       await expect(read('"other"')).rejects.toBeInstanceOf(ObjectChangedError);
-      await expect(s3.send(new GetObjectCommand({ Bucket: 'copies', Key: 'other.rdb', Range: 'bytes=5-' }))).rejects.toMatchObject({ name: 'InvalidRange', $metadata: { httpStatusCode: 416 } });
+      await expect(s3.send(new GetObjectCommand({ Bucket: 'copies', Key: 'other.rdb', Range: 'bytes=5-' }))).rejects.toMatchObject({
+        name: 'InvalidRange',
+        $metadata: { httpStatusCode: 416 },
+      });
       await expect(s3.send(new GetObjectCommand({ Bucket: 'copies', Key: 'nope.rdb' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
       await expect(headObject(s3, 'copies', 'nope.rdb')).rejects.toMatchObject({ name: 'NotFound' });
       await expect(headObject(s3, 'copies', '.hidden')).rejects.toMatchObject({ name: 'NotFound' });
@@ -91,7 +102,9 @@ describe('the demo\'s local provider (answers the SDK clients on this machine)',
       expect(await getObjectTags(s3, 'copies', 'other.rdb')).toEqual({});
       await expect(addObjectTags(s3, 'copies', key, Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`t${i}`, 'x'])))).rejects.toThrow(/11 tags/);
       const eleven = Array.from({ length: 11 }, (_, i) => ({ Key: `t${i}`, Value: 'x' }));
-      await expect(s3.send(new PutObjectTaggingCommand({ Bucket: 'copies', Key: key, Tagging: { TagSet: eleven } }))).rejects.toMatchObject({ name: 'BadRequest' });
+      await expect(s3.send(new PutObjectTaggingCommand({ Bucket: 'copies', Key: key, Tagging: { TagSet: eleven } }))).rejects.toMatchObject({
+        name: 'BadRequest',
+      });
     });
 
     it('refuses what it does not answer, naming the command', async () => {
@@ -121,12 +134,16 @@ describe('the demo\'s local provider (answers the SDK clients on this machine)',
       const describe = async () => (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'rdr-drill-a' }))).ReplicationGroups![0]!;
       expect((await describe()).Status).toBe('creating');
       // Still creating: ElastiCache refuses the delete.
-      await expect(ec.send(new DeleteReplicationGroupCommand({ ReplicationGroupId: 'rdr-drill-a' }))).rejects.toMatchObject({ name: 'InvalidReplicationGroupStateFault' });
+      await expect(ec.send(new DeleteReplicationGroupCommand({ ReplicationGroupId: 'rdr-drill-a' }))).rejects.toMatchObject({
+        name: 'InvalidReplicationGroupStateFault',
+      });
       const server = fakeServer(6390);
       starts[0]!.resolve(server);
       await new Promise((r) => setImmediate(r));
       expect(await describe()).toMatchObject({ Status: 'available', NodeGroups: [{ PrimaryEndpoint: { Address: '127.0.0.1', Port: 6390 } }] });
-      const tags = await ec.send(new ListTagsForResourceCommand({ ResourceName: 'arn:aws:elasticache:eu-central-1:000000000000:replicationgroup:rdr-drill-a' }));
+      const tags = await ec.send(
+        new ListTagsForResourceCommand({ ResourceName: 'arn:aws:elasticache:eu-central-1:000000000000:replicationgroup:rdr-drill-a' }),
+      );
       expect(tags.TagList).toEqual([{ Key: 'redis-dr:drill', Value: 'exec-1' }]);
       await ec.send(new DeleteReplicationGroupCommand({ ReplicationGroupId: 'rdr-drill-a' }));
       expect(server.stopped).toBe(true);
@@ -176,8 +193,12 @@ describe('the demo\'s local provider (answers the SDK clients on this machine)',
     expect(ARN).toMatch(/^arn:aws:secretsmanager:eu-central-1:000000000000:secret:redis-dr\/drill\/exec-1-[A-Za-z0-9]{6}$/);
     expect((await sm.send(new GetSecretValueCommand({ SecretId: ARN }))).SecretString).toBe('token');
     expect((await sm.send(new GetSecretValueCommand({ SecretId: 'redis-dr/drill/exec-1' }))).SecretString).toBe('token');
-    await expect(aws.secretsManager('eu-west-1').send(new GetSecretValueCommand({ SecretId: ARN }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
-    await expect(sm.send(new CreateSecretCommand({ Name: 'redis-dr/drill/exec-1', SecretString: 'again' }))).rejects.toMatchObject({ name: 'ResourceExistsException' });
+    await expect(aws.secretsManager('eu-west-1').send(new GetSecretValueCommand({ SecretId: ARN }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    await expect(sm.send(new CreateSecretCommand({ Name: 'redis-dr/drill/exec-1', SecretString: 'again' }))).rejects.toMatchObject({
+      name: 'ResourceExistsException',
+    });
     await sm.send(new DeleteSecretCommand({ SecretId: ARN, ForceDeleteWithoutRecovery: true }));
     expect(aws.secretNames()).toEqual([]);
   });
@@ -208,23 +229,29 @@ describe('the demo\'s local provider (answers the SDK clients on this machine)',
         'Describe (arn:aws:states:::aws-sdk:elasticache:describeReplicationGroups)',
         'Report (arn:aws:lambda:eu-central-1:000000000000:function:Report)',
       ]);
-      await expect(runStateMachine(definition, {}, { executionName: 'x', waitMs: 0, retryMs: 0, sdk: {}, lambdas: {} })).rejects.toThrow(/no local answer for the task\(s\): Describe/);
+      await expect(runStateMachine(definition, {}, { executionName: 'x', waitMs: 0, retryMs: 0, sdk: {}, lambdas: {} })).rejects.toThrow(
+        /no local answer for the task\(s\): Describe/,
+      );
     });
 
     it('SDK errors are named Service.Error for Catch; Lambda errors carry their type, and a JSON cause with the message', async () => {
       const seen: unknown[] = [];
-      const run = await runStateMachine(definition, {}, {
-        executionName: 'exec-1',
-        waitMs: 0,
-        retryMs: 0,
-        sdk: { elasticache: aws.elastiCache('eu-central-1') },
-        lambdas: {
-          'arn:aws:lambda:eu-central-1:000000000000:function:Report': async (payload) => {
-            seen.push(payload);
-            throw Object.assign(new Error('no usable DR copy'), { name: 'NoRecoveryPointError' });
+      const run = await runStateMachine(
+        definition,
+        {},
+        {
+          executionName: 'exec-1',
+          waitMs: 0,
+          retryMs: 0,
+          sdk: { elasticache: aws.elastiCache('eu-central-1') },
+          lambdas: {
+            'arn:aws:lambda:eu-central-1:000000000000:function:Report': async (payload) => {
+              seen.push(payload);
+              throw Object.assign(new Error('no usable DR copy'), { name: 'NoRecoveryPointError' });
+            },
           },
         },
-      });
+      );
       expect(seen).toEqual([{ error: { Error: 'ElastiCache.ReplicationGroupNotFoundFault', Cause: 'ReplicationGroup nope not found.' } }]);
       expect(run).toMatchObject({ status: 'FAILED', error: 'DrillFailed', path: ['Describe', 'Report', 'Failed'] });
       expect(aws.calls).toEqual(['ElastiCache DescribeReplicationGroups']);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { createProgram } from '../../cli/program';
+import { createProgram } from '../../cli/program.js';
 
 /**
  * Every `redis-dr …` command written in README.md and docs/ (code blocks and
@@ -39,7 +39,7 @@ function words(text: string): string[] {
   return out;
 }
 
-export function writtenCommands(file: string, text: string): Written[] {
+function writtenCommands(file: string, text: string): Written[] {
   const found: Written[] = [];
   let inBlock = false;
   text.split('\n').forEach((line, i) => {
@@ -69,7 +69,7 @@ const REQUIRED_UNLESS: Readonly<Record<string, readonly (readonly [option: strin
 };
 
 /** Problems of one written command against the program. */
-export function problemsOf(program: Command, written: Written): string[] {
+function problemsOf(program: Command, written: Written): string[] {
   const problems: string[] = [];
   const [name, ...rest] = written.words;
   let command = program.commands.find((c) => c.name() === name);
@@ -77,7 +77,8 @@ export function problemsOf(program: Command, written: Written): string[] {
   let args = rest;
   if (command.commands.length > 0) {
     const sub = command.commands.find((c) => c.name() === args[0]);
-    if (!sub) return [`${written.where}: "redis-dr ${name}" needs one of ${command.commands.map((c) => c.name()).join(', ')}, got ${JSON.stringify(args[0] ?? '')}`];
+    if (!sub)
+      return [`${written.where}: "redis-dr ${name}" needs one of ${command.commands.map((c) => c.name()).join(', ')}, got ${JSON.stringify(args[0] ?? '')}`];
     command = sub;
     args = args.slice(1);
   }
@@ -131,7 +132,11 @@ describe('redis-dr commands in README.md and docs/', () => {
     ['a config left to the default', 'npx redis-dr status --json', /reads a config: name it with -c/],
     ['an option of the usage syntax the CLI does not have', '`npx redis-dr prune -c <config> --plan <name> --dry-run [--verbose]`', /has no option --verbose/],
     ['an ellipsis placeholder', 'npx redis-dr prune -c config/prod.json --plan … --dry-run', /"…" placeholder/],
-    ['a restore without --new-id (required unless --list)', 'npx redis-dr restore -c config/prod.json --target cache-1 --dry-run', /"redis-dr restore" is missing --new-id \(required unless --list\)/],
+    [
+      'a restore without --new-id (required unless --list)',
+      'npx redis-dr restore -c config/prod.json --target cache-1 --dry-run',
+      /"redis-dr restore" is missing --new-id \(required unless --list\)/,
+    ],
   ])('reports %s', (_what, line, problem) => {
     const [written] = writtenCommands(join(ROOT, 'x.md'), ['```sh', line, '```'].join('\n'));
     expect(problemsOf(createProgram(), written!).join('\n')).toMatch(problem);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configJsonSchema } from '../../lib/config';
+import { configJsonSchema } from '../../lib/config/index.js';
 
 type Node = { properties?: Record<string, Node>; items?: Node; anyOf?: Node[] };
 

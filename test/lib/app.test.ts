@@ -2,13 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { RecoveryStorageChecks } from '../../lib/nag/recovery-storage-checks';
+import { RecoveryStorageChecks } from '../../lib/nag/recovery-storage-checks.js';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Validations } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stackNames } from '../../lib/app';
-import { basicConfig, exampleConfig, synthesize, type Synthesized } from '../support/synth';
+import { stackNames } from '../../lib/app.js';
+import { basicConfig, exampleConfig, synthesize, type Synthesized } from '../support/synth.js';
 
 /**
  * Gates on the whole synthesized app: cdk-nag (AwsSolutions) with zero
@@ -41,7 +41,7 @@ describe('synthesized app', () => {
     for (const [id, reason] of acks) expect(reason.length, id).toBeGreaterThan(30);
   });
 
-  it('is clean under cfn-lint (W3005, CDK\'s explicit DependsOn noise, ignored)', () => {
+  it("is clean under cfn-lint (W3005, CDK's explicit DependsOn noise, ignored)", () => {
     const out = execFileSync('cfn-lint', ['--ignore-checks', 'W3005', '--', ...synth.templateFiles], {
       encoding: 'utf8',
     });
@@ -54,12 +54,14 @@ describe('synthesized app', () => {
       const rule = Object.entries(rules).find(([id]) => id.startsWith('ExampleConfigIsNotDeployable'))?.[1];
       expect(template.toJSON().Parameters.ExampleConfig).toMatchObject({ Default: 'not-deployable', AllowedValues: ['not-deployable'] });
       expect(rule?.Assertions).toEqual([
-        { Assert: { 'Fn::Equals': [{ Ref: 'ExampleConfig' }, 'deployable'] }, AssertDescription: expect.stringContaining('synthesized from an example config') },
+        {
+          Assert: { 'Fn::Equals': [{ Ref: 'ExampleConfig' }, 'deployable'] },
+          AssertDescription: expect.stringContaining('synthesized from an example config'),
+        },
       ]);
     }
   });
 });
-
 
 describe('cdk-nag gate', () => {
   it.each([
@@ -94,7 +96,7 @@ describe('primary stack', () => {
   });
   afterAll(() => synth.cleanup());
 
-  it('creates one snapshot and one prune schedule per plan, in the plan\'s time zone, flexible window off, with retries and a DLQ', () => {
+  it("creates one snapshot and one prune schedule per plan, in the plan's time zone, flexible window off, with retries and a DLQ", () => {
     const config = basicConfig();
     const schedules = synth.primary.findResources('AWS::Scheduler::Schedule');
     // Snapshot and prune per plan, export per exporting plan, and the freshness monitor.
@@ -108,9 +110,7 @@ describe('primary stack', () => {
         Target: Match.objectLike({
           RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
           DeadLetterConfig: { Arn: Match.anyValue() },
-          Input: Match.serializedJson(
-            Match.objectLike({ plan: plan.name, timeZone: plan.schedule.timeZone, scheduledTime: '<aws.scheduler.scheduled-time>' }),
-          ),
+          Input: Match.serializedJson(Match.objectLike({ plan: plan.name, timeZone: plan.schedule.timeZone, scheduledTime: '<aws.scheduler.scheduled-time>' })),
         }),
       });
       synth.primary.hasResourceProperties('AWS::Scheduler::Schedule', {
@@ -144,7 +144,8 @@ describe('primary stack', () => {
     // basic config's regions are default regions). Its runtime and architecture are the CDK's; its role is ours.
     const providers = all.filter(([id]) => id.startsWith('AWS679f53fac002430cb0da5b7982bd2287'));
     expect(providers).toHaveLength(2);
-    for (const [, fn] of providers) expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Timeout: 120, LoggingConfig: { LogGroup: expect.anything() } });
+    for (const [, fn] of providers)
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Timeout: 120, LoggingConfig: { LogGroup: expect.anything() } });
     const fns = all.filter(([id]) => !id.startsWith('AWS679f53fac002430cb0da5b7982bd2287')).map(([, fn]) => fn);
     // snapshot, prune, export, freshness, formatter; verify-rdb, freshness, formatter in the DR region.
     expect(fns).toHaveLength(8);
@@ -236,7 +237,8 @@ describe('primary stack', () => {
 
   it('keeps wildcard resources to read-only calls', () => {
     // Step Functions' log delivery (the verify state machine logs to CloudWatch) takes no resource-level permissions either.
-    const readOnly = /^(elasticache:Describe|tag:GetResources$|xray:(Put|GetSampling)|s3:ListAllMyBuckets$|logs:((Create|Get|Update|Delete)LogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$)/;
+    const readOnly =
+      /^(elasticache:Describe|tag:GetResources$|xray:(Put|GetSampling)|s3:ListAllMyBuckets$|logs:((Create|Get|Update|Delete)LogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$)/;
     for (const s of allStatements(synth)) {
       if (JSON.stringify(s.Resource) === '"*"') {
         for (const a of actionsOf(s)) expect(a, `${a} on *`).toMatch(readOnly);
@@ -248,9 +250,7 @@ describe('primary stack', () => {
     synth.primary.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
     synth.primary.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
     const configs = synth.primary.findResources('AWS::Lambda::EventInvokeConfig');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type BudgetDefinition, aslBudget, budgetProblems, taskWorstCase } from '../../lib/asl-budget';
+import { type BudgetDefinition, aslBudget, budgetProblems, taskWorstCase } from '../../lib/asl-budget.js';
 
 const phases = { cleanupStarts: ['Cleanup'], report: 'Report' };
 
@@ -21,7 +21,11 @@ describe('taskWorstCase', () => {
   it.each([
     ['no retrier: one attempt', [], 10],
     ['the spec defaults (1 s, x2, 3 attempts): 4 attempts and 1 + 2 + 4 s', [{ ErrorEquals: ['X'] }], 4 * 10 + 7],
-    ['backoff capped by MaxDelaySeconds', [{ ErrorEquals: ['X'], IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: 4, MaxDelaySeconds: 60 }], 5 * 10 + 30 + 60 + 60 + 60],
+    [
+      'backoff capped by MaxDelaySeconds',
+      [{ ErrorEquals: ['X'], IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: 4, MaxDelaySeconds: 60 }],
+      5 * 10 + 30 + 60 + 60 + 60,
+    ],
     [
       'two retriers: each exhausted (alternating errors)',
       [

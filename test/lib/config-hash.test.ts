@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONFIG_HASH_OUTPUT, configHash } from '../../lib/deployment';
-import { basicConfig, synthesize, type Synthesized } from '../support/synth';
+import { CONFIG_HASH_OUTPUT, configHash } from '../../lib/deployment.js';
+import { basicConfig, synthesize, type Synthesized } from '../support/synth.js';
 
 describe('ConfigHash: the config a stack was deployed from', () => {
   let synth: Synthesized;
@@ -21,6 +21,8 @@ describe('ConfigHash: the config a stack was deployed from', () => {
     const config = basicConfig();
     const reordered = Object.fromEntries(Object.entries(config).reverse()) as typeof config;
     expect(configHash(reordered)).toBe(configHash(config));
-    expect(configHash({ ...config, plans: [{ ...config.plans[0]!, rpoMinutes: config.plans[0]!.rpoMinutes + 1 }, ...config.plans.slice(1)] })).not.toBe(configHash(config));
+    expect(configHash({ ...config, plans: [{ ...config.plans[0]!, rpoMinutes: config.plans[0]!.rpoMinutes + 1 }, ...config.plans.slice(1)] })).not.toBe(
+      configHash(config),
+    );
   });
 });

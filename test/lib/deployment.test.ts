@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { loadConfig } from '../../lib/config';
-import { drillRunInput, drillStateMachineArn, freshnessLimits, freshnessRunInput, pruneRunInput, recoveryBucketName } from '../../lib/deployment';
-import { DRILLS_CONFIG } from '../support/state-machine';
-import { synthesize } from '../support/synth';
+import { loadConfig } from '../../lib/config/index.js';
+import { drillRunInput, drillStateMachineArn, freshnessLimits, freshnessRunInput, pruneRunInput, recoveryBucketName } from '../../lib/deployment.js';
+import { DRILLS_CONFIG } from '../support/state-machine.js';
+import { synthesize } from '../support/synth.js';
 
 /**
  * The CLI sends and judges by lib/deployment.ts; the stacks are built from
@@ -24,11 +24,13 @@ function scheduleInputs(t: Template): Record<string, unknown>[] {
     if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
     return `<${JSON.stringify(v)}>`;
   };
-  return Object.values(resources)
-    .filter((r) => r.Type === 'AWS::Scheduler::Schedule')
-    .map((r) => JSON.parse(render((r.Properties.Target as { Input: unknown }).Input)) as Record<string, unknown>)
-    // The Scheduler fills in the tick's time; the CLI sends none.
-    .map(({ scheduledTime: _tick, ...input }) => input);
+  return (
+    Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Scheduler::Schedule')
+      .map((r) => JSON.parse(render((r.Properties.Target as { Input: unknown }).Input)) as Record<string, unknown>)
+      // The Scheduler fills in the tick's time; the CLI sends none.
+      .map(({ scheduledTime: _tick, ...input }) => input)
+  );
 }
 
 describe('lib/deployment: the schedules send what the CLI would send', () => {
@@ -48,22 +50,45 @@ describe('lib/deployment: the schedules send what the CLI would send', () => {
     const drFreshness = dr.find((i) => i.where === 'dr' && 'budgetSeconds' in i && Array.isArray(i.plans) && !('plan' in i));
     // The deployed monitor also takes the coverage inventory (`status --coverage` lists caches on its own).
     expect(drFreshness).toEqual({
-      ...(strip(freshnessRunInput('example', 'dr', config.plans, recoveryBucketName('example', ACCOUNT, 'eu-central-1'), drFreshness?.drillStateMachineArn as string, drFreshness?.verifyStateMachineArn as string)) as object),
+      ...(strip(
+        freshnessRunInput(
+          'example',
+          'dr',
+          config.plans,
+          recoveryBucketName('example', ACCOUNT, 'eu-central-1'),
+          drFreshness?.drillStateMachineArn as string,
+          drFreshness?.verifyStateMachineArn as string,
+        ),
+      ) as object),
       coverage: true,
     });
     // Primary: the schedule group (its creation starts snapshot protection) and each plan's snapshot schedule.
     const primaryFreshness = primary.find((i) => i.where === 'primary' && 'budgetSeconds' in i && Array.isArray(i.plans) && !('plan' in i));
     expect(primaryFreshness?.scheduleGroupArn).toMatch(/^<Schedules[0-9A-F]+\.Arn>$/);
     expect(primaryFreshness).toEqual({
-      ...(strip(freshnessRunInput('example', 'primary', config.plans, undefined, primaryFreshness?.drillStateMachineArn as string, undefined, primaryFreshness?.scheduleGroupArn as string)) as object),
+      ...(strip(
+        freshnessRunInput(
+          'example',
+          'primary',
+          config.plans,
+          undefined,
+          primaryFreshness?.drillStateMachineArn as string,
+          undefined,
+          primaryFreshness?.scheduleGroupArn as string,
+        ),
+      ) as object),
       coverage: true,
     });
-    expect((primaryFreshness?.plans as { snapshotSchedule?: unknown }[]).map((p) => p.snapshotSchedule)).toEqual(config.plans.map((p) => ({ cron: p.schedule.cron, timeZone: p.schedule.timeZone })));
+    expect((primaryFreshness!.plans as { snapshotSchedule?: unknown }[]).map((p) => p.snapshotSchedule)).toEqual(
+      config.plans.map((p) => ({ cron: p.schedule.cron, timeZone: p.schedule.timeZone })),
+    );
   });
 
   it('names and ARNs the stacks use', () => {
     expect(recoveryBucketName('prod', ACCOUNT, 'eu-west-1')).toBe(`redis-dr-prod-${ACCOUNT}-eu-west-1`);
-    expect(drillStateMachineArn('prod', 'dr', 'cn-north-1', ACCOUNT, 'aws-cn')).toBe(`arn:aws-cn:states:cn-north-1:${ACCOUNT}:stateMachine:redis-dr-prod-dr-drill`);
+    expect(drillStateMachineArn('prod', 'dr', 'cn-north-1', ACCOUNT, 'aws-cn')).toBe(
+      `arn:aws-cn:states:cn-north-1:${ACCOUNT}:stateMachine:redis-dr-prod-dr-drill`,
+    );
   });
 
   it('freshness limits: RPO, RPO + 2 h for copies, the drill cron’s longest gap + maxHours', () => {

@@ -1,13 +1,13 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StandIns, TemplateJson } from '../../lib/asl';
-import { loadConfig, type RedisDrConfig } from '../../lib/config';
-import { DRILL_PREFIX, DRILL_SECRET_PREFIX } from '../../lambdas/domain/drills/drill';
-import { type AwsCall, CALLS_DIR, checkedInCalls } from '../support/aws-calls';
-import { type CallNames, evaluate, type IamRequest, type PolicyDocument, requestsOfCall, rolePolicies } from '../support/iam';
-import { DRILLS_CONFIG } from '../support/state-machine';
-import { type Synthesized, synthesize } from '../support/synth';
+import type { StandIns, TemplateJson } from '../../lib/asl.js';
+import { loadConfig, type RedisDrConfig } from '../../lib/config/index.js';
+import { DRILL_PREFIX, DRILL_SECRET_PREFIX } from '../../lambdas/domain/drills/drill.js';
+import { type AwsCall, CALLS_DIR, checkedInCalls } from '../support/aws-calls.js';
+import { type CallNames, evaluate, type IamRequest, type PolicyDocument, requestsOfCall, rolePolicies } from '../support/iam.js';
+import { DRILLS_CONFIG } from '../support/state-machine.js';
+import { type Synthesized, synthesize } from '../support/synth.js';
 
 const ACCOUNT = '000000000000';
 const EXECUTION = 'drill-exec-1';
@@ -52,7 +52,11 @@ function here(arn: string, standIns: StandIns): string {
 function ownedTags(config: RedisDrConfig) {
   const deployment = { 'redis-dr:managed': 'true', 'redis-dr:deployment': config.name };
   return (_type: string, arn: string): Record<string, string> =>
-    arn.includes(`:${DRILL_PREFIX}`) || arn.includes(`:secret:${DRILL_SECRET_PREFIX}`) ? { ...deployment, 'redis-dr:drill': EXECUTION } : arn.includes(':rdr-') ? deployment : {};
+    arn.includes(`:${DRILL_PREFIX}`) || arn.includes(`:secret:${DRILL_SECRET_PREFIX}`)
+      ? { ...deployment, 'redis-dr:drill': EXECUTION }
+      : arn.includes(':rdr-')
+        ? deployment
+        : {};
 }
 
 /**
@@ -65,7 +69,9 @@ function roleNames(role: FunctionRole): CallNames {
   // The drill's state machine, or the DR verify one (named …-verify-rdb), as the role names them.
   const machine = (input: Record<string, any> = {}) => {
     const verify = String(input.stateMachineArn ?? '').endsWith('-verify-rdb');
-    const named = resourcesFor(role, /^states:(ListExecutions|DescribeStateMachine)$/).filter((r) => r.includes(':stateMachine:') && r.endsWith('-verify-rdb') === verify);
+    const named = resourcesFor(role, /^states:(ListExecutions|DescribeStateMachine)$/).filter(
+      (r) => r.includes(':stateMachine:') && r.endsWith('-verify-rdb') === verify,
+    );
     return theOne(named, 'state machine', role);
   };
   return {
@@ -78,7 +84,12 @@ function roleNames(role: FunctionRole): CallNames {
         role,
       ),
     topic: () => theOne(resourcesFor(role, /^sns:Publish$/), 'topic', role),
-    functionArn: () => theOne(resourcesFor(role, /^lambda:InvokeFunction$/).filter((r) => !r.endsWith(':*')), 'function', role),
+    functionArn: () =>
+      theOne(
+        resourcesFor(role, /^lambda:InvokeFunction$/).filter((r) => !r.endsWith(':*')),
+        'function',
+        role,
+      ),
     stateMachine: machine,
     execution: () => `arn:aws:states:${standIns.region}:${standIns.account}:execution:${machine().split(':').at(-1)}:${EXECUTION}`,
     secret: (input) => {
@@ -149,7 +160,10 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
           for (const request of requests) {
             checked++;
             const result = await evaluate(role.policies, request, role.standIns);
-            if (result !== 'Allowed') denied.push(`${handler} (${role.stack}): ${call.operation} -> ${request.action} on ${request.resource} ${JSON.stringify(request.context)}: ${result}`);
+            if (result !== 'Allowed')
+              denied.push(
+                `${handler} (${role.stack}): ${call.operation} -> ${request.action} on ${request.resource} ${JSON.stringify(request.context)}: ${result}`,
+              );
           }
         }
         if (judged === 0) denied.push(`${handler}: no role names what ${call.service}:${call.operation} needs (${JSON.stringify(call.input)})`);
@@ -165,7 +179,9 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
       ...prune,
       policies: prune.policies.map((d) => ({ ...d, Statement: d.Statement.filter((st) => ![st.Action].flat().includes('elasticache:DeleteSnapshot')) })),
     };
-    const deletes = recordedCalls().get('prune')!.filter((c) => c.operation === 'DeleteSnapshot');
+    const deletes = recordedCalls()
+      .get('prune')!
+      .filter((c) => c.operation === 'DeleteSnapshot');
     expect(deletes.length).toBeGreaterThan(0);
     for (const call of deletes) {
       for (const request of await requestsOfCall(call, roleNames(without), ownedTags(without.config), without.standIns)) {

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type AwsCall, CALLS_DIR, checkedInCalls } from '../support/aws-calls';
-import { evaluate, type IamRequest, type PolicyDocument, RECORDED_NAMES, requestsOfCall } from '../support/iam';
+import { type AwsCall, CALLS_DIR, checkedInCalls } from '../support/aws-calls.js';
+import { evaluate, type IamRequest, type PolicyDocument, RECORDED_NAMES, requestsOfCall } from '../support/iam.js';
 
 /**
  * docs/iam/operator-policy.json: the least-privilege policy for the CLI's AWS
@@ -32,7 +32,7 @@ function operatorCalls(): AwsCall[] {
  * and parameter groups, user groups, the AUTH secret), any name of that type:
  * the operator chooses them.
  */
-export function policyResource(resource: string): string {
+function policyResource(resource: string): string {
   if (resource === '*') return '*';
   const s3 = /^arn:aws:s3:::([^/]+)(\/.*)?$/.exec(resource);
   if (s3) return s3[2] ? 'arn:aws:s3:::redis-dr-*/*' : 'arn:aws:s3:::redis-dr-*';
@@ -46,7 +46,8 @@ export function policyResource(resource: string): string {
   if (service === 'secretsmanager') return `arn:${partition}:secretsmanager:*:*:secret:*`;
   if (service === 'cloudformation') return `arn:${partition}:cloudformation:*:*:stack/RedisDr-*/*`;
   if (service === 'sns') return `arn:${partition}:sns:*:*:*`;
-  if (service === 'scheduler') return `arn:${partition}:scheduler:*:*:${path.startsWith('schedule-group/') ? 'schedule-group/redis-dr-*' : 'schedule/redis-dr-*/*'}`;
+  if (service === 'scheduler')
+    return `arn:${partition}:scheduler:*:*:${path.startsWith('schedule-group/') ? 'schedule-group/redis-dr-*' : 'schedule/redis-dr-*/*'}`;
   throw new Error(`no policy pattern for ${resource}: add one to policyResource in ${__filename}`);
 }
 

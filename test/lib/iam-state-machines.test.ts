@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AslDefinition, type StandIns, stateMachineDefinition, type TemplateJson } from '../../lib/asl';
-import { loadConfig, type RedisDrConfig, validateConfig } from '../../lib/config';
-import { drillPlans } from '../../lib/deployment';
-import { DRILL_PREFIX, DRILL_SECRET_PREFIX } from '../../lambdas/domain/drills/drill';
-import { evaluate, type IamRequest, type PolicyDocument, requestsOf, rolePolicies } from '../support/iam';
-import { allStates, sdkTaskOf } from '../support/sdk-schema';
-import { DRILLS_CONFIG } from '../support/state-machine';
-import { type Synthesized, synthesize } from '../support/synth';
+import { type AslDefinition, type StandIns, stateMachineDefinition, type TemplateJson } from '../../lib/asl.js';
+import { loadConfig, type RedisDrConfig, validateConfig } from '../../lib/config/index.js';
+import { drillPlans } from '../../lib/deployment.js';
+import { DRILL_PREFIX, DRILL_SECRET_PREFIX } from '../../lambdas/domain/drills/drill.js';
+import { evaluate, type IamRequest, type PolicyDocument, requestsOf, rolePolicies } from '../support/iam.js';
+import { allStates, sdkTaskOf } from '../support/sdk-schema.js';
+import { DRILLS_CONFIG } from '../support/state-machine.js';
+import { type Synthesized, synthesize } from '../support/synth.js';
 
 const ACCOUNT = '000000000000';
 const EXECUTION = 'drill-exec-1';
@@ -113,7 +113,10 @@ describe('the drill state machines’ roles allow every call their tasks make (I
   beforeAll(() => {
     const rbac = JSON.parse(readFileSync(DRILLS_CONFIG, 'utf8'));
     rbac.plans[0].drill.where = 'primary';
-    rbac.plans[0].drill.rbac = { userGroupId: 'sessions-drills', secretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:redis-dr/sessions-drill-user' };
+    rbac.plans[0].drill.rbac = {
+      userGroupId: 'sessions-drills',
+      secretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:redis-dr/sessions-drill-user',
+    };
     const configs = [loadConfig(DRILLS_CONFIG), loadConfig(join(__dirname, '..', '..', 'config', 'example.json')), validated(rbac)];
     for (const config of configs) {
       const synth = synthesize(config);
@@ -126,7 +129,7 @@ describe('the drill state machines’ roles allow every call their tasks make (I
         const json = template.toJSON() as TemplateJson;
         const standIns = { region, account: ACCOUNT };
         const [, sm] = Object.entries(json.Resources ?? {}).find(([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && !/Verify/.test(id))!;
-        const roleId = (sm.Properties?.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        const roleId = (sm.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
         machines.push({
           label: `${config.name} ${where}${config.plans.some((p) => p.drill.rbac) ? ' (RBAC)' : ''}`,
           definition: stateMachineDefinition(json, 'drill', standIns),
@@ -160,11 +163,14 @@ describe('the drill state machines’ roles allow every call their tasks make (I
     const m = machines[0]!;
     const without = m.policies.map((d) => ({
       ...d,
-      Statement: d.Statement.filter((s) => ![s.Action].flat().includes('elasticache:CreateReplicationGroup') || !JSON.stringify(s.Resource).includes(':replicationgroup:')),
+      Statement: d.Statement.filter(
+        (s) => ![s.Action].flat().includes('elasticache:CreateReplicationGroup') || !JSON.stringify(s.Resource).includes(':replicationgroup:'),
+      ),
     }));
     const denied: string[] = [];
     for (const { state, request } of await requestsOfMachine(m)) {
-      if ((await evaluate(without, request, m.standIns)) !== 'Allowed') denied.push(`${state}: ${request.action} ${request.resource.split(':').slice(5).join(':')}`);
+      if ((await evaluate(without, request, m.standIns)) !== 'Allowed')
+        denied.push(`${state}: ${request.action} ${request.resource.split(':').slice(5).join(':')}`);
     }
     expect(denied).toContain(`Create cluster: elasticache:CreateReplicationGroup replicationgroup:${DRILL_ID}`);
   });

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisDrConfig, validateConfig } from '../../lib/config';
-import { networkPrerequisites } from '../../lib/deployment';
-import { networkLines } from '../../lib/synth-summary';
-import { DRILLS_CONFIG } from '../support/state-machine';
-import { type Synthesized, synthesize } from '../support/synth';
+import { type RedisDrConfig, validateConfig } from '../../lib/config/index.js';
+import { networkPrerequisites } from '../../lib/deployment.js';
+import { networkLines } from '../../lib/synth-summary.js';
+import { DRILLS_CONFIG } from '../support/state-machine.js';
+import { type Synthesized, synthesize } from '../support/synth.js';
 
 /** The drills fixture (probe and drills in both regions), changed by `edit`. */
 function drillsConfig(edit: (raw: any) => void = () => {}): RedisDrConfig {
@@ -51,7 +51,9 @@ describe('the synth summary on network prerequisites', () => {
     const lines = networkLines(drillsConfig());
     expect(lines).toEqual([
       '  network (eu-west-1; probe, drill verification): the subnets need a NAT route to Secrets Manager, or set network.secretsManagerEndpoint',
-      expect.stringMatching(/^ {2}network: security group\(s\) sg-0123456789abcdef0 cannot be inspected at synth: each must admit itself on tcp 6379-6380 .*aws ec2 describe-security-group-rules --region eu-west-1 --filters Name=group-id,Values=sg-0123456789abcdef0$/),
+      expect.stringMatching(
+        /^ {2}network: security group\(s\) sg-0123456789abcdef0 cannot be inspected at synth: each must admit itself on tcp 6379-6380 .*aws ec2 describe-security-group-rules --region eu-west-1 --filters Name=group-id,Values=sg-0123456789abcdef0$/,
+      ),
       '  dr.network (eu-central-1; drill verification): the subnets need a NAT route to Secrets Manager, or set dr.network.secretsManagerEndpoint',
       expect.stringMatching(/^ {2}dr\.network: security group\(s\) sg-0123456789abcdef0 cannot be inspected at synth: .*--region eu-central-1 /),
     ]);
@@ -101,7 +103,13 @@ describe('network.secretsManagerEndpoint', () => {
     expect(group.Properties.SecurityGroupIngress).toBeUndefined();
     const ingress = Object.values(synth.primary.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
     expect(ingress).toEqual([
-      expect.objectContaining({ GroupId: { 'Fn::GetAtt': [id, 'GroupId'] }, IpProtocol: 'tcp', FromPort: 443, ToPort: 443, SourceSecurityGroupId: config.network!.securityGroupIds[0] }),
+      expect.objectContaining({
+        GroupId: { 'Fn::GetAtt': [id, 'GroupId'] },
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        SourceSecurityGroupId: config.network!.securityGroupIds[0],
+      }),
     ]);
     // allowAllOutbound false: CDK writes a deny-all placeholder egress rule (no real destination).
     expect(group.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32' })]);

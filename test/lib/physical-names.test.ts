@@ -1,8 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basicConfig, exampleConfig, synthesize, type Synthesized } from '../support/synth';
+import { basicConfig, exampleConfig, synthesize, type Synthesized } from '../support/synth.js';
 
 /** Properties that give a resource a fixed physical name (account- or region-wide). */
-const NAME_PROPERTIES = ['RoleName', 'BucketName', 'Name', 'LogGroupName', 'StateMachineName', 'TopicName', 'AlarmName', 'QueueName', 'FunctionName', 'DashboardName', 'ScheduleGroupName', 'GroupName'];
+const NAME_PROPERTIES = [
+  'RoleName',
+  'BucketName',
+  'Name',
+  'LogGroupName',
+  'StateMachineName',
+  'TopicName',
+  'AlarmName',
+  'QueueName',
+  'FunctionName',
+  'DashboardName',
+  'ScheduleGroupName',
+  'GroupName',
+];
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
 
@@ -69,7 +82,7 @@ describe('two deployments in one account', () => {
     }
   });
 
-  it('state machines log under /aws/vendedlogs/states/ (no statement in the account\'s 5,120-character Logs resource policy)', () => {
+  it("state machines log under /aws/vendedlogs/states/ (no statement in the account's 5,120-character Logs resource policy)", () => {
     for (const template of [a.primary, a.dr]) {
       const resources = template.toJSON().Resources as Resources;
       for (const sm of Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine')) {

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AslDefinition, stateMachineDefinition, type TemplateJson } from '../../lib/asl';
-import { loadConfig } from '../../lib/config';
-import { allStates, checkDefinition, checkTaskParameters, inputSchemaOf, sdkTaskOf, sfnErrorNamesOf, unknownErrorNames } from '../support/sdk-schema';
-import { DRILLS_CONFIG } from '../support/state-machine';
-import { type Synthesized, synthesize } from '../support/synth';
+import { type AslDefinition, stateMachineDefinition, type TemplateJson } from '../../lib/asl.js';
+import { loadConfig } from '../../lib/config/index.js';
+import { allStates, checkDefinition, checkTaskParameters, inputSchemaOf, sdkTaskOf, sfnErrorNamesOf, unknownErrorNames } from '../support/sdk-schema.js';
+import { DRILLS_CONFIG } from '../support/state-machine.js';
+import { type Synthesized, synthesize } from '../support/synth.js';
 
 const ROOT = join(__dirname, '..', '..');
 /** Every valid config the tests synthesize: node-based, cluster mode and serverless drills, both regions, the verify state machine. */
@@ -106,11 +106,22 @@ describe('the schema check itself', () => {
 
   it('knows the error names a service raises, in the spellings Step Functions may give them, and nothing else', () => {
     const names = sfnErrorNamesOf('elasticache');
-    for (const name of ['ReplicationGroupNotFoundException', 'ReplicationGroupNotFoundFault', 'ReplicationGroupNotFoundFaultException', 'ElastiCacheException', 'ThrottlingException']) {
+    for (const name of [
+      'ReplicationGroupNotFoundException',
+      'ReplicationGroupNotFoundFault',
+      'ReplicationGroupNotFoundFaultException',
+      'ElastiCacheException',
+      'ThrottlingException',
+    ]) {
       expect(names.has(`ElastiCache.${name}`), name).toBe(true);
     }
     // A typo, a fault ElastiCache does not have, the JS SDK's own base class, and another service's prefix.
-    for (const name of ['ElastiCache.ReplicationGroupNotFund', 'ElastiCache.ClusterGoneFault', 'ElastiCache.ElastiCacheServiceException', 'SecretsManager.ResourceNotFoundException']) {
+    for (const name of [
+      'ElastiCache.ReplicationGroupNotFund',
+      'ElastiCache.ClusterGoneFault',
+      'ElastiCache.ElastiCacheServiceException',
+      'SecretsManager.ResourceNotFoundException',
+    ]) {
       expect(names.has(name), name).toBe(false);
     }
   });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { pendingSubscriptionsCommand, subscriptionLines, synthSummary } from '../../lib/synth-summary';
-import { exampleConfig } from '../support/synth';
+import { pendingSubscriptionsCommand, subscriptionLines, synthSummary } from '../../lib/synth-summary.js';
+import { exampleConfig } from '../support/synth.js';
 
 const config = exampleConfig();
 const withAlerts = (alerts: Partial<typeof config.alerts>) => ({ ...config, alerts: { ...config.alerts, ...alerts } });
@@ -32,7 +32,7 @@ describe('synth summary: the alert subscriptions to confirm after the deploy', (
     execFileSync('bash', ['-n', '-c', pendingSubscriptionsCommand('eu-west-1', 'RedisDr-prod-Primary')]);
   });
 
-  it('leaves out a region whose topic is an existing one (its subscriptions are its owner\'s), and says nothing when both are', () => {
+  it("leaves out a region whose topic is an existing one (its subscriptions are its owner's), and says nothing when both are", () => {
     const dr = 'arn:aws:sns:eu-central-1:111122223333:oncall';
     const lines = subscriptionLines(withAlerts({ existingTopicArns: { dr } }));
     expect(lines[0]).toContain(`the alert topic (primary ${config.primary.region})`);

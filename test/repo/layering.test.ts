@@ -55,7 +55,7 @@ function importGraph(): { graph: Graph; packages: Packages; unresolved: string[]
 }
 
 /** Every import circle (strongly connected components of more than one file, or a file importing itself), Tarjan's algorithm. */
-export function circles(graph: Graph): string[][] {
+function circles(graph: Graph): string[][] {
   let index = 0;
   const stack: string[] = [];
   const on = new Set<string>();
@@ -94,16 +94,32 @@ const PURE_PACKAGES = new Set(['zod', 'cron-parser', 'node:crypto']);
 
 /** The layering rules; each names the importer's folder, what it may not import, and why. */
 const RULES: { readonly from: string; readonly forbidden: readonly string[]; readonly why: string }[] = [
-  { from: 'lambdas/domain/', forbidden: ['lambdas/adapters/', 'lambdas/jobs/', 'lambdas/handlers/', 'lib/', 'cli/', 'bin/', 'bench/', 'demo/'], why: 'the domain is pure: it imports only the domain' },
-  { from: 'lambdas/adapters/', forbidden: ['lambdas/jobs/', 'lambdas/handlers/', 'lib/', 'cli/', 'bench/', 'demo/'], why: 'adapters map and paginate; they import no use case' },
-  { from: 'lambdas/jobs/', forbidden: ['lambdas/handlers/', 'cli/', 'bench/', 'demo/'], why: 'jobs serve the Lambda entry points and the CLI alike; they import neither' },
+  {
+    from: 'lambdas/domain/',
+    forbidden: ['lambdas/adapters/', 'lambdas/jobs/', 'lambdas/handlers/', 'lib/', 'cli/', 'bin/', 'bench/', 'demo/'],
+    why: 'the domain is pure: it imports only the domain',
+  },
+  {
+    from: 'lambdas/adapters/',
+    forbidden: ['lambdas/jobs/', 'lambdas/handlers/', 'lib/', 'cli/', 'bench/', 'demo/'],
+    why: 'adapters map and paginate; they import no use case',
+  },
+  {
+    from: 'lambdas/jobs/',
+    forbidden: ['lambdas/handlers/', 'cli/', 'bench/', 'demo/'],
+    why: 'jobs serve the Lambda entry points and the CLI alike; they import neither',
+  },
   { from: 'lambdas/handlers/', forbidden: ['cli/', 'bench/', 'demo/'], why: 'a Lambda bundle carries no CLI' },
-  { from: 'lib/', forbidden: ['lambdas/adapters/', 'lambdas/jobs/', 'lambdas/handlers/', 'cli/', 'bench/', 'demo/'], why: 'the CDK app describes resources; it runs no job' },
+  {
+    from: 'lib/',
+    forbidden: ['lambdas/adapters/', 'lambdas/jobs/', 'lambdas/handlers/', 'cli/', 'bench/', 'demo/'],
+    why: 'the CDK app describes resources; it runs no job',
+  },
   { from: 'bench/', forbidden: ['cli/'], why: 'benchmarks time the engine (lambdas/jobs) or the CLI as a user runs it (bin/), not CLI internals' },
   { from: 'demo/', forbidden: ['cli/'], why: 'the demo runs the jobs and the synthesized state machines, not CLI internals' },
 ];
 
-export function layeringViolations(graph: Graph, packages: Packages): string[] {
+function layeringViolations(graph: Graph, packages: Packages): string[] {
   const out: string[] = [];
   for (const [file, targets] of graph) {
     for (const rule of RULES) {
@@ -113,7 +129,8 @@ export function layeringViolations(graph: Graph, packages: Packages): string[] {
       }
     }
     if (file.startsWith('lambdas/domain/')) {
-      for (const pkg of packages.get(file) ?? []) if (!PURE_PACKAGES.has(pkg)) out.push(`${file} imports ${pkg}: the domain is pure (allowed packages: ${[...PURE_PACKAGES].join(', ')})`);
+      for (const pkg of packages.get(file) ?? [])
+        if (!PURE_PACKAGES.has(pkg)) out.push(`${file} imports ${pkg}: the domain is pure (allowed packages: ${[...PURE_PACKAGES].join(', ')})`);
     }
   }
   return out;
@@ -158,7 +175,9 @@ describe('the import graph', () => {
     expect(plant('bench/migrate/cluster.ts', 'cli/commands/migrate/action.ts')).toHaveLength(1);
     expect(plant('demo/run.ts', 'cli/aws.ts')).toHaveLength(1);
     expect(plant('lambdas/handlers/prune.ts', 'cli/aws.ts')).toHaveLength(1);
-    expect(layeringViolations(new Map([['lambdas/domain/plans/retention.ts', new Set()]]), new Map([['lambdas/domain/plans/retention.ts', new Set(['node:fs'])]]))).toHaveLength(1);
+    expect(
+      layeringViolations(new Map([['lambdas/domain/plans/retention.ts', new Set()]]), new Map([['lambdas/domain/plans/retention.ts', new Set(['node:fs'])]])),
+    ).toHaveLength(1);
     // allowed: jobs use adapters and the domain; the CLI uses everything
     expect(plant('lambdas/jobs/scheduled/prune.ts', 'lambdas/adapters/aws/s3.ts')).toEqual([]);
     expect(plant('cli/commands/prune/action.ts', 'lambdas/jobs/scheduled/prune.ts')).toEqual([]);

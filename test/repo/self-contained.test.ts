@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CORPUS_CASES, CORPUS_DIR } from '../support/rdb-corpus';
+import { CORPUS_CASES, CORPUS_DIR } from '../support/rdb-corpus.js';
 
 const ROOT = join(__dirname, '..', '..');
 // Spelled in parts so this file does not match itself.

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
-import type { AofStore, StoredObject } from '../../lambdas/adapters/storage/aof-store';
-import { startRedisServer, type RedisServer, type StartOptions } from './redis-server';
+import type { AofStore, StoredObject } from '../../lambdas/adapters/storage/aof-store.js';
+import { startRedisServer, type RedisServer, type StartOptions } from './redis-server.js';
 
 /**
  * What the AOF tests share: a real redis-server writing a multi-part AOF

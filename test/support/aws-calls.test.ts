@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { type AwsCall, namingMembers, uncheckedShapes } from './aws-calls';
+import { type AwsCall, namingMembers, uncheckedShapes } from './aws-calls.js';
 
 const call = (input: Record<string, unknown>, operation = 'PutObjectTagging'): AwsCall => ({ principal: 'export', service: 's3', operation, input });
 
 describe('the recorded AWS calls', () => {
   it('keep the members that name resources and tags, never data', () => {
     expect(
-      namingMembers({ Bucket: 'b', Key: 'k', Body: 'secret bytes', Message: 'm', SecretString: 's', AuthToken: 't', Passwords: ['p'], Tags: [{ Key: 'a', Value: '1' }], UserGroupIds: ['g'], MaxKeys: 5 }),
+      namingMembers({
+        Bucket: 'b',
+        Key: 'k',
+        Body: 'secret bytes',
+        Message: 'm',
+        SecretString: 's',
+        AuthToken: 't',
+        Passwords: ['p'],
+        Tags: [{ Key: 'a', Value: '1' }],
+        UserGroupIds: ['g'],
+        MaxKeys: 5,
+      }),
     ).toEqual({
       Bucket: 'b',
       Key: 'k',

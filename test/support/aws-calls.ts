@@ -74,7 +74,19 @@ const SERVICES: Record<string, string> = {
 };
 
 /** Members that carry data or secrets, not names: never recorded (a state machine's `input` is data too). */
-const DATA_MEMBERS = new Set(['Body', 'Message', 'Payload', 'SecretString', 'Subject', 'MessageAttributes', 'ContentMD5', 'ChecksumSHA256', 'AuthToken', 'Passwords', 'input']);
+const DATA_MEMBERS = new Set([
+  'Body',
+  'Message',
+  'Payload',
+  'SecretString',
+  'Subject',
+  'MessageAttributes',
+  'ContentMD5',
+  'ChecksumSHA256',
+  'AuthToken',
+  'Passwords',
+  'input',
+]);
 
 interface Stub {
   calls(): { args: unknown[] }[];
@@ -155,7 +167,10 @@ export function settleCalls(testPath: string | undefined): void {
       perShape.set(shape, (perShape.get(shape) ?? 0) + 1);
       return perShape.get(shape)! <= SAMPLES_PER_SHAPE;
     });
-    if (kept.length === 0) return rmSync(file, { force: true });
+    if (kept.length === 0) {
+      rmSync(file, { force: true });
+      return;
+    }
     mkdirSync(CALLS_DIR, { recursive: true });
     writeFileSync(file, `[\n${kept.join(',\n')}\n]\n`);
     return;

@@ -1,4 +1,4 @@
-import type { DrillInput } from '../../lambdas/domain/drills/drill';
+import type { DrillInput } from '../../lambdas/domain/drills/drill.js';
 
 /** A DR drill of plan `sessions` over `rg-a`, as the schedule sends it. */
 export const DR_DRILL_INPUT: DrillInput = {

@@ -72,7 +72,8 @@ export async function startFakeS3(objects: Record<string, string>, denied: reado
     if (!file) return error(404, 'NoSuchKey', 'The specified key does not exist.');
     const size = statSync(file).size;
     const etag = etagOf(file);
-    if (request.ifMatch !== undefined && request.ifMatch !== etag) return error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+    if (request.ifMatch !== undefined && request.ifMatch !== etag)
+      return error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
     const headers = { 'content-type': 'application/octet-stream', etag, 'accept-ranges': 'bytes' };
     const range = request.range === undefined ? undefined : /^bytes=(\d+)-(\d*)$/.exec(request.range);
     if (request.range !== undefined && !range) return error(400, 'InvalidArgument', `unsupported Range ${request.range}`);

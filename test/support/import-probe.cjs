@@ -27,5 +27,11 @@ Module._load = function load(request, parent, isMain) {
 require('tsx/cjs/api').register();
 for (const file of process.argv.slice(2)) require(path.resolve(file));
 
-const powertools = [...new Set(Object.keys(require.cache).map((k) => /@aws-lambda-powertools[\\/]([^\\/]+)/.exec(k)?.[1]).filter(Boolean))].sort();
+const powertools = [
+  ...new Set(
+    Object.keys(require.cache)
+      .map((k) => /@aws-lambda-powertools[\\/]([^\\/]+)/.exec(k)?.[1])
+      .filter(Boolean),
+  ),
+].sort();
 process.stdout.write(JSON.stringify({ sdkClients: clients, powertools }));

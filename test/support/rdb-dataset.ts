@@ -41,4 +41,3 @@ export async function populate(c: Redis): Promise<void> {
   await c.select(0);
   await c.expire('list:small', 900);
 }
-

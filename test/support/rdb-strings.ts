@@ -1,5 +1,5 @@
-import { Crc64 } from '../../lambdas/domain/rdb/codecs/crc64';
-import { mulberry32 } from './prng';
+import { Crc64 } from '../../lambdas/domain/rdb/codecs/crc64.js';
+import { mulberry32 } from './prng.js';
 
 /** An RDB length prefix (6, 14 or 32 bits), as rdbSaveLen writes it. */
 function rdbLength(n: number): number[] {

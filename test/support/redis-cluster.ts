@@ -1,5 +1,5 @@
 import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
-import { startRedisServer, type RedisServer } from './redis-server';
+import { startRedisServer, type RedisServer } from './redis-server.js';
 
 /**
  * Real Redis Clusters for tests: several redis-server processes on loopback
@@ -35,7 +35,16 @@ export interface ClusterOptions {
   readonly replicas?: 0 | 1;
 }
 
-const CLUSTER_ARGS = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000', '--cluster-require-full-coverage', 'yes'];
+const CLUSTER_ARGS = [
+  '--cluster-enabled',
+  'yes',
+  '--cluster-config-file',
+  'nodes.conf',
+  '--cluster-node-timeout',
+  '1000',
+  '--cluster-require-full-coverage',
+  'yes',
+];
 
 async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -60,13 +69,13 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<R
   const clients: Cluster[] = [];
   const nodeId = async (s: RedisServer) => String(await adminOf(s).call('CLUSTER', 'MYID'));
   const per = Math.floor(16384 / n);
-  await Promise.all(
-    primaries.map((s, i) => adminOf(s).call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(i === n - 1 ? 16383 : (i + 1) * per - 1))),
-  );
+  await Promise.all(primaries.map((s, i) => adminOf(s).call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(i === n - 1 ? 16383 : (i + 1) * per - 1))));
   for (const s of all.slice(1)) await adminOf(all[0]!).call('CLUSTER', 'MEET', '127.0.0.1', String(s.port));
   await until('every node knows every other', async () => {
     for (const s of all) {
-      const nodes = String(await adminOf(s).call('CLUSTER', 'NODES')).trim().split('\n');
+      const nodes = String(await adminOf(s).call('CLUSTER', 'NODES'))
+        .trim()
+        .split('\n');
       if (nodes.length !== all.length || nodes.some((l) => /handshake|noaddr/.test(l))) return false;
     }
     return true;
@@ -120,13 +129,16 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<R
     },
     waitReady,
     async stop() {
-      clients.forEach((c) => c.disconnect());
-      admin.forEach((c) => c.disconnect());
+      clients.forEach((c) => {
+        c.disconnect();
+      });
+      admin.forEach((c) => {
+        c.disconnect();
+      });
       await Promise.all([...primaries, ...replicas].map((s) => s.stop()));
     },
   };
 }
-
 
 /**
  * A pipeline on a server; on a cluster (whose ioredis pipelines take one slot
@@ -147,4 +159,3 @@ export function pipelineOf(client: Redis | Cluster): ChainableCommander {
   });
   return proxy;
 }
-

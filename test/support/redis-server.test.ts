@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bgsave, startRedisServer, type RedisServer } from './redis-server';
+import { bgsave, startRedisServer, type RedisServer } from './redis-server.js';
 
 describe('redis-server test harness', () => {
   const servers: RedisServer[] = [];

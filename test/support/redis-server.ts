@@ -71,15 +71,24 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
     if (options.loadRdb) copyFileSync(options.loadRdb, join(dir, 'dump.rdb'));
     const port = options.port ?? (await freePort());
     const args = [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--dir', dir,
-      '--dbfilename', 'dump.rdb',
-      '--save', '',
-      '--appendonly', 'no',
-      '--daemonize', 'no',
-      '--protected-mode', 'yes',
-      '--logfile', '',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--dbfilename',
+      'dump.rdb',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'yes',
+      '--logfile',
+      '',
       ...(options.password ? ['--requirepass', options.password] : []),
       ...(options.args ?? []),
     ];
@@ -106,7 +115,11 @@ async function waitForReady(proc: ChildProcess, port: number, password: string |
     // 'close', not 'exit': by then all its output has been read.
     proc.once('close', (code) => {
       // The reason is a warning line ("# ..."); on a refused RDB an integrity report follows it, so the tail alone may miss it.
-      const warnings = output.split('\n').filter((line) => / # /.test(line) && !/overcommit_memory/.test(line)).slice(-5).join('\n');
+      const warnings = output
+        .split('\n')
+        .filter((line) => / # /.test(line) && !/overcommit_memory/.test(line))
+        .slice(-5)
+        .join('\n');
       reject(new Error(`redis-server exited with ${code}: ${warnings}\n…${output.slice(-500)}`));
     });
   });
@@ -114,7 +127,16 @@ async function waitForReady(proc: ChildProcess, port: number, password: string |
   const ready = (async () => {
     while (Date.now() < deadline) {
       // No ready check: ioredis would wait out the server's loading ETA before PING; PING is the check (LOADING until loaded).
-      const probe = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, protocol: 2, enableReadyCheck: false });
+      const probe = new Redis({
+        host: '127.0.0.1',
+        port,
+        password,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        protocol: 2,
+        enableReadyCheck: false,
+      });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
@@ -146,7 +168,9 @@ function handle(proc: ChildProcess, port: number, dir: string, password?: string
       return c;
     },
     async kill() {
-      clients.forEach((c) => c.disconnect());
+      clients.forEach((c) => {
+        c.disconnect();
+      });
       if (proc.exitCode === null && proc.signalCode === null) {
         const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
         proc.kill('SIGKILL');
@@ -154,7 +178,9 @@ function handle(proc: ChildProcess, port: number, dir: string, password?: string
       }
     },
     async stop() {
-      clients.forEach((c) => c.disconnect());
+      clients.forEach((c) => {
+        c.disconnect();
+      });
       if (proc.exitCode === null && proc.signalCode === null) {
         const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
         proc.kill('SIGTERM');

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import type { AwsStub } from 'aws-sdk-client-mock';
-import { awsError } from './fakes';
+import { awsError } from './fakes.js';
 
 /** One object as the mocked S3 holds it now (replace `bytes`/`etag` to "upload a new version"). */
 export interface ServedObject {
@@ -34,7 +34,8 @@ export interface ObjectServer {
 export function serveObject(s3: AwsStub<any, any, any>, object: ServedObject): ObjectServer {
   const server: ObjectServer = { object, ranges: [] };
   const check = (input: { VersionId?: string }) => {
-    if (input.VersionId !== undefined && input.VersionId !== server.object.versionId) throw awsError('NoSuchVersion', 'The specified version does not exist.', 404);
+    if (input.VersionId !== undefined && input.VersionId !== server.object.versionId)
+      throw awsError('NoSuchVersion', 'The specified version does not exist.', 404);
   };
   s3.on(HeadObjectCommand, object.key === undefined ? undefined : { Key: object.key }).callsFake(async (input: { VersionId?: string }) => {
     check(input);
@@ -45,23 +46,26 @@ export function serveObject(s3: AwsStub<any, any, any>, object: ServedObject): O
       TagSet: Object.entries(server.object.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
     }));
   }
-  s3.on(GetObjectCommand, object.key === undefined ? undefined : { Key: object.key }).callsFake(async (input: { VersionId?: string; Range?: string; IfMatch?: string }) => {
-    check(input);
-    const { bytes } = server.object;
-    server.ranges.push(input.Range ?? 'full');
-    const m = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '');
-    const first = m ? Number(m[1]) : 0;
-    const last = m ? Math.min(Number(m[2]), bytes.length - 1) : bytes.length - 1;
-    server.fault?.(first, last);
-    if (input.IfMatch !== undefined && input.IfMatch !== server.object.etag) throw awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
-    const slice = bytes.subarray(first, last + 1);
-    return {
-      Body: sdkStreamMixin(Readable.from([slice])),
-      ContentLength: slice.length,
-      ...(m ? { ContentRange: `bytes ${first}-${last}/${bytes.length}` } : {}),
-      ETag: server.object.etag,
-      VersionId: server.object.versionId,
-    };
-  });
+  s3.on(GetObjectCommand, object.key === undefined ? undefined : { Key: object.key }).callsFake(
+    async (input: { VersionId?: string; Range?: string; IfMatch?: string }) => {
+      check(input);
+      const { bytes } = server.object;
+      server.ranges.push(input.Range ?? 'full');
+      const m = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '');
+      const first = m ? Number(m[1]) : 0;
+      const last = m ? Math.min(Number(m[2]), bytes.length - 1) : bytes.length - 1;
+      server.fault?.(first, last);
+      if (input.IfMatch !== undefined && input.IfMatch !== server.object.etag)
+        throw awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+      const slice = bytes.subarray(first, last + 1);
+      return {
+        Body: sdkStreamMixin(Readable.from([slice])),
+        ContentLength: slice.length,
+        ...(m ? { ContentRange: `bytes ${first}-${last}/${bytes.length}` } : {}),
+        ETag: server.object.etag,
+        VersionId: server.object.versionId,
+      };
+    },
+  );
   return server;
 }

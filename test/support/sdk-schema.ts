@@ -16,7 +16,7 @@
  *   first `required` members are required;
  * - `[-3, …]` an error, `[9, ns, name, traits, input, output]` an operation.
  */
-import type { AslDefinition, AslState } from '../../lib/asl';
+import type { AslDefinition, AslState } from '../../lib/asl.js';
 
 /** The SDK v3 client package of each Step Functions service name the project calls. */
 const CLIENTS: Record<string, string> = {
@@ -54,10 +54,12 @@ export function inputSchemaOf(service: string, action: string): unknown[] {
 
 /** The names of the errors `service` models (its `[-3, …]` schemas). */
 export function modeledErrorsOf(service: string): string[] {
-  return Object.values(clientOf(service))
-    // The JS SDK's own base class (`<Service>ServiceException`) sits in a synthetic namespace: not the service's.
-    .filter((v): v is unknown[] => Array.isArray(v) && v[0] === -3 && String(v[1]).startsWith('com.amazonaws.'))
-    .map((v) => v[2] as string);
+  return (
+    Object.values(clientOf(service))
+      // The JS SDK's own base class (`<Service>ServiceException`) sits in a synthetic namespace: not the service's.
+      .filter((v): v is unknown[] => Array.isArray(v) && v[0] === -3 && String(v[1]).startsWith('com.amazonaws.'))
+      .map((v) => v[2] as string)
+  );
 }
 
 /** Follows lazy references and member-trait pairs to the schema itself. */
@@ -78,23 +80,52 @@ function check(schema: SchemaRef, value: unknown, path: string, dynamic: boolean
   const s = deref(schema);
   if (dynamic) return; // A JSONPath or intrinsic: its type is known only at run time.
   if (typeof s === 'number') {
-    if (s & 64) return checkList(s & ~64, value, path, out);
-    if (s & 128) return checkMap(s & ~128, value, path, out);
+    if (s & 64) {
+      checkList(s & ~64, value, path, out);
+      return;
+    }
+    if (s & 128) {
+      checkMap(s & ~128, value, path, out);
+      return;
+    }
     const ok =
-      s === 0 ? typeof value === 'string' : s === 1 ? typeof value === 'number' : s === 2 ? typeof value === 'boolean' : s >= 4 && s <= 7 ? typeof value === 'string' || typeof value === 'number' : true;
-    if (!ok) out.push({ path, problem: `has the wrong type: got ${JSON.stringify(value)}, the schema wants ${['a string', 'a number', 'a boolean'][s] ?? 'a timestamp'}` });
+      s === 0
+        ? typeof value === 'string'
+        : s === 1
+          ? typeof value === 'number'
+          : s === 2
+            ? typeof value === 'boolean'
+            : s >= 4 && s <= 7
+              ? typeof value === 'string' || typeof value === 'number'
+              : true;
+    if (!ok)
+      out.push({
+        path,
+        problem: `has the wrong type: got ${JSON.stringify(value)}, the schema wants ${['a string', 'a number', 'a boolean'][s] ?? 'a timestamp'}`,
+      });
     return;
   }
   const tuple = s as unknown[];
-  if (tuple[0] === 1) return checkList(tuple[4], value, path, out);
-  if (tuple[0] === 2) return checkMap(tuple[5], value, path, out);
-  if (tuple[0] === 3) return checkStructure(tuple, value, path, out);
+  if (tuple[0] === 1) {
+    checkList(tuple[4], value, path, out);
+    return;
+  }
+  if (tuple[0] === 2) {
+    checkMap(tuple[5], value, path, out);
+    return;
+  }
+  if (tuple[0] === 3) {
+    checkStructure(tuple, value, path, out);
+    return;
+  }
   throw new Error(`unknown schema tuple at ${path}: ${JSON.stringify(tuple).slice(0, 80)}`);
 }
 
 function checkList(member: SchemaRef, value: unknown, path: string, out: { path: string; problem: string }[]): void {
   if (!Array.isArray(value)) return void out.push({ path, problem: `must be a list, got ${JSON.stringify(value)}` });
-  value.forEach((item, i) => check(member, item, `${path}[${i}]`, false, out));
+  value.forEach((item, i) => {
+    check(member, item, `${path}[${i}]`, false, out);
+  });
 }
 
 function checkMap(member: SchemaRef, value: unknown, path: string, out: { path: string; problem: string }[]): void {
@@ -132,7 +163,10 @@ export function checkTaskParameters(service: string, action: string, parameters:
 /** Every state of a definition, nested ones (Map, Parallel) included, by name. */
 export function allStates(definition: Pick<AslDefinition, 'States'>): [string, AslState][] {
   return Object.entries(definition.States).flatMap(([name, state]) => {
-    const nested = [state.ItemProcessor, state.Iterator, ...((state.Branches as unknown[] | undefined) ?? [])].filter(isObject) as Pick<AslDefinition, 'States'>[];
+    const nested = [state.ItemProcessor, state.Iterator, ...((state.Branches as unknown[] | undefined) ?? [])].filter(isObject) as Pick<
+      AslDefinition,
+      'States'
+    >[];
     return [[name, state] as [string, AslState], ...nested.flatMap(allStates)];
   });
 }
@@ -157,7 +191,14 @@ export function checkDefinition(definition: AslDefinition): { tasks: number; pro
 }
 
 /** The Step Functions prefix of each service's errors (`<Prefix>.<Name>`), as its docs spell it. */
-const ERROR_PREFIXES: Record<string, string> = { elasticache: 'ElastiCache', secretsmanager: 'SecretsManager', s3: 'S3', sns: 'Sns', lambda: 'Lambda', sfn: 'Sfn' };
+const ERROR_PREFIXES: Record<string, string> = {
+  elasticache: 'ElastiCache',
+  secretsmanager: 'SecretsManager',
+  s3: 'S3',
+  sns: 'Sns',
+  lambda: 'Lambda',
+  sfn: 'Sfn',
+};
 
 /** The base exception each service's unmodeled errors (`Throttling` among them) surface as. */
 const BASE_EXCEPTIONS: Record<string, string> = { elasticache: 'ElastiCacheException', secretsmanager: 'SecretsManagerException', s3: 'S3Exception' };

@@ -1,8 +1,8 @@
 import 'aws-sdk-client-mock-vitest/extend';
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22+); Node 20 lacks it.
-import '../../demo/polyfills';
+import '../../demo/polyfills.js';
 import { afterAll, afterEach, expect, vi } from 'vitest';
-import { collectCalls, registerStub, settleCalls } from './aws-calls';
+import { collectCalls, registerStub, settleCalls } from './aws-calls.js';
 
 // Every mocked AWS client is registered, so the calls the job tests make are recorded (test/support/aws-calls.ts).
 vi.mock('aws-sdk-client-mock', async (importOriginal) => {

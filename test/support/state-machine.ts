@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { loadConfig, type RedisDrConfig } from '../../lib/config';
-import { synthesize, type Synthesized } from './synth';
+import { loadConfig, type RedisDrConfig } from '../../lib/config/index.js';
+import { synthesize, type Synthesized } from './synth.js';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { stateMachineDefinition as aslDefinition, type AslDefinition, type TemplateJson } from '../../lib/asl';
+import { stateMachineDefinition as aslDefinition, type AslDefinition, type TemplateJson } from '../../lib/asl.js';
 
-export type { AslDefinition, AslState } from '../../lib/asl';
+export type { AslDefinition, AslState } from '../../lib/asl.js';
 
 /**
  * A state machine definition of a synthesized template (the drill's, or the

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { addRedisDrStacks, type RedisDrStacks } from '../../lib/app';
-import { loadConfig, type RedisDrConfig } from '../../lib/config';
-import { localApp } from '../../lib/local-app';
+import { addRedisDrStacks, type RedisDrStacks } from '../../lib/app.js';
+import { loadConfig, type RedisDrConfig } from '../../lib/config/index.js';
+import { localApp } from '../../lib/local-app.js';
 
 /** A synthesized deployment: stacks, their templates and where they were written. */
 export interface Synthesized {

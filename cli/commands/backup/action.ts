@@ -2,17 +2,17 @@
 import { lookup } from 'node:dns/promises';
 import { open } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { FileBackupStore, type BackupStore } from '../../../lambdas/adapters/storage/backup-store';
-import { redactUrl as redactHeartbeat } from '../../../lambdas/adapters/host/heartbeat';
-import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore';
-import { pullRdb } from '../../../lambdas/adapters/redis/sync';
-import { defaultBackupTarget } from '../../../lambdas/domain/self-managed/backup';
-import { isValidTargetId } from '../../../lambdas/domain/plans/naming';
-import { calendarParts } from '../../../lambdas/domain/plans/tier';
-import { runBackup, type BackupReport } from '../../../lambdas/jobs/self-managed/backup';
-import { sideCredentials } from '../../redis-credentials';
-import { UsageError } from '../../usage';
-import { openDestination } from '../../destinations';
+import { FileBackupStore, type BackupStore } from '../../../lambdas/adapters/storage/backup-store.js';
+import { redactUrl as redactHeartbeat } from '../../../lambdas/adapters/host/heartbeat.js';
+import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore.js';
+import { pullRdb } from '../../../lambdas/adapters/redis/sync.js';
+import { defaultBackupTarget } from '../../../lambdas/domain/self-managed/backup.js';
+import { isValidTargetId } from '../../../lambdas/domain/plans/naming.js';
+import { calendarParts } from '../../../lambdas/domain/plans/tier.js';
+import { runBackup, type BackupReport } from '../../../lambdas/jobs/self-managed/backup.js';
+import { sideCredentials } from '../../redis-credentials.js';
+import { UsageError } from '../../usage.js';
+import { openDestination } from '../../destinations.js';
 
 /** Options of `redis-dr backup`, as commander parses them. */
 export interface BackupCliOptions {
@@ -92,7 +92,9 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
   if (url.db !== 0) throw new UsageError(`--redis ${redactUrl(o.redis)} names database ${url.db}: a backup holds every database; remove /${url.db}`);
   const target = (o.name ?? defaultBackupTarget(url.host, url.port)).toLowerCase();
   if (!isValidTargetId(target)) {
-    throw new UsageError(`--name ${o.name} is not a valid name: 1-40 lowercase letters, digits or single hyphens, starting with a letter (it goes into rdr-<name>-<yyyymmdd>-<hhmm>.rdb)`);
+    throw new UsageError(
+      `--name ${o.name} is not a valid name: 1-40 lowercase letters, digits or single hyphens, starting with a letter (it goes into rdr-<name>-<yyyymmdd>-<hhmm>.rdb)`,
+    );
   }
   try {
     calendarParts(new Date(), o.timeZone);
@@ -114,7 +116,8 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
     throw new UsageError('--heartbeat-start and --heartbeat-fail need --heartbeat-url (or REDIS_DR_HEARTBEAT_URL)');
   }
   const credentials = await sideCredentials({ option: '--secret', secretArn: o.secret, envPrefix: 'REDIS_DR' }, env);
-  if (credentials && url.password !== undefined) throw new UsageError(`--redis ${redactUrl(o.redis)} has a password and ${credentials.source} gives one too: remove it from the URL`);
+  if (credentials && url.password !== undefined)
+    throw new UsageError(`--redis ${redactUrl(o.redis)} has a password and ${credentials.source} gives one too: remove it from the URL`);
   const username = credentials?.username ?? url.username;
   const password = credentials?.password ?? url.password;
 

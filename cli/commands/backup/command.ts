@@ -1,17 +1,22 @@
 import type { Command } from 'commander';
-import { percent, positiveInt } from '../../options';
+import { percent, positiveInt } from '../../options.js';
 import type { BackupCliOptions } from './action.js';
-
 
 /** Defines `redis-dr backup` (options and help); its action module loads only when it runs. */
 export function backupCommand(program: Command): void {
   program
     .command('backup')
     .description('self-managed Redis/Valkey: take one verified backup, store it, apply GFS retention, ping a heartbeat (for cron or a systemd timer)')
-    .requiredOption('--redis <url>', 'the server: redis://[user@]host[:port] or rediss:// (password from --secret or REDIS_DR_PASSWORD, or percent-encoded in the URL)')
+    .requiredOption(
+      '--redis <url>',
+      'the server: redis://[user@]host[:port] or rediss:// (password from --secret or REDIS_DR_PASSWORD, or percent-encoded in the URL)',
+    )
     .requiredOption('--to <dest>', 'where backups go: file:///dir or s3://bucket/prefix')
     .option('--remote', 'pull the RDB over the replication protocol (REPLCONF rdb-only + SYNC) instead of BGSAVE and reading the file on this host')
-    .option('--name <target>', 'the target name in file names rdr-<target>-<yyyymmdd>-<hhmm>.rdb, -<hhmmss>.rdb for a second backup within a minute (default: redis-<host>-<port>)')
+    .option(
+      '--name <target>',
+      'the target name in file names rdr-<target>-<yyyymmdd>-<hhmm>.rdb, -<hhmmss>.rdb for a second backup within a minute (default: redis-<host>-<port>)',
+    )
     .option('--secret <arn>', 'Secrets Manager secret holding the password (and username)')
     .option('--s3-endpoint <url>', 'an S3-compatible endpoint (MinIO, …) for s3:// destinations; path-style addressing')
     .option('--heartbeat-url <url>', 'pinged only when every step succeeded (healthchecks.io style; also REDIS_DR_HEARTBEAT_URL)')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { CompareCliOptions } from './action';
-import { positiveInt } from '../../options';
+import type { CompareCliOptions } from './action.js';
+import { positiveInt } from '../../options.js';
 
 /** Defines `redis-dr compare` (options and help); its action module loads only when it runs. */
 export function compareCommand(program: Command): void {

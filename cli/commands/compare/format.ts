@@ -44,7 +44,10 @@ const EXPECTED_TEXT: Record<ExpectedKind, string> = {
 /** Lines people read. */
 export function formatCompare(result: CompareResult): string {
   const lines: string[] = [];
-  for (const [side, k] of [['A', result.a], ['B', result.b]] as const) {
+  for (const [side, k] of [
+    ['A', result.a],
+    ['B', result.b],
+  ] as const) {
     if (k.cluster) lines.push(`  ${side} is a ${k.label}`);
   }
   lines.push(...result.diffs.map((d) => `  ${REASON_TEXT[d.reason]}: ${displayKey(d.key)}`));

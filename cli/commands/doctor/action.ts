@@ -13,21 +13,21 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { RedisDrConfig } from '../../../lib/config';
-import { ELASTICACHE_ACL_PERMISSIONS, elastiCacheBucketAccessRoute, elastiCacheCanonicalUserId } from '../../../lib/constructs/elasticache-s3-access';
-import { CONFIG_HASH_OUTPUT, configHash, drillsIn, recoveryBucketName, scheduleGroupName, stackNames } from '../../../lib/deployment';
-import { describeError } from '../../../lambdas/adapters/aws/errors';
-import { throttleRetry } from '../../../lambdas/adapters/aws/retry';
-import { sdkClientConfig, TUNING } from '../../../lambdas/adapters/aws/client-config';
-import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names';
-import { DEFAULT_DRILL_NODE_TYPE } from '../../../lambdas/domain/drills/select';
-import { countChecks, type DoctorCheck, doctorExitCode, sortChecks } from '../../../lambdas/domain/doctor/check';
-import type { BucketExpectation, TargetExpectation } from '../../../lambdas/domain/doctor/judge';
-import { type CopyRef, type DoctorRegion, runDoctorChecks } from '../../../lambdas/jobs/doctor/checks';
-import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws';
-import { collectCoverage } from '../status/coverage';
-import { age, collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../status/action';
-import { plain, type Style, terminalStyle } from '../../table';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { ELASTICACHE_ACL_PERMISSIONS, elastiCacheBucketAccessRoute, elastiCacheCanonicalUserId } from '../../../lib/constructs/elasticache-s3-access.js';
+import { CONFIG_HASH_OUTPUT, configHash, drillsIn, recoveryBucketName, scheduleGroupName, stackNames } from '../../../lib/deployment.js';
+import { describeError } from '../../../lambdas/adapters/aws/errors.js';
+import { throttleRetry } from '../../../lambdas/adapters/aws/retry.js';
+import { sdkClientConfig, TUNING } from '../../../lambdas/adapters/aws/client-config.js';
+import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names.js';
+import { DEFAULT_DRILL_NODE_TYPE } from '../../../lambdas/domain/drills/select.js';
+import { countChecks, type DoctorCheck, doctorExitCode, sortChecks } from '../../../lambdas/domain/doctor/check.js';
+import type { BucketExpectation, TargetExpectation } from '../../../lambdas/domain/doctor/judge.js';
+import { type CopyRef, type DoctorRegion, runDoctorChecks } from '../../../lambdas/jobs/doctor/checks.js';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { collectCoverage } from '../status/coverage.js';
+import { age, collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../status/action.js';
+import { plain, type Style, terminalStyle } from '../../table.js';
 
 /**
  * Names the stacks' constructs define, repeated here so the CLI does not load
@@ -112,7 +112,12 @@ export function recoveryPointCheck(r: StatusRow): DoctorCheck {
     case 'late':
       return { ...base, state: 'fail', detail: `${r.name ?? 'newest'} is ${age(r.ageSeconds ?? 0)} old, over its ${limit}`, fix: `see ${RUNBOOK[r.what]}` };
     case 'missing':
-      return { ...base, state: 'warn', detail: `none yet${r.detail ? ` (${r.detail})` : ''}`, fix: 'normal until the first scheduled run after a deploy; its alarm pages if none comes within the limit' };
+      return {
+        ...base,
+        state: 'warn',
+        detail: `none yet${r.detail ? ` (${r.detail})` : ''}`,
+        fix: 'normal until the first scheduled run after a deploy; its alarm pages if none comes within the limit',
+      };
     default:
       return { ...base, state: 'fail', detail: `not measured: ${r.detail ?? 'unknown error'}`, fix: 'see the error (a missing permission is named in it)' };
   }
@@ -127,10 +132,20 @@ export function drillCheck(d: DrillStatus): DoctorCheck {
   const rto = d.rtoSeconds === null ? 'RTO not reported' : `RTO ${age(d.rtoSeconds)} (objective ${age(d.rtoObjectiveSeconds)})`;
   const what = `${d.status} ${d.stoppedAt ?? d.startedAt ?? ''}${d.target ? `, ${d.target} from ${d.recoveryPoint ?? '?'}` : ''}`;
   if (d.status !== 'SUCCEEDED' || d.passed === false) {
-    return { ...base, state: 'fail', detail: `${what}, ${rto}${d.summary ? ` - ${d.summary}` : ''}`, fix: `see docs/runbooks/restore-drill.md (${d.executionArn ?? 'the execution'})` };
+    return {
+      ...base,
+      state: 'fail',
+      detail: `${what}, ${rto}${d.summary ? ` - ${d.summary}` : ''}`,
+      fix: `see docs/runbooks/restore-drill.md (${d.executionArn ?? 'the execution'})`,
+    };
   }
   if (d.rtoSeconds !== null && d.rtoSeconds > d.rtoObjectiveSeconds) {
-    return { ...base, state: 'fail', detail: `${what}, ${rto}: the objective was missed`, fix: 'see docs/runbooks/restore-drill.md: a larger drill.nodeType, or an RTO objective the restore can meet' };
+    return {
+      ...base,
+      state: 'fail',
+      detail: `${what}, ${rto}: the objective was missed`,
+      fix: 'see docs/runbooks/restore-drill.md: a larger drill.nodeType, or an RTO objective the restore can meet',
+    };
   }
   return { ...base, state: 'pass', detail: `${what}, ${rto}`, fix: null };
 }
@@ -140,14 +155,24 @@ export function statusChecks(report: StatusReport): DoctorCheck[] {
   return [
     ...report.rows.filter((r) => r.what !== 'last good drill').map(recoveryPointCheck),
     ...report.drills.map(drillCheck),
-    ...report.problems.map((p): DoctorCheck => ({ section: 'recovery points', region: null, subject: 'status', state: 'fail', detail: `not measured: ${p}`, fix: 'see the error (a missing permission is named in it)' })),
+    ...report.problems.map(
+      (p): DoctorCheck => ({
+        section: 'recovery points',
+        region: null,
+        subject: 'status',
+        state: 'fail',
+        detail: `not measured: ${p}`,
+        fix: 'see the error (a missing permission is named in it)',
+      }),
+    ),
   ];
 }
 
 /** A target's newest complete export in the export bucket and newest verified DR copy, from what status listed. */
 export function newestCopies(c: StatusCopies): { exported?: CopyRef; verifiedDr?: CopyRef } {
   const all = [...c.points].sort((a, b) => b.recoveryPoint.localeCompare(a.recoveryPoint)).flatMap((p) => p.copies);
-  const ref = (x: { region: string; bucket: string; exportName: string } | undefined): CopyRef | undefined => x && { region: x.region, bucket: x.bucket, exportName: x.exportName };
+  const ref = (x: { region: string; bucket: string; exportName: string } | undefined): CopyRef | undefined =>
+    x && { region: x.region, bucket: x.bucket, exportName: x.exportName };
   return {
     exported: ref(all.find((x) => x.where === 'primary' && x.complete)),
     verifiedDr: ref(all.find((x) => x.where === 'dr' && x.verification === 'ok')),
@@ -168,7 +193,9 @@ export function formatDoctor(r: DoctorReport, style: Style = plain): string {
   }
   const { pass, warn, fail } = r.counts;
   lines.push('', `${pass} passed, ${warn} warning(s), ${fail} failed.`);
-  lines.push(fail > 0 ? style(['red', 'bold'], 'Not ready: fix the FAIL lines (each names its fix), then run doctor again.') : style('green', 'Ready: nothing failed.'));
+  lines.push(
+    fail > 0 ? style(['red', 'bold'], 'Not ready: fix the FAIL lines (each names its fix), then run doctor again.') : style('green', 'Ready: nothing failed.'),
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -257,21 +284,50 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
 
   // With no stack deployed, every age is "missing": one line says why instead.
   if (run.deployed.length === 0) {
-    checks.push({ section: 'recovery points', region: null, subject: 'recovery points and drills', state: 'fail', detail: 'not measured: no stack of the deployment is deployed', fix: `deploy first: ${deploy}` });
+    checks.push({
+      section: 'recovery points',
+      region: null,
+      subject: 'recovery points and drills',
+      state: 'fail',
+      detail: 'not measured: no stack of the deployment is deployed',
+      fix: `deploy first: ${deploy}`,
+    });
   } else if (status) {
     checks.push(...statusChecks(status));
   } else {
-    checks.push({ section: 'recovery points', region: null, subject: 'recovery points and drills', state: 'fail', detail: `not measured: ${statusProblem}`, fix: 'see the error (a missing permission is named in it)' });
+    checks.push({
+      section: 'recovery points',
+      region: null,
+      subject: 'recovery points and drills',
+      state: 'fail',
+      detail: `not measured: ${statusProblem}`,
+      fix: 'see the error (a missing permission is named in it)',
+    });
   }
 
   const coverage = await collectCoverage(config, aws);
   for (const c of coverage.caches.filter((x) => x.state === 'unprotected')) {
-    checks.push({ section: 'coverage', region: c.region, subject: `${c.kind} ${c.id}`, state: 'warn', detail: 'unprotected: no plan protects it', fix: "add it to a plan's targets (or tag it for a selectByTags plan) and deploy, if it holds data worth keeping" });
+    checks.push({
+      section: 'coverage',
+      region: c.region,
+      subject: `${c.kind} ${c.id}`,
+      state: 'warn',
+      detail: 'unprotected: no plan protects it',
+      fix: "add it to a plan's targets (or tag it for a selectByTags plan) and deploy, if it holds data worth keeping",
+    });
   }
-  for (const p of coverage.problems) checks.push({ section: 'coverage', region: null, subject: 'caches', state: 'fail', detail: `not listed: ${p}`, fix: 'grant the permissions named' });
+  for (const p of coverage.problems)
+    checks.push({ section: 'coverage', region: null, subject: 'caches', state: 'fail', detail: `not listed: ${p}`, fix: 'grant the permissions named' });
   if (coverage.unprotected === 0 && coverage.problems.length === 0) {
     const protectedCount = coverage.caches.filter((c) => c.state === 'protected').length;
-    checks.push({ section: 'coverage', region: null, subject: 'caches', state: 'pass', detail: `${protectedCount} protected, none unprotected (${coverage.caches.length} listed in both regions)`, fix: null });
+    checks.push({
+      section: 'coverage',
+      region: null,
+      subject: 'caches',
+      state: 'pass',
+      detail: `${protectedCount} protected, none unprotected (${coverage.caches.length} listed in both regions)`,
+      fix: null,
+    });
   }
 
   const sorted = sortChecks(checks);

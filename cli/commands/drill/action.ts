@@ -1,13 +1,13 @@
 import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { PlanConfig, RedisDrConfig } from '../../../lib/config';
-import { drillRunInput, drillsIn, drillStateMachineArn, recoveryBucketName } from '../../../lib/deployment';
-import { currentState, drillReportOf, listDrillExecutions } from '../../../lambdas/adapters/aws/drill-history';
-import { drillPlanOf } from '../../../lambdas/domain/plans/freshness';
-import { errorName } from '../../../lambdas/adapters/aws/errors';
-import type { DrillInput, DrillWhere } from '../../../lambdas/domain/drills/drill';
-import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws';
-import { withStatus } from '../../progress';
-import { UsageError } from '../../usage';
+import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
+import { drillRunInput, drillsIn, drillStateMachineArn, recoveryBucketName } from '../../../lib/deployment.js';
+import { currentState, drillReportOf, listDrillExecutions } from '../../../lambdas/adapters/aws/drill-history.js';
+import { drillPlanOf } from '../../../lambdas/domain/plans/freshness.js';
+import { errorName } from '../../../lambdas/adapters/aws/errors.js';
+import type { DrillInput, DrillWhere } from '../../../lambdas/domain/drills/drill.js';
+import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { withStatus } from '../../progress.js';
+import { UsageError } from '../../usage.js';
 
 /**
  * `redis-dr drill run --plan <name> [--where primary|dr] [--wait]`: starts
@@ -51,14 +51,19 @@ export function drillRegion(config: RedisDrConfig, plan: PlanConfig, where: Dril
   const w = where ?? (plan.drill.where === 'dr' ? 'dr' : 'primary');
   if (!drillsIn(plan, w)) {
     const now = plan.drill.enabled ? `drill.where is ${plan.drill.where}` : 'drill.enabled is false';
-    throw new UsageError(`plan ${plan.name} has no ${w} drill (${now}): enable it in the config and deploy (npx cdk deploy --all), or choose --where ${w === 'dr' ? 'primary' : 'dr'}`);
+    throw new UsageError(
+      `plan ${plan.name} has no ${w} drill (${now}): enable it in the config and deploy (npx cdk deploy --all), or choose --where ${w === 'dr' ? 'primary' : 'dr'}`,
+    );
   }
   return { where: w, region: w === 'primary' ? config.primary.region : config.dr.region };
 }
 
 /** An execution name: `cli-<plan>-<yyyymmddThhmmssZ>` (at most 80 characters of `[A-Za-z0-9_-]`). */
 export function executionName(plan: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `cli-${plan.replace(/[^A-Za-z0-9_-]/g, '-')}-${stamp}`.slice(0, 80);
 }
 
@@ -129,7 +134,10 @@ export function formatDrillRun(r: DrillRunResult, region: string): string {
 
 /** Registers `drill run`. */
 /** The `drill` command's action (loaded only when the command runs; options: cli/commands/drill.ts). */
-export async function drillAction(o: { plan: string; where?: DrillWhere; wait?: boolean; pollSeconds: number; config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
+export async function drillAction(
+  o: { plan: string; where?: DrillWhere; wait?: boolean; pollSeconds: number; config: string; json?: boolean },
+  env: CliEnv = {},
+): Promise<void> {
   const config = loadCliConfig(o.config);
   const plan = findPlan(config, o.plan);
   const { region } = drillRegion(config, plan, o.where);

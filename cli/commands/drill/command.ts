@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
-import type { CliEnv } from '../../aws';
-import type { DrillWhere } from '../../../lambdas/domain/drills/drill';
-import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../lambdas/domain/drills/defaults';
-import { commaList, DEFAULT_CONFIG_FILE, percent, positiveInt } from '../../options';
+import type { CliEnv } from '../../aws.js';
+import type { DrillWhere } from '../../../lambdas/domain/drills/drill.js';
+import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../lambdas/domain/drills/defaults.js';
+import { commaList, DEFAULT_CONFIG_FILE, percent, positiveInt } from '../../options.js';
 import type { DrillLocalCliOptions } from './local-action.js';
 
 /** Defines `redis-dr drill` (options and help); its action module loads only when it runs. */
@@ -12,25 +12,32 @@ export function drillCommand(program: Command, env: CliEnv = {}): void {
     .command('run')
     .description('start the deployed drill state machine now, with the input its schedule sends, and optionally follow it to its report')
     .requiredOption('--plan <name>', 'the plan to drill')
-    .addOption(new Option('--where <region>', 'which region drills: primary or dr (default: the plan\'s drill.where; primary for both)').choices(['primary', 'dr']))
+    .addOption(
+      new Option('--where <region>', "which region drills: primary or dr (default: the plan's drill.where; primary for both)").choices(['primary', 'dr']),
+    )
     .option('--wait', 'follow the drill to its report (exit 1 when it fails)')
     .option('--poll-seconds <n>', 'seconds between status checks while waiting', positiveInt('--poll-seconds', 1), 15)
     .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
     .option('--json', 'print the result as JSON')
-    .action(async (o: { plan: string; where?: DrillWhere; wait?: boolean; pollSeconds: number; config: string; json?: boolean }) => (await import('./action.js')).drillAction(o, env));
+    .action(async (o: { plan: string; where?: DrillWhere; wait?: boolean; pollSeconds: number; config: string; json?: boolean }) =>
+      (await import('./action.js')).drillAction(o, env),
+    );
   drill
     .command('local')
     .description(
-      'load an .rdb file into a throwaway redis-server (or valkey-server) on this machine and run the drills\' checks: ' +
-        'key count, type histogram against the RDB verifier\'s, expected keys, random samples; reports the load time, ' +
+      "load an .rdb file into a throwaway redis-server (or valkey-server) on this machine and run the drills' checks: " +
+        "key count, type histogram against the RDB verifier's, expected keys, random samples; reports the load time, " +
         'the RTO floor for this file; always stops the server and removes its temporary directory',
     )
-    .requiredOption('--rdb <file>', 'the .rdb file: a local path, or s3://<bucket>/<key> (default AWS credential chain; AWS_ENDPOINT_URL_S3 for S3-compatible stores)')
+    .requiredOption(
+      '--rdb <file>',
+      'the .rdb file: a local path, or s3://<bucket>/<key> (default AWS credential chain; AWS_ENDPOINT_URL_S3 for S3-compatible stores)',
+    )
     .option('--expect-keys <keys>', 'keys that must exist after the load, separated by commas (database 0; may be repeated)', commaList('--expect-keys'))
     .option(
       '--expect-key-count <n>',
-      'the key count to expect instead of the file\'s own (keys that load: the verifier\'s count less keys already expired when the file was written)',
-      positiveInt('--expect-key-count', 0, 'give the number of keys the file must hold, e.g. 1000000, or leave the option out to expect the file\'s own count'),
+      "the key count to expect instead of the file's own (keys that load: the verifier's count less keys already expired when the file was written)",
+      positiveInt('--expect-key-count', 0, "give the number of keys the file must hold, e.g. 1000000, or leave the option out to expect the file's own count"),
     )
     .option(
       '--tolerance-pct <p>',
@@ -39,7 +46,9 @@ export function drillCommand(program: Command, env: CliEnv = {}): void {
     )
     .option('--server-bin <path>', 'the server binary to run (default: redis-server, else valkey-server, on PATH)')
     .option('--json', 'print the whole report as JSON')
-    .addHelpText('after', `\n${DEFAULT_DRILL_SAMPLE_SIZE} random keys are sampled, as the drills do. Exit 0 every check passed, 1 a check failed or the file is corrupt or the server refused it, 2 usage; Ctrl-C stops the server, removes the directory and exits 130.`)
+    .addHelpText(
+      'after',
+      `\n${DEFAULT_DRILL_SAMPLE_SIZE} random keys are sampled, as the drills do. Exit 0 every check passed, 1 a check failed or the file is corrupt or the server refused it, 2 usage; Ctrl-C stops the server, removes the directory and exits 130.`,
+    )
     .action(async (o: DrillLocalCliOptions) => (await import('./local-action.js')).drillLocalAction(o));
 }
-

@@ -3,19 +3,19 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } fr
 import { copyFile, link } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { findServerBinary, LocalRedisError, type ServerBinary } from '../../../lambdas/adapters/redis/server-binary';
-import { startLocalRedis, type LocalRedis } from '../../../lambdas/adapters/redis/local-server';
-import { countKeys, readExpected, sampleKeys, scanHistogram, serverTime } from '../../../lambdas/adapters/redis/drill-scan';
-import { createRedisConnection, type RedisClient } from '../../../lambdas/adapters/redis/connection';
-import type { CheckResult } from '../../../lambdas/domain/drills/drill';
-import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../lambdas/domain/drills/defaults';
-import { localDrillChecks, type LocalDrillChecks } from '../../../lambdas/domain/drills/local';
-import { ExactExpiries } from '../../../lambdas/domain/drills/expiry';
-import { verifyRdbStream, type RdbReport } from '../../../lambdas/domain/rdb/verifier';
-import { UsageError } from '../../usage';
-import { formatReport } from '../verify-rdb/action';
-import { decodeRdbEnvelope } from '../../../lambdas/adapters/storage/rdb-envelope';
-import { nativeLz4Blocks } from '../../../lambdas/adapters/storage/lz4-native';
+import { findServerBinary, LocalRedisError, type ServerBinary } from '../../../lambdas/adapters/redis/server-binary.js';
+import { startLocalRedis, type LocalRedis } from '../../../lambdas/adapters/redis/local-server.js';
+import { countKeys, readExpected, sampleKeys, scanHistogram, serverTime } from '../../../lambdas/adapters/redis/drill-scan.js';
+import { createRedisConnection, type RedisClient } from '../../../lambdas/adapters/redis/connection.js';
+import type { CheckResult } from '../../../lambdas/domain/drills/drill.js';
+import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../lambdas/domain/drills/defaults.js';
+import { localDrillChecks, type LocalDrillChecks } from '../../../lambdas/domain/drills/local.js';
+import { ExactExpiries } from '../../../lambdas/domain/drills/expiry.js';
+import { verifyRdbStream, type RdbReport } from '../../../lambdas/domain/rdb/verifier.js';
+import { UsageError } from '../../usage.js';
+import { formatReport } from '../verify-rdb/action.js';
+import { decodeRdbEnvelope } from '../../../lambdas/adapters/storage/rdb-envelope.js';
+import { nativeLz4Blocks } from '../../../lambdas/adapters/storage/lz4-native.js';
 
 /** Options of `drill local` as commander parses them. */
 export interface DrillLocalCliOptions {
@@ -122,7 +122,9 @@ export async function drillServerBinary(serverBin: string | undefined): Promise<
   } catch (err) {
     if (!(err instanceof LocalRedisError)) throw err;
     if (serverBin === undefined) throw new UsageError(`${err.message} with --server-bin <path>`);
-    throw new UsageError(`--server-bin ${serverBin}: ${err.message}: give the path of a redis-server or valkey-server binary, or leave the option out to find either on PATH`);
+    throw new UsageError(
+      `--server-bin ${serverBin}: ${err.message}: give the path of a redis-server or valkey-server binary, or leave the option out to find either on PATH`,
+    );
   }
 }
 
@@ -164,7 +166,13 @@ export class DrillScratch {
           problems.push(`could not remove ${dir}: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
-      const startAborted = this.starting !== undefined && this.server === undefined && (await this.starting.then(() => false, (e: unknown) => e instanceof LocalRedisError && e.kind === 'aborted'));
+      const startAborted =
+        this.starting !== undefined &&
+        this.server === undefined &&
+        (await this.starting.then(
+          () => false,
+          (e: unknown) => e instanceof LocalRedisError && e.kind === 'aborted',
+        ));
       return { serverStarted: this.server !== undefined, ...(startAborted ? { startAborted } : {}), removed, problems };
     })();
     return this.done;
@@ -253,7 +261,8 @@ export async function runLocalDrill(
   try {
     server = await scratch.starting;
   } catch (err) {
-    if (err instanceof LocalRedisError && err.kind === 'refused') return { file, bytes, verdict: 'refused', ok: false, rdb, server: about, problem: err.message };
+    if (err instanceof LocalRedisError && err.kind === 'refused')
+      return { file, bytes, verdict: 'refused', ok: false, rdb, server: about, problem: err.message };
     throw err;
   }
   scratch.server = server;
@@ -306,7 +315,10 @@ const seconds = (s: number) => `${s.toFixed(3)} s`;
 export function formatLocalDrill(r: LocalDrillResult): string {
   const lines: string[] = [];
   if ((r.verdict === 'corrupt' || r.verdict === 'unsupported') && r.rdb) {
-    lines.push(formatReport(r.file, r.rdb), `No server was started: a file the verifier ${r.verdict === 'corrupt' ? 'refuses' : 'cannot judge'} is not loaded.`);
+    lines.push(
+      formatReport(r.file, r.rdb),
+      `No server was started: a file the verifier ${r.verdict === 'corrupt' ? 'refuses' : 'cannot judge'} is not loaded.`,
+    );
   } else if (r.rdb) {
     const expired = r.rdb.expiredKeys ? `, ${r.rdb.expiredKeys} already expired when it was written (dropped on load)` : '';
     const empty = r.rdb.emptyKeys ? `, ${r.rdb.emptyKeys} empty keys (skipped on load)` : '';
@@ -318,14 +330,24 @@ export function formatLocalDrill(r: LocalDrillResult): string {
     const s = r.server;
     if (s) lines.push(`  server: ${s.bin} (${s.engine} ${s.version})${s.port ? ` on 127.0.0.1:${s.port}, AUTH required` : ''}`);
     if (s?.loadSeconds !== undefined) {
-      const how = s.loadSecondsFrom === 'server-log' ? `the server's own figure; ready ${seconds(s.readySeconds!)} after start` : 'from start to ready: the server logged no figure';
-      lines.push(`  load:   ${seconds(s.loadSeconds)} (${how}), ${s.keysLoaded ?? '?'} keys loaded: the RTO floor for this file (no restore of it is faster than loading it)`);
+      const how =
+        s.loadSecondsFrom === 'server-log'
+          ? `the server's own figure; ready ${seconds(s.readySeconds!)} after start`
+          : 'from start to ready: the server logged no figure';
+      lines.push(
+        `  load:   ${seconds(s.loadSeconds)} (${how}), ${s.keysLoaded ?? '?'} keys loaded: the RTO floor for this file (no restore of it is faster than loading it)`,
+      );
     }
   }
-  if (r.verdict === 'refused') lines.push('', `REFUSED: ${r.problem}`, 'The verifier passed the file but the server would not load it: its log line above says why.');
+  if (r.verdict === 'refused')
+    lines.push('', `REFUSED: ${r.problem}`, 'The verifier passed the file but the server would not load it: its log line above says why.');
   if (r.checks) {
     const mark = (c: CheckResult) => (c.skipped ? '[skip]' : c.ok ? '[ok]  ' : '[FAIL]');
-    lines.push('', `Checks (expected vs found), ${r.keys} keys in the server, ${seconds(r.verifySeconds ?? 0)}:`, ...r.checks.map((c) => `  ${mark(c)} ${c.name}: expected ${c.expected}, found ${c.found}`));
+    lines.push(
+      '',
+      `Checks (expected vs found), ${r.keys} keys in the server, ${seconds(r.verifySeconds ?? 0)}:`,
+      ...r.checks.map((c) => `  ${mark(c)} ${c.name}: expected ${c.expected}, found ${c.found}`),
+    );
   }
   if (r.verdict === 'error') lines.push('', `ERROR: ${r.problem}`);
   const failed = r.checks?.filter((c) => !c.ok).map((c) => c.name) ?? [];

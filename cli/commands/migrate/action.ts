@@ -7,7 +7,6 @@ import { UsageError } from '../../usage.js';
 import type { MigrateCliOptions } from './options.js';
 import { copyProgress, formatMigrate, migrateExitCode, migrateJson } from './format.js';
 
-
 /** Both sides' credentials (the URL's, a secret or the environment), then {@link runMigrateSpec}. */
 export async function runMigrate(options: MigrateCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<MigrateRun> {
   const from: KeyspaceSpec = {
@@ -15,7 +14,10 @@ export async function runMigrate(options: MigrateCliOptions, env: NodeJS.Process
     readReplicas: options.fromReplicas,
     credentials: await sideCredentials({ option: '--from-secret', secretArn: options.fromSecret, envPrefix: 'REDIS_DR_FROM' }, env),
   };
-  const to: KeyspaceSpec = { url: options.to, credentials: await sideCredentials({ option: '--to-secret', secretArn: options.toSecret, envPrefix: 'REDIS_DR_TO' }, env) };
+  const to: KeyspaceSpec = {
+    url: options.to,
+    credentials: await sideCredentials({ option: '--to-secret', secretArn: options.toSecret, envPrefix: 'REDIS_DR_TO' }, env),
+  };
   return runMigrateSpec({ ...options, from, to });
 }
 

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import type { MigrateCliOptions } from './options';
-import { intInRange, positiveInt } from '../../options';
-import { UsageError } from '../../usage';
+import type { MigrateCliOptions } from './options.js';
+import { intInRange, positiveInt } from '../../options.js';
+import { UsageError } from '../../usage.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -20,15 +20,31 @@ export function migrateCommand(program: Command): void {
         'repeat it for each shard file of a cluster-mode recovery point, or name them all as s3://bucket/<export name> (or a local <dir>/<export name>): an incomplete set is refused',
       collect,
     )
-    .option('--shards <n>', 'with --from-rdb: the shard count of the recovery point, required for several local shard files (S3 objects carry it in their redis-dr:shard tags)', intInRange('--shards', 1, 500, 'a shard count'))
-    .option('--functions', 'with --from-rdb: also restore the file\'s function libraries (FUNCTION RESTORE on every primary, never FLUSH; --on-conflict applies to libraries of the same name)')
-    .option('--db <n>', 'with --from-rdb: the database of the file to restore (default 0), written into the --to URL\'s database', intInRange('--db', 0, 1_000_000, 'a database number'))
+    .option(
+      '--shards <n>',
+      'with --from-rdb: the shard count of the recovery point, required for several local shard files (S3 objects carry it in their redis-dr:shard tags)',
+      intInRange('--shards', 1, 500, 'a shard count'),
+    )
+    .option(
+      '--functions',
+      "with --from-rdb: also restore the file's function libraries (FUNCTION RESTORE on every primary, never FLUSH; --on-conflict applies to libraries of the same name)",
+    )
+    .option(
+      '--db <n>',
+      "with --from-rdb: the database of the file to restore (default 0), written into the --to URL's database",
+      intInRange('--db', 0, 1_000_000, 'a database number'),
+    )
     .requiredOption('--to <url>', 'target, same form')
-    .option('--from-secret <arn>', 'Secrets Manager secret with the source credentials ({"password"}, {"username","password"} or the token); or set REDIS_DR_FROM_PASSWORD [and REDIS_DR_FROM_USERNAME]')
+    .option(
+      '--from-secret <arn>',
+      'Secrets Manager secret with the source credentials ({"password"}, {"username","password"} or the token); or set REDIS_DR_FROM_PASSWORD [and REDIS_DR_FROM_USERNAME]',
+    )
     .option('--to-secret <arn>', 'the same for the target; or set REDIS_DR_TO_PASSWORD [and REDIS_DR_TO_USERNAME]')
     .option('--from-replicas', 'cluster source: read a replica of each shard (READONLY) instead of its primary')
     .option('--match <pattern>', 'only keys matching this SCAN pattern')
-    .addOption(new Option('--on-conflict <mode>', 'a key that exists on the target: skip it, replace it, or fail').choices(['skip', 'replace', 'fail']).default('skip'))
+    .addOption(
+      new Option('--on-conflict <mode>', 'a key that exists on the target: skip it, replace it, or fail').choices(['skip', 'replace', 'fail']).default('skip'),
+    )
     .option('--dry-run', 'read and count only, write nothing')
     .option(
       '--verify',
@@ -45,7 +61,8 @@ export function migrateCommand(program: Command): void {
     .action(async (o: MigrateCliOptions & { json?: boolean; fromRdb?: string[]; db?: number }) => {
       if ((o.from === undefined) === (o.fromRdb === undefined)) throw new UsageError('give exactly one source: --from <url> or --from-rdb <file>');
       if (o.fromRdb !== undefined) return (await import('./rdb-action.js')).migrateRdbAction({ ...o, fromRdb: o.fromRdb });
-      if ((o as { functions?: boolean }).functions) throw new UsageError('--functions applies to --from-rdb (a server source\'s functions are not copied by migrate)');
+      if ((o as { functions?: boolean }).functions)
+        throw new UsageError("--functions applies to --from-rdb (a server source's functions are not copied by migrate)");
       if (o.db !== undefined) throw new UsageError('--db applies to --from-rdb; for a server source put the database in the URL (/db)');
       if ((o as { shards?: number }).shards !== undefined) throw new UsageError('--shards applies to --from-rdb');
       return (await import('./action.js')).migrateAction(o);

@@ -71,7 +71,10 @@ export function formatMigrate(run: MigrateRun, o: { readonly dryRun?: boolean; r
   const r = run.result;
   const verb = dryRun ? 'DRY RUN: would copy' : r.error ? 'STOPPED: copied' : r.interrupted ? 'INTERRUPTED: copied' : 'copied';
   const lines: string[] = [];
-  for (const [side, label] of [['source', r.source], ['target', r.target]] as const) {
+  for (const [side, label] of [
+    ['source', r.source],
+    ['target', r.target],
+  ] as const) {
     if (label.startsWith('Redis Cluster')) lines.push(`${side}: ${label}`);
   }
   if (r.eviction?.refused) {
@@ -122,4 +125,3 @@ export function copyProgress() {
     },
   };
 }
-

@@ -1,17 +1,17 @@
 /** `redis-dr migrate --from-rdb`: the action (loaded only when the command runs; options: ./command.ts). */
 import { migrateFromRdb, type MigrateRdbRun } from '../../../lambdas/jobs/keys/migrate-rdb.js';
 import { KeySourceError } from '../../../lambdas/jobs/keys/sources.js';
-import { parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore';
-import { jsonKey } from '../../../lambdas/domain/keys/fingerprint';
-import { type RestoreRdbResult } from '../../../lambdas/jobs/keys/read-rdb';
-import { type RdbExpectedKind, type VerifyRdbKeysResult } from '../../../lambdas/jobs/keys/verify';
-import { displayKey, type DiffReason } from '../../../lambdas/domain/keys/fingerprint';
-import { stopOnSigint } from '../../signals';
-import { copyProgress, evictionJson, formatMigrate, migrateExitCode } from './format';
-import { type MigrateCliOptions } from './options';
-import { type MigrateResult } from '../../../lambdas/jobs/keys/migrate';
-import { sideCredentials } from '../../redis-credentials';
-import { UsageError } from '../../usage';
+import { parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore.js';
+import { jsonKey } from '../../../lambdas/domain/keys/fingerprint.js';
+import type { RestoreRdbResult } from '../../../lambdas/jobs/keys/read-rdb.js';
+import type { RdbExpectedKind, VerifyRdbKeysResult } from '../../../lambdas/jobs/keys/verify.js';
+import { displayKey, type DiffReason } from '../../../lambdas/domain/keys/fingerprint.js';
+import { stopOnSigint } from '../../signals.js';
+import { copyProgress, evictionJson, formatMigrate, migrateExitCode } from './format.js';
+import type { MigrateCliOptions } from './options.js';
+import type { MigrateResult } from '../../../lambdas/jobs/keys/migrate.js';
+import { sideCredentials } from '../../redis-credentials.js';
+import { UsageError } from '../../usage.js';
 
 /** Command-line options of `migrate --from-rdb`. */
 export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from'> {
@@ -159,7 +159,14 @@ export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
     targetServer: r.targetServer ? { server: r.targetServer.server, readsRdbUpTo: r.targetServer.maxRedisVersion } : null,
     file: r.file ? { ok: r.file.ok, version: r.file.version, keys: r.file.keys, databases: r.file.databases, error: r.file.error ?? null } : null,
     shards: run.set.shards,
-    files: r.files.map((f) => ({ location: f.location, ok: f.report.ok, version: f.report.version, keys: f.report.keys, databases: f.report.databases, error: f.report.error ?? null })),
+    files: r.files.map((f) => ({
+      location: f.location,
+      ok: f.report.ok,
+      version: f.report.version,
+      keys: f.report.keys,
+      databases: f.report.databases,
+      error: f.report.error ?? null,
+    })),
     onConflict: o.onConflict ?? 'skip',
     dryRun: Boolean(o.dryRun),
     scanned: r.scanned,
@@ -198,7 +205,8 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
     if (o.json) process.stdout.write(`${JSON.stringify(migrateRdbJson(run, o), null, 2)}\n`);
     else {
       const lines = [`source: ${run.source}`, formatMigrate({ result: asMigrateResult(r, run.source, run.target) }, o)];
-      for (const [name, n] of Object.entries(r.moduleRefused)) lines.push(`refused: ${n} module value${n === 1 ? '' : 's'} of type ${name} (the target has no module for it: load it there and rerun)`);
+      for (const [name, n] of Object.entries(r.moduleRefused))
+        lines.push(`refused: ${n} module value${n === 1 ? '' : 's'} of type ${name} (the target has no module for it: load it there and rerun)`);
       if (r.functions.inFile > 0) {
         lines.push(
           o.functions

@@ -1,13 +1,13 @@
-import type { RedisDrConfig } from '../../../lib/config';
-import { retentionPolicyOf } from '../../../lambdas/domain/plans/plan-input';
-import { pruneRunInput } from '../../../lib/deployment';
-import { listTargetSnapshots } from '../../../lambdas/adapters/aws/elasticache';
-import { planSnapshotTags, toRecoveryPoints } from '../../../lambdas/adapters/aws/plan-snapshots';
-import { mapConcurrent, throttleRetry } from '../../../lambdas/adapters/aws/retry';
-import { resolveTargets } from '../../../lambdas/adapters/aws/targets';
-import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws';
-import { formatPlan, planRetention, type TargetPlan } from '../retention/plan-action';
-import { UsageError } from '../../usage';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { retentionPolicyOf } from '../../../lambdas/domain/plans/plan-input.js';
+import { pruneRunInput } from '../../../lib/deployment.js';
+import { listTargetSnapshots } from '../../../lambdas/adapters/aws/elasticache.js';
+import { planSnapshotTags, toRecoveryPoints } from '../../../lambdas/adapters/aws/plan-snapshots.js';
+import { mapConcurrent, throttleRetry } from '../../../lambdas/adapters/aws/retry.js';
+import { resolveTargets } from '../../../lambdas/adapters/aws/targets.js';
+import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { formatPlan, planRetention, type TargetPlan } from '../retention/plan-action.js';
+import { UsageError } from '../../usage.js';
 
 /**
  * `redis-dr prune --plan <name> --dry-run`: the retention plan of
@@ -40,7 +40,12 @@ export async function pruneDryRun(config: RedisDrConfig, aws: CliAws, planName: 
   const owner = { deployment: input.deployment, plan: input.plan };
   const retry = throttleRetry(deps.clock, deps.clock.now() + input.budgetSeconds * 1000, deps.throttleDelayMs);
   const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retry);
-  const owned = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), { concurrency: deps.concurrency, retry });
+  const owned = await planSnapshotTags(
+    deps.tagging,
+    owner,
+    targets.map((t) => t.id),
+    { concurrency: deps.concurrency, retry },
+  );
   const points = (
     await mapConcurrent(targets, deps.concurrency, async (t) => toRecoveryPoints(await listTargetSnapshots(deps.elasticache, t, retry), t.id, owned, owner))
   ).flat();
@@ -63,7 +68,9 @@ export async function pruneDryRun(config: RedisDrConfig, aws: CliAws, planName: 
 /** The `prune` command's action (loaded only when the command runs; options: cli/commands/prune.ts). */
 export async function pruneAction(o: { plan: string; dryRun?: boolean; config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
   if (!o.dryRun) {
-    throw new UsageError('prune needs --dry-run: the CLI never deletes snapshots; the scheduled prune Lambda does, within its safety rails (set retention.dryRun=false in the config to let it)');
+    throw new UsageError(
+      'prune needs --dry-run: the CLI never deletes snapshots; the scheduled prune Lambda does, within its safety rails (set retention.dryRun=false in the config to let it)',
+    );
   }
   const config = loadCliConfig(o.config);
   findPlan(config, o.plan);

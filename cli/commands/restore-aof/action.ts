@@ -1,13 +1,13 @@
 /** `redis-dr restore-aof`: the action (loaded only when the command runs; options: cli/commands/restore-aof.ts). */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { RestoreDirectory } from '../../../lambdas/adapters/host/aof-dir';
-import { findServerBinary, LocalRedisError } from '../../../lambdas/adapters/redis/server-binary';
-import { startLocalRedis } from '../../../lambdas/adapters/redis/local-server';
-import { restoreAof, type RestoreAofReport } from '../../../lambdas/jobs/self-managed/restore-aof';
-import { type AofStore, FileAofStore, S3AofStore } from '../../../lambdas/adapters/storage/aof-store';
-import { openDestination } from '../../destinations';
-import { UsageError } from '../../usage';
+import { RestoreDirectory } from '../../../lambdas/adapters/host/aof-dir.js';
+import { findServerBinary, LocalRedisError } from '../../../lambdas/adapters/redis/server-binary.js';
+import { startLocalRedis } from '../../../lambdas/adapters/redis/local-server.js';
+import { restoreAof, type RestoreAofReport } from '../../../lambdas/jobs/self-managed/restore-aof.js';
+import { type AofStore, FileAofStore, S3AofStore } from '../../../lambdas/adapters/storage/aof-store.js';
+import { openDestination } from '../../destinations.js';
+import { UsageError } from '../../usage.js';
 
 /** Options of `redis-dr restore-aof`, as commander parses them. */
 export interface RestoreAofCliOptions {
@@ -82,27 +82,38 @@ export function formatRestoreAofReport(r: RestoreAofReport): string {
   lines.push(
     `${r.ok ? 'OK' : 'FAILED'} ${r.to}: base ${r.base.name} (${r.base.format}${r.base.time ? `, dataset as of ${r.base.time}` : ''}), ${incrs.length} increment${incrs.length === 1 ? '' : 's'} (${commands} commands) from ${r.from}`,
   );
-  if (r.cut) lines.push(`   cut before ${r.cut.beforeSecond}, at ${r.cut.file} byte ${r.cut.offset}: the AOF records whole seconds, so nothing of that second or later is restored`);
+  if (r.cut)
+    lines.push(
+      `   cut before ${r.cut.beforeSecond}, at ${r.cut.file} byte ${r.cut.offset}: the AOF records whole seconds, so nothing of that second or later is restored`,
+    );
   else if (r.lastAnnotation) lines.push(`   history to ${r.lastAnnotation} (the last timestamp annotation restored)`);
   if (r.note) lines.push(`   note: ${r.note}`);
   for (const e of r.excluded ?? []) lines.push(`   excluded: the last ${e.bytes} bytes of ${e.file}, a truncated command`);
   if (r.load) {
-    const per = Object.entries(r.load.keyspace).map(([db, n]) => `${db}=${n}`).join(', ');
+    const per = Object.entries(r.load.keyspace)
+      .map(([db, n]) => `${db}=${n}`)
+      .join(', ');
     lines.push(`   loaded by ${r.load.engine}-server ${r.load.version} in ${r.load.loadSeconds.toFixed(3)} s: ${r.load.keys} keys${per ? ` (${per})` : ''}`);
   }
   if (r.problem) lines.push(`   ${r.problem}`);
   if (r.ok) {
-    lines.push(`   serve it: redis-server --dir ${dirname(r.to)} --appenddirname ${basename(r.to)} --appendfilename ${r.appendFilename} --appendonly yes --port <free port>`);
+    lines.push(
+      `   serve it: redis-server --dir ${dirname(r.to)} --appenddirname ${basename(r.to)} --appendfilename ${r.appendFilename} --appendonly yes --port <free port>`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
 
 export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
-  const store = await openDestination<AofStore>('--from', o.from, o.s3Endpoint, { file: (dir) => new FileAofStore(dir), s3: (client, bucket, prefix) => new S3AofStore(client, bucket, prefix) });
+  const store = await openDestination<AofStore>('--from', o.from, o.s3Endpoint, {
+    file: (dir) => new FileAofStore(dir),
+    s3: (client, bucket, prefix) => new S3AofStore(client, bucket, prefix),
+  });
   const untilMs = o.until !== undefined ? parseUntil(o.until) : undefined;
   const to = resolve(o.to);
   const present = await readdir(to).catch(() => [] as string[]);
-  if (present.length > 0) throw new UsageError(`--to ${to} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}): give a new or empty directory`);
+  if (present.length > 0)
+    throw new UsageError(`--to ${to} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}): give a new or empty directory`);
   // The server that loads the result, found before anything is written: a wrong path is not found after minutes of downloading.
   let serverBin: string | undefined;
   if (o.load !== false) {
@@ -120,7 +131,12 @@ export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
     throw new UsageError(`--server-bin ${o.serverBin} is for the load, and --no-load skips it: drop one of them`);
   }
   const report = await restoreAof(
-    { store, to: new RestoreDirectory(to), ...(untilMs !== undefined ? { untilMs } : {}), load: o.load === false ? false : { ...(serverBin ? { serverBin } : {}) } },
+    {
+      store,
+      to: new RestoreDirectory(to),
+      ...(untilMs !== undefined ? { untilMs } : {}),
+      load: o.load === false ? false : { ...(serverBin ? { serverBin } : {}) },
+    },
     { now: () => Date.now(), startServer: startLocalRedis, ...(o.json ? {} : { say: (line: string) => process.stderr.write(`${line}\n`) }) },
   );
   process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatRestoreAofReport(report));

@@ -4,21 +4,27 @@ import {
   type CreateReplicationGroupCommandInput,
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
-import type { RedisDrConfig } from '../../../lib/config';
-import { describeRestorableSnapshot } from '../../../lambdas/adapters/aws/drill-clusters';
-import { describeReplicationGroup, listTargetSnapshots } from '../../../lambdas/adapters/aws/elasticache';
-import { describeError, errorName } from '../../../lambdas/adapters/aws/errors';
-import { getRedisCredentials } from '../../../lambdas/adapters/aws/secrets';
-import type { RecoveryPointChoice } from '../../../lambdas/domain/drills/drill';
-import { newestAvailable, primaryChoice, } from '../../../lambdas/domain/drills/select';
-import { formatRefusals, isDataTieringNodeType, restorePreflight, snapshotEvidence, type PreflightEvidence, } from '../../../lambdas/domain/drills/restore-preflight';
-import { TAGS } from '../../../lambdas/domain/plans/types';
-import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws';
-import { withStatus } from '../../progress';
-import { chosenCopy, copyText, type PointCopiesReport } from '../../rdb-copies';
-import { isServerlessTarget, runServerlessRestore } from './serverless';
-import { UsageError } from '../../usage';
-import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } from './recovery-point';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { describeRestorableSnapshot } from '../../../lambdas/adapters/aws/drill-clusters.js';
+import { describeReplicationGroup, listTargetSnapshots } from '../../../lambdas/adapters/aws/elasticache.js';
+import { describeError, errorName } from '../../../lambdas/adapters/aws/errors.js';
+import { getRedisCredentials } from '../../../lambdas/adapters/aws/secrets.js';
+import type { RecoveryPointChoice } from '../../../lambdas/domain/drills/drill.js';
+import { newestAvailable, primaryChoice } from '../../../lambdas/domain/drills/select.js';
+import {
+  formatRefusals,
+  isDataTieringNodeType,
+  restorePreflight,
+  snapshotEvidence,
+  type PreflightEvidence,
+} from '../../../lambdas/domain/drills/restore-preflight.js';
+import { TAGS } from '../../../lambdas/domain/plans/types.js';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { withStatus } from '../../progress.js';
+import { chosenCopy, copyText, type PointCopiesReport } from '../../rdb-copies.js';
+import { isServerlessTarget, runServerlessRestore } from './serverless.js';
+import { UsageError } from '../../usage.js';
+import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } from './recovery-point.js';
 
 /**
  * `redis-dr restore --target <id> [--from latest|<snapshot>|s3://…] [--region <r>] --new-id <id> [--wait]`:
@@ -58,7 +64,9 @@ const NOT_FOUND_GRACE_POLLS = 3;
 /** ElastiCache replication group ids: 1–40 letters, digits and hyphens, starting with a letter, no `--`, no trailing `-`. */
 export function checkNewId(id: string): string {
   if (!/^[A-Za-z][A-Za-z0-9-]{0,39}$/.test(id) || id.includes('--') || id.endsWith('-')) {
-    throw new UsageError(`--new-id ${JSON.stringify(id)} is not a valid replication group id: 1-40 letters, digits or hyphens, starting with a letter, no "--", not ending with "-"`);
+    throw new UsageError(
+      `--new-id ${JSON.stringify(id)} is not a valid replication group id: 1-40 letters, digits or hyphens, starting with a letter, no "--", not ending with "-"`,
+    );
   }
   return id.toLowerCase();
 }
@@ -123,12 +131,17 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
   const network = where === 'primary' ? config.network : config.dr.network;
   const subnetGroup = o.subnetGroup ?? network?.cacheSubnetGroupName;
   if (!subnetGroup) {
-    throw new UsageError(`no subnet group for ${region}: pass --subnet-group, or set ${where === 'primary' ? 'network' : 'dr.network'}.cacheSubnetGroupName in the config`);
+    throw new UsageError(
+      `no subnet group for ${region}: pass --subnet-group, or set ${where === 'primary' ? 'network' : 'dr.network'}.cacheSubnetGroupName in the config`,
+    );
   }
-  if (o.authTokenSecret && o.userGroupIds?.length) throw new UsageError('--auth-token-secret and --user-group-ids exclude each other: a cluster uses an AUTH token or RBAC user groups');
+  if (o.authTokenSecret && o.userGroupIds?.length)
+    throw new UsageError('--auth-token-secret and --user-group-ids exclude each other: a cluster uses an AUTH token or RBAC user groups');
   const from = o.from ?? 'latest';
-  if (from.startsWith('s3://') && where === 'primary') throw new UsageError(`--from ${from}: S3 copies restore in the DR region: add --region ${config.dr.region}`);
-  if (!from.startsWith('s3://') && from !== 'latest' && where === 'dr') throw new UsageError(`--from ${from}: in the DR region restore from latest or an s3://bucket/<export> copy`);
+  if (from.startsWith('s3://') && where === 'primary')
+    throw new UsageError(`--from ${from}: S3 copies restore in the DR region: add --region ${config.dr.region}`);
+  if (!from.startsWith('s3://') && from !== 'latest' && where === 'dr')
+    throw new UsageError(`--from ${from}: in the DR region restore from latest or an s3://bucket/<export> copy`);
 
   const ec = aws.elasticache(region);
   const now = new Date(aws.clock.now());
@@ -149,8 +162,10 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
     authToken,
     userGroupIds: o.userGroupIds,
   });
-  if (!authToken && !o.userGroupIds?.length) o.onWarning?.('no AUTH token and no user group: anyone who reaches the subnet can connect; pass --auth-token-secret or --user-group-ids');
-  if (where === 'dr' && !o.nodeType) o.onWarning?.(`node type ${choice.nodeType}: DR copies do not record the source's node type; pass --node-type for production size`);
+  if (!authToken && !o.userGroupIds?.length)
+    o.onWarning?.('no AUTH token and no user group: anyone who reaches the subnet can connect; pass --auth-token-secret or --user-group-ids');
+  if (where === 'dr' && !o.nodeType)
+    o.onWarning?.(`node type ${choice.nodeType}: DR copies do not record the source's node type; pass --node-type for production size`);
   if (o.replicas === undefined && !source) o.onWarning?.('no replicas (the source could not be described): pass --replicas for production');
   // What is printed (--dry-run, --json) never shows the token.
   const shown = request.AuthToken ? { ...request, AuthToken: '***' } : request;
@@ -162,12 +177,20 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
   try {
     await ec.send(new CreateReplicationGroupCommand(request));
   } catch (err) {
-    if (errorName(err) === 'ReplicationGroupAlreadyExistsFault') throw new UsageError(`--new-id ${id}: a replication group with this id exists in ${region}; choose another id`);
+    if (errorName(err) === 'ReplicationGroupAlreadyExistsFault')
+      throw new UsageError(`--new-id ${id}: a replication group with this id exists in ${region}; choose another id`);
     throw err;
   }
   // Said at once, so a wait that fails or is stopped still leaves the id with the operator.
   o.onCreated?.(`creating ${id} in ${region} from ${choice.recoveryPoint}`);
-  if (!o.wait) return { ...base, status: 'creating', endpoint: null, ok: true, message: `creating ${id}; follow it with: aws elasticache describe-replication-groups --region ${region} --replication-group-id ${id}` };
+  if (!o.wait)
+    return {
+      ...base,
+      status: 'creating',
+      endpoint: null,
+      ok: true,
+      message: `creating ${id}; follow it with: aws elasticache describe-replication-groups --region ${region} --replication-group-id ${id}`,
+    };
 
   const deadline = aws.clock.now() + (o.timeoutMinutes ?? 120) * 60_000;
   const follow = `aws elasticache describe-replication-groups --region ${region} --replication-group-id ${id}`;
@@ -177,7 +200,8 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
     try {
       g = (await ec.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }))).ReplicationGroups?.[0];
     } catch (err) {
-      if (errorName(err) !== 'ReplicationGroupNotFoundFault') throw new Error(`${id} was created; watching it failed (${describeError(err)}): follow it with ${follow}`, { cause: err });
+      if (errorName(err) !== 'ReplicationGroupNotFoundFault')
+        throw new Error(`${id} was created; watching it failed (${describeError(err)}): follow it with ${follow}`, { cause: err });
     }
     // Describe calls may lag the create: a group not found yet is still being created, for a few polls.
     const status = (g?.Status ?? (poll <= NOT_FOUND_GRACE_POLLS ? 'creating' : 'gone')).toLowerCase();
@@ -197,10 +221,22 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
       return { ...base, status, endpoint: null, ok: false, message };
     }
     if (status === 'deleting' || status === 'gone') {
-      return { ...base, status, endpoint: null, ok: false, message: `${id} is ${status === 'gone' ? 'gone' : 'being deleted'} (by someone else?): nothing to wait for` };
+      return {
+        ...base,
+        status,
+        endpoint: null,
+        ok: false,
+        message: `${id} is ${status === 'gone' ? 'gone' : 'being deleted'} (by someone else?): nothing to wait for`,
+      };
     }
     if (aws.clock.now() >= deadline) {
-      return { ...base, status: 'timeout', endpoint: null, ok: false, message: `${id} is still ${status} after ${o.timeoutMinutes ?? 120} min; it goes on being created: follow it with ${follow}` };
+      return {
+        ...base,
+        status: 'timeout',
+        endpoint: null,
+        ok: false,
+        message: `${id} is still ${status} after ${o.timeoutMinutes ?? 120} min; it goes on being created: follow it with ${follow}`,
+      };
     }
   }
 }
@@ -240,7 +276,17 @@ async function choosePrimary(
   }
   const created = snapshot.createdAt ?? now;
   const choice = primaryChoice(
-    { name, target, createdAt: created, engine: snapshot.engine, engineVersion: snapshot.engineVersion, nodeType: snapshot.nodeType, shards: snapshot.shards, parameterGroup: snapshot.parameterGroup, tags: {} },
+    {
+      name,
+      target,
+      createdAt: created,
+      engine: snapshot.engine,
+      engineVersion: snapshot.engineVersion,
+      nodeType: snapshot.nodeType,
+      shards: snapshot.shards,
+      parameterGroup: snapshot.parameterGroup,
+      tags: {},
+    },
     { nodeType },
     now,
   );

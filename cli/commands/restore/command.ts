@@ -1,23 +1,25 @@
 import type { Command } from 'commander';
-import type { CliEnv } from '../../aws';
-import type { RestoreOptions } from './recovery-point';
-import { DEFAULT_CONFIG_FILE, positiveInt } from '../../options';
-import { UsageError } from '../../usage';
+import type { CliEnv } from '../../aws.js';
+import type { RestoreOptions } from './recovery-point.js';
+import { DEFAULT_CONFIG_FILE, positiveInt } from '../../options.js';
+import { UsageError } from '../../usage.js';
 
 /** Defines `redis-dr restore` (options and help); its action module loads only when it runs. */
 export function restoreCommand(program: Command, env: CliEnv = {}): void {
   program
     .command('restore')
-    .description('build a new cluster from a recovery point (same engine, version and shards; a serverless target: a new serverless cache from its snapshot) and print its endpoint; with --list, the recovery points and their .rdb copies')
+    .description(
+      'build a new cluster from a recovery point (same engine, version and shards; a serverless target: a new serverless cache from its snapshot) and print its endpoint; with --list, the recovery points and their .rdb copies',
+    )
     .requiredOption('--target <id>', 'the replication group (or serverless cache) whose data to restore')
     .option('--new-id <id>', 'id of the cluster to create (required unless --list)')
     .option('--from <point>', 'latest, a snapshot name, or s3://<bucket>/<export> (DR region)', 'latest')
     .option('--region <region>', 'primary (default) or the DR region of the config')
-    .option('--node-type <type>', 'node type (default: the snapshot\'s; DR copies: cache.t4g.small)')
-    .option('--replicas <n>', 'replicas per shard (default: the source\'s, else 0)', positiveInt('--replicas'))
+    .option('--node-type <type>', "node type (default: the snapshot's; DR copies: cache.t4g.small)")
+    .option('--replicas <n>', "replicas per shard (default: the source's, else 0)", positiveInt('--replicas'))
     .option('--subnet-group <name>', 'cache subnet group (default: network.cacheSubnetGroupName of the region in the config)')
-    .option('--security-group-ids <ids>', 'comma-separated security groups (default: the config\'s)', (v: string) => v.split(',').filter(Boolean))
-    .option('--parameter-group <name>', 'cache parameter group (e.g. one with production\'s maxmemory-policy); default: the engine\'s')
+    .option('--security-group-ids <ids>', "comma-separated security groups (default: the config's)", (v: string) => v.split(',').filter(Boolean))
+    .option('--parameter-group <name>', "cache parameter group (e.g. one with production's maxmemory-policy); default: the engine's")
     .option('--auth-token-secret <arn>', 'Secrets Manager secret with the AUTH token the new cluster requires ({"password": …} or the token)')
     .option('--user-group-ids <ids>', 'comma-separated RBAC user groups instead of an AUTH token', (v: string) => v.split(',').filter(Boolean))
     .option('--dry-run', 'choose the recovery point and print the request; create nothing')
@@ -25,7 +27,7 @@ export function restoreCommand(program: Command, env: CliEnv = {}): void {
     .option('--poll-seconds <n>', 'seconds between status checks while waiting', positiveInt('--poll-seconds', 1), 30)
     .option('--timeout-minutes <n>', 'stop waiting after this long', positiveInt('--timeout-minutes', 1), 120)
     .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
-    .option('--list', 'create nothing: list the target\'s recent recovery points (DR region: its DR copies) with their .rdb copies, newest first')
+    .option('--list', "create nothing: list the target's recent recovery points (DR region: its DR copies) with their .rdb copies, newest first")
     .option('--limit <n>', 'with --list: how many recovery points', positiveInt('--limit', 1), 10)
     .option('--json', 'print the result as JSON')
     .action(async (o: Omit<RestoreOptions, 'newId'> & { newId?: string; config: string; json?: boolean; list?: boolean; limit: number }) => {

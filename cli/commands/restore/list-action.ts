@@ -15,14 +15,14 @@
  * under the target's prefix, and the tags of the listed points' exports
  * only (`--limit` bounds them). Exit 1 when a bucket could not be read.
  */
-import type { RedisDrConfig } from '../../../lib/config';
-import { listTargetSnapshots } from '../../../lambdas/adapters/aws/elasticache';
-import { newestFirst } from '../../../lambdas/domain/dr-copies/rdb-copies';
-import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws';
-import { anyPlanExports, copiesOf, copyBuckets, formatCopies, type TargetCopies } from '../../rdb-copies';
-import { isServerlessTarget } from './serverless';
-import { terminalStyle } from '../../table';
-import { UsageError } from '../../usage';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { listTargetSnapshots } from '../../../lambdas/adapters/aws/elasticache.js';
+import { newestFirst } from '../../../lambdas/domain/dr-copies/rdb-copies.js';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { anyPlanExports, copiesOf, copyBuckets, formatCopies, type TargetCopies } from '../../rdb-copies.js';
+import { isServerlessTarget } from './serverless.js';
+import { terminalStyle } from '../../table.js';
+import { UsageError } from '../../usage.js';
 
 /** Recovery points listed by default. */
 export const DEFAULT_LIST_LIMIT = 10;
@@ -35,7 +35,11 @@ export interface RecoveryPointList extends TargetCopies {
 }
 
 /** Lists the target's `limit` newest recovery points in `region` (default: the primary) with their copies. */
-export async function listRecoveryPoints(config: RedisDrConfig, aws: CliAws, o: { readonly target: string; readonly region?: string; readonly limit?: number }): Promise<RecoveryPointList> {
+export async function listRecoveryPoints(
+  config: RedisDrConfig,
+  aws: CliAws,
+  o: { readonly target: string; readonly region?: string; readonly limit?: number },
+): Promise<RecoveryPointList> {
   const region = o.region ?? config.primary.region;
   const where = region === config.primary.region ? 'primary' : region === config.dr.region ? 'dr' : undefined;
   if (!where) throw new UsageError(`--region ${region}: list in the primary (${config.primary.region}) or DR (${config.dr.region}) region of this config`);
@@ -48,7 +52,13 @@ export async function listRecoveryPoints(config: RedisDrConfig, aws: CliAws, o: 
     snapshots = all.filter((s) => s.status === 'available').map((s) => ({ name: s.name, at: s.createdAt }));
   }
   const found = await copiesOf(o.target, buckets, (exports) => {
-    const points = where === 'primary' ? newestFirst(snapshots, limit) : newestFirst((exports.dr ?? []).map((e) => ({ name: e.snapshot })), limit);
+    const points =
+      where === 'primary'
+        ? newestFirst(snapshots, limit)
+        : newestFirst(
+            (exports.dr ?? []).map((e) => ({ name: e.snapshot })),
+            limit,
+          );
     return { points, newest: where === 'primary' ? points[0] : undefined };
   });
   return { target: o.target, region, where, ...found };

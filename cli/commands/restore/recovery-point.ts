@@ -3,23 +3,19 @@
  * cache, serverless.ts): their options and result, the DR copy a restore
  * seeds from, and a recovery point's `.rdb` copies.
  */
-import {
-  type CreateReplicationGroupCommandInput,
-  type CreateServerlessCacheCommandInput,
-} from '@aws-sdk/client-elasticache';
-import type { RedisDrConfig } from '../../../lib/config';
-import { recoveryBucketName } from '../../../lib/deployment';
-import { getObjectTags, listObjects, parseS3Url } from '../../../lambdas/adapters/aws/s3';
-import type { DrillKind, RecoveryPointChoice } from '../../../lambdas/domain/drills/drill';
-import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../../lambdas/domain/drills/select';
-import { parseExportObjectKey } from '../../../lambdas/domain/dr-copies/export';
-import { describeCopy, type RdbCopy } from '../../../lambdas/domain/dr-copies/rdb-copies';
-import { exportEvidence, type PreflightEvidence, type PreflightRefusal } from '../../../lambdas/domain/drills/restore-preflight';
-import { TAGS } from '../../../lambdas/domain/plans/types';
-import { CliAws, } from '../../aws';
-import { copiesOfPoint, copyBuckets, anyPlanExports, type PointCopiesReport } from '../../rdb-copies';
-import { UsageError } from '../../usage';
-
+import type { CreateReplicationGroupCommandInput, CreateServerlessCacheCommandInput } from '@aws-sdk/client-elasticache';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { recoveryBucketName } from '../../../lib/deployment.js';
+import { getObjectTags, listObjects, parseS3Url } from '../../../lambdas/adapters/aws/s3.js';
+import type { DrillKind, RecoveryPointChoice } from '../../../lambdas/domain/drills/drill.js';
+import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../../lambdas/domain/drills/select.js';
+import { parseExportObjectKey } from '../../../lambdas/domain/dr-copies/export.js';
+import { describeCopy, type RdbCopy } from '../../../lambdas/domain/dr-copies/rdb-copies.js';
+import { exportEvidence, type PreflightEvidence, type PreflightRefusal } from '../../../lambdas/domain/drills/restore-preflight.js';
+import { TAGS } from '../../../lambdas/domain/plans/types.js';
+import type { CliAws } from '../../aws.js';
+import { copiesOfPoint, copyBuckets, anyPlanExports, type PointCopiesReport } from '../../rdb-copies.js';
+import { UsageError } from '../../usage.js';
 
 /** Options of `runRestore` (action.ts). */
 export interface RestoreOptions {
@@ -133,7 +129,10 @@ export async function chooseDr(
       return {
         choice: drChoice(verdict.choice, { nodeType }, { bucket, partition: aws.partition(region) }, now, kind),
         copy: describeCopy(exp, tags, { where: 'dr', region, bucket }),
-        evidence: exportEvidence(verdict.choice.summaries, exp.objects.map((o) => sizes.get(o.key))),
+        evidence: exportEvidence(
+          verdict.choice.summaries,
+          exp.objects.map((o) => sizes.get(o.key)),
+        ),
       };
     }
     problems.push(`${exp.exportName}: ${verdict.problem} (${verdict.detail})`);

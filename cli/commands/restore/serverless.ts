@@ -19,16 +19,16 @@ import {
   type CreateServerlessCacheCommandInput,
   type ServerlessCache,
 } from '@aws-sdk/client-elasticache';
-import type { RedisDrConfig } from '../../../lib/config';
-import { listTargetSnapshots } from '../../../lambdas/adapters/aws/elasticache';
-import { describeError, errorName } from '../../../lambdas/adapters/aws/errors';
-import { newestAvailable } from '../../../lambdas/domain/drills/select';
-import { TAGS } from '../../../lambdas/domain/plans/types';
-import type { CliAws } from '../../aws';
-import { chosenCopy, type PointCopiesReport } from '../../rdb-copies';
-import { formatRefusals, restorePreflight, type PreflightRefusal } from '../../../lambdas/domain/drills/restore-preflight';
-import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } from './recovery-point';
-import { UsageError } from '../../usage';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { listTargetSnapshots } from '../../../lambdas/adapters/aws/elasticache.js';
+import { describeError, errorName } from '../../../lambdas/adapters/aws/errors.js';
+import { newestAvailable } from '../../../lambdas/domain/drills/select.js';
+import { TAGS } from '../../../lambdas/domain/plans/types.js';
+import type { CliAws } from '../../aws.js';
+import { chosenCopy, type PointCopiesReport } from '../../rdb-copies.js';
+import { formatRefusals, restorePreflight, type PreflightRefusal } from '../../../lambdas/domain/drills/restore-preflight.js';
+import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } from './recovery-point.js';
+import { UsageError } from '../../usage.js';
 
 /** Is `target` one of the config's serverless caches (listed by name in a plan)? */
 export function isServerlessTarget(config: RedisDrConfig, target: string): boolean {
@@ -50,7 +50,13 @@ export interface ServerlessRestorePoint {
 /** The CreateServerlessCache request (pure). */
 export function createServerlessRequest(
   point: ServerlessRestorePoint,
-  o: { readonly id: string; readonly target: string; readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[]; readonly userGroupId?: string },
+  o: {
+    readonly id: string;
+    readonly target: string;
+    readonly subnetIds: readonly string[];
+    readonly securityGroupIds: readonly string[];
+    readonly userGroupId?: string;
+  },
 ): CreateServerlessCacheCommandInput {
   return {
     ServerlessCacheName: o.id,
@@ -97,9 +103,18 @@ async function choosePoint(aws: CliAws, region: string, target: string, from: st
   const config = s.ServerlessCacheConfiguration;
   if (!s.ARN || !config?.Engine) throw new Error(`snapshot ${name} records no ARN or engine, so it cannot be restored`);
   if (config.ServerlessCacheName && config.ServerlessCacheName.toLowerCase() !== target.toLowerCase()) {
-    throw new UsageError(`--from ${name} is a snapshot of ${config.ServerlessCacheName}, not of --target ${target}: pass --target ${config.ServerlessCacheName} if that is meant`);
+    throw new UsageError(
+      `--from ${name} is a snapshot of ${config.ServerlessCacheName}, not of --target ${target}: pass --target ${config.ServerlessCacheName} if that is meant`,
+    );
   }
-  return { name, arns: [s.ARN], engine: config.Engine, majorEngineVersion: config.MajorEngineVersion, source: config.ServerlessCacheName, createdAt: s.CreateTime ?? new Date(0) };
+  return {
+    name,
+    arns: [s.ARN],
+    engine: config.Engine,
+    majorEngineVersion: config.MajorEngineVersion,
+    source: config.ServerlessCacheName,
+    createdAt: s.CreateTime ?? new Date(0),
+  };
 }
 
 /** The DR copy to restore, as a serverless restore point, with its `.rdb` copy. */
@@ -130,11 +145,19 @@ export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o
   const where = region === config.primary.region ? 'primary' : region === config.dr.region ? 'dr' : undefined;
   if (!where) throw new UsageError(`--region ${region}: restore in the primary (${config.primary.region}) or DR (${config.dr.region}) region of this config`);
   const from = o.from ?? 'latest';
-  if (from.startsWith('s3://') && where === 'primary') throw new UsageError(`--from ${from}: S3 copies restore in the DR region: add --region ${config.dr.region}`);
-  if (!from.startsWith('s3://') && from !== 'latest' && where === 'dr') throw new UsageError(`--from ${from}: in the DR region restore from latest or an s3://bucket/<export> copy`);
-  if (o.authTokenSecret) throw new UsageError('--auth-token-secret: serverless caches take no AUTH token; pass --user-group-ids <one RBAC user group> (default: the source\'s)');
+  if (from.startsWith('s3://') && where === 'primary')
+    throw new UsageError(`--from ${from}: S3 copies restore in the DR region: add --region ${config.dr.region}`);
+  if (!from.startsWith('s3://') && from !== 'latest' && where === 'dr')
+    throw new UsageError(`--from ${from}: in the DR region restore from latest or an s3://bucket/<export> copy`);
+  if (o.authTokenSecret)
+    throw new UsageError("--auth-token-secret: serverless caches take no AUTH token; pass --user-group-ids <one RBAC user group> (default: the source's)");
   if ((o.userGroupIds?.length ?? 0) > 1) throw new UsageError(`--user-group-ids ${o.userGroupIds!.join(',')}: a serverless cache takes one user group`);
-  for (const [flag, set] of [['--node-type', o.nodeType], ['--replicas', o.replicas], ['--subnet-group', o.subnetGroup], ['--parameter-group', o.parameterGroup]] as const) {
+  for (const [flag, set] of [
+    ['--node-type', o.nodeType],
+    ['--replicas', o.replicas],
+    ['--subnet-group', o.subnetGroup],
+    ['--parameter-group', o.parameterGroup],
+  ] as const) {
     if (set !== undefined) throw new UsageError(`${flag}: a serverless cache has no ${flag.slice(2).replace('-', ' ')}; leave it out`);
   }
   const dr = where === 'dr' ? await chooseDrPoint(config, aws, region, o.target, from) : undefined;
@@ -154,8 +177,17 @@ export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o
   if (where === 'dr' && request.SubnetIds === undefined) {
     o.onWarning?.(`no subnets: set dr.network in the config, or the cache goes to the DR region's default VPC subnets`);
   }
-  if (!request.UserGroupId) o.onWarning?.('no user group: the new serverless cache accepts the default user; pass --user-group-ids to require RBAC credentials');
-  const base = { replicationGroupId: null, serverlessCacheName: id, region, recoveryPoint: point.name, recoveryPointCreatedAt: point.createdAt.toISOString(), request, rdbCopies };
+  if (!request.UserGroupId)
+    o.onWarning?.('no user group: the new serverless cache accepts the default user; pass --user-group-ids to require RBAC credentials');
+  const base = {
+    replicationGroupId: null,
+    serverlessCacheName: id,
+    region,
+    recoveryPoint: point.name,
+    recoveryPointCreatedAt: point.createdAt.toISOString(),
+    request,
+    rdbCopies,
+  };
   if (dr && dr.refusals.length > 0) {
     return { ...base, status: 'refused', refusals: dr.refusals, endpoint: null, ok: false, message: formatRefusals(point.name, dr.refusals) };
   }
@@ -163,7 +195,8 @@ export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o
   try {
     await aws.elasticache(region).send(new CreateServerlessCacheCommand(request));
   } catch (err) {
-    if (errorName(err) === 'ServerlessCacheAlreadyExistsFault') throw new UsageError(`--new-id ${id}: a serverless cache with this name exists in ${region}; choose another id`);
+    if (errorName(err) === 'ServerlessCacheAlreadyExistsFault')
+      throw new UsageError(`--new-id ${id}: a serverless cache with this name exists in ${region}; choose another id`);
     throw err;
   }
   o.onCreated?.(`creating serverless cache ${id} in ${region} from ${point.name}`);
@@ -196,7 +229,21 @@ export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o
           `Delete it (aws elasticache delete-serverless-cache --region ${region} --serverless-cache-name ${id}) and try an older snapshot with --from.`,
       };
     }
-    if (status === 'deleting' || status === 'gone') return { ...base, status, endpoint: null, ok: false, message: `${id} is ${status === 'gone' ? 'gone' : 'being deleted'} (by someone else?): nothing to wait for` };
-    if (aws.clock.now() >= deadline) return { ...base, status: 'timeout', endpoint: null, ok: false, message: `${id} is still ${status} after ${o.timeoutMinutes ?? 120} min; follow it with ${follow}` };
+    if (status === 'deleting' || status === 'gone')
+      return {
+        ...base,
+        status,
+        endpoint: null,
+        ok: false,
+        message: `${id} is ${status === 'gone' ? 'gone' : 'being deleted'} (by someone else?): nothing to wait for`,
+      };
+    if (aws.clock.now() >= deadline)
+      return {
+        ...base,
+        status: 'timeout',
+        endpoint: null,
+        ok: false,
+        message: `${id} is still ${status} after ${o.timeoutMinutes ?? 120} min; follow it with ${follow}`,
+      };
   }
 }

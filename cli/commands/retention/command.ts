@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { CliEnv } from '../../aws';
-import type { RetentionPlanOptions } from './plan-action';
-import type { ReleaseOptions } from './release-action';
-import { DEFAULT_CONFIG_FILE } from '../../options';
+import type { CliEnv } from '../../aws.js';
+import type { RetentionPlanOptions } from './plan-action.js';
+import type { ReleaseOptions } from './release-action.js';
+import { DEFAULT_CONFIG_FILE } from '../../options.js';
 
 /** Defines `redis-dr retention` (options and help); its action module loads only when it runs. */
 export function retentionCommand(program: Command, env: CliEnv = {}): void {
@@ -19,11 +19,16 @@ export function retentionCommand(program: Command, env: CliEnv = {}): void {
     .action(async (options: RetentionPlanOptions) => (await import('./plan-action.js')).retentionAction(options));
   retention
     .command('release')
-    .description('end the hold a keyspace collapse put on the recovery points before it: S3 copies\' tier tags back, snapshot holds removed, the collapse mark rewritten (logged; exit 1 names what failed)')
+    .description(
+      "end the hold a keyspace collapse put on the recovery points before it: S3 copies' tier tags back, snapshot holds removed, the collapse mark rewritten (logged; exit 1 names what failed)",
+    )
     .requiredOption('--target <id>', 'the replication group or serverless cache')
     .requiredOption('--point <snapshot>', 'the collapsed snapshot whose hold to release (`redis-dr status` lists them)')
     .option('--accept', 'the drop was intended: the collapsed point becomes the baseline later points are judged against')
-    .option('--destination <url>', 'self-managed backups: the `backup --to` destination (file:///dir or s3://bucket/prefix) instead of -c; --point is the collapsed backup file the run named, which becomes the new baseline')
+    .option(
+      '--destination <url>',
+      'self-managed backups: the `backup --to` destination (file:///dir or s3://bucket/prefix) instead of -c; --point is the collapsed backup file the run named, which becomes the new baseline',
+    )
     .option('--s3-endpoint <url>', 'with an s3:// --destination on an S3-compatible store: its endpoint, as `backup --s3-endpoint`')
     .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
     .option('--dry-run', 'show every change, make none')

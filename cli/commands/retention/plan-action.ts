@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { retentionPolicyOf } from '../../../lambdas/domain/plans/plan-input';
+import { retentionPolicyOf } from '../../../lambdas/domain/plans/plan-input.js';
 import { z } from 'zod';
-import { parseSnapshotName } from '../../../lambdas/domain/plans/naming';
-import { selectExpired, type RetentionDecision } from '../../../lambdas/domain/plans/retention';
-import { isTier, TIERS, type RecoveryPoint, type RetentionPolicy } from '../../../lambdas/domain/plans/types';
-import { pruneRunInput } from '../../../lib/deployment';
-import { findPlan, loadCliConfig } from '../../config-file';
-import { DEFAULT_CONFIG_FILE } from '../../options';
-import { UsageError } from '../../usage';
+import { parseSnapshotName } from '../../../lambdas/domain/plans/naming.js';
+import { selectExpired, type RetentionDecision } from '../../../lambdas/domain/plans/retention.js';
+import { isTier, TIERS, type RecoveryPoint, type RetentionPolicy } from '../../../lambdas/domain/plans/types.js';
+import { pruneRunInput } from '../../../lib/deployment.js';
+import { findPlan, loadCliConfig } from '../../config-file.js';
+import { DEFAULT_CONFIG_FILE } from '../../options.js';
+import { UsageError } from '../../usage.js';
 
 /**
  * `redis-dr retention plan (--policy <file> | -c <config> --plan <name>) --snapshots <file> [--now <iso>]`:
@@ -92,7 +92,8 @@ export function readSnapshots(file: string): RecoveryPoint[] {
     const source = s.source ?? fromName?.target;
     const createdAt = s.createdAt ? new Date(s.createdAt) : fromName?.at;
     if (!source) throw new UsageError(`${file}: [${i}].source is required for ${JSON.stringify(s.name)} (not an rdr-<target>-<date>-<time> name)`);
-    if (!createdAt || Number.isNaN(createdAt.getTime())) throw new UsageError(`${file}: [${i}].createdAt is required for ${JSON.stringify(s.name)}, as an ISO time`);
+    if (!createdAt || Number.isNaN(createdAt.getTime()))
+      throw new UsageError(`${file}: [${i}].createdAt is required for ${JSON.stringify(s.name)}, as an ISO time`);
     return {
       name: s.name,
       source,

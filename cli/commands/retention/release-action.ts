@@ -1,18 +1,18 @@
-import { taggedElastiCacheResources } from '../../../lambdas/adapters/aws/tagging';
-import { tagSnapshot, untagSnapshot } from '../../../lambdas/adapters/aws/elasticache';
-import { describeError } from '../../../lambdas/adapters/aws/errors';
-import { getObjectTags, listObjects } from '../../../lambdas/adapters/aws/s3';
-import { throttleRetry } from '../../../lambdas/adapters/aws/retry';
-import { parseCollapseHold } from '../../../lambdas/domain/plans/collapse';
-import { collapseMarkState, releasedMarkValue } from '../../../lambdas/domain/plans/collapse-points';
-import { parseExportObjectKey } from '../../../lambdas/domain/dr-copies/export';
-import { isSnapshotOf, parseSnapshotName } from '../../../lambdas/domain/plans/naming';
-import { TAGS } from '../../../lambdas/domain/plans/types';
-import { setCopyTiers } from '../../../lambdas/jobs/dr-copies/collapse-copies';
-import { recoveryBucketName } from '../../../lib/deployment';
-import type { RedisDrConfig } from '../../../lib/config';
-import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws';
-import { UsageError } from '../../usage';
+import { taggedElastiCacheResources } from '../../../lambdas/adapters/aws/tagging.js';
+import { tagSnapshot, untagSnapshot } from '../../../lambdas/adapters/aws/elasticache.js';
+import { describeError } from '../../../lambdas/adapters/aws/errors.js';
+import { getObjectTags, listObjects } from '../../../lambdas/adapters/aws/s3.js';
+import { throttleRetry } from '../../../lambdas/adapters/aws/retry.js';
+import { parseCollapseHold } from '../../../lambdas/domain/plans/collapse.js';
+import { collapseMarkState, releasedMarkValue } from '../../../lambdas/domain/plans/collapse-points.js';
+import { parseExportObjectKey } from '../../../lambdas/domain/dr-copies/export.js';
+import { isSnapshotOf, parseSnapshotName } from '../../../lambdas/domain/plans/naming.js';
+import { TAGS } from '../../../lambdas/domain/plans/types.js';
+import { setCopyTiers } from '../../../lambdas/jobs/dr-copies/collapse-copies.js';
+import { recoveryBucketName } from '../../../lib/deployment.js';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { UsageError } from '../../usage.js';
 
 /**
  * `redis-dr retention release --target <id> --point <snapshot> [--accept] [--dry-run] [--json]`:
@@ -74,7 +74,9 @@ interface TaggedSnapshot {
 export async function releaseCollapseHold(config: RedisDrConfig, aws: CliAws, o: ReleaseOptions): Promise<ReleaseReport> {
   const at = parseSnapshotName(o.point)?.at;
   if (!at || !isSnapshotOf(o.point, o.target)) {
-    throw new UsageError(`--point must be a snapshot of --target ${o.target} named rdr-${o.target}-<yyyymmdd>-<hhmm>, got ${JSON.stringify(o.point)}: copy it from \`redis-dr status\` (held points)`);
+    throw new UsageError(
+      `--point must be a snapshot of --target ${o.target} named rdr-${o.target}-<yyyymmdd>-<hhmm>, got ${JSON.stringify(o.point)}: copy it from \`redis-dr status\` (held points)`,
+    );
   }
   const region = config.primary.region;
   const deps = aws.deps(region);
@@ -102,7 +104,10 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: CliAws, o:
   const changes: ReleaseChange[] = [];
   const log = (c: ReleaseChange): void => {
     changes.push(c);
-    if (!o.json) process.stderr.write(`${c.outcome === 'failed' ? 'FAILED ' : c.outcome === 'planned' ? 'would ' : ''}${c.what} ${c.resource}: ${c.from} -> ${c.to}${c.error ? ` (${c.error})` : ''}\n`);
+    if (!o.json)
+      process.stderr.write(
+        `${c.outcome === 'failed' ? 'FAILED ' : c.outcome === 'planned' ? 'would ' : ''}${c.what} ${c.resource}: ${c.from} -> ${c.to}${c.error ? ` (${c.error})` : ''}\n`,
+      );
   };
 
   const otherHold = new Set(snapshots.filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) !== o.point).map((s) => s.name));
@@ -121,17 +126,31 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: CliAws, o:
             .filter((key) => {
               const snapshot = parseExportObjectKey(key)?.snapshot;
               const taken = snapshot && isSnapshotOf(snapshot, o.target) ? parseSnapshotName(snapshot)?.at : undefined;
-              return snapshot !== undefined && taken !== undefined && taken.getTime() < at.getTime() && !otherHold.has(snapshot) && !(again && copiesFailed.has(snapshot));
+              return (
+                snapshot !== undefined &&
+                taken !== undefined &&
+                taken.getTime() < at.getTime() &&
+                !otherHold.has(snapshot) &&
+                !(again && copiesFailed.has(snapshot))
+              );
             });
         } catch (err) {
-          log({ what: 'copy-tier', resource: `s3://${bucket}/rdr-${o.target}-*`, from: 'held-<tier>', to: '<tier>', outcome: 'failed', error: describeError(err) });
+          log({
+            what: 'copy-tier',
+            resource: `s3://${bucket}/rdr-${o.target}-*`,
+            from: 'held-<tier>',
+            to: '<tier>',
+            outcome: 'failed',
+            error: describeError(err),
+          });
           for (const s of held) copiesFailed.add(s.name);
           continue;
         }
         if (o.dryRun) {
           for (const key of keys) {
             const tier = (await getObjectTags(s3, bucket, key, undefined, retry))[TAGS.tier];
-            if (tier?.startsWith('held-')) log({ what: 'copy-tier', resource: `s3://${bucket}/${key}`, from: tier, to: tier.slice('held-'.length), outcome: 'planned' });
+            if (tier?.startsWith('held-'))
+              log({ what: 'copy-tier', resource: `s3://${bucket}/${key}`, from: tier, to: tier.slice('held-'.length), outcome: 'planned' });
           }
           continue;
         }
@@ -218,8 +237,12 @@ export async function releaseAction(o: ReleaseOptions, env: CliEnv = {}): Promis
  * fault (the releases before it stay done, logged), 2 bad input.
  */
 async function releaseBackups(o: ReleaseOptions): Promise<void> {
-  if (o.dryRun) throw new UsageError('--dry-run is not available with --destination: list the held backups with `ls <dir>` or their .json records, then release');
-  const [{ openStore }, { releaseBackupHold }] = await Promise.all([import('../backup/action.js'), import('../../../lambdas/jobs/self-managed/release-backup-hold.js')]);
+  if (o.dryRun)
+    throw new UsageError('--dry-run is not available with --destination: list the held backups with `ls <dir>` or their .json records, then release');
+  const [{ openStore }, { releaseBackupHold }] = await Promise.all([
+    import('../backup/action.js'),
+    import('../../../lambdas/jobs/self-managed/release-backup-hold.js'),
+  ]);
   const store = await openStore(o.destination!, o.s3Endpoint, '--destination');
   const lines: string[] = [];
   let released;
@@ -233,10 +256,16 @@ async function releaseBackups(o: ReleaseOptions): Promise<void> {
     // A wrong --point or --target is bad input; a store fault is a failed release.
     if (/^(--point|nothing in )/.test(message)) throw new UsageError(message);
     if (o.json) process.stdout.write(`${JSON.stringify({ target: o.target, point: o.point, failed: 1, error: message, changes: lines }, null, 2)}\n`);
-    else process.stderr.write(`PARTIAL: ${message}${lines.length > 0 ? ` (${lines.length} change(s) made before it, listed above); run it again to finish` : ''}\n`);
+    else
+      process.stderr.write(
+        `PARTIAL: ${message}${lines.length > 0 ? ` (${lines.length} change(s) made before it, listed above); run it again to finish` : ''}\n`,
+      );
     process.exitCode = 1;
     return;
   }
   if (o.json) process.stdout.write(`${JSON.stringify({ ...released, failed: 0, changes: lines }, null, 2)}\n`);
-  else process.stdout.write(`released ${released.released.length} backup(s) held by ${released.point} in ${store.url}${released.accepted ? `; ${released.accepted} is the new baseline` : ''}\n`);
+  else
+    process.stdout.write(
+      `released ${released.released.length} backup(s) held by ${released.point} in ${store.url}${released.accepted ? `; ${released.accepted} is the new baseline` : ''}\n`,
+    );
 }

@@ -1,16 +1,16 @@
 /** `redis-dr ship-aof`: the action (loaded only when the command runs; options: cli/commands/ship-aof.ts). */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { AofDirectory, serverAofState } from '../../../lambdas/adapters/host/aof-dir';
-import { redactUrl as redactHeartbeat } from '../../../lambdas/adapters/host/heartbeat';
-import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore';
-import { sideCredentials } from '../../redis-credentials';
-import { AofShipper } from '../../../lambdas/jobs/self-managed/ship-aof';
-import { LineageError, ShipInputError } from '../../../lambdas/jobs/self-managed/ship-aof-types';
-import { type AofStore, FileAofStore, S3AofStore } from '../../../lambdas/adapters/storage/aof-store';
-import { openDestination } from '../../destinations';
-import { formatDuration } from '../../options';
-import { UsageError } from '../../usage';
+import { AofDirectory, serverAofState } from '../../../lambdas/adapters/host/aof-dir.js';
+import { redactUrl as redactHeartbeat } from '../../../lambdas/adapters/host/heartbeat.js';
+import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore.js';
+import { sideCredentials } from '../../redis-credentials.js';
+import { AofShipper } from '../../../lambdas/jobs/self-managed/ship-aof.js';
+import { LineageError, ShipInputError } from '../../../lambdas/jobs/self-managed/ship-aof-types.js';
+import { type AofStore, FileAofStore, S3AofStore } from '../../../lambdas/adapters/storage/aof-store.js';
+import { openDestination } from '../../destinations.js';
+import { formatDuration } from '../../options.js';
+import { UsageError } from '../../usage.js';
 
 /** Options of `redis-dr ship-aof`, as commander parses them (durations in ms). */
 export interface ShipAofCliOptions {
@@ -26,8 +26,14 @@ export interface ShipAofCliOptions {
 }
 
 export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const store = await openDestination<AofStore>('--to', o.to, o.s3Endpoint, { file: (dir) => new FileAofStore(dir), s3: (client, bucket, prefix) => new S3AofStore(client, bucket, prefix) });
-  if (o.rpo < o.interval) throw new UsageError(`--rpo ${formatDuration(o.rpo)} is shorter than --interval ${formatDuration(o.interval)}: the lag reaches the interval between cycles; give --rpo several intervals (e.g. --rpo 60s)`);
+  const store = await openDestination<AofStore>('--to', o.to, o.s3Endpoint, {
+    file: (dir) => new FileAofStore(dir),
+    s3: (client, bucket, prefix) => new S3AofStore(client, bucket, prefix),
+  });
+  if (o.rpo < o.interval)
+    throw new UsageError(
+      `--rpo ${formatDuration(o.rpo)} is shorter than --interval ${formatDuration(o.interval)}: the lag reaches the interval between cycles; give --rpo several intervals (e.g. --rpo 60s)`,
+    );
   let state: ReturnType<typeof serverAofState> | undefined;
   if (o.redis !== undefined) {
     try {
@@ -41,7 +47,8 @@ export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv
     state = serverAofState(() => connectUrl(url, 'redis-dr-ship-aof', credentials));
   }
   const heartbeatUrl = o.heartbeatUrl ?? (env.REDIS_DR_HEARTBEAT_URL || undefined);
-  if (heartbeatUrl !== undefined && !/^https?:\/\//.test(heartbeatUrl)) throw new UsageError(`--heartbeat-url ${redactHeartbeat(heartbeatUrl)} is not an http(s) URL`);
+  if (heartbeatUrl !== undefined && !/^https?:\/\//.test(heartbeatUrl))
+    throw new UsageError(`--heartbeat-url ${redactHeartbeat(heartbeatUrl)} is not an http(s) URL`);
   const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const shipper = new AofShipper(
     {

@@ -1,22 +1,22 @@
-import type { RedisDrConfig } from '../../../lib/config';
-import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName } from '../../../lib/deployment';
-import { describeError } from '../../../lambdas/adapters/aws/errors';
-import { drillReportOf, listDrillExecutions, listSucceededDrills } from '../../../lambdas/adapters/aws/drill-history';
-import { METRIC } from '../../../lambdas/domain/alerting/metrics';
-import type { DrillWhere } from '../../../lambdas/domain/drills/drill';
-import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../../../lambdas/domain/plans/freshness';
-import { pointsToShow } from '../../../lambdas/domain/dr-copies/rdb-copies';
-import { mapConcurrent } from '../../../lambdas/adapters/aws/retry';
-import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type FreshnessReport } from '../../../lambdas/jobs/scheduled/freshness';
-import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws';
-import { collectCoverage, formatCoverage } from './coverage';
-import { copiesOf, copyBuckets, formatCopies, type TargetCopies } from '../../rdb-copies';
-import { plain, table, terminalStyle, type Style } from '../../table';
-import { taggedElastiCacheResources } from '../../../lambdas/adapters/aws/tagging';
-import { throttleRetry } from '../../../lambdas/adapters/aws/retry';
-import { parseCollapseHold } from '../../../lambdas/domain/plans/collapse';
-import { collapseMarkState, type CollapseMarkState } from '../../../lambdas/domain/plans/collapse-points';
-import { TAGS } from '../../../lambdas/domain/plans/types';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName } from '../../../lib/deployment.js';
+import { describeError } from '../../../lambdas/adapters/aws/errors.js';
+import { drillReportOf, listDrillExecutions, listSucceededDrills } from '../../../lambdas/adapters/aws/drill-history.js';
+import { METRIC } from '../../../lambdas/domain/alerting/metrics.js';
+import type { DrillWhere } from '../../../lambdas/domain/drills/drill.js';
+import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../../../lambdas/domain/plans/freshness.js';
+import { pointsToShow } from '../../../lambdas/domain/dr-copies/rdb-copies.js';
+import { mapConcurrent } from '../../../lambdas/adapters/aws/retry.js';
+import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type FreshnessReport } from '../../../lambdas/jobs/scheduled/freshness.js';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { collectCoverage, formatCoverage } from './coverage.js';
+import { copiesOf, copyBuckets, formatCopies, type TargetCopies } from '../../rdb-copies.js';
+import { plain, table, terminalStyle, type Style } from '../../table.js';
+import { taggedElastiCacheResources } from '../../../lambdas/adapters/aws/tagging.js';
+import { throttleRetry } from '../../../lambdas/adapters/aws/retry.js';
+import { parseCollapseHold } from '../../../lambdas/domain/plans/collapse.js';
+import { collapseMarkState, type CollapseMarkState } from '../../../lambdas/domain/plans/collapse-points.js';
+import { TAGS } from '../../../lambdas/domain/plans/types.js';
 
 /**
  * `redis-dr status [-c config] [--json]`: per plan and target, in both
@@ -160,16 +160,46 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
     for (const p of report.points) {
       const what = WHAT[p.metric]!;
       const lim = limit(p.plan, what);
-      rows.push({ plan: p.plan, target: p.target, what, region, ageSeconds: p.seconds, limitSeconds: lim, state: p.seconds <= lim ? 'ok' : 'late', detail: null, name: p.recoveryPoint ?? null });
+      rows.push({
+        plan: p.plan,
+        target: p.target,
+        what,
+        region,
+        ageSeconds: p.seconds,
+        limitSeconds: lim,
+        state: p.seconds <= lim ? 'ok' : 'late',
+        detail: null,
+        name: p.recoveryPoint ?? null,
+      });
     }
     for (const g of report.gaps) {
       const what = WHAT[g.metric]!;
-      rows.push({ plan: g.plan, target: g.target, what, region, ageSeconds: null, limitSeconds: limit(g.plan, what), state: 'missing', detail: g.why, name: null });
+      rows.push({
+        plan: g.plan,
+        target: g.target,
+        what,
+        region,
+        ageSeconds: null,
+        limitSeconds: limit(g.plan, what),
+        state: 'missing',
+        detail: g.why,
+        name: null,
+      });
     }
     for (const f of report.failed) {
       const whats = f.metric ? [WHAT[f.metric]!] : where === 'primary' ? (['snapshot'] as const) : (['verified DR copy'] as const);
       for (const what of whats) {
-        rows.push({ plan: f.plan, target: f.target, what, region, ageSeconds: null, limitSeconds: limit(f.plan, what), state: 'error', detail: f.error, name: null });
+        rows.push({
+          plan: f.plan,
+          target: f.target,
+          what,
+          region,
+          ageSeconds: null,
+          limitSeconds: limit(f.plan, what),
+          state: 'error',
+          detail: f.error,
+          name: null,
+        });
       }
     }
     if (arn) {
@@ -222,12 +252,19 @@ async function collectCollapses(config: RedisDrConfig, aws: CliAws): Promise<Col
   const holds: { name: string; point: string }[] = [];
   for await (const r of taggedElastiCacheResources(deps.tagging, filters, retry)) {
     const state = collapseMarkState(r.tags[TAGS.collapsed]);
-    if (state === 'active' || state === 'released' || state === 'accepted') marked.push({ plan: r.tags[TAGS.plan] ?? '?', target: r.tags[TAGS.source] ?? '?', point: r.name, state, held: [] });
+    if (state === 'active' || state === 'released' || state === 'accepted')
+      marked.push({ plan: r.tags[TAGS.plan] ?? '?', target: r.tags[TAGS.source] ?? '?', point: r.name, state, held: [] });
     const point = r.tags[TAGS.hold] !== undefined ? parseCollapseHold(r.tags[TAGS.hold]!) : undefined;
     if (point) holds.push({ name: r.name, point });
   }
   return marked
-    .map((c) => ({ ...c, held: holds.filter((h) => h.point === c.point).map((h) => h.name).sort() }))
+    .map((c) => ({
+      ...c,
+      held: holds
+        .filter((h) => h.point === c.point)
+        .map((h) => h.name)
+        .sort(),
+    }))
     .sort((a, b) => a.point.localeCompare(b.point));
 }
 
@@ -239,7 +276,8 @@ async function collectCollapses(config: RedisDrConfig, aws: CliAws): Promise<Col
  */
 async function collectCopies(config: RedisDrConfig, aws: CliAws, rows: readonly StatusRow[], drReads: FreshnessReads): Promise<StatusCopies[]> {
   const buckets = await copyBuckets(config, aws, { dr: drReads });
-  const named = (plan: string, target: string, what: StatusWhat) => rows.find((r) => r.plan === plan && r.target === target && r.what === what)?.name ?? undefined;
+  const named = (plan: string, target: string, what: StatusWhat) =>
+    rows.find((r) => r.plan === plan && r.target === target && r.what === what)?.name ?? undefined;
   const targets = config.plans.flatMap((plan) =>
     [...new Set(rows.filter((r) => r.plan === plan.name && r.what !== 'last good drill' && r.target !== 'selectByTags').map((r) => r.target))]
       .sort((a, b) => a.localeCompare(b))
@@ -267,7 +305,19 @@ async function newestDrillPerPlan(config: RedisDrConfig, aws: CliAws, where: Dri
     const newest = ofPlan.find((e) => e.status !== 'RUNNING') ?? running;
     const runningSince = running && running !== newest ? (running.startDate?.toISOString() ?? 'now') : null;
     if (!newest) {
-      out.push({ ...base, status: 'none', startedAt: null, stoppedAt: null, target: null, recoveryPoint: null, rtoSeconds: null, passed: null, summary: null, executionArn: null, runningSince: null });
+      out.push({
+        ...base,
+        status: 'none',
+        startedAt: null,
+        stoppedAt: null,
+        target: null,
+        recoveryPoint: null,
+        rtoSeconds: null,
+        passed: null,
+        summary: null,
+        executionArn: null,
+        runningSince: null,
+      });
       continue;
     }
     const { report, choice } = await drillReportOf(sfn, newest);
@@ -332,18 +382,29 @@ export function formatStatus(r: StatusReport, style: Style = plain): string {
       lines.push(...table([['TARGET', 'RECOVERY POINT', 'REGION', 'AGE', 'LIMIT', 'STATE', 'DETAIL'], ...cells], paint).map((l) => `  ${l}`));
     }
     for (const d of r.drills.filter((x) => x.plan === plan)) lines.push(`  ${formatDrill(d, style)}`);
-    lines.push(...formatCopies(r.copies.filter((c) => c.plan === plan), style).map((l) => (l ? `  ${l}` : l)));
+    lines.push(
+      ...formatCopies(
+        r.copies.filter((c) => c.plan === plan),
+        style,
+      ).map((l) => (l ? `  ${l}` : l)),
+    );
     for (const c of r.collapses.filter((x) => x.plan === plan)) lines.push(`  ${formatCollapse(c, style)}`);
   }
   for (const p of r.problems) lines.push('', style('yellow', `not measured: ${p}`));
-  lines.push('', r.healthy ? style('green', 'All recovery points within their limits.') : style(['red', 'bold'], 'Attention needed: see the rows not ok (runbooks in docs/runbooks/).'));
+  lines.push(
+    '',
+    r.healthy
+      ? style('green', 'All recovery points within their limits.')
+      : style(['red', 'bold'], 'Attention needed: see the rows not ok (runbooks in docs/runbooks/).'),
+  );
   return `${lines.join('\n')}\n`;
 }
 
 function formatCollapse(c: CollapseStatus, style: Style): string {
   const head = c.state === 'active' ? style(['red', 'bold'], 'KEYSPACE COLLAPSED') : `keyspace collapse (${c.state})`;
   const held = c.held.length > 0 ? `held: ${c.held.length} point(s), newest ${c.held.at(-1)}` : 'held: none';
-  const release = c.state === 'active' ? ` - see docs/runbooks/keyspace-collapse.md; release: npx redis-dr retention release --target ${c.target} --point ${c.point}` : '';
+  const release =
+    c.state === 'active' ? ` - see docs/runbooks/keyspace-collapse.md; release: npx redis-dr retention release --target ${c.target} --point ${c.point}` : '';
   return `${head} ${c.target} at ${c.point}, ${held}${release}`;
 }
 
@@ -352,7 +413,10 @@ function formatDrill(d: DrillStatus, style: Style): string {
   if (d.status === 'none') return `${head} none found among the last ${RECENT_DRILLS} executions`;
   const when = d.stoppedAt ?? d.startedAt ?? '';
   const status = d.status === 'SUCCEEDED' ? style('green', d.status) : d.status === 'RUNNING' ? style('cyan', d.status) : style(['red', 'bold'], d.status);
-  const rto = d.rtoSeconds === null ? '' : `, RTO ${age(d.rtoSeconds)} (objective ${age(d.rtoObjectiveSeconds)}${d.rtoSeconds > d.rtoObjectiveSeconds ? ', MISSED' : ''})`;
+  const rto =
+    d.rtoSeconds === null
+      ? ''
+      : `, RTO ${age(d.rtoSeconds)} (objective ${age(d.rtoObjectiveSeconds)}${d.rtoSeconds > d.rtoObjectiveSeconds ? ', MISSED' : ''})`;
   const what = d.target ? `, ${d.target} from ${d.recoveryPoint ?? '?'}` : '';
   const now = d.runningSince ? ` (another drill running since ${d.runningSince})` : '';
   return `${head} ${status} ${when}${what}${rto}${d.summary && d.status !== 'SUCCEEDED' ? ` - ${d.summary}` : ''}${now}`;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { CliEnv } from '../../aws';
-import { DEFAULT_CONFIG_FILE } from '../../options';
+import type { CliEnv } from '../../aws.js';
+import { DEFAULT_CONFIG_FILE } from '../../options.js';
 
 /** Defines `redis-dr status` (options and help); its action module loads only when it runs. */
 export function statusCommand(program: Command, env: CliEnv = {}): void {

@@ -1,10 +1,10 @@
-import type { RedisDrConfig } from '../../../lib/config';
-import { listCaches } from '../../../lambdas/adapters/aws/caches';
-import { throttleRetry } from '../../../lambdas/adapters/aws/retry';
-import { coverageOf, type CacheCoverage } from '../../../lambdas/domain/plans/coverage';
-import type { DrillWhere } from '../../../lambdas/domain/drills/drill';
-import { awsProblem, type CliAws } from '../../aws';
-import { plain, table, type Style } from '../../table';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { listCaches } from '../../../lambdas/adapters/aws/caches.js';
+import { throttleRetry } from '../../../lambdas/adapters/aws/retry.js';
+import { coverageOf, type CacheCoverage } from '../../../lambdas/domain/plans/coverage.js';
+import type { DrillWhere } from '../../../lambdas/domain/drills/drill.js';
+import { awsProblem, type CliAws } from '../../aws.js';
+import { plain, table, type Style } from '../../table.js';
 
 /**
  * `redis-dr status --coverage`: every ElastiCache cache (replication groups
@@ -84,7 +84,9 @@ export function formatCoverage(r: CoverageReport, style: Style = plain): string 
   for (const p of r.problems) lines.push('', style('yellow', `not listed: ${p}`));
   lines.push('');
   if (r.unprotected > 0) {
-    lines.push(style(['red', 'bold'], `${r.unprotected} cache(s) no plan protects: add each to a plan's targets (or tag it for a selectByTags plan) and deploy.`));
+    lines.push(
+      style(['red', 'bold'], `${r.unprotected} cache(s) no plan protects: add each to a plan's targets (or tag it for a selectByTags plan) and deploy.`),
+    );
   } else if (r.problems.length === 0) {
     lines.push(style('green', 'Every cache is protected by a plan, or cannot be (the reason is shown).'));
   }

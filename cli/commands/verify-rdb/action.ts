@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { readFileChunks, twoThreadsHelp, verifyRdbStreamOnTwoThreads } from '../../../lambdas/adapters/host/crc64-thread';
-import { nativeLz4Blocks } from '../../../lambdas/adapters/storage/lz4-native';
-import { decodeRdbEnvelope, type RdbEnvelopeInfo } from '../../../lambdas/adapters/storage/rdb-envelope';
-import { rdbVerdict, verifyRdbStream, type RdbReport } from '../../../lambdas/domain/rdb/verifier';
+import { readFileChunks, twoThreadsHelp, verifyRdbStreamOnTwoThreads } from '../../../lambdas/adapters/host/crc64-thread.js';
+import { nativeLz4Blocks } from '../../../lambdas/adapters/storage/lz4-native.js';
+import { decodeRdbEnvelope, type RdbEnvelopeInfo } from '../../../lambdas/adapters/storage/rdb-envelope.js';
+import { rdbVerdict, verifyRdbStream, type RdbReport } from '../../../lambdas/domain/rdb/verifier.js';
 
 /** How verify-rdb reads its input (S3 only; a local file is streamed as is). */
 export interface VerifyRdbOptions {
@@ -19,7 +19,10 @@ export interface VerifyRdbOptions {
 async function openInput(file: string, options: VerifyRdbOptions): Promise<{ body: AsyncIterable<Uint8Array>; size?: number }> {
   // The S3 client loads only for s3:// locations (a local file starts fast).
   if (/^s3:\/\//i.test(file)) {
-    return (await import('../../../lambdas/adapters/storage/s3-rdb.js')).openS3(file, { concurrency: options.readConcurrency, partBytes: options.readPartBytes });
+    return (await import('../../../lambdas/adapters/storage/s3-rdb.js')).openS3(file, {
+      concurrency: options.readConcurrency,
+      partBytes: options.readPartBytes,
+    });
   }
   let stat;
   try {
@@ -79,14 +82,18 @@ export async function verifyRdbAction(file: string, options: VerifyRdbOptions): 
   const unwrap = (bytes: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> => decodeRdbEnvelope(bytes, (e) => (envelope = e), nativeLz4Blocks);
   const requireChecksum = options.requireChecksum ?? false;
   // A large file is parsed on this thread and checksummed on another where a core is free; a local plain file's chunks move there uncopied.
-  const report =
-    !twoThreadsHelp(size ?? 0)
-      ? await verifyRdbStream(unwrap(body), { requireChecksum })
-      : /^s3:\/\//i.test(file)
-        ? await verifyRdbStreamOnTwoThreads(unwrap(body), { requireChecksum })
-        : await verifyRdbStreamOnTwoThreads((worker) => unwrap(readFileChunks(file, 1 << 20, worker)), { requireChecksum, transferable: () => envelope === undefined });
+  const report = !twoThreadsHelp(size ?? 0)
+    ? await verifyRdbStream(unwrap(body), { requireChecksum })
+    : /^s3:\/\//i.test(file)
+      ? await verifyRdbStreamOnTwoThreads(unwrap(body), { requireChecksum })
+      : await verifyRdbStreamOnTwoThreads((worker) => unwrap(readFileChunks(file, 1 << 20, worker)), {
+          requireChecksum,
+          transferable: () => envelope === undefined,
+        });
   process.stdout.write(
-    options.json ? `${JSON.stringify({ file, bytes: size, ...(envelope ? { envelope } : {}), ...report }, null, 2)}\n` : `${formatReport(file, report, envelope)}\n`,
+    options.json
+      ? `${JSON.stringify({ file, bytes: size, ...(envelope ? { envelope } : {}), ...report }, null, 2)}\n`
+      : `${formatReport(file, report, envelope)}\n`,
   );
   process.exitCode = VERIFY_EXIT[rdbVerdict(report)];
 }

@@ -16,8 +16,6 @@ export const TUNING = { concurrency: 16, throttleDelayMs: 100, busyDelayMs: 5_00
  */
 export function sdkClientConfig(): { retryStrategy: ConfiguredRetryStrategy } {
   return {
-    retryStrategy: new ConfiguredRetryStrategy(3, (attempt) =>
-      Math.round(TUNING.throttleDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)),
-    ),
+    retryStrategy: new ConfiguredRetryStrategy(3, (attempt) => Math.round(TUNING.throttleDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2))),
   };
 }

@@ -16,7 +16,9 @@ export async function alarmsWithPrefix(client: CloudWatchClient, prefix: string,
   const found: AlarmFacts[] = [];
   let NextToken: string | undefined;
   do {
-    const out = await wrap(() => client.send(new DescribeAlarmsCommand({ AlarmNamePrefix: prefix, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100, NextToken })));
+    const out = await wrap(() =>
+      client.send(new DescribeAlarmsCommand({ AlarmNamePrefix: prefix, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100, NextToken })),
+    );
     for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
       if (a.AlarmName) found.push({ name: a.AlarmName, state: a.StateValue ?? 'UNKNOWN', reason: a.StateReason || undefined });
     }

@@ -49,11 +49,7 @@ export interface RestorableSnapshot {
  * when it does not exist.
  * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_Snapshot.html
  */
-export async function describeRestorableSnapshot(
-  client: ElastiCacheClient,
-  name: string,
-  wrap: CallWrapper = direct,
-): Promise<RestorableSnapshot | undefined> {
+export async function describeRestorableSnapshot(client: ElastiCacheClient, name: string, wrap: CallWrapper = direct): Promise<RestorableSnapshot | undefined> {
   try {
     const out = await wrap(() => client.send(new DescribeSnapshotsCommand({ SnapshotName: name })));
     const s = out.Snapshots?.[0];
@@ -171,11 +167,7 @@ export interface DrillGroupState {
 }
 
 /** Describes one replication group; `undefined` when it does not exist. */
-export async function describeDrillGroup(
-  client: ElastiCacheClient,
-  id: string,
-  wrap: CallWrapper = direct,
-): Promise<DrillGroupState | undefined> {
+export async function describeDrillGroup(client: ElastiCacheClient, id: string, wrap: CallWrapper = direct): Promise<DrillGroupState | undefined> {
   try {
     const out = await wrap(() => client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id })));
     const g = out.ReplicationGroups?.[0];

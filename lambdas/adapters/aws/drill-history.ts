@@ -35,11 +35,7 @@ export interface DrillHistoryOptions {
  * The newest `limit` SUCCEEDED executions of `stateMachineArn`, each described
  * for its input and output (see {@link listDrillExecutions}).
  */
-export async function listSucceededDrills(
-  client: SFNClient,
-  stateMachineArn: string,
-  options: DrillHistoryOptions,
-): Promise<DrillExecution[]> {
+export async function listSucceededDrills(client: SFNClient, stateMachineArn: string, options: DrillHistoryOptions): Promise<DrillExecution[]> {
   const executions = await listDrillExecutions(client, stateMachineArn, { ...options, status: 'SUCCEEDED' });
   return executions.filter((e): e is DrillExecution & { stopDate: Date } => e.stopDate !== undefined);
 }

@@ -3,7 +3,12 @@
  * engine and version, cluster mode, shards, node type, data tiering — and
  * its newest snapshot's sizes (`redis-dr doctor`).
  */
-import { DescribeCacheClustersCommand, DescribeReplicationGroupsCommand, DescribeServerlessCachesCommand, type ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import {
+  DescribeCacheClustersCommand,
+  DescribeReplicationGroupsCommand,
+  DescribeServerlessCachesCommand,
+  type ElastiCacheClient,
+} from '@aws-sdk/client-elasticache';
 import type { TargetFacts } from '../../domain/doctor/judge.js';
 import type { TargetKind } from '../../domain/plans/types.js';
 import { describeRestorableSnapshot } from './drill-clusters.js';
@@ -17,13 +22,25 @@ const direct: CallWrapper = (call) => call();
  * replication group's engine version is its member clusters' (one
  * DescribeCacheClusters of the first member).
  */
-export async function describeTarget(client: ElastiCacheClient, kind: TargetKind, id: string, wrap: CallWrapper = direct): Promise<Omit<TargetFacts, 'newestSnapshot'> | undefined> {
+export async function describeTarget(
+  client: ElastiCacheClient,
+  kind: TargetKind,
+  id: string,
+  wrap: CallWrapper = direct,
+): Promise<Omit<TargetFacts, 'newestSnapshot'> | undefined> {
   try {
     if (kind === 'serverless-cache') {
       const out = await wrap(() => client.send(new DescribeServerlessCachesCommand({ ServerlessCacheName: id })));
       const c = out.ServerlessCaches?.[0];
       if (!c) return undefined;
-      return { status: (c.Status ?? 'unknown').toLowerCase(), engine: c.Engine, engineVersion: c.FullEngineVersion ?? c.MajorEngineVersion, clusterMode: true, dataTiering: false, shards: 1 };
+      return {
+        status: (c.Status ?? 'unknown').toLowerCase(),
+        engine: c.Engine,
+        engineVersion: c.FullEngineVersion ?? c.MajorEngineVersion,
+        clusterMode: true,
+        dataTiering: false,
+        shards: 1,
+      };
     }
     const out = await wrap(() => client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id })));
     const g = out.ReplicationGroups?.[0];

@@ -10,7 +10,7 @@ import {
   DescribeServerlessCachesCommand,
   DescribeServerlessCacheSnapshotsCommand,
   DescribeSnapshotsCommand,
-  ElastiCacheClient,
+  type ElastiCacheClient,
   ExportServerlessCacheSnapshotCommand,
   type Snapshot,
   type Tag,
@@ -66,10 +66,7 @@ export interface SnapshotSummary {
 }
 
 /** Describes one replication group; `undefined` when it does not exist. */
-export async function describeReplicationGroup(
-  client: ElastiCacheClient,
-  id: string,
-): Promise<ReplicationGroupInfo | undefined> {
+export async function describeReplicationGroup(client: ElastiCacheClient, id: string): Promise<ReplicationGroupInfo | undefined> {
   try {
     const out = await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: id }));
     const group = out.ReplicationGroups?.[0];
@@ -77,9 +74,7 @@ export async function describeReplicationGroup(
     const clusterEnabled = group.ClusterEnabled === true || (group.NodeGroups?.length ?? 0) > 1;
     // AWS recommends backing up a cluster-mode-disabled group from a replica, so
     // the primary keeps serving writes without the fork's copy-on-write cost.
-    const replica = clusterEnabled
-      ? undefined
-      : group.NodeGroups?.[0]?.NodeGroupMembers?.find((m) => m.CurrentRole === 'replica' && m.CacheClusterId);
+    const replica = clusterEnabled ? undefined : group.NodeGroups?.[0]?.NodeGroupMembers?.find((m) => m.CurrentRole === 'replica' && m.CacheClusterId);
     const address = clusterEnabled ? group.ConfigurationEndpoint : group.NodeGroups?.[0]?.PrimaryEndpoint;
     return {
       id: group.ReplicationGroupId ?? id,
@@ -97,10 +92,7 @@ export async function describeReplicationGroup(
 }
 
 /** Describes one serverless cache; `undefined` when it does not exist. */
-export async function describeServerlessCache(
-  client: ElastiCacheClient,
-  name: string,
-): Promise<ServerlessCacheInfo | undefined> {
+export async function describeServerlessCache(client: ElastiCacheClient, name: string): Promise<ServerlessCacheInfo | undefined> {
   try {
     const out = await client.send(new DescribeServerlessCachesCommand({ ServerlessCacheName: name }));
     const cache = out.ServerlessCaches?.[0];
@@ -128,19 +120,13 @@ const direct: CallWrapper = (call) => call();
  * on page 4 of 4 would start the listing over).
  * `DescribeSnapshots` filters with `SnapshotSource=user` but answers `manual`.
  */
-export async function listTargetSnapshots(
-  client: ElastiCacheClient,
-  target: TargetRef,
-  wrap: CallWrapper = direct,
-): Promise<SnapshotSummary[]> {
+export async function listTargetSnapshots(client: ElastiCacheClient, target: TargetRef, wrap: CallWrapper = direct): Promise<SnapshotSummary[]> {
   const found: SnapshotSummary[] = [];
   if (target.kind === 'replication-group') {
     let Marker: string | undefined;
     do {
       const page = await wrap(() =>
-        client.send(
-          new DescribeSnapshotsCommand({ ReplicationGroupId: target.id, SnapshotSource: 'user', MaxRecords: SNAPSHOT_PAGE_SIZE, Marker }),
-        ),
+        client.send(new DescribeSnapshotsCommand({ ReplicationGroupId: target.id, SnapshotSource: 'user', MaxRecords: SNAPSHOT_PAGE_SIZE, Marker })),
       );
       for (const s of page.Snapshots ?? []) {
         if (!s.SnapshotName) continue;
@@ -187,9 +173,7 @@ export async function listTargetSnapshots(
 
 /** Earliest node snapshot time; for a snapshot still `creating`, the time in its name. */
 function snapshotTime(s: Snapshot): Date {
-  const times = (s.NodeSnapshots ?? [])
-    .map((n) => n.SnapshotCreateTime?.getTime())
-    .filter((t): t is number => typeof t === 'number');
+  const times = (s.NodeSnapshots ?? []).map((n) => n.SnapshotCreateTime?.getTime()).filter((t): t is number => typeof t === 'number');
   if (times.length > 0) return new Date(Math.min(...times));
   return parseSnapshotName(s.SnapshotName ?? '')?.at ?? new Date(0);
 }
@@ -200,12 +184,7 @@ export type SnapshotSource =
   | { readonly kind: 'serverless-cache'; readonly serverlessCacheName: string };
 
 /** Creates a manual snapshot with tags (tag-on-create: one call, no untagged window). */
-export async function createSnapshot(
-  client: ElastiCacheClient,
-  source: SnapshotSource,
-  name: string,
-  tags: Readonly<Record<string, string>>,
-): Promise<void> {
+export async function createSnapshot(client: ElastiCacheClient, source: SnapshotSource, name: string, tags: Readonly<Record<string, string>>): Promise<void> {
   const Tags: Tag[] = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
   if (source.kind === 'serverless-cache') {
     await client.send(
@@ -279,11 +258,7 @@ export interface SnapshotDetail {
  * The shard count of a replication group snapshot is `NumNodeGroups`, else
  * the number of distinct node groups among its node snapshots.
  */
-export async function describeSnapshotDetail(
-  client: ElastiCacheClient,
-  kind: TargetRef['kind'],
-  name: string,
-): Promise<SnapshotDetail | undefined> {
+export async function describeSnapshotDetail(client: ElastiCacheClient, kind: TargetRef['kind'], name: string): Promise<SnapshotDetail | undefined> {
   try {
     if (kind === 'serverless-cache') {
       const out = await client.send(new DescribeServerlessCacheSnapshotsCommand({ ServerlessCacheSnapshotName: name }));
@@ -305,7 +280,8 @@ export async function describeSnapshotDetail(
     const groups = new Set((s.NodeSnapshots ?? []).map((n) => n.NodeGroupId).filter((g): g is string => !!g));
     const shards = s.NumNodeGroups !== undefined && s.NumNodeGroups > 0 ? s.NumNodeGroups : groups.size > 0 ? groups.size : undefined;
     const bySlotGroup = new Map<string, string | undefined>();
-    for (const n of s.NodeSnapshots ?? []) if (n.NodeGroupId && !bySlotGroup.get(n.NodeGroupId)) bySlotGroup.set(n.NodeGroupId, n.NodeGroupConfiguration?.Slots);
+    for (const n of s.NodeSnapshots ?? [])
+      if (n.NodeGroupId && !bySlotGroup.get(n.NodeGroupId)) bySlotGroup.set(n.NodeGroupId, n.NodeGroupConfiguration?.Slots);
     const ordered = [...bySlotGroup.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, slots]) => slots);
     const slots = ordered.length > 0 && ordered.length === shards && ordered.every((x): x is string => !!x) ? ordered : undefined;
     return {
@@ -367,7 +343,5 @@ export async function untagSnapshot(client: ElastiCacheClient, arn: string, keys
 
 /** Adds (or overwrites) tags on a snapshot; AddTagsToResource wants its ARN. */
 export async function tagSnapshot(client: ElastiCacheClient, arn: string, tags: Readonly<Record<string, string>>): Promise<void> {
-  await client.send(
-    new AddTagsToResourceCommand({ ResourceName: arn, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }),
-  );
+  await client.send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
 }

@@ -44,13 +44,7 @@ export async function planSnapshotTags(
     chunks.push(targetIds.slice(i, i + TAG_FILTER_MAX_VALUES));
   }
   const maps = await mapConcurrent(chunks, options.concurrency, (sources) =>
-    snapshotTagsBySources(
-      tagging,
-      { [TAGS.managed]: 'true', [TAGS.deployment]: owner.deployment },
-      TAGS.source,
-      sources,
-      options.retry,
-    ),
+    snapshotTagsBySources(tagging, { [TAGS.managed]: 'true', [TAGS.deployment]: owner.deployment }, TAGS.source, sources, options.retry),
   );
   return new Map(maps.flatMap((m) => [...m]));
 }

@@ -92,8 +92,7 @@ export type ThrottleRetry = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /** A {@link ThrottleRetry} bounded by `deadline`, starting from `baseDelayMs`. */
 export function throttleRetry(clock: RetryClock, deadline: number, baseDelayMs: number): ThrottleRetry {
-  return (fn) =>
-    retryWithBackoff(fn, { retryable: isThrottling, deadline, baseDelayMs, maxDelayMs: 20_000, clock }).then((r) => r.value);
+  return (fn) => retryWithBackoff(fn, { retryable: isThrottling, deadline, baseDelayMs, maxDelayMs: 20_000, clock }).then((r) => r.value);
 }
 
 /**
@@ -102,11 +101,7 @@ export function throttleRetry(clock: RetryClock, deadline: number, baseDelayMs: 
  * the calls in flight have settled. Hand-written (a few lines) rather than
  * p-limit, which is ESM-only while this package is CommonJS.
  */
-export async function mapConcurrent<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
+export async function mapConcurrent<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   let failure: { error: unknown } | undefined;

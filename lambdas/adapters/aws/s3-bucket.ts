@@ -50,8 +50,14 @@ export async function bucketReplicationRules(client: S3Client, bucket: string, w
 }
 
 /** Object Lock and its default retention (days; years are counted as 365 days). */
-export async function bucketObjectLock(client: S3Client, bucket: string, wrap: CallWrapper = direct): Promise<{ enabled: boolean; mode?: string; days?: number }> {
-  const out = await read(bucket, () => wrap(() => client.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }))), ['ObjectLockConfigurationNotFoundError']);
+export async function bucketObjectLock(
+  client: S3Client,
+  bucket: string,
+  wrap: CallWrapper = direct,
+): Promise<{ enabled: boolean; mode?: string; days?: number }> {
+  const out = await read(bucket, () => wrap(() => client.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }))), [
+    'ObjectLockConfigurationNotFoundError',
+  ]);
   const c = out?.ObjectLockConfiguration;
   const r = c?.Rule?.DefaultRetention;
   return { enabled: c?.ObjectLockEnabled === 'Enabled', mode: r?.Mode, days: r?.Days ?? (r?.Years !== undefined ? r.Years * 365 : undefined) };
@@ -69,7 +75,9 @@ export async function bucketPolicyServicePrincipals(client: S3Client, bucket: st
 /** The ACL's grants to canonical users. */
 export async function bucketAclGrants(client: S3Client, bucket: string, wrap: CallWrapper = direct): Promise<{ id: string; permission: string }[]> {
   const out = await read(bucket, () => wrap(() => client.send(new GetBucketAclCommand({ Bucket: bucket }))));
-  return (out?.Grants ?? []).filter((g) => g.Grantee?.Type === 'CanonicalUser' && g.Grantee.ID && g.Permission).map((g) => ({ id: g.Grantee!.ID!, permission: g.Permission! }));
+  return (out?.Grants ?? [])
+    .filter((g) => g.Grantee?.Type === 'CanonicalUser' && g.Grantee.ID && g.Permission)
+    .map((g) => ({ id: g.Grantee!.ID!, permission: g.Permission! }));
 }
 
 /** An object's `ReplicationStatus` (`COMPLETED`, `PENDING`, `FAILED`, `REPLICA`); `undefined` when it has none. */

@@ -166,7 +166,10 @@ export async function* readRanges(client: S3Client, options: RangedReadOptions):
           }),
         );
         // A client that answers after the abort anyway: its body is closed, not left holding a socket.
-        sent.then((out) => signal.aborted && discard(out.Body as Body | undefined), () => undefined);
+        sent.then(
+          (out) => signal.aborted && discard(out.Body as Body | undefined),
+          () => undefined,
+        );
         const out = await untilAborted(sent, signal);
         body = out.Body as Body | undefined;
         signal.addEventListener('abort', onAbort, { once: true });
@@ -175,7 +178,8 @@ export async function* readRanges(client: S3Client, options: RangedReadOptions):
         if (!body) throw new ShortBodyError('the answer has no body');
         for await (const chunk of body) {
           if (chunk.byteLength === 0) continue;
-          if (part.received + chunk.byteLength > length) throw new WrongPartError(`the body is longer than the ${length - (from - part.first)} bytes its Content-Range announced`);
+          if (part.received + chunk.byteLength > length)
+            throw new WrongPartError(`the body is longer than the ${length - (from - part.first)} bytes its Content-Range announced`);
           part.received += chunk.byteLength;
           part.chunks.push(chunk);
           notify();

@@ -85,7 +85,11 @@ export async function verifyS3ReadBack(
   const got = composite && !suffixed ? `${stored}-${partDigests.length}` : stored;
   if (got !== want) {
     const kind = composite ? 'composite' : 'full-object';
-    throw new ReadBackMismatchError(location, { bytes: expected.bytes, sha256: `${want} (${kind}, base64)` }, { bytes: length, sha256: `${stored} (S3 ${kind} checksum)` });
+    throw new ReadBackMismatchError(
+      location,
+      { bytes: expected.bytes, sha256: `${want} (${kind}, base64)` },
+      { bytes: length, sha256: `${stored} (S3 ${kind} checksum)` },
+    );
   }
   return composite ? 's3-composite-checksum' : 's3-full-object-checksum';
 }

@@ -1,10 +1,4 @@
-import {
-  GetObjectCommand,
-  GetObjectTaggingCommand,
-  ListObjectsV2Command,
-  PutObjectTaggingCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { mergeTags } from '../../domain/dr-copies/export.js';
 import type { CallWrapper } from './elasticache.js';

@@ -46,7 +46,13 @@ export async function schedulesOfGroup(client: SchedulerClient, groupArn: string
   const found: ScheduleFacts[] = [];
   for (const name of names) {
     const s = await wrap(() => client.send(new GetScheduleCommand({ GroupName: group, Name: name })));
-    found.push({ name, state: s.State ?? 'UNKNOWN', expression: s.ScheduleExpression, timeZone: s.ScheduleExpressionTimezone, description: s.Description || undefined });
+    found.push({
+      name,
+      state: s.State ?? 'UNKNOWN',
+      expression: s.ScheduleExpression,
+      timeZone: s.ScheduleExpressionTimezone,
+      description: s.Description || undefined,
+    });
   }
   return found;
 }

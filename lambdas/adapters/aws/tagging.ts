@@ -1,8 +1,4 @@
-import {
-  GetResourcesCommand,
-  ResourceGroupsTaggingAPIClient,
-  type TagFilter,
-} from '@aws-sdk/client-resource-groups-tagging-api';
+import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient, type TagFilter } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { CallWrapper } from './elasticache.js';
 import type { TargetRef } from '../../domain/plans/types.js';
 

@@ -18,15 +18,15 @@ export interface ResolvedTargets {
  * sorted so runs are reproducible. A failing tag query does not cost the
  * explicit targets their backup: it is returned as `selectionError`.
  */
-export async function resolveTargets(
-  tagging: ResourceGroupsTaggingAPIClient,
-  selection: TargetSelection,
-  retry: ThrottleRetry,
-): Promise<ResolvedTargets> {
+export async function resolveTargets(tagging: ResourceGroupsTaggingAPIClient, selection: TargetSelection, retry: ThrottleRetry): Promise<ResolvedTargets> {
   const byKey = new Map<string, TargetRef>();
   const add = (t: TargetRef) => byKey.set(`${t.kind}/${t.id}`, t);
-  selection.replicationGroupIds.forEach((id) => add({ kind: 'replication-group', id: id.toLowerCase() }));
-  selection.serverlessCacheNames.forEach((id) => add({ kind: 'serverless-cache', id: id.toLowerCase() }));
+  selection.replicationGroupIds.forEach((id) => {
+    add({ kind: 'replication-group', id: id.toLowerCase() });
+  });
+  selection.serverlessCacheNames.forEach((id) => {
+    add({ kind: 'serverless-cache', id: id.toLowerCase() });
+  });
   let selectionError: string | undefined;
   if (Object.keys(selection.selectByTags).length > 0) {
     try {

@@ -56,12 +56,15 @@ export class AofDirectory {
     let names: string[];
     try {
       const info = await stat(this.dir);
-      if (!info.isDirectory()) throw new AofDirError(`${this.dir} is not a directory: give the server's AOF directory (its dir + appenddirname, e.g. /var/lib/redis/appendonlydir)`);
+      if (!info.isDirectory())
+        throw new AofDirError(`${this.dir} is not a directory: give the server's AOF directory (its dir + appenddirname, e.g. /var/lib/redis/appendonlydir)`);
       names = await readdir(this.dir);
     } catch (err) {
       if (err instanceof AofDirError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
-      throw new AofDirError(`cannot read ${this.dir}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied (run as the redis user, or in its group)' : (err as Error).message}`);
+      throw new AofDirError(
+        `cannot read ${this.dir}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied (run as the redis user, or in its group)' : (err as Error).message}`,
+      );
     }
     const manifests = names.filter((n) => appendFilenameOf(n) !== undefined);
     if (manifests.length === 0) {
@@ -77,7 +80,9 @@ export class AofDirectory {
       );
     }
     if (manifests.length > 1) {
-      throw new AofDirError(`${this.dir} holds ${manifests.length} manifests (${manifests.join(', ')}): one server's AOF directory holds one; give each server its own appenddirname`);
+      throw new AofDirError(
+        `${this.dir} holds ${manifests.length} manifests (${manifests.join(', ')}): one server's AOF directory holds one; give each server its own appenddirname`,
+      );
     }
     const file = manifests[0]!;
     let text: string;
@@ -181,7 +186,8 @@ export class RestoreDirectory {
   async prepare(): Promise<void> {
     try {
       const names = await readdir(this.dir);
-      if (names.length > 0) throw new AofDirError(`${this.dir} is not empty (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}): give a new or empty directory`);
+      if (names.length > 0)
+        throw new AofDirError(`${this.dir} is not empty (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}): give a new or empty directory`);
     } catch (err) {
       if (err instanceof AofDirError) throw err;
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new AofDirError(`cannot use ${this.dir}: ${(err as Error).message}`);

@@ -36,7 +36,12 @@ export async function pingHeartbeat(base: string, event: HeartbeatEvent, body = 
   let problem = '';
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
-      const res = await fetch(url, { method: 'POST', body: body.slice(0, 10_000), signal: AbortSignal.timeout(timeoutMs), headers: { 'content-type': 'text/plain; charset=utf-8' } });
+      const res = await fetch(url, {
+        method: 'POST',
+        body: body.slice(0, 10_000),
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      });
       await res.arrayBuffer().catch(() => undefined);
       if (res.ok) return undefined;
       problem = `HTTP ${res.status}`;

@@ -51,7 +51,8 @@ export async function updateFileAtomic(path: string, update: (previous: string |
         await unlink(lock).catch(() => undefined);
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`${lock} is held by process ${holder || '?'} for more than ${waitMs / 1000} s: remove it if that process is gone`);
+      if (Date.now() > deadline)
+        throw new Error(`${lock} is held by process ${holder || '?'} for more than ${waitMs / 1000} s: remove it if that process is gone`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }

@@ -1,7 +1,6 @@
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-
 
 /**
  * Redis I/O of the restore drill's verify step (and the CLI): connect to a
@@ -112,7 +111,9 @@ export async function createRedisConnection(options: RedisConnectionOptions): Pr
   let timer: NodeJS.Timeout | undefined;
   // ioredis' connect() never settles when a cluster ends before it is ready: race it with 'end' and a timer.
   const gaveUp = new Promise<never>((_, reject) => {
-    client.once('end', () => reject(lastError ?? new Error('connection ended before it was ready (cluster mode: does CLUSTER SLOTS name a reachable primary?)')));
+    client.once('end', () =>
+      reject(lastError ?? new Error('connection ended before it was ready (cluster mode: does CLUSTER SLOTS name a reachable primary?)')),
+    );
     timer = setTimeout(() => reject(new Error(`not ready within ${base.connectTimeout} ms`)), (base.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS) + 1000);
   });
   gaveUp.catch(() => undefined);

@@ -1,7 +1,15 @@
-
-import { Redis, } from 'ioredis';
-import { CANARY_KEY, parseKeyspace, sampleAllocation, typeBucket, type KeyspaceEntry, type SampledKey, type ScanSummary, type ValueLookup } from '../../domain/drills/checks.js';
-import { RedisClient, RedisConnectionError, ScanTimeoutError, primaries } from './connection.js';
+import type { Redis } from 'ioredis';
+import {
+  CANARY_KEY,
+  parseKeyspace,
+  sampleAllocation,
+  typeBucket,
+  type KeyspaceEntry,
+  type SampledKey,
+  type ScanSummary,
+  type ValueLookup,
+} from '../../domain/drills/checks.js';
+import { type RedisClient, RedisConnectionError, ScanTimeoutError, primaries } from './connection.js';
 import { CRLF, type ReplyHandler, RespPipe, encode, endpointOf } from './resp-pipe.js';
 
 export async function keyspace(node: Redis): Promise<KeyspaceEntry[]> {
@@ -95,14 +103,19 @@ export async function scanHistogram(client: RedisClient, options: ScanOptions = 
         if (keys === 0) continue;
         const pipe = await RespPipe.open(endpointOf(node), db);
         try {
-          await scanDatabase(pipe, count, () => {
-            if (now() > deadline) {
-              throw new ScanTimeoutError(
-                `the full scan did not finish within ${maxMs / 1000} s (${tally.keys} keys counted so far); ` +
-                  'raise the verify step\'s maxScanSeconds (and the Lambda timeout) or lower the drill\'s data size',
-              );
-            }
-          }, tally);
+          await scanDatabase(
+            pipe,
+            count,
+            () => {
+              if (now() > deadline) {
+                throw new ScanTimeoutError(
+                  `the full scan did not finish within ${maxMs / 1000} s (${tally.keys} keys counted so far); ` +
+                    "raise the verify step's maxScanSeconds (and the Lambda timeout) or lower the drill's data size",
+                );
+              }
+            },
+            tally,
+          );
         } finally {
           pipe.close();
         }
@@ -183,7 +196,9 @@ function scanDatabase(pipe: RespPipe, count: number, checkDeadline: () => void, 
 }
 
 function refused(command: string, reply: Error): Error {
-  return reply instanceof RedisConnectionError ? reply : new RedisConnectionError(`${command} failed: ${reply.message} (does the user have +@keyspace +@read?)`);
+  return reply instanceof RedisConnectionError
+    ? reply
+    : new RedisConnectionError(`${command} failed: ${reply.message} (does the user have +@keyspace +@read?)`);
 }
 
 /** Options for {@link scanExpiryTimes}. */
@@ -230,7 +245,8 @@ export async function scanExpiryTimes(client: RedisClient, options: ExpiryScanOp
             const [next, keys] = (await pipe.call(['SCAN', cursor, 'COUNT', count])) as [Buffer, Buffer[]];
             const replies = await pipe.exec(Buffer.concat(keys.map((k) => encode(['PEXPIRETIME', k]))), keys.length);
             for (const r of replies) {
-              if (r instanceof Error) throw new RedisConnectionError(`PEXPIRETIME failed: ${r.message} (Redis or Valkey 7.0 or later, and a user with +pexpiretime)`);
+              if (r instanceof Error)
+                throw new RedisConnectionError(`PEXPIRETIME failed: ${r.message} (Redis or Valkey 7.0 or later, and a user with +pexpiretime)`);
               if (typeof r === 'number' && r >= 0) times.push(r);
             }
             cursor = next.toString();
@@ -250,7 +266,10 @@ export async function scanExpiryTimes(client: RedisClient, options: ExpiryScanOp
  */
 export async function sampleKeys(client: RedisClient, size: number): Promise<SampledKey[]> {
   const targets = (await Promise.all(primaries(client).map(async (node) => (await keyspace(node)).map((e) => ({ node, ...e }))))).flat();
-  const alloc = sampleAllocation(targets.map((t) => t.keys), size);
+  const alloc = sampleAllocation(
+    targets.map((t) => t.keys),
+    size,
+  );
   const samples: SampledKey[] = [];
   for (const [i, t] of targets.entries()) {
     if (alloc[i] === 0) continue;

@@ -101,7 +101,9 @@ export async function connectUrl(text: string, connectionName: string, credentia
   const client = (await createRedisConnection(o)) as Redis;
   if (o.db !== 0 && (await isClusterNode(client))) {
     client.disconnect();
-    throw new RedisUrlError(`${o.host}:${o.port} is a Redis Cluster node: a cluster has only database 0, the URL names database ${o.db}; remove /${o.db} from the URL`);
+    throw new RedisUrlError(
+      `${o.host}:${o.port} is a Redis Cluster node: a cluster has only database 0, the URL names database ${o.db}; remove /${o.db} from the URL`,
+    );
   }
   try {
     await client.call('CLIENT', 'SETNAME', connectionName).catch(() => undefined);
@@ -170,7 +172,8 @@ async function run(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> 
 
 /** A read the source refused: fatal for the run. */
 function sourceError(command: string, err: Error, side = 'the source'): Error {
-  if (/NOPERM|NOAUTH/.test(err.message)) return new RedisConnectionError(`${command} refused by ${side}: ${err.message} (the user needs +@read +@keyspace +dump +pexpiretime)`);
+  if (/NOPERM|NOAUTH/.test(err.message))
+    return new RedisConnectionError(`${command} refused by ${side}: ${err.message} (the user needs +@read +@keyspace +dump +pexpiretime)`);
   return new RedisConnectionError(`${command} failed on ${side}: ${err.message}`);
 }
 
@@ -251,8 +254,13 @@ export async function dumpBatch(via: RespPipe | KeyRouter, keys: readonly Buffer
     else out.push({ key, gone: false, payload: payload as Buffer, expireAtMs: expire === -1 ? null : Number(expire) });
   }
   if (moved.length > 0) {
-    const again = await dumpBatch(redirects!, moved.map((i) => keys[i]!));
-    moved.forEach((i, j) => (out[i] = again[j]!));
+    const again = await dumpBatch(
+      redirects!,
+      moved.map((i) => keys[i]!),
+    );
+    moved.forEach((i, j) => {
+      out[i] = again[j]!;
+    });
   }
   return out;
 }
@@ -329,7 +337,12 @@ export async function restoreBatch(
     out.push(args);
   };
   let replies: Reply[];
-  if (isRouter(via)) replies = await via.route(items.map((it) => it.key), 1, build);
+  if (isRouter(via))
+    replies = await via.route(
+      items.map((it) => it.key),
+      1,
+      build,
+    );
   else {
     const commands: Command[] = [];
     for (let i = 0; i < items.length; i++) build(i, commands);
@@ -502,12 +515,15 @@ export async function readCanonicalKeyspace(ks: Keyspace, keys: readonly Buffer[
       } catch (err) {
         const redirected = /\b(MOVED|ASK) \d+ /.test((err as Error).message);
         if (!redirected || !ks.cluster) throw err;
-        if (attempt >= 5) throw new RedisConnectionError(`${(err as Error).message}: a slot kept moving; rerun when the resharding has finished`, { cause: err });
+        if (attempt >= 5)
+          throw new RedisConnectionError(`${(err as Error).message}: a slot kept moving; rerun when the resharding has finished`, { cause: err });
         await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
         await ks.refresh();
         reads = await readCanonicalKeyspace(ks, some, attempt + 1);
       }
-      idx.forEach((i, j) => (out[i] = reads[j]));
+      idx.forEach((i, j) => {
+        out[i] = reads[j];
+      });
     }),
   );
   return out;

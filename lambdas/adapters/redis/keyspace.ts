@@ -87,7 +87,9 @@ export function pipeRouter(pipe: RespPipe | (() => Promise<RespPipe>)): KeyRoute
         // Answers that came before the break are kept: only the unanswered commands carry the error.
         const replies = new Array<Reply>(keys.length * perKey);
         fill(replies, 0, replies.length, err);
-        received(err).forEach((r, j) => (replies[j] = r));
+        received(err).forEach((r, j) => {
+          replies[j] = r;
+        });
         return replies;
       }
     },
@@ -126,7 +128,11 @@ export function singleKeyspace(client: Redis, owned = false): Keyspace {
     refresh: async () => undefined,
     slotMap: async () => '',
     close() {
-      for (const p of opened) p.then((x) => x.close(), () => undefined);
+      for (const p of opened)
+        p.then(
+          (x) => x.close(),
+          () => undefined,
+        );
       if (owned) client.disconnect();
     },
   };
@@ -168,7 +174,9 @@ export async function openKeyspace(client: Redis, options: KeyspaceOptions = {})
   if (!(await isClusterNode(client))) {
     if (options.readReplicas) {
       client.disconnect();
-      throw new RedisUrlError(`${addressLabel(endpointOf(client))} is a single server, not a Redis Cluster: reading replicas applies to clusters; give a replica's own URL instead`);
+      throw new RedisUrlError(
+        `${addressLabel(endpointOf(client))} is a single server, not a Redis Cluster: reading replicas applies to clusters; give a replica's own URL instead`,
+      );
     }
     return singleKeyspace(client, true);
   }
@@ -220,7 +228,8 @@ class ClusterKeyspace implements Keyspace {
   get lanes(): KeyspaceLane[] {
     return this.topology.shards.map((s) => {
       const node = this.options.readReplicas ? s.replicas[0] : s.primary;
-      if (!node) throw new ClusterTopologyError(`the shard of ${addressLabel(s.primary)} has no replica to read from: drop the replica option or add a replica`);
+      if (!node)
+        throw new ClusterTopologyError(`the shard of ${addressLabel(s.primary)} has no replica to read from: drop the replica option or add a replica`);
       return {
         label: addressLabel(node),
         open: async () => {
@@ -302,7 +311,13 @@ class ClusterKeyspace implements Keyspace {
     const movedTo = new Map<number, NodeAddress>(); // slot → node, from MOVED, until the refresh agrees
     for (let round = 0; pending.length > 0; round++) {
       if (round > MAX_REDIRECTS) {
-        for (const i of pending) fill(replies, i * perKey, perKey, new RedisConnectionError(`key slot ${keySlot(keys[i]!)} still redirected after ${MAX_REDIRECTS} tries (a slot moving?): rerun`));
+        for (const i of pending)
+          fill(
+            replies,
+            i * perKey,
+            perKey,
+            new RedisConnectionError(`key slot ${keySlot(keys[i]!)} still redirected after ${MAX_REDIRECTS} tries (a slot moving?): rerun`),
+          );
         break;
       }
       let groups: { node: NodeAddress; asking: boolean; idx: number[] }[];
@@ -312,7 +327,9 @@ class ClusterKeyspace implements Keyspace {
         const byOwner: number[][] = primaries.map(() => []);
         for (const i of pending) byOwner[owner[keySlot(keys[i]!)]!]!.push(i);
         groups = [];
-        byOwner.forEach((idx, n) => idx.length > 0 && groups.push({ node: primaries[n]!, asking: false, idx }));
+        byOwner.forEach((idx, n) => {
+          idx.length > 0 && groups.push({ node: primaries[n]!, asking: false, idx });
+        });
       } else {
         const byNode = new Map<string, { node: NodeAddress; asking: boolean; idx: number[] }>();
         for (const i of pending) {
@@ -401,8 +418,16 @@ class ClusterKeyspace implements Keyspace {
   }
 
   close(): void {
-    for (const p of [...this.pipes.values(), ...this.extra]) p.then((x) => x.close(), () => undefined);
-    for (const c of this.clients.values()) c.then((x) => x.disconnect(), () => undefined);
+    for (const p of [...this.pipes.values(), ...this.extra])
+      p.then(
+        (x) => x.close(),
+        () => undefined,
+      );
+    for (const c of this.clients.values())
+      c.then(
+        (x) => x.disconnect(),
+        () => undefined,
+      );
     this.seed.disconnect();
   }
 }

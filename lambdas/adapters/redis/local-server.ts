@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { accessSync, constants, copyFileSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, } from 'node:path';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
-import { LocalRedisError, ServerBinary, findServerBinary, freeLoopbackPort, LOCAL_HOST } from './server-binary.js';
+import { LocalRedisError, type ServerBinary, findServerBinary, freeLoopbackPort, LOCAL_HOST } from './server-binary.js';
 
 /**
  * Throwaway Redis or Valkey servers on this machine, started from an `.rdb`
@@ -135,7 +135,17 @@ export interface ServerLog {
   readonly initialized: boolean;
 }
 
-const BOILERPLATE = [/^oO0OoO0OoO0Oo/, /^(Redis|Valkey) version=/, /^Configuration loaded/, /^WARNING/, /^Warning: no config file/, /^Server initialized/, /^User requested shutdown/, /is now ready to exit/, /^Received /];
+const BOILERPLATE = [
+  /^oO0OoO0OoO0Oo/,
+  /^(Redis|Valkey) version=/,
+  /^Configuration loaded/,
+  /^WARNING/,
+  /^Warning: no config file/,
+  /^Server initialized/,
+  /^User requested shutdown/,
+  /is now ready to exit/,
+  /^Received /,
+];
 
 /** Reads a Redis or Valkey log (legacy format: `pid:role dd Mon yyyy hh:mm:ss.mmm <level> message`). */
 export function parseServerLog(text: string): ServerLog {
@@ -280,20 +290,40 @@ async function startOnce(binary: ServerBinary, port: number, password: string, o
       mkdirSync(aofDir, { mode: 0o700 });
       // Copied, never linked: the server appends to the last increment.
       for (const name of readdirSync(options.aof.dir)) copyFileSync(join(options.aof.dir, name), join(aofDir, name));
-      aofArgs.push('--appendonly', 'yes', '--appenddirname', LOCAL_AOF_DIR, '--appendfilename', options.aof.appendFilename, '--aof-load-truncated', 'no', '--auto-aof-rewrite-percentage', '0');
+      aofArgs.push(
+        '--appendonly',
+        'yes',
+        '--appenddirname',
+        LOCAL_AOF_DIR,
+        '--appendfilename',
+        options.aof.appendFilename,
+        '--aof-load-truncated',
+        'no',
+        '--auto-aof-rewrite-percentage',
+        '0',
+      );
     }
     writeFileSync(configFile, `# throwaway server of redis-dr: removed with this directory\nrequirepass ${configQuote(password)}\n`, { mode: 0o600 });
     const args = [
       configFile,
-      '--port', String(port),
-      '--bind', LOCAL_HOST,
-      '--protected-mode', 'yes',
-      '--daemonize', 'no',
-      '--save', '',
-      '--appendonly', 'no',
-      '--dir', dir,
-      '--dbfilename', LOCAL_RDB_NAME,
-      '--logfile', logFile,
+      '--port',
+      String(port),
+      '--bind',
+      LOCAL_HOST,
+      '--protected-mode',
+      'yes',
+      '--daemonize',
+      'no',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--dbfilename',
+      LOCAL_RDB_NAME,
+      '--logfile',
+      logFile,
       ...aofArgs,
       ...(options.args ?? []),
     ];
@@ -306,7 +336,9 @@ async function startOnce(binary: ServerBinary, port: number, password: string, o
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const spawnFailed = new Promise<never>((_, reject) => child.once('error', (e) => reject(new LocalRedisError('no-binary', `${binary.bin} could not be run: ${e.message}`))));
+    const spawnFailed = new Promise<never>((_, reject) =>
+      child.once('error', (e) => reject(new LocalRedisError('no-binary', `${binary.bin} could not be run: ${e.message}`))),
+    );
     spawnFailed.catch(() => undefined);
     const why = (): LocalRedisError | PortTaken => {
       let text = '';
@@ -392,7 +424,10 @@ async function waitReady(
         // The port was free when chosen: make sure the server answering is ours, not one that took the port meanwhile.
         const servedBy = /^process_id:(\d+)/m.exec(await race(client.info('server')))?.[1];
         if (pid !== undefined && servedBy !== String(pid)) {
-          throw new LocalRedisError('port-taken', `${LOCAL_HOST}:${port} is answered by another server (process ${servedBy ?? '?'}, not ours: ${pid}); try again`);
+          throw new LocalRedisError(
+            'port-taken',
+            `${LOCAL_HOST}:${port} is answered by another server (process ${servedBy ?? '?'}, not ours: ${pid}); try again`,
+          );
         }
         return;
       }
@@ -438,7 +473,9 @@ function handle(
     },
     stop() {
       stopping ??= (async () => {
-        clients.forEach((c) => c.disconnect());
+        clients.forEach((c) => {
+          c.disconnect();
+        });
         if (aliveProc(proc)) {
           const sent = await shutdownNoSave(s.port, s.password);
           if (!sent && aliveProc(proc)) proc.kill('SIGTERM');

@@ -181,7 +181,8 @@ export class EvictionGuard {
   async finish(): Promise<EvictionReport> {
     let unknown: string | undefined;
     const blind = this.watched.filter((w) => w.evictedAtStart === undefined).map((w) => w.memory.node);
-    if (blind.length > 0) unknown = `${blind.join(', ')} report${blind.length === 1 ? 's' : ''} no evicted_keys in INFO stats, so evictions during the recovery cannot be seen there`;
+    if (blind.length > 0)
+      unknown = `${blind.join(', ')} report${blind.length === 1 ? 's' : ''} no evicted_keys in INFO stats, so evictions during the recovery cannot be seen there`;
     if (!this.refused) {
       await this.sampling;
       try {

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { Redis, } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, RedisConnectionError } from './connection.js';
 
 // ---------------------------------------------------------------------------
@@ -277,9 +277,7 @@ export class RespPipe {
   static async open(e: PipeEndpoint, db: number): Promise<RespPipe> {
     const label = `${e.host}:${e.port}`;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = e.tls
-        ? tls.connect({ host: e.host, port: e.port, ...e.tls })
-        : net.connect({ host: e.host, port: e.port });
+      const s = e.tls ? tls.connect({ host: e.host, port: e.port, ...e.tls }) : net.connect({ host: e.host, port: e.port });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new RedisConnectionError(`could not connect to redis at ${label}: no connection within ${e.connectTimeoutMs} ms`));

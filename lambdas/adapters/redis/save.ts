@@ -124,7 +124,8 @@ export async function saveLocally(client: Redis, timing: SaveTiming): Promise<Lo
 
   // Without rdb_saves (Redis < 7) a save is told apart by LASTSAVE, a whole second: ask only once the clock is past it.
   if (info.saves === undefined) {
-    while ((await serverSeconds(client)) <= info.lastSaveTime) info = await tick('waiting for the server clock to pass the last save (LASTSAVE has one-second resolution)');
+    while ((await serverSeconds(client)) <= info.lastSaveTime)
+      info = await tick('waiting for the server clock to pass the last save (LASTSAVE has one-second resolution)');
   }
 
   let how: LocalSave['how'] = 'bgsave';

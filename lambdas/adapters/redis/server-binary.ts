@@ -1,7 +1,7 @@
 /** Finding the redis-server or valkey-server binary to start, and a free loopback port for it (local drills, restore-aof). */
-import { execFile, } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { accessSync, constants, statSync, } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, isAbsolute, resolve } from 'node:path';
 
@@ -102,7 +102,10 @@ export async function findServerBinary(serverBin?: string): Promise<ServerBinary
   });
   const m = /^(Redis|Valkey) server v=(\S+)/m.exec(said);
   if (!m) {
-    throw new LocalRedisError('not-a-server', `${found} is not a Redis or Valkey server: \`${found} --version\` said ${JSON.stringify(said.trim().slice(0, 200))}`);
+    throw new LocalRedisError(
+      'not-a-server',
+      `${found} is not a Redis or Valkey server: \`${found} --version\` said ${JSON.stringify(said.trim().slice(0, 200))}`,
+    );
   }
   return { bin: found, engine: m[1] === 'Valkey' ? 'valkey' : 'redis', version: m[2]! };
 }

@@ -140,7 +140,7 @@ const READ_AHEAD = 1024 * 1024;
 const REFUSED_HINT =
   'ElastiCache (and other managed services) forbid SYNC/PSYNC: back those up with snapshots ' +
   '(`npx redis-dr status`, the snapshot schedule). For a self-managed server, check that `SYNC` is not ' +
-  'renamed or disabled (`rename-command SYNC`) and that the user\'s ACL allows `+sync` and `+replconf`.';
+  "renamed or disabled (`rename-command SYNC`) and that the user's ACL allows `+sync` and `+replconf`.";
 
 /** Raised by the idle/connect timer through `socket.destroy()`; mapped to the right class by the phase. */
 class Stalled extends Error {}
@@ -176,13 +176,18 @@ export async function pullRdb(source: SyncSource): Promise<RdbPull> {
     for (const command of commands) {
       const reply = redact(await link.line('handshake'));
       if (!reply.startsWith('-') && !reply.startsWith('+')) {
-        throw new SyncProtocolError(endpoint, `${endpoint} answered ${command[0]} with ${JSON.stringify(reply.slice(0, 80))}: is it a Redis server (and TLS set as the server expects)?`);
+        throw new SyncProtocolError(
+          endpoint,
+          `${endpoint} answered ${command[0]} with ${JSON.stringify(reply.slice(0, 80))}: is it a Redis server (and TLS set as the server expects)?`,
+        );
       }
       if (!reply.startsWith('-')) continue;
       if (command[0] === 'AUTH') {
         // A password for a server that has none: the connection is the default user anyway (as ioredis does).
         if (/called without any password configured/i.test(reply)) continue;
-        throw new SyncAuthError(endpoint, `${endpoint} refused AUTH${source.username !== undefined ? ` as ${source.username}` : ''}: ${reply.slice(1)}`, { reply });
+        throw new SyncAuthError(endpoint, `${endpoint} refused AUTH${source.username !== undefined ? ` as ${source.username}` : ''}: ${reply.slice(1)}`, {
+          reply,
+        });
       }
       const failure = classifyError(endpoint, reply, 'REPLCONF');
       if (failure instanceof SyncAuthError || failure instanceof SyncUnavailableError) throw failure;
@@ -209,7 +214,10 @@ export async function pullRdb(source: SyncSource): Promise<RdbPull> {
       const size = Number(header.slice(1));
       return link.pull('length', size, () => lengthBody(link, size));
     }
-    throw new SyncProtocolError(endpoint, `${endpoint} answered SYNC with ${JSON.stringify(header.slice(0, 80))}, not an RDB payload header: is it a Redis server?`);
+    throw new SyncProtocolError(
+      endpoint,
+      `${endpoint} answered SYNC with ${JSON.stringify(header.slice(0, 80))}, not an RDB payload header: is it a Redis server?`,
+    );
   } catch (err) {
     link.destroy();
     throw err;
@@ -228,7 +236,9 @@ function classifyError(endpoint: string, reply: string, command: 'SYNC' | 'REPLC
   const text = reply.slice(1);
   const code = /^[A-Z]+/.exec(text)?.[0] ?? '';
   if (code === 'NOAUTH' || code === 'WRONGPASS') {
-    return new SyncAuthError(endpoint, `${endpoint} needs authentication for ${command}: ${text} (give the password, and the username for an ACL user)`, { reply });
+    return new SyncAuthError(endpoint, `${endpoint} needs authentication for ${command}: ${text} (give the password, and the username for an ACL user)`, {
+      reply,
+    });
   }
   if (code === 'LOADING' || code === 'NOMASTERLINK' || code === 'MASTERDOWN' || code === 'BUSY' || code === 'TRYAGAIN' || /BGSAVE failed/i.test(text)) {
     return new SyncUnavailableError(
@@ -384,7 +394,10 @@ class Link {
         return data.subarray(0, end).toString('latin1');
       }
       if (data.length > MAX_LINE) {
-        throw new SyncProtocolError(this.endpoint, `${this.endpoint} sent ${data.length} bytes without a line end before the RDB payload: is it a Redis server?`);
+        throw new SyncProtocolError(
+          this.endpoint,
+          `${this.endpoint} sent ${data.length} bytes without a line end before the RDB payload: is it a Redis server?`,
+        );
       }
       buffered = data;
     }
@@ -484,11 +497,17 @@ async function connect(source: SyncSource, endpoint: string, timeoutMs: number):
     });
   } catch (err) {
     socket.destroy();
-    if (err instanceof Stalled) throw new SyncConnectionError(endpoint, `${endpoint}: no connection within ${timeoutMs} ms (unreachable? wrong host, port, security group or TLS setting?)`);
+    if (err instanceof Stalled)
+      throw new SyncConnectionError(
+        endpoint,
+        `${endpoint}: no connection within ${timeoutMs} ms (unreachable? wrong host, port, security group or TLS setting?)`,
+      );
     const tlsFailure = source.tls && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME|ALTNAME/i.test(String((err as { code?: unknown }).code));
     throw new SyncConnectionError(
       endpoint,
-      tlsFailure ? `${endpoint}: the TLS handshake failed: ${describe(err)} (the server's CA in the tls options? the right host name?)` : `${endpoint} is unreachable: ${describe(err)}`,
+      tlsFailure
+        ? `${endpoint}: the TLS handshake failed: ${describe(err)} (the server's CA in the tls options? the right host name?)`
+        : `${endpoint} is unreachable: ${describe(err)}`,
       { cause: err },
     );
   }

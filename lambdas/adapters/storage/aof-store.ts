@@ -89,7 +89,8 @@ export class StoredManifestError extends Error {
  */
 export async function readStoredManifest(store: AofStore, m: { readonly key: string; readonly sha: string }): Promise<AofManifest> {
   const bytes = await store.get(m.key);
-  if (sha256(bytes).toString('hex').slice(0, 16) !== m.sha) throw new StoredManifestError('corrupt', `${store.url}: ${m.key} does not match the SHA-256 in its name: the stored manifest is damaged`);
+  if (sha256(bytes).toString('hex').slice(0, 16) !== m.sha)
+    throw new StoredManifestError('corrupt', `${store.url}: ${m.key} does not match the SHA-256 in its name: the stored manifest is damaged`);
   try {
     return parseAofManifest(bytes.toString('utf8'), m.key);
   } catch (err) {
@@ -143,7 +144,10 @@ export class FileAofStore implements AofStore {
         if (e.isDirectory()) {
           if (!e.name.startsWith('.')) await walk(key);
         } else if (e.isFile()) {
-          const bytes = await stat(join(this.dir, key)).then((s) => s.size, () => -1);
+          const bytes = await stat(join(this.dir, key)).then(
+            (s) => s.size,
+            () => -1,
+          );
           if (bytes >= 0) out.push({ rel: key, name: e.name, bytes });
         }
       }
@@ -189,9 +193,13 @@ export class FileAofStore implements AofStore {
   }
 
   async put(key: string, body: Uint8Array): Promise<number> {
-    return this.write(key, (async function* () {
-      yield body;
-    })(), () => undefined);
+    return this.write(
+      key,
+      (async function* () {
+        yield body;
+      })(),
+      () => undefined,
+    );
   }
 
   putStream(key: string, body: AsyncIterable<Uint8Array>, commit: () => void, signal?: AbortSignal): Promise<number> {
@@ -331,7 +339,9 @@ export class S3AofStore implements AofStore {
           await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
           removed.push(u.Key.slice(this.prefix.length));
         }
-        ({ NextKeyMarker: KeyMarker, NextUploadIdMarker: UploadIdMarker } = page?.IsTruncated ? page : { NextKeyMarker: undefined, NextUploadIdMarker: undefined });
+        ({ NextKeyMarker: KeyMarker, NextUploadIdMarker: UploadIdMarker } = page?.IsTruncated
+          ? page
+          : { NextKeyMarker: undefined, NextUploadIdMarker: undefined });
       } while (KeyMarker !== undefined);
     } catch (err) {
       throw storeError(this.url, 'abort unfinished uploads', err);
@@ -343,7 +353,13 @@ export class S3AofStore implements AofStore {
     try {
       const digest = sha256(body);
       await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentLength: body.byteLength, ChecksumSHA256: digest.toString('base64') }),
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.prefix + key,
+          Body: body,
+          ContentLength: body.byteLength,
+          ChecksumSHA256: digest.toString('base64'),
+        }),
       );
       await this.readBack(key, { bytes: body.byteLength, sha256: digest.toString('hex') }, [digest]);
       return body.byteLength;
@@ -398,7 +414,6 @@ export class S3AofStore implements AofStore {
   private async readBack(key: string, sent: ReadBack, partDigests: readonly Buffer[]): Promise<void> {
     await verifyS3ReadBack(this.client, this.bucket, this.prefix + key, `${this.url}${key}`, sent, partDigests, () => this.getStream(key));
   }
-
 
   async get(key: string): Promise<Buffer> {
     try {

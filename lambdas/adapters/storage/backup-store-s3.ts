@@ -120,12 +120,21 @@ export class S3BackupStore implements BackupStore {
     try {
       await upload.done();
     } catch (err) {
-      if (errorName(err) === 'PreconditionFailed') throw new Error(`${this.url}: ${file} appeared while this backup was uploaded: not replaced`, { cause: err });
+      if (errorName(err) === 'PreconditionFailed')
+        throw new Error(`${this.url}: ${file} appeared while this backup was uploaded: not replaced`, { cause: err });
       throw storeError(this.url, 'upload', err);
     }
     const sha256 = whole.digest('hex');
     try {
-      const how = await verifyS3ReadBack(this.client, this.bucket, key, location, { bytes, sha256 }, parts.digests(), async () => (await openObject(this.client, this.bucket, key)).body);
+      const how = await verifyS3ReadBack(
+        this.client,
+        this.bucket,
+        key,
+        location,
+        { bytes, sha256 },
+        parts.digests(),
+        async () => (await openObject(this.client, this.bucket, key)).body,
+      );
       const readBack: ReadBackRecord = { bytes, sha256, at: new Date().toISOString(), how };
       const c = content!;
       await this.client.send(

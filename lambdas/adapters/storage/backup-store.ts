@@ -304,7 +304,8 @@ export class FileBackupStore implements BackupStore {
     const created: string[] = [];
     try {
       const record = await this.record(file);
-      if (record === undefined || !isTier(record.tier)) throw new Error(`${file} has no record redis-dr wrote (${file}.json): not ours to ${what.split(' ')[0]}`);
+      if (record === undefined || !isTier(record.tier))
+        throw new Error(`${file} has no record redis-dr wrote (${file}.json): not ours to ${what.split(' ')[0]}`);
       const temp = join(this.dir, `.${file}.json.partial-${process.pid}-${Date.now()}`);
       await this.writeSynced(temp, `${JSON.stringify(change(record), null, 2)}\n`, created);
       await rename(temp, join(this.dir, `${file}.json`));

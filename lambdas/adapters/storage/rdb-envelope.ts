@@ -101,7 +101,8 @@ export async function createRdbBytesDecoder(blocks: Lz4BlockDecoder = lz4jsBlock
     const out = frame!.push(chunk);
     const d = frame!.descriptor;
     if (d && envelope === undefined) {
-      if (checksums && !d.blockChecksums) throw new RdbFormatError('the compressed envelope says its codec checksums are on, but the LZ4 frame carries no block checksums');
+      if (checksums && !d.blockChecksums)
+        throw new RdbFormatError('the compressed envelope says its codec checksums are on, but the LZ4 frame carries no block checksums');
       envelope = { codec: 'lz4', blockChecksums: d.blockChecksums, contentChecksum: d.contentChecksum };
     }
     return out;
@@ -128,7 +129,8 @@ export async function createRdbBytesDecoder(blocks: Lz4BlockDecoder = lz4jsBlock
         return [];
       }
       if (mode === 'probe' && head.length > 0) {
-        if (isRdbEnvelope(head)) throw new RdbFormatError(`the file ends inside its compressed envelope's ${ENVELOPE_BYTES}-byte header (${head.length} bytes)`);
+        if (isRdbEnvelope(head))
+          throw new RdbFormatError(`the file ends inside its compressed envelope's ${ENVELOPE_BYTES}-byte header (${head.length} bytes)`);
         return [head];
       }
       return [];
@@ -175,10 +177,18 @@ function readEnvelopeHeader(h: Uint8Array): { checksums: boolean } {
   const flags = h[6]!;
   const kind = h[7]!;
   if (version !== ENVELOPE_VERSION) {
-    throw new RdbUnsupportedError(version, 'a Valkey newer than 9.2', `a compressed envelope of version ${version} (this reader knows version ${ENVELOPE_VERSION}); upgrade redis-dr to judge it`);
+    throw new RdbUnsupportedError(
+      version,
+      'a Valkey newer than 9.2',
+      `a compressed envelope of version ${version} (this reader knows version ${ENVELOPE_VERSION}); upgrade redis-dr to judge it`,
+    );
   }
   if (codec !== CODEC_LZ4) {
-    throw new RdbUnsupportedError(version, 'Valkey 9.2 or newer', `a compressed envelope with codec ${codec}, not LZ4 (${CODEC_LZ4}): this reader decompresses LZ4 only (rdbcompression lz4)`);
+    throw new RdbUnsupportedError(
+      version,
+      'Valkey 9.2 or newer',
+      `a compressed envelope with codec ${codec}, not LZ4 (${CODEC_LZ4}): this reader decompresses LZ4 only (rdbcompression lz4)`,
+    );
   }
   if ((flags & ~FLAG_CODEC_CHECKSUM) !== 0) {
     throw new RdbUnsupportedError(version, 'a Valkey newer than 9.2', `compressed envelope flags 0x${flags.toString(16)} set bits this reader does not know`);
@@ -244,14 +254,16 @@ class Lz4FrameReader {
         if (d.contentChecksum) {
           const stored = u32le(b, p + 4);
           const computed = this.content.digest();
-          if (stored !== computed) throw new RdbFormatError(`LZ4 content checksum mismatch at byte ${this.at + p + 4}: stored 0x${hex(stored)}, computed 0x${hex(computed)}`);
+          if (stored !== computed)
+            throw new RdbFormatError(`LZ4 content checksum mismatch at byte ${this.at + p + 4}: stored 0x${hex(stored)}, computed 0x${hex(computed)}`);
         }
         if (d.contentSize !== undefined && d.contentSize !== this.plainBytes) {
           throw new RdbFormatError(`the LZ4 frame says it holds ${d.contentSize} bytes, its blocks hold ${this.plainBytes}`);
         }
         p += need;
         this.done = true;
-        if (p < b.length) throw new RdbFormatError(`${b.length - p} bytes after the end of the LZ4 frame at byte ${this.at + p} (a compressed envelope holds one frame)`);
+        if (p < b.length)
+          throw new RdbFormatError(`${b.length - p} bytes after the end of the LZ4 frame at byte ${this.at + p} (a compressed envelope holds one frame)`);
         break;
       }
       const stored = (word & 0x80000000) !== 0;
@@ -280,7 +292,9 @@ class Lz4FrameReader {
   /** The input ended: the frame must have ended with it. */
   end(): void {
     if (!this.done) {
-      throw new RdbFormatError(`unexpected end of input inside the LZ4 frame at byte ${this.at + this.pending.length} (${this.descriptor ? 'a block or the end mark' : 'the frame header'} cut)`);
+      throw new RdbFormatError(
+        `unexpected end of input inside the LZ4 frame at byte ${this.at + this.pending.length} (${this.descriptor ? 'a block or the end mark' : 'the frame header'} cut)`,
+      );
     }
   }
 
@@ -288,10 +302,12 @@ class Lz4FrameReader {
   private readDescriptor(b: Uint8Array): number {
     if (b.length < 7) return 0;
     const magic = u32le(b, 0);
-    if (magic !== LZ4_FRAME_MAGIC) throw new RdbFormatError(`no LZ4 frame after the compressed envelope at byte ${this.at}: magic 0x${hex(magic)}, expected 0x${hex(LZ4_FRAME_MAGIC)}`);
+    if (magic !== LZ4_FRAME_MAGIC)
+      throw new RdbFormatError(`no LZ4 frame after the compressed envelope at byte ${this.at}: magic 0x${hex(magic)}, expected 0x${hex(LZ4_FRAME_MAGIC)}`);
     const flg = b[4]!;
     const bd = b[5]!;
-    if (flg >> 6 !== 1) throw new RdbUnsupportedError(flg >> 6, 'an LZ4 newer than this reader knows', `LZ4 frame version ${flg >> 6} (this reader knows version 1)`);
+    if (flg >> 6 !== 1)
+      throw new RdbUnsupportedError(flg >> 6, 'an LZ4 newer than this reader knows', `LZ4 frame version ${flg >> 6} (this reader knows version 1)`);
     if (flg & 0x02 || bd & 0x8f) throw new RdbFormatError(`LZ4 frame header at byte ${this.at + 4} sets reserved bits (FLG 0x${hex(flg)}, BD 0x${hex(bd)})`);
     const blockMaxId = (bd >> 4) & 0x07;
     if (blockMaxId < 4) throw new RdbFormatError(`LZ4 frame header at byte ${this.at + 5}: block maximum id ${blockMaxId} is not one of 4–7`);
@@ -299,7 +315,8 @@ class Lz4FrameReader {
     const length = 2 + (flg & 0x08 ? 8 : 0);
     if (b.length < 4 + length + 1) return 0;
     const hc = (this.xxh.h32Raw(b.subarray(4, 4 + length), 0) >>> 8) & 0xff;
-    if (hc !== b[4 + length]) throw new RdbFormatError(`LZ4 frame header checksum mismatch at byte ${this.at + 4 + length}: stored 0x${hex(b[4 + length]!)}, computed 0x${hex(hc)}`);
+    if (hc !== b[4 + length])
+      throw new RdbFormatError(`LZ4 frame header checksum mismatch at byte ${this.at + 4 + length}: stored 0x${hex(b[4 + length]!)}, computed 0x${hex(hc)}`);
     this.descriptor = {
       independent: (flg & 0x20) !== 0,
       blockChecksums: (flg & 0x10) !== 0,
@@ -318,7 +335,8 @@ class Lz4FrameReader {
     } catch (err) {
       throw new RdbFormatError(`LZ4 block at byte ${offset} does not decompress: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (plain.length > d.blockMax) throw new RdbFormatError(`LZ4 block at byte ${offset} expands to ${plain.length} bytes, beyond the frame's ${d.blockMax}-byte maximum`);
+    if (plain.length > d.blockMax)
+      throw new RdbFormatError(`LZ4 block at byte ${offset} expands to ${plain.length} bytes, beyond the frame's ${d.blockMax}-byte maximum`);
     return plain;
   }
 

@@ -1,11 +1,11 @@
 /** Reading an `.rdb` from S3 for `verify-rdb` (loaded only for s3:// locations). */
 import { storageS3Client } from '../aws/storage-s3.js';
-import { errorName } from '../aws/errors';
-import { getObjectTags, listObjects, parseS3Url } from '../aws/s3';
-import { headObject, readRanges, type ObjectIdentity } from '../aws/s3-ranges';
-import { parseExportObjectKey, parseShardTag } from '../../domain/dr-copies/export';
-import type { ShardFile } from '../../domain/keys/shard-set';
-import { TAGS } from '../../domain/plans/types';
+import { errorName } from '../aws/errors.js';
+import { getObjectTags, listObjects, parseS3Url } from '../aws/s3.js';
+import { headObject, readRanges, type ObjectIdentity } from '../aws/s3-ranges.js';
+import { parseExportObjectKey, parseShardTag } from '../../domain/dr-copies/export.js';
+import type { ShardFile } from '../../domain/keys/shard-set.js';
+import { TAGS } from '../../domain/plans/types.js';
 
 /** How `verify-rdb` reads an object. */
 export interface S3ReadOptions {
@@ -72,7 +72,8 @@ export async function openS3Object(url: string, options: S3ReadOptions = {}): Pr
  */
 export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
   const parsed = parseS3Url(url);
-  if (!parsed || parsed.key === '') throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>.rdb, or s3://<bucket>/<export name> for every shard of an export`);
+  if (!parsed || parsed.key === '')
+    throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>.rdb, or s3://<bucket>/<export name> for every shard of an export`);
   const client = storageS3Client();
   const { bucket } = parsed;
   const key = parsed.key.replace(/\/+$/, '');
@@ -90,7 +91,9 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
     }
     const named = listed.map((k) => ({ k, parsed: parseExportObjectKey(k.slice(k.lastIndexOf('/') + 1)) }));
     keys = named.filter((n) => n.parsed?.exportName === exportName).map((n) => n.k);
-    const later = named.filter((n) => n.parsed && n.parsed.snapshot === exportName && n.parsed.attempt > 1).sort((a, b) => a.parsed!.attempt - b.parsed!.attempt);
+    const later = named
+      .filter((n) => n.parsed && n.parsed.snapshot === exportName && n.parsed.attempt > 1)
+      .sort((a, b) => a.parsed!.attempt - b.parsed!.attempt);
     attempts = [...new Set(later.map((n) => n.parsed!.exportName))];
     // No shards of that name: the location is one object whose key does not end in .rdb (HeadObject says if not).
     if (keys.length === 0) keys = [key];
@@ -102,7 +105,8 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
         tags = await getObjectTags(client, bucket, k);
       } catch (err) {
         // Without s3:GetObjectTagging the shard count is unknown: checkShardSet then asks for --shards.
-        if (!['AccessDenied', 'Forbidden'].includes(errorName(err))) throw new Error(`cannot read the tags of s3://${bucket}/${k}: ${s3Problem(err)}`, { cause: err });
+        if (!['AccessDenied', 'Forbidden'].includes(errorName(err)))
+          throw new Error(`cannot read the tags of s3://${bucket}/${k}: ${s3Problem(err)}`, { cause: err });
       }
       const tag = parseShardTag(tags[TAGS.shard]);
       return { location: `s3://${bucket}/${k}`, name: k.slice(k.lastIndexOf('/') + 1), ...(tag ? { tag } : {}) };
@@ -134,7 +138,9 @@ function s3Problem(err: unknown): string {
   const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
   if (name === 'NoSuchKey' || name === 'NotFound') return 'no such object';
   if (name === 'NoSuchBucket') return 'no such bucket';
-  if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) return 'access denied: check the credentials in use (aws sts get-caller-identity) and s3:GetObject on the object';
-  if (name === 'CredentialsProviderError') return 'no AWS credentials found: set AWS_PROFILE, or run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
+  if (name === 'AccessDenied' || name === 'Forbidden' || status === 403)
+    return 'access denied: check the credentials in use (aws sts get-caller-identity) and s3:GetObject on the object';
+  if (name === 'CredentialsProviderError')
+    return 'no AWS credentials found: set AWS_PROFILE, or run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
   return `${name}: ${err instanceof Error ? err.message : String(err)}`;
 }

@@ -94,7 +94,7 @@ export const ALARM_KINDS = {
       fires: 'a scheduled snapshot failed',
       missingData: 'not breaching',
       causes: 'quota, permissions, cache deleted or unavailable',
-      firstSteps: 'the run\'s error names each target and reason',
+      firstSteps: "the run's error names each target and reason",
     },
   },
   'prune-held': {
@@ -122,7 +122,7 @@ export const ALARM_KINDS = {
       fires: 'a prune run could not list or delete a snapshot (retried next run)',
       missingData: 'not breaching',
       causes: 'permissions (the tag condition), a snapshot in use, an API fault',
-      firstSteps: 'the prune Lambda\'s error names each snapshot and reason; `npx redis-dr prune -c config/<env>.json --plan <plan> --dry-run`',
+      firstSteps: "the prune Lambda's error names each snapshot and reason; `npx redis-dr prune -c config/<env>.json --plan <plan> --dry-run`",
     },
   },
   'snapshots-untagged': {
@@ -165,7 +165,7 @@ export const ALARM_KINDS = {
       fires: 'an export failed (retried every run)',
       missingData: 'not breaching',
       causes: 'permissions, bucket policy, `incomplete` exports',
-      firstSteps: 'the run\'s error names the snapshot and reason',
+      firstSteps: "the run's error names the snapshot and reason",
     },
   },
   'verified-copy-age': {
@@ -209,7 +209,8 @@ export const ALARM_KINDS = {
         "a recovery point's key count (or size) dropped past the plan's collapseThresholdPct against the newest earlier good point of the same target (0 keys always); the points before it are held from pruning and S3 expiry — a collapse is never silently rotated away",
       missingData: 'not breaching',
       causes: 'an accidental FLUSHALL or FLUSHDB, a mass delete or expiry, a deploy that wrote to the wrong database; rarely an intended cleanup',
-      firstSteps: '`npx redis-dr status` shows the held points; confirm on the cache (DBSIZE); recover with `migrate --from-rdb` from the held point; then `npx redis-dr retention release`',
+      firstSteps:
+        '`npx redis-dr status` shows the held points; confirm on the cache (DBSIZE); recover with `migrate --from-rdb` from the held point; then `npx redis-dr retention release`',
     },
   },
   'rdb-corrupt': {

@@ -199,9 +199,7 @@ function formatAlarm(event: unknown, ctx: AlertContext, surprises: string[]): Fo
     const headline = `${head}: ${title}${where} in ${region}${sinceText}.`;
     const detail: string[] = [];
     if (missing) {
-      detail.push(
-        `Nothing reported: the monitor or the schedule may be dead (no datapoints for ${metric?.name ?? 'the metric'}).`,
-      );
+      detail.push(`Nothing reported: the monitor or the schedule may be dead (no datapoints for ${metric?.name ?? 'the metric'}).`);
     } else if (kind?.freshness && breach.value !== undefined) {
       const limit = breach.threshold !== undefined ? ` (limit ${humanDuration(breach.threshold)})` : '';
       const takenAt = since ? takenAround(str(event, 'detail', 'state', 'timestamp'), breach.value) : undefined;
@@ -210,15 +208,7 @@ function formatAlarm(event: unknown, ctx: AlertContext, surprises: string[]): Fo
       surprises.push(`freshness alarm ${alarmName} without a datapoint in its reason`);
       detail.push(`Last good ${kind.freshness}: age unknown (the alarm gave no datapoint).`);
     }
-    lines = [
-      headline,
-      ...detail,
-      '',
-      ...opt(meaning ? `What it means: ${meaning}` : undefined),
-      alarmLine,
-      ...opt(metricLine),
-      ...opt(reasonLine),
-    ];
+    lines = [headline, ...detail, '', ...opt(meaning ? `What it means: ${meaning}` : undefined), alarmLine, ...opt(metricLine), ...opt(reasonLine)];
   }
   lines.push(`Region: ${region}. Deployment: ${ctx.deployment}.`);
   lines.push(runbook ? `Runbook: ${runbook}` : 'Runbook: none named in the alarm description (see docs/runbooks/).');
@@ -556,7 +546,6 @@ function formatInstant(ms: number): string {
 function fmtNumber(n: number): string {
   return Number.isInteger(n) ? String(n) : String(Math.round(n * 100) / 100);
 }
-
 
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;

@@ -37,22 +37,49 @@ export function judgeStack(region: string, name: string, stack: StackFacts | und
   const reason = stack.statusReason ? ` (${stack.statusReason})` : '';
   const s = stack.status;
   if (s === 'ROLLBACK_COMPLETE' || s.endsWith('_FAILED')) {
-    return [{ ...base, state: 'fail', detail: `${s}${reason}: the stack is not usable`, fix: s === 'ROLLBACK_COMPLETE' ? `the first deploy failed: read the stack events, delete the stack, fix the cause and deploy again (${deploy})` : `read the stack events (aws cloudformation describe-stack-events --region ${region} --stack-name ${name}), fix the cause and deploy again` }];
+    return [
+      {
+        ...base,
+        state: 'fail',
+        detail: `${s}${reason}: the stack is not usable`,
+        fix:
+          s === 'ROLLBACK_COMPLETE'
+            ? `the first deploy failed: read the stack events, delete the stack, fix the cause and deploy again (${deploy})`
+            : `read the stack events (aws cloudformation describe-stack-events --region ${region} --stack-name ${name}), fix the cause and deploy again`,
+      },
+    ];
   }
   if (s.endsWith('_IN_PROGRESS')) {
     return [{ ...base, state: 'warn', detail: `${s}: a deploy or rollback is running`, fix: 'run doctor again when it is finished' }];
   }
   const checks: DoctorCheck[] = [];
   if (s === 'UPDATE_ROLLBACK_COMPLETE') {
-    checks.push({ ...base, state: 'warn', detail: `${s}: the last update failed and was rolled back; the stack runs the deploy before it`, fix: `read the stack events, fix the cause and deploy again (${deploy})` });
+    checks.push({
+      ...base,
+      state: 'warn',
+      detail: `${s}: the last update failed and was rolled back; the stack runs the deploy before it`,
+      fix: `read the stack events, fix the cause and deploy again (${deploy})`,
+    });
   } else {
     checks.push({ ...base, state: 'pass', detail: s, fix: null });
   }
   const deployed = stack.outputs[hashOutput];
   if (deployed === undefined) {
-    checks.push({ ...base, subject: `${name} config`, state: 'warn', detail: `no ${hashOutput} output: deployed by a redis-dr before doctor, so whether it matches this config is unknown`, fix: `deploy once with this version (${deploy})` });
+    checks.push({
+      ...base,
+      subject: `${name} config`,
+      state: 'warn',
+      detail: `no ${hashOutput} output: deployed by a redis-dr before doctor, so whether it matches this config is unknown`,
+      fix: `deploy once with this version (${deploy})`,
+    });
   } else if (deployed !== localHash) {
-    checks.push({ ...base, subject: `${name} config`, state: 'fail', detail: `config changed since the last deploy (deployed ${hashOutput} ${deployed}, this config ${localHash})`, fix: `run cdk deploy: ${deploy}` });
+    checks.push({
+      ...base,
+      subject: `${name} config`,
+      state: 'fail',
+      detail: `config changed since the last deploy (deployed ${hashOutput} ${deployed}, this config ${localHash})`,
+      fix: `run cdk deploy: ${deploy}`,
+    });
   } else {
     checks.push({ ...base, subject: `${name} config`, state: 'pass', detail: `deployed from this config (${hashOutput} ${localHash})`, fix: null });
   }
@@ -93,10 +120,26 @@ export function nextRun(expression: string | undefined, timeZone: string | undef
 export function judgeSchedules(region: string, group: string, schedules: readonly ScheduleFacts[] | undefined, now: Date, deploy: string): DoctorCheck[] {
   const base = { section: 'schedules', region } as const;
   if (schedules === undefined) {
-    return [{ ...base, subject: `group ${group}`, state: 'fail', detail: 'schedule group does not exist: nothing is scheduled in this region', fix: `deploy the stacks: ${deploy}` }];
+    return [
+      {
+        ...base,
+        subject: `group ${group}`,
+        state: 'fail',
+        detail: 'schedule group does not exist: nothing is scheduled in this region',
+        fix: `deploy the stacks: ${deploy}`,
+      },
+    ];
   }
   if (schedules.length === 0) {
-    return [{ ...base, subject: `group ${group}`, state: 'fail', detail: 'no schedules in the group: nothing runs in this region', fix: `deploy the stacks: ${deploy}` }];
+    return [
+      {
+        ...base,
+        subject: `group ${group}`,
+        state: 'fail',
+        detail: 'no schedules in the group: nothing runs in this region',
+        fix: `deploy the stacks: ${deploy}`,
+      },
+    ];
   }
   return [...schedules]
     .sort((a, b) => (a.description ?? a.name).localeCompare(b.description ?? b.name))
@@ -104,7 +147,13 @@ export function judgeSchedules(region: string, group: string, schedules: readonl
       const subject = s.description ? `${s.description} (${s.name})` : s.name;
       const when = `${s.expression ?? '?'} ${s.timeZone ?? 'UTC'}`;
       if (s.state !== 'ENABLED') {
-        return { ...base, subject, state: 'fail', detail: `${s.state}: it never runs (${when})`, fix: `enable it: aws scheduler update-schedule with --state ENABLED, or deploy again (${deploy}) to reset it` };
+        return {
+          ...base,
+          subject,
+          state: 'fail',
+          detail: `${s.state}: it never runs (${when})`,
+          fix: `enable it: aws scheduler update-schedule with --state ENABLED, or deploy again (${deploy}) to reset it`,
+        };
       }
       return { ...base, subject, state: 'pass', detail: `enabled, ${nextRun(s.expression, s.timeZone, now)} (${when})`, fix: null };
     });
@@ -122,10 +171,27 @@ export interface SubscriptionFacts {
 }
 
 /** The region's alert topic: at least one confirmed subscription, else nobody will be paged. */
-export function judgeTopic(region: string, topicArn: string | undefined, subscriptions: readonly SubscriptionFacts[] | undefined, outputName: string): DoctorCheck {
+export function judgeTopic(
+  region: string,
+  topicArn: string | undefined,
+  subscriptions: readonly SubscriptionFacts[] | undefined,
+  outputName: string,
+): DoctorCheck {
   const base = { section: 'alerts', region, subject: topicArn ? `topic ${topicArn.split(':').pop()}` : 'alert topic' } as const;
-  if (!topicArn) return { ...base, state: 'fail', detail: `the stack has no ${outputName} output: the alert topic is unknown`, fix: 'deploy the stacks with this version of redis-dr' };
-  if (subscriptions === undefined) return { ...base, state: 'fail', detail: `topic ${topicArn} does not exist`, fix: 'deploy the stacks again, or fix alerts.existingTopicArns in the config' };
+  if (!topicArn)
+    return {
+      ...base,
+      state: 'fail',
+      detail: `the stack has no ${outputName} output: the alert topic is unknown`,
+      fix: 'deploy the stacks with this version of redis-dr',
+    };
+  if (subscriptions === undefined)
+    return {
+      ...base,
+      state: 'fail',
+      detail: `topic ${topicArn} does not exist`,
+      fix: 'deploy the stacks again, or fix alerts.existingTopicArns in the config',
+    };
   const confirmed = subscriptions.filter((s) => s.confirmed);
   const pending = subscriptions.filter((s) => !s.confirmed);
   const listed = (list: readonly SubscriptionFacts[]) => list.map((s) => `${s.protocol} ${s.endpoint}`).join(', ');
@@ -134,11 +200,19 @@ export function judgeTopic(region: string, topicArn: string | undefined, subscri
       ...base,
       state: 'fail',
       detail: pending.length > 0 ? `only unconfirmed subscriptions (${listed(pending)}): nobody will be paged` : 'no subscriptions: nobody will be paged',
-      fix: pending.length > 0 ? 'confirm each subscription from the message AWS sent to it (or resend: aws sns subscribe)' : `subscribe on-call: add alerts.emails or alerts.httpsEndpoints to the config and deploy, or aws sns subscribe --topic-arn ${topicArn}`,
+      fix:
+        pending.length > 0
+          ? 'confirm each subscription from the message AWS sent to it (or resend: aws sns subscribe)'
+          : `subscribe on-call: add alerts.emails or alerts.httpsEndpoints to the config and deploy, or aws sns subscribe --topic-arn ${topicArn}`,
     };
   }
   if (pending.length > 0) {
-    return { ...base, state: 'warn', detail: `${confirmed.length} confirmed (${listed(confirmed)}), ${pending.length} not yet confirmed (${listed(pending)})`, fix: 'confirm the pending subscriptions, or remove them' };
+    return {
+      ...base,
+      state: 'warn',
+      detail: `${confirmed.length} confirmed (${listed(confirmed)}), ${pending.length} not yet confirmed (${listed(pending)})`,
+      fix: 'confirm the pending subscriptions, or remove them',
+    };
   }
   return { ...base, state: 'pass', detail: `${confirmed.length} confirmed subscription(s): ${listed(confirmed)}`, fix: null };
 }
@@ -164,7 +238,8 @@ export interface BucketExpectation {
   readonly aclPermissions: readonly string[];
 }
 
-const bucketBase = (region: string, b: BucketExpectation) => ({ section: 'buckets', region, subject: `${b.role === 'export' ? 'export' : 'DR'} bucket ${b.name}` }) as const;
+const bucketBase = (region: string, b: BucketExpectation) =>
+  ({ section: 'buckets', region, subject: `${b.role === 'export' ? 'export' : 'DR'} bucket ${b.name}` }) as const;
 
 /** A bucket that does not exist: one line instead of one per setting. */
 export function judgeBucketMissing(region: string, b: BucketExpectation, deploy: string): DoctorCheck {
@@ -175,7 +250,12 @@ export function judgeBucketMissing(region: string, b: BucketExpectation, deploy:
 export function judgeVersioning(region: string, b: BucketExpectation, status: string | undefined): DoctorCheck {
   const base = { ...bucketBase(region, b), subject: `${bucketBase(region, b).subject} versioning` };
   if (status === 'Enabled') return { ...base, state: 'pass', detail: 'Enabled', fix: null };
-  return { ...base, state: 'fail', detail: `${status ?? 'never enabled'}: replication and recovery of deleted copies need it`, fix: `aws s3api put-bucket-versioning --bucket ${b.name} --versioning-configuration Status=Enabled (or deploy again)` };
+  return {
+    ...base,
+    state: 'fail',
+    detail: `${status ?? 'never enabled'}: replication and recovery of deleted copies need it`,
+    fix: `aws s3api put-bucket-versioning --bucket ${b.name} --versioning-configuration Status=Enabled (or deploy again)`,
+  };
 }
 
 /** One replication rule as GetBucketReplication gives it. */
@@ -193,19 +273,42 @@ export function judgeReplication(region: string, b: BucketExpectation, rules: re
   const fix = `deploy again to restore rule ${want.ruleId} (s3://${b.name} to s3://${want.bucket})`;
   if (!rules || rules.length === 0) return { ...base, state: 'fail', detail: 'no replication configured: no copy reaches the DR region', fix };
   const rule = rules.find((r) => r.id === want.ruleId) ?? rules.find((r) => r.destination?.endsWith(`:::${want.bucket}`));
-  if (!rule) return { ...base, state: 'fail', detail: `no rule ${want.ruleId} (rules: ${rules.map((r) => r.id ?? '?').join(', ')}): no copy reaches the DR region`, fix };
-  if (rule.status !== 'Enabled') return { ...base, state: 'fail', detail: `rule ${rule.id} is ${rule.status ?? 'not enabled'}: no copy reaches the DR region`, fix };
-  if (!rule.destination?.endsWith(`:::${want.bucket}`)) return { ...base, state: 'fail', detail: `rule ${rule.id} replicates to ${rule.destination ?? '?'}, not s3://${want.bucket}`, fix };
+  if (!rule)
+    return {
+      ...base,
+      state: 'fail',
+      detail: `no rule ${want.ruleId} (rules: ${rules.map((r) => r.id ?? '?').join(', ')}): no copy reaches the DR region`,
+      fix,
+    };
+  if (rule.status !== 'Enabled')
+    return { ...base, state: 'fail', detail: `rule ${rule.id} is ${rule.status ?? 'not enabled'}: no copy reaches the DR region`, fix };
+  if (!rule.destination?.endsWith(`:::${want.bucket}`))
+    return { ...base, state: 'fail', detail: `rule ${rule.id} replicates to ${rule.destination ?? '?'}, not s3://${want.bucket}`, fix };
   return { ...base, state: 'pass', detail: `rule ${rule.id} Enabled to s3://${want.bucket}`, fix: null };
 }
 
 /** The DR bucket's Object Lock, when the config asks for it. */
-export function judgeObjectLock(region: string, b: BucketExpectation, found: { readonly enabled: boolean; readonly mode?: string; readonly days?: number } | undefined): DoctorCheck {
+export function judgeObjectLock(
+  region: string,
+  b: BucketExpectation,
+  found: { readonly enabled: boolean; readonly mode?: string; readonly days?: number } | undefined,
+): DoctorCheck {
   const base = { ...bucketBase(region, b), subject: `${bucketBase(region, b).subject} Object Lock` };
   const want = b.objectLock!;
-  if (!found?.enabled) return { ...base, state: 'fail', detail: `not enabled, but dr.objectLock asks for ${want.mode} ${want.days} days`, fix: 'Object Lock can only be turned on when a bucket is created: see docs/dr-copies.md (Object Lock)' };
+  if (!found?.enabled)
+    return {
+      ...base,
+      state: 'fail',
+      detail: `not enabled, but dr.objectLock asks for ${want.mode} ${want.days} days`,
+      fix: 'Object Lock can only be turned on when a bucket is created: see docs/dr-copies.md (Object Lock)',
+    };
   if (found.mode !== want.mode || found.days !== want.days) {
-    return { ...base, state: 'fail', detail: `default retention ${found.mode ?? 'none'} ${found.days ?? '?'} days, config says ${want.mode} ${want.days}`, fix: 'deploy again to set the configured default retention' };
+    return {
+      ...base,
+      state: 'fail',
+      detail: `default retention ${found.mode ?? 'none'} ${found.days ?? '?'} days, config says ${want.mode} ${want.days}`,
+      fix: 'deploy again to set the configured default retention',
+    };
   }
   return { ...base, state: 'pass', detail: `${want.mode} ${want.days} days`, fix: null };
 }
@@ -230,7 +333,8 @@ export function judgeAccessRoute(
   if (b.route === 'acl') {
     const granted = (aclGrants ?? []).filter((g) => g.id === b.canonicalUserId).map((g) => g.permission);
     const missing = b.aclPermissions.filter((p) => !granted.includes(p) && !granted.includes('FULL_CONTROL'));
-    if (missing.length > 0) return { ...base, state: 'fail', detail: `the ACL does not grant ElastiCache's canonical user ${missing.join(', ')}: ElastiCache cannot ${does}`, fix };
+    if (missing.length > 0)
+      return { ...base, state: 'fail', detail: `the ACL does not grant ElastiCache's canonical user ${missing.join(', ')}: ElastiCache cannot ${does}`, fix };
     return { ...base, state: 'pass', detail: `bucket policy for ${b.principal} and ACL grant (${b.aclPermissions.join(', ')})`, fix: null };
   }
   return { ...base, state: 'pass', detail: `bucket policy for ${b.principal}`, fix: null };
@@ -247,11 +351,26 @@ export function judgeObjectReplication(region: string, bucket: string, key: stri
     case 'COMPLETED':
       return { ...base, state: 'pass', detail: 'COMPLETED', fix: null };
     case 'PENDING':
-      return { ...base, state: 'warn', detail: 'PENDING: not in the DR bucket yet', fix: 'normal for minutes after an export; if it stays, see docs/runbooks/dr-copies.md' };
+      return {
+        ...base,
+        state: 'warn',
+        detail: 'PENDING: not in the DR bucket yet',
+        fix: 'normal for minutes after an export; if it stays, see docs/runbooks/dr-copies.md',
+      };
     case 'FAILED':
-      return { ...base, state: 'fail', detail: 'FAILED: this copy will not reach the DR bucket', fix: 'see docs/runbooks/dr-copies.md (the replication role, the DR bucket\'s policy and versioning)' };
+      return {
+        ...base,
+        state: 'fail',
+        detail: 'FAILED: this copy will not reach the DR bucket',
+        fix: "see docs/runbooks/dr-copies.md (the replication role, the DR bucket's policy and versioning)",
+      };
     default:
-      return { ...base, state: 'fail', detail: `${status ?? 'no replication status'}: the replication rule did not take this object`, fix: 'check the rule\'s filter and status; objects written before the rule existed are not replicated' };
+      return {
+        ...base,
+        state: 'fail',
+        detail: `${status ?? 'no replication status'}: the replication rule did not take this object`,
+        fix: "check the rule's filter and status; objects written before the rule existed are not replicated",
+      };
   }
 }
 
@@ -288,7 +407,10 @@ export interface TargetFacts {
  * `exportName` (other exports under the same prefix are left out), and their
  * sizes.
  */
-export function copyEvidence(exportName: string, objects: readonly { readonly key: string; readonly size: number; readonly tags: Readonly<Record<string, string>> }[]): PreflightEvidence {
+export function copyEvidence(
+  exportName: string,
+  objects: readonly { readonly key: string; readonly size: number; readonly tags: Readonly<Record<string, string>> }[],
+): PreflightEvidence {
   const shards = objects
     .map((o) => ({ o, key: parseExportObjectKey(o.key) }))
     .filter((x) => x.key?.exportName === exportName)
@@ -322,11 +444,22 @@ export function judgeTarget(region: string, t: TargetExpectation, facts: TargetF
   checks.push(
     facts.status === 'available'
       ? { ...base, state: 'pass', detail: shape, fix: null }
-      : { ...base, state: 'warn', detail: `${facts.status} (${shape}): snapshots wait until it is available`, fix: 'wait until it is available; a failed cache cannot be protected' },
+      : {
+          ...base,
+          state: 'warn',
+          detail: `${facts.status} (${shape}): snapshots wait until it is available`,
+          fix: 'wait until it is available; a failed cache cannot be protected',
+        },
   );
   if (t.exports && facts.dataTiering) {
     const why = exportUnsupported({ kind: t.kind, id: t.id, dataTiering: true, clusterMode: facts.clusterMode, tags: {} })!;
-    checks.push({ ...base, subject: `${base.subject} DR copy`, state: 'fail', detail: `export impossible: ${why.split(';')[0]}`, fix: `move ${t.id} to a plan with export.enabled false (snapshots only), or to a node type without data tiering (e.g. r6g/r7g)` });
+    checks.push({
+      ...base,
+      subject: `${base.subject} DR copy`,
+      state: 'fail',
+      detail: `export impossible: ${why.split(';')[0]}`,
+      fix: `move ${t.id} to a plan with export.enabled false (snapshots only), or to a node type without data tiering (e.g. r6g/r7g)`,
+    });
   }
   const dbs = facts.drCopy?.evidence.databases;
   if ((facts.clusterMode || serverless) && dbs) {
@@ -335,7 +468,13 @@ export function judgeTarget(region: string, t: TargetExpectation, facts: TargetF
     checks.push(
       others.length === 0
         ? { ...base, subject: `${base.subject} databases`, state: 'pass', detail: `keys in database 0 only (${facts.drCopy!.name})`, fix: null }
-        : { ...base, subject: `${base.subject} databases`, state: 'fail', detail: `${facts.drCopy!.name} holds keys in database(s) ${dbs.join(', ')}: a cluster-mode restore refuses it`, fix: 'keep the data in database 0, or restore one database at a time with `redis-dr migrate --from-rdb <file> --db <n>`' },
+        : {
+            ...base,
+            subject: `${base.subject} databases`,
+            state: 'fail',
+            detail: `${facts.drCopy!.name} holds keys in database(s) ${dbs.join(', ')}: a cluster-mode restore refuses it`,
+            fix: 'keep the data in database 0, or restore one database at a time with `redis-dr migrate --from-rdb <file> --db <n>`',
+          },
     );
   }
   if (serverless) return checks;
@@ -379,7 +518,13 @@ export function judgeTarget(region: string, t: TargetExpectation, facts: TargetF
     if (refusals.length > 0) {
       for (const r of refusals) checks.push({ ...base, subject: sub, state: 'fail', detail: `${onto}: [${r.rule}] ${r.reason}`, fix: r.fix });
     } else if (!restored) {
-      checks.push({ ...base, subject: sub, state: 'warn', detail: `${onto}: no ${drill.where === 'dr' ? 'verified DR copy' : 'snapshot'} yet to size against`, fix: 'run doctor again after the first one' });
+      checks.push({
+        ...base,
+        subject: sub,
+        state: 'warn',
+        detail: `${onto}: no ${drill.where === 'dr' ? 'verified DR copy' : 'snapshot'} yet to size against`,
+        fix: 'run doctor again after the first one',
+      });
     } else if (!(copy ? copy.evidence.shardBytes : point?.cacheSizes)?.length) {
       checks.push({ ...base, subject: sub, state: 'warn', detail: `${onto}: ${restored} records no size to compare`, fix: null });
     } else {
@@ -412,10 +557,25 @@ export function judgeAlarms(region: string, prefix: string, alarms: readonly Ala
   const checks: DoctorCheck[] = alarms
     .filter((a) => a.state === 'ALARM')
     .sort((a, b) => a.name.localeCompare(b.name))
-    .map((a) => ({ ...base, subject: a.name, state: 'fail', detail: `in ALARM${a.reason ? `: ${a.reason}` : ''}`, fix: 'follow its runbook (docs/runbooks/, linked in the alarm description)' }));
-  const insufficient = alarms.filter((a) => a.state === 'INSUFFICIENT_DATA').map((a) => a.name).sort();
+    .map((a) => ({
+      ...base,
+      subject: a.name,
+      state: 'fail',
+      detail: `in ALARM${a.reason ? `: ${a.reason}` : ''}`,
+      fix: 'follow its runbook (docs/runbooks/, linked in the alarm description)',
+    }));
+  const insufficient = alarms
+    .filter((a) => a.state === 'INSUFFICIENT_DATA')
+    .map((a) => a.name)
+    .sort();
   if (insufficient.length > 0) {
-    checks.push({ ...base, subject: `${insufficient.length} alarm(s)`, state: 'warn', detail: `INSUFFICIENT_DATA: ${insufficient.join(', ')}`, fix: 'normal for a few hours after the first deploy; later it means the metric stopped (its function does not run)' });
+    checks.push({
+      ...base,
+      subject: `${insufficient.length} alarm(s)`,
+      state: 'warn',
+      detail: `INSUFFICIENT_DATA: ${insufficient.join(', ')}`,
+      fix: 'normal for a few hours after the first deploy; later it means the metric stopped (its function does not run)',
+    });
   }
   const ok = alarms.filter((a) => a.state === 'OK').length;
   if (checks.length === 0) checks.push({ ...base, subject: `${prefix}*`, state: 'pass', detail: `${ok} alarm(s), all OK`, fix: null });

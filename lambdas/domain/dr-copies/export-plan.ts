@@ -53,11 +53,7 @@ export type CandidateVerdict =
  * not failed or being deleted. A snapshot of the plan without a valid tier
  * tag is skipped (its objects could not be given a lifecycle tier).
  */
-export function classifyCandidate(
-  point: RecoveryPoint,
-  tags: Readonly<Record<string, string>> | undefined,
-  minTier: Tier,
-): CandidateVerdict {
+export function classifyCandidate(point: RecoveryPoint, tags: Readonly<Record<string, string>> | undefined, minTier: Tier): CandidateVerdict {
   if (!point.managed || tags?.[TAGS.exported] !== undefined) return { kind: 'ignored' };
   const tier = tags?.[TAGS.tier];
   if (!isTier(tier)) return { kind: 'skipped', reason: 'no-tier' };
@@ -174,8 +170,7 @@ export function nextExportStep(state: ExportState): ExportStep {
   const latest = state.attempts.at(-1);
   if (!latest) return { step: 'start', attempt: 1, exportName: exportName(state.snapshot, 1) };
 
-  const settled =
-    latest.lastWrittenAt === undefined || state.now.getTime() - latest.lastWrittenAt.getTime() >= EXPORT_SETTLE_MS;
+  const settled = latest.lastWrittenAt === undefined || state.now.getTime() - latest.lastWrittenAt.getTime() >= EXPORT_SETTLE_MS;
   if (isCompleteShardSet(latest.shards, state.shards) && (state.shards !== undefined || settled)) {
     return { step: 'finalize', attempt: latest, shards: state.shards ?? Math.max(...latest.shards) };
   }

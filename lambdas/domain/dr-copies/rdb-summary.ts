@@ -41,7 +41,10 @@ const TYPE_ORDER = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module']
 
 /** S3 tag values allow letters, digits, spaces and `+ - = . _ : / @`. */
 function tagSafe(text: string): string {
-  return text.replace(/[^\p{L}\p{N} +\-=._:/@]/gu, ' ').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/[^\p{L}\p{N} +\-=._:/@]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /**
@@ -62,7 +65,12 @@ export function formatRdbSummary(report: RdbReport): string {
   }
   // Databases other than db 0 alone come first, so the tag never loses them to the cut below.
   const dbs = report.databases.length > 1 || (report.databases.length === 1 && report.databases[0] !== 0) ? [`dbs=${report.databases.join('+')}`] : [];
-  const names = [...TYPE_ORDER, ...Object.keys(report.byType).filter((t) => !TYPE_ORDER.includes(t)).sort()];
+  const names = [
+    ...TYPE_ORDER,
+    ...Object.keys(report.byType)
+      .filter((t) => !TYPE_ORDER.includes(t))
+      .sort(),
+  ];
   const types = names.filter((t) => (report.byType[t] ?? 0) > 0).map((t) => `${tagSafe(t)}=${report.byType[t]}`);
   const text = [head, ...dbs, ...types].join(' ');
   const ttl = report.expiryHistogram && fitExpiryHistogram(report.expiryHistogram, MAX_TAG_VALUE - text.length - ' ttl='.length);

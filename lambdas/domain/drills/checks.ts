@@ -234,7 +234,12 @@ export interface ScanSummary {
 /** `string=3 hash=1`, types in the RDB verifier's order, then any others sorted; zero counts left out. */
 export function formatHistogram(byType: Readonly<Record<string, number>>): string {
   const order: readonly string[] = KEY_TYPES;
-  const names = [...KEY_TYPES, ...Object.keys(byType).filter((t) => !order.includes(t)).sort()];
+  const names = [
+    ...KEY_TYPES,
+    ...Object.keys(byType)
+      .filter((t) => !order.includes(t))
+      .sort(),
+  ];
   const parts = names.filter((t) => (byType[t] ?? 0) > 0).map((t) => `${t}=${byType[t]}`);
   return parts.length > 0 ? parts.join(' ') : '(empty)';
 }
@@ -251,7 +256,13 @@ export function formatHistogram(byType: Readonly<Record<string, number>>): strin
  * - no key with a nonsensical PTTL.
  * `tolerance` is `keyCountTolerancePct` % of the recorded key count. Skipped without a recorded histogram.
  */
-export function checkHistogram(expected: ExpectedData, found: ScanSummary, pct: number, window: CheckWindow, expiry: ExpiryCounts = expiryCountsOf(expected)): CheckResult {
+export function checkHistogram(
+  expected: ExpectedData,
+  found: ScanSummary,
+  pct: number,
+  window: CheckWindow,
+  expiry: ExpiryCounts = expiryCountsOf(expected),
+): CheckResult {
   const foundText = `${formatHistogram(found.byType)} (${found.keys} keys, ${found.volatile} with TTL, ${found.vanished} expired during the scan, ${found.ttlProblems} TTL problems)`;
   if (!expected.byType) return skipped('type-histogram', 'no type histogram recorded', foundText);
   const recorded = Object.values(expected.byType).reduce((a, n) => a + n, 0);

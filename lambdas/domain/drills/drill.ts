@@ -236,7 +236,10 @@ const STAMP_LENGTH = 12;
  */
 export function drillClusterId(target: string, at: Date): string {
   // To the second: a drill started by hand and one by the schedule in the same minute must not share a cluster.
-  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(2, 2 + STAMP_LENGTH);
+  const stamp = at
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .slice(2, 2 + STAMP_LENGTH);
   return `${DRILL_PREFIX}${drillTargetStem(target)}-${stamp}`;
 }
 

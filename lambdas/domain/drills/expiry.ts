@@ -175,7 +175,11 @@ interface Run {
  */
 export function formatExpiryHistogram(h: ExpiryHistogram, maxChars = Infinity): string | undefined {
   if (h.baseMs % 1000 !== 0) throw new RangeError(`an expiry histogram's base must be whole seconds, got ${h.baseMs} ms`);
-  return formatRuns(b36(h.baseMs / 1000), h.counts.flatMap((keys, k) => (keys > 0 ? [{ first: k, last: k, keys }] : [])), maxChars);
+  return formatRuns(
+    b36(h.baseMs / 1000),
+    h.counts.flatMap((keys, k) => (keys > 0 ? [{ first: k, last: k, keys }] : [])),
+    maxChars,
+  );
 }
 
 /** A histogram's text form merged (as {@link formatExpiryHistogram} does) to at most `maxChars`; `undefined` when it is not one or cannot fit. */

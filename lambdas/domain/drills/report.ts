@@ -158,9 +158,7 @@ export function buildDrillReport(o: DrillOutcome): DrillReport {
     '',
     cleanupLine(cleanup, leftBehind),
     ...accessLines(o.access),
-    ...(ok
-      ? []
-      : ['', 'What failed:', ...failures.map((f) => `  - ${f.step}: ${f.what}`), '', `Runbook: ${RESTORE_DRILL_RUNBOOK}`]),
+    ...(ok ? [] : ['', 'What failed:', ...failures.map((f) => `  - ${f.step}: ${f.what}`), '', `Runbook: ${RESTORE_DRILL_RUNBOOK}`]),
   ].join('\n');
 
   const dimensions = { [DIMENSION.plan]: input.plan, [DIMENSION.target]: target, [DIMENSION.region]: o.region };
@@ -224,7 +222,8 @@ function whatFailed(o: DrillOutcome, leftBehind: string | undefined): { step: Dr
     if (!a.deleted) failures.push({ step: 'cleanup', what: `${a.error ?? `the ${what} was not deleted`}; drill ${what} left behind: ${a.id}` });
   }
   // Nothing deleted on purpose after an otherwise clean run: the drill did not clean up its own cluster, so it did not pass.
-  if (cleanup.skipped && failures.length === 0) failures.push({ step: 'cleanup', what: `${cleanup.clusterId ?? 'the drill cluster'} was not deleted: ${cleanup.skipped}` });
+  if (cleanup.skipped && failures.length === 0)
+    failures.push({ step: 'cleanup', what: `${cleanup.clusterId ?? 'the drill cluster'} was not deleted: ${cleanup.skipped}` });
   return failures.sort((a, b) => STEP_ORDER.indexOf(a.step) - STEP_ORDER.indexOf(b.step));
 }
 

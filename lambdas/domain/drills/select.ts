@@ -396,7 +396,8 @@ export function assessDrExport(
   const canary = objects.map((o) => o.tags[CANARY_TAG]).find((c) => c !== undefined);
   // Expiry times only when every shard with expiring keys recorded them: one without would let its keys go unaccounted.
   const volatileShards = summaries.filter((s) => s.expires > 0);
-  const expiries = volatileShards.every((s) => s.expiryHistogram !== undefined) && volatileShards.length > 0 ? volatileShards.map((s) => s.expiryHistogram!) : undefined;
+  const expiries =
+    volatileShards.every((s) => s.expiryHistogram !== undefined) && volatileShards.length > 0 ? volatileShards.map((s) => s.expiryHistogram!) : undefined;
   const created = Date.parse(first[TAGS.created] ?? '');
   const slots = shards.slots;
   return {

@@ -104,7 +104,9 @@ function count(fields: Map<string, string>, name: string, node: string, section:
   const value = fields.get(name);
   const n = Number(value);
   if (value === undefined || value === '' || !Number.isFinite(n) || n < 0) {
-    throw new Error(`${node}: INFO ${section} has no usable ${name} (got ${value === undefined ? 'nothing' : JSON.stringify(value)}): the eviction check cannot run; is this a Redis/Valkey server?`);
+    throw new Error(
+      `${node}: INFO ${section} has no usable ${name} (got ${value === undefined ? 'nothing' : JSON.stringify(value)}): the eviction check cannot run; is this a Redis/Valkey server?`,
+    );
   }
   return n;
 }
@@ -220,7 +222,9 @@ export function evictedMessage(n: number, stopped: boolean): string {
   return (
     `${n} key${n === 1 ? '' : 's'} evicted by the target during the recovery — restored or live keys may be gone ` +
     '(evicted_keys counts every eviction on the target, so writes of other clients may have caused some; which keys went cannot be told)' +
-    (stopped ? '. The run stopped at the first eviction it saw: make room (a bigger node, or maxmemory-policy noeviction for the recovery) and rerun (keys already restored are skipped)' : '')
+    (stopped
+      ? '. The run stopped at the first eviction it saw: make room (a bigger node, or maxmemory-policy noeviction for the recovery) and rerun (keys already restored are skipped)'
+      : '')
   );
 }
 
@@ -253,7 +257,11 @@ export function evictionFailed(r: EvictionReport | undefined): boolean {
  * slots each node serves (keys hash evenly over slots; hash tags can skew
  * it, which `basis` says).
  */
-export function splitBySlot(bytes: number, slotRanges: ReadonlyMap<string, readonly (readonly [number, number])[]>, perSlot?: ArrayLike<number>): Map<string, number> {
+export function splitBySlot(
+  bytes: number,
+  slotRanges: ReadonlyMap<string, readonly (readonly [number, number])[]>,
+  perSlot?: ArrayLike<number>,
+): Map<string, number> {
   const out = new Map<string, number>();
   for (const [node, ranges] of slotRanges) {
     let sum = 0;

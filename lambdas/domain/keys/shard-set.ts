@@ -78,7 +78,9 @@ export function checkShardSet(files: readonly ShardFile[], expectedShards?: numb
       );
     }
     if (named && expectedShards === 1 && named.shard !== 1) {
-      throw new ShardSetError(`${only!.location} is named as shard ${named.shard} of export ${named.exportName}, not as the one shard of a recovery point of one shard (--shards 1)`);
+      throw new ShardSetError(
+        `${only!.location} is named as shard ${named.shard} of export ${named.exportName}, not as the one shard of a recovery point of one shard (--shards 1)`,
+      );
     }
     if (named && expectedShards === undefined && (!only!.tag || named.shard !== 1)) {
       // Named as a shard of an export, and nothing says it is the only one: an export still in progress or
@@ -101,12 +103,16 @@ export function checkShardSet(files: readonly ShardFile[], expectedShards?: numb
     );
   }
   const exportNames = [...new Set(parsed.map((p) => p.key!.exportName))];
-  if (exportNames.length > 1) throw new ShardSetError(`the files belong to ${exportNames.length} different exports (${exportNames.join(', ')}): give the shards of one recovery point`);
+  if (exportNames.length > 1)
+    throw new ShardSetError(`the files belong to ${exportNames.length} different exports (${exportNames.join(', ')}): give the shards of one recovery point`);
   const byShard = new Map<number, ShardFile>();
   for (const { file, key } of parsed) {
     const twice = byShard.get(key!.shard);
     if (twice) throw new ShardSetError(`shard ${key!.shard} is given twice (${twice.location} and ${file.location})`);
-    if (file.tag && file.tag.shard !== key!.shard) throw new ShardSetError(`${file.location} is named shard ${key!.shard} but tagged shard ${file.tag.shard}: the object was renamed or mis-tagged; not restoring from it`);
+    if (file.tag && file.tag.shard !== key!.shard)
+      throw new ShardSetError(
+        `${file.location} is named shard ${key!.shard} but tagged shard ${file.tag.shard}: the object was renamed or mis-tagged; not restoring from it`,
+      );
     byShard.set(key!.shard, file);
   }
   const tagged = files.filter((f) => f.tag);
@@ -119,7 +125,8 @@ export function checkShardSet(files: readonly ShardFile[], expectedShards?: numb
       throw new ShardSetError(`--shards ${expectedShards}, but the objects' tags say the recovery point has ${shards} shards`);
     }
   } else if (expectedShards !== undefined) {
-    if (counts.length === 1 && counts[0] !== expectedShards) throw new ShardSetError(`--shards ${expectedShards}, but some objects' tags say ${counts[0]} shards`);
+    if (counts.length === 1 && counts[0] !== expectedShards)
+      throw new ShardSetError(`--shards ${expectedShards}, but some objects' tags say ${counts[0]} shards`);
     shards = expectedShards;
   } else {
     throw new ShardSetError(
@@ -134,7 +141,9 @@ export function checkShardSet(files: readonly ShardFile[], expectedShards?: numb
     const name = exportNames[0]!;
     throw new ShardSetError(
       `the recovery point ${name} has ${shards} shards; ` +
-        (missing.length > 0 ? `shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing` : `shard(s) ${extra.join(', ')} are beyond it`) +
+        (missing.length > 0
+          ? `shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing`
+          : `shard(s) ${extra.join(', ')} are beyond it`) +
         ': an incomplete set is refused, nothing was written',
     );
   }

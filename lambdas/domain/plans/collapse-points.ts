@@ -37,7 +37,10 @@ export const JUDGED_OK_MARK = 'ok';
 
 /** Characters ElastiCache and S3 both allow in a tag value (letters, digits, spaces, `_ . : / = + - @`). */
 function tagSafe(text: string): string {
-  return text.replace(/[^\p{L}\p{N} _.:/=+\-@]/gu, ' ').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/[^\p{L}\p{N} _.:/=+\-@]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** The mark of a new collapse: its detail, made tag-safe and cut to {@link MAX_TAG_VALUE}. */

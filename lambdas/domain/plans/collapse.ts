@@ -41,10 +41,15 @@ export interface Collapse {
  *   but the empty-keyspace rule.
  * @throws Error when `thresholdPct` is not within 0..100 or a count is negative
  */
-export function detectCollapse(previous: KeyspaceSize | undefined, current: KeyspaceSize, thresholdPct: number = DEFAULT_COLLAPSE_THRESHOLD_PCT): Collapse | undefined {
+export function detectCollapse(
+  previous: KeyspaceSize | undefined,
+  current: KeyspaceSize,
+  thresholdPct: number = DEFAULT_COLLAPSE_THRESHOLD_PCT,
+): Collapse | undefined {
   if (!(thresholdPct >= 0 && thresholdPct <= 100)) throw new Error(`collapseThresholdPct must be within 0..100, got ${thresholdPct}`);
   for (const s of [previous, current]) {
-    if (s && (!(s.keys >= 0) || (s.bytes !== undefined && !(s.bytes >= 0)))) throw new Error(`key count and bytes of ${s.point} must be >= 0, got keys ${s.keys}, bytes ${s.bytes}`);
+    if (s && (!(s.keys >= 0) || (s.bytes !== undefined && !(s.bytes >= 0))))
+      throw new Error(`key count and bytes of ${s.point} must be >= 0, got keys ${s.keys}, bytes ${s.bytes}`);
   }
   if (previous === undefined || previous.keys === 0) return undefined;
   const verdict = (measure: 'keys' | 'bytes', was: number, now: number): Collapse => {

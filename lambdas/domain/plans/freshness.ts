@@ -25,10 +25,7 @@ export const MAX_DRILL_EXECUTIONS = 50;
  * `redis-dr:exported` (its objects are complete and tagged, and replication
  * takes them from there); `undefined` when none.
  */
-export function newestExported(
-  points: readonly RecoveryPoint[],
-  tagsByName: ReadonlyMap<string, Readonly<Record<string, string>>>,
-): RecoveryPoint | undefined {
+export function newestExported(points: readonly RecoveryPoint[], tagsByName: ReadonlyMap<string, Readonly<Record<string, string>>>): RecoveryPoint | undefined {
   return newestAvailable(points.filter((p) => (tagsByName.get(p.name)?.[TAGS.exported] ?? '') !== ''));
 }
 

@@ -86,11 +86,7 @@ const MS_PER_MINUTE = 60_000;
  *   or the policy is malformed (counts must be integers >= 0, `minKeep` >= 1,
  *   `rpoMinutes` > 0, `timeZone` an IANA zone)
  */
-export function selectExpired(
-  points: readonly RecoveryPoint[],
-  policy: RetentionPolicy,
-  now: Date,
-): RetentionDecision {
+export function selectExpired(points: readonly RecoveryPoint[], policy: RetentionPolicy, now: Date): RetentionDecision {
   validate(points, policy, now);
 
   const ignored: IgnoredEntry[] = [];
@@ -129,7 +125,9 @@ export function selectExpired(
   for (const tier of TIERS) {
     const count = policy[tier];
     const eligible = available.filter((p) => tierRank(effective.get(p)!.tier) >= tierRank(tier));
-    eligible.slice(0, count).forEach((point, i) => addReason(point, `${tier}: ${ordinal(i + 1)} newest of ${count} kept`));
+    eligible.slice(0, count).forEach((point, i) => {
+      addReason(point, `${tier}: ${ordinal(i + 1)} newest of ${count} kept`);
+    });
   }
   let proven = 0;
   for (const point of available) {
@@ -146,7 +144,8 @@ export function selectExpired(
     // A snapshot pruned before its DR copy exists would leave the DR region a point behind.
     const minRank = tierRank(policy.exportMinTier);
     const pending = available.find((p) => tierRank(effective.get(p)!.tier) >= minRank && !p.exported);
-    if (pending) addReason(pending, `export pending: the newest snapshot due for a DR copy (tier ${policy.exportMinTier} or higher) whose export has not finished`);
+    if (pending)
+      addReason(pending, `export pending: the newest snapshot due for a DR copy (tier ${policy.exportMinTier} or higher) whose export has not finished`);
   }
 
   const newestAvailable = points.filter((p) => p.status === 'available').sort(newestFirst)[0]!;
@@ -174,11 +173,7 @@ function isSettled(point: RecoveryPoint): boolean {
 }
 
 /** The safety rails, over available/failed points whether managed or not. */
-function holdFor(
-  settled: readonly RecoveryPoint[],
-  policy: RetentionPolicy,
-  now: Date,
-): { reason: HoldReason; detail: string } | undefined {
+function holdFor(settled: readonly RecoveryPoint[], policy: RetentionPolicy, now: Date): { reason: HoldReason; detail: string } | undefined {
   const ordered = [...settled].sort(newestFirst);
   const newest = ordered[0];
   const newestAvailable = ordered.find((p) => p.status === 'available');
@@ -223,10 +218,7 @@ function holdFor(
  * take part: a snapshot we never prune must not take a month's `monthly` slot
  * from the managed point we do prune (someone else may delete it any time).
  */
-function effectiveTiers(
-  newestFirstAvailable: readonly RecoveryPoint[],
-  timeZone: string,
-): Map<RecoveryPoint, { tier: Tier; from: 'tag' | 'computed' }> {
+function effectiveTiers(newestFirstAvailable: readonly RecoveryPoint[], timeZone: string): Map<RecoveryPoint, { tier: Tier; from: 'tag' | 'computed' }> {
   const result = new Map<RecoveryPoint, { tier: Tier; from: 'tag' | 'computed' }>();
   const chronological = [...newestFirstAvailable].reverse();
   chronological.forEach((point, i) => {

@@ -4,12 +4,7 @@
  * failed targets with why, one line each kind, so the Lambda error (and the
  * page it becomes) names everything that went wrong.
  */
-export function runFailureMessage(
-  plan: string,
-  problems: readonly string[],
-  what: string,
-  failures: readonly { target: string; why: string }[],
-): string {
+export function runFailureMessage(plan: string, problems: readonly string[], what: string, failures: readonly { target: string; why: string }[]): string {
   return [
     ...problems.map((p) => `plan ${plan}: ${p}`),
     ...(failures.length > 0

@@ -141,12 +141,12 @@ function parseStrict(expr: string): ParsedCron {
   }
   const wrapped = /^cron\((.*)\)$/.exec(trimmed);
   if (!wrapped) {
-    throw new CronProblem(
-      'must be wrapped in cron(...)',
-      `write cron(minutes hours day-of-month month day-of-week year), e.g. ${EXAMPLE}`,
-    );
+    throw new CronProblem('must be wrapped in cron(...)', `write cron(minutes hours day-of-month month day-of-week year), e.g. ${EXAMPLE}`);
   }
-  const fields = wrapped[1]!.trim().split(/\s+/).filter((f) => f.length > 0);
+  const fields = wrapped[1]!
+    .trim()
+    .split(/\s+/)
+    .filter((f) => f.length > 0);
   if (fields.length !== 6) {
     const hint =
       fields.length === 5
@@ -256,7 +256,10 @@ function parseItem(part: string, rule: FieldRule, where: string): Item {
     const from = num(range[1]!);
     const to = num(range[2]!);
     if (from > to) {
-      throw new CronProblem(`${where} has a range that runs backwards (${range[1]}-${range[2]})`, `split it, e.g. ${range[1]}-${rule.max},${rule.min}-${range[2]}`);
+      throw new CronProblem(
+        `${where} has a range that runs backwards (${range[1]}-${range[2]})`,
+        `split it, e.g. ${range[1]}-${rule.max},${rule.min}-${range[2]}`,
+      );
     }
     return { kind: 'range', from, to, step };
   }
@@ -434,13 +437,7 @@ interface ExpandOptions {
  * Runs in `(start, end]` by walking local calendar days; only days with a run
  * pay for time-zone conversion.
  */
-function expandRuns(
-  parsed: ParsedCron,
-  timeZone: string,
-  start: number,
-  end: number,
-  options: ExpandOptions,
-): { runs: number[]; truncated: boolean } {
+function expandRuns(parsed: ParsedCron, timeZone: string, start: number, end: number, options: ExpandOptions): { runs: number[]; truncated: boolean } {
   const cap = options.cap ?? Number.POSITIVE_INFINITY;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const [minuteItems, hourItems, domItems, monthItems, dowItems] = parsed.items;
@@ -498,19 +495,10 @@ function expandValues(items: readonly Item[], min: number, max: number): number[
 }
 
 /** Day matching for AWS cron; exactly one of the two items lists is null (`?`). */
-function dayMatches(
-  domItems: readonly Item[] | null,
-  dowItems: readonly Item[] | null,
-  year: number,
-  month: number,
-  dom: number,
-  weekday: number,
-): boolean {
+function dayMatches(domItems: readonly Item[] | null, dowItems: readonly Item[] | null, year: number, month: number, dom: number, weekday: number): boolean {
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (domItems) {
-    return domItems.some((item) =>
-      item.kind === 'last' ? dom === daysInMonth : item.kind === 'range' && inRange(item, dom),
-    );
+    return domItems.some((item) => (item.kind === 'last' ? dom === daysInMonth : item.kind === 'range' && inRange(item, dom)));
   }
   const awsDay = weekday + 1; // AWS: 1 = SUN
   return dowItems!.some((item) => {

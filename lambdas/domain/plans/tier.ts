@@ -43,10 +43,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
  * @throws Error when `timeZone` is not a known IANA zone or `at` is an invalid Date
  * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Intl/DateTimeFormat/DateTimeFormat#timezone
  */
-export function calendarParts(
-  at: Date,
-  timeZone: string,
-): { year: number; month: number; day: number; isoYear: number; isoWeek: number } {
+export function calendarParts(at: Date, timeZone: string): { year: number; month: number; day: number; isoYear: number; isoWeek: number } {
   const formatter = formatterFor(timeZone);
   if (Number.isNaN(at.getTime())) {
     throw new Error(`at must be a valid Date, got an invalid Date (time zone ${timeZone})`);

@@ -108,6 +108,7 @@ export class BlockDigests {
       settle();
       yield* pieces;
     }
-    if (block !== this.digests.length) throw new FileChangedError(block * this.blockBytes, `it ends at byte ${block * this.blockBytes}, shorter than the ${this.total} bytes verified`);
+    if (block !== this.digests.length)
+      throw new FileChangedError(block * this.blockBytes, `it ends at byte ${block * this.blockBytes}, shorter than the ${this.total} bytes verified`);
   }
 }

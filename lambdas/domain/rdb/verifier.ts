@@ -111,7 +111,14 @@ export interface RdbVerifier {
  * const report = v.end();
  */
 export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier {
-  const parser = new RdbParser(options.maxValueBytes ?? 512 * 1024 * 1024, options.requireChecksum ?? false, options.resumeFrom, undefined, options.expiryTimes, options.externalChecksum ?? false);
+  const parser = new RdbParser(
+    options.maxValueBytes ?? 512 * 1024 * 1024,
+    options.requireChecksum ?? false,
+    options.resumeFrom,
+    undefined,
+    options.expiryTimes,
+    options.externalChecksum ?? false,
+  );
   return {
     push: (chunk) => parser.push(chunk),
     end: () => parser.end(),

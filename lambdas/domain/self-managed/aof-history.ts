@@ -105,7 +105,8 @@ export function baseRecordMismatch(record: BaseRecord, parts: readonly StoredPar
 /** Why a base records no time (for --until refusals). */
 export function whyNoTime(b: HistoryBase): string {
   const r = b.record;
-  if (r?.untimedCommands !== undefined) return `base ${b.name}: ${r.untimedCommands} commands follow its RDB preamble with no #TS annotation before them, so when they ran is unknown`;
+  if (r?.untimedCommands !== undefined)
+    return `base ${b.name}: ${r.untimedCommands} commands follow its RDB preamble with no #TS annotation before them, so when they ran is unknown`;
   return `base ${b.name}: ${r?.format === 'rdb' ? 'its RDB records no ctime' : 'its commands carry no #TS annotation'}`;
 }
 
@@ -182,7 +183,13 @@ export function heldFiles(stored: StoredHistory, records: ReadonlyMap<string, Ba
     const record = records.get(name);
     const baseStored = f.hasBaseRecord && cov.end > 0 && (record === undefined || cov.end === record.bytes);
     const torn = f.torn.filter((t) => t.end > cov.end).sort((a, b) => a.start - b.start)[0];
-    held.set(name, { covered: cov.end, ...(f.end !== undefined ? { end: f.end } : {}), ...(cov.nextAfterHole ? { nextAfterHole: cov.nextAfterHole.start } : {}), baseStored, ...(torn ? { torn } : {}) });
+    held.set(name, {
+      covered: cov.end,
+      ...(f.end !== undefined ? { end: f.end } : {}),
+      ...(cov.nextAfterHole ? { nextAfterHole: cov.nextAfterHole.start } : {}),
+      baseStored,
+      ...(torn ? { torn } : {}),
+    });
   }
   return held;
 }
@@ -237,7 +244,14 @@ export function indexHeld(manifests: readonly AofManifest[], held: ReadonlyMap<s
     const file = held.get(name);
     if (kind === 'base') {
       const record = records.get(name);
-      bases.push({ name, seq, ...(anchors.has(name) ? { anchor: anchors.get(name)! } : {}), stored: file?.baseStored ?? false, ...(record ? { record } : {}), ...(file?.torn ? { torn: file.torn } : {}) });
+      bases.push({
+        name,
+        seq,
+        ...(anchors.has(name) ? { anchor: anchors.get(name)! } : {}),
+        stored: file?.baseStored ?? false,
+        ...(record ? { record } : {}),
+        ...(file?.torn ? { torn: file.torn } : {}),
+      });
     } else {
       const covered = file?.covered ?? 0;
       const end = file?.end;
@@ -301,7 +315,11 @@ export function chainOf(index: HistoryIndex, base: HistoryBase): Chain {
       return { base, incrs, break: { after: incr, why: `${incr.name} is held up to byte ${incr.covered}, then ${describeTorn(incr.torn)}` } };
     }
     if (incr.nextAfterHole !== undefined) {
-      return { base, incrs, break: { after: incr, why: `${incr.name} is held up to byte ${incr.covered}, then bytes ${incr.covered}-${incr.nextAfterHole} are missing` } };
+      return {
+        base,
+        incrs,
+        break: { after: incr, why: `${incr.name} is held up to byte ${incr.covered}, then bytes ${incr.covered}-${incr.nextAfterHole} are missing` },
+      };
     }
     if (isNewest) return { base, incrs };
     if (!incr.complete) {

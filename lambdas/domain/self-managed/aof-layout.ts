@@ -159,8 +159,7 @@ export function readStoredHistory(listing: Iterable<ListedObject>, damaged: Read
       if (bytes !== undefined && bytes !== k.part.end - k.part.start) fileOf(k.file).torn.push({ ...k.part, bytes });
       else if (damaged.has(key)) fileOf(k.file).torn.push({ ...k.part, bytes: -1 });
       else fileOf(k.file).parts.push(k.part);
-    }
-    else if (k.kind === 'end') {
+    } else if (k.kind === 'end') {
       const f = fileOf(k.file);
       f.end = Math.max(f.end ?? 0, k.end);
     } else fileOf(k.file).hasBaseRecord = true;

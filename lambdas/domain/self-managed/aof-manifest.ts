@@ -192,7 +192,11 @@ export function parseAofManifest(text: string, source = 'the manifest'): AofMani
         );
       }
     }
-    for (const [field, value] of [['file', name], ['seq', seq], ['type', type]] as const) {
+    for (const [field, value] of [
+      ['file', name],
+      ['seq', seq],
+      ['type', type],
+    ] as const) {
       if (value === undefined) throw new AofManifestError(`${at}: field "${field}" is missing`, n, field);
     }
     const entry: AofManifestEntry = { name: name!, seq: seq!, type: type!, line: n, ...offsets };
@@ -203,7 +207,11 @@ export function parseAofManifest(text: string, source = 'the manifest'): AofMani
     else {
       const prev = incrs[incrs.length - 1];
       if (prev && entry.seq <= prev.seq) {
-        throw new AofManifestError(`${at}: increment seq ${entry.seq} does not follow ${prev.seq} (line ${prev.line}): increments must be listed in increasing seq`, n, 'seq');
+        throw new AofManifestError(
+          `${at}: increment seq ${entry.seq} does not follow ${prev.seq} (line ${prev.line}): increments must be listed in increasing seq`,
+          n,
+          'seq',
+        );
       }
       incrs.push(entry);
     }
@@ -249,7 +257,8 @@ export interface ManifestLine {
  * server then counts from the start offset and the file's size).
  */
 export function formatAofManifest(m: { readonly base?: ManifestLine; readonly incrs: readonly ManifestLine[] }): string {
-  const line = (e: ManifestLine, type: AofFileType) => `file ${formatManifestName(e.name)} seq ${e.seq} type ${CODE_OF[type]}${e.startOffset !== undefined ? ` startoffset ${e.startOffset}` : ''}\n`;
+  const line = (e: ManifestLine, type: AofFileType) =>
+    `file ${formatManifestName(e.name)} seq ${e.seq} type ${CODE_OF[type]}${e.startOffset !== undefined ? ` startoffset ${e.startOffset}` : ''}\n`;
   return `${m.base ? line(m.base, 'base') : ''}${m.incrs.map((e) => line(e, 'incr')).join('')}`;
 }
 

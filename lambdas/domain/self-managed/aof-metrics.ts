@@ -63,7 +63,10 @@ export const AOF_METRICS = {
 } as const;
 
 const HELP: Record<keyof typeof AOF_METRICS, [string, 'gauge' | 'counter']> = {
-  lag: ['Seconds since the newest moment all whole commands of the AOF were at the destination and restorable (since the shipper started while they never were).', 'gauge'],
+  lag: [
+    'Seconds since the newest moment all whole commands of the AOF were at the destination and restorable (since the shipper started while they never were).',
+    'gauge',
+  ],
   shippedThrough: ['That moment (unix seconds): everything written before it is shipped and restorable.', 'gauge'],
   withinRpo: ['1 while the last cycle shipped everything restorably and the lag is within --rpo after a restorable moment, else 0.', 'gauge'],
   rpo: ['The --rpo the shipper runs with, in seconds.', 'gauge'],
@@ -74,8 +77,14 @@ const HELP: Record<keyof typeof AOF_METRICS, [string, 'gauge' | 'counter']> = {
   errors: ['Cycles or base uploads that failed since the shipper started.', 'counter'],
   heldBack: ['Bytes after the last whole command of the increments, held back until the command is whole.', 'gauge'],
   baseSeq: ['Seq of the newest base file stored whole at the destination (0: none, nothing is restorable).', 'gauge'],
-  tornParts: ['Parts at the destination whose stored bytes are not what was shipped and that could not be shipped again (the history is not restorable across them).', 'gauge'],
-  timestampsMissing: ['1 when the server writes commands without #TS annotations (aof-timestamp-enabled no): restore-aof --until cannot date them; the heartbeat is withheld.', 'gauge'],
+  tornParts: [
+    'Parts at the destination whose stored bytes are not what was shipped and that could not be shipped again (the history is not restorable across them).',
+    'gauge',
+  ],
+  timestampsMissing: [
+    '1 when the server writes commands without #TS annotations (aof-timestamp-enabled no): restore-aof --until cannot date them; the heartbeat is withheld.',
+    'gauge',
+  ],
   aofEnabled: ['INFO persistence aof_enabled of the server (--redis): 0 means nothing new is written to the AOF; the heartbeat is withheld.', 'gauge'],
 };
 

@@ -143,7 +143,10 @@ export class AofScanner {
       const nl = chunk.indexOf(LF, i);
       const piece = (nl === -1 ? chunk.length : nl + 1) - i;
       if (this.carryBytes + piece > AOF_MAX_LINE) {
-        this.fail(this.lineStart, `a line longer than ${AOF_MAX_LINE} bytes where a ${this.mode === 'unit' ? 'command or annotation' : 'bulk string header'} was expected`);
+        this.fail(
+          this.lineStart,
+          `a line longer than ${AOF_MAX_LINE} bytes where a ${this.mode === 'unit' ? 'command or annotation' : 'bulk string header'} was expected`,
+        );
         return;
       }
       this.offset += piece;

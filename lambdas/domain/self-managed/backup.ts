@@ -159,7 +159,11 @@ export function backupCollapse(files: readonly StoredBackup[], target: string, c
     .filter((p) => !p.collapsed && sizes.get(p.name)!.keys !== undefined)
     .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
   const before = previous ? sizes.get(previous.name)! : undefined;
-  return detectCollapse(before ? { point: before.file, keys: before.keys!, bytes: before.size } : undefined, { point: current.file, keys: current.keys, bytes: current.bytes }, thresholdPct);
+  return detectCollapse(
+    before ? { point: before.file, keys: before.keys!, bytes: before.size } : undefined,
+    { point: current.file, keys: current.keys, bytes: current.bytes },
+    thresholdPct,
+  );
 }
 
 /**
@@ -187,7 +191,10 @@ export interface HoldRelease {
 /** The backups of `target` a release of collapsed `point` frees. */
 export function backupHoldRelease(files: readonly StoredBackup[], target: string, point: string): HoldRelease {
   const ours = files.filter((f) => parseBackupFileName(f.file)?.target === target.toLowerCase());
-  const held = ours.filter((f) => f.hold !== undefined && parseCollapseHold(f.hold) === point).map((f) => f.file).sort();
+  const held = ours
+    .filter((f) => f.hold !== undefined && parseCollapseHold(f.hold) === point)
+    .map((f) => f.file)
+    .sort();
   const self = ours.find((f) => f.file === point && f.collapsed !== undefined);
   return { held, ...(self ? { collapsed: self.file } : {}) };
 }

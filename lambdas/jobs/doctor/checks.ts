@@ -21,7 +21,15 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { describeStack } from '../../adapters/aws/cloudformation.js';
 import { alarmsWithPrefix } from '../../adapters/aws/cloudwatch.js';
 import { describeTarget, snapshotSizes } from '../../adapters/aws/elasticache-target.js';
-import { bucketAclGrants, bucketObjectLock, bucketPolicyServicePrincipals, bucketReplicationRules, bucketVersioning, NoSuchBucketError, objectReplicationStatus } from '../../adapters/aws/s3-bucket.js';
+import {
+  bucketAclGrants,
+  bucketObjectLock,
+  bucketPolicyServicePrincipals,
+  bucketReplicationRules,
+  bucketVersioning,
+  NoSuchBucketError,
+  objectReplicationStatus,
+} from '../../adapters/aws/s3-bucket.js';
 import { schedulesOfGroup } from '../../adapters/aws/scheduler.js';
 import { topicSubscriptions } from '../../adapters/aws/sns.js';
 import type { CallWrapper } from '../../adapters/aws/elasticache.js';
@@ -139,24 +147,39 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
     if (stack.ok && stack.value !== undefined) deployed.push(r.where);
 
     if (exists) {
-      const schedules = await look({ section: 'schedules', region, subject: `group ${r.scheduleGroupArn.split('/').pop()}` }, 'scheduler:GetScheduleGroup, scheduler:ListSchedules and scheduler:GetSchedule', () =>
-        schedulesOfGroup(clients.scheduler(region), r.scheduleGroupArn, wrap),
+      const schedules = await look(
+        { section: 'schedules', region, subject: `group ${r.scheduleGroupArn.split('/').pop()}` },
+        'scheduler:GetScheduleGroup, scheduler:ListSchedules and scheduler:GetSchedule',
+        () => schedulesOfGroup(clients.scheduler(region), r.scheduleGroupArn, wrap),
       );
-      checks.push(...(schedules.ok ? judgeSchedules(region, r.scheduleGroupArn.split('/').pop()!, schedules.value, input.now, input.deploy) : [schedules.check]));
+      checks.push(
+        ...(schedules.ok ? judgeSchedules(region, r.scheduleGroupArn.split('/').pop()!, schedules.value, input.now, input.deploy) : [schedules.check]),
+      );
 
       const topicArn = stack.ok ? stack.value?.outputs[input.alertTopicOutput] : undefined;
       if (stack.ok) {
         const subs = topicArn
-          ? await look({ section: 'alerts', region, subject: `topic ${topicArn.split(':').pop()}` }, 'sns:ListSubscriptionsByTopic', () => topicSubscriptions(clients.sns(region), topicArn, wrap))
+          ? await look({ section: 'alerts', region, subject: `topic ${topicArn.split(':').pop()}` }, 'sns:ListSubscriptionsByTopic', () =>
+              topicSubscriptions(clients.sns(region), topicArn, wrap),
+            )
           : ({ ok: true, value: undefined } as const);
         checks.push(subs.ok ? judgeTopic(region, topicArn, subs.value, input.alertTopicOutput) : subs.check);
       } else {
-        checks.push({ section: 'alerts', region, subject: 'alert topic', state: 'fail', detail: 'not checked: the topic is named by the stack, which could not be read', fix: 'grant cloudformation:DescribeStacks' });
+        checks.push({
+          section: 'alerts',
+          region,
+          subject: 'alert topic',
+          state: 'fail',
+          detail: 'not checked: the topic is named by the stack, which could not be read',
+          fix: 'grant cloudformation:DescribeStacks',
+        });
       }
 
       for (const b of r.buckets) checks.push(...(await bucketChecks(region, b, clients.s3(region), wrap, input.deploy)));
 
-      const alarms = await look({ section: 'alarms', region, subject: `${r.alarmPrefix}*` }, 'cloudwatch:DescribeAlarms', () => alarmsWithPrefix(clients.cloudwatch(region), r.alarmPrefix, wrap));
+      const alarms = await look({ section: 'alarms', region, subject: `${r.alarmPrefix}*` }, 'cloudwatch:DescribeAlarms', () =>
+        alarmsWithPrefix(clients.cloudwatch(region), r.alarmPrefix, wrap),
+      );
       checks.push(...(alarms.ok ? judgeAlarms(region, r.alarmPrefix, alarms.value) : [alarms.check]));
     }
 
@@ -202,18 +225,27 @@ async function bucketChecks(region: string, b: BucketExpectation, s3: S3Client, 
 }
 
 /** A target's description and, when the plan drills, its newest snapshot and verified DR copy against the drills' node types. */
-async function targetChecks(region: string, t: TargetExpectation, clients: DoctorClients, newestSnapshot: string | undefined, verifiedDr: CopyRef | undefined): Promise<DoctorCheck[]> {
+async function targetChecks(
+  region: string,
+  t: TargetExpectation,
+  clients: DoctorClients,
+  newestSnapshot: string | undefined,
+  verifiedDr: CopyRef | undefined,
+): Promise<DoctorCheck[]> {
   const { wrap } = clients;
   const ec = clients.elasticache(region);
   const base: Base = { section: 'targets', region, subject: `${t.plan}/${t.id}` };
-  const permission = t.kind === 'serverless-cache' ? 'elasticache:DescribeServerlessCaches' : 'elasticache:DescribeReplicationGroups and elasticache:DescribeCacheClusters';
+  const permission =
+    t.kind === 'serverless-cache' ? 'elasticache:DescribeServerlessCaches' : 'elasticache:DescribeReplicationGroups and elasticache:DescribeCacheClusters';
   const facts = await look(base, permission, () => describeTarget(ec, t.kind, t.id, wrap));
   if (!facts.ok) return [facts.check];
   if (!facts.value) return judgeTarget(region, t, undefined);
   const extra: DoctorCheck[] = [];
   let found: TargetFacts = facts.value;
   if (newestSnapshot && t.drills?.length && t.kind === 'replication-group') {
-    const sizes = await look({ ...base, subject: `${base.subject} drill node` }, 'elasticache:DescribeSnapshots', () => snapshotSizes(ec, newestSnapshot, wrap));
+    const sizes = await look({ ...base, subject: `${base.subject} drill node` }, 'elasticache:DescribeSnapshots', () =>
+      snapshotSizes(ec, newestSnapshot, wrap),
+    );
     if (sizes.ok) found = { ...found, newestSnapshot: sizes.value };
     else extra.push(sizes.check);
   }
@@ -228,7 +260,14 @@ async function targetChecks(region: string, t: TargetExpectation, clients: Docto
     else extra.push(copy.check);
   }
   // A sizing that could not be read is said once; the drills are then judged without it.
-  return [...judgeTarget(region, extra.length > 0 ? { ...t, drills: t.drills?.filter((d) => (d.where === 'dr' ? !!found.drCopy || !verifiedDr : !!found.newestSnapshot)) } : t, found), ...extra];
+  return [
+    ...judgeTarget(
+      region,
+      extra.length > 0 ? { ...t, drills: t.drills?.filter((d) => (d.where === 'dr' ? !!found.drCopy || !verifiedDr : !!found.newestSnapshot)) } : t,
+      found,
+    ),
+    ...extra,
+  ];
 }
 
 /** The newest export's replication to the DR bucket (its first object's status). */

@@ -25,13 +25,7 @@ export interface TierChange {
  * merging with its other tags; an object without a tier tag, or already
  * there, is left alone. One object's failure does not stop the others.
  */
-export async function setCopyTiers(
-  s3: S3Client,
-  bucket: string,
-  keys: readonly string[],
-  hold: boolean,
-  wrap?: CallWrapper,
-): Promise<TierChange> {
+export async function setCopyTiers(s3: S3Client, bucket: string, keys: readonly string[], hold: boolean, wrap?: CallWrapper): Promise<TierChange> {
   const changed: { key: string; from: string; to: string }[] = [];
   const failed: { key: string; error: string }[] = [];
   for (const key of keys) {

@@ -12,7 +12,7 @@ import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
 import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import { runFailureMessage } from '../../domain/plans/run-failure.js';
-import { type ScheduledDeps } from '../deps.js';
+import type { ScheduledDeps } from '../deps.js';
 import { addObjectTags, listObjects } from '../../adapters/aws/s3.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { exportObjectKey, exportObjectTags } from '../../domain/dr-copies/export.js';
@@ -96,9 +96,7 @@ export class ExportRunFailedError extends Error {
         report.plan,
         report.problems,
         'export',
-        report.results
-          .filter((r) => r.outcome === 'failed')
-          .map((r) => ({ target: r.snapshot || r.target, why: `${r.reason}: ${r.error ?? r.detail ?? ''}` })),
+        report.results.filter((r) => r.outcome === 'failed').map((r) => ({ target: r.snapshot || r.target, why: `${r.reason}: ${r.error ?? r.detail ?? ''}` })),
       ),
     );
     this.name = 'ExportRunFailedError';
@@ -185,10 +183,15 @@ export async function runExportPlan(input: ExportRunInput, deps: ExportDeps): Pr
   const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retry);
   deps.metrics.put(METRIC.targetsResolved, targets.length, 'Count', planDims);
   // Tier and ownership come from tags only: without them nothing can be exported.
-  const owned = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), {
-    concurrency: deps.concurrency,
-    retry,
-  });
+  const owned = await planSnapshotTags(
+    deps.tagging,
+    owner,
+    targets.map((t) => t.id),
+    {
+      concurrency: deps.concurrency,
+      retry,
+    },
+  );
 
   const listed = await mapConcurrent(targets, deps.concurrency, (target) => targetCandidates(target, owner, owned, ctx));
   const candidates = newestFirst(listed.flatMap((l) => l.candidates));
@@ -204,14 +207,22 @@ export async function runExportPlan(input: ExportRunInput, deps: ExportDeps): Pr
     const granted = await slots.claim(index, wantsStart);
     return 'step' in planned ? carryOut({ ...planned, overLimit: wantsStart && !granted }, ctx) : planned;
   });
-  const heldFailures = (await mapConcurrent(listed.flatMap((l) => l.held), deps.concurrency, (h) => holdCopies(h, ctx))).filter(
-    (r): r is ExportSnapshotResult => r !== undefined,
-  );
+  const heldFailures = (
+    await mapConcurrent(
+      listed.flatMap((l) => l.held),
+      deps.concurrency,
+      (h) => holdCopies(h, ctx),
+    )
+  ).filter((r): r is ExportSnapshotResult => r !== undefined);
   const results = [...listed.flatMap((l) => l.results), ...done, ...heldFailures];
 
   const report = summarize(input.plan, targets.length, selectionError ? [selectionError] : [], results);
   for (const target of targets) {
-    putCounts(ctx, { ...planDims, [DIMENSION.target]: target.id }, results.filter((r) => r.target === target.id));
+    putCounts(
+      ctx,
+      { ...planDims, [DIMENSION.target]: target.id },
+      results.filter((r) => r.target === target.id),
+    );
   }
   putCounts(ctx, planDims, results);
   deps.log.info('export run finished', { ...report, results: undefined });
@@ -271,7 +282,14 @@ async function holdCopies(h: HeldExport, ctx: RunContext): Promise<ExportSnapsho
     const objects = await listObjects(ctx.deps.s3, ctx.input.bucket, `${h.name}-`, ctx.retry);
     const keys = exportAttempts(h.name, objects).flatMap((a) => a.shards.map((shard) => exportObjectKey(a.exportName, shard)));
     const change = await setCopyTiers(ctx.deps.s3, ctx.input.bucket, keys, true, ctx.retry);
-    for (const c of change.changed) ctx.deps.log.warn('exported copy held: a later point of the target collapsed', { target: h.target.id, snapshot: h.name, key: c.key, from: c.from, to: c.to });
+    for (const c of change.changed)
+      ctx.deps.log.warn('exported copy held: a later point of the target collapsed', {
+        target: h.target.id,
+        snapshot: h.name,
+        key: c.key,
+        from: c.from,
+        to: c.to,
+      });
     if (change.failed.length === 0) return undefined;
     const error = change.failed.map((f) => `${f.key}: ${f.error}`).join('; ');
     ctx.deps.log.error('holding the exported copies failed', { target: h.target.id, snapshot: h.name, error });
@@ -339,9 +357,7 @@ async function start(p: Planned, step: Extract<ExportStep, { step: 'start' }>, c
   const base = { ...baseResult(c), exportName: step.exportName, attempt: step.attempt };
   // A half-finished export is a failure to report, whatever became of its repair.
   const outcome = (next: 'started' | 'backlog' | 'in-progress', detail?: string): ExportSnapshotResult =>
-    incomplete
-      ? { ...base, outcome: 'failed', reason: 'incomplete', retry: next, detail: incomplete, error: incomplete }
-      : { ...base, outcome: next, detail };
+    incomplete ? { ...base, outcome: 'failed', reason: 'incomplete', retry: next, detail: incomplete, error: incomplete } : { ...base, outcome: next, detail };
 
   if (p.overLimit || deps.clock.now() >= ctx.deadline) {
     const why = p.overLimit ? `start limit of ${input.maxStartsPerRun} reached` : 'out of time';

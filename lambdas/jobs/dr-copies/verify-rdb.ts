@@ -227,7 +227,9 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     }
     const invocations = (progress?.invocations ?? 0) + 1;
     if (invocations > MAX_VERIFY_INVOCATIONS) {
-      throw new VerifyGaveUp(`s3://${bucket}/${key}: verification not finished after ${MAX_VERIFY_INVOCATIONS} invocations (at byte ${progress?.checkpoint.offset} of ${identity.size})`);
+      throw new VerifyGaveUp(
+        `s3://${bucket}/${key}: verification not finished after ${MAX_VERIFY_INVOCATIONS} invocations (at byte ${progress?.checkpoint.offset} of ${identity.size})`,
+      );
     }
     const startedAt = progress?.startedAt ?? deps.clock.now();
     const start = progress?.checkpoint.offset ?? 0;
@@ -255,7 +257,9 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
           // A checkpoint is an offset into the object's bytes, which for a compressed copy are not the RDB's:
           // such a copy is verified within one invocation (at the verifier's speed, over 100 GB of RDB in 13 minutes).
           if (unwrap?.envelope) {
-            throw new VerifyGaveUp(`s3://${bucket}/${key} is LZ4-compressed (Valkey rdbcompression lz4) and did not verify within one invocation: a compressed copy cannot be checkpointed; verify it with \`npx redis-dr verify-rdb s3://${bucket}/${key}\``);
+            throw new VerifyGaveUp(
+              `s3://${bucket}/${key} is LZ4-compressed (Valkey rdbcompression lz4) and did not verify within one invocation: a compressed copy cannot be checkpointed; verify it with \`npx redis-dr verify-rdb s3://${bucket}/${key}\``,
+            );
           }
           verifier.pause();
         }
@@ -330,7 +334,11 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
       if (report.warningCount) deps.log.warn('DR copy verified, with warnings', { ...found, warningCount: report.warningCount, warnings: report.warnings });
       else deps.log.info('DR copy verified', found);
     } else if (verdict === 'unsupported') {
-      deps.log.warn('DR copy is in a format this verifier cannot judge: not verified, not corrupt', { ...outcome, version: report.version, unsupported: report.unsupported });
+      deps.log.warn('DR copy is in a format this verifier cannot judge: not verified, not corrupt', {
+        ...outcome,
+        version: report.version,
+        unsupported: report.unsupported,
+      });
     } else {
       deps.log.error('DR copy is corrupt', { ...outcome, version: report.version, checksum: report.checksum });
     }
@@ -396,10 +404,18 @@ async function collapseCheck(
   if (!collapse) return undefined;
   deps.log.error('keyspace collapsed: DR copy holds far fewer keys than the copy before; the earlier copies are held', { bucket, target, collapse });
   const earlier = sets.filter((x) => x.createdAt.getTime() < mine.createdAt.getTime() && !verdicts.has(x.exportName));
-  const change = await setCopyTiers(deps.s3, bucket, earlier.flatMap((x) => x.objects.map((o) => o.key)), true);
-  for (const c of change.changed) deps.log.warn('DR copy held: a later copy of the target collapsed', { bucket, key: c.key, from: c.from, to: c.to, collapsed: collapse.point });
+  const change = await setCopyTiers(
+    deps.s3,
+    bucket,
+    earlier.flatMap((x) => x.objects.map((o) => o.key)),
+    true,
+  );
+  for (const c of change.changed)
+    deps.log.warn('DR copy held: a later copy of the target collapsed', { bucket, key: c.key, from: c.from, to: c.to, collapsed: collapse.point });
   if (change.failed.length > 0) {
-    throw new Error(`keyspace collapse at ${collapse.point}: holding ${change.failed.length} earlier DR copies failed: ${change.failed.map((f) => `${f.key}: ${f.error}`).join('; ')}`);
+    throw new Error(
+      `keyspace collapse at ${collapse.point}: holding ${change.failed.length} earlier DR copies failed: ${change.failed.map((f) => `${f.key}: ${f.error}`).join('; ')}`,
+    );
   }
   return collapse;
 }

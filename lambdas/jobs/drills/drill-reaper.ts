@@ -128,7 +128,13 @@ async function reapOne(r: TaggedDrillResource, input: DrillReaperInput, deps: Sc
   if (!state) return { kind: 'gone' };
   if (state.status === 'deleting') return { kind: 'busy' };
   if (!state.createdAt) {
-    return { kind: 'skipped', why: r.kind === 'replication-group' || r.kind === 'serverless-cache' ? 'ElastiCache returned no creation time, so its age is unknown' : 'its id carries no drill start time, so its age is unknown' };
+    return {
+      kind: 'skipped',
+      why:
+        r.kind === 'replication-group' || r.kind === 'serverless-cache'
+          ? 'ElastiCache returned no creation time, so its age is unknown'
+          : 'its id carries no drill start time, so its age is unknown',
+    };
   }
   if (deps.clock.now() - state.createdAt.getTime() < input.maxHours * 3_600_000) return { kind: 'young' };
 
@@ -172,7 +178,12 @@ async function reapDrillSecrets(
   try {
     found = await findDrillSecrets(deps.secrets, retry);
   } catch (err) {
-    return { deleted, failed: [{ id: DRILL_SECRET_PREFIX, error: `listing drill token secrets failed: ${describeError(err instanceof RetriesExhaustedError ? err.cause : err)}` }] };
+    return {
+      deleted,
+      failed: [
+        { id: DRILL_SECRET_PREFIX, error: `listing drill token secrets failed: ${describeError(err instanceof RetriesExhaustedError ? err.cause : err)}` },
+      ],
+    };
   }
   for (const secret of found) {
     const old = secret.createdAt !== undefined && deps.clock.now() - secret.createdAt.getTime() >= input.maxHours * 3_600_000;

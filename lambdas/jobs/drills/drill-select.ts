@@ -100,7 +100,12 @@ async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
   const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retry);
   if (selectionError) reasons.push({ target: 'selectByTags', why: selectionError });
 
-  const tags = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), { concurrency: deps.concurrency, retry });
+  const tags = await planSnapshotTags(
+    deps.tagging,
+    owner,
+    targets.map((t) => t.id),
+    { concurrency: deps.concurrency, retry },
+  );
   const newest = await mapConcurrent(targets, deps.concurrency, async (target) => {
     const summaries = await listTargetSnapshots(deps.elasticache, target, retry);
     return { target, point: newestAvailable(toRecoveryPoints(summaries, target.id, tags, owner)) };
@@ -195,17 +200,19 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   const kind = serverless.has(picked.target) ? 'serverless-cache' : 'replication-group';
   const choice = drChoice(picked.usable, input, { bucket, partition }, step.startedAt, kind);
   // Before anything is created: a restore ElastiCache would refuse after 20 minutes fails the drill now, with the reason.
-  assertRestorable(choice, exportEvidence(picked.usable.summaries, picked.usable.export.objects.map((o) => sizes.get(o.key))), 'drill');
+  assertRestorable(
+    choice,
+    exportEvidence(
+      picked.usable.summaries,
+      picked.usable.export.objects.map((o) => sizes.get(o.key)),
+    ),
+    'drill',
+  );
   return choice;
 }
 
 /** The newest export of a target that can seed a drill, reading object tags newest export first. */
-async function newestUsableExport(
-  step: Step,
-  bucket: string,
-  target: string,
-  exports: readonly DrExport[],
-): Promise<UsableDrExport | undefined> {
+async function newestUsableExport(step: Step, bucket: string, target: string, exports: readonly DrExport[]): Promise<UsableDrExport | undefined> {
   const { input, deps, retry } = step;
   const problems: string[] = [];
   for (const exp of exports) {
@@ -219,8 +226,7 @@ async function newestUsableExport(
     // Another plan's exports are not this plan's problem.
     if (verdict.problem !== 'other-plan') problems.push(`${verdict.problem}: ${verdict.detail}`);
   }
-  const why =
-    problems.length > 0 ? `none of ${exports.length} export(s) usable; newest: ${problems[0]}` : `no exports of plan ${input.plan}`;
+  const why = problems.length > 0 ? `none of ${exports.length} export(s) usable; newest: ${problems[0]}` : `no exports of plan ${input.plan}`;
   deps.log.warn('no usable DR copy for target', { target, exports: exports.length, problems });
   step.reasons.push({ target, why });
   return undefined;

@@ -5,7 +5,7 @@ import { createRedisConnection } from '../../adapters/redis/connection.js';
 import type { LogSink } from '../deps.js';
 import { getRedisCredentials } from '../../adapters/aws/secrets.js';
 import type { RetryClock } from '../../adapters/aws/retry.js';
-import { type DrillVerifyInput, type DrillVerifyReport } from '../../domain/drills/drill.js';
+import type { DrillVerifyInput, DrillVerifyReport } from '../../domain/drills/drill.js';
 import { drillReport } from '../../domain/drills/checks.js';
 
 /**

@@ -4,9 +4,9 @@
  * differences (migrate's --verify) told apart from real ones.
  */
 import type { Redis } from 'ioredis';
-import { dumpBatch, dumpBatches, existBatch, readCanonicalKeyspace, scanPipe, withKeyspaces, type KeyspaceSpec } from '../../adapters/redis/dump-restore';
-import { withKeyspacesOf, type Keyspace } from '../../adapters/redis/keyspace';
-import { diffKey, keyDigest, type DiffReason, type KeyDigest } from '../../domain/keys/fingerprint';
+import { dumpBatch, dumpBatches, existBatch, readCanonicalKeyspace, scanPipe, withKeyspaces, type KeyspaceSpec } from '../../adapters/redis/dump-restore.js';
+import { withKeyspacesOf, type Keyspace } from '../../adapters/redis/keyspace.js';
+import { diffKey, keyDigest, type DiffReason, type KeyDigest } from '../../domain/keys/fingerprint.js';
 
 /**
  * A difference the caller expects (migrate's --verify): `kept-on-target`
@@ -151,7 +151,10 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
     const pa = await lane.open();
     try {
       for await (const da of dumpBatches(pa, { ...scan, redirects: a })) {
-        const db = await dumpBatch(b, da.map((d) => d.key));
+        const db = await dumpBatch(
+          b,
+          da.map((d) => d.key),
+        );
         const slow: Buffer[] = [];
         for (const [i, x] of da.entries()) {
           const y = db[i]!;
@@ -191,7 +194,9 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
           if (absent.length > 0) {
             // Still on B now? (An expiring key may have gone from A and B both.)
             const onB = await existBatch(b, absent, 'B');
-            absent.forEach((key, i) => onB[i] && note(key, 'missing-in-a'));
+            absent.forEach((key, i) => {
+              onB[i] && note(key, 'missing-in-a');
+            });
           }
           options.onProgress?.(keysA + keysB);
           if (stop() || failed()) break;
@@ -221,5 +226,7 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
 
 /** Connects to both URLs (every shard of a cluster) and runs {@link compareClients}. */
 export async function runCompare(options: CompareOptions): Promise<CompareResult> {
-  return withKeyspaces({ ...options.specA, url: options.a }, { ...options.specB, url: options.b }, 'redis-dr-compare', (a, b) => compareKeyspaces(a, b, options));
+  return withKeyspaces({ ...options.specA, url: options.a }, { ...options.specB, url: options.b }, 'redis-dr-compare', (a, b) =>
+    compareKeyspaces(a, b, options),
+  );
 }

@@ -4,17 +4,17 @@
  * writer.ts), and with --verify the compare that proves the target.
  */
 import type { Redis } from 'ioredis';
-import { withKeyspaces, type KeyspaceSpec } from '../../adapters/redis/dump-restore';
+import { withKeyspaces, type KeyspaceSpec } from '../../adapters/redis/dump-restore.js';
 import { readServerBatches, sourceSize } from './read-server.js';
-import { withKeyspacesOf, type Keyspace } from '../../adapters/redis/keyspace';
-import { type EvictionReport } from '../../domain/keys/eviction';
-import type { RespPipe } from '../../adapters/redis/resp-pipe';
-import { KeyWriter, SKIPPED_KEYS_REMEMBERED } from './writer';
-import { compareClients, eachLane, type CompareOptions, type CompareResult, type Explain } from './compare';
-import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/key-copy';
+import { withKeyspacesOf, type Keyspace } from '../../adapters/redis/keyspace.js';
+import type { EvictionReport } from '../../domain/keys/eviction.js';
+import type { RespPipe } from '../../adapters/redis/resp-pipe.js';
+import { KeyWriter, SKIPPED_KEYS_REMEMBERED } from './writer.js';
+import { compareClients, eachLane, type CompareOptions, type CompareResult, type Explain } from './compare.js';
+import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/key-copy.js';
 
 /** What to do with a key that already exists on the target. */
-export type { OnConflict } from '../../domain/keys/key-copy';
+export type { OnConflict } from '../../domain/keys/key-copy.js';
 
 /** Options of {@link migrateClients}: those of every key copy (lambdas/domain/key-copy.ts). */
 export type MigrateOptions = KeyCopyOptions;
@@ -99,7 +99,9 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
       await eachLane(lanes, (l) => lane(l.open));
       // Shards read = the map at the start: keys that moved to another shard meanwhile may have been missed.
       if (!writer.stopped && (await source.slotMap()) !== mapBefore) {
-        writer.fail(`the source cluster's slot map changed during the copy (resharding or failover), so keys that moved may have been missed: rerun the same command (keys already copied are skipped)`);
+        writer.fail(
+          `the source cluster's slot map changed during the copy (resharding or failover), so keys that moved may have been missed: rerun the same command (keys already copied are skipped)`,
+        );
       }
     }
   } catch (err) {
@@ -119,7 +121,6 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
     ...(eviction ? { eviction } : {}),
   };
 }
-
 
 /** A migration and, with `verify`, the compare that followed it. */
 export interface MigrateRun {

@@ -34,20 +34,20 @@
  * WRITES_IN_FLIGHT + 1 batches of payloads (jobs/keys/writer.ts), the block the second read holds back until it
  * matched (1 MiB), and 8 bytes per MiB of the files (their block CRCs).
  */
-import { restoreFunctions } from '../../adapters/redis/dump-restore';
-import { keySlot } from '../../adapters/redis/cluster';
-import type { Keyspace } from '../../adapters/redis/keyspace';
-import { compileGlob } from '../../domain/keys/glob';
-import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests';
-import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload';
-import { RdbKeyReader } from '../../domain/rdb/keys';
-import type { RdbReport } from '../../domain/rdb/verifier';
-import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy';
-import { KeyWriter, type WriteKey } from './writer';
-import { SlotOwnership, type ShardSet } from '../../domain/keys/shard-set';
-import { CLUSTER_SLOTS, fileRestoreEstimate, RDB_KEY_OVERHEAD_BYTES, type EvictionReport } from '../../domain/keys/eviction';
+import { restoreFunctions } from '../../adapters/redis/dump-restore.js';
+import { keySlot } from '../../adapters/redis/cluster.js';
+import type { Keyspace } from '../../adapters/redis/keyspace.js';
+import { compileGlob } from '../../domain/keys/glob.js';
+import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests.js';
+import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
+import { RdbKeyReader } from '../../domain/rdb/keys.js';
+import type { RdbReport } from '../../domain/rdb/verifier.js';
+import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
+import { KeyWriter, type WriteKey } from './writer.js';
+import { SlotOwnership, type ShardSet } from '../../domain/keys/shard-set.js';
+import { CLUSTER_SLOTS, fileRestoreEstimate, RDB_KEY_OVERHEAD_BYTES, type EvictionReport } from '../../domain/keys/eviction.js';
 
-export type { OnConflict } from '../../domain/keys/key-copy';
+export type { OnConflict } from '../../domain/keys/key-copy.js';
 
 /** Running counts (the same as migrate's). */
 export type RestoreRdbCounts = CopyCounts;
@@ -200,7 +200,9 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       const report = reader.end();
       files.push({ location: source.location, report });
       if (!report.ok) {
-        writer.fail(`${named(source.location)} is refused, nothing was written: ${report.error?.message ?? 'not a valid RDB file'} (at byte ${report.error?.offset ?? 0})`);
+        writer.fail(
+          `${named(source.location)} is refused, nothing was written: ${report.error?.message ?? 'not a valid RDB file'} (at byte ${report.error?.offset ?? 0})`,
+        );
         return result();
       }
       const refusal = rdbRefusal({ version: report.version, valkey: report.magic === 'VALKEY' }, targetServer);
@@ -215,7 +217,9 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       for (const d of report.databases) databases.add(d);
     }
     if (!databases.has(db) && files.some((f) => f.report.keys > 0)) {
-      writer.fail(`the file${many ? 's hold' : ' holds'} no database ${db} (${many ? 'they hold' : 'it holds'} ${[...databases].join(', ')}): choose one with --db`);
+      writer.fail(
+        `the file${many ? 's hold' : ' holds'} no database ${db} (${many ? 'they hold' : 'it holds'} ${[...databases].join(', ')}): choose one with --db`,
+      );
       return result();
     }
     const usedMems = files.map((f) => Number(f.report.auxFields['used-mem']));
@@ -265,7 +269,9 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       if (!writer.stopped && !second.ok) {
         // Not expected: the bytes matched the verified ones block by block. A guard, saying what was written.
         writtenUpTo = { keys: writer.counts.copied, offset: second.error?.offset ?? 0, file: source.location };
-        writer.fail(`${named(source.location)} now fails at byte ${second.error?.offset}: ${second.error?.message}; ${writer.counts.copied} keys were restored before it, nothing after`);
+        writer.fail(
+          `${named(source.location)} now fails at byte ${second.error?.offset}: ${second.error?.message}; ${writer.counts.copied} keys were restored before it, nothing after`,
+        );
       }
       if (writer.stopped) break;
     }
@@ -278,7 +284,9 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
           else if (o === 'exists' && mode !== 'fail') functions.skipped++;
           else {
             functions.failed++;
-            writer.fail(`FUNCTION RESTORE of the file's library ${i + 1} failed: ${o === 'exists' ? 'a library of that name exists on the target (--on-conflict fail)' : o.message}`);
+            writer.fail(
+              `FUNCTION RESTORE of the file's library ${i + 1} failed: ${o === 'exists' ? 'a library of that name exists on the target (--on-conflict fail)' : o.message}`,
+            );
           }
         }
       }

@@ -26,11 +26,14 @@ export async function sourceSize(source: Keyspace, match: string | undefined) {
   return { bytes, basis: `the source's used_memory_dataset, ${formatBytes(bytes)}${whole}` };
 }
 
-
 /** Batches read ahead on the source while one is written: enough to keep both servers busy, few enough to bound memory. */
 export const DUMP_AHEAD = 2;
 
 /** One shard's keys in batches of `batchSize` (SCAN COUNT), {@link DUMP_AHEAD} batches read ahead of the writer. */
-export function readServerBatches(shard: RespPipe, source: Keyspace, options: { readonly match?: string; readonly batchSize?: number }): AsyncGenerator<DumpedKey[]> {
+export function readServerBatches(
+  shard: RespPipe,
+  source: Keyspace,
+  options: { readonly match?: string; readonly batchSize?: number },
+): AsyncGenerator<DumpedKey[]> {
   return dumpBatches(shard, { match: options.match, count: options.batchSize ?? 1000, ahead: DUMP_AHEAD, redirects: source });
 }

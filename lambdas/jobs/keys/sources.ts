@@ -55,7 +55,10 @@ function localShardFiles(path: string): ShardFile[] {
     // not there: maybe the name of an export whose shards are beside it
   }
   if (kind === 'file') return [{ location: path, name: basename(path) }];
-  if (kind !== 'none') throw new KeySourceError(`--from-rdb ${path}: a ${kind === 'directory' ? 'directory' : 'special file'}; give an .rdb file, or <dir>/<export name> for the shard files <export name>-NNNN.rdb in <dir>`);
+  if (kind !== 'none')
+    throw new KeySourceError(
+      `--from-rdb ${path}: a ${kind === 'directory' ? 'directory' : 'special file'}; give an .rdb file, or <dir>/<export name> for the shard files <export name>-NNNN.rdb in <dir>`,
+    );
   const dir = dirname(path);
   const exportName = basename(path);
   let names: string[] = [];

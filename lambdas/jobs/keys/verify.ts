@@ -19,16 +19,16 @@
  * are compared by canonical fingerprint: the target's value read per type,
  * the file's decoded from its bytes (rdb/value.ts).
  */
-import { dumpBatch, readCanonicalKeyspace } from '../../adapters/redis/dump-restore';
-import type { Keyspace } from '../../adapters/redis/keyspace';
-import { diffKey, keyDigest, type DiffReason } from '../../domain/keys/fingerprint';
-import { compileGlob } from '../../domain/keys/glob';
-import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests';
-import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload';
-import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys';
-import { payloadDigest } from '../../domain/rdb/format/value';
-import type { OnConflict } from '../../domain/keys/key-copy';
-import type { RdbFileSource } from './read-rdb';
+import { dumpBatch, readCanonicalKeyspace } from '../../adapters/redis/dump-restore.js';
+import type { Keyspace } from '../../adapters/redis/keyspace.js';
+import { diffKey, keyDigest, type DiffReason } from '../../domain/keys/fingerprint.js';
+import { compileGlob } from '../../domain/keys/glob.js';
+import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests.js';
+import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
+import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
+import { payloadDigest } from '../../domain/rdb/format/value.js';
+import type { OnConflict } from '../../domain/keys/key-copy.js';
+import type { RdbFileSource } from './read-rdb.js';
 
 /** A difference the restore expects: a key `skip` kept on the target, or one whose expiry came. */
 export type RdbExpectedKind = 'kept-on-target' | 'expired';
@@ -130,7 +130,10 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
    */
   const expiredNow = (k: RdbKey): boolean => k.expireAtMs !== null && k.expireAtMs <= now();
   const check = async (batch: readonly RdbKey[]): Promise<void> => {
-    const onTarget = await dumpBatch(target, batch.map((k) => k.name));
+    const onTarget = await dumpBatch(
+      target,
+      batch.map((k) => k.name),
+    );
     const slow: number[] = [];
     for (const [i, k] of batch.entries()) {
       keys++;
@@ -147,7 +150,10 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
     }
     if (slow.length === 0) return;
     comparedByValue += slow.length;
-    const reads = await readCanonicalKeyspace(target, slow.map((i) => batch[i]!.name));
+    const reads = await readCanonicalKeyspace(
+      target,
+      slow.map((i) => batch[i]!.name),
+    );
     for (const [j, i] of slow.entries()) {
       const k = batch[i]!;
       const read = reads[j];

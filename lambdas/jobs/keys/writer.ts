@@ -32,13 +32,13 @@
  *   run that would not fit a target that can evict, and between batches
  *   stops one whose target evicted (unless `allowEviction`).
  */
-import { RedisBatchBrokenError } from '../../adapters/redis/resp-pipe';
-import { RedisConnectionError } from '../../adapters/redis/connection';
-import { conflictError, existBatch, restoreBatch, restoreError, unansweredNote, type RestoreOutcome } from '../../adapters/redis/dump-restore';
-import type { Keyspace } from '../../adapters/redis/keyspace';
-import { EvictionGuard, type RestoreSize } from '../../adapters/redis/memory';
-import { evictedMessage, type EvictionReport } from '../../domain/keys/eviction';
-import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/key-copy';
+import { RedisBatchBrokenError } from '../../adapters/redis/resp-pipe.js';
+import { RedisConnectionError } from '../../adapters/redis/connection.js';
+import { conflictError, existBatch, restoreBatch, restoreError, unansweredNote, type RestoreOutcome } from '../../adapters/redis/dump-restore.js';
+import type { Keyspace } from '../../adapters/redis/keyspace.js';
+import { EvictionGuard, type RestoreSize } from '../../adapters/redis/memory.js';
+import { evictedMessage, type EvictionReport } from '../../domain/keys/eviction.js';
+import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/key-copy.js';
 
 /**
  * Batches of RESTOREs on their way to the target per window (skip and
@@ -218,7 +218,11 @@ export class WriteWindow {
         else live.push(k);
       }
       if (mode === 'fail' || options.dryRun) {
-        const exists = await existBatch(w.target, live.map((k) => k.key), 'the target');
+        const exists = await existBatch(
+          w.target,
+          live.map((k) => k.key),
+          'the target',
+        );
         const first = exists.indexOf(true);
         if (mode === 'fail' && first >= 0) {
           w.conflict ??= live[first]!.key;
@@ -227,7 +231,10 @@ export class WriteWindow {
         }
         if (options.dryRun) {
           if (mode === 'replace') w.counts.copied += live.length;
-          else live.forEach((k, i) => (exists[i] ? w.skip(k.key) : w.counts.copied++));
+          else
+            live.forEach((k, i) => {
+              exists[i] ? w.skip(k.key) : w.counts.copied++;
+            });
         }
       }
       const outcomes = !options.dryRun && live.length > 0 ? restoreBatch(w.target, live, mode === 'replace') : Promise.resolve([]);

@@ -6,17 +6,10 @@ import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
 import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import { runFailureMessage } from '../../domain/plans/run-failure.js';
-import { type ScheduledDeps } from '../deps.js';
+import type { ScheduledDeps } from '../deps.js';
 import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
-import {
-  ageSeconds,
-  assessDrExport,
-  drExportsByTarget,
-  MAX_EXPORTS_PER_TARGET,
-  newestAvailable,
-  type DrExport,
-} from '../../domain/drills/select.js';
+import { ageSeconds, assessDrExport, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, type DrExport } from '../../domain/drills/select.js';
 import {
   ALL_TARGETS,
   drillRunOf,
@@ -79,11 +72,7 @@ import { nextOccurrences } from '../../domain/plans/schedule.js';
  */
 
 /** The age metrics this monitor emits. */
-export type FreshnessMetric =
-  | typeof METRIC.recoveryPointAge
-  | typeof METRIC.exportedCopyAge
-  | typeof METRIC.verifiedCopyAge
-  | typeof METRIC.lastDrillAge;
+export type FreshnessMetric = typeof METRIC.recoveryPointAge | typeof METRIC.exportedCopyAge | typeof METRIC.verifiedCopyAge | typeof METRIC.lastDrillAge;
 
 /** One data point emitted. */
 export interface FreshnessPoint {
@@ -160,9 +149,7 @@ export class FreshnessRunFailedError extends Error {
             plan,
             [],
             'freshness',
-            report.failed
-              .filter((f) => f.plan === plan)
-              .map((f) => ({ target: f.target, why: `${f.metric ?? 'all metrics'}: ${f.error}` })),
+            report.failed.filter((f) => f.plan === plan).map((f) => ({ target: f.target, why: `${f.metric ?? 'all metrics'}: ${f.error}` })),
           ),
         )
         .join('\n'),
@@ -219,7 +206,11 @@ interface Run {
 }
 
 /** One freshness tick of a region. */
-export async function runFreshness(input: FreshnessInput, deps: FreshnessDeps, reads: FreshnessReads = { listings: new Map(), objectTags: new Map() }): Promise<FreshnessReport> {
+export async function runFreshness(
+  input: FreshnessInput,
+  deps: FreshnessDeps,
+  reads: FreshnessReads = { listings: new Map(), objectTags: new Map() },
+): Promise<FreshnessReport> {
   const deadline = deps.clock.now() + input.budgetSeconds * 1000;
   const run: Run = {
     input,
@@ -358,7 +349,12 @@ async function measurePrimary(run: Run, plan: PlanInput): Promise<void> {
   if (selectionError) fail(run, { plan: plan.plan, target: 'selectByTags' }, selectionError);
   let tags: Map<string, Record<string, string>>;
   try {
-    tags = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), { concurrency: deps.concurrency, retry });
+    tags = await planSnapshotTags(
+      deps.tagging,
+      owner,
+      targets.map((t) => t.id),
+      { concurrency: deps.concurrency, retry },
+    );
   } catch (err) {
     for (const t of targets) fail(run, { plan: plan.plan, target: t.id }, err);
     return;
@@ -368,7 +364,15 @@ async function measurePrimary(run: Run, plan: PlanInput): Promise<void> {
       const points = toRecoveryPoints(await listTargetSnapshots(deps.elasticache, target, retry), target.id, tags, owner);
       const newest = newestAvailable(points);
       const at = { plan: plan.plan, target: target.id };
-      await recordFromStart(run, { ...at, metric: METRIC.recoveryPointAge }, newest?.createdAt, `no available snapshot of plan ${plan.plan}`, input.scheduleGroupArn, newest?.name, firstSnapshot);
+      await recordFromStart(
+        run,
+        { ...at, metric: METRIC.recoveryPointAge },
+        newest?.createdAt,
+        `no available snapshot of plan ${plan.plan}`,
+        input.scheduleGroupArn,
+        newest?.name,
+        firstSnapshot,
+      );
       if (plan.exports) {
         const exported = newestExported(points, tags);
         const why = `no snapshot of plan ${plan.plan} marked ${TAGS.exported}`;
@@ -461,9 +465,7 @@ async function newestVerified(
   const problems: string[] = [];
   let ours = named;
   for (const exp of exports) {
-    const tags = new Map(
-      await mapConcurrent(exp.objects, run.deps.concurrency, async (o) => [o.key, await objectTags(run, bucket, o.key)] as const),
-    );
+    const tags = new Map(await mapConcurrent(exp.objects, run.deps.concurrency, async (o) => [o.key, await objectTags(run, bucket, o.key)] as const));
     const verdict = assessDrExport(exp, tags, { plan });
     if (verdict.usable) return { createdAt: verdict.choice.createdAt, exportName: exp.exportName, why: '' };
     if (verdict.problem === 'other-plan') {

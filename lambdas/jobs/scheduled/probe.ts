@@ -63,7 +63,10 @@ export async function runProbe(input: ProbeInput, deps: ProbeDeps): Promise<Prob
       if (acked < input.waitReplicas) deps.log.warn('replicas did not confirm the canary within 1 s', { acked, wanted: input.waitReplicas });
     }
     // The histogram's base: the server's clock just before the count (no histogram when it cannot be read).
-    const at = await serverTime(client).then((t) => t.earliest, () => undefined);
+    const at = await serverTime(client).then(
+      (t) => t.earliest,
+      () => undefined,
+    );
     const keys = await countKeys(client);
     const expiries = at === undefined ? undefined : await expiryHistogram(client, at, deps);
     deps.log.info('probe wrote the canary', { host: input.host, keys, expiries: expiries ?? 'not recorded' });

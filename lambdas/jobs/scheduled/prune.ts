@@ -4,7 +4,7 @@ import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
 import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import { runFailureMessage } from '../../domain/plans/run-failure.js';
-import { type ScheduledDeps } from '../deps.js';
+import type { ScheduledDeps } from '../deps.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { retentionPolicyOf, type PruneRunInput } from '../../domain/plans/plan-input.js';
 import { selectExpired, type HoldReason } from '../../domain/plans/retention.js';
@@ -84,18 +84,26 @@ export async function runPrunePlan(input: PruneRunInput, deps: PruneDeps): Promi
   const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retryThrottled);
   deps.metrics.put(METRIC.targetsResolved, targets.length, 'Count', planDims);
   // Without ownership tags nothing can be proven ours: let a failure here fail the run.
-  const owned = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), {
-    concurrency: deps.concurrency,
-    retry: retryThrottled,
-  });
-
-  const results = await mapConcurrent(targets, deps.concurrency, (target) =>
-    pruneTarget(target, input, owner, now, deadline, owned, retryThrottled, deps),
+  const owned = await planSnapshotTags(
+    deps.tagging,
+    owner,
+    targets.map((t) => t.id),
+    {
+      concurrency: deps.concurrency,
+      retry: retryThrottled,
+    },
   );
+
+  const results = await mapConcurrent(targets, deps.concurrency, (target) => pruneTarget(target, input, owner, now, deadline, owned, retryThrottled, deps));
 
   for (const r of results) {
     const dims = { ...planDims, [DIMENSION.target]: r.target };
-    deps.metrics.put(input.dryRun ? METRIC.snapshotsWouldDelete : METRIC.snapshotsDeleted, input.dryRun ? r.wouldDelete.length : r.deleted.length, 'Count', dims);
+    deps.metrics.put(
+      input.dryRun ? METRIC.snapshotsWouldDelete : METRIC.snapshotsDeleted,
+      input.dryRun ? r.wouldDelete.length : r.deleted.length,
+      'Count',
+      dims,
+    );
     deps.metrics.put(METRIC.snapshotDeleteFailed, r.failed.length + (r.error ? 1 : 0), 'Count', dims);
     deps.metrics.put(METRIC.pruneHeld, r.hold ? 1 : 0, 'Count', dims);
     deps.metrics.put(METRIC.pruneDeferred, r.deferred.length, 'Count', dims);
@@ -118,7 +126,12 @@ export async function runPrunePlan(input: PruneRunInput, deps: PruneDeps): Promi
   deps.metrics.put(METRIC.snapshotDeleteFailed, report.failed, 'Count', planDims);
   deps.metrics.put(METRIC.pruneHeld, report.held, 'Count', planDims);
   // Alarmed on (snapshots-untagged): snapshots nothing can prove ours are never pruned.
-  deps.metrics.put(METRIC.snapshotsUntagged, sum((r) => r.untagged), 'Count', planDims);
+  deps.metrics.put(
+    METRIC.snapshotsUntagged,
+    sum((r) => r.untagged),
+    'Count',
+    planDims,
+  );
   deps.log.info('prune run finished', { ...report, results: undefined });
   if (report.failed > 0 || report.problems.length > 0) throw new PruneRunFailedError(report);
   return report;

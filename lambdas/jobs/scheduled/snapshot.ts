@@ -16,26 +16,27 @@ import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import { mapConcurrent, RetriesExhaustedError, retryWithBackoff, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import type { ProbeInvoker } from '../../adapters/aws/probe-invoke.js';
 import { runFailureMessage } from '../../domain/plans/run-failure.js';
-import { type ScheduledDeps } from '../deps.js';
+import type { ScheduledDeps } from '../deps.js';
 import { formatCanary, type ProbeResult } from '../../domain/plans/probe.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { formatSnapshotName, parseSnapshotName } from '../../domain/plans/naming.js';
 import type { SnapshotRunInput } from '../../domain/plans/plan-input.js';
 import { classifyTier } from '../../domain/plans/tier.js';
 import { DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../../domain/plans/collapse.js';
-import { collapseMarkState, collapseMarkValue, JUDGED_OK_MARK, judgePoint, missingHolds, probeKeyspace, UNJUDGED_MARK, type CountedPoint } from '../../domain/plans/collapse-points.js';
+import {
+  collapseMarkState,
+  collapseMarkValue,
+  JUDGED_OK_MARK,
+  judgePoint,
+  missingHolds,
+  probeKeyspace,
+  UNJUDGED_MARK,
+  type CountedPoint,
+} from '../../domain/plans/collapse-points.js';
 import { TAGS, type TargetRef, type Tier } from '../../domain/plans/types.js';
 
 /** Why a target failed, for reports and for the on-call reader. */
-export type FailureReason =
-  | 'busy'
-  | 'throttled'
-  | 'quota'
-  | 'not-found'
-  | 'unavailable'
-  | 'snapshot-failed'
-  | 'conflict'
-  | 'error';
+export type FailureReason = 'busy' | 'throttled' | 'quota' | 'not-found' | 'unavailable' | 'snapshot-failed' | 'conflict' | 'error';
 
 /** Outcome for one target. */
 export interface SnapshotTargetResult {
@@ -147,17 +148,20 @@ export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDep
   // safe side of the tier (see previousRecoveryPoint), and the run reports the problem.
   let owned: ReadonlyMap<string, Record<string, string>> | undefined;
   try {
-    owned = await planSnapshotTags(deps.tagging, owner, targets.map((t) => t.id), {
-      concurrency: deps.concurrency,
-      retry: retryThrottled,
-    });
+    owned = await planSnapshotTags(
+      deps.tagging,
+      owner,
+      targets.map((t) => t.id),
+      {
+        concurrency: deps.concurrency,
+        retry: retryThrottled,
+      },
+    );
   } catch (err) {
     problems.push(`snapshot tag lookup failed, new snapshots tagged monthly (the safe side): ${describeError(err)}`);
   }
 
-  const results = await mapConcurrent(targets, deps.concurrency, (target) =>
-    snapshotTarget(target, input, owner, owned, tick, deadline, retryThrottled, deps),
-  );
+  const results = await mapConcurrent(targets, deps.concurrency, (target) => snapshotTarget(target, input, owner, owned, tick, deadline, retryThrottled, deps));
 
   for (const r of results) {
     const dims = { ...planDims, [DIMENSION.target]: r.target };
@@ -167,7 +171,12 @@ export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDep
     if (r.tripwire) deps.metrics.put(METRIC.keyspaceCollapsed, r.tripwire.collapsed.length, 'Count', dims);
     if (r.tripwire?.error) problems.push(`${r.target}: keyspace-collapse tripwire: ${r.tripwire.error}`);
   }
-  deps.metrics.put(METRIC.keyspaceCollapsed, results.reduce((n, r) => n + (r.tripwire?.collapsed.length ?? 0), 0), 'Count', planDims);
+  deps.metrics.put(
+    METRIC.keyspaceCollapsed,
+    results.reduce((n, r) => n + (r.tripwire?.collapsed.length ?? 0), 0),
+    'Count',
+    planDims,
+  );
   const count = (o: SnapshotTargetResult['outcome']) => results.filter((r) => r.outcome === o).length;
   const report: SnapshotRunReport = {
     plan: input.plan,
@@ -306,7 +315,10 @@ async function runTripwire(
       tags.set(v.name, { ...(tags.get(v.name) ?? {}), ...mark });
       if (v.collapse) {
         markedLate.push(v.name);
-        deps.log.error('keyspace collapsed (judged after creation): the snapshot is marked, the points before it are held', { target: target.id, collapse: v.collapse });
+        deps.log.error('keyspace collapsed (judged after creation): the snapshot is marked, the points before it are held', {
+          target: target.id,
+          collapse: v.collapse,
+        });
       }
     }
     const candidates = toRecoveryPoints(summaries, target.id, tags, owner).map((p) => ({
@@ -467,7 +479,10 @@ async function snapshotSource(target: TargetRef, client: ElastiCacheClient): Pro
     if (!cache) throw new TargetNotFoundError(`serverless cache ${target.id} does not exist`);
     assertAvailable(target, cache.status);
     // Serverless: TLS always, and the endpoint speaks the cluster protocol (CLUSTER SLOTS names itself for every slot).
-    return { source: { kind: 'serverless-cache', serverlessCacheName: target.id }, reach: cache.endpoint && { ...cache.endpoint, tls: true, clusterMode: 'enabled' } };
+    return {
+      source: { kind: 'serverless-cache', serverlessCacheName: target.id },
+      reach: cache.endpoint && { ...cache.endpoint, tls: true, clusterMode: 'enabled' },
+    };
   }
   const group = await describeReplicationGroup(client, target.id);
   if (!group) throw new TargetNotFoundError(`replication group ${target.id} does not exist`);

@@ -43,7 +43,16 @@ import { saveLocally, type SaveTiming } from '../../adapters/redis/save.js';
 import type { RdbPull, SyncSource } from '../../adapters/redis/sync.js';
 import { ReadBackMismatchError } from '../../adapters/storage/durable-file.js';
 import { updateFileAtomic } from '../../adapters/host/textfile.js';
-import { backupCollapse, backupFileName, backupRetention, backupsToHold, backupTier, newBackupFileName, parseBackupFileName, type BackupRetention } from '../../domain/self-managed/backup.js';
+import {
+  backupCollapse,
+  backupFileName,
+  backupRetention,
+  backupsToHold,
+  backupTier,
+  newBackupFileName,
+  parseBackupFileName,
+  type BackupRetention,
+} from '../../domain/self-managed/backup.js';
 import { formatBackupMetrics } from '../../domain/self-managed/backup-metrics.js';
 import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, parseCollapseHold, type Collapse } from '../../domain/plans/collapse.js';
 import { createRdbVerifier, pushDecoded, type RdbReport } from '../../domain/rdb/verifier.js';
@@ -51,7 +60,19 @@ import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
 import type { Tier } from '../../domain/plans/types.js';
 
 /** The steps of a run, in order. */
-export const BACKUP_STEPS = ['heartbeat-start', 'connect', 'destination', 'save', 'sync', 'write', 'read-back', 'keyspace', 'retention', 'metrics', 'heartbeat'] as const;
+export const BACKUP_STEPS = [
+  'heartbeat-start',
+  'connect',
+  'destination',
+  'save',
+  'sync',
+  'write',
+  'read-back',
+  'keyspace',
+  'retention',
+  'metrics',
+  'heartbeat',
+] as const;
 export type BackupStep = (typeof BACKUP_STEPS)[number];
 
 /** What a run is asked to do. */
@@ -182,14 +203,20 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
 
     const threshold = req.collapseThresholdPct ?? DEFAULT_COLLAPSE_THRESHOLD_PCT;
     const { file, tier, files } = await step('destination', async () => {
-      if (!(threshold >= 0 && threshold <= 100)) throw new Error(`collapseThresholdPct must be a percentage from 0 to 100, got ${threshold}: write e.g. 50 (the default)`);
+      if (!(threshold >= 0 && threshold <= 100))
+        throw new Error(`collapseThresholdPct must be a percentage from 0 to 100, got ${threshold}: write e.g. 50 (the default)`);
       const listed = await req.store.list();
       const name = newBackupFileName(listed, req.target, at);
       if (name === undefined || (await req.store.exists(name))) {
-        throw new Error(`${req.store.url} already holds ${name ?? backupFileName(req.target, at, true)} of ${req.target} for this second: it is not overwritten; run again in a second`);
+        throw new Error(
+          `${req.store.url} already holds ${name ?? backupFileName(req.target, at, true)} of ${req.target} for this second: it is not overwritten; run again in a second`,
+        );
       }
       const t = backupTier(listed, req.target, at, req.retention.timeZone);
-      return { value: { file: name, tier: t, files: listed }, detail: `${req.store.url}: ${listed.length} .rdb file(s) there; this backup is ${name}, tier ${t}` };
+      return {
+        value: { file: name, tier: t, files: listed },
+        detail: `${req.store.url}: ${listed.length} .rdb file(s) there; this backup is ${name}, tier ${t}`,
+      };
     });
 
     let savedAt: number | undefined;
@@ -206,7 +233,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
             const why = code === 'ENOENT' ? 'no such file on this host' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
             throw new Error(
               `the server saved to ${saved.path} (CONFIG GET dir ${saved.dir}, dbfilename ${saved.dbfilename}) but it cannot be read here: ${why}. ` +
-                'Run the backup on the server\'s host as a user that can read that file (often redis), or use --remote',
+                "Run the backup on the server's host as a user that can read that file (often redis), or use --remote",
               { cause: err },
             );
           }
@@ -239,7 +266,9 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       report = verifier.end();
       if (report.unsupported) {
         // Not corrupt, but not verified either: a backup is stored only verified.
-        throw new Error(`the RDB could not be verified: ${report.error?.message ?? 'unsupported format'}; nothing was stored. Upgrade redis-dr to one that reads this format`);
+        throw new Error(
+          `the RDB could not be verified: ${report.error?.message ?? 'unsupported format'}; nothing was stored. Upgrade redis-dr to one that reads this format`,
+        );
       }
       if (!report.ok) {
         const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : ` (checksum ${report.checksum})`;
@@ -274,7 +303,8 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       return { value: w, detail: `${w.location}: ${w.bytes} bytes, RDB v${r.version}, ${r.keys} keys, checksum ${r.checksum}, sha256 ${w.sha256}` };
     });
     const stored = await step('read-back', async () => {
-      if (mismatch || !written) throw new Error(`${mismatch?.message ?? 'nothing was written'}; this run's backup was removed, nothing stored before was deleted`);
+      if (mismatch || !written)
+        throw new Error(`${mismatch?.message ?? 'nothing was written'}; this run's backup was removed, nothing stored before was deleted`);
       return { value: written, detail: `${written.location}: ${written.readBack.bytes} bytes read back, sha256 matches (${written.readBack.how})` };
     });
     backup = {
@@ -386,7 +416,11 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     server: req.server,
     destination: req.store.url,
     steps,
-    ...(failure ? { failedStep: failure.step, error: failure.message } : problems.length > 0 ? { failedStep: 'heartbeat-start' as const, error: problems.join('; ') } : {}),
+    ...(failure
+      ? { failedStep: failure.step, error: failure.message }
+      : problems.length > 0
+        ? { failedStep: 'heartbeat-start' as const, error: problems.join('; ') }
+        : {}),
     ...(backup ? { backup } : {}),
     ...(collapsed ? { collapse: collapsed } : {}),
     ...(retention ? { retention } : {}),

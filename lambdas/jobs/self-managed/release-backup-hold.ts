@@ -30,16 +30,25 @@ export interface BackupHoldReleased {
  *   of `target`, or nothing in the destination is held by it; a store error
  *   names the destination (the releases before it stay done and logged)
  */
-export async function releaseBackupHold(store: BackupStore, target: string, point: string, log: (line: string) => void = () => undefined): Promise<BackupHoldReleased> {
+export async function releaseBackupHold(
+  store: BackupStore,
+  target: string,
+  point: string,
+  log: (line: string) => void = () => undefined,
+): Promise<BackupHoldReleased> {
   const file = point.endsWith(BACKUP_EXTENSION) ? point : `${point}${BACKUP_EXTENSION}`;
   const parsed = parseBackupFileName(file);
   if (!parsed || parsed.target !== target.toLowerCase()) {
-    throw new Error(`--point ${point} is not a backup of --target ${target}: write a file name like rdr-${target.toLowerCase()}-<yyyymmdd>-<hhmm>.rdb (the collapse the run reported)`);
+    throw new Error(
+      `--point ${point} is not a backup of --target ${target}: write a file name like rdr-${target.toLowerCase()}-<yyyymmdd>-<hhmm>.rdb (the collapse the run reported)`,
+    );
   }
   const hold = collapseHold({ point: file });
   const { held, collapsed } = backupHoldRelease(await store.list(), target, file);
   if (held.length === 0 && collapsed === undefined) {
-    throw new Error(`nothing in ${store.url} is held by ${hold}, and ${file} is not marked collapsed: check --point (the collapsed backup the run named) and --target`);
+    throw new Error(
+      `nothing in ${store.url} is held by ${hold}, and ${file} is not marked collapsed: check --point (the collapsed backup the run named) and --target`,
+    );
   }
   const released: string[] = [];
   for (const f of held) {

@@ -26,7 +26,18 @@ import { createHash } from 'node:crypto';
 import type { RestoreDirectory } from '../../adapters/host/aof-dir.js';
 import { readStoredManifest, StoredManifestError, type AofStore } from '../../adapters/storage/aof-store.js';
 import type { LocalRedis, LocalRedisOptions } from '../../adapters/redis/local-server.js';
-import { BaseRecordError, chooseRestore, HistoryError, indexHistory, isoSecond, nextTimedBase, parseBaseRecord, type BaseRecord, type HistoryIncr, type HistoryIndex } from '../../domain/self-managed/aof-history.js';
+import {
+  BaseRecordError,
+  chooseRestore,
+  HistoryError,
+  indexHistory,
+  isoSecond,
+  nextTimedBase,
+  parseBaseRecord,
+  type BaseRecord,
+  type HistoryIncr,
+  type HistoryIndex,
+} from '../../domain/self-managed/aof-history.js';
 import { baseRecordKey, coverage, readStoredHistory, type StoredHistory, type StoredPart } from '../../domain/self-managed/aof-layout.js';
 import { formatAofManifest } from '../../domain/self-managed/aof-manifest.js';
 import { AofScanner, scanAof } from '../../domain/self-managed/aof-scan.js';
@@ -68,7 +79,13 @@ export interface RestoreAofReport {
   /** Bytes left out at the end of an increment (a truncated last command). */
   readonly excluded?: readonly { readonly file: string; readonly bytes: number }[];
   readonly appendFilename?: string;
-  readonly load?: { readonly engine: string; readonly version: string; readonly loadSeconds: number; readonly keys: number; readonly keyspace: Readonly<Record<string, number>> };
+  readonly load?: {
+    readonly engine: string;
+    readonly version: string;
+    readonly loadSeconds: number;
+    readonly keys: number;
+    readonly keyspace: Readonly<Record<string, number>>;
+  };
   /** What failed (the load, the destination). */
   readonly problem?: string;
   readonly seconds: number;
@@ -117,7 +134,8 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
   try {
     // With lengths: a part whose stored length is not its name's is torn, and the history stops there (as ship-aof judges it).
     const stored = readStoredHistory(await req.store.objects());
-    if (!stored.marker && stored.files.size === 0) throw new Refused('empty', `${req.store.url} holds no shipped AOF history: is it the destination ship-aof writes to?`);
+    if (!stored.marker && stored.files.size === 0)
+      throw new Refused('empty', `${req.store.url} holds no shipped AOF history: is it the destination ship-aof writes to?`);
     const manifests = await mapLimit(stored.manifests, 16, (m) =>
       readStoredManifest(req.store, m).catch((err: unknown) => {
         throw err instanceof StoredManifestError ? new Refused(err.kind, err.message) : err;
@@ -130,7 +148,11 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
         try {
           return [f.name, parseBaseRecord((await req.store.get(key)).toString('utf8'), key)] as const;
         } catch (err) {
-          if (err instanceof BaseRecordError) throw new Refused('corrupt', `${req.store.url}: ${err.message}: the history's base ${f.name} is damaged; ship-aof ships it again on start if the server still has it`);
+          if (err instanceof BaseRecordError)
+            throw new Refused(
+              'corrupt',
+              `${req.store.url}: ${err.message}: the history's base ${f.name} is damaged; ship-aof ships it again on start if the server still has it`,
+            );
           throw err;
         }
       }),
@@ -146,7 +168,9 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     if (!choice.ok) throw new Refused(choice.kind, choice.message);
     const { chain, cutSecond } = choice;
     const record = chain.base.record!;
-    say(`restore-aof: base ${chain.base.name} (${record.format}${record.timeSeconds !== undefined ? `, dataset as of ${isoSecond(record.timeSeconds)}` : ''}), ${chain.incrs.length} increment(s) after it`);
+    say(
+      `restore-aof: base ${chain.base.name} (${record.format}${record.timeSeconds !== undefined ? `, dataset as of ${isoSecond(record.timeSeconds)}` : ''}), ${chain.incrs.length} increment(s) after it`,
+    );
 
     await req.to.prepare();
     prepared = true;
@@ -154,7 +178,13 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     const baseFile = stored.files.get(chain.base.name)!;
     const baseSlices = coverage(baseFile.parts).slices;
     const baseBytes = await req.to.write(chain.base.name, verifiedSlices(req.store, baseSlices, record.sha256));
-    const base = { name: chain.base.name, format: record.format, ...(record.timeSeconds !== undefined ? { time: isoSecond(record.timeSeconds) } : {}), ...(record.keys !== undefined ? { keys: record.keys } : {}), bytes: baseBytes };
+    const base = {
+      name: chain.base.name,
+      format: record.format,
+      ...(record.timeSeconds !== undefined ? { time: isoSecond(record.timeSeconds) } : {}),
+      ...(record.keys !== undefined ? { keys: record.keys } : {}),
+      bytes: baseBytes,
+    };
     partial = { base };
 
     // The increments, scanned: whole commands only, cut at --until.
@@ -167,7 +197,13 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     let cutAnnotation: number | undefined;
     for (const incr of chain.incrs) {
       const r = await writeIncrement(req.store, req.to, incr, stored.files.get(incr.name)?.parts ?? [], cutSecond);
-      increments.push({ name: incr.name, seq: incr.seq, ...(incr.startOffset !== undefined ? { startOffset: incr.startOffset } : {}), bytes: r.bytes, commands: r.commands });
+      increments.push({
+        name: incr.name,
+        seq: incr.seq,
+        ...(incr.startOffset !== undefined ? { startOffset: incr.startOffset } : {}),
+        bytes: r.bytes,
+        commands: r.commands,
+      });
       annotations += r.annotations;
       commands += r.commands;
       if (r.lastSecond !== undefined) lastSecond = r.lastSecond;
@@ -179,7 +215,11 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
       }
     }
     for (const e of excluded) say(`restore-aof: ${e.file} ends with ${e.bytes} bytes of a truncated command: excluded`);
-    partial = { ...partial, increments: increments.map(({ name, bytes, commands: c }) => ({ name, bytes, commands: c })), ...(excluded.length ? { excluded } : {}) };
+    partial = {
+      ...partial,
+      increments: increments.map(({ name, bytes, commands: c }) => ({ name, bytes, commands: c })),
+      ...(excluded.length ? { excluded } : {}),
+    };
 
     let note: string | undefined;
     if (cutSecond !== undefined && cut === undefined && chain.break) {
@@ -196,7 +236,8 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
       const before = await lastSecondBefore(req.store, index, stored, chain.incrs[0]!);
       if (typeof before !== 'number' || before >= cutSecond) {
         const n = commands;
-        const where = cutAnnotation !== undefined ? `before its annotation #TS:${cutAnnotation} (${isoSecond(cutAnnotation)})` : 'before the end of the shipped history';
+        const where =
+          cutAnnotation !== undefined ? `before its annotation #TS:${cutAnnotation} (${isoSecond(cutAnnotation)})` : 'before the end of the shipped history';
         const files = increments.filter((i) => i.commands > 0).map((i) => i.name);
         if (before !== undefined && typeof before !== 'number') {
           // Timestamps were on: the annotation dating them is in the increment before, which the shipped history lacks.
@@ -223,13 +264,25 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     const appendFilename = appendFilenameFrom(chain.base.name);
     const manifest = formatAofManifest({ base: { name: chain.base.name, seq: chain.base.seq }, incrs: increments });
     await req.to.write(`${appendFilename}.manifest`, [Buffer.from(manifest)]);
-    partial = { ...partial, appendFilename, ...(cut ? { cut } : {}), ...(lastSecond !== undefined ? { lastAnnotation: isoSecond(lastSecond) } : {}), ...(note ? { note } : {}) };
-    say(`restore-aof: wrote ${req.to.dir} (${appendFilename}.manifest, ${1 + increments.length} files)${cut ? `, cut at ${cut.file} byte ${cut.offset} (before ${cut.beforeSecond})` : ''}`);
+    partial = {
+      ...partial,
+      appendFilename,
+      ...(cut ? { cut } : {}),
+      ...(lastSecond !== undefined ? { lastAnnotation: isoSecond(lastSecond) } : {}),
+      ...(note ? { note } : {}),
+    };
+    say(
+      `restore-aof: wrote ${req.to.dir} (${appendFilename}.manifest, ${1 + increments.length} files)${cut ? `, cut at ${cut.file} byte ${cut.offset} (before ${cut.beforeSecond})` : ''}`,
+    );
 
     if (req.load === false) return { ok: true, ...common, ...partial, seconds: seconds() };
     let server: LocalRedis | undefined;
     try {
-      server = await deps.startServer({ aof: { dir: req.to.dir, appendFilename }, ...(req.load.serverBin ? { serverBin: req.load.serverBin } : {}), tmpPrefix: 'redis-dr-restore-aof-' });
+      server = await deps.startServer({
+        aof: { dir: req.to.dir, appendFilename },
+        ...(req.load.serverBin ? { serverBin: req.load.serverBin } : {}),
+        tmpPrefix: 'redis-dr-restore-aof-',
+      });
       const client = server.client();
       const info = await client.info('keyspace');
       const keyspace: Record<string, number> = {};
@@ -238,7 +291,13 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
       const load = { engine: server.engine, version: server.version, loadSeconds: server.loadSeconds, keys, keyspace };
       return { ok: true, ...common, ...partial, load, seconds: seconds() };
     } catch (err) {
-      return { ok: false, ...common, ...partial, problem: `the restored AOF did not load: ${err instanceof Error ? err.message : String(err)}`, seconds: seconds() };
+      return {
+        ok: false,
+        ...common,
+        ...partial,
+        problem: `the restored AOF did not load: ${err instanceof Error ? err.message : String(err)}`,
+        seconds: seconds(),
+      };
     } finally {
       await server?.stop();
     }
@@ -266,9 +325,11 @@ async function* verifiedSlices(store: AofStore, slices: ReturnType<typeof covera
       }
       at += chunk.byteLength;
     }
-    if (hash.digest('hex') !== s.part.sha256) throw new Refused('corrupt', `${store.url}: ${s.part.key} does not match its SHA-256: the stored part is damaged`);
+    if (hash.digest('hex') !== s.part.sha256)
+      throw new Refused('corrupt', `${store.url}: ${s.part.key} does not match its SHA-256: the stored part is damaged`);
   }
-  if (wholeSha256 !== undefined && whole.digest('hex') !== wholeSha256) throw new Refused('corrupt', `${store.url}: the stored base does not match the SHA-256 its record holds`);
+  if (wholeSha256 !== undefined && whole.digest('hex') !== wholeSha256)
+    throw new Refused('corrupt', `${store.url}: the stored base does not match the SHA-256 its record holds`);
 }
 
 /** A stored part whole, checked against the SHA-256 in its name. */
@@ -301,7 +362,10 @@ async function lastSecondBefore(
   if (first.seq <= 1) return undefined;
   const prev = index.incrs.find((i) => i.seq === first.seq - 1);
   if (!prev) {
-    return { prev: `increment seq ${first.seq - 1}`, gap: 'the destination never received it (a rewrite started and finished between two cycles of the shipper, or while it was stopped)' };
+    return {
+      prev: `increment seq ${first.seq - 1}`,
+      gap: 'the destination never received it (a rewrite started and finished between two cycles of the shipper, or while it was stopped)',
+    };
   }
   const lastSecond = async (): Promise<number | undefined> => {
     const slices = coverage(stored.files.get(prev.name)?.parts ?? []).slices;
@@ -318,7 +382,11 @@ async function lastSecondBefore(
   const second = await lastSecond();
   const held = second !== undefined ? { lastSecond: second } : {};
   if (!index.links.has(prev.seq)) {
-    return { prev: prev.name, gap: `no manifest the shipper stored shows ${prev.name} continuing into ${first.name} (a rewrite started and finished between two cycles of the shipper, or while it was stopped)`, ...held };
+    return {
+      prev: prev.name,
+      gap: `no manifest the shipper stored shows ${prev.name} continuing into ${first.name} (a rewrite started and finished between two cycles of the shipper, or while it was stopped)`,
+      ...held,
+    };
   }
   if (!prev.complete) {
     return { prev: prev.name, gap: `its end was never shipped (held up to byte ${prev.covered}${prev.end !== undefined ? ` of ${prev.end}` : ''})`, ...held };

@@ -144,7 +144,6 @@ export async function readStoredManifests(ctx: ResumeContext, stored: StoredHist
   return read.filter((m): m is AofManifest => m !== undefined);
 }
 
-
 /** Refuses a directory whose files differ from what the destination holds of them. */
 export async function checkLineage(ctx: ResumeContext, stored: StoredHistory): Promise<void> {
   for (const t of ctx.tracked.values()) {
@@ -169,7 +168,6 @@ export async function checkLineage(ctx: ResumeContext, stored: StoredHistory): P
   }
 }
 
-
 /**
  * Reads a base whole: its SHA-256, its format and time, and whether it is
  * sound (an RDB, or RDB preamble, through the RDB verifier; commands through
@@ -187,8 +185,17 @@ export async function inspectBase(handle: AofFileHandle, size: number, name: str
     }
     const r = scanner.found;
     if (r.error) return { rejected: `not a valid AOF base at byte ${r.error.offset}: ${r.error.message}` };
-    if (r.safeEnd !== size) return { rejected: `the AOF base ends with ${size - r.safeEnd} bytes of an incomplete command (the server's loader would refuse it)` };
-    return { record: { format: 'aof', ...(r.lastSecond !== undefined ? { timeSeconds: r.lastSecond } : {}), bytes: size, sha256: hash.digest('hex'), commands: r.commands } };
+    if (r.safeEnd !== size)
+      return { rejected: `the AOF base ends with ${size - r.safeEnd} bytes of an incomplete command (the server's loader would refuse it)` };
+    return {
+      record: {
+        format: 'aof',
+        ...(r.lastSecond !== undefined ? { timeSeconds: r.lastSecond } : {}),
+        bytes: size,
+        sha256: hash.digest('hex'),
+        commands: r.commands,
+      },
+    };
   }
   const verifier = createRdbVerifier();
   for await (const c of handle.stream(0, size)) {
@@ -196,7 +203,8 @@ export async function inspectBase(handle: AofFileHandle, size: number, name: str
     verifier.push(c);
   }
   const report = verifier.end();
-  if (!report.ok) return { rejected: `its RDB ${report.error ? `is corrupt at byte ${report.error.offset}: ${report.error.message}` : `checksum ${report.checksum}`}` };
+  if (!report.ok)
+    return { rejected: `its RDB ${report.error ? `is corrupt at byte ${report.error.offset}: ${report.error.message}` : `checksum ${report.checksum}`}` };
   const ctime = /^\d+$/.test(report.auxFields.ctime ?? '') ? Number(report.auxFields.ctime) : undefined;
   const rdbPart = { keys: report.keys, rdbVersion: report.version };
   const trailing = report.trailingBytes ?? 0;
@@ -213,7 +221,15 @@ export async function inspectBase(handle: AofFileHandle, size: number, name: str
   const untimed = r.commands > 0 && r.annotations === 0;
   const time = untimed ? undefined : (r.lastSecond ?? ctime);
   return {
-    record: { format: 'rdb+aof', ...(time !== undefined ? { timeSeconds: time } : {}), bytes: size, sha256: hash.digest('hex'), ...rdbPart, commands: r.commands, ...(untimed ? { untimedCommands: r.commands } : {}) },
+    record: {
+      format: 'rdb+aof',
+      ...(time !== undefined ? { timeSeconds: time } : {}),
+      bytes: size,
+      sha256: hash.digest('hex'),
+      ...rdbPart,
+      commands: r.commands,
+      ...(untimed ? { untimedCommands: r.commands } : {}),
+    },
   };
 }
 
@@ -222,19 +238,19 @@ export async function inspectBase(handle: AofFileHandle, size: number, name: str
  * @throws ShipInputError when the directory or its manifest cannot be shipped
  */
 export async function readDirManifest(dir: AofDirectory): Promise<{ manifestFile: ManifestFile; manifest: AofManifest }> {
-    let manifestFile: ManifestFile;
-    try {
-      manifestFile = await dir.readManifest();
-    } catch (err) {
-      if (err instanceof AofDirError) throw new ShipInputError(err.message);
-      throw err;
-    }
-    let manifest: AofManifest;
-    try {
-      manifest = parseAofManifest(manifestFile.text, `${dir.dir}/${manifestFile.file}`);
-    } catch (err) {
-      if (err instanceof AofManifestError) throw new ShipInputError(`${err.message}: nothing shipped`);
-      throw err;
-    }
+  let manifestFile: ManifestFile;
+  try {
+    manifestFile = await dir.readManifest();
+  } catch (err) {
+    if (err instanceof AofDirError) throw new ShipInputError(err.message);
+    throw err;
+  }
+  let manifest: AofManifest;
+  try {
+    manifest = parseAofManifest(manifestFile.text, `${dir.dir}/${manifestFile.file}`);
+  } catch (err) {
+    if (err instanceof AofManifestError) throw new ShipInputError(`${err.message}: nothing shipped`);
+    throw err;
+  }
   return { manifestFile, manifest };
 }

@@ -101,7 +101,6 @@ export function formatBytes(n: number): string {
   return `${(n / MIB).toFixed(1)} MiB`;
 }
 
-
 /** An error's message for a log line. */
 export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

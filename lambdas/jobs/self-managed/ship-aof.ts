@@ -42,15 +42,26 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ManifestFile } from '../../adapters/host/aof-dir.js';
-import { type ServerAofState } from '../../adapters/host/aof-dir.js';
+import type { ServerAofState } from '../../adapters/host/aof-dir.js';
 import { AOF_LAYOUT, AOF_MARKER_KEY, baseRecordKey, coverage, endKey, manifestKey, partKey, readStoredHistory } from '../../domain/self-managed/aof-layout.js';
-import { chainToEnd, heldFiles, HistoryError, indexHeld, isoSecond, manifestRoles, type BaseRecord, type HeldFile } from '../../domain/self-managed/aof-history.js';
-import { type AofManifest } from '../../domain/self-managed/aof-manifest.js';
+import { chainToEnd, heldFiles, HistoryError, indexHeld, manifestRoles, type BaseRecord, type HeldFile } from '../../domain/self-managed/aof-history.js';
+import type { AofManifest } from '../../domain/self-managed/aof-manifest.js';
 import { scanAof } from '../../domain/self-managed/aof-scan.js';
 
 import { readDirManifest, checkBases, checkLineage, damagedParts, dropTorn, inspectBase, readStoredManifests, type ResumeContext } from './ship-aof-resume.js';
-import { CycleReporter, type ShipperState } from './ship-aof-report.js';
-import { formatBytes, LineageError, MAX_COMMAND_PART, message, MIB, sha256hex, ShipInputError, type CycleReport, type ShipAofDeps, type ShipAofRequest, type Tracked } from './ship-aof-types.js';
+import { AnnotationWatch, baseStoredLine, CycleReporter, pitrWarnings, type ShipperState } from './ship-aof-report.js';
+import {
+  LineageError,
+  MAX_COMMAND_PART,
+  message,
+  MIB,
+  sha256hex,
+  ShipInputError,
+  type CycleReport,
+  type ShipAofDeps,
+  type ShipAofRequest,
+  type Tracked,
+} from './ship-aof-types.js';
 
 /** The shipper (see the module comment). */
 export class AofShipper {
@@ -74,12 +85,10 @@ export class AofShipper {
   private unwatch?: () => void;
   /** Torn parts the server no longer has the bytes of (reported every cycle). */
   private readonly tornLeft: string[] = [];
-  /** Newest `#TS` second seen in the bytes shipped by this run. */
-  private lastTsSecond?: number;
   /** When the previous cycle looked at the directory (commands shipped since were written after it). */
   private prevObservedMs?: number;
-  /** Set when commands of a second with no annotation were shipped; cleared by the next annotation. */
-  private untimed?: { file: string; offset: number; second: number };
+  /** The `#TS` annotations seen in the bytes shipped (point-in-time restore needs them). */
+  private readonly annotations = new AnnotationWatch();
   /** The server's answer to the last `--redis` question. */
   private serverState?: ServerAofState;
   /** The base records read on start or stored since (a damaged one is not here). */
@@ -110,7 +119,7 @@ export class AofShipper {
       totals: { ...this.totals },
       newestBaseSeq: this.newestBaseSeq,
       tornParts: this.tornLeft.length,
-      timestampsMissing: this.serverState?.timestampsEnabled === false || this.untimed !== undefined,
+      timestampsMissing: this.serverState?.timestampsEnabled === false || this.annotations.untimed !== undefined,
       ...(this.serverState ? { aofEnabled: this.serverState.aofEnabled } : {}),
     };
   }
@@ -131,7 +140,10 @@ export class AofShipper {
     this.startedAtMs = this.deps.now();
     const { manifestFile, manifest } = await this.readManifest();
     const swept = await this.req.store.sweep();
-    if (swept.length > 0) this.deps.say(`ship-aof: removed what a killed run left at ${this.req.store.url}: ${swept.slice(0, 3).join(', ')}${swept.length > 3 ? `, … (${swept.length})` : ''}`);
+    if (swept.length > 0)
+      this.deps.say(
+        `ship-aof: removed what a killed run left at ${this.req.store.url}: ${swept.slice(0, 3).join(', ')}${swept.length > 3 ? `, … (${swept.length})` : ''}`,
+      );
     const objects = await this.req.store.objects();
     const damaged = await damagedParts(this.resumeContext(), readStoredHistory(objects));
     let stored = readStoredHistory(objects, damaged);
@@ -139,13 +151,24 @@ export class AofShipper {
     await checkLineage(this.resumeContext(), stored);
     const removed = await dropTorn(this.resumeContext(), stored);
     const tornBases = await checkBases(this.resumeContext(), stored, removed);
-    if (removed.size > 0) stored = readStoredHistory(objects.filter((o) => !removed.has(o.key)), damaged);
+    if (removed.size > 0)
+      stored = readStoredHistory(
+        objects.filter((o) => !removed.has(o.key)),
+        damaged,
+      );
     for (const [name, h] of heldFiles(stored, this.records)) this.held.set(name, h);
     // A base whose record is damaged and that the server no longer has: not stored (reported every cycle).
     for (const name of tornBases) this.hold(name, { baseStored: false });
     this.storedParsed.push(...(await readStoredManifests(this.resumeContext(), stored)));
     if (!stored.marker) {
-      const marker = { layout: AOF_LAYOUT, shipper: 'redis-dr ship-aof', appendFilename: manifestFile.appendFilename, dir: this.req.dir.dir, ...(this.req.host ? { host: this.req.host } : {}), createdAt: new Date(this.startedAtMs).toISOString() };
+      const marker = {
+        layout: AOF_LAYOUT,
+        shipper: 'redis-dr ship-aof',
+        appendFilename: manifestFile.appendFilename,
+        dir: this.req.dir.dir,
+        ...(this.req.host ? { host: this.req.host } : {}),
+        createdAt: new Date(this.startedAtMs).toISOString(),
+      };
       this.totals.uploaded += await this.req.store.put(AOF_MARKER_KEY, Buffer.from(`${JSON.stringify(marker, null, 2)}\n`));
     }
     // What the destination holds of each file decides where shipping resumes.
@@ -171,7 +194,9 @@ export class AofShipper {
     const resumed = incr ? this.tracked.get(incr.name) : undefined;
     this.deps.say(
       `ship-aof: ${this.req.dir.dir} (${manifestFile.file}: ${manifest.base ? `base ${manifest.base.name}, ` : ''}${manifest.incrs.length} increment${manifest.incrs.length === 1 ? '' : 's'}) to ${this.req.store.url}: ` +
-        (stored.files.size === 0 ? 'an empty destination, shipping from the start' : `the destination holds ${stored.files.size} files${resumed ? `; ${resumed.name} resumes at byte ${resumed.covered}` : ''}`),
+        (stored.files.size === 0
+          ? 'an empty destination, shipping from the start'
+          : `the destination holds ${stored.files.size} files${resumed ? `; ${resumed.name} resumes at byte ${resumed.covered}` : ''}`),
     );
     let queued = false;
     this.unwatch = this.req.dir.watch(() => {
@@ -197,7 +222,8 @@ export class AofShipper {
     await this.track(manifest);
     this.currentBase = manifest.base?.name;
     const sha = sha256hex(Buffer.from(manifestFile.text));
-    if (!this.storedManifests.has(sha.slice(0, 16)) && !this.pendingManifests.some((p) => p.sha === sha)) this.pendingManifests.push({ text: manifestFile.text, sha, atMs: this.deps.now(), manifest });
+    if (!this.storedManifests.has(sha.slice(0, 16)) && !this.pendingManifests.some((p) => p.sha === sha))
+      this.pendingManifests.push({ text: manifestFile.text, sha, atMs: this.deps.now(), manifest });
     return { manifestFile, manifest };
   }
 
@@ -205,7 +231,11 @@ export class AofShipper {
   private async track(m: AofManifest): Promise<void> {
     const roles = manifestRoles(m);
     const seqOf = new Map([...(m.base ? [m.base] : []), ...m.history, ...m.incrs].map((e) => [e.name, e.seq]));
-    const wanted: [string, 'base' | 'incr'][] = [...(roles.base ? [[roles.base, 'base'] as [string, 'base']] : []), ...roles.finished.map((n) => [n, 'incr'] as [string, 'incr']), ...(roles.active ? [[roles.active, 'incr'] as [string, 'incr']] : [])];
+    const wanted: [string, 'base' | 'incr'][] = [
+      ...(roles.base ? [[roles.base, 'base'] as [string, 'base']] : []),
+      ...roles.finished.map((n) => [n, 'incr'] as [string, 'incr']),
+      ...(roles.active ? [[roles.active, 'incr'] as [string, 'incr']] : []),
+    ];
     for (const [name, kind] of wanted) {
       const known = this.tracked.get(name);
       if (known) {
@@ -220,11 +250,24 @@ export class AofShipper {
         // Removed between the manifest and the open: a finished increment's unshipped bytes are lost; anything else, a newer manifest names its successor.
         if (kind === 'incr' && name !== roles.active) {
           this.lost.add(name);
-          this.deps.say(`ship-aof: ${name} was removed by the server before the shipper could open it: its unshipped bytes are missing from the history (restore-aof names the gap)`);
+          this.deps.say(
+            `ship-aof: ${name} was removed by the server before the shipper could open it: its unshipped bytes are missing from the history (restore-aof names the gap)`,
+          );
         }
         continue;
       }
-      this.tracked.set(name, { name, kind, seq: seqOf.get(name)!, handle, covered: 0, lastSize: 0, ended: false, finished: false, announced: false, heldBack: 0 });
+      this.tracked.set(name, {
+        name,
+        kind,
+        seq: seqOf.get(name)!,
+        handle,
+        covered: 0,
+        lastSize: 0,
+        ended: false,
+        finished: false,
+        announced: false,
+        heldBack: 0,
+      });
     }
     for (const t of this.tracked.values()) if (t.kind === 'incr' && t.name !== roles.active) t.finished = true;
   }
@@ -309,7 +352,7 @@ export class AofShipper {
       bytes,
       heldBackBytes: incrs.reduce((n, t) => n + (t.ended ? 0 : t.heldBack), 0),
       errors,
-      warnings: this.pitrWarnings(),
+      warnings: pitrWarnings(this.serverState, this.annotations.untimed, this.annotations.lastTsSecond),
       files,
     };
     this.deps.onCycle?.(report);
@@ -325,7 +368,10 @@ export class AofShipper {
   private restorable(): { ok: true; base: string } | { ok: false; why: string } {
     if (this.tornLeft.length > 0) {
       // Stored bytes that were trusted are gone: not claimed restorable until someone looked (a restart after the torn part was moved aside).
-      return { ok: false, why: `${this.tornLeft.join('; ')}. To accept the loss, move the torn part aside and restart ship-aof (restore-aof then names the gap)` };
+      return {
+        ok: false,
+        why: `${this.tornLeft.join('; ')}. To accept the loss, move the torn part aside and restart ship-aof (restore-aof then names the gap)`,
+      };
     }
     let index;
     try {
@@ -382,7 +428,11 @@ export class AofShipper {
         break; // only a command still being written
       }
       const body = buf.subarray(0, scan.safeEnd - t.covered);
-      this.judgeTimestamps(t.name, t.covered, scan);
+      this.annotations.judge(t.name, t.covered, scan, {
+        prevObservedMs: this.prevObservedMs,
+        shippedThroughMs: this.shippedThroughMs,
+        startedAtMs: this.startedAtMs,
+      });
       this.totals.uploaded += await this.req.store.put(partKey(t.name, t.covered, scan.safeEnd, sha256hex(body)), body);
       this.totals.parts++;
       parts++;
@@ -399,55 +449,21 @@ export class AofShipper {
       this.hold(t.name, { end: t.covered });
       t.ended = true;
       if (t.heldBack > 0) {
-        this.deps.say(`ship-aof: ${t.name} ended with ${t.heldBack} bytes of a truncated last command (or a transaction without EXEC): excluded from the history, as the server's loader drops them`);
+        this.deps.say(
+          `ship-aof: ${t.name} ended with ${t.heldBack} bytes of a truncated last command (or a transaction without EXEC): excluded from the history, as the server's loader drops them`,
+        );
       }
       await this.release(t);
     }
     return { parts, bytes };
   }
 
-  /**
-   * Whether the server writes `#TS` annotations, from the bytes about to be
-   * shipped. With aof-timestamp-enabled yes the server writes one before the
-   * first command of every second, so commands with none can only be of the
-   * second of the last annotation. Judged only on bytes appended after the
-   * previous cycle caught up (so written after it), a second of margin for
-   * the server's cached clock, and after a second of this run passed.
-   */
-  private judgeTimestamps(file: string, offset: number, scan: { commands: number; annotations: number; lastSecond?: number }): void {
-    if (scan.annotations > 0) {
-      this.lastTsSecond = Math.max(this.lastTsSecond ?? 0, scan.lastSecond ?? 0);
-      this.untimed = undefined;
-      return;
-    }
-    if (scan.commands === 0 || this.prevObservedMs === undefined || this.prevObservedMs !== this.shippedThroughMs) return;
-    const writtenFrom = Math.floor(this.prevObservedMs / 1000) - 1;
-    if (writtenFrom > Math.floor(this.startedAtMs / 1000) + 1 && writtenFrom > (this.lastTsSecond ?? -Infinity)) {
-      this.untimed ??= { file, offset, second: writtenFrom };
-    }
-  }
-
-  /** Why the shipped history cannot serve a point-in-time restore, if it cannot. */
-  private pitrWarnings(): string[] {
-    const out: string[] = [];
-    const st = this.serverState;
-    if (st && !st.aofEnabled) {
-      out.push('AOF is switched off on the server (INFO persistence aof_enabled:0): nothing new is written to the AOF, so nothing new is shipped; switch it on (CONFIG SET appendonly yes, and appendonly yes in redis.conf)');
-    }
-    if (st?.timestampsEnabled === false) {
-      out.push('the server writes no #TS annotations (CONFIG GET aof-timestamp-enabled: no): restore-aof --until cannot date the commands shipped; set aof-timestamp-enabled yes (CONFIG SET and redis.conf)');
-    } else if (this.untimed) {
-      out.push(
-        `the server writes commands with no #TS annotation (${this.untimed.file} from byte ${this.untimed.offset}, written after ${isoSecond(this.untimed.second)} and none since ${this.lastTsSecond !== undefined ? isoSecond(this.lastTsSecond) : 'this shipper started'}): aof-timestamp-enabled is no, so restore-aof --until cannot date them (point-in-time restore impossible); set aof-timestamp-enabled yes (CONFIG SET and redis.conf)`,
-      );
-    }
-    return out;
-  }
-
   /** Starts uploading the oldest base not stored yet, unless an upload runs. */
   private startBaseUpload(): void {
     if (this.baseUpload) return;
-    const t = [...this.tracked.values()].filter((b) => b.kind === 'base' && !b.baseDone && !b.baseRejected && b.handle && b.announced).sort((a, b) => a.seq - b.seq)[0];
+    const t = [...this.tracked.values()]
+      .filter((b) => b.kind === 'base' && !b.baseDone && !b.baseRejected && b.handle && b.announced)
+      .sort((a, b) => a.seq - b.seq)[0];
     if (!t) return;
     const abort = new AbortController();
     const done = this.uploadBase(t, abort.signal)
@@ -480,9 +496,14 @@ export class AofShipper {
         yield c;
       }
     })();
-    const sent = await this.req.store.putStream(partKey(t.name, 0, size, info.record.sha256), tapped, () => {
-      if (hash.digest('hex') !== info.record.sha256) throw new Error(`${t.name} changed while it was uploaded`);
-    }, signal);
+    const sent = await this.req.store.putStream(
+      partKey(t.name, 0, size, info.record.sha256),
+      tapped,
+      () => {
+        if (hash.digest('hex') !== info.record.sha256) throw new Error(`${t.name} changed while it was uploaded`);
+      },
+      signal,
+    );
     this.totals.uploaded += sent;
     this.totals.uploaded += await this.req.store.put(baseRecordKey(t.name), Buffer.from(`${JSON.stringify(info.record, null, 2)}\n`));
     this.records.set(t.name, info.record);
@@ -491,13 +512,7 @@ export class AofShipper {
     t.covered = size;
     t.baseDone = true;
     this.hold(t.name, { covered: size, baseStored: true });
-    const when =
-      info.record.timeSeconds !== undefined
-        ? `, dataset as of ${new Date(info.record.timeSeconds * 1000).toISOString()}`
-        : info.record.untimedCommands !== undefined
-          ? `, no time: ${info.record.untimedCommands} commands follow its RDB preamble with no #TS annotation before them (restore-aof --until cannot use it; to the end can)`
-          : ', no time recorded in it';
-    this.deps.say(`ship-aof: base ${t.name} stored (${formatBytes(size)}, ${info.record.format}${info.record.keys !== undefined ? `, ${info.record.keys} keys` : ''}${when})`);
+    this.deps.say(baseStoredLine(t.name, size, info.record));
     await this.release(t);
   }
 
@@ -573,4 +588,3 @@ export class AofShipper {
     });
   }
 }
-

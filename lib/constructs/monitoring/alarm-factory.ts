@@ -1,7 +1,7 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import { ALARM_KINDS, type AlarmKindName } from '../../../lambdas/domain/alerting/catalog';
-import { alarmName } from '../../../lambdas/domain/alerting/names';
+import { ALARM_KINDS, type AlarmKindName } from '../../../lambdas/domain/alerting/catalog.js';
+import { alarmName } from '../../../lambdas/domain/alerting/names.js';
 
 /** One alarm: what it watches and when it fires; name, runbook and severity come from the catalog. */
 export interface AlarmOptions {

@@ -5,10 +5,10 @@ import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names';
-import { type AlertTopic, grantAlertPublish } from '../alert-topic';
-import { JobFunction } from '../job-function';
-import { monitoringFunctionSettings, type MonitoringFunctionProps } from './function-settings';
+import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names.js';
+import { type AlertTopic, grantAlertPublish } from '../alert-topic.js';
+import { JobFunction } from '../job-function.js';
+import { monitoringFunctionSettings, type MonitoringFunctionProps } from './function-settings.js';
 
 /** Props for {@link AlertFormatter}. */
 export interface AlertFormatterProps extends MonitoringFunctionProps {

@@ -1,10 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import type { PlanConfig } from '../../config';
-import { drillsIn } from '../../deployment';
-import { METRIC } from '../../../lambdas/domain/alerting/metrics';
-import type { MetricFactory } from './metric-factory';
+import type { PlanConfig } from '../../config/index.js';
+import { drillsIn } from '../../deployment.js';
+import { METRIC } from '../../../lambdas/domain/alerting/metrics.js';
+import type { MetricFactory } from './metric-factory.js';
 
 /** Props for {@link addRecoveryDashboard}. */
 export interface RecoveryDashboardProps {

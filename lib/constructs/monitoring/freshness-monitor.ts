@@ -4,13 +4,13 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { PlanConfig } from '../../config';
-import { freshnessRunInput } from '../../deployment';
-import { nagArnRef, nagPseudoParameters } from '../elasticache-arns';
-import { JobFunction } from '../job-function';
-import { monitoringFunctionSettings, type MonitoringFunctionProps } from './function-settings';
-import { PlanSchedules } from '../plan-schedules';
-import { drillStateMachineName } from '../restore-drill';
+import type { PlanConfig } from '../../config/index.js';
+import { freshnessRunInput } from '../../deployment.js';
+import { nagArnRef, nagPseudoParameters } from '../elasticache-arns.js';
+import { JobFunction } from '../job-function.js';
+import { monitoringFunctionSettings, type MonitoringFunctionProps } from './function-settings.js';
+import { PlanSchedules } from '../plan-schedules.js';
+import { drillStateMachineName } from '../restore-drill/index.js';
 
 /** How often the freshness monitor measures. */
 export const FRESHNESS_CRON = 'cron(0/5 * * * ? *)';
@@ -104,26 +104,34 @@ export class FreshnessMonitor extends Construct {
     // When protection started: the creation dates of the state machines whose work makes the points.
     const started = [props.drillStateMachine, props.verifyStateMachine].filter((sm): sm is sfn.IStateMachine => sm !== undefined);
     if (started.length > 0) {
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'ProtectionStart', actions: ['states:DescribeStateMachine'], resources: started.map((sm) => sm.stateMachineArn) }));
+      role.addToPolicy(
+        new iam.PolicyStatement({ sid: 'ProtectionStart', actions: ['states:DescribeStateMachine'], resources: started.map((sm) => sm.stateMachineArn) }),
+      );
     }
     if (props.where === 'primary') {
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'SnapshotProtectionStart', actions: ['scheduler:GetScheduleGroup'], resources: [props.scheduleGroup.scheduleGroupArn] }));
+      role.addToPolicy(
+        new iam.PolicyStatement({ sid: 'SnapshotProtectionStart', actions: ['scheduler:GetScheduleGroup'], resources: [props.scheduleGroup.scheduleGroupArn] }),
+      );
     }
     if (props.drillStateMachine) {
-      role.addToPolicy(new iam.PolicyStatement({ sid: 'DrillHistory', actions: ['states:ListExecutions'], resources: [props.drillStateMachine.stateMachineArn] }));
+      role.addToPolicy(
+        new iam.PolicyStatement({ sid: 'DrillHistory', actions: ['states:ListExecutions'], resources: [props.drillStateMachine.stateMachineArn] }),
+      );
       // Executions of this state machine only: arn:…:execution:<state machine name>:*
       const name = drillStateMachineName(props.deployment, props.where);
       role.addToPolicy(
         new iam.PolicyStatement({
           sid: 'DrillExecutions',
           actions: ['states:DescribeExecution'],
-          resources: [Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          resources: [
+            Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          ],
         }),
       );
       const { partition, region, account } = nagPseudoParameters(this);
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${account}:execution:${name}:*]`,
-        reason: 'Execution names are made per drill; DescribeExecution is limited to the executions of this deployment\'s drill state machine.',
+        reason: "Execution names are made per drill; DescribeExecution is limited to the executions of this deployment's drill state machine.",
       });
     }
   }

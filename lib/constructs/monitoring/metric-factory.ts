@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { DIMENSION, type MetricName } from '../../../lambdas/domain/alerting/metrics';
+import { DIMENSION, type MetricName } from '../../../lambdas/domain/alerting/metrics.js';
 
 /** How a metric is aggregated for an alarm or a graph. */
 export interface MetricOptions {

@@ -7,16 +7,16 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { PlanConfig } from '../../config';
-import { DR_COPY_ALLOWANCE_MINUTES, drillsIn, freshnessLimits } from '../../deployment';
-import { METRIC } from '../../../lambdas/domain/alerting/metrics';
-import type { AlertTopic } from '../alert-topic';
-import { JobFunction } from '../job-function';
-import { AlarmFactory } from './alarm-factory';
-import { AlertFormatter } from './alert-formatter';
-import { addRecoveryDashboard } from './dashboard';
-import { FreshnessMonitor } from './freshness-monitor';
-import { MetricFactory } from './metric-factory';
+import type { PlanConfig } from '../../config/index.js';
+import { DR_COPY_ALLOWANCE_MINUTES, drillsIn, freshnessLimits } from '../../deployment.js';
+import { METRIC } from '../../../lambdas/domain/alerting/metrics.js';
+import type { AlertTopic } from '../alert-topic.js';
+import { JobFunction } from '../job-function.js';
+import { AlarmFactory } from './alarm-factory.js';
+import { AlertFormatter } from './alert-formatter.js';
+import { addRecoveryDashboard } from './dashboard.js';
+import { FreshnessMonitor } from './freshness-monitor.js';
+import { MetricFactory } from './metric-factory.js';
 
 /** Props for {@link Monitoring}. */
 export interface MonitoringProps {
@@ -67,7 +67,12 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     this.props = props;
-    const shared = { logRetention: props.logRetention, metricsNamespace: props.metricsNamespace, memorySizeMb: props.memorySizeMb, deadLetterQueue: props.deadLetterQueue };
+    const shared = {
+      logRetention: props.logRetention,
+      metricsNamespace: props.metricsNamespace,
+      memorySizeMb: props.memorySizeMb,
+      deadLetterQueue: props.deadLetterQueue,
+    };
     this.freshness = new FreshnessMonitor(this, 'FreshnessMonitor', {
       ...shared,
       deployment: props.deployment,
@@ -78,7 +83,12 @@ export class Monitoring extends Construct {
       drillStateMachine: props.drillStateMachine,
       verifyStateMachine: props.verifyStateMachine,
     }).function;
-    const formatter = new AlertFormatter(this, 'AlertFormatter', { ...shared, deployment: props.deployment, alerts: props.alerts, drillStateMachine: props.drillStateMachine });
+    const formatter = new AlertFormatter(this, 'AlertFormatter', {
+      ...shared,
+      deployment: props.deployment,
+      alerts: props.alerts,
+      drillStateMachine: props.drillStateMachine,
+    });
     this.formatter = formatter.function;
     this.metrics = new MetricFactory(props.metricsNamespace);
     this.alarmFactory = new AlarmFactory(this, props.deployment, { formatter: formatter.action, direct: new actions.SnsAction(props.alerts.topic) });
@@ -145,7 +155,12 @@ export class Monitoring extends Construct {
           threshold: seconds(plan.rpoMinutes),
           missing: breaching,
         });
-        alarm('snapshot-failed', m.plan(METRIC.snapshotsFailed, plan.name), { suffix, description: `Snapshots of plan ${plan.name} failed.`, threshold: 1, missing: quiet });
+        alarm('snapshot-failed', m.plan(METRIC.snapshotsFailed, plan.name), {
+          suffix,
+          description: `Snapshots of plan ${plan.name} failed.`,
+          threshold: 1,
+          missing: quiet,
+        });
         alarm('prune-held', m.plan(METRIC.pruneHeld, plan.name), {
           suffix,
           description: `Pruning of plan ${plan.name} was held by a safety rail (newest snapshot failed or older than the RPO): nothing is deleted until backups recover.`,
@@ -177,7 +192,12 @@ export class Monitoring extends Construct {
             threshold: seconds(freshnessLimits(plan).copyAge),
             missing: breaching,
           });
-          alarm('export-failed', m.plan(METRIC.exportsFailed, plan.name), { suffix, description: `Exports of plan ${plan.name} failed (retried every run).`, threshold: 1, missing: quiet });
+          alarm('export-failed', m.plan(METRIC.exportsFailed, plan.name), {
+            suffix,
+            description: `Exports of plan ${plan.name} failed (retried every run).`,
+            threshold: 1,
+            missing: quiet,
+          });
         }
       } else if (plan.export.enabled) {
         alarm('verified-copy-age', m.plan(METRIC.verifiedCopyAge, plan.name), {
@@ -218,7 +238,8 @@ export class Monitoring extends Construct {
         missing: quiet,
       });
       alarm('keyspace-collapsed', m.bucket(METRIC.keyspaceCollapsed, bucket, { statistic: 'Maximum' }), {
-        description: 'A verified DR copy holds far fewer keys than the copy before it of the same cache (past its plan\'s collapseThresholdPct, or none): a FLUSHALL or mass delete? The earlier copies are held (tier held-<tier>) until released.',
+        description:
+          "A verified DR copy holds far fewer keys than the copy before it of the same cache (past its plan's collapseThresholdPct, or none): a FLUSHALL or mass delete? The earlier copies are held (tier held-<tier>) until released.",
         threshold: 1,
         missing: quiet,
       });
@@ -247,13 +268,21 @@ export class Monitoring extends Construct {
       });
     }
     if (props.drillStateMachine) {
-      alarm('drill-failed', failures(props.drillStateMachine, 'drill'), { description: `A ${props.where} restore drill failed, timed out or was aborted.`, threshold: 1, missing: quiet });
+      alarm('drill-failed', failures(props.drillStateMachine, 'drill'), {
+        description: `A ${props.where} restore drill failed, timed out or was aborted.`,
+        threshold: 1,
+        missing: quiet,
+      });
     }
     if (props.replication) {
       const replicationFailed = new cloudwatch.Metric({
         namespace: 'AWS/S3',
         metricName: 'OperationsFailedReplication',
-        dimensionsMap: { SourceBucket: props.replication.sourceBucket, DestinationBucket: props.replication.destinationBucket, RuleId: props.replication.ruleId },
+        dimensionsMap: {
+          SourceBucket: props.replication.sourceBucket,
+          DestinationBucket: props.replication.destinationBucket,
+          RuleId: props.replication.ruleId,
+        },
         statistic: 'Sum',
         period: fiveMinutes,
       });
@@ -284,7 +313,11 @@ export class Monitoring extends Construct {
       statistic: 'Sum',
       period: fiveMinutes,
     });
-    alarm('scheduler-errors', schedulerErrors, { description: 'EventBridge Scheduler could not invoke a target of this deployment.', threshold: 1, missing: quiet });
+    alarm('scheduler-errors', schedulerErrors, {
+      description: 'EventBridge Scheduler could not invoke a target of this deployment.',
+      threshold: 1,
+      missing: quiet,
+    });
   }
 }
 

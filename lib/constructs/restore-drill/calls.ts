@@ -14,7 +14,12 @@ function sdkTimeout(): sfn.Timeout {
  * Every ElastiCache call of the drill: the SDK integration with its
  * timeout and the retries of its kind, in this one place.
  */
-export function elastiCacheCall(scope: Construct, id: string, kind: ElastiCacheCallKind, props: Omit<tasks.CallAwsServiceProps, 'service' | 'taskTimeout'>): tasks.CallAwsService {
+export function elastiCacheCall(
+  scope: Construct,
+  id: string,
+  kind: ElastiCacheCallKind,
+  props: Omit<tasks.CallAwsServiceProps, 'service' | 'taskTimeout'>,
+): tasks.CallAwsService {
   const task = new tasks.CallAwsService(scope, id, { ...props, service: 'elasticache', taskTimeout: sdkTimeout() });
   const retry = elastiCacheTransientRetry(kind);
   if (retry) task.addRetry(retry);

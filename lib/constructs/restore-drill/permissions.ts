@@ -39,7 +39,11 @@ export function serverlessEndpointStatements(scope: Construct, network: NetworkC
     }),
     new iam.PolicyStatement({
       actions: ['ec2:CreateVpcEndpoint'],
-      resources: [ec2('vpc', network.vpcId), ...network.subnetIds.map((id) => ec2('subnet', id)), ...network.securityGroupIds.map((id) => ec2('security-group', id))],
+      resources: [
+        ec2('vpc', network.vpcId),
+        ...network.subnetIds.map((id) => ec2('subnet', id)),
+        ...network.securityGroupIds.map((id) => ec2('security-group', id)),
+      ],
     }),
     new iam.PolicyStatement({
       actions: ['ec2:CreateTags'],
@@ -56,13 +60,11 @@ export function serverlessEndpointStatements(scope: Construct, network: NetworkC
 /** The serverless endpoint wildcards as cdk-nag spells them in finding ids. */
 function acknowledgeServerlessEndpoints(role: iam.IRole): void {
   const { partition, region, account } = nagPseudoParameters(role);
-  Validations.of(role).acknowledge(
-    {
-      id: `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:vpc-endpoint/*]`,
-      reason:
-        "A serverless cache's VPC endpoint gets its id at creation: ec2:CreateVpcEndpoint only for ElastiCache's serverless endpoint service, ec2:CreateTags only on that create with AmazonElastiCacheManaged=true (as AmazonElastiCacheFullAccess grants them).",
-    },
-  );
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:vpc-endpoint/*]`,
+    reason:
+      "A serverless cache's VPC endpoint gets its id at creation: ec2:CreateVpcEndpoint only for ElastiCache's serverless endpoint service, ec2:CreateTags only on that create with AmazonElastiCacheManaged=true (as AmazonElastiCacheFullAccess grants them).",
+  });
 }
 
 /** The RBAC user groups the plans' drill clusters join. */
@@ -99,7 +101,12 @@ export function drillRequestTagConditions(deployment: string): Record<string, Re
 
 /** ARN pattern of the drill token secrets (Secrets Manager appends a 6-character suffix). */
 export function drillSecretArns(scope: Construct): string {
-  return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${DRILL_SECRET_PREFIX}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  return Stack.of(scope).formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${DRILL_SECRET_PREFIX}*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 /** The drill secret ARN pattern as cdk-nag spells it in a finding id. */
@@ -138,7 +145,11 @@ export function grantVerify(role: iam.Role, deployment: string, plans: readonly 
     reason: 'Drill token secrets are named redis-dr/drill/<execution name> per execution; only those can be read.',
   });
   // Plans with an RBAC user group: verify connects as the configured user of that group.
-  grantReadSecrets(role, 'ReadDrillUser', plans.flatMap((p) => (p.drill.rbac ? [p.drill.rbac.secretArn] : [])));
+  grantReadSecrets(
+    role,
+    'ReadDrillUser',
+    plans.flatMap((p) => (p.drill.rbac ? [p.drill.rbac.secretArn] : [])),
+  );
 }
 
 /** The select function reads snapshots (primary) or the DR bucket's copies and their tags (DR). */
@@ -197,7 +208,8 @@ export function grantReaping(role: iam.Role, serverless: boolean): void {
     Validations.of(role).acknowledge(
       ...['serverlesscache', 'usergroup', 'user'].map((type) => ({
         id: `AwsSolutions-IAM5[Resource::${nagElastiCacheArn(role, type as 'serverlesscache', `${DRILL_PREFIX}*`)}]`,
-        reason: 'Serverless drill caches, user groups and users are named rdr-drill-<target>-<time> per execution; deletion also requires the redis-dr:drill tag.',
+        reason:
+          'Serverless drill caches, user groups and users are named rdr-drill-<target>-<time> per execution; deletion also requires the redis-dr:drill tag.',
       })),
     );
   }
@@ -249,7 +261,8 @@ export function acknowledgeStateMachineScoping(
   Validations.of(role).acknowledge(
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray tracing, CloudWatch Logs delivery, secretsmanager:GetRandomPassword (the drill token) and the EC2 Describe calls of a serverless cache create support no resource-level permissions.',
+      reason:
+        'X-Ray tracing, CloudWatch Logs delivery, secretsmanager:GetRandomPassword (the drill token) and the EC2 Describe calls of a serverless cache create support no resource-level permissions.',
     },
     {
       id: `AwsSolutions-IAM5[Resource::${nagSecretArn(role)}]`,
@@ -296,7 +309,7 @@ function acknowledgeDrillScoping(role: iam.IRole, where: DrillWhere, serverless:
     ...serverlessIds.map((arn) => ({
       id: `AwsSolutions-IAM5[Resource::${arn}]`,
       reason:
-        'Serverless drill caches, and the user and user group each locks itself with, are named rdr-drill-<target>-<time> per execution; creating, tagging and deleting them also requires this deployment\'s drill tags. Restores read our rdr-* serverless snapshots.',
+        "Serverless drill caches, and the user and user group each locks itself with, are named rdr-drill-<target>-<time> per execution; creating, tagging and deleting them also requires this deployment's drill tags. Restores read our rdr-* serverless snapshots.",
     })),
   );
 }

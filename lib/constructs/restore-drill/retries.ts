@@ -69,10 +69,19 @@ export const SFN_ERRORS = {
  * exception (as ElastiCache's does, see {@link SFN_ERRORS}) or, if Step
  * Functions names it by its code, as ThrottlingException; both are retried.
  */
-export const SECRETS_MANAGER_TRANSIENT_ERRORS = ['SecretsManager.SecretsManagerException', 'SecretsManager.ThrottlingException', 'SecretsManager.InternalServiceErrorException'] as const;
+export const SECRETS_MANAGER_TRANSIENT_ERRORS = [
+  'SecretsManager.SecretsManagerException',
+  'SecretsManager.ThrottlingException',
+  'SecretsManager.InternalServiceErrorException',
+] as const;
 
 /** The Lambda invoke faults worth one retry (the CDK's `retryOnServiceExceptions` list). */
-export const LAMBDA_SERVICE_ERRORS = ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'] as const;
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+] as const;
 
 /**
  * How an ElastiCache call is retried: `read` and `delete` (idempotent)

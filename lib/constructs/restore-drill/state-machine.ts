@@ -59,7 +59,9 @@ export function drillDefinition(scope: Construct, props: RestoreDrillProps, step
   const to: CreateTargets = { created, notCreated: cleanup.notCreated, mayExist: cleanup.mayExist };
 
   const serverlessWithToken = () => drillUserAccess(ctx, cleanup).next(createServerlessCache(ctx, to, '', { 'UserGroupId.$': '$.drill.choice.clusterId' }));
-  const withToken = tokenAccess(ctx, report).next(byKind(ctx, 'Serverless cache?', serverlessWithToken, createCluster(ctx, to, '', { 'AuthToken.$': '$.drill.auth.token' })));
+  const withToken = tokenAccess(ctx, report).next(
+    byKind(ctx, 'Serverless cache?', serverlessWithToken, createCluster(ctx, to, '', { 'AuthToken.$': '$.drill.auth.token' })),
+  );
   const withUserGroup = rbacAccess(ctx).next(
     byKind(
       ctx,

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { pipelineOf } from '../../support/redis-cluster';
+import { pipelineOf } from '../../support/redis-cluster.js';
 
 export { pipelineOf };
 

@@ -1,4 +1,4 @@
-import { ACCOUNT, type fakeAws } from './fake-aws';
+import { ACCOUNT, type fakeAws } from './fake-aws.js';
 
 /** The DR bucket of the drills fixture config (`example` in eu-central-1). */
 export const DR_BUCKET = `redis-dr-example-${ACCOUNT}-eu-central-1`;

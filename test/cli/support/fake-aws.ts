@@ -115,25 +115,29 @@ export function fakeAws() {
       if (!state.credentials) throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
       return { Account: ACCOUNT };
     });
-    tagging.on(GetResourcesCommand).callsFake(async (i: { TagFilters?: { Key: string; Values: string[] }[]; ResourceTypeFilters?: string[] }, getClient: () => ResourceGroupsTaggingAPIClient) => {
-      if (i.ResourceTypeFilters?.includes('elasticache:replicationgroup')) {
-        const region = await getClient().config.region();
-        const list = state.caches
-          .filter((c) => c.region === region && Object.keys(c.tags ?? {}).length > 0)
-          .map((c) => ({
-            ResourceARN: `arn:aws:elasticache:${region}:${ACCOUNT}:${c.kind === 'replication-group' ? 'replicationgroup' : 'serverlesscache'}:${c.id}`,
-            Tags: Object.entries(c.tags!).map(([Key, Value]) => ({ Key, Value })),
-          }));
-        return { ResourceTagMappingList: list };
-      }
-      const list = [...state.snapshots.values()]
-        .filter((s) => (i.TagFilters ?? []).every((f) => f.Values.includes(s.tags[f.Key] ?? '\u0000')))
-        .map((s) => ({
-          ResourceARN: `arn:aws:elasticache:eu-west-1:${ACCOUNT}:snapshot:${s.name}`,
-          Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
-        }));
-      return { ResourceTagMappingList: list };
-    });
+    tagging
+      .on(GetResourcesCommand)
+      .callsFake(
+        async (i: { TagFilters?: { Key: string; Values: string[] }[]; ResourceTypeFilters?: string[] }, getClient: () => ResourceGroupsTaggingAPIClient) => {
+          if (i.ResourceTypeFilters?.includes('elasticache:replicationgroup')) {
+            const region = await getClient().config.region();
+            const list = state.caches
+              .filter((c) => c.region === region && Object.keys(c.tags ?? {}).length > 0)
+              .map((c) => ({
+                ResourceARN: `arn:aws:elasticache:${region}:${ACCOUNT}:${c.kind === 'replication-group' ? 'replicationgroup' : 'serverlesscache'}:${c.id}`,
+                Tags: Object.entries(c.tags!).map(([Key, Value]) => ({ Key, Value })),
+              }));
+            return { ResourceTagMappingList: list };
+          }
+          const list = [...state.snapshots.values()]
+            .filter((s) => (i.TagFilters ?? []).every((f) => f.Values.includes(s.tags[f.Key] ?? '\u0000')))
+            .map((s) => ({
+              ResourceARN: `arn:aws:elasticache:eu-west-1:${ACCOUNT}:snapshot:${s.name}`,
+              Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+            }));
+          return { ResourceTagMappingList: list };
+        },
+      );
     ec.on(DescribeSnapshotsCommand).callsFake((i: { ReplicationGroupId?: string; SnapshotName?: string }) => {
       const list = [...state.snapshots.values()].filter((s) => (i.SnapshotName ? s.name === i.SnapshotName : s.target === i.ReplicationGroupId));
       return { Snapshots: list.map(describeSnapshot) };
@@ -141,7 +145,9 @@ export function fakeAws() {
     ec.on(DescribeServerlessCacheSnapshotsCommand).resolves({ ServerlessCacheSnapshots: [] });
     ec.on(DescribeServerlessCachesCommand).callsFake(async (i: { ServerlessCacheName?: string }, getClient: () => ElastiCacheClient) => {
       const region = await getClient().config.region();
-      const list = state.caches.filter((c) => c.region === region && c.kind === 'serverless-cache' && (!i.ServerlessCacheName || c.id === i.ServerlessCacheName));
+      const list = state.caches.filter(
+        (c) => c.region === region && c.kind === 'serverless-cache' && (!i.ServerlessCacheName || c.id === i.ServerlessCacheName),
+      );
       return { ServerlessCaches: list.map((c) => ({ ServerlessCacheName: c.id, Engine: c.engine ?? 'valkey', Status: 'available' })) };
     });
     ec.on(DescribeReplicationGroupsCommand).callsFake(async (i: { ReplicationGroupId?: string }, getClient: () => ElastiCacheClient) => {
@@ -162,7 +168,10 @@ export function fakeAws() {
       const g = state.groups.get(i.ReplicationGroupId);
       if (!g) throw new ReplicationGroupNotFoundFault({ message: `ReplicationGroup ${i.ReplicationGroupId} not found.`, ...meta });
       const status = g.statuses.length > 1 ? g.statuses.shift()! : g.statuses[0]!;
-      const members = Array.from({ length: 1 + g.replicas }, (_, n) => ({ CacheClusterId: `${i.ReplicationGroupId}-00${n + 1}`, CurrentRole: n === 0 ? 'primary' : 'replica' }));
+      const members = Array.from({ length: 1 + g.replicas }, (_, n) => ({
+        CacheClusterId: `${i.ReplicationGroupId}-00${n + 1}`,
+        CurrentRole: n === 0 ? 'primary' : 'replica',
+      }));
       return {
         ReplicationGroups: [
           {
@@ -170,7 +179,13 @@ export function fakeAws() {
             Status: status,
             ClusterEnabled: g.clusterEnabled,
             ConfigurationEndpoint: g.clusterEnabled ? { Address: `clustercfg.${i.ReplicationGroupId}.abc.euw1.cache.amazonaws.com`, Port: 6379 } : undefined,
-            NodeGroups: [{ NodeGroupId: '0001', NodeGroupMembers: members, PrimaryEndpoint: { Address: `master.${i.ReplicationGroupId}.abc.euw1.cache.amazonaws.com`, Port: 6379 } }],
+            NodeGroups: [
+              {
+                NodeGroupId: '0001',
+                NodeGroupMembers: members,
+                PrimaryEndpoint: { Address: `master.${i.ReplicationGroupId}.abc.euw1.cache.amazonaws.com`, Port: 6379 },
+              },
+            ],
           },
         ],
       };
@@ -190,7 +205,8 @@ export function fakeAws() {
       return { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) };
     });
     sfn.on(StartExecutionCommand).callsFake((i: { stateMachineArn: string; name?: string; input?: string }) => {
-      if (!state.stateMachines.has(i.stateMachineArn)) throw new StateMachineDoesNotExist({ message: `State Machine Does Not Exist: '${i.stateMachineArn}'`, ...meta });
+      if (!state.stateMachines.has(i.stateMachineArn))
+        throw new StateMachineDoesNotExist({ message: `State Machine Does Not Exist: '${i.stateMachineArn}'`, ...meta });
       state.started.push({ stateMachineArn: i.stateMachineArn, name: i.name, input: JSON.parse(i.input ?? 'null') });
       const executionArn = `${i.stateMachineArn.replace(':stateMachine:', ':execution:')}:${i.name}`;
       const queued = state.executions.find((e) => e.executionArn === 'next');
@@ -202,13 +218,30 @@ export function fakeAws() {
         .filter((e) => e.stateMachineArn === i.stateMachineArn && (!i.statusFilter || e.status === i.statusFilter))
         .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
         .slice(0, i.maxResults ?? 100);
-      return { executions: list.map((e) => ({ executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, status: e.status, startDate: e.startDate, stopDate: e.stopDate })) };
+      return {
+        executions: list.map((e) => ({
+          executionArn: e.executionArn,
+          stateMachineArn: e.stateMachineArn,
+          status: e.status,
+          startDate: e.startDate,
+          stopDate: e.stopDate,
+        })),
+      };
     });
     sfn.on(DescribeExecutionCommand).callsFake((i: { executionArn: string }) => {
       const e = state.executions.find((x) => x.executionArn === i.executionArn)!;
       const step = e.next && e.next.length > 0 ? e.next.shift()! : undefined;
       if (step) Object.assign(e, step, step.status === 'RUNNING' ? {} : { stopDate: new Date(e.startDate.getTime() + 600_000) });
-      return { executionArn: e.executionArn, status: e.status, startDate: e.startDate, stopDate: e.stopDate, input: e.input, output: e.output, error: e.error, cause: e.cause };
+      return {
+        executionArn: e.executionArn,
+        status: e.status,
+        startDate: e.startDate,
+        stopDate: e.stopDate,
+        input: e.input,
+        output: e.output,
+        error: e.error,
+        cause: e.cause,
+      };
     });
     sfn.on(GetExecutionHistoryCommand).callsFake((i: { executionArn: string; reverseOrder?: boolean }) => {
       const e = state.executions.find((x) => x.executionArn === i.executionArn)!;

@@ -4,8 +4,8 @@
  * `process.exitCode` left as it was found.
  */
 import { vi } from 'vitest';
-import type { CliEnv } from '../../../cli/aws';
-import { runProgram } from '../../../cli/program';
+import type { CliEnv } from '../../../cli/aws.js';
+import { runProgram } from '../../../cli/program.js';
 
 export interface InProcessResult {
   readonly code: number;

@@ -15,8 +15,11 @@ export function cli(...args: string[]): Promise<{ status: number | null; stdout:
 /** {@link cli} with extra environment variables (credentials the command reads from the environment). */
 export function cliWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } }, (_err, stdout, stderr) =>
-      resolve({ status: child.exitCode, stdout, stderr }),
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } },
+      (_err, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
     );
   });
 }

@@ -40,7 +40,11 @@ describe('lambdaEntry (the one shape of every Lambda entry point)', () => {
   beforeEach(() => {
     lines = [];
     const capture = (chunk: string | Uint8Array): boolean => {
-      lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((l) => l.trim() !== ''),
+      );
       return true;
     };
     vi.spyOn(process.stdout, 'write').mockImplementation(capture);
@@ -124,7 +128,9 @@ describe('importing jobs (as the CLI does)', () => {
 
   it('creates no SDK client and no Powertools object', () => {
     // Every job module, those in capability folders (lambdas/jobs/keys/) too.
-    const jobs = (readdirSync(join(ROOT, 'lambdas', 'jobs'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join('lambdas', 'jobs', f));
+    const jobs = (readdirSync(join(ROOT, 'lambdas', 'jobs'), { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join('lambdas', 'jobs', f));
     expect(jobs.length).toBeGreaterThanOrEqual(11);
     expect(probe(...jobs)).toEqual({ sdkClients: 0, powertools: [] });
   });

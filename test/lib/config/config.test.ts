@@ -143,8 +143,12 @@ describe('validateConfig', () => {
       [],
     ],
     [
-      'a primary drill in an RBAC user group, its user\'s secret in the primary region',
-      { enabled: true, where: 'primary', rbac: { userGroupId: 'drill-readers', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:drill-reader' } },
+      "a primary drill in an RBAC user group, its user's secret in the primary region",
+      {
+        enabled: true,
+        where: 'primary',
+        rbac: { userGroupId: 'drill-readers', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:drill-reader' },
+      },
       { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'], cacheSubnetGroupName: 'drills' },
       [],
     ],
@@ -158,8 +162,12 @@ describe('validateConfig', () => {
       ],
     ],
     [
-      'an RBAC user group whose user\'s secret is in another region than the drill',
-      { enabled: true, where: 'primary', rbac: { userGroupId: 'drill-readers', secretArn: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:drill-reader' } },
+      "an RBAC user group whose user's secret is in another region than the drill",
+      {
+        enabled: true,
+        where: 'primary',
+        rbac: { userGroupId: 'drill-readers', secretArn: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:drill-reader' },
+      },
       { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'], cacheSubnetGroupName: 'drills' },
       [
         'plans[0].drill.rbac.secretArn must be a secret in eu-west-1 (where this plan drills), got "arn:aws:secretsmanager:eu-central-1:123456789012:secret:drill-reader" in eu-central-1: replicate the secret to eu-west-1 (Secrets Manager replica) and give that ARN',
@@ -186,7 +194,12 @@ describe('validateConfig', () => {
   });
 
   it('refuses drills that could collide (two caches whose drill names meet, node-based or serverless); a serverless-only plan drills', () => {
-    const network = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], securityGroupIds: ['sg-0123456789abcdef0'], cacheSubnetGroupName: 'drills' };
+    const network = {
+      vpcId: 'vpc-0123456789abcdef0',
+      subnetIds: ['subnet-0123456789abcdef0'],
+      securityGroupIds: ['sg-0123456789abcdef0'],
+      cacheSubnetGroupName: 'drills',
+    };
     const drill = { enabled: true, where: 'primary' };
     expect(
       problemsOf(
@@ -237,9 +250,12 @@ describe('validateConfig', () => {
     );
   });
 
-  it('accepts either ElastiCache bucket access route and has no default (the route then follows each bucket\'s region)', () => {
+  it("accepts either ElastiCache bucket access route and has no default (the route then follows each bucket's region)", () => {
     for (const route of ['acl', 'bucket-policy']) {
-      const result = validateConfig(withChange((c) => (c.dr.elastiCacheBucketAccess = route)), { now: NOW });
+      const result = validateConfig(
+        withChange((c) => (c.dr.elastiCacheBucketAccess = route)),
+        { now: NOW },
+      );
       expect(result.ok && result.config.dr.elastiCacheBucketAccess).toBe(route);
     }
     const result = validateConfig(baseConfig(), { now: NOW });
@@ -266,14 +282,8 @@ describe('validateConfig', () => {
       (c) => (c.plans[0] = plan({ targets: { serverlessCacheNames: ['edge'] }, schedule: { cron: 'cron(0 * * * ? *)' }, rpoMinutes: 60 })),
     ],
     ['20 runs a day on a replication group', (c) => (c.plans[0] = plan({ schedule: { cron: 'cron(0 0-19 * * ? *)' }, rpoMinutes: 300 }))],
-    [
-      'weekdays with an RPO covering the weekend',
-      (c) => (c.plans[0] = plan({ schedule: { cron: 'cron(0 3 ? * MON-FRI *)' }, rpoMinutes: 3 * 1440 })),
-    ],
-    [
-      'a network section',
-      (c) => (c.network = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123abcd'], securityGroupIds: ['sg-0123456789abcdef0'] }),
-    ],
+    ['weekdays with an RPO covering the weekend', (c) => (c.plans[0] = plan({ schedule: { cron: 'cron(0 3 ? * MON-FRI *)' }, rpoMinutes: 3 * 1440 }))],
+    ['a network section', (c) => (c.network = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123abcd'], securityGroupIds: ['sg-0123456789abcdef0'] })],
     ['a primary account and the same DR account', (c) => (c.primary.account = c.dr.account = '123456789012')],
     ['a "$schema" reference', (c) => (c.$schema = './schema.json')],
   ])('accepts %s', (_what, change) => {
@@ -306,7 +316,11 @@ describe('validateConfig', () => {
       (c) => (c.dr.account = '123456789012'),
       'dr.account must equal primary.account (cross-account DR is not supported), got "123456789012" with no primary.account: remove dr.account, or set both to the same account',
     ],
-    ['a malformed account id', (c) => (c.primary.account = '1234'), 'primary.account must be a 12-digit AWS account id, got "1234": write it as a string of 12 digits, or leave it out'],
+    [
+      'a malformed account id',
+      (c) => (c.primary.account = '1234'),
+      'primary.account must be a 12-digit AWS account id, got "1234": write it as a string of 12 digits, or leave it out',
+    ],
     [
       'a deployment name that cannot be part of a stack name',
       (c) => (c.name = 'Prod_1'),
@@ -372,7 +386,12 @@ describe('validateConfig', () => {
     ],
     [
       'an RPO that only a daylight-saving change breaks',
-      (c) => (c.plans[0] = plan({ targets: { serverlessCacheNames: ['edge'] }, schedule: { cron: 'cron(0 * * * ? *)', timeZone: 'Europe/Berlin' }, rpoMinutes: 90 })),
+      (c) =>
+        (c.plans[0] = plan({
+          targets: { serverlessCacheNames: ['edge'] },
+          schedule: { cron: 'cron(0 * * * ? *)', timeZone: 'Europe/Berlin' },
+          rpoMinutes: 90,
+        })),
       'plans[0].rpoMinutes is shorter than the longest gap between scheduled runs, got 90: cron(0 * * * ? *) in Europe/Berlin leaves 120 minutes between the runs at 2026-10-25T00:00Z and 2026-10-25T02:00Z (a daylight-saving change); set rpoMinutes to at least 120 or run the schedule more often',
     ],
     [
@@ -392,19 +411,47 @@ describe('validateConfig', () => {
       (c) => (c.plans[0].retention = { schedule: { timeZone: 'Berlin' } }),
       /^plans\[0\]\.retention\.schedule\.timeZone is not a known IANA time zone, got "Berlin"/,
     ],
-    ['an unknown key (typo), suggesting the right one', (c) => (c.plans[0].retension = { daily: 7 }), 'plans[0].retension is not a known setting: did you mean "retention"?'],
     [
-      'an unknown top-level key',
-      (c) => (c.alarms = {}),
-      'alarms is not a known setting: did you mean "alerts"?',
+      'an unknown key (typo), suggesting the right one',
+      (c) => (c.plans[0].retension = { daily: 7 }),
+      'plans[0].retension is not a known setting: did you mean "retention"?',
     ],
-    ['daily retention of 0', (c) => (c.plans[0].retention = { daily: 0 }), 'plans[0].retention.daily must be >= 1, got 0: keep at least the newest daily recovery point (set 1); to keep fewer hourly ones, lower hourly instead'],
-    ['negative hourly retention', (c) => (c.plans[0].retention = { hourly: -1 }), 'plans[0].retention.hourly must be >= 0, got -1: set 0 to keep no hourly recovery points beyond the other tiers'],
-    ['minKeep of 0', (c) => (c.plans[0].retention = { minKeep: 0 }), 'plans[0].retention.minKeep must be >= 1, got 0: the newest snapshot of a target is never deleted: set 1 or more'],
-    ['maxDeletesPerTarget of 0', (c) => (c.plans[0].retention = { maxDeletesPerTarget: 0 }), 'plans[0].retention.maxDeletesPerTarget must be >= 1, got 0: set 1 or more; to delete nothing, set retention.dryRun to true'],
-    ['a fractional retention count', (c) => (c.plans[0].retention = { monthly: 1.5 }), 'plans[0].retention.monthly must be a whole number, got 1.5: write a whole number like 12'],
-    ['maxStartsPerRun of 0', (c) => (c.plans[0].export = { enabled: true, maxStartsPerRun: 0 }), 'plans[0].export.maxStartsPerRun must be >= 1, got 0: set 1 or more; to export nothing, set export.enabled to false'],
-    ['a retention count as a string', (c) => (c.plans[0].retention = { weekly: '4' }), 'plans[0].retention.weekly must be a number, got "4": write 4 without quotes'],
+    ['an unknown top-level key', (c) => (c.alarms = {}), 'alarms is not a known setting: did you mean "alerts"?'],
+    [
+      'daily retention of 0',
+      (c) => (c.plans[0].retention = { daily: 0 }),
+      'plans[0].retention.daily must be >= 1, got 0: keep at least the newest daily recovery point (set 1); to keep fewer hourly ones, lower hourly instead',
+    ],
+    [
+      'negative hourly retention',
+      (c) => (c.plans[0].retention = { hourly: -1 }),
+      'plans[0].retention.hourly must be >= 0, got -1: set 0 to keep no hourly recovery points beyond the other tiers',
+    ],
+    [
+      'minKeep of 0',
+      (c) => (c.plans[0].retention = { minKeep: 0 }),
+      'plans[0].retention.minKeep must be >= 1, got 0: the newest snapshot of a target is never deleted: set 1 or more',
+    ],
+    [
+      'maxDeletesPerTarget of 0',
+      (c) => (c.plans[0].retention = { maxDeletesPerTarget: 0 }),
+      'plans[0].retention.maxDeletesPerTarget must be >= 1, got 0: set 1 or more; to delete nothing, set retention.dryRun to true',
+    ],
+    [
+      'a fractional retention count',
+      (c) => (c.plans[0].retention = { monthly: 1.5 }),
+      'plans[0].retention.monthly must be a whole number, got 1.5: write a whole number like 12',
+    ],
+    [
+      'maxStartsPerRun of 0',
+      (c) => (c.plans[0].export = { enabled: true, maxStartsPerRun: 0 }),
+      'plans[0].export.maxStartsPerRun must be >= 1, got 0: set 1 or more; to export nothing, set export.enabled to false',
+    ],
+    [
+      'a retention count as a string',
+      (c) => (c.plans[0].retention = { weekly: '4' }),
+      'plans[0].retention.weekly must be a number, got "4": write 4 without quotes',
+    ],
     ['a bad email', (c) => (c.alerts = { emails: ['oncall@example.com', 'not-an-email'] }), 'alerts.emails[1] must be an email address, got "not-an-email"'],
     [
       'a log retention CloudWatch does not offer, with the nearest',
@@ -450,7 +497,11 @@ describe('validateConfig', () => {
     ['no plans', (c) => (c.plans = []), 'plans must have at least one plan, got []: add a backup plan'],
     ['a missing required field', (c) => delete c.plans[0].rpoMinutes, 'plans[0].rpoMinutes is required'],
     ['a missing region', (c) => (c.primary = {}), 'primary.region is required'],
-    ['an unknown export tier', (c) => (c.plans[0].export = { minTier: 'yearly' }), 'plans[0].export.minTier must be one of hourly, daily, weekly, monthly, got "yearly"'],
+    [
+      'an unknown export tier',
+      (c) => (c.plans[0].export = { minTier: 'yearly' }),
+      'plans[0].export.minTier must be one of hourly, daily, weekly, monthly, got "yearly"',
+    ],
     [
       'a collapse threshold above 100',
       (c) => (c.plans[0].collapseThresholdPct = 150),
@@ -461,13 +512,20 @@ describe('validateConfig', () => {
       (c) => (c.plans[0].collapseThresholdPct = -1),
       'plans[0].collapseThresholdPct must be >= 0, got -1: set a percentage within 0..100; 100 pages only on an empty keyspace',
     ],
-    ['a collapse threshold in quotes', (c) => (c.plans[0].collapseThresholdPct = '40'), 'plans[0].collapseThresholdPct must be a number, got "40": write a percentage like 50'],
+    [
+      'a collapse threshold in quotes',
+      (c) => (c.plans[0].collapseThresholdPct = '40'),
+      'plans[0].collapseThresholdPct must be a number, got "40": write a percentage like 50',
+    ],
   ])('rejects %s', (_what, change, expected) => {
     const problems = problemsOf(withChange(change));
     if (typeof expected === 'string') {
       expect(problems).toContain(expected);
     } else {
-      expect(problems.some((p) => expected.test(p)), problems.join('\n')).toBe(true);
+      expect(
+        problems.some((p) => expected.test(p)),
+        problems.join('\n'),
+      ).toBe(true);
     }
   });
 
@@ -485,7 +543,11 @@ describe('validateConfig', () => {
       /^plans\[1\]\.targets must select at least one cache/,
       /^plans\[1\]\.name "sessions" is already used by plans\[0\]/,
     ];
-    for (const pattern of expected) expect(problems.some((p) => pattern.test(p)), `${pattern}\n${problems.join('\n')}`).toBe(true);
+    for (const pattern of expected)
+      expect(
+        problems.some((p) => pattern.test(p)),
+        `${pattern}\n${problems.join('\n')}`,
+      ).toBe(true);
     expect(problems).toHaveLength(expected.length);
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisDrConfig } from '../../../lib/config';
-import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { exampleConfig, synthesize, type Synthesized } from '../../support/synth.js';
 
 describe('AlertTopic', () => {
   let synth: Synthesized;
@@ -67,7 +67,10 @@ describe('AlertTopic', () => {
       expect(forEvents.length).toBeGreaterThan(0);
       for (const st of forEvents) {
         const keys = Object.values((st.Condition ?? {}) as Record<string, Record<string, unknown>>).flatMap((c) => Object.keys(c));
-        expect(keys.filter((k) => /^aws:Source(Account|Arn|OrgID)$/i.test(k)), st.Sid).toEqual([]);
+        expect(
+          keys.filter((k) => /^aws:Source(Account|Arn|OrgID)$/i.test(k)),
+          st.Sid,
+        ).toEqual([]);
       }
     },
   );
@@ -81,9 +84,7 @@ describe('AlertTopic', () => {
 
   it.each(['primary', 'dr'] as const)('%s: subscribes every configured email and HTTPS endpoint', (which) => {
     const subs = Object.values(synth[which].findResources('AWS::SNS::Subscription')).map((s) => [s.Properties.Protocol, s.Properties.Endpoint]);
-    expect(subs.sort()).toEqual(
-      [...config.alerts.emails.map((e) => ['email', e]), ...config.alerts.httpsEndpoints.map((u) => ['https', u])].sort(),
-    );
+    expect(subs.sort()).toEqual([...config.alerts.emails.map((e) => ['email', e]), ...config.alerts.httpsEndpoints.map((u) => ['https', u])].sort());
   });
 
   it('reuses an existing topic per region instead of creating one', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { heldTierValue, releasedTierValue } from '../../../lambdas/domain/plans/collapse';
-import { TIERS } from '../../../lambdas/domain/plans/types';
-import { lifecycleRules } from '../../../lib/constructs/recovery-bucket';
-import { exampleConfig } from '../../support/synth';
+import { heldTierValue, releasedTierValue } from '../../../lambdas/domain/plans/collapse.js';
+import { TIERS } from '../../../lambdas/domain/plans/types.js';
+import { lifecycleRules } from '../../../lib/constructs/recovery-bucket.js';
+import { exampleConfig } from '../../support/synth.js';
 
 /** The S3 half of the keyspace-collapse hold: a held copy's tier tag matches no lifecycle rule; released, it does again. */
 describe('lifecycle rules and held copies', () => {

@@ -3,14 +3,14 @@ import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand,
 import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Page } from '../../../lambdas/domain/alerting/page';
-import { verifyStep, verifyStepSchema, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/jobs/dr-copies/verify-rdb';
-import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes';
-import { populate } from '../../support/rdb-dataset';
-import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server';
-import { serveObject, type ObjectServer } from '../../support/s3-object-mock';
-import { stateMachineDefinition, type AslDefinition } from '../../support/state-machine';
-import { synthesize } from '../../support/synth';
+import type { Page } from '../../../lambdas/domain/alerting/page.js';
+import { verifyStep, verifyStepSchema, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/jobs/dr-copies/verify-rdb.js';
+import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes.js';
+import { populate } from '../../support/rdb-dataset.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server.js';
+import { serveObject, type ObjectServer } from '../../support/s3-object-mock.js';
+import { stateMachineDefinition, type AslDefinition } from '../../support/state-machine.js';
+import { synthesize } from '../../support/synth.js';
 
 /**
  * The synthesized verify state machine of the DR stack, executed locally: its

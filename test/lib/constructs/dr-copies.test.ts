@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket';
-import { VERIFY_EVENT_TYPES, VERIFY_MAX_HOURS, VERIFY_MEMORY_MB } from '../../../lib/constructs/dr-copies';
-import { verifyStateMachineName } from '../../../lib/deployment';
-import { VERIFY_GAVE_UP } from '../../../lambdas/domain/dr-copies/verify-errors';
-import { stateMachineDefinition } from '../../support/state-machine';
-import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
-import { bucketPolicyStatements, recoveryBucket } from './recovery-bucket.test';
+import { SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket.js';
+import { VERIFY_EVENT_TYPES, VERIFY_MAX_HOURS, VERIFY_MEMORY_MB } from '../../../lib/constructs/dr-copies.js';
+import { verifyStateMachineName } from '../../../lib/deployment.js';
+import { VERIFY_GAVE_UP } from '../../../lambdas/domain/dr-copies/verify-errors.js';
+import { stateMachineDefinition } from '../../support/state-machine.js';
+import { exampleConfig, synthesize, type Synthesized } from '../../support/synth.js';
+import { bucketPolicyStatements, recoveryBucket } from '../../support/recovery-bucket.js';
 
 describe('DrCopies (DR region)', () => {
   let synth: Synthesized;
@@ -96,15 +96,17 @@ describe('DrCopies (DR region)', () => {
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
       .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
       .filter((a: string) => a.startsWith('s3:'));
-    expect(actions.sort()).toEqual([
-      's3:GetObject',
-      's3:GetObjectTagging',
-      's3:GetObjectVersion',
-      's3:GetObjectVersionTagging',
-      's3:ListBucket',
-      's3:PutObjectTagging',
-      's3:PutObjectVersionTagging',
-    ].sort());
+    expect(actions.sort()).toEqual(
+      [
+        's3:GetObject',
+        's3:GetObjectTagging',
+        's3:GetObjectVersion',
+        's3:GetObjectVersionTagging',
+        's3:ListBucket',
+        's3:PutObjectTagging',
+        's3:PutObjectVersionTagging',
+      ].sort(),
+    );
   });
 
   it('lets the verifier write only redis-dr:* tag keys, list only rdr-* copies, and passes each plan its collapse threshold', () => {
@@ -115,9 +117,14 @@ describe('DrCopies (DR region)', () => {
     expect(tag.Condition).toEqual({ 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } });
     expect(statements.find((s) => s.Sid === 'ListCopies')!.Condition).toEqual({ StringLike: { 's3:prefix': ['rdr-*'] } });
     const fn = Object.values(synth.dr.findResources('AWS::Lambda::Function')).find((f) => /verify every DR copy/.test(f.Properties.Description))!;
-    expect(JSON.parse(fn.Properties.Environment.Variables.REDIS_DR_COLLAPSE_THRESHOLDS)).toEqual(Object.fromEntries(exampleConfig().plans.filter((p) => p.export.enabled).map((p) => [p.name, p.collapseThresholdPct])));
+    expect(JSON.parse(fn.Properties.Environment.Variables.REDIS_DR_COLLAPSE_THRESHOLDS)).toEqual(
+      Object.fromEntries(
+        exampleConfig()
+          .plans.filter((p) => p.export.enabled)
+          .map((p) => [p.name, p.collapseThresholdPct]),
+      ),
+    );
   });
-
 });
 
 describe('Object Lock', () => {

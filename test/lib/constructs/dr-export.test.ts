@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPORT_BUCKET_ACTIONS, EXPORT_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket';
-import type { RedisDrConfig } from '../../../lib/config';
-import { EXPORT_CALLER_BUCKET_ACTIONS, EXPORT_CALLER_OBJECT_ACTIONS, EXPORT_FUNCTION_OBJECT_ACTIONS } from '../../../lib/constructs/dr-export';
-import type { TemplateJson } from '../../../lib/asl';
-import { evaluate, rolePolicies } from '../../support/iam';
-import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
-import { bucketPolicyStatements, recoveryBucket } from './recovery-bucket.test';
+import { EXPORT_BUCKET_ACTIONS, EXPORT_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket.js';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { EXPORT_CALLER_BUCKET_ACTIONS, EXPORT_CALLER_OBJECT_ACTIONS, EXPORT_FUNCTION_OBJECT_ACTIONS } from '../../../lib/constructs/dr-export.js';
+import type { TemplateJson } from '../../../lib/asl.js';
+import { evaluate, rolePolicies } from '../../support/iam.js';
+import { exampleConfig, synthesize, type Synthesized } from '../../support/synth.js';
+import { bucketPolicyStatements, recoveryBucket } from '../../support/recovery-bucket.js';
 
 /** A `Fn::Join` of strings and `{ Ref }`s as text, references as `<Ref:Id>`. */
 function renderJoin(value: unknown): string {
@@ -81,7 +81,7 @@ describe('DrExport (primary region)', () => {
     expect(synth.stacks.primary.dependencies.map((s) => s.stackName)).toContain(synth.stacks.dr.stackName);
   });
 
-  it('schedules the export reconciler per exporting plan with the plan\'s export settings', () => {
+  it("schedules the export reconciler per exporting plan with the plan's export settings", () => {
     const config = exampleConfig();
     const exporting = config.plans.filter((p) => p.export.enabled);
     expect(exporting.length).toBeGreaterThan(0);
@@ -120,7 +120,7 @@ describe('DrExport (primary region)', () => {
   }
   const ours = { 'aws:ResourceTag/redis-dr:managed': 'true', 'aws:ResourceTag/redis-dr:deployment': 'example' };
 
-  it('lets the export function export and mark only this deployment\'s managed rdr-* snapshots, and never delete a snapshot or an object version', () => {
+  it("lets the export function export and mark only this deployment's managed rdr-* snapshots, and never delete a snapshot or an object version", () => {
     const bySid = exportStatements();
     // StringEquals, this deployment's tags: an untagged rdr-* snapshot (hand-made, foreign) or another deployment's is not exportable.
     expect(bySid.ExportManagedSnapshots!.Condition).toEqual({ StringEquals: ours });
@@ -134,7 +134,7 @@ describe('DrExport (primary region)', () => {
     expect(actions.filter((a) => /Delete/.test(a))).toEqual(['s3:DeleteObject']);
   });
 
-  it('admits an export retry (<snapshot>-r2, -r3) only with this deployment\'s tags on the request and for names no other deployment\'s snapshot has', () => {
+  it("admits an export retry (<snapshot>-r2, -r3) only with this deployment's tags on the request and for names no other deployment's snapshot has", () => {
     const bySid = exportStatements();
     const condition = {
       StringEquals: { 'aws:RequestTag/redis-dr:managed': 'true', 'aws:RequestTag/redis-dr:deployment': 'example' },
@@ -156,14 +156,22 @@ describe('DrExport (primary region)', () => {
     const standIns = { region: 'eu-west-1', account: '111122223333' };
     const arn = (name: string) => `arn:aws:elasticache:eu-west-1:111122223333:snapshot:${name}`;
     const snap = 'rdr-rg-a-20261121-0300';
-    const requestTags = { 'aws:RequestTag/redis-dr:managed': 'true', 'aws:RequestTag/redis-dr:deployment': 'example', 'aws:TagKeys': ['redis-dr:managed', 'redis-dr:deployment'] };
+    const requestTags = {
+      'aws:RequestTag/redis-dr:managed': 'true',
+      'aws:RequestTag/redis-dr:deployment': 'example',
+      'aws:TagKeys': ['redis-dr:managed', 'redis-dr:deployment'],
+    };
     const policies = () => {
       const json = synth.primary.toJSON() as TemplateJson;
       const roleId = Object.keys(json.Resources ?? {}).find((id) => json.Resources![id]!.Type === 'AWS::IAM::Role' && id.startsWith('DrExportRole'))!;
       return rolePolicies(json, roleId, standIns);
     };
     /** A CopySnapshot, authorized on the source (with its tags) and on the target name (untagged, or as given): both must pass. */
-    async function copyAllowed(source: { name: string; tags: Record<string, string> }, target: { name: string; tags?: Record<string, string> }, request: Record<string, string | string[]> = {}): Promise<boolean> {
+    async function copyAllowed(
+      source: { name: string; tags: Record<string, string> },
+      target: { name: string; tags?: Record<string, string> },
+      request: Record<string, string | string[]> = {},
+    ): Promise<boolean> {
       const resourceTags = (tags: Record<string, string> = {}) => Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
       const check = async (action: string, name: string, tags?: Record<string, string>) =>
         (await evaluate(policies(), { action, resource: arn(name), context: { ...request, ...resourceTags(tags) } }, standIns)) === 'Allowed';
@@ -177,7 +185,7 @@ describe('DrExport (primary region)', () => {
     }
     const ourTags = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'example' };
 
-    it('allows a first export (target named like the source) and a retry that carries this deployment\'s tags', async () => {
+    it("allows a first export (target named like the source) and a retry that carries this deployment's tags", async () => {
       expect(await copyAllowed({ name: snap, tags: ourTags }, { name: snap, tags: ourTags })).toBe(true);
       expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, requestTags)).toBe(true);
       expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r3` }, requestTags)).toBe(true);
@@ -185,15 +193,23 @@ describe('DrExport (primary region)', () => {
       expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2`, tags: ourTags }, requestTags)).toBe(true);
     });
 
-    it('denies a retry without request tags (the request before the fix), another deployment\'s source, and a name another deployment owns', async () => {
+    it("denies a retry without request tags (the request before the fix), another deployment's source, and a name another deployment owns", async () => {
       expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` })).toBe(false);
       const staging = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'staging' };
       expect(await copyAllowed({ name: snap, tags: staging }, { name: `${snap}-r2` }, requestTags)).toBe(false);
       expect(await copyAllowed({ name: snap, tags: {} }, { name: `${snap}-r2` }, requestTags)).toBe(false);
       expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2`, tags: staging }, requestTags)).toBe(false);
       // Claiming another deployment, or adding other tag keys, on the request.
-      expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, { ...requestTags, 'aws:RequestTag/redis-dr:deployment': 'staging' })).toBe(false);
-      expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, { ...requestTags, 'aws:TagKeys': ['redis-dr:managed', 'redis-dr:deployment', 'redis-dr:tier'] })).toBe(false);
+      expect(
+        await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r2` }, { ...requestTags, 'aws:RequestTag/redis-dr:deployment': 'staging' }),
+      ).toBe(false);
+      expect(
+        await copyAllowed(
+          { name: snap, tags: ourTags },
+          { name: `${snap}-r2` },
+          { ...requestTags, 'aws:TagKeys': ['redis-dr:managed', 'redis-dr:deployment', 'redis-dr:tier'] },
+        ),
+      ).toBe(false);
       // No fourth attempt.
       expect(await copyAllowed({ name: snap, tags: ourTags }, { name: `${snap}-r4` }, requestTags)).toBe(false);
     });
@@ -222,7 +238,9 @@ describe('DrExport (primary region)', () => {
       .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
       .filter((a: string) => a.startsWith('s3:'))
       .sort();
-    expect(s3Actions).toEqual([...EXPORT_CALLER_BUCKET_ACTIONS, ...EXPORT_CALLER_OBJECT_ACTIONS, ...EXPORT_FUNCTION_OBJECT_ACTIONS, 's3:ListAllMyBuckets'].sort());
+    expect(s3Actions).toEqual(
+      [...EXPORT_CALLER_BUCKET_ACTIONS, ...EXPORT_CALLER_OBJECT_ACTIONS, ...EXPORT_FUNCTION_OBJECT_ACTIONS, 's3:ListAllMyBuckets'].sort(),
+    );
   });
 });
 
@@ -249,7 +267,9 @@ describe('replication options', () => {
       synth.dr.resourceCountIs('AWS::S3::Bucket', 0);
       const descriptions = Object.values(synth.dr.findResources('AWS::Lambda::Function')).map((f) => String(f.Properties.Description));
       expect(descriptions.filter((d) => /export|verify every DR copy/.test(d))).toEqual([]);
-      expect(Object.values(synth.primary.findResources('AWS::Lambda::Function')).filter((f) => /export available snapshots/.test(f.Properties.Description))).toEqual([]);
+      expect(
+        Object.values(synth.primary.findResources('AWS::Lambda::Function')).filter((f) => /export available snapshots/.test(f.Properties.Description)),
+      ).toEqual([]);
     } finally {
       synth.cleanup();
     }

@@ -5,12 +5,15 @@ import {
   elastiCacheBucketAccessRoute,
   elastiCacheCanonicalUserId,
   isOptInRegion,
-} from '../../../lib/constructs/elasticache-s3-access';
+} from '../../../lib/constructs/elasticache-s3-access.js';
 
 describe('elastiCacheBucketAccessRoute', () => {
   it('pins the opt-in regions (launched after 2019-03-20) the CDK region facts list', () => {
     // Seen on aws-cdk-lib 2.276; a CDK upgrade that changes the table shows up here.
-    const optIn = RegionInfo.regions.map((r) => r.name).filter(isOptInRegion).sort();
+    const optIn = RegionInfo.regions
+      .map((r) => r.name)
+      .filter(isOptInRegion)
+      .sort();
     expect(optIn).toEqual([
       'af-south-1',
       'ap-east-1',
@@ -53,7 +56,7 @@ describe('elastiCacheBucketAccessRoute', () => {
 });
 
 describe('elastiCacheCanonicalUserId', () => {
-  it('returns the export guide\'s id per partition', () => {
+  it("returns the export guide's id per partition", () => {
     expect(elastiCacheCanonicalUserId('eu-west-1')).toBe('540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353');
     expect(elastiCacheCanonicalUserId('cn-northwest-1')).toBe('b14d6a125bdf69854ed8ef2e71d8a20b7c490f252229b806e514966e490b8d83');
     expect(elastiCacheCanonicalUserId('us-gov-west-1')).toBe('40fa568277ad703bd160f66ae4f83fc9dfdfd06c2f1b5060ca22442ac3ef8be6');

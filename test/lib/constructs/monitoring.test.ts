@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FRESHNESS_CRON } from '../../../lib/constructs/monitoring';
-import { drillsIn, freshnessLimits } from '../../../lib/deployment';
-import { ALARM_KINDS } from '../../../lambdas/domain/alerting/catalog';
-import { parseAlarmName } from '../../../lambdas/domain/alerting/names';
-import type { RedisDrConfig } from '../../../lib/config';
-import { useDrillsSynth } from '../../support/state-machine';
-import { basicConfig, synthesize, type Synthesized } from '../../support/synth';
+import { FRESHNESS_CRON } from '../../../lib/constructs/monitoring/index.js';
+import { drillsIn, freshnessLimits } from '../../../lib/deployment.js';
+import { ALARM_KINDS } from '../../../lambdas/domain/alerting/catalog.js';
+import { parseAlarmName } from '../../../lambdas/domain/alerting/names.js';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { useDrillsSynth } from '../../support/state-machine.js';
+import { basicConfig, synthesize, type Synthesized } from '../../support/synth.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -26,18 +26,21 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
   let config: RedisDrConfig;
   beforeEach(() => ({ synth, config } = current()));
 
-  it.each(['primary', 'dr'] as const)('%s: every alarm has an alarm and an OK action, a runbook in its description, and the deployment in its name', (which) => {
-    const list = alarms(synth[which]);
-    expect(list.length).toBeGreaterThan(5);
-    for (const { props } of list) {
-      expect(props.AlarmName).toMatch(/^redis-dr-example-/);
-      expect(props.AlarmActions, props.AlarmName).toHaveLength(1);
-      expect(props.OKActions, props.AlarmName).toEqual(props.AlarmActions);
-      const runbook = /Runbook: (docs\/runbooks\/[a-z-]+\.md)$/.exec(props.AlarmDescription)?.[1];
-      expect(runbook, props.AlarmName).toBeDefined();
-      expect(existsSync(join(ROOT, runbook!)), runbook).toBe(true);
-    }
-  });
+  it.each(['primary', 'dr'] as const)(
+    '%s: every alarm has an alarm and an OK action, a runbook in its description, and the deployment in its name',
+    (which) => {
+      const list = alarms(synth[which]);
+      expect(list.length).toBeGreaterThan(5);
+      for (const { props } of list) {
+        expect(props.AlarmName).toMatch(/^redis-dr-example-/);
+        expect(props.AlarmActions, props.AlarmName).toHaveLength(1);
+        expect(props.OKActions, props.AlarmName).toEqual(props.AlarmActions);
+        const runbook = /Runbook: (docs\/runbooks\/[a-z-]+\.md)$/.exec(props.AlarmDescription)?.[1];
+        expect(runbook, props.AlarmName).toBeDefined();
+        expect(existsSync(join(ROOT, runbook!)), runbook).toBe(true);
+      }
+    },
+  );
 
   it('pages on the freshness of every plan with missing data treated as breaching, with the RPO as threshold', () => {
     const byName = Object.fromEntries(alarms(synth.primary).map((a) => [a.props.AlarmName, a.props]));
@@ -50,7 +53,10 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
       });
     }
     const dr = Object.fromEntries(alarms(synth.dr).map((a) => [a.props.AlarmName, a.props]));
-    expect(dr['redis-dr-example-verified-copy-age-sessions']).toMatchObject({ TreatMissingData: 'breaching', Threshold: (config.plans[0]!.rpoMinutes + 120) * 60 });
+    expect(dr['redis-dr-example-verified-copy-age-sessions']).toMatchObject({
+      TreatMissingData: 'breaching',
+      Threshold: (config.plans[0]!.rpoMinutes + 120) * 60,
+    });
     expect(dr['redis-dr-example-drill-age-sessions']).toMatchObject({ TreatMissingData: 'breaching', MetricName: 'LastSuccessfulDrillAgeSeconds' });
     expect(dr['redis-dr-example-rdb-corrupt']).toMatchObject({ MetricName: 'RdbCorrupt', TreatMissingData: 'notBreaching' });
   });
@@ -98,7 +104,9 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
       return JSON.stringify(schedule.Properties.Target.Input);
     };
     const stateMachine = (which: 'primary' | 'dr', name: RegExp) =>
-      Object.entries(synth[which].findResources('AWS::StepFunctions::StateMachine')).find(([, sm]) => name.test(JSON.stringify(sm.Properties.StateMachineName)))![0];
+      Object.entries(synth[which].findResources('AWS::StepFunctions::StateMachine')).find(([, sm]) =>
+        name.test(JSON.stringify(sm.Properties.StateMachineName)),
+      )![0];
     const drills = { primary: stateMachine('primary', /primary-drill/), dr: stateMachine('dr', /dr-drill/) };
     const verify = stateMachine('dr', /verify-rdb/);
     expect(freshnessInput('dr')).toMatch(new RegExp(`verifyStateMachineArn\\\\":\\\\"",\\{"Ref":"${verify}"\\}`));
@@ -108,23 +116,25 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
       ['primary', [drills.primary]],
       ['dr', [drills.dr, verify]],
     ] as const) {
-      const statements = Object.values(synth[which].findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+      const statements = Object.values(synth[which].findResources('AWS::IAM::Policy')).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as Record<string, any>[],
+      );
       const describe = statements.filter((st) => JSON.stringify(st.Action).includes('states:DescribeStateMachine'));
-      expect(describe, which).toEqual([
-        expect.objectContaining({ Sid: 'ProtectionStart', Effect: 'Allow', Action: 'states:DescribeStateMachine' }),
-      ]);
+      expect(describe, which).toEqual([expect.objectContaining({ Sid: 'ProtectionStart', Effect: 'Allow', Action: 'states:DescribeStateMachine' })]);
       const resources = [describe[0]!.Resource].flat().map((r: { Ref: string }) => r.Ref);
       expect(resources.sort(), which).toEqual([...arns].sort());
       // Snapshots (primary): the schedule group's creation, GetScheduleGroup on that group only.
       const group = Object.keys(synth[which].findResources('AWS::Scheduler::ScheduleGroup'))[0]!;
       const getGroup = statements.filter((st) => JSON.stringify(st.Action).includes('scheduler:GetScheduleGroup'));
-      expect(getGroup, which).toEqual(which === 'primary' ? [expect.objectContaining({ Sid: 'SnapshotProtectionStart', Resource: { 'Fn::GetAtt': [group, 'Arn'] } })] : []);
+      expect(getGroup, which).toEqual(
+        which === 'primary' ? [expect.objectContaining({ Sid: 'SnapshotProtectionStart', Resource: { 'Fn::GetAtt': [group, 'Arn'] } })] : [],
+      );
     }
     expect(freshnessInput('primary')).toContain('scheduleGroupArn');
     expect(freshnessInput('dr')).not.toContain('scheduleGroupArn');
   });
 
-  it('sends every alarm through the formatter, except the formatter\'s own errors, which go to the topic', () => {
+  it("sends every alarm through the formatter, except the formatter's own errors, which go to the topic", () => {
     for (const which of ['primary', 'dr'] as const) {
       const formatter = Object.entries(synth[which].findResources('AWS::Lambda::Function')).find(([, f]) => /turn alarms/.test(f.Properties.Description))![0];
       for (const { props } of alarms(synth[which])) {
@@ -164,7 +174,7 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
     expect(JSON.stringify(primary['redis-dr-example-replication-failed'].Dimensions)).toContain('"RuleId","Value":"to-dr-region"');
   });
 
-  it.each(['primary', 'dr'] as const)('%s: a recovery dashboard with each plan\'s ages against its RPO and the alarms', (which) => {
+  it.each(['primary', 'dr'] as const)("%s: a recovery dashboard with each plan's ages against its RPO and the alarms", (which) => {
     const dashboards = Object.values(synth[which].findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
     expect(dashboards[0]!.Properties.DashboardName).toBe(`redis-dr-example-${which}`);
@@ -175,7 +185,7 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
     expect(body).toContain('alarm');
   });
 
-  it.each(['primary', 'dr'] as const)('%s: every alarm is of a catalog kind, and names that kind\'s runbook', (which) => {
+  it.each(['primary', 'dr'] as const)("%s: every alarm is of a catalog kind, and names that kind's runbook", (which) => {
     for (const { props } of alarms(synth[which])) {
       const parsed = parseAlarmName(props.AlarmName, 'example');
       expect(parsed, props.AlarmName).toBeDefined();
@@ -186,8 +196,16 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
   it('alarms per plan on snapshot deletions that fail and on snapshots nobody can prove ours', () => {
     const byName = Object.fromEntries(alarms(synth.primary).map((a) => [a.props.AlarmName, a.props]));
     for (const plan of config.plans) {
-      expect(byName[`redis-dr-example-prune-failed-${plan.name}`]).toMatchObject({ MetricName: 'SnapshotDeleteFailed', Dimensions: [{ Name: 'Plan', Value: plan.name }], Threshold: 1 });
-      expect(byName[`redis-dr-example-snapshots-untagged-${plan.name}`]).toMatchObject({ MetricName: 'SnapshotsUntagged', Dimensions: [{ Name: 'Plan', Value: plan.name }], Threshold: 1 });
+      expect(byName[`redis-dr-example-prune-failed-${plan.name}`]).toMatchObject({
+        MetricName: 'SnapshotDeleteFailed',
+        Dimensions: [{ Name: 'Plan', Value: plan.name }],
+        Threshold: 1,
+      });
+      expect(byName[`redis-dr-example-snapshots-untagged-${plan.name}`]).toMatchObject({
+        MetricName: 'SnapshotsUntagged',
+        Dimensions: [{ Name: 'Plan', Value: plan.name }],
+        Threshold: 1,
+      });
     }
   });
 
@@ -209,7 +227,12 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
   it('pages in the DR region on a collapsed DR copy (KeyspaceCollapsed by Bucket, max, >= 1)', () => {
     const found = alarms(synth.dr).filter((a) => a.props.AlarmName === 'redis-dr-example-keyspace-collapsed');
     expect(found).toHaveLength(1);
-    expect(found[0]!.props).toMatchObject({ MetricName: 'KeyspaceCollapsed', Statistic: 'Maximum', Threshold: 1, Dimensions: [{ Name: 'Bucket', Value: expect.anything() }] });
+    expect(found[0]!.props).toMatchObject({
+      MetricName: 'KeyspaceCollapsed',
+      Statistic: 'Maximum',
+      Threshold: 1,
+      Dimensions: [{ Name: 'Bucket', Value: expect.anything() }],
+    });
   });
 
   it.each(['primary', 'dr'] as const)('%s: the dashboard shows every alarm of the region, those of functions watched last included', (which) => {
@@ -221,27 +244,32 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
     expect(list.some((a) => a.props.AlarmName.startsWith('redis-dr-example-lambda-errors-'))).toBe(true);
   });
 
-  it.each(['primary', 'dr'] as const)('%s: pages (warning) when UnprotectedCaches stays >= 1 for a whole day; the monitor asks for coverage and may list caches, read only', (which) => {
-    const byName = Object.fromEntries(alarms(synth[which]).map((a) => [a.props.AlarmName, a.props]));
-    expect(byName['redis-dr-example-unprotected-caches']).toMatchObject({
-      MetricName: 'UnprotectedCaches',
-      Namespace: config.metricsNamespace,
-      Statistic: 'Minimum',
-      Period: 86_400,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    });
-    expect(byName['redis-dr-example-unprotected-caches']!.Dimensions).toBeUndefined();
-    expect(ALARM_KINDS['unprotected-caches'].severity).toBe('warning');
-    const schedule = Object.values(synth[which].findResources('AWS::Scheduler::Schedule')).find((s) => /freshness monitor/.test(s.Properties.Description))!;
-    expect(JSON.stringify(schedule.Properties.Target.Input)).toContain('\\"coverage\\":true');
-    const statements = Object.values(synth[which].findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
-    expect(statements.filter((st) => st.Sid === 'ListCaches')).toEqual([
-      { Sid: 'ListCaches', Effect: 'Allow', Action: ['elasticache:DescribeReplicationGroups', 'elasticache:DescribeServerlessCaches'], Resource: '*' },
-    ]);
-  });
+  it.each(['primary', 'dr'] as const)(
+    '%s: pages (warning) when UnprotectedCaches stays >= 1 for a whole day; the monitor asks for coverage and may list caches, read only',
+    (which) => {
+      const byName = Object.fromEntries(alarms(synth[which]).map((a) => [a.props.AlarmName, a.props]));
+      expect(byName['redis-dr-example-unprotected-caches']).toMatchObject({
+        MetricName: 'UnprotectedCaches',
+        Namespace: config.metricsNamespace,
+        Statistic: 'Minimum',
+        Period: 86_400,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+      expect(byName['redis-dr-example-unprotected-caches']!.Dimensions).toBeUndefined();
+      expect(ALARM_KINDS['unprotected-caches'].severity).toBe('warning');
+      const schedule = Object.values(synth[which].findResources('AWS::Scheduler::Schedule')).find((s) => /freshness monitor/.test(s.Properties.Description))!;
+      expect(JSON.stringify(schedule.Properties.Target.Input)).toContain('\\"coverage\\":true');
+      const statements = Object.values(synth[which].findResources('AWS::IAM::Policy')).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as Record<string, any>[],
+      );
+      expect(statements.filter((st) => st.Sid === 'ListCaches')).toEqual([
+        { Sid: 'ListCaches', Effect: 'Allow', Action: ['elasticache:DescribeReplicationGroups', 'elasticache:DescribeServerlessCaches'], Resource: '*' },
+      ]);
+    },
+  );
 
   it('docs/alerts.md lists every alarm kind the templates contain, and only those', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'alerts.md'), 'utf8');

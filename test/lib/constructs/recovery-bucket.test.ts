@@ -2,24 +2,9 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lifecycleRules, NONCURRENT_VERSION_DAYS, RecoveryBucket } from '../../../lib/constructs/recovery-bucket';
-import { exampleConfig, synthesize, type Synthesized } from '../../support/synth';
-
-/** The one recovery bucket of a template (the one with a fixed name). */
-export function recoveryBucket(template: Template): { id: string; props: Record<string, any> } {
-  const found = Object.entries(template.findResources('AWS::S3::Bucket')).filter(([, r]) => r.Properties.BucketName);
-  expect(found).toHaveLength(1);
-  return { id: found[0]![0], props: found[0]![1].Properties };
-}
-
-/** Bucket policy statements of the bucket with logical id `bucketId`. */
-export function bucketPolicyStatements(template: Template, bucketId: string): Record<string, any>[] {
-  const policies = Object.values(template.findResources('AWS::S3::BucketPolicy')).filter(
-    (p) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: bucketId }),
-  );
-  expect(policies).toHaveLength(1);
-  return policies[0]!.Properties.PolicyDocument.Statement;
-}
+import { lifecycleRules, NONCURRENT_VERSION_DAYS, RecoveryBucket } from '../../../lib/constructs/recovery-bucket.js';
+import { exampleConfig, synthesize, type Synthesized } from '../../support/synth.js';
+import { bucketPolicyStatements, elastiCacheAclCall, recoveryBucket } from '../../support/recovery-bucket.js';
 
 describe('lifecycleRules', () => {
   it('expires each plan and tier by its tags, archives monthly copies only before they expire, and keeps housekeeping', () => {
@@ -76,7 +61,11 @@ describe('recovery buckets in both regions', () => {
       RestrictPublicBuckets: true,
     });
     expect(props.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: expect.stringMatching(/AccessLogs/) });
-    template.hasResource('AWS::S3::Bucket', { Properties: Match.objectLike({ BucketName: props.BucketName }), DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: Match.objectLike({ BucketName: props.BucketName }),
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
+    });
     const statements = bucketPolicyStatements(template, id);
     expect(statements).toContainEqual(
       expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -107,31 +96,6 @@ describe('recovery buckets in both regions', () => {
     expect(rules.some((r) => String(r.Id).startsWith('queues-'))).toBe(false);
   });
 });
-
-/** The bucket ACL the `acl` route's PutBucketAcl call sets, `<owner>` for the owner's id read at deploy time; undefined without one. */
-export function elastiCacheAclCall(template: Template): { Bucket: string; AccessControlPolicy: { Owner: { ID: string }; Grants: unknown[] } } | undefined {
-  const calls = Object.entries(template.findResources('Custom::AWS'))
-    .map(([, r]) => renderCall(r.Properties.Create))
-    .filter((c) => c.action === 'PutBucketAcl');
-  expect(calls.length).toBeLessThanOrEqual(1);
-  return calls[0]?.parameters;
-}
-
-/** An AwsCustomResource call as JSON, references rendered as `<Ref:Id>` and the owner id as `<owner>`. */
-function renderCall(value: unknown): Record<string, any> {
-  if (typeof value === 'string') return JSON.parse(value);
-  const [sep, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-  const text = parts
-    .map((p) => {
-      if (typeof p === 'string') return p;
-      const ref = p as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
-      if (ref.Ref) return `<Ref:${ref.Ref}>`;
-      if (ref['Fn::GetAtt']?.[1] === 'Owner.ID') return '<owner>';
-      throw new Error(`unexpected part ${JSON.stringify(p)}`);
-    })
-    .join(sep);
-  return JSON.parse(text);
-}
 
 const ELASTICACHE = '540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353';
 const grant = (id: string, permission: string) => ({ Grantee: { Type: 'CanonicalUser', ID: id }, Permission: permission });
@@ -165,10 +129,10 @@ describe('ElastiCache access route', () => {
             Grants: [grant('<owner>', 'FULL_CONTROL'), ...permissions.map((p) => grant(ELASTICACHE, p))],
           },
         });
-        expect(serviceStatements(template).map((st) => st.Principal.Service), which).toEqual([
-          `${region}.elasticache-snapshot.amazonaws.com`,
-          `${region}.elasticache-snapshot.amazonaws.com`,
-        ]);
+        expect(
+          serviceStatements(template).map((st) => st.Principal.Service),
+          which,
+        ).toEqual([`${region}.elasticache-snapshot.amazonaws.com`, `${region}.elasticache-snapshot.amazonaws.com`]);
       }
     } finally {
       synth.cleanup();
@@ -186,10 +150,10 @@ describe('ElastiCache access route', () => {
         expect(recoveryBucket(template).props.OwnershipControls, which).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
         expect(elastiCacheAclCall(template), which).toBeUndefined();
         template.resourceCountIs('Custom::AWS', 0);
-        expect(serviceStatements(template).map((st) => st.Principal.Service), which).toEqual([
-          `${region}.elasticache-snapshot.amazonaws.com`,
-          `${region}.elasticache-snapshot.amazonaws.com`,
-        ]);
+        expect(
+          serviceStatements(template).map((st) => st.Principal.Service),
+          which,
+        ).toEqual([`${region}.elasticache-snapshot.amazonaws.com`, `${region}.elasticache-snapshot.amazonaws.com`]);
       }
     } finally {
       synth.cleanup();
@@ -215,7 +179,10 @@ describe('ElastiCache access route', () => {
   it('shares one provider function, role and log group among the ACL grants of a stack', () => {
     const stack = new Stack(new App(), 'Two', { env: { region: 'eu-west-1', account: '111122223333' } });
     const accessLogs = new s3.Bucket(stack, 'Logs');
-    for (const [id, access] of [['A', 'export'], ['B', 'seed']] as const) {
+    for (const [id, access] of [
+      ['A', 'export'],
+      ['B', 'seed'],
+    ] as const) {
       new RecoveryBucket(stack, id, { deployment: id.toLowerCase(), plans: exampleConfig().plans, elastiCacheAccess: access, accessLogs });
     }
     const template = Template.fromStack(stack);

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { RedisDrConfig } from '../../../lib/config';
-import { useDrillsSynth } from '../../support/state-machine';
-import type { Synthesized } from '../../support/synth';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { useDrillsSynth } from '../../support/state-machine.js';
+import type { Synthesized } from '../../support/synth.js';
 
 describe('SnapshotSchedule with a probing plan', () => {
   const current = useDrillsSynth();
@@ -15,7 +15,7 @@ describe('SnapshotSchedule with a probing plan', () => {
     return { id: found[0]![0], props: found[0]![1].Properties };
   }
 
-  it('runs the probe in the caches\' VPC and keeps the snapshot function outside it, pointing at the probe', () => {
+  it("runs the probe in the caches' VPC and keeps the snapshot function outside it, pointing at the probe", () => {
     const probe = fn(/write the canary key/);
     const snapshot = fn(/create scheduled, tagged manual snapshots/);
     expect(probe.props.VpcConfig).toEqual({ SubnetIds: config.network!.subnetIds, SecurityGroupIds: config.network!.securityGroupIds });

@@ -106,7 +106,9 @@ function spec(tables: readonly bigint[]): ModuleSpec {
 function tableImage(tables: readonly bigint[]): Uint8Array {
   const image = new Uint8Array(TABLE_BYTES);
   const view = new DataView(image.buffer);
-  tables.forEach((entry, i) => view.setBigUint64(i * 8, entry, true));
+  tables.forEach((entry, i) => {
+    view.setBigUint64(i * 8, entry, true);
+  });
   return image;
 }
 

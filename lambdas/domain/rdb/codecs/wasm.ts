@@ -132,7 +132,13 @@ export function assemble(spec: ModuleSpec): Uint8Array {
     ...section(1, vector([[0x60, ...vector(spec.params.map((t) => [t])), ...vector(spec.result === undefined ? [] : [[spec.result]])]])), // the function type
     ...section(3, vector([[0]])), // function 0 has type 0
     ...section(5, vector([[0x00, ...uleb(spec.pages)]])), // memory of `pages` pages, no maximum
-    ...section(7, vector([[...name('run'), 0x00, 0], [...name('memory'), 0x02, 0]])), // exports
+    ...section(
+      7,
+      vector([
+        [...name('run'), 0x00, 0],
+        [...name('memory'), 0x02, 0],
+      ]),
+    ), // exports
     ...section(10, vector([[...uleb(body.length), ...body]])), // code
   ]);
 }

@@ -11,7 +11,6 @@ import { backlenSize } from './blobs.js';
 import { i16le, i32le, i64le, u32be, u32le } from './bytes.js';
 import { seenBytes, type SeenCheck } from './duplicates.js';
 
-
 /** The same fingerprint of an integer's decimal text (as Redis compares an integer-encoded member), without building the text. */
 function seenInteger(value: number | bigint, seen: SeenCheck): boolean {
   if (typeof value === 'bigint' || value < -0x7fffffff || value > 0x7fffffff) {
@@ -184,7 +183,8 @@ export function listpackTtlProblem(b: Uint8Array): string | null {
       if (ttl === undefined) return `the TTL of field ${field} is not an integer`;
       if (ttl < 0n || ttl > HFE_EXPIRE_TIME_MAX) return `the TTL of field ${field} (${ttl}) is outside 0 to 2^48 - 1 ms`;
       if (ttl !== 0n && last === 0n) return `field ${field} has a TTL after a field without one (fields with a TTL come first)`;
-      if (ttl !== 0n && ttl < last) return `the TTL of field ${field} (${ttl}) is before the one of the field ahead of it (${last}): TTLs are in ascending order`;
+      if (ttl !== 0n && ttl < last)
+        return `the TTL of field ${field} (${ttl}) is before the one of the field ahead of it (${last}): TTLs are in ascending order`;
       last = ttl;
     }
     const size = to - p;

@@ -222,4 +222,3 @@ export function validateZipmap(b: Uint8Array, seen?: SeenCheck): number {
   if (declared !== 254 && declared !== count) fail(`zipmap header counts ${declared} fields, found ${count}`);
   return count;
 }
-

@@ -71,7 +71,6 @@ const MAX_AUX_CHARS = 1024;
 /** An LZF back reference of 3 bytes expands to at most 264 bytes; literals never expand. */
 const LZF_MAX_RATIO = 88;
 
-
 // Parser phases: what the next bytes are.
 const P_HEADER = 0;
 const P_OPCODE = 1;
@@ -107,7 +106,22 @@ const W_FUNCTION2 = 12;
 const W_TRAILER = 13;
 const W_KEY_NAME = 14;
 const W_KEY_VALUE = 15;
-const FIXED_WHAT = ['header', '', 'SELECTDB', 'EXPIRETIME', 'EXPIRETIME_MS', 'RESIZEDB', 'SLOT_INFO', 'AUX field', '', 'FREQ', 'IDLE', 'MODULE_AUX', 'FUNCTION2 library', 'CRC-64 trailer'];
+const FIXED_WHAT = [
+  'header',
+  '',
+  'SELECTDB',
+  'EXPIRETIME',
+  'EXPIRETIME_MS',
+  'RESIZEDB',
+  'SLOT_INFO',
+  'AUX field',
+  '',
+  'FREQ',
+  'IDLE',
+  'MODULE_AUX',
+  'FUNCTION2 library',
+  'CRC-64 trailer',
+];
 
 // Positions inside a stream value (RDB types 15, 19, 21).
 const S_NODES = 0;
@@ -137,7 +151,6 @@ const LISTPACK_ENTRIES = 128;
 const LISTPACK_VALUE = 64;
 /** Warnings kept in a report (more are counted). */
 const MAX_WARNINGS = 20;
-
 
 const EMPTY = new Uint8Array(0);
 /** Scratch for reading a little-endian binary double (zset scores), in the platform's byte order. */
@@ -833,7 +846,12 @@ export class RdbParser {
       const b = this.buf;
       const p = this.pos;
       this.pos += width;
-      const v = width === 1 ? (b[p]! << 24) >> 24 : width === 2 ? ((b[p]! | (b[p + 1]! << 8)) << 16) >> 16 : b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+      const v =
+        width === 1
+          ? (b[p]! << 24) >> 24
+          : width === 2
+            ? ((b[p]! | (b[p + 1]! << 8)) << 16) >> 16
+            : b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
       return textEncoder.encode(String(v));
     }
     if (encoding !== 3) this.fail(`unknown string encoding ${encoding}`);
@@ -965,7 +983,10 @@ export class RdbParser {
     let unowned = 0;
     for (const owned of this.pel.values()) if (!owned) unowned++;
     if (unowned > 0) {
-      this.warn(this.base + this.pos, `${this.describe()}: ${unowned} pending entr${unowned === 1 ? 'y' : 'ies'} of a consumer group with no consumer: Redis loads it; only sanitize-dump-payload yes refuses it`);
+      this.warn(
+        this.base + this.pos,
+        `${this.describe()}: ${unowned} pending entr${unowned === 1 ? 'y' : 'ies'} of a consumer group with no consumer: Redis loads it; only sanitize-dump-payload yes refuses it`,
+      );
     }
   }
 
@@ -988,12 +1009,18 @@ export class RdbParser {
     if (this.collectionLength > LISTPACK_ENTRIES || this.longElement) {
       this.fail(`duplicate hash fields (the first at byte ${at}): Redis refuses it ("Duplicate hash fields detected")`);
     }
-    this.warn(at, `${this.describe()}: duplicate hash fields in a hash of ${this.collectionLength} short fields: Redis loads it (into a listpack) and only sanitize-dump-payload yes refuses it ("Hash with dup elements")`);
+    this.warn(
+      at,
+      `${this.describe()}: duplicate hash fields in a hash of ${this.collectionLength} short fields: Redis loads it (into a listpack) and only sanitize-dump-payload yes refuses it ("Hash with dup elements")`,
+    );
   }
 
   /** An intset out of order: Redis checks the order only with sanitize-dump-payload yes. Bound once (one per intset would be garbage). */
   private readonly intsetUnordered = (i: number): void =>
-    this.warn(this.base + this.pos, `${this.describe()}: intset members are not strictly ascending at index ${i}: Redis loads it; only sanitize-dump-payload yes refuses it`);
+    this.warn(
+      this.base + this.pos,
+      `${this.describe()}: intset members are not strictly ascending at index ${i}: Redis loads it; only sanitize-dump-payload yes refuses it`,
+    );
 
   /** The duplicate table's check, bound once (the blob scans call it per member). */
   private readonly seen = (h1: number, h2: number): boolean => this.dups.seen(h1, h2);
@@ -1049,10 +1076,16 @@ export class RdbParser {
       if (version > VALKEY_VERSIONS.at(-1)!) {
         this.valkey = true;
         this.version = version; // reported: the version found is what the report names
-        throw new RdbUnsupportedError(version, `a Valkey newer than ${VALKEY_WRITERS.at(-1)}`, `this verifier reads VALKEY versions ${VALKEY_VERSIONS.join(', ')}; upgrade redis-dr to judge it`);
+        throw new RdbUnsupportedError(
+          version,
+          `a Valkey newer than ${VALKEY_WRITERS.at(-1)}`,
+          `this verifier reads VALKEY versions ${VALKEY_VERSIONS.join(', ')}; upgrade redis-dr to judge it`,
+        );
       }
       if (!VALKEY_VERSIONS.includes(version)) {
-        fail(`RDB version ${version} after the VALKEY magic is not supported (${VALKEY_VERSIONS.join(', ')}; Valkey refuses "Can't handle RDB format version ${version}")`);
+        fail(
+          `RDB version ${version} after the VALKEY magic is not supported (${VALKEY_VERSIONS.join(', ')}; Valkey refuses "Can't handle RDB format version ${version}")`,
+        );
       }
       this.valkey = true;
       this.version = version;
@@ -1066,7 +1099,11 @@ export class RdbParser {
     if (version < 1) fail(`RDB version ${version} is not an RDB version (Redis writes 1 and up)`);
     if (version > MAX_REDIS_VERSION) {
       this.version = version;
-      throw new RdbUnsupportedError(version, `a Redis newer than ${REDIS_WRITERS[MAX_REDIS_VERSION]} (or another program)`, `this verifier reads REDIS versions 1–${MAX_REDIS_VERSION}; upgrade redis-dr to judge it`);
+      throw new RdbUnsupportedError(
+        version,
+        `a Redis newer than ${REDIS_WRITERS[MAX_REDIS_VERSION]} (or another program)`,
+        `this verifier reads REDIS versions 1–${MAX_REDIS_VERSION}; upgrade redis-dr to judge it`,
+      );
     }
     this.version = version;
     this.commit(P_OPCODE);
@@ -1104,7 +1141,7 @@ export class RdbParser {
         this.pos = p + 8;
         // Milliseconds since the epoch: the high word stays far below 2^21 for real times, so a double holds it exactly.
         const lo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
-        const hi = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) | 0;
+        const hi = b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24) | 0;
         this.pendingExpireMs = hi * 0x100000000 + lo;
         this.expirePending = true;
         break;
@@ -1149,7 +1186,10 @@ export class RdbParser {
         return;
       case OP_FUNCTION_PRE_GA:
         // Redis from 7.0 GA on (and Valkey) refuse it too: "Pre-release function format not supported."
-        return fail('pre-release function format (opcode 0xF6, written by Redis 7.0 release candidates): Redis 7.2 and later and Valkey refuse to load it ("Pre-release function format not supported"); only Redis 7.0.x still reads it');
+        fail(
+          'pre-release function format (opcode 0xF6, written by Redis 7.0 release candidates): Redis 7.2 and later and Valkey refuse to load it ("Pre-release function format not supported"); only Redis 7.0.x still reads it',
+        );
+        return;
       default:
         this.unreadYet(type);
         if (TYPE_SLOT[type]! < 0) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
@@ -1180,7 +1220,11 @@ export class RdbParser {
     const v = this.version;
     if (this.valkey) {
       if (type === VALKEY_OP_UPDATE || type === VALKEY_OP_SLOT_IMPORT) {
-        throw new RdbUnsupportedError(v, `Valkey ${v >= 81 ? '9.2' : '9.0'}`, `opcode ${type} (${type === VALKEY_OP_UPDATE ? 'a replication command inlined by a forkless save' : 'slot import state'}) is not read by this verifier yet`);
+        throw new RdbUnsupportedError(
+          v,
+          `Valkey ${v >= 81 ? '9.2' : '9.0'}`,
+          `opcode ${type} (${type === VALKEY_OP_UPDATE ? 'a replication command inlined by a forkless save' : 'slot import state'}) is not read by this verifier yet`,
+        );
       }
       if (v >= 81 && type >= VALKEY_81_PATH_HASH && type < OP_SLOT_INFO - 2) {
         const what = type === VALKEY_81_PATH_HASH ? 'a path hash (RDB_TYPE_PATH_HASH)' : `value type ${type}`;
@@ -1189,7 +1233,8 @@ export class RdbParser {
       return;
     }
     if (v < 13) return;
-    if (type === REDIS_13_KEY_META) throw new RdbUnsupportedError(v, 'Redis 8.6', 'key metadata (opcode 243, RDB_OPCODE_KEY_META) is not read by this verifier yet');
+    if (type === REDIS_13_KEY_META)
+      throw new RdbUnsupportedError(v, 'Redis 8.6', 'key metadata (opcode 243, RDB_OPCODE_KEY_META) is not read by this verifier yet');
     if (type >= REDIS_13_FIRST_NEW_TYPE && type < OP_SLOT_INFO - 2) {
       throw new RdbUnsupportedError(v, 'Redis 8.6', `value type ${type} (a stream with idempotent-producer data, or newer) is not read by this verifier yet`);
     }
@@ -1197,7 +1242,8 @@ export class RdbParser {
 
   private eof(): void {
     if (this.expirePending) fail('expire time not followed by a key');
-    if (this.version < 5 && this.requireChecksum) fail(`checksum required, but RDB version ${this.version} files carry none (CRC-64 trailers start with version 5)`);
+    if (this.version < 5 && this.requireChecksum)
+      fail(`checksum required, but RDB version ${this.version} files carry none (CRC-64 trailers start with version 5)`);
     if (this.version >= 5) {
       this.what = W_TRAILER;
       this.need(8);
@@ -1209,7 +1255,9 @@ export class RdbParser {
       if (trailer.every((b) => b === 0)) {
         this.checksum = 'absent';
         if (this.requireChecksum) {
-          fail('checksum required, but the CRC-64 trailer is all zeros (written with rdbchecksum no, or zeroed after the fact): a copy that must carry a checksum does not verify without one');
+          fail(
+            'checksum required, but the CRC-64 trailer is all zeros (written with rdbchecksum no, or zeroed after the fact): a copy that must carry a checksum does not verify without one',
+          );
         }
       } else if (this.externalChecksum) {
         // Judged by settleChecksum once the caller has the CRC of the bytes before trailerAt.
@@ -1511,7 +1559,9 @@ export class RdbParser {
         if (n % 2 !== 0) this.fail('ziplist of pairs has an odd entry count');
         // Redis converts these ziplists entry by entry on load and refuses a member or field twice.
         if (n >= 4 && (this.dupBegin(n / 2), ziplistHasDuplicate(blob, 2, this.seen))) {
-          this.fail(`duplicate ${type === 12 ? 'zset members' : 'hash fields'} in a ziplist: Redis refuses it ("${type === 12 ? 'Zset' : 'Hash'} ziplist integrity check failed")`);
+          this.fail(
+            `duplicate ${type === 12 ? 'zset members' : 'hash fields'} in a ziplist: Redis refuses it ("${type === 12 ? 'Zset' : 'Hash'} ziplist integrity check failed")`,
+          );
         }
         break;
       case 16:
@@ -1703,7 +1753,8 @@ export class RdbParser {
           this.owned.clear();
           this.sub = S_OWNED;
           break;
-        default: // S_OWNED
+        default: {
+          // S_OWNED
           if (this.count3 === 0) {
             this.owned.clear();
             this.count2--;
@@ -1716,6 +1767,7 @@ export class RdbParser {
           this.owned.add(id);
           this.pel.set(id, true);
           this.count3--;
+        }
       }
       this.mark = this.pos;
     }

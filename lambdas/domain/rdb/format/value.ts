@@ -181,7 +181,12 @@ class Cursor {
  * its structure: from the first entry (after `header` bytes) to the end
  * byte, `entry` reads the one at `p` into `out` and returns where the next starts.
  */
-function elements(blob: Uint8Array, validate: (b: Uint8Array) => number, header: number, entry: (b: Uint8Array, dv: DataView, p: number, out: Element[]) => number): Element[] {
+function elements(
+  blob: Uint8Array,
+  validate: (b: Uint8Array) => number,
+  header: number,
+  entry: (b: Uint8Array, dv: DataView, p: number, out: Element[]) => number,
+): Element[] {
   validate(blob);
   const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const out: Element[] = [];
@@ -234,7 +239,7 @@ function signedLE(dv: DataView, at: number, width: number): number | bigint {
 }
 
 /** Integer widths of the ziplist encodings 0xc0, 0xd0, 0xe0, 0xf0 and 0xfe. */
-const ZIPLIST_INT_WIDTH: Readonly<Record<number, number>> = { 0xc0: 2, 0xd0: 4, 0xe0: 8, 0xf0: 3, 0xfe: 1 };
+const ZIPLIST_INT_WIDTH: Readonly<Record<number, number>> = { 192: 2, 208: 4, 224: 8, 240: 3, 254: 1 };
 
 /** The elements of a ziplist (Redis < 7.0). */
 const ziplistElements = (zl: Uint8Array): Element[] => elements(zl, validateZiplist, 10, ziplistEntry);

@@ -48,7 +48,11 @@ export function tokenAccess(ctx: DrillContext, report: sfn.IChainable): sfn.Chai
     },
     iamResources: [drillSecretArns(scope)],
     additionalIamStatements: [
-      new iam.PolicyStatement({ actions: ['secretsmanager:TagResource'], resources: [drillSecretArns(scope)], conditions: drillRequestTagConditions(props.deployment) }),
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:TagResource'],
+        resources: [drillSecretArns(scope)],
+        conditions: drillRequestTagConditions(props.deployment),
+      }),
     ],
     resultSelector: { 'arn.$': '$.ARN' },
     resultPath: '$.drill.secret',

@@ -56,7 +56,11 @@ export function cleanupSteps(ctx: DrillContext, report: sfn.IChainable): Cleanup
     // The member clusters here; the group itself in a statement that also requires this deployment's drill tags (drillTagConditions).
     iamResources: [elastiCacheArn(scope, 'cluster', `${DRILL_PREFIX}*`)],
     additionalIamStatements: [
-      new iam.PolicyStatement({ actions: ['elasticache:DeleteReplicationGroup'], resources: drillClusterArns(scope), conditions: drillTagConditions(props.deployment) }),
+      new iam.PolicyStatement({
+        actions: ['elasticache:DeleteReplicationGroup'],
+        resources: drillClusterArns(scope),
+        conditions: drillTagConditions(props.deployment),
+      }),
     ],
     resultPath: sfn.JsonPath.DISCARD,
   });
@@ -97,7 +101,7 @@ export function cleanupSteps(ctx: DrillContext, report: sfn.IChainable): Cleanup
     parameters: { 'ours.$': 'States.ArrayContains($.drill.owner.owners, $$.Execution.Name)' },
     resultPath: '$.drill.owner',
   });
-  const notOurs = new sfn.Pass(scope, 'Not this drill\'s cluster', {
+  const notOurs = new sfn.Pass(scope, "Not this drill's cluster", {
     parameters: {
       deleted: false,
       'clusterId.$': '$.drill.choice.clusterId',
@@ -124,7 +128,11 @@ export function cleanupSteps(ctx: DrillContext, report: sfn.IChainable): Cleanup
   };
   checkOwner
     .next(owned)
-    .next(new sfn.Choice(scope, 'This drill\'s cluster?').when(sfn.Condition.booleanEquals('$.drill.owner.ours', true), byKind(ctx, 'Delete which?', delServerless, del)).otherwise(notOurs));
+    .next(
+      new sfn.Choice(scope, "This drill's cluster?")
+        .when(sfn.Condition.booleanEquals('$.drill.owner.ours', true), byKind(ctx, 'Delete which?', delServerless, del))
+        .otherwise(notOurs),
+    );
   const checkServerlessOwner = () => {
     const task = elastiCacheCall(scope, 'Check serverless owner', 'read', {
       action: 'listTagsForResource',
@@ -168,27 +176,57 @@ export function cleanupSteps(ctx: DrillContext, report: sfn.IChainable): Cleanup
  */
 function drillAccessCleanup(scope: Construct, deployment: string, next: sfn.IChainable): sfn.IChainable {
   const arns = drillAccessArns(scope);
-  const step = (o: { what: string; title: string; action: string; idParam: string; made: string; slot: string; arn: string; busy: readonly string[]; gone: readonly string[] }) => {
+  const step = (o: {
+    what: string;
+    title: string;
+    action: string;
+    idParam: string;
+    made: string;
+    slot: string;
+    arn: string;
+    busy: readonly string[];
+    gone: readonly string[];
+  }) => {
     const task = elastiCacheCall(scope, `Delete drill ${o.what}`, 'delete', {
       action: o.action,
       parameters: { [`${o.idParam}.$`]: `${o.made}.id` },
       iamResources: [o.arn],
-      resultSelector: { deleted: true, [`id.$`]: `$.${o.idParam}` },
+      resultSelector: { deleted: true, 'id.$': `$.${o.idParam}` },
       resultPath: o.slot,
     });
     conditionOwnStatement(task, drillTagConditions(deployment));
     task.addRetry(retryProps(o.busy, DRILL_RETRY.busy));
-    const gone = new sfn.Pass(scope, `Drill ${o.what} gone`, { parameters: { deleted: true, [`id.$`]: `${o.made}.id` }, resultPath: o.slot });
+    const gone = new sfn.Pass(scope, `Drill ${o.what} gone`, { parameters: { deleted: true, 'id.$': `${o.made}.id` }, resultPath: o.slot });
     const left = new sfn.Pass(scope, `Drill ${o.what} left behind`, {
-      parameters: { deleted: false, [`id.$`]: `${o.made}.id`, 'error.$': `${o.slot}.Cause` },
+      parameters: { deleted: false, 'id.$': `${o.made}.id`, 'error.$': `${o.slot}.Cause` },
       resultPath: o.slot,
     });
     task.addCatch(gone, { errors: [...o.gone], resultPath: o.slot });
     task.addCatch(left, { resultPath: o.slot });
     return { task, gone, left, made: o.made, title: o.title };
   };
-  const user = step({ what: 'user', title: 'Drill user made?', action: 'deleteUser', idParam: 'UserId', made: '$.drill.drillUser', slot: '$.drill.userCleanup', arn: arns.users, busy: SFN_ERRORS.userBusy, gone: SFN_ERRORS.userNotFound });
-  const group = step({ what: 'user group', title: 'Drill user group made?', action: 'deleteUserGroup', idParam: 'UserGroupId', made: '$.drill.drillUserGroup', slot: '$.drill.userGroupCleanup', arn: arns.groups, busy: SFN_ERRORS.userGroupBusy, gone: SFN_ERRORS.userGroupNotFound });
+  const user = step({
+    what: 'user',
+    title: 'Drill user made?',
+    action: 'deleteUser',
+    idParam: 'UserId',
+    made: '$.drill.drillUser',
+    slot: '$.drill.userCleanup',
+    arn: arns.users,
+    busy: SFN_ERRORS.userBusy,
+    gone: SFN_ERRORS.userNotFound,
+  });
+  const group = step({
+    what: 'user group',
+    title: 'Drill user group made?',
+    action: 'deleteUserGroup',
+    idParam: 'UserGroupId',
+    made: '$.drill.drillUserGroup',
+    slot: '$.drill.userGroupCleanup',
+    arn: arns.groups,
+    busy: SFN_ERRORS.userGroupBusy,
+    gone: SFN_ERRORS.userGroupNotFound,
+  });
   const userMade = new sfn.Choice(scope, user.title).when(sfn.Condition.isNull(user.made), next).otherwise(user.task);
   for (const s of [user.task, user.gone, user.left]) s.next(next);
   for (const s of [group.task, group.gone, group.left]) s.next(userMade);

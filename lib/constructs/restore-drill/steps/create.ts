@@ -44,8 +44,7 @@ function catchCreate(task: tasks.CallAwsService, to: CreateTargets): void {
  */
 export function createCluster(ctx: DrillContext, to: CreateTargets, suffix: string, access: Record<string, string>): sfn.Chain {
   const { scope, props } = ctx;
-  const source =
-    props.where === 'primary' ? { 'SnapshotName.$': '$.drill.choice.snapshotName' } : { 'SnapshotArns.$': '$.drill.choice.snapshotArns' };
+  const source = props.where === 'primary' ? { 'SnapshotName.$': '$.drill.choice.snapshotName' } : { 'SnapshotArns.$': '$.drill.choice.snapshotArns' };
   const common = {
     'ReplicationGroupId.$': '$.drill.choice.clusterId',
     ReplicationGroupDescription: `redis-dr ${props.where} restore drill (deleted when the drill ends)`,
@@ -69,9 +68,17 @@ export function createCluster(ctx: DrillContext, to: CreateTargets, suffix: stri
       ...drillUserGroups(props.plans).map((id) => elastiCacheArn(scope, 'usergroup', id)),
     ],
     additionalIamStatements: [
-      new iam.PolicyStatement({ actions: ['elasticache:CreateReplicationGroup'], resources: drillClusterArns(scope), conditions: drillRequestTagConditions(props.deployment) }),
+      new iam.PolicyStatement({
+        actions: ['elasticache:CreateReplicationGroup'],
+        resources: drillClusterArns(scope),
+        conditions: drillRequestTagConditions(props.deployment),
+      }),
       // Tags on create need AddTagsToResource on the new group: only the drill tags of this deployment.
-      new iam.PolicyStatement({ actions: ['elasticache:AddTagsToResource'], resources: drillClusterArns(scope), conditions: drillRequestTagConditions(props.deployment) }),
+      new iam.PolicyStatement({
+        actions: ['elasticache:AddTagsToResource'],
+        resources: drillClusterArns(scope),
+        conditions: drillRequestTagConditions(props.deployment),
+      }),
       // Seeding from S3: the caller must be able to read the copies too.
       ...(props.bucket ? [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('*')] })] : []),
     ],

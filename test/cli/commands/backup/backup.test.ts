@@ -4,17 +4,25 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BACKUP_METRICS } from '../../../../lambdas/domain/self-managed/backup-metrics';
-import { startPingServer, type PingServer } from '../../../support/ping-server';
-import { freePort, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { BACKUP_METRICS } from '../../../../lambdas/domain/self-managed/backup-metrics.js';
+import { startPingServer, type PingServer } from '../../../support/ping-server.js';
+import { freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
 /** The compiled CLI, asynchronously (the ping server runs in this process). */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env } }, (_e, stdout, stderr) =>
-      resolve({ status: child.exitCode, stdout, stderr }),
+    const child = execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'redis-dr.cjs'), ...args],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env },
+      },
+      (_e, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
     );
   });
 }
@@ -25,7 +33,12 @@ function cliLimited(kib: number, args: string[], env: NodeJS.ProcessEnv = {}): P
     const child = execFile(
       'bash',
       ['-c', `ulimit -f ${kib} && exec "$0" "$@"`, process.execPath, join(ROOT, 'bin', 'redis-dr.cjs'), ...args],
-      { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env } },
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env },
+      },
       (_e, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
     );
   });
@@ -80,7 +93,9 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
   });
 
   it('remote mode ($<len> form) with the password from the environment; --json report', async () => {
-    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--json'], { REDIS_DR_PASSWORD: 's3cret!pw' });
+    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--json'], {
+      REDIS_DR_PASSWORD: 's3cret!pw',
+    });
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ ok: true, mode: 'remote', target: `redis-127-0-0-1-${secured.port}`, backup: { keys: 201, checksum: 'ok' } });
@@ -97,7 +112,10 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
   });
 
   it('AUTH refused: exit 1 naming the connect step, no file, a /fail ping when asked, the password never printed', async () => {
-    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--heartbeat-url', ping.url, '--heartbeat-fail'], { REDIS_DR_PASSWORD: 'wrong-password' });
+    const r = await cli(
+      ['backup', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--heartbeat-url', ping.url, '--heartbeat-fail'],
+      { REDIS_DR_PASSWORD: 'wrong-password' },
+    );
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^FAILED at step connect: .*(WRONGPASS|invalid)/);
     expect(r.stdout).toContain('no backup was stored by this run; nothing stored before was deleted');
@@ -131,7 +149,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     }
   });
 
-  it('local mode refuses a server on another host (it would read this host\'s file), before connecting: exit 2', async () => {
+  it("local mode refuses a server on another host (it would read this host's file), before connecting: exit 2", async () => {
     // 192.0.2.1 is TEST-NET-1: nothing is sent there, the refusal comes first.
     const r = await cli(['backup', '--redis', 'redis://192.0.2.1:6379', '--to', `file://${dir}/out`]);
     expect(r.status).toBe(2);
@@ -170,10 +188,35 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
         good.push(name);
       }
       const before = readdirSync(out).sort();
-      const args = ['backup', '--redis', `redis://127.0.0.1:${big.port}`, '--to', `file://${out}`, '--name', 'big', '--heartbeat-url', ping.url, '--heartbeat-fail', '--metrics-file', join(dir, 'm.prom'), '--keep-hourly', '0', '--keep-daily', '0', '--keep-weekly', '0', '--keep-monthly', '0', '--min-keep', '1'];
+      const args = [
+        'backup',
+        '--redis',
+        `redis://127.0.0.1:${big.port}`,
+        '--to',
+        `file://${out}`,
+        '--name',
+        'big',
+        '--heartbeat-url',
+        ping.url,
+        '--heartbeat-fail',
+        '--metrics-file',
+        join(dir, 'm.prom'),
+        '--keep-hourly',
+        '0',
+        '--keep-daily',
+        '0',
+        '--keep-weekly',
+        '0',
+        '--keep-monthly',
+        '0',
+        '--min-keep',
+        '1',
+      ];
       const r = await cliLimited(64, args);
       expect(r.status).toBe(1);
-      expect(r.stdout).toMatch(/^FAILED at step write: file:\/\/.*: write failed \(file too large: a file-size limit, ulimit -f or systemd LimitFSIZE=, is in force\)/);
+      expect(r.stdout).toMatch(
+        /^FAILED at step write: file:\/\/.*: write failed \(file too large: a file-size limit, ulimit -f or systemd LimitFSIZE=, is in force\)/,
+      );
       expect(r.stdout).toContain('no backup was stored by this run; nothing stored before was deleted');
       expect(readdirSync(out).sort()).toEqual(before);
       expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
@@ -198,7 +241,27 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     const flushed = await startRedisServer();
     try {
       await fill(flushed, 100);
-      const args = ['backup', '--redis', `redis://127.0.0.1:${flushed.port}`, '--to', `file://${dir}/out`, '--name', 'shop', '--heartbeat-url', ping.url, '--min-keep', '1', '--keep-hourly', '0', '--keep-daily', '0', '--keep-weekly', '0', '--keep-monthly', '0'];
+      const args = [
+        'backup',
+        '--redis',
+        `redis://127.0.0.1:${flushed.port}`,
+        '--to',
+        `file://${dir}/out`,
+        '--name',
+        'shop',
+        '--heartbeat-url',
+        ping.url,
+        '--min-keep',
+        '1',
+        '--keep-hourly',
+        '0',
+        '--keep-daily',
+        '0',
+        '--keep-weekly',
+        '0',
+        '--keep-monthly',
+        '0',
+      ];
       const first = await cli(args);
       expect(first.status).toBe(0);
       const good = rdbFiles()[0]!;
@@ -207,7 +270,9 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
       const second = await cli(args);
       expect(second.status).toBe(1);
       expect(second.stdout).toMatch(
-        new RegExp(`^FAILED at step keyspace: keyspace collapse: rdr-shop-\\d{8}-\\d{4}(\\d{2})?\\.rdb holds 0 keys, 100 % fewer than 101 in ${good.replace(/\./g, '\\.')}`),
+        new RegExp(
+          `^FAILED at step keyspace: keyspace collapse: rdr-shop-\\d{8}-\\d{4}(\\d{2})?\\.rdb holds 0 keys, 100 % fewer than 101 in ${good.replace(/\./g, '\\.')}`,
+        ),
       );
       expect(second.stdout).toMatch(/the backup itself was stored and read back: file:\/\/.* \(\d+ bytes, 0 keys\)/);
       expect(second.stdout).toContain(`held (keyspace-collapsed:`);

@@ -1,10 +1,10 @@
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../lambdas/jobs/keys/compare';
-import { formatCompare } from '../../../../cli/commands/compare/format';
-import { startRedisServer, type RedisServer } from '../../../support/redis-server';
-import { BINARY_KEY, seedDataset } from '../../support/dataset';
-import { cli } from '../../support/run-cli';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
+import { formatCompare } from '../../../../cli/commands/compare/format.js';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { BINARY_KEY, seedDataset } from '../../support/dataset.js';
+import { cli } from '../../support/run-cli.js';
 
 describe('redis-dr compare', () => {
   let a: RedisServer;
@@ -59,7 +59,7 @@ describe('redis-dr compare', () => {
     const result = await compareClients(ca, cb, { maxDiffs: 2 });
     expect(result).toMatchObject({ equal: false, differences: 3 });
     expect(result.diffs).toHaveLength(2);
-    expect(formatCompare(result)).toMatch(/DIFFERENT: 3 key\(s\) differ[^]*only in A: str:[a-z]+\n {2}only in A: str:[a-z]+\n {2}… and 1 more$/);
+    expect(formatCompare(result)).toMatch(/DIFFERENT: 3 key\(s\) differ[\s\S]*only in A: str:[a-z]+\n {2}only in A: str:[a-z]+\n {2}… and 1 more$/);
   });
 
   it('only compares keys matching --match', async () => {
@@ -76,7 +76,13 @@ describe('redis-dr compare', () => {
     const r = await cli('compare', '--a', a.url, '--b', b.url, '--json');
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({
-      a: a.url, b: b.url, match: null, equal: false, differences: 1, truncated: false, interrupted: false,
+      a: a.url,
+      b: b.url,
+      match: null,
+      equal: false,
+      differences: 1,
+      truncated: false,
+      interrupted: false,
       diffs: [{ key: BINARY_KEY.toString('utf8'), keyBase64: BINARY_KEY.toString('base64'), reason: 'value' }],
     });
   });

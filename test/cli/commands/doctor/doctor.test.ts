@@ -19,14 +19,14 @@ import { join } from 'node:path';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DEPLOYED_NAMES, type DoctorReport } from '../../../../cli/commands/doctor/action';
-import { ALERT_TOPIC_OUTPUT } from '../../../../lib/constructs/alert-topic';
-import { REPLICATION_RULE_ID } from '../../../../lib/constructs/recovery-bucket';
-import { loadConfig } from '../../../../lib/config';
-import { configHash } from '../../../../lib/deployment';
-import { FakeClock } from '../../../support/fakes';
-import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws';
-import { runInProcess } from '../../support/in-process';
+import { DEPLOYED_NAMES, type DoctorReport } from '../../../../cli/commands/doctor/action.js';
+import { ALERT_TOPIC_OUTPUT } from '../../../../lib/constructs/alert-topic.js';
+import { REPLICATION_RULE_ID } from '../../../../lib/constructs/recovery-bucket.js';
+import { loadConfig } from '../../../../lib/config/index.js';
+import { configHash } from '../../../../lib/deployment.js';
+import { FakeClock } from '../../../support/fakes.js';
+import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws.js';
+import { runInProcess } from '../../support/in-process.js';
 
 // One plan (sessions: sessions-prod, exports, drills in both regions), eu-west-1 → eu-central-1 (both default regions: the ACL route).
 const CONFIG = 'test/fixtures/config/status-one-target.json';
@@ -51,7 +51,11 @@ let clock: FakeClock;
 const run = (...args: string[]) => runInProcess(['doctor', '-c', CONFIG, ...args], { clock });
 const regionOf = (getClient: () => { config: { region: () => Promise<string> } }) => getClient().config.region();
 const topicArn = (region: string) => `arn:aws:sns:${region}:${ACCOUNT}:RedisDr-example-AlertsTopic`;
-const denied = (action: string) => Object.assign(new Error(`User: arn:aws:iam::${ACCOUNT}:user/ops is not authorized to perform: ${action}`), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+const denied = (action: string) =>
+  Object.assign(new Error(`User: arn:aws:iam::${ACCOUNT}:user/ops is not authorized to perform: ${action}`), {
+    name: 'AccessDenied',
+    $metadata: { httpStatusCode: 403 },
+  });
 const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
 
 /** What the account holds; each test changes one thing. */
@@ -76,7 +80,9 @@ function healthyWorld(): typeof world {
         { name: 'SnapshotsPlansessions-a1', state: 'ENABLED', expression: 'cron(0 0/2 * * ? *)', description: 'redis-dr snapshots for plan sessions' },
         { name: 'DrillsPlansessions-b2', state: 'ENABLED', expression: 'cron(0 4 ? * MON *)', description: 'redis-dr primary restore drill for plan sessions' },
       ],
-      [DR]: [{ name: 'DrillsPlansessions-c3', state: 'ENABLED', expression: 'cron(0 5 ? * MON *)', description: 'redis-dr dr restore drill for plan sessions' }],
+      [DR]: [
+        { name: 'DrillsPlansessions-c3', state: 'ENABLED', expression: 'cron(0 5 ? * MON *)', description: 'redis-dr dr restore drill for plan sessions' },
+      ],
     },
     subscriptions: { [PRIMARY]: [`${topicArn(PRIMARY)}:0b1c`], [DR]: [`${topicArn(DR)}:9f8e`] },
     versioning: { [EXPORT_BUCKET]: 'Enabled', [DR_BUCKET]: 'Enabled' },
@@ -97,20 +103,32 @@ function installAccount(): void {
   cfn.on(DescribeStacksCommand).callsFake(async (i: { StackName: string }, getClient) => {
     const region = await regionOf(getClient);
     const s = world.stacks[region];
-    if (!s || !i.StackName.startsWith('RedisDr-example-')) throw Object.assign(new Error(`Stack with id ${i.StackName} does not exist`), { name: 'ValidationError' });
+    if (!s || !i.StackName.startsWith('RedisDr-example-'))
+      throw Object.assign(new Error(`Stack with id ${i.StackName} does not exist`), { name: 'ValidationError' });
     const outputs = [{ OutputKey: 'AlertTopicArn', OutputValue: topicArn(region) }, ...(s.hash ? [{ OutputKey: 'ConfigHash', OutputValue: s.hash }] : [])];
     return { Stacks: [{ StackName: i.StackName, StackStatus: s.status, CreationTime: new Date(NOW - 86_400_000), Outputs: outputs }] };
   });
-  scheduler.on(GetScheduleGroupCommand).callsFake(async (_i: unknown, getClient) => ({ CreationDate: new Date(NOW - 86_400_000), State: 'ACTIVE', Name: (await regionOf(getClient)) }));
-  scheduler.on(ListSchedulesCommand).callsFake(async (_i: unknown, getClient) => ({ Schedules: world.schedules[await regionOf(getClient)]!.map((s) => ({ Name: s.name, State: s.state })) }));
+  scheduler
+    .on(GetScheduleGroupCommand)
+    .callsFake(async (_i: unknown, getClient) => ({ CreationDate: new Date(NOW - 86_400_000), State: 'ACTIVE', Name: await regionOf(getClient) }));
+  scheduler
+    .on(ListSchedulesCommand)
+    .callsFake(async (_i: unknown, getClient) => ({ Schedules: world.schedules[await regionOf(getClient)]!.map((s) => ({ Name: s.name, State: s.state })) }));
   scheduler.on(GetScheduleCommand).callsFake(async (i: { Name: string }, getClient) => {
     const s = world.schedules[await regionOf(getClient)]!.find((x) => x.name === i.Name)!;
     return { Name: s.name, State: s.state, ScheduleExpression: s.expression, ScheduleExpressionTimezone: 'Europe/Berlin', Description: s.description };
   });
   sns.on(ListSubscriptionsByTopicCommand).callsFake(async (i: { TopicArn: string }, getClient) => ({
-    Subscriptions: world.subscriptions[await regionOf(getClient)]!.map((arn) => ({ SubscriptionArn: arn, Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: i.TopicArn })),
+    Subscriptions: world.subscriptions[await regionOf(getClient)]!.map((arn) => ({
+      SubscriptionArn: arn,
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      TopicArn: i.TopicArn,
+    })),
   }));
-  cw.on(DescribeAlarmsCommand).resolves({}).callsFake(async () => ({ MetricAlarms: world.alarms }));
+  cw.on(DescribeAlarmsCommand)
+    .resolves({})
+    .callsFake(async () => ({ MetricAlarms: world.alarms }));
 
   const s3 = aws.s3;
   s3.on(GetBucketVersioningCommand).callsFake((i: { Bucket: string }) => {
@@ -126,16 +144,26 @@ function installAccount(): void {
     return { Contents: keys.map((Key) => ({ Key, Size: world.drCopyBytes })), IsTruncated: false };
   });
   s3.on(HeadObjectCommand).callsFake(() => ({ ReplicationStatus: world.replicationStatus, ContentLength: 1024 }));
-  s3.on(GetObjectLockConfigurationCommand).rejects(Object.assign(new Error('Object Lock configuration does not exist for this bucket'), { name: 'ObjectLockConfigurationNotFoundError' }));
+  s3.on(GetObjectLockConfigurationCommand).rejects(
+    Object.assign(new Error('Object Lock configuration does not exist for this bucket'), { name: 'ObjectLockConfigurationNotFoundError' }),
+  );
   s3.on(GetBucketPolicyCommand).callsFake(async (_i: unknown, getClient: () => S3Client) => {
     const region = await getClient().config.region();
-    return { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: `${region}.elasticache-snapshot.amazonaws.com` }, Action: 's3:GetObject', Resource: '*' }] }) };
+    return {
+      Policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: `${region}.elasticache-snapshot.amazonaws.com` }, Action: 's3:GetObject', Resource: '*' }],
+      }),
+    };
   });
   s3.on(GetBucketAclCommand).resolves({
     Owner: { ID: 'owner' },
     Grants: [
       { Grantee: { Type: 'CanonicalUser', ID: 'owner' }, Permission: 'FULL_CONTROL' },
-      ...['READ', 'WRITE', 'READ_ACP'].map((Permission) => ({ Grantee: { Type: 'CanonicalUser' as const, ID: CANONICAL_ELASTICACHE }, Permission: Permission as 'READ' })),
+      ...['READ', 'WRITE', 'READ_ACP'].map((Permission) => ({
+        Grantee: { Type: 'CanonicalUser' as const, ID: CANONICAL_ELASTICACHE },
+        Permission: Permission as 'READ',
+      })),
     ],
   });
   aws.ec.on(DescribeReplicationGroupsCommand, { ReplicationGroupId: 'sessions-prod' }).callsFake(() => ({
@@ -165,13 +193,21 @@ function installAccount(): void {
       },
     ],
   }));
-  aws.ec.on(DescribeCacheClustersCommand).resolves({ CacheClusters: [{ CacheClusterId: 'sessions-prod-001', Engine: 'redis', EngineVersion: '7.1.0', CacheNodeType: 'cache.r7g.large' }] });
+  aws.ec
+    .on(DescribeCacheClustersCommand)
+    .resolves({ CacheClusters: [{ CacheClusterId: 'sessions-prod-001', Engine: 'redis', EngineVersion: '7.1.0', CacheNodeType: 'cache.r7g.large' }] });
 }
 
 /** Fresh recovery points, a verified DR copy, drills passed in both regions, every cache protected (as in status.test.ts). */
 function healthyRecoveryPoints(): void {
   const snapshot = (name: string, createdAt: string, tags: Record<string, string> = {}) =>
-    aws.state.snapshots.set(name, { name, target: 'sessions-prod', status: 'available', createdAt: new Date(createdAt), tags: { ...OURS, 'redis-dr:tier': 'hourly', ...tags } });
+    aws.state.snapshots.set(name, {
+      name,
+      target: 'sessions-prod',
+      status: 'available',
+      createdAt: new Date(createdAt),
+      tags: { ...OURS, 'redis-dr:tier': 'hourly', ...tags },
+    });
   snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z');
   snapshot('rdr-sessions-prod-20261121-0700', '2026-11-21T07:00:30Z', { 'redis-dr:exported': '2026-11-21T07:30:00Z' });
   aws.state.objects.set(
@@ -179,13 +215,32 @@ function healthyRecoveryPoints(): void {
     new Map([
       [
         'rdr-sessions-prod-20261121-0700-0001.rdb',
-        { 'redis-dr:plan': 'sessions', 'redis-dr:tier': 'hourly', 'redis-dr:created': '2026-11-21T07:00:30.000Z', 'redis-dr:shard': '0001/0001', 'redis-dr:engine': 'redis 7.1', 'redis-dr:verified': 'ok', 'redis-dr:rdb': 'v=11 keys=10 expires=0 string=10' },
+        {
+          'redis-dr:plan': 'sessions',
+          'redis-dr:tier': 'hourly',
+          'redis-dr:created': '2026-11-21T07:00:30.000Z',
+          'redis-dr:shard': '0001/0001',
+          'redis-dr:engine': 'redis 7.1',
+          'redis-dr:verified': 'ok',
+          'redis-dr:rdb': 'v=11 keys=10 expires=0 string=10',
+        },
       ],
     ]),
   );
   aws.state.objects.set(
     EXPORT_BUCKET,
-    new Map([['rdr-sessions-prod-20261121-0700-0001.rdb', { 'redis-dr:plan': 'sessions', 'redis-dr:tier': 'hourly', 'redis-dr:created': '2026-11-21T07:00:30.000Z', 'redis-dr:shard': '0001/0001', 'redis-dr:engine': 'redis 7.1' }]]),
+    new Map([
+      [
+        'rdr-sessions-prod-20261121-0700-0001.rdb',
+        {
+          'redis-dr:plan': 'sessions',
+          'redis-dr:tier': 'hourly',
+          'redis-dr:created': '2026-11-21T07:00:30.000Z',
+          'redis-dr:shard': '0001/0001',
+          'redis-dr:engine': 'redis 7.1',
+        },
+      ],
+    ]),
   );
   for (const [sm, stop, rto] of [
     [PRIMARY_SM, '2026-11-20T04:20:00Z', 750],
@@ -247,10 +302,16 @@ describe('doctor', () => {
     expect(line(r.stdout, `export bucket ${EXPORT_BUCKET} replication`)).toContain(`rule to-dr-region Enabled to s3://${DR_BUCKET}`);
     expect(line(r.stdout, `DR bucket ${DR_BUCKET} ElastiCache access`)).toContain('ACL grant (READ, READ_ACP)');
     expect(line(r.stdout, 'sessions/sessions-prod:')).toContain('redis 7.1.0, cluster mode disabled, 1 shard(s), cache.r7g.large');
-    expect(line(r.stdout, 'sessions/sessions-prod primary drill node')).toContain("cache.r7g.large (13.07 GiB, the snapshot's: drill.nodeType not set) holds rdr-sessions-prod-20261121-0900");
-    expect(line(r.stdout, 'sessions/sessions-prod dr drill node')).toContain('cache.t4g.small (1.37 GiB, the default: drill.nodeType not set) holds rdr-sessions-prod-20261121-0700');
+    expect(line(r.stdout, 'sessions/sessions-prod primary drill node')).toContain(
+      "cache.r7g.large (13.07 GiB, the snapshot's: drill.nodeType not set) holds rdr-sessions-prod-20261121-0900",
+    );
+    expect(line(r.stdout, 'sessions/sessions-prod dr drill node')).toContain(
+      'cache.t4g.small (1.37 GiB, the default: drill.nodeType not set) holds rdr-sessions-prod-20261121-0700',
+    );
     expect(line(r.stdout, 'sessions/sessions-prod verified DR copy')).toContain('rdr-sessions-prod-20261121-0700 is 2h 59m old (limit 5h 30m)');
-    expect(line(r.stdout, 'sessions dr drill')).toContain('SUCCEEDED 2026-11-20T05:20:00.000Z, sessions-prod from rdr-sessions-prod-20261120-0400, RTO 25m (objective 45m)');
+    expect(line(r.stdout, 'sessions dr drill')).toContain(
+      'SUCCEEDED 2026-11-20T05:20:00.000Z, sessions-prod from rdr-sessions-prod-20261120-0400, RTO 25m (objective 45m)',
+    );
     expect(r.stdout).toMatch(/\d+ passed, 0 warning\(s\), 0 failed\./);
   });
 
@@ -267,7 +328,12 @@ describe('doctor', () => {
     const { code, report: doc } = await report();
     expect(code).toBe(1);
     expect(failing(doc)).toEqual([
-      expect.objectContaining({ section: 'alerts', region: DR, detail: 'only unconfirmed subscriptions (email oncall@example.com): nobody will be paged', fix: expect.stringContaining('confirm') }),
+      expect.objectContaining({
+        section: 'alerts',
+        region: DR,
+        detail: 'only unconfirmed subscriptions (email oncall@example.com): nobody will be paged',
+        fix: expect.stringContaining('confirm'),
+      }),
     ]);
   });
 
@@ -276,7 +342,11 @@ describe('doctor', () => {
     const { code, report: doc } = await report();
     expect(code).toBe(1);
     expect(failing(doc)).toEqual([
-      expect.objectContaining({ section: 'schedules', subject: 'redis-dr snapshots for plan sessions (SnapshotsPlansessions-a1)', detail: expect.stringMatching(/^DISABLED: it never runs/) }),
+      expect.objectContaining({
+        section: 'schedules',
+        subject: 'redis-dr snapshots for plan sessions (SnapshotsPlansessions-a1)',
+        detail: expect.stringMatching(/^DISABLED: it never runs/),
+      }),
     ]);
   });
 
@@ -285,7 +355,11 @@ describe('doctor', () => {
     const { code, report: doc } = await report();
     expect(code).toBe(1);
     const fails = failing(doc).filter((c) => c.section === 'targets');
-    expect(fails.map((c) => c.subject)).toEqual(['sessions/sessions-prod DR copy', 'sessions/sessions-prod primary drill node', 'sessions/sessions-prod dr drill node']);
+    expect(fails.map((c) => c.subject)).toEqual([
+      'sessions/sessions-prod DR copy',
+      'sessions/sessions-prod primary drill node',
+      'sessions/sessions-prod dr drill node',
+    ]);
     expect(fails[0]).toMatchObject({ detail: expect.stringContaining('export impossible'), fix: expect.stringContaining('export.enabled false') });
     expect(fails[1]!.detail).toMatch(/\[data-tiering\] cache\.r6gd\.xlarge tiers data to SSD/);
     expect(fails[2]!.detail).toMatch(/\[data-tiering\] .* was taken on cache\.r6gd\.xlarge/);
@@ -297,7 +371,11 @@ describe('doctor', () => {
     const { code, report: doc } = await report();
     expect(code).toBe(1);
     expect(failing(doc)).toEqual([
-      expect.objectContaining({ subject: 'sessions/sessions-prod dr drill node', detail: expect.stringContaining('[node-memory]'), fix: expect.stringContaining('set drill.nodeType') }),
+      expect.objectContaining({
+        subject: 'sessions/sessions-prod dr drill node',
+        detail: expect.stringContaining('[node-memory]'),
+        fix: expect.stringContaining('set drill.nodeType'),
+      }),
     ]);
   });
 
@@ -305,7 +383,9 @@ describe('doctor', () => {
     world.replication = undefined;
     const { code, report: doc } = await report();
     expect(code).toBe(1);
-    expect(failing(doc)).toEqual([expect.objectContaining({ subject: `export bucket ${EXPORT_BUCKET} replication`, detail: 'no replication configured: no copy reaches the DR region' })]);
+    expect(failing(doc)).toEqual([
+      expect.objectContaining({ subject: `export bucket ${EXPORT_BUCKET} replication`, detail: 'no replication configured: no copy reaches the DR region' }),
+    ]);
   });
 
   it("the newest export's replication: COMPLETED passes, FAILED fails naming the object", async () => {
@@ -319,16 +399,30 @@ describe('doctor', () => {
     world.replicationStatus = 'FAILED';
     const { code, report: doc } = await report();
     expect(code).toBe(1);
-    expect(failing(doc)).toEqual([expect.objectContaining({ subject: `export bucket ${EXPORT_BUCKET} replication of rdr-sessions-prod-20261121-0700-0001.rdb`, detail: 'FAILED: this copy will not reach the DR bucket' })]);
+    expect(failing(doc)).toEqual([
+      expect.objectContaining({
+        subject: `export bucket ${EXPORT_BUCKET} replication of rdr-sessions-prod-20261121-0700-0001.rdb`,
+        detail: 'FAILED: this copy will not reach the DR bucket',
+      }),
+    ]);
     // S3 answers a denied HEAD with a bare 403.
     aws.s3.on(HeadObjectCommand).rejects(Object.assign(new Error('UnknownError'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } }));
-    expect(failing((await report()).report)).toEqual([expect.objectContaining({ detail: expect.stringMatching(/^not checked: access denied, needs s3:GetObject/) })]);
+    expect(failing((await report()).report)).toEqual([
+      expect.objectContaining({ detail: expect.stringMatching(/^not checked: access denied, needs s3:GetObject/) }),
+    ]);
   });
 
   it('dr.objectLock: the DR bucket must have Object Lock with that default retention', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'doctor-'));
     const file = join(dir, 'locked.json');
-    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(CONFIG, 'utf8')), $schema: undefined, dr: { ...JSON.parse(readFileSync(CONFIG, 'utf8')).dr, objectLock: { mode: 'COMPLIANCE', days: 35 } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(CONFIG, 'utf8')),
+        $schema: undefined,
+        dr: { ...JSON.parse(readFileSync(CONFIG, 'utf8')).dr, objectLock: { mode: 'COMPLIANCE', days: 35 } },
+      }),
+    );
     const hash = configHash(loadConfig(file));
     world.stacks = { [PRIMARY]: { status: 'CREATE_COMPLETE', hash }, [DR]: { status: 'CREATE_COMPLETE', hash } };
     const lockOf = async () => {
@@ -336,8 +430,13 @@ describe('doctor', () => {
       return { code: r.code, check: (JSON.parse(r.stdout) as DoctorReport).checks.find((c) => c.subject.endsWith('Object Lock')) };
     };
     // No Object Lock on the bucket (the handler of installAccount): it cannot be added later.
-    expect(await lockOf()).toEqual({ code: 1, check: expect.objectContaining({ state: 'fail', region: DR, fix: expect.stringContaining('only be turned on when a bucket is created') }) });
-    aws.s3.on(GetObjectLockConfigurationCommand).resolves({ ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 35 } } } });
+    expect(await lockOf()).toEqual({
+      code: 1,
+      check: expect.objectContaining({ state: 'fail', region: DR, fix: expect.stringContaining('only be turned on when a bucket is created') }),
+    });
+    aws.s3
+      .on(GetObjectLockConfigurationCommand)
+      .resolves({ ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 35 } } } });
     expect(await lockOf()).toEqual({ code: 0, check: expect.objectContaining({ state: 'pass', detail: 'COMPLIANCE 35 days' }) });
     rmSync(dir, { recursive: true, force: true });
   });
@@ -345,12 +444,17 @@ describe('doctor', () => {
   it('credentials of another account than the config names: one line, exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'doctor-'));
     const file = join(dir, 'other.json');
-    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(CONFIG, 'utf8')), $schema: undefined, primary: { region: PRIMARY, account: '999988887777' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ ...JSON.parse(readFileSync(CONFIG, 'utf8')), $schema: undefined, primary: { region: PRIMARY, account: '999988887777' } }),
+    );
     const r = await runInProcess(['doctor', '-c', file], { clock });
     rmSync(dir, { recursive: true, force: true });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`redis-dr: the AWS credentials in use are for account ${ACCOUNT}, but the config names primary.account 999988887777: use a profile of account 999988887777 (aws sts get-caller-identity shows the one in use)\n`);
+    expect(r.stderr).toBe(
+      `redis-dr: the AWS credentials in use are for account ${ACCOUNT}, but the config names primary.account 999988887777: use a profile of account 999988887777 (aws sts get-caller-identity shows the one in use)\n`,
+    );
   });
 
   it("STS unreachable with the config naming the account: the credentials line warns, the checks run with the config's account", async () => {
@@ -364,7 +468,12 @@ describe('doctor', () => {
     rmSync(dir, { recursive: true, force: true });
     const doc = JSON.parse(r.stdout) as DoctorReport;
     expect(r.code).toBe(0);
-    expect(doc.checks[0]).toMatchObject({ section: 'credentials', state: 'warn', subject: `account ${ACCOUNT}`, detail: expect.stringContaining('not confirmed') });
+    expect(doc.checks[0]).toMatchObject({
+      section: 'credentials',
+      state: 'warn',
+      subject: `account ${ACCOUNT}`,
+      detail: expect.stringContaining('not confirmed'),
+    });
     expect(doc.counts.fail).toBe(0);
   });
 
@@ -412,7 +521,8 @@ describe('doctor', () => {
     expect(code).toBe(1);
     const stacks = doc.checks.filter((c) => c.section === 'stacks');
     expect(stacks).toHaveLength(2);
-    for (const c of stacks) expect(c).toMatchObject({ state: 'fail', detail: expect.stringMatching(/^not checked: access denied, needs cloudformation:DescribeStacks/) });
+    for (const c of stacks)
+      expect(c).toMatchObject({ state: 'fail', detail: expect.stringMatching(/^not checked: access denied, needs cloudformation:DescribeStacks/) });
     expect(doc.checks.filter((c) => c.section === 'schedules').every((c) => c.state === 'pass')).toBe(true);
   });
 
@@ -430,7 +540,9 @@ describe('doctor', () => {
     const r = await run();
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
-    expect(line(r.stdout, 'RedisDr-example-Primary')).toBe(`  FAIL  ${PRIMARY}  RedisDr-example-Primary: not deployed in ${PRIMARY} (DescribeStacks: does not exist) -> deploy it: npx cdk deploy --all -c config=${CONFIG}`);
+    expect(line(r.stdout, 'RedisDr-example-Primary')).toBe(
+      `  FAIL  ${PRIMARY}  RedisDr-example-Primary: not deployed in ${PRIMARY} (DescribeStacks: does not exist) -> deploy it: npx cdk deploy --all -c config=${CONFIG}`,
+    );
     expect(line(r.stdout, 'RedisDr-example-Dr')).toContain('not deployed in eu-central-1');
     expect(r.stdout).not.toMatch(/^schedules$|^buckets$|^alarms$/m);
     expect(line(r.stdout, 'recovery points and drills')).toContain('not measured: no stack of the deployment is deployed');

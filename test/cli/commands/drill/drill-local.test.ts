@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
-import { DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../../lambdas/domain/drills/defaults';
-import { startFakeS3, type FakeS3 } from '../../../support/fake-s3';
-import { bgsave, startRedisServer } from '../../../support/redis-server';
-import { processAlive } from '../../../../lambdas/adapters/host/process';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../../lambdas/domain/drills/defaults.js';
+import { startFakeS3, type FakeS3 } from '../../../support/fake-s3.js';
+import { bgsave, startRedisServer } from '../../../support/redis-server.js';
+import { processAlive } from '../../../../lambdas/adapters/host/process.js';
 
 /**
  * `redis-dr drill local` as operators run it: the compiled CLI in a child
@@ -40,8 +40,11 @@ describe('redis-dr drill local', () => {
 
   function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
     return new Promise((resolve) => {
-      const child = execFile(process.execPath, [BIN, 'drill', 'local', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, TMPDIR: tmp, ...env } }, (_e, stdout, stderr) =>
-        resolve({ status: child.exitCode, signal: child.signalCode, stdout, stderr }),
+      const child = execFile(
+        process.execPath,
+        [BIN, 'drill', 'local', ...args],
+        { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, TMPDIR: tmp, ...env } },
+        (_e, stdout, stderr) => resolve({ status: child.exitCode, signal: child.signalCode, stdout, stderr }),
       );
     });
   }
@@ -132,11 +135,17 @@ describe('redis-dr drill local', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`drill local: ${good}`);
     // 207 keys in the file, one of them already expired: 206 load, exactly (tolerance 0).
-    expect(r.stdout).toMatch(/RDB v\d+, \d+ bytes, checksum ok, 207 keys \(2 with expiry, 1 already expired when it was written \(dropped on load\)\): 206 should load/);
+    expect(r.stdout).toMatch(
+      /RDB v\d+, \d+ bytes, checksum ok, 207 keys \(2 with expiry, 1 already expired when it was written \(dropped on load\)\): 206 should load/,
+    );
     expect(r.stdout).toMatch(/server: \S+redis-server \(redis \d+\.\d+\.\d+\) on 127\.0\.0\.1:\d+, AUTH required/);
     expect(r.stdout).toMatch(/load: +\d+\.\d{3} s \(the server's own figure; .*\), 206 keys loaded: the RTO floor for this file/);
-    expect(r.stdout).toMatch(/\[ok\] {3}key-count: expected 207 recorded, 1 expired by the check at \S+Z \(file expiries\): exactly 206 \(tolerance 0 % = 0\), found 206 keys\n/);
-    expect(r.stdout).toMatch(/\[ok\] {3}type-histogram: expected string=202 list=1 set=1 zset=1 hash=1 stream=1 .*found string=201 list=1 set=1 zset=1 hash=1 stream=1 /);
+    expect(r.stdout).toMatch(
+      /\[ok\] {3}key-count: expected 207 recorded, 1 expired by the check at \S+Z \(file expiries\): exactly 206 \(tolerance 0 % = 0\), found 206 keys\n/,
+    );
+    expect(r.stdout).toMatch(
+      /\[ok\] {3}type-histogram: expected string=202 list=1 set=1 zset=1 hash=1 stream=1 .*found string=201 list=1 set=1 zset=1 hash=1 stream=1 /,
+    );
     expect(r.stdout).toContain('[ok]   expect-keys: expected 3 keys exist: k:0, h, x, found all 3 exist');
     expect(r.stdout).toMatch(/\[ok\] {3}sample: expected 100 random keys/);
     expect(r.stdout).toContain('PASSED: 4 checks passed');
@@ -147,11 +156,15 @@ describe('redis-dr drill local', () => {
   it('keys that expired between the save and the check are the only keys a restore may miss: exact at tolerance 0, 1 % more missing fails', async () => {
     const r = await cli(['--rdb', expiring, '--tolerance-pct', '0']);
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/\[ok\] {3}key-count: expected 1150 recorded, 100 expired by the check at \S+Z \(file expiries\): exactly 1050 \(tolerance 0 % = 0\), found 1050 keys\n/);
+    expect(r.stdout).toMatch(
+      /\[ok\] {3}key-count: expected 1150 recorded, 100 expired by the check at \S+Z \(file expiries\): exactly 1050 \(tolerance 0 % = 0\), found 1050 keys\n/,
+    );
     // 10 of the 1000 keys without expiry gone: 1150 recorded, 100 expired, 1040 found. (Before: 150 had an expiry, so 1000..1150 passed.)
     const g = await cli(['--rdb', gutted, '--expect-key-count', '1150', '--tolerance-pct', '0']);
     expect(g.status).toBe(1);
-    expect(g.stdout).toMatch(/\[FAIL\] key-count: expected 1150 recorded, 100 expired by the check at \S+Z \(file expiries\): exactly 1050 \(tolerance 0 % = 0\), found 1040 keys; 990 without a TTL, recorded 1000: keys that never had a TTL are missing \(at most 0 fewer allowed\)\n/);
+    expect(g.stdout).toMatch(
+      /\[FAIL\] key-count: expected 1150 recorded, 100 expired by the check at \S+Z \(file expiries\): exactly 1050 \(tolerance 0 % = 0\), found 1040 keys; 990 without a TTL, recorded 1000: keys that never had a TTL are missing \(at most 0 fewer allowed\)\n/,
+    );
     expect(g.stdout).toContain('FAILED: key-count\n'); // the file's own types are all there: the type-histogram check passes
     expectClean();
   });
@@ -182,7 +195,7 @@ describe('redis-dr drill local', () => {
     expectClean();
   });
 
-  it('a file in a newer RDB format: UNSUPPORTED, no server started, exit 3; one in Valkey\'s compressed envelope is verified as the RDB it holds, then loaded as it is', async () => {
+  it("a file in a newer RDB format: UNSUPPORTED, no server started, exit 3; one in Valkey's compressed envelope is verified as the RDB it holds, then loaded as it is", async () => {
     const newer = Buffer.from(readFileSync(good));
     newer.write('0099', 5, 'latin1');
     const v99 = join(scratch, 'v99.rdb');
@@ -238,7 +251,9 @@ describe('redis-dr drill local', () => {
     const count = await cli(['--rdb', good, '--expect-key-count', '300']);
     expect(count.status).toBe(1);
     expect(count.stdout).toMatch(
-      new RegExp(`\\[FAIL\\] key-count: expected 300 recorded, 1 expired by the check at \\S+ \\(file expiries\\): 296\\.\\.302 \\(tolerance ${DEFAULT_KEY_COUNT_TOLERANCE_PCT} % = 3\\), found 206 keys`),
+      new RegExp(
+        `\\[FAIL\\] key-count: expected 300 recorded, 1 expired by the check at \\S+ \\(file expiries\\): 296\\.\\.302 \\(tolerance ${DEFAULT_KEY_COUNT_TOLERANCE_PCT} % = 3\\), found 206 keys`,
+      ),
     );
     expect(count.stdout).toContain('FAILED: key-count\n');
     expect(count.stdout).toMatch(/Cleanup: server stopped/);
@@ -251,7 +266,10 @@ describe('redis-dr drill local', () => {
     [['--rdb', 'GOOD', '--expect-keys', 'a,,b'], /--expect-keys takes names separated by commas, got "a,,b": leave out the empty entry/],
     [['--rdb', '/no/such/dump.rdb'], /--rdb \/no\/such\/dump\.rdb: no such file: give the path of an \.rdb file/],
     [['--rdb', 's3://bucket-only'], /--rdb s3:\/\/bucket-only names no object: write S3 locations as s3:\/\/<bucket>\/<key>/],
-    [['--rdb', 'GOOD', '--server-bin', '/no/such/redis-server'], /--server-bin \/no\/such\/redis-server: \/no\/such\/redis-server is not an executable file: give the path of a redis-server or valkey-server binary/],
+    [
+      ['--rdb', 'GOOD', '--server-bin', '/no/such/redis-server'],
+      /--server-bin \/no\/such\/redis-server: \/no\/such\/redis-server is not an executable file: give the path of a redis-server or valkey-server binary/,
+    ],
     [['--expect-keys', 'a'], /required option '--rdb <file>' not specified/],
   ])('usage error %j: exit 2 naming the option, the value and the fix', async (args, message) => {
     const r = await cli(args.map((a) => (a === 'GOOD' ? good : a)));
@@ -280,7 +298,13 @@ describe('redis-dr drill local', () => {
     expect(r.stderr).toMatch(/reading s3:\/\/backups\/daily\/good\.rdb \(\d+ bytes\) into \S+redis-dr-drill-\w+ and verifying it/);
     expect(r.stdout).toContain('PASSED: 3 checks passed (1 skipped)');
     expect(r.stdout).toMatch(/Cleanup: server stopped, \S+ removed, \S+ removed\./);
-    const missing = await cli(['--rdb', 's3://backups/daily/none.rdb'], { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'eu-central-1', AWS_PROFILE: '' });
+    const missing = await cli(['--rdb', 's3://backups/daily/none.rdb'], {
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_REGION: 'eu-central-1',
+      AWS_PROFILE: '',
+    });
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('--rdb cannot read s3://backups/daily/none.rdb: no such object');
     expectClean();
@@ -288,7 +312,11 @@ describe('redis-dr drill local', () => {
 
   /** Starts the CLI on the big file; resolves once a stderr line matches `when`. */
   function startBig(when: RegExp) {
-    const child = spawn(process.execPath, [BIN, 'drill', 'local', '--rdb', big], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'drill', 'local', '--rdb', big], {
+      cwd: ROOT,
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

@@ -1,9 +1,9 @@
 import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { executionName } from '../../../../cli/commands/drill/action';
-import { FakeClock } from '../../../support/fakes';
-import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws';
-import { runInProcess } from '../../support/in-process';
+import { executionName } from '../../../../cli/commands/drill/action.js';
+import { FakeClock } from '../../../support/fakes.js';
+import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws.js';
+import { runInProcess } from '../../support/in-process.js';
 
 const CONFIG = 'test/fixtures/config/drills.json';
 const NOW = Date.parse('2026-11-21T10:00:00Z');
@@ -54,7 +54,10 @@ describe('drill run', () => {
   it('--where dr drills in the DR region from the DR bucket', async () => {
     const r = await run('--plan', 'sessions', '--where', 'dr');
     expect(r.code).toBe(0);
-    expect(aws.state.started[0]).toMatchObject({ stateMachineArn: DR_SM, input: { where: 'dr', bucket: `redis-dr-example-${ACCOUNT}-eu-central-1`, minTier: 'hourly' } });
+    expect(aws.state.started[0]).toMatchObject({
+      stateMachineArn: DR_SM,
+      input: { where: 'dr', bucket: `redis-dr-example-${ACCOUNT}-eu-central-1`, minTier: 'hourly' },
+    });
     expect(r.stdout).toContain('drill of plan sessions (dr, eu-central-1): RUNNING');
   });
 
@@ -70,7 +73,10 @@ describe('drill run', () => {
   });
 
   it('--wait reads a failed drill’s report from the execution history and exits 1', async () => {
-    nextExecution([{ status: 'FAILED', error: 'DrillFailed', cause: 'The drill report (SNS) says which step or check failed.' }], reportHistory(FAILED, { target: 'sessions-prod' }, ['Select recovery point', 'Verify']));
+    nextExecution(
+      [{ status: 'FAILED', error: 'DrillFailed', cause: 'The drill report (SNS) says which step or check failed.' }],
+      reportHistory(FAILED, { target: 'sessions-prod' }, ['Select recovery point', 'Verify']),
+    );
     const r = await run('--plan', 'sessions', '--wait', '--json');
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'FAILED', error: 'DrillFailed', report: { ok: false, body: FAILED.body } });

@@ -1,16 +1,16 @@
 import type { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compareClients, runCompare } from '../../../../lambdas/jobs/keys/compare';
-import { migrateClients } from '../../../../lambdas/jobs/keys/migrate';
-import { migrateExitCode } from '../../../../cli/commands/migrate/format';
-import { runMigrate } from '../../../../cli/commands/migrate/action';
-import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore';
-import { keySlot } from '../../../../lambdas/adapters/redis/cluster';
-import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster';
-import { startRedisServer, type RedisServer } from '../../../support/redis-server';
-import { pipelineOf, seedDataset } from '../../support/dataset';
-import { cli } from '../../support/run-cli';
+import { compareClients, runCompare } from '../../../../lambdas/jobs/keys/compare.js';
+import { migrateClients } from '../../../../lambdas/jobs/keys/migrate.js';
+import { migrateExitCode } from '../../../../cli/commands/migrate/format.js';
+import { runMigrate } from '../../../../cli/commands/migrate/action.js';
+import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore.js';
+import { keySlot } from '../../../../lambdas/adapters/redis/cluster.js';
+import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster.js';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { pipelineOf, seedDataset } from '../../support/dataset.js';
+import { cli } from '../../support/run-cli.js';
 
 /** Every key of a cluster (each primary's own), sorted. */
 async function clusterKeys(cluster: RedisCluster): Promise<string[]> {
@@ -83,7 +83,7 @@ describe('redis-dr migrate and compare with Redis Cluster on either side', () =>
     expect(await d.pexpiretime('ttl:hash')).toBe(await s.pexpiretime('ttl:hash'));
   });
 
-  it('reads replicas with --from-replicas (READONLY on each shard\'s replica)', async () => {
+  it("reads replicas with --from-replicas (READONLY on each shard's replica)", async () => {
     await fill(s, 200);
     await Promise.all(src.replicas.map((r) => waitReplicated(r.client(), src)));
     await Promise.all([...src.primaries, ...src.replicas].map((n) => n.client().config('RESETSTAT')));
@@ -93,7 +93,10 @@ describe('redis-dr migrate and compare with Redis Cluster on either side', () =>
     expect(out).toMatchObject({ copied: 200, source: expect.stringContaining('read from replicas') });
     // the reads went to the replicas, none to the primaries
     const dumps = async (nodes: RedisServer[]) =>
-      (await Promise.all(nodes.map(async (x) => Number(/cmdstat_dump:calls=(\d+)/.exec(await x.client().info('commandstats'))?.[1] ?? 0)))).reduce((a, b) => a + b, 0);
+      (await Promise.all(nodes.map(async (x) => Number(/cmdstat_dump:calls=(\d+)/.exec(await x.client().info('commandstats'))?.[1] ?? 0)))).reduce(
+        (a, b) => a + b,
+        0,
+      );
     expect(await dumps(src.replicas)).toBe(200);
     expect(await dumps(src.primaries)).toBe(0);
   });

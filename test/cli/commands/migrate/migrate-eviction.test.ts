@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { formatMigrate, migrateExitCode } from '../../../../cli/commands/migrate/format';
-import { runMigrate } from '../../../../cli/commands/migrate/action';
-import { type MigrateCliOptions } from '../../../../cli/commands/migrate/options';
-import { formatRdbVerify, migrateRdbExitCode, runMigrateRdb, type MigrateRdbCliOptions } from '../../../../cli/commands/migrate/rdb-action';
-import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
-import { cli } from '../../support/run-cli';
+import { formatMigrate, migrateExitCode } from '../../../../cli/commands/migrate/format.js';
+import { runMigrate } from '../../../../cli/commands/migrate/action.js';
+import type { MigrateCliOptions } from '../../../../cli/commands/migrate/options.js';
+import { formatRdbVerify, migrateRdbExitCode, runMigrateRdb, type MigrateRdbCliOptions } from '../../../../cli/commands/migrate/rdb-action.js';
+import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { cli } from '../../support/run-cli.js';
 
 /**
  * The eviction guard of both key copies against a real redis-server with a
@@ -87,7 +87,11 @@ describe('migrate and migrate --from-rdb into a target that can evict', () => {
       expect(refused.result.copied).toBe(0);
       expect(await d.dbsize()).toBe(1);
       const text = formatMigrate(refused);
-      expect(text).toMatch(new RegExp(`^refused, nothing was written: the target can evict keys .*127\\.0\\.0\\.1:${target.port} \\(maxmemory-policy ${policy}, maxmemory 4\\.0 MiB \\(4194304 bytes\\), used_memory .* estimated restore .*\\. The estimate is the source's used_memory_dataset`));
+      expect(text).toMatch(
+        new RegExp(
+          `^refused, nothing was written: the target can evict keys .*127\\.0\\.0\\.1:${target.port} \\(maxmemory-policy ${policy}, maxmemory 4\\.0 MiB \\(4194304 bytes\\), used_memory .* estimated restore .*\\. The estimate is the source's used_memory_dataset`,
+        ),
+      );
       expect(text).toContain('Fix: a bigger node');
       expect(refused.result.eviction).toMatchObject({ allowed: false, evictedKeys: 0, nodes: [{ policy, maxmemory: LIMIT }] });
 
@@ -102,7 +106,11 @@ describe('migrate and migrate --from-rdb into a target that can evict', () => {
       await fill(s, 6000, 1000, { ttlMs });
       const refused = await rdb();
       expect(refused.code).toBe(2);
-      expect(refused.run.result.eviction?.refused).toMatch(new RegExp(`maxmemory-policy ${policy}, .*\\. The estimate is the memory the source used when it wrote the file \\(used-mem .*\\) times the share of the file selected \\(100 %\\)`));
+      expect(refused.run.result.eviction?.refused).toMatch(
+        new RegExp(
+          `maxmemory-policy ${policy}, .*\\. The estimate is the memory the source used when it wrote the file \\(used-mem .*\\) times the share of the file selected \\(100 %\\)`,
+        ),
+      );
       expect(await d.dbsize()).toBe(1);
 
       await s.flushall();
@@ -121,7 +129,11 @@ describe('migrate and migrate --from-rdb into a target that can evict', () => {
     const file = await saveFile();
     const json = await cli('migrate', '--from-rdb', file, '--to', target.url, '--db', '0', '--json');
     expect(json.status).toBe(2);
-    expect(JSON.parse(json.stdout)).toMatchObject({ copied: 0, evictedKeys: 0, eviction: { refused: expect.stringMatching(/^refused, nothing was written/), allowed: false } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      copied: 0,
+      evictedKeys: 0,
+      eviction: { refused: expect.stringMatching(/^refused, nothing was written/), allowed: false },
+    });
     expect(await d.dbsize()).toBe(0);
   });
 
@@ -161,22 +173,32 @@ describe('migrate and migrate --from-rdb into a target that can evict', () => {
     expect(json.copied - (await d.dbsize())).toBe(evicted);
   });
 
-  it.each(['migrate', 'migrate --from-rdb'])('%s: a target that starts evicting midway (another client filled it) stops the run at the next batch, exit 1, counted', async (which) => {
-    await fill(s, 2000, 100); // fits: the guard lets it start
-    let batches = 0;
-    const onBatch = async () => {
-      if (++batches === 1) await fill(d, 60, 100_000, { prefix: 'other-client:' }); // 6 MB into 4 MiB: evictions, certain
-    };
-    const before = await evictedKeys(d);
-    const o = { evictionSampleEveryMs: 0, onBatch };
-    const { result, code } = which === 'migrate' ? await live(o).then((r) => ({ result: r.result, code: migrateExitCode(r) })) : await rdb(o).then((r) => ({ result: r.run.result, code: r.code }));
-    const evicted = (await evictedKeys(d)) - before;
-    expect(evicted).toBeGreaterThan(0);
-    expect(code).toBe(1);
-    expect(result.eviction).toMatchObject({ stopped: true, evictedKeys: evicted });
-    expect(result.error).toMatch(new RegExp(`^${evicted} keys evicted by the target during the recovery — restored or live keys may be gone .*other clients.*stopped at the first eviction`));
-    expect(result.scanned).toBeLessThan(2000);
-  });
+  it.each(['migrate', 'migrate --from-rdb'])(
+    '%s: a target that starts evicting midway (another client filled it) stops the run at the next batch, exit 1, counted',
+    async (which) => {
+      await fill(s, 2000, 100); // fits: the guard lets it start
+      let batches = 0;
+      const onBatch = async () => {
+        if (++batches === 1) await fill(d, 60, 100_000, { prefix: 'other-client:' }); // 6 MB into 4 MiB: evictions, certain
+      };
+      const before = await evictedKeys(d);
+      const o = { evictionSampleEveryMs: 0, onBatch };
+      const { result, code } =
+        which === 'migrate'
+          ? await live(o).then((r) => ({ result: r.result, code: migrateExitCode(r) }))
+          : await rdb(o).then((r) => ({ result: r.run.result, code: r.code }));
+      const evicted = (await evictedKeys(d)) - before;
+      expect(evicted).toBeGreaterThan(0);
+      expect(code).toBe(1);
+      expect(result.eviction).toMatchObject({ stopped: true, evictedKeys: evicted });
+      expect(result.error).toMatch(
+        new RegExp(
+          `^${evicted} keys evicted by the target during the recovery — restored or live keys may be gone .*other clients.*stopped at the first eviction`,
+        ),
+      );
+      expect(result.scanned).toBeLessThan(2000);
+    },
+  );
 
   it('noeviction: not refused (nothing can be evicted); writes that do not fit fail with OOM, counted, exit 1', async () => {
     await d.config('SET', 'maxmemory-policy', 'noeviction');
@@ -229,7 +251,9 @@ describe('migrate and migrate --from-rdb into a target that can evict', () => {
     for (let i = 0; i < 20; i++) if (!(await d.exists(`k:${i}`))) gone.push(`k:${i}`);
     expect(gone).toHaveLength(evicted);
     expect(run.verify!.keptGoneKeys.map(String).sort()).toEqual(gone.sort());
-    expect(formatRdbVerify(run.verify!)).toContain(`live keys gone: ${evicted} keys the target held when the restore ran (--on-conflict skip kept them) are gone now — evicted, deleted or expired since`);
+    expect(formatRdbVerify(run.verify!)).toContain(
+      `live keys gone: ${evicted} keys the target held when the restore ran (--on-conflict skip kept them) are gone now — evicted, deleted or expired since`,
+    );
     expect(code).toBe(1);
   });
 });

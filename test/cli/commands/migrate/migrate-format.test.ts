@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatMigrate } from '../../../../cli/commands/migrate/format';
-import { type MigrateResult } from '../../../../lambdas/jobs/keys/migrate';
-import { unansweredNote } from '../../../../lambdas/adapters/redis/dump-restore';
+import { formatMigrate } from '../../../../cli/commands/migrate/format.js';
+import type { MigrateResult } from '../../../../lambdas/jobs/keys/migrate.js';
+import { unansweredNote } from '../../../../lambdas/adapters/redis/dump-restore.js';
 
 const result = (over: Partial<MigrateResult>): MigrateResult => ({
   scanned: 0,
@@ -43,7 +43,9 @@ describe('formatMigrate: the advice after a run that stopped', () => {
   });
 
   it('the note on keys sent but not answered follows the mode', () => {
-    expect(unansweredNote(3, 'skip')).toBe('; 3 of the failed keys were sent but not answered before the connection broke: they may or may not be on the target. Rerun the same command to finish');
+    expect(unansweredNote(3, 'skip')).toBe(
+      '; 3 of the failed keys were sent but not answered before the connection broke: they may or may not be on the target. Rerun the same command to finish',
+    );
     expect(unansweredNote(3, 'replace')).toMatch(/Rerun the same command to finish$/);
     expect(unansweredNote(3, 'fail')).toMatch(/Rerun with --on-conflict skip to finish$/);
   });

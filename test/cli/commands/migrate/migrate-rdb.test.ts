@@ -4,13 +4,13 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type Redis from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../lambdas/jobs/keys/compare';
-import { runMigrateRdb } from '../../../../cli/commands/migrate/rdb-action';
-import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys';
-import { populate } from '../../../support/rdb-dataset';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
-import { awsError } from '../../../support/fakes';
-import { serveObject } from '../../../support/s3-object-mock';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
+import { runMigrateRdb } from '../../../../cli/commands/migrate/rdb-action.js';
+import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
+import { populate } from '../../../support/rdb-dataset.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { awsError } from '../../../support/fakes.js';
+import { serveObject } from '../../../support/s3-object-mock.js';
 
 describe('migrate --from-rdb s3://… (ranged GETs through a mocked S3 with streaming bodies)', () => {
   const s3 = mockClient(S3Client);
@@ -56,7 +56,7 @@ describe('migrate --from-rdb s3://… (ranged GETs through a mocked S3 with stre
     expect(await dst.dbsize()).toBe(0);
   });
 
-  it('restores an object in Valkey\'s compressed envelope (rdbcompression lz4): both reads decompress it; a damaged block writes nothing', async () => {
+  it("restores an object in Valkey's compressed envelope (rdbcompression lz4): both reads decompress it; a damaged block writes nothing", async () => {
     const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: file });
     const enveloped = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
     serveObject(s3, { bytes: enveloped, etag: '"v1"', tags: {} });

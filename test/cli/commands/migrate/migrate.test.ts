@@ -1,13 +1,13 @@
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../lambdas/jobs/keys/compare';
-import { migrateClients } from '../../../../lambdas/jobs/keys/migrate';
-import { migrateExitCode } from '../../../../cli/commands/migrate/format';
-import { runMigrate } from '../../../../cli/commands/migrate/action';
-import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace';
-import { startRedisServer, type RedisServer } from '../../../support/redis-server';
-import { BINARY_KEY, seedDataset } from '../../support/dataset';
-import { cli } from '../../support/run-cli';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
+import { migrateClients } from '../../../../lambdas/jobs/keys/migrate.js';
+import { migrateExitCode } from '../../../../cli/commands/migrate/format.js';
+import { runMigrate } from '../../../../cli/commands/migrate/action.js';
+import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace.js';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { BINARY_KEY, seedDataset } from '../../support/dataset.js';
+import { cli } from '../../support/run-cli.js';
 
 async function fillKeys(c: Redis, n: number): Promise<void> {
   const p = c.pipeline();
@@ -263,9 +263,17 @@ describe('redis-dr migrate with AUTH and ACL users', () => {
     expect(json).toMatchObject({
       from: `redis://:***@127.0.0.1:${src.port}`,
       to: `redis://copier:***@127.0.0.1:${dst.port}`,
-      match: null, onConflict: 'skip', dryRun: false,
-      scanned: 1, copied: 1, skipped: 0, expired: 0, failed: 0,
-      interrupted: false, error: null, conflict: null,
+      match: null,
+      onConflict: 'skip',
+      dryRun: false,
+      scanned: 1,
+      copied: 1,
+      skipped: 0,
+      expired: 0,
+      failed: 0,
+      interrupted: false,
+      error: null,
+      conflict: null,
       verify: { equal: true, differences: 0, diffs: [] },
     });
     expect(typeof json.keysPerSecond).toBe('number');

@@ -1,8 +1,8 @@
 import { DeleteSnapshotCommand } from '@aws-sdk/client-elasticache';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../support/fakes';
-import { fakeAws } from '../../support/fake-aws';
-import { runInProcess } from '../../support/in-process';
+import { FakeClock } from '../../../support/fakes.js';
+import { fakeAws } from '../../support/fake-aws.js';
+import { runInProcess } from '../../support/in-process.js';
 
 const CONFIG = 'test/fixtures/config/drills.json';
 const NOW = Date.parse('2026-11-21T10:10:00Z');
@@ -40,7 +40,10 @@ describe('prune --dry-run (against AWS)', () => {
     const r = await run('--plan', 'sessions', '--dry-run', '--json');
 
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { targets: { target: string; keep: { name: string; reasons: string[] }[]; delete: { name: string }[]; ignored: { name: string }[] }[]; maxDeletesPerTarget: number };
+    const out = JSON.parse(r.stdout) as {
+      targets: { target: string; keep: { name: string; reasons: string[] }[]; delete: { name: string }[]; ignored: { name: string }[] }[];
+      maxDeletesPerTarget: number;
+    };
     expect(out.maxDeletesPerTarget).toBe(10);
     const t = out.targets.find((x) => x.target === 'sessions-prod')!;
     expect(t.keep.map((k) => k.name)).toContain(names[0]);

@@ -3,11 +3,11 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { GetObjectTaggingCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { RestoreResult } from '../../../../cli/commands/restore/recovery-point';
-import { FakeClock } from '../../../support/fakes';
-import { fakeAws } from '../../support/fake-aws';
-import { DR_BUCKET, PRIMARY_BUCKET, putDrCopy } from '../../support/dr-copies';
-import { runInProcess } from '../../support/in-process';
+import type { RestoreResult } from '../../../../cli/commands/restore/recovery-point.js';
+import { FakeClock } from '../../../support/fakes.js';
+import { fakeAws } from '../../support/fake-aws.js';
+import { DR_BUCKET, PRIMARY_BUCKET, putDrCopy } from '../../support/dr-copies.js';
+import { runInProcess } from '../../support/in-process.js';
 
 /** `restore`: whether the chosen recovery point has an `.rdb` copy, where, and the key-level fast path. */
 
@@ -49,11 +49,32 @@ describe('restore (primary region): the chosen snapshot’s .rdb copies', () => 
 
     expect(r.rdbCopies).toEqual({
       copies: [
-        expect.objectContaining({ where: 'primary', location: `s3://${PRIMARY_BUCKET}/${POINT}`, shardsFound: 3, shards: 3, complete: true, verification: 'not-verified', problem: null }),
-        expect.objectContaining({ where: 'dr', location: `s3://${DR_BUCKET}/${POINT}`, shardsFound: 3, shards: 3, complete: true, verification: 'ok', problem: null }),
+        expect.objectContaining({
+          where: 'primary',
+          location: `s3://${PRIMARY_BUCKET}/${POINT}`,
+          shardsFound: 3,
+          shards: 3,
+          complete: true,
+          verification: 'not-verified',
+          problem: null,
+        }),
+        expect.objectContaining({
+          where: 'dr',
+          location: `s3://${DR_BUCKET}/${POINT}`,
+          shardsFound: 3,
+          shards: 3,
+          complete: true,
+          verification: 'ok',
+          problem: null,
+        }),
       ],
       problems: [],
-      fastPath: { recoveryPoint: POINT, where: 'dr', location: `s3://${DR_BUCKET}/${POINT}`, command: `npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${POINT} --to ${PROD}` },
+      fastPath: {
+        recoveryPoint: POINT,
+        where: 'dr',
+        location: `s3://${DR_BUCKET}/${POINT}`,
+        command: `npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${POINT} --to ${PROD}`,
+      },
       note: null,
     });
     // Only the snapshot's own keys were listed, once per bucket.
@@ -65,7 +86,9 @@ describe('restore (primary region): the chosen snapshot’s .rdb copies', () => 
     const text = await run('--dry-run', '--auth-token-secret', TOKEN_ARN);
     expect(text.stdout).toContain(`.rdb copy: primary s3://${PRIMARY_BUCKET}/${POINT} (3/3 shards, not verified)\n`);
     expect(text.stdout).toContain(`.rdb copy: DR s3://${DR_BUCKET}/${POINT} (3/3 shards, verified ok)\n`);
-    expect(text.stdout).toContain(`key-level recovery without a new cluster (--dry-run first): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${POINT} --to ${PROD}\n`);
+    expect(text.stdout).toContain(
+      `key-level recovery without a new cluster (--dry-run first): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${POINT} --to ${PROD}\n`,
+    );
     expect(text.stdout + text.stderr).not.toContain('tok-77c1');
   });
 
@@ -105,7 +128,9 @@ describe('restore (primary region): the chosen snapshot’s .rdb copies', () => 
     ]);
     expect(r.rdbCopies.fastPath).toBeNull();
     expect(r.rdbCopies.note).toBe('no usable .rdb copy: use the temporary-cluster path (docs/runbooks/flushall.md)');
-    expect((await run('--dry-run')).stdout).toContain(`.rdb copy: DR s3://${DR_BUCKET}/${POINT} (1/1 shards, VERIFIED CORRUPT: ${POINT}-0001.rdb verified corrupt)`);
+    expect((await run('--dry-run')).stdout).toContain(
+      `.rdb copy: DR s3://${DR_BUCKET}/${POINT} (1/1 shards, VERIFIED CORRUPT: ${POINT}-0001.rdb verified corrupt)`,
+    );
   });
 
   it('a bucket that cannot be read is named and does not stop the restore', async () => {
@@ -118,7 +143,11 @@ describe('restore (primary region): the chosen snapshot’s .rdb copies', () => 
     // Neither readable: unknown, not "none".
     aws.s3.on(ListObjectsV2Command).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
     const blind = await restoreJson('--dry-run');
-    expect(blind.rdbCopies).toMatchObject({ copies: [], fastPath: null, note: '.rdb copies unknown (a bucket was not read): use the temporary-cluster path (docs/runbooks/flushall.md)' });
+    expect(blind.rdbCopies).toMatchObject({
+      copies: [],
+      fastPath: null,
+      note: '.rdb copies unknown (a bucket was not read): use the temporary-cluster path (docs/runbooks/flushall.md)',
+    });
     expect(blind.rdbCopies.problems).toHaveLength(2);
   });
 });
@@ -130,7 +159,9 @@ describe('restore (DR region): the copy chosen is the .rdb copy', () => {
     const r = await restoreJson('--region', 'eu-central-1', '--dry-run');
 
     expect(r.rdbCopies).toMatchObject({
-      copies: [{ where: 'dr', region: 'eu-central-1', location: `s3://${DR_BUCKET}/rdr-sessions-prod-20261121-0600`, shards: 2, complete: true, verification: 'ok' }],
+      copies: [
+        { where: 'dr', region: 'eu-central-1', location: `s3://${DR_BUCKET}/rdr-sessions-prod-20261121-0600`, shards: 2, complete: true, verification: 'ok' },
+      ],
       fastPath: { command: `npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/rdr-sessions-prod-20261121-0600 --to <url>` },
       note: null,
     });

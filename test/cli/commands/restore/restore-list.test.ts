@@ -1,11 +1,11 @@
 import { DescribeSnapshotsCommand } from '@aws-sdk/client-elasticache';
 import { GetObjectTaggingCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { RecoveryPointList } from '../../../../cli/commands/restore/list-action';
-import { FakeClock } from '../../../support/fakes';
-import { fakeAws } from '../../support/fake-aws';
-import { DR_BUCKET, PRIMARY_BUCKET, putDrCopy } from '../../support/dr-copies';
-import { runInProcess } from '../../support/in-process';
+import type { RecoveryPointList } from '../../../../cli/commands/restore/list-action.js';
+import { FakeClock } from '../../../support/fakes.js';
+import { fakeAws } from '../../support/fake-aws.js';
+import { DR_BUCKET, PRIMARY_BUCKET, putDrCopy } from '../../support/dr-copies.js';
+import { runInProcess } from '../../support/in-process.js';
 
 /** `restore --list`: a target's recent recovery points with their `.rdb` copies; creates nothing. */
 
@@ -25,7 +25,13 @@ async function listJson(...args: string[]): Promise<RecoveryPointList> {
 }
 
 function snapshot(hhmm: string, status = 'available'): void {
-  aws.state.snapshots.set(point(hhmm), { name: point(hhmm), target: 'sessions-prod', status, createdAt: new Date(`2026-11-21T${hhmm.slice(0, 2)}:${hhmm.slice(2)}:30Z`), tags: {} });
+  aws.state.snapshots.set(point(hhmm), {
+    name: point(hhmm),
+    target: 'sessions-prod',
+    status,
+    createdAt: new Date(`2026-11-21T${hhmm.slice(0, 2)}:${hhmm.slice(2)}:30Z`),
+    tags: {},
+  });
 }
 
 beforeEach(() => {
@@ -63,7 +69,9 @@ describe('restore --list (primary region)', () => {
     expect(text).toMatch(new RegExp(`${point('0600')} +primary +2/2 shards +not verified +s3://${PRIMARY_BUCKET}/${point('0600')}\n`));
     expect(text).toMatch(new RegExp(`${point('0300')} +primary +- +- +none in this bucket\n`));
     expect(text).toMatch(new RegExp(`${point('0300')} +DR +1/1 shards +VERIFIED CORRUPT +s3://${DR_BUCKET}/${point('0300')}\n`));
-    expect(text).toContain(`sessions-prod fast path (keys from ${point('0600')}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${point('0600')} --to <url>`);
+    expect(text).toContain(
+      `sessions-prod fast path (keys from ${point('0600')}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${point('0600')} --to <url>`,
+    );
   });
 
   it('bounded by --limit: one snapshot listing, one listing per bucket, tags only of the points listed', async () => {
@@ -89,7 +97,9 @@ describe('restore --list (primary region)', () => {
   it('a target without snapshots: says none found', async () => {
     const r = await list();
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('recovery points of sessions-prod in eu-west-1, newest first: restore one with --from <recovery point>\nnone found (no available manual snapshot)\n');
+    expect(r.stdout).toBe(
+      'recovery points of sessions-prod in eu-west-1, newest first: restore one with --from <recovery point>\nnone found (no available manual snapshot)\n',
+    );
   });
 });
 

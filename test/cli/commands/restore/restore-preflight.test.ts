@@ -1,9 +1,9 @@
 import { CreateReplicationGroupCommand, CreateServerlessCacheCommand } from '@aws-sdk/client-elasticache';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../support/fakes';
-import { DR_BUCKET, putDrCopy } from '../../support/dr-copies';
-import { fakeAws } from '../../support/fake-aws';
-import { runInProcess } from '../../support/in-process';
+import { FakeClock } from '../../../support/fakes.js';
+import { DR_BUCKET, putDrCopy } from '../../support/dr-copies.js';
+import { fakeAws } from '../../support/fake-aws.js';
+import { runInProcess } from '../../support/in-process.js';
 
 /**
  * The restore preflight (lambdas/domain/restore-preflight.ts) at the CLI: a
@@ -39,7 +39,9 @@ describe('restore preflight', () => {
     const r = await run('--target', 'sessions-prod', '--region', 'eu-central-1', '--new-id', 'sessions-dr', '--wait');
 
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^FAILED restore preflight refused rdr-sessions-prod-20261121-0600 \(nothing was created\): \[cluster-mode-databases\] .*database\(s\) 0, 3.*fix: restore into one shard with cluster mode disabled/);
+    expect(r.stdout).toMatch(
+      /^FAILED restore preflight refused rdr-sessions-prod-20261121-0600 \(nothing was created\): \[cluster-mode-databases\] .*database\(s\) 0, 3.*fix: restore into one shard with cluster mode disabled/,
+    );
     expect(r.stderr).not.toMatch(/creating|at .*\.ts/);
     expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
 
@@ -75,12 +77,17 @@ describe('restore preflight', () => {
 
     const refused = await run('--target', 'sessions-prod', '--new-id', 'x1', '--node-type', 'cache.r6g.xlarge');
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toMatch(/\[data-tiering\] rdr-sessions-prod-20261121-0900 was taken on cache\.r6gd\.xlarge.*fix: restore onto an r6gd node type.*--node-type/);
+    expect(refused.stdout).toMatch(
+      /\[data-tiering\] rdr-sessions-prod-20261121-0900 was taken on cache\.r6gd\.xlarge.*fix: restore onto an r6gd node type.*--node-type/,
+    );
     expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
 
     const ok = await run('--target', 'sessions-prod', '--new-id', 'x1', '--json');
     expect(ok.code).toBe(0);
-    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)[0]!.args[0].input).toMatchObject({ CacheNodeType: 'cache.r6gd.xlarge', DataTieringEnabled: true });
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)[0]!.args[0].input).toMatchObject({
+      CacheNodeType: 'cache.r6gd.xlarge',
+      DataTieringEnabled: true,
+    });
   });
 
   it('a serverless target refuses a DR copy with keys outside db 0 (a serverless cache has only db 0)', async () => {

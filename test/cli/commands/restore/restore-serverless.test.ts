@@ -7,10 +7,10 @@ import {
   type CreateServerlessCacheCommandInput,
 } from '@aws-sdk/client-elasticache';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../support/fakes';
-import { ACCOUNT, fakeAws } from '../../support/fake-aws';
-import { runInProcess } from '../../support/in-process';
-import { DR_BUCKET, PRIMARY_BUCKET, putDrCopy } from '../../support/dr-copies';
+import { FakeClock } from '../../../support/fakes.js';
+import { ACCOUNT, fakeAws } from '../../support/fake-aws.js';
+import { runInProcess } from '../../support/in-process.js';
+import { DR_BUCKET, PRIMARY_BUCKET, putDrCopy } from '../../support/dr-copies.js';
 
 const CONFIG = 'test/fixtures/config/drills.json';
 const NOW = Date.parse('2026-11-21T10:00:00Z');
@@ -106,7 +106,9 @@ describe('restore of a serverless cache', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).rdbCopies).toMatchObject({
       copies: [{ where: 'primary', location: `s3://${PRIMARY_BUCKET}/rdr-sessions-edge-20261121-0900`, complete: true }],
-      fastPath: { command: `npx redis-dr migrate --from-rdb s3://${PRIMARY_BUCKET}/rdr-sessions-edge-20261121-0900 --to rediss://sessions-edge-abc.serverless.euw1.cache.amazonaws.com:6379` },
+      fastPath: {
+        command: `npx redis-dr migrate --from-rdb s3://${PRIMARY_BUCKET}/rdr-sessions-edge-20261121-0900 --to rediss://sessions-edge-abc.serverless.euw1.cache.amazonaws.com:6379`,
+      },
     });
   });
 
@@ -128,11 +130,18 @@ describe('restore of a serverless cache', () => {
     });
     const failed = await run('--target', 'sessions-edge', '--new-id', 'edge-bad', '--wait');
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(/^FAILED edge-bad is create-failed: .*aws elasticache delete-serverless-cache --region eu-west-1 --serverless-cache-name edge-bad/m);
+    expect(failed.stdout).toMatch(
+      /^FAILED edge-bad is create-failed: .*aws elasticache delete-serverless-cache --region eu-west-1 --serverless-cache-name edge-bad/m,
+    );
     const exists = await run('--target', 'sessions-edge', '--new-id', 'sessions-edge');
     expect(exists.stderr).toMatch(/--new-id sessions-edge: a serverless cache with this name exists in eu-west-1/);
     expect(exists.code).toBe(2);
-    expect(aws.ec.calls().map((c) => c.args[0].constructor.name).filter((n) => /Delete/.test(n))).toEqual([]);
+    expect(
+      aws.ec
+        .calls()
+        .map((c) => c.args[0].constructor.name)
+        .filter((n) => /Delete/.test(n)),
+    ).toEqual([]);
   });
 
   it('refuses what a serverless cache cannot take, before any AWS call that creates (exit 2)', async () => {
@@ -157,11 +166,24 @@ describe('restore of a serverless cache in the DR region, from its verified DR c
   const s3Arn = (name: string, shard: number) => `arn:aws:s3:::${DR_BUCKET}/${key(name, shard)}`;
   beforeEach(() => aws.state.objects.clear());
 
-  it('latest: the newest complete, verified copy, every shard\'s object, engine and major version from its tags, dr.network; waits for the endpoint', async () => {
+  it("latest: the newest complete, verified copy, every shard's object, engine and major version from its tags, dr.network; waits for the endpoint", async () => {
     putDrCopy(aws, 'rdr-sessions-edge-20261121-0600', { shards: 2, engine: 'redis 7.1' });
     putDrCopy(aws, 'rdr-sessions-edge-20261121-0800', { shards: 2, verified: null }); // newer, not verified yet: skipped
 
-    const r = await run('--target', 'sessions-edge', '--region', 'eu-central-1', '--new-id', 'sessions-edge-dr', '--user-group-ids', 'dr-users', '--wait', '--poll-seconds', '5', '--json');
+    const r = await run(
+      '--target',
+      'sessions-edge',
+      '--region',
+      'eu-central-1',
+      '--new-id',
+      'sessions-edge-dr',
+      '--user-group-ids',
+      'dr-users',
+      '--wait',
+      '--poll-seconds',
+      '5',
+      '--json',
+    );
 
     expect(r.stderr).not.toMatch(/warning/);
     expect(r.code).toBe(0);
@@ -206,9 +228,23 @@ describe('restore of a serverless cache in the DR region, from its verified DR c
     }
     expect(aws.ec.commandCalls(CreateServerlessCacheCommand)).toHaveLength(0);
 
-    const good = await run('--target', 'sessions-edge', '--region', 'eu-central-1', '--new-id', 'x1', '--from', `s3://${DR_BUCKET}/${key('rdr-sessions-edge-20261121-0600', 1)}`, '--dry-run', '--json');
+    const good = await run(
+      '--target',
+      'sessions-edge',
+      '--region',
+      'eu-central-1',
+      '--new-id',
+      'x1',
+      '--from',
+      `s3://${DR_BUCKET}/${key('rdr-sessions-edge-20261121-0600', 1)}`,
+      '--dry-run',
+      '--json',
+    );
     expect(good.code).toBe(0);
-    expect(JSON.parse(good.stdout)).toMatchObject({ status: 'dry-run', request: { SnapshotArnsToRestore: [s3Arn('rdr-sessions-edge-20261121-0600', 1)], Engine: 'valkey', MajorEngineVersion: '8' } });
+    expect(JSON.parse(good.stdout)).toMatchObject({
+      status: 'dry-run',
+      request: { SnapshotArnsToRestore: [s3Arn('rdr-sessions-edge-20261121-0600', 1)], Engine: 'valkey', MajorEngineVersion: '8' },
+    });
     expect(good.stderr).toContain('warning: no user group: the new serverless cache accepts the default user');
     expect(aws.ec.commandCalls(CreateServerlessCacheCommand)).toHaveLength(0); // dry run
   });
@@ -220,7 +256,19 @@ describe('restore of a serverless cache in the DR region, from its verified DR c
       return { ServerlessCache: { ServerlessCacheName: i.ServerlessCacheName, Status: 'creating' } };
     });
 
-    const r = await run('--target', 'sessions-edge', '--region', 'eu-central-1', '--new-id', 'edge-dr', '--user-group-ids', 'dr-users', '--wait', '--poll-seconds', '5');
+    const r = await run(
+      '--target',
+      'sessions-edge',
+      '--region',
+      'eu-central-1',
+      '--new-id',
+      'edge-dr',
+      '--user-group-ids',
+      'dr-users',
+      '--wait',
+      '--poll-seconds',
+      '5',
+    );
 
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/edge-dr is create-failed: ElastiCache could not build it from rdr-sessions-edge-20261121-0600/);

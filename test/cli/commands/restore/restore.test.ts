@@ -2,11 +2,11 @@ import { CreateReplicationGroupCommand, DescribeReplicationGroupsCommand, Replic
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { checkNewId, createRequest } from '../../../../cli/commands/restore/action';
-import { FakeClock } from '../../../support/fakes';
-import { fakeAws } from '../../support/fake-aws';
-import { runInProcess } from '../../support/in-process';
-import { DR_BUCKET, putDrCopy } from '../../support/dr-copies';
+import { checkNewId, createRequest } from '../../../../cli/commands/restore/action.js';
+import { FakeClock } from '../../../support/fakes.js';
+import { fakeAws } from '../../support/fake-aws.js';
+import { runInProcess } from '../../support/in-process.js';
+import { DR_BUCKET, putDrCopy } from '../../support/dr-copies.js';
 
 const CONFIG = 'test/fixtures/config/drills.json';
 const NOW = Date.parse('2026-11-21T10:00:00Z');
@@ -97,7 +97,9 @@ describe('restore (primary region, from a snapshot)', () => {
     let misses = 2;
     aws.ec.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId: string }) => {
       if (misses-- > 0) throw new ReplicationGroupNotFoundFault({ message: 'not found', $metadata: {} });
-      return { ReplicationGroups: [{ ReplicationGroupId: i.ReplicationGroupId, Status: 'available', NodeGroups: [{ PrimaryEndpoint: { Address: 'h', Port: 6379 } }] }] };
+      return {
+        ReplicationGroups: [{ ReplicationGroupId: i.ReplicationGroupId, Status: 'available', NodeGroups: [{ PrimaryEndpoint: { Address: 'h', Port: 6379 } }] }],
+      };
     });
     const late = await run('--target', 'sessions-prod', '--new-id', 'x1', '--wait', '--json');
     expect(late.code).toBe(0);
@@ -115,11 +117,19 @@ describe('restore (primary region, from a snapshot)', () => {
     aws.ec.on(DescribeReplicationGroupsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const r = await run('--target', 'sessions-prod', '--new-id', 'x1', '--wait');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('x1 was created; watching it failed (ThrottlingException: Rate exceeded): follow it with aws elasticache describe-replication-groups --region eu-west-1 --replication-group-id x1');
+    expect(r.stderr).toContain(
+      'x1 was created; watching it failed (ThrottlingException: Rate exceeded): follow it with aws elasticache describe-replication-groups --region eu-west-1 --replication-group-id x1',
+    );
   });
 
   it('a named snapshot of another cache is a usage error; its own time is reported', async () => {
-    aws.state.snapshots.set('manual-backup', { name: 'manual-backup', target: 'orders-prod', status: 'available', createdAt: new Date('2026-11-20T23:00:00Z'), tags: {} });
+    aws.state.snapshots.set('manual-backup', {
+      name: 'manual-backup',
+      target: 'orders-prod',
+      status: 'available',
+      createdAt: new Date('2026-11-20T23:00:00Z'),
+      tags: {},
+    });
     const wrong = await run('--target', 'sessions-prod', '--new-id', 'x1', '--from', 'manual-backup');
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('--from manual-backup is a snapshot of orders-prod, not of --target sessions-prod');
@@ -179,7 +189,7 @@ describe('restore (DR region, from S3 copies)', () => {
     const r = await run('--target', 'sessions-prod', '--region', 'eu-central-1', '--new-id', 'sessions-dr', '--wait', '--poll-seconds', '5', '--json');
 
     // DR copies do not record node type or replicas: the defaults are said.
-    expect(r.stderr).toContain('warning: node type cache.t4g.small: DR copies do not record the source\'s node type; pass --node-type');
+    expect(r.stderr).toContain("warning: node type cache.t4g.small: DR copies do not record the source's node type; pass --node-type");
     expect(r.stderr).toContain('warning: no replicas (the source could not be described): pass --replicas for production');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({
@@ -205,13 +215,33 @@ describe('restore (DR region, from S3 copies)', () => {
     copy('rdr-sessions-prod-20261121-0600');
     copy('rdr-sessions-prod-20261121-0800', { verified: 'corrupt' });
 
-    const bad = await run('--target', 'sessions-prod', '--region', 'eu-central-1', '--new-id', 'x1', '--from', `s3://${DR_BUCKET}/rdr-sessions-prod-20261121-0800`);
+    const bad = await run(
+      '--target',
+      'sessions-prod',
+      '--region',
+      'eu-central-1',
+      '--new-id',
+      'x1',
+      '--from',
+      `s3://${DR_BUCKET}/rdr-sessions-prod-20261121-0800`,
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('no usable copy of sessions-prod');
     expect(bad.stderr).toContain('corrupt');
     expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
 
-    const good = await run('--target', 'sessions-prod', '--region', 'eu-central-1', '--new-id', 'x1', '--from', `s3://${DR_BUCKET}/rdr-sessions-prod-20261121-0600-0001.rdb`, '--node-type', 'cache.r7g.xlarge');
+    const good = await run(
+      '--target',
+      'sessions-prod',
+      '--region',
+      'eu-central-1',
+      '--new-id',
+      'x1',
+      '--from',
+      `s3://${DR_BUCKET}/rdr-sessions-prod-20261121-0600-0001.rdb`,
+      '--node-type',
+      'cache.r7g.xlarge',
+    );
     expect(good.code).toBe(0);
     expect(aws.ec.commandCalls(CreateReplicationGroupCommand)[0]!.args[0].input).toMatchObject({
       NumCacheClusters: 1,
@@ -284,7 +314,21 @@ describe('restore usage errors (exit 2)', () => {
     expect(checkNewId('a'.repeat(40))).toHaveLength(40);
     expect(() => checkNewId('a'.repeat(41))).toThrow(/not a valid/);
     const req = createRequest(
-      { kind: 'replication-group', target: 't', recoveryPoint: 'p', createdAt: '', ageSeconds: 0, clusterId: 'x', engine: 'redis', engineVersion: '7.1', nodeType: 'n', shards: 1, clusterMode: 'disabled', snapshotName: 'p', expected: {} },
+      {
+        kind: 'replication-group',
+        target: 't',
+        recoveryPoint: 'p',
+        createdAt: '',
+        ageSeconds: 0,
+        clusterId: 'x',
+        engine: 'redis',
+        engineVersion: '7.1',
+        nodeType: 'n',
+        shards: 1,
+        clusterMode: 'disabled',
+        snapshotName: 'p',
+        expected: {},
+      },
       { id: 'x', replicas: 0, subnetGroup: 'g', securityGroupIds: [] },
     );
     expect(req).toMatchObject({ NumCacheClusters: 1, AutomaticFailoverEnabled: false });

@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store';
-import { FakeClock } from '../../../support/fakes';
-import { DR_BUCKET, PRIMARY_BUCKET } from '../../support/dr-copies';
-import { fakeAws } from '../../support/fake-aws';
-import { runInProcess } from '../../support/in-process';
+import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
+import { FakeClock } from '../../../support/fakes.js';
+import { DR_BUCKET, PRIMARY_BUCKET } from '../../support/dr-copies.js';
+import { fakeAws } from '../../support/fake-aws.js';
+import { runInProcess } from '../../support/in-process.js';
 
 /**
  * `retention release`: the hold of a keyspace collapse ended — copies' tier
@@ -30,7 +30,13 @@ let clock: FakeClock;
 const run = (...args: string[]) => runInProcess(['retention', 'release', '-c', CONFIG, ...args], { clock });
 
 function snapshot(name: string, tags: Record<string, string>): void {
-  aws.state.snapshots.set(name, { name, target: 'sessions-prod', status: 'available', createdAt: new Date(0), tags: { ...OURS, 'redis-dr:tier': 'daily', ...tags } });
+  aws.state.snapshots.set(name, {
+    name,
+    target: 'sessions-prod',
+    status: 'available',
+    createdAt: new Date(0),
+    tags: { ...OURS, 'redis-dr:tier': 'daily', ...tags },
+  });
 }
 
 function copy(bucket: string, snapshot: string, tier: string): void {
@@ -42,7 +48,9 @@ function copy(bucket: string, snapshot: string, tier: string): void {
 const tierOf = (bucket: string, snapshot: string) => aws.state.objects.get(bucket)!.get(`${snapshot}-0001.rdb`)!['redis-dr:tier'];
 const arnName = (arn: string) => arn.split(':').pop()!;
 const mutations = () =>
-  aws.ec.commandCalls(AddTagsToResourceCommand).length + aws.ec.commandCalls(RemoveTagsFromResourceCommand).length + aws.s3.commandCalls(PutObjectTaggingCommand).length;
+  aws.ec.commandCalls(AddTagsToResourceCommand).length +
+  aws.ec.commandCalls(RemoveTagsFromResourceCommand).length +
+  aws.s3.commandCalls(PutObjectTaggingCommand).length;
 
 beforeEach(() => {
   aws.reset();
@@ -121,13 +129,23 @@ describe('retention release', () => {
     expect(r.code).toBe(0);
     expect(mutations()).toBe(0);
     const out = JSON.parse(r.stdout) as { changes: { what: string; outcome: string }[] };
-    expect(out.changes.map((c) => c.what).sort()).toEqual(['collapse-mark', 'copy-tier', 'copy-tier', 'copy-tier', 'copy-tier', 'snapshot-hold', 'snapshot-hold']);
+    expect(out.changes.map((c) => c.what).sort()).toEqual([
+      'collapse-mark',
+      'copy-tier',
+      'copy-tier',
+      'copy-tier',
+      'copy-tier',
+      'snapshot-hold',
+      'snapshot-hold',
+    ]);
     expect(out.changes.every((c) => c.outcome === 'planned')).toBe(true);
     expect(tierOf(DR_BUCKET, A)).toBe('held-daily');
   });
 
   it('a copy that cannot be retagged: exit 1 naming it, its snapshot keeps the hold, the mark stays active; a rerun finishes', async () => {
-    aws.s3.on(PutObjectTaggingCommand, { Bucket: DR_BUCKET, Key: `${B}-0001.rdb` }).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    aws.s3
+      .on(PutObjectTaggingCommand, { Bucket: DR_BUCKET, Key: `${B}-0001.rdb` })
+      .rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
     const r = await run('--target', 'sessions-prod', '--point', P);
 
     expect(r.code).toBe(1);
@@ -137,10 +155,12 @@ describe('retention release', () => {
     expect(aws.state.snapshots.get(B)!.tags['redis-dr:hold']).toBe(`keyspace-collapsed:${P}`);
     expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(MARK);
 
-    aws.s3.on(PutObjectTaggingCommand, { Bucket: DR_BUCKET, Key: `${B}-0001.rdb` }).callsFake((i: { Bucket: string; Key: string; Tagging: { TagSet: { Key: string; Value: string }[] } }) => {
-      aws.state.objects.get(i.Bucket)!.set(i.Key, Object.fromEntries(i.Tagging.TagSet.map((t) => [t.Key, t.Value])));
-      return {};
-    });
+    aws.s3
+      .on(PutObjectTaggingCommand, { Bucket: DR_BUCKET, Key: `${B}-0001.rdb` })
+      .callsFake((i: { Bucket: string; Key: string; Tagging: { TagSet: { Key: string; Value: string }[] } }) => {
+        aws.state.objects.get(i.Bucket)!.set(i.Key, Object.fromEntries(i.Tagging.TagSet.map((t) => [t.Key, t.Value])));
+        return {};
+      });
     const again = await run('--target', 'sessions-prod', '--point', P);
     expect(again.code).toBe(0);
     expect(tierOf(DR_BUCKET, B)).toBe('hourly');
@@ -149,11 +169,31 @@ describe('retention release', () => {
   });
 
   it.each([
-    ['a point nothing is held by and without a mark', ['--target', 'sessions-prod', '--point', 'rdr-sessions-prod-20261121-1100'], 'no snapshot of sessions-prod is held by rdr-sessions-prod-20261121-1100'],
-    ['a point of another target', ['--target', 'sessions-prod', '--point', 'rdr-queues-prod-20261121-1000'], '--point must be a snapshot of --target sessions-prod'],
-    ['a self-managed destination holding nothing held by the point', ['--target', 'sessions-prod', '--point', P, '--destination', 'file:///nonexistent/backups'], 'nothing in file:///nonexistent/backups is held by keyspace-collapsed:rdr-sessions-prod-20261121-1000.rdb'],
-    ['--dry-run with a self-managed destination', ['--target', 'sessions-prod', '--point', P, '--destination', 'file:///var/backups', '--dry-run'], '--dry-run is not available with --destination'],
-    ['a destination that is not a URL', ['--target', 'sessions-prod', '--point', P, '--destination', '/var/backups'], '--destination /var/backups is not a destination: write file:///absolute/dir or s3://bucket/prefix'],
+    [
+      'a point nothing is held by and without a mark',
+      ['--target', 'sessions-prod', '--point', 'rdr-sessions-prod-20261121-1100'],
+      'no snapshot of sessions-prod is held by rdr-sessions-prod-20261121-1100',
+    ],
+    [
+      'a point of another target',
+      ['--target', 'sessions-prod', '--point', 'rdr-queues-prod-20261121-1000'],
+      '--point must be a snapshot of --target sessions-prod',
+    ],
+    [
+      'a self-managed destination holding nothing held by the point',
+      ['--target', 'sessions-prod', '--point', P, '--destination', 'file:///nonexistent/backups'],
+      'nothing in file:///nonexistent/backups is held by keyspace-collapsed:rdr-sessions-prod-20261121-1000.rdb',
+    ],
+    [
+      '--dry-run with a self-managed destination',
+      ['--target', 'sessions-prod', '--point', P, '--destination', 'file:///var/backups', '--dry-run'],
+      '--dry-run is not available with --destination',
+    ],
+    [
+      'a destination that is not a URL',
+      ['--target', 'sessions-prod', '--point', P, '--destination', '/var/backups'],
+      '--destination /var/backups is not a destination: write file:///absolute/dir or s3://bucket/prefix',
+    ],
     ['no --point', ['--target', 'sessions-prod'], "required option '--point <snapshot>' not specified"],
   ])('exit 2 for %s, nothing changed', async (_what, args, message) => {
     const r = await run(...args);
@@ -165,7 +205,11 @@ describe('retention release', () => {
 
 describe('retention release --destination (self-managed backups)', () => {
   const dirs: string[] = [];
-  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterEach(() =>
+    dirs.splice(0).forEach((d) => {
+      rmSync(d, { recursive: true, force: true });
+    }),
+  );
 
   /** Backups of `cache` written through the real store: two good ones held by the collapsed third. */
   async function collapsedDestination(): Promise<{ dir: string; store: FileBackupStore }> {
@@ -176,7 +220,11 @@ describe('retention release --destination (self-managed backups)', () => {
       const body = (async function* () {
         yield Buffer.from(`REDIS0011 ${file}`);
       })();
-      await store.write(file, body, { tier: 'hourly', target: 'cache', createdAt: '2026-11-21T10:00:00Z' }, () => ({ keys, rdbVersion: 11, ...(collapsed ? { collapsed } : {}) }));
+      await store.write(file, body, { tier: 'hourly', target: 'cache', createdAt: '2026-11-21T10:00:00Z' }, () => ({
+        keys,
+        rdbVersion: 11,
+        ...(collapsed ? { collapsed } : {}),
+      }));
     };
     await put('rdr-cache-20261121-0800.rdb', 1000);
     await put('rdr-cache-20261121-0900.rdb', 1000);
@@ -187,7 +235,9 @@ describe('retention release --destination (self-managed backups)', () => {
 
   it('releases the holds naming the collapsed backup, logs each, and makes it the baseline (exit 0)', async () => {
     const { dir, store } = await collapsedDestination();
-    const r = await runInProcess(['retention', 'release', '--destination', `file://${dir}`, '--target', 'cache', '--point', 'rdr-cache-20261121-1000'], { clock });
+    const r = await runInProcess(['retention', 'release', '--destination', `file://${dir}`, '--target', 'cache', '--point', 'rdr-cache-20261121-1000'], {
+      clock,
+    });
     expect(r.stderr).toContain(`released file://${dir}/rdr-cache-20261121-0800.rdb (keyspace-collapsed:rdr-cache-20261121-1000.rdb)`);
     expect(r.stdout).toBe(`released 2 backup(s) held by rdr-cache-20261121-1000.rdb in file://${dir}; rdr-cache-20261121-1000.rdb is the new baseline\n`);
     expect(r.code).toBe(0);
@@ -197,7 +247,10 @@ describe('retention release --destination (self-managed backups)', () => {
 
   it('--json names what was released', async () => {
     const { dir } = await collapsedDestination();
-    const r = await runInProcess(['retention', 'release', '--destination', `file://${dir}`, '--target', 'cache', '--point', 'rdr-cache-20261121-1000.rdb', '--json'], { clock });
+    const r = await runInProcess(
+      ['retention', 'release', '--destination', `file://${dir}`, '--target', 'cache', '--point', 'rdr-cache-20261121-1000.rdb', '--json'],
+      { clock },
+    );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ target: 'cache', released: ['rdr-cache-20261121-0900.rdb', 'rdr-cache-20261121-0800.rdb'].sort(), failed: 0 });
   });

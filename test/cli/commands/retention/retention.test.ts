@@ -67,7 +67,12 @@ describe('redis-dr retention plan', () => {
   });
 
   it.each([
-    ['a policy with a bad field', () => file('bad-policy.json', { hourly: -1, daily: 2, weekly: 0, monthly: 0, minKeep: 0, rpoMinutes: 180 }), () => snapshots, /hourly Too small|hourly.*>=\s*0/],
+    [
+      'a policy with a bad field',
+      () => file('bad-policy.json', { hourly: -1, daily: 2, weekly: 0, monthly: 0, minKeep: 0, rpoMinutes: 180 }),
+      () => snapshots,
+      /hourly Too small|hourly.*>=\s*0/,
+    ],
     ['a snapshot without a time', () => policy, () => file('no-time.json', [{ name: 'manual', source: 'rg-a' }]), /\[0\]\.createdAt is required for "manual"/],
     ['a missing file', () => policy, () => join(dir, 'nope.json'), /cannot read snapshots file .*nope\.json: no such file/],
   ])('exits 2 naming the problem for %s', (_what, p, s, message) => {
@@ -79,7 +84,7 @@ describe('redis-dr retention plan', () => {
   describe('with the policy of a plan in the deployment config (-c <config> --plan <name>)', () => {
     const CONFIG = 'test/fixtures/config/drills.json';
 
-    it('applies exactly the retention the plan\'s prune Lambda applies', () => {
+    it("applies exactly the retention the plan's prune Lambda applies", () => {
       const r = cli('retention', 'plan', '-c', CONFIG, '--plan', 'sessions', '--snapshots', snapshots, '--now', NOW, '--json');
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);

@@ -3,16 +3,16 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseUntil, UNTIL_FORMATS } from '../../../../cli/commands/restore-aof/action';
-import { UsageError } from '../../../../cli/usage';
-import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store';
-import { parseStoredKey } from '../../../../lambdas/domain/self-managed/aof-layout';
-import { AOF_METRICS } from '../../../../lambdas/domain/self-managed/aof-metrics';
-import { sleep, startAofServer } from '../../../support/aof';
-import { startPingServer } from '../../../support/ping-server';
-import type { RedisServer } from '../../../support/redis-server';
-import { runInProcess } from '../../support/in-process';
-import { cli } from '../../support/run-cli';
+import { parseUntil, UNTIL_FORMATS } from '../../../../cli/commands/restore-aof/action.js';
+import { UsageError } from '../../../../cli/usage.js';
+import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store.js';
+import { parseStoredKey } from '../../../../lambdas/domain/self-managed/aof-layout.js';
+import { AOF_METRICS } from '../../../../lambdas/domain/self-managed/aof-metrics.js';
+import { sleep, startAofServer } from '../../../support/aof.js';
+import { startPingServer } from '../../../support/ping-server.js';
+import type { RedisServer } from '../../../support/redis-server.js';
+import { runInProcess } from '../../support/in-process.js';
+import { cli } from '../../support/run-cli.js';
 
 /**
  * `redis-dr ship-aof` and `redis-dr restore-aof` as an operator runs them:
@@ -20,7 +20,7 @@ import { cli } from '../../support/run-cli';
  */
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
-const cleanup: (() => Promise<unknown> | void)[] = [];
+const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const f of cleanup.reverse()) await f();
   cleanup.length = 0;
@@ -42,7 +42,8 @@ async function server(args: string[] = []): Promise<RedisServer> {
 function shipInBackground(args: string[], env: NodeJS.ProcessEnv = {}, shell?: string) {
   const argv = [join(ROOT, 'bin', 'redis-dr.cjs'), 'ship-aof', ...args];
   const options = { cwd: ROOT, env: { ...process.env, REDIS_DR_HEARTBEAT_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
-  const child = shell === undefined ? spawn(process.execPath, argv, options) : spawn('bash', ['-c', `${shell} && exec "$0" "$@"`, process.execPath, ...argv], options);
+  const child =
+    shell === undefined ? spawn(process.execPath, argv, options) : spawn('bash', ['-c', `${shell} && exec "$0" "$@"`, process.execPath, ...argv], options);
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -76,7 +77,23 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     const metrics = join(tempDir('metrics'), 'aof.prom');
     const ping = await startPingServer();
     cleanup.push(() => ping.close());
-    const ship = shipInBackground(['--dir', join(s.dir, 'appendonlydir'), '--to', `file://${dest}`, '--interval', '200ms', '--rpo', '10s', '--heartbeat-every', '1s', '--metrics-file', metrics], { REDIS_DR_HEARTBEAT_URL: ping.url });
+    const ship = shipInBackground(
+      [
+        '--dir',
+        join(s.dir, 'appendonlydir'),
+        '--to',
+        `file://${dest}`,
+        '--interval',
+        '200ms',
+        '--rpo',
+        '10s',
+        '--heartbeat-every',
+        '1s',
+        '--metrics-file',
+        metrics,
+      ],
+      { REDIS_DR_HEARTBEAT_URL: ping.url },
+    );
     await ship.waitFor(/base appendonly\.aof\.1\.base\.rdb stored/);
     await ship.waitFor(/shipped .* in 1 part .*lag \d+\.\d s/);
     for (let i = 50; i < 80; i++) await c.set(`k:${i}`, `v${i}`);
@@ -94,10 +111,14 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     const r = await cli('restore-aof', '--from', `file://${dest}`, '--to', out);
     expect(r.stderr).toContain('restore-aof: base appendonly.aof.1.base.rdb');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^OK .*appendonlydir: base appendonly\.aof\.1\.base\.rdb \(rdb, dataset as of \d{4}-.*Z\), 1 increment \(\d+ commands\) from file:\/\//);
+    expect(r.stdout).toMatch(
+      /^OK .*appendonlydir: base appendonly\.aof\.1\.base\.rdb \(rdb, dataset as of \d{4}-.*Z\), 1 increment \(\d+ commands\) from file:\/\//,
+    );
     expect(r.stdout).toContain('loaded by redis-server 7');
     expect(r.stdout).toContain(': 81 keys (db0=81)');
-    expect(r.stdout).toContain(`serve it: redis-server --dir ${join(out, '..')} --appenddirname appendonlydir --appendfilename appendonly.aof --appendonly yes`);
+    expect(r.stdout).toContain(
+      `serve it: redis-server --dir ${join(out, '..')} --appenddirname appendonlydir --appendfilename appendonly.aof --appendonly yes`,
+    );
     expect(existsSync(join(out, 'appendonly.aof.manifest'))).toBe(true);
     const again = await cli('restore-aof', '--from', `file://${dest}`, '--to', out);
     expect(again.status).toBe(2);
@@ -107,7 +128,13 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     const early = join(tempDir('early'), 'aof');
     const refused = await cli('restore-aof', '--from', `file://${dest}`, '--to', early, '--until', '2000-01-01T00:00:00Z', '--json');
     expect(refused.status).toBe(1);
-    expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, refused: { kind: 'before-oldest', message: expect.stringMatching(/is before the oldest point available, \d{4}-\d\d-\d\dT[\d:]+Z \(base appendonly\.aof\.1\.base\.rdb/) } });
+    expect(JSON.parse(refused.stdout)).toMatchObject({
+      ok: false,
+      refused: {
+        kind: 'before-oldest',
+        message: expect.stringMatching(/is before the oldest point available, \d{4}-\d\d-\d\dT[\d:]+Z \(base appendonly\.aof\.1\.base\.rdb/),
+      },
+    });
     expect(existsSync(early)).toBe(false);
   });
 
@@ -133,8 +160,26 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     const metrics = join(tempDir('metrics'), 'aof.prom');
     const ping = await startPingServer();
     cleanup.push(() => ping.close());
-    const ship = shipInBackground(['--dir', join(s.dir, 'appendonlydir'), '--to', `file://${dest}`, '--interval', '100ms', '--heartbeat-every', '1s', '--metrics-file', metrics, '--redis', `redis://127.0.0.1:${s.port}`], { REDIS_DR_HEARTBEAT_URL: ping.url });
-    await ship.waitFor(/WARNING: the server writes no #TS annotations \(CONFIG GET aof-timestamp-enabled: no\): restore-aof --until cannot date the commands shipped; set aof-timestamp-enabled yes .*the heartbeat is not pinged until it is fixed/);
+    const ship = shipInBackground(
+      [
+        '--dir',
+        join(s.dir, 'appendonlydir'),
+        '--to',
+        `file://${dest}`,
+        '--interval',
+        '100ms',
+        '--heartbeat-every',
+        '1s',
+        '--metrics-file',
+        metrics,
+        '--redis',
+        `redis://127.0.0.1:${s.port}`,
+      ],
+      { REDIS_DR_HEARTBEAT_URL: ping.url },
+    );
+    await ship.waitFor(
+      /WARNING: the server writes no #TS annotations \(CONFIG GET aof-timestamp-enabled: no\): restore-aof --until cannot date the commands shipped; set aof-timestamp-enabled yes .*the heartbeat is not pinged until it is fixed/,
+    );
     await ship.waitFor(/base appendonly\.aof\.1\.base\.rdb stored/);
     await sleep(1200);
     expect(ping.pings).toEqual([]);
@@ -166,16 +211,34 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
 
   it.each([
     ['a directory that is not an AOF directory', (d: string) => ['--dir', d], /--dir: .* is not an AOF directory: it holds no <appendfilename>\.manifest/],
-    ['the server\'s dir instead of its AOF directory', (d: string) => (mkdirSync(join(d, 'appendonlydir')), ['--dir', d]), /it looks like the server's dir: the AOF directory is .*\/appendonlydir/],
+    [
+      "the server's dir instead of its AOF directory",
+      (d: string) => (mkdirSync(join(d, 'appendonlydir')), ['--dir', d]),
+      /it looks like the server's dir: the AOF directory is .*\/appendonlydir/,
+    ],
     ['a single-file AOF of Redis < 7', (d: string) => (writeFileSync(join(d, 'appendonly.aof'), ''), ['--dir', d]), /single-file AOF of Redis before 7\.0/],
     [
       'a manifest with a field it does not know',
-      (d: string) => (writeFileSync(join(d, 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0 fenced yes\n'), ['--dir', d]),
+      (d: string) => (
+        writeFileSync(
+          join(d, 'appendonly.aof.manifest'),
+          'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0 fenced yes\n',
+        ),
+        ['--dir', d]
+      ),
       /appendonly\.aof\.manifest, line 2: unknown field "fenced" \(value "yes"\).*not guessed: nothing shipped/,
     ],
-    ['a destination that is none', (d: string) => ['--dir', d, '--to', 'ftp://x'], /--to ftp:\/\/x is not a destination: write file:\/\/\/absolute\/dir or s3:\/\/bucket\/prefix/],
+    [
+      'a destination that is none',
+      (d: string) => ['--dir', d, '--to', 'ftp://x'],
+      /--to ftp:\/\/x is not a destination: write file:\/\/\/absolute\/dir or s3:\/\/bucket\/prefix/,
+    ],
     ['--rpo shorter than --interval', (d: string) => ['--dir', d, '--interval', '10s', '--rpo', '5s'], /--rpo 5s is shorter than --interval 10s/],
-    ['a duration it cannot read', (d: string) => ['--dir', d, '--interval', 'soon'], /--interval must be a duration of at least 100ms like 500ms, 5s, 1m or 2h, got soon/],
+    [
+      'a duration it cannot read',
+      (d: string) => ['--dir', d, '--interval', 'soon'],
+      /--interval must be a duration of at least 100ms like 500ms, 5s, 1m or 2h, got soon/,
+    ],
     ['a bare number for --interval', (d: string) => ['--dir', d, '--interval', '5'], /--interval 5 has no unit: write 5s for seconds \(or 5ms, 5m, 5h\)/],
     ['a bare number for --rpo', (d: string) => ['--dir', d, '--rpo', '60'], /--rpo 60 has no unit: write 60s for seconds/],
     ['a bare number for --heartbeat-every', (d: string) => ['--dir', d, '--heartbeat-every', '30'], /--heartbeat-every 30 has no unit: write 30s for seconds/],
@@ -189,11 +252,17 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
   });
 
   it.each([
-    [['--until', '2026-11-23 14:05'], /--until 2026-11-23 14:05 is not a time restore-aof reads: write unix seconds \(1795442700: what `date -u \+%s` gives; @1795442700 and an AOF line #TS:1795442700 too\).*an ISO time with its zone \(2026-11-23T14:05:00Z.*what `date -u` and `date -u -d @<seconds>` print \(Mon Nov 23 14:05:00 UTC 2026\)/],
+    [
+      ['--until', '2026-11-23 14:05'],
+      /--until 2026-11-23 14:05 is not a time restore-aof reads: write unix seconds \(1795442700: what `date -u \+%s` gives; @1795442700 and an AOF line #TS:1795442700 too\).*an ISO time with its zone \(2026-11-23T14:05:00Z.*what `date -u` and `date -u -d @<seconds>` print \(Mon Nov 23 14:05:00 UTC 2026\)/,
+    ],
     [['--until', '2026-11-23T14:05:00'], /is not a time restore-aof reads/],
     [['--until', 'Mon Nov 23 15:05:00 CET 2026'], /the zone CET is ambiguous: run date with -u/],
     [['--until', '1795442700000'], /13 digits: milliseconds\? give seconds, 1795442700/],
-    [['--server-bin', '/nonexistent/redis-server'], /--server-bin \/nonexistent\/redis-server: \/nonexistent\/redis-server is not an executable file: give the path of a redis-server or valkey-server binary/],
+    [
+      ['--server-bin', '/nonexistent/redis-server'],
+      /--server-bin \/nonexistent\/redis-server: \/nonexistent\/redis-server is not an executable file: give the path of a redis-server or valkey-server binary/,
+    ],
     [['--server-bin', '/bin/true'], /--server-bin \/bin\/true: \/bin\/true is not a Redis or Valkey server: `\/bin\/true --version` said /],
     [['--server-bin', 'redis-server', '--no-load'], /--server-bin redis-server is for the load, and --no-load skips it/],
   ])('restore-aof refuses %j (exit 2) before anything is written', async (args, message) => {
@@ -207,7 +276,7 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
   it.each([
     ['unix seconds (date -u +%s, a #TS line)', '1795442700', 1795442700_000],
     ['@seconds', '@1795442700', 1795442700_000],
-    ['an AOF #TS line as the runbook\'s grep prints it', '#TS:1795442700', 1795442700_000],
+    ["an AOF #TS line as the runbook's grep prints it", '#TS:1795442700', 1795442700_000],
     ['ISO with Z', '2026-11-23T14:05:00Z', Date.UTC(2026, 10, 23, 14, 5, 0)],
     ['ISO with an offset (date -Iseconds)', '2026-11-23T15:05:00+01:00', Date.UTC(2026, 10, 23, 14, 5, 0)],
     ['ISO with a space (date --rfc-3339=seconds)', '2026-11-23 14:05:00+00:00', Date.UTC(2026, 10, 23, 14, 5, 0)],
@@ -242,12 +311,27 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     const metrics = join(tempDir('metrics'), 'aof.prom');
     const ping = await startPingServer();
     cleanup.push(() => ping.close());
-    const args = ['--dir', join(s.dir, 'appendonlydir'), '--to', `file://${dest}`, '--interval', '100ms', '--rpo', '10s', '--heartbeat-every', '1s', '--metrics-file', metrics];
+    const args = [
+      '--dir',
+      join(s.dir, 'appendonlydir'),
+      '--to',
+      `file://${dest}`,
+      '--interval',
+      '100ms',
+      '--rpo',
+      '10s',
+      '--heartbeat-every',
+      '1s',
+      '--metrics-file',
+      metrics,
+    ];
     const limited = shipInBackground(args, { REDIS_DR_HEARTBEAT_URL: ping.url }, 'ulimit -f 16'); // 16 KiB a file
     await limited.waitFor(/base appendonly\.aof\.1\.base\.rdb stored/);
     await limited.waitFor(/shipped .* in 1 part/);
     for (let i = 0; i < 40; i++) await c.set(`big:${i}`, 'x'.repeat(1000)); // one part of 40 KiB: over the limit
-    await limited.waitFor(/cycle failed \(retried every 0\.1 s, nothing skipped\): file:\/\/\S+: write files\/appendonly\.aof\.1\.incr\.aof\/\S+ failed \(file too large: a file-size limit, ulimit -f or systemd LimitFSIZE=, is in force\): EFBIG: file too large/);
+    await limited.waitFor(
+      /cycle failed \(retried every 0\.1 s, nothing skipped\): file:\/\/\S+: write files\/appendonly\.aof\.1\.incr\.aof\/\S+ failed \(file too large: a file-size limit, ulimit -f or systemd LimitFSIZE=, is in force\): EFBIG: file too large/,
+    );
     const pingsAt = ping.pings.length;
     await sleep(1500); // cycles keep failing; a ping would be due every second
     expect(ping.pings.length).toBe(pingsAt);
@@ -259,7 +343,11 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
       const k = parseStoredKey(o.key);
       if (k?.kind === 'part') expect(o.bytes, o.key).toBe(k.part.end - k.part.start);
     }
-    expect(readdirSync(dest, { recursive: true }).map(String).filter((n) => n.includes('.partial-'))).toEqual([]);
+    expect(
+      readdirSync(dest, { recursive: true })
+        .map(String)
+        .filter((n) => n.includes('.partial-')),
+    ).toEqual([]);
 
     const again = shipInBackground(args, { REDIS_DR_HEARTBEAT_URL: ping.url });
     await again.waitFor(/shipped .* in 1 part/);
@@ -277,5 +365,4 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^REFUSED \(empty\): file:\/\/.* holds no shipped AOF history: is it the destination ship-aof writes to\?/);
   });
-
 });

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { StatusReport } from '../../../../cli/commands/status/action';
-import { FakeClock } from '../../../support/fakes';
-import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws';
-import { runInProcess } from '../../support/in-process';
+import type { StatusReport } from '../../../../cli/commands/status/action.js';
+import { FakeClock } from '../../../support/fakes.js';
+import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws.js';
+import { runInProcess } from '../../support/in-process.js';
 
 /** `status` shows keyspace collapses and the points they hold; an active one is not healthy. */
 const CONFIG = 'test/fixtures/config/drills.json';
@@ -17,7 +17,13 @@ let clock: FakeClock;
 const run = (...args: string[]) => runInProcess(['status', '-c', CONFIG, ...args], { clock });
 
 function snapshot(name: string, createdAt: string, tags: Record<string, string> = {}): void {
-  aws.state.snapshots.set(name, { name, target: 'sessions-prod', status: 'available', createdAt: new Date(createdAt), tags: { ...OURS, 'redis-dr:tier': 'hourly', ...tags } });
+  aws.state.snapshots.set(name, {
+    name,
+    target: 'sessions-prod',
+    status: 'available',
+    createdAt: new Date(createdAt),
+    tags: { ...OURS, 'redis-dr:tier': 'hourly', ...tags },
+  });
 }
 
 /** The healthy account of status.test.ts, with the 09:00 point's collapse mark `mark` and its hold on 07:00. */
@@ -29,11 +35,21 @@ function account(mark: string): void {
     new Map([
       [
         `${HELD}-0001.rdb`,
-        { 'redis-dr:plan': 'sessions', 'redis-dr:tier': 'held-hourly', 'redis-dr:created': '2026-11-21T07:00:30.000Z', 'redis-dr:shard': '0001/0001', 'redis-dr:verified': 'ok', 'redis-dr:rdb': 'v=11 keys=10 expires=0 string=10' },
+        {
+          'redis-dr:plan': 'sessions',
+          'redis-dr:tier': 'held-hourly',
+          'redis-dr:created': '2026-11-21T07:00:30.000Z',
+          'redis-dr:shard': '0001/0001',
+          'redis-dr:verified': 'ok',
+          'redis-dr:rdb': 'v=11 keys=10 expires=0 string=10',
+        },
       ],
     ]),
   );
-  for (const [region, stop] of [['primary', '2026-11-20T04:20:00Z'], ['dr', '2026-11-20T05:20:00Z']] as const) {
+  for (const [region, stop] of [
+    ['primary', '2026-11-20T04:20:00Z'],
+    ['dr', '2026-11-20T05:20:00Z'],
+  ] as const) {
     const sm = `arn:aws:states:${region === 'primary' ? 'eu-west-1' : 'eu-central-1'}:${ACCOUNT}:stateMachine:redis-dr-example-${region}-drill`;
     const input = JSON.stringify({ deployment: 'example', plan: 'sessions' });
     const choice = { target: 'sessions-prod', recoveryPoint: HELD };
@@ -69,7 +85,7 @@ describe('status: keyspace collapses', () => {
     expect(json.healthy).toBe(false);
   });
 
-  it("a point judged late and found good (mark ok) is no collapse", async () => {
+  it('a point judged late and found good (mark ok) is no collapse', async () => {
     account('ok');
     const json = JSON.parse((await run('--json')).stdout) as StatusReport;
     expect(json.collapses).toEqual([]);

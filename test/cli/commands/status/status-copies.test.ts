@@ -1,16 +1,22 @@
 import { GetObjectTaggingCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { StatusCopies, StatusReport } from '../../../../cli/commands/status/action';
-import { FakeClock } from '../../../support/fakes';
-import { fakeAws } from '../../support/fake-aws';
-import { DR_BUCKET, PRIMARY_BUCKET, putDrCopy } from '../../support/dr-copies';
-import { runInProcess } from '../../support/in-process';
+import type { StatusCopies, StatusReport } from '../../../../cli/commands/status/action.js';
+import { FakeClock } from '../../../support/fakes.js';
+import { fakeAws } from '../../support/fake-aws.js';
+import { DR_BUCKET, PRIMARY_BUCKET, putDrCopy } from '../../support/dr-copies.js';
+import { runInProcess } from '../../support/in-process.js';
 
 /** `status`: each target's newest recovery points with their `.rdb` copies in the export and DR buckets, and the fast path. */
 
 const CONFIG = 'test/fixtures/config/status-one-target.json';
 const NOW = Date.parse('2026-11-21T10:00:00Z');
-const OURS = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'example', 'redis-dr:plan': 'sessions', 'redis-dr:source': 'sessions-prod', 'redis-dr:tier': 'daily' };
+const OURS = {
+  'redis-dr:managed': 'true',
+  'redis-dr:deployment': 'example',
+  'redis-dr:plan': 'sessions',
+  'redis-dr:source': 'sessions-prod',
+  'redis-dr:tier': 'daily',
+};
 const NEWEST = 'rdr-sessions-prod-20261121-0900';
 const EXPORTED = 'rdr-sessions-prod-20261121-0600';
 const OLDER = 'rdr-sessions-prod-20261121-0400';
@@ -19,7 +25,13 @@ let clock: FakeClock;
 
 function snapshot(name: string, exported: boolean): void {
   const at = `${name.slice(-13, -9)}-${name.slice(-9, -7)}-${name.slice(-7, -5)}T${name.slice(-4, -2)}:${name.slice(-2)}:30Z`;
-  aws.state.snapshots.set(name, { name, target: 'sessions-prod', status: 'available', createdAt: new Date(at), tags: { ...OURS, ...(exported ? { 'redis-dr:exported': at } : {}) } });
+  aws.state.snapshots.set(name, {
+    name,
+    target: 'sessions-prod',
+    status: 'available',
+    createdAt: new Date(at),
+    tags: { ...OURS, ...(exported ? { 'redis-dr:exported': at } : {}) },
+  });
 }
 
 /** The newest snapshot, not exported yet, and `EXPORTED`, exported. */
@@ -98,10 +110,14 @@ describe('status: .rdb copies of the newest recovery points', () => {
 
     const out = await text();
     expect(out).not.toMatch(/ \n/);
-    expect(out).toMatch(new RegExp(`sessions-prod +${NEWEST} \\(newest\\) +- +- +- +no \\.rdb copy: use the temporary-cluster path \\(docs/runbooks/flushall\\.md\\)`));
+    expect(out).toMatch(
+      new RegExp(`sessions-prod +${NEWEST} \\(newest\\) +- +- +- +no \\.rdb copy: use the temporary-cluster path \\(docs/runbooks/flushall\\.md\\)`),
+    );
     expect(out).toMatch(new RegExp(`sessions-prod +${EXPORTED} +primary +3/3 shards +not verified +s3://${PRIMARY_BUCKET}/${EXPORTED}\n`));
     expect(out).toMatch(new RegExp(`sessions-prod +${EXPORTED} +DR +3/3 shards +verified ok +s3://${DR_BUCKET}/${EXPORTED}\n`));
-    expect(out).toContain(`sessions-prod fast path (keys from ${EXPORTED}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${EXPORTED} --to <url>`);
+    expect(out).toContain(
+      `sessions-prod fast path (keys from ${EXPORTED}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${EXPORTED} --to <url>`,
+    );
   });
 
   it('shard 2 of 3 missing in the DR bucket: incomplete there, and the fast path reads the primary bucket’s complete copy', async () => {
@@ -135,7 +151,9 @@ describe('status: .rdb copies of the newest recovery points', () => {
     expect(copies.fastPath).toMatchObject({ recoveryPoint: OLDER, where: 'dr', location: `s3://${DR_BUCKET}/${OLDER}` });
     const out = await text();
     expect(out).toMatch(new RegExp(`${EXPORTED} +DR +1/1 shards +VERIFIED CORRUPT +s3://${DR_BUCKET}/${EXPORTED}`));
-    expect(out).toContain(`sessions-prod fast path (keys from ${OLDER}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${OLDER} --to <url>`);
+    expect(out).toContain(
+      `sessions-prod fast path (keys from ${OLDER}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${OLDER} --to <url>`,
+    );
   });
 
   it('not verified yet anywhere: shown as such, and still the fast path (migrate verifies the whole file before writing)', async () => {
@@ -160,7 +178,9 @@ describe('status: .rdb copies of the newest recovery points', () => {
 
     expect(copies).toMatchObject({ points: [{ recoveryPoint: NEWEST, newest: true, copies: [] }], fastPath: null, problems: [] });
     const out = await text();
-    expect(out).toMatch(new RegExp(`sessions-prod +${NEWEST} \\(newest\\) +- +- +- +no \\.rdb copy: use the temporary-cluster path \\(docs/runbooks/flushall\\.md\\)`));
+    expect(out).toMatch(
+      new RegExp(`sessions-prod +${NEWEST} \\(newest\\) +- +- +- +no \\.rdb copy: use the temporary-cluster path \\(docs/runbooks/flushall\\.md\\)`),
+    );
     expect(out).not.toContain('fast path');
   });
 
@@ -195,7 +215,9 @@ describe('status: .rdb copies of the newest recovery points', () => {
     snapshots();
     primaryCopy(EXPORTED);
     putDrCopy(aws, EXPORTED);
-    aws.s3.on(ListObjectsV2Command, { Bucket: PRIMARY_BUCKET }).rejects(Object.assign(new Error('User is not authorized to perform: s3:ListBucket'), { name: 'AccessDenied' }));
+    aws.s3
+      .on(ListObjectsV2Command, { Bucket: PRIMARY_BUCKET })
+      .rejects(Object.assign(new Error('User is not authorized to perform: s3:ListBucket'), { name: 'AccessDenied' }));
 
     const { copies, code } = await status();
 

@@ -1,9 +1,9 @@
 import { DescribeReplicationGroupsCommand, DescribeServerlessCachesCommand, type ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { CoverageReport } from '../../../../cli/commands/status/coverage';
-import { FakeClock } from '../../../support/fakes';
-import { fakeAws, type FakeCache } from '../../support/fake-aws';
-import { runInProcess } from '../../support/in-process';
+import type { CoverageReport } from '../../../../cli/commands/status/coverage.js';
+import { FakeClock } from '../../../support/fakes.js';
+import { fakeAws, type FakeCache } from '../../support/fake-aws.js';
+import { runInProcess } from '../../support/in-process.js';
 
 // Plans of drills.json: sessions (sessions-prod, serverless sessions-edge; exports), queues (tag redis-dr/backup=queues).
 const CONFIG = 'test/fixtures/config/drills.json';
@@ -86,7 +86,9 @@ describe('status --coverage', () => {
     const r = await run();
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/not listed: dr region eu-central-1: caches not listed \(needs elasticache:DescribeReplicationGroups, elasticache:DescribeServerlessCaches and tag:GetResources\): access denied: .*elasticache:DescribeServerlessCaches/);
+    expect(r.stdout).toMatch(
+      /not listed: dr region eu-central-1: caches not listed \(needs elasticache:DescribeReplicationGroups, elasticache:DescribeServerlessCaches and tag:GetResources\): access denied: .*elasticache:DescribeServerlessCaches/,
+    );
     expect(r.stdout).toMatch(/sessions-prod\s+protected/);
     expect(r.stdout).not.toMatch(/\n\s+at /);
   });
@@ -94,10 +96,17 @@ describe('status --coverage', () => {
   it('a throttled listing is retried, not reported', async () => {
     covered();
     const throttle = Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
-    aws.ec.on(DescribeReplicationGroupsCommand, { MaxRecords: 50 }).rejectsOnce(throttle).callsFake(async (_i: unknown, getClient: () => ElastiCacheClient) => {
-      const region = await getClient().config.region();
-      return { ReplicationGroups: aws.state.caches.filter((c) => c.region === region && c.kind === 'replication-group').map((c) => ({ ReplicationGroupId: c.id, Engine: 'valkey', CacheNodeType: c.nodeType ?? 'cache.r7g.large' })) };
-    });
+    aws.ec
+      .on(DescribeReplicationGroupsCommand, { MaxRecords: 50 })
+      .rejectsOnce(throttle)
+      .callsFake(async (_i: unknown, getClient: () => ElastiCacheClient) => {
+        const region = await getClient().config.region();
+        return {
+          ReplicationGroups: aws.state.caches
+            .filter((c) => c.region === region && c.kind === 'replication-group')
+            .map((c) => ({ ReplicationGroupId: c.id, Engine: 'valkey', CacheNodeType: c.nodeType ?? 'cache.r7g.large' })),
+        };
+      });
     const r = await run('--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

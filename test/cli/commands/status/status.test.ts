@@ -1,10 +1,10 @@
 import { DescribeSnapshotsCommand } from '@aws-sdk/client-elasticache';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { age, formatStatus, type StatusReport } from '../../../../cli/commands/status/action';
-import { FakeClock } from '../../../support/fakes';
-import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws';
-import { runInProcess } from '../../support/in-process';
+import { age, formatStatus, type StatusReport } from '../../../../cli/commands/status/action.js';
+import { FakeClock } from '../../../support/fakes.js';
+import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws.js';
+import { runInProcess } from '../../support/in-process.js';
 
 const CONFIG = 'test/fixtures/config/drills.json';
 const NOW = Date.parse('2026-11-21T10:00:00Z');
@@ -18,7 +18,13 @@ let clock: FakeClock;
 const run = (...args: string[]) => runInProcess(['status', '-c', CONFIG, ...args], { clock });
 
 function snapshot(name: string, createdAt: string, tags: Record<string, string> = {}): void {
-  aws.state.snapshots.set(name, { name, target: 'sessions-prod', status: 'available', createdAt: new Date(createdAt), tags: { ...OURS, 'redis-dr:tier': 'hourly', ...tags } });
+  aws.state.snapshots.set(name, {
+    name,
+    target: 'sessions-prod',
+    status: 'available',
+    createdAt: new Date(createdAt),
+    tags: { ...OURS, 'redis-dr:tier': 'hourly', ...tags },
+  });
 }
 
 function copy(exportName: string, created: string, verified: 'ok' | null = 'ok'): void {
@@ -67,7 +73,9 @@ beforeEach(() => {
 
 type Row = StatusReport['rows'][number];
 const rowsOf = (r: StatusReport, target: string): Record<string, Pick<Row, 'state' | 'ageSeconds' | 'region'>> =>
-  Object.fromEntries(r.rows.filter((x) => x.target === target && x.plan === 'sessions').map((x) => [x.what, { state: x.state, ageSeconds: x.ageSeconds, region: x.region }]));
+  Object.fromEntries(
+    r.rows.filter((x) => x.target === target && x.plan === 'sessions').map((x) => [x.what, { state: x.state, ageSeconds: x.ageSeconds, region: x.region }]),
+  );
 
 describe('status', () => {
   it('reports every age against its alarm limit in both regions and the last drill of each region', async () => {
@@ -103,7 +111,9 @@ describe('status', () => {
     expect(r.stdout).toContain('redis-dr example: primary eu-west-1, DR eu-central-1, at 2026-11-21T10:00:00.000Z');
     expect(r.stdout).toMatch(/sessions-prod +snapshot +eu-west-1 +59m +limit 3h 30m +ok/);
     expect(r.stdout).toMatch(/sessions-prod +verified DR copy +eu-central-1 +2h 59m +limit 5h 30m +ok/);
-    expect(r.stdout).toContain('last primary drill (eu-west-1): SUCCEEDED 2026-11-20T04:20:00.000Z, sessions-prod from rdr-sessions-prod-20261121-0400, RTO 12m (objective 45m)');
+    expect(r.stdout).toContain(
+      'last primary drill (eu-west-1): SUCCEEDED 2026-11-20T04:20:00.000Z, sessions-prod from rdr-sessions-prod-20261121-0400, RTO 12m (objective 45m)',
+    );
     expect(r.stdout).toContain('All recovery points within their limits.');
     expect(r.stdout).not.toContain('\u001b[');
   });
@@ -122,7 +132,11 @@ describe('status', () => {
     expect(rows.snapshot).toEqual({ state: 'late', ageSeconds: 28_770, region: 'eu-west-1' });
     expect(rows['verified DR copy']!.state).toBe('missing');
     expect(report.rows.find((x) => x.what === 'verified DR copy' && x.target === 'sessions-prod')!.detail).toContain('not verified yet');
-    expect(report.drills.find((d) => d.where === 'primary')).toMatchObject({ status: 'FAILED', passed: false, summary: 'redis-dr drill FAILED: sessions (verify)' });
+    expect(report.drills.find((d) => d.where === 'primary')).toMatchObject({
+      status: 'FAILED',
+      passed: false,
+      summary: 'redis-dr drill FAILED: sessions (verify)',
+    });
     const text = formatStatus(report);
     expect(text).toContain('last primary drill (eu-west-1): FAILED');
     expect(text).toContain('Attention needed');
@@ -141,7 +155,9 @@ describe('status', () => {
     });
     const r = await runInProcess(['status', '-c', 'test/fixtures/config/status-one-target.json'], { clock });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/last primary drill \(eu-west-1\): FAILED 2026-11-21T04:20:00.000Z.*redis-dr drill FAILED: sessions \(restore\) \(another drill running since 2026-11-21T09:55:00.000Z\)/);
+    expect(r.stdout).toMatch(
+      /last primary drill \(eu-west-1\): FAILED 2026-11-21T04:20:00.000Z.*redis-dr drill FAILED: sessions \(restore\) \(another drill running since 2026-11-21T09:55:00.000Z\)/,
+    );
   });
 
   it('finds the account through the DR region’s STS endpoint when the primary region does not answer', async () => {
@@ -160,7 +176,9 @@ describe('status', () => {
 
   it('an AWS failure is an error row, not a crash (exit 1)', async () => {
     healthy();
-    aws.ec.on(DescribeSnapshotsCommand).rejects(Object.assign(new Error('User is not authorized to perform: elasticache:DescribeSnapshots'), { name: 'AccessDenied' }));
+    aws.ec
+      .on(DescribeSnapshotsCommand)
+      .rejects(Object.assign(new Error('User is not authorized to perform: elasticache:DescribeSnapshots'), { name: 'AccessDenied' }));
     const r = await run('--json');
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as StatusReport;

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TWO_THREADS_MIN_BYTES } from '../../../../lambdas/adapters/host/crc64-thread';
-import { createRdbVerifier, type RdbReport } from '../../../../lambdas/domain/rdb/verifier';
-import { stringsRdb } from '../../../support/rdb-strings';
+import { TWO_THREADS_MIN_BYTES } from '../../../../lambdas/adapters/host/crc64-thread.js';
+import { createRdbVerifier, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
+import { stringsRdb } from '../../../support/rdb-strings.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatReport } from '../../../../cli/commands/verify-rdb/action';
-import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
-import { startFakeS3, type FakeS3 } from '../../../support/fake-s3';
-import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
+import { formatReport } from '../../../../cli/commands/verify-rdb/action.js';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { startFakeS3, type FakeS3 } from '../../../support/fake-s3.js';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const CORPUS = CORPUS_DIR;
@@ -24,19 +24,24 @@ function cli(...args: string[]) {
  */
 function cliWithS3(s3: FakeS3, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: {
-      ...process.env,
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
-      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'secret',
-      AWS_REGION: 'eu-central-1',
-      AWS_PROFILE: '',
-    },
-  }, (_err, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }));
+    const child = execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'redis-dr.cjs'), ...args],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL_S3: s3.endpoint,
+          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'secret',
+          AWS_REGION: 'eu-central-1',
+          AWS_PROFILE: '',
+        },
+      },
+      (_err, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
+    );
   });
 }
 
@@ -55,7 +60,9 @@ describe('redis-dr verify-rdb', () => {
   it('--require-checksum fails a file without a CRC-64 (exit 1) and passes one with it', () => {
     const none = cli('verify-rdb', join(CORPUS, 'encodings.rdb'), '--require-checksum');
     expect(none.status).toBe(1);
-    expect(none.stdout).toBe('CORRUPT encodings.rdb: RDB v4, checksum absent at byte 667: checksum required, but RDB version 4 files carry none (CRC-64 trailers start with version 5)\n');
+    expect(none.stdout).toBe(
+      'CORRUPT encodings.rdb: RDB v4, checksum absent at byte 667: checksum required, but RDB version 4 files carry none (CRC-64 trailers start with version 5)\n',
+    );
     const withCrc = cli('verify-rdb', join(CORPUS, 'hash-ziplist.rdb'), '--require-checksum', '--json');
     expect(withCrc.status).toBe(0);
     expect(JSON.parse(withCrc.stdout)).toMatchObject({ ok: true, checksum: 'ok' });
@@ -68,13 +75,15 @@ describe('redis-dr verify-rdb', () => {
     writeFileSync(newer, bytes);
     const result = cli('verify-rdb', newer);
     expect(result.status).toBe(3);
-    expect(result.stdout).toMatch(/^UNSUPPORTED newer\.rdb: not verified, unsupported format \(version 99, written by a Redis newer than \S+ \(or another program\)\)/);
+    expect(result.stdout).toMatch(
+      /^UNSUPPORTED newer\.rdb: not verified, unsupported format \(version 99, written by a Redis newer than \S+ \(or another program\)\)/,
+    );
     const json = cli('verify-rdb', newer, '--json');
     expect(json.status).toBe(3);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, version: 99, unsupported: { version: 99 } });
   });
 
-  it('verifies a file in Valkey\'s compressed envelope (rdbcompression lz4) as the RDB it holds, and says so', () => {
+  it("verifies a file in Valkey's compressed envelope (rdbcompression lz4) as the RDB it holds, and says so", () => {
     const rdb = readFileSync(join(CORPUS, 'hash-ziplist.rdb'));
     const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: rdb });
     const enveloped = join(scratch, 'enveloped.rdb');
@@ -98,13 +107,17 @@ describe('redis-dr verify-rdb', () => {
     writeFileSync(padded, Buffer.concat([readFileSync(join(CORPUS, 'zset-ziplist.rdb')), Buffer.from('extra')]));
     const result = cli('verify-rdb', padded);
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe('OK padded.rdb: RDB v10, 1 keys (0 with expiry) in db 0 [1 zset], checksum ok; 5 bytes after the end of the file, ignored as Redis ignores them\n');
+    expect(result.stdout).toBe(
+      'OK padded.rdb: RDB v10, 1 keys (0 with expiry) in db 0 [1 zset], checksum ok; 5 bytes after the end of the file, ignored as Redis ignores them\n',
+    );
   });
 
   it('says how many empty keys a restore will skip (the loadable count is what a restore shows)', () => {
     const result = cli('verify-rdb', join(ROOT, 'test', 'fixtures', 'rdb-loader', 'corrupt_empty_keys.rdb'));
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe('OK corrupt_empty_keys.rdb: RDB v10, 0 keys (0 with expiry) in db 0, checksum ok; 9 empty keys, skipped on load as Redis skips them\n');
+    expect(result.stdout).toBe(
+      'OK corrupt_empty_keys.rdb: RDB v10, 0 keys (0 with expiry) in db 0, checksum ok; 9 empty keys, skipped on load as Redis skips them\n',
+    );
   });
 
   it('names Valkey 9 files and the modules module values need', () => {
@@ -112,10 +125,37 @@ describe('redis-dr verify-rdb', () => {
     const id = ([...'ReJSON-RL'].reduce((acc, c) => (acc << 6n) | BigInt(chars.indexOf(c)), 0n) << 10n) | 3n;
     const idBytes = Array.from({ length: 8 }, (_, i) => Number((id >> BigInt(8 * (7 - i))) & 0xffn));
     const file = join(scratch, 'valkey-module.rdb');
-    writeFileSync(file, Uint8Array.from([...Buffer.from('VALKEY080'), 0xfe, 0x00, 0x07, 0x03, ...Buffer.from('doc'), 0x81, ...idBytes, 0x05, 0x02, ...Buffer.from('{}'), 0x00, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]));
+    writeFileSync(
+      file,
+      Uint8Array.from([
+        ...Buffer.from('VALKEY080'),
+        0xfe,
+        0x00,
+        0x07,
+        0x03,
+        ...Buffer.from('doc'),
+        0x81,
+        ...idBytes,
+        0x05,
+        0x02,
+        ...Buffer.from('{}'),
+        0x00,
+        0xff,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+      ]),
+    );
     const result = cli('verify-rdb', file);
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe('OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\n');
+    expect(result.stdout).toBe(
+      'OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\n',
+    );
   });
 
   it('says when Redis loads a file that only sanitize-dump-payload yes would refuse (a warning, exit 0)', () => {
@@ -181,9 +221,21 @@ describe('redis-dr verify-rdb', () => {
     ['no file argument', ['verify-rdb'], /missing required argument 'file'/],
     ['an S3 location without a key', ['verify-rdb', 's3://bucket-only'], /write S3 locations as s3:\/\/<bucket>\/<key>/],
     ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
-    ['--read-concurrency 0', ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', '0'], /--read-concurrency must be a whole number from 1 to 64, got 0: use 1 for one sequential stream, up to 64 parallel ranged GETs \(default 8\)/],
-    ['--read-concurrency 65', ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', '65'], /--read-concurrency must be a whole number from 1 to 64, got 65: use 1/],
-    ['--read-concurrency two', ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', 'two'], /--read-concurrency must be a whole number from 1 to 64, got two: use 1/],
+    [
+      '--read-concurrency 0',
+      ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', '0'],
+      /--read-concurrency must be a whole number from 1 to 64, got 0: use 1 for one sequential stream, up to 64 parallel ranged GETs \(default 8\)/,
+    ],
+    [
+      '--read-concurrency 65',
+      ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', '65'],
+      /--read-concurrency must be a whole number from 1 to 64, got 65: use 1/,
+    ],
+    [
+      '--read-concurrency two',
+      ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', 'two'],
+      /--read-concurrency must be a whole number from 1 to 64, got two: use 1/,
+    ],
   ])('exits 2 with a clear message for %s', (_, args, message) => {
     const result = cli(...args);
     expect(result.status).toBe(2);

@@ -20,7 +20,7 @@ import {
   findDrillResources,
   isGroupNotFound,
   resourceTags,
-} from '../../../../lambdas/adapters/aws/drill-clusters';
+} from '../../../../lambdas/adapters/aws/drill-clusters.js';
 
 const ec = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
@@ -35,7 +35,7 @@ beforeEach(() => {
 });
 
 describe('describeRestorableSnapshot', () => {
-  it('maps engine, version, node type, shard count, parameter group and the shards\' cache sizes', async () => {
+  it("maps engine, version, node type, shard count, parameter group and the shards' cache sizes", async () => {
     ec.on(DescribeSnapshotsCommand, { SnapshotName: 'rdr-rg-a-20261121-0200' }).resolves({
       Snapshots: [
         {
@@ -46,11 +46,7 @@ describe('describeRestorableSnapshot', () => {
           CacheNodeType: 'cache.r7g.large',
           NumNodeGroups: 3,
           CacheParameterGroupName: 'default.redis7.cluster.on',
-          NodeSnapshots: [
-            { NodeGroupId: '0001', CacheSize: '6 GB' },
-            { NodeGroupId: '0002', CacheSize: '5 GB' },
-            { NodeGroupId: '0003' },
-          ],
+          NodeSnapshots: [{ NodeGroupId: '0001', CacheSize: '6 GB' }, { NodeGroupId: '0002', CacheSize: '5 GB' }, { NodeGroupId: '0003' }],
         },
       ],
     });
@@ -127,7 +123,12 @@ describe('describeDrillGroup', () => {
     const created = new Date('2026-11-20T10:00:00Z');
     ec.on(DescribeReplicationGroupsCommand, { ReplicationGroupId: 'rdr-drill-rg-a-2611201000' }).resolves({
       ReplicationGroups: [
-        { ReplicationGroupId: 'rdr-drill-rg-a-2611201000', Status: 'Available', ReplicationGroupCreateTime: created, ARN: `${RG_ARN}rdr-drill-rg-a-2611201000` },
+        {
+          ReplicationGroupId: 'rdr-drill-rg-a-2611201000',
+          Status: 'Available',
+          ReplicationGroupCreateTime: created,
+          ARN: `${RG_ARN}rdr-drill-rg-a-2611201000`,
+        },
       ],
     });
 

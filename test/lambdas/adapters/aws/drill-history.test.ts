@@ -10,7 +10,14 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { currentState, drillReportFromHistory, drillReportOf, listDrillExecutions, listSucceededDrills, stateMachineCreatedAt } from '../../../../lambdas/adapters/aws/drill-history';
+import {
+  currentState,
+  drillReportFromHistory,
+  drillReportOf,
+  listDrillExecutions,
+  listSucceededDrills,
+  stateMachineCreatedAt,
+} from '../../../../lambdas/adapters/aws/drill-history.js';
 
 const sfn = mockClient(SFNClient);
 const client = new SFNClient({ region: 'eu-west-1' });
@@ -84,9 +91,7 @@ describe('listSucceededDrills', () => {
 
   it('leaves out an execution whose history expired between the listing and the describe', async () => {
     history(3);
-    sfn
-      .on(DescribeExecutionCommand, { executionArn: execArn(1) })
-      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+    sfn.on(DescribeExecutionCommand, { executionArn: execArn(1) }).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
     const runs = await listSucceededDrills(client, ARN, { limit: 50, concurrency: 1 });
     expect(runs.map((r) => r.executionArn)).toEqual([execArn(0), execArn(2)]);
   });
@@ -114,13 +119,27 @@ describe('listSucceededDrills', () => {
 
 describe('drillReportFromHistory and currentState', () => {
   const EXEC = execArn(7);
-  const event = (id: number, type: string, details: Record<string, unknown>): HistoryEvent => ({ id, timestamp: new Date(0), type: type as HistoryEvent['type'], ...details });
+  const event = (id: number, type: string, details: Record<string, unknown>): HistoryEvent => ({
+    id,
+    timestamp: new Date(0),
+    type: type as HistoryEvent['type'],
+    ...details,
+  });
 
   it('reads the Report state’s output from the newest history page that has it (a failed drill has no execution output)', async () => {
     const report = { ok: false, subject: 'redis-dr drill FAILED', body: 'what failed' };
     const pages: Record<string, { events: HistoryEvent[]; nextToken?: string }> = {
-      first: { events: [event(9, 'ExecutionFailed', {}), event(8, 'FailStateEntered', { stateEnteredEventDetails: { name: 'Drill failed' } })], nextToken: 'p2' },
-      p2: { events: [event(7, 'TaskStateExited', { stateExitedEventDetails: { name: 'Report', output: JSON.stringify({ drill: { report, choice: { target: 'rg-1' } } }) } })] },
+      first: {
+        events: [event(9, 'ExecutionFailed', {}), event(8, 'FailStateEntered', { stateEnteredEventDetails: { name: 'Drill failed' } })],
+        nextToken: 'p2',
+      },
+      p2: {
+        events: [
+          event(7, 'TaskStateExited', {
+            stateExitedEventDetails: { name: 'Report', output: JSON.stringify({ drill: { report, choice: { target: 'rg-1' } } }) },
+          }),
+        ],
+      },
     };
     sfn.on(GetExecutionHistoryCommand).callsFake((i: { nextToken?: string; reverseOrder?: boolean }) => {
       expect(i.reverseOrder).toBe(true);
@@ -150,7 +169,11 @@ describe('drillReportFromHistory and currentState', () => {
 
   it('currentState is the newest entered state', async () => {
     sfn.on(GetExecutionHistoryCommand).resolves({
-      events: [event(5, 'TaskScheduled', {}), event(4, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'Wait for cluster' } }), event(2, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'Select recovery point' } })],
+      events: [
+        event(5, 'TaskScheduled', {}),
+        event(4, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'Wait for cluster' } }),
+        event(2, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'Select recovery point' } }),
+      ],
     });
     expect(await currentState(client, EXEC)).toBe('Wait for cluster');
   });
@@ -185,7 +208,7 @@ describe('stateMachineCreatedAt', () => {
   beforeEach(() => sfn.reset());
   const described = { stateMachineArn: ARN, name: 'redis-dr-primary-drill', definition: '{}', roleArn: 'r', type: 'STANDARD' as const };
 
-  it('is DescribeStateMachine\'s creationDate, each call through the wrapper', async () => {
+  it("is DescribeStateMachine's creationDate, each call through the wrapper", async () => {
     const created = new Date('2026-11-20T08:00:00Z');
     sfn.on(DescribeStateMachineCommand, { stateMachineArn: ARN }).resolves({ ...described, creationDate: created });
     let wrapped = 0;

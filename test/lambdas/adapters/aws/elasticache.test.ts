@@ -11,10 +11,10 @@ import {
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { describeSnapshotDetail, listTargetSnapshots, startSnapshotExport, tagSnapshot } from '../../../../lambdas/adapters/aws/elasticache';
-import { throttleRetry } from '../../../../lambdas/adapters/aws/retry';
-import { awsError, FakeClock } from '../../../support/fakes';
-import { snapshotTagsBySources } from '../../../../lambdas/adapters/aws/tagging';
+import { describeSnapshotDetail, listTargetSnapshots, startSnapshotExport, tagSnapshot } from '../../../../lambdas/adapters/aws/elasticache.js';
+import { throttleRetry } from '../../../../lambdas/adapters/aws/retry.js';
+import { awsError, FakeClock } from '../../../support/fakes.js';
+import { snapshotTagsBySources } from '../../../../lambdas/adapters/aws/tagging.js';
 
 const ec = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
@@ -32,10 +32,7 @@ describe('listTargetSnapshots', () => {
         {
           SnapshotName: 'rdr-rg-a-20261121-1000',
           SnapshotStatus: 'Available',
-          NodeSnapshots: [
-            { SnapshotCreateTime: new Date('2026-11-21T10:03:00Z') },
-            { SnapshotCreateTime: new Date('2026-11-21T10:01:00Z') },
-          ],
+          NodeSnapshots: [{ SnapshotCreateTime: new Date('2026-11-21T10:03:00Z') }, { SnapshotCreateTime: new Date('2026-11-21T10:01:00Z') }],
         },
         { SnapshotName: 'rdr-rg-a-20261121-1100', SnapshotStatus: 'creating', NodeSnapshots: [] },
       ],
@@ -52,11 +49,7 @@ describe('listTargetSnapshots', () => {
       Snapshots: [{ SnapshotName: `rdr-rg-a-20261121-0${n}00`, SnapshotStatus: 'available' }],
       Marker,
     });
-    ec.on(DescribeSnapshotsCommand)
-      .resolvesOnce(page(1, 'm2'))
-      .rejectsOnce(awsError('ThrottlingException'))
-      .resolvesOnce(page(2, 'm3'))
-      .resolvesOnce(page(3));
+    ec.on(DescribeSnapshotsCommand).resolvesOnce(page(1, 'm2')).rejectsOnce(awsError('ThrottlingException')).resolvesOnce(page(2, 'm3')).resolvesOnce(page(3));
     const clock = new FakeClock(0);
     const found = await listTargetSnapshots(client, { kind: 'replication-group', id: 'rg-a' }, throttleRetry(clock, 60_000, 100));
     expect(found.map((f) => f.name)).toEqual(['rdr-rg-a-20261121-0100', 'rdr-rg-a-20261121-0200', 'rdr-rg-a-20261121-0300']);
@@ -93,7 +86,12 @@ describe('snapshotTagsBySources', () => {
       ],
     });
     const sources = Array.from({ length: 45 }, (_, i) => `rg-${i}`);
-    const byName = await snapshotTagsBySources(new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }), { 'redis-dr:managed': 'true' }, 'redis-dr:source', sources);
+    const byName = await snapshotTagsBySources(
+      new ResourceGroupsTaggingAPIClient({ region: 'eu-west-1' }),
+      { 'redis-dr:managed': 'true' },
+      'redis-dr:source',
+      sources,
+    );
     expect([...byName.keys()].sort()).toEqual(['rdr-a-20261121-1000', 'rdr-s-20261121-1000']);
     expect(byName.get('rdr-a-20261121-1000')).toEqual({ 'redis-dr:tier': 'daily' });
     const sizes = tagging.commandCalls(GetResourcesCommand).map((c) => c.args[0].input.TagFilters!.at(-1)!.Values!.length);
@@ -193,9 +191,9 @@ describe('startSnapshotExport / tagSnapshot', () => {
       ServerlessCacheSnapshotName: 'rdr-sls-20261121-0300',
       S3BucketName: 'bucket',
     });
-    await expect(
-      startSnapshotExport(client, 'serverless-cache', 'rdr-sls-20261121-0300', 'rdr-sls-20261121-0300-r2', 'bucket'),
-    ).rejects.toThrow(/exported under its own name/);
+    await expect(startSnapshotExport(client, 'serverless-cache', 'rdr-sls-20261121-0300', 'rdr-sls-20261121-0300-r2', 'bucket')).rejects.toThrow(
+      /exported under its own name/,
+    );
     expect(ec).toHaveReceivedCommandTimes(ExportServerlessCacheSnapshotCommand, 1);
   });
 

@@ -12,9 +12,9 @@ import {
   APICallRateForCustomerExceededFault,
 } from '@aws-sdk/client-elasticache';
 import { describe, expect, it } from 'vitest';
-import { isAlreadyExists, isQuotaExceeded, isSnapshotNotFound } from '../../../../lambdas/adapters/aws/elasticache';
-import { describeError, errorName, isBusy, isThrottling } from '../../../../lambdas/adapters/aws/errors';
-import { awsError } from '../../../support/fakes';
+import { isAlreadyExists, isQuotaExceeded, isSnapshotNotFound } from '../../../../lambdas/adapters/aws/elasticache.js';
+import { describeError, errorName, isBusy, isThrottling } from '../../../../lambdas/adapters/aws/errors.js';
+import { awsError } from '../../../support/fakes.js';
 
 const meta = { message: 'm', $metadata: {} };
 
@@ -52,9 +52,7 @@ describe('error classification', () => {
   });
 
   it('describes errors by name and message only', () => {
-    expect(describeError(new SnapshotQuotaExceededFault({ message: 'limit reached', $metadata: {} }))).toBe(
-      'SnapshotQuotaExceededFault: limit reached',
-    );
+    expect(describeError(new SnapshotQuotaExceededFault({ message: 'limit reached', $metadata: {} }))).toBe('SnapshotQuotaExceededFault: limit reached');
     expect(errorName('a string')).toBe('Error');
     expect(describeError('a string')).toBe('Error: a string');
   });

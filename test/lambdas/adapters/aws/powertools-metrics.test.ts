@@ -1,6 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { powertoolsSink } from '../../../../lambdas/adapters/aws/powertools-metrics';
+import { powertoolsSink } from '../../../../lambdas/adapters/aws/powertools-metrics.js';
 
 describe('powertoolsSink', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -18,7 +18,12 @@ describe('powertoolsSink', () => {
     const records = lines
       .flatMap((l) => l.split('\n'))
       .filter((l) => l.includes('_aws'))
-      .map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } });
+      .map(
+        (l) =>
+          JSON.parse(l) as Record<string, unknown> & {
+            _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+          },
+      );
     expect(records).toHaveLength(2);
     const [perTarget, perPlan] = records;
     expect(perTarget!._aws.CloudWatchMetrics[0]!.Namespace).toBe('RedisDrTest');

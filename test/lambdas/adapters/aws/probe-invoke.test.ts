@@ -1,7 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { lambdaProbe, ProbeFailedError } from '../../../../lambdas/adapters/aws/probe-invoke';
+import { lambdaProbe, ProbeFailedError } from '../../../../lambdas/adapters/aws/probe-invoke.js';
 
 const lambda = mockClient(LambdaClient);
 const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)) as never;
@@ -21,7 +21,11 @@ describe('lambdaProbe', () => {
   });
 
   it.each([
-    ['a function error', { FunctionError: 'Unhandled', Payload: encode({ errorType: 'ReplyError', errorMessage: 'NOAUTH Authentication required.' }) }, /probe probe-fn failed: ReplyError: NOAUTH/],
+    [
+      'a function error',
+      { FunctionError: 'Unhandled', Payload: encode({ errorType: 'ReplyError', errorMessage: 'NOAUTH Authentication required.' }) },
+      /probe probe-fn failed: ReplyError: NOAUTH/,
+    ],
     ['an unexpected result', { Payload: encode({ ok: true }) }, /unexpected result/],
   ])('throws ProbeFailedError on %s', async (_what, reply, message) => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, ...reply });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mapConcurrent, RetriesExhaustedError, retryWithBackoff } from '../../../../lambdas/adapters/aws/retry';
-import { FakeClock } from '../../../support/fakes';
+import { mapConcurrent, RetriesExhaustedError, retryWithBackoff } from '../../../../lambdas/adapters/aws/retry.js';
+import { FakeClock } from '../../../support/fakes.js';
 
 describe('retryWithBackoff', () => {
   const opts = (clock: FakeClock, deadlineMs: number) => ({
@@ -14,10 +14,13 @@ describe('retryWithBackoff', () => {
   it('retries retryable errors with growing, capped waits and reports the attempts', async () => {
     const clock = new FakeClock(0);
     let calls = 0;
-    const result = await retryWithBackoff(async () => {
-      if (++calls < 6) throw new Error('again');
-      return 'done';
-    }, opts(clock, 60_000));
+    const result = await retryWithBackoff(
+      async () => {
+        if (++calls < 6) throw new Error('again');
+        return 'done';
+      },
+      opts(clock, 60_000),
+    );
     expect(result).toEqual({ value: 'done', attempts: 6 });
     // equal jitter with random()=0.5: 75% of the ceiling 100, 200, 400, 800, 1000 (cap)
     expect(clock.sleeps).toEqual([75, 150, 300, 600, 750]);

@@ -3,9 +3,9 @@ import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { headObject, ObjectChangedError, readRanges, type RangedReadOptions } from '../../../../lambdas/adapters/aws/s3-ranges';
-import { awsError } from '../../../support/fakes';
-import { mulberry32 } from '../../../support/prng';
+import { headObject, ObjectChangedError, readRanges, type RangedReadOptions } from '../../../../lambdas/adapters/aws/s3-ranges.js';
+import { awsError } from '../../../support/fakes.js';
+import { mulberry32 } from '../../../support/prng.js';
 
 const s3 = mockClient(S3Client);
 const client = new S3Client({ region: 'eu-west-1' });
@@ -104,7 +104,8 @@ function serve(data: Buffer, options: ServeOptions = {}): Served {
       });
     }
     const etag = options.etag ?? ETAG;
-    if (input.IfMatch !== undefined && input.IfMatch !== etag) throw awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+    if (input.IfMatch !== undefined && input.IfMatch !== etag)
+      throw awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
     const m = /^bytes=(\d+)-(\d+)$/.exec(input.Range ?? '');
     if (!m) throw new Error(`test S3: unexpected Range ${input.Range}`);
     const first = Number(m[1]);
@@ -185,16 +186,19 @@ describe('readRanges', () => {
     [10_007, 0, 64, 8, 'many parts (157), eight at once'],
     [10_007, 13, 64, 1, 'many parts, one stream'],
     [10_007, 0, 64, 64, 'many parts, 64 at once'],
-  ])('size %i from %i in parts of %i, concurrency %i (%s): exact bytes, exact Range headers, VersionId and If-Match on every part', async (size, start, partBytes, concurrency) => {
-    const data = bytes(size);
-    const served = serve(data, { plan: () => ({ chunk: 17, delayMs: 1 }) });
-    const out = await collect(readRanges(client, { ...base, start, end: size, partBytes, concurrency }));
-    expect(out.equals(data.subarray(start))).toBe(true);
-    expect(served.gets.map((g) => g.Range)).toEqual(expectedRanges(start, size, partBytes));
-    for (const get of served.gets) expect(get).toEqual({ Bucket: base.bucket, Key: base.key, VersionId: 'v3', IfMatch: ETAG, Range: get.Range });
-    expect(served.maxInFlight).toBeLessThanOrEqual(concurrency);
-    expect(served.closed).toBe(served.gets.length);
-  });
+  ])(
+    'size %i from %i in parts of %i, concurrency %i (%s): exact bytes, exact Range headers, VersionId and If-Match on every part',
+    async (size, start, partBytes, concurrency) => {
+      const data = bytes(size);
+      const served = serve(data, { plan: () => ({ chunk: 17, delayMs: 1 }) });
+      const out = await collect(readRanges(client, { ...base, start, end: size, partBytes, concurrency }));
+      expect(out.equals(data.subarray(start))).toBe(true);
+      expect(served.gets.map((g) => g.Range)).toEqual(expectedRanges(start, size, partBytes));
+      for (const get of served.gets) expect(get).toEqual({ Bucket: base.bucket, Key: base.key, VersionId: 'v3', IfMatch: ETAG, Range: get.Range });
+      expect(served.maxInFlight).toBeLessThanOrEqual(concurrency);
+      expect(served.closed).toBe(served.gets.length);
+    },
+  );
 
   it('reads nothing and sends nothing when start == end', async () => {
     const served = serve(bytes(100));
@@ -226,20 +230,23 @@ describe('readRanges', () => {
     await expect(collect(readRanges(client, { ...base, ...options }))).rejects.toThrow(message);
   });
 
-  it.each([1, 2, 8])('never has more than concurrency = %i GETs in flight, nor more than that many parts started ahead of the part being read', async (concurrency) => {
-    const size = 64 * 40 + 3;
-    const partBytes = 64;
-    const data = bytes(size);
-    const served = serve(data, { plan: (_f, _l, nth) => ({ chunk: 16, delayMs: nth % 3 }) });
-    const out = await collect(readRanges(client, { ...base, end: size, partBytes, concurrency }), async (_chunk, before) => {
-      // The consumer is slow: parts that arrive meanwhile wait in the window, which does not grow.
-      expect(served.gets.length).toBeLessThanOrEqual(Math.floor(before / partBytes) + concurrency);
-      if (before % 5 === 0) await new Promise((r) => setTimeout(r, 1));
-    });
-    expect(out.equals(data)).toBe(true);
-    expect(served.maxInFlight).toBeLessThanOrEqual(concurrency);
-    expect(served.maxInFlight).toBe(concurrency); // and the parallelism is used
-  });
+  it.each([1, 2, 8])(
+    'never has more than concurrency = %i GETs in flight, nor more than that many parts started ahead of the part being read',
+    async (concurrency) => {
+      const size = 64 * 40 + 3;
+      const partBytes = 64;
+      const data = bytes(size);
+      const served = serve(data, { plan: (_f, _l, nth) => ({ chunk: 16, delayMs: nth % 3 }) });
+      const out = await collect(readRanges(client, { ...base, end: size, partBytes, concurrency }), async (_chunk, before) => {
+        // The consumer is slow: parts that arrive meanwhile wait in the window, which does not grow.
+        expect(served.gets.length).toBeLessThanOrEqual(Math.floor(before / partBytes) + concurrency);
+        if (before % 5 === 0) await new Promise((r) => setTimeout(r, 1));
+      });
+      expect(out.equals(data)).toBe(true);
+      expect(served.maxInFlight).toBeLessThanOrEqual(concurrency);
+      expect(served.maxInFlight).toBe(concurrency); // and the parallelism is used
+    },
+  );
 
   it('yields the first part as its bytes arrive, before that part has ended', async () => {
     const data = bytes(400);
@@ -337,7 +344,8 @@ describe('readRanges', () => {
     const data = bytes(1000);
     serve(data, {
       plan: (first) => (first === 0 ? { chunk: 10, delayMs: 5 } : {}),
-      answer: (input) => (input.Range === 'bytes=300-399' ? awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412) : undefined),
+      answer: (input) =>
+        input.Range === 'bytes=300-399' ? awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412) : undefined,
     });
     let yielded = 0;
     await expect(collect(readRanges(client, { ...base, end: 1000, partBytes: 100, concurrency: 4 }), (c) => void (yielded += c.length))).rejects.toBeInstanceOf(
@@ -398,7 +406,12 @@ describe('readRanges', () => {
 
     it('a body longer than announced', async () => {
       const data = bytes(300);
-      serve(data, { answer: (input) => (input.Range === 'bytes=0-99' ? { ContentRange: 'bytes 0-99/300', ContentLength: undefined, Body: streamBody(bytes(120), {}, () => undefined) } : undefined) });
+      serve(data, {
+        answer: (input) =>
+          input.Range === 'bytes=0-99'
+            ? { ContentRange: 'bytes 0-99/300', ContentLength: undefined, Body: streamBody(bytes(120), {}, () => undefined) }
+            : undefined,
+      });
       await expect(collect(readRanges(client, { ...base, end: 300, partBytes: 100 }))).rejects.toThrow(
         'bytes 0-99 failed: WrongPartError: the body is longer than the 100 bytes its Content-Range announced',
       );

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ReadBackMismatchError } from '../../../../lambdas/adapters/storage/durable-file';
-import { PartDigests, verifyS3ReadBack } from '../../../../lambdas/adapters/aws/s3-read-back';
+import { ReadBackMismatchError } from '../../../../lambdas/adapters/storage/durable-file.js';
+import { PartDigests, verifyS3ReadBack } from '../../../../lambdas/adapters/aws/s3-read-back.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest();
 const data = Buffer.from('0123456789abcdefghij'); // 20 bytes: parts of 8 are 8, 8, 4
@@ -31,7 +31,12 @@ describe('verifyS3ReadBack', () => {
   const parts = [sha(data.subarray(0, 8)), sha(data.subarray(8, 16)), sha(data.subarray(16))];
   const composite = createHash('sha256').update(Buffer.concat(parts)).digest('base64');
   const expected = { bytes: 20, sha256: sha(data).toString('hex') };
-  const verify = () => verifyS3ReadBack(client, 'b', 'k', 's3://b/k', expected, parts, async () => (async function* () { yield data; })());
+  const verify = () =>
+    verifyS3ReadBack(client, 'b', 'k', 's3://b/k', expected, parts, async () =>
+      (async function* () {
+        yield data;
+      })(),
+    );
   beforeEach(() => s3.reset());
 
   it.each([
@@ -55,6 +60,12 @@ describe('verifyS3ReadBack', () => {
 
   it('refuses an object read again that differs, when no checksum is reported', async () => {
     s3.on(HeadObjectCommand).resolves({ ContentLength: 20 });
-    await expect(verifyS3ReadBack(client, 'b', 'k', 's3://b/k', expected, parts, async () => (async function* () { yield Buffer.from('0123456789abcdefghiX'); })())).rejects.toThrow(/read-back of s3:\/\/b\/k does not match/);
+    await expect(
+      verifyS3ReadBack(client, 'b', 'k', 's3://b/k', expected, parts, async () =>
+        (async function* () {
+          yield Buffer.from('0123456789abcdefghiX');
+        })(),
+      ),
+    ).rejects.toThrow(/read-back of s3:\/\/b\/k does not match/);
   });
 });

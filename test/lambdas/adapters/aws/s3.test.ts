@@ -1,14 +1,9 @@
-import {
-  GetObjectTaggingCommand,
-  ListObjectsV2Command,
-  PutObjectTaggingCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { throttleRetry } from '../../../../lambdas/adapters/aws/retry';
-import { addObjectTags, getObjectTags, listObjects, parseS3Url } from '../../../../lambdas/adapters/aws/s3';
-import { awsError, FakeClock } from '../../../support/fakes';
+import { throttleRetry } from '../../../../lambdas/adapters/aws/retry.js';
+import { addObjectTags, getObjectTags, listObjects, parseS3Url } from '../../../../lambdas/adapters/aws/s3.js';
+import { awsError, FakeClock } from '../../../support/fakes.js';
 
 const s3 = mockClient(S3Client);
 const client = new S3Client({ region: 'eu-west-1' });
@@ -66,7 +61,12 @@ describe('listObjects', () => {
 
 describe('getObjectTags / addObjectTags', () => {
   it('reads tags as a record', async () => {
-    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: undefined }] });
+    s3.on(GetObjectTaggingCommand).resolves({
+      TagSet: [
+        { Key: 'a', Value: '1' },
+        { Key: 'b', Value: undefined },
+      ],
+    });
     expect(await getObjectTags(client, 'bucket', 'key', 'v1')).toEqual({ a: '1', b: '' });
     expect(s3).toHaveReceivedCommandWith(GetObjectTaggingCommand, { Bucket: 'bucket', Key: 'key', VersionId: 'v1' });
   });
@@ -101,7 +101,12 @@ describe('getObjectTags / addObjectTags', () => {
     expect(s3).not.toHaveReceivedCommand(GetObjectTaggingCommand);
     expect(s3).toHaveReceivedCommandWith(PutObjectTaggingCommand, {
       VersionId: 'v7',
-      Tagging: { TagSet: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }] },
+      Tagging: {
+        TagSet: [
+          { Key: 'a', Value: '1' },
+          { Key: 'b', Value: '2' },
+        ],
+      },
     });
   });
 
@@ -113,7 +118,9 @@ describe('getObjectTags / addObjectTags', () => {
 
   it('retries the throttled call only', async () => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    s3.on(PutObjectTaggingCommand).rejectsOnce(awsError('SlowDown', 'slow', 503)).resolves({});
+    s3.on(PutObjectTaggingCommand)
+      .rejectsOnce(awsError('SlowDown', 'slow', 503))
+      .resolves({});
     const clock = new FakeClock(0);
     await addObjectTags(client, 'bucket', 'key', { a: '1' }, { wrap: throttleRetry(clock, 60_000, 100) });
     expect(s3).toHaveReceivedCommandTimes(GetObjectTaggingCommand, 1);

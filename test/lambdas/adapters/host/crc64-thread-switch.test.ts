@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TWO_THREADS_MIN_BYTES, twoThreadsHelp } from '../../../../lambdas/adapters/host/crc64-thread';
+import { TWO_THREADS_MIN_BYTES, twoThreadsHelp } from '../../../../lambdas/adapters/host/crc64-thread.js';
 
 describe('twoThreadsHelp: a second thread only for a large file and a free core', () => {
   it('a large file on an idle 2-core machine: two threads', () => {

@@ -2,15 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Crc64Thread, readFileChunks, verifyRdbStreamOnTwoThreads } from '../../../../lambdas/adapters/host/crc64-thread';
-import { crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
-import { RdbFormatError } from '../../../../lambdas/domain/rdb/errors';
-import { verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier';
-import { mulberry32 } from '../../../support/prng';
-import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
-import { populate } from '../../../support/rdb-dataset';
-import { stringsRdb } from '../../../support/rdb-strings';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { Crc64Thread, readFileChunks, verifyRdbStreamOnTwoThreads } from '../../../../lambdas/adapters/host/crc64-thread.js';
+import { crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { RdbFormatError } from '../../../../lambdas/domain/rdb/errors.js';
+import { verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
+import { mulberry32 } from '../../../support/prng.js';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { populate } from '../../../support/rdb-dataset.js';
+import { stringsRdb } from '../../../support/rdb-strings.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /** Copies of `data` in seeded chunks of 1 byte to `max` (each its own buffer, so it may move to the worker). */
 function copiedChunks(data: Uint8Array, seed: number, max = 262_144): Uint8Array[] {
@@ -28,7 +28,8 @@ async function* stream(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array
   for (const c of chunks) yield c;
 }
 
-const oneThread = (data: Uint8Array, seed: number, requireChecksum = false): Promise<RdbReport> => verifyRdbStream(stream(copiedChunks(data, seed)), { requireChecksum });
+const oneThread = (data: Uint8Array, seed: number, requireChecksum = false): Promise<RdbReport> =>
+  verifyRdbStream(stream(copiedChunks(data, seed)), { requireChecksum });
 
 async function twoThreads(data: Uint8Array, seed: number, transfer: boolean, requireChecksum = false): Promise<{ report: RdbReport; moved: number }> {
   const chunks = copiedChunks(data, seed);
@@ -68,7 +69,9 @@ describe('verifyRdbStreamOnTwoThreads: the CRC-64 in a worker thread, the same r
     try {
       const data = stringsRdb(200, 9);
       const pieces = copiedChunks(data, 9);
-      pieces.forEach((p, i) => crc.add(p, i % 2 === 0));
+      pieces.forEach((p, i) => {
+        crc.add(p, i % 2 === 0);
+      });
       await crc.drain(0);
       expect(await crc.value()).toBe(crc64(data));
     } finally {

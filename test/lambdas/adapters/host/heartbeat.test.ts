@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { heartbeatUrl, pingHeartbeat, redactUrl } from '../../../../lambdas/adapters/host/heartbeat';
-import { startPingServer, type PingServer } from '../../../support/ping-server';
+import { heartbeatUrl, pingHeartbeat, redactUrl } from '../../../../lambdas/adapters/host/heartbeat.js';
+import { startPingServer, type PingServer } from '../../../support/ping-server.js';
 
 describe('heartbeat pings (healthchecks.io conventions)', () => {
   let server: PingServer;

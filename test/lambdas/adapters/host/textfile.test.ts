@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { updateFileAtomic } from '../../../../lambdas/adapters/host/textfile';
+import { updateFileAtomic } from '../../../../lambdas/adapters/host/textfile.js';
 
 describe('updateFileAtomic (a textfile several runs share)', () => {
   let dir: string;
@@ -35,9 +35,11 @@ describe('updateFileAtomic (a textfile several runs share)', () => {
     expect(readFileSync(path, 'utf8')).toBe('y\n');
   });
 
-  it('waits for a live process\'s lock and fails naming it when it is not released in time', async () => {
+  it("waits for a live process's lock and fails naming it when it is not released in time", async () => {
     const path = join(dir, 'm.prom');
     writeFileSync(`${path}.lock`, String(process.ppid));
-    await expect(updateFileAtomic(path, () => 'x\n', 200)).rejects.toThrow(`${path}.lock is held by process ${process.ppid} for more than 0.2 s: remove it if that process is gone`);
+    await expect(updateFileAtomic(path, () => 'x\n', 200)).rejects.toThrow(
+      `${path}.lock is held by process ${process.ppid} for more than 0.2 s: remove it if that process is gone`,
+    );
   });
 });

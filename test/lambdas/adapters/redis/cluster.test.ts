@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClusterTopologyError, formatSlotRanges, keySlot, parseClusterSlots, parseRedirect, slotOwners } from '../../../../lambdas/adapters/redis/cluster';
+import { ClusterTopologyError, formatSlotRanges, keySlot, parseClusterSlots, parseRedirect, slotOwners } from '../../../../lambdas/adapters/redis/cluster.js';
 
 const b = (s: string) => Buffer.from(s);
 
@@ -28,7 +28,13 @@ describe('Redis Cluster topology', () => {
   });
 
   it('refuses a cluster with slots no primary serves, naming them', () => {
-    const shards = parseClusterSlots([[0, 99, [b('a'), 1, b('x')]], [200, 16383, [b('b'), 2, b('y')]]], 'a');
+    const shards = parseClusterSlots(
+      [
+        [0, 99, [b('a'), 1, b('x')]],
+        [200, 16383, [b('b'), 2, b('y')]],
+      ],
+      'a',
+    );
     expect(() => slotOwners(shards, 'a:1')).toThrow(ClusterTopologyError);
     expect(() => slotOwners(shards, 'a:1')).toThrow(/has hash slots no primary serves \(100-199\)/);
     const owner = slotOwners(parseClusterSlots([[0, 16383, [b('a'), 1, b('x')]]], 'a'), 'a:1');

@@ -1,8 +1,8 @@
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countKeys, readExpected, sampleKeys, scanHistogram } from '../../../../lambdas/adapters/redis/drill-scan';
-import { createRedisConnection, primaries, RedisConnectionError, ScanTimeoutError, type RedisClient } from '../../../../lambdas/adapters/redis/connection';
-import { freePort, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { countKeys, readExpected, sampleKeys, scanHistogram } from '../../../../lambdas/adapters/redis/drill-scan.js';
+import { createRedisConnection, primaries, RedisConnectionError, ScanTimeoutError, type RedisClient } from '../../../../lambdas/adapters/redis/connection.js';
+import { freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /** Real redis-server processes; never a mocked Redis. */
 
@@ -123,7 +123,24 @@ describe('redis adapter: authentication', () => {
     server = await startRedisServer({ password: 'token-secret' });
     admin = server.client();
     await admin.set('a', '1');
-    await admin.call('ACL', 'SETUSER', 'drill', 'on', '>drill-secret', '~*', '&*', 'nocommands', '+@read', '+@connection', '+info', '+select', '+scan', '+type', '+pttl', '+randomkey');
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'drill',
+      'on',
+      '>drill-secret',
+      '~*',
+      '&*',
+      'nocommands',
+      '+@read',
+      '+@connection',
+      '+info',
+      '+select',
+      '+scan',
+      '+type',
+      '+pttl',
+      '+randomkey',
+    );
   });
   afterAll(async () => server?.stop());
 
@@ -137,7 +154,10 @@ describe('redis adapter: authentication', () => {
   it('connects as an RBAC user with read-only rights and scans', async () => {
     const c = await createRedisConnection(plain(server, { username: 'drill', password: 'drill-secret' }));
     expect((await scanHistogram(c)).byType).toEqual({ string: 1 });
-    expect(await sampleKeys(c, 2)).toEqual([{ type: 'string', pttl: -1 }, { type: 'string', pttl: -1 }]);
+    expect(await sampleKeys(c, 2)).toEqual([
+      { type: 'string', pttl: -1 },
+      { type: 'string', pttl: -1 },
+    ]);
     c.disconnect();
   });
 
@@ -169,7 +189,7 @@ describe('redis adapter: cluster mode', () => {
     const server = await started({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1'] });
     const admin = server.client();
     await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-    for (let i = 0; i < 100 && !/cluster_state:ok/.test(await admin.call('CLUSTER', 'INFO') as string); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !/cluster_state:ok/.test((await admin.call('CLUSTER', 'INFO')) as string); i++) await new Promise((r) => setTimeout(r, 50));
     for (let i = 0; i < 50; i++) await admin.set(`{k}${i}`, 'x');
     await admin.hset('h', 'f', 'v');
     const client = await connected({ ...plain(server), clusterMode: 'enabled' });

@@ -1,11 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openPipe, type RespPipe } from '../../../../lambdas/adapters/redis/resp-pipe';
-import { connectUrl, dumpBatch, dumpBatches, existBatch, parseRedisUrl, readCanonicalBatch, redactUrl, RedisUrlError, restoreBatch, scanPipe } from '../../../../lambdas/adapters/redis/dump-restore';
-import { keyDigest } from '../../../../lambdas/domain/keys/fingerprint';
-import { BINARY_KEY, seedDataset } from '../../../cli/support/dataset';
-import { startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { openPipe, type RespPipe } from '../../../../lambdas/adapters/redis/resp-pipe.js';
+import {
+  connectUrl,
+  dumpBatch,
+  dumpBatches,
+  existBatch,
+  parseRedisUrl,
+  readCanonicalBatch,
+  redactUrl,
+  RedisUrlError,
+  restoreBatch,
+  scanPipe,
+} from '../../../../lambdas/adapters/redis/dump-restore.js';
+import { keyDigest } from '../../../../lambdas/domain/keys/fingerprint.js';
+import { BINARY_KEY, seedDataset } from '../../../cli/support/dataset.js';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 describe('parseRedisUrl', () => {
   it.each([
@@ -33,17 +44,20 @@ describe('parseRedisUrl', () => {
     }
   });
 
-  it.each(['hun#ter2', 'hun?ter2', 'hun/ter2', 'hu@n/ter2', 'hun%zzter2'])('a raw password with URL characters (%s): never shown, and the error says how to pass it', (pw) => {
-    const url = `rediss://admin:${pw}@cache.example:6379`;
-    expect(redactUrl(url)).toBe('rediss://admin:***@cache.example:6379');
-    expect(() => parseRedisUrl(url)).toThrow(/percent-encoded in the URL \(# is %23/);
-    try {
-      parseRedisUrl(url);
-    } catch (err) {
-      expect((err as Error).message).not.toContain('ter2');
-    }
-    expect(parseRedisUrl(`rediss://admin:${encodeURIComponent(pw)}@cache.example:6379`)).toMatchObject({ username: 'admin', password: pw, tls: true });
-  });
+  it.each(['hun#ter2', 'hun?ter2', 'hun/ter2', 'hu@n/ter2', 'hun%zzter2'])(
+    'a raw password with URL characters (%s): never shown, and the error says how to pass it',
+    (pw) => {
+      const url = `rediss://admin:${pw}@cache.example:6379`;
+      expect(redactUrl(url)).toBe('rediss://admin:***@cache.example:6379');
+      expect(() => parseRedisUrl(url)).toThrow(/percent-encoded in the URL \(# is %23/);
+      try {
+        parseRedisUrl(url);
+      } catch (err) {
+        expect((err as Error).message).not.toContain('ter2');
+      }
+      expect(parseRedisUrl(`rediss://admin:${encodeURIComponent(pw)}@cache.example:6379`)).toMatchObject({ username: 'admin', password: pw, tls: true });
+    },
+  );
 });
 
 describe('redis-copy against real servers', () => {
@@ -146,7 +160,11 @@ describe('redis-copy against real servers', () => {
     const dumped = await dumpBatch(pa, [Buffer.from('k')]);
     await cb.config('SET', 'maxmemory', '1');
     try {
-      const [outcome] = await restoreBatch(pb, dumped.filter((d) => !d.gone), false);
+      const [outcome] = await restoreBatch(
+        pb,
+        dumped.filter((d) => !d.gone),
+        false,
+      );
       expect(outcome).toBeInstanceOf(Error);
       expect((outcome as Error).message).toMatch(/^OOM/);
     } finally {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configQuote, parseServerLog, startLocalRedis, type LocalRedis } from '../../../../lambdas/adapters/redis/local-server';
-import { findServerBinary, freeLoopbackPort, LocalRedisError, MAX_LOCAL_PORT } from '../../../../lambdas/adapters/redis/server-binary';
-import { bgsave, startRedisServer } from '../../../support/redis-server';
-import { processAlive } from '../../../../lambdas/adapters/host/process';
+import { configQuote, parseServerLog, startLocalRedis, type LocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
+import { findServerBinary, freeLoopbackPort, LocalRedisError, MAX_LOCAL_PORT } from '../../../../lambdas/adapters/redis/server-binary.js';
+import { bgsave, startRedisServer } from '../../../support/redis-server.js';
+import { processAlive } from '../../../../lambdas/adapters/host/process.js';
 
 describe('startLocalRedis (a real redis-server)', () => {
   // A private temporary directory for the servers' directories: what is left there is what a test leaked.
@@ -59,7 +59,15 @@ describe('startLocalRedis (a real redis-server)', () => {
       expect(readFileSync(`/proc/${server.pid}/cmdline`, 'latin1')).not.toContain(server.password);
 
       // A client without the password is refused.
-      const stranger = new Redis({ host: server.host, port: server.port, protocol: 2, lazyConnect: true, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      const stranger = new Redis({
+        host: server.host,
+        port: server.port,
+        protocol: 2,
+        lazyConnect: true,
+        enableReadyCheck: false,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
       stranger.on('error', () => undefined);
       await stranger.connect();
       await expect(stranger.get('k:1')).rejects.toThrow(/NOAUTH/);
@@ -92,7 +100,7 @@ describe('startLocalRedis (a real redis-server)', () => {
     expect(leftovers()).toEqual([]);
   });
 
-  it('fails on a corrupt file with the server\'s own log line, and leaves no process and no directory', async () => {
+  it("fails on a corrupt file with the server's own log line, and leaves no process and no directory", async () => {
     const truncated = join(scratch, 'truncated.rdb');
     writeFileSync(truncated, readFileSync(rdb).subarray(0, 200));
     const err = await startLocalRedis({ rdb: truncated, tmpPrefix: prefix }).catch((e: unknown) => e);
@@ -182,8 +190,13 @@ describe('local-redis helpers', () => {
     ]);
     expect(parsed.initialized).toBe(true);
     expect(parsed.portTaken).toBe(false);
-    const ok = parseServerLog('1:M 23 Nov 2026 00:27:41.930 * Done loading RDB, keys loaded: 13, keys expired: 2.\n1:M 23 Nov 2026 00:27:41.930 * DB loaded from disk: 0.125 seconds');
+    const ok = parseServerLog(
+      '1:M 23 Nov 2026 00:27:41.930 * Done loading RDB, keys loaded: 13, keys expired: 2.\n1:M 23 Nov 2026 00:27:41.930 * DB loaded from disk: 0.125 seconds',
+    );
     expect(ok).toMatchObject({ keysLoaded: 13, keysExpired: 2, loadSeconds: 0.125, problems: [] });
-    expect(parseServerLog('1:M 23 Nov 2026 00:30:07.460 # Warning: Could not create server TCP listening socket 127.0.0.1:17778: bind: Address already in use').portTaken).toBe(true);
+    expect(
+      parseServerLog('1:M 23 Nov 2026 00:30:07.460 # Warning: Could not create server TCP listening socket 127.0.0.1:17778: bind: Address already in use')
+        .portTaken,
+    ).toBe(true);
   });
 });

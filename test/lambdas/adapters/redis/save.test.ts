@@ -2,8 +2,8 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalSaveError, parsePersistence, saveLocally, type SaveTiming } from '../../../../lambdas/adapters/redis/save';
-import { startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { LocalSaveError, parsePersistence, saveLocally, type SaveTiming } from '../../../../lambdas/adapters/redis/save.js';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 const timing: SaveTiming = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), pollMs: 20, timeoutMs: 30_000 };
 

@@ -19,10 +19,10 @@ import {
   type SyncSource,
 } from '../../../../lambdas/adapters/redis/sync.js';
 import { createRdbVerifier, verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
-import { mulberry32 } from '../../../support/prng';
-import { populate } from '../../../support/rdb-dataset';
+import { mulberry32 } from '../../../support/prng.js';
+import { populate } from '../../../support/rdb-dataset.js';
 import { bgsave, freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { makeCertificates } from '../../../support/certificates';
+import { makeCertificates } from '../../../support/certificates.js';
 
 /**
  * Against real redis-server 7.0 processes. 7.0 defaults to
@@ -80,7 +80,15 @@ function redisCliRdb(server: RedisServer, extra: readonly string[] = []): Buffer
 
 /** The report fields that do not depend on when the snapshot was taken. */
 function content(report: RdbReport): object {
-  return { ok: report.ok, checksum: report.checksum, keys: report.keys, expires: report.expires, databases: report.databases, byType: report.byType, functionLibraries: report.functionLibraries };
+  return {
+    ok: report.ok,
+    checksum: report.checksum,
+    keys: report.keys,
+    expires: report.expires,
+    databases: report.databases,
+    byType: report.byType,
+    functionLibraries: report.functionLibraries,
+  };
 }
 
 /** Fills a server with `mb` megabytes of RDB payload (uncompressible values, pipelined by DEBUG POPULATE). */
@@ -144,7 +152,7 @@ describe('pullRdb: the two payload forms', () => {
     await waitFor(async () => (await connectedReplicas(diskless.client())) === 0);
   });
 
-  it('the primary\'s keep-alive newlines reset the idle timer while it waits to start the snapshot', async () => {
+  it("the primary's keep-alive newlines reset the idle timer while it waits to start the snapshot", async () => {
     // repl-diskless-sync-delay 3: no payload for 2 to 3 s (the primary counts
     // whole seconds), a newline every second meanwhile.
     const c = diskless.client();
@@ -188,7 +196,13 @@ describe('untilEofMark: the mark wherever the chunks are cut', () => {
     ['39-byte chunks', () => 39],
     ['40-byte chunks', () => 40],
     ['41-byte chunks', () => 41],
-    ['random sizes', ((rnd) => () => Math.floor(rnd() * 100))(mulberry32(7))],
+    [
+      'random sizes',
+      (
+        (rnd) => () =>
+          Math.floor(rnd() * 100)
+      )(mulberry32(7)),
+    ],
   ])('%s', async (_name, sizes) => {
     const payload = Buffer.concat([Buffer.from('REDIS0010'), Buffer.alloc(1000, 7), mark.subarray(0, 39), Buffer.from('tail')]);
     expect((await run(payload, sizes)).equals(payload)).toBe(true);
@@ -236,7 +250,12 @@ describe('pullRdb: authentication and refusals', () => {
     await Promise.all([secured?.stop(), locked?.stop()]);
   });
 
-  const at = (server: RedisServer, extra: Partial<SyncSource> = {}): SyncSource => ({ host: server.host, port: server.port, connectTimeoutMs: 2_000, ...extra });
+  const at = (server: RedisServer, extra: Partial<SyncSource> = {}): SyncSource => ({
+    host: server.host,
+    port: server.port,
+    connectTimeoutMs: 2_000,
+    ...extra,
+  });
 
   it('the right password', async () => {
     const report = await verifyRdbStream((await pullRdb(at(secured, { password: 'hunter2' }))).body);
@@ -305,7 +324,9 @@ describe('pullRdb: servers that cannot serve it now, and unreachable ones', () =
     await Promise.all([silent, http].map((srv) => new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))));
   });
   afterAll(async () => {
-    sockets.forEach((s) => s.destroy());
+    sockets.forEach((s) => {
+      s.destroy();
+    });
     await Promise.all([silent, http].map((srv) => new Promise((resolve) => srv?.close(resolve))));
     await replica?.stop();
   });
@@ -333,7 +354,24 @@ describe('pullRdb: servers that cannot serve it now, and unreachable ones', () =
       const c = seed.client();
       await c.call('DEBUG', 'POPULATE', '3000', 'slow', '10');
       copyFileSync(await bgsave(seed, c), join(dir, 'dump.rdb'));
-      const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--key-load-delay', '1000', '--loading-process-events-interval-bytes', '1024'], { stdio: 'ignore' });
+      const proc = spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--save',
+          '',
+          '--key-load-delay',
+          '1000',
+          '--loading-process-events-interval-bytes',
+          '1024',
+        ],
+        { stdio: 'ignore' },
+      );
       try {
         let err: unknown;
         const deadline = Date.now() + 3_000;
@@ -458,7 +496,10 @@ describe('pullRdb: streaming, backpressure, and ends that are not the end', () =
       const pull = await pullRdb({ host: server.host, port: server.port, idleTimeoutMs: 300 });
       const it = pull.body[Symbol.asyncIterator]();
       await it.next();
-      void server.client().call('DEBUG', 'SLEEP', '2').catch(() => undefined);
+      void server
+        .client()
+        .call('DEBUG', 'SLEEP', '2')
+        .catch(() => undefined);
       await sleep(100);
       const err = await (async () => {
         for (;;) if ((await it.next()).done) return 'ended';
@@ -511,7 +552,6 @@ describe('pullRdb: streaming, backpressure, and ends that are not the end', () =
   });
 });
 
-
 describe('pullRdb over TLS', () => {
   let dir: string;
   let server: RedisServer;
@@ -525,7 +565,21 @@ describe('pullRdb over TLS', () => {
     tlsPort = await freePort();
     server = await startRedisServer({
       password: 'hunter2',
-      args: [...DISKLESS, '--tls-port', String(tlsPort), '--tls-cert-file', files.cert, '--tls-key-file', files.key, '--tls-ca-cert-file', files.ca, '--tls-auth-clients', 'no', '--tls-replication', 'yes'],
+      args: [
+        ...DISKLESS,
+        '--tls-port',
+        String(tlsPort),
+        '--tls-cert-file',
+        files.cert,
+        '--tls-key-file',
+        files.key,
+        '--tls-ca-cert-file',
+        files.ca,
+        '--tls-auth-clients',
+        'no',
+        '--tls-replication',
+        'yes',
+      ],
     });
     const c = server.client();
     await populate(c);
@@ -535,7 +589,7 @@ describe('pullRdb over TLS', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('pulls and verifies the RDB with the server\'s CA', async () => {
+  it("pulls and verifies the RDB with the server's CA", async () => {
     const pull = await pullRdb({ host: '127.0.0.1', port: tlsPort, tls: { ca }, password: 'hunter2' });
     expect(pull.form).toBe('eof');
     const report = await verifyRdbStream(pull.body);

@@ -11,25 +11,30 @@ import {
   CreateMultipartUploadCommand,
   UploadPartCommand,
   GetObjectCommand,
-  HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type PutObjectCommandInput,
+} from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../lambdas/jobs/keys/compare';
-import { AofDirectory, RestoreDirectory } from '../../../../lambdas/adapters/host/aof-dir';
-import { FileAofStore, S3AofStore } from '../../../../lambdas/adapters/storage/aof-store';
-import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server';
-import { AofShipper } from '../../../../lambdas/jobs/self-managed/ship-aof';
-import { restoreAof } from '../../../../lambdas/jobs/self-managed/restore-aof';
-import { rewriteAof, startAofServer } from '../../../support/aof';
-import { awsError } from '../../../support/fakes';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
+import { AofDirectory, RestoreDirectory } from '../../../../lambdas/adapters/host/aof-dir.js';
+import { FileAofStore, S3AofStore } from '../../../../lambdas/adapters/storage/aof-store.js';
+import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
+import { AofShipper } from '../../../../lambdas/jobs/self-managed/ship-aof.js';
+import { restoreAof } from '../../../../lambdas/jobs/self-managed/restore-aof.js';
+import { rewriteAof, startAofServer } from '../../../support/aof.js';
+import { awsError } from '../../../support/fakes.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest();
 async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {
   for (const p of parts) yield Buffer.from(p);
 }
 
-const cleanup: (() => Promise<unknown> | void)[] = [];
+const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const f of cleanup.reverse()) await f();
   cleanup.length = 0;
@@ -39,7 +44,10 @@ function tempDir(): string {
   cleanup.push(() => rmSync(d, { recursive: true, force: true }));
   return d;
 }
-const allFiles = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+const allFiles = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name);
 
 describe('FileAofStore', () => {
   it('writes a key whole under folders, leaves one that exists alone, and lists keys (not temporary files)', async () => {
@@ -80,7 +88,8 @@ function memoryBucket(s3: ReturnType<typeof mockClient>) {
   const objects = new Map<string, Buffer>();
   s3.on(PutObjectCommand).callsFake(async (input: PutObjectCommandInput) => {
     const body = Buffer.from(input.Body as Uint8Array);
-    if (input.ChecksumSHA256 !== undefined && input.ChecksumSHA256 !== sha(body).toString('base64')) throw awsError('BadDigest', 'The SHA256 you specified did not match the calculated checksum.', 400);
+    if (input.ChecksumSHA256 !== undefined && input.ChecksumSHA256 !== sha(body).toString('base64'))
+      throw awsError('BadDigest', 'The SHA256 you specified did not match the calculated checksum.', 400);
     objects.set(input.Key!, body);
     return {};
   });
@@ -88,7 +97,11 @@ function memoryBucket(s3: ReturnType<typeof mockClient>) {
     const keys = [...objects.keys()].filter((k) => k.startsWith(input.Prefix ?? '')).sort();
     const from = Number(input.ContinuationToken ?? 0);
     const page = keys.slice(from, from + 2);
-    return { Contents: page.map((Key) => ({ Key, Size: objects.get(Key)!.length })), IsTruncated: from + 2 < keys.length, ...(from + 2 < keys.length ? { NextContinuationToken: String(from + 2) } : {}) };
+    return {
+      Contents: page.map((Key) => ({ Key, Size: objects.get(Key)!.length })),
+      IsTruncated: from + 2 < keys.length,
+      ...(from + 2 < keys.length ? { NextContinuationToken: String(from + 2) } : {}),
+    };
   });
   s3.on(GetObjectCommand).callsFake(async (input: { Key: string }) => {
     const b = objects.get(input.Key);
@@ -141,7 +154,10 @@ describe('S3AofStore (aws-sdk-client-mock)', () => {
     cleanup.push(() => server.stop());
     const c = server.client();
     for (let i = 0; i < 100; i++) await c.set(`k:${i}`, `v${i}`);
-    const shipper = new AofShipper({ dir: new AofDirectory(join(server.dir, 'appendonlydir')), store: store(), intervalMs: 50, rpoMs: 10_000 }, { now: () => Date.now(), say: () => undefined });
+    const shipper = new AofShipper(
+      { dir: new AofDirectory(join(server.dir, 'appendonlydir')), store: store(), intervalMs: 50, rpoMs: 10_000 },
+      { now: () => Date.now(), say: () => undefined },
+    );
     cleanup.push(() => shipper.stop());
     await shipper.start();
     await shipper.cycle(); // the base uploads in the background: restorable once it is stored
@@ -179,8 +195,12 @@ describe('FileAofStore under write faults (injected at the handle)', () => {
       let total = 0;
       return {
         write: (async (buffer: Uint8Array, offset = 0, length = buffer.byteLength - offset) => {
-          if (fault.erofsAfter !== undefined && total >= fault.erofsAfter) throw Object.assign(new Error(`EROFS: read-only file system, write`), { code: 'EROFS' });
-          const n = Math.max(0, Math.min(fault.max ?? length, length, (fault.stopAfter ?? Infinity) - total, fault.erofsAfter !== undefined ? fault.erofsAfter - total : Infinity));
+          if (fault.erofsAfter !== undefined && total >= fault.erofsAfter)
+            throw Object.assign(new Error(`EROFS: read-only file system, write`), { code: 'EROFS' });
+          const n = Math.max(
+            0,
+            Math.min(fault.max ?? length, length, (fault.stopAfter ?? Infinity) - total, fault.erofsAfter !== undefined ? fault.erofsAfter - total : Infinity),
+          );
           const { bytesWritten } = await fh.write(buffer, offset, fault.lie ? Math.max(0, n - 1) : n);
           total += bytesWritten;
           return { bytesWritten: fault.lie ? length : bytesWritten, buffer };
@@ -190,7 +210,7 @@ describe('FileAofStore under write faults (injected at the handle)', () => {
       };
     };
   }
-  const body = Buffer.from('x'.repeat(5000) + 'end');
+  const body = Buffer.from(`${'x'.repeat(5000)}end`);
 
   it('writes every byte through a handle that writes at most 7 bytes a call', async () => {
     const dir = tempDir();
@@ -200,8 +220,16 @@ describe('FileAofStore under write faults (injected at the handle)', () => {
   });
 
   it.each([
-    ['a handle that stops writing (a full device, a file-size limit)', { max: 1000, stopAfter: 2500 }, /write files\/a\/p\.part failed: short write to .*: 2500 of 5003 bytes written/],
-    ['a handle that says it wrote what it did not (read-back catches it)', { lie: true }, /write files\/a\/p\.part failed: read-back of file:\/\/.*files\/a\/p\.part does not match what was written: \d+ bytes/],
+    [
+      'a handle that stops writing (a full device, a file-size limit)',
+      { max: 1000, stopAfter: 2500 },
+      /write files\/a\/p\.part failed: short write to .*: 2500 of 5003 bytes written/,
+    ],
+    [
+      'a handle that says it wrote what it did not (read-back catches it)',
+      { lie: true },
+      /write files\/a\/p\.part failed: read-back of file:\/\/.*files\/a\/p\.part does not match what was written: \d+ bytes/,
+    ],
     ['a destination that goes read-only midway (EROFS)', { max: 1000, erofsAfter: 3000 }, /write files\/a\/p\.part failed \(read-only file system\): EROFS/],
   ])('%s: the put fails, nothing is under the key, no temporary file is left', async (_what, fault, message) => {
     const dir = tempDir();
@@ -238,7 +266,9 @@ describe('S3AofStore read-back (aws-sdk-client-mock)', () => {
     memoryBucket(s3);
     s3.on(HeadObjectCommand).resolves({ ContentLength: 4, ChecksumSHA256: sha(Buffer.from('hell')).toString('base64') });
     const store = new S3AofStore(new S3Client({ region: 'eu-west-1' }), 'bucket', 'aof/');
-    await expect(store.put('files/a/p.part', Buffer.from('hello'))).rejects.toThrow(/write files\/a\/p\.part failed: read-back of s3:\/\/bucket\/aof\/files\/a\/p\.part does not match what was written: 4 bytes/);
+    await expect(store.put('files/a/p.part', Buffer.from('hello'))).rejects.toThrow(
+      /write files\/a\/p\.part failed: read-back of s3:\/\/bucket\/aof\/files\/a\/p\.part does not match what was written: 4 bytes/,
+    );
     s3.on(HeadObjectCommand).resolves({ ContentLength: 5, ChecksumSHA256: sha(Buffer.from('hellO')).toString('base64') });
     await expect(store.put('files/a/p.part', Buffer.from('hello'))).rejects.toThrow(/does not match what was written/);
     expect(s3.commandCalls(HeadObjectCommand)[0]!.args[0].input).toMatchObject({ Key: 'aof/files/a/p.part', ChecksumMode: 'ENABLED' });
@@ -246,7 +276,12 @@ describe('S3AofStore read-back (aws-sdk-client-mock)', () => {
 
   it('sweep aborts the multipart uploads a killed run left under the prefix, every page', async () => {
     s3.on(ListMultipartUploadsCommand)
-      .resolvesOnce({ Uploads: [{ Key: 'aof/files/b/base.part', UploadId: 'u1' }], IsTruncated: true, NextKeyMarker: 'aof/files/b/base.part', NextUploadIdMarker: 'u1' })
+      .resolvesOnce({
+        Uploads: [{ Key: 'aof/files/b/base.part', UploadId: 'u1' }],
+        IsTruncated: true,
+        NextKeyMarker: 'aof/files/b/base.part',
+        NextUploadIdMarker: 'u1',
+      })
       .resolvesOnce({ Uploads: [{ Key: 'aof/files/c/base.part', UploadId: 'u2' }], IsTruncated: false });
     s3.on(AbortMultipartUploadCommand).resolves({});
     const store = new S3AofStore(new S3Client({ region: 'eu-west-1' }), 'bucket', 'aof/');
@@ -278,7 +313,12 @@ describe('S3AofStore read-back (aws-sdk-client-mock)', () => {
     });
     s3.on(CompleteMultipartUploadCommand).callsFake(async () => {
       const ordered = [...parts.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b);
-      stored = { body: Buffer.concat(ordered), checksum: `${createHash('sha256').update(Buffer.concat(ordered.map((b) => sha(b)))).digest('base64')}-${ordered.length}` };
+      stored = {
+        body: Buffer.concat(ordered),
+        checksum: `${createHash('sha256')
+          .update(Buffer.concat(ordered.map((b) => sha(b))))
+          .digest('base64')}-${ordered.length}`,
+      };
       return {};
     });
     s3.on(HeadObjectCommand).callsFake(async () => ({ ContentLength: stored!.body.length, ChecksumSHA256: stored!.checksum, ChecksumType: 'COMPOSITE' }));
@@ -292,7 +332,12 @@ describe('S3AofStore read-back (aws-sdk-client-mock)', () => {
     expect(stored!.checksum).toMatch(/-3$/);
     // S3 reporting another composite (a part lost or swapped): the upload is not trusted.
     parts.clear();
-    s3.on(HeadObjectCommand).callsFake(async () => ({ ContentLength: stored!.body.length, ChecksumSHA256: `${sha(Buffer.from('other')).toString('base64')}-3` }));
-    await expect(store.putStream('files/c/base.part', feed(), () => undefined)).rejects.toThrow(/upload files\/c\/base\.part failed: read-back of .* does not match what was written/);
+    s3.on(HeadObjectCommand).callsFake(async () => ({
+      ContentLength: stored!.body.length,
+      ChecksumSHA256: `${sha(Buffer.from('other')).toString('base64')}-3`,
+    }));
+    await expect(store.putStream('files/c/base.part', feed(), () => undefined)).rejects.toThrow(
+      /upload files\/c\/base\.part failed: read-back of .* does not match what was written/,
+    );
   });
 });

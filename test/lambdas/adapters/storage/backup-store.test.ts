@@ -21,10 +21,17 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileBackupStore, parseDestination, type BackupContent, type BackupMeta, type OpenFile, type StoreFileHandle } from '../../../../lambdas/adapters/storage/backup-store';
-import { ReadBackMismatchError } from '../../../../lambdas/adapters/storage/durable-file';
-import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3';
-import { awsError } from '../../../support/fakes';
+import {
+  FileBackupStore,
+  parseDestination,
+  type BackupContent,
+  type BackupMeta,
+  type OpenFile,
+  type StoreFileHandle,
+} from '../../../../lambdas/adapters/storage/backup-store.js';
+import { ReadBackMismatchError } from '../../../../lambdas/adapters/storage/durable-file.js';
+import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
+import { awsError } from '../../../support/fakes.js';
 
 const meta: BackupMeta = { tier: 'daily', target: 'cache', createdAt: '2026-11-23T04:00:00.000Z' };
 const content = (): BackupContent => ({ keys: 3, rdbVersion: 10 });
@@ -41,13 +48,18 @@ type Write = StoreFileHandle['write'];
  * The real `open`, whose handles for a backup's temporary file (`.<name>.rdb.partial-…`)
  * write through `fault(realWrite)`: the fault is injected at the file handle, where it happens.
  */
-function faultyOpen(fault: (real: (data: Uint8Array, offset: number, length: number) => Promise<number>) => (data: Uint8Array, offset: number, length: number) => Promise<number>): OpenFile {
+function faultyOpen(
+  fault: (real: (data: Uint8Array, offset: number, length: number) => Promise<number>) => (data: Uint8Array, offset: number, length: number) => Promise<number>,
+): OpenFile {
   return async (path, flags, mode) => {
     const fh = await open(path, flags, mode);
     if (!/\.rdb\.partial-/.test(path)) return fh;
     const real = async (data: Uint8Array, offset: number, length: number) => (await fh.write(data, offset, length)).bytesWritten;
     const faulty = fault(real);
-    const write = (async (data: Uint8Array, offset = 0, length = data.byteLength - offset) => ({ bytesWritten: await faulty(data, offset, length), buffer: data })) as Write;
+    const write = (async (data: Uint8Array, offset = 0, length = data.byteLength - offset) => ({
+      bytesWritten: await faulty(data, offset, length),
+      buffer: data,
+    })) as Write;
     return { write, sync: () => fh.sync(), close: () => fh.close() };
   };
 }
@@ -76,7 +88,13 @@ describe('FileBackupStore', () => {
     expect(w.readBack).toMatchObject({ bytes: 15, sha256: sha('REDIS0010-bytes'), how: 'file' });
     expect(readFileSync(join(dir, 'rdr-cache-20261123-0400.rdb'), 'utf8')).toBe('REDIS0010-bytes');
     expect(readFileSync(join(dir, 'rdr-cache-20261123-0400.rdb.sha256'), 'utf8')).toBe(`${sha('REDIS0010-bytes')}  rdr-cache-20261123-0400.rdb\n`);
-    expect(JSON.parse(readFileSync(join(dir, 'rdr-cache-20261123-0400.rdb.json'), 'utf8'))).toMatchObject({ ...meta, ...content(), sha256: w.sha256, bytes: 15, readBack: { bytes: 15, sha256: w.sha256 } });
+    expect(JSON.parse(readFileSync(join(dir, 'rdr-cache-20261123-0400.rdb.json'), 'utf8'))).toMatchObject({
+      ...meta,
+      ...content(),
+      sha256: w.sha256,
+      bytes: 15,
+      readBack: { bytes: 15, sha256: w.sha256 },
+    });
     writeFileSync(join(dir, 'foreign.rdb'), 'x');
     expect((await store.list()).sort((a, b) => a.file.localeCompare(b.file))).toEqual([
       { file: 'foreign.rdb', size: 1 },
@@ -111,13 +129,15 @@ describe('FileBackupStore', () => {
     expect(readdirSync(dir)).toEqual(['rdr-cache-20261123-0400.rdb']);
   });
 
-  it('never touches another run\'s files: a record already there fails this run, which removes only what it created', async () => {
+  it("never touches another run's files: a record already there fails this run, which removes only what it created", async () => {
     const store = new FileBackupStore(dir);
     await store.write('rdr-cache-20261123-0400.rdb', chunks('first'), meta, content);
     const before = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
     // A second run of the same minute whose backup name is free but whose record name is taken (a leftover).
     writeFileSync(join(dir, 'rdr-cache-20261123-0500.rdb.json'), '{"tier":"hourly"}');
-    await expect(store.write('rdr-cache-20261123-0500.rdb', chunks('second'), meta, content)).rejects.toThrow(/rdr-cache-20261123-0500\.rdb\.json appeared .* not replaced/);
+    await expect(store.write('rdr-cache-20261123-0500.rdb', chunks('second'), meta, content)).rejects.toThrow(
+      /rdr-cache-20261123-0500\.rdb\.json appeared .* not replaced/,
+    );
     // Its own backup went with it (a backup without its record would never be managed); nothing else changed.
     const after = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
     expect(after).toEqual({ ...before, 'rdr-cache-20261123-0500.rdb.json': '{"tier":"hourly"}' });
@@ -134,7 +154,7 @@ describe('FileBackupStore', () => {
     expect(names).toContain(`.rdr-cache-20261123-0300.rdb.partial-${process.ppid}-1`);
   });
 
-  it('sweeps a killed earlier run of this very pid (a container\'s pid 1 every time), not a file this process made', async () => {
+  it("sweeps a killed earlier run of this very pid (a container's pid 1 every time), not a file this process made", async () => {
     const killed = `.rdr-cache-20261123-0300.rdb.partial-${process.pid}-1`; // created long before this process started
     const mine = `.rdr-cache-20261123-0300.rdb.partial-${process.pid}-${Date.now()}`;
     writeFileSync(join(dir, killed), 'half a backup of the run before the restart');
@@ -186,7 +206,9 @@ describe('FileBackupStore', () => {
       }),
     });
     const big = Buffer.alloc(1.5 * 1024 * 1024, 3).toString('latin1');
-    await expect(store.write('rdr-cache-20261123-0400.rdb', chunks(big, big), meta, content)).rejects.toThrow(`file://${dir}: write failed (read-only file system): EROFS`);
+    await expect(store.write('rdr-cache-20261123-0400.rdb', chunks(big, big), meta, content)).rejects.toThrow(
+      `file://${dir}: write failed (read-only file system): EROFS`,
+    );
     expect(readdirSync(dir)).toEqual([]);
   });
 
@@ -211,9 +233,13 @@ describe('FileBackupStore', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
-  it('holds and releases a backup in its record; a record whose read-back length is not the file\'s proves nothing', async () => {
+  it("holds and releases a backup in its record; a record whose read-back length is not the file's proves nothing", async () => {
     const store = new FileBackupStore(dir);
-    await store.write('rdr-cache-20261123-0400.rdb', chunks('REDIS'), meta, () => ({ keys: 3, rdbVersion: 10, collapsed: 'rdr-cache-20261123-0400.rdb holds 3 keys, 99 % fewer' }));
+    await store.write('rdr-cache-20261123-0400.rdb', chunks('REDIS'), meta, () => ({
+      keys: 3,
+      rdbVersion: 10,
+      collapsed: 'rdr-cache-20261123-0400.rdb holds 3 keys, 99 % fewer',
+    }));
     await store.hold('rdr-cache-20261123-0400.rdb', 'keyspace-collapsed:rdr-cache-20261123-0500.rdb');
     expect(await store.list()).toEqual([
       {
@@ -259,18 +285,33 @@ describe('S3BackupStore (aws-sdk-client-mock)', () => {
   /** S3's composite SHA-256 of `data` uploaded in `part`-byte parts: `<base64 SHA-256 of the part digests>-<parts>`. */
   const composite = (data: Buffer, part: number) => {
     const digests: Buffer[] = [];
-    for (let i = 0; i < data.length; i += part) digests.push(createHash('sha256').update(data.subarray(i, i + part)).digest());
+    for (let i = 0; i < data.length; i += part)
+      digests.push(
+        createHash('sha256')
+          .update(data.subarray(i, i + part))
+          .digest(),
+      );
     return `${createHash('sha256').update(Buffer.concat(digests)).digest('base64')}-${digests.length}`;
   };
-  const tagsOf = (input: { Tagging?: { TagSet?: { Key?: string; Value?: string }[] } }) => Object.fromEntries((input.Tagging?.TagSet ?? []).map((t) => [t.Key, t.Value]));
+  const tagsOf = (input: { Tagging?: { TagSet?: { Key?: string; Value?: string }[] } }) =>
+    Object.fromEntries((input.Tagging?.TagSet ?? []).map((t) => [t.Key, t.Value]));
 
-  it('uploads with SHA-256 checksums and the record as tags set with the object; reads back S3\'s full-object checksum, then records it', async () => {
+  it("uploads with SHA-256 checksums and the record as tags set with the object; reads back S3's full-object checksum, then records it", async () => {
     s3.on(PutObjectCommand).resolves({});
     s3.on(HeadObjectCommand).resolves({ ContentLength: 9, ChecksumSHA256: b64(sha('REDIS0010')), ChecksumType: 'FULL_OBJECT' });
     s3.on(PutObjectTaggingCommand).resolves({});
     const w = await store().write('rdr-cache-20261123-0400.rdb', chunks('REDIS', '0010'), meta, content);
-    expect(w).toMatchObject({ bytes: 9, sha256: sha('REDIS0010'), location: 's3://bucket/redis/rdr-cache-20261123-0400.rdb', readBack: { how: 's3-full-object-checksum' } });
-    expect(s3.commandCalls(HeadObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'bucket', Key: 'redis/rdr-cache-20261123-0400.rdb', ChecksumMode: 'ENABLED' });
+    expect(w).toMatchObject({
+      bytes: 9,
+      sha256: sha('REDIS0010'),
+      location: 's3://bucket/redis/rdr-cache-20261123-0400.rdb',
+      readBack: { how: 's3-full-object-checksum' },
+    });
+    expect(s3.commandCalls(HeadObjectCommand)[0]!.args[0].input).toEqual({
+      Bucket: 'bucket',
+      Key: 'redis/rdr-cache-20261123-0400.rdb',
+      ChecksumMode: 'ENABLED',
+    });
     expect(tagsOf(s3.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input)).toEqual({
       'redis-dr:managed': 'true',
       'redis-dr:tier': 'daily',
@@ -306,20 +347,30 @@ describe('S3BackupStore (aws-sdk-client-mock)', () => {
   });
 
   it.each([
-    ['a checksum that does not match', { ContentLength: 9, ChecksumSHA256: b64(sha('REDIS0011')), ChecksumType: 'FULL_OBJECT' }, /read-back of s3:\/\/bucket\/redis\/rdr-cache-20261123-0400\.rdb does not match/],
-    ['a length that does not match', { ContentLength: 8, ChecksumSHA256: b64(sha('REDIS0010')), ChecksumType: 'FULL_OBJECT' }, /does not match what was written: 8 bytes/],
+    [
+      'a checksum that does not match',
+      { ContentLength: 9, ChecksumSHA256: b64(sha('REDIS0011')), ChecksumType: 'FULL_OBJECT' },
+      /read-back of s3:\/\/bucket\/redis\/rdr-cache-20261123-0400\.rdb does not match/,
+    ],
+    [
+      'a length that does not match',
+      { ContentLength: 8, ChecksumSHA256: b64(sha('REDIS0010')), ChecksumType: 'FULL_OBJECT' },
+      /does not match what was written: 8 bytes/,
+    ],
   ] as const)('%s: the write fails and the object is deleted, never tagged as read back', async (_what, head, message) => {
     s3.on(PutObjectCommand).resolves({});
     s3.on(HeadObjectCommand).resolves(head);
     s3.on(DeleteObjectCommand).resolves({});
-    const err = await store().write('rdr-cache-20261123-0400.rdb', chunks('REDIS', '0010'), meta, content).catch((e: Error) => e);
+    const err = await store()
+      .write('rdr-cache-20261123-0400.rdb', chunks('REDIS', '0010'), meta, content)
+      .catch((e: Error) => e);
     expect((err as Error).message).toMatch(message);
     expect((err as Error).cause).toBeInstanceOf(ReadBackMismatchError);
     expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'bucket', Key: 'redis/rdr-cache-20261123-0400.rdb' }]);
     expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
   });
 
-  it('a multipart upload is matched against S3\'s composite checksum of its parts (and its part count); a wrong one deletes it', async () => {
+  it("a multipart upload is matched against S3's composite checksum of its parts (and its part count); a wrong one deletes it", async () => {
     const part = 5 * 1024 * 1024;
     const data = Buffer.alloc(2 * part + 1000);
     for (let i = 0; i < data.length; i += 4096) data[i] = i % 127; // ASCII: chunks() encodes its strings as UTF-8
@@ -359,7 +410,7 @@ describe('S3BackupStore (aws-sdk-client-mock)', () => {
     expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1);
   });
 
-  it('holds and releases with the object\'s tags (the others kept); lists read-back, keys, hold and collapse', async () => {
+  it("holds and releases with the object's tags (the others kept); lists read-back, keys, hold and collapse", async () => {
     const tags = [
       { Key: 'redis-dr:managed', Value: 'true' },
       { Key: 'redis-dr:tier', Value: 'daily' },
@@ -368,13 +419,18 @@ describe('S3BackupStore (aws-sdk-client-mock)', () => {
     ];
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'redis/rdr-cache-20261123-0400.rdb', Size: 9 }] });
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [...tags, { Key: 'redis-dr:hold', Value: 'keyspace-collapsed:rdr-cache-20261123-0500.rdb' }] });
-    expect(await store().list()).toEqual([{ file: 'rdr-cache-20261123-0400.rdb', size: 9, tier: 'daily', proven: true, keys: 1000, hold: 'keyspace-collapsed:rdr-cache-20261123-0500.rdb' }]);
+    expect(await store().list()).toEqual([
+      { file: 'rdr-cache-20261123-0400.rdb', size: 9, tier: 'daily', proven: true, keys: 1000, hold: 'keyspace-collapsed:rdr-cache-20261123-0500.rdb' },
+    ]);
     s3.on(PutObjectTaggingCommand).resolves({});
     await store().release('rdr-cache-20261123-0400.rdb');
     expect(tagsOf(s3.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input)).toEqual(Object.fromEntries(tags.map((t) => [t.Key, t.Value])));
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: tags });
     await store().hold('rdr-cache-20261123-0400.rdb', 'keyspace-collapsed:rdr-cache-20261123-0500.rdb');
-    expect(tagsOf(s3.commandCalls(PutObjectTaggingCommand)[1]!.args[0].input)).toMatchObject({ 'redis-dr:hold': 'keyspace-collapsed:rdr-cache-20261123-0500.rdb', 'redis-dr:keys': '1000' });
+    expect(tagsOf(s3.commandCalls(PutObjectTaggingCommand)[1]!.args[0].input)).toMatchObject({
+      'redis-dr:hold': 'keyspace-collapsed:rdr-cache-20261123-0500.rdb',
+      'redis-dr:keys': '1000',
+    });
   });
 
   it('never replaces a key already there (If-None-Match refused: 412)', async () => {
@@ -393,7 +449,12 @@ describe('S3BackupStore (aws-sdk-client-mock)', () => {
         { Key: 'redis/rdr-cache-20261123-0300.rdb', Size: 5 },
       ],
     });
-    s3.on(GetObjectTaggingCommand, { Key: 'redis/rdr-cache-20261123-0400.rdb' }).resolves({ TagSet: [{ Key: 'redis-dr:managed', Value: 'true' }, { Key: 'redis-dr:tier', Value: 'weekly' }] });
+    s3.on(GetObjectTaggingCommand, { Key: 'redis/rdr-cache-20261123-0400.rdb' }).resolves({
+      TagSet: [
+        { Key: 'redis-dr:managed', Value: 'true' },
+        { Key: 'redis-dr:tier', Value: 'weekly' },
+      ],
+    });
     s3.on(GetObjectTaggingCommand, { Key: 'redis/rdr-cache-20261123-0300.rdb' }).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'weekly' }] });
     expect(await store().list()).toEqual([
       { file: 'rdr-cache-20261123-0400.rdb', size: 9, tier: 'weekly' },

@@ -13,7 +13,7 @@ import {
   verifyReadBack,
   writeAll,
   type WritableHandle,
-} from '../../../../lambdas/adapters/storage/durable-file';
+} from '../../../../lambdas/adapters/storage/durable-file.js';
 
 let dir: string;
 beforeEach(() => {
@@ -39,7 +39,7 @@ async function shortHandle(path: string, max: number, limit = Number.POSITIVE_IN
 describe('writeAll', () => {
   it('writes every byte through a handle that writes at most 7 bytes a call', async () => {
     const path = join(dir, 'f');
-    const data = Buffer.from('x'.repeat(1000) + 'end');
+    const data = Buffer.from(`${'x'.repeat(1000)}end`);
     const { handle, close } = await shortHandle(path, 7);
     await writeAll(handle, data, path);
     await close();

@@ -1,10 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { compressFrameSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
-import { nativeLz4Blocks } from '../../../../lambdas/adapters/storage/lz4-native';
-import { createRdbBytesDecoder, decodeRdbEnvelope, lz4jsBlocks, type Lz4BlockDecoder, type RdbEnvelopeInfo } from '../../../../lambdas/adapters/storage/rdb-envelope';
-import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
-import { rdbVerdict, verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier';
+import { nativeLz4Blocks } from '../../../../lambdas/adapters/storage/lz4-native.js';
+import {
+  createRdbBytesDecoder,
+  decodeRdbEnvelope,
+  lz4jsBlocks,
+  type Lz4BlockDecoder,
+  type RdbEnvelopeInfo,
+} from '../../../../lambdas/adapters/storage/rdb-envelope.js';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { rdbVerdict, verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 
 /**
  * Valkey 9.2's compressed envelope (`rdbcompression lz4`): `VKCS`, version 1,
@@ -42,7 +48,10 @@ async function* chunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Arr
 
 async function verify(bytes: Uint8Array, size = 1 << 20, blocks?: Lz4BlockDecoder): Promise<{ report: RdbReport; envelope?: RdbEnvelopeInfo }> {
   let envelope: RdbEnvelopeInfo | undefined;
-  const report = await verifyRdbStream(decodeRdbEnvelope(chunks(bytes, size), (e) => (envelope = e), blocks), { requireChecksum: true });
+  const report = await verifyRdbStream(
+    decodeRdbEnvelope(chunks(bytes, size), (e) => (envelope = e), blocks),
+    { requireChecksum: true },
+  );
   return { report, ...(envelope ? { envelope } : {}) };
 }
 
@@ -65,7 +74,11 @@ describe('the compressed RDB envelope (Valkey rdbcompression lz4)', () => {
     ['the lz4 command, as Valkey writes it (64 KB independent blocks, block checksums)', VALKEY_LIKE, { blockChecksums: true, contentChecksum: false }],
     ['the lz4 command by default (content checksum)', envelope(lz4Cli(RDB), { flags: 0 }), { blockChecksums: false, contentChecksum: true }],
     ['the lz4 command with linked blocks and both checksums', envelope(lz4Cli(RDB, '-B4', '-BD', '-BX')), { blockChecksums: true, contentChecksum: true }],
-    ['lz4-napi with block and content checksums', envelope(compressFrameSync(RDB, { blockChecksums: true, contentChecksum: true })), { blockChecksums: true, contentChecksum: true }],
+    [
+      'lz4-napi with block and content checksums',
+      envelope(compressFrameSync(RDB, { blockChecksums: true, contentChecksum: true })),
+      { blockChecksums: true, contentChecksum: true },
+    ],
   ])('verifies a file compressed by %s as the RDB it holds, whole and in odd chunks, with either block decoder', async (_by, file, info) => {
     for (const blocks of [lz4jsBlocks, nativeLz4Blocks]) {
       for (const size of [1 << 20, 7777, 3]) {
@@ -77,7 +90,7 @@ describe('the compressed RDB envelope (Valkey rdbcompression lz4)', () => {
     }
   });
 
-  it('refuses a block that expands beyond the frame\'s block maximum, with either decoder', async () => {
+  it("refuses a block that expands beyond the frame's block maximum, with either decoder", async () => {
     // One block of 64 KB + 1 zero bytes in a frame that says 64 KB blocks: a literal, then a long match of zeros.
     const big = lz4Cli(Buffer.alloc(65537), '-B5', '-BI', '--no-frame-crc');
     const frame = Buffer.from(big);
@@ -105,9 +118,17 @@ describe('the compressed RDB envelope (Valkey rdbcompression lz4)', () => {
     ['a truncated file', (b) => b.subarray(0, Math.floor(b.length * 0.6)), /^unexpected end of input inside the LZ4 frame/],
     ['a file cut inside the envelope header', (b) => b.subarray(0, 6), /ends inside its compressed envelope's 8-byte header/],
     ['bytes after the frame', (b) => Buffer.concat([b, Buffer.from('junk')]), /4 bytes after the end of the LZ4 frame/],
-    ['no LZ4 frame after the envelope', (b) => Buffer.concat([b.subarray(0, 8), Buffer.from('REDIS0011'), b.subarray(8)]), /no LZ4 frame after the compressed envelope at byte 8/],
+    [
+      'no LZ4 frame after the envelope',
+      (b) => Buffer.concat([b.subarray(0, 8), Buffer.from('REDIS0011'), b.subarray(8)]),
+      /no LZ4 frame after the compressed envelope at byte 8/,
+    ],
     ['an envelope of another stream kind', (b) => withByte(b, 7, 1), /stream kind 1, not an RDB file/],
-    ['an envelope that says checksums a frame does not carry', () => envelope(lz4Cli(RDB, '-B4', '-BI', '--no-frame-crc'), { flags: 1 }), /codec checksums are on, but the LZ4 frame carries no block checksums/],
+    [
+      'an envelope that says checksums a frame does not carry',
+      () => envelope(lz4Cli(RDB, '-B4', '-BI', '--no-frame-crc'), { flags: 1 }),
+      /codec checksums are on, but the LZ4 frame carries no block checksums/,
+    ],
   ])('refuses %s as corrupt', async (_what, damage, error) => {
     const { report } = await verify(damage(VALKEY_LIKE), 4096);
     expect(report.ok).toBe(false);
@@ -129,9 +150,21 @@ describe('the compressed RDB envelope (Valkey rdbcompression lz4)', () => {
   });
 
   it.each<[string, Buffer, RegExp]>([
-    ['a newer envelope version', withByte(VALKEY_LIKE, 4, 2), /^unsupported format \(version 2, written by a Valkey newer than 9\.2\): a compressed envelope of version 2/],
-    ['another codec (zstd)', withByte(VALKEY_LIKE, 5, 2), /^unsupported format \(version 1, written by Valkey 9\.2 or newer\): a compressed envelope with codec 2, not LZ4/],
-    ['flags it does not know', withByte(VALKEY_LIKE, 6, 3), /^unsupported format \(version 1, written by a Valkey newer than 9\.2\): compressed envelope flags 0x3/],
+    [
+      'a newer envelope version',
+      withByte(VALKEY_LIKE, 4, 2),
+      /^unsupported format \(version 2, written by a Valkey newer than 9\.2\): a compressed envelope of version 2/,
+    ],
+    [
+      'another codec (zstd)',
+      withByte(VALKEY_LIKE, 5, 2),
+      /^unsupported format \(version 1, written by Valkey 9\.2 or newer\): a compressed envelope with codec 2, not LZ4/,
+    ],
+    [
+      'flags it does not know',
+      withByte(VALKEY_LIKE, 6, 3),
+      /^unsupported format \(version 1, written by a Valkey newer than 9\.2\): compressed envelope flags 0x3/,
+    ],
   ])('says unsupported, not corrupt, for %s', async (_what, file, error) => {
     const { report } = await verify(file);
     expect(report.error?.message).toMatch(error);

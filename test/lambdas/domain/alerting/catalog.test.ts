@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ALARM_KIND_NAMES, ALARM_KINDS, ALARM_SEVERITIES, PAGE_KINDS, RUNBOOKS, runbookOf } from '../../../../lambdas/domain/alerting/catalog';
-import { alertCatalogTable, CATALOG_MARKERS, withCatalogTable } from '../../../../lambdas/domain/alerting/docs';
-import { METRIC } from '../../../../lambdas/domain/alerting/metrics';
-import { alarmName, parseAlarmName } from '../../../../lambdas/domain/alerting/names';
+import { ALARM_KIND_NAMES, ALARM_KINDS, ALARM_SEVERITIES, PAGE_KINDS, RUNBOOKS, runbookOf } from '../../../../lambdas/domain/alerting/catalog.js';
+import { alertCatalogTable, CATALOG_MARKERS, withCatalogTable } from '../../../../lambdas/domain/alerting/docs.js';
+import { METRIC } from '../../../../lambdas/domain/alerting/metrics.js';
+import { alarmName, parseAlarmName } from '../../../../lambdas/domain/alerting/names.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatAlert, humanDuration, parseBreach, splitDescription, type AlertContext } from '../../../../lambdas/domain/alerting/format';
-import { parseAlarmName } from '../../../../lambdas/domain/alerting/names';
+import { formatAlert, humanDuration, parseBreach, splitDescription, type AlertContext } from '../../../../lambdas/domain/alerting/format.js';
+import { parseAlarmName } from '../../../../lambdas/domain/alerting/names.js';
 
 const CTX: AlertContext = { deployment: 'prod', region: 'eu-west-1' };
 const AT = '2026-11-21T10:00:00.000+0000';
@@ -45,7 +45,12 @@ function alarm(s: AlarmSpec): unknown {
         ],
       },
       previousState: { value: s.previous ?? 'OK', reason: 'earlier', timestamp: '2026-11-21T09:00:00.000+0000' },
-      state: { value: s.value ?? 'ALARM', reason: s.reason ?? 'Threshold Crossed: 1 datapoint [1.0 (21/11/26 09:55:00)] was greater than or equal to the threshold (1.0).', reasonData: s.reasonData, timestamp: AT },
+      state: {
+        value: s.value ?? 'ALARM',
+        reason: s.reason ?? 'Threshold Crossed: 1 datapoint [1.0 (21/11/26 09:55:00)] was greater than or equal to the threshold (1.0).',
+        reasonData: s.reasonData,
+        timestamp: AT,
+      },
     },
   };
 }
@@ -400,7 +405,13 @@ describe('formatAlert: one case per alarm kind and event', () => {
 
   it('treats INSUFFICIENT_DATA on a freshness alarm as the dead-man page it is', () => {
     const alert = formatAlert(
-      alarm({ name: 'redis-dr-prod-verified-copy-age-sessions', value: 'INSUFFICIENT_DATA', metric: 'VerifiedCopyAgeSeconds', dimensions: PT, reason: 'Insufficient Data: 3 datapoints were unknown.' }),
+      alarm({
+        name: 'redis-dr-prod-verified-copy-age-sessions',
+        value: 'INSUFFICIENT_DATA',
+        metric: 'VerifiedCopyAgeSeconds',
+        dimensions: PT,
+        reason: 'Insufficient Data: 3 datapoints were unknown.',
+      }),
       CTX,
     );
     expect(alert.subject).toBe('[HIGH] redis-dr prod: no new verified DR copy (no data) - sessions/rg-a eu-west-1');
@@ -414,7 +425,10 @@ describe('formatAlert: one case per alarm kind and event', () => {
   });
 
   it('splits a hyphenated plan from the target using the Plan dimension', () => {
-    const alert = formatAlert(alarm({ name: 'redis-dr-prod-export-failed-sessions-eu-rg-a', metric: 'ExportsFailed', dimensions: { Plan: 'sessions-eu' } }), CTX);
+    const alert = formatAlert(
+      alarm({ name: 'redis-dr-prod-export-failed-sessions-eu-rg-a', metric: 'ExportsFailed', dimensions: { Plan: 'sessions-eu' } }),
+      CTX,
+    );
     expect(alert.attributes).toMatchObject({ plan: 'sessions-eu', target: 'rg-a' });
   });
 
@@ -433,10 +447,18 @@ describe('formatAlert: one case per alarm kind and event', () => {
   });
 
   it.each([
-    ['an unknown event', { source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification', region: 'eu-west-1', detail: { state: 'stopped' } }, '[WARNING] redis-dr prod: unrecognised event: EC2 Instance State-change Notification eu-west-1'],
+    [
+      'an unknown event',
+      { source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification', region: 'eu-west-1', detail: { state: 'stopped' } },
+      '[WARNING] redis-dr prod: unrecognised event: EC2 Instance State-change Notification eu-west-1',
+    ],
     ['null', null, '[WARNING] redis-dr prod: unrecognised event: unknown event eu-west-1'],
     ['a string', 'hello', '[WARNING] redis-dr prod: unrecognised event: unknown event eu-west-1'],
-    ['an alarm without detail', { source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change' }, '[WARNING] redis-dr prod: alarm (unnamed alarm) eu-west-1'],
+    [
+      'an alarm without detail',
+      { source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change' },
+      '[WARNING] redis-dr prod: alarm (unnamed alarm) eu-west-1',
+    ],
   ])('never throws on %s', (_, event, subject) => {
     const alert = formatAlert(event, CTX);
     expect(alert.subject).toBe(subject);
@@ -453,10 +475,22 @@ describe('formatAlert: one case per alarm kind and event', () => {
 
 describe('parseBreach', () => {
   it.each([
-    ['Threshold Crossed: 1 datapoint [9000.0 (21/11/26 10:00:00)] was greater than the threshold (7200.0).', undefined, { value: 9000, threshold: 7200, missing: false }],
-    ['Threshold Crossed: 2 out of the last 2 datapoints [9300.0 (21/11/26 10:05:00), 9000.0 (21/11/26 10:00:00)] were greater than the threshold (7200.0) (minimum 2 datapoints for OK -> ALARM transition).', undefined, { value: 9300, threshold: 7200, missing: false }],
+    [
+      'Threshold Crossed: 1 datapoint [9000.0 (21/11/26 10:00:00)] was greater than the threshold (7200.0).',
+      undefined,
+      { value: 9000, threshold: 7200, missing: false },
+    ],
+    [
+      'Threshold Crossed: 2 out of the last 2 datapoints [9300.0 (21/11/26 10:05:00), 9000.0 (21/11/26 10:00:00)] were greater than the threshold (7200.0) (minimum 2 datapoints for OK -> ALARM transition).',
+      undefined,
+      { value: 9300, threshold: 7200, missing: false },
+    ],
     ['anything', '{"recentDatapoints":[10.5,12.25],"threshold":5}', { value: 12.25, threshold: 5, missing: false }],
-    ['Threshold Crossed: no datapoints were received for 3 periods and 3 missing datapoints were treated as [Breaching].', undefined, { value: undefined, threshold: undefined, missing: true }],
+    [
+      'Threshold Crossed: no datapoints were received for 3 periods and 3 missing datapoints were treated as [Breaching].',
+      undefined,
+      { value: undefined, threshold: undefined, missing: true },
+    ],
     [undefined, 'not json', { value: undefined, threshold: undefined, missing: false }],
   ])('%s / %s', (reason, reasonData, expected) => {
     expect(parseBreach(reason, reasonData)).toEqual(expected);
@@ -501,7 +535,14 @@ describe('alarm actions (the Lambda action payload)', () => {
       metric: 'SnapshotsFailed',
       dimensions: { Plan: 'sessions' },
     }) as { detail: unknown; region: string; time: string };
-    const action = { source: 'aws.cloudwatch', alarmArn: 'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:x', accountId: '111122223333', time: event.time, region: event.region, alarmData: event.detail };
+    const action = {
+      source: 'aws.cloudwatch',
+      alarmArn: 'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:x',
+      accountId: '111122223333',
+      time: event.time,
+      region: event.region,
+      alarmData: event.detail,
+    };
     const viaAction = formatAlert(action, CTX);
     expect(viaAction.surprises).toEqual([]);
     expect({ ...viaAction, surprises: [] }).toEqual({ ...formatAlert(event, CTX), surprises: [] });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ALARM_KIND_NAMES, ALARM_KINDS, PAGE_KINDS, PAGE_SEVERITIES } from '../../../../lambdas/domain/alerting/catalog';
-import { formatAlert } from '../../../../lambdas/domain/alerting/format';
-import { alarmName } from '../../../../lambdas/domain/alerting/names';
-import { pageAttributes, pageSubject } from '../../../../lambdas/domain/alerting/page';
+import { ALARM_KIND_NAMES, ALARM_KINDS, PAGE_KINDS, PAGE_SEVERITIES } from '../../../../lambdas/domain/alerting/catalog.js';
+import { formatAlert } from '../../../../lambdas/domain/alerting/format.js';
+import { alarmName } from '../../../../lambdas/domain/alerting/names.js';
+import { pageAttributes, pageSubject } from '../../../../lambdas/domain/alerting/page.js';
 
 const CTX = { deployment: 'prod', region: 'eu-west-1' };
 
@@ -14,8 +14,14 @@ function alarmEvent(name: string, value: 'ALARM' | 'OK', metric: string): unknow
     region: 'eu-west-1',
     detail: {
       alarmName: name,
-      configuration: { metrics: [{ id: 'm1', metricStat: { metric: { namespace: 'RedisDr', name: metric, dimensions: { Plan: 'sessions' } }, period: 300, stat: 'Maximum' } }] },
-      state: { value, reason: 'Threshold Crossed: 1 datapoint [9000.0 (21/11/26 09:55:00)] was greater than or equal to the threshold (7200.0).', timestamp: '2026-11-21T10:00:00.000+0000' },
+      configuration: {
+        metrics: [{ id: 'm1', metricStat: { metric: { namespace: 'RedisDr', name: metric, dimensions: { Plan: 'sessions' } }, period: 300, stat: 'Maximum' } }],
+      },
+      state: {
+        value,
+        reason: 'Threshold Crossed: 1 datapoint [9000.0 (21/11/26 09:55:00)] was greater than or equal to the threshold (7200.0).',
+        timestamp: '2026-11-21T10:00:00.000+0000',
+      },
     },
   };
 }
@@ -56,6 +62,11 @@ describe('pages', () => {
     const subject = pageSubject('critical', 'prod', `corrupt DR copy ${'é'.repeat(120)}`, 'rg-a', 'eu-west-1');
     expect(subject.length).toBeLessThanOrEqual(100);
     expect(subject).toMatch(/^[\x20-\x7e]+$/);
-    expect(pageAttributes({ kind: 'unknown', severity: 'warning', deployment: 'prod', region: 'eu-west-1', plan: '' })).toEqual({ kind: 'unknown', severity: 'warning', deployment: 'prod', region: 'eu-west-1' });
+    expect(pageAttributes({ kind: 'unknown', severity: 'warning', deployment: 'prod', region: 'eu-west-1', plan: '' })).toEqual({
+      kind: 'unknown',
+      severity: 'warning',
+      deployment: 'prod',
+      region: 'eu-west-1',
+    });
   });
 });

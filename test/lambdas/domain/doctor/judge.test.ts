@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countChecks, doctorExitCode, type DoctorCheck, sortChecks } from '../../../../lambdas/domain/doctor/check';
+import { countChecks, doctorExitCode, type DoctorCheck, sortChecks } from '../../../../lambdas/domain/doctor/check.js';
 import {
   type BucketExpectation,
   copyEvidence,
@@ -13,11 +13,18 @@ import {
   judgeVersioning,
   nextRun,
   type TargetFacts,
-} from '../../../../lambdas/domain/doctor/judge';
+} from '../../../../lambdas/domain/doctor/judge.js';
 
 const R = 'eu-west-1';
 const DEPLOY = 'npx cdk deploy --all -c config=config/prod.json';
-const check = (state: DoctorCheck['state'], section: DoctorCheck['section'] = 'stacks'): DoctorCheck => ({ section, region: R, subject: 's', state, detail: 'd', fix: null });
+const check = (state: DoctorCheck['state'], section: DoctorCheck['section'] = 'stacks'): DoctorCheck => ({
+  section,
+  region: R,
+  subject: 's',
+  state,
+  detail: 'd',
+  fix: null,
+});
 
 describe('verdicts', () => {
   it.each([
@@ -36,7 +43,11 @@ describe('verdicts', () => {
 });
 
 describe('judgeStack', () => {
-  const stack = (status: string, hash?: string) => ({ name: 'RedisDr-p-Primary', status, outputs: (hash ? { ConfigHash: hash } : {}) as Record<string, string> });
+  const stack = (status: string, hash?: string) => ({
+    name: 'RedisDr-p-Primary',
+    status,
+    outputs: (hash ? { ConfigHash: hash } : {}) as Record<string, string>,
+  });
   it.each([
     ['CREATE_COMPLETE', 'h', ['pass', 'pass']],
     ['UPDATE_COMPLETE', 'other', ['pass', 'fail']],
@@ -51,7 +62,9 @@ describe('judgeStack', () => {
   });
 
   it('a stack that does not exist is one failure naming the deploy', () => {
-    expect(judgeStack(R, 'RedisDr-p-Primary', undefined, 'h', 'ConfigHash', DEPLOY)).toEqual([expect.objectContaining({ state: 'fail', fix: `deploy it: ${DEPLOY}` })]);
+    expect(judgeStack(R, 'RedisDr-p-Primary', undefined, 'h', 'ConfigHash', DEPLOY)).toEqual([
+      expect.objectContaining({ state: 'fail', fix: `deploy it: ${DEPLOY}` }),
+    ]);
   });
 });
 
@@ -114,15 +127,29 @@ describe('buckets', () => {
     const grants = (...p: string[]) => p.map((permission) => ({ id: 'ec', permission }));
     expect(judgeAccessRoute(R, b, [b.principal], grants('READ', 'WRITE', 'READ_ACP')).state).toBe('pass');
     expect(judgeAccessRoute(R, b, [b.principal], grants('FULL_CONTROL')).state).toBe('pass');
-    expect(judgeAccessRoute(R, b, [b.principal], grants('READ')).detail).toContain('does not grant ElastiCache\'s canonical user WRITE, READ_ACP');
+    expect(judgeAccessRoute(R, b, [b.principal], grants('READ')).detail).toContain("does not grant ElastiCache's canonical user WRITE, READ_ACP");
     expect(judgeAccessRoute(R, b, [], grants('READ', 'WRITE', 'READ_ACP')).state).toBe('fail');
     expect(judgeAccessRoute(R, { ...b, route: 'bucket-policy' }, [b.principal], undefined).state).toBe('pass');
   });
 });
 
 describe('judgeTarget', () => {
-  const facts: TargetFacts = { status: 'available', engine: 'valkey', engineVersion: '8.0', nodeType: 'cache.r7g.large', clusterMode: true, dataTiering: false, shards: 3 };
-  const target = { plan: 'p', kind: 'replication-group' as const, id: 'orders', exports: true, drills: [{ where: 'dr' as const, defaultNodeType: 'cache.t4g.small' }] };
+  const facts: TargetFacts = {
+    status: 'available',
+    engine: 'valkey',
+    engineVersion: '8.0',
+    nodeType: 'cache.r7g.large',
+    clusterMode: true,
+    dataTiering: false,
+    shards: 3,
+  };
+  const target = {
+    plan: 'p',
+    kind: 'replication-group' as const,
+    id: 'orders',
+    exports: true,
+    drills: [{ where: 'dr' as const, defaultNodeType: 'cache.t4g.small' }],
+  };
   const copy = (dbs: string, bytes: number) => ({
     name: 'rdr-orders-20261121-0700',
     evidence: copyEvidence('rdr-orders-20261121-0700', [
@@ -138,7 +165,10 @@ describe('judgeTarget', () => {
   });
 
   it('a summary naming no databases says nothing about them; the copy is sized against the DR drill node, not the other export under the same prefix', () => {
-    expect(judgeTarget(R, target, { ...facts, drCopy: copy('', 1024) }).map((c) => `${c.state} ${c.subject}`)).toEqual(['pass p/orders', 'pass p/orders dr drill node']);
+    expect(judgeTarget(R, target, { ...facts, drCopy: copy('', 1024) }).map((c) => `${c.state} ${c.subject}`)).toEqual([
+      'pass p/orders',
+      'pass p/orders dr drill node',
+    ]);
   });
 
   it('a copy larger than the default DR node fails with the drill.nodeType fix', () => {

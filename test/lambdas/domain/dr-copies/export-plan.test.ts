@@ -9,8 +9,8 @@ import {
   nextExportStep,
   type ExportAttempt,
   type ExportState,
-} from '../../../../lambdas/domain/dr-copies/export-plan';
-import type { RecoveryPoint } from '../../../../lambdas/domain/plans/types';
+} from '../../../../lambdas/domain/dr-copies/export-plan.js';
+import type { RecoveryPoint } from '../../../../lambdas/domain/plans/types.js';
 
 const SNAP = 'rdr-rg-a-20261121-0300';
 const NOW = new Date('2026-11-21T10:00:00Z');

@@ -1,15 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  exportName,
-  exportObjectKey,
-  exportObjectTags,
-  mergeTags,
-  parseExportObjectKey,
-  parseShardTag,
-} from '../../../../lambdas/domain/dr-copies/export';
-import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming';
-import { MAX_OBJECT_TAGS } from '../../../../lambdas/domain/plans/types';
+import { exportName, exportObjectKey, exportObjectTags, mergeTags, parseExportObjectKey, parseShardTag } from '../../../../lambdas/domain/dr-copies/export.js';
+import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
+import { MAX_OBJECT_TAGS } from '../../../../lambdas/domain/plans/types.js';
 
 describe('exportName', () => {
   it.each([
@@ -106,7 +99,7 @@ describe('exportObjectTags', () => {
     expect(exportObjectTags({ ...meta, keys: Number.NaN })['redis-dr:keys']).toBeUndefined();
   });
 
-  it('never writes more than 8 tags, so the verifier\'s two always fit', () => {
+  it("never writes more than 8 tags, so the verifier's two always fit", () => {
     expect(Object.keys(exportObjectTags({ ...meta, engine: 'valkey 8', keys: 1, canary: 'c' })).length).toBe(MAX_OBJECT_TAGS - 2);
   });
 
@@ -117,7 +110,7 @@ describe('exportObjectTags', () => {
 
 describe('exportObjectTags: the slot layout on the shard tag', () => {
   const meta = { tier: 'daily' as const, plan: 'p', snapshot: 's', createdAt: new Date('2026-11-21T03:00:00Z'), shard: 2, shards: 3 };
-  it('writes the shard\'s slots (commas as +, which S3 tag values allow), keeps the tag count, and leaves out what does not fit', () => {
+  it("writes the shard's slots (commas as +, which S3 tag values allow), keeps the tag count, and leaves out what does not fit", () => {
     expect(exportObjectTags({ ...meta, slots: '5461-10922' })['redis-dr:shard']).toBe('0002/0003 5461-10922');
     expect(exportObjectTags({ ...meta, slots: '0-99,200-300' })['redis-dr:shard']).toBe('0002/0003 0-99+200-300');
     expect(Object.keys(exportObjectTags({ ...meta, slots: '1-2' }))).toHaveLength(5);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { drExportsByTarget, exportShards, exportVerification, type DrExport } from '../../../../lambdas/domain/drills/select';
-import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/dr-copies/export';
+import { drExportsByTarget, exportShards, exportVerification, type DrExport } from '../../../../lambdas/domain/drills/select.js';
+import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/dr-copies/export.js';
 import {
   describeCopy,
   exportLocation,
@@ -11,8 +11,8 @@ import {
   pointCopies,
   pointsToShow,
   type RdbCopy,
-} from '../../../../lambdas/domain/dr-copies/rdb-copies';
-import { TAGS } from '../../../../lambdas/domain/plans/types';
+} from '../../../../lambdas/domain/dr-copies/rdb-copies.js';
+import { TAGS } from '../../../../lambdas/domain/plans/types.js';
 
 const SNAP = 'rdr-rg-a-20261121-0600';
 const PRIMARY = { where: 'primary', region: 'eu-west-1', bucket: 'exports' } as const;
@@ -20,7 +20,10 @@ const DR = { where: 'dr', region: 'eu-central-1', bucket: 'dr-copies' } as const
 
 /** The export `name` with the objects of `shards` (of `of`). */
 function exp(shards: readonly number[], name = SNAP): DrExport {
-  return drExportsByTarget(shards.map((s) => exportObjectKey(name, s)), () => true).get('rg-a')![0]!;
+  return drExportsByTarget(
+    shards.map((s) => exportObjectKey(name, s)),
+    () => true,
+  ).get('rg-a')![0]!;
 }
 
 type Verdict = 'ok' | 'corrupt' | 'unsupported' | null;
@@ -29,11 +32,20 @@ type Verdict = 'ok' | 'corrupt' | 'unsupported' | null;
 function tagsOf(e: DrExport, of: number, verdicts: Record<number, Verdict> = {}): Map<string, Record<string, string>> {
   return new Map(
     e.objects.map((o) => {
-      const tags = exportObjectTags({ tier: 'daily', plan: 'sessions', snapshot: e.snapshot, createdAt: new Date('2026-11-21T06:00:42Z'), shard: o.shard, shards: of, engine: 'redis 7.1' });
+      const tags = exportObjectTags({
+        tier: 'daily',
+        plan: 'sessions',
+        snapshot: e.snapshot,
+        createdAt: new Date('2026-11-21T06:00:42Z'),
+        shard: o.shard,
+        shards: of,
+        engine: 'redis 7.1',
+      });
       const verdict = o.shard in verdicts ? verdicts[o.shard] : 'ok';
       if (verdict === 'ok') Object.assign(tags, { [TAGS.verified]: 'ok', [TAGS.rdb]: 'v=11 keys=10 expires=0 string=10' });
       if (verdict === 'corrupt') Object.assign(tags, { [TAGS.verified]: 'corrupt', [TAGS.rdb]: 'v=11 keys=0 expires=0 error@9=bad crc' });
-      if (verdict === 'unsupported') Object.assign(tags, { [TAGS.verified]: 'unsupported', [TAGS.rdb]: 'v=99 keys=0 expires=0 unsupported@9=unsupported format version 99' });
+      if (verdict === 'unsupported')
+        Object.assign(tags, { [TAGS.verified]: 'unsupported', [TAGS.rdb]: 'v=99 keys=0 expires=0 unsupported@9=unsupported format version 99' });
       return [o.key, tags];
     }),
   );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bucketSpan, EXPIRY_BUCKETS, formatExpiryHistogram, histogramKeys, histogramOf } from '../../../../lambdas/domain/drills/expiry';
-import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lambdas/domain/dr-copies/rdb-summary';
-import type { RdbReport } from '../../../../lambdas/domain/rdb/verifier';
+import { bucketSpan, EXPIRY_BUCKETS, formatExpiryHistogram, histogramKeys, histogramOf } from '../../../../lambdas/domain/drills/expiry.js';
+import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
+import type { RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 
 const report = (overrides: Partial<RdbReport>): RdbReport => ({
   ok: true,
@@ -18,7 +18,11 @@ const report = (overrides: Partial<RdbReport>): RdbReport => ({
 
 describe('RDB summary tag', () => {
   it.each([
-    ['types in a fixed order, zero counts left out', report({ byType: { hash: 200, string: 1000, list: 0 } }), 'v=11 keys=1200 expires=30 string=1000 hash=200'],
+    [
+      'types in a fixed order, zero counts left out',
+      report({ byType: { hash: 200, string: 1000, list: 0 } }),
+      'v=11 keys=1200 expires=30 string=1000 hash=200',
+    ],
     ['module types after the known ones', report({ byType: { 'ReJSON-RL': 2, string: 1 } }), 'v=11 keys=1200 expires=30 string=1 ReJSON-RL=2'],
     ['an empty file', report({ keys: 0, expires: 0, byType: {} }), 'v=11 keys=0 expires=0'],
     [
@@ -32,7 +36,7 @@ describe('RDB summary tag', () => {
     expect(expected).toMatch(/^[\p{L}\p{N} +\-=._:/@]*$/u);
   });
 
-  it('fits S3\'s 256-character tag value however long the reason', () => {
+  it("fits S3's 256-character tag value however long the reason", () => {
     const long = formatRdbSummary(report({ ok: false, error: { offset: 1, message: 'x'.repeat(1000) } }));
     expect(long.length).toBe(256);
     const many = formatRdbSummary(report({ byType: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`module-type-${i}`, i + 1])) }));
@@ -57,7 +61,9 @@ describe('RDB summary tag', () => {
     expect(one).toBe(`v=11 keys=1200 expires=2 string=1000 hash=200 ttl=${small}`);
     expect(parseRdbSummary(one)).toMatchObject({ expires: 2, expiryHistogram: small });
     // Every bucket of the grid used: too long for the tag as it is.
-    const spread = Array.from({ length: EXPIRY_BUCKETS }, (_, k) => Array<number>(1000 + k).fill(k === EXPIRY_BUCKETS - 1 ? bucketSpan(base, k).from : bucketSpan(base, k).to)).flat();
+    const spread = Array.from({ length: EXPIRY_BUCKETS }, (_, k) =>
+      Array<number>(1000 + k).fill(k === EXPIRY_BUCKETS - 1 ? bucketSpan(base, k).from : bucketSpan(base, k).to),
+    ).flat();
     const full = formatExpiryHistogram(histogramOf(base, spread))!;
     const fitted = formatRdbSummary(report({ expires: spread.length, expiryHistogram: full }));
     expect(full.length).toBeGreaterThan(256);

@@ -14,8 +14,8 @@ import {
   toleranceKeys,
   typeBucket,
   type ScanSummary,
-} from '../../../../lambdas/domain/drills/checks';
-import { ExactExpiries, formatExpiryHistogram, histogramOf } from '../../../../lambdas/domain/drills/expiry';
+} from '../../../../lambdas/domain/drills/checks.js';
+import { ExactExpiries, formatExpiryHistogram, histogramOf } from '../../../../lambdas/domain/drills/expiry.js';
 
 const scan = (byType: Record<string, number>, extra: Partial<ScanSummary> = {}): ScanSummary => ({
   keys: Object.values(byType).reduce((a, n) => a + n, 0),
@@ -82,7 +82,9 @@ const BASE = T - HOUR;
 const fileExpiries = [...Array<number>(312).fill(BASE + 600_000), ...Array<number>(200).fill(BASE + 2 * HOUR)];
 const histogram = formatExpiryHistogram(histogramOf(BASE, fileExpiries))!;
 /** The same, plus 20 keys in the bucket the check falls in (2896 s..4096 s after the file): 10 expired at 3000 s, 10 not at 4000 s. */
-const straddling = formatExpiryHistogram(histogramOf(BASE, [...fileExpiries, ...Array<number>(10).fill(BASE + 3_000_000), ...Array<number>(10).fill(BASE + 4_000_000)]))!;
+const straddling = formatExpiryHistogram(
+  histogramOf(BASE, [...fileExpiries, ...Array<number>(10).fill(BASE + 3_000_000), ...Array<number>(10).fill(BASE + 4_000_000)]),
+)!;
 
 describe('keyCountBounds and checkKeyCount', () => {
   it.each([
@@ -154,7 +156,8 @@ describe('keyCountBounds and checkKeyCount', () => {
     const during = { from: T - 2, to: T };
     expect(checkKeyCount({ keys: 5004 }, 4692, 0, during, exact)).toMatchObject({
       ok: true,
-      expected: '5004 recorded, 312..313 expired by the check at 2026-11-23T10:04:05.000Z (file expiries; 1 expiring during the check may still be counted): 4691..4692 (tolerance 0 % = 0)',
+      expected:
+        '5004 recorded, 312..313 expired by the check at 2026-11-23T10:04:05.000Z (file expiries; 1 expiring during the check may still be counted): 4691..4692 (tolerance 0 % = 0)',
     });
     expect(checkKeyCount({ keys: 5004 }, 4690, 0, during, exact).ok).toBe(false);
   });
@@ -181,7 +184,13 @@ describe('checkHistogram', () => {
   it.each<[string, Parameters<typeof checkHistogram>[0], ScanSummary, number, boolean]>([
     ['exact', { keys: 1000, byType }, scan(byType), 0, true],
     ['a type short without expiries', { keys: 1000, byType }, scan({ ...byType, string: 599 }), 0, false],
-    ['short by at most expires (no times recorded), spread over types', { keys: 1000, expires: 10, byType }, scan({ string: 595, hash: 295, list: 100 }), 0, true],
+    [
+      'short by at most expires (no times recorded), spread over types',
+      { keys: 1000, expires: 10, byType },
+      scan({ string: 595, hash: 295, list: 100 }),
+      0,
+      true,
+    ],
     ['short by more than expires', { keys: 1000, expires: 10, byType }, scan({ string: 595, hash: 294, list: 100 }), 0, false],
     ['tolerance adds to the shortfall', { keys: 1000, expires: 10, byType }, scan({ string: 590, hash: 290, list: 100 }), 1, true],
     ['a type over the recorded count', { keys: 1000, expires: 10, byType }, scan({ ...byType, hash: 301 }), 0, false],
@@ -190,9 +199,27 @@ describe('checkHistogram', () => {
     ['more TTLs than the RDB had', { keys: 1000, expires: 10, byType }, scan(byType, { volatile: 11 }), 0, false],
     ['a nonsensical TTL', { keys: 1000, byType }, scan(byType, { ttlProblems: 1 }), 0, false],
     // With expiry times: short by exactly the keys expired by the check, not by every key with an expiry.
-    ['histogram: short by the expired keys', { keys: 5001, expires: 512, expiries: [histogram], byType: { string: 4001, hash: 1000 } }, scan({ string: 3689, hash: 1000 }, { volatile: 200 }), 0, true],
-    ['histogram: one more short', { keys: 5001, expires: 512, expiries: [histogram], byType: { string: 4001, hash: 1000 } }, scan({ string: 3689, hash: 999 }, { volatile: 200 }), 0, false],
-    ['histogram: expired keys still with a TTL', { keys: 5001, expires: 512, expiries: [histogram], byType: { string: 4001, hash: 1000 } }, scan({ string: 3689, hash: 1000 }, { volatile: 201 }), 0, false],
+    [
+      'histogram: short by the expired keys',
+      { keys: 5001, expires: 512, expiries: [histogram], byType: { string: 4001, hash: 1000 } },
+      scan({ string: 3689, hash: 1000 }, { volatile: 200 }),
+      0,
+      true,
+    ],
+    [
+      'histogram: one more short',
+      { keys: 5001, expires: 512, expiries: [histogram], byType: { string: 4001, hash: 1000 } },
+      scan({ string: 3689, hash: 999 }, { volatile: 200 }),
+      0,
+      false,
+    ],
+    [
+      'histogram: expired keys still with a TTL',
+      { keys: 5001, expires: 512, expiries: [histogram], byType: { string: 4001, hash: 1000 } },
+      scan({ string: 3689, hash: 1000 }, { volatile: 201 }),
+      0,
+      false,
+    ],
   ])('%s', (_, expected, found, pct, ok) => {
     expect(checkHistogram(expected, found, pct, W).ok).toBe(ok);
   });

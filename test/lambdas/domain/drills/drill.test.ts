@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { clusterParameterGroup, drillClusterId, drillStartOf, evenSlotLayout, MAX_CLUSTER_ID_LENGTH, recoveryPointChoiceSchema } from '../../../../lambdas/domain/drills/drill';
-import { isValidTargetId } from '../../../../lambdas/domain/plans/naming';
+import {
+  clusterParameterGroup,
+  drillClusterId,
+  drillStartOf,
+  evenSlotLayout,
+  MAX_CLUSTER_ID_LENGTH,
+  recoveryPointChoiceSchema,
+} from '../../../../lambdas/domain/drills/drill.js';
+import { isValidTargetId } from '../../../../lambdas/domain/plans/naming.js';
 
 const AT = new Date('2026-11-22T04:00:27Z');
 

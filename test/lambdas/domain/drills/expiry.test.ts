@@ -11,8 +11,8 @@ import {
   histogramKeys,
   histogramOf,
   parseExpiryHistogram,
-} from '../../../../lambdas/domain/drills/expiry';
-import { mulberry32 } from '../../../../lambdas/domain/keys/prng';
+} from '../../../../lambdas/domain/drills/expiry.js';
+import { mulberry32 } from '../../../../lambdas/domain/keys/prng.js';
 
 const BASE = Date.parse('2026-11-23T09:00:00Z');
 

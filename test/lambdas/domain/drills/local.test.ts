@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { localDrillChecks, localDrillExpected } from '../../../../lambdas/domain/drills/local';
-import { ExactExpiries } from '../../../../lambdas/domain/drills/expiry';
-import type { RdbReport } from '../../../../lambdas/domain/rdb/verifier';
+import { localDrillChecks, localDrillExpected } from '../../../../lambdas/domain/drills/local.js';
+import { ExactExpiries } from '../../../../lambdas/domain/drills/expiry.js';
+import type { RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 
 const report = (over: Partial<RdbReport> = {}): RdbReport => ({
   ok: true,
@@ -25,7 +25,12 @@ const window = { from: T - 1000, to: T };
 const FILE = T - 600_000;
 function fileExpiries(): ExactExpiries {
   const e = new ExactExpiries();
-  for (const [n, at] of [[30, FILE - 1000], [40, FILE + 300_000], [30, FILE + 86_400_000]] as const) for (let i = 0; i < n; i++) e.add(at);
+  for (const [n, at] of [
+    [30, FILE - 1000],
+    [40, FILE + 300_000],
+    [30, FILE + 86_400_000],
+  ] as const)
+    for (let i = 0; i < n; i++) e.add(at);
   return e;
 }
 
@@ -36,7 +41,7 @@ describe('localDrillExpected', () => {
     expect(e.histogram).toEqual({ keys: 1000, expires: 100, expiries: ['abc/0.1e'], byType: { string: 900, hash: 100 } });
   });
 
-  it('--expect-key-count replaces the file\'s count in the key-count check only', () => {
+  it("--expect-key-count replaces the file's count in the key-count check only", () => {
     const e = localDrillExpected(report(), 5000);
     expect(e.keyCount.keys).toBe(5000);
     expect(e.histogram.keys).toBe(1000);
@@ -63,7 +68,12 @@ describe('localDrillChecks', () => {
     ['one key without expiry missing', 929, { string: 840, hash: 89 }, 30],
     ['1 % missing', 920, { string: 830, hash: 90 }, 30],
   ])('fails at tolerance 0: %s (keys with an expiry are no excuse beyond those expired)', (_, dbsize, byType, volatile) => {
-    const results = localDrillChecks(report({ expiredKeys: 30 }), base, { dbsize, scan: scan(dbsize, byType, volatile), exists: [], samples, window }, fileExpiries());
+    const results = localDrillChecks(
+      report({ expiredKeys: 30 }),
+      base,
+      { dbsize, scan: scan(dbsize, byType, volatile), exists: [], samples, window },
+      fileExpiries(),
+    );
     expect(results.filter((c) => !c.ok).map((c) => c.name)).toEqual(['key-count', 'type-histogram']);
   });
 
@@ -71,18 +81,27 @@ describe('localDrillChecks', () => {
     const expiries = new ExactExpiries();
     for (let i = 0; i < 20_459; i++) expiries.add(T + 3_600_000);
     const rdb = report({ keys: 100_000, expires: 20_459, byType: { string: 100_000 } });
-    const [count] = localDrillChecks(rdb, { ...base, expectKeyCount: 120_000 }, { dbsize: 99_541, scan: scan(99_541, { string: 99_541 }), exists: [], samples, window }, expiries);
+    const [count] = localDrillChecks(
+      rdb,
+      { ...base, expectKeyCount: 120_000 },
+      { dbsize: 99_541, scan: scan(99_541, { string: 99_541 }), exists: [], samples, window },
+      expiries,
+    );
     expect(count).toMatchObject({ ok: false, expected: expect.stringContaining('120000 recorded, 0 expired by the check'), found: '99541 keys' });
   });
 
   it('fails a count off by more than the tolerance, and names missing keys', () => {
-    const results = localDrillChecks(report({ expires: 0 }), { ...base, tolerancePct: 1, expectKeys: ['a', 'b'], expectKeyCount: 1100 }, {
-      dbsize: 1000,
-      scan: scan(1000, { string: 900, hash: 100 }),
-      exists: [true, false],
-      samples,
-      window,
-    });
+    const results = localDrillChecks(
+      report({ expires: 0 }),
+      { ...base, tolerancePct: 1, expectKeys: ['a', 'b'], expectKeyCount: 1100 },
+      {
+        dbsize: 1000,
+        scan: scan(1000, { string: 900, hash: 100 }),
+        exists: [true, false],
+        samples,
+        window,
+      },
+    );
     const byName = Object.fromEntries(results.map((c) => [c.name, c]));
     expect(byName['key-count']).toMatchObject({
       ok: false,

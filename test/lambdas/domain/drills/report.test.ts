@@ -1,13 +1,8 @@
-import { METRIC } from '../../../../lambdas/domain/alerting/metrics';
+import { METRIC } from '../../../../lambdas/domain/alerting/metrics.js';
 import { describe, expect, it } from 'vitest';
-import type { DrillInput, DrillVerifyReport, RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill';
-import { RestorePreflightError, restorePreflight } from '../../../../lambdas/domain/drills/restore-preflight';
-import {
-  buildDrillReport,
-  duration,
-  RESTORE_DRILL_RUNBOOK,
-  type DrillOutcome,
-} from '../../../../lambdas/domain/drills/report';
+import type { DrillInput, DrillVerifyReport, RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill.js';
+import { RestorePreflightError, restorePreflight } from '../../../../lambdas/domain/drills/restore-preflight.js';
+import { buildDrillReport, duration, RESTORE_DRILL_RUNBOOK, type DrillOutcome } from '../../../../lambdas/domain/drills/report.js';
 
 const INPUT: DrillInput = {
   deployment: 'prod',
@@ -191,7 +186,10 @@ describe('buildDrillReport', () => {
   });
 
   it('a drill the restore preflight refused reports, under select, the rule, the reason and the fix (nothing to clean up)', () => {
-    const refused = new RestorePreflightError(CHOICE.recoveryPoint, restorePreflight({ ...CHOICE, nodeType: 'cache.t4g.micro' }, { shardBytes: [2 * 1024 ** 3] }, 'drill'));
+    const refused = new RestorePreflightError(
+      CHOICE.recoveryPoint,
+      restorePreflight({ ...CHOICE, nodeType: 'cache.t4g.micro' }, { shardBytes: [2 * 1024 ** 3] }, 'drill'),
+    );
     const report = buildDrillReport(
       outcome({
         choice: undefined,
@@ -203,7 +201,9 @@ describe('buildDrillReport', () => {
     );
     expect(report.ok).toBe(false);
     expect(report.failedStep).toBe('select');
-    expect(report.body).toMatch(/ {2}- select: RestorePreflightError: restore preflight refused rdr-rg-a-20261121-0200 \(nothing was created\): \[node-memory\] .*fix: choose a larger node type.*drill\.nodeType/);
+    expect(report.body).toMatch(
+      / {2}- select: RestorePreflightError: restore preflight refused rdr-rg-a-20261121-0200 \(nothing was created\): \[node-memory\] .*fix: choose a larger node type.*drill\.nodeType/,
+    );
     expect(report.body).toContain('Cleanup: no cluster to delete.');
   });
 

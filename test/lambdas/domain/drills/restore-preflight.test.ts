@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier';
-import { bgsave, startRedisServer } from '../../../support/redis-server';
-import type { RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill';
-import { engineRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-payload';
-import { formatRdbSummary, parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary';
-import type { RdbReport } from '../../../../lambdas/domain/rdb/verifier';
+import { verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier.js';
+import { bgsave, startRedisServer } from '../../../support/redis-server.js';
+import type { RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill.js';
+import { engineRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
+import { formatRdbSummary, parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
+import type { RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import {
   assertRestorable,
   exportEvidence,
@@ -14,7 +14,7 @@ import {
   restorePreflight,
   RestorePreflightError,
   snapshotEvidence,
-} from '../../../../lambdas/domain/drills/restore-preflight';
+} from '../../../../lambdas/domain/drills/restore-preflight.js';
 
 const GIB = 1024 ** 3;
 
@@ -53,7 +53,9 @@ describe('restorePreflight', () => {
       expect(r!.fix).toMatch(/cluster mode disabled.*migrate --from-rdb/);
     });
     it('refuses a serverless target too (serverless caches are cluster mode)', () => {
-      expect(rules(choice({ kind: 'serverless-cache', nodeType: 'serverless', clusterMode: 'enabled', engineVersion: '7' }), { databases: [1] })).toEqual(['cluster-mode-databases']);
+      expect(rules(choice({ kind: 'serverless-cache', nodeType: 'serverless', clusterMode: 'enabled', engineVersion: '7' }), { databases: [1] })).toEqual([
+        'cluster-mode-databases',
+      ]);
     });
     it('lets cluster mode take a db-0-only file, and cluster mode disabled take any', () => {
       expect(rules(choice({ clusterMode: 'enabled', shards: 2 }), { databases: [0] })).toEqual([]);
@@ -145,7 +147,10 @@ describe('evidence', () => {
     expect(parseCacheSize('6 MB')).toBe(6 * 1024 ** 2);
     expect(parseCacheSize('1.5 GB')).toBe(1.5 * GIB);
     expect(parseCacheSize('n/a')).toBeUndefined();
-    expect(snapshotEvidence({ nodeType: 'cache.r6gd.xlarge', cacheSizes: ['2 GB', 'x'] })).toEqual({ sourceNodeType: 'cache.r6gd.xlarge', shardBytes: [2 * GIB] });
+    expect(snapshotEvidence({ nodeType: 'cache.r6gd.xlarge', cacheSizes: ['2 GB', 'x'] })).toEqual({
+      sourceNodeType: 'cache.r6gd.xlarge',
+      shardBytes: [2 * GIB],
+    });
   });
   it('the verifier summary tag records databases other than db 0 alone, and reads them back', () => {
     const report = { ok: true, version: 11, keys: 3, expires: 0, byType: { string: 3 }, databases: [0, 3] } as unknown as RdbReport;
@@ -167,9 +172,11 @@ describe('a real multi-database file (redis-server 7.0)', () => {
       await client.select(3);
       await client.set('b', '2');
       const file = readFileSync(await bgsave(server, client));
-      const report = await verifyRdbStream((async function* () {
-        yield new Uint8Array(file);
-      })());
+      const report = await verifyRdbStream(
+        (async function* () {
+          yield new Uint8Array(file);
+        })(),
+      );
       const tag = formatRdbSummary(report);
       expect(tag).toMatch(/^v=10 keys=2 expires=0 dbs=0\+3 string=2$/);
       const evidence = exportEvidence([parseRdbSummary(tag)], [file.length]);

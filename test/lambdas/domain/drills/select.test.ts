@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drillClusterId, majorVersion, SERVERLESS_NODE_TYPE, type DrillInput } from '../../../../lambdas/domain/drills/drill';
+import { drillClusterId, majorVersion, SERVERLESS_NODE_TYPE, type DrillInput } from '../../../../lambdas/domain/drills/drill.js';
 import {
   assessDrExport,
   CANARY_TAG,
@@ -18,10 +18,10 @@ import {
   s3ObjectArn,
   type DrExport,
   serverlessChoice,
-} from '../../../../lambdas/domain/drills/select';
-import { exportObjectTags } from '../../../../lambdas/domain/dr-copies/export';
-import type { RecoveryPoint } from '../../../../lambdas/domain/plans/types';
-import { DR_DRILL_INPUT } from '../../../support/drill-fixtures';
+} from '../../../../lambdas/domain/drills/select.js';
+import { exportObjectTags } from '../../../../lambdas/domain/dr-copies/export.js';
+import type { RecoveryPoint } from '../../../../lambdas/domain/plans/types.js';
+import { DR_DRILL_INPUT } from '../../../support/drill-fixtures.js';
 
 const STARTED = new Date('2026-11-21T10:00:00Z');
 const DAY = 86_400_000;
@@ -159,7 +159,11 @@ describe('primaryChoice', () => {
   });
 
   it.each([
-    ['the probe\'s expiry histogram, with the count', { 'redis-dr:keys': '1200', 'redis-dr:ttl': 'toy6ck/a.5/p.3' }, { keys: 1200, expires: 8, expiries: ['toy6ck/a.5/p.3'] }],
+    [
+      "the probe's expiry histogram, with the count",
+      { 'redis-dr:keys': '1200', 'redis-dr:ttl': 'toy6ck/a.5/p.3' },
+      { keys: 1200, expires: 8, expiries: ['toy6ck/a.5/p.3'] },
+    ],
     ['no histogram without a count', { 'redis-dr:ttl': 'toy6ck/a.5' }, {}],
     ['no histogram that does not parse', { 'redis-dr:keys': '1200', 'redis-dr:ttl': 'not a histogram' }, { keys: 1200 }],
   ])('expects %s', (_, tags, expected) => {
@@ -255,8 +259,10 @@ describe('assessDrExport', () => {
     });
   });
 
-  it('carries every shard\'s expiry histogram, so the drill subtracts only the keys expired by its check', () => {
-    const rdb = (shard: number, ttl?: string) => ({ 'redis-dr:rdb': `v=11 keys=${1000 * shard} expires=${shard} string=${900 * shard} hash=${100 * shard}${ttl ? ` ttl=${ttl}` : ''}` });
+  it("carries every shard's expiry histogram, so the drill subtracts only the keys expired by its check", () => {
+    const rdb = (shard: number, ttl?: string) => ({
+      'redis-dr:rdb': `v=11 keys=${1000 * shard} expires=${shard} string=${900 * shard} hash=${100 * shard}${ttl ? ` ttl=${ttl}` : ''}`,
+    });
     const all = assessDrExport(exp3, tags3({ 1: rdb(1, 'toy6ck/a.1'), 2: rdb(2, 'toy6ck/b.2'), 3: rdb(3, 'toy6cl/c.3') }), { plan: 'sessions' });
     expect(all.usable && all.choice.expected).toMatchObject({ keys: 6000, expires: 6, expiries: ['toy6ck/a.1', 'toy6ck/b.2', 'toy6cl/c.3'] });
     // A shard with keys with an expiry but no histogram (verified before histograms were recorded): its keys would go
@@ -329,7 +335,7 @@ describe('drChoice', () => {
     expect(choice.nodeGroupConfiguration!.map((g) => g.Slots)).toEqual(['0-5460', '5461-10921', '10922-16383']);
   });
 
-  it('rebuilds the source\'s own slot layout when the export recorded it on every shard', () => {
+  it("rebuilds the source's own slot layout when the export recorded it on every shard", () => {
     const exp = exportOf([1, 2, 3]);
     const layout = ['0-99', '100-200,16000-16383', '201-15999'];
     const tags = new Map<string, Record<string, string>>(
@@ -346,7 +352,11 @@ describe('drChoice', () => {
     tags.set(exp.objects[1]!.key, shardTags(2, 3));
     const partial = assessDrExport(exp, tags, { plan: 'sessions' });
     if (!partial.usable) throw new Error(partial.detail);
-    expect(drChoice(partial.choice, INPUT, { bucket: 'b', partition: 'aws' }, STARTED).nodeGroupConfiguration!.map((g) => g.Slots)).toEqual(['0-5460', '5461-10921', '10922-16383']);
+    expect(drChoice(partial.choice, INPUT, { bucket: 'b', partition: 'aws' }, STARTED).nodeGroupConfiguration!.map((g) => g.Slots)).toEqual([
+      '0-5460',
+      '5461-10921',
+      '10922-16383',
+    ]);
   });
 });
 
@@ -377,12 +387,18 @@ describe('serverless choices', () => {
     expect(choice.clusterId).toBe(drillClusterId('sls-a', STARTED));
   });
 
-  it('DR: every shard\'s copy, no slot layout or parameter group (a serverless cache lays out its slots itself)', () => {
+  it("DR: every shard's copy, no slot layout or parameter group (a serverless cache lays out its slots itself)", () => {
     const exp = exportOf([1, 2, 3]);
     const verdict = assessDrExport(exp, new Map(exp.objects.map((o) => [o.key, shardTags(o.shard, 3)])), { plan: 'sessions' });
     if (!verdict.usable) throw new Error(verdict.detail);
     const choice = drChoice(verdict.choice, { nodeType: 'cache.r7g.xlarge' }, { bucket: 'b', partition: 'aws' }, STARTED, 'serverless-cache');
-    expect(choice).toMatchObject({ kind: 'serverless-cache', nodeType: SERVERLESS_NODE_TYPE, shards: 3, clusterMode: 'enabled', engineVersion: majorVersion(verdict.choice.engineVersion) });
+    expect(choice).toMatchObject({
+      kind: 'serverless-cache',
+      nodeType: SERVERLESS_NODE_TYPE,
+      shards: 3,
+      clusterMode: 'enabled',
+      engineVersion: majorVersion(verdict.choice.engineVersion),
+    });
     expect(choice.snapshotArns).toHaveLength(3);
     expect(choice).not.toHaveProperty('nodeGroupConfiguration');
     expect(choice).not.toHaveProperty('cacheParameterGroupName');
@@ -405,8 +421,6 @@ describe('NoRecoveryPointError', () => {
     ]);
     expect(err.name).toBe('NoRecoveryPointError');
     expect(err.message).toBe('plan sessions: no usable DR copy to restore: rg-a (no exports in s3://b); rg-b (none of 2 export(s) usable)');
-    expect(new NoRecoveryPointError('sessions', 'primary', []).message).toBe(
-      'plan sessions: no usable snapshot to restore: the plan selected no caches',
-    );
+    expect(new NoRecoveryPointError('sessions', 'primary', []).message).toBe('plan sessions: no usable snapshot to restore: the plan selected no caches');
   });
 });

@@ -74,10 +74,13 @@ describe('the messages', () => {
     const estimate = whole(5 * MiB);
     const text = evictionRefusal(evictionRisks([n], estimate), estimate);
     expect(text).toMatch(/^refused, nothing was written: the target can evict keys/);
-    expect(text).toContain('10.0.0.1:6379 (maxmemory-policy volatile-lru, maxmemory 4.0 MiB (4194304 bytes), used_memory 1.0 MiB (1048576 bytes), estimated restore 5.0 MiB (5242880 bytes)');
+    expect(text).toContain(
+      '10.0.0.1:6379 (maxmemory-policy volatile-lru, maxmemory 4.0 MiB (4194304 bytes), used_memory 1.0 MiB (1048576 bytes), estimated restore 5.0 MiB (5242880 bytes)',
+    );
     expect(text).toContain('the limit less a 10 % margin');
     expect(text).toContain('The estimate is a test figure.');
-    for (const fix of ['a bigger node', 'maxmemory-policy noeviction for the duration of the recovery', '--match to restore less', '--allow-eviction']) expect(text).toContain(fix);
+    for (const fix of ['a bigger node', 'maxmemory-policy noeviction for the duration of the recovery', '--match to restore less', '--allow-eviction'])
+      expect(text).toContain(fix);
     expect(text).not.toContain('\n');
   });
 
@@ -97,7 +100,8 @@ describe('the messages', () => {
 });
 
 describe('INFO parsing', () => {
-  const memory = '# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\nused_memory_dataset:524288\r\nmaxmemory:4194304\r\nmaxmemory_policy:allkeys-lru\r\n';
+  const memory =
+    '# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\nused_memory_dataset:524288\r\nmaxmemory:4194304\r\nmaxmemory_policy:allkeys-lru\r\n';
   it('reads maxmemory, the policy and used memory from INFO memory', () => {
     expect(memoryOf('h:1', memory)).toEqual({ node: 'h:1', maxmemory: 4194304, policy: 'allkeys-lru', usedMemory: 1048576 });
     expect(datasetBytesOf('h:1', memory)).toBe(524288);
@@ -106,11 +110,19 @@ describe('INFO parsing', () => {
   });
   it('a reply without the limit or policy is unknown (taken as at risk, said why); a garbled value is an error naming node and field', () => {
     const unknown = memoryOf('h:1', 'used_memory:1048576\r\n');
-    expect(unknown).toMatchObject({ node: 'h:1', usedMemory: 1048576, unknown: expect.stringMatching(/^INFO memory reports no maxmemory, maxmemory_policy, so whether this node can evict/) });
+    expect(unknown).toMatchObject({
+      node: 'h:1',
+      usedMemory: 1048576,
+      unknown: expect.stringMatching(/^INFO memory reports no maxmemory, maxmemory_policy, so whether this node can evict/),
+    });
     const risks = evictionRisks([unknown], whole(1));
     expect(risks).toHaveLength(1);
-    expect(evictionRefusal(risks, whole(1))).toMatch(/^refused, nothing was written: the target may evict keys and nothing shows this recovery fits, .*h:1 \(INFO memory reports no maxmemory, maxmemory_policy, .*--allow-eviction/);
-    expect(() => memoryOf('h:1', 'maxmemory_policy:noeviction\r\nmaxmemory:x\r\nused_memory:1\r\n')).toThrow(/^h:1: INFO memory has no usable maxmemory \(got "x"\)/);
+    expect(evictionRefusal(risks, whole(1))).toMatch(
+      /^refused, nothing was written: the target may evict keys and nothing shows this recovery fits, .*h:1 \(INFO memory reports no maxmemory, maxmemory_policy, .*--allow-eviction/,
+    );
+    expect(() => memoryOf('h:1', 'maxmemory_policy:noeviction\r\nmaxmemory:x\r\nused_memory:1\r\n')).toThrow(
+      /^h:1: INFO memory has no usable maxmemory \(got "x"\)/,
+    );
     expect(() => evictedKeysOf('h:1', '# Stats\r\n')).toThrow(/^h:1: INFO stats has no usable evicted_keys \(got nothing\)/);
   });
 });
@@ -125,11 +137,21 @@ describe('splitBySlot', () => {
     ]);
   });
   it('by the share of slots without per-slot figures, exactly per slot with them', () => {
-    expect(splitBySlot(1000, ranges)).toEqual(new Map([['10.0.0.1:7000', 500], ['[::1]:7001', 500]]));
+    expect(splitBySlot(1000, ranges)).toEqual(
+      new Map([
+        ['10.0.0.1:7000', 500],
+        ['[::1]:7001', 500],
+      ]),
+    );
     const perSlot = new Float64Array(16384);
     perSlot[5] = 300;
     perSlot[16000] = 7;
-    expect(splitBySlot(307, ranges, perSlot)).toEqual(new Map([['10.0.0.1:7000', 300], ['[::1]:7001', 7]]));
+    expect(splitBySlot(307, ranges, perSlot)).toEqual(
+      new Map([
+        ['10.0.0.1:7000', 300],
+        ['[::1]:7001', 7],
+      ]),
+    );
   });
 });
 
@@ -137,9 +159,19 @@ describe('fileRestoreEstimate', () => {
   it.each([
     // why, sizes, bytes, scale
     ['no used-mem in the file: its sizes plus 64 bytes per key', { selectedKeys: 10, selectedBytes: 1000, allBytes: 2000 }, 1640, 1],
-    ['used-mem smaller than the file sizes (incompressible values): the file sizes', { selectedKeys: 10, selectedBytes: 1000, allBytes: 1000, usedMem: 900 }, 1640, 1],
+    [
+      'used-mem smaller than the file sizes (incompressible values): the file sizes',
+      { selectedKeys: 10, selectedBytes: 1000, allBytes: 1000, usedMem: 900 },
+      1640,
+      1,
+    ],
     ['compressed values: used-mem, whole', { selectedKeys: 10, selectedBytes: 1000, allBytes: 1000, usedMem: 16_400 }, 16_400, 10],
-    ['compressed values, a quarter of the file selected: a quarter of used-mem', { selectedKeys: 10, selectedBytes: 1000, allBytes: 4000, usedMem: 65_600 }, 16_400, 10],
+    [
+      'compressed values, a quarter of the file selected: a quarter of used-mem',
+      { selectedKeys: 10, selectedBytes: 1000, allBytes: 4000, usedMem: 65_600 },
+      16_400,
+      10,
+    ],
     ['nothing selected: 0', { selectedKeys: 0, selectedBytes: 0, allBytes: 4000, usedMem: 65_600 }, 0, 1],
   ])('%s', (_why, sizes, bytes, scale) => {
     const e = fileRestoreEstimate(sizes);

@@ -1,20 +1,73 @@
 import { describe, expect, it } from 'vitest';
-import { diffKey, displayKey, jsonKey, keyDigest, normaliseScore, valueDigest, type KeyDigest, type KeyValue } from '../../../../lambdas/domain/keys/fingerprint';
+import {
+  diffKey,
+  displayKey,
+  jsonKey,
+  keyDigest,
+  normaliseScore,
+  valueDigest,
+  type KeyDigest,
+  type KeyValue,
+} from '../../../../lambdas/domain/keys/fingerprint.js';
 
 const b = (s: string) => Buffer.from(s);
 
 describe('valueDigest', () => {
   const equal: [string, KeyValue, KeyValue][] = [
     ['sets in any member order', { type: 'set', members: [b('a'), b('b'), b('c')] }, { type: 'set', members: [b('c'), b('a'), b('b')] }],
-    ['hashes in any field order', { type: 'hash', fields: [[b('f1'), b('1')], [b('f2'), b('2')]] }, { type: 'hash', fields: [[b('f2'), b('2')], [b('f1'), b('1')]] }],
-    ['zsets in any order, scores written differently', { type: 'zset', entries: [[b('x'), '1'], [b('y'), 'inf']] }, { type: 'zset', entries: [[b('y'), '+inf'], [b('x'), '1.0']] }],
-    ['streams with groups in any order', {
-      type: 'stream', entries: [['1-1', [b('f'), b('v')]]],
-      groups: [{ name: b('g1'), lastDeliveredId: '1-1', pending: 0 }, { name: b('g2'), lastDeliveredId: '0-0', pending: 0 }],
-    }, {
-      type: 'stream', entries: [['1-1', [b('f'), b('v')]]],
-      groups: [{ name: b('g2'), lastDeliveredId: '0-0', pending: 0 }, { name: b('g1'), lastDeliveredId: '1-1', pending: 0 }],
-    }],
+    [
+      'hashes in any field order',
+      {
+        type: 'hash',
+        fields: [
+          [b('f1'), b('1')],
+          [b('f2'), b('2')],
+        ],
+      },
+      {
+        type: 'hash',
+        fields: [
+          [b('f2'), b('2')],
+          [b('f1'), b('1')],
+        ],
+      },
+    ],
+    [
+      'zsets in any order, scores written differently',
+      {
+        type: 'zset',
+        entries: [
+          [b('x'), '1'],
+          [b('y'), 'inf'],
+        ],
+      },
+      {
+        type: 'zset',
+        entries: [
+          [b('y'), '+inf'],
+          [b('x'), '1.0'],
+        ],
+      },
+    ],
+    [
+      'streams with groups in any order',
+      {
+        type: 'stream',
+        entries: [['1-1', [b('f'), b('v')]]],
+        groups: [
+          { name: b('g1'), lastDeliveredId: '1-1', pending: 0 },
+          { name: b('g2'), lastDeliveredId: '0-0', pending: 0 },
+        ],
+      },
+      {
+        type: 'stream',
+        entries: [['1-1', [b('f'), b('v')]]],
+        groups: [
+          { name: b('g2'), lastDeliveredId: '0-0', pending: 0 },
+          { name: b('g1'), lastDeliveredId: '1-1', pending: 0 },
+        ],
+      },
+    ],
   ];
   it.each(equal)('is equal for %s', (_, x, y) => expect(valueDigest(x)).toBe(valueDigest(y)));
 
@@ -28,16 +81,29 @@ describe('valueDigest', () => {
     ['a missing set member', { type: 'set', members: [b('a'), b('b')] }, { type: 'set', members: [b('a')] }],
     ['bytes that differ only beyond UTF-8', { type: 'string', value: Buffer.from([0xff]) }, { type: 'string', value: Buffer.from([0xfe]) }],
     ['a stream entry id', { type: 'stream', entries: [['1-1', [b('f'), b('v')]]] }, { type: 'stream', entries: [['1-2', [b('f'), b('v')]]] }],
-    ['a stream group position', {
-      type: 'stream', entries: [], groups: [{ name: b('g'), lastDeliveredId: '0-0', pending: 0 }],
-    }, { type: 'stream', entries: [], groups: [{ name: b('g'), lastDeliveredId: '1-1', pending: 0 }] }],
+    [
+      'a stream group position',
+      {
+        type: 'stream',
+        entries: [],
+        groups: [{ name: b('g'), lastDeliveredId: '0-0', pending: 0 }],
+      },
+      { type: 'stream', entries: [], groups: [{ name: b('g'), lastDeliveredId: '1-1', pending: 0 }] },
+    ],
   ];
   it.each(different)('differs for %s', (_, x, y) => expect(valueDigest(x)).not.toBe(valueDigest(y)));
 });
 
 describe('normaliseScore', () => {
   it.each([
-    ['1', '1'], ['1.0', '1'], ['1.5', '1.5'], ['inf', 'inf'], ['+inf', 'inf'], ['-inf', '-inf'], ['1e3', '1000'], ['-0.25', '-0.25'],
+    ['1', '1'],
+    ['1.0', '1'],
+    ['1.5', '1.5'],
+    ['inf', 'inf'],
+    ['+inf', 'inf'],
+    ['-inf', '-inf'],
+    ['1e3', '1000'],
+    ['-0.25', '-0.25'],
   ])('%s → %s', (input, out) => expect(normaliseScore(input)).toBe(out));
 });
 

@@ -10,7 +10,7 @@ import {
   probeKeyspace,
   releasedMarkValue,
   type CopyObject,
-} from '../../../../lambdas/domain/plans/collapse-points';
+} from '../../../../lambdas/domain/plans/collapse-points.js';
 
 const at = (hhmm: string) => new Date(`2026-11-21T${hhmm}:00Z`);
 
@@ -82,7 +82,12 @@ describe('missingHolds', () => {
     ]);
   });
   it('a released collapse holds nothing', () => {
-    expect(missingHolds([{ ...base, name: 'a', createdAt: at('07:00') }, { ...base, name: 'p', createdAt: at('09:00'), mark: 'released' }])).toEqual([]);
+    expect(
+      missingHolds([
+        { ...base, name: 'a', createdAt: at('07:00') },
+        { ...base, name: 'p', createdAt: at('09:00'), mark: 'released' },
+      ]),
+    ).toEqual([]);
   });
   it('heldBy finds the points a release frees, and no other hold', () => {
     const points = [{ held: 'keyspace-collapsed:p' }, { held: 'keyspace-collapsed:q' }, { held: 'legal' }, {}];
@@ -103,7 +108,13 @@ describe('copySets and judgeCopySets (DR copies, one object per shard)', () => {
 
   it('sums the shards of one export and counts it only when every shard is verified intact', () => {
     const sets = copySets(
-      [obj('rdr-c-20261121-0800', 1, 3, 300), obj('rdr-c-20261121-0800', 2, 3, 300), obj('rdr-c-20261121-0800', 3, 3, 400), obj('rdr-c-20261121-0900', 1, 2, 5), obj('rdr-c-20261121-0900', 2, 2, undefined)],
+      [
+        obj('rdr-c-20261121-0800', 1, 3, 300),
+        obj('rdr-c-20261121-0800', 2, 3, 300),
+        obj('rdr-c-20261121-0800', 3, 3, 400),
+        obj('rdr-c-20261121-0900', 1, 2, 5),
+        obj('rdr-c-20261121-0900', 2, 2, undefined),
+      ],
       created,
     );
     expect(sets.map((s) => [s.snapshot, s.keys, s.bytes])).toEqual([
@@ -114,7 +125,10 @@ describe('copySets and judgeCopySets (DR copies, one object per shard)', () => {
 
   it("leaves out the probe's canary key (objects tagged redis-dr:canary): a flushed cache's copy holds 0 keys", () => {
     const flushed = obj('rdr-c-20261121-0800', 1, 1, 1);
-    const sets = copySets([{ ...flushed, tags: { ...flushed.tags, 'redis-dr:canary': 'rdr-c-20261121-0800/x/t' } }, obj('rdr-c-20261121-0900', 1, 1, 1)], created);
+    const sets = copySets(
+      [{ ...flushed, tags: { ...flushed.tags, 'redis-dr:canary': 'rdr-c-20261121-0800/x/t' } }, obj('rdr-c-20261121-0900', 1, 1, 1)],
+      created,
+    );
     expect(sets.map((s) => s.keys)).toEqual([0, 1]);
   });
 
@@ -125,7 +139,12 @@ describe('copySets and judgeCopySets (DR copies, one object per shard)', () => {
 
   it('judges each counted set against the newest earlier good one: a second gutted set trips too', () => {
     const sets = copySets(
-      [obj('rdr-c-20261121-0800', 1, 1, 1000), obj('rdr-c-20261121-0900', 1, 1, 400), obj('rdr-c-20261121-1000', 1, 1, 450), obj('rdr-c-20261121-1100', 1, 1, 900)],
+      [
+        obj('rdr-c-20261121-0800', 1, 1, 1000),
+        obj('rdr-c-20261121-0900', 1, 1, 400),
+        obj('rdr-c-20261121-1000', 1, 1, 450),
+        obj('rdr-c-20261121-1100', 1, 1, 900),
+      ],
       created,
     );
     const verdicts = judgeCopySets(sets, 50);

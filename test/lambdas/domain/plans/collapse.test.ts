@@ -6,7 +6,7 @@ import {
   parseCollapseHold,
   releasedTierValue,
   type KeyspaceSize,
-} from '../../../../lambdas/domain/plans/collapse';
+} from '../../../../lambdas/domain/plans/collapse.js';
 
 const p = (keys: number, bytes?: number, point = 'now'): KeyspaceSize => ({ point, keys, ...(bytes === undefined ? {} : { bytes }) });
 

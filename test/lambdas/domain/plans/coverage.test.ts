@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coverageOf, planSelects, unprotectedCount, type CacheInfo, type CoveragePlan } from '../../../../lambdas/domain/plans/coverage';
+import { coverageOf, planSelects, unprotectedCount, type CacheInfo, type CoveragePlan } from '../../../../lambdas/domain/plans/coverage.js';
 
 const cache = (id: string, over: Partial<CacheInfo> = {}): CacheInfo => ({
   kind: 'replication-group',

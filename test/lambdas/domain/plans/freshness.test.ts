@@ -7,8 +7,8 @@ import {
   newestExported,
   reportedAge,
   type DrillRun,
-} from '../../../../lambdas/domain/plans/freshness';
-import type { RecoveryPoint } from '../../../../lambdas/domain/plans/types';
+} from '../../../../lambdas/domain/plans/freshness.js';
+import type { RecoveryPoint } from '../../../../lambdas/domain/plans/types.js';
 
 const at = (iso: string) => new Date(iso);
 
@@ -118,7 +118,10 @@ describe('newestDrills', () => {
 
 describe('exportPrefixes', () => {
   it.each([
-    [['rg-b', 'RG-A', 'rg-a'], ['rdr-rg-a-', 'rdr-rg-b-']],
+    [
+      ['rg-b', 'RG-A', 'rg-a'],
+      ['rdr-rg-a-', 'rdr-rg-b-'],
+    ],
     [undefined, ['rdr-']],
     [[], []],
   ])('%j → %j', (ids, expected) => {
@@ -130,34 +133,34 @@ describe('reportedAge: grace until the first point is due, then the page', () =>
   // A weekly drill with maxHours 4: the drill-age alarm's limit (the alarm fires at >= limit).
   const limit = (7 * 24 + 4) * 3600;
   const created = at('2026-11-21T10:00:00Z');
-  const after = (seconds: number) => new Date(created.getTime() + seconds * 1000);
+  const later = (seconds: number) => new Date(created.getTime() + seconds * 1000);
   const alarms = (age: ReturnType<typeof reportedAge>) => age === undefined || age.seconds >= limit;
 
   it('before the first point is due: the time since protection started, under the limit (no page)', () => {
-    const age = reportedAge(undefined, created, after(3 * 24 * 3600));
+    const age = reportedAge(undefined, created, later(3 * 24 * 3600));
     expect(age).toEqual({ seconds: 3 * 24 * 3600, basis: 'protection-start' });
     expect(alarms(age)).toBe(false);
-    expect(alarms(reportedAge(undefined, created, after(limit - 1)))).toBe(false);
+    expect(alarms(reportedAge(undefined, created, later(limit - 1)))).toBe(false);
   });
 
   it('once the first point is due and none exists: at the limit exactly, and past it (the page)', () => {
-    expect(reportedAge(undefined, created, after(limit))).toEqual({ seconds: limit, basis: 'protection-start' });
-    expect(alarms(reportedAge(undefined, created, after(limit)))).toBe(true);
-    expect(alarms(reportedAge(undefined, created, after(30 * 24 * 3600)))).toBe(true);
+    expect(reportedAge(undefined, created, later(limit))).toEqual({ seconds: limit, basis: 'protection-start' });
+    expect(alarms(reportedAge(undefined, created, later(limit)))).toBe(true);
+    expect(alarms(reportedAge(undefined, created, later(30 * 24 * 3600)))).toBe(true);
   });
 
   it('with a point: its real age, whatever the protection start (a stale point is never hidden)', () => {
-    const point = after(-30 * 24 * 3600);
-    expect(reportedAge(point, created, after(3600))).toEqual({ seconds: 30 * 24 * 3600 + 3600, basis: 'point' });
-    expect(alarms(reportedAge(point, created, after(3600)))).toBe(true);
-    expect(reportedAge(after(60), created, after(3600))).toEqual({ seconds: 3540, basis: 'point' });
+    const point = later(-30 * 24 * 3600);
+    expect(reportedAge(point, created, later(3600))).toEqual({ seconds: 30 * 24 * 3600 + 3600, basis: 'point' });
+    expect(alarms(reportedAge(point, created, later(3600)))).toBe(true);
+    expect(reportedAge(later(60), created, later(3600))).toEqual({ seconds: 3540, basis: 'point' });
   });
 
   it('neither a point nor a start: no age (no data point; missing data pages)', () => {
-    expect(reportedAge(undefined, undefined, after(60))).toBeUndefined();
+    expect(reportedAge(undefined, undefined, later(60))).toBeUndefined();
   });
 
   it('a start later than the run (clock skew) counts as age 0, never negative', () => {
-    expect(reportedAge(undefined, after(120), after(60))).toEqual({ seconds: 0, basis: 'protection-start' });
+    expect(reportedAge(undefined, later(120), later(60))).toEqual({ seconds: 0, basis: 'protection-start' });
   });
 });

@@ -1,12 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  SNAPSHOT_PREFIX,
-  formatSnapshotName,
-  isSnapshotOf,
-  isValidTargetId,
-  parseSnapshotName,
-} from '../../../../lambdas/domain/plans/naming.js';
+import { SNAPSHOT_PREFIX, formatSnapshotName, isSnapshotOf, isValidTargetId, parseSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
 
 const MAX_ID = `a${'-b1'.repeat(13)}`; // 40 characters
 

@@ -128,10 +128,7 @@ describe('selectExpired rules and safety rails', () => {
         expected: { hold: 'no-available-point', keep: [], delete: [], ignored: ['2026-05-13T12:00'] },
       },
     ],
-    [
-      'holds a target with no snapshots at all',
-      { points: [], expected: { hold: 'no-available-point', keep: [], delete: [], ignored: [] } },
-    ],
+    ['holds a target with no snapshots at all', { points: [], expected: { hold: 'no-available-point', keep: [], delete: [], ignored: [] } }],
     [
       'never deletes a snapshot without the managed tag',
       {
@@ -360,11 +357,7 @@ describe('selectExpired reasons', () => {
       [rp('2026-05-13T11:00'), rp('2026-05-13T12:00', { status: 'failed' })],
       'newest snapshot rdr-orders-20260513-1200 failed 30m ago; newest available is rdr-orders-20260513-1100, taken 1h 30m ago',
     ],
-    [
-      'newest-stale',
-      [rp('2026-05-11T10:00')],
-      'newest available snapshot rdr-orders-20260511-1000 was taken 2d 2h 30m ago, beyond the RPO of 120 minutes',
-    ],
+    ['newest-stale', [rp('2026-05-11T10:00')], 'newest available snapshot rdr-orders-20260511-1000 was taken 2d 2h 30m ago, beyond the RPO of 120 minutes'],
     [
       'no-available-point',
       [rp('2026-05-13T11:00', { status: 'failed' }), rp('2026-05-13T12:00', { status: 'failed' })],
@@ -420,14 +413,16 @@ describe('selectExpired on a realistic 90-day hourly history', () => {
 
   // Tiers as the snapshot Lambda would tag them at creation time.
   const tiers: Tier[] = times.map((at, i) => classifyTier(i === 0 ? undefined : times[i - 1], at, zone));
-  const tagged = times.map((at, i): RecoveryPoint => ({
-    name: formatSnapshotName(SOURCE, at),
-    source: SOURCE,
-    status: 'available',
-    createdAt: at,
-    managed: true,
-    tier: tiers[i],
-  }));
+  const tagged = times.map(
+    (at, i): RecoveryPoint => ({
+      name: formatSnapshotName(SOURCE, at),
+      source: SOURCE,
+      status: 'available',
+      createdAt: at,
+      managed: true,
+      tier: tiers[i],
+    }),
+  );
   const untagged = tagged.map(({ tier: _tier, ...rest }): RecoveryPoint => rest);
 
   /** Independent oracle: the first point of each calendar key, by key. */
@@ -482,7 +477,11 @@ describe('selectExpired on a realistic 90-day hourly history', () => {
 
   it('deletes nothing more when run again on what it kept', () => {
     const first = selectExpired(untagged, policy, now);
-    const second = selectExpired(first.keep.map((e) => e.point), policy, now);
+    const second = selectExpired(
+      first.keep.map((e) => e.point),
+      policy,
+      now,
+    );
     expect(second.delete).toEqual([]);
     expect(second.keep).toHaveLength(34);
   });
@@ -592,7 +591,10 @@ describe('selectExpired properties', () => {
     fc.assert(
       fc.property(anyScenario, ({ points, policy, now }) => {
         const decision = selectExpired(points, policy, now);
-        const protectedPoints = points.filter((p) => p.managed && p.status === 'available').sort(byNewest).slice(0, policy.minKeep);
+        const protectedPoints = points
+          .filter((p) => p.managed && p.status === 'available')
+          .sort(byNewest)
+          .slice(0, policy.minKeep);
         const deleted = new Set(decision.delete.map((e) => e.point));
         for (const point of protectedPoints) expect(deleted.has(point)).toBe(false);
       }),
@@ -606,10 +608,7 @@ describe('selectExpired properties', () => {
         const decision = selectExpired(points, policy, now);
         const settled = points.filter(isSettled).sort(byNewest);
         const newest = settled[0];
-        const shouldHold =
-          newest === undefined ||
-          newest.status === 'failed' ||
-          now.getTime() - newest.createdAt.getTime() > policy.rpoMinutes * 60_000;
+        const shouldHold = newest === undefined || newest.status === 'failed' || now.getTime() - newest.createdAt.getTime() > policy.rpoMinutes * 60_000;
         expect(decision.hold !== undefined).toBe(shouldHold);
         if (decision.hold !== undefined) expect(decision.delete).toEqual([]);
       }),

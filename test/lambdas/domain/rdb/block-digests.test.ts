@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK_BYTES, BlockDigests, FileChangedError } from '../../../../lambdas/domain/rdb/block-digests';
-import { mulberry32 } from '../../../support/prng';
+import { BLOCK_BYTES, BlockDigests, FileChangedError } from '../../../../lambdas/domain/rdb/block-digests.js';
+import { mulberry32 } from '../../../support/prng.js';
 
 function bytes(n: number, seed = 1): Buffer {
   const rand = mulberry32(seed);

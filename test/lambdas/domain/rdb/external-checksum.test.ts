@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
-import { createRdbVerifier, type RdbReport, type RdbVerifierOptions } from '../../../../lambdas/domain/rdb/verifier';
-import { mulberry32 } from '../../../support/prng';
-import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
-import { populate } from '../../../support/rdb-dataset';
-import { stringsRdb } from '../../../support/rdb-strings';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { createRdbVerifier, type RdbReport, type RdbVerifierOptions } from '../../../../lambdas/domain/rdb/verifier.js';
+import { mulberry32 } from '../../../support/prng.js';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { populate } from '../../../support/rdb-dataset.js';
+import { stringsRdb } from '../../../support/rdb-strings.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /** Chunk sizes from 1 byte to 64 KiB, seeded. */
 function chunks(data: Uint8Array, seed: number): Uint8Array[] {

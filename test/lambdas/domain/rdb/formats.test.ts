@@ -79,7 +79,7 @@ function listpack(items: (string | number | bigint)[]): number[] {
 /** An RDB string of raw bytes (6- or 14-bit length). */
 const blob = (bytes: number[]): number[] => [...(bytes.length < 64 ? [bytes.length] : [0x40 | (bytes.length >> 8), bytes.length & 0xff]), ...bytes];
 
-describe('hash field expiration in a listpack (RDB type 25, and 23 of the 7.4 release candidates): the TTL checks of Redis\'s loader', () => {
+describe("hash field expiration in a listpack (RDB type 25, and 23 of the 7.4 release candidates): the TTL checks of Redis's loader", () => {
   const T = 1_900_000_000_000n;
   /** Type 25: the earliest expiry, then the listpack of (field, value, TTL). */
   const lpex = (items: (string | number | bigint)[]) => file('REDIS0012', [0xfe, 0x00, 0x19, ...str('h'), ...le64(T), ...blob(listpack(items))]);
@@ -125,11 +125,31 @@ describe('Redis 8.6 (RDB 13) and Valkey 9.2 (RDB 81)', () => {
   });
 
   it.each<[string, string, number[], RegExp]>([
-    ['Redis 8.6 key metadata (opcode 243)', 'REDIS0013', [0xfe, 0x00, 0xf3, 0x01], /^unsupported format \(version 13, written by Redis 8\.6\): key metadata \(opcode 243/],
-    ['a Redis 8.6 stream with idempotent-producer data (type 26)', 'REDIS0013', [0xfe, 0x00, 0x1a, ...str('s')], /^unsupported format \(version 13, written by Redis 8\.6\): value type 26/],
-    ['a Valkey 9.2 path hash (type 23)', 'VALKEY081', [0xfe, 0x00, 0x17, ...str('p')], /^unsupported format \(version 81, written by Valkey 9\.2\): a path hash \(RDB_TYPE_PATH_HASH\)/],
+    [
+      'Redis 8.6 key metadata (opcode 243)',
+      'REDIS0013',
+      [0xfe, 0x00, 0xf3, 0x01],
+      /^unsupported format \(version 13, written by Redis 8\.6\): key metadata \(opcode 243/,
+    ],
+    [
+      'a Redis 8.6 stream with idempotent-producer data (type 26)',
+      'REDIS0013',
+      [0xfe, 0x00, 0x1a, ...str('s')],
+      /^unsupported format \(version 13, written by Redis 8\.6\): value type 26/,
+    ],
+    [
+      'a Valkey 9.2 path hash (type 23)',
+      'VALKEY081',
+      [0xfe, 0x00, 0x17, ...str('p')],
+      /^unsupported format \(version 81, written by Valkey 9\.2\): a path hash \(RDB_TYPE_PATH_HASH\)/,
+    ],
     ['a Valkey 9.2 type above it', 'VALKEY081', [0xfe, 0x00, 0x18, ...str('p')], /^unsupported format \(version 81, written by Valkey 9\.2\): value type 24/],
-    ['Valkey slot import state (opcode 243)', 'VALKEY080', [0xfe, 0x00, 0xf3], /^unsupported format \(version 80, written by Valkey 9\.0\): opcode 243 \(slot import state\)/],
+    [
+      'Valkey slot import state (opcode 243)',
+      'VALKEY080',
+      [0xfe, 0x00, 0xf3],
+      /^unsupported format \(version 80, written by Valkey 9\.0\): opcode 243 \(slot import state\)/,
+    ],
   ])('%s is unsupported: not read yet, and not corrupt', (_what, magic, body, error) => {
     const report = both(file(magic, body));
     expect(report.ok).toBe(false);
@@ -140,7 +160,12 @@ describe('Redis 8.6 (RDB 13) and Valkey 9.2 (RDB 81)', () => {
   it.each<[string, string, number[], RegExp]>([
     ['opcode 243 in a REDIS0012 file', 'REDIS0012', [0xfe, 0x00, 0xf3, 0x01], /unknown value type or opcode 243/],
     ['type 26 in a REDIS0012 file', 'REDIS0012', [0xfe, 0x00, 0x1a, ...str('s')], /unknown value type or opcode 26/],
-    ['type 23 in a VALKEY080 file (Valkey 9.0 has no such type)', 'VALKEY080', [0xfe, 0x00, 0x17, ...str('p')], /value type 23 in a Valkey \(VALKEY magic\) file/],
+    [
+      'type 23 in a VALKEY080 file (Valkey 9.0 has no such type)',
+      'VALKEY080',
+      [0xfe, 0x00, 0x17, ...str('p')],
+      /value type 23 in a Valkey \(VALKEY magic\) file/,
+    ],
   ])('%s is corrupt: the format of that version has no such byte', (_what, magic, body, error) => {
     const report = both(file(magic, body));
     expect(report.error?.message).toMatch(error);

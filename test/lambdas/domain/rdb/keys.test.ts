@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import IORedis, { type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../lambdas/jobs/keys/compare';
-import { checkDumpPayload, dumpPayload, rdbRefusal, targetRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-payload';
-import { decodeRdbString, RdbKeyReader, type RdbKey } from '../../../../lambdas/domain/rdb/keys';
-import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier';
-import { mulberry32 } from '../../../support/prng';
-import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
-import { populate } from '../../../support/rdb-dataset';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
+import { checkDumpPayload, dumpPayload, rdbRefusal, targetRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
+import { decodeRdbString, RdbKeyReader, type RdbKey } from '../../../../lambdas/domain/rdb/keys.js';
+import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
+import { mulberry32 } from '../../../support/prng.js';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { populate } from '../../../support/rdb-dataset.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /** Reads every key of `data`, pushed in chunks of the sizes `sizes` gives (whole when omitted). */
 function readKeys(data: Uint8Array, sizes?: (i: number) => number, options: ConstructorParameters<typeof RdbKeyReader>[0] = {}) {
@@ -215,7 +215,11 @@ describe('target RDB versions', () => {
     expect(targetRdbSupport('redis_version:7.4.1\r\n').maxRedisVersion).toBe(12);
     expect(targetRdbSupport('redis_version:8.2.0\r\n').maxRedisVersion).toBe(12);
     expect(targetRdbSupport('redis_version:6.2.14\r\n').maxRedisVersion).toBe(9);
-    expect(targetRdbSupport('redis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:8.1.1\r\n')).toEqual({ server: 'valkey 8.1.1', maxRedisVersion: 11, valkeyFormat: false });
+    expect(targetRdbSupport('redis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:8.1.1\r\n')).toEqual({
+      server: 'valkey 8.1.1',
+      maxRedisVersion: 11,
+      valkeyFormat: false,
+    });
     expect(targetRdbSupport('redis_version:7.2.4\r\nvalkey_version:9.0.0\r\n').valkeyFormat).toBe(true);
     expect(targetRdbSupport('redis_version:8.6.0\r\n').maxRedisVersion).toBe(13);
     expect(targetRdbSupport('redis_version:8.4.2\r\n').maxRedisVersion).toBe(12);
@@ -232,7 +236,9 @@ describe('target RDB versions', () => {
     expect(rdbRefusal({ version: 80, valkey: true }, redis70)).toMatch(/Valkey 9's format/);
     // Valkey 9.2's RDB 81 into a Valkey 9.0: refused by version; into 9.2: read. Redis 8.6's 13 into 8.4: refused.
     const valkey90 = targetRdbSupport('redis_version:7.2.4\r\nvalkey_version:9.0.3\r\n');
-    expect(rdbRefusal({ version: 81, valkey: true }, valkey90)).toMatch(/Valkey RDB version 81, newer than the target \(valkey 9\.0\.3\) reads \(VALKEY up to 80\)/);
+    expect(rdbRefusal({ version: 81, valkey: true }, valkey90)).toMatch(
+      /Valkey RDB version 81, newer than the target \(valkey 9\.0\.3\) reads \(VALKEY up to 80\)/,
+    );
     expect(rdbRefusal({ version: 80, valkey: true }, valkey90)).toBeUndefined();
     expect(rdbRefusal({ version: 81, valkey: true }, targetRdbSupport('valkey_version:9.2.0\r\n'))).toBeUndefined();
     expect(rdbRefusal({ version: 13, valkey: false }, targetRdbSupport('redis_version:8.4.2\r\n'))).toMatch(/RDB version 13, newer than the target/);

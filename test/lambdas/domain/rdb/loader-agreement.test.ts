@@ -50,7 +50,10 @@ describe('the verifier agrees with the loader (redis-server), not with redis-che
   it('corrupt_ziplist.rdb: redis-server refuses it; so does the verifier, with the offset', async () => {
     const loaded = await load('corrupt_ziplist.rdb');
     expect(loaded).toMatchObject({ refused: expect.stringMatching(/integrity check failed|exited/) });
-    expect(verify('corrupt_ziplist.rdb')).toMatchObject({ ok: false, error: { offset: 494, message: expect.stringMatching(/ziplist of 5 bytes is shorter than its 11-byte minimum/) } });
+    expect(verify('corrupt_ziplist.rdb')).toMatchObject({
+      ok: false,
+      error: { offset: 494, message: expect.stringMatching(/ziplist of 5 bytes is shorter than its 11-byte minimum/) },
+    });
   });
 });
 
@@ -132,16 +135,39 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
     ['a zipmap whose count byte is 254 ("count them")', [0x09, ...str('h'), ...zipmap(254, ['f', '1'])], undefined],
     ['a hash ziplist with a field twice', [0x0d, ...str('h'), ...ziplist(['f', '1', 'f', '2'])], /duplicate hash fields in a ziplist/],
     ['a zset ziplist with a member twice', [0x0c, ...str('z'), ...ziplist(['m', '1', 'm', '2'])], /duplicate zset members in a ziplist/],
-    ['a hash listpack with a field twice (loaded; sanitize-only)', [0x10, ...str('h'), ...listpack(['f', '1', 'f', '2'])], undefined, /duplicate hash fields in a listpack: Redis loads it/],
-    ['a hash listpack with an odd element count (loaded; sanitize-only)', [0x10, ...str('h'), ...listpack(['f', '1', 'g'])], undefined, /odd element count: Redis loads it/],
+    [
+      'a hash listpack with a field twice (loaded; sanitize-only)',
+      [0x10, ...str('h'), ...listpack(['f', '1', 'f', '2'])],
+      undefined,
+      /duplicate hash fields in a listpack: Redis loads it/,
+    ],
+    [
+      'a hash listpack with an odd element count (loaded; sanitize-only)',
+      [0x10, ...str('h'), ...listpack(['f', '1', 'g'])],
+      undefined,
+      /odd element count: Redis loads it/,
+    ],
     ['a set without duplicates', [0x02, ...str('s'), 0x03, ...str('a'), ...str('b'), ...str('c')], undefined],
     ['a set with a member twice', [0x02, ...str('s'), 0x03, ...str('a'), ...str('b'), ...str('a')], /duplicate set members/],
     ['a set with 7 as an integer and as text', [0x02, ...str('s'), 0x02, 0xc0, 0x07, ...str('7')], /duplicate set members/],
     ['a set with an LZF member and the same text plain', [0x02, ...str('s'), 0x02, ...lzf, ...str(lzfText)], /duplicate set members/],
     // A small hash goes into a listpack unchecked: Redis loads it; only sanitize-dump-payload yes refuses it.
-    ['a small hash with a field twice', [0x04, ...str('h'), 0x02, ...str('f'), ...str('1'), ...str('f'), ...str('2')], undefined, /duplicate hash fields in a hash of 2 short fields: Redis loads it/],
-    ['a hash with a field twice and a value longer than 64 bytes', [0x04, ...str('h'), 0x02, ...str('f'), ...str(long), ...str('f'), ...str('2')], /duplicate hash fields \(the first at byte \d+\): Redis refuses it/],
-    ['a hash of 129 fields, one twice', [0x04, ...str('h'), 0x40, 0x81 /* 14-bit length 129 */, ...manyFields(128), ...str('f5'), ...str('v')], /duplicate hash fields/],
+    [
+      'a small hash with a field twice',
+      [0x04, ...str('h'), 0x02, ...str('f'), ...str('1'), ...str('f'), ...str('2')],
+      undefined,
+      /duplicate hash fields in a hash of 2 short fields: Redis loads it/,
+    ],
+    [
+      'a hash with a field twice and a value longer than 64 bytes',
+      [0x04, ...str('h'), 0x02, ...str('f'), ...str(long), ...str('f'), ...str('2')],
+      /duplicate hash fields \(the first at byte \d+\): Redis refuses it/,
+    ],
+    [
+      'a hash of 129 fields, one twice',
+      [0x04, ...str('h'), 0x40, 0x81 /* 14-bit length 129 */, ...manyFields(128), ...str('f5'), ...str('v')],
+      /duplicate hash fields/,
+    ],
     ['a hash whose values repeat (allowed)', [0x04, ...str('h'), 0x02, ...str('f'), ...str('v'), ...str('g'), ...str('v')], undefined],
     ['a sorted set with a member twice', [0x05, ...str('z'), 0x02, ...str('m'), ...f64(1), ...str('m'), ...f64(2)], /duplicate zset fields/],
     ['a sorted set with a NaN score (binary)', [0x05, ...str('z'), 0x01, ...str('m'), ...f64(Number.NaN)], /score is NaN/],
@@ -155,7 +181,15 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
    * A stream value (RDB type 19, Redis 7.0): nodes (16-byte ID key, listpack),
    * metadata, then groups with their PEL (raw 16-byte IDs) and consumers.
    */
-  const streamId = (ms: number, seq = 0): number[] => [...Array(4).fill(0), (ms >>> 24) & 0xff, (ms >>> 16) & 0xff, (ms >>> 8) & 0xff, ms & 0xff, ...Array(7).fill(0), seq];
+  const streamId = (ms: number, seq = 0): number[] => [
+    ...Array(4).fill(0),
+    (ms >>> 24) & 0xff,
+    (ms >>> 16) & 0xff,
+    (ms >>> 8) & 0xff,
+    ms & 0xff,
+    ...Array(7).fill(0),
+    seq,
+  ];
   const streamValue = (o: { nodes: number[]; groups: { name: string; pel: number[]; consumers: { name: string; owns: number[] }[] }[] }): number[] => {
     // A node's listpack: the master entry as Redis writes it (count, deleted, fields, …), here just small integers.
     const node = [13, 0, 0, 0, 3, 0, 0x01, 0x01, 0x00, 0x01, 0x01, 0x01, 0xff]; // 13 bytes, 3 elements: 1, 0, 1
@@ -178,10 +212,45 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
   it.each<[string, Parameters<typeof streamValue>[0], RegExp | undefined, RegExp?]>([
     ['a stream with a group and its consumer', { nodes: [1], groups: [{ name: 'g', pel: [1], consumers: [{ name: 'c', owns: [1] }] }] }, undefined],
     ['a stream with two nodes under the same ID', { nodes: [1, 1], groups: [] }, /stream node under an ID already seen/],
-    ['a stream with a group name twice', { nodes: [1], groups: [{ name: 'g', pel: [], consumers: [] }, { name: 'g', pel: [], consumers: [] }] }, /consumer group name twice/],
-    ['a stream with a consumer twice in a group', { nodes: [1], groups: [{ name: 'g', pel: [], consumers: [{ name: 'c', owns: [] }, { name: 'c', owns: [] }] }] }, /consumer twice in a group/],
-    ['a consumer owning the same pending entry twice', { nodes: [1], groups: [{ name: 'g', pel: [1], consumers: [{ name: 'c', owns: [1, 1] }] }] }, /owns the same pending entry twice/],
-    ['a pending entry no consumer owns (loaded; sanitize-only)', { nodes: [1], groups: [{ name: 'g', pel: [1], consumers: [] }] }, undefined, /1 pending entry of a consumer group with no consumer: Redis loads it/],
+    [
+      'a stream with a group name twice',
+      {
+        nodes: [1],
+        groups: [
+          { name: 'g', pel: [], consumers: [] },
+          { name: 'g', pel: [], consumers: [] },
+        ],
+      },
+      /consumer group name twice/,
+    ],
+    [
+      'a stream with a consumer twice in a group',
+      {
+        nodes: [1],
+        groups: [
+          {
+            name: 'g',
+            pel: [],
+            consumers: [
+              { name: 'c', owns: [] },
+              { name: 'c', owns: [] },
+            ],
+          },
+        ],
+      },
+      /consumer twice in a group/,
+    ],
+    [
+      'a consumer owning the same pending entry twice',
+      { nodes: [1], groups: [{ name: 'g', pel: [1], consumers: [{ name: 'c', owns: [1, 1] }] }] },
+      /owns the same pending entry twice/,
+    ],
+    [
+      'a pending entry no consumer owns (loaded; sanitize-only)',
+      { nodes: [1], groups: [{ name: 'g', pel: [1], consumers: [] }] },
+      undefined,
+      /1 pending entry of a consumer group with no consumer: Redis loads it/,
+    ],
   ])('streams: %s', async (name, stream, refused, warning) => {
     const report = await sameVerdict(name, rdb(streamValue(stream)), refused, warning);
     if (!refused) expect(report.byType).toEqual({ stream: 1 });
@@ -219,13 +288,38 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
     const ctime = 1_700_000_000;
     const bytes = Uint8Array.from([
       ...Buffer.from('REDIS0010'),
-      0xfa, ...str('ctime'), ...str(String(ctime)),
-      0xfe, 0x00,
-      0xfc, ...le64(ctime * 1000 - 1000), 0x00, ...str('old'), ...str('v'), // expired a second before the save
-      0xfc, ...le64(4_102_444_800_000), 0x00, ...str('new'), ...str('v'), // expires in 2100
-      0xfd, ...le64(ctime - 3600).slice(0, 4) /* seconds, 4 bytes little-endian: an hour before the save */, 0x00, ...str('older'), ...str('v'),
-      0x00, ...str('k'), ...str('v'),
-      0xff, 0, 0, 0, 0, 0, 0, 0, 0,
+      0xfa,
+      ...str('ctime'),
+      ...str(String(ctime)),
+      0xfe,
+      0x00,
+      0xfc,
+      ...le64(ctime * 1000 - 1000),
+      0x00,
+      ...str('old'),
+      ...str('v'), // expired a second before the save
+      0xfc,
+      ...le64(4_102_444_800_000),
+      0x00,
+      ...str('new'),
+      ...str('v'), // expires in 2100
+      0xfd,
+      ...le64(ctime - 3600).slice(0, 4) /* seconds, 4 bytes little-endian: an hour before the save */,
+      0x00,
+      ...str('older'),
+      ...str('v'),
+      0x00,
+      ...str('k'),
+      ...str('v'),
+      0xff,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
     ]);
     const file = join(scratch, 'expired.rdb');
     writeFileSync(file, bytes);

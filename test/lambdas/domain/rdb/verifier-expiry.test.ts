@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExactExpiries, formatExpiryHistogram, histogramCounts, histogramOf } from '../../../../lambdas/domain/drills/expiry';
-import { createRdbVerifier, type RdbCheckpoint } from '../../../../lambdas/domain/rdb/verifier';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { ExactExpiries, formatExpiryHistogram, histogramCounts, histogramOf } from '../../../../lambdas/domain/drills/expiry.js';
+import { createRdbVerifier, type RdbCheckpoint } from '../../../../lambdas/domain/rdb/verifier.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /**
  * The verifier records when the keys with an expiry expire (an expiry
@@ -23,14 +23,16 @@ describe('expiry times of a file written by a real redis-server', () => {
     times = [now + 50, ...Array<number>(10).fill(now + 3_600_000), ...Array<number>(20).fill(now + 86_400_000)];
     const p = c.pipeline();
     for (let i = 0; i < 100; i++) p.set(`p:${i}`, 'v');
-    times.forEach((t, i) => p.set(`e:${i}`, 'v', 'PXAT', t));
+    times.forEach((t, i) => {
+      p.set(`e:${i}`, 'v', 'PXAT', t);
+    });
     await p.exec();
     await new Promise((r) => setTimeout(r, 1_100)); // the file's ctime (seconds) is past the first key's expiry
     saved = readFileSync(await bgsave(server, c));
   });
   afterAll(async () => server?.stop());
 
-  it('counts every key with an expiry in the bucket of its time after the file\'s ctime, and every time exactly on request', () => {
+  it("counts every key with an expiry in the bucket of its time after the file's ctime, and every time exactly on request", () => {
     const exact = new ExactExpiries();
     const v = createRdbVerifier({ expiryTimes: exact });
     v.push(saved);

@@ -1,16 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createRdbVerifier,
-  type RdbCheckpoint,
-  type RdbReport,
-  type RdbVerifierOptions,
-} from '../../../../lambdas/domain/rdb/verifier.js';
+import { createRdbVerifier, type RdbCheckpoint, type RdbReport, type RdbVerifierOptions } from '../../../../lambdas/domain/rdb/verifier.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { mulberry32 } from '../../../support/prng';
-import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
-import { populate } from '../../../support/rdb-dataset';
+import { mulberry32 } from '../../../support/prng.js';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { populate } from '../../../support/rdb-dataset.js';
 
 /** One pass over the whole file, in one chunk. */
 function onePass(data: Uint8Array, options: RdbVerifierOptions = {}): RdbReport {

@@ -6,9 +6,9 @@ import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRdbVerifier, verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { mulberry32 } from '../../../support/prng';
-import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
-import { populate } from '../../../support/rdb-dataset';
+import { mulberry32 } from '../../../support/prng.js';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { populate } from '../../../support/rdb-dataset.js';
 
 const CORPUS = CORPUS_DIR;
 
@@ -52,7 +52,9 @@ describe('RDB corpus from older Redis versions', () => {
   });
 
   it('covers every file in the corpus folder', () => {
-    const files = readdirSync(CORPUS).filter((f) => f.endsWith('.rdb')).sort();
+    const files = readdirSync(CORPUS)
+      .filter((f) => f.endsWith('.rdb'))
+      .sort();
     expect(files).toEqual(CORPUS_CASES.map(([f]) => f).sort());
   });
 
@@ -122,22 +124,19 @@ describe('RDB files written by a real redis-server', () => {
     await unchecked?.stop();
   });
 
-  it.each(['noeviction', 'allkeys-lru', 'allkeys-lfu', 'no-checksum'])(
-    'agrees with redis-check-rdb and DBSIZE on the %s save',
-    (name) => {
-      const data = files.get(name)!;
-      const report = verify(data);
-      const check = checkRdb(data);
-      expect(check.ok).toBe(true);
-      expect(report.error).toBeUndefined();
-      expect(report.ok).toBe(true);
-      expect(report.keys).toBe(check.keys);
-      expect(report.expires).toBe(check.expires);
-      expect(report.keys).toBe(totalKeys);
-      expect(report.expires).toBe(4);
-      expect(report.checksum).toBe(name === 'no-checksum' ? 'absent' : 'ok');
-    },
-  );
+  it.each(['noeviction', 'allkeys-lru', 'allkeys-lfu', 'no-checksum'])('agrees with redis-check-rdb and DBSIZE on the %s save', (name) => {
+    const data = files.get(name)!;
+    const report = verify(data);
+    const check = checkRdb(data);
+    expect(check.ok).toBe(true);
+    expect(report.error).toBeUndefined();
+    expect(report.ok).toBe(true);
+    expect(report.keys).toBe(check.keys);
+    expect(report.expires).toBe(check.expires);
+    expect(report.keys).toBe(totalKeys);
+    expect(report.expires).toBe(4);
+    expect(report.checksum).toBe(name === 'no-checksum' ? 'absent' : 'ok');
+  });
 
   describe('checksum policy (requireChecksum)', () => {
     const verifyStrict = (data: Uint8Array): RdbReport => {
@@ -173,11 +172,21 @@ describe('RDB files written by a real redis-server', () => {
   it('covers each in-memory encoding redis-server 7.0 persists', () => {
     // Redis 7.0 has no listpack sets (7.2+); small sets stay hashtables.
     expect(encodings).toEqual({
-      'str:int': 'int', 'str:negint': 'int', 'str:short': 'embstr', 'str:big': 'raw',
-      'list:small': 'quicklist', 'list:big': 'quicklist', 'list:plain': 'quicklist',
-      'set:int': 'intset', 'set:small': 'hashtable', 'set:big': 'hashtable',
-      'zset:small': 'listpack', 'zset:big': 'skiplist',
-      'hash:small': 'listpack', 'hash:big': 'hashtable', stream: 'stream',
+      'str:int': 'int',
+      'str:negint': 'int',
+      'str:short': 'embstr',
+      'str:big': 'raw',
+      'list:small': 'quicklist',
+      'list:big': 'quicklist',
+      'list:plain': 'quicklist',
+      'set:int': 'intset',
+      'set:small': 'hashtable',
+      'set:big': 'hashtable',
+      'zset:small': 'listpack',
+      'zset:big': 'skiplist',
+      'hash:small': 'listpack',
+      'hash:big': 'hashtable',
+      stream: 'stream',
     });
     // The 160 KB string and the 2000-element list are stored LZF-compressed.
     expect(files.get('noeviction')!.length).toBeLessThan(64 * 1024);
@@ -206,8 +215,20 @@ describe('RDB files written by a real redis-server', () => {
   it.each([
     ['in one chunk', undefined],
     ['in 1-byte chunks', () => 1],
-    ['in random chunk sizes (seed 1)', ((r) => () => Math.floor(r() * 700))(mulberry32(1))],
-    ['in random chunk sizes (seed 2)', ((r) => () => Math.floor(r() * 20))(mulberry32(2))],
+    [
+      'in random chunk sizes (seed 1)',
+      (
+        (r) => () =>
+          Math.floor(r() * 700)
+      )(mulberry32(1)),
+    ],
+    [
+      'in random chunk sizes (seed 2)',
+      (
+        (r) => () =>
+          Math.floor(r() * 20)
+      )(mulberry32(2)),
+    ],
   ])('gives the identical report when the file arrives %s', (_, chunks) => {
     const data = files.get('allkeys-lfu')!;
     expect(verify(data, chunks)).toEqual(verify(data));
@@ -390,7 +411,13 @@ describe('values larger than a chunk (streamed, not buffered whole)', () => {
     ['1 MiB', () => 1 << 20],
     ['64 KiB', () => 65536],
     ['4,099-byte', () => 4099],
-    ['random (seed 3)', ((r) => () => 1 + Math.floor(r() * 5000))(mulberry32(3))],
+    [
+      'random (seed 3)',
+      (
+        (r) => () =>
+          1 + Math.floor(r() * 5000)
+      )(mulberry32(3)),
+    ],
   ])('gives the identical report in %s chunks', (_, sizes) => {
     expect(chunked(data, sizes)).toEqual(verify(data));
   });
@@ -428,10 +455,18 @@ describe('hand-made inputs', () => {
     ['a non-numeric version', withCrc([...header('00x1'), 0xff]), /not 4 digits/],
     ['an unknown opcode', withCrc([...header('0010'), 0xf3]), /unknown value type or opcode 243/],
     ['a module type', withCrc([...header('0010'), 0x06, 0x01, 0x6b]), /module types not supported/],
-    ['a pre-release function', withCrc([...header('0010'), 0xf6]), /^pre-release function format \(opcode 0xF6, written by Redis 7\.0 release candidates\): Redis 7\.2 and later and Valkey refuse to load it/],
+    [
+      'a pre-release function',
+      withCrc([...header('0010'), 0xf6]),
+      /^pre-release function format \(opcode 0xF6, written by Redis 7\.0 release candidates\): Redis 7\.2 and later and Valkey refuse to load it/,
+    ],
     ['an expire with no key', withCrc([...header('0010'), 0xfc, 0, 0, 0, 0, 0, 0, 0, 0, 0xff]), /expire time not followed by a key/],
     ['a ziplist with a 4 GiB length', withCrc([...header('0010'), 0x0a, 0x01, 0x6b, 0x80, 0xff, 0xff, 0xff, 0xff]), /exceeds the verifier limit/],
-    ['an LZF string claiming an impossible expansion', withCrc([...header('0010'), 0x00, 0x01, 0x6b, 0xc3, 0x01, 0x80, 0x00, 0x10, 0x00, 0x00, 0x00]), /more than LZF can expand/],
+    [
+      'an LZF string claiming an impossible expansion',
+      withCrc([...header('0010'), 0x00, 0x01, 0x6b, 0xc3, 0x01, 0x80, 0x00, 0x10, 0x00, 0x00, 0x00]),
+      /more than LZF can expand/,
+    ],
     ['a 64-bit length beyond any file', withCrc([...header('0010'), 0x00, 0x01, 0x6b, 0x81, 0xff, 0, 0, 0, 0, 0, 0, 0]), /64-bit length/],
     ['a stream node key that is not an ID', withCrc([...header('0010'), 0x0f, 0x01, 0x6b, 0x01, 0x02, 0x61, 0x62]), /not a 16-byte stream ID|16-byte/],
   ])('handles %s', (_, bytes, error) => {
@@ -490,7 +525,13 @@ describe('Valkey 9, hash field expiration, empty keys and module names (built by
   };
 
   it('reads a VALKEY080 file (Valkey 9): the magic and version are reported', () => {
-    expect(both(file('VALKEY080', [0xfe, 0x00, 0x00, ...str('k'), ...str('v')]))).toMatchObject({ ok: true, version: 80, magic: 'VALKEY', keys: 1, byType: { string: 1 } });
+    expect(both(file('VALKEY080', [0xfe, 0x00, 0x00, ...str('k'), ...str('v')]))).toMatchObject({
+      ok: true,
+      version: 80,
+      magic: 'VALKEY',
+      keys: 1,
+      byType: { string: 1 },
+    });
   });
 
   it.each([
@@ -541,11 +582,24 @@ describe('Valkey 9, hash field expiration, empty keys and module names (built by
 
   it('empty keys are counted apart: Redis skips them on load (plain, blob and quicklist forms)', () => {
     const empties = [
-      0x02, ...str('set'), 0x00, // set of 0 members
-      0x04, ...str('hash'), 0x00, // hash of 0 fields
-      0x10, ...str('lp'), ...blob(listpack([])), // hash listpack with no element
-      0x12, ...str('ql'), 0x01, 0x02, ...blob(listpack([])), // quicklist whose only node is empty
-      0x18, ...str('hfe'), ...le64(0n), 0x00, // hash with field TTLs, no field
+      0x02,
+      ...str('set'),
+      0x00, // set of 0 members
+      0x04,
+      ...str('hash'),
+      0x00, // hash of 0 fields
+      0x10,
+      ...str('lp'),
+      ...blob(listpack([])), // hash listpack with no element
+      0x12,
+      ...str('ql'),
+      0x01,
+      0x02,
+      ...blob(listpack([])), // quicklist whose only node is empty
+      0x18,
+      ...str('hfe'),
+      ...le64(0n),
+      0x00, // hash with field TTLs, no field
     ];
     const report = both(file('REDIS0012', [0xfe, 0x00, 0xfc, ...le64(1n), ...empties, 0x00, ...str('k'), ...str('v')]));
     expect(report).toMatchObject({ ok: true, keys: 1, emptyKeys: 5, expires: 0, byType: { string: 1 } });
@@ -563,14 +617,21 @@ describe('Valkey 9, hash field expiration, empty keys and module names (built by
     expect(report.warnings?.[0]?.message).toMatch(/duplicate set members in a listpack: Redis loads it; only sanitize-dump-payload yes refuses it/);
     // More members than Redis keeps in a listpack: it converts the set on load, and the conversion refuses the duplicate.
     const big = Array.from({ length: 129 }, (_, i) => `m${i}`).concat('m7');
-    expect(both(file('REDIS0011', [0x14, ...str('s'), ...blob(listpack(big))])).error?.message).toMatch(/duplicate set members in a listpack, in a collection of 130 members that Redis converts on load: Redis refuses it/);
+    expect(both(file('REDIS0011', [0x14, ...str('s'), ...blob(listpack(big))])).error?.message).toMatch(
+      /duplicate set members in a listpack, in a collection of 130 members that Redis converts on load: Redis refuses it/,
+    );
   });
 
   it('names module value types (the module the restore server must load), from the 64-bit module id', () => {
     const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-    const id = [...'ReJSON-RL'].reduce((acc, c) => (acc << 6n) | BigInt(chars.indexOf(c)), 0n) << 10n | 3n;
+    const id = ([...'ReJSON-RL'].reduce((acc, c) => (acc << 6n) | BigInt(chars.indexOf(c)), 0n) << 10n) | 3n;
     const idBytes = le64(id).reverse();
     const value = [0x07, ...str('doc'), 0x81, ...idBytes, 0x05, ...str('{}'), 0x00];
-    expect(both(file('REDIS0011', [...value, ...value.map((b, i) => (i === 2 ? 0x65 : b))]))).toMatchObject({ ok: true, keys: 2, byType: { module: 2 }, moduleTypes: { 'ReJSON-RL': 2 } });
+    expect(both(file('REDIS0011', [...value, ...value.map((b, i) => (i === 2 ? 0x65 : b))]))).toMatchObject({
+      ok: true,
+      keys: 2,
+      byType: { module: 2 },
+      moduleTypes: { 'ReJSON-RL': 2 },
+    });
   });
 });

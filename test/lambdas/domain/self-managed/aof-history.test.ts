@@ -1,14 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import { AOF_MARKER_KEY, baseRecordKey, coverage, endKey, manifestKey, parseStoredKey, partKey, readStoredHistory, type StoredPart } from '../../../../lambdas/domain/self-managed/aof-layout';
-import { baseRecordMismatch, BaseRecordError, chooseRestore, HistoryError, indexHistory, manifestRoles, parseBaseRecord, type BaseRecord } from '../../../../lambdas/domain/self-managed/aof-history';
-import { parseAofManifest } from '../../../../lambdas/domain/self-managed/aof-manifest';
+import {
+  AOF_MARKER_KEY,
+  baseRecordKey,
+  coverage,
+  endKey,
+  manifestKey,
+  parseStoredKey,
+  partKey,
+  readStoredHistory,
+  type StoredPart,
+} from '../../../../lambdas/domain/self-managed/aof-layout.js';
+import {
+  baseRecordMismatch,
+  BaseRecordError,
+  chooseRestore,
+  HistoryError,
+  indexHistory,
+  manifestRoles,
+  parseBaseRecord,
+  type BaseRecord,
+} from '../../../../lambdas/domain/self-managed/aof-history.js';
+import { parseAofManifest } from '../../../../lambdas/domain/self-managed/aof-manifest.js';
 
 const SHA = 'ab'.repeat(32);
 const part = (start: number, end: number): StoredPart => ({ key: `k${start}-${end}`, start, end, sha256: SHA });
 const B = (n: number) => `appendonly.aof.${n}.base.rdb`;
 const I = (n: number) => `appendonly.aof.${n}.incr.aof`;
 const manifest = (lines: [string, number, 'b' | 'h' | 'i'][]) => parseAofManifest(lines.map(([f, s, t]) => `file ${f} seq ${s} type ${t}\n`).join(''));
-const record = (timeSeconds: number | undefined, bytes = 100): BaseRecord => ({ format: 'rdb', bytes, sha256: SHA, ...(timeSeconds !== undefined ? { timeSeconds } : {}) });
+const record = (timeSeconds: number | undefined, bytes = 100): BaseRecord => ({
+  format: 'rdb',
+  bytes,
+  sha256: SHA,
+  ...(timeSeconds !== undefined ? { timeSeconds } : {}),
+});
 
 describe('destination layout', () => {
   it.each([
@@ -24,12 +48,19 @@ describe('destination layout', () => {
 
   it('parts carry their offsets and checksum in the name, sorted by offset', () => {
     expect(partKey('a.1.incr.aof', 5, 17, SHA)).toBe(`files/a.1.incr.aof/0000000000000005-0000000000000017.${SHA}.part`);
-    expect(parseStoredKey(partKey('a.1.incr.aof', 5, 17, SHA))).toEqual({ kind: 'part', file: 'a.1.incr.aof', part: { key: partKey('a.1.incr.aof', 5, 17, SHA), start: 5, end: 17, sha256: SHA } });
+    expect(parseStoredKey(partKey('a.1.incr.aof', 5, 17, SHA))).toEqual({
+      kind: 'part',
+      file: 'a.1.incr.aof',
+      part: { key: partKey('a.1.incr.aof', 5, 17, SHA), start: 5, end: 17, sha256: SHA },
+    });
   });
 
-  it.each(['files/a/0000000000000005-0000000000000005.' + SHA + '.part', 'files/a/x.part', 'other/thing', 'files/a/.tmp-123', 'manifests/12-ab.manifest'])('ignores keys not of the layout: %s', (key) => {
-    expect(parseStoredKey(key)).toBeUndefined();
-  });
+  it.each([`files/a/0000000000000005-0000000000000005.${SHA}.part`, 'files/a/x.part', 'other/thing', 'files/a/.tmp-123', 'manifests/12-ab.manifest'])(
+    'ignores keys not of the layout: %s',
+    (key) => {
+      expect(parseStoredKey(key)).toBeUndefined();
+    },
+  );
 
   it.each([
     ['nothing', [], 0, undefined, 0],
@@ -39,7 +70,13 @@ describe('destination layout', () => {
     ['overlapping parts (two shippers)', [part(0, 10), part(5, 20), part(5, 8)], 20, undefined, 2],
     ['no part at byte 0', [part(5, 10)], 0, 5, 0],
     ['parts that start inside a longer one', [part(0, 10), part(2, 30), part(8, 12), part(12, 31), part(29, 40)], 40, undefined, 3],
-    ['a long day of parts, every tenth shipped twice', Array.from({ length: 60_000 }, (_, k) => (k % 10 === 9 ? part((k - 1) * 10, (k + 1) * 10) : part(k * 10, (k + 1) * 10))), 600_000, undefined, 54_000],
+    [
+      'a long day of parts, every tenth shipped twice',
+      Array.from({ length: 60_000 }, (_, k) => (k % 10 === 9 ? part((k - 1) * 10, (k + 1) * 10) : part(k * 10, (k + 1) * 10))),
+      600_000,
+      undefined,
+      54_000,
+    ],
   ])('coverage of %s', (_what, parts, end, hole, slices) => {
     const c = coverage(parts);
     expect(c.end).toBe(end);
@@ -57,10 +94,51 @@ describe('destination layout', () => {
 
 describe('what the shipper makes of a manifest', () => {
   it.each([
-    ['steady', [[B(1), 1, 'b'], [I(1), 1, 'i']], I(1), [], B(1)],
-    ['a rewrite started', [[B(1), 1, 'b'], [I(1), 1, 'i'], [I(2), 2, 'i']], I(2), [I(1)], B(1)],
-    ['a rewrite done, history kept', [[B(2), 2, 'b'], [B(1), 1, 'h'], [I(1), 1, 'h'], [I(2), 2, 'i']], I(2), [I(1)], B(2)],
-    ['a failed rewrite left increments', [[B(1), 1, 'b'], [I(1), 1, 'i'], [I(2), 2, 'i'], [I(3), 3, 'i']], I(3), [I(1), I(2)], B(1)],
+    [
+      'steady',
+      [
+        [B(1), 1, 'b'],
+        [I(1), 1, 'i'],
+      ],
+      I(1),
+      [],
+      B(1),
+    ],
+    [
+      'a rewrite started',
+      [
+        [B(1), 1, 'b'],
+        [I(1), 1, 'i'],
+        [I(2), 2, 'i'],
+      ],
+      I(2),
+      [I(1)],
+      B(1),
+    ],
+    [
+      'a rewrite done, history kept',
+      [
+        [B(2), 2, 'b'],
+        [B(1), 1, 'h'],
+        [I(1), 1, 'h'],
+        [I(2), 2, 'i'],
+      ],
+      I(2),
+      [I(1)],
+      B(2),
+    ],
+    [
+      'a failed rewrite left increments',
+      [
+        [B(1), 1, 'b'],
+        [I(1), 1, 'i'],
+        [I(2), 2, 'i'],
+        [I(3), 3, 'i'],
+      ],
+      I(3),
+      [I(1), I(2)],
+      B(1),
+    ],
   ] as const)('%s', (_what, lines, active, finished, base) => {
     expect(manifestRoles(manifest(lines.map((l) => [...l])))).toEqual({ active, finished, base });
   });
@@ -82,7 +160,22 @@ function history(spec: {
 }
 
 describe('restore planning', () => {
-  const ONE = { manifests: [[[B(1), 1, 'b'], [I(1), 1, 'i']]] as [string, number, 'b' | 'h' | 'i'][][], parts: { [B(1)]: [[0, 100]] as [number, number][], [I(1)]: [[0, 50], [50, 80]] as [number, number][] }, records: { [B(1)]: record(1000) } };
+  const ONE = {
+    manifests: [
+      [
+        [B(1), 1, 'b'],
+        [I(1), 1, 'i'],
+      ],
+    ] as [string, number, 'b' | 'h' | 'i'][][],
+    parts: {
+      [B(1)]: [[0, 100]] as [number, number][],
+      [I(1)]: [
+        [0, 50],
+        [50, 80],
+      ] as [number, number][],
+    },
+    records: { [B(1)]: record(1000) },
+  };
 
   it('to the end: the base and its increments', () => {
     const r = chooseRestore(history(ONE));
@@ -98,15 +191,35 @@ describe('restore planning', () => {
     const r = chooseRestore(history(ONE), untilMs);
     expect(r.ok).toBe(ok);
     if (r.ok) expect(r.cutSecond).toBe(Math.floor(untilMs / 1000));
-    else expect(r).toMatchObject({ kind: 'before-oldest', oldestMs: 1001_000, message: expect.stringContaining('the oldest point available, 1970-01-01T00:16:41Z (base appendonly.aof.1.base.rdb') });
+    else
+      expect(r).toMatchObject({
+        kind: 'before-oldest',
+        oldestMs: 1001_000,
+        message: expect.stringContaining('the oldest point available, 1970-01-01T00:16:41Z (base appendonly.aof.1.base.rdb'),
+      });
   });
 
   const REWRITTEN = {
     manifests: [
-      [[B(1), 1, 'b'], [I(1), 1, 'i']],
-      [[B(1), 1, 'b'], [I(1), 1, 'i'], [I(2), 2, 'i']],
-      [[B(2), 2, 'b'], [B(1), 1, 'h'], [I(1), 1, 'h'], [I(2), 2, 'i']],
-      [[B(2), 2, 'b'], [I(2), 2, 'i']],
+      [
+        [B(1), 1, 'b'],
+        [I(1), 1, 'i'],
+      ],
+      [
+        [B(1), 1, 'b'],
+        [I(1), 1, 'i'],
+        [I(2), 2, 'i'],
+      ],
+      [
+        [B(2), 2, 'b'],
+        [B(1), 1, 'h'],
+        [I(1), 1, 'h'],
+        [I(2), 2, 'i'],
+      ],
+      [
+        [B(2), 2, 'b'],
+        [I(2), 2, 'i'],
+      ],
     ] as [string, number, 'b' | 'h' | 'i'][][],
     parts: { [B(1)]: [[0, 100]], [I(1)]: [[0, 70]], [B(2)]: [[0, 120]], [I(2)]: [[0, 30]] } as Record<string, [number, number][]>,
     ends: { [I(1)]: 70 },
@@ -129,7 +242,9 @@ describe('restore planning', () => {
     expect(chooseRestore(h, 1500_000)).toMatchObject({
       ok: false,
       kind: 'before-oldest',
-      message: expect.stringMatching(/before the oldest point available, 1970-01-01T00:33:21Z \(base appendonly\.aof\.2\.base\.rdb.*; older bases record no time, so --until cannot use them \(base appendonly\.aof\.1\.base\.rdb: 3 commands follow its RDB preamble with no #TS annotation before them, so when they ran is unknown\)/),
+      message: expect.stringMatching(
+        /before the oldest point available, 1970-01-01T00:33:21Z \(base appendonly\.aof\.2\.base\.rdb.*; older bases record no time, so --until cannot use them \(base appendonly\.aof\.1\.base\.rdb: 3 commands follow its RDB preamble with no #TS annotation before them, so when they ran is unknown\)/,
+      ),
     });
     expect(chooseRestore(h, 2500_000)).toMatchObject({ ok: true, chain: { base: { name: B(2) } } });
     expect(chooseRestore(h)).toMatchObject({ ok: true, chain: { base: { name: B(2) } } });
@@ -139,31 +254,68 @@ describe('restore planning', () => {
     const h = history({ ...REWRITTEN, ends: {} });
     expect(chooseRestore(h)).toMatchObject({ ok: true, chain: { base: { name: B(2) } } });
     const r = chooseRestore(h, 1500_000);
-    expect(r).toMatchObject({ ok: true, chain: { base: { name: B(1) }, break: { after: { name: I(1), covered: 70 }, why: expect.stringContaining('appendonly.aof.1.incr.aof was shipped up to byte 70 and its end was never recorded') } } });
+    expect(r).toMatchObject({
+      ok: true,
+      chain: {
+        base: { name: B(1) },
+        break: {
+          after: { name: I(1), covered: 70 },
+          why: expect.stringContaining('appendonly.aof.1.incr.aof was shipped up to byte 70 and its end was never recorded'),
+        },
+      },
+    });
   });
 
   it('an increment not held to its recorded end is a gap', () => {
     const h = history({ ...REWRITTEN, ends: { [I(1)]: 90 } });
-    expect(chooseRestore(h, 1500_000)).toMatchObject({ ok: true, chain: { break: { why: expect.stringContaining('ends at byte 90 but the destination holds only 70 bytes') } } });
+    expect(chooseRestore(h, 1500_000)).toMatchObject({
+      ok: true,
+      chain: { break: { why: expect.stringContaining('ends at byte 90 but the destination holds only 70 bytes') } },
+    });
   });
 
   it('the AOF switched off and on: no manifest links the increments, so the older chain stops', () => {
     const h = history({
       manifests: [
-        [[B(1), 1, 'b'], [I(1), 1, 'i']],
-        [[B(2), 2, 'b'], [I(2), 2, 'i']],
+        [
+          [B(1), 1, 'b'],
+          [I(1), 1, 'i'],
+        ],
+        [
+          [B(2), 2, 'b'],
+          [I(2), 2, 'i'],
+        ],
       ],
       parts: REWRITTEN.parts,
       ends: { [I(1)]: 70 },
       records: REWRITTEN.records,
     });
     expect(chooseRestore(h)).toMatchObject({ ok: true, chain: { base: { name: B(2) } } });
-    expect(chooseRestore(h, 1500_000)).toMatchObject({ ok: true, chain: { base: { name: B(1) }, break: { why: expect.stringContaining('no manifest shows appendonly.aof.2.incr.aof continuing appendonly.aof.1.incr.aof') } } });
+    expect(chooseRestore(h, 1500_000)).toMatchObject({
+      ok: true,
+      chain: {
+        base: { name: B(1) },
+        break: { why: expect.stringContaining('no manifest shows appendonly.aof.2.incr.aof continuing appendonly.aof.1.incr.aof') },
+      },
+    });
   });
 
   it('a hole in the newest increment refuses a restore to the end, naming it', () => {
-    const h = history({ ...ONE, parts: { ...ONE.parts, [I(1)]: [[0, 50], [60, 80]] } });
-    expect(chooseRestore(h)).toMatchObject({ ok: false, kind: 'gap', message: expect.stringContaining('appendonly.aof.1.incr.aof is held up to byte 50, then bytes 50-60 are missing') });
+    const h = history({
+      ...ONE,
+      parts: {
+        ...ONE.parts,
+        [I(1)]: [
+          [0, 50],
+          [60, 80],
+        ],
+      },
+    });
+    expect(chooseRestore(h)).toMatchObject({
+      ok: false,
+      kind: 'gap',
+      message: expect.stringContaining('appendonly.aof.1.incr.aof is held up to byte 50, then bytes 50-60 are missing'),
+    });
   });
 
   it('a base not stored whole is not used', () => {
@@ -178,32 +330,61 @@ describe('restore planning', () => {
   });
 
   it('an empty destination', () => {
-    expect(chooseRestore(history({ manifests: [], parts: {} }))).toMatchObject({ ok: false, kind: 'empty', message: expect.stringContaining('no shipped AOF history') });
+    expect(chooseRestore(history({ manifests: [], parts: {} }))).toMatchObject({
+      ok: false,
+      kind: 'empty',
+      message: expect.stringContaining('no shipped AOF history'),
+    });
   });
 
   it('two lineages in one destination are refused', () => {
-    expect(() => history({ manifests: [[[B(1), 1, 'b'], [I(1), 1, 'i']], [[B(1), 2, 'b'], [I(3), 3, 'i']]], parts: {} })).toThrow(HistoryError);
+    expect(() =>
+      history({
+        manifests: [
+          [
+            [B(1), 1, 'b'],
+            [I(1), 1, 'i'],
+          ],
+          [
+            [B(1), 2, 'b'],
+            [I(3), 3, 'i'],
+          ],
+        ],
+        parts: {},
+      }),
+    ).toThrow(HistoryError);
   });
 });
 
 describe('torn parts', () => {
-  const m = manifest([[B(1), 1, 'b'], [I(1), 1, 'i']]);
+  const m = manifest([
+    [B(1), 1, 'b'],
+    [I(1), 1, 'i'],
+  ]);
   const listing = (incrBytes: number[]) => [
     { key: partKey(B(1), 0, 100, SHA), bytes: 100 },
     { key: baseRecordKey(B(1)), bytes: 50 },
     ...incrBytes.map((bytes, k) => ({ key: partKey(I(1), k * 10, k * 10 + 10, SHA), bytes })),
   ];
 
-  it('a part whose listed length is not its name\'s is torn, not held; the newest increment\'s chain stops there, naming it', () => {
+  it("a part whose listed length is not its name's is torn, not held; the newest increment's chain stops there, naming it", () => {
     const stored = readStoredHistory(listing([10, 4, 10]));
     expect(stored.files.get(I(1))).toMatchObject({ parts: [{ start: 0 }, { start: 20 }], torn: [{ start: 10, end: 20, bytes: 4 }] });
     const choice = chooseRestore(indexHistory([m], stored, new Map([[B(1), record(1000)]])));
-    expect(choice).toMatchObject({ ok: false, kind: 'gap', message: expect.stringContaining(`${I(1)} is held up to byte 10, then the stored part for bytes 10-20 is torn (4 of 10 bytes stored)`) });
+    expect(choice).toMatchObject({
+      ok: false,
+      kind: 'gap',
+      message: expect.stringContaining(`${I(1)} is held up to byte 10, then the stored part for bytes 10-20 is torn (4 of 10 bytes stored)`),
+    });
   });
 
   it('a torn last part is not silently left out of a restore to the end', () => {
     const choice = chooseRestore(indexHistory([m], readStoredHistory(listing([10, 10, 3])), new Map([[B(1), record(1000)]])));
-    expect(choice).toMatchObject({ ok: false, kind: 'gap', message: expect.stringContaining('the stored part for bytes 20-30 is torn (3 of 10 bytes stored)') });
+    expect(choice).toMatchObject({
+      ok: false,
+      kind: 'gap',
+      message: expect.stringContaining('the stored part for bytes 20-30 is torn (3 of 10 bytes stored)'),
+    });
   });
 
   it('a key found damaged by its SHA-256 is torn too; keys without lengths are taken as whole', () => {
@@ -215,7 +396,11 @@ describe('torn parts', () => {
   it('a torn base is not stored whole, and the refusal names it', () => {
     const l = listing([10]);
     l[0] = { key: partKey(B(1), 0, 100, SHA), bytes: 60 };
-    expect(chooseRestore(indexHistory([m], readStoredHistory(l), new Map()))).toMatchObject({ ok: false, kind: 'empty', message: expect.stringContaining(`${B(1)}: the stored part for bytes 0-100 is torn (60 of 100 bytes stored)`) });
+    expect(chooseRestore(indexHistory([m], readStoredHistory(l), new Map()))).toMatchObject({
+      ok: false,
+      kind: 'empty',
+      message: expect.stringContaining(`${B(1)}: the stored part for bytes 0-100 is torn (60 of 100 bytes stored)`),
+    });
   });
 });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AofManifestError, appendFilenameOf, formatAofManifest, formatManifestName, parseAofManifest, splitManifestArgs } from '../../../../lambdas/domain/self-managed/aof-manifest';
+import {
+  AofManifestError,
+  appendFilenameOf,
+  formatAofManifest,
+  formatManifestName,
+  parseAofManifest,
+  splitManifestArgs,
+} from '../../../../lambdas/domain/self-managed/aof-manifest.js';
 
 /** What redis-server 7.0.15 wrote (appendonly yes, a rewrite in progress, then done, with history kept). */
 const WRITTEN = 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n';
@@ -30,10 +37,22 @@ describe('AOF manifest', () => {
     ['as the server writes it', WRITTEN, 'appendonly.aof.1.base.rdb', [1], []],
     ['during a rewrite (two increments)', REWRITING, 'appendonly.aof.1.base.rdb', [1, 2], []],
     ['with history entries', WITH_HISTORY, 'appendonly.aof.2.base.rdb', [2], ['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof']],
-    ['keys in any order and case, comments, CRLF', '# written by hand\nSEQ 3 TYPE b FILE a.3.base.aof\r\nfile a.4.incr.aof type i seq 4\n', 'a.3.base.aof', [4], []],
+    [
+      'keys in any order and case, comments, CRLF',
+      '# written by hand\nSEQ 3 TYPE b FILE a.3.base.aof\r\nfile a.4.incr.aof type i seq 4\n',
+      'a.3.base.aof',
+      [4],
+      [],
+    ],
     ['increments only (no base)', 'file appendonly.aof.5.incr.aof seq 5 type i\n', undefined, [5], []],
     ['as Redis 8 writes it at a clean shutdown (startoffset, endoffset)', REDIS8_SHUTDOWN, 'appendonly.aof.1.base.rdb', [1], []],
-    ['as Redis 8 writes it after a rewrite (offsets kept in the history)', REDIS8_HISTORY, 'appendonly.aof.2.base.rdb', [2], ['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof']],
+    [
+      'as Redis 8 writes it after a rewrite (offsets kept in the history)',
+      REDIS8_HISTORY,
+      'appendonly.aof.2.base.rdb',
+      [2],
+      ['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof'],
+    ],
     ['a quoted name with a space', 'file "my aof.1.base.rdb" seq 1 type b\nfile "my\\x20aof.1.incr.aof" seq 1 type i\n', 'my aof.1.base.rdb', [1], []],
   ])('parses a manifest %s', (_what, text, base, incrSeqs, history) => {
     const m = parseAofManifest(text);
@@ -43,8 +62,20 @@ describe('AOF manifest', () => {
   });
 
   it.each([
-    ['an unknown key', 'file a.1.incr.aof seq 1 type i startoffset 0 fenced 1\n', 1, 'fenced', /unknown field "fenced" \(value "1"\): redis-dr knows file, seq, type, startoffset and endoffset.*not guessed/],
-    ['a start offset that is no number', 'file a.1.incr.aof seq 1 type i startoffset x\n', 1, 'startoffset', /field "startoffset" must be a replication offset \(a whole number >= 0\), got "x"/],
+    [
+      'an unknown key',
+      'file a.1.incr.aof seq 1 type i startoffset 0 fenced 1\n',
+      1,
+      'fenced',
+      /unknown field "fenced" \(value "1"\): redis-dr knows file, seq, type, startoffset and endoffset.*not guessed/,
+    ],
+    [
+      'a start offset that is no number',
+      'file a.1.incr.aof seq 1 type i startoffset x\n',
+      1,
+      'startoffset',
+      /field "startoffset" must be a replication offset \(a whole number >= 0\), got "x"/,
+    ],
     ['a negative end offset', 'file a.1.incr.aof seq 1 type i startoffset 0 endoffset -5\n', 1, 'endoffset', /field "endoffset" must be a replication offset/],
     ['a type written as a word', 'file a.1.base.rdb seq 1 type base\n', 1, 'type', /field "type" must be b \(base\), h \(history\) or i \(incr\), got "base"/],
     ['seq 0', 'file a.1.incr.aof seq 0 type i\n', 1, 'seq', /field "seq" must be a whole number >= 1, got "0"/],
@@ -115,8 +146,16 @@ describe('AOF manifest', () => {
   });
 
   it('writes a start offset where Redis 8 does (after the type), and reads it back', () => {
-    const text = formatAofManifest({ base: { name: 'appendonly.aof.2.base.rdb', seq: 2 }, incrs: [{ name: 'appendonly.aof.2.incr.aof', seq: 2, startOffset: '1846' }, { name: 'appendonly.aof.3.incr.aof', seq: 3 }] });
-    expect(text).toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i startoffset 1846\nfile appendonly.aof.3.incr.aof seq 3 type i\n');
+    const text = formatAofManifest({
+      base: { name: 'appendonly.aof.2.base.rdb', seq: 2 },
+      incrs: [
+        { name: 'appendonly.aof.2.incr.aof', seq: 2, startOffset: '1846' },
+        { name: 'appendonly.aof.3.incr.aof', seq: 3 },
+      ],
+    });
+    expect(text).toBe(
+      'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i startoffset 1846\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
+    );
     expect(parseAofManifest(text).incrs.map((i) => i.startOffset)).toEqual(['1846', undefined]);
   });
 

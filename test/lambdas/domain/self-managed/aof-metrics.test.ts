@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { AOF_METRICS, formatAofMetrics } from '../../../../lambdas/domain/self-managed/aof-metrics';
+import { AOF_METRICS, formatAofMetrics } from '../../../../lambdas/domain/self-managed/aof-metrics.js';
 
 describe('AOF shipping metrics', () => {
-  const base = { dir: '/var/lib/redis/appendonlydir', lagSeconds: 1.2345, shippedThroughMs: 1_795_396_090_500, rpoSeconds: 60, cycleEndedMs: 1_795_396_091_734, appendedBytes: 1000, uploadedBytes: 1040, parts: 7, errors: 0, heldBackBytes: 12, baseSeq: 3 };
+  const base = {
+    dir: '/var/lib/redis/appendonlydir',
+    lagSeconds: 1.2345,
+    shippedThroughMs: 1_795_396_090_500,
+    rpoSeconds: 60,
+    cycleEndedMs: 1_795_396_091_734,
+    appendedBytes: 1000,
+    uploadedBytes: 1040,
+    parts: 7,
+    errors: 0,
+    heldBackBytes: 12,
+    baseSeq: 3,
+  };
 
   it('writes one gauge or counter per fact, labelled with the directory', () => {
     const text = formatAofMetrics(base);

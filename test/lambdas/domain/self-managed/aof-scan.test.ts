@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AofScanner, scanAof } from '../../../../lambdas/domain/self-managed/aof-scan';
+import { AofScanner, scanAof } from '../../../../lambdas/domain/self-managed/aof-scan.js';
 
 /** A command as the server appends it. */
 const cmd = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`).join('')}`;
@@ -17,14 +17,14 @@ describe('AOF scanning', () => {
   it.each([
     ['whole commands and annotations', whole, whole.length, 3, [100, 101]],
     ['a command cut in its bulk data', whole + SET_A.slice(0, 15), whole.length, 3, [100, 101]],
-    ['a command cut in its header', whole + '*3\r', whole.length, 3, [100, 101]],
+    ['a command cut in its header', `${whole}*3\r`, whole.length, 3, [100, 101]],
     ['a command cut before its final CRLF', whole + SET_A.slice(0, -1), whole.length, 3, [100, 101]],
-    ['an annotation cut short', whole + '#TS:10', whole.length, 3, [100, 101]],
+    ['an annotation cut short', `${whole}#TS:10`, whole.length, 3, [100, 101]],
     ['a transaction without its EXEC yet', whole + MULTI + SET_A + INCR, whole.length, 3, [100, 101]],
     ['a whole transaction', whole + MULTI + SET_A + EXEC, whole.length + MULTI.length + SET_A.length + EXEC.length, 6, [100, 101]],
     ['an empty file', '', 0, 0, []],
     ['no annotations (aof-timestamp-enabled no)', SELECT + SET_A, SELECT.length + SET_A.length, 2, []],
-    ['other annotations', '#anything\r\n' + SET_A, 11 + SET_A.length, 1, []],
+    ['other annotations', `#anything\r\n${SET_A}`, 11 + SET_A.length, 1, []],
     ['binary values with CRLF inside', cmd('set', 'k', 'a\r\n*1\r\n$1\r\n'), cmd('set', 'k', 'a\r\n*1\r\n$1\r\n').length, 1, []],
   ])('ends the whole part where the last complete unit ends: %s', (_what, text, safeEnd, commands, seconds) => {
     const r = scanAof(Buffer.from(text, 'latin1'));
@@ -37,9 +37,9 @@ describe('AOF scanning', () => {
   });
 
   it.each([
-    ['garbage where a command starts', SET_A + 'hello\r\n', SET_A.length, SET_A.length, /expected a command \(\*\) or an annotation \(#\), got "hello"/],
+    ['garbage where a command starts', `${SET_A}hello\r\n`, SET_A.length, SET_A.length, /expected a command \(\*\) or an annotation \(#\), got "hello"/],
     ['a command of no arguments', '*0\r\n', 0, 0, /bad command header "\*0"/],
-    ['a bad bulk header', SET_A + '*1\r\n:5\r\n', SET_A.length + 4, SET_A.length, /bad bulk string header ":5" \(argument 1 of 1\)/],
+    ['a bad bulk header', `${SET_A}*1\r\n:5\r\n`, SET_A.length + 4, SET_A.length, /bad bulk string header ":5" \(argument 1 of 1\)/],
     ['a bulk string not followed by CRLF', '*1\r\n$1\r\nab\r\n', 9, 0, /bulk string of 1 bytes not followed by CRLF/],
     ['an RDB where commands belong', 'REDIS0010\xfa\x09redis-ver\n', 0, 0, /expected a command/],
     ['a line longer than 1024 bytes', `#${'x'.repeat(1100)}\r\n`, 0, 0, /longer than 1024 bytes/],
@@ -75,23 +75,28 @@ describe('AOF scanning', () => {
       fc.constant(MULTI + SET_A + EXEC),
     );
     fc.assert(
-      fc.property(fc.array(units, { maxLength: 12 }), fc.nat(60), fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1, maxLength: 8 }), (parts, tear, sizes) => {
-        const full = Buffer.from(parts.join(''), 'latin1');
-        const torn = full.subarray(0, Math.max(0, full.length - tear));
-        const expected = scanAof(torn);
-        const s = new AofScanner();
-        let at = 0;
-        for (let i = 0; at < torn.length; i++) {
-          const n = sizes[i % sizes.length]!;
-          s.push(torn.subarray(at, at + n));
-          at += n;
-        }
-        expect(s.found).toEqual(expected);
-        // Whole units: the whole part ends exactly at a unit boundary, and re-scanning it finds it whole.
-        const again = scanAof(torn.subarray(0, expected.safeEnd));
-        expect(again.safeEnd).toBe(expected.safeEnd);
-        if (tear === 0) expect(expected.safeEnd).toBe(full.length);
-      }),
+      fc.property(
+        fc.array(units, { maxLength: 12 }),
+        fc.nat(60),
+        fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1, maxLength: 8 }),
+        (parts, tear, sizes) => {
+          const full = Buffer.from(parts.join(''), 'latin1');
+          const torn = full.subarray(0, Math.max(0, full.length - tear));
+          const expected = scanAof(torn);
+          const s = new AofScanner();
+          let at = 0;
+          for (let i = 0; at < torn.length; i++) {
+            const n = sizes[i % sizes.length]!;
+            s.push(torn.subarray(at, at + n));
+            at += n;
+          }
+          expect(s.found).toEqual(expected);
+          // Whole units: the whole part ends exactly at a unit boundary, and re-scanning it finds it whole.
+          const again = scanAof(torn.subarray(0, expected.safeEnd));
+          expect(again.safeEnd).toBe(expected.safeEnd);
+          if (tear === 0) expect(expected.safeEnd).toBe(full.length);
+        },
+      ),
       { numRuns: 300 },
     );
   });

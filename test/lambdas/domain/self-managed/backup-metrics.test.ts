@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BACKUP_METRICS, formatBackupMetrics, parseLastSuccess } from '../../../../lambdas/domain/self-managed/backup-metrics';
+import { BACKUP_METRICS, formatBackupMetrics, parseLastSuccess } from '../../../../lambdas/domain/self-managed/backup-metrics.js';
 
 describe('backup metrics (node_exporter textfile)', () => {
   const ok = { target: 'cache-1', ok: true, endedAtMs: 1_795_000_000_500, seconds: 12.5, bytes: 2048, keys: 10 };
@@ -35,7 +35,7 @@ describe('backup metrics (node_exporter textfile)', () => {
     expect(formatBackupMetrics({ ...ok, target: 'a"b\\c' })).toContain('{target="a\\"b\\\\c"}');
   });
 
-  it('two targets sharing one file keep each other\'s series (one HELP and TYPE per metric)', () => {
+  it("two targets sharing one file keep each other's series (one HELP and TYPE per metric)", () => {
     const first = formatBackupMetrics(ok);
     const both = formatBackupMetrics({ ...ok, target: 'cache-2', keys: 20 }, first);
     expect(both).toContain(`${BACKUP_METRICS.keys}{target="cache-1"} 10\n`);

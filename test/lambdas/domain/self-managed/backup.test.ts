@@ -11,7 +11,7 @@ import {
   newBackupFileName,
   parseBackupFileName,
   type StoredBackup,
-} from '../../../../lambdas/domain/self-managed/backup';
+} from '../../../../lambdas/domain/self-managed/backup.js';
 
 const at = (iso: string) => new Date(iso);
 const policy = { hourly: 2, daily: 2, weekly: 1, monthly: 1, minKeep: 2, timeZone: 'UTC' };
@@ -29,7 +29,7 @@ describe('backup file names', () => {
     expect(parseBackupFileName(name)).toEqual({ target: 'sessions-1', at: at('2026-11-23T04:05:09Z') });
   });
 
-  it('a new backup takes the minute\'s name unless the target has a backup in that minute, then the second\'s; none when that is taken too', () => {
+  it("a new backup takes the minute's name unless the target has a backup in that minute, then the second's; none when that is taken too", () => {
     const t = at('2026-11-23T04:05:30Z');
     expect(newBackupFileName([{ file: 'rdr-other-20261123-0405.rdb' }], 'a', t)).toBe('rdr-a-20261123-0405.rdb');
     expect(newBackupFileName([{ file: 'rdr-a-20261123-0405.rdb' }], 'a', t)).toBe('rdr-a-20261123-040530.rdb');
@@ -47,7 +47,14 @@ describe('backup file names', () => {
     expect(d.delete.map((e) => e.point.name)).toEqual(['rdr-a-20261123-0405.rdb']);
   });
 
-  it.each(['rdr-sessions-20261123-0405', 'rdr-sessions-20261123-0405.rdb.sha256', 'dump.rdb', 'rdr-sessions-20261131-0405.rdb', 'rdr-sessions-20261123-040560.rdb', 'rdr-sessions-20261123-04051.rdb'])('parses no other name: %s', (name) => {
+  it.each([
+    'rdr-sessions-20261123-0405',
+    'rdr-sessions-20261123-0405.rdb.sha256',
+    'dump.rdb',
+    'rdr-sessions-20261131-0405.rdb',
+    'rdr-sessions-20261123-040560.rdb',
+    'rdr-sessions-20261123-04051.rdb',
+  ])('parses no other name: %s', (name) => {
     expect(parseBackupFileName(name)).toBeUndefined();
   });
 
@@ -75,7 +82,12 @@ describe('backup tiers and retention', () => {
 
   it('only files named for the target, and written by redis-dr (a recorded tier), are managed', () => {
     const points = backupPoints(
-      [ours('rdr-a-20261123-0100.rdb', 'monthly'), { file: 'rdr-a-20261123-0200.rdb', size: 1 }, ours('rdr-ab-20261123-0100.rdb', 'monthly'), { file: 'dump.rdb', size: 1 }],
+      [
+        ours('rdr-a-20261123-0100.rdb', 'monthly'),
+        { file: 'rdr-a-20261123-0200.rdb', size: 1 },
+        ours('rdr-ab-20261123-0100.rdb', 'monthly'),
+        { file: 'dump.rdb', size: 1 },
+      ],
       'a',
     );
     expect(points.map((p) => [p.name, p.managed])).toEqual([
@@ -142,7 +154,14 @@ describe('backup tiers and retention', () => {
 });
 
 describe('keyspace-collapse tripwire of self-managed backups', () => {
-  const b = (file: string, keys: number, extra: Partial<StoredBackup> = {}): StoredBackup => ({ file, size: keys * 100, tier: 'daily', proven: true, keys, ...extra });
+  const b = (file: string, keys: number, extra: Partial<StoredBackup> = {}): StoredBackup => ({
+    file,
+    size: keys * 100,
+    tier: 'daily',
+    proven: true,
+    keys,
+    ...extra,
+  });
   const next = (keys: number, file = 'rdr-a-20261123-0500.rdb') => ({ file, at: at('2026-11-23T05:00Z'), keys, bytes: keys * 100 });
 
   it('judges against the newest earlier backup with a recorded count that is no collapse, read back or not', () => {
@@ -175,8 +194,13 @@ describe('keyspace-collapse tripwire of self-managed backups', () => {
       b('rdr-a-20261123-0500.rdb', 0, { collapsed: 'y' }),
     ];
     expect(backupsToHold(files, 'a', { point: 'rdr-a-20261123-0500.rdb' })).toEqual(['rdr-a-20261123-0200.rdb', 'rdr-a-20261123-0400.rdb']);
-    const afterHold = files.map((f) => (['rdr-a-20261123-0200.rdb', 'rdr-a-20261123-0400.rdb'].includes(f.file) ? { ...f, hold: 'keyspace-collapsed:rdr-a-20261123-0500.rdb' } : f));
-    expect(backupHoldRelease(afterHold, 'a', 'rdr-a-20261123-0500.rdb')).toEqual({ held: ['rdr-a-20261123-0200.rdb', 'rdr-a-20261123-0400.rdb'], collapsed: 'rdr-a-20261123-0500.rdb' });
+    const afterHold = files.map((f) =>
+      ['rdr-a-20261123-0200.rdb', 'rdr-a-20261123-0400.rdb'].includes(f.file) ? { ...f, hold: 'keyspace-collapsed:rdr-a-20261123-0500.rdb' } : f,
+    );
+    expect(backupHoldRelease(afterHold, 'a', 'rdr-a-20261123-0500.rdb')).toEqual({
+      held: ['rdr-a-20261123-0200.rdb', 'rdr-a-20261123-0400.rdb'],
+      collapsed: 'rdr-a-20261123-0500.rdb',
+    });
     expect(backupHoldRelease(afterHold, 'a', 'rdr-a-20261123-0030.rdb')).toEqual({ held: ['rdr-a-20261123-0100.rdb'] });
   });
 });

@@ -1,10 +1,10 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Alert } from '../../../../lambdas/adapters/aws/alerts';
-import { handler } from '../../../../lambdas/handlers/alert-formatter';
-import { forwardAlert } from '../../../../lambdas/jobs/alerting/alert-formatter';
-import { MemoryLog } from '../../../support/fakes';
+import type { Alert } from '../../../../lambdas/adapters/aws/alerts.js';
+import { handler } from '../../../../lambdas/handlers/alert-formatter.js';
+import { forwardAlert } from '../../../../lambdas/jobs/alerting/alert-formatter.js';
+import { MemoryLog } from '../../../support/fakes.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:redis-dr-oncall';
 const CONTEXT = { deployment: 'prod', region: 'eu-west-1' };
@@ -36,7 +36,13 @@ describe('forwardAlert', () => {
     // Act
     const alert = await forwardAlert(FAILED_EXECUTION, { publish: async (a) => void sent.push(a), log, context: CONTEXT });
     // Assess
-    expect(sent).toEqual([{ subject: alert.subject, message: alert.message, attributes: { kind: 'state-machine', severity: 'high', region: 'eu-west-1', deployment: 'prod', plan: 'sessions' } }]);
+    expect(sent).toEqual([
+      {
+        subject: alert.subject,
+        message: alert.message,
+        attributes: { kind: 'state-machine', severity: 'high', region: 'eu-west-1', deployment: 'prod', plan: 'sessions' },
+      },
+    ]);
     expect(alert.subject).toBe('[HIGH] redis-dr prod: state machine FAILED - RedisDr-prod-Drills sessions eu-west-1');
     expect(log.lines.map((l) => l.level)).toEqual(['info']);
   });

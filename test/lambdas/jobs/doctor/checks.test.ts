@@ -6,8 +6,8 @@ import { GetScheduleCommand, GetScheduleGroupCommand, ListSchedulesCommand, Sche
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type DoctorInput, runDoctorChecks } from '../../../../lambdas/jobs/doctor/checks';
-import type { DoctorCheck } from '../../../../lambdas/domain/doctor/check';
+import { type DoctorInput, runDoctorChecks } from '../../../../lambdas/jobs/doctor/checks.js';
+import type { DoctorCheck } from '../../../../lambdas/domain/doctor/check.js';
 
 const REGION = 'eu-south-2'; // an opt-in region: the bucket-policy route
 const cfn = mockClient(CloudFormationClient);
@@ -34,7 +34,16 @@ const input: DoctorInput = {
       stackName: 'RedisDr-x-Dr',
       scheduleGroupArn: `arn:aws:scheduler:${REGION}:111122223333:schedule-group/redis-dr-x-dr`,
       alarmPrefix: 'redis-dr-x-',
-      buckets: [{ role: 'dr', name: BUCKET, objectLock: { mode: 'COMPLIANCE', days: 30 }, route: 'bucket-policy', principal: `${REGION}.elasticache-snapshot.amazonaws.com`, aclPermissions: ['READ', 'READ_ACP'] }],
+      buckets: [
+        {
+          role: 'dr',
+          name: BUCKET,
+          objectLock: { mode: 'COMPLIANCE', days: 30 },
+          route: 'bucket-policy',
+          principal: `${REGION}.elasticache-snapshot.amazonaws.com`,
+          aclPermissions: ['READ', 'READ_ACP'],
+        },
+      ],
       targets: [{ plan: 'p', kind: 'replication-group', id: 'gone', exports: true }],
     },
   ],
@@ -48,14 +57,32 @@ const TOPIC = `arn:aws:sns:${REGION}:111122223333:t`;
 
 beforeEach(() => {
   for (const m of [cfn, cw, ec, s3, sched, sns]) m.reset();
-  cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'RedisDr-x-Dr', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Outputs: [{ OutputKey: 'ConfigHash', OutputValue: 'abc' }, { OutputKey: 'AlertTopicArn', OutputValue: TOPIC }] }] });
+  cfn.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'RedisDr-x-Dr',
+        StackStatus: 'CREATE_COMPLETE',
+        CreationTime: new Date(),
+        Outputs: [
+          { OutputKey: 'ConfigHash', OutputValue: 'abc' },
+          { OutputKey: 'AlertTopicArn', OutputValue: TOPIC },
+        ],
+      },
+    ],
+  });
   sched.on(GetScheduleGroupCommand).resolves({ CreationDate: new Date() });
   sched.on(ListSchedulesCommand).resolves({ Schedules: [{ Name: 's1' }] });
   sched.on(GetScheduleCommand).resolves({ State: 'ENABLED', ScheduleExpression: 'rate(5 minutes)' });
-  sns.on(ListSubscriptionsByTopicCommand).resolves({ Subscriptions: [{ SubscriptionArn: `${TOPIC}:1`, Protocol: 'https', Endpoint: 'https://pager.example.com' }] });
+  sns
+    .on(ListSubscriptionsByTopicCommand)
+    .resolves({ Subscriptions: [{ SubscriptionArn: `${TOPIC}:1`, Protocol: 'https', Endpoint: 'https://pager.example.com' }] });
   s3.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
-  s3.on(GetObjectLockConfigurationCommand).resolves({ ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 30 } } } });
-  s3.on(GetBucketPolicyCommand).resolves({ Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Service: [`${REGION}.elasticache-snapshot.amazonaws.com`] } }] }) });
+  s3.on(GetObjectLockConfigurationCommand).resolves({
+    ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 30 } } },
+  });
+  s3.on(GetBucketPolicyCommand).resolves({
+    Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Service: [`${REGION}.elasticache-snapshot.amazonaws.com`] } }] }),
+  });
   cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'redis-dr-x-a', StateValue: 'OK' }] });
   ec.on(DescribeReplicationGroupsCommand).rejects(Object.assign(new Error('ReplicationGroup gone not found.'), { name: 'ReplicationGroupNotFoundFault' }));
 });
@@ -78,16 +105,27 @@ describe('runDoctorChecks', () => {
       'fail targets p/gone',
     ]);
     expect(checks.find((c) => c.section === 'schedules')!.detail).toBe('enabled, runs every 5 minutes (rate(5 minutes) UTC)');
-    expect(checks.at(-1)).toMatchObject({ detail: `replication-group gone not found in ${REGION}`, fix: "fix the id in plan p's targets, or create the cache" });
+    expect(checks.at(-1)).toMatchObject({
+      detail: `replication-group gone not found in ${REGION}`,
+      fix: "fix the id in plan p's targets, or create the cache",
+    });
     expect(s3.commandCalls(GetBucketAclCommand)).toHaveLength(0);
     expect(ec.commandCalls(DescribeCacheClustersCommand)).toHaveLength(0);
   });
 
   it('Object Lock weaker than the config fails; without Object Lock it names why it cannot be added later', async () => {
-    s3.on(GetObjectLockConfigurationCommand).resolves({ ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } } });
-    expect((await run()).find((c) => c.subject.endsWith('Object Lock'))).toMatchObject({ state: 'fail', detail: 'default retention GOVERNANCE 30 days, config says COMPLIANCE 30' });
+    s3.on(GetObjectLockConfigurationCommand).resolves({
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } },
+    });
+    expect((await run()).find((c) => c.subject.endsWith('Object Lock'))).toMatchObject({
+      state: 'fail',
+      detail: 'default retention GOVERNANCE 30 days, config says COMPLIANCE 30',
+    });
     s3.on(GetObjectLockConfigurationCommand).rejects(Object.assign(new Error('none'), { name: 'ObjectLockConfigurationNotFoundError' }));
-    expect((await run()).find((c) => c.subject.endsWith('Object Lock'))).toMatchObject({ state: 'fail', fix: expect.stringContaining('only be turned on when a bucket is created') });
+    expect((await run()).find((c) => c.subject.endsWith('Object Lock'))).toMatchObject({
+      state: 'fail',
+      fix: expect.stringContaining('only be turned on when a bucket is created'),
+    });
   });
 
   it('a bucket that does not exist is one line, not one per setting', async () => {
@@ -98,13 +136,22 @@ describe('runDoctorChecks', () => {
 
   it('a policy without the regional ElastiCache principal fails: ElastiCache cannot seed a restore', async () => {
     s3.on(GetBucketPolicyCommand).rejects(Object.assign(new Error('The bucket policy does not exist'), { name: 'NoSuchBucketPolicy' }));
-    expect((await run()).find((c) => c.subject.endsWith('ElastiCache access'))).toMatchObject({ state: 'fail', detail: expect.stringContaining('cannot seed a restore from it') });
+    expect((await run()).find((c) => c.subject.endsWith('ElastiCache access'))).toMatchObject({
+      state: 'fail',
+      detail: expect.stringContaining('cannot seed a restore from it'),
+    });
   });
 
   it('a failed first deploy (ROLLBACK_COMPLETE) fails; a rolled-back update warns; a stack without ConfigHash warns', async () => {
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'RedisDr-x-Dr', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), Outputs: [] }] });
-    expect((await run()).filter((c) => c.section === 'stacks')).toEqual([expect.objectContaining({ state: 'fail', detail: 'ROLLBACK_COMPLETE: the stack is not usable' })]);
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'RedisDr-x-Dr', StackStatus: 'UPDATE_ROLLBACK_COMPLETE', CreationTime: new Date(), Outputs: [] }] });
+    cfn
+      .on(DescribeStacksCommand)
+      .resolves({ Stacks: [{ StackName: 'RedisDr-x-Dr', StackStatus: 'ROLLBACK_COMPLETE', CreationTime: new Date(), Outputs: [] }] });
+    expect((await run()).filter((c) => c.section === 'stacks')).toEqual([
+      expect.objectContaining({ state: 'fail', detail: 'ROLLBACK_COMPLETE: the stack is not usable' }),
+    ]);
+    cfn
+      .on(DescribeStacksCommand)
+      .resolves({ Stacks: [{ StackName: 'RedisDr-x-Dr', StackStatus: 'UPDATE_ROLLBACK_COMPLETE', CreationTime: new Date(), Outputs: [] }] });
     expect(states((await run()).filter((c) => c.section === 'stacks'))).toEqual(['warn stacks RedisDr-x-Dr', 'warn stacks RedisDr-x-Dr config']);
   });
 

@@ -25,11 +25,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EXPORT_SETTLE_MS } from '../../../../lambdas/domain/dr-copies/export-plan';
-import type { ExportRunInput } from '../../../../lambdas/domain/plans/plan-input';
-import type { TargetKind, Tier } from '../../../../lambdas/domain/plans/types';
-import { ExportRunFailedError, runExportPlan, type ExportRunReport } from '../../../../lambdas/jobs/dr-copies/export';
-import { awsError, fakeDeps, type FakeClock, type MemoryMetrics } from '../../../support/fakes';
+import { EXPORT_SETTLE_MS } from '../../../../lambdas/domain/dr-copies/export-plan.js';
+import type { ExportRunInput } from '../../../../lambdas/domain/plans/plan-input.js';
+import type { TargetKind, Tier } from '../../../../lambdas/domain/plans/types.js';
+import { ExportRunFailedError, runExportPlan, type ExportRunReport } from '../../../../lambdas/jobs/dr-copies/export.js';
+import { awsError, fakeDeps, type FakeClock, type MemoryMetrics } from '../../../support/fakes.js';
 
 const ec = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
@@ -120,10 +120,7 @@ function addSnapshot(
     target,
     kind,
     status: options.status ?? 'available',
-    tags:
-      options.tags === null
-        ? {}
-        : { ...OURS, 'redis-dr:source': target, 'redis-dr:tier': options.tier ?? 'daily', ...options.tags },
+    tags: options.tags === null ? {} : { ...OURS, 'redis-dr:source': target, 'redis-dr:tier': options.tier ?? 'daily', ...options.tags },
     createdAt,
     shards: options.shards ?? 1,
     arn: options.arn === null ? undefined : (options.arn ?? `arn:aws:elasticache:eu-west-1:111122223333:${type}:${name}`),
@@ -145,7 +142,11 @@ function putObjects(exportName: string, shards: readonly number[], ageMs = HOUR,
 /** The export ElastiCache was running finishes: every shard object lands, the snapshot is available again. */
 function finishExport(snapshot: string, exportName = snapshot): void {
   const s = snapshots.get(snapshot)!;
-  putObjects(exportName, Array.from({ length: s.shards }, (_, i) => i + 1), 60_000);
+  putObjects(
+    exportName,
+    Array.from({ length: s.shards }, (_, i) => i + 1),
+    60_000,
+  );
   s.status = 'available';
 }
 
@@ -207,7 +208,7 @@ function install(): void {
     maybeFail('DescribeSnapshots', i);
     if (i.SnapshotName) {
       const s = snapshots.get(i.SnapshotName);
-      if (!s || s.kind !== 'replication-group') throw new SnapshotNotFoundFault({ message: `${i.SnapshotName} not found`, ...meta });
+      if (s?.kind !== 'replication-group') throw new SnapshotNotFoundFault({ message: `${i.SnapshotName} not found`, ...meta });
       return { Snapshots: [describeRg(s)] };
     }
     const list = [...snapshots.values()].filter((s) => s.kind === 'replication-group' && s.target === i.ReplicationGroupId);
@@ -217,7 +218,7 @@ function install(): void {
     maybeFail('DescribeServerlessCacheSnapshots', i);
     if (i.ServerlessCacheSnapshotName) {
       const s = snapshots.get(i.ServerlessCacheSnapshotName);
-      if (!s || s.kind !== 'serverless-cache') throw new ServerlessCacheSnapshotNotFoundFault({ message: 'not found', ...meta });
+      if (s?.kind !== 'serverless-cache') throw new ServerlessCacheSnapshotNotFoundFault({ message: 'not found', ...meta });
       return { ServerlessCacheSnapshots: [describeServerless(s)] };
     }
     const list = [...snapshots.values()].filter((s) => s.kind === 'serverless-cache' && s.target === i.ServerlessCacheName);
@@ -551,7 +552,7 @@ describe('export handler: half-finished and pre-existing exports', () => {
 });
 
 describe('export handler: which snapshots', () => {
-  it('exports only this plan\'s unexported snapshots of tier minTier or higher', async () => {
+  it("exports only this plan's unexported snapshots of tier minTier or higher", async () => {
     addSnapshot('rdr-rg-a-20261121-0900', { tier: 'hourly' });
     addSnapshot('rdr-rg-a-20261121-0800', { tier: 'daily' });
     addSnapshot('rdr-rg-a-20261121-0700', { tier: 'monthly', tags: { 'redis-dr:exported': '2026-11-21T08:00:00Z' } });
@@ -595,14 +596,10 @@ describe('export handler: which snapshots', () => {
   });
 
   it('starts at most maxStartsPerRun exports, newest first, across targets; the rest is backlog', async () => {
-    const names = [
-      'rdr-rg-a-20261117-0300',
-      'rdr-rg-b-20261118-0300',
-      'rdr-rg-a-20261119-0300',
-      'rdr-rg-b-20261120-0300',
-      'rdr-rg-a-20261121-0300',
-    ];
-    names.forEach((n) => addSnapshot(n));
+    const names = ['rdr-rg-a-20261117-0300', 'rdr-rg-b-20261118-0300', 'rdr-rg-a-20261119-0300', 'rdr-rg-b-20261120-0300', 'rdr-rg-a-20261121-0300'];
+    names.forEach((n) => {
+      addSnapshot(n);
+    });
     const i = input({ maxStartsPerRun: 2, targets: { replicationGroupIds: ['rg-a', 'rg-b'], serverlessCacheNames: [], selectByTags: {} } });
     const report = await runExportPlan(i, deps);
     expect(counts(report)).toEqual({ ...NONE, started: 2, backlog: 3 });
@@ -620,7 +617,9 @@ describe('export handler: which snapshots', () => {
   });
 
   it('gives the start slot to the newest snapshot even when an older one is decided first', async () => {
-    ['rdr-rg-a-20261121-0300', 'rdr-rg-a-20261120-0300', 'rdr-rg-a-20261119-0300'].forEach((n) => addSnapshot(n));
+    ['rdr-rg-a-20261121-0300', 'rdr-rg-a-20261120-0300', 'rdr-rg-a-20261119-0300'].forEach((n) => {
+      addSnapshot(n);
+    });
     // The newest one's listing is throttled twice, so the older ones ask for a start before it does.
     fail('ListObjectsV2', awsError('SlowDown', 'Please reduce your request rate.', 503), {
       times: 2,
@@ -709,7 +708,7 @@ describe('export handler: faults', () => {
     expect(metrics.sum('ExportsFailed', { Plan: 'sessions', Target: 'rg-a' })).toBe(1);
   });
 
-  it('fails the run when the plan\'s snapshot tags cannot be read (no tier, no ownership)', async () => {
+  it("fails the run when the plan's snapshot tags cannot be read (no tier, no ownership)", async () => {
     addSnapshot('rdr-rg-a-20261121-0300');
     fail('GetResources', awsError('AccessDeniedException', 'no tag:GetResources', 403), { times: Infinity });
     await expect(runExportPlan(input(), deps)).rejects.toMatchObject({ name: 'AccessDeniedException', message: 'no tag:GetResources' });
@@ -735,7 +734,9 @@ describe('export handler: faults', () => {
 
   it('leaves the rest as backlog when the budget runs out', async () => {
     deps = { ...deps, concurrency: 1 };
-    ['rdr-rg-a-20261121-0300', 'rdr-rg-a-20261120-0300', 'rdr-rg-a-20261119-0300'].forEach((n) => addSnapshot(n));
+    ['rdr-rg-a-20261121-0300', 'rdr-rg-a-20261120-0300', 'rdr-rg-a-20261119-0300'].forEach((n) => {
+      addSnapshot(n);
+    });
     // A slow bucket: each listing takes 12 s of a 20 s budget.
     latency = { ListObjectsV2: 12_000 };
     const report = await runExportPlan(input({ budgetSeconds: 20 }), deps);
@@ -800,7 +801,11 @@ describe('export handler: copies of points a keyspace collapse holds', () => {
     const report = await runExportPlan(input(), deps);
 
     expect(report.failed).toBe(0);
-    expect(objects.get('rdr-rg-a-20261120-0000-0001.rdb')!.tags).toEqual({ 'redis-dr:tier': 'held-weekly', 'redis-dr:plan': 'sessions', 'redis-dr:verified': 'ok' });
+    expect(objects.get('rdr-rg-a-20261120-0000-0001.rdb')!.tags).toEqual({
+      'redis-dr:tier': 'held-weekly',
+      'redis-dr:plan': 'sessions',
+      'redis-dr:verified': 'ok',
+    });
     expect(objects.get('rdr-rg-a-20261120-0000-0002.rdb')!.tags['redis-dr:tier']).toBe('held-weekly');
     expect(objects.get('rdr-rg-a-20261120-0000-r2-0001.rdb')!.tags['redis-dr:tier']).toBe('held-weekly');
     expect(objects.get('rdr-rg-a-20261119-0000-0001.rdb')!.tags['redis-dr:tier']).toBe('daily');
@@ -824,7 +829,10 @@ describe('export handler: copies of points a keyspace collapse holds', () => {
     fail('PutObjectTagging', awsError('AccessDenied', 'denied'));
     const err = await runFailed();
     expect(err.message).toContain('rdr-rg-a-20261120-0000');
-    expect(err.report.results.find((r) => r.snapshot === 'rdr-rg-a-20261120-0000')).toMatchObject({ outcome: 'failed', error: expect.stringContaining('holding its copies failed') });
+    expect(err.report.results.find((r) => r.snapshot === 'rdr-rg-a-20261120-0000')).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringContaining('holding its copies failed'),
+    });
     await runExportPlan(input(), deps);
     expect(objects.get('rdr-rg-a-20261120-0000-0001.rdb')!.tags['redis-dr:tier']).toBe('held-daily');
   });

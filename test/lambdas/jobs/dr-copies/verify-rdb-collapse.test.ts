@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { verifyStep, verifyStepSchema, type S3ObjectEvent, type VerifyDeps, type VerifyStepInput } from '../../../../lambdas/jobs/dr-copies/verify-rdb';
-import { collapseThresholds } from '../../../../lambdas/handlers/verify-rdb';
-import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
-import { serveObject } from '../../../support/s3-object-mock';
+import { verifyStep, verifyStepSchema, type S3ObjectEvent, type VerifyDeps, type VerifyStepInput } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
+import { collapseThresholds } from '../../../../lambdas/handlers/verify-rdb.js';
+import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { serveObject } from '../../../support/s3-object-mock.js';
 
 /**
  * The keyspace-collapse tripwire on DR copies: the verifier's own key count
@@ -31,7 +31,13 @@ function verifiedCopy(exportName: string, keys: number, tier = 'daily', shards =
   for (let shard = 1; shard <= shards; shard++) {
     objects.set(`${exportName}-${String(shard).padStart(4, '0')}.rdb`, {
       size: 10_000,
-      tags: { 'redis-dr:tier': tier, 'redis-dr:plan': 'sessions', 'redis-dr:shard': shardTag(shard, shards), 'redis-dr:verified': 'ok', 'redis-dr:rdb': `v=11 keys=${keys} expires=0 string=${keys}` },
+      tags: {
+        'redis-dr:tier': tier,
+        'redis-dr:plan': 'sessions',
+        'redis-dr:shard': shardTag(shard, shards),
+        'redis-dr:verified': 'ok',
+        'redis-dr:rdb': `v=11 keys=${keys} expires=0 string=${keys}`,
+      },
     });
   }
 }
@@ -74,10 +80,15 @@ beforeEach(() => {
   s3.reset();
   objects = new Map();
   s3.on(ListObjectsV2Command).callsFake((i: { Prefix?: string }) => ({
-    Contents: [...objects.keys()].filter((k) => k.startsWith(i.Prefix ?? '')).sort().map((Key) => ({ Key, Size: objects.get(Key)!.size })),
+    Contents: [...objects.keys()]
+      .filter((k) => k.startsWith(i.Prefix ?? ''))
+      .sort()
+      .map((Key) => ({ Key, Size: objects.get(Key)!.size })),
     IsTruncated: false,
   }));
-  s3.on(GetObjectTaggingCommand).callsFake((i: { Key: string }) => ({ TagSet: Object.entries(objects.get(i.Key)!.tags).map(([Key, Value]) => ({ Key, Value })) }));
+  s3.on(GetObjectTaggingCommand).callsFake((i: { Key: string }) => ({
+    TagSet: Object.entries(objects.get(i.Key)!.tags).map(([Key, Value]) => ({ Key, Value })),
+  }));
   s3.on(PutObjectTaggingCommand).callsFake((i: { Key: string; Tagging: { TagSet: { Key: string; Value: string }[] } }) => {
     objects.get(i.Key)!.tags = Object.fromEntries(i.Tagging.TagSet.map((t) => [t.Key, t.Value]));
     return {};
@@ -111,7 +122,9 @@ describe('verify-rdb: keyspace-collapse tripwire on DR copies', () => {
     expect(objects.get('rdr-sessions-prod-20261121-0800-0001.rdb')!.tags['redis-dr:verified']).toBe('ok');
     expect(deps.metrics.sum('KeyspaceCollapsed', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(1);
     expect(deps.metrics.sum('KeyspaceCollapsed', { Bucket: BUCKET })).toBe(1);
-    expect(deps.log.lines.find((l) => l.message.startsWith('keyspace collapsed'))?.extra).toMatchObject({ collapse: { point: 'rdr-sessions-prod-20261121-0900', previous: 'rdr-sessions-prod-20261121-0800' } });
+    expect(deps.log.lines.find((l) => l.message.startsWith('keyspace collapsed'))?.extra).toMatchObject({
+      collapse: { point: 'rdr-sessions-prod-20261121-0900', previous: 'rdr-sessions-prod-20261121-0800' },
+    });
   });
 
   it('a drop within the threshold (600 after 1000) holds nothing and counts 0', async () => {
@@ -150,7 +163,9 @@ describe('verify-rdb: keyspace-collapse tripwire on DR copies', () => {
     await verify('rdr-sessions-prod-20261121-0900-0002.rdb');
     expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('held-daily');
     expect(tier('rdr-sessions-prod-20261121-0800-0002.rdb')).toBe('held-daily');
-    expect(deps.log.lines.find((l) => l.message.startsWith('keyspace collapsed'))?.extra).toMatchObject({ collapse: { detail: expect.stringContaining('holds 8 keys') } });
+    expect(deps.log.lines.find((l) => l.message.startsWith('keyspace collapsed'))?.extra).toMatchObject({
+      collapse: { detail: expect.stringContaining('holds 8 keys') },
+    });
   });
 
   it('holding that fails throws (the state machine retries); the retry finds the verdict written and holds', async () => {
@@ -184,7 +199,9 @@ describe('verify-rdb handler: REDIS_DR_COLLAPSE_THRESHOLDS', () => {
   it('reads each plan its threshold, and refuses a value that is no such object, naming it and the fix', () => {
     expect(collapseThresholds('{"sessions":30,"queues":100}')).toEqual({ sessions: 30, queues: 100 });
     expect(collapseThresholds(undefined)).toEqual({});
-    expect(() => collapseThresholds('{"sessions":150}')).toThrow('REDIS_DR_COLLAPSE_THRESHOLDS must be a JSON object of plan name to a percentage 0..100, got "{\\"sessions\\":150}": redeploy the DR stack');
+    expect(() => collapseThresholds('{"sessions":150}')).toThrow(
+      'REDIS_DR_COLLAPSE_THRESHOLDS must be a JSON object of plan name to a percentage 0..100, got "{\\"sessions\\":150}": redeploy the DR stack',
+    );
     expect(() => collapseThresholds('nope')).toThrow(/got "nope"/);
   });
 });

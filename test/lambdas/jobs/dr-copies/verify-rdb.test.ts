@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handler } from '../../../../lambdas/handlers/verify-rdb';
-import { ALARM_KINDS } from '../../../../lambdas/domain/alerting/catalog';
-import type { Page } from '../../../../lambdas/domain/alerting/page';
+import { handler } from '../../../../lambdas/handlers/verify-rdb.js';
+import { ALARM_KINDS } from '../../../../lambdas/domain/alerting/catalog.js';
+import type { Page } from '../../../../lambdas/domain/alerting/page.js';
 import {
   corruptAlert,
   MAX_VERIFY_RESTARTS,
@@ -17,14 +17,14 @@ import {
   type VerifyOutcome,
   type VerifyStepInput,
   type VerifyStepResult,
-} from '../../../../lambdas/jobs/dr-copies/verify-rdb';
-import { parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary';
-import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes';
-import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
-import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus';
-import { serveObject } from '../../../support/s3-object-mock';
-import { VERIFY_GAVE_UP } from '../../../../lambdas/domain/dr-copies/verify-errors';
+} from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
+import { parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
+import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { serveObject } from '../../../support/s3-object-mock.js';
+import { VERIFY_GAVE_UP } from '../../../../lambdas/domain/dr-copies/verify-errors.js';
 
 const BUCKET = 'redis-dr-prod-123456789012-eu-central-1';
 const KEY = 'rdr-sessions-prod-20261121-0200-0002.rdb';
@@ -66,7 +66,7 @@ describe('verify-rdb handler', () => {
     server = await startRedisServer();
     const c = server.client();
     const pipe = c.pipeline();
-    for (let i = 0; i < 300; i++) pipe.set(`s:${i}`, `value-${i}`.repeat(i % 7 + 1));
+    for (let i = 0; i < 300; i++) pipe.set(`s:${i}`, `value-${i}`.repeat((i % 7) + 1));
     for (let i = 0; i < 20; i++) pipe.hset(`h:${i}`, { a: '1', b: 'x'.repeat(100) });
     for (let i = 0; i < 20; i++) pipe.rpush(`l:${i}`, 'a', 'b', 'c');
     for (let i = 0; i < 10; i++) pipe.zadd(`z:${i}`, 1, 'one', 2, 'two');
@@ -131,24 +131,30 @@ describe('verify-rdb handler', () => {
     expect(deps.alerts).toEqual([]);
   });
 
-  it.each(CORPUS_CASES)('gives the corpus file %s its verdict and key count (a checksum is required of DR copies)', async (file, version, checksum, expectedKeys) => {
-    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    serveObject(s3, { bytes: readFileSync(`${CORPUS_DIR}/${file}`), etag: '"e1"', versionId: 'v1' });
-    const outcome = await runToEnd(event(), deps);
-    if (checksum === 'ok') {
-      expect(outcome).toMatchObject({ verdict: 'ok', keys: expectedKeys });
-      expect(parseRdbSummary(putTags()['redis-dr:rdb'])?.keys).toBe(expectedKeys);
-    } else {
-      // RDB < 5 has no CRC-64: ElastiCache never exports such a file, and a copy without one is not proven intact.
-      expect(outcome).toMatchObject({ verdict: 'corrupt', error: { message: `checksum required, but RDB version ${version} files carry none (CRC-64 trailers start with version 5)` } });
-    }
-  });
+  it.each(CORPUS_CASES)(
+    'gives the corpus file %s its verdict and key count (a checksum is required of DR copies)',
+    async (file, version, checksum, expectedKeys) => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes: readFileSync(`${CORPUS_DIR}/${file}`), etag: '"e1"', versionId: 'v1' });
+      const outcome = await runToEnd(event(), deps);
+      if (checksum === 'ok') {
+        expect(outcome).toMatchObject({ verdict: 'ok', keys: expectedKeys });
+        expect(parseRdbSummary(putTags()['redis-dr:rdb'])?.keys).toBe(expectedKeys);
+      } else {
+        // RDB < 5 has no CRC-64: ElastiCache never exports such a file, and a copy without one is not proven intact.
+        expect(outcome).toMatchObject({
+          verdict: 'corrupt',
+          error: { message: `checksum required, but RDB version ${version} files carry none (CRC-64 trailers start with version 5)` },
+        });
+      }
+    },
+  );
 
   it('tags a copy whose CRC-64 trailer was zeroed corrupt: ElastiCache exports always carry one', async () => {
     const zeroed = Buffer.from(rdb);
     zeroed.fill(0, zeroed.length - 8);
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    serveObject(s3, { bytes: zeroed, etag: '\"e1\"', versionId: 'v1' });
+    serveObject(s3, { bytes: zeroed, etag: '"e1"', versionId: 'v1' });
     const outcome = await runToEnd(event(), deps);
     expect(outcome.verdict).toBe('corrupt');
     expect(outcome.error?.message).toMatch(/^checksum required, but the CRC-64 trailer is all zeros/);
@@ -182,7 +188,14 @@ describe('verify-rdb handler', () => {
     expect(message).toContain(`s3://${BUCKET}/${KEY} (version v1) could not be verified: unsupported format (version 99`);
     expect(message).not.toMatch(/is corrupt/);
     expect(message).toContain('docs/runbooks/dr-copies.md');
-    expect(attributes).toEqual({ kind: 'rdb-unsupported', severity: 'warning', deployment: 'prod', region: 'eu-central-1', target: 'sessions-prod', bucket: BUCKET });
+    expect(attributes).toEqual({
+      kind: 'rdb-unsupported',
+      severity: 'warning',
+      deployment: 'prod',
+      region: 'eu-central-1',
+      target: 'sessions-prod',
+      bucket: BUCKET,
+    });
 
     // Its own tagging event finds the verdict and keeps it: still unsupported, not corrupt.
     s3.reset();
@@ -190,7 +203,7 @@ describe('verify-rdb handler', () => {
     expect(await runToEnd(event('Object Tags Added'), deps)).toMatchObject({ action: 'already-verified', verdict: 'unsupported' });
   });
 
-  it('verifies a copy in Valkey\'s compressed envelope (rdbcompression lz4) as the RDB it holds; one that cannot finish in one invocation gives up by name', async () => {
+  it("verifies a copy in Valkey's compressed envelope (rdbcompression lz4) as the RDB it holds; one that cannot finish in one invocation gives up by name", async () => {
     const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: rdb });
     const enveloped = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
@@ -202,15 +215,24 @@ describe('verify-rdb handler', () => {
     s3.reset();
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
     serveObject(s3, { bytes: enveloped, etag: '"e1"', versionId: 'v1' });
-    await expect(verifyStep({ event: event() }, { ...deps, deadline: 0, reads: { partBytes: 4096 } })).rejects.toThrow(/is LZ4-compressed .* cannot be checkpointed/);
+    await expect(verifyStep({ event: event() }, { ...deps, deadline: 0, reads: { partBytes: 4096 } })).rejects.toThrow(
+      /is LZ4-compressed .* cannot be checkpointed/,
+    );
   });
 
   it.each([
-    ['a flipped bit', (b: Buffer) => { const c = Buffer.from(b); c[Math.floor(c.length / 2)]! ^= 0x10; return c; }],
+    [
+      'a flipped bit',
+      (b: Buffer) => {
+        const c = Buffer.from(b);
+        c[Math.floor(c.length / 2)]! ^= 0x10;
+        return c;
+      },
+    ],
     ['a truncated copy', (b: Buffer) => b.subarray(0, Math.floor(b.length * 0.7))],
   ])('tags %s corrupt, pages on-call with what and where, and deletes nothing', async (_what, damage) => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:snapshot', Value: 'rdr-sessions-prod-20261121-0200' }] });
-    serveObject(s3, { bytes: damage(rdb), etag: '\"e1\"', versionId: 'v1' });
+    serveObject(s3, { bytes: damage(rdb), etag: '"e1"', versionId: 'v1' });
 
     const outcome = await runToEnd(event(), deps);
 
@@ -228,7 +250,14 @@ describe('verify-rdb handler', () => {
     expect(message).toContain('Snapshot: rdr-sessions-prod-20261121-0200');
     expect(message).toContain('docs/runbooks/corruption.md');
     expect(message).toContain('Region: eu-central-1. Deployment: prod.');
-    expect(attributes).toEqual({ kind: 'rdb-corrupt', severity: 'critical', deployment: 'prod', region: 'eu-central-1', target: 'sessions-prod', bucket: BUCKET });
+    expect(attributes).toEqual({
+      kind: 'rdb-corrupt',
+      severity: 'critical',
+      deployment: 'prod',
+      region: 'eu-central-1',
+      target: 'sessions-prod',
+      bucket: BUCKET,
+    });
     expect(attributes.severity).toBe(ALARM_KINDS['rdb-corrupt'].severity);
     // Only reads and one tagging call reached S3.
     expect([...new Set(s3.calls().map((c) => c.args[0].constructor.name))].sort()).toEqual([
@@ -249,7 +278,7 @@ describe('verify-rdb handler', () => {
     const trailer = new Uint8Array(8);
     new DataView(trailer.buffer).setBigUint64(0, crc.value, true);
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    serveObject(s3, { bytes: Buffer.concat([bytes, trailer]), etag: '\"e1\"', versionId: 'v1' });
+    serveObject(s3, { bytes: Buffer.concat([bytes, trailer]), etag: '"e1"', versionId: 'v1' });
 
     const outcome = await runToEnd(event(), deps);
 
@@ -257,7 +286,10 @@ describe('verify-rdb handler', () => {
     expect(putTags()['redis-dr:verified']).toBe('ok');
     const line = deps.log.lines.find((l) => l.message === 'DR copy verified, with warnings');
     expect(line?.level).toBe('warn');
-    expect(line?.extra).toMatchObject({ warningCount: 1, warnings: [{ message: expect.stringMatching(/duplicate hash fields in a listpack: Redis loads it/) }] });
+    expect(line?.extra).toMatchObject({
+      warningCount: 1,
+      warnings: [{ message: expect.stringMatching(/duplicate hash fields in a listpack: Redis loads it/) }],
+    });
     expect(deps.alerts).toHaveLength(0);
   });
 
@@ -271,7 +303,7 @@ describe('verify-rdb handler', () => {
 
   it('verifies again when replicated source tags replaced the verdict', async () => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'weekly' }] });
-    serveObject(s3, { bytes: rdb, etag: '\"e1\"', versionId: 'v1' });
+    serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
     const outcome = await runToEnd(event('Object Tags Added'), deps);
     expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok' });
     expect(putTags()).toMatchObject({ 'redis-dr:tier': 'weekly', 'redis-dr:verified': 'ok' });
@@ -285,7 +317,7 @@ describe('verify-rdb handler', () => {
 
   it('fails the invocation (EventBridge retries, then the DLQ) when tagging is refused, and counts the error', async () => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    serveObject(s3, { bytes: rdb, etag: '\"e1\"', versionId: 'v1' });
+    serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
     s3.on(PutObjectTaggingCommand).rejects(awsError('AccessDenied', 'Access Denied', 403));
     await expect(runToEnd(event(), deps)).rejects.toThrow('Access Denied');
     expect(deps.metrics.sum('RdbVerifyErrors', { Bucket: BUCKET })).toBe(1);
@@ -294,7 +326,7 @@ describe('verify-rdb handler', () => {
 
   it('pages a corrupt copy before tagging it: a page that cannot be sent fails the invocation with no verdict, so the retry pages again', async () => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    serveObject(s3, { bytes: rdb.subarray(0, 100), etag: '\"e1\"', versionId: 'v1' });
+    serveObject(s3, { bytes: rdb.subarray(0, 100), etag: '"e1"', versionId: 'v1' });
     deps = { ...deps, alert: async () => Promise.reject(awsError('AuthorizationError', 'not allowed to publish', 403)) };
     await expect(runToEnd(event(), deps)).rejects.toThrow('not allowed to publish');
     expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
@@ -340,7 +372,9 @@ describe('verify-rdb handler', () => {
       expect(parseRdbSummary(oneTags['redis-dr:rdb'])?.expiryHistogram).toMatch(/^[0-9a-z]+\/[0-9a-z]+\.p$/); // 25 keys, one bucket
       // One verdict: one tagging call, one RdbVerified, one duration measured from the first invocation.
       expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(1);
-      expect(deps.metrics.sum('RdbKeys', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(oneMetrics.sum('RdbKeys', { Bucket: BUCKET, Target: 'sessions-prod' }));
+      expect(deps.metrics.sum('RdbKeys', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(
+        oneMetrics.sum('RdbKeys', { Bucket: BUCKET, Target: 'sessions-prod' }),
+      );
       expect(many.seconds).toBeGreaterThan(0);
       // Each invocation read on from the checkpoint before: the ranges cover the file once, in order, with no byte read twice.
       const firsts = server.ranges.map((r) => Number(/^bytes=(\d+)-/.exec(r)![1]));
@@ -471,17 +505,25 @@ describe('verify-rdb handler', () => {
   });
 
   it('names foreign keys "unknown" rather than guessing a target', () => {
-    const { subject, attributes } = corruptAlert(BUCKET, 'manual/upload.rdb', undefined, 'unknown', {}, {
-      ok: false,
-      version: 9,
-      checksum: 'mismatch',
-      keys: 0,
-      expires: 0,
-      databases: [],
-      byType: {},
-      auxFields: {},
-      functionLibraries: 0,
-    }, { deployment: 'prod', region: 'eu-central-1' });
+    const { subject, attributes } = corruptAlert(
+      BUCKET,
+      'manual/upload.rdb',
+      undefined,
+      'unknown',
+      {},
+      {
+        ok: false,
+        version: 9,
+        checksum: 'mismatch',
+        keys: 0,
+        expires: 0,
+        databases: [],
+        byType: {},
+        auxFields: {},
+        functionLibraries: 0,
+      },
+      { deployment: 'prod', region: 'eu-central-1' },
+    );
     expect(subject).toBe('[CRITICAL] redis-dr prod: corrupt DR copy - unknown eu-central-1');
     expect(attributes.target).toBe('unknown');
   });

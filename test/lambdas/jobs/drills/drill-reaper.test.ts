@@ -14,8 +14,8 @@ import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/cl
 import { DeleteSecretCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DrillReapFailedError, drillReaperInputSchema, reapDrillClusters } from '../../../../lambdas/jobs/drills/drill-reaper';
-import { awsError, fakeDeps } from '../../../support/fakes';
+import { DrillReapFailedError, drillReaperInputSchema, reapDrillClusters } from '../../../../lambdas/jobs/drills/drill-reaper.js';
+import { awsError, fakeDeps } from '../../../support/fakes.js';
 
 const ec = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
@@ -39,9 +39,16 @@ interface FakeGroup {
 
 let groups: Map<string, FakeGroup>;
 /** Serverless caches, user groups and users of serverless drills, by ARN. */
-let others: Map<string, { type: 'serverlesscache' | 'usergroup' | 'user'; id: string; status?: string; createdAt?: Date; tags: Record<string, string>; busy?: number }>;
+let others: Map<
+  string,
+  { type: 'serverlesscache' | 'usergroup' | 'user'; id: string; status?: string; createdAt?: Date; tags: Record<string, string>; busy?: number }
+>;
 const OTHER_ARN = (type: string, id: string) => `arn:aws:elasticache:eu-west-1:111122223333:${type}:${id}`;
-function addOther(type: 'serverlesscache' | 'usergroup' | 'user', id: string, over: { ageHours?: number; status?: string; busy?: number; tags?: Record<string, string> } = {}): void {
+function addOther(
+  type: 'serverlesscache' | 'usergroup' | 'user',
+  id: string,
+  over: { ageHours?: number; status?: string; busy?: number; tags?: Record<string, string> } = {},
+): void {
   others.set(OTHER_ARN(type, id), {
     type,
     id,
@@ -106,7 +113,9 @@ beforeEach(() => {
     others.delete(OTHER_ARN(type, id));
     return {};
   };
-  ec.on(DeleteServerlessCacheCommand).callsFake((i: { ServerlessCacheName: string }) => deleteOther('serverlesscache', i.ServerlessCacheName, 'InvalidServerlessCacheStateFault'));
+  ec.on(DeleteServerlessCacheCommand).callsFake((i: { ServerlessCacheName: string }) =>
+    deleteOther('serverlesscache', i.ServerlessCacheName, 'InvalidServerlessCacheStateFault'),
+  );
   ec.on(DeleteUserGroupCommand).callsFake((i: { UserGroupId: string }) => deleteOther('usergroup', i.UserGroupId, 'InvalidUserGroupStateFault'));
   ec.on(DeleteUserCommand).callsFake((i: { UserId: string }) => deleteOther('user', i.UserId, 'DefaultUserAssociatedToUserGroupFault'));
   ec.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId: string }) => {
@@ -115,7 +124,10 @@ beforeEach(() => {
     return { ReplicationGroups: [{ ReplicationGroupId: g.id, Status: g.status, ReplicationGroupCreateTime: g.createdAt, ARN: `${ARN}${g.id}` }] };
   });
   ec.on(ListTagsForResourceCommand).callsFake((i: { ResourceName: string }) => ({
-    TagList: Object.entries(groups.get(i.ResourceName.slice(ARN.length))?.tags ?? others.get(i.ResourceName)?.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+    TagList: Object.entries(groups.get(i.ResourceName.slice(ARN.length))?.tags ?? others.get(i.ResourceName)?.tags ?? {}).map(([Key, Value]) => ({
+      Key,
+      Value,
+    })),
   }));
   ec.on(DeleteReplicationGroupCommand).callsFake((i: { ReplicationGroupId: string }) => {
     const fault = deleteFaults.get(i.ReplicationGroupId);
@@ -127,7 +139,7 @@ beforeEach(() => {
 });
 
 describe('drill reaper', () => {
-  it('deletes the token secrets of drills that never reached their cleanup: this deployment\'s, older than maxHours, and nothing else', async () => {
+  it("deletes the token secrets of drills that never reached their cleanup: this deployment's, older than maxHours, and nothing else", async () => {
     const secret = (name: string, ageHours: number, tags: Record<string, string>) =>
       secrets.push({
         Name: name,
@@ -150,7 +162,15 @@ describe('drill reaper', () => {
   });
 
   it('a secret that cannot be deleted fails the run after everything else was handled', async () => {
-    secrets.push({ Name: 'redis-dr/drill/exec-x', ARN: 'arn:x', CreatedDate: new Date(NOW - 10 * HOUR), Tags: [{ Key: 'redis-dr:drill', Value: 'exec-x' }, { Key: 'redis-dr:deployment', Value: 'prod' }] });
+    secrets.push({
+      Name: 'redis-dr/drill/exec-x',
+      ARN: 'arn:x',
+      CreatedDate: new Date(NOW - 10 * HOUR),
+      Tags: [
+        { Key: 'redis-dr:drill', Value: 'exec-x' },
+        { Key: 'redis-dr:deployment', Value: 'prod' },
+      ],
+    });
     sm.on(DeleteSecretCommand).rejects(awsError('AccessDeniedException', 'no', 400));
     addGroup('rdr-drill-rg-a-2611200200', 32);
     const err = (await reapDrillClusters(INPUT, deps).catch((e: unknown) => e)) as DrillReapFailedError;
@@ -233,9 +253,7 @@ describe('drill reaper', () => {
 
   it('retries a throttled deletion within the run', async () => {
     addGroup('rdr-drill-rg-a-2611200200', 32);
-    ec.on(DeleteReplicationGroupCommand)
-      .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
-      .resolves({});
+    ec.on(DeleteReplicationGroupCommand).rejectsOnce(awsError('ThrottlingException', 'Rate exceeded')).resolves({});
 
     const report = await reapDrillClusters(INPUT, deps);
 

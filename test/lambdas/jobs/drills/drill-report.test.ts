@@ -1,12 +1,12 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Alert } from '../../../../lambdas/adapters/aws/alerts';
-import type { DrillInput, RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill';
-import { handler } from '../../../../lambdas/handlers/drill-report';
-import { drillReportEventSchema, reportDrill, type DrillReportEvent } from '../../../../lambdas/jobs/drills/drill-report';
-import { MemoryLog, MemoryMetrics } from '../../../support/fakes';
-import { DR_DRILL_INPUT } from '../../../support/drill-fixtures';
+import type { Alert } from '../../../../lambdas/adapters/aws/alerts.js';
+import type { DrillInput, RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill.js';
+import { handler } from '../../../../lambdas/handlers/drill-report.js';
+import { drillReportEventSchema, reportDrill, type DrillReportEvent } from '../../../../lambdas/jobs/drills/drill-report.js';
+import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
+import { DR_DRILL_INPUT } from '../../../support/drill-fixtures.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:redis-dr-alerts';
 

@@ -10,13 +10,13 @@ import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/cl
 import { GetObjectTaggingCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { DrillInput } from '../../../../lambdas/domain/drills/drill';
-import { NoRecoveryPointError } from '../../../../lambdas/domain/drills/select';
-import { RestorePreflightError } from '../../../../lambdas/domain/drills/restore-preflight';
-import { exportObjectTags } from '../../../../lambdas/domain/dr-copies/export';
-import { parseSnapshotName } from '../../../../lambdas/domain/plans/naming';
-import { drillSelectEventSchema, selectRecoveryPoint, type DrillSelectEvent } from '../../../../lambdas/jobs/drills/drill-select';
-import { fakeDeps } from '../../../support/fakes';
+import type { DrillInput } from '../../../../lambdas/domain/drills/drill.js';
+import { NoRecoveryPointError } from '../../../../lambdas/domain/drills/select.js';
+import { RestorePreflightError } from '../../../../lambdas/domain/drills/restore-preflight.js';
+import { exportObjectTags } from '../../../../lambdas/domain/dr-copies/export.js';
+import { parseSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
+import { drillSelectEventSchema, selectRecoveryPoint, type DrillSelectEvent } from '../../../../lambdas/jobs/drills/drill-select.js';
+import { fakeDeps } from '../../../support/fakes.js';
 
 const ec = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
@@ -90,7 +90,11 @@ function describeSnapshot(s: FakeSnapshot): Snapshot {
     NumNodeGroups: s.shards,
     CacheParameterGroupName: s.shards > 1 ? 'default.redis7.cluster.on' : 'default.redis7',
     NodeSnapshots: [
-      { NodeGroupId: '0001', SnapshotCreateTime: new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, 30)), ...(s.cacheSize ? { CacheSize: s.cacheSize } : {}) },
+      {
+        NodeGroupId: '0001',
+        SnapshotCreateTime: new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, 30)),
+        ...(s.cacheSize ? { CacheSize: s.cacheSize } : {}),
+      },
     ],
   };
 }
@@ -176,19 +180,28 @@ describe('drill select, primary region', () => {
   it('refuses, before anything is created, to drill a snapshot taken on r6gd (data tiering) onto a node type without it', async () => {
     addSnapshot('rdr-rg-a-20261121-0200', { nodeType: 'cache.r6gd.xlarge' });
 
-    const err = await selectRecoveryPoint(event({ nodeType: 'cache.r6g.xlarge' }), deps).then(() => undefined, (e: unknown) => e);
+    const err = await selectRecoveryPoint(event({ nodeType: 'cache.r6g.xlarge' }), deps).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     expect(err).toBeInstanceOf(RestorePreflightError);
     expect((err as Error).message).toMatch(/\[data-tiering\] rdr-rg-a-20261121-0200 was taken on cache\.r6gd\.xlarge/);
     // Onto r6gd itself a drill refuses too: its create step cannot turn data tiering on.
-    const own = await selectRecoveryPoint(event(), deps).then(() => undefined, (e: unknown) => e);
+    const own = await selectRecoveryPoint(event(), deps).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((own as RestorePreflightError).refusals.map((r) => r.reason)).toEqual([expect.stringMatching(/DataTieringEnabled/)]);
   });
 
-  it('refuses a snapshot whose CacheSize does not fit drill.nodeType; the snapshot\'s own node type takes it', async () => {
+  it("refuses a snapshot whose CacheSize does not fit drill.nodeType; the snapshot's own node type takes it", async () => {
     addSnapshot('rdr-rg-a-20261121-0200', { cacheSize: '3 GB' });
 
-    const err = await selectRecoveryPoint(event({ nodeType: 'cache.t4g.small' }), deps).then(() => undefined, (e: unknown) => e);
+    const err = await selectRecoveryPoint(event({ nodeType: 'cache.t4g.small' }), deps).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     expect((err as RestorePreflightError).refusals.map((r) => r.rule)).toEqual(['node-memory']);
     expect((err as Error).message).toMatch(/3\.00 GiB on file, more than cache\.t4g\.small holds/);
@@ -295,13 +308,9 @@ describe('drill select, primary region', () => {
 
   it('fails for a retry, not as NoRecoveryPoint, when the chosen snapshot vanished since the listing', async () => {
     addSnapshot('rdr-rg-a-20261121-0200');
-    ec.on(DescribeSnapshotsCommand, { SnapshotName: 'rdr-rg-a-20261121-0200' }).rejects(
-      new SnapshotNotFoundFault({ message: 'gone', $metadata: {} }),
-    );
+    ec.on(DescribeSnapshotsCommand, { SnapshotName: 'rdr-rg-a-20261121-0200' }).rejects(new SnapshotNotFoundFault({ message: 'gone', $metadata: {} }));
 
-    await expect(selectRecoveryPoint(event(), deps)).rejects.toThrow(
-      'snapshot rdr-rg-a-20261121-0200 is gone since it was listed as available; select again',
-    );
+    await expect(selectRecoveryPoint(event(), deps)).rejects.toThrow('snapshot rdr-rg-a-20261121-0200 is gone since it was listed as available; select again');
   });
 });
 
@@ -311,7 +320,10 @@ describe('drill select, DR region', () => {
   it('refuses, before anything is created, a sharded copy whose files hold keys outside db 0 (cluster mode would refuse it)', async () => {
     putExport('rdr-rg-a-20261121-0100', 2, { 2: { 'redis-dr:rdb': 'v=11 keys=200 expires=0 dbs=0+3 string=200' } });
 
-    const err = await selectRecoveryPoint(dr(), deps).then(() => undefined, (e: unknown) => e);
+    const err = await selectRecoveryPoint(dr(), deps).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     expect(err).toBeInstanceOf(RestorePreflightError);
     // The name and message are what the drill's report shows as its error (the state machine catches select into the report).
@@ -325,7 +337,10 @@ describe('drill select, DR region', () => {
     putExport('rdr-rg-a-20261121-0100', 1);
     sizes.set('rdr-rg-a-20261121-0100-0001.rdb', 2 * 1024 ** 3);
 
-    const err = await selectRecoveryPoint(dr(), deps).then(() => undefined, (e: unknown) => e);
+    const err = await selectRecoveryPoint(dr(), deps).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((err as RestorePreflightError).refusals?.map((r) => r.rule)).toEqual(['node-memory']);
     expect((err as Error).message).toMatch(/cache\.t4g\.small holds.*set drill\.nodeType/);
     // A node type that holds it: chosen as before.

@@ -2,17 +2,17 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runDrillVerify, type DrillVerifyDeps } from '../../../../lambdas/jobs/drills/drill-verify';
-import { drillVerifyInputSchema, type DrillVerifyInput } from '../../../../lambdas/domain/drills/drill';
-import { awsError, MemoryLog } from '../../../support/fakes';
+import { runDrillVerify, type DrillVerifyDeps } from '../../../../lambdas/jobs/drills/drill-verify.js';
+import { drillVerifyInputSchema, type DrillVerifyInput } from '../../../../lambdas/domain/drills/drill.js';
+import { awsError, MemoryLog } from '../../../support/fakes.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bgsave, freePort, startRedisServer, type RedisServer } from '../../../support/redis-server';
-import { bucketSpan, expiryBucket } from '../../../../lambdas/domain/drills/expiry';
-import { formatRdbSummary, parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary';
-import { verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier';
-import { makeCertificates } from '../../../support/certificates';
+import { bgsave, freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { bucketSpan, expiryBucket } from '../../../../lambdas/domain/drills/expiry.js';
+import { formatRdbSummary, parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
+import { verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier.js';
+import { makeCertificates } from '../../../support/certificates.js';
 
 const ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:redis-dr/sessions-AbCdEf';
 
@@ -117,7 +117,13 @@ describe('drill verify', () => {
   it('fails the key count beyond the tolerance and passes within it', async () => {
     const expected = { keys: 100 }; // restored: 87
     const far = await runDrillVerify(input(server, { expected, checks: { ...input(server).checks, keyCountTolerancePct: 10 } }), deps);
-    expect(far.checks.find((c) => c.name === 'key-count')).toMatchObject({ ok: false, expected: expect.stringMatching(/^100 recorded, 0 expired by the check at \S+ \(no expiry times recorded: a key expired since the count counts as missing\): 90..110 \(tolerance 10 % = 10\)$/), found: `${KEYS} keys` });
+    expect(far.checks.find((c) => c.name === 'key-count')).toMatchObject({
+      ok: false,
+      expected: expect.stringMatching(
+        /^100 recorded, 0 expired by the check at \S+ \(no expiry times recorded: a key expired since the count counts as missing\): 90..110 \(tolerance 10 % = 10\)$/,
+      ),
+      found: `${KEYS} keys`,
+    });
     const near = await runDrillVerify(input(server, { expected, checks: { ...input(server).checks, keyCountTolerancePct: 15 } }), deps);
     expect(near.checks.find((c) => c.name === 'key-count')?.ok).toBe(true);
   });
@@ -157,7 +163,26 @@ describe('drill verify with AUTH and RBAC', () => {
   beforeAll(async () => {
     server = await startRedisServer({ password: 'token-7f3a' });
     await seed(server);
-    await server.client().call('ACL', 'SETUSER', 'drill', 'on', '>rbac-9c1d', '~*', '&*', 'nocommands', '+@read', '+@connection', '+info', '+select', '+scan', '+type', '+pttl', '+randomkey');
+    await server
+      .client()
+      .call(
+        'ACL',
+        'SETUSER',
+        'drill',
+        'on',
+        '>rbac-9c1d',
+        '~*',
+        '&*',
+        'nocommands',
+        '+@read',
+        '+@connection',
+        '+info',
+        '+select',
+        '+scan',
+        '+type',
+        '+pttl',
+        '+randomkey',
+      );
   });
   afterAll(async () => server?.stop());
   beforeEach(() => {
@@ -206,7 +231,6 @@ describe('drill verify with AUTH and RBAC', () => {
   });
 });
 
-
 describe('drill verify over TLS (as drill clusters require)', () => {
   const secretsMock = mockClient(SecretsManagerClient);
   const TOKEN = `tok${'e'.repeat(58)}n42`;
@@ -223,7 +247,18 @@ describe('drill verify over TLS (as drill clusters require)', () => {
     // The plain port serves the seeding only; the drill connects to the TLS port, with the token.
     server = await startRedisServer({
       password: TOKEN,
-      args: ['--tls-port', String(tlsPort), '--tls-cert-file', files.cert, '--tls-key-file', files.key, '--tls-ca-cert-file', files.ca, '--tls-auth-clients', 'no'],
+      args: [
+        '--tls-port',
+        String(tlsPort),
+        '--tls-cert-file',
+        files.cert,
+        '--tls-key-file',
+        files.key,
+        '--tls-ca-cert-file',
+        files.ca,
+        '--tls-auth-clients',
+        'no',
+      ],
     });
     await seed(server);
   });
@@ -247,7 +282,12 @@ describe('drill verify over TLS (as drill clusters require)', () => {
   });
 
   it('does not trust a certificate its CA bundle does not vouch for', async () => {
-    await expect(runDrillVerify(tlsInput(), testDeps(() => Date.now()))).rejects.toThrow(/certificate/i);
+    await expect(
+      runDrillVerify(
+        tlsInput(),
+        testDeps(() => Date.now()),
+      ),
+    ).rejects.toThrow(/certificate/i);
   });
 
   it('does not get an answer in plain text from the TLS port', async () => {
@@ -324,6 +364,9 @@ describe('drill verify of a DR copy with keys expiring during the drill', () => 
     const report = await verify();
     expect(report.ok).toBe(false);
     expect(report.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['key-count', 'type-histogram']);
-    expect(report.checks.find((c) => c.name === 'key-count')).toMatchObject({ expected: expect.stringContaining(': exactly 1051 ('), found: '1041 keys; 991 without a TTL, recorded 1001: keys that never had a TTL are missing (at most 0 fewer allowed)' });
+    expect(report.checks.find((c) => c.name === 'key-count')).toMatchObject({
+      expected: expect.stringContaining(': exactly 1051 ('),
+      found: '1041 keys; 991 without a TTL, recorded 1001: keys that never had a TTL are missing (at most 0 fewer allowed)',
+    });
   });
 });

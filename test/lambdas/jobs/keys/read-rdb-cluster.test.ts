@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../lambdas/jobs/keys/compare';
-import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore';
-import { restoreRdbKeys } from '../../../../lambdas/jobs/keys/read-rdb';
-import { cli } from '../../../cli/support/run-cli';
-import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster';
-import { populate } from '../../../support/rdb-dataset';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
+import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore.js';
+import { restoreRdbKeys } from '../../../../lambdas/jobs/keys/read-rdb.js';
+import { cli } from '../../../cli/support/run-cli.js';
+import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster.js';
+import { populate } from '../../../support/rdb-dataset.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 describe('restoreRdbKeys into a real Redis Cluster', () => {
   let source: RedisServer;
@@ -53,7 +53,7 @@ describe('restoreRdbKeys into a real Redis Cluster', () => {
     }
   });
 
-  it('--functions restores the file\'s libraries on every primary', async () => {
+  it("--functions restores the file's libraries on every primary", async () => {
     await flush();
     const target = await connectKeyspace({ url: cluster.url }, 'test');
     try {

@@ -5,16 +5,16 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../lambdas/jobs/keys/compare';
-import { runMigrateRdb } from '../../../../cli/commands/migrate/rdb-action';
-import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore';
-import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/dr-copies/export';
-import { checkShardSet } from '../../../../lambdas/domain/keys/shard-set';
-import { restoreRdbKeys } from '../../../../lambdas/jobs/keys/read-rdb';
-import { cli } from '../../../cli/support/run-cli';
-import { pipelineOf, startRedisCluster, type RedisCluster } from '../../../support/redis-cluster';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
-import { serveObject } from '../../../support/s3-object-mock';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
+import { runMigrateRdb } from '../../../../cli/commands/migrate/rdb-action.js';
+import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore.js';
+import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/dr-copies/export.js';
+import { checkShardSet } from '../../../../lambdas/domain/keys/shard-set.js';
+import { restoreRdbKeys } from '../../../../lambdas/jobs/keys/read-rdb.js';
+import { cli } from '../../../cli/support/run-cli.js';
+import { pipelineOf, startRedisCluster, type RedisCluster } from '../../../support/redis-cluster.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { serveObject } from '../../../support/s3-object-mock.js';
 
 /**
  * A cluster-mode recovery point is one .rdb per shard: the BGSAVE of each
@@ -82,7 +82,7 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('every shard file into a cluster of another shape\'s slots: compare equal, every PEXPIRETIME exact; the progress total is the keys restored', async () => {
+  it("every shard file into a cluster of another shape's slots: compare equal, every PEXPIRETIME exact; the progress total is the keys restored", async () => {
     await flushTargets();
     const set = checkShardSet(
       local().map((path, i) => ({ location: path, name: exportObjectKey(name, i + 1), tag: { shard: i + 1, shards: 3, slots: slots[i]! } })),
@@ -115,11 +115,15 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
     expect(noCount.stderr).toContain('3 files without a shard count (local files carry no tags): add --shards <n>');
     const missing = await cli('migrate', '--from-rdb', local()[0]!, '--from-rdb', local()[2]!, '--shards', '3', '--to', server.url);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toBe(`redis-dr migrate: the files are refused, nothing was written: the recovery point ${name} has 3 shards; shard 2 is missing: an incomplete set is refused, nothing was written\n`);
+    expect(missing.stderr).toBe(
+      `redis-dr migrate: the files are refused, nothing was written: the recovery point ${name} has 3 shards; shard 2 is missing: an incomplete set is refused, nothing was written\n`,
+    );
     expect(await server.client().dbsize()).toBe(0);
     const aDirectory = await cli('migrate', '--from-rdb', dir, '--to', server.url);
     expect(aDirectory.status).toBe(2);
-    expect(aDirectory.stderr).toContain(`--from-rdb ${dir}: a directory; give an .rdb file, or <dir>/<export name> for the shard files <export name>-NNNN.rdb in <dir>`);
+    expect(aDirectory.stderr).toContain(
+      `--from-rdb ${dir}: a directory; give an .rdb file, or <dir>/<export name> for the shard files <export name>-NNNN.rdb in <dir>`,
+    );
   });
 
   it('files that are not one recovery point (the same shard under two names) are refused by their hash slots, nothing written', async () => {
@@ -131,7 +135,9 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
       const out = await cli('migrate', '--from-rdb', join(other, name), '--shards', '2', '--to', server.url, '--json');
       expect(out.status).toBe(1);
       const json = JSON.parse(out.stdout);
-      expect(json.error).toMatch(/^the files are refused, nothing was written: .*-0001\.rdb and .*-0002\.rdb both hold keys of hash slot \d+: they are not the shards of one recovery point$/);
+      expect(json.error).toMatch(
+        /^the files are refused, nothing was written: .*-0001\.rdb and .*-0002\.rdb both hold keys of hash slot \d+: they are not the shards of one recovery point$/,
+      );
       expect(json).toMatchObject({ copied: 0, shards: 2 });
       expect(await server.client().dbsize()).toBe(0);
     } finally {
@@ -142,11 +148,14 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
   describe('s3://bucket/<export name>: listed, tagged, read through a mocked S3', () => {
     const s3 = mockClient(S3Client);
     const env = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
-    const tags = (shard: number, shards = 3) => exportObjectTags({ tier: 'daily', plan: 'orders', snapshot: name, createdAt: new Date(), shard, shards, slots: slots[shard - 1] });
+    const tags = (shard: number, shards = 3) =>
+      exportObjectTags({ tier: 'daily', plan: 'orders', snapshot: name, createdAt: new Date(), shard, shards, slots: slots[shard - 1] });
     const serve = (listed: number[], shards = 3) => {
       const objectKeys = listed.map((n) => exportObjectKey(name, n));
       // Another attempt of the same snapshot and an unrelated object share the prefix: neither is part of the set.
-      s3.on(ListObjectsV2Command).resolves({ Contents: [...objectKeys, exportObjectKey(`${name}-r2`, 1), `${name}-notes.txt`].map((Key) => ({ Key, Size: 1 })) });
+      s3.on(ListObjectsV2Command).resolves({
+        Contents: [...objectKeys, exportObjectKey(`${name}-r2`, 1), `${name}-notes.txt`].map((Key) => ({ Key, Size: 1 })),
+      });
       for (const n of listed) {
         serveObject(s3, { key: exportObjectKey(name, n), bytes: readFileSync(files[n - 1]!), etag: `"e${n}"`, tags: tags(n, shards) });
       }
@@ -165,7 +174,9 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
       expect(run.result).toMatchObject({ error: undefined, copied: keys, failed: 0 });
       expect(run.set).toMatchObject({ shards: 3, exportName: name });
       expect(run.result.files.map((f) => f.location)).toEqual([1, 2, 3].map((n) => `s3://bucket/${exportObjectKey(name, n)}`));
-      expect(run.source).toMatch(new RegExp(`^3 shard files of ${name} \\(RDB 10, written \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ by redis 7\\.0\\.\\d+, ${keys} keys in db 0\\)$`));
+      expect(run.source).toMatch(
+        new RegExp(`^3 shard files of ${name} \\(RDB 10, written \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ by redis 7\\.0\\.\\d+, ${keys} keys in db 0\\)$`),
+      );
       expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toMatchObject({ Bucket: 'bucket', Prefix: `${name}-` });
       expect(await equalToSource(server.url)).toMatchObject({ equal: true, keysA: keys });
     });
@@ -189,7 +200,9 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
       await expect(runMigrateRdb({ fromRdb: [`s3://bucket/${name}`], to: server.url }, {})).rejects.toThrow(
         `s3://bucket/${exportObjectKey(name, 1)} is named as shard 1 of export ${name}, and nothing says how many shards that recovery point has`,
       );
-      s3.on(ListObjectsV2Command).resolves({ Contents: [exportObjectKey(name, 1), exportObjectKey(`${name}-r2`, 1), exportObjectKey(`${name}-r10`, 1)].map((Key) => ({ Key, Size: 1 })) });
+      s3.on(ListObjectsV2Command).resolves({
+        Contents: [exportObjectKey(name, 1), exportObjectKey(`${name}-r2`, 1), exportObjectKey(`${name}-r10`, 1)].map((Key) => ({ Key, Size: 1 })),
+      });
       await expect(runMigrateRdb({ fromRdb: [`s3://bucket/${name}`], to: server.url }, {})).rejects.toThrow(
         `s3://bucket/${name} holds untagged objects of an export that was started again (${name}-r2, ${name}-r10): they are the leftovers of a half-finished attempt; give s3://bucket/${name}-r10`,
       );
@@ -202,7 +215,11 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
       // Shard 1's object now holds shard 2's keys (same tags): its keys are outside shard 1's slots.
       serveObject(s3, { key: exportObjectKey(name, 1), bytes: readFileSync(files[1]!), etag: '"swapped"', tags: tags(1) });
       const run = await runMigrateRdb({ fromRdb: [`s3://bucket/${name}`], to: server.url, readPartBytes: 64 * 1024 }, {});
-      expect(run.result.error).toMatch(new RegExp(`^the files are refused, nothing was written: s3://bucket/${name}-0001\\.rdb holds a key of hash slot \\d+, outside the slots its shard served \\(${slots[0]}\\)$`));
+      expect(run.result.error).toMatch(
+        new RegExp(
+          `^the files are refused, nothing was written: s3://bucket/${name}-0001\\.rdb holds a key of hash slot \\d+, outside the slots its shard served \\(${slots[0]}\\)$`,
+        ),
+      );
       expect(run.result.copied).toBe(0);
       expect(await server.client().dbsize()).toBe(0);
     });

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis, { type Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../lambdas/jobs/keys/compare';
-import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace';
-import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64';
-import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys';
-import { restoreRdbKeys, type RestoreRdbOptions } from '../../../../lambdas/jobs/keys/read-rdb';
-import { populate } from '../../../support/rdb-dataset';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
-import { cli } from '../../../cli/support/run-cli';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
+import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace.js';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
+import { restoreRdbKeys, type RestoreRdbOptions } from '../../../../lambdas/jobs/keys/read-rdb.js';
+import { populate } from '../../../support/rdb-dataset.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { cli } from '../../../cli/support/run-cli.js';
 
 /** The file in chunks of 4 KiB (keys span chunks). */
 function chunks(data: Uint8Array, size = 4096): () => AsyncIterable<Uint8Array> {
@@ -69,7 +69,7 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     expect(await dst.pexpiretime('str:abs')).toBe(await src.pexpiretime('str:abs'));
   });
 
-  it('--db picks one database of the file, written into the connection\'s database', async () => {
+  it("--db picks one database of the file, written into the connection's database", async () => {
     const dst5 = new IORedis({ host: '127.0.0.1', port: target.port, db: 5 });
     const src5 = new IORedis({ host: '127.0.0.1', port: source.port, db: 5 });
     try {
@@ -164,7 +164,9 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     changed[keyOffset + 'str:abs'.length + 1] = 'y'.charCodeAt(0); // its value "x" (length byte, then the byte)
     let reads = 0;
     const r = await run(file, { checkBlockBytes: 4096, batchSize: 10 }, () => (reads++ === 0 ? chunks(file)() : chunks(changed)()));
-    expect(r.error).toMatch(/^the file changed since it was verified: bytes \d+–\d+ differ from the ones verified\. Nothing from byte \d+ on was written; \d+ keys were restored before it/);
+    expect(r.error).toMatch(
+      /^the file changed since it was verified: bytes \d+–\d+ differ from the ones verified\. Nothing from byte \d+ on was written; \d+ keys were restored before it/,
+    );
     expect(await dst.get('str:abs')).not.toBe('y');
     // Every key the target holds is the source's (compare of target → source: only keys missing from the target may differ).
     const held = await compareClients(dst, src, { ttlToleranceMs: 0, maxDiffs: 100_000 });
@@ -176,7 +178,9 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     other.write('REDIS0009', 0, 'latin1');
     let reads = 0;
     const r = await run(file, { checkBlockBytes: 4096 }, () => (reads++ === 0 ? chunks(file)() : chunks(other)()));
-    expect(r.error).toMatch(/^the file changed since it was verified: bytes 0–\d+ differ from the ones verified\. Nothing from byte 0 on was written; 0 keys were restored before it/);
+    expect(r.error).toMatch(
+      /^the file changed since it was verified: bytes 0–\d+ differ from the ones verified\. Nothing from byte 0 on was written; 0 keys were restored before it/,
+    );
     expect(await dst.dbsize()).toBe(0);
   });
 
@@ -210,7 +214,28 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
   it('a module value the target has no module for is refused per key, named and counted; the other keys are restored', async () => {
     const moduleId = [0x81, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0];
     const body = [0x01, 0x05, 0x02, 0x07, 0x03, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0x05, 0x02, 0x68, 0x69, 0x00];
-    const bytes = Buffer.from([...Buffer.from('REDIS0010'), 0xfe, 0x00, 0x00, 0x01, 0x61, 0x01, 0x78, 0x07, 0x01, 0x6b, ...moduleId, ...body, 0x00, 0x01, 0x62, 0x01, 0x79, 0xff, ...new Array(8).fill(0)]);
+    const bytes = Buffer.from([
+      ...Buffer.from('REDIS0010'),
+      0xfe,
+      0x00,
+      0x00,
+      0x01,
+      0x61,
+      0x01,
+      0x78,
+      0x07,
+      0x01,
+      0x6b,
+      ...moduleId,
+      ...body,
+      0x00,
+      0x01,
+      0x62,
+      0x01,
+      0x79,
+      0xff,
+      ...new Array(8).fill(0),
+    ]);
     bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
     const r = await run(bytes);
     expect(r.file).toMatchObject({ ok: true, keys: 3 });
@@ -241,7 +266,7 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
   });
 
   describe('CLI: redis-dr migrate --from-rdb', () => {
-    it('restores the file, prints migrate\'s summary; the databases it left out without --db make it exit 1, --db 0 says that was meant', async () => {
+    it("restores the file, prints migrate's summary; the databases it left out without --db make it exit 1, --db 0 says that was meant", async () => {
       const all = await cli('migrate', '--from-rdb', path, '--to', target.url);
       expect(all.stderr).toBe('');
       expect(all.status).toBe(1);
@@ -253,7 +278,9 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
       expect(out.stderr).toBe('');
       expect(out.status).toBe(0);
       expect(out.stdout).not.toContain('not restored: database');
-      expect(out.stdout).toMatch(/^source: file .*dump\.rdb \(RDB 10, written \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ by redis 7\.0\.\d+, \d+ keys in db 0\)\ncopied \d+, skipped 0 \(already on the target\), expired 0, failed 0 of \d+ keys/);
+      expect(out.stdout).toMatch(
+        /^source: file .*dump\.rdb \(RDB 10, written \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ by redis 7\.0\.\d+, \d+ keys in db 0\)\ncopied \d+, skipped 0 \(already on the target\), expired 0, failed 0 of \d+ keys/,
+      );
       expect(out.stdout).toContain('not selected: 4 keys of the file (another database, or not matching --match)');
       expect((await compareClients(src, dst, { ttlToleranceMs: 0 })).equal).toBe(true);
     });

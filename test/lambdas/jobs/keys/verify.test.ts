@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace';
-import { restoreRdbKeys, type RestoreRdbOptions } from '../../../../lambdas/jobs/keys/read-rdb';
-import { verifyRdbKeys } from '../../../../lambdas/jobs/keys/verify';
-import { formatRdbVerify } from '../../../../cli/commands/migrate/rdb-action';
-import { cli } from '../../../cli/support/run-cli';
-import { populate } from '../../../support/rdb-dataset';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace.js';
+import { restoreRdbKeys, type RestoreRdbOptions } from '../../../../lambdas/jobs/keys/read-rdb.js';
+import { verifyRdbKeys } from '../../../../lambdas/jobs/keys/verify.js';
+import { formatRdbVerify } from '../../../../cli/commands/migrate/rdb-action.js';
+import { cli } from '../../../cli/support/run-cli.js';
+import { populate } from '../../../support/rdb-dataset.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /** `migrate --from-rdb --verify`: the target held against the file's own content, on real servers. */
 describe('verifyRdbKeys: the target against the file it was restored from', () => {
@@ -19,7 +19,14 @@ describe('verifyRdbKeys: the target against the file it was restored from', () =
   let file: Buffer;
   let dir: string;
   let path: string;
-  const files = () => [{ location: 'dump.rdb', open: async function* () { for (let at = 0; at < file.length; at += 8192) yield file.subarray(at, at + 8192); } }];
+  const files = () => [
+    {
+      location: 'dump.rdb',
+      open: async function* () {
+        for (let at = 0; at < file.length; at += 8192) yield file.subarray(at, at + 8192);
+      },
+    },
+  ];
   const restore = (options: RestoreRdbOptions = {}) => restoreRdbKeys({ files: files() }, keyspaceOf(dst), { rememberSkipped: true, ...options });
   const verify = (restored: Awaited<ReturnType<typeof restore>>, options: Partial<Parameters<typeof verifyRdbKeys>[2]> = {}) =>
     verifyRdbKeys(files(), keyspaceOf(dst), { skippedKeys: restored.skippedKeys, ...options });
@@ -94,7 +101,7 @@ describe('verifyRdbKeys: the target against the file it was restored from', () =
     expect(later.expected.expired).toBe(1);
   });
 
-  it('a file replaced since the restore by one of the same length is found through the restore\'s block CRCs', async () => {
+  it("a file replaced since the restore by one of the same length is found through the restore's block CRCs", async () => {
     const restored = await restoreRdbKeys({ files: files() }, keyspaceOf(dst), { rememberSkipped: true, checkBlockBytes: 4096 });
     const saved = file;
     try {

@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore';
-import { keyspaceOf, type Keyspace } from '../../../../lambdas/adapters/redis/keyspace';
-import type { KeyCopyOptions } from '../../../../lambdas/domain/keys/key-copy';
-import { dumpPayload } from '../../../../lambdas/domain/rdb/format/dump-payload';
-import { KeyWriter, WRITES_IN_FLIGHT, type GoneKey, type WriteKey } from '../../../../lambdas/jobs/keys/writer';
-import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster';
-import { startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore.js';
+import { keyspaceOf, type Keyspace } from '../../../../lambdas/adapters/redis/keyspace.js';
+import type { KeyCopyOptions } from '../../../../lambdas/domain/keys/key-copy.js';
+import { dumpPayload } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
+import { KeyWriter, WRITES_IN_FLIGHT, type GoneKey, type WriteKey } from '../../../../lambdas/jobs/keys/writer.js';
+import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster.js';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /**
  * The one key writer of migrate and migrate --from-rdb, driven directly
@@ -123,7 +123,10 @@ describe('KeyWriter: RESTORE … ABSTTL batches into a real redis-server', () =>
 
   it('dry run writes nothing and counts what would be copied and skipped', async () => {
     await admin.set('k:0', 'theirs');
-    for (const [onConflict, copied, skipped] of [['skip', 2, 1], ['replace', 3, 0]] as const) {
+    for (const [onConflict, copied, skipped] of [
+      ['skip', 2, 1],
+      ['replace', 3, 0],
+    ] as const) {
       const w = writer({ dryRun: true, onConflict });
       const window = w.window();
       await window.write(batch('k', 3));
@@ -176,7 +179,9 @@ describe('KeyWriter: RESTORE … ABSTTL batches into a real redis-server', () =>
     await window.drain();
     expect(w.counts).toMatchObject({ copied: 0, failed: 50 });
     await w.finish();
-    expect(w.error).toMatch(/^the target could not be reached for k:0: .*; 50 of the failed keys were sent but not answered before the connection broke: they may or may not be on the target\. Rerun the same command to finish$/);
+    expect(w.error).toMatch(
+      /^the target could not be reached for k:0: .*; 50 of the failed keys were sent but not answered before the connection broke: they may or may not be on the target\. Rerun the same command to finish$/,
+    );
     expect(await admin.dbsize()).toBe(0);
   });
 

@@ -12,18 +12,13 @@ import { DescribeExecutionCommand, DescribeStateMachineCommand, ListExecutionsCo
 import { GetScheduleGroupCommand, ResourceNotFoundException, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { listSucceededDrills, stateMachineCreatedAt } from '../../../../lambdas/adapters/aws/drill-history';
-import { scheduleGroupCreatedAt } from '../../../../lambdas/adapters/aws/scheduler';
-import type { DrillExecution } from '../../../../lambdas/domain/plans/freshness';
-import type { FreshnessInput } from '../../../../lambdas/domain/plans/plan-input';
-import type { TargetKind } from '../../../../lambdas/domain/plans/types';
-import {
-  FreshnessRunFailedError,
-  runFreshness,
-  type FreshnessDeps,
-  type FreshnessReport,
-} from '../../../../lambdas/jobs/scheduled/freshness';
-import { awsError, fakeDeps, type FakeClock, type MemoryLog, type MemoryMetrics } from '../../../support/fakes';
+import { listSucceededDrills, stateMachineCreatedAt } from '../../../../lambdas/adapters/aws/drill-history.js';
+import { scheduleGroupCreatedAt } from '../../../../lambdas/adapters/aws/scheduler.js';
+import type { DrillExecution } from '../../../../lambdas/domain/plans/freshness.js';
+import type { FreshnessInput } from '../../../../lambdas/domain/plans/plan-input.js';
+import type { TargetKind } from '../../../../lambdas/domain/plans/types.js';
+import { FreshnessRunFailedError, runFreshness, type FreshnessDeps, type FreshnessReport } from '../../../../lambdas/jobs/scheduled/freshness.js';
+import { awsError, fakeDeps, type FakeClock, type MemoryLog, type MemoryMetrics } from '../../../support/fakes.js';
 
 const ec = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
@@ -59,10 +54,7 @@ let deps: FreshnessDeps & { metrics: MemoryMetrics; log: MemoryLog; clock: FakeC
 let metrics: MemoryMetrics;
 
 /** A snapshot of `rdr-<target>-<yyyymmdd>-<hhmm>`, taken 42 s after its minute; `tags: null` for an untagged one. */
-function addSnapshot(
-  name: string,
-  options: { status?: string; kind?: TargetKind; tags?: Record<string, string> | null } = {},
-): void {
+function addSnapshot(name: string, options: { status?: string; kind?: TargetKind; tags?: Record<string, string> | null } = {}): void {
   const [, target, y, mo, d, h, mi] = /^rdr-(.+)-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})$/.exec(name)!;
   snapshots.set(name, {
     name,
@@ -134,26 +126,28 @@ function describeRg(s: FakeSnapshot): Snapshot {
 }
 
 function install(): void {
-  tagging.on(GetResourcesCommand).callsFake((i: { TagFilters: { Key: string; Values: string[] }[]; ResourceTypeFilters?: string[]; PaginationToken?: string }) => {
-    maybeFail('GetResources', i);
-    if (i.ResourceTypeFilters?.includes('elasticache:replicationgroup')) {
-      const tagged = caches
-        .filter((c) => Object.keys(c.tags).length > 0)
-        .map((c) => ({
-          ResourceARN: `arn:aws:elasticache:eu-west-1:111122223333:${c.kind === 'replication-group' ? 'replicationgroup' : 'serverlesscache'}:${c.id}`,
-          Tags: Object.entries(c.tags).map(([Key, Value]) => ({ Key, Value })),
+  tagging
+    .on(GetResourcesCommand)
+    .callsFake((i: { TagFilters: { Key: string; Values: string[] }[]; ResourceTypeFilters?: string[]; PaginationToken?: string }) => {
+      maybeFail('GetResources', i);
+      if (i.ResourceTypeFilters?.includes('elasticache:replicationgroup')) {
+        const tagged = caches
+          .filter((c) => Object.keys(c.tags).length > 0)
+          .map((c) => ({
+            ResourceARN: `arn:aws:elasticache:eu-west-1:111122223333:${c.kind === 'replication-group' ? 'replicationgroup' : 'serverlesscache'}:${c.id}`,
+            Tags: Object.entries(c.tags).map(([Key, Value]) => ({ Key, Value })),
+          }));
+        const { page, next } = pageOf(tagged, i.PaginationToken);
+        return { ResourceTagMappingList: page, PaginationToken: next ?? '' };
+      }
+      const list = [...snapshots.values()]
+        .filter((s) => i.TagFilters.every((f) => f.Values.includes(s.tags[f.Key] ?? '\u0000')))
+        .map((s) => ({
+          ResourceARN: `arn:aws:elasticache:eu-west-1:111122223333:${ARN_TYPE[s.kind]}:${s.name}`,
+          Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
         }));
-      const { page, next } = pageOf(tagged, i.PaginationToken);
-      return { ResourceTagMappingList: page, PaginationToken: next ?? '' };
-    }
-    const list = [...snapshots.values()]
-      .filter((s) => i.TagFilters.every((f) => f.Values.includes(s.tags[f.Key] ?? '\u0000')))
-      .map((s) => ({
-        ResourceARN: `arn:aws:elasticache:eu-west-1:111122223333:${ARN_TYPE[s.kind]}:${s.name}`,
-        Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
-      }));
-    return { ResourceTagMappingList: list };
-  });
+      return { ResourceTagMappingList: list };
+    });
   ec.on(DescribeSnapshotsCommand).callsFake((i: { ReplicationGroupId?: string; Marker?: string }) => {
     maybeFail('DescribeSnapshots', i);
     const list = [...snapshots.values()].filter((s) => s.kind === 'replication-group' && s.target === i.ReplicationGroupId);
@@ -171,7 +165,10 @@ function install(): void {
   });
   ec.on(DescribeReplicationGroupsCommand).callsFake((i: { Marker?: string }) => {
     maybeFail('DescribeReplicationGroups', i);
-    const { page, next } = pageOf(caches.filter((c) => c.kind === 'replication-group'), i.Marker);
+    const { page, next } = pageOf(
+      caches.filter((c) => c.kind === 'replication-group'),
+      i.Marker,
+    );
     return {
       ReplicationGroups: page.map((c) => ({
         ReplicationGroupId: c.id,
@@ -185,7 +182,10 @@ function install(): void {
   });
   ec.on(DescribeServerlessCachesCommand).callsFake((i: { NextToken?: string }) => {
     maybeFail('DescribeServerlessCaches', i);
-    const { page, next } = pageOf(caches.filter((c) => c.kind === 'serverless-cache'), i.NextToken);
+    const { page, next } = pageOf(
+      caches.filter((c) => c.kind === 'serverless-cache'),
+      i.NextToken,
+    );
     return { ServerlessCaches: page.map((c) => ({ ServerlessCacheName: c.id, Engine: c.engine ?? 'valkey' })), NextToken: next };
   });
   s3.on(ListObjectsV2Command).callsFake((i: { Bucket: string; Prefix?: string; ContinuationToken?: string }) => {
@@ -318,10 +318,7 @@ describe('freshness (primary): recovery point and exported copy ages', () => {
 
   it('emits no exported-copy age when the plan does not export', async () => {
     addSnapshot('rdr-rg-a-20261121-0900', { tags: { 'redis-dr:exported': '2026-11-21T09:10:00.000Z' } });
-    const r = await runFreshness(
-      input({ plans: [plan({ exports: false, targets: ids('rg-a') })] }),
-      deps,
-    );
+    const r = await runFreshness(input({ plans: [plan({ exports: false, targets: ids('rg-a') })] }), deps);
     expect(points(r)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 3_558 });
   });
 
@@ -333,10 +330,7 @@ describe('freshness (primary): recovery point and exported copy ages', () => {
     addSnapshot('rdr-rg-a-20261121-0935', { tags: { 'redis-dr:deployment': 'staging' } });
     addSnapshot('rdr-rg-a-20261121-0800');
 
-    const r = await runFreshness(
-      input({ plans: [plan({ targets: ids('rg-a') })] }),
-      deps,
-    );
+    const r = await runFreshness(input({ plans: [plan({ targets: ids('rg-a') })] }), deps);
 
     // 10:00:00 − 08:00:42; nothing of this plan is exported.
     expect(points(r)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 7_158 });
@@ -352,9 +346,7 @@ describe('freshness (primary): recovery point and exported copy ages', () => {
 
     expect(points(r)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 3_558 });
     expect(metrics.points.filter((p) => p.dimensions.Target === 'rg-b')).toEqual([]);
-    expect(r.gaps).toEqual([
-      { plan: 'sessions', target: 'rg-b', metric: 'RecoveryPointAgeSeconds', why: 'no available snapshot of plan sessions' },
-    ]);
+    expect(r.gaps).toEqual([{ plan: 'sessions', target: 'rg-b', metric: 'RecoveryPointAgeSeconds', why: 'no available snapshot of plan sessions' }]);
     expect(deps.log.lines).toContainEqual(
       expect.objectContaining({ level: 'warn', extra: expect.objectContaining({ target: 'rg-b', metric: 'RecoveryPointAgeSeconds' }) }),
     );
@@ -363,10 +355,7 @@ describe('freshness (primary): recovery point and exported copy ages', () => {
   it('reads every DescribeSnapshots page (the newest snapshot on the last one)', async () => {
     for (const hhmm of ['0100', '0200', '0300', '0400', '0930']) addSnapshot(`rdr-rg-a-20261121-${hhmm}`);
 
-    const r = await runFreshness(
-      input({ plans: [plan({ exports: false, targets: ids('rg-a') })] }),
-      deps,
-    );
+    const r = await runFreshness(input({ plans: [plan({ exports: false, targets: ids('rg-a') })] }), deps);
 
     expect(points(r)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 1_758 });
     expect(ec).toHaveReceivedCommandTimes(DescribeSnapshotsCommand, 3);
@@ -403,10 +392,7 @@ describe('freshness (primary): recovery point and exported copy ages', () => {
       match: () => throttled-- > 0,
       error: awsError('Throttling', 'Rate exceeded'),
     });
-    const r = await runFreshness(
-      input({ plans: [plan({ exports: false, targets: ids('rg-a') })] }),
-      deps,
-    );
+    const r = await runFreshness(input({ plans: [plan({ exports: false, targets: ids('rg-a') })] }), deps);
     // Measured at the start of the run, whatever the retry waited.
     expect(points(r)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 3_558 });
     expect(deps.clock.sleeps).toHaveLength(1);
@@ -414,8 +400,7 @@ describe('freshness (primary): recovery point and exported copy ages', () => {
 });
 
 describe('freshness (dr): verified copy ages', () => {
-  const dr = (overrides: Partial<FreshnessInput> = {}) =>
-    input({ where: 'dr', bucket: BUCKET, plans: [plan({ targets: ids('rg-a') })], ...overrides });
+  const dr = (overrides: Partial<FreshnessInput> = {}) => input({ where: 'dr', bucket: BUCKET, plans: [plan({ targets: ids('rg-a') })], ...overrides });
 
   it('measures the newest complete, verified export from its redis-dr:created tag, over paginated listings', async () => {
     addExport('rdr-rg-a-20261121-0600', { of: 3, created: '2026-11-21T06:00:42.000Z' });
@@ -501,9 +486,7 @@ describe('freshness (dr): verified copy ages', () => {
   it('fails the plan’s targets when the bucket cannot be listed, and throws', async () => {
     fail('ListObjectsV2', awsError('AccessDenied', 'no list'));
     const err = await runFailed(dr());
-    expect(err.report.failed).toEqual([
-      { plan: 'sessions', target: 'rg-a', metric: 'VerifiedCopyAgeSeconds', error: 'AccessDenied: no list' },
-    ]);
+    expect(err.report.failed).toEqual([{ plan: 'sessions', target: 'rg-a', metric: 'VerifiedCopyAgeSeconds', error: 'AccessDenied: no list' }]);
   });
 
   it('fails one target whose tags cannot be read and still measures the others', async () => {
@@ -511,9 +494,7 @@ describe('freshness (dr): verified copy ages', () => {
     addExport('rdr-rg-b-20261121-0600');
     fail('GetObjectTagging', awsError('AccessDenied', 'no tags'), (i) => String(i.Key).startsWith('rdr-rg-b-'));
 
-    const err = await runFailed(
-      dr({ plans: [plan({ targets: ids('rg-a', 'rg-b') })] }),
-    );
+    const err = await runFailed(dr({ plans: [plan({ targets: ids('rg-a', 'rg-b') })] }));
 
     expect(points(err.report)).toEqual({ 'VerifiedCopyAgeSeconds sessions/rg-a': 14_358 });
     expect(err.message).toContain('rg-b (VerifiedCopyAgeSeconds: AccessDenied: no tags)');
@@ -592,17 +573,13 @@ describe('freshness: last successful drill', () => {
     addSnapshot('rdr-rg-a-20261121-0900');
     fail('drillHistory', awsError('AccessDeniedException', 'no history'));
 
-    const err = await runFailed(
-      drills({ plans: [plan({ exports: false, drills: true, targets: ids('rg-a') })] }),
-    );
+    const err = await runFailed(drills({ plans: [plan({ exports: false, drills: true, targets: ids('rg-a') })] }));
 
     expect(points(err.report)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 3_558 });
     expect(err.report.failed).toEqual([
       { plan: 'sessions', target: 'all', metric: 'LastSuccessfulDrillAgeSeconds', error: 'AccessDeniedException: no history' },
     ]);
-    expect(err.message).toBe(
-      'plan sessions: freshness failed for 1 target(s): all (LastSuccessfulDrillAgeSeconds: AccessDeniedException: no history)',
-    );
+    expect(err.message).toBe('plan sessions: freshness failed for 1 target(s): all (LastSuccessfulDrillAgeSeconds: AccessDeniedException: no history)');
   });
 });
 
@@ -750,7 +727,12 @@ describe('freshness: grace after a deploy, primary (snapshots count from the fir
     scheduler.reset();
     groupCreated = undefined;
     scheduler.on(GetScheduleGroupCommand).callsFake((i: { Name: string }) => {
-      if (!groupCreated) throw new ResourceNotFoundException({ message: `Schedule group ${i.Name} does not exist.`, Message: `Schedule group ${i.Name} does not exist.`, $metadata: {} });
+      if (!groupCreated)
+        throw new ResourceNotFoundException({
+          message: `Schedule group ${i.Name} does not exist.`,
+          Message: `Schedule group ${i.Name} does not exist.`,
+          $metadata: {},
+        });
       return { Name: i.Name, Arn: GROUP_ARN, State: 'ACTIVE', CreationDate: groupCreated };
     });
     deps = { ...deps, protectionStart: (arn, wrap) => scheduleGroupCreatedAt(client, arn, wrap) };
@@ -783,13 +765,19 @@ describe('freshness: grace after a deploy, primary (snapshots count from the fir
   it('with a snapshot: its real age, however old, and the group is not read', async () => {
     groupCreated = new Date('2026-11-21T09:50:00Z');
     addSnapshot('rdr-rg-a-20261121-0900');
-    const r = await runFreshness(input({ scheduleGroupArn: GROUP_ARN, plans: [plan({ exports: false, targets: ids('rg-a'), snapshotSchedule: everyThreeHours })] }), deps);
+    const r = await runFreshness(
+      input({ scheduleGroupArn: GROUP_ARN, plans: [plan({ exports: false, targets: ids('rg-a'), snapshotSchedule: everyThreeHours })] }),
+      deps,
+    );
     expect(points(r)).toEqual({ 'RecoveryPointAgeSeconds sessions/rg-a': 3_558 });
     expect(scheduler).not.toHaveReceivedCommand(GetScheduleGroupCommand);
   });
 
   it('a schedule group that does not exist: no data point (missing data pages), and says why', async () => {
-    const r = await runFreshness(input({ scheduleGroupArn: GROUP_ARN, plans: [plan({ exports: false, targets: ids('rg-a'), snapshotSchedule: everyThreeHours })] }), deps);
+    const r = await runFreshness(
+      input({ scheduleGroupArn: GROUP_ARN, plans: [plan({ exports: false, targets: ids('rg-a'), snapshotSchedule: everyThreeHours })] }),
+      deps,
+    );
     expectOnlyGap(r, 'rg-a', 'RecoveryPointAgeSeconds', `no available snapshot of plan sessions; ${GROUP_ARN} does not exist, so protection has no start`);
   });
 });
@@ -830,7 +818,10 @@ describe('freshness: coverage (UnprotectedCaches)', () => {
     addCaches();
     addSnapshot('rdr-rg-a-20261121-0900');
     addSnapshot('rdr-rg-b-20261121-0900');
-    const plans = [plan({ exports: false }), plan({ plan: 'tagged', exports: false, targets: { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: { team: 'payments' } } })];
+    const plans = [
+      plan({ exports: false }),
+      plan({ plan: 'tagged', exports: false, targets: { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: { team: 'payments' } } }),
+    ];
     const r = await runFreshness(input({ coverage: true, plans }), deps);
 
     expect(metrics.points.filter((p) => p.name === 'UnprotectedCaches')).toEqual([{ name: 'UnprotectedCaches', value: 2, unit: 'Count', dimensions: {} }]);

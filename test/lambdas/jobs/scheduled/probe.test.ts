@@ -1,12 +1,12 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { histogramCounts, histogramKeys } from '../../../../lambdas/domain/drills/expiry';
-import { formatCanary } from '../../../../lambdas/domain/plans/probe';
-import { runProbe } from '../../../../lambdas/jobs/scheduled/probe';
-import { MemoryLog } from '../../../support/fakes';
-import { startRedisServer, type RedisServer } from '../../../support/redis-server';
-import { pipelineOf, startRedisCluster, type RedisCluster } from '../../../support/redis-cluster';
+import { histogramCounts, histogramKeys } from '../../../../lambdas/domain/drills/expiry.js';
+import { formatCanary } from '../../../../lambdas/domain/plans/probe.js';
+import { runProbe } from '../../../../lambdas/jobs/scheduled/probe.js';
+import { MemoryLog } from '../../../support/fakes.js';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { pipelineOf, startRedisCluster, type RedisCluster } from '../../../support/redis-cluster.js';
 
 describe('probe handler (real redis-server)', () => {
   const sm = mockClient(SecretsManagerClient);
@@ -42,7 +42,10 @@ describe('probe handler (real redis-server)', () => {
   it('authenticates with the token from Secrets Manager, and fails clearly without it', async () => {
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ password: 's3cret-token' }) });
     const input = { host: '127.0.0.1', port: locked.port, tls: false, clusterMode: 'disabled' as const, canary: 'c1' };
-    await expect(runProbe({ ...input, authSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:s' }, deps())).resolves.toMatchObject({ canary: 'c1', keys: 1 });
+    await expect(runProbe({ ...input, authSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:s' }, deps())).resolves.toMatchObject({
+      canary: 'c1',
+      keys: 1,
+    });
     await expect(runProbe(input, deps())).rejects.toThrow(/NOAUTH|Authentication required/i);
   });
 });
@@ -61,15 +64,19 @@ describe('probe: when the keys expire (real redis-server)', () => {
     times = [...Array<number>(40).fill(now + 600_000), ...Array<number>(25).fill(now + 86_400_000)];
     const p = c.pipeline();
     for (let i = 0; i < 200; i++) p.set(`p:${i}`, 'v');
-    times.slice(0, 40).forEach((t, i) => p.set(`session:${i}`, 'v', 'PXAT', t));
+    times.slice(0, 40).forEach((t, i) => {
+      p.set(`session:${i}`, 'v', 'PXAT', t);
+    });
     p.select(2);
-    times.slice(40).forEach((t, i) => p.set(`cache:${i}`, 'v', 'PXAT', t));
+    times.slice(40).forEach((t, i) => {
+      p.set(`cache:${i}`, 'v', 'PXAT', t);
+    });
     await p.exec();
     await c.call('ACL', 'SETUSER', 'no-ttl', 'on', '>pw-1', '~*', '&*', '+@all', '-pexpiretime');
   });
   afterAll(async () => server?.stop());
 
-  it('records every key\'s expiry time as a histogram from the count\'s time: a drill subtracts only the keys expired by its check', async () => {
+  it("records every key's expiry time as a histogram from the count's time: a drill subtracts only the keys expired by its check", async () => {
     const result = await runProbe(input(), deps());
     expect(result).toMatchObject({ keys: 266 });
     expect(histogramKeys(result.expiries!)).toBe(65);
@@ -96,7 +103,9 @@ describe('probe: when the keys expire (real redis-server)', () => {
       const log = new MemoryLog();
       const result = await runProbe({ ...input(), authSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:t' }, { ...deps(), log });
       expect(result).toEqual({ canary: 'c-ttl', keys: 266 });
-      expect(log.lines.find((l) => l.message === 'expiry times not recorded: the server refused the scan')?.extra).toMatchObject({ error: expect.stringMatching(/PEXPIRETIME/) });
+      expect(log.lines.find((l) => l.message === 'expiry times not recorded: the server refused the scan')?.extra).toMatchObject({
+        error: expect.stringMatching(/PEXPIRETIME/),
+      });
     } finally {
       sm.restore();
     }

@@ -8,18 +8,14 @@ import {
   SnapshotNotFoundFault,
   type Snapshot,
 } from '@aws-sdk/client-elasticache';
-import {
-  GetResourcesCommand,
-  ResourceGroupsTaggingAPIClient,
-  type ResourceTagMapping,
-} from '@aws-sdk/client-resource-groups-tagging-api';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient, type ResourceTagMapping } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming';
-import type { PruneRunInput } from '../../../../lambdas/domain/plans/plan-input';
-import { classifyTier } from '../../../../lambdas/domain/plans/tier';
-import { PruneRunFailedError, runPrunePlan } from '../../../../lambdas/jobs/scheduled/prune';
-import { awsError, fakeDeps, FakeClock, MemoryLog, MemoryMetrics } from '../../../support/fakes';
+import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
+import type { PruneRunInput } from '../../../../lambdas/domain/plans/plan-input.js';
+import { classifyTier } from '../../../../lambdas/domain/plans/tier.js';
+import { PruneRunFailedError, runPrunePlan } from '../../../../lambdas/jobs/scheduled/prune.js';
+import { awsError, fakeDeps, FakeClock, type MemoryLog, type MemoryMetrics } from '../../../support/fakes.js';
 
 const ec = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
@@ -150,7 +146,10 @@ describe('prune handler', () => {
     const deleted = deletedNames();
     expect(report.deleted).toBe(deleted.length);
     expect(report.results[0]!.kept + deleted.length).toBe(240);
-    const newest24 = fleet.get('rg-a')!.slice(-24).map((h) => h.name);
+    const newest24 = fleet
+      .get('rg-a')!
+      .slice(-24)
+      .map((h) => h.name);
     expect(deleted.some((n) => newest24.includes(n!))).toBe(false);
     expect(deleted).not.toContain('rdr-rg-a-20261120-0000'); // a day's first: daily tier
     expect(deleted).toContain('rdr-rg-a-20261120-0100');
@@ -175,7 +174,7 @@ describe('prune handler', () => {
     expect(deleted).toContain(hist[3]!.name);
   });
 
-  it('never deletes another deployment\'s snapshot of the same cache', async () => {
+  it("never deletes another deployment's snapshot of the same cache", async () => {
     const hist = history('rg-a', 72);
     hist[3]!.tags = { ...hist[3]!.tags!, 'redis-dr:deployment': 'staging' };
     fleet.set('rg-a', hist);
@@ -211,7 +210,7 @@ describe('prune handler', () => {
     expect(ec).not.toHaveReceivedCommand(DeleteSnapshotCommand);
   });
 
-  it('stops deleting when the run\'s budget is spent and defers the rest', async () => {
+  it("stops deleting when the run's budget is spent and defers the rest", async () => {
     fleet.set('rg-a', history('rg-a', 72));
     ec.on(DeleteSnapshotCommand).callsFake(() => {
       clock.advance(4_000);
@@ -226,10 +225,9 @@ describe('prune handler', () => {
   it('still prunes explicit targets when the tag selection fails, then fails the run', async () => {
     fleet.set('rg-a', history('rg-a', 48));
     tagging.on(GetResourcesCommand, { TagFilters: [{ Key: 'team', Values: ['x'] }] }).rejects(awsError('InternalFailure', 'boom', 500));
-    const err = (await runPrunePlan(
-      input({ targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: { team: 'x' } } }),
-      deps,
-    ).catch((e: unknown) => e)) as PruneRunFailedError;
+    const err = (await runPrunePlan(input({ targets: { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: { team: 'x' } } }), deps).catch(
+      (e: unknown) => e,
+    )) as PruneRunFailedError;
     expect(err).toBeInstanceOf(PruneRunFailedError);
     expect(err.report.deleted).toBeGreaterThan(0);
     expect(err.message).toMatch(/selectByTags lookup failed/);
@@ -264,10 +262,7 @@ describe('prune handler', () => {
   it('deletes nothing for a target whose newest snapshot is older than the RPO', async () => {
     fleet.set('rg-a', history('rg-a', 72));
     clock = new FakeClock(NOW + 3 * HOUR);
-    const report = await runPrunePlan(
-      input({ scheduledTime: new Date(NOW + 3 * HOUR).toISOString() }),
-      { ...deps, clock },
-    );
+    const report = await runPrunePlan(input({ scheduledTime: new Date(NOW + 3 * HOUR).toISOString() }), { ...deps, clock });
     expect(report.results[0]!.hold?.reason).toBe('newest-stale');
     expect(ec).not.toHaveReceivedCommand(DeleteSnapshotCommand);
   });
@@ -277,10 +272,7 @@ describe('prune handler', () => {
     held[held.length - 1]!.status = 'failed';
     fleet.set('rg-held', held);
     fleet.set('rg-ok', history('rg-ok', 72));
-    const report = await runPrunePlan(
-      input({ targets: { replicationGroupIds: ['rg-held', 'rg-ok'], serverlessCacheNames: [], selectByTags: {} } }),
-      deps,
-    );
+    const report = await runPrunePlan(input({ targets: { replicationGroupIds: ['rg-held', 'rg-ok'], serverlessCacheNames: [], selectByTags: {} } }), deps);
     expect(report.held).toBe(1);
     expect(deletedNames().every((n) => n!.startsWith('rdr-rg-ok-'))).toBe(true);
     expect(report.deleted).toBeGreaterThan(0);
@@ -310,15 +302,12 @@ describe('prune handler', () => {
 
   it('queries the Tagging API with at most 20 sources per tag filter', async () => {
     const ids = Array.from({ length: 25 }, (_, i) => `rg-${String(i).padStart(2, '0')}`);
-    ids.forEach((id) => fleet.set(id, history(id, 30)));
-    const report = await runPrunePlan(
-      input({ targets: { replicationGroupIds: ids, serverlessCacheNames: [], selectByTags: {} } }),
-      deps,
-    );
+    ids.forEach((id) => {
+      fleet.set(id, history(id, 30));
+    });
+    const report = await runPrunePlan(input({ targets: { replicationGroupIds: ids, serverlessCacheNames: [], selectByTags: {} } }), deps);
     expect(report.targets).toBe(25);
-    const filters = tagging.commandCalls(GetResourcesCommand).map(
-      (c) => c.args[0].input.TagFilters!.find((f) => f.Key === 'redis-dr:source')!.Values!.length,
-    );
+    const filters = tagging.commandCalls(GetResourcesCommand).map((c) => c.args[0].input.TagFilters!.find((f) => f.Key === 'redis-dr:source')!.Values!.length);
     expect(filters.sort()).toEqual([20, 5].sort());
     expect(tagging).toHaveReceivedCommandWith(GetResourcesCommand, {
       TagFilters: expect.arrayContaining([
@@ -352,10 +341,9 @@ describe('prune handler', () => {
       if (i.SnapshotName.startsWith('rdr-rg-a-')) throw awsError('AccessDeniedException', 'not authorized', 403);
       return {};
     });
-    const err = (await runPrunePlan(
-      input({ targets: { replicationGroupIds: ['rg-a', 'rg-b'], serverlessCacheNames: [], selectByTags: {} } }),
-      deps,
-    ).catch((e: unknown) => e)) as PruneRunFailedError;
+    const err = (await runPrunePlan(input({ targets: { replicationGroupIds: ['rg-a', 'rg-b'], serverlessCacheNames: [], selectByTags: {} } }), deps).catch(
+      (e: unknown) => e,
+    )) as PruneRunFailedError;
     expect(err).toBeInstanceOf(PruneRunFailedError);
     expect(err.report.results.find((r) => r.target === 'rg-b')!.deleted.length).toBeGreaterThan(0);
     expect(err.report.results.find((r) => r.target === 'rg-a')!.failed[0]!.error).toContain('AccessDeniedException');
@@ -365,10 +353,9 @@ describe('prune handler', () => {
   it('decides nothing for a target whose listing fails, and fails the run', async () => {
     fleet.set('rg-b', history('rg-b', 30));
     ec.on(DescribeSnapshotsCommand, { ReplicationGroupId: 'rg-a' }).rejects(awsError('InternalFailure', 'boom', 500));
-    const err = (await runPrunePlan(
-      input({ targets: { replicationGroupIds: ['rg-a', 'rg-b'], serverlessCacheNames: [], selectByTags: {} } }),
-      deps,
-    ).catch((e: unknown) => e)) as PruneRunFailedError;
+    const err = (await runPrunePlan(input({ targets: { replicationGroupIds: ['rg-a', 'rg-b'], serverlessCacheNames: [], selectByTags: {} } }), deps).catch(
+      (e: unknown) => e,
+    )) as PruneRunFailedError;
     expect(err).toBeInstanceOf(PruneRunFailedError);
     expect(err.report.results.find((r) => r.target === 'rg-a')!.error).toContain('InternalFailure');
     expect(deletedNames().every((n) => n!.startsWith('rdr-rg-b-'))).toBe(true);
@@ -387,10 +374,7 @@ describe('prune handler', () => {
       })),
     });
     ec.on(DeleteServerlessCacheSnapshotCommand).resolves({});
-    const report = await runPrunePlan(
-      input({ targets: { replicationGroupIds: [], serverlessCacheNames: ['sls'], selectByTags: {} } }),
-      deps,
-    );
+    const report = await runPrunePlan(input({ targets: { replicationGroupIds: [], serverlessCacheNames: ['sls'], selectByTags: {} } }), deps);
     expect(report.deleted).toBeGreaterThan(0);
     expect(ec).toHaveReceivedCommandTimes(DeleteServerlessCacheSnapshotCommand, report.deleted);
     expect(ec).not.toHaveReceivedCommand(DeleteSnapshotCommand);

@@ -9,10 +9,10 @@ import {
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { SnapshotRunInput } from '../../../../lambdas/domain/plans/plan-input';
-import type { ProbeInput } from '../../../../lambdas/domain/plans/probe';
-import { runSnapshotPlan, SnapshotRunFailedError } from '../../../../lambdas/jobs/scheduled/snapshot';
-import { awsError, fakeDeps } from '../../../support/fakes';
+import type { SnapshotRunInput } from '../../../../lambdas/domain/plans/plan-input.js';
+import type { ProbeInput } from '../../../../lambdas/domain/plans/probe.js';
+import { runSnapshotPlan, SnapshotRunFailedError } from '../../../../lambdas/jobs/scheduled/snapshot.js';
+import { awsError, fakeDeps } from '../../../support/fakes.js';
 
 /**
  * The keyspace-collapse tripwire in the snapshot job: the probe's count of a
@@ -164,7 +164,11 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
 
   it('keeps the holds of an active collapse up on every run (level-triggered): adds only the missing ones, even without a probe', async () => {
     existing = [
-      { name: 'rdr-rg-a-20261120-1000', status: 'available', tags: { ...OURS, ...counted(1000), 'redis-dr:hold': 'keyspace-collapsed:rdr-rg-a-20261121-0900' } },
+      {
+        name: 'rdr-rg-a-20261120-1000',
+        status: 'available',
+        tags: { ...OURS, ...counted(1000), 'redis-dr:hold': 'keyspace-collapsed:rdr-rg-a-20261121-0900' },
+      },
       { name: 'rdr-rg-a-20261121-0800', status: 'available', tags: { ...OURS, ...counted(1000) } },
       { name: 'rdr-rg-a-20261121-0900', status: 'available', tags: { ...OURS, ...counted(0), 'redis-dr:collapsed': 'rdr-rg-a-20261121-0900 holds 0 keys' } },
     ];
@@ -177,7 +181,11 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
   it('a released collapse holds nothing and no longer counts (an operator released it)', async () => {
     existing = [
       { name: 'rdr-rg-a-20261121-0800', status: 'available', tags: { ...OURS, ...counted(1000) } },
-      { name: 'rdr-rg-a-20261121-0900', status: 'available', tags: { ...OURS, ...counted(0), 'redis-dr:collapsed': 'released 2026-11-21T09:30:00.000Z rdr-rg-a-20261121-0900 holds 0 keys' } },
+      {
+        name: 'rdr-rg-a-20261121-0900',
+        status: 'available',
+        tags: { ...OURS, ...counted(0), 'redis-dr:collapsed': 'released 2026-11-21T09:30:00.000Z rdr-rg-a-20261121-0900 holds 0 keys' },
+      },
     ];
     const report = await runSnapshotPlan(input({ probe: undefined }), deps);
     expect(ec).toHaveReceivedCommandTimes(AddTagsToResourceCommand, 0);
@@ -202,7 +210,7 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
   it.each([
     ['gutted', 0, true],
     ['good', 1000, false],
-  ])('a %s point created while the plan\'s tags could not be read is marked unjudged, and the next run judges it', async (_what, dataset, collapses) => {
+  ])("a %s point created while the plan's tags could not be read is marked unjudged, and the next run judges it", async (_what, dataset, collapses) => {
     const answer = tagging.commandCalls(GetResourcesCommand).length;
     expect(answer).toBe(0);
     tagging.on(GetResourcesCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
@@ -224,7 +232,9 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
       .filter((c) => c.args[0].input.ResourceName === arnOf(NEW))
       .map((c) => c.args[0].input.Tags);
     if (collapses) {
-      expect(marks).toEqual([[{ Key: 'redis-dr:collapsed', Value: expect.stringContaining(`${NEW} holds 0 keys 100 pct fewer than 1000 in rdr-rg-a-20261121-0800`) }]]);
+      expect(marks).toEqual([
+        [{ Key: 'redis-dr:collapsed', Value: expect.stringContaining(`${NEW} holds 0 keys 100 pct fewer than 1000 in rdr-rg-a-20261121-0800`) }],
+      ]);
       expect(report.results[0]!.tripwire).toMatchObject({ markedLate: [NEW] });
       expect(holdsAdded()).toMatchObject({ 'rdr-rg-a-20261121-0800': `keyspace-collapsed:${NEW}` });
       // The 11:00 point is judged against the last good point too (an unjudged one is no baseline).

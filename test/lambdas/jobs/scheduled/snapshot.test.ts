@@ -16,11 +16,11 @@ import {
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runSnapshotPlan, SnapshotRunFailedError } from '../../../../lambdas/jobs/scheduled/snapshot';
-import type { SnapshotRunInput } from '../../../../lambdas/domain/plans/plan-input';
-import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming';
-import type { ProbeInput } from '../../../../lambdas/domain/plans/probe';
-import { awsError, fakeDeps, FakeClock, MemoryMetrics } from '../../../support/fakes';
+import { runSnapshotPlan, SnapshotRunFailedError } from '../../../../lambdas/jobs/scheduled/snapshot.js';
+import type { SnapshotRunInput } from '../../../../lambdas/domain/plans/plan-input.js';
+import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
+import type { ProbeInput } from '../../../../lambdas/domain/plans/probe.js';
+import { awsError, fakeDeps, type FakeClock, type MemoryMetrics } from '../../../support/fakes.js';
 
 const ec = mockClient(ElastiCacheClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
@@ -140,10 +140,7 @@ describe('snapshot handler', () => {
     ec.on(DescribeServerlessCachesCommand).resolves({ ServerlessCaches: [{ ServerlessCacheName: 'sls', Status: 'available' }] });
     ec.on(DescribeServerlessCacheSnapshotsCommand).resolves({ ServerlessCacheSnapshots: [] });
     ec.on(CreateServerlessCacheSnapshotCommand).resolves({});
-    const report = await runSnapshotPlan(
-      input({ targets: { replicationGroupIds: [], serverlessCacheNames: ['sls'], selectByTags: {} } }),
-      deps,
-    );
+    const report = await runSnapshotPlan(input({ targets: { replicationGroupIds: [], serverlessCacheNames: ['sls'], selectByTags: {} } }), deps);
     expect(report.created).toBe(1);
     expect(ec).toHaveReceivedCommandWith(CreateServerlessCacheSnapshotCommand, {
       ServerlessCacheName: 'sls',
@@ -188,9 +185,7 @@ describe('snapshot handler', () => {
 
   it('reads every page of more than 50 snapshots to classify the tier', async () => {
     // The previous snapshot (same day, an hour earlier) is only on the third page.
-    const older = Array.from({ length: 100 }, (_, i) =>
-      snap(formatSnapshotName('rg-a', new Date(Date.parse('2026-11-10T00:00:00Z') + i * 3_600_000))),
-    );
+    const older = Array.from({ length: 100 }, (_, i) => snap(formatSnapshotName('rg-a', new Date(Date.parse('2026-11-10T00:00:00Z') + i * 3_600_000))));
     existing = [...older.map((o) => o.SnapshotName!), 'rdr-rg-a-20261121-0900'].map((name) => ({ name, status: 'available', tags: OURS }));
     ec.on(DescribeSnapshotsCommand)
       .resolvesOnce({ Snapshots: older.slice(0, 50), Marker: 'm2' })
@@ -214,9 +209,9 @@ describe('snapshot handler', () => {
     ['previous one failed, the one before last month', ['rdr-rg-a-20261121-0900:failed', 'rdr-rg-a-20261031-1000'], 'monthly'],
     ['previous one still creating (it may fail), the one before yesterday', ['rdr-rg-a-20261121-0900:creating', 'rdr-rg-a-20261120-1000'], 'daily'],
     ['a later snapshot (manual run) is not the previous one', ['rdr-rg-a-20261121-1030', 'rdr-rg-a-20261120-1000'], 'daily'],
-    ['a snapshot of target rg-a-b is not rg-a\'s history', ['rdr-rg-a-b-20261121-0900'], 'monthly'],
-    ['another plan\'s snapshot of the cache is not this plan\'s history', ['rdr-rg-a-20261121-0900:available:other', 'rdr-rg-a-20261120-1000'], 'daily'],
-    ['another deployment\'s snapshot is not this plan\'s history', ['rdr-rg-a-20261121-0900:available:staging', 'rdr-rg-a-20261031-1000'], 'monthly'],
+    ["a snapshot of target rg-a-b is not rg-a's history", ['rdr-rg-a-b-20261121-0900'], 'monthly'],
+    ["another plan's snapshot of the cache is not this plan's history", ['rdr-rg-a-20261121-0900:available:other', 'rdr-rg-a-20261120-1000'], 'daily'],
+    ["another deployment's snapshot is not this plan's history", ['rdr-rg-a-20261121-0900:available:staging', 'rdr-rg-a-20261031-1000'], 'monthly'],
     ['an untagged rdr- snapshot (made by hand) is not history', ['rdr-rg-a-20261121-0900:available:none', 'rdr-rg-a-20261120-1000'], 'daily'],
   ])('classifies the tier from the previous successful snapshot of this plan: %s', async (_, names, tier) => {
     existing = names.map((n) => {
@@ -238,7 +233,7 @@ describe('snapshot handler', () => {
     });
   });
 
-  it('reports a failed snapshot with this tick\'s name instead of calling it done', async () => {
+  it("reports a failed snapshot with this tick's name instead of calling it done", async () => {
     existing = [{ name: 'rdr-rg-a-20261121-1000', status: 'failed', tags: OURS }];
     const err = (await runSnapshotPlan(input(), deps).catch((e: unknown) => e)) as SnapshotRunFailedError;
     expect(err).toBeInstanceOf(SnapshotRunFailedError);
@@ -246,7 +241,7 @@ describe('snapshot handler', () => {
     expect(ec).not.toHaveReceivedCommand(CreateSnapshotCommand);
   });
 
-  it('reports a conflict when this tick\'s name belongs to another plan (overlapping tag selections)', async () => {
+  it("reports a conflict when this tick's name belongs to another plan (overlapping tag selections)", async () => {
     existing = [{ name: 'rdr-rg-a-20261121-1000', status: 'available', tags: { ...OURS, 'redis-dr:plan': 'queues' } }];
     const err = (await runSnapshotPlan(input(), deps).catch((e: unknown) => e)) as SnapshotRunFailedError;
     expect(err.report.results[0]).toMatchObject({ outcome: 'failed', reason: 'conflict' });
@@ -294,7 +289,7 @@ describe('snapshot handler', () => {
     expect(report).toMatchObject({ created: 0, existing: 1, failed: 0 });
   });
 
-  it('does not wait for a cache that is busy with this tick\'s own snapshot', async () => {
+  it("does not wait for a cache that is busy with this tick's own snapshot", async () => {
     existing = [{ name: 'rdr-rg-a-20261121-1000', status: 'creating' }];
     ec.on(DescribeReplicationGroupsCommand).resolves({ ReplicationGroups: [group('rg-a', 'snapshotting')] });
     const report = await runSnapshotPlan(input(), deps);
@@ -380,9 +375,9 @@ describe('snapshot handler', () => {
   });
 
   it('fails the run when the plan selects no caches at all', async () => {
-    await expect(
-      runSnapshotPlan(input({ targets: { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: { team: 'x' } } }), deps),
-    ).rejects.toThrow(/selected no caches/);
+    await expect(runSnapshotPlan(input({ targets: { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: { team: 'x' } } }), deps)).rejects.toThrow(
+      /selected no caches/,
+    );
     expect(metrics.sum('TargetsResolved', { Plan: 'sessions' })).toBe(0);
     expect(metrics.points.find((p) => p.name === 'TargetsResolved')).toBeDefined();
   });
@@ -394,10 +389,7 @@ describe('snapshot handler', () => {
   });
 
   it('emits per-target and per-plan metrics with the Plan and Target dimensions', async () => {
-    await runSnapshotPlan(
-      input({ targets: { replicationGroupIds: ['rg-a', 'rg-b'], serverlessCacheNames: [], selectByTags: {} } }),
-      deps,
-    );
+    await runSnapshotPlan(input({ targets: { replicationGroupIds: ['rg-a', 'rg-b'], serverlessCacheNames: [], selectByTags: {} } }), deps);
     expect(metrics.sum('SnapshotsCreated', { Plan: 'sessions', Target: 'rg-a' })).toBe(1);
     expect(metrics.sum('SnapshotsCreated', { Plan: 'sessions', Target: 'rg-b' })).toBe(1);
     expect(metrics.sum('SnapshotsCreated', { Plan: 'sessions' })).toBe(2);
@@ -471,7 +463,13 @@ describe('snapshot handler: probe', () => {
     const probe = async (p: ProbeInput) => (calls.push(p), { canary: p.canary, keys: 77 });
     await runSnapshotPlan(input({ targets: { replicationGroupIds: [], serverlessCacheNames: ['sls'], selectByTags: {} }, probe: {} }), { ...deps, probe });
     expect(calls).toEqual([
-      { host: 'sls-abc.serverless.euw1.cache.amazonaws.com', port: 6379, tls: true, clusterMode: 'enabled', canary: expect.stringMatching(/^rdr-sls-20261121-1000\//) },
+      {
+        host: 'sls-abc.serverless.euw1.cache.amazonaws.com',
+        port: 6379,
+        tls: true,
+        clusterMode: 'enabled',
+        canary: expect.stringMatching(/^rdr-sls-20261121-1000\//),
+      },
     ]);
     expect(ec).toHaveReceivedCommandWith(CreateServerlessCacheSnapshotCommand, { Tags: expect.arrayContaining([{ Key: 'redis-dr:keys', Value: '77' }]) });
     expect(metrics.sum('ProbeFailed', { Plan: 'sessions', Target: 'sls' })).toBe(0);

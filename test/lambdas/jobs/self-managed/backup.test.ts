@@ -8,16 +8,16 @@ import type Redis from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { FileBackupStore, type BackupStore, type OpenFile, type StoreFileHandle } from '../../../../lambdas/adapters/storage/backup-store';
-import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3';
-import { updateFileAtomic } from '../../../../lambdas/adapters/host/textfile';
-import { backupFileName } from '../../../../lambdas/domain/self-managed/backup';
-import { BACKUP_METRICS, formatBackupMetrics } from '../../../../lambdas/domain/self-managed/backup-metrics';
-import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier';
-import { runBackup, type BackupDeps, type BackupRequest } from '../../../../lambdas/jobs/self-managed/backup';
-import { releaseBackupHold } from '../../../../lambdas/jobs/self-managed/release-backup-hold';
-import { startPingServer, type PingServer } from '../../../support/ping-server';
-import { startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { FileBackupStore, type BackupStore, type OpenFile, type StoreFileHandle } from '../../../../lambdas/adapters/storage/backup-store.js';
+import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
+import { updateFileAtomic } from '../../../../lambdas/adapters/host/textfile.js';
+import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
+import { BACKUP_METRICS, formatBackupMetrics } from '../../../../lambdas/domain/self-managed/backup-metrics.js';
+import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
+import { runBackup, type BackupDeps, type BackupRequest } from '../../../../lambdas/jobs/self-managed/backup.js';
+import { releaseBackupHold } from '../../../../lambdas/jobs/self-managed/release-backup-hold.js';
+import { startPingServer, type PingServer } from '../../../support/ping-server.js';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 const retention = { hourly: 2, daily: 3, weekly: 1, monthly: 1, minKeep: 2, timeZone: 'UTC' };
 
@@ -91,7 +91,10 @@ describe('runBackup (local mode) against a real redis-server', () => {
     const file = report.backup!.file;
     expect(file).toMatch(/^rdr-cache-\d{8}-\d{4}\.rdb$/);
     expect(report.steps.find((x) => x.step === 'read-back')!.detail).toMatch(/\d+ bytes read back, sha256 matches \(file\)/);
-    expect(JSON.parse(readFileSync(join(dir, 'backups', `${file}.json`), 'utf8'))).toMatchObject({ keys, readBack: { bytes: report.backup!.bytes, sha256: report.backup!.sha256 } });
+    expect(JSON.parse(readFileSync(join(dir, 'backups', `${file}.json`), 'utf8'))).toMatchObject({
+      keys,
+      readBack: { bytes: report.backup!.bytes, sha256: report.backup!.sha256 },
+    });
     expect(report.backup).toMatchObject({ tier: 'monthly', keys, checksum: 'ok' });
     const bytes = readFileSync(join(dir, 'backups', file));
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(report.backup!.sha256);
@@ -127,15 +130,17 @@ describe('runBackup (local mode) against a real redis-server', () => {
     }
   });
 
-  it('a save in Valkey\'s compressed envelope (rdbcompression lz4) is stored as it is, verified as the RDB it holds; a damaged block stores nothing', async () => {
-    const enveloped = (damage: boolean): BackupDeps['openFile'] => async (path) => {
-      const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: readFileSync(path) });
-      const bytes = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
-      if (damage) bytes[8 + 7 + 4 + 10]! ^= 0x01;
-      return (async function* () {
-        for (let at = 0; at < bytes.length; at += 1000) yield bytes.subarray(at, at + 1000);
-      })();
-    };
+  it("a save in Valkey's compressed envelope (rdbcompression lz4) is stored as it is, verified as the RDB it holds; a damaged block stores nothing", async () => {
+    const enveloped =
+      (damage: boolean): BackupDeps['openFile'] =>
+      async (path) => {
+        const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: readFileSync(path) });
+        const bytes = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
+        if (damage) bytes[8 + 7 + 4 + 10]! ^= 0x01;
+        return (async function* () {
+          for (let at = 0; at < bytes.length; at += 1000) yield bytes.subarray(at, at + 1000);
+        })();
+      };
     const report = await runBackup(request, deps(server, { openFile: enveloped(false) }));
     expect(report).toMatchObject({ ok: true, backup: { keys, checksum: 'ok' } });
     const stored = readFileSync(join(dir, 'backups', report.backup!.file));
@@ -161,12 +166,15 @@ describe('runBackup (local mode) against a real redis-server', () => {
     expect(readdirSync(join(dir, 'backups'))).toEqual([]);
   });
 
-  it('local mode stores only the file this save wrote: an older file at dir/dbfilename (another host\'s server) is refused', async () => {
+  it("local mode stores only the file this save wrote: an older file at dir/dbfilename (another host's server) is refused", async () => {
     // A valid RDB whose ctime is years old: what a local dump.rdb of some other server would be.
-    const other: BackupDeps['openFile'] = async () => (await open(join(__dirname, '..', '..', '..', 'fixtures', 'rdb', 'zset-ziplist.rdb'), 'r')).createReadStream();
+    const other: BackupDeps['openFile'] = async () =>
+      (await open(join(__dirname, '..', '..', '..', 'fixtures', 'rdb', 'zset-ziplist.rdb'), 'r')).createReadStream();
     const report = await runBackup(request, deps(server, { openFile: other }));
     expect(report).toMatchObject({ ok: false, failedStep: 'write' });
-    expect(report.error).toMatch(/the file read was written at 2021-08-11T.*before this save was asked for .*it is not the file the server just saved .*use --remote/);
+    expect(report.error).toMatch(
+      /the file read was written at 2021-08-11T.*before this save was asked for .*it is not the file the server just saved .*use --remote/,
+    );
     expect(readdirSync(join(dir, 'backups'))).toEqual([]);
   });
 
@@ -193,7 +201,10 @@ describe('runBackup (local mode) against a real redis-server', () => {
           commit,
         ),
     };
-    const report = await runBackup({ ...request, store: failing }, deps(server, { openFile: async (p) => (await open(p, 'r')).createReadStream({ highWaterMark: 1024 }) }));
+    const report = await runBackup(
+      { ...request, store: failing },
+      deps(server, { openFile: async (p) => (await open(p, 'r')).createReadStream({ highWaterMark: 1024 }) }),
+    );
     expect(report).toMatchObject({ ok: false, failedStep: 'write' });
     expect(report.error).toContain('(no space left on the device)');
     expect(readdirSync(join(dir, 'backups'))).toEqual([]);
@@ -211,7 +222,9 @@ describe('runBackup (local mode) against a real redis-server', () => {
     expect(readFileSync(join(dir, 'backups', minute), 'utf8')).toBe('already there');
     const again = await runBackup(request, deps(server, fixed));
     expect(again).toMatchObject({ ok: false, failedStep: 'destination' });
-    expect(again.error).toBe(`${request.store.url} already holds rdr-cache-20261123-101530.rdb of cache for this second: it is not overwritten; run again in a second`);
+    expect(again.error).toBe(
+      `${request.store.url} already holds rdr-cache-20261123-101530.rdb of cache for this second: it is not overwritten; run again in a second`,
+    );
   });
 
   it('applies GFS retention over many recovery points with the rails: never the newest minKeep, never a foreign file', async () => {
@@ -224,13 +237,18 @@ describe('runBackup (local mode) against a real redis-server', () => {
       names.push(name);
       writeFileSync(join(dir, 'backups', name), 'old');
       const tier = h === 0 ? 'monthly' : h % (7 * 24) === 0 ? 'weekly' : h % 24 === 0 ? 'daily' : 'hourly';
-      writeFileSync(join(dir, 'backups', `${name}.json`), JSON.stringify({ tier, keys, readBack: { bytes: 3, sha256: createHash('sha256').update('old').digest('hex') } }));
+      writeFileSync(
+        join(dir, 'backups', `${name}.json`),
+        JSON.stringify({ tier, keys, readBack: { bytes: 3, sha256: createHash('sha256').update('old').digest('hex') } }),
+      );
     }
-    writeFileSync(join(dir, 'backups', 'rdr-cache-20261015-0000.rdb'), 'someone else\'s');
+    writeFileSync(join(dir, 'backups', 'rdr-cache-20261015-0000.rdb'), "someone else's");
     writeFileSync(join(dir, 'backups', 'rdr-other-20261001-0000.rdb'), 'another target');
     const report = await runBackup(request, deps(server, { now: () => Date.parse('2026-12-01T00:30:00Z') }));
     expect(report.ok).toBe(true);
-    const left = readdirSync(join(dir, 'backups')).filter((f) => f.endsWith('.rdb')).sort();
+    const left = readdirSync(join(dir, 'backups'))
+      .filter((f) => f.endsWith('.rdb'))
+      .sort();
     // New (monthly, December), the newest 2 hourly+, 3 daily+, 1 weekly+, 1 monthly — and the two foreign files.
     expect(report.retention!.kept).toHaveLength(left.length - 2);
     expect(left).toContain('rdr-cache-20261015-0000.rdb');
@@ -252,13 +270,18 @@ describe('runBackup (local mode) against a real redis-server', () => {
   });
 
   it('an unreachable server fails at connect', async () => {
-    const report = await runBackup(request, deps(server, { connect: async () => Promise.reject(new Error('could not connect to redis at 127.0.0.1:1: ECONNREFUSED')) }));
+    const report = await runBackup(
+      request,
+      deps(server, { connect: async () => Promise.reject(new Error('could not connect to redis at 127.0.0.1:1: ECONNREFUSED')) }),
+    );
     expect(report).toMatchObject({ ok: false, failedStep: 'connect', error: 'could not connect to redis at 127.0.0.1:1: ECONNREFUSED' });
   });
 });
 
 /** The real `open`, whose handles for a backup's temporary file write through `fault`: injected at the file handle, where it happens. */
-function faultyOpen(fault: (real: (d: Uint8Array, o: number, l: number) => Promise<number>) => (d: Uint8Array, o: number, l: number) => Promise<number>): OpenFile {
+function faultyOpen(
+  fault: (real: (d: Uint8Array, o: number, l: number) => Promise<number>) => (d: Uint8Array, o: number, l: number) => Promise<number>,
+): OpenFile {
   return async (path, flags, mode) => {
     const fh = await open(path, flags, mode);
     if (!/\.rdb\.partial-/.test(path)) return fh;
@@ -276,7 +299,10 @@ function seedGood(folder: string, target: string, count: number, keys: number): 
     const name = backupFileName(target, new Date(Date.parse('2026-11-20T00:00:00Z') + i * 86_400_000));
     writeFileSync(join(folder, name), `good backup ${i}`);
     const sha256 = createHash('sha256').update(`good backup ${i}`).digest('hex');
-    writeFileSync(join(folder, `${name}.json`), JSON.stringify({ tier: i === 0 ? 'monthly' : 'daily', target, keys, readBack: { bytes: `good backup ${i}`.length, sha256 } }));
+    writeFileSync(
+      join(folder, `${name}.json`),
+      JSON.stringify({ tier: i === 0 ? 'monthly' : 'daily', target, keys, readBack: { bytes: `good backup ${i}`.length, sha256 } }),
+    );
     names.push(name);
   }
   return names;
@@ -340,7 +366,12 @@ describe('runBackup: a destination that fails at the file handle (short writes, 
       'write',
       /write failed: short write to .*: 4096 of \d+ bytes written/,
     ],
-    ['reports bytes written that it dropped (a lying filesystem)', () => faultyOpen((real) => async (d, o, l) => (await real(d, o, Math.max(0, l - 10))) + Math.min(10, l)), 'read-back', /read-back of .* does not match what was written/],
+    [
+      'reports bytes written that it dropped (a lying filesystem)',
+      () => faultyOpen((real) => async (d, o, l) => (await real(d, o, Math.max(0, l - 10))) + Math.min(10, l)),
+      'read-back',
+      /read-back of .* does not match what was written/,
+    ],
     [
       // As root, chmod does not stop writes and no read-only mount is at hand: EROFS is injected at the handle.
       'turns read-only midway (EROFS)',
@@ -354,29 +385,32 @@ describe('runBackup: a destination that fails at the file handle (short writes, 
       'write',
       /write failed \(read-only file system\): EROFS/,
     ],
-  ] as const)('a handle that %s: exit 1, no success signal, nothing under a final name, nothing deleted; the next run recovers', async (_what, makeOpen, failedStep, message) => {
-    const folder = join(dir, 'backups');
-    const good = seedGood(folder, 'cache', 3, keys);
-    const before = readdirSync(folder).sort();
-    const report = await runBackup(request(new FileBackupStore(folder, { open: makeOpen() })), deps(server, at('2026-11-23T10:00:00Z')));
-    expect(report).toMatchObject({ ok: false, failedStep });
-    expect(report.error).toMatch(message);
-    expect(report.backup).toBeUndefined();
-    expect(report.retention).toBeUndefined();
-    // Nothing new under a final name, no temporary file, every older good backup still there (tight retention would have deleted them).
-    expect(readdirSync(folder).sort()).toEqual(before);
-    expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
-    const prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
-    expect(prom).toContain(`${BACKUP_METRICS.success}{target="cache",step="${failedStep}"} 0\n`);
-    expect(prom).not.toContain(BACKUP_METRICS.lastSuccess);
+  ] as const)(
+    'a handle that %s: exit 1, no success signal, nothing under a final name, nothing deleted; the next run recovers',
+    async (_what, makeOpen, failedStep, message) => {
+      const folder = join(dir, 'backups');
+      const good = seedGood(folder, 'cache', 3, keys);
+      const before = readdirSync(folder).sort();
+      const report = await runBackup(request(new FileBackupStore(folder, { open: makeOpen() })), deps(server, at('2026-11-23T10:00:00Z')));
+      expect(report).toMatchObject({ ok: false, failedStep });
+      expect(report.error).toMatch(message);
+      expect(report.backup).toBeUndefined();
+      expect(report.retention).toBeUndefined();
+      // Nothing new under a final name, no temporary file, every older good backup still there (tight retention would have deleted them).
+      expect(readdirSync(folder).sort()).toEqual(before);
+      expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+      const prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
+      expect(prom).toContain(`${BACKUP_METRICS.success}{target="cache",step="${failedStep}"} 0\n`);
+      expect(prom).not.toContain(BACKUP_METRICS.lastSuccess);
 
-    const next = await runBackup(request(new FileBackupStore(folder)), deps(server, at('2026-11-23T11:00:00Z')));
-    expect(next.ok).toBe(true);
-    expect([...next.retention!.deleted].sort()).toEqual(good);
-    expect(readdirSync(folder).sort()).toEqual([next.backup!.file, `${next.backup!.file}.json`, `${next.backup!.file}.sha256`]);
-  });
+      const next = await runBackup(request(new FileBackupStore(folder)), deps(server, at('2026-11-23T11:00:00Z')));
+      expect(next.ok).toBe(true);
+      expect([...next.retention!.deleted].sort()).toEqual(good);
+      expect(readdirSync(folder).sort()).toEqual([next.backup!.file, `${next.backup!.file}.json`, `${next.backup!.file}.sha256`]);
+    },
+  );
 
-  it('two targets sharing one metrics file keep each other\'s series', async () => {
+  it("two targets sharing one metrics file keep each other's series", async () => {
     const folder = join(dir, 'backups');
     const store = new FileBackupStore(folder);
     expect((await runBackup({ ...request(store), target: 'cache-a', retention }, deps(server))).ok).toBe(true);
@@ -389,7 +423,9 @@ describe('runBackup: a destination that fails at the file handle (short writes, 
     // Concurrent writers (ten targets at once) lose nobody's series: the update is done under a lock.
     const path = join(dir, 'concurrent.prom');
     await Promise.all(
-      Array.from({ length: 10 }, (_, i) => updateFileAtomic(path, (previous) => formatBackupMetrics({ target: `t${i}`, ok: true, endedAtMs: 1, seconds: 1, bytes: 1, keys: i }, previous ?? ''))),
+      Array.from({ length: 10 }, (_, i) =>
+        updateFileAtomic(path, (previous) => formatBackupMetrics({ target: `t${i}`, ok: true, endedAtMs: 1, seconds: 1, bytes: 1, keys: i }, previous ?? '')),
+      ),
     );
     const all = readFileSync(path, 'utf8');
     for (let i = 0; i < 10; i++) expect(all).toContain(`${BACKUP_METRICS.keys}{target="t${i}"} ${i}\n`);
@@ -432,7 +468,10 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     await pipe.exec();
   }
   const record = (file: string) => JSON.parse(readFileSync(join(folder(), `${file}.json`), 'utf8'));
-  const rdbs = () => readdirSync(folder()).filter((f) => f.endsWith('.rdb')).sort();
+  const rdbs = () =>
+    readdirSync(folder())
+      .filter((f) => f.endsWith('.rdb'))
+      .sort();
 
   it('FLUSHALL: the empty backup is stored marked collapsed, the earlier ones held, nothing deleted, exit 1, /fail, the metric set; a good backup after the restore prunes again except the held; a release frees them', async () => {
     await put(1000);
@@ -464,8 +503,12 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     const still = await runBackup(request(), deps(server, at('2026-11-23T04:00:00Z')));
     expect(still).toMatchObject({ ok: false, failedStep: 'keyspace', collapse: { previous: 'rdr-cache-20261123-0200.rdb', held: [] } });
     // The good backup stays held by the first collapse: the message says so and names that release first (it was "Held 0" and this run's point only).
-    expect(still.error).toContain('Held 0 earlier backup(s) (keyspace-collapsed:rdr-cache-20261123-0400.rdb); earlier backups stay held by the earlier collapse(s) rdr-cache-20261123-0300.rdb');
-    expect(still.error).toContain(`--point rdr-cache-20261123-0300.rdb ; then redis-dr retention release --destination ${request().store.url} --target cache --point rdr-cache-20261123-0400.rdb`);
+    expect(still.error).toContain(
+      'Held 0 earlier backup(s) (keyspace-collapsed:rdr-cache-20261123-0400.rdb); earlier backups stay held by the earlier collapse(s) rdr-cache-20261123-0300.rdb',
+    );
+    expect(still.error).toContain(
+      `--point rdr-cache-20261123-0300.rdb ; then redis-dr retention release --destination ${request().store.url} --target cache --point rdr-cache-20261123-0400.rdb`,
+    );
     expect(rdbs()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0300.rdb', 'rdr-cache-20261123-0400.rdb']);
 
     // The data restored: a good backup, pruning again — but never the held one.
@@ -478,7 +521,12 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
 
     const lines: string[] = [];
     const released = await releaseBackupHold(new FileBackupStore(folder()), 'cache', 'rdr-cache-20261123-0300', (l) => lines.push(l));
-    expect(released).toEqual({ target: 'cache', point: 'rdr-cache-20261123-0300.rdb', hold: 'keyspace-collapsed:rdr-cache-20261123-0300.rdb', released: ['rdr-cache-20261123-0200.rdb'] });
+    expect(released).toEqual({
+      target: 'cache',
+      point: 'rdr-cache-20261123-0300.rdb',
+      hold: 'keyspace-collapsed:rdr-cache-20261123-0300.rdb',
+      released: ['rdr-cache-20261123-0200.rdb'],
+    });
     expect(lines).toEqual([expect.stringMatching(/^released file:\/\/.*\/rdr-cache-20261123-0200\.rdb \(keyspace-collapsed:rdr-cache-20261123-0300\.rdb\)/)]);
     const after = await runBackup(request(), deps(server, at('2026-11-23T06:00:00Z')));
     expect(after.ok).toBe(true);
@@ -506,13 +554,21 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     expect((await runBackup(request(), deps(server, at('2026-11-23T04:00:00Z')))).ok).toBe(true);
     await server.client().eval("for i=0,599 do redis.call('DEL', 'k:'..i) end", 0);
     expect((await runBackup({ ...request(), collapseThresholdPct: 70 }, deps(server, at('2026-11-23T05:00:00Z')))).ok).toBe(true);
-    expect((await runBackup({ ...request(), collapseThresholdPct: 101 }, deps(server, at('2026-11-23T06:00:00Z'))))).toMatchObject({ ok: false, failedStep: 'destination', error: expect.stringMatching(/collapseThresholdPct must be a percentage from 0 to 100, got 101/) });
+    expect(await runBackup({ ...request(), collapseThresholdPct: 101 }, deps(server, at('2026-11-23T06:00:00Z')))).toMatchObject({
+      ok: false,
+      failedStep: 'destination',
+      error: expect.stringMatching(/collapseThresholdPct must be a percentage from 0 to 100, got 101/),
+    });
   });
 
   it('releaseBackupHold refuses a point that is not a backup of the target, or that holds nothing, naming the field', async () => {
     const store = new FileBackupStore(folder());
-    await expect(releaseBackupHold(store, 'cache', 'rdr-other-20261123-0300.rdb')).rejects.toThrow(/--point rdr-other-20261123-0300\.rdb is not a backup of --target cache/);
-    await expect(releaseBackupHold(store, 'cache', 'rdr-cache-20261123-0300.rdb')).rejects.toThrow(/nothing in file:\/\/.* is held by keyspace-collapsed:rdr-cache-20261123-0300\.rdb/);
+    await expect(releaseBackupHold(store, 'cache', 'rdr-other-20261123-0300.rdb')).rejects.toThrow(
+      /--point rdr-other-20261123-0300\.rdb is not a backup of --target cache/,
+    );
+    await expect(releaseBackupHold(store, 'cache', 'rdr-cache-20261123-0300.rdb')).rejects.toThrow(
+      /nothing in file:\/\/.* is held by keyspace-collapsed:rdr-cache-20261123-0300\.rdb/,
+    );
   });
 });
 
@@ -529,11 +585,29 @@ describe('runBackup: backups written before read-back existed (keys recorded, ne
         const body = `good backup ${i}`;
         writeFileSync(join(folder, name), body);
         // The record an older redis-dr wrote: keys, SHA-256, no readBack.
-        writeFileSync(join(folder, `${name}.json`), JSON.stringify({ tier: 'daily', target: 'cache', createdAt: '2026-11-20T00:00:00Z', keys: 100000, rdbVersion: 10, sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length }));
+        writeFileSync(
+          join(folder, `${name}.json`),
+          JSON.stringify({
+            tier: 'daily',
+            target: 'cache',
+            createdAt: '2026-11-20T00:00:00Z',
+            keys: 100000,
+            rdbVersion: 10,
+            sha256: createHash('sha256').update(body).digest('hex'),
+            bytes: body.length,
+          }),
+        );
         old.push(name);
       }
       const r = await runBackup(
-        { server: server.url, source: { host: '127.0.0.1', port: server.port }, target: 'cache', mode: 'local', store: new FileBackupStore(folder), retention: tight },
+        {
+          server: server.url,
+          source: { host: '127.0.0.1', port: server.port },
+          target: 'cache',
+          mode: 'local',
+          store: new FileBackupStore(folder),
+          retention: tight,
+        },
         deps(server),
       );
       expect(r.ok).toBe(false);
@@ -588,7 +662,7 @@ describe('runBackup to S3 (aws-sdk-client-mock at the AWS boundary, a real redis
     heartbeat: { url: ping.url, start: false, fail: true },
   });
 
-  it('stores the backup, reads S3\'s checksum back and records it in the tags with the key count', async () => {
+  it("stores the backup, reads S3's checksum back and records it in the tags with the key count", async () => {
     bucket(false);
     const report = await runBackup(request(), deps(server));
     expect(report.ok).toBe(true);
@@ -602,7 +676,9 @@ describe('runBackup to S3 (aws-sdk-client-mock at the AWS boundary, a real redis
     bucket(true);
     const report = await runBackup(request(), deps(server));
     expect(report).toMatchObject({ ok: false, failedStep: 'read-back' });
-    expect(report.error).toMatch(/read-back of s3:\/\/bucket\/redis\/rdr-cache-.* does not match .*this run's backup was removed, nothing stored before was deleted/);
+    expect(report.error).toMatch(
+      /read-back of s3:\/\/bucket\/redis\/rdr-cache-.* does not match .*this run's backup was removed, nothing stored before was deleted/,
+    );
     expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1);
     expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
     expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);

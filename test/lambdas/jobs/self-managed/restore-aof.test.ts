@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RestoreDirectory } from '../../../../lambdas/adapters/host/aof-dir';
-import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store';
-import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server';
-import { AOF_MARKER_KEY, baseRecordKey, endKey, manifestKey, partKey } from '../../../../lambdas/domain/self-managed/aof-layout';
-import { type BaseRecord } from '../../../../lambdas/domain/self-managed/aof-history';
-import { appendFilenameFrom, restoreAof } from '../../../../lambdas/jobs/self-managed/restore-aof';
+import { RestoreDirectory } from '../../../../lambdas/adapters/host/aof-dir.js';
+import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store.js';
+import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
+import { AOF_MARKER_KEY, baseRecordKey, endKey, manifestKey, partKey } from '../../../../lambdas/domain/self-managed/aof-layout.js';
+import type { BaseRecord } from '../../../../lambdas/domain/self-managed/aof-history.js';
+import { appendFilenameFrom, restoreAof } from '../../../../lambdas/jobs/self-managed/restore-aof.js';
 
 /**
  * restore-aof on destinations written by hand: what it does with bytes the
@@ -73,17 +73,28 @@ async function destination(parts: string[], options: { end?: number } = {}): Pro
 }
 
 const restore = (store: FileAofStore, out: string, untilMs?: number) =>
-  restoreAof({ store, to: new RestoreDirectory(out), load: {}, ...(untilMs !== undefined ? { untilMs } : {}) }, { now: () => Date.now(), startServer: startLocalRedis });
+  restoreAof(
+    { store, to: new RestoreDirectory(out), load: {}, ...(untilMs !== undefined ? { untilMs } : {}) },
+    { now: () => Date.now(), startServer: startLocalRedis },
+  );
 
 describe('restore-aof on hand-written destinations', () => {
   const INCR = `#TS:1001\r\n${cmd('SET', 'b', '2')}#TS:1003\r\n${cmd('SET', 'c', '3')}`;
 
-  it('rebuilds a directory the server loads: the files as shipped and a manifest in the server\'s layout', async () => {
+  it("rebuilds a directory the server loads: the files as shipped and a manifest in the server's layout", async () => {
     const { store } = await destination([INCR.slice(0, 30), INCR.slice(30)]);
     const out = join(tempDir(), 'aof');
     const r = await restore(store, out);
-    expect(r).toMatchObject({ ok: true, base: { name: 'appendonly.aof.1.base.aof', format: 'aof', time: '1970-01-01T00:16:40Z' }, increments: [{ name: 'appendonly.aof.1.incr.aof', commands: 2 }], lastAnnotation: '1970-01-01T00:16:43Z', load: { keys: 3, keyspace: { db0: 3 } } });
-    expect(readFileSync(join(out, 'appendonly.aof.manifest'), 'utf8')).toBe('file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    expect(r).toMatchObject({
+      ok: true,
+      base: { name: 'appendonly.aof.1.base.aof', format: 'aof', time: '1970-01-01T00:16:40Z' },
+      increments: [{ name: 'appendonly.aof.1.incr.aof', commands: 2 }],
+      lastAnnotation: '1970-01-01T00:16:43Z',
+      load: { keys: 3, keyspace: { db0: 3 } },
+    });
+    expect(readFileSync(join(out, 'appendonly.aof.manifest'), 'utf8')).toBe(
+      'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+    );
     expect(readFileSync(join(out, 'appendonly.aof.1.incr.aof'), 'utf8')).toBe(INCR);
   });
 
@@ -130,13 +141,21 @@ describe('restore-aof on hand-written destinations', () => {
 
     it('an increment that carries none, after the history ends, is refused for --until too', async () => {
       const { store } = await destination([cmd('SET', 'u', '0')]);
-      expect(await restore(store, join(tempDir(), 'aof'), 5000_000)).toMatchObject({ ok: false, refused: { kind: 'no-timestamps', message: expect.stringContaining('before the end of the shipped history carries none') } });
+      expect(await restore(store, join(tempDir(), 'aof'), 5000_000)).toMatchObject({
+        ok: false,
+        refused: { kind: 'no-timestamps', message: expect.stringContaining('before the end of the shipped history carries none') },
+      });
     });
 
     it('after a rewrite in the second of the last annotation, an increment starts without one (the server writes #TS only when the second changes): they ran in that second, before the cut', async () => {
       // Increment 1 ends in second 1001; the rewrite starts then (base 2 dated 1001); u is written in 1001 too, so increment 2 starts without #TS.
       const store = await rewritten(`#TS:1001\r\n${cmd('SET', 'b', '2')}`, 1001, `${cmd('SET', 'u', '0')}#TS:1003\r\n${cmd('SET', 'c', '3')}`);
-      expect(await restore(store, join(tempDir(), 'aof'), 1002_000)).toMatchObject({ ok: true, base: { name: 'appendonly.aof.2.base.aof' }, cut: { file: 'appendonly.aof.2.incr.aof', offset: cmd('SET', 'u', '0').length }, load: { keys: 2 } });
+      expect(await restore(store, join(tempDir(), 'aof'), 1002_000)).toMatchObject({
+        ok: true,
+        base: { name: 'appendonly.aof.2.base.aof' },
+        cut: { file: 'appendonly.aof.2.incr.aof', offset: cmd('SET', 'u', '0').length },
+        load: { keys: 2 },
+      });
     });
 
     it('the same after a rewrite the shipper missed (no manifest links the increments): refused naming the missed rewrite and the seconds, not "aof-timestamp-enabled was off"', async () => {
@@ -170,7 +189,10 @@ describe('restore-aof on hand-written destinations', () => {
     writeFileSync(part, INCR.replace('SET', 'DEL'));
     const out = join(tempDir(), 'aof');
     const r = await restore(store, out);
-    expect(r).toMatchObject({ ok: false, refused: { kind: 'corrupt', message: expect.stringContaining('does not match its SHA-256: the stored part is damaged') } });
+    expect(r).toMatchObject({
+      ok: false,
+      refused: { kind: 'corrupt', message: expect.stringContaining('does not match its SHA-256: the stored part is damaged') },
+    });
     expect(existsSync(out)).toBe(false);
   });
 
@@ -178,7 +200,10 @@ describe('restore-aof on hand-written destinations', () => {
     const { dir, store } = await destination([INCR]);
     const key = (await store.list()).find((k) => k.startsWith('manifests/'))!;
     writeFileSync(join(dir, ...key.split('/')), 'file appendonly.aof.1.base.aof seq 1 type b\n');
-    expect(await restore(store, join(tempDir(), 'aof'))).toMatchObject({ ok: false, refused: { kind: 'corrupt', message: expect.stringContaining('does not match the SHA-256 in its name: the stored manifest is damaged') } });
+    expect(await restore(store, join(tempDir(), 'aof'))).toMatchObject({
+      ok: false,
+      refused: { kind: 'corrupt', message: expect.stringContaining('does not match the SHA-256 in its name: the stored manifest is damaged') },
+    });
   });
 
   it('a base record that does not parse is refused, naming the file', async () => {
@@ -200,7 +225,13 @@ describe('restore-aof on hand-written destinations', () => {
   it('an increment that does not parse is refused, naming the byte', async () => {
     const { store } = await destination([`${cmd('SET', 'b', '2')}garbage\r\n`]);
     const r = await restore(store, join(tempDir(), 'aof'));
-    expect(r).toMatchObject({ ok: false, refused: { kind: 'corrupt', message: expect.stringMatching(/appendonly\.aof\.1\.incr\.aof as shipped is not a valid AOF at byte 27: expected a command/) } });
+    expect(r).toMatchObject({
+      ok: false,
+      refused: {
+        kind: 'corrupt',
+        message: expect.stringMatching(/appendonly\.aof\.1\.incr\.aof as shipped is not a valid AOF at byte 27: expected a command/),
+      },
+    });
   });
 
   it.each([

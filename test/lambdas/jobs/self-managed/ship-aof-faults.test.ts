@@ -4,16 +4,16 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../lambdas/jobs/keys/compare';
-import { AofDirectory, RestoreDirectory, serverAofState } from '../../../../lambdas/adapters/host/aof-dir';
-import { FileAofStore, type OpenForWrite } from '../../../../lambdas/adapters/storage/aof-store';
-import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server';
-import { parseStoredKey } from '../../../../lambdas/domain/self-managed/aof-layout';
-import { AOF_METRICS } from '../../../../lambdas/domain/self-managed/aof-metrics';
-import { AofShipper } from '../../../../lambdas/jobs/self-managed/ship-aof';
-import { type CycleReport, type ShipAofDeps } from '../../../../lambdas/jobs/self-managed/ship-aof-types';
-import { restoreAof, type RestoreAofReport } from '../../../../lambdas/jobs/self-managed/restore-aof';
-import { nextSecond, rewriteAof, sleep, startAofServer, startWriter } from '../../../support/aof';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
+import { AofDirectory, RestoreDirectory, serverAofState } from '../../../../lambdas/adapters/host/aof-dir.js';
+import { FileAofStore, type OpenForWrite } from '../../../../lambdas/adapters/storage/aof-store.js';
+import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
+import { parseStoredKey } from '../../../../lambdas/domain/self-managed/aof-layout.js';
+import { AOF_METRICS } from '../../../../lambdas/domain/self-managed/aof-metrics.js';
+import { AofShipper } from '../../../../lambdas/jobs/self-managed/ship-aof.js';
+import type { CycleReport, ShipAofDeps } from '../../../../lambdas/jobs/self-managed/ship-aof-types.js';
+import { restoreAof, type RestoreAofReport } from '../../../../lambdas/jobs/self-managed/restore-aof.js';
+import { nextSecond, rewriteAof, sleep, startAofServer, startWriter } from '../../../support/aof.js';
 
 /**
  * ship-aof when the destination fails where it fails — at the file handle
@@ -22,7 +22,7 @@ import { nextSecond, rewriteAof, sleep, startAofServer, startWriter } from '../.
  * #TS annotations or has AOF off. Against a real redis-server 7.
  */
 
-const cleanup: (() => Promise<unknown> | void)[] = [];
+const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const f of cleanup.reverse()) await f();
   cleanup.length = 0;
@@ -100,54 +100,57 @@ describe('ship-aof: a destination that fails at the file handle', () => {
   it.each([
     ['fills up midway (short writes, then none)', 'full' as const, /short write to .*bytes written/],
     ['goes read-only midway (EROFS at the handle)', 'erofs' as const, /\(read-only file system\): EROFS/],
-  ])('%s: cycles fail, no heartbeat, within_rpo 0, no truncated part under a final name; once it works again the history is restorable', async (_what, kind, error) => {
-    const server = await startAofServer();
-    cleanup.push(() => server.stop());
-    const c = server.client();
-    const dest = tempDir('dest');
-    const fault = { on: false };
-    const openForWrite: OpenForWrite = async (path, flags, mode) => {
-      const fh = await open(path, flags, mode);
-      let calls = 0;
-      return {
-        write: (async (buffer: Uint8Array, offset = 0, length = buffer.byteLength - offset) => {
-          if (!fault.on) return fh.write(buffer, offset, length);
-          if (kind === 'erofs') throw Object.assign(new Error('EROFS: read-only file system, write'), { code: 'EROFS' });
-          // The device fills: the first write takes a few bytes, then none.
-          const n = calls++ === 0 ? Math.min(10, length) : 0;
-          return fh.write(buffer, offset, n);
-        }) as Awaited<ReturnType<OpenForWrite>>['write'],
-        sync: () => fh.sync(),
-        close: () => fh.close(),
+  ])(
+    '%s: cycles fail, no heartbeat, within_rpo 0, no truncated part under a final name; once it works again the history is restorable',
+    async (_what, kind, error) => {
+      const server = await startAofServer();
+      cleanup.push(() => server.stop());
+      const c = server.client();
+      const dest = tempDir('dest');
+      const fault = { on: false };
+      const openForWrite: OpenForWrite = async (path, flags, mode) => {
+        const fh = await open(path, flags, mode);
+        let calls = 0;
+        return {
+          write: (async (buffer: Uint8Array, offset = 0, length = buffer.byteLength - offset) => {
+            if (!fault.on) return fh.write(buffer, offset, length);
+            if (kind === 'erofs') throw Object.assign(new Error('EROFS: read-only file system, write'), { code: 'EROFS' });
+            // The device fills: the first write takes a few bytes, then none.
+            const n = calls++ === 0 ? Math.min(10, length) : 0;
+            return fh.write(buffer, offset, n);
+          }) as Awaited<ReturnType<OpenForWrite>>['write'],
+          sync: () => fh.sync(),
+          close: () => fh.close(),
+        };
       };
-    };
-    const run = runReporting(join(server.dir, 'appendonlydir'), new FileAofStore(dest, { openForWrite }));
-    for (let i = 0; i < 20; i++) await c.set(`k:${i}`, `v${i}`);
-    await eventually('a ping', () => run.pings.length > 0 && run.cycles.some((x) => x.ok));
+      const run = runReporting(join(server.dir, 'appendonlydir'), new FileAofStore(dest, { openForWrite }));
+      for (let i = 0; i < 20; i++) await c.set(`k:${i}`, `v${i}`);
+      await eventually('a ping', () => run.pings.length > 0 && run.cycles.some((x) => x.ok));
 
-    fault.on = true;
-    for (let i = 20; i < 60; i++) await c.set(`k:${i}`, `v${i}-${'x'.repeat(100)}`);
-    const first = (await run.cyclesFromNow(1))[0]!;
-    const pingsAt = run.pings.length; // the reports of earlier cycles are done: cycles and reports run one after the other
-    const failing = [first, ...(await run.cyclesFromNow(3))];
-    for (const cyc of failing) {
-      expect(cyc.ok).toBe(false);
-      expect(cyc.errors.join('; ')).toMatch(error);
-    }
-    expect(run.pings.length).toBe(pingsAt);
-    expect(run.metric(AOF_METRICS.withinRpo)).toBe(0);
-    expect(run.log.some((l) => /cycle failed \(retried every 0\.05 s, nothing skipped\)/.test(l))).toBe(true);
-    await noTornPart(dest);
+      fault.on = true;
+      for (let i = 20; i < 60; i++) await c.set(`k:${i}`, `v${i}-${'x'.repeat(100)}`);
+      const first = (await run.cyclesFromNow(1))[0]!;
+      const pingsAt = run.pings.length; // the reports of earlier cycles are done: cycles and reports run one after the other
+      const failing = [first, ...(await run.cyclesFromNow(3))];
+      for (const cyc of failing) {
+        expect(cyc.ok).toBe(false);
+        expect(cyc.errors.join('; ')).toMatch(error);
+      }
+      expect(run.pings.length).toBe(pingsAt);
+      expect(run.metric(AOF_METRICS.withinRpo)).toBe(0);
+      expect(run.log.some((l) => /cycle failed \(retried every 0\.05 s, nothing skipped\)/.test(l))).toBe(true);
+      await noTornPart(dest);
 
-    fault.on = false;
-    await eventually('pings again', () => run.pings.length > pingsAt);
-    expect(run.metric(AOF_METRICS.withinRpo)).toBe(1);
-    await run.stop();
-    await noTornPart(dest);
-    const r = await restore(dest);
-    expect(r).toMatchObject({ ok: true, load: { keys: 60 } });
-    expect(run.log.filter((l) => /WARNING/.test(l))).toEqual([]);
-  });
+      fault.on = false;
+      await eventually('pings again', () => run.pings.length > pingsAt);
+      expect(run.metric(AOF_METRICS.withinRpo)).toBe(1);
+      await run.stop();
+      await noTornPart(dest);
+      const r = await restore(dest);
+      expect(r).toMatchObject({ ok: true, load: { keys: 60 } });
+      expect(run.log.filter((l) => /WARNING/.test(l))).toEqual([]);
+    },
+  );
 });
 
 describe('ship-aof: a torn part already in the history', () => {
@@ -179,13 +182,26 @@ describe('ship-aof: a torn part already in the history', () => {
     const before = await restore(dest);
     expect(before).toMatchObject({
       ok: false,
-      refused: { kind: 'gap', message: expect.stringMatching(new RegExp(`appendonly\\.aof\\.1\\.incr\\.aof is held up to byte \\d+, then the stored part for bytes \\d+-\\d+ is torn \\(${Math.floor(size / 2)} of ${size} bytes stored\\)`)) },
+      refused: {
+        kind: 'gap',
+        message: expect.stringMatching(
+          new RegExp(
+            `appendonly\\.aof\\.1\\.incr\\.aof is held up to byte \\d+, then the stored part for bytes \\d+-\\d+ is torn \\(${Math.floor(size / 2)} of ${size} bytes stored\\)`,
+          ),
+        ),
+      },
     });
 
     const second = runReporting(aofDir, new FileAofStore(dest));
     await eventually('a ping', () => second.pings.length > 0);
     expect(second.log.some((l) => /removed what a killed run left at file:\/\/.*\.partial-99999999-0a1b2c3d/.test(l))).toBe(true);
-    expect(second.log.some((l) => /appendonly\.aof\.1\.incr\.aof: the stored part for bytes \d+-\d+ is torn \(\d+ of \d+ bytes stored\): removed; the server still has these bytes, they are shipped again/.test(l))).toBe(true);
+    expect(
+      second.log.some((l) =>
+        /appendonly\.aof\.1\.incr\.aof: the stored part for bytes \d+-\d+ is torn \(\d+ of \d+ bytes stored\): removed; the server still has these bytes, they are shipped again/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
     await second.stop();
     await noTornPart(dest);
     const after = await restore(dest);
@@ -207,7 +223,13 @@ describe('ship-aof: a torn part already in the history', () => {
     writeFileSync(part, bytes);
     const second = runReporting(aofDir, new FileAofStore(dest));
     await eventually('a ping', () => second.pings.length > 0);
-    expect(second.log.some((l) => /the stored part for bytes \d+-\d+ is torn \(its \d+ bytes do not match their SHA-256\): removed; the server still has these bytes, they are shipped again/.test(l))).toBe(true);
+    expect(
+      second.log.some((l) =>
+        /the stored part for bytes \d+-\d+ is torn \(its \d+ bytes do not match their SHA-256\): removed; the server still has these bytes, they are shipped again/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
     await second.stop();
     expect(await restore(dest)).toMatchObject({ ok: true, load: { keys: 10 } });
   });
@@ -231,13 +253,23 @@ describe('ship-aof: a torn part already in the history', () => {
     await second.stop();
     for (const x of cycles) {
       expect(x.ok).toBe(false);
-      expect(x.notRestorable).toMatch(/appendonly\.aof\.1\.incr\.aof: the stored part for bytes 0-\d+ is torn \(5 of \d+ bytes stored\) and the server no longer has the file: the history is not restorable across byte 0 of appendonly\.aof\.1\.incr\.aof.*move the torn part aside/);
+      expect(x.notRestorable).toMatch(
+        /appendonly\.aof\.1\.incr\.aof: the stored part for bytes 0-\d+ is torn \(5 of \d+ bytes stored\) and the server no longer has the file: the history is not restorable across byte 0 of appendonly\.aof\.1\.incr\.aof.*move the torn part aside/,
+      );
     }
     expect(second.pings).toEqual([]);
     expect(second.metric(AOF_METRICS.tornParts)).toBe(1);
     expect(second.metric(AOF_METRICS.withinRpo)).toBe(0);
     // restore-aof agrees: the time inside that increment cannot be restored, and says why.
-    expect(await restore(dest, rewriteSecond * 1000)).toMatchObject({ ok: false, refused: { kind: 'gap', message: expect.stringMatching(/appendonly\.aof\.1\.incr\.aof is held up to byte 0, then the stored part for bytes 0-\d+ is torn \(5 of \d+ bytes stored\)/) } });
+    expect(await restore(dest, rewriteSecond * 1000)).toMatchObject({
+      ok: false,
+      refused: {
+        kind: 'gap',
+        message: expect.stringMatching(
+          /appendonly\.aof\.1\.incr\.aof is held up to byte 0, then the stored part for bytes 0-\d+ is torn \(5 of \d+ bytes stored\)/,
+        ),
+      },
+    });
   });
 });
 
@@ -252,7 +284,9 @@ describe('ship-aof: a stored base damaged after it was shipped', () => {
       const parts = readdirSync(folder).filter((n) => n.endsWith('.part'));
       if (parts.length !== 1) return `${parts.length} parts`;
       const body = readFileSync(join(folder, parts[0]!));
-      return body.length === record.bytes && sha(body) === record.sha256 && parts[0]!.includes(record.sha256) ? undefined : `the part does not hold the record's bytes`;
+      return body.length === record.bytes && sha(body) === record.sha256 && parts[0]!.includes(record.sha256)
+        ? undefined
+        : `the part does not hold the record's bytes`;
     } catch (err) {
       return String(err);
     }
@@ -305,7 +339,13 @@ describe('ship-aof: a stored base damaged after it was shipped', () => {
     await eventually('cycles ok', () => second.okCycles.length >= 2);
     await second.stop();
     expect(second.falseClaims).toEqual([]);
-    expect(second.log.some((l) => /appendonly\.aof\.\d+\.base\.rdb: the stored part for bytes 0-\d+ is torn \(its \d+ bytes do not match their SHA-256\): removed; the server still has these bytes, they are shipped again/.test(l))).toBe(true);
+    expect(
+      second.log.some((l) =>
+        /appendonly\.aof\.\d+\.base\.rdb: the stored part for bytes 0-\d+ is torn \(its \d+ bytes do not match their SHA-256\): removed; the server still has these bytes, they are shipped again/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
     expect(second.log.some((l) => /base appendonly\.aof\.\d+\.base\.rdb stored/.test(l))).toBe(true);
     expect(unsoundBase(folder)).toBeUndefined();
     expect(await restore(dest)).toMatchObject({ ok: true, load: { keys: 25 } });
@@ -319,7 +359,15 @@ describe('ship-aof: a stored base damaged after it was shipped', () => {
     await first.stop();
     const folder = baseFolder(dest);
     truncateSync(join(folder, 'base.json'), 7);
-    expect(await restore(dest)).toMatchObject({ ok: false, refused: { kind: 'corrupt', message: expect.stringMatching(/files\/appendonly\.aof\.1\.base\.rdb\/base\.json is not valid JSON \(.*\): the history's base appendonly\.aof\.1\.base\.rdb is damaged/) } });
+    expect(await restore(dest)).toMatchObject({
+      ok: false,
+      refused: {
+        kind: 'corrupt',
+        message: expect.stringMatching(
+          /files\/appendonly\.aof\.1\.base\.rdb\/base\.json is not valid JSON \(.*\): the history's base appendonly\.aof\.1\.base\.rdb is damaged/,
+        ),
+      },
+    });
 
     const second = runChecked(aofDir, dest);
     for (let i = 20; i < 25; i++) await c.set(`k:${i}`, `v${i}`);
@@ -327,7 +375,13 @@ describe('ship-aof: a stored base damaged after it was shipped', () => {
     await eventually('cycles ok', () => second.okCycles.length >= 2);
     await second.stop();
     expect(second.falseClaims).toEqual([]);
-    expect(second.log.some((l) => /files\/appendonly\.aof\.1\.base\.rdb\/base\.json is not valid JSON \(.*\): the stored base appendonly\.aof\.1\.base\.rdb is torn; removed, the server still has it: it is shipped again/.test(l))).toBe(true);
+    expect(
+      second.log.some((l) =>
+        /files\/appendonly\.aof\.1\.base\.rdb\/base\.json is not valid JSON \(.*\): the stored base appendonly\.aof\.1\.base\.rdb is torn; removed, the server still has it: it is shipped again/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
     expect(unsoundBase(folder)).toBeUndefined();
     expect(await restore(dest)).toMatchObject({ ok: true, load: { keys: 15 } });
   });
@@ -348,7 +402,9 @@ describe('ship-aof: a stored base damaged after it was shipped', () => {
     await second.stop();
     for (const x of cycles) {
       expect(x.ok).toBe(false);
-      expect(x.notRestorable).toMatch(/files\/appendonly\.aof\.1\.base\.rdb\/base\.json is not valid JSON \(.*\): the stored base appendonly\.aof\.1\.base\.rdb is torn and the server no longer has it/);
+      expect(x.notRestorable).toMatch(
+        /files\/appendonly\.aof\.1\.base\.rdb\/base\.json is not valid JSON \(.*\): the stored base appendonly\.aof\.1\.base\.rdb is torn and the server no longer has it/,
+      );
     }
     expect(second.pings).toEqual([]);
     expect(second.metric(AOF_METRICS.tornParts)).toBe(1);
@@ -360,12 +416,24 @@ describe('ship-aof: history that cannot serve a point-in-time restore', () => {
   it('a server writing no #TS annotations: WARNING, timestamps_missing 1 and no heartbeat from then on; one that writes them: none of that', async () => {
     const off = await startAofServer({ args: ['--aof-timestamp-enabled', 'no'] });
     const on = await startAofServer();
-    cleanup.push(() => off.stop(), () => on.stop());
+    cleanup.push(
+      () => off.stop(),
+      () => on.stop(),
+    );
     const runOff = runReporting(join(off.dir, 'appendonlydir'), new FileAofStore(tempDir('off')));
     const runOn = runReporting(join(on.dir, 'appendonlydir'), new FileAofStore(tempDir('on')));
     const writers = [startWriter(off.client(), 'w'), startWriter(on.client(), 'w')];
     cleanup.push(() => Promise.all(writers.map((w) => w.stop())));
-    await eventually('the warning', () => runOff.log.some((l) => /WARNING: the server writes commands with no #TS annotation \(appendonly\.aof\.1\.incr\.aof from byte \d+, written after .*Z and none since this shipper started\): aof-timestamp-enabled is no, so restore-aof --until cannot date them \(point-in-time restore impossible\); set aof-timestamp-enabled yes.*the heartbeat is not pinged/.test(l)), 10_000);
+    await eventually(
+      'the warning',
+      () =>
+        runOff.log.some((l) =>
+          /WARNING: the server writes commands with no #TS annotation \(appendonly\.aof\.1\.incr\.aof from byte \d+, written after .*Z and none since this shipper started\): aof-timestamp-enabled is no, so restore-aof --until cannot date them \(point-in-time restore impossible\); set aof-timestamp-enabled yes.*the heartbeat is not pinged/.test(
+            l,
+          ),
+        ),
+      10_000,
+    );
     await runOff.cyclesFromNow(1);
     const pingsAt = runOff.pings.length;
     await runOff.cyclesFromNow(4);

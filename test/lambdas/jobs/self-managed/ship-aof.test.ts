@@ -3,17 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compareClients } from '../../../../lambdas/jobs/keys/compare';
-import { AofDirectory, RestoreDirectory } from '../../../../lambdas/adapters/host/aof-dir';
-import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store';
-import { startLocalRedis, type LocalRedis } from '../../../../lambdas/adapters/redis/local-server';
-import { readStoredHistory } from '../../../../lambdas/domain/self-managed/aof-layout';
-import { AOF_METRICS } from '../../../../lambdas/domain/self-managed/aof-metrics';
-import { AofShipper } from '../../../../lambdas/jobs/self-managed/ship-aof';
-import { type CycleReport } from '../../../../lambdas/jobs/self-managed/ship-aof-types';
-import { restoreAof, type RestoreAofReport } from '../../../../lambdas/jobs/self-managed/restore-aof';
-import { FlakyAofStore, nextSecond, rewriteAof, sleep, startAofServer, startWriter } from '../../../support/aof';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
+import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
+import { AofDirectory, RestoreDirectory } from '../../../../lambdas/adapters/host/aof-dir.js';
+import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store.js';
+import { startLocalRedis, type LocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
+import { readStoredHistory } from '../../../../lambdas/domain/self-managed/aof-layout.js';
+import { AOF_METRICS } from '../../../../lambdas/domain/self-managed/aof-metrics.js';
+import { AofShipper } from '../../../../lambdas/jobs/self-managed/ship-aof.js';
+import type { CycleReport } from '../../../../lambdas/jobs/self-managed/ship-aof-types.js';
+import { restoreAof, type RestoreAofReport } from '../../../../lambdas/jobs/self-managed/restore-aof.js';
+import { FlakyAofStore, nextSecond, rewriteAof, sleep, startAofServer, startWriter } from '../../../support/aof.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /**
  * The shipper and the restore against a real redis-server 7 writing its
@@ -24,7 +24,7 @@ import { bgsave, startRedisServer, type RedisServer } from '../../../support/red
  * detached at that moment.
  */
 
-const cleanup: (() => Promise<unknown> | void)[] = [];
+const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const f of cleanup.reverse()) await f();
   cleanup.length = 0;
@@ -38,7 +38,10 @@ function tempDir(name: string): string {
 
 /** A shipper running in the background, as the CLI runs it. */
 function runShipper(dir: string, store: FlakyAofStore | FileAofStore, log: string[], cycles: CycleReport[] = []) {
-  const shipper = new AofShipper({ dir: new AofDirectory(dir), store, intervalMs: 100, rpoMs: 60_000, maxPartBytes: 64 * 1024 }, { now: () => Date.now(), say: (l) => log.push(l), onCycle: (c) => cycles.push(c) });
+  const shipper = new AofShipper(
+    { dir: new AofDirectory(dir), store, intervalMs: 100, rpoMs: 60_000, maxPartBytes: 64 * 1024 },
+    { now: () => Date.now(), say: (l) => log.push(l), onCycle: (c) => cycles.push(c) },
+  );
   const abort = new AbortController();
   const done = shipper.run(abort.signal);
   const stop = async () => {
@@ -62,7 +65,10 @@ async function caughtUp(cycles: CycleReport[]): Promise<CycleReport> {
 }
 
 async function restore(dest: string, out: string, untilMs?: number): Promise<RestoreAofReport> {
-  return restoreAof({ store: new FileAofStore(dest), to: new RestoreDirectory(out), load: {}, ...(untilMs !== undefined ? { untilMs } : {}) }, { now: () => Date.now(), startServer: startLocalRedis });
+  return restoreAof(
+    { store: new FileAofStore(dest), to: new RestoreDirectory(out), load: {}, ...(untilMs !== undefined ? { untilMs } : {}) },
+    { now: () => Date.now(), startServer: startLocalRedis },
+  );
 }
 
 /** A throwaway server holding what was restored into `out`. */
@@ -104,7 +110,10 @@ function legacyDir(rdb: Buffer, tail: string, incr: string): string {
 
 /** Ships `dir` to `dest` with cycles run by hand: one (the base uploads in the background), then one that must be ok. Returns the first. */
 async function shipByHand(dir: string, dest: string, log: string[] = []): Promise<CycleReport> {
-  const shipper = new AofShipper({ dir: new AofDirectory(dir), store: new FileAofStore(dest), intervalMs: 50, rpoMs: 10_000 }, { now: () => Date.now(), say: (l) => log.push(l) });
+  const shipper = new AofShipper(
+    { dir: new AofDirectory(dir), store: new FileAofStore(dest), intervalMs: 50, rpoMs: 10_000 },
+    { now: () => Date.now(), say: (l) => log.push(l) },
+  );
   cleanup.push(() => shipper.stop());
   await shipper.start();
   const first = await shipper.cycle();
@@ -309,8 +318,8 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     // The newest point before the gap: the second of the last annotation shipped (a, not yet a2), and the first after it.
     const beforeGap = await restore(dest, out, Date.parse(points![1]!));
     expect(beforeGap).toMatchObject({ ok: true, load: { keys: 1 } });
-    expect(await restore(dest, tempDir('after') + '/aof', Date.parse(points![2]!))).toMatchObject({ ok: true, load: { keys: 4 } });
-    const newest = await restore(dest, tempDir('newest') + '/aof');
+    expect(await restore(dest, `${tempDir('after')}/aof`, Date.parse(points![2]!))).toMatchObject({ ok: true, load: { keys: 4 } });
+    const newest = await restore(dest, `${tempDir('newest')}/aof`);
     expect(newest).toMatchObject({ ok: true, load: { keys: 4 } });
   });
 
@@ -323,7 +332,14 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     const pings: number[] = [];
     const log: string[] = [];
     const shipper = new AofShipper(
-      { dir: new AofDirectory(join(server.dir, 'appendonlydir')), store, intervalMs: 50, rpoMs: 400, heartbeat: { url: 'http://unused', everyMs: 0 }, metricsFile },
+      {
+        dir: new AofDirectory(join(server.dir, 'appendonlydir')),
+        store,
+        intervalMs: 50,
+        rpoMs: 400,
+        heartbeat: { url: 'http://unused', everyMs: 0 },
+        metricsFile,
+      },
       { now: () => Date.now(), say: (l) => log.push(l), ping: async () => void pings.push(Date.now()) },
     );
     const abort = new AbortController();
@@ -355,12 +371,16 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     await eventually('five cycles', () => run.cycles.length >= 5);
     await run.stop();
     expect(run.cycles.every((c) => !c.ok)).toBe(true);
-    expect(run.cycles[run.cycles.length - 1]!.notRestorable).toMatch(/cannot be restored to the newest commands yet: no base is stored whole; base appendonly\.aof\.1\.base\.rdb was refused: its RDB is corrupt at byte/);
+    expect(run.cycles[run.cycles.length - 1]!.notRestorable).toMatch(
+      /cannot be restored to the newest commands yet: no base is stored whole; base appendonly\.aof\.1\.base\.rdb was refused: its RDB is corrupt at byte/,
+    );
     expect(run.pings).toEqual([]);
     expect(run.metric(AOF_METRICS.withinRpo)).toBe(0);
     expect(run.metric(AOF_METRICS.baseSeq)).toBe(0);
     expect(run.metric(AOF_METRICS.shippedThrough)).toBeUndefined();
-    expect(run.log.some((l) => /shipped .* in 1 part .*cannot be restored to the newest commands yet: no base is stored whole.*the heartbeat is not pinged/.test(l))).toBe(true);
+    expect(
+      run.log.some((l) => /shipped .* in 1 part .*cannot be restored to the newest commands yet: no base is stored whole.*the heartbeat is not pinged/.test(l)),
+    ).toBe(true);
     expect(run.log.some((l) => /every whole command shipped/.test(l))).toBe(false);
     expect(run.log[run.log.length - 1]).toMatch(/^ship-aof: stopped: .* cannot be restored to the newest commands yet: no base is stored whole/);
     // What restore-aof says of that destination: the shipper told the same.
@@ -375,7 +395,10 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     const aofDir = join(server.dir, 'appendonlydir');
     const store = new SlowBaseStore(tempDir('dest'));
     const run = runReporting(aofDir, store);
-    await eventually('three cycles after the increment shipped', () => run.cycles.filter((x) => x.parts === 0 && Object.values(x.files).some((b) => b > 0)).length >= 3);
+    await eventually(
+      'three cycles after the increment shipped',
+      () => run.cycles.filter((x) => x.parts === 0 && Object.values(x.files).some((b) => b > 0)).length >= 3,
+    );
     expect(run.cycles.every((x) => !x.ok)).toBe(true);
     expect(run.cycles[run.cycles.length - 1]!.notRestorable).toMatch(/no base is stored whole; base appendonly\.aof\.1\.base\.rdb is still being uploaded/);
     expect(run.pings).toEqual([]);
@@ -435,17 +458,26 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     const aofDir = join(server.dir, 'appendonlydir');
     const incrBytes = readFileSync(join(aofDir, 'appendonly.aof.1.incr.aof')).length;
     // What Redis 8 leaves after a clean shutdown (src/aof.c, aofInfoFormat).
-    writeFileSync(join(aofDir, 'appendonly.aof.manifest'), `file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0 endoffset ${incrBytes}\n`);
+    writeFileSync(
+      join(aofDir, 'appendonly.aof.manifest'),
+      `file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0 endoffset ${incrBytes}\n`,
+    );
     const dest = tempDir('dest');
     await shipByHand(aofDir, dest);
     const out = join(tempDir('out'), 'aof');
     expect(await restore(dest, out)).toMatchObject({ ok: true, increments: [{ name: 'appendonly.aof.1.incr.aof', bytes: incrBytes }], load: { keys: 20 } });
-    expect(readFileSync(join(out, 'appendonly.aof.manifest'), 'utf8')).toBe('file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0\n');
+    expect(readFileSync(join(out, 'appendonly.aof.manifest'), 'utf8')).toBe(
+      'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i startoffset 0\n',
+    );
   });
 
   it('an old single-file AOF whose commands after the RDB preamble carry no #TS records no time: --until refuses it, naming why; to the end restores it', async () => {
     // Redis 6 wrote commands after the preamble without annotations: when they ran is unknown (not the RDB's ctime).
-    const dir = legacyDir(await rdbOfTenKeys(), `${cmd('SELECT', '0')}${cmd('SET', 'late', '1')}`, `#TS:${Math.floor(Date.now() / 1000) + 5}\r\n${cmd('SET', 'incr', '1')}`);
+    const dir = legacyDir(
+      await rdbOfTenKeys(),
+      `${cmd('SELECT', '0')}${cmd('SET', 'late', '1')}`,
+      `#TS:${Math.floor(Date.now() / 1000) + 5}\r\n${cmd('SET', 'incr', '1')}`,
+    );
     const dest = tempDir('dest');
     const log: string[] = [];
     await shipByHand(dir, dest, log);
@@ -455,7 +487,15 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     expect(log.some((l) => /base appendonly\.aof stored .*no time: 2 commands follow its RDB preamble with no #TS annotation before them/.test(l))).toBe(true);
     expect(await restore(dest, join(tempDir('end'), 'aof'))).toMatchObject({ ok: true, base: { format: 'rdb+aof' }, load: { keys: 12 } });
     const refused = await restore(dest, join(tempDir('until'), 'aof'), Date.now() + 60_000);
-    expect(refused).toMatchObject({ ok: false, refused: { kind: 'no-timestamps', message: expect.stringMatching(/base appendonly\.aof: 2 commands follow its RDB preamble with no #TS annotation before them, so when they ran is unknown/) } });
+    expect(refused).toMatchObject({
+      ok: false,
+      refused: {
+        kind: 'no-timestamps',
+        message: expect.stringMatching(
+          /base appendonly\.aof: 2 commands follow its RDB preamble with no #TS annotation before them, so when they ran is unknown/,
+        ),
+      },
+    });
   });
 
   it('commands written before aof-timestamp-enabled was switched on have no known time: --until that cuts at the first annotation refuses, naming them; later and to the end restore', async () => {
@@ -477,7 +517,12 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     const refused = await restore(dest, join(tempDir('cut'), 'aof'), t1 * 1000 + 500);
     expect(refused).toMatchObject({
       ok: false,
-      refused: { kind: 'no-timestamps', message: expect.stringMatching(/--until needs the AOF timestamp annotations \(aof-timestamp-enabled yes\): the 2 commands in appendonly\.aof\.1\.incr\.aof before .* carry none .*when they ran is unknown/) },
+      refused: {
+        kind: 'no-timestamps',
+        message: expect.stringMatching(
+          /--until needs the AOF timestamp annotations \(aof-timestamp-enabled yes\): the 2 commands in appendonly\.aof\.1\.incr\.aof before .* carry none .*when they ran is unknown/,
+        ),
+      },
     });
     expect(refused.refused!.message).toContain(`give --until from ${new Date((t1 + 1) * 1000).toISOString().replace('.000Z', 'Z')} on`);
     expect(await restore(dest, join(tempDir('later'), 'aof'), (t1 + 1) * 1000)).toMatchObject({ ok: true, load: { keys: 2 } });
@@ -489,14 +534,27 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     const dir = legacyDir(rdb, `#TS:1700000000\r\n${cmd('SELECT', '0')}${cmd('SET', 'tail', '1')}`, cmd('SET', 'incr', '1'));
     const dest = tempDir('dest');
     expect((await shipByHand(dir, dest)).notRestorable).toMatch(/base appendonly\.aof is still being uploaded/); // in the background
-    expect(JSON.parse(readFileSync(join(dest, 'files', 'appendonly.aof', 'base.json'), 'utf8'))).toMatchObject({ format: 'rdb+aof', timeSeconds: 1700000000, keys: 10, commands: 2 });
+    expect(JSON.parse(readFileSync(join(dest, 'files', 'appendonly.aof', 'base.json'), 'utf8'))).toMatchObject({
+      format: 'rdb+aof',
+      timeSeconds: 1700000000,
+      keys: 10,
+      commands: 2,
+    });
     const out = join(tempDir('out'), 'aof');
-    expect(await restore(dest, out)).toMatchObject({ ok: true, base: { name: 'appendonly.aof', format: 'rdb+aof' }, appendFilename: 'appendonly.aof', load: { keys: 12 } });
+    expect(await restore(dest, out)).toMatchObject({
+      ok: true,
+      base: { name: 'appendonly.aof', format: 'rdb+aof' },
+      appendFilename: 'appendonly.aof',
+      load: { keys: 12 },
+    });
 
     const bad = corruptBaseDir(rdb, '');
     const badDest = tempDir('bad-dest');
     const badLog: string[] = [];
-    const badShipper = new AofShipper({ dir: new AofDirectory(bad), store: new FileAofStore(badDest), intervalMs: 50, rpoMs: 10_000 }, { now: () => Date.now(), say: (l) => badLog.push(l) });
+    const badShipper = new AofShipper(
+      { dir: new AofDirectory(bad), store: new FileAofStore(badDest), intervalMs: 50, rpoMs: 10_000 },
+      { now: () => Date.now(), say: (l) => badLog.push(l) },
+    );
     cleanup.push(() => badShipper.stop());
     await badShipper.start();
     await badShipper.cycle();

@@ -5,16 +5,16 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../../lib/config';
-import { DRILL_RETRY } from '../../../../lib/constructs/restore-drill';
-import type { RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill';
-import { drillReportEventSchema, reportDrill } from '../../../../lambdas/jobs/drills/drill-report';
-import { runDrillVerify } from '../../../../lambdas/jobs/drills/drill-verify';
-import type { Alert } from '../../../../lambdas/adapters/aws/alerts';
-import { MemoryLog, MemoryMetrics } from '../../../support/fakes';
-import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server';
-import { DRILLS_CONFIG, stateMachineDefinition, type AslDefinition } from '../../../support/state-machine';
-import { synthesize } from '../../../support/synth';
+import { loadConfig } from '../../../../lib/config/index.js';
+import { DRILL_RETRY } from '../../../../lib/constructs/restore-drill/index.js';
+import type { RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill.js';
+import { drillReportEventSchema, reportDrill } from '../../../../lambdas/jobs/drills/drill-report.js';
+import { runDrillVerify } from '../../../../lambdas/jobs/drills/drill-verify.js';
+import type { Alert } from '../../../../lambdas/adapters/aws/alerts.js';
+import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { DRILLS_CONFIG, stateMachineDefinition, type AslDefinition } from '../../../support/state-machine.js';
+import { synthesize } from '../../../support/synth.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (d: unknown, o?: unknown) => { isValid: boolean; errors: unknown[] };
@@ -147,7 +147,13 @@ class LocalElastiCache {
     this.createdServerless.push(p);
     this.serverless.add(p.ServerlessCacheName);
     // Restored from the cluster-mode file (database 0 only): cluster mode keeps one database.
-    await this.create({ ReplicationGroupId: p.ServerlessCacheName, SnapshotName: SHARDED_SNAPSHOT, NumNodeGroups: 1, UserGroupIds: p.UserGroupId, Tags: p.Tags });
+    await this.create({
+      ReplicationGroupId: p.ServerlessCacheName,
+      SnapshotName: SHARDED_SNAPSHOT,
+      NumNodeGroups: 1,
+      UserGroupIds: p.UserGroupId,
+      Tags: p.Tags,
+    });
     this.calls.splice(this.calls.lastIndexOf(`create ${p.ServerlessCacheName}`), 1);
     this.created.pop();
     return { ServerlessCache: { ServerlessCacheName: p.ServerlessCacheName, Status: 'creating' } };
@@ -192,7 +198,8 @@ class LocalElastiCache {
 
   deleteUser(p: Record<string, any>): unknown {
     this.calls.push(`delete-user ${p.UserId}`);
-    if ([...this.drillGroups.values()].some((ids) => ids.includes(p.UserId))) throw sfnError('ElastiCache.DefaultUserAssociatedToUserGroupException', 'in a group');
+    if ([...this.drillGroups.values()].some((ids) => ids.includes(p.UserId)))
+      throw sfnError('ElastiCache.DefaultUserAssociatedToUserGroupException', 'in a group');
     if (!this.users.delete(p.UserId)) throw sfnError('ElastiCache.UserNotFoundException', 'gone');
     return { UserId: p.UserId, Status: 'deleting' };
   }
@@ -239,7 +246,8 @@ class LocalElastiCache {
     this.throttled(serverless ? 'delete-serverless' : 'delete');
     p = { ReplicationGroupId: id };
     const group = this.groups.get(p.ReplicationGroupId);
-    if (!group) throw sfnError(serverless ? 'ElastiCache.ServerlessCacheNotFoundException' : 'ElastiCache.ReplicationGroupNotFoundException', `${id} not found`);
+    if (!group)
+      throw sfnError(serverless ? 'ElastiCache.ServerlessCacheNotFoundException' : 'ElastiCache.ReplicationGroupNotFoundException', `${id} not found`);
     if (this.busyDeletes > 0 || (this.stuckStatus === 'creating' && this.busyDeletes < 0)) {
       this.busyDeletes--;
       throw sfnError(serverless ? 'ElastiCache.InvalidServerlessCacheStateException' : 'ElastiCache.InvalidReplicationGroupStateException', 'still creating');
@@ -345,7 +353,13 @@ describe('restore drill state machine, executed locally from the synthesized def
     /** Storing the token secret fails. */
     secretFault?: boolean;
     /** The plan's RBAC user group and the secret of its user. */
-    rbac?: { userGroupId: string; secretArn: string; username: string; password: string; /** The user's password in the group when it differs from the secret's. @default password */ groupPassword?: string };
+    rbac?: {
+      userGroupId: string;
+      secretArn: string;
+      username: string;
+      password: string /** The user's password in the group when it differs from the secret's. @default password */;
+      groupPassword?: string;
+    };
   }) {
     const ec = new LocalElastiCache(
       new Map([
@@ -446,14 +460,17 @@ describe('restore drill state machine, executed locally from the synthesized def
           // The real verify handler against the local "restored cluster"; TLS is skipped locally.
           'Verify data': async (p) => {
             verifyInputs.push(p);
-            return (await runDrillVerify({ ...(p as any), tls: false }, {
-              secrets: new SecretsManagerClient({ region: 'eu-west-1' }), // answered by the mock above
-              log: new MemoryLog(),
-              clock: { now: () => Date.now() },
-              scanCount: 100,
-              maxScanSeconds: 30,
-              connectTimeoutMs: 2000,
-            })) as never;
+            return (await runDrillVerify(
+              { ...(p as any), tls: false },
+              {
+                secrets: new SecretsManagerClient({ region: 'eu-west-1' }), // answered by the mock above
+                log: new MemoryLog(),
+                clock: { now: () => Date.now() },
+                scanCount: 100,
+                maxScanSeconds: 30,
+                connectTimeoutMs: 2000,
+              },
+            )) as never;
           },
           // The real report handler with an in-memory topic and metrics.
           Report: async (p) => {
@@ -484,7 +501,8 @@ describe('restore drill state machine, executed locally from the synthesized def
       await ec.stopAll();
       await collect.catch(() => undefined);
       if (process.env.DEBUG_DRILL) {
-        for (const e of events as any[]) console.log(e.type, e.state?.name, JSON.stringify(e.state?.output?.drill?.report ?? e.state?.error ?? e.error ?? '').slice(0, 300));
+        for (const e of events as any[])
+          console.log(e.type, e.state?.name, JSON.stringify(e.state?.output?.drill?.report ?? e.state?.error ?? e.error ?? '').slice(0, 300));
       }
     }
     return { outcome, ec, alerts, metrics, reports, verifyInputs, secretStore, secretCalls };
@@ -498,7 +516,12 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.ec.groups.size).toBe(0);
     expect(r.reports).toHaveLength(1);
     expect(r.reports[0]!.ok).toBe(true);
-    expect(r.verifyInputs[0]).toMatchObject({ host: '127.0.0.1', tls: true, clusterMode: 'disabled', authSecretArn: expect.stringMatching(/:secret:redis-dr\/drill\/drill-exec-1-AbCdEf$/) });
+    expect(r.verifyInputs[0]).toMatchObject({
+      host: '127.0.0.1',
+      tls: true,
+      clusterMode: 'disabled',
+      authSecretArn: expect.stringMatching(/:secret:redis-dr\/drill\/drill-exec-1-AbCdEf$/),
+    });
     // The cluster required the execution's token (requirepass) and the verify step got in with it, read from the secret.
     expect(r.ec.tokens.get(CLUSTER)).toMatch(/^tok[e]+n42$/);
     expect(r.secretCalls).toEqual([
@@ -511,7 +534,7 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.alerts[0]!.message).toContain(SNAPSHOT);
   });
 
-  it('RBAC user group: the cluster joins it (no token made), verify gets in as the configured user, and the user\'s secret stays', async () => {
+  it("RBAC user group: the cluster joins it (no token made), verify gets in as the configured user, and the user's secret stays", async () => {
     const rbac = {
       userGroupId: 'drill-readers',
       secretArn: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:drill-reader-XyZabc',
@@ -602,7 +625,7 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.reports[0]!.summary).toMatch(/LimitExceeded/);
   });
 
-  it('a group with the drill\'s id already exists (someone else\'s): the create fails, the group is never touched', async () => {
+  it("a group with the drill's id already exists (someone else's): the create fails, the group is never touched", async () => {
     const r = await run({ fake: (ec) => ec.foreign(CLUSTER, { 'redis-dr:drill': 'another-execution', 'redis-dr:deployment': 'example' }) });
     expect(r.outcome).toMatch(/says which step or check failed/);
     expect(r.ec.calls).toEqual([`create ${CLUSTER}`, `tags ${CLUSTER}`]); // its tags read, no delete: the foreign group is left alone
@@ -611,7 +634,7 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.reports[0]!.summary).toMatch(/ReplicationGroupAlreadyExists/);
   });
 
-  it('a group that does not carry this execution\'s tag is never deleted, on any path', async () => {
+  it("a group that does not carry this execution's tag is never deleted, on any path", async () => {
     const r = await run({
       fake: (ec) => {
         const create = ec.create.bind(ec);
@@ -629,7 +652,7 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.reports[0]!.summary).toMatch(/not this drill's, so it was left alone/);
   });
 
-  it('throttled describes are the poll loop\'s to retry: the drill still passes', async () => {
+  it("throttled describes are the poll loop's to retry: the drill still passes", async () => {
     const r = await run({ fake: (ec) => ec.throttle.set('describe', 3) });
     expect(r.outcome).toBe('succeeded');
     expect(r.reports[0]!.ok).toBe(true);
@@ -673,7 +696,7 @@ describe('restore drill state machine, executed locally from the synthesized def
   it.each([
     ['the histogram the RDB verifier recorded', undefined, 'succeeded'],
     ['a histogram that does not match', { string: 204, list: 20, hash: 3 }, 'failed'],
-  ])('DR region: seeds from the copy\'s S3 ARN and checks %s', async (_what, byType, expected) => {
+  ])("DR region: seeds from the copy's S3 ARN and checks %s", async (_what, byType, expected) => {
     const r = await run({
       dr: true,
       select: () => ({
@@ -753,7 +776,10 @@ describe('restore drill state machine, executed locally from the synthesized def
         SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
         SecurityGroupIds: ['sg-0123456789abcdef0'],
         UserGroupId: SLS,
-        Tags: expect.arrayContaining([{ Key: 'redis-dr:drill', Value: 'drill-exec-1' }, { Key: 'redis-dr:deployment', Value: 'example' }]),
+        Tags: expect.arrayContaining([
+          { Key: 'redis-dr:drill', Value: 'drill-exec-1' },
+          { Key: 'redis-dr:deployment', Value: 'example' },
+        ]),
       });
       expect(r.ec.users.size).toBe(0); // made for the execution, deleted with it
       expect(r.secretCalls[0]).toMatch(/^random /);
@@ -766,7 +792,7 @@ describe('restore drill state machine, executed locally from the synthesized def
       expect(r.reports[0]!.summary).toContain(`Cleanup: drill user ${SLS} deleted.`);
     });
 
-    it('the drill user is named default and holds the execution\'s token, tagged with the execution', async () => {
+    it("the drill user is named default and holds the execution's token, tagged with the execution", async () => {
       let made: Record<string, any> | undefined;
       const r = await run({
         select: () => serverless(),
@@ -776,14 +802,34 @@ describe('restore drill state machine, executed locally from the synthesized def
         },
       });
       expect(r.outcome).toBe('succeeded');
-      expect(made).toMatchObject({ UserId: SLS, UserName: 'default', Engine: 'valkey', Passwords: [expect.stringMatching(/^tok[e]+n42$/)], AccessString: 'on ~* +@all' });
+      expect(made).toMatchObject({
+        UserId: SLS,
+        UserName: 'default',
+        Engine: 'valkey',
+        Passwords: [expect.stringMatching(/^tok[e]+n42$/)],
+        AccessString: 'on ~* +@all',
+      });
       expect(made!.Tags).toContainEqual({ Key: 'redis-dr:drill', Value: 'drill-exec-1' });
     });
 
     it('DR region: seeds the serverless cache from the S3 copies', async () => {
-      const r = await run({ dr: true, select: () => serverless({ snapshotArns: [COPY_ARN], engine: 'redis', engineVersion: '7', expected: { keys: sourceKeys - 1, expires: 0, byType: { string: 203, list: 20, hash: 30 } } }) });
+      const r = await run({
+        dr: true,
+        select: () =>
+          serverless({
+            snapshotArns: [COPY_ARN],
+            engine: 'redis',
+            engineVersion: '7',
+            expected: { keys: sourceKeys - 1, expires: 0, byType: { string: 203, list: 20, hash: 30 } },
+          }),
+      });
       expect(r.reports[0]!.summary).toMatch(/passed/);
-      expect(r.ec.createdServerless[0]).toMatchObject({ SnapshotArnsToRestore: [COPY_ARN], Engine: 'redis', MajorEngineVersion: '7', SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'] });
+      expect(r.ec.createdServerless[0]).toMatchObject({
+        SnapshotArnsToRestore: [COPY_ARN],
+        Engine: 'redis',
+        MajorEngineVersion: '7',
+        SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+      });
       expect(r.ec.groups.size + r.ec.drillGroups.size + r.ec.users.size).toBe(0);
     });
 
@@ -805,7 +851,7 @@ describe('restore drill state machine, executed locally from the synthesized def
       expect(r.secretStore.size).toBe(0);
     });
 
-    it('a user with the drill\'s id exists (someone else\'s): nothing is created and nothing is deleted', async () => {
+    it("a user with the drill's id exists (someone else's): nothing is created and nothing is deleted", async () => {
       const r = await run({ select: () => serverless(), fake: (ec) => ec.users.set(SLS, { UserId: SLS, UserName: 'default', Passwords: ['theirs'] }) });
       expect(r.outcome).toMatch(/says which step or check failed/);
       expect(r.ec.calls).toEqual([`create-user ${SLS}`]);
@@ -813,7 +859,7 @@ describe('restore drill state machine, executed locally from the synthesized def
       expect(r.reports[0]!.summary).toMatch(/UserAlreadyExists/);
     });
 
-    it('a serverless cache with the drill\'s id that is not this execution\'s is never deleted', async () => {
+    it("a serverless cache with the drill's id that is not this execution's is never deleted", async () => {
       const r = await run({
         select: () => serverless(),
         fake: (ec) => {
@@ -831,7 +877,10 @@ describe('restore drill state machine, executed locally from the synthesized def
     });
 
     it('a throttled serverless describe and owner check do not fail the drill', async () => {
-      const r = await run({ select: () => serverless(), fake: (ec) => (ec.throttle.set('describe-serverless', 2), ec.throttle.set('tags', 1), ec.throttle.set('delete-serverless', 1)) });
+      const r = await run({
+        select: () => serverless(),
+        fake: (ec) => (ec.throttle.set('describe-serverless', 2), ec.throttle.set('tags', 1), ec.throttle.set('delete-serverless', 1)),
+      });
       expect(r.outcome).toBe('succeeded');
       expect(order(r.ec.calls).filter((c) => c === 'describe-serverless')).toHaveLength(3);
       expect(r.ec.groups.size + r.ec.drillGroups.size + r.ec.users.size).toBe(0);
@@ -853,8 +902,13 @@ describe('restore drill state machine, executed locally from the synthesized def
       expect(r.ec.groups.size).toBe(0); // the cache itself went
     });
 
-    it('RBAC: the cache joins the plan\'s user group; no user or group is made, none deleted', async () => {
-      const rbac = { userGroupId: 'drill-readers', secretArn: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:drill-reader-XyZabc', username: 'drill-reader', password: `reader-${'p'.repeat(24)}` };
+    it("RBAC: the cache joins the plan's user group; no user or group is made, none deleted", async () => {
+      const rbac = {
+        userGroupId: 'drill-readers',
+        secretArn: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:drill-reader-XyZabc',
+        username: 'drill-reader',
+        password: `reader-${'p'.repeat(24)}`,
+      };
       const r = await run({ rbac, select: () => serverless() });
       expect(r.reports[0]!.summary).toMatch(/passed/);
       expect(order(r.ec.calls)).toEqual(['create-serverless', 'describe-serverless', 'tags', 'delete-serverless']);

@@ -1,9 +1,9 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { elastiCacheCall } from '../../../../lib/constructs/restore-drill/calls';
-import { DRILL_RETRY, type ElastiCacheCallKind, type RetryShape, retryProps } from '../../../../lib/constructs/restore-drill/retries';
-import { stateMachineDefinition, useDrillsSynth } from '../../../support/state-machine';
-import type { Synthesized } from '../../../support/synth';
+import { elastiCacheCall } from '../../../../lib/constructs/restore-drill/calls.js';
+import { DRILL_RETRY, type ElastiCacheCallKind, type RetryShape, retryProps } from '../../../../lib/constructs/restore-drill/retries.js';
+import { stateMachineDefinition, useDrillsSynth } from '../../../support/state-machine.js';
+import type { Synthesized } from '../../../support/synth.js';
 
 /** A retrier as the definition renders it. */
 interface AslRetrier {
@@ -19,7 +19,10 @@ interface AslRetrier {
 const TRANSIENT = { IntervalSeconds: 3, MaxAttempts: 3, BackoffRate: 2 };
 const BUSY = { IntervalSeconds: 30, MaxAttempts: 6, BackoffRate: 1.5, MaxDelaySeconds: 240 };
 const SETTLING = { IntervalSeconds: 5, MaxAttempts: 5, BackoffRate: 1.5 };
-const throttled = (timeout: boolean): AslRetrier => ({ ErrorEquals: ['ElastiCache.ElastiCacheException', ...(timeout ? ['States.Timeout'] : [])], ...TRANSIENT });
+const throttled = (timeout: boolean): AslRetrier => ({
+  ErrorEquals: ['ElastiCache.ElastiCacheException', ...(timeout ? ['States.Timeout'] : [])],
+  ...TRANSIENT,
+});
 const ec = (...faults: string[]) => faults.flatMap((f) => [`ElastiCache.${f}Exception`, `ElastiCache.${f}Fault`]);
 const LAMBDA: AslRetrier = {
   ErrorEquals: ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'],
@@ -121,7 +124,11 @@ describe('restore drill retries (lib/constructs/restore-drill/retries.ts)', () =
 
     it.each(['primary', 'dr'] as const)('%s: every task has exactly its retriers, in order (and no task is missing from the table)', (which) => {
       const definition = stateMachineDefinition(synth[which]);
-      const tasks = Object.fromEntries(Object.entries(definition.States).filter(([, s]) => s.Type === 'Task').map(([name, s]) => [name, s.Retry]));
+      const tasks = Object.fromEntries(
+        Object.entries(definition.States)
+          .filter(([, s]) => s.Type === 'Task')
+          .map(([name, s]) => [name, s.Retry]),
+      );
       expect(Object.keys(tasks).sort()).toEqual(Object.keys(EXPECTED).sort());
       for (const [name, retry] of Object.entries(tasks)) expect(retry, name).toEqual(EXPECTED[name]);
     });

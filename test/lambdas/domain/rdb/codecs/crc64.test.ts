@@ -40,15 +40,12 @@ describe('crc64', () => {
     expect(c.value).toBe(crc64(data));
   });
 
-  it.each(['hash-ziplist.rdb', 'list-quicklist.rdb', 'zset-ziplist.rdb', 'scriptbackup.rdb'])(
-    'matches the little-endian trailer Redis wrote in %s',
-    (file) => {
-      const rdb = readFileSync(join(CORPUS, file));
-      const c = new Crc64().update(rdb, 0, rdb.length - 8);
-      expect(c.matchesLittleEndian(rdb.subarray(rdb.length - 8))).toBe(true);
-      expect(c.value).toBe(rdb.readBigUInt64LE(rdb.length - 8));
-    },
-  );
+  it.each(['hash-ziplist.rdb', 'list-quicklist.rdb', 'zset-ziplist.rdb', 'scriptbackup.rdb'])('matches the little-endian trailer Redis wrote in %s', (file) => {
+    const rdb = readFileSync(join(CORPUS, file));
+    const c = new Crc64().update(rdb, 0, rdb.length - 8);
+    expect(c.matchesLittleEndian(rdb.subarray(rdb.length - 8))).toBe(true);
+    expect(c.value).toBe(rdb.readBigUInt64LE(rdb.length - 8));
+  });
 
   it('does not match a trailer with one flipped bit, or of the wrong size', () => {
     const rdb = readFileSync(join(CORPUS, 'zset-ziplist.rdb'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LzfChecker, lzfDecompress, lzfDecompressTransient } from '../../../../../lambdas/domain/rdb/codecs/lzf.js';
-import { mulberry32 } from '../../../../support/prng';
+import { mulberry32 } from '../../../../support/prng.js';
 
 describe('LZF decompression', () => {
   // Literal "abc", then a back reference of 6 bytes at distance 3: "abcabcabc".

@@ -2,16 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCanonicalBatch } from '../../../../../lambdas/adapters/redis/dump-restore';
-import { keyDigest, type KeyDigest } from '../../../../../lambdas/domain/keys/fingerprint';
-import { dumpPayload } from '../../../../../lambdas/domain/rdb/format/dump-payload';
-import { RdbKeyReader, type RdbKey } from '../../../../../lambdas/domain/rdb/keys';
-import { decodeDumpPayload, payloadDigest } from '../../../../../lambdas/domain/rdb/format/value';
-import { seedDataset } from '../../../../cli/support/dataset';
-import { mulberry32 } from '../../../../support/prng';
-import { CORPUS_CASES, CORPUS_DIR } from '../../../../support/rdb-corpus';
-import { populate } from '../../../../support/rdb-dataset';
-import { bgsave, startRedisServer, type RedisServer } from '../../../../support/redis-server';
+import { readCanonicalBatch } from '../../../../../lambdas/adapters/redis/dump-restore.js';
+import { keyDigest, type KeyDigest } from '../../../../../lambdas/domain/keys/fingerprint.js';
+import { dumpPayload } from '../../../../../lambdas/domain/rdb/format/dump-payload.js';
+import { RdbKeyReader, type RdbKey } from '../../../../../lambdas/domain/rdb/keys.js';
+import { decodeDumpPayload, payloadDigest } from '../../../../../lambdas/domain/rdb/format/value.js';
+import { seedDataset } from '../../../../cli/support/dataset.js';
+import { mulberry32 } from '../../../../support/prng.js';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../../support/rdb-corpus.js';
+import { populate } from '../../../../support/rdb-dataset.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../../support/redis-server.js';
 
 /** Every key of an RDB file, each with its DUMP payload. */
 function fileKeys(data: Uint8Array): RdbKey[] {
@@ -31,8 +31,13 @@ async function serverDigests(client: Redis, keys: readonly RdbKey[]): Promise<Ma
   for (const db of new Set(keys.map((k) => k.db))) {
     const some = keys.filter((k) => k.db === db);
     await client.select(db);
-    const reads = await readCanonicalBatch(client, some.map((k) => k.name));
-    some.forEach((k, i) => out.set(k, reads[i] && keyDigest(reads[i].value, reads[i].expireAtMs)));
+    const reads = await readCanonicalBatch(
+      client,
+      some.map((k) => k.name),
+    );
+    some.forEach((k, i) => {
+      out.set(k, reads[i] && keyDigest(reads[i].value, reads[i].expireAtMs));
+    });
   }
   await client.select(0);
   return out;
@@ -45,9 +50,51 @@ async function disagreements(client: Redis, keys: readonly RdbKey[]): Promise<st
 }
 
 /** Integers of every ziplist / listpack / intset width, and text that only looks like one. */
-const INTEGERS = ['0', '7', '12', '13', '127', '128', '-1', '-4096', '4095', '4096', '-32768', '32767', '32768', '8388607', '-8388608', '8388608', '2147483647', '-2147483648', '2147483648', '9223372036854775807', '-9223372036854775808', '007', '1.5', ' 1', '-0', '+3'];
+const INTEGERS = [
+  '0',
+  '7',
+  '12',
+  '13',
+  '127',
+  '128',
+  '-1',
+  '-4096',
+  '4095',
+  '4096',
+  '-32768',
+  '32767',
+  '32768',
+  '8388607',
+  '-8388608',
+  '8388608',
+  '2147483647',
+  '-2147483648',
+  '2147483648',
+  '9223372036854775807',
+  '-9223372036854775808',
+  '007',
+  '1.5',
+  ' 1',
+  '-0',
+  '+3',
+];
 /** Scores whose printed text is easy to get wrong. */
-const SCORES = ['0', '-0', '0.1', String(1 / 3), '1e17', '123456789012', '1e300', '-1e-300', '5e-324', '1.7976931348623157e308', '-2.5', '+inf', '-inf', '4503599627370497'];
+const SCORES = [
+  '0',
+  '-0',
+  '0.1',
+  String(1 / 3),
+  '1e17',
+  '123456789012',
+  '1e300',
+  '-1e-300',
+  '5e-324',
+  '1.7976931348623157e308',
+  '-2.5',
+  '+inf',
+  '-inf',
+  '4503599627370497',
+];
 
 /** Edge cases of every type on top of `populate` (database 0). */
 async function populateEdges(c: Redis): Promise<void> {
@@ -168,7 +215,11 @@ describe('decodeDumpPayload: every key of a BGSAVE file equals what the server t
     expect(decodeDumpPayload(key('list:small').payload)).toEqual({ type: 'list', items: ['a', 'b', 'c'].map((x) => Buffer.from(x)) });
     expect(decodeDumpPayload(key('zset:small').payload)).toEqual({
       type: 'zset',
-      entries: [[Buffer.from('c'), '-inf'], [Buffer.from('a'), '1'], [Buffer.from('b'), '2.5']],
+      entries: [
+        [Buffer.from('c'), '-inf'],
+        [Buffer.from('a'), '1'],
+        [Buffer.from('b'), '2.5'],
+      ],
     });
     expect(decodeDumpPayload(key('edge:list:ints').payload)).toEqual({ type: 'list', items: INTEGERS.map((x) => Buffer.from(x)) });
     const stream = decodeDumpPayload(key('edge:stream').payload);
@@ -271,7 +322,13 @@ function ziplist(items: readonly (string | bigint)[]): number[] {
       encoded = [...(n < 64 ? [n] : n < 16384 ? [0x40 | (n >> 8), n & 0xff] : [0x80, ...bigEndian(BigInt(n), 4)]), ...b];
     } else if (x >= 0n && x <= 12n) encoded = [0xf1 + Number(x)];
     else {
-      const [enc, width] = [[0xfe, 1], [0xc0, 2], [0xf0, 3], [0xd0, 4], [0xe0, 8]].find(([, w]) => BigInt.asIntN(8 * w!, x) === x)!;
+      const [enc, width] = [
+        [0xfe, 1],
+        [0xc0, 2],
+        [0xf0, 3],
+        [0xd0, 4],
+        [0xe0, 8],
+      ].find(([, w]) => BigInt.asIntN(8 * w!, x) === x)!;
       encoded = [enc!, ...le(x, width!)];
     }
     const entry = [...(previous < 254 ? [previous] : [0xfe, ...le(BigInt(previous), 4)]), ...encoded];
@@ -292,7 +349,29 @@ function zipmap(pairs: readonly (readonly [string, string])[], free = 0): number
 const payload = (type: number, body: number[], version: number): Buffer => Buffer.from(dumpPayload(type, Uint8Array.from(body), version));
 
 /** Integers at the edges of every ziplist encoding, and strings of each length encoding. */
-const ZIPLIST_ITEMS = ['a', 'x'.repeat(100), 'y'.repeat(20_000), 0n, 12n, 13n, -1n, 127n, -128n, 128n, 32767n, -32768n, 32768n, 8388607n, -8388608n, 8388608n, 2147483647n, -2147483648n, 2147483648n, 9223372036854775807n, -9223372036854775808n];
+const ZIPLIST_ITEMS = [
+  'a',
+  'x'.repeat(100),
+  'y'.repeat(20_000),
+  0n,
+  12n,
+  13n,
+  -1n,
+  127n,
+  -128n,
+  128n,
+  32767n,
+  -32768n,
+  32768n,
+  8388607n,
+  -8388608n,
+  8388608n,
+  2147483647n,
+  -2147483648n,
+  2147483648n,
+  9223372036854775807n,
+  -9223372036854775808n,
+];
 
 describe('decodeDumpPayload on encodings redis-server 7.0 reads but no longer writes, RESTOREd into it', () => {
   let server: RedisServer;
@@ -323,14 +402,44 @@ describe('decodeDumpPayload on encodings redis-server 7.0 reads but no longer wr
     expect(payloadDigest(quicklist, null)).toEqual(await restored(quicklist));
     const hash = payload(13, rdbString(ziplist(ZIPLIST_ITEMS.flatMap((x, i) => [`f${i}`, x]))), 9);
     expect(payloadDigest(hash, null)).toEqual(await restored(hash));
-    const zset = payload(12, rdbString(ziplist(ZIPLIST_ITEMS.slice(3).flatMap((x, i) => [`m${i}`, x]).concat(['frac', '0.10000000000000001', 'inf', 'inf']))), 9);
+    const zset = payload(
+      12,
+      rdbString(
+        ziplist(
+          ZIPLIST_ITEMS.slice(3)
+            .flatMap((x, i) => [`m${i}`, x])
+            .concat(['frac', '0.10000000000000001', 'inf', 'inf']),
+        ),
+      ),
+      9,
+    );
     expect(payloadDigest(zset, null)).toEqual(await restored(zset));
   });
 
   it('a zipmap (type 9) with lengths of 254 and more and free bytes after the values', async () => {
     for (const free of [0, 3]) {
-      const p = payload(9, rdbString(zipmap([['f', 'v'], ['long', 'w'.repeat(300)], ['k'.repeat(260), '']], free)), 3);
-      expect(decodeDumpPayload(p)).toEqual({ type: 'hash', fields: [['f', 'v'], ['long', 'w'.repeat(300)], ['k'.repeat(260), '']].map(([f, v]) => [Buffer.from(f!), Buffer.from(v!)]) });
+      const p = payload(
+        9,
+        rdbString(
+          zipmap(
+            [
+              ['f', 'v'],
+              ['long', 'w'.repeat(300)],
+              ['k'.repeat(260), ''],
+            ],
+            free,
+          ),
+        ),
+        3,
+      );
+      expect(decodeDumpPayload(p)).toEqual({
+        type: 'hash',
+        fields: [
+          ['f', 'v'],
+          ['long', 'w'.repeat(300)],
+          ['k'.repeat(260), ''],
+        ].map(([f, v]) => [Buffer.from(f!), Buffer.from(v!)]),
+      });
       expect(payloadDigest(p, null)).toEqual(await restored(p));
     }
   });
@@ -350,7 +459,13 @@ describe('decodeDumpPayload on encodings no local server writes (or reads), agai
     await client.hset('h', 'f1', 'v1', 'f2', '2', 'long', 'v'.repeat(100));
     await client.sadd('s', 'a', 'b', '7', 'ccc', '-5000');
     await client.zadd('z', '1.5', 'm1', '+inf', 'm2', '-inf', 'm3', '0.1', 'm4', '3', 'm5');
-    for (const [id, ...fv] of [['1-1', 'a', '1', 'b', 'x'], ['1-2', 'a', '2', 'b', 'y'], ['1-3', 'a', '3', 'b', 'z'], ['2-0', 'c', 'w']]) await client.xadd('x', id!, ...fv);
+    for (const [id, ...fv] of [
+      ['1-1', 'a', '1', 'b', 'x'],
+      ['1-2', 'a', '2', 'b', 'y'],
+      ['1-3', 'a', '3', 'b', 'z'],
+      ['2-0', 'c', 'w'],
+    ])
+      await client.xadd('x', id!, ...fv);
     await client.xdel('x', '1-3');
     await client.xgroup('CREATE', 'x', 'g', '0');
     await client.call('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '2', 'STREAMS', 'x', '>');
@@ -360,17 +475,31 @@ describe('decodeDumpPayload on encodings no local server writes (or reads), agai
     await server?.stop();
   });
 
-  const HASH = [['f1', 'v1'], ['f2', '2'], ['long', 'v'.repeat(100)]] as const;
+  const HASH = [
+    ['f1', 'v1'],
+    ['f2', '2'],
+    ['long', 'v'.repeat(100)],
+  ] as const;
   const EXPIRY = 1_900_000_000_000n;
 
   it('hashes with field expiration: Redis 7.4+ types 22–25 and Valkey 9 type 22 (field TTLs ignored)', async () => {
     const expected = await digestOf('h');
     const ttls = [0n, EXPIRY + 5n, 0n];
     const redis22 = [...rdbLength(3), ...HASH.flatMap(([f, v], i) => [...rdbLength(ttls[i]!), ...rdbString(f), ...rdbString(v)])];
-    const redis24 = [...le64(EXPIRY), ...rdbLength(3), ...HASH.flatMap(([f, v], i) => [...rdbLength(ttls[i] ? ttls[i] - EXPIRY + 1n : 0n), ...rdbString(f), ...rdbString(v)])];
+    const redis24 = [
+      ...le64(EXPIRY),
+      ...rdbLength(3),
+      ...HASH.flatMap(([f, v], i) => [...rdbLength(ttls[i] ? ttls[i] - EXPIRY + 1n : 0n), ...rdbString(f), ...rdbString(v)]),
+    ];
     const triplets = rdbString(listpack(HASH.flatMap(([f, v], i) => [f, /^\d+$/.test(v) ? Number(v) : v, Number(ttls[i])])));
     const valkey22 = [...rdbLength(3), ...HASH.flatMap(([f, v], i) => [...rdbString(f), ...rdbString(v), ...le64(ttls[i] ? ttls[i] : -1n)])];
-    for (const [type, body, version] of [[22, redis22, 12], [24, redis24, 12], [23, triplets, 12], [25, [...le64(EXPIRY), ...triplets], 12], [22, valkey22, 80]] as const) {
+    for (const [type, body, version] of [
+      [22, redis22, 12],
+      [24, redis24, 12],
+      [23, triplets, 12],
+      [25, [...le64(EXPIRY), ...triplets], 12],
+      [22, valkey22, 80],
+    ] as const) {
       expect(payloadDigest(payload(type, [...body], version), null), `type ${type}, version ${version}`).toEqual(expected);
     }
     // Valkey's type 22 is told from Redis's by the payload's RDB version: read as Redis's, it is malformed.
@@ -384,7 +513,19 @@ describe('decodeDumpPayload on encodings no local server writes (or reads), agai
 
   it('a zset with text scores (RDB type 3) and infinities', async () => {
     const text = (s: string): number[] => [s.length, ...Buffer.from(s)];
-    const body = [...rdbLength(5), ...rdbString('m1'), ...text('1.5'), ...rdbString('m2'), 254, ...rdbString('m3'), 255, ...rdbString('m4'), ...text('0.10000000000000001'), ...rdbString('m5'), ...text('3')];
+    const body = [
+      ...rdbLength(5),
+      ...rdbString('m1'),
+      ...text('1.5'),
+      ...rdbString('m2'),
+      254,
+      ...rdbString('m3'),
+      255,
+      ...rdbString('m4'),
+      ...text('0.10000000000000001'),
+      ...rdbString('m5'),
+      ...text('3'),
+    ];
     const p = payload(3, body, 7);
     expect(payloadDigest(p, null)).toEqual(await digestOf('z'));
     // The server reads the same bytes the same way.
@@ -396,12 +537,32 @@ describe('decodeDumpPayload on encodings no local server writes (or reads), agai
     // Master entry: 3 live, 1 deleted, fields a and b; then 1-1, 1-2 (same fields), 1-3 (deleted), 2-0 (its own field, seq delta -1).
     const node = listpack([3, 1, 2, 'a', 'b', 0, 2, 0, 0, '1', 'x', 5, 2, 0, 1, '2', 'y', 5, 3, 0, 2, '3', 'z', 5, 0, 1, -1, 1, 'c', 'w', 6]);
     const stream = (type: number): number[] => [
-      ...rdbLength(1), ...rdbString(streamId(1, 1)), ...rdbString(node),
-      ...rdbLength(3), ...rdbLength(2), ...rdbLength(0), // length, last id
+      ...rdbLength(1),
+      ...rdbString(streamId(1, 1)),
+      ...rdbString(node),
+      ...rdbLength(3),
+      ...rdbLength(2),
+      ...rdbLength(0), // length, last id
       ...(type >= 19 ? [...rdbLength(1), ...rdbLength(1), ...rdbLength(1), ...rdbLength(3), ...rdbLength(4)] : []), // first id, max deleted id, entries added
-      ...rdbLength(1), ...rdbString('g'), ...rdbLength(1), ...rdbLength(2), ...(type >= 19 ? rdbLength(2) : []), // group g, last delivered 1-2, entries read
-      ...rdbLength(2), ...streamId(1, 1), ...le64(1_700_000_000_000n), ...rdbLength(1), ...streamId(1, 2), ...le64(1_700_000_000_000n), ...rdbLength(1), // PEL
-      ...rdbLength(1), ...rdbString('alice'), ...le64(1_700_000_000_000n), ...(type >= 21 ? le64(1_700_000_000_000n) : []), ...rdbLength(2), ...streamId(1, 1), ...streamId(1, 2),
+      ...rdbLength(1),
+      ...rdbString('g'),
+      ...rdbLength(1),
+      ...rdbLength(2),
+      ...(type >= 19 ? rdbLength(2) : []), // group g, last delivered 1-2, entries read
+      ...rdbLength(2),
+      ...streamId(1, 1),
+      ...le64(1_700_000_000_000n),
+      ...rdbLength(1),
+      ...streamId(1, 2),
+      ...le64(1_700_000_000_000n),
+      ...rdbLength(1), // PEL
+      ...rdbLength(1),
+      ...rdbString('alice'),
+      ...le64(1_700_000_000_000n),
+      ...(type >= 21 ? le64(1_700_000_000_000n) : []),
+      ...rdbLength(2),
+      ...streamId(1, 1),
+      ...streamId(1, 2),
     ];
     const expected = await digestOf('x');
     for (const type of [15, 19, 21]) expect(payloadDigest(payload(type, stream(type), type === 21 ? 11 : 9), null), `type ${type}`).toEqual(expected);
@@ -412,7 +573,11 @@ describe('decodeDumpPayload on encodings no local server writes (or reads), agai
     }
     expect(decodeDumpPayload(payload(21, stream(21), 11))).toEqual({
       type: 'stream',
-      entries: [['1-1', ['a', '1', 'b', 'x'].map((s) => Buffer.from(s))], ['1-2', ['a', '2', 'b', 'y'].map((s) => Buffer.from(s))], ['2-0', ['c', 'w'].map((s) => Buffer.from(s))]],
+      entries: [
+        ['1-1', ['a', '1', 'b', 'x'].map((s) => Buffer.from(s))],
+        ['1-2', ['a', '2', 'b', 'y'].map((s) => Buffer.from(s))],
+        ['2-0', ['c', 'w'].map((s) => Buffer.from(s))],
+      ],
       groups: [{ name: Buffer.from('g'), lastDeliveredId: '1-2', pending: 2 }],
     });
   });
