@@ -347,8 +347,8 @@ function middleOfLzfValue(data: Buffer, name: string): number {
   expect(data[p++]).toBe(0xc3); // LZF string encoding
   const length = (): number => {
     const first = data[p]!;
-    if (first >> 6 === 0) return (p++, first & 0x3f);
-    if (first >> 6 === 1) return ((p += 2), ((first & 0x3f) << 8) | data[p - 1]!);
+    if (first >> 6 === 0) return p++, first & 0x3f;
+    if (first >> 6 === 1) return (p += 2), ((first & 0x3f) << 8) | data[p - 1]!;
     expect(first).toBe(0x80);
     p += 5;
     return data.readUInt32BE(p - 4);
