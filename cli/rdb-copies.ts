@@ -3,7 +3,7 @@
  * the primary region's export bucket and the DR bucket, listed by prefix and
  * their objects' tags read, each at most once per run (and not at all when
  * the freshness run of `status` already did). The decisions are
- * lambdas/domain/rdb-copies.ts.
+ * lambdas/domain/dr-copies/rdb-copies.ts.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RedisDrConfig } from '../lib/config/index.js';

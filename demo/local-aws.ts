@@ -23,7 +23,7 @@
  * - ElastiCache: CreateReplicationGroup seeded from `SnapshotArns` (S3 ARNs
  *   of this provider's buckets) with an `AuthToken` starts a throwaway
  *   redis-server from that `.rdb` with the token as its password
- *   (lambdas/adapters/local-redis.ts); DescribeReplicationGroups answers
+ *   (lambdas/adapters/redis/local-server.ts); DescribeReplicationGroups answers
  *   `creating` while it loads, then `available` with its endpoint (or
  *   `restore-failed` when the server refused the file);
  *   ListTagsForResource gives the tags of the create; DeleteReplicationGroup

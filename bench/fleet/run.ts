@@ -81,7 +81,7 @@ if (!['production', 'adaptive', 'standard'].includes(flags['retry-mode'])) {
 }
 /**
  * SDK retry of the clients; only matters with `--transport sdk`. `production`
- * is the clients' configuration in lambdas/adapters/runtime.ts.
+ * is the clients' configuration in lambdas/adapters/aws/client-config.ts.
  */
 const retryMode = flags['retry-mode'] as 'production' | 'adaptive' | 'standard';
 const RUNS = ['snapshot', 'prune', 'first-prune'] as const;
@@ -239,7 +239,7 @@ async function runOne(
     },
   };
   const deps: ScheduledDeps = {
-    // Production client settings (lambdas/adapters/runtime.ts). With the default transport
+    // Production client settings (lambdas/adapters/aws/client-config.ts). With the default transport
     // aws-sdk-client-mock replaces `send`, so the SDK's retries never run.
     elasticache: fake.attach(new ElastiCacheClient(CLIENT_CONFIG)),
     tagging: fake.attach(new ResourceGroupsTaggingAPIClient(CLIENT_CONFIG)),

@@ -349,12 +349,12 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       code: gitDescription(
         [
-          'cli/migrate-rdb.ts',
-          'cli/migrate.ts',
-          'lambdas/jobs/restore-rdb-keys.ts',
+          'cli/commands/migrate/rdb-action.ts',
+          'lambdas/jobs/keys/migrate.ts',
+          'lambdas/jobs/keys/read-rdb.ts',
           'lambdas/domain/rdb',
-          'lambdas/adapters/redis-copy.ts',
-          'lambdas/adapters/redis.ts',
+          'lambdas/adapters/redis/dump-restore.ts',
+          'lambdas/adapters/redis/resp-pipe.ts',
           'bench/migrate/rdb.ts',
           'bench/support.ts',
         ],

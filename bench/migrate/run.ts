@@ -52,7 +52,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 /** The commit measured, and whether the migrate code or this benchmark differed from it. */
 const gitDescription = (): string =>
   describeCommit(
-    ['cli/migrate.ts', 'lambdas/adapters/redis-copy.ts', 'lambdas/adapters/redis.ts', 'bench/migrate'],
+    ['lambdas/jobs/keys/migrate.ts', 'lambdas/adapters/redis/dump-restore.ts', 'lambdas/adapters/redis/resp-pipe.ts', 'bench/migrate'],
     'uncommitted changes to migrate or this benchmark',
   );
 

@@ -50,7 +50,7 @@ export const VERIFY_EVENT_TYPES = ['Object Created', 'Object Tags Added'] as con
  * verify-rdb function until the verdict is tagged (`redis-dr:verified=ok|corrupt`).
  * A copy too large for one invocation is verified over several, each
  * continuing from the checkpoint the one before returned (see
- * lambdas/jobs/verify-rdb.ts for why a state machine carries it).
+ * lambdas/jobs/dr-copies/verify-rdb.ts for why a state machine carries it).
  */
 export class DrCopies extends Construct {
   public readonly bucket: RecoveryBucket;

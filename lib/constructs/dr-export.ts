@@ -146,7 +146,7 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
   );
   // A retry exports under `<snapshot>-r<n>`, a name no tagged snapshot has: if IAM
   // evaluates CopySnapshot on the target ARN, aws:ResourceTag cannot hold there. The
-  // request carries this deployment's tags instead (lambdas/jobs/export.ts, tag-on-create),
+  // request carries this deployment's tags instead (lambdas/jobs/dr-copies/export.ts, tag-on-create),
   // and only such a request is admitted; the source still has to pass the statement above.
   const retryTargets = exportRetryNamePatterns().map((name) => elastiCacheArn(role, 'snapshot', name));
   const retryConditions = {
@@ -190,7 +190,7 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
       resources: [bucket.arnForObjects(`${SNAPSHOT_PREFIX}*`)],
     }),
   );
-  // Only the object calls the export function makes (lambdas/jobs/export.ts:
+  // Only the object calls the export function makes (lambdas/jobs/dr-copies/export.ts:
   // ListObjectsV2 above, then GetObjectTagging + PutObjectTagging to mark a
   // finished export).
   role.addToPolicy(new iam.PolicyStatement({ sid: 'ExportObjects', actions: ['s3:GetObjectTagging'], resources: [bucket.arnForObjects('*')] }));

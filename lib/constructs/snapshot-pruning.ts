@@ -14,7 +14,7 @@ export type SnapshotPruningProps = ScheduledCapabilityProps;
  * Grandfather-father-son pruning of the project's own manual snapshots, per
  * plan, on the plan's retention schedule. Deletion is only allowed on `rdr-*`
  * snapshots that carry `redis-dr:managed=true`, enforced by IAM as well as by
- * the code; safety rails live in `lambdas/domain/retention.ts`.
+ * the code; safety rails live in `lambdas/domain/plans/retention.ts`.
  */
 export class SnapshotPruning extends Construct {
   /** The prune function. */

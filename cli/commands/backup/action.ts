@@ -1,4 +1,4 @@
-/** `redis-dr backup`: the action (loaded only when the command runs; options: cli/commands/backup.ts). */
+/** `redis-dr backup`: the action (loaded only when the command runs; options: cli/commands/backup/command.ts). */
 import { lookup } from 'node:dns/promises';
 import { open } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';

@@ -24,7 +24,7 @@ export interface CompareCliOptions {
  * `redis-dr compare --a <url> --b <url> [--match] [--max-diffs N] [--json]`.
  * Exit 0 equal, 1 different (or could not finish), 2 usage.
  */
-/** The `compare` command's action (loaded only when the command runs; options: cli/commands/compare.ts). */
+/** The `compare` command's action (loaded only when the command runs; options: cli/commands/compare/command.ts). */
 export async function compareAction(o: CompareCliOptions): Promise<void> {
   parseRedisUrl(o.a); // bad URLs are usage errors (exit 2), thrown before any connection
   parseRedisUrl(o.b);

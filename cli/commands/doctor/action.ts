@@ -31,7 +31,7 @@ import { plain, type Style, terminalStyle } from '../../table.js';
 
 /**
  * Names the stacks' constructs define, repeated here so the CLI does not load
- * the CDK to run doctor (test/cli/doctor.test.ts pins them to lib/constructs).
+ * the CDK to run doctor (test/cli/commands/doctor/doctor.test.ts pins them to lib/constructs).
  */
 export const DEPLOYED_NAMES = {
   /** The stack output naming a region's alert topic (lib/constructs/alert-topic.ts). */

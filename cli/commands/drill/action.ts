@@ -133,7 +133,7 @@ export function formatDrillRun(r: DrillRunResult, region: string): string {
 }
 
 /** Registers `drill run`. */
-/** The `drill` command's action (loaded only when the command runs; options: cli/commands/drill.ts). */
+/** The `drill` command's action (loaded only when the command runs; options: cli/commands/drill/command.ts). */
 export async function drillAction(
   o: { plan: string; where?: DrillWhere; wait?: boolean; pollSeconds: number; config: string; json?: boolean },
   env: CliEnv = {},

@@ -31,7 +31,7 @@ export interface DrillLocalCliOptions {
  * `redis-dr drill local --rdb <file|s3://…>`: the restore drill on this
  * machine. The file (an S3 object is read into a temporary directory first)
  * goes through the RDB verifier; a corrupt file is reported and no server
- * is started. Otherwise a throwaway server (lambdas/adapters/local-redis.ts:
+ * is started. Otherwise a throwaway server (lambdas/adapters/redis/local-server.ts:
  * loopback, its own port and directory, AUTH) loads it, and the checks of
  * the ElastiCache drills' verify step run against it with the same adapter
  * functions. The load time it reports is the RTO floor for the file: no
@@ -369,7 +369,7 @@ function cleanupWords(c: LocalDrillResult['cleanup']): string {
   return [server, ...c.removed.map((d) => `${d} removed`)].join(', ');
 }
 
-/** The `drill local` command's action (loaded only when the command runs; options: cli/commands/drill.ts). */
+/** The `drill local` command's action (loaded only when the command runs; options: cli/commands/drill/command.ts). */
 export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
   const input = drillInput(o.rdb);
   const binary = await drillServerBinary(o.serverBin);

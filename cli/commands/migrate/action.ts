@@ -25,7 +25,7 @@ export async function runMigrate(options: MigrateCliOptions, env: NodeJS.Process
  * `redis-dr migrate --from <url> --to <url> [--match] [--on-conflict skip|replace|fail] [--dry-run] [--verify] [--allow-eviction] [--json]`.
  * Exit 0 all copied (and equal with --verify), 1 failed, stopped, evicted or different, 2 usage or refused (the target could evict).
  */
-/** The `migrate` command's action (loaded only when the command runs; options: cli/commands/migrate.ts). */
+/** The `migrate` command's action (loaded only when the command runs; options: cli/commands/migrate/command.ts). */
 export async function migrateAction(o: MigrateCliOptions & { json?: boolean }): Promise<void> {
   parseRedisUrl(o.from); // bad URLs are usage errors (exit 2), thrown before any connection
   parseRedisUrl(o.to);

@@ -65,7 +65,7 @@ export async function pruneDryRun(config: RedisDrConfig, aws: CliAws, planName: 
 }
 
 /** Registers `prune`. */
-/** The `prune` command's action (loaded only when the command runs; options: cli/commands/prune.ts). */
+/** The `prune` command's action (loaded only when the command runs; options: cli/commands/prune/command.ts). */
 export async function pruneAction(o: { plan: string; dryRun?: boolean; config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
   if (!o.dryRun) {
     throw new UsageError(

@@ -1,4 +1,4 @@
-/** `redis-dr restore-aof`: the action (loaded only when the command runs; options: cli/commands/restore-aof.ts). */
+/** `redis-dr restore-aof`: the action (loaded only when the command runs; options: cli/commands/restore-aof/command.ts). */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { RestoreDirectory } from '../../../lambdas/adapters/host/aof-dir.js';

@@ -41,12 +41,12 @@ import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } 
  *   `s3://bucket/<export>` location restores that export (the same rules).
  *
  * Before anything is created (and with --dry-run), the restore preflight
- * (lambdas/domain/restore-preflight.ts, the drills' rules too) refuses a
+ * (lambdas/domain/drills/restore-preflight.ts, the drills' rules too) refuses a
  * recovery point the new cluster's shape cannot take, with the rule, the
  * reason and the fix: status `refused`, exit 1.
  *
  * A serverless target (listed in a plan's serverlessCacheNames) becomes a
- * new serverless cache from its snapshot: cli/restore-serverless.ts.
+ * new serverless cache from its snapshot: cli/commands/restore/serverless.ts.
  *
  * Either way it says whether the chosen recovery point has an `.rdb` copy,
  * where (primary region: the export bucket and the DR bucket, listed under
@@ -312,7 +312,7 @@ export function formatRdbCopies(c: PointCopiesReport): string[] {
 }
 
 /** Registers `restore`. */
-/** The `restore` command's action (loaded only when the command runs; options: cli/commands/restore.ts). */
+/** The `restore` command's action (loaded only when the command runs; options: cli/commands/restore/command.ts). */
 export async function restoreAction(o: RestoreOptions & { config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
   const config = loadCliConfig(o.config);
   checkNewId(o.newId);

@@ -143,7 +143,7 @@ export function formatPlan(plans: readonly TargetPlan[]): string {
 }
 
 /** Registers `retention plan`. */
-/** The `retention` command's action (loaded only when the command runs; options: cli/commands/retention.ts). */
+/** The `retention` command's action (loaded only when the command runs; options: cli/commands/retention/command.ts). */
 export function retentionAction(options: RetentionPlanOptions): void {
   try {
     const policy = policyOf(options);

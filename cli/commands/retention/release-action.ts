@@ -28,7 +28,7 @@ import { UsageError } from '../../usage.js';
  * all was done, 1 when some change failed (each named), 2 for bad input.
  */
 
-/** Options of `retention release` (cli/commands/retention.ts). */
+/** Options of `retention release` (cli/commands/retention/command.ts). */
 export interface ReleaseOptions {
   readonly target: string;
   readonly point: string;
@@ -207,7 +207,7 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: CliAws, o:
   return { target: o.target, point: o.point, dryRun: o.dryRun === true, changes, failed: changes.filter((c) => c.outcome === 'failed').length };
 }
 
-/** The `retention release` action (loaded only when the command runs; options: cli/commands/retention.ts). */
+/** The `retention release` action (loaded only when the command runs; options: cli/commands/retention/command.ts). */
 export async function releaseAction(o: ReleaseOptions, env: CliEnv = {}): Promise<void> {
   if (o.destination !== undefined) return releaseBackups(o);
   const config = loadCliConfig(o.config);
@@ -231,7 +231,7 @@ export async function releaseAction(o: ReleaseOptions, env: CliEnv = {}): Promis
 
 /**
  * `retention release --destination <url>`: the holds a collapse put on a
- * target's self-managed backups (lambdas/jobs/release-backup-hold.ts). The
+ * target's self-managed backups (lambdas/jobs/self-managed/release-backup-hold.ts). The
  * collapsed backup always becomes the new baseline: later backups are judged
  * against it (as --accept does for snapshots). Exit 0 released, 1 a store
  * fault (the releases before it stay done, logged), 2 bad input.

@@ -1,4 +1,4 @@
-/** `redis-dr ship-aof`: the action (loaded only when the command runs; options: cli/commands/ship-aof.ts). */
+/** `redis-dr ship-aof`: the action (loaded only when the command runs; options: cli/commands/ship-aof/command.ts). */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { AofDirectory, serverAofState } from '../../../lambdas/adapters/host/aof-dir.js';

@@ -423,7 +423,7 @@ function formatDrill(d: DrillStatus, style: Style): string {
 }
 
 /** Registers `status`. */
-/** The `status` command's action (loaded only when the command runs; options: cli/commands/status.ts). */
+/** The `status` command's action (loaded only when the command runs; options: cli/commands/status/command.ts). */
 export async function statusAction(o: { config: string; json?: boolean; coverage?: boolean }, env: CliEnv = {}): Promise<void> {
   const config = loadCliConfig(o.config);
   const aws = new CliAws(config, env);

@@ -74,7 +74,7 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
  * region runs on every replicated copy. Exit 0 valid, 1 corrupt, 2 usage,
  * 3 a format this verifier cannot judge (a newer engine's: not verified, not corrupt).
  */
-/** The `verify-rdb` command's action (loaded only when the command runs; options: cli/commands/verify-rdb.ts). */
+/** The `verify-rdb` command's action (loaded only when the command runs; options: cli/commands/verify-rdb/command.ts). */
 export async function verifyRdbAction(file: string, options: VerifyRdbOptions): Promise<void> {
   const { body, size } = await openInput(file, options);
   let envelope: RdbEnvelopeInfo | undefined;

@@ -1,7 +1,7 @@
 /**
  * Where shipped AOF history goes: a folder (`file:///dir`) or an S3 prefix
  * (`s3://bucket/prefix`, any S3-compatible store) — the destinations of
- * `redis-dr backup` (lambdas/adapters/backup-store.ts), with the same
+ * `redis-dr backup` (lambdas/adapters/storage/backup-store.ts), with the same
  * conventions: an object exists under its name only once it is whole and
  * was read back (a hidden temporary file, every byte written, synced, read
  * back against the length and SHA-256 streamed, then linked and its folder
@@ -10,7 +10,7 @@
  * full-object or composite, compared with what was sent), with a SHA-256
  * the reader checks too (the layout puts it in part names).
  *
- * Narrow: list, put, get, remove. What the keys mean is lambdas/domain/aof-history.ts.
+ * Narrow: list, put, get, remove. What the keys mean is lambdas/domain/self-managed/aof-history.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';

@@ -8,7 +8,7 @@
  * and both carry an integrity checksum the store or a reader checks.
  *
  * Narrow: list, exists, write, remove, hold, release. Policy (names, tiers, what to delete)
- * is in lambdas/domain/backup.ts. The S3 store is in backup-store-s3.ts, so a
+ * is in lambdas/domain/self-managed/backup.ts. The S3 store is in backup-store-s3.ts, so a
  * file:// run never loads the AWS SDK (about 60 MiB: bench/README.md, backup).
  */
 import { createHash } from 'node:crypto';

@@ -1,6 +1,6 @@
 /**
  * The project's CloudWatch metrics: names and dimensions. Pure. Jobs put
- * them (through lambdas/adapters/metrics.ts), the alarms and the dashboard
+ * them (through lambdas/adapters/aws/metrics.ts), the alarms and the dashboard
  * (lib/constructs/monitoring/), the CLI and docs/alerts.md read them.
  */
 

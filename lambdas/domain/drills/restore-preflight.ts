@@ -5,7 +5,7 @@
  * `create-failed` / `restore-failed` group; these are the refusals known in
  * advance. Each rule checks only what the recovery point records (an
  * unknown fact passes: the preflight never refuses on a guess). Used by
- * `redis-dr restore` (cli/restore.ts, cli/restore-serverless.ts) and the
+ * `redis-dr restore` (cli/commands/restore/action.ts, cli/commands/restore/serverless.ts) and the
  * drill select step (jobs/drill-select.ts).
  */
 import type { RecoveryPointChoice } from './drill.js';

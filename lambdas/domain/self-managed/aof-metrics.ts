@@ -1,7 +1,7 @@
 /**
  * The Prometheus text `redis-dr ship-aof` leaves for node_exporter's textfile
  * collector after every cycle, labelled with the AOF directory: the
- * conventions of the backup metrics (lambdas/domain/backup-metrics.ts).
+ * conventions of the backup metrics (lambdas/domain/self-managed/backup-metrics.ts).
  * Counters count since the shipper started (a restart starts them again,
  * which Prometheus' rate() handles).
  *

@@ -16,7 +16,7 @@ import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/k
 /** What to do with a key that already exists on the target. */
 export type { OnConflict } from '../../domain/keys/key-copy.js';
 
-/** Options of {@link migrateClients}: those of every key copy (lambdas/domain/key-copy.ts). */
+/** Options of {@link migrateClients}: those of every key copy (lambdas/domain/keys/key-copy.ts). */
 export type MigrateOptions = KeyCopyOptions;
 
 /** Running counts of a migration. */
@@ -57,7 +57,7 @@ export interface MigrateResult extends MigrateCounts {
  * Either side may be a Redis Cluster: every shard of the source is scanned,
  * shards in parallel (one lane each), and every key is written to the node
  * that serves its slot on the target (pipelined per node, MOVED and ASK
- * followed: see lambdas/adapters/redis-keyspace.ts).
+ * followed: see lambdas/adapters/redis/keyspace.ts).
  *
  * Per lane the stages overlap: while batches are restored on the target (up to
  * the writer's WRITES_IN_FLIGHT), the next DUMP_AHEAD (read-server.ts) are already being

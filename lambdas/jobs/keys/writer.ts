@@ -1,6 +1,6 @@
 /**
  * The one key writer of every key copy: `migrate` from a live server or
- * cluster (cli/migrate.ts) and `migrate --from-rdb` from a recovery point's
+ * cluster (lambdas/jobs/keys/migrate.ts) and `migrate --from-rdb` from a recovery point's
  * files (jobs/restore-rdb-keys.ts), and so the drills and the demo that run
  * them. Readers hand it batches of keys (a DUMP payload and an absolute
  * expiry each); it writes them into the target as pipelined
@@ -51,7 +51,7 @@ import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/k
  */
 export const WRITES_IN_FLIGHT = 4;
 
-/** Keys remembered as skipped, for --verify (beyond it, a key that differs on a skip run is taken as skipped: see cli/migrate.ts `migrateExplain`). */
+/** Keys remembered as skipped, for --verify (beyond it, a key that differs on a skip run is taken as skipped: see lambdas/jobs/keys/migrate.ts `migrateExplain`). */
 export const SKIPPED_KEYS_REMEMBERED = 1_000_000;
 
 /** A key to write: its DUMP payload (from the source's DUMP, or its bytes in a file) and absolute expiry. */

@@ -4,7 +4,7 @@
  * point or to a time, and proves it loads.
  *
  * 1. read the destination: its listing, every manifest, the base records;
- * 2. choose (lambdas/domain/aof-history.ts): to the end, the newest base
+ * 2. choose (lambdas/domain/self-managed/aof-history.ts): to the end, the newest base
  *    whose increments reach the newest shipped byte without a gap; to a
  *    time, the newest base of an earlier second, then its increments cut
  *    before the first `#TS` annotation of the second `--until` falls in

@@ -16,7 +16,7 @@
  *    an RDB base or preamble by the RDB verifier, an AOF base by the scanner),
  *    with its record (format, time, keys);
  * 5. judge whether the destination restores to the newest command: a
- *    stored base whose chain of increments (lambdas/domain/aof-history.ts,
+ *    stored base whose chain of increments (lambdas/domain/self-managed/aof-history.ts,
  *    as restore-aof reads it) reaches the increment being written. A cycle
  *    is ok only then: until a base is stored (a first base still uploading,
  *    one refused as corrupt, one whose upload fails) nothing is restorable,

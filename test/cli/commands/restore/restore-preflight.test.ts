@@ -6,7 +6,7 @@ import { fakeAws } from '../../support/fake-aws.js';
 import { runInProcess } from '../../support/in-process.js';
 
 /**
- * The restore preflight (lambdas/domain/restore-preflight.ts) at the CLI: a
+ * The restore preflight (lambdas/domain/drills/restore-preflight.ts) at the CLI: a
  * recovery point the new cluster's shape cannot take is refused with exit 1,
  * the rule, the reason and the fix, and nothing is created.
  */
