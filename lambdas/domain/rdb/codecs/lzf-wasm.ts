@@ -3,9 +3,11 @@
  * compressed blobs (listpack, ziplist and intset nodes) that have to be
  * expanded to be validated. It makes the same checks as `lzfDecompress` in
  * lzf.ts but only reports *that* one failed; the caller re-runs the
- * JavaScript decoder for the exact message. Literal runs use `memory.copy`;
- * back references copy byte by byte, as LZF allows them to overlap their
- * own output. Memory: compressed input at 0, output at {@link MAX_BYTES}.
+ * JavaScript decoder for the exact message. Literal runs and back references
+ * at a distance of 8 bytes or more are copied in 8-byte words (`memory.copy`
+ * costs a call per run of a few bytes); closer back references byte by byte,
+ * as LZF allows them to overlap their own output. Memory: compressed input at
+ * 0, output at {@link MAX_BYTES}, one spare page after it for the last word.
  *
  * ```wat
  * (func $run (param $ip i32) (param $inEnd i32) (param $op i32) (param $outEnd i32) (result i32)
@@ -27,6 +29,37 @@ function code(): number[] {
   /** `if (<condition on the stack>) return code;` */
   const failIf = (failure: number): number[] => [OP.if, OP.void, OP.i32Const, ...sleb(failure), OP.return, OP.end];
   const loadByte = (local: number): number[] => [...get(local), OP.i32Load8U, 0, 0];
+  /**
+   * Copies LEN bytes from `from` to OUT in 8-byte words (`from` advances; OUT
+   * ends LEN bytes further). Up to 7 bytes past the end are written: the
+   * output region has a spare page, and output past OUT is never read back.
+   */
+  const copyWords = (from: number): number[] => [
+    ...get(OUT),
+    ...get(LEN),
+    OP.i32Add,
+    ...set(CTRL), // the end of the copy (the control byte is no longer needed)
+    OP.loop,
+    OP.void,
+    ...get(OUT),
+    ...get(from),
+    OP.i64Load,
+    0,
+    0,
+    OP.i64Store,
+    0,
+    0,
+    ...add(from, 8),
+    ...add(OUT, 8),
+    ...get(OUT),
+    ...get(CTRL),
+    OP.i32LtU,
+    OP.brIf,
+    0,
+    OP.end,
+    ...get(CTRL),
+    ...set(OUT),
+  ];
   return [
     ...get(OUT),
     ...set(OUT0),
@@ -66,21 +99,14 @@ function code(): number[] {
     ...get(OUT_END),
     OP.i32GtU,
     ...failIf(-2),
-    ...get(OUT),
+    // Copied 8 bytes at a time (at most 4 words): the few bytes past the run are overwritten by what follows.
     ...get(IP),
-    ...get(LEN),
-    OP.bulk,
-    0x0a,
-    0x00,
-    0x00, // memory.copy
+    ...set(REF),
+    ...copyWords(REF),
     ...get(IP),
     ...get(LEN),
     OP.i32Add,
     ...set(IP),
-    ...get(OUT),
-    ...get(LEN),
-    OP.i32Add,
-    ...set(OUT),
     OP.else,
     // Back reference: length in the top 3 bits (7 = extended), 13-bit distance.
     ...get(CTRL),
@@ -137,7 +163,18 @@ function code(): number[] {
     ...get(OUT0),
     OP.i32LtS,
     ...failIf(-5),
-    // Copy forward one byte at a time (len >= 2): the source may overlap what this copy writes.
+    // At a distance of 8 bytes or more, a word read is all output already written: 8 bytes at a time.
+    ...get(OUT),
+    ...get(REF),
+    OP.i32Sub,
+    OP.i32Const,
+    8,
+    OP.i32GeU,
+    OP.if,
+    OP.void,
+    ...copyWords(REF),
+    OP.else,
+    // Closer, the source overlaps what this copy writes: one byte at a time (len >= 2).
     OP.loop,
     OP.void,
     ...get(OUT),
@@ -155,6 +192,7 @@ function code(): number[] {
     LEN,
     OP.brIf,
     0,
+    OP.end,
     OP.end,
     OP.end,
     OP.br,
@@ -181,7 +219,7 @@ export function loadWasmLzf(): WasmLzf | undefined {
     result: I32,
     locals: [I32, I32, I32, I32],
     code: code(),
-    pages: (2 * MAX_BYTES) / 65536,
+    pages: (2 * MAX_BYTES) / 65536 + 1, // + the words written past the output's end
   });
   if (!wasm) return undefined;
   const { run, memory } = wasm;

@@ -9,26 +9,7 @@
 
 import { backlenSize } from './blobs.js';
 import { i16le, i32le, i64le, u32be, u32le } from './bytes.js';
-import { seenBytes, type SeenCheck } from './duplicates.js';
-
-/** The same fingerprint of an integer's decimal text (as Redis compares an integer-encoded member), without building the text. */
-function seenInteger(value: number | bigint, seen: SeenCheck): boolean {
-  if (typeof value === 'bigint' || value < -0x7fffffff || value > 0x7fffffff) {
-    const text = String(value);
-    for (let i = 0; i < text.length; i++) DIGITS[i] = text.charCodeAt(i);
-    return seenBytes(DIGITS, 0, text.length, seen);
-  }
-  let n = value < 0 ? -value : value;
-  let at = DIGITS.length;
-  do {
-    DIGITS[--at] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  } while (n > 0);
-  if (value < 0) DIGITS[--at] = 45;
-  return seenBytes(DIGITS, at, DIGITS.length, seen);
-}
-
-const DIGITS = new Uint8Array(24);
+import { seenBytes, seenInteger, type SeenCheck } from './duplicates.js';
 
 /**
  * Whether every `stride`-th entry, from the first, of a ziplist

@@ -11,8 +11,8 @@
  */
 
 import { RdbFormatError } from '../errors.js';
-import { u16le, u32be, u32le } from './bytes.js';
-import { seenBytes, type SeenCheck } from './duplicates.js';
+import { i16le, i32le, i64le, u16le, u32be, u32le } from './bytes.js';
+import { seenBytes, seenInteger, type SeenCheck } from './duplicates.js';
 
 function fail(message: string): never {
   throw new RdbFormatError(message);
@@ -90,8 +90,28 @@ export function backlenSize(l: number): number {
   return 5;
 }
 
-/** Validates a listpack (RDB types 15–21 payloads); returns its element count. */
-export function validateListpack(b: Uint8Array): number {
+/**
+ * What {@link validateListpack} is asked to check besides the structure:
+ * whether every `stride`-th element, from the first (a set's members, a
+ * hash's fields, a sorted set's members), holds the same content as an
+ * earlier one, fingerprinted as {@link seenBytes} does (an integer as its
+ * decimal text) and checked with `seen` (a table the caller began for the
+ * collection). `duplicate` says whether one was; it is reset by each call.
+ */
+export interface ListpackMembers {
+  stride: number;
+  seen: SeenCheck;
+  duplicate: boolean;
+}
+
+/**
+ * Validates a listpack (RDB types 15–21 payloads); returns its element count.
+ * With `members`, checks its members for a duplicate in the same walk (one
+ * decoding of each entry instead of two: this runs for every small hash, set
+ * and sorted set of a dump). A duplicate does not throw: a structural problem
+ * anywhere in the listpack does, and comes first.
+ */
+export function validateListpack(b: Uint8Array, members?: ListpackMembers): number {
   const len = b.length;
   if (len < 7) fail(`listpack of ${len} bytes is shorter than its 7-byte minimum`);
   const total = u32le(b, 0);
@@ -101,6 +121,8 @@ export function validateListpack(b: Uint8Array): number {
   const end = len - 1;
   let p = 6;
   let count = 0;
+  const stride = members?.stride ?? 1;
+  let duplicate = false;
   while (p < end) {
     const enc = b[p]!;
     let size: number;
@@ -120,22 +142,43 @@ export function validateListpack(b: Uint8Array): number {
     else fail(`listpack entry ${count} has invalid encoding 0x${enc.toString(16)} at ${p}`);
     const bl = backlenSize(size);
     if (p + size + bl > end) fail(`listpack entry ${count} runs past the end`);
-    // The back length is read right to left, 7 bits per byte; the high bit means "more bytes".
-    let value = 0;
-    let mult = 1;
-    for (let i = 0; i < bl; i++) {
-      const byte = b[p + size + bl - 1 - i]!;
-      value += (byte & 0x7f) * mult;
-      mult *= 128;
-      const more = (byte & 0x80) !== 0;
-      if (more !== i < bl - 1) fail(`listpack entry ${count} has a malformed back length`);
-    }
-    if (value !== size) fail(`listpack entry ${count} back length is ${value}, entry is ${size} bytes`);
+    // Most entries are short: a one-byte back length is the size itself (no "more" bit).
+    if (bl !== 1 || b[p + size] !== size) checkBacklen(b, p + size, bl, size, count);
+    if (members !== undefined && count % stride === 0 && !duplicate && seenEntry(b, p, enc, size, members.seen)) duplicate = true;
     p += size + bl;
     count++;
   }
+  if (members !== undefined) members.duplicate = duplicate;
   if (declared !== 0xffff && declared !== count) fail(`listpack header counts ${declared} elements, found ${count}`);
   return count;
+}
+
+/** Checks the back length of `bl` bytes at `at` says `size` (read right to left, 7 bits per byte; the high bit means "more bytes"). */
+function checkBacklen(b: Uint8Array, at: number, bl: number, size: number, count: number): void {
+  let value = 0;
+  let mult = 1;
+  for (let i = 0; i < bl; i++) {
+    const byte = b[at + bl - 1 - i]!;
+    value += (byte & 0x7f) * mult;
+    mult *= 128;
+    const more = (byte & 0x80) !== 0;
+    if (more !== i < bl - 1) fail(`listpack entry ${count} has a malformed back length`);
+  }
+  if (value !== size) fail(`listpack entry ${count} back length is ${value}, entry is ${size} bytes`);
+}
+
+/** Whether the listpack entry of `size` bytes at `p` (encoding byte `enc`, already validated) was `seen` in the collection. */
+function seenEntry(b: Uint8Array, p: number, enc: number, size: number, seen: SeenCheck): boolean {
+  if ((enc & 0x80) === 0) return seenInteger(enc & 0x7f, seen);
+  if ((enc & 0xc0) === 0x80) return seenBytes(b, p + 1, p + size, seen);
+  if ((enc & 0xe0) === 0xc0) return seenInteger(((((enc & 0x1f) << 8) | b[p + 1]!) << 19) >> 19, seen);
+  if ((enc & 0xf0) === 0xe0) return seenBytes(b, p + 2, p + size, seen);
+  if (enc === 0xf0) return seenBytes(b, p + 5, p + size, seen);
+  const from = p + 1;
+  if (enc === 0xf1) return seenInteger(i16le(b, from), seen);
+  if (enc === 0xf2) return seenInteger(((b[from]! | (b[from + 1]! << 8) | (b[from + 2]! << 16)) << 8) >> 8, seen);
+  if (enc === 0xf3) return seenInteger(i32le(b, from), seen);
+  return seenInteger(i64le(b, from), seen); // 0xf4
 }
 
 /** Validates an intset (RDB type 11): width, length and strictly ascending members; returns the member count. */

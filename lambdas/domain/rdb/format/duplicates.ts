@@ -102,11 +102,33 @@ export function fingerprintUpdate(fp: Int32Array, b: Uint8Array, from: number, t
   fp[1] = h2;
 }
 
-const FP = new Int32Array(2);
-
-/** The fingerprint of `b[from, to)`, checked against `seen`. */
+/** The fingerprint of `b[from, to)` ({@link fingerprintUpdate}'s lanes, in locals: it runs per member of every small collection), checked against `seen`. */
 export function seenBytes(b: Uint8Array, from: number, to: number, seen: SeenCheck): boolean {
-  fingerprintStart(FP);
-  fingerprintUpdate(FP, b, from, to);
-  return seen(FP[0]!, FP[1]!);
+  let h1 = 0x811c9dc5;
+  let h2 = 0x050c5d1f;
+  for (let i = from; i < to; i++) {
+    const c = b[i]!;
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x01000197);
+  }
+  return seen(h1, h2);
 }
+
+/** The fingerprint of an integer's decimal text (as Redis compares an integer-encoded member), without building the text, checked against `seen`. */
+export function seenInteger(value: number | bigint, seen: SeenCheck): boolean {
+  if (typeof value === 'bigint' || value < -0x7fffffff || value > 0x7fffffff) {
+    const text = String(value);
+    for (let i = 0; i < text.length; i++) DIGITS[i] = text.charCodeAt(i);
+    return seenBytes(DIGITS, 0, text.length, seen);
+  }
+  let n = value < 0 ? -value : value;
+  let at = DIGITS.length;
+  do {
+    DIGITS[--at] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  if (value < 0) DIGITS[--at] = 45;
+  return seenBytes(DIGITS, at, DIGITS.length, seen);
+}
+
+const DIGITS = new Uint8Array(24);

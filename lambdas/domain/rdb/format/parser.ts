@@ -28,7 +28,7 @@ import { Crc64 } from '../codecs/crc64.js';
 import { LzfChecker, lzfDecompressTransient } from '../codecs/lzf.js';
 import { RdbFormatError, RdbUnsupportedError } from '../errors.js';
 import { listpackHasDuplicate, listpackTtlProblem, ziplistHasDuplicate } from './blob-members.js';
-import { validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
+import { type ListpackMembers, validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
 import { DuplicateCheck, fingerprintStart, fingerprintUpdate } from './duplicates.js';
 import {
   MAX_REDIS_VERSION,
@@ -1025,12 +1025,34 @@ export class RdbParser {
   /** The duplicate table's check, bound once (the blob scans call it per member). */
   private readonly seen = (h1: number, h2: number): boolean => this.dups.seen(h1, h2);
 
-  /** A duplicate in a listpack: see {@link sanitizeOnly}. */
-  private listpackDuplicates(blob: Uint8Array, elements: number, stride: number, what: string): void {
+  /** What {@link validateListpack} checks of the members besides the structure (one object: this runs per small collection). */
+  private readonly lpMembers: ListpackMembers = { stride: 1, seen: this.seen, duplicate: false };
+
+  /**
+   * Validates a listpack of members (every `stride`-th element) and finds
+   * whether one is there twice (`lpMembers.duplicate`), for
+   * {@link listpackDuplicates}: in the validating walk where the header gives
+   * the count (to size the table), else in a walk of its own after it.
+   */
+  private listpackWithMembers(blob: Uint8Array, stride: number): number {
+    const m = this.lpMembers;
+    const declared = blob.length >= 7 ? blob[4]! | (blob[5]! << 8) : 0xffff;
+    if (declared !== 0xffff && Math.floor(declared / stride) >= 2) {
+      // The walk fails unless the count is `declared`: the table is begun for the members it will hold.
+      this.dupBegin(Math.floor(declared / stride));
+      m.stride = stride;
+      return validateListpack(blob, m);
+    }
+    const n = validateListpack(blob);
+    const members = Math.floor(n / stride);
+    m.duplicate = members >= 2 && (this.dupBegin(members), listpackHasDuplicate(blob, stride, this.seen));
+    return n;
+  }
+
+  /** A duplicate {@link listpackWithMembers} found in a listpack of `elements`: see {@link sanitizeOnly}. */
+  private listpackDuplicates(elements: number, stride: number, what: string): void {
     const members = Math.floor(elements / stride);
-    if (members < 2) return;
-    this.dupBegin(members);
-    if (listpackHasDuplicate(blob, stride, this.seen)) this.sanitizeOnly(members, `duplicate ${what} in a listpack`);
+    if (members >= 2 && this.lpMembers.duplicate) this.sanitizeOnly(members, `duplicate ${what} in a listpack`);
   }
 
   /**
@@ -1566,15 +1588,15 @@ export class RdbParser {
         break;
       case 16:
       case 17:
-        n = validateListpack(blob);
+        n = this.listpackWithMembers(blob, 2);
         if (n % 2 !== 0) this.sanitizeOnly(n / 2, 'listpack of pairs has an odd element count');
-        this.listpackDuplicates(blob, n, 2, type === 16 ? 'hash fields' : 'zset members');
+        this.listpackDuplicates(n, 2, type === 16 ? 'hash fields' : 'zset members');
         break;
       case 23:
       case 25: {
-        n = validateListpack(blob);
+        n = this.listpackWithMembers(blob, 3);
         if (n % 3 !== 0) this.sanitizeOnly(n / 3, 'listpack of (field, value, TTL) triplets has an element count that is not a multiple of 3');
-        this.listpackDuplicates(blob, n, 3, 'hash fields');
+        this.listpackDuplicates(n, 3, 'hash fields');
         // Redis's sanitizer refuses these ("Hash listpack integrity check failed"); a default load takes the TTLs on
         // trust: a string one trips an assertion when the hash expires, misordered ones expire fields late or never.
         const ttl = listpackTtlProblem(blob);
@@ -1582,8 +1604,8 @@ export class RdbParser {
         break;
       }
       default: // 20
-        n = validateListpack(blob);
-        this.listpackDuplicates(blob, n, 1, 'set members');
+        n = this.listpackWithMembers(blob, 1);
+        this.listpackDuplicates(n, 1, 'set members');
     }
     this.emptyValue = n === 0;
     return true;

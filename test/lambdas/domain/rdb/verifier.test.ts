@@ -615,6 +615,13 @@ describe('Valkey 9, hash field expiration, empty keys and module names (built by
     const report = both(file('REDIS0011', [0x14, ...str('s'), ...blob(listpack(['a', 'b', 'a']))]));
     expect(report).toMatchObject({ ok: true, keys: 1, warningCount: 1 });
     expect(report.warnings?.[0]?.message).toMatch(/duplicate set members in a listpack: Redis loads it; only sanitize-dump-payload yes refuses it/);
+    // The same with the "count unknown" header (65535): the members are checked in a walk of their own.
+    const unknownCount = listpack(['a', 'b', 'a']);
+    unknownCount[4] = 0xff;
+    unknownCount[5] = 0xff;
+    const unknown = both(file('REDIS0011', [0x14, ...str('s'), ...blob(unknownCount)]));
+    expect(unknown).toMatchObject({ ok: true, keys: 1, warningCount: 1 });
+    expect(unknown.warnings?.[0]).toEqual(report.warnings?.[0]);
     // More members than Redis keeps in a listpack: it converts the set on load, and the conversion refuses the duplicate.
     const big = Array.from({ length: 129 }, (_, i) => `m${i}`).concat('m7');
     expect(both(file('REDIS0011', [0x14, ...str('s'), ...blob(listpack(big))])).error?.message).toMatch(

@@ -113,6 +113,31 @@ describe('transient LZF decompression (WebAssembly where available)', () => {
     }
   });
 
+  it("expands a blob of exactly 64 KiB (its words copied up to the memory's end) and copies back references 1 to 10 bytes back as bytes would", () => {
+    // 32-byte literals and back references of 264 bytes up to 65,535 bytes, then a 1-byte literal: the last word
+    // written runs 7 bytes past the output region.
+    const random = mulberry32(5);
+    const parts: number[] = [];
+    let plain = 0;
+    while (plain < 65_535 - 300) {
+      parts.push(31, ...Array.from({ length: 32 }, () => Math.floor(random() * 256)));
+      plain += 32;
+      const distance = Math.floor(random() * 10); // 1–10 bytes back: the overlapping copies and the first word-sized ones
+      parts.push(0xe0, 255, distance);
+      plain += 264;
+    }
+    while (plain < 65_535) {
+      parts.push(0x00, 0x7a);
+      plain++;
+    }
+    parts.push(0x00, 0x21);
+    plain++;
+    const input = Uint8Array.from(parts);
+    expect(plain).toBe(65_536);
+    expect(outcome(() => lzfDecompressTransient(input, plain))).toBe(outcome(() => lzfDecompress(input, plain)));
+    expect(lzfDecompressTransient(input, plain)).toHaveLength(plain);
+  });
+
   it('expands blobs above 64 KiB in JavaScript, with the same result', () => {
     // A literal, then back references of 264 bytes: ~100 KiB of output.
     const parts = [0x02, 0x61, 0x62, 0x63];

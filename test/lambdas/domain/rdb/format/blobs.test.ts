@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RdbFormatError } from '../../../../../lambdas/domain/rdb/errors.js';
-import { validateIntset, validateListpack, validateZiplist, validateZipmap } from '../../../../../lambdas/domain/rdb/format/blobs.js';
+import { type ListpackMembers, validateIntset, validateListpack, validateZiplist, validateZipmap } from '../../../../../lambdas/domain/rdb/format/blobs.js';
+import { DuplicateCheck } from '../../../../../lambdas/domain/rdb/format/duplicates.js';
 
 const le32 = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
 const le16 = (n: number): number[] => [n & 0xff, n >>> 8];
@@ -60,12 +61,61 @@ describe('listpack validation', () => {
     ['a total size that disagrees with the blob', mutate(listpack(LP_ENTRIES), 0, 99), /header says 99 bytes/],
     ['a missing end marker', mutate(listpack(LP_ENTRIES), -1, 0x00), /does not end with 0xFF/],
     ['a wrong back length', listpack([[0x05, 0x02]]), /back length is 2, entry is 1 bytes/],
+    ['a one-byte back length with its "more" bit set', listpack([[0x05, 0x81]]), /entry 0 has a malformed back length/],
+    ['a two-byte back length that is wrong', listpack([[0xe0, 0x80, ...new Array(128).fill(0x61), 0x02, 0x82]]), /back length is 258, entry is 130 bytes/],
     ['an invalid encoding byte', listpack([[0xf5, 0x01]]), /invalid encoding 0xf5/],
     ['a string running past the end', listpack([[0x8a, 0x61, 0x01]]), /runs past the end/],
     ['a blob shorter than the header', Uint8Array.from([1, 2, 3]), /shorter than its 7-byte minimum/],
   ])('rejects %s', (_, blob, message) => {
     expect(() => validateListpack(blob)).toThrow(RdbFormatError);
     expect(() => validateListpack(blob)).toThrow(message);
+  });
+});
+
+describe('listpack members checked in the validating walk', () => {
+  /** Validates `lp` with the members (every `stride`-th element) checked in a fresh table; whether one was there twice. */
+  function duplicate(lp: Uint8Array, stride: number): boolean {
+    const table = new DuplicateCheck();
+    table.begin(64);
+    const members: ListpackMembers = { stride, seen: (h1, h2) => table.seen(h1, h2), duplicate: true };
+    validateListpack(lp, members);
+    return members.duplicate;
+  }
+  const s = (text: string): number[] => [0x80 | text.length, ...Buffer.from(text), 1 + text.length];
+  /** A 12-bit string of `n` bytes of `c` (a two-byte back length from 128 bytes on). */
+  const long = (n: number, c: number): number[] => {
+    const size = 2 + n;
+    return [0xe0 | (n >> 8), n & 0xff, ...new Array(n).fill(c), ...(size <= 127 ? [size] : [size >> 7, 0x80 | (size & 0x7f)])];
+  };
+
+  it('finds no duplicate among distinct members, whatever the values repeat', () => {
+    expect(duplicate(listpack([s('a'), s('x'), s('b'), s('x'), long(200, 0x61), s('x')]), 2)).toBe(false);
+  });
+
+  it('finds a member twice: a string, a long string, an integer and the text of one', () => {
+    expect(duplicate(listpack([s('a'), s('b'), s('a')]), 1)).toBe(true);
+    expect(duplicate(listpack([long(200, 0x61), s('v'), long(200, 0x61), s('v')]), 2)).toBe(true);
+    // 300 as a 13-bit integer and as the string "300": Redis compares members as their text.
+    expect(duplicate(listpack([[0xc0 | (300 >> 8), 300 & 0xff, 0x02], s('v'), s('300'), s('w')]), 2)).toBe(true);
+    expect(
+      duplicate(
+        listpack([
+          [0xf1, 0x30, 0xf8, 0x03],
+          [0xf3, 0x30, 0xf8, 0xff, 0xff, 0x05],
+        ]),
+        1,
+      ),
+    ).toBe(true); // -2000 in 16 and 32 bits
+  });
+
+  it('does not count a repeated value (odd elements with stride 2) as a duplicate member', () => {
+    expect(duplicate(listpack([s('a'), s('x'), s('b'), s('x')]), 2)).toBe(false);
+    expect(duplicate(listpack([s('a'), s('x'), s('x'), s('y'), s('z'), s('a')]), 3)).toBe(false);
+  });
+
+  it('a structural problem after a duplicate still fails the listpack', () => {
+    const lp = listpack([s('a'), s('a'), [0x05, 0x02]]);
+    expect(() => duplicate(lp, 1)).toThrow(/entry 2 back length is 2, entry is 1 bytes/);
   });
 });
 
