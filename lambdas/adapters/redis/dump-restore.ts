@@ -12,7 +12,7 @@ import type { OnConflict } from '../../domain/keys/key-copy.js';
 import { parseRedirect } from './cluster.js';
 import { isClusterNode, openKeyspace, type Command, type Keyspace, type KeyRouter, type KeyspaceOptions } from './keyspace.js';
 import { createRedisConnection, RedisConnectionError, RedisUrlError, type RedisConnectionOptions } from './connection.js';
-import { encodeCommands, type Reply, type RespPipe } from './resp-pipe.js';
+import { encodeCommandParts, encodeCommands, type Reply, type RespPipe } from './resp-pipe.js';
 
 /** A `redis://` / `rediss://` URL, parsed. */
 export interface RedisUrl extends RedisConnectionOptions {
@@ -346,7 +346,7 @@ export async function restoreBatch(
   else {
     const commands: Command[] = [];
     for (let i = 0; i < items.length; i++) build(i, commands);
-    replies = await via.exec(encodeCommands(commands), commands.length);
+    replies = await via.exec(encodeCommandParts(commands), commands.length);
   }
   return replies.map((r) => {
     if (!(r instanceof Error)) return 'restored';

@@ -77,6 +77,45 @@ export function encodeCommands(commands: readonly (readonly (string | Buffer)[])
   return out;
 }
 
+/** A Buffer argument of this many bytes or more is written as it is, not copied (see {@link encodeCommandParts}). */
+export const BIG_ARG_BYTES = 1024 * 1024;
+
+const isBig = (a: string | Buffer): boolean => typeof a !== 'string' && a.length >= BIG_ARG_BYTES;
+
+/**
+ * As {@link encodeCommands}, but a big Buffer argument (a RESTORE payload of
+ * a big key) is not copied: the commands come as parts, the big arguments
+ * among them as they are, for one corked socket write. So a key of N bytes
+ * costs N once, not twice. Without big arguments: the one buffer.
+ */
+export function encodeCommandParts(commands: readonly (readonly (string | Buffer)[])[]): Buffer | Buffer[] {
+  if (!commands.some((args) => args.some(isBig))) return encodeCommands(commands);
+  const parts: Buffer[] = [];
+  let small: (readonly (string | Buffer)[])[] = [];
+  for (const args of commands) {
+    if (!args.some(isBig)) {
+      small.push(args);
+      continue;
+    }
+    if (small.length > 0) parts.push(encodeCommands(small));
+    small = [];
+    let pending: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+    for (const a of args) {
+      if (isBig(a)) {
+        pending.push(Buffer.from(`$${a.length}\r\n`));
+        parts.push(Buffer.concat(pending), a as Buffer);
+        pending = [CRLF];
+      } else {
+        const b = typeof a === 'string' ? Buffer.from(a) : a;
+        pending.push(Buffer.from(`$${b.length}\r\n`), b, CRLF);
+      }
+    }
+    parts.push(Buffer.concat(pending));
+  }
+  if (small.length > 0) parts.push(encodeCommands(small));
+  return parts;
+}
+
 /** Up to this many bytes, a loop beats a Buffer.write/copy call. */
 const SHORT = 64;
 
@@ -306,13 +345,19 @@ export class RespPipe {
   }
 
   /** Writes `payload` (one or more commands) and queues one handler per command. */
-  send(payload: Buffer, handlers: readonly ReplyHandler[]): void {
+  send(payload: Buffer | readonly Buffer[], handlers: readonly ReplyHandler[]): void {
     if (this.broken) {
       for (const h of handlers) h(this.broken);
       return;
     }
     for (const h of handlers) this.handlers.push(h); // no spread: a batch may hold more handlers than a call takes arguments
-    this.socket.write(payload);
+    if (Buffer.isBuffer(payload)) this.socket.write(payload);
+    else {
+      // Parts (encodeCommandParts): one writev, no copy of the big ones.
+      this.socket.cork();
+      for (const part of payload) this.socket.write(part);
+      this.socket.uncork();
+    }
   }
 
   /**
@@ -320,7 +365,7 @@ export class RespPipe {
    * order (error replies as `Error` values). A broken connection rejects
    * with a {@link RedisBatchBrokenError} holding the replies that came first.
    */
-  exec(payload: Buffer, count: number): Promise<Reply[]> {
+  exec(payload: Buffer | readonly Buffer[], count: number): Promise<Reply[]> {
     return new Promise((resolve, reject) => {
       const replies: Reply[] = [];
       let failed = false;

@@ -166,7 +166,7 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   let current = '';
   try {
     for (const [i, file] of files.entries()) {
-      const reader = new RdbKeyReader({ want: (kdb, name) => kdb === db && (matches === undefined || matches(name)) });
+      const reader = new RdbKeyReader({ want: (kdb, name) => kdb === db && (matches === undefined || matches(name)), keepChunks: true });
       let batch: RdbKey[] = [];
       const digests = options.digests?.[i];
       current = file.location;
