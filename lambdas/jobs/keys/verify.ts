@@ -18,15 +18,23 @@
  * the order of its process's table; a target that converted an encoding)
  * are compared by canonical fingerprint: the target's value read per type,
  * the file's decoded from its bytes (rdb/value.ts).
+ *
+ * A big key (BIG_KEY_BYTES of payload or more: a string, or a set, hash or
+ * sorted set stored as a table) is neither DUMPed nor read whole: its type,
+ * size and expiry are asked for, then its elements held against the target
+ * a chunk at a time (GETRANGE; SMISMEMBER, HMGET, ZMSCORE by name), so
+ * memory is its payload and a chunk, not the value two or three times over.
+ * Batches are bounded by payload bytes as the restore's are.
  */
-import { dumpBatch, readCanonicalKeyspace } from '../../adapters/redis/dump-restore.js';
+import { dumpBatch, holdsChunk, keyShape, readCanonicalKeyspace, stringRange } from '../../adapters/redis/dump-restore.js';
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { diffKey, keyDigest, type DiffReason } from '../../domain/keys/fingerprint.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
-import { payloadDigest } from '../../domain/rdb/format/value.js';
+import { chunkedPayload, payloadDigest, type ChunkedValue } from '../../domain/rdb/format/value.js';
+import { BATCH_BYTES } from './writer.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
 import type { RdbFileSource } from './read-rdb.js';
 
@@ -53,6 +61,12 @@ export interface VerifyRdbKeysOptions {
   readonly digests?: readonly BlockDigests[];
   /** Differences listed (all are counted). @default 100 */
   readonly maxDiffs?: number;
+  /** @internal A key whose payload has this many bytes or more is checked in chunks (tests make it small). @default {@link BIG_KEY_BYTES} */
+  readonly bigKeyBytes?: number;
+  /** @internal Elements per chunk of a big key (bytes: ×1024 per GETRANGE of a string). @default {@link CHUNK_ELEMENTS} */
+  readonly chunkElements?: number;
+  /** @internal Payload bytes per batch (tests make it small). @default BATCH_BYTES */
+  readonly batchBytes?: number;
   readonly onProgress?: (keysChecked: number) => void;
   readonly shouldStop?: () => boolean;
   readonly now?: () => number;
@@ -87,6 +101,17 @@ export interface VerifyRdbKeysResult {
   /** A file that failed this third read (it changed since the restore): nothing is proven. */
   readonly error?: string;
 }
+
+/**
+ * A key of this many payload bytes or more is not read back whole (DUMP,
+ * then SMEMBERS/HGETALL/ZRANGE of every member at once, each as big as the
+ * value or bigger): its size, type and expiry are asked for, and its
+ * elements held against the target a chunk at a time.
+ */
+export const BIG_KEY_BYTES = 1024 * 1024;
+
+/** Elements per round trip of a big key's check (and, ×1024, bytes per GETRANGE of a big string). */
+export const CHUNK_ELEMENTS = 1000;
 
 /** The object bytes of a DUMP payload (its footer, RDB version and CRC-64, aside). */
 function objectBytes(payload: Buffer): Buffer {
@@ -129,7 +154,41 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
    * target may hold its own key of that name) or it expired since.
    */
   const expiredNow = (k: RdbKey): boolean => k.expireAtMs !== null && k.expireAtMs <= now();
-  const check = async (batch: readonly RdbKey[]): Promise<void> => {
+  const bigKeyBytes = options.bigKeyBytes ?? BIG_KEY_BYTES;
+  const perChunk = options.chunkElements ?? CHUNK_ELEMENTS;
+  /** A big key, checked in chunks: the reason it differs, or undefined when the target holds it the same. */
+  const bigKeyDiff = async (k: RdbKey, value: ChunkedValue): Promise<DiffReason | undefined> => {
+    const shape = await keyShape(target, k.name);
+    if (!shape) return 'missing-in-b';
+    if (shape.type !== value.type) return 'type';
+    if (shape.size !== value.size) return 'value';
+    if (value.type === 'string') {
+      const piece = perChunk * 1024;
+      for (let at = 0; at < value.size; at += piece) {
+        const end = Math.min(value.size, at + piece);
+        if (!(await stringRange(target, k.name, at, end - 1)).equals(value.value.subarray(at, end))) return 'value';
+      }
+    } else for (const chunk of value.chunks()) if (!(await holdsChunk(target, k.name, chunk))) return 'value';
+    return shape.expireAtMs === k.expireAtMs ? undefined : 'ttl';
+  };
+  const check = async (all: readonly RdbKey[]): Promise<void> => {
+    const batch: RdbKey[] = [];
+    for (const k of all) {
+      const value = k.payload.length >= bigKeyBytes ? chunkedPayload(k.payload, perChunk) : undefined;
+      if (!value) {
+        batch.push(k);
+        continue;
+      }
+      keys++;
+      comparedByValue++;
+      const reason = await bigKeyDiff(k, value);
+      if (reason === 'missing-in-b' && options.skippedKeys.has(k.name.toString('latin1'))) {
+        keptGone++;
+        if (keptGoneKeys.length < maxDiffs) keptGoneKeys.push(k.name);
+        note(k.name, reason);
+      } else if (reason) note(k.name, reason, expiredNow(k) ? 'expired' : reason === 'missing-in-b' ? undefined : kept(k.name));
+    }
+    if (batch.length === 0) return;
     const onTarget = await dumpBatch(
       target,
       batch.map((k) => k.name),
@@ -163,25 +222,31 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   };
 
   const batchSize = options.batchSize ?? 1000;
+  const maxBatchBytes = options.batchBytes ?? BATCH_BYTES;
   let current = '';
   try {
     for (const [i, file] of files.entries()) {
       const reader = new RdbKeyReader({ want: (kdb, name) => kdb === db && (matches === undefined || matches(name)), keepChunks: true });
       let batch: RdbKey[] = [];
+      let batchBytes = 0;
+      /** Checks the batch; false when the run must stop (Ctrl-C). */
+      const send = async (): Promise<boolean> => {
+        await check(batch);
+        batch = [];
+        batchBytes = 0;
+        options.onProgress?.(keys);
+        if (options.shouldStop?.()) interrupted = true;
+        return !interrupted;
+      };
       const digests = options.digests?.[i];
       current = file.location;
       reading: for await (const chunk of digests ? digests.check(file.open()) : file.open()) {
         for (const key of reader.push(chunk)) {
+          // Bounded by count and by payload bytes, as the restore's batches (a key over the bytes goes alone).
+          if (batch.length > 0 && batchBytes + key.payload.length > maxBatchBytes && !(await send())) break reading;
           batch.push(key);
-          if (batch.length >= batchSize) {
-            await check(batch);
-            batch = [];
-            options.onProgress?.(keys);
-            if (options.shouldStop?.()) {
-              interrupted = true;
-              break reading;
-            }
-          }
+          batchBytes += key.payload.length;
+          if ((batch.length >= batchSize || batchBytes >= maxBatchBytes) && !(await send())) break reading;
         }
         if (reader.error) break;
       }
