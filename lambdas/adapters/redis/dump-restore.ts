@@ -13,7 +13,7 @@ import type { OnConflict } from '../../domain/keys/key-copy.js';
 import { parseRedirect } from './cluster.js';
 import { isClusterNode, openKeyspace, type Command, type Keyspace, type KeyRouter, type KeyspaceOptions } from './keyspace.js';
 import { createRedisConnection, RedisConnectionError, RedisUrlError, type RedisConnectionOptions } from './connection.js';
-import { encodeCommandParts, encodeCommands, type Reply, type RespPipe } from './resp-pipe.js';
+import { encodeCommandParts, encodeCommands, type Arg, type Reply, type RespPipe } from './resp-pipe.js';
 
 /** A `redis://` / `rediss://` URL, parsed. */
 export interface RedisUrl extends RedisConnectionOptions {
@@ -328,12 +328,12 @@ export function restoreError(failure: Error, key: Buffer): string {
  */
 export async function restoreBatch(
   via: RespPipe | KeyRouter,
-  items: readonly { readonly key: Buffer; readonly payload: Buffer; readonly expireAtMs: number | null }[],
+  items: readonly { readonly key: Buffer; readonly payload: Buffer | readonly Buffer[]; readonly expireAtMs: number | null }[],
   replace: boolean,
 ): Promise<RestoreOutcome[]> {
   const build = (i: number, out: Command[]) => {
     const it = items[i]!;
-    const args: (string | Buffer)[] = [RESTORE, it.key, String(it.expireAtMs ?? 0), it.payload, ABSTTL];
+    const args: Arg[] = [RESTORE, it.key, String(it.expireAtMs ?? 0), it.payload, ABSTTL];
     if (replace) args.push(REPLACE);
     out.push(args);
   };

@@ -14,10 +14,10 @@ import type { Redis } from 'ioredis';
 import { addressLabel, keySlot, parseClusterSlots, parseRedirect, slotOwners, ClusterTopologyError, type ClusterShard, type NodeAddress } from './cluster.js';
 import { createRedisConnection, RedisConnectionError, RedisUrlError } from './connection.js';
 import { RedisBatchBrokenError } from './resp-pipe.js';
-import { encodeCommandParts, endpointOf, RespPipe, openPipe, type PipeEndpoint, type Reply } from './resp-pipe.js';
+import { encodeCommandParts, endpointOf, type Arg, RespPipe, openPipe, type PipeEndpoint, type Reply } from './resp-pipe.js';
 
 /** One command: name and arguments. */
-export type Command = readonly (string | Buffer)[];
+export type Command = readonly Arg[];
 
 /** Sends per-key commands to the node serving each key. */
 export interface KeyRouter {

@@ -27,6 +27,9 @@ export type ReplyHandler = (reply: Reply) => void;
 
 export const CRLF = Buffer.from('\r\n');
 
+/** One argument of a command: a string, bytes, or bytes in parts (a big RESTORE payload, written part by part, never joined). */
+export type Arg = string | Buffer | readonly Buffer[];
+
 /** One command in RESP2 (an array of bulk strings). */
 export function encode(args: readonly (string | Buffer)[]): Buffer {
   return encodeCommands([args]);
@@ -39,7 +42,15 @@ export function encode(args: readonly (string | Buffer)[]): Buffer {
  * more per call than the few bytes they move, and migrate writes about ten
  * such pieces per key (a third of its client CPU went there; bench/README.md).
  */
-export function encodeCommands(commands: readonly (readonly (string | Buffer)[])[]): Buffer {
+export function encodeCommands(input: readonly (readonly Arg[])[]): Buffer {
+  let commands = input as readonly (readonly (string | Buffer)[])[];
+  parts: for (const args of input)
+    for (const a of args)
+      if (Array.isArray(a)) {
+        // Arguments in parts (only encodeCommandParts keeps them apart) joined first.
+        commands = input.map((c) => c.map((x) => (Array.isArray(x) ? Buffer.concat(x) : x))) as (string | Buffer)[][];
+        break parts;
+      }
   let size = 0;
   for (const args of commands) {
     size += digits(args.length) + 3;
@@ -80,7 +91,8 @@ export function encodeCommands(commands: readonly (readonly (string | Buffer)[])
 /** A Buffer argument of this many bytes or more is written as it is, not copied (see {@link encodeCommandParts}). */
 export const BIG_ARG_BYTES = 1024 * 1024;
 
-const isBig = (a: string | Buffer): boolean => typeof a !== 'string' && a.length >= BIG_ARG_BYTES;
+const argBytes = (a: Buffer | readonly Buffer[]): number => (Buffer.isBuffer(a) ? a.length : a.reduce((n, p) => n + p.length, 0));
+const isBig = (a: Arg): boolean => typeof a !== 'string' && (Array.isArray(a) || argBytes(a as Buffer) >= BIG_ARG_BYTES);
 
 /**
  * As {@link encodeCommands}, but a big Buffer argument (a RESTORE payload of
@@ -88,10 +100,10 @@ const isBig = (a: string | Buffer): boolean => typeof a !== 'string' && a.length
  * among them as they are, for one corked socket write. So a key of N bytes
  * costs N once, not twice. Without big arguments: the one buffer.
  */
-export function encodeCommandParts(commands: readonly (readonly (string | Buffer)[])[]): Buffer | Buffer[] {
+export function encodeCommandParts(commands: readonly (readonly Arg[])[]): Buffer | Buffer[] {
   if (!commands.some((args) => args.some(isBig))) return encodeCommands(commands);
   const parts: Buffer[] = [];
-  let small: (readonly (string | Buffer)[])[] = [];
+  let small: (readonly Arg[])[] = [];
   for (const args of commands) {
     if (!args.some(isBig)) {
       small.push(args);
@@ -102,11 +114,12 @@ export function encodeCommandParts(commands: readonly (readonly (string | Buffer
     let pending: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
     for (const a of args) {
       if (isBig(a)) {
-        pending.push(Buffer.from(`$${a.length}\r\n`));
-        parts.push(Buffer.concat(pending), a as Buffer);
+        const big = a as Buffer | readonly Buffer[];
+        pending.push(Buffer.from(`$${argBytes(big)}\r\n`));
+        parts.push(Buffer.concat(pending), ...(Buffer.isBuffer(big) ? [big] : big));
         pending = [CRLF];
       } else {
-        const b = typeof a === 'string' ? Buffer.from(a) : a;
+        const b = typeof a === 'string' ? Buffer.from(a) : (a as Buffer);
         pending.push(Buffer.from(`$${b.length}\r\n`), b, CRLF);
       }
     }

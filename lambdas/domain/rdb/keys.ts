@@ -16,6 +16,7 @@
  * first).
  */
 import { lzfDecompress } from './codecs/lzf.js';
+import { Crc64 } from './codecs/crc64.js';
 import { RdbFormatError } from './errors.js';
 import { sealDumpPayload, DUMP_FOOTER_BYTES } from './format/dump-payload.js';
 import { RdbParser, type RdbKeySink } from './format/parser.js';
@@ -37,8 +38,20 @@ export interface RdbKey {
   readonly type: number;
   /** Absolute expiry in ms since the epoch; null without one. */
   readonly expireAtMs: number | null;
-  /** The DUMP payload (type byte, object bytes, RDB version, CRC-64). */
+  /**
+   * The DUMP payload (type byte, object bytes, RDB version, CRC-64). For a
+   * key in {@link payloadParts}, joined when first read (a copy: writers use
+   * the parts).
+   */
   readonly payload: Buffer;
+  /** Its length in bytes (without joining parts). */
+  readonly payloadBytes: number;
+  /**
+   * A big key's payload as parts, the file's chunks themselves (with
+   * `keepChunks`, from `partsFromBytes` on): written part by part, it is
+   * never held twice.
+   */
+  readonly payloadParts?: readonly Buffer[];
   /** Module type name of a module value (RDB types 6 and 7, e.g. `ReJSON-RL`): the target needs that module. */
   readonly module?: string;
   /** File offsets of the key's first byte (its type) and of the byte after its value. */
@@ -67,6 +80,8 @@ export interface RdbKeyReaderOptions {
    * big key is not held twice (and no copies are left for the GC). @default false
    */
   readonly keepChunks?: boolean;
+  /** With `keepChunks`, a value of this many bytes or more gets its payload in parts ({@link RdbKey.payloadParts}). @default 1 MiB */
+  readonly partsFromBytes?: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -142,6 +157,7 @@ export class RdbKeyReader implements RdbKeySink {
   private readonly parser: RdbParser;
   private readonly maxKeyBytes: number;
   private readonly keepChunks: boolean;
+  private readonly partsFromBytes: number;
   private readonly want: ((db: number, name: Buffer, bytes: number) => boolean) | undefined;
   private payloadVersion: number;
   /**
@@ -171,6 +187,7 @@ export class RdbKeyReader implements RdbKeySink {
   constructor(options: RdbKeyReaderOptions = {}) {
     this.maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
     this.keepChunks = options.keepChunks ?? false;
+    this.partsFromBytes = options.partsFromBytes ?? 1024 * 1024;
     this.want = options.want;
     this.payloadVersion = options.payloadVersion ?? 0;
     // The parser's own bound on blobs it materializes stays the verifier's default.
@@ -233,13 +250,64 @@ export class RdbKeyReader implements RdbKeySink {
       this.unwanted++;
       return;
     }
-    const payload = Buffer.allocUnsafe(1 + (end - nameEnd) + DUMP_FOOTER_BYTES);
-    payload[0] = type;
-    this.gather(nameEnd, end, payload, 1);
-    sealDumpPayload(payload, this.payloadVersion);
-    const key: { -readonly [K in keyof RdbKey]: RdbKey[K] } = { db, name, type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payload, offset: start, end };
-    if (type === 6 || type === 7) key.module = moduleTypeNameOf(payload);
+    const payloadBytes = 1 + (end - nameEnd) + DUMP_FOOTER_BYTES;
+    const base = { db, name, type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payloadBytes, offset: start, end };
+    let key: { -readonly [K in keyof RdbKey]: RdbKey[K] };
+    if (this.keepChunks && end - nameEnd >= this.partsFromBytes) {
+      const parts = this.payloadParts(type, nameEnd, end);
+      let joined: Buffer | undefined;
+      key = {
+        ...base,
+        payloadParts: parts,
+        get payload(): Buffer {
+          joined ??= Buffer.concat(parts, payloadBytes);
+          return joined;
+        },
+      };
+    } else {
+      const payload = Buffer.allocUnsafe(payloadBytes);
+      payload[0] = type;
+      this.gather(nameEnd, end, payload, 1);
+      sealDumpPayload(payload, this.payloadVersion);
+      key = { ...base, payload };
+    }
+    if (type === 6 || type === 7) {
+      // The module id: the first bytes after the type byte (gathered, so parts are not joined).
+      const head = new Uint8Array(1 + Math.min(9, end - nameEnd));
+      head[0] = type;
+      key.module = moduleTypeNameOf(this.gather(nameEnd, nameEnd + head.length - 1, head, 1));
+    }
     this.out.push(key);
+  }
+
+  /**
+   * A DUMP payload as parts: its type byte, views of file bytes [from, to)
+   * in the kept chunks (no copy), and its footer (RDB version, CRC-64 of it all).
+   */
+  private payloadParts(type: number, from: number, to: number): Buffer[] {
+    const parts: Buffer[] = [Buffer.from([type])];
+    const crc = new Crc64().update(parts[0]!, 0, 1);
+    const add = (b: Uint8Array, at: number, n: number): void => {
+      if (n <= 0) return;
+      const part = Buffer.from(b.buffer, b.byteOffset + at, n);
+      crc.update(part, 0, n);
+      parts.push(part);
+    };
+    let partAt = this.retainedAt;
+    for (const part of this.retained) {
+      const lo = Math.max(from, partAt);
+      const hi = Math.min(to, partAt + part.length);
+      add(part, lo - partAt, hi - lo);
+      partAt += part.length;
+    }
+    const lo = Math.max(from, this.chunkAt);
+    add(this.chunk, lo - this.chunkAt, to - lo);
+    const footer = Buffer.allocUnsafe(DUMP_FOOTER_BYTES);
+    footer[0] = this.payloadVersion & 0xff;
+    footer[1] = (this.payloadVersion >> 8) & 0xff;
+    crc.update(footer, 0, 2).writeLittleEndian(footer, 2);
+    parts.push(footer);
+    return parts;
   }
 
   /**

@@ -68,6 +68,8 @@ export interface RestoreRdbOptions extends KeyCopyOptions {
   readonly checkBlockBytes?: number;
   /** @internal Payload bytes per batch: one is sent once it holds this much (tests make it small). @default {@link BATCH_BYTES} */
   readonly batchBytes?: number;
+  /** @internal Value bytes from which a payload is kept in parts, the file's chunks (tests make it small). @default 1 MiB */
+  readonly partsFromBytes?: number;
 }
 
 /** One file to restore from: where it is (for messages) and how to read it (called once per pass). */
@@ -251,7 +253,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   const libraries = new Map<string, Buffer>();
   try {
     for (const [i, source] of list.entries()) {
-      const reader = new RdbKeyReader({ want: selected, keepChunks: true }); // sources read fresh buffers (sources.ts)
+      const reader = new RdbKeyReader({ want: selected, keepChunks: true, partsFromBytes: options.partsFromBytes }); // sources read fresh buffers (sources.ts)
       let batch: WriteKey[] = [];
       let batchBytes = 0;
       const send = (): Promise<boolean> => {
@@ -266,9 +268,10 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
           writer.counts.scanned++;
           // Bounded by count and by payload bytes: a key that would take the batch past its bytes starts the next one,
           // so a key of maxBatchBytes or more goes alone.
-          if (batch.length > 0 && batchBytes + k.payload.length > maxBatchBytes && !(await send())) break reading;
-          batch.push({ key: k.name, payload: k.payload, expireAtMs: k.expireAtMs, module: k.module });
-          batchBytes += k.payload.length;
+          if (batch.length > 0 && batchBytes + k.payloadBytes > maxBatchBytes && !(await send())) break reading;
+          // A big key's payload in parts (the file's chunks): written as they are, never joined.
+          batch.push({ key: k.name, payload: k.payloadParts ?? k.payload, expireAtMs: k.expireAtMs, module: k.module });
+          batchBytes += k.payloadBytes;
           if ((batch.length >= batchSize || batchBytes >= maxBatchBytes) && !(await send())) break reading;
         }
         if (reader.error) break;

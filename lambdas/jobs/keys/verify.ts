@@ -67,6 +67,8 @@ export interface VerifyRdbKeysOptions {
   readonly chunkElements?: number;
   /** @internal Payload bytes per batch (tests make it small). @default BATCH_BYTES */
   readonly batchBytes?: number;
+  /** @internal Value bytes from which a payload is kept in parts, the file's chunks (tests make it small). @default 1 MiB */
+  readonly partsFromBytes?: number;
   readonly onProgress?: (keysChecked: number) => void;
   readonly shouldStop?: () => boolean;
   readonly now?: () => number;
@@ -113,6 +115,55 @@ export const BIG_KEY_BYTES = 1024 * 1024;
 /** Elements per round trip of a big key's check (and, ×1024, bytes per GETRANGE of a big string). */
 export const CHUNK_ELEMENTS = 1000;
 
+/** A big value as the chunked check reads it: a string's bytes piece by piece (a view of its payload, or of its parts). */
+type BigValue =
+  | Exclude<ChunkedValue, { type: 'string' }>
+  | { readonly type: 'string'; readonly size: number; readonly same: (from: number, bytes: Buffer) => boolean };
+
+/** The chunked check's view of a value chunkedPayload read. */
+function bigValue(v: ChunkedValue | undefined): BigValue | undefined {
+  if (v?.type !== 'string') return v;
+  const bytes = v.value;
+  return { type: 'string', size: v.size, same: (from, piece) => piece.equals(bytes.subarray(from, from + piece.length)) };
+}
+
+/** True when `bytes` are the payload's in parts from byte `from` on (compared in place: views, no copies). */
+function partsEqual(parts: readonly Buffer[], from: number, bytes: Buffer): boolean {
+  const to = from + bytes.length;
+  let partAt = 0;
+  for (const part of parts) {
+    const lo = Math.max(from, partAt);
+    const hi = Math.min(to, partAt + part.length);
+    if (hi > lo && part.compare(bytes, lo - from, hi - from, lo - partAt, hi - partAt) !== 0) return false;
+    partAt += part.length;
+    if (partAt >= to) break;
+  }
+  return partAt >= to;
+}
+
+/**
+ * A big plain string whose payload is in parts (the file's chunks), as the
+ * chunked check reads it, without joining the parts: its bytes are a view
+ * over them. Undefined for any other key (an LZF or integer string is decoded whole).
+ */
+function plainStringOf(k: RdbKey): BigValue | undefined {
+  const parts = k.payloadParts;
+  if (!parts || k.type !== 0) return undefined;
+  // The type byte and the length prefix (at most 9 bytes), from as few parts as hold them.
+  const heads: Buffer[] = [];
+  for (let n = 0, i = 0; n < 10 && i < parts.length; i++) {
+    heads.push(parts[i]!.subarray(0, 10));
+    n += heads[heads.length - 1]!.length;
+  }
+  const head = Buffer.concat(heads);
+  const first = head[1]!;
+  const prefix = first >> 6 === 0 ? 1 : first >> 6 === 1 ? 2 : first === 0x80 ? 5 : first === 0x81 ? 9 : 0;
+  if (prefix === 0) return undefined;
+  const size = k.payloadBytes - 1 - prefix - DUMP_FOOTER_BYTES;
+  const from = 1 + prefix;
+  return { type: 'string', size, same: (at, piece) => partsEqual(parts, from + at, piece) };
+}
+
 /** The object bytes of a DUMP payload (its footer, RDB version and CRC-64, aside). */
 function objectBytes(payload: Buffer): Buffer {
   return payload.subarray(0, payload.length - DUMP_FOOTER_BYTES);
@@ -157,7 +208,7 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   const bigKeyBytes = options.bigKeyBytes ?? BIG_KEY_BYTES;
   const perChunk = options.chunkElements ?? CHUNK_ELEMENTS;
   /** A big key, checked in chunks: the reason it differs, or undefined when the target holds it the same. */
-  const bigKeyDiff = async (k: RdbKey, value: ChunkedValue): Promise<DiffReason | undefined> => {
+  const bigKeyDiff = async (k: RdbKey, value: BigValue): Promise<DiffReason | undefined> => {
     const shape = await keyShape(target, k.name);
     if (!shape) return 'missing-in-b';
     if (shape.type !== value.type) return 'type';
@@ -166,7 +217,8 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
       const piece = perChunk * 1024;
       for (let at = 0; at < value.size; at += piece) {
         const end = Math.min(value.size, at + piece);
-        if (!(await stringRange(target, k.name, at, end - 1)).equals(value.value.subarray(at, end))) return 'value';
+        const got = await stringRange(target, k.name, at, end - 1);
+        if (got.length !== end - at || !value.same(at, got)) return 'value';
       }
     } else for (const chunk of value.chunks()) if (!(await holdsChunk(target, k.name, chunk))) return 'value';
     return shape.expireAtMs === k.expireAtMs ? undefined : 'ttl';
@@ -174,7 +226,7 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   const check = async (all: readonly RdbKey[]): Promise<void> => {
     const batch: RdbKey[] = [];
     for (const k of all) {
-      const value = k.payload.length >= bigKeyBytes ? chunkedPayload(k.payload, perChunk) : undefined;
+      const value = k.payloadBytes >= bigKeyBytes ? (plainStringOf(k) ?? bigValue(chunkedPayload(k.payload, perChunk))) : undefined;
       if (!value) {
         batch.push(k);
         continue;
@@ -226,7 +278,11 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   let current = '';
   try {
     for (const [i, file] of files.entries()) {
-      const reader = new RdbKeyReader({ want: (kdb, name) => kdb === db && (matches === undefined || matches(name)), keepChunks: true });
+      const reader = new RdbKeyReader({
+        want: (kdb, name) => kdb === db && (matches === undefined || matches(name)),
+        keepChunks: true,
+        partsFromBytes: options.partsFromBytes,
+      });
       let batch: RdbKey[] = [];
       let batchBytes = 0;
       /** Checks the batch; false when the run must stop (Ctrl-C). */
@@ -243,9 +299,9 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
       reading: for await (const chunk of digests ? digests.check(file.open()) : file.open()) {
         for (const key of reader.push(chunk)) {
           // Bounded by count and by payload bytes, as the restore's batches (a key over the bytes goes alone).
-          if (batch.length > 0 && batchBytes + key.payload.length > maxBatchBytes && !(await send())) break reading;
+          if (batch.length > 0 && batchBytes + key.payloadBytes > maxBatchBytes && !(await send())) break reading;
           batch.push(key);
-          batchBytes += key.payload.length;
+          batchBytes += key.payloadBytes;
           if ((batch.length >= batchSize || batchBytes >= maxBatchBytes) && !(await send())) break reading;
         }
         if (reader.error) break;

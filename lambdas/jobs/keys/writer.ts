@@ -54,11 +54,11 @@ export const WRITES_IN_FLIGHT = 4;
 /** Keys remembered as skipped, for --verify (beyond it, a key that differs on a skip run is taken as skipped: see lambdas/jobs/keys/migrate.ts `migrateExplain`). */
 export const SKIPPED_KEYS_REMEMBERED = 1_000_000;
 
-/** A key to write: its DUMP payload (from the source's DUMP, or its bytes in a file) and absolute expiry. */
+/** A key to write: its DUMP payload (from the source's DUMP, or its bytes in a file: a big key's in parts) and absolute expiry. */
 export interface WriteKey {
   readonly key: Buffer;
   readonly gone?: false;
-  readonly payload: Buffer;
+  readonly payload: Buffer | readonly Buffer[];
   /** Absolute expiry in ms since the epoch; null without one. */
   readonly expireAtMs: number | null;
   /** Module type name of a module value: a target without the module refuses it per key, and the run goes on. */

@@ -110,9 +110,12 @@ describe('RDB keys as DUMP payloads, restored into a real redis-server', () => {
     const rand = mulberry32(7);
     for (const sizes of [() => 1, () => 1 + Math.floor(rand() * 3000), (i: number) => (i % 2 === 0 ? 17 : 65_536)]) {
       // keepChunks: the earlier chunks of a key kept by reference (big ones), merged (small ones).
-      for (const keepChunks of [false, true]) {
-        const { keys, report } = readKeys(file, sizes, { keepChunks });
+      // partsFromBytes 100: the payloads of most values built in parts (their footer's CRC-64 over the parts), joined when read.
+      for (const options of [{ keepChunks: false }, { keepChunks: true }, { keepChunks: true, partsFromBytes: 100 }]) {
+        const { keys, report } = readKeys(file, sizes, options);
         expect(report.ok).toBe(true);
+        // Negative control: parts only when asked for, and then for keys spanning chunks.
+        expect(keys.some((k) => (k.payloadParts?.length ?? 0) > 3)).toBe('partsFromBytes' in options);
         expect(keys.map((k) => [k.db, k.name, k.expireAtMs, k.payload])).toEqual(whole.map((k) => [k.db, k.name, k.expireAtMs, k.payload]));
       }
     }

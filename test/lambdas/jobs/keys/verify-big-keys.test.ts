@@ -28,6 +28,8 @@ describe('verifyRdbKeys: big keys checked in chunks', () => {
   ];
   /** Chunked: every key "big" (1 byte), one element per chunk (600 round trips a collection; strings in 1 KiB pieces, 5 of them). */
   const CHUNKED: Partial<VerifyRdbKeysOptions> = { bigKeyBytes: 1, chunkElements: 1 };
+  /** As CHUNKED, with every payload of 100 value bytes or more kept in parts (the file's chunks): a string compared in place. */
+  const IN_PARTS: Partial<VerifyRdbKeysOptions> = { ...CHUNKED, partsFromBytes: 100 };
   const verify = (options: Partial<VerifyRdbKeysOptions> = {}) => verifyRdbKeys(files(), keyspaceOf(dst), { skippedKeys: new Set(), ...options });
   const calls = async (command: string): Promise<number> =>
     Number(/calls=(\d+)/.exec((await dst.info('commandstats')).split('\n').find((l) => l.startsWith(`cmdstat_${command}:`)) ?? '')?.[1] ?? 0);
@@ -52,7 +54,8 @@ describe('verifyRdbKeys: big keys checked in chunks', () => {
   beforeEach(async () => {
     await dst.flushall();
     await dst.config('RESETSTAT');
-    const r = await restoreRdbKeys({ files: files() }, keyspaceOf(dst), {});
+    // Restored with big payloads in parts (RESTORE written part by part), as the CLI does for keys of 1 MiB or more.
+    const r = await restoreRdbKeys({ files: files() }, keyspaceOf(dst), { partsFromBytes: 100 });
     expect(r).toMatchObject({ copied: 9, failed: 0, error: undefined });
   });
 
@@ -77,6 +80,7 @@ describe('verifyRdbKeys: big keys checked in chunks', () => {
   });
 
   it('equal after the restore: chunk by chunk (several round trips a key), as by DUMP', async () => {
+    expect(await verify(IN_PARTS)).toMatchObject({ equal: true, keys: 9, differences: 0 });
     const chunked = await verify(CHUNKED);
     expect(chunked).toMatchObject({ equal: true, keys: 9, differences: 0 });
     expect(await calls('smismember')).toBeGreaterThanOrEqual(2 * 3);
@@ -109,9 +113,11 @@ describe('verifyRdbKeys: big keys checked in chunks', () => {
       ['zset:b', 'value'],
     ];
     const reasons = (v: Awaited<ReturnType<typeof verify>>) => v.diffs.map((d) => [d.key.toString(), d.reason]).sort((a, b) => a[0]!.localeCompare(b[0]!));
-    const chunked = await verify(CHUNKED);
-    expect(chunked).toMatchObject({ equal: false, keys: 9, differences: 8 });
-    expect(reasons(chunked)).toEqual(expected);
+    for (const options of [CHUNKED, IN_PARTS]) {
+      const chunked = await verify(options);
+      expect(chunked).toMatchObject({ equal: false, keys: 9, differences: 8 });
+      expect(reasons(chunked)).toEqual(expected);
+    }
     const whole = await verify();
     expect(whole).toMatchObject({ equal: false, keys: 9, differences: 8 });
     expect(reasons(whole)).toEqual(expected);
