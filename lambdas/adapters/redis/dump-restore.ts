@@ -7,12 +7,13 @@
  * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/RestrictedCommands.html
  */
 import type { Redis } from 'ioredis';
-import { displayKey, type KeyValue, type StreamGroup } from '../../domain/keys/fingerprint.js';
+import { displayKey, normaliseScore, type KeyValue, type StreamGroup } from '../../domain/keys/fingerprint.js';
+import type { ElementChunk } from '../../domain/rdb/format/value.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
 import { parseRedirect } from './cluster.js';
 import { isClusterNode, openKeyspace, type Command, type Keyspace, type KeyRouter, type KeyspaceOptions } from './keyspace.js';
 import { createRedisConnection, RedisConnectionError, RedisUrlError, type RedisConnectionOptions } from './connection.js';
-import { encodeCommands, type Reply, type RespPipe } from './resp-pipe.js';
+import { encodeCommandParts, encodeCommands, type Arg, type Reply, type RespPipe } from './resp-pipe.js';
 
 /** A `redis://` / `rediss://` URL, parsed. */
 export interface RedisUrl extends RedisConnectionOptions {
@@ -327,12 +328,12 @@ export function restoreError(failure: Error, key: Buffer): string {
  */
 export async function restoreBatch(
   via: RespPipe | KeyRouter,
-  items: readonly { readonly key: Buffer; readonly payload: Buffer; readonly expireAtMs: number | null }[],
+  items: readonly { readonly key: Buffer; readonly payload: Buffer | readonly Buffer[]; readonly expireAtMs: number | null }[],
   replace: boolean,
 ): Promise<RestoreOutcome[]> {
   const build = (i: number, out: Command[]) => {
     const it = items[i]!;
-    const args: (string | Buffer)[] = [RESTORE, it.key, String(it.expireAtMs ?? 0), it.payload, ABSTTL];
+    const args: Arg[] = [RESTORE, it.key, String(it.expireAtMs ?? 0), it.payload, ABSTTL];
     if (replace) args.push(REPLACE);
     out.push(args);
   };
@@ -346,7 +347,7 @@ export async function restoreBatch(
   else {
     const commands: Command[] = [];
     for (let i = 0; i < items.length; i++) build(i, commands);
-    replies = await via.exec(encodeCommands(commands), commands.length);
+    replies = await via.exec(encodeCommandParts(commands), commands.length);
   }
   return replies.map((r) => {
     if (!(r instanceof Error)) return 'restored';
@@ -554,4 +555,58 @@ function toValue(type: string, r: unknown[]): KeyValue | undefined {
     default:
       return { type: 'other', typeName: type, dump: first as Buffer };
   }
+}
+
+/** A key on a server as a big value is checked: its type, absolute expiry and number of elements (bytes for a string). */
+export interface KeyShape {
+  readonly type: string;
+  readonly expireAtMs: number | null;
+  readonly size: number;
+}
+
+/** TYPE, PEXPIRETIME and the size (STRLEN, SCARD, HLEN, ZCARD, LLEN) of one key; undefined when it is gone. */
+export async function keyShape(ks: Keyspace, key: Buffer): Promise<KeyShape | undefined> {
+  const c = await ks.clientFor(key);
+  const type = await c.type(key);
+  if (type === 'none') return undefined;
+  const count = { string: 'STRLEN', set: 'SCARD', hash: 'HLEN', zset: 'ZCARD', list: 'LLEN', stream: 'XLEN' }[type];
+  const replies = await c
+    .pipeline()
+    .call('PEXPIRETIME', key)
+    .call(count ?? 'EXISTS', key)
+    .exec();
+  const [expire, size] = (replies ?? []).map(([err, r], i) => {
+    if (err) throw sourceError(i === 0 ? 'PEXPIRETIME' : (count ?? 'EXISTS'), err, 'the target');
+    return Number(r);
+  });
+  if (expire === -2) return undefined;
+  return { type, expireAtMs: expire === -1 ? null : expire!, size: size! };
+}
+
+/**
+ * True when the server's value of `key` holds one chunk of a file's big value
+ * the same: every member (SMISMEMBER), every field with its value (HMGET),
+ * every member with its score (ZMSCORE). With the sizes equal, every chunk
+ * the same means the values are.
+ */
+export async function holdsChunk(ks: Keyspace, key: Buffer, chunk: ElementChunk): Promise<boolean> {
+  const c = await ks.clientFor(key);
+  if (chunk.type === 'set') {
+    if (chunk.members.length === 0) return true;
+    const found = (await c.call('SMISMEMBER', key, ...chunk.members)) as number[];
+    return found.every((f) => f === 1);
+  }
+  if (chunk.type === 'hash') {
+    if (chunk.fields.length === 0) return true;
+    const values = await c.hmgetBuffer(key, ...chunk.fields.map(([f]) => f));
+    return chunk.fields.every(([, v], i) => values[i] != null && v.equals(values[i]!));
+  }
+  if (chunk.entries.length === 0) return true;
+  const scores = (await c.call('ZMSCORE', key, ...chunk.entries.map(([m]) => m))) as (string | null)[];
+  return chunk.entries.every(([, s], i) => scores[i] != null && normaliseScore(String(scores[i])) === s);
+}
+
+/** Bytes [start, end] (inclusive) of a string key (GETRANGE). */
+export async function stringRange(ks: Keyspace, key: Buffer, start: number, end: number): Promise<Buffer> {
+  return (await ks.clientFor(key)).getrangeBuffer(key, start, end);
 }

@@ -14,10 +14,10 @@ import type { Redis } from 'ioredis';
 import { addressLabel, keySlot, parseClusterSlots, parseRedirect, slotOwners, ClusterTopologyError, type ClusterShard, type NodeAddress } from './cluster.js';
 import { createRedisConnection, RedisConnectionError, RedisUrlError } from './connection.js';
 import { RedisBatchBrokenError } from './resp-pipe.js';
-import { encodeCommands, endpointOf, RespPipe, openPipe, type PipeEndpoint, type Reply } from './resp-pipe.js';
+import { encodeCommandParts, endpointOf, type Arg, RespPipe, openPipe, type PipeEndpoint, type Reply } from './resp-pipe.js';
 
 /** One command: name and arguments. */
-export type Command = readonly (string | Buffer)[];
+export type Command = readonly Arg[];
 
 /** Sends per-key commands to the node serving each key. */
 export interface KeyRouter {
@@ -82,7 +82,7 @@ export function pipeRouter(pipe: RespPipe | (() => Promise<RespPipe>)): KeyRoute
       for (let i = 0; i < keys.length; i++) build(i, commands);
       try {
         const p = typeof pipe === 'function' ? await pipe() : pipe;
-        return await p.exec(encodeCommands(commands), commands.length);
+        return await p.exec(encodeCommandParts(commands), commands.length);
       } catch (err) {
         // Answers that came before the break are kept: only the unanswered commands carry the error.
         const replies = new Array<Reply>(keys.length * perKey);
@@ -358,7 +358,7 @@ class ClusterKeyspace implements Keyspace {
             for (const c of one) commands.push(['ASKING'], c); // ASKING holds for the next command only
           }
           try {
-            const r = await (await this.pipe(g.node)).exec(encodeCommands(commands), commands.length);
+            const r = await (await this.pipe(g.node)).exec(encodeCommandParts(commands), commands.length);
             const step = g.asking ? 2 : 1;
             let at = g.asking ? 1 : 0;
             for (const i of g.idx) for (let j = 0; j < perKey; j++, at += step) replies[i * perKey + j] = r[at]!;

@@ -27,6 +27,9 @@ export type ReplyHandler = (reply: Reply) => void;
 
 export const CRLF = Buffer.from('\r\n');
 
+/** One argument of a command: a string, bytes, or bytes in parts (a big RESTORE payload, written part by part, never joined). */
+export type Arg = string | Buffer | readonly Buffer[];
+
 /** One command in RESP2 (an array of bulk strings). */
 export function encode(args: readonly (string | Buffer)[]): Buffer {
   return encodeCommands([args]);
@@ -39,7 +42,15 @@ export function encode(args: readonly (string | Buffer)[]): Buffer {
  * more per call than the few bytes they move, and migrate writes about ten
  * such pieces per key (a third of its client CPU went there; bench/README.md).
  */
-export function encodeCommands(commands: readonly (readonly (string | Buffer)[])[]): Buffer {
+export function encodeCommands(input: readonly (readonly Arg[])[]): Buffer {
+  let commands = input as readonly (readonly (string | Buffer)[])[];
+  parts: for (const args of input)
+    for (const a of args)
+      if (Array.isArray(a)) {
+        // Arguments in parts (only encodeCommandParts keeps them apart) joined first.
+        commands = input.map((c) => c.map((x) => (Array.isArray(x) ? Buffer.concat(x) : x))) as (string | Buffer)[][];
+        break parts;
+      }
   let size = 0;
   for (const args of commands) {
     size += digits(args.length) + 3;
@@ -75,6 +86,47 @@ export function encodeCommands(commands: readonly (readonly (string | Buffer)[])
     }
   }
   return out;
+}
+
+/** A Buffer argument of this many bytes or more is written as it is, not copied (see {@link encodeCommandParts}). */
+export const BIG_ARG_BYTES = 1024 * 1024;
+
+const argBytes = (a: Buffer | readonly Buffer[]): number => (Buffer.isBuffer(a) ? a.length : a.reduce((n, p) => n + p.length, 0));
+const isBig = (a: Arg): boolean => typeof a !== 'string' && (Array.isArray(a) || argBytes(a as Buffer) >= BIG_ARG_BYTES);
+
+/**
+ * As {@link encodeCommands}, but a big Buffer argument (a RESTORE payload of
+ * a big key) is not copied: the commands come as parts, the big arguments
+ * among them as they are, for one corked socket write. So a key of N bytes
+ * costs N once, not twice. Without big arguments: the one buffer.
+ */
+export function encodeCommandParts(commands: readonly (readonly Arg[])[]): Buffer | Buffer[] {
+  if (!commands.some((args) => args.some(isBig))) return encodeCommands(commands);
+  const parts: Buffer[] = [];
+  let small: (readonly Arg[])[] = [];
+  for (const args of commands) {
+    if (!args.some(isBig)) {
+      small.push(args);
+      continue;
+    }
+    if (small.length > 0) parts.push(encodeCommands(small));
+    small = [];
+    let pending: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+    for (const a of args) {
+      if (isBig(a)) {
+        const big = a as Buffer | readonly Buffer[];
+        pending.push(Buffer.from(`$${argBytes(big)}\r\n`));
+        parts.push(Buffer.concat(pending), ...(Buffer.isBuffer(big) ? [big] : big));
+        pending = [CRLF];
+      } else {
+        const b = typeof a === 'string' ? Buffer.from(a) : (a as Buffer);
+        pending.push(Buffer.from(`$${b.length}\r\n`), b, CRLF);
+      }
+    }
+    parts.push(Buffer.concat(pending));
+  }
+  if (small.length > 0) parts.push(encodeCommands(small));
+  return parts;
 }
 
 /** Up to this many bytes, a loop beats a Buffer.write/copy call. */
@@ -306,13 +358,19 @@ export class RespPipe {
   }
 
   /** Writes `payload` (one or more commands) and queues one handler per command. */
-  send(payload: Buffer, handlers: readonly ReplyHandler[]): void {
+  send(payload: Buffer | readonly Buffer[], handlers: readonly ReplyHandler[]): void {
     if (this.broken) {
       for (const h of handlers) h(this.broken);
       return;
     }
     for (const h of handlers) this.handlers.push(h); // no spread: a batch may hold more handlers than a call takes arguments
-    this.socket.write(payload);
+    if (Buffer.isBuffer(payload)) this.socket.write(payload);
+    else {
+      // Parts (encodeCommandParts): one writev, no copy of the big ones.
+      this.socket.cork();
+      for (const part of payload) this.socket.write(part);
+      this.socket.uncork();
+    }
   }
 
   /**
@@ -320,7 +378,7 @@ export class RespPipe {
    * order (error replies as `Error` values). A broken connection rejects
    * with a {@link RedisBatchBrokenError} holding the replies that came first.
    */
-  exec(payload: Buffer, count: number): Promise<Reply[]> {
+  exec(payload: Buffer | readonly Buffer[], count: number): Promise<Reply[]> {
     return new Promise((resolve, reject) => {
       const replies: Reply[] = [];
       let failed = false;

@@ -16,6 +16,7 @@
  * first).
  */
 import { lzfDecompress } from './codecs/lzf.js';
+import { Crc64 } from './codecs/crc64.js';
 import { RdbFormatError } from './errors.js';
 import { sealDumpPayload, DUMP_FOOTER_BYTES } from './format/dump-payload.js';
 import { RdbParser, type RdbKeySink } from './format/parser.js';
@@ -37,8 +38,20 @@ export interface RdbKey {
   readonly type: number;
   /** Absolute expiry in ms since the epoch; null without one. */
   readonly expireAtMs: number | null;
-  /** The DUMP payload (type byte, object bytes, RDB version, CRC-64). */
+  /**
+   * The DUMP payload (type byte, object bytes, RDB version, CRC-64). For a
+   * key in {@link payloadParts}, joined when first read (a copy: writers use
+   * the parts).
+   */
   readonly payload: Buffer;
+  /** Its length in bytes (without joining parts). */
+  readonly payloadBytes: number;
+  /**
+   * A big key's payload as parts, the file's chunks themselves (with
+   * `keepChunks`, from `partsFromBytes` on): written part by part, it is
+   * never held twice.
+   */
+  readonly payloadParts?: readonly Buffer[];
   /** Module type name of a module value (RDB types 6 and 7, e.g. `ReJSON-RL`): the target needs that module. */
   readonly module?: string;
   /** File offsets of the key's first byte (its type) and of the byte after its value. */
@@ -61,9 +74,20 @@ export interface RdbKeyReaderOptions {
   readonly want?: (db: number, name: Buffer, bytes: number) => boolean;
   /** As the verifier's {@link RdbVerifierOptions.requireChecksum}. */
   readonly requireChecksum?: boolean;
+  /**
+   * The caller never writes into a chunk it pushed (each read is a fresh
+   * buffer): a key's earlier chunks are kept by reference, not copied, so a
+   * big key is not held twice (and no copies are left for the GC). @default false
+   */
+  readonly keepChunks?: boolean;
+  /** With `keepChunks`, a value of this many bytes or more gets its payload in parts ({@link RdbKey.payloadParts}). @default 1 MiB */
+  readonly partsFromBytes?: number;
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Retained parts smaller than this are merged (a key over many small chunks is a few parts). */
+const SMALL_PART_BYTES = 64 * 1024;
 
 const MODULE_NAME_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
@@ -132,10 +156,17 @@ function copyBytes(src: Uint8Array, from: number, to: number, into: Uint8Array, 
 export class RdbKeyReader implements RdbKeySink {
   private readonly parser: RdbParser;
   private readonly maxKeyBytes: number;
+  private readonly keepChunks: boolean;
+  private readonly partsFromBytes: number;
   private readonly want: ((db: number, name: Buffer, bytes: number) => boolean) | undefined;
   private payloadVersion: number;
-  /** Retained bytes of earlier chunks: file bytes [retainedAt, retainedAt + retainedLength), ending where the current chunk starts. */
-  private retained: Uint8Array = EMPTY;
+  /**
+   * Retained bytes of earlier chunks, as copies of their parts in file order:
+   * file bytes [retainedAt, retainedAt + retainedLength), ending where the
+   * current chunk starts. Parts, not one growing buffer: a big key costs its
+   * own bytes, not the doubling's up to 2× plus the copy while it grows.
+   */
+  private retained: Uint8Array[] = [];
   private retainedAt = 0;
   private retainedLength = 0;
   private chunk: Uint8Array = EMPTY;
@@ -155,6 +186,8 @@ export class RdbKeyReader implements RdbKeySink {
 
   constructor(options: RdbKeyReaderOptions = {}) {
     this.maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
+    this.keepChunks = options.keepChunks ?? false;
+    this.partsFromBytes = options.partsFromBytes ?? 1024 * 1024;
     this.want = options.want;
     this.payloadVersion = options.payloadVersion ?? 0;
     // The parser's own bound on blobs it materializes stays the verifier's default.
@@ -217,13 +250,64 @@ export class RdbKeyReader implements RdbKeySink {
       this.unwanted++;
       return;
     }
-    const payload = Buffer.allocUnsafe(1 + (end - nameEnd) + DUMP_FOOTER_BYTES);
-    payload[0] = type;
-    this.gather(nameEnd, end, payload, 1);
-    sealDumpPayload(payload, this.payloadVersion);
-    const key: { -readonly [K in keyof RdbKey]: RdbKey[K] } = { db, name, type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payload, offset: start, end };
-    if (type === 6 || type === 7) key.module = moduleTypeNameOf(payload);
+    const payloadBytes = 1 + (end - nameEnd) + DUMP_FOOTER_BYTES;
+    const base = { db, name, type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payloadBytes, offset: start, end };
+    let key: { -readonly [K in keyof RdbKey]: RdbKey[K] };
+    if (this.keepChunks && end - nameEnd >= this.partsFromBytes) {
+      const parts = this.payloadParts(type, nameEnd, end);
+      let joined: Buffer | undefined;
+      key = {
+        ...base,
+        payloadParts: parts,
+        get payload(): Buffer {
+          joined ??= Buffer.concat(parts, payloadBytes);
+          return joined;
+        },
+      };
+    } else {
+      const payload = Buffer.allocUnsafe(payloadBytes);
+      payload[0] = type;
+      this.gather(nameEnd, end, payload, 1);
+      sealDumpPayload(payload, this.payloadVersion);
+      key = { ...base, payload };
+    }
+    if (type === 6 || type === 7) {
+      // The module id: the first bytes after the type byte (gathered, so parts are not joined).
+      const head = new Uint8Array(1 + Math.min(9, end - nameEnd));
+      head[0] = type;
+      key.module = moduleTypeNameOf(this.gather(nameEnd, nameEnd + head.length - 1, head, 1));
+    }
     this.out.push(key);
+  }
+
+  /**
+   * A DUMP payload as parts: its type byte, views of file bytes [from, to)
+   * in the kept chunks (no copy), and its footer (RDB version, CRC-64 of it all).
+   */
+  private payloadParts(type: number, from: number, to: number): Buffer[] {
+    const parts: Buffer[] = [Buffer.from([type])];
+    const crc = new Crc64().update(parts[0]!, 0, 1);
+    const add = (b: Uint8Array, at: number, n: number): void => {
+      if (n <= 0) return;
+      const part = Buffer.from(b.buffer, b.byteOffset + at, n);
+      crc.update(part, 0, n);
+      parts.push(part);
+    };
+    let partAt = this.retainedAt;
+    for (const part of this.retained) {
+      const lo = Math.max(from, partAt);
+      const hi = Math.min(to, partAt + part.length);
+      add(part, lo - partAt, hi - lo);
+      partAt += part.length;
+    }
+    const lo = Math.max(from, this.chunkAt);
+    add(this.chunk, lo - this.chunkAt, to - lo);
+    const footer = Buffer.allocUnsafe(DUMP_FOOTER_BYTES);
+    footer[0] = this.payloadVersion & 0xff;
+    footer[1] = (this.payloadVersion >> 8) & 0xff;
+    crc.update(footer, 0, 2).writeLittleEndian(footer, 2);
+    parts.push(footer);
+    return parts;
   }
 
   /**
@@ -241,7 +325,13 @@ export class RdbKeyReader implements RdbKeySink {
 
   /** The file byte at `pos` (retained or in the current chunk). */
   private byteAt(pos: number): number {
-    return pos >= this.chunkAt ? this.chunk[pos - this.chunkAt]! : this.retained[pos - this.retainedAt]!;
+    if (pos >= this.chunkAt) return this.chunk[pos - this.chunkAt]!;
+    let at = this.retainedAt;
+    for (const part of this.retained) {
+      if (pos < at + part.length) return part[pos - at]!;
+      at += part.length;
+    }
+    throw new Error(`key byte at ${pos} was not retained`);
   }
 
   /** @internal The parser's {@link RdbKeySink} callback. */
@@ -261,20 +351,26 @@ export class RdbKeyReader implements RdbKeySink {
   }
 
   private release(): void {
-    this.retained = EMPTY;
+    this.retained = [];
     this.retainedLength = 0;
   }
 
   /** Copies file bytes [from, to) (retained or in the current chunk) into `into` at `at`. */
   private gather(from: number, to: number, into: Uint8Array, at: number): Uint8Array {
     let pos = from;
-    const retainedEnd = this.retainedAt + this.retainedLength;
-    if (pos < retainedEnd) {
+    if (pos < this.retainedAt + this.retainedLength) {
       if (pos < this.retainedAt) throw new Error(`key bytes at ${pos} were not retained`);
-      const take = Math.min(to, retainedEnd) - pos;
-      copyBytes(this.retained, pos - this.retainedAt, pos - this.retainedAt + take, into, at);
-      at += take;
-      pos += take;
+      let partAt = this.retainedAt;
+      for (const part of this.retained) {
+        const partEnd = partAt + part.length;
+        if (pos < partEnd && pos < to) {
+          const take = Math.min(to, partEnd) - pos;
+          copyBytes(part, pos - partAt, pos - partAt + take, into, at);
+          at += take;
+          pos += take;
+        }
+        partAt = partEnd;
+      }
     }
     if (pos < to) {
       if (pos < this.chunkAt) throw new Error(`key bytes at ${pos} were not retained`);
@@ -291,31 +387,37 @@ export class RdbKeyReader implements RdbKeySink {
     }
     const from = this.parser.retainFrom();
     if (from >= this.chunkAt) {
+      this.retained = [];
       this.retainedLength = 0;
       this.retainedAt = from;
     } else if (from > this.retainedAt) {
-      // A key opened inside the retained bytes: drop the bytes before it.
-      const drop = from - this.retainedAt;
-      this.retained.copyWithin(0, drop, this.retainedLength);
-      this.retainedLength -= drop;
-      this.retainedAt = from;
+      // A key opened inside the retained bytes: drop the parts before it (and the head of the part it opens in).
+      while (this.retained.length > 0 && this.retainedAt + this.retained[0]!.length <= from) {
+        const dropped = this.retained.shift()!;
+        this.retainedAt += dropped.length;
+        this.retainedLength -= dropped.length;
+      }
+      if (from > this.retainedAt) {
+        const drop = from - this.retainedAt;
+        this.retained[0] = this.keepChunks ? this.retained[0]!.subarray(drop) : this.retained[0]!.slice(drop);
+        this.retainedLength -= drop;
+        this.retainedAt = from;
+      }
     }
     const start = Math.max(from, this.chunkAt);
     const add = this.total - start;
     if (add > 0 && this.total - from <= this.maxKeyBytes) {
-      const need = this.retainedLength + add;
-      if (need > this.retained.length) {
-        // Doubling: a key spanning many small chunks costs amortized O(1) per byte.
-        const grown = new Uint8Array(Math.max(need, Math.min(2 * this.retained.length, this.maxKeyBytes), 4096));
-        grown.set(this.retained.subarray(0, this.retainedLength));
-        this.retained = grown;
-      }
-      this.retained.set(this.chunk.subarray(start - this.chunkAt), this.retainedLength);
-      this.retainedLength = need;
-    }
-    // Give back the room a big key took once it is done.
-    if (this.retained.length > 1 << 22 && this.retainedLength < this.retained.length / 4) {
-      this.retained = this.retained.slice(0, Math.max(this.retainedLength, 4096));
+      const part = this.chunk.subarray(start - this.chunkAt);
+      const last = this.retained[this.retained.length - 1];
+      if (this.keepChunks && part.length >= SMALL_PART_BYTES) this.retained.push(part);
+      else if (last !== undefined && last.length + part.length <= SMALL_PART_BYTES) {
+        // Small chunks (a slow source, tests) merged, so a key over many of them is a few parts.
+        const merged = new Uint8Array(last.length + part.length);
+        merged.set(last);
+        merged.set(part, last.length);
+        this.retained[this.retained.length - 1] = merged;
+      } else this.retained.push(part.slice());
+      this.retainedLength += add;
     }
     if (this.total - from > this.maxKeyBytes) this.failure = { offset: from, message: this.tooLarge(from, this.total - from) };
   }

@@ -30,8 +30,10 @@
  * (unless `allowEviction`); during 3 it samples `evicted_keys`: an eviction
  * stops the run (unless `allowEviction`) and is reported.
  *
- * Memory: the reader's chunk, the open key (at most 512 MiB), up to
- * WRITES_IN_FLIGHT + 1 batches of payloads (jobs/keys/writer.ts), the block the second read holds back until it
+ * Memory: the reader's chunk, the open key (at most 512 MiB) while its
+ * payload is built, one batch of payloads (at most BATCH_BYTES, or one key)
+ * and its encoded RESTOREs, the writes in flight without their payloads
+ * (jobs/keys/writer.ts), the block the second read holds back until it
  * matched (1 MiB), and 8 bytes per MiB of the files (their block CRCs).
  */
 import { restoreFunctions } from '../../adapters/redis/dump-restore.js';
@@ -43,7 +45,7 @@ import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domai
 import { RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
-import { KeyWriter, type WriteKey } from './writer.js';
+import { BATCH_BYTES, KeyWriter, type WriteKey } from './writer.js';
 import { SlotOwnership, type ShardSet } from '../../domain/keys/shard-set.js';
 import { CLUSTER_SLOTS, fileRestoreEstimate, RDB_KEY_OVERHEAD_BYTES, type EvictionReport } from '../../domain/keys/eviction.js';
 
@@ -64,6 +66,10 @@ export interface RestoreRdbOptions extends KeyCopyOptions {
   readonly functions?: boolean;
   /** @internal Bytes per block of the second read's check (rdb/block-digests.ts; tests make blocks small). @default 1 MiB */
   readonly checkBlockBytes?: number;
+  /** @internal Payload bytes per batch: one is sent once it holds this much (tests make it small). @default {@link BATCH_BYTES} */
+  readonly batchBytes?: number;
+  /** @internal Value bytes from which a payload is kept in parts, the file's chunks (tests make it small). @default 1 MiB */
+  readonly partsFromBytes?: number;
 }
 
 /** One file to restore from: where it is (for messages) and how to read it (called once per pass). */
@@ -177,6 +183,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       blocks.push(digests);
       let misplaced: string | undefined;
       const reader = new RdbKeyReader({
+        keepChunks: true,
         want: (kdb, name, size) => {
           keysByDb[kdb] = (keysByDb[kdb] ?? 0) + 1;
           allBytes += size;
@@ -240,23 +247,32 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   // Pass 2: the keys, file after file, through one window of batches in flight.
   const window = writer.window();
   const batchSize = options.batchSize ?? 1000;
+  const maxBatchBytes = options.batchBytes ?? BATCH_BYTES;
   let changed: FileChangedError | undefined;
   let current = '';
   const libraries = new Map<string, Buffer>();
   try {
     for (const [i, source] of list.entries()) {
-      const reader = new RdbKeyReader({ want: selected });
+      const reader = new RdbKeyReader({ want: selected, keepChunks: true, partsFromBytes: options.partsFromBytes }); // sources read fresh buffers (sources.ts)
       let batch: WriteKey[] = [];
+      let batchBytes = 0;
+      const send = (): Promise<boolean> => {
+        const full = batch;
+        batch = [];
+        batchBytes = 0;
+        return window.write(full);
+      };
       current = source.location;
       reading: for await (const chunk of blocks[i]!.check(source.open())) {
         for (const k of reader.push(chunk)) {
           writer.counts.scanned++;
-          batch.push({ key: k.name, payload: k.payload, expireAtMs: k.expireAtMs, module: k.module });
-          if (batch.length >= batchSize) {
-            const full = batch;
-            batch = [];
-            if (!(await window.write(full))) break reading;
-          }
+          // Bounded by count and by payload bytes: a key that would take the batch past its bytes starts the next one,
+          // so a key of maxBatchBytes or more goes alone.
+          if (batch.length > 0 && batchBytes + k.payloadBytes > maxBatchBytes && !(await send())) break reading;
+          // A big key's payload in parts (the file's chunks): written as they are, never joined.
+          batch.push({ key: k.name, payload: k.payloadParts ?? k.payload, expireAtMs: k.expireAtMs, module: k.module });
+          batchBytes += k.payloadBytes;
+          if ((batch.length >= batchSize || batchBytes >= maxBatchBytes) && !(await send())) break reading;
         }
         if (reader.error) break;
       }

@@ -2,7 +2,9 @@
  * Where `migrate --from-rdb` reads: local files, the shard files of one
  * export beside each other (`<dir>/<export name>`), and `s3://` objects —
  * resolved to one whole recovery point (domain/keys/shard-set.ts), each file
- * with a reader that yields its RDB bytes (a compressed envelope unwrapped).
+ * with a reader that yields its RDB bytes (a compressed envelope unwrapped),
+ * each chunk a fresh buffer never written again (the key readers keep a big
+ * key's chunks by reference: RdbKeyReaderOptions.keepChunks).
  */
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

@@ -18,15 +18,23 @@
  * the order of its process's table; a target that converted an encoding)
  * are compared by canonical fingerprint: the target's value read per type,
  * the file's decoded from its bytes (rdb/value.ts).
+ *
+ * A big key (BIG_KEY_BYTES of payload or more: a string, or a set, hash or
+ * sorted set stored as a table) is neither DUMPed nor read whole: its type,
+ * size and expiry are asked for, then its elements held against the target
+ * a chunk at a time (GETRANGE; SMISMEMBER, HMGET, ZMSCORE by name), so
+ * memory is its payload and a chunk, not the value two or three times over.
+ * Batches are bounded by payload bytes as the restore's are.
  */
-import { dumpBatch, readCanonicalKeyspace } from '../../adapters/redis/dump-restore.js';
+import { dumpBatch, holdsChunk, keyShape, readCanonicalKeyspace, stringRange } from '../../adapters/redis/dump-restore.js';
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { diffKey, keyDigest, type DiffReason } from '../../domain/keys/fingerprint.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
-import { payloadDigest } from '../../domain/rdb/format/value.js';
+import { chunkedPayload, payloadDigest, type ChunkedValue } from '../../domain/rdb/format/value.js';
+import { BATCH_BYTES } from './writer.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
 import type { RdbFileSource } from './read-rdb.js';
 
@@ -53,6 +61,14 @@ export interface VerifyRdbKeysOptions {
   readonly digests?: readonly BlockDigests[];
   /** Differences listed (all are counted). @default 100 */
   readonly maxDiffs?: number;
+  /** @internal A key whose payload has this many bytes or more is checked in chunks (tests make it small). @default {@link BIG_KEY_BYTES} */
+  readonly bigKeyBytes?: number;
+  /** @internal Elements per chunk of a big key (bytes: ×1024 per GETRANGE of a string). @default {@link CHUNK_ELEMENTS} */
+  readonly chunkElements?: number;
+  /** @internal Payload bytes per batch (tests make it small). @default BATCH_BYTES */
+  readonly batchBytes?: number;
+  /** @internal Value bytes from which a payload is kept in parts, the file's chunks (tests make it small). @default 1 MiB */
+  readonly partsFromBytes?: number;
   readonly onProgress?: (keysChecked: number) => void;
   readonly shouldStop?: () => boolean;
   readonly now?: () => number;
@@ -86,6 +102,66 @@ export interface VerifyRdbKeysResult {
   readonly interrupted: boolean;
   /** A file that failed this third read (it changed since the restore): nothing is proven. */
   readonly error?: string;
+}
+
+/**
+ * A key of this many payload bytes or more is not read back whole (DUMP,
+ * then SMEMBERS/HGETALL/ZRANGE of every member at once, each as big as the
+ * value or bigger): its size, type and expiry are asked for, and its
+ * elements held against the target a chunk at a time.
+ */
+export const BIG_KEY_BYTES = 1024 * 1024;
+
+/** Elements per round trip of a big key's check (and, ×1024, bytes per GETRANGE of a big string). */
+export const CHUNK_ELEMENTS = 1000;
+
+/** A big value as the chunked check reads it: a string's bytes piece by piece (a view of its payload, or of its parts). */
+type BigValue =
+  | Exclude<ChunkedValue, { type: 'string' }>
+  | { readonly type: 'string'; readonly size: number; readonly same: (from: number, bytes: Buffer) => boolean };
+
+/** The chunked check's view of a value chunkedPayload read. */
+function bigValue(v: ChunkedValue | undefined): BigValue | undefined {
+  if (v?.type !== 'string') return v;
+  const bytes = v.value;
+  return { type: 'string', size: v.size, same: (from, piece) => piece.equals(bytes.subarray(from, from + piece.length)) };
+}
+
+/** True when `bytes` are the payload's in parts from byte `from` on (compared in place: views, no copies). */
+function partsEqual(parts: readonly Buffer[], from: number, bytes: Buffer): boolean {
+  const to = from + bytes.length;
+  let partAt = 0;
+  for (const part of parts) {
+    const lo = Math.max(from, partAt);
+    const hi = Math.min(to, partAt + part.length);
+    if (hi > lo && part.compare(bytes, lo - from, hi - from, lo - partAt, hi - partAt) !== 0) return false;
+    partAt += part.length;
+    if (partAt >= to) break;
+  }
+  return partAt >= to;
+}
+
+/**
+ * A big plain string whose payload is in parts (the file's chunks), as the
+ * chunked check reads it, without joining the parts: its bytes are a view
+ * over them. Undefined for any other key (an LZF or integer string is decoded whole).
+ */
+function plainStringOf(k: RdbKey): BigValue | undefined {
+  const parts = k.payloadParts;
+  if (!parts || k.type !== 0) return undefined;
+  // The type byte and the length prefix (at most 9 bytes), from as few parts as hold them.
+  const heads: Buffer[] = [];
+  for (let n = 0, i = 0; n < 10 && i < parts.length; i++) {
+    heads.push(parts[i]!.subarray(0, 10));
+    n += heads[heads.length - 1]!.length;
+  }
+  const head = Buffer.concat(heads);
+  const first = head[1]!;
+  const prefix = first >> 6 === 0 ? 1 : first >> 6 === 1 ? 2 : first === 0x80 ? 5 : first === 0x81 ? 9 : 0;
+  if (prefix === 0) return undefined;
+  const size = k.payloadBytes - 1 - prefix - DUMP_FOOTER_BYTES;
+  const from = 1 + prefix;
+  return { type: 'string', size, same: (at, piece) => partsEqual(parts, from + at, piece) };
 }
 
 /** The object bytes of a DUMP payload (its footer, RDB version and CRC-64, aside). */
@@ -129,7 +205,42 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
    * target may hold its own key of that name) or it expired since.
    */
   const expiredNow = (k: RdbKey): boolean => k.expireAtMs !== null && k.expireAtMs <= now();
-  const check = async (batch: readonly RdbKey[]): Promise<void> => {
+  const bigKeyBytes = options.bigKeyBytes ?? BIG_KEY_BYTES;
+  const perChunk = options.chunkElements ?? CHUNK_ELEMENTS;
+  /** A big key, checked in chunks: the reason it differs, or undefined when the target holds it the same. */
+  const bigKeyDiff = async (k: RdbKey, value: BigValue): Promise<DiffReason | undefined> => {
+    const shape = await keyShape(target, k.name);
+    if (!shape) return 'missing-in-b';
+    if (shape.type !== value.type) return 'type';
+    if (shape.size !== value.size) return 'value';
+    if (value.type === 'string') {
+      const piece = perChunk * 1024;
+      for (let at = 0; at < value.size; at += piece) {
+        const end = Math.min(value.size, at + piece);
+        const got = await stringRange(target, k.name, at, end - 1);
+        if (got.length !== end - at || !value.same(at, got)) return 'value';
+      }
+    } else for (const chunk of value.chunks()) if (!(await holdsChunk(target, k.name, chunk))) return 'value';
+    return shape.expireAtMs === k.expireAtMs ? undefined : 'ttl';
+  };
+  const check = async (all: readonly RdbKey[]): Promise<void> => {
+    const batch: RdbKey[] = [];
+    for (const k of all) {
+      const value = k.payloadBytes >= bigKeyBytes ? (plainStringOf(k) ?? bigValue(chunkedPayload(k.payload, perChunk))) : undefined;
+      if (!value) {
+        batch.push(k);
+        continue;
+      }
+      keys++;
+      comparedByValue++;
+      const reason = await bigKeyDiff(k, value);
+      if (reason === 'missing-in-b' && options.skippedKeys.has(k.name.toString('latin1'))) {
+        keptGone++;
+        if (keptGoneKeys.length < maxDiffs) keptGoneKeys.push(k.name);
+        note(k.name, reason);
+      } else if (reason) note(k.name, reason, expiredNow(k) ? 'expired' : reason === 'missing-in-b' ? undefined : kept(k.name));
+    }
+    if (batch.length === 0) return;
     const onTarget = await dumpBatch(
       target,
       batch.map((k) => k.name),
@@ -163,25 +274,35 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   };
 
   const batchSize = options.batchSize ?? 1000;
+  const maxBatchBytes = options.batchBytes ?? BATCH_BYTES;
   let current = '';
   try {
     for (const [i, file] of files.entries()) {
-      const reader = new RdbKeyReader({ want: (kdb, name) => kdb === db && (matches === undefined || matches(name)) });
+      const reader = new RdbKeyReader({
+        want: (kdb, name) => kdb === db && (matches === undefined || matches(name)),
+        keepChunks: true,
+        partsFromBytes: options.partsFromBytes,
+      });
       let batch: RdbKey[] = [];
+      let batchBytes = 0;
+      /** Checks the batch; false when the run must stop (Ctrl-C). */
+      const send = async (): Promise<boolean> => {
+        await check(batch);
+        batch = [];
+        batchBytes = 0;
+        options.onProgress?.(keys);
+        if (options.shouldStop?.()) interrupted = true;
+        return !interrupted;
+      };
       const digests = options.digests?.[i];
       current = file.location;
       reading: for await (const chunk of digests ? digests.check(file.open()) : file.open()) {
         for (const key of reader.push(chunk)) {
+          // Bounded by count and by payload bytes, as the restore's batches (a key over the bytes goes alone).
+          if (batch.length > 0 && batchBytes + key.payloadBytes > maxBatchBytes && !(await send())) break reading;
           batch.push(key);
-          if (batch.length >= batchSize) {
-            await check(batch);
-            batch = [];
-            options.onProgress?.(keys);
-            if (options.shouldStop?.()) {
-              interrupted = true;
-              break reading;
-            }
-          }
+          batchBytes += key.payloadBytes;
+          if ((batch.length >= batchSize || batchBytes >= maxBatchBytes) && !(await send())) break reading;
         }
         if (reader.error) break;
       }

@@ -54,11 +54,11 @@ export const WRITES_IN_FLIGHT = 4;
 /** Keys remembered as skipped, for --verify (beyond it, a key that differs on a skip run is taken as skipped: see lambdas/jobs/keys/migrate.ts `migrateExplain`). */
 export const SKIPPED_KEYS_REMEMBERED = 1_000_000;
 
-/** A key to write: its DUMP payload (from the source's DUMP, or its bytes in a file) and absolute expiry. */
+/** A key to write: its DUMP payload (from the source's DUMP, or its bytes in a file: a big key's in parts) and absolute expiry. */
 export interface WriteKey {
   readonly key: Buffer;
   readonly gone?: false;
-  readonly payload: Buffer;
+  readonly payload: Buffer | readonly Buffer[];
   /** Absolute expiry in ms since the epoch; null without one. */
   readonly expireAtMs: number | null;
   /** Module type name of a module value: a target without the module refuses it per key, and the run goes on. */
@@ -70,6 +70,16 @@ export interface GoneKey {
   readonly key: Buffer;
   readonly gone: true;
 }
+
+/** What counting a written key needs (its payload is gone once encoded). */
+type SentKey = Pick<WriteKey, 'key' | 'module'>;
+
+/**
+ * Bytes of payloads per batch (besides the count, `batchSize`): a batch is
+ * sent once it holds this much, so batches of big keys do not pile up; a key
+ * bigger than it goes alone.
+ */
+export const BATCH_BYTES = 8 * 1024 * 1024;
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -156,7 +166,7 @@ export class KeyWriter {
   }
 
   /** @internal Counts the target's answers to one batch. */
-  count(keys: readonly WriteKey[], outcomes: readonly RestoreOutcome[]): void {
+  count(keys: readonly SentKey[], outcomes: readonly RestoreOutcome[]): void {
     for (const [i, o] of outcomes.entries()) {
       const k = keys[i]!;
       if (o === 'restored') this.counts.copied++;
@@ -180,7 +190,7 @@ export class KeyWriter {
   }
 
   /** @internal A batch whose answers never came as a whole (its connection broke, or building it failed): every key failed. */
-  countLost(keys: readonly WriteKey[], err: unknown): void {
+  countLost(keys: readonly SentKey[], err: unknown): void {
     this.counts.failed += keys.length;
     if (err instanceof RedisBatchBrokenError) this.unanswered += keys.length;
     if (keys.length > 0 && err instanceof Error) this.fail(restoreError(err, keys[0]!.key));
@@ -197,7 +207,7 @@ export class KeyWriter {
 /** One reader lane's batches in flight: {@link write} each batch, then {@link drain}. */
 export class WriteWindow {
   /** Batches whose RESTOREs were sent and whose answers are not counted yet, oldest first. */
-  private readonly sent: { readonly keys: readonly WriteKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]> }[] = [];
+  private readonly sent: { readonly keys: readonly SentKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]> }[] = [];
 
   constructor(private readonly writer: KeyWriter) {}
 
@@ -239,7 +249,8 @@ export class WriteWindow {
       }
       const outcomes = !options.dryRun && live.length > 0 ? restoreBatch(w.target, live, mode === 'replace') : Promise.resolve([]);
       outcomes.catch(() => undefined); // counted (or its failure recorded) by countOldest
-      this.sent.push({ keys: live, outcomes });
+      // The RESTOREs are encoded: kept until answered without their payloads, so a big key is not held twice.
+      this.sent.push({ keys: live.map((k) => ({ key: k.key, module: k.module })), outcomes });
       // fail and dry run check each batch with EXISTS against what the batches before it wrote: one at a time.
       const inFlight = mode === 'fail' || options.dryRun ? 1 : WRITES_IN_FLIGHT;
       while (this.sent.length >= inFlight) await this.countOldest();

@@ -515,3 +515,70 @@ export function decodeDumpPayload(payload: Uint8Array): KeyValue {
 export function payloadDigest(payload: Uint8Array, expireAtMs: number | null): KeyDigest {
   return keyDigest(decodeDumpPayload(payload), expireAtMs);
 }
+
+/** One chunk of a big value's elements, in the order the file holds them (see {@link chunkedPayload}). */
+export type ElementChunk =
+  | { readonly type: 'set'; readonly members: Buffer[] }
+  | { readonly type: 'hash'; readonly fields: [Buffer, Buffer][] }
+  | { readonly type: 'zset'; readonly entries: [Buffer, string][] };
+
+/** A big value of a DUMP payload, read a chunk at a time (strings: the bytes, a view of the payload where stored plain). */
+export type ChunkedValue =
+  | { readonly type: 'string'; readonly size: number; readonly value: Buffer }
+  | { readonly type: 'set' | 'hash' | 'zset'; readonly size: number; readonly chunks: () => Generator<ElementChunk> };
+
+/**
+ * The value of a DUMP payload as chunks of at most `perChunk` elements, so
+ * a big set, hash or sorted set is checked against a server chunk by chunk
+ * (members asked for by name) instead of all its elements at once; a string
+ * whole (a view of the payload unless LZF-compressed). Undefined for the
+ * other types and encodings (lists, streams, listpacks, intsets, modules:
+ * decodeDumpPayload reads them whole).
+ * @throws RdbFormatError when the payload is malformed (as the chunks are read)
+ */
+export function chunkedPayload(payload: Uint8Array, perChunk: number): ChunkedValue | undefined {
+  if (payload.length < 1 + DUMP_FOOTER_BYTES) fail(`a DUMP payload of ${payload.length} bytes is too short`);
+  const type = payload[0]!;
+  const end = payload.length - DUMP_FOOTER_BYTES;
+  const c = new Cursor(payload, 1, end);
+  const malformed = (err: unknown): never => {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${payload.length} bytes, near byte ${c.at}): ${message}`);
+  };
+  try {
+    if (type === 0) {
+      const value = c.string();
+      if (c.at !== end) fail(`${end - c.at} bytes after the value`);
+      return { type: 'string', size: value.length, value };
+    }
+    if (type !== 2 && type !== 3 && type !== 4 && type !== 5) return undefined;
+    const size = c.length();
+    const from = c.at;
+    function* chunks(): Generator<ElementChunk> {
+      const r = new Cursor(payload, from, end);
+      try {
+        for (let left = size; left > 0; ) {
+          const n = Math.min(perChunk, left);
+          left -= n;
+          if (type === 2) yield { type: 'set', members: r.strings(n) };
+          else if (type === 4) {
+            const fields: [Buffer, Buffer][] = [];
+            for (let i = 0; i < n; i++) fields.push([r.string(), r.string()]);
+            yield { type: 'hash', fields };
+          } else {
+            const entries: [Buffer, string][] = [];
+            for (let i = 0; i < n; i++) entries.push([r.string(), type === 3 ? r.textScore() : r.binaryScore()]);
+            yield { type: 'zset', entries };
+          }
+        }
+        if (r.at !== end) fail(`${end - r.at} bytes after the value`);
+      } catch (err) {
+        c.at = r.at;
+        malformed(err);
+      }
+    }
+    return { type: type === 2 ? 'set' : type === 4 ? 'hash' : 'zset', size, chunks };
+  } catch (err) {
+    return malformed(err);
+  }
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openPipe, type RespPipe } from '../../../../lambdas/adapters/redis/resp-pipe.js';
+import { BIG_ARG_BYTES, encodeCommandParts, encodeCommands, openPipe, type RespPipe } from '../../../../lambdas/adapters/redis/resp-pipe.js';
 import {
   connectUrl,
   dumpBatch,
@@ -153,6 +153,26 @@ describe('redis-copy against real servers', () => {
     expect(await restoreBatch(pb, live.slice(0, 2), false)).toEqual(['exists', 'exists']);
     expect(await restoreBatch(pb, live.slice(0, 2), true)).toEqual(['restored', 'restored']);
     expect(await existBatch(cb, [BINARY_KEY, Buffer.from('nope')])).toEqual([true, false]);
+  });
+
+  it('a big payload is written without a copy of it (parts), between small keys of its batch, and restored whole', async () => {
+    const big = randomBytes(3 * BIG_ARG_BYTES);
+    await ca.set('big', big);
+    await ca.set('small:1', 'a');
+    await ca.set('small:2', 'b');
+    const dumped = await dumpBatch(pa, [Buffer.from('small:1'), Buffer.from('big'), Buffer.from('small:2')]);
+    const live = dumped.filter((d) => !d.gone);
+    const commands = live.map((d) => ['RESTORE', d.key, '0', d.payload, 'ABSTTL']);
+    const parts = encodeCommandParts(commands);
+    expect(Array.isArray(parts)).toBe(true);
+    // The big payload itself is one of the parts (not copied); all of them make the one-buffer encoding.
+    expect((parts as Buffer[]).some((p) => p === live[1]!.payload)).toBe(true);
+    expect(Buffer.concat(parts as Buffer[]).equals(encodeCommands(commands))).toBe(true);
+    // Negative: small payloads only, one buffer as before.
+    expect(Buffer.isBuffer(encodeCommandParts([commands[0]!, commands[2]!]))).toBe(true);
+    expect(await restoreBatch(pb, live, false)).toEqual(['restored', 'restored', 'restored']);
+    expect((await cb.getBuffer('big'))!.equals(big)).toBe(true);
+    expect(await cb.mget('small:1', 'small:2')).toEqual(['a', 'b']);
   });
 
   it('returns other refusals (OOM) as errors', async () => {

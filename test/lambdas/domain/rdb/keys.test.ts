@@ -109,9 +109,37 @@ describe('RDB keys as DUMP payloads, restored into a real redis-server', () => {
     const whole = readKeys(file).keys;
     const rand = mulberry32(7);
     for (const sizes of [() => 1, () => 1 + Math.floor(rand() * 3000), (i: number) => (i % 2 === 0 ? 17 : 65_536)]) {
-      const { keys, report } = readKeys(file, sizes);
-      expect(report.ok).toBe(true);
-      expect(keys.map((k) => [k.db, k.name, k.expireAtMs, k.payload])).toEqual(whole.map((k) => [k.db, k.name, k.expireAtMs, k.payload]));
+      // keepChunks: the earlier chunks of a key kept by reference (big ones), merged (small ones).
+      // partsFromBytes 100: the payloads of most values built in parts (their footer's CRC-64 over the parts), joined when read.
+      for (const options of [{ keepChunks: false }, { keepChunks: true }, { keepChunks: true, partsFromBytes: 100 }]) {
+        const { keys, report } = readKeys(file, sizes, options);
+        expect(report.ok).toBe(true);
+        // Negative control: parts only when asked for, and then for keys spanning chunks.
+        expect(keys.some((k) => (k.payloadParts?.length ?? 0) > 3)).toBe('partsFromBytes' in options);
+        expect(keys.map((k) => [k.db, k.name, k.expireAtMs, k.payload])).toEqual(whole.map((k) => [k.db, k.name, k.expireAtMs, k.payload]));
+      }
+    }
+  });
+
+  it('without keepChunks, a chunk the caller writes into after the push changes no payload; with it, a big kept chunk is not copied', () => {
+    const whole = readKeys(file).keys;
+    const big = whole.reduce((a, b) => (b.end - b.offset > a.end - a.offset ? b : a));
+    expect(big.end - big.offset).toBeGreaterThan(3 * 65_536);
+    for (const keepChunks of [false, true]) {
+      // One buffer reused for every chunk, as a caller that reads into the same memory would.
+      const reused = new Uint8Array(65_536);
+      const reader = new RdbKeyReader({ keepChunks });
+      const keys: RdbKey[] = [];
+      for (let at = 0; at < file.length; at += reused.length) {
+        const n = Math.min(reused.length, file.length - at);
+        reused.set(file.subarray(at, at + n));
+        keys.push(...reader.push(reused.subarray(0, n)));
+      }
+      expect(reader.end().ok).toBe(true);
+      const read = keys.find((k) => k.offset === big.offset)!;
+      // Copied, the payload is right; kept by reference (the contract: chunks never reused), the reused chunk's later bytes show.
+      expect(read.payload.equals(big.payload)).toBe(!keepChunks);
+      if (!keepChunks) expect(keys.map((k) => k.payload)).toEqual(whole.map((k) => k.payload));
     }
   });
 

@@ -69,6 +69,52 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     expect(await dst.pexpiretime('str:abs')).toBe(await src.pexpiretime('str:abs'));
   });
 
+  it('batches are bounded by payload bytes: a key over the budget goes alone, the others fill batches up to it', async () => {
+    const reader = new RdbKeyReader({ want: (db) => db === 0 });
+    const sizes = reader.push(file).map((k) => k.payload.length);
+    expect(reader.end().ok).toBe(true);
+    const biggest = Math.max(...sizes);
+    const budget = Math.floor(biggest / 2); // below the biggest key, above many others
+    expect(sizes.filter((n) => n < budget).length).toBeGreaterThan(10);
+    // The rule, applied to the file's keys in order: a key that would take the batch past the budget starts the next.
+    const expected: number[][] = [];
+    const open: number[] = [];
+    let bytes = 0;
+    for (const n of sizes) {
+      if (open.length > 0 && bytes + n > budget) expected.push(open.splice(0));
+      if (open.length === 0) bytes = 0;
+      open.push(n);
+      bytes += n;
+      if (open.length >= 1000 || bytes >= budget) {
+        expected.push(open.splice(0));
+        bytes = 0;
+      }
+    }
+    if (open.length > 0) expected.push(open);
+    const perBatch = async (batchBytes?: number): Promise<number[]> => {
+      await dst.flushall();
+      const copied: number[] = [];
+      let before = 0;
+      const r = await run(file, {
+        ...(batchBytes === undefined ? {} : { batchBytes }),
+        onBatch: (c) => {
+          copied.push(c.copied - before);
+          before = c.copied;
+        },
+      });
+      expect(r).toMatchObject({ copied: sizes.length, failed: 0, error: undefined });
+      return copied;
+    };
+    const bounded = await perBatch(budget);
+    expect(bounded).toEqual(expected.map((b) => b.length));
+    // The biggest key went alone, and no batch of several keys went past the budget.
+    expect(expected.find((b) => b.includes(biggest))).toEqual([biggest]);
+    for (const b of expected) if (b.length > 1) expect(b.reduce((a, n) => a + n, 0)).toBeLessThanOrEqual(budget);
+    // Negative: by the default budget (8 MiB), the same keys go in one batch of the count's 1000.
+    expect(await perBatch()).toEqual([sizes.length]);
+    expect((await compareClients(src, dst, { ttlToleranceMs: 0 })).equal).toBe(true);
+  });
+
   it("--db picks one database of the file, written into the connection's database", async () => {
     const dst5 = new IORedis({ host: '127.0.0.1', port: target.port, db: 5 });
     const src5 = new IORedis({ host: '127.0.0.1', port: source.port, db: 5 });
