@@ -30,7 +30,7 @@ export interface RdbSourceSpec {
 }
 
 /** Reads a local file in 1 MiB chunks (the RDB bytes of one in Valkey's compressed envelope: see rdbBytes). */
-export function localFile(path: string): () => AsyncIterable<Uint8Array> {
+function localFile(path: string): () => AsyncIterable<Uint8Array> {
   return rdbBytes(() => createReadStream(path, { highWaterMark: 1 << 20 }));
 }
 
