@@ -1,16 +1,19 @@
 import { type App, CfnOutput, CfnParameter, CfnRule, Fn, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { RedisDrConfig } from './config/index.js';
-import { CONFIG_HASH_OUTPUT, configHash, stackNames } from './deployment.js';
+import { CONFIG_HASH_OUTPUT, configHash, stackNames, vaultStackName } from './deployment.js';
 import { RecoveryStorageChecks } from './nag/recovery-storage-checks.js';
 import { DrStack } from './stacks/dr-stack.js';
 import { PrimaryStack } from './stacks/primary-stack.js';
+import { VaultStack } from './stacks/vault-stack.js';
 import { TAGS } from '../lambdas/domain/plans/types.js';
 
 /** The stacks of one deployment. */
 export interface RedisDrStacks {
   readonly primary: PrimaryStack;
   readonly dr: DrStack;
+  /** The vault account's stack; only with config `vault`. */
+  readonly vault?: VaultStack;
 }
 
 export { stackNames };
@@ -37,7 +40,17 @@ export function addRedisDrStacks(app: App, config: RedisDrConfig): RedisDrStacks
   });
   // The export bucket replicates into the DR bucket, which must exist first.
   primary.addStackDependency(dr, 'the export bucket replicates into the DR bucket');
-  for (const stack of [primary, dr]) {
+  // Another account's credentials deploy the vault (deployed first; the synth summary says so). No
+  // stack dependency: it would make `cdk deploy` of the primary stack deploy the vault with the wrong credentials.
+  const vault = config.vault
+    ? new VaultStack(app, vaultStackName(config), {
+        config,
+        vault: config.vault,
+        env: { region: config.vault.region, account: config.vault.account },
+        description: `redis-dr ${config.name}: vault account (Object Lock COMPLIANCE copies the workload account cannot delete)`,
+      })
+    : undefined;
+  for (const stack of vault ? [primary, dr, vault] : [primary, dr]) {
     // Dashboards: cfn-lint's resource schema has no Tags for them (the CDK's spec does); leave them untagged.
     const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
     Tags.of(stack).add(TAGS.managed, 'true', options);
@@ -66,5 +79,5 @@ export function addRedisDrStacks(app: App, config: RedisDrConfig): RedisDrStacks
     }
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new RecoveryStorageChecks(app));
-  return { primary, dr };
+  return { primary, dr, vault };
 }

@@ -27,6 +27,20 @@ export function stackNames(config: Pick<RedisDrConfig, 'name'>): { primary: stri
   return { primary: `RedisDr-${config.name}-Primary`, dr: `RedisDr-${config.name}-Dr` };
 }
 
+/** Stack name of a deployment's vault (config `vault`), deployed with the vault account's credentials: `RedisDr-<name>-Vault`. */
+export function vaultStackName(config: Pick<RedisDrConfig, 'name'>): string {
+  return `RedisDr-${config.name}-Vault`;
+}
+
+/**
+ * Name of the export bucket's replication role when a vault is configured:
+ * `redis-dr-<deployment>-replication`. Fixed, so the vault bucket's policy (in
+ * another account, deployed first) names exactly this role and no other.
+ */
+export function replicationRoleName(deployment: string): string {
+  return `redis-dr-${deployment}-replication`;
+}
+
 /** The scheduler group of a region's schedules: `redis-dr-<deployment>` (primary), `redis-dr-<deployment>-dr`. */
 export function scheduleGroupName(deployment: string, where: DrillWhere): string {
   return where === 'primary' ? `redis-dr-${deployment}` : `redis-dr-${deployment}-dr`;

@@ -12,7 +12,7 @@ import { stackNames } from './app.js';
 import type { RedisDrConfig } from './config/index.js';
 import { placeholderSettings } from './config/placeholders.js';
 import { ALERT_TOPIC_OUTPUT } from './constructs/alert-topic.js';
-import { networkPrerequisites } from './deployment.js';
+import { networkPrerequisites, vaultStackName } from './deployment.js';
 
 type Template = { Resources?: Record<string, { Type: string }> };
 
@@ -73,6 +73,7 @@ export function synthSummary(config: RedisDrConfig, stacks: readonly StackSummar
     );
   }
   lines.push(...networkLines(config));
+  lines.push(...vaultLines(config));
   const placeholders = placeholderSettings(config);
   if (placeholders.length > 0) lines.push(`  before deploying, replace the placeholder values of: ${placeholders.map((p) => p.path).join(', ')}`);
   lines.push(...subscriptionLines(config));
@@ -103,6 +104,25 @@ export function networkLines(config: RedisDrConfig): string[] {
 }
 
 /**
+ * Which credentials deploy which stack when a vault is configured: the vault
+ * stack belongs to another account, so `cdk deploy --all` with one account's
+ * credentials cannot deploy all three; the vault goes first (the replication
+ * rule writes into its bucket).
+ */
+export function vaultLines(config: RedisDrConfig): string[] {
+  if (!config.vault) return [];
+  const names = stackNames(config);
+  const vault = vaultStackName(config);
+  const workload = config.primary.account ?? 'the workload account';
+  return [
+    `  vault: ${vault} belongs to account ${config.vault.account}, the other stacks to account ${workload}; deploy per account, the vault first:`,
+    `    1. with account ${config.vault.account}'s credentials: npx cdk deploy ${vault} -c config=<this config>`,
+    `    2. with account ${workload}'s credentials: npx cdk deploy ${names.dr} ${names.primary} -c config=<this config>`,
+    `  vault: until ${vault} is deployed, replication to the vault fails (the DR copies are unaffected); \`npx redis-dr doctor\` checks it`,
+  ];
+}
+
+/**
  * What to do about the alert subscriptions after the deploy: SNS sends each
  * email address one confirmation link per topic, pages no address before it
  * is confirmed, and deletes a subscription left pending for 48 hours (since
@@ -114,6 +134,8 @@ export function subscriptionLines(config: RedisDrConfig): string[] {
   const regions = [
     { role: 'primary', region: config.primary.region, stack: names.primary, existing: config.alerts.existingTopicArns.primary },
     { role: 'DR', region: config.dr.region, stack: names.dr, existing: config.alerts.existingTopicArns.dr },
+    // The vault's own topic: nothing in the workload account can silence it (its command needs the vault's credentials).
+    ...(config.vault ? [{ role: 'vault', region: config.vault.region, stack: vaultStackName(config), existing: undefined }] : []),
   ];
   const created = regions.filter((r) => !r.existing);
   if (created.length === 0) return [];
@@ -125,7 +147,7 @@ export function subscriptionLines(config: RedisDrConfig): string[] {
   }
   const what = emails.length > 0 ? `the ${emails.length} email subscription(s)` : 'the HTTPS subscription(s)';
   return [
-    `  after deploying, confirm ${what} of ${created.length === 2 ? 'both alert topics' : 'the alert topic'} (${created.map((r) => `${r.role} ${r.region}`).join(', ')}): ` +
+    `  after deploying, confirm ${what} of ${created.length === 1 ? 'the alert topic' : created.length === 2 ? 'both alert topics' : `the ${created.length} alert topics`} (${created.map((r) => `${r.role} ${r.region}`).join(', ')}): ` +
       `each address gets one link per topic and is paged only once confirmed; SNS deletes a subscription still pending after 48 hours. Still pending:`,
     ...created.map((r) => `    ${pendingSubscriptionsCommand(r.region, r.stack)}`),
   ];

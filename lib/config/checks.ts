@@ -7,14 +7,18 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { analyzeSchedule, isValidTimeZone, parseAwsCron, utcOffsetMinutes, type ScheduleAnalysis } from '../../lambdas/domain/plans/schedule.js';
 import {
   DEFAULT_DRILL_WHERE,
+  DEFAULT_RETENTION_COUNTS,
   DEFAULT_TIME_ZONE,
   HORIZON_DAYS,
   KNOWN_REGIONS,
   MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY,
   MAX_SERVERLESS_SNAPSHOTS_PER_DAY,
+  tierExpireDays,
+  type TierCounts,
 } from './defaults.js';
-import { SECRET_ARN, show } from './messages.js';
+import { KMS_KEY_ARN, SECRET_ARN, show } from './messages.js';
 import { DRILL_PREFIX, drillTargetStem } from '../../lambdas/domain/drills/drill.js';
+import { TIERS } from '../../lambdas/domain/plans/types.js';
 
 export interface Problem {
   readonly path: readonly PropertyKey[];
@@ -55,6 +59,7 @@ export function crossFieldProblems(input: unknown, now: Date): Problem[] {
   plans.forEach((plan, index) => {
     checkProbe(root, asObject(plan), index, problems);
   });
+  checkVault(root, problems);
   return problems;
 }
 
@@ -304,4 +309,95 @@ function checkSharedTargets(views: readonly PlanView[], problems: Problem[]): vo
       });
     }
   }
+}
+
+/**
+ * A vault must be isolated (another account than the workload's), its key in
+ * its own account and region, and its retention at least as long as any
+ * exported copy is kept: else the vault would let go of a copy the workload
+ * still counts on.
+ */
+function checkVault(root: Json, problems: Problem[]): void {
+  const vault = asObject(root.vault);
+  if (!vault) return;
+  const account = asString(vault.account);
+  const primaryAccount = asString(asObject(root.primary)?.account);
+  if (primaryAccount === undefined) {
+    problems.push({
+      path: ['primary', 'account'],
+      message:
+        "is required with a vault, got none: the vault bucket's policy lets exactly this account's replication role write; set primary.account to the workload account id",
+    });
+  } else if (account === primaryAccount) {
+    problems.push({
+      path: ['vault', 'account'],
+      message: `must differ from primary.account, got ${show(account)} for both: a vault in the workload account gives no isolation (its administrators could delete it); use a separate account`,
+    });
+  }
+  const workload = asList(vault.workloadAccounts);
+  if (workload && account !== undefined && workload.includes(account)) {
+    problems.push({
+      path: ['vault', 'workloadAccounts'],
+      message: `must not list the vault account ${show(account)}: the vault takes replicas from workload accounts only; remove it`,
+    });
+  }
+  if (workload && workload.length > 0 && primaryAccount !== undefined && !workload.includes(primaryAccount)) {
+    problems.push({
+      path: ['vault', 'workloadAccounts'],
+      message: `must list primary.account ${show(primaryAccount)}, got ${show(workload)}: this deployment's exports replicate from it; add it`,
+    });
+  }
+  const key = asString(vault.kmsKeyArn)?.match(KMS_KEY_ARN);
+  if (key && account !== undefined && key[2] !== account) {
+    problems.push({
+      path: ['vault', 'kmsKeyArn'],
+      message: `must be a key of the vault account ${show(account)}, got a key of account ${show(key[2])}: replicas are encrypted in the vault; create the key there`,
+    });
+  }
+  const region = asString(vault.region);
+  if (key && region !== undefined && key[1] !== region) {
+    problems.push({
+      path: ['vault', 'kmsKeyArn'],
+      message: `must be a key in the vault region ${show(region)}, got a key in ${show(key[1])}: S3 encrypts replicas with a key of the destination bucket's region; create the key there`,
+    });
+  }
+  checkVaultRetention(root, vault, problems);
+}
+
+function checkVaultRetention(root: Json, vault: Json, problems: Problem[]): void {
+  const days = vault.retentionDays;
+  const plans = (Array.isArray(root.plans) ? root.plans : []).map(asObject);
+  let longest: { days: number; plan: string; tier: string } | undefined;
+  let exporting = 0;
+  for (const plan of plans) {
+    const exp = asObject(plan?.export);
+    if (exp?.enabled !== true) continue;
+    exporting++;
+    const counts = { ...DEFAULT_RETENTION_COUNTS, ...numbers(asObject(plan?.retention)) };
+    const expire = tierExpireDays(counts, numbers(asObject(exp.expireDays)));
+    const minTier = asString(exp.minTier) ?? 'hourly';
+    for (const tier of TIERS.slice(Math.max(0, TIERS.indexOf(minTier as (typeof TIERS)[number])))) {
+      if (longest === undefined || expire[tier] > longest.days) longest = { days: expire[tier], plan: asString(plan?.name) ?? '?', tier };
+    }
+  }
+  if (exporting === 0) {
+    problems.push({
+      path: ['vault'],
+      message: 'needs a plan with export.enabled, got none: only exported .rdb copies replicate into the vault; enable export on a plan, or remove vault',
+    });
+    return;
+  }
+  if (typeof days === 'number' && Number.isInteger(days) && days >= 1 && longest !== undefined && days < longest.days) {
+    problems.push({
+      path: ['vault', 'retentionDays'],
+      message:
+        `must be at least the longest time an exported copy is kept (${longest.days} days: plan ${show(longest.plan)}, tier ${longest.tier}), got ${days}: ` +
+        `the vault would let go of copies the workload still keeps; set ${longest.days} or more`,
+    });
+  }
+}
+
+/** The numeric fields of an object (the tier counts the user gave). */
+function numbers(o: Json | undefined): Partial<TierCounts> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => typeof v === 'number')) as Partial<TierCounts>;
 }

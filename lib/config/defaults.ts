@@ -49,3 +49,29 @@ export const DRILL_WHERE = ['primary', 'dr', 'both'] as const;
 
 /** Keyspace-collapse threshold (`collapseThresholdPct`), declared with the tripwire it configures. */
 export { DEFAULT_COLLAPSE_THRESHOLD_PCT } from '../../lambdas/domain/plans/collapse.js';
+
+/** Retention counts per tier, as a plan's `retention` gives them. */
+export interface TierCounts {
+  readonly hourly: number;
+  readonly daily: number;
+  readonly weekly: number;
+  readonly monthly: number;
+}
+
+/**
+ * Days exported copies of each tier are kept in S3: the plan's
+ * `export.expireDays`, else what its retention counts imply (hourly
+ * ceil(hourly/24)+1, daily daily+1, weekly 7*weekly+1, monthly 31*monthly+1).
+ * The schema fills the defaults with it and the vault check compares against it.
+ */
+export function tierExpireDays(counts: TierCounts, given: Partial<TierCounts>): TierCounts {
+  return {
+    hourly: given.hourly ?? Math.ceil(counts.hourly / 24) + 1,
+    daily: given.daily ?? counts.daily + 1,
+    weekly: given.weekly ?? 7 * counts.weekly + 1,
+    monthly: given.monthly ?? 31 * counts.monthly + 1,
+  };
+}
+
+/** Retention counts of a plan that gives none. */
+export const DEFAULT_RETENTION_COUNTS: TierCounts = { hourly: 24, daily: 7, weekly: 4, monthly: 12 };

@@ -18,5 +18,6 @@ export {
   type RetentionConfig,
   type ScheduleConfig,
   type TargetsConfig,
+  type VaultConfig,
 } from './schema.js';
 export { ConfigError, loadConfig, validateConfig, type ValidateOptions, type ValidationResult } from './load.js';

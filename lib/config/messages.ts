@@ -76,6 +76,8 @@ export function timeZoneFix(input: unknown): string {
 }
 
 /** A Secrets Manager secret ARN; group 1 is its region. */
+/** A KMS key ARN: `arn:<partition>:kms:<region>:<account>:key/<id>` (groups: region, account). */
+export const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key\/[A-Za-z0-9-]{1,128}$/;
 export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$/;
 
 /** ElastiCache replication group ids and serverless cache names share these rules. */

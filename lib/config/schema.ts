@@ -16,11 +16,13 @@ import {
   DEFAULT_KEY_COUNT_TOLERANCE_PCT,
   DEFAULT_PRUNE_CRON,
   DEFAULT_TIME_ZONE,
+  DEFAULT_RETENTION_COUNTS,
   DRILL_WHERE,
   LOG_RETENTION_DAYS,
   KNOWN_REGIONS,
+  tierExpireDays,
 } from './defaults.js';
-import { elastiCacheIdProblem, ELASTICACHE_ID, regionFix, says, SECRET_ARN, show, timeZoneFix } from './messages.js';
+import { elastiCacheIdProblem, ELASTICACHE_ID, KMS_KEY_ARN, regionFix, says, SECRET_ARN, show, timeZoneFix } from './messages.js';
 
 const cronSchema = z
   .string()
@@ -162,15 +164,30 @@ const count = (min: number, dflt: number, description: string, fix: string) =>
 
 const retentionSchema = z
   .strictObject({
-    hourly: count(0, 24, 'Keep the newest N recovery points of tier hourly or higher.', 'set 0 to keep no hourly recovery points beyond the other tiers'),
+    hourly: count(
+      0,
+      DEFAULT_RETENTION_COUNTS.hourly,
+      'Keep the newest N recovery points of tier hourly or higher.',
+      'set 0 to keep no hourly recovery points beyond the other tiers',
+    ),
     daily: count(
       1,
-      7,
+      DEFAULT_RETENTION_COUNTS.daily,
       'Keep the newest N recovery points of tier daily or higher.',
       'keep at least the newest daily recovery point (set 1); to keep fewer hourly ones, lower hourly instead',
     ),
-    weekly: count(0, 4, 'Keep the newest N recovery points of tier weekly or higher.', 'set 0 to keep no weekly recovery points beyond the other tiers'),
-    monthly: count(0, 12, 'Keep the newest N monthly recovery points.', 'set 0 to keep no monthly recovery points beyond the other tiers'),
+    weekly: count(
+      0,
+      DEFAULT_RETENTION_COUNTS.weekly,
+      'Keep the newest N recovery points of tier weekly or higher.',
+      'set 0 to keep no weekly recovery points beyond the other tiers',
+    ),
+    monthly: count(
+      0,
+      DEFAULT_RETENTION_COUNTS.monthly,
+      'Keep the newest N monthly recovery points.',
+      'set 0 to keep no monthly recovery points beyond the other tiers',
+    ),
     minKeep: count(1, 3, 'Never delete the newest N available snapshots of a target.', 'the newest snapshot of a target is never deleted: set 1 or more'),
     dryRun: z.boolean().default(false).meta({ description: 'Log what would be deleted, delete nothing.' }),
     maxDeletesPerTarget: count(
@@ -346,12 +363,7 @@ const planSchema = z
       export: {
         ...exportRest,
         schedule: resolveSchedule(exportSchedule, DEFAULT_EXPORT_CRON, plan.schedule.timeZone),
-        expireDays: {
-          hourly: expireDays.hourly ?? Math.ceil(retention.hourly / 24) + 1,
-          daily: expireDays.daily ?? retention.daily + 1,
-          weekly: expireDays.weekly ?? 7 * retention.weekly + 1,
-          monthly: expireDays.monthly ?? 31 * retention.monthly + 1,
-        } as Record<Tier, number>,
+        expireDays: tierExpireDays(retention, expireDays) as Record<Tier, number>,
       },
       drill: {
         ...drillRest,
@@ -401,6 +413,45 @@ const drConfigSchema = regionConfigSchema.extend({
       description: 'Object Lock default retention on the DR bucket (ransomware and fat-finger protection). Can only be turned on when the bucket is created.',
     }),
 });
+
+const vaultSchema = z
+  .strictObject({
+    account: accountSchema.meta({
+      description: 'The vault account: a separate AWS account no principal of the workload account can administer. Must differ from primary.account.',
+    }),
+    region: regionSchema.meta({ description: 'Region of the vault bucket (may equal dr.region).' }),
+    retentionDays: z
+      .number({ error: says('must be a number of days') })
+      .int({ error: says('must be a whole number of days') })
+      .min(1, { error: says('must be at least 1') })
+      .max(36500, { error: says('must be at most 36500 (100 years)') })
+      .meta({
+        description:
+          "Object Lock COMPLIANCE retention of every replica in the vault, in days: nobody, not even the vault account's root, can delete a replica or shorten this before it ends. " +
+          'At least the longest export.expireDays of any exporting plan.',
+      }),
+    kmsKeyArn: z
+      .string()
+      .regex(KMS_KEY_ARN, { error: says('must be a KMS key ARN like "arn:aws:kms:eu-central-1:222222222222:key/<id>"', 'or leave it out to keep SSE-S3') })
+      .optional()
+      .meta({
+        description: 'KMS key in the vault account (and vault region) that replicas are re-encrypted with. Default: SSE-S3, as at the source.',
+      }),
+    workloadAccounts: z
+      .array(accountSchema)
+      .min(1, { error: says('must list at least one account', 'leave it out to allow primary.account only') })
+      .optional()
+      .meta({
+        description:
+          'Workload accounts whose redis-dr replication role (redis-dr-<name>-replication) may write replicas into the vault. Default: [primary.account].',
+      }),
+    replicationTimeControl: z.boolean().default(false).meta({ description: 'S3 Replication Time Control (15 minutes, extra cost) on the rule to the vault.' }),
+  })
+  .meta({
+    description:
+      'A vault in a separate account (issue: copies an attacker with the production account cannot delete): the export bucket also replicates into a bucket there under Object Lock COMPLIANCE. ' +
+      "Its stack RedisDr-<name>-Vault is deployed with the vault account's credentials.",
+  });
 
 const subnetOrGroupIds = (prefix: string, max: number, what: string) =>
   z
@@ -510,6 +561,7 @@ export const baseSchema = z
       })
       .prefault({}),
     network: networkSchema.optional(),
+    vault: vaultSchema.optional(),
     lambda: lambdaSchema,
     metricsNamespace: z
       .string()
@@ -553,6 +605,8 @@ export type NetworkConfig = NonNullable<RedisDrConfig['network']>;
 export type RegionConfig = RedisDrConfig['primary'];
 /** The DR region and its bucket options. */
 export type DrConfig = RedisDrConfig['dr'];
+/** The vault account and its bucket's retention. */
+export type VaultConfig = NonNullable<RedisDrConfig['vault']>;
 /** Settings shared by every Lambda. */
 export type LambdaConfig = RedisDrConfig['lambda'];
 /** DR export settings of a plan. */

@@ -2,7 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { DrConfig } from '../config/index.js';
+import type { DrConfig, VaultConfig } from '../config/index.js';
 import type { ScheduledCapabilityProps } from './scheduled-capability.js';
 import type { ExportRunInput } from '../../lambdas/domain/plans/plan-input.js';
 import { exportName } from '../../lambdas/domain/dr-copies/export.js';
@@ -18,6 +18,8 @@ import { AccessLogBucket, RecoveryBucket, recoveryBucketName } from './recovery-
 export interface DrExportProps extends ScheduledCapabilityProps {
   /** The DR region and its bucket options (replication settings). */
   readonly dr: DrConfig;
+  /** The vault account's bucket, replicated into as well (config `vault`). */
+  readonly vault?: VaultConfig;
 }
 
 /** Wall-clock budget of one export run. */
@@ -52,6 +54,12 @@ export class DrExport extends Construct {
       logRetention: props.logRetention,
       accessLogs: this.accessLogs.bucket,
       replicateTo: { bucket: drBucket, region: props.dr.region, timeControl: props.dr.replicationTimeControl, metrics: props.dr.replicationMetrics },
+      replicateToVault: props.vault && {
+        account: props.vault.account,
+        region: props.vault.region,
+        kmsKeyArn: props.vault.kmsKeyArn,
+        timeControl: props.vault.replicationTimeControl,
+      },
     });
 
     this.function = new JobFunction(this, 'Export', {

@@ -1,11 +1,12 @@
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { recoveryBucketName as bucketName } from '../deployment.js';
+import { recoveryBucketName as bucketName, replicationRoleName } from '../deployment.js';
 import type { PlanConfig } from '../config/index.js';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
 import {
@@ -75,12 +76,33 @@ export interface RecoveryBucketProps {
     readonly timeControl: boolean;
     readonly metrics: boolean;
   };
+  /**
+   * A second replication rule, into the vault bucket of another account
+   * (config `vault`): replicas owned by the vault account, delete markers not
+   * replicated. Needs `replicateTo`.
+   * @default - no vault
+   */
+  readonly replicateToVault?: VaultReplication;
+}
+
+/** Where the vault bucket is (config `vault`). */
+export interface VaultReplication {
+  /** The vault account. */
+  readonly account: string;
+  /** The vault bucket's region. */
+  readonly region: string;
+  /** KMS key (vault account, vault region) that replicas are encrypted with. */
+  readonly kmsKeyArn?: string;
+  /** 15-minute Replication Time Control on this rule. */
+  readonly timeControl: boolean;
 }
 
 const S3_LOGS_USE_BUCKET_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
 
 /** Id of the export → DR replication rule (the replication metrics' `RuleId`). */
 export const REPLICATION_RULE_ID = 'to-dr-region';
+/** Id of the export → vault replication rule. */
+export const VAULT_REPLICATION_RULE_ID = 'to-vault';
 
 /** How long a version stays after it stopped being current (a deletion or lifecycle expiry), for fat-finger recovery. */
 export const NONCURRENT_VERSION_DAYS = 7;
@@ -130,6 +152,25 @@ export class RecoveryBucket extends Construct {
     // on it (aws/aws-cdk#33355). Set here, not only in cdk.json, so the construct is right in any app.
     this.node.setContext(cxapi.SET_UNIQUE_REPLICATION_ROLE_NAME, true);
 
+    const vault = props.replicateToVault
+      ? {
+          props: props.replicateToVault,
+          bucket: s3.Bucket.fromBucketAttributes(this, 'VaultBucket', {
+            bucketName: bucketName(props.deployment, props.replicateToVault.account, props.replicateToVault.region),
+            account: props.replicateToVault.account,
+            region: props.replicateToVault.region,
+          }),
+          key: props.replicateToVault.kmsKeyArn ? kms.Key.fromKeyArn(this, 'VaultKey', props.replicateToVault.kmsKeyArn) : undefined,
+        }
+      : undefined;
+    const vaultRole = vault
+      ? new iam.Role(this, 'ReplicationRole', {
+          roleName: replicationRoleName(props.deployment),
+          assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
+          description: 'redis-dr: S3 replication of the export bucket to the DR region and to the vault account',
+        })
+      : undefined;
+
     this.bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: recoveryBucketName(this, props.deployment, region),
       versioned: true,
@@ -154,6 +195,7 @@ export class RecoveryBucket extends Construct {
       // on create (RetainExceptOnCreate): a failed first deploy rolls back an empty bucket, so the
       // retry does not fail on the bucket's fixed name (docs/deploying.md: re-importing a kept bucket).
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+      replicationRole: vaultRole,
       replicationRules: props.replicateTo
         ? [
             {
@@ -165,12 +207,35 @@ export class RecoveryBucket extends Construct {
               replicationTimeControl: props.replicateTo.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
               metrics: props.replicateTo.timeControl || props.replicateTo.metrics ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
             },
+            ...(vault
+              ? [
+                  {
+                    id: VAULT_REPLICATION_RULE_ID,
+                    destination: vault.bucket,
+                    priority: 2,
+                    // Deletions in the workload account never reach the vault.
+                    deleteMarkerReplication: false,
+                    // Replicas are owned by the vault account: the workload account keeps no ACL on them.
+                    accessControlTransition: true,
+                    kmsKey: vault.key,
+                    replicationTimeControl: vault.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+                    metrics: vault.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+                  },
+                ]
+              : []),
           ]
         : undefined,
     });
 
+    if (vault && vaultRole && props.replicateTo) {
+      // A role of our own (CDK's would have a generated name the vault's policy could not name).
+      this.bucket.grantReplicationPermission(vaultRole, {
+        destinations: [{ bucket: props.replicateTo.bucket }, { bucket: vault.bucket, encryptionKey: vault.key }],
+      });
+    }
+
     if (props.replicateTo) {
-      const role = this.bucket.node.findChild('ReplicationRole');
+      const role = vaultRole ?? this.bucket.node.findChild('ReplicationRole');
       const { partition, account } = nagPseudoParameters(this);
       Validations.of(role).acknowledge(
         {
@@ -182,6 +247,19 @@ export class RecoveryBucket extends Construct {
           reason: 'S3 replication writes every replicated object into the DR bucket (the role CDK generates for the replication rule).',
         },
       );
+      if (vault) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${bucketName(props.deployment, vault.props.account, vault.props.region)}/*]`,
+          reason: 'S3 replication writes every replicated object into the vault bucket and hands it to the vault account (owner override).',
+        });
+        if (vault.key) {
+          const why = "S3 replication encrypts replicas with the vault's key (the actions CDK grants for a destination key; that one key only).";
+          Validations.of(role).acknowledge(
+            { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: why },
+            { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: why },
+          );
+        }
+      }
     }
 
     if (props.eventBridgeEnabled) {

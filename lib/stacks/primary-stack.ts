@@ -95,6 +95,7 @@ export class PrimaryStack extends Stack {
       this.export = new DrExport(this, 'DrExport', {
         plans: config.plans,
         dr: config.dr,
+        vault: config.vault,
         scheduleGroup: group,
         deadLetterQueue: this.deadLetterQueue.queue,
         ...common,

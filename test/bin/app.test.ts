@@ -84,10 +84,17 @@ describe('bin/app.ts', () => {
     }
   });
 
-  it('says nothing about placeholders for a config without them', () => {
-    const result = runApp({ config: 'test/fixtures/config/status-one-target.json' }, outdir());
+  it('says nothing about placeholders for a config without them; with a vault, synthesizes three stacks and says which account deploys which', () => {
+    const out = outdir();
+    const result = runApp({ config: 'test/fixtures/config/vault.json' }, out);
     expect(result.status).toBe(0);
     expect(result.stderr).not.toContain('placeholder');
+    const lines = result.stderr.trim().split('\n');
+    expect(lines.filter((l) => /^ {2}RedisDr-vaulted-(Primary|Dr|Vault) \(/.test(l))).toHaveLength(3);
+    expect(lines).toContain(
+      '  vault: RedisDr-vaulted-Vault belongs to account 222222222222, the other stacks to account 111111111111; deploy per account, the vault first:',
+    );
+    expect(existsSync(join(out, 'RedisDr-vaulted-Vault.template.json'))).toBe(true);
     expect(result.stderr).toContain('cdk-nag: clean');
   });
 

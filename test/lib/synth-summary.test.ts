@@ -46,3 +46,28 @@ describe('synth summary: the alert subscriptions to confirm after the deploy', (
     ]);
   });
 });
+
+describe('synth summary: a vault in another account', () => {
+  const vaulted = {
+    ...config,
+    primary: { ...config.primary, account: '111111111111' },
+    vault: { account: '222222222222', region: 'eu-central-1' as const, retentionDays: 400, replicationTimeControl: false },
+  };
+
+  it('says which credentials deploy which stack, the vault first', () => {
+    const lines = synthSummary(vaulted, [], 0).trimEnd().split('\n');
+    const at = lines.findIndex((l) => l.startsWith('  vault: '));
+    expect(lines.slice(at, at + 3)).toEqual([
+      `  vault: RedisDr-${config.name}-Vault belongs to account 222222222222, the other stacks to account 111111111111; deploy per account, the vault first:`,
+      `    1. with account 222222222222's credentials: npx cdk deploy RedisDr-${config.name}-Vault -c config=<this config>`,
+      `    2. with account 111111111111's credentials: npx cdk deploy RedisDr-${config.name}-Dr RedisDr-${config.name}-Primary -c config=<this config>`,
+    ]);
+    expect(synthSummary(config, [], 0)).not.toContain('vault');
+  });
+
+  it("lists the vault's alert topic among the subscriptions to confirm", () => {
+    const lines = subscriptionLines(vaulted);
+    expect(lines[0]).toContain('of the 3 alert topics (primary eu-west-1, DR eu-central-1, vault eu-central-1)');
+    expect(lines.at(-1)).toBe(`    ${pendingSubscriptionsCommand('eu-central-1', `RedisDr-${config.name}-Vault`)}`);
+  });
+});

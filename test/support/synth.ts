@@ -14,6 +14,8 @@ export interface Synthesized {
   readonly outdir: string;
   readonly primary: Template;
   readonly dr: Template;
+  /** The vault account's template; only with config `vault`. */
+  readonly vault?: Template;
   /** Absolute paths of the template files. */
   readonly templateFiles: readonly string[];
   /** Removes the output folder. */
@@ -43,14 +45,16 @@ export function synthesize(config: RedisDrConfig = exampleConfig(), options: { c
   const app = localApp(outdir, { cloudFormationValidation: options.cloudFormationValidation ?? false });
   const stacks = addRedisDrStacks(app, config);
   const assembly = app.synth();
-  const templateFiles = [stacks.primary, stacks.dr].map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));
-  const [primary, dr] = templateFiles.map((f) => Template.fromJSON(JSON.parse(readFileSync(f, 'utf8'))));
+  const built = stacks.vault ? [stacks.primary, stacks.dr, stacks.vault] : [stacks.primary, stacks.dr];
+  const templateFiles = built.map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));
+  const [primary, dr, vault] = templateFiles.map((f) => Template.fromJSON(JSON.parse(readFileSync(f, 'utf8'))));
   return {
     app,
     stacks,
     outdir,
     primary: primary!,
     dr: dr!,
+    vault,
     templateFiles,
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };

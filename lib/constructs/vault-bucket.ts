@@ -1,0 +1,121 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { VaultConfig } from '../config/index.js';
+import { recoveryBucketName, replicationRoleName } from '../deployment.js';
+
+/** Props for {@link VaultBucket}. */
+export interface VaultBucketProps {
+  /** Deployment name (config `name`), part of the bucket name. */
+  readonly deployment: string;
+  /** The vault settings (config `vault`). */
+  readonly vault: VaultConfig;
+  /** The workload accounts whose replication role may write replicas (config `vault.workloadAccounts`, default `primary.account`). */
+  readonly workloadAccounts: readonly string[];
+  /** Where server access logs go. */
+  readonly accessLogs: s3.IBucket;
+}
+
+/** What the replication role of a workload account may do in the vault: write replicas and their tags, hand them to the vault account. */
+export const VAULT_REPLICATION_OBJECT_ACTIONS = ['s3:ReplicateObject', 's3:ReplicateTags', 's3:ObjectOwnerOverrideToBucketOwner'] as const;
+/** What S3 replication reads of the destination bucket itself. */
+export const VAULT_REPLICATION_BUCKET_ACTIONS = ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'] as const;
+/**
+ * What nobody may do to a replica, whoever asks (also the vault account's
+ * administrators): delete a version, delete or replicate a deletion, lift a
+ * retention. COMPLIANCE mode already refuses deleting a locked version and
+ * shortening its retention; the policy states it, and covers versions whose
+ * retention has ended until the lifecycle expires them.
+ */
+export const VAULT_DENIED_OBJECT_ACTIONS = ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:ReplicateDelete', 's3:BypassGovernanceRetention'] as const;
+
+/**
+ * The vault bucket in the vault account: versioned, Object Lock COMPLIANCE
+ * with a default retention, written only by S3 replication from the named
+ * workload accounts' replication roles, readable by nothing of theirs,
+ * deletable by nobody, TLS only. Named like the recovery buckets
+ * (`redis-dr-<deployment>-<vault account>-<region>`), so the workload
+ * account's replication rule names it without a cross-account reference.
+ */
+export class VaultBucket extends Construct {
+  /** The bucket. */
+  public readonly bucket: s3.Bucket;
+  /** ARNs of the replication roles allowed to write. */
+  public readonly writerRoleArns: readonly string[];
+
+  constructor(scope: Construct, id: string, props: VaultBucketProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { vault } = props;
+    const key = vault.kmsKeyArn ? kms.Key.fromKeyArn(this, 'Key', vault.kmsKeyArn) : undefined;
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      bucketName: recoveryBucketName(props.deployment, vault.account, vault.region),
+      versioned: true,
+      encryption: key ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+      encryptionKey: key,
+      bucketKeyEnabled: key ? true : undefined,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      // Replicas are handed to this account (owner override); no ACL of another account survives.
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: props.accessLogs,
+      serverAccessLogsPrefix: `${props.deployment}-vault/`,
+      objectLockEnabled: true,
+      objectLockDefaultRetention: s3.ObjectLockRetention.compliance(Duration.days(vault.retentionDays)),
+      lifecycleRules: [
+        {
+          id: 'expire-after-retention',
+          // A day after the lock ends; a version still locked cannot be expired, whatever this says.
+          expiration: Duration.days(vault.retentionDays + 1),
+          noncurrentVersionExpiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
+      // The vault outlives every stack.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    });
+
+    this.writerRoleArns = props.workloadAccounts.map((account) =>
+      stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: replicationRoleName(props.deployment) }),
+    );
+    // Principals are the accounts, narrowed to the one role by aws:PrincipalArn: a bucket policy naming
+    // a role directly is refused while the role does not exist yet, and the vault is deployed first.
+    const writers = props.workloadAccounts.map((account) => new iam.AccountPrincipal(account));
+    const onlyTheRoles = { ArnEquals: { 'aws:PrincipalArn': [...this.writerRoleArns] } };
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReplicasFromWorkloadAccounts',
+        principals: writers,
+        actions: [...VAULT_REPLICATION_OBJECT_ACTIONS],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: onlyTheRoles,
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReplicationReadsTheBucket',
+        principals: writers,
+        actions: [...VAULT_REPLICATION_BUCKET_ACTIONS],
+        resources: [this.bucket.bucketArn],
+        conditions: onlyTheRoles,
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NobodyDeletesReplicas',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...VAULT_DENIED_OBJECT_ACTIONS],
+        resources: [this.bucket.arnForObjects('*')],
+      }),
+    );
+    if (!key) {
+      Validations.of(this.bucket).acknowledge({
+        id: 'RedisDr-S3KMS',
+        reason: 'SSE-S3 because vault.kmsKeyArn names no key: exports are SSE-S3 at the source (ElastiCache cannot export with a customer-managed key).',
+      });
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../../lib/config/index.js';
+
+const NOW = new Date('2026-01-15T00:00:00Z');
+
+/** A valid config with a vault; each test breaks one thing. */
+function vaulted(change: (c: Record<string, any>) => void = () => {}): Record<string, any> {
+  const c: Record<string, any> = {
+    name: 'test',
+    primary: { region: 'eu-west-1', account: '111111111111' },
+    dr: { region: 'eu-central-1' },
+    vault: { account: '222222222222', region: 'eu-central-1', retentionDays: 400 },
+    plans: [
+      {
+        name: 'sessions',
+        targets: { replicationGroupIds: ['sessions-prod'] },
+        schedule: { cron: 'cron(0 0/2 * * ? *)' },
+        rpoMinutes: 150,
+        export: { enabled: true },
+      },
+    ],
+  };
+  change(c);
+  return c;
+}
+
+function problemsOf(raw: unknown): string[] {
+  const result = validateConfig(raw, { now: NOW });
+  return result.ok ? [] : result.problems;
+}
+
+describe('config vault', () => {
+  it('accepts a vault in another account and fills its defaults', () => {
+    const result = validateConfig(vaulted(), { now: NOW });
+    expect(result.ok && result.config.vault).toEqual({ account: '222222222222', region: 'eu-central-1', retentionDays: 400, replicationTimeControl: false });
+  });
+
+  it('refuses a vault in the workload account: no isolation', () => {
+    expect(problemsOf(vaulted((c) => (c.vault.account = '111111111111')))).toEqual([
+      'vault.account must differ from primary.account, got "111111111111" for both: a vault in the workload account gives no isolation (its administrators could delete it); use a separate account',
+    ]);
+  });
+
+  it('needs primary.account: the vault names its replication role', () => {
+    expect(problemsOf(vaulted((c) => delete c.primary.account))).toEqual([
+      expect.stringMatching(/^primary\.account is required with a vault, got none: .*set primary\.account/),
+    ]);
+  });
+
+  it('refuses a retention shorter than the longest exported tier keeps copies, naming plan and tier', () => {
+    // Default retention counts: monthly 12 → 31 * 12 + 1 = 373 days.
+    expect(problemsOf(vaulted((c) => (c.vault.retentionDays = 372)))).toEqual([
+      'vault.retentionDays must be at least the longest time an exported copy is kept (373 days: plan "sessions", tier monthly), got 372: the vault would let go of copies the workload still keeps; set 373 or more',
+    ]);
+    expect(problemsOf(vaulted((c) => (c.vault.retentionDays = 373)))).toEqual([]);
+    // Given expiry days count, and only the tiers the plan exports.
+    expect(
+      problemsOf(
+        vaulted((c) => {
+          c.plans[0].export.expireDays = { daily: 30, monthly: 500 };
+          c.vault.retentionDays = 400;
+        }),
+      ),
+    ).toEqual([expect.stringContaining('(500 days: plan "sessions", tier monthly), got 400')]);
+    expect(
+      problemsOf(
+        vaulted((c) => {
+          c.plans[0].retention = { hourly: 24, daily: 7, weekly: 4, monthly: 0 };
+          c.vault.retentionDays = 28;
+        }),
+      ),
+    ).toEqual([expect.stringContaining('(29 days: plan "sessions", tier weekly), got 28')]);
+  });
+
+  it('refuses a vault no plan exports into', () => {
+    expect(problemsOf(vaulted((c) => (c.plans[0].export.enabled = false)))).toEqual([
+      'vault needs a plan with export.enabled, got none: only exported .rdb copies replicate into the vault; enable export on a plan, or remove vault',
+    ]);
+  });
+
+  it('refuses a KMS key of another account or region, and a malformed one', () => {
+    expect(problemsOf(vaulted((c) => (c.vault.kmsKeyArn = 'arn:aws:kms:eu-central-1:111111111111:key/abc')))).toEqual([
+      'vault.kmsKeyArn must be a key of the vault account "222222222222", got a key of account "111111111111": replicas are encrypted in the vault; create the key there',
+    ]);
+    expect(problemsOf(vaulted((c) => (c.vault.kmsKeyArn = 'arn:aws:kms:eu-west-1:222222222222:key/abc')))).toEqual([
+      expect.stringMatching(/^vault\.kmsKeyArn must be a key in the vault region "eu-central-1", got a key in "eu-west-1"/),
+    ]);
+    expect(problemsOf(vaulted((c) => (c.vault.kmsKeyArn = 'alias/vault')))).toEqual([expect.stringMatching(/^vault\.kmsKeyArn must be a KMS key ARN like /)]);
+    expect(problemsOf(vaulted((c) => (c.vault.kmsKeyArn = 'arn:aws:kms:eu-central-1:222222222222:key/abc')))).toEqual([]);
+  });
+
+  it('checks the workload accounts: the primary account in, the vault account out', () => {
+    expect(problemsOf(vaulted((c) => (c.vault.workloadAccounts = ['333333333333'])))).toEqual([
+      'vault.workloadAccounts must list primary.account "111111111111", got ["333333333333"]: this deployment\'s exports replicate from it; add it',
+    ]);
+    expect(problemsOf(vaulted((c) => (c.vault.workloadAccounts = ['111111111111', '222222222222'])))).toEqual([
+      'vault.workloadAccounts must not list the vault account "222222222222": the vault takes replicas from workload accounts only; remove it',
+    ]);
+    expect(problemsOf(vaulted((c) => (c.vault.workloadAccounts = ['111111111111', '333333333333'])))).toEqual([]);
+  });
+
+  it('names the field, the value and the fix for a bad shape', () => {
+    expect(problemsOf(vaulted((c) => (c.vault.retentionDays = 0)))).toEqual(['vault.retentionDays must be at least 1, got 0']);
+    expect(problemsOf(vaulted((c) => (c.vault.region = 'mars-1')))).toEqual([expect.stringMatching(/^vault\.region is not a known AWS region, got "mars-1"/)]);
+  });
+});
