@@ -79,6 +79,11 @@ export function recoveryBucketName(deployment: string, account: string, region: 
   return `redis-dr-${deployment}-${account}-${region}`;
 }
 
+/** The vault's verify state machine (vault account): `redis-dr-<deployment>-vault-verify-rdb`. */
+export function vaultVerifyStateMachineName(deployment: string): string {
+  return `redis-dr-${deployment}-vault-verify-rdb`;
+}
+
 /** The verify state machine's name (DR region): `redis-dr-<deployment>-verify-rdb`. */
 export function verifyStateMachineName(deployment: string): string {
   return `redis-dr-${deployment}-verify-rdb`;

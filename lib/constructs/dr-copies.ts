@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { stateMachineLogGroup } from './log-retention.js';
@@ -74,106 +75,152 @@ export class DrCopies extends Construct {
       eventBridgeEnabled: true,
     });
 
-    this.verifier = new JobFunction(this, 'VerifyRdb', {
-      handler: 'verify-rdb',
-      description: 'redis-dr: verify every DR copy (RDB structure + CRC64) and tag the verdict',
-      timeout: Duration.minutes(15),
-      memorySizeMb: VERIFY_MEMORY_MB,
+    const verification = addCopyVerification(this, {
+      deployment: props.deployment,
+      bucket: this.bucket.bucket,
+      plans: props.plans,
+      alerts: props.alerts,
+      deadLetterQueue: props.deadLetterQueue,
       logRetention: props.logRetention,
-      serviceName: 'redis-dr-verify-rdb',
       metricsNamespace: props.metricsNamespace,
-      environment: {
-        ALERT_TOPIC_ARN: props.alerts.topic.topicArn,
-        REDIS_DR_DEPLOYMENT: props.deployment,
-        // The keyspace-collapse tripwire judges each plan's copies with the plan's threshold.
-        REDIS_DR_COLLAPSE_THRESHOLDS: JSON.stringify(Object.fromEntries(props.plans.map((p) => [p.name, p.collapseThresholdPct]))),
-      },
-      // Invoked synchronously by the state machine, which retries; never asynchronously.
-      asyncRetryAttempts: 0,
-      maxEventAge: Duration.hours(6),
-    });
-    const role = this.verifier.role;
-    // Only .rdb copies are verified (the rule matches that suffix): the role tags nothing else.
-    const objects = this.bucket.bucket.arnForObjects('*.rdb');
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadCopies',
-        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'],
-        resources: [objects],
-      }),
-    );
-    // Tags the project's keys: the verdict, and the tier the keyspace-collapse tripwire moves to held-<tier>.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'TagCopies',
-        actions: ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'],
-        resources: [objects],
-        // PutObjectTagging replaces the whole set: the project's keys are merged with whatever else the object
-        // carries (adapters/s3.ts), so the request holds those too. It must hold at least one redis-dr key
-        // (ForAnyValue: an empty or foreign-only set, which would strip our tags, is denied).
-        conditions: { 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },
-      }),
-    );
-    // The tripwire lists a cache's copies (rdr-<target>-…) to sum and judge them.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ListCopies',
-        actions: ['s3:ListBucket'],
-        resources: [this.bucket.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['rdr-*'] } },
-      }),
-    );
-    grantAlertPublish(props.alerts, role);
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.bucket.bucket)}/*.rdb]`,
-      reason: 'Every .rdb object of the DR bucket is a copy to verify; object keys are created by ElastiCache exports at run time.',
-    });
-
-    this.rule = new events.Rule(this, 'OnCopy', {
-      description: 'redis-dr: verify each .rdb copy as it lands (and again if replication replaced its tags)',
-      eventPattern: {
-        source: ['aws.s3'],
-        detailType: [...VERIFY_EVENT_TYPES],
-        detail: {
-          bucket: { name: [this.bucket.bucket.bucketName] },
-          object: { key: [{ suffix: '.rdb' }] },
-        },
-      },
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'VerifyStateMachine', {
       stateMachineName: verifyStateMachineName(props.deployment),
-      definitionBody: sfn.DefinitionBody.fromChainable(verifyDefinition(new Construct(this, 'States'), this.verifier)),
-      timeout: Duration.hours(VERIFY_MAX_HOURS),
-      tracingEnabled: true,
-      logs: {
-        destination: stateMachineLogGroup(this, 'VerifyLogs', verifyStateMachineName(props.deployment), props.logRetention),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
-      comment: 'redis-dr: verify one DR copy, over as many invocations as its size needs',
+      what: 'DR copy',
     });
-    Validations.of(this.stateMachine.role).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing and CloudWatch Logs delivery support no resource-level permissions.',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::<${this.stack.getLogicalId(this.verifier.function.node.defaultChild as CfnElement)}.Arn>:*]`,
-        reason: 'Invoking the verify function (any version or alias of it): granted by the Step Functions Lambda task.',
-      },
-    );
-    this.rule.addTarget(
-      new targets.SfnStateMachine(this.stateMachine, {
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(6),
-        deadLetterQueue: props.deadLetterQueue,
-      }),
-    );
+    this.verifier = verification.verifier;
+    this.stateMachine = verification.stateMachine;
+    this.rule = verification.rule;
   }
+}
 
-  private get stack(): Stack {
-    return Stack.of(this);
-  }
+/** Props for {@link addCopyVerification}. */
+export interface CopyVerificationProps {
+  readonly deployment: string;
+  /** The bucket whose `.rdb` objects are verified (EventBridge notifications on). */
+  readonly bucket: s3.IBucket;
+  /** Plans whose copies land there (their keyspace-collapse thresholds). */
+  readonly plans: readonly PlanConfig[];
+  readonly alerts: AlertTopic;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly logRetention: logs.RetentionDays;
+  readonly metricsNamespace: string;
+  /** Name of the verify state machine. */
+  readonly stateMachineName: string;
+  /** What a copy is called in descriptions: `DR copy`, `vault replica`. */
+  readonly what: string;
+}
+
+/** The parts {@link addCopyVerification} adds. */
+export interface CopyVerification {
+  readonly verifier: JobFunction;
+  readonly stateMachine: sfn.StateMachine;
+  readonly rule: events.Rule;
+}
+
+/**
+ * The verification of every `.rdb` copy as it lands in `bucket`: the
+ * verify-rdb function, the state machine that runs it to a verdict, and the
+ * EventBridge rule that starts it. Added to `scope` directly (not a child
+ * construct), so the DR stack's logical IDs stay what they were; the vault
+ * stack adds the same for its replicas.
+ */
+export function addCopyVerification(scope: Construct, props: CopyVerificationProps): CopyVerification {
+  const stack = Stack.of(scope);
+  const verifier = new JobFunction(scope, 'VerifyRdb', {
+    handler: 'verify-rdb',
+    description: `redis-dr: verify every ${props.what} (RDB structure + CRC64) and tag the verdict`,
+    timeout: Duration.minutes(15),
+    memorySizeMb: VERIFY_MEMORY_MB,
+    logRetention: props.logRetention,
+    serviceName: 'redis-dr-verify-rdb',
+    metricsNamespace: props.metricsNamespace,
+    environment: {
+      ALERT_TOPIC_ARN: props.alerts.topic.topicArn,
+      REDIS_DR_DEPLOYMENT: props.deployment,
+      // The keyspace-collapse tripwire judges each plan's copies with the plan's threshold.
+      REDIS_DR_COLLAPSE_THRESHOLDS: JSON.stringify(Object.fromEntries(props.plans.map((p) => [p.name, p.collapseThresholdPct]))),
+    },
+    // Invoked synchronously by the state machine, which retries; never asynchronously.
+    asyncRetryAttempts: 0,
+    maxEventAge: Duration.hours(6),
+  });
+  const role = verifier.role;
+  // Only .rdb copies are verified (the rule matches that suffix): the role tags nothing else.
+  const objects = props.bucket.arnForObjects('*.rdb');
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadCopies',
+      actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'],
+      resources: [objects],
+    }),
+  );
+  // Tags the project's keys: the verdict, and the tier the keyspace-collapse tripwire moves to held-<tier>.
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'TagCopies',
+      actions: ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'],
+      resources: [objects],
+      // PutObjectTagging replaces the whole set: the project's keys are merged with whatever else the object
+      // carries (adapters/s3.ts), so the request holds those too. It must hold at least one redis-dr key
+      // (ForAnyValue: an empty or foreign-only set, which would strip our tags, is denied).
+      conditions: { 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },
+    }),
+  );
+  // The tripwire lists a cache's copies (rdr-<target>-…) to sum and judge them.
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ListCopies',
+      actions: ['s3:ListBucket'],
+      resources: [props.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': ['rdr-*'] } },
+    }),
+  );
+  grantAlertPublish(props.alerts, role);
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*.rdb]`,
+    reason: `Every .rdb object of the bucket is a ${props.what} to verify; object keys are created by ElastiCache exports at run time.`,
+  });
+
+  const rule = new events.Rule(scope, 'OnCopy', {
+    description: 'redis-dr: verify each .rdb copy as it lands (and again if replication replaced its tags)',
+    eventPattern: {
+      source: ['aws.s3'],
+      detailType: [...VERIFY_EVENT_TYPES],
+      detail: {
+        bucket: { name: [props.bucket.bucketName] },
+        object: { key: [{ suffix: '.rdb' }] },
+      },
+    },
+  });
+  const stateMachine = new sfn.StateMachine(scope, 'VerifyStateMachine', {
+    stateMachineName: props.stateMachineName,
+    definitionBody: sfn.DefinitionBody.fromChainable(verifyDefinition(new Construct(scope, 'States'), verifier)),
+    timeout: Duration.hours(VERIFY_MAX_HOURS),
+    tracingEnabled: true,
+    logs: {
+      destination: stateMachineLogGroup(scope, 'VerifyLogs', props.stateMachineName, props.logRetention),
+      level: sfn.LogLevel.ALL,
+      includeExecutionData: false,
+    },
+    comment: `redis-dr: verify one ${props.what}, over as many invocations as its size needs`,
+  });
+  Validations.of(stateMachine.role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing and CloudWatch Logs delivery support no resource-level permissions.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(verifier.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason: 'Invoking the verify function (any version or alias of it): granted by the Step Functions Lambda task.',
+    },
+  );
+  rule.addTarget(
+    new targets.SfnStateMachine(stateMachine, {
+      retryAttempts: 3,
+      maxEventAge: Duration.hours(6),
+      deadLetterQueue: props.deadLetterQueue,
+    }),
+  );
+  return { verifier, stateMachine, rule };
 }
 
 /**

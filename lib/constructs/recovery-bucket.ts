@@ -133,6 +133,15 @@ export const EXPORT_OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:ListMu
 export const SEED_BUCKET_ACTIONS = ['s3:ListBucket', 's3:GetBucketAcl'] as const;
 export const SEED_OBJECT_ACTIONS = ['s3:GetObject'] as const;
 
+/**
+ * S3 object events of `bucket` to EventBridge (a copy's verification starts there). Set on the
+ * bucket itself rather than with `eventBridgeEnabled`, which deploys a notifications
+ * custom-resource Lambda for the same result.
+ */
+export function sendObjectEventsToEventBridge(bucket: s3.Bucket): void {
+  (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+}
+
 /** A hardened bucket for exported `.rdb` recovery points. */
 export class RecoveryBucket extends Construct {
   /** The bucket. */
@@ -262,13 +271,7 @@ export class RecoveryBucket extends Construct {
       }
     }
 
-    if (props.eventBridgeEnabled) {
-      // Set on the bucket itself rather than with `eventBridgeEnabled`, which
-      // deploys a notifications custom-resource Lambda for the same result.
-      (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
-        eventBridgeConfiguration: { eventBridgeEnabled: true },
-      };
-    }
+    if (props.eventBridgeEnabled) sendObjectEventsToEventBridge(this.bucket);
 
     const principal = elastiCacheSnapshotPrincipal(region);
     const exporting = props.elastiCacheAccess === 'export';

@@ -1,8 +1,15 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Construct } from 'constructs';
 import type { RedisDrConfig, VaultConfig } from '../config/index.js';
+import { vaultVerifyStateMachineName } from '../deployment.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
-import { AccessLogBucket } from '../constructs/recovery-bucket.js';
+import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
+import { addCopyVerification, type CopyVerification } from '../constructs/dr-copies.js';
+import { logRetentionOf } from '../constructs/log-retention.js';
+import { AlarmFactory } from '../constructs/monitoring/alarm-factory.js';
+import { AccessLogBucket, sendObjectEventsToEventBridge } from '../constructs/recovery-bucket.js';
 import { VaultBucket } from '../constructs/vault-bucket.js';
 
 /** Props for {@link VaultStack}. */
@@ -27,6 +34,10 @@ export class VaultStack extends Stack {
   public readonly vaultBucket: VaultBucket;
   /** Alerts of the vault account. */
   public readonly alerts: AlertTopic;
+  /** verify-rdb of every replica, judged by a principal of the vault account. */
+  public readonly verification: CopyVerification;
+  /** Failed replica verifications page the vault's topic. */
+  public readonly alarms: AlarmFactory;
 
   constructor(scope: Construct, id: string, props: VaultStackProps) {
     super(scope, id, props);
@@ -39,6 +50,44 @@ export class VaultStack extends Stack {
       accessLogs: accessLogs.bucket,
     });
     this.alerts = new AlertTopic(this, 'Alerts', { emails: config.alerts.emails, httpsEndpoints: config.alerts.httpsEndpoints });
+    sendObjectEventsToEventBridge(this.vaultBucket.bucket);
+    const deadLetters = new DeadLetterQueue(this, 'DeadLetters');
+    this.verification = addCopyVerification(new Construct(this, 'Verification'), {
+      deployment: config.name,
+      bucket: this.vaultBucket.bucket,
+      plans: config.plans.filter((p) => p.export.enabled),
+      alerts: this.alerts,
+      deadLetterQueue: deadLetters.queue,
+      logRetention: logRetentionOf(config.lambda.logRetentionDays),
+      metricsNamespace: config.metricsNamespace,
+      stateMachineName: vaultVerifyStateMachineName(config.name),
+      what: 'vault replica',
+    });
+    // Straight to the topic: the vault has no alert formatter (its pages are few and self-explaining).
+    const page = new actions.SnsAction(this.alerts.topic);
+    this.alarms = new AlarmFactory(this, config.name, { formatter: page, direct: page });
+    const sm = this.verification.stateMachine;
+    const period = Duration.minutes(5);
+    this.alarms.addAlarm(
+      'verify-failed',
+      new cloudwatch.MathExpression({
+        expression: 'failed + timedOut + aborted',
+        usingMetrics: {
+          failed: sm.metricFailed({ statistic: 'Sum', period }),
+          timedOut: sm.metricTimedOut({ statistic: 'Sum', period }),
+          aborted: sm.metricAborted({ statistic: 'Sum', period }),
+        },
+        period,
+        label: 'vault verify executions failed, timed out or aborted',
+      }),
+      {
+        description: 'A vault replica verification failed every retry, timed out or was aborted: the replica has no verdict.',
+        threshold: 1,
+        missing: cloudwatch.TreatMissingData.NOT_BREACHING,
+        suffix: 'vault',
+        direct: true,
+      },
+    );
     new CfnOutput(this, VAULT_BUCKET_OUTPUT, { description: 'The vault bucket (Object Lock COMPLIANCE)', value: this.vaultBucket.bucket.bucketName });
   }
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type RedisDrConfig } from '../../../lib/config/index.js';
-import { replicationRoleName, vaultStackName } from '../../../lib/deployment.js';
+import { replicationRoleName, vaultStackName, vaultVerifyStateMachineName } from '../../../lib/deployment.js';
 import { VAULT_REPLICATION_RULE_ID } from '../../../lib/constructs/recovery-bucket.js';
 import { basicConfig, synthesize, type Synthesized } from '../../support/synth.js';
 
@@ -113,6 +113,22 @@ describe('vault stack (config vault)', () => {
     });
     // The role carries the fixed name the vault's policy names.
     synth.primary.hasResourceProperties('AWS::IAM::Role', { RoleName: replicationRoleName(config.name) });
+  });
+
+  it('verifies every replica in the vault account: S3 events to EventBridge, a rule on .rdb objects, the verify state machine, a failed verification pages the vault topic', () => {
+    const vault = synth.vault!;
+    vault.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+    });
+    vault.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: vaultVerifyStateMachineName(config.name) });
+    const rule = resourcesOf(vault).find((r) => r.Type === 'AWS::Events::Rule');
+    expect(rule?.Properties.EventPattern.detail.object).toEqual({ key: [{ suffix: '.rdb' }] });
+    const fn = resourcesOf(vault).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.REDIS_DR_DEPLOYMENT);
+    expect(Object.keys(fn!.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['ALERT_TOPIC_ARN', 'REDIS_DR_COLLAPSE_THRESHOLDS']));
+    const alarm = resourcesOf(vault).find((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarm?.Properties.AlarmName).toBe(`redis-dr-${config.name}-verify-failed-vault`);
+    expect(JSON.stringify(alarm?.Properties.AlarmActions)).toContain('AlertsTopic');
   });
 
   it('is clean under cfn-lint', () => {
