@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { checkDumpPayload } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
+import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { createRdbVerifier, rdbVerdict, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 
 /**
@@ -102,6 +104,31 @@ describe('Redis 8.6 key metadata (opcode 243 before a key), as rdbLoadKeyMetadat
       expect(report.ok).toBe(false);
       expect(rdbVerdict(report)).toBe('corrupt');
       expect(report.error?.message).toMatch(/key metadata \(opcode 243\)|truncated|end of/i);
+    }
+  });
+
+  it('gives the key after its metadata to migrate --from-rdb as a RESTORE payload without the metadata (type byte first)', () => {
+    const bytes = file('REDIS0013', [
+      0xfe,
+      0x00,
+      0xfc,
+      ...le64(1_900_000_000_000n),
+      0xf3,
+      0x01,
+      ...classSpec('BLES', 0, ALLOW_IGNORE),
+      ...moduleValue(7, 'x'),
+      ...stringKey('k', 'v'),
+    ]);
+    for (const chunk of [bytes.length, 1]) {
+      const reader = new RdbKeyReader({});
+      const keys = [];
+      for (let at = 0; at < bytes.length; at += chunk) keys.push(...reader.push(bytes.subarray(at, at + chunk)));
+      expect(reader.end().ok).toBe(true);
+      expect(keys).toHaveLength(1);
+      expect(keys[0]).toMatchObject({ db: 0, type: 0, expireAtMs: 1_900_000_000_000 });
+      expect(keys[0]!.name.toString()).toBe('k');
+      expect([...keys[0]!.payload.subarray(0, 5)]).toEqual([0x00, ...str('v'), 13, 0]); // type, value, RDB version 13
+      expect(checkDumpPayload(keys[0]!.payload, 13)).toEqual({ ok: true, version: 13, type: 0 });
     }
   });
 
