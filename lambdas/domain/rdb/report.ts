@@ -38,7 +38,10 @@ export interface RdbReport {
   readonly expiryHistogram?: string;
   /** Keys whose collection holds no element: Redis and Valkey skip them on load. Absent when none. */
   readonly emptyKeys?: number;
-  /** Module values by module type name (e.g. `ReJSON-RL`): the restore server must load those modules. Absent when none. */
+  /**
+   * Module values by module type name (e.g. `ReJSON-RL`), and keys carrying Redis 8.6 key metadata of a class a server
+   * without its module refuses (as `META-<class>`): the restore server must load those modules. Absent when none.
+   */
   readonly moduleTypes?: Readonly<Record<string, number>>;
   /** Modules whose AUX data (MODULE_AUX) the file carries: Redis refuses the file unless they are loaded. Absent when none. */
   readonly moduleAux?: readonly string[];

@@ -30,7 +30,7 @@ for (const [types, slot] of [
   [[2, 11, 20], 2],
   [[3, 5, 12, 17], 3],
   [[4, 9, 13, 16, 22, 23, 24, 25], 4],
-  [[15, 19, 21], 5],
+  [[15, 19, 21, 26], 5],
   [[6, 7], 6],
 ] as const) {
   for (const type of types) TYPE_SLOT[type] = slot;
@@ -44,16 +44,15 @@ export const MAX_REDIS_VERSION = 13;
 /** The Redis releases that write a version (the newest of them), for messages. */
 export const REDIS_WRITERS: Readonly<Record<number, string>> = { 11: '7.2', 12: '8.4', 13: '8.6' };
 /**
- * What newer formats add that this verifier does not read yet: met in a file,
- * it is judged unsupported (not corrupt, not valid). Redis 8.6 (RDB 13): key
- * metadata before a key (opcode 243, RDB_OPCODE_KEY_META) and streams with
- * idempotent-producer data (RDB_TYPE_STREAM_LISTPACKS_4, above 25). Valkey 9.2
- * (RDB 81): its path hash (type 23, RDB_TYPE_PATH_HASH) and any type above it;
- * Valkey's opcodes 242 (an inline replication command of a forkless save) and
- * 243 (slot import state).
+ * Redis 8.6 (RDB 13) key metadata before a key's type (RDB_OPCODE_KEY_META;
+ * read by key-meta.ts's rules), and what newer formats add that this verifier
+ * does not read yet: met in a file, it is judged unsupported (not corrupt, not
+ * valid). Redis: value types above 26 in an RDB 13 file. Valkey 9.2 (RDB 81):
+ * its path hash (type 23, RDB_TYPE_PATH_HASH) and any type above it; Valkey's
+ * opcodes 242 (an inline replication command of a forkless save) and 243
+ * (slot import state, the same byte as Redis's key metadata).
  */
 export const REDIS_13_KEY_META = 0xf3;
-export const REDIS_13_FIRST_NEW_TYPE = 26;
 export const VALKEY_OP_UPDATE = 0xf2;
 export const VALKEY_OP_SLOT_IMPORT = 0xf3;
 export const VALKEY_81_PATH_HASH = 23;

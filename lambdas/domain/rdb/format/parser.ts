@@ -30,6 +30,7 @@ import { RdbFormatError, RdbUnsupportedError } from '../errors.js';
 import { listpackHasDuplicate, listpackTtlProblem, ziplistHasDuplicate } from './blob-members.js';
 import { type ListpackMembers, validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
 import { DuplicateCheck, fingerprintStart, fingerprintUpdate } from './duplicates.js';
+import { decodeKeyMetaClassSpec, idmpSettingsProblem, isRedis86ValueType, KEY_META_ALLOW_IGNORE, keyMetaClassCount, STREAM_WITH_IDMP } from './key-meta.js';
 import {
   MAX_REDIS_VERSION,
   OP_AUX,
@@ -44,7 +45,6 @@ import {
   OP_RESIZEDB,
   OP_SELECTDB,
   OP_SLOT_INFO,
-  REDIS_13_FIRST_NEW_TYPE,
   REDIS_13_KEY_META,
   REDIS_WRITERS,
   TYPE_NAMES,
@@ -80,6 +80,8 @@ const P_AUX_VALUE = 4;
 const P_MODULE_AUX = 5;
 const P_FUNCTION_END = 6;
 const P_DONE = 7;
+/** Inside a key's metadata (Redis 8.6, opcode 243), before the key's type. */
+const P_KEY_META = 8;
 
 // String bodies that continue in the next chunk.
 const B_NONE = 0;
@@ -106,6 +108,7 @@ const W_FUNCTION2 = 12;
 const W_TRAILER = 13;
 const W_KEY_NAME = 14;
 const W_KEY_VALUE = 15;
+const W_KEY_META = 16;
 const FIXED_WHAT = [
   'header',
   '',
@@ -121,6 +124,9 @@ const FIXED_WHAT = [
   'MODULE_AUX',
   'FUNCTION2 library',
   'CRC-64 trailer',
+  '',
+  '',
+  'key metadata (opcode 243)',
 ];
 
 // Positions inside a stream value (RDB types 15, 19, 21).
@@ -134,6 +140,13 @@ const S_PEL = 6;
 const S_CONSUMER = 7;
 const S_CONSUMER_META = 8;
 const S_OWNED = 9;
+// Redis 8.6's idempotent-producer tail (type 26): settings, producers, each with its entries, then two counters.
+const S_IDMP = 10;
+const S_IDMP_PRODUCER = 11;
+const S_IDMP_COUNT = 12;
+const S_IDMP_IID = 13;
+const S_IDMP_ID = 14;
+const S_IDMP_TOTALS = 15;
 
 /** Module type names: 9 characters of this set, 6 bits each, in the high 54 bits of a module id (Redis's moduleTypeNameByID). */
 const MODULE_NAME_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -267,6 +280,9 @@ export class RdbParser {
   private count = 0;
   private count2 = 0;
   private count3 = 0;
+  /** Key metadata (P_KEY_META): classes left, and whether the current class's value is being read. */
+  private metaClassesLeft = 0;
+  private metaInValue = false;
   private streamNodes = 0;
   /** The group's PEL: entry ID → whether a consumer owns it. Reused (cleared) from group to group, as are the sets below. */
   private readonly pel = new Map<string, boolean>();
@@ -623,6 +639,10 @@ export class RdbParser {
       case P_MODULE_AUX:
         this.what = W_MODULE_AUX;
         if (this.moduleBody()) this.commit(P_OPCODE);
+        return;
+      case P_KEY_META:
+        this.what = W_KEY_META;
+        if (this.keyMetaClasses()) this.commit(P_OPCODE);
         return;
       case P_FUNCTION_END:
         this.functionLibraries++;
@@ -1206,6 +1226,15 @@ export class RdbParser {
         this.skipString();
         this.commit(P_FUNCTION_END); // counted once the body is complete
         return;
+      case REDIS_13_KEY_META:
+        // Redis 8.6 (RDB 13) key metadata; the same byte is Valkey's slot import state, and no type before RDB 13.
+        if (this.valkey || this.version < 13) {
+          this.unreadYet(type);
+          fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+        }
+        this.what = W_KEY_META;
+        this.keyMetaStart();
+        return;
       case OP_FUNCTION_PRE_GA:
         // Redis from 7.0 GA on (and Valkey) refuse it too: "Pre-release function format not supported."
         fail(
@@ -1255,11 +1284,59 @@ export class RdbParser {
       return;
     }
     if (v < 13) return;
-    if (type === REDIS_13_KEY_META)
-      throw new RdbUnsupportedError(v, 'Redis 8.6', 'key metadata (opcode 243, RDB_OPCODE_KEY_META) is not read by this verifier yet');
-    if (type >= REDIS_13_FIRST_NEW_TYPE && type < OP_SLOT_INFO - 2) {
-      throw new RdbUnsupportedError(v, 'Redis 8.6', `value type ${type} (a stream with idempotent-producer data, or newer) is not read by this verifier yet`);
+    if (type > STREAM_WITH_IDMP && type < OP_SLOT_INFO - 2) {
+      throw new RdbUnsupportedError(
+        v,
+        'a Redis newer than 8.6',
+        `value type ${type} (Redis 8.6 writes types up to ${STREAM_WITH_IDMP}) is not read by this verifier yet`,
+      );
     }
+  }
+
+  /** After opcode 243: the number of classes (Redis 8.6 `rdbResolveKeyType`). */
+  private keyMetaStart(): void {
+    const count = keyMetaClassCount(this.length(true));
+    if (typeof count === 'string') this.fail(count);
+    this.metaClassesLeft = count;
+    this.metaInValue = false;
+    this.commit(P_KEY_META);
+  }
+
+  /**
+   * The classes of a key's metadata, each a class spec and its value as
+   * module-API data, then a look at the byte after them: Redis 8.6 reads the
+   * key's type there and refuses anything but a value type. A class whose
+   * module a server lacks loads only with its ALLOW_IGNORE flag; without it,
+   * it is named as a module type (`META-<name>`) the target server must load,
+   * as module values are. True when done (the type byte is left to
+   * {@link opcode}).
+   */
+  private keyMetaClasses(): boolean {
+    for (;;) {
+      if (this.metaInValue) {
+        if (!this.moduleBody()) return false;
+        this.metaInValue = false;
+        this.metaClassesLeft--;
+        this.mark = this.pos;
+      }
+      if (this.metaClassesLeft === 0) break;
+      this.need(4);
+      const spec = decodeKeyMetaClassSpec(this.buf, this.pos);
+      this.pos += 4;
+      if ((spec.flags & KEY_META_ALLOW_IGNORE) === 0) {
+        const name = `META-${spec.name}`;
+        this.moduleTypes[name] = (this.moduleTypes[name] ?? 0) + 1;
+      }
+      this.metaInValue = true;
+      this.mark = this.pos;
+    }
+    this.need(1);
+    const type = this.buf[this.pos]!;
+    if (!isRedis86ValueType(type)) {
+      this.unreadYet(type);
+      this.fail(`key metadata followed by byte ${type} (0x${type.toString(16)}), not a value type: Redis refuses it`);
+    }
+    return true;
   }
 
   private eof(): void {
@@ -1419,6 +1496,9 @@ export class RdbParser {
       case 15:
       case 19:
       case 21:
+        return this.stream(type);
+      case STREAM_WITH_IDMP: // Redis 8.6's stream with idempotent-producer data; no type before RDB 13
+        if (this.version < 13) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
         return this.stream(type);
       case 6:
         return this.fail('module types not supported (pre-GA module value, RDB type 6)');
@@ -1727,7 +1807,9 @@ export class RdbParser {
         case S_GROUP:
           if (this.count === 0) {
             this.groupNames.clear();
-            return true;
+            if (type < STREAM_WITH_IDMP) return true;
+            this.sub = S_IDMP;
+            break;
           }
           if (!this.fingerprintString()) return false; // group name
           if (!this.addName(this.groupNames)) this.fail('a consumer group name twice: Redis refuses it ("Duplicated consumer group name")');
@@ -1775,6 +1857,52 @@ export class RdbParser {
           this.owned.clear();
           this.sub = S_OWNED;
           break;
+        case S_IDMP: {
+          const problem = idmpSettingsProblem(this.length(true), this.length(true));
+          if (problem !== null) this.fail(problem);
+          this.count = this.length(); // producers
+          this.sub = S_IDMP_PRODUCER;
+          break;
+        }
+        case S_IDMP_PRODUCER:
+          if (this.count === 0) {
+            this.groupNames.clear();
+            this.sub = S_IDMP_TOTALS;
+            break;
+          }
+          if (!this.fingerprintString()) return false; // producer id
+          this.sub = S_IDMP_COUNT;
+          break;
+        case S_IDMP_COUNT:
+          this.count3 = this.length(); // its entries
+          // The loader skips a producer without entries; one with entries twice fails its rax insert, unless every
+          // entry of the first had expired by load time (then it was dropped): so a warning, as the outcome depends on when.
+          if (this.count3 > 0 && !this.addName(this.groupNames))
+            this.warn(
+              this.base + this.pos,
+              `key ${this.keys + 1}: a stream's idempotent producer appears twice: Redis refuses it ("Stream IDMP entries loading failed") unless the first one's entries have all expired when the file is loaded`,
+            );
+          this.count--;
+          this.sub = this.count3 > 0 ? S_IDMP_IID : S_IDMP_PRODUCER;
+          break;
+        case S_IDMP_IID: {
+          const done = this.skipString(); // idempotent id
+          this.sub = S_IDMP_ID;
+          this.mark = this.pos;
+          if (!done) return false;
+          break;
+        }
+        case S_IDMP_ID:
+          this.length(true);
+          this.length(true); // the stream ID it was added as
+          this.count3--;
+          this.sub = this.count3 > 0 ? S_IDMP_IID : S_IDMP_PRODUCER;
+          break;
+        case S_IDMP_TOTALS:
+          this.length(true); // IDs added
+          this.length(true); // duplicates detected
+          this.mark = this.pos;
+          return true;
         default: {
           // S_OWNED
           if (this.count3 === 0) {

@@ -33,6 +33,8 @@ function both(bytes: Uint8Array): RdbReport {
 describe('formats the verifier does not know: unsupported, not corrupt, never valid', () => {
   it.each([
     ['REDIS0099', 99, /^a Redis newer than /],
+    ['REDIS0014', 14, /^a Redis newer than /],
+    ['VALKEY082', 82, /^a Valkey newer than /],
     ['VALKEY099', 99, /^a Valkey newer than /],
   ])('%s is unsupported (version %i), named as such', (magic, version, writer) => {
     const report = both(file(magic, [0xfe, 0x00, 0x00, ...str('k'), ...str('v')]));
@@ -126,16 +128,10 @@ describe('Redis 8.6 (RDB 13) and Valkey 9.2 (RDB 81)', () => {
 
   it.each<[string, string, number[], RegExp]>([
     [
-      'Redis 8.6 key metadata (opcode 243)',
+      'a type above the 26 Redis 8.6 writes, in a REDIS0013 file (key metadata and type 26: redis-86-formats.test.ts)',
       'REDIS0013',
-      [0xfe, 0x00, 0xf3, 0x01],
-      /^unsupported format \(version 13, written by Redis 8\.6\): key metadata \(opcode 243/,
-    ],
-    [
-      'a Redis 8.6 stream with idempotent-producer data (type 26)',
-      'REDIS0013',
-      [0xfe, 0x00, 0x1a, ...str('s')],
-      /^unsupported format \(version 13, written by Redis 8\.6\): value type 26/,
+      [0xfe, 0x00, 0x1b, ...str('s')],
+      /^unsupported format \(version 13, written by a Redis newer than 8\.6\): value type 27/,
     ],
     [
       'a Valkey 9.2 path hash (type 23)',
@@ -149,6 +145,18 @@ describe('Redis 8.6 (RDB 13) and Valkey 9.2 (RDB 81)', () => {
       'VALKEY080',
       [0xfe, 0x00, 0xf3],
       /^unsupported format \(version 80, written by Valkey 9\.0\): opcode 243 \(slot import state\)/,
+    ],
+    [
+      'Valkey slot import state (opcode 243) in a Valkey 9.2 file, not read as Redis key metadata',
+      'VALKEY081',
+      [0xfe, 0x00, 0xf3, 0x00, 0x00, ...str('k'), ...str('v')],
+      /^unsupported format \(version 81, written by Valkey 9\.2\): opcode 243 \(slot import state\)/,
+    ],
+    [
+      'a replication command inlined by a Valkey forkless save (opcode 242)',
+      'VALKEY081',
+      [0xfe, 0x00, 0xf2],
+      /^unsupported format \(version 81, written by Valkey 9\.2\): opcode 242 \(a replication command inlined by a forkless save\)/,
     ],
   ])('%s is unsupported: not read yet, and not corrupt', (_what, magic, body, error) => {
     const report = both(file(magic, body));
