@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Construct } from 'constructs';
 import type { RedisDrConfig, VaultConfig } from '../config/index.js';
-import { vaultVerifyStateMachineName } from '../deployment.js';
+import { freshnessLimits, vaultVerifyStateMachineName } from '../deployment.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { addCopyVerification, type CopyVerification } from '../constructs/dr-copies.js';
@@ -88,6 +88,16 @@ export class VaultStack extends Stack {
         direct: true,
       },
     );
+    // The dead man's switch: every replica that lands starts a verification, so hours without a start
+    // mean nothing reaches the vault. Per deployment, at the shortest DR-copy limit of the exporting plans.
+    const hours = vaultSilenceHours(config);
+    this.alarms.addAlarm('vault-stale', sm.metricStarted({ statistic: 'Sum', period: Duration.hours(1) }), {
+      description: `No replica reached the vault for ${hours} hour(s) (the shortest DR-copy limit of the exporting plans).`,
+      threshold: 1,
+      missing: cloudwatch.TreatMissingData.BREACHING,
+      direct: true,
+      below: { evaluationPeriods: hours },
+    });
     new CfnOutput(this, VAULT_BUCKET_OUTPUT, { description: 'The vault bucket (Object Lock COMPLIANCE)', value: this.vaultBucket.bucket.bucketName });
   }
 }
@@ -97,4 +107,14 @@ export function vaultWorkloadAccounts(config: RedisDrConfig, vault: VaultConfig)
   if (vault.workloadAccounts) return [...vault.workloadAccounts];
   if (!config.primary.account) throw new Error('vault needs primary.account (the config checks refuse it without)');
   return [config.primary.account];
+}
+
+/**
+ * Hours without a replica before the vault's dead man's switch pages: the
+ * shortest DR-copy age limit (RPO + allowance) of the exporting plans, in
+ * whole hours, at most 24 (a CloudWatch alarm evaluates at most a day of hourly periods).
+ */
+export function vaultSilenceHours(config: RedisDrConfig): number {
+  const limits = config.plans.filter((p) => p.export.enabled).map((p) => freshnessLimits(p).copyAge);
+  return Math.min(24, Math.ceil(Math.min(...limits) / 60));
 }

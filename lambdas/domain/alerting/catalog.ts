@@ -255,6 +255,21 @@ export const ALARM_KINDS = {
       firstSteps: 'the execution history of `redis-dr-<deployment>-verify-rdb` (its error and cause); verify-rdb logs',
     },
   },
+  'vault-stale': {
+    title: 'no replica reached the vault',
+    severity: 'high',
+    runbook: RUNBOOKS.drCopies,
+    metric: { namespace: 'AWS/States', names: ['ExecutionsStarted'], dimensions: 'of the vault verify state machine, sum per hour' },
+    scope: 'resource',
+    doc: {
+      region: 'vault account',
+      fires:
+        'no .rdb replica landed in the vault bucket (each one starts a verification) for the shortest DR-copy limit of the exporting plans (RPO + 2 h, whole hours, at most 24)',
+      missingData: 'breaching',
+      causes: 'exports stopped, the replication rule to the vault was removed or fails (role, bucket policy, KMS key), the vault stack is not deployed',
+      firstSteps: 'the export bucket replication status (`aws s3api head-object` ReplicationStatus), the workload account export alarms',
+    },
+  },
   'drill-failed': {
     title: 'restore drill failed',
     severity: 'high',

@@ -13,6 +13,12 @@ export interface AlarmOptions {
   readonly suffix?: string;
   /** Page straight to the topic instead of through the formatter (the formatter's own errors). @default false */
   readonly direct?: boolean;
+  /**
+   * Fire when the metric stays below the threshold for this many periods (a dead man's switch)
+   * instead of reaching it in one.
+   * @default - at or above the threshold in one period
+   */
+  readonly below?: { readonly evaluationPeriods: number };
 }
 
 /**
@@ -43,8 +49,8 @@ export class AlarmFactory {
       alarmDescription: `${options.description} Runbook: ${ALARM_KINDS[kind].runbook}`,
       metric,
       threshold: options.threshold,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
+      comparisonOperator: options.below ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: options.below?.evaluationPeriods ?? 1,
       treatMissingData: options.missing,
     });
     const action = options.direct ? this.actions.direct : this.actions.formatter;

@@ -1,11 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FRESHNESS_CRON } from '../../../lib/constructs/monitoring/index.js';
 import { drillsIn, freshnessLimits } from '../../../lib/deployment.js';
 import { ALARM_KINDS } from '../../../lambdas/domain/alerting/catalog.js';
 import { parseAlarmName } from '../../../lambdas/domain/alerting/names.js';
-import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { loadConfig, type RedisDrConfig } from '../../../lib/config/index.js';
+import { VaultStack } from '../../../lib/stacks/vault-stack.js';
 import { useDrillsSynth } from '../../support/state-machine.js';
 import { basicConfig, synthesize, type Synthesized } from '../../support/synth.js';
 
@@ -16,8 +19,8 @@ function alarms(template: Synthesized['primary']): Alarm[] {
   return Object.entries(template.findResources('AWS::CloudWatch::Alarm')).map(([id, a]) => ({ id, props: a.Properties }));
 }
 /** The catalog kind of an alarm, read with the catalog's own name format (not re-implemented here). */
-function kindOf(name: string): string {
-  return parseAlarmName(name, 'example')?.kind ?? `unknown:${name}`;
+function kindOf(name: string, deployment = 'example'): string {
+  return parseAlarmName(name, deployment)?.kind ?? `unknown:${name}`;
 }
 
 describe('Monitoring (drills config: exports, drills and probe in both regions)', () => {
@@ -274,7 +277,16 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
   it('docs/alerts.md lists every alarm kind the templates contain, and only those', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'alerts.md'), 'utf8');
     const documented = new Set([...doc.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]!));
-    const deployed = new Set([...alarms(synth.primary), ...alarms(synth.dr)].map((a) => kindOf(a.props.AlarmName)));
+    // The vault's kinds come from its own stack (config vault), synthesized alone.
+    const app = new App();
+    const vaultConfig = loadConfig(join(ROOT, 'test', 'fixtures', 'config', 'vault.json'));
+    const vault = Template.fromStack(
+      new VaultStack(app, 'Vault', { config: vaultConfig, vault: vaultConfig.vault!, env: { account: '222222222222', region: 'eu-central-1' } }),
+    );
+    const deployed = new Set([
+      ...[...alarms(synth.primary), ...alarms(synth.dr)].map((a) => kindOf(a.props.AlarmName)),
+      ...alarms(vault).map((a) => kindOf(a.props.AlarmName, vaultConfig.name)),
+    ]);
     expect([...deployed].sort()).toEqual([...documented].sort());
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type RedisDrConfig } from '../../../lib/config/index.js';
 import { replicationRoleName, vaultStackName, vaultVerifyStateMachineName } from '../../../lib/deployment.js';
 import { VAULT_REPLICATION_RULE_ID } from '../../../lib/constructs/recovery-bucket.js';
+import { vaultSilenceHours } from '../../../lib/stacks/vault-stack.js';
 import { basicConfig, synthesize, type Synthesized } from '../../support/synth.js';
 
 const FIXTURE = join(__dirname, '..', '..', 'fixtures', 'config', 'vault.json');
@@ -126,9 +127,27 @@ describe('vault stack (config vault)', () => {
     expect(rule?.Properties.EventPattern.detail.object).toEqual({ key: [{ suffix: '.rdb' }] });
     const fn = resourcesOf(vault).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.REDIS_DR_DEPLOYMENT);
     expect(Object.keys(fn!.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['ALERT_TOPIC_ARN', 'REDIS_DR_COLLAPSE_THRESHOLDS']));
-    const alarm = resourcesOf(vault).find((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    const alarm = resourcesOf(vault).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.AlarmName.includes('verify-failed'));
     expect(alarm?.Properties.AlarmName).toBe(`redis-dr-${config.name}-verify-failed-vault`);
     expect(JSON.stringify(alarm?.Properties.AlarmActions)).toContain('AlertsTopic');
+  });
+
+  it("pages when no replica reached the vault for the shortest DR-copy limit (a dead man's switch on verification starts)", () => {
+    // The fixture's exporting plan: RPO 210 min + 120 min allowance = 330 min -> 6 whole hours.
+    expect(vaultSilenceHours(config)).toBe(6);
+    synth.vault!.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `redis-dr-${config.name}-vault-stale`,
+      MetricName: 'ExecutionsStarted',
+      Namespace: 'AWS/States',
+      Period: 3600,
+      EvaluationPeriods: 6,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+    // A day at most, however long the RPO.
+    const slow = { ...config, plans: config.plans.map((p) => ({ ...p, rpoMinutes: 3000 })) };
+    expect(vaultSilenceHours(slow)).toBe(24);
   });
 
   it('is clean under cfn-lint', () => {
