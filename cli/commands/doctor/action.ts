@@ -15,14 +15,14 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { ELASTICACHE_ACL_PERMISSIONS, elastiCacheBucketAccessRoute, elastiCacheCanonicalUserId } from '../../../lib/constructs/elasticache-s3-access.js';
-import { CONFIG_HASH_OUTPUT, configHash, drillsIn, recoveryBucketName, scheduleGroupName, stackNames } from '../../../lib/deployment.js';
+import { CONFIG_HASH_OUTPUT, configHash, drillsIn, recoveryBucketName, scheduleGroupName, stackNames, vaultStackName } from '../../../lib/deployment.js';
 import { describeError } from '../../../lambdas/adapters/aws/errors.js';
 import { throttleRetry } from '../../../lambdas/adapters/aws/retry.js';
 import { sdkClientConfig, TUNING } from '../../../lambdas/adapters/aws/client-config.js';
 import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names.js';
 import { DEFAULT_DRILL_NODE_TYPE } from '../../../lambdas/domain/drills/select.js';
 import { countChecks, type DoctorCheck, doctorExitCode, sortChecks } from '../../../lambdas/domain/doctor/check.js';
-import type { BucketExpectation, TargetExpectation } from '../../../lambdas/domain/doctor/judge.js';
+import type { BucketExpectation, TargetExpectation, VaultExpectation } from '../../../lambdas/domain/doctor/judge.js';
 import { type CopyRef, type DoctorRegion, runDoctorChecks } from '../../../lambdas/jobs/doctor/checks.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { collectCoverage } from '../status/coverage.js';
@@ -38,6 +38,8 @@ export const DEPLOYED_NAMES = {
   alertTopicOutput: 'AlertTopicArn',
   /** The export bucket's replication rule (lib/constructs/recovery-bucket.ts). */
   replicationRuleId: 'to-dr-region',
+  /** The export bucket's rule into the vault (lib/constructs/recovery-bucket.ts). */
+  vaultReplicationRuleId: 'to-vault',
 } as const;
 
 /** What doctor prints with --json. */
@@ -57,12 +59,14 @@ export function doctorRegions(config: RedisDrConfig, account: string, partition:
   const names = stackNames(config);
   const exporting = config.plans.some((p) => p.export.enabled);
   const drBucket = recoveryBucketName(config.name, account, config.dr.region);
+  const vault = doctorVault(config);
   const bucket = (role: 'export' | 'dr', region: string): BucketExpectation => {
     const route = elastiCacheBucketAccessRoute(region, config.dr.elastiCacheBucketAccess);
     return {
       role,
       name: recoveryBucketName(config.name, account, region),
       ...(role === 'export' ? { replicateTo: { bucket: drBucket, ruleId: DEPLOYED_NAMES.replicationRuleId } } : {}),
+      ...(role === 'export' && vault ? { replicateToVault: vault } : {}),
       ...(role === 'dr' && config.dr.objectLock ? { objectLock: { mode: config.dr.objectLock.mode, days: config.dr.objectLock.days } } : {}),
       route,
       principal: `${region}.elasticache-snapshot.amazonaws.com`,
@@ -93,6 +97,17 @@ export function doctorRegions(config: RedisDrConfig, account: string, partition:
       targets: where === 'primary' ? targets : [],
     };
   });
+}
+
+/** The vault doctor checks the rule into (config `vault`); its own stack needs the vault account's credentials. */
+export function doctorVault(config: RedisDrConfig): VaultExpectation | undefined {
+  if (!config.vault) return undefined;
+  return {
+    bucket: recoveryBucketName(config.name, config.vault.account, config.vault.region),
+    account: config.vault.account,
+    ruleId: DEPLOYED_NAMES.vaultReplicationRuleId,
+    stack: vaultStackName(config),
+  };
 }
 
 const RUNBOOK: Record<string, string> = {
@@ -269,6 +284,7 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
       now,
       newestSnapshots,
       copies,
+      vault: doctorVault(config),
     },
     {
       cloudformation: (region) => client('cloudformation', region, () => new CloudFormationClient({ region, ...sdkClientConfig() })),

@@ -46,7 +46,14 @@ export async function bucketVersioning(client: S3Client, bucket: string, wrap: C
 /** The bucket's replication rules; empty when it has no replication configuration. */
 export async function bucketReplicationRules(client: S3Client, bucket: string, wrap: CallWrapper = direct): Promise<ReplicationRuleFacts[]> {
   const out = await read(bucket, () => wrap(() => client.send(new GetBucketReplicationCommand({ Bucket: bucket }))), ['ReplicationConfigurationNotFoundError']);
-  return (out?.ReplicationConfiguration?.Rules ?? []).map((r) => ({ id: r.ID, status: r.Status, destination: r.Destination?.Bucket }));
+  return (out?.ReplicationConfiguration?.Rules ?? []).map((r) => ({
+    id: r.ID,
+    status: r.Status,
+    destination: r.Destination?.Bucket,
+    account: r.Destination?.Account,
+    ownerOverride: r.Destination?.AccessControlTranslation?.Owner === 'Destination',
+    deleteMarkers: r.DeleteMarkerReplication?.Status,
+  }));
 }
 
 /** Object Lock and its default retention (days; years are counted as 365 days). */

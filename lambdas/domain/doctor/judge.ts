@@ -226,6 +226,8 @@ export interface BucketExpectation {
   readonly name: string;
   /** The export bucket's replication: the rule id and the DR bucket. */
   readonly replicateTo?: { readonly bucket: string; readonly ruleId: string };
+  /** The export bucket's second rule, into the vault account's bucket (config `vault`). */
+  readonly replicateToVault?: VaultExpectation;
   /** `dr.objectLock` of the config (DR bucket only). */
   readonly objectLock?: { readonly mode: string; readonly days: number };
   /** How ElastiCache reaches the bucket (lib/constructs/elasticache-s3-access.ts). */
@@ -258,12 +260,27 @@ export function judgeVersioning(region: string, b: BucketExpectation, status: st
   };
 }
 
+/** The vault a deployment replicates into (config `vault`). */
+export interface VaultExpectation {
+  readonly bucket: string;
+  readonly account: string;
+  readonly ruleId: string;
+  /** The vault's stack, deployed with the vault account's credentials. */
+  readonly stack: string;
+}
+
 /** One replication rule as GetBucketReplication gives it. */
 export interface ReplicationRuleFacts {
   readonly id?: string;
   readonly status?: string;
   /** `arn:aws:s3:::<bucket>`. */
   readonly destination?: string;
+  /** The destination account, when the rule names one (cross-account). */
+  readonly account?: string;
+  /** Replicas are handed to the destination's owner (`AccessControlTranslation: Destination`). */
+  readonly ownerOverride?: boolean;
+  /** `DeleteMarkerReplication` status. */
+  readonly deleteMarkers?: string;
 }
 
 /** The export bucket's rule to the DR bucket: present, enabled, to the right bucket. */
@@ -285,6 +302,34 @@ export function judgeReplication(region: string, b: BucketExpectation, rules: re
   if (!rule.destination?.endsWith(`:::${want.bucket}`))
     return { ...base, state: 'fail', detail: `rule ${rule.id} replicates to ${rule.destination ?? '?'}, not s3://${want.bucket}`, fix };
   return { ...base, state: 'pass', detail: `rule ${rule.id} Enabled to s3://${want.bucket}`, fix: null };
+}
+
+/**
+ * The export bucket's rule into the vault: present, enabled, to the vault
+ * bucket of the vault account, replicas handed to that account, deletions
+ * not replicated. Whether the vault stack itself exists cannot be read with
+ * the workload account's credentials: a replication that FAILED says so.
+ */
+export function judgeVaultReplication(region: string, b: BucketExpectation, rules: readonly ReplicationRuleFacts[] | undefined): DoctorCheck {
+  const base = { ...bucketBase(region, b), subject: `${bucketBase(region, b).subject} replication to the vault` };
+  const want = b.replicateToVault!;
+  const fix = `deploy the workload stacks again to restore rule ${want.ruleId} (s3://${b.name} to s3://${want.bucket} in account ${want.account})`;
+  const rule = (rules ?? []).find((r) => r.id === want.ruleId) ?? (rules ?? []).find((r) => r.destination?.endsWith(`:::${want.bucket}`));
+  if (!rule) return { ...base, state: 'fail', detail: `no rule ${want.ruleId}: no copy reaches the vault`, fix };
+  const problems = [
+    rule.status !== 'Enabled' ? `is ${rule.status ?? 'not enabled'}` : '',
+    rule.destination?.endsWith(`:::${want.bucket}`) ? '' : `replicates to ${rule.destination ?? '?'}, not s3://${want.bucket}`,
+    rule.account === want.account ? '' : `names account ${rule.account ?? 'none'}, not ${want.account}`,
+    rule.ownerOverride ? '' : 'keeps the replicas owned by this account (no owner override)',
+    rule.deleteMarkers === 'Enabled' ? 'replicates deletions' : '',
+  ].filter(Boolean);
+  if (problems.length > 0) return { ...base, state: 'fail', detail: `rule ${rule.id} ${problems.join('; ')}`, fix };
+  return {
+    ...base,
+    state: 'pass',
+    detail: `rule ${rule.id} Enabled to s3://${want.bucket} (account ${want.account}, owner override, no deletions); the vault stack ${want.stack} is read with the vault account's credentials only`,
+    fix: null,
+  };
 }
 
 /** The DR bucket's Object Lock, when the config asks for it. */
@@ -345,7 +390,7 @@ export function judgeAccessRoute(
  * COMPLETED passes, PENDING warns, FAILED fails, none fails (the rule did
  * not take it).
  */
-export function judgeObjectReplication(region: string, bucket: string, key: string, status: string | undefined): DoctorCheck {
+export function judgeObjectReplication(region: string, bucket: string, key: string, status: string | undefined, vault?: VaultExpectation): DoctorCheck {
   const base = { section: 'buckets', region, subject: `export bucket ${bucket} replication of ${key}` } as const;
   switch (status) {
     case 'COMPLETED':
@@ -361,8 +406,12 @@ export function judgeObjectReplication(region: string, bucket: string, key: stri
       return {
         ...base,
         state: 'fail',
-        detail: 'FAILED: this copy will not reach the DR bucket',
-        fix: "see docs/runbooks/dr-copies.md (the replication role, the DR bucket's policy and versioning)",
+        detail: vault
+          ? 'FAILED: this copy will not reach the DR bucket or the vault (S3 reports one status for both rules)'
+          : 'FAILED: this copy will not reach the DR bucket',
+        fix: vault
+          ? `check that ${vault.stack} is deployed (with account ${vault.account}'s credentials: its bucket policy lets the replication role write), then see docs/runbooks/dr-copies.md (the replication role, the DR bucket's policy and versioning)`
+          : "see docs/runbooks/dr-copies.md (the replication role, the DR bucket's policy and versioning)",
       };
     default:
       return {

@@ -49,9 +49,11 @@ import {
   judgeStack,
   judgeTarget,
   judgeTopic,
+  judgeVaultReplication,
   judgeVersioning,
   type TargetExpectation,
   type TargetFacts,
+  type VaultExpectation,
 } from '../../domain/doctor/judge.js';
 import type { DrillWhere } from '../../domain/drills/drill.js';
 import { exportObjectKey } from '../../domain/dr-copies/export.js';
@@ -84,6 +86,8 @@ export interface DoctorInput {
   readonly newestSnapshots?: ReadonlyMap<string, string>;
   /** Per target, the newest export in the export bucket (its replication is read) and the newest verified DR copy (its tags size the DR drill). */
   readonly copies?: ReadonlyMap<string, { readonly exported?: CopyRef; readonly verifiedDr?: CopyRef }>;
+  /** The vault the export bucket also replicates into (config `vault`). */
+  readonly vault?: VaultExpectation;
 }
 
 /** One export in a bucket. */
@@ -186,7 +190,7 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
     for (const t of r.targets) {
       const copies = input.copies?.get(t.id);
       checks.push(...(await targetChecks(region, t, clients, input.newestSnapshots?.get(t.id), copies?.verifiedDr)));
-      if (copies?.exported && exists) checks.push(await replicationCheck(copies.exported, clients));
+      if (copies?.exported && exists) checks.push(await replicationCheck(copies.exported, clients, input.vault));
     }
   }
   return { checks, deployed };
@@ -203,6 +207,7 @@ async function bucketChecks(region: string, b: BucketExpectation, s3: S3Client, 
     if (b.replicateTo) {
       const rules = await look(base('replication'), 's3:GetReplicationConfiguration', () => bucketReplicationRules(s3, b.name, wrap));
       out.push(rules.ok ? judgeReplication(region, b, rules.value) : rules.check);
+      if (rules.ok && b.replicateToVault) out.push(judgeVaultReplication(region, b, rules.value));
     }
     if (b.objectLock) {
       const lock = await look(base('Object Lock'), 's3:GetBucketObjectLockConfiguration', () => bucketObjectLock(s3, b.name, wrap));
@@ -271,12 +276,12 @@ async function targetChecks(
 }
 
 /** The newest export's replication to the DR bucket (its first object's status). */
-async function replicationCheck(ref: CopyRef, clients: DoctorClients): Promise<DoctorCheck> {
+async function replicationCheck(ref: CopyRef, clients: DoctorClients, vault: VaultExpectation | undefined): Promise<DoctorCheck> {
   const key = exportObjectKey(ref.exportName, 1);
   const base: Base = { section: 'buckets', region: ref.region, subject: `export bucket ${ref.bucket} replication of ${key}` };
   try {
     const status = await look(base, 's3:GetObject', () => objectReplicationStatus(clients.s3(ref.region), ref.bucket, key, clients.wrap));
-    return status.ok ? judgeObjectReplication(ref.region, ref.bucket, key, status.value) : status.check;
+    return status.ok ? judgeObjectReplication(ref.region, ref.bucket, key, status.value, vault) : status.check;
   } catch (err) {
     if (!(err instanceof NoSuchBucketError)) throw err;
     return { ...base, state: 'fail', detail: 'the export bucket does not exist', fix: 'deploy the stacks' };

@@ -5,6 +5,7 @@ import {
   GetBucketAclCommand,
   GetBucketPolicyCommand,
   GetBucketReplicationCommand,
+  type GetBucketReplicationCommandOutput,
   GetBucketVersioningCommand,
   GetObjectLockConfigurationCommand,
   HeadObjectCommand,
@@ -21,7 +22,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEPLOYED_NAMES, type DoctorReport } from '../../../../cli/commands/doctor/action.js';
 import { ALERT_TOPIC_OUTPUT } from '../../../../lib/constructs/alert-topic.js';
-import { REPLICATION_RULE_ID } from '../../../../lib/constructs/recovery-bucket.js';
+import { REPLICATION_RULE_ID, VAULT_REPLICATION_RULE_ID } from '../../../../lib/constructs/recovery-bucket.js';
 import { loadConfig } from '../../../../lib/config/index.js';
 import { configHash } from '../../../../lib/deployment.js';
 import { FakeClock } from '../../../support/fakes.js';
@@ -58,13 +59,16 @@ const denied = (action: string) =>
   });
 const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
 
+/** A replication rule as GetBucketReplication returns it. */
+type ReplicationRule = NonNullable<NonNullable<GetBucketReplicationCommandOutput['ReplicationConfiguration']>['Rules']>[number];
+
 /** What the account holds; each test changes one thing. */
 let world: {
   stacks: Record<string, { status: string; hash?: string } | undefined>;
   schedules: Record<string, { name: string; state: string; expression: string; description: string }[]>;
   subscriptions: Record<string, string[]>;
   versioning: Record<string, string | undefined>;
-  replication: { ID: string; Status: string; Destination: { Bucket: string } }[] | undefined;
+  replication: ReplicationRule[] | undefined;
   alarms: { AlarmName: string; StateValue: string; StateReason?: string }[];
   dataTiering: boolean;
   cacheSize: string;
@@ -285,7 +289,11 @@ const line = (text: string, subject: string) => text.split('\n').find((l) => l.i
 
 describe('doctor', () => {
   it('looks for the names the constructs give (without loading the CDK at run time)', () => {
-    expect(DEPLOYED_NAMES).toEqual({ alertTopicOutput: ALERT_TOPIC_OUTPUT, replicationRuleId: REPLICATION_RULE_ID });
+    expect(DEPLOYED_NAMES).toEqual({
+      alertTopicOutput: ALERT_TOPIC_OUTPUT,
+      replicationRuleId: REPLICATION_RULE_ID,
+      vaultReplicationRuleId: VAULT_REPLICATION_RULE_ID,
+    });
   });
 
   it('a healthy deployment passes every check: exit 0, one line per check, each section present', async () => {
@@ -438,6 +446,40 @@ describe('doctor', () => {
       .on(GetObjectLockConfigurationCommand)
       .resolves({ ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 35 } } } });
     expect(await lockOf()).toEqual({ code: 0, check: expect.objectContaining({ state: 'pass', detail: 'COMPLIANCE 35 days' }) });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('vault: the export bucket must also replicate into the vault account, owner override, no deletions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-'));
+    const file = join(dir, 'vaulted.json');
+    const raw = JSON.parse(readFileSync(CONFIG, 'utf8'));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...raw,
+        $schema: undefined,
+        primary: { ...raw.primary, account: ACCOUNT },
+        vault: { account: '222222222222', region: DR, retentionDays: 400 },
+      }),
+    );
+    const hash = configHash(loadConfig(file));
+    world.stacks = { [PRIMARY]: { status: 'CREATE_COMPLETE', hash }, [DR]: { status: 'CREATE_COMPLETE', hash } };
+    const vaultCheck = async () => {
+      const r = await runInProcess(['doctor', '-c', file, '--json'], { clock });
+      return { code: r.code, check: (JSON.parse(r.stdout) as DoctorReport).checks.find((c) => c.subject.endsWith('replication to the vault')) };
+    };
+    expect(await vaultCheck()).toEqual({ code: 1, check: expect.objectContaining({ state: 'fail', detail: 'no rule to-vault: no copy reaches the vault' }) });
+    const vaultBucket = `redis-dr-example-222222222222-${DR}`;
+    world.replication = [
+      ...(world.replication ?? []),
+      {
+        ID: 'to-vault',
+        Status: 'Enabled',
+        DeleteMarkerReplication: { Status: 'Disabled' },
+        Destination: { Bucket: `arn:aws:s3:::${vaultBucket}`, Account: '222222222222', AccessControlTranslation: { Owner: 'Destination' } },
+      },
+    ];
+    expect(await vaultCheck()).toEqual({ code: 0, check: expect.objectContaining({ state: 'pass' }) });
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -5,11 +5,13 @@ import {
   copyEvidence,
   judgeAccessRoute,
   judgeAlarms,
+  judgeObjectReplication,
   judgeReplication,
   judgeSchedules,
   judgeStack,
   judgeTarget,
   judgeTopic,
+  judgeVaultReplication,
   judgeVersioning,
   nextRun,
   type TargetFacts,
@@ -121,6 +123,34 @@ describe('buckets', () => {
     [[], 'fail'],
   ])('replication %j: %s', (rules, state) => {
     expect(judgeReplication(R, b, rules).state).toBe(state);
+  });
+
+  it('the rule into the vault: enabled, to the vault bucket of the vault account, owner override, no deletions; each fault named', () => {
+    const v = { ...b, replicateToVault: { bucket: 'redis-dr-p-2-eu-central-1', account: '222222222222', ruleId: 'to-vault', stack: 'RedisDr-p-Vault' } };
+    const good = {
+      id: 'to-vault',
+      status: 'Enabled',
+      destination: 'arn:aws:s3:::redis-dr-p-2-eu-central-1',
+      account: '222222222222',
+      ownerOverride: true,
+      deleteMarkers: 'Disabled',
+    };
+    const dr = { id: 'to-dr-region', status: 'Enabled', destination: 'arn:aws:s3:::redis-dr-p-1-eu-central-1' };
+    expect(judgeVaultReplication(R, v, [dr, good]).state).toBe('pass');
+    expect(judgeVaultReplication(R, v, [dr]).detail).toBe('no rule to-vault: no copy reaches the vault');
+    expect(judgeVaultReplication(R, v, [dr, { ...good, ownerOverride: false, deleteMarkers: 'Enabled', account: '111111111111' }]).detail).toBe(
+      'rule to-vault names account 111111111111, not 222222222222; keeps the replicas owned by this account (no owner override); replicates deletions',
+    );
+    expect(judgeVaultReplication(R, v, [{ ...good, status: 'Disabled' }])).toMatchObject({ state: 'fail', detail: 'rule to-vault is Disabled' });
+    expect(judgeVaultReplication(R, v, [{ ...good, destination: 'arn:aws:s3:::elsewhere' }]).state).toBe('fail');
+  });
+
+  it('a FAILED replication names the vault stack and its credentials when there is a vault', () => {
+    const vault = { bucket: 'redis-dr-p-2-eu-central-1', account: '222222222222', ruleId: 'to-vault', stack: 'RedisDr-p-Vault' };
+    expect(judgeObjectReplication(R, 'x', 'k', 'FAILED', vault).fix).toMatch(
+      /^check that RedisDr-p-Vault is deployed \(with account 222222222222's credentials/,
+    );
+    expect(judgeObjectReplication(R, 'x', 'k', 'FAILED').fix).not.toContain('Vault');
   });
 
   it('the ACL route needs the policy principal and every ACL permission (FULL_CONTROL covers them)', () => {
