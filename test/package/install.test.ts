@@ -4,7 +4,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installPackage, packRepository, type InstalledPackage, type PackedPackage } from '../support/package.js';
+import { installPackage, packRepository, removePackages, type InstalledPackage, type PackedPackage } from '../support/package.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -54,6 +54,7 @@ describe('the package (npm pack, installed offline with runtime dependencies onl
   afterAll(async () => {
     await redis?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
+    removePackages();
   });
 
   it('package.json can be published: not private, a bin, a files whitelist, exports, engines', () => {

@@ -67,9 +67,18 @@ function scratchDir(): string {
   if (!scratch) {
     const dir = mkdtempSync(join(tmpdir(), 'redis-dr-package-'));
     scratch = dir;
+    // For scripts (bench/cli-start); a test worker is ended without 'exit': tests call removePackages() in afterAll.
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
   return scratch;
+}
+
+/** Removes the tarball and every install (about 70 MB each); the next call packs and installs anew. */
+export function removePackages(): void {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
+  packed = undefined;
+  installs.clear();
 }
 
 /**
