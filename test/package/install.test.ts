@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installPackage, packRepository, removePackages, type InstalledPackage, type PackedPackage } from '../support/package.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
@@ -131,6 +131,20 @@ describe('the package (npm pack, installed offline with runtime dependencies onl
     for (const command of ['backup', 'verify-rdb', 'restore', 'drill', 'migrate', 'ship-aof']) expect(help.stdout).toContain(command);
     // A clone's stale-build warning and the tsx fallback are never seen in an install.
     expect(help.stderr).toBe('');
+  });
+
+  it('sources newer than dist/ in an install raise no stale-build warning (npm does not keep file times from the tarball)', async () => {
+    // Extraction order sets the times: a shipped .ts (the construct library's) may land after dist/.
+    const source = join(installed.packageDir, 'lib', 'config', 'extracted-later.ts');
+    mkdirSync(dirname(source), { recursive: true });
+    writeFileSync(source, 'export {};\n');
+    try {
+      const help = await run(installed.bin, ['--help'], work);
+      expect(help.status).toBe(0);
+      expect(help.stderr).toBe('');
+    } finally {
+      rmSync(source);
+    }
   });
 
   it('the programmatic entry and package.json are exported', async () => {
