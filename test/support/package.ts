@@ -14,7 +14,8 @@ import { basename, join, relative } from 'node:path';
  * Why a lock file: `npm install <tarball>` without one resolves every
  * dependency range from the registry's package documents, which `npm ci`
  * never fetches (it installs from package-lock.json), so `--offline` fails
- * with ENOTCACHED. The install project gets the runtime part of the
+ * with ENOTCACHED (so does `npm install -g --offline <tarball>`: a global
+ * install reads no lock). The install project gets the runtime part of the
  * repository's own lock instead: the same versions the tests ran with, every
  * tarball already in the npm cache that `npm ci` filled.
  */
