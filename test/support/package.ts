@@ -170,12 +170,22 @@ export function installPackage(extraDependencies: readonly string[] = []): Insta
   writeFileSync(join(project, 'package-lock.json'), `${JSON.stringify(installLock(manifest, tarballSpec, tarball, extras, repoLock.packages), null, 2)}\n`);
 
   const started = process.hrtime.bigint();
-  execFileSync('npm', ['ci', '--offline', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], {
-    cwd: project,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: npmEnv(),
-  });
+  try {
+    execFileSync('npm', ['ci', '--offline', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: project,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: npmEnv(),
+    });
+  } catch (err) {
+    const stderr = String((err as { stderr?: unknown }).stderr ?? '');
+    if (/ENOTCACHED/.test(stderr)) {
+      throw new Error(
+        `npm ci --offline of the packed tarball found a locked package missing from the npm cache: run \`npm ci\` in the repository (it fills the cache) and try again\n${stderr}`,
+      );
+    }
+    throw err;
+  }
   const installSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const installed = {
     project,
