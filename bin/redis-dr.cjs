@@ -33,6 +33,8 @@ function warnIfStale(builtAt) {
     }
     return false;
   };
+  // Only in a clone (tsconfig.cli.json is not in the package): an installed package's dist/ came with it.
+  if (!existsSync(join(root, 'tsconfig.cli.json'))) return;
   try {
     if (['cli', 'lambdas', join('lib', 'config')].some((d) => existsSync(join(root, d)) && newer(join(root, d)))) {
       process.stderr.write('redis-dr: dist/ is older than the TypeScript sources: run `npm run build` (npm ci does it)\n');

@@ -7,22 +7,31 @@
  * redis-check-rdb on the same file, alternating, in the same run
  * (target: ≥ 1.5× faster, whole process).
  *
- *   npx tsx bench/cli-start/run.ts --rdb /tmp/dump-1m.rdb [--repeats 5] [--out bench/cli-start/results.json]
+ *   npx tsx bench/cli-start/run.ts --rdb /tmp/dump-1m.rdb [--repeats 5] [--cachegrind] [--out bench/cli-start/results.json]
  *
  * Without --rdb the large-file comparison is skipped (make the dump with
  * `npx tsx bench/verify-rdb/run.ts --keep-rdb <path>`).
+ *
+ * And the installed package: `npm pack` of the repository installed offline
+ * with runtime dependencies only (test/support/package.ts, as the package
+ * test does), then `redis-dr --help` run as the installed bin itself, not
+ * through npm or npx (target: ≤ 0.2 s, ≤ 60 MB). With --cachegrind, also the
+ * instructions each `--help` (clone and installed) executes, counted once by
+ * valgrind's cachegrind: a figure the machine's load does not move.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { installPackage, packRepository } from '../../test/support/package.js';
 import { intFlags, median, timedProcess, type TimedProcess } from '../support.js';
 
 const { values: flags } = parseArgs({
   options: {
     repeats: { type: 'string', default: '5' },
     rdb: { type: 'string' },
+    cachegrind: { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(__dirname, 'results.json') },
   },
   strict: true,
@@ -43,6 +52,8 @@ interface Row {
   readonly wallMaxSeconds: number;
   readonly peakRssMedianMiB: number;
   readonly peakRssMaxMiB: number;
+  /** User + system CPU, median (less noisy than wall time on a busy machine). */
+  readonly cpuMedianSeconds: number;
   readonly exitCodes: readonly (number | null)[];
 }
 
@@ -57,6 +68,7 @@ function row(command: string, runs: readonly TimedProcess[]): Row {
     wallMaxSeconds: Math.max(...walls),
     peakRssMedianMiB: median(rss),
     peakRssMaxMiB: Math.max(...rss),
+    cpuMedianSeconds: median(runs.map((r) => r.cpuSeconds ?? Number.NaN)),
     exitCodes: runs.map((r) => r.code),
   };
 }
@@ -90,6 +102,48 @@ async function main(): Promise<void> {
       `${tsxRow.command.padEnd(44)} wall ${tsxRow.wallMedianSeconds.toFixed(3)} s (${tsxRow.wallMinSeconds.toFixed(3)}–${tsxRow.wallMaxSeconds.toFixed(3)}), peak RSS ${tsxRow.peakRssMedianMiB.toFixed(1)} MiB`,
     );
 
+    // The installed package's own bin (a symlink to bin/redis-dr.cjs; its shebang runs node), from a folder outside the repository.
+    const packed = packRepository();
+    const install = installPackage();
+    await timedProcess(install.bin, ['--help'], scratch, scratch);
+    const installedRuns: TimedProcess[] = [];
+    for (let i = 0; i < repeats; i++) installedRuns.push(await timedProcess(install.bin, ['--help'], scratch, scratch));
+    const installedHelp = row('installed redis-dr --help', installedRuns);
+    const installed = {
+      tarballBytes: packed.size,
+      unpackedBytes: packed.unpackedSize,
+      files: packed.files.length,
+      installSeconds: install.installSeconds,
+      help: installedHelp,
+      peakRssMedianMB: (installedHelp.peakRssMedianMiB * 1_048_576) / 1e6,
+      // Wall time is the target; on a loaded machine it measures the queue for a core, so CPU time is recorded beside it.
+      met: {
+        wall: installedHelp.wallMedianSeconds <= 0.2,
+        cpu: installedHelp.cpuMedianSeconds <= 0.2,
+        rss: (installedHelp.peakRssMedianMiB * 1_048_576) / 1e6 <= 60,
+      },
+    };
+    log(
+      `${installedHelp.command.padEnd(44)} wall ${installedHelp.wallMedianSeconds.toFixed(3)} s (${installedHelp.wallMinSeconds.toFixed(3)}–${installedHelp.wallMaxSeconds.toFixed(3)}), cpu ${installedHelp.cpuMedianSeconds.toFixed(3)} s, peak RSS ${installedHelp.peakRssMedianMiB.toFixed(1)} MiB = ${installed.peakRssMedianMB.toFixed(1)} MB (targets <= 0.2 s, <= 60 MB: wall ${installed.met.wall ? 'met' : 'not met'}, cpu ${installed.met.cpu ? 'met' : 'not met'}, RSS ${installed.met.rss ? 'met' : 'not met'})`,
+    );
+    log(`package: ${packed.size} B packed, ${packed.files.length} files; npm ci --offline --omit=dev ${install.installSeconds.toFixed(1)} s`);
+
+    let instructions: { cloneHelp: number; installedHelp: number } | undefined;
+    if (flags.cachegrind) {
+      const count = (script: string): number => {
+        const out = path.join(scratch, 'cachegrind.out');
+        const args = ['--tool=cachegrind', '--cache-sim=no', `--cachegrind-out-file=${out}`, process.execPath, realpathSync(script), '--help'];
+        // valgrind reports on stderr.
+        const r = spawnSync('valgrind', args, { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+        if (r.status !== 0) throw new Error(`valgrind ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-500)}`);
+        return Number(/I\s+refs:\s+([\d,]+)/.exec(r.stderr)?.[1]?.replaceAll(',', '') ?? Number.NaN);
+      };
+      instructions = { cloneHelp: count(BIN), installedHelp: count(install.bin) };
+      log(
+        `instructions (cachegrind): --help ${instructions.cloneHelp.toLocaleString('en')} in the clone, ${instructions.installedHelp.toLocaleString('en')} installed`,
+      );
+    }
+
     let large: { file: string; bytes: number; ours: Row; redisCheckRdb: Row; ratio: number; keysAgree: boolean } | undefined;
     if (flags.rdb) {
       const file = path.resolve(flags.rdb);
@@ -120,7 +174,10 @@ async function main(): Promise<void> {
       redisCheckRdb: execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim(),
       loadAverage: os.loadavg(),
     };
-    writeFileSync(flags.out!, `${JSON.stringify({ measuredAt: new Date().toISOString(), repeats, machine, startup, comparison: tsxRow, large }, null, 2)}\n`);
+    writeFileSync(
+      flags.out!,
+      `${JSON.stringify({ measuredAt: new Date().toISOString(), repeats, machine, startup, comparison: tsxRow, installed, instructions, large }, null, 2)}\n`,
+    );
     log(`results written to ${flags.out}`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -3,7 +3,6 @@
  * defensively (whatever parsed), so they run even when other parts of the
  * config are broken, and every problem is reported at once.
  */
-import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { analyzeSchedule, isValidTimeZone, parseAwsCron, utcOffsetMinutes, type ScheduleAnalysis } from '../../lambdas/domain/plans/schedule.js';
 import {
   DEFAULT_DRILL_WHERE,
@@ -16,6 +15,7 @@ import {
   tierExpireDays,
   type TierCounts,
 } from './defaults.js';
+import { regionFacts } from './regions.js';
 import { KMS_KEY_ARN, SECRET_ARN, show } from './messages.js';
 import { DRILL_PREFIX, drillTargetStem } from '../../lambdas/domain/drills/drill.js';
 import { TIERS } from '../../lambdas/domain/plans/types.js';
@@ -170,14 +170,14 @@ function checkRegions(root: Json, problems: Problem[]): void {
   const p = asString(primary?.region);
   const d = asString(dr?.region);
   if (p && d && p === d) {
-    const others = KNOWN_REGIONS.filter((r) => r !== p && r.split('-')[0] === p.split('-')[0] && RegionInfo.get(r).partition === RegionInfo.get(p).partition);
+    const others = KNOWN_REGIONS.filter((r) => r !== p && r.split('-')[0] === p.split('-')[0] && regionFacts(r)?.partition === regionFacts(p)?.partition);
     problems.push({
       path: ['dr', 'region'],
       message: `must differ from primary.region, got ${show(p)} for both: pick another region for DR${others.length ? `, e.g. ${show(others[0])}` : ''}`,
     });
   } else if (p && d && KNOWN_REGIONS.includes(p) && KNOWN_REGIONS.includes(d)) {
-    const pp = RegionInfo.get(p).partition;
-    const dp = RegionInfo.get(d).partition;
+    const pp = regionFacts(p)?.partition;
+    const dp = regionFacts(d)?.partition;
     if (pp !== dp) {
       problems.push({
         path: ['dr', 'region'],

@@ -2,7 +2,7 @@
  * Limits and defaults of the deployment config, each declared once: the
  * schema, the cross-field checks, the constructs and the docs read them here.
  */
-import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { REGION_NAMES } from './regions.js';
 
 /**
  * At most 20 manual snapshots per node in a rolling 24 h.
@@ -30,8 +30,8 @@ export const DEFAULT_EXPORT_CRON = 'cron(0/15 * * * ? *)';
 /** How far ahead schedules are simulated: long enough for monthly patterns and both DST changes. */
 export const HORIZON_DAYS = 400;
 
-/** Regions aws-cdk-lib knows, sorted. */
-export const KNOWN_REGIONS = RegionInfo.regions.map((r) => r.name).sort() as [string, ...string[]];
+/** Regions aws-cdk-lib knows (its region facts, as lib/config/regions.ts snapshots them), sorted. */
+export const KNOWN_REGIONS = REGION_NAMES;
 /** Regions suggested when a region is not recognised at all. */
 export const REGION_SUGGESTIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2'];
 

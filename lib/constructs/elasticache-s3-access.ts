@@ -1,5 +1,5 @@
-import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { DrConfig } from '../config/index.js';
+import { regionFacts } from '../config/regions.js';
 
 /**
  * How ElastiCache in a region is let into a recovery bucket, in one place.
@@ -22,12 +22,13 @@ export type ElastiCacheBucketAccessRoute = NonNullable<DrConfig['elastiCacheBuck
 
 /**
  * Opt-in regions (launched after 2019-03-20, disabled until an account enables
- * them), from the AWS CDK's region facts (`RegionInfo.isOptInRegion`), the one
- * table this project reads; test/lib/constructs/elasticache-s3-access.test.ts
- * pins the list so a CDK upgrade that changes it is seen.
+ * them), from the AWS CDK's region facts (`RegionInfo.isOptInRegion`, as
+ * lib/config/regions.ts snapshots them), the one table this project reads;
+ * test/lib/constructs/elasticache-s3-access.test.ts pins the list so a CDK
+ * upgrade that changes it is seen.
  */
 export function isOptInRegion(region: string): boolean {
-  return RegionInfo.get(region).isOptInRegion === true;
+  return regionFacts(region)?.optIn === true;
 }
 
 /**
@@ -52,7 +53,7 @@ export function elastiCacheBucketAccessRoute(region: string, override?: ElastiCa
 
 /** ElastiCache's canonical user id for an ACL grant in `region`; an error naming the fix where AWS documents none. */
 export function elastiCacheCanonicalUserId(region: string): string {
-  const partition = RegionInfo.get(region).partition ?? 'unknown';
+  const partition = regionFacts(region)?.partition ?? 'unknown';
   const id = CANONICAL_USER_IDS[partition];
   if (!id) {
     throw new Error(
