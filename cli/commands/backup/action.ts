@@ -11,6 +11,7 @@ import { isValidTargetId } from '../../../lambdas/domain/plans/naming.js';
 import { calendarParts } from '../../../lambdas/domain/plans/tier.js';
 import { runBackup, type BackupReport } from '../../../lambdas/jobs/self-managed/backup.js';
 import { sideCredentials } from '../../redis-credentials.js';
+import { connectionProblem, EXIT } from '../../failure.js';
 import { UsageError } from '../../usage.js';
 import { openDestination } from '../../destinations.js';
 
@@ -142,6 +143,31 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
       say: o.json ? undefined : (line) => process.stderr.write(`${line}\n`),
     },
   );
-  process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatBackupReport(report));
-  process.exitCode = report.ok ? 0 : 1;
+  const failure = backupFailure(report);
+  process.stdout.write(o.json ? `${JSON.stringify(failure ? { ...report, error: failure.error } : report, null, 2)}\n` : formatBackupReport(report));
+  if (failure && !o.json && failure.exitCode === EXIT.usage) process.stderr.write(`redis-dr: ${failure.error.message}: ${failure.error.fix}\n`);
+  process.exitCode = failure?.exitCode ?? EXIT.ok;
+}
+
+/**
+ * A failed run's `error` as every command's --json reports it ({ code,
+ * message, fix }) and its exit code: a server not reached at the connect
+ * step is a connection problem (exit 2: nothing was read or stored, the
+ * message names the host); any other failed step, or a keyspace collapse, is
+ * exit 1.
+ */
+export function backupFailure(r: BackupReport): { error: { code: string; message: string; fix: string }; exitCode: 1 | 2 } | undefined {
+  if (r.ok) return undefined;
+  const connection = r.failedStep === 'connect' && !r.backup ? connectionProblem(r.error) : undefined;
+  if (connection) return { error: { code: connection.code, message: connection.message, fix: connection.fix }, exitCode: EXIT.usage };
+  return {
+    error: {
+      code: r.collapse ? 'keyspace-collapse' : 'failed',
+      message: `${r.failedStep ?? 'backup'}: ${r.error ?? 'failed'}`,
+      fix: r.collapse
+        ? `restore the data first if it is gone by mistake (docs/self-managed.md); then release the hold: redis-dr retention release --destination ${r.destination} --target ${r.target} --point ${r.backup?.file ?? '<collapsed backup>'}`
+        : `fix what the ${r.failedStep ?? ''} step's message names and run the backup again (nothing stored before was deleted)`,
+    },
+    exitCode: EXIT.failed,
+  };
 }

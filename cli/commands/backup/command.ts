@@ -37,9 +37,6 @@ export function backupCommand(program: Command): void {
     .option('--time-zone <iana>', 'time zone tiers are computed in', 'UTC')
     .option('--save-timeout <seconds>', 'local mode: how long to wait for BGSAVE', positiveInt('--save-timeout', 1), 3600)
     .option('--json', 'print the run report as JSON')
-    .addHelpText(
-      'after',
-      '\nExit status: 0 every step succeeded; 1 a step failed (named in the output; nothing stored before is deleted), or a keyspace collapse (the backup stored, the earlier ones held); 2 usage.\nSee docs/self-managed.md for cron and systemd timer examples.',
-    )
+    .addHelpText('after', '\nSee docs/self-managed.md for cron and systemd timer examples.')
     .action(async (o: BackupCliOptions) => (await import('./action.js')).backupAction(o));
 }
