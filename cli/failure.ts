@@ -157,6 +157,24 @@ export function connectionProblem(err: unknown): Omit<CliProblem, 'exitCode'> | 
   return undefined;
 }
 
+/** A failed job's report as `--json` gives its `error`, with the exit code under the one rule. */
+export interface ReportedFailure {
+  readonly error: { readonly code: string; readonly message: string; readonly fix: string };
+  readonly exitCode: 1 | 2;
+}
+
+/**
+ * The failure a job wrote into its report (the jobs never throw: backup,
+ * restore-aof), under the one rule: a connection that could not be made
+ * while nothing was done yet is exit 2 naming the host; anything else is
+ * the job failing (exit 1) with its own words and `fix`.
+ */
+export function reportedFailure(text: string, nothingDone: boolean, fix: string, code = 'failed'): ReportedFailure {
+  const connection = nothingDone ? connectionProblem(text) : undefined;
+  if (connection) return { error: { code: connection.code, message: connection.message, fix: connection.fix }, exitCode: EXIT.usage };
+  return { error: { code, message: text, fix }, exitCode: EXIT.failed };
+}
+
 /**
  * Any error of a command as the CLI reports it. `partial` says what the
  * command had already done (changed) when it failed: then even a connection

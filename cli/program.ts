@@ -142,7 +142,12 @@ export async function runProgram(argv: readonly string[], env: CliEnv = {}): Pro
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.usage;
     // Escaped from an action: before the job ran (a bad input, a connection not made), so 2 unless it is said otherwise.
     const problem = describeFailure(err, running);
-    return reportFailure(running, problem.code === 'failed' ? { ...problem, exitCode: EXIT.usage } : problem);
+    return reportFailure(
+      running,
+      problem.code === 'failed'
+        ? { code: 'usage', message: problem.message, fix: `see \`redis-dr${running ? ` ${running}` : ''} --help\``, exitCode: EXIT.usage, fixInMessage: true }
+        : problem,
+    );
   } finally {
     setJsonFailures(false);
   }

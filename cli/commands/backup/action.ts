@@ -11,7 +11,7 @@ import { isValidTargetId } from '../../../lambdas/domain/plans/naming.js';
 import { calendarParts } from '../../../lambdas/domain/plans/tier.js';
 import { runBackup, type BackupReport } from '../../../lambdas/jobs/self-managed/backup.js';
 import { sideCredentials } from '../../redis-credentials.js';
-import { connectionProblem, EXIT } from '../../failure.js';
+import { EXIT, type ReportedFailure, reportedFailure } from '../../failure.js';
 import { UsageError } from '../../usage.js';
 import { openDestination } from '../../destinations.js';
 
@@ -156,18 +156,18 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
  * message names the host); any other failed step, or a keyspace collapse, is
  * exit 1.
  */
-export function backupFailure(r: BackupReport): { error: { code: string; message: string; fix: string }; exitCode: 1 | 2 } | undefined {
+export function backupFailure(r: BackupReport): ReportedFailure | undefined {
   if (r.ok) return undefined;
-  const connection = r.failedStep === 'connect' && !r.backup ? connectionProblem(r.error) : undefined;
-  if (connection) return { error: { code: connection.code, message: connection.message, fix: connection.fix }, exitCode: EXIT.usage };
-  return {
-    error: {
-      code: r.collapse ? 'keyspace-collapse' : 'failed',
-      message: `${r.failedStep ?? 'backup'}: ${r.error ?? 'failed'}`,
-      fix: r.collapse
-        ? `restore the data first if it is gone by mistake (docs/self-managed.md); then release the hold: redis-dr retention release --destination ${r.destination} --target ${r.target} --point ${r.backup?.file ?? '<collapsed backup>'}`
-        : `fix what the ${r.failedStep ?? ''} step's message names and run the backup again (nothing stored before was deleted)`,
-    },
-    exitCode: EXIT.failed,
-  };
+  const message = `${r.failedStep ?? 'backup'}: ${r.error ?? 'failed'}`;
+  if (r.collapse) {
+    const release = `redis-dr retention release --destination ${r.destination} --target ${r.target} --point ${r.backup?.file ?? '<collapsed backup>'}`;
+    return reportedFailure(
+      message,
+      false,
+      `restore the data first if it is gone by mistake (docs/self-managed.md); then release the hold: ${release}`,
+      'keyspace-collapse',
+    );
+  }
+  const fix = `fix what the ${r.failedStep ?? 'failed'} step's message names and run the backup again (nothing stored before was deleted)`;
+  return reportedFailure(message, r.failedStep === 'connect' && !r.backup, fix);
 }

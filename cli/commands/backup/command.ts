@@ -15,7 +15,7 @@ export function backupCommand(program: Command): void {
     .option('--remote', 'pull the RDB over the replication protocol (REPLCONF rdb-only + SYNC) instead of BGSAVE and reading the file on this host')
     .option(
       '--name <target>',
-      'the target name in file names rdr-<target>-<yyyymmdd>-<hhmm>.rdb, -<hhmmss>.rdb for a second backup within a minute (default: redis-<host>-<port>)',
+      'the target name in file names rdr-<target>-<yyyymmdd>-<hhmm>.rdb, -<hhmmss>.rdb for a second backup within a minute (default: redis-<host>-<port>; localhost, 127.0.0.1 and ::1 all give redis-127-0-0-1-<port>)',
     )
     .option('--secret <arn>', 'Secrets Manager secret holding the password (and username)')
     .option('--s3-endpoint <url>', 'an S3-compatible endpoint (MinIO, …) for s3:// destinations; path-style addressing')
