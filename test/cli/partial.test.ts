@@ -17,7 +17,10 @@ async function cuttingProxy(port: number, limit: number): Promise<{ port: number
   let forwarded = 0;
   let cut = false;
   const server: Server = createServer((client) => {
-    if (cut) return client.destroy();
+    if (cut) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(port, '127.0.0.1');
     sockets.add(client).add(upstream);
     upstream.on('data', (d) => client.write(d));
