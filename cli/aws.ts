@@ -20,6 +20,7 @@ import { systemClock, type RetryClock } from '../lambdas/adapters/aws/retry.js';
 import { sdkClientConfig, TUNING } from '../lambdas/adapters/aws/client-config.js';
 import type { LogSink, ScheduledDeps } from '../lambdas/jobs/deps.js';
 import { partitionOf } from '../lambdas/domain/drills/select.js';
+import { connectionProblem, describeFailure, reportFailure } from './failure.js';
 import { UsageError } from './usage.js';
 
 export { findPlan, loadCliConfig } from './config-file.js';
@@ -162,34 +163,42 @@ export class CliAws {
   }
 }
 
+/** Missing, expired or refused credentials (the shared mapping of cli/failure.ts). */
 function isNoCredentials(err: unknown): boolean {
-  return errorName(err) === 'CredentialsProviderError' || /Could not load credentials/i.test(err instanceof Error ? err.message : '');
+  return connectionProblem(err)?.code === 'aws-credentials';
 }
 
-/** An AWS failure in words, with the fix when there is a usual one. */
+/** An AWS failure in words, with the fix when there is a usual one (credentials and endpoints: cli/failure.ts). */
 export function awsProblem(err: unknown): string {
   const name = errorName(err);
-  if (isNoCredentials(err)) return 'no AWS credentials found: set AWS_PROFILE, or run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
+  const connection = connectionProblem(err);
+  if (connection) return `${connection.message}: ${connection.fix}`;
   if (/AccessDenied|UnauthorizedOperation|NotAuthorized/.test(name))
     return `access denied: ${describeError(err)} (check the role in use with \`aws sts get-caller-identity\`; docs/deploying.md lists the permissions)`;
-  if (name === 'ExpiredToken' || name === 'ExpiredTokenException') return 'the AWS session expired: log in again (e.g. `aws sso login`)';
   return describeError(err);
 }
 
 /**
- * Runs an AWS command's body once the credentials are known good: usage
- * errors are rethrown (exit 2), missing credentials or another account's
- * become usage errors (exit 2, one line, nothing was done), anything else
- * is printed as `redis-dr <command>: <problem>` and exits 1.
+ * Runs an AWS command's body once the credentials are known good, under the
+ * one exit-code rule (cli/failure.ts): usage errors are rethrown (exit 2);
+ * missing or expired credentials, another account's, or an AWS endpoint that
+ * could not be reached are exit 2 with the endpoint and a fix, unless the
+ * body had already changed something (it says so through `did`: then exit 1
+ * and the message says what was done); anything else is exit 1. Under
+ * --json a failure also prints `{ ok: false, error }` on stdout.
  */
-export async function runAwsCommand(command: string, aws: CliAws, body: () => Promise<number>): Promise<void> {
+export async function runAwsCommand(command: string, aws: CliAws, body: (did: (what: string) => void) => Promise<number>): Promise<void> {
+  let done: string | undefined;
   try {
     await aws.checkCredentials();
-    process.exitCode = await body();
+    process.exitCode = await body((what) => {
+      done = what;
+    });
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    if (isNoCredentials(err)) throw new UsageError(awsProblem(err));
-    process.stderr.write(`redis-dr ${command}: ${awsProblem(err)}\n`);
-    process.exitCode = 1;
+    const problem = describeFailure(err, command, done);
+    // An AWS error with a usual fix (access denied, an expired session) in its words; the code stays the rule's.
+    const message = problem.code === 'failed' ? `${awsProblem(err)}${done === undefined ? '' : `; it did part of the job first: ${done}`}` : problem.message;
+    reportFailure(command, { ...problem, message });
   }
 }

@@ -75,14 +75,19 @@ describe('CLI contract', () => {
 
 describe('CLI start-up (bin/redis-dr.cjs runs the compiled, lazily loaded program)', () => {
   const ROOT = join(__dirname, '..', '..');
-  it.each([[['--help']], [['--version']], [['verify-rdb', 'test/fixtures/rdb/encodings.rdb']], [['status', '--help']], [['drill', 'local', '--help']]])(
-    '%j loads no AWS SDK, Redis client, tsx or zod',
-    (args) => {
-      const packages = loadedOrExit(args);
-      expect(packages.filter((p) => p.startsWith('@aws-sdk/') || p.startsWith('@smithy/') || ['ioredis', 'tsx', 'zod', 'aws-cdk-lib'].includes(p))).toEqual([]);
-      expect(packages).toContain('commander');
-    },
-  );
+  it.each([
+    [['--help']],
+    [['--version']],
+    [['verify-rdb', 'test/fixtures/rdb/encodings.rdb']],
+    [['status', '--help']],
+    [['drill', 'local', '--help']],
+    [['completion', 'bash']],
+    [['migrate', '--no-such-option']],
+  ])('%j loads no AWS SDK, Redis client, tsx or zod', (args) => {
+    const packages = loadedOrExit(args);
+    expect(packages.filter((p) => p.startsWith('@aws-sdk/') || p.startsWith('@smithy/') || ['ioredis', 'tsx', 'zod', 'aws-cdk-lib'].includes(p))).toEqual([]);
+    expect(packages).toContain('commander');
+  });
 
   it('a command that talks to AWS loads the SDK when it runs (so the check above can fail)', () => {
     const packages = loadedOrExit(['status', '-c', 'test/fixtures/config/broken-json.json']);

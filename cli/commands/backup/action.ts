@@ -11,6 +11,7 @@ import { isValidTargetId } from '../../../lambdas/domain/plans/naming.js';
 import { calendarParts } from '../../../lambdas/domain/plans/tier.js';
 import { runBackup, type BackupReport } from '../../../lambdas/jobs/self-managed/backup.js';
 import { sideCredentials } from '../../redis-credentials.js';
+import { EXIT, type ReportedFailure, reportedFailure } from '../../failure.js';
 import { UsageError } from '../../usage.js';
 import { openDestination } from '../../destinations.js';
 
@@ -142,6 +143,31 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
       say: o.json ? undefined : (line) => process.stderr.write(`${line}\n`),
     },
   );
-  process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatBackupReport(report));
-  process.exitCode = report.ok ? 0 : 1;
+  const failure = backupFailure(report);
+  process.stdout.write(o.json ? `${JSON.stringify(failure ? { ...report, error: failure.error } : report, null, 2)}\n` : formatBackupReport(report));
+  if (failure && !o.json && failure.exitCode === EXIT.usage) process.stderr.write(`redis-dr: ${failure.error.message}: ${failure.error.fix}\n`);
+  process.exitCode = failure?.exitCode ?? EXIT.ok;
+}
+
+/**
+ * A failed run's `error` as every command's --json reports it ({ code,
+ * message, fix }) and its exit code: a server not reached at the connect
+ * step is a connection problem (exit 2: nothing was read or stored, the
+ * message names the host); any other failed step, or a keyspace collapse, is
+ * exit 1.
+ */
+export function backupFailure(r: BackupReport): ReportedFailure | undefined {
+  if (r.ok) return undefined;
+  const message = `${r.failedStep ?? 'backup'}: ${r.error ?? 'failed'}`;
+  if (r.collapse) {
+    const release = `redis-dr retention release --destination ${r.destination} --target ${r.target} --point ${r.backup?.file ?? '<collapsed backup>'}`;
+    return reportedFailure(
+      message,
+      false,
+      `restore the data first if it is gone by mistake (docs/self-managed.md); then release the hold: ${release}`,
+      'keyspace-collapse',
+    );
+  }
+  const fix = `fix what the ${r.failedStep ?? 'failed'} step's message names and run the backup again (nothing stored before was deleted)`;
+  return reportedFailure(message, r.failedStep === 'connect' && !r.backup, fix);
 }

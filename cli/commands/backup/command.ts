@@ -15,7 +15,7 @@ export function backupCommand(program: Command): void {
     .option('--remote', 'pull the RDB over the replication protocol (REPLCONF rdb-only + SYNC) instead of BGSAVE and reading the file on this host')
     .option(
       '--name <target>',
-      'the target name in file names rdr-<target>-<yyyymmdd>-<hhmm>.rdb, -<hhmmss>.rdb for a second backup within a minute (default: redis-<host>-<port>)',
+      'the target name in file names rdr-<target>-<yyyymmdd>-<hhmm>.rdb, -<hhmmss>.rdb for a second backup within a minute (default: redis-<host>-<port>; localhost, 127.0.0.1 and ::1 all give redis-127-0-0-1-<port>)',
     )
     .option('--secret <arn>', 'Secrets Manager secret holding the password (and username)')
     .option('--s3-endpoint <url>', 'an S3-compatible endpoint (MinIO, …) for s3:// destinations; path-style addressing')
@@ -37,9 +37,6 @@ export function backupCommand(program: Command): void {
     .option('--time-zone <iana>', 'time zone tiers are computed in', 'UTC')
     .option('--save-timeout <seconds>', 'local mode: how long to wait for BGSAVE', positiveInt('--save-timeout', 1), 3600)
     .option('--json', 'print the run report as JSON')
-    .addHelpText(
-      'after',
-      '\nExit status: 0 every step succeeded; 1 a step failed (named in the output; nothing stored before is deleted), or a keyspace collapse (the backup stored, the earlier ones held); 2 usage.\nSee docs/self-managed.md for cron and systemd timer examples.',
-    )
+    .addHelpText('after', '\nSee docs/self-managed.md for cron and systemd timer examples.')
     .action(async (o: BackupCliOptions) => (await import('./action.js')).backupAction(o));
 }

@@ -4,6 +4,7 @@ import { runCompare } from '../../../lambdas/jobs/keys/compare.js';
 import { keyProgress } from '../../progress.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { stopOnSigint } from '../../signals.js';
+import { failCommand } from '../../failure.js';
 import { UsageError } from '../../usage.js';
 import { compareJson, formatCompare } from './format.js';
 
@@ -44,8 +45,8 @@ export async function compareAction(o: CompareCliOptions): Promise<void> {
     process.exitCode = result.equal ? 0 : 1;
   } catch (err) {
     if (err instanceof UsageError || err instanceof RedisUrlError) throw err; // exit 2: nothing was done
-    process.stderr.write(`redis-dr compare: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    // A server not reached: exit 2 naming it; a comparison that broke off: exit 1 (cli/failure.ts).
+    failCommand('compare', err);
   } finally {
     progress.stop();
     sig.dispose();

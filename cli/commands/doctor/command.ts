@@ -7,7 +7,7 @@ export function doctorCommand(program: Command, env: CliEnv = {}): void {
   program
     .command('doctor')
     .description(
-      'read-only check of a deployed config in both regions: stacks in sync, schedules, alert subscriptions, buckets, targets, recovery points, drills, alarms, coverage; exit 0 all pass or only warnings, 1 any check failed, 2 usage, bad config or no credentials',
+      'read-only check of a deployed config in both regions: stacks in sync, schedules, alert subscriptions, buckets, targets, recovery points, drills, alarms, coverage',
     )
     .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
     .option('--json', 'print the checks as JSON')

@@ -142,10 +142,12 @@ export async function drillAction(
   const plan = findPlan(config, o.plan);
   const { region } = drillRegion(config, plan, o.where);
   const aws = new CliAws(config, env);
-  await runAwsCommand('drill run', aws, async () => {
-    const r = await withStatus(`drill ${o.plan}`, Boolean(o.wait), (status) =>
-      runDrill(config, aws, { ...o, onStep: status, onStarted: (arn) => process.stderr.write(`redis-dr drill run: started ${arn}\n`) }),
-    );
+  await runAwsCommand('drill run', aws, async (did) => {
+    const started = (arn: string) => {
+      did(`started ${arn}`); // following it may fail later: the drill still runs
+      process.stderr.write(`redis-dr drill run: started ${arn}\n`);
+    };
+    const r = await withStatus(`drill ${o.plan}`, Boolean(o.wait), (status) => runDrill(config, aws, { ...o, onStep: status, onStarted: started }));
     process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatDrillRun(r, region));
     return r.status === 'RUNNING' || r.status === 'SUCCEEDED' ? 0 : 1;
   });

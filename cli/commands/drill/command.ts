@@ -46,9 +46,6 @@ export function drillCommand(program: Command, env: CliEnv = {}): void {
     )
     .option('--server-bin <path>', 'the server binary to run (default: redis-server, else valkey-server, on PATH)')
     .option('--json', 'print the whole report as JSON')
-    .addHelpText(
-      'after',
-      `\n${DEFAULT_DRILL_SAMPLE_SIZE} random keys are sampled, as the drills do. Exit 0 every check passed, 1 a check failed or the file is corrupt or the server refused it, 2 usage; Ctrl-C stops the server, removes the directory and exits 130.`,
-    )
+    .addHelpText('after', `\n${DEFAULT_DRILL_SAMPLE_SIZE} random keys are sampled, as the drills do. Ctrl-C stops the server and removes its directory.`)
     .action(async (o: DrillLocalCliOptions) => (await import('./local-action.js')).drillLocalAction(o));
 }

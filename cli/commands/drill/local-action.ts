@@ -12,6 +12,7 @@ import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../.
 import { localDrillChecks, type LocalDrillChecks } from '../../../lambdas/domain/drills/local.js';
 import { ExactExpiries } from '../../../lambdas/domain/drills/expiry.js';
 import { verifyRdbStream, type RdbReport } from '../../../lambdas/domain/rdb/verifier.js';
+import { connectionProblem } from '../../failure.js';
 import { UsageError } from '../../usage.js';
 import { formatReport } from '../verify-rdb/action.js';
 import { decodeRdbEnvelope } from '../../../lambdas/adapters/storage/rdb-envelope.js';
@@ -218,6 +219,8 @@ export async function runLocalDrill(
     try {
       opened = await (await import('../../../lambdas/adapters/storage/s3-rdb.js')).openS3(input.url);
     } catch (err) {
+      // An endpoint not reached or no credentials: the shared mapping names the host and the fix (exit 2).
+      if (connectionProblem(err)) throw err;
       throw new UsageError(`--rdb ${err instanceof Error ? err.message : String(err)}`);
     }
     bytes = opened.size;
@@ -246,7 +249,7 @@ export async function runLocalDrill(
     rdb = await verifyRdbStream(decodeRdbEnvelope(body, undefined, nativeLz4Blocks), { expiryTimes: expiries });
   } catch (err) {
     // An S3 object that could not be read to its end (replaced meanwhile, access lost): as verify-rdb, a usage problem.
-    if (input.kind === 's3') throw new UsageError(`--rdb ${err instanceof Error ? err.message : String(err)}`);
+    if (input.kind === 's3' && !connectionProblem(err)) throw new UsageError(`--rdb ${err instanceof Error ? err.message : String(err)}`);
     throw err;
   }
   scratch.progress = { bytes, rdb };
@@ -405,9 +408,10 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
         process.exitCode = exitCodeOf(interrupted);
         return;
       }
-      if (err instanceof UsageError) {
+      // A usage problem, or the file's endpoint not reached before anything was read: exit 2, nothing was loaded.
+      if (err instanceof UsageError || (connectionProblem(err) && scratch.progress.rdb === undefined)) {
         await scratch.cleanup();
-        throw err; // exit 2: nothing was loaded
+        throw err;
       }
       const why = err instanceof Error ? err.message : String(err);
       result = { file: o.rdb, ...scratch.progress, verdict: 'error', ok: false, problem: why };

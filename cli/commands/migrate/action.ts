@@ -3,9 +3,10 @@ import { parseRedisUrl, RedisUrlError, type KeyspaceSpec } from '../../../lambda
 import { runMigrate as runMigrateSpec, type MigrateRun } from '../../../lambdas/jobs/keys/migrate.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { stopOnSigint } from '../../signals.js';
+import { failCommand } from '../../failure.js';
 import { UsageError } from '../../usage.js';
 import type { MigrateCliOptions } from './options.js';
-import { copyProgress, formatMigrate, migrateExitCode, migrateJson } from './format.js';
+import { copyProgress, formatMigrate, keysWritten, migrateExitCode, migrateJson } from './format.js';
 
 /** Both sides' credentials (the URL's, a secret or the environment), then {@link runMigrateSpec}. */
 export async function runMigrate(options: MigrateCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<MigrateRun> {
@@ -31,15 +32,16 @@ export async function migrateAction(o: MigrateCliOptions & { json?: boolean }): 
   parseRedisUrl(o.to);
   const sig = stopOnSigint();
   const progress = copyProgress();
+  const written = keysWritten(progress.callbacks, o.dryRun);
   try {
-    const run = await runMigrate({ ...o, shouldStop: sig.stopped, ...progress.callbacks });
+    const run = await runMigrate({ ...o, shouldStop: sig.stopped, ...written.callbacks });
     progress.stop();
     process.stdout.write(o.json ? `${JSON.stringify(migrateJson(run, o), null, 2)}\n` : `${formatMigrate(run, o)}\n`);
     process.exitCode = migrateExitCode(run);
   } catch (err) {
     if (err instanceof UsageError || err instanceof RedisUrlError) throw err; // exit 2: nothing was done
-    process.stderr.write(`redis-dr migrate: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    // A server not reached before any key was written: exit 2 naming it; after some were: exit 1, saying how many.
+    failCommand('migrate', err, written.partial());
   } finally {
     progress.stop();
     sig.dispose();

@@ -9,14 +9,18 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function migrateCommand(program: Command): void {
   program
     .command('migrate')
+    .usage('(--from <url> | --from-rdb <file>...) --to <url> [options]')
     .description(
       'copy keys between two Redis servers or clusters (DUMP/RESTORE ABSTTL: exact expiry kept, any bytes, no MIGRATE or CONFIG needed), e.g. back after an accidental FLUSHALL; ' +
         'a URL naming one node of a Redis Cluster means the whole cluster',
     )
-    .option('--from <url>', 'source: redis://[user:password@]host[:port][/db] or rediss://… (TLS); a password in a URL is percent-encoded')
+    .option(
+      '--from <url>',
+      'source (this or --from-rdb is required): redis://[user:password@]host[:port][/db] or rediss://… (TLS); a password in a URL is percent-encoded',
+    )
     .option(
       '--from-rdb <file>',
-      'source: an RDB file (a recovery point: a path or s3://bucket/key.rdb) instead of a server: its keys are restored straight from it, after the whole file verified and its RDB version checked against the target; ' +
+      'source (this or --from is required): an RDB file (a recovery point: a path or s3://bucket/key.rdb) instead of a server: its keys are restored straight from it, after the whole file verified and its RDB version checked against the target; ' +
         'repeat it for each shard file of a cluster-mode recovery point, or name them all as s3://bucket/<export name> (or a local <dir>/<export name>): an incomplete set is refused',
       collect,
     )

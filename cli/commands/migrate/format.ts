@@ -103,6 +103,25 @@ export function formatMigrate(run: MigrateRun, o: { readonly dryRun?: boolean; r
 }
 
 /**
+ * The copy callbacks, also counting the keys written to the target: a
+ * failure after the first write is a failed job that did part of its work
+ * (exit 1, saying how many), not a connection problem (cli/failure.ts).
+ */
+export function keysWritten<C extends { onBatch?: (c: CopyCounts) => void }>(callbacks: C, dryRun?: boolean) {
+  let copied = 0;
+  return {
+    callbacks: {
+      ...callbacks,
+      onBatch: (c: CopyCounts) => {
+        copied = c.copied;
+        callbacks.onBatch?.(c);
+      },
+    },
+    partial: (): string | undefined => (dryRun || copied === 0 ? undefined : `${copied} key${copied === 1 ? '' : 's'} written to the target before it`),
+  };
+}
+
+/**
  * The progress bars of a copy and of the --verify pass after it (migrate
  * and migrate --from-rdb): the callbacks a run takes, and `stop` for both.
  */

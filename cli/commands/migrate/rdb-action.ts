@@ -7,10 +7,11 @@ import type { RestoreRdbResult } from '../../../lambdas/jobs/keys/read-rdb.js';
 import type { RdbExpectedKind, VerifyRdbKeysResult } from '../../../lambdas/jobs/keys/verify.js';
 import { displayKey, type DiffReason } from '../../../lambdas/domain/keys/fingerprint.js';
 import { stopOnSigint } from '../../signals.js';
-import { copyProgress, evictionJson, formatMigrate, migrateExitCode } from './format.js';
+import { copyProgress, evictionJson, formatMigrate, keysWritten, migrateExitCode } from './format.js';
 import type { MigrateCliOptions } from './options.js';
 import type { MigrateResult } from '../../../lambdas/jobs/keys/migrate.js';
 import { sideCredentials } from '../../redis-credentials.js';
+import { failCommand } from '../../failure.js';
 import { UsageError } from '../../usage.js';
 
 /** Command-line options of `migrate --from-rdb`. */
@@ -198,8 +199,9 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
   parseRedisUrl(o.to); // a bad URL is a usage error (exit 2), before any connection
   const sig = stopOnSigint();
   const progress = copyProgress();
+  const written = keysWritten(progress.callbacks, o.dryRun);
   try {
-    const run = await runMigrateRdb({ ...o, shouldStop: sig.stopped, ...progress.callbacks });
+    const run = await runMigrateRdb({ ...o, shouldStop: sig.stopped, ...written.callbacks });
     progress.stop();
     const r = run.result;
     if (o.json) process.stdout.write(`${JSON.stringify(migrateRdbJson(run, o), null, 2)}\n`);
@@ -222,8 +224,8 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
     process.exitCode = migrateRdbExitCode(run, o);
   } catch (err) {
     if (err instanceof UsageError || err instanceof RedisUrlError || err instanceof KeySourceError) throw err; // exit 2: nothing was done
-    process.stderr.write(`redis-dr migrate: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    // The target (or the file's store) not reached before any key was written: exit 2 naming it; after: exit 1, saying how many.
+    failCommand('migrate', err, written.partial());
   } finally {
     progress.stop();
     sig.dispose();

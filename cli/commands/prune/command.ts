@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG_FILE } from '../../options.js';
 export function pruneCommand(program: Command, env: CliEnv = {}): void {
   program
     .command('prune')
+    .usage('--plan <name> --dry-run [options]')
     .description('dry run of the retention rules against AWS: which snapshots of a plan are kept (and why) and which the next prune run would delete')
     .requiredOption('--plan <name>', 'the plan')
     .option('--dry-run', 'required: this command never deletes (the scheduled prune Lambda does)')

@@ -7,6 +7,7 @@ import { startLocalRedis } from '../../../lambdas/adapters/redis/local-server.js
 import { restoreAof, type RestoreAofReport } from '../../../lambdas/jobs/self-managed/restore-aof.js';
 import { type AofStore, FileAofStore, S3AofStore } from '../../../lambdas/adapters/storage/aof-store.js';
 import { openDestination } from '../../destinations.js';
+import { EXIT, type ReportedFailure, reportedFailure } from '../../failure.js';
 import { UsageError } from '../../usage.js';
 
 /** Options of `redis-dr restore-aof`, as commander parses them. */
@@ -139,6 +140,19 @@ export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
     },
     { now: () => Date.now(), startServer: startLocalRedis, ...(o.json ? {} : { say: (line: string) => process.stderr.write(`${line}\n`) }) },
   );
-  process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatRestoreAofReport(report));
-  process.exitCode = report.ok ? 0 : 1;
+  const failure = restoreAofFailure(report);
+  process.stdout.write(o.json ? `${JSON.stringify(failure ? { ...report, error: failure.error } : report, null, 2)}\n` : formatRestoreAofReport(report));
+  if (failure && !o.json && failure.exitCode === EXIT.usage) process.stderr.write(`redis-dr: ${failure.error.message}: ${failure.error.fix}\n`);
+  process.exitCode = failure?.exitCode ?? EXIT.ok;
+}
+
+/**
+ * A failed run's `error` ({ code, message, fix }, as every --json failure)
+ * and exit code: the store not reached before anything was read is exit 2
+ * naming it (cli/failure.ts); a refusal or a failed load is exit 1.
+ */
+export function restoreAofFailure(r: RestoreAofReport): ReportedFailure | undefined {
+  if (r.ok) return undefined;
+  if (r.refused) return reportedFailure(r.refused.message, false, 'the message names what is missing; nothing was left in --to', 'refused');
+  return reportedFailure(r.problem ?? 'failed', r.base === undefined, 'fix what the message names and run it again (into a new or empty --to)');
 }

@@ -21,9 +21,5 @@ export function restoreAofCommand(program: Command): void {
     )
     .option('--s3-endpoint <url>', 'an S3-compatible endpoint (MinIO, …) for s3:// destinations; path-style addressing')
     .option('--json', 'print the report as JSON')
-    .addHelpText(
-      'after',
-      '\nExit 0 restored (and loaded); 1 refused (a gap in the history, a time before the oldest point, no timestamps: the message names it) or the load failed; 2 usage.',
-    )
     .action(async (o: RestoreAofCliOptions) => (await import('./action.js')).restoreAofAction(o));
 }

@@ -318,9 +318,14 @@ export async function restoreAction(o: RestoreOptions & { config: string; json?:
   checkNewId(o.newId);
   const note = (line: string) => process.stderr.write(`redis-dr restore: ${line}\n`);
   const aws = new CliAws(config, env);
-  await runAwsCommand('restore', aws, async () => {
+  await runAwsCommand('restore', aws, async (did) => {
+    // Once the create call is made, a lost connection is a failed job that did part of its work (exit 1), not a usage problem.
+    const created = (line: string) => {
+      did(line);
+      note(line);
+    };
     const r = await withStatus(`restore ${o.newId}`, Boolean(o.wait), (status) =>
-      runRestore(config, aws, { ...o, onStatus: status, onCreated: note, onWarning: (w) => note(`warning: ${w}`) }),
+      runRestore(config, aws, { ...o, onStatus: status, onCreated: created, onWarning: (w) => note(`warning: ${w}`) }),
     );
     process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatRestore(r));
     return r.ok ? 0 : 1;

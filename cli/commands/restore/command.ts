@@ -8,6 +8,7 @@ import { UsageError } from '../../usage.js';
 export function restoreCommand(program: Command, env: CliEnv = {}): void {
   program
     .command('restore')
+    .usage('--target <id> (--new-id <id> | --list) [options]')
     .description(
       'build a new cluster from a recovery point (same engine, version and shards; a serverless target: a new serverless cache from its snapshot) and print its endpoint; with --list, the recovery points and their .rdb copies',
     )

@@ -9,10 +9,11 @@ export function retentionCommand(program: Command, env: CliEnv = {}): void {
   const retention = program.command('retention').description('grandfather-father-son retention of snapshots');
   retention
     .command('plan')
+    .usage('--snapshots <file> (--policy <file> | --plan <name> [-c <file>]) [options]')
     .description('offline dry run: which snapshots the retention rules keep (and why) and which they would delete')
-    .option('--policy <file>', 'JSON: {hourly, daily, weekly, monthly, minKeep, rpoMinutes, timeZone}')
+    .option('--policy <file>', 'JSON: {hourly, daily, weekly, monthly, minKeep, rpoMinutes, timeZone} (this or --plan is required)')
     .option('-c, --config <file>', `the deployment config whose --plan retention to apply (default ${DEFAULT_CONFIG_FILE})`)
-    .option('--plan <name>', 'take the policy from this plan of the deployment config, exactly as its prune Lambda applies it')
+    .option('--plan <name>', 'take the policy from this plan of the deployment config, exactly as its prune Lambda applies it (this or --policy is required)')
     .requiredOption('--snapshots <file>', 'JSON: [{name, status, createdAt, managed, tier}] or `aws elasticache describe-snapshots` output')
     .option('--now <iso>', 'evaluate at this time instead of now')
     .option('--json', 'print the plan as JSON')

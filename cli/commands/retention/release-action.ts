@@ -12,6 +12,7 @@ import { setCopyTiers } from '../../../lambdas/jobs/dr-copies/collapse-copies.js
 import { recoveryBucketName } from '../../../lib/deployment.js';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { describeFailure, reportFailure } from '../../failure.js';
 import { UsageError } from '../../usage.js';
 
 /**
@@ -255,12 +256,19 @@ async function releaseBackups(o: ReleaseOptions): Promise<void> {
     const message = err instanceof Error ? err.message : String(err);
     // A wrong --point or --target is bad input; a store fault is a failed release.
     if (/^(--point|nothing in )/.test(message)) throw new UsageError(message);
-    if (o.json) process.stdout.write(`${JSON.stringify({ target: o.target, point: o.point, failed: 1, error: message, changes: lines }, null, 2)}\n`);
-    else
+    // The store not reached before any change: exit 2 naming it; a fault after changes: exit 1, PARTIAL (cli/failure.ts).
+    const problem = describeFailure(err, 'retention release', lines.length > 0 ? `${lines.length} change(s) made before it` : undefined);
+    const { code, fix } = problem;
+    if (o.json)
+      process.stdout.write(
+        `${JSON.stringify({ ok: false, error: { code, message: problem.message, fix }, target: o.target, point: o.point, failed: 1, changes: lines }, null, 2)}\n`,
+      );
+    else if (problem.exitCode === 1)
       process.stderr.write(
         `PARTIAL: ${message}${lines.length > 0 ? ` (${lines.length} change(s) made before it, listed above); run it again to finish` : ''}\n`,
       );
-    process.exitCode = 1;
+    else reportFailure('retention release', problem, false);
+    process.exitCode = problem.exitCode;
     return;
   }
   if (o.json) process.stdout.write(`${JSON.stringify({ ...released, failed: 0, changes: lines }, null, 2)}\n`);

@@ -31,7 +31,7 @@ export function shipAofCommand(program: Command): void {
     .option('--s3-endpoint <url>', 'an S3-compatible endpoint (MinIO, …) for s3:// destinations; path-style addressing')
     .addHelpText(
       'after',
-      "\nDurations take a unit: --interval 5s, --rpo 60s (a bare number is refused). Every part is read back (length and SHA-256) before it counts as shipped; the heartbeat is pinged only after a cycle that shipped everything, restorably, within --rpo, and never while the server writes no #TS annotations or AOF is off (a WARNING line and the redis_dr_aof_timestamps_missing / redis_dr_aof_enabled metrics say so).\nLogs to stderr. SIGTERM or Ctrl-C ships what is complete and exits 0 (1 when that last cycle failed or left the history not restorable); exit 1 when the destination holds another directory's history; 2 usage (not an AOF directory, a manifest it does not understand).\nSee docs/self-managed.md for the systemd unit.",
+      '\nDurations take a unit: --interval 5s, --rpo 60s (a bare number is refused). Every part is read back (length and SHA-256) before it counts as shipped; the heartbeat is pinged only after a cycle that shipped everything, restorably, within --rpo, and never while the server writes no #TS annotations or AOF is off (a WARNING line and the redis_dr_aof_timestamps_missing / redis_dr_aof_enabled metrics say so).\nLogs to stderr. SIGTERM or Ctrl-C ships what is complete, then stops.\nSee docs/self-managed.md for the systemd unit.',
     )
     .action(async (o: ShipAofCliOptions) => (await import('./action.js')).shipAofAction(o));
 }

@@ -60,13 +60,21 @@ export function newBackupFileName(files: readonly Pick<StoredBackup, 'file'>[], 
   return taken.has(second) ? undefined : second;
 }
 
+/** Names of this machine's loopback that mean one server: they get one default name. */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0:0:0:0:0:0:0:1', 'ip6-localhost']);
+
 /**
  * The target id of a server when `--name` gives none: `redis-<host>-<port>`
  * with every other character a hyphen, lowercased and cut to the 40
- * characters a recovery point's target may have.
+ * characters a recovery point's target may have. The loopback names
+ * (localhost, 127.0.0.1, ::1) are one server, named as 127.0.0.1 (the name
+ * the docs' examples always gave): `redis-127-0-0-1-<port>`, so the backups
+ * of a cron line and a shell line that wrote the host differently share one
+ * retention series and one collapse baseline.
  */
 export function defaultBackupTarget(host: string, port: number): string {
-  const cleaned = `redis-${host}-${port}`
+  const name = LOOPBACK.has(host.toLowerCase().replace(/\.$/, '')) ? '127.0.0.1' : host;
+  const cleaned = `redis-${name}-${port}`
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/-+/g, '-');

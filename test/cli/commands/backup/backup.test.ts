@@ -123,11 +123,12 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
   });
 
-  it('an unreachable server: exit 1 at the connect step, nothing stored', async () => {
+  it('an unreachable server: exit 2 at the connect step (a connection not made: cli/failure.ts), naming it, nothing stored', async () => {
     const port = await freePort(); // nothing listens there
     const r = await cli(['backup', '--redis', `redis://127.0.0.1:${port}`, '--to', `file://${dir}/out`]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stdout).toMatch(new RegExp(`^FAILED at step connect: could not connect to redis at 127\\.0\\.0\\.1:${port}`));
+    expect(r.stderr).toContain(`redis-dr: 127.0.0.1:${port} refused the connection (ECONNREFUSED): nothing listens there`);
   });
 
   it('a destination that cannot be written: exit 1 at the write step, saying why', async () => {

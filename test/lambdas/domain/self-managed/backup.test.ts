@@ -60,6 +60,12 @@ describe('backup file names', () => {
 
   it.each([
     ['127.0.0.1', 6379, 'redis-127-0-0-1-6379'],
+    // The loopback names are one server: one name, as 127.0.0.1 (so backups taken as 127.0.0.1 keep theirs).
+    ['localhost', 6379, 'redis-127-0-0-1-6379'],
+    ['LOCALHOST.', 6380, 'redis-127-0-0-1-6380'],
+    ['::1', 6379, 'redis-127-0-0-1-6379'],
+    ['[::1]', 6379, 'redis-127-0-0-1-6379'],
+    ['127.0.0.2', 6379, 'redis-127-0-0-2-6379'],
     ['Cache.Example.COM', 6380, 'redis-cache-example-com-6380'],
     ['a-very-long-host-name.internal.example.com', 6379, 'redis-a-very-long-host-name-internal-exa'],
   ])('names a server without --name after its host and port: %s:%i', (host, port, name) => {

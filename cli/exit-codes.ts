@@ -1,0 +1,52 @@
+/**
+ * The exit codes every command's help ends with: one shared epilogue (the
+ * rule of cli/failure.ts) and, for the commands whose codes mean something
+ * more specific, their lines, kept here so that there is one source.
+ */
+import { EXIT } from './failure.js';
+
+/** What a code means for one command, added under the shared lines (keyed by the command path: `drill local`). */
+const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
+  backup: ['1: a step failed (named in the output; nothing stored before is deleted), or a keyspace collapse (the backup stored, the earlier ones held)'],
+  compare: ['1: the datasets differ, or the comparison could not finish'],
+  doctor: ['0: every check passed or only warned; 1: a check failed'],
+  'drill run': ['1: the drill failed (with --wait)'],
+  'drill local': [
+    '1: a check failed, the file is corrupt or the server refused it',
+    '3: a format the verifier cannot judge (not verified, not corrupt)',
+    '130: Ctrl-C (the server stopped, its directory removed)',
+  ],
+  migrate: [
+    '1: keys failed, were evicted or (--verify) differ, or the run was stopped',
+    '2: also refused before writing (the target could evict: see --allow-eviction)',
+  ],
+  prune: ['1: the retention plan could not be computed for every snapshot'],
+  restore: ['1: refused by the preflight, or (--wait) the cluster failed to create'],
+  'restore-aof': ['1: refused (a gap in the history, a time before the oldest point, no timestamps) or the load failed'],
+  'retention release': ['1: a release failed (the ones before it stay done, listed)'],
+  'ship-aof': [
+    '0: also SIGTERM or Ctrl-C after shipping what is complete',
+    "1: the last cycle failed or left the history not restorable, or the destination holds another directory's history",
+    '2: also not an AOF directory, or a manifest it does not understand',
+  ],
+  status: ['1: a recovery point or drill is late, missing, failed or could not be measured (--coverage: a cache is unprotected)'],
+  'verify-rdb': ['1: the file is corrupt', '3: a format this verifier cannot judge (a newer engine: not verified, not corrupt)'],
+};
+
+/** The shared lines: the rule for every command. */
+export const EXIT_CODES_LINES = [
+  `${EXIT.ok}  ok`,
+  `${EXIT.failed}  the job failed or found a problem (a job that did part of its work says what it did)`,
+  `${EXIT.usage}  usage, configuration, credentials or connection (nothing was done; the message names the host and a fix)`,
+] as const;
+
+/** The "Exit codes:" epilogue of one command's help (`path`: the command's words after redis-dr). */
+export function exitCodesHelp(path: string): string {
+  const specific = SPECIFIC[path] ?? [];
+  // '1: text' -> '    1  text', under the shared lines.
+  const detail = specific.map((l) => `    ${l.replace(/^(\d+): /, (_m, code: string) => `${code.padEnd(3)}  `)}`);
+  return ['', 'Exit codes:', ...EXIT_CODES_LINES.map((l) => `  ${l}`), ...(detail.length > 0 ? [`  for ${path}:`, ...detail] : [])].join('\n');
+}
+
+/** The command paths with specific lines (a test checks each names a real command). */
+export const COMMANDS_WITH_SPECIFIC_EXIT_CODES = Object.keys(SPECIFIC);

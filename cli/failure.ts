@@ -1,0 +1,226 @@
+/**
+ * One exit-code rule and one error mapping for every command (docs/cli.md,
+ * "Exit codes"): 0 ok; 1 the job failed or found a problem; 2 usage,
+ * configuration, credentials or connection. A connection that could not be
+ * made (DNS, refused, no answer, TLS, no AWS credentials) is a 2 with a
+ * message naming the host and a fix; once the command changed something, the
+ * same error is a failed job (1) that says what it did first.
+ *
+ * Light on purpose: program.ts loads it at start (no SDK, no Redis client).
+ */
+import { UsageError } from './usage.js';
+
+/** The exit codes of every command: one source for the code and the help epilogue (cli/exit-codes.ts). */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** A failure as the CLI reports it: in words on stderr and, with --json, as `{ ok: false, error }` on stdout. */
+export interface CliProblem {
+  /** Stable, for scripts: usage, dns, connection-refused, timeout, unreachable, tls, aws-credentials, failed. */
+  readonly code: string;
+  readonly message: string;
+  readonly fix: string;
+  readonly exitCode: 1 | 2;
+  /** The message already says the fix (a usage error's): stderr prints the message alone. */
+  readonly fixInMessage?: boolean;
+}
+
+/** Whether this run was given --json (set by program.ts for every command): failures then print JSON on stdout too. */
+let jsonRequested = false;
+
+/** Sets whether failures of this run print `{ ok: false, error }` on stdout (program.ts, from the arguments). */
+export function setJsonFailures(on: boolean): void {
+  jsonRequested = on;
+}
+
+/** The `{ ok: false, error }` document `--json` prints on stdout when a command fails. */
+export function failureJson(problem: CliProblem): string {
+  const { code, message, fix } = problem;
+  return `${JSON.stringify({ ok: false, error: { code, message, fix } }, null, 2)}\n`;
+}
+
+/** Errors and their causes (`cause`, an AggregateError's `errors`), outermost first. */
+function chain(err: unknown): unknown[] {
+  const seen: unknown[] = [];
+  const visit = (e: unknown) => {
+    if (e === undefined || e === null || seen.includes(e) || seen.length > 20) return;
+    seen.push(e);
+    if (typeof e === 'object') {
+      visit((e as { cause?: unknown }).cause);
+      const errors = (e as { errors?: unknown }).errors;
+      if (Array.isArray(errors)) for (const x of errors) visit(x);
+    }
+  };
+  visit(err);
+  return seen;
+}
+
+const text = (e: unknown): string => (e instanceof Error ? e.message : typeof e === 'string' ? e : '');
+const field = (e: unknown, name: string): string | undefined => {
+  const v = e && typeof e === 'object' ? (e as Record<string, unknown>)[name] : undefined;
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+};
+
+const TLS =
+  /ERR_TLS_|ERR_SSL_|EPROTO|CERT_|SELF_SIGNED|UNABLE_TO_VERIFY|self[- ]signed certificate|unable to verify the first certificate|certificate has expired|wrong version number|does not match certificate|altnames/i;
+const NO_CREDENTIALS = /CredentialsProviderError|Could not load credentials|Unable to locate credentials/i;
+const EXPIRED = /^(ExpiredToken|ExpiredTokenException|RequestExpired)$/;
+const BAD_KEYS = /^(InvalidClientTokenId|UnrecognizedClientException|InvalidAccessKeyId|SignatureDoesNotMatch)$/;
+
+/**
+ * The connection (or AWS credentials) problem behind `err`, or undefined:
+ * the Node error codes in the error, its causes or the messages that wrap
+ * them (`getaddrinfo ENOTFOUND x`, `connect ECONNREFUSED 127.0.0.1:1`, a
+ * report's error text), with the host or endpoint and the usual fix. Only a
+ * connection that could not be made counts: one lost in the middle of a job
+ * (ECONNRESET, EPIPE, `Connection is closed`) is the job failing.
+ */
+export function connectionProblem(err: unknown): Omit<CliProblem, 'exitCode'> | undefined {
+  const all = chain(err);
+  const words = all.map(text).join(' | ');
+  const names = all.map((e) => field(e, 'name') ?? '');
+  const codes = all.map((e) => field(e, 'code') ?? '');
+  // The endpoint as the outermost message names it (`could not connect to redis at h:p`), else as the error does.
+  const redisAt = /could not connect to redis at (\S+?)(?: \(|:? |$)/.exec(words)?.[1];
+  const has = (code: string) => codes.includes(code) || new RegExp(`\\b${code}\\b`).test(words);
+  const addressOf = (code: string): string | undefined => {
+    for (const e of all) {
+      if (field(e, 'code') !== code) continue;
+      const host = field(e, 'hostname') ?? field(e, 'address') ?? field(e, 'host');
+      const port = field(e, 'port');
+      if (host) return port ? `${host}:${port}` : host;
+    }
+    return new RegExp(`${code} (\\S+)`).exec(words)?.[1];
+  };
+
+  if (names.some((n) => NO_CREDENTIALS.test(n)) || NO_CREDENTIALS.test(words))
+    return {
+      code: 'aws-credentials',
+      message: 'no AWS credentials found',
+      fix: 'set AWS_PROFILE, or run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (`aws sts get-caller-identity` shows what is in use)',
+    };
+  if (names.some((n) => EXPIRED.test(n)))
+    return { code: 'aws-credentials', message: 'the AWS session expired', fix: 'log in again (e.g. `aws sso login`), then run the command again' };
+  if (names.some((n) => BAD_KEYS.test(n)))
+    return {
+      code: 'aws-credentials',
+      message: `the AWS credentials in use were refused (${names.find((n) => BAD_KEYS.test(n))})`,
+      fix: 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile (`aws sts get-caller-identity`)',
+    };
+  for (const code of ['ENOTFOUND', 'EAI_AGAIN']) {
+    if (!has(code)) continue;
+    const host = addressOf(code) ?? redisAt ?? 'the host';
+    const bare = host.replace(/:\d+$/, '');
+    return {
+      code: 'dns',
+      message: `cannot resolve ${host}${redisAt && redisAt !== host ? ` (redis at ${redisAt})` : ''}: ${code === 'ENOTFOUND' ? 'no such host' : 'the DNS lookup failed for now'} (${code})`,
+      fix: `check the host name for a typo and this machine's DNS (\`getent hosts ${bare}\`); for an AWS endpoint, the region (AWS_REGION, the config's regions) and AWS_ENDPOINT_URL*`,
+    };
+  }
+  if (has('ECONNREFUSED')) {
+    const at = redisAt ?? addressOf('ECONNREFUSED') ?? 'the server';
+    const hp = /^\[?([^\]]+?)\]?:(\d+)$/.exec(at);
+    return {
+      code: 'connection-refused',
+      message: `${at} refused the connection (ECONNREFUSED): nothing listens there`,
+      fix: redisAt
+        ? `check the port and that the server runs (\`redis-cli -h ${hp?.[1] ?? '<host>'} -p ${hp?.[2] ?? '<port>'} ping\`)`
+        : 'check the endpoint URL (--s3-endpoint, AWS_ENDPOINT_URL*, a proxy) and that the service runs there',
+    };
+  }
+  const timedOut = has('ETIMEDOUT') || /no connection within \d+ ?ms|not ready within \d+ ?ms|connect ETIMEDOUT|Connection timeout/i.test(words);
+  if (timedOut) {
+    const at = redisAt ?? addressOf('ETIMEDOUT') ?? 'the server';
+    return {
+      code: 'timeout',
+      message: `no answer from ${at} (connect timed out)`,
+      fix: 'check security groups, firewalls, VPN or proxy between this machine and it (an ElastiCache endpoint answers only inside its VPC)',
+    };
+  }
+  for (const code of ['EHOSTUNREACH', 'ENETUNREACH']) {
+    if (!has(code)) continue;
+    const at = redisAt ?? addressOf(code) ?? 'the server';
+    return {
+      code: 'unreachable',
+      message: `${at} is unreachable from this machine (${code})`,
+      fix: 'check the address, the routes and the VPN or proxy in use',
+    };
+  }
+  if (codes.some((c) => TLS.test(c)) || TLS.test(words)) {
+    const at = redisAt ?? 'the server';
+    const detail = all.map(text).find((m) => TLS.test(m)) ?? words;
+    return {
+      code: 'tls',
+      message: `TLS with ${at} failed: ${detail.replace(/^could not connect to redis at \S+ ?(\([^)]*\))?:? ?/, '')}`,
+      fix: 'use rediss:// only for a TLS server (redis:// for plain TCP); for a private CA set NODE_EXTRA_CA_CERTS=<ca.pem>; the host name must match the certificate',
+    };
+  }
+  return undefined;
+}
+
+/** A failed job's report as `--json` gives its `error`, with the exit code under the one rule. */
+export interface ReportedFailure {
+  readonly error: { readonly code: string; readonly message: string; readonly fix: string };
+  readonly exitCode: 1 | 2;
+}
+
+/**
+ * The failure a job wrote into its report (the jobs never throw: backup,
+ * restore-aof), under the one rule: a connection that could not be made
+ * while nothing was done yet is exit 2 naming the host; anything else is
+ * the job failing (exit 1) with its own words and `fix`.
+ */
+export function reportedFailure(text: string, nothingDone: boolean, fix: string, code = 'failed'): ReportedFailure {
+  const connection = nothingDone ? connectionProblem(text) : undefined;
+  if (connection) return { error: { code: connection.code, message: connection.message, fix: connection.fix }, exitCode: EXIT.usage };
+  return { error: { code, message: text, fix }, exitCode: EXIT.failed };
+}
+
+/**
+ * Any error of a command as the CLI reports it. `partial` says what the
+ * command had already done (changed) when it failed: then even a connection
+ * problem is a failed job (exit 1), and the message says what was done.
+ */
+export function describeFailure(err: unknown, command: string, partial?: string): CliProblem {
+  if (err instanceof UsageError)
+    return {
+      code: 'usage',
+      message: err.message,
+      fix: err.fix ?? `see \`redis-dr${command ? ` ${command}` : ''} --help\``,
+      exitCode: EXIT.usage,
+      fixInMessage: err.fix === undefined,
+    };
+  const connection = connectionProblem(err);
+  if (connection && partial === undefined) return { ...connection, exitCode: EXIT.usage };
+  const message = connection?.message ?? text(err) ?? String(err);
+  return {
+    code: connection?.code ?? 'failed',
+    message: partial === undefined ? message || String(err) : `${message}; it did part of the job first: ${partial}`,
+    fix: connection
+      ? `${connection.fix}; then run it again`
+      : partial === undefined
+        ? 'the message names what failed: fix that and run the command again'
+        : 'run it again once the cause is fixed: what was done stays done',
+    exitCode: EXIT.failed,
+    // A failure's own words are what there is to say (stderr); the generic fix is for --json readers.
+    fixInMessage: !connection,
+  };
+}
+
+/**
+ * Prints a command's failure and sets the exit code; returns it. stderr gets
+ * one line (journald and cron logs keep it whole): `redis-dr: <message>: <fix>`
+ * for exit 2 (as every usage error), `redis-dr <command>: …` for a failed
+ * job; with --json, stdout also gets `{ ok: false, error }`.
+ */
+export function reportFailure(command: string, problem: CliProblem, json = jsonRequested): number {
+  const who = problem.exitCode === EXIT.usage || !command ? 'redis-dr' : `redis-dr ${command}`;
+  process.stderr.write(`${who}: ${problem.message}${problem.fixInMessage ? '' : `: ${problem.fix}`}\n`);
+  if (json) process.stdout.write(failureJson(problem));
+  process.exitCode = problem.exitCode;
+  return problem.exitCode;
+}
+
+/** {@link describeFailure} then {@link reportFailure}: the one way an action ends on an error it caught. */
+export function failCommand(command: string, err: unknown, partial?: string): number {
+  return reportFailure(command, describeFailure(err, command, partial));
+}

@@ -1,0 +1,103 @@
+import { lookup } from 'node:dns/promises';
+import { connect, createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { keysWritten } from '../../cli/commands/migrate/format.js';
+import { connectionProblem, describeFailure, reportedFailure } from '../../cli/failure.js';
+import { UsageError } from '../../cli/usage.js';
+
+/** The error Node gives for a connection to `port` on loopback (nothing listens there). */
+async function refused(): Promise<Error> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return new Promise((resolve) => connect(port, '127.0.0.1').on('error', resolve));
+}
+
+describe('the one mapping of connection problems (cli/failure.ts)', () => {
+  it('a real refused connection: code, the endpoint, a fix; exit 2', async () => {
+    const err = await refused();
+    const p = describeFailure(err, 'compare');
+    expect(p).toMatchObject({ code: 'connection-refused', exitCode: 2 });
+    expect(p.message).toMatch(/^127\.0\.0\.1:\d+ refused the connection \(ECONNREFUSED\)/);
+  });
+
+  it('a real DNS failure: "cannot resolve <host>", not the resolver line', async () => {
+    const err = await lookup('nonexistent.invalid').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const p = describeFailure(err, 'status');
+    expect(p.code).toBe('dns');
+    expect(p.message).toContain('cannot resolve nonexistent.invalid');
+    expect(p.message).not.toContain('getaddrinfo');
+    expect(p.fix).toContain('getent hosts nonexistent.invalid');
+  });
+
+  it('a wrapped message (an adapter that kept only the text, a report) and a cause chain are read too', async () => {
+    expect(connectionProblem('could not connect to redis at cache.internal:6380 (TLS): getaddrinfo EAI_AGAIN cache.internal')).toMatchObject({
+      code: 'dns',
+      message: expect.stringContaining('cannot resolve cache.internal'),
+    });
+    const wrapped = new Error('cannot read s3://b/k.rdb: something', { cause: await refused() });
+    expect(connectionProblem(wrapped)?.code).toBe('connection-refused');
+    expect(connectionProblem('could not connect to redis at 10.0.0.9:6379 (plain TCP): no connection within 5000 ms')).toMatchObject({
+      code: 'timeout',
+      message: 'no answer from 10.0.0.9:6379 (connect timed out)',
+    });
+    expect(connectionProblem('could not connect to redis at h:6379 (TLS): self-signed certificate in certificate chain')?.code).toBe('tls');
+  });
+
+  it('AWS credentials: missing, expired, refused', () => {
+    const named = (name: string, message = name) => Object.assign(new Error(message), { name });
+    expect(describeFailure(named('CredentialsProviderError', 'Could not load credentials from any providers'), 'status')).toMatchObject({
+      code: 'aws-credentials',
+      exitCode: 2,
+      fix: expect.stringContaining('AWS_PROFILE'),
+    });
+    expect(connectionProblem(named('ExpiredToken'))?.code).toBe('aws-credentials');
+    expect(connectionProblem(named('InvalidClientTokenId'))?.code).toBe('aws-credentials');
+  });
+
+  it('a connection lost in the middle of a job is the job failing (exit 1), not a connection problem', () => {
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    expect(connectionProblem(reset)).toBeUndefined();
+    expect(describeFailure(reset, 'migrate')).toMatchObject({ code: 'failed', exitCode: 1 });
+    expect(describeFailure(new Error('Connection is closed.'), 'compare').exitCode).toBe(1);
+  });
+
+  it('after part of the job, even a refused connection is exit 1 and says what was done', async () => {
+    const p = describeFailure(await refused(), 'migrate', '120 keys written to the target before it');
+    expect(p.exitCode).toBe(1);
+    expect(p.code).toBe('connection-refused');
+    expect(p.message).toMatch(/refused the connection.*; it did part of the job first: 120 keys written to the target before it$/);
+  });
+
+  it('usage errors are exit 2 with the --help pointer as their fix unless they name one', () => {
+    expect(describeFailure(new UsageError('--to x is not a destination'), 'backup')).toMatchObject({
+      code: 'usage',
+      exitCode: 2,
+      fix: 'see `redis-dr backup --help`',
+    });
+    expect(describeFailure(new UsageError('bad', 'do this'), 'backup').fix).toBe('do this');
+  });
+
+  it("a job's reported failure: the connection rule only while nothing was done", () => {
+    const text = 'could not connect to redis at 127.0.0.1:1 (plain TCP): connect ECONNREFUSED 127.0.0.1:1';
+    expect(reportedFailure(text, true, 'fix it')).toMatchObject({ exitCode: 2, error: { code: 'connection-refused' } });
+    expect(reportedFailure(text, false, 'fix it')).toEqual({ exitCode: 1, error: { code: 'failed', message: text, fix: 'fix it' } });
+  });
+
+  it('migrate counts the keys written: a dry run or no key yet is not part of the job', () => {
+    const seen: number[] = [];
+    const counts = (copied: number) => ({ scanned: copied, copied, skipped: 0, expired: 0, failed: 0 });
+    const w = keysWritten({ onBatch: (c: { copied: number }) => seen.push(c.copied) });
+    expect(w.partial()).toBeUndefined();
+    w.callbacks.onBatch(counts(3));
+    expect(w.partial()).toBe('3 keys written to the target before it');
+    expect(seen).toEqual([3]);
+    const dry = keysWritten({}, true);
+    dry.callbacks.onBatch(counts(3));
+    expect(dry.partial()).toBeUndefined();
+  });
+});
