@@ -19,4 +19,4 @@ export {
   type ScheduleConfig,
   type TargetsConfig,
 } from './schema.js';
-export { ConfigError, loadConfig, validateConfig, type ValidateOptions, type ValidationResult } from './load.js';
+export { ConfigError, loadConfig, readConfigFile, validateConfig, type ValidateOptions, type ValidationResult } from './load.js';
