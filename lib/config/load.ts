@@ -1,6 +1,7 @@
 /**
- * Validating and loading the deployment config: validated once, in
- * `bin/app.ts` (and by CLI commands that read it). Every problem is reported
+ * Validating and loading the deployment config: validated once, by the
+ * `RedisDr` construct (lib/redis-dr.ts) that `bin/app.ts` hands the file to,
+ * and by CLI commands that read it (loadConfig). Every problem is reported
  * at once, each as `<path> <what is wrong>, got <value>[: <fix>]`, e.g.
  * `plans[0].retention.daily must be >= 1, got 0: …`.
  */
