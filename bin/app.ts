@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * CDK app entry: `npx cdk synth -c config=config/prod.json`.
- * Loads and validates the config once; on any problem prints every one of
- * them and exits 1 before anything is synthesized. After a synth, prints
+ * One user of the `RedisDr` construct (lib/redis-dr.ts): reads the JSON
+ * config and passes it, and the construct validates it once; on any problem
+ * prints every one of them and exits 1 before anything is synthesized. After a synth, prints
  * what was built per stack and cdk-nag's verdict.
  *
  * There is no default config: a deploy must never fall back to another file.
@@ -10,8 +11,8 @@
  * warning only, so without this the example would be synthesized instead.
  */
 import { App } from 'aws-cdk-lib';
-import { ConfigError, loadConfig } from '../lib/config/index.js';
-import { addRedisDrStacks } from '../lib/app.js';
+import { ConfigError, readConfigFile } from '../lib/config/index.js';
+import { RedisDr, type RedisDrProps } from '../lib/redis-dr.js';
 import { configContextProblem } from '../lib/config/context.js';
 import { summarizeAssembly, synthSummary } from '../lib/synth-summary.js';
 
@@ -23,17 +24,18 @@ if (problem !== undefined) {
 }
 const configFile = String(app.node.tryGetContext('config'));
 
-let config;
+let redisDr: RedisDr;
 try {
-  config = loadConfig(configFile);
-  addRedisDrStacks(app, config);
+  // Parsed JSON, not yet checked: the construct validates it (and types nothing it has not checked).
+  redisDr = new RedisDr(app, 'RedisDr', readConfigFile(configFile) as RedisDrProps);
 } catch (err) {
   if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\n`);
+    // The construct's problems name the field; the file goes first, as for a file that cannot be read.
+    process.stderr.write(`${new ConfigError(err.problems, err.file ?? configFile).message}\n`);
     process.exit(1);
   }
   throw err;
 }
 const { stacks, nagFindings } = summarizeAssembly(app.synth());
 // stderr: `cdk synth <stack>` prints the template on stdout.
-process.stderr.write(synthSummary(config, stacks, nagFindings));
+process.stderr.write(synthSummary(redisDr.config, stacks, nagFindings));

@@ -1,8 +1,9 @@
-import { type App, CfnOutput, CfnParameter, CfnRule, Fn, Tags, Validations } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, CfnRule, Fn, type Stage, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { RedisDrConfig } from './config/index.js';
 import { CONFIG_HASH_OUTPUT, configHash, stackNames, vaultStackName } from './deployment.js';
 import { RecoveryStorageChecks } from './nag/recovery-storage-checks.js';
+import { ScopedNagPack } from './nag/scoped-pack.js';
 import { DrStack } from './stacks/dr-stack.js';
 import { PrimaryStack } from './stacks/primary-stack.js';
 import { VaultStack } from './stacks/vault-stack.js';
@@ -19,20 +20,25 @@ export interface RedisDrStacks {
 export { stackNames };
 
 /**
- * Adds one deployment's stacks to `app`: region-bound (the config names both
- * regions), account-agnostic unless the config gives an account, every
- * resource tagged `redis-dr:managed=true`, and cdk-nag's AwsSolutions pack run
- * as a validation plugin (synth fails on unacknowledged findings).
+ * Adds one deployment's stacks to `scope` (an App or a Stage) from a
+ * validated config: region-bound (the config names both regions),
+ * account-agnostic unless the config gives an account, every resource tagged
+ * `redis-dr:managed=true`, and cdk-nag's AwsSolutions and RedisDr packs run on
+ * these stacks as validation plugins (synth fails on unacknowledged
+ * findings). The `RedisDr` construct (lib/redis-dr.ts) validates and calls this.
  */
-export function addRedisDrStacks(app: App, config: RedisDrConfig): RedisDrStacks {
+export function addRedisDrStacks(scope: Stage, config: RedisDrConfig): RedisDrStacks {
   const names = stackNames(config);
-  const primary = new PrimaryStack(app, names.primary, {
+  // Named explicitly: inside a Stage the CDK would prefix the stage's name, and the CLI and doctor find stacks by these names.
+  const primary = new PrimaryStack(scope, names.primary, {
+    stackName: names.primary,
     config,
     env: { region: config.primary.region, account: config.primary.account },
     description: `redis-dr ${config.name}: scheduled ElastiCache snapshots and retention (primary region)`,
     crossRegionReferences: true,
   });
-  const dr = new DrStack(app, names.dr, {
+  const dr = new DrStack(scope, names.dr, {
+    stackName: names.dr,
     config,
     env: { region: config.dr.region, account: config.dr.account ?? config.primary.account },
     description: `redis-dr ${config.name}: disaster-recovery region`,
@@ -43,7 +49,8 @@ export function addRedisDrStacks(app: App, config: RedisDrConfig): RedisDrStacks
   // Another account's credentials deploy the vault (deployed first; the synth summary says so). No
   // stack dependency: it would make `cdk deploy` of the primary stack deploy the vault with the wrong credentials.
   const vault = config.vault
-    ? new VaultStack(app, vaultStackName(config), {
+    ? new VaultStack(scope, vaultStackName(config), {
+        stackName: vaultStackName(config),
         config,
         vault: config.vault,
         env: { region: config.vault.region, account: config.vault.account },
@@ -78,6 +85,7 @@ export function addRedisDrStacks(app: App, config: RedisDrConfig): RedisDrStacks
       });
     }
   }
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new RecoveryStorageChecks(app));
+  const stacks = vault ? [primary, dr, vault] : [primary, dr];
+  Validations.of(scope).addPlugins(new ScopedNagPack(new AwsSolutionsChecks(), stacks), new ScopedNagPack(new RecoveryStorageChecks(), stacks));
   return { primary, dr, vault };
 }

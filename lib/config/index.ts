@@ -20,4 +20,4 @@ export {
   type TargetsConfig,
   type VaultConfig,
 } from './schema.js';
-export { ConfigError, loadConfig, validateConfig, type ValidateOptions, type ValidationResult } from './load.js';
+export { ConfigError, loadConfig, readConfigFile, validateConfig, type ValidateOptions, type ValidationResult } from './load.js';

@@ -1,6 +1,7 @@
 /**
- * Validating and loading the deployment config: validated once, in
- * `bin/app.ts` (and by CLI commands that read it). Every problem is reported
+ * Validating and loading the deployment config: validated once, by the
+ * `RedisDr` construct (lib/redis-dr.ts) that `bin/app.ts` hands the file to,
+ * and by CLI commands that read it (loadConfig). Every problem is reported
  * at once, each as `<path> <what is wrong>, got <value>[: <fix>]`, e.g.
  * `plans[0].retention.daily must be >= 1, got 0: …`.
  */
@@ -52,10 +53,11 @@ export class ConfigError extends Error {
 }
 
 /**
- * Read, parse and validate a JSON config file.
- * @throws ConfigError naming the file: unreadable, not JSON, or invalid (every problem).
+ * Read and parse a JSON config file, not yet validated (the `RedisDr`
+ * construct or {@link validateConfig} does that).
+ * @throws ConfigError naming the file: unreadable or not JSON.
  */
-export function loadConfig(file: string): RedisDrConfig {
+export function readConfigFile(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -64,13 +66,19 @@ export function loadConfig(file: string): RedisDrConfig {
     const what = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (err as Error).message})`;
     throw new ConfigError([`${what}: check the path given with -c config=<file>, e.g. config/example.json`], file, { cause: err });
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
     throw new ConfigError([`is not valid JSON: ${jsonErrorWithLine((err as Error).message, text)}`], file, { cause: err });
   }
-  const result = validateConfig(raw);
+}
+
+/**
+ * Read, parse and validate a JSON config file.
+ * @throws ConfigError naming the file: unreadable, not JSON, or invalid (every problem).
+ */
+export function loadConfig(file: string): RedisDrConfig {
+  const result = validateConfig(readConfigFile(file));
   if (!result.ok) throw new ConfigError(result.problems, file);
   return result.config;
 }

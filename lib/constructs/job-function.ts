@@ -1,21 +1,106 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, LogLevel, NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
 
-/** Repository root: handlers are bundled from `lambdas/handlers/<name>.ts`. */
+/**
+ * The repository root when run from source (handlers bundled from
+ * `lambdas/handlers/<name>.ts`); `dist/` of the installed package when
+ * compiled (prebuilt bundles in `dist/lambda-bundles/<name>/`).
+ */
 const ROOT = path.join(__dirname, '..', '..');
+
+/** Every handler in `lambdas/handlers/` a JobFunction runs (scripts/bundle-handlers.ts prebuilds each for the package). */
+export const HANDLERS = [
+  'alert-formatter',
+  'drill-reaper',
+  'drill-report',
+  'drill-select',
+  'drill-verify',
+  'export',
+  'freshness',
+  'probe',
+  'prune',
+  'snapshot',
+  'verify-rdb',
+] as const;
+/** A handler file name under `lambdas/handlers/`, without extension. */
+export type HandlerName = (typeof HANDLERS)[number];
+
+/** Every function's runtime and architecture, bundled from source or prebuilt. */
+const RUNTIME = { runtime: lambda.Runtime.NODEJS_24_X, architecture: lambda.Architecture.ARM_64 };
+
+/**
+ * How every handler is bundled: the one source of the esbuild options, used by
+ * a synth from source and by the package's prebuilt bundles alike.
+ */
+export const HANDLER_BUNDLING: BundlingOptions = {
+  minify: true,
+  sourceMap: true,
+  target: 'node24',
+  format: OutputFormat.CJS,
+  // The runtime's SDK v3 is used (smaller bundles); Powertools and our code are bundled.
+  externalModules: ['@aws-sdk/*'],
+  forceDockerBundling: false,
+  // Synth prints a summary of its own (bin/app.ts); esbuild's per-bundle size lines are noise there.
+  logLevel: LogLevel.WARNING,
+};
+
+/** The TypeScript source of a handler under `root`; there in the repository, not in the package. */
+export function handlerSource(handler: HandlerName, root: string = ROOT): string {
+  return path.join(root, 'lambdas', 'handlers', `${handler}.ts`);
+}
+
+/** Where the package keeps a handler's prebuilt bundle (`index.js` and its source map), under `root`. */
+export function prebuiltBundleDir(handler: HandlerName, root: string = ROOT): string {
+  return path.join(root, 'lambda-bundles', handler);
+}
+
+/**
+ * The NodejsFunction props that bundle a handler from its source with
+ * {@link HANDLER_BUNDLING}: what a synth in the repository does, and what
+ * scripts/bundle-handlers.ts runs to prebuild the package's bundles.
+ */
+export function handlerFromSource(handler: HandlerName, root: string = ROOT): NodejsFunctionProps {
+  return {
+    entry: handlerSource(handler, root),
+    handler: 'handler',
+    ...RUNTIME,
+    depsLockFilePath: path.join(root, 'package-lock.json'),
+    projectRoot: root,
+    bundling: HANDLER_BUNDLING,
+  };
+}
+
+/**
+ * A handler's code: bundled from its source where the source is (this
+ * repository: never a stale bundle), else the prebuilt bundle the package
+ * ships (a team's app with `redis-dr/cdk` installed: no TypeScript sources,
+ * no esbuild needed). `root` is for tests.
+ */
+export function handlerCode(handler: HandlerName, root: string = ROOT): NodejsFunctionProps {
+  if (existsSync(handlerSource(handler, root))) return handlerFromSource(handler, root);
+  const bundle = prebuiltBundleDir(handler, root);
+  if (!existsSync(path.join(bundle, 'index.js'))) {
+    throw new Error(
+      `redis-dr: the Lambda bundle ${path.join(bundle, 'index.js')} is missing and the handler's source ${handlerSource(handler, root)} is not there to bundle: ` +
+        'install redis-dr from a packed release (npm pack runs prepack, which writes the bundles), or run `npm run bundle:handlers` in a built checkout',
+    );
+  }
+  return { code: lambda.Code.fromAsset(bundle), handler: 'index.handler', ...RUNTIME };
+}
 
 /** Props for {@link JobFunction}. */
 export interface JobFunctionProps {
   /** Handler file name under `lambdas/handlers/`, without extension (e.g. `snapshot`). */
-  readonly handler: string;
+  readonly handler: HandlerName;
   /** What the function does, shown in the console. */
   readonly description: string;
   /** Hard timeout of one invocation. */
@@ -57,7 +142,7 @@ export interface JobFunctionProps {
  * our defaults, the one Lambda shape every capability uses: Node.js 24 on
  * arm64, explicit memory and timeout, its own log group with retention, X-Ray
  * tracing, a role without AWS managed policies, and local esbuild bundling
- * (no Docker).
+ * (no Docker) or, installed as a package, the bundle prebuilt at prepack.
  */
 export class JobFunction extends Construct {
   /** The function. */
@@ -107,19 +192,14 @@ export class JobFunction extends Construct {
 
     this.function = new NodejsFunction(this, 'Function', {
       ...network,
-      entry: path.join(ROOT, 'lambdas', 'handlers', `${props.handler}.ts`),
-      handler: 'handler',
+      ...handlerCode(props.handler),
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySizeMb ?? 512,
       timeout: props.timeout,
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       role: this.role,
-      depsLockFilePath: path.join(ROOT, 'package-lock.json'),
-      projectRoot: ROOT,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
@@ -129,17 +209,6 @@ export class JobFunction extends Construct {
       onFailure: props.onFailureQueue ? new SqsDestination(props.onFailureQueue) : undefined,
       retryAttempts: props.asyncRetryAttempts,
       maxEventAge: props.maxEventAge,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        format: OutputFormat.CJS,
-        // The runtime's SDK v3 is used (smaller bundles); Powertools and our code are bundled.
-        externalModules: ['@aws-sdk/*'],
-        forceDockerBundling: false,
-        // Synth prints a summary of its own (bin/app.ts); esbuild's per-bundle size lines are noise there.
-        logLevel: LogLevel.WARNING,
-      },
     });
 
     Validations.of(this.role).acknowledge({

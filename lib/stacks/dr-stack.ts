@@ -3,6 +3,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config/index.js';
 import { scheduleGroupName } from '../deployment.js';
+import { pinFeatureFlags } from '../feature-flags.js';
 import { logRetentionOf } from '../constructs/log-retention.js';
 import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
@@ -40,6 +41,7 @@ export class DrStack extends Stack {
 
   constructor(scope: Construct, id: string, props: DrStackProps) {
     super(scope, id, props);
+    pinFeatureFlags(this);
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters');
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
       scheduleGroupName: scheduleGroupName(props.config.name, 'dr'),

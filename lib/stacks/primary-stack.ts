@@ -3,6 +3,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config/index.js';
 import { scheduleGroupName } from '../deployment.js';
+import { pinFeatureFlags } from '../feature-flags.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
 import { DrExport } from '../constructs/dr-export.js';
@@ -45,6 +46,7 @@ export class PrimaryStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PrimaryStackProps) {
     super(scope, id, props);
+    pinFeatureFlags(this);
     const { config } = props;
     const common = {
       deployment: config.name,

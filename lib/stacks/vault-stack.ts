@@ -4,6 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Construct } from 'constructs';
 import type { RedisDrConfig, VaultConfig } from '../config/index.js';
 import { freshnessLimits, vaultVerifyStateMachineName } from '../deployment.js';
+import { pinFeatureFlags } from '../feature-flags.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { addCopyVerification, type CopyVerification } from '../constructs/dr-copies.js';
@@ -41,6 +42,7 @@ export class VaultStack extends Stack {
 
   constructor(scope: Construct, id: string, props: VaultStackProps) {
     super(scope, id, props);
+    pinFeatureFlags(this);
     const { config, vault } = props;
     const accessLogs = new AccessLogBucket(this, 'AccessLogs', { retentionDays: Math.max(365, vault.retentionDays) });
     this.vaultBucket = new VaultBucket(this, 'Vault', {
