@@ -184,6 +184,8 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       let misplaced: string | undefined;
       const reader = new RdbKeyReader({
         keepChunks: true,
+        // Nothing is built in this pass: a big value's bytes go by, only its name is held.
+        wantName: () => false,
         want: (kdb, name, size) => {
           keysByDb[kdb] = (keysByDb[kdb] ?? 0) + 1;
           allBytes += size;
@@ -253,7 +255,9 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   const libraries = new Map<string, Buffer>();
   try {
     for (const [i, source] of list.entries()) {
-      const reader = new RdbKeyReader({ want: selected, keepChunks: true, partsFromBytes: options.partsFromBytes }); // sources read fresh buffers (sources.ts)
+      // Sources read fresh buffers (sources.ts); a big key left out is never held.
+      // reread: every block is checked against the first read's CRC before the parser sees it.
+      const reader = new RdbKeyReader({ want: selected, wantName: selected, keepChunks: true, reread: true, partsFromBytes: options.partsFromBytes });
       let batch: WriteKey[] = [];
       let batchBytes = 0;
       const send = (): Promise<boolean> => {
