@@ -31,8 +31,10 @@
  * stops the run (unless `allowEviction`) and is reported.
  *
  * Memory: the reader's chunk, the open key (at most 512 MiB) while its
- * payload is built, one batch of payloads (at most BATCH_BYTES, or one key)
- * and its encoded RESTOREs, the writes in flight without their payloads
+ * payload is built (a key pass 2 does not select, and every key in pass 1,
+ * only up to its name: the value's bytes go by), one batch of payloads (at
+ * most BATCH_BYTES, or one key) and its encoded RESTOREs, the writes in
+ * flight without their payloads
  * (jobs/keys/writer.ts), the block the second read holds back until it
  * matched (1 MiB), and 8 bytes per MiB of the files (their block CRCs).
  */
