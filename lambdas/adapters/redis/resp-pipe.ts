@@ -294,7 +294,8 @@ export function endpointOf(node: Redis): PipeEndpoint {
  * (a {@link RedisConnectionError}; error replies are plain `Error`s).
  */
 export class RespPipe {
-  private readonly handlers: ReplyHandler[] = [];
+  /** Handlers in order; an answered one is cleared at once (its closure holds its batch's encoded commands, a big RESTORE payload among them). */
+  private readonly handlers: (ReplyHandler | undefined)[] = [];
   private head = 0;
   private broken?: Error;
 
@@ -304,7 +305,8 @@ export class RespPipe {
     commandTimeoutMs: number,
   ) {
     const parser = new RespParser((reply) => {
-      const handler = this.handlers[this.head++];
+      const handler = this.handlers[this.head];
+      this.handlers[this.head++] = undefined;
       if (this.head > 4096 && this.head * 2 > this.handlers.length) {
         this.handlers.splice(0, this.head);
         this.head = 0;
@@ -413,7 +415,7 @@ export class RespPipe {
     const waiting = this.handlers.splice(this.head);
     this.handlers.length = 0;
     this.head = 0;
-    for (const h of waiting) h(this.broken);
+    for (const h of waiting) h?.(this.broken);
   }
 }
 

@@ -72,6 +72,14 @@ export interface RdbKeyReaderOptions {
    * `bytes` is the key's size in the file (type, name and value). @default all
    */
   readonly want?: (db: number, name: Buffer, bytes: number) => boolean;
+  /**
+   * Asked of a key still open at the end of a push, once its name is in:
+   * false drops its value's bytes as they stream by (a big key another
+   * database holds, or one `--match` leaves out, is never held whole). The
+   * key is then unwanted whatever `want` answers at its end (`want` is still
+   * asked, so a caller can count it). @default every key's bytes are kept until `want` decides
+   */
+  readonly wantName?: (db: number, name: Buffer) => boolean;
   /** As the verifier's {@link RdbVerifierOptions.requireChecksum}. */
   readonly requireChecksum?: boolean;
   /**
@@ -80,11 +88,21 @@ export interface RdbKeyReaderOptions {
    * big key is not held twice (and no copies are left for the GC). @default false
    */
   readonly keepChunks?: boolean;
+  /**
+   * The bytes are ones a verification of the whole file already passed (a
+   * second read whose blocks match the first's CRCs): the duplicate-member
+   * check of a big collection runs on a sample (tables of 1.5 MiB) instead of
+   * exactly (24 MiB, held until {@link RdbKeyReader.end}). @default false
+   */
+  readonly reread?: boolean;
   /** With `keepChunks`, a value of this many bytes or more gets its payload in parts ({@link RdbKey.payloadParts}). @default 1 MiB */
   readonly partsFromBytes?: number;
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Members held exactly by the duplicate check of a reread (see {@link RdbKeyReaderOptions.reread}). */
+const REREAD_DUP_EXACT_MEMBERS = 1 << 16;
 
 /** Retained parts smaller than this are merged (a key over many small chunks is a few parts). */
 const SMALL_PART_BYTES = 64 * 1024;
@@ -154,11 +172,17 @@ function copyBytes(src: Uint8Array, from: number, to: number, into: Uint8Array, 
  * it any problem, at the byte it was found).
  */
 export class RdbKeyReader implements RdbKeySink {
-  private readonly parser: RdbParser;
+  /** Dropped at {@link end} (its duplicate check alone holds up to 24 MiB after a big collection). */
+  private parser: RdbParser | undefined;
+  private report: RdbReport | undefined;
   private readonly maxKeyBytes: number;
   private readonly keepChunks: boolean;
   private readonly partsFromBytes: number;
   private readonly want: ((db: number, name: Buffer, bytes: number) => boolean) | undefined;
+  private readonly wantName: ((db: number, name: Buffer) => boolean) | undefined;
+  /** The file offset of the open key `wantName` was asked about, and of the one it declined (-1: none). */
+  private askedAt = -1;
+  private declinedAt = -1;
   private payloadVersion: number;
   /**
    * Retained bytes of earlier chunks, as copies of their parts in file order:
@@ -189,9 +213,18 @@ export class RdbKeyReader implements RdbKeySink {
     this.keepChunks = options.keepChunks ?? false;
     this.partsFromBytes = options.partsFromBytes ?? 1024 * 1024;
     this.want = options.want;
+    this.wantName = options.wantName;
     this.payloadVersion = options.payloadVersion ?? 0;
     // The parser's own bound on blobs it materializes stays the verifier's default.
-    this.parser = new RdbParser(512 * 1024 * 1024, options.requireChecksum ?? false, undefined, this);
+    this.parser = new RdbParser(
+      512 * 1024 * 1024,
+      options.requireChecksum ?? false,
+      undefined,
+      this,
+      undefined,
+      false,
+      options.reread ? REREAD_DUP_EXACT_MEMBERS : undefined,
+    );
   }
 
   /** The file's RDB version and magic, once its header has arrived (version 0 before). */
@@ -210,7 +243,8 @@ export class RdbKeyReader implements RdbKeySink {
 
   /** Feeds the next bytes; returns the keys that ended in them. Never throws. */
   push(input: Uint8Array): RdbKey[] {
-    if (this.failure || input.length === 0) return [];
+    const parser = this.parser;
+    if (this.failure || input.length === 0 || !parser) return [];
     const chunk = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     if (this.total < 9) this.header.set(chunk.subarray(0, 9 - this.total), this.total);
     this.chunk = chunk;
@@ -218,21 +252,23 @@ export class RdbKeyReader implements RdbKeySink {
     this.total += chunk.length;
     this.out = [];
     if (this.payloadVersion === 0 && this.total >= 9) this.payloadVersion = this.fileVersion.version;
-    this.parser.push(chunk);
+    parser.push(chunk);
     const out = this.out;
     this.out = [];
-    if (!this.failure && this.parser.state() === 'failed') {
-      const report = this.parser.end();
+    if (!this.failure && parser.state() === 'failed') {
+      const report = parser.end();
       if (report.error) this.failure = { ...report.error };
     }
-    this.retain();
+    this.retain(parser);
     this.chunk = EMPTY;
     return this.failure ? out.filter((k) => k.end <= this.failure!.offset) : out;
   }
 
   /** Declares the end of input: the verifier's report, with a key over the limit as its error. */
   end(): RdbReport {
-    const report = this.parser.end();
+    this.report ??= this.parser!.end();
+    const report = this.report;
+    this.parser = undefined;
     this.release();
     if (this.failure && (!report.error || report.error.offset > this.failure.offset)) return { ...report, ok: false, error: { ...this.failure } };
     return report;
@@ -246,7 +282,8 @@ export class RdbKeyReader implements RdbKeySink {
       return;
     }
     const name = this.name(start + 1, nameEnd);
-    if (this.want && !this.want(db, name, end - start)) {
+    const wanted = this.want ? this.want(db, name, end - start) : true;
+    if (!wanted || start === this.declinedAt) {
       this.unwanted++;
       return;
     }
@@ -379,13 +416,25 @@ export class RdbKeyReader implements RdbKeySink {
     return into;
   }
 
-  /** Keeps the bytes from the open key's start (or the parser's uncommitted tail) on; drops the rest. */
-  private retain(): void {
-    if (this.failure || this.parser.state() === 'done') {
+  /**
+   * Keeps the bytes from the open key's start (or the parser's uncommitted
+   * tail) on, only up to its name's end when `wantName` declined it; drops the rest.
+   */
+  private retain(parser: RdbParser): void {
+    if (this.failure || parser.state() === 'done') {
       this.release();
       return;
     }
-    const from = this.parser.retainFrom();
+    const from = parser.retainFrom();
+    let keepTo = this.total;
+    const open = this.wantName ? parser.openKey() : undefined;
+    if (open && open.start === from && open.nameEnd <= this.total) {
+      if (this.askedAt !== open.start) {
+        this.askedAt = open.start;
+        if (!this.wantName!(open.db, this.name(open.start + 1, open.nameEnd))) this.declinedAt = open.start;
+      }
+      if (this.declinedAt === open.start) keepTo = open.nameEnd;
+    }
     if (from >= this.chunkAt) {
       this.retained = [];
       this.retainedLength = 0;
@@ -405,9 +454,9 @@ export class RdbKeyReader implements RdbKeySink {
       }
     }
     const start = Math.max(from, this.chunkAt);
-    const add = this.total - start;
+    const add = keepTo - start;
     if (add > 0 && this.total - from <= this.maxKeyBytes) {
-      const part = this.chunk.subarray(start - this.chunkAt);
+      const part = this.chunk.subarray(start - this.chunkAt, keepTo - this.chunkAt);
       const last = this.retained[this.retained.length - 1];
       if (this.keepChunks && part.length >= SMALL_PART_BYTES) this.retained.push(part);
       else if (last !== undefined && last.length + part.length <= SMALL_PART_BYTES) {
@@ -419,6 +468,7 @@ export class RdbKeyReader implements RdbKeySink {
       } else this.retained.push(part.slice());
       this.retainedLength += add;
     }
-    if (this.total - from > this.maxKeyBytes) this.failure = { offset: from, message: this.tooLarge(from, this.total - from) };
+    // A declined key is not held: the file's own bound on it is checked at its end (key()).
+    if (keepTo === this.total && this.total - from > this.maxKeyBytes) this.failure = { offset: from, message: this.tooLarge(from, this.total - from) };
   }
 }

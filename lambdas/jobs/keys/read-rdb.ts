@@ -31,8 +31,10 @@
  * stops the run (unless `allowEviction`) and is reported.
  *
  * Memory: the reader's chunk, the open key (at most 512 MiB) while its
- * payload is built, one batch of payloads (at most BATCH_BYTES, or one key)
- * and its encoded RESTOREs, the writes in flight without their payloads
+ * payload is built (a key pass 2 does not select, and every key in pass 1,
+ * only up to its name: the value's bytes go by), one batch of payloads (at
+ * most BATCH_BYTES, or one key) and its encoded RESTOREs, the writes in
+ * flight without their payloads
  * (jobs/keys/writer.ts), the block the second read holds back until it
  * matched (1 MiB), and 8 bytes per MiB of the files (their block CRCs).
  */
@@ -184,6 +186,8 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       let misplaced: string | undefined;
       const reader = new RdbKeyReader({
         keepChunks: true,
+        // Nothing is built in this pass: a big value's bytes go by, only its name is held.
+        wantName: () => false,
         want: (kdb, name, size) => {
           keysByDb[kdb] = (keysByDb[kdb] ?? 0) + 1;
           allBytes += size;
@@ -253,7 +257,9 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   const libraries = new Map<string, Buffer>();
   try {
     for (const [i, source] of list.entries()) {
-      const reader = new RdbKeyReader({ want: selected, keepChunks: true, partsFromBytes: options.partsFromBytes }); // sources read fresh buffers (sources.ts)
+      // Sources read fresh buffers (sources.ts); a big key left out is never held.
+      // reread: every block is checked against the first read's CRC before the parser sees it.
+      const reader = new RdbKeyReader({ want: selected, wantName: selected, keepChunks: true, reread: true, partsFromBytes: options.partsFromBytes });
       let batch: WriteKey[] = [];
       let batchBytes = 0;
       const send = (): Promise<boolean> => {

@@ -33,9 +33,12 @@ export class DuplicateCheck {
   private held = 0;
   private room = 0;
 
+  /** @param exactMembers members held exactly (a larger collection is sampled): {@link DUP_EXACT_MEMBERS}, or fewer where the bytes were checked before. */
+  constructor(private readonly exactMembers = DUP_EXACT_MEMBERS) {}
+
   /** A collection of `count` members starts; returns the probability that a duplicate pair in it is found (1: exact). */
   begin(count: number): number {
-    const kept = Math.min(count, DUP_EXACT_MEMBERS);
+    const kept = Math.min(count, this.exactMembers);
     let size = 16;
     while (size < 2 * kept) size *= 2;
     if (size > this.gens.length) {
@@ -49,7 +52,7 @@ export class DuplicateCheck {
       this.gen = 1;
     }
     this.mask = size - 1;
-    this.sample = count > DUP_EXACT_MEMBERS ? Math.ceil(count / DUP_EXACT_MEMBERS) : 1;
+    this.sample = count > this.exactMembers ? Math.ceil(count / this.exactMembers) : 1;
     this.held = 0;
     // Keep the load factor at most 3/4, whatever the sample lets through.
     this.room = (size * 3) / 4;

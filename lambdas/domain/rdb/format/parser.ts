@@ -302,7 +302,7 @@ export class RdbParser {
   private fpReady = false;
   /** The collected bytes in progress are a member to fingerprint, not a blob to keep. */
   private fpCollect = false;
-  private readonly dups = new DuplicateCheck();
+  private readonly dups: DuplicateCheck;
   /** Fields of the hash being read, whether one of its fields or values is longer than LISTPACK_VALUE, and where its first duplicate field was. */
   private collectionLength = 0;
   private longElement = false;
@@ -342,7 +342,10 @@ export class RdbParser {
     private readonly expiryTimes?: { add(expireAtMs: number): void },
     /** The CRC-64 is computed by the caller (another thread): see {@link RdbParser.checksumEnd} and {@link RdbParser.settleChecksum}. */
     private readonly externalChecksum = false,
+    /** Members of a collection whose duplicate check is exact (a read of bytes verified before needs less: see RdbKeyReaderOptions.reread). */
+    dupExactMembers?: number,
   ) {
+    this.dups = new DuplicateCheck(dupExactMembers);
     if (externalChecksum && resumeFrom) throw new RangeError('a verification whose checksum is computed elsewhere cannot resume from a checkpoint');
     if (resumeFrom) this.resume(resumeFrom);
   }
@@ -486,6 +489,16 @@ export class RdbParser {
   retainFrom(): number {
     const committed = this.total - this.carryLength;
     return this.keyStart >= 0 && this.keyStart < committed ? this.keyStart : committed;
+  }
+
+  /**
+   * With a {@link RdbKeySink}: the key open at the end of the input so far
+   * (its database, and the file offsets of its type byte and of its name's
+   * end, which may not have arrived yet), so a sink can drop a value it will
+   * not use as it streams by; undefined when no key is open.
+   */
+  openKey(): { readonly db: number; readonly start: number; readonly nameEnd: number } | undefined {
+    return this.keyStart >= 0 && this.phase === P_VALUE ? { db: this.db, start: this.keyStart, nameEnd: this.keyNameEnd } : undefined;
   }
 
   /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. Not with an external checksum (its state is elsewhere). */

@@ -16,6 +16,7 @@ import {
 } from '../../../../lambdas/adapters/redis/dump-restore.js';
 import { keyDigest } from '../../../../lambdas/domain/keys/fingerprint.js';
 import { BINARY_KEY, seedDataset } from '../../../cli/support/dataset.js';
+import { collected, watch } from '../../../support/collected.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 describe('parseRedisUrl', () => {
@@ -173,6 +174,19 @@ describe('redis-copy against real servers', () => {
     expect(await restoreBatch(pb, live, false)).toEqual(['restored', 'restored', 'restored']);
     expect((await cb.getBuffer('big'))!.equals(big)).toBe(true);
     expect(await cb.mget('small:1', 'small:2')).toEqual(['a', 'b']);
+  });
+
+  it('an answered batch lets go of its payload at once (a big RESTORE is not held until 4,096 more commands pass)', async () => {
+    let big: Buffer | undefined = randomBytes(2 * BIG_ARG_BYTES);
+    const refs = watch([big.buffer]); // the bytes: the parts are views of them
+    expect(await restoreBatch(pb, [{ key: Buffer.from('held'), payload: [big.subarray(0, 10), big.subarray(10)], expireAtMs: null }], false)).toEqual([
+      new Error('ERR DUMP payload version or checksum are wrong'),
+    ]);
+    expect(await pb.exec(encodeCommands([['SET', 'after', big]]), 1)).toEqual(['OK']);
+    big = undefined;
+    // The pipe stays open (the writer's and --verify's): its answered handlers must not keep the batch's bytes.
+    expect(await collected(refs)).toBe(1);
+    expect(await pb.call(['GET', 'after'])).toHaveLength(2 * BIG_ARG_BYTES);
   });
 
   it('returns other refusals (OOM) as errors', async () => {

@@ -6,6 +6,7 @@ import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
 import { checkDumpPayload, dumpPayload, rdbRefusal, targetRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
 import { decodeRdbString, RdbKeyReader, type RdbKey } from '../../../../lambdas/domain/rdb/keys.js';
 import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
+import { collected, watch } from '../../../support/collected.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { populate } from '../../../support/rdb-dataset.js';
@@ -203,6 +204,53 @@ describe('RDB keys as DUMP payloads, restored into a real redis-server', () => {
     const { keys, reader, report } = readKeys(file, undefined, { want: (db, name) => db === 0 && name.toString().startsWith('set:') });
     expect(keys.map((k) => k.name.toString()).sort()).toEqual(['set:big', 'set:int', 'set:small']);
     expect(reader.unwanted).toBe(report.keys - 3);
+  });
+
+  it('wantName: a key declined by its name is never built, want is still asked of every key, the other keys are the same', () => {
+    const whole = readKeys(file).keys;
+    const rand = mulberry32(11);
+    const declined = (db: number, name: Buffer) => db === 0 && (name.toString() === 'str:random' || name.toString().endsWith(':big'));
+    expect(whole.filter((k) => declined(k.db, k.name)).length).toBeGreaterThan(3);
+    for (const sizes of [() => 1 + Math.floor(rand() * 3000), (i: number) => (i % 2 === 0 ? 17 : 65_536), () => 65_536]) {
+      const asked: string[] = [];
+      const { keys, reader, report } = readKeys(file, sizes, {
+        keepChunks: true,
+        wantName: (db, name) => !declined(db, name),
+        // Asked of every key (a caller counts them), and says yes to all: the declined keys stay unbuilt.
+        want: (db, name, bytes) => asked.push(`${db}/${name.toString('latin1')}/${bytes}`) > 0,
+      });
+      expect(report.ok).toBe(true);
+      expect(asked).toEqual(whole.map((k) => `${k.db}/${k.name.toString('latin1')}/${k.end - k.offset}`));
+      // Declined only when open at the end of a push (a key read whole within one push costs nothing to build and is built).
+      const built = new Set(keys.map((k) => k.offset));
+      expect(keys.every((k) => !declined(k.db, k.name) || k.end - k.offset < 65_536)).toBe(true);
+      expect(whole.filter((k) => !built.has(k.offset)).every((k) => declined(k.db, k.name))).toBe(true);
+      expect(reader.unwanted).toBe(whole.length - keys.length);
+      expect(keys.map((k) => [k.db, k.name, k.expireAtMs, k.payload])).toEqual(
+        whole.filter((k) => built.has(k.offset)).map((k) => [k.db, k.name, k.expireAtMs, k.payload]),
+      );
+    }
+  });
+
+  it("wantName: a declined big value's chunks are let go as they stream by (without it, all of them are kept)", async () => {
+    const big = readKeys(file).keys.find((k) => k.name.toString() === 'str:random')!;
+    const CHUNK = 65_536; // kept by reference (not merged), as a file source's 1 MiB reads are
+    for (const wantName of [() => false, undefined]) {
+      const reader = new RdbKeyReader({ keepChunks: true, ...(wantName ? { wantName } : {}), want: () => false });
+      const inside: Uint8Array[] = [];
+      // Stops before the key ends, while it is still open: whatever the reader keeps of it, it keeps now.
+      for (let at = 0; at + CHUNK < big.end; at += CHUNK) {
+        const chunk = Uint8Array.from(file.subarray(at, at + CHUNK)); // a fresh buffer per read, as sources give
+        reader.push(chunk);
+        if (at > big.offset + 64) inside.push(chunk);
+      }
+      inside.pop(); // the last chunk pushed: the parser's buffer until the next push
+      expect(inside.length).toBeGreaterThanOrEqual(2);
+      const refs = watch(inside.map((c) => c.buffer));
+      inside.length = 0;
+      expect(await collected(refs)).toBe(wantName ? refs.length : 0);
+      reader.end();
+    }
   });
 
   it('the verifier without a sink reports the same as with one', () => {

@@ -349,4 +349,13 @@ describe('DuplicateCheck', () => {
     // 3 * 2^20 distinct members never count as duplicates, and never overfill the table.
     for (let i = 0; i < 3 * DUP_EXACT_MEMBERS; i++) if (d.seen(Math.imul(i, 0x9e3779b1), i * 3)) throw new Error(`false duplicate at ${i}`);
   });
+
+  it('a smaller exact bound (a reread of verified bytes) samples from there on: still finds a duplicate its sample holds', () => {
+    const d = new DuplicateCheck(1024);
+    expect(d.begin(1024)).toBe(1);
+    expect(d.begin(4096)).toBeCloseTo(1 / 4);
+    expect([d.seen(7, 8), d.seen(7, 8)]).toEqual([false, true]);
+    expect([d.seen(7, 9), d.seen(7, 9)]).toEqual([false, false]); // outside the sample
+    for (let i = 0; i < 4096; i++) if (d.seen(Math.imul(i, 0x9e3779b1), i * 4)) throw new Error(`false duplicate at ${i}`);
+  });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import IORedis, { type Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace.js';
 import { chunkedPayload } from '../../../../lambdas/domain/rdb/format/value.js';
@@ -85,6 +85,8 @@ describe('verifyRdbKeys: big keys checked in chunks', () => {
     expect(chunked).toMatchObject({ equal: true, keys: 9, differences: 0 });
     expect(await calls('smismember')).toBeGreaterThanOrEqual(2 * 3);
     expect(await calls('getrange')).toBeGreaterThanOrEqual(2 * 5);
+    // Compared on the server: the pieces go there (EVAL of GETRANGE), none comes back.
+    expect(await calls('eval')).toBeGreaterThanOrEqual(2 * 5);
     expect(await calls('dump')).toBe(0);
     await dst.config('RESETSTAT');
     expect(await verify()).toMatchObject({ equal: true, keys: 9, differences: 0 });
@@ -122,6 +124,22 @@ describe('verifyRdbKeys: big keys checked in chunks', () => {
     const whole = await verify();
     expect(reasons(whole)).toEqual(expected);
     expect(whole).toMatchObject({ equal: false, keys: 9, differences: 8 });
+  });
+
+  it('a target user without scripts: big strings are read back (GETRANGE) instead, equal, and a changed byte found', async () => {
+    await dst.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw', '~*', '+@all', '-@scripting');
+    const limited = new IORedis({ host: '127.0.0.1', port: target.port, username: 'noscripts', password: 'pw', lazyConnect: true });
+    try {
+      const run = () => verifyRdbKeys(files(), keyspaceOf(limited), { skippedKeys: new Set(), ...IN_PARTS });
+      expect(await run()).toMatchObject({ equal: true, keys: 9, differences: 0 });
+      expect(await calls('eval')).toBe(0);
+      expect(await calls('getrange')).toBeGreaterThanOrEqual(2 * 5);
+      await dst.setrange('str:a', 10, big[10] === 0x5a ? 'Y' : 'Z');
+      expect((await run()).diffs.map((d) => [d.key.toString(), d.reason])).toEqual([['str:a', 'value']]);
+    } finally {
+      limited.disconnect();
+      await dst.call('ACL', 'DELUSER', 'noscripts');
+    }
   });
 
   it('a key skip kept on the target is an expected difference; one gone since is named', async () => {
