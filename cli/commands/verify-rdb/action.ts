@@ -97,7 +97,7 @@ export async function verifyRdbAction(file: string, options: VerifyRdbOptions): 
   let report: RdbReport;
   if (!s3 && !startsWithEnvelope(file)) {
     // A plain local file goes to the verifier as read (the envelope decoder would pass it through untouched):
-    // parsed on this thread and checksummed on another where a core is free, its chunks read into memory shared with it.
+    // parsed on this thread and checksummed on another where a core is free, each chunk moved there uncopied once parsed.
     report = !twoThreadsHelp(size ?? 0)
       ? await verifyRdbStream(readFileChunksReused(file), { requireChecksum })
       : await verifyRdbStreamOnTwoThreads((worker) => readFileChunks(file, 1 << 20, worker), { requireChecksum, transferable: () => true });

@@ -25,14 +25,6 @@ import { createRdbVerifier, type RdbVerifier, type RdbVerifierOptions } from '..
 const MAX_IN_FLIGHT_BYTES = 8 << 20;
 /** Buffers kept for reuse: fresh ones cost page faults and garbage collection on every chunk. */
 const SPARE_BUFFERS = 16;
-/**
- * Read buffers in memory shared with the worker ({@link Crc64Thread.takeSlot}): slots of this size, this many.
- * Shared WebAssembly memory is page-aligned: the kernel copies a file read into it about 4 times faster than into
- * an ArrayBuffer from malloc, whose start is 16 bytes past a page (0.06 s instead of 0.24 s of system time for
- * 480 MB, bench/verify-rdb), and the worker reads it in place (nothing moves or comes back per chunk).
- */
-const SLOT_BYTES = 1 << 20;
-const SLOTS = 16;
 
 /**
  * The worker: plain JavaScript run with `eval` (it needs no file of its own).
@@ -41,8 +33,7 @@ const SLOTS = 16;
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { module, tables, stateAt, bufferAt, bufferBytes, ring } = workerData;
-const slots = ring && new Uint8Array(ring);
+const { module, tables, stateAt, bufferAt, bufferBytes } = workerData;
 const { exports } = new WebAssembly.Instance(new WebAssembly.Module(module));
 const memory = new Uint8Array(exports.memory.buffer);
 memory.set(tables, 0);
@@ -52,17 +43,15 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ lo: view.getUint32(stateAt, true), hi: view.getUint32(stateAt + 4, true) });
     return;
   }
-  const data = m.slot !== undefined ? slots.subarray(m.slot, m.slot + m.length) : new Uint8Array(m.buffer, m.offset, m.length);
+  const data = new Uint8Array(m.buffer, m.offset, m.length);
   for (let at = 0; at < data.length; at += bufferBytes) {
     const piece = Math.min(bufferBytes, data.length - at);
     memory.set(data.subarray(at, at + piece), bufferAt);
     exports.run(bufferAt, bufferAt + piece);
   }
   // The bytes go back to be freed where the garbage is collected often (the worker allocates almost nothing,
-  // so chunks it dropped would pile up as external memory until its rare collections). A slot of shared memory
-  // is only named back, once the caller is done with it (release).
-  if (m.slot !== undefined) parentPort.postMessage({ done: m.length, slot: m.release ? m.slot : -1 });
-  else parentPort.postMessage({ done: m.length, buffer: m.buffer }, [m.buffer]);
+  // so chunks it dropped would pile up as external memory until its rare collections).
+  parentPort.postMessage({ done: m.length, buffer: m.buffer }, [m.buffer]);
 });
 `;
 
@@ -75,20 +64,13 @@ export class Crc64Thread {
   private failure: Error | undefined;
   /** Buffers the worker handed back, for {@link readFileChunks} to read into again. */
   readonly spare: ArrayBuffer[] = [];
-  /** Page-aligned memory shared with the worker, in {@link SLOTS} slots (undefined where shared memory is unavailable). */
-  private readonly ring: Uint8Array | undefined;
-  /** Byte offsets in `ring` of the slots free to read into. */
-  private readonly freeSlots: number[] = [];
 
   private constructor(image: NonNullable<ReturnType<typeof crc64WasmImage>>) {
-    this.ring = sharedPages(SLOTS * SLOT_BYTES);
-    for (let i = SLOTS - 1; this.ring && i >= 0; i--) this.freeSlots.push(i * SLOT_BYTES);
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...image, ring: this.ring?.buffer } });
-    this.worker.on('message', (m: { done?: number; buffer?: ArrayBuffer; slot?: number; lo?: number; hi?: number }) => {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: image });
+    this.worker.on('message', (m: { done?: number; buffer?: ArrayBuffer; lo?: number; hi?: number }) => {
       if (m.done !== undefined) {
         this.inFlight -= m.done;
-        if (m.slot !== undefined && m.slot >= 0) this.freeSlots.push(m.slot);
-        else if (m.buffer && this.spare.length < SPARE_BUFFERS) this.spare.push(m.buffer);
+        if (m.buffer && this.spare.length < SPARE_BUFFERS) this.spare.push(m.buffer);
         this.wakeUp();
       } else if (m.lo !== undefined && m.hi !== undefined) {
         this.valueWanted?.((BigInt(m.hi) << 32n) | BigInt(m.lo));
@@ -109,39 +91,15 @@ export class Crc64Thread {
   }
 
   /**
-   * A free slot of memory shared with the worker, `bytes` long, to read into
-   * (undefined when none is free or the size is not a slot's): bytes
-   * {@link Crc64Thread.add}ed from it reach the worker without a copy or a
-   * move, and the slot is free again once the worker checksummed the bytes
-   * added from it with `transfer` (or it is {@link Crc64Thread.release}d).
-   */
-  takeSlot(bytes: number): Uint8Array | undefined {
-    const at = bytes === SLOT_BYTES ? this.freeSlots.pop() : undefined;
-    return at === undefined ? undefined : this.ring!.subarray(at, at + SLOT_BYTES);
-  }
-
-  /** The caller is done with the slot `bytes` lies in (nothing of it was added with `transfer`); other bytes: nothing happens. */
-  release(bytes: Uint8Array): void {
-    if (this.ring !== undefined && bytes.buffer === this.ring.buffer) this.freeSlots.push(slotOf(bytes));
-  }
-
-  /**
    * Adds `bytes` to the checksum. With `transfer`, its whole ArrayBuffer moves
    * to the worker (the caller must not touch it again; only when the caller
-   * owns it alone), or for bytes in a slot ({@link Crc64Thread.takeSlot}), the
-   * slot is free again once they are checksummed; else the bytes are copied.
+   * owns it alone); else the bytes are copied.
    */
   add(bytes: Uint8Array, transfer: boolean): void {
-    if (bytes.length === 0) {
-      if (transfer) this.release(bytes);
-      return;
-    }
+    if (bytes.length === 0) return;
     this.throwIfFailed();
     this.inFlight += bytes.length;
-    if (this.ring !== undefined && bytes.buffer === this.ring.buffer) {
-      // Read in place by the worker: only where the bytes are is sent.
-      this.worker.postMessage({ slot: bytes.byteOffset, length: bytes.length, release: transfer });
-    } else if (transfer) {
+    if (transfer) {
       this.worker.postMessage({ buffer: bytes.buffer, offset: bytes.byteOffset, length: bytes.length }, [bytes.buffer as ArrayBuffer]);
     } else {
       const copy = bytes.slice();
@@ -261,7 +219,6 @@ class ChecksumFeed {
     // A failed file needs no checksum; a finished one needs none past its trailer.
     if (state === 'failed' || (state === 'done' && this.sent >= this.verifier.checksumEnd())) {
       this.held = new Uint8Array(0);
-      if (transfer) crc.release(chunk);
       return;
     }
     const upTo = Math.min(this.verifier.checksumEnd(), this.next);
@@ -272,7 +229,6 @@ class ChecksumFeed {
       const rest = this.held.subarray(Math.max(fromHeld, 0));
       this.held = state === 'done' ? new Uint8Array(0) : concat(rest, chunk);
       this.sent = upTo;
-      if (transfer) crc.release(chunk);
       return;
     }
     const own = upTo - base;
@@ -280,27 +236,6 @@ class ChecksumFeed {
     this.held = state === 'done' ? new Uint8Array(0) : chunk.slice(own);
     crc.add(chunk.subarray(0, own), transfer);
     this.sent = upTo;
-  }
-}
-
-/** The byte offset of the slot `bytes` (a view in the ring) lies in. */
-function slotOf(bytes: Uint8Array): number {
-  return bytes.byteOffset - (bytes.byteOffset % SLOT_BYTES);
-}
-
-/** Minimal typing of the WebAssembly global's memory (not in the ES library typings this project uses). */
-declare const WebAssembly:
-  | { Memory: new (d: { initial: number; maximum: number; shared?: boolean }) => { buffer: ArrayBuffer | SharedArrayBuffer } }
-  | undefined;
-
-/** `bytes` of page-aligned memory (WebAssembly's; `shared`: that another thread can share), or undefined where there is none. */
-function sharedPages(bytes: number, shared = true): Uint8Array | undefined {
-  if (typeof WebAssembly !== 'object') return undefined;
-  try {
-    const pages = Math.ceil(bytes / 65_536);
-    return new Uint8Array(new WebAssembly.Memory({ initial: pages, maximum: pages, shared }).buffer, 0, bytes);
-  } catch {
-    return undefined;
   }
 }
 
@@ -327,18 +262,16 @@ export function twoThreadsHelp(bytes: number, cores = availableParallelism(), lo
 
 /**
  * The bytes of the file at `path` in chunks of `chunkBytes`, each read into a
- * buffer of its own; with `reuse`, into slots of memory shared with the worker
- * (chunks of 1 MiB) or buffers it handed back once it checksummed them (no
- * fresh memory per chunk). Every chunk is transferable (nothing else holds its
- * buffer; one in a slot is handed back in place). Opens the file when first iterated.
+ * buffer of its own; with `reuse`, into buffers the worker handed back once it
+ * checksummed them (no fresh memory per chunk). Every chunk is transferable
+ * (nothing else holds its buffer). Opens the file when first iterated.
  */
 export async function* readFileChunks(path: string, chunkBytes = 1 << 20, reuse?: Crc64Thread): AsyncGenerator<Uint8Array> {
   const file = await open(path, 'r');
   let position = 0;
   const readNext = async (): Promise<Uint8Array> => {
-    const slot = reuse?.takeSlot(chunkBytes);
-    const spare = slot ? undefined : reuse?.spare.pop();
-    const buffer = slot ?? (spare && spare.byteLength === chunkBytes ? new Uint8Array(spare) : new Uint8Array(chunkBytes));
+    const spare = reuse?.spare.pop();
+    const buffer = spare && spare.byteLength === chunkBytes ? new Uint8Array(spare) : new Uint8Array(chunkBytes);
     const at = position;
     position += chunkBytes;
     const { bytesRead } = await file.read(buffer, 0, chunkBytes, at);
@@ -359,6 +292,25 @@ export async function* readFileChunks(path: string, chunkBytes = 1 << 20, reuse?
   }
 }
 
+/** Minimal typing of the WebAssembly global's memory (not in the ES library typings this project uses). */
+declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer } } | undefined;
+
+/**
+ * `bytes` of page-aligned memory (WebAssembly's), or undefined where there is none. The kernel copies a file read
+ * into it about 4 times faster than into an ArrayBuffer from malloc, whose start is 16 bytes past a page (0.06 s
+ * instead of 0.24 s of system time for 480 MB, bench/verify-rdb). Not shared memory: the parser's loads from a
+ * SharedArrayBuffer cost 4 % more instructions on the whole verification (cachegrind).
+ */
+function pageAligned(bytes: number): Uint8Array | undefined {
+  if (typeof WebAssembly !== 'object') return undefined;
+  try {
+    const pages = Math.ceil(bytes / 65_536);
+    return new Uint8Array(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer, 0, bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The bytes of the file at `path` in chunks of `chunkBytes`, read into two
  * page-aligned buffers in turn (one read ahead, as {@link readFileChunks}):
@@ -370,7 +322,7 @@ export async function* readFileChunks(path: string, chunkBytes = 1 << 20, reuse?
  */
 export async function* readFileChunksReused(path: string, chunkBytes = 1 << 20): AsyncGenerator<Uint8Array> {
   const file = await open(path, 'r');
-  const buffers = sharedPages(2 * chunkBytes, false) ?? new Uint8Array(2 * chunkBytes);
+  const buffers = pageAligned(2 * chunkBytes) ?? new Uint8Array(2 * chunkBytes);
   let position = 0;
   let turn = 0;
   const readNext = async (): Promise<Uint8Array> => {

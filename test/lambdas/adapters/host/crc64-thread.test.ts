@@ -170,39 +170,6 @@ describe('verifyRdbStreamOnTwoThreads: the CRC-64 in a worker thread, the same r
       expect(Buffer.concat(read).equals(big)).toBe(true);
     });
 
-    it('reads 1 MiB chunks into slots of memory shared with the worker, each used again once checksummed', async () => {
-      // About 21 MB: more 1 MiB chunks than slots, so slots are read into again.
-      const data = stringsRdb(38_000, 13);
-      expect(data.length).toBeGreaterThan(20 << 20);
-      const file = join(dir, 'slots.rdb');
-      const bad = join(dir, 'slots-bad.rdb');
-      writeFileSync(file, data);
-      writeFileSync(bad, flipped(data, data.length - 100_000)); // in a slot read into again
-      const inSlots = async (path: string): Promise<{ report: RdbReport; slots: number }> => {
-        let slots = 0;
-        const report = await verifyRdbStreamOnTwoThreads(
-          (worker) => {
-            const take = worker!.takeSlot.bind(worker);
-            worker!.takeSlot = (bytes) => {
-              const slot = take(bytes);
-              if (slot) slots++;
-              return slot;
-            };
-            return readFileChunks(path, 1 << 20, worker);
-          },
-          { transferable: () => true },
-        );
-        return { report, slots };
-      };
-      const good = await inSlots(file);
-      expect(good.report).toEqual(await oneThread(data, 13));
-      expect(good.report.ok).toBe(true);
-      expect(good.slots).toBe(Math.ceil(data.length / (1 << 20)) + 1); // every read, the last one finding the end
-      const failed = await inSlots(bad);
-      expect(failed.report.checksum).toBe('mismatch');
-      expect(failed.report).toEqual(await oneThread(flipped(data, data.length - 100_000), 13));
-    });
-
     it('readFileChunksReused: the file exactly, in two buffers taken in turn (each chunk is read before the caller asks for the next)', async () => {
       const file = join(dir, 'reused.rdb');
       writeFileSync(file, big);
