@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Crc64Thread, readFileChunks, verifyRdbStreamOnTwoThreads } from '../../../../lambdas/adapters/host/crc64-thread.js';
+import { Crc64Thread, readFileChunks, readFileChunksReused, verifyRdbStreamOnTwoThreads } from '../../../../lambdas/adapters/host/crc64-thread.js';
 import { crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { RdbFormatError } from '../../../../lambdas/domain/rdb/errors.js';
 import { verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
@@ -168,6 +168,26 @@ describe('verifyRdbStreamOnTwoThreads: the CRC-64 in a worker thread, the same r
       const read: Uint8Array[] = [];
       for await (const c of readFileChunks(file, 100_000)) read.push(c.slice());
       expect(Buffer.concat(read).equals(big)).toBe(true);
+    });
+
+    it('readFileChunksReused: the file exactly, in two buffers taken in turn (each chunk is read before the caller asks for the next)', async () => {
+      const file = join(dir, 'reused.rdb');
+      writeFileSync(file, big);
+      const read: Uint8Array[] = [];
+      const buffers = new Set<ArrayBufferLike>();
+      const offsets = new Set<number>();
+      for await (const c of readFileChunksReused(file, 1 << 20)) {
+        read.push(c.slice());
+        buffers.add(c.buffer);
+        offsets.add(c.byteOffset);
+      }
+      expect(Buffer.concat(read).equals(big)).toBe(true);
+      expect(read.length).toBe(Math.ceil(big.length / (1 << 20)));
+      expect([buffers.size, [...offsets].sort((a, b) => a - b)]).toEqual([1, [0, 1 << 20]]);
+      expect(await verifyRdbStream(readFileChunksReused(file, 65_536))).toEqual(await oneThread(big, 1));
+      const empty = join(dir, 'reused-empty.rdb');
+      writeFileSync(empty, '');
+      expect(await verifyRdbStream(readFileChunksReused(empty))).toEqual(await verifyRdbStream(stream([])));
     });
 
     it('an empty file and a missing one', async () => {
