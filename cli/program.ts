@@ -43,7 +43,7 @@ export function allCommands(program: Command): Command[] {
 }
 
 /** A parse problem commander reported, with the command it was in (for the --help pointer and --json). */
-class ParseError extends Error {
+export class ParseError extends Error {
   constructor(
     readonly commander: CommanderError,
     readonly path: string,

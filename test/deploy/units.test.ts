@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { type Command, CommanderError } from 'commander';
 import { CronExpressionParser } from 'cron-parser';
 import { describe, expect, it } from 'vitest';
-import { createProgram } from '../../cli/program.js';
+import { createProgram, ParseError } from '../../cli/program.js';
 
 /**
  * deploy/systemd/* and deploy/cron/redis-dr: what operators copy onto a host.
@@ -171,8 +171,10 @@ async function cliProblems(args: readonly string[], expected: string): Promise<s
   try {
     await program.parseAsync([...args], { from: 'user' });
   } catch (err) {
-    if (!(err instanceof CommanderError)) throw err;
-    if (errors.length === 0) errors.push(err.message);
+    // The program wraps commander's error with the command it came from.
+    const commander = err instanceof ParseError ? err.commander : err;
+    if (!(commander instanceof CommanderError)) throw err;
+    if (errors.length === 0) errors.push(commander.message);
   }
   if (errors.length === 0 && ran !== expected) errors.push(`runs "redis-dr ${ran ?? args[0]}", expected "redis-dr ${expected}"`);
   return errors.map((e) => `redis-dr ${args.join(' ')}: ${e}`);
