@@ -136,7 +136,8 @@ describe('--json failures print { ok: false, error } on stdout', () => {
   });
 });
 
-describe('a connection that cannot be made: exit 2, naming the host and a fix (one rule for every command)', () => {
+// Concurrent: each case mostly waits (a connect retry, the SDK's one attempt), not computes.
+describe.concurrent('a connection that cannot be made: exit 2, naming the host and a fix (one rule for every command)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'redis-dr-shell-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   // Fake credentials and an endpoint nothing answers on: no call leaves this machine.
@@ -175,11 +176,10 @@ describe('a connection that cannot be made: exit 2, naming the host and a fix (o
 
   it.each([...REDIS, ...AWS])('%s: closed loopback port: exit 2, "refused", the endpoint, no stack; --json: { ok: false, error }', async (_name, args) => {
     const port = await closedPort();
-    const plain = await cliWithEnv(awsAt(port), ...args(port));
+    const [plain, json] = await Promise.all([cliWithEnv(awsAt(port), ...args(port)), cliWithEnv(awsAt(port), ...args(port), '--json')]);
     expect(plain.status, plain.stderr).toBe(2);
     expect(plain.stderr).toContain(`127.0.0.1:${port} refused the connection (ECONNREFUSED)`);
     expect(plain.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    const json = await cliWithEnv(awsAt(port), ...args(port), '--json');
     expect(json.status, json.stderr).toBe(2);
     const doc = JSON.parse(json.stdout) as { ok: boolean; error: { code: string; message: string; fix: string } };
     expect(doc.ok).toBe(false);
