@@ -508,7 +508,7 @@ const coverageSchema = z
       .meta({
         description:
           'Alarm unprotected-caches in each region (warning): a cache no plan names that could be protected, for about a day, pages. ' +
-          'The freshness monitor counts them either way (UnprotectedCaches); `npx redis-dr status -c <config> --coverage` lists them.',
+          'The freshness monitor counts them either way (UnprotectedCaches); `redis-dr status -c <config> --coverage` lists them.',
       }),
   })
   .prefault({})

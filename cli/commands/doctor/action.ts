@@ -141,7 +141,7 @@ export function recoveryPointCheck(r: StatusRow): DoctorCheck {
 /** A plan's newest drill from `status` as a check: its result and RTO against `drill.rtoMinutes`. */
 export function drillCheck(d: DrillStatus): DoctorCheck {
   const base = { section: 'drills', region: d.region, subject: `${d.plan} ${d.where} drill` } as const;
-  const run = `npx redis-dr drill run --plan ${d.plan}${d.where === 'dr' ? ' --where dr' : ''}`;
+  const run = `redis-dr drill run --plan ${d.plan}${d.where === 'dr' ? ' --where dr' : ''}`;
   if (d.status === 'none') return { ...base, state: 'warn', detail: 'no drill has run yet', fix: `wait for the drill schedule, or start one: ${run}` };
   if (d.status === 'RUNNING') return { ...base, state: 'warn', detail: `running since ${d.startedAt ?? '?'}`, fix: 'run doctor again when it has finished' };
   const rto = d.rtoSeconds === null ? 'RTO not reported' : `RTO ${age(d.rtoSeconds)} (objective ${age(d.rtoObjectiveSeconds)})`;

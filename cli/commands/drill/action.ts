@@ -87,7 +87,7 @@ export async function runDrill(config: RedisDrConfig, aws: CliAws, o: DrillRunOp
   if (busy) {
     throw new Error(
       `a ${where} drill of plan ${plan.name} is running already (${busy.executionArn}, since ${busy.startDate?.toISOString() ?? '?'}): ` +
-        'wait for it (npx redis-dr status) or stop it in the Step Functions console; two at once could share a drill cluster',
+        'wait for it (redis-dr status) or stop it in the Step Functions console; two at once could share a drill cluster',
     );
   }
   let executionArn: string;
@@ -123,7 +123,7 @@ export function formatDrillRun(r: DrillRunResult, region: string): string {
   const link = `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${r.executionArn}`;
   const lines = [`drill of plan ${r.input.plan} (${r.input.where}, ${region}): ${r.status}`, `execution: ${r.executionArn}`, `console:   ${link}`];
   if (r.status === 'RUNNING') {
-    lines.push('', 'The report goes to the alert topic when it ends; follow it here with --wait, or later with `npx redis-dr status`.');
+    lines.push('', 'The report goes to the alert topic when it ends; follow it here with --wait, or later with `redis-dr status`.');
   } else {
     const body = typeof r.report?.body === 'string' ? r.report.body : undefined;
     if (body) lines.push('', body);

@@ -404,7 +404,7 @@ function formatCollapse(c: CollapseStatus, style: Style): string {
   const head = c.state === 'active' ? style(['red', 'bold'], 'KEYSPACE COLLAPSED') : `keyspace collapse (${c.state})`;
   const held = c.held.length > 0 ? `held: ${c.held.length} point(s), newest ${c.held.at(-1)}` : 'held: none';
   const release =
-    c.state === 'active' ? ` - see docs/runbooks/keyspace-collapse.md; release: npx redis-dr retention release --target ${c.target} --point ${c.point}` : '';
+    c.state === 'active' ? ` - see docs/runbooks/keyspace-collapse.md; release: redis-dr retention release --target ${c.target} --point ${c.point}` : '';
   return `${head} ${c.target} at ${c.point}, ${held}${release}`;
 }
 

@@ -139,7 +139,7 @@ const READ_AHEAD = 1024 * 1024;
 
 const REFUSED_HINT =
   'ElastiCache (and other managed services) forbid SYNC/PSYNC: back those up with snapshots ' +
-  '(`npx redis-dr status`, the snapshot schedule). For a self-managed server, check that `SYNC` is not ' +
+  '(`redis-dr status`, the snapshot schedule). For a self-managed server, check that `SYNC` is not ' +
   "renamed or disabled (`rename-command SYNC`) and that the user's ACL allows `+sync` and `+replconf`.";
 
 /** Raised by the idle/connect timer through `socket.destroy()`; mapped to the right class by the phase. */

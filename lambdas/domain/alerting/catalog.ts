@@ -122,7 +122,7 @@ export const ALARM_KINDS = {
       fires: 'a prune run could not list or delete a snapshot (retried next run)',
       missingData: 'not breaching',
       causes: 'permissions (the tag condition), a snapshot in use, an API fault',
-      firstSteps: "the prune Lambda's error names each snapshot and reason; `npx redis-dr prune -c config/<env>.json --plan <plan> --dry-run`",
+      firstSteps: "the prune Lambda's error names each snapshot and reason; `redis-dr prune -c config/<env>.json --plan <plan> --dry-run`",
     },
   },
   'snapshots-untagged': {
@@ -210,7 +210,7 @@ export const ALARM_KINDS = {
       missingData: 'not breaching',
       causes: 'an accidental FLUSHALL or FLUSHDB, a mass delete or expiry, a deploy that wrote to the wrong database; rarely an intended cleanup',
       firstSteps:
-        '`npx redis-dr status` shows the held points; confirm on the cache (DBSIZE); recover with `migrate --from-rdb` from the held point; then `npx redis-dr retention release`',
+        '`redis-dr status` shows the held points; confirm on the cache (DBSIZE); recover with `migrate --from-rdb` from the held point; then `redis-dr retention release`',
     },
   },
   'rdb-corrupt': {
@@ -224,7 +224,7 @@ export const ALARM_KINDS = {
       fires: 'a DR copy failed RDB verification',
       missingData: 'not breaching',
       causes: 'corruption in export or transfer, a bug in a writer',
-      firstSteps: "`npx redis-dr verify-rdb s3://<dr-bucket>/<key>`; compare with the export bucket's copy",
+      firstSteps: "`redis-dr verify-rdb s3://<dr-bucket>/<key>`; compare with the export bucket's copy",
     },
   },
   'rdb-verify-errors': {
@@ -324,7 +324,7 @@ export const ALARM_KINDS = {
       fires: 'a cache of the region that could be protected was in no plan at every hourly listing for a day',
       missingData: 'not breaching',
       causes: 'a new cache nobody added to a plan; a tag selection that no longer matches; a cache restored in the DR region after a failover',
-      firstSteps: '`npx redis-dr status -c <config> --coverage` lists each cache with its plan; add the cache to a plan (or tag it for a selection)',
+      firstSteps: '`redis-dr status -c <config> --coverage` lists each cache with its plan; add the cache to a plan (or tag it for a selection)',
     },
   },
   'lambda-errors': {

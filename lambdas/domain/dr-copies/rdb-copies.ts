@@ -71,7 +71,7 @@ export function exportLocation(bucket: string, exportName: string): string {
 
 /** The key-level fast path for `location`; `to` is the server to restore into (a placeholder when unknown). Never holds a secret. */
 export function fastPathCommand(location: string, to = '<url>'): string {
-  return `npx redis-dr migrate --from-rdb ${location} --to ${to}`;
+  return `redis-dr migrate --from-rdb ${location} --to ${to}`;
 }
 
 /** A copy as its objects and their tags (`tagsByKey`) describe it. */

@@ -258,7 +258,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
           // such a copy is verified within one invocation (at the verifier's speed, over 100 GB of RDB in 13 minutes).
           if (unwrap?.envelope) {
             throw new VerifyGaveUp(
-              `s3://${bucket}/${key} is LZ4-compressed (Valkey rdbcompression lz4) and did not verify within one invocation: a compressed copy cannot be checkpointed; verify it with \`npx redis-dr verify-rdb s3://${bucket}/${key}\``,
+              `s3://${bucket}/${key} is LZ4-compressed (Valkey rdbcompression lz4) and did not verify within one invocation: a compressed copy cannot be checkpointed; verify it with \`redis-dr verify-rdb s3://${bucket}/${key}\``,
             );
           }
           verifier.pause();
@@ -460,7 +460,7 @@ export function unsupportedAlert(
     `The DR copy ${copy} could not be verified: ${why}.`,
     `Cache: ${target}. Snapshot: ${snapshot}. The copy is not known to be damaged, but it does not count as a verified copy: the freshness of verified copies ages until it does.`,
     'The engine writes a newer RDB format than this redis-dr reads (an engine upgrade?). Next steps: upgrade redis-dr to a release that reads it and deploy; ' +
-      `then judge this copy with \`npx redis-dr verify-rdb s3://${bucket}/${key}\`. See ${runbookOf('rdb-unsupported')}.`,
+      `then judge this copy with \`redis-dr verify-rdb s3://${bucket}/${key}\`. See ${runbookOf('rdb-unsupported')}.`,
     `Region: ${origin.region}. Deployment: ${origin.deployment}.`,
   ].join('\n');
   return {
@@ -487,7 +487,7 @@ export function corruptAlert(
     `The DR copy ${copy} is corrupt ${where}.`,
     `Cache: ${target}. Snapshot: ${snapshot}. RDB version ${report.version}; ${report.keys} keys read before the problem.`,
     'Nothing was deleted: the copy is kept as evidence, and the snapshot in the primary region is untouched.',
-    'This copy cannot be used to seed a cluster. Next steps: run `npx redis-dr verify-rdb s3://' +
+    'This copy cannot be used to seed a cluster. Next steps: run `redis-dr verify-rdb s3://' +
       `${bucket}/${key}\` to confirm, check the export bucket's copy of the same key, and see ${kind.runbook}.`,
     `Region: ${origin.region}. Deployment: ${origin.deployment}.`,
   ].join('\n');

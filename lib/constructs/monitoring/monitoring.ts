@@ -295,7 +295,7 @@ export class Monitoring extends Construct {
     if (props.coverageAlarm ?? true) {
       // Minimum over a day ≥ 1: every hourly listing of the last day counted an unprotected cache (a new cache pages within a day, a brief one never).
       alarm('unprotected-caches', m.metric(METRIC.unprotectedCaches, {}, { statistic: 'Minimum', period: Duration.days(1) }), {
-        description: `Caches in this region (${Stack.of(this).region}) that no plan protects and that could be protected, for a whole day: \`npx redis-dr status -c <config> --coverage\` lists them.`,
+        description: `Caches in this region (${Stack.of(this).region}) that no plan protects and that could be protected, for a whole day: \`redis-dr status -c <config> --coverage\` lists them.`,
         threshold: 1,
         // A monitor that cannot list caches fails its run: its error alarm pages.
         missing: quiet,

@@ -73,7 +73,7 @@ describe('restore (primary region): the chosen snapshot’s .rdb copies', () => 
         recoveryPoint: POINT,
         where: 'dr',
         location: `s3://${DR_BUCKET}/${POINT}`,
-        command: `npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${POINT} --to ${PROD}`,
+        command: `redis-dr migrate --from-rdb s3://${DR_BUCKET}/${POINT} --to ${PROD}`,
       },
       note: null,
     });
@@ -87,7 +87,7 @@ describe('restore (primary region): the chosen snapshot’s .rdb copies', () => 
     expect(text.stdout).toContain(`.rdb copy: primary s3://${PRIMARY_BUCKET}/${POINT} (3/3 shards, not verified)\n`);
     expect(text.stdout).toContain(`.rdb copy: DR s3://${DR_BUCKET}/${POINT} (3/3 shards, verified ok)\n`);
     expect(text.stdout).toContain(
-      `key-level recovery without a new cluster (--dry-run first): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${POINT} --to ${PROD}\n`,
+      `key-level recovery without a new cluster (--dry-run first): redis-dr migrate --from-rdb s3://${DR_BUCKET}/${POINT} --to ${PROD}\n`,
     );
     expect(text.stdout + text.stderr).not.toContain('tok-77c1');
   });
@@ -105,7 +105,7 @@ describe('restore (primary region): the chosen snapshot’s .rdb copies', () => 
     putDrCopy(aws, POINT, { shards: 2, bucket: PRIMARY_BUCKET, verified: null });
     const r = await restoreJson('--dry-run');
     expect(r.rdbCopies.copies.map((c) => c.where)).toEqual(['primary']);
-    expect(r.rdbCopies.fastPath?.command).toBe(`npx redis-dr migrate --from-rdb s3://${PRIMARY_BUCKET}/${POINT} --to ${PROD}`);
+    expect(r.rdbCopies.fastPath?.command).toBe(`redis-dr migrate --from-rdb s3://${PRIMARY_BUCKET}/${POINT} --to ${PROD}`);
   });
 
   it('shard 2 of 3 missing in the primary bucket: named; the DR copy, complete, is the fast path', async () => {
@@ -162,7 +162,7 @@ describe('restore (DR region): the copy chosen is the .rdb copy', () => {
       copies: [
         { where: 'dr', region: 'eu-central-1', location: `s3://${DR_BUCKET}/rdr-sessions-prod-20261121-0600`, shards: 2, complete: true, verification: 'ok' },
       ],
-      fastPath: { command: `npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/rdr-sessions-prod-20261121-0600 --to <url>` },
+      fastPath: { command: `redis-dr migrate --from-rdb s3://${DR_BUCKET}/rdr-sessions-prod-20261121-0600 --to <url>` },
       note: null,
     });
     expect(listed()).toEqual([[DR_BUCKET, 'rdr-sessions-prod-']]);

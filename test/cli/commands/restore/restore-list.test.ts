@@ -59,7 +59,7 @@ describe('restore --list (primary region)', () => {
       recoveryPoint: point('0600'),
       where: 'dr',
       location: `s3://${DR_BUCKET}/${point('0600')}`,
-      command: `npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${point('0600')} --to <url>`,
+      command: `redis-dr migrate --from-rdb s3://${DR_BUCKET}/${point('0600')} --to <url>`,
     });
     expect(aws.state.groups.size).toBe(0);
 
@@ -70,7 +70,7 @@ describe('restore --list (primary region)', () => {
     expect(text).toMatch(new RegExp(`${point('0300')} +primary +- +- +none in this bucket\n`));
     expect(text).toMatch(new RegExp(`${point('0300')} +DR +1/1 shards +VERIFIED CORRUPT +s3://${DR_BUCKET}/${point('0300')}\n`));
     expect(text).toContain(
-      `sessions-prod fast path (keys from ${point('0600')}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${point('0600')} --to <url>`,
+      `sessions-prod fast path (keys from ${point('0600')}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): redis-dr migrate --from-rdb s3://${DR_BUCKET}/${point('0600')} --to <url>`,
     );
   });
 

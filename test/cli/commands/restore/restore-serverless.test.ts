@@ -107,7 +107,7 @@ describe('restore of a serverless cache', () => {
     expect(JSON.parse(r.stdout).rdbCopies).toMatchObject({
       copies: [{ where: 'primary', location: `s3://${PRIMARY_BUCKET}/rdr-sessions-edge-20261121-0900`, complete: true }],
       fastPath: {
-        command: `npx redis-dr migrate --from-rdb s3://${PRIMARY_BUCKET}/rdr-sessions-edge-20261121-0900 --to rediss://sessions-edge-abc.serverless.euw1.cache.amazonaws.com:6379`,
+        command: `redis-dr migrate --from-rdb s3://${PRIMARY_BUCKET}/rdr-sessions-edge-20261121-0900 --to rediss://sessions-edge-abc.serverless.euw1.cache.amazonaws.com:6379`,
       },
     });
   });

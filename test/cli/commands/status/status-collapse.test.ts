@@ -77,7 +77,7 @@ describe('status: keyspace collapses', () => {
     account(`${COLLAPSED} holds 0 keys 100 pct fewer than 1000`);
     const r = await run();
     expect(r.stdout).toContain(
-      `KEYSPACE COLLAPSED sessions-prod at ${COLLAPSED}, held: 1 point(s), newest ${HELD} - see docs/runbooks/keyspace-collapse.md; release: npx redis-dr retention release --target sessions-prod --point ${COLLAPSED}`,
+      `KEYSPACE COLLAPSED sessions-prod at ${COLLAPSED}, held: 1 point(s), newest ${HELD} - see docs/runbooks/keyspace-collapse.md; release: redis-dr retention release --target sessions-prod --point ${COLLAPSED}`,
     );
     expect(r.code).toBe(1);
     const json = JSON.parse((await run('--json')).stdout) as StatusReport;

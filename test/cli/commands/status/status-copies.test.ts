@@ -97,7 +97,7 @@ describe('status: .rdb copies of the newest recovery points', () => {
         recoveryPoint: EXPORTED,
         where: 'dr',
         location: `s3://${DR_BUCKET}/${EXPORTED}`,
-        command: `npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${EXPORTED} --to <url>`,
+        command: `redis-dr migrate --from-rdb s3://${DR_BUCKET}/${EXPORTED} --to <url>`,
       },
       problems: [],
     });
@@ -116,7 +116,7 @@ describe('status: .rdb copies of the newest recovery points', () => {
     expect(out).toMatch(new RegExp(`sessions-prod +${EXPORTED} +primary +3/3 shards +not verified +s3://${PRIMARY_BUCKET}/${EXPORTED}\n`));
     expect(out).toMatch(new RegExp(`sessions-prod +${EXPORTED} +DR +3/3 shards +verified ok +s3://${DR_BUCKET}/${EXPORTED}\n`));
     expect(out).toContain(
-      `sessions-prod fast path (keys from ${EXPORTED}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${EXPORTED} --to <url>`,
+      `sessions-prod fast path (keys from ${EXPORTED}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): redis-dr migrate --from-rdb s3://${DR_BUCKET}/${EXPORTED} --to <url>`,
     );
   });
 
@@ -152,7 +152,7 @@ describe('status: .rdb copies of the newest recovery points', () => {
     const out = await text();
     expect(out).toMatch(new RegExp(`${EXPORTED} +DR +1/1 shards +VERIFIED CORRUPT +s3://${DR_BUCKET}/${EXPORTED}`));
     expect(out).toContain(
-      `sessions-prod fast path (keys from ${OLDER}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): npx redis-dr migrate --from-rdb s3://${DR_BUCKET}/${OLDER} --to <url>`,
+      `sessions-prod fast path (keys from ${OLDER}, the newest usable copy: check it was taken before the incident, else take an older one from restore --list; no new cluster): redis-dr migrate --from-rdb s3://${DR_BUCKET}/${OLDER} --to <url>`,
     );
   });
 
@@ -191,7 +191,7 @@ describe('status: .rdb copies of the newest recovery points', () => {
     const { copies } = await status();
 
     expect(copies.points[1]!.copies.map((c) => c.where)).toEqual(['primary']);
-    expect(copies.fastPath).toMatchObject({ where: 'primary', command: `npx redis-dr migrate --from-rdb s3://${PRIMARY_BUCKET}/${EXPORTED} --to <url>` });
+    expect(copies.fastPath).toMatchObject({ where: 'primary', command: `redis-dr migrate --from-rdb s3://${PRIMARY_BUCKET}/${EXPORTED} --to <url>` });
     const out = await text();
     expect(out).toMatch(new RegExp(`${EXPORTED} +primary +2/2 shards +not verified +s3://${PRIMARY_BUCKET}/${EXPORTED}`));
     expect(out).toMatch(new RegExp(`${EXPORTED} +DR +- +- +none in this bucket`));

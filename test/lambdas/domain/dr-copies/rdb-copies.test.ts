@@ -152,12 +152,12 @@ describe('recovery points and the fast path', () => {
       recoveryPoint: SNAP,
       where: 'dr',
       location: `s3://dr-copies/${SNAP}`,
-      command: `npx redis-dr migrate --from-rdb s3://dr-copies/${SNAP} --to <url>`,
+      command: `redis-dr migrate --from-rdb s3://dr-copies/${SNAP} --to <url>`,
     });
     // The DR copy missing (not replicated yet): the primary one, not verified, serves (migrate verifies it whole first).
     expect(fastPathOf([pointCopies(SNAP, [copy('primary')], false)], 'redis://prod:6379')).toMatchObject({
       where: 'primary',
-      command: `npx redis-dr migrate --from-rdb s3://exports/${SNAP} --to redis://prod:6379`,
+      command: `redis-dr migrate --from-rdb s3://exports/${SNAP} --to redis://prod:6379`,
     });
     // An incomplete DR copy does not count; the primary's complete one does.
     expect(fastPathOf([pointCopies(SNAP, [copy('dr', { complete: false, problem: 'incomplete' }), copy('primary')], false)])?.where).toBe('primary');
@@ -173,6 +173,6 @@ describe('recovery points and the fast path', () => {
 
   it('the command is the location as given and no secret', () => {
     expect(exportLocation('b', 'rdr-x-20261121-0600')).toBe('s3://b/rdr-x-20261121-0600');
-    expect(fastPathCommand('s3://b/e')).toBe('npx redis-dr migrate --from-rdb s3://b/e --to <url>');
+    expect(fastPathCommand('s3://b/e')).toBe('redis-dr migrate --from-rdb s3://b/e --to <url>');
   });
 });
