@@ -25,6 +25,8 @@ async function cuttingProxy(port: number, limit: number): Promise<{ port: number
     sockets.add(client).add(upstream);
     upstream.on('data', (d) => client.write(d));
     client.on('data', (d) => {
+      // Nothing more goes through once cut (under load the client may have written the whole job by the time the cut lands).
+      if (cut) return;
       upstream.write(d);
       forwarded += d.length;
       if (forwarded >= limit && !cut) {
