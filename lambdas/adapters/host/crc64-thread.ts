@@ -266,18 +266,27 @@ export function twoThreadsHelp(bytes: number, cores = availableParallelism(), lo
  * checksummed them (no fresh memory per chunk). Every chunk is transferable
  * (nothing else holds its buffer). Opens the file when first iterated.
  */
-export async function* readFileChunks(path: string, chunkBytes = 1 << 20, reuse?: Crc64Thread): AsyncGenerator<Uint8Array> {
+export function readFileChunks(path: string, chunkBytes = 1 << 20, reuse?: Crc64Thread): AsyncGenerator<Uint8Array> {
+  return readAhead(path, chunkBytes, () => {
+    const spare = reuse?.spare.pop();
+    return spare && spare.byteLength === chunkBytes ? new Uint8Array(spare) : new Uint8Array(chunkBytes);
+  });
+}
+
+/**
+ * The file in chunks of `chunkBytes`, each read into the buffer `bufferFor` gives, one read ahead: the next
+ * chunk comes in while the caller works on this one. Opens the file when first iterated.
+ */
+async function* readAhead(path: string, chunkBytes: number, bufferFor: () => Uint8Array): AsyncGenerator<Uint8Array> {
   const file = await open(path, 'r');
   let position = 0;
   const readNext = async (): Promise<Uint8Array> => {
-    const spare = reuse?.spare.pop();
-    const buffer = spare && spare.byteLength === chunkBytes ? new Uint8Array(spare) : new Uint8Array(chunkBytes);
+    const buffer = bufferFor();
     const at = position;
     position += chunkBytes;
     const { bytesRead } = await file.read(buffer, 0, chunkBytes, at);
     return buffer.subarray(0, bytesRead);
   };
-  // One read ahead: the next chunk comes in while the caller parses this one.
   let next = readNext();
   try {
     for (;;) {
@@ -320,30 +329,9 @@ function pageAligned(bytes: number): Uint8Array | undefined {
  * verifier that pushes it and keeps nothing; not a reader that holds views
  * across chunks, as the LZ4 envelope's does). Opens the file when first iterated.
  */
-export async function* readFileChunksReused(path: string, chunkBytes = 1 << 20): AsyncGenerator<Uint8Array> {
-  const file = await open(path, 'r');
+export function readFileChunksReused(path: string, chunkBytes = 1 << 20): AsyncGenerator<Uint8Array> {
   const buffers = pageAligned(2 * chunkBytes) ?? new Uint8Array(2 * chunkBytes);
-  let position = 0;
   let turn = 0;
-  const readNext = async (): Promise<Uint8Array> => {
-    const buffer = buffers.subarray((turn & 1) * chunkBytes, ((turn & 1) + 1) * chunkBytes);
-    turn++;
-    const at = position;
-    position += chunkBytes;
-    const { bytesRead } = await file.read(buffer, 0, chunkBytes, at);
-    return buffer.subarray(0, bytesRead);
-  };
-  let next = readNext();
-  try {
-    for (;;) {
-      const chunk = await next;
-      if (chunk.length === 0) return;
-      // Into the other buffer: the caller is done with the chunk before this one (it asked for this one).
-      next = readNext();
-      yield chunk;
-    }
-  } finally {
-    await next.catch(() => undefined);
-    await file.close();
-  }
+  // Into the other buffer each time: the caller is done with the chunk before the one it asks for.
+  return readAhead(path, chunkBytes, () => buffers.subarray((turn & 1) * chunkBytes, ((turn++ & 1) + 1) * chunkBytes));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
-import { createRdbVerifier, rdbVerdict, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
+import { rdbVerdict } from '../../../../lambdas/domain/rdb/verifier.js';
+import { both, file, le64, str, verify } from '../../../support/rdb-bytes.js';
 import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
 
 /**
@@ -9,26 +9,6 @@ import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lamb
  * what the verifier says of formats it does not know: "unsupported", a
  * verdict apart from "corrupt", never "valid".
  */
-const str = (text: string): number[] => [text.length, ...Buffer.from(text)];
-const le64 = (n: bigint): number[] => Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
-/** A file with a real CRC-64 trailer. */
-function file(magic: string, body: number[]): Uint8Array {
-  const bytes = Uint8Array.from([...Buffer.from(magic, 'latin1'), ...body, 0xff]);
-  const crc = new Crc64().update(bytes, 0, bytes.length).value;
-  return Uint8Array.from([...bytes, ...le64(crc)]);
-}
-function verify(bytes: Uint8Array, chunk?: number): RdbReport {
-  const v = createRdbVerifier({ requireChecksum: true });
-  if (!chunk) v.push(bytes);
-  else for (let at = 0; at < bytes.length; at += chunk) v.push(bytes.subarray(at, at + chunk));
-  return v.end();
-}
-/** Whole and byte by byte: the parser resumes at any byte, so both must say the same. */
-function both(bytes: Uint8Array): RdbReport {
-  const whole = verify(bytes);
-  expect(verify(bytes, 1)).toEqual(whole);
-  return whole;
-}
 
 describe('formats the verifier does not know: unsupported, not corrupt, never valid', () => {
   it.each([

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { checkDumpPayload } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
-import { createRdbVerifier, rdbVerdict, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
+import { rdbVerdict } from '../../../../lambdas/domain/rdb/verifier.js';
+import { both, file, le64, str, verify } from '../../../support/rdb-bytes.js';
 
 /**
  * What Redis 8.6 (RDB 13) writes around and inside keys, built byte by byte
@@ -10,25 +10,6 @@ import { createRdbVerifier, rdbVerdict, type RdbReport } from '../../../../lambd
  * loader's IDMP tail in rdb.c): the local redis-server (7.0) cannot load
  * these, so the fixtures follow the loader's reads and checks.
  */
-const str = (text: string): number[] => [text.length, ...Buffer.from(text)];
-const le64 = (n: bigint): number[] => Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
-function file(magic: string, body: number[]): Uint8Array {
-  const bytes = Uint8Array.from([...Buffer.from(magic, 'latin1'), ...body, 0xff]);
-  const crc = new Crc64().update(bytes, 0, bytes.length).value;
-  return Uint8Array.from([...bytes, ...le64(crc)]);
-}
-function verify(bytes: Uint8Array, chunk?: number): RdbReport {
-  const v = createRdbVerifier({ requireChecksum: true });
-  if (!chunk) v.push(bytes);
-  else for (let at = 0; at < bytes.length; at += chunk) v.push(bytes.subarray(at, at + chunk));
-  return v.end();
-}
-/** Whole and byte by byte: the parser resumes at any byte, so both must say the same. */
-function both(bytes: Uint8Array): RdbReport {
-  const whole = verify(bytes);
-  expect(verify(bytes, 1)).toEqual(whole);
-  return whole;
-}
 
 const NAME_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 /** A class spec as keyMetaClassEncode builds it (4 name chars of 6 bits, 5-bit version, 3 flag bits), little-endian. */
