@@ -118,7 +118,7 @@ export function vaultLines(config: RedisDrConfig): string[] {
     `  vault: ${vault} belongs to account ${config.vault.account}, the other stacks to account ${workload}; deploy per account, the vault first:`,
     `    1. with account ${config.vault.account}'s credentials: npx cdk deploy ${vault} -c config=<this config>`,
     `    2. with account ${workload}'s credentials: npx cdk deploy ${names.dr} ${names.primary} -c config=<this config>`,
-    `  vault: until ${vault} is deployed, replication to the vault fails (the DR copies are unaffected); \`redis-dr doctor\` checks it`,
+    `  vault: until ${vault} is deployed, replication to the vault fails (the DR copies are unaffected); \`redis-dr doctor\` checks the rule into it and names a replication that failed`,
   ];
 }
 

@@ -333,5 +333,8 @@ export function readFileChunksReused(path: string, chunkBytes = 1 << 20): AsyncG
   const buffers = pageAligned(2 * chunkBytes) ?? new Uint8Array(2 * chunkBytes);
   let turn = 0;
   // Into the other buffer each time: the caller is done with the chunk before the one it asks for.
-  return readAhead(path, chunkBytes, () => buffers.subarray((turn & 1) * chunkBytes, ((turn++ & 1) + 1) * chunkBytes));
+  return readAhead(path, chunkBytes, () => {
+    const half = turn++ & 1;
+    return buffers.subarray(half * chunkBytes, (half + 1) * chunkBytes);
+  });
 }
