@@ -46,6 +46,11 @@ export function scheduleGroupName(deployment: string, where: DrillWhere): string
   return where === 'primary' ? `redis-dr-${deployment}` : `redis-dr-${deployment}-dr`;
 }
 
+/** The vault account's scheduler group (its freshness monitor): `redis-dr-<deployment>-vault`. */
+export function vaultScheduleGroupName(deployment: string): string {
+  return `redis-dr-${deployment}-vault`;
+}
+
 /** The stack output holding {@link configHash} of the config the stack was deployed from. */
 export const CONFIG_HASH_OUTPUT = 'ConfigHash';
 

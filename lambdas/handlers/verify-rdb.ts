@@ -7,6 +7,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../adapters/aws/alerts.js';
 import { systemClock } from '../adapters/aws/retry.js';
 import { envInt, requiredEnv } from './env.js';
+import { VAULT_RETENTION_ENV, type VaultTierDays } from '../domain/dr-copies/vault-retention.js';
+import { TIERS } from '../domain/plans/types.js';
 import { verifyStep, verifyStepSchema } from '../jobs/dr-copies/verify-rdb.js';
 import { awsClient, lambdaEntry, log, metricsSink, scheduledDeps } from './entry.js';
 
@@ -48,6 +50,28 @@ export function collapseThresholds(raw = process.env.REDIS_DR_COLLAPSE_THRESHOLD
   return parsed as Record<string, number>;
 }
 
+/**
+ * The vault's COMPLIANCE days per tier, from {@link VAULT_RETENTION_ENV};
+ * `undefined` when unset (the DR region's verifier touches no retention). A
+ * value that is not every tier's whole days fails the invocation naming it.
+ */
+export function vaultRetention(raw = process.env[VAULT_RETENTION_ENV]): VaultTierDays | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  const o = parsed as Record<string, unknown> | undefined;
+  const ok = typeof o === 'object' && o !== null && TIERS.every((t) => Number.isInteger(o[t]) && (o[t] as number) >= 1);
+  if (!ok)
+    throw new Error(
+      `${VAULT_RETENTION_ENV} must be a JSON object of each tier (${TIERS.join(', ')}) to whole days >= 1, got ${JSON.stringify(raw)}: redeploy the vault stack`,
+    );
+  return Object.fromEntries(TIERS.map((t) => [t, o[t] as number])) as VaultTierDays;
+}
+
 export const handler = lambdaEntry(verifyStepSchema, (input, context) => {
   const topicArn = requiredEnv('ALERT_TOPIC_ARN', 'the SNS topic corrupt copies are paged to');
   const now = systemClock.now();
@@ -59,6 +83,7 @@ export const handler = lambdaEntry(verifyStepSchema, (input, context) => {
     deadline: now + Math.max(0, (context?.getRemainingTimeInMillis() ?? 15 * 60_000) - VERIFY_RESERVE_MS),
     reads: reads(),
     collapseThresholdPct: collapseThresholds(),
+    retention: vaultRetention(),
     alert: (page) => publishAlert(sns, topicArn, page),
     where: { deployment: requiredEnv('REDIS_DR_DEPLOYMENT', 'the deployment name pages carry'), region: requiredEnv('AWS_REGION', 'set by Lambda') },
   });

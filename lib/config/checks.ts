@@ -364,10 +364,16 @@ function checkVault(root: Json, problems: Problem[]): void {
   checkVaultRetention(root, vault, problems);
 }
 
+/**
+ * Each tier is kept in the vault (its `tierRetentionDays`, else
+ * `retentionDays`) at least as long as the exporting plans keep its copies,
+ * and no tier shorter than `retentionDays`, the retention every replica gets
+ * as it lands (COMPLIANCE retention cannot be shortened).
+ */
 function checkVaultRetention(root: Json, vault: Json, problems: Problem[]): void {
-  const days = vault.retentionDays;
   const plans = (Array.isArray(root.plans) ? root.plans : []).map(asObject);
-  let longest: { days: number; plan: string; tier: string } | undefined;
+  // Per tier, the longest any exporting plan keeps its copies.
+  const need = new Map<string, { days: number; plan: string }>();
   let exporting = 0;
   for (const plan of plans) {
     const exp = asObject(plan?.export);
@@ -377,7 +383,8 @@ function checkVaultRetention(root: Json, vault: Json, problems: Problem[]): void
     const expire = tierExpireDays(counts, numbers(asObject(exp.expireDays)));
     const minTier = asString(exp.minTier) ?? 'hourly';
     for (const tier of TIERS.slice(Math.max(0, TIERS.indexOf(minTier as (typeof TIERS)[number])))) {
-      if (longest === undefined || expire[tier] > longest.days) longest = { days: expire[tier], plan: asString(plan?.name) ?? '?', tier };
+      const seen = need.get(tier);
+      if (seen === undefined || expire[tier] > seen.days) need.set(tier, { days: expire[tier], plan: asString(plan?.name) ?? '?' });
     }
   }
   if (exporting === 0) {
@@ -387,12 +394,42 @@ function checkVaultRetention(root: Json, vault: Json, problems: Problem[]): void
     });
     return;
   }
-  if (typeof days === 'number' && Number.isInteger(days) && days >= 1 && longest !== undefined && days < longest.days) {
+  const validDays = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+  const floor = validDays(vault.retentionDays) ? vault.retentionDays : undefined;
+  const perTier = asObject(vault.tierRetentionDays) ?? {};
+  // The tiers that fall back to retentionDays: the one message for that field names the longest of them.
+  let longest: { days: number; plan: string; tier: string } | undefined;
+  for (const tier of TIERS) {
+    const own = perTier[tier];
+    const wanted = need.get(tier);
+    if (own === undefined) {
+      if (wanted && (longest === undefined || wanted.days > longest.days)) longest = { ...wanted, tier };
+      continue;
+    }
+    if (!validDays(own)) continue;
+    if (floor !== undefined && own < floor) {
+      problems.push({
+        path: ['vault', 'tierRetentionDays', tier],
+        message:
+          `must be at least vault.retentionDays (${floor}, the retention every replica gets as it lands), got ${own}: COMPLIANCE retention cannot be shortened; ` +
+          `set ${floor} or more, or lower vault.retentionDays to the shortest tier's days`,
+      });
+    } else if (wanted && own < wanted.days) {
+      problems.push({
+        path: ['vault', 'tierRetentionDays', tier],
+        message:
+          `must be at least the time the exporting plans keep ${tier} copies (${wanted.days} days: plan ${show(wanted.plan)}), got ${own}: ` +
+          `the vault would let go of copies the workload still keeps; set ${wanted.days} or more`,
+      });
+    }
+  }
+  if (floor !== undefined && longest !== undefined && floor < longest.days) {
+    const which = Object.keys(perTier).length > 0 ? 'an exported copy of a tier tierRetentionDays does not name' : 'an exported copy';
     problems.push({
       path: ['vault', 'retentionDays'],
       message:
-        `must be at least the longest time an exported copy is kept (${longest.days} days: plan ${show(longest.plan)}, tier ${longest.tier}), got ${days}: ` +
-        `the vault would let go of copies the workload still keeps; set ${longest.days} or more`,
+        `must be at least the longest time ${which} is kept (${longest.days} days: plan ${show(longest.plan)}, tier ${longest.tier}), got ${floor}: ` +
+        `the vault would let go of copies the workload still keeps; set ${longest.days} or more${Object.keys(perTier).length === 0 ? ', or give that tier its own days in vault.tierRetentionDays' : ''}`,
     });
   }
 }

@@ -414,21 +414,36 @@ const drConfigSchema = regionConfigSchema.extend({
     }),
 });
 
+/** Days of Object Lock COMPLIANCE retention in the vault. */
+const vaultDays = z
+  .number({ error: says('must be a number of days') })
+  .int({ error: says('must be a whole number of days') })
+  .min(1, { error: says('must be at least 1') })
+  .max(36500, { error: says('must be at most 36500 (100 years)') });
+
 const vaultSchema = z
   .strictObject({
     account: accountSchema.meta({
       description: 'The vault account: a separate AWS account no principal of the workload account can administer. Must differ from primary.account.',
     }),
     region: regionSchema.meta({ description: 'Region of the vault bucket (may equal dr.region).' }),
-    retentionDays: z
-      .number({ error: says('must be a number of days') })
-      .int({ error: says('must be a whole number of days') })
-      .min(1, { error: says('must be at least 1') })
-      .max(36500, { error: says('must be at most 36500 (100 years)') })
+    retentionDays: vaultDays.meta({
+      description:
+        "Object Lock COMPLIANCE retention every replica gets as it lands (the vault bucket's default retention, the floor), in days: nobody, not even the vault account's root, can delete a replica or shorten this before it ends. " +
+        'Also the days of every tier tierRetentionDays does not name; each tier kept at least as long as the exporting plans keep its copies (export.expireDays).',
+    }),
+    tierRetentionDays: z
+      .strictObject({
+        hourly: vaultDays.optional().meta({ description: 'COMPLIANCE retention of hourly-tier replicas in the vault, in days. Default: retentionDays.' }),
+        daily: vaultDays.optional().meta({ description: 'COMPLIANCE retention of daily-tier replicas in the vault, in days. Default: retentionDays.' }),
+        weekly: vaultDays.optional().meta({ description: 'COMPLIANCE retention of weekly-tier replicas in the vault, in days. Default: retentionDays.' }),
+        monthly: vaultDays.optional().meta({ description: 'COMPLIANCE retention of monthly-tier replicas in the vault, in days. Default: retentionDays.' }),
+      })
+      .optional()
       .meta({
         description:
-          "Object Lock COMPLIANCE retention of every replica in the vault, in days: nobody, not even the vault account's root, can delete a replica or shorten this before it ends. " +
-          'At least the longest export.expireDays of any exporting plan.',
+          "Per tier (the export's redis-dr:tier tag), days of COMPLIANCE retention in the vault, each at least retentionDays: the vault's verifier extends each replica's retain-until date to its tier's days after it landed and reads it back. " +
+          'A replica whose tier cannot be told is kept for the longest. Each tier at least as long as the exporting plans keep its copies.',
       }),
     kmsKeyArn: z
       .string()

@@ -11,7 +11,14 @@ import { Construct } from 'constructs';
 import { stateMachineLogGroup } from './log-retention.js';
 import type { DrConfig, PlanConfig } from '../config/index.js';
 import { verifyStateMachineName } from '../deployment.js';
-import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
+import { VAULT_TIER_PENDING, VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
+import {
+  longestVaultDays,
+  VAULT_TIER_GRACE_HOURS,
+  VAULT_RETENTION_ENV,
+  VAULT_TIER_RETRY_MINUTES,
+  type VaultTierDays,
+} from '../../lambdas/domain/dr-copies/vault-retention.js';
 import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
@@ -107,6 +114,27 @@ export interface CopyVerificationProps {
   readonly stateMachineName: string;
   /** What a copy is called in descriptions: `DR copy`, `vault replica`. */
   readonly what: string;
+  /**
+   * The vault: each tier's COMPLIANCE days. The verifier then extends every
+   * replica's retention to its tier's days and reads it back (it alone may:
+   * see {@link retentionExtensionConditions}), and the state machine retries a
+   * replica still waiting for its tier.
+   * @default - no retention is touched (DR copies)
+   */
+  readonly retention?: VaultTierDays;
+}
+
+/**
+ * The conditions of the one grant of `s3:PutObjectRetention`, to the
+ * vault's verifier, and the bucket policy's Deny of anything else: COMPLIANCE
+ * only (a request without a mode, which would remove a retention, has none),
+ * and no further than the longest tier's days from now (S3 counts a started
+ * day as a day, hence the one more). Lengthening only is S3's own rule for
+ * COMPLIANCE: a retain-until date earlier than the one set is refused, by
+ * everyone, root included.
+ */
+export function retentionExtensionConditions(days: VaultTierDays): { mode: 'COMPLIANCE'; maxRemainingDays: number } {
+  return { mode: 'COMPLIANCE', maxRemainingDays: longestVaultDays(days) + 1 };
 }
 
 /** The parts {@link addCopyVerification} adds. */
@@ -138,6 +166,7 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
       REDIS_DR_DEPLOYMENT: props.deployment,
       // The keyspace-collapse tripwire judges each plan's copies with the plan's threshold.
       REDIS_DR_COLLAPSE_THRESHOLDS: JSON.stringify(Object.fromEntries(props.plans.map((p) => [p.name, p.collapseThresholdPct]))),
+      ...(props.retention ? { [VAULT_RETENTION_ENV]: JSON.stringify(props.retention) } : {}),
     },
     // Invoked synchronously by the state machine, which retries; never asynchronously.
     asyncRetryAttempts: 0,
@@ -174,6 +203,21 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
       conditions: { StringLike: { 's3:prefix': ['rdr-*'] } },
     }),
   );
+  if (props.retention) {
+    const limits = retentionExtensionConditions(props.retention);
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadReplicaRetention', actions: ['s3:GetObjectRetention'], resources: [objects] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ExtendReplicaRetention',
+        actions: ['s3:PutObjectRetention'],
+        resources: [objects],
+        conditions: {
+          StringEquals: { 's3:object-lock-mode': limits.mode },
+          NumericLessThanEquals: { 's3:object-lock-remaining-retention-days': String(limits.maxRemainingDays) },
+        },
+      }),
+    );
+  }
   grantAlertPublish(props.alerts, role);
   Validations.of(role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*.rdb]`,
@@ -193,7 +237,7 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
   });
   const stateMachine = new sfn.StateMachine(scope, 'VerifyStateMachine', {
     stateMachineName: props.stateMachineName,
-    definitionBody: sfn.DefinitionBody.fromChainable(verifyDefinition(new Construct(scope, 'States'), verifier)),
+    definitionBody: sfn.DefinitionBody.fromChainable(verifyDefinition(new Construct(scope, 'States'), verifier, props.retention !== undefined)),
     timeout: Duration.hours(VERIFY_MAX_HOURS),
     tracingEnabled: true,
     logs: {
@@ -229,7 +273,7 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
  * input, so it resumes from the last checkpoint; one that keeps failing
  * fails the execution (the verify-failed alarm pages).
  */
-function verifyDefinition(scope: Construct, verifier: JobFunction): sfn.IChainable {
+function verifyDefinition(scope: Construct, verifier: JobFunction, awaitsTier: boolean): sfn.IChainable {
   const start = new sfn.Pass(scope, 'Start', { parameters: { 'event.$': '$' } });
   const verify = new tasks.LambdaInvoke(scope, 'Verify', {
     lambdaFunction: verifier.function,
@@ -238,6 +282,15 @@ function verifyDefinition(scope: Construct, verifier: JobFunction): sfn.IChainab
   });
   // A verification that gave up (no progress, too many invocations or changes) fails at once: retrying it re-reads for nothing.
   verify.addRetry({ errors: [VERIFY_GAVE_UP], maxAttempts: 0 });
+  if (awaitsTier) {
+    // A vault replica without the export's tags yet: looked at again until they arrive, past the grace (then the longest tier).
+    verify.addRetry({
+      errors: [VAULT_TIER_PENDING],
+      interval: Duration.minutes(VAULT_TIER_RETRY_MINUTES),
+      backoffRate: 1,
+      maxAttempts: Math.ceil((VAULT_TIER_GRACE_HOURS * 60) / VAULT_TIER_RETRY_MINUTES) + 1,
+    });
+  }
   verify.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 3 });
   const failed = new sfn.Fail(scope, 'Verification failed', { errorPath: '$.Error', causePath: '$.Cause' });
   verify.addCatch(failed, { errors: [sfn.Errors.ALL] });

@@ -5,6 +5,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { VaultConfig } from '../config/index.js';
 import { recoveryBucketName, replicationRoleName } from '../deployment.js';
+import { longestVaultDays, vaultTierDays, type VaultTierDays } from '../../lambdas/domain/dr-copies/vault-retention.js';
+import { TAGS, TIERS } from '../../lambdas/domain/plans/types.js';
 
 /** Props for {@link VaultBucket}. */
 export interface VaultBucketProps {
@@ -64,15 +66,7 @@ export class VaultBucket extends Construct {
       serverAccessLogsPrefix: `${props.deployment}-vault/`,
       objectLockEnabled: true,
       objectLockDefaultRetention: s3.ObjectLockRetention.compliance(Duration.days(vault.retentionDays)),
-      lifecycleRules: [
-        {
-          id: 'expire-after-retention',
-          // A day after the lock ends; a version still locked cannot be expired, whatever this says.
-          expiration: Duration.days(vault.retentionDays + 1),
-          noncurrentVersionExpiration: Duration.days(1),
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
-        },
-      ],
+      lifecycleRules: vaultLifecycleRules(vaultTierDays(vault.retentionDays, vault.tierRetentionDays)),
       // The vault outlives every stack.
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
@@ -118,4 +112,28 @@ export class VaultBucket extends Construct {
       });
     }
   }
+}
+
+/**
+ * Expiry a day after each replica's lock ends: replicas of a tier kept
+ * shorter than the longest by their tier tag, every other replica (no tier
+ * yet, `held-<tier>`) a day after the longest. Never sooner: expiring a
+ * version still locked only lays a delete marker over it, hiding a replica
+ * that is still kept.
+ */
+export function vaultLifecycleRules(days: VaultTierDays): s3.LifecycleRule[] {
+  const longest = longestVaultDays(days);
+  return [
+    {
+      id: 'expire-after-retention',
+      expiration: Duration.days(longest + 1),
+      noncurrentVersionExpiration: Duration.days(1),
+      abortIncompleteMultipartUploadAfter: Duration.days(7),
+    },
+    ...TIERS.filter((tier) => days[tier] < longest).map((tier) => ({
+      id: `expire-${tier}-after-retention`,
+      tagFilters: { [TAGS.tier]: tier },
+      expiration: Duration.days(days[tier] + 1),
+    })),
+  ];
 }

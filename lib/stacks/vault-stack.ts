@@ -1,15 +1,22 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import type { RedisDrConfig, VaultConfig } from '../config/index.js';
-import { freshnessLimits, vaultVerifyStateMachineName } from '../deployment.js';
+import type { PlanConfig, RedisDrConfig, VaultConfig } from '../config/index.js';
+import { DR_COPY_ALLOWANCE_MINUTES, freshnessLimits, vaultScheduleGroupName, vaultVerifyStateMachineName } from '../deployment.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
-import { addCopyVerification, type CopyVerification } from '../constructs/dr-copies.js';
+import { addCopyVerification, retentionExtensionConditions, type CopyVerification } from '../constructs/dr-copies.js';
 import { logRetentionOf } from '../constructs/log-retention.js';
 import { AlarmFactory } from '../constructs/monitoring/alarm-factory.js';
+import { FreshnessMonitor } from '../constructs/monitoring/freshness-monitor.js';
+import { MetricFactory } from '../constructs/monitoring/metric-factory.js';
+import type { JobFunction } from '../constructs/job-function.js';
+import { DIMENSION, METRIC } from '../../lambdas/domain/alerting/metrics.js';
+import { longestVaultDays, vaultTierDays } from '../../lambdas/domain/dr-copies/vault-retention.js';
 import { AccessLogBucket, sendObjectEventsToEventBridge } from '../constructs/recovery-bucket.js';
 import { VaultBucket } from '../constructs/vault-bucket.js';
 
@@ -37,14 +44,17 @@ export class VaultStack extends Stack {
   public readonly alerts: AlertTopic;
   /** verify-rdb of every replica, judged by a principal of the vault account. */
   public readonly verification: CopyVerification;
-  /** Failed replica verifications page the vault's topic. */
+  /** Failed replica verifications and stale targets page the vault's topic. */
   public readonly alarms: AlarmFactory;
+  /** Measures, every 5 minutes, the age of each target's newest verified replica (the freshness job, as in the DR region). */
+  public readonly freshness: JobFunction;
 
   constructor(scope: Construct, id: string, props: VaultStackProps) {
     super(scope, id, props);
     pinFeatureFlags(this);
     const { config, vault } = props;
-    const accessLogs = new AccessLogBucket(this, 'AccessLogs', { retentionDays: Math.max(365, vault.retentionDays) });
+    const days = vaultTierDays(vault.retentionDays, vault.tierRetentionDays);
+    const accessLogs = new AccessLogBucket(this, 'AccessLogs', { retentionDays: Math.max(365, longestVaultDays(days)) });
     this.vaultBucket = new VaultBucket(this, 'Vault', {
       deployment: config.name,
       vault,
@@ -54,17 +64,20 @@ export class VaultStack extends Stack {
     this.alerts = new AlertTopic(this, 'Alerts', { emails: config.alerts.emails, httpsEndpoints: config.alerts.httpsEndpoints });
     sendObjectEventsToEventBridge(this.vaultBucket.bucket);
     const deadLetters = new DeadLetterQueue(this, 'DeadLetters');
+    const exporting = config.plans.filter((p) => p.export.enabled);
     this.verification = addCopyVerification(new Construct(this, 'Verification'), {
       deployment: config.name,
       bucket: this.vaultBucket.bucket,
-      plans: config.plans.filter((p) => p.export.enabled),
+      plans: exporting,
       alerts: this.alerts,
       deadLetterQueue: deadLetters.queue,
       logRetention: logRetentionOf(config.lambda.logRetentionDays),
       metricsNamespace: config.metricsNamespace,
       stateMachineName: vaultVerifyStateMachineName(config.name),
       what: 'vault replica',
+      retention: days,
     });
+    this.limitRetentionChanges(this.verification.verifier.role, days);
     // Straight to the topic: the vault has no alert formatter (its pages are few and self-explaining).
     const page = new actions.SnsAction(this.alerts.topic);
     this.alarms = new AlarmFactory(this, config.name, { formatter: page, direct: page });
@@ -90,17 +103,64 @@ export class VaultStack extends Stack {
         direct: true,
       },
     );
-    // The dead man's switch: every replica that lands starts a verification, so hours without a start
-    // mean nothing reaches the vault. Per deployment, at the shortest DR-copy limit of the exporting plans.
-    const hours = vaultSilenceHours(config);
-    this.alarms.addAlarm('vault-stale', sm.metricStarted({ statistic: 'Sum', period: Duration.hours(1) }), {
-      description: `No replica reached the vault for ${hours} hour(s) (the shortest DR-copy limit of the exporting plans).`,
-      threshold: 1,
-      missing: cloudwatch.TreatMissingData.BREACHING,
-      direct: true,
-      below: { evaluationPeriods: hours },
-    });
+    // The dead man's switches: per target, the age of its newest complete, verified replica, measured by the
+    // freshness job exactly as in the DR region (the vault bucket read as the DR bucket is).
+    const schedules = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: vaultScheduleGroupName(config.name) });
+    this.freshness = new FreshnessMonitor(this, 'FreshnessMonitor', {
+      deployment: config.name,
+      where: 'vault',
+      plans: exporting,
+      scheduleGroup: schedules,
+      bucket: this.vaultBucket.bucket,
+      verifyStateMachine: sm,
+      deadLetterQueue: deadLetters.queue,
+      logRetention: logRetentionOf(config.lambda.logRetentionDays),
+      metricsNamespace: config.metricsNamespace,
+    }).function;
+    const metrics = new MetricFactory(config.metricsNamespace);
+    for (const stale of vaultStaleAlarms(exporting)) {
+      const metric = metrics.metric(METRIC.verifiedCopyAge, { [DIMENSION.plan]: stale.plan, ...(stale.target ? { [DIMENSION.target]: stale.target } : {}) });
+      this.alarms.addAlarm('vault-stale', metric, {
+        suffix: stale.suffix,
+        description:
+          `The newest verified vault replica of ${stale.target ? `cache ${stale.target} (plan ${stale.plan})` : `plan ${stale.plan} (its caches are selected by tags)`} ` +
+          `is older than the RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min (before the first, counted from the vault verify state machine's creation), or nothing reports it.`,
+        threshold: stale.limitMinutes * 60,
+        missing: cloudwatch.TreatMissingData.BREACHING,
+        direct: true,
+      });
+    }
     new CfnOutput(this, VAULT_BUCKET_OUTPUT, { description: 'The vault bucket (Object Lock COMPLIANCE)', value: this.vaultBucket.bucket.bucketName });
+  }
+
+  /**
+   * The bucket policy's side of the retention grant: nobody but the vault's
+   * verifier sets a retention, and it only in COMPLIANCE mode and no longer
+   * than the longest tier (an irrevocable lock for a century would be a cost
+   * attack). The Deny of deleting and bypassing stays for everyone.
+   */
+  private limitRetentionChanges(verifier: iam.IRole, days: ReturnType<typeof vaultTierDays>): void {
+    const limits = retentionExtensionConditions(days);
+    const bucket = this.vaultBucket.bucket;
+    const retention = {
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:PutObjectRetention'],
+      resources: [bucket.arnForObjects('*')],
+    };
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({ ...retention, sid: 'OnlyTheVerifierSetsRetention', conditions: { ArnNotEquals: { 'aws:PrincipalArn': verifier.roleArn } } }),
+    );
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({ ...retention, sid: 'RetentionOnlyCompliance', conditions: { StringNotEquals: { 's3:object-lock-mode': limits.mode } } }),
+    );
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        ...retention,
+        sid: 'RetentionAtMostTheLongestTier',
+        conditions: { NumericGreaterThan: { 's3:object-lock-remaining-retention-days': String(limits.maxRemainingDays) } },
+      }),
+    );
   }
 }
 
@@ -111,12 +171,29 @@ export function vaultWorkloadAccounts(config: RedisDrConfig, vault: VaultConfig)
   return [config.primary.account];
 }
 
+/** One vault-stale alarm: a named target of a plan, or a tag-selected plan as a whole. */
+export interface VaultStaleAlarm {
+  readonly plan: string;
+  /** The cache (ElastiCache lowercases ids); absent for a plan that selects its caches by tags. */
+  readonly target?: string;
+  /** `<plan>-<target>` or `<plan>`: the alarm is `redis-dr-<deployment>-vault-stale-<suffix>`. */
+  readonly suffix: string;
+  /** The age limit: the plan's DR-copy limit (RPO + allowance). */
+  readonly limitMinutes: number;
+}
+
 /**
- * Hours without a replica before the vault's dead man's switch pages: the
- * shortest DR-copy age limit (RPO + allowance) of the exporting plans, in
- * whole hours, at most 24 (a CloudWatch alarm evaluates at most a day of hourly periods).
+ * The vault's dead man's switches: one per target the exporting plans name
+ * (the config knows them), one per plan that selects its caches by tags
+ * (their names are known only at run time: the plan's worst target).
  */
-export function vaultSilenceHours(config: RedisDrConfig): number {
-  const limits = config.plans.filter((p) => p.export.enabled).map((p) => freshnessLimits(p).copyAge);
-  return Math.min(24, Math.ceil(Math.min(...limits) / 60));
+export function vaultStaleAlarms(plans: readonly PlanConfig[]): VaultStaleAlarm[] {
+  const alarms: VaultStaleAlarm[] = [];
+  for (const plan of plans.filter((p) => p.export.enabled)) {
+    const limitMinutes = freshnessLimits(plan).copyAge;
+    const named = [...plan.targets.replicationGroupIds, ...plan.targets.serverlessCacheNames].map((id) => id.toLowerCase());
+    for (const target of named) alarms.push({ plan: plan.name, target, suffix: `${plan.name}-${target}`, limitMinutes });
+    if (Object.keys(plan.targets.selectByTags).length > 0) alarms.push({ plan: plan.name, suffix: plan.name, limitMinutes });
+  }
+  return alarms;
 }

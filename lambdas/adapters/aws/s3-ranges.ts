@@ -43,13 +43,15 @@ export interface ObjectIdentity {
   readonly size: number;
   readonly etag?: string;
   readonly versionId?: string;
+  /** When this version was written (a replica: when it landed). */
+  readonly lastModified?: Date;
 }
 
-/** HeadObject → size, ETag, version id (VersionId passed when given). */
+/** HeadObject → size, ETag, version id (VersionId passed when given), Last-Modified. */
 export async function headObject(client: S3Client, bucket: string, key: string, versionId?: string, wrap: CallWrapper = direct): Promise<ObjectIdentity> {
   const out = await wrap(() => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })));
   if (out.ContentLength === undefined) throw new Error(`s3://${bucket}/${key}: HeadObject answered without a Content-Length`);
-  return { size: out.ContentLength, etag: out.ETag, versionId: out.VersionId };
+  return { size: out.ContentLength, etag: out.ETag, versionId: out.VersionId, ...(out.LastModified ? { lastModified: out.LastModified } : {}) };
 }
 
 export interface RangedReadOptions {

@@ -1,4 +1,12 @@
-import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  GetObjectRetentionCommand,
+  GetObjectTaggingCommand,
+  ListObjectsV2Command,
+  PutObjectRetentionCommand,
+  PutObjectTaggingCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { mergeTags } from '../../domain/dr-copies/export.js';
 import type { CallWrapper } from './elasticache.js';
@@ -73,6 +81,45 @@ export async function addObjectTags(
     ),
   );
   return merged;
+}
+
+/** An object version's Object Lock retention as S3 answers it. */
+export interface ObjectRetention {
+  readonly mode?: string;
+  readonly retainUntil?: Date;
+}
+
+/** GetObjectRetention of one version; `undefined` when the version has no retention (NoSuchObjectLockConfiguration). */
+export async function getObjectRetention(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  versionId?: string,
+  wrap: CallWrapper = direct,
+): Promise<ObjectRetention | undefined> {
+  try {
+    const out = await wrap(() => client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId: versionId })));
+    return { mode: out.Retention?.Mode, retainUntil: out.Retention?.RetainUntilDate };
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchObjectLockConfiguration') return undefined;
+    throw err;
+  }
+}
+
+/** PutObjectRetention in COMPLIANCE mode to `retainUntil` (never bypassing governance: the request names no bypass). */
+export async function putComplianceRetention(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  retainUntil: Date,
+  versionId?: string,
+  wrap: CallWrapper = direct,
+): Promise<void> {
+  await wrap(() =>
+    client.send(
+      new PutObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId: versionId, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: retainUntil } }),
+    ),
+  );
 }
 
 /** The body of an object as a Node stream of bytes, with its size. */

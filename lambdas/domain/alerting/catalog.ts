@@ -256,18 +256,25 @@ export const ALARM_KINDS = {
     },
   },
   'vault-stale': {
-    title: 'no replica reached the vault',
+    title: 'no new verified replica in the vault',
     severity: 'high',
     runbook: RUNBOOKS.drCopies,
-    metric: { namespace: 'AWS/States', names: ['ExecutionsStarted'], dimensions: 'of the vault verify state machine, sum per hour' },
-    scope: 'resource',
+    metric: {
+      namespace: 'project',
+      names: [METRIC.verifiedCopyAge],
+      dimensions: '{Plan, Target} per named cache, {Plan} per tag-selected plan, max (vault account)',
+    },
+    freshness: 'verified vault replica',
+    scope: 'plan',
     doc: {
       region: 'vault account',
       fires:
-        'no .rdb replica landed in the vault bucket (each one starts a verification) for the shortest DR-copy limit of the exporting plans (RPO + 2 h, whole hours, at most 24)',
+        "the newest complete, verified replica of a cache in the vault bucket is older than its plan's RPO + 120 min (one alarm per cache the config names, `vault-stale-<plan>-<cache>`; one per tag-selected plan, `vault-stale-<plan>`); measured by the vault's freshness monitor, before the first replica from the vault verify state machine's creation",
       missingData: 'breaching',
-      causes: 'exports stopped, the replication rule to the vault was removed or fails (role, bucket policy, KMS key), the vault stack is not deployed',
-      firstSteps: 'the export bucket replication status (`aws s3api head-object` ReplicationStatus), the workload account export alarms',
+      causes:
+        'exports of that cache stopped, the replication rule to the vault was removed or fails (role, bucket policy, KMS key), the export tags do not replicate, verification or its retention extension failing, the vault stack is not deployed',
+      firstSteps:
+        'the export bucket replication status (`aws s3api head-object` ReplicationStatus), the workload account export alarms, `verify-failed-vault` and the vault verify executions',
     },
   },
   'drill-failed': {

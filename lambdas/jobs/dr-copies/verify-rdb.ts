@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import type { LogSink } from '../deps.js';
-import { addObjectTags, getObjectTags, listObjects } from '../../adapters/aws/s3.js';
+import { addObjectTags, getObjectRetention, getObjectTags, listObjects, putComplianceRetention } from '../../adapters/aws/s3.js';
 import { DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../../domain/plans/collapse.js';
 import { copySets, judgeCopySets, type CopyObject } from '../../domain/plans/collapse-points.js';
 import { setCopyTiers } from './collapse-copies.js';
@@ -18,7 +18,8 @@ import { verdictTags } from '../../domain/dr-copies/rdb-summary.js';
 import { createRdbVerifier, pushDecoded, rdbVerdict, type RdbCheckpoint, type RdbReport, type RdbVerdict } from '../../domain/rdb/verifier.js';
 import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
 import { TAGS } from '../../domain/plans/types.js';
-import { VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
+import { VAULT_TIER_PENDING, VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
+import { retentionHolds, vaultRetentionFor, type VaultTierDays } from '../../domain/dr-copies/vault-retention.js';
 
 /**
  * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
@@ -136,6 +137,25 @@ export class VerifyGaveUp extends Error {
   override readonly name = VERIFY_GAVE_UP;
 }
 
+/**
+ * A vault replica that carries none of the export's tags yet, within the
+ * grace: its tier (and so its retention) is not known. The vault's verify
+ * state machine retries it later (lib/constructs/dr-copies.ts).
+ */
+export class VaultTierPending extends Error {
+  override readonly name = VAULT_TIER_PENDING;
+}
+
+/** The retention a vault replica was found or left with (read back from S3). */
+export interface RetentionOutcome {
+  readonly tier: string;
+  readonly days: number;
+  /** The retain-until date read back. */
+  readonly retainUntil: string;
+  /** PutObjectRetention was called (the date read before was earlier). */
+  readonly extended: boolean;
+}
+
 /** What one verification did. */
 export interface VerifyOutcome {
   readonly bucket: string;
@@ -151,6 +171,8 @@ export interface VerifyOutcome {
   /** Lambda invocations the verification took (more than one for a copy too large for one). */
   readonly invocations?: number;
   readonly error?: { readonly offset: number; readonly message: string };
+  /** The vault: the replica's COMPLIANCE retention, read back (when this invocation ensured it). */
+  readonly retention?: RetentionOutcome;
 }
 
 /** Everything a verification needs from the outside world. */
@@ -174,6 +196,13 @@ export interface VerifyDeps {
   readonly reads?: { readonly partBytes?: number; readonly concurrency?: number };
   /** Each plan's `collapseThresholdPct` (the copies' `redis-dr:plan` tag); absent plans: the default, 50. */
   readonly collapseThresholdPct?: Readonly<Record<string, number>>;
+  /**
+   * The vault only: each tier's COMPLIANCE retention in days. Every replica's
+   * retain-until date is extended to its tier's days after it landed and read
+   * back before it is verified (and again when its verdict is found). Absent
+   * (DR copies): no retention is touched.
+   */
+  readonly retention?: VaultTierDays;
 }
 
 const GONE = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound']);
@@ -209,11 +238,23 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
       deps.log.info('already verified', { ...base, verdict: current[TAGS.verified] });
       // A retry after the tripwire failed finds the verdict written: the check runs again (for the newest set only).
       if (current[TAGS.verified] === 'ok') await collapseCheck(bucket, key, target, undefined, deps, true);
+      // The tier may have changed since (a collapse holds the copy): the retention follows it, never back.
+      const retention = deps.retention
+        ? await ensureRetention(bucket, key, current, await headObject(deps.s3, bucket, key, versionId), deps.retention, deps)
+        : undefined;
       const tagged = current[TAGS.verified];
-      return done({ ...base, action: 'already-verified', verdict: tagged === 'ok' || tagged === 'unsupported' ? tagged : 'corrupt' });
+      return done({
+        ...base,
+        action: 'already-verified',
+        verdict: tagged === 'ok' || tagged === 'unsupported' ? tagged : 'corrupt',
+        ...(retention ? { retention } : {}),
+      });
     }
 
     const identity = await headObject(deps.s3, bucket, key, versionId);
+    // The vault: the replica is locked for its tier before a byte is read (a replica still waiting for its tier
+    // costs one call, not a read). Once: a retention only grows, so later invocations need not look again.
+    const retention = deps.retention && !input.progress ? await ensureRetention(bucket, key, current, identity, deps.retention, deps) : undefined;
     let progress = input.progress;
     if (progress && (progress.size !== identity.size || progress.etag !== identity.etag || progress.versionId !== identity.versionId)) {
       // Never a checkpoint of one version on another's bytes.
@@ -318,6 +359,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
       seconds,
       invocations,
       error: report.error,
+      ...(retention ? { retention } : {}),
     };
     if (report.ok) {
       const found = {
@@ -348,10 +390,56 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
       deps.log.warn('object no longer exists; nothing to verify', { ...base, error: describeError(err) });
       return done({ ...base, action: 'gone' });
     }
+    if (err instanceof VaultTierPending) throw err;
     deps.metrics.put(METRIC.rdbVerifyErrors, 1, 'Count', dims);
     deps.log.error('verification could not finish this step; the state machine retries it from the last checkpoint', { ...base, error: describeError(err) });
     throw err;
   }
+}
+
+/**
+ * The vault: extends the replica's COMPLIANCE retain-until date to its
+ * tier's days after it landed (unknown tier: the longest), then reads it
+ * back. Throws {@link VaultTierPending} while the replica waits for the
+ * export's tags, and an Error when the retention read back is not
+ * COMPLIANCE until at least that date: a replica counts as kept only once
+ * S3 says so.
+ */
+async function ensureRetention(
+  bucket: string,
+  key: string,
+  tags: Readonly<Record<string, string>>,
+  identity: { readonly versionId?: string; readonly lastModified?: Date },
+  days: VaultTierDays,
+  deps: VerifyDeps,
+): Promise<RetentionOutcome> {
+  const where = `s3://${bucket}/${key}${identity.versionId ? ` (version ${identity.versionId})` : ''}`;
+  if (!identity.lastModified) throw new Error(`${where}: HeadObject answered without a Last-Modified; the retention cannot be dated`);
+  const decision = vaultRetentionFor(tags, identity.lastModified, new Date(deps.clock.now()), days);
+  if (decision.kind === 'await-tier') {
+    deps.log.info('replica carries no export tags yet: its tier decides its retention, looked at again later', {
+      bucket,
+      key,
+      graceEnds: decision.graceEnds.toISOString(),
+    });
+    throw new VaultTierPending(
+      `${where} carries none of the export's tags yet: its retention waits for its tier until ${decision.graceEnds.toISOString()}, then it is kept for the longest tier`,
+    );
+  }
+  if (decision.why) deps.log.warn('replica of no known tier: kept for the longest tier', { bucket, key, why: decision.why, days: decision.days });
+  const before = await getObjectRetention(deps.s3, bucket, key, identity.versionId);
+  const extended = !retentionHolds(before, decision.retainUntil);
+  if (extended) await putComplianceRetention(deps.s3, bucket, key, decision.retainUntil, identity.versionId);
+  const after = extended ? await getObjectRetention(deps.s3, bucket, key, identity.versionId) : before;
+  if (!retentionHolds(after, decision.retainUntil)) {
+    throw new Error(
+      `${where}: retention read back is ${after?.mode ?? 'none'} until ${after?.retainUntil?.toISOString() ?? 'never'}, ` +
+        `not COMPLIANCE until ${decision.retainUntil.toISOString()} (tier ${decision.tier}, ${decision.days} days): the replica is not kept as promised`,
+    );
+  }
+  const outcome = { tier: decision.tier, days: decision.days, retainUntil: after!.retainUntil!.toISOString(), extended };
+  deps.log.info(extended ? 'replica retention extended and read back' : 'replica retention already held', { bucket, key, ...outcome });
+  return outcome;
 }
 
 /**

@@ -18,7 +18,12 @@ export const FRESHNESS_CRON = 'cron(0/5 * * * ? *)';
 /** Props for {@link FreshnessMonitor}. */
 export interface FreshnessMonitorProps extends MonitoringFunctionProps {
   readonly deployment: string;
-  readonly where: 'primary' | 'dr';
+  /**
+   * `vault`: the vault account's replicas, measured as the DR region's copies
+   * are (the newest complete, verified export per target in `bucket`), no
+   * drills, no coverage inventory, no ElastiCache reads.
+   */
+  readonly where: 'primary' | 'dr' | 'vault';
   readonly plans: readonly PlanConfig[];
   readonly scheduleGroup: scheduler.IScheduleGroup;
   /** DR: the bucket with the verified copies. @default - none */
@@ -53,20 +58,21 @@ export class FreshnessMonitor extends Construct {
       ...monitoringFunctionSettings(props),
     });
     this.grantReads(props);
-    const input = {
-      ...freshnessRunInput(
-        props.deployment,
-        props.where,
-        props.plans,
-        props.bucket?.bucketName,
-        props.drillStateMachine?.stateMachineArn,
-        props.verifyStateMachine?.stateMachineArn,
-        // Primary: snapshot protection starts with the schedule group.
-        props.where === 'primary' ? props.scheduleGroup.scheduleGroupArn : undefined,
-      ),
-      // Every run also lists the region's caches for the coverage inventory (UnprotectedCaches).
-      coverage: true,
-    };
+    const vault = props.where === 'vault';
+    const run = freshnessRunInput(
+      props.deployment,
+      vault ? 'dr' : props.where,
+      props.plans,
+      props.bucket?.bucketName,
+      props.drillStateMachine?.stateMachineArn,
+      props.verifyStateMachine?.stateMachineArn,
+      // Primary: snapshot protection starts with the schedule group.
+      props.where === 'primary' ? props.scheduleGroup.scheduleGroupArn : undefined,
+    );
+    const input = vault
+      ? { ...run, plans: run.plans.map((p) => ({ ...p, drills: false })) }
+      : // Every run also lists the region's caches for the coverage inventory (UnprotectedCaches).
+        { ...run, coverage: true };
     new PlanSchedules(this, 'Schedule', {
       function: this.function.function,
       deadLetterQueue: props.deadLetterQueue,
@@ -78,27 +84,13 @@ export class FreshnessMonitor extends Construct {
 
   private grantReads(props: FreshnessMonitorProps): void {
     const role = this.function.role;
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadRecoveryPoints',
-        actions: ['elasticache:DescribeSnapshots', 'elasticache:DescribeServerlessCacheSnapshots', 'tag:GetResources'],
-        resources: ['*'],
-      }),
-    );
-    // The coverage inventory: every cache of the region (listing without ids needs `*`; read only).
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ListCaches',
-        actions: ['elasticache:DescribeReplicationGroups', 'elasticache:DescribeServerlessCaches'],
-        resources: ['*'],
-      }),
-    );
+    if (props.where !== 'vault') this.grantCacheReads(role);
     if (props.bucket) {
       role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
       role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCopyTags', actions: ['s3:GetObjectTagging'], resources: [props.bucket.arnForObjects('*')] }));
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*]`,
-        reason: 'The freshness monitor reads the tags (verdict, shard, created) of every copy in the DR bucket; never object data.',
+        reason: `The freshness monitor reads the tags (verdict, shard, created) of every copy in the ${props.where === 'vault' ? 'vault' : 'DR'} bucket; never object data.`,
       });
     }
     // When protection started: the creation dates of the state machines whose work makes the points.
@@ -113,7 +105,7 @@ export class FreshnessMonitor extends Construct {
         new iam.PolicyStatement({ sid: 'SnapshotProtectionStart', actions: ['scheduler:GetScheduleGroup'], resources: [props.scheduleGroup.scheduleGroupArn] }),
       );
     }
-    if (props.drillStateMachine) {
+    if (props.drillStateMachine && props.where !== 'vault') {
       role.addToPolicy(
         new iam.PolicyStatement({ sid: 'DrillHistory', actions: ['states:ListExecutions'], resources: [props.drillStateMachine.stateMachineArn] }),
       );
@@ -134,5 +126,24 @@ export class FreshnessMonitor extends Construct {
         reason: "Execution names are made per drill; DescribeExecution is limited to the executions of this deployment's drill state machine.",
       });
     }
+  }
+
+  /** Snapshot listings and the coverage inventory (every cache of the region): ElastiCache reads, no resource-level scoping. */
+  private grantCacheReads(role: JobFunction['role']): void {
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadRecoveryPoints',
+        actions: ['elasticache:DescribeSnapshots', 'elasticache:DescribeServerlessCacheSnapshots', 'tag:GetResources'],
+        resources: ['*'],
+      }),
+    );
+    // The coverage inventory: every cache of the region (listing without ids needs `*`; read only).
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListCaches',
+        actions: ['elasticache:DescribeReplicationGroups', 'elasticache:DescribeServerlessCaches'],
+        resources: ['*'],
+      }),
+    );
   }
 }

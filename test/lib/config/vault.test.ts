@@ -50,7 +50,7 @@ describe('config vault', () => {
   it('refuses a retention shorter than the longest exported tier keeps copies, naming plan and tier', () => {
     // Default retention counts: monthly 12 → 31 * 12 + 1 = 373 days.
     expect(problemsOf(vaulted((c) => (c.vault.retentionDays = 372)))).toEqual([
-      'vault.retentionDays must be at least the longest time an exported copy is kept (373 days: plan "sessions", tier monthly), got 372: the vault would let go of copies the workload still keeps; set 373 or more',
+      'vault.retentionDays must be at least the longest time an exported copy is kept (373 days: plan "sessions", tier monthly), got 372: the vault would let go of copies the workload still keeps; set 373 or more, or give that tier its own days in vault.tierRetentionDays',
     ]);
     expect(problemsOf(vaulted((c) => (c.vault.retentionDays = 373)))).toEqual([]);
     // Given expiry days count, and only the tiers the plan exports.
@@ -70,6 +70,47 @@ describe('config vault', () => {
         }),
       ),
     ).toEqual([expect.stringContaining('(29 days: plan "sessions", tier weekly), got 28')]);
+  });
+
+  it('takes days per tier, the floor for the rest, and holds each tier to the plans that export it', () => {
+    // Default retention counts: hourly ceil(24/24)+1 = 2, daily 8, weekly 29, monthly 373 days.
+    const tiered = (days: Record<string, number>, floor = 2) =>
+      vaulted((c) => {
+        c.vault.retentionDays = floor;
+        c.vault.tierRetentionDays = days;
+      });
+    const result = validateConfig(tiered({ daily: 8, weekly: 29, monthly: 373 }), { now: NOW });
+    expect(result.ok && result.config.vault?.tierRetentionDays).toEqual({ daily: 8, weekly: 29, monthly: 373 });
+    expect(problemsOf(tiered({ daily: 8, weekly: 29, monthly: 372 }))).toEqual([
+      'vault.tierRetentionDays.monthly must be at least the time the exporting plans keep monthly copies (373 days: plan "sessions"), got 372: the vault would let go of copies the workload still keeps; set 373 or more',
+    ]);
+    // A tier left out falls back to retentionDays, which must then cover it.
+    expect(problemsOf(tiered({ daily: 8, monthly: 373 }))).toEqual([
+      'vault.retentionDays must be at least the longest time an exported copy of a tier tierRetentionDays does not name is kept (29 days: plan "sessions", tier weekly), got 2: the vault would let go of copies the workload still keeps; set 29 or more',
+    ]);
+    // No tier shorter than the floor every replica gets as it lands.
+    expect(problemsOf(tiered({ hourly: 5, daily: 8, weekly: 29, monthly: 373 }, 10))).toEqual([
+      "vault.tierRetentionDays.hourly must be at least vault.retentionDays (10, the retention every replica gets as it lands), got 5: COMPLIANCE retention cannot be shortened; set 10 or more, or lower vault.retentionDays to the shortest tier's days",
+      "vault.tierRetentionDays.daily must be at least vault.retentionDays (10, the retention every replica gets as it lands), got 8: COMPLIANCE retention cannot be shortened; set 10 or more, or lower vault.retentionDays to the shortest tier's days",
+    ]);
+    // Tiers no plan exports need no days: a plan exporting weekly and up.
+    expect(
+      problemsOf(
+        vaulted((c) => {
+          c.plans[0].export.minTier = 'weekly';
+          c.vault.retentionDays = 1;
+          c.vault.tierRetentionDays = { weekly: 29, monthly: 373 };
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('names the tier field, the value and the fix for bad per-tier days', () => {
+    expect(problemsOf(vaulted((c) => (c.vault.tierRetentionDays = { monthly: 0 })))).toEqual(['vault.tierRetentionDays.monthly must be at least 1, got 0']);
+    expect(problemsOf(vaulted((c) => (c.vault.tierRetentionDays = { monthly: 400.5 })))).toEqual([
+      expect.stringMatching(/^vault\.tierRetentionDays\.monthly must be a whole number of days, got 400\.5/),
+    ]);
+    expect(problemsOf(vaulted((c) => (c.vault.tierRetentionDays = { yearly: 400 })))).toEqual([expect.stringMatching(/^vault\.tierRetentionDays.*yearly/)]);
   });
 
   it('refuses a vault no plan exports into', () => {

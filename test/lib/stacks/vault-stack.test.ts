@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type RedisDrConfig } from '../../../lib/config/index.js';
 import { replicationRoleName, vaultStackName, vaultVerifyStateMachineName } from '../../../lib/deployment.js';
 import { VAULT_REPLICATION_RULE_ID } from '../../../lib/constructs/recovery-bucket.js';
-import { vaultSilenceHours } from '../../../lib/stacks/vault-stack.js';
+import { vaultStaleAlarms } from '../../../lib/stacks/vault-stack.js';
+import { VAULT_RETENTION_ENV } from '../../../lambdas/domain/dr-copies/vault-retention.js';
+import { VAULT_TIER_PENDING } from '../../../lambdas/domain/dr-copies/verify-errors.js';
 import { basicConfig, synthesize, type Synthesized } from '../../support/synth.js';
 
 const FIXTURE = join(__dirname, '..', '..', 'fixtures', 'config', 'vault.json');
@@ -43,6 +45,58 @@ function vaultPolicyProblems(statements: readonly Statement[], roleArns: readonl
       problems.push(`no Deny of ${needed} to everyone`);
   }
   if (!denies.some((d) => JSON.stringify(d.Condition ?? {}).includes('"aws:SecureTransport":"false"'))) problems.push('no Deny of non-TLS requests');
+  return problems;
+}
+
+/** A string property as deployed, tokens (ARNs, names) shown as `<token>`. */
+function renderJoin(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [sep, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts.map((p) => (typeof p === 'string' ? p : '<token>')).join(sep);
+}
+
+/** Every identity-policy statement of a template, with the policy's logical id. */
+function identityStatements(template: { toJSON(): unknown }): (Statement & { policy: string; Resource?: unknown })[] {
+  const found: (Statement & { policy: string })[] = [];
+  for (const [id, r] of Object.entries((template.toJSON() as { Resources: Record<string, Resource> }).Resources)) {
+    if (r.Type === 'AWS::IAM::Policy') for (const s of r.Properties.PolicyDocument.Statement as Statement[]) found.push({ ...s, policy: id });
+    if (r.Type === 'AWS::IAM::Role')
+      for (const p of (r.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[])
+        for (const s of p.PolicyDocument.Statement) found.push({ ...s, policy: id });
+  }
+  return found;
+}
+
+/**
+ * Problems of the vault's retention grants against its promises: an Allow of
+ * s3:BypassGovernanceRetention (or of every S3 action) to anyone; an Allow of
+ * s3:PutObjectRetention without COMPLIANCE and the longest-tier cap, or in
+ * more than one policy; a bucket policy that does not deny setting a
+ * retention to everyone but the verifier, in another mode, or further than
+ * the cap.
+ */
+function retentionProblems(identity: readonly (Statement & { policy: string })[], bucket: readonly Statement[], maxDays: number): string[] {
+  const problems: string[] = [];
+  const allows = identity.filter((s) => s.Effect === 'Allow');
+  for (const s of allows) {
+    const wide = actions(s).filter((a) => a === '*' || a === 's3:*' || a === 's3:BypassGovernanceRetention' || a === 's3:PutObject*');
+    if (wide.length > 0) problems.push(`${s.policy}/${s.Sid ?? '?'} allows ${wide.join(', ')}`);
+  }
+  const grants = allows.filter((s) => actions(s).includes('s3:PutObjectRetention'));
+  for (const g of grants) {
+    if (g.Condition?.StringEquals?.['s3:object-lock-mode'] !== 'COMPLIANCE') problems.push(`${g.policy}/${g.Sid ?? '?'} allows PutObjectRetention in any mode`);
+    if (g.Condition?.NumericLessThanEquals?.['s3:object-lock-remaining-retention-days'] !== String(maxDays))
+      problems.push(`${g.policy}/${g.Sid ?? '?'} allows PutObjectRetention without the ${maxDays}-day cap`);
+  }
+  if (new Set(grants.map((g) => g.policy)).size !== 1) problems.push(`PutObjectRetention is granted by ${grants.length} statements, not by the verifier's one`);
+  const denies = bucket.filter((s) => s.Effect === 'Deny' && JSON.stringify(s.Principal) === '{"AWS":"*"}' && actions(s).includes('s3:PutObjectRetention'));
+  const has = (test: (c: Record<string, Record<string, unknown>>) => boolean) => denies.some((d) => d.Condition && test(d.Condition));
+  if (!has((c) => JSON.stringify(c.ArnNotEquals?.['aws:PrincipalArn'] ?? '').includes('VerifyRdbRole')))
+    problems.push('the bucket policy lets others than the verifier set a retention');
+  if (!has((c) => c.StringNotEquals?.['s3:object-lock-mode'] === 'COMPLIANCE'))
+    problems.push('the bucket policy lets a retention be set in another mode than COMPLIANCE');
+  if (!has((c) => c.NumericGreaterThan?.['s3:object-lock-remaining-retention-days'] === String(maxDays)))
+    problems.push(`the bucket policy lets a retention reach past ${maxDays} days`);
   return problems;
 }
 
@@ -132,22 +186,113 @@ describe('vault stack (config vault)', () => {
     expect(JSON.stringify(alarm?.Properties.AlarmActions)).toContain('AlertsTopic');
   });
 
-  it("pages when no replica reached the vault for the shortest DR-copy limit (a dead man's switch on verification starts)", () => {
-    // The fixture's exporting plan: RPO 210 min + 120 min allowance = 330 min -> 6 whole hours.
-    expect(vaultSilenceHours(config)).toBe(6);
-    synth.vault!.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: `redis-dr-${config.name}-vault-stale`,
-      MetricName: 'ExecutionsStarted',
-      Namespace: 'AWS/States',
-      Period: 3600,
-      EvaluationPeriods: 6,
-      ComparisonOperator: 'LessThanThreshold',
-      Threshold: 1,
-      TreatMissingData: 'breaching',
+  it('pages per named cache when its newest verified replica is older than the RPO + 2 h, from the freshness job run on the vault bucket', () => {
+    const vault = synth.vault!;
+    // The fixture's exporting plan names two caches; the tag-selected plan does not export.
+    expect(vaultStaleAlarms(config.plans).map((a) => a.suffix)).toEqual(['sessions-sessions-prod', 'sessions-sessions-edge']);
+    for (const target of ['sessions-prod', 'sessions-edge']) {
+      vault.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `redis-dr-${config.name}-vault-stale-sessions-${target}`,
+        MetricName: 'VerifiedCopyAgeSeconds',
+        Namespace: config.metricsNamespace,
+        Dimensions: [
+          { Name: 'Plan', Value: 'sessions' },
+          { Name: 'Target', Value: target },
+        ],
+        Statistic: 'Maximum',
+        Threshold: (210 + 120) * 60,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'breaching',
+      });
+    }
+    const stale = resourcesOf(vault).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && String(r.Properties.AlarmName).includes('vault-stale'));
+    expect(stale).toHaveLength(2);
+    // The freshness job measures the vault bucket as the DR region's: verified copies, no drills, no caches.
+    const schedule = resourcesOf(vault).find((r) => r.Type === 'AWS::Scheduler::Schedule');
+    const input = JSON.parse(renderJoin(schedule!.Properties.Target.Input));
+    expect(input).toMatchObject({ deployment: config.name, where: 'dr', plans: [{ plan: 'sessions', exports: true, drills: false }] });
+    expect(input.coverage).toBeUndefined();
+    const reads = identityStatements(vault).filter((s) => s.policy.startsWith('FreshnessMonitor'));
+    const granted = reads.flatMap(actions);
+    expect(granted).toEqual(expect.arrayContaining(['s3:GetObjectTagging', 's3:ListBucket', 'states:DescribeStateMachine']));
+    // Nothing of ElastiCache or the Tagging API in an account without caches, nothing that writes to the bucket.
+    expect(granted.filter((a) => /^(elasticache|tag):|^s3:(Put|Delete)/.test(a))).toEqual([]);
+  });
+
+  it('keeps one alarm per tag-selected exporting plan, whose caches the config cannot name', () => {
+    const plans = config.plans.map((p) => (p.name === 'queues' ? { ...p, export: { ...p.export, enabled: true } } : p));
+    expect(vaultStaleAlarms(plans)).toEqual([
+      { plan: 'sessions', target: 'sessions-prod', suffix: 'sessions-sessions-prod', limitMinutes: 330 },
+      { plan: 'sessions', target: 'sessions-edge', suffix: 'sessions-sessions-edge', limitMinutes: 330 },
+      { plan: 'queues', suffix: 'queues', limitMinutes: 420 },
+    ]);
+  });
+
+  it("extends each replica's retention through the verifier alone: COMPLIANCE, capped at the longest tier, read back", () => {
+    const vault = synth.vault!;
+    const statements = identityStatements(vault);
+    expect(retentionProblems(statements, vaultPolicy(synth), 401)).toEqual([]);
+    const grant = statements.find((s) => s.Sid === 'ExtendReplicaRetention');
+    expect(grant).toMatchObject({
+      Action: 's3:PutObjectRetention',
+      Condition: { StringEquals: { 's3:object-lock-mode': 'COMPLIANCE' }, NumericLessThanEquals: { 's3:object-lock-remaining-retention-days': '401' } },
     });
-    // A day at most, however long the RPO.
-    const slow = { ...config, plans: config.plans.map((p) => ({ ...p, rpoMinutes: 3000 })) };
-    expect(vaultSilenceHours(slow)).toBe(24);
+    expect(grant!.policy).toMatch(/^VerificationVerifyRdbRole/);
+    expect(statements.find((s) => s.Sid === 'ReadReplicaRetention')).toMatchObject({ Action: 's3:GetObjectRetention', policy: grant!.policy });
+    const fn = resourcesOf(vault).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.[VAULT_RETENTION_ENV]);
+    expect(JSON.parse(fn!.Properties.Environment.Variables[VAULT_RETENTION_ENV])).toEqual({ hourly: 400, daily: 400, weekly: 400, monthly: 400 });
+    // A replica waiting for its tier is looked at again every 30 minutes, past the 6-hour grace.
+    const sm = resourcesOf(vault).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+    // The definition with the tokens (ARNs) left out: the retriers are plain text.
+    const definition = JSON.parse(renderJoin(sm!.Properties.DefinitionString));
+    expect(definition.States.Verify.Retry).toContainEqual({ ErrorEquals: [VAULT_TIER_PENDING], IntervalSeconds: 1800, MaxAttempts: 13, BackoffRate: 1 });
+    // The DR region's verifier sets no retention and waits for no tier.
+    expect(JSON.stringify(synth.dr.toJSON())).not.toContain('PutObjectRetention');
+    expect(JSON.stringify(synth.dr.toJSON())).not.toContain(VAULT_TIER_PENDING);
+  });
+
+  it('the retention check finds a planted unconditioned PutObjectRetention, a BypassGovernanceRetention grant and a missing Deny (negative cases)', () => {
+    const statements = identityStatements(synth.vault!);
+    const bucket = vaultPolicy(synth);
+    const plain = [...statements, { policy: 'Intruder', Sid: 'Lock', Effect: 'Allow', Action: 's3:PutObjectRetention' }];
+    expect(retentionProblems(plain, bucket, 401)).toEqual([
+      'Intruder/Lock allows PutObjectRetention in any mode',
+      'Intruder/Lock allows PutObjectRetention without the 401-day cap',
+      "PutObjectRetention is granted by 2 statements, not by the verifier's one",
+    ]);
+    const bypass = [...statements, { policy: 'Intruder', Sid: 'Bypass', Effect: 'Allow', Action: ['s3:BypassGovernanceRetention'] }];
+    expect(retentionProblems(bypass, bucket, 401)).toEqual(['Intruder/Bypass allows s3:BypassGovernanceRetention']);
+    const ungoverned = bucket.filter((s) => !String(s.Sid).startsWith('OnlyTheVerifier') && s.Sid !== 'RetentionOnlyCompliance');
+    expect(retentionProblems(statements, ungoverned, 401)).toEqual([
+      'the bucket policy lets others than the verifier set a retention',
+      'the bucket policy lets a retention be set in another mode than COMPLIANCE',
+    ]);
+    expect(retentionProblems(statements, bucket, 400)).toEqual([
+      expect.stringContaining('without the 400-day cap'),
+      'the bucket policy lets a retention reach past 400 days',
+    ]);
+  });
+
+  it('with per-tier days: the floor as the default retention, each tier in the verifier, lifecycle by tier tag, the cap at the longest', () => {
+    const tiered = synthesize({ ...config, vault: { ...config.vault!, retentionDays: 3, tierRetentionDays: { daily: 8, weekly: 29, monthly: 400 } } });
+    try {
+      const vault = tiered.vault!;
+      vault.hasResourceProperties('AWS::S3::Bucket', {
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 3 } } },
+      });
+      const bucket = resourcesOf(vault).find((r) => r.Type === 'AWS::S3::Bucket' && r.Properties.ObjectLockEnabled);
+      expect(bucket!.Properties.LifecycleConfiguration.Rules.map((r: Record<string, any>) => [r.Id, r.ExpirationInDays, r.TagFilters])).toEqual([
+        ['expire-after-retention', 401, undefined],
+        ['expire-hourly-after-retention', 4, [{ Key: 'redis-dr:tier', Value: 'hourly' }]],
+        ['expire-daily-after-retention', 9, [{ Key: 'redis-dr:tier', Value: 'daily' }]],
+        ['expire-weekly-after-retention', 30, [{ Key: 'redis-dr:tier', Value: 'weekly' }]],
+      ]);
+      const fn = resourcesOf(vault).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.[VAULT_RETENTION_ENV]);
+      expect(JSON.parse(fn!.Properties.Environment.Variables[VAULT_RETENTION_ENV])).toEqual({ hourly: 3, daily: 8, weekly: 29, monthly: 400 });
+      expect(retentionProblems(identityStatements(vault), vaultPolicy(tiered), 401)).toEqual([]);
+    } finally {
+      tiered.cleanup();
+    }
   });
 
   it('is clean under cfn-lint', () => {
