@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import {
+  GetObjectRetentionCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectRetentionCommand,
+  PutObjectTaggingCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from '../../../../lambdas/domain/alerting/page.js';
+import { VAULT_TIER_GRACE_HOURS, vaultRetentionFor, vaultTierDays } from '../../../../lambdas/domain/dr-copies/vault-retention.js';
+import { VAULT_TIER_PENDING } from '../../../../lambdas/domain/dr-copies/verify-errors.js';
+import { vaultRetention } from '../../../../lambdas/handlers/verify-rdb.js';
+import { type S3ObjectEvent, type VerifyDeps, verifyStep } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
+import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
+import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { serveObject } from '../../../support/s3-object-mock.js';
+
+const BUCKET = 'redis-dr-prod-222222222222-eu-central-1';
+const KEY = 'rdr-sessions-prod-20261121-0200-0001.rdb';
+const DAY = 86_400_000;
+/** When the replica landed in the vault (its Last-Modified). */
+const LANDED = new Date('2026-11-21T02:05:00Z');
+/** The vault's days: floor 3, hourly 3, daily 8, weekly 29, monthly 400. */
+const DAYS = vaultTierDays(3, { daily: 8, weekly: 29, monthly: 400 });
+/** A real RDB with a CRC-64 (the vault, like the DR region, requires one). */
+const RDB = readFileSync(`${CORPUS_DIR}/hash-ziplist.rdb`);
+
+const event = (): S3ObjectEvent => ({
+  'detail-type': 'Object Created',
+  source: 'aws.s3',
+  detail: { bucket: { name: BUCKET }, object: { key: KEY, size: RDB.length, 'version-id': 'v1' } },
+});
+
+const exportTags = (tier: string): Record<string, string> => ({
+  'redis-dr:tier': tier,
+  'redis-dr:plan': 'sessions',
+  'redis-dr:snapshot': 'rdr-sessions-prod-20261121-0200',
+  'redis-dr:created': '2026-11-21T02:00:00.000Z',
+  'redis-dr:shard': '0001/0001',
+});
+
+describe('verify-rdb in the vault: COMPLIANCE retention per tier', () => {
+  const s3 = mockClient(S3Client);
+  let deps: VerifyDeps & { log: MemoryLog; metrics: MemoryMetrics };
+  /** The replica's retention as the mocked S3 holds it: it only grows, as COMPLIANCE does. */
+  let held: { mode?: string; retainUntil?: Date };
+  let now: number;
+
+  function replica(tags: Record<string, string>, options: { putTakes?: boolean } = {}): void {
+    serveObject(s3, { bytes: RDB, etag: '"e1"', versionId: 'v1', tags });
+    s3.on(HeadObjectCommand).resolves({ ContentLength: RDB.length, ETag: '"e1"', VersionId: 'v1', LastModified: LANDED });
+    s3.on(GetObjectRetentionCommand).callsFake(async () => ({ Retention: { Mode: held.mode, RetainUntilDate: held.retainUntil } }));
+    s3.on(PutObjectRetentionCommand).callsFake(async (input: { Retention: { Mode: string; RetainUntilDate: Date } }) => {
+      if (held.retainUntil && input.Retention.RetainUntilDate < held.retainUntil) throw awsError('AccessDenied', 'Access Denied', 403);
+      // putTakes false: S3 answered 200 but the date read back is the old one (what the read-back is for).
+      if (options.putTakes !== false) held = { mode: input.Retention.Mode, retainUntil: input.Retention.RetainUntilDate };
+      return {};
+    });
+  }
+
+  const puts = () => s3.commandCalls(PutObjectRetentionCommand).map((c) => c.args[0].input);
+
+  beforeEach(() => {
+    s3.reset();
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(PutObjectTaggingCommand).resolves({});
+    // What the bucket's default retention gave the replica as it landed: the floor.
+    held = { mode: 'COMPLIANCE', retainUntil: new Date(LANDED.getTime() + 3 * DAY) };
+    now = LANDED.getTime() + 10 * 60_000;
+    const alerts: Page[] = [];
+    deps = {
+      s3: new S3Client({ region: 'eu-central-1' }),
+      metrics: new MemoryMetrics(),
+      log: new MemoryLog(),
+      clock: { now: () => now },
+      deadline: Number.POSITIVE_INFINITY,
+      alert: async (page) => {
+        alerts.push(page);
+      },
+      where: { deployment: 'prod', region: 'eu-central-1' },
+      retention: DAYS,
+    };
+  });
+
+  it('extends a monthly replica to 400 days after it landed, reads it back, then verifies and tags it', async () => {
+    replica(exportTags('monthly'));
+    const result = await verifyStep({ event: event() }, deps);
+    const until = new Date(LANDED.getTime() + 400 * DAY);
+    expect(puts()).toEqual([{ Bucket: BUCKET, Key: KEY, VersionId: 'v1', Retention: { Mode: 'COMPLIANCE', RetainUntilDate: until } }]);
+    expect(result).toMatchObject({
+      done: true,
+      outcome: { action: 'verified', verdict: 'ok', retention: { tier: 'monthly', days: 400, retainUntil: until.toISOString(), extended: true } },
+    });
+    // Read before and after the extension; the verdict only after the read-back.
+    expect(s3.commandCalls(GetObjectRetentionCommand)).toHaveLength(2);
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(1);
+  });
+
+  it('leaves a replica whose tier needs no more than it holds as it is (read, not written)', async () => {
+    replica(exportTags('hourly'));
+    const result = await verifyStep({ event: event() }, deps);
+    expect(puts()).toEqual([]);
+    expect(result).toMatchObject({ done: true, outcome: { retention: { tier: 'hourly', days: 3, extended: false } } });
+  });
+
+  it('fails when the retention read back is shorter than asked, before any verdict (the state machine retries, then pages)', async () => {
+    replica(exportTags('weekly'), { putTakes: false });
+    await expect(verifyStep({ event: event() }, deps)).rejects.toThrow(
+      /retention read back is COMPLIANCE until 2026-11-24T02:05:00\.000Z, not COMPLIANCE until 2026-12-20T02:05:00\.000Z \(tier weekly, 29 days\)/,
+    );
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toEqual([]);
+    expect(deps.metrics.sum('RdbVerifyErrors', { Bucket: BUCKET })).toBe(1);
+  });
+
+  it('fails when the extension is refused (AccessDenied), and when the mode read back is not COMPLIANCE', async () => {
+    replica(exportTags('daily'));
+    s3.on(PutObjectRetentionCommand).rejects(awsError('AccessDenied', 'Access Denied', 403));
+    await expect(verifyStep({ event: event() }, deps)).rejects.toThrow('Access Denied');
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toEqual([]);
+
+    s3.reset();
+    held = { mode: 'GOVERNANCE', retainUntil: new Date(LANDED.getTime() + 2 * DAY) };
+    replica(exportTags('daily'), { putTakes: false });
+    await expect(verifyStep({ event: event() }, deps)).rejects.toThrow(/read back is GOVERNANCE until .*, not COMPLIANCE/);
+  });
+
+  it('keeps a replica of no known tier (held by a collapse, or a foreign value) for the longest tier', async () => {
+    replica(exportTags('held-daily'));
+    const result = await verifyStep({ event: event() }, deps);
+    expect(puts()[0]?.Retention).toEqual({ Mode: 'COMPLIANCE', RetainUntilDate: new Date(LANDED.getTime() + 400 * DAY) });
+    expect(result).toMatchObject({ done: true, outcome: { retention: { tier: 'unknown', days: 400 } } });
+    expect(deps.log.lines.some((e) => e.message === 'replica of no known tier: kept for the longest tier')).toBe(true);
+  });
+
+  it('waits for the export tags of a replica that has none yet, then keeps it for the longest once the grace is over', async () => {
+    replica({});
+    await expect(verifyStep({ event: event() }, deps)).rejects.toMatchObject({ name: VAULT_TIER_PENDING });
+    // Nothing read, written or counted as an error while it waits.
+    expect(puts()).toEqual([]);
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toEqual([]);
+    expect(deps.metrics.sum('RdbVerifyErrors', { Bucket: BUCKET })).toBe(0);
+
+    now = LANDED.getTime() + VAULT_TIER_GRACE_HOURS * 3_600_000;
+    const result = await verifyStep({ event: event() }, deps);
+    expect(result).toMatchObject({ done: true, outcome: { verdict: 'ok', retention: { tier: 'unknown', days: 400, extended: true } } });
+  });
+
+  it('ensures the retention again when the verdict is already there (a tier changed since), never shortening it', async () => {
+    held = { mode: 'COMPLIANCE', retainUntil: new Date(LANDED.getTime() + 400 * DAY) };
+    replica({ ...exportTags('hourly'), 'redis-dr:verified': 'ok' });
+    const result = await verifyStep({ event: event() }, deps);
+    expect(puts()).toEqual([]);
+    expect(result).toMatchObject({ done: true, outcome: { action: 'already-verified', retention: { tier: 'hourly', days: 3, extended: false } } });
+  });
+
+  it('touches no retention without deps.retention (the DR region)', async () => {
+    replica(exportTags('monthly'));
+    const { retention: _, ...dr } = deps;
+    const result = await verifyStep({ event: event() }, dr);
+    expect(result).toMatchObject({ done: true, outcome: { verdict: 'ok' } });
+    expect(s3.commandCalls(GetObjectRetentionCommand)).toEqual([]);
+    expect(puts()).toEqual([]);
+  });
+});
+
+describe('vault retention (domain)', () => {
+  it('takes the tier tag, falls back to the floor per tier, and dates from when the replica landed', () => {
+    expect(vaultTierDays(30)).toEqual({ hourly: 30, daily: 30, weekly: 30, monthly: 30 });
+    expect(vaultRetentionFor(exportTags('weekly'), LANDED, LANDED, DAYS)).toEqual({
+      kind: 'retain',
+      tier: 'weekly',
+      days: 29,
+      retainUntil: new Date(LANDED.getTime() + 29 * DAY),
+    });
+    // Export tags without a tier: not waited for, the longest.
+    const { 'redis-dr:tier': _, ...noTier } = exportTags('daily');
+    expect(vaultRetentionFor(noTier, LANDED, LANDED, DAYS)).toMatchObject({ tier: 'unknown', days: 400 });
+  });
+
+  it('reads the vault days from the environment, refusing anything but every tier in whole days', () => {
+    expect(vaultRetention(undefined)).toBeUndefined();
+    expect(vaultRetention('{"hourly":3,"daily":8,"weekly":29,"monthly":400}')).toEqual(DAYS);
+    expect(() => vaultRetention('{"hourly":3,"daily":8,"weekly":29}')).toThrow(
+      /^REDIS_DR_VAULT_RETENTION_DAYS must be a JSON object of each tier \(hourly, daily, weekly, monthly\) to whole days >= 1, got .*: redeploy the vault stack$/,
+    );
+    expect(() => vaultRetention('not json')).toThrow(/REDIS_DR_VAULT_RETENTION_DAYS must be/);
+  });
+});
