@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
   GetObjectRetentionCommand,
-  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectRetentionCommand,
