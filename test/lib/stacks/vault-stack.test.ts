@@ -7,7 +7,9 @@ import { VAULT_REPLICATION_RULE_ID } from '../../../lib/constructs/recovery-buck
 import { vaultStaleAlarms } from '../../../lib/stacks/vault-stack.js';
 import { VAULT_RETENTION_ENV } from '../../../lambdas/domain/dr-copies/vault-retention.js';
 import { VAULT_TIER_PENDING } from '../../../lambdas/domain/dr-copies/verify-errors.js';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { basicConfig, synthesize, type Synthesized } from '../../support/synth.js';
+import { rolePolicies } from '../../support/iam.js';
 
 const FIXTURE = join(__dirname, '..', '..', 'fixtures', 'config', 'vault.json');
 const vaultConfig = (): RedisDrConfig => loadConfig(FIXTURE);
@@ -271,6 +273,62 @@ describe('vault stack (config vault)', () => {
       expect.stringContaining('without the 400-day cap'),
       'the bucket policy lets a retention reach past 400 days',
     ]);
+  });
+
+  it('IAM evaluates it so: the verifier may extend in COMPLIANCE up to the cap, nobody else may, nothing removes, bypasses or deletes', async () => {
+    const template = synth.vault!.toJSON() as { Resources: Record<string, Resource> };
+    const standIns = { region: 'eu-central-1', account: '222222222222' };
+    const bucketName = 'redis-dr-vaulted-222222222222-eu-central-1';
+    const roleId = Object.keys(template.Resources).find((id) => /^VerificationVerifyRdbRole[0-9A-F]{8}$/.test(id))!;
+    const roleArn = `arn:aws:iam::222222222222:role/${roleId}`;
+    // The bucket policy as deployed: the bucket's and the verifier role's ARNs in place of their references.
+    const render = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(render);
+      if (v === null || typeof v !== 'object') return v;
+      const o = v as Record<string, any>;
+      if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(render).join(o['Fn::Join'][0]);
+      if (o['Fn::GetAtt']) return template.Resources[o['Fn::GetAtt'][0]]?.Type === 'AWS::IAM::Role' ? roleArn : `arn:aws:s3:::${bucketName}`;
+      if (o.Ref) return bucketName;
+      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, render(x)]));
+    };
+    const bucketPolicy = render({ Version: '2012-10-17', Statement: vaultPolicy(synth) });
+    const verifier = rolePolicies(template as never, roleId, standIns);
+    const admin = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }];
+    const ask = async (principal: string, identity: readonly unknown[], action: string, context: Record<string, string> = {}) => {
+      const response = await runSimulation(
+        {
+          identityPolicies: identity.map((policy, i) => ({ name: `p${i}`, policy })),
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          resourcePolicy: bucketPolicy,
+          request: {
+            action,
+            principal,
+            resource: { resource: `arn:aws:s3:::${bucketName}/rdr-sessions-prod-20261121-0200-0001.rdb`, accountId: '222222222222' },
+            // What AWS fills in for every request (the simulator takes it as given).
+            contextVariables: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': principal, 'aws:PrincipalAccount': '222222222222', ...context },
+          },
+        } as never,
+        {},
+      );
+      return response.resultType === 'error' ? `error: ${JSON.stringify(response.errors)}` : response.overallResult;
+    };
+    const compliance = (days: string) => ({ 's3:object-lock-mode': 'COMPLIANCE', 's3:object-lock-remaining-retention-days': days });
+    expect(await ask(roleArn, verifier, 's3:PutObjectRetention', compliance('400'))).toBe('Allowed');
+    expect(await ask(roleArn, verifier, 's3:PutObjectRetention', compliance('401'))).toBe('Allowed');
+    expect(await ask(roleArn, verifier, 's3:PutObjectRetention', compliance('402'))).toBe('ExplicitlyDenied');
+    expect(await ask(roleArn, verifier, 's3:PutObjectRetention', { 's3:object-lock-mode': 'GOVERNANCE', 's3:object-lock-remaining-retention-days': '5' })).toBe(
+      'ExplicitlyDenied',
+    );
+    // A request without a mode would remove the retention.
+    expect(await ask(roleArn, verifier, 's3:PutObjectRetention')).toBe('ExplicitlyDenied');
+    expect(await ask(roleArn, verifier, 's3:BypassGovernanceRetention')).toBe('ExplicitlyDenied');
+    // The vault account's administrator, allowed everything by its own policies.
+    const root = 'arn:aws:iam::222222222222:role/Admin';
+    expect(await ask(root, admin, 's3:PutObjectRetention', compliance('30'))).toBe('ExplicitlyDenied');
+    expect(await ask(root, admin, 's3:BypassGovernanceRetention')).toBe('ExplicitlyDenied');
+    expect(await ask(root, admin, 's3:DeleteObjectVersion')).toBe('ExplicitlyDenied');
+    expect(await ask(root, admin, 's3:GetObject')).toBe('Allowed');
   });
 
   it('with per-tier days: the floor as the default retention, each tier in the verifier, lifecycle by tier tag, the cap at the longest', () => {
