@@ -11,14 +11,8 @@ import { Construct } from 'constructs';
 import { stateMachineLogGroup } from './log-retention.js';
 import type { DrConfig, PlanConfig } from '../config/index.js';
 import { verifyStateMachineName } from '../deployment.js';
-import { VAULT_TIER_PENDING, VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
-import {
-  longestVaultDays,
-  VAULT_TIER_GRACE_HOURS,
-  VAULT_RETENTION_ENV,
-  VAULT_TIER_RETRY_MINUTES,
-  type VaultTierDays,
-} from '../../lambdas/domain/dr-copies/vault-retention.js';
+import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
+import { longestVaultDays, VAULT_RETENTION_ENV, VAULT_TIER_RETRY_MINUTES, type VaultTierDays } from '../../lambdas/domain/dr-copies/vault-retention.js';
 import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
@@ -117,8 +111,8 @@ export interface CopyVerificationProps {
   /**
    * The vault: each tier's COMPLIANCE days. The verifier then extends every
    * replica's retention to its tier's days and reads it back (it alone may:
-   * see {@link retentionExtensionConditions}), and the state machine retries a
-   * replica still waiting for its tier.
+   * see {@link retentionExtensionConditions}), and the state machine waits
+   * and looks again at a replica still waiting for its tier.
    * @default - no retention is touched (DR copies)
    */
   readonly retention?: VaultTierDays;
@@ -271,7 +265,8 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
  * Start → Verify (one invocation) → Done? → Verified, or Verify again with
  * the progress it returned. A failed invocation is retried with the same
  * input, so it resumes from the last checkpoint; one that keeps failing
- * fails the execution (the verify-failed alarm pages).
+ * fails the execution (the verify-failed alarm pages). The vault's (`awaitsTier`)
+ * also waits and verifies again while a replica waits for its tier (`awaitTier`).
  */
 function verifyDefinition(scope: Construct, verifier: JobFunction, awaitsTier: boolean): sfn.IChainable {
   const start = new sfn.Pass(scope, 'Start', { parameters: { 'event.$': '$' } });
@@ -282,18 +277,16 @@ function verifyDefinition(scope: Construct, verifier: JobFunction, awaitsTier: b
   });
   // A verification that gave up (no progress, too many invocations or changes) fails at once: retrying it re-reads for nothing.
   verify.addRetry({ errors: [VERIFY_GAVE_UP], maxAttempts: 0 });
-  if (awaitsTier) {
-    // A vault replica without the export's tags yet: looked at again until they arrive, past the grace (then the longest tier).
-    verify.addRetry({
-      errors: [VAULT_TIER_PENDING],
-      interval: Duration.minutes(VAULT_TIER_RETRY_MINUTES),
-      backoffRate: 1,
-      maxAttempts: Math.ceil((VAULT_TIER_GRACE_HOURS * 60) / VAULT_TIER_RETRY_MINUTES) + 1,
-    });
-  }
   verify.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 3 });
   const failed = new sfn.Fail(scope, 'Verification failed', { errorPath: '$.Error', causePath: '$.Cause' });
   verify.addCatch(failed, { errors: [sfn.Errors.ALL] });
   const finished = new sfn.Succeed(scope, 'Verdict tagged');
-  return start.next(verify).next(new sfn.Choice(scope, 'Done?').when(sfn.Condition.booleanEquals('$.done', true), finished).otherwise(verify));
+  const next = new sfn.Choice(scope, 'Done?').when(sfn.Condition.booleanEquals('$.done', true), finished);
+  if (awaitsTier) {
+    // The vault: a replica without the export's tags yet is looked at again until they arrive (the step ends the wait
+    // itself once the grace is over: the longest tier). A wait, not an error: nothing failed.
+    const wait = new sfn.Wait(scope, 'Await tier', { time: sfn.WaitTime.duration(Duration.minutes(VAULT_TIER_RETRY_MINUTES)) });
+    next.when(sfn.Condition.isPresent('$.awaitTier'), wait.next(verify));
+  }
+  return start.next(verify).next(next.otherwise(verify));
 }

@@ -20,7 +20,7 @@ export type VaultTierDays = Readonly<Record<Tier, number>>;
  */
 export const VAULT_TIER_GRACE_HOURS = 6;
 
-/** Minutes between two looks for the tier tag of a replica that has none yet (the state machine's retry interval). */
+/** Minutes between two looks for the tier tag of a replica that has none yet (the vault verify state machine's wait). */
 export const VAULT_TIER_RETRY_MINUTES = 30;
 
 /** Env var of the vault's verifier holding {@link VaultTierDays} as JSON (the vault stack sets it, the handler reads it). */

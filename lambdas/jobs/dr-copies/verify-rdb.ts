@@ -18,7 +18,7 @@ import { verdictTags } from '../../domain/dr-copies/rdb-summary.js';
 import { createRdbVerifier, pushDecoded, rdbVerdict, type RdbCheckpoint, type RdbReport, type RdbVerdict } from '../../domain/rdb/verifier.js';
 import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
 import { TAGS } from '../../domain/plans/types.js';
-import { VAULT_TIER_PENDING, VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
+import { VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
 import { retentionHolds, vaultRetentionFor, type VaultTierDays } from '../../domain/dr-copies/vault-retention.js';
 
 /**
@@ -118,7 +118,17 @@ export type VerifyStepInput = z.infer<typeof verifyStepSchema>;
 /** What one invocation returns to the state machine: done with an outcome, or the state to continue from. */
 export type VerifyStepResult =
   | { readonly done: true; readonly event: S3ObjectEvent; readonly outcome: VerifyOutcome }
-  | { readonly done: false; readonly event: S3ObjectEvent; readonly progress?: VerifyProgress; readonly restarts?: number };
+  | {
+      readonly done: false;
+      readonly event: S3ObjectEvent;
+      readonly progress?: VerifyProgress;
+      readonly restarts?: number;
+      /**
+       * The vault: the replica carries none of the export's tags yet; the state machine waits, then invokes
+       * again. Until when the replica waits for them (ISO instant), then it is kept for the longest tier.
+       */
+      readonly awaitTier?: string;
+    };
 
 /**
  * Invocations one verification may take: at the default budget (13 minutes
@@ -139,11 +149,14 @@ export class VerifyGaveUp extends Error {
 
 /**
  * A vault replica that carries none of the export's tags yet, within the
- * grace: its tier (and so its retention) is not known. The vault's verify
- * state machine retries it later (lib/constructs/dr-copies.ts).
+ * grace: its tier (and so its retention) is not known. Not an error: the
+ * step returns `awaitTier` and the vault's verify state machine waits and
+ * invokes it again (lib/constructs/dr-copies.ts).
  */
-export class VaultTierPending extends Error {
-  override readonly name = VAULT_TIER_PENDING;
+class VaultTierPending extends Error {
+  constructor(readonly graceEnds: Date) {
+    super(`the replica's tier is not known before ${graceEnds.toISOString()}`);
+  }
 }
 
 /** The retention a vault replica was found or left with (read back from S3). */
@@ -390,7 +403,13 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
       deps.log.warn('object no longer exists; nothing to verify', { ...base, error: describeError(err) });
       return done({ ...base, action: 'gone' });
     }
-    if (err instanceof VaultTierPending) throw err;
+    if (err instanceof VaultTierPending) {
+      deps.log.info('replica carries no export tags yet: its tier decides its retention; the state machine waits and looks again', {
+        ...base,
+        graceEnds: err.graceEnds.toISOString(),
+      });
+      return { done: false, event, awaitTier: err.graceEnds.toISOString(), ...(restarts > 0 ? { restarts } : {}) };
+    }
     deps.metrics.put(METRIC.rdbVerifyErrors, 1, 'Count', dims);
     deps.log.error('verification could not finish this step; the state machine retries it from the last checkpoint', { ...base, error: describeError(err) });
     throw err;
@@ -401,7 +420,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
  * The vault: extends the replica's COMPLIANCE retain-until date to its
  * tier's days after it landed (unknown tier: the longest), then reads it
  * back. Throws {@link VaultTierPending} while the replica waits for the
- * export's tags, and an Error when the retention read back is not
+ * export's tags (the step returns `awaitTier`), and an Error when the retention read back is not
  * COMPLIANCE until at least that date: a replica counts as kept only once
  * S3 says so.
  */
@@ -416,16 +435,7 @@ async function ensureRetention(
   const where = `s3://${bucket}/${key}${identity.versionId ? ` (version ${identity.versionId})` : ''}`;
   if (!identity.lastModified) throw new Error(`${where}: HeadObject answered without a Last-Modified; the retention cannot be dated`);
   const decision = vaultRetentionFor(tags, identity.lastModified, new Date(deps.clock.now()), days);
-  if (decision.kind === 'await-tier') {
-    deps.log.info('replica carries no export tags yet: its tier decides its retention, looked at again later', {
-      bucket,
-      key,
-      graceEnds: decision.graceEnds.toISOString(),
-    });
-    throw new VaultTierPending(
-      `${where} carries none of the export's tags yet: its retention waits for its tier until ${decision.graceEnds.toISOString()}, then it is kept for the longest tier`,
-    );
-  }
+  if (decision.kind === 'await-tier') throw new VaultTierPending(decision.graceEnds);
   if (decision.why) deps.log.warn('replica of no known tier: kept for the longest tier', { bucket, key, why: decision.why, days: decision.days });
   const before = await getObjectRetention(deps.s3, bucket, key, identity.versionId);
   const extended = !retentionHolds(before, decision.retainUntil);

@@ -24,7 +24,7 @@ import { synthesize } from '../../support/synth.js';
 /**
  * The synthesized verify state machine of the vault stack, executed locally
  * with the real verify-rdb step and a mocked S3: a replica that lands before
- * the export's tags waits for them through the state machine's retry, and is
+ * the export's tags waits for them (the state machine's Await tier), and is
  * kept for the longest tier when they never come.
  */
 const BUCKET = 'redis-dr-vaulted-222222222222-eu-central-1';
@@ -88,6 +88,7 @@ describe('verify state machine (vault), executed locally', () => {
     const execution = machine.run(s3Event(), {
       overrides: {
         retryIntervalOverrides: { Verify: 0 },
+        waitTimeOverrides: { 'Await tier': 0 },
         taskResourceLocalHandlers: {
           Verify: async (input) => {
             invocation++;
@@ -104,7 +105,7 @@ describe('verify state machine (vault), executed locally', () => {
     }
   }
 
-  it('waits for the export tags through the retry, then locks the replica for its tier', async () => {
+  it('waits for the export tags (Await tier, no error), then locks the replica for its tier', async () => {
     const { output, invocations } = await execute((n) => (n >= 4 ? EXPORT_TAGS : []));
     expect(invocations).toBe(4);
     expect(output).toMatchObject({ done: true, outcome: { verdict: 'ok', retention: { tier: 'daily', days: 8, extended: true } } });
@@ -113,7 +114,7 @@ describe('verify state machine (vault), executed locally', () => {
 
   it('locks a replica whose tags never come for the longest tier once the grace is over, without failing the execution', async () => {
     const { output, invocations } = await execute(() => []);
-    // 30 minutes an invocation: the 12th runs 6 hours after the replica landed, the end of the grace (the retrier allows 13 retries).
+    // 30 minutes an invocation: the 12th runs 6 hours after the replica landed, the end of the grace.
     expect(invocations).toBe(12);
     expect(output).toMatchObject({ done: true, outcome: { verdict: 'ok', retention: { tier: 'unknown', days: 400 } } });
     expect(held.retainUntil).toEqual(new Date(LANDED.getTime() + 400 * DAY));

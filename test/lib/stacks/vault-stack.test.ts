@@ -6,7 +6,6 @@ import { replicationRoleName, vaultStackName, vaultVerifyStateMachineName } from
 import { VAULT_REPLICATION_RULE_ID } from '../../../lib/constructs/recovery-bucket.js';
 import { vaultStaleAlarms } from '../../../lib/stacks/vault-stack.js';
 import { VAULT_RETENTION_ENV } from '../../../lambdas/domain/dr-copies/vault-retention.js';
-import { VAULT_TIER_PENDING } from '../../../lambdas/domain/dr-copies/verify-errors.js';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { basicConfig, synthesize, type Synthesized } from '../../support/synth.js';
 import { rolePolicies } from '../../support/iam.js';
@@ -243,14 +242,14 @@ describe('vault stack (config vault)', () => {
     expect(statements.find((s) => s.Sid === 'ReadReplicaRetention')).toMatchObject({ Action: 's3:GetObjectRetention', policy: grant!.policy });
     const fn = resourcesOf(vault).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.[VAULT_RETENTION_ENV]);
     expect(JSON.parse(fn!.Properties.Environment.Variables[VAULT_RETENTION_ENV])).toEqual({ hourly: 400, daily: 400, weekly: 400, monthly: 400 });
-    // A replica waiting for its tier is looked at again every 30 minutes, past the 6-hour grace.
+    // A replica waiting for its tier is looked at again every 30 minutes: a wait, not a retried error.
     const sm = resourcesOf(vault).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-    // The definition with the tokens (ARNs) left out: the retriers are plain text.
     const definition = JSON.parse(renderJoin(sm!.Properties.DefinitionString));
-    expect(definition.States.Verify.Retry).toContainEqual({ ErrorEquals: [VAULT_TIER_PENDING], IntervalSeconds: 1800, MaxAttempts: 13, BackoffRate: 1 });
+    expect(definition.States['Await tier']).toEqual({ Type: 'Wait', Seconds: 1800, Next: 'Verify' });
+    expect(definition.States['Done?'].Choices).toContainEqual({ Variable: '$.awaitTier', IsPresent: true, Next: 'Await tier' });
     // The DR region's verifier sets no retention and waits for no tier.
     expect(JSON.stringify(synth.dr.toJSON())).not.toContain('PutObjectRetention');
-    expect(JSON.stringify(synth.dr.toJSON())).not.toContain(VAULT_TIER_PENDING);
+    expect(JSON.stringify(synth.dr.toJSON())).not.toContain('Await tier');
   });
 
   it('the retention check finds a planted unconditioned PutObjectRetention, a BypassGovernanceRetention grant and a missing Deny (negative cases)', () => {
