@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Construct } from 'constructs';
 import type { RedisDrConfig, VaultConfig } from '../config/index.js';
-import { freshnessLimits, vaultVerifyStateMachineName } from '../deployment.js';
+import { freshnessLimits, vaultDrillAccounts, vaultVerifyStateMachineName } from '../deployment.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
@@ -50,6 +50,7 @@ export class VaultStack extends Stack {
       vault,
       workloadAccounts: vaultWorkloadAccounts(config, vault),
       accessLogs: accessLogs.bucket,
+      drillAccounts: vaultDrillAccounts(config),
     });
     this.alerts = new AlertTopic(this, 'Alerts', { emails: config.alerts.emails, httpsEndpoints: config.alerts.httpsEndpoints });
     sendObjectEventsToEventBridge(this.vaultBucket.bucket);

@@ -1,4 +1,11 @@
-import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  GetObjectRetentionCommand,
+  GetObjectTaggingCommand,
+  ListObjectsV2Command,
+  PutObjectTaggingCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { mergeTags } from '../../domain/dr-copies/export.js';
 import type { CallWrapper } from './elasticache.js';
@@ -19,12 +26,46 @@ export interface ObjectSummary {
   readonly etag?: string;
 }
 
-/** Every object under `prefix`, all pages. */
-export async function listObjects(client: S3Client, bucket: string, prefix: string, wrap: CallWrapper = direct): Promise<ObjectSummary[]> {
+/** An object's Object Lock retention, as S3 reports it. */
+export interface ObjectRetention {
+  readonly mode?: string;
+  readonly retainUntil?: Date;
+}
+
+/**
+ * The Object Lock retention of an object's current version; `undefined` when
+ * it has none (S3 answers `NoSuchObjectLockConfiguration`).
+ */
+export async function getObjectRetention(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  wrap: CallWrapper = direct,
+  expectedOwner?: string,
+): Promise<ObjectRetention | undefined> {
+  try {
+    const out = await wrap(() => client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key, ExpectedBucketOwner: expectedOwner })));
+    return out.Retention ? { mode: out.Retention.Mode, retainUntil: out.Retention.RetainUntilDate } : undefined;
+  } catch (err) {
+    if (err instanceof Error && err.name === 'NoSuchObjectLockConfiguration') return undefined;
+    throw err;
+  }
+}
+
+/** Every object under `prefix`, all pages (`expectedOwner`: S3 refuses the call when another account owns the bucket). */
+export async function listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  wrap: CallWrapper = direct,
+  expectedOwner?: string,
+): Promise<ObjectSummary[]> {
   const found: ObjectSummary[] = [];
   let ContinuationToken: string | undefined;
   do {
-    const page = await wrap(() => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken })));
+    const page = await wrap(() =>
+      client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken, ExpectedBucketOwner: expectedOwner })),
+    );
     for (const o of page.Contents ?? []) {
       if (o.Key) found.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified, etag: o.ETag });
     }
@@ -40,8 +81,11 @@ export async function getObjectTags(
   key: string,
   versionId?: string,
   wrap: CallWrapper = direct,
+  expectedOwner?: string,
 ): Promise<Record<string, string>> {
-  const out = await wrap(() => client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId })));
+  const out = await wrap(() =>
+    client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId, ExpectedBucketOwner: expectedOwner })),
+  );
   const tags: Record<string, string> = {};
   for (const t of out.TagSet ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
   return tags;
