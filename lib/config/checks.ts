@@ -443,7 +443,8 @@ function checkVaultDrill(root: Json, plan: Json | undefined, index: number, prob
         "ElastiCache seeds a cluster only from a bucket in the cluster's region, and the vault drill runs in the DR region; put the vault in the DR region, or remove drill.fromVault",
     });
   }
-  const drillAccount = asString(asObject(root.dr)?.account) ?? asString(asObject(root.primary)?.account);
+  // Without dr.account the drills run in primary.account, which checkVault already keeps apart from the vault.
+  const drillAccount = asString(asObject(root.dr)?.account);
   const vaultAccount = asString(vault.account);
   if (drillAccount !== undefined && drillAccount === vaultAccount) {
     problems.push({

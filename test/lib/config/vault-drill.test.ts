@@ -114,6 +114,12 @@ describe('config plans[].drill.fromVault', () => {
     );
   });
 
+  it('says once that the vault account is the workload account (no second message for the drill account)', () => {
+    expect(problemsOf(vaultDrill((c) => (c.vault.account = '111111111111')))).toEqual([
+      'vault.account must differ from primary.account, got "111111111111" for both: a vault in the workload account gives no isolation (its administrators could delete it); use a separate account',
+    ]);
+  });
+
   it('refuses a fromVault that is not a boolean, naming the field', () => {
     expect(problemsOf(vaultDrill((c) => (c.plans[0].drill.fromVault = 'yes'))).join('\n')).toMatch(/^plans\[0\]\.drill\.fromVault /);
   });
