@@ -19,7 +19,15 @@
  *   HeadObject, GetObject (single `Range`, `If-Match` on the ETag, the body
  *   a stream with the SDK's stream mixin), GetObjectTagging,
  *   PutObjectTagging (at most 10 tags). The ETag is the MD5 of the bytes, as
- *   S3's for a single-part upload.
+ *   S3's for a single-part upload. Object Lock (the vault's buckets): a
+ *   retention per object in a sidecar `.s3-retention.json`,
+ *   GetObjectRetention (`NoSuchObjectLockConfiguration` without one),
+ *   PutObjectRetention (COMPLIANCE: never shortened nor changed to another
+ *   mode), DeleteObject (refused with `AccessDenied` while a retention holds,
+ *   as S3 refuses deleting a locked version; a folder holds one version per
+ *   key, so every delete names that version). `ExpectedBucketOwner` on any
+ *   S3 call is refused with `AccessDenied` unless it names the bucket's owner
+ *   (`owners`, else `account`).
  * - ElastiCache: CreateReplicationGroup seeded from `SnapshotArns` (S3 ARNs
  *   of this provider's buckets) with an `AuthToken` starts a throwaway
  *   redis-server from that `.rdb` with the token as its password
@@ -36,7 +44,7 @@
  * - SNS: Publish, captured in {@link LocalAws.published}.
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { createReadStream, readFileSync, readdirSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { createReadStream, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { ElastiCacheClient, ElastiCacheServiceException } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -84,6 +92,8 @@ export interface LocalAwsOptions {
   readonly account: string;
   /** Bucket name → folder. */
   readonly buckets: Readonly<Record<string, string>>;
+  /** Bucket name → owning account, for buckets of another account than `account` (the vault's). */
+  readonly owners?: Readonly<Record<string, string>>;
   /** Starts a server loading `rdb` that requires `password` (the drill cluster). */
   readonly startServer: (rdb: string, password: string) => Promise<LocalRedis>;
 }
@@ -98,6 +108,14 @@ interface MiddlewareStackLike {
 }
 
 const TAGS_FILE = '.s3-tags.json';
+const RETENTION_FILE = '.s3-retention.json';
+
+/** An object's Object Lock retention, as S3's API spells it. */
+export interface LocalRetention {
+  readonly Mode: 'COMPLIANCE' | 'GOVERNANCE';
+  /** ISO instant. */
+  readonly RetainUntilDate: string;
+}
 
 /** The AWS calls of the demo, answered locally (see the module comment). */
 export class LocalAws {
@@ -218,8 +236,78 @@ export class LocalAws {
     renameSync(`${path}.tmp`, path);
   }
 
+  private readRetention(bucket: string): Record<string, LocalRetention> {
+    try {
+      return JSON.parse(readFileSync(join(this.folder(bucket), RETENTION_FILE), 'utf8')) as Record<string, LocalRetention>;
+    } catch {
+      return {};
+    }
+  }
+
+  private writeRetention(bucket: string, all: Record<string, LocalRetention>): void {
+    const path = join(this.folder(bucket), RETENTION_FILE);
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(all, null, 2)}\n`);
+    renameSync(`${path}.tmp`, path);
+  }
+
+  /** Locks an object as a bucket's default retention does when the object lands (the vault's COMPLIANCE default). */
+  lockObject(bucket: string, key: string, retention: LocalRetention): void {
+    this.object(bucket, key);
+    const all = this.readRetention(bucket);
+    all[key] = retention;
+    this.writeRetention(bucket, all);
+  }
+
+  /** An object's retention, read directly. */
+  objectRetention(bucket: string, key: string): LocalRetention | undefined {
+    return this.readRetention(bucket)[key];
+  }
+
   private async answerS3(command: string, i: Input): Promise<object> {
+    const owner = this.options.owners?.[String(i.Bucket)] ?? this.options.account;
+    if (i.ExpectedBucketOwner !== undefined && i.ExpectedBucketOwner !== owner) {
+      // S3 answers 403 when the bucket belongs to another account than the caller expects.
+      throw s3Error('AccessDenied', 'Access Denied', 403);
+    }
     switch (command) {
+      case 'GetObjectRetention': {
+        this.object(i.Bucket, i.Key);
+        const retention = this.readRetention(i.Bucket)[i.Key];
+        if (!retention) throw s3Error('NoSuchObjectLockConfiguration', 'The specified object does not have a ObjectLock configuration', 404);
+        return { Retention: { Mode: retention.Mode, RetainUntilDate: new Date(retention.RetainUntilDate) } };
+      }
+      case 'PutObjectRetention': {
+        this.object(i.Bucket, i.Key);
+        const all = this.readRetention(i.Bucket);
+        const held = all[i.Key];
+        const mode = String(i.Retention?.Mode ?? '');
+        const until = new Date(i.Retention?.RetainUntilDate ?? Number.NaN);
+        if ((mode !== 'COMPLIANCE' && mode !== 'GOVERNANCE') || Number.isNaN(until.getTime())) {
+          throw s3Error('MalformedXML', 'The retention needs a Mode (COMPLIANCE or GOVERNANCE) and a RetainUntilDate.', 400);
+        }
+        // COMPLIANCE: nobody shortens it or changes its mode while it holds (S3 answers 403).
+        if (
+          held?.Mode === 'COMPLIANCE' &&
+          Date.parse(held.RetainUntilDate) > Date.now() &&
+          (mode !== 'COMPLIANCE' || until.getTime() < Date.parse(held.RetainUntilDate))
+        ) {
+          throw s3Error('AccessDenied', 'Access Denied because object protected by object lock.', 403);
+        }
+        all[i.Key] = { Mode: mode, RetainUntilDate: until.toISOString() };
+        this.writeRetention(i.Bucket, all);
+        return {};
+      }
+      case 'DeleteObject': {
+        const { file } = this.object(i.Bucket, i.Key);
+        const held = this.readRetention(i.Bucket)[i.Key];
+        const bypass = held?.Mode === 'GOVERNANCE' && i.BypassGovernanceRetention === true;
+        if (held && Date.parse(held.RetainUntilDate) > Date.now() && !bypass) {
+          // What S3 answers for deleting a locked object version.
+          throw s3Error('AccessDenied', 'Access Denied because object protected by object lock.', 403);
+        }
+        rmSync(file);
+        return {};
+      }
       case 'ListObjectsV2': {
         const dir = this.folder(i.Bucket);
         const prefix = String(i.Prefix ?? '');

@@ -1,5 +1,5 @@
 /**
- * `npm run demo [-- --keys N] [--keep] [--corrupt-dr-copy]`: see demo/run.ts.
+ * `npm run demo [-- --keys N] [--keep] [--corrupt-dr-copy] [--vault]`: see demo/run.ts.
  *
  * Exit 0 when the drill passed, 1 when it (or a stage before it) failed,
  * 2 for a usage problem, 130 on Ctrl-C and 143 on SIGTERM — in every case
@@ -8,20 +8,24 @@
 import { DEFAULT_KEYS, DEMO_CONFIG, runDemo } from './run.js';
 import { MIN_KEYS } from './dataset.js';
 
-const USAGE = `usage: npm run demo [-- [--keys N] [--keep] [--corrupt-dr-copy]]
+const USAGE = `usage: npm run demo [-- [--keys N] [--keep] [--corrupt-dr-copy] [--vault]]
   --keys N           keys in the sample dataset (default ${DEFAULT_KEYS}, at least ${MIN_KEYS})
   --keep             keep the bucket folders (export and DR copies, tags) and say where
   --corrupt-dr-copy  flip one byte of the DR copy before it is verified: the copy is tagged
-                     corrupt, a page is published, and the drill finds no verified recovery point`;
+                     corrupt, a page is published, and the drill finds no verified recovery point
+  --vault            also replicate into a vault folder (another account, Object Lock COMPLIANCE),
+                     verify the replica there, show a delete of it refused, and drill from the vault`;
 
-function parse(argv: readonly string[]): { keys: number; keep: boolean; corruptDrCopy: boolean } | string {
+function parse(argv: readonly string[]): { keys: number; keep: boolean; corruptDrCopy: boolean; vault: boolean } | string {
   let keys = DEFAULT_KEYS;
   let keep = false;
   let corruptDrCopy = false;
+  let vault = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--keep') keep = true;
     else if (arg === '--corrupt-dr-copy') corruptDrCopy = true;
+    else if (arg === '--vault') vault = true;
     else if (arg === '--keys' || arg.startsWith('--keys=')) {
       const value = arg.includes('=') ? arg.slice('--keys='.length) : argv[++i];
       if (value === undefined || !/^\d+$/.test(value) || Number(value) < MIN_KEYS || Number(value) > 10_000_000) {
@@ -31,7 +35,7 @@ function parse(argv: readonly string[]): { keys: number; keep: boolean; corruptD
     } else if (arg === '--help' || arg === '-h') return '';
     else return `unknown option ${arg}`;
   }
-  return { keys, keep, corruptDrCopy };
+  return { keys, keep, corruptDrCopy, vault };
 }
 
 async function main(): Promise<void> {

@@ -22,6 +22,18 @@
  *    provider (demo/local-aws.ts), which starts a redis-server from the
  *    DR copy for the drill cluster.
  *
+ * With `--vault` (demoVaultConfig: the demo config with a vault and the
+ * plan's `drill.fromVault`), three stages more before the drill, and the
+ * drill seeded from the vault:
+ *
+ * - to vault — object and tags copied into the folder standing in
+ *   for the vault bucket (another account's), locked as the bucket's default
+ *   Object Lock COMPLIANCE retention locks every replica;
+ * - vault verify — the vault stack's verify state machine (synthesized) on
+ *   the replica, the verdict tagged by the vault account's verifier;
+ * - vault delete — DeleteObject of the replica, refused with S3's
+ *   `AccessDenied` while the retention holds.
+ *
  * Then the drill report (the message the Report step published), the
  * measured RTO, where every artefact is, and the cleanup: every server
  * stopped and every temporary directory removed, on success, failure and
@@ -38,7 +50,7 @@ import { Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { addRedisDrStacks } from '../lib/app.js';
 import { lambdaStandInArn, stateMachineDefinition, type StandIns, type TemplateJson } from '../lib/asl.js';
-import { loadConfig, type PlanConfig, type RedisDrConfig } from '../lib/config/index.js';
+import { loadConfig, readConfigFile, validateConfig, type PlanConfig, type RedisDrConfig } from '../lib/config/index.js';
 import { drillRunInput, drillsIn, recoveryBucketName } from '../lib/deployment.js';
 import { localApp } from '../lib/local-app.js';
 import { summarizeTemplate } from '../lib/synth-summary.js';
@@ -54,6 +66,7 @@ import type { LogSink } from '../lambdas/jobs/deps.js';
 import { addObjectTags } from '../lambdas/adapters/aws/s3.js';
 import { backupFileName } from '../lambdas/domain/self-managed/backup.js';
 import { drillVerifyInputSchema } from '../lambdas/domain/drills/drill.js';
+import { DeleteObjectCommand, GetObjectRetentionCommand } from '@aws-sdk/client-s3';
 import { exportObjectKey, exportObjectTags, parseExportObjectKey } from '../lambdas/domain/dr-copies/export.js';
 import { formatCanary } from '../lambdas/domain/plans/probe.js';
 import { TAGS } from '../lambdas/domain/plans/types.js';
@@ -85,6 +98,8 @@ export interface DemoOptions {
   readonly keep: boolean;
   /** Flip one byte of the DR copy before it is verified (shows what a corrupt copy does). */
   readonly corruptDrCopy: boolean;
+  /** Also replicate into a vault (another account, Object Lock COMPLIANCE), show a delete refused, and drill from the vault. */
+  readonly vault?: boolean;
   readonly config: string;
   /** Output, one line at a time. */
   readonly say: (line: string) => void;
@@ -154,6 +169,28 @@ export function demoPlan(config: RedisDrConfig): { plan: PlanConfig; target: str
   return { plan, target: plan.targets.replicationGroupIds![0]!.toLowerCase() };
 }
 
+/** The vault account of `--vault` (the demo's workload account is the config's primary.account). */
+export const DEMO_VAULT_ACCOUNT = '999999999999';
+/** Retention of `--vault`'s replicas, days: at least the longest time the demo plan keeps an exported copy (monthly: 31 x 12 + 1). */
+export const DEMO_VAULT_RETENTION_DAYS = 400;
+
+/**
+ * The demo config with a vault (`--vault`): a vault account of its own in the
+ * DR region (a vault drill seeds in the region it runs in), and the demo
+ * plan's DR drills seeded from it (`drill.fromVault`); validated like any config.
+ */
+export function demoVaultConfig(file: string): RedisDrConfig {
+  const raw = readConfigFile(file) as { dr: { region: string }; plans: { drill?: Record<string, unknown> }[] } & Record<string, unknown>;
+  const withVault = {
+    ...raw,
+    vault: { account: DEMO_VAULT_ACCOUNT, region: raw.dr.region, retentionDays: DEMO_VAULT_RETENTION_DAYS },
+    plans: raw.plans.map((p, i) => (i === 0 ? { ...p, drill: { ...p.drill, fromVault: true } } : p)),
+  };
+  const result = validateConfig(withVault);
+  if (!result.ok) throw new Error(`the demo config with a vault is not valid: ${result.problems.join('; ')}`);
+  return result.config;
+}
+
 /** Runs the demo (see the module comment). Never throws for a failed stage: `ok` is false and `error` says why. */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const say = o.say;
@@ -180,6 +217,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const checkAbort = () => {
     if (o.signal?.aborted) throw new DemoAborted('interrupted');
   };
+  const total = o.vault ? 11 : 8;
   const stage = async <T>(name: string, run: () => Promise<{ value: T; detail: string }>): Promise<T> => {
     checkAbort();
     const t0 = performance.now();
@@ -187,25 +225,29 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const { value, detail } = await run();
       const result = { name, ok: true, seconds: (performance.now() - t0) / 1000, detail };
       stages.push(result);
-      say(`[${stages.length}/8] ${name.padEnd(13)} ${s(result.seconds).padStart(7)}  ${detail}`);
+      say(`[${stages.length}/${total}] ${name.padEnd(13)} ${s(result.seconds).padStart(7)}  ${detail}`);
       return value;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       stages.push({ name, ok: false, seconds: (performance.now() - t0) / 1000, detail: message });
       // Whatever an abort broke (a read, a start) was broken by the abort.
       if (o.signal?.aborted) throw new DemoAborted('interrupted', { cause: err });
-      say(`[${stages.length}/8] ${name.padEnd(13)} FAILED: ${message}`);
+      say(`[${stages.length}/${total}] ${name.padEnd(13)} FAILED: ${message}`);
       throw err;
     }
   };
 
-  say(`redis-dr demo: a verified backup, its DR copy and a restore drill, on this machine (no AWS account)`);
+  say(
+    o.vault
+      ? 'redis-dr demo: a verified backup, its DR copy, its vault replica (another account, Object Lock) and a restore drill from the vault, on this machine (no AWS account)'
+      : 'redis-dr demo: a verified backup, its DR copy and a restore drill, on this machine (no AWS account)',
+  );
   say(`work directory: ${work}${o.keep ? ' (kept: --keep)' : ' (removed at the end)'}`);
   say('');
   try {
     // 1. The stacks, as `npx cdk synth` builds them.
     const synth = await stage('synthesize', async () => {
-      const config = loadConfig(o.config);
+      const config = o.vault ? demoVaultConfig(o.config) : loadConfig(o.config);
       const { plan, target } = demoPlan(config);
       const account = config.primary.account ?? '000000000000';
       const standIns: StandIns = { region: config.dr.region, account };
@@ -221,6 +263,26 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const drillDefinition = stateMachineDefinition(drTemplate, 'drill', standIns);
       const verifyDefinition = stateMachineDefinition(drTemplate, 'verify', standIns);
       const dr = summarizeTemplate(stacks.dr.stackName, config.dr.region, drTemplate as Parameters<typeof summarizeTemplate>[2]);
+      // --vault: the vault stack's verify state machine and its function, with the vault account's stand-ins.
+      const vaultStack = stacks.vault;
+      const vault =
+        vaultStack && config.vault
+          ? {
+              account: config.vault.account,
+              region: config.vault.region,
+              bucket: recoveryBucketName(config.name, config.vault.account, config.vault.region),
+              verifyDefinition: stateMachineDefinition(assembly.getStackByName(vaultStack.stackName).template as TemplateJson, 'verify', {
+                region: config.vault.region,
+                account: config.vault.account,
+              }),
+              verifyRdb: lambdaStandInArn(Stack.of(vaultStack).getLogicalId(vaultStack.verification.verifier.function.node.defaultChild as CfnElement), {
+                region: config.vault.region,
+                account: config.vault.account,
+              }),
+              topicArn: `arn:aws:sns:${config.vault.region}:${config.vault.account}:${vaultStack.getLogicalId(vaultStack.alerts.topic.node.defaultChild as CfnElement)}`,
+              stackName: vaultStack.stackName,
+            }
+          : undefined;
       return {
         value: {
           config,
@@ -238,9 +300,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           },
           exportBucket: recoveryBucketName(config.name, account, config.primary.region),
           drBucket: recoveryBucketName(config.name, account, config.dr.region),
+          vault,
         },
         detail:
-          `${stacks.primary.stackName}, ${stacks.dr.stackName} from ${relative(process.cwd(), o.config) || o.config} (cdk-nag clean); ` +
+          `${stacks.primary.stackName}, ${stacks.dr.stackName}${vault ? `, ${vault.stackName} (vault account ${vault.account})` : ''} from ${relative(process.cwd(), o.config) || o.config}${vault ? ' with a vault' : ''} (cdk-nag clean); ` +
           `DR stack: ${dr.stateMachines} state machines, ${dr.functions} functions, ${dr.buckets} buckets; drill state machine of ${Object.keys(drillDefinition.States).length} states`,
       };
     });
@@ -252,9 +315,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     mkdirSync(exportDir);
     mkdirSync(drDir);
     buckets.push({ role: 'export bucket', name: synth.exportBucket, dir: exportDir }, { role: 'DR bucket', name: synth.drBucket, dir: drDir });
+    const vault = synth.vault;
+    const vaultDir = vault ? join(work, `vault-bucket-${vault.account}-${vault.region}`) : undefined;
+    if (vault && vaultDir) {
+      mkdirSync(vaultDir);
+      buckets.push({ role: 'vault bucket', name: vault.bucket, dir: vaultDir });
+    }
     aws = new LocalAws({
       account: synth.account,
-      buckets: { [synth.exportBucket]: exportDir, [synth.drBucket]: drDir },
+      buckets: { [synth.exportBucket]: exportDir, [synth.drBucket]: drDir, ...(vault && vaultDir ? { [vault.bucket]: vaultDir } : {}) },
+      ...(vault ? { owners: { [vault.bucket]: vault.account } } : {}),
       startServer: async (rdb, password) => {
         const server = await startLocalRedis({ rdb, password, tmpPrefix: `${TMP_PREFIX}cluster-` });
         processes.push({ what: 'drill cluster', pid: server.pid, stopped: false, server });
@@ -411,12 +481,82 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       };
     });
 
+    // --vault: S3 replication into the vault account, its own verification, a delete it refuses.
+    if (vault && vaultDir) {
+      const vaultS3 = localAws.s3(vault.region);
+      const retainUntil = new Date(Date.now() + DEMO_VAULT_RETENTION_DAYS * 86_400_000);
+      await stage('to vault', async () => {
+        copyFileSync(join(exportDir, key), join(vaultDir, key));
+        localAws.replaceObjectTags(vault.bucket, key, exportTags);
+        // The vault bucket's default retention locks every replica as it lands.
+        localAws.lockObject(vault.bucket, key, { Mode: 'COMPLIANCE', RetainUntilDate: retainUntil.toISOString() });
+        const held = await vaultS3.send(new GetObjectRetentionCommand({ Bucket: vault.bucket, Key: key, ExpectedBucketOwner: vault.account }));
+        return {
+          value: undefined,
+          detail:
+            `s3://${vault.bucket}/${key} (vault account ${vault.account}), object and tags copied as S3 replication does (owner override)\n` +
+            `${CONT}GetObjectRetention: ${held.Retention?.Mode} until ${held.Retention?.RetainUntilDate?.toISOString()} (vault.retentionDays ${DEMO_VAULT_RETENTION_DAYS})`,
+        };
+      });
+      await stage('vault verify', async () => {
+        const sns = localAws.sns(vault.region);
+        const event = {
+          version: '0',
+          'detail-type': 'Object Created',
+          source: 'aws.s3',
+          region: vault.region,
+          detail: { bucket: { name: vault.bucket }, object: { key, size: statSync(join(vaultDir, key)).size } },
+        };
+        const execution = await runStateMachine(vault.verifyDefinition, event, {
+          executionName: randomUUID(),
+          waitMs: WAIT_MS,
+          retryMs: RETRY_MS,
+          sdk: {},
+          lambdas: {
+            [vault.verifyRdb]: (payload) =>
+              verifyStep(verifyStepSchema.parse(payload), {
+                s3: vaultS3,
+                alert: (page) => publishAlert(sns, vault.topicArn, page),
+                where: { deployment: config.name, region: vault.region },
+                metrics,
+                log,
+                clock: systemClock,
+                deadline: Date.now() + 13 * 60_000,
+              }),
+          },
+          ...(o.signal ? { signal: o.signal } : {}),
+        });
+        checkAbort();
+        if (execution.status !== 'SUCCEEDED')
+          throw new Error(`the vault's verify state machine ${execution.status.toLowerCase()}: ${execution.error}: ${execution.cause}`);
+        const tags = localAws.objectTags(vault.bucket, key);
+        return {
+          value: undefined,
+          detail: `the vault stack's verify state machine (synthesized, vault account) → verify-rdb job: ${TAGS.verified}=${tags[TAGS.verified] ?? '(none)'}`,
+        };
+      });
+      await stage('vault delete', async () => {
+        try {
+          await vaultS3.send(new DeleteObjectCommand({ Bucket: vault.bucket, Key: key }));
+        } catch (err) {
+          const name = err instanceof Error ? err.name : String(err);
+          if (name !== 'AccessDenied') throw err;
+          return {
+            value: undefined,
+            detail: `DeleteObject s3://${vault.bucket}/${key}: refused, ${name}: ${(err as Error).message} (COMPLIANCE until ${retainUntil.toISOString()}: nobody, not even the vault account's root, deletes it before then)`,
+          };
+        }
+        throw new Error(`DeleteObject s3://${vault.bucket}/${key} succeeded: a replica under COMPLIANCE retention must not be deletable`);
+      });
+    }
+
     // 8. The drill.
     const s3 = localAws.s3(drRegion);
     const sns = localAws.sns(drRegion);
     const secrets = localAws.secretsManager(drRegion);
     const elastiCache = localAws.elastiCache(drRegion);
-    const input = JSON.parse(JSON.stringify(drillRunInput(config.name, plan, 'dr', synth.drBucket))) as unknown;
+    // With --vault the plan drills from the vault (drill.fromVault): the input names the vault bucket and account.
+    const input = JSON.parse(JSON.stringify(drillRunInput(config.name, plan, 'dr', synth.drBucket, config.vault))) as unknown;
     const executionName = randomUUID();
     drill = await stage('drill', async () => {
       const execution = await runStateMachine(synth.drillDefinition, input, {
@@ -458,7 +598,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         : 'no drill cluster was created';
       return {
         value: execution,
-        detail: `DR drill state machine (synthesized), execution ${executionName}: ${execution.status}, ${execution.path.length} states in ${s(execution.seconds)}\n${CONT}${cluster}`,
+        detail: `DR drill state machine (synthesized${vault ? ', seeded from the vault' : ''}), execution ${executionName}: ${execution.status}, ${execution.path.length} states in ${s(execution.seconds)}\n${CONT}${cluster}`,
       };
     });
   } catch (err) {
@@ -570,16 +710,23 @@ function sayArtefacts(
         say(`    ${file} (the objects' tags, as this local provider keeps them)`);
         continue;
       }
+      if (file === '.s3-retention.json') {
+        say(`    ${file} (the objects' Object Lock retention, as this local provider keeps it)`);
+        continue;
+      }
       const tagText =
         Object.keys(tags).length > 0
           ? `\n        tags: ${Object.entries(tags)
               .map(([k, v]) => `${k}=${v}`)
               .join(', ')}`
           : '';
+      const lock = aws.objectRetention(b.name, file);
       const what = parseExportObjectKey(file)
-        ? b.role === 'DR bucket'
-          ? 'the DR copy'
-          : "the export object (the backup's bytes, a hard link)"
+        ? b.role === 'vault bucket'
+          ? `the vault replica, Object Lock ${lock?.Mode ?? 'none'}${lock ? ` until ${lock.RetainUntilDate}` : ''}`
+          : b.role === 'DR bucket'
+            ? 'the DR copy'
+            : "the export object (the backup's bytes, a hard link)"
         : file.endsWith('.rdb')
           ? 'the backup, as redis-dr backup writes it'
           : file.endsWith('.sha256')

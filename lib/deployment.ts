@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { DrillInput, DrillWhere } from '../lambdas/domain/drills/drill.js';
 import type { FreshnessInput, PruneRunInput } from '../lambdas/domain/plans/plan-input.js';
 import { analyzeSchedule } from '../lambdas/domain/plans/schedule.js';
-import type { NetworkConfig, PlanConfig, RedisDrConfig } from './config/index.js';
+import type { NetworkConfig, PlanConfig, RedisDrConfig, VaultConfig } from './config/index.js';
 
 /** Wall-clock budget of one prune run (deletions are retried within it). */
 export const PRUNE_BUDGET_SECONDS = 600;
@@ -39,6 +39,33 @@ export function vaultStackName(config: Pick<RedisDrConfig, 'name'>): string {
  */
 export function replicationRoleName(deployment: string): string {
   return `redis-dr-${deployment}-replication`;
+}
+
+/**
+ * Fixed names of the DR drill's roles when a plan drills from the vault
+ * (`drill.fromVault`): the state machine's (ElastiCache reads the replicas
+ * with the caller's access too) and the select function's (lists the
+ * replicas, reads their tags and retention). The vault bucket's policy (in
+ * another account, deployed first) names exactly these roles.
+ */
+export function vaultDrillRoleNames(deployment: string): { readonly stateMachine: string; readonly select: string } {
+  return { stateMachine: `redis-dr-${deployment}-vault-drill`, select: `redis-dr-${deployment}-vault-drill-select` };
+}
+
+/** Whether a plan's DR-region drills seed from the vault (`drill.fromVault`, with a vault configured). */
+export function drillsFromVault(config: Pick<RedisDrConfig, 'vault'>, plan: PlanConfig): boolean {
+  return config.vault !== undefined && plan.drill.fromVault && drillsIn(plan, 'dr');
+}
+
+/** The accounts whose drills the vault lets read replicas: the DR drills' account, when a plan drills from the vault. */
+export function vaultDrillAccounts(config: Pick<RedisDrConfig, 'vault' | 'plans' | 'primary' | 'dr'>): string[] {
+  const account = drillAccount(config);
+  return account !== undefined && config.plans.some((p) => drillsFromVault(config, p)) ? [account] : [];
+}
+
+/** The account the DR drills run in (`dr.account`, else `primary.account`): the one the vault lets read for drills. */
+export function drillAccount(config: Pick<RedisDrConfig, 'primary' | 'dr'>): string | undefined {
+  return config.dr.account ?? config.primary.account;
 }
 
 /** The scheduler group of a region's schedules: `redis-dr-<deployment>` (primary), `redis-dr-<deployment>-dr`. */
@@ -175,14 +202,27 @@ export function pruneRunInput(deployment: string, plan: PlanConfig, dryRun = pla
   };
 }
 
-/** The drill schedule's input for a plan in `where` (`bucket`: the DR bucket, for DR drills). */
-export function drillRunInput(deployment: string, plan: PlanConfig, where: DrillWhere, bucket: string | undefined): DrillInput {
+/**
+ * The drill schedule's input for a plan in `where` (`bucket`: the DR bucket,
+ * for DR drills). With `vault` (config `vault`) and the plan's
+ * `drill.fromVault`, a DR drill reads the vault bucket instead, expecting the
+ * vault account as its owner.
+ */
+export function drillRunInput(
+  deployment: string,
+  plan: PlanConfig,
+  where: DrillWhere,
+  bucket: string | undefined,
+  vault?: Pick<VaultConfig, 'account' | 'region'>,
+): DrillInput {
+  const fromVault = where === 'dr' && plan.drill.fromVault && vault !== undefined;
   return {
     deployment,
     plan: plan.name,
     where,
     targets: plan.targets,
-    bucket,
+    bucket: fromVault ? recoveryBucketName(deployment, vault.account, vault.region) : bucket,
+    ...(fromVault ? { vault: { account: vault.account } } : {}),
     nodeType: plan.drill.nodeType,
     minTier: where === 'dr' ? plan.export.minTier : undefined,
     rtoMinutes: plan.drill.rtoMinutes,

@@ -60,6 +60,9 @@ export function crossFieldProblems(input: unknown, now: Date): Problem[] {
     checkProbe(root, asObject(plan), index, problems);
   });
   checkVault(root, problems);
+  plans.forEach((plan, index) => {
+    checkVaultDrill(root, asObject(plan), index, problems);
+  });
   return problems;
 }
 
@@ -430,6 +433,68 @@ function checkVaultRetention(root: Json, vault: Json, problems: Problem[]): void
       message:
         `must be at least the longest time ${which} is kept (${longest.days} days: plan ${show(longest.plan)}, tier ${longest.tier}), got ${floor}: ` +
         `the vault would let go of copies the workload still keeps; set ${longest.days} or more${Object.keys(perTier).length === 0 ? ', or give that tier its own days in vault.tierRetentionDays' : ''}`,
+    });
+  }
+}
+
+/**
+ * A drill seeded from the vault (plan `drill.fromVault`) runs in the DR
+ * region's drill machinery of the workload account: ElastiCache seeds a
+ * cluster only from an SSE-S3 object in the cluster's own region, so the
+ * vault must be in the DR region and keep replicas SSE-S3; and there must be
+ * a vault, replicas of this plan (export on) and a DR drill to seed.
+ */
+function checkVaultDrill(root: Json, plan: Json | undefined, index: number, problems: Problem[]): void {
+  const drill = asObject(plan?.drill);
+  if (drill?.fromVault !== true) return;
+  const path = ['plans', index, 'drill', 'fromVault'];
+  const vault = asObject(root.vault);
+  if (!vault) {
+    problems.push({
+      path,
+      message: "needs a vault, got true without a vault section: a vault drill seeds from the vault account's replicas; add vault, or remove drill.fromVault",
+    });
+    return;
+  }
+  const where = asString(drill.where) ?? DEFAULT_DRILL_WHERE;
+  if (where === 'primary') {
+    problems.push({
+      path: ['plans', index, 'drill', 'where'],
+      message: `must be "dr" or "both" with drill.fromVault, got ${show(where)}: a vault drill runs in the DR region's drill state machine; set drill.where to "dr" or "both"`,
+    });
+  }
+  if (asObject(plan?.export)?.enabled !== true) {
+    problems.push({
+      path,
+      message:
+        'needs export.enabled on the same plan, got true without it: only exported .rdb copies replicate into the vault; enable export, or remove drill.fromVault',
+    });
+  }
+  const vaultRegion = asString(vault.region);
+  const drRegion = asString(asObject(root.dr)?.region);
+  if (vaultRegion !== undefined && drRegion !== undefined && vaultRegion !== drRegion) {
+    problems.push({
+      path: ['vault', 'region'],
+      message:
+        `must equal dr.region ${show(drRegion)} for a vault drill (plan ${show(asString(plan?.name) ?? '?')} has drill.fromVault), got ${show(vaultRegion)}: ` +
+        "ElastiCache seeds a cluster only from a bucket in the cluster's region, and the vault drill runs in the DR region; put the vault in the DR region, or remove drill.fromVault",
+    });
+  }
+  // Without dr.account the drills run in primary.account, which checkVault already keeps apart from the vault.
+  const drillAccount = asString(asObject(root.dr)?.account);
+  const vaultAccount = asString(vault.account);
+  if (drillAccount !== undefined && drillAccount === vaultAccount) {
+    problems.push({
+      path: ['dr', 'account'],
+      message: `must differ from vault.account for a vault drill, got ${show(drillAccount)} for both: the drill runs in the workload account, which the vault lets read only; deploy the DR stack in a workload account`,
+    });
+  }
+  if (vault.kmsKeyArn !== undefined) {
+    problems.push({
+      path: ['vault', 'kmsKeyArn'],
+      message:
+        `must be unset for a vault drill (plan ${show(asString(plan?.name) ?? '?')} has drill.fromVault), got ${show(vault.kmsKeyArn)}: ` +
+        'ElastiCache seeds a cluster only from SSE-S3 objects; leave replicas SSE-S3, or remove drill.fromVault',
     });
   }
 }

@@ -289,6 +289,14 @@ const planSchema = z
           .enum(DRILL_WHERE, { error: says('must be "primary", "dr" or "both"') })
           .default(DEFAULT_DRILL_WHERE)
           .meta({ description: 'primary: restore the native snapshot; dr: restore the verified .rdb copies in the DR region; both.' }),
+        fromVault: z
+          .boolean()
+          .default(false)
+          .meta({
+            description:
+              "DR-region drills seed from the vault account's replicas (config vault) instead of the DR bucket's copies: the newest replica the vault's own verifier tagged ok. " +
+              'Needs vault.region = dr.region and SSE-S3 replicas (no vault.kmsKeyArn).',
+          }),
         nodeType: z
           .string()
           .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { error: says('must be an ElastiCache node type like "cache.t4g.small"') })

@@ -101,6 +101,11 @@ export function handlerCode(handler: HandlerName, root: string = ROOT): NodejsFu
 export interface JobFunctionProps {
   /** Handler file name under `lambdas/handlers/`, without extension (e.g. `snapshot`). */
   readonly handler: HandlerName;
+  /**
+   * A fixed name for the execution role (another account's resource policy names it).
+   * @default - a name the CDK generates
+   */
+  readonly roleName?: string;
   /** What the function does, shown in the console. */
   readonly description: string;
   /** Hard timeout of one invocation. */
@@ -163,6 +168,7 @@ export class JobFunction extends Construct {
     // A role of our own instead of AWSLambdaBasicExecutionRole (a managed policy
     // that may write to any log group): it writes only to its log group.
     this.role = new iam.Role(this, 'Role', {
+      roleName: props.roleName,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `redis-dr ${props.handler} function`,
     });

@@ -4,9 +4,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { VaultConfig } from '../config/index.js';
-import { recoveryBucketName, replicationRoleName } from '../deployment.js';
+import { recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../deployment.js';
 import { longestVaultDays, vaultTierDays, type VaultTierDays } from '../../lambdas/domain/dr-copies/vault-retention.js';
 import { TAGS, TIERS } from '../../lambdas/domain/plans/types.js';
+import { elastiCacheSnapshotPrincipal, SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from './recovery-bucket.js';
 
 /** Props for {@link VaultBucket}. */
 export interface VaultBucketProps {
@@ -18,6 +19,13 @@ export interface VaultBucketProps {
   readonly workloadAccounts: readonly string[];
   /** Where server access logs go. */
   readonly accessLogs: s3.IBucket;
+  /**
+   * Workload accounts whose DR drills seed from the vault (plans with
+   * `drill.fromVault`): their drill roles and ElastiCache in the vault region
+   * may read replicas, nothing more.
+   * @default - none: nothing of any workload account reads the vault
+   */
+  readonly drillAccounts?: readonly string[];
 }
 
 /** What the replication role of a workload account may do in the vault: write replicas and their tags, hand them to the vault account. */
@@ -31,13 +39,22 @@ export const VAULT_REPLICATION_BUCKET_ACTIONS = ['s3:GetBucketVersioning', 's3:G
  * shortening its retention; the policy states it, and covers versions whose
  * retention has ended until the lifecycle expires them.
  */
+/**
+ * What a workload account's drill roles may do in the vault (plans with
+ * `drill.fromVault`): list the replicas, read them (CreateReplicationGroup
+ * needs the caller able to read the seed too), their tags (the vault's
+ * verdict) and their retention (the report says until when). Read only.
+ */
+export const VAULT_DRILL_OBJECT_ACTIONS = ['s3:GetObject', 's3:GetObjectTagging', 's3:GetObjectRetention'] as const;
+export const VAULT_DRILL_BUCKET_ACTIONS = ['s3:ListBucket'] as const;
 export const VAULT_DENIED_OBJECT_ACTIONS = ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:ReplicateDelete', 's3:BypassGovernanceRetention'] as const;
 
 /**
  * The vault bucket in the vault account: versioned, Object Lock COMPLIANCE
  * with a default retention, written only by S3 replication from the named
- * workload accounts' replication roles, readable by nothing of theirs,
- * deletable by nobody, TLS only. Named like the recovery buckets
+ * workload accounts' replication roles, readable by nothing of theirs but
+ * the drill roles of `drillAccounts` (plans with `drill.fromVault`: read
+ * only), deletable by nobody, TLS only. Named like the recovery buckets
  * (`redis-dr-<deployment>-<vault account>-<region>`), so the workload
  * account's replication rule names it without a cross-account reference.
  */
@@ -46,6 +63,8 @@ export class VaultBucket extends Construct {
   public readonly bucket: s3.Bucket;
   /** ARNs of the replication roles allowed to write. */
   public readonly writerRoleArns: readonly string[];
+  /** ARNs of the drill roles allowed to read replicas (plans with `drill.fromVault`); empty without. */
+  public drillRoleArns: readonly string[] = [];
 
   constructor(scope: Construct, id: string, props: VaultBucketProps) {
     super(scope, id);
@@ -105,12 +124,71 @@ export class VaultBucket extends Construct {
         resources: [this.bucket.arnForObjects('*')],
       }),
     );
+    if (props.drillAccounts && props.drillAccounts.length > 0) this.grantDrillReads(props.deployment, vault.region, props.drillAccounts);
     if (!key) {
       Validations.of(this.bucket).acknowledge({
         id: 'RedisDr-S3KMS',
         reason: 'SSE-S3 because vault.kmsKeyArn names no key: exports are SSE-S3 at the source (ElastiCache cannot export with a customer-managed key).',
       });
     }
+  }
+
+  /**
+   * Drills from the vault read replicas, never write or delete them: the
+   * named accounts' two drill roles (by aws:PrincipalArn, fixed names, as the
+   * replication role) list and read replicas with their tags and retention,
+   * and ElastiCache's service principal of the vault region reads them to
+   * seed a drill cluster, only on behalf of those accounts (aws:SourceAccount).
+   */
+  private grantDrillReads(deployment: string, region: string, accounts: readonly string[]): void {
+    const stack = Stack.of(this);
+    const names = vaultDrillRoleNames(deployment);
+    this.drillRoleArns = accounts.flatMap((account) =>
+      [names.stateMachine, names.select].map((name) => stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: name })),
+    );
+    const readers = accounts.map((account) => new iam.AccountPrincipal(account));
+    const onlyTheRoles = { ArnEquals: { 'aws:PrincipalArn': [...this.drillRoleArns] } };
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DrillsReadReplicas',
+        principals: readers,
+        actions: [...VAULT_DRILL_OBJECT_ACTIONS],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: onlyTheRoles,
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DrillsListReplicas',
+        principals: readers,
+        actions: [...VAULT_DRILL_BUCKET_ACTIONS],
+        resources: [this.bucket.bucketArn],
+        conditions: onlyTheRoles,
+      }),
+    );
+    // ElastiCache's seeding guide gives the regional service principal these actions (bucket-policy route: this
+    // bucket has ACLs disabled). aws:SourceAccount narrows it to the drill accounts' clusters: any other
+    // account's ElastiCache in this region is refused (docs/dr-copies.md says what could not be verified).
+    const onlyForDrills = { StringEquals: { 'aws:SourceAccount': [...accounts] } };
+    const elastiCache = elastiCacheSnapshotPrincipal(region);
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'ElastiCacheSeedsDrillsBucket',
+        principals: [elastiCache],
+        actions: [...SEED_BUCKET_ACTIONS],
+        resources: [this.bucket.bucketArn],
+        conditions: onlyForDrills,
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'ElastiCacheSeedsDrillsObjects',
+        principals: [elastiCache],
+        actions: [...SEED_OBJECT_ACTIONS],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: onlyForDrills,
+      }),
+    );
   }
 }
 

@@ -1,8 +1,9 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config/index.js';
-import { scheduleGroupName } from '../deployment.js';
+import { drillsFromVault, recoveryBucketName, scheduleGroupName } from '../deployment.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { logRetentionOf } from '../constructs/log-retention.js';
 import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint.js';
@@ -10,7 +11,7 @@ import { AlertTopic } from '../constructs/alert-topic.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { DrCopies } from '../constructs/dr-copies.js';
 import { Monitoring, watchAllFunctions } from '../constructs/monitoring/index.js';
-import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill/index.js';
+import { drillPlans, requireDrillNetwork, RestoreDrill, type RestoreDrillProps } from '../constructs/restore-drill/index.js';
 
 /** Props for {@link DrStack}. */
 export interface DrStackProps extends StackProps {
@@ -75,6 +76,7 @@ export class DrStack extends Stack {
         where: 'dr',
         network: requireDrillNetwork(config.dr.network, 'dr.network'),
         bucket: this.copies.bucket.bucket,
+        vault: vaultDrillSource(this, config),
         scheduleGroup: this.scheduleGroup,
         deadLetterQueue: this.deadLetterQueue.queue,
         alerts: this.alerts,
@@ -103,4 +105,20 @@ export class DrStack extends Stack {
     // Last: the dashboard shows every alarm added above.
     this.monitoring.addDashboard();
   }
+}
+
+/**
+ * The vault bucket the DR drills of plans with `drill.fromVault` seed from
+ * (named by the config: another account's, deployed first), or `undefined`
+ * when no plan drills from the vault.
+ */
+function vaultDrillSource(scope: Construct, config: RedisDrConfig): RestoreDrillProps['vault'] {
+  const { vault } = config;
+  if (!vault || !config.plans.some((p) => drillsFromVault(config, p))) return undefined;
+  const bucket = s3.Bucket.fromBucketAttributes(scope, 'VaultBucket', {
+    bucketName: recoveryBucketName(config.name, vault.account, vault.region),
+    account: vault.account,
+    region: vault.region,
+  });
+  return { bucket, account: vault.account, region: vault.region };
 }

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { PlanConfig, RedisDrConfig, VaultConfig } from '../config/index.js';
-import { DR_COPY_ALLOWANCE_MINUTES, freshnessLimits, vaultScheduleGroupName, vaultVerifyStateMachineName } from '../deployment.js';
+import { DR_COPY_ALLOWANCE_MINUTES, freshnessLimits, vaultDrillAccounts, vaultScheduleGroupName, vaultVerifyStateMachineName } from '../deployment.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
@@ -60,6 +60,7 @@ export class VaultStack extends Stack {
       vault,
       workloadAccounts: vaultWorkloadAccounts(config, vault),
       accessLogs: accessLogs.bucket,
+      drillAccounts: vaultDrillAccounts(config),
     });
     this.alerts = new AlertTopic(this, 'Alerts', { emails: config.alerts.emails, httpsEndpoints: config.alerts.httpsEndpoints });
     sendObjectEventsToEventBridge(this.vaultBucket.bucket);

@@ -131,6 +131,29 @@ describe('npm run demo', () => {
     expectNothingLeft(run, before);
   });
 
+  it('--vault: a replica in the vault folder with its retention, its delete refused (AccessDenied), the drill seeded from it; nothing left behind', async () => {
+    const before = demoDirs();
+    const run = await demo(process.execPath, ['--import', 'tsx', 'demo/main.ts', '--keys', '300', '--vault']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const out = run.stdout;
+    const stages = ['synthesize', 'source', 'probe', 'backup', 'export', 'replicate', 'verify copy', 'to vault', 'vault verify', 'vault delete', 'drill'];
+    for (const [i, stage] of stages.entries()) expect(out).toMatch(new RegExp(`^\\[${i + 1}/11\\] ${stage} +\\d+\\.\\d+ s `, 'm'));
+    const vault = 'redis-dr-demo-999999999999-eu-central-1';
+    expect(out).toMatch(/RedisDr-demo-Vault \(vault account 999999999999\)/);
+    expect(out).toMatch(/GetObjectRetention: COMPLIANCE until (\S+Z) \(vault\.retentionDays 400\)/);
+    const until = /GetObjectRetention: COMPLIANCE until (\S+Z)/.exec(out)![1]!;
+    expect(out).toMatch(/vault verify .*redis-dr:verified=ok/);
+    expect(out).toContain(`DeleteObject s3://${vault}/`);
+    expect(out).toMatch(/refused, AccessDenied: Access Denied because object protected by object lock\./);
+    // The drill read the vault's replica, and says so.
+    expect(out).toMatch(/from vault-bucket-999999999999-eu-central-1\/rdr-app-cache-\d{8}-\d{4}-0001\.rdb, deleted/);
+    expect(out).toContain('Restore drill passed: plan app, target app-cache, region eu-central-1 (vault copy, account 999999999999).');
+    expect(out).toContain(`Seeded from the vault: account 999999999999, bucket ${vault}, Object Lock COMPLIANCE until ${until}.`);
+    expect(out).toMatch(/the vault replica, Object Lock COMPLIANCE until \S+Z, [\d,]+ bytes/);
+    expect(out).toMatch(/Drill PASSED\.\s*$/);
+    expectNothingLeft(run, before);
+  });
+
   it('SIGTERM while it runs: stops, cleans up, exits 143', async () => {
     const before = demoDirs();
     let sent = false;

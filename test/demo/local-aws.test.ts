@@ -9,7 +9,15 @@ import {
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-elasticache';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
-import { GetObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  GetObjectRetentionCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  PutObjectRetentionCommand,
+  PutObjectTaggingCommand,
+} from '@aws-sdk/client-s3';
 import { CreateSecretCommand, DeleteSecretCommand, GetRandomPasswordCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotAnsweredLocally, LocalAws } from '../../demo/local-aws.js';
@@ -105,6 +113,40 @@ describe("the demo's local provider (answers the SDK clients on this machine)", 
       await expect(s3.send(new PutObjectTaggingCommand({ Bucket: 'copies', Key: key, Tagging: { TagSet: eleven } }))).rejects.toMatchObject({
         name: 'BadRequest',
       });
+    });
+
+    it('Object Lock as S3 keeps it: a COMPLIANCE version cannot be deleted (AccessDenied) nor its retention shortened; once it ends, it can', async () => {
+      const s3 = aws.s3('eu-central-1');
+      const key = 'rdr-a-20261122-0200-0001.rdb';
+      await expect(s3.send(new GetObjectRetentionCommand({ Bucket: 'copies', Key: key }))).rejects.toMatchObject({ name: 'NoSuchObjectLockConfiguration' });
+      const until = new Date(Date.now() + 86_400_000);
+      aws.lockObject('copies', key, { Mode: 'COMPLIANCE', RetainUntilDate: until.toISOString() });
+      expect((await s3.send(new GetObjectRetentionCommand({ Bucket: 'copies', Key: key }))).Retention).toEqual({ Mode: 'COMPLIANCE', RetainUntilDate: until });
+      await expect(s3.send(new DeleteObjectCommand({ Bucket: 'copies', Key: key }))).rejects.toMatchObject({
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      });
+      const shorter = { Mode: 'COMPLIANCE' as const, RetainUntilDate: new Date(Date.now() + 1000) };
+      await expect(s3.send(new PutObjectRetentionCommand({ Bucket: 'copies', Key: key, Retention: shorter }))).rejects.toMatchObject({ name: 'AccessDenied' });
+      await expect(
+        s3.send(new PutObjectRetentionCommand({ Bucket: 'copies', Key: key, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: until } })),
+      ).rejects.toMatchObject({ name: 'AccessDenied' });
+      expect((await listObjects(s3, 'copies', 'rdr-')).map((o) => o.key)).toEqual([key]);
+      // A GOVERNANCE lock yields to BypassGovernanceRetention; an ended one to anyone.
+      aws.lockObject('copies', 'other.rdb', { Mode: 'GOVERNANCE', RetainUntilDate: until.toISOString() });
+      await expect(s3.send(new DeleteObjectCommand({ Bucket: 'copies', Key: 'other.rdb' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+      await s3.send(new DeleteObjectCommand({ Bucket: 'copies', Key: 'other.rdb', BypassGovernanceRetention: true }));
+      aws.lockObject('copies', key, { Mode: 'COMPLIANCE', RetainUntilDate: new Date(Date.now() - 1000).toISOString() });
+      await s3.send(new DeleteObjectCommand({ Bucket: 'copies', Key: key }));
+      expect(await listObjects(s3, 'copies', '')).toEqual([]);
+    });
+
+    it('refuses ExpectedBucketOwner naming another account than the bucket owner (AccessDenied)', async () => {
+      const s3 = aws.s3('eu-central-1');
+      await expect(s3.send(new ListObjectsV2Command({ Bucket: 'copies', ExpectedBucketOwner: '999999999999' }))).rejects.toMatchObject({
+        name: 'AccessDenied',
+      });
+      expect((await s3.send(new ListObjectsV2Command({ Bucket: 'copies', ExpectedBucketOwner: '000000000000' }))).KeyCount).toBe(2);
     });
 
     it('refuses what it does not answer, naming the command', async () => {

@@ -73,7 +73,8 @@ export async function runDrill(config: RedisDrConfig, aws: CliAws, o: DrillRunOp
   const { where, region } = drillRegion(config, plan, o.where);
   const account = await aws.account();
   const stateMachineArn = drillStateMachineArn(config.name, where, region, account, aws.partition(region));
-  const input = drillRunInput(config.name, plan, where, where === 'dr' ? recoveryBucketName(config.name, account, region) : undefined);
+  // A plan with drill.fromVault seeds its DR drill from the vault, as its schedule does.
+  const input = drillRunInput(config.name, plan, where, where === 'dr' ? recoveryBucketName(config.name, account, region) : undefined, config.vault);
   const sfn = aws.sfn(region);
   const notDeployed = (err: unknown) =>
     errorName(err) === 'StateMachineDoesNotExist'

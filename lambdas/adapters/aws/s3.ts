@@ -27,12 +27,20 @@ export interface ObjectSummary {
   readonly etag?: string;
 }
 
-/** Every object under `prefix`, all pages. */
-export async function listObjects(client: S3Client, bucket: string, prefix: string, wrap: CallWrapper = direct): Promise<ObjectSummary[]> {
+/** Every object under `prefix`, all pages (`expectedOwner`: S3 refuses the call when another account owns the bucket). */
+export async function listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  wrap: CallWrapper = direct,
+  expectedOwner?: string,
+): Promise<ObjectSummary[]> {
   const found: ObjectSummary[] = [];
   let ContinuationToken: string | undefined;
   do {
-    const page = await wrap(() => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken })));
+    const page = await wrap(() =>
+      client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken, ExpectedBucketOwner: expectedOwner })),
+    );
     for (const o of page.Contents ?? []) {
       if (o.Key) found.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified, etag: o.ETag });
     }
@@ -48,8 +56,11 @@ export async function getObjectTags(
   key: string,
   versionId?: string,
   wrap: CallWrapper = direct,
+  expectedOwner?: string,
 ): Promise<Record<string, string>> {
-  const out = await wrap(() => client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId })));
+  const out = await wrap(() =>
+    client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: versionId, ExpectedBucketOwner: expectedOwner })),
+  );
   const tags: Record<string, string> = {};
   for (const t of out.TagSet ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
   return tags;
@@ -83,23 +94,29 @@ export async function addObjectTags(
   return merged;
 }
 
-/** An object version's Object Lock retention as S3 answers it. */
+/** An object version's Object Lock retention, as S3 answers it. */
 export interface ObjectRetention {
   readonly mode?: string;
   readonly retainUntil?: Date;
 }
 
-/** GetObjectRetention of one version; `undefined` when the version has no retention (NoSuchObjectLockConfiguration). */
+/**
+ * GetObjectRetention of an object's version (default: the current one);
+ * `undefined` when it has none (S3 answers `NoSuchObjectLockConfiguration`).
+ * `expectedOwner`: S3 refuses the call when another account owns the bucket.
+ */
 export async function getObjectRetention(
   client: S3Client,
   bucket: string,
   key: string,
-  versionId?: string,
-  wrap: CallWrapper = direct,
+  options: { readonly versionId?: string; readonly wrap?: CallWrapper; readonly expectedOwner?: string } = {},
 ): Promise<ObjectRetention | undefined> {
+  const wrap = options.wrap ?? direct;
   try {
-    const out = await wrap(() => client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId: versionId })));
-    return { mode: out.Retention?.Mode, retainUntil: out.Retention?.RetainUntilDate };
+    const out = await wrap(() =>
+      client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, ExpectedBucketOwner: options.expectedOwner })),
+    );
+    return out.Retention ? { mode: out.Retention.Mode, retainUntil: out.Retention.RetainUntilDate } : undefined;
   } catch (err) {
     if ((err as { name?: string }).name === 'NoSuchObjectLockConfiguration') return undefined;
     throw err;

@@ -66,8 +66,13 @@ export const drillInputSchema = z.strictObject({
     serverlessCacheNames: z.array(z.string()).default([]),
     selectByTags: z.record(z.string(), z.string()).default({}),
   }),
-  /** DR drills: the DR bucket holding the verified `.rdb` copies. */
+  /** DR drills: the DR bucket holding the verified `.rdb` copies (the vault bucket with `vault`). */
   bucket: z.string().min(3).optional(),
+  /**
+   * DR drills seeded from the vault (plan `drill.fromVault`): `bucket` is the
+   * vault bucket, owned by this account (every S3 call expects it as owner).
+   */
+  vault: z.strictObject({ account: z.string().regex(/^\d{12}$/) }).optional(),
   /** Node type of the drill cluster; default: the recovery point's. */
   nodeType: z.string().min(1).optional(),
   /** Export tiers the DR drill may pick (all by default). */
@@ -101,6 +106,19 @@ export const expectedDataSchema = z.strictObject({
   canary: z.string().optional(),
 });
 export type ExpectedData = z.infer<typeof expectedDataSchema>;
+
+/** Where a drill seeded from the vault read its copy (the report names it). */
+export const vaultSeedSchema = z.strictObject({
+  account: z.string(),
+  bucket: z.string(),
+  /** The objects, shard order. */
+  keys: z.array(z.string()).min(1),
+  /** The earliest Object Lock retain-until of those objects (ISO instant); absent when S3 reported none. */
+  retainUntil: z.string().optional(),
+  /** Their Object Lock mode (`COMPLIANCE` in a vault); absent when S3 reported none. */
+  mode: z.string().optional(),
+});
+export type VaultSeed = z.infer<typeof vaultSeedSchema>;
 
 /**
  * The recovery point the select step chose and everything the create step
@@ -141,6 +159,8 @@ export const recoveryPointChoiceSchema = z.strictObject({
    */
   nodeGroupConfiguration: z.array(z.strictObject({ NodeGroupId: z.string(), Slots: z.string(), ReplicaCount: z.number().int() })).optional(),
   expected: expectedDataSchema,
+  /** Seeded from the vault: which account's bucket, which objects, and until when Object Lock keeps them. */
+  vault: vaultSeedSchema.optional(),
 });
 export type RecoveryPointChoice = z.infer<typeof recoveryPointChoiceSchema>;
 

@@ -142,7 +142,7 @@ export function buildDrillReport(o: DrillOutcome): DrillReport {
   const rtoNote = ok && rtoSeconds !== undefined ? ` RTO ${duration(rtoSeconds, true)}` : '';
   const subject = ascii(`redis-dr drill ${verdict}: ${where}${rtoNote}${leftBehind ? ' - cluster left behind' : ''}`);
 
-  const source = input.where === 'dr' ? 'DR copy' : 'primary snapshot';
+  const source = input.where === 'primary' ? 'primary snapshot' : input.vault ? `vault copy, account ${input.vault.account}` : 'DR copy';
   const took = (seconds: number | undefined) => (seconds === undefined ? 'not reached' : duration(seconds));
   const objective = `objective ${input.rtoMinutes}m${rtoMet === undefined ? '' : rtoMet ? ': met' : ': MISSED'}`;
   const body = [
@@ -231,14 +231,25 @@ const STEP_ORDER: readonly DrillStep[] = ['select', 'restore', 'verify', 'cleanu
 
 function recoveryPointLines(choice: RecoveryPointChoice | undefined): string[] {
   if (!choice) return ['Recovery point: none chosen.'];
-  const source = choice.snapshotName ? 'snapshot' : `DR copy, ${choice.snapshotArns?.length ?? 0} object(s)`;
+  const copies = `${choice.snapshotArns?.length ?? 0} object(s)`;
+  const source = choice.snapshotName ? 'snapshot' : choice.vault ? `vault copy, ${copies}` : `DR copy, ${copies}`;
   const shards = `${choice.shards} shard${choice.shards === 1 ? '' : 's'}, cluster mode ${choice.clusterMode}`;
   return [
     `Recovery point: ${choice.recoveryPoint} (${source}), taken ${choice.createdAt}, ${duration(choice.ageSeconds)} old at the start.`,
+    ...vaultLines(choice.vault),
     choice.kind === 'serverless-cache'
       ? `Drill cache: ${choice.clusterId}, serverless ${choice.engine} ${choice.engineVersion}, from ${choice.snapshotArns?.length ?? 0} object(s).`
       : `Drill cluster: ${choice.clusterId}, ${choice.engine} ${choice.engineVersion} on ${choice.nodeType}, ${shards}.`,
   ];
+}
+
+/** A drill seeded from the vault: whose bucket, which objects, and how long Object Lock still keeps them. */
+function vaultLines(vault: RecoveryPointChoice['vault']): string[] {
+  if (!vault) return [];
+  const lock = vault.retainUntil
+    ? `Object Lock ${vault.mode ?? '(mode unknown)'} until ${vault.retainUntil}`
+    : 'Object Lock retention unknown (S3 reported none)';
+  return [`Seeded from the vault: account ${vault.account}, bucket ${vault.bucket}, ${lock}.`, ...vault.keys.map((key) => `  s3://${vault.bucket}/${key}`)];
 }
 
 function accessEntries(access: DrillOutcome['access']): [string, AccessCleanup][] {

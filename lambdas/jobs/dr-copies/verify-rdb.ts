@@ -437,10 +437,10 @@ async function ensureRetention(
   const decision = vaultRetentionFor(tags, identity.lastModified, new Date(deps.clock.now()), days);
   if (decision.kind === 'await-tier') throw new VaultTierPending(decision.graceEnds);
   if (decision.why) deps.log.warn('replica of no known tier: kept for the longest tier', { bucket, key, why: decision.why, days: decision.days });
-  const before = await getObjectRetention(deps.s3, bucket, key, identity.versionId);
+  const before = await getObjectRetention(deps.s3, bucket, key, { versionId: identity.versionId });
   const extended = !retentionHolds(before, decision.retainUntil);
   if (extended) await putComplianceRetention(deps.s3, bucket, key, decision.retainUntil, identity.versionId);
-  const after = extended ? await getObjectRetention(deps.s3, bucket, key, identity.versionId) : before;
+  const after = extended ? await getObjectRetention(deps.s3, bucket, key, { versionId: identity.versionId }) : before;
   if (!retentionHolds(after, decision.retainUntil)) {
     throw new Error(
       `${where}: retention read back is ${after?.mode ?? 'none'} until ${after?.retainUntil?.toISOString() ?? 'never'}, ` +

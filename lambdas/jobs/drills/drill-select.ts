@@ -4,9 +4,9 @@ import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
 import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import type { ScheduledDeps } from '../deps.js';
-import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
+import { getObjectRetention, getObjectTags, listObjects } from '../../adapters/aws/s3.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
-import { drillInputSchema, type DrillInput, type RecoveryPointChoice } from '../../domain/drills/drill.js';
+import { drillInputSchema, type DrillInput, type RecoveryPointChoice, type VaultSeed } from '../../domain/drills/drill.js';
 import { isoInstantSchema } from '../../domain/drills/report.js';
 import {
   assessDrExport,
@@ -49,6 +49,12 @@ import type { RecoveryPoint, TargetRef } from '../../domain/plans/types.js';
  *   target listed in `serverlessCacheNames` restores as a serverless cache;
  *   any other (tag-selected ones too: the copies do not say) as a
  *   replication group.
+ * - dr with `input.vault` (plan `drill.fromVault`): the same choice among the
+ *   replicas in the vault bucket (`input.bucket`), their verdict tags written
+ *   by the vault account's own verifier; every call expects the vault account
+ *   as the bucket's owner (a bucket of that name in any other account is
+ *   refused), and the choice records the objects' Object Lock retention
+ *   (GetObjectRetention) for the report.
  *
  * No usable recovery point anywhere → {@link NoRecoveryPointError} (the state
  * machine reports it as a failed drill: that is the drill's finding). A
@@ -174,6 +180,7 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   if (!bucket) {
     throw new Error(`plan ${input.plan}: input.bucket is required when where is "dr" (the DR bucket holding the .rdb copies), got none`);
   }
+  const owner = input.vault?.account;
   const lower = (ids: readonly string[]) => new Set(ids.map((id) => id.toLowerCase()));
   const explicit = lower(input.targets.replicationGroupIds);
   const serverless = lower(input.targets.serverlessCacheNames);
@@ -182,7 +189,7 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
 
   // Explicit targets: list their prefixes only (another target's names may share one: parsing sorts them out).
   const prefixes = explicitOnly ? [...listedIds].map((id) => `rdr-${id}-`) : ['rdr-'];
-  const listed = await mapConcurrent(prefixes, deps.concurrency, (prefix) => listObjects(deps.s3, bucket, prefix, retry));
+  const listed = await mapConcurrent(prefixes, deps.concurrency, (prefix) => listObjects(deps.s3, bucket, prefix, retry, owner));
   const sizes = new Map(listed.flat().map((o) => [o.key, o.size] as const));
   const byTarget = drExportsByTarget(
     listed.flat().map((o) => o.key),
@@ -198,7 +205,8 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   if (!picked) throw new NoRecoveryPointError(input.plan, 'dr', reasons);
   const partition = partitionOf(await deps.s3.config.region());
   const kind = serverless.has(picked.target) ? 'serverless-cache' : 'replication-group';
-  const choice = drChoice(picked.usable, input, { bucket, partition }, step.startedAt, kind);
+  const drawn = drChoice(picked.usable, input, { bucket, partition }, step.startedAt, kind);
+  const choice = input.vault ? { ...drawn, vault: await vaultSeed(step, bucket, input.vault.account, picked.usable.export.objects) } : drawn;
   // Before anything is created: a restore ElastiCache would refuse after 20 minutes fails the drill now, with the reason.
   assertRestorable(
     choice,
@@ -211,6 +219,26 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   return choice;
 }
 
+/**
+ * Where a vault drill reads its copy: the objects and the earliest Object Lock
+ * retain-until among them (the report says how long the vault still keeps it).
+ */
+async function vaultSeed(step: Step, bucket: string, account: string, objects: readonly { key: string }[]): Promise<VaultSeed> {
+  const { deps, retry } = step;
+  const retention = await mapConcurrent(objects, deps.concurrency, (o) => getObjectRetention(deps.s3, bucket, o.key, { wrap: retry, expectedOwner: account }));
+  const until = retention.map((r) => r?.retainUntil).filter((d): d is Date => d !== undefined);
+  const earliest = until.length === objects.length ? new Date(Math.min(...until.map((d) => d.getTime()))) : undefined;
+  const mode = retention.find((r) => r?.mode)?.mode;
+  if (!earliest) deps.log.warn('a vault copy without Object Lock retention', { bucket, keys: objects.map((o) => o.key) });
+  return {
+    account,
+    bucket,
+    keys: objects.map((o) => o.key),
+    ...(earliest ? { retainUntil: earliest.toISOString() } : {}),
+    ...(mode ? { mode } : {}),
+  };
+}
+
 /** The newest export of a target that can seed a drill, reading object tags newest export first. */
 async function newestUsableExport(step: Step, bucket: string, target: string, exports: readonly DrExport[]): Promise<UsableDrExport | undefined> {
   const { input, deps, retry } = step;
@@ -219,7 +247,7 @@ async function newestUsableExport(step: Step, bucket: string, target: string, ex
     const tags = await mapConcurrent(
       exp.objects,
       deps.concurrency,
-      async (o) => [o.key, await getObjectTags(deps.s3, bucket, o.key, undefined, retry)] as const,
+      async (o) => [o.key, await getObjectTags(deps.s3, bucket, o.key, undefined, retry, input.vault?.account)] as const,
     );
     const verdict = assessDrExport(exp, new Map(tags), { plan: input.plan, minTier: input.minTier });
     if (verdict.usable) return verdict.choice;

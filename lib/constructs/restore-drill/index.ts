@@ -2,7 +2,8 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { BudgetDefinition } from '../../asl-budget.js';
-import { drillRunInput, drillStateMachineName, drillsServerless } from '../../deployment.js';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { drillRunInput, drillStateMachineName, drillsServerless, vaultDrillRoleNames } from '../../deployment.js';
 import { grantAlertPublish } from '../alert-topic.js';
 import { JobFunction } from '../job-function.js';
 import { stateMachineLogGroup } from '../log-retention.js';
@@ -53,8 +54,11 @@ export class RestoreDrill extends Construct {
       maxEventAge: Duration.minutes(15),
     };
 
+    // Drills from the vault: roles of fixed names, which the vault bucket's policy (another account) names.
+    const roleNames = props.vault ? vaultDrillRoleNames(props.deployment) : undefined;
     this.selectFunction = new JobFunction(this, 'Select', {
       ...common,
+      roleName: roleNames?.select,
       handler: 'drill-select',
       description: `redis-dr: choose the recovery point a ${props.where} restore drill restores`,
       timeout: FUNCTION_TIMEOUTS.select,
@@ -78,7 +82,7 @@ export class RestoreDrill extends Construct {
     });
     grantAlertPublish(props.alerts, this.reportFunction.role);
     grantVerify(this.verifyFunction.role, props.deployment, props.plans);
-    grantSelect(this.selectFunction.role, props.bucket);
+    grantSelect(this.selectFunction.role, props.bucket, props.vault?.bucket);
 
     this.reaperFunction = new JobFunction(this, 'Reaper', {
       ...common,
@@ -112,6 +116,15 @@ export class RestoreDrill extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       // A fixed name: IAM for its executions, the CLI and the docs can name it.
       stateMachineName,
+      ...(roleNames
+        ? {
+            role: new iam.Role(this, 'StateMachineRole', {
+              roleName: roleNames.stateMachine,
+              assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+              description: `redis-dr ${props.where} restore drill state machine (seeds drills from the vault too)`,
+            }),
+          }
+        : {}),
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       // maxHours for the work, plus the worst case of cleanup and report: both always run (drillBudget).
       timeout: Duration.seconds(timeoutSeconds),
@@ -124,6 +137,7 @@ export class RestoreDrill extends Construct {
       serverless,
       functions: [this.selectFunction, this.verifyFunction, this.reportFunction],
       bucket: props.bucket,
+      vaultBucket: props.vault?.bucket,
     });
 
     this.schedules = new PlanSchedules(this, 'Schedules', {
@@ -133,7 +147,7 @@ export class RestoreDrill extends Construct {
       purpose: `${props.where} drill`,
       addScheduledTime: false,
       schedules: props.plans.map((plan) => {
-        const input = drillRunInput(props.deployment, plan, props.where, props.bucket?.bucketName);
+        const input = drillRunInput(props.deployment, plan, props.where, props.bucket?.bucketName, props.vault);
         return { plan: plan.name, cron: plan.drill.schedule.cron, timeZone: plan.drill.schedule.timeZone, input: strip(input) };
       }),
     });

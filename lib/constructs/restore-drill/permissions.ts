@@ -1,4 +1,4 @@
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -152,8 +152,12 @@ export function grantVerify(role: iam.Role, deployment: string, plans: readonly 
   );
 }
 
-/** The select function reads snapshots (primary) or the DR bucket's copies and their tags (DR). */
-export function grantSelect(role: iam.Role, bucket: s3.IBucket | undefined): void {
+/**
+ * The select function reads snapshots (primary) or the DR bucket's copies and
+ * their tags (DR); with `vaultBucket` (plans with `drill.fromVault`) the
+ * vault's replicas, their tags and their Object Lock retention too.
+ */
+export function grantSelect(role: iam.Role, bucket: s3.IBucket | undefined, vaultBucket?: s3.IBucket): void {
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ReadRecoveryPoints',
@@ -172,7 +176,35 @@ export function grantSelect(role: iam.Role, bucket: s3.IBucket | undefined): voi
       reason: 'The select function reads the tags (verdict, shard, tier) of every copy in the DR bucket; it never reads object data.',
     });
   }
+  if (vaultBucket) {
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ListVaultReplicas', actions: ['s3:ListBucket'], resources: [vaultBucket.bucketArn] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadVaultReplicaTags',
+        actions: ['s3:GetObjectTagging', 's3:GetObjectRetention'],
+        resources: [vaultBucket.arnForObjects('*')],
+      }),
+    );
+    acks.push({
+      id: `AwsSolutions-IAM5[Resource::${nagBucketObjects(vaultBucket)}]`,
+      reason:
+        "The select function reads the tags (the vault verifier's verdict, shard, tier) and Object Lock retention of the vault's replicas; never their data.",
+    });
+  }
   Validations.of(role).acknowledge(...acks);
+}
+
+/**
+ * The objects of a bucket as cdk-nag spells them in a finding id: the
+ * bucket's ARN reference for a bucket of the stack, the literal ARN for one
+ * named by the config (the vault's, another account's).
+ */
+export function nagBucketObjects(bucket: s3.IBucket): string {
+  if (!Token.isUnresolved(bucket.bucketName)) {
+    const { partition } = nagPseudoParameters(bucket);
+    return `arn:${partition}:s3:::${bucket.bucketName}/*`;
+  }
+  return `${nagArnRef(bucket)}/*`;
 }
 
 /**
@@ -255,7 +287,7 @@ export function grantReaping(role: iam.Role, serverless: boolean): void {
  */
 export function acknowledgeStateMachineScoping(
   role: iam.IRole,
-  props: { where: DrillWhere; serverless: boolean; functions: readonly JobFunction[]; bucket: s3.IBucket | undefined },
+  props: { where: DrillWhere; serverless: boolean; functions: readonly JobFunction[]; bucket: s3.IBucket | undefined; vaultBucket?: s3.IBucket },
 ): void {
   acknowledgeDrillScoping(role, props.where, props.serverless);
   Validations.of(role).acknowledge(
@@ -277,6 +309,15 @@ export function acknowledgeStateMachineScoping(
           {
             id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*]`,
             reason: 'Seeding a drill cluster reads the chosen copies; their keys are export names made at run time.',
+          },
+        ]
+      : []),
+    ...(props.vaultBucket
+      ? [
+          {
+            id: `AwsSolutions-IAM5[Resource::${nagBucketObjects(props.vaultBucket)}]`,
+            reason:
+              "Seeding a drill cluster from the vault reads the chosen replicas (read only; the vault's policy grants no more); their keys are export names made at run time.",
           },
         ]
       : []),

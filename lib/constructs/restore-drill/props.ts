@@ -21,6 +21,13 @@ export interface RestoreDrillProps {
    * @default - none (primary drills)
    */
   readonly bucket?: s3.IBucket;
+  /**
+   * DR drills of plans with `drill.fromVault`: the vault bucket (another
+   * account's, named by the config) and its account. The select function and
+   * the state machine then get fixed role names the vault's policy names.
+   * @default - none
+   */
+  readonly vault?: { readonly bucket: s3.IBucket; readonly account: string; readonly region: string };
   readonly scheduleGroup: scheduler.IScheduleGroup;
   readonly deadLetterQueue: sqs.IQueue;
   /** Drill reports (every drill, passed or failed) go here. */

@@ -92,6 +92,7 @@ describe('validateConfig', () => {
               enabled: false,
               schedule: { cron: 'cron(0 4 ? * SUN *)', timeZone: 'UTC' },
               where: 'both',
+              fromVault: false,
               rtoMinutes: 60,
               maxHours: 6,
               verify: { keyCountTolerancePct: 1, expectKeys: [], expectValues: {}, sampleSize: 100 },

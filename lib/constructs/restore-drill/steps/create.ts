@@ -25,6 +25,12 @@ export function drillTags(ctx: DrillContext): object[] {
   ];
 }
 
+/** Seeding from S3 needs the caller able to read the copies: the DR bucket's and, for plans with `drill.fromVault`, the vault's. */
+function seedReads(ctx: DrillContext): iam.PolicyStatement[] {
+  const buckets = [ctx.props.bucket, ctx.props.vault?.bucket].filter((b) => b !== undefined);
+  return buckets.length === 0 ? [] : [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: buckets.map((b) => b.arnForObjects('*')) })];
+}
+
 /**
  * A create that failed made nothing (CreateReplicationGroup is accepted
  * whole or not at all); one that timed out or met an existing cache with
@@ -80,7 +86,7 @@ export function createCluster(ctx: DrillContext, to: CreateTargets, suffix: stri
         conditions: drillRequestTagConditions(props.deployment),
       }),
       // Seeding from S3: the caller must be able to read the copies too.
-      ...(props.bucket ? [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('*')] })] : []),
+      ...seedReads(ctx),
     ],
   };
   const create = elastiCacheCall(scope, `Create cluster${suffix}`, 'create', {
@@ -153,7 +159,7 @@ export function createServerlessCache(ctx: DrillContext, to: CreateTargets, suff
         conditions: drillRequestTagConditions(props.deployment),
       }),
       ...serverlessEndpointStatements(scope, props.network),
-      ...(props.bucket ? [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('*')] })] : []),
+      ...seedReads(ctx),
     ],
     resultPath: sfn.JsonPath.DISCARD,
   });

@@ -1,8 +1,8 @@
-import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectRetentionCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { throttleRetry } from '../../../../lambdas/adapters/aws/retry.js';
-import { addObjectTags, getObjectTags, listObjects, parseS3Url } from '../../../../lambdas/adapters/aws/s3.js';
+import { addObjectTags, getObjectRetention, getObjectTags, listObjects, parseS3Url } from '../../../../lambdas/adapters/aws/s3.js';
 import { awsError, FakeClock } from '../../../support/fakes.js';
 
 const s3 = mockClient(S3Client);
@@ -56,6 +56,22 @@ describe('listObjects', () => {
     expect(found.map((o) => o.key)).toEqual(['k1', 'k2']);
     expect(s3).toHaveReceivedNthCommandWith(ListObjectsV2Command, 3, { ContinuationToken: 't2' });
     expect(clock.sleeps).toHaveLength(1);
+  });
+});
+
+describe('getObjectRetention (vault replicas)', () => {
+  it('reads the mode and retain-until, expecting the given owner; none when S3 says the object has no lock', async () => {
+    const until = new Date('2027-12-27T00:00:00Z');
+    s3.on(GetObjectRetentionCommand, { Key: 'locked.rdb' }).resolves({ Retention: { Mode: 'COMPLIANCE', RetainUntilDate: until } });
+    s3.on(GetObjectRetentionCommand, { Key: 'open.rdb' }).rejects(awsError('NoSuchObjectLockConfiguration'));
+    expect(await getObjectRetention(client, 'vault', 'locked.rdb', { expectedOwner: '222222222222' })).toEqual({ mode: 'COMPLIANCE', retainUntil: until });
+    expect(await getObjectRetention(client, 'vault', 'open.rdb')).toBeUndefined();
+    expect(s3.commandCalls(GetObjectRetentionCommand)[0]!.args[0].input).toEqual({ Bucket: 'vault', Key: 'locked.rdb', ExpectedBucketOwner: '222222222222' });
+  });
+
+  it('lets every other error through (a bucket of another owner is not "no lock")', async () => {
+    s3.on(GetObjectRetentionCommand).rejects(awsError('AccessDenied'));
+    await expect(getObjectRetention(client, 'vault', 'x.rdb', { expectedOwner: '222222222222' })).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 });
 

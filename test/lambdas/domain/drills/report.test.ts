@@ -66,6 +66,41 @@ function outcome(over: Partial<DrillOutcome>): DrillOutcome {
   return { input: INPUT, choice: CHOICE, verify: PASSED, timings: T, cleanup: DELETED, region: 'eu-west-1', ...over };
 }
 
+describe('buildDrillReport: a drill seeded from the vault', () => {
+  const vaultInput: DrillInput = { ...INPUT, where: 'dr', bucket: 'redis-dr-prod-222222222222-eu-central-1', vault: { account: '222222222222' } };
+  const keys = ['rdr-rg-a-20261121-0200-0001.rdb', 'rdr-rg-a-20261121-0200-0002.rdb'];
+  const vaultChoice: RecoveryPointChoice = {
+    ...CHOICE,
+    snapshotName: undefined,
+    snapshotArns: keys.map((k) => `arn:aws:s3:::redis-dr-prod-222222222222-eu-central-1/${k}`),
+    vault: { account: '222222222222', bucket: 'redis-dr-prod-222222222222-eu-central-1', keys, retainUntil: '2027-12-27T00:00:00.000Z', mode: 'COMPLIANCE' },
+  };
+
+  it('names the vault account, bucket, every key and the retain-until', () => {
+    const body = buildDrillReport(outcome({ input: vaultInput, choice: vaultChoice, region: 'eu-central-1' })).body;
+    expect(body).toContain('Restore drill passed: plan sessions, target rg-a, region eu-central-1 (vault copy, account 222222222222).');
+    expect(body).toContain('(vault copy, 2 object(s))');
+    expect(body).toContain(
+      'Seeded from the vault: account 222222222222, bucket redis-dr-prod-222222222222-eu-central-1, Object Lock COMPLIANCE until 2027-12-27T00:00:00.000Z.',
+    );
+    for (const k of keys) expect(body).toContain(`  s3://redis-dr-prod-222222222222-eu-central-1/${k}`);
+  });
+
+  it('says when S3 reported no retention, instead of inventing one', () => {
+    const { retainUntil: _, mode: __, ...noLock } = vaultChoice.vault!;
+    const body = buildDrillReport(outcome({ input: vaultInput, choice: { ...vaultChoice, vault: noLock }, region: 'eu-central-1' })).body;
+    expect(body).toContain('Object Lock retention unknown (S3 reported none).');
+  });
+
+  it('a DR drill of the DR bucket says nothing of a vault', () => {
+    const body = buildDrillReport(
+      outcome({ input: { ...INPUT, where: 'dr' }, choice: { ...CHOICE, snapshotName: undefined, snapshotArns: ['arn:aws:s3:::b/k'] } }),
+    ).body;
+    expect(body).toContain('(DR copy)');
+    expect(body).not.toMatch(/vault/i);
+  });
+});
+
 describe('buildDrillReport', () => {
   it.each([
     {

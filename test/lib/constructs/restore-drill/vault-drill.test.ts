@@ -1,0 +1,364 @@
+/**
+ * Drills from the vault (plan `drill.fromVault`): the vault bucket's read
+ * grant (template), the DR drill's roles and schedule, cfn-lint, and the
+ * synthesized DR drill state machine executed locally, seeded from a replica
+ * in a folder standing in for the vault bucket. AWS is answered at the SDK
+ * boundary by the demo's local provider (demo/local-aws.ts); the select,
+ * verify, report and vault verify-rdb jobs are the real ones, the drill
+ * cluster a real redis-server loaded from the replica.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stateMachineDefinition, type AslDefinition, type TemplateJson } from '../../../../lib/asl.js';
+import { loadConfig, type RedisDrConfig } from '../../../../lib/config/index.js';
+import { drillRunInput, recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../../../../lib/deployment.js';
+import { VAULT_DRILL_BUCKET_ACTIONS, VAULT_DRILL_OBJECT_ACTIONS } from '../../../../lib/constructs/vault-bucket.js';
+import { publishAlert } from '../../../../lambdas/adapters/aws/alerts.js';
+import { TUNING } from '../../../../lambdas/adapters/aws/client-config.js';
+import { systemClock } from '../../../../lambdas/adapters/aws/retry.js';
+import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
+import { drillVerifyInputSchema } from '../../../../lambdas/domain/drills/drill.js';
+import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/dr-copies/export.js';
+import { TAGS } from '../../../../lambdas/domain/plans/types.js';
+import { drillReportEventSchema, reportDrill, type DrillReportResult } from '../../../../lambdas/jobs/drills/drill-report.js';
+import { drillSelectEventSchema, selectRecoveryPoint } from '../../../../lambdas/jobs/drills/drill-select.js';
+import { runDrillVerify, VERIFY_TUNING } from '../../../../lambdas/jobs/drills/drill-verify.js';
+import { verifyStep, verifyStepSchema } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
+import { LocalAws } from '../../../../demo/local-aws.js';
+import { runStateMachine } from '../../../../demo/step-functions.js';
+import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { synthesize, type Synthesized } from '../../../support/synth.js';
+
+const FIXTURE = join(__dirname, '..', '..', '..', 'fixtures', 'config', 'vault-drill.json');
+const WORKLOAD = '111111111111';
+const VAULT = '222222222222';
+const REGION = 'eu-central-1';
+
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Principal?: any;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+type Resource = { Type: string; Properties: Record<string, any> };
+const resourcesOf = (template: { toJSON(): unknown }) => (template.toJSON() as { Resources: Record<string, Resource> }).Resources;
+const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+
+/** The vault bucket's policy statements. */
+function vaultPolicy(synth: Synthesized): Statement[] {
+  const policies = Object.values(resourcesOf(synth.vault!)).filter((r) => r.Type === 'AWS::S3::BucketPolicy');
+  const vault = policies.find((p) => (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => s.Sid === 'ReplicasFromWorkloadAccounts'));
+  return vault!.Properties.PolicyDocument.Statement as Statement[];
+}
+
+const READS = new Set<string>([...VAULT_DRILL_OBJECT_ACTIONS, ...VAULT_DRILL_BUCKET_ACTIONS, 's3:GetBucketAcl']);
+const REPLICATION_SIDS = new Set(['ReplicasFromWorkloadAccounts', 'ReplicationReadsTheBucket']);
+
+/**
+ * Problems of the vault policy's drill grants: every Allow but the
+ * replication role's must be read only, and either to a drill account's
+ * root narrowed by aws:PrincipalArn to the drill roles, or to ElastiCache's
+ * service principal of the vault region narrowed by aws:SourceAccount to the
+ * drill accounts.
+ */
+function drillGrantProblems(statements: readonly Statement[], accounts: readonly string[], roleArns: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const s of statements.filter((x) => x.Effect === 'Allow' && !REPLICATION_SIDS.has(x.Sid ?? ''))) {
+    const sid = s.Sid ?? '?';
+    const bad = list(s.Action).filter((a) => !READS.has(a));
+    if (bad.length > 0) problems.push(`${sid} allows ${bad.join(', ')}`);
+    const aws = list<string>(s.Principal?.AWS);
+    const services = list<string>(s.Principal?.Service);
+    if (aws.length > 0) {
+      const outside = aws.filter((p) => !accounts.some((a) => p === `arn:aws:iam::${a}:root`));
+      if (outside.length > 0) problems.push(`${sid} names ${outside.join(', ')}`);
+      const arns = list<string>(s.Condition?.ArnEquals?.['aws:PrincipalArn'] as string[] | undefined);
+      if (arns.length === 0 || arns.some((a) => !roleArns.includes(a))) problems.push(`${sid} is not limited to the drill roles (${JSON.stringify(arns)})`);
+    }
+    if (services.length > 0) {
+      if (services.some((p) => p !== `${REGION}.elasticache-snapshot.amazonaws.com`)) problems.push(`${sid} names ${services.join(', ')}`);
+      const sources = list<string>(s.Condition?.StringEquals?.['aws:SourceAccount'] as string[] | undefined);
+      if (sources.length === 0 || sources.some((a) => !accounts.includes(a)))
+        problems.push(`${sid} is not limited to the drill accounts (${JSON.stringify(sources)})`);
+    }
+    if (aws.length === 0 && services.length === 0) problems.push(`${sid} names no account or service (${JSON.stringify(s.Principal)})`);
+  }
+  return problems;
+}
+
+describe('drills from the vault (plans[].drill.fromVault)', () => {
+  let synth: Synthesized;
+  let config: RedisDrConfig;
+  const roleArns = () => {
+    const names = vaultDrillRoleNames(config.name);
+    return [names.stateMachine, names.select].map((n) => `arn:aws:iam::${WORKLOAD}:role/${n}`);
+  };
+  const vaultBucket = () => recoveryBucketName(config.name, VAULT, REGION);
+  beforeAll(() => {
+    config = loadConfig(FIXTURE);
+    // cdk-nag runs as a validation plugin: synth throws on an unacknowledged finding.
+    synth = synthesize(config);
+  });
+  afterAll(() => synth?.cleanup());
+
+  describe('template', () => {
+    it('lets the drill roles list and read replicas (tags, retention) and ElastiCache of the vault region read them for the drill account only', () => {
+      const statements = vaultPolicy(synth);
+      expect(drillGrantProblems(statements, [WORKLOAD], roleArns())).toEqual([]);
+      const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+      expect(bySid.DrillsReadReplicas).toMatchObject({
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${WORKLOAD}:root` },
+        Action: ['s3:GetObject', 's3:GetObjectRetention', 's3:GetObjectTagging'],
+        Condition: { ArnEquals: { 'aws:PrincipalArn': roleArns() } },
+      });
+      expect(bySid.DrillsListReplicas).toMatchObject({ Action: 's3:ListBucket', Condition: { ArnEquals: { 'aws:PrincipalArn': roleArns() } } });
+      for (const sid of ['ElastiCacheSeedsDrillsBucket', 'ElastiCacheSeedsDrillsObjects']) {
+        expect(bySid[sid]).toMatchObject({
+          Principal: { Service: `${REGION}.elasticache-snapshot.amazonaws.com` },
+          Condition: { StringEquals: { 'aws:SourceAccount': [WORKLOAD] } },
+        });
+      }
+      // The replication role still writes only, and nobody deletes: the drill grant adds reads alone.
+      expect(bySid.NobodyDeletesReplicas).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
+      expect(bySid.ReplicasFromWorkloadAccounts?.Condition).toEqual({
+        ArnEquals: { 'aws:PrincipalArn': [`arn:aws:iam::${WORKLOAD}:role/${replicationRoleName(config.name)}`] },
+      });
+    });
+
+    it('the grant check finds a planted write or delete, a missing condition, another account and another principal (negative cases)', () => {
+      const statements = vaultPolicy(synth);
+      const edit = (sid: string, change: (s: Statement) => Statement) => statements.map((s) => (s.Sid === sid ? change(structuredClone(s)) : s));
+      const withWrite = edit('DrillsReadReplicas', (s) => ({ ...s, Action: [...list(s.Action), 's3:PutObject', 's3:DeleteObjectVersion'] }));
+      expect(drillGrantProblems(withWrite, [WORKLOAD], roleArns())).toEqual(['DrillsReadReplicas allows s3:PutObject, s3:DeleteObjectVersion']);
+      const unnarrowed = edit('DrillsListReplicas', ({ Condition: _, ...s }) => s);
+      expect(drillGrantProblems(unnarrowed, [WORKLOAD], roleArns())).toEqual(['DrillsListReplicas is not limited to the drill roles ([])']);
+      const anyAccount = edit('ElastiCacheSeedsDrillsObjects', ({ Condition: _, ...s }) => s);
+      expect(drillGrantProblems(anyAccount, [WORKLOAD], roleArns())).toEqual(['ElastiCacheSeedsDrillsObjects is not limited to the drill accounts ([])']);
+      const otherAccount = edit('ElastiCacheSeedsDrillsBucket', (s) => ({
+        ...s,
+        Condition: { StringEquals: { 'aws:SourceAccount': [WORKLOAD, '333333333333'] } },
+      }));
+      expect(drillGrantProblems(otherAccount, [WORKLOAD], roleArns())).toEqual([
+        'ElastiCacheSeedsDrillsBucket is not limited to the drill accounts (["111111111111","333333333333"])',
+      ]);
+      const everyone = edit('DrillsReadReplicas', (s) => ({ ...s, Principal: { AWS: '*' } }));
+      expect(drillGrantProblems(everyone, [WORKLOAD], roleArns())).toEqual(['DrillsReadReplicas names *']);
+    });
+
+    it('gives the DR drill roles the fixed names the vault names, with reads of the vault bucket only', () => {
+      const resources = resourcesOf(synth.dr);
+      const names = vaultDrillRoleNames(config.name);
+      const roleId = (name: string) => Object.entries(resources).find(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === name)?.[0];
+      const smRole = roleId(names.stateMachine);
+      const selectRole = roleId(names.select);
+      expect(smRole).toBeDefined();
+      expect(selectRole).toBeDefined();
+      // Every statement of the DR stack that touches the vault bucket: which role, which actions.
+      const bucketArn = `arn:aws:s3:::${vaultBucket()}`;
+      const touching: { role: string; actions: string[]; resources: unknown }[] = [];
+      for (const r of Object.values(resources).filter((x) => x.Type === 'AWS::IAM::Policy')) {
+        for (const s of r.Properties.PolicyDocument.Statement as Statement[]) {
+          if (!JSON.stringify(s.Resource).includes(vaultBucket())) continue;
+          for (const role of r.Properties.Roles as { Ref: string }[]) touching.push({ role: role.Ref, actions: list(s.Action), resources: s.Resource });
+        }
+      }
+      const actionsOf = (role: string | undefined) =>
+        touching
+          .filter((t) => t.role === role)
+          .flatMap((t) => t.actions)
+          .sort();
+      expect(actionsOf(selectRole)).toEqual(['s3:GetObjectRetention', 's3:GetObjectTagging', 's3:ListBucket']);
+      expect(actionsOf(smRole)).toEqual(['s3:GetObject']);
+      expect(touching.every((t) => t.role === smRole || t.role === selectRole)).toBe(true);
+      expect(JSON.stringify(touching.filter((t) => t.role === smRole).map((t) => t.resources))).toContain(`${bucketArn}/*`);
+      // The state machine runs as that role.
+      synth.dr.hasResourceProperties('AWS::StepFunctions::StateMachine', { RoleArn: { 'Fn::GetAtt': [smRole, 'Arn'] } });
+    });
+
+    it("schedules the plan's DR drill on the vault bucket, expecting the vault account as its owner", () => {
+      const schedules = Object.values(resourcesOf(synth.dr)).filter(
+        (r) => r.Type === 'AWS::Scheduler::Schedule' && String(r.Properties.Target?.Input ?? '').includes('"where":"dr"'),
+      );
+      const inputs = schedules.map((s) => JSON.parse(s.Properties.Target.Input as string) as Record<string, unknown>);
+      expect(inputs).toEqual([expect.objectContaining({ plan: 'sessions', bucket: vaultBucket(), vault: { account: VAULT } })]);
+    });
+
+    it('is clean under cfn-lint (DR and vault templates)', () => {
+      const out = execFileSync('cfn-lint', ['--ignore-checks', 'W3005', '--', synth.templateFiles[1]!, synth.templateFiles[2]!], { encoding: 'utf8' });
+      expect(out).toBe('');
+    }, 120_000);
+  });
+
+  describe('the DR drill state machine, executed locally, seeded from a vault replica', () => {
+    const snapshot = 'rdr-sessions-prod-20261122-0200';
+    const key = exportObjectKey(snapshot, 1);
+    let source: RedisServer;
+    let rdb: string;
+    let scratch: string;
+    let engine: string;
+    let drill: AslDefinition;
+    let verify: AslDefinition;
+    const retainUntil = new Date(Date.now() + 400 * 86_400_000);
+
+    beforeAll(async () => {
+      drill = stateMachineDefinition(synth.dr.toJSON() as TemplateJson, 'drill');
+      verify = stateMachineDefinition(synth.vault!.toJSON() as TemplateJson, 'verify');
+      source = await startRedisServer();
+      const c = source.client();
+      const pipe = c.pipeline();
+      for (let i = 0; i < 300; i++) pipe.set(`session:${i}`, `user-${i}`);
+      for (let i = 0; i < 20; i++) pipe.hset(`profile:${i}`, { name: `n${i}` });
+      pipe.set('config:schema-version', '42');
+      await pipe.exec();
+      const info = String(await c.info('server'));
+      engine = `redis ${/redis_version:(\S+)/.exec(info)?.[1] ?? '7.0.0'}`;
+      scratch = mkdtempSync(join(tmpdir(), 'vault-drill-'));
+      rdb = join(scratch, 'source.rdb');
+      copyFileSync(await bgsave(source, c), rdb);
+    });
+    afterAll(async () => {
+      await source?.stop();
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    });
+
+    /**
+     * A vault folder with the replica (object and the export's tags, as S3
+     * replication writes them, locked by the bucket's COMPLIANCE default),
+     * judged by the vault's synthesized verify state machine unless `verified`
+     * is given; then one drill execution.
+     */
+    async function run(options: { owner?: string; verified?: string } = {}) {
+      const dir = mkdtempSync(join(scratch, 'vault-bucket-'));
+      const bucket = vaultBucket();
+      const aws = new LocalAws({
+        account: WORKLOAD,
+        buckets: { [bucket]: dir },
+        owners: { [bucket]: options.owner ?? VAULT },
+        startServer: (file, password) => startLocalRedis({ rdb: file, password, tmpPrefix: 'vault-drill-cluster-' }),
+      });
+      const log = new MemoryLog();
+      const metrics = new MemoryMetrics();
+      const s3 = aws.s3(REGION);
+      const sns = aws.sns(REGION);
+      const createdAt = new Date(Date.now() - 3_600_000);
+      copyFileSync(rdb, join(dir, key));
+      aws.replaceObjectTags(bucket, key, {
+        ...exportObjectTags({ tier: 'daily', plan: 'sessions', snapshot, createdAt, shard: 1, shards: 1, engine, keys: 321 }),
+        ...(options.verified ? { [TAGS.verified]: options.verified } : {}),
+      });
+      aws.lockObject(bucket, key, { Mode: 'COMPLIANCE', RetainUntilDate: retainUntil.toISOString() });
+      if (!options.verified) {
+        // The vault account's verifier: the same verify-rdb job, through the vault stack's verify state machine.
+        const event = {
+          version: '0',
+          'detail-type': 'Object Created',
+          source: 'aws.s3',
+          region: REGION,
+          detail: { bucket: { name: bucket }, object: { key } },
+        };
+        const verdict = await runStateMachine(verify, event, {
+          executionName: 'vault-verify-1',
+          waitMs: 0,
+          retryMs: 0,
+          sdk: {},
+          lambdas: {
+            [verify.States.Verify!.Resource!]: (payload) =>
+              verifyStep(verifyStepSchema.parse(payload), {
+                s3,
+                alert: (page) => publishAlert(sns, 'arn:aws:sns:eu-central-1:222222222222:vault-alerts', page),
+                where: { deployment: config.name, region: REGION },
+                metrics,
+                log,
+                clock: systemClock,
+                deadline: Date.now() + 60_000,
+              }),
+          },
+        });
+        expect(verdict.status).toBe('SUCCEEDED');
+      }
+      const callsBeforeDrill = aws.calls.length;
+      let report: DrillReportResult | undefined;
+      const plan = config.plans.find((p) => p.name === 'sessions')!;
+      const input = JSON.parse(
+        JSON.stringify(drillRunInput(config.name, plan, 'dr', recoveryBucketName(config.name, WORKLOAD, REGION), config.vault)),
+      ) as unknown;
+      const secrets = aws.secretsManager(REGION);
+      const elasticache = aws.elastiCache(REGION);
+      const lambda = (state: string) => drill.States[state]!.Resource!;
+      const execution = await runStateMachine(drill, input, {
+        executionName: 'vault-drill-1',
+        waitMs: 20,
+        retryMs: 0,
+        sdk: { elasticache, secretsmanager: secrets },
+        lambdas: {
+          [lambda('Select recovery point')]: (payload) =>
+            selectRecoveryPoint(drillSelectEventSchema.parse(payload), {
+              elasticache,
+              tagging: aws.tagging(REGION),
+              s3,
+              metrics,
+              log,
+              clock: systemClock,
+              concurrency: TUNING.concurrency,
+              throttleDelayMs: TUNING.throttleDelayMs,
+              busyDelayMs: TUNING.busyDelayMs,
+            }),
+          // TLS is on for drill clusters on AWS; the local server speaks plain TCP.
+          [lambda('Verify data')]: (payload) =>
+            runDrillVerify(drillVerifyInputSchema.parse({ ...(payload as object), tls: false }), { secrets, log, clock: systemClock, ...VERIFY_TUNING }),
+          [lambda('Report')]: async (payload) => {
+            report = await reportDrill(drillReportEventSchema.parse(payload), {
+              publish: (a) => publishAlert(sns, 'arn:aws:sns:eu-central-1:111111111111:alerts', a),
+              metrics,
+              log,
+            });
+            return report;
+          },
+        },
+      });
+      const left = await aws.shutdown();
+      return { execution, report, aws, dir, left, drillCalls: aws.calls.slice(callsBeforeDrill), tags: aws.objectTags(bucket, key) };
+    }
+
+    it('selects the replica the vault verified, seeds the drill cluster from it, verifies, deletes, and reports the vault, the key and the retention', async () => {
+      const r = await run();
+      expect(r.tags[TAGS.verified]).toBe('ok');
+      expect(r.execution.status).toBe('SUCCEEDED');
+      expect(r.report?.ok).toBe(true);
+      // The cluster was built from the vault folder's object, and is gone.
+      expect(r.aws.groups.map((g) => g.rdb)).toEqual([join(r.dir, key)]);
+      expect(r.left).toEqual([]);
+      expect(r.aws.groups[0]!.status).toBe('deleted');
+      const summary = r.report!.summary;
+      expect(summary).toContain(`(vault copy, account ${VAULT})`);
+      expect(summary).toContain(`Seeded from the vault: account ${VAULT}, bucket ${vaultBucket()}, Object Lock COMPLIANCE until ${retainUntil.toISOString()}.`);
+      expect(summary).toContain(`s3://${vaultBucket()}/${key}`);
+      // The drill only read the vault: list, tags, retention; nothing written or deleted there.
+      const s3Calls = [...new Set(r.drillCalls.filter((c) => c.startsWith('S3 ')))].sort();
+      expect(s3Calls).toEqual(['S3 GetObjectRetention', 'S3 GetObjectTagging', 'S3 ListObjectsV2']);
+      expect(r.aws.objectRetention(vaultBucket(), key)).toEqual({ Mode: 'COMPLIANCE', RetainUntilDate: retainUntil.toISOString() });
+    }, 60_000);
+
+    it('a replica the vault judged corrupt is never restored: the drill fails at select and creates nothing', async () => {
+      const r = await run({ verified: 'corrupt' });
+      expect(r.execution.status).toBe('FAILED');
+      expect(r.report?.ok).toBe(false);
+      expect(r.report?.summary).toContain('select');
+      expect(r.aws.groups).toEqual([]);
+    }, 30_000);
+
+    it('a bucket of the vault name owned by another account is refused (ExpectedBucketOwner): the drill fails at select and creates nothing', async () => {
+      const r = await run({ owner: '333333333333' });
+      expect(r.execution.status).toBe('FAILED');
+      expect(r.report?.summary).toMatch(/AccessDenied/);
+      expect(r.aws.groups).toEqual([]);
+    }, 30_000);
+  });
+});
