@@ -22,7 +22,10 @@
  *    (rdb/block-digests.ts), and the second passes on no byte whose block
  *    differs: a file changed or replaced in between stops the run at that
  *    block, with every key written so far read from verified bytes, and
- *    says how many.
+ *    says how many. So the second read's parser reads only the keys' bounds
+ *    (RdbKeyReaderOptions.verifiedBefore): the checks of the first are not
+ *    run again, and the first read's file CRC-64 comes from its block CRCs
+ *    (each byte is checksummed once per read, and once more in a payload).
  *
  * Between 2 and 3, the eviction guard (adapters/redis-memory.ts, the one
  * `migrate` uses) holds the selected keys' sizes in the file against every
@@ -103,6 +106,8 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly notSelected: number;
   /** Per file, the block CRCs its verification recorded: a later read (--verify) checks it reads the same bytes. */
   readonly digests: readonly BlockDigests[];
+  /** Per file, the offsets of the empty keys its verification found (undefined: too many to keep), for a later read of the same bytes. */
+  readonly emptyKeys: readonly (ReadonlySet<number> | undefined)[];
   /** Keys of the files per database (all of them, selected or not), counted while they were verified. */
   readonly keysByDb: Readonly<Record<number, number>>;
   /** Keys of the files per database that match `match` (all keys without one): what a restore of that database would select. */
@@ -169,6 +174,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     matchingByDb,
     ...(eviction ? { eviction } : {}),
     digests: blocks,
+    emptyKeys: verifiedEmpty,
     skippedKeys: writer.skippedKeys,
     writtenUpTo,
     moduleRefused: writer.moduleRefused,

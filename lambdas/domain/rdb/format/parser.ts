@@ -517,9 +517,9 @@ export class RdbParser {
     return this.keyStart >= 0 && this.phase === P_VALUE ? { db: this.db, start: this.keyStart, nameEnd: this.keyNameEnd } : undefined;
   }
 
-  /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. Not with an external checksum (its state is elsewhere). */
+  /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. Not with an external checksum (its state is elsewhere), nor in a trusted read (no checksum). */
   pause(): void {
-    if (this.pausedAt >= 0 || this.externalChecksum) return; // paused already: the checkpoint stays where it is
+    if (this.pausedAt >= 0 || this.externalChecksum || this.trusted) return; // paused already: the checkpoint stays where it is
     this.pauseWanted = true;
     // Bytes held in the carry are uncommitted: the boundary before them is where the state stands.
     if (!this.error && this.phase === P_OPCODE && this.body === B_NONE) this.pausedAt = this.total - this.carryLength;

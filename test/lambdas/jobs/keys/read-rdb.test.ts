@@ -263,11 +263,13 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     changed[keyOffset + 'hash:small'.length + 8]! ^= 0x01; // inside its listpack
     let reads = 0;
     const r = await run(file, { checkBlockBytes: 4096, batchSize: 1 }, () => (reads++ === 0 ? chunks(file)() : chunks(changed)()));
+    // Its block (the last one may be shorter: the server's key order changes with its hash seed).
     const block = Math.floor((keyOffset + 'hash:small'.length + 8) / 4096) * 4096;
+    const blockEnd = Math.min(block + 4096, file.length) - 1;
     expect(r.writtenUpTo).toEqual({ keys: r.copied, offset: block, file: 'the file' });
     expect(r.error).toMatch(
       new RegExp(
-        `^the file changed since it was verified: bytes ${block}–${block + 4095} differ from the ones verified\\. Nothing from byte ${block} on was written`,
+        `^the file changed since it was verified: bytes ${block}–${blockEnd} differ from the ones verified\\. Nothing from byte ${block} on was written`,
       ),
     );
     expect(await dst.exists('hash:small')).toBe(0);
