@@ -51,6 +51,11 @@ export function encodeCommands(input: readonly (readonly Arg[])[]): Buffer {
         commands = input.map((c) => c.map((x) => (Array.isArray(x) ? Buffer.concat(x) : x))) as (string | Buffer)[][];
         break parts;
       }
+  return encodeFlat(commands);
+}
+
+/** {@link encodeCommands} of arguments none of which is in parts. */
+function encodeFlat(commands: readonly (readonly (string | Buffer)[])[]): Buffer {
   let size = 0;
   for (const args of commands) {
     size += digits(args.length) + 3;
@@ -101,7 +106,15 @@ const isBig = (a: Arg): boolean => typeof a !== 'string' && (Array.isArray(a) ||
  * costs N once, not twice. Without big arguments: the one buffer.
  */
 export function encodeCommandParts(commands: readonly (readonly Arg[])[]): Buffer | Buffer[] {
-  if (!commands.some((args) => args.some(isBig))) return encodeCommands(commands);
+  // One look at each argument (a RESTORE batch has thousands): no big one, no parts, then one buffer.
+  let big = false;
+  search: for (const args of commands)
+    for (const a of args)
+      if (typeof a !== 'string' && (!Buffer.isBuffer(a) || a.length >= BIG_ARG_BYTES)) {
+        big = true;
+        break search;
+      }
+  if (!big) return encodeFlat(commands as readonly (readonly (string | Buffer)[])[]);
   const parts: Buffer[] = [];
   let small: (readonly Arg[])[] = [];
   for (const args of commands) {

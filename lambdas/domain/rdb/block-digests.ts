@@ -6,6 +6,14 @@
  * target before the file's own CRC-64, at its end, could catch it. So the
  * first read records a CRC-64 per 1 MiB block, and the second hands on no
  * byte whose block does not match. Pure; 8 bytes of memory per MiB.
+ *
+ * The CRC-64 runs over the whole file once (the same CRC-64/Jones as the
+ * file's trailer), and what is recorded is its value at each block's end: a
+ * block of the second read is checked from the recorded value before it, so
+ * it matches exactly when its own CRC-64 does (the CRC is linear: the state
+ * it starts from adds the same term to both). The same run gives the first
+ * read the file's own checksum ({@link BlockDigests.crcBefore}): the parser
+ * need not checksum the file a second time.
  */
 import { Crc64 } from './codecs/crc64.js';
 
@@ -25,7 +33,14 @@ export class FileChangedError extends Error {
 
 /** The block CRCs of one read of a file. */
 export class BlockDigests {
+  /** The running CRC-64 at each block's end. */
   private readonly digests: bigint[] = [];
+  /**
+   * The last blocks' bytes, by reference (the caller never writes into a
+   * chunk it gave), so {@link crcBefore} can stop inside them: the current
+   * block's pieces and the two blocks before it.
+   */
+  private recent: Uint8Array[][] = [[]];
 
   /** @param blockBytes bytes per block (tests make blocks small). */
   constructor(private readonly blockBytes = BLOCK_BYTES) {
@@ -37,11 +52,12 @@ export class BlockDigests {
   private total = 0;
   private done = false;
 
-  /** Adds the next bytes of the first read. */
+  /** Adds the next bytes of the first read (kept by reference until two more blocks have passed: never write into them). */
   update(chunk: Uint8Array): void {
     for (let at = 0; at < chunk.length; ) {
       const take = Math.min(chunk.length - at, this.blockBytes - this.inBlock);
       this.crc.update(chunk, at, at + take);
+      this.recent[this.recent.length - 1]!.push(take === chunk.length ? chunk : chunk.subarray(at, at + take));
       this.inBlock += take;
       at += take;
       if (this.inBlock === this.blockBytes) this.close();
@@ -63,8 +79,41 @@ export class BlockDigests {
 
   private close(): void {
     this.digests.push(this.crc.value);
-    this.crc = new Crc64();
     this.inBlock = 0;
+    this.recent.push([]);
+    if (this.recent.length > 3) this.recent.shift();
+  }
+
+  /** Drops the last blocks' bytes kept for {@link crcBefore} (it answers undefined inside them from then on). */
+  release(): void {
+    this.recent = [[]];
+  }
+
+  /**
+   * After {@link finish}: the CRC-64 of the file's bytes [0, offset) (the
+   * checksum its trailer at `offset` must hold), from the running CRC; or
+   * undefined when `offset` lies before the last two blocks (bytes no longer
+   * held: a file with over a block of bytes after its trailer).
+   */
+  crcBefore(offset: number): bigint | undefined {
+    if (!this.done) throw new Error('BlockDigests.crcBefore before finish');
+    if (!Number.isInteger(offset) || offset < 0 || offset > this.total) throw new RangeError(`offset ${offset} is outside the ${this.total} bytes read`);
+    const block = Math.floor(offset / this.blockBytes);
+    const start = block * this.blockBytes;
+    const before = block === 0 ? 0n : this.digests[block - 1]!;
+    if (offset === start) return before;
+    // finish() closed the last block: recent ends with an empty list, the closed blocks before it.
+    const pieces = this.recent[this.recent.length - 1 - (this.digests.length - block)];
+    if (pieces === undefined) return undefined;
+    const crc = Crc64.resume(before);
+    let at = start;
+    for (const piece of pieces) {
+      if (at >= offset) break;
+      const take = Math.min(piece.length, offset - at);
+      crc.update(piece, 0, take);
+      at += take;
+    }
+    return at === offset ? crc.value : undefined;
   }
 
   /**
@@ -76,6 +125,7 @@ export class BlockDigests {
   async *check(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     if (!this.done) throw new Error('BlockDigests.check before finish');
     let pieces: Uint8Array[] = [];
+    // Each block from the running CRC the first read had at its start (see the module comment).
     let crc = new Crc64();
     let inBlock = 0;
     let block = 0;
@@ -86,8 +136,8 @@ export class BlockDigests {
       if (inBlock !== expectedLength || crc.value !== this.digests[block]) {
         throw new FileChangedError(start, `bytes ${start}–${start + Math.max(inBlock, expectedLength) - 1} differ from the ones verified`);
       }
+      crc = Crc64.resume(this.digests[block]!);
       block++;
-      crc = new Crc64();
       inBlock = 0;
     };
     for await (const chunk of source) {

@@ -97,7 +97,27 @@ export interface RdbKeyReaderOptions {
   readonly reread?: boolean;
   /** With `keepChunks`, a value of this many bytes or more gets its payload in parts ({@link RdbKey.payloadParts}). @default 1 MiB */
   readonly partsFromBytes?: number;
+  /**
+   * The bytes are ones an earlier read of this file judged valid, proven the
+   * same block by block (rdb/block-digests.ts checks each block before it is
+   * pushed): the parser reads only the keys' bounds (no CRC-64, no blob,
+   * LZF or duplicate checks: the earlier read did them), and takes the empty
+   * keys that read found ({@link RdbKeyReader.emptyKeyOffsets}). Never for
+   * bytes not so proven. @default undefined (a full verification)
+   */
+  readonly verifiedBefore?: { readonly emptyKeys: ReadonlySet<number> };
+  /**
+   * The file's CRC-64 is computed by the caller (who checksums every byte
+   * anyway, as the first read's block CRCs do): it gives the CRC-64 of the
+   * bytes before the trailer ({@link RdbKeyReader.checksumEnd}) to
+   * {@link RdbKeyReader.settleChecksum} before {@link RdbKeyReader.end}, or
+   * the file fails. @default false
+   */
+  readonly externalChecksum?: boolean;
 }
+
+/** Empty keys whose offsets a reader keeps (Redis writes none; a file with more is read in full the second time). */
+export const EMPTY_KEYS_KEPT = 1 << 16;
 
 const EMPTY = new Uint8Array(0);
 
@@ -199,6 +219,8 @@ export class RdbKeyReader implements RdbKeySink {
   private readonly header = new Uint8Array(9);
   private out: RdbKey[] = [];
   private failure: { offset: number; message: string } | undefined;
+  private readonly emptyAt: number[] = [];
+  private emptyOverflow = false;
   /** Keys the file holds that `want` declined. */
   unwanted = 0;
   /**
@@ -222,9 +244,41 @@ export class RdbKeyReader implements RdbKeySink {
       undefined,
       this,
       undefined,
-      false,
+      options.externalChecksum ?? false,
       options.reread ? REREAD_DUP_EXACT_MEMBERS : undefined,
+      options.verifiedBefore,
     );
+  }
+
+  /**
+   * The type byte offsets of the keys whose value holds no element (skipped
+   * on load), for a later read of the same bytes
+   * ({@link RdbKeyReaderOptions.verifiedBefore}); undefined when there were
+   * more than {@link EMPTY_KEYS_KEPT}.
+   */
+  get emptyKeyOffsets(): ReadonlySet<number> | undefined {
+    return this.emptyOverflow ? undefined : new Set(this.emptyAt);
+  }
+
+  /** @internal The parser's {@link RdbKeySink} callback. */
+  emptyKey(start: number): void {
+    if (this.emptyAt.length < EMPTY_KEYS_KEPT) this.emptyAt.push(start);
+    else this.emptyOverflow = true;
+  }
+
+  /** With `externalChecksum`: how far from the file's start the CRC-64 trailer covers (exact once the trailer was read). */
+  checksumEnd(): number {
+    return this.parser?.checksumEnd() ?? 0;
+  }
+
+  /** With `externalChecksum`: the trailer was read and waits for {@link settleChecksum}. */
+  get checksumPending(): boolean {
+    return this.parser?.checksumPending() ?? false;
+  }
+
+  /** With `externalChecksum`: `crc` is the CRC-64 of the file's bytes [0, {@link checksumEnd}); judged against the trailer. */
+  settleChecksum(crc: bigint): void {
+    this.parser?.settleChecksum(crc);
   }
 
   /** The file's RDB version and magic, once its header has arrived (version 0 before). */
@@ -288,13 +342,19 @@ export class RdbKeyReader implements RdbKeySink {
       return;
     }
     const payloadBytes = 1 + (end - nameEnd) + DUMP_FOOTER_BYTES;
-    const base = { db, name, type, expireAtMs: expireAtMs < 0 ? null : expireAtMs, payloadBytes, offset: start, end };
+    const expireAt = expireAtMs < 0 ? null : expireAtMs;
     let key: { -readonly [K in keyof RdbKey]: RdbKey[K] };
     if (this.keepChunks && end - nameEnd >= this.partsFromBytes) {
       const parts = this.payloadParts(type, nameEnd, end);
       let joined: Buffer | undefined;
       key = {
-        ...base,
+        db,
+        name,
+        type,
+        expireAtMs: expireAt,
+        payloadBytes,
+        offset: start,
+        end,
         payloadParts: parts,
         get payload(): Buffer {
           joined ??= Buffer.concat(parts, payloadBytes);
@@ -306,7 +366,8 @@ export class RdbKeyReader implements RdbKeySink {
       payload[0] = type;
       this.gather(nameEnd, end, payload, 1);
       sealDumpPayload(payload, this.payloadVersion);
-      key = { ...base, payload };
+      // One literal, not a spread of a common part: this runs once per key (a second object per key was garbage).
+      key = { db, name, type, expireAtMs: expireAt, payloadBytes, offset: start, end, payload };
     }
     if (type === 6 || type === 7) {
       // The module id: the first bytes after the type byte (gathered, so parts are not joined).

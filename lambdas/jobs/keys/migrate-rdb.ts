@@ -53,6 +53,7 @@ export async function migrateFromRdb(o: MigrateRdbSpec): Promise<MigrateRdbRun> 
         onConflict: o.onConflict,
         skippedKeys: result.skippedKeys,
         digests: result.digests,
+        emptyKeys: result.emptyKeys,
         skippedOverflow: result.skipped > result.skippedKeys.size,
         onProgress: o.onVerifyProgress,
         shouldStop: o.shouldStop,

@@ -22,7 +22,10 @@
  *    (rdb/block-digests.ts), and the second passes on no byte whose block
  *    differs: a file changed or replaced in between stops the run at that
  *    block, with every key written so far read from verified bytes, and
- *    says how many.
+ *    says how many. So the second read's parser reads only the keys' bounds
+ *    (RdbKeyReaderOptions.verifiedBefore): the checks of the first are not
+ *    run again, and the first read's file CRC-64 comes from its block CRCs
+ *    (each byte is checksummed once per read, and once more in a payload).
  *
  * Between 2 and 3, the eviction guard (adapters/redis-memory.ts, the one
  * `migrate` uses) holds the selected keys' sizes in the file against every
@@ -43,6 +46,7 @@ import { keySlot } from '../../adapters/redis/cluster.js';
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests.js';
+import { Crc64 } from '../../domain/rdb/codecs/crc64.js';
 import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
@@ -102,6 +106,8 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly notSelected: number;
   /** Per file, the block CRCs its verification recorded: a later read (--verify) checks it reads the same bytes. */
   readonly digests: readonly BlockDigests[];
+  /** Per file, the offsets of the empty keys its verification found (undefined: too many to keep), for a later read of the same bytes. */
+  readonly emptyKeys: readonly (ReadonlySet<number> | undefined)[];
   /** Keys of the files per database (all of them, selected or not), counted while they were verified. */
   readonly keysByDb: Readonly<Record<number, number>>;
   /** Keys of the files per database that match `match` (all keys without one): what a restore of that database would select. */
@@ -118,6 +124,19 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly functions: { inFile: number; restored: number; skipped: number; failed: number };
   /** When the second read found a changed file: the keys restored before (all from verified bytes), and the offset in that file from which nothing was written. */
   readonly writtenUpTo?: { readonly keys: number; readonly offset: number; readonly file: string };
+}
+
+/** The CRC-64 of the first `end` bytes of a read (which may end early: a shorter read gives a checksum that cannot match). */
+async function crcOfPrefix(source: AsyncIterable<Uint8Array>, end: number): Promise<bigint> {
+  const crc = new Crc64();
+  let at = 0;
+  for await (const chunk of source) {
+    const take = Math.min(chunk.length, end - at);
+    crc.update(chunk, 0, take);
+    at += take;
+    if (at >= end) break;
+  }
+  return crc.value;
 }
 
 /**
@@ -155,6 +174,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     matchingByDb,
     ...(eviction ? { eviction } : {}),
     digests: blocks,
+    emptyKeys: verifiedEmpty,
     skippedKeys: writer.skippedKeys,
     writtenUpTo,
     moduleRefused: writer.moduleRefused,
@@ -163,6 +183,8 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   const matches = options.match === undefined ? undefined : compileGlob(options.match);
   /** Per file, the CRC-64 of each 1 MiB block as verified: the second read passes on only bytes that match. */
   const blocks: BlockDigests[] = [];
+  /** Per file, the empty keys its verification found (a second read takes them as found): undefined when too many to keep. */
+  const verifiedEmpty: (ReadonlySet<number> | undefined)[] = [];
   const selected = (kdb: number, name: Buffer) => kdb === db && (matches === undefined || matches(name));
 
   try {
@@ -186,6 +208,8 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       let misplaced: string | undefined;
       const reader = new RdbKeyReader({
         keepChunks: true,
+        // The block CRCs run over every byte: the file's own CRC-64 comes from them, not from a second run in the parser.
+        externalChecksum: true,
         // Nothing is built in this pass: a big value's bytes go by, only its name is held.
         wantName: () => false,
         want: (kdb, name, size) => {
@@ -208,7 +232,25 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
         if (reader.error) break;
       }
       digests.finish();
+      if (reader.checksumPending) {
+        const end = reader.checksumEnd();
+        let crc = digests.crcBefore(end);
+        if (crc === undefined) {
+          // Over a block of bytes after the trailer (never written by a server): the checksum from a read of its own,
+          // of the bytes just verified (block by block).
+          try {
+            crc = await crcOfPrefix(digests.check(source.open()), end);
+          } catch (err) {
+            if (!(err instanceof FileChangedError)) throw err;
+            writer.fail(`${named(source.location)} is refused, nothing was written: it changed while it was verified (${err.message})`);
+            return result();
+          }
+        }
+        reader.settleChecksum(crc);
+      }
+      digests.release();
       const report = reader.end();
+      verifiedEmpty.push(reader.emptyKeyOffsets);
       files.push({ location: source.location, report });
       if (!report.ok) {
         writer.fail(
@@ -258,8 +300,17 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   try {
     for (const [i, source] of list.entries()) {
       // Sources read fresh buffers (sources.ts); a big key left out is never held.
-      // reread: every block is checked against the first read's CRC before the parser sees it.
-      const reader = new RdbKeyReader({ want: selected, wantName: selected, keepChunks: true, reread: true, partsFromBytes: options.partsFromBytes });
+      // Every block is checked against the first read's CRC before the parser sees it: the parser reads only the keys'
+      // bounds (verifiedBefore), the checks of the verification are not run again.
+      const emptyKeys = verifiedEmpty[i];
+      const reader = new RdbKeyReader({
+        want: selected,
+        wantName: selected,
+        keepChunks: true,
+        reread: true,
+        partsFromBytes: options.partsFromBytes,
+        ...(emptyKeys ? { verifiedBefore: { emptyKeys } } : {}),
+      });
       let batch: WriteKey[] = [];
       let batchBytes = 0;
       const send = (): Promise<boolean> => {

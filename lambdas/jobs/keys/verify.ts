@@ -61,6 +61,8 @@ export interface VerifyRdbKeysOptions {
   readonly skippedOverflow?: boolean;
   /** Per file, the block CRCs the restore verified: this read must see the same bytes (a file replaced since proves nothing). */
   readonly digests?: readonly BlockDigests[];
+  /** Per file, the empty keys the restore's verification found: with `digests`, this read reads only the keys' bounds (RdbKeyReaderOptions.verifiedBefore). */
+  readonly emptyKeys?: readonly (ReadonlySet<number> | undefined)[];
   /** Differences listed (all are counted). @default 100 */
   readonly maxDiffs?: number;
   /** @internal A key whose payload has this many bytes or more is checked in chunks (tests make it small). @default {@link BIG_KEY_BYTES} */
@@ -312,13 +314,15 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   try {
     for (const [i, file] of files.entries()) {
       const selected = (kdb: number, name: Buffer) => kdb === db && (matches === undefined || matches(name));
+      const emptyKeys = options.digests?.[i] !== undefined ? options.emptyKeys?.[i] : undefined;
       const reader = new RdbKeyReader({
         want: selected,
         wantName: selected,
         keepChunks: true,
-        // With the restore's block CRCs, bytes its verification passed.
+        // With the restore's block CRCs, bytes its verification passed: read for the keys' bounds alone when it named the empty keys.
         reread: options.digests?.[i] !== undefined,
         partsFromBytes: options.partsFromBytes,
+        ...(emptyKeys ? { verifiedBefore: { emptyKeys } } : {}),
       });
       let batch: RdbKey[] = [];
       let batchBytes = 0;

@@ -115,6 +115,13 @@ export class Crc64 {
     return this;
   }
 
+  /** Starts again from nothing (a checksum object reused). Returns `this`. */
+  reset(): this {
+    this.lo = 0;
+    this.hi = 0;
+    return this;
+  }
+
   /** An independent copy of the checksum state. */
   clone(): Crc64 {
     const copy = new Crc64();

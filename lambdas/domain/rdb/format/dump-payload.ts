@@ -30,16 +30,23 @@ export function dumpPayload(type: number, value: Uint8Array, version: number, fr
   return out;
 }
 
+/** The checksum {@link sealDumpPayload} reuses. */
+const SEAL_CRC = new Crc64();
+
 /**
  * Writes the footer of a payload whose type byte and object bytes already
  * fill `payload` up to its last {@link DUMP_FOOTER_BYTES} bytes.
  */
+
 export function sealDumpPayload(payload: Uint8Array, version: number): Uint8Array {
   const body = payload.length - DUMP_FOOTER_BYTES;
   if (body < 1) throw new RangeError('a DUMP payload holds at least its type byte');
   payload[body] = version & 0xff;
   payload[body + 1] = (version >> 8) & 0xff;
-  new Crc64().update(payload, 0, body + 2).writeLittleEndian(payload, body + 2);
+  // One checksum object reused: this runs once per key of a restore.
+  SEAL_CRC.reset()
+    .update(payload, 0, body + 2)
+    .writeLittleEndian(payload, body + 2);
   return payload;
 }
 

@@ -190,6 +190,8 @@ export interface RdbKeySink {
   key(db: number, type: number, start: number, nameEnd: number, end: number, expireAtMs: number): void;
   /** A function library: `[start, end)` is its FUNCTION2 opcode and the library's code string as stored. */
   functionLibrary(start: number, end: number): void;
+  /** A key whose value holds no element (skipped on load, never passed to {@link key}): `start` is its type byte's offset. */
+  emptyKey?(start: number): void;
 }
 
 function fail(message: string): never {
@@ -303,6 +305,9 @@ export class RdbParser {
   /** The collected bytes in progress are a member to fingerprint, not a blob to keep. */
   private fpCollect = false;
   private readonly dups: DuplicateCheck;
+  /** See the constructor's `trusted`. */
+  private readonly trusted: boolean;
+  private readonly trustedEmpty: ReadonlySet<number> | undefined;
   /** Fields of the hash being read, whether one of its fields or values is longer than LISTPACK_VALUE, and where its first duplicate field was. */
   private collectionLength = 0;
   private longElement = false;
@@ -344,7 +349,18 @@ export class RdbParser {
     private readonly externalChecksum = false,
     /** Members of a collection whose duplicate check is exact (a read of bytes verified before needs less: see RdbKeyReaderOptions.reread). */
     dupExactMembers?: number,
+    /**
+     * The bytes are ones this parser judged valid before, proven the same by
+     * block CRCs (rdb/block-digests.ts): only the keys' bounds are read. No
+     * CRC-64, no blob validation, no LZF check, no duplicate check; the keys
+     * that read found empty are given by their type byte's offset (their
+     * emptiness is not worked out again). See RdbKeyReaderOptions.verifiedBefore.
+     */
+    trusted?: { readonly emptyKeys: ReadonlySet<number> },
   ) {
+    this.trusted = trusted !== undefined;
+    this.trustedEmpty = trusted?.emptyKeys;
+    if (this.trusted && sink === undefined) throw new RangeError('a trusted read is for a key sink (its empty keys are named by offset)');
     this.dups = new DuplicateCheck(dupExactMembers);
     if (externalChecksum && resumeFrom) throw new RangeError('a verification whose checksum is computed elsewhere cannot resume from a checkpoint');
     if (resumeFrom) this.resume(resumeFrom);
@@ -501,9 +517,9 @@ export class RdbParser {
     return this.keyStart >= 0 && this.phase === P_VALUE ? { db: this.db, start: this.keyStart, nameEnd: this.keyNameEnd } : undefined;
   }
 
-  /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. Not with an external checksum (its state is elsewhere). */
+  /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. Not with an external checksum (its state is elsewhere), nor in a trusted read (no checksum). */
   pause(): void {
-    if (this.pausedAt >= 0 || this.externalChecksum) return; // paused already: the checkpoint stays where it is
+    if (this.pausedAt >= 0 || this.externalChecksum || this.trusted) return; // paused already: the checkpoint stays where it is
     this.pauseWanted = true;
     // Bytes held in the carry are uncommitted: the boundary before them is where the state stands.
     if (!this.error && this.phase === P_OPCODE && this.body === B_NONE) this.pausedAt = this.total - this.carryLength;
@@ -614,7 +630,7 @@ export class RdbParser {
       if (e !== UNDERFLOW) throw e;
       this.pos = this.mark;
     }
-    if (this.phase !== P_DONE && !this.externalChecksum) this.crc.update(buf, this.crcFrom, this.mark);
+    if (this.phase !== P_DONE && !this.externalChecksum && !this.trusted) this.crc.update(buf, this.crcFrom, this.mark);
   }
 
   /** Parses from the current phase until the next commit point at least. */
@@ -682,7 +698,8 @@ export class RdbParser {
     this.mark = this.pos;
     this.bodyLeft -= take;
     const body = this.body;
-    if (body === B_LZF) this.lzf.scan(this.buf, from, from + take);
+    if (body === B_LZF)
+      this.lzf.scan(this.buf, from, from + take); // never in a trusted read (skipString)
     else if (body === B_HASH) this.fpUpdate(this.buf, from, from + take);
     else if (body === B_COLLECT) {
       this.collecting.set(this.buf.subarray(from, from + take), this.collectedBytes);
@@ -832,6 +849,15 @@ export class RdbParser {
     if (encoding !== 3) this.fail(`unknown string encoding ${encoding}`);
     const compressed = this.lzfHeader();
     if (this.lzfPlain > LISTPACK_VALUE) this.longElement = true;
+    if (this.trusted) {
+      // Checked when these bytes were verified: skipped by length.
+      if (this.pos + compressed <= this.limit) {
+        this.pos += compressed;
+        return true;
+      }
+      this.startBody(B_SKIP, compressed);
+      return false;
+    }
     this.lzf.start(compressed, this.lzfPlain);
     if (this.pos + compressed <= this.limit) {
       this.lzf.scan(this.buf, this.pos, this.pos + compressed);
@@ -1360,7 +1386,7 @@ export class RdbParser {
       this.what = W_TRAILER;
       this.need(8);
       // The CRC covers exactly the bytes before the trailer.
-      if (!this.externalChecksum) this.crc.update(this.buf, this.crcFrom, this.pos);
+      if (!this.externalChecksum && !this.trusted) this.crc.update(this.buf, this.crcFrom, this.pos);
       const trailer = this.buf.subarray(this.pos, this.pos + 8);
       const trailerAt = this.base + this.pos;
       this.pos += 8;
@@ -1371,6 +1397,9 @@ export class RdbParser {
             'checksum required, but the CRC-64 trailer is all zeros (written with rdbchecksum no, or zeroed after the fact): a copy that must carry a checksum does not verify without one',
           );
         }
+      } else if (this.trusted) {
+        // Judged when these bytes were verified (the block CRCs prove them the same).
+        this.checksum = 'ok';
       } else if (this.externalChecksum) {
         // Judged by settleChecksum once the caller has the CRC of the bytes before trailerAt.
         this.pendingTrailer = trailer.slice();
@@ -1385,9 +1414,12 @@ export class RdbParser {
   }
 
   private finishKey(): void {
+    // A trusted read takes the earlier read's word for which keys are empty (a blob's emptiness needs its validation).
+    if (this.trustedEmpty !== undefined) this.emptyValue = this.trustedEmpty.has(this.keyStart);
     if (this.emptyValue) {
       // Redis and Valkey skip a collection with no element on load: it never becomes a key.
       this.emptyKeys++;
+      this.sink?.emptyKey?.(this.keyStart);
       this.keyStart = -1;
       this.expirePending = false;
       this.commit(P_OPCODE);
@@ -1427,6 +1459,10 @@ export class RdbParser {
    * (then it is called again, at the same `sub` position, once the body is done).
    */
   private value(): boolean {
+    if (this.trusted) {
+      const done = this.trustedValue();
+      if (done !== undefined) return done;
+    }
     const type = this.type;
     switch (type) {
       case 0: // string
@@ -1529,6 +1565,126 @@ export class RdbParser {
         return this.singleBlob(type);
       default:
         return fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+    }
+  }
+
+  /**
+   * {@link value} in a trusted read: the value's bounds only (every string
+   * skipped by its length, scores and expiries by theirs), the same `sub`
+   * positions and commits. Undefined for the types it leaves to the full
+   * reading: module values and streams (rare, and their layout needs it),
+   * and types that fail.
+   */
+  private trustedValue(): boolean | undefined {
+    const type = this.type;
+    switch (type) {
+      case 0:
+      case 9:
+      case 10:
+      case 11:
+      case 12:
+      case 13:
+      case 16:
+      case 17:
+      case 20:
+      case 23: // one string, or one blob
+        if (this.sub === 0) this.beginElements(1);
+        while (this.count > 0) if (!this.skipElement()) return false;
+        return true;
+      case 1:
+      case 2:
+      case 14: // elements, members, ziplist nodes
+        if (this.sub === 0) this.beginElements(this.length());
+        while (this.count > 0) if (!this.skipElement()) return false;
+        return true;
+      case 4: // field, value, …
+        if (this.sub === 0) this.beginElements(2 * this.length());
+        while (this.count > 0) if (!this.skipElement()) return false;
+        return true;
+      case 3:
+      case 5: // member, score (text or binary double)
+        if (this.sub === 0) this.beginElements(this.length());
+        for (;;) {
+          if (this.sub === 1) {
+            if (this.count === 0) return true;
+            const done = this.skipString();
+            this.sub = 2;
+            this.mark = this.pos;
+            if (!done) return false;
+          }
+          if (type === 5) this.skip(8);
+          else {
+            const n = this.u8();
+            if (n < 253) this.skip(n);
+          }
+          this.count--;
+          this.sub = 1;
+          this.mark = this.pos;
+        }
+      case 25: // the hash's earliest field expiry, then its listpack
+        if (this.sub === 0) {
+          this.skip(8);
+          this.sub = 3;
+          this.mark = this.pos;
+        }
+        if (this.sub === 3) this.beginElements(1);
+        while (this.count > 0) if (!this.skipElement()) return false;
+        return true;
+      case 18: // quicklist v2: container kind, node
+        if (this.sub === 0) this.beginElements(this.length());
+        for (;;) {
+          if (this.sub === 1) {
+            if (this.count === 0) return true;
+            this.length();
+            this.sub = 2;
+            this.mark = this.pos;
+          }
+          const done = this.skipString();
+          this.count--;
+          this.sub = 1;
+          this.mark = this.pos;
+          if (!done) return false;
+        }
+      case 22:
+      case 24:
+        return this.trustedHashWithTtls(type);
+      default:
+        return undefined;
+    }
+  }
+
+  /** Hashes with field TTLs in their plain forms (22, 24), in a trusted read: see {@link trustedValue}. */
+  private trustedHashWithTtls(type: number): boolean {
+    const valkey = type === 22 && this.valkey;
+    if (this.sub === 0) {
+      if (type === 24) this.skip(8); // the earliest field expiry
+      this.beginElements(this.length());
+    }
+    for (;;) {
+      if (this.sub === 1) {
+        if (this.count === 0) return true;
+        if (!valkey) this.length(true); // the field's TTL (Redis)
+        this.sub = 2;
+        this.mark = this.pos;
+      }
+      if (this.sub === 2) {
+        const done = this.skipString(); // field
+        this.sub = 3;
+        this.mark = this.pos;
+        if (!done) return false;
+      }
+      if (this.sub === 3) {
+        const done = this.skipString(); // value
+        this.sub = valkey ? 4 : 1;
+        if (!valkey) this.count--;
+        this.mark = this.pos;
+        if (!done) return false;
+        if (!valkey) continue;
+      }
+      this.skip(8); // the field's expiry (Valkey)
+      this.count--;
+      this.sub = 1;
+      this.mark = this.pos;
     }
   }
 

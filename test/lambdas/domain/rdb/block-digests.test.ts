@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BLOCK_BYTES, BlockDigests, FileChangedError } from '../../../../lambdas/domain/rdb/block-digests.js';
+import { crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { mulberry32 } from '../../../support/prng.js';
 
 function bytes(n: number, seed = 1): Buffer {
@@ -67,6 +68,35 @@ describe('BlockDigests: the second read passes on only the bytes the first one v
     const longer = await drain(recorded(exact).check(inChunks(data, () => 65_536)));
     expect(longer.error?.message).toBe(`it is longer than the ${exact.length} bytes verified`);
     expect(longer.out.length).toBe(exact.length);
+  });
+
+  it("crcBefore: the file's CRC-64 up to any offset in its last two blocks (a trailer's checksum), from the one run over the bytes", () => {
+    for (const size of [1 << 20, 7_777, 65_536]) {
+      const d = recorded(data, size);
+      for (const offset of [data.length, data.length - 8, data.length - 12_345, BLOCK_BYTES + 1, BLOCK_BYTES, 2 * BLOCK_BYTES, 2 * BLOCK_BYTES - 3]) {
+        expect(d.crcBefore(offset), `offset ${offset}, chunks of ${size}`).toBe(crc64(data.subarray(0, offset)));
+      }
+      // The bytes before the last two blocks are not held (only their blocks' end values): at a block's end it still knows.
+      expect(d.crcBefore(BLOCK_BYTES - 1)).toBeUndefined();
+      expect(d.crcBefore(0)).toBe(0n);
+      d.release();
+      expect(d.crcBefore(data.length - 8)).toBeUndefined();
+      expect(d.crcBefore(2 * BLOCK_BYTES)).toBe(crc64(data.subarray(0, 2 * BLOCK_BYTES)));
+    }
+    expect(() => new BlockDigests().crcBefore(0)).toThrow('crcBefore before finish');
+    expect(() => recorded(data).crcBefore(data.length + 1)).toThrow(RangeError);
+  });
+
+  it('a changed first block fails at that block (each block is checked from the running value recorded before it)', async () => {
+    const small = bytes(3 * 4096, 9);
+    const d = new BlockDigests(4096);
+    d.update(small);
+    d.finish();
+    const changed = Buffer.from(small);
+    changed[10]! ^= 0x01;
+    const { out, error } = await drain(d.check(inChunks(changed, () => 1000)));
+    expect(error?.message).toBe('bytes 0–4095 differ from the ones verified');
+    expect(out.length).toBe(0);
   });
 
   it('an empty file twice is fine; check before finish is a bug', async () => {

@@ -230,6 +230,62 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     expect(await dst.dbsize()).toBe(0);
   });
 
+  it("a file whose only fault is its CRC-64 trailer is refused before any key is written (the file's checksum comes from the block CRCs)", async () => {
+    const wrong = Buffer.from(file);
+    wrong[wrong.length - 1]! ^= 0x01;
+    const r = await run(wrong, { checkBlockBytes: 4096 });
+    expect(r.error).toMatch(/^the file is refused, nothing was written: CRC-64 mismatch: trailer 0x[0-9a-f]+, computed 0x[0-9a-f]+ \(at byte \d+\)$/);
+    expect(r.file?.checksum).toBe('mismatch');
+    expect(await dst.dbsize()).toBe(0);
+  });
+
+  it('bytes after the trailer (over two blocks): the checksum from a read of its own, of verified blocks; a file changed before it is refused', async () => {
+    const trailing = Buffer.concat([file, Buffer.alloc(3 * 4096, 0x61)]);
+    const ok = await run(trailing, { checkBlockBytes: 4096 });
+    expect(ok.error).toBeUndefined();
+    expect(ok.file).toMatchObject({ ok: true, checksum: 'ok', trailingBytes: 3 * 4096 });
+    expect(ok.copied).toBe(ok.keysByDb[0]);
+    await dst.flushall();
+    // Changed between the verification and that read: refused, nothing written.
+    const changed = Buffer.from(trailing);
+    changed[100]! ^= 0x01;
+    let reads = 0;
+    const r = await run(trailing, { checkBlockBytes: 4096 }, () => (reads++ === 0 ? chunks(trailing)() : chunks(changed)()));
+    expect(r.error).toBe('the file is refused, nothing was written: it changed while it was verified (bytes 0–4095 differ from the ones verified)');
+    expect(reads).toBe(2);
+    expect(await dst.dbsize()).toBe(0);
+  });
+
+  it('a byte of a listpack changed after the verification (the second read does not check values again): stopped at its block, nothing from it written', async () => {
+    const keyOffset = file.indexOf(Buffer.from('hash:small'));
+    expect(keyOffset).toBeGreaterThan(0);
+    const changed = Buffer.from(file);
+    changed[keyOffset + 'hash:small'.length + 8]! ^= 0x01; // inside its listpack
+    let reads = 0;
+    const r = await run(file, { checkBlockBytes: 4096, batchSize: 1 }, () => (reads++ === 0 ? chunks(file)() : chunks(changed)()));
+    // Its block (the last one may be shorter: the server's key order changes with its hash seed).
+    const block = Math.floor((keyOffset + 'hash:small'.length + 8) / 4096) * 4096;
+    const blockEnd = Math.min(block + 4096, file.length) - 1;
+    expect(r.writtenUpTo).toEqual({ keys: r.copied, offset: block, file: 'the file' });
+    expect(r.error).toMatch(
+      new RegExp(
+        `^the file changed since it was verified: bytes ${block}–${blockEnd} differ from the ones verified\\. Nothing from byte ${block} on was written`,
+      ),
+    );
+    expect(await dst.exists('hash:small')).toBe(0);
+    const held = await compareClients(dst, src, { ttlToleranceMs: 0, maxDiffs: 100_000 });
+    expect(held.diffs.filter((d) => d.reason !== 'missing-in-a')).toEqual([]);
+  });
+
+  it("empty keys (a file Redis would load skipping them): none is written, none fails; the second read takes the first one's word for them", async () => {
+    const empty = readFileSync(join(__dirname, '../../../fixtures/rdb-loader/corrupt_empty_keys.rdb'));
+    const r = await run(empty, { checkBlockBytes: 4096 });
+    expect(r.error).toBeUndefined();
+    expect(r.file).toMatchObject({ ok: true, keys: 0, emptyKeys: 9 });
+    expect(r).toMatchObject({ copied: 0, failed: 0, scanned: 0 });
+    expect(await dst.dbsize()).toBe(0);
+  });
+
   it('a target that refuses writes midway (maxmemory, noeviction): the counts are what it holds, and a rerun finishes with skip', async () => {
     const used = Number(/used_memory:(\d+)/.exec(await dst.info('memory'))![1]);
     await dst.config('SET', 'maxmemory-policy', 'noeviction');

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { RdbKeyReader, type RdbKey, type RdbKeyReaderOptions } from '../../../../lambdas/domain/rdb/keys.js';
+import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { file, le64, str } from '../../../support/rdb-bytes.js';
+import { mulberry32 } from '../../../support/prng.js';
+
+/** Every key of `data` (pushed in chunks of `size` bytes, whole without), the report and the reader. */
+function read(data: Uint8Array, options: RdbKeyReaderOptions = {}, size?: number) {
+  const reader = new RdbKeyReader(options);
+  const keys: RdbKey[] = [];
+  const step = size ?? Math.max(1, data.length);
+  for (let at = 0; at < data.length; at += step) keys.push(...reader.push(data.subarray(at, at + step)));
+  return { keys, report: reader.end(), reader };
+}
+
+/** What a restore uses of each key. */
+const seen = (keys: readonly RdbKey[]) => keys.map((k) => [k.db, k.type, k.name, k.expireAtMs, k.offset, k.end, k.payload]);
+
+/** A full read, then reads of the same bytes that take its word (verifiedBefore): the same keys, whatever the chunking. */
+function expectSameKeysTrusted(data: Uint8Array): RdbKey[] {
+  const full = read(data);
+  expect(full.report.ok, full.report.error?.message).toBe(true);
+  const emptyKeys = full.reader.emptyKeyOffsets!;
+  const rand = mulberry32(data.length);
+  for (const size of [undefined, 1, 7, 1 + Math.floor(rand() * 5000)]) {
+    const trusted = read(data, { verifiedBefore: { emptyKeys } }, size);
+    expect(trusted.report.ok, `chunks of ${size}: ${trusted.report.error?.message}`).toBe(true);
+    expect(trusted.report.keys).toBe(full.report.keys);
+    expect(trusted.report.emptyKeys).toBe(full.report.emptyKeys);
+    expect(seen(trusted.keys)).toEqual(seen(full.keys));
+  }
+  return full.keys;
+}
+
+/** An RDB string of raw bytes (6- or 14-bit length). */
+const blob = (bytes: number[]): number[] => [...(bytes.length < 64 ? [bytes.length] : [0x40 | (bytes.length >> 8), bytes.length & 0xff]), ...bytes];
+
+/** A listpack of short strings and small integers, as Redis writes one. */
+function listpack(items: (string | number)[]): number[] {
+  const body = items.flatMap((x) => (typeof x === 'string' ? [0x80 | x.length, ...Buffer.from(x), 1 + x.length] : [x, 1]));
+  const total = 6 + body.length + 1;
+  return [total & 0xff, (total >> 8) & 0xff, 0, 0, items.length & 0xff, items.length >> 8, ...body, 0xff];
+}
+
+describe('a read of bytes verified before (verifiedBefore): the keys of a full read, from their bounds alone', () => {
+  it.each(CORPUS_CASES.filter(([, , , keys]) => keys > 0))('%s: the same keys and payloads, whatever the chunking', (name) => {
+    expect(expectSameKeysTrusted(readFileSync(join(CORPUS_DIR, name))).length).toBeGreaterThan(0);
+  });
+
+  it('hashes with field TTLs (types 22–25, Redis and Valkey), LZF strings and zsets with text scores, byte-built as the loaders read them', () => {
+    const T = 1_900_000_000_000n;
+    // "ab" six times as LZF: two literals, then a back reference of 10 bytes at distance 2.
+    const lzf = [0xc3, 0x06, 0x0c, 0x01, 0x61, 0x62, 0xe0, 0x01, 0x01];
+    const redis = file('REDIS0012', [
+      ...[0xfe, 0x00, 0x00, ...str('s'), ...lzf],
+      ...[0xfc, ...le64(T), 0x00, ...str('ttl'), ...str('v')],
+      ...[0x03, ...str('z'), 0x02, ...str('a'), 0x03, ...Buffer.from('1.5'), ...str('b'), 0xfe], // score +inf
+      ...[0x18, ...str('h24'), ...le64(T), 0x02, 0x00, ...str('f1'), ...str('v1'), 0x05, ...str('f2'), ...lzf],
+      ...[0x19, ...str('h25'), ...le64(T), ...blob(listpack(['f1', 'v1', 0, 'f2', 'v2', 0]))],
+      ...[0x17, ...str('h23'), ...blob(listpack(['f', 'v', 0]))],
+      ...[0x16, ...str('h22'), 0x01, 0x00, ...str('f'), ...str('v')],
+      ...[0x16, ...str('h22b'), 0x01, 0x40, 0x80, ...str('f'), ...lzf],
+    ]);
+    expect(expectSameKeysTrusted(redis).map((k) => k.name.toString())).toEqual(['s', 'ttl', 'z', 'h24', 'h25', 'h23', 'h22', 'h22b']);
+    const valkey = file('VALKEY081', [
+      0xfe,
+      0x00,
+      ...[0x16, ...str('h'), 0x02, ...str('f1'), ...lzf, ...le64(T), ...str('f2'), ...str('v'), ...le64(2n ** 64n - 1n)],
+    ]);
+    expect(expectSameKeysTrusted(valkey).map((k) => k.name.toString())).toEqual(['h']);
+  });
+
+  it('empty keys are the ones the full read found: without its word they would be handed on', () => {
+    const data = readFileSync(join(__dirname, '../../../fixtures/rdb-loader/corrupt_empty_keys.rdb'));
+    const full = read(data);
+    expect(full.report).toMatchObject({ ok: true, keys: 0, emptyKeys: 9 });
+    expect(full.reader.emptyKeyOffsets?.size).toBe(9);
+    expect(read(data, { verifiedBefore: { emptyKeys: full.reader.emptyKeyOffsets! } }).keys).toEqual([]);
+    // Negative control: the value bytes are not looked at, so an empty collection is not recognised as one.
+    expect(read(data, { verifiedBefore: { emptyKeys: new Set() } }).keys.length).toBe(9);
+  });
+
+  it('checks nothing the bytes hold: a corrupt listpack or a wrong CRC-64 passes (so only bytes proven to be the verified ones may be read so)', () => {
+    const lp = listpack(['a', 'b']);
+    const good = file('REDIS0011', [0xfe, 0x00, 0x14, ...str('set'), ...blob(lp)]);
+    expect(read(good).report.ok).toBe(true);
+    lp[lp.length - 2]! ^= 0x40; // the last entry's back-length
+    const corrupt = file('REDIS0011', [0xfe, 0x00, 0x14, ...str('set'), ...blob(lp)]);
+    const wrongCrc = Uint8Array.from(good);
+    wrongCrc[wrongCrc.length - 1]! ^= 0x01;
+    for (const bad of [corrupt, wrongCrc]) {
+      expect(read(bad).report.ok).toBe(false);
+      const trusted = read(bad, { verifiedBefore: { emptyKeys: new Set() } });
+      expect(trusted.report.ok).toBe(true);
+      expect(trusted.keys.map((k) => k.name.toString())).toEqual(['set']);
+    }
+  });
+});
+
+describe('externalChecksum: the file CRC-64 given by the caller', () => {
+  const data = file('REDIS0011', [0xfe, 0x00, 0x00, ...str('k'), ...str('v')]);
+  const crcBeforeTrailer = (d: Uint8Array) => new Crc64().update(d, 0, d.length - 8).value;
+
+  it('the right CRC-64 passes; a wrong one, or none, fails as a full read fails', () => {
+    const settled = (crc: bigint | undefined) => {
+      const reader = new RdbKeyReader({ externalChecksum: true });
+      reader.push(data);
+      expect(reader.checksumPending).toBe(true);
+      expect(reader.checksumEnd()).toBe(data.length - 8);
+      if (crc !== undefined) reader.settleChecksum(crc);
+      return reader.end();
+    };
+    expect(settled(crcBeforeTrailer(data))).toMatchObject({ ok: true, checksum: 'ok', keys: 1 });
+    expect(settled(crcBeforeTrailer(data) ^ 1n)).toMatchObject({ ok: false, checksum: 'mismatch', error: { offset: data.length } });
+    expect(settled(crcBeforeTrailer(data) ^ 1n).error?.message).toMatch(/^CRC-64 mismatch/);
+    expect(settled(undefined).error?.message).toMatch(/CRC-64 computed outside the parser never arrived/);
+  });
+});
