@@ -1,4 +1,12 @@
-import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  GetObjectRetentionCommand,
+  GetObjectTaggingCommand,
+  ListObjectsV2Command,
+  PutObjectTaggingCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { errorName } from './errors.js';
 import type { Readable } from 'node:stream';
 import { mergeTags } from '../../domain/dr-copies/export.js';
 import type { CallWrapper } from './elasticache.js';
@@ -45,6 +53,26 @@ export async function getObjectTags(
   const tags: Record<string, string> = {};
   for (const t of out.TagSet ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
   return tags;
+}
+
+/**
+ * An object's Object Lock retention (GetObjectRetention, permission
+ * `s3:GetObjectRetention`); null when the object has none (S3 answers
+ * `NoSuchObjectLockConfiguration`).
+ */
+export async function getObjectRetention(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  wrap: CallWrapper = direct,
+): Promise<{ mode: string | undefined; retainUntil: Date | undefined } | null> {
+  try {
+    const out = await wrap(() => client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key })));
+    return out.Retention ? { mode: out.Retention.Mode, retainUntil: out.Retention.RetainUntilDate } : null;
+  } catch (err) {
+    if (errorName(err) === 'NoSuchObjectLockConfiguration') return null;
+    throw err;
+  }
 }
 
 /**
