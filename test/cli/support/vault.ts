@@ -23,19 +23,20 @@ export type Retentions = Map<string, { mode: string; until: string }>;
 /**
  * Routes the vault bucket's calls: refused unless made with {@link VAULT_PROFILE}
  * (or always, `refuse`), answered from the fake account's objects and `retentions`
- * otherwise. Call after `aws.reset()`.
+ * otherwise; `bucket`: another vault bucket's name. Call after `aws.reset()`.
  */
-export function installVault(aws: ReturnType<typeof fakeAws>, retentions: Retentions, o: { refuse?: boolean } = {}): void {
+export function installVault(aws: ReturnType<typeof fakeAws>, retentions: Retentions, o: { refuse?: boolean; bucket?: string } = {}): void {
+  const name = o.bucket ?? VAULT_BUCKET;
   const guard = (getClient: () => S3Client) => {
     if (o.refuse || getClient().config.profile !== VAULT_PROFILE) throw denied();
   };
-  const objects = () => aws.state.objects.get(VAULT_BUCKET) ?? new Map<string, Record<string, string>>();
-  aws.s3.on(ListObjectsV2Command, { Bucket: VAULT_BUCKET }).callsFake((i: { Prefix?: string }, getClient: () => S3Client) => {
+  const objects = () => aws.state.objects.get(name) ?? new Map<string, Record<string, string>>();
+  aws.s3.on(ListObjectsV2Command, { Bucket: name }).callsFake((i: { Prefix?: string }, getClient: () => S3Client) => {
     guard(getClient);
     const keys = [...objects().keys()].filter((k) => k.startsWith(i.Prefix ?? '')).sort();
     return { Contents: keys.map((Key) => ({ Key, Size: 1024 })), IsTruncated: false };
   });
-  aws.s3.on(GetObjectTaggingCommand, { Bucket: VAULT_BUCKET }).callsFake((i: { Key: string }, getClient: () => S3Client) => {
+  aws.s3.on(GetObjectTaggingCommand, { Bucket: name }).callsFake((i: { Key: string }, getClient: () => S3Client) => {
     guard(getClient);
     return { TagSet: Object.entries(objects().get(i.Key) ?? {}).map(([Key, Value]) => ({ Key, Value })) };
   });
@@ -56,10 +57,10 @@ export function putVaultCopy(
   aws: ReturnType<typeof fakeAws>,
   retentions: Retentions,
   name: string,
-  o: { shards?: number; verified?: 'ok' | 'corrupt' | null; retention?: { mode: string; until: string } | null } = {},
+  o: { shards?: number; verified?: 'ok' | 'corrupt' | null; retention?: { mode: string; until: string } | null; bucket?: string } = {},
 ): void {
-  const bucket = aws.state.objects.get(VAULT_BUCKET) ?? new Map<string, Record<string, string>>();
-  aws.state.objects.set(VAULT_BUCKET, bucket);
+  const bucket = aws.state.objects.get(o.bucket ?? VAULT_BUCKET) ?? new Map<string, Record<string, string>>();
+  aws.state.objects.set(o.bucket ?? VAULT_BUCKET, bucket);
   const of = o.shards ?? 1;
   const pad = (n: number) => String(n).padStart(4, '0');
   // rdr-<target>-yyyymmdd-hhmm: the snapshot's time.

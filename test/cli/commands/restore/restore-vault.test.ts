@@ -1,4 +1,7 @@
 import { CreateReplicationGroupCommand } from '@aws-sdk/client-elasticache';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RecoveryPointList } from '../../../../cli/commands/restore/list-action.js';
@@ -126,5 +129,53 @@ describe('restore --from vault', () => {
     expect(noVault.code).toBe(2);
     expect(noVault.stderr).toContain('--from vault: the config has no vault section');
     expect(vaultListings()).toHaveLength(0);
+  });
+
+  it('a serverless target: a new serverless cache from the vault replica (dry run), in the vault region = the DR region with dr.network', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'restore-vault-'));
+    const file = join(dir, 'vault-in-dr.json');
+    const raw = JSON.parse(readFileSync('test/fixtures/config/drills.json', 'utf8'));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...raw,
+        $schema: undefined,
+        primary: { ...raw.primary, account: '111122223333' },
+        vault: { account: '444455556666', region: 'eu-central-1', retentionDays: 400 },
+      }),
+    );
+    const bucket = 'redis-dr-example-444455556666-eu-central-1';
+    installVault(aws, retentions, { bucket });
+    putVaultCopy(aws, retentions, 'rdr-sessions-edge-20261121-0700', { shards: 2, bucket });
+
+    const r = await runInProcess(
+      [
+        'restore',
+        '-c',
+        file,
+        '--target',
+        'sessions-edge',
+        '--from',
+        'vault',
+        '--new-id',
+        'edge-vault',
+        '--vault-profile',
+        VAULT_PROFILE,
+        '--dry-run',
+        '--json',
+      ],
+      { clock },
+    );
+    rmSync(dir, { recursive: true, force: true });
+
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({
+      status: 'dry-run',
+      region: 'eu-central-1',
+      serverlessCacheName: 'edge-vault',
+      recoveryPoint: 'rdr-sessions-edge-20261121-0700',
+    });
+    expect(out.request.SnapshotArnsToRestore).toEqual([1, 2].map((n) => `arn:aws:s3:::${bucket}/rdr-sessions-edge-20261121-0700-000${n}.rdb`));
   });
 });
