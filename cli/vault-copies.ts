@@ -15,9 +15,10 @@ import { mapConcurrent } from '../lambdas/adapters/aws/retry.js';
 import { getObjectRetention } from '../lambdas/adapters/aws/s3.js';
 import { TAGS } from '../lambdas/domain/plans/types.js';
 import { judgeVaultTarget, vaultCopy, vaultRetention, type VaultCopy, type VaultState } from '../lambdas/domain/dr-copies/vault-copies.js';
-import type { CliAws } from './aws.js';
+import type { CliAccess, CliAws } from './aws.js';
 import { connectionProblem } from './failure.js';
 import { VAULT_PROFILE_ENV } from './options.js';
+import { UsageError } from './usage.js';
 import { CopyBucket, shardsText, verificationText } from './rdb-copies.js';
 import { age, table, type Style } from './table.js';
 
@@ -58,10 +59,16 @@ export function vaultBucketName(config: RedisDrConfig): string | undefined {
   return config.vault ? recoveryBucketName(config.name, config.vault.account, config.vault.region) : undefined;
 }
 
-/** `--vault-profile`, else $REDIS_DR_VAULT_PROFILE, else none (the credentials in use). */
-export function vaultProfileOf(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+/**
+ * The vault credentials of a command: `--vault-profile`, else
+ * $REDIS_DR_VAULT_PROFILE, else none (the credentials in use). The option
+ * with a config that has no vault is a usage error (it would read nothing).
+ */
+export function vaultAccess(config: RedisDrConfig, option: string | undefined, env: NodeJS.ProcessEnv = process.env): CliAccess {
+  if (option !== undefined && !config.vault)
+    throw new UsageError(`--vault-profile ${option}: the config has no vault section, so there is no vault to read: leave the option out`);
   const named = option ?? env[VAULT_PROFILE_ENV];
-  return named && named.trim() !== '' ? named.trim() : undefined;
+  return { vaultProfile: named && named.trim() !== '' ? named.trim() : undefined };
 }
 
 /** A vault read that failed, in words, with the fix: denied, no bucket, credentials, or the error itself. */

@@ -31,7 +31,7 @@ import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js'
 import { collectCoverage } from '../status/coverage.js';
 import { age, collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../status/action.js';
 import { plain, type Style, terminalStyle } from '../../table.js';
-import { retentionText, vaultProfileOf, type VaultReport } from '../../vault-copies.js';
+import { retentionText, vaultAccess, type VaultReport } from '../../vault-copies.js';
 
 /**
  * Names the stacks' constructs define, repeated here so the CLI does not load
@@ -254,7 +254,7 @@ export function formatDoctor(r: DoctorReport, style: Style = plain): string {
 /** The `doctor` command's action (loaded only when the command runs; options: ./command.ts). */
 export async function doctorAction(o: { config: string; json?: boolean; vaultProfile?: string }, env: CliEnv = {}): Promise<void> {
   const config = loadCliConfig(o.config);
-  const aws = new CliAws(config, env, { vaultProfile: vaultProfileOf(o.vaultProfile) });
+  const aws = new CliAws(config, env, vaultAccess(config, o.vaultProfile));
   await runAwsCommand('doctor', aws, async () => {
     const report = await collectDoctor(config, aws, `npx cdk deploy --all -c config=${o.config}`);
     process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report, terminalStyle()));

@@ -24,7 +24,7 @@ import { withStatus } from '../../progress.js';
 import { chosenCopy, copyText, type PointCopiesReport } from '../../rdb-copies.js';
 import { isServerlessTarget, runServerlessRestore } from './serverless.js';
 import { UsageError } from '../../usage.js';
-import { vaultProfileOf } from '../../vault-copies.js';
+import { vaultAccess } from '../../vault-copies.js';
 import { chooseDr, pointCopiesOrNone, restoreSource, type RestoreOptions, type RestoreResult } from './recovery-point.js';
 
 /**
@@ -317,7 +317,7 @@ export async function restoreAction(o: RestoreOptions & { config: string; json?:
   const config = loadCliConfig(o.config);
   checkNewId(o.newId);
   const note = (line: string) => process.stderr.write(`redis-dr restore: ${line}\n`);
-  const aws = new CliAws(config, env, { vaultProfile: vaultProfileOf(o.vaultProfile) });
+  const aws = new CliAws(config, env, vaultAccess(config, o.vaultProfile));
   await runAwsCommand('restore', aws, async (did) => {
     // Once the create call is made, a lost connection is a failed job that did part of its work (exit 1), not a usage problem.
     const created = (line: string) => {

@@ -26,7 +26,7 @@ import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js'
 import { anyPlanExports, copiesOf, copyBuckets, formatCopies, type TargetCopies } from '../../rdb-copies.js';
 import { isServerlessTarget } from './serverless.js';
 import { terminalStyle } from '../../table.js';
-import { collectVault, formatVault, vaultProfileOf, type VaultReport } from '../../vault-copies.js';
+import { collectVault, formatVault, vaultAccess, type VaultReport } from '../../vault-copies.js';
 import { UsageError } from '../../usage.js';
 
 /** Recovery points listed by default. */
@@ -102,7 +102,7 @@ export async function listAction(
   env: CliEnv = {},
 ): Promise<void> {
   const config = loadCliConfig(o.config);
-  const aws = new CliAws(config, env, { vaultProfile: vaultProfileOf(o.vaultProfile) });
+  const aws = new CliAws(config, env, vaultAccess(config, o.vaultProfile));
   await runAwsCommand('restore', aws, async () => {
     const list = await listRecoveryPoints(config, aws, o);
     process.stdout.write(o.json ? `${JSON.stringify(list, null, 2)}\n` : formatRecoveryPointList(list));

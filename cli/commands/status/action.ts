@@ -11,7 +11,7 @@ import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type Freshn
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { collectCoverage, formatCoverage } from './coverage.js';
 import { copiesOf, copyBuckets, formatCopies, type TargetCopies } from '../../rdb-copies.js';
-import { collectVault, formatVault, vaultProfileOf, type VaultReport } from '../../vault-copies.js';
+import { collectVault, formatVault, vaultAccess, type VaultReport } from '../../vault-copies.js';
 import { age, plain, table, terminalStyle, type Style } from '../../table.js';
 import { taggedElastiCacheResources } from '../../../lambdas/adapters/aws/tagging.js';
 import { throttleRetry } from '../../../lambdas/adapters/aws/retry.js';
@@ -437,7 +437,7 @@ function formatDrill(d: DrillStatus, style: Style): string {
 /** The `status` command's action (loaded only when the command runs; options: cli/commands/status/command.ts). */
 export async function statusAction(o: { config: string; json?: boolean; coverage?: boolean; vaultProfile?: string }, env: CliEnv = {}): Promise<void> {
   const config = loadCliConfig(o.config);
-  const aws = new CliAws(config, env, { vaultProfile: vaultProfileOf(o.vaultProfile) });
+  const aws = new CliAws(config, env, vaultAccess(config, o.vaultProfile));
   await runAwsCommand('status', aws, async () => {
     if (o.coverage) {
       const coverage = await collectCoverage(config, aws);

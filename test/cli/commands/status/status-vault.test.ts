@@ -271,4 +271,12 @@ describe('status: the vault copies', () => {
     expect(vaultCalls()).toHaveLength(1);
     expect(aws.s3.commandCalls(GetObjectRetentionCommand).map((c) => c.args[0].input.Key)).toEqual([`${GOOD}-0001.rdb`]);
   });
+
+  it('--vault-profile with a config that has no vault: a usage error naming the option (exit 2), nothing read', async () => {
+    const r = await runInProcess(['status', '-c', 'test/fixtures/config/status-one-target.json', '--vault-profile', VAULT_PROFILE], { clock });
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--vault-profile ${VAULT_PROFILE}: the config has no vault section, so there is no vault to read: leave the option out`);
+    expect(vaultCalls()).toHaveLength(0);
+  });
 });
