@@ -176,7 +176,7 @@ export function formatVault(v: VaultReport, style: Style): string[] {
     const limit = `limit ${age(t.limitSeconds)}`;
     for (const c of t.copies) {
       const verdict = c.recoveryPoint
-        ? c === t.newestRecoveryPoint || c.exportName === t.newestRecoveryPoint?.exportName
+        ? c.exportName === t.newestRecoveryPoint?.exportName
           ? `${mark[t.state]}: newest recovery point (${limit})`
           : 'recovery point'
         : `not a recovery point: ${c.why}`;
