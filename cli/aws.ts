@@ -48,6 +48,12 @@ export interface CliEnv {
   readonly clock?: RetryClock;
 }
 
+/** Credentials other than the workload account's that a command was given. */
+export interface CliAccess {
+  /** The AWS profile of the vault account (`--vault-profile`, else $REDIS_DR_VAULT_PROFILE); undefined: the credentials in use. */
+  readonly vaultProfile?: string;
+}
+
 /** AWS access for one CLI run: clients by region (created once), the account, the Lambda dependencies. */
 export class CliAws {
   private readonly clients = new Map<string, unknown>();
@@ -60,6 +66,8 @@ export class CliAws {
   constructor(
     readonly config: RedisDrConfig,
     options: CliEnv = {},
+    /** Credentials of other accounts (the vault's). */
+    readonly access: CliAccess = {},
   ) {
     this.clock = options.clock ?? systemClock;
   }
@@ -80,6 +88,12 @@ export class CliAws {
 
   s3(region: string): S3Client {
     return this.client('s3', region, () => new S3Client({ region, ...sdkClientConfig() }));
+  }
+
+  /** S3 in `region` with the vault account's profile when one was given (else the credentials in use). */
+  vaultS3(region: string): S3Client {
+    const profile = this.access.vaultProfile;
+    return this.client(`s3-vault:${profile ?? ''}`, region, () => new S3Client({ region, ...(profile ? { profile } : {}), ...sdkClientConfig() }));
   }
 
   secrets(region: string): SecretsManagerClient {

@@ -21,7 +21,7 @@ const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
     '2: also refused before writing (the target could evict: see --allow-eviction)',
   ],
   prune: ['1: the retention plan could not be computed for every snapshot'],
-  restore: ['1: refused by the preflight, or (--wait) the cluster failed to create'],
+  restore: ['1: refused by the preflight, or (--wait) the cluster failed to create; --list: a bucket (or the vault) could not be read'],
   'restore-aof': ['1: refused (a gap in the history, a time before the oldest point, no timestamps) or the load failed'],
   'retention release': ['1: a release failed (the ones before it stay done, listed)'],
   'ship-aof': [
@@ -29,7 +29,9 @@ const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
     "1: the last cycle failed or left the history not restorable, or the destination holds another directory's history",
     '2: also not an AOF directory, or a manifest it does not understand',
   ],
-  status: ['1: a recovery point or drill is late, missing, failed or could not be measured (--coverage: a cache is unprotected)'],
+  status: [
+    '1: a recovery point or drill is late, missing, failed or could not be measured; with a vault, its newest recovery point late or missing, or the vault not read (--coverage: a cache is unprotected)',
+  ],
   'verify-rdb': ['1: the file is corrupt', '3: a format this verifier cannot judge (a newer engine: not verified, not corrupt)'],
 };
 

@@ -83,3 +83,9 @@ export function duration(name: string, minMs: number): (value: string) => number
     return Math.round(ms);
   };
 }
+
+/** The environment variable naming the vault account's AWS profile when `--vault-profile` is not given. */
+export const VAULT_PROFILE_ENV = 'REDIS_DR_VAULT_PROFILE';
+
+/** The help of `--vault-profile` (status, restore, doctor): the vault bucket is readable only with the vault account's credentials. */
+export const VAULT_PROFILE_HELP = `AWS profile of the vault account (config vault.account) to read the vault bucket with (default: $${VAULT_PROFILE_ENV}, else the credentials in use, which the vault refuses unless they are the vault account's)`;

@@ -46,8 +46,8 @@ export class CopyBucket {
     const keys = listObjects(this.s3, this.bucket, prefix).then(
       (objects) => objects.map((o) => o.key),
       (err: unknown) => {
-        // No plan exports, or the stack is not deployed in this region: no copies.
-        if (errorName(err) === 'NoSuchBucket') return [];
+        // No plan exports, or the stack is not deployed in this region: no copies. A missing vault is a problem (cli/vault-copies.ts).
+        if (errorName(err) === 'NoSuchBucket' && this.where !== 'vault') return [];
         throw err;
       },
     );
@@ -61,7 +61,8 @@ export class CopyBucket {
     return drExportsByTarget(await this.keys(prefix), (t) => t === id).get(id) ?? [];
   }
 
-  private tags(key: string): Promise<Record<string, string>> {
+  /** An object's tags, read once. */
+  tags(key: string): Promise<Record<string, string>> {
     let tags = this.reads.objectTags.get(key);
     if (!tags) {
       tags = getObjectTags(this.s3, this.bucket, key);
@@ -78,7 +79,7 @@ export class CopyBucket {
 
   /** `s3://bucket` and where it is, for messages. */
   label(): string {
-    return `${this.where === 'dr' ? 'DR' : 'primary'} bucket s3://${this.bucket}`;
+    return `${whereText(this.where)} bucket s3://${this.bucket}`;
   }
 }
 
@@ -207,9 +208,9 @@ export function verificationText(c: RdbCopy): string {
   return c.verification === 'ok' ? 'verified ok' : c.verification === 'corrupt' ? 'VERIFIED CORRUPT' : 'not verified';
 }
 
-/** `primary` / `DR`. */
+/** `primary` / `DR` / `vault`. */
 export function whereText(where: CopyWhere): string {
-  return where === 'dr' ? 'DR' : 'primary';
+  return where === 'dr' ? 'DR' : where;
 }
 
 /** Copies as a table: a target, its points and their copies, and what could not be read. */

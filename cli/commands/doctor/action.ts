@@ -5,6 +5,9 @@
  * are what `redis-dr status` measures (the freshness monitor's code), and
  * coverage what `status --coverage` lists, turned into checks here.
  *
+ * With a vault (config `vault`), its copies as `status` reads them
+ * (`--vault-profile`: the vault account's credentials), in section `vault`.
+ *
  * Exit 0 when every check passes or only warns, 1 when any fails (a check
  * that could not look fails), 2 for usage, a bad config, or missing or
  * another account's credentials (one line, from runAwsCommand).
@@ -28,6 +31,7 @@ import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js'
 import { collectCoverage } from '../status/coverage.js';
 import { age, collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../status/action.js';
 import { plain, type Style, terminalStyle } from '../../table.js';
+import { retentionText, vaultAccess, type VaultReport } from '../../vault-copies.js';
 
 /**
  * Names the stacks' constructs define, repeated here so the CLI does not load
@@ -183,6 +187,39 @@ export function statusChecks(report: StatusReport): DoctorCheck[] {
   ];
 }
 
+/**
+ * The vault's copies from what `status` read, as checks: a recovery point
+ * within the DR-copy limit passes; late, or copies none of which is a
+ * recovery point with one verified corrupt, fail; none yet warns (the first
+ * export after a deploy); a vault not read fails with its fix.
+ */
+export function vaultChecks(v: VaultReport): DoctorCheck[] {
+  const checks: DoctorCheck[] = v.targets
+    .filter((t) => t.state !== 'error')
+    .map((t): DoctorCheck => {
+      const base = { section: 'vault', region: v.region, subject: `${t.plan}/${t.target} vault copy` } as const;
+      const limit = `limit ${age(t.limitSeconds)}`;
+      const p = t.newestRecoveryPoint;
+      const held = p ? `${p.exportName} is ${age(p.ageSeconds)} old (${limit}), verified ok, retained until ${retentionText(p)}` : '';
+      const newer = t.newer ? `; ${t.newer}` : '';
+      if (t.state === 'ok') return { ...base, state: 'pass', detail: `${held}${newer}`, fix: null };
+      const replication = 'check doctor\'s "replication to the vault" line and the vault stack\'s alarms (docs/runbooks/dr-copies.md)';
+      if (t.state === 'late') return { ...base, state: 'fail', detail: `${held}: over its limit${newer}`, fix: replication };
+      const corrupt = t.copies.some((c) => c.verification === 'corrupt');
+      if (t.copies.length > 0 && corrupt) return { ...base, state: 'fail', detail: t.detail, fix: 'see docs/runbooks/corruption.md' };
+      return {
+        ...base,
+        state: 'warn',
+        detail: `none yet: ${t.detail}`,
+        fix: `normal until the first export after a deploy reaches the vault and its verifier; else ${replication}`,
+      };
+    });
+  for (const p of v.problems) {
+    checks.push({ section: 'vault', region: v.region, subject: `s3://${v.bucket}`, state: 'fail', detail: 'vault copies not read', fix: p });
+  }
+  return checks;
+}
+
 /** A target's newest complete export in the export bucket and newest verified DR copy, from what status listed. */
 export function newestCopies(c: StatusCopies): { exported?: CopyRef; verifiedDr?: CopyRef } {
   const all = [...c.points].sort((a, b) => b.recoveryPoint.localeCompare(a.recoveryPoint)).flatMap((p) => p.copies);
@@ -215,9 +252,9 @@ export function formatDoctor(r: DoctorReport, style: Style = plain): string {
 }
 
 /** The `doctor` command's action (loaded only when the command runs; options: ./command.ts). */
-export async function doctorAction(o: { config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
+export async function doctorAction(o: { config: string; json?: boolean; vaultProfile?: string }, env: CliEnv = {}): Promise<void> {
   const config = loadCliConfig(o.config);
-  const aws = new CliAws(config, env);
+  const aws = new CliAws(config, env, vaultAccess(config, o.vaultProfile));
   await runAwsCommand('doctor', aws, async () => {
     const report = await collectDoctor(config, aws, `npx cdk deploy --all -c config=${o.config}`);
     process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report, terminalStyle()));
@@ -310,6 +347,7 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
     });
   } else if (status) {
     checks.push(...statusChecks(status));
+    if (status.vault) checks.push(...vaultChecks(status.vault));
   } else {
     checks.push({
       section: 'recovery points',

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
-import { DEFAULT_CONFIG_FILE } from '../../options.js';
+import { DEFAULT_CONFIG_FILE, VAULT_PROFILE_HELP } from '../../options.js';
 
 /** Defines `redis-dr doctor` (options and help); its action module loads only when it runs. */
 export function doctorCommand(program: Command, env: CliEnv = {}): void {
@@ -11,5 +11,6 @@ export function doctorCommand(program: Command, env: CliEnv = {}): void {
     )
     .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
     .option('--json', 'print the checks as JSON')
-    .action(async (o: { config: string; json?: boolean }) => (await import('./action.js')).doctorAction(o, env));
+    .option('--vault-profile <name>', VAULT_PROFILE_HELP)
+    .action(async (o: { config: string; json?: boolean; vaultProfile?: string }) => (await import('./action.js')).doctorAction(o, env));
 }

@@ -24,7 +24,8 @@ import { withStatus } from '../../progress.js';
 import { chosenCopy, copyText, type PointCopiesReport } from '../../rdb-copies.js';
 import { isServerlessTarget, runServerlessRestore } from './serverless.js';
 import { UsageError } from '../../usage.js';
-import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } from './recovery-point.js';
+import { vaultAccess } from '../../vault-copies.js';
+import { chooseDr, pointCopiesOrNone, restoreSource, type RestoreOptions, type RestoreResult } from './recovery-point.js';
 
 /**
  * `redis-dr restore --target <id> [--from latest|<snapshot>|s3://…] [--region <r>] --new-id <id> [--wait]`:
@@ -39,6 +40,11 @@ import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } 
  * - DR region (`--region` = `dr.region`): `latest` is the target's newest
  *   export in the DR bucket whose shards are all there and verified; an
  *   `s3://bucket/<export>` location restores that export (the same rules).
+ * - the vault (config `vault`; `--from vault`, or an `s3://` location in the
+ *   vault bucket): the same rules over the vault's copies, read with the
+ *   vault account's credentials (`--vault-profile`), the cluster created in
+ *   the vault's region. ElastiCache reads the objects as its regional
+ *   service principal: the vault bucket's policy must let it (docs/dr-copies.md).
  *
  * Before anything is created (and with --dry-run), the restore preflight
  * (lambdas/domain/drills/restore-preflight.ts, the drills' rules too) refuses a
@@ -125,27 +131,22 @@ export function createRequest(
 export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreOptions): Promise<RestoreResult> {
   const id = checkNewId(o.newId);
   if (isServerlessTarget(config, o.target)) return runServerlessRestore(config, aws, o, id);
-  const region = o.region ?? config.primary.region;
-  const where = region === config.primary.region ? 'primary' : region === config.dr.region ? 'dr' : undefined;
-  if (!where) throw new UsageError(`--region ${region}: restore in the primary (${config.primary.region}) or DR (${config.dr.region}) region of this config`);
-  const network = where === 'primary' ? config.network : config.dr.network;
+  const { region, where, from, vault } = restoreSource(config, o);
+  const network = where === 'primary' ? config.network : where === 'dr' ? config.dr.network : undefined;
   const subnetGroup = o.subnetGroup ?? network?.cacheSubnetGroupName;
   if (!subnetGroup) {
     throw new UsageError(
-      `no subnet group for ${region}: pass --subnet-group, or set ${where === 'primary' ? 'network' : 'dr.network'}.cacheSubnetGroupName in the config`,
+      where === undefined
+        ? `no subnet group for ${region} (the vault's region, neither the primary nor the DR region of this config): pass --subnet-group and --security-group-ids`
+        : `no subnet group for ${region}: pass --subnet-group, or set ${where === 'primary' ? 'network' : 'dr.network'}.cacheSubnetGroupName in the config`,
     );
   }
   if (o.authTokenSecret && o.userGroupIds?.length)
     throw new UsageError('--auth-token-secret and --user-group-ids exclude each other: a cluster uses an AUTH token or RBAC user groups');
-  const from = o.from ?? 'latest';
-  if (from.startsWith('s3://') && where === 'primary')
-    throw new UsageError(`--from ${from}: S3 copies restore in the DR region: add --region ${config.dr.region}`);
-  if (!from.startsWith('s3://') && from !== 'latest' && where === 'dr')
-    throw new UsageError(`--from ${from}: in the DR region restore from latest or an s3://bucket/<export> copy`);
 
   const ec = aws.elasticache(region);
   const now = new Date(aws.clock.now());
-  const dr = where === 'dr' ? await chooseDr(config, aws, region, o.target, from, o.nodeType, now) : undefined;
+  const dr = where === 'dr' || vault ? await chooseDr(config, aws, region, o.target, from, o.nodeType, now, 'replication-group', vault) : undefined;
   const primary = dr ? undefined : await choosePrimary(aws, region, o.target, from, o.nodeType, now);
   const choice = dr?.choice ?? primary!.choice;
   const refusals = restorePreflight(choice, dr?.evidence ?? primary!.evidence, 'restore');
@@ -164,8 +165,7 @@ export async function runRestore(config: RedisDrConfig, aws: CliAws, o: RestoreO
   });
   if (!authToken && !o.userGroupIds?.length)
     o.onWarning?.('no AUTH token and no user group: anyone who reaches the subnet can connect; pass --auth-token-secret or --user-group-ids');
-  if (where === 'dr' && !o.nodeType)
-    o.onWarning?.(`node type ${choice.nodeType}: DR copies do not record the source's node type; pass --node-type for production size`);
+  if (dr && !o.nodeType) o.onWarning?.(`node type ${choice.nodeType}: DR copies do not record the source's node type; pass --node-type for production size`);
   if (o.replicas === undefined && !source) o.onWarning?.('no replicas (the source could not be described): pass --replicas for production');
   // What is printed (--dry-run, --json) never shows the token.
   const shown = request.AuthToken ? { ...request, AuthToken: '***' } : request;
@@ -313,11 +313,11 @@ export function formatRdbCopies(c: PointCopiesReport): string[] {
 
 /** Registers `restore`. */
 /** The `restore` command's action (loaded only when the command runs; options: cli/commands/restore/command.ts). */
-export async function restoreAction(o: RestoreOptions & { config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
+export async function restoreAction(o: RestoreOptions & { config: string; json?: boolean; vaultProfile?: string }, env: CliEnv = {}): Promise<void> {
   const config = loadCliConfig(o.config);
   checkNewId(o.newId);
   const note = (line: string) => process.stderr.write(`redis-dr restore: ${line}\n`);
-  const aws = new CliAws(config, env);
+  const aws = new CliAws(config, env, vaultAccess(config, o.vaultProfile));
   await runAwsCommand('restore', aws, async (did) => {
     // Once the create call is made, a lost connection is a failed job that did part of its work (exit 1), not a usage problem.
     const created = (line: string) => {

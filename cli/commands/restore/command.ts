@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
 import type { RestoreOptions } from './recovery-point.js';
-import { DEFAULT_CONFIG_FILE, positiveInt } from '../../options.js';
+import { DEFAULT_CONFIG_FILE, positiveInt, VAULT_PROFILE_HELP } from '../../options.js';
 import { UsageError } from '../../usage.js';
 
 /** Defines `redis-dr restore` (options and help); its action module loads only when it runs. */
@@ -14,7 +14,11 @@ export function restoreCommand(program: Command, env: CliEnv = {}): void {
     )
     .requiredOption('--target <id>', 'the replication group (or serverless cache) whose data to restore')
     .option('--new-id <id>', 'id of the cluster to create (required unless --list)')
-    .option('--from <point>', 'latest, a snapshot name, or s3://<bucket>/<export> (DR region)', 'latest')
+    .option(
+      '--from <point>',
+      "latest, a snapshot name, s3://<bucket>/<export> (DR region, or the vault's), or vault (the vault's newest verified copy, in the vault's region; needs the vault account's credentials: --vault-profile)",
+      'latest',
+    )
     .option('--region <region>', 'primary (default) or the DR region of the config')
     .option('--node-type <type>', "node type (default: the snapshot's; DR copies: cache.t4g.small)")
     .option('--replicas <n>', "replicas per shard (default: the source's, else 0)", positiveInt('--replicas'))
@@ -28,13 +32,19 @@ export function restoreCommand(program: Command, env: CliEnv = {}): void {
     .option('--poll-seconds <n>', 'seconds between status checks while waiting', positiveInt('--poll-seconds', 1), 30)
     .option('--timeout-minutes <n>', 'stop waiting after this long', positiveInt('--timeout-minutes', 1), 120)
     .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
-    .option('--list', "create nothing: list the target's recent recovery points (DR region: its DR copies) with their .rdb copies, newest first")
+    .option(
+      '--list',
+      "create nothing: list the target's recent recovery points (DR region: its DR copies) with their .rdb copies, newest first, and its vault copies (config vault)",
+    )
     .option('--limit <n>', 'with --list: how many recovery points', positiveInt('--limit', 1), 10)
     .option('--json', 'print the result as JSON')
-    .action(async (o: Omit<RestoreOptions, 'newId'> & { newId?: string; config: string; json?: boolean; list?: boolean; limit: number }) => {
-      if (o.list && o.newId !== undefined) throw new UsageError('--list creates nothing: leave out --new-id to list, or --list to restore');
-      if (o.list) return (await import('./list-action.js')).listAction(o, env);
-      if (o.newId === undefined) throw new UsageError("required option '--new-id <id>' not specified (or --list to see the recovery points)");
-      return (await import('./action.js')).restoreAction({ ...o, newId: o.newId }, env);
-    });
+    .option('--vault-profile <name>', VAULT_PROFILE_HELP)
+    .action(
+      async (o: Omit<RestoreOptions, 'newId'> & { newId?: string; config: string; json?: boolean; list?: boolean; limit: number; vaultProfile?: string }) => {
+        if (o.list && o.newId !== undefined) throw new UsageError('--list creates nothing: leave out --new-id to list, or --list to restore');
+        if (o.list) return (await import('./list-action.js')).listAction(o, env);
+        if (o.newId === undefined) throw new UsageError("required option '--new-id <id>' not specified (or --list to see the recovery points)");
+        return (await import('./action.js')).restoreAction({ ...o, newId: o.newId }, env);
+      },
+    );
 }

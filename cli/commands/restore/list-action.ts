@@ -13,7 +13,11 @@
  *
  * AWS calls: one snapshot listing (primary), one listing of each bucket
  * under the target's prefix, and the tags of the listed points' exports
- * only (`--limit` bounds them). Exit 1 when a bucket could not be read.
+ * only (`--limit` bounds them). With a vault (config `vault`), the
+ * target's `--limit` newest copies there too, with their retention and
+ * whether each is a recovery point, read with the vault account's
+ * credentials (`--vault-profile`). Exit 1 when a bucket (the vault too)
+ * could not be read.
  */
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { listTargetSnapshots } from '../../../lambdas/adapters/aws/elasticache.js';
@@ -22,6 +26,7 @@ import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js'
 import { anyPlanExports, copiesOf, copyBuckets, formatCopies, type TargetCopies } from '../../rdb-copies.js';
 import { isServerlessTarget } from './serverless.js';
 import { terminalStyle } from '../../table.js';
+import { collectVault, formatVault, vaultAccess, type VaultReport } from '../../vault-copies.js';
 import { UsageError } from '../../usage.js';
 
 /** Recovery points listed by default. */
@@ -32,6 +37,15 @@ export interface RecoveryPointList extends TargetCopies {
   readonly target: string;
   readonly region: string;
   readonly where: 'primary' | 'dr';
+  /** The target's newest copies in the vault (config `vault`, read with the vault account's credentials); null without a vault. */
+  readonly vault: VaultReport | null;
+}
+
+/** The plan that names `target` (else the first exporting plan: a target selected by tags), for the vault's age limit. */
+function planOf(config: RedisDrConfig, target: string): string {
+  const id = target.toLowerCase();
+  const named = config.plans.find((p) => [...p.targets.replicationGroupIds, ...p.targets.serverlessCacheNames].some((t) => t.toLowerCase() === id));
+  return (named ?? config.plans.find((p) => p.export.enabled) ?? config.plans[0]!).name;
 }
 
 /** Lists the target's `limit` newest recovery points in `region` (default: the primary) with their copies. */
@@ -61,7 +75,9 @@ export async function listRecoveryPoints(
           );
     return { points, newest: where === 'primary' ? points[0] : undefined };
   });
-  return { target: o.target, region, where, ...found };
+  const vault =
+    config.vault && anyPlanExports(config) ? await collectVault(config, aws, [{ plan: planOf(config, o.target), target: o.target }], { limit }) : null;
+  return { target: o.target, region, where, ...found, vault };
 }
 
 /** The list as text: the copies table, and how `--from` takes a point. */
@@ -71,17 +87,26 @@ export function formatRecoveryPointList(l: RecoveryPointList, style = terminalSt
       ? `recovery points of ${l.target} in ${l.region}, newest first: restore one with --from <recovery point>`
       : `DR copies of ${l.target} in ${l.region}, newest first: restore one with --region ${l.region} --from <location>`;
   const none = l.points.length === 0 && l.problems.length === 0 ? [`none found${l.where === 'primary' ? ' (no available manual snapshot)' : ''}`] : [];
-  return `${[head, ...none, ...formatCopies(l.points.length > 0 || l.problems.length > 0 ? [l] : [], style, l.where === 'primary' ? ['primary', 'dr'] : ['dr'])].join('\n')}\n`;
+  const vault = l.vault
+    ? [
+        ...formatVault(l.vault, style),
+        `  restore the newest vault recovery point with --from vault, or one of them with --from s3://${l.vault.bucket}/<copy> (the cluster is created in ${l.vault.region})`,
+      ]
+    : [];
+  return `${[head, ...none, ...formatCopies(l.points.length > 0 || l.problems.length > 0 ? [l] : [], style, l.where === 'primary' ? ['primary', 'dr'] : ['dr']), ...vault].join('\n')}\n`;
 }
 
 /** `restore --list`'s action. */
-export async function listAction(o: { config: string; target: string; region?: string; limit?: number; json?: boolean }, env: CliEnv = {}): Promise<void> {
+export async function listAction(
+  o: { config: string; target: string; region?: string; limit?: number; json?: boolean; vaultProfile?: string },
+  env: CliEnv = {},
+): Promise<void> {
   const config = loadCliConfig(o.config);
-  const aws = new CliAws(config, env);
+  const aws = new CliAws(config, env, vaultAccess(config, o.vaultProfile));
   await runAwsCommand('restore', aws, async () => {
     const list = await listRecoveryPoints(config, aws, o);
     process.stdout.write(o.json ? `${JSON.stringify(list, null, 2)}\n` : formatRecoveryPointList(list));
-    // A bucket that could not be read leaves the list incomplete.
-    return list.problems.length > 0 ? 1 : 0;
+    // A bucket that could not be read (the vault too) leaves the list incomplete.
+    return list.problems.length > 0 || (list.vault?.problems.length ?? 0) > 0 ? 1 : 0;
   });
 }

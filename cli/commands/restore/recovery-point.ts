@@ -15,12 +15,15 @@ import { exportEvidence, type PreflightEvidence, type PreflightRefusal } from '.
 import { TAGS } from '../../../lambdas/domain/plans/types.js';
 import type { CliAws } from '../../aws.js';
 import { copiesOfPoint, copyBuckets, anyPlanExports, type PointCopiesReport } from '../../rdb-copies.js';
+import { connectionProblem } from '../../failure.js';
 import { UsageError } from '../../usage.js';
+import { vaultBucketName, vaultProblem } from '../../vault-copies.js';
+import { errorName } from '../../../lambdas/adapters/aws/errors.js';
 
 /** Options of `runRestore` (action.ts). */
 export interface RestoreOptions {
   readonly target: string;
-  /** `latest` (default), a snapshot name, or `s3://bucket/<export>`. */
+  /** `latest` (default), a snapshot name, `s3://bucket/<export>`, or `vault` (the newest recovery point in the vault). */
   readonly from?: string;
   /** Default: the config's primary region. */
   readonly region?: string;
@@ -73,6 +76,50 @@ export interface RestoreResult {
   readonly rdbCopies: PointCopiesReport;
 }
 
+/** Where a restore takes its recovery point from. */
+export interface RestoreSource {
+  /** The region the new cache is created in (an S3 copy seeds only a cache in its bucket's region). */
+  readonly region: string;
+  /** Which of the config's regions that is; undefined for a vault in a third region. */
+  readonly where: 'primary' | 'dr' | undefined;
+  /** `--from`, default `latest`. */
+  readonly from: string;
+  /** It seeds from a copy in the vault (`--from vault`, or an s3:// location in the vault bucket). */
+  readonly vault: boolean;
+}
+
+/**
+ * The region and source of a restore from `--region` and `--from`: the
+ * primary region's snapshots, the DR bucket's copies (DR region), or the
+ * vault's copies (`vault` or an `s3://` location in the vault bucket: in the
+ * vault's region, where its bucket is). Refuses combinations that cannot
+ * work, naming the fix.
+ */
+export function restoreSource(config: RedisDrConfig, o: Pick<RestoreOptions, 'region' | 'from'>): RestoreSource {
+  const from = o.from ?? 'latest';
+  const vaultBucket = vaultBucketName(config);
+  if (from === 'vault' && !vaultBucket)
+    throw new UsageError('--from vault: the config has no vault section: restore from latest, a snapshot name, or an s3://<bucket>/<export> DR copy');
+  const whereOf = (region: string) => (region === config.primary.region ? 'primary' : region === config.dr.region ? 'dr' : undefined);
+  if (from === 'vault' || (vaultBucket !== undefined && parseS3Url(from)?.bucket === vaultBucket)) {
+    const region = config.vault!.region;
+    if (o.region !== undefined && o.region !== region) {
+      throw new UsageError(
+        `--from ${from} --region ${o.region}: a vault copy restores in the vault's region ${region} (ElastiCache seeds only from a bucket in the cluster's region): leave out --region, or pass --region ${region}`,
+      );
+    }
+    return { region, where: whereOf(region), from, vault: true };
+  }
+  const region = o.region ?? config.primary.region;
+  const where = whereOf(region);
+  if (!where) throw new UsageError(`--region ${region}: restore in the primary (${config.primary.region}) or DR (${config.dr.region}) region of this config`);
+  if (from.startsWith('s3://') && where === 'primary')
+    throw new UsageError(`--from ${from}: S3 copies restore in the DR region: add --region ${config.dr.region}`);
+  if (!from.startsWith('s3://') && from !== 'latest' && where === 'dr')
+    throw new UsageError(`--from ${from}: in the DR region restore from latest or an s3://bucket/<export> copy`);
+  return { region, where, from, vault: false };
+}
+
 /**
  * The `.rdb` copies of a snapshot in the export and DR buckets (none looked
  * for when no plan exports); `to`: the server the fast path restores into.
@@ -85,8 +132,10 @@ export async function pointCopiesOrNone(config: RedisDrConfig, aws: CliAws, snap
 /**
  * The DR copy to restore: `latest` (the target's newest complete, verified
  * export in the DR bucket) or a named `s3://` export; as a replication group
- * or (`kind`) a serverless cache. With it, that export as an `.rdb` copy,
- * and what its tags and sizes tell the restore preflight.
+ * or (`kind`) a serverless cache. With `vault`, the same from the vault
+ * bucket, read with the vault account's credentials (`from`: `vault` for
+ * its newest). With it, that export as an `.rdb` copy, and what its tags
+ * and sizes tell the restore preflight.
  */
 export async function chooseDr(
   config: RedisDrConfig,
@@ -97,18 +146,44 @@ export async function chooseDr(
   nodeType: string | undefined,
   now: Date,
   kind: DrillKind = 'replication-group',
+  vault = false,
 ): Promise<{ choice: RecoveryPointChoice; copy: RdbCopy; evidence: PreflightEvidence }> {
-  const s3 = aws.s3(region);
+  if (!vault) return chooseCopy(config, aws, region, target, from, nodeType, now, kind, false);
+  try {
+    return await chooseCopy(config, aws, region, target, from === 'vault' ? 'latest' : from, nodeType, now, kind, true);
+  } catch (err) {
+    // The vault's own words: denied (its policy lets only the vault account read), no bucket, the profile's credentials.
+    if (connectionProblem(err)) throw new UsageError(vaultProblem(config, aws, err));
+    if (/AccessDenied|^Forbidden$|AllAccessDisabled|^NoSuchBucket$/.test(errorName(err))) throw new Error(vaultProblem(config, aws, err));
+    throw err;
+  }
+}
+
+async function chooseCopy(
+  config: RedisDrConfig,
+  aws: CliAws,
+  region: string,
+  target: string,
+  from: string,
+  nodeType: string | undefined,
+  now: Date,
+  kind: DrillKind,
+  vault: boolean,
+): Promise<{ choice: RecoveryPointChoice; copy: RdbCopy; evidence: PreflightEvidence }> {
+  const s3 = vault ? aws.vaultS3(region) : aws.s3(region);
   let bucket: string;
   let exports: DrExport[];
   const sizes = new Map<string, number>();
   if (from === 'latest') {
-    bucket = recoveryBucketName(config.name, await aws.account(), region);
+    bucket = vault ? vaultBucketName(config)! : recoveryBucketName(config.name, await aws.account(), region);
     const listed = await listObjects(s3, bucket, `rdr-${target.toLowerCase()}-`);
     for (const o of listed) sizes.set(o.key, o.size);
     const keys = listed.map((o) => o.key);
     exports = (drExportsByTarget(keys, (t) => t === target.toLowerCase()).get(target.toLowerCase()) ?? []).slice(0, MAX_EXPORTS_PER_TARGET);
-    if (exports.length === 0) throw new Error(`no copies of ${target} in s3://${bucket}: check the target id, or restore in the primary region`);
+    if (exports.length === 0)
+      throw new Error(
+        `no copies of ${target} in s3://${bucket}: check the target id, or restore ${vault ? 'from the DR region or a snapshot' : 'in the primary region'}`,
+      );
   } else {
     const url = parseS3Url(from);
     if (!url) throw new UsageError(`--from ${from}: write an S3 copy as s3://<bucket>/<export name> (or the key of one of its .rdb objects)`);
@@ -128,7 +203,7 @@ export async function chooseDr(
     if (verdict.usable) {
       return {
         choice: drChoice(verdict.choice, { nodeType }, { bucket, partition: aws.partition(region) }, now, kind),
-        copy: describeCopy(exp, tags, { where: 'dr', region, bucket }),
+        copy: describeCopy(exp, tags, { where: vault ? 'vault' : 'dr', region, bucket }),
         evidence: exportEvidence(
           verdict.choice.summaries,
           exp.objects.map((o) => sizes.get(o.key)),

@@ -27,7 +27,7 @@ import { TAGS } from '../../../lambdas/domain/plans/types.js';
 import type { CliAws } from '../../aws.js';
 import { chosenCopy, type PointCopiesReport } from '../../rdb-copies.js';
 import { formatRefusals, restorePreflight, type PreflightRefusal } from '../../../lambdas/domain/drills/restore-preflight.js';
-import { chooseDr, pointCopiesOrNone, type RestoreOptions, type RestoreResult } from './recovery-point.js';
+import { chooseDr, pointCopiesOrNone, restoreSource, type RestoreOptions, type RestoreResult } from './recovery-point.js';
 import { UsageError } from '../../usage.js';
 
 /** Is `target` one of the config's serverless caches (listed by name in a plan)? */
@@ -124,8 +124,9 @@ async function chooseDrPoint(
   region: string,
   target: string,
   from: string,
+  vault: boolean,
 ): Promise<ServerlessRestorePoint & { rdbCopies: PointCopiesReport; refusals: PreflightRefusal[] }> {
-  const { choice, copy, evidence } = await chooseDr(config, aws, region, target, from, undefined, new Date(aws.clock.now()), 'serverless-cache');
+  const { choice, copy, evidence } = await chooseDr(config, aws, region, target, from, undefined, new Date(aws.clock.now()), 'serverless-cache', vault);
   return {
     // A serverless cache is cluster mode: a copy with keys outside db 0 is refused here, not after the create.
     refusals: restorePreflight(choice, evidence, 'restore'),
@@ -141,14 +142,7 @@ async function chooseDrPoint(
 
 /** Restores a serverless target in the primary or the DR region (see the module comment). */
 export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o: RestoreOptions, id: string): Promise<RestoreResult> {
-  const region = o.region ?? config.primary.region;
-  const where = region === config.primary.region ? 'primary' : region === config.dr.region ? 'dr' : undefined;
-  if (!where) throw new UsageError(`--region ${region}: restore in the primary (${config.primary.region}) or DR (${config.dr.region}) region of this config`);
-  const from = o.from ?? 'latest';
-  if (from.startsWith('s3://') && where === 'primary')
-    throw new UsageError(`--from ${from}: S3 copies restore in the DR region: add --region ${config.dr.region}`);
-  if (!from.startsWith('s3://') && from !== 'latest' && where === 'dr')
-    throw new UsageError(`--from ${from}: in the DR region restore from latest or an s3://bucket/<export> copy`);
+  const { region, where, from, vault } = restoreSource(config, o);
   if (o.authTokenSecret)
     throw new UsageError("--auth-token-secret: serverless caches take no AUTH token; pass --user-group-ids <one RBAC user group> (default: the source's)");
   if ((o.userGroupIds?.length ?? 0) > 1) throw new UsageError(`--user-group-ids ${o.userGroupIds!.join(',')}: a serverless cache takes one user group`);
@@ -160,13 +154,13 @@ export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o
   ] as const) {
     if (set !== undefined) throw new UsageError(`${flag}: a serverless cache has no ${flag.slice(2).replace('-', ' ')}; leave it out`);
   }
-  const dr = where === 'dr' ? await chooseDrPoint(config, aws, region, o.target, from) : undefined;
+  const dr = where === 'dr' || vault ? await chooseDrPoint(config, aws, region, o.target, from, vault) : undefined;
   const point = dr ?? (await choosePoint(aws, region, o.target, from));
   // The source lives in the primary region: in the DR region its network and user group are the config's or the options'.
   const source = where === 'primary' ? await describeCache(aws, region, o.target).catch(() => undefined) : undefined;
   const sourceUrl = source?.Endpoint?.Address ? `rediss://${source.Endpoint.Address}:${source.Endpoint.Port ?? 6379}` : undefined;
   const rdbCopies = dr?.rdbCopies ?? (await pointCopiesOrNone(config, aws, point.name, sourceUrl));
-  const network = where === 'primary' ? config.network : config.dr.network;
+  const network = where === 'primary' ? config.network : where === 'dr' ? config.dr.network : undefined;
   const request = createServerlessRequest(point, {
     id,
     target: o.target,
@@ -174,8 +168,8 @@ export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o
     securityGroupIds: o.securityGroupIds ?? network?.securityGroupIds ?? source?.SecurityGroupIds ?? [],
     userGroupId: o.userGroupIds?.[0] ?? source?.UserGroupId,
   });
-  if (where === 'dr' && request.SubnetIds === undefined) {
-    o.onWarning?.(`no subnets: set dr.network in the config, or the cache goes to the DR region's default VPC subnets`);
+  if (where !== 'primary' && request.SubnetIds === undefined) {
+    o.onWarning?.(`no subnets: set dr.network in the config, or the cache goes to ${region}'s default VPC subnets`);
   }
   if (!request.UserGroupId)
     o.onWarning?.('no user group: the new serverless cache accepts the default user; pass --user-group-ids to require RBAC credentials');

@@ -11,7 +11,8 @@ import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type Freshn
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { collectCoverage, formatCoverage } from './coverage.js';
 import { copiesOf, copyBuckets, formatCopies, type TargetCopies } from '../../rdb-copies.js';
-import { plain, table, terminalStyle, type Style } from '../../table.js';
+import { collectVault, formatVault, vaultAccess, type VaultReport } from '../../vault-copies.js';
+import { age, plain, table, terminalStyle, type Style } from '../../table.js';
 import { taggedElastiCacheResources } from '../../../lambdas/adapters/aws/tagging.js';
 import { throttleRetry } from '../../../lambdas/adapters/aws/retry.js';
 import { parseCollapseHold } from '../../../lambdas/domain/plans/collapse.js';
@@ -34,6 +35,13 @@ import { TAGS } from '../../../lambdas/domain/plans/types.js';
  * the freshness run listed in the DR bucket and listing the primary bucket
  * once per target; tags only of the exports shown. Copies do not change the
  * exit code: the rows above are what the alarms watch.
+ *
+ * With a vault (config `vault`), its replicas of the same targets: the
+ * newest copies down to the newest recovery point (verified intact by the
+ * vault's verifier, under COMPLIANCE retention), their age against the
+ * DR-copy limit and their retention, read with the vault account's
+ * credentials (`--vault-profile`). A vault late, without a recovery point or
+ * not read makes the exit code 1 (cli/vault-copies.ts).
  */
 
 /** What a row measures. */
@@ -100,6 +108,8 @@ export interface StatusReport {
   readonly collapses: readonly CollapseStatus[];
   /** Problems that cost a whole region or listing (also reflected as `error` rows where they can be). */
   readonly problems: readonly string[];
+  /** The vault's copies (config `vault`), read with the vault account's credentials; null without a vault. */
+  readonly vault: VaultReport | null;
   readonly healthy: boolean;
 }
 
@@ -211,6 +221,14 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
     }
   }
   const copies = await collectCopies(config, aws, rows, drReads);
+  // Replicas of the exporting plans' targets, as the copies above; unread is unhealthy, never absent.
+  const vault = config.vault
+    ? await collectVault(
+        config,
+        aws,
+        copies.filter((c) => c.exports),
+      )
+    : null;
   const collapses = await collectCollapses(config, aws).catch((err: unknown) => {
     problems.push(`keyspace-collapse holds (${regions.primary}): ${describeError(err)}`);
     return [];
@@ -236,7 +254,9 @@ export async function collectStatus(config: RedisDrConfig, aws: CliAws): Promise
     copies,
     collapses,
     problems,
-    healthy: shown.every((r) => r.state === 'ok') && !drillFailed && problems.length === 0 && !collapses.some((c) => c.state === 'active'),
+    vault,
+    healthy:
+      shown.every((r) => r.state === 'ok') && !drillFailed && problems.length === 0 && !collapses.some((c) => c.state === 'active') && (vault?.healthy ?? true),
   };
 }
 
@@ -342,17 +362,7 @@ function str(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
-/** `45s`, `35m`, `5h 30m`, `3d 4h`. */
-export function age(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
-  const d = Math.floor(h / 24);
-  return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
-}
+export { age } from '../../table.js';
 
 /** The report people read. */
 export function formatStatus(r: StatusReport, style: Style = plain): string {
@@ -390,6 +400,7 @@ export function formatStatus(r: StatusReport, style: Style = plain): string {
     );
     for (const c of r.collapses.filter((x) => x.plan === plan)) lines.push(`  ${formatCollapse(c, style)}`);
   }
+  if (r.vault) lines.push(...formatVault(r.vault, style));
   for (const p of r.problems) lines.push('', style('yellow', `not measured: ${p}`));
   lines.push(
     '',
@@ -424,9 +435,9 @@ function formatDrill(d: DrillStatus, style: Style): string {
 
 /** Registers `status`. */
 /** The `status` command's action (loaded only when the command runs; options: cli/commands/status/command.ts). */
-export async function statusAction(o: { config: string; json?: boolean; coverage?: boolean }, env: CliEnv = {}): Promise<void> {
+export async function statusAction(o: { config: string; json?: boolean; coverage?: boolean; vaultProfile?: string }, env: CliEnv = {}): Promise<void> {
   const config = loadCliConfig(o.config);
-  const aws = new CliAws(config, env);
+  const aws = new CliAws(config, env, vaultAccess(config, o.vaultProfile));
   await runAwsCommand('status', aws, async () => {
     if (o.coverage) {
       const coverage = await collectCoverage(config, aws);

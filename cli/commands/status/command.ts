@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
-import { DEFAULT_CONFIG_FILE } from '../../options.js';
+import { DEFAULT_CONFIG_FILE, VAULT_PROFILE_HELP } from '../../options.js';
 
 /** Defines `redis-dr status` (options and help); its action module loads only when it runs. */
 export function statusCommand(program: Command, env: CliEnv = {}): void {
@@ -13,5 +13,6 @@ export function statusCommand(program: Command, env: CliEnv = {}): void {
       '--coverage',
       'instead: every ElastiCache cache of both regions with the plan that protects it, unprotected, or unprotectable (why); exit 0 when none is unprotected, 1 when any is (or a region could not be listed)',
     )
-    .action(async (o: { config: string; json?: boolean; coverage?: boolean }) => (await import('./action.js')).statusAction(o, env));
+    .option('--vault-profile <name>', VAULT_PROFILE_HELP)
+    .action(async (o: { config: string; json?: boolean; coverage?: boolean; vaultProfile?: string }) => (await import('./action.js')).statusAction(o, env));
 }

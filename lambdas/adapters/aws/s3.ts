@@ -7,8 +7,10 @@ import {
   PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { errorName } from './errors.js';
 import type { Readable } from 'node:stream';
 import { mergeTags } from '../../domain/dr-copies/export.js';
+import type { ObjectRetention } from '../../domain/dr-copies/vault-copies.js';
 import type { CallWrapper } from './elasticache.js';
 
 /**
@@ -94,12 +96,6 @@ export async function addObjectTags(
   return merged;
 }
 
-/** An object version's Object Lock retention, as S3 answers it. */
-export interface ObjectRetention {
-  readonly mode?: string;
-  readonly retainUntil?: Date;
-}
-
 /**
  * GetObjectRetention of an object's version (default: the current one);
  * `undefined` when it has none (S3 answers `NoSuchObjectLockConfiguration`).
@@ -118,7 +114,7 @@ export async function getObjectRetention(
     );
     return out.Retention ? { mode: out.Retention.Mode, retainUntil: out.Retention.RetainUntilDate } : undefined;
   } catch (err) {
-    if ((err as { name?: string }).name === 'NoSuchObjectLockConfiguration') return undefined;
+    if (errorName(err) === 'NoSuchObjectLockConfiguration') return undefined;
     throw err;
   }
 }

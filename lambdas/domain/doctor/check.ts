@@ -16,6 +16,7 @@ export const DOCTOR_SECTIONS = [
   'buckets',
   'targets',
   'recovery points',
+  'vault',
   'drills',
   'alarms',
   'coverage',

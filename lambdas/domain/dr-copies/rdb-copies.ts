@@ -10,8 +10,8 @@
 import { exportShards, exportVerification, type DrExport } from '../drills/select.js';
 import { parseSnapshotName } from '../plans/naming.js';
 
-/** Which bucket a copy is in: the primary region's export bucket, or the DR bucket it replicates to. */
-export type CopyWhere = 'primary' | 'dr';
+/** Which bucket a copy is in: the primary region's export bucket, the DR bucket it replicates to, or the vault account's bucket (config `vault`). */
+export type CopyWhere = 'primary' | 'dr' | 'vault';
 
 /** `ok`: every shard verified intact; `corrupt`: at least one verified corrupt; `not-verified`: the others. */
 export type CopyVerification = 'ok' | 'corrupt' | 'not-verified';
@@ -143,7 +143,7 @@ export function newestFirst(points: readonly { readonly name: string; readonly a
 
 /** A recovery point with `copies`. */
 export function pointCopies(recoveryPoint: string, copies: readonly RdbCopy[], newest: boolean): PointCopies {
-  const order: Record<CopyWhere, number> = { primary: 0, dr: 1 };
+  const order: Record<CopyWhere, number> = { primary: 0, dr: 1, vault: 2 };
   return {
     recoveryPoint,
     takenAt: parseSnapshotName(recoveryPoint)?.at.toISOString() ?? null,

@@ -28,6 +28,7 @@ import { configHash } from '../../../../lib/deployment.js';
 import { FakeClock } from '../../../support/fakes.js';
 import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws.js';
 import { runInProcess } from '../../support/in-process.js';
+import { installVault, putVaultCopy, type Retentions, VAULT_ACCOUNT, VAULT_BUCKET, VAULT_PROFILE, VAULT_REGION } from '../../support/vault.js';
 
 // One plan (sessions: sessions-prod, exports, drills in both regions), eu-west-1 → eu-central-1 (both default regions: the ACL route).
 const CONFIG = 'test/fixtures/config/status-one-target.json';
@@ -480,6 +481,65 @@ describe('doctor', () => {
       },
     ];
     expect(await vaultCheck()).toEqual({ code: 0, check: expect.objectContaining({ state: 'pass' }) });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('vault copies (section vault): denied without the vault profile fails with the fix (exit 1); with it, a verified locked copy passes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-'));
+    const file = join(dir, 'vaulted.json');
+    const raw = JSON.parse(readFileSync(CONFIG, 'utf8'));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...raw,
+        $schema: undefined,
+        primary: { ...raw.primary, account: ACCOUNT },
+        vault: { account: VAULT_ACCOUNT, region: VAULT_REGION, retentionDays: 400 },
+      }),
+    );
+    const hash = configHash(loadConfig(file));
+    world.stacks = { [PRIMARY]: { status: 'CREATE_COMPLETE', hash }, [DR]: { status: 'CREATE_COMPLETE', hash } };
+    world.replication = [
+      ...(world.replication ?? []),
+      {
+        ID: 'to-vault',
+        Status: 'Enabled',
+        DeleteMarkerReplication: { Status: 'Disabled' },
+        Destination: { Bucket: `arn:aws:s3:::${VAULT_BUCKET}`, Account: VAULT_ACCOUNT, AccessControlTranslation: { Owner: 'Destination' } },
+      },
+    ];
+    const retentions: Retentions = new Map();
+    installVault(aws, retentions);
+    putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0700');
+    const doctor = async (...args: string[]) => {
+      const r = await runInProcess(['doctor', '-c', file, '--json', ...args], { clock });
+      const report = JSON.parse(r.stdout) as DoctorReport;
+      return { code: r.code, vault: report.checks.filter((c) => c.section === 'vault') };
+    };
+
+    const denied = await doctor();
+    expect(denied.code).toBe(1);
+    expect(denied.vault).toEqual([
+      expect.objectContaining({
+        subject: `s3://${VAULT_BUCKET}`,
+        state: 'fail',
+        detail: 'vault copies not read',
+        fix: expect.stringContaining(`pass --vault-profile <a profile of account ${VAULT_ACCOUNT}>`),
+      }),
+    ]);
+
+    const read = await doctor('--vault-profile', VAULT_PROFILE);
+    expect(read.code).toBe(0);
+    expect(read.vault).toEqual([
+      {
+        section: 'vault',
+        region: VAULT_REGION,
+        subject: 'sessions/sessions-prod vault copy',
+        state: 'pass',
+        detail: 'rdr-sessions-prod-20261121-0700 is 2h 59m old (limit 5h 30m), verified ok, retained until 2027-12-26 06:00Z (COMPLIANCE)',
+        fix: null,
+      },
+    ]);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,0 +1,205 @@
+/**
+ * The vault's copies (config `vault`) for `status`, `restore --list` and
+ * `doctor`: per target, its newest replicas in the vault bucket with their
+ * shards, the vault verifier's verdict (`redis-dr:verified`) and Object Lock
+ * retention, and the newest one that is a recovery point. Read with the
+ * vault account's credentials (`--vault-profile`, $REDIS_DR_VAULT_PROFILE):
+ * the vault bucket lets no workload principal read. A vault that could not
+ * be read is a problem with its fix, never left out: the command then
+ * exits 1. The verdicts are lambdas/domain/dr-copies/vault-copies.ts.
+ */
+import type { RedisDrConfig } from '../lib/config/index.js';
+import { freshnessLimits, recoveryBucketName, vaultStackName } from '../lib/deployment.js';
+import { describeError, errorName } from '../lambdas/adapters/aws/errors.js';
+import { mapConcurrent } from '../lambdas/adapters/aws/retry.js';
+import { getObjectRetention } from '../lambdas/adapters/aws/s3.js';
+import { TAGS } from '../lambdas/domain/plans/types.js';
+import { judgeVaultTarget, vaultCopy, vaultRetention, type VaultCopy, type VaultState } from '../lambdas/domain/dr-copies/vault-copies.js';
+import type { CliAccess, CliAws } from './aws.js';
+import { connectionProblem } from './failure.js';
+import { VAULT_PROFILE_ENV } from './options.js';
+import { UsageError } from './usage.js';
+import { CopyBucket, shardsText, verificationText } from './rdb-copies.js';
+import { age, table, type Style } from './table.js';
+
+/** Exports of a target read at most (newest first) while looking for its newest recovery point. */
+export const VAULT_EXPORTS_READ = 10;
+
+/** A target's copies in the vault and the verdict on them. */
+export interface VaultTargetStatus {
+  readonly plan: string;
+  readonly target: string;
+  readonly state: VaultState;
+  /** The DR-copy age limit of the plan (replicas land with the DR copies). */
+  readonly limitSeconds: number;
+  /** Copies read, newest first (status: down to the newest recovery point; restore --list: the newest `limit`). */
+  readonly copies: readonly VaultCopy[];
+  readonly newestRecoveryPoint: VaultCopy | null;
+  /** Copies newer than it that are not recovery points, and why the newest is not; null when there are none. */
+  readonly newer: string | null;
+  readonly detail: string;
+}
+
+/** What the vault holds for the targets asked about, and what could not be read. */
+export interface VaultReport {
+  readonly account: string;
+  readonly region: string;
+  readonly bucket: string;
+  /** The credentials read with: `profile <name>` or `the credentials in use`. */
+  readonly credentials: string;
+  readonly targets: readonly VaultTargetStatus[];
+  /** Reads that failed, each with its fix (the same failure of several targets once). */
+  readonly problems: readonly string[];
+  /** Every target has a recovery point within its limit and everything was read. */
+  readonly healthy: boolean;
+}
+
+/** The vault bucket of the config (`redis-dr-<name>-<vault account>-<vault region>`). */
+export function vaultBucketName(config: RedisDrConfig): string | undefined {
+  return config.vault ? recoveryBucketName(config.name, config.vault.account, config.vault.region) : undefined;
+}
+
+/**
+ * The vault credentials of a command: `--vault-profile`, else
+ * $REDIS_DR_VAULT_PROFILE, else none (the credentials in use). The option
+ * with a config that has no vault is a usage error (it would read nothing).
+ */
+export function vaultAccess(config: RedisDrConfig, option: string | undefined, env: NodeJS.ProcessEnv = process.env): CliAccess {
+  if (option !== undefined && !config.vault)
+    throw new UsageError(`--vault-profile ${option}: the config has no vault section, so there is no vault to read: leave the option out`);
+  const named = option ?? env[VAULT_PROFILE_ENV];
+  return { vaultProfile: named && named.trim() !== '' ? named.trim() : undefined };
+}
+
+/** A vault read that failed, in words, with the fix: denied, no bucket, credentials, or the error itself. */
+export function vaultProblem(config: RedisDrConfig, aws: CliAws, err: unknown): string {
+  const vault = config.vault!;
+  const bucket = vaultBucketName(config)!;
+  const profile = aws.access.vaultProfile;
+  const using = profile ? `profile ${profile}` : 'the credentials in use';
+  const at = `s3://${bucket} (vault account ${vault.account}, ${vault.region})`;
+  const name = errorName(err);
+  if (/AccessDenied|^Forbidden$|AllAccessDisabled/.test(name)) {
+    const fix = profile
+      ? `check that profile ${profile} is of account ${vault.account} and may s3:ListBucket, s3:GetObjectTagging and s3:GetObjectRetention on the vault bucket`
+      : `pass --vault-profile <a profile of account ${vault.account}> (or set ${VAULT_PROFILE_ENV}): the vault bucket lets no principal of the workload account read`;
+    return `access denied reading ${at} with ${using} (${describeError(err)}): ${fix}`;
+  }
+  if (name === 'NoSuchBucket')
+    return `${at} does not exist: deploy ${vaultStackName(config)} with account ${vault.account}'s credentials (docs/dr-copies.md#the-vault-account)`;
+  const connection = connectionProblem(err);
+  if (connection) return `${at} not read with ${using}: ${connection.message}: ${connection.fix}${profile ? ` (for profile ${profile})` : ''}`;
+  return `${at} not read with ${using}: ${describeError(err)}`;
+}
+
+/**
+ * Reads the vault's copies of `targets`: per target, its exports newest
+ * first (one listing under its prefix), their tags and retention, until the
+ * newest recovery point (`limit` unset) or for the `limit` newest exports.
+ */
+export async function collectVault(
+  config: RedisDrConfig,
+  aws: CliAws,
+  targets: readonly { readonly plan: string; readonly target: string }[],
+  o: { readonly limit?: number } = {},
+): Promise<VaultReport> {
+  const vault = config.vault!;
+  const bucket = vaultBucketName(config)!;
+  const s3 = aws.vaultS3(vault.region);
+  const copies = new CopyBucket('vault', vault.region, bucket, s3);
+  const now = new Date(aws.clock.now());
+  const plans = new Map(config.plans.map((p) => [p.name, p]));
+  const problems: string[] = [];
+
+  const read = async (target: string): Promise<{ copies: VaultCopy[]; more: boolean }> => {
+    const exports = await copies.exports(target);
+    const max = o.limit ?? VAULT_EXPORTS_READ;
+    const found: VaultCopy[] = [];
+    for (const exp of exports.slice(0, max)) {
+      const [copy, retentions, first] = await Promise.all([
+        copies.copy(exp),
+        Promise.all(exp.objects.map((obj) => getObjectRetention(s3, bucket, obj.key))),
+        copies.tags(exp.objects[0]!.key),
+      ]);
+      const created = Date.parse(first[TAGS.created] ?? '');
+      const c = vaultCopy(copy, vaultRetention(retentions, now), Number.isNaN(created) ? exp.createdAt : new Date(created), now);
+      found.push(c);
+      if (o.limit === undefined && c.recoveryPoint) break;
+    }
+    return { copies: found, more: exports.length > found.length };
+  };
+
+  const results = await mapConcurrent([...targets], 4, async (t): Promise<VaultTargetStatus> => {
+    const plan = plans.get(t.plan);
+    const limitSeconds = plan ? 60 * freshnessLimits(plan, now).copyAge : 0;
+    try {
+      const { copies: found, more } = await read(t.target);
+      const verdict = judgeVaultTarget(found, limitSeconds, more);
+      return { ...t, limitSeconds, copies: found, ...verdict };
+    } catch (err) {
+      const problem = vaultProblem(config, aws, err);
+      if (!problems.includes(problem)) problems.push(problem);
+      return { ...t, state: 'error', limitSeconds, copies: [], newestRecoveryPoint: null, newer: null, detail: 'not read (see below)' };
+    }
+  });
+  return {
+    account: vault.account,
+    region: vault.region,
+    bucket,
+    credentials: aws.access.vaultProfile ? `profile ${aws.access.vaultProfile}` : 'the credentials in use',
+    targets: results,
+    problems,
+    healthy: problems.length === 0 && results.every((t) => t.state === 'ok'),
+  };
+}
+
+/** `2027-12-26 06:00Z (COMPLIANCE)`, `ENDED 2026-01-01 00:00Z`, `none`. */
+export function retentionText(c: VaultCopy): string {
+  const r = c.retention;
+  const until = r.retainUntil ? `${r.retainUntil.slice(0, 16).replace('T', ' ')}Z` : null;
+  if (r.state === 'none') return 'NONE';
+  if (r.state === 'ended') return `ENDED ${until}`;
+  return `${until} (${r.modes.join('/')})`;
+}
+
+/**
+ * The vault section as text: a heading naming the bucket, account and
+ * credentials; one row per copy read (its verdict: the recovery point with
+ * the target's state, or why a copy is not one); a target without copies in
+ * one row; then what could not be read, with its fix.
+ */
+export function formatVault(v: VaultReport, style: Style): string[] {
+  const mark: Record<VaultState, string> = { ok: 'ok', late: 'LATE', missing: 'MISSING', error: 'ERROR' };
+  const lines = ['', `vault s3://${v.bucket} (account ${v.account}, ${v.region}; read with ${v.credentials})`];
+  const cells: string[][] = [];
+  for (const t of v.targets) {
+    const limit = `limit ${age(t.limitSeconds)}`;
+    for (const c of t.copies) {
+      const verdict = c.recoveryPoint
+        ? c.exportName === t.newestRecoveryPoint?.exportName
+          ? `${mark[t.state]}: newest recovery point (${limit})`
+          : 'recovery point'
+        : `not a recovery point: ${c.why}`;
+      cells.push([t.target, c.exportName, age(c.ageSeconds), shardsText(c), verificationText(c), retentionText(c), verdict]);
+    }
+    if (t.state === 'error') cells.push([t.target, '-', '-', '-', '-', '-', `${mark.error}: not read (see below)`]);
+    else if (t.state === 'missing')
+      cells.push([t.target, '-', '-', '-', '-', '-', `${mark.missing}: ${t.copies.length === 0 ? 'no copy in the vault' : 'no recovery point'}`]);
+  }
+  const VERDICT = 6;
+  const VERIFIED = 4;
+  const paint = (column: number, cell: string) =>
+    column === VERDICT
+      ? /^(LATE|MISSING|ERROR)/.test(cell)
+        ? style(['red', 'bold'], cell)
+        : cell.startsWith('ok') || cell.startsWith('recovery point')
+          ? style('green', cell)
+          : style('yellow', cell)
+      : column === VERIFIED && cell.includes('CORRUPT')
+        ? style(['red', 'bold'], cell)
+        : cell;
+  if (cells.length > 0)
+    lines.push(...table([['VAULT COPY OF', 'COPY', 'AGE', 'SHARDS', 'VERIFIED', 'RETAINED UNTIL', 'VERDICT'], ...cells], paint).map((l) => `  ${l}`));
+  for (const p of v.problems) lines.push(style('yellow', `  vault not read: ${p}`));
+  return lines;
+}
