@@ -51,7 +51,8 @@ parentPort.on('message', (m) => {
   }
   // The bytes go back to be freed where the garbage is collected often (the worker allocates almost nothing,
   // so chunks it dropped would pile up as external memory until its rare collections).
-  parentPort.postMessage({ done: m.length, buffer: m.buffer }, [m.buffer]);
+  const moved = m.buffer instanceof SharedArrayBuffer ? [] : [m.buffer];
+  parentPort.postMessage({ done: m.length, buffer: m.buffer }, moved);
 });
 `;
 
@@ -99,12 +100,10 @@ export class Crc64Thread {
     if (bytes.length === 0) return;
     this.throwIfFailed();
     this.inFlight += bytes.length;
-    if (transfer) {
-      this.worker.postMessage({ buffer: bytes.buffer, offset: bytes.byteOffset, length: bytes.length }, [bytes.buffer as ArrayBuffer]);
-    } else {
-      const copy = bytes.slice();
-      this.worker.postMessage({ buffer: copy.buffer, offset: 0, length: copy.length }, [copy.buffer]);
-    }
+    const piece = transfer ? bytes : bytes.slice();
+    // Shared memory (readFileChunks' buffers) is shared, not moved.
+    const moved: ArrayBuffer[] = piece.buffer instanceof SharedArrayBuffer ? [] : [piece.buffer as ArrayBuffer];
+    this.worker.postMessage({ buffer: piece.buffer, offset: piece.byteOffset, length: piece.length }, moved);
   }
 
   /** Resolves once the worker has caught up enough that handing it more keeps memory bounded. */
@@ -262,14 +261,17 @@ export function twoThreadsHelp(bytes: number, cores = availableParallelism(), lo
 
 /**
  * The bytes of the file at `path` in chunks of `chunkBytes`, each read into a
- * buffer of its own; with `reuse`, into buffers the worker handed back once it
- * checksummed them (no fresh memory per chunk). Every chunk is transferable
- * (nothing else holds its buffer). Opens the file when first iterated.
+ * buffer of its own; with `reuse`, into page-aligned shared memory (the
+ * kernel's fast copy; shared with the worker, not moved) and again into the
+ * buffers the worker handed back once it checksummed them (no fresh memory per
+ * chunk). Every chunk is the caller's alone (nothing else holds its buffer
+ * until the worker has it). Opens the file when first iterated.
  */
 export function readFileChunks(path: string, chunkBytes = 1 << 20, reuse?: Crc64Thread): AsyncGenerator<Uint8Array> {
   return readAhead(path, chunkBytes, () => {
     const spare = reuse?.spare.pop();
-    return spare && spare.byteLength === chunkBytes ? new Uint8Array(spare) : new Uint8Array(chunkBytes);
+    if (spare && spare.byteLength === chunkBytes) return new Uint8Array(spare);
+    return (reuse && pageAligned(chunkBytes, true)) || new Uint8Array(chunkBytes);
   });
 }
 
@@ -302,19 +304,20 @@ async function* readAhead(path: string, chunkBytes: number, bufferFor: () => Uin
 }
 
 /** Minimal typing of the WebAssembly global's memory (not in the ES library typings this project uses). */
-declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer } } | undefined;
+declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared?: boolean }) => { buffer: ArrayBuffer } } | undefined;
 
 /**
  * `bytes` of page-aligned memory (WebAssembly's), or undefined where there is none. The kernel copies a file read
  * into it about 4 times faster than into an ArrayBuffer from malloc, whose start is 16 bytes past a page (0.06 s
- * instead of 0.24 s of system time for 480 MB, bench/verify-rdb). Not shared memory: the parser's loads from a
- * SharedArrayBuffer cost 4 % more instructions on the whole verification (cachegrind).
+ * instead of 0.24 s of system time for 480 MB, bench/verify-rdb). `shared` for the CRC-64 worker's chunks: the
+ * parser's loads from shared memory cost about 4 % more instructions (cachegrind), but the copy saved takes a core's
+ * time too (issue 26: the whole verification's CPU 1.24–1.31 s instead of 1.48–1.60 s on the everyday-shape file).
  */
-function pageAligned(bytes: number): Uint8Array | undefined {
+function pageAligned(bytes: number, shared = false): Uint8Array | undefined {
   if (typeof WebAssembly !== 'object') return undefined;
   try {
     const pages = Math.ceil(bytes / 65_536);
-    return new Uint8Array(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer, 0, bytes);
+    return new Uint8Array(new WebAssembly.Memory({ initial: pages, maximum: pages, shared }).buffer, 0, bytes);
   } catch {
     return undefined;
   }
