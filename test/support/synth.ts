@@ -12,6 +12,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The folder every synth of this run writes under (test/support/synth-root.ts removes it after the run). */
     synthRoot: string;
+    /** The test file runs in a worker shared with other files (project `shared`, vitest.config.mts). */
+    sharedWorker: boolean;
   }
 }
 
@@ -52,7 +54,7 @@ interface Built {
   readonly templates: readonly string[];
 }
 
-/** Synths of this process by config (and validation): the CDK tests share a worker (vitest.config.mts, project `cdk`). */
+/** Synths of this process by config (and validation): the CDK tests share a worker (vitest.config.mts, project `shared`). */
 const synths = new Map<string, Built>();
 
 function synthKey(config: RedisDrConfig, cloudFormationValidation: boolean): string {
