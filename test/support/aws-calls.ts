@@ -90,19 +90,21 @@ const DATA_MEMBERS = new Set([
 
 interface Stub {
   calls(): { args: unknown[] }[];
+  /** Puts the client's own `send` back. */
+  restore(): void;
 }
 
 /** Distinct calls of one shape kept in a checked-in file. */
 const SAMPLES_PER_SHAPE = 3;
 
-const stubs: { service: string; stub: Stub }[] = [];
+/** Every stub of the test file; `service` only for the clients whose calls are recorded. */
+const stubs: { service: string | undefined; stub: Stub }[] = [];
 const seen = new WeakSet<object>();
 const recorded: AwsCall[] = [];
 
 /** Registers a stub made by `mockClient(client)` (setup.ts does this for every test file). */
 export function registerStub(client: { name: string }, stub: Stub): void {
-  const service = SERVICES[client.name];
-  if (service) stubs.push({ service, stub });
+  stubs.push({ service: SERVICES[client.name], stub });
 }
 
 /** The members of a request that name resources or tags (short strings, tag lists, the S3 tag set). */
@@ -123,6 +125,7 @@ export function namingMembers(input: Record<string, unknown>): Record<string, un
 export function collectCalls(testPath: string | undefined): void {
   const principal = testPath ? principalOf(testPath) : undefined;
   for (const { service, stub } of stubs) {
+    if (!service) continue;
     for (const call of stub.calls()) {
       const command = call.args[0] as { constructor: { name: string }; input: Record<string, unknown> };
       if (seen.has(command)) continue;
@@ -131,6 +134,16 @@ export function collectCalls(testPath: string | undefined): void {
       recorded.push({ principal, service, operation: command.constructor.name.replace(/Command$/, ''), input: namingMembers(command.input) });
     }
   }
+}
+
+/**
+ * After a test file: restores every client it mocked and forgets its stubs and
+ * calls, so nothing of it reaches the next file a shared worker runs
+ * (vitest.config.mts: the CDK tests run without isolation).
+ */
+export function releaseStubs(): void {
+  for (const { stub } of stubs.splice(0)) stub.restore();
+  recorded.length = 0;
 }
 
 /** A call's shape: what must be in the checked-in file (values may differ run to run; members and tag keys may not). */

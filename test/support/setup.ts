@@ -1,8 +1,8 @@
 import 'aws-sdk-client-mock-vitest/extend';
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22+); Node 20 lacks it.
 import '../../demo/polyfills.js';
-import { afterAll, afterEach, expect, vi } from 'vitest';
-import { collectCalls, registerStub, settleCalls } from './aws-calls.js';
+import { afterAll, afterEach, beforeAll, expect, inject, vi } from 'vitest';
+import { collectCalls, registerStub, releaseStubs, settleCalls } from './aws-calls.js';
 
 // Every mocked AWS client is registered, so the calls the job tests make are recorded (test/support/aws-calls.ts).
 vi.mock('aws-sdk-client-mock', async (importOriginal) => {
@@ -17,5 +17,32 @@ vi.mock('aws-sdk-client-mock', async (importOriginal) => {
   };
 });
 
+// Files of project `shared` (vitest.config.mts) run one after another in the same process: each must leave the
+// environment variables and the working folder as it found them, or the next file would run in its leftovers.
+if (inject('sharedWorker')) {
+  let env = '';
+  let cwd = '';
+  beforeAll(() => {
+    env = JSON.stringify(process.env);
+    cwd = process.cwd();
+  });
+  afterAll(() => {
+    const before = JSON.parse(env) as Record<string, string>;
+    const changed = [...new Set([...Object.keys(before), ...Object.keys(process.env)])].filter((k) => before[k] !== process.env[k]);
+    if (changed.length > 0 || process.cwd() !== cwd) {
+      throw new Error(
+        `${expect.getState().testPath} left ${changed.length > 0 ? `environment variable(s) ${changed.join(', ')} changed` : `the working folder at ${process.cwd()}`}: ` +
+          'restore them in afterAll/afterEach, or move the file to project `default` (isolated) in vitest.config.mts',
+      );
+    }
+  });
+}
+
 afterEach(() => collectCalls(expect.getState().testPath));
-afterAll(() => settleCalls(expect.getState().testPath));
+afterAll(() => {
+  try {
+    settleCalls(expect.getState().testPath);
+  } finally {
+    releaseStubs();
+  }
+});

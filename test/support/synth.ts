@@ -3,9 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { inject } from 'vitest';
 import { addRedisDrStacks, type RedisDrStacks } from '../../lib/app.js';
 import { loadConfig, type RedisDrConfig } from '../../lib/config/index.js';
 import { localApp } from '../../lib/local-app.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The folder every synth of this run writes under (test/support/synth-root.ts removes it after the run). */
+    synthRoot: string;
+    /** The test file runs in a worker shared with other files (project `shared`, vitest.config.mts). */
+    sharedWorker: boolean;
+  }
+}
 
 /** A synthesized deployment: stacks, their templates and where they were written. */
 export interface Synthesized {
@@ -18,7 +28,10 @@ export interface Synthesized {
   readonly vault?: Template;
   /** Absolute paths of the template files. */
   readonly templateFiles: readonly string[];
-  /** Removes the output folder. */
+  /**
+   * Done with it. The synth is shared (see {@link synthesize}), so its folder
+   * stays until the test run ends; kept so callers need not know.
+   */
   cleanup(): void;
 }
 
@@ -32,30 +45,80 @@ export function basicConfig(): RedisDrConfig {
   return loadConfig(join(__dirname, '..', 'fixtures', 'config', 'basic.json'));
 }
 
+/** One synth: what every caller with the same config shares (templates as JSON text, so each caller parses its own). */
+interface Built {
+  readonly app: App;
+  readonly stacks: RedisDrStacks;
+  readonly outdir: string;
+  readonly templateFiles: readonly string[];
+  readonly templates: readonly string[];
+}
+
+/** Synths of this process by config (and validation): the CDK tests share a worker (vitest.config.mts, project `shared`). */
+const synths = new Map<string, Built>();
+
+function synthKey(config: RedisDrConfig, cloudFormationValidation: boolean): string {
+  return JSON.stringify([config, cloudFormationValidation]);
+}
+
+/** Where a synth writes: under the run's folder in vitest (removed after the run), else a folder of its own. */
+function newOutdir(): string {
+  let root = tmpdir();
+  try {
+    root = inject('synthRoot') ?? root;
+  } catch {
+    // Outside a vitest worker inject() throws: the system's temporary folder.
+  }
+  return mkdtempSync(join(root, 'redis-dr-synth-'));
+}
+
 /**
  * Synthesizes a deployment into a temporary folder, skipping Lambda bundling
  * (the templates are the same but for asset hashes). cdk-nag runs as a
  * validation plugin, so findings make `synth()` throw.
+ *
+ * Once per config and process: a second call with an equal config (compared
+ * as JSON) returns the first synth's app, stacks and files, with Templates of
+ * its own (parsed anew from the written JSON, so a caller that changes one
+ * changes nobody else's). Callers only read the app and the stacks. A synth
+ * with the CDK's template validation also serves callers that ask for none
+ * (the same templates; validation only adds a check).
  */
 export function synthesize(config: RedisDrConfig = exampleConfig(), options: { cloudFormationValidation?: boolean } = {}): Synthesized {
-  const outdir = mkdtempSync(join(tmpdir(), 'redis-dr-synth-'));
-  // The same feature flags as `npx cdk synth` (cdk.json), minus bundling. The CDK's built-in template
-  // validation loads a WebAssembly rule engine (about 4 s per test process on 2 cores): test/lib/app.test.ts
-  // runs it on the whole example app (and test/bin/app.test.ts through the real app); other synths skip it.
-  const app = localApp(outdir, { cloudFormationValidation: options.cloudFormationValidation ?? false });
-  const stacks = addRedisDrStacks(app, config);
-  const assembly = app.synth();
-  const built = stacks.vault ? [stacks.primary, stacks.dr, stacks.vault] : [stacks.primary, stacks.dr];
-  const templateFiles = built.map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));
-  const [primary, dr, vault] = templateFiles.map((f) => Template.fromJSON(JSON.parse(readFileSync(f, 'utf8'))));
+  const validation = options.cloudFormationValidation ?? false;
+  const key = synthKey(config, validation);
+  let built = synths.get(key) ?? (validation ? undefined : synths.get(synthKey(config, true)));
+  if (!built) {
+    built = build(config, validation);
+    synths.set(key, built);
+  }
+  const [primary, dr, vault] = built.templates.map((t) => Template.fromJSON(JSON.parse(t)));
   return {
-    app,
-    stacks,
-    outdir,
+    app: built.app,
+    stacks: built.stacks,
+    outdir: built.outdir,
     primary: primary!,
     dr: dr!,
     vault,
-    templateFiles,
-    cleanup: () => rmSync(outdir, { recursive: true, force: true }),
+    templateFiles: built.templateFiles,
+    cleanup: () => {},
   };
+}
+
+function build(config: RedisDrConfig, cloudFormationValidation: boolean): Built {
+  const outdir = newOutdir();
+  try {
+    // The same feature flags as `npx cdk synth` (cdk.json), minus bundling. The CDK's built-in template
+    // validation loads a WebAssembly rule engine (about 4 s per test process on 2 cores): test/lib/app.test.ts
+    // runs it on the whole example app (and test/bin/app.test.ts through the real app); other synths skip it.
+    const app = localApp(outdir, { cloudFormationValidation });
+    const stacks = addRedisDrStacks(app, config);
+    const assembly = app.synth();
+    const built = stacks.vault ? [stacks.primary, stacks.dr, stacks.vault] : [stacks.primary, stacks.dr];
+    const templateFiles = built.map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));
+    return { app, stacks, outdir, templateFiles, templates: templateFiles.map((f) => readFileSync(f, 'utf8')) };
+  } catch (err) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw err;
+  }
 }
