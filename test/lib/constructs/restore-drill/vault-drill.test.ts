@@ -236,7 +236,7 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
      * judged by the vault's synthesized verify state machine unless `verified`
      * is given; then one drill execution.
      */
-    async function run(options: { owner?: string; verified?: string; afterVerify?: (replica: string) => void } = {}) {
+    async function run(options: { owner?: string; verified?: string; forged?: Record<string, string>; afterVerify?: (replica: string) => void } = {}) {
       const dir = mkdtempSync(join(scratch, 'vault-bucket-'));
       const bucket = vaultBucket();
       const aws = new LocalAws({
@@ -254,9 +254,10 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       aws.replaceObjectTags(bucket, key, {
         ...exportObjectTags({ tier: 'daily', plan: 'sessions', snapshot, createdAt, shard: 1, shards: 1, engine, keys: 321 }),
         ...(options.verified ? { [TAGS.verified]: options.verified } : {}),
+        ...options.forged,
       });
       aws.lockObject(bucket, key, { Mode: 'COMPLIANCE', RetainUntilDate: retainUntil.toISOString() });
-      if (!options.verified) {
+      if (!options.verified && !options.forged) {
         // The vault account's verifier: the same verify-rdb job, through the vault stack's verify state machine.
         const event = {
           version: '0',
@@ -368,7 +369,8 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
     }, 30_000);
 
     it('a replica carrying a forged redis-dr:verified=ok (replicated from the workload account) and no verdict object is never restored', async () => {
-      const r = await run({ verified: 'ok' });
+      // The verdict and summary tags as the vault's verifier would write them (the true counts): only their writer differs.
+      const r = await run({ forged: { [TAGS.verified]: 'ok', [TAGS.rdb]: 'v=9 keys=321 expires=0 string=301 hash=20' } });
       expect(r.tags[TAGS.verified]).toBe('ok');
       expect(r.verdict).toBeUndefined();
       expect(r.execution.status).toBe('FAILED');
