@@ -373,10 +373,11 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     // the verifier cannot judge pages apart, as what it is: redis-dr is behind the engine, the copy is not damaged.
     if (verdict === 'corrupt') await deps.alert(corruptAlert(bucket, key, versionId, target, current, report, deps.where));
     if (verdict === 'unsupported') await deps.alert(unsupportedAlert(bucket, key, versionId, target, current, report, deps.where));
+    // The vault: the verdict that counts is the object, written and read back before the tags, so the tag event
+    // our own tagging raises finds it and does nothing (a retry before it verifies again).
+    const verdictObject = deps.vaultVerdicts ? await storeVaultVerdict(bucket, key, identity, report, deps) : undefined;
     // The verdict goes on the version that was read. Tags re-read just before writing: a replicated tag change may have landed meanwhile.
     await addObjectTags(deps.s3, bucket, key, verdictTags(report), { versionId: identity.versionId ?? versionId });
-    // The vault: the verdict that counts is the object, written last and read back (a retry before it verifies again).
-    const verdictObject = deps.vaultVerdicts ? await storeVaultVerdict(bucket, key, identity, report, deps) : undefined;
 
     const counted = verdict === 'ok' ? METRIC.rdbVerified : verdict === 'unsupported' ? METRIC.rdbUnsupported : METRIC.rdbCorrupt;
     deps.metrics.put(counted, 1, 'Count', targetDims);
