@@ -298,11 +298,12 @@ describe('vault stack (config vault)', () => {
     // The freshness job measures the vault bucket as the DR region's: verified copies, no drills, no caches.
     const schedule = resourcesOf(vault).find((r) => r.Type === 'AWS::Scheduler::Schedule');
     const input = JSON.parse(renderJoin(schedule!.Properties.Target.Input));
-    expect(input).toMatchObject({ deployment: config.name, where: 'dr', plans: [{ plan: 'sessions', exports: true, drills: false }] });
+    // Verdicts from the vault verifier's objects only (vaultVerdicts), never from replicated tags.
+    expect(input).toMatchObject({ deployment: config.name, where: 'dr', vaultVerdicts: true, plans: [{ plan: 'sessions', exports: true, drills: false }] });
     expect(input.coverage).toBeUndefined();
     const reads = identityStatements(vault).filter((s) => s.policy.startsWith('FreshnessMonitor'));
     const granted = reads.flatMap(actions);
-    expect(granted).toEqual(expect.arrayContaining(['s3:GetObjectTagging', 's3:ListBucket', 'states:DescribeStateMachine']));
+    expect(granted).toEqual(expect.arrayContaining(['s3:GetObject', 's3:GetObjectTagging', 's3:ListBucket', 'states:DescribeStateMachine']));
     // Nothing of ElastiCache or the Tagging API in an account without caches, nothing that writes to the bucket.
     expect(granted.filter((a) => /^(elasticache|tag):|^s3:(Put|Delete)/.test(a))).toEqual([]);
   });
