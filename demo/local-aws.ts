@@ -17,9 +17,11 @@
  *   name starts with a dot are not objects), object tags in a sidecar
  *   `.s3-tags.json` per folder. ListObjectsV2 (Prefix, pages of 1,000),
  *   HeadObject, GetObject (single `Range`, `If-Match` on the ETag, the body
- *   a stream with the SDK's stream mixin), GetObjectTagging,
+ *   a stream with the SDK's stream mixin), PutObject (a string or bytes
+ *   body), GetObjectTagging,
  *   PutObjectTagging (at most 10 tags). The ETag is the MD5 of the bytes, as
- *   S3's for a single-part upload. Object Lock (the vault's buckets): a
+ *   S3's for a single-part upload; the VersionId changes with every write
+ *   of the file (one version per key is held). Object Lock (the vault's buckets): a
  *   retention per object in a sidecar `.s3-retention.json`,
  *   GetObjectRetention (`NoSuchObjectLockConfiguration` without one),
  *   PutObjectRetention (COMPLIANCE: never shortened nor changed to another
@@ -44,8 +46,8 @@
  * - SNS: Publish, captured in {@link LocalAws.published}.
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { createReadStream, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { createReadStream, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import { ElastiCacheClient, ElastiCacheServiceException } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
@@ -213,6 +215,14 @@ export class LocalAws {
     return { file, stats };
   }
 
+  /** A version id per content and write of the file (a folder holds one version per key; a rewrite is a new version). */
+  private versionId(file: string, stats: Stats): string {
+    return createHash('md5')
+      .update(`${this.etag(file, stats)}:${stats.ino}:${stats.mtimeMs}`)
+      .digest('hex')
+      .slice(0, 32);
+  }
+
   private etag(file: string, stats: Stats): string {
     const stamp = `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
     const known = this.etags.get(file);
@@ -333,6 +343,7 @@ export class LocalAws {
         return {
           ContentLength: stats.size,
           ETag: this.etag(file, stats),
+          VersionId: this.versionId(file, stats),
           LastModified: stats.mtime,
           ContentType: 'application/octet-stream',
           AcceptRanges: 'bytes',
@@ -361,10 +372,24 @@ export class LocalAws {
           ContentLength: stats.size === 0 ? 0 : last - first + 1,
           ...(ranged ? { ContentRange: `bytes ${first}-${last}/${stats.size}` } : {}),
           ETag: etag,
+          VersionId: this.versionId(file, stats),
           LastModified: stats.mtime,
           ContentType: 'application/octet-stream',
           AcceptRanges: 'bytes',
         };
+      }
+      case 'PutObject': {
+        const dir = this.folder(i.Bucket);
+        const key = String(i.Key ?? '');
+        const file = join(dir, ...key.split('/'));
+        if (!isObjectKey(key) || relative(dir, file).startsWith('..')) throw s3Error('InvalidArgument', `key ${key} cannot be held locally`, 400);
+        const body = i.Body;
+        if (typeof body !== 'string' && !(body instanceof Uint8Array))
+          throw new NotAnsweredLocally('S3 PutObject with a streamed body is not answered locally');
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, body);
+        const stats = statSync(file);
+        return { ETag: this.etag(file, stats), VersionId: this.versionId(file, stats) };
       }
       case 'GetObjectTagging': {
         this.object(i.Bucket, i.Key);

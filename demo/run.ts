@@ -30,7 +30,7 @@
  *   for the vault bucket (another account's), locked as the bucket's default
  *   Object Lock COMPLIANCE retention locks every replica;
  * - vault verify — the vault stack's verify state machine (synthesized) on
- *   the replica, the verdict tagged by the vault account's verifier;
+ *   the replica, the verdict written as an object by the vault account's verifier;
  * - vault delete — DeleteObject of the replica, refused with S3's
  *   `AccessDenied` while the retention holds.
  *
@@ -76,6 +76,8 @@ import { drillSelectEventSchema, selectRecoveryPoint } from '../lambdas/jobs/dri
 import { runDrillVerify, VERIFY_TUNING } from '../lambdas/jobs/drills/drill-verify.js';
 import { runProbe } from '../lambdas/jobs/scheduled/probe.js';
 import { verifyStep, verifyStepSchema } from '../lambdas/jobs/dr-copies/verify-rdb.js';
+import { readVaultVerdict } from '../lambdas/adapters/aws/vault-verdicts.js';
+import { vaultVerdictKey } from '../lambdas/domain/dr-copies/vault-verdict.js';
 import { writeSampleDataset } from './dataset.js';
 import { LocalAws } from './local-aws.js';
 import { runStateMachine, type ExecutionResult } from './step-functions.js';
@@ -522,6 +524,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
                 log,
                 clock: systemClock,
                 deadline: Date.now() + 13 * 60_000,
+                // As the vault's handler: the verdict is an object only the vault verifier writes, not a (replicable) tag.
+                vaultVerdicts: true,
               }),
           },
           ...(o.signal ? { signal: o.signal } : {}),
@@ -529,10 +533,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         checkAbort();
         if (execution.status !== 'SUCCEEDED')
           throw new Error(`the vault's verify state machine ${execution.status.toLowerCase()}: ${execution.error}: ${execution.cause}`);
-        const tags = localAws.objectTags(vault.bucket, key);
+        const stored = await readVaultVerdict(vaultS3, vault.bucket, key);
         return {
           value: undefined,
-          detail: `the vault stack's verify state machine (synthesized, vault account) → verify-rdb job: ${TAGS.verified}=${tags[TAGS.verified] ?? '(none)'}`,
+          detail: `the vault stack's verify state machine (synthesized, vault account) → verify-rdb job: verdict ${stored.verdict?.verdict ?? '(none)'} in ${vaultVerdictKey(key)}`,
         };
       });
       await stage('vault delete', async () => {

@@ -75,6 +75,7 @@ export function vaultRetention(raw = process.env[VAULT_RETENTION_ENV]): VaultTie
 export const handler = lambdaEntry(verifyStepSchema, (input, context) => {
   const topicArn = requiredEnv('ALERT_TOPIC_ARN', 'the SNS topic corrupt copies are paged to');
   const now = systemClock.now();
+  const retention = vaultRetention();
   return verifyStep(input, {
     s3: scheduledDeps().s3,
     metrics: metricsSink,
@@ -83,7 +84,9 @@ export const handler = lambdaEntry(verifyStepSchema, (input, context) => {
     deadline: now + Math.max(0, (context?.getRemainingTimeInMillis() ?? 15 * 60_000) - VERIFY_RESERVE_MS),
     reads: reads(),
     collapseThresholdPct: collapseThresholds(),
-    retention: vaultRetention(),
+    retention,
+    // The vault (its verifier alone has the retention days): verdicts are objects, replicated tags are not trusted.
+    vaultVerdicts: retention !== undefined,
     alert: (page) => publishAlert(sns, topicArn, page),
     where: { deployment: requiredEnv('REDIS_DR_DEPLOYMENT', 'the deployment name pages carry'), region: requiredEnv('AWS_REGION', 'set by Lambda') },
   });

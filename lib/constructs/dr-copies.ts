@@ -12,6 +12,7 @@ import { stateMachineLogGroup } from './log-retention.js';
 import type { DrConfig, PlanConfig } from '../config/index.js';
 import { verifyStateMachineName } from '../deployment.js';
 import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
+import { VAULT_VERDICT_PREFIX } from '../../lambdas/domain/dr-copies/vault-verdict.js';
 import { longestVaultDays, VAULT_RETENTION_ENV, VAULT_TIER_RETRY_MINUTES, type VaultTierDays } from '../../lambdas/domain/dr-copies/vault-retention.js';
 import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef } from './elasticache-arns.js';
@@ -211,6 +212,21 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
         },
       }),
     );
+  }
+  if (props.retention) {
+    // The vault's verdicts are objects under a prefix only this role may write (and replication not at all:
+    // VaultBucket.reserveVerdicts), written then read back; tags on replicas may be the workload account's.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'VaultVerdicts',
+        actions: ['s3:PutObject', 's3:GetObject'],
+        resources: [props.bucket.arnForObjects(`${VAULT_VERDICT_PREFIX}*`)],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/${VAULT_VERDICT_PREFIX}*]`,
+      reason: 'One verdict object per replica, named after the replica (whose key an export makes at run time), under the prefix reserved for verdicts.',
+    });
   }
   grantAlertPublish(props.alerts, role);
   Validations.of(role).acknowledge({

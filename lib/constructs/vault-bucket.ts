@@ -7,6 +7,7 @@ import type { VaultConfig } from '../config/index.js';
 import { recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../deployment.js';
 import { longestVaultDays, vaultTierDays, type VaultTierDays } from '../../lambdas/domain/dr-copies/vault-retention.js';
 import { TAGS, TIERS } from '../../lambdas/domain/plans/types.js';
+import { VAULT_VERDICT_PREFIX } from '../../lambdas/domain/dr-copies/vault-verdict.js';
 import { elastiCacheSnapshotPrincipal, SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from './recovery-bucket.js';
 
 /** Props for {@link VaultBucket}. */
@@ -33,13 +34,6 @@ export const VAULT_REPLICATION_OBJECT_ACTIONS = ['s3:ReplicateObject', 's3:Repli
 /** What S3 replication reads of the destination bucket itself. */
 export const VAULT_REPLICATION_BUCKET_ACTIONS = ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'] as const;
 /**
- * What nobody may do to a replica, whoever asks (also the vault account's
- * administrators): delete a version, delete or replicate a deletion, lift a
- * retention. COMPLIANCE mode already refuses deleting a locked version and
- * shortening its retention; the policy states it, and covers versions whose
- * retention has ended until the lifecycle expires them.
- */
-/**
  * What a workload account's drill roles may do in the vault (plans with
  * `drill.fromVault`): list the replicas, read them (CreateReplicationGroup
  * needs the caller able to read the seed too), their tags (the vault's
@@ -47,6 +41,24 @@ export const VAULT_REPLICATION_BUCKET_ACTIONS = ['s3:GetBucketVersioning', 's3:G
  */
 export const VAULT_DRILL_OBJECT_ACTIONS = ['s3:GetObject', 's3:GetObjectTagging', 's3:GetObjectRetention'] as const;
 export const VAULT_DRILL_BUCKET_ACTIONS = ['s3:ListBucket'] as const;
+/** What nobody may do in {@link VAULT_VERDICT_PREFIX}, the verifier included: replicate objects or tags into it. */
+export const VAULT_VERDICT_DENIED_ACTIONS = ['s3:ReplicateObject', 's3:ReplicateTags'] as const;
+/** The `s3:PutObject*` actions other than PutObject: nobody's in the verdict prefix (the verifier only puts verdicts). */
+export const VAULT_VERDICT_DENIED_PUTS = [
+  's3:PutObjectAcl',
+  's3:PutObjectVersionAcl',
+  's3:PutObjectTagging',
+  's3:PutObjectVersionTagging',
+  's3:PutObjectLegalHold',
+  's3:PutObjectRetention',
+] as const;
+/**
+ * What nobody may do to a replica, whoever asks (also the vault account's
+ * administrators): delete a version, delete or replicate a deletion, lift a
+ * retention. COMPLIANCE mode already refuses deleting a locked version and
+ * shortening its retention; the policy states it, and covers versions whose
+ * retention has ended until the lifecycle expires them.
+ */
 export const VAULT_DENIED_OBJECT_ACTIONS = ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:ReplicateDelete', 's3:BypassGovernanceRetention'] as const;
 
 /**
@@ -131,6 +143,38 @@ export class VaultBucket extends Construct {
         reason: 'SSE-S3 because vault.kmsKeyArn names no key: exports are SSE-S3 at the source (ElastiCache cannot export with a customer-managed key).',
       });
     }
+  }
+
+  /**
+   * Reserves {@link VAULT_VERDICT_PREFIX} for the vault verifier's verdict
+   * objects: S3 replication copies tags (and objects of any key) from the
+   * workload account, so nothing it can write may land there. Denied to
+   * everyone: replicating objects or tags into the prefix, and every
+   * `s3:PutObject*` there but PutObject; PutObject to everyone but the
+   * verifier's role (aws:PrincipalArn).
+   */
+  reserveVerdicts(verifier: iam.IRole): void {
+    const resources = [this.bucket.arnForObjects(`${VAULT_VERDICT_PREFIX}*`)];
+    const everyone = [new iam.AnyPrincipal()];
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheVerifierWritesVerdicts',
+        effect: iam.Effect.DENY,
+        principals: everyone,
+        actions: ['s3:PutObject*', ...VAULT_VERDICT_DENIED_ACTIONS],
+        resources,
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': verifier.roleArn } },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'VerdictsArePutOnly',
+        effect: iam.Effect.DENY,
+        principals: everyone,
+        actions: [...VAULT_VERDICT_DENIED_ACTIONS, ...VAULT_VERDICT_DENIED_PUTS],
+        resources,
+      }),
+    );
   }
 
   /**

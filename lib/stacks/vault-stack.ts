@@ -79,6 +79,7 @@ export class VaultStack extends Stack {
       retention: days,
     });
     this.limitRetentionChanges(this.verification.verifier.role, days);
+    this.vaultBucket.reserveVerdicts(this.verification.verifier.role);
     // Straight to the topic: the vault has no alert formatter (its pages are few and self-explaining).
     const page = new actions.SnsAction(this.alerts.topic);
     this.alarms = new AlarmFactory(this, config.name, { formatter: page, direct: page });

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-elasticache';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   GetObjectRetentionCommand,
@@ -149,8 +150,20 @@ describe("the demo's local provider (answers the SDK clients on this machine)", 
       expect((await s3.send(new ListObjectsV2Command({ Bucket: 'copies', ExpectedBucketOwner: '000000000000' }))).KeyCount).toBe(2);
     });
 
+    it('puts an object under a prefix (a folder), and every write is a new version id', async () => {
+      const s3 = aws.s3('eu-central-1');
+      const put = await s3.send(new PutObjectCommand({ Bucket: 'copies', Key: 'verdicts/a.json', Body: '{"a":1}' }));
+      expect(put.ETag).toBe(`"${createHash('md5').update('{"a":1}').digest('hex')}"`);
+      const first = await headObject(s3, 'copies', 'verdicts/a.json');
+      expect(first).toMatchObject({ size: 7, etag: put.ETag, versionId: put.VersionId });
+      await s3.send(new PutObjectCommand({ Bucket: 'copies', Key: 'verdicts/a.json', Body: '{"a":2}' }));
+      expect((await headObject(s3, 'copies', 'verdicts/a.json')).versionId).not.toBe(first.versionId);
+    });
+
     it('refuses what it does not answer, naming the command', async () => {
-      await expect(aws.s3('eu-central-1').send(new PutObjectCommand({ Bucket: 'copies', Key: 'k', Body: 'x' }))).rejects.toBeInstanceOf(NotAnsweredLocally);
+      await expect(aws.s3('eu-central-1').send(new CopyObjectCommand({ Bucket: 'copies', Key: 'k', CopySource: 'copies/other.rdb' }))).rejects.toBeInstanceOf(
+        NotAnsweredLocally,
+      );
       await expect(aws.tagging('eu-central-1').send(new GetResourcesCommand({}))).rejects.toThrow(/Tagging API GetResources is not answered/);
     });
   });

@@ -105,6 +105,12 @@ export const freshnessInputSchema = z.strictObject({
    */
   verifyStateMachineArn: z.string().optional(),
   /**
+   * The vault: a copy is verified only by the vault verifier's verdict object
+   * naming its current version (domain/dr-copies/vault-verdict.ts); verdict
+   * tags are not trusted (replication copies them from the workload account).
+   */
+  vaultVerdicts: z.boolean().optional(),
+  /**
    * List every cache of the region and emit `UnprotectedCaches` (the
    * coverage inventory: caches no plan names that could be protected).
    * Plans name primary-region caches, so in the DR region every cache but

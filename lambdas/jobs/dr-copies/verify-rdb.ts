@@ -20,6 +20,8 @@ import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
 import { retentionHolds, vaultRetentionFor, type VaultTierDays } from '../../domain/dr-copies/vault-retention.js';
+import { vaultVerdictOf, verdictNamesReplica } from '../../domain/dr-copies/vault-verdict.js';
+import { readVaultVerdict, replicaVersion, vaultReplicaTags, writeVaultVerdict } from '../../adapters/aws/vault-verdicts.js';
 
 /**
  * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
@@ -45,6 +47,12 @@ import { retentionHolds, vaultRetentionFor, type VaultTierDays } from '../../dom
  * if that change reaches this copy it drops our verdict. The object then has
  * tags but no verdict, and is verified again. Our own tagging also raises an
  * event; it finds the verdict present and does nothing.
+ *
+ * The vault (`deps.vaultVerdicts`): replication copies the workload
+ * account's tags, forged verdicts included, so a verdict there is the object
+ * `redis-dr-vault-verdicts/<key>.json` (domain/dr-copies/vault-verdict.ts),
+ * which only this verifier may write; a replica is "already verified" only
+ * when that object names its version.
  */
 
 /** The EventBridge "Object Created" / "Object Tags Added" event, as far as it is used. */
@@ -186,6 +194,11 @@ export interface VerifyOutcome {
   readonly error?: { readonly offset: number; readonly message: string };
   /** The vault: the replica's COMPLIANCE retention, read back (when this invocation ensured it). */
   readonly retention?: RetentionOutcome;
+  /**
+   * The vault: the key of the verdict object written and read back; absent when the version verified was no
+   * longer the current one (the newer version's own event verifies it).
+   */
+  readonly verdictObject?: string;
 }
 
 /** Everything a verification needs from the outside world. */
@@ -216,6 +229,15 @@ export interface VerifyDeps {
    * (DR copies): no retention is touched.
    */
   readonly retention?: VaultTierDays;
+  /**
+   * The vault: the verdict is kept as an object under the reserved prefix
+   * (domain/dr-copies/vault-verdict.ts), written and read back here, and a
+   * replica counts as verified only when that object names its version. Tags
+   * on replicas are never taken as verdicts: S3 replication copies them
+   * from the workload account. (Verdict tags are still written, for people.)
+   * @default false (DR copies: the verdict is the tags)
+   */
+  readonly vaultVerdicts?: boolean;
 }
 
 const GONE = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound']);
@@ -247,19 +269,19 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
 
   try {
     const current = await getObjectTags(deps.s3, bucket, key, versionId);
-    if (current[TAGS.verified]) {
-      deps.log.info('already verified', { ...base, verdict: current[TAGS.verified] });
+    const already = await verdictFound(bucket, key, versionId, current, deps);
+    if (already) {
+      deps.log.info('already verified', { ...base, verdict: already });
       // A retry after the tripwire failed finds the verdict written: the check runs again (for the newest set only).
-      if (current[TAGS.verified] === 'ok') await collapseCheck(bucket, key, target, undefined, deps, true);
+      if (already === 'ok') await collapseCheck(bucket, key, target, undefined, deps, true);
       // The tier may have changed since (a collapse holds the copy): the retention follows it, never back.
       const retention = deps.retention
         ? await ensureRetention(bucket, key, current, await headObject(deps.s3, bucket, key, versionId), deps.retention, deps)
         : undefined;
-      const tagged = current[TAGS.verified];
       return done({
         ...base,
         action: 'already-verified',
-        verdict: tagged === 'ok' || tagged === 'unsupported' ? tagged : 'corrupt',
+        verdict: already === 'ok' || already === 'unsupported' ? already : 'corrupt',
         ...(retention ? { retention } : {}),
       });
     }
@@ -351,6 +373,9 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     // the verifier cannot judge pages apart, as what it is: redis-dr is behind the engine, the copy is not damaged.
     if (verdict === 'corrupt') await deps.alert(corruptAlert(bucket, key, versionId, target, current, report, deps.where));
     if (verdict === 'unsupported') await deps.alert(unsupportedAlert(bucket, key, versionId, target, current, report, deps.where));
+    // The vault: the verdict that counts is the object, written and read back before the tags, so the tag event
+    // our own tagging raises finds it and does nothing (a retry before it verifies again).
+    const verdictObject = deps.vaultVerdicts ? await storeVaultVerdict(bucket, key, identity, report, deps) : undefined;
     // The verdict goes on the version that was read. Tags re-read just before writing: a replicated tag change may have landed meanwhile.
     await addObjectTags(deps.s3, bucket, key, verdictTags(report), { versionId: identity.versionId ?? versionId });
 
@@ -373,6 +398,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
       invocations,
       error: report.error,
       ...(retention ? { retention } : {}),
+      ...(verdictObject ? { verdictObject } : {}),
     };
     if (report.ok) {
       const found = {
@@ -414,6 +440,72 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     deps.log.error('verification could not finish this step; the state machine retries it from the last checkpoint', { ...base, error: describeError(err) });
     throw err;
   }
+}
+
+/**
+ * The verdict already given to this version, if any. DR copies: the verdict
+ * tag. The vault: the verdict object, only when it names this version (id
+ * and ETag); a verdict tag there may have come by replication from the
+ * workload account and is never taken (logged, and verified over).
+ */
+async function verdictFound(
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+  tags: Readonly<Record<string, string>>,
+  deps: VerifyDeps,
+): Promise<string | undefined> {
+  if (!deps.vaultVerdicts) return tags[TAGS.verified];
+  const [version, stored] = await Promise.all([replicaVersion(deps.s3, bucket, key, { versionId }), readVaultVerdict(deps.s3, bucket, key)]);
+  if (stored.verdict && verdictNamesReplica(stored.verdict, version)) return stored.verdict.verdict;
+  if (stored.verdict) {
+    deps.log.info('the verdict object is about another version of the replica: verifying this one', {
+      bucket,
+      key,
+      verdictOf: stored.verdict.replica,
+      version,
+    });
+  }
+  if (tags[TAGS.verified]) {
+    deps.log.warn('replica carries a verdict tag the vault did not write (replicated from the workload account?): not trusted, verifying', {
+      bucket,
+      key,
+      tag: tags[TAGS.verified],
+    });
+  }
+  return undefined;
+}
+
+/**
+ * The vault: writes the verdict object of the version verified and reads it
+ * back; nothing when that version is no longer the current one (a verdict
+ * names the replica readers see: the newer version's own event verifies it).
+ */
+async function storeVaultVerdict(
+  bucket: string,
+  key: string,
+  verified: { readonly size: number; readonly etag?: string; readonly versionId?: string },
+  report: RdbReport,
+  deps: VerifyDeps,
+): Promise<string | undefined> {
+  const now = await replicaVersion(deps.s3, bucket, key);
+  if (now.versionId !== verified.versionId || now.etag !== verified.etag) {
+    deps.log.warn('a newer version of the replica landed during its verification: no verdict object for the older one', {
+      bucket,
+      key,
+      verified,
+      current: now,
+    });
+    return undefined;
+  }
+  const written = await writeVaultVerdict(deps.s3, bucket, vaultVerdictOf(report, { key, ...verified }, new Date(deps.clock.now())));
+  deps.log.info('vault verdict object written and read back', { bucket, key, verdictObject: written, versionId: verified.versionId });
+  return written;
+}
+
+/** A copy's tags for the keyspace-collapse tripwire: the vault's with the verdict object's in place of any verdict tag. */
+function copyTags(bucket: string, key: string, deps: VerifyDeps): Promise<Record<string, string>> {
+  return deps.vaultVerdicts ? vaultReplicaTags(deps.s3, bucket, key) : getObjectTags(deps.s3, bucket, key);
 }
 
 /**
@@ -486,7 +578,7 @@ async function collapseCheck(
   const objects: CopyObject[] = [];
   for (const o of listed) {
     if (timeOf(o.key) > selfAt) continue;
-    const tags = o.key === key && ownTags ? ownTags : await getObjectTags(deps.s3, bucket, o.key);
+    const tags = o.key === key && ownTags ? ownTags : await copyTags(bucket, o.key, deps);
     objects.push({ key: o.key, size: o.size, tags });
   }
   const sets = copySets(objects, (snapshot) => parseSnapshotName(snapshot)?.at);

@@ -6,6 +6,7 @@ import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters
 import type { ScheduledDeps } from '../deps.js';
 import { getObjectRetention, getObjectTags, listObjects } from '../../adapters/aws/s3.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
+import { vaultReplicaTags } from '../../adapters/aws/vault-verdicts.js';
 import { drillInputSchema, type DrillInput, type RecoveryPointChoice, type VaultSeed } from '../../domain/drills/drill.js';
 import { isoInstantSchema } from '../../domain/drills/report.js';
 import {
@@ -50,8 +51,11 @@ import type { RecoveryPoint, TargetRef } from '../../domain/plans/types.js';
  *   any other (tag-selected ones too: the copies do not say) as a
  *   replication group.
  * - dr with `input.vault` (plan `drill.fromVault`): the same choice among the
- *   replicas in the vault bucket (`input.bucket`), their verdict tags written
- *   by the vault account's own verifier; every call expects the vault account
+ *   replicas in the vault bucket (`input.bucket`), each judged by the vault
+ *   verifier's verdict object (`redis-dr-vault-verdicts/<key>.json`) when it
+ *   names the replica's current version; verdict tags on replicas are
+ *   ignored (replication copies them from the workload account), so the
+ *   expected key counts come from the verdict object too; every call expects the vault account
  *   as the bucket's owner (a bucket of that name in any other account is
  *   refused), and the choice records the objects' Object Lock retention
  *   (GetObjectRetention) for the report.
@@ -244,10 +248,19 @@ async function newestUsableExport(step: Step, bucket: string, target: string, ex
   const { input, deps, retry } = step;
   const problems: string[] = [];
   for (const exp of exports) {
+    const vault = input.vault?.account;
+    // The vault: a verdict is the vault verifier's object naming the replica's current version, never a tag (replication
+    // copies the workload account's tags); the key counts the drill checks come from that object too.
     const tags = await mapConcurrent(
       exp.objects,
       deps.concurrency,
-      async (o) => [o.key, await getObjectTags(deps.s3, bucket, o.key, undefined, retry, input.vault?.account)] as const,
+      async (o) =>
+        [
+          o.key,
+          vault
+            ? await vaultReplicaTags(deps.s3, bucket, o.key, { wrap: retry, expectedOwner: vault })
+            : await getObjectTags(deps.s3, bucket, o.key, undefined, retry),
+        ] as const,
     );
     const verdict = assessDrExport(exp, new Map(tags), { plan: input.plan, minTier: input.minTier });
     if (verdict.usable) return verdict.choice;

@@ -8,6 +8,7 @@ import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters
 import { runFailureMessage } from '../../domain/plans/run-failure.js';
 import type { ScheduledDeps } from '../deps.js';
 import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
+import { vaultReplicaTags } from '../../adapters/aws/vault-verdicts.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { ageSeconds, assessDrExport, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, type DrExport } from '../../domain/drills/select.js';
 import {
@@ -41,7 +42,9 @@ import { nextOccurrences } from '../../domain/plans/schedule.js';
  *   drill's own `assessDrExport`). Explicit ids name the targets; for
  *   tag-selected plans (no Tagging API for primary caches here) a target
  *   found in the bucket is the plan's when its newest plan-tagged export
- *   carries the plan's `redis-dr:plan` tag.
+ *   carries the plan's `redis-dr:plan` tag. The vault (`vaultVerdicts`):
+ *   the same, with each replica's verdict taken from the vault verifier's
+ *   verdict object naming its current version, never from its tags.
  * - both (with `drills` and `drillStateMachineArn`):
  *   {@link METRIC.lastDrillAge}, since the newest SUCCEEDED drill execution
  *   (of the last {@link MAX_DRILL_EXECUTIONS}) whose input names the plan:
@@ -443,7 +446,10 @@ function listing(run: Run, bucket: string, prefix: string): Promise<string[]> {
 function objectTags(run: Run, bucket: string, key: string): Promise<Record<string, string>> {
   let tags = run.objectTags.get(key);
   if (!tags) {
-    tags = getObjectTags(run.deps.s3, bucket, key, undefined, run.retry);
+    // The vault: the verdict object in place of any verdict tag (replicated tags may be the workload account's forgery).
+    tags = run.input.vaultVerdicts
+      ? vaultReplicaTags(run.deps.s3, bucket, key, { wrap: run.retry })
+      : getObjectTags(run.deps.s3, bucket, key, undefined, run.retry);
     run.objectTags.set(key, tags);
   }
   return tags;

@@ -70,7 +70,8 @@ export class FreshnessMonitor extends Construct {
       props.where === 'primary' ? props.scheduleGroup.scheduleGroupArn : undefined,
     );
     const input = vault
-      ? { ...run, plans: run.plans.map((p) => ({ ...p, drills: false })) }
+      ? // Verdicts from the vault verifier's objects only: tags on replicas come by replication from the workload account.
+        { ...run, vaultVerdicts: true, plans: run.plans.map((p) => ({ ...p, drills: false })) }
       : // Every run also lists the region's caches for the coverage inventory (UnprotectedCaches).
         { ...run, coverage: true };
     new PlanSchedules(this, 'Schedule', {
@@ -88,9 +89,16 @@ export class FreshnessMonitor extends Construct {
     if (props.bucket) {
       role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
       role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCopyTags', actions: ['s3:GetObjectTagging'], resources: [props.bucket.arnForObjects('*')] }));
+      if (props.where === 'vault') {
+        // The verdict objects, and HeadObject of each replica (its current version id and ETag, which a verdict must name).
+        role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadVaultVerdicts', actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('*')] }));
+      }
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*]`,
-        reason: `The freshness monitor reads the tags (verdict, shard, created) of every copy in the ${props.where === 'vault' ? 'vault' : 'DR'} bucket; never object data.`,
+        reason:
+          props.where === 'vault'
+            ? "The freshness monitor reads the tags (shard, created) and current version (HeadObject) of every replica in the vault bucket, and the vault verifier's verdict objects."
+            : 'The freshness monitor reads the tags (verdict, shard, created) of every copy in the DR bucket; never object data.',
       });
     }
     // When protection started: the creation dates of the state machines whose work makes the points.

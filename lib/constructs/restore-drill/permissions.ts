@@ -181,14 +181,15 @@ export function grantSelect(role: iam.Role, bucket: s3.IBucket | undefined, vaul
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadVaultReplicaTags',
-        actions: ['s3:GetObjectTagging', 's3:GetObjectRetention'],
+        // GetObject: the vault verifier's verdict objects, and HeadObject of each replica (the version a verdict must name).
+        actions: ['s3:GetObject', 's3:GetObjectTagging', 's3:GetObjectRetention'],
         resources: [vaultBucket.arnForObjects('*')],
       }),
     );
     acks.push({
       id: `AwsSolutions-IAM5[Resource::${nagBucketObjects(vaultBucket)}]`,
       reason:
-        "The select function reads the tags (the vault verifier's verdict, shard, tier) and Object Lock retention of the vault's replicas; never their data.",
+        "The select function reads the tags (shard, tier), current version and Object Lock retention of the vault's replicas, and the vault verifier's verdict objects.",
     });
   }
   Validations.of(role).acknowledge(...acks);

@@ -1,21 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
+  GetObjectCommand,
   GetObjectRetentionCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   PutObjectRetentionCommand,
   PutObjectTaggingCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config/index.js';
 import { vaultTierDays } from '../../../lambdas/domain/dr-copies/vault-retention.js';
+import { vaultVerdictKey } from '../../../lambdas/domain/dr-copies/vault-verdict.js';
 import { type S3ObjectEvent, type VerifyDeps, verifyStep, verifyStepSchema } from '../../../lambdas/jobs/dr-copies/verify-rdb.js';
-import { MemoryLog, MemoryMetrics } from '../../support/fakes.js';
+import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes.js';
 import { CORPUS_DIR } from '../../support/rdb-corpus.js';
 import { serveObject } from '../../support/s3-object-mock.js';
 import { type AslDefinition, stateMachineDefinition } from '../../support/state-machine.js';
@@ -49,6 +54,8 @@ describe('verify state machine (vault), executed locally', () => {
   const s3 = mockClient(S3Client);
   let definition: AslDefinition;
   let held: { mode: string; retainUntil: Date };
+  /** The replica's verdict object as the mocked S3 holds it. */
+  let verdict: string | undefined;
 
   beforeAll(() => {
     const synth = synthesize(loadConfig(join(__dirname, '..', '..', 'fixtures', 'config', 'vault.json')));
@@ -62,6 +69,15 @@ describe('verify state machine (vault), executed locally', () => {
     s3.on(HeadObjectCommand).resolves({ ContentLength: RDB.length, ETag: '"e1"', VersionId: 'v1', LastModified: LANDED });
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
     s3.on(PutObjectTaggingCommand).resolves({});
+    verdict = undefined;
+    s3.on(PutObjectCommand, { Key: vaultVerdictKey(KEY) }).callsFake(async (input: { Body: string }) => {
+      verdict = input.Body;
+      return {};
+    });
+    s3.on(GetObjectCommand, { Key: vaultVerdictKey(KEY) }).callsFake(async () => {
+      if (verdict === undefined) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
+      return { Body: sdkStreamMixin(Readable.from([Buffer.from(verdict)])) };
+    });
     held = { mode: 'COMPLIANCE', retainUntil: new Date(LANDED.getTime() + 3 * DAY) };
     s3.on(GetObjectRetentionCommand).callsFake(async () => ({ Retention: { Mode: held.mode, RetainUntilDate: held.retainUntil } }));
     s3.on(PutObjectRetentionCommand).callsFake(async (input: { Retention: { Mode: string; RetainUntilDate: Date } }) => {
@@ -83,6 +99,8 @@ describe('verify state machine (vault), executed locally', () => {
       alert: async () => {},
       where: { deployment: 'vaulted', region: 'eu-central-1' },
       retention: DAYS,
+      // As the vault's handler sets it: the verdict is an object, replicated tags are not trusted.
+      vaultVerdicts: true,
     };
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
     const execution = machine.run(s3Event(), {
@@ -112,6 +130,13 @@ describe('verify state machine (vault), executed locally', () => {
     expect(held).toEqual({ mode: 'COMPLIANCE', retainUntil: new Date(LANDED.getTime() + 8 * DAY) });
   });
 
+  it('verifies a replica that arrives with a forged redis-dr:verified=ok tag, and writes the verdict object', async () => {
+    const forged = [...EXPORT_TAGS, { Key: 'redis-dr:verified', Value: 'ok' }, { Key: 'redis-dr:rdb', Value: 'v=11 keys=5 expires=0 string=5' }];
+    const { output } = await execute(() => forged);
+    expect(output).toMatchObject({ done: true, outcome: { action: 'verified', verdict: 'ok', verdictObject: vaultVerdictKey(KEY) } });
+    expect(JSON.parse(verdict!)).toMatchObject({ verdict: 'ok', replica: { key: KEY, versionId: 'v1', etag: '"e1"' } });
+  });
+
   it('locks a replica whose tags never come for the longest tier once the grace is over, without failing the execution', async () => {
     const { output, invocations } = await execute(() => []);
     // 30 minutes an invocation: the 12th runs 6 hours after the replica landed, the end of the grace.
@@ -127,5 +152,6 @@ describe('verify state machine (vault), executed locally', () => {
     // One try and the three retries of any error.
     expect(invocations).toBe(4);
     expect(s3.commandCalls(PutObjectTaggingCommand)).toEqual([]);
+    expect(verdict).toBeUndefined();
   });
 });

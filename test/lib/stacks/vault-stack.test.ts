@@ -6,6 +6,8 @@ import { replicationRoleName, vaultStackName, vaultVerifyStateMachineName } from
 import { VAULT_REPLICATION_RULE_ID } from '../../../lib/constructs/recovery-bucket.js';
 import { vaultStaleAlarms } from '../../../lib/stacks/vault-stack.js';
 import { VAULT_RETENTION_ENV } from '../../../lambdas/domain/dr-copies/vault-retention.js';
+import { VAULT_VERDICT_PREFIX, vaultVerdictKey } from '../../../lambdas/domain/dr-copies/vault-verdict.js';
+import { VAULT_VERDICT_DENIED_ACTIONS, VAULT_VERDICT_DENIED_PUTS } from '../../../lib/constructs/vault-bucket.js';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { basicConfig, synthesize, type Synthesized } from '../../support/synth.js';
 import { rolePolicies } from '../../support/iam.js';
@@ -98,6 +100,91 @@ function retentionProblems(identity: readonly (Statement & { policy: string })[]
     problems.push('the bucket policy lets a retention be set in another mode than COMPLIANCE');
   if (!has((c) => c.NumericGreaterThan?.['s3:object-lock-remaining-retention-days'] === String(maxDays)))
     problems.push(`the bucket policy lets a retention reach past ${maxDays} days`);
+  return problems;
+}
+
+const VAULT_BUCKET = 'redis-dr-vaulted-222222222222-eu-central-1';
+const REPLICA_ARN = `arn:aws:s3:::${VAULT_BUCKET}/rdr-sessions-prod-20261121-0200-0001.rdb`;
+
+/**
+ * The IAM simulator on the vault bucket's policy as deployed (the bucket's
+ * and the verifier role's ARNs in place of their references): `ask` whether
+ * `principal` with `identity` policies may do `action` on `resource` (a
+ * replica by default); `bucketPolicy` replaces the statements (planted edits).
+ */
+function vaultSimulator(synth: Synthesized, statements: readonly Statement[] = vaultPolicy(synth)) {
+  const template = synth.vault!.toJSON() as { Resources: Record<string, Resource> };
+  const standIns = { region: 'eu-central-1', account: '222222222222' };
+  const roleId = Object.keys(template.Resources).find((id) => /^VerificationVerifyRdbRole[0-9A-F]{8}$/.test(id))!;
+  const roleArn = `arn:aws:iam::222222222222:role/${roleId}`;
+  const render = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(render);
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, any>;
+    if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(render).join(o['Fn::Join'][0]);
+    if (o['Fn::GetAtt']) return template.Resources[o['Fn::GetAtt'][0]]?.Type === 'AWS::IAM::Role' ? roleArn : `arn:aws:s3:::${VAULT_BUCKET}`;
+    if (o.Ref) return VAULT_BUCKET;
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, render(x)]));
+  };
+  const bucketPolicy = render({ Version: '2012-10-17', Statement: statements });
+  const verifier = rolePolicies(template as never, roleId, standIns);
+  const ask = async (
+    principal: string,
+    identity: readonly unknown[],
+    action: string,
+    context: Record<string, string> = {},
+    resource = REPLICA_ARN,
+  ): Promise<string> => {
+    const account = /^arn:aws:iam::(\d{12}):/.exec(principal)?.[1] ?? '222222222222';
+    const response = await runSimulation(
+      {
+        identityPolicies: identity.map((policy, i) => ({ name: `p${i}`, policy })),
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy: bucketPolicy,
+        request: {
+          action,
+          principal,
+          resource: { resource, accountId: '222222222222' },
+          // What AWS fills in for every request (the simulator takes it as given).
+          contextVariables: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': principal, 'aws:PrincipalAccount': account, ...context },
+        },
+      } as never,
+      {},
+    );
+    return response.resultType === 'error' ? `error: ${JSON.stringify(response.errors)}` : response.overallResult;
+  };
+  return { roleArn, verifier, ask };
+}
+
+/**
+ * Problems of the verdict prefix's protection (VaultBucket.reserveVerdicts):
+ * an Allow naming the prefix with a write; no unconditioned Deny to everyone
+ * of replicating into it or of each PutObject* but PutObject; no Deny of
+ * PutObject there to everyone but the verifier's role alone.
+ */
+function verdictPrefixProblems(statements: readonly Statement[]): string[] {
+  const problems: string[] = [];
+  const onPrefix = (s: Statement & { Resource?: unknown }) =>
+    (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).some((r) => JSON.stringify(r ?? '').includes(`/${VAULT_VERDICT_PREFIX}*"`));
+  const writes = /^(s3:(Replicate|PutObject|\*)|\*$)/;
+  for (const s of statements.filter((x) => x.Effect === 'Allow' && onPrefix(x))) {
+    const bad = actions(s).filter((a) => writes.test(a));
+    if (bad.length > 0) problems.push(`${s.Sid ?? '?'} allows ${bad.join(', ')} on the verdict prefix`);
+  }
+  const denies = statements.filter((x) => x.Effect === 'Deny' && JSON.stringify(x.Principal) === '{"AWS":"*"}' && onPrefix(x));
+  for (const needed of [...VAULT_VERDICT_DENIED_ACTIONS, ...VAULT_VERDICT_DENIED_PUTS]) {
+    if (!denies.some((d) => !d.Condition && actions(d).includes(needed))) problems.push(`no Deny of ${needed} on the verdict prefix to everyone`);
+  }
+  const puts = denies.filter((d) => actions(d).some((a) => a === 's3:PutObject' || a === 's3:PutObject*'));
+  const onlyVerifier = (d: Statement) => {
+    const c = d.Condition;
+    if (!c || Object.keys(c).length !== 1 || !c.ArnNotEquals) return false;
+    const arns = c.ArnNotEquals['aws:PrincipalArn'];
+    return Object.keys(c.ArnNotEquals).length === 1 && !Array.isArray(arns) && /VerifyRdbRole/.test(JSON.stringify(arns));
+  };
+  if (!puts.some(onlyVerifier)) problems.push('no Deny of PutObject on the verdict prefix to everyone but the verifier');
+  for (const d of puts.filter((x) => x.Condition && !onlyVerifier(x))) problems.push(`${d.Sid ?? '?'} exempts others than the verifier`);
   return problems;
 }
 
@@ -211,11 +298,12 @@ describe('vault stack (config vault)', () => {
     // The freshness job measures the vault bucket as the DR region's: verified copies, no drills, no caches.
     const schedule = resourcesOf(vault).find((r) => r.Type === 'AWS::Scheduler::Schedule');
     const input = JSON.parse(renderJoin(schedule!.Properties.Target.Input));
-    expect(input).toMatchObject({ deployment: config.name, where: 'dr', plans: [{ plan: 'sessions', exports: true, drills: false }] });
+    // Verdicts from the vault verifier's objects only (vaultVerdicts), never from replicated tags.
+    expect(input).toMatchObject({ deployment: config.name, where: 'dr', vaultVerdicts: true, plans: [{ plan: 'sessions', exports: true, drills: false }] });
     expect(input.coverage).toBeUndefined();
     const reads = identityStatements(vault).filter((s) => s.policy.startsWith('FreshnessMonitor'));
     const granted = reads.flatMap(actions);
-    expect(granted).toEqual(expect.arrayContaining(['s3:GetObjectTagging', 's3:ListBucket', 'states:DescribeStateMachine']));
+    expect(granted).toEqual(expect.arrayContaining(['s3:GetObject', 's3:GetObjectTagging', 's3:ListBucket', 'states:DescribeStateMachine']));
     // Nothing of ElastiCache or the Tagging API in an account without caches, nothing that writes to the bucket.
     expect(granted.filter((a) => /^(elasticache|tag):|^s3:(Put|Delete)/.test(a))).toEqual([]);
   });
@@ -275,43 +363,8 @@ describe('vault stack (config vault)', () => {
   });
 
   it('IAM evaluates it so: the verifier may extend in COMPLIANCE up to the cap, nobody else may, nothing removes, bypasses or deletes', async () => {
-    const template = synth.vault!.toJSON() as { Resources: Record<string, Resource> };
-    const standIns = { region: 'eu-central-1', account: '222222222222' };
-    const bucketName = 'redis-dr-vaulted-222222222222-eu-central-1';
-    const roleId = Object.keys(template.Resources).find((id) => /^VerificationVerifyRdbRole[0-9A-F]{8}$/.test(id))!;
-    const roleArn = `arn:aws:iam::222222222222:role/${roleId}`;
-    // The bucket policy as deployed: the bucket's and the verifier role's ARNs in place of their references.
-    const render = (v: unknown): unknown => {
-      if (Array.isArray(v)) return v.map(render);
-      if (v === null || typeof v !== 'object') return v;
-      const o = v as Record<string, any>;
-      if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(render).join(o['Fn::Join'][0]);
-      if (o['Fn::GetAtt']) return template.Resources[o['Fn::GetAtt'][0]]?.Type === 'AWS::IAM::Role' ? roleArn : `arn:aws:s3:::${bucketName}`;
-      if (o.Ref) return bucketName;
-      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, render(x)]));
-    };
-    const bucketPolicy = render({ Version: '2012-10-17', Statement: vaultPolicy(synth) });
-    const verifier = rolePolicies(template as never, roleId, standIns);
+    const { roleArn, verifier, ask } = vaultSimulator(synth);
     const admin = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }];
-    const ask = async (principal: string, identity: readonly unknown[], action: string, context: Record<string, string> = {}) => {
-      const response = await runSimulation(
-        {
-          identityPolicies: identity.map((policy, i) => ({ name: `p${i}`, policy })),
-          serviceControlPolicies: [],
-          resourceControlPolicies: [],
-          resourcePolicy: bucketPolicy,
-          request: {
-            action,
-            principal,
-            resource: { resource: `arn:aws:s3:::${bucketName}/rdr-sessions-prod-20261121-0200-0001.rdb`, accountId: '222222222222' },
-            // What AWS fills in for every request (the simulator takes it as given).
-            contextVariables: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': principal, 'aws:PrincipalAccount': '222222222222', ...context },
-          },
-        } as never,
-        {},
-      );
-      return response.resultType === 'error' ? `error: ${JSON.stringify(response.errors)}` : response.overallResult;
-    };
     const compliance = (days: string) => ({ 's3:object-lock-mode': 'COMPLIANCE', 's3:object-lock-remaining-retention-days': days });
     expect(await ask(roleArn, verifier, 's3:PutObjectRetention', compliance('400'))).toBe('Allowed');
     expect(await ask(roleArn, verifier, 's3:PutObjectRetention', compliance('401'))).toBe('Allowed');
@@ -328,6 +381,60 @@ describe('vault stack (config vault)', () => {
     expect(await ask(root, admin, 's3:BypassGovernanceRetention')).toBe('ExplicitlyDenied');
     expect(await ask(root, admin, 's3:DeleteObjectVersion')).toBe('ExplicitlyDenied');
     expect(await ask(root, admin, 's3:GetObject')).toBe('Allowed');
+  });
+
+  it('reserves the verdict prefix for the verifier: replication cannot write it, the verifier only puts (policy check and IAM simulation)', async () => {
+    const statements = vaultPolicy(synth);
+    expect(verdictPrefixProblems(statements)).toEqual([]);
+    const { roleArn: verifierArn, verifier, ask } = vaultSimulator(synth);
+    const verdict = `arn:aws:s3:::${VAULT_BUCKET}/${vaultVerdictKey('rdr-sessions-prod-20261121-0200-0001.rdb')}`;
+    const replicator = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:Replicate*', Resource: '*' }] }];
+    const admin = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }];
+    expect(await ask(roleArn, replicator, 's3:ReplicateObject')).toBe('Allowed');
+    expect(await ask(roleArn, replicator, 's3:ReplicateObject', {}, verdict)).toBe('ExplicitlyDenied');
+    expect(await ask(roleArn, replicator, 's3:ReplicateTags', {}, verdict)).toBe('ExplicitlyDenied');
+    expect(await ask(verifierArn, verifier, 's3:PutObject', {}, verdict)).toBe('Allowed');
+    expect(await ask(verifierArn, verifier, 's3:GetObject', {}, verdict)).toBe('Allowed');
+    // The verifier's grant is the prefix only: no verdict-shaped object elsewhere, no object data written anywhere else.
+    expect(await ask(verifierArn, verifier, 's3:PutObject')).toBe('ImplicitlyDenied');
+    expect(await ask(verifierArn, admin, 's3:PutObjectTagging', {}, verdict)).toBe('ExplicitlyDenied');
+    expect(await ask('arn:aws:iam::222222222222:role/Admin', admin, 's3:PutObject', {}, verdict)).toBe('ExplicitlyDenied');
+  });
+
+  it('the verdict-prefix check fails on a planted statement letting replication write the prefix (negative cases)', async () => {
+    const statements = vaultPolicy(synth);
+    const verdicts = { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['VaultBucket', 'Arn'] }, `/${VAULT_VERDICT_PREFIX}*`]] };
+    const planted = [
+      ...statements,
+      {
+        Sid: 'Oops',
+        Effect: 'Allow',
+        Action: ['s3:ReplicateObject', 's3:ReplicateTags'],
+        Principal: { AWS: 'arn:aws:iam::111111111111:root' },
+        Resource: verdicts,
+      },
+    ];
+    expect(verdictPrefixProblems(planted)).toEqual(['Oops allows s3:ReplicateObject, s3:ReplicateTags on the verdict prefix']);
+    // The Deny's exemption widened to the replication role: the check says so, and IAM lets replication write verdicts.
+    const exempted = statements.map((s) =>
+      s.Sid === 'OnlyTheVerifierWritesVerdicts'
+        ? { ...s, Condition: { ArnNotEquals: { 'aws:PrincipalArn': [s.Condition!.ArnNotEquals!['aws:PrincipalArn'], roleArn] } } }
+        : s.Sid === 'VerdictsArePutOnly'
+          ? { ...s, Action: actions(s).filter((a) => !a.startsWith('s3:Replicate')) }
+          : s,
+    );
+    expect(verdictPrefixProblems(exempted)).toEqual([
+      'no Deny of s3:ReplicateObject on the verdict prefix to everyone',
+      'no Deny of s3:ReplicateTags on the verdict prefix to everyone',
+      'no Deny of PutObject on the verdict prefix to everyone but the verifier',
+      'OnlyTheVerifierWritesVerdicts exempts others than the verifier',
+    ]);
+    const replicator = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:Replicate*', Resource: '*' }] }];
+    const verdict = `arn:aws:s3:::${VAULT_BUCKET}/${vaultVerdictKey('rdr-sessions-prod-20261121-0200-0001.rdb')}`;
+    expect(await vaultSimulator(synth, exempted).ask(roleArn, replicator, 's3:ReplicateObject', {}, verdict)).toBe('Allowed');
+    expect(verdictPrefixProblems(statements.filter((s) => s.Sid !== 'OnlyTheVerifierWritesVerdicts'))).toEqual([
+      'no Deny of PutObject on the verdict prefix to everyone but the verifier',
+    ]);
   });
 
   it('with per-tier days: the floor as the default retention, each tier in the verifier, lifecycle by tier tag, the cap at the longest', () => {

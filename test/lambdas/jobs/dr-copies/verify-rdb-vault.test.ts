@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
 import {
+  GetObjectCommand,
   GetObjectRetentionCommand,
+  PutObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectRetentionCommand,
   PutObjectTaggingCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
+import { type VaultVerdict, vaultVerdictBody, vaultVerdictKey } from '../../../../lambdas/domain/dr-copies/vault-verdict.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from '../../../../lambdas/domain/alerting/page.js';
 import { VAULT_TIER_GRACE_HOURS, vaultRetentionFor, vaultTierDays } from '../../../../lambdas/domain/dr-copies/vault-retention.js';
@@ -48,8 +53,8 @@ describe('verify-rdb in the vault: COMPLIANCE retention per tier', () => {
   let held: { mode?: string; retainUntil?: Date };
   let now: number;
 
-  function replica(tags: Record<string, string>, options: { putTakes?: boolean } = {}): void {
-    serveObject(s3, { bytes: RDB, etag: '"e1"', versionId: 'v1', tags });
+  function replica(tags: Record<string, string>, options: { putTakes?: boolean; bytes?: Buffer } = {}): void {
+    serveObject(s3, { bytes: options.bytes ?? RDB, etag: '"e1"', versionId: 'v1', tags });
     s3.on(HeadObjectCommand).resolves({ ContentLength: RDB.length, ETag: '"e1"', VersionId: 'v1', LastModified: LANDED });
     s3.on(GetObjectRetentionCommand).callsFake(async () => ({ Retention: { Mode: held.mode, RetainUntilDate: held.retainUntil } }));
     s3.on(PutObjectRetentionCommand).callsFake(async (input: { Retention: { Mode: string; RetainUntilDate: Date } }) => {
@@ -154,6 +159,66 @@ describe('verify-rdb in the vault: COMPLIANCE retention per tier', () => {
     const result = await verifyStep({ event: event() }, deps);
     expect(puts()).toEqual([]);
     expect(result).toMatchObject({ done: true, outcome: { action: 'already-verified', retention: { tier: 'hourly', days: 3, extended: false } } });
+  });
+
+  /** The vault's verdict object as the mocked S3 holds it (PutObject stores it, GetObject of its key answers it). */
+  function verdictStore(initial?: VaultVerdict): { body?: string } {
+    const store: { body?: string } = initial ? { body: vaultVerdictBody(initial) } : {};
+    s3.on(PutObjectCommand).callsFake(async (input: { Key: string; Body: string }) => {
+      expect(input.Key).toBe(vaultVerdictKey(KEY));
+      store.body = input.Body;
+      return {};
+    });
+    s3.on(GetObjectCommand, { Key: vaultVerdictKey(KEY) }).callsFake(async () => {
+      if (store.body === undefined) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
+      return { Body: sdkStreamMixin(Readable.from([Buffer.from(store.body)])) };
+    });
+    return store;
+  }
+  const stored = (store: { body?: string }) => (store.body === undefined ? undefined : JSON.parse(store.body));
+  const okOf = (versionId: string): VaultVerdict => ({
+    verdict: 'ok',
+    replica: { key: KEY, versionId, etag: '"e1"', size: RDB.length },
+    keys: { version: 9, keys: 1, expires: 0, byType: { hash: 1 } },
+    checkedAt: LANDED.toISOString(),
+  });
+
+  it('vault verdicts: a replica arriving with a forged redis-dr:verified=ok tag is verified anyway, and the verdict object written and read back', async () => {
+    replica({ ...exportTags('hourly'), 'redis-dr:verified': 'ok', 'redis-dr:rdb': 'v=11 keys=999999 expires=0 string=999999' });
+    const store = verdictStore();
+    const result = await verifyStep({ event: event() }, { ...deps, vaultVerdicts: true });
+    expect(result).toMatchObject({ done: true, outcome: { action: 'verified', verdict: 'ok', verdictObject: vaultVerdictKey(KEY) } });
+    expect(stored(store)).toMatchObject({ verdict: 'ok', replica: { key: KEY, versionId: 'v1', etag: '"e1"', size: RDB.length }, keys: { keys: 1 } });
+    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ ChecksumAlgorithm: 'SHA256', ContentType: 'application/json' });
+    expect(deps.log.lines.some((e) => e.message.startsWith('replica carries a verdict tag the vault did not write'))).toBe(true);
+  });
+
+  it('vault verdicts: a corrupt replica with a forged ok tag is judged corrupt (paged, verdict object corrupt)', async () => {
+    const corrupt = Buffer.from(RDB);
+    corrupt[corrupt.length - 1] = corrupt[corrupt.length - 1]! ^ 0xff;
+    replica({ ...exportTags('hourly'), 'redis-dr:verified': 'ok' }, { bytes: corrupt });
+    const store = verdictStore();
+    const result = await verifyStep({ event: event() }, { ...deps, vaultVerdicts: true });
+    expect(result).toMatchObject({ done: true, outcome: { action: 'verified', verdict: 'corrupt' } });
+    expect(stored(store)).toMatchObject({ verdict: 'corrupt', replica: { versionId: 'v1' } });
+  });
+
+  it('vault verdicts: a verdict object naming an older version is not a verdict (verified again); one naming this version is', async () => {
+    replica(exportTags('hourly'));
+    const store = verdictStore(okOf('v0'));
+    const again = await verifyStep({ event: event() }, { ...deps, vaultVerdicts: true });
+    expect(again).toMatchObject({ done: true, outcome: { action: 'verified', verdict: 'ok' } });
+    expect(stored(store).replica.versionId).toBe('v1');
+    const kept = await verifyStep({ event: event() }, { ...deps, vaultVerdicts: true });
+    expect(kept).toMatchObject({ done: true, outcome: { action: 'already-verified', verdict: 'ok' } });
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+
+  it('vault verdicts: fails (the state machine retries) when the verdict read back is not the one written', async () => {
+    replica(exportTags('hourly'));
+    verdictStore();
+    s3.on(PutObjectCommand).resolves({});
+    await expect(verifyStep({ event: event() }, { ...deps, vaultVerdicts: true })).rejects.toThrow(/written but not read back: no verdict object/);
   });
 
   it('touches no retention without deps.retention (the DR region)', async () => {

@@ -8,7 +8,7 @@
  * cluster a real redis-server loaded from the replica.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import { loadConfig, type RedisDrConfig } from '../../../../lib/config/index.js'
 import { drillRunInput, recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../../../../lib/deployment.js';
 import { VAULT_DRILL_BUCKET_ACTIONS, VAULT_DRILL_OBJECT_ACTIONS } from '../../../../lib/constructs/vault-bucket.js';
 import { publishAlert } from '../../../../lambdas/adapters/aws/alerts.js';
+import { readVaultVerdict } from '../../../../lambdas/adapters/aws/vault-verdicts.js';
 import { TUNING } from '../../../../lambdas/adapters/aws/client-config.js';
 import { systemClock } from '../../../../lambdas/adapters/aws/retry.js';
 import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
@@ -174,7 +175,8 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
           .filter((t) => t.role === role)
           .flatMap((t) => t.actions)
           .sort();
-      expect(actionsOf(selectRole)).toEqual(['s3:GetObjectRetention', 's3:GetObjectTagging', 's3:ListBucket']);
+      // GetObject: the verdict objects and HeadObject of each replica (the version a verdict must name).
+      expect(actionsOf(selectRole)).toEqual(['s3:GetObject', 's3:GetObjectRetention', 's3:GetObjectTagging', 's3:ListBucket']);
       expect(actionsOf(smRole)).toEqual(['s3:GetObject']);
       expect(touching.every((t) => t.role === smRole || t.role === selectRole)).toBe(true);
       expect(JSON.stringify(touching.filter((t) => t.role === smRole).map((t) => t.resources))).toContain(`${bucketArn}/*`);
@@ -234,7 +236,7 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
      * judged by the vault's synthesized verify state machine unless `verified`
      * is given; then one drill execution.
      */
-    async function run(options: { owner?: string; verified?: string } = {}) {
+    async function run(options: { owner?: string; verified?: string; forged?: Record<string, string>; afterVerify?: (replica: string) => void } = {}) {
       const dir = mkdtempSync(join(scratch, 'vault-bucket-'));
       const bucket = vaultBucket();
       const aws = new LocalAws({
@@ -252,9 +254,10 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       aws.replaceObjectTags(bucket, key, {
         ...exportObjectTags({ tier: 'daily', plan: 'sessions', snapshot, createdAt, shard: 1, shards: 1, engine, keys: 321 }),
         ...(options.verified ? { [TAGS.verified]: options.verified } : {}),
+        ...options.forged,
       });
       aws.lockObject(bucket, key, { Mode: 'COMPLIANCE', RetainUntilDate: retainUntil.toISOString() });
-      if (!options.verified) {
+      if (!options.verified && !options.forged) {
         // The vault account's verifier: the same verify-rdb job, through the vault stack's verify state machine.
         const event = {
           version: '0',
@@ -278,10 +281,12 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
                 log,
                 clock: systemClock,
                 deadline: Date.now() + 60_000,
+                vaultVerdicts: true,
               }),
           },
         });
         expect(verdict.status).toBe('SUCCEEDED');
+        options.afterVerify?.(join(dir, key));
       }
       const callsBeforeDrill = aws.calls.length;
       let report: DrillReportResult | undefined;
@@ -324,12 +329,21 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
         },
       });
       const left = await aws.shutdown();
-      return { execution, report, aws, dir, left, drillCalls: aws.calls.slice(callsBeforeDrill), tags: aws.objectTags(bucket, key) };
+      return {
+        execution,
+        report,
+        aws,
+        dir,
+        left,
+        drillCalls: aws.calls.slice(callsBeforeDrill),
+        tags: aws.objectTags(bucket, key),
+        verdict: (await readVaultVerdict(s3, bucket, key)).verdict,
+      };
     }
 
     it('selects the replica the vault verified, seeds the drill cluster from it, verifies, deletes, and reports the vault, the key and the retention', async () => {
       const r = await run();
-      expect(r.tags[TAGS.verified]).toBe('ok');
+      expect(r.verdict).toMatchObject({ verdict: 'ok', replica: { key }, keys: { keys: 321 } });
       expect(r.execution.status).toBe('SUCCEEDED');
       expect(r.report?.ok).toBe(true);
       // The cluster was built from the vault folder's object, and is gone.
@@ -340,9 +354,9 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       expect(summary).toContain(`(vault copy, account ${VAULT})`);
       expect(summary).toContain(`Seeded from the vault: account ${VAULT}, bucket ${vaultBucket()}, Object Lock COMPLIANCE until ${retainUntil.toISOString()}.`);
       expect(summary).toContain(`s3://${vaultBucket()}/${key}`);
-      // The drill only read the vault: list, tags, retention; nothing written or deleted there.
+      // The drill only read the vault: list, tags, current version, verdict object, retention; nothing written or deleted there.
       const s3Calls = [...new Set(r.drillCalls.filter((c) => c.startsWith('S3 ')))].sort();
-      expect(s3Calls).toEqual(['S3 GetObjectRetention', 'S3 GetObjectTagging', 'S3 ListObjectsV2']);
+      expect(s3Calls).toEqual(['S3 GetObject', 'S3 GetObjectRetention', 'S3 GetObjectTagging', 'S3 HeadObject', 'S3 ListObjectsV2']);
       expect(r.aws.objectRetention(vaultBucket(), key)).toEqual({ Mode: 'COMPLIANCE', RetainUntilDate: retainUntil.toISOString() });
     }, 60_000);
 
@@ -351,6 +365,25 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       expect(r.execution.status).toBe('FAILED');
       expect(r.report?.ok).toBe(false);
       expect(r.report?.summary).toContain('select');
+      expect(r.aws.groups).toEqual([]);
+    }, 30_000);
+
+    it('a replica carrying a forged redis-dr:verified=ok (replicated from the workload account) and no verdict object is never restored', async () => {
+      // The verdict and summary tags as the vault's verifier would write them (the true counts): only their writer differs.
+      const r = await run({ forged: { [TAGS.verified]: 'ok', [TAGS.rdb]: 'v=9 keys=321 expires=0 string=301 hash=20' } });
+      expect(r.tags[TAGS.verified]).toBe('ok');
+      expect(r.verdict).toBeUndefined();
+      expect(r.execution.status).toBe('FAILED');
+      expect(r.report?.summary).toContain('not verified yet');
+      expect(r.aws.groups).toEqual([]);
+    }, 30_000);
+
+    it('a verdict object about an older version of the replica is no verdict: the drill refuses the new version', async () => {
+      // The same key written again (a new version replicated over it): the verdict names the version before.
+      const r = await run({ afterVerify: (replica) => utimesSync(replica, new Date(), new Date(Date.now() + 5_000)) });
+      expect(r.verdict?.verdict).toBe('ok');
+      expect(r.execution.status).toBe('FAILED');
+      expect(r.report?.summary).toContain('not verified yet');
       expect(r.aws.groups).toEqual([]);
     }, 30_000);
 
