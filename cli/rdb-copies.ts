@@ -10,6 +10,8 @@ import type { RedisDrConfig } from '../lib/config/index.js';
 import { recoveryBucketName } from '../lib/deployment.js';
 import { describeError, errorName } from '../lambdas/adapters/aws/errors.js';
 import { getObjectTags, listObjects } from '../lambdas/adapters/aws/s3.js';
+import { currentVaultVerdict } from '../lambdas/adapters/aws/vault-verdicts.js';
+import { trustedVaultTags, VAULT_VERDICT_PREFIX } from '../lambdas/domain/dr-copies/vault-verdict.js';
 import { drExportsByTarget, type DrExport } from '../lambdas/domain/drills/select.js';
 import { parseSnapshotName } from '../lambdas/domain/plans/naming.js';
 import {
@@ -28,14 +30,44 @@ import type { FreshnessReads } from '../lambdas/jobs/scheduled/freshness.js';
 import type { CliAws } from './aws.js';
 import { table, type Style } from './table.js';
 
+/** A vault replica as the CLI may use it: its tags with the verdict object's in place of any verdict tag, and why it has no verdict. */
+export interface VaultReplicaReading {
+  readonly tags: Record<string, string>;
+  /** Why the replica has no verdict (`no verdict object …`, `the verdict … is about version X, not the current Y`); undefined when it has one. */
+  readonly absent?: string;
+}
+
+/**
+ * Reads a vault replica as adapters/aws/vault-verdicts.ts's vaultReplicaTags
+ * does (tags replicate from the workload account, so a `redis-dr:verified`
+ * tag is never a verdict: only the verdict object naming the current version
+ * is), keeping the reason there is no verdict for the operator.
+ */
+export async function readVaultReplica(s3: S3Client, bucket: string, key: string, expectedOwner: string | undefined): Promise<VaultReplicaReading> {
+  const [tags, stored] = await Promise.all([
+    getObjectTags(s3, bucket, key, undefined, undefined, expectedOwner),
+    currentVaultVerdict(s3, bucket, key, { expectedOwner }),
+  ]);
+  return { tags: trustedVaultTags(tags, stored.verdict), ...(stored.verdict ? {} : { absent: stored.absent }) };
+}
+
+/** Whether `key` is a vault verdict object (never a copy: listings of the vault leave them out). */
+export function isVaultVerdictKey(key: string): boolean {
+  return key.startsWith(VAULT_VERDICT_PREFIX);
+}
+
 /** A bucket that may hold copies, read through caches (a freshness run's, when it read this bucket). */
 export class CopyBucket {
+  private readonly vaultReads = new Map<string, Promise<VaultReplicaReading>>();
+
+  /** `expectedOwner`: the vault account, for the vault bucket (S3 refuses a bucket of that name owned by anyone else). */
   constructor(
     readonly where: CopyWhere,
     readonly region: string,
     readonly bucket: string,
     private readonly s3: S3Client,
     private readonly reads: FreshnessReads = { listings: new Map(), objectTags: new Map() },
+    private readonly expectedOwner?: string,
   ) {}
 
   /** Keys under `prefix`: from a listing already made of it (or of a shorter prefix), else listed now, once. A missing bucket holds nothing. */
@@ -43,8 +75,9 @@ export class CopyBucket {
     for (const [listed, keys] of this.reads.listings) {
       if (prefix.startsWith(listed)) return listed === prefix ? keys : keys.then((all) => all.filter((k) => k.startsWith(prefix)));
     }
-    const keys = listObjects(this.s3, this.bucket, prefix).then(
-      (objects) => objects.map((o) => o.key),
+    const keys = listObjects(this.s3, this.bucket, prefix, undefined, this.expectedOwner).then(
+      // Verdict objects are the vault verifier's, never copies.
+      (objects) => objects.map((o) => o.key).filter((k) => !isVaultVerdictKey(k)),
       (err: unknown) => {
         // No plan exports, or the stack is not deployed in this region: no copies. A missing vault is a problem (cli/vault-copies.ts).
         if (errorName(err) === 'NoSuchBucket' && this.where !== 'vault') return [];
@@ -61,14 +94,33 @@ export class CopyBucket {
     return drExportsByTarget(await this.keys(prefix), (t) => t === id).get(id) ?? [];
   }
 
-  /** An object's tags, read once. */
+  /**
+   * An object's tags, read once. In the vault, the tags readers may trust
+   * ({@link readVaultReplica}): a verdict only from the verdict object naming
+   * the replica's current version, never from a replicated tag.
+   */
   tags(key: string): Promise<Record<string, string>> {
+    if (this.where === 'vault') return this.vaultReplica(key).then((r) => r.tags);
     let tags = this.reads.objectTags.get(key);
     if (!tags) {
       tags = getObjectTags(this.s3, this.bucket, key);
       this.reads.objectTags.set(key, tags);
     }
     return tags;
+  }
+
+  /** Why a vault replica has no verdict (undefined: it has one, or this is not the vault). */
+  async verdictAbsent(key: string): Promise<string | undefined> {
+    return this.where === 'vault' ? (await this.vaultReplica(key)).absent : undefined;
+  }
+
+  private vaultReplica(key: string): Promise<VaultReplicaReading> {
+    let read = this.vaultReads.get(key);
+    if (!read) {
+      read = readVaultReplica(this.s3, this.bucket, key, this.expectedOwner);
+      this.vaultReads.set(key, read);
+    }
+    return read;
   }
 
   /** `exp` as a copy in this bucket (the tags of its objects read, once). */

@@ -1,8 +1,12 @@
 /**
  * The vault's copies (config `vault`) for `status`, `restore --list` and
  * `doctor`: per target, its newest replicas in the vault bucket with their
- * shards, the vault verifier's verdict (`redis-dr:verified`) and Object Lock
- * retention, and the newest one that is a recovery point. Read with the
+ * shards, the vault verifier's verdict and Object Lock retention, and the
+ * newest one that is a recovery point. The verdict is the verdict object under
+ * `redis-dr-vault-verdicts/` that names the replica's current version
+ * (lambdas/domain/dr-copies/vault-verdict.ts), never the replica's
+ * `redis-dr:verified` tag: tags replicate from the workload account, so
+ * whoever holds it could forge one. Read with the
  * vault account's credentials (`--vault-profile`, $REDIS_DR_VAULT_PROFILE):
  * the vault bucket lets no workload principal read. A vault that could not
  * be read is a problem with its fix, never left out: the command then
@@ -81,7 +85,7 @@ export function vaultProblem(config: RedisDrConfig, aws: CliAws, err: unknown): 
   const name = errorName(err);
   if (/AccessDenied|^Forbidden$|AllAccessDisabled/.test(name)) {
     const fix = profile
-      ? `check that profile ${profile} is of account ${vault.account} and may s3:ListBucket, s3:GetObjectTagging and s3:GetObjectRetention on the vault bucket`
+      ? `check that profile ${profile} is of account ${vault.account} and may s3:ListBucket, s3:GetObject, s3:GetObjectTagging and s3:GetObjectRetention on the vault bucket`
       : `pass --vault-profile <a profile of account ${vault.account}> (or set ${VAULT_PROFILE_ENV}): the vault bucket lets no principal of the workload account read`;
     return `access denied reading ${at} with ${using} (${describeError(err)}): ${fix}`;
   }
@@ -94,7 +98,8 @@ export function vaultProblem(config: RedisDrConfig, aws: CliAws, err: unknown): 
 
 /**
  * Reads the vault's copies of `targets`: per target, its exports newest
- * first (one listing under its prefix), their tags and retention, until the
+ * first (one listing under its prefix), their tags, verdict objects and
+ * retention, until the
  * newest recovery point (`limit` unset) or for the `limit` newest exports.
  */
 export async function collectVault(
@@ -106,7 +111,7 @@ export async function collectVault(
   const vault = config.vault!;
   const bucket = vaultBucketName(config)!;
   const s3 = aws.vaultS3(vault.region);
-  const copies = new CopyBucket('vault', vault.region, bucket, s3);
+  const copies = new CopyBucket('vault', vault.region, bucket, s3, undefined, vault.account);
   const now = new Date(aws.clock.now());
   const plans = new Map(config.plans.map((p) => [p.name, p]));
   const problems: string[] = [];
@@ -116,13 +121,15 @@ export async function collectVault(
     const max = o.limit ?? VAULT_EXPORTS_READ;
     const found: VaultCopy[] = [];
     for (const exp of exports.slice(0, max)) {
-      const [copy, retentions, first] = await Promise.all([
+      const [copy, retentions, first, absent] = await Promise.all([
         copies.copy(exp),
-        Promise.all(exp.objects.map((obj) => getObjectRetention(s3, bucket, obj.key))),
+        Promise.all(exp.objects.map((obj) => getObjectRetention(s3, bucket, obj.key, { expectedOwner: vault.account }))),
         copies.tags(exp.objects[0]!.key),
+        Promise.all(exp.objects.map((obj) => copies.verdictAbsent(obj.key))),
       ]);
       const created = Date.parse(first[TAGS.created] ?? '');
-      const c = vaultCopy(copy, vaultRetention(retentions, now), Number.isNaN(created) ? exp.createdAt : new Date(created), now);
+      const noVerdict = absent.find((a) => a !== undefined);
+      const c = vaultCopy(copy, vaultRetention(retentions, now), Number.isNaN(created) ? exp.createdAt : new Date(created), now, noVerdict);
       found.push(c);
       if (o.limit === undefined && c.recoveryPoint) break;
     }

@@ -10,11 +10,12 @@ import { getObjectTags, listObjects, parseS3Url } from '../../../lambdas/adapter
 import type { DrillKind, RecoveryPointChoice } from '../../../lambdas/domain/drills/drill.js';
 import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../../lambdas/domain/drills/select.js';
 import { parseExportObjectKey } from '../../../lambdas/domain/dr-copies/export.js';
+import { VAULT_VERDICT_PREFIX } from '../../../lambdas/domain/dr-copies/vault-verdict.js';
 import { describeCopy, type RdbCopy } from '../../../lambdas/domain/dr-copies/rdb-copies.js';
 import { exportEvidence, type PreflightEvidence, type PreflightRefusal } from '../../../lambdas/domain/drills/restore-preflight.js';
 import { TAGS } from '../../../lambdas/domain/plans/types.js';
 import type { CliAws } from '../../aws.js';
-import { copiesOfPoint, copyBuckets, anyPlanExports, type PointCopiesReport } from '../../rdb-copies.js';
+import { copiesOfPoint, copyBuckets, anyPlanExports, isVaultVerdictKey, readVaultReplica, type PointCopiesReport } from '../../rdb-copies.js';
 import { connectionProblem } from '../../failure.js';
 import { UsageError } from '../../usage.js';
 import { vaultBucketName, vaultProblem } from '../../vault-copies.js';
@@ -171,12 +172,13 @@ async function chooseCopy(
   vault: boolean,
 ): Promise<{ choice: RecoveryPointChoice; copy: RdbCopy; evidence: PreflightEvidence }> {
   const s3 = vault ? aws.vaultS3(region) : aws.s3(region);
+  const owner = vault ? config.vault?.account : undefined;
   let bucket: string;
   let exports: DrExport[];
   const sizes = new Map<string, number>();
   if (from === 'latest') {
     bucket = vault ? vaultBucketName(config)! : recoveryBucketName(config.name, await aws.account(), region);
-    const listed = await listObjects(s3, bucket, `rdr-${target.toLowerCase()}-`);
+    const listed = (await listObjects(s3, bucket, `rdr-${target.toLowerCase()}-`, undefined, owner)).filter((o) => !isVaultVerdictKey(o.key));
     for (const o of listed) sizes.set(o.key, o.size);
     const keys = listed.map((o) => o.key);
     exports = (drExportsByTarget(keys, (t) => t === target.toLowerCase()).get(target.toLowerCase()) ?? []).slice(0, MAX_EXPORTS_PER_TARGET);
@@ -188,8 +190,12 @@ async function chooseCopy(
     const url = parseS3Url(from);
     if (!url) throw new UsageError(`--from ${from}: write an S3 copy as s3://<bucket>/<export name> (or the key of one of its .rdb objects)`);
     bucket = url.bucket;
+    if (isVaultVerdictKey(url.key))
+      throw new UsageError(
+        `--from ${from}: ${VAULT_VERDICT_PREFIX} holds the vault verifier's verdicts, not copies: pass s3://${bucket}/<export name>, or --from vault`,
+      );
     const exportName = parseExportObjectKey(url.key)?.exportName ?? url.key.replace(/\/+$/, '');
-    const listed = await listObjects(s3, bucket, exportName);
+    const listed = (await listObjects(s3, bucket, exportName, undefined, owner)).filter((o) => !isVaultVerdictKey(o.key));
     for (const o of listed) sizes.set(o.key, o.size);
     const keys = listed.map((o) => o.key);
     exports = (drExportsByTarget(keys, () => true).get(target.toLowerCase()) ?? []).filter((e) => e.exportName === exportName);
@@ -197,7 +203,13 @@ async function chooseCopy(
   }
   const problems: string[] = [];
   for (const exp of exports) {
-    const tags = new Map(await Promise.all(exp.objects.map(async (o) => [o.key, await getObjectTags(s3, bucket, o.key)] as const)));
+    // In the vault, a verdict only from the verdict object naming the replica's current version: its tags replicate from the workload account.
+    const reads = await Promise.all(
+      exp.objects.map(
+        async (o) => [o.key, vault ? await readVaultReplica(s3, bucket, o.key, owner) : { tags: await getObjectTags(s3, bucket, o.key) }] as const,
+      ),
+    );
+    const tags = new Map(reads.map(([key, r]) => [key, r.tags]));
     // The copy's own plan: a restore may use any plan's copies.
     const verdict = assessDrExport(exp, tags, { plan: tags.get(exp.objects[0]!.key)?.[TAGS.plan] ?? '' });
     if (verdict.usable) {
@@ -210,7 +222,8 @@ async function chooseCopy(
         ),
       };
     }
-    problems.push(`${exp.exportName}: ${verdict.problem} (${verdict.detail})`);
+    const absent = reads.map(([, r]) => ('absent' in r ? r.absent : undefined)).find((a) => a !== undefined);
+    problems.push(`${exp.exportName}: ${verdict.problem} (${verdict.detail}${absent ? `; ${absent}` : ''})`);
   }
   throw new Error(`no usable copy of ${target} in s3://${bucket}; ${problems.slice(0, 3).join('; ')}`);
 }

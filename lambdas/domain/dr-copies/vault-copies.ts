@@ -4,7 +4,8 @@
  * intact by the vault's own verifier, locked in COMPLIANCE mode) and, per
  * target, the verdict `status` and `doctor` print: the newest such recovery
  * point against the DR-copy age limit. The CLI lists the vault bucket, reads
- * tags and retention with the vault account's credentials and passes them in.
+ * tags, verdict objects (vault-verdict.ts: a verdict tag on a replica is never
+ * one) and retention with the vault account's credentials and passes them in.
  */
 import type { RdbCopy } from './rdb-copies.js';
 
@@ -61,14 +62,18 @@ export interface VaultCopy extends RdbCopy {
   readonly why: string | null;
 }
 
-/** `copy` as a vault copy: a recovery point only when complete, verified ok and locked in COMPLIANCE mode. */
-export function vaultCopy(copy: RdbCopy, retention: VaultRetention, takenAt: Date, now: Date): VaultCopy {
+/**
+ * `copy` as a vault copy: a recovery point only when complete, verified ok
+ * (by its verdict object) and locked in COMPLIANCE mode. `noVerdict`: why a
+ * shard has no verdict (`no verdict object …`), said when it is not verified.
+ */
+export function vaultCopy(copy: RdbCopy, retention: VaultRetention, takenAt: Date, now: Date, noVerdict?: string): VaultCopy {
   const why = !copy.complete
     ? (copy.problem ?? 'incomplete')
     : copy.verification === 'corrupt'
       ? `VERIFIED CORRUPT by the vault's verifier: ${copy.problem ?? 'a shard is corrupt'}`
       : copy.verification === 'not-verified'
-        ? "not verified (yet) by the vault's verifier"
+        ? `not verified (yet) by the vault's verifier${noVerdict ? `: ${noVerdict}` : ''}`
         : retention.state === 'ended'
           ? `Object Lock retention ended ${retention.retainUntil}: deletable, no longer a protected copy`
           : retention.state === 'weak'

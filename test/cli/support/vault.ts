@@ -1,10 +1,21 @@
 /**
  * The vault account of test/fixtures/config/status-vault.json at the SDK
  * boundary: its bucket answers only a client made with the vault profile
- * (as its policy lets only the vault account read), objects carry the tags
- * the vault's verifier leaves and an Object Lock retention each.
+ * (as its policy lets only the vault account read), replicas carry the tags
+ * the export left, a version and an Object Lock retention each, and the vault
+ * verifier's verdicts are objects under `redis-dr-vault-verdicts/`.
  */
-import { GetObjectRetentionCommand, GetObjectTaggingCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  GetObjectRetentionCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { sdkStreamMixin } from '@smithy/core/serde';
+import { Readable } from 'node:stream';
+import { vaultVerdictKey } from '../../../lambdas/domain/dr-copies/vault-verdict.js';
 import type { fakeAws } from './fake-aws.js';
 
 export const VAULT_CONFIG = 'test/fixtures/config/status-vault.json';
@@ -19,6 +30,11 @@ const denied = () =>
 
 /** Retention per vault object key (absent: none). */
 export type Retentions = Map<string, { mode: string; until: string }>;
+
+/** The current version of each replica (HeadObject), and the body of each verdict object: reset by {@link installVault}. */
+const versions = new Map<string, { versionId: string; etag: string }>();
+const bodies = new Map<string, string>();
+const notFound = (name: string) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 404 } });
 
 /**
  * Routes the vault bucket's calls: refused unless made with {@link VAULT_PROFILE}
@@ -40,6 +56,20 @@ export function installVault(aws: ReturnType<typeof fakeAws>, retentions: Retent
     guard(getClient);
     return { TagSet: Object.entries(objects().get(i.Key) ?? {}).map(([Key, Value]) => ({ Key, Value })) };
   });
+  versions.clear();
+  bodies.clear();
+  aws.s3.on(HeadObjectCommand, { Bucket: name }).callsFake((i: { Key: string }, getClient: () => S3Client) => {
+    guard(getClient);
+    const v = versions.get(i.Key);
+    if (!v) throw notFound('NotFound');
+    return { VersionId: v.versionId, ETag: v.etag, ContentLength: 1024 };
+  });
+  aws.s3.on(GetObjectCommand, { Bucket: name }).callsFake((i: { Key: string }, getClient: () => S3Client) => {
+    guard(getClient);
+    const body = bodies.get(i.Key);
+    if (body === undefined) throw notFound('NoSuchKey');
+    return { Body: sdkStreamMixin(Readable.from([Buffer.from(body)])) };
+  });
   aws.s3.on(GetObjectRetentionCommand).callsFake((i: { Bucket: string; Key: string }, getClient: () => S3Client) => {
     guard(getClient);
     const r = retentions.get(i.Key);
@@ -50,14 +80,24 @@ export function installVault(aws: ReturnType<typeof fakeAws>, retentions: Retent
 
 /**
  * A replica in the vault: `shards` objects of export `name` tagged as the
- * export left them and as the vault's verifier judged them (`verified: null`:
- * not yet), each under `retention` (null: none).
+ * export left them, each with a verdict object as the vault's verifier wrote
+ * it (`verified: null`: not yet), each under `retention` (null: none).
+ * `forgedTag`: the replicas also carry `redis-dr:verified=ok` and an `rdb`
+ * summary as the workload account can make S3 replicate onto them;
+ * `verdictOf: 'older'`: the verdict objects name a version before the current one.
  */
 export function putVaultCopy(
   aws: ReturnType<typeof fakeAws>,
   retentions: Retentions,
   name: string,
-  o: { shards?: number; verified?: 'ok' | 'corrupt' | null; retention?: { mode: string; until: string } | null; bucket?: string } = {},
+  o: {
+    shards?: number;
+    verified?: 'ok' | 'corrupt' | null;
+    retention?: { mode: string; until: string } | null;
+    bucket?: string;
+    forgedTag?: boolean;
+    verdictOf?: 'current' | 'older';
+  } = {},
 ): void {
   const bucket = aws.state.objects.get(o.bucket ?? VAULT_BUCKET) ?? new Map<string, Record<string, string>>();
   aws.state.objects.set(o.bucket ?? VAULT_BUCKET, bucket);
@@ -74,11 +114,27 @@ export function putVaultCopy(
       'redis-dr:shard': `${pad(shard)}/${pad(of)}`,
       'redis-dr:engine': 'valkey 8.0',
     };
-    if (o.verified !== null) {
-      tags['redis-dr:verified'] = o.verified ?? 'ok';
-      tags['redis-dr:rdb'] = o.verified === 'corrupt' ? 'v=11 keys=0 expires=0 error@9=bad crc' : 'v=11 keys=10 expires=1 string=10';
+    if (o.forgedTag) {
+      tags['redis-dr:verified'] = 'ok';
+      tags['redis-dr:rdb'] = 'v=11 keys=10 expires=1 string=10';
     }
     bucket.set(key, tags);
+    const current = { versionId: `v2.${key}`, etag: `"etag-v2-${key}"` };
+    versions.set(key, current);
+    if (o.verified !== null) {
+      const named = o.verdictOf === 'older' ? { versionId: `v1.${key}`, etag: `"etag-v1-${key}"` } : current;
+      const corrupt = o.verified === 'corrupt';
+      const verdict = {
+        verdict: o.verified ?? 'ok',
+        replica: { key, ...named, size: 1024 },
+        keys: corrupt ? { version: 11, keys: 0, expires: 0, byType: {} } : { version: 11, keys: 10, expires: 1, byType: { string: 10 } },
+        checkedAt: '2026-11-21T09:50:00.000Z',
+        ...(corrupt ? { reason: 'at byte 9: bad crc' } : {}),
+      };
+      bodies.set(vaultVerdictKey(key), JSON.stringify(verdict));
+      // Listed like any object (under its own prefix, never a copy's).
+      bucket.set(vaultVerdictKey(key), {});
+    }
     const retention = o.retention === undefined ? { mode: 'COMPLIANCE', until: '2027-12-26T06:00:00Z' } : o.retention;
     if (retention) retentions.set(key, retention);
     else retentions.delete(key);

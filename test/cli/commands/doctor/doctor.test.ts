@@ -540,6 +540,21 @@ describe('doctor', () => {
         fix: null,
       },
     ]);
+
+    // A forged redis-dr:verified=ok tag (replicated from the workload account) without a verdict object never passes.
+    aws.state.objects.delete(VAULT_BUCKET);
+    installVault(aws, retentions);
+    putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0700', { verified: null, forgedTag: true });
+    const forged = await doctor('--vault-profile', VAULT_PROFILE);
+    expect(forged.vault).toEqual([
+      expect.objectContaining({
+        subject: 'sessions/sessions-prod vault copy',
+        state: 'warn',
+        detail: expect.stringContaining(
+          `not verified (yet) by the vault's verifier: no verdict object s3://${VAULT_BUCKET}/redis-dr-vault-verdicts/rdr-sessions-prod-20261121-0700-0001.rdb.json`,
+        ),
+      }),
+    ]);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -51,6 +51,22 @@ describe('restore --list with a vault', () => {
     );
   });
 
+  it('a forged verified tag without a verdict object: listed as not verified, naming the missing verdict object', async () => {
+    putVaultCopy(aws, retentions, point('0900'), { verified: null, forgedTag: true });
+    putVaultCopy(aws, retentions, point('0700'));
+
+    const r = await run('--list', '--vault-profile', VAULT_PROFILE, '--json');
+
+    expect(r.code).toBe(0);
+    const l = JSON.parse(r.stdout) as RecoveryPointList;
+    expect(l.vault!.targets[0]!.copies.map((c) => [c.exportName, c.verification, c.recoveryPoint])).toEqual([
+      [point('0900'), 'not-verified', false],
+      [point('0700'), 'ok', true],
+    ]);
+    const text = await run('--list', '--vault-profile', VAULT_PROFILE);
+    expect(text.stdout).toMatch(new RegExp(`${point('0900')} +59m +1/1 shards +not verified +.* +not a recovery point: .*no verdict object`));
+  });
+
   it('access denied: the vault is said to be unread, with the fix; exit 1', async () => {
     putVaultCopy(aws, retentions, point('0700'));
 
@@ -97,6 +113,55 @@ describe('restore --from vault', () => {
 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`no usable copy of sessions-prod in s3://${VAULT_BUCKET}; ${point('0800')}: corrupt`);
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
+  });
+
+  it('a forged verified tag is no verdict: --from vault skips that replica for an older one with a verdict object', async () => {
+    putVaultCopy(aws, retentions, point('0900'), { verified: null, forgedTag: true });
+    putVaultCopy(aws, retentions, point('0700'));
+
+    const r = await restore('--from', 'vault', '--vault-profile', VAULT_PROFILE, '--node-type', 'cache.r7g.large', '--json');
+
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ recoveryPoint: point('0700') });
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)[0]!.args[0].input.SnapshotArns).toEqual([
+      `arn:aws:s3:::${VAULT_BUCKET}/${point('0700')}-0001.rdb`,
+    ]);
+  });
+
+  it('a forged verified tag, or a verdict object about an older version: the named copy is refused, saying why (nothing created)', async () => {
+    putVaultCopy(aws, retentions, point('0900'), { verified: null, forgedTag: true });
+    putVaultCopy(aws, retentions, point('0800'), { verdictOf: 'older', forgedTag: true });
+
+    const forged = await restore('--from', `s3://${VAULT_BUCKET}/${point('0900')}`, '--vault-profile', VAULT_PROFILE);
+    expect(forged.code).toBe(1);
+    expect(forged.stderr).toContain(`no usable copy of sessions-prod in s3://${VAULT_BUCKET}; ${point('0900')}: `);
+    expect(forged.stderr).toContain(`no verdict object s3://${VAULT_BUCKET}/redis-dr-vault-verdicts/${point('0900')}-0001.rdb.json`);
+
+    const older = await restore('--from', `s3://${VAULT_BUCKET}/${point('0800')}`, '--vault-profile', VAULT_PROFILE);
+    expect(older.code).toBe(1);
+    const key = `${point('0800')}-0001.rdb`;
+    expect(older.stderr).toContain(`is about version v1.${key} (ETag "etag-v1-${key}"), not the current v2.${key}`);
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
+
+    // The only replica forged: --from vault finds no usable copy.
+    aws.reset();
+    retentions = new Map();
+    installVault(aws, retentions);
+    putVaultCopy(aws, retentions, point('0900'), { verified: null, forgedTag: true });
+    const none = await restore('--from', 'vault', '--vault-profile', VAULT_PROFILE, '--node-type', 'cache.r7g.large');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`no usable copy of sessions-prod in s3://${VAULT_BUCKET}; ${point('0900')}: `);
+    expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
+  });
+
+  it('a verdict object is not a copy: --from naming one is a usage error', async () => {
+    putVaultCopy(aws, retentions, point('0700'));
+
+    const r = await restore('--from', `s3://${VAULT_BUCKET}/redis-dr-vault-verdicts/${point('0700')}-0001.rdb.json`, '--vault-profile', VAULT_PROFILE);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("redis-dr-vault-verdicts/ holds the vault verifier's verdicts, not copies");
     expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
   });
 

@@ -1,4 +1,4 @@
-import { GetObjectRetentionCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectRetentionCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../../../cli/commands/status/action.js';
 import type { VaultTargetStatus } from '../../../../cli/vault-copies.js';
@@ -76,6 +76,8 @@ async function status(...extra: string[]): Promise<{ code: number; report: Statu
 }
 
 const text = async (...extra: string[]) => runInProcess(['status', '-c', VAULT_CONFIG, ...extra], { clock });
+/** The verdict object of the first shard of `exportName`. */
+const verdictUrl = (exportName: string) => `s3://${VAULT_BUCKET}/redis-dr-vault-verdicts/${exportName}-0001.rdb.json`;
 const vaultCalls = () => aws.s3.commandCalls(ListObjectsV2Command).filter((c) => c.args[0].input.Bucket === VAULT_BUCKET);
 
 beforeEach(() => {
@@ -173,7 +175,7 @@ describe('status: the vault copies', () => {
 
     expect(code).toBe(1);
     expect(report.vault!.problems[0]).toMatch(
-      /with profile other .*: check that profile other is of account 444455556666 and may s3:ListBucket, s3:GetObjectTagging and s3:GetObjectRetention on the vault bucket$/,
+      /with profile other .*: check that profile other is of account 444455556666 and may s3:ListBucket, s3:GetObject, s3:GetObjectTagging and s3:GetObjectRetention on the vault bucket$/,
     );
   });
 
@@ -208,12 +210,12 @@ describe('status: the vault copies', () => {
 
     expect(code).toBe(0);
     expect(target.copies.map((c) => [c.exportName, c.verification, c.recoveryPoint, c.why])).toEqual([
-      [NEWER, 'not-verified', false, "not verified (yet) by the vault's verifier"],
+      [NEWER, 'not-verified', false, `not verified (yet) by the vault's verifier: no verdict object ${verdictUrl(NEWER)}`],
       [CORRUPT, 'corrupt', false, `VERIFIED CORRUPT by the vault's verifier: ${CORRUPT}-0001.rdb verified corrupt`],
       [GOOD, 'ok', true, null],
     ]);
     expect(target.newestRecoveryPoint!.exportName).toBe(GOOD);
-    expect(target.newer).toBe(`2 newer copies are not (newest ${NEWER}: not verified (yet) by the vault's verifier)`);
+    expect(target.newer).toBe(`2 newer copies are not (newest ${NEWER}: not verified (yet) by the vault's verifier: no verdict object ${verdictUrl(NEWER)})`);
 
     const out = (await text('--vault-profile', VAULT_PROFILE)).stdout;
     expect(out).toMatch(
@@ -221,6 +223,63 @@ describe('status: the vault copies', () => {
     );
     expect(out).toMatch(new RegExp(`${CORRUPT} +1h 59m +1/1 shards +VERIFIED CORRUPT +.* +not a recovery point: VERIFIED CORRUPT by the vault's verifier`));
     expect(out).toMatch(new RegExp(`${GOOD} +2h 59m +1/1 shards +verified ok +.* +ok: newest recovery point`));
+  });
+
+  it('a forged redis-dr:verified=ok tag without a verdict object: not verified, not a recovery point (the older one with a verdict is)', async () => {
+    putVaultCopy(aws, retentions, NEWER, { verified: null, forgedTag: true });
+    putVaultCopy(aws, retentions, GOOD);
+
+    const { code, target } = await status('--vault-profile', VAULT_PROFILE);
+
+    expect(code).toBe(0);
+    expect(target.copies.map((c) => [c.exportName, c.verification, c.recoveryPoint])).toEqual([
+      [NEWER, 'not-verified', false],
+      [GOOD, 'ok', true],
+    ]);
+    expect(target.copies[0]!.why).toBe(`not verified (yet) by the vault's verifier: no verdict object ${verdictUrl(NEWER)}`);
+    expect(target.newestRecoveryPoint!.exportName).toBe(GOOD);
+    const out = (await text('--vault-profile', VAULT_PROFILE)).stdout;
+    expect(out).toMatch(
+      new RegExp(`${NEWER} +59m +1/1 shards +not verified +.* +not a recovery point: not verified \\(yet\\) by the vault's verifier: no verdict object`),
+    );
+  });
+
+  it('the only replica has a forged verified tag: MISSING, exit 1', async () => {
+    putVaultCopy(aws, retentions, GOOD, { verified: null, forgedTag: true });
+
+    const { code, report, target } = await status('--vault-profile', VAULT_PROFILE);
+
+    expect(code).toBe(1);
+    expect(report.vault!.healthy).toBe(false);
+    expect(target).toMatchObject({ state: 'missing', newestRecoveryPoint: null });
+    expect(target.detail).toBe(
+      `no recovery point among the 1 newest copy (newest ${GOOD}: not verified (yet) by the vault's verifier: no verdict object ${verdictUrl(GOOD)})`,
+    );
+  });
+
+  it('a verdict object about an older version of the replica is no verdict, even with a forged tag: MISSING, exit 1', async () => {
+    putVaultCopy(aws, retentions, GOOD, { verdictOf: 'older', forgedTag: true });
+
+    const { code, target } = await status('--vault-profile', VAULT_PROFILE);
+
+    expect(code).toBe(1);
+    expect(target.state).toBe('missing');
+    const key = `${GOOD}-0001.rdb`;
+    expect(target.copies[0]).toMatchObject({ verification: 'not-verified', recoveryPoint: false });
+    expect(target.copies[0]!.why).toBe(
+      `not verified (yet) by the vault's verifier: the verdict of s3://${VAULT_BUCKET}/${key} is about version v1.${key} (ETag "etag-v1-${key}"), ` +
+        `not the current v2.${key} (ETag "etag-v2-${key}"): not verified yet`,
+    );
+  });
+
+  it('reads verdict objects with the vault profile, naming the vault account as the bucket owner; never lists them as copies', async () => {
+    putVaultCopy(aws, retentions, GOOD);
+
+    await status('--vault-profile', VAULT_PROFILE);
+
+    const gets = aws.s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input);
+    expect(gets).toEqual([{ Bucket: VAULT_BUCKET, Key: `redis-dr-vault-verdicts/${GOOD}-0001.rdb.json`, ExpectedBucketOwner: '444455556666' }]);
+    expect(vaultCalls().map((c) => c.args[0].input.ExpectedBucketOwner)).toEqual(['444455556666']);
   });
 
   it('only a corrupt replica: no recovery point, MISSING with why, exit 1', async () => {

@@ -59,6 +59,13 @@ describe('vaultCopy: a recovery point only when complete, verified ok and locked
       "VERIFIED CORRUPT by the vault's verifier: x-0001.rdb verified corrupt",
     );
     expect(copyAt('0700', { verification: 'not-verified' }).why).toBe("not verified (yet) by the vault's verifier");
+    const name = 'rdr-a-20261121-0700';
+    const noVerdict = `no verdict object s3://vault/redis-dr-vault-verdicts/${name}-0001.rdb.json`;
+    expect(vaultCopy(rdbCopy(name, { verification: 'not-verified' }), vaultRetention([compliance()], NOW), new Date(NOW), NOW, noVerdict).why).toBe(
+      `not verified (yet) by the vault's verifier: ${noVerdict}`,
+    );
+    // Why there is no verdict is said only when the copy is not verified.
+    expect(vaultCopy(rdbCopy(name), vaultRetention([compliance()], NOW), new Date(NOW), NOW, noVerdict).why).toBeNull();
     expect(copyAt('0700', {}, vaultRetention([compliance(new Date('2026-11-01T00:00:00Z'))], NOW))).toMatchObject({
       recoveryPoint: false,
       why: 'Object Lock retention ended 2026-11-01T00:00:00.000Z: deletable, no longer a protected copy',
