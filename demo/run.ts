@@ -40,7 +40,7 @@
  * abort (`--keep` keeps the bucket folders).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { copyFileSync, linkSync, mkdirSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -708,6 +708,18 @@ function sayArtefacts(
   for (const b of buckets) {
     say(`  ${b.role} s3://${b.name} = ${b.dir}/`);
     for (const file of readdirSync(b.dir).sort()) {
+      if (statSync(join(b.dir, file)).isDirectory()) {
+        // The vault's verdict objects (redis-dr-vault-verdicts/<replica key>.json): only the vault verifier writes them.
+        for (const inner of readdirSync(join(b.dir, file), { recursive: true, encoding: 'utf8' }).sort()) {
+          const path = join(b.dir, file, inner);
+          if (statSync(path).isDirectory()) continue;
+          const body = JSON.parse(readFileSync(path, 'utf8')) as { verdict?: string; keys?: { keys?: number } };
+          say(
+            `    ${file}/${inner}: the vault verifier's verdict (${body.verdict ?? '?'}, ${body.keys?.keys ?? '?'} keys; only its role writes here), ${n(statSync(path).size)} bytes`,
+          );
+        }
+        continue;
+      }
       const size = statSync(join(b.dir, file)).size;
       const tags = file.endsWith('.rdb') ? aws.objectTags(b.name, file) : {};
       if (file === '.s3-tags.json') {
