@@ -339,6 +339,15 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       // A cluster-mode recovery point holds its function libraries in every shard's file: restored once.
       for (const library of reader.functions) libraries.set(library.toString('latin1'), library);
       const second = reader.end();
+      const first = files[i]?.report;
+      if (!writer.stopped && second.ok && first && (second.keys !== first.keys || second.expires !== first.expires)) {
+        // The second read skims by the keys' bounds (verifiedBefore): it must meet every key the verification met.
+        writtenUpTo = { keys: writer.counts.copied, offset: 0, file: source.location };
+        writer.fail(
+          `${named(source.location)}: the second read met ${second.keys} keys (${second.expires} with a TTL), the verification ${first.keys} (${first.expires}); ` +
+            `${writer.counts.copied} keys were restored: compare the target with the file (redis-dr compare) before trusting it`,
+        );
+      }
       if (!writer.stopped && !second.ok) {
         // Not expected: the bytes matched the verified ones block by block. A guard, saying what was written.
         writtenUpTo = { keys: writer.counts.copied, offset: second.error?.offset ?? 0, file: source.location };

@@ -6,11 +6,12 @@
  * each chunk a fresh buffer never written again (the key readers keep a big
  * key's chunks by reference: RdbKeyReaderOptions.keepChunks).
  */
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { nativeLz4Blocks } from '../../adapters/storage/lz4-native.js';
 import { decodeRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
 import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
+import { FileChangedError } from '../../domain/rdb/block-digests.js';
 import { checkShardSet, ShardSetError, type ShardFile, type ShardSet } from '../../domain/keys/shard-set.js';
 import type { RdbFileSource } from './read-rdb.js';
 
@@ -29,9 +30,41 @@ export interface RdbSourceSpec {
   readonly readPartBytes?: number;
 }
 
-/** Reads a local file in 1 MiB chunks (the RDB bytes of one in Valkey's compressed envelope: see rdbBytes). */
+/**
+ * Reads a local file in 1 MiB chunks (the RDB bytes of one in Valkey's
+ * compressed envelope: see rdbBytes). Every read after the first must find the
+ * same file (device, inode, size, modification time): the later passes trust
+ * the first one's checks block by block, and block CRCs catch a change by
+ * accident, not one made to match them (CRC-64 is linear). A file replaced
+ * (a BGSAVE renaming a new dump over it) or rewritten in between is refused
+ * before a byte of it is read.
+ */
 function localFile(path: string): () => AsyncIterable<Uint8Array> {
-  return rdbBytes(() => createReadStream(path, { highWaterMark: 1 << 20 }));
+  let first: FileIdentity | undefined;
+  return rdbBytes(() => {
+    const fd = openSync(path, 'r');
+    const st = fstatSync(fd);
+    const now: FileIdentity = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    first ??= now;
+    if (now.dev !== first.dev || now.ino !== first.ino || now.size !== first.size || now.mtimeMs !== first.mtimeMs) {
+      closeSync(fd);
+      throw new FileChangedError(
+        0,
+        `the file was ${now.ino !== first.ino || now.dev !== first.dev ? 'replaced' : 'rewritten'} since the first read ` +
+          `(size ${first.size} → ${now.size}, modified ${new Date(first.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()}); ` +
+          'run again once nothing writes it, or copy it aside first',
+      );
+    }
+    return createReadStream(path, { fd, highWaterMark: 1 << 20 });
+  });
+}
+
+/** What identifies one version of a local file. */
+interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
 }
 
 /**
