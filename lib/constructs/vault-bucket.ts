@@ -6,7 +6,6 @@ import { Construct } from 'constructs';
 import type { VaultConfig } from '../config/index.js';
 import { recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../deployment.js';
 import { longestVaultDays, vaultTierDays, type VaultTierDays } from '../../lambdas/domain/dr-copies/vault-retention.js';
-import { TAGS, TIERS } from '../../lambdas/domain/plans/types.js';
 import { VAULT_VERDICT_PREFIX } from '../../lambdas/domain/dr-copies/vault-verdict.js';
 import { elastiCacheSnapshotPrincipal, SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from './recovery-bucket.js';
 
@@ -237,25 +236,20 @@ export class VaultBucket extends Construct {
 }
 
 /**
- * Expiry a day after each replica's lock ends: replicas of a tier kept
- * shorter than the longest by their tier tag, every other replica (no tier
- * yet, `held-<tier>`) a day after the longest. Never sooner: expiring a
- * version still locked only lays a delete marker over it, hiding a replica
- * that is still kept.
+ * Expiry of every replica a day after the longest tier's lock ends, whatever
+ * its tier. Not by tier tag: tags replicate from the workload account, so
+ * whoever holds it could re-tag an old replica to a short tier and have the
+ * lifecycle lay a delete marker over a version still locked, hiding it from
+ * every listing (review of issue 28). Shorter tiers cost their storage until
+ * then; their locks still end at their tier's days.
  */
 export function vaultLifecycleRules(days: VaultTierDays): s3.LifecycleRule[] {
-  const longest = longestVaultDays(days);
   return [
     {
       id: 'expire-after-retention',
-      expiration: Duration.days(longest + 1),
+      expiration: Duration.days(longestVaultDays(days) + 1),
       noncurrentVersionExpiration: Duration.days(1),
       abortIncompleteMultipartUploadAfter: Duration.days(7),
     },
-    ...TIERS.filter((tier) => days[tier] < longest).map((tier) => ({
-      id: `expire-${tier}-after-retention`,
-      tagFilters: { [TAGS.tier]: tier },
-      expiration: Duration.days(days[tier] + 1),
-    })),
   ];
 }
