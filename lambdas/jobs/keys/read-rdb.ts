@@ -342,7 +342,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       const first = files[i]?.report;
       if (!writer.stopped && second.ok && first && (second.keys !== first.keys || second.expires !== first.expires)) {
         // The second read skims by the keys' bounds (verifiedBefore): it must meet every key the verification met.
-        writtenUpTo = { keys: writer.counts.copied, offset: 0, file: source.location };
+        // (No writtenUpTo: the keys went through to the file's end; which of them is wrong is not known.)
         writer.fail(
           `${named(source.location)}: the second read met ${second.keys} keys (${second.expires} with a TTL), the verification ${first.keys} (${first.expires}); ` +
             `${writer.counts.copied} keys were restored: compare the target with the file (redis-dr compare) before trusting it`,

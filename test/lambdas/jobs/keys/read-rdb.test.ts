@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis, { type Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
 import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace.js';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
@@ -275,6 +275,26 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     expect(await dst.exists('hash:small')).toBe(0);
     const held = await compareClients(dst, src, { ttlToleranceMs: 0, maxDiffs: 100_000 });
     expect(held.diffs.filter((d) => d.reason !== 'missing-in-a')).toEqual([]);
+  });
+
+  it('a second read that meets fewer keys than the verification did fails the run, saying how many were restored', async () => {
+    // The trusted second read skims by the keys' bounds; were it ever to lose a key, the counts of the two reads differ.
+    const real = RdbKeyReader.prototype.end;
+    let calls = 0;
+    const spy = vi.spyOn(RdbKeyReader.prototype, 'end').mockImplementation(function (this: RdbKeyReader) {
+      const report = real.call(this);
+      return ++calls === 2 ? { ...report, keys: report.keys - 1 } : report;
+    });
+    try {
+      const r = await run(file, { checkBlockBytes: 4096 });
+      expect(calls).toBe(2);
+      expect(r.error).toMatch(
+        /^the file: the second read met \d+ keys \(\d+ with a TTL\), the verification \d+ \(\d+\); \d+ keys were restored: compare the target with the file/,
+      );
+      expect(r.writtenUpTo).toBeUndefined();
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("empty keys (a file Redis would load skipping them): none is written, none fails; the second read takes the first one's word for them", async () => {
