@@ -48,7 +48,7 @@ import { performance } from 'node:perf_hooks';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { addRedisDrStacks } from '../lib/app.js';
+import { addRedisDrStacks, addVaultStack } from '../lib/app.js';
 import { lambdaStandInArn, stateMachineDefinition, type StandIns, type TemplateJson } from '../lib/asl.js';
 import { loadConfig, readConfigFile, validateConfig, type PlanConfig, type RedisDrConfig } from '../lib/config/index.js';
 import { drillRunInput, drillsIn, recoveryBucketName } from '../lib/deployment.js';
@@ -254,7 +254,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const account = config.primary.account ?? '000000000000';
       const standIns: StandIns = { region: config.dr.region, account };
       const app = localApp(join(work, 'cdk.out'), { cloudFormationValidation: false });
+      // The workload stacks as `cdk synth -c config=…` builds them; with --vault also the vault account's stack, by its
+      // own call (as `-c stacks=vault` does): this process stands in for both accounts.
       const stacks = addRedisDrStacks(app, config);
+      const vaultStack = config.vault ? addVaultStack(app, config) : undefined;
       const assembly = app.synth();
       const drTemplate = assembly.getStackByName(stacks.dr.stackName).template as TemplateJson;
       const copies = stacks.dr.copies;
@@ -266,7 +269,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const verifyDefinition = stateMachineDefinition(drTemplate, 'verify', standIns);
       const dr = summarizeTemplate(stacks.dr.stackName, config.dr.region, drTemplate as Parameters<typeof summarizeTemplate>[2]);
       // --vault: the vault stack's verify state machine and its function, with the vault account's stand-ins.
-      const vaultStack = stacks.vault;
       const vault =
         vaultStack && config.vault
           ? {

@@ -1,4 +1,4 @@
-import { CfnOutput, CfnParameter, CfnRule, Fn, type Stage, Tags, Validations } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, CfnRule, Fn, type Stack, type Stage, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { RedisDrConfig } from './config/index.js';
 import { CONFIG_HASH_OUTPUT, configHash, stackNames, vaultStackName } from './deployment.js';
@@ -9,13 +9,19 @@ import { PrimaryStack } from './stacks/primary-stack.js';
 import { VaultStack } from './stacks/vault-stack.js';
 import { TAGS } from '../lambdas/domain/plans/types.js';
 
-/** The stacks of one deployment. */
+/** The workload stacks of one deployment (the vault's is synthesized apart: {@link addVaultStack}). */
 export interface RedisDrStacks {
   readonly primary: PrimaryStack;
   readonly dr: DrStack;
-  /** The vault account's stack; only with config `vault`. */
-  readonly vault?: VaultStack;
 }
+
+/**
+ * Which stacks one synth holds: `workload` (Primary and DR, the default of
+ * `cdk synth/deploy --all -c config=<file>`) or `vault` (the vault account's
+ * stack alone, `-c stacks=vault`). Never both: each is deployed with its own
+ * account's credentials, and the vault account never trusts the workload one.
+ */
+export type StackSelection = 'workload' | 'vault';
 
 export { stackNames };
 
@@ -46,18 +52,34 @@ export function addRedisDrStacks(scope: Stage, config: RedisDrConfig): RedisDrSt
   });
   // The export bucket replicates into the DR bucket, which must exist first.
   primary.addStackDependency(dr, 'the export bucket replicates into the DR bucket');
-  // Another account's credentials deploy the vault (deployed first; the synth summary says so). No
-  // stack dependency: it would make `cdk deploy` of the primary stack deploy the vault with the wrong credentials.
-  const vault = config.vault
-    ? new VaultStack(scope, vaultStackName(config), {
-        stackName: vaultStackName(config),
-        config,
-        vault: config.vault,
-        env: { region: config.vault.region, account: config.vault.account },
-        description: `redis-dr ${config.name}: vault account (Object Lock COMPLIANCE copies the workload account cannot delete)`,
-      })
-    : undefined;
-  for (const stack of vault ? [primary, dr, vault] : [primary, dr]) {
+  // The vault is never here: another account's credentials deploy it, from a synth of its own (addVaultStack).
+  finishStacks(scope, config, [primary, dr]);
+  return { primary, dr };
+}
+
+/**
+ * Adds the vault account's stack (config `vault`) to `scope`, alone: what
+ * `cdk synth/deploy --all -c config=<file> -c stacks=vault` builds, deployed
+ * first with the vault account's own credentials. Tagged, fingerprinted and
+ * checked by cdk-nag as the workload stacks are.
+ * @throws Error when the config has no `vault`
+ */
+export function addVaultStack(scope: Stage, config: RedisDrConfig): VaultStack {
+  if (!config.vault) throw new Error(`redis-dr ${config.name} has no vault: the vault stack needs config "vault"`);
+  const vault = new VaultStack(scope, vaultStackName(config), {
+    stackName: vaultStackName(config),
+    config,
+    vault: config.vault,
+    env: { region: config.vault.region, account: config.vault.account },
+    description: `redis-dr ${config.name}: vault account (Object Lock COMPLIANCE copies the workload account cannot delete)`,
+  });
+  finishStacks(scope, config, [vault]);
+  return vault;
+}
+
+/** What every redis-dr stack gets: tags, the config fingerprint, the example guard and cdk-nag. */
+function finishStacks(scope: Stage, config: RedisDrConfig, stacks: readonly Stack[]): void {
+  for (const stack of stacks) {
     // Dashboards: cfn-lint's resource schema has no Tags for them (the CDK's spec does); leave them untagged.
     const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
     Tags.of(stack).add(TAGS.managed, 'true', options);
@@ -85,7 +107,5 @@ export function addRedisDrStacks(scope: Stage, config: RedisDrConfig): RedisDrSt
       });
     }
   }
-  const stacks = vault ? [primary, dr, vault] : [primary, dr];
   Validations.of(scope).addPlugins(new ScopedNagPack(new AwsSolutionsChecks(), stacks), new ScopedNagPack(new RecoveryStorageChecks(), stacks));
-  return { primary, dr, vault };
 }

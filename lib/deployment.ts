@@ -34,22 +34,28 @@ export function vaultStackName(config: Pick<RedisDrConfig, 'name'>): string {
 
 /**
  * Name of the export bucket's replication role when a vault is configured:
- * `redis-dr-<deployment>-replication`. Fixed, so the vault bucket's policy (in
- * another account, deployed first) names exactly this role and no other.
+ * `redis-dr-<deployment>-replication-<primary region>`. Fixed, so the vault
+ * bucket's policy (in another account, deployed first) names exactly this
+ * role and no other; with the region, because IAM names are account-wide and
+ * the same deployment name may be deployed in two regions of one account.
+ * At most 9 + 24 + 13 + 14 = 60 characters (IAM allows 64).
  */
-export function replicationRoleName(deployment: string): string {
-  return `redis-dr-${deployment}-replication`;
+export function replicationRoleName(deployment: string, region: string): string {
+  return `redis-dr-${deployment}-replication-${region}`;
 }
 
 /**
  * Fixed names of the DR drill's roles when a plan drills from the vault
- * (`drill.fromVault`): the state machine's (ElastiCache reads the replicas
- * with the caller's access too) and the select function's (lists the
- * replicas, reads their tags and retention). The vault bucket's policy (in
- * another account, deployed first) names exactly these roles.
+ * (`drill.fromVault`), in the DR region: the state machine's
+ * (`redis-dr-<deployment>-vault-drill-<region>`: ElastiCache reads the
+ * replicas with the caller's access too) and the select function's
+ * (`redis-dr-<deployment>-vault-select-<region>`: lists the replicas, reads
+ * their tags and retention). The vault bucket's policy (in another account,
+ * deployed first) names exactly these roles. The region, as for
+ * {@link replicationRoleName}; at most 61 characters.
  */
-export function vaultDrillRoleNames(deployment: string): { readonly stateMachine: string; readonly select: string } {
-  return { stateMachine: `redis-dr-${deployment}-vault-drill`, select: `redis-dr-${deployment}-vault-drill-select` };
+export function vaultDrillRoleNames(deployment: string, region: string): { readonly stateMachine: string; readonly select: string } {
+  return { stateMachine: `redis-dr-${deployment}-vault-drill-${region}`, select: `redis-dr-${deployment}-vault-select-${region}` };
 }
 
 /** Whether a plan's DR-region drills seed from the vault (`drill.fromVault`, with a vault configured). */

@@ -3,7 +3,7 @@
  * app, its props type, and the config's validation and JSON Schema (the same
  * zod schema the JSON config file is checked with).
  */
-export { RedisDr, type RedisDrProps } from './redis-dr.js';
+export { RedisDr, RedisDrVault, type RedisDrProps } from './redis-dr.js';
 export {
   ConfigError,
   configJsonSchema,
@@ -24,3 +24,4 @@ export {
 export { stackNames } from './deployment.js';
 export { DrStack, type DrStackProps } from './stacks/dr-stack.js';
 export { PrimaryStack, type PrimaryStackProps } from './stacks/primary-stack.js';
+export { VaultStack, type VaultStackProps } from './stacks/vault-stack.js';

@@ -1,7 +1,7 @@
 import { Stack, Stage } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
-import { addRedisDrStacks } from './app.js';
+import { addRedisDrStacks, addVaultStack } from './app.js';
 import { ConfigError, type RedisDrConfig, validateConfig } from './config/index.js';
 import type { baseSchema } from './config/schema.js';
 import type { DrStack } from './stacks/dr-stack.js';
@@ -33,6 +33,11 @@ export type RedisDrProps = z.input<typeof baseSchema>;
  * only, and the stacks keep redis-dr's CDK feature flags whatever the app's
  * cdk.json sets.
  *
+ * With props `vault`, the vault account's stack is NOT added here: it is
+ * deployed first, with the vault account's own credentials, from an app of
+ * its own ({@link RedisDrVault}; `-c stacks=vault` in this repository's app).
+ * A workload deploy never carries it.
+ *
  * @example
  * const app = new App();
  * const redisDr = new RedisDr(app, 'RedisDr', {
@@ -59,30 +64,69 @@ export class RedisDr extends Construct {
   public readonly primary: PrimaryStack;
   /** The DR-region stack (`RedisDr-<name>-Dr`); deployed before the primary one. */
   public readonly dr: DrStack;
-  /** The vault account's stack (`RedisDr-<name>-Vault`), only with props `vault`; deployed first, with that account's credentials. */
-  public readonly vault?: VaultStack;
 
   /**
    * @param scope an App or a Stage (not a Stack: this adds stacks of its own)
    * @throws ConfigError listing every problem of `props`
    */
   constructor(scope: Stage, id: string, props: RedisDrProps) {
-    // Checked before anything is added: a type cast or plain JavaScript can pass a Stack.
-    const given: Construct = scope;
-    if (!Stage.isStage(given)) {
-      const what = Stack.isStack(given) ? `the stack "${given.node.path}"` : `"${given.node.path}"`;
-      throw new Error(
-        `RedisDr "${id}" was given ${what} as its scope: it adds stacks of its own, so its scope must be your App or a Stage (new RedisDr(app, '${id}', …))`,
-      );
-    }
+    assertStage(scope, 'RedisDr', id);
     super(scope, id);
-    // The one validation path: the same function loadConfig runs on a JSON file, the same messages.
-    const result = validateConfig(props);
-    if (!result.ok) throw new ConfigError(result.problems);
-    this.config = result.config;
-    const { primary, dr, vault } = addRedisDrStacks(scope, this.config);
+    this.config = validated(props);
+    const { primary, dr } = addRedisDrStacks(scope, this.config);
     this.primary = primary;
     this.dr = dr;
-    this.vault = vault;
   }
+}
+
+/**
+ * The vault account's stack (`RedisDr-<name>-Vault`) of a deployment whose
+ * props have `vault`, alone in its app or Stage: synthesized and deployed
+ * with the vault account's own credentials, before the workload stacks
+ * ({@link RedisDr}), from a CDK environment bootstrapped without trusting
+ * the workload account. The same props as {@link RedisDr}.
+ *
+ * @example
+ * // bin/vault.ts, deployed with the vault account's credentials:
+ * new RedisDrVault(new App(), 'RedisDrVault', REDIS_DR_PROPS);
+ */
+export class RedisDrVault extends Construct {
+  /** The validated config, every default filled in. */
+  public readonly config: RedisDrConfig;
+  /** The vault account's stack. */
+  public readonly vault: VaultStack;
+
+  /**
+   * @param scope an App or a Stage holding no workload stack of this deployment
+   * @throws ConfigError listing every problem of `props`, or that it has no `vault`
+   */
+  constructor(scope: Stage, id: string, props: RedisDrProps) {
+    assertStage(scope, 'RedisDrVault', id);
+    super(scope, id);
+    this.config = validated(props);
+    if (!this.config.vault) {
+      throw new ConfigError([
+        'vault is required for the vault stack, got none: add a vault section, or synthesize the workload stacks (without -c stacks=vault)',
+      ]);
+    }
+    this.vault = addVaultStack(scope, this.config);
+  }
+}
+
+/** Checked before anything is added: a type cast or plain JavaScript can pass a Stack. */
+function assertStage(scope: Stage, what: string, id: string): void {
+  const given: Construct = scope;
+  if (!Stage.isStage(given)) {
+    const where = Stack.isStack(given) ? `the stack "${given.node.path}"` : `"${given.node.path}"`;
+    throw new Error(
+      `${what} "${id}" was given ${where} as its scope: it adds stacks of its own, so its scope must be your App or a Stage (new ${what}(app, '${id}', …))`,
+    );
+  }
+}
+
+/** The one validation path: the same function loadConfig runs on a JSON file, the same messages. */
+function validated(props: RedisDrProps): RedisDrConfig {
+  const result = validateConfig(props);
+  if (!result.ok) throw new ConfigError(result.problems);
+  return result.config;
 }

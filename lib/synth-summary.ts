@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { stackNames } from './app.js';
+import { type StackSelection, stackNames } from './app.js';
 import type { RedisDrConfig } from './config/index.js';
 import { placeholderSettings } from './config/placeholders.js';
 import { ALERT_TOPIC_OUTPUT } from './constructs/alert-topic.js';
@@ -41,8 +41,28 @@ export function summarizeTemplate(stack: string, region: string, template: Templ
   };
 }
 
+/** What a synth was asked for (bin/app.ts): its stacks and the config file's path. */
+export interface SynthSummaryOptions {
+  /**
+   * The workload stacks (Primary, DR) or the vault account's stack alone (`-c stacks=vault`).
+   * @default 'workload'
+   */
+  readonly stacks?: StackSelection;
+  /**
+   * The config file, for the commands printed.
+   * @default '<this config>'
+   */
+  readonly configFile?: string;
+}
+
 /** The summary text: one header, one line per stack, cdk-nag's verdict, what to replace. */
-export function synthSummary(config: RedisDrConfig, stacks: readonly StackSummary[], nagFindings: number | undefined): string {
+export function synthSummary(
+  config: RedisDrConfig,
+  stacks: readonly StackSummary[],
+  nagFindings: number | undefined,
+  options: SynthSummaryOptions = {},
+): string {
+  const selection = options.stacks ?? 'workload';
   const plans = config.plans
     .map(
       (p) =>
@@ -66,17 +86,17 @@ export function synthSummary(config: RedisDrConfig, stacks: readonly StackSummar
         : `  cdk-nag: ${nagFindings} finding(s): see validation-report.json`,
   );
   // The keyspace-collapse tripwire judges key counts: the probe's (primary) or the verified DR copies' (export).
-  const blind = config.plans.filter((p) => !p.probe.enabled && !p.export.enabled).map((p) => p.name);
+  const blind = selection === 'workload' ? config.plans.filter((p) => !p.probe.enabled && !p.export.enabled).map((p) => p.name) : [];
   if (blind.length > 0) {
     lines.push(
       `  no keyspace-collapse tripwire for plan(s) ${blind.join(', ')}: nothing counts their keys, so a FLUSHALL's empty snapshots would rotate the good ones out; enable probe (or export) for them`,
     );
   }
-  lines.push(...networkLines(config));
-  lines.push(...vaultLines(config));
+  if (selection === 'workload') lines.push(...networkLines(config));
+  lines.push(...vaultLines(config, selection, options.configFile));
   const placeholders = placeholderSettings(config);
   if (placeholders.length > 0) lines.push(`  before deploying, replace the placeholder values of: ${placeholders.map((p) => p.path).join(', ')}`);
-  lines.push(...subscriptionLines(config));
+  lines.push(...subscriptionLines(config, selection));
   return `${lines.join('\n')}\n`;
 }
 
@@ -104,20 +124,33 @@ export function networkLines(config: RedisDrConfig): string[] {
 }
 
 /**
- * Which credentials deploy which stack when a vault is configured: the vault
- * stack belongs to another account, so `cdk deploy --all` with one account's
- * credentials cannot deploy all three; the vault goes first (the replication
- * rule writes into its bucket).
+ * Which command deploys what with which credentials when a vault is
+ * configured: each synth holds one account's stacks (the workload's by
+ * default, the vault's with `-c stacks=vault`), the vault goes first (the
+ * replication rule writes into its bucket), and the vault account's CDK
+ * environment never trusts the workload account (`cdk bootstrap --trust`
+ * would hand workload deployers administrator rights over the vault).
  */
-export function vaultLines(config: RedisDrConfig): string[] {
+export function vaultLines(config: RedisDrConfig, selection: StackSelection = 'workload', configFile = '<this config>'): string[] {
   if (!config.vault) return [];
   const names = stackNames(config);
   const vault = vaultStackName(config);
+  const vaultAccount = config.vault.account;
   const workload = config.primary.account ?? 'the workload account';
+  const steps = [
+    `    1. vault first, with account ${vaultAccount}'s own credentials (its CDK bootstrap trusts no workload account: no --trust ${workload}): ` +
+      `npx cdk deploy --all -c config=${configFile} -c stacks=vault --profile <vault profile>`,
+    `    2. then the workload stacks, with account ${workload}'s credentials: npx cdk deploy --all -c config=${configFile} --profile <workload profile>`,
+  ];
+  if (selection === 'vault') {
+    return [
+      `  vault: this synth holds ${vault} alone (account ${vaultAccount}); ${names.dr} and ${names.primary} (account ${workload}) come from a synth without -c stacks=vault:`,
+      ...steps,
+    ];
+  }
   return [
-    `  vault: ${vault} belongs to account ${config.vault.account}, the other stacks to account ${workload}; deploy per account, the vault first:`,
-    `    1. with account ${config.vault.account}'s credentials: npx cdk deploy ${vault} -c config=<this config>`,
-    `    2. with account ${workload}'s credentials: npx cdk deploy ${names.dr} ${names.primary} -c config=<this config>`,
+    `  vault: this synth holds ${names.dr} and ${names.primary} (account ${workload}); ${vault} (account ${vaultAccount}) is synthesized apart with -c stacks=vault:`,
+    ...steps,
     `  vault: until ${vault} is deployed, replication to the vault fails (the DR copies are unaffected); \`redis-dr doctor\` checks the rule into it and names a replication that failed`,
   ];
 }
@@ -129,14 +162,16 @@ export function vaultLines(config: RedisDrConfig): string[] {
  * 2023; the link itself stays valid 3 days); the command that lists what is
  * still pending, per region whose topic this deployment creates.
  */
-export function subscriptionLines(config: RedisDrConfig): string[] {
+export function subscriptionLines(config: RedisDrConfig, selection: StackSelection = 'workload'): string[] {
   const names = stackNames(config);
-  const regions = [
-    { role: 'primary', region: config.primary.region, stack: names.primary, existing: config.alerts.existingTopicArns.primary },
-    { role: 'DR', region: config.dr.region, stack: names.dr, existing: config.alerts.existingTopicArns.dr },
-    // The vault's own topic: nothing in the workload account can silence it (its command needs the vault's credentials).
-    ...(config.vault ? [{ role: 'vault', region: config.vault.region, stack: vaultStackName(config), existing: undefined }] : []),
-  ];
+  const regions =
+    selection === 'vault' && config.vault
+      ? // The vault's own topic: nothing in the workload account can silence it (its command needs the vault's credentials).
+        [{ role: 'vault', region: config.vault.region, stack: vaultStackName(config), existing: undefined }]
+      : [
+          { role: 'primary', region: config.primary.region, stack: names.primary, existing: config.alerts.existingTopicArns.primary },
+          { role: 'DR', region: config.dr.region, stack: names.dr, existing: config.alerts.existingTopicArns.dr },
+        ];
   const created = regions.filter((r) => !r.existing);
   if (created.length === 0) return [];
   const { emails, httpsEndpoints } = config.alerts;

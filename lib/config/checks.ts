@@ -16,7 +16,7 @@ import {
   type TierCounts,
 } from './defaults.js';
 import { regionFacts } from './regions.js';
-import { KMS_KEY_ARN, SECRET_ARN, show } from './messages.js';
+import { SECRET_ARN, show } from './messages.js';
 import { DRILL_PREFIX, drillTargetStem } from '../../lambdas/domain/drills/drill.js';
 import { TIERS } from '../../lambdas/domain/plans/types.js';
 
@@ -350,20 +350,6 @@ function checkVault(root: Json, problems: Problem[]): void {
       message: `must list primary.account ${show(primaryAccount)}, got ${show(workload)}: this deployment's exports replicate from it; add it`,
     });
   }
-  const key = asString(vault.kmsKeyArn)?.match(KMS_KEY_ARN);
-  if (key && account !== undefined && key[2] !== account) {
-    problems.push({
-      path: ['vault', 'kmsKeyArn'],
-      message: `must be a key of the vault account ${show(account)}, got a key of account ${show(key[2])}: replicas are encrypted in the vault; create the key there`,
-    });
-  }
-  const region = asString(vault.region);
-  if (key && region !== undefined && key[1] !== region) {
-    problems.push({
-      path: ['vault', 'kmsKeyArn'],
-      message: `must be a key in the vault region ${show(region)}, got a key in ${show(key[1])}: S3 encrypts replicas with a key of the destination bucket's region; create the key there`,
-    });
-  }
   checkVaultRetention(root, vault, problems);
 }
 
@@ -487,14 +473,6 @@ function checkVaultDrill(root: Json, plan: Json | undefined, index: number, prob
     problems.push({
       path: ['dr', 'account'],
       message: `must differ from vault.account for a vault drill, got ${show(drillAccount)} for both: the drill runs in the workload account, which the vault lets read only; deploy the DR stack in a workload account`,
-    });
-  }
-  if (vault.kmsKeyArn !== undefined) {
-    problems.push({
-      path: ['vault', 'kmsKeyArn'],
-      message:
-        `must be unset for a vault drill (plan ${show(asString(plan?.name) ?? '?')} has drill.fromVault), got ${show(vault.kmsKeyArn)}: ` +
-        'ElastiCache seeds a cluster only from SSE-S3 objects; leave replicas SSE-S3, or remove drill.fromVault',
     });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The CDK context that names the deployment config: `-c config=<path>`, and
- * nothing else. The CDK CLI drops a bare `-c config/prod.json` (it is not
+ * which stacks to build: `-c stacks=vault` for the vault account's stack alone
+ * (default: the workload stacks). The CDK CLI drops a bare `-c config/prod.json` (it is not
  * `key=value`) with only a warning, and `-c conf=…` or `-c config/prod.json=x`
  * would be read by nobody: each must stop the synth with the exact command.
  */
@@ -16,7 +17,8 @@ export const CONFIG_CONTEXT_USAGE = 'npx cdk synth -c config=config/<env>.json (
 export function configContextProblem(context: Readonly<Record<string, unknown>>): string | undefined {
   const looksLikeConfig = (text: string) => /\.json$/i.test(text) || /(^|\/)config\//.test(text);
   for (const [key, value] of Object.entries(context)) {
-    if (key === 'config' || key.startsWith('aws:') || key.startsWith('@aws-cdk/') || key.startsWith('cdk-') || key === 'cli-telemetry') continue;
+    if (key === 'config' || key === 'stacks' || key.startsWith('aws:') || key.startsWith('@aws-cdk/') || key.startsWith('cdk-') || key === 'cli-telemetry')
+      continue;
     if (looksLikeConfig(key) || (typeof value === 'string' && /\.json$/i.test(value) && /conf/i.test(key))) {
       const path = looksLikeConfig(key) ? key.replace(/=.*$/, '') : String(value);
       return `context ${JSON.stringify(key)} is not read: the config is given as -c config=<path>. Type: npx cdk synth -c config=${path}`;
@@ -34,4 +36,23 @@ export function configContextProblem(context: Readonly<Record<string, unknown>>)
     return `context config must be the path of a .json config file, got ${JSON.stringify(config)}. Type: npx cdk synth -c config=config/${typeof config === 'string' && /^[a-z][a-z0-9-]*$/.test(config) ? config : '<env>'}.json`;
   }
   return undefined;
+}
+
+/** The context value that selects the vault account's stack: `-c stacks=vault`. */
+export const VAULT_STACKS_CONTEXT = 'vault';
+
+/**
+ * Which stacks the context asks for: `workload` without `stacks`, `vault`
+ * with `-c stacks=vault`; any other value is a problem (a string) naming the
+ * two commands.
+ */
+export function stackSelectionOf(context: Readonly<Record<string, unknown>>): 'workload' | 'vault' | { problem: string } {
+  const stacks = context.stacks;
+  if (stacks === undefined) return 'workload';
+  if (stacks === VAULT_STACKS_CONTEXT) return 'vault';
+  return {
+    problem:
+      `context stacks must be "${VAULT_STACKS_CONTEXT}" or unset, got ${JSON.stringify(stacks)}. ` +
+      "Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; the vault account's stack: npx cdk deploy --all -c config=<file> -c stacks=vault",
+  };
 }

@@ -127,6 +127,17 @@ export function defaultMessage(iss: z.core.$ZodRawIssue): string | undefined {
   }
 }
 
+/**
+ * Settings that existed and were removed, by path: a config that still has
+ * one is told why and what to do instead, not "not a known setting".
+ */
+export const REMOVED_SETTINGS: Readonly<Record<string, string>> = {
+  'vault.kmsKeyArn':
+    'was removed: S3 replicates SSE-S3 objects (every export is SSE-S3: ElastiCache exports and seeds only SSE-S3) as SSE-S3 whatever key the rule names, ' +
+    "so the key encrypted no replica, only the vault verifier's verdicts, which the workload account's drills could then not read. " +
+    'Remove it: the vault bucket is SSE-S3, and its bucket policy (replicas readable only by the vault account and the drill roles) and Object Lock COMPLIANCE are what protect the replicas',
+};
+
 export function formatIssue(issue: z.core.$ZodIssue): string[] {
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
@@ -137,6 +148,8 @@ export function formatIssue(issue: z.core.$ZodIssue): string[] {
       // keep the list empty
     }
     return issue.keys.map((key) => {
+      const removed = REMOVED_SETTINGS[formatPath([...issue.path, key])];
+      if (removed) return `${formatPath([...issue.path, key])} ${removed}`;
       const guess = closest(key, known);
       const fix = guess ? `did you mean "${guess}"?` : `known settings here are ${known.join(', ')}`;
       return `${formatPath([...issue.path, key])} is not a known setting: ${fix}`;

@@ -22,7 +22,7 @@ import {
   KNOWN_REGIONS,
   tierExpireDays,
 } from './defaults.js';
-import { elastiCacheIdProblem, ELASTICACHE_ID, KMS_KEY_ARN, regionFix, says, SECRET_ARN, show, timeZoneFix } from './messages.js';
+import { elastiCacheIdProblem, ELASTICACHE_ID, regionFix, says, SECRET_ARN, show, timeZoneFix } from './messages.js';
 
 const cronSchema = z
   .string()
@@ -295,7 +295,7 @@ const planSchema = z
           .meta({
             description:
               "DR-region drills seed from the vault account's replicas (config vault) instead of the DR bucket's copies: the newest replica the vault's own verifier tagged ok. " +
-              'Needs vault.region = dr.region and SSE-S3 replicas (no vault.kmsKeyArn).',
+              'Needs vault.region = dr.region.',
           }),
         nodeType: z
           .string()
@@ -452,13 +452,6 @@ const vaultSchema = z
         description:
           "Per tier (the export's redis-dr:tier tag), days of COMPLIANCE retention in the vault, each at least retentionDays: the vault's verifier extends each replica's retain-until date to its tier's days after it landed and reads it back. " +
           'A replica whose tier cannot be told is kept for the longest. Each tier at least as long as the exporting plans keep its copies.',
-      }),
-    kmsKeyArn: z
-      .string()
-      .regex(KMS_KEY_ARN, { error: says('must be a KMS key ARN like "arn:aws:kms:eu-central-1:222222222222:key/<id>"', 'or leave it out to keep SSE-S3') })
-      .optional()
-      .meta({
-        description: 'KMS key in the vault account (and vault region) that replicas are re-encrypted with. Default: SSE-S3, as at the source.',
       }),
     workloadAccounts: z
       .array(accountSchema)

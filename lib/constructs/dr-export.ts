@@ -53,11 +53,16 @@ export class DrExport extends Construct {
       elastiCacheAccessRoute: props.dr.elastiCacheBucketAccess,
       logRetention: props.logRetention,
       accessLogs: this.accessLogs.bucket,
-      replicateTo: { bucket: drBucket, region: props.dr.region, timeControl: props.dr.replicationTimeControl, metrics: props.dr.replicationMetrics },
+      replicateTo: {
+        bucket: drBucket,
+        region: props.dr.region,
+        timeControl: props.dr.replicationTimeControl,
+        metrics: props.dr.replicationMetrics,
+        objectLocked: props.dr.objectLock !== undefined,
+      },
       replicateToVault: props.vault && {
         account: props.vault.account,
         region: props.vault.region,
-        kmsKeyArn: props.vault.kmsKeyArn,
         timeControl: props.vault.replicationTimeControl,
       },
     });

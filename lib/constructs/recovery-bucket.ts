@@ -1,6 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -75,6 +74,12 @@ export interface RecoveryBucketProps {
     /** 15-minute Replication Time Control (turns metrics on too). */
     readonly timeControl: boolean;
     readonly metrics: boolean;
+    /**
+     * The destination has Object Lock (config `dr.objectLock`): the replication role must read each
+     * source version's retention and legal hold.
+     * @default false
+     */
+    readonly objectLocked?: boolean;
   };
   /**
    * A second replication rule, into the vault bucket of another account
@@ -91,8 +96,6 @@ export interface VaultReplication {
   readonly account: string;
   /** The vault bucket's region. */
   readonly region: string;
-  /** KMS key (vault account, vault region) that replicas are encrypted with. */
-  readonly kmsKeyArn?: string;
   /** 15-minute Replication Time Control on this rule. */
   readonly timeControl: boolean;
 }
@@ -106,6 +109,14 @@ export const VAULT_REPLICATION_RULE_ID = 'to-vault';
 
 /** How long a version stays after it stopped being current (a deletion or lifecycle expiry), for fat-finger recovery. */
 export const NONCURRENT_VERSION_DAYS = 7;
+/**
+ * What S3's Object Lock guide requires of a replication role whose destination
+ * has Object Lock, on the source objects: without them the first object's
+ * replication fails (the vault is always locked; the DR bucket with `dr.objectLock`).
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html#object-lock-managing-replication
+ */
+export const LOCKED_REPLICATION_SOURCE_ACTIONS = ['s3:GetObjectRetention', 's3:GetObjectLegalHold'] as const;
+
 /** Multipart uploads left unfinished (an export that died) are cleaned up after this many days. */
 export const ABORT_INCOMPLETE_UPLOAD_DAYS = 7;
 
@@ -169,12 +180,11 @@ export class RecoveryBucket extends Construct {
             account: props.replicateToVault.account,
             region: props.replicateToVault.region,
           }),
-          key: props.replicateToVault.kmsKeyArn ? kms.Key.fromKeyArn(this, 'VaultKey', props.replicateToVault.kmsKeyArn) : undefined,
         }
       : undefined;
     const vaultRole = vault
       ? new iam.Role(this, 'ReplicationRole', {
-          roleName: replicationRoleName(props.deployment),
+          roleName: replicationRoleName(props.deployment, region),
           assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
           description: 'redis-dr: S3 replication of the export bucket to the DR region and to the vault account',
         })
@@ -226,7 +236,6 @@ export class RecoveryBucket extends Construct {
                     deleteMarkerReplication: false,
                     // Replicas are owned by the vault account: the workload account keeps no ACL on them.
                     accessControlTransition: true,
-                    kmsKey: vault.key,
                     replicationTimeControl: vault.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
                     metrics: vault.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
                   },
@@ -239,12 +248,16 @@ export class RecoveryBucket extends Construct {
     if (vault && vaultRole && props.replicateTo) {
       // A role of our own (CDK's would have a generated name the vault's policy could not name).
       this.bucket.grantReplicationPermission(vaultRole, {
-        destinations: [{ bucket: props.replicateTo.bucket }, { bucket: vault.bucket, encryptionKey: vault.key }],
+        destinations: [{ bucket: props.replicateTo.bucket }, { bucket: vault.bucket }],
       });
     }
 
     if (props.replicateTo) {
-      const role = vaultRole ?? this.bucket.node.findChild('ReplicationRole');
+      const role = vaultRole ?? (this.bucket.node.findChild('ReplicationRole') as iam.Role);
+      if (vault || props.replicateTo.objectLocked) {
+        // Replicas carry the source version's lock state into a locked destination; S3 reads it as the role.
+        role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...LOCKED_REPLICATION_SOURCE_ACTIONS], resources: [this.bucket.arnForObjects('*')] }));
+      }
       const { partition, account } = nagPseudoParameters(this);
       Validations.of(role).acknowledge(
         {
@@ -261,13 +274,6 @@ export class RecoveryBucket extends Construct {
           id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${bucketName(props.deployment, vault.props.account, vault.props.region)}/*]`,
           reason: 'S3 replication writes every replicated object into the vault bucket and hands it to the vault account (owner override).',
         });
-        if (vault.key) {
-          const why = "S3 replication encrypts replicas with the vault's key (the actions CDK grants for a destination key; that one key only).";
-          Validations.of(role).acknowledge(
-            { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: why },
-            { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: why },
-          );
-        }
       }
     }
 

@@ -1,6 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { VaultConfig } from '../config/index.js';
@@ -17,6 +16,8 @@ export interface VaultBucketProps {
   readonly vault: VaultConfig;
   /** The workload accounts whose replication role may write replicas (config `vault.workloadAccounts`, default `primary.account`). */
   readonly workloadAccounts: readonly string[];
+  /** The region of the workload accounts' export buckets and replication roles (config `primary.region`): part of the role's name. */
+  readonly replicationRegion: string;
   /** Where server access logs go. */
   readonly accessLogs: s3.IBucket;
   /**
@@ -26,11 +27,20 @@ export interface VaultBucketProps {
    * @default - none: nothing of any workload account reads the vault
    */
   readonly drillAccounts?: readonly string[];
+  /**
+   * The region the vault drills run in (config `dr.region`, which equals `vault.region` for them): part of the drill roles' names.
+   * @default - the vault's region
+   */
+  readonly drillRegion?: string;
 }
 
 /** What the replication role of a workload account may do in the vault: write replicas and their tags, hand them to the vault account. */
 export const VAULT_REPLICATION_OBJECT_ACTIONS = ['s3:ReplicateObject', 's3:ReplicateTags', 's3:ObjectOwnerOverrideToBucketOwner'] as const;
-/** What S3 replication reads of the destination bucket itself. */
+/**
+ * What S3 replication reads of the destination bucket itself: granted to every
+ * principal of the workload accounts (read-only), since the Primary stack's
+ * deployer may be the one S3 checks when it sets up the rule.
+ */
 export const VAULT_REPLICATION_BUCKET_ACTIONS = ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'] as const;
 /**
  * What a workload account's drill roles may do in the vault (plans with
@@ -81,13 +91,12 @@ export class VaultBucket extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const { vault } = props;
-    const key = vault.kmsKeyArn ? kms.Key.fromKeyArn(this, 'Key', vault.kmsKeyArn) : undefined;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: recoveryBucketName(props.deployment, vault.account, vault.region),
       versioned: true,
-      encryption: key ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
-      encryptionKey: key,
-      bucketKeyEnabled: key ? true : undefined,
+      // SSE-S3: replicas keep their source's SSE-S3 whatever the default (S3's replication guide), and the
+      // verdict objects stay readable by the workload account's drills without a cross-account key grant.
+      encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       // Replicas are handed to this account (owner override); no ACL of another account survives.
@@ -102,7 +111,7 @@ export class VaultBucket extends Construct {
     });
 
     this.writerRoleArns = props.workloadAccounts.map((account) =>
-      stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: replicationRoleName(props.deployment) }),
+      stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: replicationRoleName(props.deployment, props.replicationRegion) }),
     );
     // Principals are the accounts, narrowed to the one role by aws:PrincipalArn: a bucket policy naming
     // a role directly is refused while the role does not exist yet, and the vault is deployed first.
@@ -117,13 +126,16 @@ export class VaultBucket extends Construct {
         conditions: onlyTheRoles,
       }),
     );
+    // Read-only bucket settings to every principal of the workload accounts, not only the replication role: S3
+    // documents no single caller that reads them when the Primary stack sets up replication into this bucket
+    // (the replication role, or the principal calling PutBucketReplication: CloudFormation's execution role).
+    // Bucket-level reads of versioning and the lock configuration only; no object, no write.
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'ReplicationReadsTheBucket',
+        sid: 'WorkloadAccountsReadBucketSettings',
         principals: writers,
         actions: [...VAULT_REPLICATION_BUCKET_ACTIONS],
         resources: [this.bucket.bucketArn],
-        conditions: onlyTheRoles,
       }),
     );
     this.bucket.addToResourcePolicy(
@@ -135,13 +147,13 @@ export class VaultBucket extends Construct {
         resources: [this.bucket.arnForObjects('*')],
       }),
     );
-    if (props.drillAccounts && props.drillAccounts.length > 0) this.grantDrillReads(props.deployment, vault.region, props.drillAccounts);
-    if (!key) {
-      Validations.of(this.bucket).acknowledge({
-        id: 'RedisDr-S3KMS',
-        reason: 'SSE-S3 because vault.kmsKeyArn names no key: exports are SSE-S3 at the source (ElastiCache cannot export with a customer-managed key).',
-      });
-    }
+    if (props.drillAccounts && props.drillAccounts.length > 0)
+      this.grantDrillReads(props.deployment, vault.region, props.drillRegion ?? vault.region, props.drillAccounts);
+    Validations.of(this.bucket).acknowledge({
+      id: 'RedisDr-S3KMS',
+      reason:
+        'SSE-S3 by design: replicas keep the SSE-S3 of their sources (ElastiCache cannot export with a customer-managed key, and seeds only from SSE-S3 objects), and S3 does not re-encrypt SSE-S3 sources with a destination key.',
+    });
   }
 
   /**
@@ -183,9 +195,9 @@ export class VaultBucket extends Construct {
    * and ElastiCache's service principal of the vault region reads them to
    * seed a drill cluster, only on behalf of those accounts (aws:SourceAccount).
    */
-  private grantDrillReads(deployment: string, region: string, accounts: readonly string[]): void {
+  private grantDrillReads(deployment: string, region: string, drillRegion: string, accounts: readonly string[]): void {
     const stack = Stack.of(this);
-    const names = vaultDrillRoleNames(deployment);
+    const names = vaultDrillRoleNames(deployment, drillRegion);
     this.drillRoleArns = accounts.flatMap((account) =>
       [names.stateMachine, names.select].map((name) => stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: name })),
     );
@@ -251,5 +263,9 @@ export function vaultLifecycleRules(days: VaultTierDays): s3.LifecycleRule[] {
       noncurrentVersionExpiration: Duration.days(1),
       abortIncompleteMultipartUploadAfter: Duration.days(7),
     },
+    // The expiry above leaves a delete marker over each replica; once the noncurrent version is gone the marker
+    // is alone and would stay forever (listed, counted). A rule of its own: S3 refuses ExpiredObjectDeleteMarker
+    // beside Days or Date in one Expiration (API LifecycleExpiration).
+    { id: 'expired-delete-markers', expiredObjectDeleteMarker: true },
   ];
 }

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -59,8 +59,10 @@ export class VaultStack extends Stack {
       deployment: config.name,
       vault,
       workloadAccounts: vaultWorkloadAccounts(config, vault),
+      replicationRegion: config.primary.region,
       accessLogs: accessLogs.bucket,
       drillAccounts: vaultDrillAccounts(config),
+      drillRegion: config.dr.region,
     });
     this.alerts = new AlertTopic(this, 'Alerts', { emails: config.alerts.emails, httpsEndpoints: config.alerts.httpsEndpoints });
     sendObjectEventsToEventBridge(this.vaultBucket.bucket);
@@ -107,7 +109,12 @@ export class VaultStack extends Stack {
     );
     // The dead man's switches: per target, the age of its newest complete, verified replica, measured by the
     // freshness job exactly as in the DR region (the vault bucket read as the DR bucket is).
-    const schedules = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: vaultScheduleGroupName(config.name) });
+    // Deleted with the stack, as in the Primary and DR stacks: a kept group with a fixed name would make a
+    // failed first deploy's retry (or a redeploy after deleting the stack) fail on the name.
+    const schedules = new scheduler.ScheduleGroup(this, 'Schedules', {
+      scheduleGroupName: vaultScheduleGroupName(config.name),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.freshness = new FreshnessMonitor(this, 'FreshnessMonitor', {
       deployment: config.name,
       where: 'vault',
@@ -126,7 +133,7 @@ export class VaultStack extends Stack {
         suffix: stale.suffix,
         description:
           `The newest verified vault replica of ${stale.target ? `cache ${stale.target} (plan ${stale.plan})` : `plan ${stale.plan} (its caches are selected by tags)`} ` +
-          `is older than the RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min (before the first, counted from the vault verify state machine's creation), or nothing reports it.`,
+          `is older than the RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min (before the first, counted from the first replica of any cache that reached the vault; not armed before any did), or nothing reports it.`,
         threshold: stale.limitMinutes * 60,
         missing: cloudwatch.TreatMissingData.BREACHING,
         direct: true,

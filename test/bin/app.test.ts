@@ -84,18 +84,57 @@ describe('bin/app.ts', () => {
     }
   });
 
-  it('says nothing about placeholders for a config without them; with a vault, synthesizes three stacks and says which account deploys which', () => {
+  it('with a vault config, synthesizes the workload stacks only (never the vault: another account deploys it) and says which command deploys what', () => {
     const out = outdir();
     const result = runApp({ config: 'test/fixtures/config/vault.json' }, out);
     expect(result.status).toBe(0);
     expect(result.stderr).not.toContain('placeholder');
     const lines = result.stderr.trim().split('\n');
-    expect(lines.filter((l) => /^ {2}RedisDr-vaulted-(Primary|Dr|Vault) \(/.test(l))).toHaveLength(3);
+    expect(
+      lines
+        .filter((l) => /^ {2}RedisDr-vaulted-(Primary|Dr|Vault) \(/.test(l))
+        .map((l) => l.split(' ')[2])
+        .sort(),
+    ).toEqual(['RedisDr-vaulted-Dr', 'RedisDr-vaulted-Primary']);
+    expect(existsSync(join(out, 'RedisDr-vaulted-Vault.template.json'))).toBe(false);
+    expect(existsSync(join(out, 'RedisDr-vaulted-Primary.template.json'))).toBe(true);
     expect(lines).toContain(
-      '  vault: RedisDr-vaulted-Vault belongs to account 222222222222, the other stacks to account 111111111111; deploy per account, the vault first:',
+      '  vault: this synth holds RedisDr-vaulted-Dr and RedisDr-vaulted-Primary (account 111111111111); RedisDr-vaulted-Vault (account 222222222222) is synthesized apart with -c stacks=vault:',
     );
-    expect(existsSync(join(out, 'RedisDr-vaulted-Vault.template.json'))).toBe(true);
+    expect(lines).toContain(
+      "    2. then the workload stacks, with account 111111111111's credentials: npx cdk deploy --all -c config=test/fixtures/config/vault.json --profile <workload profile>",
+    );
     expect(result.stderr).toContain('cdk-nag: clean');
+  });
+
+  it("with -c stacks=vault, synthesizes the vault stack alone and says it deploys first with the vault account's own credentials", () => {
+    const out = outdir();
+    const result = runApp({ config: 'test/fixtures/config/vault.json', stacks: 'vault' }, out);
+    expect(result.status).toBe(0);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines.filter((l) => /^ {2}RedisDr-vaulted-(Primary|Dr|Vault) \(/.test(l)).map((l) => l.split(' ')[2])).toEqual(['RedisDr-vaulted-Vault']);
+    expect(existsSync(join(out, 'RedisDr-vaulted-Vault.template.json'))).toBe(true);
+    expect(existsSync(join(out, 'RedisDr-vaulted-Primary.template.json'))).toBe(false);
+    expect(existsSync(join(out, 'RedisDr-vaulted-Dr.template.json'))).toBe(false);
+    expect(lines).toContain(
+      "    1. vault first, with account 222222222222's own credentials (its CDK bootstrap trusts no workload account: no --trust 111111111111): " +
+        'npx cdk deploy --all -c config=test/fixtures/config/vault.json -c stacks=vault --profile <vault profile>',
+    );
+    // The vault's own topic only: the workload's topics come with the workload synth.
+    expect(lines.filter((l) => l.startsWith('    aws sns list-subscriptions-by-topic')).map((l) => /--region (\S+)/.exec(l)?.[1])).toEqual(['eu-central-1']);
+    expect(result.stderr).toContain('cdk-nag: clean');
+  });
+
+  it('refuses -c stacks=vault for a config without a vault, and an unknown stacks value, naming both commands', () => {
+    const noVault = runApp({ config: 'test/fixtures/config/basic.json', stacks: 'vault' }, outdir());
+    expect(noVault.status).toBe(1);
+    expect(noVault.stderr).toContain('vault is required for the vault stack, got none');
+    const unknown = runApp({ config: 'test/fixtures/config/vault.json', stacks: 'all' }, outdir());
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr.trim()).toBe(
+      'context stacks must be "vault" or unset, got "all". Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; ' +
+        "the vault account's stack: npx cdk deploy --all -c config=<file> -c stacks=vault",
+    );
   });
 
   it('exits 1 and lists every problem of an invalid config, each with its path', () => {

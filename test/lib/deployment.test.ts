@@ -1,7 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { loadConfig } from '../../lib/config/index.js';
-import { drillRunInput, drillStateMachineArn, freshnessLimits, freshnessRunInput, pruneRunInput, recoveryBucketName } from '../../lib/deployment.js';
+import {
+  drillRunInput,
+  drillStateMachineArn,
+  freshnessLimits,
+  freshnessRunInput,
+  pruneRunInput,
+  recoveryBucketName,
+  replicationRoleName,
+  vaultDrillRoleNames,
+} from '../../lib/deployment.js';
 import { DRILLS_CONFIG } from '../support/state-machine.js';
 import { synthesize } from '../support/synth.js';
 
@@ -95,5 +104,26 @@ describe('lib/deployment: the schedules send what the CLI would send', () => {
     // Weekly drills (the default cron, in the plan's Europe/Berlin) with maxHours 4: the longest week
     // (7 days + 1 h, across the autumn clock change) + 4 h.
     expect(freshnessLimits(sessions, new Date('2026-11-21T00:00:00Z'))).toEqual({ recoveryPointAge: 210, copyAge: 330, lastDrillAge: 7 * 24 * 60 + 60 + 240 });
+  });
+});
+
+describe('fixed IAM role names', () => {
+  it('differ per region, so one deployment name deployed in two regions of one account does not collide (IAM names are account-wide)', () => {
+    expect(replicationRoleName('prod', 'eu-west-1')).toBe('redis-dr-prod-replication-eu-west-1');
+    expect(replicationRoleName('prod', 'eu-west-1')).not.toBe(replicationRoleName('prod', 'us-east-1'));
+    expect(vaultDrillRoleNames('prod', 'eu-central-1')).toEqual({
+      stateMachine: 'redis-dr-prod-vault-drill-eu-central-1',
+      select: 'redis-dr-prod-vault-select-eu-central-1',
+    });
+    const [a, b] = [vaultDrillRoleNames('prod', 'eu-central-1'), vaultDrillRoleNames('prod', 'eu-west-1')];
+    expect(new Set([a.stateMachine, a.select, b.stateMachine, b.select]).size).toBe(4);
+  });
+
+  it("fit IAM's 64 characters for the longest deployment name (24) and the longest region codes", () => {
+    const name = 'a'.repeat(24);
+    for (const region of ['ap-southeast-5', 'ap-northeast-3', 'eusc-de-east-1']) {
+      const names = [replicationRoleName(name, region), ...Object.values(vaultDrillRoleNames(name, region))];
+      for (const n of names) expect(n.length, n).toBeLessThanOrEqual(64);
+    }
   });
 });

@@ -1,21 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicConfig, exampleConfig, synthesize, type Synthesized } from '../support/synth.js';
-
-/** Properties that give a resource a fixed physical name (account- or region-wide). */
-const NAME_PROPERTIES = [
-  'RoleName',
-  'BucketName',
-  'Name',
-  'LogGroupName',
-  'StateMachineName',
-  'TopicName',
-  'AlarmName',
-  'QueueName',
-  'FunctionName',
-  'DashboardName',
-  'ScheduleGroupName',
-  'GroupName',
-];
+import { NAME_PROPERTIES } from '../support/template-review.js';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
 

@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config/index.js';
 import { REDIS_DR_FEATURE_FLAGS } from '../../lib/feature-flags.js';
-import { RedisDr, type RedisDrProps } from '../../lib/redis-dr.js';
+import { RedisDr, RedisDrVault, type RedisDrProps } from '../../lib/redis-dr.js';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'config');
 const ROOT = join(__dirname, '..', '..');
@@ -86,5 +86,28 @@ describe('RedisDr construct', () => {
     const redisDr = new RedisDr(ours, 'RedisDr', props);
     new s3.Bucket(redisDr.primary, 'Plain');
     expect(() => ours.synth()).toThrow(/AwsSolutions-S1/);
+  });
+});
+
+describe('RedisDrVault construct', () => {
+  const stackNamesOf = (app: App) => app.node.children.filter((c): c is Stack => Stack.isStack(c)).map((s) => s.stackName);
+
+  it("adds the vault account's stack alone, bound to the vault account; RedisDr with the same props adds no vault stack", () => {
+    const props = readJson(join(FIXTURES, 'vault.json'));
+    const vaultApp = quietApp();
+    const vault = new RedisDrVault(vaultApp, 'RedisDrVault', props);
+    expect(stackNamesOf(vaultApp)).toEqual(['RedisDr-vaulted-Vault']);
+    expect(vault.vault.account).toBe('222222222222');
+    const workloadApp = quietApp();
+    new RedisDr(workloadApp, 'RedisDr', props);
+    expect(stackNamesOf(workloadApp).sort()).toEqual(['RedisDr-vaulted-Dr', 'RedisDr-vaulted-Primary']);
+  });
+
+  it('refuses props without a vault, naming the field and the other synth', () => {
+    const app = quietApp();
+    expect(() => new RedisDrVault(app, 'RedisDrVault', readJson(join(FIXTURES, 'basic.json')))).toThrow(
+      'vault is required for the vault stack, got none: add a vault section, or synthesize the workload stacks (without -c stacks=vault)',
+    );
+    expect(stackNamesOf(app)).toEqual([]);
   });
 });

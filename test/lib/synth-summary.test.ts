@@ -54,20 +54,35 @@ describe('synth summary: a vault in another account', () => {
     vault: { account: '222222222222', region: 'eu-central-1' as const, retentionDays: 400, replicationTimeControl: false },
   };
 
-  it('says which credentials deploy which stack, the vault first', () => {
-    const lines = synthSummary(vaulted, [], 0).trimEnd().split('\n');
+  const steps = [
+    "    1. vault first, with account 222222222222's own credentials (its CDK bootstrap trusts no workload account: no --trust 111111111111): " +
+      'npx cdk deploy --all -c config=config/prod.json -c stacks=vault --profile <vault profile>',
+    "    2. then the workload stacks, with account 111111111111's credentials: npx cdk deploy --all -c config=config/prod.json --profile <workload profile>",
+  ];
+
+  it('of the workload synth: says it holds Primary and DR only, and which command deploys what with which credentials, the vault first', () => {
+    const lines = synthSummary(vaulted, [], 0, { configFile: 'config/prod.json' }).trimEnd().split('\n');
     const at = lines.findIndex((l) => l.startsWith('  vault: '));
     expect(lines.slice(at, at + 3)).toEqual([
-      `  vault: RedisDr-${config.name}-Vault belongs to account 222222222222, the other stacks to account 111111111111; deploy per account, the vault first:`,
-      `    1. with account 222222222222's credentials: npx cdk deploy RedisDr-${config.name}-Vault -c config=<this config>`,
-      `    2. with account 111111111111's credentials: npx cdk deploy RedisDr-${config.name}-Dr RedisDr-${config.name}-Primary -c config=<this config>`,
+      `  vault: this synth holds RedisDr-${config.name}-Dr and RedisDr-${config.name}-Primary (account 111111111111); RedisDr-${config.name}-Vault (account 222222222222) is synthesized apart with -c stacks=vault:`,
+      ...steps,
     ]);
     expect(synthSummary(config, [], 0)).not.toContain('vault');
   });
 
-  it("lists the vault's alert topic among the subscriptions to confirm", () => {
-    const lines = subscriptionLines(vaulted);
-    expect(lines[0]).toContain('of the 3 alert topics (primary eu-west-1, DR eu-central-1, vault eu-central-1)');
-    expect(lines.at(-1)).toBe(`    ${pendingSubscriptionsCommand('eu-central-1', `RedisDr-${config.name}-Vault`)}`);
+  it('of the vault synth (-c stacks=vault): says it holds the vault stack alone, with the same two commands', () => {
+    const lines = synthSummary(vaulted, [], 0, { stacks: 'vault', configFile: 'config/prod.json' }).trimEnd().split('\n');
+    const at = lines.findIndex((l) => l.startsWith('  vault: '));
+    expect(lines.slice(at, at + 3)).toEqual([
+      `  vault: this synth holds RedisDr-${config.name}-Vault alone (account 222222222222); RedisDr-${config.name}-Dr and RedisDr-${config.name}-Primary (account 111111111111) come from a synth without -c stacks=vault:`,
+      ...steps,
+    ]);
+  });
+
+  it("lists the vault's alert topic in the vault synth, the workload's two in the workload synth", () => {
+    const vaultLines = subscriptionLines(vaulted, 'vault');
+    expect(vaultLines[0]).toContain('of the alert topic (vault eu-central-1)');
+    expect(vaultLines.at(-1)).toBe(`    ${pendingSubscriptionsCommand('eu-central-1', `RedisDr-${config.name}-Vault`)}`);
+    expect(subscriptionLines(vaulted)[0]).toContain('of both alert topics (primary eu-west-1, DR eu-central-1)');
   });
 });

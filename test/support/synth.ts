@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { inject } from 'vitest';
-import { addRedisDrStacks, type RedisDrStacks } from '../../lib/app.js';
+import { addRedisDrStacks, addVaultStack, type RedisDrStacks } from '../../lib/app.js';
+import type { VaultStack } from '../../lib/stacks/vault-stack.js';
 import { loadConfig, type RedisDrConfig } from '../../lib/config/index.js';
 import { localApp } from '../../lib/local-app.js';
 
@@ -17,10 +18,15 @@ declare module 'vitest' {
   }
 }
 
+/** The stacks of a test synth: the workload's, and with config `vault` the vault's (built by its own call, as `-c stacks=vault` does). */
+export interface SynthesizedStacks extends RedisDrStacks {
+  readonly vault?: VaultStack;
+}
+
 /** A synthesized deployment: stacks, their templates and where they were written. */
 export interface Synthesized {
   readonly app: App;
-  readonly stacks: RedisDrStacks;
+  readonly stacks: SynthesizedStacks;
   readonly outdir: string;
   readonly primary: Template;
   readonly dr: Template;
@@ -48,7 +54,7 @@ export function basicConfig(): RedisDrConfig {
 /** One synth: what every caller with the same config shares (templates as JSON text, so each caller parses its own). */
 interface Built {
   readonly app: App;
-  readonly stacks: RedisDrStacks;
+  readonly stacks: SynthesizedStacks;
   readonly outdir: string;
   readonly templateFiles: readonly string[];
   readonly templates: readonly string[];
@@ -112,7 +118,8 @@ function build(config: RedisDrConfig, cloudFormationValidation: boolean): Built 
     // validation loads a WebAssembly rule engine (about 4 s per test process on 2 cores): test/lib/app.test.ts
     // runs it on the whole example app (and test/bin/app.test.ts through the real app); other synths skip it.
     const app = localApp(outdir, { cloudFormationValidation });
-    const stacks = addRedisDrStacks(app, config);
+    // One app for both (templates are per stack, alike either way); bin/app.ts never builds them together.
+    const stacks: SynthesizedStacks = { ...addRedisDrStacks(app, config), ...(config.vault ? { vault: addVaultStack(app, config) } : {}) };
     const assembly = app.synth();
     const built = stacks.vault ? [stacks.primary, stacks.dr, stacks.vault] : [stacks.primary, stacks.dr];
     const templateFiles = built.map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));

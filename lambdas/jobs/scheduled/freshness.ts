@@ -65,7 +65,9 @@ import { nextOccurrences } from '../../domain/plans/schedule.js';
  * machine (`verifyStateMachineArn`), a plan with no succeeded drill yet from
  * the creation of the drill state machine, so right after a deploy the
  * alarms stay OK until the first copy or drill is overdue, and page from
- * then on. The monitor emits these from its first run, so a dead monitor
+ * then on. The vault (`vaultVerdicts`) counts instead from the first replica
+ * that reached its bucket, and reports 0 before any did: it is deployed
+ * first, and the workload stacks may follow much later. The monitor emits these from its first run, so a dead monitor
  * still pages through missing data. Primary snapshots and exports have no
  * such start here and page from the deploy until their first point.
  *
@@ -293,13 +295,15 @@ async function recordFromStart(
   where: { plan: string; target: string; metric: FreshnessMetric },
   at: Date | undefined,
   why: string,
-  startArn: string | undefined,
+  start: string | Date | undefined,
   recoveryPoint?: string,
   firstDue?: (since: Date) => Date,
 ): Promise<void> {
   const { plan, target, metric } = where;
   if (at) return record(run, plan, target, metric, at, why, recoveryPoint);
-  const started = await protectionStart(run, startArn);
+  // A state machine's ARN (its creation), or the start itself (the vault: its first replica's arrival).
+  const started = start instanceof Date ? start : await protectionStart(run, start);
+  const startArn = start instanceof Date ? undefined : start;
   // Snapshots: from the first one the plan's schedule fires after protection started (the alarm's limit is the RPO alone).
   const since = started && firstDue ? firstDue(started) : started;
   const age = reportedAge(undefined, since, run.now);
@@ -400,15 +404,16 @@ async function measureDr(run: Run, plan: PlanInput): Promise<void> {
     return;
   }
   let keys: string[];
+  let start: string | Date | undefined = input.verifyStateMachineArn;
   try {
     const prefixes = exportPrefixes(tagSelected ? undefined : [...explicit]);
     keys = (await mapConcurrent(prefixes, deps.concurrency, (prefix) => listing(run, bucket, prefix))).flat();
+    if (input.vaultVerdicts) start = await vaultProtectionStart(run, bucket);
   } catch (err) {
     for (const target of tagSelected ? [ALL_TARGETS] : [...explicit]) fail(run, { plan: plan.plan, target, metric }, err);
     return;
   }
   const byTarget = drExportsByTarget(keys, (target) => tagSelected || explicit.has(target));
-  const start = input.verifyStateMachineArn;
   const missing = [...explicit].filter((id) => !byTarget.has(id));
   await mapConcurrent(missing, deps.concurrency, (id) =>
     guarded(run, { plan: plan.plan, target: id, metric }, () =>
@@ -430,6 +435,31 @@ async function measureDr(run: Run, plan: PlanInput): Promise<void> {
       recordFromStart(run, { plan: plan.plan, target: ALL_TARGETS, metric }, undefined, `no exports of plan ${plan.plan} in s3://${bucket}`, start),
     );
   }
+}
+
+/**
+ * Where the vault's dead man's switches count from for a target without a
+ * verified replica: the arrival (LastModified) of the oldest replica of any
+ * target in the vault bucket, since replication into the vault works from
+ * then. Not the vault's own deploy: the vault is deployed first, by other
+ * people, and the workload stacks may follow days later. Before any replica
+ * arrived, `now` (age 0): the switches arm with the first replica, so a
+ * workload deployed late pages nobody (a replication never set up is the
+ * workload side's replication alarms' and `doctor`'s). Read once per run.
+ */
+function vaultProtectionStart(run: Run, bucket: string): Promise<Date> {
+  const key = `vault-first-replica:${bucket}`;
+  let start = run.starts.get(key);
+  if (!start) {
+    start = listObjects(run.deps.s3, bucket, exportPrefixes(undefined)[0]!, run.retry).then((objects) => {
+      const arrivals = objects.flatMap((o) => (o.lastModified ? [o.lastModified.getTime()] : []));
+      if (arrivals.length > 0) return new Date(Math.min(...arrivals));
+      run.deps.log.info("vault: no replica has arrived yet; its dead man's switches arm with the first", { bucket });
+      return run.now;
+    });
+    run.starts.set(key, start);
+  }
+  return start as Promise<Date>;
 }
 
 /** Keys under `prefix`, listed once per run whichever plans ask. */

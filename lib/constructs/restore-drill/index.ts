@@ -55,7 +55,7 @@ export class RestoreDrill extends Construct {
     };
 
     // Drills from the vault: roles of fixed names, which the vault bucket's policy (another account) names.
-    const roleNames = props.vault ? vaultDrillRoleNames(props.deployment) : undefined;
+    const roleNames = props.vault ? vaultDrillRoleNames(props.deployment, region) : undefined;
     this.selectFunction = new JobFunction(this, 'Select', {
       ...common,
       roleName: roleNames?.select,

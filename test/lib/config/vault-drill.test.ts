@@ -77,13 +77,6 @@ describe('config plans[].drill.fromVault', () => {
     ]);
   });
 
-  it('refuses KMS-encrypted replicas (seeding needs SSE-S3)', () => {
-    const key = 'arn:aws:kms:eu-central-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-    expect(problemsOf(vaultDrill((c) => (c.vault.kmsKeyArn = key)))).toEqual([
-      `vault.kmsKeyArn must be unset for a vault drill (plan "sessions" has drill.fromVault), got "${key}": ElastiCache seeds a cluster only from SSE-S3 objects; leave replicas SSE-S3, or remove drill.fromVault`,
-    ]);
-  });
-
   it('refuses a vault drill of a plan that drills only in the primary region', () => {
     expect(problemsOf(vaultDrill((c) => (c.plans[0].drill.where = 'primary')))).toContain(
       'plans[0].drill.where must be "dr" or "both" with drill.fromVault, got "primary": a vault drill runs in the DR region\'s drill state machine; set drill.where to "dr" or "both"',

@@ -6,6 +6,7 @@ import { VERIFY_GAVE_UP } from '../../../lambdas/domain/dr-copies/verify-errors.
 import { stateMachineDefinition } from '../../support/state-machine.js';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth.js';
 import { bucketPolicyStatements, recoveryBucket } from '../../support/recovery-bucket.js';
+import { lockedBucketNames, lockedReplicationProblems, type TemplateJson } from '../../support/template-review.js';
 
 describe('DrCopies (DR region)', () => {
   let synth: Synthesized;
@@ -139,6 +140,11 @@ describe('Object Lock', () => {
       expect(props.ObjectLockEnabled).toBe(true);
       expect(props.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: mode, Days: days } } });
       expect(recoveryBucket(synth.primary).props.ObjectLockConfiguration).toBeUndefined();
+      // S3's Object Lock guide: replicating into a locked bucket needs the role to read the source's retention and legal hold.
+      const templates = [synth.primary, synth.dr].map((t) => t.toJSON() as TemplateJson);
+      const locked = new Set(templates.flatMap(lockedBucketNames));
+      expect(locked.size).toBe(1);
+      expect(lockedReplicationProblems(templates[0]!, locked)).toEqual([]);
     } finally {
       synth.cleanup();
     }

@@ -39,6 +39,8 @@ function vaultPolicyProblems(statements: readonly Statement[], roleArns: readonl
   for (const s of statements.filter((x) => x.Effect === 'Allow')) {
     const bad = actions(s).filter((a) => destructive.test(a) || a === '*');
     if (bad.length > 0) problems.push(`${s.Sid ?? '?'} allows ${bad.join(', ')}`);
+    // Reading the bucket's versioning and lock settings is the workload account's as a whole (whoever sets up replication).
+    if (actions(s).every((a) => (BUCKET_SETTINGS_READS as readonly string[]).includes(a))) continue;
     const arns = s.Condition?.ArnEquals?.['aws:PrincipalArn'];
     if (JSON.stringify(arns) !== JSON.stringify(roleArns)) problems.push(`${s.Sid ?? '?'} is not limited to the replication roles (${JSON.stringify(arns)})`);
   }
@@ -50,6 +52,9 @@ function vaultPolicyProblems(statements: readonly Statement[], roleArns: readonl
   if (!denies.some((d) => JSON.stringify(d.Condition ?? {}).includes('"aws:SecureTransport":"false"'))) problems.push('no Deny of non-TLS requests');
   return problems;
 }
+
+/** The read-only bucket settings every principal of a workload account may read (item 6 of issue 35). */
+const BUCKET_SETTINGS_READS = ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'] as const;
 
 /** A string property as deployed, tokens (ARNs, names) shown as `<token>`. */
 function renderJoin(value: unknown): string {
@@ -191,7 +196,7 @@ function verdictPrefixProblems(statements: readonly Statement[]): string[] {
 describe('vault stack (config vault)', () => {
   let synth: Synthesized;
   const config = vaultConfig();
-  const roleArn = `arn:aws:iam::111111111111:role/${replicationRoleName(config.name)}`;
+  const roleArn = `arn:aws:iam::111111111111:role/${replicationRoleName(config.name, config.primary.region)}`;
   beforeAll(() => {
     synth = synthesize(config);
   });
@@ -255,7 +260,7 @@ describe('vault stack (config vault)', () => {
       },
     });
     // The role carries the fixed name the vault's policy names.
-    synth.primary.hasResourceProperties('AWS::IAM::Role', { RoleName: replicationRoleName(config.name) });
+    synth.primary.hasResourceProperties('AWS::IAM::Role', { RoleName: replicationRoleName(config.name, config.primary.region) });
   });
 
   it('verifies every replica in the vault account: S3 events to EventBridge, a rule on .rdb objects, the verify state machine, a failed verification pages the vault topic', () => {
@@ -446,8 +451,10 @@ describe('vault stack (config vault)', () => {
       });
       const bucket = resourcesOf(vault).find((r) => r.Type === 'AWS::S3::Bucket' && r.Properties.ObjectLockEnabled);
       expect(bucket!.Properties.LifecycleConfiguration.Rules.map((r: Record<string, any>) => [r.Id, r.ExpirationInDays, r.TagFilters])).toEqual([
-        // One rule, no tag filter: a tier tag replicated from the workload account must not hide a locked replica.
+        // One expiry, no tag filter: a tier tag replicated from the workload account must not hide a locked replica.
         ['expire-after-retention', 401, undefined],
+        // The delete markers that expiry leaves, once alone.
+        ['expired-delete-markers', undefined, undefined],
       ]);
       const fn = resourcesOf(vault).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.[VAULT_RETENTION_ENV]);
       expect(JSON.parse(fn!.Properties.Environment.Variables[VAULT_RETENTION_ENV])).toEqual({ hourly: 3, daily: 8, weekly: 29, monthly: 400 });
@@ -457,37 +464,61 @@ describe('vault stack (config vault)', () => {
     }
   });
 
+  it('deletes its fixed-name schedule group with the stack, as Primary and DR do (a kept one fails the retry of a failed first deploy)', () => {
+    const groups = resourcesOf(synth.vault!).filter((r) => r.Type === 'AWS::Scheduler::ScheduleGroup') as (Resource & { DeletionPolicy?: string })[];
+    expect(groups.map((g) => [g.Properties.Name, g.DeletionPolicy])).toEqual([[`redis-dr-${config.name}-vault`, 'Delete']]);
+  });
+
+  it("lets the replication role read each source version's retention and legal hold (S3 requires both to replicate into a locked bucket)", () => {
+    const statements = identityStatements(synth.primary).filter((s) => actions(s).includes('s3:GetObjectRetention'));
+    expect(statements.map((s) => [[...actions(s)].sort(), renderJoin(s.Resource)])).toEqual([
+      [['s3:GetObjectLegalHold', 's3:GetObjectRetention'], '<token>/*'],
+    ]);
+    const roleId = (synth.primary.toJSON() as { Resources: Record<string, Resource> }).Resources[statements[0]!.policy]!.Properties.Roles[0].Ref;
+    expect((synth.primary.toJSON() as { Resources: Record<string, Resource> }).Resources[roleId]!.Properties.RoleName).toBe(
+      replicationRoleName(config.name, config.primary.region),
+    );
+  });
+
+  it("lets any principal of the workload account read the vault bucket's versioning and lock settings (the Primary deploy may be the one S3 checks), and nothing more", async () => {
+    const { ask } = vaultSimulator(synth);
+    const deployer = 'arn:aws:iam::111111111111:role/cdk-hnb659fds-cfn-exec-role-111111111111-eu-west-1';
+    const admin = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }];
+    const bucketArn = `arn:aws:s3:::${VAULT_BUCKET}`;
+    expect(await ask(deployer, admin, 's3:GetBucketVersioning', {}, bucketArn)).toBe('Allowed');
+    expect(await ask(deployer, admin, 's3:GetBucketObjectLockConfiguration', {}, bucketArn)).toBe('Allowed');
+    for (const write of ['s3:PutBucketVersioning', 's3:PutBucketPolicy', 's3:PutLifecycleConfiguration']) {
+      expect(await ask(deployer, admin, write, {}, bucketArn), write).not.toBe('Allowed');
+    }
+    for (const objectAction of ['s3:GetObject', 's3:ReplicateObject', 's3:PutObject']) {
+      expect(await ask(deployer, admin, objectAction), objectAction).not.toBe('Allowed');
+    }
+    // Another account reads nothing.
+    expect(await ask('arn:aws:iam::333333333333:role/x', admin, 's3:GetBucketVersioning', {}, bucketArn)).not.toBe('Allowed');
+  });
+
+  it('removes expired delete markers in a rule of its own (S3 refuses ExpiredObjectDeleteMarker beside Days in one Expiration)', () => {
+    const bucket = resourcesOf(synth.vault!).find((r) => r.Type === 'AWS::S3::Bucket' && r.Properties.ObjectLockEnabled);
+    const rules = bucket!.Properties.LifecycleConfiguration.Rules as Record<string, any>[];
+    expect(rules.filter((r) => r.ExpiredObjectDeleteMarker === true)).toEqual([
+      { Id: 'expired-delete-markers', ExpiredObjectDeleteMarker: true, Status: 'Enabled' },
+    ]);
+    for (const r of rules) expect(r.ExpiredObjectDeleteMarker && (r.ExpirationInDays !== undefined || r.ExpirationDate !== undefined), r.Id).toBeFalsy();
+  });
+
   it('is clean under cfn-lint', () => {
     const out = execFileSync('cfn-lint', ['--ignore-checks', 'W3005', '--', synth.templateFiles[2]!], { encoding: 'utf8' });
     expect(out).toBe('');
   }, 120_000);
 
-  it('re-encrypts replicas with vault.kmsKeyArn when given', () => {
-    const withKey = synthesize({
-      ...config,
-      vault: { ...config.vault!, kmsKeyArn: 'arn:aws:kms:eu-central-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+  it('keeps replicas SSE-S3: the vault bucket is SSE-S3 and the rule into it names no replica key', () => {
+    synth.vault!.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
     });
-    try {
-      withKey.vault!.hasResourceProperties('AWS::S3::Bucket', {
-        ObjectLockEnabled: true,
-        BucketEncryption: {
-          ServerSideEncryptionConfiguration: [
-            {
-              ServerSideEncryptionByDefault: {
-                SSEAlgorithm: 'aws:kms',
-                KMSMasterKeyID: 'arn:aws:kms:eu-central-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-              },
-            },
-          ],
-        },
-      });
-      const exportBucket = resourcesOf(withKey.primary).find((r) => r.Type === 'AWS::S3::Bucket' && r.Properties.ReplicationConfiguration);
-      expect(exportBucket!.Properties.ReplicationConfiguration.Rules[1].Destination.EncryptionConfiguration).toEqual({
-        ReplicaKmsKeyID: 'arn:aws:kms:eu-central-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-      });
-    } finally {
-      withKey.cleanup();
-    }
+    const exportBucket = resourcesOf(synth.primary).find((r) => r.Type === 'AWS::S3::Bucket' && r.Properties.ReplicationConfiguration);
+    expect(exportBucket!.Properties.ReplicationConfiguration.Rules[1].Destination.EncryptionConfiguration).toBeUndefined();
+    expect(exportBucket!.Properties.ReplicationConfiguration.Rules[1].SourceSelectionCriteria).toBeUndefined();
   });
 
   it('changes nothing without a vault: one rule, the role CDK names', () => {
@@ -496,7 +527,9 @@ describe('vault stack (config vault)', () => {
       expect(plain.stacks.vault).toBeUndefined();
       const exportBucket = resourcesOf(plain.primary).find((r) => r.Type === 'AWS::S3::Bucket' && r.Properties.ReplicationConfiguration);
       expect((exportBucket!.Properties.ReplicationConfiguration.Rules as unknown[]).length).toBe(1);
-      expect(resourcesOf(plain.primary).filter((r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === replicationRoleName('example'))).toEqual([]);
+      expect(
+        resourcesOf(plain.primary).filter((r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === replicationRoleName('example', 'eu-west-1')),
+      ).toEqual([]);
     } finally {
       plain.cleanup();
     }

@@ -24,9 +24,12 @@ const meta = { $metadata: {} };
 let tags: Map<string, Record<string, string>>;
 /** Verdict objects by replica key; every replica's current version is v1 with ETag "e1". */
 let verdicts: Map<string, VaultVerdict>;
+/** When each replica landed in the vault (its LastModified): a few seconds after its export was created. */
+let arrivals: Map<string, Date>;
 
-function addReplica(exportName: string, created: string): string {
+function addReplica(exportName: string, created: string, arrived = new Date(Date.parse(created) + 60_000)): string {
   const key = `${exportName}-0001.rdb`;
+  arrivals.set(key, arrived);
   tags.set(key, {
     'redis-dr:tier': 'daily',
     'redis-dr:plan': 'sessions',
@@ -67,8 +70,9 @@ beforeEach(() => {
   s3.reset();
   tags = new Map();
   verdicts = new Map();
+  arrivals = new Map();
   s3.on(ListObjectsV2Command).callsFake(async (i: { Prefix?: string }) => ({
-    Contents: [...tags.keys()].filter((k) => k.startsWith(i.Prefix ?? '')).map((Key) => ({ Key, Size: 1024 })),
+    Contents: [...tags.keys()].filter((k) => k.startsWith(i.Prefix ?? '')).map((Key) => ({ Key, Size: 1024, LastModified: arrivals.get(Key) })),
   }));
   s3.on(GetObjectTaggingCommand).callsFake(async (i: { Key: string }) => ({
     TagSet: Object.entries(tags.get(i.Key) ?? {}).map(([Key, Value]) => ({ Key, Value })),
@@ -94,19 +98,40 @@ describe('freshness (vault): verdicts from the vault verifier’s objects only',
     expect(r.points.map((p) => [p.metric, p.recoveryPoint, p.seconds])).toEqual([['VerifiedCopyAgeSeconds', 'rdr-rg-a-20261121-0600', 14_358]]);
   });
 
-  it('emits no data point when only tags say verified', async () => {
+  it('counts no replica that only tags say verified: its age runs from the first replica that arrived', async () => {
     addReplica('rdr-rg-a-20261121-0900', '2026-11-21T09:00:42.000Z');
 
     const r = await runFreshness(input(), deps());
 
-    expect(r.points).toEqual([]);
-    expect(r.gaps).toEqual([
-      {
-        plan: 'sessions',
-        target: 'rg-a',
-        metric: 'VerifiedCopyAgeSeconds',
-        why: 'none of 1 export(s) verified and complete; newest: unverified: rdr-rg-a-20261121-0900-0001.rdb not verified yet',
-      },
-    ]);
+    // 09:01:42 → 10:00:00: no recovery point, the age since protection started (the first replica's arrival).
+    expect(r.points).toEqual([{ plan: 'sessions', target: 'rg-a', metric: 'VerifiedCopyAgeSeconds', seconds: 3_498, sinceProtectionStart: true }]);
+    expect(r.gaps).toEqual([]);
+  });
+});
+
+describe("freshness (vault): the dead man's switches arm with the first replica, not with the vault's deploy", () => {
+  /** The vault verify state machine, created (the vault deployed) 30 days before the workload stacks. */
+  const VERIFY = 'arn:aws:states:eu-central-1:222222222222:stateMachine:redis-dr-vaulted-vault-verify-rdb';
+  const deployedLongAgo = (): FreshnessDeps => ({ ...deps(), protectionStart: async () => new Date(NOW - 30 * 86_400_000) });
+  const withVerify = (): FreshnessInput => ({ ...input(), verifyStateMachineArn: VERIFY });
+
+  it('reports age 0 while no replica has reached the vault, however long ago the vault was deployed', async () => {
+    const r = await runFreshness(withVerify(), deployedLongAgo());
+
+    expect(r.points).toEqual([{ plan: 'sessions', target: 'rg-a', metric: 'VerifiedCopyAgeSeconds', seconds: 0, sinceProtectionStart: true }]);
+  });
+
+  it("counts a target without a verified replica from the first replica's arrival (another target's), so one that never replicates still pages", async () => {
+    addReplica('rdr-rg-b-20261121-0600', '2026-11-21T06:00:00.000Z', new Date('2026-11-21T06:05:00Z'));
+
+    const r = await runFreshness(withVerify(), deployedLongAgo());
+
+    expect(r.points).toEqual([{ plan: 'sessions', target: 'rg-a', metric: 'VerifiedCopyAgeSeconds', seconds: 3 * 3600 + 55 * 60, sinceProtectionStart: true }]);
+  });
+
+  it('the DR region keeps counting from its verify state machine (only the vault arms with a replica)', async () => {
+    const r = await runFreshness({ ...withVerify(), vaultVerdicts: false }, deployedLongAgo());
+
+    expect(r.points.map((p) => p.seconds)).toEqual([30 * 86_400]);
   });
 });

@@ -59,7 +59,7 @@ function vaultPolicy(synth: Synthesized): Statement[] {
 }
 
 const READS = new Set<string>([...VAULT_DRILL_OBJECT_ACTIONS, ...VAULT_DRILL_BUCKET_ACTIONS, 's3:GetBucketAcl']);
-const REPLICATION_SIDS = new Set(['ReplicasFromWorkloadAccounts', 'ReplicationReadsTheBucket']);
+const REPLICATION_SIDS = new Set(['ReplicasFromWorkloadAccounts', 'WorkloadAccountsReadBucketSettings']);
 
 /**
  * Problems of the vault policy's drill grants: every Allow but the
@@ -97,7 +97,7 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
   let synth: Synthesized;
   let config: RedisDrConfig;
   const roleArns = () => {
-    const names = vaultDrillRoleNames(config.name);
+    const names = vaultDrillRoleNames(config.name, config.dr.region);
     return [names.stateMachine, names.select].map((n) => `arn:aws:iam::${WORKLOAD}:role/${n}`);
   };
   const vaultBucket = () => recoveryBucketName(config.name, VAULT, REGION);
@@ -129,7 +129,7 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       // The replication role still writes only, and nobody deletes: the drill grant adds reads alone.
       expect(bySid.NobodyDeletesReplicas).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
       expect(bySid.ReplicasFromWorkloadAccounts?.Condition).toEqual({
-        ArnEquals: { 'aws:PrincipalArn': [`arn:aws:iam::${WORKLOAD}:role/${replicationRoleName(config.name)}`] },
+        ArnEquals: { 'aws:PrincipalArn': [`arn:aws:iam::${WORKLOAD}:role/${replicationRoleName(config.name, config.primary.region)}`] },
       });
     });
 
@@ -155,7 +155,7 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
 
     it('gives the DR drill roles the fixed names the vault names, with reads of the vault bucket only', () => {
       const resources = resourcesOf(synth.dr);
-      const names = vaultDrillRoleNames(config.name);
+      const names = vaultDrillRoleNames(config.name, config.dr.region);
       const roleId = (name: string) => Object.entries(resources).find(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === name)?.[0];
       const smRole = roleId(names.stateMachine);
       const selectRole = roleId(names.select);
