@@ -1,7 +1,9 @@
-import { CfnOutput, CfnParameter, CfnRule, Fn, type Stage, Tags, Validations } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, CfnParameter, CfnRule, Fn, type Stage, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { RedisDrConfig } from './config/index.js';
+import { GovernedAccount } from './constructs/governed-account.js';
 import { CONFIG_HASH_OUTPUT, configHash, stackNames, vaultStackName } from './deployment.js';
+import { acknowledgeNistDesignChoices } from './nag/design-acknowledgements.js';
 import { RecoveryStorageChecks } from './nag/recovery-storage-checks.js';
 import { ScopedNagPack } from './nag/scoped-pack.js';
 import { DrStack } from './stacks/dr-stack.js';
@@ -57,7 +59,12 @@ export function addRedisDrStacks(scope: Stage, config: RedisDrConfig): RedisDrSt
         description: `redis-dr ${config.name}: vault account (Object Lock COMPLIANCE copies the workload account cannot delete)`,
       })
     : undefined;
+  // Opt-in settings for governed accounts (docs/deploying.md#governed-accounts); the vault account's stack has no network of ours.
+  const { inVpc, logKmsKeyArns } = config.lambda;
+  Aspects.of(primary).add(new GovernedAccount({ network: inVpc ? config.network : undefined, logKmsKeyArn: logKmsKeyArns?.primary }));
+  Aspects.of(dr).add(new GovernedAccount({ network: inVpc ? config.dr.network : undefined, logKmsKeyArn: logKmsKeyArns?.dr }));
   for (const stack of vault ? [primary, dr, vault] : [primary, dr]) {
+    acknowledgeNistDesignChoices(stack);
     // Dashboards: cfn-lint's resource schema has no Tags for them (the CDK's spec does); leave them untagged.
     const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
     Tags.of(stack).add(TAGS.managed, 'true', options);

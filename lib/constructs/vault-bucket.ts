@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { acknowledgeSseS3 } from '../nag/recovery-storage-checks.js';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -137,10 +138,10 @@ export class VaultBucket extends Construct {
     );
     if (props.drillAccounts && props.drillAccounts.length > 0) this.grantDrillReads(props.deployment, vault.region, props.drillAccounts);
     if (!key) {
-      Validations.of(this.bucket).acknowledge({
-        id: 'RedisDr-S3KMS',
-        reason: 'SSE-S3 because vault.kmsKeyArn names no key: exports are SSE-S3 at the source (ElastiCache cannot export with a customer-managed key).',
-      });
+      acknowledgeSseS3(
+        this.bucket,
+        'SSE-S3 because vault.kmsKeyArn names no key: exports are SSE-S3 at the source (ElastiCache cannot export with a customer-managed key).',
+      );
     }
   }
 
