@@ -1,7 +1,9 @@
-import { CfnOutput, CfnParameter, CfnRule, Fn, type Stack, type Stage, Tags, Validations } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, CfnParameter, CfnRule, Fn, type Stack, type Stage, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { RedisDrConfig } from './config/index.js';
+import { GovernedAccount } from './constructs/governed-account.js';
 import { CONFIG_HASH_OUTPUT, configHash, stackNames, vaultStackName } from './deployment.js';
+import { acknowledgeNistDesignChoices } from './nag/design-acknowledgements.js';
 import { RecoveryStorageChecks } from './nag/recovery-storage-checks.js';
 import { ScopedNagPack } from './nag/scoped-pack.js';
 import { DrStack } from './stacks/dr-stack.js';
@@ -52,6 +54,10 @@ export function addRedisDrStacks(scope: Stage, config: RedisDrConfig): RedisDrSt
   });
   // The export bucket replicates into the DR bucket, which must exist first.
   primary.addStackDependency(dr, 'the export bucket replicates into the DR bucket');
+  // Opt-in settings for governed accounts (docs/deploying.md#governed-accounts); the vault account's stack has no network of ours.
+  const { inVpc, logKmsKeyArns } = config.lambda;
+  Aspects.of(primary).add(new GovernedAccount({ network: inVpc ? config.network : undefined, logKmsKeyArn: logKmsKeyArns?.primary }));
+  Aspects.of(dr).add(new GovernedAccount({ network: inVpc ? config.dr.network : undefined, logKmsKeyArn: logKmsKeyArns?.dr }));
   // The vault is never here: another account's credentials deploy it, from a synth of its own (addVaultStack).
   finishStacks(scope, config, [primary, dr]);
   return { primary, dr };
@@ -80,6 +86,7 @@ export function addVaultStack(scope: Stage, config: RedisDrConfig): VaultStack {
 /** What every redis-dr stack gets: tags, the config fingerprint, the example guard and cdk-nag. */
 function finishStacks(scope: Stage, config: RedisDrConfig, stacks: readonly Stack[]): void {
   for (const stack of stacks) {
+    acknowledgeNistDesignChoices(stack);
     // Dashboards: cfn-lint's resource schema has no Tags for them (the CDK's spec does); leave them untagged.
     const options = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
     Tags.of(stack).add(TAGS.managed, 'true', options);

@@ -16,7 +16,7 @@ import {
   type TierCounts,
 } from './defaults.js';
 import { regionFacts } from './regions.js';
-import { SECRET_ARN, show } from './messages.js';
+import { KMS_KEY_ARN, SECRET_ARN, show } from './messages.js';
 import { DRILL_PREFIX, drillTargetStem } from '../../lambdas/domain/drills/drill.js';
 import { TIERS } from '../../lambdas/domain/plans/types.js';
 
@@ -60,6 +60,7 @@ export function crossFieldProblems(input: unknown, now: Date): Problem[] {
     checkProbe(root, asObject(plan), index, problems);
   });
   checkVault(root, problems);
+  checkGovernedLambda(root, problems);
   plans.forEach((plan, index) => {
     checkVaultDrill(root, asObject(plan), index, problems);
   });
@@ -351,6 +352,40 @@ function checkVault(root: Json, problems: Problem[]): void {
     });
   }
   checkVaultRetention(root, vault, problems);
+}
+
+/**
+ * `lambda.inVpc` places every function in its region's network, so both
+ * regions need one; each `lambda.logKmsKeyArns` key must be in its region
+ * (CloudWatch Logs uses a key of the log group's region only).
+ */
+function checkGovernedLambda(root: Json, problems: Problem[]): void {
+  const lambda = asObject(root.lambda);
+  if (lambda?.inVpc === true) {
+    for (const [field, network] of [
+      ['network', root.network],
+      ['dr.network', asObject(root.dr)?.network],
+    ] as const) {
+      if (asObject(network)) continue;
+      problems.push({
+        path: ['lambda', 'inVpc'],
+        message: `needs ${field}, got true without ${field}: every function of that region runs in its subnets; set ${field} (vpcId, subnetIds, securityGroupIds) or leave lambda.inVpc out`,
+      });
+    }
+  }
+  const keys = asObject(lambda?.logKmsKeyArns);
+  for (const [where, regionField] of [
+    ['primary', 'primary.region'],
+    ['dr', 'dr.region'],
+  ] as const) {
+    const key = asString(keys?.[where])?.match(KMS_KEY_ARN);
+    const region = asString(asObject(root[where])?.region);
+    if (!key || region === undefined || key[1] === region) continue;
+    problems.push({
+      path: ['lambda', 'logKmsKeyArns', where],
+      message: `must be a key in ${regionField} ${show(region)}, got a key in ${show(key[1])}: CloudWatch Logs encrypts a log group only with a key of its own region; create the key (or a multi-Region replica) in ${show(region)}`,
+    });
+  }
 }
 
 /**

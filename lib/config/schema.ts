@@ -22,7 +22,7 @@ import {
   KNOWN_REGIONS,
   tierExpireDays,
 } from './defaults.js';
-import { elastiCacheIdProblem, ELASTICACHE_ID, regionFix, says, SECRET_ARN, show, timeZoneFix } from './messages.js';
+import { elastiCacheIdProblem, ELASTICACHE_ID, KMS_KEY_ARN, regionFix, says, SECRET_ARN, show, timeZoneFix } from './messages.js';
 
 const cronSchema = z
   .string()
@@ -500,6 +500,10 @@ const networkSchema = z
   })
   .meta({ description: 'VPC placement for Lambdas that talk to Redis (probe, drill verification). Optional.' });
 
+const logKeyArn = z.string().regex(KMS_KEY_ARN, {
+  error: says('must be a KMS key ARN like "arn:aws:kms:eu-west-1:111122223333:key/<id>"', 'an alias is not accepted by CloudWatch Logs; or leave it out'),
+});
+
 const lambdaSchema = z
   .strictObject({
     logRetentionDays: z
@@ -512,6 +516,26 @@ const lambdaSchema = z
       })
       .default(90),
     memorySizeMb: z.number().int().min(128).max(10240).default(512),
+    // No defaults below: a config that leaves them out resolves as before (the same config hash).
+    inVpc: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          "Run every function of the Primary and DR stacks (not only those that reach Redis) in the region's network (network, dr.network): " +
+          'for accounts that require Lambdas in a VPC (Control Tower CT.LAMBDA.PR.3, NIST 800-53 LambdaInsideVPC). The subnets need a route to the AWS APIs the functions call (NAT or interface endpoints). Default: false.',
+      }),
+    logKmsKeyArns: z
+      .strictObject({
+        primary: logKeyArn.optional().meta({ description: 'Key in primary.region for the Primary stack log groups.' }),
+        dr: logKeyArn.optional().meta({ description: 'Key in dr.region for the DR stack log groups.' }),
+      })
+      .optional()
+      .meta({
+        description:
+          "Customer-managed KMS key per region that encrypts every log group of that region's stack (Control Tower CT.CLOUDWATCH.PR.3, NIST 800-53 CloudWatchLogGroupEncrypted). " +
+          'Its key policy must let the service principal logs.<region>.amazonaws.com use it. Default: CloudWatch Logs encryption.',
+      }),
   })
   .prefault({})
   .meta({ description: 'Settings shared by every Lambda.' });

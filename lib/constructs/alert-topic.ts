@@ -86,6 +86,18 @@ export class AlertTopic extends Construct {
         conditions: { ArnLike: { [SNS_TOPIC_CONTEXT]: `arn:${partition}:sns:${region}:${account}:*` } },
       }),
     );
+    // Grants only for AWS resources created by AWS services (Control Tower's CT.KMS.PR.3): nothing
+    // here needs a grant, and a grant is a way around the key policy that no statement shows.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'GrantsOnlyForAwsResources',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+      }),
+    );
     const topic = new sns.Topic(this, 'Topic', {
       displayName: 'redis-dr alerts',
       enforceSSL: true,

@@ -26,6 +26,9 @@ export class DeadLetterQueue extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: props.retention ?? Duration.days(14),
+      // Says in the template that this queue is a dead-letter queue (Control Tower's CT.SQS.PR.1 then
+      // asks it for no dead-letter queue of its own). allowAll is what SQS assumes without a policy.
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
     });
     Validations.of(this.queue).acknowledge({
       id: 'AwsSolutions-SQS3',

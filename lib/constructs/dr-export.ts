@@ -53,6 +53,9 @@ export class DrExport extends Construct {
       elastiCacheAccessRoute: props.dr.elastiCacheBucketAccess,
       logRetention: props.logRetention,
       accessLogs: this.accessLogs.bucket,
+      // Nothing of ours listens here, but an operator's rules can watch new exports, and Control Tower's
+      // CT.S3.PR.4 asks every bucket for event notifications: AWS service events on the default bus cost nothing.
+      eventBridgeEnabled: true,
       replicateTo: {
         bucket: drBucket,
         region: props.dr.region,

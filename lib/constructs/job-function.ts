@@ -181,19 +181,7 @@ export class JobFunction extends Construct {
 
     const network = props.network && vpcPlacement(this, props.network);
     if (network) {
-      // What AWSLambdaVPCAccessExecutionRole grants, inline: the function's network interfaces.
-      this.role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-          ],
-          resources: ['*'],
-        }),
-      );
+      this.role.addToPolicy(vpcAccessStatement());
     }
 
     this.function = new NodejsFunction(this, 'Function', {
@@ -223,6 +211,23 @@ export class JobFunction extends Construct {
         'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and, in a VPC, the EC2 network-interface calls Lambda makes for the function support no resource-level permissions.',
     });
   }
+}
+
+/**
+ * What AWSLambdaVPCAccessExecutionRole grants, inline: the network interfaces
+ * Lambda manages for a function in a VPC (no resource-level permissions).
+ */
+export function vpcAccessStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+    ],
+    resources: ['*'],
+  });
 }
 
 /** A VPC, subnets and security groups from the config's ids (all imported, nothing created). */

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { recoveryBucketName as bucketName, replicationRoleName } from '../deployment.js';
 import type { PlanConfig } from '../config/index.js';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
+import { acknowledgeNoReplication, acknowledgeSseS3 } from '../nag/recovery-storage-checks.js';
 import {
   ELASTICACHE_ACL_PERMISSIONS,
   elastiCacheBucketAccessRoute,
@@ -312,10 +313,16 @@ export class RecoveryBucket extends Construct {
       });
     }
 
-    Validations.of(this.bucket).acknowledge({
-      id: 'RedisDr-S3KMS',
-      reason: 'SSE-S3 by design: ElastiCache exports cannot be written with a customer-managed KMS key, and seeding a cluster from S3 requires SSE-S3 objects.',
-    });
+    acknowledgeSseS3(
+      this.bucket,
+      'SSE-S3 by design: ElastiCache exports cannot be written with a customer-managed KMS key, and seeding a cluster from S3 requires SSE-S3 objects.',
+    );
+    if (!props.replicateTo) {
+      acknowledgeNoReplication(
+        this.bucket,
+        'This is the DR region copy, itself the replica of the export bucket; the copy beyond it is the vault account (config vault), replicated from the export bucket.',
+      );
+    }
   }
 }
 
@@ -466,15 +473,14 @@ export class AccessLogBucket extends Construct {
       lifecycleRules: [{ id: 'expire', expiration: Duration.days(props.retentionDays ?? 365), noncurrentVersionExpiration: Duration.days(1) }],
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
-    Validations.of(this.bucket).acknowledge(
-      {
-        id: 'AwsSolutions-S1',
-        reason: 'This bucket receives the server access logs of the recovery buckets; logging it to itself would loop.',
-      },
-      {
-        id: 'RedisDr-S3KMS',
-        reason: 'S3 server access logging delivers only to buckets encrypted with SSE-S3 (SSE-KMS destinations are not supported).',
-      },
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket receives the server access logs of the recovery buckets; logging it to itself would loop.',
+    });
+    acknowledgeSseS3(this.bucket, 'S3 server access logging delivers only to buckets encrypted with SSE-S3 (SSE-KMS destinations are not supported).');
+    acknowledgeNoReplication(
+      this.bucket,
+      "Server access logs of this region's recovery bucket: an audit trail of requests, not recovery data, kept in the region it describes.",
     );
   }
 }

@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { acknowledgeSseS3 } from '../nag/recovery-storage-checks.js';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -149,11 +150,10 @@ export class VaultBucket extends Construct {
     );
     if (props.drillAccounts && props.drillAccounts.length > 0)
       this.grantDrillReads(props.deployment, vault.region, props.drillRegion ?? vault.region, props.drillAccounts);
-    Validations.of(this.bucket).acknowledge({
-      id: 'RedisDr-S3KMS',
-      reason:
-        'SSE-S3 by design: replicas keep the SSE-S3 of their sources (ElastiCache cannot export with a customer-managed key, and seeds only from SSE-S3 objects), and S3 does not re-encrypt SSE-S3 sources with a destination key.',
-    });
+    acknowledgeSseS3(
+      this.bucket,
+      'SSE-S3 by design: replicas keep the SSE-S3 of their sources (ElastiCache cannot export with a customer-managed key, and seeds only from SSE-S3 objects), and S3 does not re-encrypt SSE-S3 sources with a destination key.',
+    );
   }
 
   /**

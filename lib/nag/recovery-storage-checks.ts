@@ -1,4 +1,5 @@
-import type { CfnResource } from 'aws-cdk-lib';
+import { type CfnResource, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { NagMessageLevel, NagPack, rules } from 'cdk-nag';
 
 /**
@@ -34,4 +35,18 @@ export class RecoveryStorageChecks extends NagPack {
       node,
     });
   }
+}
+
+/**
+ * Acknowledges SSE-S3 on a bucket with its reason, for this project's
+ * `RedisDr-S3KMS` and for cdk-nag's NIST 800-53 rev 5 rule of the same
+ * finding (docs/deploying.md#governed-accounts).
+ */
+export function acknowledgeSseS3(bucket: IConstruct, reason: string): void {
+  Validations.of(bucket).acknowledge({ id: 'RedisDr-S3KMS', reason }, { id: 'NIST.800.53.R5-S3DefaultEncryptionKMS', reason });
+}
+
+/** Acknowledges NIST 800-53 rev 5's "bucket without replication" on a bucket that is not replicated, with why. */
+export function acknowledgeNoReplication(bucket: IConstruct, reason: string): void {
+  Validations.of(bucket).acknowledge({ id: 'NIST.800.53.R5-S3BucketReplicationEnabled', reason });
 }

@@ -1,0 +1,103 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, type RedisDrConfig } from '../../lib/config/index.js';
+import { controlTowerFindings, nistFindings } from '../support/governance.js';
+import { CONTROL_TOWER_EXCEPTIONS, DEFAULT_FAILING_CONTROLS, DEFAULT_FAILING_NIST_RULES } from '../support/governance-expectations.js';
+import { exampleConfig, synthesize, type Synthesized } from '../support/synth.js';
+
+/** Every governed-account setting on: test/fixtures/config/governed.json. */
+function governedConfig(): RedisDrConfig {
+  return loadConfig(join(__dirname, '..', 'fixtures', 'config', 'governed.json'));
+}
+
+function stacksOf(synth: Synthesized) {
+  return [synth.stacks.primary, synth.stacks.dr, ...(synth.stacks.vault ? [synth.stacks.vault] : [])];
+}
+
+/**
+ * Organizations that govern accounts with AWS Control Tower proactive controls
+ * (CloudFormation hooks that refuse non-compliant resources at deploy time) or
+ * audit against NIST 800-53 rev 5: @cdklabs/cdk-validator-cfnguard's Control
+ * Tower rules (its cfn-guard binary) and cdk-nag's NIST pack over the
+ * synthesized templates (docs/deploying.md#governed-accounts).
+ */
+describe('governed accounts', () => {
+  it('with every setting on, fails no Control Tower control but the documented exceptions, and each exception still fails', () => {
+    const findings = controlTowerFindings(synthesize(governedConfig()).templateFiles);
+    const unexplained = findings.filter((f) => !CONTROL_TOWER_EXCEPTIONS.some((e) => e.control === f.control && e.resources.test(f.logicalId)));
+    expect(unexplained).toEqual([]);
+    for (const e of CONTROL_TOWER_EXCEPTIONS) {
+      expect(
+        findings.some((f) => f.control === e.control && e.resources.test(f.logicalId)),
+        `${e.control} ${e.resources}: no longer fails; remove the exception`,
+      ).toBe(true);
+    }
+  });
+
+  it("with every setting on, synthesizes clean under cdk-nag AwsSolutions (synth throws otherwise) and cfn-lint (W3005, CDK's DependsOn noise, ignored)", () => {
+    const out = execFileSync('cfn-lint', ['--ignore-checks', 'W3005', '--', ...synthesize(governedConfig()).templateFiles], { encoding: 'utf8' });
+    expect(out.trim()).toBe('');
+  });
+
+  it('with every setting on, has no unacknowledged NIST 800-53 rev 5 finding', () => {
+    expect(nistFindings(stacksOf(synthesize(governedConfig())))).toEqual([]);
+  });
+
+  it('by default (the example config) fails exactly the Control Tower controls docs/deploying.md lists', () => {
+    const failing = new Set(controlTowerFindings(synthesize(exampleConfig()).templateFiles).map((f) => f.control));
+    expect([...failing].sort()).toEqual([...DEFAULT_FAILING_CONTROLS].sort());
+  });
+
+  it('by default fails only the NIST 800-53 rev 5 rules that lambda.inVpc and lambda.logKmsKeyArns settle', () => {
+    const failing = new Set(nistFindings(stacksOf(synthesize(exampleConfig()))).map((f) => f.rule));
+    expect([...failing].sort()).toEqual([...DEFAULT_FAILING_NIST_RULES].sort());
+  });
+});
+
+describe('governed-account settings in the templates', () => {
+  it('lambda.inVpc: every function of each stack runs in that region’s subnets and security groups, after its role may manage network interfaces', () => {
+    const config = governedConfig();
+    const synth = synthesize(config);
+    for (const [template, network] of [
+      [synth.primary, config.network!],
+      [synth.dr, config.dr.network!],
+    ] as const) {
+      const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+      const policies = template.findResources('AWS::IAM::Policy');
+      expect(functions.length).toBeGreaterThan(5);
+      for (const fn of functions) {
+        expect(fn.Properties.VpcConfig).toEqual({ SubnetIds: network.subnetIds, SecurityGroupIds: network.securityGroupIds });
+        // The role's policy that allows ec2:CreateNetworkInterface is created before the function.
+        const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        const eni = Object.entries(policies).find(
+          ([, p]) =>
+            (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })) &&
+            JSON.stringify(p.Properties.PolicyDocument).includes('ec2:CreateNetworkInterface'),
+        );
+        expect(eni, roleId).toBeDefined();
+        expect(fn.DependsOn).toContain(eni![0]);
+      }
+    }
+  });
+
+  it('lambda.logKmsKeyArns: every log group of each stack is encrypted with that region’s key', () => {
+    const config = governedConfig();
+    const synth = synthesize(config);
+    for (const [template, key] of [
+      [synth.primary, config.lambda.logKmsKeyArns!.primary],
+      [synth.dr, config.lambda.logKmsKeyArns!.dr],
+    ] as const) {
+      const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+      expect(groups.length).toBeGreaterThan(5);
+      for (const g of groups) expect(g.Properties.KmsKeyId).toBe(key);
+    }
+  });
+
+  it('without the settings, functions stay out of the VPC and log groups carry no key (the default deploys as before)', () => {
+    const synth = synthesize(exampleConfig());
+    const functions = Object.values(synth.primary.findResources('AWS::Lambda::Function'));
+    expect(functions.filter((fn) => fn.Properties.VpcConfig === undefined).length).toBeGreaterThan(0);
+    for (const g of Object.values(synth.primary.findResources('AWS::Logs::LogGroup'))) expect(g.Properties.KmsKeyId).toBeUndefined();
+  });
+});
