@@ -43,13 +43,14 @@ export function replicationRoleName(deployment: string): string {
 
 /**
  * Fixed names of the DR drill's roles when a plan drills from the vault
- * (`drill.fromVault`): the state machine's (ElastiCache reads the replicas
- * with the caller's access too) and the select function's (lists the
- * replicas, reads their tags and retention). The vault bucket's policy (in
- * another account, deployed first) names exactly these roles.
+ * (`drill.fromVault`): the select function's (lists the replicas, reads
+ * their tags, verdicts and retention) and the seed-copy function's (copies
+ * the chosen versions into the DR bucket: the cluster is seeded from that
+ * copy, in its own account). The vault bucket's policy (in another account,
+ * deployed first) names exactly these roles.
  */
-export function vaultDrillRoleNames(deployment: string): { readonly stateMachine: string; readonly select: string } {
-  return { stateMachine: `redis-dr-${deployment}-vault-drill`, select: `redis-dr-${deployment}-vault-drill-select` };
+export function vaultDrillRoleNames(deployment: string): { readonly seedCopy: string; readonly select: string } {
+  return { seedCopy: `redis-dr-${deployment}-vault-drill-seed`, select: `redis-dr-${deployment}-vault-drill-select` };
 }
 
 /** Whether a plan's DR-region drills seed from the vault (`drill.fromVault`, with a vault configured). */
@@ -222,7 +223,8 @@ export function drillRunInput(
     where,
     targets: plan.targets,
     bucket: fromVault ? recoveryBucketName(deployment, vault.account, vault.region) : bucket,
-    ...(fromVault ? { vault: { account: vault.account } } : {}),
+    // The seed copy goes into this account's DR bucket: the drill cluster seeds from it, never from the vault.
+    ...(fromVault ? { vault: { account: vault.account, ...(bucket ? { seedBucket: bucket } : {}) } } : {}),
     nodeType: plan.drill.nodeType,
     minTier: where === 'dr' ? plan.export.minTier : undefined,
     rtoMinutes: plan.drill.rtoMinutes,
