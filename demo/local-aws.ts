@@ -46,7 +46,7 @@
  * - SNS: Publish, captured in {@link LocalAws.published}.
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { createReadStream, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { copyFileSync, createReadStream, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { ElastiCacheClient, ElastiCacheServiceException } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -308,7 +308,10 @@ export class LocalAws {
         return {};
       }
       case 'DeleteObject': {
-        const { file } = this.object(i.Bucket, i.Key);
+        const { file, stats } = this.object(i.Bucket, i.Key);
+        // One version per key here: a version id that is not the current one names nothing.
+        if (i.VersionId !== undefined && i.VersionId !== this.versionId(file, stats))
+          throw s3Error('NoSuchVersion', 'The specified version does not exist.', 404);
         const held = this.readRetention(i.Bucket)[i.Key];
         const bypass = held?.Mode === 'GOVERNANCE' && i.BypassGovernanceRetention === true;
         if (held && Date.parse(held.RetainUntilDate) > Date.now() && !bypass) {
@@ -390,6 +393,55 @@ export class LocalAws {
         writeFileSync(file, body);
         const stats = statSync(file);
         return { ETag: this.etag(file, stats), VersionId: this.versionId(file, stats) };
+      }
+      case 'CopyObject': {
+        // CopySource: `<bucket>/<key>[?versionId=<id>]`, the key URL-encoded.
+        const m = /^\/?([^/]+)\/([^?]+)(?:\?versionId=(.+))?$/.exec(String(i.CopySource ?? ''));
+        if (!m) throw s3Error('InvalidArgument', `CopySource ${String(i.CopySource)} is not <bucket>/<key>[?versionId=<id>]`, 400);
+        const [, srcBucket, srcKey, srcVersion] = m as unknown as [string, string, string, string | undefined];
+        const srcOwner = this.options.owners?.[srcBucket] ?? this.options.account;
+        if (i.ExpectedSourceBucketOwner !== undefined && i.ExpectedSourceBucketOwner !== srcOwner) throw s3Error('AccessDenied', 'Access Denied', 403);
+        const src = this.object(srcBucket, decodeURIComponent(srcKey));
+        if (srcVersion !== undefined && decodeURIComponent(srcVersion) !== this.versionId(src.file, src.stats))
+          throw s3Error('NoSuchVersion', 'The specified version does not exist.', 404);
+        if (i.CopySourceIfMatch !== undefined && String(i.CopySourceIfMatch).replace(/"/g, '') !== this.etag(src.file, src.stats).replace(/"/g, ''))
+          throw s3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+        const dir = this.folder(i.Bucket);
+        const key = String(i.Key ?? '');
+        const file = join(dir, ...key.split('/'));
+        if (!isObjectKey(key) || relative(dir, file).startsWith('..')) throw s3Error('InvalidArgument', `key ${key} cannot be held locally`, 400);
+        mkdirSync(dirname(file), { recursive: true });
+        copyFileSync(src.file, file);
+        // TaggingDirective COPY (the default) copies the tags; REPLACE sets the request's (none without Tagging).
+        const tags = this.readTags(i.Bucket);
+        if (i.TaggingDirective === 'REPLACE') delete tags[key];
+        else tags[key] = { ...(this.readTags(srcBucket)[decodeURIComponent(srcKey)] ?? {}) };
+        this.writeTags(i.Bucket, tags);
+        const stats = statSync(file);
+        return { CopyObjectResult: { ETag: this.etag(file, stats), LastModified: stats.mtime }, VersionId: this.versionId(file, stats) };
+      }
+      case 'ListObjectVersions': {
+        // One version per key, no delete markers: every object under the prefix is its own latest version.
+        const dir = this.folder(i.Bucket);
+        const prefix = String(i.Prefix ?? '');
+        const keys = listKeys(dir).filter((k) => k.startsWith(prefix));
+        return {
+          Name: i.Bucket,
+          Prefix: prefix,
+          IsTruncated: false,
+          Versions: keys.map((key) => {
+            const { file, stats } = this.object(i.Bucket, key);
+            return {
+              Key: key,
+              VersionId: this.versionId(file, stats),
+              IsLatest: true,
+              Size: stats.size,
+              ETag: this.etag(file, stats),
+              LastModified: stats.mtime,
+            };
+          }),
+          DeleteMarkers: [],
+        };
       }
       case 'GetObjectTagging': {
         this.object(i.Bucket, i.Key);

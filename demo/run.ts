@@ -34,6 +34,11 @@
  * - vault delete — DeleteObject of the replica, refused with S3's
  *   `AccessDenied` while the retention holds.
  *
+ * The vault drill copies the verified replica version into the DR bucket
+ * (`redis-dr-drill-seeds/<execution>/`), seeds the drill cluster from that
+ * copy (same account: ElastiCache's documented route) and deletes it when
+ * the drill ends.
+ *
  * Then the drill report (the message the Report step published), the
  * measured RTO, where every artefact is, and the cleanup: every server
  * stopped and every temporary directory removed, on success, failure and
@@ -81,6 +86,8 @@ import { vaultVerdictKey } from '../lambdas/domain/dr-copies/vault-verdict.js';
 import { writeSampleDataset } from './dataset.js';
 import { LocalAws } from './local-aws.js';
 import { runStateMachine, type ExecutionResult } from './step-functions.js';
+import { runSeedCopy } from '../lambdas/jobs/drills/drill-seed-copy.js';
+import { seedCopyEventSchema } from '../lambdas/domain/drills/vault-seed.js';
 
 /** The demo's config: one plan that exports and drills in the DR region. */
 export const DEMO_CONFIG = join(__dirname, '..', 'config', 'demo.json');
@@ -300,6 +307,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
             select: arnOf(drills.selectFunction.function),
             verify: arnOf(drills.verifyFunction.function),
             report: arnOf(drills.reportFunction.function),
+            // --vault: the seed copy (the drill seeds from a copy of the vault replica in the DR bucket).
+            ...(drills.seedCopyFunction ? { seedCopy: arnOf(drills.seedCopyFunction.function) } : {}),
             verifyRdb: arnOf(copies.verifier.function),
           },
           exportBucket: recoveryBucketName(config.name, account, config.primary.region),
@@ -583,6 +592,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
               throttleDelayMs: TUNING.throttleDelayMs,
               busyDelayMs: TUNING.busyDelayMs,
             }),
+          // --vault: the copy of the vault replica into the DR bucket, and its delete when the drill ends.
+          ...(synth.functions.seedCopy
+            ? {
+                [synth.functions.seedCopy]: (payload: unknown) =>
+                  runSeedCopy(seedCopyEventSchema.parse(payload), { s3, log, clock: systemClock, throttleDelayMs: TUNING.throttleDelayMs }),
+              }
+            : {}),
           // On AWS the drill cluster has in-transit encryption and verify connects over TLS; the local server speaks plain TCP.
           [synth.functions.verify]: (payload) =>
             runDrillVerify(drillVerifyInputSchema.parse({ ...(payload as object), tls: false }), { secrets, log, clock: systemClock, ...VERIFY_TUNING }),

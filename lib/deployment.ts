@@ -46,16 +46,17 @@ export function replicationRoleName(deployment: string, region: string): string 
 
 /**
  * Fixed names of the DR drill's roles when a plan drills from the vault
- * (`drill.fromVault`), in the DR region: the state machine's
- * (`redis-dr-<deployment>-vault-drill-<region>`: ElastiCache reads the
- * replicas with the caller's access too) and the select function's
+ * (`drill.fromVault`), in the DR region: the select function's
  * (`redis-dr-<deployment>-vault-select-<region>`: lists the replicas, reads
- * their tags and retention). The vault bucket's policy (in another account,
- * deployed first) names exactly these roles. The region, as for
- * {@link replicationRoleName}; at most 61 characters.
+ * their tags, verdicts and retention) and the seed-copy function's
+ * (`redis-dr-<deployment>-vault-seed-<region>`: copies the chosen versions
+ * into the DR bucket; the cluster is seeded from that copy, in its own
+ * account). The vault bucket's policy (in another account, deployed first)
+ * names exactly these roles. The region, as for {@link replicationRoleName};
+ * at most 61 characters.
  */
-export function vaultDrillRoleNames(deployment: string, region: string): { readonly stateMachine: string; readonly select: string } {
-  return { stateMachine: `redis-dr-${deployment}-vault-drill-${region}`, select: `redis-dr-${deployment}-vault-select-${region}` };
+export function vaultDrillRoleNames(deployment: string, region: string): { readonly seedCopy: string; readonly select: string } {
+  return { seedCopy: `redis-dr-${deployment}-vault-seed-${region}`, select: `redis-dr-${deployment}-vault-select-${region}` };
 }
 
 /** Whether a plan's DR-region drills seed from the vault (`drill.fromVault`, with a vault configured). */
@@ -228,7 +229,8 @@ export function drillRunInput(
     where,
     targets: plan.targets,
     bucket: fromVault ? recoveryBucketName(deployment, vault.account, vault.region) : bucket,
-    ...(fromVault ? { vault: { account: vault.account } } : {}),
+    // The seed copy goes into this account's DR bucket: the drill cluster seeds from it, never from the vault.
+    ...(fromVault ? { vault: { account: vault.account, ...(bucket ? { seedBucket: bucket } : {}) } } : {}),
     nodeType: plan.drill.nodeType,
     minTier: where === 'dr' ? plan.export.minTier : undefined,
     rtoMinutes: plan.drill.rtoMinutes,

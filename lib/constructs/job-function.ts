@@ -22,6 +22,7 @@ export const HANDLERS = [
   'alert-formatter',
   'drill-reaper',
   'drill-report',
+  'drill-seed-copy',
   'drill-select',
   'drill-verify',
   'export',

@@ -7,7 +7,6 @@ import type { VaultConfig } from '../config/index.js';
 import { recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../deployment.js';
 import { longestVaultDays, vaultTierDays, type VaultTierDays } from '../../lambdas/domain/dr-copies/vault-retention.js';
 import { VAULT_VERDICT_PREFIX } from '../../lambdas/domain/dr-copies/vault-verdict.js';
-import { elastiCacheSnapshotPrincipal, SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from './recovery-bucket.js';
 
 /** Props for {@link VaultBucket}. */
 export interface VaultBucketProps {
@@ -23,8 +22,8 @@ export interface VaultBucketProps {
   readonly accessLogs: s3.IBucket;
   /**
    * Workload accounts whose DR drills seed from the vault (plans with
-   * `drill.fromVault`): their drill roles and ElastiCache in the vault region
-   * may read replicas, nothing more.
+   * `drill.fromVault`): their drill roles may read replicas, nothing more
+   * (the drill seeds from a copy in its own account's DR bucket).
    * @default - none: nothing of any workload account reads the vault
    */
   readonly drillAccounts?: readonly string[];
@@ -45,11 +44,12 @@ export const VAULT_REPLICATION_OBJECT_ACTIONS = ['s3:ReplicateObject', 's3:Repli
 export const VAULT_REPLICATION_BUCKET_ACTIONS = ['s3:GetBucketVersioning', 's3:GetBucketObjectLockConfiguration'] as const;
 /**
  * What a workload account's drill roles may do in the vault (plans with
- * `drill.fromVault`): list the replicas, read them (CreateReplicationGroup
- * needs the caller able to read the seed too), their tags (the vault's
- * verdict) and their retention (the report says until when). Read only.
+ * `drill.fromVault`): list the replicas, read them and their verdict objects,
+ * a named version of them (the seed copy copies the verified version into
+ * the DR bucket), their tags and their retention (the report says until
+ * when). Read only.
  */
-export const VAULT_DRILL_OBJECT_ACTIONS = ['s3:GetObject', 's3:GetObjectTagging', 's3:GetObjectRetention'] as const;
+export const VAULT_DRILL_OBJECT_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectRetention'] as const;
 export const VAULT_DRILL_BUCKET_ACTIONS = ['s3:ListBucket'] as const;
 /** What nobody may do in {@link VAULT_VERDICT_PREFIX}, the verifier included: replicate objects or tags into it. */
 export const VAULT_VERDICT_DENIED_ACTIONS = ['s3:ReplicateObject', 's3:ReplicateTags'] as const;
@@ -148,8 +148,7 @@ export class VaultBucket extends Construct {
         resources: [this.bucket.arnForObjects('*')],
       }),
     );
-    if (props.drillAccounts && props.drillAccounts.length > 0)
-      this.grantDrillReads(props.deployment, vault.region, props.drillRegion ?? vault.region, props.drillAccounts);
+    if (props.drillAccounts && props.drillAccounts.length > 0) this.grantDrillReads(props.deployment, props.drillRegion ?? vault.region, props.drillAccounts);
     acknowledgeSseS3(
       this.bucket,
       'SSE-S3 by design: replicas keep the SSE-S3 of their sources (ElastiCache cannot export with a customer-managed key, and seeds only from SSE-S3 objects), and S3 does not re-encrypt SSE-S3 sources with a destination key.',
@@ -190,16 +189,17 @@ export class VaultBucket extends Construct {
 
   /**
    * Drills from the vault read replicas, never write or delete them: the
-   * named accounts' two drill roles (by aws:PrincipalArn, fixed names, as the
-   * replication role) list and read replicas with their tags and retention,
-   * and ElastiCache's service principal of the vault region reads them to
-   * seed a drill cluster, only on behalf of those accounts (aws:SourceAccount).
+   * named accounts' select and seed-copy roles (by aws:PrincipalArn, fixed
+   * names, as the replication role) list and read replicas with their tags,
+   * versions and retention. ElastiCache itself is granted nothing here: the
+   * drill cluster is seeded from a copy in its own account's DR bucket, the
+   * route ElastiCache's seeding guide documents.
    */
-  private grantDrillReads(deployment: string, region: string, drillRegion: string, accounts: readonly string[]): void {
+  private grantDrillReads(deployment: string, drillRegion: string, accounts: readonly string[]): void {
     const stack = Stack.of(this);
     const names = vaultDrillRoleNames(deployment, drillRegion);
     this.drillRoleArns = accounts.flatMap((account) =>
-      [names.stateMachine, names.select].map((name) => stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: name })),
+      [names.seedCopy, names.select].map((name) => stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: name })),
     );
     const readers = accounts.map((account) => new iam.AccountPrincipal(account));
     const onlyTheRoles = { ArnEquals: { 'aws:PrincipalArn': [...this.drillRoleArns] } };
@@ -219,29 +219,6 @@ export class VaultBucket extends Construct {
         actions: [...VAULT_DRILL_BUCKET_ACTIONS],
         resources: [this.bucket.bucketArn],
         conditions: onlyTheRoles,
-      }),
-    );
-    // ElastiCache's seeding guide gives the regional service principal these actions (bucket-policy route: this
-    // bucket has ACLs disabled). aws:SourceAccount narrows it to the drill accounts' clusters: any other
-    // account's ElastiCache in this region is refused (docs/dr-copies.md says what could not be verified).
-    const onlyForDrills = { StringEquals: { 'aws:SourceAccount': [...accounts] } };
-    const elastiCache = elastiCacheSnapshotPrincipal(region);
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'ElastiCacheSeedsDrillsBucket',
-        principals: [elastiCache],
-        actions: [...SEED_BUCKET_ACTIONS],
-        resources: [this.bucket.bucketArn],
-        conditions: onlyForDrills,
-      }),
-    );
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'ElastiCacheSeedsDrillsObjects',
-        principals: [elastiCache],
-        actions: [...SEED_OBJECT_ACTIONS],
-        resources: [this.bucket.arnForObjects('*')],
-        conditions: onlyForDrills,
       }),
     );
   }

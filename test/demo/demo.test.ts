@@ -131,7 +131,7 @@ describe('npm run demo', () => {
     expectNothingLeft(run, before);
   });
 
-  it('--vault: a replica in the vault folder with its retention, its delete refused (AccessDenied), the drill seeded from it; nothing left behind', async () => {
+  it('--vault: a replica in the vault folder with its retention, its delete refused (AccessDenied), the drill seeded from its copy in the DR bucket; nothing left behind', async () => {
     const before = demoDirs();
     const run = await demo(process.execPath, ['--import', 'tsx', 'demo/main.ts', '--keys', '300', '--vault']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -146,8 +146,10 @@ describe('npm run demo', () => {
     expect(out).toMatch(/vault verify .*verdict ok in redis-dr-vault-verdicts\/rdr-app-cache-\d{8}-\d{4}-0001\.rdb\.json/);
     expect(out).toContain(`DeleteObject s3://${vault}/`);
     expect(out).toMatch(/refused, AccessDenied: Access Denied because object protected by object lock\./);
-    // The drill read the vault's replica, and says so.
-    expect(out).toMatch(/from vault-bucket-999999999999-eu-central-1\/rdr-app-cache-\d{8}-\d{4}-0001\.rdb, deleted/);
+    // The drill seeded from its copy of the vault's replica in the DR bucket (same account), and deleted the copy after.
+    expect(out).toMatch(/from dr-bucket-eu-central-1\/redis-dr-drill-seeds\/[\w-]+\/rdr-app-cache-\d{8}-\d{4}-0001\.rdb, deleted/);
+    expect(out).toMatch(/S3 CopyObject x1/);
+    expect(out).toContain("Seeded from a copy in this account's DR bucket redis-dr-demo-000000000000-eu-central-1; the copy was deleted (1 version(s)).");
     expect(out).toContain('Restore drill passed: plan app, target app-cache, region eu-central-1 (vault copy, account 999999999999).');
     expect(out).toContain(`Seeded from the vault: account 999999999999, bucket ${vault}, Object Lock COMPLIANCE until ${until}.`);
     expect(out).toMatch(/the vault replica, Object Lock COMPLIANCE until \S+Z, [\d,]+ bytes/);

@@ -112,11 +112,11 @@ describe('fixed IAM role names', () => {
     expect(replicationRoleName('prod', 'eu-west-1')).toBe('redis-dr-prod-replication-eu-west-1');
     expect(replicationRoleName('prod', 'eu-west-1')).not.toBe(replicationRoleName('prod', 'us-east-1'));
     expect(vaultDrillRoleNames('prod', 'eu-central-1')).toEqual({
-      stateMachine: 'redis-dr-prod-vault-drill-eu-central-1',
+      seedCopy: 'redis-dr-prod-vault-seed-eu-central-1',
       select: 'redis-dr-prod-vault-select-eu-central-1',
     });
     const [a, b] = [vaultDrillRoleNames('prod', 'eu-central-1'), vaultDrillRoleNames('prod', 'eu-west-1')];
-    expect(new Set([a.stateMachine, a.select, b.stateMachine, b.select]).size).toBe(4);
+    expect(new Set([a.seedCopy, a.select, b.seedCopy, b.select]).size).toBe(4);
   });
 
   it("fit IAM's 64 characters for the longest deployment name (24) and the longest region codes", () => {

@@ -25,6 +25,7 @@ export const PRINCIPALS: Record<string, string> = {
   'drill-reaper.test.ts': 'drill-reaper',
   'drill-report.test.ts': 'drill-report',
   'drill-select.test.ts': 'drill-select',
+  'drill-seed-copy.test.ts': 'drill-seed-copy',
   'drill-verify.test.ts': 'drill-verify',
   'export.test.ts': 'export',
   'freshness.test.ts': 'freshness',

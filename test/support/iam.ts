@@ -269,10 +269,36 @@ export async function requestsOfCall(
           return [{ action: versioned('s3:GetObject', 'Tagging'), resource: object(), context: {} }];
         case 'GetObjectRetention':
           return [{ action: 's3:GetObjectRetention', resource: object(), context: {} }];
+        case 'GetObjectAcl':
+          return [{ action: versioned('s3:GetObject', 'Acl'), resource: object(), context: {} }];
         case 'PutObjectTagging':
           return [{ action: versioned('s3:PutObject', 'Tagging'), resource: object(), context: { 's3:RequestObjectTagKeys': tagKeys } }];
         case 'DeleteObject':
           return [{ action: versioned('s3:DeleteObject', ''), resource: object(), context: {} }];
+        // A server-side copy: a write of the destination and a read of the source (of its version, when named).
+        case 'CopyObject':
+        case 'UploadPartCopy': {
+          const m = /^\/?([^/]+)\/([^?]+)(?:\?versionId=(.+))?$/.exec(String(input.CopySource ?? ''));
+          if (!m) throw new Error(`${call.operation} without a CopySource of <bucket>/<key>: ${JSON.stringify(input.CopySource)}`);
+          const source = `arn:aws:s3:::${names.bucket({ Bucket: m[1] })}/${decodeURIComponent(m[2]!)}`;
+          return [
+            { action: 's3:PutObject', resource: object(), context: {} },
+            { action: m[3] ? 's3:GetObjectVersion' : 's3:GetObject', resource: source, context: {} },
+          ];
+        }
+        case 'CreateMultipartUpload':
+        case 'CompleteMultipartUpload':
+          return [{ action: 's3:PutObject', resource: object(), context: {} }];
+        case 'AbortMultipartUpload':
+          return [{ action: 's3:AbortMultipartUpload', resource: object(), context: {} }];
+        case 'ListObjectVersions':
+          return [
+            {
+              action: 's3:ListBucketVersions',
+              resource: `arn:aws:s3:::${names.bucket(input)}`,
+              context: input.Prefix === undefined ? {} : { 's3:prefix': input.Prefix },
+            },
+          ];
         // Bucket settings (redis-dr doctor): each read is its own bucket-level action.
         case 'GetBucketVersioning':
         case 'GetBucketPolicy':

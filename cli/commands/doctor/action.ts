@@ -26,7 +26,9 @@ import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names.js';
 import { DEFAULT_DRILL_NODE_TYPE } from '../../../lambdas/domain/drills/select.js';
 import { countChecks, type DoctorCheck, doctorExitCode, sortChecks } from '../../../lambdas/domain/doctor/check.js';
 import type { BucketExpectation, TargetExpectation, VaultExpectation } from '../../../lambdas/domain/doctor/judge.js';
-import { type CopyRef, type DoctorRegion, runDoctorChecks } from '../../../lambdas/jobs/doctor/checks.js';
+import { type CopyRef, type DoctorInput, type DoctorRegion, runDoctorChecks } from '../../../lambdas/jobs/doctor/checks.js';
+import { vaultExpiryBound } from '../../../lambdas/domain/doctor/object-checks.js';
+import { vaultTierDays } from '../../../lambdas/domain/dr-copies/vault-retention.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { collectCoverage } from '../status/coverage.js';
 import { age, collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../status/action.js';
@@ -111,6 +113,17 @@ export function doctorVault(config: RedisDrConfig): VaultExpectation | undefined
     account: config.vault.account,
     ruleId: DEPLOYED_NAMES.vaultReplicationRuleId,
     stack: vaultStackName(config),
+  };
+}
+
+/** The vault's lifecycle bound doctor checks its versions against (config `vault`; read with `--vault-profile`). */
+export function doctorVaultLifecycle(config: RedisDrConfig): DoctorInput['vaultLifecycle'] {
+  if (!config.vault) return undefined;
+  return {
+    bucket: recoveryBucketName(config.name, config.vault.account, config.vault.region),
+    region: config.vault.region,
+    account: config.vault.account,
+    bound: vaultExpiryBound(vaultTierDays(config.vault.retentionDays, config.vault.tierRetentionDays)),
   };
 }
 
@@ -322,6 +335,8 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
       newestSnapshots,
       copies,
       vault: doctorVault(config),
+      vaultLifecycle: doctorVaultLifecycle(config),
+      exportRoute: (region) => elastiCacheBucketAccessRoute(region, config.dr.elastiCacheBucketAccess),
     },
     {
       cloudformation: (region) => client('cloudformation', region, () => new CloudFormationClient({ region, ...sdkClientConfig() })),
@@ -330,6 +345,7 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
       sns: (region) => client('sns', region, () => new SNSClient({ region, ...sdkClientConfig() })),
       s3: (region) => aws.s3(region),
       elasticache: (region) => aws.elasticache(region),
+      vaultS3: (region) => aws.vaultS3(region),
       wrap,
     },
   );

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
  * that execute it locally. Pure: schemas, names and limits only.
  */
 import { z } from 'zod';
+import { seedReplicaSchema } from './vault-seed.js';
 import { TIERS } from '../plans/types.js';
 
 /** Drill cluster ids: `rdr-drill-…`, at most 40 characters (ElastiCache's limit). */
@@ -72,7 +73,13 @@ export const drillInputSchema = z.strictObject({
    * DR drills seeded from the vault (plan `drill.fromVault`): `bucket` is the
    * vault bucket, owned by this account (every S3 call expects it as owner).
    */
-  vault: z.strictObject({ account: z.string().regex(/^\d{12}$/) }).optional(),
+  vault: z
+    .strictObject({
+      account: z.string().regex(/^\d{12}$/),
+      /** This account's DR bucket: the drill copies the chosen replica there and seeds from the copy (domain/drills/vault-seed.ts). */
+      seedBucket: z.string().min(3).optional(),
+    })
+    .optional(),
   /** Node type of the drill cluster; default: the recovery point's. */
   nodeType: z.string().min(1).optional(),
   /** Export tiers the DR drill may pick (all by default). */
@@ -117,6 +124,11 @@ export const vaultSeedSchema = z.strictObject({
   retainUntil: z.string().optional(),
   /** Their Object Lock mode (`COMPLIANCE` in a vault); absent when S3 reported none. */
   mode: z.string().optional(),
+  /**
+   * The verified version of each object (key order), as the vault verifier's
+   * verdict names it: what the drill copies into the DR bucket and seeds from.
+   */
+  replicas: z.array(seedReplicaSchema).optional(),
 });
 export type VaultSeed = z.infer<typeof vaultSeedSchema>;
 

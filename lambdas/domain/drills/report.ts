@@ -75,6 +75,17 @@ export interface DrillOutcome {
   readonly access?: { readonly userGroup?: AccessCleanup; readonly user?: AccessCleanup };
   /** The region the drill ran in. */
   readonly region: string;
+  /** Drills from the vault: the deletion of the seed copies in the DR bucket (absent when no copy was attempted). */
+  readonly seedCleanup?: SeedCleanup;
+}
+
+/** What the seed copies' delete reported (steps/seed-copy.ts). */
+export interface SeedCleanup {
+  readonly deleted: boolean;
+  readonly bucket?: string;
+  readonly keys?: readonly string[];
+  readonly versions?: number;
+  readonly error?: string;
 }
 
 /** The step a failed drill failed in. */
@@ -148,7 +159,7 @@ export function buildDrillReport(o: DrillOutcome): DrillReport {
   const body = [
     `Restore drill ${verdict.toLowerCase()}: plan ${input.plan}, target ${target}, region ${o.region} (${source}).`,
     '',
-    ...recoveryPointLines(choice),
+    ...recoveryPointLines(choice, o.seedCleanup),
     ...checkLines(verify, choice),
     '',
     'Timing:',
@@ -221,6 +232,12 @@ function whatFailed(o: DrillOutcome, leftBehind: string | undefined): { step: Dr
   for (const [what, a] of accessEntries(o.access)) {
     if (!a.deleted) failures.push({ step: 'cleanup', what: `${a.error ?? `the ${what} was not deleted`}; drill ${what} left behind: ${a.id}` });
   }
+  if (o.seedCleanup && !o.seedCleanup.deleted) {
+    failures.push({
+      step: 'cleanup',
+      what: `${o.seedCleanup.error ?? 'the seed copy was not deleted'}; the vault replica's copy in the DR bucket was left behind`,
+    });
+  }
   // Nothing deleted on purpose after an otherwise clean run: the drill did not clean up its own cluster, so it did not pass.
   if (cleanup.skipped && failures.length === 0)
     failures.push({ step: 'cleanup', what: `${cleanup.clusterId ?? 'the drill cluster'} was not deleted: ${cleanup.skipped}` });
@@ -229,27 +246,46 @@ function whatFailed(o: DrillOutcome, leftBehind: string | undefined): { step: Dr
 
 const STEP_ORDER: readonly DrillStep[] = ['select', 'restore', 'verify', 'cleanup'];
 
-function recoveryPointLines(choice: RecoveryPointChoice | undefined): string[] {
+function recoveryPointLines(choice: RecoveryPointChoice | undefined, seedCleanup: SeedCleanup | undefined): string[] {
   if (!choice) return ['Recovery point: none chosen.'];
   const copies = `${choice.snapshotArns?.length ?? 0} object(s)`;
   const source = choice.snapshotName ? 'snapshot' : choice.vault ? `vault copy, ${copies}` : `DR copy, ${copies}`;
   const shards = `${choice.shards} shard${choice.shards === 1 ? '' : 's'}, cluster mode ${choice.clusterMode}`;
   return [
     `Recovery point: ${choice.recoveryPoint} (${source}), taken ${choice.createdAt}, ${duration(choice.ageSeconds)} old at the start.`,
-    ...vaultLines(choice.vault),
+    ...vaultLines(choice.vault, seedCleanup),
     choice.kind === 'serverless-cache'
       ? `Drill cache: ${choice.clusterId}, serverless ${choice.engine} ${choice.engineVersion}, from ${choice.snapshotArns?.length ?? 0} object(s).`
       : `Drill cluster: ${choice.clusterId}, ${choice.engine} ${choice.engineVersion} on ${choice.nodeType}, ${shards}.`,
   ];
 }
 
-/** A drill seeded from the vault: whose bucket, which objects, and how long Object Lock still keeps them. */
-function vaultLines(vault: RecoveryPointChoice['vault']): string[] {
+/**
+ * A drill seeded from the vault: whose bucket, which objects (and versions),
+ * how long Object Lock still keeps them, and what became of the copy the
+ * cluster was seeded from.
+ */
+function vaultLines(vault: RecoveryPointChoice['vault'], seedCleanup: SeedCleanup | undefined): string[] {
   if (!vault) return [];
   const lock = vault.retainUntil
     ? `Object Lock ${vault.mode ?? '(mode unknown)'} until ${vault.retainUntil}`
     : 'Object Lock retention unknown (S3 reported none)';
-  return [`Seeded from the vault: account ${vault.account}, bucket ${vault.bucket}, ${lock}.`, ...vault.keys.map((key) => `  s3://${vault.bucket}/${key}`)];
+  const version = (key: string) => {
+    const v = vault.replicas?.find((r) => r.key === key)?.versionId;
+    return v ? ` (version ${v})` : '';
+  };
+  const copy = !seedCleanup
+    ? []
+    : seedCleanup.deleted
+      ? [
+          `Seeded from a copy in this account's DR bucket${seedCleanup.bucket ? ` ${seedCleanup.bucket}` : ''}; the copy was deleted (${seedCleanup.versions ?? 0} version(s)).`,
+        ]
+      : [`Seed copy in the DR bucket: FAILED to delete, left behind${seedCleanup.error ? ` (${seedCleanup.error})` : ''}.`];
+  return [
+    `Seeded from the vault: account ${vault.account}, bucket ${vault.bucket}, ${lock}.`,
+    ...vault.keys.map((key) => `  s3://${vault.bucket}/${key}${version(key)}`),
+    ...copy,
+  ];
 }
 
 function accessEntries(access: DrillOutcome['access']): [string, AccessCleanup][] {

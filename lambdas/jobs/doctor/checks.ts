@@ -3,7 +3,8 @@
  * per region, the stack (deployed, not failed, from this config), the
  * schedules (enabled, next run), the alert topic (a confirmed subscription),
  * the recovery buckets (versioning, replication, Object Lock, ElastiCache's
- * access), the plans' targets (shape, data tiering, the drill's node type)
+ * access, the owner of the newest export), the vault's lifecycle expiry
+ * (versions past the bound still there), the plans' targets (shape, data tiering, the drill's node type)
  * and the alarms (none in ALARM). A region whose stack is not deployed gets
  * that one line instead of a failure per resource; the targets, which
  * redis-dr does not create, are checked either way.
@@ -35,6 +36,8 @@ import { topicSubscriptions } from '../../adapters/aws/sns.js';
 import type { CallWrapper } from '../../adapters/aws/elasticache.js';
 import { describeError, errorName, isThrottling } from '../../adapters/aws/errors.js';
 import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
+import { listVersions, objectAndBucketOwners } from '../../adapters/aws/s3-versions.js';
+import { judgeExportOwner, judgeVaultExpiry, type VaultExpiryBound } from '../../domain/doctor/object-checks.js';
 import { couldNotCheck, type DoctorCheck, type LookFailure } from '../../domain/doctor/check.js';
 import {
   type BucketExpectation,
@@ -88,6 +91,13 @@ export interface DoctorInput {
   readonly copies?: ReadonlyMap<string, { readonly exported?: CopyRef; readonly verifiedDr?: CopyRef }>;
   /** The vault the export bucket also replicates into (config `vault`). */
   readonly vault?: VaultExpectation;
+  /**
+   * The vault's lifecycle, checked in the vault account (`clients.vaultS3`):
+   * no version may outlive the bound.
+   */
+  readonly vaultLifecycle?: { readonly bucket: string; readonly region: string; readonly account: string; readonly bound: VaultExpiryBound };
+  /** How ElastiCache is let into each region's export bucket (the owner check's fix depends on it); default `acl`. */
+  readonly exportRoute?: (region: string) => 'acl' | 'bucket-policy';
 }
 
 /** One export in a bucket. */
@@ -105,6 +115,8 @@ export interface DoctorClients {
   sns(region: string): SNSClient;
   s3(region: string): S3Client;
   elasticache(region: string): ElastiCacheClient;
+  /** S3 with the vault account's credentials (`--vault-profile`); without it the vault's lifecycle is read with the others. */
+  vaultS3?(region: string): S3Client;
   readonly wrap: CallWrapper;
 }
 
@@ -190,10 +202,37 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
     for (const t of r.targets) {
       const copies = input.copies?.get(t.id);
       checks.push(...(await targetChecks(region, t, clients, input.newestSnapshots?.get(t.id), copies?.verifiedDr)));
-      if (copies?.exported && exists) checks.push(await replicationCheck(copies.exported, clients, input.vault));
+      if (copies?.exported && exists) {
+        checks.push(await replicationCheck(copies.exported, clients, input.vault));
+        checks.push(await exportOwnerCheck(copies.exported, clients, input.exportRoute?.(copies.exported.region) ?? 'acl'));
+      }
     }
   }
+  if (input.vaultLifecycle) checks.push(await vaultExpiryCheck(input.vaultLifecycle, clients, input.now));
   return { checks, deployed };
+}
+
+/** The owner of the newest export's first object against the bucket owner (ElastiCache's writes under the ACL route). */
+async function exportOwnerCheck(ref: CopyRef, clients: DoctorClients, route: 'acl' | 'bucket-policy'): Promise<DoctorCheck> {
+  const key = exportObjectKey(ref.exportName, 1);
+  const base: Base = { section: 'buckets', region: ref.region, subject: `export bucket ${ref.bucket} owner of ${key}` };
+  try {
+    const owners = await look(base, 's3:GetObjectAcl and s3:GetBucketAcl', () => objectAndBucketOwners(clients.s3(ref.region), ref.bucket, key, clients.wrap));
+    return owners.ok ? judgeExportOwner(ref.region, ref.bucket, key, owners.value, route) : owners.check;
+  } catch (err) {
+    if (!(err instanceof NoSuchBucketError)) throw err;
+    return { ...base, state: 'fail', detail: 'the export bucket does not exist', fix: 'deploy the stacks' };
+  }
+}
+
+/** Every version of the vault against its lifecycle's bound (read with the vault account's credentials). */
+async function vaultExpiryCheck(v: NonNullable<DoctorInput['vaultLifecycle']>, clients: DoctorClients, now: Date): Promise<DoctorCheck> {
+  const base: Base = { section: 'vault', region: v.region, subject: `vault bucket ${v.bucket} lifecycle expiry` };
+  const s3 = clients.vaultS3?.(v.region) ?? clients.s3(v.region);
+  const versions = await look(base, "s3:ListBucketVersions on the vault bucket (the vault account's credentials: --vault-profile)", () =>
+    listVersions(s3, v.bucket, '', clients.wrap, v.account),
+  );
+  return versions.ok ? judgeVaultExpiry(v.region, v.bucket, versions.value, v.bound, now) : versions.check;
 }
 
 /** A bucket's settings, each read on its own; a missing bucket is one line. */

@@ -66,6 +66,16 @@ export const drillReportEventSchema = z.object({
     .nullish()
     .transform((a) => a ?? undefined),
   region: z.string().min(1),
+  /** Drills from the vault: the seed copies' delete (`{deleted, bucket, keys, versions}` or `{deleted: false, error}`); null when no copy was made. */
+  seedCleanup: absent(
+    z.object({
+      deleted: z.boolean(),
+      bucket: absent(z.string()),
+      keys: absent(z.array(z.string())),
+      versions: absent(z.number().int().nonnegative()),
+      error: absent(z.string()),
+    }),
+  ),
 });
 export type DrillReportEvent = z.input<typeof drillReportEventSchema>;
 

@@ -6,7 +6,7 @@ import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters
 import type { ScheduledDeps } from '../deps.js';
 import { getObjectRetention, getObjectTags, listObjects } from '../../adapters/aws/s3.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
-import { vaultReplicaTags } from '../../adapters/aws/vault-verdicts.js';
+import { currentVaultVerdict, vaultReplicaTags } from '../../adapters/aws/vault-verdicts.js';
 import { drillInputSchema, type DrillInput, type RecoveryPointChoice, type VaultSeed } from '../../domain/drills/drill.js';
 import { isoInstantSchema } from '../../domain/drills/report.js';
 import {
@@ -224,12 +224,22 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
 }
 
 /**
- * Where a vault drill reads its copy: the objects and the earliest Object Lock
- * retain-until among them (the report says how long the vault still keeps it).
+ * Where a vault drill reads its copy: the objects, the version of each its
+ * verdict object names (the drill copies that version, nothing newer), and
+ * the earliest Object Lock retain-until among them (the report says how long
+ * the vault still keeps it).
  */
 async function vaultSeed(step: Step, bucket: string, account: string, objects: readonly { key: string }[]): Promise<VaultSeed> {
   const { deps, retry } = step;
-  const retention = await mapConcurrent(objects, deps.concurrency, (o) => getObjectRetention(deps.s3, bucket, o.key, { wrap: retry, expectedOwner: account }));
+  const options = { wrap: retry, expectedOwner: account };
+  const replicas = await mapConcurrent(objects, deps.concurrency, async (o) => {
+    const stored = await currentVaultVerdict(deps.s3, bucket, o.key, options);
+    // Judged usable a moment ago: a verdict gone or not ok now means the replica changed; the state machine's retry selects again.
+    if (stored.verdict?.verdict !== 'ok') throw new Error(`s3://${bucket}/${o.key} is no longer verified ok since it was chosen; select again`);
+    const r = stored.verdict.replica;
+    return { key: o.key, versionId: r.versionId, etag: r.etag, size: r.size };
+  });
+  const retention = await mapConcurrent(objects, deps.concurrency, (o) => getObjectRetention(deps.s3, bucket, o.key, options));
   const until = retention.map((r) => r?.retainUntil).filter((d): d is Date => d !== undefined);
   const earliest = until.length === objects.length ? new Date(Math.min(...until.map((d) => d.getTime()))) : undefined;
   const mode = retention.find((r) => r?.mode)?.mode;
@@ -240,6 +250,7 @@ async function vaultSeed(step: Step, bucket: string, account: string, objects: r
     keys: objects.map((o) => o.key),
     ...(earliest ? { retainUntil: earliest.toISOString() } : {}),
     ...(mode ? { mode } : {}),
+    replicas,
   };
 }
 

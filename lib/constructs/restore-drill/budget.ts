@@ -22,12 +22,18 @@ export const DRILL_TIMING = {
 export const POLL_INTERVAL_SECONDS = DRILL_TIMING.pollIntervalSeconds;
 
 /** Function timeouts of the drill's Lambda steps (their tasks' timeouts follow). */
-export const FUNCTION_TIMEOUTS = { select: Duration.minutes(2), verify: Duration.minutes(15), report: Duration.minutes(1) } as const;
+export const FUNCTION_TIMEOUTS = {
+  select: Duration.minutes(2),
+  verify: Duration.minutes(15),
+  report: Duration.minutes(1),
+  /** Server-side copies of the vault replicas (part by part for large ones), or their deletion. */
+  seedCopy: Duration.minutes(10),
+} as const;
 
 /** Where the drill's phases start, for its time budget. */
 export const DRILL_PHASES = {
   /** The main work (select, create, wait, verify) ends at one of these; cleanup begins. */
-  cleanupStarts: ['Which cache to clean up?', 'Check owner', 'Nothing created'],
+  cleanupStarts: ['Which cache to clean up?', 'Check owner', 'Nothing created', 'Seeded from the vault?'],
   report: 'Report',
   stateSeconds: DRILL_TIMING.stateSeconds,
 } as const;

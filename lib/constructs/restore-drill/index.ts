@@ -2,14 +2,13 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { BudgetDefinition } from '../../asl-budget.js';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { drillRunInput, drillStateMachineName, drillsServerless, vaultDrillRoleNames } from '../../deployment.js';
 import { grantAlertPublish } from '../alert-topic.js';
 import { JobFunction } from '../job-function.js';
 import { stateMachineLogGroup } from '../log-retention.js';
 import { PlanSchedules } from '../plan-schedules.js';
 import { drillBudget, FUNCTION_TIMEOUTS } from './budget.js';
-import { acknowledgeStateMachineScoping, grantReaping, grantSelect, grantVerify } from './permissions.js';
+import { acknowledgeStateMachineScoping, grantReaping, grantSeedCopy, grantSelect, grantVerify } from './permissions.js';
 import type { RestoreDrillProps } from './props.js';
 import { drillDefinition } from './state-machine.js';
 
@@ -36,6 +35,8 @@ export class RestoreDrill extends Construct {
   public readonly selectFunction: JobFunction;
   public readonly verifyFunction: JobFunction;
   public readonly reportFunction: JobFunction;
+  /** Drills from the vault: copies the chosen replicas into the DR bucket (the cluster seeds from the copy) and deletes them after. */
+  public readonly seedCopyFunction?: JobFunction;
   public readonly schedules: PlanSchedules;
   /** Deletes drill clusters older than `drill.maxHours` (left behind by a timed-out or broken drill). */
   public readonly reaperFunction: JobFunction;
@@ -83,6 +84,18 @@ export class RestoreDrill extends Construct {
     grantAlertPublish(props.alerts, this.reportFunction.role);
     grantVerify(this.verifyFunction.role, props.deployment, props.plans);
     grantSelect(this.selectFunction.role, props.bucket, props.vault?.bucket);
+    if (props.vault) {
+      if (!props.bucket) throw new Error(`${props.where} drills from the vault need the DR bucket their seed copies go to (RestoreDrillProps.bucket)`);
+      this.seedCopyFunction = new JobFunction(this, 'SeedCopy', {
+        ...common,
+        roleName: roleNames?.seedCopy,
+        handler: 'drill-seed-copy',
+        description: 'redis-dr: copy the verified vault replica into the DR bucket for a drill, and delete the copy after',
+        timeout: FUNCTION_TIMEOUTS.seedCopy,
+        serviceName: 'redis-dr-drill-seed-copy',
+      });
+      grantSeedCopy(this.seedCopyFunction.role, props.bucket, props.vault.bucket);
+    }
 
     this.reaperFunction = new JobFunction(this, 'Reaper', {
       ...common,
@@ -102,7 +115,7 @@ export class RestoreDrill extends Construct {
       schedules: [{ plan: 'all', cron: REAPER_CRON, timeZone: 'UTC', input: { deployment: props.deployment, maxHours } }],
     });
 
-    const steps = { select: this.selectFunction, verify: this.verifyFunction, report: this.reportFunction, region };
+    const steps = { select: this.selectFunction, verify: this.verifyFunction, report: this.reportFunction, seedCopy: this.seedCopyFunction, region };
     // The time budget is read from the definition itself: a probe with no poll rounds, built apart
     // (a state belongs to one graph), gives the work's fixed part, a round's and cleanup's worst case.
     // Its own app, never synthesized (autoSynth off: under `cdk synth` an app would otherwise write itself out).
@@ -116,15 +129,6 @@ export class RestoreDrill extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       // A fixed name: IAM for its executions, the CLI and the docs can name it.
       stateMachineName,
-      ...(roleNames
-        ? {
-            role: new iam.Role(this, 'StateMachineRole', {
-              roleName: roleNames.stateMachine,
-              assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
-              description: `redis-dr ${props.where} restore drill state machine (seeds drills from the vault too)`,
-            }),
-          }
-        : {}),
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       // maxHours for the work, plus the worst case of cleanup and report: both always run (drillBudget).
       timeout: Duration.seconds(timeoutSeconds),
@@ -135,9 +139,8 @@ export class RestoreDrill extends Construct {
     acknowledgeStateMachineScoping(this.stateMachine.role, {
       where: props.where,
       serverless,
-      functions: [this.selectFunction, this.verifyFunction, this.reportFunction],
+      functions: [this.selectFunction, this.verifyFunction, this.reportFunction, ...(this.seedCopyFunction ? [this.seedCopyFunction] : [])],
       bucket: props.bucket,
-      vaultBucket: props.vault?.bucket,
     });
 
     this.schedules = new PlanSchedules(this, 'Schedules', {

@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import type { NetworkConfig, PlanConfig } from '../../config/index.js';
 import { DRILL_PREFIX, DRILL_SECRET_PREFIX, type DrillWhere } from '../../../lambdas/domain/drills/drill.js';
 import { TAGS } from '../../../lambdas/domain/plans/types.js';
+import { SEED_COPY_PREFIX } from '../../../lambdas/domain/drills/vault-seed.js';
 import { elastiCacheArn, grantReadSecrets, nagArnRef, nagElastiCacheArn, nagPseudoParameters } from '../elasticache-arns.js';
 import type { JobFunction } from '../job-function.js';
 
@@ -288,7 +289,7 @@ export function grantReaping(role: iam.Role, serverless: boolean): void {
  */
 export function acknowledgeStateMachineScoping(
   role: iam.IRole,
-  props: { where: DrillWhere; serverless: boolean; functions: readonly JobFunction[]; bucket: s3.IBucket | undefined; vaultBucket?: s3.IBucket },
+  props: { where: DrillWhere; serverless: boolean; functions: readonly JobFunction[]; bucket: s3.IBucket | undefined },
 ): void {
   acknowledgeDrillScoping(role, props.where, props.serverless);
   Validations.of(role).acknowledge(
@@ -313,15 +314,46 @@ export function acknowledgeStateMachineScoping(
           },
         ]
       : []),
-    ...(props.vaultBucket
-      ? [
-          {
-            id: `AwsSolutions-IAM5[Resource::${nagBucketObjects(props.vaultBucket)}]`,
-            reason:
-              "Seeding a drill cluster from the vault reads the chosen replicas (read only; the vault's policy grants no more); their keys are export names made at run time.",
-          },
-        ]
-      : []),
+  );
+}
+
+/**
+ * The seed-copy function (plans with `drill.fromVault`): reads the chosen
+ * replica versions in the vault (GetObjectVersion: a copy of a named
+ * version, and HeadObject of its parts), and in the DR bucket writes, reads
+ * back, lists and deletes only under {@link SEED_COPY_PREFIX}.
+ */
+export function grantSeedCopy(role: iam.Role, bucket: s3.IBucket, vaultBucket: s3.IBucket): void {
+  const copies = bucket.arnForObjects(`${SEED_COPY_PREFIX}*`);
+  role.addToPolicy(
+    new iam.PolicyStatement({ sid: 'ReadVaultReplicaVersions', actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [vaultBucket.arnForObjects('*')] }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'WriteSeedCopies',
+      // PutObject covers CopyObject's write and the multipart calls; GetObject the read-back (HeadObject).
+      actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      resources: [copies],
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ListSeedCopyVersions',
+      actions: ['s3:ListBucketVersions'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${SEED_COPY_PREFIX}*`] } },
+    }),
+  );
+  Validations.of(role).acknowledge(
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagBucketObjects(vaultBucket)}]`,
+      reason:
+        "The seed copy reads the replica versions the vault's verdicts name (read only; the vault's policy grants no more); their keys are export names made at run time.",
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArnRef(bucket)}/${SEED_COPY_PREFIX}*]`,
+      reason: "The drill's copies of vault replicas live under their own prefix, keyed by execution; writes and deletes reach nothing else in the DR bucket.",
+    },
   );
 }
 

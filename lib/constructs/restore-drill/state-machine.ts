@@ -7,6 +7,7 @@ import { cleanupSteps } from './steps/cleanup.js';
 import { byKind, type DrillContext, type DrillSteps, timeStamp } from './steps/context.js';
 import { createCluster, createServerlessCache, type CreateTargets } from './steps/create.js';
 import { reportStep } from './steps/report.js';
+import { seedCleanupStep, seedCopyStep } from './steps/seed-copy.js';
 import { selectStep } from './steps/select.js';
 import { verifyStep } from './steps/verify.js';
 import { waitStep } from './steps/wait.js';
@@ -16,7 +17,8 @@ import { waitStep } from './steps/wait.js';
  * drill cache (access, create), wait for it, verify it, clean up, report.
  * Data flows in one document: `input`, `startedAt`, `choice` (select),
  * `poll`, `group` (describe), `endpoint`, `verify`, `error` (the first
- * failure), `cleanup`, `timings`. Every key exists from the start (null),
+ * failure), `cleanup`, `timings`; drills from the vault also `seedCopy`
+ * and `seedCleanup` (steps/seed-copy.ts). Every key exists from the start (null),
  * so later paths never miss. Each step group is built after the ones it
  * goes on to (a state can only point at one that exists), in the order
  * the CDK then lists the states in the definition: moving a step's
@@ -47,12 +49,15 @@ export function drillDefinition(scope: Construct, props: RestoreDrillProps, step
       userGroupCleanup: null,
       userCleanup: null,
       report: null,
+      ...(props.vault ? { seedCopy: null, seedCleanup: null } : {}),
       timings: { created: { at: null }, available: { at: null }, verified: { at: null }, deleted: { at: null } },
     }),
     resultPath: '$.drill',
   });
 
-  const report = reportStep(ctx);
+  const sent = reportStep(ctx);
+  // Drills from the vault: every path after the seed copy deletes it on the way to the report.
+  const report = props.vault ? seedCleanupStep(ctx, sent) : sent;
   const cleanup = cleanupSteps(ctx, report);
   const created = forgetToken(ctx).next(timeStamp(ctx, 'created'));
   waitStep(ctx, created, () => verifyStep(ctx, cleanup), cleanup);
@@ -70,8 +75,10 @@ export function drillDefinition(scope: Construct, props: RestoreDrillProps, step
       createCluster(ctx, to, ' (RBAC)', { 'UserGroupIds.$': 'States.Array($.input.rbac.userGroupId)' }),
     ),
   );
+  const access = new sfn.Choice(scope, 'RBAC user group?').when(sfn.Condition.isPresent('$.input.rbac'), withUserGroup).otherwise(withToken);
+  // Select made nothing yet: a failure there goes straight to the report.
   return start
     .next(slots)
-    .next(selectStep(ctx, report))
-    .next(new sfn.Choice(scope, 'RBAC user group?').when(sfn.Condition.isPresent('$.input.rbac'), withUserGroup).otherwise(withToken));
+    .next(selectStep(ctx, sent))
+    .next(props.vault ? seedCopyStep(ctx, access, report) : access);
 }

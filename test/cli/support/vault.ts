@@ -11,6 +11,7 @@ import {
   GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
@@ -51,6 +52,12 @@ export function installVault(aws: ReturnType<typeof fakeAws>, retentions: Retent
     guard(getClient);
     const keys = [...objects().keys()].filter((k) => k.startsWith(i.Prefix ?? '')).sort();
     return { Contents: keys.map((Key) => ({ Key, Size: 1024 })), IsTruncated: false };
+  });
+  // Every replica's one version, written now (doctor's lifecycle check: nothing is past its expiry yet).
+  aws.s3.on(ListObjectVersionsCommand, { Bucket: name }).callsFake((i: { Prefix?: string }, getClient: () => S3Client) => {
+    guard(getClient);
+    const keys = [...objects().keys()].filter((k) => k.startsWith(i.Prefix ?? '')).sort();
+    return { Versions: keys.map((Key) => ({ Key, VersionId: `v-${Key}`, LastModified: new Date() })), DeleteMarkers: [], IsTruncated: false };
   });
   aws.s3.on(GetObjectTaggingCommand, { Bucket: name }).callsFake((i: { Key: string }, getClient: () => S3Client) => {
     guard(getClient);

@@ -48,7 +48,8 @@ describe('config plans[].drill.fromVault', () => {
     expect(vaultDrillAccounts(result.config)).toEqual(['111111111111']);
     const input = drillRunInput('test', plan, 'dr', 'redis-dr-test-111111111111-eu-central-1', result.config.vault);
     expect(input.bucket).toBe('redis-dr-test-222222222222-eu-central-1');
-    expect(input.vault).toEqual({ account: '222222222222' });
+    // The DR bucket too: the drill copies the chosen replica there and seeds from the copy (same account).
+    expect(input.vault).toEqual({ account: '222222222222', seedBucket: 'redis-dr-test-111111111111-eu-central-1' });
     // Primary drills never read the vault.
     expect(drillRunInput('test', plan, 'primary', undefined, result.config.vault)).not.toHaveProperty('vault');
   });

@@ -8,6 +8,8 @@ export interface DrillSteps {
   readonly select: JobFunction;
   readonly verify: JobFunction;
   readonly report: JobFunction;
+  /** Drills from the vault: copies the chosen replicas into the DR bucket and deletes them after. */
+  readonly seedCopy?: JobFunction;
   readonly region: string;
   readonly pollRounds: number;
 }

@@ -25,10 +25,14 @@ export function drillTags(ctx: DrillContext): object[] {
   ];
 }
 
-/** Seeding from S3 needs the caller able to read the copies: the DR bucket's and, for plans with `drill.fromVault`, the vault's. */
+/**
+ * Seeding from S3 needs the caller able to read the copies: the DR bucket's
+ * (plans with `drill.fromVault` seed from a copy there too, never from the
+ * vault: steps/seed-copy.ts).
+ */
 function seedReads(ctx: DrillContext): iam.PolicyStatement[] {
-  const buckets = [ctx.props.bucket, ctx.props.vault?.bucket].filter((b) => b !== undefined);
-  return buckets.length === 0 ? [] : [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: buckets.map((b) => b.arnForObjects('*')) })];
+  const bucket = ctx.props.bucket;
+  return bucket ? [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')] })] : [];
 }
 
 /**

@@ -30,6 +30,7 @@ export function reportStep(ctx: DrillContext): tasks.LambdaInvoke {
       'cleanup.$': '$.drill.cleanup',
       access: { 'userGroup.$': '$.drill.userGroupCleanup', 'user.$': '$.drill.userCleanup' },
       region: ctx.region,
+      ...(ctx.props.vault ? { 'seedCleanup.$': '$.drill.seedCleanup' } : {}),
     }),
     payloadResponseOnly: true,
     resultPath: '$.drill.report',

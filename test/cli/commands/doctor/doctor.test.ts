@@ -3,6 +3,8 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { DescribeCacheClustersCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-elasticache';
 import {
   GetBucketAclCommand,
+  GetObjectAclCommand,
+  ListObjectVersionsCommand,
   GetBucketPolicyCommand,
   GetBucketReplicationCommand,
   type GetBucketReplicationCommandOutput,
@@ -171,6 +173,10 @@ function installAccount(): void {
       })),
     ],
   });
+  // The newest export is the bucket owner's (ElastiCache's export under the ACL route may not be: doctor fails it).
+  s3.on(GetObjectAclCommand).resolves({ Owner: { ID: 'owner' } });
+  // The vault's versions (read with --vault-profile): none past the lifecycle's bound.
+  s3.on(ListObjectVersionsCommand).resolves({ Versions: [], DeleteMarkers: [] });
   aws.ec.on(DescribeReplicationGroupsCommand, { ReplicationGroupId: 'sessions-prod' }).callsFake(() => ({
     ReplicationGroups: [
       {
@@ -520,6 +526,12 @@ describe('doctor', () => {
     const denied = await doctor();
     expect(denied.code).toBe(1);
     expect(denied.vault).toEqual([
+      // The lifecycle check reads the vault's versions with the vault account's credentials too.
+      expect.objectContaining({
+        subject: `vault bucket ${VAULT_BUCKET} lifecycle expiry`,
+        state: 'fail',
+        detail: expect.stringContaining('--vault-profile'),
+      }),
       expect.objectContaining({
         subject: `s3://${VAULT_BUCKET}`,
         state: 'fail',
@@ -531,6 +543,7 @@ describe('doctor', () => {
     const read = await doctor('--vault-profile', VAULT_PROFILE);
     expect(read.code).toBe(0);
     expect(read.vault).toEqual([
+      expect.objectContaining({ subject: `vault bucket ${VAULT_BUCKET} lifecycle expiry`, state: 'pass' }),
       {
         section: 'vault',
         region: VAULT_REGION,
@@ -546,7 +559,7 @@ describe('doctor', () => {
     installVault(aws, retentions);
     putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0700', { verified: null, forgedTag: true });
     const forged = await doctor('--vault-profile', VAULT_PROFILE);
-    expect(forged.vault).toEqual([
+    expect(forged.vault.filter((c) => c.subject.endsWith('vault copy'))).toEqual([
       expect.objectContaining({
         subject: 'sessions/sessions-prod vault copy',
         state: 'warn',

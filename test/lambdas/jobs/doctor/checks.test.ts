@@ -1,13 +1,24 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeCacheClustersCommand, DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { GetBucketAclCommand, GetBucketPolicyCommand, GetBucketVersioningCommand, GetObjectLockConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetBucketAclCommand,
+  GetBucketPolicyCommand,
+  GetBucketVersioningCommand,
+  GetObjectAclCommand,
+  GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { GetScheduleCommand, GetScheduleGroupCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type DoctorInput, runDoctorChecks } from '../../../../lambdas/jobs/doctor/checks.js';
 import type { DoctorCheck } from '../../../../lambdas/domain/doctor/check.js';
+import { vaultExpiryBound } from '../../../../lambdas/domain/doctor/object-checks.js';
+import { vaultTierDays } from '../../../../lambdas/domain/dr-copies/vault-retention.js';
 
 const REGION = 'eu-south-2'; // an opt-in region: the bucket-policy route
 const cfn = mockClient(CloudFormationClient);
@@ -167,5 +178,91 @@ describe('runDoctorChecks', () => {
   it('a topic without any subscription fails: nobody will be paged', async () => {
     sns.on(ListSubscriptionsByTopicCommand).resolves({ Subscriptions: [] });
     expect((await run()).find((c) => c.section === 'alerts')).toMatchObject({ state: 'fail', detail: 'no subscriptions: nobody will be paged' });
+  });
+});
+
+describe('the owner of the newest export (ElastiCache writes under BucketOwnerPreferred)', () => {
+  const EXPORT_BUCKET = 'redis-dr-x-111122223333-eu-west-1';
+  const KEY = 'rdr-rg-a-20261121-0300-0001.rdb';
+  const withExport: DoctorInput = {
+    ...input,
+    regions: [{ ...input.regions[0]!, buckets: [], targets: [] }],
+    copies: new Map([['rg-a', { exported: { region: REGION, bucket: EXPORT_BUCKET, exportName: 'rdr-rg-a-20261121-0300' } }]]),
+    exportRoute: () => 'acl',
+  };
+  const withTarget: DoctorInput = {
+    ...withExport,
+    regions: [{ ...input.regions[0]!, buckets: [], targets: [{ plan: 'p', kind: 'replication-group', id: 'rg-a', exports: true }] }],
+  };
+  const ownerCheck = async () => (await runDoctorChecks(withTarget, clients)).checks.find((c) => c.subject.includes('owner of'));
+  beforeEach(() => {
+    s3.on(HeadObjectCommand).resolves({ ReplicationStatus: 'COMPLETED' });
+    s3.on(GetBucketAclCommand).resolves({ Owner: { ID: 'bucket-owner-id' }, Grants: [] });
+  });
+
+  it('passes when the bucket owner owns the newest export', async () => {
+    s3.on(GetObjectAclCommand).resolves({ Owner: { ID: 'bucket-owner-id' } });
+    expect(await ownerCheck()).toMatchObject({ state: 'pass', subject: `export bucket ${EXPORT_BUCKET} owner of ${KEY}` });
+    expect(s3.commandCalls(GetObjectAclCommand)[0]!.args[0].input).toEqual({ Bucket: EXPORT_BUCKET, Key: KEY });
+  });
+
+  it("fails when ElastiCache's account still owns it, and says to move to the bucket-policy route (or copy the object over itself)", async () => {
+    s3.on(GetObjectAclCommand).resolves({ Owner: { ID: 'elasticache-canonical-id' } });
+    expect(await ownerCheck()).toMatchObject({
+      state: 'fail',
+      detail: expect.stringContaining('owned by canonical user elasticache-canonical-id, not the bucket owner bucket-owner-id'),
+      fix: expect.stringContaining('set dr.elastiCacheBucketAccess to "bucket-policy"'),
+    });
+  });
+
+  it('a denied GetObjectAcl is a failure that names the permission', async () => {
+    s3.on(GetObjectAclCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    expect(await ownerCheck()).toMatchObject({ state: 'fail', detail: expect.stringContaining('needs s3:GetObjectAcl and s3:GetBucketAcl') });
+  });
+});
+
+describe("the vault's lifecycle expiry (Deny s3:DeleteObject must not stop it)", () => {
+  const VAULT_BUCKET = 'redis-dr-x-444455556666-eu-south-2';
+  // vault.retentionDays 400: the rule expires at 401 days, the noncurrent version a day later, 2 days of S3 lag.
+  const bound = vaultExpiryBound(vaultTierDays(400));
+  const withVault: DoctorInput = {
+    ...input,
+    regions: [],
+    vaultLifecycle: { bucket: VAULT_BUCKET, region: REGION, account: '444455556666', bound },
+  };
+  const day = (n: number) => new Date(input.now.getTime() - n * 86_400_000);
+  const expiry = async () => (await runDoctorChecks(withVault, { ...clients, vaultS3: () => new S3Client({ region: REGION }) })).checks;
+
+  it('passes when no version is older than the lifecycle day plus its grace, and says when the oldest is due', async () => {
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: [{ Key: 'rdr-a-0001.rdb', VersionId: 'v1', LastModified: day(403) }],
+      DeleteMarkers: [{ Key: 'rdr-b-0001.rdb', VersionId: 'm1', LastModified: day(900) }],
+    });
+    const [check] = await expiry();
+    expect(check).toMatchObject({ state: 'pass', section: 'vault', detail: expect.stringContaining('nothing older than 404 days') });
+    // Read in the vault account: S3 refuses a bucket of that name owned by anyone else.
+    expect(s3.commandCalls(ListObjectVersionsCommand)[0]!.args[0].input).toMatchObject({ Bucket: VAULT_BUCKET, ExpectedBucketOwner: '444455556666' });
+  });
+
+  it('fails when a replica version outlives its lifecycle day, naming it and how to find why', async () => {
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: [
+        { Key: 'rdr-a-0001.rdb', VersionId: 'v-new', LastModified: day(10) },
+        { Key: 'rdr-a-0001.rdb', VersionId: 'v-old', LastModified: day(405) },
+      ],
+    });
+    const [check] = await expiry();
+    expect(check).toMatchObject({
+      state: 'fail',
+      detail: expect.stringContaining('1 version(s) written more than 404 days ago are still there (oldest: rdr-a-0001.rdb version v-old'),
+      fix: expect.stringContaining(`aws s3api get-bucket-lifecycle-configuration --bucket ${VAULT_BUCKET}`),
+    });
+  });
+
+  it('without the vault account credentials the denied listing fails and names --vault-profile', async () => {
+    s3.on(ListObjectVersionsCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    const [check] = await expiry();
+    expect(check).toMatchObject({ state: 'fail', detail: expect.stringContaining('s3:ListBucketVersions on the vault bucket') });
+    expect(check!.detail).toContain('--vault-profile');
   });
 });

@@ -8,11 +8,11 @@
  * cluster a real redis-server loaded from the replica.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateMachineDefinition, type AslDefinition, type TemplateJson } from '../../../../lib/asl.js';
+import { renderIntrinsic, stateMachineDefinition, type AslDefinition, type TemplateJson } from '../../../../lib/asl.js';
 import { loadConfig, type RedisDrConfig } from '../../../../lib/config/index.js';
 import { drillRunInput, recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../../../../lib/deployment.js';
 import { VAULT_DRILL_BUCKET_ACTIONS, VAULT_DRILL_OBJECT_ACTIONS } from '../../../../lib/constructs/vault-bucket.js';
@@ -27,6 +27,8 @@ import { TAGS } from '../../../../lambdas/domain/plans/types.js';
 import { drillReportEventSchema, reportDrill, type DrillReportResult } from '../../../../lambdas/jobs/drills/drill-report.js';
 import { drillSelectEventSchema, selectRecoveryPoint } from '../../../../lambdas/jobs/drills/drill-select.js';
 import { runDrillVerify, VERIFY_TUNING } from '../../../../lambdas/jobs/drills/drill-verify.js';
+import { runSeedCopy } from '../../../../lambdas/jobs/drills/drill-seed-copy.js';
+import { SEED_COPY_PREFIX, seedCopyEventSchema } from '../../../../lambdas/domain/drills/vault-seed.js';
 import { verifyStep, verifyStepSchema } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { LocalAws } from '../../../../demo/local-aws.js';
 import { runStateMachine } from '../../../../demo/step-functions.js';
@@ -63,10 +65,10 @@ const REPLICATION_SIDS = new Set(['ReplicasFromWorkloadAccounts', 'WorkloadAccou
 
 /**
  * Problems of the vault policy's drill grants: every Allow but the
- * replication role's must be read only, and either to a drill account's
- * root narrowed by aws:PrincipalArn to the drill roles, or to ElastiCache's
- * service principal of the vault region narrowed by aws:SourceAccount to the
- * drill accounts.
+ * replication role's must be read only, and to a drill account's root
+ * narrowed by aws:PrincipalArn to the drill roles. No service principal:
+ * the drill seeds from a copy in its own account, so ElastiCache is granted
+ * nothing in the vault (and nothing relies on aws:SourceAccount).
  */
 function drillGrantProblems(statements: readonly Statement[], accounts: readonly string[], roleArns: readonly string[]): string[] {
   const problems: string[] = [];
@@ -82,15 +84,23 @@ function drillGrantProblems(statements: readonly Statement[], accounts: readonly
       const arns = list<string>(s.Condition?.ArnEquals?.['aws:PrincipalArn'] as string[] | undefined);
       if (arns.length === 0 || arns.some((a) => !roleArns.includes(a))) problems.push(`${sid} is not limited to the drill roles (${JSON.stringify(arns)})`);
     }
-    if (services.length > 0) {
-      if (services.some((p) => p !== `${REGION}.elasticache-snapshot.amazonaws.com`)) problems.push(`${sid} names ${services.join(', ')}`);
-      const sources = list<string>(s.Condition?.StringEquals?.['aws:SourceAccount'] as string[] | undefined);
-      if (sources.length === 0 || sources.some((a) => !accounts.includes(a)))
-        problems.push(`${sid} is not limited to the drill accounts (${JSON.stringify(sources)})`);
-    }
+    if (services.length > 0) problems.push(`${sid} grants the service ${services.join(', ')}`);
     if (aws.length === 0 && services.length === 0) problems.push(`${sid} names no account or service (${JSON.stringify(s.Principal)})`);
   }
   return problems;
+}
+
+/** Files under `dir` (relative paths, sorted). */
+function listFiles(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(join(dir, f)).isFile()).sort();
+}
+
+/** Every file under `dir` with its size and mtime: a folder written to or deleted from compares different. */
+function folderState(dir: string): string[] {
+  return listFiles(dir).map((f) => {
+    const st = statSync(join(dir, f));
+    return `${f}:${st.size}:${st.mtimeMs}`;
+  });
 }
 
 describe('drills from the vault (plans[].drill.fromVault)', () => {
@@ -98,9 +108,10 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
   let config: RedisDrConfig;
   const roleArns = () => {
     const names = vaultDrillRoleNames(config.name, config.dr.region);
-    return [names.stateMachine, names.select].map((n) => `arn:aws:iam::${WORKLOAD}:role/${n}`);
+    return [names.seedCopy, names.select].map((n) => `arn:aws:iam::${WORKLOAD}:role/${n}`);
   };
   const vaultBucket = () => recoveryBucketName(config.name, VAULT, REGION);
+  const drBucket = () => recoveryBucketName(config.name, WORKLOAD, REGION);
   beforeAll(() => {
     config = loadConfig(FIXTURE);
     // cdk-nag runs as a validation plugin: synth throws on an unacknowledged finding.
@@ -109,23 +120,20 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
   afterAll(() => synth?.cleanup());
 
   describe('template', () => {
-    it('lets the drill roles list and read replicas (tags, retention) and ElastiCache of the vault region read them for the drill account only', () => {
+    it('lets the drill roles list and read replicas (tags, versions, retention) and grants ElastiCache nothing in the vault', () => {
       const statements = vaultPolicy(synth);
       expect(drillGrantProblems(statements, [WORKLOAD], roleArns())).toEqual([]);
       const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
       expect(bySid.DrillsReadReplicas).toMatchObject({
         Effect: 'Allow',
         Principal: { AWS: `arn:aws:iam::${WORKLOAD}:root` },
-        Action: ['s3:GetObject', 's3:GetObjectRetention', 's3:GetObjectTagging'],
+        Action: ['s3:GetObject', 's3:GetObjectRetention', 's3:GetObjectTagging', 's3:GetObjectVersion'],
         Condition: { ArnEquals: { 'aws:PrincipalArn': roleArns() } },
       });
       expect(bySid.DrillsListReplicas).toMatchObject({ Action: 's3:ListBucket', Condition: { ArnEquals: { 'aws:PrincipalArn': roleArns() } } });
-      for (const sid of ['ElastiCacheSeedsDrillsBucket', 'ElastiCacheSeedsDrillsObjects']) {
-        expect(bySid[sid]).toMatchObject({
-          Principal: { Service: `${REGION}.elasticache-snapshot.amazonaws.com` },
-          Condition: { StringEquals: { 'aws:SourceAccount': [WORKLOAD] } },
-        });
-      }
+      // Seeding reads a copy in the drill's own account: no service principal and no aws:SourceAccount in the vault's policy.
+      expect(JSON.stringify(statements)).not.toContain('elasticache-snapshot');
+      expect(JSON.stringify(statements)).not.toContain('aws:SourceAccount');
       // The replication role still writes only, and nobody deletes: the drill grant adds reads alone.
       expect(bySid.NobodyDeletesReplicas).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
       expect(bySid.ReplicasFromWorkloadAccounts?.Condition).toEqual({
@@ -140,26 +148,35 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       expect(drillGrantProblems(withWrite, [WORKLOAD], roleArns())).toEqual(['DrillsReadReplicas allows s3:PutObject, s3:DeleteObjectVersion']);
       const unnarrowed = edit('DrillsListReplicas', ({ Condition: _, ...s }) => s);
       expect(drillGrantProblems(unnarrowed, [WORKLOAD], roleArns())).toEqual(['DrillsListReplicas is not limited to the drill roles ([])']);
-      const anyAccount = edit('ElastiCacheSeedsDrillsObjects', ({ Condition: _, ...s }) => s);
-      expect(drillGrantProblems(anyAccount, [WORKLOAD], roleArns())).toEqual(['ElastiCacheSeedsDrillsObjects is not limited to the drill accounts ([])']);
-      const otherAccount = edit('ElastiCacheSeedsDrillsBucket', (s) => ({
-        ...s,
-        Condition: { StringEquals: { 'aws:SourceAccount': [WORKLOAD, '333333333333'] } },
-      }));
-      expect(drillGrantProblems(otherAccount, [WORKLOAD], roleArns())).toEqual([
-        'ElastiCacheSeedsDrillsBucket is not limited to the drill accounts (["111111111111","333333333333"])',
+      const elastiCache = [
+        ...statements,
+        {
+          Sid: 'ElastiCacheSeedsDrillsObjects',
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          Principal: { Service: `${REGION}.elasticache-snapshot.amazonaws.com` },
+          Condition: { StringEquals: { 'aws:SourceAccount': [WORKLOAD] } },
+        },
+      ];
+      expect(drillGrantProblems(elastiCache, [WORKLOAD], roleArns())).toEqual([
+        `ElastiCacheSeedsDrillsObjects grants the service ${REGION}.elasticache-snapshot.amazonaws.com`,
       ]);
+      const otherRole = edit('DrillsReadReplicas', (s) => ({
+        ...s,
+        Condition: { ArnEquals: { 'aws:PrincipalArn': [...roleArns(), `arn:aws:iam::${WORKLOAD}:role/x`] } },
+      }));
+      expect(drillGrantProblems(otherRole, [WORKLOAD], roleArns())[0]).toMatch(/^DrillsReadReplicas is not limited to the drill roles/);
       const everyone = edit('DrillsReadReplicas', (s) => ({ ...s, Principal: { AWS: '*' } }));
       expect(drillGrantProblems(everyone, [WORKLOAD], roleArns())).toEqual(['DrillsReadReplicas names *']);
     });
 
-    it('gives the DR drill roles the fixed names the vault names, with reads of the vault bucket only', () => {
+    it('gives the DR drill roles the fixed names the vault names, with reads of the vault bucket only; the state machine never touches the vault', () => {
       const resources = resourcesOf(synth.dr);
       const names = vaultDrillRoleNames(config.name, config.dr.region);
       const roleId = (name: string) => Object.entries(resources).find(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === name)?.[0];
-      const smRole = roleId(names.stateMachine);
+      const seedRole = roleId(names.seedCopy);
       const selectRole = roleId(names.select);
-      expect(smRole).toBeDefined();
+      expect(seedRole).toBeDefined();
       expect(selectRole).toBeDefined();
       // Every statement of the DR stack that touches the vault bucket: which role, which actions.
       const bucketArn = `arn:aws:s3:::${vaultBucket()}`;
@@ -177,19 +194,23 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
           .sort();
       // GetObject: the verdict objects and HeadObject of each replica (the version a verdict must name).
       expect(actionsOf(selectRole)).toEqual(['s3:GetObject', 's3:GetObjectRetention', 's3:GetObjectTagging', 's3:ListBucket']);
-      expect(actionsOf(smRole)).toEqual(['s3:GetObject']);
-      expect(touching.every((t) => t.role === smRole || t.role === selectRole)).toBe(true);
-      expect(JSON.stringify(touching.filter((t) => t.role === smRole).map((t) => t.resources))).toContain(`${bucketArn}/*`);
-      // The state machine runs as that role.
-      synth.dr.hasResourceProperties('AWS::StepFunctions::StateMachine', { RoleArn: { 'Fn::GetAtt': [smRole, 'Arn'] } });
+      // The seed copy reads the version the verdict names; it writes only in the DR bucket (below).
+      expect(actionsOf(seedRole)).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+      expect(touching.every((t) => t.role === seedRole || t.role === selectRole)).toBe(true);
+      expect(JSON.stringify(touching.filter((t) => t.role === seedRole).map((t) => t.resources))).toContain(`${bucketArn}/*`);
     });
 
-    it("schedules the plan's DR drill on the vault bucket, expecting the vault account as its owner", () => {
-      const schedules = Object.values(resourcesOf(synth.dr)).filter(
-        (r) => r.Type === 'AWS::Scheduler::Schedule' && String(r.Properties.Target?.Input ?? '').includes('"where":"dr"'),
+    it("schedules the plan's DR drill on the vault bucket, expecting the vault account as its owner, with the DR bucket for the seed copy", () => {
+      const resources = resourcesOf(synth.dr);
+      const schedules = Object.values(resources).filter(
+        (r) => r.Type === 'AWS::Scheduler::Schedule' && renderIntrinsic(r.Properties.Target?.Input ?? '').includes('"where":"dr"'),
       );
-      const inputs = schedules.map((s) => JSON.parse(s.Properties.Target.Input as string) as Record<string, unknown>);
-      expect(inputs).toEqual([expect.objectContaining({ plan: 'sessions', bucket: vaultBucket(), vault: { account: VAULT } })]);
+      // Drill inputs only (the freshness monitor's names the region too).
+      const inputs = schedules.map((s) => JSON.parse(renderIntrinsic(s.Properties.Target.Input)) as Record<string, unknown>).filter((i) => 'rtoMinutes' in i);
+      // The DR bucket (a reference to this stack's bucket): the drill copies the chosen replica there and seeds from the copy.
+      const drBucketId = Object.entries(resources).find(([, r]) => r.Type === 'AWS::S3::Bucket' && r.Properties.BucketName === drBucket())?.[0];
+      expect(drBucketId).toBeDefined();
+      expect(inputs).toEqual([expect.objectContaining({ plan: 'sessions', bucket: vaultBucket(), vault: { account: VAULT, seedBucket: drBucketId } })]);
     });
 
     it('is clean under cfn-lint (DR and vault templates)', () => {
@@ -236,14 +257,23 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
      * judged by the vault's synthesized verify state machine unless `verified`
      * is given; then one drill execution.
      */
-    async function run(options: { owner?: string; verified?: string; forged?: Record<string, string>; afterVerify?: (replica: string) => void } = {}) {
+    async function run(
+      options: { owner?: string; verified?: string; forged?: Record<string, string>; afterVerify?: (replica: string) => void; restoreFails?: boolean } = {},
+    ) {
       const dir = mkdtempSync(join(scratch, 'vault-bucket-'));
+      const drDir = mkdtempSync(join(scratch, 'dr-bucket-'));
       const bucket = vaultBucket();
+      // What the seed file looked like when the drill cluster was created from it.
+      const seeded: { file: string; existed: boolean }[] = [];
       const aws = new LocalAws({
         account: WORKLOAD,
-        buckets: { [bucket]: dir },
+        buckets: { [bucket]: dir, [drBucket()]: drDir },
         owners: { [bucket]: options.owner ?? VAULT },
-        startServer: (file, password) => startLocalRedis({ rdb: file, password, tmpPrefix: 'vault-drill-cluster-' }),
+        startServer: (file, password) => {
+          seeded.push({ file, existed: existsSync(file) });
+          if (options.restoreFails) return Promise.reject(new Error('the RDB file could not be loaded'));
+          return startLocalRedis({ rdb: file, password, tmpPrefix: 'vault-drill-cluster-' });
+        },
       });
       const log = new MemoryLog();
       const metrics = new MemoryMetrics();
@@ -289,11 +319,10 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
         options.afterVerify?.(join(dir, key));
       }
       const callsBeforeDrill = aws.calls.length;
+      const vaultBefore = folderState(dir);
       let report: DrillReportResult | undefined;
       const plan = config.plans.find((p) => p.name === 'sessions')!;
-      const input = JSON.parse(
-        JSON.stringify(drillRunInput(config.name, plan, 'dr', recoveryBucketName(config.name, WORKLOAD, REGION), config.vault)),
-      ) as unknown;
+      const input = JSON.parse(JSON.stringify(drillRunInput(config.name, plan, 'dr', drBucket(), config.vault))) as unknown;
       const secrets = aws.secretsManager(REGION);
       const elasticache = aws.elastiCache(REGION);
       const lambda = (state: string) => drill.States[state]!.Resource!;
@@ -318,6 +347,9 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
           // TLS is on for drill clusters on AWS; the local server speaks plain TCP.
           [lambda('Verify data')]: (payload) =>
             runDrillVerify(drillVerifyInputSchema.parse({ ...(payload as object), tls: false }), { secrets, log, clock: systemClock, ...VERIFY_TUNING }),
+          // Both the copy and its delete: one function.
+          [lambda('Copy vault replica')]: (payload) =>
+            runSeedCopy(seedCopyEventSchema.parse(payload), { s3, log, clock: systemClock, throttleDelayMs: TUNING.throttleDelayMs }),
           [lambda('Report')]: async (payload) => {
             report = await reportDrill(drillReportEventSchema.parse(payload), {
               publish: (a) => publishAlert(sns, 'arn:aws:sns:eu-central-1:111111111111:alerts', a),
@@ -334,6 +366,11 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
         report,
         aws,
         dir,
+        drDir,
+        seeded,
+        vaultUnchanged: JSON.stringify(folderState(dir)) === JSON.stringify(vaultBefore),
+        // Objects only (the local bucket keeps its tags in a dotfile).
+        seedCopiesLeft: listFiles(drDir).filter((f) => !f.startsWith('.')),
         left,
         drillCalls: aws.calls.slice(callsBeforeDrill),
         tags: aws.objectTags(bucket, key),
@@ -346,17 +383,32 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       expect(r.verdict).toMatchObject({ verdict: 'ok', replica: { key }, keys: { keys: 321 } });
       expect(r.execution.status).toBe('SUCCEEDED');
       expect(r.report?.ok).toBe(true);
-      // The cluster was built from the vault folder's object, and is gone.
-      expect(r.aws.groups.map((g) => g.rdb)).toEqual([join(r.dir, key)]);
+      // The cluster was built from the drill's copy in the DR bucket (there while it was created), not from the vault's object.
+      const copy = join(r.drDir, ...`${SEED_COPY_PREFIX}vault-drill-1/${key}`.split('/'));
+      expect(r.aws.groups.map((g) => g.rdb)).toEqual([copy]);
+      expect(r.seeded).toEqual([{ file: copy, existed: true }]);
+      // ...and the copy is gone after the drill, as is the cluster.
+      expect(r.seedCopiesLeft).toEqual([]);
       expect(r.left).toEqual([]);
       expect(r.aws.groups[0]!.status).toBe('deleted');
       const summary = r.report!.summary;
       expect(summary).toContain(`(vault copy, account ${VAULT})`);
       expect(summary).toContain(`Seeded from the vault: account ${VAULT}, bucket ${vaultBucket()}, Object Lock COMPLIANCE until ${retainUntil.toISOString()}.`);
-      expect(summary).toContain(`s3://${vaultBucket()}/${key}`);
-      // The drill only read the vault: list, tags, current version, verdict object, retention; nothing written or deleted there.
+      expect(summary).toContain(`s3://${vaultBucket()}/${key} (version ${r.verdict!.replica.versionId})`);
+      expect(summary).toContain(`Seeded from a copy in this account's DR bucket ${drBucket()}; the copy was deleted (1 version(s)).`);
+      // The vault was only read (list, tags, versions, verdict object, retention, the copy's source): nothing written or deleted there.
+      expect(r.vaultUnchanged).toBe(true);
       const s3Calls = [...new Set(r.drillCalls.filter((c) => c.startsWith('S3 ')))].sort();
-      expect(s3Calls).toEqual(['S3 GetObject', 'S3 GetObjectRetention', 'S3 GetObjectTagging', 'S3 HeadObject', 'S3 ListObjectsV2']);
+      expect(s3Calls).toEqual([
+        'S3 CopyObject',
+        'S3 DeleteObject',
+        'S3 GetObject',
+        'S3 GetObjectRetention',
+        'S3 GetObjectTagging',
+        'S3 HeadObject',
+        'S3 ListObjectVersions',
+        'S3 ListObjectsV2',
+      ]);
       expect(r.aws.objectRetention(vaultBucket(), key)).toEqual({ Mode: 'COMPLIANCE', RetainUntilDate: retainUntil.toISOString() });
     }, 60_000);
 
@@ -366,6 +418,8 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       expect(r.report?.ok).toBe(false);
       expect(r.report?.summary).toContain('select');
       expect(r.aws.groups).toEqual([]);
+      expect(r.seedCopiesLeft).toEqual([]);
+      expect(r.drillCalls).not.toContain('S3 CopyObject');
     }, 30_000);
 
     it('a replica carrying a forged redis-dr:verified=ok (replicated from the workload account) and no verdict object is never restored', async () => {
@@ -376,6 +430,9 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       expect(r.execution.status).toBe('FAILED');
       expect(r.report?.summary).toContain('not verified yet');
       expect(r.aws.groups).toEqual([]);
+      // Refused at select: nothing was copied into the DR bucket either.
+      expect(r.drillCalls).not.toContain('S3 CopyObject');
+      expect(r.seedCopiesLeft).toEqual([]);
     }, 30_000);
 
     it('a verdict object about an older version of the replica is no verdict: the drill refuses the new version', async () => {
@@ -392,6 +449,18 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       expect(r.execution.status).toBe('FAILED');
       expect(r.report?.summary).toMatch(/AccessDenied/);
       expect(r.aws.groups).toEqual([]);
+      expect(r.drillCalls).not.toContain('S3 CopyObject');
+    }, 30_000);
+
+    it('a restore that fails after the copy still deletes the copy (the cleanup path), and the drill fails', async () => {
+      const r = await run({ restoreFails: true });
+      expect(r.execution.status).toBe('FAILED');
+      expect(r.report?.ok).toBe(false);
+      // The copy existed for the create, and the cleanup removed it with the cluster.
+      expect(r.seeded.map((x) => x.existed)).toEqual([true]);
+      expect(r.seedCopiesLeft).toEqual([]);
+      expect(r.report?.summary).toContain('the copy was deleted (1 version(s))');
+      expect(r.vaultUnchanged).toBe(true);
     }, 30_000);
   });
 });
