@@ -226,6 +226,27 @@ export function backupRetention(files: readonly StoredBackup[], target: string, 
   return selectExpired(backupPoints(files, target), { ...policy, rpoMinutes: Number.MAX_SAFE_INTEGER }, now);
 }
 
+/**
+ * How far (seconds) a saved file's `ctime` may lie before the request and
+ * still be the save this run asked for. Redis stamps `ctime` with time(2),
+ * which reads the kernel's coarse clock (updated once a tick, a few ms behind
+ * the clock `TIME` reads): a save asked for just after a second boundary is
+ * stamped with the second before. The other evidence that the save is ours
+ * (rdb_saves or rdb_last_save_time advanced after the request, bgsave status
+ * ok) is checked by the save itself (adapters/redis/save.ts).
+ */
+export const SAVE_CLOCK_SLACK_SECONDS = 1;
+
+/**
+ * Whether a file stamped `ctime` (unix seconds, the RDB's AUX field) can be
+ * the save asked for at `requestedAt` (the server's `TIME`, unix seconds):
+ * stamped no earlier than {@link SAVE_CLOCK_SLACK_SECONDS} before it. A
+ * file older than that is another save (another host's server, an old dump).
+ */
+export function savedAfterRequest(ctime: number, requestedAt: number): boolean {
+  return ctime >= requestedAt - SAVE_CLOCK_SLACK_SECONDS;
+}
+
 /** The tag value of a read-back. */
 export function formatReadBackTag(bytes: number, sha256: string): string {
   return `bytes=${bytes} sha256=${sha256}`;

@@ -51,6 +51,7 @@ import {
   backupTier,
   newBackupFileName,
   parseBackupFileName,
+  savedAfterRequest,
   type BackupRetention,
 } from '../../domain/self-managed/backup.js';
 import { formatBackupMetrics } from '../../domain/self-managed/backup-metrics.js';
@@ -274,9 +275,10 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
         const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : ` (checksum ${report.checksum})`;
         throw new Error(`the RDB failed verification${where}; nothing was stored`);
       }
-      // Local mode reads a path on this host: the file must be the one this save wrote (its ctime not before the request).
+      // Local mode reads a path on this host: the file must be the one this save wrote (its ctime not before the
+      // request, allowing for the coarse clock Redis stamps it with: savedAfterRequest).
       const ctime = Number(report.auxFields.ctime);
-      if (savedAt !== undefined && Number.isFinite(ctime) && ctime < savedAt) {
+      if (savedAt !== undefined && Number.isFinite(ctime) && !savedAfterRequest(ctime, savedAt)) {
         throw new Error(
           `the file read was written at ${new Date(ctime * 1000).toISOString()}, before this save was asked for (${new Date(savedAt * 1000).toISOString()}): ` +
             'it is not the file the server just saved (is the server on another host? use --remote); nothing was stored',
