@@ -174,8 +174,10 @@ export class S3BackupStore implements BackupStore {
     await this.retag(file, `hold ${file}`, (tags) => ({ ...tags, [TAGS.hold]: tagValue(reason) }));
   }
 
-  async release(file: string): Promise<void> {
-    await this.retag(file, `release ${file}`, ({ [TAGS.hold]: _hold, [TAGS.collapsed]: _collapsed, ...rest }) => rest);
+  async release(file: string, acceptedMark?: string): Promise<void> {
+    await this.retag(file, `release ${file}`, ({ [TAGS.hold]: _hold, [TAGS.collapsed]: _collapsed, ...rest }) =>
+      acceptedMark === undefined ? rest : { ...rest, [TAGS.collapsed]: tagValue(acceptedMark) },
+    );
   }
 
   /** Replaces the tags of a backup redis-dr wrote with `change(tags)`. */

@@ -91,8 +91,12 @@ export interface BackupStore {
   remove(file: string): Promise<void>;
   /** Records a hold on a backup redis-dr wrote (retention keeps it until released). */
   hold(file: string, reason: string): Promise<void>;
-  /** Removes the hold and the collapse mark recorded on a backup. */
-  release(file: string): Promise<void>;
+  /**
+   * Removes the hold recorded on a backup, and its collapse mark: removed, or
+   * replaced by `acceptedMark` (an accepted collapse: a good point again, and
+   * the start of a new collapse window).
+   */
+  release(file: string, acceptedMark?: string): Promise<void>;
 }
 
 /** Parses `file:///dir` or `s3://bucket[/prefix]`. */
@@ -295,8 +299,10 @@ export class FileBackupStore implements BackupStore {
     await this.rewriteRecord(file, `hold ${file}`, (r) => ({ ...r, hold: reason }));
   }
 
-  async release(file: string): Promise<void> {
-    await this.rewriteRecord(file, `release ${file}`, ({ hold: _hold, collapsed: _collapsed, ...rest }) => rest);
+  async release(file: string, acceptedMark?: string): Promise<void> {
+    await this.rewriteRecord(file, `release ${file}`, ({ hold: _hold, collapsed: _collapsed, ...rest }) =>
+      acceptedMark === undefined ? rest : { ...rest, collapsed: acceptedMark },
+    );
   }
 
   /** Replaces `file`'s record with `change(record)`: a new file renamed over it (a reader sees the old or the new one). */

@@ -10,6 +10,7 @@
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { BACKUP_EXTENSION, backupHoldRelease, parseBackupFileName } from '../../domain/self-managed/backup.js';
 import { collapseHold } from '../../domain/plans/collapse.js';
+import { releasedMarkValue } from '../../domain/plans/collapse-points.js';
 
 /** What a release did. */
 export interface BackupHoldReleased {
@@ -35,6 +36,7 @@ export async function releaseBackupHold(
   target: string,
   point: string,
   log: (line: string) => void = () => undefined,
+  now: () => Date = () => new Date(),
 ): Promise<BackupHoldReleased> {
   const file = point.endsWith(BACKUP_EXTENSION) ? point : `${point}${BACKUP_EXTENSION}`;
   const parsed = parseBackupFileName(file);
@@ -57,7 +59,9 @@ export async function releaseBackupHold(
     log(`released ${store.url}/${f} (${hold}): retention may prune it again`);
   }
   if (collapsed !== undefined) {
-    await store.release(collapsed);
+    // Marked accepted, not unmarked: the fuller backups before it are no measure for a drain any more (collapse-points.ts baselinePoint).
+    const mark = (await store.list()).find((f) => f.file === collapsed)?.collapsed ?? '';
+    await store.release(collapsed, releasedMarkValue(mark, now(), true));
     log(`accepted ${store.url}/${collapsed}: no longer marked a keyspace collapse; later backups are judged against it`);
   }
   return { target: target.toLowerCase(), point: file, hold, released, ...(collapsed !== undefined ? { accepted: collapsed } : {}) };

@@ -587,6 +587,34 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     });
   });
 
+  it('a slow drain (keys falling 40 % a run over 10 runs, 100,000 to about 1,000) trips the hold before the fullest backup is deleted', async () => {
+    // The tightest retention: every run would delete all but the newest backup.
+    const keepOne = { hourly: 1, daily: 0, weekly: 0, monthly: 0, minKeep: 1, timeZone: 'UTC' };
+    await server.client().eval("for i=0,99999 do redis.call('SET', 'k:'..i, i) end", 0);
+    let left = 100_000;
+    const runs: { keys: number; ok: boolean; step?: string; previous?: string }[] = [];
+    for (let run = 1; run <= 10; run++) {
+      if (run > 1) {
+        const drop = Math.round(left * 0.4);
+        await server.client().eval(`for i=${left - drop},${left - 1} do redis.call('DEL', 'k:'..i) end`, 0);
+        left -= drop;
+      }
+      const r = await runBackup({ ...request(), retention: keepOne }, deps(server, at(`2026-11-23T${String(run).padStart(2, '0')}:00:00Z`)));
+      runs.push({ keys: r.backup!.keys, ok: r.ok, ...(r.ok ? {} : { step: r.failedStep, previous: r.collapse?.previous }) });
+    }
+    expect(runs.map((r) => r.keys)).toEqual([100000, 60000, 36000, 21600, 12960, 7776, 4666, 2800, 1680, 1008]);
+    // Run 2 is within the threshold against run 1; run 3 holds 64 % fewer than the fullest backup, run 1: the hold trips.
+    expect(runs.slice(0, 2).map((r) => r.ok)).toEqual([true, true]);
+    for (const r of runs.slice(2)) expect(r).toMatchObject({ ok: false, step: 'keyspace', previous: 'rdr-cache-20261123-0100.rdb' });
+    // The fullest backup survived every run (kept by the drain watch after run 2, held since run 3), and nothing after run 2 was deleted.
+    expect(rdbs()).toContain('rdr-cache-20261123-0100.rdb');
+    expect(rdbs()).toHaveLength(10);
+    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0300.rdb');
+    expect(ping.pings.filter((p) => p.path.endsWith('/fail'))).toHaveLength(8);
+    const prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
+    expect(prom).toContain(`${BACKUP_METRICS.collapsed}{target="cache"} 1\n`);
+  }, 120_000);
+
   it('releaseBackupHold refuses a point that is not a backup of the target, or that holds nothing, naming the field', async () => {
     const store = new FileBackupStore(folder());
     await expect(releaseBackupHold(store, 'cache', 'rdr-other-20261123-0300.rdb')).rejects.toThrow(
