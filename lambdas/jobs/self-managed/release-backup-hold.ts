@@ -22,8 +22,8 @@ export interface BackupHoldReleased {
   readonly released: readonly string[];
   /** The collapsed point, when its collapse mark was removed. */
   readonly accepted?: string;
-  /** Nothing was changed: `released` and `accepted` are what a release would do. */
-  readonly dryRun: boolean;
+  /** Set in a dry run: nothing was changed, `released` and `accepted` are what a release would do. */
+  readonly dryRun?: boolean;
 }
 
 /**
@@ -75,5 +75,12 @@ export async function releaseBackupHold(
     await store.release(collapsed, releasedMarkValue(mark, now(), true));
     log(`accepted ${store.url}/${collapsed}: no longer marked a keyspace collapse; later backups are judged against it`);
   }
-  return { target: target.toLowerCase(), point: file, hold, released, ...(collapsed !== undefined ? { accepted: collapsed } : {}), dryRun };
+  return {
+    target: target.toLowerCase(),
+    point: file,
+    hold,
+    released,
+    ...(collapsed !== undefined ? { accepted: collapsed } : {}),
+    ...(dryRun ? { dryRun } : {}),
+  };
 }

@@ -857,6 +857,21 @@ describe('runBackup: the destination lease (two runs at once, real redis-server,
     expect((await runBackup(request(0), deps(server))).ok).toBe(true);
   });
 
+  it("never deletes this run's own backup: a clock behind the newest backup there fails the retention step, nothing deleted", async () => {
+    const ahead = await runBackup(request(0), deps(server, { now: () => Date.now() + 3 * 3600_000 }));
+    expect(ahead.ok, ahead.error).toBe(true);
+    const behind = await runBackup(request(0), deps(server));
+    expect(behind).toMatchObject({ ok: false, failedStep: 'retention', retention: { deleted: [] } });
+    expect(behind.error).toMatch(
+      /^retention would delete rdr-cache-.*\.rdb, the backup this run just stored \(is this host's clock behind the newest backup there\?\); nothing was deleted/,
+    );
+    expect(
+      readdirSync(folder())
+        .filter((f) => f.endsWith('.rdb'))
+        .sort(),
+    ).toEqual([behind.backup!.file, ahead.backup!.file].sort());
+  });
+
   it('refuses a folder that does not exist unless the store may create it (a mistyped --to), naming --create', async () => {
     const r = await runBackup(request(0, { store: new FileBackupStore(join(dir, 'typo'), { create: false }) }), deps(server));
     expect(r).toMatchObject({ ok: false, failedStep: 'lease' });
