@@ -5,9 +5,19 @@
  */
 import { EXIT } from './failure.js';
 
+/**
+ * `backup`: another run of the same target holds the destination's lease
+ * (after `--lease-wait`): this run did nothing, and nothing is wrong — no
+ * `/fail` ping, no metric. 75 is EX_TEMPFAIL of sysexits.h ("try again later").
+ */
+export const EXIT_LEASE_HELD = 75;
+
 /** What a code means for one command, added under the shared lines (keyed by the command path: `drill local`). */
 const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
-  backup: ['1: a step failed (named in the output; nothing stored before is deleted), or a keyspace collapse (the backup stored, the earlier ones held)'],
+  backup: [
+    '1: a step failed (named in the output; nothing stored before is deleted), or a keyspace collapse (the backup stored, the earlier ones held)',
+    `${EXIT_LEASE_HELD}: another run of this target holds the destination's lease (after --lease-wait): this run did nothing; no /fail ping, no metric`,
+  ],
   compare: ['1: the datasets differ, or the comparison could not finish'],
   doctor: ['0: every check passed or only warned; 1: a check failed'],
   'drill run': ['1: the drill failed (with --wait)'],

@@ -224,7 +224,7 @@ const planSchema = z
       .default(DEFAULT_COLLAPSE_THRESHOLD_PCT)
       .meta({
         description:
-          'Keyspace-collapse tripwire: a recovery point whose key count (or size) dropped by more than this percentage against the newest earlier good point of the same target pages keyspace-collapsed and holds the earlier points from pruning and S3 expiry until released. 0 keys after a non-empty point always trips.',
+          'Keyspace-collapse tripwire: a recovery point whose key count (or size) dropped by more than this percentage against the fullest good point of the same target in the last 7 days (so a slow drain trips too) pages keyspace-collapsed and holds the earlier points from pruning and S3 expiry until released. 0 keys after a non-empty point always trips.',
       }),
     snapshotBudgetSeconds: z
       .number()

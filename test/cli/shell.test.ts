@@ -157,7 +157,7 @@ describe.concurrent('a connection that cannot be made: exit 2, naming the host a
     ['compare', (p) => ['compare', '--a', `redis://127.0.0.1:${p}`, '--b', `redis://127.0.0.1:${p}`]],
     ['migrate', (p) => ['migrate', '--from', `redis://127.0.0.1:${p}`, '--to', `redis://127.0.0.1:${p}`]],
     ['migrate --from-rdb', (p) => ['migrate', '--from-rdb', 'test/fixtures/rdb/encodings.rdb', '--to', `redis://127.0.0.1:${p}`]],
-    ['backup', (p) => ['backup', '--redis', `redis://127.0.0.1:${p}`, '--to', `file://${dir}/backups`]],
+    ['backup', (p) => ['backup', '--redis', `redis://127.0.0.1:${p}`, '--to', `file://${dir}/backups`, '--create']],
   ];
   const AWS: Case[] = [
     ['status', () => ['status']],
@@ -188,7 +188,7 @@ describe.concurrent('a connection that cannot be made: exit 2, naming the host a
 
   it.each([
     ['compare', ['compare', '--a', 'redis://nonexistent.invalid:6379', '--b', 'redis://nonexistent.invalid:6379']],
-    ['backup --remote', ['backup', '--remote', '--redis', 'redis://nonexistent.invalid:6379', '--to', `file://${dir}/backups`]],
+    ['backup --remote', ['backup', '--remote', '--redis', 'redis://nonexistent.invalid:6379', '--to', `file://${dir}/backups`, '--create']],
     ['migrate', ['migrate', '--from', 'redis://nonexistent.invalid:6379', '--to', 'redis://nonexistent.invalid:6380']],
   ])('%s: a host that does not resolve: exit 2, "cannot resolve <host>" and a fix, not the raw resolver line', async (_name, args) => {
     const r = await cliWithEnv({}, ...args);

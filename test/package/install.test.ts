@@ -169,7 +169,11 @@ describe('the package (npm pack, installed offline with runtime dependencies onl
     const client = redis.client();
     await client.mset('a', '1', 'b', '2', 'c', '3');
     const dest = join(work, 'backups');
-    const r = await run(installed.bin, ['backup', '--redis', `redis://127.0.0.1:${redis.port}`, '--to', `file://${dest}`, '--name', 'installed'], work);
+    const r = await run(
+      installed.bin,
+      ['backup', '--redis', `redis://127.0.0.1:${redis.port}`, '--to', `file://${dest}`, '--create', '--name', 'installed'],
+      work,
+    );
     expect(r.stdout).toMatch(/^OK rdr-installed-\d{8}-\d{4}\.rdb \(tier monthly\): \d+ bytes, 3 keys, RDB v\d+, checksum ok/);
     expect(r.status).toBe(0);
     const stored = readdirSync(dest).filter((f) => f.endsWith('.rdb'));

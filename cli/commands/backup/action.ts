@@ -12,6 +12,7 @@ import { calendarParts } from '../../../lambdas/domain/plans/tier.js';
 import { runBackup, type BackupReport } from '../../../lambdas/jobs/self-managed/backup.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { EXIT, type ReportedFailure, reportedFailure } from '../../failure.js';
+import { EXIT_LEASE_HELD } from '../../exit-codes.js';
 import { UsageError } from '../../usage.js';
 import { openDestination } from '../../destinations.js';
 
@@ -34,14 +35,17 @@ export interface BackupCliOptions {
   minKeep: number;
   timeZone: string;
   saveTimeout: number;
+  leaseWait: number;
+  leaseStaleAfter: number;
+  create?: boolean;
   collapseThresholdPct: number;
   json?: boolean;
 }
 
 /** The backup store a destination option names (cli/destinations.ts). */
-export function openStore(to: string, s3Endpoint: string | undefined, option = '--to'): Promise<BackupStore> {
+export function openStore(to: string, s3Endpoint: string | undefined, option = '--to', create = true): Promise<BackupStore> {
   return openDestination<BackupStore>(option, to, s3Endpoint, {
-    file: (dir) => new FileBackupStore(dir),
+    file: (dir) => new FileBackupStore(dir, { create }),
     s3: async (client, bucket, prefix) => new (await import('../../../lambdas/adapters/storage/backup-store-s3.js')).S3BackupStore(client, bucket, prefix),
   });
 }
@@ -68,6 +72,8 @@ export function formatBackupReport(r: BackupReport): string {
     const b = r.backup;
     lines.push(`OK ${b.file} (tier ${b.tier}): ${b.bytes} bytes, ${b.keys} keys, RDB v${b.rdbVersion}, checksum ${b.checksum}, sha256 ${b.sha256}`);
     lines.push(`   at ${b.location}, read back (${b.readBack.how}), in ${r.seconds.toFixed(1)} s (${r.mode} mode)`);
+  } else if (r.busy) {
+    lines.push(`BUSY: ${r.error}`);
   } else {
     lines.push(`FAILED at step ${r.failedStep}: ${r.error}`);
     if (r.backup) lines.push(`   the backup itself was stored and read back: ${r.backup.location} (${r.backup.bytes} bytes, ${r.backup.keys} keys)`);
@@ -108,7 +114,7 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
         'Run the backup on the Redis host (with --redis redis://127.0.0.1:…), or add --remote to pull the RDB over the network',
     );
   }
-  const store = await openStore(o.to, o.s3Endpoint);
+  const store = await openStore(o.to, o.s3Endpoint, '--to', o.create ?? false);
   const heartbeatUrl = o.heartbeatUrl ?? (env.REDIS_DR_HEARTBEAT_URL || undefined);
   if (heartbeatUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(heartbeatUrl)) {
     throw new UsageError(`--heartbeat-url ${redactHeartbeat(heartbeatUrl)} is not an http(s) URL`);
@@ -133,6 +139,7 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
       ...(heartbeatUrl ? { heartbeat: { url: heartbeatUrl, start: o.heartbeatStart ?? false, fail: o.heartbeatFail ?? false } } : {}),
       ...(o.metricsFile ? { metricsFile: o.metricsFile } : {}),
       collapseThresholdPct: o.collapseThresholdPct,
+      lease: { waitSeconds: o.leaseWait, staleAfterSeconds: o.leaseStaleAfter },
     },
     {
       connect: () => connectUrl(o.redis, 'redis-dr-backup', credentials),
@@ -140,13 +147,14 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
       openFile: async (path) => (await open(path, 'r')).createReadStream({ highWaterMark: 1 << 20 }),
       now: () => Date.now(),
       timing: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), pollMs: 200, timeoutMs: o.saveTimeout * 1000 },
-      say: o.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+      // ISO timestamps: the lines end up in a log file (cron) or the journal next to other runs'.
+      say: o.json ? undefined : (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
     },
   );
   const failure = backupFailure(report);
   process.stdout.write(o.json ? `${JSON.stringify(failure ? { ...report, error: failure.error } : report, null, 2)}\n` : formatBackupReport(report));
   if (failure && !o.json && failure.exitCode === EXIT.usage) process.stderr.write(`redis-dr: ${failure.error.message}: ${failure.error.fix}\n`);
-  process.exitCode = failure?.exitCode ?? EXIT.ok;
+  process.exitCode = report.busy ? EXIT_LEASE_HELD : (failure?.exitCode ?? EXIT.ok);
 }
 
 /**
@@ -159,6 +167,15 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
 export function backupFailure(r: BackupReport): ReportedFailure | undefined {
   if (r.ok) return undefined;
   const message = `${r.failedStep ?? 'backup'}: ${r.error ?? 'failed'}`;
+  if (r.busy)
+    return {
+      error: {
+        code: 'lease-held',
+        message,
+        fix: 'nothing to fix when runs overlap: the other run takes the backup; space the runs further apart or raise --lease-wait',
+      },
+      exitCode: EXIT.failed,
+    };
   if (r.collapse) {
     const release = `redis-dr retention release --destination ${r.destination} --target ${r.target} --point ${r.backup?.file ?? '<collapsed backup>'}`;
     return reportedFailure(

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { EXIT_LEASE_HELD } from '../../exit-codes.js';
 import { percent, positiveInt } from '../../options.js';
 import type { BackupCliOptions } from './action.js';
 
@@ -11,7 +12,8 @@ export function backupCommand(program: Command): void {
       '--redis <url>',
       'the server: redis://[user@]host[:port] or rediss:// (password from --secret or REDIS_DR_PASSWORD, or percent-encoded in the URL)',
     )
-    .requiredOption('--to <dest>', 'where backups go: file:///dir or s3://bucket/prefix')
+    .requiredOption('--to <dest>', 'where backups go: file:///dir (an existing folder, or add --create) or s3://bucket/prefix')
+    .option('--create', 'make the --to folder when it does not exist (without it a missing folder is refused: a typo must not start a new series)')
     .option('--remote', 'pull the RDB over the replication protocol (REPLCONF rdb-only + SYNC) instead of BGSAVE and reading the file on this host')
     .option(
       '--name <target>',
@@ -36,6 +38,18 @@ export function backupCommand(program: Command): void {
     )
     .option('--time-zone <iana>', 'time zone tiers are computed in', 'UTC')
     .option('--save-timeout <seconds>', 'local mode: how long to wait for BGSAVE', positiveInt('--save-timeout', 1), 3600)
+    .option(
+      '--lease-wait <seconds>',
+      `how long to wait for another run of the same target and destination (its lease) before exiting ${EXIT_LEASE_HELD} without doing anything`,
+      positiveInt('--lease-wait', 0),
+      60,
+    )
+    .option(
+      '--lease-stale-after <seconds>',
+      'a lease older than this is taken over (a run on another host that died); a lease of a process gone from this host is taken over at once',
+      positiveInt('--lease-stale-after', 60),
+      21600,
+    )
     .option('--json', 'print the run report as JSON')
     .addHelpText('after', '\nSee docs/self-managed.md for cron and systemd timer examples.')
     .action(async (o: BackupCliOptions) => (await import('./action.js')).backupAction(o));

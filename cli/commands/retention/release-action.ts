@@ -238,8 +238,6 @@ export async function releaseAction(o: ReleaseOptions, env: CliEnv = {}): Promis
  * fault (the releases before it stay done, logged), 2 bad input.
  */
 async function releaseBackups(o: ReleaseOptions): Promise<void> {
-  if (o.dryRun)
-    throw new UsageError('--dry-run is not available with --destination: list the held backups with `ls <dir>` or their .json records, then release');
   const [{ openStore }, { releaseBackupHold }] = await Promise.all([
     import('../backup/action.js'),
     import('../../../lambdas/jobs/self-managed/release-backup-hold.js'),
@@ -248,10 +246,17 @@ async function releaseBackups(o: ReleaseOptions): Promise<void> {
   const lines: string[] = [];
   let released;
   try {
-    released = await releaseBackupHold(store, o.target, o.point, (line) => {
-      lines.push(line);
-      if (!o.json) process.stderr.write(`${line}\n`);
-    });
+    released = await releaseBackupHold(
+      store,
+      o.target,
+      o.point,
+      (line) => {
+        lines.push(line);
+        if (!o.json) process.stderr.write(`${line}\n`);
+      },
+      undefined,
+      o.dryRun ?? false,
+    );
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // A wrong --point or --target is bad input; a store fault is a failed release.
@@ -274,6 +279,8 @@ async function releaseBackups(o: ReleaseOptions): Promise<void> {
   if (o.json) process.stdout.write(`${JSON.stringify({ ...released, failed: 0, changes: lines }, null, 2)}\n`);
   else
     process.stdout.write(
-      `released ${released.released.length} backup(s) held by ${released.point} in ${store.url}${released.accepted ? `; ${released.accepted} is the new baseline` : ''}\n`,
+      released.dryRun
+        ? `dry run: would release ${released.released.length} backup(s) held by ${released.point} in ${store.url}${released.accepted ? `; ${released.accepted} would be the new baseline` : ''}; nothing changed\n`
+        : `released ${released.released.length} backup(s) held by ${released.point} in ${store.url}${released.accepted ? `; ${released.accepted} is the new baseline` : ''}\n`,
     );
 }

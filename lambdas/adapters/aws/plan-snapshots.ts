@@ -1,5 +1,5 @@
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { collapseMarkState } from '../../domain/plans/collapse-points.js';
+import { collapseMarkState, isGoodMark, probeKeyspace } from '../../domain/plans/collapse-points.js';
 import { isSnapshotOf } from '../../domain/plans/naming.js';
 import { isTier, TAGS, type RecoveryPoint } from '../../domain/plans/types.js';
 import type { SnapshotSummary } from './elasticache.js';
@@ -49,6 +49,14 @@ export async function planSnapshotTags(
   return new Map(maps.flatMap((m) => [...m]));
 }
 
+/** The count (and accepted collapse) of a good point, from its tags: counted, and no active, released or unjudged collapse. */
+function goodCount(tags: Readonly<Record<string, string>> | undefined): { keys?: number; accepted?: boolean } {
+  const keys = probeKeyspace(tags);
+  const state = collapseMarkState(tags?.[TAGS.collapsed]);
+  if (keys === undefined || !isGoodMark(state)) return {};
+  return { keys, ...(state === 'accepted' ? { accepted: true } : {}) };
+}
+
 /**
  * The target's `rdr-` snapshots as recovery points; `managed` only when the
  * snapshot's own tags name this deployment and plan; `held` and `collapsed`
@@ -79,6 +87,8 @@ export function toRecoveryPoints(
         ...(collapseMarkState(tags?.[TAGS.collapsed]) === 'active' ? { collapsed: true } : {}),
         // Not judged yet (its tags could not be read when it was taken): while it is the newest, nothing is pruned.
         ...(collapseMarkState(tags?.[TAGS.collapsed]) === 'unjudged' ? { unproven: true } : {}),
+        // The probe's count of a good point: retention keeps the fullest of the collapse window while the newest holds fewer.
+        ...goodCount(tags),
       };
     });
 }

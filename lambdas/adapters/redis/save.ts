@@ -58,7 +58,9 @@ export interface LocalSave {
   readonly rdbChecksum: boolean;
   /**
    * The server's clock (unix seconds) when our save was asked for: the file's
-   * `ctime` AUX field must not be older, or the file read is not this save's.
+   * `ctime` AUX field must not be older by more than the second its coarse
+   * clock can lag (domain/self-managed/backup.ts savedAfterRequest), or the
+   * file read is not this save's.
    */
   readonly requestedAt: number;
 }

@@ -3,12 +3,23 @@
  * S3-compatible store); loaded only for s3:// destinations. See backup-store.ts.
  */
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Readable } from 'node:stream';
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { formatReadBackTag, parseReadBackTag, type StoredBackup } from '../../domain/self-managed/backup.js';
 import { TAGS, isTier } from '../../domain/plans/types.js';
-import { storeError, type BackupContent, type BackupMeta, type BackupStore, type ReadBackRecord, type WrittenBackup } from './backup-store.js';
+import {
+  storeError,
+  type BackupContent,
+  type BackupMeta,
+  type BackupStore,
+  type LeaseAttempt,
+  type ReadBackRecord,
+  type WrittenBackup,
+} from './backup-store.js';
+import { describeHolder, formatLease, leaseName, parseLease, staleLease, type FoundLease, type LeaseHolder } from '../../domain/self-managed/lease.js';
+import { processAlive } from '../host/process.js';
 import { errorName } from '../aws/errors.js';
 import { getObjectTags, listObjects, openObject } from '../aws/s3.js';
 import { PartDigests, verifyS3ReadBack } from '../aws/s3-read-back.js';
@@ -74,6 +85,73 @@ export class S3BackupStore implements BackupStore {
       throw storeError(this.url, 'list', err);
     }
     return found;
+  }
+
+  /**
+   * The lease is an object written with `If-None-Match: *` (S3 conditional
+   * writes: only one writer creates it); a stale one is replaced with
+   * `If-Match: <its ETag>` (only one run takes it over), and released with
+   * a delete `If-Match` this run's ETag (never another run's lease).
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+   */
+  async takeLease(target: string, holder: LeaseHolder, staleAfterMs: number): Promise<LeaseAttempt> {
+    const key = this.prefix + leaseName(target);
+    const body = formatLease(holder);
+    let tookOver: string | undefined;
+    const taken = (etag: string | undefined): LeaseAttempt => ({
+      taken: {
+        ...(tookOver ? { tookOver } : {}),
+        release: async () => {
+          await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) })).catch(() => undefined);
+        },
+      },
+    });
+    try {
+      for (let round = 0; round < 5; round++) {
+        try {
+          const put = await this.client.send(
+            new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*', ContentType: 'application/json' }),
+          );
+          return taken(put.ETag);
+        } catch (err) {
+          if (!['PreconditionFailed', 'ConditionalRequestConflict'].includes(errorName(err))) throw err;
+        }
+        const found = await this.readLease(key);
+        if (!found) continue;
+        const why = staleLease(found.lease, { host: hostname(), now: new Date(), alive: processAlive }, staleAfterMs);
+        if (!why) return { held: found.lease };
+        try {
+          const put = await this.client.send(
+            new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfMatch: found.etag, ContentType: 'application/json' }),
+          );
+          tookOver = `a stale lease (${why}: ${describeHolder(found.lease)})`;
+          return taken(put.ETag);
+        } catch (err) {
+          // Another run took it over first (or released it): look again.
+          if (!['PreconditionFailed', 'ConditionalRequestConflict', 'NoSuchKey', 'NotFound'].includes(errorName(err))) throw err;
+        }
+      }
+    } catch (err) {
+      throw storeError(this.url, `take the lease of ${target}`, err);
+    }
+    return { held: (await this.readLease(key).catch(() => undefined))?.lease ?? { writtenAt: new Date() } };
+  }
+
+  /** The lease object, with its ETag; `undefined` when there is none. */
+  private async readLease(key: string): Promise<{ lease: FoundLease; etag: string } | undefined> {
+    try {
+      const got = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const holder = parseLease((await got.Body?.transformToString()) ?? '');
+      return { lease: { ...(holder ? { holder } : {}), writtenAt: got.LastModified ?? new Date(0) }, etag: got.ETag ?? '' };
+    } catch (err) {
+      if (['NoSuchKey', 'NotFound'].includes(errorName(err))) return undefined;
+      throw err;
+    }
+  }
+
+  /** S3 keeps a backup's record in its tags: nothing is left beside a deleted object. */
+  async sweepOrphans(): Promise<string[]> {
+    return [];
   }
 
   async exists(file: string): Promise<boolean> {
@@ -174,8 +252,10 @@ export class S3BackupStore implements BackupStore {
     await this.retag(file, `hold ${file}`, (tags) => ({ ...tags, [TAGS.hold]: tagValue(reason) }));
   }
 
-  async release(file: string): Promise<void> {
-    await this.retag(file, `release ${file}`, ({ [TAGS.hold]: _hold, [TAGS.collapsed]: _collapsed, ...rest }) => rest);
+  async release(file: string, acceptedMark?: string): Promise<void> {
+    await this.retag(file, `release ${file}`, ({ [TAGS.hold]: _hold, [TAGS.collapsed]: _collapsed, ...rest }) =>
+      acceptedMark === undefined ? rest : { ...rest, [TAGS.collapsed]: tagValue(acceptedMark) },
+    );
   }
 
   /** Replaces the tags of a backup redis-dr wrote with `change(tags)`. */

@@ -14,8 +14,10 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { StoredBackup } from '../../domain/self-managed/backup.js';
+import { describeHolder, type FoundLease, type LeaseHolder, formatLease, leaseName, parseLease, staleLease } from '../../domain/self-managed/lease.js';
 import { isTier, type Tier } from '../../domain/plans/types.js';
 import { syncDir, verifyReadBack, writeAll } from './durable-file.js';
 import { errorName } from '../aws/errors.js';
@@ -69,6 +71,17 @@ export interface WrittenBackup {
   readonly readBack: ReadBackRecord;
 }
 
+/** A lease this run holds (domain/self-managed/lease.ts). */
+export interface TakenLease {
+  /** Set when a stale lease was taken over: why it was stale and whose it was. */
+  readonly tookOver?: string;
+  /** Gives the lease up, only if it still carries this run's token. Never throws. */
+  release(): Promise<void>;
+}
+
+/** One attempt at the lease: taken, or held by a run that may still be running. */
+export type LeaseAttempt = { readonly taken: TakenLease } | { readonly held: FoundLease };
+
 /** A destination for backups. */
 export interface BackupStore {
   /** `file:///dir` or `s3://bucket/prefix/`, for messages. */
@@ -91,8 +104,26 @@ export interface BackupStore {
   remove(file: string): Promise<void>;
   /** Records a hold on a backup redis-dr wrote (retention keeps it until released). */
   hold(file: string, reason: string): Promise<void>;
-  /** Removes the hold and the collapse mark recorded on a backup. */
-  release(file: string): Promise<void>;
+  /**
+   * Takes the lease of `target` in this destination (one run at a time per
+   * target), taking over a stale one (domain/self-managed/lease.ts
+   * staleLease), or says who holds it.
+   * @throws an Error naming the destination on a store fault, or (folders)
+   *   when the folder does not exist and the store was not opened to create it
+   */
+  takeLease(target: string, holder: LeaseHolder, staleAfterMs: number): Promise<LeaseAttempt>;
+  /**
+   * Removes what a run killed midway left beside no backup: a folder's
+   * `<file>.json` and `<file>.sha256` whose `<file>` is gone. Call it under
+   * the lease. Returns the names removed (S3 keeps records in tags: none).
+   */
+  sweepOrphans(): Promise<string[]>;
+  /**
+   * Removes the hold recorded on a backup, and its collapse mark: removed, or
+   * replaced by `acceptedMark` (an accepted collapse: a good point again, and
+   * the start of a new collapse window).
+   */
+  release(file: string, acceptedMark?: string): Promise<void>;
 }
 
 /** Parses `file:///dir` or `s3://bucket[/prefix]`. */
@@ -131,12 +162,95 @@ const CREATE_NEW = fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRON
 export class FileBackupStore implements BackupStore {
   readonly url: string;
   private readonly open: OpenFile;
+  private readonly create: boolean;
   constructor(
     private readonly dir: string,
-    deps: { open?: OpenFile } = {},
+    /** `create`: make the folder when it does not exist (`--create`); else a missing folder is refused (a typo). @default true */
+    deps: { open?: OpenFile; create?: boolean } = {},
   ) {
     this.url = `file://${dir}`;
     this.open = deps.open ?? ((path, flags, mode) => open(path, flags, mode));
+    this.create = deps.create ?? true;
+  }
+
+  async takeLease(target: string, holder: LeaseHolder, staleAfterMs: number): Promise<LeaseAttempt> {
+    await this.ensureFolder();
+    const path = join(this.dir, leaseName(target));
+    let tookOver: string | undefined;
+    try {
+      // A few rounds: a lease may be released or taken over by another run between two steps.
+      for (let round = 0; round < 5; round++) {
+        if (await this.createLease(path, holder)) {
+          const release = async (): Promise<void> => {
+            const now = await readFile(path, 'utf8').catch(() => '');
+            if (parseLease(now)?.token === holder.token) await unlink(path).catch(() => undefined);
+          };
+          return { taken: { ...(tookOver ? { tookOver } : {}), release } };
+        }
+        const found = await readLease(path);
+        if (!found) continue;
+        const why = staleLease(found, { host: hostname(), now: new Date(), alive: processAlive }, staleAfterMs);
+        if (!why) return { held: found };
+        // Moved aside (atomic), then checked: a fresh lease another run put there meanwhile goes back.
+        const aside = `${path}.stale-${holder.token}`;
+        try {
+          await rename(path, aside);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw err;
+        }
+        const moved = await readLease(aside);
+        if (moved?.holder?.token !== found.holder?.token) await link(aside, path).catch(() => undefined);
+        else tookOver = `a stale lease (${why}: ${describeHolder(found)})`;
+        await unlink(aside).catch(() => undefined);
+      }
+    } catch (err) {
+      throw storeError(this.url, `take the lease of ${target}`, err);
+    }
+    return { held: (await readLease(path)) ?? { writtenAt: new Date() } };
+  }
+
+  /** Creates the lease whole (written to a temporary name, then linked: never replacing); false when one is there. */
+  private async createLease(path: string, holder: LeaseHolder): Promise<boolean> {
+    const temp = `${path}.partial-${process.pid}-${Date.now()}`;
+    const created: string[] = [];
+    try {
+      await this.writeSynced(temp, formatLease(holder), created);
+      await link(temp, path);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      for (const p of created) await unlink(p).catch(() => undefined);
+    }
+  }
+
+  /** The folder exists, or is made when the store may create it; a missing folder is refused otherwise (a mistyped --to). */
+  private async ensureFolder(): Promise<void> {
+    try {
+      if ((await stat(this.dir)).isDirectory()) return;
+      throw new Error(`${this.url} is not a folder`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storeError(this.url, 'open the folder', err);
+    }
+    if (!this.create) throw new Error(`${this.url}: no such folder. Check the path (a typo?), or add --create to make it (the first run of a new destination)`);
+    await mkdir(this.dir, { recursive: true }).catch((err: unknown) => {
+      throw storeError(this.url, 'create the folder', err);
+    });
+  }
+
+  async sweepOrphans(): Promise<string[]> {
+    const names = new Set(await readdir(this.dir).catch(() => [] as string[]));
+    const removed: string[] = [];
+    for (const name of names) {
+      const m = /^(.+\.rdb)\.(json|sha256)$/.exec(name);
+      if (!m || name.startsWith('.') || names.has(m[1]!)) continue;
+      await unlink(join(this.dir, name)).catch(() => undefined);
+      removed.push(name);
+    }
+    if (removed.length > 0) await syncDir(this.dir).catch(() => undefined);
+    return removed.sort();
   }
 
   async list(): Promise<StoredBackup[]> {
@@ -295,8 +409,10 @@ export class FileBackupStore implements BackupStore {
     await this.rewriteRecord(file, `hold ${file}`, (r) => ({ ...r, hold: reason }));
   }
 
-  async release(file: string): Promise<void> {
-    await this.rewriteRecord(file, `release ${file}`, ({ hold: _hold, collapsed: _collapsed, ...rest }) => rest);
+  async release(file: string, acceptedMark?: string): Promise<void> {
+    await this.rewriteRecord(file, `release ${file}`, ({ hold: _hold, collapsed: _collapsed, ...rest }) =>
+      acceptedMark === undefined ? rest : { ...rest, collapsed: acceptedMark },
+    );
   }
 
   /** Replaces `file`'s record with `change(record)`: a new file renamed over it (a reader sees the old or the new one). */
@@ -315,6 +431,18 @@ export class FileBackupStore implements BackupStore {
       for (const path of created) await unlink(path).catch(() => undefined);
       throw storeError(this.url, what, err);
     }
+  }
+}
+
+/** The lease at `path`, or `undefined` when there is none. */
+async function readLease(path: string): Promise<FoundLease | undefined> {
+  try {
+    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    const holder = parseLease(text);
+    return { ...(holder ? { holder } : {}), writtenAt: info.mtime };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
 }
 

@@ -206,9 +206,10 @@ export const ALARM_KINDS = {
     doc: {
       region: 'both',
       fires:
-        "a recovery point's key count (or size) dropped past the plan's collapseThresholdPct against the newest earlier good point of the same target (0 keys always); the points before it are held from pruning and S3 expiry — a collapse is never silently rotated away",
+        "a recovery point's key count (or size) dropped past the plan's collapseThresholdPct against the fullest good point of the same target in the last 7 days, so a slow drain trips too (0 keys always); the points before it are held from pruning and S3 expiry — a collapse is never silently rotated away",
       missingData: 'not breaching',
-      causes: 'an accidental FLUSHALL or FLUSHDB, a mass delete or expiry, a deploy that wrote to the wrong database; rarely an intended cleanup',
+      causes:
+        'an accidental FLUSHALL or FLUSHDB, a mass delete or expiry, a slow drain (a job deleting or expiring a share of the keys every hour), a deploy that wrote to the wrong database; rarely an intended cleanup',
       firstSteps:
         '`redis-dr status` shows the held points; confirm on the cache (DBSIZE); recover with `migrate --from-rdb` from the held point; then `redis-dr retention release`',
     },

@@ -11,7 +11,7 @@
  * `accepted …`) rather than deleting it, so the next run does not put the
  * holds back.
  */
-import { collapseHold, detectCollapse, parseCollapseHold, type Collapse, type KeyspaceSize } from './collapse.js';
+import { collapseHold, detectCollapse, fullestInWindow, parseCollapseHold, type Collapse, type KeyspaceSize } from './collapse.js';
 import { parseRdbSummary } from '../dr-copies/rdb-summary.js';
 import { parseExportObjectKey, parseShardTag } from '../dr-copies/export.js';
 import { TAGS } from './types.js';
@@ -88,6 +88,20 @@ export interface CountedPoint {
 }
 
 /**
+ * Whether a point with this mark can be a baseline: no collapse, or an
+ * accepted one (good again); a released collapse still holds the gutted
+ * data, and an unjudged point is not judged yet.
+ */
+export function isGoodMark(mark: CollapseMarkState | undefined): boolean {
+  return mark !== 'active' && mark !== 'released' && mark !== 'unjudged';
+}
+
+/** A good point: counted, with a good mark ({@link isGoodMark}). */
+function isGood(p: CountedPoint): boolean {
+  return p.keys !== undefined && isGoodMark(p.mark);
+}
+
+/**
  * The newest point before `before` that is good: counted, and not a collapse
  * (an accepted one is good again). A released collapse is skipped: the data
  * it holds is still the gutted one; so is a point not judged yet.
@@ -95,16 +109,28 @@ export interface CountedPoint {
 export function previousGoodPoint<P extends CountedPoint>(points: readonly P[], before: Date): P | undefined {
   let best: P | undefined;
   for (const p of points) {
-    if (p.createdAt.getTime() >= before.getTime() || p.keys === undefined) continue;
-    if (p.mark === 'active' || p.mark === 'released' || p.mark === 'unjudged') continue;
+    if (p.createdAt.getTime() >= before.getTime() || !isGood(p)) continue;
     if (!best || p.createdAt.getTime() > best.createdAt.getTime()) best = p;
   }
   return best;
 }
 
-/** Judges a new point against the newest earlier good point of `history`. */
+/**
+ * The point a new one taken at `before` is judged against: the fullest good
+ * point of the collapse window before it (collapse.ts fullestInWindow), so a
+ * slow drain is measured from where it started; when the window holds none
+ * (a weekly plan), the newest earlier good point. An accepted collapse starts
+ * the window afresh: the fuller points before it are no measure any more.
+ */
+export function baselinePoint<P extends CountedPoint>(points: readonly P[], before: Date): P | undefined {
+  const earlier = points.filter((p) => p.createdAt.getTime() < before.getTime() && isGood(p));
+  const accepted = earlier.filter((p) => p.mark === 'accepted').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+  return fullestInWindow(earlier, before, accepted?.createdAt) ?? previousGoodPoint(earlier, before);
+}
+
+/** Judges a new point against the fullest good point of the collapse window in `history` ({@link baselinePoint}). */
 export function judgePoint(history: readonly CountedPoint[], current: KeyspaceSize & { createdAt: Date }, thresholdPct: number): Collapse | undefined {
-  const previous = previousGoodPoint(history, current.createdAt);
+  const previous = baselinePoint(history, current.createdAt);
   return previous && previous.keys !== undefined
     ? detectCollapse({ point: previous.name, keys: previous.keys, bytes: previous.bytes }, current, thresholdPct)
     : undefined;
@@ -214,7 +240,7 @@ export function copySets(objects: readonly CopyObject[], createdOf: (snapshot: s
 
 /**
  * The copies' verdicts, oldest first: each counted set judged against the
- * newest earlier good set. S3 objects have no tag left for a mark (see
+ * fullest earlier good set of the collapse window ({@link baselinePoint}). S3 objects have no tag left for a mark (see
  * MAX_OBJECT_TAGS), so the verdicts are recomputed from the counts, which
  * never change; callers act only on the set just completed.
  */

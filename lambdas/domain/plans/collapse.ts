@@ -1,15 +1,49 @@
 /**
  * The keyspace-collapse tripwire, the pure half. A recovery point whose key
- * count (or size) drops past a threshold against the newest earlier good
- * point of the same target is an incident — an accidental FLUSHALL, a mass
- * delete, a bad deploy — not a backup: it pages `keyspace-collapsed` and the
- * points before it are held from pruning and lifecycle until an operator
- * releases them. Without this, GFS retention rotates the good points out day
- * by day behind a green heartbeat. Pure: data in, verdict out.
+ * count (or size) drops past a threshold against the fullest good point of
+ * the same target in the collapse window (the last
+ * {@link COLLAPSE_WINDOW_DAYS} days) is an incident — an accidental
+ * FLUSHALL, a mass delete, a slow drain, a bad deploy — not a backup: it
+ * pages `keyspace-collapsed` and the points before it are held from pruning
+ * and lifecycle until an operator releases them. Without this, GFS retention
+ * rotates the good points out day by day behind a green heartbeat. Judged
+ * against the fullest point, not only the one before: keys falling 40 % a run
+ * never drop 50 % from one run to the next. Pure: data in, verdict out.
  */
 
 /** Default `collapseThresholdPct`: a drop of more than half the keys (or bytes) trips. */
 export const DEFAULT_COLLAPSE_THRESHOLD_PCT = 50;
+
+/**
+ * How far back (days before a new point) the tripwire looks for the fullest
+ * good point to judge the new one against. Retention keeps that point while
+ * the newest holds fewer keys (retention.ts), so a drain within the window is
+ * judged against where it started. A week: a weekly cycle of load stays in it.
+ */
+export const COLLAPSE_WINDOW_DAYS = 7;
+const COLLAPSE_WINDOW_MS = COLLAPSE_WINDOW_DAYS * 24 * 60 * 60 * 1000;
+
+/**
+ * The fullest of `points` (most keys; the newest of equals) taken within the
+ * collapse window up to `until` (inclusive: `[until - window, until]`) and
+ * not before `since` (an accepted collapse: an operator said the smaller
+ * keyspace is intended, so the fuller points before it are no measure);
+ * `undefined` when none is. Callers pass only good, counted points.
+ */
+export function fullestInWindow<P extends { readonly createdAt: Date; readonly keys?: number }>(
+  points: readonly P[],
+  until: Date,
+  since?: Date,
+): P | undefined {
+  const from = Math.max(until.getTime() - COLLAPSE_WINDOW_MS, since?.getTime() ?? Number.NEGATIVE_INFINITY);
+  let best: P | undefined;
+  for (const p of points) {
+    const t = p.createdAt.getTime();
+    if (p.keys === undefined || t > until.getTime() || t < from) continue;
+    if (!best || p.keys > best.keys! || (p.keys === best.keys && t > best.createdAt.getTime())) best = p;
+  }
+  return best;
+}
 
 /** What a recovery point holds, as far as it was counted. */
 export interface KeyspaceSize {
@@ -23,6 +57,7 @@ export interface KeyspaceSize {
 /** A collapse found: the point, the good point it is judged against, and a sentence for on-call. */
 export interface Collapse {
   readonly point: string;
+  /** The good point it is judged against: the fullest of the collapse window (or the newest earlier one). */
   readonly previous: string;
   /** Which measure tripped first. */
   readonly measure: 'keys' | 'bytes';
@@ -32,8 +67,9 @@ export interface Collapse {
 }
 
 /**
- * Judges `current` against `previous` (the newest earlier point of the same
- * target that was good: counted, not itself collapsed). Rules:
+ * Judges `current` against `previous` (the good point of the same target it
+ * is measured against: counted, not itself collapsed; the fullest of the
+ * collapse window, collapse-points.ts baselinePoint). Rules:
  * - no previous good point, or an empty previous one: nothing to judge;
  * - 0 keys after a non-empty point always trips (whatever the threshold);
  * - otherwise a drop of keys, or of bytes where both sides know them, by
@@ -62,7 +98,7 @@ export function detectCollapse(
       dropPct,
       detail:
         `${current.point} holds ${now} ${unit}, ${dropPct} % fewer than ${was} in ${previous.point} ` +
-        `(threshold ${thresholdPct} %): a FLUSHALL or mass delete? The points before it are held from pruning until released`,
+        `(threshold ${thresholdPct} %): a FLUSHALL or mass delete (or a slow drain)? The points before it are held from pruning until released`,
     };
   };
   if (current.keys === 0) return verdict('keys', previous.keys, 0);

@@ -4,6 +4,7 @@
  * newest `minKeep` are always kept, and a target whose backups are failing or
  * stale is put on hold (nothing deleted). Pure: time is passed in as `now`.
  */
+import { COLLAPSE_WINDOW_DAYS, fullestInWindow } from './collapse.js';
 import { classifyTier } from './tier.js';
 import { TAGS, TIERS, tierRank, type RecoveryPoint, type RetentionPolicy, type Tier } from './types.js';
 
@@ -72,7 +73,9 @@ const MS_PER_MINUTE = 60_000;
  *    the chronological available managed points);
  * 4. keep the newest available managed points until `policy.minKeep` proven
  *    ones are kept (an unproven point never counts towards `minKeep`), every
- *    held point (`held`: kept until an operator releases it), and, in a
+ *    held point (`held`: kept until an operator releases it), the fullest
+ *    counted point of the collapse window while the newest counted one holds
+ *    fewer keys (a slow drain is judged against it: collapse.ts), and, in a
  *    plan that exports, the newest available managed point of the export
  *    tier or higher not yet marked exported;
  * 5. delete failed managed points and the remaining available managed points.
@@ -140,6 +143,12 @@ export function selectExpired(points: readonly RecoveryPoint[], policy: Retentio
     addReason(point, `minKeep: ${ordinal(proven)} newest of ${policy.minKeep} always kept`);
   }
   for (const point of managed) if (point.held !== undefined) addReason(point, `held (${point.held}): kept until an operator releases it`);
+  const watched = drainBaseline(available);
+  if (watched)
+    addReason(
+      watched.fullest,
+      `drain watch: the fullest point of the last ${COLLAPSE_WINDOW_DAYS} days (${watched.fullest.keys} keys), kept while the newest, ${watched.newest.name}, holds fewer (${watched.newest.keys}): a slow drain is judged against it`,
+    );
   if (policy.exportMinTier !== undefined) {
     // A snapshot pruned before its DR copy exists would leave the DR region a point behind.
     const minRank = tierRank(policy.exportMinTier);
@@ -165,6 +174,21 @@ export function selectExpired(points: readonly RecoveryPoint[], policy: Retentio
   }
 
   return { keep: sortNewestFirst(keep), delete: sortNewestFirst(remove), ignored: sortNewestFirst(ignored) };
+}
+
+/**
+ * The fullest counted point of the collapse window (collapse.ts) when the
+ * newest counted point holds fewer keys: the point a drain is judged
+ * against, which retention must not delete while the keyspace is below it.
+ * The window starts afresh at an accepted collapse.
+ */
+function drainBaseline(newestFirstAvailable: readonly RecoveryPoint[]): { fullest: RecoveryPoint; newest: RecoveryPoint } | undefined {
+  const counted = newestFirstAvailable.filter((p) => p.keys !== undefined);
+  const newest = counted[0];
+  if (newest === undefined) return undefined;
+  const accepted = counted.find((p) => p.accepted);
+  const fullest = fullestInWindow(counted, newest.createdAt, accepted?.createdAt);
+  return fullest && fullest !== newest && fullest.keys! > newest.keys! ? { fullest, newest } : undefined;
 }
 
 /** Available or failed: the statuses retention acts on. Anything else is in progress. */

@@ -69,6 +69,15 @@ export interface RecoveryPoint {
    * snapshots, whose status says they are stored.
    */
   readonly unproven?: boolean;
+  /**
+   * Keys the point holds, when it was counted and is a good point (no
+   * collapse, or an accepted one): retention keeps the fullest of the
+   * collapse window while the newest holds fewer (a drain is judged against
+   * it). Absent: not counted, or not a good point.
+   */
+  readonly keys?: number;
+  /** An operator accepted this point's collapse: the fuller points before it are no measure for a drain. */
+  readonly accepted?: boolean;
 }
 
 /** Retention counts and safety rails for one plan (validated config). */
@@ -126,7 +135,7 @@ export const TAGS = {
   rdb: 'redis-dr:rdb',
   /** On a snapshot: why retention must keep it, e.g. `keyspace-collapsed:<point>` (see domain/collapse.ts). */
   hold: 'redis-dr:hold',
-  /** On a snapshot: it was judged a keyspace collapse against the newest earlier good point (the detail). */
+  /** On a snapshot: it was judged a keyspace collapse against the fullest good point of the collapse window (the detail). */
   collapsed: 'redis-dr:collapsed',
   /** On a self-managed backup object: `bytes=<n> sha256=<hex>`, written only after the object was read back and matched. */
   readBack: 'redis-dr:read-back',

@@ -7,6 +7,7 @@
  * `.rdb`. Pure: no I/O, no clock.
  */
 import { detectCollapse, parseCollapseHold, type Collapse } from '../plans/collapse.js';
+import { baselinePoint, collapseMarkState, isGoodMark } from '../plans/collapse-points.js';
 import { selectExpired, type RetentionDecision } from '../plans/retention.js';
 import { formatSnapshotName, parseSnapshotName } from '../plans/naming.js';
 import { classifyTier } from '../plans/tier.js';
@@ -137,7 +138,10 @@ export function backupPoints(files: readonly StoredBackup[], target: string): Re
       ...(f.tier ? { tier: f.tier } : {}),
       ...(f.proven ? {} : { unproven: true }),
       ...(f.hold !== undefined ? { held: f.hold } : {}),
-      ...(f.collapsed !== undefined ? { collapsed: true } : {}),
+      ...(isCollapsed(f) ? { collapsed: true } : {}),
+      // A good point's count: retention keeps the fullest of the collapse window while the newest holds fewer.
+      ...(f.keys !== undefined && !isCollapsed(f) ? { keys: f.keys } : {}),
+      ...(collapseMarkState(f.collapsed) === 'accepted' ? { accepted: true } : {}),
     });
   }
   return points;
@@ -151,24 +155,35 @@ export interface NewBackup {
   readonly bytes: number;
 }
 
+/** A backup marked a keyspace collapse that still counts as one (an accepted collapse is a good point again). */
+function isCollapsed(f: StoredBackup): boolean {
+  return f.collapsed !== undefined && !isGoodMark(collapseMarkState(f.collapsed));
+}
+
 /**
  * The keyspace-collapse tripwire of a self-managed backup: `current` judged
- * against the newest earlier backup of the target that is not itself a
- * collapse and has a recorded key count — proven or not: a backup written
- * before read-back existed still says how many keys there were, and without
- * it an empty first run after an upgrade would judge nothing and let
- * retention delete those backups.
+ * against the fullest earlier backup of the target in the collapse window
+ * (collapse-points.ts baselinePoint: so a slow drain trips as a FLUSHALL
+ * does) that is not itself a collapse and has a recorded key count — proven
+ * or not: a backup written before read-back existed still says how many keys
+ * there were, and without it an empty first run after an upgrade would judge
+ * nothing and let retention delete those backups.
  * @throws Error when `thresholdPct` is not within 0..100
  */
 export function backupCollapse(files: readonly StoredBackup[], target: string, current: NewBackup, thresholdPct: number): Collapse | undefined {
-  const sizes = new Map(files.map((f) => [f.file, f]));
-  const previous = backupPoints(files, target)
-    .filter((p) => p.createdAt.getTime() < current.at.getTime() && p.name !== current.file)
-    .filter((p) => !p.collapsed && sizes.get(p.name)!.keys !== undefined)
-    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
-  const before = previous ? sizes.get(previous.name)! : undefined;
+  const counted = files
+    .map((f) => ({ f, at: parseBackupFileName(f.file) }))
+    .filter(({ f, at }) => at !== undefined && at.target === target.toLowerCase() && f.file !== current.file && f.keys !== undefined)
+    .map(({ f, at }) => ({
+      name: f.file,
+      createdAt: at!.at,
+      keys: f.keys,
+      bytes: f.size,
+      mark: isCollapsed(f) ? ('active' as const) : collapseMarkState(f.collapsed),
+    }));
+  const before = baselinePoint(counted, current.at);
   return detectCollapse(
-    before ? { point: before.file, keys: before.keys!, bytes: before.size } : undefined,
+    before ? { point: before.name, keys: before.keys!, bytes: before.bytes } : undefined,
     { point: current.file, keys: current.keys, bytes: current.bytes },
     thresholdPct,
   );
@@ -192,7 +207,7 @@ export function backupsToHold(files: readonly StoredBackup[], target: string, co
 export interface HoldRelease {
   /** Backups whose hold names the point. */
   readonly held: readonly string[];
-  /** The point itself when it is marked collapsed (released, it becomes the baseline later backups are judged against). */
+  /** The point itself when it is marked collapsed (accepted on release: it becomes the baseline later backups are judged against). */
   readonly collapsed?: string;
 }
 
@@ -203,7 +218,7 @@ export function backupHoldRelease(files: readonly StoredBackup[], target: string
     .filter((f) => f.hold !== undefined && parseCollapseHold(f.hold) === point)
     .map((f) => f.file)
     .sort();
-  const self = ours.find((f) => f.file === point && f.collapsed !== undefined);
+  const self = ours.find((f) => f.file === point && isCollapsed(f));
   return { held, ...(self ? { collapsed: self.file } : {}) };
 }
 
@@ -224,6 +239,27 @@ export function backupTier(files: readonly StoredBackup[], target: string, at: D
  */
 export function backupRetention(files: readonly StoredBackup[], target: string, policy: BackupRetention, now: Date): RetentionDecision {
   return selectExpired(backupPoints(files, target), { ...policy, rpoMinutes: Number.MAX_SAFE_INTEGER }, now);
+}
+
+/**
+ * How far (seconds) a saved file's `ctime` may lie before the request and
+ * still be the save this run asked for. Redis stamps `ctime` with time(2),
+ * which reads the kernel's coarse clock (updated once a tick, a few ms behind
+ * the clock `TIME` reads): a save asked for just after a second boundary is
+ * stamped with the second before. The other evidence that the save is ours
+ * (rdb_saves or rdb_last_save_time advanced after the request, bgsave status
+ * ok) is checked by the save itself (adapters/redis/save.ts).
+ */
+export const SAVE_CLOCK_SLACK_SECONDS = 1;
+
+/**
+ * Whether a file stamped `ctime` (unix seconds, the RDB's AUX field) can be
+ * the save asked for at `requestedAt` (the server's `TIME`, unix seconds):
+ * stamped no earlier than {@link SAVE_CLOCK_SLACK_SECONDS} before it. A
+ * file older than that is another save (another host's server, an old dump).
+ */
+export function savedAfterRequest(ctime: number, requestedAt: number): boolean {
+  return ctime >= requestedAt - SAVE_CLOCK_SLACK_SECONDS;
 }
 
 /** The tag value of a read-back. */

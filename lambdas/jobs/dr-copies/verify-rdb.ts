@@ -547,7 +547,7 @@ async function ensureRetention(
 /**
  * The keyspace-collapse tripwire on DR copies: the verifier's key counts of
  * one export, summed over its shards once every shard was verified intact,
- * judged against the newest earlier good export of the same target. On a
+ * judged against the fullest good export of the same target in the collapse window (7 days). On a
  * collapse the copies of every earlier good export get the tier tag
  * `held-<tier>` (no lifecycle rule matches it) and `KeyspaceCollapsed` is 1.
  * Objects have no tag left for a mark (MAX_OBJECT_TAGS): verdicts are

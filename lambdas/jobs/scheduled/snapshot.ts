@@ -443,7 +443,7 @@ function previousRecoveryPoint(
 
 /**
  * Judges the point about to be created (the probe's count) against the
- * newest earlier good point of this plan on the target (available or still
+ * fullest good point of the collapse window of this plan on the target (available or still
  * creating, counted, not collapsed).
  */
 function judgeAtCreation(

@@ -2,9 +2,16 @@
  * `redis-dr backup`: one verified backup of a self-managed Redis or Valkey,
  * for cron or a systemd timer. Steps, each named when it fails:
  *
+ * 0. `lease` — take the destination's lease of the target (one run at a
+ *    time: domain/self-managed/lease.ts), waiting up to `lease.waitSeconds`
+ *    for a run that holds it; a stale lease (its process gone on this host,
+ *    or older than `lease.staleAfterSeconds`) is taken over. A run that does
+ *    not get it does nothing else: no heartbeat, no metrics (`busy` in the
+ *    report: another run is doing the work, nothing is wrong);
  * 1. `heartbeat-start` (opt-in) — ping `<url>/start`;
  * 2. `connect` — AUTH as given; read `rdbchecksum` when CONFIG allows;
- * 3. `destination` — list the destination (tier of the new backup); the
+ * 3. `destination` — remove the sidecars a killed run left without their
+ *    backup, list the destination (tier of the new backup); the
  *    name is this minute's, or this second's when the minute has a backup
  *    of the target already; never overwrites;
  * 4. `save` (local mode: BGSAVE on the server, wait for our save, open
@@ -25,7 +32,8 @@
  * 8. `retention` — the GFS selection and rails of the ElastiCache plans
  *    (never the newest `minKeep` read-back backups, never a held one, never
  *    a file redis-dr did not write), only after this run's backup was
- *    read back and judged no collapse;
+ *    read back and judged no collapse; never this run's own backup (a clock
+ *    behind the newest backup there: the step fails, nothing is deleted);
  * 9. `metrics` (with `--metrics-file`) — node_exporter textfile, merged
  *    with the other targets' series in it, atomically;
  * 10. `heartbeat` — the success ping, only when every step before succeeded;
@@ -37,8 +45,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type Redis from 'ioredis';
-import type { BackupContent, BackupStore, WrittenBackup } from '../../adapters/storage/backup-store.js';
+import type { BackupContent, BackupStore, LeaseAttempt, TakenLease, WrittenBackup } from '../../adapters/storage/backup-store.js';
 import { pingHeartbeat } from '../../adapters/host/heartbeat.js';
+import { thisLeaseHolder } from '../../adapters/host/process.js';
 import { saveLocally, type SaveTiming } from '../../adapters/redis/save.js';
 import type { RdbPull, SyncSource } from '../../adapters/redis/sync.js';
 import { ReadBackMismatchError } from '../../adapters/storage/durable-file.js';
@@ -51,9 +60,11 @@ import {
   backupTier,
   newBackupFileName,
   parseBackupFileName,
+  savedAfterRequest,
   type BackupRetention,
 } from '../../domain/self-managed/backup.js';
 import { formatBackupMetrics } from '../../domain/self-managed/backup-metrics.js';
+import { describeHolder, leaseName, type LeaseHolder } from '../../domain/self-managed/lease.js';
 import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, parseCollapseHold, type Collapse } from '../../domain/plans/collapse.js';
 import { createRdbVerifier, pushDecoded, type RdbReport } from '../../domain/rdb/verifier.js';
 import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
@@ -61,6 +72,7 @@ import type { Tier } from '../../domain/plans/types.js';
 
 /** The steps of a run, in order. */
 export const BACKUP_STEPS = [
+  'lease',
   'heartbeat-start',
   'connect',
   'destination',
@@ -94,6 +106,17 @@ export interface BackupRequest {
    * @default 50 (DEFAULT_COLLAPSE_THRESHOLD_PCT)
    */
   readonly collapseThresholdPct?: number;
+  /**
+   * The destination lease: how long to wait for a run holding it, and the
+   * age after which a lease whose holder cannot be checked (another host)
+   * is stale. Absent: no lease (tests of one run; the CLI always takes it).
+   */
+  readonly lease?: {
+    readonly waitSeconds: number;
+    readonly staleAfterSeconds: number;
+    /** @default this process (`redis-dr backup`, this host, this pid, now, a random token) */
+    readonly holder?: LeaseHolder;
+  };
 }
 
 /** The outside world of a run. */
@@ -143,6 +166,8 @@ export interface BackupReport {
   /** The new backup is a keyspace collapse: the earlier backups it holds. */
   readonly collapse?: { readonly detail: string; readonly previous: string; readonly hold: string; readonly held: readonly string[] };
   readonly retention?: { readonly kept: readonly string[]; readonly deleted: readonly string[]; readonly hold?: string };
+  /** Another run holds the destination's lease (who, since when): this run did nothing, and nothing is wrong. */
+  readonly busy?: { readonly holder: string; readonly waitedSeconds: number };
   readonly seconds: number;
 }
 
@@ -184,13 +209,62 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
   let client: Redis | undefined;
   let pulled: RdbPull | undefined;
 
-  if (req.heartbeat?.start) {
+  // The lease first: a run that does not get it pings nothing and writes no metric (the holder does the work).
+  let lease: TakenLease | undefined;
+  if (req.lease) {
+    const l = req.lease;
+    const holder = l.holder ?? thisLeaseHolder('redis-dr backup', new Date(deps.now()));
+    const t0 = deps.now();
+    let attempt: LeaseAttempt;
+    try {
+      for (;;) {
+        attempt = await req.store.takeLease(req.target, holder, l.staleAfterSeconds * 1000);
+        if ('taken' in attempt || deps.now() - t0 >= l.waitSeconds * 1000) break;
+        await deps.timing.sleep(Math.min(1000, l.waitSeconds * 1000));
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      steps.push({ step: 'lease', ok: false, detail: message, seconds: (deps.now() - t0) / 1000 });
+      failure = new StepFailed('lease', message, { cause: err });
+    }
+    const waited = (deps.now() - t0) / 1000;
+    // A store fault or a missing folder (failure set): reported (metrics, /fail) like any failed step.
+    if (!failure && 'held' in attempt!) {
+      const heldBy = describeHolder(attempt.held);
+      const detail =
+        `another run holds the lease of ${req.target} in ${req.store.url} (${heldBy}); waited ${Math.round(waited)} s. ` +
+        'This run did nothing (no backup, no retention, no heartbeat): the other run is taking the backup. ' +
+        `If no run is going on, remove ${leaseName(req.target)} from the destination; a lease of a process gone from this host is taken over by itself`;
+      steps.push({ step: 'lease', ok: false, detail, seconds: waited });
+      return {
+        ok: false,
+        target: req.target,
+        mode: req.mode,
+        server: req.server,
+        destination: req.store.url,
+        steps,
+        failedStep: 'lease',
+        error: detail,
+        busy: { holder: heldBy, waitedSeconds: waited },
+        seconds: (deps.now() - started) / 1000,
+      };
+    }
+    if (!failure && 'taken' in attempt!) {
+      lease = attempt.taken;
+      const detail = `${leaseName(req.target)} in ${req.store.url}${waited >= 1 ? ` after waiting ${Math.round(waited)} s` : ''}${lease.tookOver ? `, taking over ${lease.tookOver}` : ''}`;
+      steps.push({ step: 'lease', ok: true, detail, seconds: waited });
+      say(`lease: ${detail}`);
+    }
+  }
+
+  if (req.heartbeat?.start && !failure) {
     const miss = await pingHeartbeat(req.heartbeat.url, 'start');
     steps.push({ step: 'heartbeat-start', ok: miss === undefined, detail: miss ?? 'pinged /start', seconds: 0 });
     if (miss) problems.push(miss);
   }
 
   try {
+    if (failure) throw failure;
     const at = new Date(started);
     const rdbChecksum = await step('connect', async () => {
       client = await deps.connect();
@@ -205,6 +279,9 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     const { file, tier, files } = await step('destination', async () => {
       if (!(threshold >= 0 && threshold <= 100))
         throw new Error(`collapseThresholdPct must be a percentage from 0 to 100, got ${threshold}: write e.g. 50 (the default)`);
+      // Sidecars a killed run left without their backup (under the lease: no run of the target is writing one).
+      const swept = await req.store.sweepOrphans();
+      for (const f of swept) say(`destination: removed ${f} (its backup is gone: left by a run that was killed)`);
       const listed = await req.store.list();
       const name = newBackupFileName(listed, req.target, at);
       if (name === undefined || (await req.store.exists(name))) {
@@ -274,9 +351,10 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
         const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : ` (checksum ${report.checksum})`;
         throw new Error(`the RDB failed verification${where}; nothing was stored`);
       }
-      // Local mode reads a path on this host: the file must be the one this save wrote (its ctime not before the request).
+      // Local mode reads a path on this host: the file must be the one this save wrote (its ctime not before the
+      // request, allowing for the coarse clock Redis stamps it with: savedAfterRequest).
       const ctime = Number(report.auxFields.ctime);
-      if (savedAt !== undefined && Number.isFinite(ctime) && ctime < savedAt) {
+      if (savedAt !== undefined && Number.isFinite(ctime) && !savedAfterRequest(ctime, savedAt)) {
         throw new Error(
           `the file read was written at ${new Date(ctime * 1000).toISOString()}, before this save was asked for (${new Date(savedAt * 1000).toISOString()}): ` +
             'it is not the file the server just saved (is the server on another host? use --remote); nothing was stored',
@@ -356,6 +434,12 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     retention = { kept: [], deleted };
     retention = await step('retention', async () => {
       const decision = backupRetention(await req.store.list(), req.target, req.retention, new Date(deps.now()));
+      // Never this run's own backup (OK is printed only for a backup that stays): a clock behind the newest backup there.
+      if (decision.delete.some((d) => d.point.name === file)) {
+        throw new Error(
+          `retention would delete ${file}, the backup this run just stored (is this host's clock behind the newest backup there?); nothing was deleted. Fix the clock and run again`,
+        );
+      }
       for (const d of decision.delete) {
         await req.store.remove(d.point.name);
         deleted.push(d.point.name);
@@ -371,6 +455,8 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     (client as Redis | undefined)?.disconnect();
     // A replication stream not read to its end (a step after sync failed) is closed, not left to the primary.
     (pulled as RdbPull | undefined)?.close();
+    // Given up once the destination was last changed (retention): the next run may start.
+    await (lease as TakenLease | undefined)?.release();
   }
 
   const seconds = (deps.now() - started) / 1000;

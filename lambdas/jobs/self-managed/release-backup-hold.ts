@@ -10,6 +10,7 @@
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { BACKUP_EXTENSION, backupHoldRelease, parseBackupFileName } from '../../domain/self-managed/backup.js';
 import { collapseHold } from '../../domain/plans/collapse.js';
+import { releasedMarkValue } from '../../domain/plans/collapse-points.js';
 
 /** What a release did. */
 export interface BackupHoldReleased {
@@ -21,6 +22,8 @@ export interface BackupHoldReleased {
   readonly released: readonly string[];
   /** The collapsed point, when its collapse mark was removed. */
   readonly accepted?: string;
+  /** Set in a dry run: nothing was changed, `released` and `accepted` are what a release would do. */
+  readonly dryRun?: boolean;
 }
 
 /**
@@ -35,6 +38,9 @@ export async function releaseBackupHold(
   target: string,
   point: string,
   log: (line: string) => void = () => undefined,
+  now: () => Date = () => new Date(),
+  /** Writes off: every change is found and logged (`would release …`), none is made. */
+  dryRun = false,
 ): Promise<BackupHoldReleased> {
   const file = point.endsWith(BACKUP_EXTENSION) ? point : `${point}${BACKUP_EXTENSION}`;
   const parsed = parseBackupFileName(file);
@@ -52,13 +58,29 @@ export async function releaseBackupHold(
   }
   const released: string[] = [];
   for (const f of held) {
+    if (dryRun) {
+      released.push(f);
+      log(`would release ${store.url}/${f} (${hold}): retention could prune it again`);
+      continue;
+    }
     await store.release(f);
     released.push(f);
     log(`released ${store.url}/${f} (${hold}): retention may prune it again`);
   }
-  if (collapsed !== undefined) {
-    await store.release(collapsed);
+  if (collapsed !== undefined && dryRun) {
+    log(`would accept ${store.url}/${collapsed}: no longer marked a keyspace collapse; later backups would be judged against it`);
+  } else if (collapsed !== undefined) {
+    // Marked accepted, not unmarked: the fuller backups before it are no measure for a drain any more (collapse-points.ts baselinePoint).
+    const mark = (await store.list()).find((f) => f.file === collapsed)?.collapsed ?? '';
+    await store.release(collapsed, releasedMarkValue(mark, now(), true));
     log(`accepted ${store.url}/${collapsed}: no longer marked a keyspace collapse; later backups are judged against it`);
   }
-  return { target: target.toLowerCase(), point: file, hold, released, ...(collapsed !== undefined ? { accepted: collapsed } : {}) };
+  return {
+    target: target.toLowerCase(),
+    point: file,
+    hold,
+    released,
+    ...(collapsed !== undefined ? { accepted: collapsed } : {}),
+    ...(dryRun ? { dryRun } : {}),
+  };
 }

@@ -175,7 +175,7 @@ export class Monitoring extends Construct {
         });
         alarm('keyspace-collapsed', m.plan(METRIC.keyspaceCollapsed, plan.name, { statistic: 'Maximum' }), {
           suffix,
-          description: `A recovery point of a cache of plan ${plan.name} holds far fewer keys than the one before (more than ${plan.collapseThresholdPct} % fewer, or none): a FLUSHALL or mass delete? The points before it are held until released.`,
+          description: `A recovery point of a cache of plan ${plan.name} holds far fewer keys than the fullest good point of the last 7 days (more than ${plan.collapseThresholdPct} % fewer, or none): a FLUSHALL, mass delete or slow drain? The points before it are held until released.`,
           threshold: 1,
           missing: quiet,
         });
@@ -239,7 +239,7 @@ export class Monitoring extends Construct {
       });
       alarm('keyspace-collapsed', m.bucket(METRIC.keyspaceCollapsed, bucket, { statistic: 'Maximum' }), {
         description:
-          "A verified DR copy holds far fewer keys than the copy before it of the same cache (past its plan's collapseThresholdPct, or none): a FLUSHALL or mass delete? The earlier copies are held (tier held-<tier>) until released.",
+          "A verified DR copy holds far fewer keys than the fullest verified copy of the same cache in the last 7 days (past its plan's collapseThresholdPct, or none): a FLUSHALL, mass delete or slow drain? The earlier copies are held (tier held-<tier>) until released.",
         threshold: 1,
         missing: quiet,
       });

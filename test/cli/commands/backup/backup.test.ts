@@ -81,10 +81,24 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
 
   it('local mode: exit 0, a verified file named for the target, the heartbeat pinged once, metrics written', async () => {
     const r = await cli(
-      ['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', `file://${dir}/out`, '--name', 'app-cache', '--metrics-file', join(dir, 'm.prom')],
+      [
+        'backup',
+        '--redis',
+        `redis://127.0.0.1:${plain.port}`,
+        '--to',
+        `file://${dir}/out`,
+        '--create',
+        '--name',
+        'app-cache',
+        '--metrics-file',
+        join(dir, 'm.prom'),
+      ],
       { REDIS_DR_HEARTBEAT_URL: ping.url },
     );
     expect(r.stderr).toContain('save: BGSAVE done');
+    // Every progress line carries an ISO timestamp (cron appends them to one log file).
+    expect(r.stderr).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lease: \.redis-dr-app-cache\.lease in file:\/\//);
+    for (const line of r.stderr.trim().split('\n')) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^OK rdr-app-cache-\d{8}-\d{4}\.rdb \(tier monthly\): \d+ bytes, 301 keys, RDB v10, checksum ok, sha256 [0-9a-f]{64}\n/);
     expect(rdbFiles()).toHaveLength(1);
@@ -92,8 +106,43 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     expect(readFileSync(join(dir, 'm.prom'), 'utf8')).toContain(`${BACKUP_METRICS.keys}{target="app-cache"} 301\n`);
   });
 
+  it('another run holding the lease: exit 75, BUSY naming the holder, no ping, nothing written', async () => {
+    mkdirSync(join(dir, 'out'));
+    const lease = { owner: 'redis-dr backup', host: (await import('node:os')).hostname(), pid: process.pid, start: new Date().toISOString(), token: 't' };
+    writeFileSync(join(dir, 'out', '.redis-dr-app-cache.lease'), JSON.stringify(lease));
+    const r = await cli(
+      [
+        'backup',
+        '--redis',
+        `redis://127.0.0.1:${plain.port}`,
+        '--to',
+        `file://${dir}/out`,
+        '--name',
+        'app-cache',
+        '--lease-wait',
+        '0',
+        '--heartbeat-fail',
+        '--metrics-file',
+        join(dir, 'm.prom'),
+      ],
+      { REDIS_DR_HEARTBEAT_URL: ping.url },
+    );
+    expect(r.status).toBe(75);
+    expect(r.stdout).toMatch(new RegExp(`^BUSY: another run holds the lease of app-cache in file://.* \\(redis-dr backup pid ${process.pid} on `));
+    expect(ping.pings).toEqual([]);
+    expect(readdirSync(join(dir, 'out'))).toEqual(['.redis-dr-app-cache.lease']);
+    expect(readdirSync(dir)).not.toContain('m.prom');
+  });
+
+  it('a --to folder that does not exist is refused without --create (a typo): nothing made, the fix named', async () => {
+    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', `file://${dir}/typo`]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED at step lease: file:\/\/.*\/typo: no such folder\. Check the path \(a typo\?\), or add --create/);
+    expect(readdirSync(dir)).not.toContain('typo');
+  });
+
   it('remote mode ($<len> form) with the password from the environment; --json report', async () => {
-    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--json'], {
+    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--create', '--json'], {
       REDIS_DR_PASSWORD: 's3cret!pw',
     });
     expect(r.status).toBe(0);
@@ -104,7 +153,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
   });
 
   it('remote mode, diskless ($EOF form)', async () => {
-    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${diskless.port}`, '--to', `file://${dir}/out`, '--json']);
+    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${diskless.port}`, '--to', `file://${dir}/out`, '--create', '--json']);
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.backup.keys).toBe(251);
@@ -113,7 +162,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
 
   it('AUTH refused: exit 1 naming the connect step, no file, a /fail ping when asked, the password never printed', async () => {
     const r = await cli(
-      ['backup', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--heartbeat-url', ping.url, '--heartbeat-fail'],
+      ['backup', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--create', '--heartbeat-url', ping.url, '--heartbeat-fail'],
       { REDIS_DR_PASSWORD: 'wrong-password' },
     );
     expect(r.status).toBe(1);
@@ -125,23 +174,23 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
 
   it('an unreachable server: exit 2 at the connect step (a connection not made: cli/failure.ts), naming it, nothing stored', async () => {
     const port = await freePort(); // nothing listens there
-    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${port}`, '--to', `file://${dir}/out`]);
+    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${port}`, '--to', `file://${dir}/out`, '--create']);
     expect(r.status).toBe(2);
     expect(r.stdout).toMatch(new RegExp(`^FAILED at step connect: could not connect to redis at 127\\.0\\.0\\.1:${port}`));
     expect(r.stderr).toContain(`redis-dr: 127.0.0.1:${port} refused the connection (ECONNREFUSED): nothing listens there`);
   });
 
-  it('a destination that cannot be written: exit 1 at the write step, saying why', async () => {
+  it('a destination that cannot be written: exit 1 at the lease step (the first write there), saying why', async () => {
     // sysfs refuses new entries even to root (no read-only mount is at hand here).
-    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', 'file:///sys/redis-dr-backup-test']);
+    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', 'file:///sys/redis-dr-backup-test', '--create']);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/^FAILED at step write: file:\/\/\/sys\/redis-dr-backup-test: write failed \(permission denied\)/);
+    expect(r.stdout).toMatch(/^FAILED at step lease: file:\/\/\/sys\/redis-dr-backup-test: create the folder failed \(permission denied\)/);
   });
 
   it('--remote against a server that refuses SYNC (as ElastiCache does): exit 1 at the sync step, pointing to snapshots', async () => {
     const noSync = await startRedisServer({ args: ['--rename-command', 'SYNC', ''] });
     try {
-      const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${noSync.port}`, '--to', `file://${dir}/out`]);
+      const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${noSync.port}`, '--to', `file://${dir}/out`, '--create']);
       expect(r.status).toBe(1);
       expect(r.stdout).toMatch(/^FAILED at step sync: .*ElastiCache/);
       expect(r.stdout).toMatch(/snapshot/);
@@ -152,7 +201,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
 
   it("local mode refuses a server on another host (it would read this host's file), before connecting: exit 2", async () => {
     // 192.0.2.1 is TEST-NET-1: nothing is sent there, the refusal comes first.
-    const r = await cli(['backup', '--redis', 'redis://192.0.2.1:6379', '--to', `file://${dir}/out`]);
+    const r = await cli(['backup', '--redis', 'redis://192.0.2.1:6379', '--to', `file://${dir}/out`, '--create']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/192\.0\.2\.1 is not this machine, and local mode reads the file the server saves on this host's disk.*--remote/);
   });
@@ -248,6 +297,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
         `redis://127.0.0.1:${flushed.port}`,
         '--to',
         `file://${dir}/out`,
+        '--create',
         '--name',
         'shop',
         '--heartbeat-url',

@@ -185,11 +185,6 @@ describe('retention release', () => {
       'nothing in file:///nonexistent/backups is held by keyspace-collapsed:rdr-sessions-prod-20261121-1000.rdb',
     ],
     [
-      '--dry-run with a self-managed destination',
-      ['--target', 'sessions-prod', '--point', P, '--destination', 'file:///var/backups', '--dry-run'],
-      '--dry-run is not available with --destination',
-    ],
-    [
       'a destination that is not a URL',
       ['--target', 'sessions-prod', '--point', P, '--destination', '/var/backups'],
       '--destination /var/backups is not a destination: write file:///absolute/dir or s3://bucket/prefix',
@@ -242,7 +237,27 @@ describe('retention release --destination (self-managed backups)', () => {
     expect(r.stdout).toBe(`released 2 backup(s) held by rdr-cache-20261121-1000.rdb in file://${dir}; rdr-cache-20261121-1000.rdb is the new baseline\n`);
     expect(r.code).toBe(0);
     const listed = await store.list();
-    expect(listed.filter((b) => b.hold !== undefined || b.collapsed !== undefined)).toEqual([]);
+    expect(listed.filter((b) => b.hold !== undefined)).toEqual([]);
+    // Marked accepted (no longer a collapse): the fuller backups before it are no measure for a drain any more.
+    expect(listed.filter((b) => b.collapsed !== undefined)).toEqual([
+      expect.objectContaining({ file: 'rdr-cache-20261121-1000.rdb', collapsed: expect.stringMatching(/^accepted \S+ /) }),
+    ]);
+  });
+
+  it('--dry-run names every release it would make and makes none (the same job, writes off; exit 0)', async () => {
+    const { dir, store } = await collapsedDestination();
+    const before = await store.list();
+    const r = await runInProcess(
+      ['retention', 'release', '--destination', `file://${dir}`, '--target', 'cache', '--point', 'rdr-cache-20261121-1000', '--dry-run'],
+      { clock },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`would release file://${dir}/rdr-cache-20261121-0800.rdb (keyspace-collapsed:rdr-cache-20261121-1000.rdb)`);
+    expect(r.stderr).toContain(`would accept file://${dir}/rdr-cache-20261121-1000.rdb`);
+    expect(r.stdout).toBe(
+      `dry run: would release 2 backup(s) held by rdr-cache-20261121-1000.rdb in file://${dir}; rdr-cache-20261121-1000.rdb would be the new baseline; nothing changed\n`,
+    );
+    expect(await store.list()).toEqual(before);
   });
 
   it('--json names what was released', async () => {

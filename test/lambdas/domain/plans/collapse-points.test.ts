@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  baselinePoint,
   collapseMarkState,
   collapseMarkValue,
   copySets,
   heldBy,
   judgeCopySets,
+  judgePoint,
   missingHolds,
   previousGoodPoint,
   probeKeyspace,
@@ -42,6 +44,42 @@ describe('previousGoodPoint', () => {
   });
   it('only looks before the point judged', () => {
     expect(previousGoodPoint(points, at('08:00'))).toBeUndefined();
+  });
+});
+
+describe('baselinePoint and judgePoint: a slow drain is judged against the fullest point of the window', () => {
+  const day = (d: number, hh = 10) => new Date(Date.UTC(2026, 10, d, hh));
+  // 100,000 keys, then 40 % fewer each run.
+  const drain = Array.from({ length: 10 }, (_v, i) => ({ name: `p${i + 1}`, createdAt: day(20, i + 1), keys: Math.round(100_000 * 0.6 ** i) }));
+
+  it('keys falling 40 % a run trip at the third run (64 % below the first), not only past 50 % against the run before', () => {
+    const verdicts = drain.map((p, i) => judgePoint(drain.slice(0, i), { point: p.name, keys: p.keys, createdAt: p.createdAt }, 50));
+    expect(verdicts.map((v) => v?.previous)).toEqual([undefined, undefined, 'p1', 'p1', 'p1', 'p1', 'p1', 'p1', 'p1', 'p1']);
+    expect(verdicts[2]).toMatchObject({ point: 'p3', measure: 'keys', dropPct: 64 });
+  });
+
+  it('looks back 7 days: a fuller point older than that is no measure; with none in the window, the newest earlier good point is', () => {
+    const points = [
+      { name: 'old', createdAt: day(10), keys: 100_000 },
+      { name: 'week', createdAt: day(14), keys: 50_000 },
+      { name: 'prev', createdAt: day(20), keys: 40_000 },
+    ];
+    expect(baselinePoint(points, day(21))?.name).toBe('week');
+    expect(baselinePoint(points, day(22))?.name).toBe('prev');
+    expect(baselinePoint([points[0]!], day(30))?.name).toBe('old');
+  });
+
+  it('skips collapses, released ones and points never counted; an accepted collapse starts the window afresh', () => {
+    const points = [
+      { name: 'full', createdAt: day(20, 1), keys: 100_000 },
+      { name: 'flushed', createdAt: day(20, 2), keys: 0, mark: 'active' as const },
+      { name: 'gutted', createdAt: day(20, 3), keys: 10, mark: 'released' as const },
+      { name: 'uncounted', createdAt: day(20, 4) },
+    ];
+    expect(baselinePoint(points, day(20, 5))?.name).toBe('full');
+    const accepted = [...points, { name: 'smaller', createdAt: day(20, 5), keys: 40_000, mark: 'accepted' as const }];
+    expect(baselinePoint(accepted, day(20, 6))?.name).toBe('smaller');
+    expect(judgePoint(accepted, { point: 'next', keys: 38_000, createdAt: day(20, 6) }, 50)).toBeUndefined();
   });
 });
 

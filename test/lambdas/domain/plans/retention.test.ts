@@ -381,6 +381,30 @@ describe('selectExpired reasons', () => {
   });
 });
 
+describe('selectExpired: the drain watch', () => {
+  const policy = { ...BASE_POLICY, rpoMinutes: 600 };
+  it('keeps the fullest counted point of the last 7 days while the newest holds fewer keys, and says why', () => {
+    const points = [rp('2026-05-13T09:00', { keys: 100_000 }), rp('2026-05-13T10:00', { keys: 60_000 }), rp('2026-05-13T11:00', { keys: 36_000 })];
+    const decision = selectExpired(points, policy, NOW);
+    expect(labels(decision)).toEqual({ keep: ['2026-05-13T11:00', '2026-05-13T09:00'], delete: ['2026-05-13T10:00'], ignored: [] });
+    expect(decision.keep[1]!.reasons).toEqual([
+      expect.stringMatching(/^drain watch: the fullest point of the last 7 days \(100000 keys\), kept while the newest, .* holds fewer \(36000\)/),
+    ]);
+  });
+  it.each<[string, RecoveryPoint[], string[]]>([
+    ['the newest is the fullest', [rp('2026-05-13T09:00', { keys: 100 }), rp('2026-05-13T10:00', { keys: 100 })], ['2026-05-13T10:00']],
+    ['the fuller point is older than 7 days', [rp('2026-05-05T09:00', { keys: 100 }), rp('2026-05-13T10:00', { keys: 10 })], ['2026-05-13T10:00']],
+    [
+      'an accepted collapse came after it',
+      [rp('2026-05-13T08:00', { keys: 100 }), rp('2026-05-13T09:00', { keys: 10, accepted: true }), rp('2026-05-13T10:00', { keys: 9 })],
+      ['2026-05-13T10:00', '2026-05-13T09:00'],
+    ],
+    ['points never counted', [rp('2026-05-13T09:00'), rp('2026-05-13T10:00')], ['2026-05-13T10:00']],
+  ])('keeps nothing extra when %s', (_what, points, keep) => {
+    expect(labels(selectExpired(points, policy, NOW)).keep).toEqual(keep);
+  });
+});
+
 describe('selectExpired input validation', () => {
   it.each<[string, Partial<RetentionPolicy>, RegExp]>([
     ['a negative count', { daily: -1 }, /policy\.daily must be an integer >= 0, got -1/],

@@ -10,6 +10,7 @@ import {
   defaultBackupTarget,
   newBackupFileName,
   parseBackupFileName,
+  savedAfterRequest,
   type StoredBackup,
 } from '../../../../lambdas/domain/self-managed/backup.js';
 
@@ -208,5 +209,17 @@ describe('keyspace-collapse tripwire of self-managed backups', () => {
       collapsed: 'rdr-a-20261123-0500.rdb',
     });
     expect(backupHoldRelease(afterHold, 'a', 'rdr-a-20261123-0030.rdb')).toEqual({ held: ['rdr-a-20261123-0100.rdb'] });
+  });
+});
+
+describe('the saved-file clock check', () => {
+  it.each([
+    ['stamped the second of the request', 1_795_476_487, 1_795_476_487, true],
+    ['stamped later', 1_795_476_488, 1_795_476_487, true],
+    ["stamped the second before (Redis's coarse clock, a few ms behind TIME, just after a boundary)", 1_795_476_486, 1_795_476_487, true],
+    ['stamped two seconds before: another save', 1_795_476_485, 1_795_476_487, false],
+    ['years old: another host', 1_628_640_000, 1_795_476_487, false],
+  ])('a file %s is the new one: %s', (_what, ctime, requestedAt, ours) => {
+    expect(savedAfterRequest(ctime, requestedAt)).toBe(ours);
   });
 });

@@ -11,7 +11,7 @@ import { serveObject } from '../../../support/s3-object-mock.js';
 /**
  * The keyspace-collapse tripwire on DR copies: the verifier's own key count
  * of an export (summed over its shards, judged only once all are verified)
- * against the newest earlier good export of the target; on a collapse the
+ * against the fullest good export of the target in the collapse window; on a collapse the
  * earlier copies' tier tag moves to held-<tier>. Real RDB files from a real
  * redis-server; S3 mocked at the SDK boundary.
  */

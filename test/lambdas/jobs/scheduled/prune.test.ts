@@ -407,6 +407,20 @@ describe('prune handler: keyspace-collapse holds (tags mapped in plan-snapshots)
     expect(deletedNames().length).toBeGreaterThan(0);
   });
 
+  it('keeps the fullest probed point of the last 7 days while the newest holds fewer keys (the drain watch), deleting the rest it expires', async () => {
+    const hist = history('rg-a', 48);
+    fleet.set('rg-a', hist);
+    // A drain: 40 % fewer keys each hour over the last 10 points; the fullest is the 10th newest.
+    for (const [i, h] of hist.slice(-10).entries())
+      Object.assign(h.tags!, { 'redis-dr:keys': String(Math.round(100_000 * 0.6 ** i) + 1), 'redis-dr:canary': 'c' });
+    const fullest = hist.at(-10)!.name;
+    const report = await runPrunePlan(input(policy), deps);
+    const deleted = deletedNames();
+    expect(deleted).not.toContain(fullest);
+    expect(deleted).toContain(hist.at(-9)!.name);
+    expect(report.results[0]!.hold).toBeUndefined();
+  });
+
   it('keeps every held point (redis-dr:hold) whatever its tier, and deletes the others it expires', async () => {
     const hist = history('rg-a', 48);
     fleet.set('rg-a', hist);

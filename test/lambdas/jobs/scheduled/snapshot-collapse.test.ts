@@ -16,7 +16,7 @@ import { awsError, fakeDeps } from '../../../support/fakes.js';
 
 /**
  * The keyspace-collapse tripwire in the snapshot job: the probe's count of a
- * new point against the newest earlier good point of the target; the mark in
+ * new point against the fullest good point of the target in the collapse window; the mark in
  * the creation tags; holds on the earlier points (level-triggered).
  */
 const ec = mockClient(ElastiCacheClient);
@@ -153,6 +153,21 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
     existing = existing.filter((e) => e.status !== 'failed');
     await runSnapshotPlan(input(), { ...deps, probe: probeFinding(5) });
     expect(createdTags()['redis-dr:collapsed']).toContain('fewer than 1000 in rdr-rg-a-20261121-0800');
+  });
+
+  it('a slow drain (40 % fewer keys a run) trips against the fullest point of the last 7 days, not only the one before', async () => {
+    existing = [
+      { name: 'rdr-rg-a-20261121-0800', status: 'available', tags: { ...OURS, 'redis-dr:tier': 'daily', ...counted(100_000) } },
+      { name: 'rdr-rg-a-20261121-0900', status: 'available', tags: { ...OURS, 'redis-dr:tier': 'hourly', ...counted(60_000) } },
+    ];
+    const report = await runSnapshotPlan(input(), { ...deps, probe: probeFinding(36_000) });
+    expect(createdTags()['redis-dr:collapsed']).toContain(`${NEW} holds 36000 keys 64 pct fewer than 100000 in rdr-rg-a-20261121-0800`);
+    expect(holdsAdded()).toEqual({
+      'rdr-rg-a-20261121-0800': `keyspace-collapsed:${NEW}`,
+      'rdr-rg-a-20261121-0900': `keyspace-collapsed:${NEW}`,
+    });
+    expect(report.results[0]).toMatchObject({ tripwire: { collapsed: [NEW] } });
+    expect(deps.metrics.sum('KeyspaceCollapsed', { Plan: 'sessions', Target: 'rg-a' })).toBe(1);
   });
 
   it('no earlier counted point (first probe): nothing to judge', async () => {

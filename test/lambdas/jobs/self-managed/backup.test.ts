@@ -16,6 +16,8 @@ import { BACKUP_METRICS, formatBackupMetrics } from '../../../../lambdas/domain/
 import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
 import { runBackup, type BackupDeps, type BackupRequest } from '../../../../lambdas/jobs/self-managed/backup.js';
 import { releaseBackupHold } from '../../../../lambdas/jobs/self-managed/release-backup-hold.js';
+import { connectUrl } from '../../../../lambdas/adapters/redis/dump-restore.js';
+import { pullRdb } from '../../../../lambdas/adapters/redis/sync.js';
 import { startPingServer, type PingServer } from '../../../support/ping-server.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
@@ -152,6 +154,31 @@ describe('runBackup (local mode) against a real redis-server', () => {
     expect(bad.error).toMatch(/the RDB failed verification at byte \d+: LZ4 block checksum mismatch/);
   });
 
+  it('saves asked for just after a second boundary are taken (their ctime is stamped from a clock a few ms behind TIME): none fails', async () => {
+    // The save's request (TIME, then BGSAVE) is sent within a millisecond after the clock turns a second:
+    // Redis then stamps ctime with the second before (a third to most of such saves on this machine; 10 make a miss
+    // all but certain without the allowance, and the domain test pins the rule itself).
+    const connect = async (): Promise<Redis> => {
+      const c = server.client();
+      const call = c.call.bind(c) as (...args: unknown[]) => Promise<unknown>;
+      (c as unknown as { call: typeof call }).call = async (...args: unknown[]) => {
+        if (String(args[0]).toUpperCase() === 'TIME') {
+          await new Promise((r) => setTimeout(r, Math.max(0, 995 - (Date.now() % 1000))));
+          while (Date.now() % 1000 > 500);
+        }
+        return call(...args);
+      };
+      return c;
+    };
+    const failed: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      rmSync(join(dir, 'backups'), { recursive: true, force: true });
+      const report = await runBackup({ ...request, heartbeat: undefined }, deps(server, { connect }));
+      if (!report.ok) failed.push(`${report.failedStep}: ${report.error}`);
+    }
+    expect(failed).toEqual([]);
+  }, 30_000);
+
   it('a stream corrupted on its way is caught before commit: nothing stored', async () => {
     const flipping: BackupDeps['openFile'] = async (path) => {
       const bytes = readFileSync(path);
@@ -187,6 +214,8 @@ describe('runBackup (local mode) against a real redis-server', () => {
       remove: (f) => inner.remove(f),
       hold: (f, r) => inner.hold(f, r),
       release: (f) => inner.release(f),
+      takeLease: (t, h, ms) => inner.takeLease(t, h, ms),
+      sweepOrphans: () => inner.sweepOrphans(),
       write: (file, body, record, commit) =>
         inner.write(
           file,
@@ -562,6 +591,34 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     });
   });
 
+  it('a slow drain (keys falling 40 % a run over 10 runs, 100,000 to about 1,000) trips the hold before the fullest backup is deleted', async () => {
+    // The tightest retention: every run would delete all but the newest backup.
+    const keepOne = { hourly: 1, daily: 0, weekly: 0, monthly: 0, minKeep: 1, timeZone: 'UTC' };
+    await server.client().eval("for i=0,99999 do redis.call('SET', 'k:'..i, i) end", 0);
+    let left = 100_000;
+    const runs: { keys: number; ok: boolean; step?: string; previous?: string }[] = [];
+    for (let run = 1; run <= 10; run++) {
+      if (run > 1) {
+        const drop = Math.round(left * 0.4);
+        await server.client().eval(`for i=${left - drop},${left - 1} do redis.call('DEL', 'k:'..i) end`, 0);
+        left -= drop;
+      }
+      const r = await runBackup({ ...request(), retention: keepOne }, deps(server, at(`2026-11-23T${String(run).padStart(2, '0')}:00:00Z`)));
+      runs.push({ keys: r.backup!.keys, ok: r.ok, ...(r.ok ? {} : { step: r.failedStep, previous: r.collapse?.previous }) });
+    }
+    expect(runs.map((r) => r.keys)).toEqual([100000, 60000, 36000, 21600, 12960, 7776, 4666, 2800, 1680, 1008]);
+    // Run 2 is within the threshold against run 1; run 3 holds 64 % fewer than the fullest backup, run 1: the hold trips.
+    expect(runs.slice(0, 2).map((r) => r.ok)).toEqual([true, true]);
+    for (const r of runs.slice(2)) expect(r).toMatchObject({ ok: false, step: 'keyspace', previous: 'rdr-cache-20261123-0100.rdb' });
+    // The fullest backup survived every run (kept by the drain watch after run 2, held since run 3), and nothing after run 2 was deleted.
+    expect(rdbs()).toContain('rdr-cache-20261123-0100.rdb');
+    expect(rdbs()).toHaveLength(10);
+    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0300.rdb');
+    expect(ping.pings.filter((p) => p.path.endsWith('/fail'))).toHaveLength(8);
+    const prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
+    expect(prom).toContain(`${BACKUP_METRICS.collapsed}{target="cache"} 1\n`);
+  }, 120_000);
+
   it('releaseBackupHold refuses a point that is not a backup of the target, or that holds nothing, naming the field', async () => {
     const store = new FileBackupStore(folder());
     await expect(releaseBackupHold(store, 'cache', 'rdr-other-20261123-0300.rdb')).rejects.toThrow(
@@ -683,5 +740,192 @@ describe('runBackup to S3 (aws-sdk-client-mock at the AWS boundary, a real redis
     expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1);
     expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
     expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
+  });
+});
+
+describe('runBackup: the destination lease (two runs at once, real redis-server, real files)', () => {
+  let server: RedisServer;
+  let dir: string;
+  let ping: PingServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    await fill(server.client());
+  });
+  afterAll(async () => server?.stop());
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-backup-lease-'));
+    ping = await startPingServer();
+  });
+  afterEach(async () => {
+    await ping.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const folder = () => join(dir, 'backups');
+  const request = (waitSeconds: number, over: Partial<BackupRequest> = {}): BackupRequest => ({
+    server: server.url,
+    source: { host: '127.0.0.1', port: server.port },
+    target: 'cache',
+    mode: 'local',
+    store: new FileBackupStore(folder()),
+    retention: { hourly: 1, daily: 0, weekly: 0, monthly: 0, minKeep: 1, timeZone: 'UTC' },
+    heartbeat: { url: ping.url, start: true, fail: true },
+    metricsFile: join(dir, 'redis-dr.prom'),
+    lease: { waitSeconds, staleAfterSeconds: 3600 },
+    ...over,
+  });
+  /** A first run held at its save until `open()` is called, so a second one starts while it holds the lease. */
+  function heldRun(): { run: Promise<Awaited<ReturnType<typeof runBackup>>>; saving: Promise<void>; open: () => void } {
+    let open!: () => void;
+    let saving!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const reached = new Promise<void>((r) => (saving = r));
+    const run = runBackup(
+      request(0),
+      deps(server, {
+        openFile: async (path) => {
+          saving();
+          await gate;
+          return (await import('node:fs/promises').then((f) => f.open(path, 'r'))).createReadStream();
+        },
+      }),
+    );
+    return { run, saving: reached, open };
+  }
+
+  it('a run that finds the lease held exits busy at once (no ping, no metric, nothing touched); the holder succeeds and its backup stays', async () => {
+    const first = heldRun();
+    await first.saving;
+    const lease = JSON.parse(readFileSync(join(folder(), '.redis-dr-cache.lease'), 'utf8'));
+    expect(lease).toMatchObject({ owner: 'redis-dr backup', pid: process.pid, token: expect.any(String) });
+    const pingsBefore = ping.pings.length;
+    const second = await runBackup(request(0), deps(server));
+    expect(second).toMatchObject({ ok: false, failedStep: 'lease', busy: { holder: expect.stringContaining(`redis-dr backup pid ${process.pid}`) } });
+    expect(second.error).toMatch(/^another run holds the lease of cache in file:\/\/.* waited 0 s\. This run did nothing/);
+    expect(second.steps.map((s) => s.step)).toEqual(['lease']);
+    expect(ping.pings.length).toBe(pingsBefore);
+    first.open();
+    const done = await first.run;
+    expect(done.ok).toBe(true);
+    expect(readdirSync(folder()).filter((f) => f.endsWith('.rdb'))).toEqual([done.backup!.file]);
+    expect(readdirSync(folder()).some((f) => f.endsWith('.lease'))).toBe(false);
+  });
+
+  it('a run that may wait takes the lease once the holder is done, and its retention never deletes what the holder reported', async () => {
+    const first = heldRun();
+    await first.saving;
+    // Named a minute later than the first: both backups exist when the second's retention runs.
+    const second = runBackup(request(30), deps(server, { now: () => Date.now() + 60_000 }));
+    await new Promise((r) => setTimeout(r, 300));
+    first.open();
+    const [a, b] = await Promise.all([first.run, second]);
+    expect([a.ok, b.ok], JSON.stringify([a.error, b.error])).toEqual([true, true]);
+    expect(b.steps[0]).toMatchObject({ step: 'lease', ok: true });
+    // a finished (and printed OK) before b's retention ran: b deleted a's backup only after a was done with it.
+    expect(b.retention!.deleted).toEqual([a.backup!.file]);
+  });
+
+  it('takes over a lease of a process gone from this host, and sweeps sidecars whose backup a killed run left behind', async () => {
+    mkdirSync(folder(), { recursive: true });
+    const dead = execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim();
+    writeFileSync(
+      join(folder(), '.redis-dr-cache.lease'),
+      JSON.stringify({ owner: 'redis-dr backup', host: (await import('node:os')).hostname(), pid: Number(dead), start: new Date().toISOString(), token: 't' }),
+    );
+    writeFileSync(join(folder(), 'rdr-cache-20261101-0000.rdb.json'), '{"tier":"daily"}');
+    writeFileSync(join(folder(), 'rdr-cache-20261101-0000.rdb.sha256'), 'x');
+    writeFileSync(join(folder(), 'notes.json'), '{}');
+    const r = await runBackup(request(0), deps(server));
+    expect(r.ok, r.error).toBe(true);
+    expect(r.steps[0]!.detail).toMatch(new RegExp(`taking over a stale lease \\(its holder, pid ${dead} on .*, is gone`));
+    expect(readdirSync(folder()).sort()).toEqual([r.backup!.file, `${r.backup!.file}.json`, `${r.backup!.file}.sha256`, 'notes.json'].sort());
+  });
+
+  it('a lease of another host is waited for until it is older than the bound, then taken over', async () => {
+    mkdirSync(folder(), { recursive: true });
+    const other = (start: Date) =>
+      writeFileSync(
+        join(folder(), '.redis-dr-cache.lease'),
+        JSON.stringify({ owner: 'redis-dr backup', host: 'other-host', pid: 1, start: start.toISOString(), token: 't' }),
+      );
+    other(new Date());
+    expect(await runBackup(request(0), deps(server))).toMatchObject({
+      ok: false,
+      failedStep: 'lease',
+      busy: { holder: expect.stringContaining('on other-host') },
+    });
+    other(new Date(Date.now() - 2 * 3600_000));
+    expect((await runBackup(request(0), deps(server))).ok).toBe(true);
+  });
+
+  it("never deletes this run's own backup: a clock behind the newest backup there fails the retention step, nothing deleted", async () => {
+    const ahead = await runBackup(request(0), deps(server, { now: () => Date.now() + 3 * 3600_000 }));
+    expect(ahead.ok, ahead.error).toBe(true);
+    const behind = await runBackup(request(0), deps(server));
+    expect(behind).toMatchObject({ ok: false, failedStep: 'retention', retention: { deleted: [] } });
+    expect(behind.error).toMatch(
+      /^retention would delete rdr-cache-.*\.rdb, the backup this run just stored \(is this host's clock behind the newest backup there\?\); nothing was deleted/,
+    );
+    expect(
+      readdirSync(folder())
+        .filter((f) => f.endsWith('.rdb'))
+        .sort(),
+    ).toEqual([behind.backup!.file, ahead.backup!.file].sort());
+  });
+
+  it('refuses a folder that does not exist unless the store may create it (a mistyped --to), naming --create', async () => {
+    const r = await runBackup(request(0, { store: new FileBackupStore(join(dir, 'typo'), { create: false }) }), deps(server));
+    expect(r).toMatchObject({ ok: false, failedStep: 'lease' });
+    expect(r.error).toMatch(/typo: no such folder\. Check the path \(a typo\?\), or add --create/);
+    expect(readdirSync(dir)).not.toContain('typo');
+  });
+});
+
+describe('runBackup as an ACL user with exactly the permissions docs/self-managed.md gives (the CLI connection path)', () => {
+  // The lines of docs/self-managed.md, "Least privilege": a test fails when the docs and the server disagree.
+  const ACL = {
+    local: ['+ping', '+info', '+config|get', '+time', '+bgsave'],
+    remote: ['+ping', '+info', '+replconf', '+sync'],
+  } as const;
+  let server: RedisServer;
+  let dir: string;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    await fill(server.client());
+    for (const [mode, rules] of Object.entries(ACL)) await server.client().call('ACL', 'SETUSER', `${mode}-backup`, 'reset', 'on', '>pw', ...rules);
+    await server.client().call('ACL', 'SETUSER', 'old-remote', 'reset', 'on', '>pw', '+sync', '+replconf');
+  });
+  afterAll(async () => server?.stop());
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-backup-acl-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (mode: 'local' | 'remote', username: string) =>
+    runBackup(
+      {
+        server: server.url,
+        source: { host: '127.0.0.1', port: server.port, username, password: 'pw' },
+        target: 'cache',
+        mode,
+        store: new FileBackupStore(join(dir, 'backups')),
+        retention,
+      },
+      deps(server, {
+        connect: () => connectUrl(`redis://127.0.0.1:${server.port}`, 'redis-dr-backup', { username, password: 'pw', source: 'test' }),
+        pull: pullRdb,
+      }),
+    );
+
+  it.each(['local', 'remote'] as const)('%s mode succeeds with the documented ACL and nothing more', async (mode) => {
+    const r = await run(mode, `${mode}-backup`);
+    expect(r.ok, r.error).toBe(true);
+    expect(r.backup!.keys).toBe(551);
+    const docs = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'self-managed.md'), 'utf8');
+    expect(docs).toContain(`ACL SETUSER redis-dr-${mode} on >… ${ACL[mode].join(' ')}`);
+  });
+
+  it('the ACL the docs gave before (+sync +replconf alone) fails at connect with NOPERM', async () => {
+    const r = await run('remote', 'old-remote');
+    expect(r).toMatchObject({ ok: false, failedStep: 'connect' });
+    expect(r.error).toMatch(/NOPERM/);
   });
 });

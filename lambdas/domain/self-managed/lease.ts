@@ -1,0 +1,74 @@
+/**
+ * The destination lease of `redis-dr backup`, the pure half: one run at a
+ * time per target and destination, so that two overlapping runs (a cron
+ * line that overlaps the one before, a manual run beside the timer) never
+ * judge, hold and prune the same backups at once — the earlier one could
+ * otherwise print OK for a backup the other's retention deleted. The lease
+ * is a lock file (folders) or an object written with `If-None-Match: *`
+ * (S3); it names its holder, so a lease left by a run that died (the same
+ * host and its pid gone, or older than a bound) is taken over. Pure: the
+ * adapters (storage/lease-*.ts) read and write it.
+ */
+
+/** Who holds a lease: written into the lease file or object. */
+export interface LeaseHolder {
+  /** What holds it, e.g. `redis-dr backup`. */
+  readonly owner: string;
+  /** `os.hostname()` of the holder. */
+  readonly host: string;
+  readonly pid: number;
+  /** When it was taken (ISO). */
+  readonly start: string;
+  /** Random per run: a run releases only a lease that still carries its token. */
+  readonly token: string;
+}
+
+/** The lease's name in the destination (a dot file: never listed as a backup). */
+export function leaseName(target: string): string {
+  return `.redis-dr-${target.toLowerCase()}.lease`;
+}
+
+/** The lease file or object's text. */
+export function formatLease(holder: LeaseHolder): string {
+  return `${JSON.stringify(holder, null, 2)}\n`;
+}
+
+/** A lease's holder, or `undefined` when the text is not one (then it is judged by its age alone). */
+export function parseLease(text: string): LeaseHolder | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LeaseHolder>;
+    if (typeof v.owner !== 'string' || typeof v.host !== 'string' || typeof v.start !== 'string' || typeof v.token !== 'string') return undefined;
+    if (!Number.isInteger(v.pid) || Number.isNaN(Date.parse(v.start))) return undefined;
+    return v as LeaseHolder;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What is known of a lease found in place. */
+export interface FoundLease {
+  readonly holder?: LeaseHolder;
+  /** When it was written (file mtime, object LastModified): the age of a lease that cannot be read. */
+  readonly writtenAt: Date;
+}
+
+/**
+ * Why a lease found in place may be taken over, or `undefined` when its
+ * holder may still be running: a holder on this host whose pid is gone
+ * (`alive` false), or a lease older than `staleAfterMs` (a holder on
+ * another host that died, or one that cannot be read).
+ */
+export function staleLease(found: FoundLease, here: { host: string; now: Date; alive: (pid: number) => boolean }, staleAfterMs: number): string | undefined {
+  const h = found.holder;
+  if (h && h.host === here.host && !here.alive(h.pid)) return `its holder, pid ${h.pid} on ${h.host}, is gone`;
+  const since = h ? Date.parse(h.start) : found.writtenAt.getTime();
+  const age = here.now.getTime() - since;
+  if (age > staleAfterMs) return `taken ${Math.round(age / 1000)} s ago, longer than the ${Math.round(staleAfterMs / 1000)} s a run may hold it`;
+  return undefined;
+}
+
+/** A sentence naming the holder of a lease, for the message of a run that did not get it. */
+export function describeHolder(found: FoundLease): string {
+  const h = found.holder;
+  return h ? `${h.owner} pid ${h.pid} on ${h.host}, since ${h.start}` : `an unreadable lease written ${found.writtenAt.toISOString()}`;
+}

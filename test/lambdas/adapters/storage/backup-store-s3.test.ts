@@ -1,0 +1,85 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
+import type { LeaseHolder } from '../../../../lambdas/domain/self-managed/lease.js';
+import { freePort } from '../../../support/redis-server.js';
+
+/**
+ * The S3 destination lease against moto (a real S3 API over HTTP on a free
+ * loopback port): conditional writes (If-None-Match, If-Match) decide who
+ * holds it, as S3 does.
+ */
+describe('S3BackupStore lease (moto: S3 conditional writes)', () => {
+  let moto: ChildProcess;
+  let client: S3Client;
+  const bucket = 'redis-dr-lease-test';
+  const holder = (token: string, over: Partial<LeaseHolder> = {}): LeaseHolder => ({
+    owner: 'redis-dr backup',
+    host: hostname(),
+    pid: process.pid,
+    start: new Date().toISOString(),
+    token,
+    ...over,
+  });
+
+  beforeAll(async () => {
+    const port = await freePort();
+    moto = spawn('python3', ['-m', 'moto.server', '-p', String(port)], { stdio: 'ignore' });
+    client = new S3Client({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    for (let i = 0; ; i++) {
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: bucket }));
+        break;
+      } catch (err) {
+        if (i > 100) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }, 30_000);
+  afterAll(() => {
+    client?.destroy();
+    moto?.kill();
+  });
+
+  it('one run at a time: a second run sees the holder; after the release the next one takes it', async () => {
+    const store = new S3BackupStore(client, bucket, 'a/');
+    const first = await store.takeLease('cache', holder('one'), 3600_000);
+    expect('taken' in first).toBe(true);
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'a/.redis-dr-cache.lease' }));
+    expect(JSON.parse(await got.Body!.transformToString())).toMatchObject({ token: 'one', pid: process.pid });
+    const second = await store.takeLease('cache', holder('two'), 3600_000);
+    expect(second).toEqual({ held: expect.objectContaining({ holder: expect.objectContaining({ token: 'one' }) }) });
+    // Another target of the same destination has its own lease.
+    expect('taken' in (await store.takeLease('other', holder('three'), 3600_000))).toBe(true);
+    if ('taken' in first) await first.taken.release();
+    const third = await store.takeLease('cache', holder('two'), 3600_000);
+    expect('taken' in third && third.taken.tookOver).toBe(undefined);
+  });
+
+  it("takes over a stale lease (its process gone from this host, or older than the bound), and a release never removes another run's lease", async () => {
+    const store = new S3BackupStore(client, bucket, 'b/');
+    const dead = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'b/.redis-dr-cache.lease', Body: JSON.stringify(holder('gone', { pid: dead })) }));
+    const took = await store.takeLease('cache', holder('mine'), 3600_000);
+    expect('taken' in took && took.taken.tookOver).toMatch(new RegExp(`^a stale lease \\(its holder, pid ${dead} on .*, is gone`));
+
+    const old = holder('old', { host: 'other-host', start: new Date(Date.now() - 7200_000).toISOString() });
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'b/.redis-dr-cache.lease', Body: JSON.stringify(old) }));
+    // The first holder's release finds another lease there (If-Match fails): it stays.
+    if ('taken' in took) await took.taken.release();
+    const after = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'b/.redis-dr-cache.lease' }));
+    expect(JSON.parse(await after.Body!.transformToString())).toMatchObject({ token: 'old' });
+    expect(await store.takeLease('cache', holder('x'), 3600_000 * 3)).toEqual({
+      held: expect.objectContaining({ holder: expect.objectContaining({ host: 'other-host' }) }),
+    });
+    const over = await store.takeLease('cache', holder('y'), 3600_000);
+    expect('taken' in over && over.taken.tookOver).toMatch(/^a stale lease \(taken 7\d{3} s ago, longer than the 3600 s a run may hold it: .* on other-host/);
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { describeHolder, formatLease, leaseName, parseLease, staleLease, type LeaseHolder } from '../../../../lambdas/domain/self-managed/lease.js';
+
+const NOW = new Date('2026-11-23T12:00:00Z');
+const holder = (over: Partial<LeaseHolder> = {}): LeaseHolder => ({
+  owner: 'redis-dr backup',
+  host: 'db-1',
+  pid: 4242,
+  start: '2026-11-23T11:30:00.000Z',
+  token: 'abc',
+  ...over,
+});
+const here = (alive: boolean) => ({ host: 'db-1', now: NOW, alive: () => alive });
+
+describe('the destination lease', () => {
+  it('is a dot file per target, and its text round-trips', () => {
+    expect(leaseName('Cache')).toBe('.redis-dr-cache.lease');
+    expect(parseLease(formatLease(holder()))).toEqual(holder());
+    expect(parseLease('not json')).toBeUndefined();
+    expect(parseLease(JSON.stringify({ ...holder(), pid: 'x' }))).toBeUndefined();
+  });
+
+  it.each<[string, LeaseHolder | undefined, boolean, string | undefined]>([
+    ['a live holder on this host', holder(), true, undefined],
+    ['a holder gone from this host', holder(), false, 'its holder, pid 4242 on db-1, is gone'],
+    ['a holder on another host within the bound', holder({ host: 'db-2' }), false, undefined],
+    [
+      'a holder on another host past the bound',
+      holder({ host: 'db-2', start: '2026-11-23T05:00:00.000Z' }),
+      false,
+      'taken 25200 s ago, longer than the 21600 s a run may hold it',
+    ],
+    [
+      'a live holder on this host past the bound',
+      holder({ start: '2026-11-23T05:00:00.000Z' }),
+      true,
+      'taken 25200 s ago, longer than the 21600 s a run may hold it',
+    ],
+    ['an unreadable lease, by its age', undefined, true, 'taken 43200 s ago, longer than the 21600 s a run may hold it'],
+  ])('%s: stale %s', (_what, h, alive, why) => {
+    const found = { ...(h ? { holder: h } : {}), writtenAt: new Date('2026-11-23T00:00:00Z') };
+    expect(staleLease(found, here(alive), 21_600_000)).toBe(why);
+  });
+
+  it('names the holder for the message of a run that did not get it', () => {
+    expect(describeHolder({ holder: holder(), writtenAt: NOW })).toBe('redis-dr backup pid 4242 on db-1, since 2026-11-23T11:30:00.000Z');
+    expect(describeHolder({ writtenAt: NOW })).toBe('an unreadable lease written 2026-11-23T12:00:00.000Z');
+  });
+});
