@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatReport } from '../../../../cli/commands/verify-rdb/action.js';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { startFakeS3, type FakeS3 } from '../../../support/fake-s3.js';
+import { file, str } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer } from '../../../support/redis-server.js';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
 
@@ -357,12 +358,8 @@ describe('verify-rdb on files Redis loads only on conditions (issue 36): valid, 
   });
 
   it('a key stored twice exits 1 as corrupt', () => {
-    const body = [0xfe, 0, 0, 1, 0x6b, 1, 0x61, 0, 1, 0x6b, 1, 0x62, 0xff];
-    const bytes = Buffer.from([...Buffer.from('REDIS0010', 'latin1'), ...body]);
-    const crc = Buffer.alloc(8);
-    crc.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length).value);
     const path = join(dir, 'twice.rdb');
-    writeFileSync(path, Buffer.concat([bytes, crc]));
+    writeFileSync(path, file('REDIS0010', [0xfe, 0, 0, ...str('k'), ...str('a'), 0, ...str('k'), ...str('b')]));
     const result = cli('verify-rdb', path);
     expect(result.status).toBe(1);
     expect(result.stdout).toBe(
