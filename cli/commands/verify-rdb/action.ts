@@ -1,8 +1,6 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { readFileChunks, readFileChunksReused, twoThreadsHelp, verifyRdbStreamOnTwoThreads } from '../../../lambdas/adapters/host/crc64-thread.js';
-import type { RdbEnvelopeInfo } from '../../../lambdas/adapters/storage/rdb-envelope.js';
-import { rdbVerdict, verifyRdbStream, type RdbReport } from '../../../lambdas/domain/rdb/verifier.js';
+import { rdbVerdict, type RdbReport } from '../../../lambdas/domain/rdb/verifier.js';
+import { verifyRdbFile, type RdbEnvelopeInfo } from '../../../lambdas/jobs/dr-copies/verify-file.js';
 
 /** How verify-rdb reads its input (S3 only; a local file is streamed as is). */
 export interface VerifyRdbOptions {
@@ -12,40 +10,6 @@ export interface VerifyRdbOptions {
   readConcurrency?: number;
   /** s3:// only: bytes per ranged GET (hidden option, for tests). */
   readPartBytes?: number;
-}
-
-/** Bytes to verify and their size, or why not (a usage problem: exit 2). */
-async function openInput(file: string, options: VerifyRdbOptions): Promise<{ body: AsyncIterable<Uint8Array>; size?: number }> {
-  // The S3 client loads only for s3:// locations (a local file starts fast).
-  if (/^s3:\/\//i.test(file)) {
-    return (await import('../../../lambdas/adapters/storage/s3-rdb.js')).openS3(file, {
-      concurrency: options.readConcurrency,
-      partBytes: options.readPartBytes,
-    });
-  }
-  let stat;
-  try {
-    stat = statSync(file);
-  } catch {
-    throw new Error(`cannot read ${file}: no such file`);
-  }
-  if (!stat.isFile()) throw new Error(`cannot read ${file}: not a regular file`);
-  return { body: readFileChunks(file), size: stat.size };
-}
-
-/**
- * Whether the local `file` starts with the magic of Valkey's compressed envelope (`VKCS`, as rdb-envelope.ts's
- * isRdbEnvelope checks it): only then are the envelope's modules loaded (the LZ4 and xxHash ones cost a plain
- * file's verification 30 million instructions at start, cachegrind) and its chunks go through the decoder.
- */
-function startsWithEnvelope(file: string): boolean {
-  const head = Buffer.alloc(4);
-  const fd = openSync(file, 'r');
-  try {
-    return readSync(fd, head, 0, 4, 0) === 4 && head.toString('latin1') === 'VKCS';
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Exit codes per verdict: an unsupported format is neither valid (0) nor corrupt (1). */
@@ -77,8 +41,12 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
     `${report.expiredKeys ? `; ${report.expiredKeys} of them already expired when the file was written (a restore drops them)` : ''}` +
     `${report.emptyKeys ? `; ${report.emptyKeys} empty keys, skipped on load as Redis skips them` : ''}` +
     `${modules ? `; module values need these modules loaded: ${modules}` : ''}` +
+    // Loadable on conditions: said on the line, never a bare OK (the verdict stays valid: exit 0).
+    `${report.needsDatabases ? `; needs a server with ${report.needsDatabases} databases (\`databases ${report.needsDatabases}\` or more: a server with the default 16 refuses the file)` : ''}` +
+    `${report.functionLibraries ? `; ${report.functionLibraries} function librar${report.functionLibraries === 1 ? 'y' : 'ies'}: function code not compiled here: \`drill local\` judges it` : ''}` +
     `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}` +
     `${report.warningCount ? `; ${report.warningCount} warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)` : ''}` +
+    `${report.duplicateKeyCheck ? `; keys stored twice looked for ${report.duplicateKeyCheck.fromOffset > 0 ? `from byte ${report.duplicateKeyCheck.fromOffset} on` : 'on a sample'} (a duplicate is found with probability ${report.duplicateKeyCheck.detectionProbability})` : ''}` +
     `${report.duplicateCheck ? `; duplicate members checked on a sample in ${report.duplicateCheck.sampledCollections} collection(s) of over 2^20 members (a duplicate is found with probability ${report.duplicateCheck.minDetectionProbability})` : ''}`
   );
 }
@@ -90,35 +58,9 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
  */
 /** The `verify-rdb` command's action (loaded only when the command runs; options: cli/commands/verify-rdb/command.ts). */
 export async function verifyRdbAction(file: string, options: VerifyRdbOptions): Promise<void> {
-  const { body, size } = await openInput(file, options);
-  const s3 = /^s3:\/\//i.test(file);
-  let envelope: RdbEnvelopeInfo | undefined;
-  const requireChecksum = options.requireChecksum ?? false;
-  let report: RdbReport;
-  if (!s3 && !startsWithEnvelope(file)) {
-    // A plain local file goes to the verifier as read (the envelope decoder would pass it through untouched):
-    // parsed on this thread and checksummed on another where a core is free, each chunk moved there uncopied once parsed.
-    report = !twoThreadsHelp(size ?? 0)
-      ? await verifyRdbStream(readFileChunksReused(file), { requireChecksum })
-      : await verifyRdbStreamOnTwoThreads((worker) => readFileChunks(file, 1 << 20, worker), { requireChecksum, transferable: () => true });
-  } else {
-    const [{ decodeRdbEnvelope }, { nativeLz4Blocks }] = await Promise.all([
-      import('../../../lambdas/adapters/storage/rdb-envelope.js'),
-      import('../../../lambdas/adapters/storage/lz4-native.js'),
-    ]);
-    // A file in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB file it holds.
-    const unwrap = (bytes: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> => decodeRdbEnvelope(bytes, (e) => (envelope = e), nativeLz4Blocks);
-    // A large file is parsed on this thread and checksummed on another where a core is free.
-    report = !twoThreadsHelp(size ?? 0)
-      ? await verifyRdbStream(unwrap(body), { requireChecksum })
-      : s3
-        ? await verifyRdbStreamOnTwoThreads(unwrap(body), { requireChecksum })
-        : await verifyRdbStreamOnTwoThreads((worker) => unwrap(readFileChunks(file, 1 << 20, worker)), { requireChecksum });
-  }
+  const { report, bytes, envelope } = await verifyRdbFile(file, options);
   process.stdout.write(
-    options.json
-      ? `${JSON.stringify({ file, bytes: size, ...(envelope ? { envelope } : {}), ...report }, null, 2)}\n`
-      : `${formatReport(file, report, envelope)}\n`,
+    options.json ? `${JSON.stringify({ file, bytes, ...(envelope ? { envelope } : {}), ...report }, null, 2)}\n` : `${formatReport(file, report, envelope)}\n`,
   );
   process.exitCode = VERIFY_EXIT[rdbVerdict(report)];
 }

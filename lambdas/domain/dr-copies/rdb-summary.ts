@@ -29,6 +29,13 @@ export interface RdbSummary {
    * summaries written before databases were recorded.
    */
   readonly databases?: readonly number[];
+  /**
+   * Function libraries the file holds (`fn=2`): their code is not compiled by
+   * the verifier (a library with broken Lua is refused by the server that
+   * loads it; `drill local` judges it). Absent when none, and in summaries
+   * written before they were recorded.
+   */
+  readonly functionLibraries?: number;
   /** Where and why the file is corrupt. */
   readonly error?: { readonly offset: number; readonly message: string };
   /** Where and why the file's format could not be judged (not corrupt, not verified). */
@@ -65,6 +72,8 @@ export function formatRdbSummary(report: RdbReport): string {
   }
   // Databases other than db 0 alone come first, so the tag never loses them to the cut below.
   const dbs = report.databases.length > 1 || (report.databases.length === 1 && report.databases[0] !== 0) ? [`dbs=${report.databases.join('+')}`] : [];
+  // A valid file that loads on conditions says so in the tag (the databases above name a server's `databases` need).
+  if (report.functionLibraries > 0) dbs.push(`fn=${report.functionLibraries}`);
   const names = [
     ...TYPE_ORDER,
     ...Object.keys(report.byType)
@@ -89,7 +98,13 @@ export function parseRdbSummary(value: string | undefined): RdbSummary | undefin
   const byType: Record<string, number> = {};
   let expiryHistogram: string | undefined;
   let databases: number[] | undefined;
+  let functionLibraries: number | undefined;
   for (const part of rest.split(' ').filter(Boolean)) {
+    const fn = /^fn=(\d+)$/.exec(part);
+    if (fn) {
+      functionLibraries = Number(fn[1]);
+      continue;
+    }
     if (part.startsWith('dbs=')) {
       if (!/^\d+(?:\+\d+)*$/.test(part.slice(4))) return undefined;
       databases = part.slice(4).split('+').map(Number);
@@ -104,7 +119,13 @@ export function parseRdbSummary(value: string | undefined): RdbSummary | undefin
     if (!kv) return undefined;
     byType[kv[1]!] = Number(kv[2]);
   }
-  return { ...base, byType, ...(expiryHistogram !== undefined ? { expiryHistogram } : {}), ...(databases ? { databases } : {}) };
+  return {
+    ...base,
+    byType,
+    ...(expiryHistogram !== undefined ? { expiryHistogram } : {}),
+    ...(databases ? { databases } : {}),
+    ...(functionLibraries !== undefined ? { functionLibraries } : {}),
+  };
 }
 
 /** The tags a verification writes. */

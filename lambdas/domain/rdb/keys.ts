@@ -20,6 +20,7 @@ import { Crc64 } from './codecs/crc64.js';
 import { RdbFormatError } from './errors.js';
 import { sealDumpPayload, DUMP_FOOTER_BYTES } from './format/dump-payload.js';
 import { RdbParser, type RdbKeySink } from './format/parser.js';
+import type { KeyDigestSpill } from './format/key-digests.js';
 import type { RdbReport } from './report.js';
 
 /**
@@ -114,6 +115,8 @@ export interface RdbKeyReaderOptions {
    * the file fails. @default false
    */
   readonly externalChecksum?: boolean;
+  /** As the verifier's {@link RdbVerifierOptions.keyDigestSpill}: where the duplicate-key check spills (not used by a `verifiedBefore` read, which runs no check). */
+  readonly keyDigestSpill?: () => KeyDigestSpill;
 }
 
 /** Empty keys whose offsets a reader keeps (Redis writes none; a file with more is read in full the second time). */
@@ -247,6 +250,7 @@ export class RdbKeyReader implements RdbKeySink {
       options.externalChecksum ?? false,
       options.reread ? REREAD_DUP_EXACT_MEMBERS : undefined,
       options.verifiedBefore,
+      options.keyDigestSpill,
     );
   }
 

@@ -70,6 +70,24 @@ export interface RdbReport {
    * with at least `minDetectionProbability`. Absent when every check was exact.
    */
   readonly duplicateCheck?: { readonly sampledCollections: number; readonly minDetectionProbability: number };
+  /**
+   * The check for a key stored twice in one database (format/key-digests.ts)
+   * when it did not cover the whole file exactly: `fromOffset` > 0 when the
+   * verification resumed there from a checkpoint (keys before it were
+   * checked among themselves in an earlier run, not against the later
+   * ones); `detectionProbability` < 1 when it ran out of memory without a
+   * spill and kept a sample. Absent when the check was exact over the
+   * whole file.
+   */
+  readonly duplicateKeyCheck?: { readonly fromOffset: number; readonly detectionProbability: number };
+  /**
+   * The file selects a database beyond the usual 16 (`databases 16`, the
+   * default and ElastiCache's): only a server configured with at least this
+   * many databases loads it (Redis refuses it otherwise: "Data file was
+   * created with a Redis server configured to handle more than N
+   * databases"). A valid file still: not corrupt. Absent when 16 do.
+   */
+  readonly needsDatabases?: number;
   /** First problem found: `offset` is the number of bytes consumed when it was detected. */
   readonly error?: { readonly offset: number; readonly message: string };
   /**

@@ -17,10 +17,12 @@
 import { RdbFormatError } from './errors.js';
 import { RdbParser } from './format/parser.js';
 
+import type { KeyDigestSpill } from './format/key-digests.js';
 import type { RdbCheckpoint, RdbReport, RdbVerifierState } from './report.js';
 
 export { RdbFormatError, RdbUnsupportedError } from './errors.js';
 export { rdbVerdict } from './report.js';
+export type { KeyDigestSpill } from './format/key-digests.js';
 export type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerdict, RdbVerifierState } from './report.js';
 
 /** Options for {@link createRdbVerifier}. */
@@ -65,6 +67,17 @@ export interface RdbVerifierOptions {
    * @default false
    */
   readonly externalChecksum?: boolean;
+  /**
+   * Where the duplicate-key check (a key stored twice in one database)
+   * spills its 16-byte digests once 2^21 of them fill its memory (32 MiB):
+   * the CLI gives temporary files (adapters/host/key-digest-spill.ts).
+   * Without one, the check keeps a sample beyond that, and the report says
+   * with what probability a duplicate is found (`duplicateKeyCheck`).
+   * Called at most once.
+   */
+  readonly keyDigestSpill?: () => KeyDigestSpill;
+  /** @internal Digest records held in memory before spilling or sampling (tests make it small). @default 2^21 */
+  readonly keyDigestsInMemory?: number;
 }
 
 /** A verifier that is fed chunks and produces a report at the end. */
@@ -118,6 +131,10 @@ export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier
     undefined,
     options.expiryTimes,
     options.externalChecksum ?? false,
+    undefined,
+    undefined,
+    options.keyDigestSpill,
+    options.keyDigestsInMemory,
   );
   return {
     push: (chunk) => parser.push(chunk),

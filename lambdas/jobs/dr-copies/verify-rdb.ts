@@ -410,6 +410,11 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
         ...(report.moduleTypes ? { moduleTypes: report.moduleTypes } : {}),
         ...(report.moduleAux ? { moduleAux: report.moduleAux } : {}),
         ...(report.duplicateCheck ? { duplicateCheck: report.duplicateCheck } : {}),
+        // Partial duplicate-key check (resumed from a checkpoint, or sampled past 2^21 keys in one invocation): said, not hidden.
+        ...(report.duplicateKeyCheck ? { duplicateKeyCheck: report.duplicateKeyCheck } : {}),
+        // Valid, on conditions (the summary tag carries both: dbs=… and fn=N).
+        ...(report.needsDatabases ? { needsDatabases: report.needsDatabases } : {}),
+        ...(report.functionLibraries ? { functionLibraries: report.functionLibraries } : {}),
       };
       // Valid as Redis loads it, but what sanitize-dump-payload yes would refuse is worth a look: logged as a warning.
       if (report.warningCount) deps.log.warn('DR copy verified, with warnings', { ...found, warningCount: report.warningCount, warnings: report.warnings });

@@ -49,6 +49,8 @@ import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests.j
 import { Crc64 } from '../../domain/rdb/codecs/crc64.js';
 import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader } from '../../domain/rdb/keys.js';
+import { KeyDigestSet, keyDigestOf } from '../../domain/rdb/format/key-digests.js';
+import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
 import { BATCH_BYTES, KeyWriter, type WriteKey } from './writer.js';
@@ -202,72 +204,93 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     let allBytes = 0;
     const perSlot = target.cluster ? new Float64Array(CLUSTER_SLOTS) : undefined;
     const databases = new Set<number>();
-    for (const [i, source] of list.entries()) {
-      const digests = new BlockDigests(options.checkBlockBytes);
-      blocks.push(digests);
-      let misplaced: string | undefined;
-      const reader = new RdbKeyReader({
-        keepChunks: true,
-        // The block CRCs run over every byte: the file's own CRC-64 comes from them, not from a second run in the parser.
-        externalChecksum: true,
-        // Nothing is built in this pass: a big value's bytes go by, only its name is held.
-        wantName: () => false,
-        want: (kdb, name, size) => {
-          keysByDb[kdb] = (keysByDb[kdb] ?? 0) + 1;
-          allBytes += size;
-          const matching = matches === undefined || matches(name); // the glob once per key: `selected` without a second match
-          if (matching) matchingByDb[kdb] = (matchingByDb[kdb] ?? 0) + 1;
-          if (matching && kdb === db) {
-            total++;
-            bytes += size;
-            if (perSlot) perSlot[keySlot(name)]! += size + RDB_KEY_OVERHEAD_BYTES;
-          }
-          if (ownership && !misplaced) misplaced = ownership.check(i, keySlot(name));
-          return false;
-        },
-      });
-      for await (const chunk of source.open()) {
-        digests.update(chunk);
-        reader.push(chunk);
-        if (reader.error) break;
-      }
-      digests.finish();
-      if (reader.checksumPending) {
-        const end = reader.checksumEnd();
-        let crc = digests.crcBefore(end);
-        if (crc === undefined) {
-          // Over a block of bytes after the trailer (never written by a server): the checksum from a read of its own,
-          // of the bytes just verified (block by block).
-          try {
-            crc = await crcOfPrefix(digests.check(source.open()), end);
-          } catch (err) {
-            if (!(err instanceof FileChangedError)) throw err;
-            writer.fail(`${named(source.location)} is refused, nothing was written: it changed while it was verified (${err.message})`);
-            return result();
-          }
+    // The shard files of one point hold each key once between them: a key in two (a point taken while a slot moved) is
+    // refused, not restored from whichever file came first. Each file's own keys are checked by its verification.
+    const across = many ? new KeyDigestSet(() => tempKeyDigestSpill()) : undefined;
+    const digest = new Int32Array(3);
+    try {
+      for (const [i, source] of list.entries()) {
+        const digests = new BlockDigests(options.checkBlockBytes);
+        blocks.push(digests);
+        let misplaced: string | undefined;
+        const reader = new RdbKeyReader({
+          keepChunks: true,
+          // The block CRCs run over every byte: the file's own CRC-64 comes from them, not from a second run in the parser.
+          externalChecksum: true,
+          keyDigestSpill: () => tempKeyDigestSpill(),
+          // Nothing is built in this pass: a big value's bytes go by, only its name is held.
+          wantName: () => false,
+          want: (kdb, name, size) => {
+            keysByDb[kdb] = (keysByDb[kdb] ?? 0) + 1;
+            allBytes += size;
+            const matching = matches === undefined || matches(name); // the glob once per key: `selected` without a second match
+            if (matching) matchingByDb[kdb] = (matchingByDb[kdb] ?? 0) + 1;
+            if (matching && kdb === db) {
+              total++;
+              bytes += size;
+              if (perSlot) perSlot[keySlot(name)]! += size + RDB_KEY_OVERHEAD_BYTES;
+            }
+            if (ownership && !misplaced) misplaced = ownership.check(i, keySlot(name));
+            if (across) {
+              keyDigestOf(name, digest);
+              across.add(digest[0]!, digest[1]!, digest[2]!, kdb);
+            }
+            return false;
+          },
+        });
+        for await (const chunk of source.open()) {
+          digests.update(chunk);
+          reader.push(chunk);
+          if (reader.error) break;
         }
-        reader.settleChecksum(crc);
+        digests.finish();
+        if (reader.checksumPending) {
+          const end = reader.checksumEnd();
+          let crc = digests.crcBefore(end);
+          if (crc === undefined) {
+            // Over a block of bytes after the trailer (never written by a server): the checksum from a read of its own,
+            // of the bytes just verified (block by block).
+            try {
+              crc = await crcOfPrefix(digests.check(source.open()), end);
+            } catch (err) {
+              if (!(err instanceof FileChangedError)) throw err;
+              writer.fail(`${named(source.location)} is refused, nothing was written: it changed while it was verified (${err.message})`);
+              return result();
+            }
+          }
+          reader.settleChecksum(crc);
+        }
+        digests.release();
+        const report = reader.end();
+        verifiedEmpty.push(reader.emptyKeyOffsets);
+        files.push({ location: source.location, report });
+        if (!report.ok) {
+          writer.fail(
+            `${named(source.location)} is refused, nothing was written: ${report.error?.message ?? 'not a valid RDB file'} (at byte ${report.error?.offset ?? 0})`,
+          );
+          return result();
+        }
+        const refusal = rdbRefusal({ version: report.version, valkey: report.magic === 'VALKEY' }, targetServer);
+        if (refusal) {
+          writer.fail(`${named(source.location)} is refused, nothing was written: ${refusal}`);
+          return result();
+        }
+        if (misplaced) {
+          writer.fail(`the files are refused, nothing was written: ${misplaced}`);
+          return result();
+        }
+        for (const d of report.databases) databases.add(d);
       }
-      digests.release();
-      const report = reader.end();
-      verifiedEmpty.push(reader.emptyKeyOffsets);
-      files.push({ location: source.location, report });
-      if (!report.ok) {
+      const twice = across?.findDuplicate();
+      if (twice) {
         writer.fail(
-          `${named(source.location)} is refused, nothing was written: ${report.error?.message ?? 'not a valid RDB file'} (at byte ${report.error?.offset ?? 0})`,
+          `the files are refused, nothing was written: a key of database ${twice.db} is held by two of the ${list.length} files (Redis holds a key in one shard; ` +
+            `a point taken while a slot moved between shards can hold it in both, and which copy is the current one is not known). Take another recovery point`,
         );
         return result();
       }
-      const refusal = rdbRefusal({ version: report.version, valkey: report.magic === 'VALKEY' }, targetServer);
-      if (refusal) {
-        writer.fail(`${named(source.location)} is refused, nothing was written: ${refusal}`);
-        return result();
-      }
-      if (misplaced) {
-        writer.fail(`the files are refused, nothing was written: ${misplaced}`);
-        return result();
-      }
-      for (const d of report.databases) databases.add(d);
+    } finally {
+      across?.dispose();
     }
     if (!databases.has(db) && files.some((f) => f.report.keys > 0)) {
       writer.fail(

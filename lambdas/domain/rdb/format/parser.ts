@@ -30,6 +30,7 @@ import { RdbFormatError, RdbUnsupportedError } from '../errors.js';
 import { listpackHasDuplicate, listpackTtlProblem, ziplistHasDuplicate } from './blob-members.js';
 import { type ListpackMembers, validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
 import { DuplicateCheck, fingerprintStart, fingerprintUpdate } from './duplicates.js';
+import { KeyDigestSet, keyDigestFinish, keyDigestStart, keyDigestUpdate, type KeyDigestSpill } from './key-digests.js';
 import { decodeKeyMetaClassSpec, idmpSettingsProblem, isRedis86ValueType, KEY_META_ALLOW_IGNORE, keyMetaClassCount, STREAM_WITH_IDMP } from './key-meta.js';
 import {
   MAX_REDIS_VERSION,
@@ -90,6 +91,13 @@ const B_LZF = 2;
 const B_COLLECT = 3;
 /** A member whose content is fingerprinted (duplicate check) as it streams by. */
 const B_HASH = 4;
+/** A key's name, digested (duplicate-key check) as it streams by. */
+const B_KEY_DIGEST = 5;
+
+/** Databases a server has unless configured otherwise (`databases 16`): a file selecting a higher one needs a server with more. */
+const DEFAULT_DATABASES = 16;
+/** Highest database number any server can have (Redis's `databases` is an int): a file selecting beyond it loads nowhere. */
+const MAX_DATABASE = 0x7fffffff;
 
 // What is being read, for error and truncation messages (built only when needed).
 const W_HEADER = 0;
@@ -305,6 +313,20 @@ export class RdbParser {
   /** The collected bytes in progress are a member to fingerprint, not a blob to keep. */
   private fpCollect = false;
   private readonly dups: DuplicateCheck;
+  /**
+   * The open key's name digest (three 32-bit lanes, format/key-digests.ts),
+   * whether a streamed one is complete, and whether a name that did not fit
+   * its chunk (streamed, or LZF-collected) is still to be finished.
+   */
+  private readonly kd = new Int32Array(3);
+  private kdLength = 0;
+  private kdReady = false;
+  private kdCollect = false;
+  private nameOpen = false;
+  /** Every key's digest and database, checked for a key stored twice at the end (none in a trusted read). */
+  private readonly keyDigests: KeyDigestSet | undefined;
+  /** File offset from which keys are in {@link keyDigests}: 0, or where a resumed verification started. */
+  private keysCheckedFrom = 0;
   /** See the constructor's `trusted`. */
   private readonly trusted: boolean;
   private readonly trustedEmpty: ReadonlySet<number> | undefined;
@@ -357,8 +379,13 @@ export class RdbParser {
      * emptiness is not worked out again). See RdbKeyReaderOptions.verifiedBefore.
      */
     trusted?: { readonly emptyKeys: ReadonlySet<number> },
+    /** Where the duplicate-key check puts its digests when they do not fit in memory (see format/key-digests.ts); without one, it samples. */
+    keyDigestSpill?: () => KeyDigestSpill,
+    /** @internal Digest records held in memory before spilling (tests make it small). */
+    keyDigestsInMemory?: number,
   ) {
     this.trusted = trusted !== undefined;
+    this.keyDigests = this.trusted ? undefined : new KeyDigestSet(keyDigestSpill, keyDigestsInMemory);
     this.trustedEmpty = trusted?.emptyKeys;
     if (this.trusted && sink === undefined) throw new RangeError('a trusted read is for a key sink (its empty keys are named by offset)');
     this.dups = new DuplicateCheck(dupExactMembers);
@@ -467,6 +494,9 @@ export class RdbParser {
       // Never a success without the comparison: the caller did not settle the checksum it computes.
       this.error = { offset: this.trailerAt + 8, message: 'verifier failure: the CRC-64 computed outside the parser never arrived' };
     }
+    if (this.keyDigests !== undefined) this.settleDuplicateKeys(this.keyDigests);
+    const needsDatabases = this.databases.length > 0 ? Math.max(...this.databases) + 1 : 0;
+    const keyCheckProbability = this.keyDigests?.detectionProbability ?? 1;
     const byType: Record<string, number> = {};
     for (const slot of this.typeOrder) byType[TYPE_NAMES[slot]!] = this.typeCounts[slot]!;
     return {
@@ -492,9 +522,36 @@ export class RdbParser {
       ...(this.sampledCollections > 0
         ? { duplicateCheck: { sampledCollections: this.sampledCollections, minDetectionProbability: this.minDupDetection } }
         : {}),
+      ...(this.keyDigests !== undefined && (this.keysCheckedFrom > 0 || keyCheckProbability < 1)
+        ? { duplicateKeyCheck: { fromOffset: this.keysCheckedFrom, detectionProbability: keyCheckProbability } }
+        : {}),
+      ...(needsDatabases > DEFAULT_DATABASES ? { needsDatabases } : {}),
       ...(this.error ? { error: { ...this.error } } : {}),
       ...(this.unsupported ? { unsupported: { ...this.unsupported } } : {}),
     };
+  }
+
+  /**
+   * At the end of a file read whole: a key stored twice in one database is
+   * refused, as Redis refuses the file on load. The digests are freed
+   * (their spill removed) whatever the outcome; a spill that cannot be read
+   * back is the verifier's failure, not the file's.
+   */
+  private settleDuplicateKeys(digests: KeyDigestSet): void {
+    try {
+      if (this.error || this.phase !== P_DONE) return;
+      const twice = digests.findDuplicate();
+      if (twice) {
+        this.error = {
+          offset: this.total - this.trailingBytes,
+          message: `a key is stored twice in database ${twice.db}: Redis refuses the file ("Duplicated key found in RDB file")`,
+        };
+      }
+    } catch (e) {
+      this.error = { offset: this.total, message: `verifier failure: the duplicate-key check could not read its digests back (${String(e)})` };
+    } finally {
+      digests.dispose();
+    }
   }
 
   /**
@@ -572,6 +629,8 @@ export class RdbParser {
     }
     if (!/^[0-9a-f]{16}$/.test(cp.crc)) throw new RangeError(`the checkpoint's crc must be 16 hex digits, got ${JSON.stringify(cp.crc)}`);
     this.total = cp.offset;
+    // The keys before the checkpoint are not in this run's digests: duplicates are looked for among the keys from here.
+    this.keysCheckedFrom = cp.offset;
     this.crc = Crc64.resume(BigInt(`0x${cp.crc}`));
     this.version = cp.version;
     this.valkey = cp.valkey;
@@ -640,6 +699,13 @@ export class RdbParser {
         this.opcode();
         return;
       case P_VALUE:
+        if (this.nameOpen) {
+          // The name streamed past its chunk: its body is complete now (or its LZF bytes collected).
+          this.what = W_KEY_NAME;
+          if (!this.keyNameDigest()) return;
+          this.nameOpen = false;
+          this.mark = this.pos;
+        }
         this.what = W_KEY_VALUE;
         if (this.value()) this.finishKey();
         return;
@@ -701,6 +767,7 @@ export class RdbParser {
     if (body === B_LZF)
       this.lzf.scan(this.buf, from, from + take); // never in a trusted read (skipString)
     else if (body === B_HASH) this.fpUpdate(this.buf, from, from + take);
+    else if (body === B_KEY_DIGEST) keyDigestUpdate(this.kd, this.buf, from, from + take);
     else if (body === B_COLLECT) {
       this.collecting.set(this.buf.subarray(from, from + take), this.collectedBytes);
       this.collectedBytes += take;
@@ -712,6 +779,8 @@ export class RdbParser {
       if (problem !== null) fail(problem);
     } else if (body === B_HASH) {
       this.fpReady = true;
+    } else if (body === B_KEY_DIGEST) {
+      this.kdReady = true;
     } else if (body === B_COLLECT) {
       const bytes = this.collecting;
       this.collecting = EMPTY;
@@ -1009,6 +1078,50 @@ export class RdbParser {
     return true;
   }
 
+  /**
+   * Reads a key's name into its digest ({@link kd}): its content as Redis
+   * compares it (an integer-encoded name as its decimal text, an LZF one
+   * expanded, bounded by maxValueBytes). False when its body continues in the
+   * next chunks; the next call, once it is complete, returns true.
+   */
+  private keyNameDigest(): boolean {
+    if (this.kdReady) {
+      this.kdReady = false;
+      keyDigestFinish(this.kd, this.kdLength);
+      return true;
+    }
+    const kept = this.collected;
+    if (kept !== null && this.kdCollect) {
+      this.collected = null;
+      this.kdCollect = false;
+      keyDigestStart(this.kd);
+      keyDigestUpdate(this.kd, kept, 0, kept.length);
+      keyDigestFinish(this.kd, kept.length);
+      return true;
+    }
+    keyDigestStart(this.kd);
+    const n = this.lengthOrEncoding(false);
+    if (n >= 0) {
+      this.kdLength = n;
+      if (this.pos + n <= this.limit) {
+        keyDigestUpdate(this.kd, this.buf, this.pos, this.pos + n);
+        keyDigestFinish(this.kd, n);
+        this.pos += n;
+        return true;
+      }
+      this.startBody(B_KEY_DIGEST, n);
+      return false;
+    }
+    const bytes = this.encodedString(-1 - n);
+    if (bytes === null) {
+      this.kdCollect = true;
+      return false;
+    }
+    keyDigestUpdate(this.kd, bytes, 0, bytes.length);
+    keyDigestFinish(this.kd, bytes.length);
+    return true;
+  }
+
   /** A collection of `count` members starts: the duplicate check begins again (sampled beyond DUP_EXACT_MEMBERS). */
   private dupBegin(count: number): void {
     const rate = this.dups.begin(count);
@@ -1200,6 +1313,8 @@ export class RdbParser {
       case OP_SELECTDB: {
         this.what = W_SELECTDB;
         const db = this.length();
+        // Redis's `databases` is an int: no configuration serves a higher one (Redis: "FATAL: Data file was created with a Redis server configured to handle more than N databases").
+        if (db > MAX_DATABASE) this.fail(`database ${db} is beyond any server's databases (at most ${MAX_DATABASE + 1}): no Redis loads the file`);
         this.db = db;
         if (!this.databases.includes(db)) this.databases.push(db);
         break;
@@ -1229,8 +1344,9 @@ export class RdbParser {
       }
       case OP_RESIZEDB:
         this.what = W_RESIZEDB;
-        this.length();
-        this.length();
+        // Sizing hints only: Redis (and redis-check-rdb) take any 64-bit value and size the tables as they can.
+        this.length(true);
+        this.length(true);
         break;
       case OP_SLOT_INFO:
         this.what = W_SLOT_INFO;
@@ -1288,7 +1404,8 @@ export class RdbParser {
         this.type = type;
         this.what = W_KEY_NAME;
         if (this.sink !== undefined) this.keyStart = this.base + this.pos - 1;
-        this.skipString();
+        if (this.keyDigests === undefined) this.skipString();
+        else this.nameOpen = !this.keyNameDigest();
         // The name's end: here, or past the body still streaming in later chunks.
         if (this.sink !== undefined) this.keyNameEnd = this.base + this.pos + (this.body !== B_NONE ? this.bodyLeft : 0);
         this.sub = 0;
@@ -1426,6 +1543,7 @@ export class RdbParser {
       return;
     }
     this.keys++;
+    this.keyDigests?.add(this.kd[0]!, this.kd[1]!, this.kd[2]!, this.db);
     if (this.expirePending) {
       this.expires++;
       if (this.fileTimeMs >= 0) {

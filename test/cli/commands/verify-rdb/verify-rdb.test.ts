@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatReport } from '../../../../cli/commands/verify-rdb/action.js';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { startFakeS3, type FakeS3 } from '../../../support/fake-s3.js';
+import { file, str } from '../../../support/rdb-bytes.js';
+import { bgsave, startRedisServer } from '../../../support/redis-server.js';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -324,5 +326,44 @@ describe('redis-dr verify-rdb s3://', () => {
     const result = await cliWithS3(s3, 'verify-rdb', url);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('verify-rdb on files Redis loads only on conditions (issue 36): valid, exit 0, never a bare OK', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'verify-rdb-conditions-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('database 100 and a function library, saved by a real redis-server with 101 databases: the line names the server it needs and who judges the code', async () => {
+    const server = await startRedisServer({ args: ['--databases', '101'] });
+    let path: string;
+    try {
+      const c = server.client();
+      await c.call('FUNCTION', 'LOAD', "#!lua name=lib\nredis.register_function('hello', function() return 'hi' end)");
+      await c.select(100);
+      await c.set('k', 'v');
+      path = join(dir, 'db100.rdb');
+      writeFileSync(path, readFileSync(await bgsave(server, c)));
+    } finally {
+      await server.stop();
+    }
+    const result = cli('verify-rdb', path);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(
+      /^OK db100\.rdb: RDB v10, 1 keys \(0 with expiry\) in db 100 \[1 string\], checksum ok; needs a server with 101 databases \(`databases 101` or more: a server with the default 16 refuses the file\); 1 function library: function code not compiled here: `drill local` judges it\n$/,
+    );
+    expect(JSON.parse(cli('verify-rdb', path, '--json').stdout)).toMatchObject({ ok: true, needsDatabases: 101, functionLibraries: 1 });
+  });
+
+  it('a key stored twice exits 1 as corrupt', () => {
+    const path = join(dir, 'twice.rdb');
+    writeFileSync(path, file('REDIS0010', [0xfe, 0, 0, ...str('k'), ...str('a'), 0, ...str('k'), ...str('b')]));
+    const result = cli('verify-rdb', path);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe(
+      'CORRUPT twice.rdb: RDB v10, checksum ok at byte 30: a key is stored twice in database 0: Redis refuses the file ("Duplicated key found in RDB file")\n',
+    );
   });
 });

@@ -31,6 +31,16 @@ describe('RDB summary tag', () => {
       'v=11 keys=1200 expires=30 error@81234=unexpected end of file wanted 5 bytes got 2',
     ],
     ['a checksum mismatch without a parse error', report({ ok: false, checksum: 'mismatch' }), 'v=11 keys=1200 expires=30 error@0=checksum mismatch'],
+    [
+      'a valid copy that needs a server with 101 databases and compiles function code: verified, and the tag says both',
+      report({ databases: [0, 100], needsDatabases: 101, functionLibraries: 2 }),
+      'v=11 keys=1200 expires=30 dbs=0+100 fn=2 string=1000 hash=200',
+    ],
+    [
+      'a key stored twice: corrupt',
+      report({ ok: false, error: { offset: 90, message: 'a key is stored twice in database 0: Redis refuses the file ("Duplicated key found in RDB file")' } }),
+      'v=11 keys=1200 expires=30 error@90=a key is stored twice in database 0: Redis refuses the file Duplicated key found in RDB file',
+    ],
   ])('formats %s', (_what, input, expected) => {
     expect(formatRdbSummary(input)).toBe(expected);
     expect(expected).toMatch(/^[\p{L}\p{N} +\-=._:/@]*$/u);
@@ -45,6 +55,14 @@ describe('RDB summary tag', () => {
 
   it('parses what it formats', () => {
     expect(parseRdbSummary(formatRdbSummary(report({})))).toEqual({ version: 11, keys: 1200, expires: 30, byType: { string: 1000, hash: 200 } });
+    expect(parseRdbSummary(formatRdbSummary(report({ databases: [0, 100], functionLibraries: 2 })))).toEqual({
+      version: 11,
+      keys: 1200,
+      expires: 30,
+      byType: { string: 1000, hash: 200 },
+      databases: [0, 100],
+      functionLibraries: 2,
+    });
     expect(parseRdbSummary('v=9 keys=3 expires=0 error@77=bad length')).toEqual({
       version: 9,
       keys: 3,

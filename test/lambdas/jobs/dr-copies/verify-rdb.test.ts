@@ -23,6 +23,7 @@ import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { file, str } from '../../../support/rdb-bytes.js';
 import { serveObject } from '../../../support/s3-object-mock.js';
 import { VERIFY_GAVE_UP } from '../../../../lambdas/domain/dr-copies/verify-errors.js';
 
@@ -149,6 +150,42 @@ describe('verify-rdb handler', () => {
       }
     },
   );
+
+  it('issue 36: a copy that needs 101 databases and holds a function library is verified (not corrupt, not paged), its tag says both; a key stored twice is corrupt and paged', async () => {
+    const big = await startRedisServer({ args: ['--databases', '101'] });
+    let saved: Buffer;
+    try {
+      const c = big.client();
+      await c.call('FUNCTION', 'LOAD', "#!lua name=lib\nredis.register_function('hello', function() return 'hi' end)");
+      await c.select(100);
+      await c.set('k', 'v');
+      saved = readFileSync(await bgsave(big, c));
+    } finally {
+      await big.stop();
+    }
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: saved, etag: '"e1"', versionId: 'v1' });
+    const outcome = await runToEnd(event(), deps);
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok', keys: 1 });
+    const tags = putTags();
+    expect(tags['redis-dr:verified']).toBe('ok');
+    expect(parseRdbSummary(tags['redis-dr:rdb'])).toMatchObject({ keys: 1, databases: [100], functionLibraries: 1 });
+    expect(deps.alerts).toEqual([]);
+
+    s3.reset();
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, {
+      bytes: Buffer.from(file('REDIS0010', [0xfe, 0, 0, ...str('k'), ...str('a'), 0, ...str('k'), ...str('b')])),
+      etag: '"e1"',
+      versionId: 'v1',
+    });
+    const twice = await runToEnd(event(), deps);
+    expect(twice.verdict).toBe('corrupt');
+    expect(twice.error?.message).toMatch(/^a key is stored twice in database 0/);
+    expect(putTags()['redis-dr:verified']).toBe('corrupt');
+    expect(deps.alerts).toHaveLength(1);
+  });
 
   it('tags a copy whose CRC-64 trailer was zeroed corrupt: ElastiCache exports always carry one', async () => {
     const zeroed = Buffer.from(rdb);

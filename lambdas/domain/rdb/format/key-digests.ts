@@ -1,0 +1,267 @@
+/**
+ * The duplicate-key check of the RDB verifier: Redis refuses a file that
+ * holds one key twice in one database ("Duplicated key found in RDB file"),
+ * so the verifier must too, for any number of keys, in bounded memory. Pure:
+ * spilling to disk goes through the {@link KeyDigestSpill} port.
+ *
+ * Each key is a 96-bit digest of its name (three 32-bit hash lanes, see
+ * {@link keyDigestUpdate}) and its database number (exact). Records are not
+ * looked up as they arrive (a table of 100 million keys is far larger than
+ * the memory target, and a random probe per key costs a cache miss): they
+ * are appended to one of 256 shards by the digest's top byte, sequential
+ * writes only, and checked at the end shard by shard, each in a small
+ * open-addressing table that stays in the processor's cache. Past
+ * {@link KEY_DIGESTS_IN_MEMORY} records the shards go to the spill (16 bytes
+ * a key on disk, 16 KiB per shard in memory); without a spill the check
+ * becomes a sample (a duplicate pair found with the probability the report
+ * gives) rather than grow without bound.
+ *
+ * False positives: two different keys of one database share a digest with
+ * probability about n² / 2^97 for n keys, if the lanes behave as independent
+ * random functions: 6e-15 for 100 million keys. A streaming check cannot
+ * confirm a match against the first key's bytes (they are gone), so that is
+ * the chance of calling a valid file corrupt.
+ */
+
+/** Records held in memory before the shards go to the spill (or are sampled): 2^21, 32 MiB of 16-byte records. */
+export const KEY_DIGESTS_IN_MEMORY = 1 << 21;
+
+const SHARDS = 256;
+/** Words per record: three digest lanes and the database number. */
+const WORDS = 4;
+/** A shard's in-memory block (words): 1,024 records, 16 KiB. */
+const BLOCK_WORDS = 1024 * WORDS;
+
+/**
+ * Where digest records go when they do not fit in memory: 256 append-only
+ * shards, each read back whole once (at the end). Synchronous, as the
+ * parser is. Records are 16 bytes (four 32-bit words in the platform's
+ * byte order); a shard's records are read back in the order appended.
+ */
+export interface KeyDigestSpill {
+  /** Appends `records` (whole records) to shard `shard` (0–255). Throws when the bytes cannot be stored. */
+  append(shard: number, records: Uint32Array): void;
+  /** Every record appended to `shard` so far. */
+  read(shard: number): Uint32Array;
+  /** Frees what the spill holds (removes its files). Called once, whatever happened. */
+  dispose(): void;
+}
+
+/** A duplicate found: the database it is in. */
+export interface DuplicateKey {
+  readonly db: number;
+}
+
+/** See the module comment. One instance per verification (or per set of files checked together). */
+export class KeyDigestSet {
+  /** Per shard: its full blocks (in memory), its block being filled, and how far. */
+  private readonly full: Uint32Array[][] = Array.from({ length: SHARDS }, () => []);
+  private readonly open: Uint32Array[] = Array.from({ length: SHARDS }, () => new Uint32Array(0));
+  private readonly fill = new Int32Array(SHARDS);
+  private held = 0;
+  private spill: KeyDigestSpill | undefined;
+  private spilling = false;
+  /** Sampling without a spill: only records whose second lane has its low `shift` bits zero are kept. */
+  private shift = 0;
+  private added = 0;
+
+  /**
+   * @param spillFactory makes the spill when memory is full (called at most once); without one the check is sampled beyond `inMemory`.
+   * @param inMemory records held in memory before spilling or sampling.
+   */
+  constructor(
+    private readonly spillFactory?: () => KeyDigestSpill,
+    private readonly inMemory = KEY_DIGESTS_IN_MEMORY,
+  ) {}
+
+  /** Keys added so far. */
+  get size(): number {
+    return this.added;
+  }
+
+  /** The probability that a duplicate pair among the keys is found (1: exact; below 1 once sampled without a spill). */
+  get detectionProbability(): number {
+    return 1 / 2 ** this.shift;
+  }
+
+  /** Remembers a key: its digest lanes and its database. */
+  add(h1: number, h2: number, h3: number, db: number): void {
+    this.added++;
+    if (this.shift > 0 && (h2 & ((1 << this.shift) - 1)) !== 0) return;
+    const s = h3 >>> 24;
+    let block = this.open[s]!;
+    let at = this.fill[s]!;
+    if (at === block.length) {
+      block = this.nextBlock(s, block);
+      at = 0;
+    }
+    block[at] = h1;
+    block[at + 1] = h2;
+    block[at + 2] = h3;
+    block[at + 3] = db;
+    this.fill[s] = at + WORDS;
+    if (++this.held > this.inMemory && !this.spilling) this.overflow();
+  }
+
+  /** The full block of shard `s` is put away (kept, or spilled); returns the block to fill next. */
+  private nextBlock(s: number, block: Uint32Array): Uint32Array {
+    if (block.length === 0) {
+      // Small first blocks: a file of a few keys costs a few KiB, not 4 MiB.
+      const first = new Uint32Array(64 * WORDS);
+      this.open[s] = first;
+      return first;
+    }
+    if (this.spilling) {
+      this.spill!.append(s, block);
+      this.held -= block.length / WORDS;
+      return block; // reused: its records are in the spill now
+    }
+    this.full[s]!.push(block);
+    const next = new Uint32Array(Math.min(BLOCK_WORDS, block.length * 2));
+    this.open[s] = next;
+    this.fill[s] = 0;
+    return next;
+  }
+
+  /** Memory is full: every record to the spill from now on, or (without one) a coarser sample. */
+  private overflow(): void {
+    if (this.spillFactory) {
+      this.spill = this.spillFactory();
+      this.spilling = true;
+      for (let s = 0; s < SHARDS; s++) {
+        for (const block of this.full[s]!) this.spill.append(s, block);
+        this.full[s] = [];
+        const open = this.open[s]!;
+        if (this.fill[s]! > 0) this.spill.append(s, open.subarray(0, this.fill[s]));
+        // One full-size block per shard from now on, spilled whenever it fills.
+        this.open[s] = new Uint32Array(BLOCK_WORDS);
+        this.fill[s] = 0;
+      }
+      this.held = 0;
+      return;
+    }
+    // Halve the sample until memory is below half full again: keep the records whose next bit is zero too.
+    while (this.held > this.inMemory / 2) {
+      this.shift++;
+      const mask = (1 << this.shift) - 1;
+      this.held = 0;
+      for (let s = 0; s < SHARDS; s++) {
+        const blocks = [...this.full[s]!, this.open[s]!.subarray(0, this.fill[s])];
+        const kept = new Uint32Array(blocks.reduce((n, b) => n + b.length, 0));
+        let k = 0;
+        for (const b of blocks) {
+          for (let i = 0; i < b.length; i += WORDS) {
+            if ((b[i + 1]! & mask) !== 0) continue;
+            kept.set(b.subarray(i, i + WORDS), k);
+            k += WORDS;
+          }
+        }
+        this.full[s] = [];
+        this.open[s] = kept;
+        this.fill[s] = k;
+        this.held += k / WORDS;
+      }
+    }
+  }
+
+  /**
+   * Checks every shard for a record seen twice; the first duplicate found,
+   * or undefined. Reads the spill back (its errors are thrown). Call once;
+   * {@link KeyDigestSet.dispose} after.
+   */
+  findDuplicate(): DuplicateKey | undefined {
+    let table = new Uint32Array(0);
+    for (let s = 0; s < SHARDS; s++) {
+      const parts = [...(this.spill ? [this.spill.read(s)] : []), ...this.full[s]!, this.open[s]!.subarray(0, this.fill[s])];
+      const records = parts.reduce((n, p) => n + p.length / WORDS, 0);
+      if (records < 2) continue;
+      let slots = 16;
+      while (slots < 2 * records) slots *= 2;
+      if (table.length < slots * WORDS) table = new Uint32Array(slots * WORDS);
+      else table.fill(0, 0, slots * WORDS);
+      const mask = slots - 1;
+      for (const p of parts) {
+        for (let i = 0; i < p.length; i += WORDS) {
+          const h1 = p[i]!;
+          const h2 = p[i + 1]!;
+          const h3 = p[i + 2]!;
+          const db = p[i + 3]!;
+          // Word 3 holds db + 1 in the table: 0 marks a free slot.
+          const tag = (db + 1) >>> 0;
+          let j = (h1 & mask) * WORDS;
+          for (;;) {
+            const t = table[j + 3]!;
+            if (t === 0) {
+              table[j] = h1;
+              table[j + 1] = h2;
+              table[j + 2] = h3;
+              table[j + 3] = tag;
+              break;
+            }
+            if (t === tag && table[j] === h1 && table[j + 1] === h2 && table[j + 2] === h3) return { db };
+            j = (j + WORDS) & (mask * WORDS + WORDS - 1);
+          }
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** Frees the spill (its files); the set is not used after. */
+  dispose(): void {
+    const spill = this.spill;
+    this.spill = undefined;
+    spill?.dispose();
+  }
+}
+
+/** Starts a key name's digest lanes in `d` (an Int32Array of 3). */
+export function keyDigestStart(d: Int32Array): void {
+  d[0] = 0x811c9dc5;
+  d[1] = 0x050c5d1f;
+  d[2] = 0x2b8f5a3c;
+}
+
+/**
+ * Adds `b[from, to)` to a key name's digest lanes (the name may arrive in
+ * pieces): two FNV-1a lanes with different primes, as the member
+ * fingerprints, and a third of another shape (a multiply by Murmur's
+ * constant with a shift-xor), so that the three do not fail together.
+ */
+export function keyDigestUpdate(d: Int32Array, b: Uint8Array, from: number, to: number): void {
+  let h1 = d[0]!;
+  let h2 = d[1]!;
+  let h3 = d[2]!;
+  for (let i = from; i < to; i++) {
+    const c = b[i]!;
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x01000197);
+    h3 = Math.imul(h3 + c, 0x5bd1e995);
+    h3 ^= h3 >>> 15;
+  }
+  d[0] = h1;
+  d[1] = h2;
+  d[2] = h3;
+}
+
+/** Finishes a digest: the lanes mixed (Murmur3's finalizer) so the shard byte and the table index use well-spread bits. */
+export function keyDigestFinish(d: Int32Array, length: number): void {
+  d[0] = fmix(d[0]! ^ length);
+  d[1] = fmix(d[1]!);
+  d[2] = fmix(d[2]! ^ Math.imul(length, 0x9e3779b1));
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** The digest of a whole key name into `d` (an Int32Array of 3): the lanes a streamed read of the same name gives. */
+export function keyDigestOf(name: Uint8Array, d: Int32Array): void {
+  keyDigestStart(d);
+  keyDigestUpdate(d, name, 0, name.length);
+  keyDigestFinish(d, name.length);
+}

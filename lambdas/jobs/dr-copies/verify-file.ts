@@ -1,0 +1,97 @@
+/**
+ * `verify-rdb` on one file, local or `s3://`, as a use case: the streaming
+ * verifier on the bytes (unwrapped from Valkey's compressed envelope where
+ * they come in one), the CRC-64 on a second thread where a core is free,
+ * and the duplicate-key check spilling to temporary files beyond its memory
+ * (adapters/host/key-digest-spill.ts), so any number of keys is checked
+ * exactly within the command's memory target.
+ */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { readFileChunks, readFileChunksReused, twoThreadsHelp, verifyRdbStreamOnTwoThreads } from '../../adapters/host/crc64-thread.js';
+import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
+import type { RdbEnvelopeInfo } from '../../adapters/storage/rdb-envelope.js';
+import { verifyRdbStream, type RdbReport } from '../../domain/rdb/verifier.js';
+
+export type { RdbEnvelopeInfo };
+
+/** How {@link verifyRdbFile} reads its input (S3 only; a local file is streamed as is). */
+export interface VerifyRdbFileOptions {
+  readonly requireChecksum?: boolean;
+  /** s3:// only: ranged GETs in flight at once. */
+  readonly readConcurrency?: number;
+  /** s3:// only: bytes per ranged GET (for tests). */
+  readonly readPartBytes?: number;
+}
+
+/** What a verification of one file found. */
+export interface VerifyRdbFileResult {
+  readonly report: RdbReport;
+  /** The file's size in bytes, when known. */
+  readonly bytes?: number;
+  /** The file came in a compressed envelope, unwrapped on the way. */
+  readonly envelope?: RdbEnvelopeInfo;
+}
+
+/** Bytes to verify and their size, or why not (a usage problem). */
+async function openInput(file: string, options: VerifyRdbFileOptions): Promise<{ body: AsyncIterable<Uint8Array>; size?: number }> {
+  // The S3 client loads only for s3:// locations (a local file starts fast).
+  if (/^s3:\/\//i.test(file)) {
+    return (await import('../../adapters/storage/s3-rdb.js')).openS3(file, {
+      concurrency: options.readConcurrency,
+      partBytes: options.readPartBytes,
+    });
+  }
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new Error(`cannot read ${file}: no such file`);
+  }
+  if (!stat.isFile()) throw new Error(`cannot read ${file}: not a regular file`);
+  return { body: readFileChunks(file), size: stat.size };
+}
+
+/**
+ * Whether the local `file` starts with the magic of Valkey's compressed envelope (`VKCS`, as rdb-envelope.ts's
+ * isRdbEnvelope checks it): only then are the envelope's modules loaded (the LZ4 and xxHash ones cost a plain
+ * file's verification 30 million instructions at start, cachegrind) and its chunks go through the decoder.
+ */
+function startsWithEnvelope(file: string): boolean {
+  const head = Buffer.alloc(4);
+  const fd = openSync(file, 'r');
+  try {
+    return readSync(fd, head, 0, 4, 0) === 4 && head.toString('latin1') === 'VKCS';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Verifies the RDB file at `file` (a path or `s3://bucket/key`). Throws for a file that cannot be read (a usage problem). */
+export async function verifyRdbFile(file: string, options: VerifyRdbFileOptions = {}): Promise<VerifyRdbFileResult> {
+  const { body, size } = await openInput(file, options);
+  const s3 = /^s3:\/\//i.test(file);
+  let envelope: RdbEnvelopeInfo | undefined;
+  const verifierOptions = { requireChecksum: options.requireChecksum ?? false, keyDigestSpill: () => tempKeyDigestSpill() };
+  let report: RdbReport;
+  if (!s3 && !startsWithEnvelope(file)) {
+    // A plain local file goes to the verifier as read (the envelope decoder would pass it through untouched):
+    // parsed on this thread and checksummed on another where a core is free, each chunk moved there uncopied once parsed.
+    report = !twoThreadsHelp(size ?? 0)
+      ? await verifyRdbStream(readFileChunksReused(file), verifierOptions)
+      : await verifyRdbStreamOnTwoThreads((worker) => readFileChunks(file, 1 << 20, worker), { ...verifierOptions, transferable: () => true });
+  } else {
+    const [{ decodeRdbEnvelope }, { nativeLz4Blocks }] = await Promise.all([
+      import('../../adapters/storage/rdb-envelope.js'),
+      import('../../adapters/storage/lz4-native.js'),
+    ]);
+    // A file in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB file it holds.
+    const unwrap = (bytes: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> => decodeRdbEnvelope(bytes, (e) => (envelope = e), nativeLz4Blocks);
+    // A large file is parsed on this thread and checksummed on another where a core is free.
+    report = !twoThreadsHelp(size ?? 0)
+      ? await verifyRdbStream(unwrap(body), verifierOptions)
+      : s3
+        ? await verifyRdbStreamOnTwoThreads(unwrap(body), verifierOptions)
+        : await verifyRdbStreamOnTwoThreads((worker) => unwrap(readFileChunks(file, 1 << 20, worker)), verifierOptions);
+  }
+  return { report, ...(size !== undefined ? { bytes: size } : {}), ...(envelope ? { envelope } : {}) };
+}

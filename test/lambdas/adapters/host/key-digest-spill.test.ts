@@ -1,0 +1,45 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempKeyDigestSpill } from '../../../../lambdas/adapters/host/key-digest-spill.js';
+import { KeyDigestSet } from '../../../../lambdas/domain/rdb/format/key-digests.js';
+
+describe('the duplicate-key check spilled to temporary files', () => {
+  let parent: string;
+  beforeEach(() => {
+    parent = mkdtempSync(join(tmpdir(), 'spill-test-'));
+  });
+  afterEach(() => rmSync(parent, { recursive: true, force: true }));
+
+  it('reads back every record appended, per shard, in order; an unused shard is empty', () => {
+    const spill = tempKeyDigestSpill(parent);
+    spill.append(7, Uint32Array.from([1, 2, 3, 4]));
+    spill.append(7, Uint32Array.from([5, 6, 7, 8, 9, 10, 11, 12]).subarray(4));
+    expect([...spill.read(7)]).toEqual([1, 2, 3, 4, 9, 10, 11, 12]);
+    expect(spill.read(8).length).toBe(0);
+    spill.dispose();
+  });
+
+  it('finds a key seen twice among 300,000 spilled digests, none among distinct ones, and leaves no file behind', () => {
+    let made = 0;
+    const run = (withDuplicate: boolean) => {
+      const set = new KeyDigestSet(() => {
+        made++;
+        return tempKeyDigestSpill(parent);
+      }, 10_000);
+      for (let i = 0; i < 300_000; i++) set.add(Math.imul(i, 0x9e3779b1), i, Math.imul(i + 1, 0x85ebca6b), i % 3);
+      if (withDuplicate) set.add(Math.imul(123_456, 0x9e3779b1), 123_456, Math.imul(123_457, 0x85ebca6b), 123_456 % 3);
+      // The same digest in another database is another key.
+      set.add(Math.imul(5, 0x9e3779b1), 5, Math.imul(6, 0x85ebca6b), 9);
+      const found = set.findDuplicate();
+      set.dispose();
+      return found;
+    };
+    expect(run(false)).toBeUndefined();
+    expect(run(true)).toEqual({ db: 0 });
+    expect(made).toBe(2);
+    expect(readdirSync(parent)).toEqual([]);
+    expect(existsSync(parent)).toBe(true);
+  });
+});

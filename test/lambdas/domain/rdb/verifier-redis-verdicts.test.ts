@@ -1,0 +1,211 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRdbVerifier, type KeyDigestSpill, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
+import { both, file, le64, str } from '../../../support/rdb-bytes.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+
+/**
+ * Issue 36: the verifier's verdict on files Redis refuses or loads only on
+ * conditions, held against what a real redis-server 7.0 does with the same
+ * bytes: a key stored twice in one database, a huge RESIZEDB hint, a
+ * database beyond the usual 16.
+ */
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rdb-verdicts-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What a real redis-server does with the bytes: the keys it holds once loaded, or the reason it refused to start. */
+async function load(bytes: Uint8Array, args: readonly string[] = []): Promise<{ dbsize: number } | { refused: string }> {
+  const path = join(dir, `load-${Math.random().toString(36).slice(2)}.rdb`);
+  writeFileSync(path, bytes);
+  let server;
+  try {
+    server = await startRedisServer({ loadRdb: path, args, readyTimeoutMs: 3000 });
+  } catch (err) {
+    return { refused: String(err) };
+  }
+  try {
+    const c = server.client();
+    let keys = 0;
+    for (const line of String(await c.info('keyspace')).split('\n')) keys += Number(/keys=(\d+)/.exec(line)?.[1] ?? 0);
+    return { dbsize: keys };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** What redis-check-rdb 7.0 says. */
+function checkRdb(bytes: Uint8Array): boolean {
+  const path = join(dir, 'check.rdb');
+  writeFileSync(path, bytes);
+  try {
+    return execFileSync('redis-check-rdb', [path], { encoding: 'utf8' }).includes('RDB looks OK');
+  } catch {
+    return false;
+  }
+}
+
+const SELECT = (db: number): number[] => (db < 64 ? [0xfe, db] : [0xfe, 0x40 | (db >> 8), db & 0xff]);
+const KV = (k: string, v: string): number[] => [0, ...str(k), ...str(v)];
+/** A key whose name is integer-encoded (RDB_ENC_INT8): Redis compares it as its decimal text. */
+const INT_KEY = (n: number, v: string): number[] => [0, 0xc0, n, ...str(v)];
+/** A key whose name is LZF-compressed: one literal run (control byte: length - 1), as the LZF format allows. */
+const LZF_KEY = (k: string, v: string): number[] => [0, 0xc3, k.length + 1, k.length, k.length - 1, ...Buffer.from(k), ...str(v)];
+/** An empty set: Redis skips it on load, so it never becomes a key. */
+const EMPTY_SET = (k: string): number[] => [2, ...str(k), 0];
+
+describe('a key stored twice in one database is corrupt, as redis-server refuses it ("Duplicated key found in RDB file")', () => {
+  it('the same key twice in database 0: redis-server refuses the file, the verifier says corrupt, whole and byte by byte', async () => {
+    const bytes = file('REDIS0010', [...SELECT(0), ...KV('user:1', 'a'), ...KV('user:2', 'b'), ...KV('user:1', 'c')]);
+    expect(await load(bytes)).toMatchObject({ refused: expect.any(String) });
+    expect(checkRdb(bytes)).toBe(true); // redis-check-rdb does not look: the verifier follows the loader
+    expect(both(bytes)).toMatchObject({
+      ok: false,
+      keys: 3,
+      error: { message: 'a key is stored twice in database 0: Redis refuses the file ("Duplicated key found in RDB file")' },
+    });
+  });
+
+  it('the same key in two databases is two keys: redis-server loads both, the verifier says ok', async () => {
+    const bytes = file('REDIS0010', [...SELECT(0), ...KV('user:1', 'a'), ...SELECT(1), ...KV('user:1', 'b')]);
+    expect(await load(bytes)).toEqual({ dbsize: 2 });
+    expect(both(bytes)).toMatchObject({ ok: true, keys: 2, databases: [0, 1] });
+  });
+
+  it('compares names as Redis does: an integer-encoded and an LZF-compressed name equal a plain one', () => {
+    expect(both(file('REDIS0010', [...SELECT(3), ...KV('42', 'a'), ...INT_KEY(42, 'b')]))).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/^a key is stored twice in database 3/) },
+    });
+    expect(both(file('REDIS0010', [...SELECT(0), ...LZF_KEY('session:abc', 'x'), ...KV('session:abc', 'y')]))).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/^a key is stored twice in database 0/) },
+    });
+    // Near misses are different keys.
+    expect(
+      both(file('REDIS0010', [...SELECT(0), ...KV('42', 'a'), ...INT_KEY(43, 'b'), ...LZF_KEY('session:abd', 'x'), ...KV('session:abc', 'y')])),
+    ).toMatchObject({
+      ok: true,
+      keys: 4,
+    });
+  });
+
+  it('a long name streamed across chunks digests as the same name read whole', () => {
+    const long = `${'k'.repeat(200)}tail`;
+    const name = [0x40 | (long.length >> 8), long.length & 0xff, ...Buffer.from(long)];
+    const bytes = file('REDIS0010', [...SELECT(0), 0, ...name, ...str('a'), 0, ...name, ...str('b')]);
+    expect(both(bytes)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/stored twice/) } });
+  });
+
+  it('an empty collection is skipped on load, so the same name after it is no duplicate (redis-server loads it)', async () => {
+    const bytes = file('REDIS0010', [...SELECT(0), ...EMPTY_SET('k'), ...KV('k', 'v')]);
+    expect(await load(bytes)).toEqual({ dbsize: 1 });
+    expect(both(bytes)).toMatchObject({ ok: true, keys: 1, emptyKeys: 1 });
+  });
+
+  describe('on a file of 20,000 keys written by a real redis-server', () => {
+    let server: RedisServer;
+    let saved: Buffer;
+    beforeAll(async () => {
+      server = await startRedisServer();
+      const c = server.client();
+      for (let at = 0; at < 20_000; at += 1000) {
+        const p = c.pipeline();
+        for (let i = at; i < at + 1000; i++) p.set(`key:${i}`, `value ${i}`);
+        await p.exec();
+      }
+      saved = readFileSync(await bgsave(server, c));
+    });
+    afterAll(async () => server?.stop());
+
+    /** A spill over memory (a test double for the port; the file-backed one is tested in adapters/host). */
+    function memorySpill(): { spill: () => KeyDigestSpill; made: () => number; disposed: () => boolean } {
+      const shards = new Map<number, number[]>();
+      let made = 0;
+      let disposed = false;
+      return {
+        spill: () => {
+          made++;
+          return {
+            append: (s, r) => void shards.set(s, [...(shards.get(s) ?? []), ...r]),
+            read: (s) => Uint32Array.from(shards.get(s) ?? []),
+            dispose: () => void (disposed = true),
+          };
+        },
+        made: () => made,
+        disposed: () => disposed,
+      };
+    }
+
+    it('is ok with no duplicate reported, in memory or spilled', () => {
+      const plain = createRdbVerifier();
+      plain.push(saved);
+      const report = plain.end();
+      expect(report).toMatchObject({ ok: true, keys: 20_000 });
+      expect(report.duplicateKeyCheck).toBeUndefined();
+
+      const m = memorySpill();
+      const spilled = createRdbVerifier({ keyDigestSpill: m.spill, keyDigestsInMemory: 1000 });
+      spilled.push(saved);
+      expect(spilled.end()).toEqual(report);
+      expect(m.made()).toBe(1);
+      expect(m.disposed()).toBe(true);
+    });
+
+    it('finds a key stored twice among spilled digests (the file with one key record appended again)', () => {
+      // The file's last key record is written again before the EOF opcode, and the trailer recomputed.
+      const body = saved.subarray(9, saved.length - 9);
+      const start = body.lastIndexOf(Buffer.from('key:')) - 2; // its type byte (0: string) and the name's length byte
+      expect(body[start]).toBe(0);
+      const duplicated = file('REDIS0010', [...body, ...body.subarray(start)]);
+      const m = memorySpill();
+      const v = createRdbVerifier({ keyDigestSpill: m.spill, keyDigestsInMemory: 1000 });
+      v.push(duplicated);
+      expect(v.end()).toMatchObject({ ok: false, keys: 20_001, error: { message: expect.stringMatching(/^a key is stored twice in database 0/) } });
+      expect(m.disposed()).toBe(true);
+    });
+
+    it('without a spill, past its memory the check keeps a sample and says with what probability it finds a duplicate', () => {
+      const v = createRdbVerifier({ keyDigestsInMemory: 1000 });
+      v.push(saved);
+      const report = v.end();
+      expect(report.ok).toBe(true);
+      // About 20,000 / 2^s digests kept within 1,000: s is 5 (or 6 on an uneven spread).
+      expect(report.duplicateKeyCheck?.fromOffset).toBe(0);
+      expect([1 / 32, 1 / 64]).toContain(report.duplicateKeyCheck?.detectionProbability);
+    });
+  });
+});
+
+describe('verdicts on conditions, aligned with redis-server and redis-check-rdb', () => {
+  it('a RESIZEDB hint of 2^62 is a hint: redis-check-rdb and redis-server accept it, so does the verifier', async () => {
+    const huge = [0x81, ...le64(1n << 62n).reverse()];
+    const bytes = file('REDIS0010', [...SELECT(0), 0xfb, ...huge, ...huge, ...KV('k', 'v')]);
+    expect(checkRdb(bytes)).toBe(true);
+    expect(await load(bytes)).toEqual({ dbsize: 1 });
+    expect(both(bytes)).toMatchObject({ ok: true, keys: 1 });
+  });
+
+  it('database 100 needs a server with 101 databases: refused by a default server, loaded by one with more; valid, and it says so', async () => {
+    const bytes = file('REDIS0010', [...SELECT(100), ...KV('k', 'v')]);
+    expect(await load(bytes)).toMatchObject({ refused: expect.any(String) });
+    expect(await load(bytes, ['--databases', '101'])).toEqual({ dbsize: 1 });
+    const report: RdbReport = both(bytes);
+    expect(report).toMatchObject({ ok: true, keys: 1, databases: [100], needsDatabases: 101 });
+  });
+
+  it('databases 0–15 need nothing more', () => {
+    expect(both(file('REDIS0010', [...SELECT(15), ...KV('k', 'v')])).needsDatabases).toBeUndefined();
+  });
+
+  it('a database number no server can have (2^31) is corrupt', () => {
+    const bytes = file('REDIS0010', [0xfe, 0x80, 0x80, 0, 0, 0, ...KV('k', 'v')]);
+    expect(both(bytes)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/database 2147483648 is beyond any server's databases/) } });
+  });
+});
