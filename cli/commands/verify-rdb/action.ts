@@ -77,10 +77,19 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
     `${report.expiredKeys ? `; ${report.expiredKeys} of them already expired when the file was written (a restore drops them)` : ''}` +
     `${report.emptyKeys ? `; ${report.emptyKeys} empty keys, skipped on load as Redis skips them` : ''}` +
     `${modules ? `; module values need these modules loaded: ${modules}` : ''}` +
+    `${report.slotImportJobs ? `; saved while importing slots ${slotRanges(report)} (Valkey atomic slot migration): the keys of those slots are in the file and counted` : ''}` +
     `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}` +
     `${report.warningCount ? `; ${report.warningCount} warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)` : ''}` +
     `${report.duplicateCheck ? `; duplicate members checked on a sample in ${report.duplicateCheck.sampledCollections} collection(s) of over 2^20 members (a duplicate is found with probability ${report.duplicateCheck.minDetectionProbability})` : ''}`
   );
+}
+
+/** The slot ranges of the imports a file was saved during, as `0-99 5000-16383` (`…` where the report kept only some). */
+function slotRanges(report: RdbReport): string {
+  const imports = report.slotImports ?? [];
+  const shown = imports.flatMap((i) => i.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)));
+  const more = imports.some((i) => i.rangeCount > i.ranges.length) || (report.slotImportJobs ?? 0) > imports.length;
+  return `${shown.join(' ')}${more ? ' …' : ''} in ${report.slotImportJobs} job(s)`;
 }
 
 /**

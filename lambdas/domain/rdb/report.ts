@@ -55,6 +55,14 @@ export interface RdbReport {
   readonly auxFields: Readonly<Record<string, string>>;
   /** Function libraries (FUNCTION2 opcodes) stored in the file. */
   readonly functionLibraries: number;
+  /**
+   * Valkey 9 atomic slot migrations this node was importing when it saved
+   * (opcode 243 in `VALKEY` files): the keys of those slots are in the file
+   * and counted; a node loading it resumes tracking the imports. At most 16
+   * kept, `slotImportJobs` counts them all. Absent when none.
+   */
+  readonly slotImports?: readonly SlotImport[];
+  readonly slotImportJobs?: number;
   /** Bytes after the end of the file (EOF opcode and checksum): ignored, as Redis ignores them. Absent when none. */
   readonly trailingBytes?: number;
   /**
@@ -79,6 +87,15 @@ export interface RdbReport {
    * Absent otherwise.
    */
   readonly unsupported?: { readonly version: number; readonly writtenBy: string };
+}
+
+/** One slot import in progress when the file was saved (Valkey 9, opcode 243). */
+export interface SlotImport {
+  /** The migration job's id (40 hex characters). */
+  readonly job: string;
+  /** Its slot ranges, first and last slot; at most 32 kept, `rangeCount` counts them all. */
+  readonly ranges: readonly (readonly [number, number])[];
+  readonly rangeCount: number;
 }
 
 /** What a report says about the file: `ok`, `corrupt`, or `unsupported` (a format this verifier cannot judge). */
@@ -132,6 +149,9 @@ export interface RdbCheckpoint {
   readonly byType: Readonly<Record<string, number>>;
   readonly auxFields: Readonly<Record<string, string>>;
   readonly functionLibraries: number;
+  /** Added with Valkey 9's slot import state: absent in older checkpoints (none). */
+  readonly slotImports?: readonly SlotImport[];
+  readonly slotImportJobs?: number;
   readonly warnings: readonly { readonly offset: number; readonly message: string }[];
   readonly warningCount: number;
   readonly sampledCollections: number;

@@ -95,6 +95,18 @@ export const rdbCheckpointSchema = z.object({
   byType: z.record(z.string(), z.number()),
   auxFields: z.record(z.string(), z.string()),
   functionLibraries: z.number().int().nonnegative(),
+  // Absent in checkpoints taken before Valkey 9's slot import state was read (none then).
+  slotImports: z
+    .array(
+      z.object({
+        job: z.string(),
+        ranges: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).readonly()).readonly(),
+        rangeCount: z.number().int().nonnegative(),
+      }),
+    )
+    .readonly()
+    .optional(),
+  slotImportJobs: z.number().int().nonnegative().optional(),
   warnings: z.array(z.object({ offset: z.number(), message: z.string() })).readonly(),
   warningCount: z.number().int().nonnegative(),
   sampledCollections: z.number().int().nonnegative(),
@@ -409,6 +421,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
         ...(report.expiredKeys ? { expiredKeys: report.expiredKeys } : {}),
         ...(report.moduleTypes ? { moduleTypes: report.moduleTypes } : {}),
         ...(report.moduleAux ? { moduleAux: report.moduleAux } : {}),
+        ...(report.slotImports ? { slotImports: report.slotImports, slotImportJobs: report.slotImportJobs } : {}),
         ...(report.duplicateCheck ? { duplicateCheck: report.duplicateCheck } : {}),
       };
       // Valid as Redis loads it, but what sanitize-dump-payload yes would refuse is worth a look: logged as a warning.

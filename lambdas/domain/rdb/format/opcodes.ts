@@ -49,10 +49,10 @@ export const REDIS_WRITERS: Readonly<Record<number, string>> = { 11: '7.2', 12: 
  * does not read yet: met in a file, it is judged unsupported (not corrupt, not
  * valid). Redis: value types above 26 in an RDB 13 file. Valkey 9.2 (RDB 81):
  * its path hash (type 23, RDB_TYPE_PATH_HASH) and any type above it; Valkey's
- * opcodes 242 (an inline replication command of a forkless save) and 243
- * (slot import state, the same byte as Redis's key metadata).
+ * opcode 242 (an inline replication command, written only into a forkless
+ * save's replication stream). Valkey's opcode 243 (slot import state, the
+ * same byte as Redis's key metadata) is read: format/slot-import.ts.
  */
 export const REDIS_13_KEY_META = 0xf3;
 export const VALKEY_OP_UPDATE = 0xf2;
-export const VALKEY_OP_SLOT_IMPORT = 0xf3;
 export const VALKEY_81_PATH_HASH = 23;

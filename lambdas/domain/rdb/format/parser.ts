@@ -50,12 +50,12 @@ import {
   TYPE_NAMES,
   TYPE_SLOT,
   VALKEY_81_PATH_HASH,
-  VALKEY_OP_SLOT_IMPORT,
   VALKEY_OP_UPDATE,
   VALKEY_VERSIONS,
   VALKEY_WRITERS,
 } from './opcodes.js';
-import type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerifierState } from '../report.js';
+import type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerifierState, SlotImport } from '../report.js';
+import { MAX_SLOT_IMPORTS_KEPT, MAX_SLOT_RANGES_KEPT, slotImportNameProblem, slotRangeCountProblem, slotRangeProblem } from './slot-import.js';
 
 /** Thrown (never escapes the parser) when a token runs past the current buffer. Not an Error: no stack to capture. */
 const UNDERFLOW = { underflow: true } as const;
@@ -82,6 +82,10 @@ const P_FUNCTION_END = 6;
 const P_DONE = 7;
 /** Inside a key's metadata (Redis 8.6, opcode 243), before the key's type. */
 const P_KEY_META = 8;
+/** Valkey 9 slot import state (opcode 243 in VALKEY files): the job name, the range count, then each range. */
+const P_SLOT_IMPORT_NAME = 9;
+const P_SLOT_IMPORT_COUNT = 10;
+const P_SLOT_IMPORT_RANGE = 11;
 
 // String bodies that continue in the next chunk.
 const B_NONE = 0;
@@ -109,6 +113,7 @@ const W_TRAILER = 13;
 const W_KEY_NAME = 14;
 const W_KEY_VALUE = 15;
 const W_KEY_META = 16;
+const W_SLOT_IMPORT = 17;
 const FIXED_WHAT = [
   'header',
   '',
@@ -127,6 +132,7 @@ const FIXED_WHAT = [
   '',
   '',
   'key metadata (opcode 243)',
+  'slot import state (opcode 243)',
 ];
 
 // Positions inside a stream value (RDB types 15, 19, 21).
@@ -239,6 +245,14 @@ export class RdbParser {
   private readonly typeOrder: number[] = [];
   private readonly auxFields: Record<string, string> = {};
   private functionLibraries = 0;
+  /** Valkey 9 slot imports in progress when the file was saved (opcode 243), at most {@link MAX_SLOT_IMPORTS_KEPT} kept. */
+  private readonly slotImports: SlotImport[] = [];
+  private slotImportJobs = 0;
+  /** The slot import being read: its job name, ranges kept, ranges in the file, and ranges still to read. */
+  private importJob = '';
+  private importRanges: [number, number][] = [];
+  private importRangeCount = 0;
+  private importRangesLeft = 0;
   /** Database selected by the last SELECTDB (0 before any). */
   private db = 0;
   /** With a {@link RdbKeySink}: file offsets of the open key's type byte and of its name's end; -1 when no key is open. */
@@ -479,6 +493,7 @@ export class RdbParser {
       byType,
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
+      ...(this.slotImportJobs > 0 ? { slotImports: this.slotImportsCopy(), slotImportJobs: this.slotImportJobs } : {}),
       ...(this.trailingBytes > 0 ? { trailingBytes: this.trailingBytes } : {}),
       ...(this.emptyKeys > 0 ? { emptyKeys: this.emptyKeys } : {}),
       ...(this.expiredKeys > 0 ? { expiredKeys: this.expiredKeys } : {}),
@@ -557,6 +572,7 @@ export class RdbParser {
       byType,
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
+      ...(this.slotImportJobs > 0 ? { slotImports: this.slotImportsCopy(), slotImportJobs: this.slotImportJobs } : {}),
       warnings: this.warnings.map((w) => ({ ...w })),
       warningCount: this.warningCount,
       sampledCollections: this.sampledCollections,
@@ -598,6 +614,8 @@ export class RdbParser {
     }
     Object.assign(this.auxFields, cp.auxFields);
     this.functionLibraries = cp.functionLibraries;
+    for (const job of cp.slotImports ?? []) this.slotImports.push({ ...job, ranges: job.ranges.map(([a, b]) => [a, b] as const) });
+    this.slotImportJobs = cp.slotImportJobs ?? this.slotImports.length;
     this.warnings.push(...cp.warnings.map((w) => ({ ...w })));
     this.warningCount = cp.warningCount;
     this.sampledCollections = cp.sampledCollections;
@@ -673,6 +691,40 @@ export class RdbParser {
         this.what = W_KEY_META;
         if (this.keyMetaClasses()) this.commit(P_OPCODE);
         return;
+      case P_SLOT_IMPORT_NAME: {
+        this.what = W_SLOT_IMPORT;
+        const name = this.keptString();
+        if (name === null) return;
+        const problem = slotImportNameProblem(name.length);
+        if (problem !== null) this.fail(problem);
+        this.importJob = utf8.decode(name);
+        this.commit(P_SLOT_IMPORT_COUNT);
+        return;
+      }
+      case P_SLOT_IMPORT_COUNT: {
+        this.what = W_SLOT_IMPORT;
+        const count = this.length(true);
+        const problem = slotRangeCountProblem(count);
+        if (problem !== null) this.fail(problem);
+        this.importRanges = [];
+        this.importRangeCount = count;
+        this.importRangesLeft = count;
+        if (count === 0) this.endSlotImport();
+        else this.commit(P_SLOT_IMPORT_RANGE);
+        return;
+      }
+      case P_SLOT_IMPORT_RANGE: {
+        // One range per commit: a job may list thousands, more than one token's carry-over.
+        this.what = W_SLOT_IMPORT;
+        const start = this.length(true);
+        const end = this.length(true);
+        const problem = slotRangeProblem(start, end);
+        if (problem !== null) this.fail(problem);
+        if (this.importRanges.length < MAX_SLOT_RANGES_KEPT) this.importRanges.push([start, end]);
+        if (--this.importRangesLeft === 0) this.endSlotImport();
+        else this.commit(P_SLOT_IMPORT_RANGE);
+        return;
+      }
       case P_FUNCTION_END:
         this.functionLibraries++;
         if (this.sink !== undefined) {
@@ -682,6 +734,20 @@ export class RdbParser {
         this.commit(P_OPCODE);
         return;
     }
+  }
+
+  /** The slot import just read is complete: kept (up to a bound) and counted. */
+  private endSlotImport(): void {
+    this.slotImportJobs++;
+    if (this.slotImports.length < MAX_SLOT_IMPORTS_KEPT) {
+      this.slotImports.push({ job: this.importJob, ranges: this.importRanges, rangeCount: this.importRangeCount });
+    }
+    this.importRanges = [];
+    this.commit(P_OPCODE);
+  }
+
+  private slotImportsCopy(): SlotImport[] {
+    return this.slotImports.map((s) => ({ ...s, ranges: s.ranges.map(([a, b]) => [a, b] as const) }));
   }
 
   /** Moves to `phase` with the input consumed up to `pos`. */
@@ -1266,8 +1332,13 @@ export class RdbParser {
         this.commit(P_FUNCTION_END); // counted once the body is complete
         return;
       case REDIS_13_KEY_META:
-        // Redis 8.6 (RDB 13) key metadata; the same byte is Valkey's slot import state, and no type before RDB 13.
-        if (this.valkey || this.version < 13) {
+        // The same byte is Valkey 9's slot import state (VALKEY magic), Redis 8.6's (RDB 13) key metadata, and no type before RDB 13.
+        if (this.valkey) {
+          this.what = W_SLOT_IMPORT;
+          this.commit(P_SLOT_IMPORT_NAME);
+          return;
+        }
+        if (this.version < 13) {
           this.unreadYet(type);
           fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
         }
@@ -1309,11 +1380,11 @@ export class RdbParser {
   private unreadYet(type: number): void {
     const v = this.version;
     if (this.valkey) {
-      if (type === VALKEY_OP_UPDATE || type === VALKEY_OP_SLOT_IMPORT) {
+      if (type === VALKEY_OP_UPDATE) {
         throw new RdbUnsupportedError(
           v,
           `Valkey ${v >= 81 ? '9.2' : '9.0'}`,
-          `opcode ${type} (${type === VALKEY_OP_UPDATE ? 'a replication command inlined by a forkless save' : 'slot import state'}) is not read by this verifier yet`,
+          `opcode ${type} (a replication command inlined by a forkless save) is not read by this verifier yet`,
         );
       }
       if (v >= 81 && type >= VALKEY_81_PATH_HASH && type < OP_SLOT_INFO - 2) {

@@ -191,6 +191,43 @@ describe('redis-dr verify-rdb', () => {
     );
   });
 
+  it('names the slot ranges a Valkey 9 file was saved importing (opcode 243), with … where the report kept only some', () => {
+    const base = {
+      ok: true,
+      version: 80,
+      magic: 'VALKEY' as const,
+      checksum: 'ok' as const,
+      keys: 2,
+      expires: 0,
+      databases: [0],
+      byType: { string: 2 },
+      auxFields: {},
+      functionLibraries: 0,
+    };
+    const job = 'a3f1c0de5b7e9d2468ac13579bdf02468ace1357';
+    expect(
+      formatReport('v.rdb', {
+        ...base,
+        slotImportJobs: 1,
+        slotImports: [
+          {
+            job,
+            ranges: [
+              [0, 99],
+              [7, 7],
+            ],
+            rangeCount: 2,
+          },
+        ],
+      }),
+    ).toBe(
+      'OK v.rdb: Valkey RDB v80, 2 keys (0 with expiry) in db 0 [2 string], checksum ok; saved while importing slots 0-99 7 in 1 job(s) (Valkey atomic slot migration): the keys of those slots are in the file and counted',
+    );
+    expect(formatReport('v.rdb', { ...base, slotImportJobs: 2, slotImports: [{ job, ranges: [[0, 1]], rangeCount: 40 }] })).toMatch(
+      /importing slots 0-1 … in 2 job\(s\)/,
+    );
+  });
+
   it('prints one readable line without --json', () => {
     const result = cli('verify-rdb', join(CORPUS, 'encodings.rdb'));
     expect(result.status).toBe(0);
