@@ -152,6 +152,8 @@ export interface RdbCheckpoint {
   /** Added with Valkey 9's slot import state: absent in older checkpoints (none). */
   readonly slotImports?: readonly SlotImport[];
   readonly slotImportJobs?: number;
+  /** Added with Redis 8.10's hash templates: each template's id and field count (keys after the checkpoint reference them); absent when none. */
+  readonly hashTemplates?: readonly (readonly [id: number, fields: number])[];
   readonly warnings: readonly { readonly offset: number; readonly message: string }[];
   readonly warningCount: number;
   readonly sampledCollections: number;

@@ -13,7 +13,7 @@ import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lamb
 describe('formats the verifier does not know: unsupported, not corrupt, never valid', () => {
   it.each([
     ['REDIS0099', 99, /^a Redis newer than /],
-    ['REDIS0014', 14, /^a Redis newer than /],
+    ['REDIS0016', 16, /^a Redis newer than /],
     ['VALKEY082', 82, /^a Valkey newer than /],
     ['VALKEY099', 99, /^a Valkey newer than /],
   ])('%s is unsupported (version %i), named as such', (magic, version, writer) => {
