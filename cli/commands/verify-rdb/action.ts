@@ -77,6 +77,7 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
     `${report.expiredKeys ? `; ${report.expiredKeys} of them already expired when the file was written (a restore drops them)` : ''}` +
     `${report.emptyKeys ? `; ${report.emptyKeys} empty keys, skipped on load as Redis skips them` : ''}` +
     `${modules ? `; module values need these modules loaded: ${modules}` : ''}` +
+    `${report.templateHashes ? `; ${report.templateHashes} hash(es) use the file's hash templates (Redis 8.10): they load with the file, not one by one (migrate --from-rdb refuses them)` : ''}` +
     `${report.slotImportJobs ? `; saved while importing slots ${slotRanges(report)} (Valkey atomic slot migration): the keys of those slots are in the file and counted` : ''}` +
     `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}` +
     `${report.warningCount ? `; ${report.warningCount} warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)` : ''}` +

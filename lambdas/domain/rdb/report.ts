@@ -45,6 +45,12 @@ export interface RdbReport {
   readonly moduleTypes?: Readonly<Record<string, number>>;
   /** Modules whose AUX data (MODULE_AUX) the file carries: Redis refuses the file unless they are loaded. Absent when none. */
   readonly moduleAux?: readonly string[];
+  /**
+   * Hash keys whose field names are a template of the file (Redis 8.10, RDB
+   * types 30 and 32): they load only with the file's templates, so no RESTORE
+   * payload of them stands alone. Absent when none.
+   */
+  readonly templateHashes?: number;
   /** Keys that carried an expire time. */
   readonly expires: number;
   /** Database numbers selected in the file, in order of appearance. */
@@ -152,6 +158,8 @@ export interface RdbCheckpoint {
   /** Added with Valkey 9's slot import state: absent in older checkpoints (none). */
   readonly slotImports?: readonly SlotImport[];
   readonly slotImportJobs?: number;
+  /** Added with Redis 8.10's hash templates: keys that reference them (absent: none). */
+  readonly templateHashes?: number;
   /** Added with Redis 8.10's hash templates: each template's id and field count (keys after the checkpoint reference them); absent when none. */
   readonly hashTemplates?: readonly (readonly [id: number, fields: number])[];
   readonly warnings: readonly { readonly offset: number; readonly message: string }[];

@@ -107,6 +107,13 @@ export const rdbCheckpointSchema = z.object({
     .readonly()
     .optional(),
   slotImportJobs: z.number().int().nonnegative().optional(),
+  // Absent in checkpoints taken before Redis 8.10's hash templates were read (none then). Dropped, a key after the
+  // resume point would name a template the resumed verification never saw: a good copy called corrupt.
+  hashTemplates: z
+    .array(z.tuple([z.number().int().nonnegative(), z.number().int().positive()]).readonly())
+    .readonly()
+    .optional(),
+  templateHashes: z.number().int().nonnegative().optional(),
   warnings: z.array(z.object({ offset: z.number(), message: z.string() })).readonly(),
   warningCount: z.number().int().nonnegative(),
   sampledCollections: z.number().int().nonnegative(),

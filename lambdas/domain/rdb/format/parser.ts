@@ -278,6 +278,8 @@ export class RdbParser {
   private templateFields = 0;
   private templateFieldsLeft = 0;
   private templatePrevious: Uint8Array = EMPTY;
+  /** Keys whose hash references one of those templates (types 30, 32). */
+  private templateHashes = 0;
   /** Database selected by the last SELECTDB (0 before any). */
   private db = 0;
   /** With a {@link RdbKeySink}: file offsets of the open key's type byte and of its name's end; -1 when no key is open. */
@@ -527,6 +529,7 @@ export class RdbParser {
         : {}),
       ...(Object.keys(this.moduleTypes).length > 0 ? { moduleTypes: { ...this.moduleTypes } } : {}),
       ...(this.moduleAux.length > 0 ? { moduleAux: [...this.moduleAux] } : {}),
+      ...(this.templateHashes > 0 ? { templateHashes: this.templateHashes } : {}),
       ...(this.valkey ? { magic: 'VALKEY' as const } : {}),
       ...(this.warningCount > 0 ? { warnings: [...this.warnings], warningCount: this.warningCount } : {}),
       ...(this.sampledCollections > 0
@@ -599,6 +602,7 @@ export class RdbParser {
       functionLibraries: this.functionLibraries,
       ...(this.slotImportJobs > 0 ? { slotImports: this.slotImportsCopy(), slotImportJobs: this.slotImportJobs } : {}),
       ...(this.templates.size > 0 ? { hashTemplates: this.templates.entries() } : {}),
+      ...(this.templateHashes > 0 ? { templateHashes: this.templateHashes } : {}),
       warnings: this.warnings.map((w) => ({ ...w })),
       warningCount: this.warningCount,
       sampledCollections: this.sampledCollections,
@@ -643,6 +647,7 @@ export class RdbParser {
     for (const job of cp.slotImports ?? []) this.slotImports.push({ ...job, ranges: job.ranges.map(([a, b]) => [a, b] as const) });
     this.slotImportJobs = cp.slotImportJobs ?? this.slotImports.length;
     for (const [id, fields] of cp.hashTemplates ?? []) this.templates.define(id, fields);
+    this.templateHashes = cp.templateHashes ?? 0;
     this.warnings.push(...cp.warnings.map((w) => ({ ...w })));
     this.warningCount = cp.warningCount;
     this.sampledCollections = cp.sampledCollections;
@@ -2071,6 +2076,7 @@ export class RdbParser {
   private templateFieldCount(id: number): number {
     const fields = this.templates.fieldCount(id);
     if (fields === undefined) this.fail(unknownTemplateProblem(id, this.templates.size));
+    this.templateHashes++; // counted once per key: both readers call this once, at the value's start
     return fields;
   }
 

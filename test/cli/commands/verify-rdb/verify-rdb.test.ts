@@ -228,6 +228,24 @@ describe('redis-dr verify-rdb', () => {
     );
   });
 
+  it("names the hashes that use a Redis 8.10 file's templates (they load with the file, not one by one) and counts arrays as array", () => {
+    const report = {
+      ok: true,
+      version: 15,
+      checksum: 'ok' as const,
+      keys: 3,
+      expires: 0,
+      databases: [0],
+      byType: { hash: 2, array: 1 },
+      auxFields: {},
+      functionLibraries: 0,
+      templateHashes: 2,
+    };
+    expect(formatReport('t.rdb', report)).toBe(
+      "OK t.rdb: RDB v15, 3 keys (0 with expiry) in db 0 [2 hash, 1 array], checksum ok; 2 hash(es) use the file's hash templates (Redis 8.10): they load with the file, not one by one (migrate --from-rdb refuses them)",
+    );
+  });
+
   it('prints one readable line without --json', () => {
     const result = cli('verify-rdb', join(CORPUS, 'encodings.rdb'));
     expect(result.status).toBe(0);

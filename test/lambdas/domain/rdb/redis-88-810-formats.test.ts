@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { checkDumpPayload } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
+import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { createRdbVerifier, type RdbCheckpoint, rdbVerdict } from '../../../../lambdas/domain/rdb/verifier.js';
 import { both, file, le64, str } from '../../../support/rdb-bytes.js';
 
@@ -128,6 +130,24 @@ describe('Redis 8.8 sparse arrays (type 28, RDB 14)', () => {
     expect(rdbVerdict(report)).toBe('corrupt');
   });
 
+  it('gives an array key to migrate --from-rdb as a RESTORE payload of type 28 and RDB version 14, whole and byte by byte', () => {
+    const key = arrayKey('a', [
+      [0n, 1, 5n],
+      [9n, 0, 'v'],
+    ]);
+    const bytes = file('REDIS0014', [0xfe, 0x00, ...key]);
+    for (const chunk of [bytes.length, 1]) {
+      const reader = new RdbKeyReader({});
+      const keys = [];
+      for (let at = 0; at < bytes.length; at += chunk) keys.push(...reader.push(bytes.subarray(at, at + chunk)));
+      expect(reader.end()).toMatchObject({ ok: true, byType: { array: 1 } });
+      expect(keys).toHaveLength(1);
+      expect(keys[0]).toMatchObject({ type: 28 });
+      expect([...keys[0]!.payload.subarray(0, key.length - 2)]).toEqual([0x1c, ...key.slice(3)]); // type, then the value as stored
+      expect(checkDumpPayload(keys[0]!.payload, 14)).toEqual({ ok: true, version: 14, type: 28 });
+    }
+  });
+
   it('a file cut inside an array is corrupt (truncated)', () => {
     const whole = file('REDIS0014', [0xfe, 0x00, ...arrayKey('a', [[0n, 0, 'abcdef']])]);
     const report = both(whole.subarray(0, whole.length - 14));
@@ -178,6 +198,19 @@ describe('Redis 8.10 hash templates (opcode 242, types 30 and 32, RDB 15)', () =
     const report = both(file('REDIS0015', body));
     expect(report).toMatchObject({ ok: true, version: 15, keys: 4, byType: { hash: 3, string: 1 } });
     expect(rdbVerdict(report)).toBe('ok');
+  });
+
+  it('counts the keys that reference templates (their payloads cannot stand alone: migrate refuses them)', () => {
+    const body = [
+      0xfe,
+      0x00,
+      ...template(1n, FIELDS),
+      ...arrayRef('h1', 1n, ['1', '2', '3']),
+      ...listpackRef('h2', 1, ['1', '2', '3']),
+      ...stringKey('k', 'v'),
+    ];
+    expect(both(file('REDIS0015', body))).toMatchObject({ ok: true, keys: 3, templateHashes: 2 });
+    expect(both(file('REDIS0015', [0xfe, 0x00, ...template(1n, FIELDS), ...stringKey('k', 'v')])).templateHashes).toBeUndefined();
   });
 
   it('takes a template id of 2^62, as Redis does (librdb refuses it; its registry is indexed by the id): the registry grows with the templates only', () => {
