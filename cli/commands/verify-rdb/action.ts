@@ -44,11 +44,21 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
     // Loadable on conditions: said on the line, never a bare OK (the verdict stays valid: exit 0).
     `${report.needsDatabases ? `; needs a server with ${report.needsDatabases} databases (\`databases ${report.needsDatabases}\` or more: a server with the default 16 refuses the file)` : ''}` +
     `${report.functionLibraries ? `; ${report.functionLibraries} function librar${report.functionLibraries === 1 ? 'y' : 'ies'}: function code not compiled here: \`drill local\` judges it` : ''}` +
+    `${report.templateHashes ? `; ${report.templateHashes} hash(es) use the file's hash templates (Redis 8.10): they load with the file, not one by one (migrate --from-rdb refuses them)` : ''}` +
+    `${report.slotImportJobs ? `; saved while importing slots ${slotRanges(report)} (Valkey atomic slot migration): the keys of those slots are in the file and counted` : ''}` +
     `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}` +
     `${report.warningCount ? `; ${report.warningCount} warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)` : ''}` +
     `${report.duplicateKeyCheck ? `; keys stored twice looked for ${report.duplicateKeyCheck.fromOffset > 0 ? `from byte ${report.duplicateKeyCheck.fromOffset} on` : 'on a sample'} (a duplicate is found with probability ${report.duplicateKeyCheck.detectionProbability})` : ''}` +
     `${report.duplicateCheck ? `; duplicate members checked on a sample in ${report.duplicateCheck.sampledCollections} collection(s) of over 2^20 members (a duplicate is found with probability ${report.duplicateCheck.minDetectionProbability})` : ''}`
   );
+}
+
+/** The slot ranges of the imports a file was saved during, as `0-99 5000-16383` (`…` where the report kept only some). */
+function slotRanges(report: RdbReport): string {
+  const imports = report.slotImports ?? [];
+  const shown = imports.flatMap((i) => i.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)));
+  const more = imports.some((i) => i.rangeCount > i.ranges.length) || (report.slotImportJobs ?? 0) > imports.length;
+  return `${shown.join(' ')}${more ? ' …' : ''} in ${report.slotImportJobs} job(s)`;
 }
 
 /**

@@ -12,7 +12,7 @@ export { CANARY_KEY } from '../plans/probe.js';
 import { CANARY_KEY } from '../plans/probe.js';
 
 /** Type names as the RDB verifier counts them (and `TYPE` answers for the built-in types). */
-export const KEY_TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
+export const KEY_TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'array', 'module'] as const;
 
 const BUILT_IN = new Set<string>(KEY_TYPES.filter((t) => t !== 'module'));
 

@@ -45,6 +45,12 @@ export interface RdbReport {
   readonly moduleTypes?: Readonly<Record<string, number>>;
   /** Modules whose AUX data (MODULE_AUX) the file carries: Redis refuses the file unless they are loaded. Absent when none. */
   readonly moduleAux?: readonly string[];
+  /**
+   * Hash keys whose field names are a template of the file (Redis 8.10, RDB
+   * types 30 and 32): they load only with the file's templates, so no RESTORE
+   * payload of them stands alone. Absent when none.
+   */
+  readonly templateHashes?: number;
   /** Keys that carried an expire time. */
   readonly expires: number;
   /** Database numbers selected in the file, in order of appearance. */
@@ -55,6 +61,14 @@ export interface RdbReport {
   readonly auxFields: Readonly<Record<string, string>>;
   /** Function libraries (FUNCTION2 opcodes) stored in the file. */
   readonly functionLibraries: number;
+  /**
+   * Valkey 9 atomic slot migrations this node was importing when it saved
+   * (opcode 243 in `VALKEY` files): the keys of those slots are in the file
+   * and counted; a node loading it resumes tracking the imports. At most 16
+   * kept, `slotImportJobs` counts them all. Absent when none.
+   */
+  readonly slotImports?: readonly SlotImport[];
+  readonly slotImportJobs?: number;
   /** Bytes after the end of the file (EOF opcode and checksum): ignored, as Redis ignores them. Absent when none. */
   readonly trailingBytes?: number;
   /**
@@ -97,6 +111,15 @@ export interface RdbReport {
    * Absent otherwise.
    */
   readonly unsupported?: { readonly version: number; readonly writtenBy: string };
+}
+
+/** One slot import in progress when the file was saved (Valkey 9, opcode 243). */
+export interface SlotImport {
+  /** The migration job's id (40 hex characters). */
+  readonly job: string;
+  /** Its slot ranges, first and last slot; at most 32 kept, `rangeCount` counts them all. */
+  readonly ranges: readonly (readonly [number, number])[];
+  readonly rangeCount: number;
 }
 
 /** What a report says about the file: `ok`, `corrupt`, or `unsupported` (a format this verifier cannot judge). */
@@ -150,6 +173,13 @@ export interface RdbCheckpoint {
   readonly byType: Readonly<Record<string, number>>;
   readonly auxFields: Readonly<Record<string, string>>;
   readonly functionLibraries: number;
+  /** Added with Valkey 9's slot import state: absent in older checkpoints (none). */
+  readonly slotImports?: readonly SlotImport[];
+  readonly slotImportJobs?: number;
+  /** Added with Redis 8.10's hash templates: keys that reference them (absent: none). */
+  readonly templateHashes?: number;
+  /** Added with Redis 8.10's hash templates: each template's id and field count (keys after the checkpoint reference them); absent when none. */
+  readonly hashTemplates?: readonly (readonly [id: number, fields: number])[];
   readonly warnings: readonly { readonly offset: number; readonly message: string }[];
   readonly warningCount: number;
   readonly sampledCollections: number;

@@ -95,6 +95,25 @@ export const rdbCheckpointSchema = z.object({
   byType: z.record(z.string(), z.number()),
   auxFields: z.record(z.string(), z.string()),
   functionLibraries: z.number().int().nonnegative(),
+  // Absent in checkpoints taken before Valkey 9's slot import state was read (none then).
+  slotImports: z
+    .array(
+      z.object({
+        job: z.string(),
+        ranges: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).readonly()).readonly(),
+        rangeCount: z.number().int().nonnegative(),
+      }),
+    )
+    .readonly()
+    .optional(),
+  slotImportJobs: z.number().int().nonnegative().optional(),
+  // Absent in checkpoints taken before Redis 8.10's hash templates were read (none then). Dropped, a key after the
+  // resume point would name a template the resumed verification never saw: a good copy called corrupt.
+  hashTemplates: z
+    .array(z.tuple([z.number().int().nonnegative(), z.number().int().positive()]).readonly())
+    .readonly()
+    .optional(),
+  templateHashes: z.number().int().nonnegative().optional(),
   warnings: z.array(z.object({ offset: z.number(), message: z.string() })).readonly(),
   warningCount: z.number().int().nonnegative(),
   sampledCollections: z.number().int().nonnegative(),
@@ -409,6 +428,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
         ...(report.expiredKeys ? { expiredKeys: report.expiredKeys } : {}),
         ...(report.moduleTypes ? { moduleTypes: report.moduleTypes } : {}),
         ...(report.moduleAux ? { moduleAux: report.moduleAux } : {}),
+        ...(report.slotImports ? { slotImports: report.slotImports, slotImportJobs: report.slotImportJobs } : {}),
         ...(report.duplicateCheck ? { duplicateCheck: report.duplicateCheck } : {}),
         // Partial duplicate-key check (resumed from a checkpoint, or sampled past 2^21 keys in one invocation): said, not hidden.
         ...(report.duplicateKeyCheck ? { duplicateKeyCheck: report.duplicateKeyCheck } : {}),

@@ -270,7 +270,15 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
           );
           return result();
         }
-        const refusal = rdbRefusal({ version: report.version, valkey: report.magic === 'VALKEY' }, targetServer);
+        const refusal = rdbRefusal(
+          {
+            version: report.version,
+            valkey: report.magic === 'VALKEY',
+            byType: report.byType,
+            ...(report.templateHashes !== undefined ? { templateHashes: report.templateHashes } : {}),
+          },
+          targetServer,
+        );
         if (refusal) {
           writer.fail(`${named(source.location)} is refused, nothing was written: ${refusal}`);
           return result();

@@ -71,6 +71,8 @@ export function checkDumpPayload(payload: Uint8Array, maxVersion: number): DumpP
  * to 11 (not Redis 7.4's 12).
  */
 const REDIS_RDB_VERSIONS: readonly (readonly [major: number, minor: number, rdb: number])[] = [
+  [8, 10, 15], // 8.10: hash templates (opcode 242, types 29–32)
+  [8, 8, 14], // 8.8: streams with NACKed entries (27), sparse arrays (28)
   [8, 6, 13], // 8.6: key metadata, streams with idempotent-producer data
   [7, 4, 12], // 7.4 to 8.4: hash field expiry (types 22–25)
   [7, 2, 11], // set listpack (20), stream listpacks 3 (21)
@@ -140,14 +142,36 @@ export function engineRdbSupport(engine: string, version: string): TargetRdbSupp
   throw new Error(`redis ${version} is older than 2.6: not supported`);
 }
 
+/** The oldest Redis release that reads RDB `version` (`8.8` for 14), or undefined for a version no known release writes. */
+export function redisReleaseFor(version: number): string | undefined {
+  let found: string | undefined;
+  for (const [ma, mi, rdb] of REDIS_RDB_VERSIONS) if (rdb >= version) found = `${ma}.${mi}`;
+  return found;
+}
+
+/** What {@link rdbRefusal} needs to know of a file: its format, and (after its verification) what its keys are. */
+export interface RdbFileFormat {
+  readonly version: number;
+  readonly valkey: boolean;
+  /** Keys per type name, from the file's verification: named in a refusal. */
+  readonly byType?: Readonly<Record<string, number>>;
+  /** Hash keys that reference the file's hash templates (Redis 8.10, types 30 and 32). */
+  readonly templateHashes?: number;
+}
+
 /**
- * Whether a target reads a file of this RDB version (and magic): undefined
- * when it does, else why not, naming both versions. The version decides for
- * every key: each value type Redis added came with a new RDB version (listpack
- * sets and stream listpacks 3 with 11, hash field expiry with 12), so a file
- * no newer than the target holds no encoding the target cannot read.
+ * Whether a target takes the keys of a file of this RDB version (and magic)
+ * through RESTORE: undefined when it does, else why not, naming both
+ * versions, the keys' types and the oldest release that reads them. The
+ * version decides for every key: each value type Redis added came with a new
+ * RDB version (listpack sets and stream listpacks 3 with 11, hash field expiry
+ * with 12, arrays and streams with NACKs with 14, hash templates with 15), so
+ * a file no newer than the target holds no encoding the target cannot read.
+ * A hash that references the file's templates (Redis 8.10) is refused
+ * whatever the target: its payload would name a template the target does not
+ * hold (or, worse, holds under the same id with other fields).
  */
-export function rdbRefusal(file: { readonly version: number; readonly valkey: boolean }, target: TargetRdbSupport): string | undefined {
+export function rdbRefusal(file: RdbFileFormat, target: TargetRdbSupport): string | undefined {
   if (file.valkey) {
     if (target.valkeyFormat && file.version <= (target.maxValkeyVersion ?? 80)) return undefined;
     if (target.valkeyFormat) {
@@ -155,6 +179,16 @@ export function rdbRefusal(file: { readonly version: number; readonly valkey: bo
     }
     return `the file is in Valkey 9's format (VALKEY magic, RDB version ${file.version}), which the target (${target.server}, reads RDB up to ${target.maxRedisVersion}) cannot read`;
   }
-  if (file.version <= target.maxRedisVersion) return undefined;
-  return `the file is RDB version ${file.version}, newer than the target (${target.server}) reads (RDB up to ${target.maxRedisVersion}): RESTORE would refuse every key ("DUMP payload version or checksum are wrong"); restore into a server at least as new as the one that wrote the file`;
+  if (file.version > target.maxRedisVersion) {
+    const release = redisReleaseFor(file.version);
+    const types = Object.entries(file.byType ?? {})
+      .filter(([, n]) => n > 0)
+      .map(([type, n]) => `${type}=${n}`);
+    const needs = release === undefined ? '' : `; its keys${types.length > 0 ? ` (${types.join(' ')})` : ''} need Redis ${release} or later`;
+    return `the file is RDB version ${file.version}, newer than the target (${target.server}) reads (RDB up to ${target.maxRedisVersion}): RESTORE would refuse every key ("DUMP payload version or checksum are wrong")${needs}; restore into a server at least as new as the one that wrote the file`;
+  }
+  if ((file.templateHashes ?? 0) > 0) {
+    return `${file.templateHashes} hash key${file.templateHashes === 1 ? '' : 's'} of the file reference its hash templates (Redis 8.10, RDB types 30 and 32): a RESTORE payload cannot carry the template, and converting them into self-contained hashes is not built yet; load the .rdb file itself into Redis 8.10 or later instead`;
+  }
+  return undefined;
 }

@@ -31,8 +31,13 @@ import { listpackHasDuplicate, listpackTtlProblem, ziplistHasDuplicate } from '.
 import { type ListpackMembers, validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
 import { DuplicateCheck, fingerprintStart, fingerprintUpdate } from './duplicates.js';
 import { KeyDigestSet, keyDigestFinish, keyDigestStart, keyDigestUpdate, type KeyDigestSpill } from './key-digests.js';
+import { HashTemplates, listpackFirstId, templateFieldCountProblem, templateFieldOrderProblem, unknownTemplateProblem } from './hash-template.js';
 import { decodeKeyMetaClassSpec, idmpSettingsProblem, isRedis86ValueType, KEY_META_ALLOW_IGNORE, keyMetaClassCount, STREAM_WITH_IDMP } from './key-meta.js';
 import {
+  HASH_TEMPLATE_ARRAY,
+  HASH_TEMPLATE_ARRAY_REF,
+  HASH_TEMPLATE_LP,
+  HASH_TEMPLATE_LP_REF,
   MAX_REDIS_VERSION,
   OP_AUX,
   OP_EOF,
@@ -47,16 +52,21 @@ import {
   OP_SELECTDB,
   OP_SLOT_INFO,
   REDIS_13_KEY_META,
+  REDIS_15_HASH_TEMPLATE,
+  REDIS_ARRAY,
+  REDIS_GCRA,
+  REDIS_MAX_TYPE,
   REDIS_WRITERS,
+  STREAM_WITH_NACKS,
   TYPE_NAMES,
   TYPE_SLOT,
   VALKEY_81_PATH_HASH,
-  VALKEY_OP_SLOT_IMPORT,
   VALKEY_OP_UPDATE,
   VALKEY_VERSIONS,
   VALKEY_WRITERS,
 } from './opcodes.js';
-import type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerifierState } from '../report.js';
+import type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerifierState, SlotImport } from '../report.js';
+import { MAX_SLOT_IMPORTS_KEPT, MAX_SLOT_RANGES_KEPT, slotImportNameProblem, slotRangeCountProblem, slotRangeProblem } from './slot-import.js';
 
 /** Thrown (never escapes the parser) when a token runs past the current buffer. Not an Error: no stack to capture. */
 const UNDERFLOW = { underflow: true } as const;
@@ -83,6 +93,13 @@ const P_FUNCTION_END = 6;
 const P_DONE = 7;
 /** Inside a key's metadata (Redis 8.6, opcode 243), before the key's type. */
 const P_KEY_META = 8;
+/** Valkey 9 slot import state (opcode 243 in VALKEY files): the job name, the range count, then each range. */
+const P_SLOT_IMPORT_NAME = 9;
+const P_SLOT_IMPORT_COUNT = 10;
+const P_SLOT_IMPORT_RANGE = 11;
+/** Redis 8.10 hash template record (opcode 242 in REDIS files of version 15): its id and field count, then each field. */
+const P_HASH_TEMPLATE_HEAD = 12;
+const P_HASH_TEMPLATE_FIELD = 13;
 
 // String bodies that continue in the next chunk.
 const B_NONE = 0;
@@ -117,6 +134,8 @@ const W_TRAILER = 13;
 const W_KEY_NAME = 14;
 const W_KEY_VALUE = 15;
 const W_KEY_META = 16;
+const W_SLOT_IMPORT = 17;
+const W_HASH_TEMPLATE = 18;
 const FIXED_WHAT = [
   'header',
   '',
@@ -135,6 +154,8 @@ const FIXED_WHAT = [
   '',
   '',
   'key metadata (opcode 243)',
+  'slot import state (opcode 243)',
+  'hash template (opcode 242)',
 ];
 
 // Positions inside a stream value (RDB types 15, 19, 21).
@@ -155,6 +176,9 @@ const S_IDMP_COUNT = 12;
 const S_IDMP_IID = 13;
 const S_IDMP_ID = 14;
 const S_IDMP_TOTALS = 15;
+// Redis 8.8's NACKed entries of a consumer group (type 27), after its consumers: their count, then each ID.
+const S_NACK_COUNT = 16;
+const S_NACK = 17;
 
 /** Module type names: 9 characters of this set, 6 bits each, in the high 54 bits of a module id (Redis's moduleTypeNameByID). */
 const MODULE_NAME_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -247,6 +271,23 @@ export class RdbParser {
   private readonly typeOrder: number[] = [];
   private readonly auxFields: Record<string, string> = {};
   private functionLibraries = 0;
+  /** Valkey 9 slot imports in progress when the file was saved (opcode 243), at most {@link MAX_SLOT_IMPORTS_KEPT} kept. */
+  private readonly slotImports: SlotImport[] = [];
+  private slotImportJobs = 0;
+  /** The slot import being read: its job name, ranges kept, ranges in the file, and ranges still to read. */
+  private importJob = '';
+  private importRanges: [number, number][] = [];
+  private importRangeCount = 0;
+  private importRangesLeft = 0;
+  /** Redis 8.10's hash templates defined so far (opcode 242): one number each, whatever their fields. */
+  private readonly templates = new HashTemplates();
+  /** The template being read: its id, its fields still to read, and the last field read (for the order check). */
+  private templateId = 0;
+  private templateFields = 0;
+  private templateFieldsLeft = 0;
+  private templatePrevious: Uint8Array = EMPTY;
+  /** Keys whose hash references one of those templates (types 30, 32). */
+  private templateHashes = 0;
   /** Database selected by the last SELECTDB (0 before any). */
   private db = 0;
   /** With a {@link RdbKeySink}: file offsets of the open key's type byte and of its name's end; -1 when no key is open. */
@@ -509,6 +550,7 @@ export class RdbParser {
       byType,
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
+      ...(this.slotImportJobs > 0 ? { slotImports: this.slotImportsCopy(), slotImportJobs: this.slotImportJobs } : {}),
       ...(this.trailingBytes > 0 ? { trailingBytes: this.trailingBytes } : {}),
       ...(this.emptyKeys > 0 ? { emptyKeys: this.emptyKeys } : {}),
       ...(this.expiredKeys > 0 ? { expiredKeys: this.expiredKeys } : {}),
@@ -517,6 +559,7 @@ export class RdbParser {
         : {}),
       ...(Object.keys(this.moduleTypes).length > 0 ? { moduleTypes: { ...this.moduleTypes } } : {}),
       ...(this.moduleAux.length > 0 ? { moduleAux: [...this.moduleAux] } : {}),
+      ...(this.templateHashes > 0 ? { templateHashes: this.templateHashes } : {}),
       ...(this.valkey ? { magic: 'VALKEY' as const } : {}),
       ...(this.warningCount > 0 ? { warnings: [...this.warnings], warningCount: this.warningCount } : {}),
       ...(this.sampledCollections > 0
@@ -614,6 +657,9 @@ export class RdbParser {
       byType,
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
+      ...(this.slotImportJobs > 0 ? { slotImports: this.slotImportsCopy(), slotImportJobs: this.slotImportJobs } : {}),
+      ...(this.templates.size > 0 ? { hashTemplates: this.templates.entries() } : {}),
+      ...(this.templateHashes > 0 ? { templateHashes: this.templateHashes } : {}),
       warnings: this.warnings.map((w) => ({ ...w })),
       warningCount: this.warningCount,
       sampledCollections: this.sampledCollections,
@@ -657,6 +703,10 @@ export class RdbParser {
     }
     Object.assign(this.auxFields, cp.auxFields);
     this.functionLibraries = cp.functionLibraries;
+    for (const job of cp.slotImports ?? []) this.slotImports.push({ ...job, ranges: job.ranges.map(([a, b]) => [a, b] as const) });
+    this.slotImportJobs = cp.slotImportJobs ?? this.slotImports.length;
+    for (const [id, fields] of cp.hashTemplates ?? []) this.templates.define(id, fields);
+    this.templateHashes = cp.templateHashes ?? 0;
     this.warnings.push(...cp.warnings.map((w) => ({ ...w })));
     this.warningCount = cp.warningCount;
     this.sampledCollections = cp.sampledCollections;
@@ -739,6 +789,72 @@ export class RdbParser {
         this.what = W_KEY_META;
         if (this.keyMetaClasses()) this.commit(P_OPCODE);
         return;
+      case P_SLOT_IMPORT_NAME: {
+        this.what = W_SLOT_IMPORT;
+        const name = this.keptString();
+        if (name === null) return;
+        const problem = slotImportNameProblem(name.length);
+        if (problem !== null) this.fail(problem);
+        this.importJob = utf8.decode(name);
+        this.commit(P_SLOT_IMPORT_COUNT);
+        return;
+      }
+      case P_SLOT_IMPORT_COUNT: {
+        this.what = W_SLOT_IMPORT;
+        const count = this.length(true);
+        const problem = slotRangeCountProblem(count);
+        if (problem !== null) this.fail(problem);
+        this.importRanges = [];
+        this.importRangeCount = count;
+        this.importRangesLeft = count;
+        if (count === 0) this.endSlotImport();
+        else this.commit(P_SLOT_IMPORT_RANGE);
+        return;
+      }
+      case P_SLOT_IMPORT_RANGE: {
+        // One range per commit: a job may list thousands, more than one token's carry-over.
+        this.what = W_SLOT_IMPORT;
+        const start = this.length(true);
+        const end = this.length(true);
+        const problem = slotRangeProblem(start, end);
+        if (problem !== null) this.fail(problem);
+        if (this.importRanges.length < MAX_SLOT_RANGES_KEPT) this.importRanges.push([start, end]);
+        if (--this.importRangesLeft === 0) this.endSlotImport();
+        else this.commit(P_SLOT_IMPORT_RANGE);
+        return;
+      }
+      case P_HASH_TEMPLATE_HEAD: {
+        this.what = W_HASH_TEMPLATE;
+        const id = this.length(true);
+        const fields = this.length(true);
+        const problem = templateFieldCountProblem(fields) ?? this.templates.define(id, fields);
+        if (problem !== null) this.fail(problem);
+        this.templateId = id;
+        this.templateFields = fields;
+        this.templateFieldsLeft = fields;
+        this.templatePrevious = EMPTY;
+        this.commit(P_HASH_TEMPLATE_FIELD);
+        return;
+      }
+      case P_HASH_TEMPLATE_FIELD: {
+        // One field per commit: a template's field count is the file's word, so nothing is sized by it.
+        this.what = W_HASH_TEMPLATE;
+        const field = this.keptString();
+        if (field === null) return;
+        const index = this.templateFields - this.templateFieldsLeft;
+        if (index > 0) {
+          const problem = templateFieldOrderProblem(this.templatePrevious, field, index);
+          if (problem !== null) this.fail(`template ${this.templateId}: ${problem}`);
+        }
+        if (--this.templateFieldsLeft === 0) {
+          this.templatePrevious = EMPTY;
+          this.commit(P_OPCODE);
+        } else {
+          this.templatePrevious = field.slice(); // the view is valid only until the next read
+          this.commit(P_HASH_TEMPLATE_FIELD);
+        }
+        return;
+      }
       case P_FUNCTION_END:
         this.functionLibraries++;
         if (this.sink !== undefined) {
@@ -748,6 +864,20 @@ export class RdbParser {
         this.commit(P_OPCODE);
         return;
     }
+  }
+
+  /** The slot import just read is complete: kept (up to a bound) and counted. */
+  private endSlotImport(): void {
+    this.slotImportJobs++;
+    if (this.slotImports.length < MAX_SLOT_IMPORTS_KEPT) {
+      this.slotImports.push({ job: this.importJob, ranges: this.importRanges, rangeCount: this.importRangeCount });
+    }
+    this.importRanges = [];
+    this.commit(P_OPCODE);
+  }
+
+  private slotImportsCopy(): SlotImport[] {
+    return this.slotImports.map((s) => ({ ...s, ranges: s.ranges.map(([a, b]) => [a, b] as const) }));
   }
 
   /** Moves to `phase` with the input consumed up to `pos`. */
@@ -1382,13 +1512,27 @@ export class RdbParser {
         this.commit(P_FUNCTION_END); // counted once the body is complete
         return;
       case REDIS_13_KEY_META:
-        // Redis 8.6 (RDB 13) key metadata; the same byte is Valkey's slot import state, and no type before RDB 13.
-        if (this.valkey || this.version < 13) {
+        // The same byte is Valkey 9's slot import state (VALKEY magic), Redis 8.6's (RDB 13) key metadata, and no type before RDB 13.
+        if (this.valkey) {
+          this.what = W_SLOT_IMPORT;
+          this.commit(P_SLOT_IMPORT_NAME);
+          return;
+        }
+        if (this.version < 13) {
           this.unreadYet(type);
           fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
         }
         this.what = W_KEY_META;
         this.keyMetaStart();
+        return;
+      case REDIS_15_HASH_TEMPLATE:
+        // The same byte is Valkey's inline replication command (VALKEY magic) and Redis 8.10's (RDB 15) hash template.
+        if (this.valkey || this.version < 15) {
+          this.unreadYet(type);
+          fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+        }
+        this.what = W_HASH_TEMPLATE;
+        this.commit(P_HASH_TEMPLATE_HEAD);
         return;
       case OP_FUNCTION_PRE_GA:
         // Redis from 7.0 GA on (and Valkey) refuse it too: "Pre-release function format not supported."
@@ -1401,6 +1545,15 @@ export class RdbParser {
         if (TYPE_SLOT[type]! < 0) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
         // Valkey knows one type above 21: 22, its hash with field TTLs; 23–25 are Redis's.
         if (this.valkey && type > 22) fail(`value type ${type} in a Valkey (VALKEY magic) file: Valkey knows no such type and refuses the file`);
+        // Redis's types from 27 on came with RDB 14 and 15: in an older file they are no type (26 is judged in value()).
+        if (!this.valkey && type > STREAM_WITH_IDMP && type > this.maxRedisType()) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+        if (type === HASH_TEMPLATE_LP || type === HASH_TEMPLATE_ARRAY) {
+          throw new RdbUnsupportedError(
+            this.version,
+            `Redis ${REDIS_WRITERS[this.version] ?? '8.10'}`,
+            `value type ${type} (a self-contained template hash, which Redis writes into DUMP payloads, not into its RDB files) is not read by this verifier yet`,
+          );
+        }
         this.type = type;
         this.what = W_KEY_NAME;
         if (this.sink !== undefined) this.keyStart = this.base + this.pos - 1;
@@ -1426,11 +1579,11 @@ export class RdbParser {
   private unreadYet(type: number): void {
     const v = this.version;
     if (this.valkey) {
-      if (type === VALKEY_OP_UPDATE || type === VALKEY_OP_SLOT_IMPORT) {
+      if (type === VALKEY_OP_UPDATE) {
         throw new RdbUnsupportedError(
           v,
           `Valkey ${v >= 81 ? '9.2' : '9.0'}`,
-          `opcode ${type} (${type === VALKEY_OP_UPDATE ? 'a replication command inlined by a forkless save' : 'slot import state'}) is not read by this verifier yet`,
+          `opcode ${type} (a replication command inlined by a forkless save) is not read by this verifier yet`,
         );
       }
       if (v >= 81 && type >= VALKEY_81_PATH_HASH && type < OP_SLOT_INFO - 2) {
@@ -1440,13 +1593,27 @@ export class RdbParser {
       return;
     }
     if (v < 13) return;
-    if (type > STREAM_WITH_IDMP && type < OP_SLOT_INFO - 2) {
+    const max = this.maxRedisType();
+    if (type === REDIS_GCRA) {
       throw new RdbUnsupportedError(
         v,
-        'a Redis newer than 8.6',
-        `value type ${type} (Redis 8.6 writes types up to ${STREAM_WITH_IDMP}) is not read by this verifier yet`,
+        'Redis Enterprise',
+        `value type ${type} (GCRA, a rate limiter only Redis Enterprise writes; Redis OSS refuses it) is not read by this verifier`,
       );
     }
+    if (type > max && type < REDIS_15_HASH_TEMPLATE) {
+      const writer = REDIS_WRITERS[v] ?? REDIS_WRITERS[MAX_REDIS_VERSION]!;
+      throw new RdbUnsupportedError(
+        v,
+        `a Redis newer than ${writer}`,
+        `value type ${type} (Redis ${writer} writes types up to ${max}) is not read by this verifier yet`,
+      );
+    }
+  }
+
+  /** The highest value type the file's RDB version defines (REDIS magic, version 13 on). */
+  private maxRedisType(): number {
+    return REDIS_MAX_TYPE[this.version] ?? STREAM_WITH_IDMP;
   }
 
   /** After opcode 243: the number of classes (Redis 8.6 `rdbResolveKeyType`). */
@@ -1488,7 +1655,7 @@ export class RdbParser {
     }
     this.need(1);
     const type = this.buf[this.pos]!;
-    if (!isRedis86ValueType(type)) {
+    if (!isRedis86ValueType(type) && !(type > STREAM_WITH_IDMP && type <= this.maxRedisType())) {
       this.unreadYet(type);
       this.fail(`key metadata followed by byte ${type} (0x${type.toString(16)}), not a value type: Redis refuses it`);
     }
@@ -1667,6 +1834,14 @@ export class RdbParser {
       case STREAM_WITH_IDMP: // Redis 8.6's stream with idempotent-producer data; no type before RDB 13
         if (this.version < 13) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
         return this.stream(type);
+      case STREAM_WITH_NACKS: // Redis 8.8 on (opcode() let it through only in files of RDB 14 and later)
+        return this.stream(type);
+      case REDIS_ARRAY:
+        return this.array();
+      case HASH_TEMPLATE_LP_REF:
+        return this.templateListpack();
+      case HASH_TEMPLATE_ARRAY_REF:
+        return this.templateValues();
       case 6:
         return this.fail('module types not supported (pre-GA module value, RDB type 6)');
       case 22:
@@ -1978,6 +2153,70 @@ export class RdbParser {
     return true;
   }
 
+  /**
+   * Redis 8.8's sparse array (type 28): the element count, an insert-index
+   * flag (0 or 1) and, with 1, the insert index; then per element its index
+   * (a plain length), a tag (0 a string, 1 an integer, 2 a double, 3 a short
+   * string) and the element: 8 bytes for tags 1 and 2, a string for 0 and 3.
+   */
+  private array(): boolean {
+    if (this.sub === 0) {
+      const count = this.length(true);
+      const flag = this.length();
+      if (flag > 1) this.fail(`array insert-index flag ${flag} is neither 0 nor 1: Redis refuses it`);
+      if (flag === 1) this.length(true); // the insert index (up to 2^64 - 2)
+      this.beginElements(count);
+    }
+    for (;;) {
+      if (this.sub === 1) {
+        if (this.count === 0) return true;
+        this.length(true); // the element's index
+        const tag = this.length();
+        if (tag === 1 || tag === 2) {
+          this.skip(8);
+          this.count--;
+          this.mark = this.pos;
+          continue;
+        }
+        if (tag !== 0 && tag !== 3) this.fail(`array element tag ${tag} is none of 0–3 (string, integer, double, short string): Redis refuses it`);
+        this.sub = 2;
+        this.mark = this.pos;
+      }
+      const done = this.skipString();
+      this.count--;
+      this.sub = 1;
+      this.mark = this.pos;
+      if (!done) return false;
+    }
+  }
+
+  /** The field count of the template a hash references; an unknown template is corruption. */
+  private templateFieldCount(id: number): number {
+    const fields = this.templates.fieldCount(id);
+    if (fields === undefined) this.fail(unknownTemplateProblem(id, this.templates.size));
+    this.templateHashes++; // counted once per key: both readers call this once, at the value's start
+    return fields;
+  }
+
+  /** Redis 8.10's template hash as a listpack (type 30): the template's id first, then one value per field. */
+  private templateListpack(): boolean {
+    const blob = this.keptString();
+    if (blob === null) return false;
+    const n = validateListpack(blob);
+    const id = listpackFirstId(blob);
+    if (id === null) this.fail('template hash listpack does not begin with a template id (a non-negative integer): Redis refuses it');
+    const fields = this.templateFieldCount(id);
+    if (n - 1 !== fields) this.fail(`template hash listpack holds ${n - 1} values, template ${id} has ${fields} fields: Redis refuses it`);
+    return true;
+  }
+
+  /** Redis 8.10's template hash as strings (type 32): the template's id (a length), then one value per field. */
+  private templateValues(): boolean {
+    if (this.sub === 0) this.beginElements(this.templateFieldCount(this.length(true)));
+    while (this.count > 0) if (!this.skipElement()) return false;
+    return true;
+  }
+
   /** A quicklist: its node count; nodes that hold elements are counted in `count2` (none: an empty key). */
   private beginQuicklist(): void {
     this.beginElements(this.length());
@@ -2127,6 +2366,10 @@ export class RdbParser {
         }
         case S_CONSUMER:
           if (this.count2 === 0) {
+            if (type >= STREAM_WITH_NACKS) {
+              this.sub = S_NACK_COUNT;
+              break;
+            }
             this.unownedPendingEntries();
             this.count--;
             this.pel.clear();
@@ -2144,6 +2387,31 @@ export class RdbParser {
           this.owned.clear();
           this.sub = S_OWNED;
           break;
+        case S_NACK_COUNT:
+          this.count3 = this.length(); // NACKed entries of the group
+          this.owned.clear();
+          this.sub = S_NACK;
+          break;
+        case S_NACK: {
+          if (this.count3 === 0) {
+            this.owned.clear();
+            this.unownedPendingEntries();
+            this.count--;
+            this.pel.clear();
+            this.consumerNames.clear();
+            this.sub = S_GROUP;
+            break;
+          }
+          // A NACKed entry is a pending entry of the group that no consumer holds (XNACK released it).
+          const id = this.streamId();
+          if (!this.pel.has(id)) this.fail('a NACKed entry not found in the group PEL: Redis refuses it');
+          if (this.owned.has(id)) this.fail('a NACKed entry listed twice: Redis refuses it');
+          if (this.pel.get(id)) this.fail('a NACKed entry that a consumer owns: Redis refuses it');
+          this.owned.add(id);
+          this.pel.set(id, true); // accounted for: not an unowned entry
+          this.count3--;
+          break;
+        }
         case S_IDMP: {
           const problem = idmpSettingsProblem(this.length(true), this.length(true));
           if (problem !== null) this.fail(problem);

@@ -193,6 +193,61 @@ describe('redis-dr verify-rdb', () => {
     );
   });
 
+  it('names the slot ranges a Valkey 9 file was saved importing (opcode 243), with … where the report kept only some', () => {
+    const base = {
+      ok: true,
+      version: 80,
+      magic: 'VALKEY' as const,
+      checksum: 'ok' as const,
+      keys: 2,
+      expires: 0,
+      databases: [0],
+      byType: { string: 2 },
+      auxFields: {},
+      functionLibraries: 0,
+    };
+    const job = 'a3f1c0de5b7e9d2468ac13579bdf02468ace1357';
+    expect(
+      formatReport('v.rdb', {
+        ...base,
+        slotImportJobs: 1,
+        slotImports: [
+          {
+            job,
+            ranges: [
+              [0, 99],
+              [7, 7],
+            ],
+            rangeCount: 2,
+          },
+        ],
+      }),
+    ).toBe(
+      'OK v.rdb: Valkey RDB v80, 2 keys (0 with expiry) in db 0 [2 string], checksum ok; saved while importing slots 0-99 7 in 1 job(s) (Valkey atomic slot migration): the keys of those slots are in the file and counted',
+    );
+    expect(formatReport('v.rdb', { ...base, slotImportJobs: 2, slotImports: [{ job, ranges: [[0, 1]], rangeCount: 40 }] })).toMatch(
+      /importing slots 0-1 … in 2 job\(s\)/,
+    );
+  });
+
+  it("names the hashes that use a Redis 8.10 file's templates (they load with the file, not one by one) and counts arrays as array", () => {
+    const report = {
+      ok: true,
+      version: 15,
+      checksum: 'ok' as const,
+      keys: 3,
+      expires: 0,
+      databases: [0],
+      byType: { hash: 2, array: 1 },
+      auxFields: {},
+      functionLibraries: 0,
+      templateHashes: 2,
+    };
+    expect(formatReport('t.rdb', report)).toBe(
+      "OK t.rdb: RDB v15, 3 keys (0 with expiry) in db 0 [2 hash, 1 array], checksum ok; 2 hash(es) use the file's hash templates (Redis 8.10): they load with the file, not one by one (migrate --from-rdb refuses them)",
+    );
+  });
+
   it('prints one readable line without --json', () => {
     const result = cli('verify-rdb', join(CORPUS, 'encodings.rdb'));
     expect(result.status).toBe(0);

@@ -13,7 +13,7 @@ import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lamb
 describe('formats the verifier does not know: unsupported, not corrupt, never valid', () => {
   it.each([
     ['REDIS0099', 99, /^a Redis newer than /],
-    ['REDIS0014', 14, /^a Redis newer than /],
+    ['REDIS0016', 16, /^a Redis newer than /],
     ['VALKEY082', 82, /^a Valkey newer than /],
     ['VALKEY099', 99, /^a Valkey newer than /],
   ])('%s is unsupported (version %i), named as such', (magic, version, writer) => {
@@ -120,18 +120,6 @@ describe('Redis 8.6 (RDB 13) and Valkey 9.2 (RDB 81)', () => {
       /^unsupported format \(version 81, written by Valkey 9\.2\): a path hash \(RDB_TYPE_PATH_HASH\)/,
     ],
     ['a Valkey 9.2 type above it', 'VALKEY081', [0xfe, 0x00, 0x18, ...str('p')], /^unsupported format \(version 81, written by Valkey 9\.2\): value type 24/],
-    [
-      'Valkey slot import state (opcode 243)',
-      'VALKEY080',
-      [0xfe, 0x00, 0xf3],
-      /^unsupported format \(version 80, written by Valkey 9\.0\): opcode 243 \(slot import state\)/,
-    ],
-    [
-      'Valkey slot import state (opcode 243) in a Valkey 9.2 file, not read as Redis key metadata',
-      'VALKEY081',
-      [0xfe, 0x00, 0xf3, 0x00, 0x00, ...str('k'), ...str('v')],
-      /^unsupported format \(version 81, written by Valkey 9\.2\): opcode 243 \(slot import state\)/,
-    ],
     [
       'a replication command inlined by a Valkey forkless save (opcode 242)',
       'VALKEY081',

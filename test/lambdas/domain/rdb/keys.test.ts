@@ -327,4 +327,23 @@ describe('target RDB versions', () => {
     expect(rdbRefusal({ version: 13, valkey: false }, targetRdbSupport('redis_version:8.4.2\r\n'))).toMatch(/RDB version 13, newer than the target/);
     expect(rdbRefusal({ version: 13, valkey: false }, targetRdbSupport('redis_version:8.6.1\r\n'))).toBeUndefined();
   });
+
+  it('refuses a Redis 8.8 or 8.10 file to an older target naming its key types and the release that reads them', () => {
+    const redis70 = targetRdbSupport('redis_version:7.0.15\r\n');
+    expect(rdbRefusal({ version: 14, valkey: false, byType: { array: 2, stream: 1, hash: 0 } }, redis70)).toMatch(
+      /RDB version 14, newer than the target \(redis 7\.0\.15\) reads \(RDB up to 10\).*; its keys \(array=2 stream=1\) need Redis 8\.8 or later/,
+    );
+    expect(rdbRefusal({ version: 15, valkey: false, byType: { hash: 3 } }, targetRdbSupport('redis_version:8.8.0\r\n'))).toMatch(
+      /RDB version 15, newer than the target \(redis 8\.8\.0\) reads \(RDB up to 14\).*need Redis 8\.10 or later/,
+    );
+    expect(rdbRefusal({ version: 14, valkey: false, byType: { array: 2 } }, targetRdbSupport('redis_version:8.8.1\r\n'))).toBeUndefined();
+    expect(rdbRefusal({ version: 15, valkey: false, byType: { hash: 3 } }, targetRdbSupport('redis_version:8.10.0\r\n'))).toBeUndefined();
+  });
+
+  it("refuses hashes that reference the file's templates whatever the target: their payload names a template the target lacks", () => {
+    const redis810 = targetRdbSupport('redis_version:8.10.0\r\n');
+    expect(rdbRefusal({ version: 15, valkey: false, byType: { hash: 3 }, templateHashes: 2 }, redis810)).toMatch(
+      /^2 hash keys of the file reference its hash templates \(Redis 8\.10, RDB types 30 and 32\).*load the \.rdb file itself into Redis 8\.10 or later/,
+    );
+  });
 });

@@ -333,6 +333,19 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     expect(await dst.dbsize()).toBe(0);
   });
 
+  it('a Redis 8.8 file with an array into Redis 7.0 is refused up front: the key types and the release that reads them named', async () => {
+    // A string key and a sparse array (type 28: count, no insert index, then index, tag 0 and a string), byte-built as RDB 14.
+    const body = [0xfe, 0x00, 0x00, 0x01, 0x6b, 0x01, 0x76, 0x1c, 0x01, 0x61, 0x01, 0x00, 0x05, 0x00, 0x01, 0x78, 0xff];
+    const bytes = Buffer.from([...Buffer.from('REDIS0014'), ...body, 0, 0, 0, 0, 0, 0, 0, 0]);
+    bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
+    const r = await run(bytes);
+    expect(r.file).toMatchObject({ ok: true, keys: 2, byType: { string: 1, array: 1 } });
+    expect(r.error).toContain('the file is RDB version 14, newer than the target (redis 7.0.');
+    expect(r.error).toContain('its keys (string=1 array=1) need Redis 8.8 or later');
+    expect(r.copied).toBe(0);
+    expect(await dst.dbsize()).toBe(0);
+  });
+
   it('a module value the target has no module for is refused per key, named and counted; the other keys are restored', async () => {
     const moduleId = [0x81, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0];
     const body = [0x01, 0x05, 0x02, 0x07, 0x03, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0x05, 0x02, 0x68, 0x69, 0x00];

@@ -1,0 +1,105 @@
+/**
+ * Redis 8.10 (RDB 15) hash templates, as its loader reads them: the file
+ * defines each template once (opcode 242, `RDB_OPCODE_HASH_TEMPLATE`: the
+ * template's id, the number of fields, then the field names, sorted as
+ * `sdscmplen` sorts them: shorter first, then by bytes), and a hash that uses
+ * it holds only the id and its values: type 30 (`RDB_TYPE_HASH_TMPL_LP_REF`)
+ * as one listpack whose first entry is the id, type 32
+ * (`RDB_TYPE_HASH_TMPL_ARRAY_REF`) as the id (a length) then one string per
+ * field. A key that names a template the file has not defined cannot be
+ * loaded. The parser reads the bytes; the rules live here. Pure.
+ *
+ * The registry keeps one number per template (its field count), so its
+ * memory grows with the number of templates, never with their fields or the
+ * keys that use them.
+ *
+ * @see https://github.com/redis/librdb (test/test_rdb_to_json.c: the hash_template_*_v15 cases)
+ * @see https://github.com/redis/redis/blob/unstable/src/rdb.c (rdbLoadHashTemplates)
+ */
+
+/** Field counts per template id, for the keys that reference them. */
+export class HashTemplates {
+  private readonly fields = new Map<number, number>();
+
+  /** How many templates the file defined so far. */
+  get size(): number {
+    return this.fields.size;
+  }
+
+  /** Records template `id` with `fieldCount` fields; the problem when the file defined it already, else null. */
+  define(id: number, fieldCount: number): string | null {
+    if (this.fields.has(id)) return `hash template ${id} is defined twice: Redis refuses it ("Duplicate hash template ID")`;
+    this.fields.set(id, fieldCount);
+    return null;
+  }
+
+  /** Every template as `[id, field count]`, in the order defined (a checkpoint keeps them). */
+  entries(): [id: number, fields: number][] {
+    return [...this.fields];
+  }
+
+  /** The field count of template `id`; undefined when the file has not defined it. */
+  fieldCount(id: number): number | undefined {
+    return this.fields.get(id);
+  }
+}
+
+/** The problem with a template's field count as the loader reads it, or null. */
+export function templateFieldCountProblem(count: number): string | null {
+  return count === 0 ? 'a hash template without fields: Redis refuses it' : null;
+}
+
+/**
+ * Whether field `next` must come after `previous` in a template: Redis keeps
+ * a template's fields sorted by length, then by bytes (`sdscmplen`), and
+ * refuses a template whose fields are out of that order or repeated. The
+ * problem, or null.
+ */
+export function templateFieldOrderProblem(previous: Uint8Array, next: Uint8Array, index: number): string | null {
+  let order = previous.length - next.length;
+  for (let i = 0; order === 0 && i < next.length; i++) order = previous[i]! - next[i]!;
+  if (order < 0) return null;
+  return order === 0
+    ? `hash template field ${index} repeats the field before it: Redis refuses it`
+    : `hash template field ${index} is not after the field before it (fields are sorted by length, then bytes): Redis refuses it`;
+}
+
+/** The message of a key that references a template the file has not defined (before it). */
+export function unknownTemplateProblem(id: number, defined: number): string {
+  return `the hash references template ${id}, which the file does not define before it (${defined} template${defined === 1 ? '' : 's'} defined): Redis refuses it ("Unknown hash template ID")`;
+}
+
+/**
+ * The first entry of a valid listpack `b` as a non-negative integer (the
+ * template id of a type-30 hash): integer encodings, or a string of decimal
+ * digits. Null when it is neither (or negative).
+ */
+export function listpackFirstId(b: Uint8Array): number | null {
+  const p = 6;
+  if (b.length < 8) return null;
+  const enc = b[p]!;
+  const le = (bytes: number): number => {
+    let v = 0;
+    for (let i = bytes - 1; i >= 0; i--) v = v * 256 + b[p + 1 + i]!;
+    return v;
+  };
+  let value: number;
+  if ((enc & 0x80) === 0) value = enc & 0x7f;
+  else if ((enc & 0xe0) === 0xc0)
+    value = ((enc & 0x1f) << 8) | b[p + 1]!; // 13-bit signed: the sign bit makes it >= 4096
+  else if (enc === 0xf1) value = le(2) >= 0x8000 ? -1 : le(2);
+  else if (enc === 0xf2) value = le(3) >= 0x800000 ? -1 : le(3);
+  else if (enc === 0xf3) value = le(4) >= 0x80000000 ? -1 : le(4);
+  else if (enc === 0xf4) value = b[p + 8]! >= 0x80 ? -1 : le(8);
+  else {
+    let from: number;
+    let n: number;
+    if ((enc & 0xc0) === 0x80) [from, n] = [p + 1, enc & 0x3f];
+    else if ((enc & 0xf0) === 0xe0) [from, n] = [p + 2, ((enc & 0x0f) << 8) | b[p + 1]!];
+    else return null; // 0xf0 strings are longer than any id
+    const text = new TextDecoder('latin1').decode(b.subarray(from, from + n));
+    return /^(0|[1-9]\d{0,15})$/.test(text) ? Number(text) : null;
+  }
+  if ((enc & 0xe0) === 0xc0 && value >= 4096) return null;
+  return value < 0 ? null : value;
+}

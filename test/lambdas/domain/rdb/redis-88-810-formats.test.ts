@@ -1,0 +1,309 @@
+import { describe, expect, it } from 'vitest';
+import { checkDumpPayload } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
+import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
+import { createRdbVerifier, type RdbCheckpoint, rdbVerdict } from '../../../../lambdas/domain/rdb/verifier.js';
+import { both, file, le64, str } from '../../../support/rdb-bytes.js';
+
+/**
+ * What Redis 8.8 (RDB 14) and 8.10 (RDB 15) write, built byte by byte as
+ * their loaders read them (the layouts librdb's v14/v15 parser and its
+ * test/dumps cases describe: array_v14_*, stream_v14_xnack, hash_template_*_v15
+ * and the hash_template_corrupt_*_v15 cases): the local redis-server (7.0)
+ * writes none of these.
+ */
+
+const stringKey = (key: string, value: string): number[] => [0x00, ...str(key), ...str(value)];
+/** A 16-byte stream ID as the PEL stores it (big-endian ms and seq). */
+const sid = (ms: number, seq = 0): number[] => [0, 0, 0, 0, 0, 0, 0, ms, 0, 0, 0, 0, 0, 0, 0, seq];
+/** A stream value without entries (type 19 on): nodes, length, last/first/max-deleted IDs, entries added, then its groups. */
+const emptyStream = (groups: number[][]): number[] => [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, groups.length, ...groups.flat()];
+/**
+ * A consumer group of a type-27 stream: name, last delivered ID, entries
+ * read, its PEL (ID, delivery time, delivery count), its consumers (name,
+ * seen and active times, owned IDs), then its NACKed IDs.
+ */
+function group(name: string, pel: number[], consumers: [string, number[]][], nacked: number[]): number[] {
+  return [
+    ...str(name),
+    0x00,
+    0x00,
+    0x00,
+    pel.length,
+    ...pel.flatMap((ms) => [...sid(ms), ...le64(1_700_000_000_000n), 0x01]),
+    consumers.length,
+    ...consumers.flatMap(([consumer, owned]) => [...str(consumer), ...le64(1n), ...le64(1n), owned.length, ...owned.flatMap((ms) => sid(ms))]),
+    nacked.length,
+    ...nacked.flatMap((ms) => sid(ms)),
+  ];
+}
+/** The IDMP tail of a stream type 26 on: duration, max entries, no producer, IDs added, duplicates. */
+const idmpTail = [0x3c, 0x32, 0x00, 0x00, 0x00];
+const stream27 = (groups: number[][], magic = 'REDIS0014') => file(magic, [0xfe, 0x00, 0x1b, ...str('s'), ...emptyStream(groups), ...idmpTail]);
+
+describe('Redis 8.8 streams with NACKed entries (type 27, RDB 14)', () => {
+  it('reads a group whose pending entries are owned by a consumer or NACKed: no entry is left unaccounted for', () => {
+    const report = both(stream27([group('g', [1, 2, 3], [['c', [1]]], [2, 3]), group('h', [], [], [])]));
+    expect(report).toMatchObject({ ok: true, version: 14, keys: 1, byType: { stream: 1 } });
+    expect(report.warnings).toBeUndefined();
+    expect(rdbVerdict(report)).toBe('ok');
+  });
+
+  it('still warns of a pending entry neither owned nor NACKed (only sanitize-dump-payload refuses it)', () => {
+    const report = both(stream27([group('g', [1, 2], [['c', [1]]], [])]));
+    expect(report.ok).toBe(true);
+    expect(report.warnings?.[0]?.message).toMatch(/1 pending entry of a consumer group with no consumer/);
+  });
+
+  it.each<[string, number[], RegExp]>([
+    ['a NACKed entry not in the group PEL', group('g', [1], [['c', [1]]], [9]), /a NACKed entry not found in the group PEL/],
+    ['a NACKed entry a consumer owns', group('g', [1, 2], [['c', [1]]], [1]), /a NACKed entry that a consumer owns/],
+    ['a NACKed entry listed twice', group('g', [1, 2], [], [2, 2]), /a NACKed entry listed twice/],
+  ])('refuses %s: corrupt', (_what, g, error) => {
+    const report = both(stream27([g]));
+    expect(report.error?.message).toMatch(/key 1 value \(stream, RDB type 27\)/);
+    expect(report.error?.message).toMatch(error);
+    expect(rdbVerdict(report)).toBe('corrupt');
+  });
+
+  it('is unsupported in an RDB 13 file (a newer Redis than 8.6 writes it) and an unknown type before 13', () => {
+    expect(rdbVerdict(both(stream27([], 'REDIS0013')))).toBe('unsupported');
+    const old = both(stream27([], 'REDIS0012'));
+    expect(old.error?.message).toMatch(/unknown value type or opcode 27/);
+    expect(rdbVerdict(old)).toBe('corrupt');
+  });
+});
+
+/** An RDB length in its 6-bit or 64-bit form. */
+const len = (n: bigint): number[] => (n < 64n ? [Number(n)] : [0x81, ...Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(8 * (7 - i))) & 0xffn))]);
+/** A double as 8 little-endian bytes. */
+const dbl = (x: number): number[] => [...new Uint8Array(new Float64Array([x]).buffer)];
+/** Array elements: index, tag (0 string, 1 integer, 2 double, 3 short string), element. */
+type Element = [index: bigint, tag: 0 | 1 | 2 | 3, value: string | number | bigint];
+function arrayKey(key: string, elements: Element[], insertIndex?: bigint): number[] {
+  return [
+    0x1c,
+    ...str(key),
+    elements.length,
+    ...(insertIndex === undefined ? [0x00] : [0x01, ...len(insertIndex)]),
+    ...elements.flatMap(([index, tag, value]) => [
+      ...len(index),
+      tag,
+      ...(tag === 1 ? le64(BigInt(value)) : tag === 2 ? dbl(Number(value)) : str(String(value))),
+    ]),
+  ];
+}
+
+describe('Redis 8.8 sparse arrays (type 28, RDB 14)', () => {
+  it.each(['REDIS0014', 'REDIS0015'])('reads arrays of every element tag, with and without an insert index, counted as array (%s)', (magic) => {
+    const body = [
+      0xfe,
+      0x00,
+      ...arrayKey('basic', [
+        [0n, 0, 'a'],
+        [1n, 0, 'b'],
+      ]),
+      ...arrayKey(
+        'mixed',
+        [
+          [0n, 1, -5n],
+          [7n, 2, 3.25],
+          [1_000_000n, 0, 'x'.repeat(40)],
+          [2n ** 40n, 3, 'hi'],
+        ],
+        49n,
+      ),
+      ...arrayKey('boundary', [[1n, 0, 'v']], 2n ** 64n - 2n),
+      ...stringKey('k', 'v'),
+    ];
+    const report = both(file(magic, body));
+    expect(report).toMatchObject({ ok: true, keys: 4, byType: { array: 3, string: 1 } });
+    expect(rdbVerdict(report)).toBe('ok');
+  });
+
+  it.each<[string, number[], RegExp]>([
+    ['an insert-index flag of 2', [0x1c, ...str('a'), 0x01, 0x02], /array insert-index flag 2 is neither 0 nor 1/],
+    ['an element tag of 4', [0x1c, ...str('a'), 0x01, 0x00, 0x00, 0x04, ...str('v')], /array element tag 4 is none of 0–3/],
+    ['an index in a string encoding', [0x1c, ...str('a'), 0x01, 0x00, 0xc0, 0x00, ...str('v')], /expected a length, found string encoding 0/],
+  ])('refuses %s: corrupt', (_what, key, error) => {
+    const report = both(file('REDIS0014', [0xfe, 0x00, ...key]));
+    expect(report.error?.message).toMatch(error);
+    expect(rdbVerdict(report)).toBe('corrupt');
+  });
+
+  it('gives an array key to migrate --from-rdb as a RESTORE payload of type 28 and RDB version 14, whole and byte by byte', () => {
+    const key = arrayKey('a', [
+      [0n, 1, 5n],
+      [9n, 0, 'v'],
+    ]);
+    const bytes = file('REDIS0014', [0xfe, 0x00, ...key]);
+    for (const chunk of [bytes.length, 1]) {
+      const reader = new RdbKeyReader({});
+      const keys = [];
+      for (let at = 0; at < bytes.length; at += chunk) keys.push(...reader.push(bytes.subarray(at, at + chunk)));
+      expect(reader.end()).toMatchObject({ ok: true, byType: { array: 1 } });
+      expect(keys).toHaveLength(1);
+      expect(keys[0]).toMatchObject({ type: 28 });
+      expect([...keys[0]!.payload.subarray(0, key.length - 2)]).toEqual([0x1c, ...key.slice(3)]); // type, then the value as stored
+      expect(checkDumpPayload(keys[0]!.payload, 14)).toEqual({ ok: true, version: 14, type: 28 });
+    }
+  });
+
+  it('a file cut inside an array is corrupt (truncated)', () => {
+    const whole = file('REDIS0014', [0xfe, 0x00, ...arrayKey('a', [[0n, 0, 'abcdef']])]);
+    const report = both(whole.subarray(0, whole.length - 14));
+    expect(report.error?.message).toMatch(/unexpected end of input while reading key 1 value \(array, RDB type 28\)/);
+    expect(rdbVerdict(report)).toBe('corrupt');
+  });
+
+  it('is unsupported in an RDB 13 file and an unknown type in older ones and in VALKEY files', () => {
+    const key = arrayKey('a', [[0n, 0, 'v']]);
+    expect(both(file('REDIS0013', [0xfe, 0x00, ...key])).error?.message).toMatch(
+      /^unsupported format \(version 13, written by a Redis newer than 8\.6\): value type 28/,
+    );
+    expect(rdbVerdict(both(file('REDIS0012', [0xfe, 0x00, ...key])))).toBe('corrupt');
+    expect(rdbVerdict(both(file('VALKEY080', [0xfe, 0x00, ...key])))).toBe('corrupt');
+  });
+});
+
+/** Opcode 242: a template's id, its field count, then its fields. */
+const template = (id: bigint, fields: string[], count = fields.length): number[] => [0xf2, ...len(id), ...len(BigInt(count)), ...fields.flatMap((f) => str(f))];
+/** Type 32: a key, the template id, then one value per field. */
+const arrayRef = (key: string, id: bigint, values: string[]): number[] => [0x20, ...str(key), ...len(id), ...values.flatMap((v) => str(v))];
+/** A listpack of a small integer (the template id) and short strings. */
+function listpack(id: number | string, values: string[]): number[] {
+  const entry = (v: string): number[] => [0x80 | v.length, ...Buffer.from(v), 1 + v.length];
+  const entries = [...(typeof id === 'number' ? [id, 1] : entry(id)), ...values.flatMap(entry)];
+  const total = 6 + entries.length + 1;
+  return [total & 0xff, total >> 8, 0, 0, values.length + 1, 0, ...entries, 0xff];
+}
+/** Type 30: a key, then the listpack (its first entry the template id). */
+const listpackRef = (key: string, id: number | string, values: string[]): number[] => {
+  const lp = listpack(id, values);
+  return [0x1e, ...str(key), lp.length, ...lp];
+};
+const FIELDS = ['age', 'city', 'name']; // by length, then bytes, as sdscmplen sorts them
+
+describe('Redis 8.10 hash templates (opcode 242, types 30 and 32, RDB 15)', () => {
+  it('reads keys that reference templates defined earlier in the file, as hashes', () => {
+    const body = [
+      0xfe,
+      0x00,
+      ...template(1n, FIELDS),
+      ...template(2n, ['a']),
+      ...arrayRef('h1', 1n, ['42', 'Riga', 'Edijs']),
+      ...listpackRef('h2', 1, ['7', 'Oslo', 'Kari']),
+      ...arrayRef('h3', 2n, ['x'.repeat(60)]),
+      ...stringKey('k', 'v'),
+    ];
+    const report = both(file('REDIS0015', body));
+    expect(report).toMatchObject({ ok: true, version: 15, keys: 4, byType: { hash: 3, string: 1 } });
+    expect(rdbVerdict(report)).toBe('ok');
+  });
+
+  it('counts the keys that reference templates (their payloads cannot stand alone: migrate refuses them)', () => {
+    const body = [
+      0xfe,
+      0x00,
+      ...template(1n, FIELDS),
+      ...arrayRef('h1', 1n, ['1', '2', '3']),
+      ...listpackRef('h2', 1, ['1', '2', '3']),
+      ...stringKey('k', 'v'),
+    ];
+    expect(both(file('REDIS0015', body))).toMatchObject({ ok: true, keys: 3, templateHashes: 2 });
+    expect(both(file('REDIS0015', [0xfe, 0x00, ...template(1n, FIELDS), ...stringKey('k', 'v')])).templateHashes).toBeUndefined();
+  });
+
+  it('takes a template id of 2^62, as Redis does (librdb refuses it; its registry is indexed by the id): the registry grows with the templates only', () => {
+    const report = both(file('REDIS0015', [0xfe, 0x00, ...template(2n ** 62n, ['f']), ...arrayRef('h', 2n ** 62n, ['v'])]));
+    expect(report).toMatchObject({ ok: true, keys: 1, byType: { hash: 1 } });
+  });
+
+  it('takes a template id written as a string of digits in a listpack', () => {
+    expect(both(file('REDIS0015', [0xfe, 0x00, ...template(5n, ['f']), ...listpackRef('h', '5', ['v'])]))).toMatchObject({ ok: true, keys: 1 });
+  });
+
+  it.each<[string, number[], RegExp]>([
+    [
+      'a reference to an unknown template (type 32)',
+      [...template(1n, FIELDS), ...arrayRef('h', 9n, ['v'])],
+      /references template 9, which the file does not define before it \(1 template defined\)/,
+    ],
+    [
+      'a reference to an unknown template (type 30)',
+      [...listpackRef('h', 3, ['v'])],
+      /references template 3, which the file does not define before it \(0 templates defined\)/,
+    ],
+    [
+      'a reference before its template',
+      [...arrayRef('h', 1n, ['a', 'b', 'c']), ...template(1n, FIELDS)],
+      /references template 1, which the file does not define before it/,
+    ],
+    ['a template id defined twice', [...template(1n, ['a']), ...template(1n, ['b'])], /hash template 1 is defined twice/],
+    ['a template without fields', [...template(1n, [])], /a hash template without fields/],
+    ['unsorted fields', [...template(1n, ['name', 'age'])], /template 1: hash template field 1 is not after the field before it/],
+    ['unsorted fields of one length', [...template(1n, ['name', 'city'])], /hash template field 1 is not after the field before it/],
+    ['a field twice', [...template(1n, ['a', 'a'])], /hash template field 1 repeats the field before it/],
+    ['a listpack that does not begin with an id', [...template(1n, ['f']), ...listpackRef('h', 'x', ['v'])], /does not begin with a template id/],
+    [
+      'a listpack with fewer values than the template has fields',
+      [...template(1n, FIELDS), ...listpackRef('h', 1, ['a', 'b'])],
+      /holds 2 values, template 1 has 3 fields/,
+    ],
+  ])('refuses %s: corrupt', (_what, records, error) => {
+    const report = both(file('REDIS0015', [0xfe, 0x00, ...records]));
+    expect(report.error?.message).toMatch(error);
+    expect(report.unsupported).toBeUndefined();
+    expect(rdbVerdict(report)).toBe('corrupt');
+  });
+
+  it('streams the fields of a template claiming a huge count (nothing sized by it): the file ends first, corrupt', () => {
+    const report = both(file('REDIS0015', [0xfe, 0x00, ...template(1n, ['a', 'b'], 2 ** 40)]));
+    expect(report.error?.message).toMatch(/hash template \(opcode 242\)/);
+    expect(rdbVerdict(report)).toBe('corrupt');
+  });
+
+  it('keeps the templates across a checkpoint: a key after the resume point resolves its template', () => {
+    const head = file('REDIS0015', [0xfe, 0x00, ...template(1n, FIELDS), ...stringKey('k', 'v')]);
+    const bytes = file('REDIS0015', [0xfe, 0x00, ...template(1n, FIELDS), ...stringKey('k', 'v'), ...arrayRef('h', 1n, ['1', '2', '3'])]);
+    const first = createRdbVerifier({ requireChecksum: true });
+    first.push(bytes.subarray(0, head.length - 9)); // up to the EOF opcode of the shorter file: after the string key
+    first.pause();
+    const cp = JSON.parse(JSON.stringify(first.checkpoint())) as RdbCheckpoint;
+    expect(cp.hashTemplates).toEqual([[1, 3]]);
+    const second = createRdbVerifier({ requireChecksum: true, resumeFrom: cp });
+    second.push(bytes.subarray(cp.offset));
+    expect(second.end()).toMatchObject({ ok: true, keys: 2, byType: { string: 1, hash: 1 } });
+  });
+
+  it('opcode 242 is an unknown opcode in REDIS files before 15 (corrupt) and still unsupported in VALKEY files', () => {
+    const records = [0xfe, 0x00, ...template(1n, ['f'])];
+    const r14 = both(file('REDIS0014', records));
+    expect(r14.error?.message).toMatch(/unknown value type or opcode 242/);
+    expect(rdbVerdict(r14)).toBe('corrupt');
+    expect(rdbVerdict(both(file('VALKEY080', records)))).toBe('unsupported');
+  });
+
+  it('types 30 and 32 are unsupported in an RDB 14 file (a newer Redis writes them)', () => {
+    const report = both(file('REDIS0014', [0xfe, 0x00, ...arrayRef('h', 1n, ['v'])]));
+    expect(report.error?.message).toMatch(/^unsupported format \(version 14, written by a Redis newer than 8\.8\): value type 32/);
+  });
+});
+
+describe('what RDB 15 files may hold that this verifier does not read: unsupported, never valid and never corrupt', () => {
+  it.each<[string, number[], RegExp]>([
+    ['the self-contained template hash (type 29, DUMP payloads)', [0x1d, ...str('h'), 0x01], /value type 29 \(a self-contained template hash/],
+    ['the self-contained template hash (type 31, DUMP payloads)', [0x1f, ...str('h'), 0x01], /value type 31 \(a self-contained template hash/],
+    ['a GCRA value (type 33, Redis Enterprise only)', [0x21, ...str('g'), 0x00], /written by Redis Enterprise\): value type 33 \(GCRA/],
+    ['a type newer than Redis 8.10 writes', [0x22, ...str('g'), 0x00], /written by a Redis newer than 8\.10\): value type 34/],
+  ])('%s', (_what, key, error) => {
+    const report = both(file('REDIS0015', [0xfe, 0x00, ...key]));
+    expect(report.error?.message).toMatch(error);
+    expect(rdbVerdict(report)).toBe('unsupported');
+  });
+
+  it('a REDIS0016 file is unsupported', () => {
+    const report = both(file('REDIS0016', [0xfe, 0x00, ...stringKey('k', 'v')]));
+    expect(report.error?.message).toMatch(/written by a Redis newer than 8\.10/);
+    expect(rdbVerdict(report)).toBe('unsupported');
+  });
+});
