@@ -112,9 +112,10 @@ export function connectionProblem(err: unknown, command = ''): Omit<CliProblem, 
     const said = all.map(text).find((m) => REDIS_AUTH.test(m)) ?? words;
     const reply = said.slice(said.search(REDIS_AUTH)).split(/\r?\n/)[0]!.replace(/\.$/, '');
     const missing = auth[1] === 'NOAUTH';
+    const user = /could not connect to redis at \S+(?: \([^)]*\))? as (\S+?):/.exec(words)?.[1];
     return {
       code: 'auth',
-      message: `redis at ${at} ${missing ? 'needs a password' : 'refused the credentials'} (${reply})`,
+      message: `redis at ${at} ${missing ? 'needs a password' : `refused the credentials${user ? ` of user ${user}` : ''}`} (${reply})`,
       fix: `give ${missing ? 'its' : 'the right'} password (and user, for an ACL user) with ${PASSWORD_SOURCES[command] ?? "the command's --secret option or REDIS_DR_PASSWORD (see --help)"}, or percent-encoded in the URL`,
     };
   }

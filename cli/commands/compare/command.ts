@@ -16,7 +16,12 @@ export function compareCommand(program: Command): void {
     .option('--b-secret <arn>', 'the same for B; or set REDIS_DR_B_PASSWORD [and REDIS_DR_B_USERNAME]')
     .option('--match <pattern>', 'only keys matching this SCAN pattern')
     .option('--max-diffs <n>', 'list at most this many differing keys (all are counted)', positiveInt('--max-diffs'), 100)
-    .option('--ttl-tolerance-ms <ms>', 'allowed gap between the two expiry times', positiveInt('--ttl-tolerance-ms'), 1000)
+    .option(
+      '--ttl-tolerance-ms <ms>',
+      'allowed gap between the two expiry times, and for a key on one side only between its expiry and the clock (it expired during the scan: not a difference)',
+      positiveInt('--ttl-tolerance-ms'),
+      1000,
+    )
     .option('--batch-size <n>', 'SCAN COUNT per batch', positiveInt('--batch-size', 1), 1000)
     .option('--json', 'print the result as JSON')
     .action(async (o: CompareCliOptions) => (await import('./action.js')).compareAction(o));

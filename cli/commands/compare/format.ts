@@ -38,7 +38,7 @@ const REASON_TEXT: Record<DiffReason, string> = {
 const EXPECTED_TEXT: Record<ExpectedKind, string> = {
   'kept-on-target': 'kept on the target (it had the key: --on-conflict skip left it alone)',
   'only-on-target': 'only on the target (migrate deletes nothing there)',
-  expired: 'expired while copied',
+  expired: 'expired during the scan',
 };
 
 /** Lines people read. */

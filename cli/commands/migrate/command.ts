@@ -56,6 +56,11 @@ export function migrateCommand(program: Command): void {
         'Keys kept by skip, keys only on the target and keys that expired are reported as expected; exit 1 for any other difference',
     )
     .option(
+      '--ttl-tolerance-ms <ms>',
+      'with --from and --verify: allowed gap between the two expiry times, and for a key on one side only between its expiry and the clock (it expired during the scan)',
+      positiveInt('--ttl-tolerance-ms'),
+    )
+    .option(
       '--allow-eviction',
       'run even when the target can evict (maxmemory with a policy other than noeviction) and the keys to restore would not fit it: without it such a recovery is refused before writing (exit 2). ' +
         'Either way, any key the target evicts during the run ends it with exit 1 (without it, at the first eviction seen)',
@@ -64,6 +69,10 @@ export function migrateCommand(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (o: MigrateCliOptions & { json?: boolean; fromRdb?: string[]; db?: number }) => {
       if ((o.from === undefined) === (o.fromRdb === undefined)) throw new UsageError('give exactly one source: --from <url> or --from-rdb <file>');
+      if (o.fromRdb !== undefined && o.ttlToleranceMs !== undefined)
+        throw new UsageError(
+          '--ttl-tolerance-ms applies to --from: a restore from a file writes every expiry exactly, and --verify holds it to the millisecond',
+        );
       if (o.fromRdb !== undefined) return (await import('./rdb-action.js')).migrateRdbAction({ ...o, fromRdb: o.fromRdb });
       if ((o as { functions?: boolean }).functions)
         throw new UsageError("--functions applies to --from-rdb (a server source's functions are not copied by migrate)");

@@ -12,6 +12,8 @@ export interface MigrateCliOptions extends MigrateOptions {
   readonly fromReplicas?: boolean;
   /** Run compare afterwards. @default false */
   readonly verify?: boolean;
+  /** That compare's allowed gap between expiry times. @default 1000 */
+  readonly ttlToleranceMs?: number;
   /** Progress of that compare (see {@link CompareOptions}). */
   readonly onVerifyStart?: (total: number | undefined) => void;
   readonly onVerifyProgress?: (keysSeen: number) => void;

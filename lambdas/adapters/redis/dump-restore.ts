@@ -396,6 +396,19 @@ export async function existBatch(via: Redis | KeyRouter, keys: readonly Buffer[]
   });
 }
 
+/**
+ * PEXPIRETIME per key, pipelined, each at its node: the absolute expiry in
+ * ms, `null` for a key without one, `undefined` for a key that is gone.
+ */
+export async function expiryBatch(via: KeyRouter, keys: readonly Buffer[], side = 'the source'): Promise<(number | null | undefined)[]> {
+  const replies = await via.route(keys, 1, (i, out) => out.push([PEXPIRETIME, keys[i]!]));
+  return replies.map((r) => {
+    if (r instanceof Error) throw sourceError('PEXPIRETIME', r, side);
+    const at = Number(r);
+    return at === -2 ? undefined : at === -1 ? null : at;
+  });
+}
+
 /** A key's canonical value and absolute expiry, or `undefined` when it is gone. */
 export type CanonicalRead = { readonly value: KeyValue; readonly expireAtMs: number | null } | undefined;
 

@@ -128,22 +128,20 @@ export interface MigrateRun {
   readonly verify?: CompareResult;
 }
 
-/** Allowed gap between expiry times in --verify (as compare's default). */
-const VERIFY_TTL_TOLERANCE_MS = 1000;
-
 /**
  * What --verify expects to differ after this run, so that a FLUSHALL
  * recovery that did the right thing exits 0: keys `skip` left alone on the
  * target (remembered; past {@link SKIPPED_KEYS_REMEMBERED} a differing key
- * on a skip run that skipped keys is taken as one of them), keys only on
- * the target (migrate deletes nothing), and source keys whose expiry came
- * while they were copied. Anything else stays a difference.
+ * on a skip run that skipped keys is taken as one of them) and keys only on
+ * the target (migrate deletes nothing). Source keys whose expiry came while
+ * they were copied are told apart by compare itself (the one rule of
+ * lambdas/domain/keys/expiry.ts, as for `compare`). Anything else stays a difference.
  */
-export function migrateExplain(result: MigrateResult, mode: OnConflict, now: () => number = Date.now): Explain {
+export function migrateExplain(result: MigrateResult, mode: OnConflict): Explain {
   const overflow = result.skippedKeys.size >= SKIPPED_KEYS_REMEMBERED;
-  return (key, reason, expireAtMs) => {
+  return (key, reason) => {
     if (reason === 'missing-in-a') return 'only-on-target';
-    if (reason === 'missing-in-b') return expireAtMs != null && expireAtMs <= now() + VERIFY_TTL_TOLERANCE_MS ? 'expired' : undefined;
+    if (reason === 'missing-in-b') return undefined;
     if (result.skippedKeys.has(key.toString('latin1')) || (overflow && mode === 'skip')) return 'kept-on-target';
     return undefined;
   };
@@ -155,6 +153,8 @@ export interface MigrateSpec extends MigrateOptions {
   readonly to: KeyspaceSpec;
   /** Run compare afterwards. @default false */
   readonly verify?: boolean;
+  /** That compare's allowed gap between expiry times (see {@link CompareOptions}). @default 1000 */
+  readonly ttlToleranceMs?: number;
   /** Progress of that compare (see {@link CompareOptions}). */
   readonly onVerifyStart?: (total: number | undefined) => void;
   readonly onVerifyProgress?: (keysSeen: number) => void;
@@ -171,7 +171,7 @@ export async function runMigrate(spec: MigrateSpec): Promise<MigrateRun> {
         ? await compareClients(source, target, {
             match: options.match,
             batchSize: options.batchSize,
-            ttlToleranceMs: VERIFY_TTL_TOLERANCE_MS,
+            ttlToleranceMs: options.ttlToleranceMs,
             explain: migrateExplain(result, options.onConflict ?? 'skip'),
             shouldStop: options.shouldStop,
             onStart: options.onVerifyStart,
