@@ -8,7 +8,8 @@ export function compareCommand(program: Command): void {
     .command('compare')
     .description(
       'prove two Redis datasets equal: per-key fingerprints stable across servers and encodings, TTLs compared as absolute expiry; ' +
-        'a URL naming one node of a Redis Cluster means the whole cluster (every shard is read)',
+        'a URL naming one node of a Redis Cluster means the whole cluster (every shard is read); ' +
+        'without a /<db> in the --a URL every database holding keys on either side is compared with the database of its number; with one, that one, and any other database holding keys is named and the run exits 1',
     )
     .requiredOption('--a <url>', 'first server: redis://[user:password@]host[:port][/db] or rediss://… (TLS); a password in a URL is percent-encoded')
     .requiredOption('--b <url>', 'second server, same form')

@@ -15,6 +15,8 @@ import {
   type KeyspaceSpec,
 } from '../../adapters/redis/dump-restore.js';
 import { withKeyspacesOf, type Keyspace } from '../../adapters/redis/keyspace.js';
+import type { DatabaseLeftOut, DatabasePair } from '../../domain/keys/databases.js';
+import { pairSpecs, planServerDatabases } from './databases.js';
 import { DEFAULT_TTL_TOLERANCE_MS, expiredDuringScan } from '../../domain/keys/expiry.js';
 import { diffKey, keyDigest, type DiffReason, type KeyDigest } from '../../domain/keys/fingerprint.js';
 
@@ -241,9 +243,68 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
   };
 }
 
-/** Connects to both URLs (every shard of a cluster) and runs {@link compareClients}. */
-export async function runCompare(options: CompareOptions): Promise<CompareResult> {
-  return withKeyspaces({ ...options.specA, url: options.a }, { ...options.specB, url: options.b }, 'redis-dr-compare', (a, b) =>
-    compareKeyspaces(a, b, options),
+/** The results of several databases' compares as one: equal only when every one is, counts summed, the lists joined (up to `maxDiffs`). */
+export function sumCompareResults(results: readonly CompareResult[], maxDiffs = 100): CompareResult {
+  if (results.length === 1) return results[0]!;
+  const expected: Record<ExpectedKind, number> = { 'kept-on-target': 0, 'only-on-target': 0, expired: 0 };
+  for (const r of results) for (const k of Object.keys(expected) as ExpectedKind[]) expected[k] += r.expected[k];
+  const notProven = results.find((r) => r.notProven)?.notProven;
+  return {
+    equal: results.every((r) => r.equal),
+    ...(notProven ? { notProven } : {}),
+    a: results[0]!.a,
+    b: results[0]!.b,
+    keysA: results.reduce((n, r) => n + r.keysA, 0),
+    keysB: results.reduce((n, r) => n + r.keysB, 0),
+    differences: results.reduce((n, r) => n + r.differences, 0),
+    diffs: results.flatMap((r) => r.diffs).slice(0, maxDiffs),
+    expected,
+    expectedDiffs: results.flatMap((r) => r.expectedDiffs).slice(0, maxDiffs),
+    seconds: results.reduce((n, r) => n + r.seconds, 0),
+    interrupted: results.some((r) => r.interrupted),
+  };
+}
+
+/** One database's compare in a {@link CompareRuns}. */
+export interface DatabaseCompare extends DatabasePair {
+  readonly result: CompareResult;
+}
+
+/**
+ * A compare over every database it handles: the sum of them (equal only
+ * when every one is equal and none holding keys was left out), each on its
+ * own, and the databases holding keys (on either side) that the URL's one
+ * database left out.
+ */
+export interface CompareRuns extends CompareResult {
+  readonly databases: readonly DatabaseCompare[];
+  readonly leftOut: readonly DatabaseLeftOut[];
+}
+
+/**
+ * Connects to both URLs (every shard of a cluster) and runs {@link
+ * compareClients} for every database holding keys on either side (each
+ * against the database of its number), or the one A's URL names (the
+ * others holding keys are named in `leftOut`: not proven). A stop (Ctrl-C)
+ * ends the run.
+ */
+export async function runCompare(options: CompareOptions): Promise<CompareRuns> {
+  const specA = { ...options.specA, url: options.a };
+  const specB = { ...options.specB, url: options.b };
+  const plan = await planServerDatabases(specA, specB, {
+    connectionName: 'redis-dr-compare',
+    countTarget: true,
+    names: { source: '--a', target: '--b', option: '--db' },
+  });
+  const databases: DatabaseCompare[] = [];
+  for (const pair of plan.pairs) {
+    const result = await withKeyspaces(...pairSpecs(specA, specB, pair), 'redis-dr-compare', (a, b) => compareKeyspaces(a, b, options));
+    databases.push({ ...pair, result });
+    if (result.interrupted) break;
+  }
+  const sum = sumCompareResults(
+    databases.map((d) => d.result),
+    options.maxDiffs,
   );
+  return { ...sum, equal: sum.equal && plan.leftOut.length === 0 && databases.length === plan.pairs.length, databases, leftOut: plan.leftOut };
 }
