@@ -1,9 +1,20 @@
 /** The deployment config as CLI commands read it (no AWS SDK here: `retention plan -c` stays offline and fast). */
 import { ConfigError, loadConfig, type PlanConfig, type RedisDrConfig } from '../lib/config/index.js';
+import { CONFIG_ENV } from './options.js';
 import { UsageError } from './usage.js';
 
-/** Reads and validates the config; every problem is a usage error (exit 2), all reported at once. */
-export function loadCliConfig(file: string): RedisDrConfig {
+/**
+ * Reads and validates the config: `-c <file>`, else $REDIS_DR_CONFIG, else a
+ * usage error (an AWS command run against config/example.json by accident
+ * would report on, or act in, the wrong account). Every problem is a usage
+ * error (exit 2), all reported at once.
+ */
+export function loadCliConfig(given: string | undefined, env: NodeJS.ProcessEnv = process.env): RedisDrConfig {
+  const file = given ?? (env[CONFIG_ENV] || undefined);
+  if (file === undefined)
+    throw new UsageError(
+      `no deployment config: give -c config/<env>.json, or set ${CONFIG_ENV}=config/<env>.json (there is no fallback to config/example.json)`,
+    );
   try {
     return loadConfig(file);
   } catch (err) {

@@ -18,7 +18,7 @@ const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
     '1: a step failed (named in the output; nothing stored before is deleted), or a keyspace collapse (the backup stored, the earlier ones held)',
     `${EXIT_LEASE_HELD}: another run of this target holds the destination's lease (after --lease-wait): this run did nothing; no /fail ping, no metric`,
   ],
-  compare: ['1: the datasets differ, or the comparison could not finish'],
+  compare: ['1: the datasets differ, a database holding keys was not compared (the --a URL names another), or the comparison could not finish'],
   doctor: ['0: every check passed or only warned; 1: a check failed'],
   'drill run': ['1: the drill failed (with --wait)'],
   'drill local': [
@@ -28,7 +28,8 @@ const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
   ],
   migrate: [
     '1: keys failed, were evicted or (--verify) differ, or the run was stopped',
-    '2: also refused before writing (the target could evict: see --allow-eviction)',
+    '1: also a database holding keys left out (the --from URL names another: leave the /<db> out, or map each with --db)',
+    '2: also refused before writing (the target could evict: see --allow-eviction; or it has no such database)',
   ],
   prune: ['1: the retention plan could not be computed for every snapshot'],
   restore: ['1: refused by the preflight, or (--wait) the cluster failed to create; --list: a bucket (or the vault) could not be read'],

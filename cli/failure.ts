@@ -2,7 +2,7 @@
  * One exit-code rule and one error mapping for every command (docs/cli.md,
  * "Exit codes"): 0 ok; 1 the job failed or found a problem; 2 usage,
  * configuration, credentials or connection. A connection that could not be
- * made (DNS, refused, no answer, TLS, no AWS credentials) is a 2 with a
+ * made (DNS, refused, no answer, TLS, Redis or AWS credentials) is a 2 with a
  * message naming the host and a fix; once the command changed something, the
  * same error is a failed job (1) that says what it did first.
  *
@@ -15,7 +15,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** A failure as the CLI reports it: in words on stderr and, with --json, as `{ ok: false, error }` on stdout. */
 export interface CliProblem {
-  /** Stable, for scripts: usage, dns, connection-refused, timeout, unreachable, tls, aws-credentials, failed. */
+  /** Stable, for scripts: usage, auth, dns, connection-refused, timeout, unreachable, tls, aws-credentials, failed. */
   readonly code: string;
   readonly message: string;
   readonly fix: string;
@@ -65,6 +65,19 @@ const TLS =
 const NO_CREDENTIALS = /CredentialsProviderError|Could not load credentials|Unable to locate credentials/i;
 const EXPIRED = /^(ExpiredToken|ExpiredTokenException|RequestExpired)$/;
 const BAD_KEYS = /^(InvalidClientTokenId|UnrecognizedClientException|InvalidAccessKeyId|SignatureDoesNotMatch)$/;
+/** Redis refusing (or asking for) credentials: WRONGPASS (Redis 6+), NOAUTH, Redis 5's `invalid password`, a password sent to a server without one. */
+const REDIS_AUTH = /\b(WRONGPASS|NOAUTH)\b|ERR invalid password|AUTH <password> called without any password configured/;
+
+/**
+ * Where each command takes a Redis password from (its --help says the same):
+ * the fix of a refused or missing one names them.
+ */
+const PASSWORD_SOURCES: Readonly<Record<string, string>> = {
+  backup: 'REDIS_DR_PASSWORD [and REDIS_DR_USERNAME], --secret <arn> (Secrets Manager)',
+  'ship-aof': 'REDIS_DR_PASSWORD [and REDIS_DR_USERNAME], --secret <arn> (Secrets Manager)',
+  migrate: 'REDIS_DR_FROM_PASSWORD / REDIS_DR_TO_PASSWORD [and _USERNAME], --from-secret / --to-secret <arn> (Secrets Manager)',
+  compare: 'REDIS_DR_A_PASSWORD / REDIS_DR_B_PASSWORD [and _USERNAME], --a-secret / --b-secret <arn> (Secrets Manager)',
+};
 
 /**
  * The connection (or AWS credentials) problem behind `err`, or undefined:
@@ -74,7 +87,7 @@ const BAD_KEYS = /^(InvalidClientTokenId|UnrecognizedClientException|InvalidAcce
  * connection that could not be made counts: one lost in the middle of a job
  * (ECONNRESET, EPIPE, `Connection is closed`) is the job failing.
  */
-export function connectionProblem(err: unknown): Omit<CliProblem, 'exitCode'> | undefined {
+export function connectionProblem(err: unknown, command = ''): Omit<CliProblem, 'exitCode'> | undefined {
   const all = chain(err);
   const words = all.map(text).join(' | ');
   const names = all.map((e) => field(e, 'name') ?? '');
@@ -92,6 +105,20 @@ export function connectionProblem(err: unknown): Omit<CliProblem, 'exitCode'> | 
     return new RegExp(`${code} (\\S+)`).exec(words)?.[1];
   };
 
+  const auth = REDIS_AUTH.exec(words);
+  if (auth) {
+    const at = redisAt ?? 'the server';
+    // The server's words up to the end of its sentence: one line, never a password (servers do not echo it).
+    const said = all.map(text).find((m) => REDIS_AUTH.test(m)) ?? words;
+    const reply = said.slice(said.search(REDIS_AUTH)).split(/\r?\n/)[0]!.replace(/\.$/, '');
+    const missing = auth[1] === 'NOAUTH';
+    const user = /could not connect to redis at \S+(?: \([^)]*\))? as (\S+?):/.exec(words)?.[1];
+    return {
+      code: 'auth',
+      message: `redis at ${at} ${missing ? 'needs a password' : `refused the credentials${user ? ` of user ${user}` : ''}`} (${reply})`,
+      fix: `give ${missing ? 'its' : 'the right'} password (and user, for an ACL user) with ${PASSWORD_SOURCES[command] ?? "the command's --secret option or REDIS_DR_PASSWORD (see --help)"}, or percent-encoded in the URL`,
+    };
+  }
   if (names.some((n) => NO_CREDENTIALS.test(n)) || NO_CREDENTIALS.test(words))
     return {
       code: 'aws-credentials',
@@ -169,8 +196,8 @@ export interface ReportedFailure {
  * while nothing was done yet is exit 2 naming the host; anything else is
  * the job failing (exit 1) with its own words and `fix`.
  */
-export function reportedFailure(text: string, nothingDone: boolean, fix: string, code = 'failed'): ReportedFailure {
-  const connection = nothingDone ? connectionProblem(text) : undefined;
+export function reportedFailure(text: string, nothingDone: boolean, fix: string, code = 'failed', command = ''): ReportedFailure {
+  const connection = nothingDone ? connectionProblem(text, command) : undefined;
   if (connection) return { error: { code: connection.code, message: connection.message, fix: connection.fix }, exitCode: EXIT.usage };
   return { error: { code, message: text, fix }, exitCode: EXIT.failed };
 }
@@ -189,7 +216,7 @@ export function describeFailure(err: unknown, command: string, partial?: string)
       exitCode: EXIT.usage,
       fixInMessage: err.fix === undefined,
     };
-  const connection = connectionProblem(err);
+  const connection = connectionProblem(err, command);
   if (connection && partial === undefined) return { ...connection, exitCode: EXIT.usage };
   const message = connection?.message ?? text(err) ?? String(err);
   return {

@@ -5,8 +5,11 @@
  */
 import { InvalidArgumentError } from 'commander';
 
-/** The config file the CLI reads unless `-c` names another (the CDK app's default too). */
-export const DEFAULT_CONFIG_FILE = 'config/example.json';
+/** The environment variable naming the deployment config when `-c` is not given. */
+export const CONFIG_ENV = 'REDIS_DR_CONFIG';
+
+/** The help of `-c, --config` on every command that reads the deployment config: no quiet fallback to an example. */
+export const CONFIG_HELP = `the deployment config (default: $${CONFIG_ENV}; one of the two is required)`;
 
 /** Parses a whole-number option, or throws a usage error naming it, the value and (when given) the fix. */
 export function positiveInt(name: string, min = 0, fix?: string): (value: string) => number {

@@ -1,9 +1,14 @@
 import { lookup } from 'node:dns/promises';
 import { connect, createServer } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysWritten } from '../../cli/commands/migrate/format.js';
 import { connectionProblem, describeFailure, reportedFailure } from '../../cli/failure.js';
 import { UsageError } from '../../cli/usage.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { cli, cliWithEnv } from './support/run-cli.js';
 
 /** The error Node gives for a connection to `port` on loopback (nothing listens there). */
 async function refused(): Promise<Error> {
@@ -99,5 +104,82 @@ describe('the one mapping of connection problems (cli/failure.ts)', () => {
     const dry = keysWritten({}, true);
     dry.callbacks.onBatch(counts(3));
     expect(dry.partial()).toBeUndefined();
+  });
+});
+
+describe('wrong or missing Redis credentials: exit 2, one line naming the host and where the password comes from', () => {
+  let server: RedisServer;
+  let dir: string;
+  beforeAll(async () => {
+    server = await startRedisServer({ password: 'right-secret' });
+    dir = mkdtempSync(join(tmpdir(), 'rdr-auth-'));
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const url = (password?: string) => `redis://${password === undefined ? '' : `:${password}@`}${server.host}:${server.port}`;
+
+  it.each([
+    [
+      'migrate, a wrong password',
+      () => ['migrate', '--from', url('wrong'), '--to', url('right-secret')],
+      /refused the credentials \(WRONGPASS/,
+      'REDIS_DR_FROM_PASSWORD',
+    ],
+    ['migrate, no password', () => ['migrate', '--from', url('right-secret'), '--to', url()], /needs a password \(NOAUTH/, '--to-secret'],
+    [
+      'compare, a wrong password',
+      () => ['compare', '--a', url('wrong'), '--b', url('right-secret')],
+      /refused the credentials \(WRONGPASS/,
+      'REDIS_DR_A_PASSWORD',
+    ],
+    [
+      'backup, a wrong password',
+      () => ['backup', '--redis', url('wrong'), '--to', `file://${dir}`],
+      /refused the credentials \(WRONGPASS/,
+      'REDIS_DR_PASSWORD',
+    ],
+  ])('%s', async (_, args, said, fix) => {
+    const r = await cli(...args());
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^redis-dr: redis at ${server.host}:${server.port} `));
+    expect(lines[0]).toMatch(said);
+    expect(lines[0]).toContain(fix);
+    expect(r.stderr).not.toContain('right-secret');
+  });
+
+  it('backup --to s3:// without AWS credentials: exit 2, one line naming AWS_PROFILE (not the raw SDK text)', async () => {
+    const noAws = {
+      AWS_PROFILE: '',
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_CONFIG_FILE: join(dir, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_REGION: 'us-east-1',
+      REDIS_DR_PASSWORD: 'right-secret',
+    };
+    const r = await cliWithEnv(noAws, 'backup', '--redis', url(), '--to', 's3://redis-dr-no-such-bucket/x');
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    const problems = r.stderr.split('\n').filter((l) => l.startsWith('redis-dr'));
+    expect(problems).toEqual([expect.stringMatching(/^redis-dr: no AWS credentials found: set AWS_PROFILE/)]);
+    expect(r.stderr).not.toContain('Could not load credentials from any providers');
+  });
+
+  it('maps the server words of every auth refusal, never a lost connection', () => {
+    const at = 'could not connect to redis at h:6379 (TLS)';
+    expect(connectionProblem(`${at}: WRONGPASS invalid username-password pair or user is disabled.`, 'backup')).toMatchObject({
+      code: 'auth',
+      message: 'redis at h:6379 refused the credentials (WRONGPASS invalid username-password pair or user is disabled)',
+    });
+    expect(connectionProblem(`${at}: ERR invalid password`)?.code).toBe('auth');
+    expect(connectionProblem(`${at}: ERR AUTH <password> called without any password configured for the default user.`)?.code).toBe('auth');
+    expect(connectionProblem(`${at}: NOAUTH Authentication required.`, 'compare')?.fix).toContain('--a-secret / --b-secret');
   });
 });

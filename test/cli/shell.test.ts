@@ -150,6 +150,8 @@ describe.concurrent('a connection that cannot be made: exit 2, naming the host a
     AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
     AWS_MAX_ATTEMPTS: '1',
     AWS_EC2_METADATA_DISABLED: 'true',
+    // The AWS commands need a config: -c or this (no fallback to the example).
+    REDIS_DR_CONFIG: 'config/example.json',
   });
 
   type Case = [string, (port: number) => string[]];

@@ -152,17 +152,18 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
     },
   );
   const failure = backupFailure(report);
-  process.stdout.write(o.json ? `${JSON.stringify(failure ? { ...report, error: failure.error } : report, null, 2)}\n` : formatBackupReport(report));
+  // Exit 2 (nothing read or stored: a server or a destination not reached) is one line on stderr, as every command's.
   if (failure && !o.json && failure.exitCode === EXIT.usage) process.stderr.write(`redis-dr: ${failure.error.message}: ${failure.error.fix}\n`);
+  else process.stdout.write(o.json ? `${JSON.stringify(failure ? { ...report, error: failure.error } : report, null, 2)}\n` : formatBackupReport(report));
   process.exitCode = report.busy ? EXIT_LEASE_HELD : (failure?.exitCode ?? EXIT.ok);
 }
 
 /**
  * A failed run's `error` as every command's --json reports it ({ code,
  * message, fix }) and its exit code: a server not reached at the connect
- * step is a connection problem (exit 2: nothing was read or stored, the
- * message names the host); any other failed step, or a keyspace collapse, is
- * exit 1.
+ * or destination step is a connection or credentials problem (exit 2:
+ * nothing was read or stored, the message names the host and the fix); any
+ * other failed step, or a keyspace collapse, is exit 1.
  */
 export function backupFailure(r: BackupReport): ReportedFailure | undefined {
   if (r.ok) return undefined;
@@ -186,5 +187,6 @@ export function backupFailure(r: BackupReport): ReportedFailure | undefined {
     );
   }
   const fix = `fix what the ${r.failedStep ?? 'failed'} step's message names and run the backup again (nothing stored before was deleted)`;
-  return reportedFailure(message, r.failedStep === 'connect' && !r.backup, fix);
+  // Nothing read or stored yet: the server or the destination not reached (credentials, network) is exit 2.
+  return reportedFailure(message, (r.failedStep === 'connect' || r.failedStep === 'destination') && !r.backup, fix, 'failed', 'backup');
 }

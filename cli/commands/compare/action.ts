@@ -1,12 +1,13 @@
 /** `redis-dr compare`: the action (loaded only when the command runs; options: ./command.ts). */
 import { parseRedisUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore.js';
+import { DatabasePlanError } from '../../../lambdas/domain/keys/databases.js';
 import { runCompare } from '../../../lambdas/jobs/keys/compare.js';
 import { keyProgress } from '../../progress.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { stopOnSigint } from '../../signals.js';
 import { failCommand } from '../../failure.js';
 import { UsageError } from '../../usage.js';
-import { compareJson, formatCompare } from './format.js';
+import { compareJson, formatCompareRuns } from './format.js';
 
 /** Command-line options of compare. */
 export interface CompareCliOptions {
@@ -22,8 +23,9 @@ export interface CompareCliOptions {
 }
 
 /**
- * `redis-dr compare --a <url> --b <url> [--match] [--max-diffs N] [--json]`.
- * Exit 0 equal, 1 different (or could not finish), 2 usage.
+ * `redis-dr compare --a <url> --b <url> [--match] [--max-diffs N] [--json]`: every database holding keys
+ * on either side (each against its number), or the one --a names. Exit 0 equal, 1 different, a database
+ * left out, or could not finish, 2 usage.
  */
 /** The `compare` command's action (loaded only when the command runs; options: cli/commands/compare/command.ts). */
 export async function compareAction(o: CompareCliOptions): Promise<void> {
@@ -41,10 +43,10 @@ export async function compareAction(o: CompareCliOptions): Promise<void> {
       shouldStop: sig.stopped,
     });
     progress.stop();
-    process.stdout.write(o.json ? `${JSON.stringify(compareJson(result, o.a, o.b, o.match), null, 2)}\n` : `${formatCompare(result)}\n`);
+    process.stdout.write(o.json ? `${JSON.stringify(compareJson(result, o.a, o.b, o.match), null, 2)}\n` : `${formatCompareRuns(result)}\n`);
     process.exitCode = result.equal ? 0 : 1;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof RedisUrlError) throw err; // exit 2: nothing was done
+    if (err instanceof UsageError || err instanceof RedisUrlError || err instanceof DatabasePlanError) throw err; // exit 2: nothing was done
     // A server not reached: exit 2 naming it; a comparison that broke off: exit 1 (cli/failure.ts).
     failCommand('compare', err);
   } finally {

@@ -8,7 +8,8 @@ export function compareCommand(program: Command): void {
     .command('compare')
     .description(
       'prove two Redis datasets equal: per-key fingerprints stable across servers and encodings, TTLs compared as absolute expiry; ' +
-        'a URL naming one node of a Redis Cluster means the whole cluster (every shard is read)',
+        'a URL naming one node of a Redis Cluster means the whole cluster (every shard is read); ' +
+        'without a /<db> in the --a URL every database holding keys on either side is compared with the database of its number; with one, that one, and any other database holding keys is named and the run exits 1',
     )
     .requiredOption('--a <url>', 'first server: redis://[user:password@]host[:port][/db] or rediss://… (TLS); a password in a URL is percent-encoded')
     .requiredOption('--b <url>', 'second server, same form')
@@ -16,7 +17,12 @@ export function compareCommand(program: Command): void {
     .option('--b-secret <arn>', 'the same for B; or set REDIS_DR_B_PASSWORD [and REDIS_DR_B_USERNAME]')
     .option('--match <pattern>', 'only keys matching this SCAN pattern')
     .option('--max-diffs <n>', 'list at most this many differing keys (all are counted)', positiveInt('--max-diffs'), 100)
-    .option('--ttl-tolerance-ms <ms>', 'allowed gap between the two expiry times', positiveInt('--ttl-tolerance-ms'), 1000)
+    .option(
+      '--ttl-tolerance-ms <ms>',
+      'allowed gap between the two expiry times, and for a key on one side only between its expiry and the clock (it expired during the scan: not a difference)',
+      positiveInt('--ttl-tolerance-ms'),
+      1000,
+    )
     .option('--batch-size <n>', 'SCAN COUNT per batch', positiveInt('--batch-size', 1), 1000)
     .option('--json', 'print the result as JSON')
     .action(async (o: CompareCliOptions) => (await import('./action.js')).compareAction(o));

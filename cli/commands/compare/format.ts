@@ -1,10 +1,21 @@
 /** What `compare` prints: its `--json` shape and the lines people read (migrate's --verify prints them too). */
 import { redactUrl } from '../../../lambdas/adapters/redis/dump-restore.js';
 import { type DiffReason, displayKey, jsonKey } from '../../../lambdas/domain/keys/fingerprint.js';
-import type { CompareResult, ExpectedKind } from '../../../lambdas/jobs/keys/compare.js';
+import { describeDatabases } from '../../../lambdas/domain/keys/databases.js';
+import type { CompareResult, CompareRuns, ExpectedKind } from '../../../lambdas/jobs/keys/compare.js';
 
 /** The `--json` shape of compare (also `verify` in migrate's JSON). */
-export function compareJson(result: CompareResult, a: string, b: string, match: string | undefined) {
+export function compareJson(result: CompareResult | CompareRuns, a: string, b: string, match: string | undefined) {
+  return {
+    ...compareJsonOf(result, a, b, match),
+    ...('databases' in result
+      ? { databases: result.databases.map((d) => ({ ...compareJsonOf(d.result, a, b, match), dbA: d.from, dbB: d.to })), leftOut: result.leftOut }
+      : {}),
+  };
+}
+
+/** The `--json` shape of one database's compare (or of their sum). */
+function compareJsonOf(result: CompareResult, a: string, b: string, match: string | undefined) {
   return {
     a: redactUrl(a),
     b: redactUrl(b),
@@ -38,8 +49,23 @@ const REASON_TEXT: Record<DiffReason, string> = {
 const EXPECTED_TEXT: Record<ExpectedKind, string> = {
   'kept-on-target': 'kept on the target (it had the key: --on-conflict skip left it alone)',
   'only-on-target': 'only on the target (migrate deletes nothing there)',
-  expired: 'expired while copied',
+  expired: 'expired during the scan',
 };
+
+/** What a compare over its databases prints: one database as {@link formatCompare}; several, each under its heading; then the databases left out. */
+export function formatCompareRuns(run: CompareRuns): string {
+  const lines: string[] = [];
+  if (run.databases.length === 1 && run.databases[0]!.from === run.databases[0]!.to) lines.push(formatCompare(run.databases[0]!.result));
+  else for (const d of run.databases) lines.push(`database ${d.from} (A) ↔ ${d.to} (B): ${formatCompare(d.result)}`);
+  if (run.databases.length > 1) lines.push(`all ${run.databases.length} databases: ${run.equal ? 'EQUAL' : run.interrupted ? 'INTERRUPTED' : 'DIFFERENT'}`);
+  if (run.leftOut.length > 0) {
+    lines.push(
+      `NOT COMPARED: ${describeDatabases(run.leftOut)} (on A and B together): not proven equal. ` +
+        'Leave the /<db> out of the --a URL to compare every database holding keys',
+    );
+  }
+  return lines.join('\n');
+}
 
 /** Lines people read. */
 export function formatCompare(result: CompareResult): string {

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
 import type { DrillWhere } from '../../../lambdas/domain/drills/drill.js';
 import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../lambdas/domain/drills/defaults.js';
-import { commaList, DEFAULT_CONFIG_FILE, percent, positiveInt } from '../../options.js';
+import { commaList, CONFIG_HELP, percent, positiveInt } from '../../options.js';
 import type { DrillLocalCliOptions } from './local-action.js';
 
 /** Defines `redis-dr drill` (options and help); its action module loads only when it runs. */
@@ -17,7 +17,7 @@ export function drillCommand(program: Command, env: CliEnv = {}): void {
     )
     .option('--wait', 'follow the drill to its report (exit 1 when it fails)')
     .option('--poll-seconds <n>', 'seconds between status checks while waiting', positiveInt('--poll-seconds', 1), 15)
-    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('-c, --config <file>', CONFIG_HELP)
     .option('--json', 'print the result as JSON')
     .action(async (o: { plan: string; where?: DrillWhere; wait?: boolean; pollSeconds: number; config: string; json?: boolean }) =>
       (await import('./action.js')).drillAction(o, env),

@@ -1,15 +1,16 @@
 /** `redis-dr migrate`: the action (loaded only when the command runs; options: ./command.ts). */
 import { parseRedisUrl, RedisUrlError, type KeyspaceSpec } from '../../../lambdas/adapters/redis/dump-restore.js';
-import { runMigrate as runMigrateSpec, type MigrateRun } from '../../../lambdas/jobs/keys/migrate.js';
+import { DatabasePlanError, parseDatabasePair, type DatabasePair } from '../../../lambdas/domain/keys/databases.js';
+import { runMigrate as runMigrateSpec, type MigrateRuns } from '../../../lambdas/jobs/keys/migrate.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { stopOnSigint } from '../../signals.js';
 import { failCommand } from '../../failure.js';
 import { UsageError } from '../../usage.js';
 import type { MigrateCliOptions } from './options.js';
-import { copyProgress, formatMigrate, keysWritten, migrateExitCode, migrateJson } from './format.js';
+import { copyProgress, formatMigrateRuns, keysWritten, migrateJson, migrateRunsExitCode } from './format.js';
 
 /** Both sides' credentials (the URL's, a secret or the environment), then {@link runMigrateSpec}. */
-export async function runMigrate(options: MigrateCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<MigrateRun> {
+export async function runMigrate(options: MigrateCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<MigrateRuns> {
   const from: KeyspaceSpec = {
     url: options.from,
     readReplicas: options.fromReplicas,
@@ -19,12 +20,20 @@ export async function runMigrate(options: MigrateCliOptions, env: NodeJS.Process
     url: options.to,
     credentials: await sideCredentials({ option: '--to-secret', secretArn: options.toSecret, envPrefix: 'REDIS_DR_TO' }, env),
   };
-  return runMigrateSpec({ ...options, from, to });
+  return runMigrateSpec({ ...options, from, to, ...(options.dbMappings ? { databases: options.dbMappings.map(databasePair) } : {}) });
+}
+
+/** One `--db <src[:dst]>`, or a usage error naming the value and the form. */
+function databasePair(text: string): DatabasePair {
+  const pair = parseDatabasePair(text);
+  if (!pair) throw new UsageError(`--db ${text}: write --db <src>:<dst> (database numbers, e.g. --db 1:3), or --db <n> for the same number on both sides`);
+  return pair;
 }
 
 /**
- * `redis-dr migrate --from <url> --to <url> [--match] [--on-conflict skip|replace|fail] [--dry-run] [--verify] [--allow-eviction] [--json]`.
- * Exit 0 all copied (and equal with --verify), 1 failed, stopped, evicted or different, 2 usage or refused (the target could evict).
+ * `redis-dr migrate --from <url> --to <url> [--db <src[:dst]>]… [--match] [--on-conflict skip|replace|fail] [--dry-run] [--verify] [--allow-eviction] [--json]`.
+ * Exit 0 every database holding keys copied (and equal with --verify), 1 failed, stopped, evicted, different or a database left out,
+ * 2 usage or refused (the target could evict, or has no such database).
  */
 /** The `migrate` command's action (loaded only when the command runs; options: cli/commands/migrate/command.ts). */
 export async function migrateAction(o: MigrateCliOptions & { json?: boolean }): Promise<void> {
@@ -36,10 +45,10 @@ export async function migrateAction(o: MigrateCliOptions & { json?: boolean }): 
   try {
     const run = await runMigrate({ ...o, shouldStop: sig.stopped, ...written.callbacks });
     progress.stop();
-    process.stdout.write(o.json ? `${JSON.stringify(migrateJson(run, o), null, 2)}\n` : `${formatMigrate(run, o)}\n`);
-    process.exitCode = migrateExitCode(run);
+    process.stdout.write(o.json ? `${JSON.stringify(migrateJson(run, o), null, 2)}\n` : `${formatMigrateRuns(run, o)}\n`);
+    process.exitCode = migrateRunsExitCode(run);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof RedisUrlError) throw err; // exit 2: nothing was done
+    if (err instanceof UsageError || err instanceof RedisUrlError || err instanceof DatabasePlanError) throw err; // exit 2: nothing was done
     // A server not reached before any key was written: exit 2 naming it; after some were: exit 1, saying how many.
     failCommand('migrate', err, written.partial());
   } finally {

@@ -34,9 +34,12 @@ export function migrateCommand(program: Command): void {
       "with --from-rdb: also restore the file's function libraries (FUNCTION RESTORE on every primary, never FLUSH; --on-conflict applies to libraries of the same name)",
     )
     .option(
-      '--db <n>',
-      "with --from-rdb: the database of the file to restore (default 0), written into the --to URL's database",
-      intInRange('--db', 0, 1_000_000, 'a database number'),
+      '--db <src[:dst]>',
+      'with --from: copy database <src> of the source into database <dst> of the target (default: the same number); repeat it for each database to copy. ' +
+        'Without it, and without a /<db> in the --from URL, every database holding keys is copied into the database of its number (a FLUSHALL empties them all); ' +
+        'a --from URL naming one database copies that one, and any other holding keys is named and the run exits 1. ' +
+        "With --from-rdb: the database of the file to restore (default 0), written into the --to URL's database",
+      collect,
     )
     .requiredOption('--to <url>', 'target, same form')
     .option(
@@ -56,19 +59,33 @@ export function migrateCommand(program: Command): void {
         'Keys kept by skip, keys only on the target and keys that expired are reported as expected; exit 1 for any other difference',
     )
     .option(
+      '--ttl-tolerance-ms <ms>',
+      'with --from and --verify: allowed gap between the two expiry times, and for a key on one side only between its expiry and the clock (it expired during the scan)',
+      positiveInt('--ttl-tolerance-ms'),
+    )
+    .option(
       '--allow-eviction',
       'run even when the target can evict (maxmemory with a policy other than noeviction) and the keys to restore would not fit it: without it such a recovery is refused before writing (exit 2). ' +
         'Either way, any key the target evicts during the run ends it with exit 1 (without it, at the first eviction seen)',
     )
     .option('--batch-size <n>', 'keys per batch (SCAN COUNT); memory is about five batches of values per source shard', positiveInt('--batch-size', 1), 1000)
     .option('--json', 'print the result as JSON')
-    .action(async (o: MigrateCliOptions & { json?: boolean; fromRdb?: string[]; db?: number }) => {
+    .action(async ({ db, ...o }: MigrateCliOptions & { json?: boolean; fromRdb?: string[]; db?: string[] }) => {
       if ((o.from === undefined) === (o.fromRdb === undefined)) throw new UsageError('give exactly one source: --from <url> or --from-rdb <file>');
-      if (o.fromRdb !== undefined) return (await import('./rdb-action.js')).migrateRdbAction({ ...o, fromRdb: o.fromRdb });
+      if (o.fromRdb !== undefined && o.ttlToleranceMs !== undefined)
+        throw new UsageError(
+          '--ttl-tolerance-ms applies to --from: a restore from a file writes every expiry exactly, and --verify holds it to the millisecond',
+        );
+      if (o.fromRdb !== undefined) {
+        if (db !== undefined && (db.length > 1 || !/^\s*\d{1,7}\s*$/.test(db[0]!)))
+          throw new UsageError(
+            `--db ${db.join(' --db ')}: with --from-rdb, --db takes one database of the file (--db 1); the database it goes into is the --to URL's (redis://host:port/2)`,
+          );
+        return (await import('./rdb-action.js')).migrateRdbAction({ ...o, fromRdb: o.fromRdb, ...(db ? { db: Number(db[0]) } : {}) });
+      }
       if ((o as { functions?: boolean }).functions)
         throw new UsageError("--functions applies to --from-rdb (a server source's functions are not copied by migrate)");
-      if (o.db !== undefined) throw new UsageError('--db applies to --from-rdb; for a server source put the database in the URL (/db)');
       if ((o as { shards?: number }).shards !== undefined) throw new UsageError('--shards applies to --from-rdb');
-      return (await import('./action.js')).migrateAction(o);
+      return (await import('./action.js')).migrateAction({ ...o, ...(db ? { dbMappings: db } : {}) });
     });
 }

@@ -3,7 +3,8 @@ import { redactUrl } from '../../../lambdas/adapters/redis/dump-restore.js';
 import { evictedMessage, evictionFailed, type EvictionReport } from '../../../lambdas/domain/keys/eviction.js';
 import { jsonKey } from '../../../lambdas/domain/keys/fingerprint.js';
 import type { CopyCounts, OnConflict } from '../../../lambdas/domain/keys/key-copy.js';
-import type { MigrateResult, MigrateRun } from '../../../lambdas/jobs/keys/migrate.js';
+import type { MigrateResult, MigrateRun, MigrateRuns } from '../../../lambdas/jobs/keys/migrate.js';
+import { describeDatabases } from '../../../lambdas/domain/keys/databases.js';
 import { keyProgress } from '../../progress.js';
 import { compareJson, formatCompare } from '../compare/format.js';
 import type { MigrateCliOptions } from './options.js';
@@ -17,6 +18,60 @@ export function migrateExitCode(run: MigrateRun): 0 | 1 | 2 {
   const r = run.result;
   if (r.eviction?.refused) return 2;
   return !r.error && !r.interrupted && r.failed === 0 && !evictionFailed(r.eviction) && (run.verify === undefined || run.verify.equal) ? 0 : 1;
+}
+
+/**
+ * What a server-to-server run left out that the user did not choose to
+ * leave out: databases holding keys beside the one the --from URL names,
+ * and databases a failure stopped the run before (as `--from-rdb` names the
+ * databases of its file it did not restore).
+ */
+export function notCopied(run: Pick<MigrateRuns, 'leftOut' | 'notReached'>): string[] {
+  const lines: string[] = [];
+  if (run.leftOut.length > 0) {
+    lines.push(
+      `not copied: ${describeDatabases(run.leftOut)} of the source. ` +
+        'A FLUSHALL empties every database: leave the /<db> out of the --from URL to copy every database holding keys, ' +
+        'or give --db <src>:<dst> for each database to copy (--db 0:0 copies database 0 alone)',
+    );
+  }
+  if (run.notReached.length > 0)
+    lines.push(
+      `not reached: database${run.notReached.length === 1 ? '' : 's'} ${run.notReached.map((p) => `${p.from} → ${p.to}`).join(', ')} (the run stopped before)`,
+    );
+  return lines;
+}
+
+/** Exit code of a run over its databases: {@link migrateExitCode} of their sum, and 1 when a database holding keys was left out or not reached. */
+export function migrateRunsExitCode(run: MigrateRuns): 0 | 1 | 2 {
+  const code = migrateExitCode(run);
+  return code === 0 && notCopied(run).length > 0 ? 1 : code;
+}
+
+/** Lines people read: one database as {@link formatMigrate}; several, each under its heading, then the total. */
+export function formatMigrateRuns(run: MigrateRuns, o: { readonly dryRun?: boolean; readonly onConflict?: OnConflict } = {}): string {
+  const lines: string[] = [];
+  if (run.databases.length === 1 && run.databases[0]!.from === run.databases[0]!.to) lines.push(formatMigrate(run, o));
+  else {
+    for (const d of run.databases)
+      lines.push(
+        `database ${d.from} → ${d.to}:`,
+        ...formatMigrate(d, o)
+          .split('\n')
+          .map((l) => `  ${l}`),
+      );
+    if (run.databases.length > 1) {
+      const r = run.result;
+      lines.push(
+        `all ${run.databases.length} databases: copied ${r.copied}, skipped ${r.skipped}, expired ${r.expired}, failed ${r.failed} of ${r.scanned} keys` +
+          (run.verify
+            ? `; verify: ${run.verify.equal ? 'EQUAL' : run.verify.interrupted ? 'INTERRUPTED' : 'DIFFERENT'} (${run.verify.differences} unexpected differences)`
+            : ''),
+      );
+    }
+  }
+  lines.push(...notCopied(run));
+  return lines.join('\n');
 }
 
 /** The eviction guard's part of the `--json` shapes of both key copies. */
@@ -39,7 +94,17 @@ function rate(r: MigrateResult): number | null {
 }
 
 /** The `--json` shape of migrate. */
-export function migrateJson(run: MigrateRun, o: MigrateCliOptions) {
+export function migrateJson(run: MigrateRuns, o: MigrateCliOptions) {
+  return {
+    ...migrateJsonOf(run, o),
+    databases: run.databases.map((d) => ({ ...migrateJsonOf(d, o), fromDb: d.from, toDb: d.to })),
+    leftOut: run.leftOut,
+    notReached: run.notReached,
+  };
+}
+
+/** The `--json` shape of one database's run (or of their sum). */
+function migrateJsonOf(run: MigrateRun, o: MigrateCliOptions) {
   const r = run.result;
   return {
     from: redactUrl(o.from),

@@ -8,10 +8,14 @@ export interface MigrateCliOptions extends MigrateOptions {
   /** Secrets Manager secrets holding each side's credentials (instead of the URL's). */
   readonly fromSecret?: string;
   readonly toSecret?: string;
+  /** `--db <src[:dst]>` as given (parsed by the action). @default every database holding keys, or the one the --from URL names */
+  readonly dbMappings?: readonly string[];
   /** Cluster source: SCAN a replica of each shard (READONLY). @default false */
   readonly fromReplicas?: boolean;
   /** Run compare afterwards. @default false */
   readonly verify?: boolean;
+  /** That compare's allowed gap between expiry times. @default 1000 */
+  readonly ttlToleranceMs?: number;
   /** Progress of that compare (see {@link CompareOptions}). */
   readonly onVerifyStart?: (total: number | undefined) => void;
   readonly onVerifyProgress?: (keysSeen: number) => void;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
 import type { RestoreOptions } from './recovery-point.js';
-import { DEFAULT_CONFIG_FILE, positiveInt, VAULT_PROFILE_HELP } from '../../options.js';
+import { CONFIG_HELP, positiveInt, VAULT_PROFILE_HELP } from '../../options.js';
 import { UsageError } from '../../usage.js';
 
 /** Defines `redis-dr restore` (options and help); its action module loads only when it runs. */
@@ -31,7 +31,7 @@ export function restoreCommand(program: Command, env: CliEnv = {}): void {
     .option('--wait', 'wait until the cluster is available (exit 1 on create-failed or restore-failed) and print its endpoint')
     .option('--poll-seconds <n>', 'seconds between status checks while waiting', positiveInt('--poll-seconds', 1), 30)
     .option('--timeout-minutes <n>', 'stop waiting after this long', positiveInt('--timeout-minutes', 1), 120)
-    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('-c, --config <file>', CONFIG_HELP)
     .option(
       '--list',
       "create nothing: list the target's recent recovery points (DR region: its DR copies) with their .rdb copies, newest first, and its vault copies (config vault)",

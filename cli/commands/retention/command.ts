@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
 import type { RetentionPlanOptions } from './plan-action.js';
 import type { ReleaseOptions } from './release-action.js';
-import { DEFAULT_CONFIG_FILE } from '../../options.js';
+import { CONFIG_ENV, CONFIG_HELP } from '../../options.js';
 
 /** Defines `redis-dr retention` (options and help); its action module loads only when it runs. */
 export function retentionCommand(program: Command, env: CliEnv = {}): void {
@@ -12,7 +12,7 @@ export function retentionCommand(program: Command, env: CliEnv = {}): void {
     .usage('--snapshots <file> (--policy <file> | --plan <name> [-c <file>]) [options]')
     .description('offline dry run: which snapshots the retention rules keep (and why) and which they would delete')
     .option('--policy <file>', 'JSON: {hourly, daily, weekly, monthly, minKeep, rpoMinutes, timeZone} (this or --plan is required)')
-    .option('-c, --config <file>', `the deployment config whose --plan retention to apply (default ${DEFAULT_CONFIG_FILE})`)
+    .option('-c, --config <file>', `the deployment config whose --plan retention to apply (default: $${CONFIG_ENV})`)
     .option('--plan <name>', 'take the policy from this plan of the deployment config, exactly as its prune Lambda applies it (this or --policy is required)')
     .requiredOption('--snapshots <file>', 'JSON: [{name, status, createdAt, managed, tier}] or `aws elasticache describe-snapshots` output')
     .option('--now <iso>', 'evaluate at this time instead of now')
@@ -31,7 +31,7 @@ export function retentionCommand(program: Command, env: CliEnv = {}): void {
       'self-managed backups: the `backup --to` destination (file:///dir or s3://bucket/prefix) instead of -c; --point is the collapsed backup file the run named, which becomes the new baseline',
     )
     .option('--s3-endpoint <url>', 'with an s3:// --destination on an S3-compatible store: its endpoint, as `backup --s3-endpoint`')
-    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('-c, --config <file>', CONFIG_HELP)
     .option('--dry-run', 'show every change, make none')
     .option('--json', 'print the changes as JSON')
     .action(async (options: ReleaseOptions) => (await import('./release-action.js')).releaseAction(options, env));

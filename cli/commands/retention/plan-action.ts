@@ -6,7 +6,6 @@ import { selectExpired, type RetentionDecision } from '../../../lambdas/domain/p
 import { isTier, TIERS, type RecoveryPoint, type RetentionPolicy } from '../../../lambdas/domain/plans/types.js';
 import { pruneRunInput } from '../../../lib/deployment.js';
 import { findPlan, loadCliConfig } from '../../config-file.js';
-import { DEFAULT_CONFIG_FILE } from '../../options.js';
 import { UsageError } from '../../usage.js';
 
 /**
@@ -192,7 +191,7 @@ function policyOf(options: RetentionPlanOptions): RetentionPolicy {
         : 'give the retention policy: --policy <file>, or -c <config> --plan <name> to use a plan of the deployment config',
     );
   }
-  const config = loadCliConfig(options.config ?? DEFAULT_CONFIG_FILE);
+  const config = loadCliConfig(options.config);
   const input = pruneRunInput(config.name, findPlan(config, options.plan), true);
   return retentionPolicyOf(input);
 }

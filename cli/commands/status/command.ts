@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
-import { DEFAULT_CONFIG_FILE, VAULT_PROFILE_HELP } from '../../options.js';
+import { CONFIG_HELP, VAULT_PROFILE_HELP } from '../../options.js';
 
 /** Defines `redis-dr status` (options and help); its action module loads only when it runs. */
 export function statusCommand(program: Command, env: CliEnv = {}): void {
   program
     .command('status')
     .description('recovery point ages in both regions against the RPO and alarm limits, and the last drill of each plan')
-    .option('-c, --config <file>', 'the deployment config', DEFAULT_CONFIG_FILE)
+    .option('-c, --config <file>', CONFIG_HELP)
     .option('--json', 'print the report as JSON')
     .option(
       '--coverage',

@@ -85,7 +85,31 @@ function nodeOptions(o: RedisConnectionOptions): RedisOptions {
     commandTimeout: o.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     connectionName: 'redis-dr-verify',
     maxRetriesPerRequest: 1,
+    // ioredis' ready check sends INFO and, for a user without +info (the minimal ACL of a backup or a
+    // migration), prints a console warning with a web link into the CLI's output: createRedisConnection
+    // waits out a loading server with PING instead (untilLoaded).
+    enableReadyCheck: false,
   };
+}
+
+/** Pause between PINGs while a server loads its data set. */
+const LOADING_RETRY_MS = 200;
+
+/**
+ * PING until the server has loaded its data set (it answers LOADING until
+ * then), at most until `deadline`: what ioredis' ready check did, without
+ * needing INFO.
+ */
+async function untilLoaded(client: RedisClient, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      await client.ping();
+      return;
+    } catch (err) {
+      if (!(err instanceof Error && /^LOADING\b/.test(err.message)) || Date.now() + LOADING_RETRY_MS > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, LOADING_RETRY_MS));
+    }
+  }
 }
 
 /**
@@ -118,7 +142,8 @@ export async function createRedisConnection(options: RedisConnectionOptions): Pr
   });
   gaveUp.catch(() => undefined);
   try {
-    await Promise.race([client.connect().then(() => client.ping()), gaveUp]);
+    const deadline = Date.now() + (base.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    await Promise.race([client.connect().then(() => untilLoaded(client, deadline)), gaveUp]);
     return client;
   } catch (err) {
     client.disconnect();

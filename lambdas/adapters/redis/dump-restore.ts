@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { displayKey, normaliseScore, type KeyValue, type StreamGroup } from '../../domain/keys/fingerprint.js';
 import type { ElementChunk } from '../../domain/rdb/format/value.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
+import { parseKeyspace } from '../../domain/drills/checks.js';
 import { parseRedirect } from './cluster.js';
 import { isClusterNode, openKeyspace, type Command, type Keyspace, type KeyRouter, type KeyspaceOptions } from './keyspace.js';
 import { createRedisConnection, RedisConnectionError, RedisUrlError, type RedisConnectionOptions } from './connection.js';
@@ -63,6 +64,43 @@ export function parseRedisUrl(text: string): RedisUrl {
   };
 }
 
+/** The database a URL names (its `/n`), or undefined when it names none. */
+export function namedDatabase(text: string): number | undefined {
+  return new URL(text).pathname.replace(/^\//, '') === '' ? undefined : parseRedisUrl(text).db;
+}
+
+/** The URL naming database `db` instead (user, password and host kept as written). */
+export function withDatabase(text: string, db: number): string {
+  const url = new URL(text);
+  url.pathname = `/${db}`;
+  return url.toString();
+}
+
+/**
+ * Keys per database of a whole keyspace: `INFO keyspace` of every lane (each
+ * primary of a cluster, or the replica read), summed.
+ */
+export async function databaseKeys(ks: Keyspace): Promise<Record<number, number>> {
+  const keys: Record<number, number> = {};
+  for (const lane of ks.lanes) {
+    const pipe = await lane.open();
+    try {
+      const info = await pipe.call(['INFO', 'keyspace']).catch((err: unknown) => {
+        throw new RedisConnectionError(
+          `redis at ${lane.label}: INFO keyspace failed: ${err instanceof Error ? err.message : String(err)} (the user needs +info)`,
+          {
+            cause: err,
+          },
+        );
+      });
+      for (const e of parseKeyspace(Buffer.isBuffer(info) ? info.toString() : String(info))) keys[e.db] = (keys[e.db] ?? 0) + e.keys;
+    } finally {
+      pipe.close();
+    }
+  }
+  return keys;
+}
+
 /** What to do about a password a URL cannot carry as written. */
 export const PASSWORD_HINT =
   'a password with characters such as # % ? / : @ must be percent-encoded in the URL (# is %23, % is %25, ? is %3F, / is %2F, : is %3A, @ is %40), ' +
@@ -108,15 +146,37 @@ export async function connectUrl(text: string, connectionName: string, credentia
   }
   try {
     await client.call('CLIENT', 'SETNAME', connectionName).catch(() => undefined);
-    if (o.db !== 0) await client.select(o.db);
+    if (o.db !== 0) await selectDatabase(client, o);
     // Pipes opened from this client (openPipe) select the same database and carry the same name.
     client.options.db = o.db;
     client.options.connectionName = connectionName;
   } catch (err) {
     client.disconnect();
+    if (err instanceof RedisUrlError) throw err;
     throw new RedisConnectionError(`redis at ${o.host}:${o.port}: SELECT ${o.db} failed: ${(err as Error).message}`, { cause: err });
   }
   return client;
+}
+
+/**
+ * SELECT the URL's database; a server without that database is the URL's
+ * fault (a usage error) naming how many it has (CONFIG GET databases, where
+ * CONFIG is allowed: ElastiCache blocks it, then SELECT's own answer says it).
+ */
+async function selectDatabase(client: Redis, o: RedisUrl): Promise<void> {
+  try {
+    await client.select(o.db);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    if (!/DB index is out of range|not allowed in cluster mode/i.test(why)) throw err;
+    const reply = (await client.call('CONFIG', 'GET', 'databases').catch(() => undefined)) as string[] | undefined;
+    const count = Array.isArray(reply) && reply.length === 2 ? Number(reply[1]) : undefined;
+    client.disconnect();
+    throw new RedisUrlError(
+      `redis at ${o.host}:${o.port} has no database ${o.db} (SELECT ${o.db}: ${why}${count === undefined ? '' : `; it has ${count}: 0 to ${count - 1}`}): ` +
+        "choose a database it has (the URL's /<db>, or --db <src>:<dst>), or raise its `databases` setting",
+    );
+  }
 }
 
 /** One side of a migrate or compare: a URL and how to read it. */
@@ -393,6 +453,19 @@ export async function existBatch(via: Redis | KeyRouter, keys: readonly Buffer[]
   return replies.map((r) => {
     if (r instanceof Error) throw sourceError('EXISTS', r, side);
     return r === 1;
+  });
+}
+
+/**
+ * PEXPIRETIME per key, pipelined, each at its node: the absolute expiry in
+ * ms, `null` for a key without one, `undefined` for a key that is gone.
+ */
+export async function expiryBatch(via: KeyRouter, keys: readonly Buffer[], side = 'the source'): Promise<(number | null | undefined)[]> {
+  const replies = await via.route(keys, 1, (i, out) => out.push([PEXPIRETIME, keys[i]!]));
+  return replies.map((r) => {
+    if (r instanceof Error) throw sourceError('PEXPIRETIME', r, side);
+    const at = Number(r);
+    return at === -2 ? undefined : at === -1 ? null : at;
   });
 }
 

@@ -4,19 +4,32 @@
  * differences (migrate's --verify) told apart from real ones.
  */
 import type { Redis } from 'ioredis';
-import { dumpBatch, dumpBatches, existBatch, readCanonicalKeyspace, scanPipe, withKeyspaces, type KeyspaceSpec } from '../../adapters/redis/dump-restore.js';
+import {
+  dumpBatch,
+  dumpBatches,
+  existBatch,
+  expiryBatch,
+  readCanonicalKeyspace,
+  scanPipe,
+  withKeyspaces,
+  type KeyspaceSpec,
+} from '../../adapters/redis/dump-restore.js';
 import { withKeyspacesOf, type Keyspace } from '../../adapters/redis/keyspace.js';
+import type { DatabaseLeftOut, DatabasePair } from '../../domain/keys/databases.js';
+import { pairSpecs, planServerDatabases } from './databases.js';
+import { DEFAULT_TTL_TOLERANCE_MS, expiredDuringScan } from '../../domain/keys/expiry.js';
 import { diffKey, keyDigest, type DiffReason, type KeyDigest } from '../../domain/keys/fingerprint.js';
 
 /**
  * A difference the caller expects (migrate's --verify): `kept-on-target`
  * a key `--on-conflict skip` left alone (newer on the target);
  * `only-on-target` a key the source never had (migrate deletes nothing);
- * `expired` a key whose expiry came while it was copied or compared.
+ * `expired` a key on one side only whose expiry came while it was copied or
+ * compared (the one rule: lambdas/domain/keys/expiry.ts, applied by compare itself).
  */
 export type ExpectedKind = 'kept-on-target' | 'only-on-target' | 'expired';
 
-/** Classifies a difference as expected (or not: undefined). `expireAtMs`: A's absolute expiry of the key, when A has it. */
+/** Classifies a difference as expected (or not: undefined); keys that expired during the scan are told apart before it is asked. `expireAtMs`: the absolute expiry on the side that holds the key. */
 export type Explain = (key: Buffer, reason: DiffReason, expireAtMs: number | null | undefined) => ExpectedKind | undefined;
 
 /** Options of {@link runCompare}. */
@@ -30,8 +43,10 @@ export interface CompareOptions {
   readonly match?: string;
   /** Differences listed (all are counted). @default 100 */
   readonly maxDiffs?: number;
-  /** Allowed gap between the two absolute expiry times. @default 1000 */
+  /** Allowed gap between the two absolute expiry times, and for a key on one side only between its expiry and the scan's clock (lambdas/domain/keys/expiry.ts). @default 1000 */
   readonly ttlToleranceMs?: number;
+  /** The scan's clock (ms since the epoch). @default Date.now */
+  readonly now?: () => number;
   /** SCAN COUNT. @default 1000 */
   readonly batchSize?: number;
   /** Differences that are expected (counted apart, listed apart, never make the result unequal). @default none */
@@ -103,7 +118,8 @@ export async function eachLane<L>(lanes: readonly L[], work: (lane: L, stopped: 
  * on B (wherever B keeps it); pass 2 scans every shard of B and looks for
  * keys A does not have. Shards are read in parallel. Memory is a few
  * batches per shard plus the listed differences. A key that vanished on
- * both sides (expired meanwhile) is not a difference. EQUAL only when both
+ * both sides (expired meanwhile) is not a difference, nor is one on one side
+ * only that expired during the scan (lambdas/domain/keys/expiry.ts). EQUAL only when both
  * passes covered both keyspaces whole.
  *
  * Fast path: PEXPIRETIME + DUMP of each batch on both sides, through the
@@ -120,9 +136,10 @@ export async function compareClients(x: Redis | Keyspace, y: Redis | Keyspace, o
 }
 
 async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareOptions, 'a' | 'b'>): Promise<CompareResult> {
-  const started = Date.now();
+  const started = (options.now ?? Date.now)();
   const maxDiffs = options.maxDiffs ?? 100;
-  const tolerance = options.ttlToleranceMs ?? 1000;
+  const tolerance = options.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS;
+  const now = options.now ?? Date.now;
   const scan = { match: options.match, count: options.batchSize ?? 1000 };
   const diffs: KeyDifference[] = [];
   const expectedDiffs: KeyDifference[] = [];
@@ -131,8 +148,10 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
   let keysA = 0;
   let keysB = 0;
   let interrupted = false;
+  /** `expireAtMs`: the expiry of the side that holds the key (A's, or B's for a key only in B). */
   const note = (key: Buffer, reason: DiffReason, expireAtMs?: number | null) => {
-    const kind = options.explain?.(key, reason, expireAtMs);
+    const onOneSide = reason === 'missing-in-a' || reason === 'missing-in-b';
+    const kind = onOneSide && expiredDuringScan(expireAtMs, now(), tolerance) ? 'expired' : options.explain?.(key, reason, expireAtMs);
     if (kind) {
       expected[kind]++;
       if (expectedDiffs.length < maxDiffs) expectedDiffs.push({ key, reason, expected: kind });
@@ -192,10 +211,10 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
           const inA = await existBatch(a, keys, 'A');
           const absent = keys.filter((_, i) => !inA[i]);
           if (absent.length > 0) {
-            // Still on B now? (An expiring key may have gone from A and B both.)
-            const onB = await existBatch(b, absent, 'B');
+            // Still on B now, and until when? (An expiring key may have gone from A and B both, or from A a moment earlier.)
+            const onB = await expiryBatch(b, absent, 'B');
             absent.forEach((key, i) => {
-              onB[i] && note(key, 'missing-in-a');
+              onB[i] !== undefined && note(key, 'missing-in-a', onB[i]);
             });
           }
           options.onProgress?.(keysA + keysB);
@@ -219,14 +238,73 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
     diffs,
     expected,
     expectedDiffs,
-    seconds: (Date.now() - started) / 1000,
+    seconds: (now() - started) / 1000,
     interrupted,
   };
 }
 
-/** Connects to both URLs (every shard of a cluster) and runs {@link compareClients}. */
-export async function runCompare(options: CompareOptions): Promise<CompareResult> {
-  return withKeyspaces({ ...options.specA, url: options.a }, { ...options.specB, url: options.b }, 'redis-dr-compare', (a, b) =>
-    compareKeyspaces(a, b, options),
+/** The results of several databases' compares as one: equal only when every one is, counts summed, the lists joined (up to `maxDiffs`). */
+export function sumCompareResults(results: readonly CompareResult[], maxDiffs = 100): CompareResult {
+  if (results.length === 1) return results[0]!;
+  const expected: Record<ExpectedKind, number> = { 'kept-on-target': 0, 'only-on-target': 0, expired: 0 };
+  for (const r of results) for (const k of Object.keys(expected) as ExpectedKind[]) expected[k] += r.expected[k];
+  const notProven = results.find((r) => r.notProven)?.notProven;
+  return {
+    equal: results.every((r) => r.equal),
+    ...(notProven ? { notProven } : {}),
+    a: results[0]!.a,
+    b: results[0]!.b,
+    keysA: results.reduce((n, r) => n + r.keysA, 0),
+    keysB: results.reduce((n, r) => n + r.keysB, 0),
+    differences: results.reduce((n, r) => n + r.differences, 0),
+    diffs: results.flatMap((r) => r.diffs).slice(0, maxDiffs),
+    expected,
+    expectedDiffs: results.flatMap((r) => r.expectedDiffs).slice(0, maxDiffs),
+    seconds: results.reduce((n, r) => n + r.seconds, 0),
+    interrupted: results.some((r) => r.interrupted),
+  };
+}
+
+/** One database's compare in a {@link CompareRuns}. */
+export interface DatabaseCompare extends DatabasePair {
+  readonly result: CompareResult;
+}
+
+/**
+ * A compare over every database it handles: the sum of them (equal only
+ * when every one is equal and none holding keys was left out), each on its
+ * own, and the databases holding keys (on either side) that the URL's one
+ * database left out.
+ */
+export interface CompareRuns extends CompareResult {
+  readonly databases: readonly DatabaseCompare[];
+  readonly leftOut: readonly DatabaseLeftOut[];
+}
+
+/**
+ * Connects to both URLs (every shard of a cluster) and runs {@link
+ * compareClients} for every database holding keys on either side (each
+ * against the database of its number), or the one A's URL names (the
+ * others holding keys are named in `leftOut`: not proven). A stop (Ctrl-C)
+ * ends the run.
+ */
+export async function runCompare(options: CompareOptions): Promise<CompareRuns> {
+  const specA = { ...options.specA, url: options.a };
+  const specB = { ...options.specB, url: options.b };
+  const plan = await planServerDatabases(specA, specB, {
+    connectionName: 'redis-dr-compare',
+    countTarget: true,
+    names: { source: '--a', target: '--b', option: '--db' },
+  });
+  const databases: DatabaseCompare[] = [];
+  for (const pair of plan.pairs) {
+    const result = await withKeyspaces(...pairSpecs(specA, specB, pair), 'redis-dr-compare', (a, b) => compareKeyspaces(a, b, options));
+    databases.push({ ...pair, result });
+    if (result.interrupted) break;
+  }
+  const sum = sumCompareResults(
+    databases.map((d) => d.result),
+    options.maxDiffs,
   );
+  return { ...sum, equal: sum.equal && plan.leftOut.length === 0 && databases.length === plan.pairs.length, databases, leftOut: plan.leftOut };
 }

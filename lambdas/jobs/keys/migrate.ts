@@ -5,19 +5,27 @@
  */
 import type { Redis } from 'ioredis';
 import { withKeyspaces, type KeyspaceSpec } from '../../adapters/redis/dump-restore.js';
-import { readServerBatches, sourceSize } from './read-server.js';
+import type { DatabaseLeftOut, DatabasePair } from '../../domain/keys/databases.js';
+import { pairSpecs, planServerDatabases } from './databases.js';
+import { readServerBatches, sourceSize, type DatasetShare } from './read-server.js';
 import { withKeyspacesOf, type Keyspace } from '../../adapters/redis/keyspace.js';
 import type { EvictionReport } from '../../domain/keys/eviction.js';
 import type { RespPipe } from '../../adapters/redis/resp-pipe.js';
 import { KeyWriter, SKIPPED_KEYS_REMEMBERED } from './writer.js';
-import { compareClients, eachLane, type CompareOptions, type CompareResult, type Explain } from './compare.js';
+import { compareClients, eachLane, sumCompareResults, type CompareOptions, type CompareResult, type Explain } from './compare.js';
 import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/key-copy.js';
 
 /** What to do with a key that already exists on the target. */
 export type { OnConflict } from '../../domain/keys/key-copy.js';
 
 /** Options of {@link migrateClients}: those of every key copy (lambdas/domain/keys/key-copy.ts). */
-export type MigrateOptions = KeyCopyOptions;
+export interface MigrateOptions extends KeyCopyOptions {
+  /**
+   * @internal The share of the source's dataset this copy and the databases after it restore (a
+   * run over several databases): what the eviction guard holds against the target. @default all of it
+   */
+  readonly datasetShare?: DatasetShare;
+}
 
 /** Running counts of a migration. */
 export type MigrateCounts = CopyCounts;
@@ -94,7 +102,7 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
   try {
     const lanes = source.lanes; // refused here (before anything is written) when the source cannot be read whole
     const mapBefore = await source.slotMap();
-    if (await writer.startGuard(await sourceSize(source, options.match))) {
+    if (await writer.startGuard(await sourceSize(source, options.match, options.datasetShare))) {
       options.onStart?.(options.match === undefined ? await source.dbsize() : undefined);
       await eachLane(lanes, (l) => lane(l.open));
       // Shards read = the map at the start: keys that moved to another shard meanwhile may have been missed.
@@ -122,28 +130,65 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
   };
 }
 
-/** A migration and, with `verify`, the compare that followed it. */
+/** A migration of one database and, with `verify`, the compare that followed it. */
 export interface MigrateRun {
   readonly result: MigrateResult;
   readonly verify?: CompareResult;
 }
 
-/** Allowed gap between expiry times in --verify (as compare's default). */
-const VERIFY_TTL_TOLERANCE_MS = 1000;
+/** One database's migration in a {@link MigrateRuns}. */
+export interface DatabaseMigrateRun extends MigrateRun, DatabasePair {}
+
+/**
+ * A run over every database it handles: `result` and `verify` sum them (a
+ * single database's own when there is one), `databases` each on its own;
+ * `leftOut` the databases holding keys the source URL's one database left
+ * out (the run is then incomplete: exit 1); `notReached` those a failure
+ * stopped the run before.
+ */
+export interface MigrateRuns extends MigrateRun {
+  readonly databases: readonly DatabaseMigrateRun[];
+  readonly leftOut: readonly DatabaseLeftOut[];
+  readonly notReached: readonly DatabasePair[];
+}
+
+/** The results of several databases as one (counts summed, the first error, the worst eviction). */
+export function sumMigrateResults(results: readonly MigrateResult[]): MigrateResult {
+  if (results.length === 1) return results[0]!;
+  const sum = (k: 'scanned' | 'copied' | 'skipped' | 'expired' | 'failed') => results.reduce((n, r) => n + r[k], 0);
+  const failing = results.find((r) => r.error || r.interrupted);
+  const evicted = results.find((r) => r.eviction?.refused) ?? results.find((r) => (r.eviction?.evictedKeys ?? 0) > 0) ?? results.at(-1);
+  return {
+    scanned: sum('scanned'),
+    copied: sum('copied'),
+    skipped: sum('skipped'),
+    expired: sum('expired'),
+    failed: sum('failed'),
+    seconds: results.reduce((n, r) => n + r.seconds, 0),
+    interrupted: results.some((r) => r.interrupted),
+    ...(failing?.error ? { error: failing.error } : {}),
+    ...(failing?.conflict ? { conflict: failing.conflict } : {}),
+    source: results.map((r) => r.source).join(', '),
+    target: results.map((r) => r.target).join(', '),
+    skippedKeys: new Set(),
+    ...(evicted?.eviction ? { eviction: evicted.eviction } : {}),
+  };
+}
 
 /**
  * What --verify expects to differ after this run, so that a FLUSHALL
  * recovery that did the right thing exits 0: keys `skip` left alone on the
  * target (remembered; past {@link SKIPPED_KEYS_REMEMBERED} a differing key
- * on a skip run that skipped keys is taken as one of them), keys only on
- * the target (migrate deletes nothing), and source keys whose expiry came
- * while they were copied. Anything else stays a difference.
+ * on a skip run that skipped keys is taken as one of them) and keys only on
+ * the target (migrate deletes nothing). Source keys whose expiry came while
+ * they were copied are told apart by compare itself (the one rule of
+ * lambdas/domain/keys/expiry.ts, as for `compare`). Anything else stays a difference.
  */
-export function migrateExplain(result: MigrateResult, mode: OnConflict, now: () => number = Date.now): Explain {
+export function migrateExplain(result: MigrateResult, mode: OnConflict): Explain {
   const overflow = result.skippedKeys.size >= SKIPPED_KEYS_REMEMBERED;
-  return (key, reason, expireAtMs) => {
+  return (key, reason) => {
     if (reason === 'missing-in-a') return 'only-on-target';
-    if (reason === 'missing-in-b') return expireAtMs != null && expireAtMs <= now() + VERIFY_TTL_TOLERANCE_MS ? 'expired' : undefined;
+    if (reason === 'missing-in-b') return undefined;
     if (result.skippedKeys.has(key.toString('latin1')) || (overflow && mode === 'skip')) return 'kept-on-target';
     return undefined;
   };
@@ -153,31 +198,86 @@ export function migrateExplain(result: MigrateResult, mode: OnConflict, now: () 
 export interface MigrateSpec extends MigrateOptions {
   readonly from: KeyspaceSpec;
   readonly to: KeyspaceSpec;
+  /** `--db <src>:<dst>` mappings: these databases only (see lambdas/domain/keys/databases.ts). @default every database holding keys, or the one the source URL names */
+  readonly databases?: readonly DatabasePair[];
   /** Run compare afterwards. @default false */
   readonly verify?: boolean;
+  /** That compare's allowed gap between expiry times (see {@link CompareOptions}). @default 1000 */
+  readonly ttlToleranceMs?: number;
   /** Progress of that compare (see {@link CompareOptions}). */
   readonly onVerifyStart?: (total: number | undefined) => void;
   readonly onVerifyProgress?: (keysSeen: number) => void;
 }
 
-/** Connects to both sides (every shard of a cluster), migrates, and (with `verify`, after a complete run) compares. */
-export async function runMigrate(spec: MigrateSpec): Promise<MigrateRun> {
-  const { from, to, ...options } = spec;
-  return withKeyspaces(from, to, 'redis-dr-migrate', async (source, target) => {
-    const result = await migrateClients(source, target, { ...options, rememberSkipped: Boolean(options.verify) });
-    const complete = !result.error && !result.interrupted && !options.dryRun;
-    const verify =
-      options.verify && complete
-        ? await compareClients(source, target, {
-            match: options.match,
-            batchSize: options.batchSize,
-            ttlToleranceMs: VERIFY_TTL_TOLERANCE_MS,
-            explain: migrateExplain(result, options.onConflict ?? 'skip'),
-            shouldStop: options.shouldStop,
-            onStart: options.onVerifyStart,
-            onProgress: options.onVerifyProgress,
-          })
-        : undefined;
-    return { result, verify };
-  });
+/**
+ * Connects to both sides (every shard of a cluster) and migrates every
+ * database the plan holds (lambdas/jobs/keys/databases.ts: each database
+ * holding keys, the one the source URL names, or the `--db` mappings), one
+ * after the other, each compared after a complete copy with `verify`. The
+ * first database that stops (a failure, Ctrl-C, an eviction) ends the run:
+ * the ones after it are `notReached`.
+ */
+export async function runMigrate(spec: MigrateSpec): Promise<MigrateRuns> {
+  const { from, to, databases: mappings, ...options } = spec;
+  const plan = await planServerDatabases(from, to, { mappings, connectionName: 'redis-dr-migrate' });
+  const runs: DatabaseMigrateRun[] = [];
+  let done: CopyCounts = { scanned: 0, copied: 0, skipped: 0, expired: 0, failed: 0 };
+  for (const pair of plan.pairs) {
+    const before = done;
+    // Progress and the keys-written count (cli/failure.ts) run over the whole run, not per database.
+    const onBatch = (c: CopyCounts) =>
+      options.onBatch?.({
+        scanned: before.scanned + c.scanned,
+        copied: before.copied + c.copied,
+        skipped: before.skipped + c.skipped,
+        expired: before.expired + c.expired,
+        failed: before.failed + c.failed,
+      });
+    // The guard holds what is still to come (this database and the ones after it) against the target: all of it before the first write.
+    const rest = plan.pairs.slice(runs.length);
+    const totalKeys = Object.values(plan.keysByDb).reduce((n, k) => n + k, 0);
+    const restKeys = rest.reduce((n, p) => n + (plan.keysByDb[p.from] ?? 0), 0);
+    const datasetShare =
+      totalKeys > 0 ? { fraction: restKeys / totalKeys, label: `database${rest.length === 1 ? '' : 's'} ${rest.map((p) => p.from).join(', ')}` } : undefined;
+    const run = await withKeyspaces(...pairSpecs(from, to, pair), 'redis-dr-migrate', (source, target) =>
+      migrateDatabase(source, target, { ...options, onBatch, datasetShare }),
+    );
+    runs.push({ ...pair, ...run });
+    const r = run.result;
+    done = {
+      scanned: before.scanned + r.scanned,
+      copied: before.copied + r.copied,
+      skipped: before.skipped + r.skipped,
+      expired: before.expired + r.expired,
+      failed: before.failed + r.failed,
+    };
+    if (r.error || r.interrupted || r.eviction?.refused) break;
+  }
+  const verifies = runs.map((r) => r.verify).filter((v): v is CompareResult => v !== undefined);
+  return {
+    result: sumMigrateResults(runs.map((r) => r.result)),
+    ...(verifies.length > 0 ? { verify: sumCompareResults(verifies) } : {}),
+    databases: runs,
+    leftOut: plan.leftOut,
+    notReached: plan.pairs.slice(runs.length),
+  };
+}
+
+/** One database: the copy, then (with `verify`, after a complete run) the compare. */
+async function migrateDatabase(source: Keyspace, target: Keyspace, options: Omit<MigrateSpec, 'from' | 'to' | 'databases'>): Promise<MigrateRun> {
+  const result = await migrateClients(source, target, { ...options, rememberSkipped: Boolean(options.verify) });
+  const complete = !result.error && !result.interrupted && !options.dryRun;
+  const verify =
+    options.verify && complete
+      ? await compareClients(source, target, {
+          match: options.match,
+          batchSize: options.batchSize,
+          ttlToleranceMs: options.ttlToleranceMs,
+          explain: migrateExplain(result, options.onConflict ?? 'skip'),
+          shouldStop: options.shouldStop,
+          onStart: options.onVerifyStart,
+          onProgress: options.onVerifyProgress,
+        })
+      : undefined;
+  return { result, verify };
 }

@@ -17,13 +17,26 @@ import { formatBytes } from '../../domain/keys/eviction.js';
  * `used_memory_dataset`, whole (what `--match` selects is not known without
  * reading every key).
  */
-export async function sourceSize(source: Keyspace, match: string | undefined) {
-  const bytes = await sourceDatasetBytes(source);
+export async function sourceSize(source: Keyspace, match: string | undefined, share?: DatasetShare) {
+  const all = await sourceDatasetBytes(source);
   const whole =
     match === undefined
       ? ''
       : ' — all of it: what --match selects is not estimated for a server source (if it is far less, --allow-eviction runs it; any eviction still ends the run with exit 1)';
-  return { bytes, basis: `the source's used_memory_dataset, ${formatBytes(bytes)}${whole}` };
+  if (!share || share.fraction >= 1) return { bytes: all, basis: `the source's used_memory_dataset, ${formatBytes(all)}${whole}` };
+  const bytes = Math.ceil(all * share.fraction);
+  return { bytes, basis: `the source's used_memory_dataset, ${formatBytes(all)}, by key count the share of ${share.label}: ${formatBytes(bytes)}${whole}` };
+}
+
+/**
+ * The part of a source's dataset a run still restores, when it copies some
+ * of its databases one after another: the databases not copied yet, by
+ * their share of the keys (used_memory_dataset is the whole server's).
+ */
+export interface DatasetShare {
+  readonly fraction: number;
+  /** `databases 1, 2` */
+  readonly label: string;
 }
 
 /** Batches read ahead on the source while one is written: enough to keep both servers busy, few enough to bound memory. */

@@ -30,6 +30,7 @@
  */
 import { dumpBatch, holdsChunk, keyShape, readCanonicalKeyspace, stringRange, stringRangeIs } from '../../adapters/redis/dump-restore.js';
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
+import { expiredDuringScan } from '../../domain/keys/expiry.js';
 import { diffKey, keyDigest, type DiffReason } from '../../domain/keys/fingerprint.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests.js';
@@ -233,7 +234,7 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
    * A key of the file whose expiry has passed: the restore skipped it (the
    * target may hold its own key of that name) or it expired since.
    */
-  const expiredNow = (k: RdbKey): boolean => k.expireAtMs !== null && k.expireAtMs <= now();
+  const expiredNow = (k: RdbKey): boolean => expiredDuringScan(k.expireAtMs, now(), 0); // RESTORE … ABSTTL wrote it exact: no tolerance
   const bigKeyBytes = options.bigKeyBytes ?? BIG_KEY_BYTES;
   const perChunk = options.chunkElements ?? CHUNK_ELEMENTS;
   /** A big key, checked in chunks: the reason it differs, or undefined when the target holds it the same. */

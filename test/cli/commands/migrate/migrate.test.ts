@@ -280,10 +280,11 @@ describe('redis-dr migrate with AUTH and ACL users', () => {
     expect(r.stdout).not.toContain('c0py');
   });
 
-  it('says which server refused the credentials (exit 1) and never prints the password', async () => {
+  it('says which server refused the credentials (exit 2: credentials, one line) and never prints the password', async () => {
     const r = await cli('migrate', '--from', src.url, '--to', `redis://copier:wrong@127.0.0.1:${dst.port}`);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`could not connect to redis at 127.0.0.1:${dst.port} .* as copier: WRONGPASS`));
+    expect(r.status).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`redis at 127.0.0.1:${dst.port} refused the credentials of user copier \\(WRONGPASS`));
     expect(r.stderr).not.toContain('p@ss');
   });
 

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { countKeys, readExpected, sampleKeys, scanHistogram } from '../../../../lambdas/adapters/redis/drill-scan.js';
 import { createRedisConnection, primaries, RedisConnectionError, ScanTimeoutError, type RedisClient } from '../../../../lambdas/adapters/redis/connection.js';
 import { freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -159,6 +159,20 @@ describe('redis adapter: authentication', () => {
       { type: 'string', pttl: -1 },
     ]);
     c.disconnect();
+  });
+
+  it('connects as a user without +info and prints nothing (no ioredis ready-check warning with a web link)', async () => {
+    await admin.call('ACL', 'SETUSER', 'lean', 'on', '>lean-secret', 'nocommands', '+ping', '+client|setname');
+    const warned: unknown[] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warned.push(args));
+    try {
+      const c = await createRedisConnection(plain(server, { username: 'lean', password: 'lean-secret' }));
+      expect(await c.ping()).toBe('PONG');
+      c.disconnect();
+    } finally {
+      warn.mockRestore();
+    }
+    expect(warned).toEqual([]);
   });
 
   it.each([

@@ -1,0 +1,69 @@
+/**
+ * Every database of a server-to-server `migrate` or `compare`: the source's
+ * `INFO keyspace` (every primary of a cluster) read, the databases to handle
+ * planned (lambdas/domain/keys/databases.ts), and each one's URL opened on
+ * both sides before anything is written, so that a target without a
+ * database (fewer databases, or a cluster that has only database 0) refuses
+ * the run up front.
+ */
+import { connectKeyspace, databaseKeys, namedDatabase, withDatabase, type KeyspaceSpec } from '../../adapters/redis/dump-restore.js';
+import { planDatabases, type DatabasePair, type DatabasePlan, type DatabasePlanInput } from '../../domain/keys/databases.js';
+
+/** The plan, with the keys per database it was made from. */
+export interface ServerDatabasePlan extends DatabasePlan {
+  readonly keysByDb: Readonly<Record<number, number>>;
+}
+
+/** Keys per database of the keyspace a URL opens. */
+async function keysOf(spec: KeyspaceSpec, connectionName: string): Promise<Record<number, number>> {
+  const ks = await connectKeyspace(spec, connectionName);
+  try {
+    return await databaseKeys(ks);
+  } finally {
+    ks.close();
+  }
+}
+
+/**
+ * Plans the databases of a run from `source` (and, for a compare, `also`:
+ * the other side, whose databases holding keys count as well), then opens
+ * every database of the plan on both sides once: a database a side does not
+ * have is refused here, before anything is written (RedisUrlError from
+ * connectUrl: a usage error).
+ */
+export async function planServerDatabases(
+  source: KeyspaceSpec,
+  target: KeyspaceSpec,
+  options: {
+    readonly mappings?: readonly DatabasePair[];
+    readonly connectionName: string;
+    readonly countTarget?: boolean;
+    readonly names?: DatabasePlanInput['names'];
+  },
+): Promise<ServerDatabasePlan> {
+  const keysByDb = await keysOf(source, options.connectionName);
+  if (options.countTarget)
+    for (const [d, n] of Object.entries(await keysOf(target, options.connectionName))) keysByDb[Number(d)] = (keysByDb[Number(d)] ?? 0) + n;
+  const plan = planDatabases({
+    sourceDb: namedDatabase(source.url),
+    targetDb: namedDatabase(target.url),
+    mappings: options.mappings,
+    keysByDb,
+    names: options.names,
+  });
+  for (const [spec, dbs] of [
+    [source, new Set(plan.pairs.map((p) => p.from))],
+    [target, new Set(plan.pairs.map((p) => p.to))],
+  ] as const) {
+    for (const db of dbs) (await connectKeyspace({ ...spec, url: withDatabase(spec.url, db) }, options.connectionName)).close();
+  }
+  return { ...plan, keysByDb };
+}
+
+/** The two sides of one pair of the plan. */
+export function pairSpecs(source: KeyspaceSpec, target: KeyspaceSpec, pair: DatabasePair): [KeyspaceSpec, KeyspaceSpec] {
+  return [
+    { ...source, url: withDatabase(source.url, pair.from) },
+    { ...target, url: withDatabase(target.url, pair.to) },
+  ];
+}
