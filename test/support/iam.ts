@@ -269,6 +269,8 @@ export async function requestsOfCall(
           return [{ action: versioned('s3:GetObject', 'Tagging'), resource: object(), context: {} }];
         case 'GetObjectRetention':
           return [{ action: 's3:GetObjectRetention', resource: object(), context: {} }];
+        case 'PutObject':
+          return [{ action: 's3:PutObject', resource: object(), context: {} }];
         case 'PutObjectTagging':
           return [{ action: versioned('s3:PutObject', 'Tagging'), resource: object(), context: { 's3:RequestObjectTagKeys': tagKeys } }];
         case 'DeleteObject':
