@@ -7,12 +7,12 @@
  */
 import { selftestInput } from '../../../lib/deployment.js';
 import type { SelftestRegions } from '../../../lambdas/domain/selftest/input.js';
-import type { SelftestStep } from '../../../lambdas/domain/selftest/steps.js';
+import { type SelftestStep, selftestTable } from '../../../lambdas/domain/selftest/steps.js';
 import { runSelftest, type SelftestReport } from '../../../lambdas/jobs/selftest/selftest.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { connectionProblem } from '../../failure.js';
 import { withStatus } from '../../progress.js';
-import { type Style, table, terminalStyle } from '../../table.js';
+import { type Style, terminalStyle } from '../../table.js';
 
 /** The options of `redis-dr selftest` (cli/commands/selftest/command.ts). */
 export interface SelftestCliOptions {
@@ -25,20 +25,13 @@ export interface SelftestCliOptions {
 
 const VERDICT_STYLE: Record<SelftestStep['verdict'], Parameters<Style>[0]> = { passed: 'green', warned: 'yellow', failed: 'red', skipped: 'gray' };
 
-/** The table: step, region, verdict, time, detail; under it each failure's (and warning's) cause and fix. */
+/** The report as people read it: the table (lambdas/domain/selftest/steps.ts), each failure's cause and fix, the verdict. */
 export function formatSelftest(r: SelftestReport, style: Style): string {
-  const rows = [
-    ['STEP', 'REGION', 'VERDICT', 'TIME', 'DETAIL'],
-    ...r.steps.map((s) => [s.step, s.region, s.verdict.toUpperCase(), `${s.seconds.toFixed(1)} s`, s.detail]),
-  ];
   const lines = [
     `redis-dr selftest of ${r.deployment} (${r.regions}), started ${r.startedAt}`,
     '',
-    ...table(rows, (c, cell) => (c === 2 ? style(VERDICT_STYLE[cell.trim().toLowerCase() as SelftestStep['verdict']] ?? 'reset', cell) : cell)),
+    ...selftestTable(r.steps, (v, cell) => style(VERDICT_STYLE[v], cell)),
   ];
-  const explained = r.steps.filter((s) => s.cause);
-  if (explained.length > 0) lines.push('');
-  for (const s of explained) lines.push(`${s.step} (${s.region}) ${s.verdict}:`, `  cause: ${s.cause}`, `  fix:   ${s.fix ?? 'see the runbook of the step'}`);
   lines.push(
     '',
     r.verdict === 'passed'

@@ -126,3 +126,29 @@ export function summarizeSelftest(record: SelftestRecord | undefined, key: strin
     line: `selftest FAILED at ${record.finishedAt}: ${failed.map((s) => `${s.step}: ${s.cause ?? s.detail}`).join('; ') || 'steps were skipped'}${where}`,
   };
 }
+
+/**
+ * The selftest's table as lines: step, region, verdict, time and detail in
+ * aligned columns, then each failure's (and warning's) cause and fix. The
+ * CLI and the demo print the same; `paint` may colour the verdict column.
+ */
+export function selftestTable(steps: readonly SelftestStep[], paint: (verdict: StepVerdict, cell: string) => string = (_v, c) => c): string[] {
+  const rows = [
+    ['STEP', 'REGION', 'VERDICT', 'TIME', 'DETAIL'],
+    ...steps.map((s) => [s.step, s.region, s.verdict.toUpperCase(), `${s.seconds.toFixed(1)} s`, s.detail.split('\n')[0]!]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r, row) =>
+    r
+      .map((cell, i) => {
+        const padded = i === r.length - 1 ? cell : cell.padEnd(widths[i]!);
+        return row > 0 && i === 2 ? paint(steps[row - 1]!.verdict, padded) : padded;
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+  const explained = steps.filter((s) => s.cause);
+  if (explained.length > 0) lines.push('');
+  for (const s of explained) lines.push(`${s.step} (${s.region}) ${s.verdict}:`, `  cause: ${s.cause}`, `  fix:   ${s.fix ?? 'see the runbook of the step'}`);
+  return lines;
+}
