@@ -162,6 +162,7 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     aws.s3.on(PutObjectCommand).callsFake((i: { Bucket: string; Key: string; Body: string }) => {
       deny('PutObject');
       p.bodies.set(`${i.Bucket}/${i.Key}`, String(i.Body));
+      bucket(i.Bucket).set(i.Key, {});
       return {};
     });
     aws.s3.on(GetObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {

@@ -94,6 +94,14 @@ describe('redis-dr selftest', () => {
     });
   });
 
+  it('status reads the newest record back: none before the first run, passed after it', async () => {
+    const before = await runInProcess(['status', '-c', CONFIG, '--json'], { clock });
+    expect(JSON.parse(before.stdout).selftest).toMatchObject({ verdict: 'none' });
+    expect((await run()).code).toBe(0);
+    const after = await runInProcess(['status', '-c', CONFIG], { clock });
+    expect(after.stdout).toMatch(/^selftest passed at 2026-11-23T10:\d\d:\d\d\.\d{3}Z: 8 steps \(selftest\/2026-11-23T10-00-00Z\.json\)$/m);
+  });
+
   it('--json prints the report with every step', async () => {
     const r = await run('--json', '--region', 'primary');
     expect(r.code).toBe(0);
