@@ -25,7 +25,10 @@ function verification(status: string, verdict?: string): void {
     history: [],
     next: [{ status: 'RUNNING' }, { status }],
   });
-  aws.state.objects.set(DR_BUCKET, new Map<string, Record<string, string>>([[KEY, verdict ? { 'redis-dr:verified': verdict, 'redis-dr:rdb': 'v11 keys=1000' } : {}]]));
+  aws.state.objects.set(
+    DR_BUCKET,
+    new Map<string, Record<string, string>>([[KEY, verdict ? { 'redis-dr:verified': verdict, 'redis-dr:rdb': 'v11 keys=1000' } : {}]]),
+  );
 }
 
 beforeEach(() => {

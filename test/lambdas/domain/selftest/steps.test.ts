@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type SelftestRecord,
   explainFailure,
   principalName,
   selftestRecordKey,
@@ -70,7 +71,7 @@ describe('the run', () => {
 
   it('summarizes the newest record for status: none, passed (with warnings named), failed (with causes)', () => {
     expect(summarizeSelftest(undefined, undefined).verdict).toBe('none');
-    const record = {
+    const record: SelftestRecord = {
       kind: 'redis-dr-selftest',
       version: 1,
       deployment: 'p',
@@ -79,9 +80,9 @@ describe('the run', () => {
       regions: 'both',
       verdict: 'passed',
       steps: [row('passed'), row('warned')],
-    } as const;
+    };
     expect(summarizeSelftest(record, 'selftest/k.json').line).toBe('selftest passed at t1: 2 steps, 1 warned (s-warned) (selftest/k.json)');
-    const failed = { ...record, verdict: 'failed' as const, steps: [{ ...row('failed'), cause: 'why' }] };
+    const failed: SelftestRecord = { ...record, verdict: 'failed', steps: [{ ...row('failed'), cause: 'why' }] };
     expect(summarizeSelftest(failed, undefined).line).toBe('selftest FAILED at t1: s-failed: why');
   });
 });
