@@ -19,6 +19,7 @@ const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
     `${EXIT_LEASE_HELD}: another run of this target holds the destination's lease (after --lease-wait): this run did nothing; no /fail ping, no metric`,
   ],
   compare: ['1: the datasets differ, a database holding keys was not compared (the --a URL names another), or the comparison could not finish'],
+  export: ['1: the export failed, or (--wait) its replication failed or the DR verifier did not say ok'],
   doctor: ['0: every check passed or only warned; 1: a check failed'],
   'drill run': ['1: the drill failed (with --wait)'],
   'drill local': [
@@ -40,9 +41,12 @@ const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
     "1: the last cycle failed or left the history not restorable, or the destination holds another directory's history",
     '2: also not an AOF directory, or a manifest it does not understand',
   ],
+  selftest: ['0: every step passed or only warned; 1: a step failed (its cause and fix are printed)'],
+  snapshot: ['1: a recovery point failed (or, with --wait, did not become available)'],
   status: [
     '1: a recovery point or drill is late, missing, failed or could not be measured; with a vault, its newest recovery point late or missing, or the vault not read (--coverage: a cache is unprotected)',
   ],
+  'verify-copy': ['1: the verdict is not ok (corrupt, unsupported) or the verification failed'],
   'verify-rdb': ['1: the file is corrupt', '3: a format this verifier cannot judge (a newer engine: not verified, not corrupt)'],
 };
 

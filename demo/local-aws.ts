@@ -43,7 +43,8 @@
  *   group sends; anything else is refused with InvalidParameterCombination.
  * - Secrets Manager: a map per region. GetRandomPassword, CreateSecret,
  *   GetSecretValue (by ARN or name), DeleteSecret.
- * - SNS: Publish, captured in {@link LocalAws.published}.
+ * - SNS: Publish, captured in {@link LocalAws.published}; ListSubscriptionsByTopic,
+ *   the subscriptions given (the config's alerts.emails).
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { copyFileSync, createReadStream, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
@@ -98,6 +99,12 @@ export interface LocalAwsOptions {
   readonly owners?: Readonly<Record<string, string>>;
   /** Starts a server loading `rdb` that requires `password` (the drill cluster). */
   readonly startServer: (rdb: string, password: string) => Promise<LocalRedis>;
+  /**
+   * The subscriptions every topic has (ListSubscriptionsByTopic): the config's
+   * alerts.emails, as the stacks subscribe them.
+   * @default - none
+   */
+  readonly subscriptions?: readonly { readonly protocol: string; readonly endpoint: string; readonly confirmed: boolean }[];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the inputs of every SDK command the demo answers arrive here; each answer reads its own command's members
@@ -658,6 +665,15 @@ export class LocalAws {
   // ---- SNS ----------------------------------------------------------------------
 
   private answerSns(command: string, i: Input): object {
+    if (command === 'ListSubscriptionsByTopic')
+      return {
+        Subscriptions: (this.options.subscriptions ?? []).map((sub, n) => ({
+          Protocol: sub.protocol,
+          Endpoint: sub.endpoint,
+          TopicArn: String(i.TopicArn),
+          SubscriptionArn: sub.confirmed ? `${String(i.TopicArn)}:local-${n + 1}` : 'PendingConfirmation',
+        })),
+      };
     if (command !== 'Publish') throw new NotAnsweredLocally(`SNS ${command} is not answered by the demo's local provider`);
     const attributes = Object.fromEntries(
       Object.entries((i.MessageAttributes ?? {}) as Record<string, { StringValue?: string }>).map(([k, v]) => [k, v.StringValue ?? '']),

@@ -83,6 +83,9 @@ import { runProbe } from '../lambdas/jobs/scheduled/probe.js';
 import { verifyStep, verifyStepSchema } from '../lambdas/jobs/dr-copies/verify-rdb.js';
 import { readVaultVerdict } from '../lambdas/adapters/aws/vault-verdicts.js';
 import { vaultVerdictKey } from '../lambdas/domain/dr-copies/vault-verdict.js';
+import { selftestTable } from '../lambdas/domain/selftest/steps.js';
+import { SelftestRunner, StepFailedError } from '../lambdas/jobs/selftest/runner.js';
+import { alertPathStep, recordStep } from '../lambdas/jobs/selftest/shared-steps.js';
 import { writeSampleDataset } from './dataset.js';
 import { LocalAws } from './local-aws.js';
 import { runStateMachine, type ExecutionResult } from './step-functions.js';
@@ -226,25 +229,44 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const checkAbort = () => {
     if (o.signal?.aborted) throw new DemoAborted('interrupted');
   };
-  const total = o.vault ? 11 : 8;
+  // The stages run through the selftest's orchestrator (lambdas/jobs/selftest/runner.ts), as `redis-dr selftest` runs its steps.
+  const total = o.vault ? 14 : 11;
+  const runner = new SelftestRunner({
+    now: () => performance.now(),
+    onStep: (row) => {
+      const stageRow = {
+        name: row.step,
+        ok: row.verdict === 'passed' || row.verdict === 'warned',
+        seconds: row.seconds,
+        detail: row.verdict === 'failed' ? (row.cause ?? row.detail) : row.detail,
+      };
+      stages.push(stageRow);
+      say(
+        stageRow.ok
+          ? `[${stages.length}/${total}] ${row.step.padEnd(13)} ${s(row.seconds).padStart(7)}  ${row.detail}`
+          : `[${stages.length}/${total}] ${row.step.padEnd(13)} FAILED: ${stageRow.detail}`,
+      );
+    },
+  });
+  let region = 'local';
   const stage = async <T>(name: string, run: () => Promise<{ value: T; detail: string }>): Promise<T> => {
     checkAbort();
-    const t0 = performance.now();
-    try {
-      const { value, detail } = await run();
-      const result = { name, ok: true, seconds: (performance.now() - t0) / 1000, detail };
-      stages.push(result);
-      say(`[${stages.length}/${total}] ${name.padEnd(13)} ${s(result.seconds).padStart(7)}  ${detail}`);
-      return value;
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      stages.push({ name, ok: false, seconds: (performance.now() - t0) / 1000, detail: message });
-      // Whatever an abort broke (a read, a start) was broken by the abort.
-      if (o.signal?.aborted) throw new DemoAborted('interrupted', { cause: err });
-      say(`[${stages.length}/${total}] ${name.padEnd(13)} FAILED: ${message}`);
-      throw err;
-    }
+    let value: T | undefined;
+    const ok = await runner
+      .step(name, region, { who: 'the demo', fix: 'see the demo output above', rethrow: () => o.signal?.aborted === true }, async () => {
+        const r = await run();
+        value = r.value;
+        return { value: true, detail: r.detail };
+      })
+      .catch((err: unknown) => {
+        // Whatever an abort broke (a read, a start) was broken by the abort.
+        throw new DemoAborted('interrupted', { cause: err });
+      });
+    if (!ok) throw new Error(runner.steps.at(-1)?.cause ?? `${name} failed`);
+    return value as T;
   };
+  /** The selftest's last steps (the alert path and the record), run once the stand-in exists: on success and on failure. */
+  let finishSelftest: (() => Promise<void>) | undefined;
 
   say(
     o.vault
@@ -323,6 +345,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const { config, plan, target } = synth;
     const primary = config.primary.region;
     const drRegion = config.dr.region;
+    region = primary;
     const exportDir = join(work, `export-bucket-${primary}`);
     const drDir = join(work, `dr-bucket-${drRegion}`);
     mkdirSync(exportDir);
@@ -338,6 +361,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       account: synth.account,
       buckets: { [synth.exportBucket]: exportDir, [synth.drBucket]: drDir, ...(vault && vaultDir ? { [vault.bucket]: vaultDir } : {}) },
       ...(vault ? { owners: { [vault.bucket]: vault.account } } : {}),
+      // The stacks subscribe alerts.emails; here they are taken as confirmed.
+      subscriptions: (config.alerts.emails ?? []).map((endpoint) => ({ protocol: 'email', endpoint, confirmed: true })),
       startServer: async (rdb, password) => {
         const server = await startLocalRedis({ rdb, password, tmpPrefix: `${TMP_PREFIX}cluster-` });
         processes.push({ what: 'drill cluster', pid: server.pid, stopped: false, server });
@@ -346,6 +371,24 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       },
     });
     const localAws = aws;
+    const startedAt = new Date();
+    finishSelftest = async () => {
+      await alertPathStep(
+        runner,
+        { region: drRegion, topicArn: synth.topicArn },
+        { deployment: config.name, sns: localAws.sns(drRegion), log, startedAt, who: 'the demo' },
+      );
+      await recordStep(runner, {
+        s3: localAws.s3(drRegion),
+        bucket: synth.drBucket,
+        region: drRegion,
+        deployment: config.name,
+        regions: 'dr',
+        startedAt,
+        now: () => new Date(),
+        who: 'the demo',
+      });
+    };
 
     // 2. The source: what production holds.
     const source = await stage('source', async () => {
@@ -439,6 +482,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
 
     // 6. S3 replication: object and tags, to the DR region.
+    region = drRegion;
     await stage('replicate', async () => {
       copyFileSync(join(exportDir, key), join(drDir, key));
       localAws.replaceObjectTags(synth.drBucket, key, exportTags);
@@ -623,9 +667,24 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         detail: `DR drill state machine (synthesized${vault ? ', seeded from the vault' : ''}), execution ${executionName}: ${execution.status}, ${execution.path.length} states in ${s(execution.seconds)}\n${CONT}${cluster}`,
       };
     });
+    // The drill's verdict is its report's: a drill that ran to its report but failed a check is a failed step.
+    await stage('drill verdict', async () => {
+      if (report?.ok !== true)
+        throw new StepFailedError(
+          `the drill ${report ? 'failed' : 'ended without a report'}: ${report?.summary.split('\n')[0] ?? drill?.error ?? ''}`,
+          'see the drill report below',
+        );
+      return { value: undefined, detail: `passed: ${report.summary.split('\n')[0]}` };
+    });
   } catch (err) {
     if (err instanceof DemoAborted) aborted = true;
     else error = err instanceof Error ? err.message : String(err);
+  }
+  try {
+    // The alert path and the record, as the selftest ends: after a failure too (the record says which step failed).
+    if (!aborted && finishSelftest) await finishSelftest();
+  } catch (err) {
+    if (err instanceof DemoAborted) aborted = true;
   } finally {
     // Cleanup, whatever happened: servers first, then directories.
     const left = (await aws?.shutdown().catch(() => [])) ?? [];
@@ -642,6 +701,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       say(`The drill ended ${drill.status} without a report: ${drill.error ?? ''} ${drill.cause ?? ''}`);
     }
     if (aws) sayMeasured(say, aws, timings, rtoMinutes);
+    if (!aborted && runner.steps.length > 0) {
+      say('Selftest steps (the orchestrator `redis-dr selftest` runs in an account, here against the local stand-in):');
+      for (const line of selftestTable(runner.steps)) say(`  ${line}`);
+      say('');
+    }
     if (aws && !aborted) sayArtefacts(say, aws, buckets, o.keep, work);
     if (error && log.lines.length > 0) {
       say('What the jobs logged (warnings and errors):');
@@ -655,10 +719,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     for (const p of processes) say(`  ${p.what} ${p.server.engine}-server pid ${p.pid}: ${p.stopped ? 'stopped' : 'STILL RUNNING'}`);
     for (const d of directories) say(`  ${d.path}: ${d.removed ? 'removed' : o.keep && d.path === work ? 'kept (--keep)' : 'STILL THERE'}`);
   }
-  const ok = !aborted && error === undefined && report?.ok === true;
+  const ok = !aborted && error === undefined && report?.ok === true && runner.verdict === 'passed';
   say('');
   if (aborted) say('Interrupted: everything the demo started was stopped and removed.');
-  else if (error) say(`Demo FAILED: ${error}`);
+  else if (error && !report) say(`Demo FAILED: ${error}`);
+  else if (!ok && report?.ok === true)
+    say(
+      `Demo FAILED: ${runner.steps
+        .filter((r) => r.verdict === 'failed')
+        .map((r) => `${r.step}: ${r.cause}`)
+        .join('; ')}`,
+    );
   else say(ok ? `Drill PASSED.` : `Drill FAILED: the report above says which step or check.`);
   return {
     ok,
@@ -726,6 +797,13 @@ function sayArtefacts(
   for (const b of buckets) {
     say(`  ${b.role} s3://${b.name} = ${b.dir}/`);
     for (const file of readdirSync(b.dir).sort()) {
+      if (file === 'selftest' && statSync(join(b.dir, file)).isDirectory()) {
+        for (const inner of readdirSync(join(b.dir, file)).sort()) {
+          const body = JSON.parse(readFileSync(join(b.dir, file, inner), 'utf8')) as { verdict?: string; steps?: unknown[] };
+          say(`    ${file}/${inner}: the selftest's record (${body.verdict ?? '?'}, ${body.steps?.length ?? '?'} steps; redis-dr status and doctor read it)`);
+        }
+        continue;
+      }
       if (statSync(join(b.dir, file)).isDirectory()) {
         // The vault's verdict objects (redis-dr-vault-verdicts/<replica key>.json): only the vault verifier writes them.
         for (const inner of readdirSync(join(b.dir, file), { recursive: true, encoding: 'utf8' }).sort()) {

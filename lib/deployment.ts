@@ -9,8 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { DrillInput, DrillWhere } from '../lambdas/domain/drills/drill.js';
-import type { FreshnessInput, PruneRunInput } from '../lambdas/domain/plans/plan-input.js';
+import type { ExportRunInput, FreshnessInput, PruneRunInput, SnapshotRunInput } from '../lambdas/domain/plans/plan-input.js';
 import { analyzeSchedule } from '../lambdas/domain/plans/schedule.js';
+import type { SelftestInput, SelftestPlan, SelftestRegions } from '../lambdas/domain/selftest/input.js';
 import type { NetworkConfig, PlanConfig, RedisDrConfig, VaultConfig } from './config/index.js';
 
 /** Wall-clock budget of one prune run (deletions are retried within it). */
@@ -192,6 +193,40 @@ export function networkPrerequisites(config: Pick<RedisDrConfig, 'network' | 'dr
   return found;
 }
 
+/** Wall-clock budget of one export run (lib/constructs/dr-export.ts sizes the function's timeout by it). */
+export const EXPORT_BUDGET_SECONDS = 300;
+
+/** The snapshot schedule's input for a plan: `redis-dr snapshot` sends the same, so names, tags, tier and probe are the scheduled run's. */
+export function snapshotRunInput(deployment: string, plan: PlanConfig): Omit<SnapshotRunInput, 'scheduledTime'> {
+  return {
+    deployment,
+    plan: plan.name,
+    targets: plan.targets,
+    timeZone: plan.schedule.timeZone,
+    budgetSeconds: plan.snapshotBudgetSeconds,
+    probe: plan.probe.enabled ? JSON.parse(JSON.stringify({ authSecretArn: plan.probe.authSecretArn })) : undefined,
+    collapseThresholdPct: plan.collapseThresholdPct,
+  };
+}
+
+/** The export schedule's input for a plan (`bucket`: the export bucket); `redis-dr export` sends the same. */
+export function exportRunInput(deployment: string, plan: PlanConfig, bucket: string): Omit<ExportRunInput, 'scheduledTime'> {
+  return {
+    deployment,
+    plan: plan.name,
+    targets: plan.targets,
+    minTier: plan.export.minTier,
+    bucket,
+    maxStartsPerRun: plan.export.maxStartsPerRun,
+    budgetSeconds: EXPORT_BUDGET_SECONDS,
+  };
+}
+
+/** The verify state machine's ARN (DR region), for callers outside the stack (the CLI). */
+export function verifyStateMachineArn(deployment: string, region: string, account: string, partition = 'aws'): string {
+  return `arn:${partition}:states:${region}:${account}:stateMachine:${verifyStateMachineName(deployment)}`;
+}
+
 /** The prune schedule's input for a plan (`dryRun` from the config unless given). */
 export function pruneRunInput(deployment: string, plan: PlanConfig, dryRun = plan.retention.dryRun): Omit<PruneRunInput, 'scheduledTime'> {
   const { hourly, daily, weekly, monthly, minKeep, maxDeletesPerTarget } = plan.retention;
@@ -285,4 +320,80 @@ export function freshnessLimits(plan: PlanConfig, now: Date = new Date()): Fresh
     copyAge: plan.rpoMinutes + DR_COPY_ALLOWANCE_MINUTES,
     lastDrillAge: (Number.isFinite(gap) ? gap : FALLBACK_DRILL_INTERVAL_MINUTES) + plan.drill.maxHours * 60,
   };
+}
+
+/** The stack output naming a region's alert topic (lib/constructs/alert-topic.ts). */
+export const ALERT_TOPIC_OUTPUT = 'AlertTopicArn';
+
+/**
+ * What `redis-dr selftest` covers in `regions`: both stacks' names, per plan
+ * its first named cache (or its tag selection), the schedules' inputs, and
+ * the drills in the regions covered.
+ */
+export function selftestInput(
+  config: RedisDrConfig,
+  account: string,
+  regions: SelftestRegions,
+  partition = 'aws',
+  configFile = 'config/<env>.json',
+): SelftestInput {
+  const names = stackNames(config);
+  const covers = (where: DrillWhere) => regions === 'both' || regions === where;
+  const regionOf = (where: DrillWhere) => (where === 'primary' ? config.primary.region : config.dr.region);
+  const drBucket = recoveryBucketName(config.name, account, config.dr.region);
+  const plans: SelftestPlan[] = config.plans.map((plan) => {
+    const rg = plan.targets.replicationGroupIds[0];
+    const sl = plan.targets.serverlessCacheNames[0];
+    const target = rg ? ({ kind: 'replication-group', id: rg } as const) : sl ? ({ kind: 'serverless-cache', id: sl } as const) : undefined;
+    const run = snapshotRunInput(config.name, plan);
+    return {
+      plan: plan.name,
+      ...(target ? { target } : {}),
+      snapshot: target
+        ? {
+            ...run,
+            targets: {
+              replicationGroupIds: target.kind === 'replication-group' ? [target.id] : [],
+              serverlessCacheNames: target.kind === 'serverless-cache' ? [target.id] : [],
+              selectByTags: {},
+            },
+          }
+        : run,
+      ...(plan.export.enabled && covers('dr')
+        ? { export: exportRunInput(config.name, plan, recoveryBucketName(config.name, account, config.primary.region)) }
+        : {}),
+      drills: (['primary', 'dr'] as const)
+        .filter((where) => covers(where) && drillsIn(plan, where))
+        .map((where) => ({
+          where,
+          region: regionOf(where),
+          stateMachineArn: drillStateMachineArn(config.name, where, regionOf(where), account, partition),
+          input: drillRunInput(config.name, plan, where, where === 'dr' ? drBucket : undefined, config.vault),
+        })),
+    };
+  });
+  return {
+    deployment: config.name,
+    regions,
+    primaryRegion: config.primary.region,
+    drRegion: config.dr.region,
+    stacks: (['primary', 'dr'] as const)
+      .filter((where) => covers(where) || where === 'dr')
+      .map((where) => ({ where, region: regionOf(where), stackName: where === 'primary' ? names.primary : names.dr })),
+    alertTopicOutput: ALERT_TOPIC_OUTPUT,
+    drBucket,
+    vault: config.vault !== undefined,
+    plans,
+    deploy: `npx cdk deploy --all -c config=${configFile}`,
+  };
+}
+
+/** The plan's named cache `id` as a target (`undefined` when the plan does not name it), else with no id its first named cache. */
+export function planTargetRef(plan: PlanConfig, id?: string): { readonly kind: 'replication-group' | 'serverless-cache'; readonly id: string } | undefined {
+  const groups = plan.targets.replicationGroupIds;
+  const caches = plan.targets.serverlessCacheNames;
+  if (id === undefined) return groups[0] ? { kind: 'replication-group', id: groups[0] } : caches[0] ? { kind: 'serverless-cache', id: caches[0] } : undefined;
+  if (groups.includes(id)) return { kind: 'replication-group', id };
+  if (caches.includes(id)) return { kind: 'serverless-cache', id };
+  return undefined;
 }

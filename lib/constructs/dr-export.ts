@@ -4,7 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { DrConfig, VaultConfig } from '../config/index.js';
 import type { ScheduledCapabilityProps } from './scheduled-capability.js';
-import type { ExportRunInput } from '../../lambdas/domain/plans/plan-input.js';
+import { EXPORT_BUDGET_SECONDS, exportRunInput } from '../deployment.js';
 import { exportName } from '../../lambdas/domain/dr-copies/export.js';
 import { MAX_EXPORT_ATTEMPTS, retryTargetTags } from '../../lambdas/domain/dr-copies/export-plan.js';
 import { SNAPSHOT_PREFIX } from '../../lambdas/domain/plans/naming.js';
@@ -23,7 +23,6 @@ export interface DrExportProps extends ScheduledCapabilityProps {
 }
 
 /** Wall-clock budget of one export run. */
-const EXPORT_BUDGET_SECONDS = 300;
 
 /**
  * Export to S3 and replication to the DR region: the export bucket (written
@@ -91,15 +90,7 @@ export class DrExport extends Construct {
       group: props.scheduleGroup,
       purpose: 'export',
       schedules: plans.map((plan) => {
-        const input: Omit<ExportRunInput, 'scheduledTime'> = {
-          deployment: props.deployment,
-          plan: plan.name,
-          targets: plan.targets,
-          minTier: plan.export.minTier,
-          bucket: this.bucket.bucket.bucketName,
-          maxStartsPerRun: plan.export.maxStartsPerRun,
-          budgetSeconds: EXPORT_BUDGET_SECONDS,
-        };
+        const input = exportRunInput(props.deployment, plan, this.bucket.bucket.bucketName);
         return { plan: plan.name, cron: plan.export.schedule.cron, timeZone: plan.export.schedule.timeZone, input };
       }),
     });

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { NetworkConfig } from '../config/index.js';
 import type { ScheduledCapabilityProps } from './scheduled-capability.js';
-import type { SnapshotRunInput } from '../../lambdas/domain/plans/plan-input.js';
+import { snapshotRunInput } from '../deployment.js';
 import { TAGS } from '../../lambdas/domain/plans/types.js';
 import {
   type ElastiCacheResourceType,
@@ -96,15 +96,7 @@ export class SnapshotSchedule extends Construct {
       group: props.scheduleGroup,
       purpose: 'snapshot',
       schedules: props.plans.map((plan) => {
-        const input: Omit<SnapshotRunInput, 'scheduledTime'> = {
-          deployment: props.deployment,
-          plan: plan.name,
-          targets: plan.targets,
-          timeZone: plan.schedule.timeZone,
-          budgetSeconds: plan.snapshotBudgetSeconds,
-          probe: plan.probe.enabled ? JSON.parse(JSON.stringify({ authSecretArn: plan.probe.authSecretArn })) : undefined,
-          collapseThresholdPct: plan.collapseThresholdPct,
-        };
+        const input = snapshotRunInput(props.deployment, plan);
         return { plan: plan.name, cron: plan.schedule.cron, timeZone: plan.schedule.timeZone, input };
       }),
     });

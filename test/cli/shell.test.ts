@@ -234,7 +234,7 @@ describe('completion', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n')).toEqual([
       'complete -o default -F _redis_dr_complete redis-dr',
-      'verify-rdb',
+      'verify-copy verify-rdb',
       'run local --help -h',
       'skip replace fail',
       '--heartbeat-url --heartbeat-start --heartbeat-fail',

@@ -74,9 +74,15 @@ describe('npm run demo', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const out = run.stdout;
     // Every stage ran, with its time.
-    for (const [i, stage] of ['synthesize', 'source', 'probe', 'backup', 'export', 'replicate', 'verify copy', 'drill'].entries()) {
-      expect(out).toMatch(new RegExp(`^\\[${i + 1}/8\\] ${stage} +\\d+\\.\\d+ s `, 'm'));
-    }
+    const stages = ['synthesize', 'source', 'probe', 'backup', 'export', 'replicate', 'verify copy', 'drill', 'drill verdict', 'alerts \\S+', 'record'];
+    for (const [i, stage] of stages.entries()) expect(out).toMatch(new RegExp(`^\\[${i + 1}/11\\] ${stage} +\\d+\\.\\d+ s `, 'm'));
+    // The stages ran through the selftest's orchestrator: its table, the TEST page and the record read back.
+    expect(out).toMatch(/^ {2}STEP +REGION +VERDICT +TIME +DETAIL$/m);
+    expect(out).toMatch(
+      /^ {2}alerts \S+ +eu-central-1 +PASSED .*TEST selftest alert path eu-central-1" published through the formatter; 1 confirmed subscription/m,
+    );
+    expect(out).toMatch(/^ {2}record +eu-central-1 +PASSED .*selftest\/\S+\.json \(\d+ bytes, read back\): passed/m);
+    expect(out).toMatch(/selftest\/\S+\.json: the selftest's record \(passed, 10 steps/);
     expect(out).toContain('redis-dr:verified=ok');
     // The report: the recovery point and its age, the keys, every check passed, the RTO.
     expect(out).toContain('Restore drill passed: plan app, target app-cache');
@@ -125,6 +131,9 @@ describe('npm run demo', () => {
     expect(out).toContain('redis-dr:verified=corrupt');
     expect(out).toMatch(/page published to the alert topic: \[CRITICAL\] .*corrupt DR copy/);
     expect(out).toContain('Restore drill failed (select)');
+    // The selftest's orchestrator fails the drill's verdict and still records the run (read back), as failed.
+    expect(out).toMatch(/^\[9\/11\] drill verdict +FAILED: the drill failed: Restore drill failed \(select\)/m);
+    expect(out).toMatch(/^ {2}record +eu-central-1 +PASSED .*read back\): failed/m);
     expect(out).toMatch(/select: NoRecoveryPointError: .*corrupt: rdr-app-cache-\d{8}-\d{4}-0001\.rdb verified corrupt/);
     expect(out).toContain('no drill cluster was created');
     expect(out).toMatch(/Drill FAILED/);
@@ -136,8 +145,21 @@ describe('npm run demo', () => {
     const run = await demo(process.execPath, ['--import', 'tsx', 'demo/main.ts', '--keys', '300', '--vault']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const out = run.stdout;
-    const stages = ['synthesize', 'source', 'probe', 'backup', 'export', 'replicate', 'verify copy', 'to vault', 'vault verify', 'vault delete', 'drill'];
-    for (const [i, stage] of stages.entries()) expect(out).toMatch(new RegExp(`^\\[${i + 1}/11\\] ${stage} +\\d+\\.\\d+ s `, 'm'));
+    const stages = [
+      'synthesize',
+      'source',
+      'probe',
+      'backup',
+      'export',
+      'replicate',
+      'verify copy',
+      'to vault',
+      'vault verify',
+      'vault delete',
+      'drill',
+      'drill verdict',
+    ];
+    for (const [i, stage] of stages.entries()) expect(out).toMatch(new RegExp(`^\\[${i + 1}/14\\] ${stage} +\\d+\\.\\d+ s `, 'm'));
     const vault = 'redis-dr-demo-999999999999-eu-central-1';
     expect(out).toMatch(/RedisDr-demo-Vault \(vault account 999999999999\)/);
     expect(out).toMatch(/GetObjectRetention: COMPLIANCE until (\S+Z) \(vault\.retentionDays 400\)/);

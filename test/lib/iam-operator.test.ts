@@ -6,7 +6,8 @@ import { evaluate, type IamRequest, type PolicyDocument, RECORDED_NAMES, request
 
 /**
  * docs/iam/operator-policy.json: the least-privilege policy for the CLI's AWS
- * commands (status, doctor, restore, drill run, prune --dry-run, retention release),
+ * commands (status, doctor, restore, drill run, prune --dry-run, retention release,
+ * snapshot, export, verify-copy, selftest),
  * derived from the calls the CLI's tests make (test/fixtures/iam/calls/cli-*.json)
  * and held to them: every recorded call is allowed by it (IAM simulator), and
  * the file is exactly what the recordings give. After a CLI change re-record
@@ -35,7 +36,8 @@ function operatorCalls(): AwsCall[] {
 function policyResource(resource: string): string {
   if (resource === '*') return '*';
   const s3 = /^arn:aws:s3:::([^/]+)(\/.*)?$/.exec(resource);
-  if (s3) return s3[2] ? 'arn:aws:s3:::redis-dr-*/*' : 'arn:aws:s3:::redis-dr-*';
+  // The selftest's records are the only objects the operator writes: their own prefix.
+  if (s3) return s3[2] ? (s3[2].startsWith('/selftest/') ? 'arn:aws:s3:::redis-dr-*/selftest/*' : 'arn:aws:s3:::redis-dr-*/*') : 'arn:aws:s3:::redis-dr-*';
   const [, partition, service, , , ...rest] = resource.split(':');
   const path = rest.join(':');
   if (service === 'elasticache') {
@@ -62,7 +64,8 @@ async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument
   }
   const sid = (resource: string): string => {
     if (resource === '*') return 'NoResourceLevelPermissions';
-    if (resource.startsWith('arn:aws:s3:::')) return resource.endsWith('/*') ? 'RecoveryObjects' : 'RecoveryBuckets';
+    if (resource.startsWith('arn:aws:s3:::'))
+      return resource.endsWith('/selftest/*') ? 'SelftestRecords' : resource.endsWith('/*') ? 'RecoveryObjects' : 'RecoveryBuckets';
     const [, , service, , , type = '', name = ''] = resource.split(':');
     const word = (w: string) => w.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
     if (service === 'states') return type === 'execution' ? 'DrillExecutions' : 'DrillStateMachines';
@@ -109,6 +112,8 @@ describe('docs/iam/operator-policy.json', () => {
       { action: 'elasticache:DeleteSnapshot', resource: 'arn:aws:elasticache:eu-west-1:000000000000:snapshot:rdr-sessions-x', context: {} },
       { action: 's3:DeleteObject', resource: 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/rdr-x-0001.rdb', context: {} },
       { action: 's3:GetObjectTagging', resource: 'arn:aws:s3:::payroll-exports/x', context: {} },
+      // The operator writes the selftest's records, never over a copy.
+      { action: 's3:PutObject', resource: 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/rdr-x-0001.rdb', context: {} },
     ];
     for (const request of requests) expect(await evaluate([policy], request), request.action).toBe('ImplicitlyDenied');
   });

@@ -271,6 +271,8 @@ export async function requestsOfCall(
           return [{ action: 's3:GetObjectRetention', resource: object(), context: {} }];
         case 'GetObjectAcl':
           return [{ action: versioned('s3:GetObject', 'Acl'), resource: object(), context: {} }];
+        case 'PutObject':
+          return [{ action: 's3:PutObject', resource: object(), context: {} }];
         case 'PutObjectTagging':
           return [{ action: versioned('s3:PutObject', 'Tagging'), resource: object(), context: { 's3:RequestObjectTagKeys': tagKeys } }];
         case 'DeleteObject':

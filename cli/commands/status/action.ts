@@ -1,3 +1,4 @@
+import { latestSelftest } from '../../../lambdas/jobs/selftest/latest.js';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName } from '../../../lib/deployment.js';
 import { describeError } from '../../../lambdas/adapters/aws/errors.js';
@@ -445,7 +446,9 @@ export async function statusAction(o: { config: string; json?: boolean; coverage
       return coverage.healthy ? 0 : 1;
     }
     const report = await collectStatus(config, aws);
-    process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, terminalStyle()));
+    // The newest `redis-dr selftest` record (docs/deploying.md, "Day 1"): said, never part of the verdict.
+    const selftest = await latestSelftest(aws.s3(config.dr.region), recoveryBucketName(config.name, await aws.account(), config.dr.region));
+    process.stdout.write(o.json ? `${JSON.stringify({ ...report, selftest }, null, 2)}\n` : `${formatStatus(report, terminalStyle())}${selftest.line}\n`);
     return report.healthy ? 0 : 1;
   });
 }

@@ -415,6 +415,8 @@ export const PAGE_KINDS = {
   // A DR copy in a format the verifier cannot judge (written by a newer engine): not corrupt, not verified.
   'rdb-unsupported': { runbook: RUNBOOKS.drCopies },
   unknown: { runbook: RUNBOOKS.pipelineErrors },
+  // `redis-dr selftest`'s TEST message through the alert path: nothing to act on.
+  selftest: { runbook: RUNBOOKS.pipelineErrors },
 } as const satisfies Record<string, { runbook: Runbook }>;
 
 /** The `kind` attribute of a page: an alarm kind or a page kind. */

@@ -98,6 +98,7 @@ export function formatAlert(event: unknown, context: AlertContext): FormattedAle
     if (Array.isArray(records) && records.some((r) => str(r, 'eventName')?.startsWith('Replication:'))) {
       return formatReplicationRecords(records, context, surprises);
     }
+    if (source === SELFTEST_SOURCE) return formatSelftest(event, context);
     surprises.push(`unrecognised event: source ${show(source)}, detail-type ${show(detailType)}`);
   } catch (err) {
     surprises.push(`formatting failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -500,6 +501,29 @@ function formatUnknown(event: unknown, ctx: AlertContext, surprises: string[]): 
     message: lines.join('\n'),
     attributes: attributes('unknown', 'warning', region, ctx.deployment, {}),
     surprises,
+  };
+}
+
+// ---------------------------------------------------------------- selftest
+
+/** The `source` of the TEST event `redis-dr selftest` sends through the formatter. */
+export const SELFTEST_SOURCE = 'redis-dr.selftest';
+
+/** The selftest's TEST message: clearly marked, nothing to do. */
+function formatSelftest(event: unknown, ctx: AlertContext): FormattedAlert {
+  const region = str(event, 'region') ?? ctx.region;
+  const run = str(get(event, 'detail'), 'run') ?? '?';
+  const lines = [
+    `TEST - no action needed. redis-dr ${ctx.deployment}: \`redis-dr selftest\` (run started ${run}) checks that pages reach on-call through this topic in ${region}.`,
+    'If you read this, the alert path of this region works: the formatter ran and SNS delivered to your subscription.',
+    '',
+    `Region: ${region}. Deployment: ${ctx.deployment}.`,
+  ];
+  return {
+    subject: subject('info', ctx.deployment, 'TEST selftest alert path', undefined, region),
+    message: lines.join('\n'),
+    attributes: attributes('selftest', 'info', region, ctx.deployment, {}),
+    surprises: [],
   };
 }
 

@@ -1,0 +1,62 @@
+/**
+ * `redis-dr verify-copy -c <config> <s3 url | --newest --target <id>>`: the
+ * verify-copy job (lambdas/jobs/on-demand/verify-copy.ts) on one copy in the
+ * DR bucket. Exit 0 when the verdict is ok, 1 when it is not (corrupt,
+ * unsupported, or the verification failed), 2 usage.
+ */
+import { recoveryBucketName, verifyStateMachineArn } from '../../../lib/deployment.js';
+import { type VerifyCopyResult, verifyCopy } from '../../../lambdas/jobs/on-demand/verify-copy.js';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { withStatus } from '../../progress.js';
+import { UsageError } from '../../usage.js';
+
+/** The options of `redis-dr verify-copy` (cli/commands/verify-copy/command.ts). */
+export interface VerifyCopyCliOptions {
+  readonly newest?: boolean;
+  readonly target?: string;
+  readonly pollSeconds: number;
+  readonly timeoutMinutes: number;
+  readonly config?: string;
+  readonly json?: boolean;
+}
+
+/** Lines people read. */
+export function formatVerifyCopy(r: VerifyCopyResult): string {
+  const lines = [
+    `s3://${r.bucket}/${r.key}: ${r.verdict ? `verdict ${r.verdict}` : 'no verdict'}${r.rdb ? ` (${r.rdb})` : ''}`,
+    `execution ${r.executionArn}: ${r.status}${r.error ? ` (${r.error})` : ''}`,
+  ];
+  if (!r.ok) lines.push(r.verdict === 'corrupt' ? 'Runbook: docs/runbooks/corruption.md' : 'Runbook: docs/runbooks/dr-copies.md');
+  return `${lines.join('\n')}\n`;
+}
+
+/** The `verify-copy` command's action (loaded only when the command runs). */
+export async function verifyCopyAction(url: string | undefined, o: VerifyCopyCliOptions, env: CliEnv = {}): Promise<void> {
+  const config = loadCliConfig(o.config);
+  if ((url === undefined) === !o.newest || (o.newest && !o.target))
+    throw new UsageError('give the copy as s3://<bucket>/<key>, or --newest --target <id> (not both)');
+  const m = url === undefined ? undefined : /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
+  if (url !== undefined && !m)
+    throw new UsageError(`${url} is not an s3://<bucket>/<key> URL: e.g. s3://redis-dr-prod-111122223333-eu-central-1/rdr-app-20261123-1000-0001.rdb`);
+  const aws = new CliAws(config, env);
+  await runAwsCommand('verify-copy', aws, async () => {
+    const account = await aws.account();
+    const region = config.dr.region;
+    const drBucket = recoveryBucketName(config.name, account, region);
+    if (m && m[1] !== drBucket) throw new UsageError(`${url}: copies are verified in the DR bucket ${drBucket}; give a key there`);
+    const r = await withStatus('verify-copy', true, (status) =>
+      verifyCopy(
+        {
+          stateMachineArn: verifyStateMachineArn(config.name, region, account, aws.partition(region)),
+          region,
+          bucket: drBucket,
+          ...(m ? { key: m[2]! } : { target: o.target! }),
+        },
+        aws,
+        { pollSeconds: o.pollSeconds, timeoutMinutes: o.timeoutMinutes, onStatus: status },
+      ),
+    );
+    process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatVerifyCopy(r));
+    return r.ok ? 0 : 1;
+  });
+}

@@ -1,0 +1,233 @@
+/**
+ * `redis-dr selftest`: the pipeline once, in the account, step by step
+ * (docs/deploying.md, "Day 1"): preflight (both stacks deployed and
+ * complete, their alert topics named), per plan a recovery point now (the
+ * snapshot job), its export, replication to the DR region (and the vault)
+ * and the DR verifier's verdict (the export job), a drill in each drilled
+ * region (the deployed state machines), the alert path of each region (a
+ * TEST message through the formatter), and the summary record in the DR
+ * bucket. A failed step names its cause and fix; what needed it is skipped.
+ *
+ * Safe to rerun: it takes snapshots (kept under the plan's retention, as a
+ * scheduled one) and exports them; drills delete their clusters themselves.
+ */
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { describeStack } from '../../adapters/aws/cloudformation.js';
+import { drillReportOf } from '../../adapters/aws/drill-history.js';
+import { startExecution } from '../../adapters/aws/executions.js';
+import { ServiceClients } from '../../adapters/aws/service-clients.js';
+import type { SelftestInput, SelftestPlan } from '../../domain/selftest/input.js';
+import type { SelftestStep } from '../../domain/selftest/steps.js';
+import { exportRecoveryPoint } from '../on-demand/export-now.js';
+import { executionName, followExecution } from '../on-demand/executions.js';
+import { type OperatorAws, type WaitOptions, WaitTimedOutError } from '../on-demand/operator.js';
+import { takeRecoveryPoints } from '../on-demand/snapshot-now.js';
+import { SelftestRunner, StepFailedError, type StepOutcome } from './runner.js';
+import { type AlertTopic, alertPathStep, recordStep } from './shared-steps.js';
+
+/** The operator's access, with the CloudFormation and SNS clients the selftest also reads (made here when not given). */
+export interface SelftestAws extends OperatorAws {
+  cloudformation?(region: string): CloudFormationClient;
+  sns?(region: string): SNSClient;
+}
+
+/** How the run waits, and what it says while it runs. */
+export interface SelftestOptions {
+  /** Seconds between looks while waiting. */
+  readonly pollSeconds: number;
+  /** Minutes each wait may last (a snapshot, an export, a verdict, a drill). */
+  readonly timeoutMinutes: number;
+  /** Said while a step waits (live progress). */
+  readonly onStatus?: (status: string) => void;
+  readonly onStart?: (step: string, region: string) => void;
+  readonly onStep?: (row: SelftestStep) => void;
+  /**
+   * Errors of the preflight that end the run instead of failing a step (the
+   * CLI: AWS not reachable, no credentials; nothing was done yet): rethrown.
+   */
+  readonly fatal?: (err: unknown) => boolean;
+}
+
+/** What the run came to. */
+export interface SelftestReport {
+  readonly deployment: string;
+  readonly regions: SelftestInput['regions'];
+  readonly startedAt: string;
+  readonly verdict: 'passed' | 'failed';
+  readonly steps: readonly SelftestStep[];
+  /** The summary record's key in the DR bucket, when it was stored. */
+  readonly record?: string;
+}
+
+const OPERATOR = "the operator's credentials";
+
+/** Runs the selftest (see the module comment). Never throws for a failed step: the report says which and why. */
+export async function runSelftest(input: SelftestInput, aws: SelftestAws, o: SelftestOptions): Promise<SelftestReport> {
+  const services = new ServiceClients();
+  const cfn = (r: string) => aws.cloudformation?.(r) ?? services.cloudformation(r);
+  const sns = (r: string) => aws.sns?.(r) ?? services.sns(r);
+  const startedAt = new Date(aws.clock.now());
+  const runner = new SelftestRunner({ now: () => aws.clock.now(), ...(o.onStart ? { onStart: o.onStart } : {}), ...(o.onStep ? { onStep: o.onStep } : {}) });
+  const wait: WaitOptions = { pollSeconds: o.pollSeconds, timeoutMinutes: o.timeoutMinutes, ...(o.onStatus ? { onStatus: o.onStatus } : {}) };
+  const log = aws.deps(input.primaryRegion).log;
+
+  // 1. Preflight: the stacks exist, completed, and name their alert topics.
+  const topics: AlertTopic[] = [];
+  let ready = true;
+  for (const s of input.stacks) {
+    const ok = await runner.step(
+      `preflight ${s.stackName}`,
+      s.region,
+      { who: OPERATOR, fix: 'run `redis-dr doctor` for the details', ...(o.fatal ? { rethrow: o.fatal } : {}) },
+      async () => {
+        const stack = await describeStack(cfn(s.region), s.stackName);
+        if (!stack) throw new StepFailedError(`stack ${s.stackName} does not exist in ${s.region}`, `deploy it: ${input.deploy}`);
+        if (!/_COMPLETE$/.test(stack.status) || /ROLLBACK|DELETE/.test(stack.status))
+          throw new StepFailedError(
+            `stack ${s.stackName} is ${stack.status}${stack.statusReason ? `: ${stack.statusReason}` : ''}`,
+            `fix the deploy and run it again: ${input.deploy}`,
+          );
+        const topicArn = stack.outputs[input.alertTopicOutput];
+        if (topicArn && (input.regions === 'both' || input.regions === s.where)) topics.push({ region: s.region, topicArn });
+        return { value: true, detail: `${stack.status}; alert topic ${topicArn ?? '(no output: alerts.enabled false?)'}` };
+      },
+    );
+    if (!ok) ready = false;
+  }
+
+  for (const plan of input.plans) {
+    if (!ready) {
+      runner.skip(`plan ${plan.plan}`, input.primaryRegion, 'preflight failed');
+      continue;
+    }
+    await planSteps(plan, input, aws, runner, wait);
+  }
+
+  if (ready) {
+    for (const topic of topics) await alertPathStep(runner, topic, { deployment: input.deployment, sns: sns(topic.region), log, startedAt, who: OPERATOR });
+  }
+
+  const record = await recordStep(runner, {
+    s3: aws.s3(input.drRegion),
+    bucket: input.drBucket,
+    region: input.drRegion,
+    deployment: input.deployment,
+    regions: input.regions,
+    startedAt,
+    now: () => new Date(aws.clock.now()),
+    who: OPERATOR,
+  });
+  return {
+    deployment: input.deployment,
+    regions: input.regions,
+    startedAt: startedAt.toISOString(),
+    verdict: runner.verdict,
+    steps: runner.steps,
+    ...(record ? { record } : {}),
+  };
+}
+
+/** One plan: snapshot → export → replication → verdict, then its drills. */
+async function planSteps(plan: SelftestPlan, input: SelftestInput, aws: SelftestAws, runner: SelftestRunner, wait: WaitOptions): Promise<void> {
+  const primary = input.primaryRegion;
+  const name = `${plan.plan}/${plan.target?.id ?? '(tag selection)'}`;
+  const step = <T>(label: string, region: string, fix: string, body: () => Promise<StepOutcome<T>>) =>
+    runner.step<T>(label, region, { who: OPERATOR, fix }, async () => {
+      try {
+        return await body();
+      } catch (err) {
+        throw asStepFailure(err);
+      }
+    });
+
+  const point = await step(`snapshot ${name}`, primary, 'see docs/runbooks/backups-stopped.md', async () => {
+    const r = await takeRecoveryPoints({ run: plan.snapshot, region: primary, wait: true }, aws, wait);
+    const p = r.points[0];
+    if (!r.ok || !p) {
+      const why = r.points.find((x) => x.status !== 'available')?.error ?? r.problems.join('; ') ?? 'no recovery point';
+      throw new StepFailedError(`snapshot of plan ${plan.plan} failed: ${why}`, 'see docs/runbooks/backups-stopped.md');
+    }
+    return {
+      value: p,
+      detail: `${p.snapshot} ${p.status} (${p.outcome}, tier ${p.tier ?? '?'}${p.keys !== undefined ? `, ${p.keys} keys` : ', key count: no probe'})`,
+    };
+  });
+  if (!point) {
+    for (const d of plan.drills) runner.skip(`drill ${plan.plan} ${d.where}`, d.region, 'the snapshot step failed');
+    return;
+  }
+
+  let copyOk = true;
+  if (plan.export) {
+    const target = plan.target ?? { kind: point.kind, id: point.target };
+    const exported = await step(`export ${name}`, primary, 'see docs/runbooks/dr-copies.md', async () => {
+      const r = await exportRecoveryPoint(
+        {
+          run: plan.export!,
+          target,
+          point: point.snapshot,
+          primaryRegion: primary,
+          drRegion: input.drRegion,
+          drBucket: input.drBucket,
+          wait: true,
+          vault: input.vault,
+        },
+        aws,
+        wait,
+      );
+      if (!r.ok)
+        throw new StepFailedError(
+          r.problem ?? 'export failed',
+          r.problem?.includes('corrupt') ? 'see docs/runbooks/corruption.md' : 'see docs/runbooks/dr-copies.md',
+        );
+      const c = r.copies;
+      return {
+        value: r,
+        detail:
+          `${c.length} object(s) s3://${r.exportBucket}/${r.exportName}-*: replicated to ${r.drBucket}${input.vault ? ' and the vault' : ''} (${c.map((x) => x.replication).join(', ')}); ` +
+          `DR verifier: ${c.map((x) => `${x.verdict}${x.rdb ? ` (${x.rdb})` : ''}`).join(', ')}`,
+      };
+    });
+    copyOk = exported !== undefined;
+  }
+
+  for (const d of plan.drills) {
+    if (d.where === 'dr' && !copyOk) {
+      runner.skip(`drill ${plan.plan} ${d.where}`, d.region, 'no verified DR copy of this run (the export step failed)');
+      continue;
+    }
+    await step(`drill ${plan.plan} ${d.where}`, d.region, 'see docs/runbooks/restore-drill.md', async () => {
+      const sfn = aws.sfn(d.region);
+      const arn = await startExecution(sfn, d.stateMachineArn, executionName(`selftest-${plan.plan}`, new Date(aws.clock.now())), d.input);
+      // A drill takes tens of minutes: it gets four times the other waits.
+      const ended = await followExecution(sfn, arn, aws.clock, { ...wait, timeoutMinutes: wait.timeoutMinutes * 4 }, `drill ${plan.plan} ${d.where}`);
+      const { report } = await drillReportOf(sfn, { executionArn: arn, status: ended.status ?? 'UNKNOWN', output: ended.output });
+      const rto = typeof report?.rtoSeconds === 'number' ? `RTO ${Math.round(report.rtoSeconds)} s (objective ${d.input.rtoMinutes} min)` : 'no RTO';
+      if (ended.status !== 'SUCCEEDED' || report?.ok !== true) {
+        const what =
+          typeof report?.body === 'string'
+            ? report.body
+                .split('\n')
+                .map((l) => l.trim())
+                .filter((l) => l.startsWith('-'))
+                .join('; ')
+            : '';
+        throw new StepFailedError(
+          `drill ${ended.status ?? 'UNKNOWN'}${ended.error ? ` (${ended.error}${ended.cause ? `: ${ended.cause}` : ''})` : ''}${what ? `: ${what}` : ''}; execution ${arn}`,
+          ended.status === 'TIMED_OUT'
+            ? 'the drill ran over its time limit: see docs/runbooks/restore-drill.md (node type, cluster size)'
+            : 'see docs/runbooks/restore-drill.md',
+        );
+      }
+      return { value: report, detail: `passed, ${rto}; cluster deleted by the drill; execution ${arn}` };
+    });
+  }
+}
+
+/** A wait that gave up says what it waited for and how to wait longer; other failures pass as they are (the runner explains AWS errors). */
+function asStepFailure(err: unknown): unknown {
+  if (err instanceof WaitTimedOutError)
+    return new StepFailedError(err.message, 'look at it in the console (the step names it), or run again with a larger --timeout-minutes');
+  return err;
+}

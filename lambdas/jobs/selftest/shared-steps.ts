@@ -1,0 +1,107 @@
+/**
+ * The steps every selftest ends with, the AWS one and the demo's alike: the
+ * alert path (a TEST message through the alert formatter to each region's
+ * topic, its subscriptions counted) and the summary record (written to the
+ * DR bucket, read back).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { publishAlert } from '../../adapters/aws/alerts.js';
+import { writeSelftestRecord } from '../../adapters/aws/selftest-records.js';
+import { topicSubscriptions } from '../../adapters/aws/sns.js';
+import { SELFTEST_SOURCE } from '../../domain/alerting/format.js';
+import { type SelftestRecord, selftestRecordKey, selftestVerdict } from '../../domain/selftest/steps.js';
+import { forwardAlert } from '../alerting/alert-formatter.js';
+import type { LogSink } from '../deps.js';
+import { type SelftestRunner, StepFailedError } from './runner.js';
+
+/** One region's alert topic. */
+export interface AlertTopic {
+  readonly region: string;
+  readonly topicArn: string;
+}
+
+/** The TEST event the selftest sends through the formatter (EventBridge-shaped, clearly marked). */
+export function selftestEvent(region: string, startedAt: Date): Record<string, unknown> {
+  return { source: SELFTEST_SOURCE, 'detail-type': 'redis-dr selftest TEST', region, time: startedAt.toISOString(), detail: { run: startedAt.toISOString() } };
+}
+
+/**
+ * The alert path of one region: publishes the TEST message through the
+ * formatter, then counts the topic's subscriptions. None confirmed fails
+ * (nobody would be paged); some pending confirmation warns, naming them.
+ */
+export async function alertPathStep(
+  runner: SelftestRunner,
+  topic: AlertTopic,
+  o: { readonly deployment: string; readonly sns: SNSClient; readonly log: LogSink; readonly startedAt: Date; readonly who: string },
+): Promise<void> {
+  await runner.step(
+    `alerts ${topic.topicArn.split(':').pop()}`,
+    topic.region,
+    { who: o.who, fix: 'see docs/alerts.md (the topic and its subscriptions)' },
+    async () => {
+      const sent = await forwardAlert(selftestEvent(topic.region, o.startedAt), {
+        publish: (alert) => publishAlert(o.sns, topic.topicArn, alert),
+        log: o.log,
+        context: { deployment: o.deployment, region: topic.region },
+      });
+      const subs = (await topicSubscriptions(o.sns, topic.topicArn)) ?? [];
+      const confirmed = subs.filter((s) => s.confirmed);
+      const pending = subs.filter((s) => !s.confirmed);
+      const named = (list: typeof subs) => list.map((s) => `${s.protocol}:${s.endpoint}`).join(', ');
+      if (confirmed.length === 0)
+        throw new StepFailedError(
+          `"${sent.subject}" published, but no subscription of ${topic.topicArn} is confirmed${pending.length > 0 ? ` (pending: ${named(pending)})` : ' (it has none)'}: nobody is paged`,
+          pending.length > 0
+            ? 'confirm the subscription (the link in the email AWS sent), or add one to alerts in the config and deploy'
+            : 'add alerts.emails (or a topic subscription) to the config and deploy',
+        );
+      const detail = `"${sent.subject}" published through the formatter; ${confirmed.length} confirmed subscription(s) deliver it (${named(confirmed)})`;
+      if (pending.length === 0) return { value: undefined, detail };
+      return {
+        value: undefined,
+        detail,
+        verdict: 'warned',
+        cause: `pending confirmation: ${named(pending)} get no page`,
+        fix: 'confirm it (the link in the email AWS sent) or remove it from the config',
+      };
+    },
+  );
+}
+
+/**
+ * The summary record: the rows so far, written to the DR bucket and read
+ * back. Its own row comes last; the record holds every row before it (a
+ * failed write cannot be in the record it failed to write).
+ */
+export async function recordStep(
+  runner: SelftestRunner,
+  o: {
+    readonly s3: S3Client;
+    readonly bucket: string;
+    readonly region: string;
+    readonly deployment: string;
+    readonly regions: SelftestRecord['regions'];
+    readonly startedAt: Date;
+    readonly now: () => Date;
+    readonly who: string;
+  },
+): Promise<string | undefined> {
+  const key = selftestRecordKey(o.startedAt);
+  return runner.step('record', o.region, { who: o.who, fix: `check that the DR bucket ${o.bucket} exists (redis-dr doctor)` }, async () => {
+    const steps = [...runner.steps];
+    const record: SelftestRecord = {
+      kind: 'redis-dr-selftest',
+      version: 1,
+      deployment: o.deployment,
+      startedAt: o.startedAt.toISOString(),
+      finishedAt: o.now().toISOString(),
+      regions: o.regions,
+      verdict: selftestVerdict(steps),
+      steps,
+    };
+    const bytes = await writeSelftestRecord(o.s3, o.bucket, key, record);
+    return { value: key, detail: `s3://${o.bucket}/${key} (${bytes} bytes, read back): ${record.verdict}; status and doctor read it` };
+  });
+}

@@ -1,0 +1,234 @@
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { recoveryBucketName, stackNames } from '../../../../lib/deployment.js';
+import { selftestRecordSchema } from '../../../../lambdas/domain/selftest/steps.js';
+import { FakeClock } from '../../../support/fakes.js';
+import { ACCOUNT, reportHistory } from '../../support/fake-aws.js';
+import { accessDenied, fakePipeline } from '../../support/fake-pipeline.js';
+import { runInProcess } from '../../support/in-process.js';
+
+const CONFIG = 'test/fixtures/config/selftest.json';
+const NOW = Date.parse('2026-11-23T10:00:00Z');
+const PRIMARY = 'eu-west-1';
+const DR = 'eu-central-1';
+const DR_BUCKET = recoveryBucketName('st', ACCOUNT, DR);
+const EXPORT_BUCKET = recoveryBucketName('st', ACCOUNT, PRIMARY);
+const NAMES = stackNames({ name: 'st' });
+const TOPIC = (region: string) => `arn:aws:sns:${region}:${ACCOUNT}:st-alerts`;
+const SM = (where: string, region: string) => `arn:aws:states:${region}:${ACCOUNT}:stateMachine:redis-dr-st-${where}-drill`;
+const PASSED = { ok: true, subject: 'redis-dr drill PASSED: app', body: 'Drill passed.\nRTO 12m 30s (objective 30m)', rtoSeconds: 750 };
+const FAILED = { ok: false, subject: 'redis-dr drill FAILED: app', body: 'Drill failed.\nWhat failed:\n  - verify: canary missing' };
+
+const aws = fakePipeline(DR_BUCKET, EXPORT_BUCKET);
+let clock: FakeClock;
+const run = (...args: string[]) => runInProcess(['selftest', '-c', CONFIG, '--poll-seconds', '5', ...args], { clock });
+
+/** A drill that StartExecution will create: these DescribeExecution answers in turn. */
+function drill(report: Record<string, unknown> = PASSED, ending: { status: string; error?: string; cause?: string } = { status: 'SUCCEEDED' }): void {
+  aws.state.executions.push({
+    executionArn: 'next',
+    stateMachineArn: '',
+    status: 'RUNNING',
+    startDate: new Date(NOW),
+    input: '',
+    history: reportHistory(report, null),
+    next: [{ status: 'RUNNING' }, { ...ending, ...(ending.status === 'SUCCEEDED' ? { output: JSON.stringify({ drill: { report } }) } : {}) }],
+  });
+}
+
+beforeEach(() => {
+  aws.install();
+  clock = new FakeClock(NOW);
+  for (const [name, region] of [
+    [NAMES.primary, PRIMARY],
+    [NAMES.dr, DR],
+  ] as const)
+    aws.pipeline.stacks.set(name, { status: 'UPDATE_COMPLETE', outputs: { AlertTopicArn: TOPIC(region) } });
+  for (const region of [PRIMARY, DR])
+    aws.pipeline.subscriptions.set(TOPIC(region), [{ Protocol: 'email', Endpoint: 'oncall@example.com', SubscriptionArn: `${TOPIC(region)}:sub-1` }]);
+  aws.state.groups.set('app-cache', { statuses: ['available'], replicas: 1, clusterEnabled: false });
+  aws.state.stateMachines = new Set([SM('primary', PRIMARY), SM('dr', DR)]);
+  drill();
+  drill();
+});
+
+/** The summary record written to the DR bucket. */
+function record() {
+  const [key, body] = [...aws.pipeline.bodies].find(([k]) => k.startsWith(`${DR_BUCKET}/selftest/`)) ?? [];
+  expect(key, 'a selftest record in the DR bucket').toBeDefined();
+  return selftestRecordSchema.parse(JSON.parse(body!));
+}
+
+describe('redis-dr selftest', () => {
+  it('runs every step in order, prints the table and the record, exits 0, and the record (read back) says passed', async () => {
+    const r = await run();
+    expect(r.code).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => /PASSED|FAILED|WARNED|SKIPPED/.test(l) && !l.startsWith('Selftest'));
+    expect(rows.map((l) => l.split(/\s{2,}/)[0])).toEqual([
+      `preflight ${NAMES.primary}`,
+      `preflight ${NAMES.dr}`,
+      'snapshot app/app-cache',
+      'export app/app-cache',
+      'drill app primary',
+      'drill app dr',
+      'alerts st-alerts',
+      'alerts st-alerts',
+      'record',
+    ]);
+    expect(r.stdout).toContain('rdr-app-cache-20261123-1000 available');
+    expect(r.stdout).toMatch(/replicated to redis-dr-st-111122223333-eu-central-1 \(COMPLETED\); DR verifier: ok \(v11 keys=1000\)/);
+    expect(r.stdout).toContain('passed, RTO 750 s (objective 30 min)');
+    expect(r.stdout).toContain('Selftest PASSED (record selftest/2026-11-23T10-00-00Z.json).');
+    // The TEST message went through the formatter to both topics, clearly marked.
+    expect(aws.pipeline.published.map((m) => m.TopicArn)).toEqual([TOPIC(PRIMARY), TOPIC(DR)]);
+    expect(aws.pipeline.published[0]!.Subject).toContain('TEST');
+    expect(aws.pipeline.published[0]!.Message).toMatch(/^TEST - no action needed/);
+    const rec = record();
+    expect(rec).toMatchObject({ deployment: 'st', verdict: 'passed', regions: 'both' });
+    expect(rec.steps).toHaveLength(8);
+    // The snapshot is the scheduled job's: managed, tagged with plan and tier.
+    expect(aws.state.snapshots.get('rdr-app-cache-20261123-1000')?.tags).toMatchObject({
+      'redis-dr:managed': 'true',
+      'redis-dr:plan': 'app',
+      'redis-dr:tier': 'monthly',
+    });
+  });
+
+  it('status reads the newest record back: none before the first run, passed after it', async () => {
+    const before = await runInProcess(['status', '-c', CONFIG, '--json'], { clock });
+    expect(JSON.parse(before.stdout).selftest).toMatchObject({ verdict: 'none' });
+    expect((await run()).code).toBe(0);
+    const after = await runInProcess(['status', '-c', CONFIG], { clock });
+    expect(after.stdout).toMatch(/^selftest passed at 2026-11-23T10:\d\d:\d\d\.\d{3}Z: 8 steps \(selftest\/2026-11-23T10-00-00Z\.json\)$/m);
+  });
+
+  it('--json prints the report with every step', async () => {
+    const r = await run('--json', '--region', 'primary');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { verdict: string; steps: { step: string }[] };
+    expect(report.verdict).toBe('passed');
+    // primary only: no export chain, no DR drill, the primary topic only (the DR stack is still read: the record goes there).
+    expect(report.steps.map((s) => s.step)).toEqual([
+      `preflight ${NAMES.primary}`,
+      `preflight ${NAMES.dr}`,
+      'snapshot app/app-cache',
+      'drill app primary',
+      'alerts st-alerts',
+      'record',
+    ]);
+  });
+
+  it.each([
+    ['CreateSnapshot', 'elasticache:CreateSnapshot', 'snapshot app/app-cache'],
+    ['CopySnapshot', 'elasticache:CopySnapshot', 'export app/app-cache'],
+    ['Publish', 'sns:Publish', 'alerts st-alerts'],
+    ['DescribeStacks', 'cloudformation:DescribeStacks', `preflight ${NAMES.primary}`],
+  ])('access denied on %s: the step fails naming the action and the role that lacks it, exit 1', async (op, action, step) => {
+    aws.pipeline.faults.denied.set(op, accessDenied(action));
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`${step} (`);
+    expect(r.stdout).toContain(`cause: access denied: redis-dr-operator (the operator's credentials) lacks ${action}`);
+    expect(r.stdout).toContain(`fix:   grant ${action} to redis-dr-operator`);
+    expect(r.stdout).toContain('Selftest FAILED');
+    // The record is written whatever failed (unless writing it is what failed).
+    expect(record().verdict).toBe('failed');
+  });
+
+  it('replication FAILED: the export step names it, the DR drill is skipped, exit 1', async () => {
+    aws.pipeline.faults.replication = 'FAILED';
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/cause: replication of s3:\/\/redis-dr-st-111122223333-eu-west-1\/rdr-app-cache-20261123-1000-0001\.rdb FAILED/);
+    expect(r.stdout).toMatch(/drill app dr\s+eu-central-1\s+SKIPPED/);
+  });
+
+  it('the DR verifier says corrupt: the export step fails pointing at the corruption runbook', async () => {
+    aws.pipeline.faults.verdict = 'corrupt';
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('cause: the DR verifier says corrupt for s3://redis-dr-st-111122223333-eu-central-1/rdr-app-cache-20261123-1000-0001.rdb');
+    expect(r.stdout).toContain('docs/runbooks/corruption.md');
+  });
+
+  it('a drill that timed out fails its step with the execution’s error', async () => {
+    aws.state.executions = [];
+    drill(FAILED, { status: 'TIMED_OUT', error: 'States.Timeout' });
+    drill();
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/cause: drill TIMED_OUT \(States\.Timeout\)/);
+    expect(r.stdout).toContain('the drill ran over its time limit');
+  });
+
+  it('a failed drill names what failed from its report', async () => {
+    aws.state.executions = [];
+    drill();
+    drill(FAILED, { status: 'FAILED', error: 'DrillFailed' });
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('cause: drill FAILED (DrillFailed): - verify: canary missing');
+  });
+
+  it('an unconfirmed subscription warns and names it (exit 0); a topic with none confirmed fails (exit 1)', async () => {
+    aws.pipeline.subscriptions.get(TOPIC(DR))!.push({ Protocol: 'email', Endpoint: 'lead@example.com', SubscriptionArn: 'PendingConfirmation' });
+    const warned = await run();
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toContain('cause: pending confirmation: email:lead@example.com get no page');
+
+    aws.install();
+    aws.pipeline.stacks.set(NAMES.primary, { status: 'UPDATE_COMPLETE', outputs: { AlertTopicArn: TOPIC(PRIMARY) } });
+    aws.pipeline.stacks.set(NAMES.dr, { status: 'UPDATE_COMPLETE', outputs: { AlertTopicArn: TOPIC(DR) } });
+    aws.pipeline.subscriptions.set(TOPIC(PRIMARY), [{ Protocol: 'email', Endpoint: 'oncall@example.com', SubscriptionArn: 'PendingConfirmation' }]);
+    aws.state.groups.set('app-cache', { statuses: ['available'], replicas: 1, clusterEnabled: false });
+    aws.state.stateMachines = new Set([SM('primary', PRIMARY)]);
+    drill();
+    const failed = await run('--region', 'primary');
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain(
+      'no subscription of arn:aws:sns:eu-west-1:111122223333:st-alerts is confirmed (pending: email:oncall@example.com): nobody is paged',
+    );
+    expect(failed.stdout).toContain('confirm the subscription');
+  });
+
+  it('a stack not deployed fails the preflight with the deploy command and skips the plan', async () => {
+    aws.pipeline.stacks.delete(NAMES.dr);
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`cause: stack ${NAMES.dr} does not exist in eu-central-1`);
+    expect(r.stdout).toContain('fix:   deploy it: npx cdk deploy --all -c config=test/fixtures/config/selftest.json');
+    expect(r.stdout).toMatch(/plan app\s+eu-west-1\s+SKIPPED\s+0\.0 s\s+preflight failed/);
+    expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('without credentials: one line, exit 2, nothing done', async () => {
+    aws.state.credentials = false;
+    const r = await run();
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(3);
+    expect(r.stderr).toContain('no AWS credentials found');
+    expect(aws.state.snapshots.size).toBe(0);
+  });
+
+  it('an AWS endpoint not reached: exit 2 in one line naming it, nothing done', async () => {
+    aws.cfn.rejects(
+      Object.assign(new Error('getaddrinfo ENOTFOUND cloudformation.eu-west-1.amazonaws.com'), {
+        code: 'ENOTFOUND',
+        hostname: 'cloudformation.eu-west-1.amazonaws.com',
+      }),
+    );
+    const r = await run();
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('cannot resolve cloudformation.eu-west-1.amazonaws.com');
+    expect(aws.state.snapshots.size).toBe(0);
+  });
+
+  it('an unknown config file: one line, exit 2', async () => {
+    const r = await runInProcess(['selftest', '-c', 'test/fixtures/config/no-such.json'], { clock });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
