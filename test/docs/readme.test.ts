@@ -5,16 +5,21 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(__dirname, '..', '..');
 
 describe('README', () => {
-  it('starts with the two commands: npm ci && npm run demo, then npm test — and both scripts exist', () => {
+  it('starts with the two commands: npm run setup && npm run demo, then npm test — and the scripts exist, .ci/run using the same setup', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const block = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
     const commands = block
       .split('\n')
       .map((line) => line.replace(/#.*$/, '').trim())
       .filter((line) => line !== '');
-    expect(commands).toEqual(['npm ci && npm run demo', 'npm test']);
+    expect(commands).toEqual(['npm run setup && npm run demo', 'npm test']);
     const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.demo).toBe('tsx demo/main.ts');
     expect(scripts.test).toBeDefined();
+    expect(scripts.setup).toBe('bash scripts/setup.sh');
+    // CI proves the newcomer's path: the same setup script, then the README's test command.
+    const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
+    expect(ci).toMatch(/^bash scripts\/setup\.sh --no-npm$/m);
+    expect(ci).toMatch(/^npm test\b/m);
   });
 });
