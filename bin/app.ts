@@ -14,7 +14,7 @@ import { App } from 'aws-cdk-lib';
 import { ConfigError, readConfigFile } from '../lib/config/index.js';
 import { RedisDr, type RedisDrProps } from '../lib/redis-dr.js';
 import { configContextProblem } from '../lib/config/context.js';
-import { summarizeAssembly, synthSummary } from '../lib/synth-summary.js';
+import { costLine, summarizeAssembly, synthSummary } from '../lib/synth-summary.js';
 
 const app = new App();
 const problem = configContextProblem(app.node.getAllContext());
@@ -36,6 +36,7 @@ try {
   }
   throw err;
 }
-const { stacks, nagFindings } = summarizeAssembly(app.synth());
+const { stacks, nagFindings, resources } = summarizeAssembly(app.synth());
 // stderr: `cdk synth <stack>` prints the template on stdout.
 process.stderr.write(synthSummary(redisDr.config, stacks, nagFindings));
+process.stderr.write(costLine(redisDr.config, resources, configFile));
