@@ -22,4 +22,16 @@ describe('README', () => {
     expect(ci).toMatch(/^bash scripts\/setup\.sh --no-npm$/m);
     expect(ci).toMatch(/^npm test\b/m);
   });
+
+  it('says where redis-dr fits: Global Datastore, RedisShake and the automatic backups, with when to use which in docs/choosing.md', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const choosing = readFileSync(join(ROOT, 'docs', 'choosing.md'), 'utf8');
+    for (const text of [readme, choosing]) {
+      for (const name of ['Global Datastore', 'RedisShake', 'automatic backups', 'AWS Backup']) expect(text).toContain(name);
+    }
+    expect(readme).toContain('[docs/choosing.md](docs/choosing.md)');
+    // The RPO floor per shape, as the config check enforces it.
+    expect(choosing).toMatch(/\| node-based, cluster mode enabled \| 20 per node per rolling 24 h/);
+    expect(choosing).toMatch(/## When redis-dr is the wrong tool/);
+  });
 });
