@@ -16,7 +16,7 @@ import { App } from 'aws-cdk-lib';
 import { ConfigError, readConfigFile } from '../lib/config/index.js';
 import { RedisDr, RedisDrVault, type RedisDrProps } from '../lib/redis-dr.js';
 import { configContextProblem, stackSelectionOf } from '../lib/config/context.js';
-import { summarizeAssembly, synthSummary } from '../lib/synth-summary.js';
+import { costLine, summarizeAssembly, synthSummary } from '../lib/synth-summary.js';
 
 const app = new App();
 const context = app.node.getAllContext();
@@ -42,6 +42,8 @@ try {
   }
   throw err;
 }
-const { stacks, nagFindings } = summarizeAssembly(app.synth());
+const { stacks, nagFindings, resources } = summarizeAssembly(app.synth());
 // stderr: `cdk synth <stack>` prints the template on stdout.
 process.stderr.write(synthSummary(built.config, stacks, nagFindings, { stacks: selection, configFile }));
+// The workload stacks' monthly estimate (the vault account's stack is priced apart).
+if (selection === 'workload') process.stderr.write(costLine(built.config, resources, configFile));

@@ -17,6 +17,7 @@ import { version } from '../package.json';
 import { backupCommand } from './commands/backup/command.js';
 import { compareCommand } from './commands/compare/command.js';
 import { completionCommand } from './commands/completion/command.js';
+import { costCommand } from './commands/cost/command.js';
 import { doctorCommand } from './commands/doctor/command.js';
 import { exportCommand } from './commands/export/command.js';
 import { drillCommand } from './commands/drill/command.js';
@@ -101,6 +102,7 @@ export function createProgram(env: CliEnv = {}): Command {
   migrateCommand(program);
   compareCommand(program);
   retentionCommand(program, env);
+  costCommand(program);
   pruneCommand(program, env);
   verifyRdbCommand(program);
   backupCommand(program);

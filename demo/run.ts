@@ -62,6 +62,7 @@ import { summarizeTemplate } from '../lib/synth-summary.js';
 import { publishAlert } from '../lambdas/adapters/aws/alerts.js';
 import { FileBackupStore } from '../lambdas/adapters/storage/backup-store.js';
 import { startLocalRedis, type LocalRedis } from '../lambdas/adapters/redis/local-server.js';
+import { LocalRedisError } from '../lambdas/adapters/redis/server-binary.js';
 import type { MetricsSink } from '../lambdas/adapters/aws/metrics.js';
 import { connectUrl } from '../lambdas/adapters/redis/dump-restore.js';
 import { pullRdb } from '../lambdas/adapters/redis/sync.js';
@@ -392,7 +393,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     // 2. The source: what production holds.
     const source = await stage('source', async () => {
-      const server = await startLocalRedis({ tmpPrefix: `${TMP_PREFIX}source-`, ...(o.signal ? { signal: o.signal } : {}) });
+      const server = await startLocalRedis({ tmpPrefix: `${TMP_PREFIX}source-`, ...(o.signal ? { signal: o.signal } : {}) }).catch((err: unknown) => {
+        // The first thing a fresh machine meets: name the project's own setup, which installs it.
+        if (err instanceof LocalRedisError && err.kind === 'no-binary')
+          throw new Error(`${err.message}. In this clone, npm run setup installs it (then npm run demo)`);
+        throw err;
+      });
       processes.push({ what: 'source', pid: server.pid, stopped: false, server });
       directories.push({ path: server.dir, removed: false });
       say(

@@ -13,8 +13,11 @@ import type { RedisDrConfig } from './config/index.js';
 import { placeholderSettings } from './config/placeholders.js';
 import { ALERT_TOPIC_OUTPUT } from './constructs/alert-topic.js';
 import { networkPrerequisites, vaultStackName } from './deployment.js';
+import { costSummaryLine } from '../lambdas/domain/cost/format.js';
+import type { StackResources } from '../lambdas/domain/cost/estimate.js';
+import { deploymentCost } from './cost.js';
 
-type Template = { Resources?: Record<string, { Type: string }> };
+type Template = { Resources?: StackResources['resources'] };
 
 /** Counts of what one stack template contains. */
 export interface StackSummary {
@@ -195,13 +198,25 @@ export function pendingSubscriptionsCommand(region: string, stack: string): stri
 }
 
 /** Summaries of every stack in the assembly, and the number of cdk-nag findings its validation report lists. */
-export function summarizeAssembly(assembly: CloudAssembly): { stacks: StackSummary[]; nagFindings: number | undefined } {
+export function summarizeAssembly(assembly: CloudAssembly): { stacks: StackSummary[]; nagFindings: number | undefined; resources: StackResources[] } {
   const stacks = assembly.stacks.map((s) => summarizeTemplate(s.stackName, s.environment.region, s.template as Template));
+  const resources = assembly.stacks.map((s) => ({ stack: s.stackName, region: s.environment.region, resources: (s.template as Template).Resources ?? {} }));
   const report = join(assembly.directory, 'validation-report.json');
   let nagFindings: number | undefined;
   if (existsSync(report)) {
     const parsed = JSON.parse(readFileSync(report, 'utf8')) as { pluginReports?: { violations?: unknown[] }[] };
     nagFindings = (parsed.pluginReports ?? []).reduce((n, r) => n + (r.violations?.length ?? 1), 0);
   }
-  return { stacks, nagFindings };
+  return { stacks, nagFindings, resources };
+}
+
+/**
+ * The monthly cost estimate of the synthesized workload stacks (the vault's
+ * runs in another account and is priced apart), in one line naming the
+ * command that prints its items and assumptions.
+ */
+export function costLine(config: RedisDrConfig, resources: readonly StackResources[], configFile: string, now?: Date): string {
+  const names = stackNames(config);
+  const workload = resources.filter((r) => r.stack === names.primary || r.stack === names.dr);
+  return `${costSummaryLine(deploymentCost(config, workload, now ? { now } : {}), `redis-dr cost -c ${configFile}`)}\n`;
 }

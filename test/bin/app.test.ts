@@ -59,7 +59,7 @@ describe('bin/app.ts', () => {
     expect(lines[at + 1]).toMatch(
       /^ {2}after deploying, confirm the 1 email subscription\(s\) of both alert topics \(primary eu-west-1, DR eu-central-1\): .*deletes a subscription still pending after 48 hours/,
     );
-    expect(lines.slice(at + 2)).toEqual([
+    expect(lines.slice(at + 2, -1)).toEqual([
       expect.stringMatching(/^ {4}aws sns list-subscriptions-by-topic --region eu-west-1 .*--stack-name RedisDr-example-Primary .*PendingConfirmation/),
       expect.stringMatching(/^ {4}aws sns list-subscriptions-by-topic --region eu-central-1 .*--stack-name RedisDr-example-Dr .*PendingConfirmation/),
     ]);
@@ -72,7 +72,11 @@ describe('bin/app.ts', () => {
       '  network (eu-west-1; probe, drill verification): the subnets need a NAT route to Secrets Manager, or set network.secretsManagerEndpoint',
     );
     expect(lines.filter((l) => /^ {2}(dr\.)?network: security group\(s\) .* cannot be inspected at synth/.test(l))).toHaveLength(2);
-    expect(lines).toHaveLength(14);
+    // Last, the monthly estimate over the templates just written (docs/cost.md), naming the command with its items.
+    expect(lines.at(-1)).toMatch(
+      /^ {2}monthly cost estimate: about \$\d+\.\d\d \(fixed floor \$.*\): redis-dr cost -c config\/example\.json for the items and assumptions$/,
+    );
+    expect(lines).toHaveLength(15);
     // No warning anywhere in the assembly (e.g. imported subnets without route tables).
     // (The CLI prints each stack's warnings from its metadata file.)
     for (const stack of ['RedisDr-example-Primary', 'RedisDr-example-Dr']) {

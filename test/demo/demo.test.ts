@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -178,6 +178,30 @@ describe('npm run demo', () => {
     expect(out).toMatch(/Drill PASSED\.\s*$/);
     expectNothingLeft(run, before);
   });
+
+  it('on a machine without redis-server: the source stage fails naming npm run setup, exit 1, nothing left behind', async () => {
+    // A PATH holding only node: no redis-server, no valkey-server.
+    const bin = mkdtempSync(join(TMP, 'bin-'));
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const run = await new Promise<Run>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'demo/main.ts'], {
+        cwd: ROOT,
+        env: { ...process.env, PATH: bin, FORCE_COLOR: '0', TMPDIR: TMP },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /source +FAILED: neither redis-server nor valkey-server was found on PATH .*\. In this clone, npm run setup installs it \(then npm run demo\)/,
+    );
+    expect(demoDirs().size).toBe(0);
+  }, 120_000);
 
   it('SIGTERM while it runs: stops, cleans up, exits 143', async () => {
     const before = demoDirs();

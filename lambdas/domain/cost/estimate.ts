@@ -1,0 +1,227 @@
+/**
+ * A monthly cost estimate of a deployment: the fixed floor counted from the
+ * synthesized templates (alarms, dashboards, KMS keys, schedules with the
+ * runs they start), and the variable parts from the plans and a few stated
+ * assumptions (snapshot and export sizes, drill node-hours, S3 storage by
+ * tier and retention, replication, Lambda GB-seconds). Every assumption is
+ * returned with the figures, so the printout says what it rests on. Pure:
+ * the clock, the templates, the plans and the prices come in.
+ */
+import { occurrencesBetween } from '../plans/schedule.js';
+import { TIERS, type Tier } from '../plans/types.js';
+import type { PriceTable } from './prices.js';
+
+/** One synthesized stack's resources (the template's `Resources`). */
+export interface StackResources {
+  readonly stack: string;
+  readonly region: string;
+  readonly resources: Readonly<Record<string, { readonly Type: string; readonly Properties?: Readonly<Record<string, unknown>> }>>;
+}
+
+/** A plan, as far as its cost goes. */
+export interface CostPlan {
+  readonly name: string;
+  readonly schedule: { readonly cron: string; readonly timeZone: string };
+  /** Caches the plan names (node-based and serverless); tag-selected plans use the assumption {@link CostAssumptions.targetsPerTagPlan}. */
+  readonly targets: number;
+  readonly selectsByTags: boolean;
+  readonly retention: Readonly<Record<Tier, number>>;
+  readonly export?: { readonly minTier: Tier; readonly expireDays: Readonly<Record<Tier, number>>; readonly archiveMonthlyAfterDays?: number };
+  readonly drill?: { readonly schedule: { readonly cron: string; readonly timeZone: string }; readonly regions: number; readonly nodeType?: string };
+}
+
+/** What the estimate cannot know from the config: each is printed with the figures. */
+export interface CostAssumptions {
+  /** Size of one recovery point (snapshot or `.rdb` export) per cache, GB. */
+  readonly sizeGb: number;
+  /** Caches a tag-selected plan finds. */
+  readonly targetsPerTagPlan: number;
+  /** Node type of drill clusters whose plan names none. */
+  readonly drillNodeType: string;
+  /** Shards (nodes) of a drill cluster. */
+  readonly drillNodes: number;
+  /** Hours a drill cluster exists (billed per started hour). */
+  readonly drillHours: number;
+  readonly engine: 'valkey' | 'redis';
+  /** Seconds a scheduled Lambda run takes. */
+  readonly lambdaSeconds: number;
+  /** State transitions of one state machine execution. */
+  readonly transitionsPerExecution: number;
+}
+
+export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
+  sizeGb: 1,
+  targetsPerTagPlan: 1,
+  drillNodeType: 'cache.r7g.large',
+  drillNodes: 1,
+  drillHours: 1,
+  engine: 'valkey',
+  lambdaSeconds: 2,
+  transitionsPerExecution: 40,
+};
+
+export interface CostLine {
+  readonly part: 'fixed' | 'variable';
+  readonly item: string;
+  readonly quantity: number;
+  readonly unit: string;
+  readonly usd: number;
+}
+
+export interface CostEstimate {
+  readonly lines: readonly CostLine[];
+  readonly fixedUsd: number;
+  readonly variableUsd: number;
+  readonly totalUsd: number;
+  /** Each assumption and fact the figures rest on, as a sentence. */
+  readonly assumptions: readonly string[];
+  readonly prices: Pick<PriceTable, 'asOf' | 'region' | 'currency'>;
+}
+
+const DAYS = 30;
+const MONTH_MS = DAYS * 86_400_000;
+
+/** Runs a schedule expression starts in the 30 days from `now`: `rate(n unit)`, `cron(...)` (in its time zone) or `at(...)`. */
+export function runsPerMonth(expression: string, timeZone: string, now: Date): number {
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (rate) {
+    const minutes = Number(rate[1]) * (rate[2]!.startsWith('minute') ? 1 : rate[2]!.startsWith('hour') ? 60 : 1440);
+    return Math.floor((DAYS * 1440) / minutes);
+  }
+  if (expression.startsWith('at(')) return 0;
+  return occurrencesBetween(expression, timeZone, now, new Date(now.getTime() + MONTH_MS), 100_000).length;
+}
+
+/** The logical id an intrinsic like `{ "Fn::GetAtt": [id, "Arn"] }` or `{ "Ref": id }` points at. */
+function targetId(arn: unknown): string | undefined {
+  if (arn && typeof arn === 'object') {
+    const a = arn as Record<string, unknown>;
+    if (Array.isArray(a['Fn::GetAtt'])) return String(a['Fn::GetAtt'][0]);
+    if (typeof a.Ref === 'string') return a.Ref;
+  }
+  return undefined;
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** The estimate: one line per priced item, the fixed floor and variable totals, and what it assumed. */
+export function estimateMonthlyCost(input: {
+  readonly stacks: readonly StackResources[];
+  readonly plans: readonly CostPlan[];
+  readonly replicationTimeControl: boolean;
+  readonly assumptions: CostAssumptions;
+  readonly prices: PriceTable;
+  readonly now: Date;
+}): CostEstimate {
+  const { stacks, plans, assumptions: a, prices: p, now } = input;
+  const lines: CostLine[] = [];
+  const add = (part: CostLine['part'], item: string, quantity: number, unit: string, usd: number) => {
+    if (quantity > 0) lines.push({ part, item, quantity: round2(quantity), unit, usd: round2(usd) });
+  };
+
+  // The fixed floor: what the templates create, whatever the data.
+  const all = stacks.flatMap((s) => Object.values(s.resources).map((r) => ({ ...r, stack: s })));
+  const count = (type: string) => all.filter((r) => r.Type === type).length;
+  const alarms = count('AWS::CloudWatch::Alarm');
+  add('fixed', 'CloudWatch alarms', alarms, 'alarm-months', alarms * p.alarmMonth);
+  const dashboards = count('AWS::CloudWatch::Dashboard');
+  add('fixed', 'CloudWatch dashboards', dashboards, 'dashboard-months', dashboards * p.dashboardMonth);
+  const keys = count('AWS::KMS::Key');
+  add('fixed', 'KMS keys', keys, 'key-months', keys * p.kmsKeyMonth);
+
+  // Scheduled runs: each schedule's runs, and the Lambda GB-seconds or state machine transitions they start.
+  let invocations = 0;
+  let gbSeconds = 0;
+  let lambdaRuns = 0;
+  let transitions = 0;
+  for (const r of all.filter((x) => x.Type === 'AWS::Scheduler::Schedule')) {
+    const props = r.Properties ?? {};
+    const expression = String(props.ScheduleExpression ?? '');
+    const runs = runsPerMonth(expression, String(props.ScheduleExpressionTimezone ?? 'UTC'), now);
+    invocations += runs;
+    const target = r.stack.resources[targetId((props.Target as { Arn?: unknown } | undefined)?.Arn) ?? ''];
+    if (target?.Type === 'AWS::Lambda::Function') {
+      lambdaRuns += runs;
+      gbSeconds += runs * (Number(target.Properties?.MemorySize ?? 128) / 1024) * a.lambdaSeconds;
+    } else if (target?.Type === 'AWS::StepFunctions::StateMachine') {
+      transitions += runs * a.transitionsPerExecution;
+    }
+  }
+  add('fixed', `EventBridge Scheduler (${count('AWS::Scheduler::Schedule')} schedules)`, invocations, 'invocations', invocations * p.schedulerInvocation);
+  add('variable', 'Lambda, scheduled runs', gbSeconds, 'GB-seconds', gbSeconds * p.lambdaArmGbSecond + lambdaRuns * p.lambdaRequest);
+  add('variable', 'Step Functions, scheduled executions', transitions, 'state transitions', transitions * p.stateTransition);
+
+  // The variable parts, per plan.
+  const nodeHour = (type: string): number => {
+    const price = p.nodeHour[type];
+    if (price === undefined) throw new RangeError(`no price for node type ${type} in the ${p.region} table (${Object.keys(p.nodeHour).join(', ')})`);
+    return price * (a.engine === 'valkey' ? p.valkeyNodeFactor : 1);
+  };
+  let replicatedGb = 0;
+  for (const plan of plans) {
+    const targets = plan.selectsByTags ? plan.targets + a.targetsPerTagPlan : plan.targets;
+    const snapshots = runsPerMonth(plan.schedule.cron, plan.schedule.timeZone, now);
+    const perDay = snapshots / DAYS;
+    const kept = TIERS.reduce((n, t) => n + plan.retention[t], 0);
+    add(
+      'variable',
+      `${plan.name}: snapshot storage (${kept} kept per cache)`,
+      kept * targets * a.sizeGb,
+      'GB-months',
+      kept * targets * a.sizeGb * p.elastiCacheBackupGbMonth,
+    );
+    if (plan.export) {
+      // Recovery points per day of each tier (the first of a month is monthly, of a week weekly, of a day daily), exported from minTier up.
+      const rate: Record<Tier, number> = { monthly: 1 / DAYS, weekly: 1 / 7 - 1 / DAYS, daily: 1 - 1 / 7, hourly: Math.max(0, perDay - 1) };
+      const from = TIERS.indexOf(plan.export.minTier);
+      const exported = TIERS.filter((t) => TIERS.indexOf(t) >= from);
+      const exportsPerMonth = exported.reduce((n, t) => n + Math.min(rate[t], perDay) * DAYS, 0) * targets;
+      let standardGb = 0;
+      let archivedGb = 0;
+      for (const t of exported) {
+        const copies = Math.min(rate[t], perDay) * plan.export.expireDays[t] * targets;
+        const archiveAfter = t === 'monthly' ? plan.export.archiveMonthlyAfterDays : undefined;
+        const standardShare = archiveAfter === undefined ? 1 : Math.min(1, archiveAfter / plan.export.expireDays[t]);
+        standardGb += copies * a.sizeGb * standardShare;
+        archivedGb += copies * a.sizeGb * (1 - standardShare);
+      }
+      // Both buckets hold every copy: the export bucket and its replica in the DR region.
+      add('variable', `${plan.name}: S3 Standard, export and DR buckets`, 2 * standardGb, 'GB-months', 2 * standardGb * p.s3StandardGbMonth);
+      add('variable', `${plan.name}: S3 Glacier Instant Retrieval (monthly copies)`, 2 * archivedGb, 'GB-months', 2 * archivedGb * p.s3GlacierIrGbMonth);
+      replicatedGb += exportsPerMonth * a.sizeGb;
+    }
+    if (plan.drill) {
+      const drills = runsPerMonth(plan.drill.schedule.cron, plan.drill.schedule.timeZone, now) * plan.drill.regions;
+      const type = plan.drill.nodeType ?? a.drillNodeType;
+      const hours = drills * a.drillNodes * Math.ceil(a.drillHours);
+      add('variable', `${plan.name}: drill clusters (${drills} drills, ${type})`, hours, 'node-hours', hours * nodeHour(type));
+    }
+  }
+  add(
+    'variable',
+    'S3 replication to the DR region',
+    replicatedGb,
+    'GB',
+    replicatedGb * (p.interRegionGb + (input.replicationTimeControl ? p.replicationTimeControlGb : 0)),
+  );
+
+  const sum = (part: CostLine['part']) => round2(lines.filter((l) => l.part === part).reduce((n, l) => n + l.usd, 0));
+  const fixedUsd = sum('fixed');
+  const variableUsd = sum('variable');
+  return {
+    lines,
+    fixedUsd,
+    variableUsd,
+    totalUsd: round2(fixedUsd + variableUsd),
+    assumptions: [
+      `prices: ${p.region} on-demand list prices as of ${p.asOf} (other regions differ; free tiers not deducted)`,
+      `each recovery point (snapshot or .rdb export) is ${a.sizeGb} GB`,
+      `a tag-selected plan finds ${a.targetsPerTagPlan} cache(s)`,
+      `a drill cluster is ${a.drillNodes} node(s) of ${a.drillNodeType} where the plan names no node type, for ${a.drillHours} h (a started hour is billed whole), engine ${a.engine}`,
+      `a scheduled Lambda run takes ${a.lambdaSeconds} s; a state machine execution makes ${a.transitionsPerExecution} state transitions`,
+      'months of 30 days; schedules counted over the next 30 days from now',
+      'not included: CloudWatch Logs ingestion and storage, custom metrics, X-Ray traces, SNS deliveries, KMS and S3 requests (cents at this scale)',
+    ],
+    prices: { asOf: p.asOf, region: p.region, currency: p.currency },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The deployment's plans as the cost estimate reads them (lambdas/domain/cost),
+ * and the estimate of a synthesized deployment: shared by the synth summary
+ * and `redis-dr cost`, so both print the same figures.
+ */
+import {
+  type CostAssumptions,
+  type CostEstimate,
+  type CostPlan,
+  DEFAULT_COST_ASSUMPTIONS,
+  estimateMonthlyCost,
+  type StackResources,
+} from '../lambdas/domain/cost/estimate.js';
+import { US_EAST_1 } from '../lambdas/domain/cost/prices.js';
+import type { RedisDrConfig } from './config/index.js';
+
+/** Each plan's schedule, caches, retention, export and drills, as far as they cost. */
+export function costPlans(config: Pick<RedisDrConfig, 'plans'>): CostPlan[] {
+  return config.plans.map((plan) => ({
+    name: plan.name,
+    schedule: { cron: plan.schedule.cron, timeZone: plan.schedule.timeZone },
+    targets: plan.targets.replicationGroupIds.length + plan.targets.serverlessCacheNames.length,
+    selectsByTags: Object.keys(plan.targets.selectByTags).length > 0,
+    retention: { hourly: plan.retention.hourly, daily: plan.retention.daily, weekly: plan.retention.weekly, monthly: plan.retention.monthly },
+    ...(plan.export.enabled
+      ? {
+          export: {
+            minTier: plan.export.minTier,
+            expireDays: plan.export.expireDays,
+            ...(plan.export.archiveMonthlyAfterDays !== undefined ? { archiveMonthlyAfterDays: plan.export.archiveMonthlyAfterDays } : {}),
+          },
+        }
+      : {}),
+    ...(plan.drill.enabled
+      ? {
+          drill: {
+            schedule: { cron: plan.drill.schedule.cron, timeZone: plan.drill.schedule.timeZone },
+            regions: plan.drill.where === 'both' ? 2 : 1,
+            ...(plan.drill.nodeType !== undefined ? { nodeType: plan.drill.nodeType } : {}),
+          },
+        }
+      : {}),
+  }));
+}
+
+/** The monthly estimate of `config` deployed as `stacks` (its synthesized templates). */
+export function deploymentCost(
+  config: Pick<RedisDrConfig, 'plans' | 'dr'>,
+  stacks: readonly StackResources[],
+  options: { readonly now?: Date; readonly assumptions?: Partial<CostAssumptions> } = {},
+): CostEstimate {
+  return estimateMonthlyCost({
+    stacks,
+    plans: costPlans(config),
+    replicationTimeControl: config.dr.replicationTimeControl,
+    assumptions: { ...DEFAULT_COST_ASSUMPTIONS, ...options.assumptions },
+    prices: US_EAST_1,
+    now: options.now ?? new Date(),
+  });
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { type CostPlan, DEFAULT_COST_ASSUMPTIONS, estimateMonthlyCost, runsPerMonth, type StackResources } from '../../../../lambdas/domain/cost/estimate.js';
+import { formatCostEstimate } from '../../../../lambdas/domain/cost/format.js';
+import { US_EAST_1 } from '../../../../lambdas/domain/cost/prices.js';
+
+// A Sunday, midnight UTC: the next 30 days hold 5 Sundays.
+const NOW = new Date('2026-11-01T00:00:00Z');
+
+const stack: StackResources = {
+  stack: 'RedisDr-t-Primary',
+  region: 'us-east-1',
+  resources: {
+    A1: { Type: 'AWS::CloudWatch::Alarm' },
+    A2: { Type: 'AWS::CloudWatch::Alarm' },
+    A3: { Type: 'AWS::CloudWatch::Alarm' },
+    D: { Type: 'AWS::CloudWatch::Dashboard' },
+    K: { Type: 'AWS::KMS::Key' },
+    F: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 512 } },
+    M: { Type: 'AWS::StepFunctions::StateMachine' },
+    S: { Type: 'AWS::Scheduler::Schedule', Properties: { ScheduleExpression: 'rate(5 minutes)', Target: { Arn: { 'Fn::GetAtt': ['F', 'Arn'] } } } },
+    S2: {
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: { ScheduleExpression: 'cron(0 4 ? * SUN *)', ScheduleExpressionTimezone: 'UTC', Target: { Arn: { Ref: 'M' } } },
+    },
+  },
+};
+
+const plan: CostPlan = {
+  name: 'sessions',
+  schedule: { cron: 'cron(0 0/2 * * ? *)', timeZone: 'UTC' },
+  targets: 2,
+  selectsByTags: false,
+  retention: { hourly: 12, daily: 7, weekly: 4, monthly: 12 },
+  export: { minTier: 'daily', expireDays: { hourly: 1, daily: 8, weekly: 29, monthly: 373 }, archiveMonthlyAfterDays: 90 },
+  drill: { schedule: { cron: 'cron(0 4 ? * SUN *)', timeZone: 'UTC' }, regions: 2, nodeType: 'cache.r7g.large' },
+};
+
+const estimate = (plans: CostPlan[], over: Partial<typeof DEFAULT_COST_ASSUMPTIONS> = {}, replicationTimeControl = true) =>
+  estimateMonthlyCost({
+    stacks: [stack],
+    plans,
+    replicationTimeControl,
+    assumptions: { ...DEFAULT_COST_ASSUMPTIONS, sizeGb: 2, transitionsPerExecution: 100, ...over },
+    prices: US_EAST_1,
+    now: NOW,
+  });
+
+describe('estimateMonthlyCost', () => {
+  it('prices the fixed floor from the templates and the variable parts from the plan (figures worked by hand)', () => {
+    const e = estimate([plan]);
+    expect(e.lines.map((l) => [l.part, l.item, l.quantity, l.usd])).toEqual([
+      ['fixed', 'CloudWatch alarms', 3, 0.3],
+      ['fixed', 'CloudWatch dashboards', 1, 3],
+      ['fixed', 'KMS keys', 1, 1],
+      // 8,640 runs of rate(5 minutes) + 5 Sundays.
+      ['fixed', 'EventBridge Scheduler (2 schedules)', 8645, 0.01],
+      // 8,640 runs x 0.5 GB x 2 s.
+      ['variable', 'Lambda, scheduled runs', 8640, 0.12],
+      ['variable', 'Step Functions, scheduled executions', 500, 0.01],
+      // 35 kept x 2 caches x 2 GB x $0.085.
+      ['variable', 'sessions: snapshot storage (35 kept per cache)', 140, 11.9],
+      // Daily, weekly and monthly copies, both buckets; monthly copies after 90 of their 373 days in Glacier IR.
+      ['variable', 'sessions: S3 Standard, export and DR buckets', 104.27, 2.4],
+      ['variable', 'sessions: S3 Glacier Instant Retrieval (monthly copies)', 75.47, 0.3],
+      // 5 Sundays x 2 regions x 1 node-hour x $0.219 x 0.8 (Valkey).
+      ['variable', 'sessions: drill clusters (10 drills, cache.r7g.large)', 10, 1.75],
+      // One export per cache a day (daily tier and up), 2 GB each, with Replication Time Control.
+      ['variable', 'S3 replication to the DR region', 120, 4.2],
+    ]);
+    expect(e).toMatchObject({ fixedUsd: 4.31, variableUsd: 20.68, totalUsd: 24.99 });
+  });
+
+  it('leaves out what a plan does not do, and RTC when it is off', () => {
+    const { export: _e, drill: _d, ...snapshotsOnly } = plan;
+    const e = estimate([snapshotsOnly], {}, false);
+    expect(e.lines.map((l) => l.item)).not.toContain('S3 replication to the DR region');
+    expect(e.lines.some((l) => /drill|S3 Standard/.test(l.item))).toBe(false);
+    expect(estimate([plan], {}, false).lines.find((l) => l.item === 'S3 replication to the DR region')?.usd).toBe(2.4);
+  });
+
+  it('adds the assumed caches of a tag-selected plan, and says so', () => {
+    const e = estimate([{ ...plan, targets: 0, selectsByTags: true, export: undefined, drill: undefined }], { targetsPerTagPlan: 3 });
+    expect(e.lines.find((l) => l.item.startsWith('sessions: snapshot storage'))?.quantity).toBe(35 * 3 * 2);
+    expect(e.assumptions).toContain('a tag-selected plan finds 3 cache(s)');
+  });
+
+  it('refuses a node type the price table does not know, naming the ones it does', () => {
+    expect(() => estimate([{ ...plan, drill: { ...plan.drill!, nodeType: 'cache.x99.huge' } }])).toThrow(
+      /no price for node type cache\.x99\.huge in the us-east-1 table \(cache\.t4g\.micro, /,
+    );
+  });
+
+  it('prints a table with the totals and every assumption', () => {
+    const text = formatCostEstimate(estimate([plan])).join('\n');
+    expect(text).toMatch(/^Monthly cost estimate \(USD, us-east-1 prices as of 2026-11\): \$24\.99 = fixed floor \$4\.31 \+ variable \$20\.68$/m);
+    expect(text).toMatch(/ {2}variable {2}sessions: drill clusters \(10 drills, cache\.r7g\.large\) +10 node-hours +\$1\.75$/m);
+    expect(text).toMatch(/^ {2}- each recovery point \(snapshot or \.rdb export\) is 2 GB$/m);
+  });
+});
+
+describe('runsPerMonth', () => {
+  it.each<[string, string, number]>([
+    ['rate(5 minutes)', 'UTC', 8640],
+    ['rate(1 hour)', 'UTC', 720],
+    ['rate(1 day)', 'UTC', 30],
+    ['cron(0 4 ? * SUN *)', 'UTC', 5],
+    ['cron(0 0/2 * * ? *)', 'Europe/Berlin', 360],
+    ['at(2026-11-05T00:00:00)', 'UTC', 0],
+  ])('%s in %s: %i runs in 30 days', (expression, tz, runs) => {
+    expect(runsPerMonth(expression, tz, NOW)).toBe(runs);
+  });
+});
