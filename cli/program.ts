@@ -21,6 +21,7 @@ import { doctorCommand } from './commands/doctor/command.js';
 import { drillCommand } from './commands/drill/command.js';
 import { migrateCommand } from './commands/migrate/command.js';
 import { pruneCommand } from './commands/prune/command.js';
+import { reportCommand } from './commands/report/command.js';
 import { restoreCommand } from './commands/restore/command.js';
 import { restoreAofCommand } from './commands/restore-aof/command.js';
 import { retentionCommand } from './commands/retention/command.js';
@@ -95,6 +96,7 @@ export function createProgram(env: CliEnv = {}): Command {
   retentionCommand(program, env);
   pruneCommand(program, env);
   verifyRdbCommand(program);
+  reportCommand(program);
   backupCommand(program);
   shipAofCommand(program);
   restoreAofCommand(program);

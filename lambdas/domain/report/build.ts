@@ -130,7 +130,10 @@ export function cacheControls(
 ): ControlResult[] {
   const c = facts.cache;
   const out: ControlResult[] = [];
-  const push = (control: ControlResult['control'], verdict: ControlResult['verdict'], why: string) => out.push({ control, cache: c, verdict, why });
+  const push = (control: ControlResult['control'], verdict: ControlResult['verdict'], why: string) => {
+    const na = facts.notApplicable?.[control];
+    out.push(na !== undefined ? { control, cache: c, verdict: 'n/a', why: na } : { control, cache: c, verdict, why });
+  };
   push('resources-protected', 'pass', `in plan ${facts.plan}`);
   push(
     'frequency',
@@ -149,7 +152,9 @@ export function cacheControls(
   push(
     'retention',
     facts.retentionDays >= all.minRetentionDays ? 'pass' : 'fail',
-    `the plan keeps recovery points up to ${facts.retentionDays} days (required ${all.minRetentionDays})`,
+    facts.retentionObserved
+      ? `the oldest recovery point there is ${facts.retentionDays} days old (required ${all.minRetentionDays})`
+      : `the plan keeps recovery points up to ${facts.retentionDays} days (required ${all.minRetentionDays})`,
   );
   if (!report.dr) push('cross-region-copy', 'fail', 'the plan makes no copy in another region');
   else {

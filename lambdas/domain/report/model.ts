@@ -41,6 +41,10 @@ export interface CacheFacts {
   readonly vaultCopies?: readonly CopyFact[];
   /** The plan drills this cache, with this RTO target (seconds). */
   readonly rtoTargetSeconds?: number;
+  /** `retentionDays` was read from the recovery points there are (a self-managed destination), not from a plan. */
+  readonly retentionObserved?: boolean;
+  /** Controls that do not apply to this cache's shape, each with the reason (judged n/a, never pass). */
+  readonly notApplicable?: Readonly<Partial<Record<ControlId, string>>>;
 }
 
 export interface DrillFact {
