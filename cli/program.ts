@@ -23,6 +23,7 @@ import { exportCommand } from './commands/export/command.js';
 import { drillCommand } from './commands/drill/command.js';
 import { migrateCommand } from './commands/migrate/command.js';
 import { pruneCommand } from './commands/prune/command.js';
+import { reportCommand } from './commands/report/command.js';
 import { restoreCommand } from './commands/restore/command.js';
 import { restoreAofCommand } from './commands/restore-aof/command.js';
 import { retentionCommand } from './commands/retention/command.js';
@@ -105,6 +106,7 @@ export function createProgram(env: CliEnv = {}): Command {
   costCommand(program);
   pruneCommand(program, env);
   verifyRdbCommand(program);
+  reportCommand(program);
   backupCommand(program);
   shipAofCommand(program);
   restoreAofCommand(program);

@@ -26,7 +26,8 @@ const LEAVES = allCommands(program)
   .filter((c) => c.commands.length === 0 && c !== program)
   .map((c) => commandPath(c).split(' '));
 const byPath = (path: string[]): Command => allCommands(program).find((c) => commandPath(c) === path.join(' '))!;
-const JSON_COMMANDS = LEAVES.filter((p) => byPath(p).options.some((o) => o.long === '--json'));
+// `--json` as a flag (machine output); `report --json <file>` names a file to write instead.
+const JSON_COMMANDS = LEAVES.filter((p) => byPath(p).options.some((o) => o.long === '--json' && !o.required && !o.optional));
 
 /** The command's required options with a value each, so that parsing goes past them to the problem under test. */
 const required = (path: string[]): string[] =>

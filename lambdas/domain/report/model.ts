@@ -1,0 +1,168 @@
+/**
+ * The DR report's facts and what is computed from them: per cache, the
+ * recovery points of the period and how well they met the RPO (largest gap,
+ * days missed, points per day), the DR and vault copies, the drills and
+ * their RTO trend, holds and alarms; and a control summary in AWS Backup
+ * Audit Manager's terms, pass / fail / not applicable per cache, each with
+ * the reason. Pure: the facts and the period come in, the report goes out.
+ */
+
+/** A recovery point (snapshot or self-managed backup) of one cache. */
+export interface PointFact {
+  readonly name: string;
+  readonly at: Date;
+  readonly keys?: number;
+  readonly tier?: string;
+}
+
+/** A copy of a recovery point in the DR region or the vault. */
+export interface CopyFact {
+  readonly key: string;
+  readonly at: Date;
+  readonly verdict: 'ok' | 'corrupt' | 'unsupported' | 'pending';
+  /** The vault's COMPLIANCE retain-until, when the copy is locked. */
+  readonly retainUntil?: Date;
+}
+
+/** One cache's plan and history. */
+export interface CacheFacts {
+  readonly cache: string;
+  readonly plan: string;
+  readonly rpoMinutes: number;
+  readonly timeZone: string;
+  /** How long the plan keeps its longest-kept recovery points, in days (retention counts × tier length). */
+  readonly retentionDays: number;
+  readonly points: readonly PointFact[];
+  /** Absent when the plan does not copy to another region (or the shape cannot: self-managed to a local folder). */
+  readonly drCopies?: readonly CopyFact[];
+  /** Newest DR copy allowed age, minutes (RPO + the export's allowance). */
+  readonly drCopyLimitMinutes?: number;
+  /** Absent without a vault. */
+  readonly vaultCopies?: readonly CopyFact[];
+  /** The plan drills this cache, with this RTO target (seconds). */
+  readonly rtoTargetSeconds?: number;
+  /** `retentionDays` was read from the recovery points there are (a self-managed destination), not from a plan. */
+  readonly retentionObserved?: boolean;
+  /** Controls that do not apply to this cache's shape, each with the reason (judged n/a, never pass). */
+  readonly notApplicable?: Readonly<Partial<Record<ControlId, string>>>;
+}
+
+export interface DrillFact {
+  readonly cache: string;
+  readonly plan: string;
+  readonly region: string;
+  readonly startedAt: Date;
+  readonly passed: boolean;
+  /** Start to verified, seconds; absent when the drill did not get that far. */
+  readonly rtoSeconds?: number;
+  /** Seconds per phase (create, available, verify…), as the drill report measured them. */
+  readonly phases?: Readonly<Record<string, number>>;
+  readonly checks?: readonly { readonly name: string; readonly ok: boolean }[];
+  readonly reason?: string;
+}
+
+export interface AlarmEpisode {
+  readonly alarm: string;
+  readonly from: Date;
+  /** Absent while still in ALARM. */
+  readonly to?: Date;
+}
+
+export interface HoldFact {
+  readonly cache: string;
+  readonly point: string;
+  readonly since: Date;
+  readonly reason: string;
+  readonly released?: Date;
+}
+
+export interface ReportFacts {
+  readonly deployment: string;
+  readonly generatedAt: Date;
+  readonly since: Date;
+  readonly until: Date;
+  readonly caches: readonly CacheFacts[];
+  readonly unprotected: readonly string[];
+  readonly unprotectable: readonly { readonly cache: string; readonly why: string }[];
+  readonly drills: readonly DrillFact[];
+  readonly alarms: readonly AlarmEpisode[];
+  readonly holds: readonly HoldFact[];
+  /** Retention every cache must reach for the retention control (days). */
+  readonly minRetentionDays: number;
+}
+
+export type ControlVerdict = 'pass' | 'fail' | 'n/a';
+
+/** A control, named as AWS Backup Audit Manager names its counterpart. */
+export interface ControlResult {
+  readonly control: ControlId;
+  readonly cache: string;
+  readonly verdict: ControlVerdict;
+  readonly why: string;
+}
+
+export const CONTROLS = [
+  { id: 'resources-protected', title: 'Resources are protected by a backup plan', auditManager: 'BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN' },
+  { id: 'frequency', title: 'Backup frequency meets the RPO', auditManager: 'BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION (frequency)' },
+  { id: 'last-recovery-point', title: 'Last recovery point was created within the RPO', auditManager: 'BACKUP_LAST_RECOVERY_POINT_CREATED' },
+  { id: 'retention', title: 'Recovery points are kept long enough', auditManager: 'BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION (retention)' },
+  { id: 'cross-region-copy', title: 'Recovery points are copied to another region and verified', auditManager: 'BACKUP_RECOVERY_POINT_CROSS_REGION_COPY' },
+  { id: 'cross-account-copy', title: 'Recovery points are copied to another account', auditManager: 'BACKUP_RECOVERY_POINT_CROSS_ACCOUNT_COPY' },
+  { id: 'vault-lock', title: 'Copies are locked against deletion (COMPLIANCE)', auditManager: 'BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK' },
+  { id: 'restore-time', title: 'Restore time meets the target', auditManager: 'RESTORE_TIME_FOR_RESOURCES_MEET_TARGET' },
+] as const;
+export type ControlId = (typeof CONTROLS)[number]['id'];
+
+export interface RpoAttainment {
+  readonly points: number;
+  /** Largest time without a new recovery point in the period (ms), including from the period's start and to its end. */
+  readonly largestGapMs: number;
+  /** Where it was. */
+  readonly largestGapFrom: Date;
+  readonly largestGapTo: Date;
+  /** Gaps longer than the RPO: from, to. */
+  readonly breaches: readonly { readonly from: Date; readonly to: Date }[];
+  /** Days (in the plan's time zone) touched by a gap longer than the RPO. */
+  readonly daysMissed: readonly string[];
+  /** Days of the period (plan's time zone). */
+  readonly days: number;
+  /** Recovery points per day (plan's time zone), every day of the period listed. */
+  readonly perDay: readonly { readonly day: string; readonly points: number }[];
+}
+
+export interface CopySummary {
+  readonly copies: number;
+  readonly verified: number;
+  readonly corrupt: number;
+  readonly unsupported: number;
+  readonly pending: number;
+  readonly newestVerifiedAt?: Date;
+  /** Verified copies per ISO week (YYYY-Www), every week of the period listed. */
+  readonly verifiedPerWeek: readonly { readonly week: string; readonly verified: number; readonly failed: number }[];
+}
+
+export interface CacheReport {
+  readonly facts: CacheFacts;
+  readonly rpo: RpoAttainment;
+  readonly dr?: CopySummary;
+  readonly vault?: CopySummary & { readonly locked: number; readonly earliestRetainUntil?: Date };
+  readonly drills: readonly DrillFact[];
+  /** RTO trend over the period: seconds per week (least squares over the drills with an RTO), absent with fewer than two. */
+  readonly rtoTrendSecondsPerWeek?: number;
+  readonly controls: readonly ControlResult[];
+}
+
+export interface DrReport {
+  readonly deployment: string;
+  readonly generatedAt: Date;
+  readonly since: Date;
+  readonly until: Date;
+  readonly caches: readonly CacheReport[];
+  readonly unprotected: readonly string[];
+  readonly unprotectable: readonly { readonly cache: string; readonly why: string }[];
+  readonly alarms: readonly (AlarmEpisode & { readonly minutesInAlarm: number })[];
+  readonly holds: readonly HoldFact[];
+  /** Every control of every cache, and of the unprotected ones. */
+  readonly controls: readonly ControlResult[];
+  readonly summary: { readonly pass: number; readonly fail: number; readonly notApplicable: number };
+}

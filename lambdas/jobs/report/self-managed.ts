@@ -1,0 +1,117 @@
+/**
+ * The DR report of self-managed backups (`redis-dr report --destination`):
+ * the backups a destination holds, per target, as the report's facts. Only
+ * backups that were read back after they were written count as recovery
+ * points (stored = read back); retention is what the destination holds
+ * (the oldest proven backup's age), as a backup run's retention lives on its
+ * command line. Drills of self-managed servers (`drill local`) keep no
+ * record, so the restore-time control fails: the report says to run them.
+ */
+import { type ReportOutputs, reportFiles, writeReportFiles } from '../../adapters/host/report-files.js';
+import { FileBackupStore, parseDestination } from '../../adapters/storage/backup-store.js';
+import { buildReport } from '../../domain/report/build.js';
+import type { CacheFacts, DrReport, HoldFact, ReportFacts } from '../../domain/report/model.js';
+import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
+import { parseBackupFileName, type StoredBackup } from '../../domain/self-managed/backup.js';
+
+export interface SelfManagedReportOptions {
+  readonly since: Date;
+  readonly until: Date;
+  readonly generatedAt: Date;
+  /** The destination's URL: the report's name for the deployment. */
+  readonly destination: string;
+  readonly rpoMinutes: number;
+  readonly timeZone: string;
+  readonly minRetentionDays: number;
+}
+
+const DAY = 86_400_000;
+
+/** The report's facts from the files of one destination (its `list()`). */
+export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfManagedReportOptions): ReportFacts {
+  const byTarget = new Map<string, { file: StoredBackup; at: Date }[]>();
+  for (const file of files) {
+    const parsed = parseBackupFileName(file.file);
+    if (!parsed) continue;
+    const list = byTarget.get(parsed.target) ?? [];
+    list.push({ file, at: parsed.at });
+    byTarget.set(parsed.target, list);
+  }
+  const caches: CacheFacts[] = [];
+  const holds: HoldFact[] = [];
+  for (const [target, list] of [...byTarget].sort(([a], [b]) => a.localeCompare(b))) {
+    const proven = list.filter((b) => b.file.proven === true && b.at <= o.until).sort((a, b) => a.at.getTime() - b.at.getTime());
+    const oldest = proven[0];
+    caches.push({
+      cache: target,
+      plan: 'self-managed',
+      rpoMinutes: o.rpoMinutes,
+      timeZone: o.timeZone,
+      retentionDays: oldest ? Math.floor((o.until.getTime() - oldest.at.getTime()) / DAY) : 0,
+      retentionObserved: true,
+      points: proven.map((b) => ({
+        name: b.file.file,
+        at: b.at,
+        ...(b.file.keys !== undefined ? { keys: b.file.keys } : {}),
+        ...(b.file.tier ? { tier: b.file.tier } : {}),
+      })),
+      notApplicable: {
+        'cross-region-copy': `self-managed: the copies are the destination's (${o.destination}); where it replicates is the store's setting`,
+        'cross-account-copy': 'self-managed: no vault account',
+        'vault-lock': 'self-managed: no vault account',
+      },
+    });
+    for (const b of list) if (b.file.hold !== undefined) holds.push({ cache: target, point: b.file.file, since: b.at, reason: b.file.hold });
+  }
+  return {
+    deployment: o.destination,
+    generatedAt: o.generatedAt,
+    since: o.since,
+    until: o.until,
+    caches,
+    unprotected: [],
+    unprotectable: [],
+    drills: [],
+    alarms: [],
+    holds,
+    minRetentionDays: o.minRetentionDays,
+  };
+}
+
+/** A destination whose report to write: its URL (file:///dir or s3://bucket/prefix) and, for an S3-compatible store, its endpoint. */
+export interface ReportDestination {
+  readonly url: string;
+  readonly s3Endpoint?: string;
+}
+
+/**
+ * `redis-dr report --destination`: lists the destination, builds the report,
+ * writes the files asked for (each read back). The report and the paths written.
+ * @throws DestinationError for a URL that names no destination
+ */
+export async function reportOfDestination(
+  destination: ReportDestination,
+  options: Omit<SelfManagedReportOptions, 'destination'>,
+  outputs: ReportOutputs,
+): Promise<{ report: DrReport; written: string[] }> {
+  const dest = parseDestination(destination.url);
+  if (!dest) throw new DestinationError(`--destination ${destination.url} is not a destination: write file:///absolute/dir or s3://bucket/prefix`);
+  let files: StoredBackup[];
+  if (dest.kind === 'file') files = await new FileBackupStore(dest.dir).list();
+  else {
+    const [{ storageS3Client }, { S3BackupStore }] = await Promise.all([
+      import('../../adapters/aws/storage-s3.js'),
+      import('../../adapters/storage/backup-store-s3.js'),
+    ]);
+    const client = storageS3Client(destination.s3Endpoint ? { endpoint: destination.s3Endpoint } : {});
+    files = await new S3BackupStore(client, dest.bucket, dest.prefix).list();
+  }
+  const report = buildReport(selfManagedReportFacts(files, { ...options, destination: destination.url }));
+  const written = await writeReportFiles(reportFiles(outputs, reportHtml(report), reportJson(report), reportCsv(report)));
+  return { report, written };
+}
+
+/** The destination named is none (a usage error for the CLI). */
+export class DestinationError extends Error {
+  override readonly name = 'DestinationError';
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport } from '../../../../lambdas/domain/report/build.js';
+import { reportCsv, reportHtml, reportJson } from '../../../../lambdas/domain/report/render.js';
+import { monthOfFacts } from '../../../support/report-facts.js';
+
+const report = buildReport(monthOfFacts());
+const html = reportHtml(report);
+
+describe('reportHtml', () => {
+  it('is one self-contained page: no script, and nothing loaded from elsewhere', () => {
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|src=|url\((?!#)/i);
+    // The only links are to the page's own parts (SVG patterns by id).
+    expect([...html.matchAll(/url\(([^)]*)\)/g)].map((m) => m[1])).toEqual(expect.arrayContaining(['#hatch']));
+    expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  });
+
+  it('draws an RPO timeline per cache, RTO bars and copies per week, each with a title, a description and a table of the same figures', () => {
+    const charts = [...html.matchAll(/<svg [^>]*aria-labelledby="([^ "]+) ([^"]+)"[^>]*>/g)];
+    // sessions: RPO, DR copies, vault copies, RTO; queues: RPO.
+    expect(charts).toHaveLength(5);
+    for (const [, title, desc] of charts) {
+      expect(html).toContain(`<title id="${title}">`);
+      expect(html).toContain(`<desc id="${desc}">`);
+    }
+    expect(html).toContain('<caption>Drills of sessions-prod</caption>');
+    expect(html).toContain('<caption>Time over the RPO of sessions-prod</caption>');
+    expect(html).toContain('<caption>DR region copies per week of sessions-prod</caption>');
+  });
+
+  it('never speaks by colour alone: verdicts and failures are written out', () => {
+    expect(html).toContain('✗ FAIL');
+    expect(html).toContain('✓ pass');
+    expect(html).toMatch(/>FAILED</);
+  });
+
+  it('escapes what comes from tags and names', () => {
+    const evil = buildReport({ ...monthOfFacts(), unprotected: ['<script>alert(1)</script>'] });
+    const page = reportHtml(evil);
+    expect(page).not.toContain('<script>alert(1)</script>');
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+});
+
+describe('reportJson and reportCsv', () => {
+  it('the JSON twin holds the same controls and summary', () => {
+    const json = JSON.parse(reportJson(report)) as typeof report;
+    expect(json.summary).toEqual(report.summary);
+    expect(json.controls).toHaveLength(report.controls.length);
+  });
+
+  it('writes one CSV per fact kind, quoted where a field needs it', () => {
+    const files = reportCsv(report);
+    expect(Object.keys(files)).toEqual(['controls.csv', 'recovery-points.csv', 'copies.csv', 'drills.csv', 'alarms.csv']);
+    const controls = files['controls.csv']!.split('\r\n');
+    expect(controls[0]).toBe('cache,control,audit_manager_control,verdict,why');
+    expect(controls.length - 2).toBe(report.controls.length);
+    // A reason with a comma is quoted.
+    expect(files['controls.csv']).toMatch(/,"newest rdr-sessions-prod-202610312200, 120 min old at the report's end \(RPO 210 min\)"\r\n/);
+    expect(files['drills.csv']!.split('\r\n')[0]).toBe('cache,plan,region,started,passed,rto_seconds,rto_target_seconds,reason');
+  });
+});

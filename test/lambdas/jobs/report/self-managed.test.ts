@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport } from '../../../../lambdas/domain/report/build.js';
+import type { StoredBackup } from '../../../../lambdas/domain/self-managed/backup.js';
+import { selfManagedReportFacts } from '../../../../lambdas/jobs/report/self-managed.js';
+
+const until = new Date('2026-11-08T00:00:00Z');
+const opts = {
+  since: new Date('2026-11-01T00:00:00Z'),
+  until,
+  generatedAt: until,
+  destination: 'file:///backups',
+  rpoMinutes: 1440,
+  timeZone: 'UTC',
+  minRetentionDays: 7,
+};
+const file = (name: string, over: Partial<StoredBackup> = {}): StoredBackup => ({ file: name, size: 100, tier: 'daily', proven: true, keys: 10, ...over });
+
+describe('selfManagedReportFacts', () => {
+  it('counts only backups that were read back, per target, with the retention the destination holds', () => {
+    const files = [
+      file('rdr-cache1-20261020-0000.rdb'),
+      ...[1, 2, 3, 4, 5, 6, 7].map((d) => file(`rdr-cache1-202611${String(d).padStart(2, '0')}-0000.rdb`)),
+      file('rdr-cache1-20261107-1200.rdb', { proven: false }),
+      file('rdr-cache2-20261107-0000.rdb', { hold: 'keyspace-collapsed:rdr-cache2-20261107-0000.rdb' }),
+      file('notes.txt'),
+    ];
+    const facts = selfManagedReportFacts(files, opts);
+    expect(facts.caches.map((c) => [c.cache, c.points.length, c.retentionDays])).toEqual([
+      ['cache1', 8, 19],
+      ['cache2', 1, 1],
+    ]);
+    expect(facts.holds).toEqual([
+      {
+        cache: 'cache2',
+        point: 'rdr-cache2-20261107-0000.rdb',
+        since: new Date('2026-11-07T00:00:00Z'),
+        reason: 'keyspace-collapsed:rdr-cache2-20261107-0000.rdb',
+      },
+    ]);
+    const report = buildReport(facts);
+    const of = (cache: string, control: string) => report.controls.find((c) => c.cache === cache && c.control === control)!;
+    expect(of('cache1', 'frequency').verdict).toBe('pass');
+    expect(of('cache1', 'retention')).toMatchObject({ verdict: 'pass', why: 'the oldest recovery point there is 19 days old (required 7)' });
+    expect(of('cache2', 'retention').verdict).toBe('fail');
+    // Not this shape's: n/a with the reason, never a pass.
+    expect(of('cache1', 'cross-region-copy')).toMatchObject({
+      verdict: 'n/a',
+      why: expect.stringMatching(/^self-managed: the copies are the destination's \(file:\/\/\/backups\)/),
+    });
+    // drill local keeps no record: the restore-time control fails, honestly.
+    expect(of('cache1', 'restore-time')).toMatchObject({ verdict: 'fail', why: 'the plan runs no restore drill' });
+  });
+});
