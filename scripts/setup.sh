@@ -52,11 +52,13 @@ tools=(
   "systemd-analyze|systemd-analyze|systemd|-|the tests verify deploy/systemd's units (Linux only)"
   "zsh|zsh|zsh|zsh|the tests load the zsh completion script"
   "fish|fish|fish|fish|the tests load the fish completion script"
+  "chromium|chromium|chromium|-|the tests open the DR report in a real browser (puppeteer-core drives it; no browser is downloaded)"
 )
 # Valkey's server stands in for redis-server where it is installed instead.
 have() {
   case "$1" in
     redis-server) command -v redis-server >/dev/null 2>&1 || command -v valkey-server >/dev/null 2>&1 ;;
+    chromium) command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }
@@ -76,7 +78,7 @@ need_cfn_lint=0
 command -v cfn-lint >/dev/null 2>&1 || need_cfn_lint=1
 
 if [ ${#missing_names[@]} -eq 0 ] && [ $need_cfn_lint -eq 0 ]; then
-  say "system tools present: redis-server, redis-check-rdb, lz4, systemd-analyze, zsh, fish, cfn-lint"
+  say "system tools present: redis-server, redis-check-rdb, lz4, systemd-analyze, zsh, fish, chromium, cfn-lint"
 else
   for m in ${missing_names[@]+"${missing_names[@]}"}; do say "missing: $m"; done
   [ $need_cfn_lint -eq 1 ] && say "missing: cfn-lint (the tests lint every synthesized template; from pip)"
@@ -107,6 +109,7 @@ else
         brew install "${brew_pkgs[@]}"
       fi
       have systemd-analyze || say "note: systemd-analyze does not exist on macOS; the demo runs, and the deploy/systemd tests need Linux"
+      have chromium || say "note: install Chromium or Google Chrome for the report's browser test (brew install --cask chromium), or set REDIS_DR_CHROMIUM"
     else
       say "no apt-get or Homebrew here: install ${debian_pkgs[*]} (Debian package names) with your package manager, then run npm run setup again"
       exit 1

@@ -42,7 +42,7 @@ describe('scripts/setup.sh (npm run setup: the README first line and .ci/run)', 
     expect(r.stdout).toMatch(/^setup: missing: redis-server \(the demo and the tests start throwaway servers\)$/m);
     const last = r.stdout.trim().split('\n').at(-1);
     expect(last).toBe(
-      'setup: no apt-get or Homebrew here: install redis-server redis-tools lz4 systemd zsh fish (Debian package names) with your package manager, then run npm run setup again',
+      'setup: no apt-get or Homebrew here: install redis-server redis-tools lz4 systemd zsh fish chromium (Debian package names) with your package manager, then run npm run setup again',
     );
   });
 
@@ -54,8 +54,8 @@ describe('scripts/setup.sh (npm run setup: the README first line and .ci/run)', 
     });
     const r = setup(bin, '--no-npm');
     const calls = readFileSync(join(bin, 'apt-get.calls'), 'utf8').trim().split('\n');
-    expect(r.stdout).toMatch(/^setup: installing with apt-get: redis-server redis-tools lz4 systemd zsh fish$/m);
-    expect(calls).toEqual(['update -qq', 'install -y -qq redis-server redis-tools lz4 systemd zsh fish']);
+    expect(r.stdout).toMatch(/^setup: installing with apt-get: redis-server redis-tools lz4 systemd zsh fish chromium$/m);
+    expect(calls).toEqual(['update -qq', 'install -y -qq redis-server redis-tools lz4 systemd zsh fish chromium']);
     // The announcement comes before the install.
     expect(r.stdout.indexOf('missing: redis-server')).toBeLessThan(r.stdout.indexOf('installing with apt-get'));
     expect(r.status).toBe(0);
