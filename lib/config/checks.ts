@@ -501,6 +501,17 @@ function checkVaultDrill(root: Json, plan: Json | undefined, index: number, prob
         "ElastiCache seeds a cluster only from a bucket in the cluster's region, and the vault drill runs in the DR region; put the vault in the DR region, or remove drill.fromVault",
     });
   }
+  // The drill seeds from its own copy in the DR bucket and deletes it after: a default Object Lock there would lock
+  // the copy as it lands, so it could not be deleted (every drill would leave a copy behind and report it).
+  const lock = asObject(asObject(root.dr)?.objectLock);
+  if (lock) {
+    problems.push({
+      path: ['dr', 'objectLock'],
+      message:
+        `cannot be set with a vault drill (plan ${show(asString(plan?.name) ?? '?')} has drill.fromVault), got ${show(asString(lock.mode) ?? '?')} for ${show(lock.days as number)} days: ` +
+        "the drill copies the vault's replica into the DR bucket and deletes the copy when it ends, which a default lock forbids; the vault already keeps the copies locked: remove dr.objectLock, or remove drill.fromVault",
+    });
+  }
   // Without dr.account the drills run in primary.account, which checkVault already keeps apart from the vault.
   const drillAccount = asString(asObject(root.dr)?.account);
   const vaultAccount = asString(vault.account);

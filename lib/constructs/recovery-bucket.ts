@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { recoveryBucketName as bucketName, replicationRoleName } from '../deployment.js';
 import type { PlanConfig } from '../config/index.js';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
+import { SEED_COPY_PREFIX } from '../../lambdas/domain/drills/vault-seed.js';
 import { acknowledgeNoReplication, acknowledgeSseS3 } from '../nag/recovery-storage-checks.js';
 import {
   ELASTICACHE_ACL_PERMISSIONS,
@@ -441,8 +442,15 @@ export function lifecycleRules(plans: readonly PlanConfig[]): s3.LifecycleRule[]
     abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
   });
   rules.push({ id: 'orphaned-delete-markers', expiredObjectDeleteMarker: true });
+  // A vault drill deletes its seed copy on every path of its state machine; only an execution stopped from
+  // outside (its own timeout, a StopExecution) skips that, and this backstop removes what it left after
+  // longer than any drill runs (drill.maxHours is at most a day).
+  rules.push({ id: 'drill-seed-copies', prefix: SEED_COPY_PREFIX, expiration: Duration.days(SEED_COPY_EXPIRE_DAYS) });
   return rules;
 }
+
+/** Days after which a vault drill's seed copy left in the DR bucket expires (the lifecycle backstop). */
+export const SEED_COPY_EXPIRE_DAYS = 3;
 
 /** Props for {@link AccessLogBucket}. */
 export interface AccessLogBucketProps {

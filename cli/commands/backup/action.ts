@@ -188,5 +188,7 @@ export function backupFailure(r: BackupReport): ReportedFailure | undefined {
   }
   const fix = `fix what the ${r.failedStep ?? 'failed'} step's message names and run the backup again (nothing stored before was deleted)`;
   // Nothing read or stored yet: the server or the destination not reached (credentials, network) is exit 2.
-  return reportedFailure(message, (r.failedStep === 'connect' || r.failedStep === 'destination') && !r.backup, fix, 'failed', 'backup');
+  // The lease step is the first to reach the destination: a folder that is not there, credentials or a network that fail.
+  const reached = r.failedStep === 'connect' || r.failedStep === 'destination' || r.failedStep === 'lease';
+  return reportedFailure(message, reached && !r.backup, fix, 'failed', 'backup');
 }

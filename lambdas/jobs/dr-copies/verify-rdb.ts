@@ -13,6 +13,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ALARM_KINDS, runbookOf } from '../../domain/alerting/catalog.js';
 import { pageAttributes, pageSubject, type Page } from '../../domain/alerting/page.js';
 import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
+import { SEED_COPY_PREFIX } from '../../domain/drills/vault-seed.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import { verdictTags } from '../../domain/dr-copies/rdb-summary.js';
 import { createRdbVerifier, pushDecoded, rdbVerdict, type RdbCheckpoint, type RdbReport, type RdbVerdict } from '../../domain/rdb/verifier.js';
@@ -201,8 +202,11 @@ export interface VerifyOutcome {
   readonly bucket: string;
   readonly key: string;
   readonly versionId?: string;
-  /** `verified`: verdict written now; `already-verified`; `gone`: the object (version) no longer exists. */
-  readonly action: 'verified' | 'already-verified' | 'gone';
+  /**
+   * `verified`: verdict written now; `already-verified`; `gone`: the object (version) no longer exists;
+   * `not-a-copy`: a vault drill's seed copy (its replica was verified in the vault), read and tagged by nobody here.
+   */
+  readonly action: 'verified' | 'already-verified' | 'gone' | 'not-a-copy';
   /** `unsupported`: a format the verifier cannot judge (a newer engine's): neither verified nor corrupt. */
   readonly verdict?: RdbVerdict;
   readonly keys?: number;
@@ -285,6 +289,12 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     return restarts;
   };
   const done = (outcome: VerifyOutcome): VerifyStepResult => ({ done: true, event, outcome });
+  // A vault drill's seed copy lands in the DR bucket for the length of one drill and is deleted after it: it is no
+  // DR copy (no export tags, no recovery point of this bucket), and its replica's verdict is the vault's.
+  if (key.startsWith(SEED_COPY_PREFIX)) {
+    deps.log.info("a vault drill's seed copy, not a DR copy: not verified here", base);
+    return done({ ...base, action: 'not-a-copy' });
+  }
 
   try {
     const current = await getObjectTags(deps.s3, bucket, key, versionId);

@@ -253,7 +253,8 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       lease = attempt.taken;
       const detail = `${leaseName(req.target)} in ${req.store.url}${waited >= 1 ? ` after waiting ${Math.round(waited)} s` : ''}${lease.tookOver ? `, taking over ${lease.tookOver}` : ''}`;
       steps.push({ step: 'lease', ok: true, detail, seconds: waited });
-      say(`lease: ${detail}`);
+      // Said when it is news (a wait, a takeover); a lease taken at once is in the report's steps.
+      if (waited >= 1 || lease.tookOver) say(`lease: ${detail}`);
     }
   }
 

@@ -102,6 +102,13 @@ describe('config plans[].drill.fromVault', () => {
     );
   });
 
+  it("refuses a vault drill with a default Object Lock on the DR bucket (the drill's seed copy there could not be deleted)", () => {
+    expect(problemsOf(vaultDrill((c) => (c.dr.objectLock = { mode: 'GOVERNANCE', days: 30 })))).toEqual([
+      'dr.objectLock cannot be set with a vault drill (plan "sessions" has drill.fromVault), got "GOVERNANCE" for 30 days: ' +
+        "the drill copies the vault's replica into the DR bucket and deletes the copy when it ends, which a default lock forbids; the vault already keeps the copies locked: remove dr.objectLock, or remove drill.fromVault",
+    ]);
+  });
+
   it('refuses DR drills in the vault account itself', () => {
     expect(problemsOf(vaultDrill((c) => (c.dr.account = '222222222222')))).toContain(
       'dr.account must differ from vault.account for a vault drill, got "222222222222" for both: the drill runs in the workload account, which the vault lets read only; deploy the DR stack in a workload account',

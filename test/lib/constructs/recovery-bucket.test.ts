@@ -2,7 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lifecycleRules, NONCURRENT_VERSION_DAYS, RecoveryBucket } from '../../../lib/constructs/recovery-bucket.js';
+import { lifecycleRules, NONCURRENT_VERSION_DAYS, RecoveryBucket, SEED_COPY_EXPIRE_DAYS } from '../../../lib/constructs/recovery-bucket.js';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth.js';
 import { bucketPolicyStatements, elastiCacheAclCall, recoveryBucket } from '../../support/recovery-bucket.js';
 
@@ -24,6 +24,7 @@ describe('lifecycleRules', () => {
       'short-monthly',
       'housekeeping',
       'orphaned-delete-markers',
+      'drill-seed-copies',
     ]);
     expect(rules[1]).toEqual({
       id: 'sessions-daily',
@@ -36,6 +37,8 @@ describe('lifecycleRules', () => {
     expect(rules[7]!.transitions).toBeUndefined();
     expect(rules[8]!.noncurrentVersionExpiration).toEqual(Duration.days(NONCURRENT_VERSION_DAYS));
     expect(rules[8]!.tagFilters).toBeUndefined();
+    // The backstop for a vault drill's seed copy an execution stopped from outside left behind.
+    expect(rules[10]).toEqual({ id: 'drill-seed-copies', prefix: 'redis-dr-drill-seeds/', expiration: Duration.days(SEED_COPY_EXPIRE_DAYS) });
   });
 });
 

@@ -346,6 +346,15 @@ describe('verify-rdb handler', () => {
     expect(putTags()).toMatchObject({ 'redis-dr:tier': 'weekly', 'redis-dr:verified': 'ok' });
   });
 
+  it("leaves a vault drill's seed copy alone: not read, not tagged, not counted (it is deleted when its drill ends)", async () => {
+    serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+    const outcome = await runToEnd(event('Object Created', `redis-dr-drill-seeds/exec-1/${KEY}`), deps);
+    expect(outcome).toMatchObject({ action: 'not-a-copy' });
+    expect(s3.commandCalls(GetObjectTaggingCommand)).toHaveLength(0);
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+  });
+
   it('treats an object deleted since the event as nothing to do', async () => {
     s3.on(GetObjectTaggingCommand).rejects(awsError('NoSuchKey', 'The specified key does not exist.', 404));
     await expect(runToEnd(event(), deps)).resolves.toMatchObject({ action: 'gone' });

@@ -448,15 +448,15 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
       expect(json).toMatchObject({ db: 1, copied: 2, scanned: 2, error: null, file: { ok: true, version: 10 }, targetServer: { readsRdbUpTo: 10 } });
     });
 
-    it('a target that asks for a password: a clear error, exit 1, nothing of the password printed', async () => {
+    it('a target that asks for a password: a clear error, exit 2 (credentials), nothing of the password printed', async () => {
       const locked = await startRedisServer({ password: 's3cr3t-pw' });
       try {
         const denied = await cli('migrate', '--from-rdb', path, '--to', `redis://:wrong-pw@127.0.0.1:${locked.port}`);
-        expect(denied.status).toBe(1);
+        expect(denied.status).toBe(2); // credentials: exit 2, as every command's (cli/failure.ts)
         expect(denied.stderr).toMatch(/WRONGPASS|invalid username-password/);
         expect(`${denied.stdout}${denied.stderr}`).not.toContain('wrong-pw');
         const none = await cli('migrate', '--from-rdb', path, '--to', `redis://127.0.0.1:${locked.port}`);
-        expect(none.status).toBe(1);
+        expect(none.status).toBe(2);
         expect(none.stderr).toMatch(/NOAUTH|Authentication required/);
         expect(await locked.client().dbsize()).toBe(0);
       } finally {
