@@ -131,6 +131,9 @@ describe('npm run demo', () => {
     expect(out).toContain('redis-dr:verified=corrupt');
     expect(out).toMatch(/page published to the alert topic: \[CRITICAL\] .*corrupt DR copy/);
     expect(out).toContain('Restore drill failed (select)');
+    // The report names what the drill looked among, never "target none".
+    expect(out).toContain('Restore drill failed (select): plan app, target none chosen (among app-cache), region eu-central-1 (DR copy).');
+    expect(out).not.toMatch(/target none[,.]/);
     // The selftest's orchestrator fails the drill's verdict and still records the run (read back), as failed.
     expect(out).toMatch(/^\[9\/11\] drill verdict +FAILED: the drill failed: Restore drill failed \(select\)/m);
     expect(out).toMatch(/^ {2}record +eu-central-1 +PASSED .*read back\): failed/m);

@@ -51,3 +51,19 @@ const BUSY = new Set([
 export function isBusy(err: unknown): boolean {
   return BUSY.has(errorName(err));
 }
+
+/** Codes of a request that never reached the service: no route, no name, nothing listening, a connection cut or timed out. */
+const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET'];
+
+/** Whether `err` (or an error it wraps) says the endpoint could not be reached at all, as opposed to an answer from AWS. */
+export function isNetworkFailure(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.includes(code)) return true;
+    const name = (e as { name?: unknown }).name;
+    if (name === 'TimeoutError') return true;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && NETWORK_CODES.some((c) => new RegExp(`\\b${c}\\b`).test(message))) return true;
+  }
+  return false;
+}

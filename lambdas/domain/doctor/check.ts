@@ -10,6 +10,7 @@ export type CheckState = 'pass' | 'warn' | 'fail';
 /** The sections of the report, in the order they print. */
 export const DOCTOR_SECTIONS = [
   'credentials',
+  'network',
   'stacks',
   'schedules',
   'alerts',

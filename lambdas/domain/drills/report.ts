@@ -148,7 +148,14 @@ export function buildDrillReport(o: DrillOutcome): DrillReport {
   const ok = failures.length === 0;
   const failedStep = failures[0]?.step;
   const target = choice?.target ?? NO_TARGET;
-  const where = `${input.plan}/${target} ${o.region}`;
+  // A drill that chose no target (select found no usable recovery point) names what it looked among, not "none".
+  const looked = [
+    ...input.targets.replicationGroupIds,
+    ...input.targets.serverlessCacheNames,
+    ...Object.entries(input.targets.selectByTags).map(([k, v]) => `caches tagged ${k}=${v}`),
+  ];
+  const targetText = choice ? choice.target : `none chosen (among ${looked.join(', ') || "the plan's caches"})`;
+  const where = choice ? `${input.plan}/${target} ${o.region}` : `${input.plan} ${o.region}, no target chosen`;
   const verdict = ok ? (rtoMet === false ? 'PASSED, RTO MISSED' : 'PASSED') : `FAILED (${failedStep})`;
   const rtoNote = ok && rtoSeconds !== undefined ? ` RTO ${duration(rtoSeconds, true)}` : '';
   const subject = ascii(`redis-dr drill ${verdict}: ${where}${rtoNote}${leftBehind ? ' - cluster left behind' : ''}`);
@@ -157,7 +164,7 @@ export function buildDrillReport(o: DrillOutcome): DrillReport {
   const took = (seconds: number | undefined) => (seconds === undefined ? 'not reached' : duration(seconds));
   const objective = `objective ${input.rtoMinutes}m${rtoMet === undefined ? '' : rtoMet ? ': met' : ': MISSED'}`;
   const body = [
-    `Restore drill ${verdict.toLowerCase()}: plan ${input.plan}, target ${target}, region ${o.region} (${source}).`,
+    `Restore drill ${verdict.toLowerCase()}: plan ${input.plan}, target ${targetText}, region ${o.region} (${source}).`,
     '',
     ...recoveryPointLines(choice, o.seedCleanup),
     ...checkLines(verify, choice),

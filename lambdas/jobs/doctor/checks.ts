@@ -34,7 +34,7 @@ import {
 import { schedulesOfGroup } from '../../adapters/aws/scheduler.js';
 import { topicSubscriptions } from '../../adapters/aws/sns.js';
 import type { CallWrapper } from '../../adapters/aws/elasticache.js';
-import { describeError, errorName, isThrottling } from '../../adapters/aws/errors.js';
+import { describeError, errorName, isNetworkFailure, isThrottling } from '../../adapters/aws/errors.js';
 import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
 import { listVersions, objectAndBucketOwners } from '../../adapters/aws/s3-versions.js';
 import { judgeExportOwner, judgeVaultExpiry, type VaultExpiryBound } from '../../domain/doctor/object-checks.js';
@@ -156,7 +156,25 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
   for (const r of input.regions) {
     const region = r.region;
     const stackBase: Base = { section: 'stacks', region, subject: r.stackName };
-    const stack = await look(stackBase, 'cloudformation:DescribeStacks', () => describeStack(clients.cloudformation(region), r.stackName, wrap));
+    let unreachable: string | undefined;
+    const stack = await look(stackBase, 'cloudformation:DescribeStacks', () =>
+      describeStack(clients.cloudformation(region), r.stackName, wrap).catch((err: unknown) => {
+        if (isNetworkFailure(err)) unreachable = describeError(err);
+        throw err;
+      }),
+    );
+    if (unreachable !== undefined) {
+      // Every other call of the region would fail the same way: one line, not one per check blaming permissions.
+      checks.push({
+        section: 'network',
+        region,
+        subject: `AWS in ${region}`,
+        state: 'fail',
+        detail: `not reached (${unreachable}): the other checks of ${region} were not run`,
+        fix: `check this machine's route to AWS in ${region} (a proxy, VPC endpoints, AWS_ENDPOINT_URL*), then run doctor again`,
+      });
+      continue;
+    }
     if (!stack.ok) checks.push(stack.check);
     else checks.push(...judgeStack(region, r.stackName, stack.value, input.configHash, input.configHashOutput, input.deploy));
     const exists = !stack.ok || stack.value !== undefined;

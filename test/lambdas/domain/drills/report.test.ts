@@ -197,11 +197,13 @@ describe('buildDrillReport', () => {
       }),
       ok: false,
       failedStep: 'select',
-      subject: 'redis-dr drill FAILED (select): sessions/none eu-west-1',
+      subject: 'redis-dr drill FAILED (select): sessions eu-west-1, no target chosen',
       severity: 'high',
       outcomeAttr: 'failed',
       cleanup: 'none',
       lines: [
+        // Not "target none": what the drill looked among.
+        'Restore drill failed (select): plan sessions, target none chosen (among rg-a), region eu-west-1 (primary snapshot).',
         'Recovery point: none chosen.',
         '  - select: NoRecoveryPointError: plan sessions: no usable snapshot to restore: rg-a (no available snapshot of plan sessions)',
         'Cleanup: no cluster to delete.',

@@ -139,6 +139,19 @@ describe('runDoctorChecks', () => {
     });
   });
 
+  it('a region whose AWS endpoints cannot be reached is one line, not one failure per check blaming permissions', async () => {
+    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }));
+    const checks = await run();
+    expect(states(checks)).toEqual([`fail network AWS in ${REGION}`]);
+    expect(checks[0]!.detail).toMatch(/^not reached \(.*ECONNREFUSED.*\): the other checks of eu-south-2 were not run$/);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('an access denied on the stack is still its own check (an answer from AWS, not a network failure)', async () => {
+    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
+    expect(states(await run())[0]).toBe('fail stacks RedisDr-x-Dr');
+  });
+
   it('a bucket that does not exist is one line, not one per setting', async () => {
     s3.on(GetBucketVersioningCommand).rejects(Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' }));
     const buckets = (await run()).filter((c) => c.section === 'buckets');
