@@ -132,7 +132,7 @@ describe('reportDrill', () => {
     expect(result.ok).toBe(false);
     expect(result.summary).toContain('  - select: NoRecoveryPointError: plan sessions: no usable DR copy');
     expect(result.summary).toContain('Cleanup: no cluster to delete.');
-    expect(published[0]!.subject).toBe('redis-dr drill FAILED (select): sessions/none eu-central-1');
+    expect(published[0]!.subject).toBe('redis-dr drill FAILED (select): sessions eu-central-1, no target chosen');
   });
 
   it('records the metrics even when SNS refuses the message, and then throws for the retry', async () => {
