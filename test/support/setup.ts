@@ -3,6 +3,10 @@ import 'aws-sdk-client-mock-vitest/extend';
 import '../../demo/polyfills.js';
 import { afterAll, afterEach, beforeAll, expect, inject, vi } from 'vitest';
 import { collectCalls, registerStub, releaseStubs, settleCalls } from './aws-calls.js';
+import { bytesEqual } from './bytes-equality.js';
+
+// Buffers and byte arrays compared at once, not index by index (test/support/bytes-equality.ts).
+expect.addEqualityTesters([bytesEqual]);
 
 // Every mocked AWS client is registered, so the calls the job tests make are recorded (test/support/aws-calls.ts).
 vi.mock('aws-sdk-client-mock', async (importOriginal) => {
