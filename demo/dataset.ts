@@ -43,6 +43,9 @@ const LEADERBOARDS = ['daily', 'weekly', 'all-time'];
 const BATCH = 500;
 
 /** The smallest dataset that still has every kind. */
+/** Keys in the sample dataset unless `--keys` says otherwise. */
+export const DEFAULT_KEYS = 5000;
+
 export const MIN_KEYS = 20;
 
 /** Writes about `keys` keys (at least {@link MIN_KEYS}) into database 0 of `client`; `signal` stops it between batches. */

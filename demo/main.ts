@@ -5,8 +5,8 @@
  * 2 for a usage problem, 130 on Ctrl-C and 143 on SIGTERM — in every case
  * after every server was stopped and every temporary directory removed.
  */
-import { DEFAULT_KEYS, DEMO_CONFIG, runDemo } from './run.js';
-import { MIN_KEYS } from './dataset.js';
+import { DEFAULT_KEYS, MIN_KEYS } from './dataset.js';
+import { findServerBinary, LocalRedisError } from '../lambdas/adapters/redis/server-binary.js';
 
 const USAGE = `usage: npm run demo [-- [--keys N] [--keep] [--corrupt-dr-copy] [--vault]]
   --keys N           keys in the sample dataset (default ${DEFAULT_KEYS}, at least ${MIN_KEYS})
@@ -45,6 +45,18 @@ async function main(): Promise<void> {
     process.exitCode = options ? 2 : 0;
     return;
   }
+  // The first thing a fresh machine meets, checked before anything is built (the synth takes seconds):
+  // one line naming the project's own setup, which installs it.
+  try {
+    await findServerBinary();
+  } catch (err) {
+    if (!(err instanceof LocalRedisError) || err.kind !== 'no-binary') throw err;
+    process.stdout.write(`redis-dr demo: ${err.message}. In this clone, npm run setup installs it (then npm run demo)\n`);
+    process.exitCode = 1;
+    return;
+  }
+  // Loaded only now: the CDK app and every job (seconds of start-up a machine without a server need not wait for).
+  const { DEMO_CONFIG, runDemo } = await import('./run.js');
   // The demo never calls AWS: the SDK's notice about future Node.js versions is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const controller = new AbortController();

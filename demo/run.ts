@@ -95,8 +95,6 @@ import { seedCopyEventSchema } from '../lambdas/domain/drills/vault-seed.js';
 
 /** The demo's config: one plan that exports and drills in the DR region. */
 export const DEMO_CONFIG = join(__dirname, '..', 'config', 'demo.json');
-/** Keys of the sample dataset unless `--keys` says otherwise. */
-export const DEFAULT_KEYS = 5000;
 /** Prefix of every temporary directory the demo makes (its work directory and each server's). */
 export const TMP_PREFIX = 'redis-dr-demo-';
 /** Wait states of the drill (30 s on AWS) last this long here. */

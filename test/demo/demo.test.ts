@@ -182,7 +182,7 @@ describe('npm run demo', () => {
     expectNothingLeft(run, before);
   });
 
-  it('on a machine without redis-server: the source stage fails naming npm run setup, exit 1, nothing left behind', async () => {
+  it('on a machine without redis-server: one line naming npm run setup before anything is built, exit 1, nothing left behind', async () => {
     // A PATH holding only node: no redis-server, no valkey-server.
     const bin = mkdtempSync(join(TMP, 'bin-'));
     symlinkSync(process.execPath, join(bin, 'node'));
@@ -200,9 +200,13 @@ describe('npm run demo', () => {
       child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(
-      /source +FAILED: neither redis-server nor valkey-server was found on PATH .*\. In this clone, npm run setup installs it \(then npm run demo\)/,
-    );
+    // One line, before anything is synthesized or started.
+    expect(run.stdout.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        /^redis-dr demo: neither redis-server nor valkey-server was found on PATH .*\. In this clone, npm run setup installs it \(then npm run demo\)$/,
+      ),
+    ]);
+    expect(run.stderr).toBe('');
     expect(demoDirs().size).toBe(0);
   }, 120_000);
 
