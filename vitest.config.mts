@@ -2,18 +2,18 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Test files that run without isolation (project `shared`): a worker runs many of them in one process.
+ * Test files that run without isolation (project `shared`): a worker runs many of them in one process, so each
+ * file's imports (the AWS SDK, ioredis, aws-cdk-lib) load once per worker, not once per file.
  * - test/lib: the infrastructure tests load aws-cdk-lib (seconds of CPU per process) and synthesize apps; a worker
  *   loads the CDK once for all the files it runs and shares each synth among them (test/support/synth.ts).
- * - test/lambdas/domain: pure code (docs/architecture.md), so a process per file was only start-up cost.
- * None of these files changes the environment, the working folder, process listeners or timers;
+ * - test/lambdas, test/cli, test/docs, test/repo: the code under test imports the same modules file after file;
+ *   a process per file was mostly start-up (measured, CPU-s user+sys: test/lambdas/adapters/aws 11.7 -> 6.3).
+ * None of these files may leave the environment, the working folder, process listeners or timers changed:
  * test/support/setup.ts restores every mocked AWS client after each file and fails a file of this project
- * that leaves an environment variable or the working folder changed. A file that must change any of
- * those belongs in project `default` (isolated). Measured (CPU-s, user+sys, on a loaded machine): the 23 files
- * test/lib/*.test.ts + test/lib/constructs/*.test.ts 175.8 -> 92.5; 46 domain files 40.5 -> 23.6.
+ * that leaves an environment variable or the working folder changed: restore them in afterAll/afterEach. Measured earlier (CPU-s, user+sys, on a loaded machine):
+ * the 23 files test/lib/*.test.ts + test/lib/constructs/*.test.ts 175.8 -> 92.5; 46 domain files 40.5 -> 23.6.
  */
-const SHARED = ['test/lib/**/*.test.ts', 'test/lambdas/domain/**/*.test.ts'];
-
+const SHARED = ['test/lib/**/*.test.ts', 'test/lambdas/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/docs/**/*.test.ts', 'test/repo/**/*.test.ts'];
 export default defineConfig({
   // examples/embedded imports the construct as a team would (`redis-dr/cdk`); here that is the repository's source.
   resolve: { alias: { 'redis-dr/cdk': fileURLToPath(new URL('./lib/index.ts', import.meta.url)) } },

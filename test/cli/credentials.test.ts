@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCOUNT, fakeAws } from './support/fake-aws.js';
 import { runInProcess } from './support/in-process.js';
 
@@ -11,8 +11,16 @@ import { runInProcess } from './support/in-process.js';
  * contains — with nothing else asked of AWS.
  */
 
-// As bin/redis-dr.cjs does: the SDK's Node-version notice is not for on-call.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+// As bin/redis-dr.cjs does: the SDK's Node-version notice is not for on-call (restored after: the worker runs other files).
+const NOTICE = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+const noticeBefore = process.env[NOTICE];
+beforeAll(() => {
+  process.env[NOTICE] = 'true';
+});
+afterAll(() => {
+  if (noticeBefore === undefined) delete process.env[NOTICE];
+  else process.env[NOTICE] = noticeBefore;
+});
 const aws = fakeAws();
 const scratch = mkdtempSync(join(tmpdir(), 'redis-dr-credentials-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
