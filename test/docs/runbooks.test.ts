@@ -374,6 +374,10 @@ describe('docs/runbooks/self-managed-host-lost.md', () => {
     const [count, backup] = section(file, '4. Check');
     expect(await host.ok(count!)).toMatch(/^500\n[\s\S]*aof_enabled:1/m);
     expect(await host.ok(backup!)).toMatch(/OK rdr-.*500 keys/);
+    // "After step 2 the shipper continues the same history": it resumes where the old host stopped.
+    const resumed = host.shipAof();
+    await resumed.waitFor(/appendonly\.aof\.1\.incr\.aof resumes at byte \d+/);
+    expect(await resumed.stop()).toBe(0);
     expect(spawnSync('redis-cli', ['-p', String(host.port), 'shutdown', 'nosave']).status).toBe(0);
 
     // Step 3 on the same empty directory: the newest backup (the one step 4 just took, 500 keys).
