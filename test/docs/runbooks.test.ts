@@ -46,7 +46,11 @@ const SELF_MANAGED = ['self-managed-host-lost.md', 'self-managed-heartbeat.md', 
 /** The section of flushall.md that is self-managed and backup-based. */
 const FLUSHALL_FALLBACK = 'No shipper, or a gap at that time: the newest backup before the flush';
 /** As root with a `redis` user (CI, a Redis host) the commands run as written; elsewhere the user switch and chown are the only lines left out. */
-const AS_ROOT = process.getuid?.() === 0 && spawnSync('id', ['redis']).status === 0;
+const AS_ROOT =
+  process.getuid?.() === 0 &&
+  spawnSync('id', ['redis']).status === 0 &&
+  // …and that user can run this node and read this checkout (not so when either is under /root).
+  spawnSync('runuser', ['-u', 'redis', '--', 'test', '-x', process.execPath, '-a', '-r', join(ROOT, 'bin', 'redis-dr.cjs')]).status === 0;
 
 /** A fenced ```sh block: where, and under which heading. */
 interface Block {
