@@ -19,6 +19,7 @@ import type { DatabaseLeftOut, DatabasePair } from '../../domain/keys/databases.
 import { pairSpecs, planServerDatabases } from './databases.js';
 import { DEFAULT_TTL_TOLERANCE_MS, expiredDuringScan } from '../../domain/keys/expiry.js';
 import { diffKey, keyDigest, type DiffReason, type KeyDigest } from '../../domain/keys/fingerprint.js';
+import { DifferenceTracker, type Difference } from '../../domain/keys/differences.js';
 
 /**
  * A difference the caller expects (migrate's --verify): `kept-on-target`
@@ -59,13 +60,8 @@ export interface CompareOptions {
   readonly shouldStop?: () => boolean;
 }
 
-/** One differing key. */
-export interface KeyDifference {
-  readonly key: Buffer;
-  readonly reason: DiffReason;
-  /** Set when the difference is expected (see {@link ExpectedKind}). */
-  readonly expected?: ExpectedKind;
-}
+/** One differing key; `expected` is set when the difference is expected (see {@link ExpectedKind}). */
+export type KeyDifference = Difference<ExpectedKind>;
 
 /** What {@link runCompare} found. */
 export interface CompareResult {
@@ -141,10 +137,7 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
   const tolerance = options.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS;
   const now = options.now ?? Date.now;
   const scan = { match: options.match, count: options.batchSize ?? 1000 };
-  const diffs: KeyDifference[] = [];
-  const expectedDiffs: KeyDifference[] = [];
-  const expected: Record<ExpectedKind, number> = { 'kept-on-target': 0, 'only-on-target': 0, expired: 0 };
-  let differences = 0;
+  const tracker = new DifferenceTracker<ExpectedKind>(['kept-on-target', 'only-on-target', 'expired'], maxDiffs);
   let keysA = 0;
   let keysB = 0;
   let interrupted = false;
@@ -152,13 +145,7 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
   const note = (key: Buffer, reason: DiffReason, expireAtMs?: number | null) => {
     const onOneSide = reason === 'missing-in-a' || reason === 'missing-in-b';
     const kind = onOneSide && expiredDuringScan(expireAtMs, now(), tolerance) ? 'expired' : options.explain?.(key, reason, expireAtMs);
-    if (kind) {
-      expected[kind]++;
-      if (expectedDiffs.length < maxDiffs) expectedDiffs.push({ key, reason, expected: kind });
-      return;
-    }
-    differences++;
-    if (diffs.length < maxDiffs) diffs.push({ key, reason });
+    tracker.note(key, reason, kind);
   };
   const stop = (): boolean => {
     if (options.shouldStop?.()) interrupted = true;
@@ -228,16 +215,16 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
   // Shards read = the maps at the start: a slot that moved meanwhile may have been read on neither shard.
   const moved = !interrupted && `${await a.slotMap()} | ${await b.slotMap()}` !== mapsBefore;
   return {
-    equal: differences === 0 && !interrupted && !moved,
+    equal: tracker.differences === 0 && !interrupted && !moved,
     ...(moved ? { notProven: 'a slot map changed during the compare (resharding or failover): rerun it' } : {}),
     a: { label: a.label, cluster: a.cluster, shards: a.shards },
     b: { label: b.label, cluster: b.cluster, shards: b.shards },
     keysA,
     keysB,
-    differences,
-    diffs,
-    expected,
-    expectedDiffs,
+    differences: tracker.differences,
+    diffs: tracker.diffs,
+    expected: tracker.expected,
+    expectedDiffs: tracker.expectedDiffs,
     seconds: (now() - started) / 1000,
     interrupted,
   };

@@ -53,7 +53,8 @@ import { KeyDigestSet, keyDigestOf } from '../../domain/rdb/format/key-digests.j
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
-import { BATCH_BYTES, KeyWriter, type WriteKey } from './writer.js';
+import { BATCH_BYTES, KeyWriter } from './writer.js';
+import { readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
 import { SlotOwnership, type ShardSet } from '../../domain/keys/shard-set.js';
 import { CLUSTER_SLOTS, fileRestoreEstimate, RDB_KEY_OVERHEAD_BYTES, type EvictionReport } from '../../domain/keys/eviction.js';
 
@@ -80,11 +81,7 @@ export interface RestoreRdbOptions extends KeyCopyOptions {
   readonly partsFromBytes?: number;
 }
 
-/** One file to restore from: where it is (for messages) and how to read it (called once per pass). */
-export interface RdbFileSource {
-  readonly location: string;
-  readonly open: () => AsyncIterable<Uint8Array>;
-}
+export type { RdbFileSource } from './read-rdb-batches.js';
 
 /**
  * What to restore: one file (a function that streams it), or the files of
@@ -342,29 +339,19 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
         partsFromBytes: options.partsFromBytes,
         ...(emptyKeys ? { verifiedBefore: { emptyKeys } } : {}),
       });
-      let batch: WriteKey[] = [];
-      let batchBytes = 0;
-      const send = (): Promise<boolean> => {
-        const full = batch;
-        batch = [];
-        batchBytes = 0;
-        return window.write(full);
-      };
       current = source.location;
-      reading: for await (const chunk of blocks[i]!.check(source.open())) {
-        for (const k of reader.push(chunk)) {
-          writer.counts.scanned++;
-          // Bounded by count and by payload bytes: a key that would take the batch past its bytes starts the next one,
-          // so a key of maxBatchBytes or more goes alone.
-          if (batch.length > 0 && batchBytes + k.payloadBytes > maxBatchBytes && !(await send())) break reading;
-          // A big key's payload in parts (the file's chunks): written as they are, never joined.
-          batch.push({ key: k.name, payload: k.payloadParts ?? k.payload, expireAtMs: k.expireAtMs, module: k.module });
-          batchBytes += k.payloadBytes;
-          if ((batch.length >= batchSize || batchBytes >= maxBatchBytes) && !(await send())) break reading;
-        }
-        if (reader.error) break;
+      const batches = readRdbBatches(source, reader, {
+        batchSize,
+        batchBytes: maxBatchBytes,
+        digests: blocks[i]!,
+        onKey: () => writer.counts.scanned++,
+      });
+      for await (const { keys } of batches) {
+        if (writer.stopped) break;
+        // A big key's payload in parts (the file's chunks): written as they are, never joined.
+        const batch = keys.map((k) => ({ key: k.name, payload: k.payloadParts ?? k.payload, expireAtMs: k.expireAtMs, module: k.module }));
+        if (!(await window.write(batch))) break;
       }
-      if (!writer.stopped && batch.length > 0) await window.write(batch);
       await window.drain();
       notSelected += reader.unwanted;
       // A cluster-mode recovery point holds its function libraries in every shard's file: restored once.

@@ -32,6 +32,7 @@ import { dumpBatch, holdsChunk, keyShape, readCanonicalKeyspace, stringRange, st
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { expiredDuringScan } from '../../domain/keys/expiry.js';
 import { diffKey, keyDigest, type DiffReason } from '../../domain/keys/fingerprint.js';
+import { DifferenceTracker, type Difference } from '../../domain/keys/differences.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
@@ -39,17 +40,13 @@ import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
 import { chunkedPayload, payloadDigest, type ChunkedValue } from '../../domain/rdb/format/value.js';
 import { BATCH_BYTES } from './writer.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
-import type { RdbFileSource } from './read-rdb.js';
+import { readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
 
 /** A difference the restore expects: a key `skip` kept on the target, or one whose expiry came. */
 export type RdbExpectedKind = 'kept-on-target' | 'expired';
 
-export interface RdbKeyDifference {
-  readonly key: Buffer;
-  /** `missing-in-b`: in the file, not on the target. */
-  readonly reason: DiffReason;
-  readonly expected?: RdbExpectedKind;
-}
+/** One key of the file the target holds differently (`missing-in-b`: in the file, not on the target). */
+export type RdbKeyDifference = Difference<RdbExpectedKind>;
 
 export interface VerifyRdbKeysOptions {
   readonly db?: number;
@@ -206,10 +203,7 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   const db = options.db ?? 0;
   const maxDiffs = options.maxDiffs ?? 100;
   const matches = options.match === undefined ? undefined : compileGlob(options.match);
-  const diffs: RdbKeyDifference[] = [];
-  const expectedDiffs: RdbKeyDifference[] = [];
-  const expected: Record<RdbExpectedKind, number> = { 'kept-on-target': 0, expired: 0 };
-  let differences = 0;
+  const tracker = new DifferenceTracker<RdbExpectedKind>(['kept-on-target', 'expired'], maxDiffs);
   let keys = 0;
   let comparedByValue = 0;
   let keptGone = 0;
@@ -217,15 +211,7 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   let interrupted = false;
   let error: string | undefined;
   const skipping = (options.onConflict ?? 'skip') === 'skip';
-  const note = (key: Buffer, reason: DiffReason, kind?: RdbExpectedKind) => {
-    if (kind) {
-      expected[kind]++;
-      if (expectedDiffs.length < maxDiffs) expectedDiffs.push({ key, reason, expected: kind });
-      return;
-    }
-    differences++;
-    if (diffs.length < maxDiffs) diffs.push({ key, reason });
-  };
+  const note = (key: Buffer, reason: DiffReason, kind?: RdbExpectedKind) => tracker.note(key, reason, kind);
   /** Why a key the target holds differently is expected to: `skip` kept the target's (remembered, or past the bound on a skip run). */
   const kept = (key: Buffer): RdbExpectedKind | undefined =>
     options.skippedKeys.has(key.toString('latin1')) || (skipping && options.skippedOverflow) ? 'kept-on-target' : undefined;
@@ -325,31 +311,18 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
         partsFromBytes: options.partsFromBytes,
         ...(emptyKeys ? { verifiedBefore: { emptyKeys } } : {}),
       });
-      let batch: RdbKey[] = [];
-      let batchBytes = 0;
-      /** Checks the batch; false when the run must stop (Ctrl-C). */
-      const send = async (): Promise<boolean> => {
-        await check(batch);
-        batch = [];
-        batchBytes = 0;
-        options.onProgress?.(keys);
-        if (options.shouldStop?.()) interrupted = true;
-        return !interrupted;
-      };
       const digests = options.digests?.[i];
       current = file.location;
-      reading: for await (const chunk of digests ? digests.check(file.open()) : file.open()) {
-        for (const key of reader.push(chunk)) {
-          // Bounded by count and by payload bytes, as the restore's batches (a key over the bytes goes alone).
-          if (batch.length > 0 && batchBytes + key.payloadBytes > maxBatchBytes && !(await send())) break reading;
-          batch.push(key);
-          batchBytes += key.payloadBytes;
-          if ((batch.length >= batchSize || batchBytes >= maxBatchBytes) && !(await send())) break reading;
-        }
-        if (reader.error) break;
+      // Bounded by count and by payload bytes, as the restore's batches (the same reader).
+      for await (const batch of readRdbBatches(file, reader, { batchSize, batchBytes: maxBatchBytes, ...(digests ? { digests } : {}) })) {
+        await check(batch.keys);
+        if (batch.last) break;
+        options.onProgress?.(keys);
+        // Between batches: a stop (Ctrl-C) ends the run; the file's last batch is checked whatever comes.
+        if (options.shouldStop?.()) interrupted = true;
+        if (interrupted) break;
       }
       if (interrupted) break;
-      if (batch.length > 0) await check(batch);
       options.onProgress?.(keys);
       const report = reader.end();
       if (!report.ok) {
@@ -362,12 +335,12 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
     else error = err instanceof Error ? err.message : String(err);
   }
   return {
-    equal: differences === 0 && !interrupted && !error,
+    equal: tracker.differences === 0 && !interrupted && !error,
     keys,
-    differences,
-    diffs,
-    expected,
-    expectedDiffs,
+    differences: tracker.differences,
+    diffs: tracker.diffs,
+    expected: tracker.expected,
+    expectedDiffs: tracker.expectedDiffs,
     comparedByValue,
     keptGone,
     keptGoneKeys,

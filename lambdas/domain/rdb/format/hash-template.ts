@@ -11,11 +11,14 @@
  *
  * The registry keeps one number per template (its field count), so its
  * memory grows with the number of templates, never with their fields or the
- * keys that use them.
+ * keys that use them. The self-contained forms (types 29 and 31: the field
+ * names in the key's own value, see {@link SELF_FIELDS_LISTPACK}) use no
+ * registry.
  *
  * @see https://github.com/redis/librdb (test/test_rdb_to_json.c: the hash_template_*_v15 cases)
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c (rdbLoadHashTemplates)
  */
+import { backlenSize } from './blobs.js';
 
 /** Field counts per template id, for the keys that reference them. */
 export class HashTemplates {
@@ -102,4 +105,78 @@ export function listpackFirstId(b: Uint8Array): number | null {
   }
   if ((enc & 0xe0) === 0xc0 && value >= 4096) return null;
   return value < 0 ? null : value;
+}
+
+/**
+ * How a self-contained template hash (types 29 and 31, what Redis 8.10's
+ * DUMP writes and its loader also takes from an RDB file) holds its field
+ * names, the first length of its value: 0, one listpack of the names (when
+ * they fit one); 1, their count then one string each. The values follow: a
+ * listpack whose first entry is the template id of the server that wrote it
+ * (type 29, as type 30 stores it; the loader interns the fields as a template
+ * of its own), or one string per field (type 31).
+ */
+export const SELF_FIELDS_LISTPACK = 0;
+export const SELF_FIELDS_RAW = 1;
+
+/** The problem with a self-contained template hash's field format, or null. */
+export function selfFieldFormatProblem(format: number): string | null {
+  if (format === SELF_FIELDS_LISTPACK || format === SELF_FIELDS_RAW) return null;
+  return `template hash field format ${format} is neither a listpack (0) nor strings (1): Redis refuses it`;
+}
+
+/** The problem with a self-contained template hash's values listpack of `entries` entries (its template id, then one per field), or null. */
+export function selfValuesCountProblem(entries: number, fields: number): string | null {
+  return entries - 1 === fields ? null : `template hash listpack holds ${entries - 1} values after its id, its fields are ${fields}: Redis refuses it`;
+}
+
+/**
+ * The problem with the field names of a self-contained template hash held
+ * in a valid listpack `b` (none, or out of the order Redis keeps them in),
+ * or null. An integer-encoded entry is compared as its decimal text, the
+ * field name it stands for.
+ */
+export function listpackFieldsProblem(b: Uint8Array): string | null {
+  let previous: Uint8Array | undefined;
+  let index = 0;
+  for (const field of listpackEntries(b)) {
+    if (previous !== undefined) {
+      const problem = templateFieldOrderProblem(previous, field, index);
+      if (problem !== null) return problem;
+    }
+    previous = field;
+    index++;
+  }
+  return templateFieldCountProblem(index);
+}
+
+/** The entries of a valid listpack, each as its bytes (an integer as its decimal text). */
+function* listpackEntries(b: Uint8Array): Generator<Uint8Array> {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const end = b.length - 1;
+  let p = 6;
+  while (p < end) {
+    const enc = b[p]!;
+    let size: number;
+    let entry: Uint8Array;
+    if ((enc & 0x80) === 0) [size, entry] = [1, text(enc & 0x7f)];
+    else if ((enc & 0xc0) === 0x80) [size, entry] = [1 + (enc & 0x3f), b.subarray(p + 1, p + 1 + (enc & 0x3f))];
+    else if ((enc & 0xe0) === 0xc0) [size, entry] = [2, text(((((enc & 0x1f) << 8) | b[p + 1]!) << 19) >> 19)];
+    else if ((enc & 0xf0) === 0xe0) {
+      const n = ((enc & 0x0f) << 8) | b[p + 1]!;
+      [size, entry] = [2 + n, b.subarray(p + 2, p + 2 + n)];
+    } else if (enc === 0xf0) {
+      const n = dv.getUint32(p + 1, true);
+      [size, entry] = [5 + n, b.subarray(p + 5, p + 5 + n)];
+    } else if (enc === 0xf1) [size, entry] = [3, text(dv.getInt16(p + 1, true))];
+    else if (enc === 0xf2) [size, entry] = [4, text(((b[p + 1]! | (b[p + 2]! << 8) | (b[p + 3]! << 16)) << 8) >> 8)];
+    else if (enc === 0xf3) [size, entry] = [5, text(dv.getInt32(p + 1, true))];
+    else [size, entry] = [9, text(dv.getBigInt64(p + 1, true))];
+    yield entry;
+    p += size + backlenSize(size);
+  }
+}
+
+function text(n: number | bigint): Uint8Array {
+  return new TextEncoder().encode(String(n));
 }

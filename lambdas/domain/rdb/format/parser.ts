@@ -31,7 +31,17 @@ import { listpackHasDuplicate, listpackTtlProblem, ziplistHasDuplicate } from '.
 import { type ListpackMembers, validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
 import { DuplicateCheck, fingerprintStart, fingerprintUpdate } from './duplicates.js';
 import { KeyDigestSet, keyDigestFinish, keyDigestStart, keyDigestUpdate, type KeyDigestSpill } from './key-digests.js';
-import { HashTemplates, listpackFirstId, templateFieldCountProblem, templateFieldOrderProblem, unknownTemplateProblem } from './hash-template.js';
+import {
+  HashTemplates,
+  listpackFieldsProblem,
+  listpackFirstId,
+  SELF_FIELDS_LISTPACK,
+  selfFieldFormatProblem,
+  selfValuesCountProblem,
+  templateFieldCountProblem,
+  templateFieldOrderProblem,
+  unknownTemplateProblem,
+} from './hash-template.js';
 import { decodeKeyMetaClassSpec, idmpSettingsProblem, isRedis86ValueType, KEY_META_ALLOW_IGNORE, keyMetaClassCount, STREAM_WITH_IDMP } from './key-meta.js';
 import {
   HASH_TEMPLATE_ARRAY,
@@ -288,6 +298,9 @@ export class RdbParser {
   private templatePrevious: Uint8Array = EMPTY;
   /** Keys whose hash references one of those templates (types 30, 32). */
   private templateHashes = 0;
+  /** The self-contained template hash being read (types 29, 31): its field count, and the last raw field (for the order check). */
+  private selfFields = 0;
+  private selfPrevious: Uint8Array = EMPTY;
   /** Database selected by the last SELECTDB (0 before any). */
   private db = 0;
   /** With a {@link RdbKeySink}: file offsets of the open key's type byte and of its name's end; -1 when no key is open. */
@@ -1547,13 +1560,6 @@ export class RdbParser {
         if (this.valkey && type > 22) fail(`value type ${type} in a Valkey (VALKEY magic) file: Valkey knows no such type and refuses the file`);
         // Redis's types from 27 on came with RDB 14 and 15: in an older file they are no type (26 is judged in value()).
         if (!this.valkey && type > STREAM_WITH_IDMP && type > this.maxRedisType()) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
-        if (type === HASH_TEMPLATE_LP || type === HASH_TEMPLATE_ARRAY) {
-          throw new RdbUnsupportedError(
-            this.version,
-            `Redis ${REDIS_WRITERS[this.version] ?? '8.10'}`,
-            `value type ${type} (a self-contained template hash, which Redis writes into DUMP payloads, not into its RDB files) is not read by this verifier yet`,
-          );
-        }
         this.type = type;
         this.what = W_KEY_NAME;
         if (this.sink !== undefined) this.keyStart = this.base + this.pos - 1;
@@ -1840,6 +1846,9 @@ export class RdbParser {
         return this.array();
       case HASH_TEMPLATE_LP_REF:
         return this.templateListpack();
+      case HASH_TEMPLATE_LP:
+      case HASH_TEMPLATE_ARRAY:
+        return this.selfContainedTemplate(type);
       case HASH_TEMPLATE_ARRAY_REF:
         return this.templateValues();
       case 6:
@@ -2214,6 +2223,67 @@ export class RdbParser {
   private templateValues(): boolean {
     if (this.sub === 0) this.beginElements(this.templateFieldCount(this.length(true)));
     while (this.count > 0) if (!this.skipElement()) return false;
+    return true;
+  }
+
+  /**
+   * Redis 8.10's self-contained template hash (types 29, 31; see
+   * format/hash-template.ts): the field format, the field names (one
+   * listpack, or a count then one string each, streamed one per commit so
+   * nothing is sized by the count), then the values (type 29: a listpack of
+   * the writer's template id and one value per field; 31: one string per
+   * field). Nothing is kept past the key: it names no template of the file.
+   */
+  private selfContainedTemplate(type: number): boolean {
+    if (this.sub === 0) {
+      const format = this.length();
+      const problem = selfFieldFormatProblem(format);
+      if (problem !== null) this.fail(problem);
+      if (format === SELF_FIELDS_LISTPACK) this.sub = 10;
+      else {
+        const fields = this.length(true);
+        const countProblem = templateFieldCountProblem(fields);
+        if (countProblem !== null) this.fail(countProblem);
+        this.selfFields = fields;
+        this.count = fields;
+        this.selfPrevious = EMPTY;
+        this.sub = 11;
+      }
+      this.emptyValue = false; // a template has fields, and each a value
+      this.mark = this.pos;
+    }
+    if (this.sub === 10) {
+      const blob = this.keptString();
+      if (blob === null) return false;
+      this.selfFields = validateListpack(blob);
+      const problem = listpackFieldsProblem(blob);
+      if (problem !== null) this.fail(problem);
+      this.sub = 12;
+      this.mark = this.pos;
+    }
+    while (this.sub === 11) {
+      const field = this.keptString();
+      if (field === null) return false;
+      const index = this.selfFields - this.count;
+      if (index > 0) {
+        const problem = templateFieldOrderProblem(this.selfPrevious, field, index);
+        if (problem !== null) this.fail(problem);
+      }
+      if (--this.count === 0) {
+        this.selfPrevious = EMPTY;
+        this.sub = 12;
+      } else this.selfPrevious = field.slice(); // the view is valid only until the next read
+      this.mark = this.pos;
+    }
+    if (type === HASH_TEMPLATE_ARRAY) {
+      if (this.sub === 12) this.beginElements(this.selfFields);
+      while (this.count > 0) if (!this.skipElement()) return false;
+      return true;
+    }
+    const blob = this.keptString();
+    if (blob === null) return false;
+    const problem = selfValuesCountProblem(validateListpack(blob), this.selfFields);
+    if (problem !== null) this.fail(problem);
     return true;
   }
 

@@ -413,6 +413,20 @@ function hashWithTtls(c: Cursor, type: number, valkey: boolean): KeyValue {
   return { type: 'hash', fields };
 }
 
+/**
+ * A self-contained template hash (types 29, 31): the field names (format 0,
+ * one listpack; 1, a count then strings), then the values: a listpack of the
+ * writer's template id and one value per field (29), or one string each (31).
+ */
+function selfContainedTemplate(c: Cursor, type: number): KeyValue {
+  const format = c.length();
+  if (format !== 0 && format !== 1) fail(`template hash field format ${format} is neither a listpack (0) nor strings (1)`);
+  const names = format === 0 ? listpackElements(c.string()).map(bytesOf) : c.strings(c.length());
+  const values = type === 29 ? listpackElements(c.string()).slice(1).map(bytesOf) : c.strings(names.length);
+  if (values.length !== names.length) fail(`template hash holds ${values.length} values for ${names.length} fields`);
+  return { type: 'hash', fields: names.map((name, i) => [name, values[i]!]) };
+}
+
 /** The value of the object bytes `[c.at, c.end)` of RDB `type`. */
 function decodeObject(c: Cursor, type: number, version: number): KeyValue {
   switch (type) {
@@ -481,6 +495,9 @@ function decodeObject(c: Cursor, type: number, version: number): KeyValue {
     case 19:
     case 21:
       return stream(c, type);
+    case 29: // Redis 8.10's self-contained template hashes (format/hash-template.ts): field names, then values
+    case 31:
+      return selfContainedTemplate(c, type);
     default:
       return fail(`unknown RDB value type ${type}`);
   }

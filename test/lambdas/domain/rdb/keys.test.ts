@@ -364,6 +364,14 @@ describe('target RDB versions', () => {
     expect(rdbRefusal({ version: 15, valkey: false, byType: { hash: 3 } }, targetRdbSupport('redis_version:8.10.0\r\n'))).toBeUndefined();
   });
 
+  it('takes a file of self-contained template hashes (types 29, 31; no templateHashes) into Redis 8.10: their payloads stand alone', () => {
+    const redis810 = targetRdbSupport('redis_version:8.10.0\r\n');
+    expect(rdbRefusal({ version: 15, valkey: false, byType: { hash: 2 } }, redis810)).toBeUndefined();
+    expect(rdbRefusal({ version: 15, valkey: false, byType: { hash: 2 } }, targetRdbSupport('redis_version:8.8.0\r\n'))).toMatch(
+      /its keys \(hash=2\) need Redis 8\.10 or later/,
+    );
+  });
+
   it("refuses hashes that reference the file's templates whatever the target: their payload names a template the target lacks", () => {
     const redis810 = targetRdbSupport('redis_version:8.10.0\r\n');
     expect(rdbRefusal({ version: 15, valkey: false, byType: { hash: 3 }, templateHashes: 2 }, redis810)).toMatch(

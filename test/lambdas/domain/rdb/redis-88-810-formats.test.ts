@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkDumpPayload } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
+import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
+import type { KeyValue } from '../../../../lambdas/domain/keys/fingerprint.js';
 import { createRdbVerifier, type RdbCheckpoint, rdbVerdict } from '../../../../lambdas/domain/rdb/verifier.js';
 import { both, file, le64, str } from '../../../support/rdb-bytes.js';
 
@@ -289,10 +291,128 @@ describe('Redis 8.10 hash templates (opcode 242, types 30 and 32, RDB 15)', () =
   });
 });
 
+/** A listpack of short strings (fields, or a writer's template id then values). */
+function stringsListpack(entries: string[]): number[] {
+  const body = entries.flatMap((v) => [0x80 | v.length, ...Buffer.from(v), 1 + v.length]);
+  const total = 6 + body.length + 1;
+  return [total & 0xff, total >> 8, 0, 0, entries.length, 0, ...body, 0xff];
+}
+/** The field names of a self-contained template hash: 0 and one listpack, or 1, the count and one string each. */
+const selfFields = (format: 'listpack' | 'raw', fields: string[]): number[] => {
+  if (format === 'raw') return [0x01, fields.length, ...fields.flatMap((f) => str(f))];
+  const lp = stringsListpack(fields);
+  return [0x00, lp.length, ...lp];
+};
+/** Type 29: a key, its field names, then a listpack of the writer's template id and the values. */
+const selfListpack = (key: string, fields: number[], values: string[], id = 7): number[] => {
+  const lp = listpack(id, values);
+  return [0x1d, ...str(key), ...fields, lp.length, ...lp];
+};
+/** Type 31: a key, its field names, then one string per value. */
+const selfArray = (key: string, fields: number[], values: string[]): number[] => [0x1f, ...str(key), ...fields, ...values.flatMap((v) => str(v))];
+
+describe('Redis 8.10 self-contained template hashes (types 29 and 31, RDB 15: the field names in the key)', () => {
+  it.each<[string, number[]]>([
+    ['type 29, fields as a listpack', selfListpack('h', selfFields('listpack', FIELDS), ['42', 'Riga', 'Edijs'])],
+    ['type 29, fields as strings', selfListpack('h', selfFields('raw', FIELDS), ['42', 'Riga', 'Edijs'])],
+    ['type 31, fields as a listpack', selfArray('h', selfFields('listpack', FIELDS), ['42', 'Riga', 'Edijs'])],
+    ['type 31, fields as strings', selfArray('h', selfFields('raw', FIELDS), ['42', 'Riga', 'x'.repeat(60)])],
+  ])('reads %s as a hash that names no template of the file, whole and byte by byte', (_what, key) => {
+    const report = both(file('REDIS0015', [0xfe, 0x00, ...key, ...stringKey('k', 'v')]));
+    expect(report).toMatchObject({ ok: true, version: 15, keys: 2, byType: { hash: 1, string: 1 } });
+    expect(report.templateHashes).toBeUndefined();
+    expect(report.unsupported).toBeUndefined();
+    expect(rdbVerdict(report)).toBe('ok');
+  });
+
+  it('takes integer-encoded field names in the listpack, ordered as their decimal text', () => {
+    // 7 and 10 as 7-bit integers: "7" sorts before "10" (shorter first), as Redis keeps them.
+    const lp = [0x0b, 0, 0, 0, 2, 0, 0x07, 0x01, 0x0a, 0x01, 0xff];
+    const key = [0x1f, ...str('h'), 0x00, lp.length, ...lp, ...str('a'), ...str('b')];
+    expect(both(file('REDIS0015', [0xfe, 0x00, ...key]))).toMatchObject({ ok: true, keys: 1, byType: { hash: 1 } });
+  });
+
+  it.each<[string, number[], RegExp]>([
+    [
+      'a field format other than 0 and 1',
+      [0x1f, ...str('h'), 0x02, 0x01, ...str('a'), ...str('v')],
+      /template hash field format 2 is neither a listpack \(0\) nor strings \(1\)/,
+    ],
+    ['no fields (strings)', selfArray('h', selfFields('raw', []), []), /a hash template without fields/],
+    ['no fields (listpack)', selfArray('h', selfFields('listpack', []), []), /a hash template without fields/],
+    ['unsorted fields (strings)', selfArray('h', selfFields('raw', ['name', 'age']), ['1', '2']), /hash template field 1 is not after the field before it/],
+    [
+      'unsorted fields (listpack)',
+      selfListpack('h', selfFields('listpack', ['name', 'city']), ['1', '2']),
+      /hash template field 1 is not after the field before it/,
+    ],
+    ['a field twice', selfArray('h', selfFields('raw', ['a', 'a']), ['1', '2']), /hash template field 1 repeats the field before it/],
+    ['fewer values than fields in the listpack', selfListpack('h', selfFields('raw', FIELDS), ['1', '2']), /holds 2 values after its id, its fields are 3/],
+    ['more values than fields in the listpack', selfListpack('h', selfFields('listpack', ['a']), ['1', '2']), /holds 2 values after its id, its fields are 1/],
+  ])('refuses %s: corrupt', (_what, key, error) => {
+    const report = both(file('REDIS0015', [0xfe, 0x00, ...key]));
+    expect(report.error?.message).toMatch(/key 1 value \(hash, RDB type (29|31)\)/);
+    expect(report.error?.message).toMatch(error);
+    expect(report.unsupported).toBeUndefined();
+    expect(rdbVerdict(report)).toBe('corrupt');
+  });
+
+  it('refuses a damaged fields listpack: corrupt', () => {
+    const report = both(file('REDIS0015', [0xfe, 0x00, 0x1d, ...str('h'), 0x00, 0x03, 0x01, 0x02, 0x03]));
+    expect(report.error?.message).toMatch(/listpack of 3 bytes is shorter than its 7-byte minimum/);
+    expect(rdbVerdict(report)).toBe('corrupt');
+  });
+
+  it('streams the fields of a count of 2^40 (nothing sized by it): the file runs out of fields first, corrupt', () => {
+    const key = [0x1f, ...str('h'), 0x01, 0x81, 0, 0, 1, 0, 0, 0, 0, 0, ...str('a'), ...str('b')];
+    const report = both(file('REDIS0015', [0xfe, 0x00, ...key]));
+    expect(report.error?.message).toMatch(/^key 1 value \(hash, RDB type 31\)/);
+    expect(rdbVerdict(report)).toBe('corrupt');
+  });
+
+  it('keeps no template: a type-30 key after a self-contained one still needs the file to define its template', () => {
+    const body = [0xfe, 0x00, ...selfArray('a', selfFields('raw', ['f']), ['1']), ...listpackRef('b', 7, ['2'])];
+    expect(both(file('REDIS0015', body)).error?.message).toMatch(/references template 7, which the file does not define before it \(0 templates defined\)/);
+  });
+
+  it('is unsupported in an RDB 14 file (a newer Redis writes it) and unknown in a VALKEY file', () => {
+    const key = selfArray('h', selfFields('raw', ['f']), ['v']);
+    expect(both(file('REDIS0014', [0xfe, 0x00, ...key])).error?.message).toMatch(
+      /^unsupported format \(version 14, written by a Redis newer than 8\.8\): value type 31/,
+    );
+    expect(rdbVerdict(both(file('VALKEY080', [0xfe, 0x00, ...key])))).toBe('corrupt');
+  });
+
+  it('gives both to migrate --from-rdb as self-contained RESTORE payloads of RDB version 15 (what Redis 8.10 DUMP writes), whole and byte by byte', () => {
+    const lp = selfListpack('h1', selfFields('listpack', FIELDS), ['42', 'Riga', 'Edijs']);
+    const array = selfArray('h2', selfFields('raw', FIELDS), ['7', 'Oslo', 'Kari']);
+    const bytes = file('REDIS0015', [0xfe, 0x00, ...lp, ...array]);
+    for (const chunk of [bytes.length, 1]) {
+      const reader = new RdbKeyReader({});
+      const keys = [];
+      for (let at = 0; at < bytes.length; at += chunk) keys.push(...reader.push(bytes.subarray(at, at + chunk)));
+      expect(reader.end()).toMatchObject({ ok: true, byType: { hash: 2 } });
+      expect(keys.map((k) => k.type)).toEqual([29, 31]);
+      expect([...keys[0]!.payload.subarray(0, lp.length - 3)]).toEqual([0x1d, ...lp.slice(4)]); // type, then the value as stored
+      expect(checkDumpPayload(keys[0]!.payload, 15)).toEqual({ ok: true, version: 15, type: 29 });
+      expect(checkDumpPayload(keys[1]!.payload, 15)).toEqual({ ok: true, version: 15, type: 31 });
+      const fields = (v: KeyValue) => (v.type === 'hash' ? v.fields.map(([f, x]) => [f.toString(), x.toString()]) : v);
+      expect(fields(decodeDumpPayload(keys[0]!.payload))).toEqual([
+        ['age', '42'],
+        ['city', 'Riga'],
+        ['name', 'Edijs'],
+      ]);
+      expect(fields(decodeDumpPayload(keys[1]!.payload))).toEqual([
+        ['age', '7'],
+        ['city', 'Oslo'],
+        ['name', 'Kari'],
+      ]);
+    }
+  });
+});
+
 describe('what RDB 15 files may hold that this verifier does not read: unsupported, never valid and never corrupt', () => {
   it.each<[string, number[], RegExp]>([
-    ['the self-contained template hash (type 29, DUMP payloads)', [0x1d, ...str('h'), 0x01], /value type 29 \(a self-contained template hash/],
-    ['the self-contained template hash (type 31, DUMP payloads)', [0x1f, ...str('h'), 0x01], /value type 31 \(a self-contained template hash/],
     ['a GCRA value (type 33, Redis Enterprise only)', [0x21, ...str('g'), 0x00], /written by Redis Enterprise\): value type 33 \(GCRA/],
     ['a type newer than Redis 8.10 writes', [0x22, ...str('g'), 0x00], /written by a Redis newer than 8\.10\): value type 34/],
   ])('%s', (_what, key, error) => {

@@ -346,6 +346,21 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     expect(await dst.dbsize()).toBe(0);
   });
 
+  it('a Redis 8.10 file with self-contained template hashes (types 29, 31) into Redis 7.0 is refused up front: hash keys and Redis 8.10 named', async () => {
+    // Type 31: key "h", field format 1 (strings), 1 field "f", its value "v"; then type 29: key "g", the same field, a listpack of id 7 and "w".
+    const lp = [0x0b, 0, 0, 0, 2, 0, 0x07, 0x01, 0x81, 0x77, 0x02, 0xff];
+    lp[0] = lp.length;
+    const body = [0xfe, 0x00, 0x1f, 0x01, 0x68, 0x01, 0x01, 0x01, 0x66, 0x01, 0x76, 0x1d, 0x01, 0x67, 0x01, 0x01, 0x01, 0x66, lp.length, ...lp, 0xff];
+    const bytes = Buffer.from([...Buffer.from('REDIS0015'), ...body, 0, 0, 0, 0, 0, 0, 0, 0]);
+    bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
+    const r = await run(bytes);
+    expect(r.file).toMatchObject({ ok: true, keys: 2, byType: { hash: 2 } });
+    expect(r.error).toContain('the file is RDB version 15, newer than the target (redis 7.0.');
+    expect(r.error).toContain('its keys (hash=2) need Redis 8.10 or later');
+    expect(r.copied).toBe(0);
+    expect(await dst.dbsize()).toBe(0);
+  });
+
   it('a module value the target has no module for is refused per key, named and counted; the other keys are restored', async () => {
     const moduleId = [0x81, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0];
     const body = [0x01, 0x05, 0x02, 0x07, 0x03, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0x05, 0x02, 0x68, 0x69, 0x00];
