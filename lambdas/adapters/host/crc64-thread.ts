@@ -248,15 +248,28 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 /** Files from this size on are verified on two threads: below it, starting the worker (about 20–40 ms) costs more than it saves. */
 export const TWO_THREADS_MIN_BYTES = 32 << 20;
 
+/** The environment variable that overrides {@link twoThreadsHelp}'s judgement: `1`, `2` or `auto` (the default). */
+export const VERIFY_THREADS_ENV = 'REDIS_DR_VERIFY_THREADS';
+
 /**
  * Whether a file of `bytes` verifies faster on two threads here: large enough,
  * and a second core idle. On a machine whose cores are all busy (1-minute
  * load average above the cores less one), the worker only adds its own CPU
  * (about a tenth more in all, bench/verify-rdb: 0.86x of one thread at load 7
  * on 2 cores), so one thread verifies. `cores` and `load` default to this machine's.
+ *
+ * `REDIS_DR_VERIFY_THREADS=1` or `2` decides instead (from 32 MiB on): the load
+ * average counts every core of the machine, so it misleads a process pinned to
+ * cores of its own (`taskset`, a container's cpuset), and bench/verify-rdb/cpus.ts
+ * measures one and two CPUs whatever else runs.
  */
-export function twoThreadsHelp(bytes: number, cores = availableParallelism(), load = loadavg()[0]!): boolean {
-  return bytes >= TWO_THREADS_MIN_BYTES && cores >= 2 && load <= cores - 1;
+export function twoThreadsHelp(bytes: number, cores = availableParallelism(), load = loadavg()[0]!, threads = process.env[VERIFY_THREADS_ENV]): boolean {
+  if (bytes < TWO_THREADS_MIN_BYTES) return false;
+  if (threads === '1' || threads === '2') return threads === '2';
+  if (threads !== undefined && threads !== '' && threads !== 'auto') {
+    throw new Error(`${VERIFY_THREADS_ENV} must be 1, 2 or auto, got ${JSON.stringify(threads)}: unset it to let the load average decide`);
+  }
+  return cores >= 2 && load <= cores - 1;
 }
 
 /**
