@@ -16,7 +16,7 @@
 import { open } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { crc64WasmImage } from '../../domain/rdb/codecs/crc64.js';
+import { borrowCrc64InputArea, crc64WasmImage, returnCrc64InputArea } from '../../domain/rdb/codecs/crc64.js';
 import { RdbFormatError } from '../../domain/rdb/errors.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { createRdbVerifier, type RdbVerifier, type RdbVerifierOptions } from '../../domain/rdb/verifier.js';
@@ -340,17 +340,24 @@ function pageAligned(bytes: number, shared = false): Uint8Array | undefined {
  * The bytes of the file at `path` in chunks of `chunkBytes`, read into two
  * page-aligned buffers in turn (one read ahead, as {@link readFileChunks}):
  * no fresh memory per chunk, and the kernel's copy into aligned memory is
- * the fast one. A chunk's bytes are overwritten once the caller asks for the
+ * the fast one. The buffers are the CRC-64 loop's own memory where it lends
+ * it (rdb/codecs/crc64.ts), so the checksum reads each chunk in place. A
+ * chunk's bytes are overwritten once the caller asks for the
  * chunk after it, so the caller must be done with each chunk by then (a
  * verifier that pushes it and keeps nothing; not a reader that holds views
  * across chunks, as the LZ4 envelope's does). Opens the file when first iterated.
  */
-export function readFileChunksReused(path: string, chunkBytes = 1 << 20): AsyncGenerator<Uint8Array> {
-  const buffers = pageAligned(2 * chunkBytes) ?? new Uint8Array(2 * chunkBytes);
+export async function* readFileChunksReused(path: string, chunkBytes = 1 << 20): AsyncGenerator<Uint8Array> {
+  const lent = borrowCrc64InputArea(2 * chunkBytes);
+  const buffers = lent ?? pageAligned(2 * chunkBytes) ?? new Uint8Array(2 * chunkBytes);
   let turn = 0;
-  // Into the other buffer each time: the caller is done with the chunk before the one it asks for.
-  return readAhead(path, chunkBytes, () => {
-    const half = turn++ & 1;
-    return buffers.subarray(half * chunkBytes, (half + 1) * chunkBytes);
-  });
+  try {
+    // Into the other buffer each time: the caller is done with the chunk before the one it asks for.
+    yield* readAhead(path, chunkBytes, () => {
+      const half = turn++ & 1;
+      return buffers.subarray(half * chunkBytes, (half + 1) * chunkBytes);
+    });
+  } finally {
+    if (lent) returnCrc64InputArea(lent);
+  }
 }
