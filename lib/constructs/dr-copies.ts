@@ -32,14 +32,23 @@ export interface DrCopiesProps {
 }
 
 /**
- * One full vCPU (Lambda allocates CPU by memory): verification is CPU-bound
- * (parse + CRC64) while the object streams in.
+ * One full vCPU (Lambda allocates CPU by memory, a vCPU per 1,769 MB):
+ * verification is CPU-bound (parse + CRC64) while the object streams in.
+ * Not two (3,538 MB): Lambda bills GB-seconds, so a second vCPU pays only if
+ * it halves the time, and the parser is one thread; a second one takes the
+ * CRC-64 alone, about a tenth of the work (bench/verify-rdb/cpus.ts measures
+ * one and two pinned CPUs; bench/README.md has the figures and the cost per
+ * GB verified at each). The function verifies on one thread.
  */
 export const VERIFY_MEMORY_MB = 1769;
 
 /**
  * Longest a verification may run, all invocations together: a 500 GB copy
- * at a slow 50 MB/s takes under 3 hours.
+ * at a slow 50 MB/s (S3 bound; the verifier itself does about 250 MB/s on
+ * one vCPU) takes under 3 hours, and it outlasts the most invocations one
+ * verification may take (MAX_VERIFY_INVOCATIONS in
+ * lambdas/jobs/dr-copies/verify-rdb.ts) at the function's 15 minutes, so a
+ * verification gives up by count with its reason, never by this clock.
  */
 export const VERIFY_MAX_HOURS = 24;
 

@@ -16,7 +16,7 @@
 import { open } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { crc64WasmImage } from '../../domain/rdb/codecs/crc64.js';
+import { borrowCrc64InputArea, crc64WasmImage, returnCrc64InputArea } from '../../domain/rdb/codecs/crc64.js';
 import { RdbFormatError } from '../../domain/rdb/errors.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { createRdbVerifier, type RdbVerifier, type RdbVerifierOptions } from '../../domain/rdb/verifier.js';
@@ -248,15 +248,28 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 /** Files from this size on are verified on two threads: below it, starting the worker (about 20–40 ms) costs more than it saves. */
 export const TWO_THREADS_MIN_BYTES = 32 << 20;
 
+/** The environment variable that overrides {@link twoThreadsHelp}'s judgement: `1`, `2` or `auto` (the default). */
+export const VERIFY_THREADS_ENV = 'REDIS_DR_VERIFY_THREADS';
+
 /**
  * Whether a file of `bytes` verifies faster on two threads here: large enough,
  * and a second core idle. On a machine whose cores are all busy (1-minute
  * load average above the cores less one), the worker only adds its own CPU
  * (about a tenth more in all, bench/verify-rdb: 0.86x of one thread at load 7
  * on 2 cores), so one thread verifies. `cores` and `load` default to this machine's.
+ *
+ * `REDIS_DR_VERIFY_THREADS=1` or `2` decides instead (from 32 MiB on): the load
+ * average counts every core of the machine, so it misleads a process pinned to
+ * cores of its own (`taskset`, a container's cpuset), and bench/verify-rdb/cpus.ts
+ * measures one and two CPUs whatever else runs.
  */
-export function twoThreadsHelp(bytes: number, cores = availableParallelism(), load = loadavg()[0]!): boolean {
-  return bytes >= TWO_THREADS_MIN_BYTES && cores >= 2 && load <= cores - 1;
+export function twoThreadsHelp(bytes: number, cores = availableParallelism(), load = loadavg()[0]!, threads = process.env[VERIFY_THREADS_ENV]): boolean {
+  if (bytes < TWO_THREADS_MIN_BYTES) return false;
+  if (threads === '1' || threads === '2') return threads === '2';
+  if (threads !== undefined && threads !== '' && threads !== 'auto') {
+    throw new Error(`${VERIFY_THREADS_ENV} must be 1, 2 or auto, got ${JSON.stringify(threads)}: unset it to let the load average decide`);
+  }
+  return cores >= 2 && load <= cores - 1;
 }
 
 /**
@@ -327,17 +340,24 @@ function pageAligned(bytes: number, shared = false): Uint8Array | undefined {
  * The bytes of the file at `path` in chunks of `chunkBytes`, read into two
  * page-aligned buffers in turn (one read ahead, as {@link readFileChunks}):
  * no fresh memory per chunk, and the kernel's copy into aligned memory is
- * the fast one. A chunk's bytes are overwritten once the caller asks for the
+ * the fast one. The buffers are the CRC-64 loop's own memory where it lends
+ * it (rdb/codecs/crc64.ts), so the checksum reads each chunk in place. A
+ * chunk's bytes are overwritten once the caller asks for the
  * chunk after it, so the caller must be done with each chunk by then (a
  * verifier that pushes it and keeps nothing; not a reader that holds views
  * across chunks, as the LZ4 envelope's does). Opens the file when first iterated.
  */
-export function readFileChunksReused(path: string, chunkBytes = 1 << 20): AsyncGenerator<Uint8Array> {
-  const buffers = pageAligned(2 * chunkBytes) ?? new Uint8Array(2 * chunkBytes);
+export async function* readFileChunksReused(path: string, chunkBytes = 1 << 20): AsyncGenerator<Uint8Array> {
+  const lent = borrowCrc64InputArea(2 * chunkBytes);
+  const buffers = lent ?? pageAligned(2 * chunkBytes) ?? new Uint8Array(2 * chunkBytes);
   let turn = 0;
-  // Into the other buffer each time: the caller is done with the chunk before the one it asks for.
-  return readAhead(path, chunkBytes, () => {
-    const half = turn++ & 1;
-    return buffers.subarray(half * chunkBytes, (half + 1) * chunkBytes);
-  });
+  try {
+    // Into the other buffer each time: the caller is done with the chunk before the one it asks for.
+    yield* readAhead(path, chunkBytes, () => {
+      const half = turn++ & 1;
+      return buffers.subarray(half * chunkBytes, (half + 1) * chunkBytes);
+    });
+  } finally {
+    if (lent) returnCrc64InputArea(lent);
+  }
 }

@@ -3,6 +3,7 @@ import { SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from '../../../lib/construct
 import { VERIFY_EVENT_TYPES, VERIFY_MAX_HOURS, VERIFY_MEMORY_MB } from '../../../lib/constructs/dr-copies.js';
 import { verifyStateMachineName } from '../../../lib/deployment.js';
 import { VERIFY_GAVE_UP } from '../../../lambdas/domain/dr-copies/verify-errors.js';
+import { MAX_VERIFY_INVOCATIONS } from '../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { stateMachineDefinition } from '../../support/state-machine.js';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth.js';
 import { bucketPolicyStatements, recoveryBucket } from '../../support/recovery-bucket.js';
@@ -91,6 +92,10 @@ describe('DrCopies (DR region)', () => {
     const fns = Object.values(synth.dr.findResources('AWS::Lambda::Function')).filter((f) => /verify every DR copy/.test(f.Properties.Description));
     expect(fns).toHaveLength(1);
     expect(fns[0]!.Properties).toMatchObject({ MemorySize: VERIFY_MEMORY_MB, Timeout: 900 });
+    // One vCPU (bench/verify-rdb/cpus.ts: a second one is not worth its GB-seconds), and the state machine outlasts
+    // every invocation a verification may take at the function's timeout: it gives up by count, never by its clock.
+    expect(VERIFY_MEMORY_MB).toBe(1769);
+    expect(VERIFY_MAX_HOURS * 3600).toBeGreaterThanOrEqual(MAX_VERIFY_INVOCATIONS * fns[0]!.Properties.Timeout);
     expect(fns[0]!.Properties.Environment.Variables.ALERT_TOPIC_ARN).toEqual({ Ref: expect.stringMatching(/^Alerts/) });
     const actions = Object.entries(synth.dr.findResources('AWS::IAM::Policy'))
       .filter(([id]) => id.startsWith('CopiesVerifyRdbRole'))

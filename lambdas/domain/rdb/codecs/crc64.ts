@@ -57,7 +57,8 @@ function reflect64(value: bigint): bigint {
 
 /** The same tables as 64-bit entries, for the WebAssembly loop. */
 const wasmTables = Array.from(TABLE_LO, (lo, i) => (BigInt(TABLE_HI[i]!) << 32n) | BigInt(lo));
-const wasmUpdate = loadWasmCrc64(wasmTables);
+const wasm = loadWasmCrc64(wasmTables);
+const wasmUpdate = wasm?.update;
 /** Below this many bytes the JavaScript loop is cheaper than the call and the copy into WebAssembly memory. */
 const WASM_MIN_BYTES = 256;
 /** The state the WebAssembly loop hands back. */
@@ -169,6 +170,31 @@ export class Crc64 {
 /** CRC-64/Jones of `data` as an unsigned 64-bit BigInt. */
 export function crc64(data: Uint8Array): bigint {
   return new Crc64().update(data).value;
+}
+
+/** Whether the input area is lent out (one reader at a time). */
+let inputAreaTaken = false;
+/** The input area, once made (it stays: memory of a WebAssembly instance does not shrink). */
+let inputArea: Uint8Array | undefined;
+
+/**
+ * Lends `bytes` of the CRC loop's own memory for the caller to read file
+ * chunks into: {@link Crc64.update} on bytes there checksums them in place,
+ * with no copy. Undefined without WebAssembly, or while another caller
+ * holds it (one at a time; the same size each time, else undefined). Give it
+ * back with {@link returnCrc64InputArea}.
+ */
+export function borrowCrc64InputArea(bytes: number): Uint8Array | undefined {
+  if (wasm === undefined || inputAreaTaken) return undefined;
+  inputArea ??= wasm.inputArea(bytes);
+  if (inputArea.length !== bytes) return undefined;
+  inputAreaTaken = true;
+  return inputArea;
+}
+
+/** Gives back what {@link borrowCrc64InputArea} lent. */
+export function returnCrc64InputArea(area: Uint8Array): void {
+  if (area === inputArea) inputAreaTaken = false;
 }
 
 /**

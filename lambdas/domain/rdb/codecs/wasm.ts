@@ -110,6 +110,8 @@ declare const WebAssembly:
 export interface WasmFunction<F> {
   readonly run: F;
   readonly memory: Uint8Array;
+  /** Grows the memory by `pages` (64 KiB each); the whole memory afterwards (views taken before are detached). */
+  readonly grow: (pages: number) => Uint8Array;
 }
 
 /** Assembles and instantiates `spec`; undefined when WebAssembly is unavailable or rejects the module. */
@@ -118,7 +120,15 @@ export function instantiate<F>(spec: ModuleSpec): WasmFunction<F> | undefined {
   const bytes = assemble(spec);
   try {
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-    return { run: exports.run as F, memory: new Uint8Array((exports.memory as { buffer: ArrayBuffer }).buffer) };
+    const memory = exports.memory as { buffer: ArrayBuffer; grow(pages: number): number };
+    return {
+      run: exports.run as F,
+      memory: new Uint8Array(memory.buffer),
+      grow: (pages) => {
+        memory.grow(pages);
+        return new Uint8Array(memory.buffer);
+      },
+    };
   } catch {
     return undefined;
   }

@@ -16,4 +16,18 @@ describe('twoThreadsHelp: a second thread only for a large file and a free core'
     expect(twoThreadsHelp(1 << 30, 8, 6.9)).toBe(true);
     expect(twoThreadsHelp(1 << 30, 1, 0)).toBe(false);
   });
+
+  it('REDIS_DR_VERIFY_THREADS=1 or 2 decides whatever the load (a process pinned to its own cores), still not below the size', () => {
+    expect(twoThreadsHelp(1 << 30, 2, 7, '2')).toBe(true);
+    expect(twoThreadsHelp(1 << 30, 2, 0, '1')).toBe(false);
+    expect(twoThreadsHelp(TWO_THREADS_MIN_BYTES - 1, 2, 0, '2')).toBe(false);
+    expect(twoThreadsHelp(1 << 30, 2, 0, 'auto')).toBe(true);
+    expect(twoThreadsHelp(1 << 30, 2, 0, '')).toBe(true);
+  });
+
+  it('REDIS_DR_VERIFY_THREADS of another value: an error naming the variable, the value and the fix', () => {
+    expect(() => twoThreadsHelp(1 << 30, 2, 0, 'two')).toThrow(
+      'REDIS_DR_VERIFY_THREADS must be 1, 2 or auto, got "two": unset it to let the load average decide',
+    );
+  });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Crc64, crc64 } from '../../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { borrowCrc64InputArea, Crc64, crc64, returnCrc64InputArea } from '../../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { CORPUS_DIR } from '../../../../support/rdb-corpus.js';
 
 const CORPUS = CORPUS_DIR;
@@ -95,5 +95,27 @@ describe('crc64', () => {
     for (const n of [255, 256, 257, 263, 264, 1023, 5000]) {
       expect(crc64(data.subarray(0, n)), `${n} bytes`).toBe(referenceCrc64(data.subarray(0, n)));
     }
+  });
+
+  it('checksums bytes read into its lent input area in place, the same as a copy of them; one borrower at a time', () => {
+    const area = borrowCrc64InputArea(1 << 20);
+    expect(area).toBeDefined();
+    try {
+      expect(borrowCrc64InputArea(1 << 20)).toBeUndefined();
+      const data = Uint8Array.from({ length: 300_001 }, (_, i) => (i * 40503 + 7) >>> 3);
+      area!.set(data, 12_345);
+      const inPlace = area!.subarray(12_345, 12_345 + data.length);
+      expect(new Crc64().update(inPlace).value).toBe(crc64(data.slice()));
+      // In pieces with offsets inside the view, and with the JavaScript loop for the short ones.
+      const pieces = new Crc64().update(inPlace, 0, 100).update(inPlace, 100, 200_000).update(inPlace, 200_000);
+      expect(pieces.value).toBe(referenceCrc64(data));
+    } finally {
+      returnCrc64InputArea(area!);
+    }
+    const again = borrowCrc64InputArea(1 << 20);
+    expect(again).toBe(area);
+    returnCrc64InputArea(again!);
+    // Another size than the area made: not lent (callers use memory of their own).
+    expect(borrowCrc64InputArea(1 << 19)).toBeUndefined();
   });
 });
