@@ -75,15 +75,17 @@ export class S3ObjectStore implements ObjectStore {
     const tagging = tags ? { Tagging: new URLSearchParams(tags as Record<string, string>).toString() } : {};
     const whole = createHash('sha256');
     const parts = new PartDigests(this.upload.partBytes);
+    let partDigests: Buffer[] | undefined;
     let bytes = 0;
     try {
+      signal?.throwIfAborted();
       if (body instanceof Uint8Array) {
-        signal?.throwIfAborted();
         whole.update(body);
-        parts.update(body);
         bytes = body.byteLength;
         commit?.();
         const digest = createHash('sha256').update(body).digest('base64');
+        // One request, one part, whatever its length: its checksum is of the whole object.
+        partDigests = [Buffer.from(digest, 'base64')];
         await this.client.send(
           new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: bytes, ChecksumSHA256: digest, ...conditional, ...tagging }),
           { abortSignal: signal },
@@ -91,6 +93,7 @@ export class S3ObjectStore implements ObjectStore {
       } else {
         async function* judged(): AsyncGenerator<Uint8Array> {
           for await (const chunk of body as AsyncIterable<Uint8Array>) {
+            signal?.throwIfAborted();
             whole.update(chunk);
             parts.update(chunk);
             bytes += chunk.byteLength;
@@ -124,7 +127,7 @@ export class S3ObjectStore implements ObjectStore {
     }
     const sha256 = whole.digest('hex');
     try {
-      const how = await verifyS3ReadBack(this.client, this.bucket, Key, location, { bytes, sha256 }, parts.digests(), () => this.getStream(key));
+      const how = await verifyS3ReadBack(this.client, this.bucket, Key, location, { bytes, sha256 }, partDigests ?? parts.digests(), () => this.getStream(key));
       return { written: true, bytes, sha256, location, how };
     } catch (err) {
       // The object this put created goes: never one that was not proven.
