@@ -64,12 +64,15 @@ function deadWriter(pid: number, stampText: string): boolean {
 export class FileObjectStore implements ObjectStore {
   readonly url: string;
   private readonly open: OpenFile;
+  private readonly mode: number;
   constructor(
     readonly dir: string,
-    deps: { open?: OpenFile } = {},
+    /** `mode`: of the files it creates. @default 0o600 */
+    deps: { open?: OpenFile; mode?: number } = {},
   ) {
     this.url = `file://${dir}`;
     this.open = deps.open ?? ((path, flags, mode) => open(path, flags, mode));
+    this.mode = deps.mode ?? 0o600;
   }
 
   location(key: string): string {
@@ -94,7 +97,7 @@ export class FileObjectStore implements ObjectStore {
     try {
       if (ifExists === 'skip' && (await this.exists(key))) return skipped;
       await mkdir(folder, { recursive: true });
-      const fh = await this.open(temp, CREATE_NEW, 0o600);
+      const fh = await this.open(temp, CREATE_NEW, this.mode);
       made = true;
       const hash = createHash('sha256');
       let bytes = 0;
