@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -60,6 +60,21 @@ function tempDir(): string {
   return d;
 }
 
+/** The real `open`, whose handles write through `write(realHandle, …)`: a fault injected at the file handle, where it happens. */
+function writingThrough(write: (fh: FileHandle, data: Uint8Array, offset: number, length: number) => Promise<number>): OpenFile {
+  return async (path, flags, mode) => {
+    const fh = await open(path, flags, mode);
+    return {
+      write: (async (data: Uint8Array, offset = 0, length = data.byteLength - offset) => ({
+        bytesWritten: await write(fh, data, offset, length),
+        buffer: data,
+      })) as never,
+      sync: () => fh.sync(),
+      close: () => fh.close(),
+    };
+  };
+}
+
 /**
  * A driver under the contract: a fresh, empty store each call, and a way
  * to make the next put store other bytes than it sent (a lying disk, a
@@ -77,17 +92,10 @@ const folder: Driver = {
   how: { whole: 'file', stream: 'file' },
   async fresh({ damaging = false } = {}) {
     // Damaging: a handle that drops the last byte of every write but reports it written (a lying network or FUSE filesystem).
-    const lying: OpenFile = async (path, flags, mode) => {
-      const fh = await open(path, flags, mode);
-      return {
-        write: (async (data: Uint8Array, offset = 0, length = data.byteLength - offset) => {
-          await fh.write(data, offset, Math.max(0, length - 1));
-          return { bytesWritten: length, buffer: data };
-        }) as never,
-        sync: () => fh.sync(),
-        close: () => fh.close(),
-      };
-    };
+    const lying = writingThrough(async (fh, data, offset, length) => {
+      await fh.write(data, offset, Math.max(0, length - 1));
+      return length;
+    });
     return new FileObjectStore(join(tempDir(), 'dest'), damaging ? { open: lying } : {});
   },
 };
@@ -314,19 +322,11 @@ describe('the folder driver under write faults (at the file handle)', () => {
     const dir = tempDir();
     let total = 0;
     const store = new FileObjectStore(dir, {
-      open: async (path, flags, mode) => {
-        const fh = await open(path, flags, mode);
-        return {
-          write: (async (data: Uint8Array, offset = 0, length = data.byteLength - offset) => {
-            const n = Math.max(0, Math.min(max, length, (stopAfter ?? Infinity) - total));
-            const { bytesWritten } = await fh.write(data, offset, n);
-            total += bytesWritten;
-            return { bytesWritten, buffer: data };
-          }) as never,
-          sync: () => fh.sync(),
-          close: () => fh.close(),
-        };
-      },
+      open: writingThrough(async (fh, data, offset, length) => {
+        const { bytesWritten } = await fh.write(data, offset, Math.max(0, Math.min(max, length, (stopAfter ?? Infinity) - total)));
+        total += bytesWritten;
+        return bytesWritten;
+      }),
     });
     const body = Buffer.from(`${'x'.repeat(5000)}end`);
     if (stopAfter === undefined) {
@@ -343,17 +343,10 @@ describe('the folder driver under write faults (at the file handle)', () => {
     const dir = tempDir();
     let calls = 0;
     const store = new FileObjectStore(dir, {
-      open: async (path, flags, mode) => {
-        const fh = await open(path, flags, mode);
-        return {
-          write: (async (data: Uint8Array, offset = 0, length = data.byteLength - offset) => {
-            if (++calls > 1) throw Object.assign(new Error('EROFS: read-only file system, write'), { code: 'EROFS' });
-            return fh.write(data, offset, length);
-          }) as never,
-          sync: () => fh.sync(),
-          close: () => fh.close(),
-        };
-      },
+      open: writingThrough(async (fh, data, offset, length) => {
+        if (++calls > 1) throw Object.assign(new Error('EROFS: read-only file system, write'), { code: 'EROFS' });
+        return (await fh.write(data, offset, length)).bytesWritten;
+      }),
     });
     const err = await store.put('big.rdb', stream(Buffer.alloc(3 * MiB, 1), MiB)).catch((e: unknown) => e);
     expect((err as PutError).cause).toMatchObject({ code: 'EROFS' });
