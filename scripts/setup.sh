@@ -76,12 +76,16 @@ for entry in "${tools[@]}"; do
 done
 need_cfn_lint=0
 command -v cfn-lint >/dev/null 2>&1 || need_cfn_lint=1
+# moto's server is a real S3 API on a loopback port: the object store's S3 driver is tested against it.
+need_moto=0
+python3 -c 'import moto.server' >/dev/null 2>&1 || need_moto=1
 
-if [ ${#missing_names[@]} -eq 0 ] && [ $need_cfn_lint -eq 0 ]; then
-  say "system tools present: redis-server, redis-check-rdb, lz4, systemd-analyze, zsh, fish, chromium, cfn-lint"
+if [ ${#missing_names[@]} -eq 0 ] && [ $need_cfn_lint -eq 0 ] && [ $need_moto -eq 0 ]; then
+  say "system tools present: redis-server, redis-check-rdb, lz4, systemd-analyze, zsh, fish, chromium, cfn-lint, moto"
 else
   for m in ${missing_names[@]+"${missing_names[@]}"}; do say "missing: $m"; done
   [ $need_cfn_lint -eq 1 ] && say "missing: cfn-lint (the tests lint every synthesized template; from pip)"
+  [ $need_moto -eq 1 ] && say "missing: moto (the tests run the S3 store against a real S3 API, moto's server; from pip)"
   if [ $check_only -eq 1 ]; then exit 1; fi
 
   if [ ${#missing_debian[@]} -gt 0 ]; then
@@ -133,6 +137,20 @@ else
       say "cfn-lint is installed in $(python3 -m site --user-base)/bin, which is not on PATH: add it to PATH"
       exit 1
     fi
+  fi
+
+  if [ $need_moto -eq 1 ]; then
+    say "installing moto with pip (python3 -m pip install --user 'moto[server]')"
+    if ! command -v python3 >/dev/null 2>&1; then
+      say "python3 is needed for moto: install python3 and pip, then run npm run setup again"
+      exit 1
+    fi
+    python3 -m pip install --quiet 'moto[server]' 2>/dev/null ||
+      python3 -m pip install --quiet --user 'moto[server]' 2>/dev/null ||
+      python3 -m pip install --quiet --user --break-system-packages 'moto[server]' || {
+      say "moto could not be installed: run python3 -m pip install --user 'moto[server]'"
+      exit 1
+    }
   fi
 fi
 

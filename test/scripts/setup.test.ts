@@ -49,8 +49,9 @@ describe('scripts/setup.sh (npm run setup: the README first line and .ci/run)', 
   it('says what it will install, then installs it with apt-get (as root here)', () => {
     const bin = machine({
       'apt-get': 'echo "$*" >> "$HOME/apt-get.calls"',
-      // cfn-lint present: only the Debian packages are asked for.
+      // cfn-lint and moto present: only the Debian packages are asked for.
       'cfn-lint': 'exit 0',
+      python3: 'exit 0',
     });
     const r = setup(bin, '--no-npm');
     const calls = readFileSync(join(bin, 'apt-get.calls'), 'utf8').trim().split('\n');
@@ -59,6 +60,22 @@ describe('scripts/setup.sh (npm run setup: the README first line and .ci/run)', 
     // The announcement comes before the install.
     expect(r.stdout.indexOf('missing: redis-server')).toBeLessThan(r.stdout.indexOf('installing with apt-get'));
     expect(r.status).toBe(0);
+  });
+
+  it('installs moto with pip when python3 cannot import it, saying so first', () => {
+    const tools = ['redis-server', 'redis-check-rdb', 'lz4', 'systemd-analyze', 'zsh', 'fish', 'chromium', 'cfn-lint'];
+    const bin = machine({
+      ...Object.fromEntries(tools.map((t) => [t, 'exit 0'])),
+      // No moto until pip installed it.
+      python3: '[ "$1" = -m ] && { echo "$*" >> "$HOME/pip.calls"; : > "$HOME/moto"; exit 0; }; [ -e "$HOME/moto" ]',
+    });
+    const r = setup(bin, '--no-npm');
+    expect(r.stdout).toMatch(/^setup: missing: moto \(the tests run the S3 store against a real S3 API, moto's server; from pip\)$/m);
+    expect(r.stdout).toMatch(/^setup: installing moto with pip/m);
+    expect(readFileSync(join(bin, 'pip.calls'), 'utf8').trim().split('\n')).toEqual(['-m pip install --quiet moto[server]']);
+    expect(r.status).toBe(0);
+    // Then nothing is missing.
+    expect(setup(bin, '--check').stdout).toMatch(/^setup: system tools present: .*, moto$/m);
   });
 
   it('takes valkey-server in place of redis-server', () => {

@@ -10,10 +10,10 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { appendFilenameOf } from '../../domain/self-managed/aof-manifest.js';
-import { syncDir, verifyReadBack, writeAll } from '../storage/durable-file.js';
+import { PutError } from '../storage/object-store.js';
+import { FileObjectStore } from '../storage/object-store-file.js';
 
 /** The directory is not a Redis 7+ AOF directory (the message says what it is instead). */
 export class AofDirError extends Error {
@@ -177,7 +177,11 @@ function handle(name: string, fh: FileHandle, dev: number, ino: number): AofFile
 export class RestoreDirectory {
   private created = false;
   private readonly written: string[] = [];
-  constructor(readonly dir: string) {}
+  private readonly files: FileObjectStore;
+  constructor(readonly dir: string) {
+    // Readable by the server's group (redis-server may run as another user than the restore).
+    this.files = new FileObjectStore(dir, { mode: 0o640 });
+  }
 
   /**
    * Makes the directory; refuses one that holds anything.
@@ -196,27 +200,21 @@ export class RestoreDirectory {
     }
   }
 
-  /** Writes a file from chunks: every byte written, synced, read back (length and SHA-256), the directory synced. Resolves to its size. */
+  /**
+   * Writes a file from chunks through the folder driver of the object store
+   * (every byte written, synced, read back: length and SHA-256, then linked
+   * under its name, never replacing one, the directory synced). Resolves to
+   * its size.
+   * @throws the fault itself (a source's error, ShortWriteError, an errno error, ReadBackMismatchError)
+   */
   async write(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
     if (name.includes('/') || basename(name) !== name) throw new Error(`not a file name: ${name}`);
-    const path = join(this.dir, name);
-    const fh = await open(path, 'wx', 0o640);
-    this.written.push(path);
-    let bytes = 0;
-    const hash = createHash('sha256');
+    this.written.push(join(this.dir, name));
     try {
-      for await (const c of chunks) {
-        await writeAll(fh, c, path);
-        hash.update(c);
-        bytes += c.byteLength;
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
+      return (await this.files.put(name, asAsync(chunks))).bytes;
+    } catch (err) {
+      throw err instanceof PutError ? err.cause : err;
     }
-    await verifyReadBack(path, { bytes, sha256: hash.digest('hex') });
-    await syncDir(this.dir);
-    return bytes;
   }
 
   /** Removes what this restore wrote (and the directory, when it made it). */
@@ -268,4 +266,9 @@ export function serverAofState(connect: () => Promise<AofStateClient>): { read()
       client = undefined;
     },
   };
+}
+
+/** Chunks given as an iterable of either kind, as an async one. */
+async function* asAsync(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* chunks;
 }

@@ -2,27 +2,16 @@
  * The S3 destination of self-managed backups (`s3://bucket/prefix`, any
  * S3-compatible store); loaded only for s3:// destinations. See backup-store.ts.
  */
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { formatReadBackTag, parseReadBackTag, type StoredBackup } from '../../domain/self-managed/backup.js';
 import { TAGS, isTier } from '../../domain/plans/types.js';
-import {
-  storeError,
-  type BackupContent,
-  type BackupMeta,
-  type BackupStore,
-  type LeaseAttempt,
-  type ReadBackRecord,
-  type WrittenBackup,
-} from './backup-store.js';
+import type { BackupContent, BackupMeta, BackupStore, LeaseAttempt, ReadBackRecord, WrittenBackup } from './backup-store.js';
 import { describeHolder, formatLease, leaseName, parseLease, staleLease, type FoundLease, type LeaseHolder } from '../../domain/self-managed/lease.js';
 import { processAlive } from '../host/process.js';
 import { errorName } from '../aws/errors.js';
-import { getObjectTags, listObjects, openObject } from '../aws/s3.js';
-import { PartDigests, verifyS3ReadBack } from '../aws/s3-read-back.js';
+import { KeyExistsError, PutError, putFault, storeError } from './object-store.js';
+import { S3ObjectStore, type UploadShape } from './object-store-s3.js';
 
 /** An S3 tag value: letters, digits, spaces and `+ - = . _ : / @`, at most 256 characters. */
 function tagValue(text: string): string {
@@ -30,17 +19,12 @@ function tagValue(text: string): string {
 }
 
 /**
- * An S3 prefix. A backup is one multipart upload (lib-storage's Upload, with
- * SHA-256 checksums S3 checks on every part): it becomes visible only when the
- * upload completes, which happens after `commit()` accepted the last byte; a
- * failure aborts the upload, so no partial object is left. Then it is read
- * back: HeadObject with checksum mode gives its length and S3's SHA-256 —
- * of the whole object for a single PUT (`ChecksumType` FULL_OBJECT), or, for
- * a multipart upload, the composite `<base64 SHA-256 of the parts'
- * SHA-256 digests>-<parts>` (COMPOSITE: S3 offers no full-object SHA-256 for
- * multipart uploads), which is matched against the part digests taken while
- * streaming; a store that returns no checksum has the object read again.
- * A mismatch deletes the object. The record is the object's tags
+ * An S3 prefix. A backup is put through the S3 driver (object-store-s3.ts):
+ * one multipart upload with SHA-256 checksums S3 checks on every part,
+ * completed only after `commit()` accepted the last byte (aborted
+ * otherwise), never replacing a key (`If-None-Match: *`), then read back
+ * against S3's full-object or composite SHA-256 (or read again where the
+ * store reports none); a mismatch deletes it. The record is the object's tags
  * (`redis-dr:managed`, `…:tier`, `…:source`, `…:created` set with the upload;
  * `…:keys` and `redis-dr:read-back` added once read back).
  *
@@ -48,34 +32,36 @@ function tagValue(text: string): string {
  */
 export class S3BackupStore implements BackupStore {
   readonly url: string;
+  private readonly objects: S3ObjectStore;
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
     private readonly prefix: string,
     /** Part size and parts in flight of the upload. */
-    private readonly upload: { partBytes: number; queueSize: number } = { partBytes: 16 * 1024 * 1024, queueSize: 4 },
+    upload?: UploadShape,
   ) {
     this.url = `s3://${bucket}/${prefix}`;
+    this.objects = new S3ObjectStore(client, bucket, prefix, upload);
   }
 
   async list(): Promise<StoredBackup[]> {
     const found: StoredBackup[] = [];
     try {
-      for (const o of await listObjects(this.client, this.bucket, this.prefix)) {
-        const file = o.key.slice(this.prefix.length);
-        if (!file || file.includes('/') || !file.endsWith('.rdb')) continue;
-        const tags = await getObjectTags(this.client, this.bucket, o.key);
+      for (const o of await this.objects.list()) {
+        const file = o.key;
+        if (file.includes('/') || !file.endsWith('.rdb')) continue;
+        const tags = await this.objects.tags(file);
         const tier = tags[TAGS.tier];
         if (tags[TAGS.managed] !== 'true' || !isTier(tier)) {
-          found.push({ file, size: o.size });
+          found.push({ file, size: o.bytes });
           continue;
         }
         const keys = Number(tags[TAGS.keys]);
         found.push({
           file,
-          size: o.size,
+          size: o.bytes,
           tier,
-          ...(parseReadBackTag(tags[TAGS.readBack])?.bytes === o.size ? { proven: true } : {}),
+          ...(parseReadBackTag(tags[TAGS.readBack])?.bytes === o.bytes ? { proven: true } : {}),
           ...(tags[TAGS.keys] !== undefined && Number.isInteger(keys) && keys >= 0 ? { keys } : {}),
           ...(tags[TAGS.hold] ? { hold: tags[TAGS.hold] } : {}),
           ...(tags[TAGS.collapsed] ? { collapsed: tags[TAGS.collapsed] } : {}),
@@ -156,93 +142,48 @@ export class S3BackupStore implements BackupStore {
 
   async exists(file: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + file }));
-      return true;
+      return await this.objects.exists(file);
     } catch (err) {
-      if (['NotFound', 'NoSuchKey'].includes(errorName(err))) return false;
       throw storeError(this.url, `check ${file}`, err);
     }
   }
 
   async write(file: string, body: AsyncIterable<Uint8Array>, meta: BackupMeta, commit: () => BackupContent): Promise<WrittenBackup> {
-    const key = this.prefix + file;
-    const location = `s3://${this.bucket}/${key}`;
-    const whole = createHash('sha256');
-    const parts = new PartDigests(this.upload.partBytes);
-    let bytes = 0;
     let content: BackupContent | undefined;
-    async function* judged(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of body) {
-        whole.update(chunk);
-        parts.update(chunk);
-        bytes += chunk.byteLength;
-        yield chunk;
-      }
-      // Throwing here fails the upload before it completes: S3 never shows the object.
-      content = commit();
-    }
-    const tagging = new URLSearchParams({
-      [TAGS.managed]: 'true',
-      [TAGS.tier]: meta.tier,
-      [TAGS.source]: meta.target,
-      [TAGS.created]: meta.createdAt,
-    }).toString();
-    const upload = new Upload({
-      client: this.client,
-      // If-None-Match: * on PutObject / CompleteMultipartUpload: a key already there (another run this minute) is never replaced.
-      params: { Bucket: this.bucket, Key: key, Body: Readable.from(judged()), ChecksumAlgorithm: 'SHA256', Tagging: tagging, IfNoneMatch: '*' },
-      partSize: this.upload.partBytes,
-      queueSize: this.upload.queueSize,
-      leavePartsOnError: false,
-    });
+    const record = { [TAGS.managed]: 'true', [TAGS.tier]: meta.tier, [TAGS.source]: meta.target, [TAGS.created]: meta.createdAt };
+    let put;
     try {
-      await upload.done();
+      put = await this.objects.put(file, body, {
+        commit: () => {
+          content = commit();
+        },
+        tags: record,
+      });
     } catch (err) {
-      if (errorName(err) === 'PreconditionFailed')
-        throw new Error(`${this.url}: ${file} appeared while this backup was uploaded: not replaced`, { cause: err });
-      throw storeError(this.url, 'upload', err);
+      if (err instanceof KeyExistsError) throw new Error(`${this.url}: ${file} appeared while this backup was uploaded: not replaced`, { cause: err });
+      throw putFault(this.url, err instanceof PutError && err.stage === 'read-back' ? 'write' : 'upload', err);
     }
-    const sha256 = whole.digest('hex');
+    const { bytes, sha256, location } = put;
+    const readBack: ReadBackRecord = { bytes, sha256, at: new Date().toISOString(), how: put.how };
+    const c = content!;
     try {
-      const how = await verifyS3ReadBack(
-        this.client,
-        this.bucket,
-        key,
-        location,
-        { bytes, sha256 },
-        parts.digests(),
-        async () => (await openObject(this.client, this.bucket, key)).body,
-      );
-      const readBack: ReadBackRecord = { bytes, sha256, at: new Date().toISOString(), how };
-      const c = content!;
-      await this.client.send(
-        new PutObjectTaggingCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Tagging: {
-            TagSet: Object.entries({
-              [TAGS.managed]: 'true',
-              [TAGS.tier]: meta.tier,
-              [TAGS.source]: meta.target,
-              [TAGS.created]: meta.createdAt,
-              [TAGS.keys]: String(c.keys),
-              [TAGS.readBack]: formatReadBackTag(bytes, sha256),
-              ...(c.collapsed ? { [TAGS.collapsed]: tagValue(c.collapsed) } : {}),
-            }).map(([Key, Value]) => ({ Key, Value })),
-          },
-        }),
-      );
-      return { bytes, sha256, location, readBack };
+      await this.objects.setTags(file, {
+        ...record,
+        [TAGS.keys]: String(c.keys),
+        [TAGS.readBack]: formatReadBackTag(bytes, sha256),
+        ...(c.collapsed ? { [TAGS.collapsed]: tagValue(c.collapsed) } : {}),
+      });
     } catch (err) {
-      // The object this run created goes: never one that was not proven, nor one without its record.
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
+      // The object this run created goes: never one without its record.
+      await this.objects.delete(file).catch(() => undefined);
       throw storeError(this.url, 'write', err);
     }
+    return { bytes, sha256, location, readBack };
   }
 
   async remove(file: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + file }));
+      await this.objects.delete(file);
     } catch (err) {
       throw storeError(this.url, `delete ${file}`, err);
     }
@@ -260,14 +201,10 @@ export class S3BackupStore implements BackupStore {
 
   /** Replaces the tags of a backup redis-dr wrote with `change(tags)`. */
   private async retag(file: string, what: string, change: (tags: Record<string, string>) => Record<string, string>): Promise<void> {
-    const key = this.prefix + file;
     try {
-      const tags = await getObjectTags(this.client, this.bucket, key);
+      const tags = await this.objects.tags(file);
       if (tags[TAGS.managed] !== 'true') throw new Error(`${file} is not tagged ${TAGS.managed}=true: not ours to ${what.split(' ')[0]}`);
-      const next = change(tags);
-      await this.client.send(
-        new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: Object.entries(next).map(([Key, Value]) => ({ Key, Value })) } }),
-      );
+      await this.objects.setTags(file, change(tags));
     } catch (err) {
       throw storeError(this.url, what, err);
     }

@@ -8,20 +8,26 @@
  * and both carry an integrity checksum the store or a reader checks.
  *
  * Narrow: list, exists, write, remove, hold, release. Policy (names, tiers, what to delete)
- * is in lambdas/domain/self-managed/backup.ts. The S3 store is in backup-store-s3.ts, so a
- * file:// run never loads the AWS SDK (about 60 MiB: bench/README.md, backup).
+ * is in lambdas/domain/self-managed/backup.ts. Both sit on the object store
+ * (object-store.ts: its verified put writes and reads back the bytes);
+ * what is theirs is the record and the lease. The S3 store is in
+ * backup-store-s3.ts, so a file:// run never loads the AWS SDK (about 60 MiB:
+ * bench/README.md, backup).
  */
-import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { StoredBackup } from '../../domain/self-managed/backup.js';
 import { describeHolder, type FoundLease, type LeaseHolder, formatLease, leaseName, parseLease, staleLease } from '../../domain/self-managed/lease.js';
 import { isTier, type Tier } from '../../domain/plans/types.js';
-import { syncDir, verifyReadBack, writeAll } from './durable-file.js';
-import { errorName } from '../aws/errors.js';
+import { writeAll } from './durable-file.js';
 import { processAlive } from '../host/process.js';
+import { KeyExistsError, putFault, storeError, type ReadBackHow } from './object-store.js';
+import { FileObjectStore, type OpenFile } from './object-store-file.js';
+
+export { storeError } from './object-store.js';
+export type { OpenFile, StoreFileHandle } from './object-store-file.js';
 
 /** What is known of a backup before its bytes are (its name's facts). */
 export interface BackupMeta {
@@ -47,7 +53,7 @@ export interface ReadBackRecord {
   /** When it was read back (ISO). */
   readonly at: string;
   /** How: the file read again, or S3's checksum of the object (full-object or composite of the parts), or the object read again. */
-  readonly how: 'file' | 's3-full-object-checksum' | 's3-composite-checksum' | 's3-get';
+  readonly how: ReadBackHow;
 }
 
 /** What is recorded beside a backup (the `.json` sidecar; object tags on S3). */
@@ -140,27 +146,19 @@ export function parseDestination(url: string): { kind: 'file'; dir: string } | {
 
 // ---- a folder ---------------------------------------------------------------
 
-/** Bytes gathered before one write to the file. */
-const WRITE_BATCH_BYTES = 1 << 20;
-
-/** The part of a file handle the folder store uses. */
-export type StoreFileHandle = Pick<FileHandle, 'write' | 'sync' | 'close'>;
-
-/** Opens a file for the store (`fs.promises.open`; a test hands in one whose handle writes short or fails). */
-export type OpenFile = (path: string, flags: number, mode: number) => Promise<StoreFileHandle>;
-
 const CREATE_NEW = fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY;
 
 /**
- * A folder. A backup is written to a hidden temporary file (every byte:
- * short writes are looped over), synced, read back and matched, then linked
- * to its final name (a link, not a rename: it never replaces a file already
- * there), the folder synced, and the temporary name removed. Beside it:
- * `<file>.sha256` (`sha256sum -c` format) and `<file>.json` (the record,
- * with the read-back).
+ * A folder. A backup is put through the folder driver (object-store-file.ts:
+ * a hidden temporary file, every byte, synced, read back and matched, then
+ * linked under its name, never replacing a file already there). Beside it,
+ * put the same way: `<file>.sha256` (`sha256sum -c` format) and
+ * `<file>.json` (the record, with the read-back); a hold replaces the record
+ * whole.
  */
 export class FileBackupStore implements BackupStore {
   readonly url: string;
+  private readonly objects: FileObjectStore;
   private readonly open: OpenFile;
   private readonly create: boolean;
   constructor(
@@ -170,6 +168,7 @@ export class FileBackupStore implements BackupStore {
   ) {
     this.url = `file://${dir}`;
     this.open = deps.open ?? ((path, flags, mode) => open(path, flags, mode));
+    this.objects = new FileObjectStore(dir, { open: this.open });
     this.create = deps.create ?? true;
   }
 
@@ -213,16 +212,23 @@ export class FileBackupStore implements BackupStore {
   /** Creates the lease whole (written to a temporary name, then linked: never replacing); false when one is there. */
   private async createLease(path: string, holder: LeaseHolder): Promise<boolean> {
     const temp = `${path}.partial-${process.pid}-${Date.now()}`;
-    const created: string[] = [];
+    let made = false;
     try {
-      await this.writeSynced(temp, formatLease(holder), created);
+      const fh = await this.open(temp, CREATE_NEW, 0o600);
+      made = true;
+      try {
+        await writeAll(fh, Buffer.from(formatLease(holder), 'utf8'), temp);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await link(temp, path);
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw err;
     } finally {
-      for (const p of created) await unlink(p).catch(() => undefined);
+      if (made) await unlink(temp).catch(() => undefined);
     }
   }
 
@@ -241,31 +247,26 @@ export class FileBackupStore implements BackupStore {
   }
 
   async sweepOrphans(): Promise<string[]> {
-    const names = new Set(await readdir(this.dir).catch(() => [] as string[]));
+    const objects = await this.objects.list().catch(() => []);
+    const names = new Set(objects.filter((o) => !o.key.includes('/')).map((o) => o.key));
     const removed: string[] = [];
     for (const name of names) {
       const m = /^(.+\.rdb)\.(json|sha256)$/.exec(name);
-      if (!m || name.startsWith('.') || names.has(m[1]!)) continue;
-      await unlink(join(this.dir, name)).catch(() => undefined);
+      if (!m || names.has(m[1]!)) continue;
+      await this.objects.delete(name).catch(() => undefined);
       removed.push(name);
     }
-    if (removed.length > 0) await syncDir(this.dir).catch(() => undefined);
     return removed.sort();
   }
 
   async list(): Promise<StoredBackup[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (err) {
-      if (errorName(err) === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new Error(`cannot list ${this.url}: ${(err as Error).message}`, { cause: err });
-    }
     const found: StoredBackup[] = [];
-    for (const file of names.filter((n) => n.endsWith('.rdb') && !n.startsWith('.'))) {
-      const info = await stat(join(this.dir, file));
-      if (!info.isFile()) continue;
-      found.push({ file, size: info.size, ...recorded(await this.record(file), info.size) });
+    const objects = await this.objects.list().catch((err: unknown) => {
+      throw storeError(this.url, 'list', err);
+    });
+    for (const o of objects) {
+      if (o.key.includes('/') || !o.key.endsWith('.rdb')) continue;
+      found.push({ file: o.key, size: o.bytes, ...recorded(await this.record(o.key), o.bytes) });
     }
     return found;
   }
@@ -273,7 +274,7 @@ export class FileBackupStore implements BackupStore {
   /** The record beside `file`, or `undefined` (none, or not ours). */
   private async record(file: string): Promise<Partial<BackupRecord> | undefined> {
     try {
-      const record = JSON.parse(await readFile(join(this.dir, `${file}.json`), 'utf8')) as Partial<BackupRecord>;
+      const record = JSON.parse((await this.objects.get(`${file}.json`)).toString('utf8')) as Partial<BackupRecord>;
       return record !== null && typeof record === 'object' ? record : undefined;
     } catch {
       return undefined; // no record (or not ours): never deleted
@@ -281,128 +282,47 @@ export class FileBackupStore implements BackupStore {
   }
 
   async exists(file: string): Promise<boolean> {
-    try {
-      await stat(join(this.dir, file));
-      return true;
-    } catch {
-      return false;
-    }
+    return this.objects.exists(file).catch(() => false);
   }
 
   async write(file: string, body: AsyncIterable<Uint8Array>, meta: BackupMeta, commit: () => BackupContent): Promise<WrittenBackup> {
-    const tag = `${process.pid}-${Date.now()}`;
-    const temp = join(this.dir, `.${file}.partial-${tag}`);
-    const hash = createHash('sha256');
-    let bytes = 0;
-    // Every path this run created, and only those, is removed when it fails.
+    // Every key this run created, and only those, is removed when it fails.
     const created: string[] = [];
+    let content: BackupContent | undefined;
     try {
       await mkdir(this.dir, { recursive: true });
-      await this.sweepStalePartials();
-      const fh = await this.open(temp, CREATE_NEW, 0o600);
-      created.push(temp);
-      try {
-        // Chunks (16 KiB from a replication stream) are written in batches of about 1 MiB: one write per
-        // chunk was a quarter of the CPU of a remote backup (bench/README.md, backup). Each batch is awaited,
-        // so the source waits while the disk catches up (memory stays bounded).
-        let batch: Uint8Array[] = [];
-        let batched = 0;
-        for await (const chunk of body) {
-          hash.update(chunk);
-          bytes += chunk.byteLength;
-          batch.push(chunk);
-          batched += chunk.byteLength;
-          if (batched >= WRITE_BATCH_BYTES) {
-            await writeAll(fh, Buffer.concat(batch, batched), temp);
-            batch = [];
-            batched = 0;
-          }
-        }
-        if (batched > 0) await writeAll(fh, Buffer.concat(batch, batched), temp);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      const content = commit();
-      const sha256 = hash.digest('hex');
-      // Read back before the final name exists: a mismatch never shows under it.
-      const found = await verifyReadBack(temp, { bytes, sha256 }, `${this.url}/${file}`);
-      const readBack: ReadBackRecord = { ...found, at: new Date().toISOString(), how: 'file' };
-      // The backup first, then its record beside it; links never replace what is there.
-      await this.linkNew(temp, file, created);
-      await this.writeNew(`${file}.sha256`, `${sha256}  ${file}\n`, tag, created);
-      const record: BackupRecord = { ...meta, ...content, sha256, bytes, readBack };
-      await this.writeNew(`${file}.json`, `${JSON.stringify(record, null, 2)}\n`, tag, created);
-      await unlink(temp);
-      created.splice(created.indexOf(temp), 1);
-      await syncDir(this.dir);
-      return { bytes, sha256, location: `${this.url}/${file}`, readBack };
+      await this.objects.sweep();
+      const put = await this.objects.put(file, body, {
+        commit: () => {
+          content = commit();
+        },
+      });
+      created.push(file);
+      const { bytes, sha256 } = put;
+      const readBack: ReadBackRecord = { bytes, sha256, at: new Date().toISOString(), how: put.how };
+      // The backup first, then its record beside it; neither replaces what is there.
+      await this.objects.put(`${file}.sha256`, Buffer.from(`${sha256}  ${file}\n`, 'utf8'));
+      created.push(`${file}.sha256`);
+      const record: BackupRecord = { ...meta, ...content!, sha256, bytes, readBack };
+      await this.objects.put(`${file}.json`, Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8'));
+      return { bytes, sha256, location: put.location, readBack };
     } catch (err) {
       // This run's backup goes too when its record could not be written: never a backup retention cannot manage.
-      for (const path of created.reverse()) await unlink(path).catch(() => undefined);
-      await syncDir(this.dir).catch(() => undefined);
-      throw storeError(this.url, 'write', err);
-    }
-  }
-
-  /** Links `from` as `name` in the folder; fails (EEXIST) rather than replace. */
-  private async linkNew(from: string, name: string, created: string[]): Promise<void> {
-    try {
-      await link(from, join(this.dir, name));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${name} appeared in ${this.url} while this backup was written: not replaced`);
-      throw err;
-    }
-    created.push(join(this.dir, name));
-  }
-
-  /** Writes a small file under a temporary name (every byte), syncs it, and links it as `name` (never replacing). */
-  private async writeNew(name: string, text: string, tag: string, created: string[]): Promise<void> {
-    const temp = join(this.dir, `.${name}.partial-${tag}`);
-    await this.writeSynced(temp, text, created);
-    await this.linkNew(temp, name, created);
-    await unlink(temp);
-    created.splice(created.indexOf(temp), 1);
-  }
-
-  /** Creates `path` with `text`, every byte written and synced. */
-  private async writeSynced(path: string, text: string, created: string[]): Promise<void> {
-    const fh = await this.open(path, CREATE_NEW, 0o600);
-    created.push(path);
-    try {
-      await writeAll(fh, Buffer.from(text, 'utf8'), path);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  }
-
-  /**
-   * Removes the temporary files of runs that died (killed, OOM): `.<name>.partial-<pid>-<ms>`
-   * whose process is gone, and those of this pid created before this process started (a killed
-   * earlier run that had the same pid: a container's pid 1 every time). A live run's files, and
-   * this process's own, are left alone.
-   */
-  private async sweepStalePartials(): Promise<void> {
-    const startedMs = Date.now() - process.uptime() * 1000;
-    for (const name of await readdir(this.dir)) {
-      const m = /^\..+\.partial-(\d+)-(\d+)$/.exec(name);
-      if (!m) continue;
-      const pid = Number(m[1]);
-      const ours = pid === process.pid && Number(m[2]) >= startedMs - 1000;
-      if (ours || (pid !== process.pid && processAlive(pid))) continue;
-      await unlink(join(this.dir, name)).catch(() => undefined);
+      for (const key of created.reverse()) await this.objects.delete(key).catch(() => undefined);
+      if (err instanceof KeyExistsError)
+        throw storeError(this.url, 'write', new Error(`${err.key} appeared in ${this.url} while this backup was written: not replaced`, { cause: err }));
+      throw putFault(this.url, 'write', err);
     }
   }
 
   async remove(file: string): Promise<void> {
     try {
-      await unlink(join(this.dir, file));
+      if (!(await this.objects.exists(file))) throw Object.assign(new Error(`no such file: ${file}`), { code: 'ENOENT' });
+      await this.objects.delete(file);
     } catch (err) {
       throw storeError(this.url, `delete ${file}`, err);
     }
-    for (const side of [`${file}.sha256`, `${file}.json`]) await unlink(join(this.dir, side)).catch(() => undefined);
-    await syncDir(this.dir).catch(() => undefined);
+    for (const side of [`${file}.sha256`, `${file}.json`]) await this.objects.delete(side).catch(() => undefined);
   }
 
   async hold(file: string, reason: string): Promise<void> {
@@ -415,21 +335,15 @@ export class FileBackupStore implements BackupStore {
     );
   }
 
-  /** Replaces `file`'s record with `change(record)`: a new file renamed over it (a reader sees the old or the new one). */
+  /** Replaces `file`'s record with `change(record)`: put whole and read back, then renamed over it (a reader sees the old or the new one). */
   private async rewriteRecord(file: string, what: string, change: (r: Partial<BackupRecord>) => Partial<BackupRecord>): Promise<void> {
-    const created: string[] = [];
     try {
       const record = await this.record(file);
       if (record === undefined || !isTier(record.tier))
         throw new Error(`${file} has no record redis-dr wrote (${file}.json): not ours to ${what.split(' ')[0]}`);
-      const temp = join(this.dir, `.${file}.json.partial-${process.pid}-${Date.now()}`);
-      await this.writeSynced(temp, `${JSON.stringify(change(record), null, 2)}\n`, created);
-      await rename(temp, join(this.dir, `${file}.json`));
-      created.length = 0;
-      await syncDir(this.dir);
+      await this.objects.put(`${file}.json`, Buffer.from(`${JSON.stringify(change(record), null, 2)}\n`, 'utf8'), { ifExists: 'replace' });
     } catch (err) {
-      for (const path of created) await unlink(path).catch(() => undefined);
-      throw storeError(this.url, what, err);
+      throw putFault(this.url, what, err);
     }
   }
 }
@@ -458,21 +372,4 @@ function recorded(record: Partial<BackupRecord> | undefined, size: number): Omit
     ...(typeof record.hold === 'string' ? { hold: record.hold } : {}),
     ...(typeof record.collapsed === 'string' ? { collapsed: record.collapsed } : {}),
   };
-}
-
-/** An error naming the destination and what failed there (the cause kept). */
-export function storeError(url: string, what: string, err: unknown): Error {
-  const code = (err as NodeJS.ErrnoException).code;
-  const hint =
-    code === 'ENOSPC'
-      ? ' (no space left on the device)'
-      : code === 'EROFS'
-        ? ' (read-only file system)'
-        : code === 'EFBIG'
-          ? ' (file too large: a file-size limit, ulimit -f or systemd LimitFSIZE=, is in force)'
-          : code === 'EACCES' || code === 'EPERM'
-            ? ' (permission denied)'
-            : '';
-  const message = err instanceof Error ? err.message : String(err);
-  return new Error(`${url}: ${what} failed${hint}: ${message}`, { cause: err });
 }

@@ -43,6 +43,7 @@ describe('verifyS3ReadBack', () => {
     ['a full-object checksum', { ChecksumSHA256: sha(data).toString('base64') }, 's3-full-object-checksum'],
     ['a composite checksum', { ChecksumSHA256: `${composite}-3`, ChecksumType: 'COMPOSITE' as const }, 's3-composite-checksum'],
     ['a composite checksum without its -N', { ChecksumSHA256: composite, ChecksumType: 'COMPOSITE' as const }, 's3-composite-checksum'],
+    ['a composite checksum with neither its -N nor a type (moto after a multipart upload)', { ChecksumSHA256: composite }, 's3-composite-checksum'],
     ['no checksum: the object read again', {}, 's3-get'],
   ])('accepts %s', async (_, head, how) => {
     s3.on(HeadObjectCommand).resolves({ ContentLength: 20, ...head });

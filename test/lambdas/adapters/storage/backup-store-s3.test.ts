@@ -1,10 +1,10 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
 import type { LeaseHolder } from '../../../../lambdas/domain/self-managed/lease.js';
-import { freePort } from '../../../support/redis-server.js';
+import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
 
 /**
  * The S3 destination lease against moto (a real S3 API over HTTP on a free
@@ -12,7 +12,7 @@ import { freePort } from '../../../support/redis-server.js';
  * holds it, as S3 does.
  */
 describe('S3BackupStore lease (moto: S3 conditional writes)', () => {
-  let moto: ChildProcess;
+  let moto: MotoS3;
   let client: S3Client;
   const bucket = 'redis-dr-lease-test';
   const holder = (token: string, over: Partial<LeaseHolder> = {}): LeaseHolder => ({
@@ -25,27 +25,12 @@ describe('S3BackupStore lease (moto: S3 conditional writes)', () => {
   });
 
   beforeAll(async () => {
-    const port = await freePort();
-    moto = spawn('python3', ['-m', 'moto.server', '-p', String(port)], { stdio: 'ignore' });
-    client = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
-    for (let i = 0; ; i++) {
-      try {
-        await client.send(new CreateBucketCommand({ Bucket: bucket }));
-        break;
-      } catch (err) {
-        if (i > 100) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }, 30_000);
-  afterAll(() => {
-    client?.destroy();
-    moto?.kill();
+    moto = await startMotoS3();
+    client = moto.client;
+    await moto.bucket(bucket);
+  }, 60_000);
+  afterAll(async () => {
+    await moto?.stop();
   });
 
   it('one run at a time: a second run sees the holder; after the release the next one takes it', async () => {

@@ -1,0 +1,208 @@
+/**
+ * The S3 driver of the object store (object-store.ts): keys under a prefix
+ * of a bucket, any S3-compatible store. Loaded only for s3:// destinations.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { errorName } from '../aws/errors.js';
+import { getObjectTags, listObjects } from '../aws/s3.js';
+import { PartDigests, verifyS3ReadBack } from '../aws/s3-read-back.js';
+import { checkKey, KeyExistsError, PutError, storeError, type ObjectStore, type PutOptions, type PutResult, type StoredObject } from './object-store.js';
+
+/** Part size and parts in flight of a multipart upload. */
+export interface UploadShape {
+  readonly partBytes: number;
+  readonly queueSize: number;
+}
+
+/** Errors S3 gives for a key that is not there (GetObject: NoSuchKey; HeadObject: NotFound). */
+const MISSING = ['NoSuchKey', 'NotFound'];
+
+/**
+ * An S3 prefix. A whole body is one PutObject with `ChecksumSHA256` (S3
+ * refuses bytes that do not match); a stream one multipart upload
+ * (lib-storage's Upload) with SHA-256 checksums on every part, completed
+ * only after `commit()` accepted the last byte and aborted otherwise, so no
+ * partial object is left. `ifExists` `fail`/`skip` send `If-None-Match: *`
+ * (PutObject and CompleteMultipartUpload): a key already there is never
+ * replaced. Then the object is read back: HeadObject with checksum mode,
+ * its length and S3's SHA-256 — of the whole object for one PUT
+ * (FULL_OBJECT), or the composite `<SHA-256 of the parts' digests>-<parts>`
+ * matched against the part digests taken while streaming; a store that
+ * reports no checksum has the object read again. A mismatch deletes it.
+ *
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+ */
+export class S3ObjectStore implements ObjectStore {
+  readonly url: string;
+  constructor(
+    readonly client: S3Client,
+    readonly bucket: string,
+    /** Empty, or ending in `/`. */
+    readonly prefix: string,
+    private readonly upload: UploadShape = { partBytes: 16 * 1024 * 1024, queueSize: 4 },
+  ) {
+    this.url = `s3://${bucket}/${prefix}`;
+  }
+
+  location(key: string): string {
+    return `${this.url}${key}`;
+  }
+
+  /** The object key of `key`. */
+  key(key: string): string {
+    checkKey(key);
+    return this.prefix + key;
+  }
+
+  async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
+    const { ifExists = 'fail', commit, signal, tags } = options;
+    const Key = this.key(key);
+    const location = this.location(key);
+    const conditional = ifExists === 'replace' ? {} : { IfNoneMatch: '*' };
+    const tagging = tags ? { Tagging: new URLSearchParams(tags as Record<string, string>).toString() } : {};
+    const whole = createHash('sha256');
+    const parts = new PartDigests(this.upload.partBytes);
+    let partDigests: Buffer[] | undefined;
+    let bytes = 0;
+    try {
+      signal?.throwIfAborted();
+      if (body instanceof Uint8Array) {
+        whole.update(body);
+        bytes = body.byteLength;
+        commit?.();
+        const digest = createHash('sha256').update(body).digest('base64');
+        // One request, one part, whatever its length: its checksum is of the whole object.
+        partDigests = [Buffer.from(digest, 'base64')];
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: bytes, ChecksumSHA256: digest, ...conditional, ...tagging }),
+          { abortSignal: signal },
+        );
+      } else {
+        async function* judged(): AsyncGenerator<Uint8Array> {
+          for await (const chunk of body as AsyncIterable<Uint8Array>) {
+            signal?.throwIfAborted();
+            whole.update(chunk);
+            parts.update(chunk);
+            bytes += chunk.byteLength;
+            yield chunk;
+          }
+          // Throwing here fails the upload before it completes: S3 never shows the object.
+          commit?.();
+        }
+        const upload = new Upload({
+          client: this.client,
+          params: { Bucket: this.bucket, Key, Body: Readable.from(judged()), ChecksumAlgorithm: 'SHA256', ...conditional, ...tagging },
+          partSize: this.upload.partBytes,
+          queueSize: this.upload.queueSize,
+          leavePartsOnError: false,
+        });
+        const onAbort = () => void upload.abort().catch(() => undefined);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          await upload.done();
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+        }
+      }
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (errorName(err) === 'PreconditionFailed' && ifExists !== 'replace') {
+        if (ifExists === 'skip') return { written: false, bytes: 0, sha256: '', location, how: 's3-full-object-checksum' };
+        throw new KeyExistsError(this.url, key);
+      }
+      throw new PutError('write', err);
+    }
+    const sha256 = whole.digest('hex');
+    try {
+      const how = await verifyS3ReadBack(this.client, this.bucket, Key, location, { bytes, sha256 }, partDigests ?? parts.digests(), () => this.getStream(key));
+      return { written: true, bytes, sha256, location, how };
+    } catch (err) {
+      // The object this put created goes: never one that was not proven.
+      await this.delete(key).catch(() => undefined);
+      throw new PutError('read-back', err);
+    }
+  }
+
+  async get(key: string): Promise<Buffer> {
+    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+    return Buffer.from((await r.Body?.transformToByteArray()) ?? new Uint8Array());
+  }
+
+  async getStream(key: string): Promise<AsyncIterable<Uint8Array>> {
+    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+    return (r.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})();
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      return true;
+    } catch (err) {
+      if (MISSING.includes(errorName(err))) return false;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+  }
+
+  /** In S3's order (by key: ListObjectsV2 lists keys in UTF-8 binary order). */
+  async list(): Promise<StoredObject[]> {
+    return (await listObjects(this.client, this.bucket, this.prefix))
+      .filter((o) => o.key.length > this.prefix.length)
+      .map((o) => ({ key: o.key.slice(this.prefix.length), bytes: o.size }));
+  }
+
+  /** Aborts the multipart uploads a killed run left under the prefix (their parts are billed until then). */
+  async sweep(): Promise<string[]> {
+    const removed: string[] = [];
+    try {
+      let KeyMarker: string | undefined;
+      let UploadIdMarker: string | undefined;
+      do {
+        const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, KeyMarker, UploadIdMarker }));
+        for (const u of page?.Uploads ?? []) {
+          if (!u.Key || !u.UploadId) continue;
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
+          removed.push(u.Key.slice(this.prefix.length));
+        }
+        ({ NextKeyMarker: KeyMarker, NextUploadIdMarker: UploadIdMarker } = page?.IsTruncated
+          ? page
+          : { NextKeyMarker: undefined, NextUploadIdMarker: undefined });
+      } while (KeyMarker !== undefined);
+    } catch (err) {
+      throw storeError(this.url, 'abort unfinished uploads', err);
+    }
+    return removed;
+  }
+
+  /** An object's tags (its marks: the backup store keeps a backup's record there). */
+  async tags(key: string): Promise<Record<string, string>> {
+    return getObjectTags(this.client, this.bucket, this.key(key));
+  }
+
+  /** Replaces an object's tags with `tags` (PutObjectTagging replaces the whole set). */
+  async setTags(key: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    await this.client.send(
+      new PutObjectTaggingCommand({
+        Bucket: this.bucket,
+        Key: this.key(key),
+        Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+      }),
+    );
+  }
+}
