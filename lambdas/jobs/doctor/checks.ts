@@ -59,6 +59,8 @@ import {
   type VaultExpectation,
 } from '../../domain/doctor/judge.js';
 import type { DrillWhere } from '../../domain/drills/drill.js';
+import { judgeSelftest, SELFTEST_PREFIX } from '../../domain/selftest/steps.js';
+import { readNewestSelftestRecord } from '../../adapters/aws/selftest-records.js';
 import { exportObjectKey } from '../../domain/dr-copies/export.js';
 
 /** What one region of the deployment should hold (derived from the config by the caller). */
@@ -98,6 +100,8 @@ export interface DoctorInput {
   readonly vaultLifecycle?: { readonly bucket: string; readonly region: string; readonly account: string; readonly bound: VaultExpiryBound };
   /** How ElastiCache is let into each region's export bucket (the owner check's fix depends on it); default `acl`. */
   readonly exportRoute?: (region: string) => 'acl' | 'bucket-policy';
+  /** Where the selftest writes its records (the DR bucket), and how old a passed one may be; absent: not checked. */
+  readonly selftest?: { readonly bucket: string; readonly region: string; readonly maxAgeDays?: number };
 }
 
 /** One export in a bucket. */
@@ -125,6 +129,8 @@ export interface DoctorRun {
   readonly checks: readonly DoctorCheck[];
   /** Regions whose stack exists (checks beyond it ran there). */
   readonly deployed: readonly DrillWhere[];
+  /** The alert topic each deployed stack names (its output), for who sends through it (the selftest's alert path). */
+  readonly topics: readonly { readonly where: DrillWhere; readonly region: string; readonly topicArn: string }[];
 }
 
 /** Denied, throttled (also when the retries gave up), or another failure. */
@@ -152,6 +158,7 @@ async function look<T>(base: Base, permission: string, read: () => Promise<T>): 
 export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients): Promise<DoctorRun> {
   const checks: DoctorCheck[] = [];
   const deployed: DrillWhere[] = [];
+  const topics: { where: DrillWhere; region: string; topicArn: string }[] = [];
   const { wrap } = clients;
   for (const r of input.regions) {
     const region = r.region;
@@ -191,6 +198,7 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
       );
 
       const topicArn = stack.ok ? stack.value?.outputs[input.alertTopicOutput] : undefined;
+      if (topicArn) topics.push({ where: r.where, region, topicArn });
       if (stack.ok) {
         const subs = topicArn
           ? await look({ section: 'alerts', region, subject: `topic ${topicArn.split(':').pop()}` }, 'sns:ListSubscriptionsByTopic', () =>
@@ -227,7 +235,18 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
     }
   }
   if (input.vaultLifecycle) checks.push(await vaultExpiryCheck(input.vaultLifecycle, clients, input.now));
-  return { checks, deployed };
+  if (input.selftest && deployed.includes('dr')) checks.push(await selftestCheck(input.selftest, clients, input.now));
+  return { checks, deployed, topics };
+}
+
+/** The newest selftest record in the DR bucket: its age, verdict and failing step (lambdas/domain/selftest/steps.ts). */
+async function selftestCheck(where: NonNullable<DoctorInput['selftest']>, clients: DoctorClients, now: Date): Promise<DoctorCheck> {
+  const base: Base = { section: 'selftest', region: where.region, subject: `newest record in s3://${where.bucket}/${SELFTEST_PREFIX}` };
+  const found = await look(base, 's3:ListBucket and s3:GetObject on selftest/*', () =>
+    clients.wrap(() => readNewestSelftestRecord(clients.s3(where.region), where.bucket)),
+  );
+  if (!found.ok) return found.check;
+  return { ...base, ...judgeSelftest(found.value, now, where.maxAgeDays) };
 }
 
 /** The owner of the newest export's first object against the bucket owner (ElastiCache's writes under the ACL route). */
