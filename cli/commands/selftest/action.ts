@@ -8,6 +8,7 @@
 import { selftestInput } from '../../../lib/deployment.js';
 import type { SelftestRegions } from '../../../lambdas/domain/selftest/input.js';
 import { type SelftestStep, selftestTable } from '../../../lambdas/domain/selftest/steps.js';
+import { doctorInput } from '../../../lambdas/jobs/doctor/expectations.js';
 import { runSelftest, type SelftestReport } from '../../../lambdas/jobs/selftest/selftest.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { connectionProblem } from '../../failure.js';
@@ -48,11 +49,13 @@ export async function selftestAction(o: SelftestCliOptions, env: CliEnv = {}): P
   await runAwsCommand('selftest', aws, async () => {
     const account = await aws.account();
     const input = selftestInput(config, account, o.region, aws.partition(config.primary.region), o.config);
+    const preflight = doctorInput(config, account, (r) => aws.partition(r), input.deploy, new Date(aws.clock.now()));
     const r = await withStatus('selftest', true, (status) => {
       let current = '';
       return runSelftest(input, aws, {
         pollSeconds: o.pollSeconds,
         timeoutMinutes: o.timeoutMinutes,
+        preflight,
         onStart: (step) => {
           current = step;
           status(step);

@@ -38,7 +38,7 @@ import { describeError, errorName, isNetworkFailure, isThrottling } from '../../
 import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
 import { listVersions, objectAndBucketOwners } from '../../adapters/aws/s3-versions.js';
 import { judgeExportOwner, judgeVaultExpiry, type VaultExpiryBound } from '../../domain/doctor/object-checks.js';
-import { couldNotCheck, type DoctorCheck, type LookFailure } from '../../domain/doctor/check.js';
+import { couldNotCheck, type DoctorCheck, type DoctorSection, type LookFailure } from '../../domain/doctor/check.js';
 import {
   type BucketExpectation,
   copyEvidence,
@@ -100,6 +100,11 @@ export interface DoctorInput {
   readonly vaultLifecycle?: { readonly bucket: string; readonly region: string; readonly account: string; readonly bound: VaultExpiryBound };
   /** How ElastiCache is let into each region's export bucket (the owner check's fix depends on it); default `acl`. */
   readonly exportRoute?: (region: string) => 'acl' | 'bucket-policy';
+  /**
+   * Only these sections are looked at (the selftest's preflight: what its run needs); the
+   * others make no call. @default every section
+   */
+  readonly only?: readonly DoctorSection[];
   /** Where the selftest writes its records (the DR bucket), and how old a passed one may be; absent: not checked. */
   readonly selftest?: { readonly bucket: string; readonly region: string; readonly maxAgeDays?: number };
 }
@@ -129,6 +134,8 @@ export interface DoctorRun {
   readonly checks: readonly DoctorCheck[];
   /** Regions whose stack exists (checks beyond it ran there). */
   readonly deployed: readonly DrillWhere[];
+  /** Regions AWS could not be reached in (one `network` check each), with the error (a caller may end its run on it). */
+  readonly unreachable: readonly { readonly region: string; readonly error: unknown }[];
   /** The alert topic each deployed stack names (its output), for who sends through it (the selftest's alert path). */
   readonly topics: readonly { readonly where: DrillWhere; readonly region: string; readonly topicArn: string }[];
 }
@@ -159,6 +166,8 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
   const checks: DoctorCheck[] = [];
   const deployed: DrillWhere[] = [];
   const topics: { where: DrillWhere; region: string; topicArn: string }[] = [];
+  const unreachableIn: { region: string; error: unknown }[] = [];
+  const want = (section: DoctorSection) => !input.only || input.only.includes(section);
   const { wrap } = clients;
   for (const r of input.regions) {
     const region = r.region;
@@ -166,7 +175,10 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
     let unreachable: string | undefined;
     const stack = await look(stackBase, 'cloudformation:DescribeStacks', () =>
       describeStack(clients.cloudformation(region), r.stackName, wrap).catch((err: unknown) => {
-        if (isNetworkFailure(err)) unreachable = describeError(err);
+        if (isNetworkFailure(err)) {
+          unreachable = describeError(err);
+          unreachableIn.push({ region, error: err });
+        }
         throw err;
       }),
     );
@@ -188,18 +200,26 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
     if (stack.ok && stack.value !== undefined) deployed.push(r.where);
 
     if (exists) {
-      const schedules = await look(
-        { section: 'schedules', region, subject: `group ${r.scheduleGroupArn.split('/').pop()}` },
-        'scheduler:GetScheduleGroup, scheduler:ListSchedules and scheduler:GetSchedule',
-        () => schedulesOfGroup(clients.scheduler(region), r.scheduleGroupArn, wrap),
-      );
+      const schedules = !want('schedules')
+        ? undefined
+        : await look(
+            { section: 'schedules', region, subject: `group ${r.scheduleGroupArn.split('/').pop()}` },
+            'scheduler:GetScheduleGroup, scheduler:ListSchedules and scheduler:GetSchedule',
+            () => schedulesOfGroup(clients.scheduler(region), r.scheduleGroupArn, wrap),
+          );
       checks.push(
-        ...(schedules.ok ? judgeSchedules(region, r.scheduleGroupArn.split('/').pop()!, schedules.value, input.now, input.deploy) : [schedules.check]),
+        ...(!schedules
+          ? []
+          : schedules.ok
+            ? judgeSchedules(region, r.scheduleGroupArn.split('/').pop()!, schedules.value, input.now, input.deploy)
+            : [schedules.check]),
       );
 
       const topicArn = stack.ok ? stack.value?.outputs[input.alertTopicOutput] : undefined;
       if (topicArn) topics.push({ where: r.where, region, topicArn });
-      if (stack.ok) {
+      if (!want('alerts')) {
+        // The topic is still named (above) for who sends through it.
+      } else if (stack.ok) {
         const subs = topicArn
           ? await look({ section: 'alerts', region, subject: `topic ${topicArn.split(':').pop()}` }, 'sns:ListSubscriptionsByTopic', () =>
               topicSubscriptions(clients.sns(region), topicArn, wrap),
@@ -219,10 +239,12 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
 
       for (const b of r.buckets) checks.push(...(await bucketChecks(region, b, clients.s3(region), wrap, input.deploy)));
 
-      const alarms = await look({ section: 'alarms', region, subject: `${r.alarmPrefix}*` }, 'cloudwatch:DescribeAlarms', () =>
-        alarmsWithPrefix(clients.cloudwatch(region), r.alarmPrefix, wrap),
-      );
-      checks.push(...(alarms.ok ? judgeAlarms(region, r.alarmPrefix, alarms.value) : [alarms.check]));
+      const alarms = !want('alarms')
+        ? undefined
+        : await look({ section: 'alarms', region, subject: `${r.alarmPrefix}*` }, 'cloudwatch:DescribeAlarms', () =>
+            alarmsWithPrefix(clients.cloudwatch(region), r.alarmPrefix, wrap),
+          );
+      checks.push(...(!alarms ? [] : alarms.ok ? judgeAlarms(region, r.alarmPrefix, alarms.value) : [alarms.check]));
     }
 
     for (const t of r.targets) {
@@ -234,9 +256,9 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
       }
     }
   }
-  if (input.vaultLifecycle) checks.push(await vaultExpiryCheck(input.vaultLifecycle, clients, input.now));
-  if (input.selftest && deployed.includes('dr')) checks.push(await selftestCheck(input.selftest, clients, input.now));
-  return { checks, deployed, topics };
+  if (input.vaultLifecycle && want('vault')) checks.push(await vaultExpiryCheck(input.vaultLifecycle, clients, input.now));
+  if (input.selftest && want('selftest') && deployed.includes('dr')) checks.push(await selftestCheck(input.selftest, clients, input.now));
+  return { checks, deployed, topics, unreachable: unreachableIn };
 }
 
 /** The newest selftest record in the DR bucket: its age, verdict and failing step (lambdas/domain/selftest/steps.ts). */

@@ -1,7 +1,7 @@
 /**
  * `redis-dr selftest`: the pipeline once, in the account, step by step
- * (docs/deploying.md, "Day 1"): preflight (both stacks deployed and
- * complete, their alert topics named), per plan a recovery point now (the
+ * (docs/deploying.md, "Day 1"): preflight (doctor's checks that matter
+ * for the run: AWS reached, both stacks deployed, the buckets and targets), per plan a recovery point now (the
  * snapshot job), its export, replication to the DR region (and the vault)
  * and the DR verifier's verdict (the export job), a drill in each drilled
  * region (the deployed state machines), the alert path of each region (a
@@ -13,7 +13,10 @@
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { describeStack } from '../../adapters/aws/cloudformation.js';
+import { TUNING } from '../../adapters/aws/client-config.js';
+import { throttleRetry } from '../../adapters/aws/retry.js';
+import { countChecks, type DoctorCheck, type DoctorSection } from '../../domain/doctor/check.js';
+import { type DoctorClients, type DoctorInput, runDoctorChecks } from '../doctor/checks.js';
 import { drillReportOf } from '../../adapters/aws/drill-history.js';
 import { startExecution } from '../../adapters/aws/executions.js';
 import { ServiceClients } from '../../adapters/aws/service-clients.js';
@@ -47,6 +50,8 @@ export interface SelftestOptions {
    * CLI: AWS not reachable, no credentials; nothing was done yet): rethrown.
    */
   readonly fatal?: (err: unknown) => boolean;
+  /** Doctor's expectations of the deployment (lambdas/jobs/doctor/expectations.ts `doctorInput`): the preflight checks them. */
+  readonly preflight: Omit<DoctorInput, 'now' | 'only'>;
 }
 
 /** What the run came to. */
@@ -65,33 +70,33 @@ const OPERATOR = "the operator's credentials";
 /** Runs the selftest (see the module comment). Never throws for a failed step: the report says which and why. */
 export async function runSelftest(input: SelftestInput, aws: SelftestAws, o: SelftestOptions): Promise<SelftestReport> {
   const services = new ServiceClients();
-  const cfn = (r: string) => aws.cloudformation?.(r) ?? services.cloudformation(r);
   const sns = (r: string) => aws.sns?.(r) ?? services.sns(r);
   const startedAt = new Date(aws.clock.now());
   const runner = new SelftestRunner({ now: () => aws.clock.now(), ...(o.onStart ? { onStart: o.onStart } : {}), ...(o.onStep ? { onStep: o.onStep } : {}) });
   const wait: WaitOptions = { pollSeconds: o.pollSeconds, timeoutMinutes: o.timeoutMinutes, ...(o.onStatus ? { onStatus: o.onStatus } : {}) };
   const log = aws.deps(input.primaryRegion).log;
 
-  // 1. Preflight: the stacks exist, completed, and name their alert topics.
-  const topics: AlertTopic[] = [];
+  // 1. Preflight: doctor's checks of what the run needs (the doctor job itself, not a copy of it).
+  const doctorClients: DoctorClients = {
+    cloudformation: (r) => aws.cloudformation?.(r) ?? services.cloudformation(r),
+    cloudwatch: (r) => services.cloudwatch(r),
+    scheduler: (r) => services.scheduler(r),
+    sns,
+    s3: (r) => aws.s3(r),
+    elasticache: (r) => aws.elasticache(r),
+    wrap: throttleRetry(aws.clock, aws.clock.now() + 120_000, TUNING.throttleDelayMs),
+  };
+  // Drills are sized against the newest point; before the run takes one, that sizing says only "unknown".
+  const regions = o.preflight.regions.map((r) => ({ ...r, targets: r.targets.map(({ drills: _sizedLater, ...t }) => t) }));
+  const checked = await runDoctorChecks({ ...o.preflight, regions, now: startedAt, only: PREFLIGHT_SECTIONS }, doctorClients);
+  // AWS not reachable at all (or no credentials): nothing was done, the caller ends the run.
+  const fatal = checked.unreachable.find((u) => o.fatal?.(u.error));
+  if (fatal) throw fatal.error;
+  const topics: AlertTopic[] = checked.topics.filter((t) => input.regions === 'both' || input.regions === t.where);
   let ready = true;
-  for (const s of input.stacks) {
-    const ok = await runner.step(
-      `preflight ${s.stackName}`,
-      s.region,
-      { who: OPERATOR, fix: 'run `redis-dr doctor` for the details', ...(o.fatal ? { rethrow: o.fatal } : {}) },
-      async () => {
-        const stack = await describeStack(cfn(s.region), s.stackName);
-        if (!stack) throw new StepFailedError(`stack ${s.stackName} does not exist in ${s.region}`, `deploy it: ${input.deploy}`);
-        if (!/_COMPLETE$/.test(stack.status) || /ROLLBACK|DELETE/.test(stack.status))
-          throw new StepFailedError(
-            `stack ${s.stackName} is ${stack.status}${stack.statusReason ? `: ${stack.statusReason}` : ''}`,
-            `fix the deploy and run it again: ${input.deploy}`,
-          );
-        const topicArn = stack.outputs[input.alertTopicOutput];
-        if (topicArn && (input.regions === 'both' || input.regions === s.where)) topics.push({ region: s.region, topicArn });
-        return { value: true, detail: `${stack.status}; alert topic ${topicArn ?? '(no output: alerts.enabled false?)'}` };
-      },
+  for (const r of o.preflight.regions) {
+    const ok = await runner.step(`preflight ${r.stackName}`, r.region, { who: OPERATOR, fix: 'run `redis-dr doctor` for the details' }, async () =>
+      preflightOutcome(checked.checks.filter((c) => c.region === r.region || c.region === null)),
     );
     if (!ok) ready = false;
   }
@@ -223,6 +228,22 @@ async function planSteps(plan: SelftestPlan, input: SelftestInput, aws: Selftest
       return { value: report, detail: `passed, ${rto}; cluster deleted by the drill; execution ${arn}` };
     });
   }
+}
+
+/** Doctor's sections the run needs: AWS reached, the stacks deployed, the buckets set up, the targets as the plans need them. */
+export const PREFLIGHT_SECTIONS: readonly DoctorSection[] = ['network', 'stacks', 'buckets', 'targets'];
+
+/** One region's doctor checks as a step: any failure fails it (every failing check's cause and fix), a warning warns. */
+export function preflightOutcome(checks: readonly DoctorCheck[]): StepOutcome<true> {
+  const said = (list: readonly DoctorCheck[]) => list.map((c) => `${c.subject}: ${c.detail}`).join('; ');
+  const fixes = (list: readonly DoctorCheck[]) => [...new Set(list.map((c) => c.fix).filter((f): f is string => !!f))].join('; ');
+  const failed = checks.filter((c) => c.state === 'fail');
+  if (failed.length > 0) throw new StepFailedError(said(failed), fixes(failed) || 'run `redis-dr doctor` for the details');
+  const { pass, warn } = countChecks(checks);
+  const detail = `doctor: ${pass} check(s) passed${warn > 0 ? `, ${warn} warned` : ''} (${[...new Set(checks.map((c) => c.section))].join(', ')})`;
+  const warned = checks.filter((c) => c.state === 'warn');
+  if (warned.length === 0) return { value: true, detail };
+  return { value: true, detail, verdict: 'warned', cause: said(warned), fix: fixes(warned) || 'run `redis-dr doctor` for the details' };
 }
 
 /** A wait that gave up says what it waited for and how to wait longer; other failures pass as they are (the runner explains AWS errors). */

@@ -8,8 +8,26 @@
  * the alert topics (SNS). Faults are set on `faults`.
  */
 import { DescribeStacksCommand, CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { AddTagsToResourceCommand, CopySnapshotCommand, CreateSnapshotCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-elasticache';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, PutObjectTaggingCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  AddTagsToResourceCommand,
+  CopySnapshotCommand,
+  CreateSnapshotCommand,
+  DescribeCacheClustersCommand,
+  DescribeSnapshotsCommand,
+} from '@aws-sdk/client-elasticache';
+import { elastiCacheCanonicalUserId } from '../../../lib/constructs/elasticache-s3-access.js';
+import {
+  GetBucketAclCommand,
+  GetBucketPolicyCommand,
+  GetBucketReplicationCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  type S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { ListSubscriptionsByTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -165,6 +183,33 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
       bucket(i.Bucket).set(i.Key, {});
       return {};
     });
+    // The buckets as the stacks set them up (doctor's bucket checks, the selftest's preflight): versioned, the
+    // export bucket replicating to the DR bucket, ElastiCache let in by the ACL route (both default regions).
+    aws.s3.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
+    aws.s3.on(GetBucketReplicationCommand).resolves({
+      ReplicationConfiguration: {
+        Role: `arn:aws:iam::${ACCOUNT}:role/replication`,
+        Rules: [{ ID: 'to-dr-region', Status: 'Enabled', Destination: { Bucket: `arn:aws:s3:::${drBucket}` } }],
+      },
+    });
+    aws.s3.on(GetBucketPolicyCommand).callsFake(async (_i: unknown, getClient: () => S3Client) => {
+      const region = await getClient().config.region();
+      const Statement = [{ Effect: 'Allow', Principal: { Service: `${region}.elasticache-snapshot.amazonaws.com` }, Action: 's3:GetObject', Resource: '*' }];
+      return { Policy: JSON.stringify({ Version: '2012-10-17', Statement }) };
+    });
+    aws.s3.on(GetBucketAclCommand).resolves({
+      Owner: { ID: 'owner' },
+      Grants: [
+        { Grantee: { Type: 'CanonicalUser', ID: 'owner' }, Permission: 'FULL_CONTROL' },
+        ...['READ', 'WRITE', 'READ_ACP'].map((Permission) => ({
+          Grantee: { Type: 'CanonicalUser' as const, ID: elastiCacheCanonicalUserId('eu-west-1') },
+          Permission: Permission as 'READ',
+        })),
+      ],
+    });
+    aws.ec.on(DescribeCacheClustersCommand).callsFake((i: { CacheClusterId: string }) => ({
+      CacheClusters: [{ CacheClusterId: i.CacheClusterId, Engine: 'redis', EngineVersion: '7.1.0', CacheNodeType: 'cache.r7g.large' }],
+    }));
     aws.s3.on(GetObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
       const body = p.bodies.get(`${i.Bucket}/${i.Key}`);
       if (body === undefined) throw new S3ServiceException({ name: 'NoSuchKey', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'no such key' });

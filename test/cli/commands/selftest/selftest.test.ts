@@ -1,6 +1,7 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { recoveryBucketName, stackNames } from '../../../../lib/deployment.js';
+import { loadConfig } from '../../../../lib/config/index.js';
+import { configHash, recoveryBucketName, stackNames } from '../../../../lib/deployment.js';
 import { selftestRecordSchema } from '../../../../lambdas/domain/selftest/steps.js';
 import { FakeClock } from '../../../support/fakes.js';
 import { ACCOUNT, reportHistory } from '../../support/fake-aws.js';
@@ -14,6 +15,7 @@ const DR = 'eu-central-1';
 const DR_BUCKET = recoveryBucketName('st', ACCOUNT, DR);
 const EXPORT_BUCKET = recoveryBucketName('st', ACCOUNT, PRIMARY);
 const NAMES = stackNames({ name: 'st' });
+const HASH = configHash(loadConfig(CONFIG));
 const TOPIC = (region: string) => `arn:aws:sns:${region}:${ACCOUNT}:st-alerts`;
 const SM = (where: string, region: string) => `arn:aws:states:${region}:${ACCOUNT}:stateMachine:redis-dr-st-${where}-drill`;
 const PASSED = { ok: true, subject: 'redis-dr drill PASSED: app', body: 'Drill passed.\nRTO 12m 30s (objective 30m)', rtoSeconds: 750 };
@@ -43,7 +45,7 @@ beforeEach(() => {
     [NAMES.primary, PRIMARY],
     [NAMES.dr, DR],
   ] as const)
-    aws.pipeline.stacks.set(name, { status: 'UPDATE_COMPLETE', outputs: { AlertTopicArn: TOPIC(region) } });
+    aws.pipeline.stacks.set(name, { status: 'UPDATE_COMPLETE', outputs: { AlertTopicArn: TOPIC(region), ConfigHash: HASH } });
   for (const region of [PRIMARY, DR])
     aws.pipeline.subscriptions.set(TOPIC(region), [{ Protocol: 'email', Endpoint: 'oncall@example.com', SubscriptionArn: `${TOPIC(region)}:sub-1` }]);
   aws.state.groups.set('app-cache', { statuses: ['available'], replicas: 1, clusterEnabled: false });
@@ -195,7 +197,7 @@ describe('redis-dr selftest', () => {
     aws.pipeline.stacks.delete(NAMES.dr);
     const r = await run();
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`cause: stack ${NAMES.dr} does not exist in eu-central-1`);
+    expect(r.stdout).toContain(`cause: ${NAMES.dr}: not deployed in eu-central-1 (DescribeStacks: does not exist)`);
     expect(r.stdout).toContain('fix:   deploy it: npx cdk deploy --all -c config=test/fixtures/config/selftest.json');
     expect(r.stdout).toMatch(/plan app\s+eu-west-1\s+SKIPPED\s+0\.0 s\s+preflight failed/);
     expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(0);
