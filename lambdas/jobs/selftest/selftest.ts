@@ -26,6 +26,7 @@ import { exportRecoveryPoint } from '../on-demand/export-now.js';
 import { executionName, followExecution } from '../on-demand/executions.js';
 import { type OperatorAws, type WaitOptions, WaitTimedOutError } from '../on-demand/operator.js';
 import { takeRecoveryPoints } from '../on-demand/snapshot-now.js';
+import { withCanary } from './canary.js';
 import { SelftestRunner, StepFailedError, type StepOutcome } from './runner.js';
 import { type AlertTopic, alertPathStep, recordStep } from './shared-steps.js';
 
@@ -52,6 +53,8 @@ export interface SelftestOptions {
   readonly fatal?: (err: unknown) => boolean;
   /** Doctor's expectations of the deployment (lambdas/jobs/doctor/expectations.ts `doctorInput`): the preflight checks them. */
   readonly preflight: Omit<DoctorInput, 'now' | 'only'>;
+  /** Said when the run first changes something (a recovery point, the canary): an error that ends the run later is then no longer "nothing done". */
+  readonly changed?: (what: string) => void;
 }
 
 /** What the run came to. */
@@ -101,12 +104,40 @@ export async function runSelftest(input: SelftestInput, aws: SelftestAws, o: Sel
     if (!ok) ready = false;
   }
 
+  const ctx: PlanRun = { input, aws, runner, wait, ...(o.fatal ? { fatal: o.fatal } : {}), ...(o.changed ? { changed: o.changed } : {}) };
   for (const plan of input.plans) {
     if (!ready) {
       runner.skip(`plan ${plan.plan}`, input.primaryRegion, 'preflight failed');
       continue;
     }
-    await planSteps(plan, input, aws, runner, wait);
+    const canary = input.canary;
+    if (!canary) {
+      const taken = await pointSteps(plan, ctx);
+      await drillSteps(plan, ctx, taken);
+      continue;
+    }
+    if (canary.plan === plan.plan) {
+      await withCanary(
+        {
+          canary,
+          region: input.primaryRegion,
+          deployment: input.deployment,
+          aws,
+          runner,
+          wait,
+          who: OPERATOR,
+          ...(o.fatal ? { fatal: o.fatal } : {}),
+          ...(o.changed ? { created: o.changed } : {}),
+        },
+        async (took) => {
+          await pointSteps(canaryPlan(plan, canary.id), ctx, canary.knownKeys, took);
+        },
+      );
+    } else {
+      runner.skip(`snapshot ${plan.plan}`, input.primaryRegion, `--canary: the canary's recovery point (plan ${canary.plan}) is taken instead`);
+    }
+    // The drills restore each plan's own newest points, never the canary's: they run whatever the canary came to.
+    await drillSteps(plan, ctx, { point: undefined, copyOk: true, drillsOnly: true });
   }
 
   if (ready) {
@@ -133,20 +164,58 @@ export async function runSelftest(input: SelftestInput, aws: SelftestAws, o: Sel
   };
 }
 
-/** One plan: snapshot → export → replication → verdict, then its drills. */
-async function planSteps(plan: SelftestPlan, input: SelftestInput, aws: SelftestAws, runner: SelftestRunner, wait: WaitOptions): Promise<void> {
+/** What one run of the plans' steps shares. */
+interface PlanRun {
+  readonly input: SelftestInput;
+  readonly aws: SelftestAws;
+  readonly runner: SelftestRunner;
+  readonly wait: WaitOptions;
+  readonly fatal?: (err: unknown) => boolean;
+  readonly changed?: (what: string) => void;
+}
+
+/** What the point steps came to: the snapshot taken, and whether its DR copy was verified. */
+interface Taken {
+  readonly point: string | undefined;
+  readonly copyOk: boolean;
+  /** The drills run without a point of this run (`--canary`: each plan's own newest). */
+  readonly drillsOnly?: boolean;
+}
+
+/** A plan's steps as the canary's: its snapshot and export inputs, on the canary cache. */
+function canaryPlan(plan: SelftestPlan, id: string): SelftestPlan {
+  return {
+    ...plan,
+    target: { kind: 'replication-group', id },
+    snapshot: { ...plan.snapshot, targets: { replicationGroupIds: [id], serverlessCacheNames: [], selectByTags: {} } },
+  };
+}
+
+/** Runs a step of a plan: a wait that gave up is explained; errors that end the run are rethrown. */
+function planStep<T>(ctx: PlanRun, label: string, region: string, fix: string, body: () => Promise<StepOutcome<T>>): Promise<T | undefined> {
+  return ctx.runner.step<T>(label, region, { who: OPERATOR, fix, ...(ctx.fatal ? { rethrow: ctx.fatal } : {}) }, async () => {
+    try {
+      return await body();
+    } catch (err) {
+      throw asStepFailure(err);
+    }
+  });
+}
+
+/** The keys the DR verifier counted in each copy (`v11 keys=1000`), where it says. */
+function countedKeys(rdb: string | undefined): number | undefined {
+  const m = /keys=(\d+)/.exec(rdb ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/** One plan's point: snapshot → export → replication → verdict (`knownKeys`: what the DR verifier must count, the canary's). */
+async function pointSteps(plan: SelftestPlan, ctx: PlanRun, knownKeys?: number, took?: (point: string) => void): Promise<Taken> {
+  const { input, aws, wait } = ctx;
   const primary = input.primaryRegion;
   const name = `${plan.plan}/${plan.target?.id ?? '(tag selection)'}`;
-  const step = <T>(label: string, region: string, fix: string, body: () => Promise<StepOutcome<T>>) =>
-    runner.step<T>(label, region, { who: OPERATOR, fix }, async () => {
-      try {
-        return await body();
-      } catch (err) {
-        throw asStepFailure(err);
-      }
-    });
 
-  const point = await step(`snapshot ${name}`, primary, 'see docs/runbooks/backups-stopped.md', async () => {
+  const point = await planStep(ctx, `snapshot ${name}`, primary, 'see docs/runbooks/backups-stopped.md', async () => {
+    ctx.changed?.(`took a recovery point of ${name}`);
     const r = await takeRecoveryPoints({ run: plan.snapshot, region: primary, wait: true }, aws, wait);
     const p = r.points[0];
     if (!r.ok || !p) {
@@ -158,15 +227,13 @@ async function planSteps(plan: SelftestPlan, input: SelftestInput, aws: Selftest
       detail: `${p.snapshot} ${p.status} (${p.outcome}, tier ${p.tier ?? '?'}${p.keys !== undefined ? `, ${p.keys} keys` : ', key count: no probe'})`,
     };
   });
-  if (!point) {
-    for (const d of plan.drills) runner.skip(`drill ${plan.plan} ${d.where}`, d.region, 'the snapshot step failed');
-    return;
-  }
+  if (!point) return { point: undefined, copyOk: false };
+  took?.(point.snapshot);
 
   let copyOk = true;
   if (plan.export) {
     const target = plan.target ?? { kind: point.kind, id: point.target };
-    const exported = await step(`export ${name}`, primary, 'see docs/runbooks/dr-copies.md', async () => {
+    const exported = await planStep(ctx, `export ${name}`, primary, 'see docs/runbooks/dr-copies.md', async () => {
       const r = await exportRecoveryPoint(
         {
           run: plan.export!,
@@ -187,22 +254,39 @@ async function planSteps(plan: SelftestPlan, input: SelftestInput, aws: Selftest
           r.problem?.includes('corrupt') ? 'see docs/runbooks/corruption.md' : 'see docs/runbooks/dr-copies.md',
         );
       const c = r.copies;
+      if (knownKeys !== undefined) {
+        const counted = c.map((x) => countedKeys(x.rdb));
+        if (counted.some((k) => k !== knownKeys))
+          throw new StepFailedError(
+            `the DR verifier counted ${counted.map((k) => k ?? '?').join(', ')} key(s) in the canary's copy; it holds ${knownKeys}`,
+            'see docs/runbooks/corruption.md: the copy does not hold what was snapshotted',
+          );
+      }
       return {
         value: r,
         detail:
           `${c.length} object(s) s3://${r.exportBucket}/${r.exportName}-*: replicated to ${r.drBucket}${input.vault ? ' and the vault' : ''} (${c.map((x) => x.replication).join(', ')}); ` +
-          `DR verifier: ${c.map((x) => `${x.verdict}${x.rdb ? ` (${x.rdb})` : ''}`).join(', ')}`,
+          `DR verifier: ${c.map((x) => `${x.verdict}${x.rdb ? ` (${x.rdb})` : ''}`).join(', ')}${knownKeys !== undefined ? `; the canary's ${knownKeys} keys counted` : ''}`,
       };
     });
     copyOk = exported !== undefined;
   }
+  return { point: point.snapshot, copyOk };
+}
 
+/** A plan's drills (the DR drill only with a verified DR copy of this run, unless the run takes none for the plan). */
+async function drillSteps(plan: SelftestPlan, ctx: PlanRun, taken: Taken): Promise<void> {
+  const { aws, runner, wait } = ctx;
   for (const d of plan.drills) {
-    if (d.where === 'dr' && !copyOk) {
+    if (!taken.drillsOnly && !taken.point) {
+      runner.skip(`drill ${plan.plan} ${d.where}`, d.region, 'the snapshot step failed');
+      continue;
+    }
+    if (d.where === 'dr' && !taken.copyOk) {
       runner.skip(`drill ${plan.plan} ${d.where}`, d.region, 'no verified DR copy of this run (the export step failed)');
       continue;
     }
-    await step(`drill ${plan.plan} ${d.where}`, d.region, 'see docs/runbooks/restore-drill.md', async () => {
+    await planStep(ctx, `drill ${plan.plan} ${d.where}`, d.region, 'see docs/runbooks/restore-drill.md', async () => {
       const sfn = aws.sfn(d.region);
       const arn = await startExecution(sfn, d.stateMachineArn, executionName(`selftest-${plan.plan}`, new Date(aws.clock.now())), d.input);
       // A drill takes tens of minutes: it gets four times the other waits.
@@ -223,6 +307,7 @@ async function planSteps(plan: SelftestPlan, input: SelftestInput, aws: Selftest
           ended.status === 'TIMED_OUT'
             ? 'the drill ran over its time limit: see docs/runbooks/restore-drill.md (node type, cluster size)'
             : 'see docs/runbooks/restore-drill.md',
+          `the ${d.where} drill's state machine role`,
         );
       }
       return { value: report, detail: `passed, ${rto}; cluster deleted by the drill; execution ${arn}` };

@@ -11,7 +11,11 @@ import { DescribeStacksCommand, CloudFormationClient } from '@aws-sdk/client-clo
 import {
   AddTagsToResourceCommand,
   CopySnapshotCommand,
+  CreateReplicationGroupCommand,
+  type CreateReplicationGroupCommandInput,
   CreateSnapshotCommand,
+  DeleteReplicationGroupCommand,
+  DeleteSnapshotCommand,
   DescribeCacheClustersCommand,
   DescribeSnapshotsCommand,
 } from '@aws-sdk/client-elasticache';
@@ -63,7 +67,11 @@ export interface Pipeline {
     replication: string;
     /** The DR verifier's verdict (default ok). */
     verdict: string;
+    /** What the DR verifier says of the file (its `redis-dr:rdb` tag; default `v11 keys=1000`). */
+    rdb: string;
   };
+  /** Replication groups and snapshots deleted, in order. */
+  deleted: string[];
 }
 
 /** {@link fakeAws} plus the pipeline; `install()` before each test. */
@@ -76,7 +84,8 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     subscriptions: new Map(),
     published: [],
     bodies: new Map(),
-    faults: { denied: new Map(), replication: 'COMPLETED', verdict: 'ok' },
+    faults: { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000' },
+    deleted: [],
   };
   const deny = (op: string) => {
     const err = p.faults.denied.get(op);
@@ -97,7 +106,22 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     p.subscriptions.clear();
     p.published = [];
     p.bodies.clear();
-    p.faults = { denied: new Map(), replication: 'COMPLETED', verdict: 'ok' };
+    p.faults = { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000' };
+    p.deleted = [];
+    aws.ec.on(DeleteReplicationGroupCommand).callsFake((i: { ReplicationGroupId: string }) => {
+      deny('DeleteReplicationGroup');
+      const g = aws.state.groups.get(i.ReplicationGroupId);
+      if (!g) throw Object.assign(new Error(`ReplicationGroup ${i.ReplicationGroupId} not found.`), { name: 'ReplicationGroupNotFoundFault' });
+      g.statuses = ['deleting'];
+      p.deleted.push(`replication group ${i.ReplicationGroupId}`);
+      return { ReplicationGroup: { ReplicationGroupId: i.ReplicationGroupId, Status: 'deleting' } };
+    });
+    aws.ec.on(DeleteSnapshotCommand).callsFake((i: { SnapshotName: string }) => {
+      deny('DeleteSnapshot');
+      aws.state.snapshots.delete(i.SnapshotName);
+      p.deleted.push(`snapshot ${i.SnapshotName}`);
+      return { Snapshot: { SnapshotName: i.SnapshotName } };
+    });
     cfn.on(DescribeStacksCommand).callsFake((i: { StackName: string }) => {
       deny('DescribeStacks');
       const s = p.stacks.get(i.StackName);
@@ -121,6 +145,11 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     sns.on(ListSubscriptionsByTopicCommand).callsFake((i: { TopicArn: string }) => {
       deny('ListSubscriptionsByTopic');
       return { Subscriptions: p.subscriptions.get(i.TopicArn) ?? [] };
+    });
+    aws.ec.on(CreateReplicationGroupCommand).callsFake((i: CreateReplicationGroupCommandInput) => {
+      deny('CreateReplicationGroup');
+      aws.state.groups.set(i.ReplicationGroupId!, { statuses: [...aws.state.createdStatuses], replicas: 0, clusterEnabled: false, created: i });
+      return { ReplicationGroup: { ReplicationGroupId: i.ReplicationGroupId, Status: 'creating' } };
     });
     aws.ec
       .on(CreateSnapshotCommand)
@@ -174,7 +203,7 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
       if (i.Bucket !== exportBucket) return { ContentLength: 1024, VersionId: 'v1' };
       // Replicated (with its tags) and verified in the DR region when its status is first read.
       if (p.faults.replication === 'COMPLETED' && !bucket(drBucket).has(i.Key))
-        bucket(drBucket).set(i.Key, { ...tags, 'redis-dr:verified': p.faults.verdict, 'redis-dr:rdb': 'v11 keys=1000' });
+        bucket(drBucket).set(i.Key, { ...tags, 'redis-dr:verified': p.faults.verdict, 'redis-dr:rdb': p.faults.rdb });
       return { ContentLength: 1024, ReplicationStatus: p.faults.replication };
     });
     aws.s3.on(PutObjectCommand).callsFake((i: { Bucket: string; Key: string; Body: string }) => {
