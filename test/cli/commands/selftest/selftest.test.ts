@@ -1,4 +1,5 @@
 import { CopySnapshotCommand, DeleteReplicationGroupCommand } from '@aws-sdk/client-elasticache';
+import { GetBucketReplicationCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../lib/config/index.js';
@@ -306,14 +307,12 @@ describe('redis-dr selftest', () => {
     });
 
     it('killed mid-way (AWS no longer reachable): the delete is still attempted, and its failure named with the command (exit 1)', async () => {
-      aws.ec
-        .on(CopySnapshotCommand)
-        .rejects(
-          Object.assign(new Error('getaddrinfo ENOTFOUND elasticache.eu-west-1.amazonaws.com'), {
-            code: 'ENOTFOUND',
-            hostname: 'elasticache.eu-west-1.amazonaws.com',
-          }),
-        );
+      aws.ec.on(CopySnapshotCommand).rejects(
+        Object.assign(new Error('getaddrinfo ENOTFOUND elasticache.eu-west-1.amazonaws.com'), {
+          code: 'ENOTFOUND',
+          hostname: 'elasticache.eu-west-1.amazonaws.com',
+        }),
+      );
       aws.pipeline.faults.denied.set('DeleteReplicationGroup', accessDenied('elasticache:DeleteReplicationGroup'));
       const r = await run('--canary');
       expect(r.code).toBe(1);
@@ -328,19 +327,29 @@ describe('redis-dr selftest', () => {
     });
 
     it('killed mid-way with the delete going through: exit 1, saying what it did first', async () => {
-      aws.ec
-        .on(CopySnapshotCommand)
-        .rejects(
-          Object.assign(new Error('getaddrinfo ENOTFOUND elasticache.eu-west-1.amazonaws.com'), {
-            code: 'ENOTFOUND',
-            hostname: 'elasticache.eu-west-1.amazonaws.com',
-          }),
-        );
+      aws.ec.on(CopySnapshotCommand).rejects(
+        Object.assign(new Error('getaddrinfo ENOTFOUND elasticache.eu-west-1.amazonaws.com'), {
+          code: 'ENOTFOUND',
+          hostname: 'elasticache.eu-west-1.amazonaws.com',
+        }),
+      );
       const r = await run('--canary');
       expect(r.code).toBe(1);
       expect(aws.pipeline.deleted).toEqual([`replication group ${CANARY}`, `snapshot ${POINT}`]);
       expect(r.stderr).toContain('it did part of the job first');
     });
+  });
+
+  it("the preflight is doctor's checks: an export bucket that does not replicate fails it with doctor's fix, and nothing is taken", async () => {
+    aws.s3
+      .on(GetBucketReplicationCommand)
+      .rejects(Object.assign(new Error('The replication configuration was not found'), { name: 'ReplicationConfigurationNotFoundError' }));
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`preflight ${NAMES.primary}\\s+eu-west-1\\s+FAILED`));
+    expect(r.stdout).toContain(`cause: export bucket ${EXPORT_BUCKET} replication:`);
+    expect(r.stdout).toMatch(/plan app\s+eu-west-1\s+SKIPPED\s+0\.0 s\s+preflight failed/);
+    expect(aws.state.snapshots.size).toBe(0);
   });
 
   it('without credentials: one line, exit 2, nothing done', async () => {
