@@ -1,8 +1,9 @@
 /**
  * `redis-dr selftest`: the pipeline once, in the account, step by step
  * (docs/deploying.md, "Day 1"): preflight (doctor's checks that matter
- * for the run: AWS reached, both stacks deployed, the buckets and targets), per plan a recovery point now (the
- * snapshot job), its export, replication to the DR region (and the vault)
+ * for the run, by the doctor job: AWS reached, both stacks deployed, the
+ * buckets and targets), per plan a recovery point now (the snapshot job;
+ * `--canary`: of a throwaway cache, ./canary.ts), its export, replication to the DR region (and the vault)
  * and the DR verifier's verdict (the export job), a drill in each drilled
  * region (the deployed state machines), the alert path of each region (a
  * TEST message through the formatter), and the summary record in the DR
@@ -10,6 +11,8 @@
  *
  * Safe to rerun: it takes snapshots (kept under the plan's retention, as a
  * scheduled one) and exports them; drills delete their clusters themselves.
+ * An error that means AWS is no longer reachable ends the run (`fatal`);
+ * `changed` has said by then whether anything was done.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SNSClient } from '@aws-sdk/client-sns';
@@ -215,7 +218,7 @@ async function pointSteps(plan: SelftestPlan, ctx: PlanRun, knownKeys?: number, 
   const name = `${plan.plan}/${plan.target?.id ?? '(tag selection)'}`;
 
   const point = await planStep(ctx, `snapshot ${name}`, primary, 'see docs/runbooks/backups-stopped.md', async () => {
-    ctx.changed?.(`took a recovery point of ${name}`);
+    ctx.changed?.(`started taking a recovery point of ${name}`);
     const r = await takeRecoveryPoints({ run: plan.snapshot, region: primary, wait: true }, aws, wait);
     const p = r.points[0];
     if (!r.ok || !p) {
