@@ -12,18 +12,11 @@
  * that could not look fails), 2 for usage, a bad config, or missing or
  * another account's credentials (one line, from runAwsCommand).
  */
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { describeError } from '../../../lambdas/adapters/aws/errors.js';
-import { throttleRetry } from '../../../lambdas/adapters/aws/retry.js';
-import { sdkClientConfig, TUNING } from '../../../lambdas/adapters/aws/client-config.js';
 import { countChecks, type DoctorCheck, doctorExitCode, sortChecks } from '../../../lambdas/domain/doctor/check.js';
-import { type CopyRef, runDoctorChecks } from '../../../lambdas/jobs/doctor/checks.js';
+import { type CopyRef, doctorClients, runDoctorChecks } from '../../../lambdas/jobs/doctor/checks.js';
 import { doctorInput } from '../../../lambdas/jobs/doctor/expectations.js';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
-import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { awsProblem, CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { collectCoverage } from '../status/coverage.js';
 import { age, collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../status/action.js';
 import { plain, type Style, terminalStyle } from '../../table.js';
@@ -196,7 +189,7 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
   // runAwsCommand refused missing credentials and another account's; STS may still be unreachable.
   const caller = await aws.identity().then(
     (a) => ({ ok: true as const, account: a }),
-    (err: unknown) => ({ ok: false as const, problem: describeError(err) }),
+    (err: unknown) => ({ ok: false as const, problem: awsProblem(err) }),
   );
   const account = caller.ok ? caller.account : await aws.account();
   const checks: DoctorCheck[] = [
@@ -219,38 +212,18 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
         },
   ];
 
-  const clients = new Map<string, unknown>();
-  const client = <T>(kind: string, region: string, make: () => T): T => {
-    const key = `${kind}@${region}`;
-    if (!clients.has(key)) clients.set(key, make());
-    return clients.get(key) as T;
-  };
-
   // Recovery points first: the newest snapshot of each target sizes the drill's node type.
   let status: StatusReport | undefined;
   let statusProblem: string | undefined;
   try {
     status = await collectStatus(config, aws);
   } catch (err) {
-    statusProblem = describeError(err);
+    statusProblem = awsProblem(err);
   }
   const newestSnapshots = new Map((status?.rows ?? []).filter((r) => r.what === 'snapshot' && r.name).map((r) => [r.target, r.name!]));
   const copies = new Map((status?.copies ?? []).map((c) => [c.target, newestCopies(c)]));
   // Throttled calls are retried for up to 2 minutes from here (status has its own budget).
-  const wrap = throttleRetry(aws.clock, aws.clock.now() + 120_000, TUNING.throttleDelayMs);
-  const run = await runDoctorChecks(
-    { ...doctorInput(config, account, (r) => aws.partition(r), deploy, now), newestSnapshots, copies },
-    {
-      cloudformation: (region) => client('cloudformation', region, () => new CloudFormationClient({ region, ...sdkClientConfig() })),
-      cloudwatch: (region) => client('cloudwatch', region, () => new CloudWatchClient({ region, ...sdkClientConfig() })),
-      scheduler: (region) => client('scheduler', region, () => new SchedulerClient({ region, ...sdkClientConfig() })),
-      sns: (region) => client('sns', region, () => new SNSClient({ region, ...sdkClientConfig() })),
-      s3: (region) => aws.s3(region),
-      elasticache: (region) => aws.elasticache(region),
-      vaultS3: (region) => aws.vaultS3(region),
-      wrap,
-    },
-  );
+  const run = await runDoctorChecks({ ...doctorInput(config, account, (r) => aws.partition(r), deploy, now), newestSnapshots, copies }, doctorClients(aws));
   checks.push(...run.checks);
 
   // With no stack deployed, every age is "missing": one line says why instead.

@@ -61,6 +61,9 @@ import {
 import type { DrillWhere } from '../../domain/drills/drill.js';
 import { judgeSelftest, SELFTEST_PREFIX } from '../../domain/selftest/steps.js';
 import { readNewestSelftestRecord } from '../../adapters/aws/selftest-records.js';
+import { TUNING } from '../../adapters/aws/client-config.js';
+import { type RetryClock, throttleRetry } from '../../adapters/aws/retry.js';
+import { ServiceClients } from '../../adapters/aws/service-clients.js';
 import { exportObjectKey } from '../../domain/dr-copies/export.js';
 
 /** What one region of the deployment should hold (derived from the config by the caller). */
@@ -127,6 +130,32 @@ export interface DoctorClients {
   /** S3 with the vault account's credentials (`--vault-profile`); without it the vault's lifecycle is read with the others. */
   vaultS3?(region: string): S3Client;
   readonly wrap: CallWrapper;
+}
+
+/** The operator's access doctor's calls go through (the CLI's `CliAws` is one). */
+export interface DoctorAccess {
+  readonly clock: RetryClock;
+  s3(region: string): S3Client;
+  elasticache(region: string): ElastiCacheClient;
+  vaultS3?(region: string): S3Client;
+}
+
+/**
+ * Doctor's clients: the operator's S3 and ElastiCache, the other services'
+ * made once per region, every call retried while throttled for up to `budgetMs`.
+ */
+export function doctorClients(aws: DoctorAccess, budgetMs = 120_000): DoctorClients {
+  const services = new ServiceClients();
+  return {
+    cloudformation: (region) => services.cloudformation(region),
+    cloudwatch: (region) => services.cloudwatch(region),
+    scheduler: (region) => services.scheduler(region),
+    sns: (region) => services.sns(region),
+    s3: (region) => aws.s3(region),
+    elasticache: (region) => aws.elasticache(region),
+    ...(aws.vaultS3 ? { vaultS3: (region: string) => aws.vaultS3!(region) } : {}),
+    wrap: throttleRetry(aws.clock, aws.clock.now() + budgetMs, TUNING.throttleDelayMs),
+  };
 }
 
 /** What the checks found: the checks, and which regions have their stack. */

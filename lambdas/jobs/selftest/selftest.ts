@@ -16,10 +16,8 @@
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { TUNING } from '../../adapters/aws/client-config.js';
-import { throttleRetry } from '../../adapters/aws/retry.js';
 import { countChecks, type DoctorCheck, type DoctorSection } from '../../domain/doctor/check.js';
-import { type DoctorClients, type DoctorInput, runDoctorChecks } from '../doctor/checks.js';
+import { type DoctorClients, type DoctorInput, doctorClients, runDoctorChecks } from '../doctor/checks.js';
 import { drillReportOf } from '../../adapters/aws/drill-history.js';
 import { startExecution } from '../../adapters/aws/executions.js';
 import { ServiceClients } from '../../adapters/aws/service-clients.js';
@@ -83,18 +81,10 @@ export async function runSelftest(input: SelftestInput, aws: SelftestAws, o: Sel
   const log = aws.deps(input.primaryRegion).log;
 
   // 1. Preflight: doctor's checks of what the run needs (the doctor job itself, not a copy of it).
-  const doctorClients: DoctorClients = {
-    cloudformation: (r) => aws.cloudformation?.(r) ?? services.cloudformation(r),
-    cloudwatch: (r) => services.cloudwatch(r),
-    scheduler: (r) => services.scheduler(r),
-    sns,
-    s3: (r) => aws.s3(r),
-    elasticache: (r) => aws.elasticache(r),
-    wrap: throttleRetry(aws.clock, aws.clock.now() + 120_000, TUNING.throttleDelayMs),
-  };
+  const clients: DoctorClients = { ...doctorClients(aws), ...(aws.cloudformation ? { cloudformation: aws.cloudformation } : {}), sns };
   // Drills are sized against the newest point; before the run takes one, that sizing says only "unknown".
   const regions = o.preflight.regions.map((r) => ({ ...r, targets: r.targets.map(({ drills: _sizedLater, ...t }) => t) }));
-  const checked = await runDoctorChecks({ ...o.preflight, regions, now: startedAt, only: PREFLIGHT_SECTIONS }, doctorClients);
+  const checked = await runDoctorChecks({ ...o.preflight, regions, now: startedAt, only: PREFLIGHT_SECTIONS }, clients);
   // AWS not reachable at all (or no credentials): nothing was done, the caller ends the run.
   const fatal = checked.unreachable.find((u) => o.fatal?.(u.error));
   if (fatal) throw fatal.error;
