@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { DrillInput, DrillWhere } from '../lambdas/domain/drills/drill.js';
 import type { ExportRunInput, FreshnessInput, PruneRunInput, SnapshotRunInput } from '../lambdas/domain/plans/plan-input.js';
 import { analyzeSchedule } from '../lambdas/domain/plans/schedule.js';
-import type { SelftestInput, SelftestPlan, SelftestRegions } from '../lambdas/domain/selftest/input.js';
+import { canaryId, type SelftestCanary, type SelftestInput, type SelftestPlan, type SelftestRegions } from '../lambdas/domain/selftest/input.js';
 import type { NetworkConfig, PlanConfig, RedisDrConfig, VaultConfig } from './config/index.js';
 
 /** Wall-clock budget of one prune run (deletions are retried within it). */
@@ -385,6 +385,28 @@ export function selftestInput(
     vault: config.vault !== undefined,
     plans,
     deploy: `npx cdk deploy --all -c config=${configFile}`,
+  };
+}
+
+/**
+ * The selftest's canary (`--canary`): a throwaway cache in the primary
+ * region's drill network, put through the first plan's snapshot and export
+ * inputs. A string when the config cannot have one: what is missing, and the fix.
+ */
+export function selftestCanary(config: RedisDrConfig, at: Date, keep: boolean, nodeType: string): SelftestCanary | string {
+  const network = config.network;
+  if (!network?.cacheSubnetGroupName)
+    return 'needs network.cacheSubnetGroupName in the config (the subnet group the drills create clusters in, primary region): add it, or run selftest without --canary';
+  const plan = config.plans[0]!;
+  return {
+    id: canaryId(at),
+    plan: plan.name,
+    engine: 'valkey',
+    nodeType: plan.drill.nodeType ?? nodeType,
+    cacheSubnetGroupName: network.cacheSubnetGroupName,
+    securityGroupIds: network.securityGroupIds,
+    knownKeys: 0,
+    keep,
   };
 }
 

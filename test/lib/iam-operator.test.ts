@@ -53,11 +53,44 @@ function policyResource(resource: string): string {
   throw new Error(`no policy pattern for ${resource}: add one to policyResource in ${__filename}`);
 }
 
-/** The policy: one statement per resource pattern, its actions sorted. */
+/**
+ * The operator's only deletions: the selftest's canary (`--canary`) and its
+ * recovery point, each held to the tags only the canary carries (the drills'
+ * `redis-dr:drill` on the cache; a `redis-dr:source` of the drills' prefix on
+ * the point), so no production cache or recovery point can be deleted.
+ */
+const CONDITIONED: Record<string, { sid: string; resource: string; condition: Record<string, Record<string, string>> }> = {
+  'elasticache:DeleteReplicationGroup': {
+    sid: 'CanaryCaches',
+    resource: 'arn:aws:elasticache:*:*:replicationgroup:rdr-drill-*',
+    condition: { StringEquals: { 'aws:ResourceTag/redis-dr:managed': 'true' }, StringLike: { 'aws:ResourceTag/redis-dr:drill': '?*' } },
+  },
+  'elasticache:DeleteSnapshot': {
+    sid: 'CanaryRecoveryPoints',
+    resource: 'arn:aws:elasticache:*:*:snapshot:rdr-*',
+    condition: { StringEquals: { 'aws:ResourceTag/redis-dr:managed': 'true' }, StringLike: { 'aws:ResourceTag/redis-dr:source': 'rdr-drill-*' } },
+  },
+};
+
+/** The tags the canary's cache and point carry when they are deleted (what the recorded calls' resources hold). */
+function canaryTags(_type: string, arn: string): Record<string, string> {
+  const cache = /:replicationgroup:(rdr-drill-[^:]+)$/.exec(arn);
+  if (cache) return { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'st', 'redis-dr:drill': cache[1]!, 'redis-dr:source': cache[1]! };
+  const point = /:snapshot:rdr-(rdr-drill-.+)-\d{8}-\d{4}$/.exec(arn);
+  if (point) return { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'st', 'redis-dr:source': point[1]! };
+  return {};
+}
+
+/** The policy: one statement per resource pattern, its actions sorted; the deletions conditioned (see {@link CONDITIONED}). */
 async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument> {
   const byResource = new Map<string, Set<string>>();
+  const conditioned = new Set<string>();
   for (const call of calls) {
-    for (const request of await requestsOfCall(call, RECORDED_NAMES, () => ({}))) {
+    for (const request of await requestsOfCall(call, RECORDED_NAMES, canaryTags)) {
+      if (CONDITIONED[request.action]) {
+        conditioned.add(request.action);
+        continue;
+      }
       const resource = policyResource(request.resource);
       byResource.set(resource, (byResource.get(resource) ?? new Set()).add(request.action));
     }
@@ -77,7 +110,11 @@ async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument
   };
   const statements = [...byResource.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([resource, actions]) => ({ Sid: sid(resource), Effect: 'Allow', Action: [...actions].sort(), Resource: resource }));
+    .map(([resource, actions]): Record<string, unknown> => ({ Sid: sid(resource), Effect: 'Allow', Action: [...actions].sort(), Resource: resource }));
+  for (const action of [...conditioned].sort()) {
+    const c = CONDITIONED[action]!;
+    statements.push({ Sid: c.sid, Effect: 'Allow', Action: [action], Resource: c.resource, Condition: c.condition });
+  }
   return { Version: '2012-10-17', Statement: statements };
 }
 
@@ -94,7 +131,7 @@ describe('docs/iam/operator-policy.json', () => {
     const denied: string[] = [];
     let checked = 0;
     for (const call of operatorCalls()) {
-      for (const request of await requestsOfCall(call, RECORDED_NAMES, () => ({}))) {
+      for (const request of await requestsOfCall(call, RECORDED_NAMES, canaryTags)) {
         checked++;
         const result = await evaluate([policy], request);
         if (result !== 'Allowed') denied.push(`${call.operation} -> ${request.action} on ${request.resource}: ${result}`);
@@ -105,6 +142,16 @@ describe('docs/iam/operator-policy.json', () => {
     expect(policy.Statement.flatMap((s) => s.Action as string[]).filter((a) => a.includes('*'))).toEqual([]);
   });
 
+  it('allows deleting the canary and its point only with their tags', async () => {
+    const policy = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+    const cache = 'arn:aws:elasticache:eu-west-1:000000000000:replicationgroup:rdr-drill-canary-20261123-100000';
+    const point = 'arn:aws:elasticache:eu-west-1:000000000000:snapshot:rdr-rdr-drill-canary-20261123-100000-20261123-1000';
+    const tags = (arn: string) => Object.fromEntries(Object.entries(canaryTags('', arn)).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+    expect(await evaluate([policy], { action: 'elasticache:DeleteReplicationGroup', resource: cache, context: tags(cache) })).toBe('Allowed');
+    expect(await evaluate([policy], { action: 'elasticache:DeleteSnapshot', resource: point, context: tags(point) })).toBe('Allowed');
+    expect(await evaluate([policy], { action: 'elasticache:DeleteReplicationGroup', resource: cache, context: {} })).toBe('ImplicitlyDenied');
+  });
+
   it('denies what the operator never needs: deleting a cache, a snapshot, an object, or reading another bucket', async () => {
     const policy = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
     const requests: IamRequest[] = [
@@ -112,6 +159,17 @@ describe('docs/iam/operator-policy.json', () => {
       { action: 'elasticache:DeleteSnapshot', resource: 'arn:aws:elasticache:eu-west-1:000000000000:snapshot:rdr-sessions-x', context: {} },
       { action: 's3:DeleteObject', resource: 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/rdr-x-0001.rdb', context: {} },
       { action: 's3:GetObjectTagging', resource: 'arn:aws:s3:::payroll-exports/x', context: {} },
+      // The canary's deletions need the canary's tags: a production cache, or a point of one, carries neither.
+      {
+        action: 'elasticache:DeleteReplicationGroup',
+        resource: 'arn:aws:elasticache:eu-west-1:000000000000:replicationgroup:rdr-drill-sessions-prod',
+        context: { 'aws:ResourceTag/redis-dr:managed': 'true' },
+      },
+      {
+        action: 'elasticache:DeleteSnapshot',
+        resource: 'arn:aws:elasticache:eu-west-1:000000000000:snapshot:rdr-sessions-prod-20261123-1000',
+        context: { 'aws:ResourceTag/redis-dr:managed': 'true', 'aws:ResourceTag/redis-dr:source': 'sessions-prod' },
+      },
       // The operator writes the selftest's records, never over a copy.
       { action: 's3:PutObject', resource: 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/rdr-x-0001.rdb', context: {} },
     ];

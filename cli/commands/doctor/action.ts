@@ -12,41 +12,15 @@
  * that could not look fails), 2 for usage, a bad config, or missing or
  * another account's credentials (one line, from runAwsCommand).
  */
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SNSClient } from '@aws-sdk/client-sns';
-import type { RedisDrConfig } from '../../../lib/config/index.js';
-import { ELASTICACHE_ACL_PERMISSIONS, elastiCacheBucketAccessRoute, elastiCacheCanonicalUserId } from '../../../lib/constructs/elasticache-s3-access.js';
-import { CONFIG_HASH_OUTPUT, configHash, drillsIn, recoveryBucketName, scheduleGroupName, stackNames, vaultStackName } from '../../../lib/deployment.js';
-import { describeError } from '../../../lambdas/adapters/aws/errors.js';
-import { throttleRetry } from '../../../lambdas/adapters/aws/retry.js';
-import { sdkClientConfig, TUNING } from '../../../lambdas/adapters/aws/client-config.js';
-import { alarmNamePrefix } from '../../../lambdas/domain/alerting/names.js';
-import { DEFAULT_DRILL_NODE_TYPE } from '../../../lambdas/domain/drills/select.js';
 import { countChecks, type DoctorCheck, doctorExitCode, sortChecks } from '../../../lambdas/domain/doctor/check.js';
-import type { BucketExpectation, TargetExpectation, VaultExpectation } from '../../../lambdas/domain/doctor/judge.js';
-import { type CopyRef, type DoctorInput, type DoctorRegion, runDoctorChecks } from '../../../lambdas/jobs/doctor/checks.js';
-import { vaultExpiryBound } from '../../../lambdas/domain/doctor/object-checks.js';
-import { vaultTierDays } from '../../../lambdas/domain/dr-copies/vault-retention.js';
-import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { type CopyRef, doctorClients, runDoctorChecks } from '../../../lambdas/jobs/doctor/checks.js';
+import { doctorInput } from '../../../lambdas/jobs/doctor/expectations.js';
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { awsProblem, CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { collectCoverage } from '../status/coverage.js';
 import { age, collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../status/action.js';
 import { plain, type Style, terminalStyle } from '../../table.js';
 import { retentionText, vaultAccess, type VaultReport } from '../../vault-copies.js';
-
-/**
- * Names the stacks' constructs define, repeated here so the CLI does not load
- * the CDK to run doctor (test/cli/commands/doctor/doctor.test.ts pins them to lib/constructs).
- */
-export const DEPLOYED_NAMES = {
-  /** The stack output naming a region's alert topic (lib/constructs/alert-topic.ts). */
-  alertTopicOutput: 'AlertTopicArn',
-  /** The export bucket's replication rule (lib/constructs/recovery-bucket.ts). */
-  replicationRuleId: 'to-dr-region',
-  /** The export bucket's rule into the vault (lib/constructs/recovery-bucket.ts). */
-  vaultReplicationRuleId: 'to-vault',
-} as const;
 
 /** What doctor prints with --json. */
 export interface DoctorReport {
@@ -58,73 +32,6 @@ export interface DoctorReport {
   readonly checks: readonly DoctorCheck[];
   readonly counts: { readonly pass: number; readonly warn: number; readonly fail: number };
   readonly exitCode: 0 | 1;
-}
-
-/** The regions' expectations, from the config alone (the names lib/deployment.ts derives). */
-export function doctorRegions(config: RedisDrConfig, account: string, partition: (region: string) => string): DoctorRegion[] {
-  const names = stackNames(config);
-  const exporting = config.plans.some((p) => p.export.enabled);
-  const drBucket = recoveryBucketName(config.name, account, config.dr.region);
-  const vault = doctorVault(config);
-  const bucket = (role: 'export' | 'dr', region: string): BucketExpectation => {
-    const route = elastiCacheBucketAccessRoute(region, config.dr.elastiCacheBucketAccess);
-    return {
-      role,
-      name: recoveryBucketName(config.name, account, region),
-      ...(role === 'export' ? { replicateTo: { bucket: drBucket, ruleId: DEPLOYED_NAMES.replicationRuleId } } : {}),
-      ...(role === 'export' && vault ? { replicateToVault: vault } : {}),
-      ...(role === 'dr' && config.dr.objectLock ? { objectLock: { mode: config.dr.objectLock.mode, days: config.dr.objectLock.days } } : {}),
-      route,
-      principal: `${region}.elasticache-snapshot.amazonaws.com`,
-      ...(route === 'acl' ? { canonicalUserId: elastiCacheCanonicalUserId(region) } : {}),
-      aclPermissions: ELASTICACHE_ACL_PERMISSIONS[role === 'export' ? 'export' : 'seed'],
-    };
-  };
-  const targets: TargetExpectation[] = config.plans.flatMap((p) => {
-    const drills = (['primary', 'dr'] as const)
-      .filter((where) => drillsIn(p, where))
-      // The DR drill has no snapshot to take the node type from: without drill.nodeType it uses the default.
-      .map((where) => ({ where, nodeType: p.drill.nodeType, ...(where === 'dr' ? { defaultNodeType: DEFAULT_DRILL_NODE_TYPE } : {}) }));
-    const drill = drills.length > 0 ? { drills } : {};
-    return [
-      ...p.targets.replicationGroupIds.map((id) => ({ plan: p.name, kind: 'replication-group' as const, id, exports: p.export.enabled, ...drill })),
-      ...p.targets.serverlessCacheNames.map((id) => ({ plan: p.name, kind: 'serverless-cache' as const, id, exports: p.export.enabled })),
-    ];
-  });
-  return (['primary', 'dr'] as const).map((where) => {
-    const region = where === 'primary' ? config.primary.region : config.dr.region;
-    return {
-      where,
-      region,
-      stackName: where === 'primary' ? names.primary : names.dr,
-      scheduleGroupArn: `arn:${partition(region)}:scheduler:${region}:${account}:schedule-group/${scheduleGroupName(config.name, where)}`,
-      alarmPrefix: alarmNamePrefix(config.name),
-      buckets: exporting ? [bucket(where === 'primary' ? 'export' : 'dr', region)] : [],
-      targets: where === 'primary' ? targets : [],
-    };
-  });
-}
-
-/** The vault doctor checks the rule into (config `vault`); its own stack needs the vault account's credentials. */
-export function doctorVault(config: RedisDrConfig): VaultExpectation | undefined {
-  if (!config.vault) return undefined;
-  return {
-    bucket: recoveryBucketName(config.name, config.vault.account, config.vault.region),
-    account: config.vault.account,
-    ruleId: DEPLOYED_NAMES.vaultReplicationRuleId,
-    stack: vaultStackName(config),
-  };
-}
-
-/** The vault's lifecycle bound doctor checks its versions against (config `vault`; read with `--vault-profile`). */
-export function doctorVaultLifecycle(config: RedisDrConfig): DoctorInput['vaultLifecycle'] {
-  if (!config.vault) return undefined;
-  return {
-    bucket: recoveryBucketName(config.name, config.vault.account, config.vault.region),
-    region: config.vault.region,
-    account: config.vault.account,
-    bound: vaultExpiryBound(vaultTierDays(config.vault.retentionDays, config.vault.tierRetentionDays)),
-  };
 }
 
 const RUNBOOK: Record<string, string> = {
@@ -282,7 +189,7 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
   // runAwsCommand refused missing credentials and another account's; STS may still be unreachable.
   const caller = await aws.identity().then(
     (a) => ({ ok: true as const, account: a }),
-    (err: unknown) => ({ ok: false as const, problem: describeError(err) }),
+    (err: unknown) => ({ ok: false as const, problem: awsProblem(err) }),
   );
   const account = caller.ok ? caller.account : await aws.account();
   const checks: DoctorCheck[] = [
@@ -305,50 +212,18 @@ export async function collectDoctor(config: RedisDrConfig, aws: CliAws, deploy: 
         },
   ];
 
-  const clients = new Map<string, unknown>();
-  const client = <T>(kind: string, region: string, make: () => T): T => {
-    const key = `${kind}@${region}`;
-    if (!clients.has(key)) clients.set(key, make());
-    return clients.get(key) as T;
-  };
-
   // Recovery points first: the newest snapshot of each target sizes the drill's node type.
   let status: StatusReport | undefined;
   let statusProblem: string | undefined;
   try {
     status = await collectStatus(config, aws);
   } catch (err) {
-    statusProblem = describeError(err);
+    statusProblem = awsProblem(err);
   }
   const newestSnapshots = new Map((status?.rows ?? []).filter((r) => r.what === 'snapshot' && r.name).map((r) => [r.target, r.name!]));
   const copies = new Map((status?.copies ?? []).map((c) => [c.target, newestCopies(c)]));
   // Throttled calls are retried for up to 2 minutes from here (status has its own budget).
-  const wrap = throttleRetry(aws.clock, aws.clock.now() + 120_000, TUNING.throttleDelayMs);
-  const run = await runDoctorChecks(
-    {
-      regions: doctorRegions(config, account, (r) => aws.partition(r)),
-      configHash: configHash(config),
-      configHashOutput: CONFIG_HASH_OUTPUT,
-      alertTopicOutput: DEPLOYED_NAMES.alertTopicOutput,
-      deploy,
-      now,
-      newestSnapshots,
-      copies,
-      vault: doctorVault(config),
-      vaultLifecycle: doctorVaultLifecycle(config),
-      exportRoute: (region) => elastiCacheBucketAccessRoute(region, config.dr.elastiCacheBucketAccess),
-    },
-    {
-      cloudformation: (region) => client('cloudformation', region, () => new CloudFormationClient({ region, ...sdkClientConfig() })),
-      cloudwatch: (region) => client('cloudwatch', region, () => new CloudWatchClient({ region, ...sdkClientConfig() })),
-      scheduler: (region) => client('scheduler', region, () => new SchedulerClient({ region, ...sdkClientConfig() })),
-      sns: (region) => client('sns', region, () => new SNSClient({ region, ...sdkClientConfig() })),
-      s3: (region) => aws.s3(region),
-      elasticache: (region) => aws.elasticache(region),
-      vaultS3: (region) => aws.vaultS3(region),
-      wrap,
-    },
-  );
+  const run = await runDoctorChecks({ ...doctorInput(config, account, (r) => aws.partition(r), deploy, now), newestSnapshots, copies }, doctorClients(aws));
   checks.push(...run.checks);
 
   // With no stack deployed, every age is "missing": one line says why instead.

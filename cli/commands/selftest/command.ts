@@ -14,6 +14,11 @@ export function selftestCommand(program: Command, env: CliEnv = {}): void {
     .addOption(new Option('--region <which>', 'whose drills and alert topics to run: primary, dr or both').choices(['primary', 'dr', 'both']).default('both'))
     .option('--poll-seconds <n>', 'seconds between checks while waiting', positiveInt('--poll-seconds', 1), 15)
     .option('--timeout-minutes <n>', 'give up each wait after this many minutes (a drill gets four times as long)', positiveInt('--timeout-minutes', 1), 60)
+    .option(
+      '--canary',
+      "snapshot and export a throwaway cache it creates (tagged as the drills' clusters, AUTH + TLS + encryption) instead of each plan's target; always deleted",
+    )
+    .option('--keep', "with --canary: keep the canary's recovery point (the cache is deleted all the same)")
     .option('-c, --config <file>', CONFIG_HELP)
     .option('--json', 'print the report as JSON')
     .addHelpText(

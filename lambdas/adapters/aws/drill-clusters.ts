@@ -1,4 +1,5 @@
 import {
+  CreateReplicationGroupCommand,
   DeleteReplicationGroupCommand,
   DeleteServerlessCacheCommand,
   DeleteUserCommand,
@@ -201,6 +202,46 @@ export async function describeDrillServerless(client: ElastiCacheClient, name: s
     if (isDrillResourceGone(err)) return undefined;
     throw err;
   }
+}
+
+/** A small throwaway replication group, locked as every cluster redis-dr creates. */
+export interface ThrowawayGroup {
+  readonly id: string;
+  readonly description: string;
+  readonly engine: string;
+  readonly nodeType: string;
+  readonly cacheSubnetGroupName: string;
+  readonly securityGroupIds: readonly string[];
+  /** The AUTH token the cache requires (in-transit encryption is on, so it is never sent in clear). */
+  readonly authToken: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Creates a one-node replication group with AUTH, in-transit and at-rest
+ * encryption, no automatic backups, tagged on create (the tag-conditioned
+ * create permission needs the tags in the request).
+ */
+export async function createThrowawayGroup(client: ElastiCacheClient, g: ThrowawayGroup, wrap: CallWrapper = direct): Promise<void> {
+  await wrap(() =>
+    client.send(
+      new CreateReplicationGroupCommand({
+        ReplicationGroupId: g.id,
+        ReplicationGroupDescription: g.description,
+        Engine: g.engine,
+        CacheNodeType: g.nodeType,
+        NumCacheClusters: 1,
+        AutomaticFailoverEnabled: false,
+        CacheSubnetGroupName: g.cacheSubnetGroupName,
+        SecurityGroupIds: [...g.securityGroupIds],
+        TransitEncryptionEnabled: true,
+        AtRestEncryptionEnabled: true,
+        AuthToken: g.authToken,
+        SnapshotRetentionLimit: 0,
+        Tags: Object.entries(g.tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    ),
+  );
 }
 
 /** Deletes a drill resource of any kind (a serverless cache without a final snapshot). */

@@ -1,13 +1,16 @@
 /**
- * SDK clients of the services the operator's selftest reads besides the
- * ones every command has: CloudFormation (the stacks and their outputs) and
- * SNS (the alert topics), one per region, created on first use.
+ * SDK clients of the services doctor and the operator's selftest read
+ * besides the ones every command has: CloudFormation (the stacks and their
+ * outputs), CloudWatch (the alarms), EventBridge Scheduler (the schedules)
+ * and SNS (the alert topics), one per region, created on first use.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { sdkClientConfig } from './client-config.js';
 
-/** CloudFormation and SNS clients by region. */
+/** CloudFormation, CloudWatch, Scheduler and SNS clients by region. */
 export class ServiceClients {
   private readonly made = new Map<string, unknown>();
 
@@ -22,6 +25,14 @@ export class ServiceClients {
 
   cloudformation(region: string): CloudFormationClient {
     return this.get(`cloudformation@${region}`, () => new CloudFormationClient({ region, ...sdkClientConfig() }));
+  }
+
+  cloudwatch(region: string): CloudWatchClient {
+    return this.get(`cloudwatch@${region}`, () => new CloudWatchClient({ region, ...sdkClientConfig() }));
+  }
+
+  scheduler(region: string): SchedulerClient {
+    return this.get(`scheduler@${region}`, () => new SchedulerClient({ region, ...sdkClientConfig() }));
   }
 
   sns(region: string): SNSClient {

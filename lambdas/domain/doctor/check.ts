@@ -19,6 +19,7 @@ export const DOCTOR_SECTIONS = [
   'recovery points',
   'vault',
   'drills',
+  'selftest',
   'alarms',
   'coverage',
 ] as const;

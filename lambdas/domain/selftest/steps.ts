@@ -127,6 +127,48 @@ export function summarizeSelftest(record: SelftestRecord | undefined, key: strin
   };
 }
 
+/** Days a passed selftest stays current for `doctor`: older, it warns (the account may have changed since it proved the pipeline). */
+export const SELFTEST_MAX_AGE_DAYS = 30;
+
+/** Doctor's line about the newest selftest record, pure: its age, verdict and the failing step. */
+export interface SelftestJudgement {
+  readonly state: 'pass' | 'warn' | 'fail';
+  readonly detail: string;
+  readonly fix: string | null;
+}
+
+/**
+ * The newest selftest record as doctor judges it: none yet warns (run it
+ * once after a deploy); a failed one fails, naming its first failing step
+ * and cause; a passed one older than `maxAgeDays` warns; else it passes.
+ */
+export function judgeSelftest(
+  found: { readonly key: string; readonly record: SelftestRecord } | undefined,
+  now: Date,
+  maxAgeDays: number = SELFTEST_MAX_AGE_DAYS,
+): SelftestJudgement {
+  const run = 'redis-dr selftest -c <config> (docs/deploying.md, "Day 1")';
+  if (!found) return { state: 'warn', detail: 'no selftest has run', fix: `run ${run}` };
+  const { key, record } = found;
+  const ageDays = (now.getTime() - Date.parse(record.finishedAt)) / 86_400_000;
+  const age = `${ageDays < 1 ? `${Math.max(0, Math.round(ageDays * 24))} h` : `${Math.floor(ageDays)} d`} old`;
+  if (record.verdict === 'failed') {
+    const failed = record.steps.find((s) => s.verdict === 'failed') ?? record.steps.find((s) => s.verdict === 'skipped');
+    return {
+      state: 'fail',
+      detail: `FAILED at ${record.finishedAt} (${age}, ${key}): ${failed ? `${failed.step} (${failed.region}): ${failed.cause ?? failed.detail}` : 'no step passed'}`,
+      fix: `${failed?.fix ? `${failed.fix}; then ` : ''}run ${run} again`,
+    };
+  }
+  if (ageDays > maxAgeDays)
+    return {
+      state: 'warn',
+      detail: `passed at ${record.finishedAt}, ${age}: older than ${maxAgeDays} days (${key})`,
+      fix: `run ${run} again: the account may have changed since`,
+    };
+  return { state: 'pass', detail: `passed at ${record.finishedAt} (${age}, ${record.steps.length} steps, ${key})`, fix: null };
+}
+
 /**
  * The selftest's table as lines: step, region, verdict, time and detail in
  * aligned columns, then each failure's (and warning's) cause and fix. The

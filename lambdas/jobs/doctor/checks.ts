@@ -38,7 +38,7 @@ import { describeError, errorName, isNetworkFailure, isThrottling } from '../../
 import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
 import { listVersions, objectAndBucketOwners } from '../../adapters/aws/s3-versions.js';
 import { judgeExportOwner, judgeVaultExpiry, type VaultExpiryBound } from '../../domain/doctor/object-checks.js';
-import { couldNotCheck, type DoctorCheck, type LookFailure } from '../../domain/doctor/check.js';
+import { couldNotCheck, type DoctorCheck, type DoctorSection, type LookFailure } from '../../domain/doctor/check.js';
 import {
   type BucketExpectation,
   copyEvidence,
@@ -59,6 +59,11 @@ import {
   type VaultExpectation,
 } from '../../domain/doctor/judge.js';
 import type { DrillWhere } from '../../domain/drills/drill.js';
+import { judgeSelftest, SELFTEST_PREFIX } from '../../domain/selftest/steps.js';
+import { readNewestSelftestRecord } from '../../adapters/aws/selftest-records.js';
+import { TUNING } from '../../adapters/aws/client-config.js';
+import { type RetryClock, throttleRetry } from '../../adapters/aws/retry.js';
+import { ServiceClients } from '../../adapters/aws/service-clients.js';
 import { exportObjectKey } from '../../domain/dr-copies/export.js';
 
 /** What one region of the deployment should hold (derived from the config by the caller). */
@@ -98,6 +103,13 @@ export interface DoctorInput {
   readonly vaultLifecycle?: { readonly bucket: string; readonly region: string; readonly account: string; readonly bound: VaultExpiryBound };
   /** How ElastiCache is let into each region's export bucket (the owner check's fix depends on it); default `acl`. */
   readonly exportRoute?: (region: string) => 'acl' | 'bucket-policy';
+  /**
+   * Only these sections are looked at (the selftest's preflight: what its run needs); the
+   * others make no call. @default every section
+   */
+  readonly only?: readonly DoctorSection[];
+  /** Where the selftest writes its records (the DR bucket), and how old a passed one may be; absent: not checked. */
+  readonly selftest?: { readonly bucket: string; readonly region: string; readonly maxAgeDays?: number };
 }
 
 /** One export in a bucket. */
@@ -120,11 +132,41 @@ export interface DoctorClients {
   readonly wrap: CallWrapper;
 }
 
+/** The operator's access doctor's calls go through (the CLI's `CliAws` is one). */
+export interface DoctorAccess {
+  readonly clock: RetryClock;
+  s3(region: string): S3Client;
+  elasticache(region: string): ElastiCacheClient;
+  vaultS3?(region: string): S3Client;
+}
+
+/**
+ * Doctor's clients: the operator's S3 and ElastiCache, the other services'
+ * made once per region, every call retried while throttled for up to `budgetMs`.
+ */
+export function doctorClients(aws: DoctorAccess, budgetMs = 120_000): DoctorClients {
+  const services = new ServiceClients();
+  return {
+    cloudformation: (region) => services.cloudformation(region),
+    cloudwatch: (region) => services.cloudwatch(region),
+    scheduler: (region) => services.scheduler(region),
+    sns: (region) => services.sns(region),
+    s3: (region) => aws.s3(region),
+    elasticache: (region) => aws.elasticache(region),
+    ...(aws.vaultS3 ? { vaultS3: (region: string) => aws.vaultS3!(region) } : {}),
+    wrap: throttleRetry(aws.clock, aws.clock.now() + budgetMs, TUNING.throttleDelayMs),
+  };
+}
+
 /** What the checks found: the checks, and which regions have their stack. */
 export interface DoctorRun {
   readonly checks: readonly DoctorCheck[];
   /** Regions whose stack exists (checks beyond it ran there). */
   readonly deployed: readonly DrillWhere[];
+  /** Regions AWS could not be reached in (one `network` check each), with the error (a caller may end its run on it). */
+  readonly unreachable: readonly { readonly region: string; readonly error: unknown }[];
+  /** The alert topic each deployed stack names (its output), for who sends through it (the selftest's alert path). */
+  readonly topics: readonly { readonly where: DrillWhere; readonly region: string; readonly topicArn: string }[];
 }
 
 /** Denied, throttled (also when the retries gave up), or another failure. */
@@ -152,6 +194,9 @@ async function look<T>(base: Base, permission: string, read: () => Promise<T>): 
 export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients): Promise<DoctorRun> {
   const checks: DoctorCheck[] = [];
   const deployed: DrillWhere[] = [];
+  const topics: { where: DrillWhere; region: string; topicArn: string }[] = [];
+  const unreachableIn: { region: string; error: unknown }[] = [];
+  const want = (section: DoctorSection) => !input.only || input.only.includes(section);
   const { wrap } = clients;
   for (const r of input.regions) {
     const region = r.region;
@@ -159,7 +204,10 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
     let unreachable: string | undefined;
     const stack = await look(stackBase, 'cloudformation:DescribeStacks', () =>
       describeStack(clients.cloudformation(region), r.stackName, wrap).catch((err: unknown) => {
-        if (isNetworkFailure(err)) unreachable = describeError(err);
+        if (isNetworkFailure(err)) {
+          unreachable = describeError(err);
+          unreachableIn.push({ region, error: err });
+        }
         throw err;
       }),
     );
@@ -181,17 +229,26 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
     if (stack.ok && stack.value !== undefined) deployed.push(r.where);
 
     if (exists) {
-      const schedules = await look(
-        { section: 'schedules', region, subject: `group ${r.scheduleGroupArn.split('/').pop()}` },
-        'scheduler:GetScheduleGroup, scheduler:ListSchedules and scheduler:GetSchedule',
-        () => schedulesOfGroup(clients.scheduler(region), r.scheduleGroupArn, wrap),
-      );
+      const schedules = !want('schedules')
+        ? undefined
+        : await look(
+            { section: 'schedules', region, subject: `group ${r.scheduleGroupArn.split('/').pop()}` },
+            'scheduler:GetScheduleGroup, scheduler:ListSchedules and scheduler:GetSchedule',
+            () => schedulesOfGroup(clients.scheduler(region), r.scheduleGroupArn, wrap),
+          );
       checks.push(
-        ...(schedules.ok ? judgeSchedules(region, r.scheduleGroupArn.split('/').pop()!, schedules.value, input.now, input.deploy) : [schedules.check]),
+        ...(!schedules
+          ? []
+          : schedules.ok
+            ? judgeSchedules(region, r.scheduleGroupArn.split('/').pop()!, schedules.value, input.now, input.deploy)
+            : [schedules.check]),
       );
 
       const topicArn = stack.ok ? stack.value?.outputs[input.alertTopicOutput] : undefined;
-      if (stack.ok) {
+      if (topicArn) topics.push({ where: r.where, region, topicArn });
+      if (!want('alerts')) {
+        // The topic is still named (above) for who sends through it.
+      } else if (stack.ok) {
         const subs = topicArn
           ? await look({ section: 'alerts', region, subject: `topic ${topicArn.split(':').pop()}` }, 'sns:ListSubscriptionsByTopic', () =>
               topicSubscriptions(clients.sns(region), topicArn, wrap),
@@ -211,10 +268,12 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
 
       for (const b of r.buckets) checks.push(...(await bucketChecks(region, b, clients.s3(region), wrap, input.deploy)));
 
-      const alarms = await look({ section: 'alarms', region, subject: `${r.alarmPrefix}*` }, 'cloudwatch:DescribeAlarms', () =>
-        alarmsWithPrefix(clients.cloudwatch(region), r.alarmPrefix, wrap),
-      );
-      checks.push(...(alarms.ok ? judgeAlarms(region, r.alarmPrefix, alarms.value) : [alarms.check]));
+      const alarms = !want('alarms')
+        ? undefined
+        : await look({ section: 'alarms', region, subject: `${r.alarmPrefix}*` }, 'cloudwatch:DescribeAlarms', () =>
+            alarmsWithPrefix(clients.cloudwatch(region), r.alarmPrefix, wrap),
+          );
+      checks.push(...(!alarms ? [] : alarms.ok ? judgeAlarms(region, r.alarmPrefix, alarms.value) : [alarms.check]));
     }
 
     for (const t of r.targets) {
@@ -226,8 +285,19 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
       }
     }
   }
-  if (input.vaultLifecycle) checks.push(await vaultExpiryCheck(input.vaultLifecycle, clients, input.now));
-  return { checks, deployed };
+  if (input.vaultLifecycle && want('vault')) checks.push(await vaultExpiryCheck(input.vaultLifecycle, clients, input.now));
+  if (input.selftest && want('selftest') && deployed.includes('dr')) checks.push(await selftestCheck(input.selftest, clients, input.now));
+  return { checks, deployed, topics, unreachable: unreachableIn };
+}
+
+/** The newest selftest record in the DR bucket: its age, verdict and failing step (lambdas/domain/selftest/steps.ts). */
+async function selftestCheck(where: NonNullable<DoctorInput['selftest']>, clients: DoctorClients, now: Date): Promise<DoctorCheck> {
+  const base: Base = { section: 'selftest', region: where.region, subject: `newest record in s3://${where.bucket}/${SELFTEST_PREFIX}` };
+  const found = await look(base, 's3:ListBucket and s3:GetObject on selftest/*', () =>
+    clients.wrap(() => readNewestSelftestRecord(clients.s3(where.region), where.bucket)),
+  );
+  if (!found.ok) return found.check;
+  return { ...base, ...judgeSelftest(found.value, now, where.maxAgeDays) };
 }
 
 /** The owner of the newest export's first object against the bucket owner (ElastiCache's writes under the ACL route). */

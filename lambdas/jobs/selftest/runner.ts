@@ -24,6 +24,8 @@ export class StepFailedError extends Error {
   constructor(
     message: string,
     readonly fix: string,
+    /** Whose role made the failing call, when not the step's (a drill's state machine role): named with an access denial. */
+    readonly who?: string,
   ) {
     super(message);
   }
@@ -80,7 +82,7 @@ export class SelftestRunner {
       // A step's own words may still carry AWS's denial (a job reports a target's failure as text): it is explained the same way.
       const failure =
         err instanceof StepFailedError
-          ? explainFailure({ name: err.name, message: err.message }, options.who, err.fix)
+          ? explainFailure({ name: err.name, message: err.message }, err.who ?? options.who, err.fix)
           : explainFailure({ name: errorName(err), message: err instanceof Error ? err.message : String(err) }, options.who, options.fix);
       this.push({ step: name, region, verdict: 'failed', seconds: (this.o.now() - t0) / 1000, detail: 'failed', ...failure });
       return undefined;

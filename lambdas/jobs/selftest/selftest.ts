@@ -1,8 +1,9 @@
 /**
  * `redis-dr selftest`: the pipeline once, in the account, step by step
- * (docs/deploying.md, "Day 1"): preflight (both stacks deployed and
- * complete, their alert topics named), per plan a recovery point now (the
- * snapshot job), its export, replication to the DR region (and the vault)
+ * (docs/deploying.md, "Day 1"): preflight (doctor's checks that matter
+ * for the run, by the doctor job: AWS reached, both stacks deployed, the
+ * buckets and targets), per plan a recovery point now (the snapshot job;
+ * `--canary`: of a throwaway cache, ./canary.ts), its export, replication to the DR region (and the vault)
  * and the DR verifier's verdict (the export job), a drill in each drilled
  * region (the deployed state machines), the alert path of each region (a
  * TEST message through the formatter), and the summary record in the DR
@@ -10,10 +11,13 @@
  *
  * Safe to rerun: it takes snapshots (kept under the plan's retention, as a
  * scheduled one) and exports them; drills delete their clusters themselves.
+ * An error that means AWS is no longer reachable ends the run (`fatal`);
+ * `changed` has said by then whether anything was done.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { describeStack } from '../../adapters/aws/cloudformation.js';
+import { countChecks, type DoctorCheck, type DoctorSection } from '../../domain/doctor/check.js';
+import { type DoctorClients, type DoctorInput, doctorClients, runDoctorChecks } from '../doctor/checks.js';
 import { drillReportOf } from '../../adapters/aws/drill-history.js';
 import { startExecution } from '../../adapters/aws/executions.js';
 import { ServiceClients } from '../../adapters/aws/service-clients.js';
@@ -23,6 +27,7 @@ import { exportRecoveryPoint } from '../on-demand/export-now.js';
 import { executionName, followExecution } from '../on-demand/executions.js';
 import { type OperatorAws, type WaitOptions, WaitTimedOutError } from '../on-demand/operator.js';
 import { takeRecoveryPoints } from '../on-demand/snapshot-now.js';
+import { withCanary } from './canary.js';
 import { SelftestRunner, StepFailedError, type StepOutcome } from './runner.js';
 import { type AlertTopic, alertPathStep, recordStep } from './shared-steps.js';
 
@@ -47,6 +52,10 @@ export interface SelftestOptions {
    * CLI: AWS not reachable, no credentials; nothing was done yet): rethrown.
    */
   readonly fatal?: (err: unknown) => boolean;
+  /** Doctor's expectations of the deployment (lambdas/jobs/doctor/expectations.ts `doctorInput`): the preflight checks them. */
+  readonly preflight: Omit<DoctorInput, 'now' | 'only'>;
+  /** Said when the run first changes something (a recovery point, the canary): an error that ends the run later is then no longer "nothing done". */
+  readonly changed?: (what: string) => void;
 }
 
 /** What the run came to. */
@@ -65,43 +74,63 @@ const OPERATOR = "the operator's credentials";
 /** Runs the selftest (see the module comment). Never throws for a failed step: the report says which and why. */
 export async function runSelftest(input: SelftestInput, aws: SelftestAws, o: SelftestOptions): Promise<SelftestReport> {
   const services = new ServiceClients();
-  const cfn = (r: string) => aws.cloudformation?.(r) ?? services.cloudformation(r);
   const sns = (r: string) => aws.sns?.(r) ?? services.sns(r);
   const startedAt = new Date(aws.clock.now());
   const runner = new SelftestRunner({ now: () => aws.clock.now(), ...(o.onStart ? { onStart: o.onStart } : {}), ...(o.onStep ? { onStep: o.onStep } : {}) });
   const wait: WaitOptions = { pollSeconds: o.pollSeconds, timeoutMinutes: o.timeoutMinutes, ...(o.onStatus ? { onStatus: o.onStatus } : {}) };
   const log = aws.deps(input.primaryRegion).log;
 
-  // 1. Preflight: the stacks exist, completed, and name their alert topics.
-  const topics: AlertTopic[] = [];
+  // 1. Preflight: doctor's checks of what the run needs (the doctor job itself, not a copy of it).
+  const clients: DoctorClients = { ...doctorClients(aws), ...(aws.cloudformation ? { cloudformation: aws.cloudformation } : {}), sns };
+  // Drills are sized against the newest point; before the run takes one, that sizing says only "unknown".
+  const regions = o.preflight.regions.map((r) => ({ ...r, targets: r.targets.map(({ drills: _sizedLater, ...t }) => t) }));
+  const checked = await runDoctorChecks({ ...o.preflight, regions, now: startedAt, only: PREFLIGHT_SECTIONS }, clients);
+  // AWS not reachable at all (or no credentials): nothing was done, the caller ends the run.
+  const fatal = checked.unreachable.find((u) => o.fatal?.(u.error));
+  if (fatal) throw fatal.error;
+  const topics: AlertTopic[] = checked.topics.filter((t) => input.regions === 'both' || input.regions === t.where);
   let ready = true;
-  for (const s of input.stacks) {
-    const ok = await runner.step(
-      `preflight ${s.stackName}`,
-      s.region,
-      { who: OPERATOR, fix: 'run `redis-dr doctor` for the details', ...(o.fatal ? { rethrow: o.fatal } : {}) },
-      async () => {
-        const stack = await describeStack(cfn(s.region), s.stackName);
-        if (!stack) throw new StepFailedError(`stack ${s.stackName} does not exist in ${s.region}`, `deploy it: ${input.deploy}`);
-        if (!/_COMPLETE$/.test(stack.status) || /ROLLBACK|DELETE/.test(stack.status))
-          throw new StepFailedError(
-            `stack ${s.stackName} is ${stack.status}${stack.statusReason ? `: ${stack.statusReason}` : ''}`,
-            `fix the deploy and run it again: ${input.deploy}`,
-          );
-        const topicArn = stack.outputs[input.alertTopicOutput];
-        if (topicArn && (input.regions === 'both' || input.regions === s.where)) topics.push({ region: s.region, topicArn });
-        return { value: true, detail: `${stack.status}; alert topic ${topicArn ?? '(no output: alerts.enabled false?)'}` };
-      },
+  for (const r of o.preflight.regions) {
+    const ok = await runner.step(`preflight ${r.stackName}`, r.region, { who: OPERATOR, fix: 'run `redis-dr doctor` for the details' }, async () =>
+      preflightOutcome(checked.checks.filter((c) => c.region === r.region || c.region === null)),
     );
     if (!ok) ready = false;
   }
 
+  const ctx: PlanRun = { input, aws, runner, wait, ...(o.fatal ? { fatal: o.fatal } : {}), ...(o.changed ? { changed: o.changed } : {}) };
   for (const plan of input.plans) {
     if (!ready) {
       runner.skip(`plan ${plan.plan}`, input.primaryRegion, 'preflight failed');
       continue;
     }
-    await planSteps(plan, input, aws, runner, wait);
+    const canary = input.canary;
+    if (!canary) {
+      const taken = await pointSteps(plan, ctx);
+      await drillSteps(plan, ctx, taken);
+      continue;
+    }
+    if (canary.plan === plan.plan) {
+      await withCanary(
+        {
+          canary,
+          region: input.primaryRegion,
+          deployment: input.deployment,
+          aws,
+          runner,
+          wait,
+          who: OPERATOR,
+          ...(o.fatal ? { fatal: o.fatal } : {}),
+          ...(o.changed ? { created: o.changed } : {}),
+        },
+        async (took) => {
+          await pointSteps(canaryPlan(plan, canary.id), ctx, canary.knownKeys, took);
+        },
+      );
+    } else {
+      runner.skip(`snapshot ${plan.plan}`, input.primaryRegion, `--canary: the canary's recovery point (plan ${canary.plan}) is taken instead`);
+    }
+    // The drills restore each plan's own newest points, never the canary's: they run whatever the canary came to.
+    await drillSteps(plan, ctx, { point: undefined, copyOk: true, drillsOnly: true });
   }
 
   if (ready) {
@@ -128,20 +157,58 @@ export async function runSelftest(input: SelftestInput, aws: SelftestAws, o: Sel
   };
 }
 
-/** One plan: snapshot → export → replication → verdict, then its drills. */
-async function planSteps(plan: SelftestPlan, input: SelftestInput, aws: SelftestAws, runner: SelftestRunner, wait: WaitOptions): Promise<void> {
+/** What one run of the plans' steps shares. */
+interface PlanRun {
+  readonly input: SelftestInput;
+  readonly aws: SelftestAws;
+  readonly runner: SelftestRunner;
+  readonly wait: WaitOptions;
+  readonly fatal?: (err: unknown) => boolean;
+  readonly changed?: (what: string) => void;
+}
+
+/** What the point steps came to: the snapshot taken, and whether its DR copy was verified. */
+interface Taken {
+  readonly point: string | undefined;
+  readonly copyOk: boolean;
+  /** The drills run without a point of this run (`--canary`: each plan's own newest). */
+  readonly drillsOnly?: boolean;
+}
+
+/** A plan's steps as the canary's: its snapshot and export inputs, on the canary cache. */
+function canaryPlan(plan: SelftestPlan, id: string): SelftestPlan {
+  return {
+    ...plan,
+    target: { kind: 'replication-group', id },
+    snapshot: { ...plan.snapshot, targets: { replicationGroupIds: [id], serverlessCacheNames: [], selectByTags: {} } },
+  };
+}
+
+/** Runs a step of a plan: a wait that gave up is explained; errors that end the run are rethrown. */
+function planStep<T>(ctx: PlanRun, label: string, region: string, fix: string, body: () => Promise<StepOutcome<T>>): Promise<T | undefined> {
+  return ctx.runner.step<T>(label, region, { who: OPERATOR, fix, ...(ctx.fatal ? { rethrow: ctx.fatal } : {}) }, async () => {
+    try {
+      return await body();
+    } catch (err) {
+      throw asStepFailure(err);
+    }
+  });
+}
+
+/** The keys the DR verifier counted in each copy (`v11 keys=1000`), where it says. */
+function countedKeys(rdb: string | undefined): number | undefined {
+  const m = /keys=(\d+)/.exec(rdb ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/** One plan's point: snapshot → export → replication → verdict (`knownKeys`: what the DR verifier must count, the canary's). */
+async function pointSteps(plan: SelftestPlan, ctx: PlanRun, knownKeys?: number, took?: (point: string) => void): Promise<Taken> {
+  const { input, aws, wait } = ctx;
   const primary = input.primaryRegion;
   const name = `${plan.plan}/${plan.target?.id ?? '(tag selection)'}`;
-  const step = <T>(label: string, region: string, fix: string, body: () => Promise<StepOutcome<T>>) =>
-    runner.step<T>(label, region, { who: OPERATOR, fix }, async () => {
-      try {
-        return await body();
-      } catch (err) {
-        throw asStepFailure(err);
-      }
-    });
 
-  const point = await step(`snapshot ${name}`, primary, 'see docs/runbooks/backups-stopped.md', async () => {
+  const point = await planStep(ctx, `snapshot ${name}`, primary, 'see docs/runbooks/backups-stopped.md', async () => {
+    ctx.changed?.(`started taking a recovery point of ${name}`);
     const r = await takeRecoveryPoints({ run: plan.snapshot, region: primary, wait: true }, aws, wait);
     const p = r.points[0];
     if (!r.ok || !p) {
@@ -153,15 +220,13 @@ async function planSteps(plan: SelftestPlan, input: SelftestInput, aws: Selftest
       detail: `${p.snapshot} ${p.status} (${p.outcome}, tier ${p.tier ?? '?'}${p.keys !== undefined ? `, ${p.keys} keys` : ', key count: no probe'})`,
     };
   });
-  if (!point) {
-    for (const d of plan.drills) runner.skip(`drill ${plan.plan} ${d.where}`, d.region, 'the snapshot step failed');
-    return;
-  }
+  if (!point) return { point: undefined, copyOk: false };
+  took?.(point.snapshot);
 
   let copyOk = true;
   if (plan.export) {
     const target = plan.target ?? { kind: point.kind, id: point.target };
-    const exported = await step(`export ${name}`, primary, 'see docs/runbooks/dr-copies.md', async () => {
+    const exported = await planStep(ctx, `export ${name}`, primary, 'see docs/runbooks/dr-copies.md', async () => {
       const r = await exportRecoveryPoint(
         {
           run: plan.export!,
@@ -182,22 +247,39 @@ async function planSteps(plan: SelftestPlan, input: SelftestInput, aws: Selftest
           r.problem?.includes('corrupt') ? 'see docs/runbooks/corruption.md' : 'see docs/runbooks/dr-copies.md',
         );
       const c = r.copies;
+      if (knownKeys !== undefined) {
+        const counted = c.map((x) => countedKeys(x.rdb));
+        if (counted.some((k) => k !== knownKeys))
+          throw new StepFailedError(
+            `the DR verifier counted ${counted.map((k) => k ?? '?').join(', ')} key(s) in the canary's copy; it holds ${knownKeys}`,
+            'see docs/runbooks/corruption.md: the copy does not hold what was snapshotted',
+          );
+      }
       return {
         value: r,
         detail:
           `${c.length} object(s) s3://${r.exportBucket}/${r.exportName}-*: replicated to ${r.drBucket}${input.vault ? ' and the vault' : ''} (${c.map((x) => x.replication).join(', ')}); ` +
-          `DR verifier: ${c.map((x) => `${x.verdict}${x.rdb ? ` (${x.rdb})` : ''}`).join(', ')}`,
+          `DR verifier: ${c.map((x) => `${x.verdict}${x.rdb ? ` (${x.rdb})` : ''}`).join(', ')}${knownKeys !== undefined ? `; the canary's ${knownKeys} keys counted` : ''}`,
       };
     });
     copyOk = exported !== undefined;
   }
+  return { point: point.snapshot, copyOk };
+}
 
+/** A plan's drills (the DR drill only with a verified DR copy of this run, unless the run takes none for the plan). */
+async function drillSteps(plan: SelftestPlan, ctx: PlanRun, taken: Taken): Promise<void> {
+  const { aws, runner, wait } = ctx;
   for (const d of plan.drills) {
-    if (d.where === 'dr' && !copyOk) {
+    if (!taken.drillsOnly && !taken.point) {
+      runner.skip(`drill ${plan.plan} ${d.where}`, d.region, 'the snapshot step failed');
+      continue;
+    }
+    if (d.where === 'dr' && !taken.copyOk) {
       runner.skip(`drill ${plan.plan} ${d.where}`, d.region, 'no verified DR copy of this run (the export step failed)');
       continue;
     }
-    await step(`drill ${plan.plan} ${d.where}`, d.region, 'see docs/runbooks/restore-drill.md', async () => {
+    await planStep(ctx, `drill ${plan.plan} ${d.where}`, d.region, 'see docs/runbooks/restore-drill.md', async () => {
       const sfn = aws.sfn(d.region);
       const arn = await startExecution(sfn, d.stateMachineArn, executionName(`selftest-${plan.plan}`, new Date(aws.clock.now())), d.input);
       // A drill takes tens of minutes: it gets four times the other waits.
@@ -218,11 +300,28 @@ async function planSteps(plan: SelftestPlan, input: SelftestInput, aws: Selftest
           ended.status === 'TIMED_OUT'
             ? 'the drill ran over its time limit: see docs/runbooks/restore-drill.md (node type, cluster size)'
             : 'see docs/runbooks/restore-drill.md',
+          `the ${d.where} drill's state machine role`,
         );
       }
       return { value: report, detail: `passed, ${rto}; cluster deleted by the drill; execution ${arn}` };
     });
   }
+}
+
+/** Doctor's sections the run needs: AWS reached, the stacks deployed, the buckets set up, the targets as the plans need them. */
+export const PREFLIGHT_SECTIONS: readonly DoctorSection[] = ['network', 'stacks', 'buckets', 'targets'];
+
+/** One region's doctor checks as a step: any failure fails it (every failing check's cause and fix), a warning warns. */
+export function preflightOutcome(checks: readonly DoctorCheck[]): StepOutcome<true> {
+  const said = (list: readonly DoctorCheck[]) => list.map((c) => `${c.subject}: ${c.detail}`).join('; ');
+  const fixes = (list: readonly DoctorCheck[]) => [...new Set(list.map((c) => c.fix).filter((f): f is string => !!f))].join('; ');
+  const failed = checks.filter((c) => c.state === 'fail');
+  if (failed.length > 0) throw new StepFailedError(said(failed), fixes(failed) || 'run `redis-dr doctor` for the details');
+  const { pass, warn } = countChecks(checks);
+  const detail = `doctor: ${pass} check(s) passed${warn > 0 ? `, ${warn} warned` : ''} (${[...new Set(checks.map((c) => c.section))].join(', ')})`;
+  const warned = checks.filter((c) => c.state === 'warn');
+  if (warned.length === 0) return { value: true, detail };
+  return { value: true, detail, verdict: 'warned', cause: said(warned), fix: fixes(warned) || 'run `redis-dr doctor` for the details' };
 }
 
 /** A wait that gave up says what it waited for and how to wait longer; other failures pass as they are (the runner explains AWS errors). */

@@ -8,8 +8,30 @@
  * the alert topics (SNS). Faults are set on `faults`.
  */
 import { DescribeStacksCommand, CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { AddTagsToResourceCommand, CopySnapshotCommand, CreateSnapshotCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-elasticache';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, PutObjectTaggingCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  AddTagsToResourceCommand,
+  CopySnapshotCommand,
+  CreateReplicationGroupCommand,
+  type CreateReplicationGroupCommandInput,
+  CreateSnapshotCommand,
+  DeleteReplicationGroupCommand,
+  DeleteSnapshotCommand,
+  DescribeCacheClustersCommand,
+  DescribeSnapshotsCommand,
+} from '@aws-sdk/client-elasticache';
+import { elastiCacheCanonicalUserId } from '../../../lib/constructs/elasticache-s3-access.js';
+import {
+  GetBucketAclCommand,
+  GetBucketPolicyCommand,
+  GetBucketReplicationCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  type S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { ListSubscriptionsByTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -45,7 +67,11 @@ export interface Pipeline {
     replication: string;
     /** The DR verifier's verdict (default ok). */
     verdict: string;
+    /** What the DR verifier says of the file (its `redis-dr:rdb` tag; default `v11 keys=1000`). */
+    rdb: string;
   };
+  /** Replication groups and snapshots deleted, in order. */
+  deleted: string[];
 }
 
 /** {@link fakeAws} plus the pipeline; `install()` before each test. */
@@ -58,7 +84,8 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     subscriptions: new Map(),
     published: [],
     bodies: new Map(),
-    faults: { denied: new Map(), replication: 'COMPLETED', verdict: 'ok' },
+    faults: { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000' },
+    deleted: [],
   };
   const deny = (op: string) => {
     const err = p.faults.denied.get(op);
@@ -79,7 +106,22 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     p.subscriptions.clear();
     p.published = [];
     p.bodies.clear();
-    p.faults = { denied: new Map(), replication: 'COMPLETED', verdict: 'ok' };
+    p.faults = { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000' };
+    p.deleted = [];
+    aws.ec.on(DeleteReplicationGroupCommand).callsFake((i: { ReplicationGroupId: string }) => {
+      deny('DeleteReplicationGroup');
+      const g = aws.state.groups.get(i.ReplicationGroupId);
+      if (!g) throw Object.assign(new Error(`ReplicationGroup ${i.ReplicationGroupId} not found.`), { name: 'ReplicationGroupNotFoundFault' });
+      g.statuses = ['deleting'];
+      p.deleted.push(`replication group ${i.ReplicationGroupId}`);
+      return { ReplicationGroup: { ReplicationGroupId: i.ReplicationGroupId, Status: 'deleting' } };
+    });
+    aws.ec.on(DeleteSnapshotCommand).callsFake((i: { SnapshotName: string }) => {
+      deny('DeleteSnapshot');
+      aws.state.snapshots.delete(i.SnapshotName);
+      p.deleted.push(`snapshot ${i.SnapshotName}`);
+      return { Snapshot: { SnapshotName: i.SnapshotName } };
+    });
     cfn.on(DescribeStacksCommand).callsFake((i: { StackName: string }) => {
       deny('DescribeStacks');
       const s = p.stacks.get(i.StackName);
@@ -103,6 +145,11 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     sns.on(ListSubscriptionsByTopicCommand).callsFake((i: { TopicArn: string }) => {
       deny('ListSubscriptionsByTopic');
       return { Subscriptions: p.subscriptions.get(i.TopicArn) ?? [] };
+    });
+    aws.ec.on(CreateReplicationGroupCommand).callsFake((i: CreateReplicationGroupCommandInput) => {
+      deny('CreateReplicationGroup');
+      aws.state.groups.set(i.ReplicationGroupId!, { statuses: [...aws.state.createdStatuses], replicas: 0, clusterEnabled: false, created: i });
+      return { ReplicationGroup: { ReplicationGroupId: i.ReplicationGroupId, Status: 'creating' } };
     });
     aws.ec
       .on(CreateSnapshotCommand)
@@ -156,7 +203,7 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
       if (i.Bucket !== exportBucket) return { ContentLength: 1024, VersionId: 'v1' };
       // Replicated (with its tags) and verified in the DR region when its status is first read.
       if (p.faults.replication === 'COMPLETED' && !bucket(drBucket).has(i.Key))
-        bucket(drBucket).set(i.Key, { ...tags, 'redis-dr:verified': p.faults.verdict, 'redis-dr:rdb': 'v11 keys=1000' });
+        bucket(drBucket).set(i.Key, { ...tags, 'redis-dr:verified': p.faults.verdict, 'redis-dr:rdb': p.faults.rdb });
       return { ContentLength: 1024, ReplicationStatus: p.faults.replication };
     });
     aws.s3.on(PutObjectCommand).callsFake((i: { Bucket: string; Key: string; Body: string }) => {
@@ -165,6 +212,33 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
       bucket(i.Bucket).set(i.Key, {});
       return {};
     });
+    // The buckets as the stacks set them up (doctor's bucket checks, the selftest's preflight): versioned, the
+    // export bucket replicating to the DR bucket, ElastiCache let in by the ACL route (both default regions).
+    aws.s3.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
+    aws.s3.on(GetBucketReplicationCommand).resolves({
+      ReplicationConfiguration: {
+        Role: `arn:aws:iam::${ACCOUNT}:role/replication`,
+        Rules: [{ ID: 'to-dr-region', Status: 'Enabled', Destination: { Bucket: `arn:aws:s3:::${drBucket}` } }],
+      },
+    });
+    aws.s3.on(GetBucketPolicyCommand).callsFake(async (_i: unknown, getClient: () => S3Client) => {
+      const region = await getClient().config.region();
+      const Statement = [{ Effect: 'Allow', Principal: { Service: `${region}.elasticache-snapshot.amazonaws.com` }, Action: 's3:GetObject', Resource: '*' }];
+      return { Policy: JSON.stringify({ Version: '2012-10-17', Statement }) };
+    });
+    aws.s3.on(GetBucketAclCommand).resolves({
+      Owner: { ID: 'owner' },
+      Grants: [
+        { Grantee: { Type: 'CanonicalUser', ID: 'owner' }, Permission: 'FULL_CONTROL' },
+        ...['READ', 'WRITE', 'READ_ACP'].map((Permission) => ({
+          Grantee: { Type: 'CanonicalUser' as const, ID: elastiCacheCanonicalUserId('eu-west-1') },
+          Permission: Permission as 'READ',
+        })),
+      ],
+    });
+    aws.ec.on(DescribeCacheClustersCommand).callsFake((i: { CacheClusterId: string }) => ({
+      CacheClusters: [{ CacheClusterId: i.CacheClusterId, Engine: 'redis', EngineVersion: '7.1.0', CacheNodeType: 'cache.r7g.large' }],
+    }));
     aws.s3.on(GetObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
       const body = p.bodies.get(`${i.Bucket}/${i.Key}`);
       if (body === undefined) throw new S3ServiceException({ name: 'NoSuchKey', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'no such key' });

@@ -4,6 +4,7 @@ import { DescribeCacheClustersCommand, DescribeReplicationGroupsCommand, Describ
 import {
   GetBucketAclCommand,
   GetObjectAclCommand,
+  GetObjectCommand,
   ListObjectVersionsCommand,
   GetBucketPolicyCommand,
   GetBucketReplicationCommand,
@@ -21,8 +22,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { sdkStreamMixin } from '@smithy/core/serde';
+import { Readable } from 'node:stream';
+import type { SelftestRecord, SelftestStep } from '../../../../lambdas/domain/selftest/steps.js';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DEPLOYED_NAMES, type DoctorReport } from '../../../../cli/commands/doctor/action.js';
+import type { DoctorReport } from '../../../../cli/commands/doctor/action.js';
+import { DEPLOYED_NAMES } from '../../../../lambdas/jobs/doctor/expectations.js';
 import { ALERT_TOPIC_OUTPUT } from '../../../../lib/constructs/alert-topic.js';
 import { REPLICATION_RULE_ID, VAULT_REPLICATION_RULE_ID } from '../../../../lib/constructs/recovery-bucket.js';
 import { loadConfig } from '../../../../lib/config/index.js';
@@ -43,6 +48,7 @@ const DR_BUCKET = `redis-dr-example-${ACCOUNT}-${DR}`;
 const CANONICAL_ELASTICACHE = '540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353';
 const PRIMARY_SM = `arn:aws:states:${PRIMARY}:${ACCOUNT}:stateMachine:redis-dr-example-primary-drill`;
 const DR_SM = `arn:aws:states:${DR}:${ACCOUNT}:stateMachine:redis-dr-example-dr-drill`;
+const SELFTEST_KEY = 'selftest/2026-11-20T10-00-00Z.json';
 const OURS = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'example', 'redis-dr:plan': 'sessions', 'redis-dr:source': 'sessions-prod' };
 
 const aws = fakeAws();
@@ -77,7 +83,30 @@ let world: {
   cacheSize: string;
   drCopyBytes: number;
   replicationStatus: string | undefined;
+  /** The newest selftest record in the DR bucket (`selftest/<time>.json`); undefined: none ran. */
+  selftest: SelftestRecord | undefined;
 };
+
+/** A selftest record that finished at `finishedAt`, with its steps' verdicts. */
+function selftestRecord(finishedAt: string, failed?: { step: string; cause: string; fix: string }): SelftestRecord {
+  const steps: SelftestStep[] = [
+    { step: 'preflight eu-west-1', region: PRIMARY, verdict: 'passed', seconds: 2, detail: 'doctor: 12 checks passed' },
+    failed
+      ? { step: failed.step, region: PRIMARY, verdict: 'failed', seconds: 5, detail: 'failed', cause: failed.cause, fix: failed.fix }
+      : { step: 'snapshot sessions/sessions-prod', region: PRIMARY, verdict: 'passed', seconds: 300, detail: 'available' },
+    { step: 'record', region: DR, verdict: 'passed', seconds: 1, detail: 'written' },
+  ];
+  return {
+    kind: 'redis-dr-selftest',
+    version: 1,
+    deployment: 'example',
+    startedAt: finishedAt,
+    finishedAt,
+    regions: 'both',
+    verdict: failed ? 'failed' : 'passed',
+    steps,
+  };
+}
 
 function healthyWorld(): typeof world {
   return {
@@ -102,6 +131,7 @@ function healthyWorld(): typeof world {
     cacheSize: '512 MB',
     drCopyBytes: 512 * 1024 ** 2,
     replicationStatus: 'COMPLETED',
+    selftest: selftestRecord('2026-11-20T10:30:00.000Z'),
   };
 }
 
@@ -147,9 +177,23 @@ function installAccount(): void {
     return { ReplicationConfiguration: { Role: 'arn:aws:iam::111122223333:role/x', Rules: world.replication } };
   });
   s3.on(ListObjectsV2Command, { Bucket: DR_BUCKET }).callsFake((i: { Prefix?: string }) => {
+    if (i.Prefix === 'selftest/')
+      return {
+        Contents: world.selftest
+          ? [
+              { Key: SELFTEST_KEY, Size: 512 },
+              { Key: 'selftest/2026-01-01T00-00-00Z.json', Size: 512 },
+            ]
+          : [],
+        IsTruncated: false,
+      };
     const keys = [...(aws.state.objects.get(DR_BUCKET)?.keys() ?? [])].filter((k) => k.startsWith(i.Prefix ?? '')).sort();
     return { Contents: keys.map((Key) => ({ Key, Size: world.drCopyBytes })), IsTruncated: false };
   });
+  // The newest record is read (keys sort by time); an older one is never asked for.
+  s3.on(GetObjectCommand, { Bucket: DR_BUCKET, Key: SELFTEST_KEY }).callsFake(() => ({
+    Body: sdkStreamMixin(Readable.from([Buffer.from(JSON.stringify(world.selftest))])),
+  }));
   s3.on(HeadObjectCommand).callsFake(() => ({ ReplicationStatus: world.replicationStatus, ContentLength: 1024 }));
   s3.on(GetObjectLockConfigurationCommand).rejects(
     Object.assign(new Error('Object Lock configuration does not exist for this bucket'), { name: 'ObjectLockConfigurationNotFoundError' }),
@@ -309,7 +353,19 @@ describe('doctor', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`redis-dr doctor example: primary ${PRIMARY}, DR ${DR}, account ${ACCOUNT}, at 2026-11-21T10:00:00.000Z`);
     expect(r.stdout).not.toMatch(/FAIL|WARN/);
-    for (const section of ['credentials', 'stacks', 'schedules', 'alerts', 'buckets', 'targets', 'recovery points', 'drills', 'alarms', 'coverage']) {
+    for (const section of [
+      'credentials',
+      'stacks',
+      'schedules',
+      'alerts',
+      'buckets',
+      'targets',
+      'recovery points',
+      'drills',
+      'selftest',
+      'alarms',
+      'coverage',
+    ]) {
       expect(r.stdout.split('\n'), section).toContain(section);
     }
     expect(line(r.stdout, 'RedisDr-example-Primary config')).toContain(`deployed from this config (ConfigHash ${HASH})`);
@@ -335,7 +391,55 @@ describe('doctor', () => {
     expect(code).toBe(0);
     expect(doc).toMatchObject({ deployment: 'example', account: ACCOUNT, exitCode: 0, counts: { warn: 0, fail: 0 } });
     expect(doc.checks.every((c) => c.state === 'pass' && c.fix === null)).toBe(true);
-    expect(new Set(doc.checks.map((c) => c.section)).size).toBe(10);
+    expect(new Set(doc.checks.map((c) => c.section)).size).toBe(11);
+  });
+
+  it('shows the newest selftest record: a passed one with its age; none yet warns with the command to run', async () => {
+    const passed = await run();
+    expect(line(passed.stdout, 'newest record in')).toMatch(
+      new RegExp(`pass {2}${DR} {2}newest record in s3://${DR_BUCKET}/selftest/: passed at 2026-11-20T10:30:00.000Z \\(24 h old, 3 steps, ${SELFTEST_KEY}\\)`),
+    );
+    world.selftest = undefined;
+    const none = await report();
+    expect(none.code).toBe(0);
+    expect(none.report.checks.find((c) => c.section === 'selftest')).toMatchObject({ state: 'warn', detail: 'no selftest has run' });
+    expect(none.report.checks.find((c) => c.section === 'selftest')?.fix).toContain('redis-dr selftest -c <config>');
+  });
+
+  it('a failed selftest fails doctor, naming the failing step, its cause and fix (exit 1)', async () => {
+    world.selftest = selftestRecord('2026-11-21T09:00:00.000Z', {
+      step: 'export sessions/sessions-prod',
+      cause: 'replication of s3://x/rdr-sessions-prod-0001.rdb FAILED',
+      fix: 'see docs/runbooks/dr-copies.md',
+    });
+    const r = await report();
+    expect(r.code).toBe(1);
+    expect(failing(r.report)).toEqual([
+      expect.objectContaining({
+        section: 'selftest',
+        detail: `FAILED at 2026-11-21T09:00:00.000Z (1 h old, ${SELFTEST_KEY}): export sessions/sessions-prod (${PRIMARY}): replication of s3://x/rdr-sessions-prod-0001.rdb FAILED`,
+        fix: expect.stringMatching(/^see docs\/runbooks\/dr-copies\.md; then run redis-dr selftest/),
+      }),
+    ]);
+  });
+
+  it('a passed selftest older than 30 days warns: run it again (exit 0)', async () => {
+    world.selftest = selftestRecord('2026-10-20T10:00:00.000Z');
+    const r = await report();
+    expect(r.code).toBe(0);
+    expect(r.report.checks.find((c) => c.section === 'selftest')).toMatchObject({
+      state: 'warn',
+      detail: `passed at 2026-10-20T10:00:00.000Z, 32 d old: older than 30 days (${SELFTEST_KEY})`,
+    });
+  });
+
+  it('a selftest record that cannot be read fails its check naming the permission', async () => {
+    aws.s3.on(GetObjectCommand, { Bucket: DR_BUCKET, Key: SELFTEST_KEY }).rejects(denied('s3:GetObject'));
+    const r = await report();
+    expect(r.code).toBe(1);
+    expect(failing(r.report).map((c) => [c.section, c.detail])).toEqual([
+      ['selftest', expect.stringContaining('not checked: access denied, needs s3:ListBucket and s3:GetObject on selftest/*')],
+    ]);
   });
 
   it('a topic with only a pending subscription fails: nobody will be paged', async () => {

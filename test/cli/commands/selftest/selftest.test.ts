@@ -1,6 +1,9 @@
+import { CopySnapshotCommand, DeleteReplicationGroupCommand } from '@aws-sdk/client-elasticache';
+import { GetBucketReplicationCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { recoveryBucketName, stackNames } from '../../../../lib/deployment.js';
+import { loadConfig } from '../../../../lib/config/index.js';
+import { configHash, recoveryBucketName, stackNames } from '../../../../lib/deployment.js';
 import { selftestRecordSchema } from '../../../../lambdas/domain/selftest/steps.js';
 import { FakeClock } from '../../../support/fakes.js';
 import { ACCOUNT, reportHistory } from '../../support/fake-aws.js';
@@ -14,6 +17,7 @@ const DR = 'eu-central-1';
 const DR_BUCKET = recoveryBucketName('st', ACCOUNT, DR);
 const EXPORT_BUCKET = recoveryBucketName('st', ACCOUNT, PRIMARY);
 const NAMES = stackNames({ name: 'st' });
+const HASH = configHash(loadConfig(CONFIG));
 const TOPIC = (region: string) => `arn:aws:sns:${region}:${ACCOUNT}:st-alerts`;
 const SM = (where: string, region: string) => `arn:aws:states:${region}:${ACCOUNT}:stateMachine:redis-dr-st-${where}-drill`;
 const PASSED = { ok: true, subject: 'redis-dr drill PASSED: app', body: 'Drill passed.\nRTO 12m 30s (objective 30m)', rtoSeconds: 750 };
@@ -43,7 +47,7 @@ beforeEach(() => {
     [NAMES.primary, PRIMARY],
     [NAMES.dr, DR],
   ] as const)
-    aws.pipeline.stacks.set(name, { status: 'UPDATE_COMPLETE', outputs: { AlertTopicArn: TOPIC(region) } });
+    aws.pipeline.stacks.set(name, { status: 'UPDATE_COMPLETE', outputs: { AlertTopicArn: TOPIC(region), ConfigHash: HASH } });
   for (const region of [PRIMARY, DR])
     aws.pipeline.subscriptions.set(TOPIC(region), [{ Protocol: 'email', Endpoint: 'oncall@example.com', SubscriptionArn: `${TOPIC(region)}:sub-1` }]);
   aws.state.groups.set('app-cache', { statuses: ['available'], replicas: 1, clusterEnabled: false });
@@ -123,6 +127,7 @@ describe('redis-dr selftest', () => {
     ['CopySnapshot', 'elasticache:CopySnapshot', 'export app/app-cache'],
     ['Publish', 'sns:Publish', 'alerts st-alerts'],
     ['DescribeStacks', 'cloudformation:DescribeStacks', `preflight ${NAMES.primary}`],
+    ['ListSubscriptionsByTopic', 'sns:ListSubscriptionsByTopic', 'alerts st-alerts'],
   ])('access denied on %s: the step fails naming the action and the role that lacks it, exit 1', async (op, action, step) => {
     aws.pipeline.faults.denied.set(op, accessDenied(action));
     const r = await run();
@@ -195,10 +200,156 @@ describe('redis-dr selftest', () => {
     aws.pipeline.stacks.delete(NAMES.dr);
     const r = await run();
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`cause: stack ${NAMES.dr} does not exist in eu-central-1`);
+    expect(r.stdout).toContain(`cause: ${NAMES.dr}: not deployed in eu-central-1 (DescribeStacks: does not exist)`);
     expect(r.stdout).toContain('fix:   deploy it: npx cdk deploy --all -c config=test/fixtures/config/selftest.json');
     expect(r.stdout).toMatch(/plan app\s+eu-west-1\s+SKIPPED\s+0\.0 s\s+preflight failed/);
     expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('access denied on the record: the record step fails naming s3:PutObject and the role, exit 1', async () => {
+    aws.pipeline.faults.denied.set('PutObject', accessDenied('s3:PutObject'));
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('record (eu-central-1) failed:');
+    expect(r.stdout).toContain("cause: access denied: redis-dr-operator (the operator's credentials) lacks s3:PutObject");
+  });
+
+  it("access denied on the drill's own role: the drill step names that role and the action it lacks, exit 1", async () => {
+    aws.state.executions = [];
+    const cause = accessDenied('elasticache:CreateReplicationGroup', 'RedisDr-st-Primary-DrillRole').message;
+    drill(FAILED, { status: 'FAILED', error: 'ElastiCache.ElastiCacheException', cause });
+    drill();
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      "cause: access denied: RedisDr-st-Primary-DrillRole (the primary drill's state machine role) lacks elasticache:CreateReplicationGroup",
+    );
+    expect(r.stdout).toContain('fix:   grant elasticache:CreateReplicationGroup to RedisDr-st-Primary-DrillRole');
+  });
+
+  describe('--canary', () => {
+    const CANARY = 'rdr-drill-canary-20261123-100000';
+    const POINT = `rdr-${CANARY}-20261123-1000`;
+    beforeEach(() => {
+      // A new cache is empty: the DR verifier counts 0 keys in its copy.
+      aws.pipeline.faults.rdb = 'v11 keys=0';
+    });
+
+    it("creates a locked throwaway cache tagged as the drills' clusters, takes and exports its point, deletes both, exit 0", async () => {
+      const r = await run('--canary');
+      expect(r.code).toBe(0);
+      const rows = r.stdout.split('\n').filter((l) => /PASSED|FAILED|WARNED|SKIPPED/.test(l) && !l.startsWith('Selftest'));
+      expect(rows.map((l) => l.split(/\s{2,}/)[0])).toEqual([
+        `preflight ${NAMES.primary}`,
+        `preflight ${NAMES.dr}`,
+        `canary ${CANARY}`,
+        `snapshot app/${CANARY}`,
+        `export app/${CANARY}`,
+        `cleanup canary ${CANARY}`,
+        'drill app primary',
+        'drill app dr',
+        'alerts st-alerts',
+        'alerts st-alerts',
+        'record',
+      ]);
+      const created = aws.state.groups.get(CANARY)!.created!;
+      expect(created).toMatchObject({
+        TransitEncryptionEnabled: true,
+        AtRestEncryptionEnabled: true,
+        NumCacheClusters: 1,
+        CacheSubnetGroupName: 'redis-dr-drills-primary',
+        SecurityGroupIds: ['sg-0123456789abcdef1'],
+        SnapshotRetentionLimit: 0,
+      });
+      expect(created.AuthToken).toMatch(/^[0-9a-f]{48}$/);
+      expect(Object.fromEntries(created.Tags!.map((t) => [t.Key, t.Value]))).toEqual({
+        'redis-dr:managed': 'true',
+        'redis-dr:deployment': 'st',
+        'redis-dr:drill': CANARY,
+        'redis-dr:source': CANARY,
+      });
+      expect(r.stdout).toContain("the canary's 0 keys counted");
+      expect(aws.pipeline.deleted).toEqual([`replication group ${CANARY}`, `snapshot ${POINT}`]);
+      expect(r.stdout).toContain(`cache ${CANARY} deleting, recovery point ${POINT} deleted`);
+      // The plan's own cache was not snapshotted.
+      expect([...aws.state.snapshots.keys()].filter((k) => k.startsWith('rdr-app-cache-'))).toEqual([]);
+    });
+
+    it("--keep keeps the canary's recovery point (the cache is deleted all the same)", async () => {
+      const r = await run('--canary', '--keep');
+      expect(r.code).toBe(0);
+      expect(aws.pipeline.deleted).toEqual([`replication group ${CANARY}`]);
+      expect(aws.state.snapshots.has(POINT)).toBe(true);
+      expect(r.stdout).toContain(`its recovery point ${POINT} kept (--keep)`);
+    });
+
+    it('--keep without --canary: one line, exit 2, nothing done', async () => {
+      const r = await run('--keep');
+      expect(r.code).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain('--keep keeps the canary');
+      expect(aws.pipeline.published).toEqual([]);
+    });
+
+    it('a step failing after the canary exists still deletes it (exit 1)', async () => {
+      aws.pipeline.faults.denied.set('CreateSnapshot', accessDenied('elasticache:CreateSnapshot'));
+      const r = await run('--canary');
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`cleanup canary ${CANARY}\\s+eu-west-1\\s+PASSED`));
+      expect(aws.pipeline.deleted).toEqual([`replication group ${CANARY}`]);
+    });
+
+    it("a copy that does not hold the canary's known keys fails the export step", async () => {
+      aws.pipeline.faults.rdb = 'v11 keys=1000';
+      const r = await run('--canary');
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain("cause: the DR verifier counted 1000 key(s) in the canary's copy; it holds 0");
+    });
+
+    it('killed mid-way (AWS no longer reachable): the delete is still attempted, and its failure named with the command (exit 1)', async () => {
+      aws.ec.on(CopySnapshotCommand).rejects(
+        Object.assign(new Error('getaddrinfo ENOTFOUND elasticache.eu-west-1.amazonaws.com'), {
+          code: 'ENOTFOUND',
+          hostname: 'elasticache.eu-west-1.amazonaws.com',
+        }),
+      );
+      aws.pipeline.faults.denied.set('DeleteReplicationGroup', accessDenied('elasticache:DeleteReplicationGroup'));
+      const r = await run('--canary');
+      expect(r.code).toBe(1);
+      expect(aws.ec.commandCalls(DeleteReplicationGroupCommand)).toHaveLength(1);
+      expect(r.stderr).toContain('ENOTFOUND');
+      expect(r.stderr).toContain(`the canary cache ${CANARY} was NOT deleted (`);
+      expect(r.stderr).toContain('is not authorized to perform: elasticache:DeleteReplicationGroup');
+      expect(r.stderr).toContain(
+        `delete it: aws elasticache delete-replication-group --region eu-west-1 --replication-group-id ${CANARY} --no-retain-primary-cluster`,
+      );
+      expect(aws.pipeline.published).toEqual([]);
+    });
+
+    it('killed mid-way with the delete going through: exit 1, saying what it did first', async () => {
+      aws.ec.on(CopySnapshotCommand).rejects(
+        Object.assign(new Error('getaddrinfo ENOTFOUND elasticache.eu-west-1.amazonaws.com'), {
+          code: 'ENOTFOUND',
+          hostname: 'elasticache.eu-west-1.amazonaws.com',
+        }),
+      );
+      const r = await run('--canary');
+      expect(r.code).toBe(1);
+      expect(aws.pipeline.deleted).toEqual([`replication group ${CANARY}`, `snapshot ${POINT}`]);
+      expect(r.stderr).toContain('it did part of the job first');
+    });
+  });
+
+  it("the preflight is doctor's checks: an export bucket that does not replicate fails it with doctor's fix, and nothing is taken", async () => {
+    aws.s3
+      .on(GetBucketReplicationCommand)
+      .rejects(Object.assign(new Error('The replication configuration was not found'), { name: 'ReplicationConfigurationNotFoundError' }));
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`preflight ${NAMES.primary}\\s+eu-west-1\\s+FAILED`));
+    expect(r.stdout).toContain(`cause: export bucket ${EXPORT_BUCKET} replication:`);
+    expect(r.stdout).toMatch(/plan app\s+eu-west-1\s+SKIPPED\s+0\.0 s\s+preflight failed/);
+    expect(aws.state.snapshots.size).toBe(0);
   });
 
   it('without credentials: one line, exit 2, nothing done', async () => {
