@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npx redis-dr …`: runs the compiled CLI (dist/, built by `npm ci` through the
-// `prepare` script, or `npm run build`): no TypeScript is transpiled at start,
+// `npx redis-dr …`: runs the compiled CLI (in a clone, dist/, built by `npm ci`
+// through the `prepare` script, or `npm run build`; installed, the bundle in
+// release/cli/): no TypeScript is transpiled at start,
 // and each command loads only what it uses (bench/cli-start measures it).
 // The AWS SDK's notice that its 2027 releases need Node 22 is for whoever
 // maintains package.json `engines`, not for on-call at 3 a.m.: the SDK's own
@@ -11,11 +12,15 @@ const { join } = require('node:path');
 
 const root = join(__dirname, '..');
 const compiled = join(root, 'dist', 'bin', 'redis-dr.js');
+// The installed package's CLI: one bundle (scripts/bundle-cli.ts, at npm pack), ES modules loaded per command.
+const bundled = join(root, 'release', 'cli', 'redis-dr.mjs');
 if (existsSync(compiled)) {
   warnIfStale(statSync(compiled).mtimeMs);
   require(compiled);
+} else if (existsSync(bundled)) {
+  import(require('node:url').pathToFileURL(bundled).href);
 } else {
-  // Installed with --ignore-scripts (no build): run from source through tsx, slower to start.
+  // A clone not built yet: run from source through tsx, slower to start.
   process.stderr.write('redis-dr: dist/ is missing (run `npm run build` for a fast start); running from TypeScript sources\n');
   require('tsx/cjs/api').register();
   require('./redis-dr.js');

@@ -1,6 +1,7 @@
 import { Stack, Stage } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
+import { annotateVault, annotateWorkload } from './annotations.js';
 import { addRedisDrStacks, addVaultStack } from './app.js';
 import { ConfigError, type RedisDrConfig, validateConfig } from './config/index.js';
 import type { baseSchema } from './config/schema.js';
@@ -31,7 +32,11 @@ export type RedisDrProps = z.input<typeof baseSchema>;
  *
  * cdk-nag (AwsSolutions and redis-dr's own pack) runs on these two stacks
  * only, and the stacks keep redis-dr's CDK feature flags whatever the app's
- * cdk.json sets.
+ * cdk.json sets. What the deployer must know (a plan without the
+ * keyspace-collapse tripwire, network prerequisites, subscriptions to
+ * confirm, which credentials deploy which stack) comes as CDK annotations
+ * on the construct it concerns (lib/annotations.ts): `cdk synth` prints
+ * them, and `cdk synth --strict` fails on the warnings until acknowledged.
  *
  * With props `vault`, the vault account's stack is NOT added here: it is
  * deployed first, with the vault account's own credentials, from an app of
@@ -76,6 +81,7 @@ export class RedisDr extends Construct {
     const { primary, dr } = addRedisDrStacks(scope, this.config);
     this.primary = primary;
     this.dr = dr;
+    annotateWorkload(this.config, { primary, dr });
   }
 }
 
@@ -110,6 +116,7 @@ export class RedisDrVault extends Construct {
       ]);
     }
     this.vault = addVaultStack(scope, this.config);
+    annotateVault(this.config, this.vault);
   }
 }
 

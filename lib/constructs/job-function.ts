@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -12,12 +13,12 @@ import { Construct } from 'constructs';
 
 /**
  * The repository root when run from source (handlers bundled from
- * `lambdas/handlers/<name>.ts`); `dist/` of the installed package when
- * compiled (prebuilt bundles in `dist/lambda-bundles/<name>/`).
+ * `lambdas/handlers/<name>.ts`); `release/` of the installed package when
+ * compiled (handlers bundled from `release/lambdas/handlers/<name>.js`).
  */
 const ROOT = path.join(__dirname, '..', '..');
 
-/** Every handler in `lambdas/handlers/` a JobFunction runs (scripts/bundle-handlers.ts prebuilds each for the package). */
+/** Every handler in `lambdas/handlers/` a JobFunction runs (tsconfig.lib.json compiles each for the package). */
 export const HANDLERS = [
   'alert-formatter',
   'drill-reaper',
@@ -35,12 +36,13 @@ export const HANDLERS = [
 /** A handler file name under `lambdas/handlers/`, without extension. */
 export type HandlerName = (typeof HANDLERS)[number];
 
-/** Every function's runtime and architecture, bundled from source or prebuilt. */
+/** Every function's runtime and architecture. */
 const RUNTIME = { runtime: lambda.Runtime.NODEJS_24_X, architecture: lambda.Architecture.ARM_64 };
 
 /**
- * How every handler is bundled: the one source of the esbuild options, used by
- * a synth from source and by the package's prebuilt bundles alike.
+ * How every handler is bundled: the one source of the esbuild options, for a
+ * synth in this repository (from TypeScript) and in a team's app (from the
+ * package's compiled JavaScript) alike.
  */
 export const HANDLER_BUNDLING: BundlingOptions = {
   minify: true,
@@ -59,15 +61,14 @@ export function handlerSource(handler: HandlerName, root: string = ROOT): string
   return path.join(root, 'lambdas', 'handlers', `${handler}.ts`);
 }
 
-/** Where the package keeps a handler's prebuilt bundle (`index.js` and its source map), under `root`. */
-export function prebuiltBundleDir(handler: HandlerName, root: string = ROOT): string {
-  return path.join(root, 'lambda-bundles', handler);
+/** The package's compiled handler under `root` (tsconfig.lib.json writes it to `release/lambdas/handlers/`). */
+export function compiledHandler(handler: HandlerName, root: string = ROOT): string {
+  return path.join(root, 'lambdas', 'handlers', `${handler}.js`);
 }
 
 /**
  * The NodejsFunction props that bundle a handler from its source with
- * {@link HANDLER_BUNDLING}: what a synth in the repository does, and what
- * scripts/bundle-handlers.ts runs to prebuild the package's bundles.
+ * {@link HANDLER_BUNDLING}: what a synth in the repository does.
  */
 export function handlerFromSource(handler: HandlerName, root: string = ROOT): NodejsFunctionProps {
   return {
@@ -81,22 +82,47 @@ export function handlerFromSource(handler: HandlerName, root: string = ROOT): No
 }
 
 /**
- * A handler's code: bundled from its source where the source is (this
- * repository: never a stale bundle), else the prebuilt bundle the package
- * ships (a team's app with `redis-dr/cdk` installed: no TypeScript sources,
- * no esbuild needed). `root` is for tests.
+ * Where esbuild is for NodejsFunction's local bundling: resolved as the CDK
+ * does (from aws-cdk-lib's folder up), else `esbuild` on PATH; undefined
+ * when neither (the CDK would then build a Docker image to bundle in).
  */
-export function handlerCode(handler: HandlerName, root: string = ROOT): NodejsFunctionProps {
+export function findEsbuild(from: string = require.resolve('aws-cdk-lib/package.json')): string | undefined {
+  try {
+    return require.resolve('esbuild/package.json', { paths: [path.dirname(from)] });
+  } catch {
+    const found = spawnSync('esbuild', ['--version'], { encoding: 'utf8' });
+    return found.status === 0 && !found.error ? 'esbuild' : undefined;
+  }
+}
+
+/**
+ * A handler's code, bundled at synth by NodejsFunction with
+ * {@link HANDLER_BUNDLING}: from its TypeScript source where the source is
+ * (this repository), else from the compiled JavaScript the package ships (a
+ * team's app with `redis-dr/cdk` installed, esbuild installed beside
+ * aws-cdk-lib; the bundle resolves the package's dependencies from its
+ * node_modules). `root` and `esbuild` are for tests.
+ */
+export function handlerCode(handler: HandlerName, root: string = ROOT, esbuild: () => string | undefined = findEsbuild): NodejsFunctionProps {
   if (existsSync(handlerSource(handler, root))) return handlerFromSource(handler, root);
-  const bundle = prebuiltBundleDir(handler, root);
-  if (!existsSync(path.join(bundle, 'index.js'))) {
+  const compiled = compiledHandler(handler, root);
+  if (!existsSync(compiled)) {
     throw new Error(
-      `redis-dr: the Lambda bundle ${path.join(bundle, 'index.js')} is missing and the handler's source ${handlerSource(handler, root)} is not there to bundle: ` +
-        'install redis-dr from a packed release (npm pack runs prepack, which writes the bundles), or run `npm run bundle:handlers` in a built checkout',
+      `redis-dr: the Lambda handler ${compiled} is missing and its source ${handlerSource(handler, root)} is not there to bundle: ` +
+        'install redis-dr from a packed release (npm pack runs prepack, which compiles the handlers), or run `npm run build:lib` in a checkout',
     );
   }
-  return { code: lambda.Code.fromAsset(bundle), handler: 'index.handler', ...RUNTIME };
+  if (esbuild() === undefined) {
+    throw new Error(
+      `redis-dr: bundling the Lambda handlers at synth needs esbuild beside aws-cdk-lib, and none was found: npm install --save-dev esbuild@${ESBUILD_RANGE} (without it the CDK would bundle in Docker)`,
+    );
+  }
+  // The app's own lock file and root (NodejsFunction's defaults): esbuild runs there, as for the app's own functions.
+  return { entry: compiled, handler: 'handler', ...RUNTIME, bundling: HANDLER_BUNDLING };
 }
+
+/** The esbuild versions the package's peer dependency allows (package.json `peerDependencies.esbuild`). */
+export const ESBUILD_RANGE = '^0.28.2';
 
 /** Props for {@link JobFunction}. */
 export interface JobFunctionProps {
@@ -148,7 +174,7 @@ export interface JobFunctionProps {
  * our defaults, the one Lambda shape every capability uses: Node.js 24 on
  * arm64, explicit memory and timeout, its own log group with retention, X-Ray
  * tracing, a role without AWS managed policies, and local esbuild bundling
- * (no Docker) or, installed as a package, the bundle prebuilt at prepack.
+ * (no Docker), from TypeScript in this repository or the package's compiled JavaScript.
  */
 export class JobFunction extends Construct {
   /** The function. */

@@ -1,44 +1,33 @@
 /**
- * examples/embedded from the packed tarball, as a team gets it: a staging copy
- * of the repository runs the library half of the release build (prepack's
- * `build:lib` and `bundle:handlers`: the construct library with its type
- * declarations, the prebuilt Lambda bundles), `npm pack` packs it, and the example app — its own folder, its own
- * tsconfig without the repository's `redis-dr/cdk` path — imports
- * `redis-dr/cdk` from the unpacked tarball (its dependencies resolved from the
- * repository's node_modules, which stand in for the team's install). Its
- * RedisDr stacks must be the repository app's for the same config, asset
- * hashes masked, and cdk-nag clean (the synth fails otherwise).
+ * examples/embedded from the packed tarball, as a team gets it: the release
+ * `npm pack` makes (test/support/package.ts: prepack run in a staging copy,
+ * cached by the sources' hash, shared with the package test), installed
+ * offline with `npm ci --omit=dev` beside the peers a CDK app installs
+ * (aws-cdk-lib, constructs, cdk-nag, esbuild); the example app — its own
+ * files, its own tsconfig without the repository's `redis-dr/cdk` path — in a
+ * folder of that project, importing `redis-dr/cdk` from node_modules. The
+ * construct bundles the Lambda handlers at synth from the package's compiled
+ * JavaScript with the app's esbuild. Its RedisDr stacks must be the
+ * repository app's for the same config, asset hashes masked, and cdk-nag
+ * clean (the synth fails otherwise).
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_DR_PROPS } from '../../examples/embedded/lib/app.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { HANDLERS } from '../../lib/constructs/job-function.js';
-import { npmEnv } from '../support/package.js';
+import { installPackage, packRepository, removePackages } from '../support/package.js';
 import { synthesize, type Synthesized } from '../support/synth.js';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLE = join(ROOT, 'examples', 'embedded');
-/** What the release build reads: sources, build configs, and the files the package ships. */
-const STAGED = [
-  'bin',
-  'cli',
-  'lib',
-  'lambdas',
-  'scripts',
-  'docs',
-  'config',
-  'deploy',
-  'package.json',
-  'package-lock.json',
-  'README.md',
-  'tsconfig.json',
-  'tsconfig.cli.json',
-  'tsconfig.lib.json',
-];
+/** What a CDK app installs beside redis-dr: its optional peers. */
+const PEERS = ['aws-cdk-lib', 'cdk-nag', 'constructs', 'esbuild'];
+/** The example's own devDependencies that run it: the CDK CLI it pins (tsx comes from the repository). */
+const TOOLS = ['aws-cdk'];
+const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 /** Resources with asset hashes masked and the asset metadata left out (a prebuilt bundle is not "bundled" at synth). */
 function resources(template: Record<string, any>): Record<string, unknown> {
@@ -47,70 +36,87 @@ function resources(template: Record<string, any>): Record<string, unknown> {
 }
 
 describe('examples/embedded from the packed tarball', () => {
-  let dir: string;
-  let files: string[];
+  let app: string;
+  let files: readonly string[];
   let embedded: Map<string, Record<string, any>>;
   let fromRepository: Synthesized;
+  let packageDir: string;
+  let printed: string;
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'redis-dr-tarball-'));
-    const stage = join(dir, 'stage');
-    for (const entry of STAGED) cpSync(join(ROOT, entry), join(stage, entry), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules'), join(stage, 'node_modules'), 'dir');
-    const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: npmEnv() });
-    // The release build's library half (prepack's build:lib and bundle:handlers; the CLI half, prepack's
-    // `build`, is the pretest's, whose dist/ the install test packs), then the pack without scripts.
-    npm(['run', 'build:lib', '--silent'], stage);
-    npm(['run', 'bundle:handlers', '--silent'], stage);
-    const [report] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir], stage)) as {
-      filename: string;
-      files: { path: string }[];
-    }[];
-    files = report!.files.map((f) => f.path);
-
-    // The team's app: the example's own files, the tarball unpacked as node_modules/redis-dr; aws-cdk-lib,
-    // constructs, cdk-nag and the package's dependencies from the repository's install, one folder up.
-    const app = join(dir, 'app');
+    files = packRepository().files;
+    const installed = installPackage([...PEERS, ...TOOLS]);
+    packageDir = installed.packageDir;
+    // The team's app: the example's own files in a folder of the project that installed the tarball and the peers.
+    app = mkdtempSync(join(installed.project, 'app-'));
     for (const entry of ['bin', 'lib', 'cdk.json', 'tsconfig.json', 'package.json']) cpSync(join(EXAMPLE, entry), join(app, entry), { recursive: true });
-    const installed = join(app, 'node_modules', 'redis-dr');
-    mkdirSync(installed, { recursive: true });
-    execFileSync('tar', ['-xzf', join(dir, report!.filename), '-C', installed, '--strip-components=1']);
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    const context = (JSON.parse(readFileSync(join(EXAMPLE, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
-    const outdir = join(dir, 'cdk.out');
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'bin/app.ts'], {
-      cwd: app,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) },
-    });
+    const outdir = join(app, 'cdk.out');
+    // The CDK CLI the example pins (examples/embedded/package.json), as `npx cdk synth --strict` runs it there:
+    // it reads the app's cdk.json, prints every annotation, and fails on a warning.
+    const synth = spawnSync(
+      join(installed.project, 'node_modules', '.bin', 'cdk'),
+      ['synth', '--strict', '--no-notices', '--no-version-reporting', '--output', outdir, '--app', `"${process.execPath}" "${TSX}" bin/app.ts`],
+      {
+        cwd: app,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+      },
+    );
+    if (synth.status !== 0) throw new Error(`cdk synth --strict of examples/embedded exited ${synth.status}:\n${synth.stderr}`);
+    printed = synth.stderr;
     embedded = new Map(
       readdirSync(outdir)
         .filter((f) => f.endsWith('.template.json'))
         .map((f) => [f.replace(/\.template\.json$/, ''), JSON.parse(readFileSync(join(outdir, f), 'utf8')) as Record<string, any>]),
     );
 
-    const file = join(dir, 'shop.json');
+    const file = join(app, 'shop.json');
     writeFileSync(file, JSON.stringify(REDIS_DR_PROPS));
     fromRepository = synthesize(loadConfig(file));
-  }, 300_000);
+  }, 600_000);
   afterAll(() => {
     fromRepository?.cleanup();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (app) rmSync(app, { recursive: true, force: true });
+    removePackages();
   });
 
-  it('the tarball holds the construct library with its types and a prebuilt bundle per handler, no TypeScript sources', () => {
-    expect(files).toEqual(expect.arrayContaining(['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/redis-dr.d.ts']));
-    const bundles = files.filter((f) => /^dist\/lambda-bundles\/[^/]+\/index\.js$/.test(f));
-    expect(bundles.map((b) => b.split('/')[2]).sort()).toEqual([...HANDLERS].sort());
+  it('the tarball holds the construct library with its types and a compiled handler per Lambda, no TypeScript sources and no prebuilt bundles', () => {
+    expect(files).toEqual(expect.arrayContaining(['release/lib/index.js', 'release/lib/index.d.ts', 'release/lib/redis-dr.d.ts']));
+    expect(files).toEqual(expect.arrayContaining(HANDLERS.map((h) => `release/lambdas/handlers/${h}.js`)));
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(files.filter((f) => f.includes('lambda-bundles') || f.endsWith('.map'))).toEqual([]);
   });
 
   it("synthesizes the team's stack and RedisDr's two from the installed package", () => {
     expect([...embedded.keys()].sort()).toEqual(['RedisDr-shop-Dr', 'RedisDr-shop-Primary', 'Shop']);
     // The team's stack is theirs: redis-dr adds nothing to it.
     expect(Object.values(embedded.get('Shop')!.Resources).map((r: any) => r.Type)).toEqual(['AWS::SQS::Queue']);
-    expect(existsSync(join(dir, 'app', 'node_modules', 'redis-dr', 'lib'))).toBe(false);
+    expect(existsSync(join(packageDir, 'lib'))).toBe(false);
+  });
+
+  it('cdk synth --strict with the pinned CDK CLI prints redis-dr’s annotations: the subscriptions to confirm per alert topic, no warning', () => {
+    // The CLI prints each as `INFO <message>`, then the construct's path on the next line.
+    const lines = printed.split('\n');
+    const annotations = lines.flatMap((line, i) => {
+      const m = /^(INFO|WARNING|WARN|ERROR) (.*)$/.exec(line);
+      return m ? [`${m[1]} ${lines[i + 1]?.trim()}: ${m[2]}`] : [];
+    });
+    console.info(`examples/embedded, cdk synth --strict:\n${annotations.join('\n')}`);
+    expect(annotations.sort()).toEqual([
+      expect.stringMatching(
+        /^INFO RedisDr-shop-Dr\/Alerts: after deploying, confirm the 1 email subscription\(s\) of the DR alert topic \(eu-central-1\): .*aws sns list-subscriptions-by-topic --region eu-central-1 /,
+      ),
+      expect.stringMatching(
+        /^INFO RedisDr-shop-Primary\/Alerts: after deploying, confirm the 1 email subscription\(s\) of the primary alert topic \(eu-west-1\): .*aws sns list-subscriptions-by-topic --region eu-west-1 /,
+      ),
+    ]);
+  });
+
+  it('the example pins the CDK CLI of the repository (a newer major cannot read the cloud assembly aws-cdk-lib writes)', () => {
+    const example = JSON.parse(readFileSync(join(EXAMPLE, 'package.json'), 'utf8'));
+    const repository = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    for (const name of ['aws-cdk', 'esbuild']) expect(example.devDependencies[name], name).toBe(repository.devDependencies[name]);
+    for (const name of ['aws-cdk-lib', 'constructs', 'cdk-nag']) expect(example.dependencies[name], name).toBe(repository.devDependencies[name]);
   });
 
   it.each([

@@ -1,14 +1,22 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ESBUILD_RANGE, HANDLERS } from '../../lib/constructs/job-function.js';
+import { CLI_EXTERNALS } from '../../scripts/bundle-cli.js';
 import { installPackage, packRepository, removePackages, type InstalledPackage, type PackedPackage } from '../support/package.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 const ROOT = join(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+
+/** The package a module specifier names (`@aws-sdk/client-s3/x` → `@aws-sdk/client-s3`). */
+function packageName(spec: string): string {
+  return spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+}
 
 /** Bare module names a compiled file requires (tsc turns `import` and `import()` into `require`). */
 function requiredPackages(file: string): string[] {
@@ -16,14 +24,39 @@ function requiredPackages(file: string): string[] {
   for (const m of readFileSync(file, 'utf8').matchAll(/\brequire\((['"])([^'"]+)\1\)/g)) {
     const spec = m[2]!;
     if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
-    names.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+    names.add(packageName(spec));
   }
   return [...names];
 }
 
-function jsFiles(dir: string): string[] {
+/**
+ * The packages the CLI bundle in `dir` imports from node_modules, as esbuild
+ * reads its ES modules (static and dynamic imports, chunks followed): a
+ * pattern over minified code would also match the SDK's error texts.
+ */
+async function bundleExternals(dir: string): Promise<string[]> {
+  const result = await build({
+    entryPoints: [join(dir, 'redis-dr.mjs'), join(dir, 'program.mjs')],
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+    write: false,
+    outdir: join(dir, 'unused'),
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const names = Object.values(result.metafile.inputs).flatMap((input) =>
+    input.imports.filter((i) => i.external && !i.path.startsWith('node:') && !builtinModules.includes(i.path)).map((i) => packageName(i.path)),
+  );
+  return [...new Set(names)].sort();
+}
+
+/** Files under `dir` whose names end with `suffix`. */
+function files(dir: string, suffix: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.js'))
+    .filter((e) => e.isFile() && e.name.endsWith(suffix))
     .map((e) => join(e.parentPath, e.name));
 }
 
@@ -40,7 +73,7 @@ function run(file: string, args: string[], cwd: string): Promise<{ status: numbe
   });
 }
 
-describe('the package (npm pack, installed offline with runtime dependencies only)', () => {
+describe('the package (npm pack with its prepack, installed offline with runtime dependencies only)', () => {
   let packed: PackedPackage;
   let installed: InstalledPackage;
   let redis: RedisServer | undefined;
@@ -50,7 +83,9 @@ describe('the package (npm pack, installed offline with runtime dependencies onl
     packed = packRepository();
     installed = installPackage();
     work = mkdtempSync(join(tmpdir(), 'redis-dr-installed-'));
-  }, 240_000);
+    // A pack (about 36 CPU-seconds: tsc of the construct library, esbuild of the CLI) and an install when the sources
+    // changed; a cache hit otherwise. On a loaded machine the pack waits for a core: minutes, not a hang.
+  }, 600_000);
   afterAll(async () => {
     await redis?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
@@ -63,61 +98,92 @@ describe('the package (npm pack, installed offline with runtime dependencies onl
     expect(manifest.bin).toEqual({ 'redis-dr': 'bin/redis-dr.cjs' });
     expect(manifest.engines.node).toBe('>=20');
     expect(manifest.exports['./package.json']).toBe('./package.json');
-    expect(manifest.exports['./cli']).toBe('./dist/cli/program.js');
-    expect(manifest.files).toContain('dist/');
+    expect(manifest.exports['./cli']).toBe('./release/cli/program.mjs');
+    expect(manifest.files).toContain('release/');
+    expect(manifest.files).not.toContain('dist/');
   });
 
-  it('the tarball holds the compiled CLI and its docs; no sources, tests, benches, fixtures or cdk.out', () => {
+  it('the construct’s packages are optional peers (the CLI needs none of them), in devDependencies for the repository', () => {
+    for (const peer of ['aws-cdk-lib', 'constructs', 'cdk-nag', 'esbuild']) {
+      expect(manifest.peerDependencies[peer], peer).toBeDefined();
+      expect(manifest.peerDependenciesMeta[peer], peer).toEqual({ optional: true });
+      expect(manifest.devDependencies[peer], peer).toBeDefined();
+      expect(manifest.dependencies[peer], peer).toBeUndefined();
+    }
+    // The version the construct's error message names.
+    expect(manifest.peerDependencies.esbuild).toBe(ESBUILD_RANGE);
+  });
+
+  it('the tarball holds the bundled CLI, the construct library with its types, a compiled handler per Lambda and the docs; no sources, dist/, tests or benches', () => {
     const files = packed.files;
-    for (const needed of ['package.json', 'README.md', 'bin/redis-dr.cjs', 'dist/bin/redis-dr.js', 'dist/cli/program.js', 'config/schema.json']) {
+    for (const needed of [
+      'package.json',
+      'README.md',
+      'bin/redis-dr.cjs',
+      'release/cli/redis-dr.mjs',
+      'release/cli/program.mjs',
+      'release/lib/index.js',
+      'release/lib/index.d.ts',
+      'config/schema.json',
+      ...HANDLERS.map((h) => `release/lambdas/handlers/${h}.js`),
+    ]) {
       expect(files, needed).toContain(needed);
     }
-    const unwanted = files.filter((f) => /^(test|bench|cdk\.out|demo|scripts|node_modules|\.ci)\//.test(f) || /\.ts$|\.tsbuildinfo$|\.rdb$/.test(f));
+    const unwanted = files.filter(
+      (f) =>
+        /^(dist|test|bench|cdk\.out|demo|scripts|node_modules|\.ci)\//.test(f) || (/\.ts$/.test(f) && !f.endsWith('.d.ts')) || /\.tsbuildinfo$|\.rdb$/.test(f),
+    );
     expect(unwanted).toEqual([]);
-    // Every command's compiled module is there (each loads only when it runs).
-    for (const command of readdirSync(join(ROOT, 'cli', 'commands'))) {
-      expect(
-        files.some((f) => f.startsWith(`dist/cli/commands/${command}/`)),
-        command,
-      ).toBe(true);
-    }
   });
 
-  it('every package the compiled CLI requires is a runtime dependency', () => {
-    const dependencies = new Set(Object.keys(manifest.dependencies));
-    const missing = jsFiles(join(ROOT, 'dist')).flatMap((file) =>
-      requiredPackages(file)
-        .filter((name) => !dependencies.has(name))
-        .map((name) => `${relative(ROOT, file)} requires ${name}`),
+  it('npm pack builds into release/ only: a clone’s dist/ (the tests’ CLI build) is never written, so npm test after a pack sees its own build', () => {
+    expect(packed.wroteDist).toBe(false);
+  });
+
+  it('the bundled CLI leaves to node_modules only lz4-napi (a native binary), a runtime dependency', async () => {
+    expect(await bundleExternals(join(installed.packageDir, 'release', 'cli'))).toEqual([...CLI_EXTERNALS]);
+    for (const name of CLI_EXTERNALS) expect(manifest.dependencies[name], name).toBeDefined();
+  });
+
+  it('every package the construct library and the compiled handlers require is a runtime or peer dependency (the AWS SDK is the Lambda runtime’s)', () => {
+    const declared = new Set([...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]);
+    const missing = ['lib', 'lambdas'].flatMap((dir) =>
+      files(join(installed.packageDir, 'release', dir), '.js').flatMap((file) =>
+        requiredPackages(file)
+          // HANDLER_BUNDLING leaves @aws-sdk/* to the Lambda runtime.
+          .filter((name) => !declared.has(name) && !name.startsWith('@aws-sdk/'))
+          .map((name) => `${relative(installed.packageDir, file)} requires ${name}`),
+      ),
     );
     expect(missing).toEqual([]);
   });
 
-  it('installs no dev tool: no TypeScript, tsx, vitest, biome or aws-cdk-lib', () => {
+  it('installs no dev tool and no AWS SDK client: no TypeScript, tsx, vitest, biome, aws-cdk-lib, esbuild or @aws-sdk/client-s3', () => {
     const modules = join(installed.project, 'node_modules');
-    for (const dev of ['typescript', 'tsx', 'vitest', '@biomejs/biome', 'aws-cdk-lib', 'aws-cdk', 'esbuild']) {
+    for (const dev of ['typescript', 'tsx', 'vitest', '@biomejs/biome', 'aws-cdk-lib', 'aws-cdk', 'esbuild', 'commander', '@aws-sdk/client-s3']) {
       expect(existsSync(join(modules, dev)), dev).toBe(false);
     }
     expect(existsSync(installed.bin)).toBe(true);
   });
 
-  it('every module of the installed dist/ resolves inside the install', async () => {
-    // Resolved from each compiled file, as Node would at run time: every command's code, not only the ones run below.
+  it('the install with runtime dependencies only weighs at most 40 MB', () => {
+    const bytes = files(join(installed.project, 'node_modules'), '').reduce((n, f) => n + statSync(f).size, 0);
+    console.info(
+      `package: npm pack ${packed.packSeconds.toFixed(1)} s, ${packed.size} B packed, ${packed.unpackedSize} B unpacked; installed ${(bytes / 1e6).toFixed(1)} MB`,
+    );
+    expect(bytes).toBeLessThanOrEqual(40e6);
+  });
+
+  it('every package the installed CLI bundle imports resolves inside the install', async () => {
+    const cli = join(installed.packageDir, 'release', 'cli');
     const script = `
       const { createRequire } = require('node:module');
-      const { readdirSync, readFileSync } = require('node:fs');
-      const { join } = require('node:path');
       const failures = [];
-      for (const e of readdirSync(process.argv[1], { withFileTypes: true, recursive: true })) {
-        if (!e.isFile() || !e.name.endsWith('.js')) continue;
-        const file = join(e.parentPath, e.name);
-        const req = createRequire(file);
-        for (const m of readFileSync(file, 'utf8').matchAll(/\\brequire\\((['"])([^'"]+)\\1\\)/g)) {
-          try { req.resolve(m[2]); } catch (err) { failures.push(file + ': ' + m[2]); }
-        }
+      for (const name of JSON.parse(process.argv[2])) {
+        try { createRequire(process.argv[1]).resolve(name); } catch (err) { failures.push(name + ': ' + err.code); }
       }
       process.stdout.write(JSON.stringify(failures));`;
-    const r = await run(process.execPath, ['-e', script, join(installed.packageDir, 'dist')], work);
+    const r = await run(process.execPath, ['-e', script, join(cli, 'redis-dr.mjs'), JSON.stringify(await bundleExternals(cli))], work);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual([]);
   });
@@ -133,8 +199,8 @@ describe('the package (npm pack, installed offline with runtime dependencies onl
     expect(help.stderr).toBe('');
   });
 
-  it('sources newer than dist/ in an install raise no stale-build warning (npm does not keep file times from the tarball)', async () => {
-    // Extraction order sets the times: a shipped .ts (the construct library's) may land after dist/.
+  it('sources newer than the build in an install raise no stale-build warning (npm does not keep file times from the tarball)', async () => {
+    // Extraction order sets the times: a shipped .d.ts (the construct library's) may land after the bundle.
     const source = join(installed.packageDir, 'lib', 'config', 'extracted-later.ts');
     mkdirSync(dirname(source), { recursive: true });
     writeFileSync(source, 'export {};\n');
@@ -150,7 +216,11 @@ describe('the package (npm pack, installed offline with runtime dependencies onl
   it('the programmatic entry and package.json are exported', async () => {
     const r = await run(
       process.execPath,
-      ['-e', `const cli = require('redis-dr/cli'); console.log(typeof cli.runProgram, typeof cli.createProgram, require('redis-dr/package.json').version)`],
+      [
+        '--input-type=module',
+        '-e',
+        `import { createRequire } from 'node:module'; const cli = await import('redis-dr/cli'); console.log(typeof cli.runProgram, typeof cli.createProgram, createRequire(process.cwd() + '/')('redis-dr/package.json').version)`,
+      ],
       installed.project,
     );
     expect(r.stderr).toBe('');

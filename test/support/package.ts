@@ -1,15 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 
 /**
  * The repository as a user gets it: `npm pack` of the working tree, installed
  * from the tarball into an empty project with runtime dependencies only and
  * no network (`npm ci --offline --omit=dev`), so the installed `redis-dr`
- * runs without tsx, TypeScript or the dev tree. Packed once and installed
- * once per test process; other tests (examples/embedded) reuse both.
+ * runs without tsx, TypeScript or the dev tree. Packed and installed once
+ * per content of the sources (cached in the temp folder); the package test,
+ * examples/embedded and bench/cli-start share both.
  *
  * Why a lock file: `npm install <tarball>` without one resolves every
  * dependency range from the registry's package documents, which `npm ci`
@@ -31,6 +32,10 @@ export interface PackedPackage {
   readonly unpackedSize: number;
   /** Paths inside the package (`package/` stripped). */
   readonly files: readonly string[];
+  /** Wall-clock seconds `npm pack` took, prepack included (of the run that packed it; the cache keeps it). */
+  readonly packSeconds: number;
+  /** Whether the release build wrote anything to dist/, the clone's own build (it must not). */
+  readonly wroteDist: boolean;
 }
 
 /** An install of the tarball into a fresh project. */
@@ -41,7 +46,7 @@ export interface InstalledPackage {
   readonly packageDir: string;
   /** `<project>/node_modules/.bin/redis-dr`, the link npm made from `bin`. */
   readonly bin: string;
-  /** Wall-clock seconds `npm ci` took. */
+  /** Wall-clock seconds `npm ci` took (in the run that installed it; the cache keeps it). */
   readonly installSeconds: number;
 }
 
@@ -60,88 +65,126 @@ interface LockEntry {
   [key: string]: unknown;
 }
 
-let scratch: string | undefined;
+/** What the release build reads: sources, build configs, and the files the package ships. */
+const STAGED = [
+  'bin',
+  'cli',
+  'lib',
+  'lambdas',
+  'scripts',
+  'docs',
+  'config',
+  'deploy',
+  'package.json',
+  'package-lock.json',
+  'README.md',
+  'tsconfig.json',
+  'tsconfig.cli.json',
+  'tsconfig.lib.json',
+] as const;
+
+/** Where packed tarballs are kept between runs, one folder per content hash of {@link STAGED}. */
+const CACHE = join(tmpdir(), 'redis-dr-pack-cache');
+
 let packed: PackedPackage | undefined;
 const installs = new Map<string, InstalledPackage>();
 
-function scratchDir(): string {
-  if (!scratch) {
-    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-package-'));
-    scratch = dir;
-    // For scripts (bench/cli-start); a test worker is ended without 'exit': tests call removePackages() in afterAll.
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return scratch;
-}
-
-/** Removes the tarball and every install (about 70 MB each); the next call packs and installs anew. */
+/** Forgets this process's pack and installs (the cache on disk stays): the next call looks them up anew. */
 export function removePackages(): void {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-  scratch = undefined;
   packed = undefined;
   installs.clear();
 }
 
-/**
- * Fails unless dist/ was built from the current sources: the tarball is packed
- * with `--ignore-scripts` (a second tsc run would cost a minute of the suite),
- * and `npm test`'s pretest has just built it.
- */
-export function assertDistFresh(root = ROOT): void {
-  const dist = join(root, 'dist');
-  const fix = 'run `npm run build` (npm test runs it first, as pretest)';
-  if (!existsSync(join(dist, 'bin', 'redis-dr.js'))) throw new Error(`dist/ is missing: ${fix}`);
-  const stale: string[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts')) {
-        const built = join(dist, relative(root, path)).replace(/\.ts$/, '.js');
-        // Sources tsc does not reach from the CLI (the CDK stacks, Lambda handlers) have no output.
-        if (existsSync(built) && statSync(built).mtimeMs < statSync(path).mtimeMs) stale.push(relative(root, path));
-      }
+/** A hash of every file the release build reads: the same hash, the same tarball. */
+function stagedHash(root: string): string {
+  const hash = createHash('sha256');
+  const add = (path: string): void => {
+    if (statSync(path).isDirectory()) {
+      for (const entry of readdirSync(path).sort()) add(join(path, entry));
+    } else {
+      hash.update(relative(root, path)).update('\0').update(readFileSync(path)).update('\0');
     }
   };
-  for (const dir of ['bin', 'cli', 'lib', 'lambdas']) walk(join(root, dir));
-  const missing = readdirSync(join(root, 'cli', 'commands')).filter((c) => !existsSync(join(dist, 'cli', 'commands', c)));
-  if (stale.length > 0 || missing.length > 0) {
-    throw new Error(`dist/ is older than the sources (${[...stale, ...missing.map((c) => `cli/commands/${c}/`)].slice(0, 5).join(', ')}): ${fix}`);
-  }
-  // tsc never deletes: output of a source removed since would be packed too.
-  const orphans = readdirSync(dist, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.js'))
-    .map((e) => relative(dist, join(e.parentPath, e.name)))
-    .filter((js) => !existsSync(join(root, js.replace(/\.js$/, '.ts'))));
-  if (orphans.length > 0) throw new Error(`dist/ holds output of sources that no longer exist (${orphans.slice(0, 5).join(', ')}): delete dist/ and ${fix}`);
+  for (const entry of STAGED) add(join(root, entry));
+  return hash.digest('hex').slice(0, 16);
 }
 
-/** `npm pack` of the repository (once per process), after checking dist/ is fresh. */
-export function packRepository(): PackedPackage {
+/** Waits while another process holds `lock` (a folder), then takes it; a lock older than `staleMs` is taken over. */
+function withLock<T>(lock: string, staleMs: number, body: () => T): T {
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs > staleMs) rmSync(lock, { recursive: true, force: true });
+      else execFileSync('sleep', ['1']);
+    }
+  }
+  try {
+    return body();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The release as `npm pack` makes it (prepack: the construct library and the
+ * Lambda handlers compiled to release/, the CLI bundled), run in a staging
+ * copy of the repository so the working tree is untouched, and kept in a
+ * cache by the content hash of what it reads: the test files that need it
+ * (the package test, examples/embedded, bench/cli-start) share one pack, and
+ * a run with unchanged sources packs nothing.
+ */
+export function packRepository(root = ROOT): PackedPackage {
   if (packed) return packed;
-  assertDistFresh();
-  const dest = join(scratchDir(), 'pack');
-  mkdirSync(dest);
-  const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: npmEnv(),
+  mkdirSync(CACHE, { recursive: true });
+  const key = stagedHash(root);
+  const entry = join(CACHE, key);
+  const reportFile = join(entry, 'report.json');
+  packed = withLock(`${entry}.lock`, 600_000, () => {
+    if (!existsSync(reportFile)) {
+      // Older releases of the cache go: one tarball is about 1.5 MB, but a day of edits makes many.
+      for (const old of readdirSync(CACHE)) if (old !== key && !old.endsWith('.lock')) rmSync(join(CACHE, old), { recursive: true, force: true });
+      const stage = mkdtempSync(join(tmpdir(), 'redis-dr-stage-'));
+      try {
+        for (const item of STAGED) cpSync(join(root, item), join(stage, item), { recursive: true });
+        symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'), 'dir');
+        mkdirSync(entry, { recursive: true });
+        const started = process.hrtime.bigint();
+        const out = execFileSync('npm', ['pack', '--json', '--pack-destination', entry], {
+          cwd: stage,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: npmEnv(),
+        });
+        const packSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+        // prepack's and prepare's own output come first on stdout; the JSON report is last.
+        const [report] = JSON.parse(out.slice(out.indexOf('\n[') + 1)) as { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
+        if (!report) throw new Error(`npm pack printed no report: ${out}`);
+        const result: PackedPackage = {
+          tarball: join(entry, basename(report.filename)),
+          size: report.size,
+          unpackedSize: report.unpackedSize,
+          files: report.files.map((f) => f.path),
+          packSeconds,
+          wroteDist: existsSync(join(stage, 'dist')),
+        };
+        writeFileSync(reportFile, JSON.stringify(result));
+      } catch (err) {
+        rmSync(entry, { recursive: true, force: true });
+        throw err;
+      } finally {
+        rmSync(stage, { recursive: true, force: true });
+      }
+    }
+    return JSON.parse(readFileSync(reportFile, 'utf8')) as PackedPackage;
   });
-  const [report] = JSON.parse(out) as { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
-  if (!report) throw new Error(`npm pack printed no report: ${out}`);
-  packed = {
-    tarball: join(dest, basename(report.filename)),
-    size: report.size,
-    unpackedSize: report.unpackedSize,
-    files: report.files.map((f) => f.path),
-  };
   return packed;
 }
 
 /**
  * Installs the packed tarball into a new empty project with `npm ci --offline
- * --omit=dev` (once per process for each set of extra dependencies).
+ * --omit=dev` (once per tarball for each set of extra dependencies).
  * `extraDependencies` names packages of the repository's lock the project
  * itself also depends on, at the locked version (e.g. aws-cdk-lib and
  * constructs for a CDK app that uses the construct library).
@@ -151,7 +194,23 @@ export function installPackage(extraDependencies: readonly string[] = []): Insta
   const cached = installs.get(key);
   if (cached) return cached;
   const { tarball } = packRepository();
-  const project = mkdtempSync(join(scratchDir(), 'project-'));
+  // Kept beside the cached tarball: the same tarball, the same install.
+  const project = join(dirname(tarball), `install-${key.replaceAll('/', '+').replaceAll(',', '_') || 'runtime'}`);
+  const done = join(project, '.installed.json');
+  const installed = withLock(`${project}.lock`, 600_000, () => {
+    if (!existsSync(done)) {
+      rmSync(project, { recursive: true, force: true });
+      mkdirSync(project);
+      installInto(project, tarball, extraDependencies);
+    }
+    return JSON.parse(readFileSync(done, 'utf8')) as InstalledPackage;
+  });
+  installs.set(key, installed);
+  return installed;
+}
+
+/** `npm ci --offline --omit=dev` of the tarball (and `extraDependencies`) into the empty folder `project`; writes `.installed.json` last. */
+function installInto(project: string, tarball: string, extraDependencies: readonly string[]): void {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; bin: Record<string, string> } & Record<
     string,
     unknown
@@ -187,14 +246,13 @@ export function installPackage(extraDependencies: readonly string[] = []): Insta
     throw err;
   }
   const installSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const installed = {
+  const installed: InstalledPackage = {
     project,
     packageDir: join(project, 'node_modules', manifest.name),
     bin: join(project, 'node_modules', '.bin', Object.keys(manifest.bin)[0]!),
     installSeconds,
   };
-  installs.set(key, installed);
-  return installed;
+  writeFileSync(join(project, '.installed.json'), JSON.stringify(installed));
 }
 
 /** The `npm_config_*` variables of an enclosing `npm test` a child npm keeps: where the cache and the config files are. */

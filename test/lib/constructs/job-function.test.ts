@@ -1,15 +1,15 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HANDLER_BUNDLING, HANDLERS, handlerCode } from '../../../lib/constructs/job-function.js';
+import { ESBUILD_RANGE, findEsbuild, HANDLER_BUNDLING, HANDLERS, handlerCode } from '../../../lib/constructs/job-function.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-describe('JobFunction code: from source in the repository, prebuilt in the package', () => {
+describe('JobFunction code: bundled at synth from source in the repository, from the compiled handler in the package', () => {
   const dirs: string[] = [];
   const tempRoot = () => {
     const d = mkdtempSync(join(tmpdir(), 'redis-dr-root-'));
@@ -20,7 +20,7 @@ describe('JobFunction code: from source in the repository, prebuilt in the packa
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  it('lists every handler in lambdas/handlers (the bundle script prebuilds exactly these)', () => {
+  it('lists every handler in lambdas/handlers (tsconfig.lib.json compiles exactly these for the package)', () => {
     const handlers = readdirSync(join(ROOT, 'lambdas', 'handlers'))
       .filter((f) => f.endsWith('.ts') && /export (const|async function|function) handler\b/.test(readFileSync(join(ROOT, 'lambdas', 'handlers', f), 'utf8')))
       .map((f) => f.replace(/\.ts$/, ''))
@@ -35,22 +35,41 @@ describe('JobFunction code: from source in the repository, prebuilt in the packa
     expect(props.bundling).toBe(HANDLER_BUNDLING);
   });
 
-  it('deploys the prebuilt bundle where there is no source (an installed package), as index.handler on the same runtime', () => {
+  it('bundles the compiled handler where there is no source (an installed package), with the same options, from the app’s own root', () => {
     const root = tempRoot();
-    mkdirSync(join(root, 'lambda-bundles', 'snapshot'), { recursive: true });
-    writeFileSync(join(root, 'lambda-bundles', 'snapshot', 'index.js'), 'exports.handler = async () => ({});\n');
+    mkdirSync(join(root, 'lambdas', 'handlers'), { recursive: true });
+    writeFileSync(join(root, 'lambdas', 'handlers', 'snapshot.js'), 'exports.handler = async () => ({ ok: true });\n');
+    const props = handlerCode('snapshot', root, () => 'esbuild');
+    expect(props.entry).toBe(join(root, 'lambdas', 'handlers', 'snapshot.js'));
+    expect(props.bundling).toBe(HANDLER_BUNDLING);
+    // NodejsFunction finds the app's lock file and runs esbuild there, as for the app's own functions.
+    expect(props.depsLockFilePath).toBeUndefined();
+    expect(props.projectRoot).toBeUndefined();
     const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'S');
-    new NodejsFunction(stack, 'F', handlerCode('snapshot', root));
-    const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Runtime: 'nodejs24.x', Architectures: ['arm64'] });
-    // The same handler string a bundle from source gets (NodejsFunction prefixes index.).
-    expect(handlerCode('snapshot', root).bundling).toBeUndefined();
+    // The app: its own lock file at its root, esbuild in its node_modules (NodejsFunction runs `npx --no-install esbuild` there).
+    writeFileSync(join(root, 'package-lock.json'), '{"lockfileVersion": 3, "packages": {}}\n');
+    symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
+    new NodejsFunction(stack, 'F', { ...props, depsLockFilePath: join(root, 'package-lock.json') });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Runtime: 'nodejs24.x', Architectures: ['arm64'] });
   });
 
-  it('names both places and the fix when neither the source nor the bundle is there', () => {
+  it('names the fix when the compiled handler is there but no esbuild (the CDK would otherwise bundle in Docker)', () => {
     const root = tempRoot();
-    expect(() => handlerCode('prune', root)).toThrow(
-      `redis-dr: the Lambda bundle ${join(root, 'lambda-bundles', 'prune', 'index.js')} is missing and the handler's source ${join(root, 'lambdas', 'handlers', 'prune.ts')} is not there to bundle: install redis-dr from a packed release (npm pack runs prepack, which writes the bundles), or run \`npm run bundle:handlers\` in a built checkout`,
+    mkdirSync(join(root, 'lambdas', 'handlers'), { recursive: true });
+    writeFileSync(join(root, 'lambdas', 'handlers', 'prune.js'), 'exports.handler = async () => ({});\n');
+    expect(() => handlerCode('prune', root, () => undefined)).toThrow(
+      `redis-dr: bundling the Lambda handlers at synth needs esbuild beside aws-cdk-lib, and none was found: npm install --save-dev esbuild@${ESBUILD_RANGE} (without it the CDK would bundle in Docker)`,
+    );
+  });
+
+  it('finds esbuild where the CDK does: beside aws-cdk-lib', () => {
+    expect(realpathSync(findEsbuild()!)).toBe(realpathSync(join(ROOT, 'node_modules', 'esbuild', 'package.json')));
+  });
+
+  it('names both places and the fix when neither the source nor the compiled handler is there', () => {
+    const root = tempRoot();
+    expect(() => handlerCode('prune', root, () => 'esbuild')).toThrow(
+      `redis-dr: the Lambda handler ${join(root, 'lambdas', 'handlers', 'prune.js')} is missing and its source ${join(root, 'lambdas', 'handlers', 'prune.ts')} is not there to bundle: install redis-dr from a packed release (npm pack runs prepack, which compiles the handlers), or run \`npm run build:lib\` in a checkout`,
     );
   });
 });
