@@ -140,11 +140,9 @@ const PENDING_CLI = new Set([
   'cli/commands/migrate/format.ts',
   'cli/commands/migrate/rdb-action.ts',
   'cli/commands/restore-aof/action.ts',
-  'cli/commands/retention/release-action.ts',
   'cli/commands/ship-aof/action.ts',
   'cli/commands/status/action.ts',
   'cli/commands/status/coverage.ts',
-  'cli/destinations.ts',
   'cli/redis-credentials.ts',
 ]);
 

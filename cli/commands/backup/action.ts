@@ -2,7 +2,6 @@
 import { lookup } from 'node:dns/promises';
 import { open } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { FileBackupStore, type BackupStore } from '../../../lambdas/adapters/storage/backup-store.js';
 import { redactUrl as redactHeartbeat } from '../../../lambdas/adapters/host/heartbeat.js';
 import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore.js';
 import { pullRdb } from '../../../lambdas/adapters/redis/sync.js';
@@ -14,7 +13,7 @@ import { sideCredentials } from '../../redis-credentials.js';
 import { EXIT, type ReportedFailure, reportedFailure } from '../../failure.js';
 import { EXIT_LEASE_HELD } from '../../exit-codes.js';
 import { UsageError } from '../../usage.js';
-import { openDestination } from '../../destinations.js';
+import { openBackupStore } from '../../destinations.js';
 
 /** Options of `redis-dr backup`, as commander parses them. */
 export interface BackupCliOptions {
@@ -40,14 +39,6 @@ export interface BackupCliOptions {
   create?: boolean;
   collapseThresholdPct: number;
   json?: boolean;
-}
-
-/** The backup store a destination option names (cli/destinations.ts). */
-export function openStore(to: string, s3Endpoint: string | undefined, option = '--to', create = true): Promise<BackupStore> {
-  return openDestination<BackupStore>(option, to, s3Endpoint, {
-    file: (dir) => new FileBackupStore(dir, { create }),
-    s3: async (client, bucket, prefix) => new (await import('../../../lambdas/adapters/storage/backup-store-s3.js')).S3BackupStore(client, bucket, prefix),
-  });
 }
 
 /**
@@ -114,7 +105,7 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
         'Run the backup on the Redis host (with --redis redis://127.0.0.1:…), or add --remote to pull the RDB over the network',
     );
   }
-  const store = await openStore(o.to, o.s3Endpoint, '--to', o.create ?? false);
+  const store = await openBackupStore(o.to, o.s3Endpoint, '--to', o.create ?? false);
   const heartbeatUrl = o.heartbeatUrl ?? (env.REDIS_DR_HEARTBEAT_URL || undefined);
   if (heartbeatUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(heartbeatUrl)) {
     throw new UsageError(`--heartbeat-url ${redactHeartbeat(heartbeatUrl)} is not an http(s) URL`);
