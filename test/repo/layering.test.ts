@@ -133,17 +133,11 @@ const CLI_FORBIDDEN = { folders: ['lambdas/adapters/'], packages: /^@aws-sdk\// 
  */
 const PENDING_CLI = new Set([
   'cli/commands/backup/action.ts',
-  'cli/commands/compare/action.ts',
-  'cli/commands/compare/format.ts',
   'cli/commands/doctor/action.ts',
-  'cli/commands/migrate/action.ts',
-  'cli/commands/migrate/format.ts',
-  'cli/commands/migrate/rdb-action.ts',
   'cli/commands/restore-aof/action.ts',
   'cli/commands/ship-aof/action.ts',
   'cli/commands/status/action.ts',
   'cli/commands/status/coverage.ts',
-  'cli/redis-credentials.ts',
 ]);
 
 /** The command folder of a cli/ file (`cli/commands/prune/action.ts` → `prune`), or undefined for cli/ root. */
