@@ -1,10 +1,8 @@
 /** `redis-dr backup`: the action (loaded only when the command runs; options: cli/commands/backup/command.ts). */
 import { lookup } from 'node:dns/promises';
-import { open } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { redactUrl as redactHeartbeat } from '../../../lambdas/adapters/host/heartbeat.js';
-import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore.js';
-import { pullRdb } from '../../../lambdas/adapters/redis/sync.js';
+import { parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/jobs/keys/clients.js';
+import { backupSourceClients, redactHeartbeatUrl as redactHeartbeat } from '../../../lambdas/jobs/self-managed/clients.js';
 import { defaultBackupTarget } from '../../../lambdas/domain/self-managed/backup.js';
 import { isValidTargetId } from '../../../lambdas/domain/plans/naming.js';
 import { calendarParts } from '../../../lambdas/domain/plans/tier.js';
@@ -133,9 +131,7 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
       lease: { waitSeconds: o.leaseWait, staleAfterSeconds: o.leaseStaleAfter },
     },
     {
-      connect: () => connectUrl(o.redis, 'redis-dr-backup', credentials),
-      pull: pullRdb,
-      openFile: async (path) => (await open(path, 'r')).createReadStream({ highWaterMark: 1 << 20 }),
+      ...backupSourceClients(o.redis, credentials),
       now: () => Date.now(),
       timing: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), pollMs: 200, timeoutMs: o.saveTimeout * 1000 },
       // ISO timestamps: the lines end up in a log file (cron) or the journal next to other runs'.
