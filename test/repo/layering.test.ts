@@ -131,7 +131,12 @@ const CLI_FORBIDDEN = { folders: ['lambdas/adapters/'], packages: /^@aws-sdk\// 
  * cli/ files that still break the CLI rules, each to be made thin and taken
  * off; this list only shrinks (a test fails when a listed file is clean).
  */
-const PENDING_CLI = new Set(['cli/commands/doctor/action.ts', 'cli/commands/status/action.ts', 'cli/commands/status/coverage.ts']);
+// biome-ignore format: one file per line, taken off one by one
+const PENDING_CLI = new Set([
+  'cli/commands/doctor/action.ts',
+  'cli/commands/status/action.ts',
+  'cli/commands/status/coverage.ts',
+]);
 
 /** The command folder of a cli/ file (`cli/commands/prune/action.ts` → `prune`), or undefined for cli/ root. */
 function commandOf(file: string): string | undefined {
