@@ -4,6 +4,10 @@
  * commander and types, so `--help` and `--version` load no AWS SDK or Redis client).
  */
 import { InvalidArgumentError } from 'commander';
+import { VAULT_PROFILE_ENV } from '../lambdas/jobs/on-demand/operator.js';
+
+/** The environment variable naming the vault account's AWS profile when `--vault-profile` is not given. */
+export { VAULT_PROFILE_ENV };
 
 /** The environment variable naming the deployment config when `-c` is not given. */
 export const CONFIG_ENV = 'REDIS_DR_CONFIG';
@@ -86,9 +90,6 @@ export function duration(name: string, minMs: number): (value: string) => number
     return Math.round(ms);
   };
 }
-
-/** The environment variable naming the vault account's AWS profile when `--vault-profile` is not given. */
-export const VAULT_PROFILE_ENV = 'REDIS_DR_VAULT_PROFILE';
 
 /** The help of `--vault-profile` (status, restore, doctor): the vault bucket is readable only with the vault account's credentials. */
 export const VAULT_PROFILE_HELP = `AWS profile of the vault account (config vault.account) to read the vault bucket with (default: $${VAULT_PROFILE_ENV}, else the credentials in use, which the vault refuses unless they are the vault account's)`;

@@ -5,7 +5,7 @@
  * environment (`REDIS_DR_FROM_PASSWORD`, optionally `REDIS_DR_FROM_USERNAME`).
  * A password in the URL still works when percent-encoded.
  */
-import type { UrlCredentials } from '../lambdas/adapters/redis/dump-restore.js';
+import type { UrlCredentials } from '../lambdas/jobs/keys/clients.js';
 import { UsageError } from './usage.js';
 
 /** One side of the command: its secret option and the environment variables it reads. */
@@ -36,15 +36,10 @@ export async function sideCredentials(side: CredentialSide, env: NodeJS.ProcessE
     if (fromEnv) throw new UsageError(`${side.option} and ${passwordVar} both give a password: use one (unset ${passwordVar})`);
     const region = secretRegion(side.option, side.secretArn);
     // The AWS SDK loads only when a secret is named: a run without one stays light (bench/README.md, backup).
-    const [{ SecretsManagerClient }, { sdkClientConfig }, { getRedisCredentials }, { awsProblem }] = await Promise.all([
-      import('@aws-sdk/client-secrets-manager'),
-      import('../lambdas/adapters/aws/client-config.js'),
-      import('../lambdas/adapters/aws/secrets.js'),
-      import('./aws.js'),
-    ]);
+    const [{ secretCredentials }, { awsProblem }] = await Promise.all([import('../lambdas/jobs/keys/clients.js'), import('./aws.js')]);
     let c;
     try {
-      c = await getRedisCredentials(new SecretsManagerClient({ region, ...sdkClientConfig() }), side.secretArn);
+      c = await secretCredentials(region, side.secretArn);
     } catch (err) {
       // getRedisCredentials names the secret and the AWS error; a missing login is said in words.
       const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;

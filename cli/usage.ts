@@ -1,15 +1,7 @@
 /**
  * A usage problem (bad arguments, an unreadable or invalid file, no AWS
- * credentials): the CLI prints its message and exits 2 (cli/failure.ts).
- * `fix`, when given, is what `--json` reports as the fix; otherwise the
- * message itself says it and the fix points at the command's --help.
+ * credentials): the CLI prints its message and exits 2 (cli/failure.ts). The
+ * class is the jobs' (lambdas/jobs/usage-error.ts), so a job that refuses its
+ * input raises the same error a command's option parsing does.
  */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-  constructor(
-    message: string,
-    readonly fix?: string,
-  ) {
-    super(message);
-  }
-}
+export { UsageError } from '../lambdas/jobs/usage-error.js';

@@ -1,11 +1,8 @@
 /** `redis-dr backup`: the action (loaded only when the command runs; options: cli/commands/backup/command.ts). */
 import { lookup } from 'node:dns/promises';
-import { open } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { FileBackupStore, type BackupStore } from '../../../lambdas/adapters/storage/backup-store.js';
-import { redactUrl as redactHeartbeat } from '../../../lambdas/adapters/host/heartbeat.js';
-import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore.js';
-import { pullRdb } from '../../../lambdas/adapters/redis/sync.js';
+import { parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/jobs/keys/clients.js';
+import { backupSourceClients, redactHeartbeatUrl as redactHeartbeat } from '../../../lambdas/jobs/self-managed/clients.js';
 import { defaultBackupTarget } from '../../../lambdas/domain/self-managed/backup.js';
 import { isValidTargetId } from '../../../lambdas/domain/plans/naming.js';
 import { calendarParts } from '../../../lambdas/domain/plans/tier.js';
@@ -14,7 +11,7 @@ import { sideCredentials } from '../../redis-credentials.js';
 import { EXIT, type ReportedFailure, reportedFailure } from '../../failure.js';
 import { EXIT_LEASE_HELD } from '../../exit-codes.js';
 import { UsageError } from '../../usage.js';
-import { openDestination } from '../../destinations.js';
+import { openBackupStore } from '../../destinations.js';
 
 /** Options of `redis-dr backup`, as commander parses them. */
 export interface BackupCliOptions {
@@ -40,14 +37,6 @@ export interface BackupCliOptions {
   create?: boolean;
   collapseThresholdPct: number;
   json?: boolean;
-}
-
-/** The backup store a destination option names (cli/destinations.ts). */
-export function openStore(to: string, s3Endpoint: string | undefined, option = '--to', create = true): Promise<BackupStore> {
-  return openDestination<BackupStore>(option, to, s3Endpoint, {
-    file: (dir) => new FileBackupStore(dir, { create }),
-    s3: async (client, bucket, prefix) => new (await import('../../../lambdas/adapters/storage/backup-store-s3.js')).S3BackupStore(client, bucket, prefix),
-  });
 }
 
 /**
@@ -114,7 +103,7 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
         'Run the backup on the Redis host (with --redis redis://127.0.0.1:…), or add --remote to pull the RDB over the network',
     );
   }
-  const store = await openStore(o.to, o.s3Endpoint, '--to', o.create ?? false);
+  const store = await openBackupStore(o.to, o.s3Endpoint, '--to', o.create ?? false);
   const heartbeatUrl = o.heartbeatUrl ?? (env.REDIS_DR_HEARTBEAT_URL || undefined);
   if (heartbeatUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(heartbeatUrl)) {
     throw new UsageError(`--heartbeat-url ${redactHeartbeat(heartbeatUrl)} is not an http(s) URL`);
@@ -142,9 +131,7 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
       lease: { waitSeconds: o.leaseWait, staleAfterSeconds: o.leaseStaleAfter },
     },
     {
-      connect: () => connectUrl(o.redis, 'redis-dr-backup', credentials),
-      pull: pullRdb,
-      openFile: async (path) => (await open(path, 'r')).createReadStream({ highWaterMark: 1 << 20 }),
+      ...backupSourceClients(o.redis, credentials),
       now: () => Date.now(),
       timing: { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), pollMs: 200, timeoutMs: o.saveTimeout * 1000 },
       // ISO timestamps: the lines end up in a log file (cron) or the journal next to other runs'.

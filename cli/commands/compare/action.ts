@@ -1,5 +1,5 @@
 /** `redis-dr compare`: the action (loaded only when the command runs; options: ./command.ts). */
-import { parseRedisUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore.js';
+import { parseRedisUrl, RedisUrlError } from '../../../lambdas/jobs/keys/clients.js';
 import { DatabasePlanError } from '../../../lambdas/domain/keys/databases.js';
 import { runCompare } from '../../../lambdas/jobs/keys/compare.js';
 import { keyProgress } from '../../progress.js';

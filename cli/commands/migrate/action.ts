@@ -1,5 +1,5 @@
 /** `redis-dr migrate`: the action (loaded only when the command runs; options: ./command.ts). */
-import { parseRedisUrl, RedisUrlError, type KeyspaceSpec } from '../../../lambdas/adapters/redis/dump-restore.js';
+import { parseRedisUrl, RedisUrlError, type KeyspaceSpec } from '../../../lambdas/jobs/keys/clients.js';
 import { DatabasePlanError, parseDatabasePair, type DatabasePair } from '../../../lambdas/domain/keys/databases.js';
 import { runMigrate as runMigrateSpec, type MigrateRuns } from '../../../lambdas/jobs/keys/migrate.js';
 import { sideCredentials } from '../../redis-credentials.js';

@@ -1,12 +1,12 @@
 /** What `migrate` (and `migrate --from-rdb`) print: the exit code, the `--json` shape, the lines people read, the progress bars. */
-import { redactUrl } from '../../../lambdas/adapters/redis/dump-restore.js';
+import { redactUrl } from '../../../lambdas/jobs/keys/clients.js';
 import { evictedMessage, evictionFailed, type EvictionReport } from '../../../lambdas/domain/keys/eviction.js';
 import { jsonKey } from '../../../lambdas/domain/keys/fingerprint.js';
 import type { CopyCounts, OnConflict } from '../../../lambdas/domain/keys/key-copy.js';
 import type { MigrateResult, MigrateRun, MigrateRuns } from '../../../lambdas/jobs/keys/migrate.js';
 import { describeDatabases } from '../../../lambdas/domain/keys/databases.js';
 import { keyProgress } from '../../progress.js';
-import { compareJson, formatCompare } from '../compare/format.js';
+import { compareJson, formatCompare } from '../../compare-report.js';
 import type { MigrateCliOptions } from './options.js';
 
 /**

@@ -1,7 +1,7 @@
 /** `redis-dr migrate --from-rdb`: the action (loaded only when the command runs; options: ./command.ts). */
 import { migrateFromRdb, type MigrateRdbRun } from '../../../lambdas/jobs/keys/migrate-rdb.js';
 import { KeySourceError } from '../../../lambdas/jobs/keys/sources.js';
-import { parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore.js';
+import { parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/jobs/keys/clients.js';
 import { jsonKey } from '../../../lambdas/domain/keys/fingerprint.js';
 import type { RestoreRdbResult } from '../../../lambdas/jobs/keys/read-rdb.js';
 import type { RdbExpectedKind, VerifyRdbKeysResult } from '../../../lambdas/jobs/keys/verify.js';

@@ -1,12 +1,8 @@
 /** `redis-dr restore-aof`: the action (loaded only when the command runs; options: cli/commands/restore-aof/command.ts). */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { RestoreDirectory } from '../../../lambdas/adapters/host/aof-dir.js';
-import { findServerBinary, LocalRedisError } from '../../../lambdas/adapters/redis/server-binary.js';
-import { startLocalRedis } from '../../../lambdas/adapters/redis/local-server.js';
 import { restoreAof, type RestoreAofReport } from '../../../lambdas/jobs/self-managed/restore-aof.js';
-import { type AofStore, FileAofStore, S3AofStore } from '../../../lambdas/adapters/storage/aof-store.js';
-import { openDestination } from '../../destinations.js';
+import { openAofStore, restoreAofClients, restoreServerBin } from '../../../lambdas/jobs/self-managed/clients.js';
 import { EXIT, type ReportedFailure, reportedFailure } from '../../failure.js';
 import { UsageError } from '../../usage.js';
 
@@ -106,10 +102,7 @@ export function formatRestoreAofReport(r: RestoreAofReport): string {
 }
 
 export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
-  const store = await openDestination<AofStore>('--from', o.from, o.s3Endpoint, {
-    file: (dir) => new FileAofStore(dir),
-    s3: (client, bucket, prefix) => new S3AofStore(client, bucket, prefix),
-  });
+  const store = await openAofStore('--from', o.from, o.s3Endpoint);
   const untilMs = o.until !== undefined ? parseUntil(o.until) : undefined;
   const to = resolve(o.to);
   const present = await readdir(to).catch(() => [] as string[]);
@@ -118,27 +111,19 @@ export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
   // The server that loads the result, found before anything is written: a wrong path is not found after minutes of downloading.
   let serverBin: string | undefined;
   if (o.load !== false) {
-    try {
-      serverBin = (await findServerBinary(o.serverBin)).bin;
-    } catch (err) {
-      if (!(err instanceof LocalRedisError)) throw err;
-      throw new UsageError(
-        o.serverBin !== undefined
-          ? `--server-bin ${o.serverBin}: ${err.message}: give the path of a redis-server or valkey-server binary (e.g. /usr/bin/redis-server), or --no-load`
-          : `${err.message}; or give --server-bin <path>, or --no-load to skip the load`,
-      );
-    }
+    serverBin = await restoreServerBin(o.serverBin);
   } else if (o.serverBin !== undefined) {
     throw new UsageError(`--server-bin ${o.serverBin} is for the load, and --no-load skips it: drop one of them`);
   }
+  const clients = restoreAofClients(to);
   const report = await restoreAof(
     {
       store,
-      to: new RestoreDirectory(to),
+      to: clients.to,
       ...(untilMs !== undefined ? { untilMs } : {}),
       load: o.load === false ? false : { ...(serverBin ? { serverBin } : {}) },
     },
-    { now: () => Date.now(), startServer: startLocalRedis, ...(o.json ? {} : { say: (line: string) => process.stderr.write(`${line}\n`) }) },
+    { now: () => Date.now(), startServer: clients.startServer, ...(o.json ? {} : { say: (line: string) => process.stderr.write(`${line}\n`) }) },
   );
   const failure = restoreAofFailure(report);
   process.stdout.write(o.json ? `${JSON.stringify(failure ? { ...report, error: failure.error } : report, null, 2)}\n` : formatRestoreAofReport(report));

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
-import type { RestoreOptions } from './recovery-point.js';
+import type { RestoreOptions } from '../../../lambdas/jobs/drills/restore.js';
 import { CONFIG_HELP, positiveInt, VAULT_PROFILE_HELP } from '../../options.js';
 import { UsageError } from '../../usage.js';
 

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { retentionPolicyOf } from '../../../lambdas/domain/plans/plan-input.js';
 import { z } from 'zod';
 import { parseSnapshotName } from '../../../lambdas/domain/plans/naming.js';
-import { selectExpired, type RetentionDecision } from '../../../lambdas/domain/plans/retention.js';
+import { planRetention } from '../../../lambdas/domain/plans/retention-plan.js';
 import { isTier, TIERS, type RecoveryPoint, type RetentionPolicy } from '../../../lambdas/domain/plans/types.js';
 import { pruneRunInput } from '../../../lib/deployment.js';
 import { findPlan, loadCliConfig } from '../../config-file.js';
+import { formatPlan } from '../../retention-table.js';
 import { UsageError } from '../../usage.js';
 
 /**
@@ -104,44 +105,6 @@ export function readSnapshots(file: string): RecoveryPoint[] {
   });
 }
 
-/** One target's decision, as `--json` prints it. */
-export interface TargetPlan {
-  readonly target: string;
-  readonly hold?: RetentionDecision['hold'];
-  readonly keep: readonly { name: string; createdAt: string; reasons: readonly string[] }[];
-  readonly delete: readonly { name: string; createdAt: string; reason: string }[];
-  readonly ignored: readonly { name: string; reason: string }[];
-}
-
-/** Runs the rules per target (targets sorted by id). */
-export function planRetention(points: readonly RecoveryPoint[], policy: RetentionPolicy, now: Date): TargetPlan[] {
-  const bySource = new Map<string, RecoveryPoint[]>();
-  for (const p of points) bySource.set(p.source, [...(bySource.get(p.source) ?? []), p]);
-  return [...bySource.keys()].sort().map((target) => {
-    const d = selectExpired(bySource.get(target)!, policy, now);
-    return {
-      target,
-      ...(d.hold ? { hold: d.hold } : {}),
-      keep: d.keep.map((k) => ({ name: k.point.name, createdAt: k.point.createdAt.toISOString(), reasons: k.reasons })),
-      delete: d.delete.map((k) => ({ name: k.point.name, createdAt: k.point.createdAt.toISOString(), reason: k.reason })),
-      ignored: d.ignored.map((k) => ({ name: k.point.name, reason: k.reason })),
-    };
-  });
-}
-
-/** The table a person reads. */
-export function formatPlan(plans: readonly TargetPlan[]): string {
-  const lines: string[] = [];
-  for (const p of plans) {
-    lines.push(`${p.target}: keep ${p.keep.length}, delete ${p.delete.length}, ignored ${p.ignored.length}${p.hold ? ` - HOLD: ${p.hold.detail}` : ''}`);
-    for (const k of p.keep) lines.push(`  keep    ${k.name}  ${k.reasons.join('; ')}`);
-    for (const d of p.delete) lines.push(`  DELETE  ${d.name}  ${d.reason}`);
-    for (const i of p.ignored) lines.push(`  ignore  ${i.name}  ${i.reason}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/** Registers `retention plan`. */
 /** The `retention` command's action (loaded only when the command runs; options: cli/commands/retention/command.ts). */
 export function retentionAction(options: RetentionPlanOptions): void {
   try {

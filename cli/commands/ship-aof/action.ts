@@ -1,14 +1,11 @@
 /** `redis-dr ship-aof`: the action (loaded only when the command runs; options: cli/commands/ship-aof/command.ts). */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { AofDirectory, serverAofState } from '../../../lambdas/adapters/host/aof-dir.js';
-import { redactUrl as redactHeartbeat } from '../../../lambdas/adapters/host/heartbeat.js';
-import { connectUrl, parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/adapters/redis/dump-restore.js';
+import { parseRedisUrl, redactUrl, RedisUrlError, type UrlCredentials } from '../../../lambdas/jobs/keys/clients.js';
+import { openAofStore, redactHeartbeatUrl as redactHeartbeat, shipAofClients } from '../../../lambdas/jobs/self-managed/clients.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { AofShipper } from '../../../lambdas/jobs/self-managed/ship-aof.js';
 import { LineageError, ShipInputError } from '../../../lambdas/jobs/self-managed/ship-aof-types.js';
-import { type AofStore, FileAofStore, S3AofStore } from '../../../lambdas/adapters/storage/aof-store.js';
-import { openDestination } from '../../destinations.js';
 import { formatDuration } from '../../options.js';
 import { UsageError } from '../../usage.js';
 
@@ -26,15 +23,12 @@ export interface ShipAofCliOptions {
 }
 
 export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const store = await openDestination<AofStore>('--to', o.to, o.s3Endpoint, {
-    file: (dir) => new FileAofStore(dir),
-    s3: (client, bucket, prefix) => new S3AofStore(client, bucket, prefix),
-  });
+  const store = await openAofStore('--to', o.to, o.s3Endpoint);
   if (o.rpo < o.interval)
     throw new UsageError(
       `--rpo ${formatDuration(o.rpo)} is shorter than --interval ${formatDuration(o.interval)}: the lag reaches the interval between cycles; give --rpo several intervals (e.g. --rpo 60s)`,
     );
-  let state: ReturnType<typeof serverAofState> | undefined;
+  let credentials: UrlCredentials | undefined;
   if (o.redis !== undefined) {
     try {
       parseRedisUrl(o.redis);
@@ -42,17 +36,16 @@ export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv
       if (err instanceof RedisUrlError) throw new UsageError(`--redis: ${err.message}`);
       throw err;
     }
-    const credentials = await sideCredentials({ option: '--redis', envPrefix: 'REDIS_DR' }, env);
-    const url = o.redis;
-    state = serverAofState(() => connectUrl(url, 'redis-dr-ship-aof', credentials));
+    credentials = await sideCredentials({ option: '--redis', envPrefix: 'REDIS_DR' }, env);
   }
+  const clients = shipAofClients(resolve(o.dir), o.redis, credentials);
   const heartbeatUrl = o.heartbeatUrl ?? (env.REDIS_DR_HEARTBEAT_URL || undefined);
   if (heartbeatUrl !== undefined && !/^https?:\/\//.test(heartbeatUrl))
     throw new UsageError(`--heartbeat-url ${redactHeartbeat(heartbeatUrl)} is not an http(s) URL`);
   const say = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const shipper = new AofShipper(
     {
-      dir: new AofDirectory(resolve(o.dir)),
+      dir: clients.dir,
       store,
       intervalMs: o.interval,
       rpoMs: o.rpo,
@@ -60,7 +53,7 @@ export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv
       ...(o.metricsFile ? { metricsFile: o.metricsFile } : {}),
       host: hostname(),
     },
-    { now: () => Date.now(), say, ...(state ? { serverState: state.read } : {}) },
+    { now: () => Date.now(), say, ...(clients.serverState ? { serverState: clients.serverState } : {}) },
   );
   if (o.redis !== undefined) say(`ship-aof: --redis ${redactUrl(o.redis)}: INFO persistence and CONFIG GET aof-timestamp-enabled read every cycle`);
   const abort = new AbortController();
@@ -83,7 +76,7 @@ export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv
     }
     throw err;
   } finally {
-    state?.close();
+    clients.close();
     process.removeListener('SIGTERM', stop);
     process.removeListener('SIGINT', stop);
   }

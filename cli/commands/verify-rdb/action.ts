@@ -1,6 +1,8 @@
-import { basename } from 'node:path';
-import { rdbVerdict, type RdbReport } from '../../../lambdas/domain/rdb/verifier.js';
-import { verifyRdbFile, type RdbEnvelopeInfo } from '../../../lambdas/jobs/dr-copies/verify-file.js';
+import { rdbVerdict } from '../../../lambdas/domain/rdb/verifier.js';
+import { verifyRdbFile } from '../../../lambdas/jobs/dr-copies/verify-file.js';
+import { formatReport } from '../../rdb-report.js';
+
+export { formatReport } from '../../rdb-report.js';
 
 /** How verify-rdb reads its input (S3 only; a local file is streamed as is). */
 export interface VerifyRdbOptions {
@@ -14,52 +16,6 @@ export interface VerifyRdbOptions {
 
 /** Exit codes per verdict: an unsupported format is neither valid (0) nor corrupt (1). */
 export const VERIFY_EXIT = { ok: 0, corrupt: 1, unsupported: 3 } as const;
-
-/** One line a person reads (`envelope`: the file came in a compressed envelope, unwrapped on the way). */
-export function formatReport(file: string, report: RdbReport, envelope?: RdbEnvelopeInfo): string {
-  const name = basename(file);
-  if (report.unsupported) {
-    // Not judged: neither valid nor corrupt. The fix is a redis-dr that reads the format.
-    return `UNSUPPORTED ${name}: not verified, ${report.error?.message ?? `unsupported format (version ${report.version})`}`;
-  }
-  if (!report.ok) {
-    const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : '';
-    return `CORRUPT ${name}: RDB v${report.version}, checksum ${report.checksum}${where}`;
-  }
-  const types = Object.entries(report.byType)
-    .map(([t, n]) => `${n} ${t}`)
-    .join(', ');
-  const dbs = report.databases.length > 0 ? ` in db ${report.databases.join(',')}` : '';
-  const modules = [
-    ...Object.entries(report.moduleTypes ?? {}).map(([t, n]) => `${t} (${n})`),
-    ...(report.moduleAux ?? []).filter((m) => !report.moduleTypes?.[m]).map((m) => `${m} (AUX data)`),
-  ].join(', ');
-  return (
-    `OK ${name}: ${envelope ? `LZ4-compressed (${envelope.blockChecksums ? 'block checksums ok' : 'no block checksums'}${envelope.contentChecksum ? ', content checksum ok' : ''}) ` : ''}` +
-    `${report.magic === 'VALKEY' ? 'Valkey ' : ''}RDB v${report.version}, ${report.keys} keys (${report.expires} with expiry)${dbs}` +
-    `${types ? ` [${types}]` : ''}, checksum ${report.checksum}` +
-    `${report.expiredKeys ? `; ${report.expiredKeys} of them already expired when the file was written (a restore drops them)` : ''}` +
-    `${report.emptyKeys ? `; ${report.emptyKeys} empty keys, skipped on load as Redis skips them` : ''}` +
-    `${modules ? `; module values need these modules loaded: ${modules}` : ''}` +
-    // Loadable on conditions: said on the line, never a bare OK (the verdict stays valid: exit 0).
-    `${report.needsDatabases ? `; needs a server with ${report.needsDatabases} databases (\`databases ${report.needsDatabases}\` or more: a server with the default 16 refuses the file)` : ''}` +
-    `${report.functionLibraries ? `; ${report.functionLibraries} function librar${report.functionLibraries === 1 ? 'y' : 'ies'}: function code not compiled here: \`drill local\` judges it` : ''}` +
-    `${report.templateHashes ? `; ${report.templateHashes} hash(es) use the file's hash templates (Redis 8.10): they load with the file, not one by one (migrate --from-rdb refuses them)` : ''}` +
-    `${report.slotImportJobs ? `; saved while importing slots ${slotRanges(report)} (Valkey atomic slot migration): the keys of those slots are in the file and counted` : ''}` +
-    `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}` +
-    `${report.warningCount ? `; ${report.warningCount} warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)` : ''}` +
-    `${report.duplicateKeyCheck ? `; keys stored twice looked for ${report.duplicateKeyCheck.fromOffset > 0 ? `from byte ${report.duplicateKeyCheck.fromOffset} on` : 'on a sample'} (a duplicate is found with probability ${report.duplicateKeyCheck.detectionProbability})` : ''}` +
-    `${report.duplicateCheck ? `; duplicate members checked on a sample in ${report.duplicateCheck.sampledCollections} collection(s) of over 2^20 members (a duplicate is found with probability ${report.duplicateCheck.minDetectionProbability})` : ''}`
-  );
-}
-
-/** The slot ranges of the imports a file was saved during, as `0-99 5000-16383` (`…` where the report kept only some). */
-function slotRanges(report: RdbReport): string {
-  const imports = report.slotImports ?? [];
-  const shown = imports.flatMap((i) => i.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)));
-  const more = imports.some((i) => i.rangeCount > i.ranges.length) || (report.slotImportJobs ?? 0) > imports.length;
-  return `${shown.join(' ')}${more ? ' …' : ''} in ${report.slotImportJobs} job(s)`;
-}
 
 /**
  * `redis-dr verify-rdb <file> [--json]`: the same streaming verifier the DR

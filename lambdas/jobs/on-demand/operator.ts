@@ -10,7 +10,10 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { RetryClock } from '../../adapters/aws/retry.js';
 import type { ScheduledDeps } from '../deps.js';
 
-/** The operator's AWS access (the CLI's `CliAws` is one). */
+/** The environment variable naming the vault account's AWS profile when `--vault-profile` is not given (read by the CLI, named in the vault jobs' fixes). */
+export const VAULT_PROFILE_ENV = 'REDIS_DR_VAULT_PROFILE';
+
+/** The operator's AWS access (OperatorClients of ./clients.ts is the one the CLI builds). */
 export interface OperatorAws {
   readonly clock: RetryClock;
   elasticache(region: string): ElastiCacheClient;

@@ -7,8 +7,8 @@ import { runFailureMessage } from '../../domain/plans/run-failure.js';
 import type { ScheduledDeps } from '../deps.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { retentionPolicyOf, type PruneRunInput } from '../../domain/plans/plan-input.js';
-import { selectExpired, type HoldReason } from '../../domain/plans/retention.js';
-import type { TargetRef } from '../../domain/plans/types.js';
+import { selectExpired, type HoldReason, type RetentionDecision } from '../../domain/plans/retention.js';
+import type { RecoveryPoint, TargetRef } from '../../domain/plans/types.js';
 
 /** What pruning did for one target. */
 export interface PruneTargetResult {
@@ -65,13 +65,21 @@ export class PruneRunFailedError extends Error {
 export type PruneDeps = ScheduledDeps;
 
 /**
+ * Called with each target's decision before anything is deleted: how
+ * `prune --dry-run` shows every point kept or deleted and why, from the
+ * very run the scheduled Lambda makes.
+ */
+export type PruneDecisionObserver = (target: TargetRef, points: readonly RecoveryPoint[], decision: RetentionDecision, now: Date) => void;
+
+/**
  * One prune tick of a plan. Per target: list its `rdr-` snapshots (status,
  * time), join the Tagging API's view (managed, plan, tier), let the pure GFS
  * selection decide with its safety rails, and delete what it marks expired,
  * oldest first, at most `maxDeletesPerTarget` per run. In dry-run mode nothing
- * is deleted. Snapshots of caches that left the plan are never pruned here.
+ * is deleted (`onDecision` sees each target's decision either way).
+ * Snapshots of caches that left the plan are never pruned here.
  */
-export async function runPrunePlan(input: PruneRunInput, deps: PruneDeps): Promise<PruneRunReport> {
+export async function runPrunePlan(input: PruneRunInput, deps: PruneDeps, onDecision?: PruneDecisionObserver): Promise<PruneRunReport> {
   const started = deps.clock.now();
   // The rails judge against the later of the tick and the clock: an old event
   // (a retry, a replay by hand) must not make stale backups look fresh.
@@ -94,7 +102,9 @@ export async function runPrunePlan(input: PruneRunInput, deps: PruneDeps): Promi
     },
   );
 
-  const results = await mapConcurrent(targets, deps.concurrency, (target) => pruneTarget(target, input, owner, now, deadline, owned, retryThrottled, deps));
+  const results = await mapConcurrent(targets, deps.concurrency, (target) =>
+    pruneTarget(target, input, owner, now, deadline, owned, retryThrottled, deps, onDecision),
+  );
 
   for (const r of results) {
     const dims = { ...planDims, [DIMENSION.target]: r.target };
@@ -146,6 +156,7 @@ async function pruneTarget(
   owned: ReadonlyMap<string, Record<string, string>>,
   retryThrottled: ThrottleRetry,
   deps: PruneDeps,
+  onDecision: PruneDecisionObserver | undefined,
 ): Promise<PruneTargetResult> {
   const empty = { target: target.id, kind: target.kind, kept: 0, deleted: [], wouldDelete: [], deferred: [], failed: [], untagged: 0 };
   let summaries;
@@ -162,6 +173,7 @@ async function pruneTarget(
   // spot there (nothing would ever be pruned) is visible.
   const untagged = points.filter((p) => !owned.has(p.name)).length;
   const decision = selectExpired(points, retentionPolicyOf(input), now);
+  onDecision?.(target, points, decision, now);
   const base = { ...empty, untagged };
 
   if (decision.hold) {

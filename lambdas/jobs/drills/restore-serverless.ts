@@ -20,15 +20,15 @@ import {
   type ServerlessCache,
 } from '@aws-sdk/client-elasticache';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
-import { listTargetSnapshots } from '../../../lambdas/adapters/aws/elasticache.js';
-import { describeError, errorName } from '../../../lambdas/adapters/aws/errors.js';
-import { newestAvailable } from '../../../lambdas/domain/drills/select.js';
-import { TAGS } from '../../../lambdas/domain/plans/types.js';
-import type { CliAws } from '../../aws.js';
-import { chosenCopy, type PointCopiesReport } from '../../rdb-copies.js';
-import { formatRefusals, restorePreflight, type PreflightRefusal } from '../../../lambdas/domain/drills/restore-preflight.js';
-import { chooseDr, pointCopiesOrNone, restoreSource, type RestoreOptions, type RestoreResult } from './recovery-point.js';
-import { UsageError } from '../../usage.js';
+import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
+import { describeError, errorName } from '../../adapters/aws/errors.js';
+import { newestAvailable } from '../../domain/drills/select.js';
+import { TAGS } from '../../domain/plans/types.js';
+import type { OperatorClients } from '../on-demand/clients.js';
+import { chosenCopy, type PointCopiesReport } from '../dr-copies/copy-listing.js';
+import { formatRefusals, restorePreflight, type PreflightRefusal } from '../../domain/drills/restore-preflight.js';
+import { chooseDr, pointCopiesOrNone, restoreSource, type RestoreOptions, type RestoreResult } from './restore-point.js';
+import { UsageError } from '../usage-error.js';
 
 /** Is `target` one of the config's serverless caches (listed by name in a plan)? */
 export function isServerlessTarget(config: RedisDrConfig, target: string): boolean {
@@ -74,7 +74,7 @@ export function createServerlessRequest(
   };
 }
 
-async function describeCache(aws: CliAws, region: string, name: string): Promise<ServerlessCache | undefined> {
+async function describeCache(aws: OperatorClients, region: string, name: string): Promise<ServerlessCache | undefined> {
   try {
     return (await aws.elasticache(region).send(new DescribeServerlessCachesCommand({ ServerlessCacheName: name }))).ServerlessCaches?.[0];
   } catch (err) {
@@ -83,7 +83,7 @@ async function describeCache(aws: CliAws, region: string, name: string): Promise
   }
 }
 
-async function choosePoint(aws: CliAws, region: string, target: string, from: string): Promise<ServerlessRestorePoint> {
+async function choosePoint(aws: OperatorClients, region: string, target: string, from: string): Promise<ServerlessRestorePoint> {
   const ec = aws.elasticache(region);
   let name = from;
   if (from === 'latest') {
@@ -120,7 +120,7 @@ async function choosePoint(aws: CliAws, region: string, target: string, from: st
 /** The DR copy to restore, as a serverless restore point, with its `.rdb` copy. */
 async function chooseDrPoint(
   config: RedisDrConfig,
-  aws: CliAws,
+  aws: OperatorClients,
   region: string,
   target: string,
   from: string,
@@ -141,7 +141,7 @@ async function chooseDrPoint(
 }
 
 /** Restores a serverless target in the primary or the DR region (see the module comment). */
-export async function runServerlessRestore(config: RedisDrConfig, aws: CliAws, o: RestoreOptions, id: string): Promise<RestoreResult> {
+export async function runServerlessRestore(config: RedisDrConfig, aws: OperatorClients, o: RestoreOptions, id: string): Promise<RestoreResult> {
   const { region, where, from, vault } = restoreSource(config, o);
   if (o.authTokenSecret)
     throw new UsageError("--auth-token-secret: serverless caches take no AUTH token; pass --user-group-ids <one RBAC user group> (default: the source's)");

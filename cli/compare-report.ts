@@ -1,0 +1,99 @@
+/** What `compare` prints: its `--json` shape and the lines people read (migrate's --verify prints them too). */
+import { redactUrl } from '../lambdas/jobs/keys/clients.js';
+import { type DiffReason, displayKey, jsonKey } from '../lambdas/domain/keys/fingerprint.js';
+import { describeDatabases } from '../lambdas/domain/keys/databases.js';
+import type { CompareResult, CompareRuns, ExpectedKind } from '../lambdas/jobs/keys/compare.js';
+
+/** The `--json` shape of compare (also `verify` in migrate's JSON). */
+export function compareJson(result: CompareResult | CompareRuns, a: string, b: string, match: string | undefined) {
+  return {
+    ...compareJsonOf(result, a, b, match),
+    ...('databases' in result
+      ? { databases: result.databases.map((d) => ({ ...compareJsonOf(d.result, a, b, match), dbA: d.from, dbB: d.to })), leftOut: result.leftOut }
+      : {}),
+  };
+}
+
+/** The `--json` shape of one database's compare (or of their sum). */
+function compareJsonOf(result: CompareResult, a: string, b: string, match: string | undefined) {
+  return {
+    a: redactUrl(a),
+    b: redactUrl(b),
+    keyspaceA: result.a,
+    keyspaceB: result.b,
+    match: match ?? null,
+    equal: result.equal,
+    keysA: result.keysA,
+    keysB: result.keysB,
+    /** Unexplained differences only: these make `equal` false. */
+    differences: result.differences,
+    diffs: result.diffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason })),
+    truncated: result.differences > result.diffs.length,
+    expected: result.expected,
+    expectedDiffs: result.expectedDiffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason, expected: d.expected })),
+    seconds: round(result.seconds),
+    keysPerSecond: result.seconds > 0 ? Math.round((result.keysA + result.keysB) / result.seconds) : null,
+    interrupted: result.interrupted,
+    notProven: result.notProven ?? null,
+  };
+}
+
+const REASON_TEXT: Record<DiffReason, string> = {
+  'missing-in-a': 'only in B',
+  'missing-in-b': 'only in A',
+  type: 'different type',
+  value: 'different value',
+  ttl: 'different TTL',
+};
+
+const EXPECTED_TEXT: Record<ExpectedKind, string> = {
+  'kept-on-target': 'kept on the target (it had the key: --on-conflict skip left it alone)',
+  'only-on-target': 'only on the target (migrate deletes nothing there)',
+  expired: 'expired during the scan',
+};
+
+/** What a compare over its databases prints: one database as {@link formatCompare}; several, each under its heading; then the databases left out. */
+export function formatCompareRuns(run: CompareRuns): string {
+  const lines: string[] = [];
+  if (run.databases.length === 1 && run.databases[0]!.from === run.databases[0]!.to) lines.push(formatCompare(run.databases[0]!.result));
+  else for (const d of run.databases) lines.push(`database ${d.from} (A) ↔ ${d.to} (B): ${formatCompare(d.result)}`);
+  if (run.databases.length > 1) lines.push(`all ${run.databases.length} databases: ${run.equal ? 'EQUAL' : run.interrupted ? 'INTERRUPTED' : 'DIFFERENT'}`);
+  if (run.leftOut.length > 0) {
+    lines.push(
+      `NOT COMPARED: ${describeDatabases(run.leftOut)} (on A and B together): not proven equal. ` +
+        'Leave the /<db> out of the --a URL to compare every database holding keys',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Lines people read. */
+export function formatCompare(result: CompareResult): string {
+  const lines: string[] = [];
+  for (const [side, k] of [
+    ['A', result.a],
+    ['B', result.b],
+  ] as const) {
+    if (k.cluster) lines.push(`  ${side} is a ${k.label}`);
+  }
+  lines.push(...result.diffs.map((d) => `  ${REASON_TEXT[d.reason]}: ${displayKey(d.key)}`));
+  if (result.differences > result.diffs.length) lines.push(`  … and ${result.differences - result.diffs.length} more`);
+  const expectedTotal = Object.values(result.expected).reduce((x, y) => x + y, 0);
+  if (expectedTotal > 0) {
+    const kinds = (Object.keys(EXPECTED_TEXT) as ExpectedKind[]).filter((k) => result.expected[k] > 0);
+    lines.push(`  expected differences (not counted as differences): ${kinds.map((k) => `${result.expected[k]} ${EXPECTED_TEXT[k]}`).join('; ')}`);
+  }
+  const rate = result.seconds > 0 ? Math.round((result.keysA + result.keysB) / result.seconds) : 0;
+  const head = result.interrupted
+    ? `INTERRUPTED after ${result.keysA} keys of A, ${result.keysB} of B: not proven equal`
+    : result.equal
+      ? `EQUAL: ${result.keysA} keys of A match B (${result.keysB} keys in B${expectedTotal > 0 ? `, ${expectedTotal} expected differences` : ''})`
+      : result.notProven && result.differences === 0
+        ? `NOT PROVEN: ${result.notProven} (${result.keysA} keys in A, ${result.keysB} in B)`
+        : `DIFFERENT: ${result.differences} key(s) differ (${result.keysA} keys in A, ${result.keysB} in B)`;
+  return [`${head}, ${round(result.seconds)} s, ${rate} keys/s`, ...lines].join('\n');
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
