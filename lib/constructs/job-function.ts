@@ -29,6 +29,7 @@ export const HANDLERS = [
   'freshness',
   'probe',
   'prune',
+  'report',
   'snapshot',
   'verify-rdb',
 ] as const;

@@ -1,5 +1,5 @@
 import type { DrReport } from '../../../lambdas/domain/report/model.js';
-import { reportOfDeployment } from '../../../lambdas/jobs/report/elasticache.js';
+import { reportOfDeployment } from '../../../lambdas/jobs/report/elasticache-report.js';
 import { DestinationError, reportOfDestination } from '../../../lambdas/jobs/report/self-managed.js';
 import { reportRunInput } from '../../../lib/deployment.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';

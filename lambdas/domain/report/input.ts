@@ -36,7 +36,18 @@ export const reportInputSchema = z.strictObject({
   /** The DR bucket: the DR copies, and where scheduled reports are written. */
   drBucket: z.string().min(3),
   /** The vault bucket, when the config has a vault. */
-  vault: z.strictObject({ bucket: z.string().min(3), region: z.string().min(1), account: z.string().regex(/^\d{12}$/) }).optional(),
+  vault: z
+    .strictObject({
+      bucket: z.string().min(3),
+      region: z.string().min(1),
+      account: z.string().regex(/^\d{12}$/),
+      /**
+       * false: the reader has no access to the vault (the scheduled function: the vault bucket lets no
+       * workload principal read), so its controls are not applicable here, with the command that reports them.
+       */
+      read: z.boolean().optional(),
+    })
+    .optional(),
   plans: z.array(reportPlanSchema),
   /** The drill state machines by region, for the regions where a plan drills. */
   drillStateMachineArns: z.strictObject({ primary: z.string().optional(), dr: z.string().optional() }),

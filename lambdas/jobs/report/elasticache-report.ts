@@ -79,6 +79,9 @@ export const REPORT_DRILL_EXECUTIONS = 200;
 /** Exports of the period read per target and bucket, newest first (one GetObjectTagging per shard each). */
 export const REPORT_EXPORTS_PER_TARGET = 800;
 
+/** Why the vault's controls are not judged by a reader without the vault account's credentials. */
+export const VAULT_NOT_READ = "the vault is read with the vault account's credentials only: `redis-dr report -c <config> --vault-profile <profile>` judges it";
+
 /** Reads the facts of the period. Never throws for a fact it cannot read: it names it in `problems`. */
 export async function collectReportFacts(input: ReportInput, aws: ReportAws, window: ReportWindow): Promise<ReportFacts> {
   const { since, until } = window;
@@ -131,7 +134,8 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
       new Map<string, Record<string, string>>(),
     );
     const drCopies = plan.exports ? await copiesOf(input, aws, plan, 'dr', targets, window, retry, problems) : undefined;
-    const vaultCopies = plan.exports && input.vault ? await copiesOf(input, aws, plan, 'vault', targets, window, retry, problems) : undefined;
+    const vaultCopies =
+      plan.exports && input.vault && input.vault.read !== false ? await copiesOf(input, aws, plan, 'vault', targets, window, retry, problems) : undefined;
     for (const target of targets) {
       const snapshots = await attempt(`snapshots of ${target.id} (plan ${plan.plan})`, () => listTargetSnapshots(primary.elasticache, target, retry), []);
       const ours = toRecoveryPoints(snapshots, target.id, tags, owner).filter((p) => p.managed);
@@ -152,6 +156,7 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
         ...(drCopies ? { drCopies: drCopies.get(target.id) ?? [], drCopyLimitMinutes: plan.drCopyLimitMinutes } : {}),
         ...(vaultCopies ? { vaultCopies: vaultCopies.get(target.id) ?? [] } : {}),
         ...(plan.rtoTargetSeconds !== undefined ? { rtoTargetSeconds: plan.rtoTargetSeconds } : {}),
+        ...(input.vault?.read === false ? { notApplicable: { 'cross-account-copy': VAULT_NOT_READ, 'vault-lock': VAULT_NOT_READ } } : {}),
       });
     }
   }

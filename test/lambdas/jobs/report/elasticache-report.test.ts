@@ -5,7 +5,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { collectReportFacts, elastiCacheReport, type ReportAws } from '../../../../lambdas/jobs/report/elasticache.js';
+import { collectReportFacts, elastiCacheReport, type ReportAws } from '../../../../lambdas/jobs/report/elasticache-report.js';
 import { loadConfig } from '../../../../lib/config/index.js';
 import { reportRunInput } from '../../../../lib/deployment.js';
 import { putDrCopy } from '../../../cli/support/dr-copies.js';
