@@ -106,7 +106,7 @@ export function createProgram(env: CliEnv = {}): Command {
   costCommand(program);
   pruneCommand(program, env);
   verifyRdbCommand(program);
-  reportCommand(program);
+  reportCommand(program, env);
   backupCommand(program);
   shipAofCommand(program);
   restoreAofCommand(program);

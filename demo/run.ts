@@ -92,6 +92,8 @@ import { LocalAws } from './local-aws.js';
 import { runStateMachine, type ExecutionResult } from './step-functions.js';
 import { runSeedCopy } from '../lambdas/jobs/drills/drill-seed-copy.js';
 import { seedCopyEventSchema } from '../lambdas/domain/drills/vault-seed.js';
+import { buildDrillReport } from '../lambdas/domain/drills/report.js';
+import { type DemoRun, writeDemoReport } from './report.js';
 
 /** The demo's config: one plan that exports and drills in the DR region. */
 export const DEMO_CONFIG = join(__dirname, '..', 'config', 'demo.json');
@@ -223,6 +225,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let timings: DrillTimings | undefined;
   let rtoMinutes: number | undefined;
   let drill: ExecutionResult | undefined;
+  /** What the run made, for its DR report (demo/report.ts). */
+  let reportRun: Omit<DemoRun, 'endedAt'> | undefined;
+  let drReport: { readonly prefix: string; readonly keys: readonly string[]; readonly pass: number; readonly fail: number } | undefined;
   let error: string | undefined;
   let aborted = false;
   const checkAbort = () => {
@@ -371,6 +376,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
     const localAws = aws;
     const startedAt = new Date();
+    reportRun = { config, plan, target, drRegion, startedAt };
     finishSelftest = async () => {
       await alertPathStep(
         runner,
@@ -456,6 +462,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       );
       if (!r.ok || !r.backup) throw new Error(`backup failed at step ${r.failedStep}: ${r.error}`);
       const b = r.backup;
+      reportRun = { ...reportRun!, point: { name: b.file, at, keys: b.keys, ...(b.tier ? { tier: b.tier } : {}) } };
       return {
         value: b,
         detail: `BGSAVE, verified while written: ${b.file}, ${n(b.bytes)} bytes, RDB v${b.rdbVersion}, ${n(b.keys)} keys, checksum ${b.checksum}, tier ${b.tier} (redis-dr backup's job)`,
@@ -655,6 +662,20 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
             timings = event.timings;
             rtoMinutes = event.input.rtoMinutes;
             report = await reportDrill(event, { publish: (a) => publishAlert(sns, synth.topicArn, a), metrics, log });
+            // The same figures the report step measured, for the DR report.
+            const figures = buildDrillReport(event);
+            reportRun = {
+              ...reportRun!,
+              drCopy: { key, tags: localAws.objectTags(synth.drBucket, key) },
+              drill: {
+                startedAt: new Date(event.timings.startedAt),
+                ok: figures.ok,
+                subject: figures.subject,
+                ...(figures.rtoSeconds !== undefined ? { rtoSeconds: figures.rtoSeconds } : {}),
+                ...(figures.restoreSeconds !== undefined ? { restoreSeconds: figures.restoreSeconds } : {}),
+                ...(figures.verifySeconds !== undefined ? { verifySeconds: figures.verifySeconds } : {}),
+              },
+            };
             return report;
           },
         },
@@ -687,6 +708,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   try {
     // The alert path and the record, as the selftest ends: after a failure too (the record says which step failed).
     if (!aborted && finishSelftest) await finishSelftest();
+    // The DR report of the run (docs/reports.md), written into the DR bucket as the scheduled report function writes it.
+    const drBucket = buckets.find((b) => b.role === 'DR bucket')?.name;
+    if (!aborted && aws && reportRun && drBucket) {
+      try {
+        const written = await writeDemoReport({ ...reportRun, endedAt: new Date() }, aws.s3(reportRun.drRegion), drBucket);
+        drReport = { prefix: written.prefix, keys: written.keys, pass: written.report.summary.pass, fail: written.report.summary.fail };
+      } catch (err) {
+        // Never a quiet gap: a report not written fails the run.
+        error ??= `the DR report was not written: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
   } catch (err) {
     if (err instanceof DemoAborted) aborted = true;
   } finally {
@@ -710,7 +742,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       for (const line of selftestTable(runner.steps)) say(`  ${line}`);
       say('');
     }
-    if (aws && !aborted) sayArtefacts(say, aws, buckets, o.keep, work);
+    if (aws && !aborted) sayArtefacts(say, aws, buckets, o.keep, work, drReport);
     if (error && log.lines.length > 0) {
       say('What the jobs logged (warnings and errors):');
       for (const line of log.lines) say(`  ${line}`);
@@ -790,6 +822,7 @@ function sayArtefacts(
   buckets: readonly { role: string; name: string; dir: string }[],
   keep: boolean,
   work: string,
+  drReport?: { readonly prefix: string; readonly keys: readonly string[]; readonly pass: number; readonly fail: number },
 ): void {
   say(`Artefacts${keep ? ' (kept)' : ' (removed now; --keep keeps them)'}:`);
   const templates = join(work, 'cdk.out');
@@ -806,6 +839,14 @@ function sayArtefacts(
           const body = JSON.parse(readFileSync(join(b.dir, file, inner), 'utf8')) as { verdict?: string; steps?: unknown[] };
           say(`    ${file}/${inner}: the selftest's record (${body.verdict ?? '?'}, ${body.steps?.length ?? '?'} steps; redis-dr status and doctor read it)`);
         }
+        continue;
+      }
+      if (file === 'reports' && statSync(join(b.dir, file)).isDirectory()) {
+        // The run's DR report (docs/reports.md), written as the scheduled report function writes its own.
+        if (drReport)
+          say(
+            `    ${drReport.prefix}: the DR report of this run (${drReport.pass} controls pass, ${drReport.fail} fail; open report.html in a browser): ${drReport.keys.map((k) => k.slice(drReport.prefix.length)).join(', ')}`,
+          );
         continue;
       }
       if (statSync(join(b.dir, file)).isDirectory()) {

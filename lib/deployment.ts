@@ -12,6 +12,8 @@ import type { DrillInput, DrillWhere } from '../lambdas/domain/drills/drill.js';
 import type { ExportRunInput, FreshnessInput, PruneRunInput, SnapshotRunInput } from '../lambdas/domain/plans/plan-input.js';
 import { analyzeSchedule } from '../lambdas/domain/plans/schedule.js';
 import { canaryId, type SelftestCanary, type SelftestInput, type SelftestPlan, type SelftestRegions } from '../lambdas/domain/selftest/input.js';
+import type { ReportInput } from '../lambdas/domain/report/input.js';
+import { alarmNamePrefix } from '../lambdas/domain/alerting/names.js';
 import type { NetworkConfig, PlanConfig, RedisDrConfig, VaultConfig } from './config/index.js';
 
 /** Wall-clock budget of one prune run (deletions are retried within it). */
@@ -418,4 +420,67 @@ export function planTargetRef(plan: PlanConfig, id?: string): { readonly kind: '
   if (groups.includes(id)) return { kind: 'replication-group', id };
   if (caches.includes(id)) return { kind: 'serverless-cache', id };
   return undefined;
+}
+
+/** Scheduled report periods when the config's `report.periods` is left out. */
+export const DEFAULT_REPORT_PERIODS: readonly ('weekly' | 'monthly')[] = ['weekly', 'monthly'];
+/** The retention control's floor when the config's `report.minRetentionDays` is left out. */
+export const DEFAULT_REPORT_MIN_RETENTION_DAYS = 30;
+/** When the scheduled reports run (EventBridge Scheduler, UTC): weekly on Mondays, monthly on the 1st, at 06:00. */
+export const REPORT_SCHEDULES = { weekly: 'cron(0 6 ? * MON *)', monthly: 'cron(0 6 1 * ? *)' } as const;
+
+/** The config's report settings with their defaults (the section is optional, so configs without it keep their hash). */
+export function reportSettings(config: Pick<RedisDrConfig, 'report'>): { periods: readonly ('weekly' | 'monthly')[]; minRetentionDays: number } {
+  return {
+    periods: config.report?.periods ?? DEFAULT_REPORT_PERIODS,
+    minRetentionDays: config.report?.minRetentionDays ?? DEFAULT_REPORT_MIN_RETENTION_DAYS,
+  };
+}
+
+/** Days of each tier (a month counted as 30 days). */
+const TIER_DAYS = { hourly: 1 / 24, daily: 1, weekly: 7, monthly: 30 } as const;
+
+/** How long a plan keeps its longest-kept recovery points, in days: the largest retention count times its tier's length. */
+export function planRetentionDays(plan: PlanConfig): number {
+  const r = plan.retention;
+  return Math.max(r.hourly * TIER_DAYS.hourly, r.daily * TIER_DAYS.daily, r.weekly * TIER_DAYS.weekly, r.monthly * TIER_DAYS.monthly);
+}
+
+/**
+ * The report job's input (lambdas/domain/report/input.ts) of a deployment in
+ * `account`: the scheduled report function's and `redis-dr report -c`'s.
+ */
+export function reportRunInput(config: RedisDrConfig, account: string, partition = 'aws'): ReportInput {
+  const arn = (where: DrillWhere, region: string) =>
+    config.plans.some((p) => drillsIn(p, where)) ? drillStateMachineArn(config.name, where, region, account, partition) : undefined;
+  const primaryArn = arn('primary', config.primary.region);
+  const drArn = arn('dr', config.dr.region);
+  return {
+    deployment: config.name,
+    primaryRegion: config.primary.region,
+    drRegion: config.dr.region,
+    drBucket: recoveryBucketName(config.name, account, config.dr.region),
+    ...(config.vault
+      ? {
+          vault: {
+            bucket: recoveryBucketName(config.name, config.vault.account, config.vault.region),
+            region: config.vault.region,
+            account: config.vault.account,
+          },
+        }
+      : {}),
+    plans: config.plans.map((p) => ({
+      plan: p.name,
+      targets: p.targets,
+      rpoMinutes: p.rpoMinutes,
+      timeZone: p.schedule.timeZone,
+      retentionDays: planRetentionDays(p),
+      exports: p.export.enabled,
+      drCopyLimitMinutes: p.rpoMinutes + DR_COPY_ALLOWANCE_MINUTES,
+      ...(p.drill.enabled ? { rtoTargetSeconds: p.drill.rtoMinutes * 60 } : {}),
+    })),
+    drillStateMachineArns: { ...(primaryArn ? { primary: primaryArn } : {}), ...(drArn ? { dr: drArn } : {}) },
+    alarmPrefix: alarmNamePrefix(config.name),
+    minRetentionDays: reportSettings(config).minRetentionDays,
+  };
 }

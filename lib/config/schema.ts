@@ -554,6 +554,31 @@ const coverageSchema = z
   .prefault({})
   .meta({ description: 'Coverage inventory: every ElastiCache cache of both regions against the plans.' });
 
+const reportSchema = z
+  .strictObject({
+    periods: z
+      .array(
+        z.enum(['weekly', 'monthly'], {
+          error: says('must be "weekly" or "monthly"', 'weekly writes the last 7 days every Monday 06:00 UTC, monthly the last month on the 1st 06:00 UTC'),
+        }),
+      )
+      .max(2)
+      .refine((ps) => new Set(ps).size === ps.length, { error: says('must name each period once', 'remove the repeated period') })
+      .optional()
+      .meta({
+        description:
+          'Scheduled DR reports written by the DR stack under reports/ in the DR bucket (and the vault bucket): "weekly" (the last 7 days, Mondays 06:00 UTC), "monthly" (the last month, the 1st 06:00 UTC). [] turns scheduled reports off. Default: ["weekly", "monthly"].',
+      }),
+    minRetentionDays: z
+      .number({ error: says('must be a whole number of days', 'e.g. 30') })
+      .int({ error: says('must be a whole number of days', 'e.g. 30') })
+      .min(1, { error: says('must be at least 1 day', 'e.g. 30') })
+      .max(36500, { error: says('must be at most 36500 days', 'e.g. 365') })
+      .optional()
+      .meta({ description: "The retention control's floor: each plan must keep recovery points at least this many days. Default: 30." }),
+  })
+  .meta({ description: 'The DR report (docs/reports.md): its schedule and the floor of its retention control.' });
+
 /** The config's shape and defaults, without the cross-field checks. */
 export const baseSchema = z
   .strictObject({
@@ -610,6 +635,7 @@ export const baseSchema = z
       })
       .default('RedisDr'),
     coverage: coverageSchema,
+    report: reportSchema.optional(),
     plans: z.array(planSchema).min(1, { error: says('must have at least one plan', 'add a backup plan') }),
   })
   .meta({ title: 'redis-dr configuration', description: 'One deployment of redis-dr: regions, alerts and backup plans.' });

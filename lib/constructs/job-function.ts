@@ -30,6 +30,7 @@ export const HANDLERS = [
   'freshness',
   'probe',
   'prune',
+  'report',
   'snapshot',
   'verify-rdb',
 ] as const;

@@ -10,6 +10,7 @@ import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint.j
 import { AlertTopic } from '../constructs/alert-topic.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { DrCopies } from '../constructs/dr-copies.js';
+import { DrReport } from '../constructs/dr-report.js';
 import { Monitoring, watchAllFunctions } from '../constructs/monitoring/index.js';
 import { drillPlans, requireDrillNetwork, RestoreDrill, type RestoreDrillProps } from '../constructs/restore-drill/index.js';
 
@@ -37,6 +38,8 @@ export class DrStack extends Stack {
   public readonly monitoring: Monitoring;
   /** Restore drills from the verified copies; only when a plan drills here. */
   public readonly drills?: RestoreDrill;
+  /** The scheduled DR report (config `report`); only with the DR bucket it writes into. */
+  public readonly report?: DrReport;
   /** The opt-in Secrets Manager endpoint of the DR VPC (`dr.network.secretsManagerEndpoint`). */
   public readonly secretsManagerEndpoint?: SecretsManagerEndpoint;
 
@@ -101,6 +104,18 @@ export class DrStack extends Stack {
       metricsNamespace: config.metricsNamespace,
       memorySizeMb: config.lambda.memorySizeMb,
     });
+    if (this.copies) {
+      this.report = new DrReport(this, 'Report', {
+        config,
+        bucket: this.copies.bucket.bucket,
+        alerts: this.alerts,
+        scheduleGroup: this.scheduleGroup,
+        deadLetterQueue: this.deadLetterQueue.queue,
+        logRetention: logRetentionOf(config.lambda.logRetentionDays),
+        metricsNamespace: config.metricsNamespace,
+        memorySizeMb: config.lambda.memorySizeMb,
+      });
+    }
     watchAllFunctions(this, this.monitoring);
     // Last: the dashboard shows every alarm added above.
     this.monitoring.addDashboard();

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,11 +68,27 @@ function expectNothingLeft(run: Run, before: ReadonlySet<string>): void {
 }
 
 describe('npm run demo', () => {
-  it('backs up, copies, verifies and drills: the report says every check passed, and nothing is left behind', async () => {
+  it('backs up, copies, verifies and drills: the report says every check passed; --keep leaves the DR report with its charts; nothing else is left behind', async () => {
     const before = demoDirs();
-    const run = await demo(NPM, ['run', 'demo', '--silent', '--', '--keys', '300']);
+    const run = await demo(NPM, ['run', 'demo', '--silent', '--', '--keys', '300', '--keep']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const out = run.stdout;
+    // The DR report of the run, listed with the artefacts and kept: HTML with inline SVG charts, its JSON and CSV twins.
+    const work = /^work directory: (\S+) \(kept: --keep\)$/m.exec(out)![1]!;
+    const listed = /^ {4}(reports\/demo\/\S+Z\/): the DR report of this run \((\d+) controls pass, 0 fail; open report\.html in a browser\): (.+)$/m.exec(out);
+    expect(listed, 'the DR report in the artefacts').not.toBeNull();
+    const dir = join(work, 'dr-bucket-eu-central-1', listed![1]!);
+    expect(listed![3]!.split(', ')).toEqual([
+      'report.html',
+      'report.json',
+      ...['controls', 'recovery-points', 'copies', 'drills', 'alarms'].map((c) => `csv/${c}.csv`),
+    ]);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html.match(/<svg[^>]*class="chart"/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    expect(html).not.toMatch(/<script|<link|src="http/);
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).toMatchObject({ deployment: 'demo', summary: { fail: 0 }, problems: [] });
+    expect(readFileSync(join(dir, 'csv', 'drills.csv'), 'utf8')).toMatch(/^app-cache,app,eu-central-1 \(dr\),\S+,true,\d+,1800,\r$/m);
+    rmSync(work, { recursive: true, force: true });
     // Every stage ran, with its time.
     const stages = ['synthesize', 'source', 'probe', 'backup', 'export', 'replicate', 'verify copy', 'drill', 'drill verdict', 'alerts \\S+', 'record'];
     for (const [i, stage] of stages.entries()) expect(out).toMatch(new RegExp(`^\\[${i + 1}/11\\] ${stage} +\\d+\\.\\d+ s `, 'm'));

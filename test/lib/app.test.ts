@@ -147,8 +147,8 @@ describe('primary stack', () => {
     for (const [, fn] of providers)
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Timeout: 120, LoggingConfig: { LogGroup: expect.anything() } });
     const fns = all.filter(([id]) => !id.startsWith('AWS679f53fac002430cb0da5b7982bd2287')).map(([, fn]) => fn);
-    // snapshot, prune, export, freshness, formatter; verify-rdb, freshness, formatter in the DR region.
-    expect(fns).toHaveLength(8);
+    // snapshot, prune, export, freshness, formatter; verify-rdb, freshness, formatter, the scheduled report in the DR region.
+    expect(fns).toHaveLength(9);
     for (const fn of fns) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -164,8 +164,8 @@ describe('primary stack', () => {
 
   it('gives every log group a retention', () => {
     const groups = [...Object.values(synth.primary.findResources('AWS::Logs::LogGroup')), ...Object.values(synth.dr.findResources('AWS::Logs::LogGroup'))];
-    // 8 functions', the verify state machine's, and one per stack for the bucket-ACL custom resource provider.
-    expect(groups).toHaveLength(8 + 1 + 2);
+    // 9 functions', the verify state machine's, and one per stack for the bucket-ACL custom resource provider.
+    expect(groups).toHaveLength(9 + 1 + 2);
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(basicConfig().lambda.logRetentionDays);
   });
 
@@ -238,7 +238,7 @@ describe('primary stack', () => {
   it('keeps wildcard resources to read-only calls', () => {
     // Step Functions' log delivery (the verify state machine logs to CloudWatch) takes no resource-level permissions either.
     const readOnly =
-      /^(elasticache:Describe|tag:GetResources$|xray:(Put|GetSampling)|s3:ListAllMyBuckets$|logs:((Create|Get|Update|Delete)LogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$)/;
+      /^(elasticache:Describe|tag:GetResources$|cloudwatch:Describe(Alarms|AlarmHistory)$|xray:(Put|GetSampling)|s3:ListAllMyBuckets$|logs:((Create|Get|Update|Delete)LogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$)/;
     for (const s of allStatements(synth)) {
       if (JSON.stringify(s.Resource) === '"*"') {
         for (const a of actionsOf(s)) expect(a, `${a} on *`).toMatch(readOnly);

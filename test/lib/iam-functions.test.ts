@@ -71,9 +71,12 @@ function roleNames(role: FunctionRole): CallNames {
   // The drill's state machine, or the DR verify one (named …-verify-rdb), as the role names them.
   const machine = (input: Record<string, any> = {}) => {
     const verify = String(input.stateMachineArn ?? '').endsWith('-verify-rdb');
-    const named = resourcesFor(role, /^states:(ListExecutions|DescribeStateMachine)$/).filter(
+    let named = resourcesFor(role, /^states:(ListExecutions|DescribeStateMachine)$/).filter(
       (r) => r.includes(':stateMachine:') && r.endsWith('-verify-rdb') === verify,
     );
+    // A role that reads the drills of both regions (the report): the state machine of the call's region.
+    const region = String(input.stateMachineArn ?? input.executionArn ?? '').split(':')[3];
+    if (new Set(named).size > 1 && region) named = named.filter((r) => r.split(':')[3] === region);
     return theOne(named, 'state machine', role);
   };
   return {
@@ -106,7 +109,10 @@ function roleNames(role: FunctionRole): CallNames {
         role,
       ),
     stateMachine: machine,
-    execution: () => `arn:aws:states:${standIns.region}:${standIns.account}:execution:${machine().split(':').at(-1)}:${EXECUTION}`,
+    execution: (input) => {
+      const sm = machine(input ?? {});
+      return `arn:aws:states:${sm.split(':')[3]}:${standIns.account}:execution:${sm.split(':').at(-1)}:${EXECUTION}`;
+    },
     secret: (input) => {
       const configured = resourcesFor(role, /^secretsmanager:GetSecretValue$/).filter((r) => !r.includes(DRILL_SECRET_PREFIX) && !r.endsWith('-??????'));
       const token = `arn:aws:secretsmanager:${standIns.region}:${standIns.account}:secret:${DRILL_SECRET_PREFIX}${EXECUTION}-AbCdEf`;

@@ -362,6 +362,9 @@ export async function requestsOfCall(
     case 'cloudwatch':
       // A listing by name prefix: authorized on every alarm.
       if (call.operation === 'DescribeAlarms') return [{ action: 'cloudwatch:DescribeAlarms', resource: '*', context: {} }];
+      // The region's history, no alarm named: authorized on every alarm.
+      if (call.operation === 'DescribeAlarmHistory' && input.AlarmName === undefined)
+        return [{ action: 'cloudwatch:DescribeAlarmHistory', resource: '*', context: {} }];
       break;
     case 'sts':
       return []; // GetCallerIdentity needs no permission.

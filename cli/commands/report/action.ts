@@ -1,18 +1,25 @@
+import type { DrReport } from '../../../lambdas/domain/report/model.js';
+import { reportOfDeployment } from '../../../lambdas/jobs/report/elasticache-report.js';
 import { DestinationError, reportOfDestination } from '../../../lambdas/jobs/report/self-managed.js';
+import { reportRunInput } from '../../../lib/deployment.js';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { UsageError } from '../../usage.js';
+import { vaultAccess } from '../../vault-copies.js';
 
 /** `redis-dr report`'s options (cli/commands/report/command.ts). */
 export interface ReportOptions {
-  readonly destination: string;
+  readonly config?: string;
+  readonly destination?: string;
   readonly since: string;
   readonly until?: string;
   readonly rpoMinutes: string;
   readonly timeZone: string;
-  readonly minRetentionDays: string;
+  readonly minRetentionDays?: string;
   readonly html?: string;
   readonly json?: string;
   readonly csv?: string;
   readonly s3Endpoint?: string;
+  readonly vaultProfile?: string;
 }
 
 const UNITS: Readonly<Record<string, number>> = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
@@ -32,18 +39,64 @@ function positive(option: string, value: string): number {
   return n;
 }
 
-/** `redis-dr report --destination <url>`: writes the files asked for, prints the control summary; exit 1 when a control fails. */
-export async function reportAction(options: ReportOptions): Promise<void> {
-  const now = new Date();
+/** The control summary, the failed controls, the facts not read and the files written; the exit code (1: a control failed or the report is partial). */
+function printReport(report: DrReport, written: readonly string[], what: string): number {
+  const failed = report.controls.filter((c) => c.verdict === 'fail');
+  const partial = report.problems.length > 0;
+  const head = partial ? 'PARTIAL' : failed.length === 0 ? 'OK' : 'CONTROLS FAILED';
+  process.stdout.write(
+    `${head} ${report.deployment}: ${report.caches.length} ${what}, ${report.since.toISOString()} to ${report.until.toISOString()}: ` +
+      `${report.summary.pass} pass, ${report.summary.fail} fail, ${report.summary.notApplicable} n/a\n` +
+      failed.map((c) => `  FAIL ${c.cache} ${c.control}: ${c.why}\n`).join('') +
+      report.problems.map((p) => `  NOT READ ${p}\n`).join('') +
+      written.map((w) => `  wrote ${w}\n`).join(''),
+  );
+  // The report was written either way; a failing control or a fact not read is what the run says by its exit code.
+  return failed.length > 0 || partial ? 1 : 0;
+}
+
+/**
+ * `redis-dr report -c <config>` (ElastiCache: the facts from AWS) or
+ * `--destination <url>` (self-managed backups): writes the files asked
+ * for, each read back, and prints the control summary.
+ */
+export async function reportAction(options: ReportOptions, env: CliEnv = {}): Promise<void> {
+  if (options.destination !== undefined && options.config !== undefined)
+    throw new UsageError('give either -c <config> (ElastiCache) or --destination <url> (self-managed backups), not both');
+  const now = new Date(env.clock?.now() ?? Date.now());
   const until = options.until === undefined ? now : new Date(options.until);
   if (Number.isNaN(until.getTime())) throw new UsageError(`--until must be an ISO time, got ${JSON.stringify(options.until)}`);
   const since = sinceOf(options.since, until);
+  if (!options.html && !options.json && !options.csv) throw new UsageError('nothing to write: give --html <file>, --json <file> and/or --csv <dir>');
+  const outputs = {
+    ...(options.html ? { html: options.html } : {}),
+    ...(options.json ? { json: options.json } : {}),
+    ...(options.csv ? { csvDir: options.csv } : {}),
+  };
+  const minRetention = options.minRetentionDays === undefined ? undefined : positive('--min-retention-days', options.minRetentionDays);
+
+  if (options.destination === undefined) {
+    const config = loadCliConfig(options.config);
+    const aws = new CliAws(config, env, vaultAccess(config, options.vaultProfile));
+    await runAwsCommand('report', aws, async () => {
+      const region = config.primary.region;
+      const input = reportRunInput(config, await aws.account(), aws.partition(region));
+      const { report, written } = await reportOfDeployment(
+        minRetention === undefined ? input : { ...input, minRetentionDays: minRetention },
+        aws,
+        { since, until, generatedAt: now },
+        outputs,
+      );
+      return printReport(report, written, 'cache(s)');
+    });
+    return;
+  }
+
   try {
     new Intl.DateTimeFormat('en', { timeZone: options.timeZone });
   } catch {
     throw new UsageError(`--time-zone ${options.timeZone} is not an IANA time zone: write e.g. Europe/Berlin or UTC`);
   }
-  if (!options.html && !options.json && !options.csv) throw new UsageError('nothing to write: give --html <file>, --json <file> and/or --csv <dir>');
   let result: Awaited<ReturnType<typeof reportOfDestination>>;
   try {
     result = await reportOfDestination(
@@ -54,22 +107,13 @@ export async function reportAction(options: ReportOptions): Promise<void> {
         generatedAt: now,
         rpoMinutes: positive('--rpo-minutes', options.rpoMinutes),
         timeZone: options.timeZone,
-        minRetentionDays: positive('--min-retention-days', options.minRetentionDays),
+        minRetentionDays: minRetention ?? 30,
       },
-      { ...(options.html ? { html: options.html } : {}), ...(options.json ? { json: options.json } : {}), ...(options.csv ? { csvDir: options.csv } : {}) },
+      outputs,
     );
   } catch (err) {
     if (err instanceof DestinationError) throw new UsageError(err.message);
     throw err;
   }
-  const { report, written } = result;
-  const failed = report.controls.filter((c) => c.verdict === 'fail');
-  process.stdout.write(
-    `${failed.length === 0 ? 'OK' : 'CONTROLS FAILED'} ${report.deployment}: ${report.caches.length} target(s), ${report.since.toISOString()} to ${report.until.toISOString()}: ` +
-      `${report.summary.pass} pass, ${report.summary.fail} fail, ${report.summary.notApplicable} n/a\n` +
-      failed.map((c) => `  FAIL ${c.cache} ${c.control}: ${c.why}\n`).join('') +
-      written.map((w) => `  wrote ${w}\n`).join(''),
-  );
-  // The report was written either way; a failing control is what the run says by its exit code.
-  if (failed.length > 0) process.exitCode = 1;
+  process.exitCode = printReport(result.report, result.written, 'target(s)');
 }

@@ -1,23 +1,27 @@
 import type { Command } from 'commander';
+import type { CliEnv } from '../../aws.js';
+import { CONFIG_HELP, VAULT_PROFILE_HELP } from '../../options.js';
 import type { ReportOptions } from './action.js';
 
 /** Defines `redis-dr report` (options and help); its action module loads only when it runs. */
-export function reportCommand(program: Command): void {
+export function reportCommand(program: Command, env: CliEnv = {}): void {
   program
     .command('report')
-    .usage('--destination <url> [--since 30d] [--html <file>] [--json <file>] [--csv <dir>] [options]')
+    .usage('(-c <config> | --destination <url>) [--since 30d] [--html <file>] [--json <file>] [--csv <dir>] [options]')
     .description(
-      'evidence an auditor can read: the DR report of a period (coverage, RPO attainment, copies, drills and RTO, holds) with controls in AWS Backup Audit Manager terms, as one self-contained HTML page with charts, JSON and CSV; exit 1 when a control fails',
+      'evidence an auditor can read: the DR report of a period (coverage, RPO attainment, copies, drills and RTO, holds, alarms) with controls in AWS Backup Audit Manager terms, as one self-contained HTML page with charts, JSON and CSV; exit 1 when a control fails or a fact could not be read',
     )
-    .requiredOption('--destination <url>', 'self-managed backups: the `backup --to` destination (file:///dir or s3://bucket/prefix)')
+    .option('-c, --config <file>', `ElastiCache: ${CONFIG_HELP}`)
+    .option('--destination <url>', 'self-managed backups instead: the `backup --to` destination (file:///dir or s3://bucket/prefix)')
     .option('--since <age|time>', 'the period: an age like 30d, 12h, 2w, or an ISO time', '30d')
     .option('--until <time>', 'the end of the period (ISO time; default now)')
-    .option('--rpo-minutes <n>', 'the RPO the backups are held to, minutes', '1440')
-    .option('--time-zone <tz>', 'the time zone days are counted in', 'UTC')
-    .option('--min-retention-days <n>', 'the retention every target must reach, days', '30')
+    .option('--rpo-minutes <n>', 'with --destination: the RPO the backups are held to, minutes', '1440')
+    .option('--time-zone <tz>', 'with --destination: the time zone days are counted in', 'UTC')
+    .option('--min-retention-days <n>', 'the retention every target must reach, days (default: config report.minRetentionDays, else 30)')
     .option('--html <file>', 'write the HTML report here')
     .option('--json <file>', 'write the JSON report here')
     .option('--csv <dir>', 'write the CSV files (controls, recovery points, copies, drills, alarms) into this folder')
     .option('--s3-endpoint <url>', 'with an s3:// --destination on an S3-compatible store: its endpoint')
-    .action(async (options: ReportOptions) => (await import('./action.js')).reportAction(options));
+    .option('--vault-profile <name>', `with -c: ${VAULT_PROFILE_HELP}`)
+    .action(async (options: ReportOptions) => (await import('./action.js')).reportAction(options, env));
 }

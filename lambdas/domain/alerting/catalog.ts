@@ -417,6 +417,8 @@ export const PAGE_KINDS = {
   unknown: { runbook: RUNBOOKS.pipelineErrors },
   // `redis-dr selftest`'s TEST message through the alert path: nothing to act on.
   selftest: { runbook: RUNBOOKS.pipelineErrors },
+  // The scheduled DR report's one line with its location (info); a report it could not write is the function's error alarm.
+  'dr-report': { runbook: RUNBOOKS.pipelineErrors },
 } as const satisfies Record<string, { runbook: Runbook }>;
 
 /** The `kind` attribute of a page: an alarm kind or a page kind. */

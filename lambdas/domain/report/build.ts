@@ -257,5 +257,6 @@ export function buildReport(facts: ReportFacts): DrReport {
       fail: controls.filter((c) => c.verdict === 'fail').length,
       notApplicable: controls.filter((c) => c.verdict === 'n/a').length,
     },
+    problems: facts.problems ?? [],
   };
 }

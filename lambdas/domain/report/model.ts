@@ -89,6 +89,8 @@ export interface ReportFacts {
   readonly holds: readonly HoldFact[];
   /** Retention every cache must reach for the retention control (days). */
   readonly minRetentionDays: number;
+  /** Facts that could not be read, each with why (the report is then partial, and says so). */
+  readonly problems?: readonly string[];
 }
 
 export type ControlVerdict = 'pass' | 'fail' | 'n/a';
@@ -165,4 +167,6 @@ export interface DrReport {
   /** Every control of every cache, and of the unprotected ones. */
   readonly controls: readonly ControlResult[];
   readonly summary: { readonly pass: number; readonly fail: number; readonly notApplicable: number };
+  /** Facts that could not be read: a report with any is partial. */
+  readonly problems: readonly string[];
 }

@@ -122,6 +122,7 @@ export function reportHtml(r: DrReport): string {
 <h1>Disaster recovery report: ${esc(r.deployment)}</h1>
 <p>Period ${esc(iso(r.since))} to ${esc(iso(r.until))}; written ${esc(iso(r.generatedAt))} by redis-dr.</p>
 <p><strong>Controls: ${r.summary.pass} pass, ${r.summary.fail} fail, ${r.summary.notApplicable} not applicable.</strong></p>
+${r.problems.length > 0 ? `<section><h2 id="not-read">Partial report: facts not read</h2><ul>${r.problems.map((p) => `<li class="fail">${esc(p)}</li>`).join('')}</ul></section>` : ''}
 </header>
 <main>
 <section><h2 id="coverage">Coverage</h2>

@@ -7,11 +7,12 @@
  * command line. Drills of self-managed servers (`drill local`) keep no
  * record, so the restore-time control fails: the report says to run them.
  */
-import { type ReportOutputs, reportFiles, writeReportFiles } from '../../adapters/host/report-files.js';
+import type { ReportOutputs } from '../../adapters/host/report-files.js';
 import { FileBackupStore, parseDestination } from '../../adapters/storage/backup-store.js';
 import { buildReport } from '../../domain/report/build.js';
 import type { CacheFacts, DrReport, HoldFact, ReportFacts } from '../../domain/report/model.js';
 import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
+import { writeLocalReport } from './write.js';
 import { parseBackupFileName, type StoredBackup } from '../../domain/self-managed/backup.js';
 
 export interface SelfManagedReportOptions {
@@ -107,7 +108,7 @@ export async function reportOfDestination(
     files = await new S3BackupStore(client, dest.bucket, dest.prefix).list();
   }
   const report = buildReport(selfManagedReportFacts(files, { ...options, destination: destination.url }));
-  const written = await writeReportFiles(reportFiles(outputs, reportHtml(report), reportJson(report), reportCsv(report)));
+  const written = await writeLocalReport(outputs, { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) });
   return { report, written };
 }
 

@@ -1,7 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { ACCOUNT, fakeAws } from '../../support/fake-aws.js';
 import { runInProcess } from '../../support/in-process.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'redis-dr-report-'));
@@ -43,5 +46,91 @@ describe('redis-dr report --destination', () => {
     const r = await runInProcess(['report', '--destination', 'ftp://x', '--json', join(DIR, 'y.json')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--destination ftp:\/\/x is not a destination: write file:\/\/\/absolute\/dir or s3:\/\/bucket\/prefix/);
+  });
+});
+
+describe('redis-dr report -c (ElastiCache)', () => {
+  // As bin/redis-dr.cjs does: the SDK's Node-version notice is not for on-call.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const aws = fakeAws();
+  const cw = mockClient(CloudWatchClient);
+  const CONFIG = 'test/fixtures/config/drills.json';
+  beforeEach(() => {
+    aws.reset();
+    aws.state.credentials = true;
+    cw.reset();
+    cw.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
+    cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+  });
+
+  it('without credentials: exit 2 with one line, and nothing asked of AWS but who the caller is', async () => {
+    aws.state.credentials = false;
+    const r = await runInProcess(['report', '-c', CONFIG, '--html', join(DIR, 'none.html')]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^redis-dr: no AWS credentials found: set AWS_PROFILE/);
+    expect(aws.ec.calls()).toHaveLength(0);
+    expect(aws.s3.calls()).toHaveLength(0);
+    expect(cw.calls()).toHaveLength(0);
+    expect(existsSync(join(DIR, 'none.html'))).toBe(false);
+  });
+
+  it('an account with no history yet: writes HTML, JSON and CSV (read back), prints the failed controls, exit 1', async () => {
+    aws.state.snapshots.set('rdr-sessions-prod-20261120-2200', {
+      name: 'rdr-sessions-prod-20261120-2200',
+      target: 'sessions-prod',
+      status: 'available',
+      createdAt: new Date('2026-11-20T22:00:00Z'),
+      tags: { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'example', 'redis-dr:plan': 'sessions', 'redis-dr:source': 'sessions-prod' },
+    });
+    const out = join(DIR, 'ec');
+    const r = await runInProcess([
+      'report',
+      '-c',
+      CONFIG,
+      '--since',
+      '2026-11-14T00:00:00Z',
+      '--until',
+      '2026-11-21T00:00:00Z',
+      '--html',
+      join(out, 'r.html'),
+      '--json',
+      join(out, 'r.json'),
+      '--csv',
+      join(out, 'csv'),
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^CONTROLS FAILED example: 2 cache\(s\), 2026-11-14T00:00:00.000Z to 2026-11-21T00:00:00.000Z: \d+ pass, \d+ fail, \d+ n\/a$/m);
+    expect(r.stdout).toContain('  FAIL sessions-edge last-recovery-point: no recovery point at all');
+    expect(r.stdout).toContain(`  wrote ${join(out, 'r.html')}`);
+    const json = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as { caches: { facts: { cache: string; points: unknown[] } }[]; problems: string[] };
+    expect(json.caches.map((c) => [c.facts.cache, c.facts.points.length])).toEqual([
+      ['sessions-prod', 1],
+      ['sessions-edge', 0],
+    ]);
+    expect(json.problems).toEqual([]);
+    expect(readFileSync(join(out, 'csv', 'recovery-points.csv'), 'utf8')).toContain(
+      'sessions-prod,sessions,rdr-sessions-prod-20261120-2200,2026-11-20T22:00:00Z',
+    );
+    // The DR copies were looked for in the deployment's DR bucket.
+    expect(aws.s3.calls().map((c) => (c.args[0].input as { Bucket?: string }).Bucket)).toContain(`redis-dr-example-${ACCOUNT}-eu-central-1`);
+  });
+
+  it('a fact it may not read: the report says PARTIAL, names it, and exits 1', async () => {
+    cw.on(DescribeAlarmHistoryCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: cloudwatch:DescribeAlarmHistory'), { name: 'AccessDenied' }),
+    );
+    const r = await runInProcess(['report', '-c', CONFIG, '--json', join(DIR, 'partial.json')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^PARTIAL example: /);
+    expect(r.stdout).toMatch(/^ {2}NOT READ alarm history of eu-west-1 \(redis-dr-example-\*\): .*cloudwatch:DescribeAlarmHistory/m);
+  });
+
+  it('-c and --destination together: exit 2, naming both', async () => {
+    const r = await runInProcess(['report', '-c', CONFIG, '--destination', `file://${DIR}`, '--json', join(DIR, 'z.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/give either -c <config> \(ElastiCache\) or --destination <url> \(self-managed backups\), not both/);
   });
 });

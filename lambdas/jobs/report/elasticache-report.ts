@@ -1,0 +1,346 @@
+/**
+ * The DR report of an ElastiCache deployment (`redis-dr report -c` and the
+ * scheduled report function): reads the facts of the period from AWS with
+ * the readers the freshness monitor, `status` and `doctor` use, builds the
+ * report (domain/report) and renders it.
+ *
+ * - coverage: every cache of both regions against the plans (`listCaches`,
+ *   `coverageOf`: the freshness monitor's inventory);
+ * - recovery points: each plan's targets (`resolveTargets`), their
+ *   `available` snapshots this deployment and plan own, with their tags
+ *   (`planSnapshotTags`, `toRecoveryPoints`) and the probe's key count;
+ * - holds: snapshots marked as a keyspace collapse, with the points whose
+ *   `redis-dr:hold` names them;
+ * - DR copies: the exports of the period in the DR bucket, judged by the
+ *   drill's own `assessDrExport` on their tags (verified, corrupt, pending);
+ * - vault replicas: the same in the vault bucket, the verdict from the vault
+ *   verifier's verdict object (`vaultReplicaTags`), never a replicated tag,
+ *   and each shard's Object Lock retain-until;
+ * - drills: the drill state machines' executions started in the period, each
+ *   with the report its Report step returned (`drillReportOf`);
+ * - alarms: the deployment's alarm state changes of the period
+ *   (DescribeAlarmHistory), plus alarms in ALARM all along (DescribeAlarms).
+ *
+ * A fact that cannot be read (access denied, a bucket missing) is named in
+ * the report's `problems`: the report is partial and says so, never a pass by
+ * omission (the CLI exits 1, the function throws after writing it).
+ */
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { listCaches } from '../../adapters/aws/caches.js';
+import { alarmHistory, alarmsWithPrefix, cloudWatchClient } from '../../adapters/aws/cloudwatch.js';
+import { drillReportOf, listDrillExecutions } from '../../adapters/aws/drill-history.js';
+import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
+import { describeError } from '../../adapters/aws/errors.js';
+import { planSnapshotTags, toRecoveryPoints } from '../../adapters/aws/plan-snapshots.js';
+import { mapConcurrent, type RetryClock, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
+import { getObjectRetention, getObjectTags, listObjects } from '../../adapters/aws/s3.js';
+import { resolveTargets } from '../../adapters/aws/targets.js';
+import { vaultReplicaTags } from '../../adapters/aws/vault-verdicts.js';
+import type { DrillWhere } from '../../domain/drills/drill.js';
+import { assessDrExport, type DrExport, drExportsByTarget } from '../../domain/drills/select.js';
+import { parseCollapseHold } from '../../domain/plans/collapse.js';
+import { collapseMarkState, probeKeyspace } from '../../domain/plans/collapse-points.js';
+import { coverageOf } from '../../domain/plans/coverage.js';
+import { drillPlanOf, exportPrefixes } from '../../domain/plans/freshness.js';
+import { TAGS, type TargetRef } from '../../domain/plans/types.js';
+import { alarmEpisodes } from '../../domain/report/alarms.js';
+import { buildReport } from '../../domain/report/build.js';
+import type { ReportInput, ReportPlan } from '../../domain/report/input.js';
+import type { AlarmEpisode, CacheFacts, CopyFact, DrillFact, DrReport, HoldFact, PointFact, ReportFacts } from '../../domain/report/model.js';
+import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
+import type { ScheduledDeps } from '../deps.js';
+import { type RenderedReport, writeLocalReport } from './write.js';
+import type { ReportOutputs } from '../../adapters/host/report-files.js';
+
+/** The AWS access the report reads with (the CLI's `CliAws` and the function's clients both give it). */
+export interface ReportAws {
+  readonly clock: RetryClock;
+  /** ElastiCache, Tagging and S3 of `region`, with the tuning of the scheduled jobs. */
+  deps(region: string): ScheduledDeps;
+  sfn(region: string): SFNClient;
+  /** CloudWatch of `region`. @default a client with the default credentials */
+  cloudwatch?(region: string): CloudWatchClient;
+  /** S3 with credentials that may read the vault bucket (the vault account's, for an operator). */
+  vaultS3(region: string): S3Client;
+}
+
+/** The period and the moment of writing. */
+export interface ReportWindow {
+  readonly since: Date;
+  readonly until: Date;
+  readonly generatedAt: Date;
+}
+
+/** Drill executions looked at per state machine, newest first (the period's usually fit many times over). */
+export const REPORT_DRILL_EXECUTIONS = 200;
+
+/** Exports of the period read per target and bucket, newest first (one GetObjectTagging per shard each). */
+export const REPORT_EXPORTS_PER_TARGET = 800;
+
+/** Why the vault's controls are not judged by a reader without the vault account's credentials. */
+export const VAULT_NOT_READ = "the vault is read with the vault account's credentials only: `redis-dr report -c <config> --vault-profile <profile>` judges it";
+
+/** Reads the facts of the period. Never throws for a fact it cannot read: it names it in `problems`. */
+export async function collectReportFacts(input: ReportInput, aws: ReportAws, window: ReportWindow): Promise<ReportFacts> {
+  const { since, until } = window;
+  const problems: string[] = [];
+  const primary = aws.deps(input.primaryRegion);
+  const retry = throttleRetry(aws.clock, aws.clock.now() + 600_000, primary.throttleDelayMs);
+  const attempt = async <T>(what: string, read: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await read();
+    } catch (err) {
+      problems.push(`${what}: ${describeError(err)}`);
+      return fallback;
+    }
+  };
+
+  // Coverage: both regions (plans name primary-region caches; in the DR region none protects a cache).
+  const unprotected: string[] = [];
+  const unprotectable: { cache: string; why: string }[] = [];
+  const coveragePlans = input.plans.map((p) => ({ name: p.plan, exports: p.exports, targets: p.targets }));
+  for (const [where, region] of [
+    ['primary', input.primaryRegion],
+    ['dr', input.drRegion],
+  ] as const) {
+    const deps = aws.deps(region);
+    const caches = await attempt(`caches of ${where} region ${region} not listed`, () => listCaches(deps.elasticache, deps.tagging, retry), []);
+    for (const c of coverageOf(caches, where === 'primary' ? coveragePlans : [])) {
+      const name = `${region}/${c.id}`;
+      if (c.state === 'unprotected') unprotected.push(name);
+      else if (c.state === 'unprotectable') unprotectable.push({ cache: name, why: c.why ?? 'unprotectable' });
+    }
+  }
+
+  const caches: CacheFacts[] = [];
+  const holds: HoldFact[] = [];
+  for (const plan of input.plans) {
+    const { targets, selectionError } = await attempt(`targets of plan ${plan.plan}`, () => resolveTargets(primary.tagging, plan.targets, retry), {
+      targets: [] as TargetRef[],
+    });
+    if (selectionError) problems.push(`targets of plan ${plan.plan} selected by tags: ${selectionError}`);
+    const owner = { deployment: input.deployment, plan: plan.plan };
+    const tags = await attempt(
+      `snapshot tags of plan ${plan.plan}`,
+      () =>
+        planSnapshotTags(
+          primary.tagging,
+          owner,
+          targets.map((t) => t.id),
+          { concurrency: primary.concurrency, retry },
+        ),
+      new Map<string, Record<string, string>>(),
+    );
+    const drCopies = plan.exports ? await copiesOf(input, aws, plan, 'dr', targets, window, retry, problems) : undefined;
+    const vaultCopies =
+      plan.exports && input.vault && input.vault.read !== false ? await copiesOf(input, aws, plan, 'vault', targets, window, retry, problems) : undefined;
+    for (const target of targets) {
+      const snapshots = await attempt(`snapshots of ${target.id} (plan ${plan.plan})`, () => listTargetSnapshots(primary.elasticache, target, retry), []);
+      const ours = toRecoveryPoints(snapshots, target.id, tags, owner).filter((p) => p.managed);
+      const points: PointFact[] = ours
+        .filter((p) => p.status === 'available')
+        .map((p) => {
+          const keys = probeKeyspace(tags.get(p.name));
+          return { name: p.name, at: p.createdAt, ...(keys !== undefined ? { keys } : {}), ...(p.tier ? { tier: p.tier } : {}) };
+        });
+      holds.push(...holdsOf(target.id, ours, tags));
+      caches.push({
+        cache: target.id,
+        plan: plan.plan,
+        rpoMinutes: plan.rpoMinutes,
+        timeZone: plan.timeZone,
+        retentionDays: plan.retentionDays,
+        points,
+        ...(drCopies ? { drCopies: drCopies.get(target.id) ?? [], drCopyLimitMinutes: plan.drCopyLimitMinutes } : {}),
+        ...(vaultCopies ? { vaultCopies: vaultCopies.get(target.id) ?? [] } : {}),
+        ...(plan.rtoTargetSeconds !== undefined ? { rtoTargetSeconds: plan.rtoTargetSeconds } : {}),
+        ...(input.vault?.read === false ? { notApplicable: { 'cross-account-copy': VAULT_NOT_READ, 'vault-lock': VAULT_NOT_READ } } : {}),
+      });
+    }
+  }
+
+  const drills: DrillFact[] = [];
+  const alarms: AlarmEpisode[] = [];
+  for (const [where, region] of [
+    ['primary', input.primaryRegion],
+    ['dr', input.drRegion],
+  ] as const) {
+    const arn = input.drillStateMachineArns[where];
+    if (arn) drills.push(...(await attempt(`drills in ${region} (${arn})`, () => drillsOf(aws.sfn(region), arn, where, region, since, until, retry), [])));
+    const cw = aws.cloudwatch?.(region) ?? cloudWatchClient(region);
+    const episodes = await attempt(`alarm history of ${region} (${input.alarmPrefix}*)`, async () => {
+      const [history, now] = await Promise.all([alarmHistory(cw, input.alarmPrefix, since, until, retry), alarmsWithPrefix(cw, input.alarmPrefix, retry)]);
+      return alarmEpisodes(
+        history,
+        since,
+        now.filter((a) => a.state === 'ALARM').map((a) => a.name),
+      );
+    }, []);
+    alarms.push(...episodes.map((e) => ({ ...e, alarm: `${region}/${e.alarm}` })));
+  }
+
+  return {
+    deployment: input.deployment,
+    generatedAt: window.generatedAt,
+    since,
+    until,
+    caches,
+    unprotected,
+    unprotectable,
+    drills: drills.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime()),
+    alarms,
+    holds,
+    minRetentionDays: input.minRetentionDays,
+    problems,
+  };
+}
+
+/** Collapsed points of a target and the points their hold keeps. */
+function holdsOf(target: string, points: readonly { name: string; createdAt: Date }[], tags: ReadonlyMap<string, Record<string, string>>): HoldFact[] {
+  const out: HoldFact[] = [];
+  for (const p of points) {
+    const state = collapseMarkState(tags.get(p.name)?.[TAGS.collapsed]);
+    if (state !== 'active' && state !== 'released' && state !== 'accepted') continue;
+    const held = points.filter((h) => {
+      const hold = tags.get(h.name)?.[TAGS.hold];
+      return hold !== undefined && parseCollapseHold(hold) === p.name;
+    });
+    out.push({
+      cache: target,
+      point: p.name,
+      since: p.createdAt,
+      reason: `keyspace collapse (${state}); holds ${held.length} earlier point(s)${held.length ? `: ${held.map((h) => h.name).join(', ')}` : ''}`,
+    });
+  }
+  return out;
+}
+
+/**
+ * The copies of the period of a plan's targets in the DR bucket or the vault,
+ * by target: each export judged by the drill's `assessDrExport` (the vault's
+ * verdicts from its verifier's verdict objects), the vault's with their
+ * COMPLIANCE retain-until (the earliest of the shards').
+ */
+async function copiesOf(
+  input: ReportInput,
+  aws: ReportAws,
+  plan: ReportPlan,
+  where: 'dr' | 'vault',
+  targets: readonly TargetRef[],
+  window: ReportWindow,
+  retry: ThrottleRetry,
+  problems: string[],
+): Promise<Map<string, CopyFact[]>> {
+  const vault = where === 'vault' ? input.vault! : undefined;
+  const bucket = vault ? vault.bucket : input.drBucket;
+  const s3 = vault ? aws.vaultS3(vault.region) : aws.deps(input.drRegion).s3;
+  const owner = vault?.account;
+  const ids = new Set(targets.map((t) => t.id.toLowerCase()));
+  const out = new Map<string, CopyFact[]>();
+  try {
+    const keys = (
+      await mapConcurrent(exportPrefixes([...ids]), 4, async (prefix) => (await listObjects(s3, bucket, prefix, retry, owner)).map((o) => o.key))
+    ).flat();
+    const byTarget = drExportsByTarget(keys, (t) => ids.has(t));
+    for (const [target, exports] of byTarget) {
+      // Exports are named by the snapshot's time: those of the period, newest first.
+      const ofPeriod = exports.filter((e) => e.createdAt >= window.since && e.createdAt <= window.until).slice(0, REPORT_EXPORTS_PER_TARGET);
+      const copies = await mapConcurrent(ofPeriod, 8, (exp) => judgeCopy(s3, bucket, exp, plan.plan, retry, owner, vault !== undefined));
+      out.set(
+        target,
+        copies.filter((c): c is CopyFact => c !== undefined),
+      );
+    }
+  } catch (err) {
+    problems.push(`${where === 'vault' ? 'vault' : 'DR'} copies of plan ${plan.plan} in s3://${bucket}: ${describeError(err)}`);
+  }
+  return out;
+}
+
+async function judgeCopy(
+  s3: S3Client,
+  bucket: string,
+  exp: DrExport,
+  plan: string,
+  retry: ThrottleRetry,
+  owner: string | undefined,
+  vault: boolean,
+): Promise<CopyFact | undefined> {
+  const tags = new Map(
+    await Promise.all(
+      exp.objects.map(
+        async (o) =>
+          [
+            o.key,
+            vault ? await vaultReplicaTags(s3, bucket, o.key, { wrap: retry, expectedOwner: owner }) : await getObjectTags(s3, bucket, o.key, undefined, retry),
+          ] as const,
+      ),
+    ),
+  );
+  const verdict = assessDrExport(exp, tags, { plan });
+  if (!verdict.usable && verdict.problem === 'other-plan') return undefined;
+  const created = Date.parse(tags.get(exp.objects[0]!.key)?.[TAGS.created] ?? '');
+  const at = Number.isNaN(created) ? exp.createdAt : new Date(created);
+  let retainUntil: Date | undefined;
+  if (vault) {
+    const retentions = await Promise.all(exp.objects.map((o) => getObjectRetention(s3, bucket, o.key, { wrap: retry, expectedOwner: owner })));
+    // Locked only when every shard is under COMPLIANCE; the earliest end is the copy's.
+    if (retentions.every((r) => r?.mode === 'COMPLIANCE' && r.retainUntil))
+      retainUntil = new Date(Math.min(...retentions.map((r) => r!.retainUntil!.getTime())));
+  }
+  const state = verdict.usable ? 'ok' : verdict.problem === 'corrupt' ? 'corrupt' : 'pending';
+  return { key: exp.exportName, at, verdict: state, ...(retainUntil ? { retainUntil } : {}) };
+}
+
+/** The drills a state machine started in the period, each with its report's verdict, RTO and phases. */
+async function drillsOf(sfn: SFNClient, arn: string, where: DrillWhere, region: string, since: Date, until: Date, retry: ThrottleRetry): Promise<DrillFact[]> {
+  const executions = await listDrillExecutions(sfn, arn, { limit: REPORT_DRILL_EXECUTIONS, concurrency: 4, wrap: retry });
+  const inPeriod = executions.filter((e) => e.status !== 'RUNNING' && e.startDate && e.startDate >= since && e.startDate <= until);
+  return mapConcurrent(inPeriod, 4, async (e): Promise<DrillFact> => {
+    const { report, choice } = await drillReportOf(sfn, e, retry);
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+    const rto = num(report?.rtoSeconds);
+    const restore = num(report?.restoreSeconds);
+    const verify = num(report?.verifySeconds);
+    const passed = e.status === 'SUCCEEDED' && report?.ok === true;
+    const reason = passed
+      ? undefined
+      : typeof report?.subject === 'string'
+        ? report.subject
+        : `${e.status ?? 'UNKNOWN'}${e.error ? `: ${e.error}${e.cause ? ` ${e.cause}` : ''}` : ''}`;
+    return {
+      cache: typeof choice?.target === 'string' ? choice.target : 'none',
+      plan: drillPlanOf(e) ?? '?',
+      region: `${region} (${where})`,
+      startedAt: e.startDate!,
+      passed,
+      ...(rto !== undefined ? { rtoSeconds: rto } : {}),
+      ...(restore !== undefined || verify !== undefined
+        ? { phases: { ...(restore !== undefined ? { restore } : {}), ...(verify !== undefined ? { verify } : {}) } }
+        : {}),
+      ...(reason ? { reason } : {}),
+    };
+  });
+}
+
+/** Reads the facts and builds and renders the report. */
+export async function elastiCacheReport(input: ReportInput, aws: ReportAws, window: ReportWindow): Promise<RenderedReport> {
+  const report = buildReport(await collectReportFacts(input, aws, window));
+  return { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) };
+}
+
+/**
+ * `redis-dr report -c`: the report of the period, written to the files
+ * `outputs` asks for (each read back). The report and the paths written.
+ */
+export async function reportOfDeployment(
+  input: ReportInput,
+  aws: ReportAws,
+  window: ReportWindow,
+  outputs: ReportOutputs,
+): Promise<{ report: DrReport; written: string[] }> {
+  const rendered = await elastiCacheReport(input, aws, window);
+  return { report: rendered.report, written: await writeLocalReport(outputs, rendered) };
+}

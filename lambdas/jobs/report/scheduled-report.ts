@@ -1,0 +1,59 @@
+/**
+ * The scheduled DR report (DR stack, weekly and monthly): the report of the
+ * period that just ended, written under `reports/<period>/<end>/` in the DR
+ * bucket (HTML, JSON and CSV, each read back), then one info line with its
+ * location to the alert topic. A report with facts it could not read is
+ * still written (it says so on its first page), and then the run fails, so
+ * the function's error alarm pages: never a quiet partial report.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Alert } from '../../adapters/aws/alerts.js';
+import { pageSubject } from '../../domain/alerting/page.js';
+import { type ReportInput, reportKeyPrefix, reportPeriod } from '../../domain/report/input.js';
+import type { LogSink } from '../deps.js';
+import { elastiCacheReport, type ReportAws } from './elasticache-report.js';
+import { writeBucketReport } from './write.js';
+
+/** What the scheduled report needs besides the AWS reads. */
+export interface ScheduledReportDeps {
+  readonly aws: ReportAws;
+  /** S3 of the DR region, where the report is written. */
+  readonly s3: S3Client;
+  readonly publish: (alert: Alert) => Promise<void>;
+  readonly log: LogSink;
+}
+
+/** What one run wrote. */
+export interface ScheduledReportResult {
+  readonly bucket: string;
+  readonly keys: readonly string[];
+  readonly pass: number;
+  readonly fail: number;
+  readonly problems: readonly string[];
+}
+
+/** A report written with facts it could not read: the run fails after writing it. */
+export class PartialReportError extends Error {
+  override readonly name = 'PartialReportError';
+}
+
+/** Writes the report of the period before `input.scheduledTime` (or now) and says where. */
+export async function runScheduledReport(input: ReportInput, deps: ScheduledReportDeps): Promise<ScheduledReportResult> {
+  const period = input.period ?? 'weekly';
+  const at = input.scheduledTime ? new Date(input.scheduledTime) : new Date(deps.aws.clock.now());
+  const { since, until } = reportPeriod(period, at);
+  const rendered = await elastiCacheReport(input, deps.aws, { since, until, generatedAt: new Date(deps.aws.clock.now()) });
+  const prefix = reportKeyPrefix(period, until);
+  const keys = await writeBucketReport(deps.s3, input.drBucket, prefix, rendered);
+  const { summary, problems } = rendered.report;
+  const where = `s3://${input.drBucket}/${prefix}report.html`;
+  const line = `${period} DR report ${since.toISOString()} to ${until.toISOString()}: ${summary.pass} pass, ${summary.fail} fail, ${summary.notApplicable} n/a${problems.length ? `, PARTIAL (${problems.length} fact(s) not read)` : ''}: ${where}`;
+  deps.log.info('report written', { bucket: input.drBucket, keys, pass: summary.pass, fail: summary.fail, problems });
+  await deps.publish({
+    subject: pageSubject('info', input.deployment, `${period} DR report`, undefined, input.drRegion),
+    message: `${line}\n`,
+    attributes: { kind: 'dr-report', severity: 'info', region: input.drRegion, deployment: input.deployment, bucket: input.drBucket },
+  });
+  if (problems.length > 0) throw new PartialReportError(`the ${period} report at ${where} is partial: ${problems.join('; ')}`);
+  return { bucket: input.drBucket, keys, pass: summary.pass, fail: summary.fail, problems };
+}

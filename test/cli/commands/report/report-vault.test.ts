@@ -1,0 +1,78 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DrReport } from '../../../../lambdas/domain/report/model.js';
+import { fakeAws } from '../../support/fake-aws.js';
+import { runInProcess } from '../../support/in-process.js';
+import { installVault, putVaultCopy, type Retentions, VAULT_CONFIG, VAULT_PROFILE } from '../../support/vault.js';
+
+/**
+ * `redis-dr report -c` with a vault: the replicas of the period read with the
+ * vault account's profile, their verdict from the vault verifier's objects
+ * (never a replicated tag) and their Object Lock retain-until, judged by the
+ * cross-account-copy and vault-lock controls.
+ */
+
+const DIR = mkdtempSync(join(tmpdir(), 'redis-dr-report-vault-'));
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+const aws = fakeAws();
+const cw = mockClient(CloudWatchClient);
+let retentions: Retentions;
+const UNTIL = '2026-11-21T10:00:00Z';
+
+beforeEach(() => {
+  aws.reset();
+  aws.state.credentials = true;
+  cw.reset();
+  cw.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
+  cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+  retentions = new Map();
+  installVault(aws, retentions);
+});
+
+async function report(extra: string[] = []): Promise<{ code: number; stdout: string; json: DrReport }> {
+  const file = join(DIR, `r-${Math.random().toString(36).slice(2)}.json`);
+  const r = await runInProcess(['report', '-c', VAULT_CONFIG, '--since', '2026-11-14T10:00:00Z', '--until', UNTIL, '--json', file, ...extra]);
+  return { code: r.code, stdout: r.stdout, json: JSON.parse(readFileSync(file, 'utf8')) };
+}
+
+const control = (r: DrReport, id: string) => r.controls.find((c) => c.cache === 'sessions-prod' && c.control === id)!;
+
+describe('redis-dr report -c with a vault', () => {
+  it('verified replicas under COMPLIANCE past the period: cross-account copy and vault lock pass; a forged tag is no verdict', async () => {
+    putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0700', { retention: { mode: 'COMPLIANCE', until: '2027-11-21T07:00:30Z' } });
+    putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0900', {
+      verified: null,
+      forgedTag: true,
+      retention: { mode: 'COMPLIANCE', until: '2027-11-21T09:00:30Z' },
+    });
+    const { json } = await report(['--vault-profile', VAULT_PROFILE]);
+    expect(json.problems).toEqual([]);
+    const prod = json.caches.find((c) => c.facts.cache === 'sessions-prod')!;
+    expect(prod.facts.vaultCopies!.map((c) => [c.key, c.verdict, c.retainUntil])).toEqual(
+      expect.arrayContaining([
+        ['rdr-sessions-prod-20261121-0700', 'ok', '2027-11-21T07:00:30.000Z'],
+        ['rdr-sessions-prod-20261121-0900', 'pending', '2027-11-21T09:00:30.000Z'],
+      ]),
+    );
+    expect(control(json, 'cross-account-copy')).toMatchObject({ verdict: 'pass', why: '1 replica(s) verified in the vault in the period' });
+    expect(control(json, 'vault-lock')).toMatchObject({ verdict: 'pass', why: "2 of 2 replica(s) under COMPLIANCE retention past the report's end" });
+  });
+
+  it('a replica without retention fails vault lock, naming how many are locked', async () => {
+    putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0700', { retention: null });
+    const { json } = await report(['--vault-profile', VAULT_PROFILE]);
+    expect(control(json, 'vault-lock')).toMatchObject({ verdict: 'fail', why: "0 of 1 replica(s) under COMPLIANCE retention past the report's end" });
+  });
+
+  it('without the vault profile: the vault is named as not read, the report is PARTIAL, exit 1', async () => {
+    putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0700', { retention: { mode: 'COMPLIANCE', until: '2027-11-21T07:00:30Z' } });
+    const { code, stdout, json } = await report();
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^PARTIAL example: /);
+    expect(json.problems).toEqual([expect.stringMatching(/^vault copies of plan sessions in s3:\/\/redis-dr-example-444455556666-eu-north-1: /)]);
+  });
+});

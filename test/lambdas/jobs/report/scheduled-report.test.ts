@@ -1,0 +1,121 @@
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { sdkStreamMixin } from '@smithy/core/serde';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Readable } from 'node:stream';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { publishAlert } from '../../../../lambdas/adapters/aws/alerts.js';
+import { reportInputSchema } from '../../../../lambdas/domain/report/input.js';
+import type { ReportAws } from '../../../../lambdas/jobs/report/elasticache-report.js';
+import { PartialReportError, runScheduledReport } from '../../../../lambdas/jobs/report/scheduled-report.js';
+import { loadConfig } from '../../../../lib/config/index.js';
+import { reportRunInput } from '../../../../lib/deployment.js';
+import { ACCOUNT, fakeAws } from '../../../cli/support/fake-aws.js';
+import { FakeClock } from '../../../support/fakes.js';
+
+/**
+ * The scheduled report function's job: the week (or month) before the
+ * scheduled time, written under reports/ in the DR bucket and read back,
+ * one info line to the alert topic; a partial report is written, said, and
+ * the run fails.
+ */
+
+const aws = fakeAws();
+const cw = mockClient(CloudWatchClient);
+const sns = mockClient(SNSClient);
+const config = loadConfig('test/fixtures/config/drills.json');
+const input = reportInputSchema.parse({ ...reportRunInput(config, ACCOUNT), period: 'weekly', scheduledTime: '2026-11-23T06:00:00Z' });
+const stored = new Map<string, string>();
+
+function reportAws(): ReportAws {
+  const clock = new FakeClock(Date.parse('2026-11-23T06:00:07Z'));
+  return {
+    clock,
+    deps: (region) => ({
+      elasticache: new ElastiCacheClient({ region }),
+      tagging: new ResourceGroupsTaggingAPIClient({ region }),
+      s3: new S3Client({ region }),
+      metrics: { put: () => undefined },
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      clock,
+      concurrency: 4,
+      throttleDelayMs: 1,
+      busyDelayMs: 1,
+    }),
+    sfn: (region) => new SFNClient({ region }),
+    cloudwatch: (region) => new CloudWatchClient({ region }),
+    vaultS3: (region) => new S3Client({ region }),
+  };
+}
+
+const run = () =>
+  runScheduledReport(input, {
+    aws: reportAws(),
+    s3: new S3Client({ region: 'eu-central-1' }),
+    publish: (alert) => publishAlert(new SNSClient({ region: 'eu-central-1' }), 'arn:aws:sns:eu-central-1:111122223333:redis-dr-example-alerts', alert),
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  });
+
+beforeEach(() => {
+  aws.reset();
+  cw.reset();
+  sns.reset();
+  stored.clear();
+  cw.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
+  cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  aws.s3.on(PutObjectCommand).callsFake((i: { Bucket: string; Key: string; Body: string }) => {
+    stored.set(`${i.Bucket}/${i.Key}`, i.Body);
+    return {};
+  });
+  aws.s3.on(GetObjectCommand).callsFake((i: { Bucket: string; Key: string }) => ({
+    Body: sdkStreamMixin(Readable.from([Buffer.from(stored.get(`${i.Bucket}/${i.Key}`) ?? '')])),
+  }));
+});
+
+describe('the scheduled DR report', () => {
+  it('writes the week before the scheduled time under reports/weekly/<end>/ (HTML, JSON, CSV, read back) and sends one info line', async () => {
+    const r = await run();
+    const prefix = `reports/weekly/2026-11-23T0600Z/`;
+    expect(r.keys).toEqual([
+      `${prefix}report.html`,
+      `${prefix}report.json`,
+      `${prefix}csv/controls.csv`,
+      `${prefix}csv/recovery-points.csv`,
+      `${prefix}csv/copies.csv`,
+      `${prefix}csv/drills.csv`,
+      `${prefix}csv/alarms.csv`,
+    ]);
+    const json = JSON.parse(stored.get(`${input.drBucket}/${prefix}report.json`)!) as { since: string; until: string };
+    expect([json.since, json.until]).toEqual(['2026-11-16T06:00:00.000Z', '2026-11-23T06:00:00.000Z']);
+    expect(aws.s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ ChecksumAlgorithm: 'SHA256', ContentType: 'text/html; charset=utf-8' });
+    const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(published).toHaveLength(1);
+    expect(published[0]!.Subject).toBe('[INFO] redis-dr example: weekly DR report eu-central-1');
+    expect(published[0]!.Message).toMatch(
+      new RegExp(
+        `^weekly DR report 2026-11-16T06:00:00.000Z to 2026-11-23T06:00:00.000Z: \\d+ pass, \\d+ fail, \\d+ n/a: s3://${input.drBucket}/${prefix}report.html\\n$`,
+      ),
+    );
+    expect(published[0]!.MessageAttributes?.severity?.StringValue).toBe('info');
+  });
+
+  it('a file that does not read back as written: no line is sent, the run fails naming it', async () => {
+    aws.s3.on(GetObjectCommand).resolves({ Body: sdkStreamMixin(Readable.from([Buffer.from('truncated')])) });
+    await expect(run()).rejects.toThrow(
+      /^s3:\/\/redis-dr-example-111122223333-eu-central-1\/reports\/weekly\/2026-11-23T0600Z\/report\.html read back differs/,
+    );
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('facts it may not read: the report is written and announced as PARTIAL, then the run fails', async () => {
+    cw.on(DescribeAlarmHistoryCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
+    await expect(run()).rejects.toThrow(PartialReportError);
+    expect(stored.size).toBe(7);
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message).toMatch(/PARTIAL \(2 fact\(s\) not read\)/);
+  });
+});
