@@ -7,12 +7,14 @@
  * no credentials) exits 2 with its message; {@link runAwsCommand} turns any
  * other failure into a message naming the command and exit 1.
  */
-import { awsErrorText, type OperatorAccess, type OperatorEnv } from '../lambdas/jobs/on-demand/clients.js';
-import { connectionProblem, describeFailure, reportFailure } from './failure.js';
+import { awsProblem, type OperatorAccess, type OperatorEnv } from '../lambdas/jobs/on-demand/clients.js';
+import { describeFailure, reportFailure } from './failure.js';
 import { UsageError } from './usage.js';
 import type { OperatorClients } from '../lambdas/jobs/on-demand/clients.js';
 
 export { findPlan, loadCliConfig } from './config-file.js';
+/** An AWS failure in words, with the fix when there is a usual one (lambdas/jobs/on-demand/clients.ts). */
+export { awsProblem };
 /** The operator's AWS clients (lambdas/jobs/on-demand/clients.ts): the one factory every AWS command builds and hands to its job. */
 export { CollectingLog, OperatorClients as CliAws } from '../lambdas/jobs/on-demand/clients.js';
 
@@ -20,13 +22,6 @@ export { CollectingLog, OperatorClients as CliAws } from '../lambdas/jobs/on-dem
 export type CliEnv = OperatorEnv;
 /** Credentials other than the workload account's that a command was given. */
 export type CliAccess = OperatorAccess;
-
-/** An AWS failure in words, with the fix when there is a usual one (credentials and endpoints: cli/failure.ts). */
-export function awsProblem(err: unknown): string {
-  const connection = connectionProblem(err);
-  if (connection) return `${connection.message}: ${connection.fix}`;
-  return awsErrorText(err);
-}
 
 /**
  * Runs an AWS command's body once the credentials are known good, under the

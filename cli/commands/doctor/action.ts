@@ -17,9 +17,9 @@ import { type CopyRef, doctorClients, runDoctorChecks } from '../../../lambdas/j
 import { doctorInput } from '../../../lambdas/jobs/doctor/expectations.js';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { awsProblem, CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
-import { collectCoverage } from '../status/coverage.js';
-import { age, collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../status/action.js';
-import { plain, type Style, terminalStyle } from '../../table.js';
+import { collectCoverage } from '../../../lambdas/jobs/status/coverage.js';
+import { collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../../../lambdas/jobs/status/collect.js';
+import { age, plain, type Style, terminalStyle } from '../../table.js';
 import { retentionText, vaultAccess, type VaultReport } from '../../vault-copies.js';
 
 /** What doctor prints with --json. */

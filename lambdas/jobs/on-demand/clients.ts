@@ -179,6 +179,13 @@ function isNoCredentials(err: unknown): boolean {
   return connectionProblem(err)?.code === 'aws-credentials';
 }
 
+/** An AWS failure in words, with the fix when there is a usual one (credentials and endpoints: lambdas/jobs/connection-problem.ts). */
+export function awsProblem(err: unknown): string {
+  const connection = connectionProblem(err);
+  if (connection) return `${connection.message}: ${connection.fix}`;
+  return awsErrorText(err);
+}
+
 /** An AWS error that is not a connection problem, in words: access denied with where to look, else its name and message. */
 export function awsErrorText(err: unknown): string {
   if (/AccessDenied|UnauthorizedOperation|NotAuthorized/.test(errorName(err)))
