@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { restoreEnvAfterFile } from '../../support/env.js';
+
+// The handlers set Powertools' and the SDK's defaults in the environment: put it back for the next file.
+restoreEnvAfterFile();
 
 const ROOT = join(__dirname, '..', '..', '..');
 

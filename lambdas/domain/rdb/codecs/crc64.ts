@@ -181,20 +181,22 @@ let inputArea: Uint8Array | undefined;
  * Lends `bytes` of the CRC loop's own memory for the caller to read file
  * chunks into: {@link Crc64.update} on bytes there checksums them in place,
  * with no copy. Undefined without WebAssembly, or while another caller
- * holds it (one at a time; the same size each time, else undefined). Give it
- * back with {@link returnCrc64InputArea}.
+ * holds it (one at a time). One area serves every size asked so far: a
+ * larger request grows the module's memory once, a smaller one gets the
+ * start of the area (a process verifies files with one chunk size, and its
+ * tests with several). Give it back with {@link returnCrc64InputArea}.
  */
 export function borrowCrc64InputArea(bytes: number): Uint8Array | undefined {
   if (wasm === undefined || inputAreaTaken) return undefined;
-  inputArea ??= wasm.inputArea(bytes);
-  if (inputArea.length !== bytes) return undefined;
+  // A view of memory that grew since is detached (length 0): it is replaced too.
+  if (inputArea === undefined || inputArea.length < bytes) inputArea = wasm.inputArea(bytes);
   inputAreaTaken = true;
-  return inputArea;
+  return inputArea.subarray(0, bytes);
 }
 
 /** Gives back what {@link borrowCrc64InputArea} lent. */
 export function returnCrc64InputArea(area: Uint8Array): void {
-  if (area === inputArea) inputAreaTaken = false;
+  if (inputArea !== undefined && area.buffer === inputArea.buffer && area.byteOffset === inputArea.byteOffset) inputAreaTaken = false;
 }
 
 /**

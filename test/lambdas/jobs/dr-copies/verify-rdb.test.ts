@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { handler } from '../../../../lambdas/handlers/verify-rdb.js';
 import { ALARM_KINDS } from '../../../../lambdas/domain/alerting/catalog.js';
 import type { Page } from '../../../../lambdas/domain/alerting/page.js';
@@ -536,10 +536,14 @@ describe('verify-rdb handler', () => {
     });
 
     it('the handler stops reading when the Lambda has two minutes left and returns the progress', async () => {
-      process.env.ALERT_TOPIC_ARN = 'arn:aws:sns:eu-central-1:123456789012:alerts';
-      process.env.REDIS_DR_DEPLOYMENT = 'prod';
-      process.env.AWS_REGION = 'eu-central-1';
-      process.env.REDIS_DR_VERIFY_PART_BYTES = '2048';
+      // Stubbed for this test only: the worker runs other files after this one (vitest.config.mts, project `shared`).
+      onTestFinished(() => {
+        vi.unstubAllEnvs();
+      });
+      vi.stubEnv('ALERT_TOPIC_ARN', 'arn:aws:sns:eu-central-1:123456789012:alerts');
+      vi.stubEnv('REDIS_DR_DEPLOYMENT', 'prod');
+      vi.stubEnv('AWS_REGION', 'eu-central-1');
+      vi.stubEnv('REDIS_DR_VERIFY_PART_BYTES', '2048');
       s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
       serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
       const paused = (await handler({ event: event() }, { getRemainingTimeInMillis: () => 120_000 } as never)) as VerifyStepResult;

@@ -7,6 +7,7 @@ import { handler } from '../../../../lambdas/handlers/drill-report.js';
 import { drillReportEventSchema, reportDrill, type DrillReportEvent } from '../../../../lambdas/jobs/drills/drill-report.js';
 import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { DR_DRILL_INPUT } from '../../../support/drill-fixtures.js';
+import { restoreEnvAfterFile } from '../../../support/env.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:redis-dr-alerts';
 
@@ -53,6 +54,9 @@ function event(over: Record<string, unknown> = {}): DrillReportEvent {
     ...over,
   } as DrillReportEvent;
 }
+
+// The handlers set Powertools' and the SDK's defaults in the environment: put it back for the next file.
+restoreEnvAfterFile();
 
 describe('reportDrill', () => {
   let published: Alert[];

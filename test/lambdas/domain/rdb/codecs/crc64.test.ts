@@ -112,10 +112,21 @@ describe('crc64', () => {
     } finally {
       returnCrc64InputArea(area!);
     }
+    // Given back, it is lent again: the same memory, for the same size or a smaller one.
     const again = borrowCrc64InputArea(1 << 20);
-    expect(again).toBe(area);
+    expect(again?.buffer).toBe(area!.buffer);
+    expect(again?.byteOffset).toBe(area!.byteOffset);
     returnCrc64InputArea(again!);
-    // Another size than the area made: not lent (callers use memory of their own).
-    expect(borrowCrc64InputArea(1 << 19)).toBeUndefined();
+    const smaller = borrowCrc64InputArea(1 << 19);
+    expect([smaller?.length, smaller?.byteOffset]).toEqual([1 << 19, area!.byteOffset]);
+    // A larger one grows the area: still one borrower at a time, and returned it is free again.
+    returnCrc64InputArea(smaller!);
+    const larger = borrowCrc64InputArea(3 << 20);
+    expect(larger?.length).toBe(3 << 20);
+    expect(borrowCrc64InputArea(1 << 20)).toBeUndefined();
+    returnCrc64InputArea(larger!);
+    const free = borrowCrc64InputArea(1 << 20);
+    expect(free).toBeDefined();
+    returnCrc64InputArea(free!);
   });
 });
