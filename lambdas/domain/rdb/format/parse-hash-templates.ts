@@ -13,8 +13,12 @@ import {
   unknownTemplateProblem,
 } from './hash-template.js';
 import { HASH_TEMPLATE_ARRAY } from './opcodes.js';
-import { EMPTY } from './parse-constants.js';
+import * as constants from './parse-constants.js';
 import type { RdbParserState } from './parse-state.js';
+
+// Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
+// read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
+const { EMPTY } = constants;
 
 /** The field count of the template a hash references; an unknown template is corruption. */
 export function templateFieldCount(p: RdbParserState, id: number): number {

@@ -3,8 +3,12 @@
  */
 import { listpackTtlProblem } from './blob-members.js';
 import { validateZipmap } from './blobs.js';
-import { HFE_EXPIRE_MAX, LISTPACK_ENTRIES } from './parse-constants.js';
+import * as constants from './parse-constants.js';
 import type { RdbParserState } from './parse-state.js';
+
+// Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
+// read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
+const { HFE_EXPIRE_MAX, LISTPACK_ENTRIES } = constants;
 
 /** A hash as a hash table (type 4): field, value, …; a field twice refused as Redis refuses it ({@link settleHashFields}). */
 export function hashtableHash(p: RdbParserState): boolean {

@@ -30,7 +30,13 @@ import {
   VALKEY_VERSIONS,
   VALKEY_WRITERS,
 } from './opcodes.js';
-import {
+import * as constants from './parse-constants.js';
+import { moduleBody, moduleTypeName } from './parse-modules.js';
+import { crcMismatch, fail, type RdbParserState } from './parse-state.js';
+
+// Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
+// read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
+const {
   B_KEY_DIGEST,
   B_NONE,
   latin1,
@@ -60,9 +66,7 @@ import {
   W_SLOT_IMPORT,
   W_SLOT_INFO,
   W_TRAILER,
-} from './parse-constants.js';
-import { moduleBody, moduleTypeName } from './parse-modules.js';
-import { crcMismatch, fail, type RdbParserState } from './parse-state.js';
+} = constants;
 
 /**
  * `REDIS` + 4 digits (Redis, and Valkey up to 8.x: versions 1–12) or

@@ -12,7 +12,11 @@ import { DuplicateCheck, fingerprintStart, fingerprintUpdate } from './duplicate
 import { HashTemplates } from './hash-template.js';
 import { KeyDigestSet, type KeyDigestSpill, keyDigestUpdate } from './key-digests.js';
 import { TYPE_NAMES, TYPE_SLOT } from './opcodes.js';
-import {
+import * as constants from './parse-constants.js';
+
+// Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
+// read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
+const {
   B_COLLECT,
   B_HASH,
   B_KEY_DIGEST,
@@ -34,7 +38,7 @@ import {
   W_KEY_NAME,
   W_KEY_VALUE,
   W_OPCODE,
-} from './parse-constants.js';
+} = constants;
 
 /**
  * Receives each key's place in the file, for callers that need its bytes (key

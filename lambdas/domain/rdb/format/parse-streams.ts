@@ -4,8 +4,12 @@
 import { validateListpack } from './blobs.js';
 import { idmpSettingsProblem, STREAM_WITH_IDMP } from './key-meta.js';
 import { STREAM_WITH_NACKS } from './opcodes.js';
-import { latin1 } from './parse-constants.js';
+import * as constants from './parse-constants.js';
 import { fail, type RdbParserState } from './parse-state.js';
+
+// Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
+// read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
+const { latin1 } = constants;
 
 /** Redis 8.6's stream with idempotent-producer data (type 26): no type before RDB 13. */
 export function idmpStream(p: RdbParserState, type: number): boolean {

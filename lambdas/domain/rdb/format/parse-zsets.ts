@@ -1,8 +1,12 @@
 /**
  * The RDB parser's sorted sets: skiplist (3: scores as text, 5: binary), ziplist (12), listpack (17). Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
  */
-import { latin1, LITTLE_ENDIAN, SCORE, SCORE_BYTES } from './parse-constants.js';
+import * as constants from './parse-constants.js';
 import type { RdbParserState } from './parse-state.js';
+
+// Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
+// read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
+const { latin1, LITTLE_ENDIAN, SCORE, SCORE_BYTES } = constants;
 
 /** A sorted set as a skiplist: member, then its score as text (type 3) or a binary double (5); no member twice, no NaN score. */
 export function skiplistZset(p: RdbParserState, type: number): boolean {

@@ -30,7 +30,16 @@ import type { RdbCheckpoint, RdbReport, RdbVerifierState, SlotImport } from '../
 import { templateFieldCountProblem, templateFieldOrderProblem } from './hash-template.js';
 import type { KeyDigestSet, KeyDigestSpill } from './key-digests.js';
 import { TYPE_NAMES } from './opcodes.js';
-import {
+import * as constants from './parse-constants.js';
+import { moduleBody } from './parse-modules.js';
+import * as fileStructure from './parse-opcodes.js';
+import { crcMismatch, fail, type RdbKeySink, RdbParserState } from './parse-state.js';
+import * as valueTables from './parse-values.js';
+import { MAX_SLOT_IMPORTS_KEPT, MAX_SLOT_RANGES_KEPT, slotImportNameProblem, slotRangeCountProblem, slotRangeProblem } from './slot-import.js';
+
+// Module-local copies of the parser's constants (and of the per-key functions and tables): under tsx and vitest an imported binding is a getter call per
+// read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
+const {
   B_NONE,
   DEFAULT_DATABASES,
   EMPTY,
@@ -61,12 +70,9 @@ import {
   W_MODULE_AUX,
   W_OPCODE,
   W_SLOT_IMPORT,
-} from './parse-constants.js';
-import { moduleBody } from './parse-modules.js';
-import { finishKey, header, keyMetaClasses, keyNameDigest, opcode } from './parse-opcodes.js';
-import { crcMismatch, fail, type RdbKeySink, RdbParserState } from './parse-state.js';
-import { REDIS_TRUSTED, REDIS_VALUES, VALKEY_TRUSTED, VALKEY_VALUES } from './parse-values.js';
-import { MAX_SLOT_IMPORTS_KEPT, MAX_SLOT_RANGES_KEPT, slotImportNameProblem, slotRangeCountProblem, slotRangeProblem } from './slot-import.js';
+} = constants;
+const { finishKey, header, keyMetaClasses, keyNameDigest, opcode } = fileStructure;
+const { REDIS_TRUSTED, REDIS_VALUES, VALKEY_TRUSTED, VALKEY_VALUES } = valueTables;
 
 export type { RdbKeySink } from './parse-state.js';
 
