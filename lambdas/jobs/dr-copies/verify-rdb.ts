@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import type { LogSink } from '../deps.js';
@@ -10,19 +9,20 @@ import { headObject, ObjectChangedError, readRanges } from '../../adapters/aws/s
 import type { MetricsSink } from '../../adapters/aws/metrics.js';
 import type { RetryClock } from '../../adapters/aws/retry.js';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ALARM_KINDS, runbookOf } from '../../domain/alerting/catalog.js';
-import { pageAttributes, pageSubject, type Page } from '../../domain/alerting/page.js';
+import type { Page } from '../../domain/alerting/page.js';
 import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
 import { SEED_COPY_PREFIX } from '../../domain/drills/vault-seed.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import { verdictTags } from '../../domain/dr-copies/rdb-summary.js';
-import { createRdbVerifier, pushDecoded, rdbVerdict, type RdbCheckpoint, type RdbReport, type RdbVerdict } from '../../domain/rdb/verifier.js';
+import { createRdbVerifier, pushDecoded, rdbVerdict, type RdbReport, type RdbVerdict } from '../../domain/rdb/verifier.js';
 import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
 import { retentionHolds, vaultRetentionFor, type VaultTierDays } from '../../domain/dr-copies/vault-retention.js';
 import { vaultVerdictOf, verdictNamesReplica } from '../../domain/dr-copies/vault-verdict.js';
 import { readVaultVerdict, replicaVersion, vaultReplicaTags, writeVaultVerdict } from '../../adapters/aws/vault-verdicts.js';
+import { corruptAlert, type PageOrigin, targetOfKey, unsupportedAlert } from './verify-rdb-pages.js';
+import type { S3ObjectEvent, VerifyProgress, VerifyStepInput } from './verify-rdb-progress.js';
 
 /**
  * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
@@ -56,92 +56,16 @@ import { readVaultVerdict, replicaVersion, vaultReplicaTags, writeVaultVerdict }
  * when that object names its version.
  */
 
-/** The EventBridge "Object Created" / "Object Tags Added" event, as far as it is used. */
-export const s3ObjectEventSchema = z.object({
-  'detail-type': z.enum(['Object Created', 'Object Tags Added']),
-  source: z.literal('aws.s3'),
-  detail: z.object({
-    bucket: z.object({ name: z.string().min(3) }),
-    object: z.object({
-      // Our keys use only URL-safe characters; EventBridge passes keys as written.
-      key: z.string().min(1),
-      size: z.number().int().nonnegative().optional(),
-      'version-id': z.string().optional(),
-    }),
-  }),
-});
-export type S3ObjectEvent = z.infer<typeof s3ObjectEventSchema>;
-
-/** The CRC-64 state and counts of a paused verification (checked, since a state machine carries it). */
-export const rdbCheckpointSchema = z.object({
-  format: z.literal(1),
-  offset: z.number().int().positive(),
-  crc: z.string().regex(/^[0-9a-f]{16}$/),
-  requireChecksum: z.boolean(),
-  version: z.number().int().nonnegative(),
-  valkey: z.boolean(),
-  keys: z.number().int().nonnegative(),
-  expires: z.number().int().nonnegative(),
-  expiredKeys: z.number().int().nonnegative(),
-  // The expiry histogram so far (absent before it existed: the report then has none, and drills allow for every expiring key).
-  expiryCounts: z.array(z.number().int().nonnegative()).readonly().optional(),
-  expiryUnbased: z.number().int().nonnegative().optional(),
-  emptyKeys: z.number().int().nonnegative(),
-  fileTimeMs: z.number(),
-  pendingExpireMs: z.number().optional(),
-  moduleTypes: z.record(z.string(), z.number()),
-  // Absent in checkpoints taken before it existed: an execution in flight across a deploy goes on.
-  moduleAux: z.array(z.string()).readonly().optional(),
-  databases: z.array(z.number().int().nonnegative()).readonly(),
-  byType: z.record(z.string(), z.number()),
-  auxFields: z.record(z.string(), z.string()),
-  functionLibraries: z.number().int().nonnegative(),
-  // Absent in checkpoints taken before Valkey 9's slot import state was read (none then).
-  slotImports: z
-    .array(
-      z.object({
-        job: z.string(),
-        ranges: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).readonly()).readonly(),
-        rangeCount: z.number().int().nonnegative(),
-      }),
-    )
-    .readonly()
-    .optional(),
-  slotImportJobs: z.number().int().nonnegative().optional(),
-  // Absent in checkpoints taken before Redis 8.10's hash templates were read (none then). Dropped, a key after the
-  // resume point would name a template the resumed verification never saw: a good copy called corrupt.
-  hashTemplates: z
-    .array(z.tuple([z.number().int().nonnegative(), z.number().int().positive()]).readonly())
-    .readonly()
-    .optional(),
-  templateHashes: z.number().int().nonnegative().optional(),
-  warnings: z.array(z.object({ offset: z.number(), message: z.string() })).readonly(),
-  warningCount: z.number().int().nonnegative(),
-  sampledCollections: z.number().int().nonnegative(),
-  minDetectionProbability: z.number().min(0).max(1),
-}) satisfies z.ZodType<RdbCheckpoint>;
-
-/** How far a verification got, carried from one invocation to the next. */
-export const verifyProgressSchema = z.object({
-  /** The object version the checkpoint belongs to: a checkpoint is never used on another. */
-  size: z.number().int().nonnegative(),
-  etag: z.string().optional(),
-  versionId: z.string().optional(),
-  /** When the first invocation started (ms since the epoch): the verification's duration is measured from here. */
-  startedAt: z.number(),
-  invocations: z.number().int().positive(),
-  checkpoint: rdbCheckpointSchema,
-});
-export type VerifyProgress = z.infer<typeof verifyProgressSchema>;
-
-/** The input of one invocation: the S3 event, and the progress of the invocations before. */
-export const verifyStepSchema = z.object({
-  event: s3ObjectEventSchema,
-  progress: verifyProgressSchema.optional(),
-  /** Times the object changed under a verification, which then started again from byte 0. */
-  restarts: z.number().int().nonnegative().optional(),
-});
-export type VerifyStepInput = z.infer<typeof verifyStepSchema>;
+export {
+  type S3ObjectEvent,
+  rdbCheckpointSchema,
+  s3ObjectEventSchema,
+  type VerifyProgress,
+  type VerifyStepInput,
+  verifyProgressSchema,
+  verifyStepSchema,
+} from './verify-rdb-progress.js';
+export { corruptAlert, type PageOrigin, unsupportedAlert } from './verify-rdb-pages.js';
 
 /** What one invocation returns to the state machine: done with an outcome, or the state to continue from. */
 export type VerifyStepResult =
@@ -643,82 +567,4 @@ async function collapseCheck(
     );
   }
   return collapse;
-}
-
-/** The source cache a key belongs to, from our naming; `unknown` for foreign keys. */
-function targetOfKey(key: string): string {
-  const parsed = parseExportObjectKey(key.split('/').pop() ?? key);
-  return (parsed && parseSnapshotName(parsed.snapshot)?.target) ?? 'unknown';
-}
-
-/** The deployment and region a page comes from. */
-export interface PageOrigin {
-  readonly deployment: string;
-  readonly region: string;
-}
-
-/** How a page names a DR copy (`s3://bucket/key (version v)`) and the snapshot it is a copy of. */
-function pagedCopy(bucket: string, key: string, versionId: string | undefined, tags: Readonly<Record<string, string>>): { copy: string; snapshot: string } {
-  return {
-    copy: `s3://${bucket}/${key}${versionId ? ` (version ${versionId})` : ''}`,
-    snapshot: tags[TAGS.snapshot] ?? parseExportObjectKey(key)?.snapshot ?? 'unknown',
-  };
-}
-
-/**
- * The page for a DR copy in a format the verifier cannot judge (a newer RDB
- * version or envelope than this redis-dr reads): not corrupt, and not a
- * verified copy either; the fix is upgrading redis-dr.
- */
-export function unsupportedAlert(
-  bucket: string,
-  key: string,
-  versionId: string | undefined,
-  target: string,
-  tags: Readonly<Record<string, string>>,
-  report: RdbReport,
-  origin: PageOrigin,
-): Page {
-  const { copy, snapshot } = pagedCopy(bucket, key, versionId, tags);
-  const why = report.error?.message ?? `unsupported format (version ${report.version})`;
-  const message = [
-    `The DR copy ${copy} could not be verified: ${why}.`,
-    `Cache: ${target}. Snapshot: ${snapshot}. The copy is not known to be damaged, but it does not count as a verified copy: the freshness of verified copies ages until it does.`,
-    'The engine writes a newer RDB format than this redis-dr reads (an engine upgrade?). Next steps: upgrade redis-dr to a release that reads it and deploy; ' +
-      `then judge this copy with \`redis-dr verify-rdb s3://${bucket}/${key}\`. See ${runbookOf('rdb-unsupported')}.`,
-    `Region: ${origin.region}. Deployment: ${origin.deployment}.`,
-  ].join('\n');
-  return {
-    subject: pageSubject('warning', origin.deployment, 'DR copy in an unsupported format', target, origin.region),
-    message,
-    attributes: pageAttributes({ kind: 'rdb-unsupported', severity: 'warning', deployment: origin.deployment, region: origin.region, target, bucket }),
-  };
-}
-
-/** The page for a corrupt copy: what, where, what it means, what to do (severity and runbook from the catalog). */
-export function corruptAlert(
-  bucket: string,
-  key: string,
-  versionId: string | undefined,
-  target: string,
-  tags: Readonly<Record<string, string>>,
-  report: RdbReport,
-  origin: PageOrigin,
-): Page {
-  const kind = ALARM_KINDS['rdb-corrupt'];
-  const where = report.error ? `at byte ${report.error.offset}: ${report.error.message}` : `checksum ${report.checksum}`;
-  const { copy, snapshot } = pagedCopy(bucket, key, versionId, tags);
-  const message = [
-    `The DR copy ${copy} is corrupt ${where}.`,
-    `Cache: ${target}. Snapshot: ${snapshot}. RDB version ${report.version}; ${report.keys} keys read before the problem.`,
-    'Nothing was deleted: the copy is kept as evidence, and the snapshot in the primary region is untouched.',
-    'This copy cannot be used to seed a cluster. Next steps: run `redis-dr verify-rdb s3://' +
-      `${bucket}/${key}\` to confirm, check the export bucket's copy of the same key, and see ${kind.runbook}.`,
-    `Region: ${origin.region}. Deployment: ${origin.deployment}.`,
-  ].join('\n');
-  return {
-    subject: pageSubject(kind.severity, origin.deployment, kind.title, target, origin.region),
-    message,
-    attributes: pageAttributes({ kind: 'rdb-corrupt', severity: kind.severity, deployment: origin.deployment, region: origin.region, target, bucket }),
-  };
 }

@@ -1,0 +1,109 @@
+/**
+ * The RDB parser's Redis 8.10 template hashes (types 29–32; the template records themselves: opcode 242, read in parser.ts's step). Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
+ */
+import { validateListpack } from './blobs.js';
+import {
+  listpackFieldsProblem,
+  listpackFirstId,
+  SELF_FIELDS_LISTPACK,
+  selfFieldFormatProblem,
+  selfValuesCountProblem,
+  templateFieldCountProblem,
+  templateFieldOrderProblem,
+  unknownTemplateProblem,
+} from './hash-template.js';
+import { HASH_TEMPLATE_ARRAY } from './opcodes.js';
+import * as constants from './parse-constants.js';
+import type { RdbParserState } from './parse-state.js';
+
+// Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
+// read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
+const { EMPTY } = constants;
+
+/** The field count of the template a hash references; an unknown template is corruption. */
+export function templateFieldCount(p: RdbParserState, id: number): number {
+  const fields = p.templates.fieldCount(id);
+  if (fields === undefined) p.fail(unknownTemplateProblem(id, p.templates.size));
+  p.templateHashes++; // counted once per key: both readers call this once, at the value's start
+  return fields;
+}
+
+/** Redis 8.10's template hash as a listpack (type 30): the template's id first, then one value per field. */
+export function templateListpack(p: RdbParserState): boolean {
+  const blob = p.keptString();
+  if (blob === null) return false;
+  const n = validateListpack(blob);
+  const id = listpackFirstId(blob);
+  if (id === null) p.fail('template hash listpack does not begin with a template id (a non-negative integer): Redis refuses it');
+  const fields = templateFieldCount(p, id);
+  if (n - 1 !== fields) p.fail(`template hash listpack holds ${n - 1} values, template ${id} has ${fields} fields: Redis refuses it`);
+  return true;
+}
+
+/** Redis 8.10's template hash as strings (type 32): the template's id (a length), then one value per field. */
+export function templateValues(p: RdbParserState): boolean {
+  if (p.sub === 0) p.beginElements(templateFieldCount(p, p.length(true)));
+  while (p.count > 0) if (!p.skipElement()) return false;
+  return true;
+}
+
+/**
+ * Redis 8.10's self-contained template hash (types 29, 31; see
+ * format/hash-template.ts): the field format, the field names (one
+ * listpack, or a count then one string each, streamed one per commit so
+ * nothing is sized by the count), then the values (type 29: a listpack of
+ * the writer's template id and one value per field; 31: one string per
+ * field). Nothing is kept past the key: it names no template of the file.
+ */
+export function selfContainedTemplate(p: RdbParserState, type: number): boolean {
+  if (p.sub === 0) {
+    const format = p.length();
+    const problem = selfFieldFormatProblem(format);
+    if (problem !== null) p.fail(problem);
+    if (format === SELF_FIELDS_LISTPACK) p.sub = 10;
+    else {
+      const fields = p.length(true);
+      const countProblem = templateFieldCountProblem(fields);
+      if (countProblem !== null) p.fail(countProblem);
+      p.selfFields = fields;
+      p.count = fields;
+      p.selfPrevious = EMPTY;
+      p.sub = 11;
+    }
+    p.emptyValue = false; // a template has fields, and each a value
+    p.mark = p.pos;
+  }
+  if (p.sub === 10) {
+    const blob = p.keptString();
+    if (blob === null) return false;
+    p.selfFields = validateListpack(blob);
+    const problem = listpackFieldsProblem(blob);
+    if (problem !== null) p.fail(problem);
+    p.sub = 12;
+    p.mark = p.pos;
+  }
+  while (p.sub === 11) {
+    const field = p.keptString();
+    if (field === null) return false;
+    const index = p.selfFields - p.count;
+    if (index > 0) {
+      const problem = templateFieldOrderProblem(p.selfPrevious, field, index);
+      if (problem !== null) p.fail(problem);
+    }
+    if (--p.count === 0) {
+      p.selfPrevious = EMPTY;
+      p.sub = 12;
+    } else p.selfPrevious = field.slice(); // the view is valid only until the next read
+    p.mark = p.pos;
+  }
+  if (type === HASH_TEMPLATE_ARRAY) {
+    if (p.sub === 12) p.beginElements(p.selfFields);
+    while (p.count > 0) if (!p.skipElement()) return false;
+    return true;
+  }
+  const blob = p.keptString();
+  if (blob === null) return false;
+  const problem = selfValuesCountProblem(validateListpack(blob), p.selfFields);
+  if (problem !== null) p.fail(problem);
+  return true;
+}

@@ -1,0 +1,459 @@
+/**
+ * The RDB parser's file structure: the header (magic and version), the opcodes between keys (what the same byte means after the `REDIS` or the `VALKEY` magic: format/opcodes.ts), key metadata, a key's end and the trailer. Functions of the parser's state (see format/parser.ts).
+ */
+import { keyDigestFinish, keyDigestStart, keyDigestUpdate } from './key-digests.js';
+import { bucketOffsets, expiryBucket } from '../../drills/expiry.js';
+import { RdbUnsupportedError } from '../errors.js';
+import { decodeKeyMetaClassSpec, isRedis86ValueType, KEY_META_ALLOW_IGNORE, keyMetaClassCount, STREAM_WITH_IDMP } from './key-meta.js';
+import {
+  MAX_REDIS_VERSION,
+  OP_AUX,
+  OP_EOF,
+  OP_EXPIRETIME,
+  OP_EXPIRETIME_MS,
+  OP_FREQ,
+  OP_FUNCTION2,
+  OP_FUNCTION_PRE_GA,
+  OP_IDLE,
+  OP_MODULE_AUX,
+  OP_RESIZEDB,
+  OP_SELECTDB,
+  OP_SLOT_INFO,
+  REDIS_13_KEY_META,
+  REDIS_15_HASH_TEMPLATE,
+  REDIS_GCRA,
+  REDIS_MAX_TYPE,
+  REDIS_WRITERS,
+  TYPE_SLOT,
+  VALKEY_81_PATH_HASH,
+  VALKEY_OP_UPDATE,
+  VALKEY_VERSIONS,
+  VALKEY_WRITERS,
+} from './opcodes.js';
+import * as constants from './parse-constants.js';
+import { moduleBody, moduleTypeName } from './parse-modules.js';
+import { crcMismatch, fail, type RdbParserState } from './parse-state.js';
+
+// Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
+// read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
+const {
+  B_KEY_DIGEST,
+  B_NONE,
+  latin1,
+  MAX_DATABASE,
+  P_AUX_KEY,
+  P_DONE,
+  P_FUNCTION_END,
+  P_HASH_TEMPLATE_HEAD,
+  P_KEY_META,
+  P_MODULE_AUX,
+  P_OPCODE,
+  P_SLOT_IMPORT_NAME,
+  P_VALUE,
+  W_AUX,
+  W_EXPIRETIME,
+  W_EXPIRETIME_MS,
+  W_FREQ,
+  W_FUNCTION2,
+  W_HASH_TEMPLATE,
+  W_IDLE,
+  W_KEY_META,
+  W_KEY_NAME,
+  W_MODULE_AUX,
+  W_OPCODE,
+  W_RESIZEDB,
+  W_SELECTDB,
+  W_SLOT_IMPORT,
+  W_SLOT_INFO,
+  W_TRAILER,
+} = constants;
+
+/**
+ * `REDIS` + 4 digits (Redis, and Valkey up to 8.x: versions 1–12) or
+ * `VALKEY` + 3 digits (Valkey 9 on: version 80). Valkey refuses a
+ * `VALKEY` file numbered 79 or below, and both refuse versions they do not
+ * know.
+ */
+export function header(p: RdbParserState): void {
+  p.need(9);
+  const header = p.buf.subarray(p.pos, p.pos + 9);
+  p.pos += 9;
+  const text = latin1.decode(header);
+  if (text.startsWith('VALKEY')) {
+    const digits = text.slice(6);
+    if (!/^\d{3}$/.test(digits)) fail(`RDB version ${JSON.stringify(digits)} after the VALKEY magic is not 3 digits`);
+    const version = Number(digits);
+    if (version > VALKEY_VERSIONS.at(-1)!) {
+      p.valkey = true;
+      p.version = version; // reported: the version found is what the report names
+      throw new RdbUnsupportedError(
+        version,
+        `a Valkey newer than ${VALKEY_WRITERS.at(-1)}`,
+        `this verifier reads VALKEY versions ${VALKEY_VERSIONS.join(', ')}; upgrade redis-dr to judge it`,
+      );
+    }
+    if (!VALKEY_VERSIONS.includes(version)) {
+      fail(
+        `RDB version ${version} after the VALKEY magic is not supported (${VALKEY_VERSIONS.join(', ')}; Valkey refuses "Can't handle RDB format version ${version}")`,
+      );
+    }
+    p.valkey = true;
+    p.version = version;
+    p.commit(P_OPCODE);
+    return;
+  }
+  if (!text.startsWith('REDIS')) fail('not an RDB file: missing "REDIS" or "VALKEY" magic');
+  const digits = text.slice(5);
+  if (!/^\d{4}$/.test(digits)) fail(`RDB version ${JSON.stringify(digits)} is not 4 digits`);
+  const version = Number(digits);
+  if (version < 1) fail(`RDB version ${version} is not an RDB version (Redis writes 1 and up)`);
+  if (version > MAX_REDIS_VERSION) {
+    p.version = version;
+    throw new RdbUnsupportedError(
+      version,
+      `a Redis newer than ${REDIS_WRITERS[MAX_REDIS_VERSION]} (or another program)`,
+      `this verifier reads REDIS versions 1–${MAX_REDIS_VERSION}; upgrade redis-dr to judge it`,
+    );
+  }
+  p.version = version;
+  p.commit(P_OPCODE);
+}
+
+export function opcode(p: RdbParserState): void {
+  p.what = W_OPCODE;
+  const type = p.u8();
+  switch (type) {
+    case OP_EOF:
+      eof(p);
+      return;
+    case OP_SELECTDB: {
+      p.what = W_SELECTDB;
+      const db = p.length();
+      // Redis's `databases` is an int: no configuration serves a higher one (Redis: "FATAL: Data file was created with a Redis server configured to handle more than N databases").
+      if (db > MAX_DATABASE) p.fail(`database ${db} is beyond any server's databases (at most ${MAX_DATABASE + 1}): no Redis loads the file`);
+      p.db = db;
+      if (!p.databases.includes(db)) p.databases.push(db);
+      break;
+    }
+    case OP_EXPIRETIME: {
+      p.what = W_EXPIRETIME;
+      p.need(4);
+      const b = p.buf;
+      const at = p.pos;
+      p.pos = at + 4;
+      p.pendingExpireMs = ((b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0) * 1000;
+      p.expirePending = true;
+      break;
+    }
+    case OP_EXPIRETIME_MS: {
+      p.what = W_EXPIRETIME_MS;
+      p.need(8);
+      const b = p.buf;
+      const at = p.pos;
+      p.pos = at + 8;
+      // Milliseconds since the epoch: the high word stays far below 2^21 for real times, so a double holds it exactly.
+      const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+      const hi = b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24) | 0;
+      p.pendingExpireMs = hi * 0x100000000 + lo;
+      p.expirePending = true;
+      break;
+    }
+    case OP_RESIZEDB:
+      p.what = W_RESIZEDB;
+      // Sizing hints only: Redis (and redis-check-rdb) take any 64-bit value and size the tables as they can.
+      p.length(true);
+      p.length(true);
+      break;
+    case OP_SLOT_INFO:
+      p.what = W_SLOT_INFO;
+      for (let i = 0; i < 3; i++) p.length();
+      break;
+    case OP_AUX:
+      p.what = W_AUX;
+      p.commit(P_AUX_KEY);
+      return;
+    case OP_FREQ:
+      p.what = W_FREQ;
+      p.skip(1);
+      break;
+    case OP_IDLE:
+      p.what = W_IDLE;
+      p.length(true);
+      break;
+    case OP_MODULE_AUX: {
+      p.what = W_MODULE_AUX;
+      // Redis refuses AUX data of a module it has not loaded ("no matching module"): name it, as for module values.
+      const module = moduleTypeName(p);
+      const whenOpcode = p.length();
+      if (whenOpcode !== 2) fail(`MODULE_AUX: "when" opcode is ${whenOpcode}, expected 2 (unsigned int)`);
+      p.length();
+      if (!p.moduleAux.includes(module)) p.moduleAux.push(module);
+      p.commit(P_MODULE_AUX);
+      return;
+    }
+    case OP_FUNCTION2:
+      p.what = W_FUNCTION2;
+      if (p.sink !== undefined) p.keyStart = p.base + p.pos - 1; // its bytes are kept as a key's are
+      p.skipString();
+      p.commit(P_FUNCTION_END); // counted once the body is complete
+      return;
+    case REDIS_13_KEY_META:
+      // The same byte is Valkey 9's slot import state (VALKEY magic), Redis 8.6's (RDB 13) key metadata, and no type before RDB 13.
+      if (p.valkey) {
+        p.what = W_SLOT_IMPORT;
+        p.commit(P_SLOT_IMPORT_NAME);
+        return;
+      }
+      if (p.version < 13) {
+        unreadYet(p, type);
+        fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+      }
+      p.what = W_KEY_META;
+      keyMetaStart(p);
+      return;
+    case REDIS_15_HASH_TEMPLATE:
+      // The same byte is Valkey's inline replication command (VALKEY magic) and Redis 8.10's (RDB 15) hash template.
+      if (p.valkey || p.version < 15) {
+        unreadYet(p, type);
+        fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+      }
+      p.what = W_HASH_TEMPLATE;
+      p.commit(P_HASH_TEMPLATE_HEAD);
+      return;
+    case OP_FUNCTION_PRE_GA:
+      // Redis from 7.0 GA on (and Valkey) refuse it too: "Pre-release function format not supported."
+      fail(
+        'pre-release function format (opcode 0xF6, written by Redis 7.0 release candidates): Redis 7.2 and later and Valkey refuse to load it ("Pre-release function format not supported"); only Redis 7.0.x still reads it',
+      );
+      return;
+    default:
+      unreadYet(p, type);
+      if (TYPE_SLOT[type]! < 0) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+      // Valkey knows one type above 21: 22, its hash with field TTLs; 23–25 are Redis's.
+      if (p.valkey && type > 22) fail(`value type ${type} in a Valkey (VALKEY magic) file: Valkey knows no such type and refuses the file`);
+      // Redis's types from 27 on came with RDB 14 and 15: in an older file they are no type (26 is judged in value()).
+      if (!p.valkey && type > STREAM_WITH_IDMP && type > maxRedisType(p)) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+      p.type = type;
+      p.what = W_KEY_NAME;
+      if (p.sink !== undefined) p.keyStart = p.base + p.pos - 1;
+      if (p.keyDigests === undefined) p.skipString();
+      else p.nameOpen = !keyNameDigest(p);
+      // The name's end: here, or past the body still streaming in later chunks.
+      if (p.sink !== undefined) p.keyNameEnd = p.base + p.pos + (p.body !== B_NONE ? p.bodyLeft : 0);
+      p.sub = 0;
+      p.emptyValue = false;
+      p.longElement = false;
+      p.deferredDupAt = -1;
+      p.commit(P_VALUE);
+      return;
+  }
+  p.commit(P_OPCODE);
+}
+
+/**
+ * A type or opcode a newer format defines that this verifier cannot read
+ * yet: the file is unsupported, not corrupt (see {@link REDIS_13_KEY_META}).
+ * Elsewhere the same byte is still an unknown type (a corrupt file).
+ */
+export function unreadYet(p: RdbParserState, type: number): void {
+  const v = p.version;
+  if (p.valkey) {
+    if (type === VALKEY_OP_UPDATE) {
+      throw new RdbUnsupportedError(
+        v,
+        `Valkey ${v >= 81 ? '9.2' : '9.0'}`,
+        `opcode ${type} (a replication command inlined by a forkless save) is not read by this verifier yet`,
+      );
+    }
+    if (v >= 81 && type >= VALKEY_81_PATH_HASH && type < OP_SLOT_INFO - 2) {
+      const what = type === VALKEY_81_PATH_HASH ? 'a path hash (RDB_TYPE_PATH_HASH)' : `value type ${type}`;
+      throw new RdbUnsupportedError(v, 'Valkey 9.2', `${what} is not read by this verifier yet`);
+    }
+    return;
+  }
+  if (v < 13) return;
+  const max = maxRedisType(p);
+  if (type === REDIS_GCRA) {
+    throw new RdbUnsupportedError(
+      v,
+      'Redis Enterprise',
+      `value type ${type} (GCRA, a rate limiter only Redis Enterprise writes; Redis OSS refuses it) is not read by this verifier`,
+    );
+  }
+  if (type > max && type < REDIS_15_HASH_TEMPLATE) {
+    const writer = REDIS_WRITERS[v] ?? REDIS_WRITERS[MAX_REDIS_VERSION]!;
+    throw new RdbUnsupportedError(
+      v,
+      `a Redis newer than ${writer}`,
+      `value type ${type} (Redis ${writer} writes types up to ${max}) is not read by this verifier yet`,
+    );
+  }
+}
+
+/** The highest value type the file's RDB version defines (REDIS magic, version 13 on). */
+export function maxRedisType(p: RdbParserState): number {
+  return REDIS_MAX_TYPE[p.version] ?? STREAM_WITH_IDMP;
+}
+
+/** After opcode 243: the number of classes (Redis 8.6 `rdbResolveKeyType`). */
+export function keyMetaStart(p: RdbParserState): void {
+  const count = keyMetaClassCount(p.length(true));
+  if (typeof count === 'string') p.fail(count);
+  p.metaClassesLeft = count;
+  p.metaInValue = false;
+  p.commit(P_KEY_META);
+}
+
+/**
+ * The classes of a key's metadata, each a class spec and its value as
+ * module-API data, then a look at the byte after them: Redis 8.6 reads the
+ * key's type there and refuses anything but a value type. A class whose
+ * module a server lacks loads only with its ALLOW_IGNORE flag; without it,
+ * it is named as a module type (`META-<name>`) the target server must load,
+ * as module values are. True when done (the type byte is left to
+ * {@link opcode}).
+ */
+export function keyMetaClasses(p: RdbParserState): boolean {
+  for (;;) {
+    if (p.metaInValue) {
+      if (!moduleBody(p)) return false;
+      p.metaInValue = false;
+      p.metaClassesLeft--;
+      p.mark = p.pos;
+    }
+    if (p.metaClassesLeft === 0) break;
+    p.need(4);
+    const spec = decodeKeyMetaClassSpec(p.buf, p.pos);
+    p.pos += 4;
+    if ((spec.flags & KEY_META_ALLOW_IGNORE) === 0) {
+      const name = `META-${spec.name}`;
+      p.moduleTypes[name] = (p.moduleTypes[name] ?? 0) + 1;
+    }
+    p.metaInValue = true;
+    p.mark = p.pos;
+  }
+  p.need(1);
+  const type = p.buf[p.pos]!;
+  if (!isRedis86ValueType(type) && !(type > STREAM_WITH_IDMP && type <= maxRedisType(p))) {
+    unreadYet(p, type);
+    p.fail(`key metadata followed by byte ${type} (0x${type.toString(16)}), not a value type: Redis refuses it`);
+  }
+  return true;
+}
+
+export function eof(p: RdbParserState): void {
+  if (p.expirePending) fail('expire time not followed by a key');
+  if (p.version < 5 && p.requireChecksum) fail(`checksum required, but RDB version ${p.version} files carry none (CRC-64 trailers start with version 5)`);
+  if (p.version >= 5) {
+    p.what = W_TRAILER;
+    p.need(8);
+    // The CRC covers exactly the bytes before the trailer.
+    if (!p.externalChecksum && !p.trusted) p.crc.update(p.buf, p.crcFrom, p.pos);
+    const trailer = p.buf.subarray(p.pos, p.pos + 8);
+    const trailerAt = p.base + p.pos;
+    p.pos += 8;
+    if (trailer.every((b) => b === 0)) {
+      p.checksum = 'absent';
+      if (p.requireChecksum) {
+        fail(
+          'checksum required, but the CRC-64 trailer is all zeros (written with rdbchecksum no, or zeroed after the fact): a copy that must carry a checksum does not verify without one',
+        );
+      }
+    } else if (p.trusted) {
+      // Judged when these bytes were verified (the block CRCs prove them the same).
+      p.checksum = 'ok';
+    } else if (p.externalChecksum) {
+      // Judged by settleChecksum once the caller has the CRC of the bytes before trailerAt.
+      p.pendingTrailer = trailer.slice();
+      p.trailerAt = trailerAt;
+    } else if (p.crc.matchesLittleEndian(trailer)) p.checksum = 'ok';
+    else {
+      p.checksum = 'mismatch';
+      fail(crcMismatch(trailer, p.crc));
+    }
+  }
+  p.commit(P_DONE);
+}
+
+export function finishKey(p: RdbParserState): void {
+  // A trusted read takes the earlier read's word for which keys are empty (a blob's emptiness needs its validation).
+  if (p.trustedEmpty !== undefined) p.emptyValue = p.trustedEmpty.has(p.keyStart);
+  if (p.emptyValue) {
+    // Redis and Valkey skip a collection with no element on load: it never becomes a key.
+    p.emptyKeys++;
+    p.sink?.emptyKey?.(p.keyStart);
+    p.keyStart = -1;
+    p.expirePending = false;
+    p.commit(P_OPCODE);
+    return;
+  }
+  p.keys++;
+  p.keyDigests?.add(p.kd[0]!, p.kd[1]!, p.kd[2]!, p.db);
+  if (p.expirePending) {
+    p.expires++;
+    if (p.fileTimeMs >= 0) {
+      if (p.pendingExpireMs < p.fileTimeMs) p.expiredKeys++;
+      const offset = p.pendingExpireMs - p.fileTimeMs;
+      // Neighbouring keys mostly share a bucket: two comparisons instead of finding it again.
+      if (!(offset > p.bucketFrom && offset <= p.bucketTo)) {
+        p.bucket = expiryBucket(offset);
+        p.bucketFrom = bucketOffsets(p.bucket).after;
+        p.bucketTo = bucketOffsets(p.bucket).upTo;
+      }
+      p.expiryCounts[p.bucket]! += 1;
+    } else p.expiryUnbased++;
+    p.expiryTimes?.add(p.pendingExpireMs);
+  }
+  if (p.sink !== undefined) {
+    p.sink.key(p.db, p.type, p.keyStart, p.keyNameEnd, p.base + p.pos, p.expirePending ? p.pendingExpireMs : -1);
+    p.keyStart = -1;
+  }
+  p.expirePending = false;
+  const slot = TYPE_SLOT[p.type]!;
+  if (p.typeCounts[slot]++ === 0) p.typeOrder.push(slot);
+  p.commit(P_OPCODE);
+}
+
+/**
+ * Reads a key's name into its digest (`kd`): its content as Redis
+ * compares it (an integer-encoded name as its decimal text, an LZF one
+ * expanded, bounded by maxValueBytes). False when its body continues in the
+ * next chunks; the next call, once it is complete, returns true.
+ */
+export function keyNameDigest(p: RdbParserState): boolean {
+  if (p.kdReady) {
+    p.kdReady = false;
+    keyDigestFinish(p.kd, p.kdLength);
+    return true;
+  }
+  const kept = p.collected;
+  if (kept !== null && p.kdCollect) {
+    p.collected = null;
+    p.kdCollect = false;
+    keyDigestStart(p.kd);
+    keyDigestUpdate(p.kd, kept, 0, kept.length);
+    keyDigestFinish(p.kd, kept.length);
+    return true;
+  }
+  keyDigestStart(p.kd);
+  const n = p.lengthOrEncoding(false);
+  if (n >= 0) {
+    p.kdLength = n;
+    if (p.pos + n <= p.limit) {
+      keyDigestUpdate(p.kd, p.buf, p.pos, p.pos + n);
+      keyDigestFinish(p.kd, n);
+      p.pos += n;
+      return true;
+    }
+    p.startBody(B_KEY_DIGEST, n);
+    return false;
+  }
+  const bytes = p.encodedString(-1 - n);
+  if (bytes === null) {
+    p.kdCollect = true;
+    return false;
+  }
+  keyDigestUpdate(p.kd, bytes, 0, bytes.length);
+  keyDigestFinish(p.kd, bytes.length);
+  return true;
+}

@@ -1,0 +1,35 @@
+/**
+ * The RDB parser's sets: hash table (2), intset (11), listpack (20). Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
+ */
+import { validateIntset } from './blobs.js';
+import type { RdbParserState } from './parse-state.js';
+
+/** A set as a hash table (type 2): no member twice. */
+export function hashtableSet(p: RdbParserState): boolean {
+  if (p.sub === 0) p.beginMembers(p.length());
+  while (p.count > 0) {
+    if (!p.fingerprintString()) return false;
+    p.dupCheck('set members');
+    p.count--;
+    p.mark = p.pos;
+  }
+  return true;
+}
+
+/** A set as an intset (type 11). */
+export function intsetSet(p: RdbParserState): boolean {
+  const blob = p.keptString();
+  if (blob === null) return false;
+  p.emptyValue = validateIntset(blob, p.intsetUnordered) === 0;
+  return true;
+}
+
+/** A set as a listpack (type 20). */
+export function listpackSet(p: RdbParserState): boolean {
+  const blob = p.keptString();
+  if (blob === null) return false;
+  const n = p.listpackWithMembers(blob, 1);
+  p.listpackDuplicates(n, 1, 'set members');
+  p.emptyValue = n === 0;
+  return true;
+}

@@ -1,0 +1,92 @@
+/**
+ * The RDB parser's sorted sets: skiplist (3: scores as text, 5: binary), ziplist (12), listpack (17). Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
+ */
+import * as constants from './parse-constants.js';
+import type { RdbParserState } from './parse-state.js';
+
+// Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
+// read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
+const { latin1, LITTLE_ENDIAN, SCORE, SCORE_BYTES } = constants;
+
+/** A sorted set as a skiplist: member, then its score as text (type 3) or a binary double (5); no member twice, no NaN score. */
+export function skiplistZset(p: RdbParserState, type: number): boolean {
+  if (p.sub === 0) p.beginMembers(p.length());
+  for (;;) {
+    if (p.sub === 1) {
+      if (p.count === 0) return true;
+      if (!p.fingerprintString()) return false;
+      p.dupCheck('zset fields');
+      p.count--;
+      p.sub = 2; // the score comes next
+      p.mark = p.pos;
+    }
+    if (type === 3) doubleString(p);
+    else binaryScore(p);
+    p.sub = 1;
+    p.mark = p.pos;
+  }
+}
+
+/** {@link skiplistZset} in a trusted read: member, score (text or binary double) by their lengths. */
+export function trustedSkiplistZset(p: RdbParserState, type: number): boolean {
+  if (p.sub === 0) p.beginElements(p.length());
+  for (;;) {
+    if (p.sub === 1) {
+      if (p.count === 0) return true;
+      const done = p.skipString();
+      p.sub = 2;
+      p.mark = p.pos;
+      if (!done) return false;
+    }
+    if (type === 5) p.skip(8);
+    else {
+      const n = p.u8();
+      if (n < 253) p.skip(n);
+    }
+    p.count--;
+    p.sub = 1;
+    p.mark = p.pos;
+  }
+}
+
+/** A sorted set as a ziplist of pairs (type 12). */
+export function ziplistZset(p: RdbParserState): boolean {
+  const blob = p.keptString();
+  if (blob === null) return false;
+  p.emptyValue = p.ziplistPairs(blob, 'zset members', 'Zset') === 0;
+  return true;
+}
+
+/** A sorted set as a listpack of pairs (type 17). */
+export function listpackZset(p: RdbParserState): boolean {
+  const blob = p.keptString();
+  if (blob === null) return false;
+  p.emptyValue = p.listpackPairs(blob, 'zset members') === 0;
+  return true;
+}
+
+/** A zset score as text (RDB type 3): length byte, then text; lengths 253–255 stand for NaN, +inf and -inf. */
+export function doubleString(p: RdbParserState): void {
+  const n = p.u8();
+  if (n === 253) p.fail('sorted set score is NaN: Redis refuses it ("Zset with NAN score detected")');
+  if (n > 253) return; // +inf, -inf
+  p.checkLimit(n);
+  p.need(n);
+  const text = latin1.decode(p.buf.subarray(p.pos, p.pos + n));
+  p.pos += n;
+  if (/^[+-]?nan/i.test(text)) p.fail(`sorted set score ${JSON.stringify(text)} is NaN: Redis refuses it ("Zset with NAN score detected")`);
+  if (Number.isNaN(Number(text)) && !/^[+-]?inf/i.test(text)) p.fail(`score ${JSON.stringify(text)} is not a number`);
+}
+
+/** A zset score as a binary double (RDB type 5): NaN is refused as Redis refuses it. */
+export function binaryScore(p: RdbParserState): void {
+  p.need(8);
+  // Copied into a scratch double rather than read through a new DataView: one per score was most of the
+  // verifier's time on skiplist-heavy files (measured in bench/verify-rdb).
+  const b = p.buf;
+  const at = p.pos;
+  const bytes = SCORE_BYTES;
+  for (let i = 0; i < 8; i++) bytes[LITTLE_ENDIAN ? i : 7 - i] = b[at + i]!;
+  p.pos = at + 8;
+  if (Number.isNaN(SCORE[0]!)) p.fail('sorted set score is NaN: Redis refuses it ("Zset with NAN score detected")');
+}
