@@ -105,11 +105,11 @@ export interface ControlResult {
 
 export const CONTROLS = [
   { id: 'resources-protected', title: 'Resources are protected by a backup plan', auditManager: 'BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN' },
-  { id: 'frequency', title: 'Backup frequency meets the RPO', auditManager: 'BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION (frequency)' },
+  { id: 'frequency', title: 'Backup frequency meets the RPO', auditManager: 'BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK (frequency)' },
   { id: 'last-recovery-point', title: 'Last recovery point was created within the RPO', auditManager: 'BACKUP_LAST_RECOVERY_POINT_CREATED' },
-  { id: 'retention', title: 'Recovery points are kept long enough', auditManager: 'BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION (retention)' },
-  { id: 'cross-region-copy', title: 'Recovery points are copied to another region and verified', auditManager: 'BACKUP_RECOVERY_POINT_CROSS_REGION_COPY' },
-  { id: 'cross-account-copy', title: 'Recovery points are copied to another account', auditManager: 'BACKUP_RECOVERY_POINT_CROSS_ACCOUNT_COPY' },
+  { id: 'retention', title: 'Recovery points are kept long enough', auditManager: 'BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK (retention)' },
+  { id: 'cross-region-copy', title: 'Recovery points are copied to another region and verified', auditManager: 'BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION' },
+  { id: 'cross-account-copy', title: 'Recovery points are copied to another account', auditManager: 'BACKUP_RESOURCES_PROTECTED_BY_CROSS_ACCOUNT' },
   { id: 'vault-lock', title: 'Copies are locked against deletion (COMPLIANCE)', auditManager: 'BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK' },
   { id: 'restore-time', title: 'Restore time meets the target', auditManager: 'RESTORE_TIME_FOR_RESOURCES_MEET_TARGET' },
 ] as const;
