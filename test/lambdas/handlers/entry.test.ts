@@ -38,6 +38,8 @@ describe('lambdaEntry (the one shape of every Lambda entry point)', () => {
     // Powertools reads its settings when the module-scope objects are created.
     vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'redis-dr-test');
     vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'RedisDrTest');
+    // Evaluated anew: in the shared worker another file may have imported it with other settings.
+    vi.resetModules();
     entry = await import('../../../lambdas/handlers/entry.js');
   });
 
