@@ -16,7 +16,7 @@ export { findPlan, loadCliConfig } from './config-file.js';
 /** An AWS failure in words, with the fix when there is a usual one (lambdas/jobs/on-demand/clients.ts). */
 export { awsProblem };
 /** The operator's AWS clients (lambdas/jobs/on-demand/clients.ts): the one factory every AWS command builds and hands to its job. */
-export { CollectingLog, OperatorClients as CliAws } from '../lambdas/jobs/on-demand/clients.js';
+export { OperatorClients as CliAws } from '../lambdas/jobs/on-demand/clients.js';
 
 /** What tests may replace when they drive the program in-process (the clock). */
 export type CliEnv = OperatorEnv;

@@ -7,7 +7,6 @@ import { whereText, type TargetCopies } from '../lambdas/jobs/dr-copies/copy-lis
 import { table, type Style } from './table.js';
 
 // The listing as `status` calls it today; a command that moved its use case to a job imports the job.
-export { copiesOf, copyBuckets, whereText, type TargetCopies } from '../lambdas/jobs/dr-copies/copy-listing.js';
 
 /** `primary s3://…/rdr-… (3/3 shards, verified ok)`, with what keeps it from the fast path when the shards do not say it already. */
 export function copyText(c: RdbCopy): string {

@@ -761,10 +761,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   else if (error && !report) say(`Demo FAILED: ${error}`);
   else if (!ok && report?.ok === true)
     say(
-      `Demo FAILED: ${runner.steps
-        .filter((r) => r.verdict === 'failed')
-        .map((r) => `${r.step}: ${r.cause}`)
-        .join('; ')}`,
+      `Demo FAILED: ${[
+        ...runner.steps.filter((r) => r.verdict === 'failed').map((r) => `${r.step}: ${r.cause}`),
+        // A failure after every step passed (the DR report's write): named too, never an empty line.
+        ...(error === undefined ? [] : [String(error)]),
+      ].join('; ')}`,
     );
   else say(ok ? `Drill PASSED.` : `Drill FAILED: the report above says which step or check.`);
   return {

@@ -88,7 +88,9 @@ async function releaseBackups(o: ReleaseOptions): Promise<void> {
     // A wrong --point or --target is bad input; a store fault is a failed release.
     if (/^(--point|nothing in )/.test(message)) throw new UsageError(message);
     // The store not reached before any change: exit 2 naming it; a fault after changes: exit 1, PARTIAL (cli/failure.ts).
-    const problem = describeFailure(err, 'retention release', lines.length > 0 ? `${lines.length} change(s) made before it` : undefined);
+    // A dry run's lines say what it would change: none of them was made.
+    const made = o.dryRun ? 0 : lines.length;
+    const problem = describeFailure(err, 'retention release', made > 0 ? `${made} change(s) made before it` : undefined);
     const { code, fix } = problem;
     if (o.json)
       process.stdout.write(
@@ -96,7 +98,7 @@ async function releaseBackups(o: ReleaseOptions): Promise<void> {
       );
     else if (problem.exitCode === 1)
       process.stderr.write(
-        `PARTIAL: ${message}${lines.length > 0 ? ` (${lines.length} change(s) made before it, listed above); run it again to finish` : ''}\n`,
+        `${made > 0 ? 'PARTIAL' : 'FAILED'}: ${message}${made > 0 ? ` (${made} change(s) made before it, listed above); run it again to finish` : ''}\n`,
       );
     else reportFailure('retention release', problem, false);
     process.exitCode = problem.exitCode;

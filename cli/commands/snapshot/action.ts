@@ -33,7 +33,15 @@ export function formatSnapshotNow(r: SnapshotNowResult): string {
       `${p.outcome === 'exists' ? ' (taken earlier this minute)' : ''}${p.error ? `: ${p.error}` : ''}`,
   );
   for (const problem of r.problems) lines.push(`problem: ${problem}`);
-  lines.push(r.ok ? `plan ${r.plan}: ${r.points.length} recovery point(s) taken` : `plan ${r.plan}: FAILED (see above; docs/runbooks/backups-stopped.md)`);
+  // Taken means available: without --wait the points are still being made, and the line says so.
+  const pending = r.points.filter((p) => p.status !== 'available').length;
+  lines.push(
+    !r.ok
+      ? `plan ${r.plan}: FAILED (see above; docs/runbooks/backups-stopped.md)`
+      : pending === 0
+        ? `plan ${r.plan}: ${r.points.length} recovery point(s) taken`
+        : `plan ${r.plan}: ${r.points.length} recovery point(s) started, ${pending} not available yet (--wait follows them until they are)`,
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -8,8 +8,8 @@ import { formatCopies } from '../../rdb-copies.js';
 import { formatVault, vaultAccess } from '../../vault-copies.js';
 import { age, plain, table, terminalStyle, type Style } from '../../table.js';
 
-export type { CollapseStatus, DrillStatus, StatusCopies, StatusReport, StatusRow, StatusState, StatusWhat } from '../../../lambdas/jobs/status/collect.js';
-export { collectStatus } from '../../../lambdas/jobs/status/collect.js';
+/** What status reports (lambdas/jobs/status/collect.ts), for the tests of its formatting. */
+export type { StatusCopies, StatusReport } from '../../../lambdas/jobs/status/collect.js';
 
 /**
  * `redis-dr status [-c config] [--json]`: per plan and target, in both

@@ -1,7 +1,7 @@
 import type { CoverageReport } from '../../../lambdas/jobs/status/coverage.js';
 import { plain, table, type Style } from '../../table.js';
 
-export { collectCoverage, COVERAGE_PERMISSIONS, type CoverageReport, type CoverageRow } from '../../../lambdas/jobs/status/coverage.js';
+export type { CoverageReport } from '../../../lambdas/jobs/status/coverage.js';
 
 /** The inventory people read: one line per cache, then the verdict. */
 export function formatCoverage(r: CoverageReport, style: Style = plain): string {

@@ -22,10 +22,11 @@ export interface VerifyCopyCliOptions {
 
 /** Lines people read. */
 export function formatVerifyCopy(r: VerifyCopyResult): string {
-  const lines = [
-    `s3://${r.bucket}/${r.key}: ${r.verdict ? `verdict ${r.verdict}` : 'no verdict'}${r.rdb ? ` (${r.rdb})` : ''}`,
-    `execution ${r.executionArn}: ${r.status}${r.error ? ` (${r.error})` : ''}`,
-  ];
+  const lines = (r.shards ?? [r]).flatMap((c) => [
+    `s3://${c.bucket}/${c.key}: ${c.verdict ? `verdict ${c.verdict}` : 'no verdict'}${c.rdb ? ` (${c.rdb})` : ''}`,
+    `execution ${c.executionArn}: ${c.status}${c.error ? ` (${c.error})` : ''}`,
+  ]);
+  if (r.shards) lines.push(`${r.shards.filter((c) => c.ok).length} of ${r.shards.length} shards verified ok`);
   if (!r.ok) lines.push(r.verdict === 'corrupt' ? 'Runbook: docs/runbooks/corruption.md' : 'Runbook: docs/runbooks/dr-copies.md');
   return `${lines.join('\n')}\n`;
 }

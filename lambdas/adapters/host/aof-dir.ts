@@ -209,9 +209,12 @@ export class RestoreDirectory {
    */
   async write(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
     if (name.includes('/') || basename(name) !== name) throw new Error(`not a file name: ${name}`);
-    this.written.push(join(this.dir, name));
     try {
-      return (await this.files.put(name, asAsync(chunks))).bytes;
+      const { bytes } = await this.files.put(name, asAsync(chunks));
+      // Recorded once linked under its name: a put that failed left nothing there (its temporary file is the driver's),
+      // and a name that was taken is not this restore's to remove.
+      this.written.push(join(this.dir, name));
+      return bytes;
     } catch (err) {
       throw err instanceof PutError ? err.cause : err;
     }

@@ -257,6 +257,7 @@ export function buildReport(facts: ReportFacts): DrReport {
       fail: controls.filter((c) => c.verdict === 'fail').length,
       notApplicable: controls.filter((c) => c.verdict === 'n/a').length,
     },
-    problems: facts.problems ?? [],
+    // A report that judged nothing is no pass: say so (partial, exit 1), as for a fact not read.
+    problems: [...(facts.problems ?? []), ...(facts.caches.length === 0 ? ['no cache or backup target was found to report on: nothing was judged'] : [])],
   };
 }

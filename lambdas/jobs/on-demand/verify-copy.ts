@@ -33,22 +33,45 @@ export interface VerifyCopyResult {
   /** Tag `redis-dr:rdb` (RDB version, keys). */
   readonly rdb?: string;
   readonly error?: string;
+  /** True only when every shard verified ok. */
   readonly ok: boolean;
+  /** With `--newest` of an export of several shards: each shard's own result (the fields above are the first shard not ok, else the last). */
+  readonly shards?: readonly VerifyCopyResult[];
 }
 
-/** The newest `.rdb` copy of `target` in the bucket. */
-async function newestCopy(aws: OperatorAws, region: string, bucket: string, target: string): Promise<string> {
-  const copies = (await listObjects(aws.s3(region), bucket, `rdr-${target}-`))
-    .filter((o) => parseExportObjectKey(o.key)?.snapshot.startsWith(`rdr-${target}-`))
-    .sort((a, b) => (b.lastModified?.getTime() ?? 0) - (a.lastModified?.getTime() ?? 0) || b.key.localeCompare(a.key));
-  if (!copies[0]) throw new Error(`no copy of ${target} in s3://${bucket}: export one first (redis-dr export --plan <plan> --target ${target} --wait)`);
-  return copies[0].key;
+/** Every shard's `.rdb` copy of the newest export of `target` in the bucket. */
+async function newestCopies(aws: OperatorAws, region: string, bucket: string, target: string): Promise<string[]> {
+  const prefix = `rdr-${target.toLowerCase()}-`;
+  const copies = (await listObjects(aws.s3(region), bucket, prefix))
+    .map((o) => ({ o, parsed: parseExportObjectKey(o.key) }))
+    .filter((c) => c.parsed?.snapshot.startsWith(prefix))
+    .sort((a, b) => (b.o.lastModified?.getTime() ?? 0) - (a.o.lastModified?.getTime() ?? 0) || b.o.key.localeCompare(a.o.key));
+  const newest = copies[0]?.parsed;
+  if (!newest) throw new Error(`no copy of ${target} in s3://${bucket}: export one first (redis-dr export --plan <plan> --target ${target} --wait)`);
+  // One object per shard: a copy is verified only when every shard of its export is.
+  return copies
+    .filter((c) => c.parsed!.exportName === newest.exportName)
+    .map((c) => c.o.key)
+    .sort();
 }
 
-/** Starts the verification of one copy and follows it to its verdict. */
+/**
+ * Starts the verification of one copy and follows it to its verdict; with
+ * `target` (no key), of every shard of the target's newest export, one after
+ * another, ok only when all are.
+ */
 export async function verifyCopy(input: VerifyCopyInput, aws: OperatorAws, wait: WaitOptions): Promise<VerifyCopyResult> {
+  if (input.key !== undefined) return verifyOneCopy(input, input.key, aws, wait);
+  const keys = await newestCopies(aws, input.region, input.bucket, input.target ?? '');
+  if (keys.length === 1) return verifyOneCopy(input, keys[0]!, aws, wait);
+  const shards: VerifyCopyResult[] = [];
+  for (const key of keys) shards.push(await verifyOneCopy(input, key, aws, wait));
+  const shown = shards.find((r) => !r.ok) ?? shards.at(-1)!;
+  return { ...shown, ok: shards.every((r) => r.ok), shards };
+}
+
+async function verifyOneCopy(input: VerifyCopyInput, key: string, aws: OperatorAws, wait: WaitOptions): Promise<VerifyCopyResult> {
   const s3 = aws.s3(input.region);
-  const key = input.key ?? (await newestCopy(aws, input.region, input.bucket, input.target ?? ''));
   const head = await replicaVersion(s3, input.bucket, key);
   // What EventBridge delivers for an Object Created event: the state machine reads bucket, key and size from it.
   const event = {

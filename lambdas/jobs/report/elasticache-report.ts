@@ -246,7 +246,12 @@ async function copiesOf(
     const byTarget = drExportsByTarget(keys, (t) => ids.has(t));
     for (const [target, exports] of byTarget) {
       // Exports are named by the snapshot's time: those of the period, newest first.
-      const ofPeriod = exports.filter((e) => e.createdAt >= window.since && e.createdAt <= window.until).slice(0, REPORT_EXPORTS_PER_TARGET);
+      const inPeriod = exports.filter((e) => e.createdAt >= window.since && e.createdAt <= window.until);
+      const ofPeriod = inPeriod.slice(0, REPORT_EXPORTS_PER_TARGET);
+      if (inPeriod.length > ofPeriod.length)
+        problems.push(
+          `${where === 'vault' ? 'vault' : 'DR'} copies of ${target}: only the newest ${ofPeriod.length} of ${inPeriod.length} exports of the period were judged (shorten --since)`,
+        );
       const copies = await mapConcurrent(ofPeriod, 8, (exp) => judgeCopy(s3, bucket, exp, plan.plan, retry, owner, vault !== undefined));
       out.set(
         target,

@@ -8,8 +8,9 @@ import type { CliEnv } from '../../../cli/aws.js';
 import { runProgram } from '../../../cli/program.js';
 
 // The SDK warns once per process that Node 20 loses support in 2027: printed on a later tick, it lands in
-// whichever run captures stderr then (timing), not in the run that caused it. The CLI's own output is what is tested.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// whichever run captures stderr then (timing), not in the run that caused it. The CLI's own output is what is tested:
+// switched off for each run (the SDK reads it when a client is made), and put back after (the worker runs other files).
+const NOTICE = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
 
 export interface InProcessResult {
   readonly code: number;
@@ -28,6 +29,8 @@ export async function runInProcess(args: readonly string[], env: CliEnv = {}): P
   const se = vi.spyOn(process.stderr, 'write').mockImplementation(capture(err) as typeof process.stderr.write);
   const before = process.exitCode;
   process.exitCode = undefined;
+  const noticeBefore = process.env[NOTICE];
+  process.env[NOTICE] ??= 'true';
   try {
     const code = await runProgram(['node', 'redis-dr', ...args], env);
     return { code, stdout: out.join(''), stderr: err.join('') };
@@ -35,5 +38,6 @@ export async function runInProcess(args: readonly string[], env: CliEnv = {}): P
     so.mockRestore();
     se.mockRestore();
     process.exitCode = before;
+    if (noticeBefore === undefined) delete process.env[NOTICE];
   }
 }

@@ -24,8 +24,10 @@ describe('redis-dr report --destination', () => {
       '--csv',
       join(out, 'csv'),
     ]);
-    expect(r.code).toBe(0 /* no target at all: no control to fail */);
-    expect(r.stdout).toMatch(/^OK file:\/\/.*: 0 target\(s\), .*: 0 pass, 0 fail, 0 n\/a$/m);
+    // No target at all: nothing was judged, which is no pass (PARTIAL, exit 1), never OK.
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^PARTIAL file:\/\/.*: 0 target\(s\), .*: 0 pass, 0 fail, 0 n\/a$/m);
+    expect(r.stdout).toContain('NOT READ no cache or backup target was found to report on: nothing was judged');
     expect(readFileSync(join(out, 'r.html'), 'utf8')).toMatch(/^<!doctype html>/);
     expect(JSON.parse(readFileSync(join(out, 'r.json'), 'utf8'))).toMatchObject({ summary: { pass: 0, fail: 0 } });
     expect(existsSync(join(out, 'csv', 'controls.csv'))).toBe(true);
@@ -50,8 +52,6 @@ describe('redis-dr report --destination', () => {
 });
 
 describe('redis-dr report -c (ElastiCache)', () => {
-  // As bin/redis-dr.cjs does: the SDK's Node-version notice is not for on-call.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const aws = fakeAws();
   const cw = mockClient(CloudWatchClient);
   const CONFIG = 'test/fixtures/config/drills.json';

@@ -35,6 +35,14 @@ describe('redis-dr snapshot', () => {
     });
   });
 
+  it('without --wait, a point still being made is said to be started, not taken (exit 0)', async () => {
+    aws.state.groups.set('app-cache', { statuses: ['creating', 'available'], replicas: 1, clusterEnabled: false });
+    const r = await run();
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('taken');
+    expect(r.stdout).toMatch(/plan app: 1 recovery point\(s\) started, 1 not available yet/);
+  });
+
   it('--json prints the points', async () => {
     const r = await run('--json', '--target', 'app-cache');
     expect(r.code).toBe(0);

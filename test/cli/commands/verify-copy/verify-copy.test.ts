@@ -56,6 +56,34 @@ describe('redis-dr verify-copy', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ key: KEY, verdict: 'corrupt', ok: false });
   });
 
+  it('--newest of an export of two shards verifies both: one corrupt shard is exit 1, naming each shard', async () => {
+    const second = KEY.replace('-0001.rdb', '-0002.rdb');
+    for (const _ of [1, 2]) {
+      aws.state.executions.push({
+        executionArn: 'next',
+        stateMachineArn: '',
+        status: 'RUNNING',
+        startDate: new Date(NOW),
+        input: '',
+        history: [],
+        next: [{ status: 'RUNNING' }, { status: 'SUCCEEDED' }],
+      });
+    }
+    aws.state.objects.set(
+      DR_BUCKET,
+      new Map<string, Record<string, string>>([
+        [KEY, { 'redis-dr:verified': 'ok', 'redis-dr:rdb': 'v11 keys=500' }],
+        [second, { 'redis-dr:verified': 'corrupt' }],
+      ]),
+    );
+    const r = await run('--newest', '--target', 'app-cache');
+    expect(r.code).toBe(1);
+    expect(aws.state.started.slice(-2).map((x) => (x.input as { detail: { object: { key: string } } }).detail.object.key)).toEqual([KEY, second]);
+    expect(r.stdout).toContain(`s3://${DR_BUCKET}/${KEY}: verdict ok`);
+    expect(r.stdout).toContain(`s3://${DR_BUCKET}/${second}: verdict corrupt`);
+    expect(r.stdout).toContain('1 of 2 shards verified ok');
+  });
+
   it('a failed verification without a verdict is exit 1', async () => {
     verification('FAILED');
     const r = await run(`s3://${DR_BUCKET}/${KEY}`);

@@ -5,6 +5,10 @@ import type { Alert } from '../../../../lambdas/adapters/aws/alerts.js';
 import { handler } from '../../../../lambdas/handlers/alert-formatter.js';
 import { forwardAlert } from '../../../../lambdas/jobs/alerting/alert-formatter.js';
 import { MemoryLog } from '../../../support/fakes.js';
+import { restoreEnvAfterFile } from '../../../support/env.js';
+
+// The handlers set the SDK's defaults in the environment when they load: put it back for the next file.
+restoreEnvAfterFile();
 
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:redis-dr-oncall';
 const CONTEXT = { deployment: 'prod', region: 'eu-west-1' };

@@ -26,6 +26,10 @@ import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { file, str } from '../../../support/rdb-bytes.js';
 import { serveObject } from '../../../support/s3-object-mock.js';
 import { VERIFY_GAVE_UP } from '../../../../lambdas/domain/dr-copies/verify-errors.js';
+import { restoreEnvAfterFile } from '../../../support/env.js';
+
+// The handlers set the SDK's defaults in the environment when they load: put it back for the next file.
+restoreEnvAfterFile();
 
 const BUCKET = 'redis-dr-prod-123456789012-eu-central-1';
 const KEY = 'rdr-sessions-prod-20261121-0200-0002.rdb';

@@ -1,16 +1,13 @@
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { collectReportFacts, elastiCacheReport, type ReportAws } from '../../../../lambdas/jobs/report/elasticache-report.js';
+import { collectReportFacts, elastiCacheReport, REPORT_EXPORTS_PER_TARGET, type ReportAws } from '../../../../lambdas/jobs/report/elasticache-report.js';
 import { loadConfig } from '../../../../lib/config/index.js';
 import { reportRunInput } from '../../../../lib/deployment.js';
 import { putDrCopy } from '../../../cli/support/dr-copies.js';
 import { ACCOUNT, fakeAws, reportHistory } from '../../../cli/support/fake-aws.js';
-import { FakeClock } from '../../../support/fakes.js';
+import { reportAws } from '../../../support/report-aws.js';
 
 /**
  * The report job against an account at the SDK boundary (aws-sdk-client-mock):
@@ -28,26 +25,7 @@ const config = loadConfig('test/fixtures/config/drills.json');
 const input = reportRunInput(config, ACCOUNT);
 const PRIMARY_SM = `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:redis-dr-example-primary-drill`;
 
-function reportAws(): ReportAws {
-  const clock = new FakeClock(UNTIL.getTime());
-  return {
-    clock,
-    deps: (region) => ({
-      elasticache: new ElastiCacheClient({ region }),
-      tagging: new ResourceGroupsTaggingAPIClient({ region }),
-      s3: new S3Client({ region }),
-      metrics: { put: () => undefined },
-      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
-      clock,
-      concurrency: 4,
-      throttleDelayMs: 1,
-      busyDelayMs: 1,
-    }),
-    sfn: (region) => new SFNClient({ region }),
-    cloudwatch: (region) => new CloudWatchClient({ region }),
-    vaultS3: (region) => new S3Client({ region }),
-  };
-}
+const reportAwsNow = (): ReportAws => reportAws(UNTIL.getTime());
 
 const name = (at: Date) => `rdr-sessions-prod-${at.toISOString().slice(0, 10).replaceAll('-', '')}-${at.toISOString().slice(11, 16).replace(':', '')}`;
 
@@ -145,7 +123,7 @@ describe('the ElastiCache report: full history', () => {
   });
 
   it('collects points with key counts, copies with verdicts, drills with RTO and phases, holds, alarms and coverage', async () => {
-    const facts = await collectReportFacts(input, reportAws(), WINDOW);
+    const facts = await collectReportFacts(input, reportAwsNow(), WINDOW);
     expect(facts.problems).toEqual([]);
     const prod = facts.caches.find((c) => c.cache === 'sessions-prod')!;
     expect(prod.points.length).toBe(36 - 6 + 2);
@@ -174,7 +152,7 @@ describe('the ElastiCache report: full history', () => {
   });
 
   it('judges the controls: frequency fails on the 12 h gap, restore time passes on the last drill (2100 s within 45 min) though one before it failed', async () => {
-    const { report, html, csv } = await elastiCacheReport(input, reportAws(), WINDOW);
+    const { report, html, csv } = await elastiCacheReport(input, reportAwsNow(), WINDOW);
     const of = (control: string) => report.controls.find((c) => c.cache === 'sessions-prod' && c.control === control)!;
     expect(of('frequency').verdict).toBe('fail');
     expect(of('frequency').why).toMatch(
@@ -192,7 +170,7 @@ describe('the ElastiCache report: full history', () => {
 
 describe('the ElastiCache report: empty and partial histories', () => {
   it('an account with nothing yet: every cache of the plans without points, no problem, the controls fail with why', async () => {
-    const { report } = await elastiCacheReport(input, reportAws(), WINDOW);
+    const { report } = await elastiCacheReport(input, reportAwsNow(), WINDOW);
     expect(report.problems).toEqual([]);
     expect(report.caches.map((c) => c.facts.cache)).toEqual(['sessions-prod', 'sessions-edge']);
     const prod = report.caches[0]!;
@@ -206,7 +184,7 @@ describe('the ElastiCache report: empty and partial histories', () => {
     snapshot(new Date('2026-11-20T22:00:00Z'));
     aws.s3.on(ListObjectsV2Command).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
     cw.on(DescribeAlarmHistoryCommand).rejects(Object.assign(new Error('not authorized to perform cloudwatch:DescribeAlarmHistory'), { name: 'AccessDenied' }));
-    const { report } = await elastiCacheReport(input, reportAws(), WINDOW);
+    const { report } = await elastiCacheReport(input, reportAwsNow(), WINDOW);
     expect(report.caches[0]!.rpo.points).toBe(1);
     expect(report.problems).toHaveLength(3);
     expect(report.problems[0]).toMatch(new RegExp(`^DR copies of plan sessions in s3://redis-dr-example-${ACCOUNT}-eu-central-1: .*Access Denied`));
@@ -214,9 +192,21 @@ describe('the ElastiCache report: empty and partial histories', () => {
     expect(report.problems[2]).toMatch(/^alarm history of eu-central-1/);
   });
 
+  it('more exports in the period than it judges: the report names the newest it judged and how many there were (partial)', async () => {
+    const pad = (n: number) => String(n).padStart(2, '0');
+    for (let i = 0; i <= REPORT_EXPORTS_PER_TARGET; i++) {
+      const at = new Date(SINCE.getTime() + (i + 1) * 60_000);
+      copy(`rdr-sessions-prod-2026${pad(at.getUTCMonth() + 1)}${pad(at.getUTCDate())}-${pad(at.getUTCHours())}${pad(at.getUTCMinutes())}`);
+    }
+    const facts = await collectReportFacts(input, reportAwsNow(), WINDOW);
+    expect(facts.problems).toEqual([
+      `DR copies of sessions-prod: only the newest ${REPORT_EXPORTS_PER_TARGET} of ${REPORT_EXPORTS_PER_TARGET + 1} exports of the period were judged (shorten --since)`,
+    ]);
+  });
+
   it('an alarm in ALARM the whole period (no state change in it) is one episode from the start, still open', async () => {
     cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'redis-dr-example-dr-copy-age', StateValue: 'ALARM' }] });
-    const facts = await collectReportFacts(input, reportAws(), WINDOW);
+    const facts = await collectReportFacts(input, reportAwsNow(), WINDOW);
     expect(facts.alarms).toEqual([
       { alarm: 'eu-west-1/redis-dr-example-dr-copy-age', from: SINCE },
       { alarm: 'eu-central-1/redis-dr-example-dr-copy-age', from: SINCE },

@@ -1,9 +1,6 @@
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
@@ -15,7 +12,7 @@ import { PartialReportError, runScheduledReport } from '../../../../lambdas/jobs
 import { loadConfig } from '../../../../lib/config/index.js';
 import { reportRunInput } from '../../../../lib/deployment.js';
 import { ACCOUNT, fakeAws } from '../../../cli/support/fake-aws.js';
-import { FakeClock } from '../../../support/fakes.js';
+import { reportAws } from '../../../support/report-aws.js';
 
 /**
  * The scheduled report function's job: the week (or month) before the
@@ -31,30 +28,11 @@ const config = loadConfig('test/fixtures/config/drills.json');
 const input = reportInputSchema.parse({ ...reportRunInput(config, ACCOUNT), period: 'weekly', scheduledTime: '2026-11-23T06:00:00Z' });
 const stored = new Map<string, string>();
 
-function reportAws(): ReportAws {
-  const clock = new FakeClock(Date.parse('2026-11-23T06:00:07Z'));
-  return {
-    clock,
-    deps: (region) => ({
-      elasticache: new ElastiCacheClient({ region }),
-      tagging: new ResourceGroupsTaggingAPIClient({ region }),
-      s3: new S3Client({ region }),
-      metrics: { put: () => undefined },
-      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
-      clock,
-      concurrency: 4,
-      throttleDelayMs: 1,
-      busyDelayMs: 1,
-    }),
-    sfn: (region) => new SFNClient({ region }),
-    cloudwatch: (region) => new CloudWatchClient({ region }),
-    vaultS3: (region) => new S3Client({ region }),
-  };
-}
+const reportAwsNow = (): ReportAws => reportAws(Date.parse('2026-11-23T06:00:07Z'));
 
 const run = () =>
   runScheduledReport(input, {
-    aws: reportAws(),
+    aws: reportAwsNow(),
     s3: new S3Client({ region: 'eu-central-1' }),
     publish: (alert) => publishAlert(new SNSClient({ region: 'eu-central-1' }), 'arn:aws:sns:eu-central-1:111122223333:redis-dr-example-alerts', alert),
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
