@@ -3,7 +3,7 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 
 /**
  * The CDK feature flags redis-dr's stacks are built and tested with (also in
- * cdk.json for the CDK CLI; test/lib/feature-flags.test.ts holds the two equal).
+ * cdk.json for the CDK CLI; test/lib/redis-dr.test.ts holds the two equal).
  */
 export const REDIS_DR_FEATURE_FLAGS: Readonly<Record<string, boolean>> = {
   '@aws-cdk/core:enablePartitionLiterals': true,

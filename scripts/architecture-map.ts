@@ -132,10 +132,10 @@ function trimPunctuation(path: string): string {
  * of the repository (`lambdas/…`, `docs/reports.md`), backticked or not;
  * (2) a backticked token with a `/` or a file extension, resolved against
  * the paths named before it in its paragraph or table row (their folders
- * and every folder above them: `host/aof-dir.ts` after
- * `lambdas/adapters/storage/object-store.ts`), against the base a table
- * column's header names (`domain (\`lambdas/domain/\`)`), and against the
- * folders it resolved to itself (`format/` then `parser.ts`); in such a
+ * and every folder above them: `vault/vault-seed.ts` after
+ * `lambdas/domain/drills/drill.ts`), against the base a table column's
+ * header names (`domain (\`lambdas/domain/\`)`), and against the folders
+ * earlier tokens resolved to (`format/` then `parser.ts`); in such a
  * column, (3) every backticked token without spaces (`parse-strings`: a
  * file stem). `redis-dr/<x>` is the package's own export `./<x>`.
  * Markdown links are test/docs/links.test.ts's.

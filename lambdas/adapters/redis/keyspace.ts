@@ -6,7 +6,7 @@
  * the node that serves each key, following `MOVED` (topology refresh) and
  * `ASK` (a slot migrating: `ASKING` + the command on the importing node).
  *
- * The bulk traffic goes through the lean RESP2 pipes of redis.ts (one per
+ * The bulk traffic goes through the lean RESP2 pipes of resp-pipe.ts (one per
  * node); ioredis clients only for the per-type canonical reads of compare.
  */
 import net from 'node:net';

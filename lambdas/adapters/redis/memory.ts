@@ -2,7 +2,7 @@
  * The eviction guard of every key copy (`migrate` and `migrate --from-rdb`
  * call this one piece): before the first write it reads `INFO memory` on
  * every target node (each primary of a cluster) and refuses a restore that
- * would not fit a node that can evict (domain/eviction.ts has the rule);
+ * would not fit a node that can evict (domain/keys/eviction.ts has the rule);
  * while the copy writes it samples `evicted_keys` (`INFO stats`) on every
  * node, and at the end it reports how many keys the target evicted. Only
  * INFO: CONFIG is blocked on ElastiCache.

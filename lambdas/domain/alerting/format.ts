@@ -283,7 +283,7 @@ function firstMetric(metrics: unknown): MetricRef | undefined {
   return undefined;
 }
 
-/** `One sentence. Runbook: docs/runbooks/x.md` → meaning and runbook path. */
+/** `One sentence. Runbook: docs/runbooks/<name>.md` → meaning and runbook path. */
 export function splitDescription(description: string | undefined): { meaning?: string; runbook?: string } {
   if (!description) return {};
   const m = /\s*Runbook:\s*(\S+)\s*$/i.exec(description);

@@ -67,7 +67,7 @@ export const METRIC = {
   keyspaceCollapsed: 'KeyspaceCollapsed',
   /**
    * Freshness (no dimensions, per region): caches of the region no plan
-   * names that could be protected (domain/coverage.ts), every run.
+   * names that could be protected (domain/plans/coverage.ts), every run.
    */
   unprotectedCaches: 'UnprotectedCaches',
 } as const;

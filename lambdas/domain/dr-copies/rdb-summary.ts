@@ -19,7 +19,7 @@ export interface RdbSummary {
   readonly byType: Readonly<Record<string, number>>;
   /**
    * When the keys with an expiry expire (an expiry histogram's text form,
-   * domain/expiry.ts), merged as needed to fit the tag. Absent when no key has
+   * domain/drills/expiry.ts), merged as needed to fit the tag. Absent when no key has
    * an expiry, and in summaries written before histograms were recorded.
    */
   readonly expiryHistogram?: string;

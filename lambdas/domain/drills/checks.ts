@@ -1,7 +1,7 @@
 /**
  * The restore drill's verify step, the pure half: what a restored cluster
  * must hold compared with what was found in it, one named check at a time.
- * The Redis I/O that produces the "found" side lives in adapters/redis.ts;
+ * The Redis I/O that produces the "found" side lives in adapters/redis/drill-scan.ts;
  * nothing here talks to Redis, reads the clock or the environment.
  */
 import type { CheckResult, DrillChecks, DrillVerifyReport, ExpectedData } from './drill.js';

@@ -79,7 +79,7 @@ export interface DrillOutcome {
   readonly seedCleanup?: SeedCleanup;
 }
 
-/** What the seed copies' delete reported (steps/seed-copy.ts). */
+/** What the seed copies' delete reported (lib/constructs/restore-drill/steps/seed-copy.ts). */
 export interface SeedCleanup {
   readonly deleted: boolean;
   readonly bucket?: string;

@@ -5,8 +5,8 @@
  * `create-failed` / `restore-failed` group; these are the refusals known in
  * advance. Each rule checks only what the recovery point records (an
  * unknown fact passes: the preflight never refuses on a guess). Used by
- * `redis-dr restore` (cli/commands/restore/action.ts, cli/commands/restore/serverless.ts) and the
- * drill select step (jobs/drill-select.ts).
+ * `redis-dr restore` (cli/commands/restore/action.ts, lambdas/jobs/drills/restore-serverless.ts) and the
+ * drill select step (jobs/drills/drill-select.ts).
  */
 import type { RecoveryPointChoice } from './drill.js';
 import { engineRdbSupport, rdbRefusal } from '../rdb/format/dump-payload.js';

@@ -6,7 +6,7 @@
  * `--on-conflict skip` promises to keep. This module is the rule, pure:
  * what `INFO memory` / `INFO stats` say, whether a restore of a given size
  * fits each target node, and the lines people read. The reading is in
- * adapters/redis-memory.ts; both key copies (`migrate`, `migrate --from-rdb`)
+ * adapters/redis/memory.ts; both key copies (`migrate`, `migrate --from-rdb`)
  * call the one guard there.
  */
 

@@ -5,7 +5,7 @@
  * in the order of that process's table, so equal sets on two servers can dump
  * differently. Instead each type is reduced to a canonical form (members and
  * fields sorted, zset scores normalised, lists and streams in order) and
- * hashed. Pure: the values are read by adapters/redis-copy.ts.
+ * hashed. Pure: the values are read by the Redis adapters (lambdas/adapters/redis/).
  */
 import { createHash } from 'node:crypto';
 

@@ -44,7 +44,7 @@ export interface KeyCopyOptions {
   readonly rememberSkipped?: boolean;
   /**
    * Run even when the target can evict and the restore would not fit it
-   * (domain/eviction.ts); any eviction during the run still ends it
+   * (domain/keys/eviction.ts); any eviction during the run still ends it
    * non-zero. @default false (refused before anything is written)
    */
   readonly allowEviction?: boolean;

@@ -127,13 +127,13 @@ export const TAGS = {
   keys: 'redis-dr:keys',
   /** The canary value the probe wrote just before the snapshot. */
   canary: 'redis-dr:canary',
-  /** On a snapshot only (never copied to objects): the probe's expiry histogram (domain/expiry.ts), when recorded. */
+  /** On a snapshot only (never copied to objects): the probe's expiry histogram (domain/drills/expiry.ts), when recorded. */
   expiries: 'redis-dr:ttl',
   /** On a DR object: verdict of the RDB verifier, `ok` or `corrupt`. */
   verified: 'redis-dr:verified',
   /** On a DR object: the verifier's summary (see `formatRdbSummary`). */
   rdb: 'redis-dr:rdb',
-  /** On a snapshot: why retention must keep it, e.g. `keyspace-collapsed:<point>` (see domain/collapse.ts). */
+  /** On a snapshot: why retention must keep it, e.g. `keyspace-collapsed:<point>` (see domain/plans/collapse.ts). */
   hold: 'redis-dr:hold',
   /** On a snapshot: it was judged a keyspace collapse against the fullest good point of the collapse window (the detail). */
   collapsed: 'redis-dr:collapsed',

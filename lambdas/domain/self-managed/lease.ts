@@ -7,7 +7,7 @@
  * is a lock file (folders) or an object written with `If-None-Match: *`
  * (S3); it names its holder, so a lease left by a run that died (the same
  * host and its pid gone, or older than a bound) is taken over. Pure: the
- * adapters (storage/lease-*.ts) read and write it.
+ * adapters (adapters/storage/backup-store.ts, adapters/storage/backup-store-s3.ts) read and write it.
  */
 
 /** Who holds a lease: written into the lease file or object. */

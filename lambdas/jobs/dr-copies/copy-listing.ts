@@ -79,7 +79,7 @@ export class CopyBucket {
       // Verdict objects are the vault verifier's, never copies.
       (objects) => objects.map((o) => o.key).filter((k) => !isVaultVerdictKey(k)),
       (err: unknown) => {
-        // No plan exports, or the stack is not deployed in this region: no copies. A missing vault is a problem (./vault-copies.ts).
+        // No plan exports, or the stack is not deployed in this region: no copies. A missing vault is a problem (../vault/vault-copies.ts).
         if (errorName(err) === 'NoSuchBucket' && this.where !== 'vault') return [];
         throw err;
       },

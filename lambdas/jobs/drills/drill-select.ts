@@ -62,7 +62,7 @@ import type { RecoveryPoint, TargetRef } from '../../domain/plans/types.js';
  *
  * No usable recovery point anywhere → {@link NoRecoveryPointError} (the state
  * machine reports it as a failed drill: that is the drill's finding). A
- * chosen point the drill cluster's shape cannot take (domain/restore-preflight.ts:
+ * chosen point the drill cluster's shape cannot take (domain/drills/restore-preflight.ts:
  * a multi-database file into cluster mode, an engine older than the file, a
  * node type too small, data tiering) → `RestorePreflightError`, reported the
  * same way, before anything is created. Other

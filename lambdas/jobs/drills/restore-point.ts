@@ -68,7 +68,7 @@ export interface RestoreResult {
   readonly request: CreateReplicationGroupCommandInput | CreateServerlessCacheCommandInput;
   /** `refused` (the preflight: nothing created), `dry-run`, `creating` (no --wait), `available`, `create-failed`, `restore-failed`, `deleting`, `gone`, or `timeout`. */
   readonly status: string;
-  /** Why the preflight refused the restore (domain/restore-preflight.ts), when it did. */
+  /** Why the preflight refused the restore (domain/drills/restore-preflight.ts), when it did. */
   readonly refusals?: readonly PreflightRefusal[];
   readonly endpoint: string | null;
   readonly ok: boolean;

@@ -56,7 +56,7 @@ export interface MigrateResult extends MigrateCounts {
  * holds; a refused write stops the run once the batches already sent are
  * answered (a rerun with `skip` completes it).
  *
- * Before the first write the eviction guard (adapters/redis-memory.ts)
+ * Before the first write the eviction guard (adapters/redis/memory.ts)
  * holds the source's dataset size against every target node that can evict,
  * and refuses the run when it would not fit (unless `allowEviction`); it
  * samples the target's `evicted_keys` between batches and at the end: an

@@ -27,7 +27,7 @@
  *    run again, and the first read's file CRC-64 comes from its block CRCs
  *    (each byte is checksummed once per read, and once more in a payload).
  *
- * Between 2 and 3, the eviction guard (adapters/redis-memory.ts, the one
+ * Between 2 and 3, the eviction guard (adapters/redis/memory.ts, the one
  * `migrate` uses) holds the selected keys' sizes in the file against every
  * target node that can evict and refuses the run when they would not fit
  * (unless `allowEviction`); during 3 it samples `evicted_keys`: an eviction
@@ -86,7 +86,7 @@ export type { RdbFileSource } from './read-rdb-batches.js';
 /**
  * What to restore: one file (a function that streams it), or the files of
  * one recovery point in shard order with the checked set they form (see
- * domain/shard-set.ts: with several files, every key's hash slot is held
+ * domain/keys/shard-set.ts: with several files, every key's hash slot is held
  * against the set while the files are verified).
  */
 export type RdbSources = (() => AsyncIterable<Uint8Array>) | { readonly files: readonly RdbFileSource[]; readonly set?: ShardSet };

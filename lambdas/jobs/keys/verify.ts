@@ -17,7 +17,7 @@
  * aside) are the same value; other bytes (a hash-table set or hash dumps in
  * the order of its process's table; a target that converted an encoding)
  * are compared by canonical fingerprint: the target's value read per type,
- * the file's decoded from its bytes (rdb/value.ts).
+ * the file's decoded from its bytes (rdb/format/value.ts).
  *
  * A big key (BIG_KEY_BYTES of payload or more: a string, or a set, hash or
  * sorted set stored as a table) is neither DUMPed nor read whole: its type,

@@ -1,7 +1,7 @@
 /**
  * The one key writer of every key copy: `migrate` from a live server or
  * cluster (lambdas/jobs/keys/migrate.ts) and `migrate --from-rdb` from a recovery point's
- * files (jobs/restore-rdb-keys.ts), and so the drills and the demo that run
+ * files (lambdas/jobs/keys/migrate-rdb.ts), and so the drills and the demo that run
  * them. Readers hand it batches of keys (a DUMP payload and an absolute
  * expiry each); it writes them into the target as pipelined
  * `RESTORE key <expire-at> <payload> ABSTTL [REPLACE]`, each key to the node
@@ -28,7 +28,7 @@
  *   one batch at a time, because each batch's EXISTS check must see what the
  *   batch before it wrote. Every batch sent is answered and counted before
  *   a window drains, whatever stopped the run, so the counts match the target.
- * - The eviction guard (adapters/redis-memory.ts), when started, refuses a
+ * - The eviction guard (adapters/redis/memory.ts), when started, refuses a
  *   run that would not fit a target that can evict, and between batches
  *   stops one whose target evicted (unless `allowEviction`).
  */

@@ -8,7 +8,7 @@
  * input pieces after that. The state goes in and out through memory, as two
  * 32-bit halves on the JavaScript side: an i64 parameter or result would be
  * a BigInt per call, which cost more than the loop itself on the short
- * updates of a DUMP payload's checksum (rdb/dump-payload.ts).
+ * updates of a DUMP payload's checksum (rdb/format/dump-payload.ts).
  *
  * ```wat
  * (func $run (param $p i32) (param $end i32) (local $x i64) (local $crc i64) (local $y i64)

@@ -201,7 +201,7 @@ export function returnCrc64InputArea(area: Uint8Array): void {
 
 /**
  * The WebAssembly CRC-64 loop with its tables, for a thread that checksums
- * beside the parser (adapters/crc64-thread.ts); undefined where this runtime
+ * beside the parser (adapters/host/crc64-thread.ts); undefined where this runtime
  * runs the JavaScript loop (no WebAssembly).
  */
 export function crc64WasmImage(): WasmCrc64Image | undefined {

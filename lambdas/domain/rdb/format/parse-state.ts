@@ -90,7 +90,7 @@ export class RdbParserState {
   expiredKeys = 0;
   fileTimeMs = -1;
   pendingExpireMs = 0;
-  /** Keys with an expiry per bucket of the expiry grid (domain/expiry.ts), from the file's `ctime`. */
+  /** Keys with an expiry per bucket of the expiry grid (domain/drills/expiry.ts), from the file's `ctime`. */
   readonly expiryCounts = new Float64Array(EXPIRY_BUCKETS);
   /** The last key's bucket and its offsets (after, up to]: the next key is likely in it too. */
   bucket = 0;
