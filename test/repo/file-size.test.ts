@@ -3,10 +3,10 @@
  * 38): past that a file holds more than one idea, and is split by them (the
  * RDB parser by type family, verify-rdb by its progress and pages).
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repositoryFiles } from '../../scripts/architecture-map.js';
 
 const ROOT = join(__dirname, '..', '..');
 const LIMIT = 700;
@@ -34,11 +34,7 @@ function oversized(files: readonly string[], read: (file: string) => string): st
 }
 
 function sources(): string[] {
-  const out = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z', 'lambdas/', 'lib/', 'cli/'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  return out.split('\0').filter((f) => /\.(ts|mts|cts)$/.test(f));
+  return repositoryFiles(ROOT).filter((f) => /^(lambdas|lib|cli)\//.test(f) && /\.(ts|mts|cts)$/.test(f));
 }
 
 describe('file size', () => {
