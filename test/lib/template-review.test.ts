@@ -8,7 +8,7 @@ import { vaultStackName } from '../../lib/deployment.js';
 import { localApp } from '../../lib/local-app.js';
 import { RedisDr } from '../../lib/redis-dr.js';
 import { synthesize, type Synthesized } from '../support/synth.js';
-import { checkGolden, compactJson, maskTemplate, UPDATE_HINT } from '../support/template-golden.js';
+import { checkGolden, compactJson, maskTemplate, templateDifferences, UPDATE_HINT } from '../support/template-golden.js';
 import {
   bucketReplacements,
   keysWithoutAccountRoot,
@@ -283,6 +283,19 @@ describe('template review: each check fails on a planted fragment (negative case
     const bucket = JSON.stringify(code.S3Bucket);
     code.S3Bucket = 'another-bucket';
     expect(check(rebuilt)).toContain(`Properties.Code.S3Bucket: ${bucket} -> "another-bucket"`);
+  });
+
+  it('a golden template: a statement added to a policy is one difference, at its index', () => {
+    const template = maskTemplate(synthesize(byFile('test/fixtures/config/basic.json')).primary.toJSON()) as any;
+    const [policyId, policy] = Object.entries(template.Resources as Record<string, any>).find(
+      ([, r]) => r.Type === 'AWS::IAM::Policy' && r.Properties.PolicyDocument.Statement.length > 1,
+    )!;
+    const changed = structuredClone(template);
+    changed.Resources[policyId].Properties.PolicyDocument.Statement.splice(1, 0, { Action: 's3:DeleteObject', Effect: 'Allow', Resource: '*' });
+    expect(templateDifferences(template, changed)).toEqual([
+      `Resources.${policyId} [AWS::IAM::Policy] Properties.PolicyDocument.Statement[1]: (none) -> {"Action":"s3:DeleteObject","Effect":"Allow","Resource":"*"}`,
+    ]);
+    expect(policy.Properties.PolicyDocument.Statement.length).toBeGreaterThan(1);
   });
 
   it('a golden template: only asset keys, synth paths, date-times and the bootstrap check are masked', () => {

@@ -11,7 +11,7 @@
  */
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, relative } from 'node:path';
 
 /** A masked asset object key: `<hash>.zip` (Lambda code, bundled or not, hashes its source). */
 export const MASKED_ASSET = '<asset>';
@@ -70,17 +70,35 @@ export function maskTemplate(template: unknown): unknown {
  * point at the member that changed.
  */
 export function compactJson(value: unknown, width = 120): string {
+  // Each subtree's one-line text, built once from its members' (stringifying at every level would be quadratic in depth).
+  const flatText = new Map<unknown, string>();
+  const flat = (v: unknown): string => {
+    if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+    let text = flatText.get(v);
+    if (text === undefined) {
+      text = Array.isArray(v)
+        ? `[${v.map(flat).join(',')}]`
+        : `{${Object.entries(v as Record<string, unknown>)
+            .filter(([, item]) => item !== undefined)
+            .map(([k, item]) => `${JSON.stringify(k)}:${flat(item)}`)
+            .join(',')}}`;
+      flatText.set(v, text);
+    }
+    return text;
+  };
   const write = (v: unknown, indent: string, room: number): string => {
-    const flat = JSON.stringify(v);
-    if (flat === undefined || v === null || typeof v !== 'object' || flat.length <= room) return flat ?? 'null';
+    const text = flat(v);
+    if (v === null || typeof v !== 'object' || text.length <= room) return text;
     const inner = `${indent}  `;
     const lines = Array.isArray(v)
       ? v.map((item) => `${inner}${write(item, inner, width - inner.length - 1)}`)
-      : Object.entries(v as Record<string, unknown>).map(([k, item]) => {
-          const key = `${JSON.stringify(k)}: `;
-          return `${inner}${key}${write(item, inner, width - inner.length - key.length - 1)}`;
-        });
-    if (lines.length === 0) return flat;
+      : Object.entries(v as Record<string, unknown>)
+          .filter(([, item]) => item !== undefined)
+          .map(([k, item]) => {
+            const key = `${JSON.stringify(k)}: `;
+            return `${inner}${key}${write(item, inner, width - inner.length - key.length - 1)}`;
+          });
+    if (lines.length === 0) return text;
     const [open, close] = Array.isArray(v) ? ['[', ']'] : ['{', '}'];
     return `${open}\n${lines.join(',\n')}\n${indent}${close}`;
   };
@@ -123,7 +141,14 @@ export function templateDifferences(golden: unknown, actual: unknown): string[] 
       return;
     }
     if (Array.isArray(a) && Array.isArray(b)) {
-      for (let i = 0; i < Math.max(a.length, b.length); i++) walk(a[i], b[i], [...path, i]);
+      // The common head and tail left out, so one statement added to a policy is one difference, not a shift of all after it.
+      const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+      let head = 0;
+      while (head < a.length && head < b.length && same(a[head], b[head])) head++;
+      let tail = 0;
+      while (tail < a.length - head && tail < b.length - head && same(a[a.length - 1 - tail], b[b.length - 1 - tail])) tail++;
+      for (let i = head; i < Math.max(a.length, b.length) - tail; i++)
+        walk(i < a.length - tail ? a[i] : undefined, i < b.length - tail ? b[i] : undefined, [...path, i]);
       return;
     }
     const ao = a as Record<string, unknown>;
@@ -149,12 +174,17 @@ export function checkGolden(goldenFile: string, template: unknown, options: { re
     writeText(goldenFile, compactJson(masked));
     return undefined;
   }
-  if (!existsSync(goldenFile)) return `${options.label}: no golden template ${goldenFile} (${UPDATE_HINT})`;
-  const differences = templateDifferences(JSON.parse(readFileSync(goldenFile, 'utf8')), masked);
+  const shown = relative(process.cwd(), goldenFile);
+  if (!existsSync(goldenFile)) return `${options.label}: no golden template ${shown} (${UPDATE_HINT})`;
+  const golden = JSON.parse(readFileSync(goldenFile, 'utf8')) as unknown;
+  // Keys are sorted on both sides (maskTemplate, and the golden as written): equal templates give equal text.
+  if (JSON.stringify(golden) === JSON.stringify(masked)) return undefined;
+  const differences = templateDifferences(golden, masked);
+  // Text unequal but no difference: a golden written in another key order (edited by hand) holds the same template.
   if (differences.length === 0) return undefined;
   const more = differences.length > SHOWN ? `\n  … and ${differences.length - SHOWN} more` : '';
   return (
-    `${options.label} differs from ${goldenFile} in ${differences.length} place(s) (golden -> synthesized):\n` +
+    `${options.label} differs from ${shown} in ${differences.length} place(s) (golden -> synthesized):\n` +
     `${differences
       .slice(0, SHOWN)
       .map((d) => `  ${d}`)
