@@ -1,6 +1,6 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type RedisDrConfig } from '../../lib/config/index.js';
@@ -8,6 +8,7 @@ import { vaultStackName } from '../../lib/deployment.js';
 import { localApp } from '../../lib/local-app.js';
 import { RedisDr } from '../../lib/redis-dr.js';
 import { synthesize, type Synthesized } from '../support/synth.js';
+import { checkGolden, compactJson, maskTemplate, templateDifferences, UPDATE_HINT } from '../support/template-golden.js';
 import {
   bucketReplacements,
   keysWithoutAccountRoot,
@@ -42,6 +43,17 @@ function everyConfig(): { file: string; config: RedisDrConfig }[] {
 
 const json = (t: { toJSON(): unknown }) => t.toJSON() as TemplateJson;
 const templatesOf = (s: Synthesized) => [s.primary, s.dr, ...(s.vault ? [s.vault] : [])].map(json);
+/** A synth's templates by stack role (primary, dr, and vault with config `vault`). */
+const stacksOf = (s: Synthesized) => Object.entries({ primary: s.primary, dr: s.dr, ...(s.vault ? { vault: s.vault } : {}) });
+
+/**
+ * The golden templates (test/fixtures/templates/<config>.<stack>.json; docs/developing.md):
+ * compared here, where every config is synthesized anyway, so the guard costs no synth.
+ * `npm run templates:update` sets REDIS_DR_UPDATE_TEMPLATES=1: the same tests write them instead.
+ */
+const GOLDEN_DIR = join(ROOT, 'test', 'fixtures', 'templates');
+const UPDATE_GOLDENS = process.env.REDIS_DR_UPDATE_TEMPLATES === '1';
+const goldenName = (file: string, stack: string) => `${basename(file, '.json')}.${stack}.json`;
 
 const configs = everyConfig();
 
@@ -69,6 +81,24 @@ describe('template review: every config the repository ships', () => {
     },
   );
 
+  it.each(configs.map((c) => c.file))('%s: every synthesized template equals its golden, asset hashes masked', (file) => {
+    const problems = stacksOf(synths.get(file)!).map(([stack, template]) =>
+      checkGolden(join(GOLDEN_DIR, goldenName(file, stack)), template.toJSON(), { update: UPDATE_GOLDENS, label: `${file} (${stack})` }),
+    );
+    const failed = problems.filter((p) => p !== undefined);
+    if (failed.length > 0) expect.fail(failed.join('\n\n'));
+  });
+
+  it('every golden template belongs to a config and stack synthesized here, one file each', () => {
+    const expected = configs.flatMap(({ file }) => stacksOf(synths.get(file)!).map(([stack]) => goldenName(file, stack)));
+    // Two configs of one name in config/ and test/fixtures/config/ would share a golden.
+    expect(new Set(expected).size).toBe(expected.length);
+    const present = existsSync(GOLDEN_DIR) ? readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.json')) : [];
+    const stale = present.filter((f) => !expected.includes(f));
+    if (UPDATE_GOLDENS) for (const f of stale) rmSync(join(GOLDEN_DIR, f));
+    else expect(stale, `golden templates of no synthesized config: ${UPDATE_HINT}`).toEqual([]);
+  });
+
   it.each(configs.map((c) => c.file))('%s: replication into a locked destination may read retention and legal hold', (file) => {
     const templates = templatesOf(synths.get(file)!);
     const locked = new Set(templates.flatMap(lockedBucketNames));
@@ -93,8 +123,9 @@ describe('template review: every config the repository ships', () => {
   );
 });
 
+const byFile = (f: string) => configs.find((c) => c.file === f)!.config;
+
 describe('template review: config changes that must replace no bucket', () => {
-  const byFile = (f: string) => configs.find((c) => c.file === f)!.config;
   const basic = byFile('test/fixtures/config/basic.json');
   const vaulted = byFile('test/fixtures/config/vault.json');
   const vaultDrill = byFile('test/fixtures/config/vault-drill.json');
@@ -216,6 +247,82 @@ describe('template review: each check fails on a planted fragment (negative case
     expect(bucketReplacements(before, { Resources: { ExportsBucket1: { ...fixedBucket, Properties: { BucketName: 'redis-dr-y-1-eu-west-1' } } } })).toEqual([
       'bucket ExportsBucket1 changes its name "redis-dr-x-1-eu-west-1" -> "redis-dr-y-1-eu-west-1" (a replacement)',
     ]);
+  });
+
+  it('a golden template: a changed memory size or IAM action fails with the logical id and property path; asset hashes do not', () => {
+    // The real basic.json primary template (synthesized above) against its real golden.
+    const golden = join(GOLDEN_DIR, goldenName('test/fixtures/config/basic.json', 'primary'));
+    const template = synthesize(byFile('test/fixtures/config/basic.json')).primary.toJSON() as any;
+    const check = (t: unknown) => checkGolden(golden, t, { update: false, label: 'basic.json (primary)' });
+    expect(check(template)).toBeUndefined();
+
+    const resources = Object.entries(template.Resources as Record<string, any>);
+    const [fnId, fn] = resources.find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.MemorySize !== undefined)!;
+    const [policyId] = resources.find(([, r]) => r.Type === 'AWS::IAM::Policy')!;
+    const changed = structuredClone(template);
+    changed.Resources[fnId].Properties.MemorySize = fn.Properties.MemorySize * 2;
+    const statement = changed.Resources[policyId].Properties.PolicyDocument.Statement[0];
+    const action = [statement.Action].flat()[0] as string;
+    statement.Action = Array.isArray(statement.Action) ? [`${action}X`, ...statement.Action.slice(1)] : `${action}X`;
+    const message = check(changed)!;
+    expect(message).toContain('basic.json (primary) differs from');
+    expect(message).toContain(
+      `Resources.${fnId} [AWS::Lambda::Function] Properties.MemorySize: ${fn.Properties.MemorySize} -> ${fn.Properties.MemorySize * 2}`,
+    );
+    expect(message).toContain(
+      `Resources.${policyId} [AWS::IAM::Policy] Properties.PolicyDocument.Statement[0].Action${Array.isArray(statement.Action) ? '[0]' : ''}: "${action}" -> "${action}X"`,
+    );
+    expect(message).toContain(UPDATE_HINT);
+
+    // Another build of the same code: new asset hashes, the same golden.
+    const rebuilt = structuredClone(template);
+    const code = Object.values(rebuilt.Resources as Record<string, any>).find((r) => r.Properties?.Code?.S3Key)!.Properties.Code;
+    code.S3Key = `${'0'.repeat(64)}.zip`;
+    expect(check(rebuilt)).toBeUndefined();
+    // …but not another bucket.
+    const bucket = JSON.stringify(code.S3Bucket);
+    code.S3Bucket = 'another-bucket';
+    expect(check(rebuilt)).toContain(`Properties.Code.S3Bucket: ${bucket} -> "another-bucket"`);
+  });
+
+  it('a golden template: a statement added to a policy is one difference, at its index', () => {
+    const template = maskTemplate(synthesize(byFile('test/fixtures/config/basic.json')).primary.toJSON()) as any;
+    const [policyId] = Object.entries(template.Resources as Record<string, any>).find(
+      ([, r]) => r.Type === 'AWS::IAM::Policy' && r.Properties.PolicyDocument.Statement.length > 1,
+    )!;
+    const changed = structuredClone(template);
+    changed.Resources[policyId].Properties.PolicyDocument.Statement.splice(1, 0, { Action: 's3:DeleteObject', Effect: 'Allow', Resource: '*' });
+    expect(templateDifferences(template, changed)).toEqual([
+      `Resources.${policyId} [AWS::IAM::Policy] Properties.PolicyDocument.Statement[1]: (none) -> {"Action":"s3:DeleteObject","Effect":"Allow","Resource":"*"}`,
+    ]);
+    // And taken away again: the same line the other way.
+    expect(templateDifferences(changed, template)).toEqual([
+      `Resources.${policyId} [AWS::IAM::Policy] Properties.PolicyDocument.Statement[1]: {"Action":"s3:DeleteObject","Effect":"Allow","Resource":"*"} -> (none)`,
+    ]);
+  });
+
+  it('a golden template: only asset keys, synth paths, date-times and the bootstrap check are masked', () => {
+    const masked = maskTemplate({
+      Resources: {
+        Fn: { Type: 'AWS::Lambda::Function', Properties: { Code: { S3Key: `${'a'.repeat(64)}.zip` }, Handler: 'index.handler' } },
+        Acl: {
+          Type: 'Custom::AWS',
+          Properties: { Grantee: 'b'.repeat(64), Path: '/tmp/redis-dr-synths-Ab12/redis-dr-synth-Cd34/asset.x', At: 'at(2026-11-24T05:00:00)' },
+        },
+        Meta: { Type: 'AWS::CDK::Metadata', Properties: { Staged: `cdk.out/asset.${'c'.repeat(64)}`, Day: '2026-11-24' } },
+      },
+      Rules: { CheckBootstrapVersion: { Assertions: [{ AssertDescription: 'CDK bootstrap stack version 6 required.' }] }, Mine: { Assertions: [] } },
+    });
+    expect(masked).toEqual({
+      Resources: {
+        Acl: { Type: 'Custom::AWS', Properties: { At: 'at(<timestamp>)', Grantee: 'b'.repeat(64), Path: '<cdk.out>' } },
+        Fn: { Type: 'AWS::Lambda::Function', Properties: { Code: { S3Key: '<asset>.zip' }, Handler: 'index.handler' } },
+        Meta: { Type: 'AWS::CDK::Metadata', Properties: { Day: '2026-11-24', Staged: 'cdk.out/asset.<asset>' } },
+      },
+      Rules: { CheckBootstrapVersion: '<CDK bootstrap version check>', Mine: { Assertions: [] } },
+    });
+    // Keys sorted at every level: the golden's text does not follow the CDK's order of writing.
+    expect(compactJson(maskTemplate({ b: 1, a: { d: 2, c: 3 } }))).toBe('{"a":{"c":3,"d":2},"b":1}\n');
   });
 
   it('a default synth that carries the vault stack', () => {
