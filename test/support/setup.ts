@@ -1,9 +1,13 @@
+import { join } from 'node:path';
 import 'aws-sdk-client-mock-vitest/extend';
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22+); Node 20 lacks it.
 import '../../demo/polyfills.js';
 import { afterAll, afterEach, beforeAll, expect, inject, vi } from 'vitest';
 import { collectCalls, registerStub, releaseStubs, settleCalls } from './aws-calls.js';
 import { bytesEqual } from './bytes-equality.js';
+
+/** The module of aws-cdk-lib that keeps the temporary cloud assembly folders (see the afterAll below). */
+const CLOUD_ASSEMBLY = join('@aws-cdk', 'cloud-assembly-api', 'lib', 'cloud-assembly.js');
 
 // Buffers and byte arrays compared at once, not index by index (test/support/bytes-equality.ts).
 expect.addEqualityTesters([bytesEqual]);
@@ -41,6 +45,14 @@ if (inject('sharedWorker')) {
     }
   });
 }
+
+// aws-cdk-lib removes the temporary folder of every App made without an outdir (/tmp/cdk.out*) only when the
+// process exits, which a vitest worker does not reach cleanly: they piled up by the hundred in the temp folder.
+// Removed after each file that loaded aws-cdk-lib (a file done with its apps; shared synths have folders of their own).
+afterAll(() => {
+  const loaded = Object.keys(require.cache).find((f) => f.endsWith(CLOUD_ASSEMBLY));
+  if (loaded) (require(loaded) as typeof import('aws-cdk-lib/cx-api')).CloudAssembly.cleanupTemporaryDirectories();
+});
 
 afterEach(() => collectCalls(expect.getState().testPath));
 afterAll(() => {
