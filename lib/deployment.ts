@@ -339,7 +339,6 @@ export function selftestInput(
   partition = 'aws',
   configFile = 'config/<env>.json',
 ): SelftestInput {
-  const names = stackNames(config);
   const covers = (where: DrillWhere) => regions === 'both' || regions === where;
   const regionOf = (where: DrillWhere) => (where === 'primary' ? config.primary.region : config.dr.region);
   const drBucket = recoveryBucketName(config.name, account, config.dr.region);
@@ -379,10 +378,6 @@ export function selftestInput(
     regions,
     primaryRegion: config.primary.region,
     drRegion: config.dr.region,
-    stacks: (['primary', 'dr'] as const)
-      .filter((where) => covers(where) || where === 'dr')
-      .map((where) => ({ where, region: regionOf(where), stackName: where === 'primary' ? names.primary : names.dr })),
-    alertTopicOutput: ALERT_TOPIC_OUTPUT,
     drBucket,
     vault: config.vault !== undefined,
     plans,

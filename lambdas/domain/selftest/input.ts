@@ -59,9 +59,6 @@ export interface SelftestInput {
   readonly regions: SelftestRegions;
   readonly primaryRegion: string;
   readonly drRegion: string;
-  /** The stacks looked at first (the regions covered), and the output naming each one's alert topic. */
-  readonly stacks: readonly { readonly where: DrillWhere; readonly region: string; readonly stackName: string }[];
-  readonly alertTopicOutput: string;
   /** Where the copies land and the record is written. */
   readonly drBucket: string;
   /** The export bucket also replicates into a vault. */

@@ -126,9 +126,9 @@ export async function runSelftest(input: SelftestInput, aws: SelftestAws, o: Sel
           await pointSteps(canaryPlan(plan, canary.id), ctx, canary.knownKeys, took);
         },
       );
-    } else {
-      runner.skip(`snapshot ${plan.plan}`, input.primaryRegion, `--canary: the canary's recovery point (plan ${canary.plan}) is taken instead`);
     }
+    // The other plans take no point of their own under --canary (the canary's stands in, by design): no step is
+    // listed for them, as a skipped step would fail the run; their drills below run all the same.
     // The drills restore each plan's own newest points, never the canary's: they run whatever the canary came to.
     await drillSteps(plan, ctx, { point: undefined, copyOk: true, drillsOnly: true });
   }
@@ -207,26 +207,32 @@ async function pointSteps(plan: SelftestPlan, ctx: PlanRun, knownKeys?: number, 
   const primary = input.primaryRegion;
   const name = `${plan.plan}/${plan.target?.id ?? '(tag selection)'}`;
 
-  const point = await planStep(ctx, `snapshot ${name}`, primary, 'see docs/runbooks/backups-stopped.md', async () => {
+  const points = await planStep(ctx, `snapshot ${name}`, primary, 'see docs/runbooks/backups-stopped.md', async () => {
     ctx.changed?.(`started taking a recovery point of ${name}`);
     const r = await takeRecoveryPoints({ run: plan.snapshot, region: primary, wait: true }, aws, wait);
-    const p = r.points[0];
-    if (!r.ok || !p) {
-      const why = r.points.find((x) => x.status !== 'available')?.error ?? r.problems.join('; ') ?? 'no recovery point';
+    // A canary's snapshot that was created and then failed is the canary's all the same: it is deleted with it.
+    const created = r.points.find((x) => x.outcome === 'created')?.snapshot;
+    if (took && created) took(created);
+    if (!r.ok || r.points.length === 0) {
+      const why = r.points.find((x) => x.status !== 'available')?.error ?? (r.problems.join('; ') || 'no recovery point');
       throw new StepFailedError(`snapshot of plan ${plan.plan} failed: ${why}`, 'see docs/runbooks/backups-stopped.md');
     }
     return {
-      value: p,
-      detail: `${p.snapshot} ${p.status} (${p.outcome}, tier ${p.tier ?? '?'}${p.keys !== undefined ? `, ${p.keys} keys` : ', key count: no probe'})`,
+      value: r.points,
+      detail: r.points
+        .map((p) => `${p.snapshot} ${p.status} (${p.outcome}, tier ${p.tier ?? '?'}${p.keys !== undefined ? `, ${p.keys} keys` : ', key count: no probe'})`)
+        .join('; '),
     };
   });
-  if (!point) return { point: undefined, copyOk: false };
-  took?.(point.snapshot);
+  if (!points) return { point: undefined, copyOk: false };
 
   let copyOk = true;
-  if (plan.export) {
-    const target = plan.target ?? { kind: point.kind, id: point.target };
-    const exported = await planStep(ctx, `export ${name}`, primary, 'see docs/runbooks/dr-copies.md', async () => {
+  // Every point the plan took is exported and verified (a tag selection takes one per cache it selects), each its own step.
+  for (const point of plan.export ? points : []) {
+    // Each point's own cache (a plan of several caches takes one point per cache).
+    const target = { kind: point.kind, id: point.target };
+    const label = points.length > 1 ? `export ${plan.plan}/${point.target}` : `export ${name}`;
+    const exported = await planStep(ctx, label, primary, 'see docs/runbooks/dr-copies.md', async () => {
       const r = await exportRecoveryPoint(
         {
           run: plan.export!,
@@ -262,9 +268,9 @@ async function pointSteps(plan: SelftestPlan, ctx: PlanRun, knownKeys?: number, 
           `DR verifier: ${c.map((x) => `${x.verdict}${x.rdb ? ` (${x.rdb})` : ''}`).join(', ')}${knownKeys !== undefined ? `; the canary's ${knownKeys} keys counted` : ''}`,
       };
     });
-    copyOk = exported !== undefined;
+    if (exported === undefined) copyOk = false;
   }
-  return { point: point.snapshot, copyOk };
+  return { point: points[0]!.snapshot, copyOk };
 }
 
 /** A plan's drills (the DR drill only with a verified DR copy of this run, unless the run takes none for the plan). */

@@ -69,6 +69,8 @@ export interface Pipeline {
     verdict: string;
     /** What the DR verifier says of the file (its `redis-dr:rdb` tag; default `v11 keys=1000`). */
     rdb: string;
+    /** The status a snapshot being created ends in (default available). */
+    snapshotEnds: string;
   };
   /** Replication groups and snapshots deleted, in order. */
   deleted: string[];
@@ -84,7 +86,7 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     subscriptions: new Map(),
     published: [],
     bodies: new Map(),
-    faults: { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000' },
+    faults: { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000', snapshotEnds: 'available' },
     deleted: [],
   };
   const deny = (op: string) => {
@@ -106,7 +108,7 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     p.subscriptions.clear();
     p.published = [];
     p.bodies.clear();
-    p.faults = { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000' };
+    p.faults = { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000', snapshotEnds: 'available' };
     p.deleted = [];
     aws.ec.on(DeleteReplicationGroupCommand).callsFake((i: { ReplicationGroupId: string }) => {
       deny('DeleteReplicationGroup');
@@ -179,8 +181,8 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
         NumNodeGroups: 1,
         NodeSnapshots: [{ NodeGroupId: '0001', SnapshotCreateTime: s.createdAt }],
       }));
-      // A snapshot being created is available the next time it is described by name.
-      if (i.SnapshotName) for (const s of list) if (s.status === 'creating') s.status = 'available';
+      // A snapshot being created is available (or what faults.snapshotEnds says) the next time it is described by name.
+      if (i.SnapshotName) for (const s of list) if (s.status === 'creating') s.status = p.faults.snapshotEnds;
       return { Snapshots: out };
     });
     aws.ec.on(CopySnapshotCommand).callsFake((i: { SourceSnapshotName: string; TargetSnapshotName: string; TargetBucket: string }) => {

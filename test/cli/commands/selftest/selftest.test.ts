@@ -1,7 +1,11 @@
 import { CopySnapshotCommand, DeleteReplicationGroupCommand } from '@aws-sdk/client-elasticache';
 import { GetBucketReplicationCommand } from '@aws-sdk/client-s3';
+import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../lib/config/index.js';
 import { configHash, recoveryBucketName, stackNames } from '../../../../lib/deployment.js';
 import { selftestRecordSchema } from '../../../../lambdas/domain/selftest/steps.js';
@@ -227,6 +231,70 @@ describe('redis-dr selftest', () => {
     expect(r.stdout).toContain('fix:   grant elasticache:CreateReplicationGroup to RedisDr-st-Primary-DrillRole');
   });
 
+  describe('a deployment of two plans, one selecting its caches by tag', () => {
+    // The selftest fixture with a second plan over two caches (written here: a fixture file of its own would be
+    // synthesized by every template test).
+    const dir = mkdtempSync(join(tmpdir(), 'selftest-plans-'));
+    const TWO = join(dir, 'selftest.json');
+    const base = JSON.parse(readFileSync(CONFIG, 'utf8')) as { plans: Record<string, unknown>[] };
+    writeFileSync(
+      TWO,
+      JSON.stringify({
+        ...base,
+        $schema: undefined,
+        plans: [...base.plans, { ...base.plans[0], name: 'web', targets: { selectByTags: { team: 'web' } }, drill: { enabled: false } }],
+      }),
+    );
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const runTwo = (...args: string[]) => runInProcess(['selftest', '-c', TWO, '--poll-seconds', '5', ...args], { clock });
+    const rows = (stdout: string) =>
+      stdout
+        .split('\n')
+        .filter((l) => /PASSED|FAILED|WARNED|SKIPPED/.test(l) && !l.startsWith('Selftest'))
+        .map((l) => l.split(/\s{2,}/)[0]);
+    const hash = configHash(loadConfig(TWO));
+    beforeEach(() => {
+      for (const id of ['web-a', 'web-b']) aws.state.groups.set(id, { statuses: ['available'], replicas: 1, clusterEnabled: false });
+      // The Tagging API finds the plan's two caches by its tag.
+      aws.tagging.on(GetResourcesCommand, { TagFilters: [{ Key: 'team', Values: ['web'] }] }).resolves({
+        ResourceTagMappingList: ['web-a', 'web-b'].map((id) => ({
+          ResourceARN: `arn:aws:elasticache:${PRIMARY}:${ACCOUNT}:replicationgroup:${id}`,
+          Tags: [{ Key: 'team', Value: 'web' }],
+        })),
+      });
+      for (const [name, region] of [
+        [NAMES.primary, PRIMARY],
+        [NAMES.dr, DR],
+      ] as const)
+        aws.pipeline.stacks.set(name, { status: 'UPDATE_COMPLETE', outputs: { AlertTopicArn: TOPIC(region), ConfigHash: hash } });
+    });
+
+    it('every cache a plan selects is snapshotted, exported and verified, each export its own step', async () => {
+      const r = await runTwo();
+      expect(r.code, r.stdout).toBe(0);
+      expect(rows(r.stdout)).toEqual(expect.arrayContaining(['snapshot web/(tag selection)', 'export web/web-a', 'export web/web-b']));
+      expect([...aws.pipeline.bodies.keys()].length).toBeGreaterThan(0);
+      expect(r.stdout).toMatch(/rdr-web-a-\d{8}-\d{4} available .*; rdr-web-b-\d{8}-\d{4} available/);
+    });
+
+    it('an export of the second cache that fails fails the run (never a pass on the first cache alone)', async () => {
+      aws.ec.on(CopySnapshotCommand, { SourceSnapshotName: 'rdr-web-b-20261123-1000' }).rejects(accessDenied('elasticache:CopySnapshot'));
+      const r = await runTwo();
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/export web\/web-a\s+eu-west-1\s+PASSED/);
+      expect(r.stdout).toMatch(/export web\/web-b\s+eu-west-1\s+FAILED/);
+    });
+
+    it('--canary: the other plan takes no point of its own, and that is no failure (exit 0, nothing skipped)', async () => {
+      aws.pipeline.faults.rdb = 'v11 keys=0';
+      const r = await runTwo('--canary');
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain('SKIPPED');
+      expect(rows(r.stdout).filter((s) => s?.startsWith('snapshot'))).toEqual([expect.stringMatching(/^snapshot app\/rdr-drill-canary-/)]);
+      expect(r.stdout).toContain('Selftest PASSED');
+    });
+  });
+
   describe('--canary', () => {
     const CANARY = 'rdr-drill-canary-20261123-100000';
     const POINT = `rdr-${CANARY}-20261123-1000`;
@@ -297,6 +365,14 @@ describe('redis-dr selftest', () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(new RegExp(`cleanup canary ${CANARY}\\s+eu-west-1\\s+PASSED`));
       expect(aws.pipeline.deleted).toEqual([`replication group ${CANARY}`]);
+    });
+
+    it('a canary snapshot that ends failed is deleted with the canary (exit 1)', async () => {
+      aws.pipeline.faults.snapshotEnds = 'failed';
+      const r = await run('--canary');
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`snapshot app/${CANARY}\\s+eu-west-1\\s+FAILED`));
+      expect(aws.pipeline.deleted).toEqual([`replication group ${CANARY}`, `snapshot ${POINT}`]);
     });
 
     it("a copy that does not hold the canary's known keys fails the export step", async () => {
