@@ -16,10 +16,10 @@
 import { open } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { borrowCrc64InputArea, crc64WasmImage, returnCrc64InputArea } from '../../domain/rdb/codecs/crc64.js';
+import { borrowCrc64InputArea, Crc64, crc64WasmImage, returnCrc64InputArea } from '../../domain/rdb/codecs/crc64.js';
 import { RdbFormatError } from '../../domain/rdb/errors.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
-import { createRdbVerifier, type RdbVerifier, type RdbVerifierOptions } from '../../domain/rdb/verifier.js';
+import { createRdbVerifier, type RdbVerifier, type RdbVerifierOptions, verifyRdbStream } from '../../domain/rdb/verifier.js';
 
 /** Bytes handed to the worker and not yet checksummed before this thread waits (bounds memory when the worker falls behind). */
 const MAX_IN_FLIGHT_BYTES = 8 << 20;
@@ -141,6 +141,124 @@ export class Crc64Thread {
   private throwIfFailed(): void {
     if (this.failure) throw this.failure;
   }
+}
+
+/**
+ * The worker of {@link verifyRdbFileOnTwoThreads}: it reads the file itself, into its
+ * own WebAssembly memory (page-aligned, not shared: the kernel's fast copy, and
+ * the loop reads it in place), and checksums bytes [0, end). No bytes cross
+ * between the threads: each reads the file from the page cache. It stays at
+ * most `lead` bytes ahead of the parser (whose position it reads from
+ * `progress[0]`, in MiB), so that a file larger than the page cache is not read
+ * from disk twice. Out: `{ lo, hi }` once done, or `{ error }`.
+ */
+const FILE_WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { openSync, readSync, closeSync } = require('node:fs');
+const { module, tables, stateAt, path, end, chunkBytes, lead, progress } = workerData;
+const { exports } = new WebAssembly.Instance(new WebAssembly.Module(module));
+const at = exports.memory.buffer.byteLength;
+exports.memory.grow(Math.ceil(chunkBytes / 65536));
+const memory = new Uint8Array(exports.memory.buffer);
+memory.set(tables, 0);
+const parser = new Int32Array(progress);
+let fd;
+try {
+  fd = openSync(path, 'r');
+  for (let position = 0; position < end; ) {
+    while (position - Atomics.load(parser, 0) * 1048576 > lead) Atomics.wait(parser, 0, Atomics.load(parser, 0), 1000);
+    const read = readSync(fd, memory, at, Math.min(chunkBytes, end - position), position);
+    if (read === 0) throw new Error('the file ended at byte ' + position + ' while being checksummed (it changed during the verification)');
+    exports.run(at, at + read);
+    position += read;
+  }
+  const view = new DataView(exports.memory.buffer);
+  parentPort.postMessage({ lo: view.getUint32(stateAt, true), hi: view.getUint32(stateAt + 4, true) });
+} catch (e) {
+  parentPort.postMessage({ error: String(e && e.message || e) });
+} finally {
+  if (fd !== undefined) closeSync(fd);
+}
+`;
+
+/** How far (bytes) the file worker may read ahead of the parser. */
+const FILE_WORKER_LEAD = 256 << 20;
+
+/**
+ * {@link verifyRdbStreamOnTwoThreads} for a plain local file of `size` bytes
+ * that does not change while it is read: the parser reads the file on this
+ * thread (as the one-thread path does, into the CRC module's lent memory),
+ * and a worker reads it again on its own and checksums it. Nothing is handed
+ * from thread to thread per chunk: on two cores the parser is the longer task,
+ * and the message per chunk, the copies out of shared memory (several times
+ * slower than from private memory) and the worker's replies all cost this
+ * thread, which was the limit.
+ *
+ * The worker checksums all but the file's last 8 bytes, where an RDB file's
+ * checksum is. A file whose checksummed range ends elsewhere (bytes after the
+ * trailer, or a file cut short) is checksummed again on this thread from the
+ * file, so the report is the one-thread report, field for field.
+ */
+export async function verifyRdbFileOnTwoThreads(
+  path: string,
+  size: number,
+  options: Omit<RdbVerifierOptions, 'externalChecksum' | 'resumeFrom'> = {},
+): Promise<RdbReport> {
+  const image = crc64WasmImage();
+  if (!image) return verifyRdbStream(readFileChunksReused(path), options);
+  const chunkBytes = 1 << 20;
+  const end = Math.max(0, size - 8);
+  const progress = new SharedArrayBuffer(4);
+  const parserAt = new Int32Array(progress);
+  const worker = new Worker(FILE_WORKER_SOURCE, { eval: true, workerData: { ...image, path, end, chunkBytes, lead: FILE_WORKER_LEAD, progress } });
+  const checksum = new Promise<bigint>((resolve, reject) => {
+    worker.on('message', (m: { lo?: number; hi?: number; error?: string }) => {
+      if (m.error !== undefined) reject(new Error(`the CRC-64 worker thread could not read ${path}: ${m.error}`));
+      else resolve((BigInt(m.hi!) << 32n) | BigInt(m.lo!));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`the CRC-64 worker thread exited (code ${code}) before the file was checksummed`)));
+  });
+  checksum.catch(() => undefined); // awaited below only where the checksum is needed
+  const verifier = createRdbVerifier({ ...options, externalChecksum: true });
+  try {
+    let read = 0;
+    try {
+      for await (const chunk of readFileChunksReused(path, chunkBytes)) {
+        verifier.push(chunk);
+        read += chunk.length;
+        Atomics.store(parserAt, 0, Math.floor(read / chunkBytes));
+        Atomics.notify(parserAt, 0);
+      }
+    } catch (err) {
+      if (!(err instanceof RdbFormatError)) throw err;
+      verifier.sourceFailed(err);
+    }
+    if (verifier.checksumPending) {
+      verifier.settleChecksum(verifier.checksumEnd() === end ? await checksum : await checksumOnThisThread(path, verifier.checksumEnd()));
+    }
+    return verifier.end();
+  } finally {
+    // Wakes a worker waiting for the parser, then stops it.
+    Atomics.store(parserAt, 0, 0x7fffffff);
+    Atomics.notify(parserAt, 0);
+    worker.removeAllListeners('exit');
+    await worker.terminate();
+  }
+}
+
+/** The CRC-64 of the file's bytes [0, end), read again on this thread (a file whose checksum is not its last 8 bytes). */
+async function checksumOnThisThread(path: string, end: number): Promise<bigint> {
+  const crc = new Crc64();
+  let at = 0;
+  for await (const chunk of readFileChunksReused(path)) {
+    const take = Math.min(chunk.length, end - at);
+    if (take <= 0) break;
+    crc.update(chunk, 0, take);
+    at += take;
+  }
+  if (at < end) throw new Error(`${path} ended at byte ${at} while being checksummed (it changed during the verification)`);
+  return crc.value;
 }
 
 /** Options of {@link verifyRdbStreamOnTwoThreads}. */

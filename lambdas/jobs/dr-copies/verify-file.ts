@@ -7,7 +7,13 @@
  * exactly within the command's memory target.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { readFileChunks, readFileChunksReused, twoThreadsHelp, verifyRdbStreamOnTwoThreads } from '../../adapters/host/crc64-thread.js';
+import {
+  readFileChunks,
+  readFileChunksReused,
+  twoThreadsHelp,
+  verifyRdbFileOnTwoThreads,
+  verifyRdbStreamOnTwoThreads,
+} from '../../adapters/host/crc64-thread.js';
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbEnvelopeInfo } from '../../adapters/storage/rdb-envelope.js';
 import { verifyRdbStream, type RdbReport } from '../../domain/rdb/verifier.js';
@@ -78,7 +84,7 @@ export async function verifyRdbFile(file: string, options: VerifyRdbFileOptions 
     // parsed on this thread and checksummed on another where a core is free, each chunk moved there uncopied once parsed.
     report = !twoThreadsHelp(size ?? 0)
       ? await verifyRdbStream(readFileChunksReused(file), verifierOptions)
-      : await verifyRdbStreamOnTwoThreads((worker) => readFileChunks(file, 1 << 20, worker), { ...verifierOptions, transferable: () => true });
+      : await verifyRdbFileOnTwoThreads(file, size ?? 0, verifierOptions);
   } else {
     const [{ decodeRdbEnvelope }, { nativeLz4Blocks }] = await Promise.all([
       import('../../adapters/storage/rdb-envelope.js'),

@@ -2,7 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Crc64Thread, readFileChunks, readFileChunksReused, verifyRdbStreamOnTwoThreads } from '../../../../lambdas/adapters/host/crc64-thread.js';
+import {
+  Crc64Thread,
+  readFileChunks,
+  readFileChunksReused,
+  verifyRdbFileOnTwoThreads,
+  verifyRdbStreamOnTwoThreads,
+} from '../../../../lambdas/adapters/host/crc64-thread.js';
 import { crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { RdbFormatError } from '../../../../lambdas/domain/rdb/errors.js';
 import { verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
@@ -151,6 +157,59 @@ describe('verifyRdbStreamOnTwoThreads: the CRC-64 in a worker thread, the same r
     const envelope = new RdbFormatError('the compressed envelope is damaged');
     expect(await verifyRdbStreamOnTwoThreads(failing(envelope))).toEqual(await verifyRdbStream(failing(envelope)));
     await expect(verifyRdbStreamOnTwoThreads(failing(new Error('EIO: read failed')))).rejects.toThrow(/EIO/);
+  });
+
+  describe('verifyRdbFileOnTwoThreads: each thread reads the file itself', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'crc64-file-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** The file's two-thread report and its one-thread report (read whole, in one chunk). */
+    async function both(name: string, data: Uint8Array): Promise<[RdbReport, RdbReport]> {
+      const path = join(dir, name);
+      writeFileSync(path, data);
+      return [await verifyRdbFileOnTwoThreads(path, data.length), await verifyRdbStream(stream([Uint8Array.from(data)]))];
+    }
+
+    it('a whole file and a saved one: the same report as one thread', async () => {
+      const [two, one] = await both('big.rdb', big);
+      expect(one.ok).toBe(true);
+      expect(two).toEqual(one);
+      const [twoSaved, oneSaved] = await both('saved.rdb', saved);
+      expect(oneSaved.checksum).toBe('ok');
+      expect(twoSaved).toEqual(oneSaved);
+    });
+
+    it('a flipped byte: the CRC-64 mismatch the one thread finds', async () => {
+      const [two, one] = await both('flipped.rdb', flipped(big, 3_000_000));
+      expect(one.checksum).toBe('mismatch');
+      expect(two).toEqual(one);
+    });
+
+    it('a flipped trailer byte, a file cut short and one with bytes after its trailer (checksummed again on this thread)', async () => {
+      const [two, one] = await both('trailer.rdb', flipped(big, big.length - 1));
+      expect(one.checksum).toBe('mismatch');
+      expect(two).toEqual(one);
+      const cut = big.subarray(0, big.length - 3);
+      const [twoCut, oneCut] = await both('cut.rdb', cut);
+      expect(oneCut.ok).toBe(false);
+      expect(twoCut).toEqual(oneCut);
+      const longer = Buffer.concat([big, Buffer.from('trailing bytes')]);
+      const [twoLonger, oneLonger] = await both('longer.rdb', longer);
+      expect(oneLonger.trailingBytes).toBe(14);
+      expect(oneLonger.checksum).toBe('ok');
+      expect(twoLonger).toEqual(oneLonger);
+    });
+
+    it("a size that is not the file's (it changed after it was measured): the checksum is taken on this thread, never the worker's", async () => {
+      const path = join(dir, 'resized.rdb');
+      writeFileSync(path, big);
+      const one = await verifyRdbStream(stream([Uint8Array.from(big)]));
+      expect(await verifyRdbFileOnTwoThreads(path, big.length + 1_000)).toEqual(one);
+      expect(await verifyRdbFileOnTwoThreads(path, big.length - 1_000)).toEqual(one);
+    });
   });
 
   describe('readFileChunks', () => {
