@@ -67,11 +67,19 @@ describe('Redis 8.8 streams with NACKed entries (type 27, RDB 14)', () => {
     expect(rdbVerdict(report)).toBe('corrupt');
   });
 
-  it('is unsupported in an RDB 13 file (a newer Redis than 8.6 writes it) and an unknown type before 13', () => {
-    expect(rdbVerdict(both(stream27([], 'REDIS0013')))).toBe('unsupported');
-    const old = both(stream27([], 'REDIS0012'));
-    expect(old.error?.message).toMatch(/unknown value type or opcode 27/);
-    expect(rdbVerdict(old)).toBe('corrupt');
+  it('is corrupt in an RDB 13 or older file (no server writes it there: Redis 8.6 refuses it, 8.8 writes RDB 14), naming the first version that defines it', () => {
+    for (const [magic, loader] of [
+      ['REDIS0013', "Redis 8\\.6's loader"],
+      ['REDIS0012', "Redis 8\\.4's loader"],
+    ]) {
+      const report = both(stream27([], magic));
+      expect(report.error?.message).toMatch(
+        new RegExp(
+          `value type 27 \\(a stream with NACKed entries\\) in an RDB ${Number(magic.slice(5))} file: .*RDB 14 \\(Redis 8\\.8\\) is the first that does, and ${loader} refuses it`,
+        ),
+      );
+      expect(rdbVerdict(report)).toBe('corrupt');
+    }
   });
 });
 
@@ -157,11 +165,13 @@ describe('Redis 8.8 sparse arrays (type 28, RDB 14)', () => {
     expect(rdbVerdict(report)).toBe('corrupt');
   });
 
-  it('is unsupported in an RDB 13 file and an unknown type in older ones and in VALKEY files', () => {
+  it('is corrupt in an RDB 13 file and older ones (the version does not define it) and in VALKEY files', () => {
     const key = arrayKey('a', [[0n, 0, 'v']]);
-    expect(both(file('REDIS0013', [0xfe, 0x00, ...key])).error?.message).toMatch(
-      /^unsupported format \(version 13, written by a Redis newer than 8\.6\): value type 28/,
+    const r13 = both(file('REDIS0013', [0xfe, 0x00, ...key]));
+    expect(r13.error?.message).toMatch(
+      /value type 28 \(a sparse array\) in an RDB 13 file: RDB 13 does not define it, RDB 14 \(Redis 8\.8\) is the first that does/,
     );
+    expect(rdbVerdict(r13)).toBe('corrupt');
     expect(rdbVerdict(both(file('REDIS0012', [0xfe, 0x00, ...key])))).toBe('corrupt');
     expect(rdbVerdict(both(file('VALKEY080', [0xfe, 0x00, ...key])))).toBe('corrupt');
   });
@@ -285,9 +295,16 @@ describe('Redis 8.10 hash templates (opcode 242, types 30 and 32, RDB 15)', () =
     expect(rdbVerdict(both(file('VALKEY080', records)))).toBe('unsupported');
   });
 
-  it('types 30 and 32 are unsupported in an RDB 14 file (a newer Redis writes them)', () => {
-    const report = both(file('REDIS0014', [0xfe, 0x00, ...arrayRef('h', 1n, ['v'])]));
-    expect(report.error?.message).toMatch(/^unsupported format \(version 14, written by a Redis newer than 8\.8\): value type 32/);
+  it.each<[string, number[], number, string]>([
+    ['type 32', arrayRef('h', 1n, ['v']), 32, 'a template hash, strings'],
+    ['type 30', listpackRef('h', 1, ['v']), 30, 'a template hash, listpack'],
+  ])('%s is corrupt in an RDB 14 file: RDB 15 (Redis 8.10) is the first that defines it', (_what, key, type, title) => {
+    const report = both(file('REDIS0014', [0xfe, 0x00, ...key]));
+    expect(report.error?.message).toContain(
+      `value type ${type} (${title}) in an RDB 14 file: RDB 14 does not define it, RDB 15 (Redis 8.10) is the first that does, and Redis 8.8's loader refuses it as an unknown type`,
+    );
+    expect(rdbVerdict(report)).toBe('corrupt');
+    expect(report.unsupported).toBeUndefined();
   });
 });
 
@@ -375,11 +392,22 @@ describe('Redis 8.10 self-contained template hashes (types 29 and 31, RDB 15: th
     expect(both(file('REDIS0015', body)).error?.message).toMatch(/references template 7, which the file does not define before it \(0 templates defined\)/);
   });
 
-  it('is unsupported in an RDB 14 file (a newer Redis writes it) and unknown in a VALKEY file', () => {
-    const key = selfArray('h', selfFields('raw', ['f']), ['v']);
-    expect(both(file('REDIS0014', [0xfe, 0x00, ...key])).error?.message).toMatch(
-      /^unsupported format \(version 14, written by a Redis newer than 8\.8\): value type 31/,
+  it('type 29 is read in a REDIS0015 file and refused in a REDIS0013 one, naming the type, the version and RDB 15 (Redis 8.10)', () => {
+    const key = selfListpack('h', selfFields('listpack', FIELDS), ['42', 'Riga', 'Edijs']);
+    expect(rdbVerdict(both(file('REDIS0015', [0xfe, 0x00, ...key])))).toBe('ok');
+    const r13 = both(file('REDIS0013', [0xfe, 0x00, ...key]));
+    expect(r13.error?.message).toContain(
+      "value type 29 (a self-contained template hash, listpack) in an RDB 13 file: RDB 13 does not define it, RDB 15 (Redis 8.10) is the first that does, and Redis 8.6's loader refuses it as an unknown type",
     );
+    expect(rdbVerdict(r13)).toBe('corrupt');
+    expect(r13.unsupported).toBeUndefined();
+  });
+
+  it('type 31 is corrupt in an RDB 14 file (RDB 15 defines it) and unknown in a VALKEY file', () => {
+    const key = selfArray('h', selfFields('raw', ['f']), ['v']);
+    const r14 = both(file('REDIS0014', [0xfe, 0x00, ...key]));
+    expect(r14.error?.message).toMatch(/value type 31 \(a self-contained template hash, strings\) in an RDB 14 file: .*RDB 15 \(Redis 8\.10\) is the first/);
+    expect(rdbVerdict(r14)).toBe('corrupt');
     expect(rdbVerdict(both(file('VALKEY080', [0xfe, 0x00, ...key])))).toBe('corrupt');
   });
 

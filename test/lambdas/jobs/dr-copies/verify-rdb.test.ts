@@ -19,6 +19,7 @@ import {
   type VerifyStepResult,
 } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
+import { NOT_CHECKPOINTABLE, STEP_FUNCTIONS_MAX_STATE_BYTES, stateBytes, VERIFY_STATE_MAX_BYTES } from '../../../../lambdas/domain/dr-copies/verify-state.js';
 import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -33,6 +34,8 @@ restoreEnvAfterFile();
 
 const BUCKET = 'redis-dr-prod-123456789012-eu-central-1';
 const KEY = 'rdr-sessions-prod-20261121-0200-0002.rdb';
+/** `n` as an RDB 64-bit length's 8 big-endian bytes (after 0x81). */
+const big = (n: bigint): number[] => Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(8 * (7 - i))) & 0xffn));
 
 function event(detailType: S3ObjectEvent['detail-type'] = 'Object Created', key = KEY, versionId = 'v1'): S3ObjectEvent {
   return {
@@ -537,6 +540,44 @@ describe('verify-rdb handler', () => {
       // Its name is the Lambda error type the state machine does not retry.
       expect((gaveUp as Error).name).toBe(VERIFY_GAVE_UP);
       expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+    });
+
+    it('a Redis 8.10 copy whose template registry would outgrow the Step Functions state is "not verified", said and paged, never cut and never OK', async () => {
+      // REDIS0015: 12,000 templates with 64-bit ids (each a [id, fields] pair in the checkpoint, about 18 bytes of JSON), a
+      // hash of type 32 referencing the first one, a string. The registry alone passes 192 KiB past the 11,000th template.
+      const templates: number[] = [];
+      for (let i = 0; i < 12_000; i++) templates.push(0xf2, 0x81, ...big(2n ** 40n + BigInt(i)), 0x01, ...str('f'));
+      const body = [0xfe, 0x00, ...templates, 0x20, ...str('h'), 0x81, ...big(2n ** 40n), ...str('v'), 0x00, ...str('k'), ...str('v')];
+      const bytes = Buffer.from(file('REDIS0015', body));
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes, etag: '"e1"', versionId: 'v1' });
+      // In one invocation the file is read and valid: the format is not the problem.
+      expect(await runToEnd(event(), deps)).toMatchObject({ verdict: 'ok', keys: 2 });
+
+      s3.reset();
+      s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes, etag: '"e1"', versionId: 'v1' });
+      deps = { ...tinyBudget(), reads: { partBytes: 16_384, concurrency: 2 } };
+      const many = await runToEnd(event(), deps);
+
+      // Every state handed to the state machine fits, measured as it carries it; the last one could not be.
+      const paused = many.steps.filter((st) => !st.done);
+      expect(paused.length).toBeGreaterThan(2);
+      for (const st of paused) expect(stateBytes(st)).toBeLessThanOrEqual(VERIFY_STATE_MAX_BYTES);
+      expect(VERIFY_STATE_MAX_BYTES).toBeLessThan(STEP_FUNCTIONS_MAX_STATE_BYTES);
+      expect(many).toMatchObject({ action: 'verified', verdict: 'unsupported' });
+      expect(many.error?.message).toMatch(
+        new RegExp(
+          `^${NOT_CHECKPOINTABLE}: at byte \\d+ the paused verification's state is \\d+ bytes \\(\\d+ hash templates defined so far\\), over the 196608 bytes`,
+        ),
+      );
+      expect(putTags()['redis-dr:verified']).toBe('unsupported');
+      expect(deps.metrics.sum('RdbUnsupported', { Bucket: BUCKET })).toBe(1);
+      expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(0);
+      expect(deps.alerts).toHaveLength(1);
+      expect(deps.alerts[0]!.message).toContain(`judge it in one process with \`redis-dr verify-rdb s3://${BUCKET}/${KEY}\``);
+      expect(deps.alerts[0]!.message).not.toMatch(/upgrade redis-dr/);
     });
 
     it('the handler stops reading when the Lambda has two minutes left and returns the progress', async () => {
