@@ -62,6 +62,7 @@ export function selfContainedTemplate(p: RdbParserState, type: number): boolean 
     if (problem !== null) p.fail(problem);
     if (format === SELF_FIELDS_LISTPACK) p.sub = 10;
     else {
+      // SELF_FIELDS_RAW (selfFieldFormatProblem took no other): the count, then one string per field.
       const fields = p.length(true);
       const countProblem = templateFieldCountProblem(fields);
       if (countProblem !== null) p.fail(countProblem);
