@@ -86,6 +86,15 @@ export function listpackFirstId(b: Uint8Array): number | null {
 }
 
 /**
+ * The problem with the values listpack `b` of a template hash (type 30, and
+ * the self-contained type 29) when it does not begin with a template id
+ * (Redis: "first entry is not an integer"), or null.
+ */
+export function listpackIdProblem(b: Uint8Array): string | null {
+  return listpackFirstId(b) === null ? 'template hash listpack does not begin with a template id (a non-negative integer): Redis refuses it' : null;
+}
+
+/**
  * How a self-contained template hash (types 29 and 31, what Redis 8.10's
  * DUMP writes and its loader also takes from an RDB file) holds its field
  * names, the first length of its value: 0, one listpack of the names (when
@@ -105,6 +114,7 @@ export function selfFieldFormatProblem(format: number): string | null {
 
 /** The problem with a self-contained template hash's values listpack of `entries` entries (its template id, then one per field), or null. */
 export function selfValuesCountProblem(entries: number, fields: number): string | null {
+  if (entries === 0) return 'template hash listpack is empty (not even a template id): Redis refuses it';
   return entries - 1 === fields ? null : `template hash listpack holds ${entries - 1} values after its id, its fields are ${fields}: Redis refuses it`;
 }
 

@@ -212,6 +212,16 @@ describe('Redis 8.10 hash templates (opcode 242, types 30 and 32, RDB 15)', () =
     expect(rdbVerdict(report)).toBe('ok');
   });
 
+  it("reads values in every RDB string encoding, as librdb's hash_template_values_v15 expects them (an integer, an empty string, an LZF-compressed string)", () => {
+    // Fields big, num, empty (sorted by length, then bytes); per key: 1000000·k as a 32-bit integer, "", 400 × "a" LZF-compressed.
+    const lzf = [...Array.from({ length: 12 }, () => [31, ...Buffer.alloc(32, 'a')]).flat(), 15, ...Buffer.alloc(16, 'a')]; // literal runs only
+    const compressed = [0xc3, 0x40 | (lzf.length >> 8), lzf.length & 0xff, 0x41, 0x90, ...lzf]; // 14-bit lengths: compressed, then 400
+    const int32 = (n: number): number[] => [0xc2, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff];
+    const key = (k: number): number[] => [0x20, ...str(`e${k}`), 0x00, ...compressed, ...int32(k * 1_000_000), 0x00];
+    const report = both(file('REDIS0015', [0xfe, 0x00, ...template(0n, ['big', 'num', 'empty']), ...key(1), ...key(2), ...key(3)]));
+    expect(report).toMatchObject({ ok: true, keys: 3, templateHashes: 3, byType: { hash: 3 } });
+  });
+
   it('counts the keys that reference templates (their payloads cannot stand alone: migrate refuses them)', () => {
     const body = [
       0xfe,
@@ -435,6 +445,63 @@ describe('Redis 8.10 self-contained template hashes (types 29 and 31, RDB 15: th
         ['city', 'Oslo'],
         ['name', 'Kari'],
       ]);
+    }
+  });
+});
+
+/**
+ * Redis's own cases, byte for byte: the values of the RESTORE payloads in
+ * redis/redis tests/unit/type/hash-templates.tcl (commit a077cf1e, "RESTORE
+ * rejects malformed template payload: …" and "… REF-encoded template hash
+ * types"), without their DUMP footer, each stored as a key of a REDIS0015
+ * file; and the well-formed payloads they were damaged from. The closest to
+ * a Redis 8.10 file reachable here: Redis's test suite, not a file it wrote.
+ */
+const FIELDS_LP = [0x00, 0x17, 0x17, 0, 0, 0, 0x02, 0x00, 0x86, ...Buffer.from('field1'), 0x07, 0x86, ...Buffer.from('field2'), 0x07, 0xff];
+const REDIS_TCL: [string, number[], RegExp | null][] = [
+  [
+    'type 29, fields field1 field2, values of template 0: 1, 2',
+    [0x1d, ...FIELDS_LP, 0x0d, 0x0d, 0, 0, 0, 3, 0, 0x00, 0x01, 0x01, 0x01, 0x02, 0x01, 0xff],
+    null,
+  ],
+  [
+    'type 29 whose values listpack holds one value for two fields (value count != field count)',
+    [0x1d, ...FIELDS_LP, 0x0b, 0x0b, 0, 0, 0, 2, 0, 0x00, 0x01, 0x01, 0x01, 0xff],
+    /holds 1 values after its id, its fields are 2/,
+  ],
+  [
+    'type 29 whose values listpack is empty',
+    [0x1d, ...FIELDS_LP, 0x07, 0x07, 0, 0, 0, 0, 0, 0xff],
+    /template hash listpack is empty \(not even a template id\)/,
+  ],
+  [
+    'type 29 whose values listpack begins with "x" (non-integer template id)',
+    [0x1d, ...FIELDS_LP, 0x0e, 0x0e, 0, 0, 0, 3, 0, 0x81, 0x78, 0x02, 0x01, 0x01, 0x02, 0x01, 0xff],
+    /does not begin with a template id/,
+  ],
+  [
+    'type 29 with no field (TMPL_LP zero fields)',
+    [0x1d, 0x00, 0x07, 0x07, 0, 0, 0, 0, 0, 0xff, 0x0d, 0x0d, 0, 0, 0, 3, 0, 0, 1, 1, 1, 2, 1, 0xff],
+    /a hash template without fields/,
+  ],
+  ['type 31, fields field1 field2 as strings, values 1, 2', [0x1f, 0x01, 0x02, ...str('field1'), ...str('field2'), 0xc0, 0x01, 0xc0, 0x02], null],
+  [
+    'type 31 with no field (TMPL_ARRAY zero fields)',
+    [0x1f, 0x01, 0x00, ...str('field1'), ...str('field2'), 0xc0, 0x01, 0xc0, 0x02],
+    /a hash template without fields/,
+  ],
+  ['type 30 of template 5: 1, 2 (REF, valid in a file)', [0x1e, 0x0d, 0x0d, 0, 0, 0, 3, 0, 0x05, 0x01, 0x01, 0x01, 0x02, 0x01, 0xff], null],
+  ['type 32 of template 5: 1, 2 (REF, valid in a file)', [0x20, 0x05, 0xc0, 0x01, 0xc0, 0x02], null],
+];
+
+describe("Redis's own template hash cases (redis/redis tests/unit/type/hash-templates.tcl)", () => {
+  it.each(REDIS_TCL)('%s: as Redis judges it', (_what, [type, ...value], problem) => {
+    // Template 5 of two fields first, for the REF forms (types 30 and 32).
+    const report = both(file('REDIS0015', [0xfe, 0x00, ...template(5n, ['field1', 'field2']), type!, ...str('rk'), ...value]));
+    if (problem === null) expect(report).toMatchObject({ ok: true, keys: 1, byType: { hash: 1 } });
+    else {
+      expect(report.error?.message).toMatch(problem);
+      expect(rdbVerdict(report)).toBe('corrupt');
     }
   });
 });
