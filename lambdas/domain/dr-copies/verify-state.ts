@@ -12,6 +12,9 @@
  */
 import type { RdbCheckpoint, RdbReport } from '../rdb/verifier.js';
 
+/** A template registry in a checkpoint: `[id, field count]` pairs, in the order the file defined them. */
+export type TemplateEntries = readonly (readonly [id: number, fields: number])[];
+
 /** Step Functions' largest state input or output: 256 KiB of UTF-8, a hard quota. */
 export const STEP_FUNCTIONS_MAX_STATE_BYTES = 262_144;
 
@@ -53,4 +56,68 @@ export function notCheckpointableReport(paused: RdbReport, checkpoint: RdbCheckp
       writtenBy: templates > 0 ? 'Redis 8.10 or later (RDB 15 hash templates)' : `RDB version ${checkpoint.version}`,
     },
   };
+}
+
+/** The prefix of a packed template registry (the layout's version). */
+const PACKED = 't1:';
+
+/** Appends `n` (>= 0) as a varint: 7 bits a byte, low first, the high bit set on all but the last. */
+function varint(out: number[], n: bigint): void {
+  while (n >= 0x80n) {
+    out.push(Number(n & 0x7fn) | 0x80);
+    n >>= 7n;
+  }
+  out.push(Number(n));
+}
+
+/**
+ * A template registry as a checkpoint carries it: base64 of, per template,
+ * its id's distance from the one before (zigzag, so ids in any order) and
+ * its field count less one, each a varint. A server numbers its templates
+ * from 0 up (the smallest free id), so most take two bytes, under three
+ * characters of JSON where `[12345,3],` takes ten: the Step Functions state
+ * holds about 70,000 of them instead of about 19,000. Ids of any size
+ * round-trip exactly (as the doubles the verifier keeps).
+ */
+export function packTemplates(entries: TemplateEntries): string {
+  const out: number[] = [];
+  let previous = -1n;
+  for (const [id, fields] of entries) {
+    const at = BigInt(id);
+    const step = at - previous;
+    varint(out, step >= 0n ? step * 2n : -step * 2n - 1n);
+    varint(out, BigInt(fields - 1));
+    previous = at;
+  }
+  return PACKED + Buffer.from(out).toString('base64');
+}
+
+/** The registry {@link packTemplates} packed; an Error naming what is wrong when `packed` is no such text. */
+export function unpackTemplates(packed: string): [id: number, fields: number][] {
+  if (!packed.startsWith(PACKED)) throw new Error(`a packed template registry starts with "${PACKED}", got ${JSON.stringify(packed.slice(0, 8))}`);
+  const bytes = Buffer.from(packed.slice(PACKED.length), 'base64');
+  let at = 0;
+  const next = (): bigint => {
+    let n = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      if (at >= bytes.length) throw new Error(`the packed template registry ends inside a number (byte ${at})`);
+      const b = bytes[at++]!;
+      n |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return n;
+    }
+  };
+  const entries: [number, number][] = [];
+  let previous = -1n;
+  while (at < bytes.length) {
+    const z = next();
+    previous += z % 2n === 0n ? z / 2n : -(z + 1n) / 2n;
+    entries.push([Number(previous), Number(next()) + 1]);
+  }
+  return entries;
+}
+
+/** `checkpoint` as the state carries it: its template registry packed ({@link packTemplates}); the rest as it is. */
+export function packCheckpoint<T extends { readonly hashTemplates?: TemplateEntries }>(checkpoint: T): Omit<T, 'hashTemplates'> & { hashTemplates?: string } {
+  const { hashTemplates, ...rest } = checkpoint;
+  return hashTemplates === undefined ? rest : { ...rest, hashTemplates: packTemplates(hashTemplates) };
 }

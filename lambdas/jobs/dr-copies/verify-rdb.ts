@@ -22,8 +22,8 @@ import { retentionHolds, vaultRetentionFor, type VaultTierDays } from '../../dom
 import { vaultVerdictOf, verdictNamesReplica } from '../../domain/dr-copies/vault-verdict.js';
 import { readVaultVerdict, replicaVersion, vaultReplicaTags, writeVaultVerdict } from '../../adapters/aws/vault-verdicts.js';
 import { corruptAlert, type PageOrigin, targetOfKey, unsupportedAlert } from './verify-rdb-pages.js';
-import { notCheckpointableReport, stateBytes, VERIFY_STATE_MAX_BYTES } from '../../domain/dr-copies/verify-state.js';
-import type { S3ObjectEvent, VerifyProgress, VerifyStepInput } from './verify-rdb-progress.js';
+import { notCheckpointableReport, packCheckpoint, stateBytes, VERIFY_STATE_MAX_BYTES } from '../../domain/dr-copies/verify-state.js';
+import type { S3ObjectEvent, VerifyProgressState, VerifyStepInput } from './verify-rdb-progress.js';
 
 /**
  * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
@@ -67,6 +67,7 @@ export {
   rdbCheckpointSchema,
   s3ObjectEventSchema,
   type VerifyProgress,
+  type VerifyProgressState,
   type VerifyStepInput,
   verifyProgressSchema,
   verifyStepSchema,
@@ -79,7 +80,8 @@ export type VerifyStepResult =
   | {
       readonly done: false;
       readonly event: S3ObjectEvent;
-      readonly progress?: VerifyProgress;
+      /** The checkpoint's template registry packed (verifyProgressSchema unpacks it). */
+      readonly progress?: VerifyProgressState;
       readonly restarts?: number;
       /**
        * The vault: the replica carries none of the export's tags yet; the state machine waits, then invokes
@@ -312,7 +314,14 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     let report: RdbReport | undefined;
     if (checkpoint) {
       if (checkpoint.offset <= start) throw new VerifyGaveUp(`s3://${bucket}/${key}: no key boundary reached after byte ${start} within one invocation`);
-      const next: VerifyProgress = { size: identity.size, etag: identity.etag, versionId: identity.versionId, startedAt, invocations, checkpoint };
+      const next: VerifyProgressState = {
+        size: identity.size,
+        etag: identity.etag,
+        versionId: identity.versionId,
+        startedAt,
+        invocations,
+        checkpoint: packCheckpoint(checkpoint),
+      };
       const paused: VerifyStepResult = { done: false, event, progress: next, ...(restarts > 0 ? { restarts } : {}) };
       // Measured as Step Functions will carry it: a state past its quota would fail the execution, a cut one would
       // call keys of a template it dropped corrupt. Too large (a Redis 8.10 file's template registry), the copy is

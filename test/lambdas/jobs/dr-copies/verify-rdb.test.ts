@@ -542,13 +542,28 @@ describe('verify-rdb handler', () => {
       expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
     });
 
-    it('a Redis 8.10 copy whose template registry would outgrow the Step Functions state is "not verified", said and paged, never cut and never OK', async () => {
-      // REDIS0015: 12,000 templates with 64-bit ids (each a [id, fields] pair in the checkpoint, about 18 bytes of JSON), a
-      // hash of type 32 referencing the first one, a string. The registry alone passes 192 KiB past the 11,000th template.
+    /** A REDIS0015 file of `count` templates of one field (ids from `idOf`), a type-32 hash of the first one, a string. */
+    function templateFile(count: number, idOf: (i: number) => bigint): Buffer {
       const templates: number[] = [];
-      for (let i = 0; i < 12_000; i++) templates.push(0xf2, 0x81, ...big(2n ** 40n + BigInt(i)), 0x01, ...str('f'));
-      const body = [0xfe, 0x00, ...templates, 0x20, ...str('h'), 0x81, ...big(2n ** 40n), ...str('v'), 0x00, ...str('k'), ...str('v')];
-      const bytes = Buffer.from(file('REDIS0015', body));
+      for (let i = 0; i < count; i++) templates.push(0xf2, 0x81, ...big(idOf(i)), 0x01, ...str('f'));
+      const body = [0xfe, 0x00, ...templates, 0x20, ...str('h'), 0x81, ...big(idOf(0)), ...str('v'), 0x00, ...str('k'), ...str('v')];
+      return Buffer.from(file('REDIS0015', body));
+    }
+
+    it('carries the registry of 60,000 templates numbered as a server numbers them (from 0 up) to the verdict, packed', async () => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes: templateFile(60_000, BigInt), etag: '"e1"', versionId: 'v1' });
+      deps = { ...tinyBudget(), reads: { partBytes: 131_072, concurrency: 2 } };
+      const many = await runToEnd(event(), deps);
+      const paused = many.steps.filter((st) => !st.done);
+      expect(paused.length).toBeGreaterThan(2);
+      for (const st of paused) expect(stateBytes(st)).toBeLessThanOrEqual(VERIFY_STATE_MAX_BYTES);
+      expect(many).toMatchObject({ action: 'verified', verdict: 'ok', keys: 2 });
+    });
+
+    it('a Redis 8.10 copy whose template registry would outgrow the Step Functions state is "not verified", said and paged, never cut and never OK', async () => {
+      // 24,000 templates 2^35 apart (each about 9 characters packed): the registry alone passes 192 KiB past the 21,000th.
+      const bytes = templateFile(24_000, (i) => BigInt(i) * 2n ** 35n);
       s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
       serveObject(s3, { bytes, etag: '"e1"', versionId: 'v1' });
       // In one invocation the file is read and valid: the format is not the problem.
@@ -558,7 +573,7 @@ describe('verify-rdb handler', () => {
       s3.on(ListObjectsV2Command).resolves({ Contents: [] });
       s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
       serveObject(s3, { bytes, etag: '"e1"', versionId: 'v1' });
-      deps = { ...tinyBudget(), reads: { partBytes: 16_384, concurrency: 2 } };
+      deps = { ...tinyBudget(), reads: { partBytes: 32_768, concurrency: 2 } };
       const many = await runToEnd(event(), deps);
 
       // Every state handed to the state machine fits, measured as it carries it; the last one could not be.
