@@ -656,6 +656,19 @@ describe('verify-rdb handler', () => {
 });
 
 describe('the checkpoint carried between invocations', () => {
+  it('refuses a packed template registry that is damaged, naming what is wrong (never a registry cut short)', async () => {
+    const { rdbCheckpointSchema } = await import('../../../../lambdas/jobs/dr-copies/verify-rdb.js');
+    const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
+    const v = createRdbVerifier({ requireChecksum: true });
+    v.push(Buffer.from('REDIS0015'));
+    v.pause();
+    const cp = { ...v.checkpoint()!, hashTemplates: `t1:${Buffer.from([0x82]).toString('base64')}` };
+    const parsed = rdbCheckpointSchema.safeParse(JSON.parse(JSON.stringify(cp)));
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]).toMatchObject({ path: ['hashTemplates'] });
+    expect(JSON.stringify(parsed.error?.issues)).toMatch(/the packed template registry ends inside a number/);
+  });
+
   it("keeps a Redis 8.10 file's hash templates: a key after the resume point still finds its template", async () => {
     const { rdbCheckpointSchema } = await import('../../../../lambdas/jobs/dr-copies/verify-rdb.js');
     const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
