@@ -1,6 +1,6 @@
 /**
  * A streaming, pure verifier for Redis and Valkey RDB files (`REDIS` versions
- * 1–13, `VALKEY` versions 80 and 81; newer ones are reported unsupported,
+ * 1–15, `VALKEY` versions 80 and 81; newer ones are reported unsupported,
  * neither valid nor corrupt): it checks the
  * structure of every opcode and value, validates the compact encodings stored
  * inside strings, checks LZF-compressed strings expand to their declared

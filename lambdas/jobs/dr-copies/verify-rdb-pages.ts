@@ -4,6 +4,7 @@
 import { ALARM_KINDS, runbookOf } from '../../domain/alerting/catalog.js';
 import { pageAttributes, pageSubject, type Page } from '../../domain/alerting/page.js';
 import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
+import { NOT_CHECKPOINTABLE } from '../../domain/dr-copies/verify-state.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import { TAGS } from '../../domain/plans/types.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
@@ -44,11 +45,16 @@ export function unsupportedAlert(
 ): Page {
   const { copy, snapshot } = pagedCopy(bucket, key, versionId, tags);
   const why = report.error?.message ?? `unsupported format (version ${report.version})`;
+  const command = `\`redis-dr verify-rdb s3://${bucket}/${key}\``;
+  // Read, but too large a state to carry between invocations (domain/dr-copies/verify-state.ts): no upgrade helps.
+  const next = why.startsWith(NOT_CHECKPOINTABLE)
+    ? `The format is read, but this copy cannot be verified over several invocations. Next step: judge it in one process with ${command} from a host that can read the bucket.`
+    : 'The engine writes a newer RDB format than this redis-dr reads (an engine upgrade?). Next steps: upgrade redis-dr to a release that reads it and deploy; ' +
+      `then judge this copy with ${command}.`;
   const message = [
     `The DR copy ${copy} could not be verified: ${why}.`,
     `Cache: ${target}. Snapshot: ${snapshot}. The copy is not known to be damaged, but it does not count as a verified copy: the freshness of verified copies ages until it does.`,
-    'The engine writes a newer RDB format than this redis-dr reads (an engine upgrade?). Next steps: upgrade redis-dr to a release that reads it and deploy; ' +
-      `then judge this copy with \`redis-dr verify-rdb s3://${bucket}/${key}\`. See ${runbookOf('rdb-unsupported')}.`,
+    `${next} See ${runbookOf('rdb-unsupported')}.`,
     `Region: ${origin.region}. Deployment: ${origin.deployment}.`,
   ].join('\n');
   return {

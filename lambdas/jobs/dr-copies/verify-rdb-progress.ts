@@ -3,6 +3,7 @@
  * verification's checkpoint and progress, checked, since a state machine carries them.
  */
 import { z } from 'zod';
+import { unpackTemplates } from '../../domain/dr-copies/verify-state.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
 
 /** The EventBridge "Object Created" / "Object Tags Added" event, as far as it is used. */
@@ -59,9 +60,20 @@ export const rdbCheckpointSchema = z.object({
   slotImportJobs: z.number().int().nonnegative().optional(),
   // Absent in checkpoints taken before Redis 8.10's hash templates were read (none then). Dropped, a key after the
   // resume point would name a template the resumed verification never saw: a good copy called corrupt.
+  // Packed (domain/dr-copies/verify-state.ts: a few bytes a template, so the registry of a Redis 8.10 file fits the
+  // state), or as pairs (checkpoints taken before it was packed).
   hashTemplates: z
-    .array(z.tuple([z.number().int().nonnegative(), z.number().int().positive()]).readonly())
-    .readonly()
+    .union([
+      z.string().transform((packed, ctx) => {
+        try {
+          return unpackTemplates(packed);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+      z.array(z.tuple([z.number().int().nonnegative(), z.number().int().positive()]).readonly()).readonly(),
+    ])
     .optional(),
   templateHashes: z.number().int().nonnegative().optional(),
   warnings: z.array(z.object({ offset: z.number(), message: z.string() })).readonly(),
@@ -82,6 +94,8 @@ export const verifyProgressSchema = z.object({
   checkpoint: rdbCheckpointSchema,
 });
 export type VerifyProgress = z.infer<typeof verifyProgressSchema>;
+/** A progress as the state machine carries it (JSON): its checkpoint's template registry packed. */
+export type VerifyProgressState = z.input<typeof verifyProgressSchema>;
 
 /** The input of one invocation: the S3 event, and the progress of the invocations before. */
 export const verifyStepSchema = z.object({

@@ -22,7 +22,8 @@ import { retentionHolds, vaultRetentionFor, type VaultTierDays } from '../../dom
 import { vaultVerdictOf, verdictNamesReplica } from '../../domain/vault/vault-verdict.js';
 import { readVaultVerdict, replicaVersion, vaultReplicaTags, writeVaultVerdict } from '../../adapters/aws/vault-verdicts.js';
 import { corruptAlert, type PageOrigin, targetOfKey, unsupportedAlert } from './verify-rdb-pages.js';
-import type { S3ObjectEvent, VerifyProgress, VerifyStepInput } from './verify-rdb-progress.js';
+import { notCheckpointableReport, packCheckpoint, stateBytes, VERIFY_STATE_MAX_BYTES } from '../../domain/dr-copies/verify-state.js';
+import type { S3ObjectEvent, VerifyProgressState, VerifyStepInput } from './verify-rdb-progress.js';
 
 /**
  * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
@@ -32,7 +33,8 @@ import type { S3ObjectEvent, VerifyProgress, VerifyStepInput } from './verify-rd
  *
  * Any size: one invocation verifies as much as its time allows, then pauses
  * the verifier at the next boundary between two keys and returns a
- * checkpoint (parser counts and CRC-64 state, a few KB) with the object's
+ * checkpoint (parser counts and CRC-64 state, a few KB; a Redis 8.10 file's
+ * hash template registry adds an entry per template) with the object's
  * identity; the verify state machine (lib/constructs/dr-copies.ts) invokes it
  * again with that state until it is done. Why Step Functions rather than the
  * function invoking itself: the checkpoint lives in the execution's state, so
@@ -41,7 +43,11 @@ import type { S3ObjectEvent, VerifyProgress, VerifyStepInput } from './verify-rd
  * in the execution history; and a verification that cannot finish fails the
  * execution, which pages. Reads are parallel ranged GETs fed to the parser in
  * order, each with If-Match on the ETag, and a checkpoint is used only for
- * the object version (ETag, version id, size) it was taken on.
+ * the object version (ETag, version id, size) it was taken on. A state larger
+ * than Step Functions carries (domain/dr-copies/verify-state.ts: measured,
+ * never cut) ends the verification as `unsupported`, "not verified: template
+ * registry too large to checkpoint", paged with the command that verifies it
+ * in one process.
  *
  * Why tag events too: S3 replaces an object's whole tag set when tags change,
  * and the export function tags the source objects after they were replicated;
@@ -61,6 +67,7 @@ export {
   rdbCheckpointSchema,
   s3ObjectEventSchema,
   type VerifyProgress,
+  type VerifyProgressState,
   type VerifyStepInput,
   verifyProgressSchema,
   verifyStepSchema,
@@ -73,7 +80,8 @@ export type VerifyStepResult =
   | {
       readonly done: false;
       readonly event: S3ObjectEvent;
-      readonly progress?: VerifyProgress;
+      /** The checkpoint's template registry packed (verifyProgressSchema unpacks it). */
+      readonly progress?: VerifyProgressState;
       readonly restarts?: number;
       /**
        * The vault: the replica carries none of the export's tags yet; the state machine waits, then invokes
@@ -303,21 +311,38 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     }
 
     const checkpoint = verifier.checkpoint();
+    let report: RdbReport | undefined;
     if (checkpoint) {
       if (checkpoint.offset <= start) throw new VerifyGaveUp(`s3://${bucket}/${key}: no key boundary reached after byte ${start} within one invocation`);
-      const next: VerifyProgress = { size: identity.size, etag: identity.etag, versionId: identity.versionId, startedAt, invocations, checkpoint };
-      deps.log.info('verification paused at a checkpoint; the state machine continues it', {
-        ...base,
-        offset: checkpoint.offset,
+      const next: VerifyProgressState = {
         size: identity.size,
-        percent: Math.round((checkpoint.offset / Math.max(1, identity.size)) * 1000) / 10,
-        keys: checkpoint.keys,
+        etag: identity.etag,
+        versionId: identity.versionId,
+        startedAt,
         invocations,
-      });
-      return { done: false, event, progress: next, ...(restarts > 0 ? { restarts } : {}) };
+        checkpoint: packCheckpoint(checkpoint),
+      };
+      const paused: VerifyStepResult = { done: false, event, progress: next, ...(restarts > 0 ? { restarts } : {}) };
+      // Measured as Step Functions will carry it: a state past its quota would fail the execution, a cut one would
+      // call keys of a template it dropped corrupt. Too large (a Redis 8.10 file's template registry), the copy is
+      // not verified here, and says why.
+      const bytes = stateBytes(paused);
+      if (bytes <= VERIFY_STATE_MAX_BYTES) {
+        deps.log.info('verification paused at a checkpoint; the state machine continues it', {
+          ...base,
+          offset: checkpoint.offset,
+          size: identity.size,
+          percent: Math.round((checkpoint.offset / Math.max(1, identity.size)) * 1000) / 10,
+          keys: checkpoint.keys,
+          invocations,
+          stateBytes: bytes,
+        });
+        return paused;
+      }
+      report = notCheckpointableReport(verifier.end(), checkpoint, bytes);
     }
 
-    const report = verifier.end();
+    report ??= verifier.end();
     const verdict = rdbVerdict(report);
     const seconds = (deps.clock.now() - startedAt) / 1000;
 

@@ -18,7 +18,7 @@
  * @see https://github.com/redis/librdb (test/test_rdb_to_json.c: the hash_template_*_v15 cases)
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c (rdbLoadHashTemplates)
  */
-import { backlenSize } from './blobs.js';
+import { bytesOf, firstListpackElement, listpackElementsOf } from './listpack.js';
 
 /** Field counts per template id, for the keys that reference them. */
 export class HashTemplates {
@@ -78,33 +78,20 @@ export function unknownTemplateProblem(id: number, defined: number): string {
  * digits. Null when it is neither (or negative).
  */
 export function listpackFirstId(b: Uint8Array): number | null {
-  const p = 6;
-  if (b.length < 8) return null;
-  const enc = b[p]!;
-  const le = (bytes: number): number => {
-    let v = 0;
-    for (let i = bytes - 1; i >= 0; i--) v = v * 256 + b[p + 1 + i]!;
-    return v;
-  };
-  let value: number;
-  if ((enc & 0x80) === 0) value = enc & 0x7f;
-  else if ((enc & 0xe0) === 0xc0)
-    value = ((enc & 0x1f) << 8) | b[p + 1]!; // 13-bit signed: the sign bit makes it >= 4096
-  else if (enc === 0xf1) value = le(2) >= 0x8000 ? -1 : le(2);
-  else if (enc === 0xf2) value = le(3) >= 0x800000 ? -1 : le(3);
-  else if (enc === 0xf3) value = le(4) >= 0x80000000 ? -1 : le(4);
-  else if (enc === 0xf4) value = b[p + 8]! >= 0x80 ? -1 : le(8);
-  else {
-    let from: number;
-    let n: number;
-    if ((enc & 0xc0) === 0x80) [from, n] = [p + 1, enc & 0x3f];
-    else if ((enc & 0xf0) === 0xe0) [from, n] = [p + 2, ((enc & 0x0f) << 8) | b[p + 1]!];
-    else return null; // 0xf0 strings are longer than any id
-    const text = new TextDecoder('latin1').decode(b.subarray(from, from + n));
-    return /^(0|[1-9]\d{0,15})$/.test(text) ? Number(text) : null;
-  }
-  if ((enc & 0xe0) === 0xc0 && value >= 4096) return null;
-  return value < 0 ? null : value;
+  const first = firstListpackElement(b);
+  if (first === undefined) return null;
+  if (typeof first !== 'object') return first < 0 ? null : Number(first);
+  const text = first.toString('latin1');
+  return /^(0|[1-9]\d{0,15})$/.test(text) ? Number(text) : null;
+}
+
+/**
+ * The problem with the values listpack `b` of a template hash (type 30, and
+ * the self-contained type 29) when it does not begin with a template id
+ * (Redis: "first entry is not an integer"), or null.
+ */
+export function listpackIdProblem(b: Uint8Array): string | null {
+  return listpackFirstId(b) === null ? 'template hash listpack does not begin with a template id (a non-negative integer): Redis refuses it' : null;
 }
 
 /**
@@ -127,6 +114,7 @@ export function selfFieldFormatProblem(format: number): string | null {
 
 /** The problem with a self-contained template hash's values listpack of `entries` entries (its template id, then one per field), or null. */
 export function selfValuesCountProblem(entries: number, fields: number): string | null {
+  if (entries === 0) return 'template hash listpack is empty (not even a template id): Redis refuses it';
   return entries - 1 === fields ? null : `template hash listpack holds ${entries - 1} values after its id, its fields are ${fields}: Redis refuses it`;
 }
 
@@ -139,7 +127,8 @@ export function selfValuesCountProblem(entries: number, fields: number): string 
 export function listpackFieldsProblem(b: Uint8Array): string | null {
   let previous: Uint8Array | undefined;
   let index = 0;
-  for (const field of listpackEntries(b)) {
+  for (const element of listpackElementsOf(b)) {
+    const field = bytesOf(element);
     if (previous !== undefined) {
       const problem = templateFieldOrderProblem(previous, field, index);
       if (problem !== null) return problem;
@@ -148,35 +137,4 @@ export function listpackFieldsProblem(b: Uint8Array): string | null {
     index++;
   }
   return templateFieldCountProblem(index);
-}
-
-/** The entries of a valid listpack, each as its bytes (an integer as its decimal text). */
-function* listpackEntries(b: Uint8Array): Generator<Uint8Array> {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const end = b.length - 1;
-  let p = 6;
-  while (p < end) {
-    const enc = b[p]!;
-    let size: number;
-    let entry: Uint8Array;
-    if ((enc & 0x80) === 0) [size, entry] = [1, text(enc & 0x7f)];
-    else if ((enc & 0xc0) === 0x80) [size, entry] = [1 + (enc & 0x3f), b.subarray(p + 1, p + 1 + (enc & 0x3f))];
-    else if ((enc & 0xe0) === 0xc0) [size, entry] = [2, text(((((enc & 0x1f) << 8) | b[p + 1]!) << 19) >> 19)];
-    else if ((enc & 0xf0) === 0xe0) {
-      const n = ((enc & 0x0f) << 8) | b[p + 1]!;
-      [size, entry] = [2 + n, b.subarray(p + 2, p + 2 + n)];
-    } else if (enc === 0xf0) {
-      const n = dv.getUint32(p + 1, true);
-      [size, entry] = [5 + n, b.subarray(p + 5, p + 5 + n)];
-    } else if (enc === 0xf1) [size, entry] = [3, text(dv.getInt16(p + 1, true))];
-    else if (enc === 0xf2) [size, entry] = [4, text(((b[p + 1]! | (b[p + 2]! << 8) | (b[p + 3]! << 16)) << 8) >> 8)];
-    else if (enc === 0xf3) [size, entry] = [5, text(dv.getInt32(p + 1, true))];
-    else [size, entry] = [9, text(dv.getBigInt64(p + 1, true))];
-    yield entry;
-    p += size + backlenSize(size);
-  }
-}
-
-function text(n: number | bigint): Uint8Array {
-  return new TextEncoder().encode(String(n));
 }

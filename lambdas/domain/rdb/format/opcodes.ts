@@ -46,11 +46,40 @@ export const MAX_REDIS_VERSION = 15;
 export const REDIS_WRITERS: Readonly<Record<number, string>> = { 11: '7.2', 12: '8.4', 13: '8.6', 14: '8.8', 15: '8.10' };
 /**
  * The highest value type each RDB version after the `REDIS` magic defines
- * (rdb.h's rdbIsObjectType as of the release that writes it): a type above it
- * in a file of that version is one a newer format adds (unsupported, not
- * corrupt; see {@link REDIS_13_KEY_META}).
+ * (rdb.h's rdbIsObjectType as of the release that writes it). A type a later
+ * version defines, in a file of an earlier one, is corrupt
+ * ({@link typeBeforeItsVersion}); a type no version defines yet, above the
+ * file's highest from RDB 13 on, is one a newer format adds (unsupported;
+ * see {@link REDIS_13_KEY_META}).
  */
 export const REDIS_MAX_TYPE: Readonly<Record<number, number>> = { 13: 26, 14: 28, 15: 32 };
+
+/** What the value types Redis added from RDB 13 on hold, for messages. */
+const LATER_TYPE_TITLES: Readonly<Record<number, string>> = {
+  26: 'a stream with idempotent-producer data',
+  27: 'a stream with NACKed entries',
+  28: 'a sparse array',
+  29: 'a self-contained template hash, listpack',
+  30: 'a template hash, listpack',
+  31: 'a self-contained template hash, strings',
+  32: 'a template hash, strings',
+};
+
+/**
+ * The problem with value type `type` in a `REDIS` file of RDB `version`
+ * that does not define it while a later version does (type 29 in an RDB 13
+ * file), or null. No server writes that: the one that writes the version
+ * refuses the type as unknown, and the one that writes the type writes a
+ * later version. So the file is damaged (corrupt), not a newer format.
+ */
+export function typeBeforeItsVersion(type: number, version: number): string | null {
+  const title = LATER_TYPE_TITLES[type];
+  if (title === undefined) return null;
+  const first = Number(Object.keys(REDIS_MAX_TYPE).find((v) => type <= REDIS_MAX_TYPE[Number(v)]!));
+  if (version >= first) return null;
+  const loader = REDIS_WRITERS[version] === undefined ? `a loader of RDB ${version}` : `Redis ${REDIS_WRITERS[version]}'s loader`;
+  return `value type ${type} (${title}) in an RDB ${version} file: RDB ${version} does not define it, RDB ${first} (Redis ${REDIS_WRITERS[first]}) is the first that does, and ${loader} refuses it as an unknown type`;
+}
 /** Redis 8.8 (RDB 14): a stream whose consumer groups carry NACKed entries (RDB_TYPE_STREAM_LISTPACKS_5). */
 export const STREAM_WITH_NACKS = 27;
 /** Redis 8.8 (RDB 14): a sparse array addressed by index (RDB_TYPE_ARRAY). */

@@ -5,6 +5,7 @@ import { validateListpack } from './blobs.js';
 import {
   listpackFieldsProblem,
   listpackFirstId,
+  listpackIdProblem,
   SELF_FIELDS_LISTPACK,
   selfFieldFormatProblem,
   selfValuesCountProblem,
@@ -34,7 +35,7 @@ export function templateListpack(p: RdbParserState): boolean {
   if (blob === null) return false;
   const n = validateListpack(blob);
   const id = listpackFirstId(blob);
-  if (id === null) p.fail('template hash listpack does not begin with a template id (a non-negative integer): Redis refuses it');
+  if (id === null) p.fail(listpackIdProblem(blob)!);
   const fields = templateFieldCount(p, id);
   if (n - 1 !== fields) p.fail(`template hash listpack holds ${n - 1} values, template ${id} has ${fields} fields: Redis refuses it`);
   return true;
@@ -62,6 +63,7 @@ export function selfContainedTemplate(p: RdbParserState, type: number): boolean 
     if (problem !== null) p.fail(problem);
     if (format === SELF_FIELDS_LISTPACK) p.sub = 10;
     else {
+      // SELF_FIELDS_RAW (selfFieldFormatProblem took no other): the count, then one string per field.
       const fields = p.length(true);
       const countProblem = templateFieldCountProblem(fields);
       if (countProblem !== null) p.fail(countProblem);
@@ -103,7 +105,7 @@ export function selfContainedTemplate(p: RdbParserState, type: number): boolean 
   }
   const blob = p.keptString();
   if (blob === null) return false;
-  const problem = selfValuesCountProblem(validateListpack(blob), p.selfFields);
+  const problem = selfValuesCountProblem(validateListpack(blob), p.selfFields) ?? listpackIdProblem(blob);
   if (problem !== null) p.fail(problem);
   return true;
 }

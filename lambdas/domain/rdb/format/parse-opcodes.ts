@@ -25,6 +25,7 @@ import {
   REDIS_MAX_TYPE,
   REDIS_WRITERS,
   TYPE_SLOT,
+  typeBeforeItsVersion,
   VALKEY_81_PATH_HASH,
   VALKEY_OP_UPDATE,
   VALKEY_VERSIONS,
@@ -232,7 +233,8 @@ export function opcode(p: RdbParserState): void {
       // Valkey knows one type above 21: 22, its hash with field TTLs; 23–25 are Redis's.
       if (p.valkey && type > 22) fail(`value type ${type} in a Valkey (VALKEY magic) file: Valkey knows no such type and refuses the file`);
       // Redis's types from 27 on came with RDB 14 and 15: in an older file they are no type (26 is judged in value()).
-      if (!p.valkey && type > STREAM_WITH_IDMP && type > maxRedisType(p)) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+      if (!p.valkey && type > STREAM_WITH_IDMP && type > maxRedisType(p))
+        fail(typeBeforeItsVersion(type, p.version) ?? `unknown value type or opcode ${type} (0x${type.toString(16)})`);
       p.type = type;
       p.what = W_KEY_NAME;
       if (p.sink !== undefined) p.keyStart = p.base + p.pos - 1;
@@ -280,7 +282,8 @@ export function unreadYet(p: RdbParserState, type: number): void {
       `value type ${type} (GCRA, a rate limiter only Redis Enterprise writes; Redis OSS refuses it) is not read by this verifier`,
     );
   }
-  if (type > max && type < REDIS_15_HASH_TEMPLATE) {
+  // A type a later version defines is corrupt here (opcode() says so), not a newer format.
+  if (type > max && type < REDIS_15_HASH_TEMPLATE && typeBeforeItsVersion(type, v) === null) {
     const writer = REDIS_WRITERS[v] ?? REDIS_WRITERS[MAX_REDIS_VERSION]!;
     throw new RdbUnsupportedError(
       v,
@@ -336,7 +339,7 @@ export function keyMetaClasses(p: RdbParserState): boolean {
   const type = p.buf[p.pos]!;
   if (!isRedis86ValueType(type) && !(type > STREAM_WITH_IDMP && type <= maxRedisType(p))) {
     unreadYet(p, type);
-    p.fail(`key metadata followed by byte ${type} (0x${type.toString(16)}), not a value type: Redis refuses it`);
+    p.fail(typeBeforeItsVersion(type, p.version) ?? `key metadata followed by byte ${type} (0x${type.toString(16)}), not a value type: Redis refuses it`);
   }
   return true;
 }

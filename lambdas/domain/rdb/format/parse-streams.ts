@@ -3,7 +3,7 @@
  */
 import { validateListpack } from './blobs.js';
 import { idmpSettingsProblem, STREAM_WITH_IDMP } from './key-meta.js';
-import { STREAM_WITH_NACKS } from './opcodes.js';
+import { STREAM_WITH_NACKS, typeBeforeItsVersion } from './opcodes.js';
 import * as constants from './parse-constants.js';
 import { fail, type RdbParserState } from './parse-state.js';
 
@@ -13,7 +13,7 @@ const { latin1 } = constants;
 
 /** Redis 8.6's stream with idempotent-producer data (type 26): no type before RDB 13. */
 export function idmpStream(p: RdbParserState, type: number): boolean {
-  if (p.version < 13) fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);
+  if (p.version < 13) fail(typeBeforeItsVersion(type, p.version)!);
   return stream(p, type);
 }
 

@@ -25,7 +25,9 @@
  */
 import { keyDigest, normaliseScore, type KeyDigest, type KeyValue, type StreamGroup } from '../../keys/fingerprint.js';
 import { RdbFormatError } from '../errors.js';
-import { backlenSize, validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
+import { validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
+import { bytesOf, type Element, listpackEntry, signedLE, view } from './listpack.js';
+import { SELF_FIELDS_RAW, selfFieldFormatProblem } from './hash-template.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
 import { decodeRdbString, moduleTypeNameOf } from '../keys.js';
 
@@ -38,19 +40,6 @@ const STREAM_SAMEFIELDS = 2;
 
 function fail(message: string): never {
   throw new RdbFormatError(message);
-}
-
-/** A ziplist or listpack element: its bytes, or the integer it holds integer-encoded. */
-type Element = Buffer | number | bigint;
-
-/** An element as the server answers it: an integer as its decimal text. */
-function bytesOf(e: Element): Buffer {
-  return typeof e === 'object' ? e : Buffer.from(String(e));
-}
-
-/** `b[from, from + n)` without copying. */
-function view(b: Uint8Array, from: number, n: number): Buffer {
-  return Buffer.from(b.buffer, b.byteOffset + from, n);
 }
 
 /** A double as the server prints it, normalised: `inf`, `-inf`, or JavaScript's shortest round-trip text. */
@@ -196,47 +185,6 @@ function elements(
 
 /** The elements of a listpack. */
 const listpackElements = (lp: Uint8Array): Element[] => elements(lp, validateListpack, 6, listpackEntry);
-
-/** A listpack entry: its encoding byte, its content, its back length. */
-function listpackEntry(lp: Uint8Array, dv: DataView, p: number, out: Element[]): number {
-  const enc = lp[p]!;
-  let size: number;
-  if (enc < 0x80) {
-    out.push(enc); // 7-bit unsigned
-    size = 1;
-  } else if (enc < 0xc0) {
-    size = 1 + (enc & 0x3f); // string of up to 63 bytes
-    out.push(view(lp, p + 1, size - 1));
-  } else if (enc < 0xe0) {
-    out.push(((((enc & 0x1f) << 8) | lp[p + 1]!) << 19) >> 19); // 13-bit signed
-    size = 2;
-  } else if (enc < 0xf0) {
-    const n = ((enc & 0x0f) << 8) | lp[p + 1]!; // string of up to 4095 bytes
-    out.push(view(lp, p + 2, n));
-    size = 2 + n;
-  } else if (enc === 0xf0) {
-    const n = dv.getUint32(p + 1, true);
-    out.push(view(lp, p + 5, n));
-    size = 5 + n;
-  } else {
-    // 0xf1–0xf4: 16, 24, 32 and 64-bit signed integers (validateListpack refused any other byte).
-    size = LISTPACK_INT_SIZE[enc - 0xf1]!;
-    out.push(signedLE(dv, p + 1, size - 1));
-  }
-  return p + size + backlenSize(size);
-}
-
-/** Entry sizes of the listpack integer encodings 0xf1–0xf4 (encoding byte included). */
-const LISTPACK_INT_SIZE = [3, 4, 5, 9];
-
-/** A little-endian signed integer of 1, 2, 3, 4 or 8 bytes (8: a bigint). */
-function signedLE(dv: DataView, at: number, width: number): number | bigint {
-  if (width === 1) return dv.getInt8(at);
-  if (width === 2) return dv.getInt16(at, true);
-  if (width === 3) return ((dv.getUint16(at, true) | (dv.getUint8(at + 2) << 16)) << 8) >> 8;
-  if (width === 4) return dv.getInt32(at, true);
-  return dv.getBigInt64(at, true);
-}
 
 /** Integer widths of the ziplist encodings 0xc0, 0xd0, 0xe0, 0xf0 and 0xfe. */
 const ZIPLIST_INT_WIDTH: Readonly<Record<number, number>> = { 192: 2, 208: 4, 224: 8, 240: 3, 254: 1 };
@@ -414,14 +362,16 @@ function hashWithTtls(c: Cursor, type: number, valkey: boolean): KeyValue {
 }
 
 /**
- * A self-contained template hash (types 29, 31): the field names (format 0,
- * one listpack; 1, a count then strings), then the values: a listpack of the
+ * A self-contained template hash (types 29, 31): the field names (format
+ * SELF_FIELDS_LISTPACK, one listpack; SELF_FIELDS_RAW, a count then strings;
+ * hash-template.ts), then the values: a listpack of the
  * writer's template id and one value per field (29), or one string each (31).
  */
 function selfContainedTemplate(c: Cursor, type: number): KeyValue {
   const format = c.length();
-  if (format !== 0 && format !== 1) fail(`template hash field format ${format} is neither a listpack (0) nor strings (1)`);
-  const names = format === 0 ? listpackElements(c.string()).map(bytesOf) : c.strings(c.length());
+  const problem = selfFieldFormatProblem(format);
+  if (problem !== null) fail(problem);
+  const names = format === SELF_FIELDS_RAW ? c.strings(c.length()) : listpackElements(c.string()).map(bytesOf);
   const values = type === 29 ? listpackElements(c.string()).slice(1).map(bytesOf) : c.strings(names.length);
   if (values.length !== names.length) fail(`template hash holds ${values.length} values for ${names.length} fields`);
   return { type: 'hash', fields: names.map((name, i) => [name, values[i]!]) };

@@ -108,10 +108,10 @@ describe('Redis 8.6 (RDB 13) and Valkey 9.2 (RDB 81)', () => {
 
   it.each<[string, string, number[], RegExp]>([
     [
-      'a type above the 26 Redis 8.6 writes, in a REDIS0013 file (key metadata and type 26: redis-86-formats.test.ts)',
+      'a type above every one RDB 15 defines, in a REDIS0013 file (key metadata and type 26: redis-86-formats.test.ts)',
       'REDIS0013',
-      [0xfe, 0x00, 0x1b, ...str('s')],
-      /^unsupported format \(version 13, written by a Redis newer than 8\.6\): value type 27/,
+      [0xfe, 0x00, 0x22, ...str('s')],
+      /^unsupported format \(version 13, written by a Redis newer than 8\.6\): value type 34/,
     ],
     [
       'a Valkey 9.2 path hash (type 23)',
@@ -135,7 +135,13 @@ describe('Redis 8.6 (RDB 13) and Valkey 9.2 (RDB 81)', () => {
 
   it.each<[string, string, number[], RegExp]>([
     ['opcode 243 in a REDIS0012 file', 'REDIS0012', [0xfe, 0x00, 0xf3, 0x01], /unknown value type or opcode 243/],
-    ['type 26 in a REDIS0012 file', 'REDIS0012', [0xfe, 0x00, 0x1a, ...str('s')], /unknown value type or opcode 26/],
+    [
+      'type 26 in a REDIS0012 file',
+      'REDIS0012',
+      [0xfe, 0x00, 0x1a, ...str('s'), 0x00],
+      /value type 26 \(a stream with idempotent-producer data\) in an RDB 12 file: RDB 12 does not define it, RDB 13 \(Redis 8\.6\) is the first/,
+    ],
+    ['type 27 (Redis 8.8) in a REDIS0013 file', 'REDIS0013', [0xfe, 0x00, 0x1b, ...str('s')], /value type 27 .* in an RDB 13 file: .*RDB 14 \(Redis 8\.8\)/],
     [
       'type 23 in a VALKEY080 file (Valkey 9.0 has no such type)',
       'VALKEY080',

@@ -113,10 +113,13 @@ describe('Redis 8.6 key metadata (opcode 243 before a key), as rdbLoadKeyMetadat
     }
   });
 
-  it('metadata before a type newer than Redis 8.6 writes is unsupported', () => {
-    const report = both(file('REDIS0013', [0xfe, 0x00, 0xf3, 0x00, 0x1b, ...str('k')]));
-    expect(report.error?.message).toMatch(/^unsupported format \(version 13, written by a Redis newer than 8\.6\): value type 27/);
+  it('metadata before a type no version defines yet is unsupported; before one RDB 14 defines, corrupt', () => {
+    const report = both(file('REDIS0013', [0xfe, 0x00, 0xf3, 0x00, 0x22, ...str('k')]));
+    expect(report.error?.message).toMatch(/^unsupported format \(version 13, written by a Redis newer than 8\.6\): value type 34/);
     expect(rdbVerdict(report)).toBe('unsupported');
+    const r27 = both(file('REDIS0013', [0xfe, 0x00, 0xf3, 0x00, 0x1b, ...str('k')]));
+    expect(r27.error?.message).toMatch(/^key metadata \(opcode 243\): value type 27 .* in an RDB 13 file: .*RDB 14 \(Redis 8\.8\) is the first/);
+    expect(rdbVerdict(r27)).toBe('corrupt');
   });
 });
 

@@ -67,11 +67,19 @@ describe('Redis 8.8 streams with NACKed entries (type 27, RDB 14)', () => {
     expect(rdbVerdict(report)).toBe('corrupt');
   });
 
-  it('is unsupported in an RDB 13 file (a newer Redis than 8.6 writes it) and an unknown type before 13', () => {
-    expect(rdbVerdict(both(stream27([], 'REDIS0013')))).toBe('unsupported');
-    const old = both(stream27([], 'REDIS0012'));
-    expect(old.error?.message).toMatch(/unknown value type or opcode 27/);
-    expect(rdbVerdict(old)).toBe('corrupt');
+  it('is corrupt in an RDB 13 or older file (no server writes it there: Redis 8.6 refuses it, 8.8 writes RDB 14), naming the first version that defines it', () => {
+    for (const [magic, loader] of [
+      ['REDIS0013', "Redis 8\\.6's loader"],
+      ['REDIS0012', "Redis 8\\.4's loader"],
+    ]) {
+      const report = both(stream27([], magic));
+      expect(report.error?.message).toMatch(
+        new RegExp(
+          `value type 27 \\(a stream with NACKed entries\\) in an RDB ${Number(magic.slice(5))} file: .*RDB 14 \\(Redis 8\\.8\\) is the first that does, and ${loader} refuses it`,
+        ),
+      );
+      expect(rdbVerdict(report)).toBe('corrupt');
+    }
   });
 });
 
@@ -157,11 +165,13 @@ describe('Redis 8.8 sparse arrays (type 28, RDB 14)', () => {
     expect(rdbVerdict(report)).toBe('corrupt');
   });
 
-  it('is unsupported in an RDB 13 file and an unknown type in older ones and in VALKEY files', () => {
+  it('is corrupt in an RDB 13 file and older ones (the version does not define it) and in VALKEY files', () => {
     const key = arrayKey('a', [[0n, 0, 'v']]);
-    expect(both(file('REDIS0013', [0xfe, 0x00, ...key])).error?.message).toMatch(
-      /^unsupported format \(version 13, written by a Redis newer than 8\.6\): value type 28/,
+    const r13 = both(file('REDIS0013', [0xfe, 0x00, ...key]));
+    expect(r13.error?.message).toMatch(
+      /value type 28 \(a sparse array\) in an RDB 13 file: RDB 13 does not define it, RDB 14 \(Redis 8\.8\) is the first that does/,
     );
+    expect(rdbVerdict(r13)).toBe('corrupt');
     expect(rdbVerdict(both(file('REDIS0012', [0xfe, 0x00, ...key])))).toBe('corrupt');
     expect(rdbVerdict(both(file('VALKEY080', [0xfe, 0x00, ...key])))).toBe('corrupt');
   });
@@ -200,6 +210,16 @@ describe('Redis 8.10 hash templates (opcode 242, types 30 and 32, RDB 15)', () =
     const report = both(file('REDIS0015', body));
     expect(report).toMatchObject({ ok: true, version: 15, keys: 4, byType: { hash: 3, string: 1 } });
     expect(rdbVerdict(report)).toBe('ok');
+  });
+
+  it("reads values in every RDB string encoding, as librdb's hash_template_values_v15 expects them (an integer, an empty string, an LZF-compressed string)", () => {
+    // Fields big, num, empty (sorted by length, then bytes); per key: 1000000·k as a 32-bit integer, "", 400 × "a" LZF-compressed.
+    const lzf = [...Array.from({ length: 12 }, () => [31, ...Buffer.alloc(32, 'a')]).flat(), 15, ...Buffer.alloc(16, 'a')]; // literal runs only
+    const compressed = [0xc3, 0x40 | (lzf.length >> 8), lzf.length & 0xff, 0x41, 0x90, ...lzf]; // 14-bit lengths: compressed, then 400
+    const int32 = (n: number): number[] => [0xc2, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff];
+    const key = (k: number): number[] => [0x20, ...str(`e${k}`), 0x00, ...compressed, ...int32(k * 1_000_000), 0x00];
+    const report = both(file('REDIS0015', [0xfe, 0x00, ...template(0n, ['big', 'num', 'empty']), ...key(1), ...key(2), ...key(3)]));
+    expect(report).toMatchObject({ ok: true, keys: 3, templateHashes: 3, byType: { hash: 3 } });
   });
 
   it('counts the keys that reference templates (their payloads cannot stand alone: migrate refuses them)', () => {
@@ -285,9 +305,16 @@ describe('Redis 8.10 hash templates (opcode 242, types 30 and 32, RDB 15)', () =
     expect(rdbVerdict(both(file('VALKEY080', records)))).toBe('unsupported');
   });
 
-  it('types 30 and 32 are unsupported in an RDB 14 file (a newer Redis writes them)', () => {
-    const report = both(file('REDIS0014', [0xfe, 0x00, ...arrayRef('h', 1n, ['v'])]));
-    expect(report.error?.message).toMatch(/^unsupported format \(version 14, written by a Redis newer than 8\.8\): value type 32/);
+  it.each<[string, number[], number, string]>([
+    ['type 32', arrayRef('h', 1n, ['v']), 32, 'a template hash, strings'],
+    ['type 30', listpackRef('h', 1, ['v']), 30, 'a template hash, listpack'],
+  ])('%s is corrupt in an RDB 14 file: RDB 15 (Redis 8.10) is the first that defines it', (_what, key, type, title) => {
+    const report = both(file('REDIS0014', [0xfe, 0x00, ...key]));
+    expect(report.error?.message).toContain(
+      `value type ${type} (${title}) in an RDB 14 file: RDB 14 does not define it, RDB 15 (Redis 8.10) is the first that does, and Redis 8.8's loader refuses it as an unknown type`,
+    );
+    expect(rdbVerdict(report)).toBe('corrupt');
+    expect(report.unsupported).toBeUndefined();
   });
 });
 
@@ -375,11 +402,22 @@ describe('Redis 8.10 self-contained template hashes (types 29 and 31, RDB 15: th
     expect(both(file('REDIS0015', body)).error?.message).toMatch(/references template 7, which the file does not define before it \(0 templates defined\)/);
   });
 
-  it('is unsupported in an RDB 14 file (a newer Redis writes it) and unknown in a VALKEY file', () => {
-    const key = selfArray('h', selfFields('raw', ['f']), ['v']);
-    expect(both(file('REDIS0014', [0xfe, 0x00, ...key])).error?.message).toMatch(
-      /^unsupported format \(version 14, written by a Redis newer than 8\.8\): value type 31/,
+  it('type 29 is read in a REDIS0015 file and refused in a REDIS0013 one, naming the type, the version and RDB 15 (Redis 8.10)', () => {
+    const key = selfListpack('h', selfFields('listpack', FIELDS), ['42', 'Riga', 'Edijs']);
+    expect(rdbVerdict(both(file('REDIS0015', [0xfe, 0x00, ...key])))).toBe('ok');
+    const r13 = both(file('REDIS0013', [0xfe, 0x00, ...key]));
+    expect(r13.error?.message).toContain(
+      "value type 29 (a self-contained template hash, listpack) in an RDB 13 file: RDB 13 does not define it, RDB 15 (Redis 8.10) is the first that does, and Redis 8.6's loader refuses it as an unknown type",
     );
+    expect(rdbVerdict(r13)).toBe('corrupt');
+    expect(r13.unsupported).toBeUndefined();
+  });
+
+  it('type 31 is corrupt in an RDB 14 file (RDB 15 defines it) and unknown in a VALKEY file', () => {
+    const key = selfArray('h', selfFields('raw', ['f']), ['v']);
+    const r14 = both(file('REDIS0014', [0xfe, 0x00, ...key]));
+    expect(r14.error?.message).toMatch(/value type 31 \(a self-contained template hash, strings\) in an RDB 14 file: .*RDB 15 \(Redis 8\.10\) is the first/);
+    expect(rdbVerdict(r14)).toBe('corrupt');
     expect(rdbVerdict(both(file('VALKEY080', [0xfe, 0x00, ...key])))).toBe('corrupt');
   });
 
@@ -407,6 +445,63 @@ describe('Redis 8.10 self-contained template hashes (types 29 and 31, RDB 15: th
         ['city', 'Oslo'],
         ['name', 'Kari'],
       ]);
+    }
+  });
+});
+
+/**
+ * Redis's own cases, byte for byte: the values of the RESTORE payloads in
+ * redis/redis tests/unit/type/hash-templates.tcl (commit a077cf1e, "RESTORE
+ * rejects malformed template payload: …" and "… REF-encoded template hash
+ * types"), without their DUMP footer, each stored as a key of a REDIS0015
+ * file; and the well-formed payloads they were damaged from. The closest to
+ * a Redis 8.10 file reachable here: Redis's test suite, not a file it wrote.
+ */
+const FIELDS_LP = [0x00, 0x17, 0x17, 0, 0, 0, 0x02, 0x00, 0x86, ...Buffer.from('field1'), 0x07, 0x86, ...Buffer.from('field2'), 0x07, 0xff];
+const REDIS_TCL: [string, number[], RegExp | null][] = [
+  [
+    'type 29, fields field1 field2, values of template 0: 1, 2',
+    [0x1d, ...FIELDS_LP, 0x0d, 0x0d, 0, 0, 0, 3, 0, 0x00, 0x01, 0x01, 0x01, 0x02, 0x01, 0xff],
+    null,
+  ],
+  [
+    'type 29 whose values listpack holds one value for two fields (value count != field count)',
+    [0x1d, ...FIELDS_LP, 0x0b, 0x0b, 0, 0, 0, 2, 0, 0x00, 0x01, 0x01, 0x01, 0xff],
+    /holds 1 values after its id, its fields are 2/,
+  ],
+  [
+    'type 29 whose values listpack is empty',
+    [0x1d, ...FIELDS_LP, 0x07, 0x07, 0, 0, 0, 0, 0, 0xff],
+    /template hash listpack is empty \(not even a template id\)/,
+  ],
+  [
+    'type 29 whose values listpack begins with "x" (non-integer template id)',
+    [0x1d, ...FIELDS_LP, 0x0e, 0x0e, 0, 0, 0, 3, 0, 0x81, 0x78, 0x02, 0x01, 0x01, 0x02, 0x01, 0xff],
+    /does not begin with a template id/,
+  ],
+  [
+    'type 29 with no field (TMPL_LP zero fields)',
+    [0x1d, 0x00, 0x07, 0x07, 0, 0, 0, 0, 0, 0xff, 0x0d, 0x0d, 0, 0, 0, 3, 0, 0, 1, 1, 1, 2, 1, 0xff],
+    /a hash template without fields/,
+  ],
+  ['type 31, fields field1 field2 as strings, values 1, 2', [0x1f, 0x01, 0x02, ...str('field1'), ...str('field2'), 0xc0, 0x01, 0xc0, 0x02], null],
+  [
+    'type 31 with no field (TMPL_ARRAY zero fields)',
+    [0x1f, 0x01, 0x00, ...str('field1'), ...str('field2'), 0xc0, 0x01, 0xc0, 0x02],
+    /a hash template without fields/,
+  ],
+  ['type 30 of template 5: 1, 2 (REF, valid in a file)', [0x1e, 0x0d, 0x0d, 0, 0, 0, 3, 0, 0x05, 0x01, 0x01, 0x01, 0x02, 0x01, 0xff], null],
+  ['type 32 of template 5: 1, 2 (REF, valid in a file)', [0x20, 0x05, 0xc0, 0x01, 0xc0, 0x02], null],
+];
+
+describe("Redis's own template hash cases (redis/redis tests/unit/type/hash-templates.tcl)", () => {
+  it.each(REDIS_TCL)('%s: as Redis judges it', (_what, [type, ...value], problem) => {
+    // Template 5 of two fields first, for the REF forms (types 30 and 32).
+    const report = both(file('REDIS0015', [0xfe, 0x00, ...template(5n, ['field1', 'field2']), type!, ...str('rk'), ...value]));
+    if (problem === null) expect(report).toMatchObject({ ok: true, keys: 1, byType: { hash: 1 } });
+    else {
+      expect(report.error?.message).toMatch(problem);
+      expect(rdbVerdict(report)).toBe('corrupt');
     }
   });
 });

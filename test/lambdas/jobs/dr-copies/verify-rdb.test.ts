@@ -19,6 +19,7 @@ import {
   type VerifyStepResult,
 } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
+import { NOT_CHECKPOINTABLE, STEP_FUNCTIONS_MAX_STATE_BYTES, stateBytes, VERIFY_STATE_MAX_BYTES } from '../../../../lambdas/domain/dr-copies/verify-state.js';
 import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -33,6 +34,8 @@ restoreEnvAfterFile();
 
 const BUCKET = 'redis-dr-prod-123456789012-eu-central-1';
 const KEY = 'rdr-sessions-prod-20261121-0200-0002.rdb';
+/** `n` as an RDB 64-bit length's 8 big-endian bytes (after 0x81). */
+const big = (n: bigint): number[] => Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(8 * (7 - i))) & 0xffn));
 
 function event(detailType: S3ObjectEvent['detail-type'] = 'Object Created', key = KEY, versionId = 'v1'): S3ObjectEvent {
   return {
@@ -539,6 +542,59 @@ describe('verify-rdb handler', () => {
       expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
     });
 
+    /** A REDIS0015 file of `count` templates of one field (ids from `idOf`), a type-32 hash of the first one, a string. */
+    function templateFile(count: number, idOf: (i: number) => bigint): Buffer {
+      const templates: number[] = [];
+      for (let i = 0; i < count; i++) templates.push(0xf2, 0x81, ...big(idOf(i)), 0x01, ...str('f'));
+      const body = [0xfe, 0x00, ...templates, 0x20, ...str('h'), 0x81, ...big(idOf(0)), ...str('v'), 0x00, ...str('k'), ...str('v')];
+      return Buffer.from(file('REDIS0015', body));
+    }
+
+    it('carries the registry of 60,000 templates numbered as a server numbers them (from 0 up) to the verdict, packed', async () => {
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes: templateFile(60_000, BigInt), etag: '"e1"', versionId: 'v1' });
+      deps = { ...tinyBudget(), reads: { partBytes: 131_072, concurrency: 2 } };
+      const many = await runToEnd(event(), deps);
+      const paused = many.steps.filter((st) => !st.done);
+      expect(paused.length).toBeGreaterThan(2);
+      for (const st of paused) expect(stateBytes(st)).toBeLessThanOrEqual(VERIFY_STATE_MAX_BYTES);
+      expect(many).toMatchObject({ action: 'verified', verdict: 'ok', keys: 2 });
+    });
+
+    it('a Redis 8.10 copy whose template registry would outgrow the Step Functions state is "not verified", said and paged, never cut and never OK', async () => {
+      // 24,000 templates 2^35 apart (each about 9 characters packed): the registry alone passes 192 KiB past the 21,000th.
+      const bytes = templateFile(24_000, (i) => BigInt(i) * 2n ** 35n);
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes, etag: '"e1"', versionId: 'v1' });
+      // In one invocation the file is read and valid: the format is not the problem.
+      expect(await runToEnd(event(), deps)).toMatchObject({ verdict: 'ok', keys: 2 });
+
+      s3.reset();
+      s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+      s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+      serveObject(s3, { bytes, etag: '"e1"', versionId: 'v1' });
+      deps = { ...tinyBudget(), reads: { partBytes: 32_768, concurrency: 2 } };
+      const many = await runToEnd(event(), deps);
+
+      // Every state handed to the state machine fits, measured as it carries it; the last one could not be.
+      const paused = many.steps.filter((st) => !st.done);
+      expect(paused.length).toBeGreaterThan(2);
+      for (const st of paused) expect(stateBytes(st)).toBeLessThanOrEqual(VERIFY_STATE_MAX_BYTES);
+      expect(VERIFY_STATE_MAX_BYTES).toBeLessThan(STEP_FUNCTIONS_MAX_STATE_BYTES);
+      expect(many).toMatchObject({ action: 'verified', verdict: 'unsupported' });
+      expect(many.error?.message).toMatch(
+        new RegExp(
+          `^${NOT_CHECKPOINTABLE}: at byte \\d+ the paused verification's state is \\d+ bytes \\(\\d+ hash templates defined so far\\), over the 196608 bytes`,
+        ),
+      );
+      expect(putTags()['redis-dr:verified']).toBe('unsupported');
+      expect(deps.metrics.sum('RdbUnsupported', { Bucket: BUCKET })).toBe(1);
+      expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(0);
+      expect(deps.alerts).toHaveLength(1);
+      expect(deps.alerts[0]!.message).toContain(`judge it in one process with \`redis-dr verify-rdb s3://${BUCKET}/${KEY}\``);
+      expect(deps.alerts[0]!.message).not.toMatch(/upgrade redis-dr/);
+    });
+
     it('the handler stops reading when the Lambda has two minutes left and returns the progress', async () => {
       // Stubbed for this test only: the worker runs other files after this one (vitest.config.mts, project `shared`).
       onTestFinished(() => {
@@ -600,6 +656,19 @@ describe('verify-rdb handler', () => {
 });
 
 describe('the checkpoint carried between invocations', () => {
+  it('refuses a packed template registry that is damaged, naming what is wrong (never a registry cut short)', async () => {
+    const { rdbCheckpointSchema } = await import('../../../../lambdas/jobs/dr-copies/verify-rdb.js');
+    const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
+    const v = createRdbVerifier({ requireChecksum: true });
+    v.push(Buffer.from('REDIS0015'));
+    v.pause();
+    const cp = { ...v.checkpoint()!, hashTemplates: `t1:${Buffer.from([0x82]).toString('base64')}` };
+    const parsed = rdbCheckpointSchema.safeParse(JSON.parse(JSON.stringify(cp)));
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]).toMatchObject({ path: ['hashTemplates'] });
+    expect(JSON.stringify(parsed.error?.issues)).toMatch(/the packed template registry ends inside a number/);
+  });
+
   it("keeps a Redis 8.10 file's hash templates: a key after the resume point still finds its template", async () => {
     const { rdbCheckpointSchema } = await import('../../../../lambdas/jobs/dr-copies/verify-rdb.js');
     const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
