@@ -1,5 +1,6 @@
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -46,9 +47,14 @@ beforeEach(() => {
   cw.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
   cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-  aws.s3.on(PutObjectCommand).callsFake((i: { Bucket: string; Key: string; Body: string }) => {
-    stored.set(`${i.Bucket}/${i.Key}`, i.Body);
+  aws.s3.on(PutObjectCommand).callsFake((i: { Bucket: string; Key: string; Body: Uint8Array }) => {
+    stored.set(`${i.Bucket}/${i.Key}`, Buffer.from(i.Body).toString());
     return {};
+  });
+  // As S3 answers a HeadObject with checksum mode: the length and SHA-256 of what it stored.
+  aws.s3.on(HeadObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
+    const body = Buffer.from(stored.get(`${i.Bucket}/${i.Key}`) ?? '');
+    return { ContentLength: body.length, ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ChecksumType: 'FULL_OBJECT' };
   });
   aws.s3.on(GetObjectCommand).callsFake((i: { Bucket: string; Key: string }) => ({
     Body: sdkStreamMixin(Readable.from([Buffer.from(stored.get(`${i.Bucket}/${i.Key}`) ?? '')])),
@@ -70,7 +76,13 @@ describe('the scheduled DR report', () => {
     ]);
     const json = JSON.parse(stored.get(`${input.drBucket}/${prefix}report.json`)!) as { since: string; until: string };
     expect([json.since, json.until]).toEqual(['2026-11-16T06:00:00.000Z', '2026-11-23T06:00:00.000Z']);
-    expect(aws.s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ ChecksumAlgorithm: 'SHA256', ContentType: 'text/html; charset=utf-8' });
+    const put = aws.s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(put).toMatchObject({ ContentType: 'text/html; charset=utf-8' });
+    expect(put.ChecksumSHA256).toBe(
+      createHash('sha256')
+        .update(stored.get(`${input.drBucket}/${prefix}report.html`)!)
+        .digest('base64'),
+    );
     const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(published).toHaveLength(1);
     expect(published[0]!.Subject).toBe('[INFO] redis-dr example: weekly DR report eu-central-1');
@@ -83,9 +95,9 @@ describe('the scheduled DR report', () => {
   });
 
   it('a file that does not read back as written: no line is sent, the run fails naming it', async () => {
-    aws.s3.on(GetObjectCommand).resolves({ Body: sdkStreamMixin(Readable.from([Buffer.from('truncated')])) });
+    aws.s3.on(HeadObjectCommand).resolves({ ContentLength: 9, ChecksumSHA256: createHash('sha256').update('truncated').digest('base64') });
     await expect(run()).rejects.toThrow(
-      /^s3:\/\/redis-dr-example-111122223333-eu-central-1\/reports\/weekly\/2026-11-23T0600Z\/report\.html read back differs/,
+      /^read-back of s3:\/\/redis-dr-example-111122223333-eu-central-1\/reports\/weekly\/2026-11-23T0600Z\/report\.html does not match what was written/,
     );
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
