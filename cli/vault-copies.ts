@@ -2,11 +2,11 @@
  * The vault's copies as the CLI takes and shows them: the vault credentials
  * of a command (`--vault-profile`, $REDIS_DR_VAULT_PROFILE) and the vault
  * section of `status`, `restore --list` and `doctor`. Reading the vault is
- * lambdas/jobs/dr-copies/vault-copies.ts.
+ * lambdas/jobs/vault/vault-copies.ts.
  */
 import type { RedisDrConfig } from '../lib/config/index.js';
-import type { VaultCopy, VaultState } from '../lambdas/domain/dr-copies/vault-copies.js';
-import type { VaultReport } from '../lambdas/jobs/dr-copies/vault-copies.js';
+import type { VaultCopy, VaultState } from '../lambdas/domain/vault/vault-copies.js';
+import type { VaultReport } from '../lambdas/jobs/vault/vault-copies.js';
 import type { CliAccess } from './aws.js';
 import { VAULT_PROFILE_ENV } from './options.js';
 import { UsageError } from './usage.js';
@@ -14,7 +14,7 @@ import { shardsText, verificationText } from './rdb-copies.js';
 import { age, table, type Style } from './table.js';
 
 // The listing as `status` and `doctor` call it today; a command that moved its use case to a job imports the job.
-export { collectVault, type VaultReport, type VaultTargetStatus } from '../lambdas/jobs/dr-copies/vault-copies.js';
+export { collectVault, type VaultReport, type VaultTargetStatus } from '../lambdas/jobs/vault/vault-copies.js';
 
 /**
  * The vault credentials of a command: `--vault-profile`, else

@@ -83,7 +83,7 @@ import { runDrillVerify, VERIFY_TUNING } from '../lambdas/jobs/drills/drill-veri
 import { runProbe } from '../lambdas/jobs/scheduled/probe.js';
 import { verifyStep, verifyStepSchema } from '../lambdas/jobs/dr-copies/verify-rdb.js';
 import { readVaultVerdict } from '../lambdas/adapters/aws/vault-verdicts.js';
-import { vaultVerdictKey } from '../lambdas/domain/dr-copies/vault-verdict.js';
+import { vaultVerdictKey } from '../lambdas/domain/vault/vault-verdict.js';
 import { selftestTable } from '../lambdas/domain/selftest/steps.js';
 import { SelftestRunner, StepFailedError } from '../lambdas/jobs/selftest/runner.js';
 import { alertPathStep, recordStep } from '../lambdas/jobs/selftest/shared-steps.js';
@@ -91,7 +91,7 @@ import { writeSampleDataset } from './dataset.js';
 import { LocalAws } from './local-aws.js';
 import { runStateMachine, type ExecutionResult } from './step-functions.js';
 import { runSeedCopy } from '../lambdas/jobs/drills/drill-seed-copy.js';
-import { seedCopyEventSchema } from '../lambdas/domain/drills/vault-seed.js';
+import { seedCopyEventSchema } from '../lambdas/domain/vault/vault-seed.js';
 import { buildDrillReport } from '../lambdas/domain/drills/report.js';
 import { type DemoRun, writeDemoReport } from './report.js';
 

@@ -2,7 +2,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { systemClock } from '../adapters/aws/retry.js';
 import { TUNING } from '../adapters/aws/client-config.js';
-import { seedCopyEventSchema } from '../domain/drills/vault-seed.js';
+import { seedCopyEventSchema } from '../domain/vault/vault-seed.js';
 import { runSeedCopy } from '../jobs/drills/drill-seed-copy.js';
 import { awsClient, lambdaEntry, log } from './entry.js';
 

@@ -7,7 +7,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../adapters/aws/alerts.js';
 import { systemClock } from '../adapters/aws/retry.js';
 import { envInt, requiredEnv } from './env.js';
-import { VAULT_RETENTION_ENV, type VaultTierDays } from '../domain/dr-copies/vault-retention.js';
+import { VAULT_RETENTION_ENV, type VaultTierDays } from '../domain/vault/vault-retention.js';
 import { TIERS } from '../domain/plans/types.js';
 import { verifyStep, verifyStepSchema } from '../jobs/dr-copies/verify-rdb.js';
 import { awsClient, lambdaEntry, log, metricsSink, scheduledDeps } from './entry.js';

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { recoveryBucketName as bucketName, replicationRoleName } from '../deployment.js';
 import type { PlanConfig } from '../config/index.js';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
-import { SEED_COPY_PREFIX } from '../../lambdas/domain/drills/vault-seed.js';
+import { SEED_COPY_PREFIX } from '../../lambdas/domain/vault/vault-seed.js';
 import { acknowledgeNoReplication, acknowledgeSseS3 } from '../nag/recovery-storage-checks.js';
 import {
   ELASTICACHE_ACL_PERMISSIONS,

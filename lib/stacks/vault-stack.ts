@@ -16,9 +16,9 @@ import { FreshnessMonitor } from '../constructs/monitoring/freshness-monitor.js'
 import { MetricFactory } from '../constructs/monitoring/metric-factory.js';
 import type { JobFunction } from '../constructs/job-function.js';
 import { DIMENSION, METRIC } from '../../lambdas/domain/alerting/metrics.js';
-import { longestVaultDays, vaultTierDays } from '../../lambdas/domain/dr-copies/vault-retention.js';
+import { longestVaultDays, vaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
 import { AccessLogBucket, sendObjectEventsToEventBridge } from '../constructs/recovery-bucket.js';
-import { VaultBucket } from '../constructs/vault-bucket.js';
+import { VaultBucket } from '../constructs/vault/vault-bucket.js';
 
 /** Props for {@link VaultStack}. */
 export interface VaultStackProps extends StackProps {

@@ -10,7 +10,7 @@ import {
 import { errorName } from './errors.js';
 import type { Readable } from 'node:stream';
 import { mergeTags } from '../../domain/dr-copies/export.js';
-import type { ObjectRetention } from '../../domain/dr-copies/vault-copies.js';
+import type { ObjectRetention } from '../../domain/vault/vault-copies.js';
 import type { CallWrapper } from './elasticache.js';
 
 /**

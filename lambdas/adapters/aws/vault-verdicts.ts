@@ -7,13 +7,13 @@ import {
   vaultVerdictBody,
   vaultVerdictKey,
   verdictNamesReplica,
-} from '../../domain/dr-copies/vault-verdict.js';
+} from '../../domain/vault/vault-verdict.js';
 import type { CallWrapper } from './elasticache.js';
 import { errorName } from './errors.js';
 import { getObjectTags } from './s3.js';
 
 /**
- * The vault verifier's verdict objects (domain/dr-copies/vault-verdict.ts):
+ * The vault verifier's verdict objects (domain/vault/vault-verdict.ts):
  * written and read back by the vault's verify-rdb, read by the drill from the
  * vault and the vault's freshness monitor. `expectedOwner` (the vault
  * account) makes S3 refuse a bucket of the same name owned by anyone else.

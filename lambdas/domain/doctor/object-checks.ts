@@ -4,7 +4,7 @@
  * whether the vault's lifecycle really expires replicas past their lock.
  * The job (lambdas/jobs/doctor/checks.ts) reads; these judge.
  */
-import { longestVaultDays, type VaultTierDays } from '../dr-copies/vault-retention.js';
+import { longestVaultDays, type VaultTierDays } from '../vault/vault-retention.js';
 import type { DoctorCheck } from './check.js';
 
 const DAY_MS = 86_400_000;
@@ -50,7 +50,7 @@ export function judgeExportOwner(
   };
 }
 
-/** How long a vault version may exist at most: the lifecycle rule's days (lib/constructs/vault-bucket.ts) plus S3's lag. */
+/** How long a vault version may exist at most: the lifecycle rule's days (lib/constructs/vault/vault-bucket.ts) plus S3's lag. */
 export interface VaultExpiryBound {
   /** Days after which the rule expires the current version (the longest tier's lock, plus one). */
   readonly expireDays: number;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  * that execute it locally. Pure: schemas, names and limits only.
  */
 import { z } from 'zod';
-import { seedReplicaSchema } from './vault-seed.js';
+import { seedReplicaSchema } from '../vault/vault-seed.js';
 import { TIERS } from '../plans/types.js';
 
 /** Drill cluster ids: `rdr-drill-…`, at most 40 characters (ElastiCache's limit). */
@@ -76,7 +76,7 @@ export const drillInputSchema = z.strictObject({
   vault: z
     .strictObject({
       account: z.string().regex(/^\d{12}$/),
-      /** This account's DR bucket: the drill copies the chosen replica there and seeds from the copy (domain/drills/vault-seed.ts). */
+      /** This account's DR bucket: the drill copies the chosen replica there and seeds from the copy (domain/vault/vault-seed.ts). */
       seedBucket: z.string().min(3).optional(),
     })
     .optional(),

@@ -106,7 +106,7 @@ export const freshnessInputSchema = z.strictObject({
   verifyStateMachineArn: z.string().optional(),
   /**
    * The vault: a copy is verified only by the vault verifier's verdict object
-   * naming its current version (domain/dr-copies/vault-verdict.ts); verdict
+   * naming its current version (domain/vault/vault-verdict.ts); verdict
    * tags are not trusted (replication copies them from the workload account).
    */
   vaultVerdicts: z.boolean().optional(),

@@ -13,7 +13,7 @@ import { alarmNamePrefix } from '../../domain/alerting/names.js';
 import type { BucketExpectation, TargetExpectation, VaultExpectation } from '../../domain/doctor/judge.js';
 import { vaultExpiryBound } from '../../domain/doctor/object-checks.js';
 import { DEFAULT_DRILL_NODE_TYPE } from '../../domain/drills/select.js';
-import { vaultTierDays } from '../../domain/dr-copies/vault-retention.js';
+import { vaultTierDays } from '../../domain/vault/vault-retention.js';
 import type { DoctorInput, DoctorRegion } from './checks.js';
 
 /**

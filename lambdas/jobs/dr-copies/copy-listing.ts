@@ -12,7 +12,7 @@ import { recoveryBucketName } from '../../../lib/deployment.js';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
 import { currentVaultVerdict } from '../../adapters/aws/vault-verdicts.js';
-import { trustedVaultTags, VAULT_VERDICT_PREFIX } from '../../domain/dr-copies/vault-verdict.js';
+import { trustedVaultTags, VAULT_VERDICT_PREFIX } from '../../domain/vault/vault-verdict.js';
 import { drExportsByTarget, type DrExport } from '../../domain/drills/select.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import {

@@ -11,15 +11,15 @@ import type { RetryClock } from '../../adapters/aws/retry.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Page } from '../../domain/alerting/page.js';
 import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
-import { SEED_COPY_PREFIX } from '../../domain/drills/vault-seed.js';
+import { SEED_COPY_PREFIX } from '../../domain/vault/vault-seed.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import { verdictTags } from '../../domain/dr-copies/rdb-summary.js';
 import { createRdbVerifier, pushDecoded, rdbVerdict, type RdbReport, type RdbVerdict } from '../../domain/rdb/verifier.js';
 import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
-import { retentionHolds, vaultRetentionFor, type VaultTierDays } from '../../domain/dr-copies/vault-retention.js';
-import { vaultVerdictOf, verdictNamesReplica } from '../../domain/dr-copies/vault-verdict.js';
+import { retentionHolds, vaultRetentionFor, type VaultTierDays } from '../../domain/vault/vault-retention.js';
+import { vaultVerdictOf, verdictNamesReplica } from '../../domain/vault/vault-verdict.js';
 import { readVaultVerdict, replicaVersion, vaultReplicaTags, writeVaultVerdict } from '../../adapters/aws/vault-verdicts.js';
 import { corruptAlert, type PageOrigin, targetOfKey, unsupportedAlert } from './verify-rdb-pages.js';
 import type { S3ObjectEvent, VerifyProgress, VerifyStepInput } from './verify-rdb-progress.js';
@@ -51,7 +51,7 @@ import type { S3ObjectEvent, VerifyProgress, VerifyStepInput } from './verify-rd
  *
  * The vault (`deps.vaultVerdicts`): replication copies the workload
  * account's tags, forged verdicts included, so a verdict there is the object
- * `redis-dr-vault-verdicts/<key>.json` (domain/dr-copies/vault-verdict.ts),
+ * `redis-dr-vault-verdicts/<key>.json` (domain/vault/vault-verdict.ts),
  * which only this verifier may write; a replica is "already verified" only
  * when that object names its version.
  */
@@ -178,7 +178,7 @@ export interface VerifyDeps {
   readonly retention?: VaultTierDays;
   /**
    * The vault: the verdict is kept as an object under the reserved prefix
-   * (domain/dr-copies/vault-verdict.ts), written and read back here, and a
+   * (domain/vault/vault-verdict.ts), written and read back here, and a
    * replica counts as verified only when that object names its version. Tags
    * on replicas are never taken as verdicts: S3 replication copies them
    * from the workload account. (Verdict tags are still written, for people.)

@@ -9,7 +9,7 @@ import {
   seedCopyEventSchema,
   seedCopyKey,
   seedCopyProblem,
-} from '../../domain/drills/vault-seed.js';
+} from '../../domain/vault/vault-seed.js';
 import type { LogSink } from '../deps.js';
 import type { RetryClock } from '../../adapters/aws/retry.js';
 

@@ -24,7 +24,7 @@ import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
 import { newestFirst } from '../../domain/dr-copies/rdb-copies.js';
 import { anyPlanExports, copiesOf, copyBuckets, type TargetCopies } from '../dr-copies/copy-listing.js';
-import { collectVault, type VaultReport } from '../dr-copies/vault-copies.js';
+import { collectVault, type VaultReport } from '../vault/vault-copies.js';
 import type { OperatorClients } from '../on-demand/clients.js';
 import { UsageError } from '../usage-error.js';
 import { isServerlessTarget } from './restore-serverless.js';

@@ -10,7 +10,7 @@ import { getObjectTags, listObjects, parseS3Url } from '../../adapters/aws/s3.js
 import type { DrillKind, RecoveryPointChoice } from '../../domain/drills/drill.js';
 import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../domain/drills/select.js';
 import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
-import { VAULT_VERDICT_PREFIX } from '../../domain/dr-copies/vault-verdict.js';
+import { VAULT_VERDICT_PREFIX } from '../../domain/vault/vault-verdict.js';
 import { describeCopy, type RdbCopy } from '../../domain/dr-copies/rdb-copies.js';
 import { exportEvidence, type PreflightEvidence, type PreflightRefusal } from '../../domain/drills/restore-preflight.js';
 import { TAGS } from '../../domain/plans/types.js';
@@ -18,7 +18,7 @@ import type { OperatorClients } from '../on-demand/clients.js';
 import { copiesOfPoint, copyBuckets, anyPlanExports, isVaultVerdictKey, readVaultReplica, type PointCopiesReport } from '../dr-copies/copy-listing.js';
 import { connectionProblem } from '../connection-problem.js';
 import { UsageError } from '../usage-error.js';
-import { vaultBucketName, vaultProblem } from '../dr-copies/vault-copies.js';
+import { vaultBucketName, vaultProblem } from '../vault/vault-copies.js';
 import { errorName } from '../../adapters/aws/errors.js';
 
 /** Options of `runRestore` (restore.ts). */

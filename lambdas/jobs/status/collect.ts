@@ -18,7 +18,7 @@ import { mapConcurrent, throttleRetry } from '../../adapters/aws/retry.js';
 import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type FreshnessReport } from '../scheduled/freshness.js';
 import type { OperatorClients } from '../on-demand/clients.js';
 import { copiesOf, copyBuckets, type TargetCopies } from '../dr-copies/copy-listing.js';
-import { collectVault, type VaultReport } from '../dr-copies/vault-copies.js';
+import { collectVault, type VaultReport } from '../vault/vault-copies.js';
 import { taggedElastiCacheResources } from '../../adapters/aws/tagging.js';
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
 import { collapseMarkState, type CollapseMarkState } from '../../domain/plans/collapse-points.js';

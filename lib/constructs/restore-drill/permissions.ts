@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import type { NetworkConfig, PlanConfig } from '../../config/index.js';
 import { DRILL_PREFIX, DRILL_SECRET_PREFIX, type DrillWhere } from '../../../lambdas/domain/drills/drill.js';
 import { TAGS } from '../../../lambdas/domain/plans/types.js';
-import { SEED_COPY_PREFIX } from '../../../lambdas/domain/drills/vault-seed.js';
+import { SEED_COPY_PREFIX } from '../../../lambdas/domain/vault/vault-seed.js';
 import { elastiCacheArn, grantReadSecrets, nagArnRef, nagElastiCacheArn, nagPseudoParameters } from '../elasticache-arns.js';
 import type { JobFunction } from '../job-function.js';
 

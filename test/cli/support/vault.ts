@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { Readable } from 'node:stream';
-import { vaultVerdictKey } from '../../../lambdas/domain/dr-copies/vault-verdict.js';
+import { vaultVerdictKey } from '../../../lambdas/domain/vault/vault-verdict.js';
 import type { fakeAws } from './fake-aws.js';
 
 export const VAULT_CONFIG = 'test/fixtures/config/status-vault.json';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { vaultLifecycleRules } from '../../../../lib/constructs/vault-bucket.js';
+import { vaultLifecycleRules } from '../../../../lib/constructs/vault/vault-bucket.js';
 import { judgeExportOwner, judgeVaultExpiry, LIFECYCLE_GRACE_DAYS, vaultExpiryBound } from '../../../../lambdas/domain/doctor/object-checks.js';
-import { vaultTierDays } from '../../../../lambdas/domain/dr-copies/vault-retention.js';
+import { vaultTierDays } from '../../../../lambdas/domain/vault/vault-retention.js';
 
 const NOW = new Date('2027-12-01T00:00:00Z');
 const daysAgo = (n: number) => new Date(NOW.getTime() - n * 86_400_000);

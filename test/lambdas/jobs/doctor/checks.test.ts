@@ -18,7 +18,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { type DoctorInput, runDoctorChecks } from '../../../../lambdas/jobs/doctor/checks.js';
 import type { DoctorCheck } from '../../../../lambdas/domain/doctor/check.js';
 import { vaultExpiryBound } from '../../../../lambdas/domain/doctor/object-checks.js';
-import { vaultTierDays } from '../../../../lambdas/domain/dr-copies/vault-retention.js';
+import { vaultTierDays } from '../../../../lambdas/domain/vault/vault-retention.js';
 
 const REGION = 'eu-south-2'; // an opt-in region: the bucket-policy route
 const cfn = mockClient(CloudFormationClient);

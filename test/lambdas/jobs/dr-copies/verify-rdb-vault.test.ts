@@ -12,10 +12,10 @@ import {
 import { Readable } from 'node:stream';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
-import { type VaultVerdict, vaultVerdictBody, vaultVerdictKey } from '../../../../lambdas/domain/dr-copies/vault-verdict.js';
+import { type VaultVerdict, vaultVerdictBody, vaultVerdictKey } from '../../../../lambdas/domain/vault/vault-verdict.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from '../../../../lambdas/domain/alerting/page.js';
-import { VAULT_TIER_GRACE_HOURS, vaultRetentionFor, vaultTierDays } from '../../../../lambdas/domain/dr-copies/vault-retention.js';
+import { VAULT_TIER_GRACE_HOURS, vaultRetentionFor, vaultTierDays } from '../../../../lambdas/domain/vault/vault-retention.js';
 import { vaultRetention } from '../../../../lambdas/handlers/verify-rdb.js';
 import { type S3ObjectEvent, type VerifyDeps, verifyStep } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SEED_COPY_PREFIX, type SeedCopyEvent, seedCopyEventSchema } from '../../../../lambdas/domain/drills/vault-seed.js';
+import { SEED_COPY_PREFIX, type SeedCopyEvent, seedCopyEventSchema } from '../../../../lambdas/domain/vault/vault-seed.js';
 import { runSeedCopy } from '../../../../lambdas/jobs/drills/drill-seed-copy.js';
 import { awsError, FakeClock, MemoryLog } from '../../../support/fakes.js';
 

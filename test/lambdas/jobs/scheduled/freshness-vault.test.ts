@@ -3,7 +3,7 @@ import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, ListObjec
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { VAULT_VERDICT_PREFIX, type VaultVerdict, vaultVerdictBody } from '../../../../lambdas/domain/dr-copies/vault-verdict.js';
+import { VAULT_VERDICT_PREFIX, type VaultVerdict, vaultVerdictBody } from '../../../../lambdas/domain/vault/vault-verdict.js';
 import type { FreshnessInput } from '../../../../lambdas/domain/plans/plan-input.js';
 import { type FreshnessDeps, runFreshness } from '../../../../lambdas/jobs/scheduled/freshness.js';
 import { fakeDeps } from '../../../support/fakes.js';

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderIntrinsic, stateMachineDefinition, type AslDefinition, type TemplateJson } from '../../../../lib/asl.js';
 import { loadConfig, type RedisDrConfig } from '../../../../lib/config/index.js';
 import { drillRunInput, recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../../../../lib/deployment.js';
-import { VAULT_DRILL_BUCKET_ACTIONS, VAULT_DRILL_OBJECT_ACTIONS } from '../../../../lib/constructs/vault-bucket.js';
+import { VAULT_DRILL_BUCKET_ACTIONS, VAULT_DRILL_OBJECT_ACTIONS } from '../../../../lib/constructs/vault/vault-bucket.js';
 import { publishAlert } from '../../../../lambdas/adapters/aws/alerts.js';
 import { readVaultVerdict } from '../../../../lambdas/adapters/aws/vault-verdicts.js';
 import { TUNING } from '../../../../lambdas/adapters/aws/client-config.js';
@@ -28,7 +28,7 @@ import { drillReportEventSchema, reportDrill, type DrillReportResult } from '../
 import { drillSelectEventSchema, selectRecoveryPoint } from '../../../../lambdas/jobs/drills/drill-select.js';
 import { runDrillVerify, VERIFY_TUNING } from '../../../../lambdas/jobs/drills/drill-verify.js';
 import { runSeedCopy } from '../../../../lambdas/jobs/drills/drill-seed-copy.js';
-import { SEED_COPY_PREFIX, seedCopyEventSchema } from '../../../../lambdas/domain/drills/vault-seed.js';
+import { SEED_COPY_PREFIX, seedCopyEventSchema } from '../../../../lambdas/domain/vault/vault-seed.js';
 import { verifyStep, verifyStepSchema } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { LocalAws } from '../../../../demo/local-aws.js';
 import { runStateMachine } from '../../../../demo/step-functions.js';

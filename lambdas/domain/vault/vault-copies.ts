@@ -7,7 +7,7 @@
  * tags, verdict objects (vault-verdict.ts: a verdict tag on a replica is never
  * one) and retention with the vault account's credentials and passes them in.
  */
-import type { RdbCopy } from './rdb-copies.js';
+import type { RdbCopy } from '../dr-copies/rdb-copies.js';
 
 /** One object version's Object Lock retention as S3 reports it (GetObjectRetention); `undefined` where the object has none. */
 export interface ObjectRetention {

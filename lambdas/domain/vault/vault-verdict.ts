@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { TAGS } from '../plans/types.js';
 import { rdbVerdict, type RdbReport } from '../rdb/report.js';
-import { formatRdbSummary, parseRdbSummary } from './rdb-summary.js';
+import { formatRdbSummary, parseRdbSummary } from '../dr-copies/rdb-summary.js';
 
 /** The reserved prefix of verdict objects in the vault bucket (exports are `rdr-…` at the root: never in it). */
 export const VAULT_VERDICT_PREFIX = 'redis-dr-vault-verdicts/';

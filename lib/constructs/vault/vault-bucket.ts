@@ -1,12 +1,12 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { acknowledgeSseS3 } from '../nag/recovery-storage-checks.js';
+import { acknowledgeSseS3 } from '../../nag/recovery-storage-checks.js';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { VaultConfig } from '../config/index.js';
-import { recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../deployment.js';
-import { longestVaultDays, vaultTierDays, type VaultTierDays } from '../../lambdas/domain/dr-copies/vault-retention.js';
-import { VAULT_VERDICT_PREFIX } from '../../lambdas/domain/dr-copies/vault-verdict.js';
+import type { VaultConfig } from '../../config/index.js';
+import { recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../../deployment.js';
+import { longestVaultDays, vaultTierDays, type VaultTierDays } from '../../../lambdas/domain/vault/vault-retention.js';
+import { VAULT_VERDICT_PREFIX } from '../../../lambdas/domain/vault/vault-verdict.js';
 
 /** Props for {@link VaultBucket}. */
 export interface VaultBucketProps {

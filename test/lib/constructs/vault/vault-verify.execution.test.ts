@@ -16,15 +16,15 @@ import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../lib/config/index.js';
-import { vaultTierDays } from '../../../lambdas/domain/dr-copies/vault-retention.js';
-import { vaultVerdictKey } from '../../../lambdas/domain/dr-copies/vault-verdict.js';
-import { type S3ObjectEvent, type VerifyDeps, verifyStep, verifyStepSchema } from '../../../lambdas/jobs/dr-copies/verify-rdb.js';
-import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes.js';
-import { CORPUS_DIR } from '../../support/rdb-corpus.js';
-import { serveObject } from '../../support/s3-object-mock.js';
-import { type AslDefinition, stateMachineDefinition } from '../../support/state-machine.js';
-import { synthesize } from '../../support/synth.js';
+import { loadConfig } from '../../../../lib/config/index.js';
+import { vaultTierDays } from '../../../../lambdas/domain/vault/vault-retention.js';
+import { vaultVerdictKey } from '../../../../lambdas/domain/vault/vault-verdict.js';
+import { type S3ObjectEvent, type VerifyDeps, verifyStep, verifyStepSchema } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
+import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
+import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { serveObject } from '../../../support/s3-object-mock.js';
+import { type AslDefinition, stateMachineDefinition } from '../../../support/state-machine.js';
+import { synthesize } from '../../../support/synth.js';
 
 /**
  * The synthesized verify state machine of the vault stack, executed locally
@@ -58,7 +58,7 @@ describe('verify state machine (vault), executed locally', () => {
   let verdict: string | undefined;
 
   beforeAll(() => {
-    const synth = synthesize(loadConfig(join(__dirname, '..', '..', 'fixtures', 'config', 'vault.json')));
+    const synth = synthesize(loadConfig(join(__dirname, '..', '..', '..', 'fixtures', 'config', 'vault.json')));
     definition = stateMachineDefinition(synth.vault!, 'verify');
     synth.cleanup();
   });

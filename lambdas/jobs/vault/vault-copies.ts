@@ -4,13 +4,13 @@
  * shards, the vault verifier's verdict and Object Lock retention, and the
  * newest one that is a recovery point. The verdict is the verdict object under
  * `redis-dr-vault-verdicts/` that names the replica's current version
- * (lambdas/domain/dr-copies/vault-verdict.ts), never the replica's
+ * (lambdas/domain/vault/vault-verdict.ts), never the replica's
  * `redis-dr:verified` tag: tags replicate from the workload account, so
  * whoever holds it could forge one. Read with the
  * vault account's credentials (`--vault-profile`, $REDIS_DR_VAULT_PROFILE):
  * the vault bucket lets no workload principal read. A vault that could not
  * be read is a problem with its fix, never left out: the command then
- * exits 1. The verdicts are lambdas/domain/dr-copies/vault-copies.ts; the
+ * exits 1. The verdicts are lambdas/domain/vault/vault-copies.ts; the
  * text is cli/vault-copies.ts.
  */
 import type { RedisDrConfig } from '../../../lib/config/index.js';
@@ -19,11 +19,11 @@ import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { mapConcurrent } from '../../adapters/aws/retry.js';
 import { getObjectRetention } from '../../adapters/aws/s3.js';
 import { TAGS } from '../../domain/plans/types.js';
-import { judgeVaultTarget, vaultCopy, vaultRetention, type VaultCopy, type VaultState } from '../../domain/dr-copies/vault-copies.js';
+import { judgeVaultTarget, vaultCopy, vaultRetention, type VaultCopy, type VaultState } from '../../domain/vault/vault-copies.js';
 import { connectionProblem } from '../connection-problem.js';
 import type { OperatorClients } from '../on-demand/clients.js';
 import { VAULT_PROFILE_ENV } from '../on-demand/operator.js';
-import { CopyBucket } from './copy-listing.js';
+import { CopyBucket } from '../dr-copies/copy-listing.js';
 
 /** Exports of a target read at most (newest first) while looking for its newest recovery point. */
 export const VAULT_EXPORTS_READ = 10;

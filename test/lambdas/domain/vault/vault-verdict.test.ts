@@ -8,7 +8,7 @@ import {
   vaultVerdictKey,
   vaultVerdictOf,
   verdictNamesReplica,
-} from '../../../../lambdas/domain/dr-copies/vault-verdict.js';
+} from '../../../../lambdas/domain/vault/vault-verdict.js';
 import type { RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 
 const KEY = 'rdr-sessions-prod-20261121-0200-0001.rdb';

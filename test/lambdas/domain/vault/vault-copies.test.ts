@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RdbCopy } from '../../../../lambdas/domain/dr-copies/rdb-copies.js';
-import { judgeVaultTarget, vaultCopy, vaultRetention, type VaultCopy } from '../../../../lambdas/domain/dr-copies/vault-copies.js';
+import { judgeVaultTarget, vaultCopy, vaultRetention, type VaultCopy } from '../../../../lambdas/domain/vault/vault-copies.js';
 
 const NOW = new Date('2026-11-21T10:00:00Z');
 const LATER = new Date('2027-12-26T06:00:00Z');
