@@ -331,9 +331,15 @@ async function drillsOf(sfn: SFNClient, arn: string, where: DrillWhere, region: 
   });
 }
 
-/** Reads the facts and builds and renders the report. */
-export async function elastiCacheReport(input: ReportInput, aws: ReportAws, window: ReportWindow): Promise<RenderedReport> {
-  const report = buildReport(await collectReportFacts(input, aws, window));
+/** Reads the facts and builds and renders the report; `moreProblems`, read elsewhere (the previous report's vault copy), make it partial too. */
+export async function elastiCacheReport(
+  input: ReportInput,
+  aws: ReportAws,
+  window: ReportWindow,
+  moreProblems: readonly string[] = [],
+): Promise<RenderedReport> {
+  const facts = await collectReportFacts(input, aws, window);
+  const report = buildReport(moreProblems.length > 0 ? { ...facts, problems: [...(facts.problems ?? []), ...moreProblems] } : facts);
   return { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) };
 }
 
