@@ -1,11 +1,14 @@
 /**
  * The demo's DR report (docs/reports.md): the report the scheduled function
  * and `redis-dr report -c` write, built from what this run made — its
- * recovery point (the backup with its key count), its DR copy with the
- * verifier's verdict (from the copy's tags), the drill with its RTO by
- * phase — and written into the folder standing in for the DR bucket under
+ * caches against the plan (coverage), its recovery point (the backup with
+ * its key count), its DR copy with the verifier's verdict (from the copy's
+ * tags), the drill with its RTO by phase, the holds its backup store carries
+ * — and written into the folder standing in for the DR bucket under
  * `reports/demo/<time>/` through the same writer (S3 PutObject, read back).
- * A run has minutes of history, so the report covers the run itself.
+ * A run has minutes of history, so the report covers the run itself. What
+ * the demo has no source for (CloudWatch alarms) is marked not collected,
+ * never an empty "none" that reads as a pass.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PlanConfig } from '../lib/config/index.js';
@@ -16,6 +19,8 @@ import { REPORTS_PREFIX } from '../lambdas/domain/report/input.js';
 import type { CopyFact, DrillFact, DrReport } from '../lambdas/domain/report/model.js';
 import { reportCsv, reportHtml, reportJson } from '../lambdas/domain/report/render.js';
 import { TAGS } from '../lambdas/domain/plans/types.js';
+import type { StoredBackup } from '../lambdas/domain/self-managed/backup.js';
+import { backupHolds } from '../lambdas/jobs/report/self-managed.js';
 import { writeBucketReport } from '../lambdas/jobs/report/write.js';
 
 /** What the run made, for its report. */
@@ -23,6 +28,10 @@ export interface DemoRun {
   readonly config: RedisDrConfig;
   readonly plan: PlanConfig;
   readonly target: string;
+  /** The caches the run started (its source servers, by the names the plan would give them): coverage is judged on them. */
+  readonly caches: readonly string[];
+  /** Reads the run's backup store (the folder standing in for the export bucket): the holds its backups carry. Absent before the store exists. */
+  readonly backups?: () => Promise<readonly StoredBackup[]>;
   readonly drRegion: string;
   readonly startedAt: Date;
   readonly endedAt: Date;
@@ -43,6 +52,10 @@ export interface DemoRun {
 /** With --vault: the report reads no vault, as the scheduled function reads none (the vault lets no workload principal read). */
 const VAULT_READER =
   "the demo's report reads no vault, as the scheduled report function reads none: `redis-dr report -c <config> --vault-profile <profile>` judges it";
+
+/** Why the demo's report has no alarms section: its only source is CloudWatch, which the demo does not run. */
+export const DEMO_ALARMS_NOT_COLLECTED =
+  "the demo runs no CloudWatch: the deployment's alarms (freshness, lambda-errors, keyspace-collapsed…) exist in a deployed stack, and the scheduled report reads their history there";
 
 /** The prefix of the demo's report in the DR bucket. */
 export function demoReportPrefix(at: Date): string {
@@ -78,6 +91,9 @@ export async function writeDemoReport(run: DemoRun, s3: S3Client, bucket: string
         },
       ]
     : [];
+  const inPlan = (cache: string) =>
+    run.config.plans.some((p) => (p.targets.replicationGroupIds ?? []).includes(cache) || (p.targets.serverlessCacheNames ?? []).includes(cache));
+  const backups = run.backups ? await run.backups() : undefined;
   const report = buildReport({
     deployment: run.config.name,
     generatedAt: run.endedAt,
@@ -99,12 +115,17 @@ export async function writeDemoReport(run: DemoRun, s3: S3Client, bucket: string
           : { 'cross-account-copy': 'the demo runs without a vault (npm run demo -- --vault adds one)', 'vault-lock': 'the demo runs without a vault' },
       },
     ],
-    unprotected: [],
+    unprotected: run.caches.filter((c) => !inPlan(c)),
+    // Every shape the demo runs (one node, cluster mode disabled) can be protected.
     unprotectable: [],
     drills,
     alarms: [],
-    holds: [],
+    holds: backups ? backupHolds(backups) : [],
     minRetentionDays: reportSettings(run.config).minRetentionDays,
+    notCollected: {
+      alarms: DEMO_ALARMS_NOT_COLLECTED,
+      ...(backups ? {} : { holds: 'the run ended before its backup store existed' }),
+    },
   });
   const prefix = demoReportPrefix(run.endedAt);
   const keys = await writeBucketReport(s3, bucket, prefix, { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) });

@@ -376,7 +376,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
     const localAws = aws;
     const startedAt = new Date();
-    reportRun = { config, plan, target, drRegion, startedAt };
+    // The demo's one cache is its source server, named as the plan's target; its backups (and their holds) are in exportDir.
+    reportRun = { config, plan, target, caches: [target], backups: () => new FileBackupStore(exportDir).list(), drRegion, startedAt };
     finishSelftest = async () => {
       await alertPathStep(
         runner,

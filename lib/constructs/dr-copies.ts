@@ -9,10 +9,11 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { stateMachineLogGroup } from './log-retention.js';
-import type { DrConfig, PlanConfig } from '../config/index.js';
+import type { DrConfig, PlanConfig, VaultConfig } from '../config/index.js';
 import { verifyStateMachineName } from '../deployment.js';
 import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
 import { VAULT_VERDICT_PREFIX } from '../../lambdas/domain/vault/vault-verdict.js';
+import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
 import { longestVaultDays, VAULT_RETENTION_ENV, VAULT_TIER_RETRY_MINUTES, type VaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
 import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef } from './elasticache-arns.js';
@@ -29,6 +30,11 @@ export interface DrCopiesProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly logRetention: logs.RetentionDays;
   readonly metricsNamespace: string;
+  /**
+   * The vault (config `vault`): the DR reports (`reports/`) replicate into it, where its default COMPLIANCE retention locks them.
+   * @default - no vault: nothing replicates from the DR bucket
+   */
+  readonly vault?: VaultConfig;
 }
 
 /**
@@ -84,6 +90,12 @@ export class DrCopies extends Construct {
       accessLogs: this.accessLogs.bucket,
       objectLock: props.dr.objectLock,
       eventBridgeEnabled: true,
+      replicatePrefixToVault: props.vault && {
+        account: props.vault.account,
+        region: props.vault.region,
+        timeControl: props.vault.replicationTimeControl,
+        prefix: REPORTS_PREFIX,
+      },
     });
 
     const verification = addCopyVerification(this, {

@@ -94,7 +94,8 @@ export class DrReport extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteReports',
-        actions: ['s3:PutObject', 's3:GetObject'],
+        // DeleteObject: a report file that did not read back as written is removed (a delete marker in the versioned bucket).
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
         resources: [props.bucket.arnForObjects(`${REPORTS_PREFIX}*`)],
       }),
     );
@@ -105,7 +106,7 @@ export class DrReport extends Construct {
       },
       {
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/${REPORTS_PREFIX}*]`,
-        reason: 'The report writes and reads back its own files, named by period and date, under reports/ only.',
+        reason: 'The report writes and reads back its own files, named by period and date, under reports/ only (and removes one that did not read back).',
       },
     );
     // Alarms: a listing by name prefix and the region's history (the API filters by one exact name only).

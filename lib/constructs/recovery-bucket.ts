@@ -90,6 +90,15 @@ export interface RecoveryBucketProps {
    * @default - no vault
    */
   readonly replicateToVault?: VaultReplication;
+  /**
+   * Replication of the objects under `prefix` only (the DR reports, `reports/`)
+   * into the vault bucket of another account (config `vault`): the vault's
+   * default COMPLIANCE retention then locks them like the replicas. The role
+   * reads and writes only under the prefix. For the DR bucket, which has no
+   * `replicateTo`.
+   * @default - nothing of this bucket replicates to the vault
+   */
+  readonly replicatePrefixToVault?: VaultReplication & { readonly prefix: string };
 }
 
 /** Where the vault bucket is (config `vault`). */
@@ -108,6 +117,14 @@ const S3_LOGS_USE_BUCKET_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPoli
 export const REPLICATION_RULE_ID = 'to-dr-region';
 /** Id of the export → vault replication rule. */
 export const VAULT_REPLICATION_RULE_ID = 'to-vault';
+/** Id of the DR bucket's `reports/` → vault replication rule. */
+export const REPORTS_REPLICATION_RULE_ID = 'reports-to-vault';
+/**
+ * What a replication role reads of each source version it replicates
+ * (S3's replication setup guide), besides {@link LOCKED_REPLICATION_SOURCE_ACTIONS}.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html
+ */
+export const REPLICATION_SOURCE_OBJECT_ACTIONS = ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'] as const;
 
 /** How long a version stays after it stopped being current (a deletion or lifecycle expiry), for fat-finger recovery. */
 export const NONCURRENT_VERSION_DAYS = 7;
@@ -184,6 +201,30 @@ export class RecoveryBucket extends Construct {
           }),
         }
       : undefined;
+    if (props.replicateTo && props.replicatePrefixToVault) {
+      throw new Error(
+        `RecoveryBucket ${this.node.path}: replicatePrefixToVault is for a bucket without replicateTo (the DR bucket); the export bucket replicates everything with replicateToVault`,
+      );
+    }
+    const reportsTarget = props.replicatePrefixToVault;
+    const reports = reportsTarget
+      ? {
+          props: reportsTarget,
+          bucket: s3.Bucket.fromBucketAttributes(this, 'VaultBucket', {
+            bucketName: bucketName(props.deployment, reportsTarget.account, reportsTarget.region),
+            account: reportsTarget.account,
+            region: reportsTarget.region,
+          }),
+        }
+      : undefined;
+    // A fixed name the vault's policy names (aws:PrincipalArn), as the export bucket's role.
+    const reportsRole = reports
+      ? new iam.Role(this, 'ReplicationRole', {
+          roleName: replicationRoleName(props.deployment, region),
+          assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
+          description: `redis-dr: S3 replication of ${reports.props.prefix} of the DR bucket to the vault account`,
+        })
+      : undefined;
     const vaultRole = vault
       ? new iam.Role(this, 'ReplicationRole', {
           roleName: replicationRoleName(props.deployment, region),
@@ -216,35 +257,50 @@ export class RecoveryBucket extends Construct {
       // on create (RetainExceptOnCreate): a failed first deploy rolls back an empty bucket, so the
       // retry does not fail on the bucket's fixed name (docs/deploying.md: re-importing a kept bucket).
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-      replicationRole: vaultRole,
-      replicationRules: props.replicateTo
+      replicationRole: vaultRole ?? reportsRole,
+      replicationRules: reports
         ? [
             {
-              id: REPLICATION_RULE_ID,
-              destination: props.replicateTo.bucket,
+              id: REPORTS_REPLICATION_RULE_ID,
+              destination: reports.bucket,
               priority: 1,
-              // The DR copy keeps its own lifecycle: deletions here are not mirrored.
+              filter: { prefix: reports.props.prefix },
+              // Deletions in the workload account never reach the vault.
               deleteMarkerReplication: false,
-              replicationTimeControl: props.replicateTo.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
-              metrics: props.replicateTo.timeControl || props.replicateTo.metrics ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+              // Owned by the vault account once there: the workload account keeps no ACL on them.
+              accessControlTransition: true,
+              replicationTimeControl: reports.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+              metrics: reports.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
             },
-            ...(vault
-              ? [
-                  {
-                    id: VAULT_REPLICATION_RULE_ID,
-                    destination: vault.bucket,
-                    priority: 2,
-                    // Deletions in the workload account never reach the vault.
-                    deleteMarkerReplication: false,
-                    // Replicas are owned by the vault account: the workload account keeps no ACL on them.
-                    accessControlTransition: true,
-                    replicationTimeControl: vault.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
-                    metrics: vault.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
-                  },
-                ]
-              : []),
           ]
-        : undefined,
+        : props.replicateTo
+          ? [
+              {
+                id: REPLICATION_RULE_ID,
+                destination: props.replicateTo.bucket,
+                priority: 1,
+                // The DR copy keeps its own lifecycle: deletions here are not mirrored.
+                deleteMarkerReplication: false,
+                replicationTimeControl: props.replicateTo.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+                metrics: props.replicateTo.timeControl || props.replicateTo.metrics ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+              },
+              ...(vault
+                ? [
+                    {
+                      id: VAULT_REPLICATION_RULE_ID,
+                      destination: vault.bucket,
+                      priority: 2,
+                      // Deletions in the workload account never reach the vault.
+                      deleteMarkerReplication: false,
+                      // Replicas are owned by the vault account: the workload account keeps no ACL on them.
+                      accessControlTransition: true,
+                      replicationTimeControl: vault.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+                      metrics: vault.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+                    },
+                  ]
+                : []),
+            ]
+          : undefined,
     });
 
     if (vault && vaultRole && props.replicateTo) {
@@ -278,6 +334,8 @@ export class RecoveryBucket extends Construct {
         });
       }
     }
+
+    if (reportsRole && reports) this.grantPrefixReplication(reportsRole, reports.props.prefix, reports.bucket, props.deployment, reports.props);
 
     if (props.eventBridgeEnabled) sendObjectEventsToEventBridge(this.bucket);
 
@@ -318,14 +376,47 @@ export class RecoveryBucket extends Construct {
       this.bucket,
       'SSE-S3 by design: ElastiCache exports cannot be written with a customer-managed KMS key, and seeding a cluster from S3 requires SSE-S3 objects.',
     );
-    if (!props.replicateTo) {
+    if (!props.replicateTo && !props.replicatePrefixToVault) {
       acknowledgeNoReplication(
         this.bucket,
         'This is the DR region copy, itself the replica of the export bucket; the copy beyond it is the vault account (config vault), replicated from the export bucket.',
       );
     }
   }
+
+  /**
+   * The prefix replication role's permissions, written out rather than
+   * `grantReplicationPermission` (which reads every object): the bucket's
+   * replication configuration and listing, each source version under
+   * `prefix` with its ACL, tags, retention and legal hold (the vault is
+   * locked: S3 reads them to replicate into it), and in the vault only
+   * writing replicas under `prefix` handed to the vault account.
+   */
+  private grantPrefixReplication(role: iam.Role, prefix: string, vault: s3.IBucket, deployment: string, target: VaultReplication): void {
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'], resources: [this.bucket.bucketArn] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...REPLICATION_SOURCE_OBJECT_ACTIONS, ...LOCKED_REPLICATION_SOURCE_ACTIONS],
+        resources: [this.bucket.arnForObjects(`${prefix}*`)],
+      }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...VAULT_PREFIX_REPLICATION_ACTIONS], resources: [vault.arnForObjects(`${prefix}*`)] }));
+    const { partition } = nagPseudoParameters(this);
+    Validations.of(role).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.bucket)}/${prefix}*]`,
+        reason: `S3 replication reads each version under ${prefix} (files named by period and date), nothing else of the bucket.`,
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${bucketName(deployment, target.account, target.region)}/${prefix}*]`,
+        reason: `S3 replication writes ${prefix} into the vault bucket and hands it to the vault account, nothing else of the vault.`,
+      },
+    );
+  }
 }
+
+/** What a prefix replication role may do in the vault: write replicas (no tags: the reports carry none) and hand them to the vault account. */
+export const VAULT_PREFIX_REPLICATION_ACTIONS = ['s3:ReplicateObject', 's3:ObjectOwnerOverrideToBucketOwner'] as const;
 
 /**
  * Role and log group of the CDK's AwsCustomResource provider function, once

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -63,6 +64,8 @@ export class VaultStack extends Stack {
       accessLogs: accessLogs.bucket,
       drillAccounts: vaultDrillAccounts(config),
       drillRegion: config.dr.region,
+      // The DR bucket (there when a plan exports) replicates its reports here: docs/reports.md.
+      ...(config.plans.some((p) => p.export.enabled) ? { reportsFrom: { region: config.dr.region, prefix: REPORTS_PREFIX } } : {}),
     });
     this.alerts = new AlertTopic(this, 'Alerts', { emails: config.alerts.emails, httpsEndpoints: config.alerts.httpsEndpoints });
     sendObjectEventsToEventBridge(this.vaultBucket.bucket);

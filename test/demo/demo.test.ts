@@ -87,7 +87,10 @@ describe('npm run demo', () => {
     expect(html.match(/<svg[^>]*class="chart"/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
     expect(html).not.toMatch(/<script|<link|src="http/);
     expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).toMatchObject({ deployment: 'demo', summary: { fail: 0 }, problems: [] });
-    expect(readFileSync(join(dir, 'csv', 'drills.csv'), 'utf8')).toMatch(/^app-cache,app,eu-central-1 \(dr\),\S+,true,\d+,1800,\r$/m);
+    expect(readFileSync(join(dir, 'csv', 'drills.csv'), 'utf8')).toMatch(/^COMPLETE,app-cache,app,eu-central-1 \(dr\),\S+,true,\d+,1800,\r$/m);
+    // The demo has no CloudWatch: its alarms are not collected, never an empty "none".
+    expect(readFileSync(join(dir, 'csv', 'alarms.csv'), 'utf8')).toBe('report_status,alarm,from,to,minutes_in_alarm\r\nNOT_COLLECTED,,,,\r\n');
+    expect(html).toContain('Alarms that fired in the period: not collected</strong>');
     rmSync(work, { recursive: true, force: true });
     // Every stage ran, with its time.
     const stages = ['synthesize', 'source', 'probe', 'backup', 'export', 'replicate', 'verify copy', 'drill', 'drill verdict', 'alerts \\S+', 'record'];

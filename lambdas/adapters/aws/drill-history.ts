@@ -42,19 +42,27 @@ export async function listSucceededDrills(client: SFNClient, stateMachineArn: st
 
 /**
  * The newest `limit` executions of `stateMachineArn` (of one `status` when
- * given; ListExecutions answers newest first; pages followed by hand, each
- * through `wrap`), each described for its input and output. An execution
- * gone between the two calls (history expired) is left out.
+ * given; pages followed by hand, each through `wrap`), each described for
+ * its input and output. With `startedIn`, only those started in the period
+ * are described: ListExecutions answers newest first (by start time), so
+ * paging stops at the first execution started before `startedIn.since`. An
+ * execution gone between the two calls (history expired) is left out.
  * @see https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html
  */
 export async function listDrillExecutions(
   client: SFNClient,
   stateMachineArn: string,
-  options: DrillHistoryOptions & { readonly status?: ExecutionStatus },
+  options: DrillHistoryOptions & {
+    readonly status?: ExecutionStatus;
+    /** Only executions started in [since, until]. @default every execution */
+    readonly startedIn?: { readonly since: Date; readonly until: Date };
+  },
 ): Promise<DrillExecution[]> {
   const wrap = options.wrap ?? direct;
   const listed: ExecutionListItem[] = [];
+  const period = options.startedIn;
   let nextToken: string | undefined;
+  let older = false;
   do {
     const page = await wrap(() =>
       client.send(
@@ -65,10 +73,18 @@ export async function listDrillExecutions(
     for (const e of page.executions ?? []) {
       if (!e.executionArn || listed.length >= options.limit) continue;
       if (options.status === 'SUCCEEDED' && !e.stopDate) continue;
+      if (period && e.startDate) {
+        // Newest first: every execution after this one started earlier still.
+        if (e.startDate < period.since) {
+          older = true;
+          break;
+        }
+        if (e.startDate > period.until) continue;
+      }
       listed.push(e);
     }
     nextToken = page.nextToken || undefined;
-  } while (nextToken && listed.length < options.limit);
+  } while (nextToken && !older && listed.length < options.limit);
 
   const described = await mapConcurrent(listed, options.concurrency, async (e): Promise<DrillExecution | undefined> => {
     try {

@@ -3,8 +3,9 @@
  * written with a read-back (stored = read back), and the newest one read for
  * `status` and `doctor`.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { SELFTEST_PREFIX, type SelftestRecord, selftestRecordSchema } from '../../domain/selftest/steps.js';
+import { S3ObjectStore } from '../storage/object-store-s3.js';
 
 /** The record's bytes as written (stable: read-back compares them). */
 export function selftestRecordBody(record: SelftestRecord): string {
@@ -12,18 +13,17 @@ export function selftestRecordBody(record: SelftestRecord): string {
 }
 
 /**
- * Writes the record, then reads it back: stored only when the body read back
- * is the one written. A SHA-256 checksum goes with the PUT (a bucket with a
- * default Object Lock retention requires one).
- * @throws Error when the read-back differs.
+ * Writes the record through the object store's verified put (SHA-256 sent
+ * with the PUT, then read back): stored only when what is stored is what was
+ * written. The bytes written.
+ * @throws PutError when it was not stored as written
  */
 export async function writeSelftestRecord(s3: S3Client, bucket: string, key: string, record: SelftestRecord): Promise<number> {
-  const body = selftestRecordBody(record);
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', ChecksumAlgorithm: 'SHA256' }));
-  const back = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const text = (await back.Body?.transformToString()) ?? '';
-  if (text !== body) throw new Error(`s3://${bucket}/${key} read back differs from what was written (${text.length} of ${body.length} bytes)`);
-  return body.length;
+  const put = await new S3ObjectStore(s3, bucket, '').put(key, Buffer.from(selftestRecordBody(record)), {
+    ifExists: 'replace',
+    contentType: 'application/json',
+  });
+  return put.bytes;
 }
 
 /** The newest record under `selftest/` (keys sort by time), or undefined when none. */

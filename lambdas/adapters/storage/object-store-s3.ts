@@ -68,11 +68,14 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
-    const { ifExists = 'fail', commit, signal, tags } = options;
+    const { ifExists = 'fail', commit, signal, tags, contentType } = options;
     const Key = this.key(key);
     const location = this.location(key);
     const conditional = ifExists === 'replace' ? {} : { IfNoneMatch: '*' };
-    const tagging = tags ? { Tagging: new URLSearchParams(tags as Record<string, string>).toString() } : {};
+    const headers = {
+      ...(tags ? { Tagging: new URLSearchParams(tags as Record<string, string>).toString() } : {}),
+      ...(contentType ? { ContentType: contentType } : {}),
+    };
     const whole = createHash('sha256');
     const parts = new PartDigests(this.upload.partBytes);
     let partDigests: Buffer[] | undefined;
@@ -87,7 +90,7 @@ export class S3ObjectStore implements ObjectStore {
         // One request, one part, whatever its length: its checksum is of the whole object.
         partDigests = [Buffer.from(digest, 'base64')];
         await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: bytes, ChecksumSHA256: digest, ...conditional, ...tagging }),
+          new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: bytes, ChecksumSHA256: digest, ...conditional, ...headers }),
           { abortSignal: signal },
         );
       } else {
@@ -104,7 +107,7 @@ export class S3ObjectStore implements ObjectStore {
         }
         const upload = new Upload({
           client: this.client,
-          params: { Bucket: this.bucket, Key, Body: Readable.from(judged()), ChecksumAlgorithm: 'SHA256', ...conditional, ...tagging },
+          params: { Bucket: this.bucket, Key, Body: Readable.from(judged()), ChecksumAlgorithm: 'SHA256', ...conditional, ...headers },
           partSize: this.upload.partBytes,
           queueSize: this.upload.queueSize,
           leavePartsOnError: false,

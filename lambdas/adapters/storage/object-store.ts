@@ -46,6 +46,11 @@ export interface PutOptions {
   readonly signal?: AbortSignal;
   /** Marks set with the object (S3: its tags, in the same request; a folder keeps none). */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The object's media type (S3: its `Content-Type`, so a browser opens a report's HTML as a page; a folder keeps none).
+   * @default none (S3 stores `application/octet-stream`)
+   */
+  readonly contentType?: string;
 }
 
 /** What a put stored. */

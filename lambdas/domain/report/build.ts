@@ -259,5 +259,6 @@ export function buildReport(facts: ReportFacts): DrReport {
     },
     // A report that judged nothing is no pass: say so (partial, exit 1), as for a fact not read.
     problems: [...(facts.problems ?? []), ...(facts.caches.length === 0 ? ['no cache or backup target was found to report on: nothing was judged'] : [])],
+    notCollected: facts.notCollected ?? {},
   };
 }

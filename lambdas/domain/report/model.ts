@@ -91,7 +91,17 @@ export interface ReportFacts {
   readonly minRetentionDays: number;
   /** Facts that could not be read, each with why (the report is then partial, and says so). */
   readonly problems?: readonly string[];
+  /**
+   * Sections whose facts have no source where the report is made (the demo has no CloudWatch alarms), each with why:
+   * the report says "not collected", never an empty "none" that reads as a pass.
+   */
+  readonly notCollected?: NotCollected;
 }
+
+/** Report sections that can be not collected. */
+export type CollectedSection = 'coverage' | 'holds' | 'alarms';
+/** Sections not collected, each with why. */
+export type NotCollected = Readonly<Partial<Record<CollectedSection, string>>>;
 
 export type ControlVerdict = 'pass' | 'fail' | 'n/a';
 
@@ -169,4 +179,6 @@ export interface DrReport {
   readonly summary: { readonly pass: number; readonly fail: number; readonly notApplicable: number };
   /** Facts that could not be read: a report with any is partial. */
   readonly problems: readonly string[];
+  /** Sections with no source where the report was made, each with why (shown as "not collected"). */
+  readonly notCollected: NotCollected;
 }

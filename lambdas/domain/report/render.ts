@@ -5,14 +5,16 @@
  * or saved as PDF), the same facts as JSON, and CSV files for GRC tools.
  * Pure.
  */
-import { CONTROLS, type CacheReport, type ControlResult, type DrReport } from './model.js';
+import { type CacheReport, type CollectedSection, CONTROLS, type ControlResult, type DrReport } from './model.js';
 import { copiesPerWeek, esc, rpoTimeline, rtoBars } from './svg.js';
 
 const iso = (d: Date | undefined) => (d ? d.toISOString().replace('.000Z', 'Z') : '');
 const hm = (ms: number) => `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
 const mark = (v: ControlResult['verdict']) => (v === 'pass' ? '✓ pass' : v === 'fail' ? '✗ FAIL' : '– n/a');
 
-function table(caption: string, head: readonly string[], rows: readonly (readonly string[])[]): string {
+function table(caption: string, head: readonly string[], rows: readonly (readonly string[])[], notCollected?: string): string {
+  // Nothing read is not "none": a section with no source here says so, and why.
+  if (notCollected !== undefined) return `<p class="not-collected"><strong>${esc(caption)}: not collected</strong> (${esc(notCollected)}).</p>`;
   if (rows.length === 0) return `<p class="empty">${esc(caption)}: none.</p>`;
   return (
     `<table><caption>${esc(caption)}</caption><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead>` +
@@ -98,7 +100,7 @@ body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:780px;color:#1c
 h1{font-size:1.6rem}h2{font-size:1.25rem;border-top:2px solid #ccc;padding-top:.8rem;margin-top:2rem}h2 small{font-weight:normal;color:#555}
 table{border-collapse:collapse;margin:.5rem 0 1rem;width:100%;font-size:.85rem}caption{text-align:left;font-weight:600;padding:.2rem 0}
 th,td{border:1px solid #bbb;padding:.2rem .4rem;text-align:left;vertical-align:top}
-.pass{color:#1b5e20}.fail{color:#b3261e;font-weight:600}figure{margin:.5rem 0}figcaption{font-size:.8rem;color:#444}
+.pass{color:#1b5e20}.not-collected{color:#7a4b00}.fail{color:#b3261e;font-weight:600}figure{margin:.5rem 0}figcaption{font-size:.8rem;color:#444}
 svg.chart{max-width:100%;height:auto}
 @media print{body{margin:0;max-width:none}section.cache{break-before:page}figure,table{break-inside:avoid}}
 `;
@@ -126,12 +128,16 @@ ${r.problems.length > 0 ? `<section><h2 id="not-read">Partial report: facts not 
 </header>
 <main>
 <section><h2 id="coverage">Coverage</h2>
-<p>${r.caches.length} cache(s) protected; ${r.unprotected.length} unprotected${r.unprotected.length ? ` (${esc(r.unprotected.join(', '))})` : ''}; ${r.unprotectable.length} unprotectable.</p>
+${
+  r.notCollected.coverage !== undefined
+    ? `<p class="not-collected"><strong>${r.caches.length} cache(s) protected; unprotected and unprotectable caches: not collected</strong> (${esc(r.notCollected.coverage)}).</p>`
+    : `<p>${r.caches.length} cache(s) protected; ${r.unprotected.length} unprotected${r.unprotected.length ? ` (${esc(r.unprotected.join(', '))})` : ''}; ${r.unprotectable.length} unprotectable.</p>
 ${table(
   'Caches that cannot be protected',
   ['cache', 'why'],
   r.unprotectable.map((u) => [u.cache, u.why]),
-)}
+)}`
+}
 </section>
 <section><h2 id="controls">Controls</h2>
 <table><caption>Each control per cache, in AWS Backup Audit Manager's terms</caption><thead><tr><th scope="col">cache</th><th scope="col">control</th><th scope="col">verdict</th><th scope="col">why</th></tr></thead><tbody>
@@ -144,6 +150,7 @@ ${table(
   'Recovery points held after a keyspace collapse',
   ['cache', 'point', 'since', 'reason', 'released'],
   r.holds.map((h) => [h.cache, h.point, iso(h.since), h.reason, iso(h.released) || 'still held']),
+  r.notCollected.holds,
 )}
 </section>
 <section><h2 id="alarms">Alarms</h2>
@@ -151,6 +158,7 @@ ${table(
   'Alarms that fired in the period',
   ['alarm', 'from', 'to', 'minutes in ALARM'],
   r.alarms.map((a) => [a.alarm, iso(a.from), iso(a.to) || 'still in ALARM', String(a.minutesInAlarm)]),
+  r.notCollected.alarms,
 )}
 </section>
 </main>
@@ -172,33 +180,67 @@ function field(v: string | number | undefined): string {
 const csv = (head: readonly string[], rows: readonly (readonly (string | number | undefined)[])[]) =>
   `${[head, ...rows].map((r) => r.map(field).join(',')).join('\r\n')}\r\n`;
 
-/** The report's CSV files by name: controls, recovery points, copies, drills, alarms. */
+/** What a CSV twin's `report_status` column says. */
+export type CsvStatus = 'COMPLETE' | 'PARTIAL' | 'NOT_COLLECTED';
+
+/**
+ * The `report_status` of a CSV twin: `PARTIAL` when any fact of the report
+ * was not read (whatever the file holds), `NOT_COLLECTED` when the file's
+ * own section had no source where the report was made, else `COMPLETE`.
+ */
+export function csvStatus(r: DrReport, section?: CollectedSection): CsvStatus {
+  if (r.problems.length > 0) return 'PARTIAL';
+  return section !== undefined && r.notCollected[section] !== undefined ? 'NOT_COLLECTED' : 'COMPLETE';
+}
+
+/**
+ * One CSV twin: `report_status` first on every row, so a file read alone (or
+ * rows filtered out of it) never passes for a complete report. A file with
+ * no rows that is not complete still gets one row — its status, the other
+ * fields empty — as a header alone would read as "none".
+ */
+function twin(status: CsvStatus, head: readonly string[], rows: readonly (readonly (string | number | undefined)[])[]): string {
+  const marked = rows.map((row) => [status, ...row]);
+  if (marked.length === 0 && status !== 'COMPLETE') marked.push([status, ...head.map(() => '')]);
+  return csv(['report_status', ...head], marked);
+}
+
+/**
+ * The report's CSV files by name: controls, recovery points, copies, drills,
+ * alarms; each row starts with the report's `report_status` (see {@link twin}).
+ */
 export function reportCsv(r: DrReport): Record<string, string> {
+  const status = csvStatus(r);
   return {
-    'controls.csv': csv(
+    'controls.csv': twin(
+      status,
       ['cache', 'control', 'audit_manager_control', 'verdict', 'why'],
       r.controls.map((c) => [c.cache, c.control, CONTROLS.find((k) => k.id === c.control)!.auditManager, c.verdict, c.why]),
     ),
-    'recovery-points.csv': csv(
+    'recovery-points.csv': twin(
+      status,
       ['cache', 'plan', 'point', 'at', 'keys', 'tier'],
       r.caches.flatMap((c) =>
         c.facts.points.filter((p) => p.at >= r.since && p.at <= r.until).map((p) => [c.facts.cache, c.facts.plan, p.name, iso(p.at), p.keys, p.tier]),
       ),
     ),
-    'copies.csv': csv(
+    'copies.csv': twin(
+      status,
       ['cache', 'where', 'key', 'at', 'verdict', 'retain_until'],
       r.caches.flatMap((c) => [
         ...(c.facts.drCopies ?? []).map((k) => [c.facts.cache, 'dr', k.key, iso(k.at), k.verdict, iso(k.retainUntil)]),
         ...(c.facts.vaultCopies ?? []).map((k) => [c.facts.cache, 'vault', k.key, iso(k.at), k.verdict, iso(k.retainUntil)]),
       ]),
     ),
-    'drills.csv': csv(
+    'drills.csv': twin(
+      status,
       ['cache', 'plan', 'region', 'started', 'passed', 'rto_seconds', 'rto_target_seconds', 'reason'],
       r.caches.flatMap((c) =>
         c.drills.map((d) => [d.cache, d.plan, d.region, iso(d.startedAt), d.passed ? 'true' : 'false', d.rtoSeconds, c.facts.rtoTargetSeconds, d.reason]),
       ),
     ),
-    'alarms.csv': csv(
+    'alarms.csv': twin(
+      csvStatus(r, 'alarms'),
       ['alarm', 'from', 'to', 'minutes_in_alarm'],
       r.alarms.map((a) => [a.alarm, iso(a.from), iso(a.to), a.minutesInAlarm]),
     ),

@@ -301,7 +301,8 @@ async function judgeCopy(
 
 /** The drills a state machine started in the period, each with its report's verdict, RTO and phases. */
 async function drillsOf(sfn: SFNClient, arn: string, where: DrillWhere, region: string, since: Date, until: Date, retry: ThrottleRetry): Promise<DrillFact[]> {
-  const executions = await listDrillExecutions(sfn, arn, { limit: REPORT_DRILL_EXECUTIONS, concurrency: 4, wrap: retry });
+  // Only the executions started in the period are described (paging stops at the first older one).
+  const executions = await listDrillExecutions(sfn, arn, { limit: REPORT_DRILL_EXECUTIONS, concurrency: 4, wrap: retry, startedIn: { since, until } });
   const inPeriod = executions.filter((e) => e.status !== 'RUNNING' && e.startDate && e.startDate >= since && e.startDate <= until);
   return mapConcurrent(inPeriod, 4, async (e): Promise<DrillFact> => {
     const { report, choice } = await drillReportOf(sfn, e, retry);
@@ -330,9 +331,15 @@ async function drillsOf(sfn: SFNClient, arn: string, where: DrillWhere, region: 
   });
 }
 
-/** Reads the facts and builds and renders the report. */
-export async function elastiCacheReport(input: ReportInput, aws: ReportAws, window: ReportWindow): Promise<RenderedReport> {
-  const report = buildReport(await collectReportFacts(input, aws, window));
+/** Reads the facts and builds and renders the report; `moreProblems`, read elsewhere (the previous report's vault copy), make it partial too. */
+export async function elastiCacheReport(
+  input: ReportInput,
+  aws: ReportAws,
+  window: ReportWindow,
+  moreProblems: readonly string[] = [],
+): Promise<RenderedReport> {
+  const facts = await collectReportFacts(input, aws, window);
+  const report = buildReport(moreProblems.length > 0 ? { ...facts, problems: [...(facts.problems ?? []), ...moreProblems] } : facts);
   return { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) };
 }
 

@@ -8,8 +8,11 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Alert } from '../../adapters/aws/alerts.js';
+import { listObjects } from '../../adapters/aws/s3.js';
+import { objectReplicationStatus } from '../../adapters/aws/s3-bucket.js';
 import { pageSubject } from '../../domain/alerting/page.js';
-import { type ReportInput, reportKeyPrefix, reportPeriod } from '../../domain/report/input.js';
+import { REPORTS_PREFIX, type ReportInput, reportKeyPrefix, reportPeriod } from '../../domain/report/input.js';
+import { judgeVaultCopy, previousReportPrefix, VAULT_COPY_BY_REPLICATION } from '../../domain/report/vault-copy.js';
 import type { LogSink } from '../deps.js';
 import { elastiCacheReport, type ReportAws } from './elasticache-report.js';
 import { writeBucketReport } from './write.js';
@@ -30,6 +33,8 @@ export interface ScheduledReportResult {
   readonly pass: number;
   readonly fail: number;
   readonly problems: readonly string[];
+  /** With a vault: how the copy there is made, and what the previous report's replication status says. */
+  readonly vault?: { readonly copy: string; readonly previous?: string };
 }
 
 /** A report written with facts it could not read: the run fails after writing it. */
@@ -42,18 +47,48 @@ export async function runScheduledReport(input: ReportInput, deps: ScheduledRepo
   const period = input.period ?? 'weekly';
   const at = input.scheduledTime ? new Date(input.scheduledTime) : new Date(deps.aws.clock.now());
   const { since, until } = reportPeriod(period, at);
-  const rendered = await elastiCacheReport(input, deps.aws, { since, until, generatedAt: new Date(deps.aws.clock.now()) });
   const prefix = reportKeyPrefix(period, until);
+  // With a vault: this report reaches it by replication; the previous one's copy is judged now (a FAILED one is a problem).
+  const previous = input.vault ? await previousVaultCopy(deps.s3, input.drBucket, period, prefix) : undefined;
+  const rendered = await elastiCacheReport(input, deps.aws, { since, until, generatedAt: new Date(deps.aws.clock.now()) }, previous?.problems ?? []);
   const keys = await writeBucketReport(deps.s3, input.drBucket, prefix, rendered);
   const { summary, problems } = rendered.report;
   const where = `s3://${input.drBucket}/${prefix}report.html`;
-  const line = `${period} DR report ${since.toISOString()} to ${until.toISOString()}: ${summary.pass} pass, ${summary.fail} fail, ${summary.notApplicable} n/a${problems.length ? `, PARTIAL (${problems.length} fact(s) not read)` : ''}: ${where}`;
-  deps.log.info('report written', { bucket: input.drBucket, keys, pass: summary.pass, fail: summary.fail, problems });
+  const vault = input.vault
+    ? { copy: `to the vault by ${VAULT_COPY_BY_REPLICATION}; the next run checks it`, ...(previous ? { previous: previous.line } : {}) }
+    : undefined;
+  const line =
+    `${period} DR report ${since.toISOString()} to ${until.toISOString()}: ${summary.pass} pass, ${summary.fail} fail, ${summary.notApplicable} n/a${problems.length ? `, PARTIAL (${problems.length} fact(s) not read)` : ''}: ${where}` +
+    (vault ? `\n${vault.copy}${vault.previous ? `\n${vault.previous}` : ''}` : '');
+  deps.log.info('report written', { bucket: input.drBucket, keys, pass: summary.pass, fail: summary.fail, problems, ...(vault ? { vault } : {}) });
   await deps.publish({
     subject: pageSubject('info', input.deployment, `${period} DR report`, undefined, input.drRegion),
     message: `${line}\n`,
     attributes: { kind: 'dr-report', severity: 'info', region: input.drRegion, deployment: input.deployment, bucket: input.drBucket },
   });
   if (problems.length > 0) throw new PartialReportError(`the ${period} report at ${where} is partial: ${problems.join('; ')}`);
-  return { bucket: input.drBucket, keys, pass: summary.pass, fail: summary.fail, problems };
+  return { bucket: input.drBucket, keys, pass: summary.pass, fail: summary.fail, problems, ...(vault ? { vault } : {}) };
+}
+
+/**
+ * The previous report of `period` and its files' replication status (HeadObject on the source objects in the DR
+ * bucket), judged; undefined when there is no previous report.
+ */
+async function previousVaultCopy(s3: S3Client, bucket: string, period: string, current: string): Promise<{ problems: string[]; line: string } | undefined> {
+  try {
+    const listed = await listObjects(s3, bucket, `${REPORTS_PREFIX}${period}/`);
+    const prefix = previousReportPrefix(
+      listed.map((o) => o.key),
+      period,
+      current,
+    );
+    if (!prefix) return undefined;
+    const keys = listed.map((o) => o.key).filter((k) => k.startsWith(prefix));
+    const files = await Promise.all(keys.map(async (key) => ({ key, status: await objectReplicationStatus(s3, bucket, key) })));
+    return judgeVaultCopy(prefix, files);
+  } catch (err) {
+    // Not read is a problem too (the report says so), never a quiet pass.
+    const problem = `the vault copy of the previous ${period} report was not checked: ${err instanceof Error ? err.message : String(err)}`;
+    return { problems: [problem], line: problem };
+  }
 }

@@ -28,6 +28,16 @@ export interface SelfManagedReportOptions {
 
 const DAY = 86_400_000;
 
+/** The holds a destination's backups carry (a keyspace collapse's), as the report's facts. */
+export function backupHolds(files: readonly StoredBackup[]): HoldFact[] {
+  const holds: HoldFact[] = [];
+  for (const file of files) {
+    const parsed = parseBackupFileName(file.file);
+    if (parsed && file.hold !== undefined) holds.push({ cache: parsed.target, point: file.file, since: parsed.at, reason: file.hold });
+  }
+  return holds;
+}
+
 /** The report's facts from the files of one destination (its `list()`). */
 export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfManagedReportOptions): ReportFacts {
   const byTarget = new Map<string, { file: StoredBackup; at: Date }[]>();
@@ -39,7 +49,6 @@ export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfMa
     byTarget.set(parsed.target, list);
   }
   const caches: CacheFacts[] = [];
-  const holds: HoldFact[] = [];
   for (const [target, list] of [...byTarget].sort(([a], [b]) => a.localeCompare(b))) {
     const proven = list.filter((b) => b.file.proven === true && b.at <= o.until).sort((a, b) => a.at.getTime() - b.at.getTime());
     const oldest = proven[0];
@@ -62,7 +71,6 @@ export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfMa
         'vault-lock': 'self-managed: no vault account',
       },
     });
-    for (const b of list) if (b.file.hold !== undefined) holds.push({ cache: target, point: b.file.file, since: b.at, reason: b.file.hold });
   }
   return {
     deployment: o.destination,
@@ -74,7 +82,7 @@ export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfMa
     unprotectable: [],
     drills: [],
     alarms: [],
-    holds,
+    holds: backupHolds(files),
     minRetentionDays: o.minRetentionDays,
   };
 }

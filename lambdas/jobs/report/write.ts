@@ -3,9 +3,8 @@
  * `reports/` (the scheduled function). Stored = read back, either way.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { CallWrapper } from '../../adapters/aws/elasticache.js';
-import { putTextReadBack } from '../../adapters/aws/report-objects.js';
 import { type ReportOutputs, reportFiles, writeReportFiles } from '../../adapters/host/report-files.js';
+import { S3ObjectStore } from '../../adapters/storage/object-store-s3.js';
 import type { DrReport } from '../../domain/report/model.js';
 
 /** The report's three forms. */
@@ -21,19 +20,22 @@ export function writeLocalReport(outputs: ReportOutputs, rendered: RenderedRepor
   return writeReportFiles(reportFiles(outputs, rendered.html, rendered.json, rendered.csv));
 }
 
+const TYPES: Readonly<Record<string, string>> = { html: 'text/html; charset=utf-8', json: 'application/json', csv: 'text/csv; charset=utf-8' };
+
 /**
  * Writes `report.html`, `report.json` and `csv/<name>.csv` under `prefix` in
- * `bucket`, each read back; the keys written.
+ * `bucket` through the object store's verified put (SHA-256 sent with the
+ * PUT, then read back: S3's checksum of the object, or the object read
+ * again); the keys written. A run repeated for the same period replaces its
+ * files.
+ * @throws PutError naming the object that was not stored as written
  */
-export async function writeBucketReport(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-  rendered: RenderedReport,
-  wrap?: CallWrapper,
-  expectedOwner?: string,
-): Promise<string[]> {
+export async function writeBucketReport(s3: S3Client, bucket: string, prefix: string, rendered: RenderedReport): Promise<string[]> {
+  const store = new S3ObjectStore(s3, bucket, '');
   const files = reportFiles({ html: `${prefix}report.html`, json: `${prefix}report.json`, csvDir: `${prefix}csv` }, rendered.html, rendered.json, rendered.csv);
-  for (const f of files) await putTextReadBack(s3, bucket, f.path, f.text, wrap, expectedOwner);
+  for (const f of files) {
+    const contentType = TYPES[f.path.slice(f.path.lastIndexOf('.') + 1)] ?? 'text/plain; charset=utf-8';
+    await store.put(f.path, Buffer.from(f.text), { ifExists: 'replace', contentType });
+  }
   return files.map((f) => f.path);
 }

@@ -7,6 +7,7 @@ import type { VaultConfig } from '../../config/index.js';
 import { recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../../deployment.js';
 import { longestVaultDays, vaultTierDays, type VaultTierDays } from '../../../lambdas/domain/vault/vault-retention.js';
 import { VAULT_VERDICT_PREFIX } from '../../../lambdas/domain/vault/vault-verdict.js';
+import { VAULT_PREFIX_REPLICATION_ACTIONS } from '../recovery-bucket.js';
 
 /** Props for {@link VaultBucket}. */
 export interface VaultBucketProps {
@@ -27,6 +28,12 @@ export interface VaultBucketProps {
    * @default - none: nothing of any workload account reads the vault
    */
   readonly drillAccounts?: readonly string[];
+  /**
+   * The DR region, when the DR bucket replicates its reports (`reportsPrefix`) into the vault: its
+   * replication role (a fixed name, per workload account) may write replicas there and nowhere else.
+   * @default - no report replicates into the vault
+   */
+  readonly reportsFrom?: { readonly region: string; readonly prefix: string };
   /**
    * The region the vault drills run in (config `dr.region`, which equals `vault.region` for them): part of the drill roles' names.
    * @default - the vault's region
@@ -85,6 +92,8 @@ export class VaultBucket extends Construct {
   public readonly bucket: s3.Bucket;
   /** ARNs of the replication roles allowed to write. */
   public readonly writerRoleArns: readonly string[];
+  /** ARNs of the DR buckets' replication roles allowed to write reports (`reportsFrom`); empty without. */
+  public readonly reportWriterRoleArns: readonly string[];
   /** ARNs of the drill roles allowed to read replicas (plans with `drill.fromVault`); empty without. */
   public drillRoleArns: readonly string[] = [];
 
@@ -139,6 +148,24 @@ export class VaultBucket extends Construct {
         resources: [this.bucket.bucketArn],
       }),
     );
+    // The DR reports: the DR bucket's replication role of each workload account writes its prefix only.
+    const reports = props.reportsFrom;
+    this.reportWriterRoleArns = reports
+      ? props.workloadAccounts.map((account) =>
+          stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: replicationRoleName(props.deployment, reports.region) }),
+        )
+      : [];
+    if (reports) {
+      this.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'ReportsFromWorkloadAccounts',
+          principals: writers,
+          actions: [...VAULT_PREFIX_REPLICATION_ACTIONS],
+          resources: [this.bucket.arnForObjects(`${reports.prefix}*`)],
+          conditions: { ArnEquals: { 'aws:PrincipalArn': [...this.reportWriterRoleArns] } },
+        }),
+      );
+    }
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'NobodyDeletesReplicas',

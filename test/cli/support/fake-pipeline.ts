@@ -7,6 +7,7 @@
  * tag) once the replication status is read, the stacks (CloudFormation) and
  * the alert topics (SNS). Faults are set on `faults`.
  */
+import { createHash } from 'node:crypto';
 import { DescribeStacksCommand, CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   AddTagsToResourceCommand,
@@ -202,15 +203,19 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     aws.s3.on(HeadObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
       const tags = aws.state.objects.get(i.Bucket)?.get(i.Key);
       if (!tags) throw new S3ServiceException({ name: 'NotFound', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'Not Found' });
+      // An object written with PutObject (a selftest record): its length and SHA-256, as S3 answers with checksum mode.
+      const body = p.bodies.get(`${i.Bucket}/${i.Key}`);
+      if (body !== undefined)
+        return { ContentLength: Buffer.byteLength(body), ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ChecksumType: 'FULL_OBJECT' };
       if (i.Bucket !== exportBucket) return { ContentLength: 1024, VersionId: 'v1' };
       // Replicated (with its tags) and verified in the DR region when its status is first read.
       if (p.faults.replication === 'COMPLETED' && !bucket(drBucket).has(i.Key))
         bucket(drBucket).set(i.Key, { ...tags, 'redis-dr:verified': p.faults.verdict, 'redis-dr:rdb': p.faults.rdb });
       return { ContentLength: 1024, ReplicationStatus: p.faults.replication };
     });
-    aws.s3.on(PutObjectCommand).callsFake((i: { Bucket: string; Key: string; Body: string }) => {
+    aws.s3.on(PutObjectCommand).callsFake((i: { Bucket: string; Key: string; Body: string | Uint8Array }) => {
       deny('PutObject');
-      p.bodies.set(`${i.Bucket}/${i.Key}`, String(i.Body));
+      p.bodies.set(`${i.Bucket}/${i.Key}`, typeof i.Body === 'string' ? i.Body : Buffer.from(i.Body).toString());
       bucket(i.Bucket).set(i.Key, {});
       return {};
     });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type RedisDrConfig } from '../../../lib/config/index.js';
 import { replicationRoleName, vaultStackName, vaultVerifyStateMachineName } from '../../../lib/deployment.js';
-import { VAULT_REPLICATION_RULE_ID } from '../../../lib/constructs/recovery-bucket.js';
+import { REPORTS_REPLICATION_RULE_ID, VAULT_REPLICATION_RULE_ID } from '../../../lib/constructs/recovery-bucket.js';
+import { REPORTS_PREFIX } from '../../../lambdas/domain/report/input.js';
 import { vaultStaleAlarms } from '../../../lib/stacks/vault-stack.js';
 import { VAULT_RETENTION_ENV } from '../../../lambdas/domain/vault/vault-retention.js';
 import { VAULT_VERDICT_PREFIX, vaultVerdictKey } from '../../../lambdas/domain/vault/vault-verdict.js';
@@ -33,7 +34,7 @@ function vaultPolicy(synth: Synthesized): Statement[] {
  * that lets anyone delete or lift a retention, an Allow to a principal that is
  * not narrowed to the named replication roles, no Deny of deletion, no TLS-only Deny.
  */
-function vaultPolicyProblems(statements: readonly Statement[], roleArns: readonly string[]): string[] {
+function vaultPolicyProblems(statements: readonly Statement[], roleArns: readonly string[], reportRoleArns: readonly string[] = []): string[] {
   const problems: string[] = [];
   const destructive = /^s3:(Delete|PutObjectRetention|PutBucketObjectLockConfiguration|BypassGovernanceRetention|ReplicateDelete|PutLifecycle|\*)/;
   for (const s of statements.filter((x) => x.Effect === 'Allow')) {
@@ -42,7 +43,10 @@ function vaultPolicyProblems(statements: readonly Statement[], roleArns: readonl
     // Reading the bucket's versioning and lock settings is the workload account's as a whole (whoever sets up replication).
     if (actions(s).every((a) => (BUCKET_SETTINGS_READS as readonly string[]).includes(a))) continue;
     const arns = s.Condition?.ArnEquals?.['aws:PrincipalArn'];
-    if (JSON.stringify(arns) !== JSON.stringify(roleArns)) problems.push(`${s.Sid ?? '?'} is not limited to the replication roles (${JSON.stringify(arns)})`);
+    // The DR bucket's replication roles write the reports prefix, and nothing else of the vault.
+    const onReports = JSON.stringify((s as { Resource?: unknown }).Resource ?? '').includes(`/${REPORTS_PREFIX}*"`);
+    const allowed = onReports && reportRoleArns.length > 0 ? reportRoleArns : roleArns;
+    if (JSON.stringify(arns) !== JSON.stringify(allowed)) problems.push(`${s.Sid ?? '?'} is not limited to the replication roles (${JSON.stringify(arns)})`);
   }
   const denies = statements.filter((x) => x.Effect === 'Deny');
   for (const needed of ['s3:DeleteObjectVersion', 's3:DeleteObject', 's3:BypassGovernanceRetention']) {
@@ -197,6 +201,7 @@ describe('vault stack (config vault)', () => {
   let synth: Synthesized;
   const config = vaultConfig();
   const roleArn = `arn:aws:iam::111111111111:role/${replicationRoleName(config.name, config.primary.region)}`;
+  const reportRoleArn = `arn:aws:iam::111111111111:role/${replicationRoleName(config.name, config.dr.region)}`;
   beforeAll(() => {
     // With the CDK's template validation (as `npx cdk synth` runs it; synth throws on a finding): test/bin/app.test.ts
     // runs the real app on this config without it.
@@ -227,8 +232,9 @@ describe('vault stack (config vault)', () => {
 
   it("lets only the workload account's replication role write, nobody delete, and nothing without TLS", () => {
     const statements = vaultPolicy(synth);
-    expect(vaultPolicyProblems(statements, [roleArn])).toEqual([]);
+    expect(vaultPolicyProblems(statements, [roleArn], [reportRoleArn])).toEqual([]);
     expect(statements.filter((s) => s.Effect === 'Allow').map((s) => s.Principal)).toEqual([
+      { AWS: 'arn:aws:iam::111111111111:root' },
       { AWS: 'arn:aws:iam::111111111111:root' },
       { AWS: 'arn:aws:iam::111111111111:root' },
     ]);
@@ -237,11 +243,21 @@ describe('vault stack (config vault)', () => {
   it('the policy check finds a planted delete grant, an unnarrowed writer and a missing TLS deny (negative cases)', () => {
     const statements = vaultPolicy(synth);
     const planted: Statement[] = [...statements, { Sid: 'Oops', Effect: 'Allow', Action: ['s3:DeleteObjectVersion'], Principal: { AWS: '*' } }];
-    expect(vaultPolicyProblems(planted, [roleArn])).toEqual(['Oops allows s3:DeleteObjectVersion', 'Oops is not limited to the replication roles (undefined)']);
+    expect(vaultPolicyProblems(planted, [roleArn], [reportRoleArn])).toEqual([
+      'Oops allows s3:DeleteObjectVersion',
+      'Oops is not limited to the replication roles (undefined)',
+    ]);
+    // The reports role named on the replicas: not the roles that may write there.
+    const widened = statements.map((s) =>
+      s.Sid === 'ReplicasFromWorkloadAccounts' ? { ...s, Condition: { ArnEquals: { 'aws:PrincipalArn': [reportRoleArn] } } } : s,
+    );
+    expect(vaultPolicyProblems(widened, [roleArn], [reportRoleArn])).toEqual([
+      `ReplicasFromWorkloadAccounts is not limited to the replication roles (${JSON.stringify([reportRoleArn])})`,
+    ]);
     const noTls = statements.filter((s) => !JSON.stringify(s.Condition ?? {}).includes('SecureTransport'));
-    expect(vaultPolicyProblems(noTls, [roleArn])).toEqual(['no Deny of non-TLS requests']);
+    expect(vaultPolicyProblems(noTls, [roleArn], [reportRoleArn])).toEqual(['no Deny of non-TLS requests']);
     const noDeny = statements.filter((s) => s.Sid !== 'NobodyDeletesReplicas');
-    expect(vaultPolicyProblems(noDeny, [roleArn])).toEqual([
+    expect(vaultPolicyProblems(noDeny, [roleArn], [reportRoleArn])).toEqual([
       'no Deny of s3:DeleteObjectVersion to everyone',
       'no Deny of s3:DeleteObject to everyone',
       'no Deny of s3:BypassGovernanceRetention to everyone',
@@ -508,8 +524,8 @@ describe('vault stack (config vault)', () => {
     for (const r of rules) expect(r.ExpiredObjectDeleteMarker && (r.ExpirationInDays !== undefined || r.ExpirationDate !== undefined), r.Id).toBeFalsy();
   });
 
-  it('is clean under cfn-lint', () => {
-    const out = execFileSync('cfn-lint', ['--ignore-checks', 'W3005', '--', synth.templateFiles[2]!], { encoding: 'utf8' });
+  it('is clean under cfn-lint, and so is the DR stack with its replication of reports into the vault', () => {
+    const out = execFileSync('cfn-lint', ['--ignore-checks', 'W3005', '--', synth.templateFiles[1]!, synth.templateFiles[2]!], { encoding: 'utf8' });
     expect(out).toBe('');
   }, 120_000);
 
@@ -523,6 +539,47 @@ describe('vault stack (config vault)', () => {
     expect(exportBucket!.Properties.ReplicationConfiguration.Rules[1].SourceSelectionCriteria).toBeUndefined();
   });
 
+  it("replicates the DR bucket's reports/ (only) into the vault with owner override, no delete markers, through the role the vault names", () => {
+    const drBucket = resourcesOf(synth.dr).find((r) => r.Type === 'AWS::S3::Bucket' && r.Properties.ReplicationConfiguration);
+    const rules = drBucket!.Properties.ReplicationConfiguration.Rules as Record<string, any>[];
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({
+      Id: REPORTS_REPLICATION_RULE_ID,
+      Priority: 1,
+      Filter: { Prefix: REPORTS_PREFIX },
+      DeleteMarkerReplication: { Status: 'Disabled' },
+      Destination: { Bucket: `arn:aws:s3:::${VAULT_BUCKET}`, Account: '222222222222', AccessControlTranslation: { Owner: 'Destination' } },
+    });
+    synth.dr.hasResourceProperties('AWS::IAM::Role', { RoleName: replicationRoleName(config.name, config.dr.region) });
+  });
+
+  it('IAM evaluates it so: the DR replication role writes reports into the vault, never a replica, a verdict or a deletion; the export role is unchanged', async () => {
+    const { ask } = vaultSimulator(synth);
+    const template = synth.dr.toJSON() as { Resources: Record<string, Resource> };
+    const roleId = Object.keys(template.Resources).find(
+      (id) =>
+        template.Resources[id]!.Type === 'AWS::IAM::Role' && template.Resources[id]!.Properties.RoleName === replicationRoleName(config.name, config.dr.region),
+    )!;
+    const policies = rolePolicies(template as never, roleId, { region: config.dr.region, account: '111111111111' });
+    // The role's grants name the vault bucket by its ARN; the simulator needs them rendered as deployed.
+    const identity = JSON.parse(
+      JSON.stringify(policies).replaceAll(/arn:aws:s3:::redis-dr-vaulted-222222222222-eu-central-1/g, `arn:aws:s3:::${VAULT_BUCKET}`),
+    );
+    const report = `arn:aws:s3:::${VAULT_BUCKET}/${REPORTS_PREFIX}weekly/2026-11-23T0600Z/report.html`;
+    const verdict = `arn:aws:s3:::${VAULT_BUCKET}/${vaultVerdictKey('rdr-sessions-prod-20261121-0200-0001.rdb')}`;
+    expect(await ask(reportRoleArn, identity, 's3:ReplicateObject', {}, report)).toBe('Allowed');
+    expect(await ask(reportRoleArn, identity, 's3:ObjectOwnerOverrideToBucketOwner', {}, report)).toBe('Allowed');
+    // Negative: nothing else of the vault, even with a wider identity policy.
+    const wide = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }];
+    expect(await ask(reportRoleArn, identity, 's3:ReplicateObject')).not.toBe('Allowed');
+    expect(await ask(reportRoleArn, wide, 's3:ReplicateObject')).not.toBe('Allowed');
+    expect(await ask(reportRoleArn, wide, 's3:ReplicateObject', {}, verdict)).not.toBe('Allowed');
+    expect(await ask(reportRoleArn, wide, 's3:ReplicateTags', {}, report)).not.toBe('Allowed');
+    expect(await ask(reportRoleArn, wide, 's3:DeleteObject', {}, report)).toBe('ExplicitlyDenied');
+    // The export bucket's role is not let into reports/ by the new statement (it had replicas everywhere already).
+    expect(await ask('arn:aws:iam::111111111111:role/someone-else', wide, 's3:ReplicateObject', {}, report)).not.toBe('Allowed');
+  });
+
   it('changes nothing without a vault: one rule, the role CDK names', () => {
     const plain = synthesize(basicConfig());
     try {
@@ -532,6 +589,8 @@ describe('vault stack (config vault)', () => {
       expect(
         resourcesOf(plain.primary).filter((r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === replicationRoleName('example', 'eu-west-1')),
       ).toEqual([]);
+      // The DR bucket replicates nothing without a vault.
+      expect(resourcesOf(plain.dr).filter((r) => r.Type === 'AWS::S3::Bucket' && r.Properties.ReplicationConfiguration)).toEqual([]);
     } finally {
       plain.cleanup();
     }

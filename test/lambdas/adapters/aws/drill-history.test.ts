@@ -89,6 +89,22 @@ describe('listSucceededDrills', () => {
     expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 3);
   });
 
+  it('with a period: describes only the executions started in it, and stops paging at the first one started before it', async () => {
+    // Started 09:00, 08:00, … 00:00, two per page; the period 06:30 to 08:30 holds run-1 and run-2.
+    history(10);
+    const runs = await listDrillExecutions(client, ARN, {
+      limit: 200,
+      concurrency: 2,
+      startedIn: { since: new Date(Date.UTC(2026, 10, 21, 6, 30)), until: new Date(Date.UTC(2026, 10, 21, 8, 30)) },
+    });
+
+    expect(runs.map((r) => r.executionArn)).toEqual([execArn(1), execArn(2)]);
+    const described = sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn);
+    expect(described.sort()).toEqual([execArn(1), execArn(2)]);
+    // Page 2 (run-2, run-3) reached run-3, started 06:00: no page after it is asked for.
+    expect(sfn).toHaveReceivedCommandTimes(ListExecutionsCommand, 2);
+  });
+
   it('leaves out an execution whose history expired between the listing and the describe', async () => {
     history(3);
     sfn.on(DescribeExecutionCommand, { executionArn: execArn(1) }).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));

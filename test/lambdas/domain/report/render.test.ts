@@ -53,10 +53,56 @@ describe('reportJson and reportCsv', () => {
     const files = reportCsv(report);
     expect(Object.keys(files)).toEqual(['controls.csv', 'recovery-points.csv', 'copies.csv', 'drills.csv', 'alarms.csv']);
     const controls = files['controls.csv']!.split('\r\n');
-    expect(controls[0]).toBe('cache,control,audit_manager_control,verdict,why');
+    expect(controls[0]).toBe('report_status,cache,control,audit_manager_control,verdict,why');
     expect(controls.length - 2).toBe(report.controls.length);
+    expect(controls.slice(1, -1).every((row) => row.startsWith('COMPLETE,'))).toBe(true);
     // A reason with a comma is quoted.
     expect(files['controls.csv']).toMatch(/,"newest rdr-sessions-prod-202610312200, 120 min old at the report's end \(RPO 210 min\)"\r\n/);
-    expect(files['drills.csv']!.split('\r\n')[0]).toBe('cache,plan,region,started,passed,rto_seconds,rto_target_seconds,reason');
+    expect(files['drills.csv']!.split('\r\n')[0]).toBe('report_status,cache,plan,region,started,passed,rto_seconds,rto_target_seconds,reason');
+  });
+
+  it('a partial report: every row of every CSV says PARTIAL, and a file with no rows gets one PARTIAL row (never a bare header)', () => {
+    const partial = buildReport({ ...monthOfFacts(), alarms: [], problems: ['alarms: DescribeAlarmHistory AccessDenied'] });
+    const files = reportCsv(partial);
+    for (const [name, text] of Object.entries(files)) {
+      const rows = text.split('\r\n').slice(1, -1);
+      expect(rows.length, name).toBeGreaterThan(0);
+      for (const row of rows) expect(row.split(',')[0], `${name}: ${row}`).toBe('PARTIAL');
+    }
+    expect(files['alarms.csv']).toBe('report_status,alarm,from,to,minutes_in_alarm\r\nPARTIAL,,,,\r\n');
+  });
+
+  it('a complete report with no alarms: alarms.csv is its header alone (none), not a marker row', () => {
+    expect(reportCsv(buildReport({ ...monthOfFacts(), alarms: [] }))['alarms.csv']).toBe('report_status,alarm,from,to,minutes_in_alarm\r\n');
+  });
+});
+
+describe('sections with no source (not collected)', () => {
+  const notCollected = buildReport({
+    ...monthOfFacts(),
+    alarms: [],
+    holds: [],
+    notCollected: { alarms: 'the demo has no CloudWatch alarms', holds: 'no backup store was read' },
+  });
+
+  it('the page says "not collected" and why, never "none"', () => {
+    const page = reportHtml(notCollected);
+    expect(page).toContain('Alarms that fired in the period: not collected</strong> (the demo has no CloudWatch alarms)');
+    expect(page).toContain('Recovery points held after a keyspace collapse: not collected</strong> (no backup store was read)');
+    expect(page).not.toContain('Alarms that fired in the period: none.');
+    expect(page).not.toContain('keyspace collapse: none.');
+  });
+
+  it('alarms.csv says NOT_COLLECTED in a row of its own; the other files stay COMPLETE', () => {
+    const files = reportCsv(notCollected);
+    expect(files['alarms.csv']).toBe('report_status,alarm,from,to,minutes_in_alarm\r\nNOT_COLLECTED,,,,\r\n');
+    expect(files['controls.csv']!.split('\r\n')[1]).toMatch(/^COMPLETE,/);
+  });
+
+  it('the JSON twin names the sections not collected', () => {
+    expect((JSON.parse(reportJson(notCollected)) as { notCollected: unknown }).notCollected).toEqual({
+      alarms: 'the demo has no CloudWatch alarms',
+      holds: 'no backup store was read',
+    });
   });
 });

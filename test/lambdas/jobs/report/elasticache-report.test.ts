@@ -1,5 +1,6 @@
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { collectReportFacts, elastiCacheReport, REPORT_EXPORTS_PER_TARGET, type ReportAws } from '../../../../lambdas/jobs/report/elasticache-report.js';
@@ -149,6 +150,12 @@ describe('the ElastiCache report: full history', () => {
     expect(facts.unprotectable.map((u) => u.cache)).toEqual(['eu-west-1/tiered']);
     // The history API is asked for state changes of the period only.
     expect(cw.commandCalls(DescribeAlarmHistoryCommand)[0]!.args[0].input).toMatchObject({ HistoryItemType: 'StateUpdate', StartDate: SINCE, EndDate: UNTIL });
+  });
+
+  it('describes only the drills started in the period: the one before it is listed, never described', async () => {
+    await collectReportFacts(input, reportAwsNow(), WINDOW);
+    const described = aws.sfn.commandCalls(DescribeExecutionCommand).map((c) => String(c.args[0].input.executionArn));
+    expect(described.map((arn) => arn.split(':').at(-1)).sort()).toEqual(['d1', 'd2', 'd3']);
   });
 
   it('judges the controls: frequency fails on the 12 h gap, restore time passes on the last drill (2100 s within 45 min) though one before it failed', async () => {

@@ -1,5 +1,6 @@
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -30,8 +31,8 @@ const stored = new Map<string, string>();
 
 const reportAwsNow = (): ReportAws => reportAws(Date.parse('2026-11-23T06:00:07Z'));
 
-const run = () =>
-  runScheduledReport(input, {
+const run = (reportInput = input) =>
+  runScheduledReport(reportInput, {
     aws: reportAwsNow(),
     s3: new S3Client({ region: 'eu-central-1' }),
     publish: (alert) => publishAlert(new SNSClient({ region: 'eu-central-1' }), 'arn:aws:sns:eu-central-1:111122223333:redis-dr-example-alerts', alert),
@@ -46,9 +47,14 @@ beforeEach(() => {
   cw.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
   cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-  aws.s3.on(PutObjectCommand).callsFake((i: { Bucket: string; Key: string; Body: string }) => {
-    stored.set(`${i.Bucket}/${i.Key}`, i.Body);
+  aws.s3.on(PutObjectCommand).callsFake((i: { Bucket: string; Key: string; Body: Uint8Array }) => {
+    stored.set(`${i.Bucket}/${i.Key}`, Buffer.from(i.Body).toString());
     return {};
+  });
+  // As S3 answers a HeadObject with checksum mode: the length and SHA-256 of what it stored.
+  aws.s3.on(HeadObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
+    const body = Buffer.from(stored.get(`${i.Bucket}/${i.Key}`) ?? '');
+    return { ContentLength: body.length, ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ChecksumType: 'FULL_OBJECT' };
   });
   aws.s3.on(GetObjectCommand).callsFake((i: { Bucket: string; Key: string }) => ({
     Body: sdkStreamMixin(Readable.from([Buffer.from(stored.get(`${i.Bucket}/${i.Key}`) ?? '')])),
@@ -70,7 +76,13 @@ describe('the scheduled DR report', () => {
     ]);
     const json = JSON.parse(stored.get(`${input.drBucket}/${prefix}report.json`)!) as { since: string; until: string };
     expect([json.since, json.until]).toEqual(['2026-11-16T06:00:00.000Z', '2026-11-23T06:00:00.000Z']);
-    expect(aws.s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ ChecksumAlgorithm: 'SHA256', ContentType: 'text/html; charset=utf-8' });
+    const put = aws.s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(put).toMatchObject({ ContentType: 'text/html; charset=utf-8' });
+    expect(put.ChecksumSHA256).toBe(
+      createHash('sha256')
+        .update(stored.get(`${input.drBucket}/${prefix}report.html`)!)
+        .digest('base64'),
+    );
     const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(published).toHaveLength(1);
     expect(published[0]!.Subject).toBe('[INFO] redis-dr example: weekly DR report eu-central-1');
@@ -83,9 +95,9 @@ describe('the scheduled DR report', () => {
   });
 
   it('a file that does not read back as written: no line is sent, the run fails naming it', async () => {
-    aws.s3.on(GetObjectCommand).resolves({ Body: sdkStreamMixin(Readable.from([Buffer.from('truncated')])) });
+    aws.s3.on(HeadObjectCommand).resolves({ ContentLength: 9, ChecksumSHA256: createHash('sha256').update('truncated').digest('base64') });
     await expect(run()).rejects.toThrow(
-      /^s3:\/\/redis-dr-example-111122223333-eu-central-1\/reports\/weekly\/2026-11-23T0600Z\/report\.html read back differs/,
+      /^read-back of s3:\/\/redis-dr-example-111122223333-eu-central-1\/reports\/weekly\/2026-11-23T0600Z\/report\.html does not match what was written/,
     );
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
@@ -95,5 +107,47 @@ describe('the scheduled DR report', () => {
     await expect(run()).rejects.toThrow(PartialReportError);
     expect(stored.size).toBe(7);
     expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message).toMatch(/PARTIAL \(2 fact\(s\) not read\)/);
+  });
+});
+
+describe('the scheduled DR report with a vault (its copy there is made by replication)', () => {
+  const withVault = { ...input, vault: { bucket: 'redis-dr-example-222222222222-eu-central-1', region: 'eu-central-1', account: '222222222222', read: false } };
+  const previous = 'reports/weekly/2026-11-16T0600Z/';
+  /** The previous week's report in the DR bucket, its files with these replication statuses (HeadObject on the source). */
+  const previousReport = (statuses: Record<string, string | undefined>) => {
+    aws.s3.on(ListObjectsV2Command).callsFake((i: { Prefix?: string }) => ({
+      Contents: i.Prefix === 'reports/weekly/' ? Object.keys(statuses).map((f) => ({ Key: `${previous}${f}`, Size: 10 })) : [],
+    }));
+    aws.s3.on(HeadObjectCommand).callsFake((i: { Bucket: string; Key: string; ChecksumMode?: string }) => {
+      if (i.Key.startsWith(previous)) return { ContentLength: 10, ReplicationStatus: statuses[i.Key.slice(previous.length)] };
+      const body = Buffer.from(stored.get(`${i.Bucket}/${i.Key}`) ?? '');
+      return { ContentLength: body.length, ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ChecksumType: 'FULL_OBJECT' };
+    });
+  };
+
+  it("says the copy goes to the vault by replication, and that the previous report's copy COMPLETED; the run passes", async () => {
+    previousReport({ 'report.html': 'COMPLETED', 'report.json': 'COMPLETED' });
+    const r = await run(withVault);
+    expect(r.problems).toEqual([]);
+    expect(r.vault?.copy).toMatch(/^to the vault by S3 replication of reports\/ from the DR bucket/);
+    expect(r.vault?.previous).toBe(`previous report ${previous} in the vault: 2 of 2 file(s) COMPLETED`);
+    const message = sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!;
+    expect(message).toContain('to the vault by S3 replication');
+    expect(message).toContain('2 of 2 file(s) COMPLETED');
+    // The status is read on the source objects in the DR bucket, not in the vault.
+    const heads = aws.s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input);
+    expect(heads.filter((h) => h.Key?.startsWith(previous)).every((h) => h.Bucket === input.drBucket)).toBe(true);
+  });
+
+  it('names a FAILED replication of the previous report as a problem: the report is PARTIAL and the run fails', async () => {
+    previousReport({ 'report.html': 'FAILED', 'report.json': 'COMPLETED' });
+    await expect(run(withVault)).rejects.toThrow(/FAILED to replicate \(report\.html\)/);
+    const json = JSON.parse(stored.get(`${input.drBucket}/reports/weekly/2026-11-23T0600Z/report.json`)!) as { problems: string[] };
+    expect(json.problems).toContain(`the vault copy of the previous report ${previous} FAILED to replicate (report.html): it is not in the vault`);
+  });
+
+  it('without a vault, no previous report is looked at', async () => {
+    await run();
+    expect(aws.s3.commandCalls(ListObjectsV2Command).filter((c) => c.args[0].input.Prefix?.startsWith('reports/'))).toEqual([]);
   });
 });
