@@ -81,7 +81,7 @@ import { drillReportEventSchema, reportDrill, type DrillReportResult } from '../
 import { drillSelectEventSchema, selectRecoveryPoint } from '../lambdas/jobs/drills/drill-select.js';
 import { runDrillVerify, VERIFY_TUNING } from '../lambdas/jobs/drills/drill-verify.js';
 import { runProbe } from '../lambdas/jobs/scheduled/probe.js';
-import { verifyStep, verifyStepSchema } from '../lambdas/jobs/dr-copies/verify-rdb.js';
+import { settingsDeps, verifyInvocationSchema, verifyStep } from '../lambdas/jobs/dr-copies/verify-rdb.js';
 import { readVaultVerdict } from '../lambdas/adapters/aws/vault-verdicts.js';
 import { vaultVerdictKey } from '../lambdas/domain/vault/vault-verdict.js';
 import { selftestTable } from '../lambdas/domain/selftest/steps.js';
@@ -523,8 +523,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         retryMs: RETRY_MS,
         sdk: {},
         lambdas: {
-          [synth.functions.verifyRdb]: (payload) =>
-            verifyStep(verifyStepSchema.parse(payload), {
+          [synth.functions.verifyRdb]: (payload) => {
+            // The step and the plans' settings, as the synthesized task sends them.
+            const { step, settings } = verifyInvocationSchema.parse(payload);
+            return verifyStep(step, {
               s3,
               alert: (page) => publishAlert(sns, synth.topicArn, page),
               where: { deployment: config.name, region: drRegion },
@@ -532,7 +534,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
               log,
               clock: systemClock,
               deadline: Date.now() + 13 * 60_000,
-            }),
+              ...settingsDeps(settings),
+            });
+          },
         },
         ...(o.signal ? { signal: o.signal } : {}),
       });
@@ -553,11 +557,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     // --vault: S3 replication into the vault account, its own verification, a delete it refuses.
     if (vault && vaultDir) {
       const vaultS3 = localAws.s3(vault.region);
-      const retainUntil = new Date(Date.now() + DEMO_VAULT_RETENTION_DAYS * 86_400_000);
+      let retainUntil = new Date();
       await stage('to vault', async () => {
         copyFileSync(join(exportDir, key), join(vaultDir, key));
         localAws.replaceObjectTags(vault.bucket, key, exportTags);
-        // The vault bucket's default retention locks every replica as it lands.
+        // The vault bucket's default retention locks every replica as it lands (for the days its verifier extends
+        // each tier to from landing: the demo's vault gives every tier vault.retentionDays, so it stays as it is).
+        retainUntil = new Date(statSync(join(vaultDir, key)).mtime.getTime() + DEMO_VAULT_RETENTION_DAYS * 86_400_000);
         localAws.lockObject(vault.bucket, key, { Mode: 'COMPLIANCE', RetainUntilDate: retainUntil.toISOString() });
         const held = await vaultS3.send(new GetObjectRetentionCommand({ Bucket: vault.bucket, Key: key, ExpectedBucketOwner: vault.account }));
         return {
@@ -582,8 +588,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           retryMs: RETRY_MS,
           sdk: {},
           lambdas: {
-            [vault.verifyRdb]: (payload) =>
-              verifyStep(verifyStepSchema.parse(payload), {
+            [vault.verifyRdb]: (payload) => {
+              // As the vault's handler: its task sends the tier days, so the verdict is an object only the vault
+              // verifier writes, not a (replicable) tag, and the replica is locked for its tier.
+              const { step, settings } = verifyInvocationSchema.parse(payload);
+              return verifyStep(step, {
                 s3: vaultS3,
                 alert: (page) => publishAlert(sns, vault.topicArn, page),
                 where: { deployment: config.name, region: vault.region },
@@ -591,9 +600,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
                 log,
                 clock: systemClock,
                 deadline: Date.now() + 13 * 60_000,
-                // As the vault's handler: the verdict is an object only the vault verifier writes, not a (replicable) tag.
-                vaultVerdicts: true,
-              }),
+                ...settingsDeps(settings),
+              });
+            },
           },
           ...(o.signal ? { signal: o.signal } : {}),
         });

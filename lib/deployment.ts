@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { DrillInput, DrillWhere } from '../lambdas/domain/drills/drill.js';
 import type { ExportRunInput, FreshnessInput, PruneRunInput, SnapshotRunInput } from '../lambdas/domain/plans/plan-input.js';
 import { analyzeSchedule } from '../lambdas/domain/plans/schedule.js';
+import type { CopyVerificationSettings } from '../lambdas/domain/plans/settings.js';
 import { canaryId, type SelftestCanary, type SelftestInput, type SelftestPlan, type SelftestRegions } from '../lambdas/domain/selftest/input.js';
 import type { ReportInput } from '../lambdas/domain/report/input.js';
 import { alarmNamePrefix } from '../lambdas/domain/alerting/names.js';
@@ -221,6 +222,21 @@ export function exportRunInput(deployment: string, plan: PlanConfig, bucket: str
     bucket,
     maxStartsPerRun: plan.export.maxStartsPerRun,
     budgetSeconds: EXPORT_BUDGET_SECONDS,
+  };
+}
+
+/**
+ * The settings every invocation of a copy verification (verify-rdb) is sent
+ * by its state machine's task: each plan's `collapseThresholdPct` and, in the
+ * vault, each tier's COMPLIANCE days (`vaultRetentionDays`).
+ */
+export function copyVerificationSettings(
+  plans: readonly Pick<PlanConfig, 'name' | 'collapseThresholdPct'>[],
+  vaultRetentionDays?: CopyVerificationSettings['vaultRetentionDays'],
+): CopyVerificationSettings {
+  return {
+    collapseThresholdPct: Object.fromEntries(plans.map((p) => [p.name, p.collapseThresholdPct])),
+    ...(vaultRetentionDays ? { vaultRetentionDays: { ...vaultRetentionDays } } : {}),
   };
 }
 

@@ -17,12 +17,14 @@ import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { z } from 'zod';
 import type { MetricsSink } from '../adapters/aws/metrics.js';
 import { powertoolsSink } from '../adapters/aws/powertools-metrics.js';
 import { systemClock } from '../adapters/aws/retry.js';
 import { envInt } from './env.js';
 import { sdkClientConfig, TUNING } from '../adapters/aws/client-config.js';
 import type { LogSink, ScheduledDeps } from '../jobs/deps.js';
+import { defaultMessage, InvalidInput, inputProblems } from '../domain/plans/problems.js';
 
 /** Structured JSON logs; every line of an invocation carries its Lambda context. */
 export const logger = new Logger();
@@ -67,23 +69,42 @@ export function scheduledDeps(): ScheduledDeps {
   return scheduled;
 }
 
+/** What an entry point validates its input with: a zod schema, or {@link anyInput}. */
+export interface InputSchema<I> {
+  parse(input: unknown, params?: z.core.ParseContext<z.core.$ZodIssue>): I;
+}
+
+/**
+ * The input validated: a refused one throws {@link InvalidInput}, naming
+ * each field, the value received and the fix (the config's words for the same
+ * settings, lambdas/domain/plans/settings.ts), never a dump of zod issues.
+ */
+export function parseInput<I>(schema: InputSchema<I>, event: unknown): I {
+  try {
+    return schema.parse(event, { error: defaultMessage });
+  } catch (err) {
+    if (err instanceof z.ZodError) throw new InvalidInput(inputProblems(err), { cause: err });
+    throw err;
+  }
+}
+
 /** A Lambda entry point: `(event, context) => result`. */
 export type LambdaHandler<R> = (event: unknown, context?: Context) => Promise<R>;
 
 /**
  * Wraps a job as a Lambda entry point. `run` receives the validated input
- * (and the Lambda context, for a job that watches its remaining time);
+ * ({@link parseInput}; and the Lambda context, for a job that watches its remaining time);
  * whatever it throws is logged with the request id and rethrown (async
  * retries, the DLQ and Step Functions must see it); metrics are flushed
  * whether it succeeded or not.
  */
-export function lambdaEntry<I, R>(schema: { parse(input: unknown): I }, run: (input: I, context?: Context) => Promise<R>): LambdaHandler<R> {
+export function lambdaEntry<I, R>(schema: InputSchema<I>, run: (input: I, context?: Context) => Promise<R>): LambdaHandler<R> {
   return async (event, context) => {
     if (context) logger.addContext(context);
     tracer.annotateColdStart();
     tracer.addServiceNameAnnotation();
     try {
-      return await run(schema.parse(event), context);
+      return await run(parseInput(schema, event), context);
     } catch (err) {
       logger.error('invocation failed', err instanceof Error ? err : String(err));
       throw err;

@@ -2,6 +2,7 @@
  * Limits and defaults of the deployment config, each declared once: the
  * schema, the cross-field checks, the constructs and the docs read them here.
  */
+import type { TierCounts } from '../../lambdas/domain/plans/settings.js';
 import { REGION_NAMES } from './regions.js';
 
 /**
@@ -50,14 +51,8 @@ export const DRILL_WHERE = ['primary', 'dr', 'both'] as const;
 /** Keyspace-collapse threshold (`collapseThresholdPct`), declared with the tripwire it configures. */
 export { DEFAULT_COLLAPSE_THRESHOLD_PCT } from '../../lambdas/domain/plans/collapse.js';
 
-/** Retention counts per tier, as a plan's `retention` gives them. */
-export interface TierCounts {
-  readonly hourly: number;
-  readonly daily: number;
-  readonly weekly: number;
-  readonly monthly: number;
-}
-
+/** Retention counts per tier, declared with the schema the config and the prune Lambda share. */
+export { DEFAULT_RETENTION_COUNTS, type TierCounts } from '../../lambdas/domain/plans/settings.js';
 /**
  * Days exported copies of each tier are kept in S3: the plan's
  * `export.expireDays`, else what its retention counts imply (hourly
@@ -72,6 +67,3 @@ export function tierExpireDays(counts: TierCounts, given: Partial<TierCounts>): 
     monthly: given.monthly ?? 31 * counts.monthly + 1,
   };
 }
-
-/** Retention counts of a plan that gives none. */
-export const DEFAULT_RETENTION_COUNTS: TierCounts = { hourly: 24, daily: 7, weekly: 4, monthly: 12 };

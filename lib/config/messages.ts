@@ -4,35 +4,11 @@
  * suggestions for unknown settings, regions and time zones.
  */
 import type { z } from 'zod';
+import { formatPath } from '../../lambdas/domain/plans/problems.js';
 import { KNOWN_REGIONS, REGION_SUGGESTIONS } from './defaults.js';
 
-/** Short, quoted rendering of a received value for messages. */
-export function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  const json = JSON.stringify(value) ?? String(value);
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
-}
-
-/** `plans[0].retention.daily` from `['plans', 0, 'retention', 'daily']`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out === '' ? 'config' : out;
-}
-
-/** A schema-level error: `<what>, got <value>[: <fix>]`. */
-export function says(what: string, fix?: string | ((input: unknown) => string | undefined)) {
-  return (iss: { input?: unknown }): string => {
-    if (iss.input === undefined) return 'is required';
-    const f = typeof fix === 'function' ? fix(iss.input) : fix;
-    return `${what}, got ${show(iss.input)}${f ? `: ${f}` : ''}`;
-  };
-}
+// The grammar of a problem is shared with the Lambdas' inputs (one message for one setting, wherever it is read).
+export { defaultMessage, formatPath, says, show } from '../../lambdas/domain/plans/problems.js';
 
 function levenshtein(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -90,41 +66,6 @@ export function elastiCacheIdProblem(value: string): string | undefined {
   if (value.endsWith('-')) return 'must not end with a hyphen';
   if (value.includes('--')) return 'must not contain two hyphens in a row';
   return undefined;
-}
-
-/** Message for issues the schema does not phrase itself. */
-export function defaultMessage(iss: z.core.$ZodRawIssue): string | undefined {
-  const input = iss.input;
-  switch (iss.code) {
-    case 'invalid_type': {
-      if (input === undefined) return 'is required';
-      const expected =
-        iss.expected === 'int' ? 'a whole number' : iss.expected === 'array' ? 'a list' : `${/^[aeiou]/.test(iss.expected) ? 'an' : 'a'} ${iss.expected}`;
-      return `must be ${expected}, got ${show(input)}`;
-    }
-    case 'too_small':
-    case 'too_big': {
-      const small = iss.code === 'too_small';
-      const bound = Number(small ? iss.minimum : iss.maximum);
-      if (iss.origin === 'array' || iss.origin === 'set') {
-        return `must have ${small ? 'at least' : 'at most'} ${bound} item${bound === 1 ? '' : 's'}, got ${Array.isArray(input) ? input.length : show(input)}`;
-      }
-      if (iss.origin === 'string') return `must be ${small ? 'at least' : 'at most'} ${bound} characters long, got ${show(input)}`;
-      const op = small ? (iss.inclusive === false ? '>' : '>=') : iss.inclusive === false ? '<' : '<=';
-      return `must be ${op} ${bound}, got ${show(input)}`;
-    }
-    case 'invalid_value':
-      return `must be one of ${iss.values.map((v) => show(v)).join(', ')}, got ${show(input)}`;
-    case 'invalid_format':
-      return `must be a valid ${iss.format}${iss.pattern ? ` (${iss.pattern})` : ''}, got ${show(input)}`;
-    case 'unrecognized_keys': {
-      // Turned into one problem per key by formatIssue; carry the known keys.
-      const shape = (iss.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape;
-      return JSON.stringify(Object.keys(shape ?? {}));
-    }
-    default:
-      return undefined;
-  }
 }
 
 /**

@@ -4,19 +4,26 @@
  * for completion (`config/schema.json`, `npm run schema`).
  */
 import { z } from 'zod';
+import { drillChecksSchema } from '../../lambdas/domain/drills/drill.js';
 import { isValidTimeZone, parseAwsCron } from '../../lambdas/domain/plans/schedule.js';
-import { TIERS, type Tier } from '../../lambdas/domain/plans/types.js';
+import {
+  collapseThresholdPctSchema,
+  maxDeletesPerTargetSchema,
+  maxStartsPerRunSchema,
+  minTierSchema,
+  retentionCountsSchema,
+  rpoMinutesSchema,
+  vaultDaysSchema,
+} from '../../lambdas/domain/plans/settings.js';
+import type { Tier } from '../../lambdas/domain/plans/types.js';
 import { crossFieldProblems } from './checks.js';
 import {
   DEFAULT_COLLAPSE_THRESHOLD_PCT,
   DEFAULT_DRILL_CRON,
-  DEFAULT_DRILL_SAMPLE_SIZE,
   DEFAULT_DRILL_WHERE,
   DEFAULT_EXPORT_CRON,
-  DEFAULT_KEY_COUNT_TOLERANCE_PCT,
   DEFAULT_PRUNE_CRON,
   DEFAULT_TIME_ZONE,
-  DEFAULT_RETENTION_COUNTS,
   DRILL_WHERE,
   LOG_RETENTION_DAYS,
   KNOWN_REGIONS,
@@ -146,56 +153,10 @@ function resolveSchedule(override: { cron: string; timeZone?: string } | undefin
   return { cron: override?.cron ?? defaultCron, timeZone: override?.timeZone ?? planTimeZone };
 }
 
-/**
- * A whole-number setting with a lower bound; `fix` says what to do instead of
- * going below it (every count gets a reason and a fix, like other problems).
- */
-const count = (min: number, dflt: number, description: string, fix: string) =>
-  z
-    .number({
-      error: says('must be a number', (input) =>
-        typeof input === 'string' && /^\s*-?\d+\s*$/.test(input) ? `write ${input.trim()} without quotes` : `write a whole number like ${dflt}`,
-      ),
-    })
-    .int({ error: says('must be a whole number', `write a whole number like ${dflt}`) })
-    .min(min, { error: says(`must be >= ${min}`, fix) })
-    .default(dflt)
-    .meta({ description });
-
-const retentionSchema = z
-  .strictObject({
-    hourly: count(
-      0,
-      DEFAULT_RETENTION_COUNTS.hourly,
-      'Keep the newest N recovery points of tier hourly or higher.',
-      'set 0 to keep no hourly recovery points beyond the other tiers',
-    ),
-    daily: count(
-      1,
-      DEFAULT_RETENTION_COUNTS.daily,
-      'Keep the newest N recovery points of tier daily or higher.',
-      'keep at least the newest daily recovery point (set 1); to keep fewer hourly ones, lower hourly instead',
-    ),
-    weekly: count(
-      0,
-      DEFAULT_RETENTION_COUNTS.weekly,
-      'Keep the newest N recovery points of tier weekly or higher.',
-      'set 0 to keep no weekly recovery points beyond the other tiers',
-    ),
-    monthly: count(
-      0,
-      DEFAULT_RETENTION_COUNTS.monthly,
-      'Keep the newest N monthly recovery points.',
-      'set 0 to keep no monthly recovery points beyond the other tiers',
-    ),
-    minKeep: count(1, 3, 'Never delete the newest N available snapshots of a target.', 'the newest snapshot of a target is never deleted: set 1 or more'),
+const retentionSchema = retentionCountsSchema
+  .extend({
     dryRun: z.boolean().default(false).meta({ description: 'Log what would be deleted, delete nothing.' }),
-    maxDeletesPerTarget: count(
-      1,
-      10,
-      'Delete at most N snapshots of one target per prune run (oldest first); the rest waits for the next run.',
-      'set 1 or more; to delete nothing, set retention.dryRun to true',
-    ),
+    maxDeletesPerTarget: maxDeletesPerTargetSchema,
     schedule: scheduleOverride(DEFAULT_PRUNE_CRON, `When pruning runs. Default ${DEFAULT_PRUNE_CRON} in the plan's time zone.`),
   })
   .prefault({})
@@ -211,21 +172,12 @@ const planSchema = z
       .meta({ description: 'Plan name, unique across plans; used in resource names and tags.' }),
     targets: targetsSchema,
     schedule: scheduleSchema,
-    rpoMinutes: z
-      .number()
-      .int()
-      .min(5, { error: says('must be >= 5') })
-      .meta({ description: 'Recovery point objective: alarm when the newest recovery point is older. At least the longest gap between scheduled runs.' }),
+    rpoMinutes: rpoMinutesSchema,
     retention: retentionSchema,
-    collapseThresholdPct: z
-      .number({ error: says('must be a number', `write a percentage like ${DEFAULT_COLLAPSE_THRESHOLD_PCT}`) })
-      .min(0, { error: says('must be >= 0', 'set a percentage within 0..100; 100 pages only on an empty keyspace') })
-      .max(100, { error: says('must be <= 100', 'set a percentage within 0..100; 100 pages only on an empty keyspace') })
-      .default(DEFAULT_COLLAPSE_THRESHOLD_PCT)
-      .meta({
-        description:
-          'Keyspace-collapse tripwire: a recovery point whose key count (or size) dropped by more than this percentage against the fullest good point of the same target in the last 7 days (so a slow drain trips too) pages keyspace-collapsed and holds the earlier points from pruning and S3 expiry until released. 0 keys after a non-empty point always trips.',
-      }),
+    collapseThresholdPct: collapseThresholdPctSchema.default(DEFAULT_COLLAPSE_THRESHOLD_PCT).meta({
+      description:
+        'Keyspace-collapse tripwire: a recovery point whose key count (or size) dropped by more than this percentage against the fullest good point of the same target in the last 7 days (so a slow drain trips too) pages keyspace-collapsed and holds the earlier points from pruning and S3 expiry until released. 0 keys after a non-empty point always trips.',
+    }),
     snapshotBudgetSeconds: z
       .number()
       .int()
@@ -250,17 +202,9 @@ const planSchema = z
     export: z
       .strictObject({
         enabled: z.boolean().default(false).meta({ description: 'Export snapshots to S3 and replicate them to the DR region.' }),
-        minTier: z
-          .enum(TIERS, { error: says(`must be one of ${TIERS.join(', ')}`) })
-          .default('hourly')
-          .meta({ description: 'Export recovery points of this tier or higher. Default hourly: every recovery point.' }),
+        minTier: minTierSchema.default('hourly').meta({ description: 'Export recovery points of this tier or higher. Default hourly: every recovery point.' }),
         schedule: scheduleOverride(DEFAULT_EXPORT_CRON, `When the export reconciler runs. Default ${DEFAULT_EXPORT_CRON} (every 15 minutes).`),
-        maxStartsPerRun: count(
-          1,
-          5,
-          'Exports started per run at most (newest first); the rest wait for the next run.',
-          'set 1 or more; to export nothing, set export.enabled to false',
-        ),
+        maxStartsPerRun: maxStartsPerRunSchema,
         expireDays: z
           .strictObject({
             hourly: z.number().int().min(1).optional().meta({ description: 'Days exported hourly-tier copies are kept in S3.' }),
@@ -335,25 +279,7 @@ const planSchema = z
             description:
               "Time a drill has for its work (select, restore, verify); cleanup and report get their worst case on top as the execution's timeout. The reaper deletes drill clusters older than this.",
           }),
-        verify: z
-          .strictObject({
-            keyCountTolerancePct: z
-              .number()
-              .min(0)
-              .max(100)
-              .default(DEFAULT_KEY_COUNT_TOLERANCE_PCT)
-              .meta({ description: 'Allowed difference between recorded and restored key count, %.' }),
-            expectKeys: z.array(z.string().min(1)).default([]).meta({ description: 'Keys that must exist after the restore.' }),
-            expectValues: z.record(z.string(), z.string()).default({}).meta({ description: 'Keys whose string value must be exactly this after the restore.' }),
-            sampleSize: z
-              .number()
-              .int()
-              .min(0)
-              .max(10000)
-              .default(DEFAULT_DRILL_SAMPLE_SIZE)
-              .meta({ description: 'Random keys read back for sane types and TTLs.' }),
-          })
-          .prefault({}),
+        verify: drillChecksSchema.prefault({}),
       })
       .prefault({}),
   })
@@ -423,11 +349,7 @@ const drConfigSchema = regionConfigSchema.extend({
 });
 
 /** Days of Object Lock COMPLIANCE retention in the vault. */
-const vaultDays = z
-  .number({ error: says('must be a number of days') })
-  .int({ error: says('must be a whole number of days') })
-  .min(1, { error: says('must be at least 1') })
-  .max(36500, { error: says('must be at most 36500 (100 years)') });
+const vaultDays = vaultDaysSchema;
 
 const vaultSchema = z
   .strictObject({

@@ -10,11 +10,12 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { stateMachineLogGroup } from './log-retention.js';
 import type { DrConfig, PlanConfig, VaultConfig } from '../config/index.js';
-import { verifyStateMachineName } from '../deployment.js';
+import type { CopyVerificationSettings } from '../../lambdas/domain/plans/settings.js';
+import { copyVerificationSettings, verifyStateMachineName } from '../deployment.js';
 import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
 import { VAULT_VERDICT_PREFIX } from '../../lambdas/domain/vault/vault-verdict.js';
 import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
-import { longestVaultDays, VAULT_RETENTION_ENV, VAULT_TIER_RETRY_MINUTES, type VaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
+import { longestVaultDays, VAULT_TIER_RETRY_MINUTES, type VaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
 import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
@@ -180,9 +181,6 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
     environment: {
       ALERT_TOPIC_ARN: props.alerts.topic.topicArn,
       REDIS_DR_DEPLOYMENT: props.deployment,
-      // The keyspace-collapse tripwire judges each plan's copies with the plan's threshold.
-      REDIS_DR_COLLAPSE_THRESHOLDS: JSON.stringify(Object.fromEntries(props.plans.map((p) => [p.name, p.collapseThresholdPct]))),
-      ...(props.retention ? { [VAULT_RETENTION_ENV]: JSON.stringify(props.retention) } : {}),
     },
     // Invoked synchronously by the state machine, which retries; never asynchronously.
     asyncRetryAttempts: 0,
@@ -268,7 +266,9 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
   });
   const stateMachine = new sfn.StateMachine(scope, 'VerifyStateMachine', {
     stateMachineName: props.stateMachineName,
-    definitionBody: sfn.DefinitionBody.fromChainable(verifyDefinition(new Construct(scope, 'States'), verifier, props.retention !== undefined)),
+    definitionBody: sfn.DefinitionBody.fromChainable(
+      verifyDefinition(new Construct(scope, 'States'), verifier, copyVerificationSettings(props.plans, props.retention)),
+    ),
     timeout: Duration.hours(VERIFY_MAX_HOURS),
     tracingEnabled: true,
     logs: {
@@ -304,11 +304,17 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
  * input, so it resumes from the last checkpoint; one that keeps failing
  * fails the execution (the verify-failed alarm pages). The vault's (`awaitsTier`)
  * also waits and verifies again while a replica waits for its tier (`awaitTier`).
+ * Each invocation is sent `{ step, settings }`: the state, and the plans'
+ * settings (lambdas/domain/plans/settings.ts `copyVerificationSettingsSchema`).
  */
-function verifyDefinition(scope: Construct, verifier: JobFunction, awaitsTier: boolean): sfn.IChainable {
+function verifyDefinition(scope: Construct, verifier: JobFunction, settings: CopyVerificationSettings): sfn.IChainable {
+  const awaitsTier = settings.vaultRetentionDays !== undefined;
   const start = new sfn.Pass(scope, 'Start', { parameters: { 'event.$': '$' } });
   const verify = new tasks.LambdaInvoke(scope, 'Verify', {
     lambdaFunction: verifier.function,
+    // The plan settings travel with every invocation (the one way settings reach a Lambda: its input), beside the
+    // step; the state carries the step alone, so the loop below is the same whatever the settings.
+    payload: sfn.TaskInput.fromObject({ step: sfn.JsonPath.entirePayload, settings }),
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
   });

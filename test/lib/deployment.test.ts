@@ -11,7 +11,12 @@ import {
   replicationRoleName,
   vaultDrillRoleNames,
 } from '../../lib/deployment.js';
-import { DRILLS_CONFIG } from '../support/state-machine.js';
+import { drillInputSchema } from '../../lambdas/domain/drills/drill.js';
+import { exportRunInputSchema, freshnessInputSchema, pruneRunInputSchema, snapshotRunInputSchema } from '../../lambdas/domain/plans/plan-input.js';
+import { copyVerificationSettingsSchema } from '../../lambdas/domain/plans/settings.js';
+import { reportInputSchema } from '../../lambdas/domain/report/input.js';
+import { drillReaperInputSchema } from '../../lambdas/jobs/drills/drill-reaper.js';
+import { DRILLS_CONFIG, stateMachineDefinition } from '../support/state-machine.js';
 import { synthesize } from '../support/synth.js';
 
 /**
@@ -24,6 +29,14 @@ const ACCOUNT = '111122223333';
 
 /** Every schedule's input (Fn::Join parts with Refs rendered as the referenced bucket's name), by schedule name. */
 function scheduleInputs(t: Template): Record<string, unknown>[] {
+  return scheduleTargets(t).map(({ input: { scheduledTime: _tick, ...input } }) => input);
+}
+
+/**
+ * Every schedule's input with what it reaches: the service name of the
+ * target function (`POWERTOOLS_SERVICE_NAME`), or `state machine`.
+ */
+function scheduleTargets(t: Template): { reaches: string; input: Record<string, unknown> }[] {
   const resources = t.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
   const render = (v: unknown): string => {
     if (typeof v === 'string') return v;
@@ -33,14 +46,31 @@ function scheduleInputs(t: Template): Record<string, unknown>[] {
     if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
     return `<${JSON.stringify(v)}>`;
   };
+  const reaches = (arn: unknown): string => {
+    const [id] = ((arn as Record<string, unknown>)['Fn::GetAtt'] as string[] | undefined) ?? [(arn as Record<string, unknown>).Ref as string];
+    const target = resources[id!];
+    if (target?.Type === 'AWS::StepFunctions::StateMachine') return 'state machine';
+    return String((target?.Properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME);
+  };
   return (
     Object.values(resources)
       .filter((r) => r.Type === 'AWS::Scheduler::Schedule')
-      .map((r) => JSON.parse(render((r.Properties.Target as { Input: unknown }).Input)) as Record<string, unknown>)
-      // The Scheduler fills in the tick's time; the CLI sends none.
-      .map(({ scheduledTime: _tick, ...input }) => input)
+      .map((r) => r.Properties.Target as { Arn: unknown; Input: unknown })
+      // The Scheduler fills in the tick's time (scheduledTime); the CLI sends none.
+      .map((target) => ({ reaches: reaches(target.Arn), input: JSON.parse(render(target.Input)) as Record<string, unknown> }))
   );
 }
+
+/** The schema each scheduled Lambda (or the drill state machine) parses its input with. */
+const PARSERS: Record<string, { parse(input: unknown): unknown }> = {
+  'redis-dr-snapshot': snapshotRunInputSchema,
+  'redis-dr-prune': pruneRunInputSchema,
+  'redis-dr-export': exportRunInputSchema,
+  'redis-dr-freshness': freshnessInputSchema,
+  'redis-dr-drill-reaper': drillReaperInputSchema,
+  'redis-dr-report': reportInputSchema,
+  'state machine': drillInputSchema,
+};
 
 describe('lib/deployment: the schedules send what the CLI would send', () => {
   const config = loadConfig(DRILLS_CONFIG);
@@ -91,6 +121,23 @@ describe('lib/deployment: the schedules send what the CLI would send', () => {
     expect((primaryFreshness!.plans as { snapshotSchedule?: unknown }[]).map((p) => p.snapshotSchedule)).toEqual(
       config.plans.map((p) => ({ cron: p.schedule.cron, timeZone: p.schedule.timeZone })),
     );
+  });
+
+  it("every schedule's input passes the parser of the Lambda it reaches, settings unchanged by the parse (the config and the Lambdas agree)", () => {
+    const targets = [synth.primary, synth.dr, ...(synth.vault ? [synth.vault] : [])].flatMap(scheduleTargets);
+    expect(new Set(targets.map((t) => t.reaches))).toEqual(new Set(Object.keys(PARSERS)));
+    for (const { reaches, input } of targets) {
+      // Scheduler's own placeholder for the tick: an ISO instant at run time.
+      const sent = input.scheduledTime === '<aws.scheduler.scheduled-time>' ? { ...input, scheduledTime: '2026-11-21T02:00:00Z' } : input;
+      expect(PARSERS[reaches]!.parse(sent), reaches).toEqual(sent);
+    }
+  });
+
+  it("the verify task sends each plan's collapse threshold as the config has it, in the verifier's own schema", () => {
+    const settings = stateMachineDefinition(synth.dr, 'verify').States.Verify!.Parameters!.settings;
+    expect(copyVerificationSettingsSchema.parse(settings)).toEqual({
+      collapseThresholdPct: Object.fromEntries(config.plans.filter((p) => p.export.enabled).map((p) => [p.name, p.collapseThresholdPct])),
+    });
   });
 
   it('names and ARNs the stacks use', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { retentionPolicyOf } from '../../../lambdas/domain/plans/plan-input.js';
 import { z } from 'zod';
 import { parseSnapshotName } from '../../../lambdas/domain/plans/naming.js';
+import { retentionCountsSchema, rpoMinutesSchema } from '../../../lambdas/domain/plans/settings.js';
 import { planRetention } from '../../../lambdas/domain/plans/retention-plan.js';
 import { isTier, TIERS, type RecoveryPoint, type RetentionPolicy } from '../../../lambdas/domain/plans/types.js';
 import { pruneRunInput } from '../../../lib/deployment.js';
@@ -16,15 +17,9 @@ import { UsageError } from '../../usage.js';
  * are kept (with every rule that keeps each) and which would be deleted.
  */
 
-const count = z.number().int().min(0);
-/** The policy file: a plan's retention counts, its RPO and time zone. */
-export const policyFileSchema = z.strictObject({
-  hourly: count,
-  daily: count,
-  weekly: count,
-  monthly: count,
-  minKeep: z.number().int().min(1),
-  rpoMinutes: z.number().int().positive(),
+/** The policy file: a plan's retention counts (the config's and the prune Lambda's schema), its RPO and time zone. */
+export const policyFileSchema = retentionCountsSchema.extend({
+  rpoMinutes: rpoMinutesSchema,
   timeZone: z.string().default('UTC'),
 });
 

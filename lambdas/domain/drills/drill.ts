@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { seedReplicaSchema } from '../vault/vault-seed.js';
 import { TIERS } from '../plans/types.js';
+import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from './defaults.js';
 
 /** Drill cluster ids: `rdr-drill-…`, at most 40 characters (ElastiCache's limit). */
 export const DRILL_PREFIX = 'rdr-drill-';
@@ -44,16 +45,25 @@ export type DrillWhere = (typeof DRILL_WHERE)[number];
 
 const keyValue = z.record(z.string(), z.string());
 
-/** What the verify step checks, from the plan's `drill.verify` config. */
+/**
+ * What the verify step checks: the plan's `drill.verify` config, the same
+ * object (lib/config/schema.ts builds the config's section from it), so the
+ * drill input is held to the config's ranges and messages.
+ */
 export const drillChecksSchema = z.strictObject({
   /** Allowed difference between the recorded and the restored key count, in percent. */
-  keyCountTolerancePct: z.number().min(0).max(100),
+  keyCountTolerancePct: z
+    .number()
+    .min(0)
+    .max(100)
+    .default(DEFAULT_KEY_COUNT_TOLERANCE_PCT)
+    .meta({ description: 'Allowed difference between recorded and restored key count, %.' }),
   /** Keys that must exist in the restored data. */
-  expectKeys: z.array(z.string()),
+  expectKeys: z.array(z.string().min(1)).default([]).meta({ description: 'Keys that must exist after the restore.' }),
   /** Keys whose string value must equal the given one. */
-  expectValues: keyValue,
+  expectValues: keyValue.default({}).meta({ description: 'Keys whose string value must be exactly this after the restore.' }),
   /** Random keys read back for sane types and TTLs. */
-  sampleSize: z.number().int().min(0),
+  sampleSize: z.number().int().min(0).max(10000).default(DEFAULT_DRILL_SAMPLE_SIZE).meta({ description: 'Random keys read back for sane types and TTLs.' }),
 });
 export type DrillChecks = z.infer<typeof drillChecksSchema>;
 

@@ -11,8 +11,9 @@
  * never drop 50 % from one run to the next. Pure: data in, verdict out.
  */
 
-/** Default `collapseThresholdPct`: a drop of more than half the keys (or bytes) trips. */
-export const DEFAULT_COLLAPSE_THRESHOLD_PCT = 50;
+import { checkCollapseThresholdPct, DEFAULT_COLLAPSE_THRESHOLD_PCT } from './settings.js';
+
+export { DEFAULT_COLLAPSE_THRESHOLD_PCT } from './settings.js';
 
 /**
  * How far back (days before a new point) the tripwire looks for the fullest
@@ -82,7 +83,7 @@ export function detectCollapse(
   current: KeyspaceSize,
   thresholdPct: number = DEFAULT_COLLAPSE_THRESHOLD_PCT,
 ): Collapse | undefined {
-  if (!(thresholdPct >= 0 && thresholdPct <= 100)) throw new Error(`collapseThresholdPct must be within 0..100, got ${thresholdPct}`);
+  checkCollapseThresholdPct(thresholdPct);
   for (const s of [previous, current]) {
     if (s && (!(s.keys >= 0) || (s.bytes !== undefined && !(s.bytes >= 0))))
       throw new Error(`key count and bytes of ${s.point} must be >= 0, got keys ${s.keys}, bytes ${s.bytes}`);

@@ -1,10 +1,19 @@
 import { z } from 'zod';
-import { TIERS, type RetentionPolicy } from './types.js';
+import {
+  collapseThresholdPctSchema,
+  maxDeletesPerTargetSchema,
+  maxStartsPerRunSchema,
+  minTierSchema,
+  retentionCountsSchema,
+  rpoMinutesSchema,
+} from './settings.js';
+import type { RetentionPolicy } from './types.js';
 
 /**
  * Input the scheduled Lambdas receive from EventBridge Scheduler. The CDK
- * constructs build it from the validated config; handlers parse it with these
- * schemas, so both sides share one definition.
+ * constructs build it from the validated config (lib/deployment.ts); handlers
+ * parse it with these schemas, whose plan settings are the config's own
+ * objects (settings.ts): one range and one message per setting.
  */
 
 /** Which caches a plan backs up (same shape as the config's `targets`). */
@@ -31,7 +40,7 @@ export const snapshotRunInputSchema = z.strictObject({
   /** Probe each replication group before its snapshot (canary + key count); absent: no probe. */
   probe: z.strictObject({ authSecretArn: z.string().optional() }).optional(),
   /** The plan's `collapseThresholdPct` (keyspace-collapse tripwire); absent: the default, 50. */
-  collapseThresholdPct: z.number().min(0).max(100).optional(),
+  collapseThresholdPct: collapseThresholdPctSchema.optional(),
 });
 export type SnapshotRunInput = z.infer<typeof snapshotRunInputSchema>;
 
@@ -41,19 +50,13 @@ export const pruneRunInputSchema = z.strictObject({
   plan: z.string().min(1),
   targets: targetSelectionSchema,
   timeZone: z.string().min(1),
-  rpoMinutes: z.number().int().positive(),
-  retention: z.strictObject({
-    hourly: z.number().int().min(0),
-    daily: z.number().int().min(0),
-    weekly: z.number().int().min(0),
-    monthly: z.number().int().min(0),
-    minKeep: z.number().int().min(1),
-  }),
+  rpoMinutes: rpoMinutesSchema,
+  retention: retentionCountsSchema,
   /** The plan exports this tier and higher: the newest such snapshot not yet exported is kept. */
-  exportMinTier: z.enum(TIERS).optional(),
+  exportMinTier: minTierSchema.optional(),
   dryRun: z.boolean(),
   /** Deletions per target per run; the rest waits for the next run. */
-  maxDeletesPerTarget: z.number().int().positive(),
+  maxDeletesPerTarget: maxDeletesPerTargetSchema,
   budgetSeconds: z.number().int().positive(),
   scheduledTime: isoInstant.optional(),
 });
@@ -128,11 +131,11 @@ export const exportRunInputSchema = z.strictObject({
   plan: z.string().min(1),
   targets: targetSelectionSchema,
   /** Export recovery points of this tier or higher. */
-  minTier: z.enum(TIERS),
+  minTier: minTierSchema,
   /** The export bucket (same region as the snapshots). */
   bucket: z.string().min(3),
   /** Exports started per run at most; the rest wait for the next run. */
-  maxStartsPerRun: z.number().int().positive(),
+  maxStartsPerRun: maxStartsPerRunSchema,
   budgetSeconds: z.number().int().positive(),
   scheduledTime: isoInstant.optional(),
 });

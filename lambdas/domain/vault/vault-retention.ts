@@ -23,9 +23,6 @@ export const VAULT_TIER_GRACE_HOURS = 6;
 /** Minutes between two looks for the tier tag of a replica that has none yet (the vault verify state machine's wait). */
 export const VAULT_TIER_RETRY_MINUTES = 30;
 
-/** Env var of the vault's verifier holding {@link VaultTierDays} as JSON (the vault stack sets it, the handler reads it). */
-export const VAULT_RETENTION_ENV = 'REDIS_DR_VAULT_RETENTION_DAYS';
-
 const MS_PER_DAY = 86_400_000;
 
 /** Each tier's days: `tierRetentionDays[tier]`, else `retentionDays` (the bucket default, the floor). */

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { unpackTemplates } from '../../domain/dr-copies/verify-state.js';
+import { copyVerificationSettingsSchema } from '../../domain/plans/settings.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
 
 /** The EventBridge "Object Created" / "Object Tags Added" event, as far as it is used. */
@@ -105,3 +106,14 @@ export const verifyStepSchema = z.object({
   restarts: z.number().int().nonnegative().optional(),
 });
 export type VerifyStepInput = z.infer<typeof verifyStepSchema>;
+
+/**
+ * What the verify state machine's task sends each invocation: the step (the
+ * state: event, progress, restarts) and the plans' settings, parsed with the
+ * schema the config's settings come from (domain/plans/settings.ts).
+ */
+export const verifyInvocationSchema = z.strictObject({
+  step: verifyStepSchema,
+  settings: copyVerificationSettingsSchema,
+});
+export type VerifyInvocation = z.infer<typeof verifyInvocationSchema>;

@@ -3,6 +3,7 @@ import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import type { LogSink } from '../deps.js';
 import { addObjectTags, getObjectRetention, getObjectTags, listObjects, putComplianceRetention } from '../../adapters/aws/s3.js';
 import { DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../../domain/plans/collapse.js';
+import type { CopyVerificationSettings } from '../../domain/plans/settings.js';
 import { copySets, judgeCopySets, type CopyObject } from '../../domain/plans/collapse-points.js';
 import { setCopyTiers } from './collapse-copies.js';
 import { headObject, ObjectChangedError, readRanges } from '../../adapters/aws/s3-ranges.js';
@@ -69,6 +70,8 @@ export {
   type VerifyProgress,
   type VerifyProgressState,
   type VerifyStepInput,
+  type VerifyInvocation,
+  verifyInvocationSchema,
   verifyProgressSchema,
   verifyStepSchema,
 } from './verify-rdb-progress.js';
@@ -193,6 +196,16 @@ export interface VerifyDeps {
    * @default false (DR copies: the verdict is the tags)
    */
   readonly vaultVerdicts?: boolean;
+}
+
+/**
+ * The deps a verification takes from the settings its task sent
+ * (`verifyInvocationSchema`): the plans' collapse thresholds and, in the
+ * vault, the tiers' days, whose presence also makes verdicts objects.
+ */
+export function settingsDeps(settings: CopyVerificationSettings): Pick<VerifyDeps, 'collapseThresholdPct' | 'retention' | 'vaultVerdicts'> {
+  const retention = settings.vaultRetentionDays;
+  return { collapseThresholdPct: settings.collapseThresholdPct, ...(retention ? { retention, vaultVerdicts: true } : {}) };
 }
 
 const GONE = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound']);

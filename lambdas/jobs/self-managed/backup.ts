@@ -66,6 +66,7 @@ import {
 import { formatBackupMetrics } from '../../domain/self-managed/backup-metrics.js';
 import { describeHolder, leaseName, type LeaseHolder } from '../../domain/self-managed/lease.js';
 import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, parseCollapseHold, type Collapse } from '../../domain/plans/collapse.js';
+import { checkCollapseThresholdPct } from '../../domain/plans/settings.js';
 import { createRdbVerifier, pushDecoded, type RdbReport } from '../../domain/rdb/verifier.js';
 import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
 import type { Tier } from '../../domain/plans/types.js';
@@ -278,8 +279,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
 
     const threshold = req.collapseThresholdPct ?? DEFAULT_COLLAPSE_THRESHOLD_PCT;
     const { file, tier, files } = await step('destination', async () => {
-      if (!(threshold >= 0 && threshold <= 100))
-        throw new Error(`collapseThresholdPct must be a percentage from 0 to 100, got ${threshold}: write e.g. 50 (the default)`);
+      checkCollapseThresholdPct(threshold);
       // Sidecars a killed run left without their backup (under the lease: no run of the target is writing one).
       const swept = await req.store.sweepOrphans();
       for (const f of swept) say(`destination: removed ${f} (its backup is gone: left by a run that was killed)`);

@@ -4,13 +4,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from '../../../lambdas/domain/alerting/page.js';
-import { verifyStep, verifyStepSchema, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/jobs/dr-copies/verify-rdb.js';
+import { settingsDeps, verifyInvocationSchema, verifyStep, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes.js';
 import { populate } from '../../support/rdb-dataset.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server.js';
 import { serveObject, type ObjectServer } from '../../support/s3-object-mock.js';
 import { stateMachineDefinition, type AslDefinition } from '../../support/state-machine.js';
-import { synthesize } from '../../support/synth.js';
+import { exampleConfig, synthesize } from '../../support/synth.js';
 
 /**
  * The synthesized verify state machine of the DR stack, executed locally: its
@@ -76,8 +76,9 @@ describe('verify state machine (DR), executed locally', () => {
           Verify: async (input) => {
             inputs.push(input);
             fault?.(inputs.length);
-            // The payload as Lambda receives it: JSON, validated by the handler's schema.
-            return (await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(input))), deps)) as never;
+            // The payload as Lambda receives it (the step and the plans' settings): JSON, validated by the handler's schema.
+            const { step, settings } = verifyInvocationSchema.parse(JSON.parse(JSON.stringify(input)));
+            return (await verifyStep(step, { ...deps, ...settingsDeps(settings) })) as never;
           },
         },
       },
@@ -95,9 +96,15 @@ describe('verify state machine (DR), executed locally', () => {
     expect(output).toMatchObject({ done: true, outcome: { action: 'verified', verdict: 'ok', bytes: rdb.length } });
     expect(inputs.length).toBeGreaterThan(5);
     expect(output!.outcome.invocations).toBe(inputs.length);
-    // The first invocation gets the event as EventBridge sent it, the others the progress before.
-    expect(inputs[0]).toEqual({ event: s3Event() });
-    expect((inputs[1] as any).progress.checkpoint.offset).toBeGreaterThan(0);
+    const thresholds = Object.fromEntries(
+      exampleConfig()
+        .plans.filter((p) => p.export.enabled)
+        .map((p) => [p.name, p.collapseThresholdPct]),
+    );
+    // The first invocation gets the event as EventBridge sent it, the others the progress before; each the plans' settings.
+    expect(inputs[0]).toEqual({ step: { event: s3Event() }, settings: { collapseThresholdPct: thresholds } });
+    expect((inputs[1] as any).step.progress.checkpoint.offset).toBeGreaterThan(0);
+    expect((inputs[1] as any).settings).toEqual((inputs[0] as any).settings);
     expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(1);
     expect(metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(1);
     const tags = Object.fromEntries(s3.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input.Tagging!.TagSet!.map((tag) => [tag.Key, tag.Value]));
@@ -111,7 +118,7 @@ describe('verify state machine (DR), executed locally', () => {
     expect(output).toMatchObject({ done: true, outcome: { verdict: 'ok' } });
     // The retry got exactly the input of the failed attempt (the checkpoint of invocation 3).
     expect(inputs[4]).toEqual(inputs[3]);
-    expect((inputs[4] as any).progress.checkpoint.offset).toBeGreaterThan(0);
+    expect((inputs[4] as any).step.progress.checkpoint.offset).toBeGreaterThan(0);
   });
 
   it('fails the execution (the verify-failed alarm) when an invocation fails every retry, and tags nothing', async () => {

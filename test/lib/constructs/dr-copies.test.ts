@@ -3,6 +3,7 @@ import { SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from '../../../lib/construct
 import { VERIFY_EVENT_TYPES, VERIFY_MAX_HOURS, VERIFY_MEMORY_MB } from '../../../lib/constructs/dr-copies.js';
 import { verifyStateMachineName } from '../../../lib/deployment.js';
 import { VERIFY_GAVE_UP } from '../../../lambdas/domain/dr-copies/verify-errors.js';
+import { copyVerificationSettingsSchema } from '../../../lambdas/domain/plans/settings.js';
 import { MAX_VERIFY_INVOCATIONS } from '../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { stateMachineDefinition } from '../../support/state-machine.js';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth.js';
@@ -115,7 +116,7 @@ describe('DrCopies (DR region)', () => {
     );
   });
 
-  it('lets the verifier write only redis-dr:* tag keys, list only rdr-* copies, and passes each plan its collapse threshold', () => {
+  it('lets the verifier write only redis-dr:* tag keys, list only rdr-* copies, and sends each invocation each plan its collapse threshold', () => {
     const statements = Object.entries(synth.dr.findResources('AWS::IAM::Policy'))
       .filter(([id]) => id.startsWith('CopiesVerifyRdbRole'))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
@@ -123,7 +124,11 @@ describe('DrCopies (DR region)', () => {
     expect(tag.Condition).toEqual({ 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } });
     expect(statements.find((s) => s.Sid === 'ListCopies')!.Condition).toEqual({ StringLike: { 's3:prefix': ['rdr-*'] } });
     const fn = Object.values(synth.dr.findResources('AWS::Lambda::Function')).find((f) => /verify every DR copy/.test(f.Properties.Description))!;
-    expect(JSON.parse(fn.Properties.Environment.Variables.REDIS_DR_COLLAPSE_THRESHOLDS)).toEqual(
+    // Wiring only in the environment: the settings travel in each invocation's payload, parsed by the verifier's schema.
+    expect(Object.keys(fn.Properties.Environment.Variables).filter((k) => /THRESHOLD|RETENTION/.test(k))).toEqual([]);
+    const verify = stateMachineDefinition(synth.dr, 'verify').States.Verify as Record<string, any>;
+    expect(verify.Parameters['step.$']).toBe('$');
+    expect(copyVerificationSettingsSchema.parse(verify.Parameters.settings).collapseThresholdPct).toEqual(
       Object.fromEntries(
         exampleConfig()
           .plans.filter((p) => p.export.enabled)

@@ -6,7 +6,7 @@ import { replicationRoleName, vaultStackName, vaultVerifyStateMachineName } from
 import { REPORTS_REPLICATION_RULE_ID, VAULT_REPLICATION_RULE_ID } from '../../../lib/constructs/recovery-bucket.js';
 import { REPORTS_PREFIX } from '../../../lambdas/domain/report/input.js';
 import { vaultStaleAlarms } from '../../../lib/stacks/vault-stack.js';
-import { VAULT_RETENTION_ENV } from '../../../lambdas/domain/vault/vault-retention.js';
+import { copyVerificationSettingsSchema } from '../../../lambdas/domain/plans/settings.js';
 import { VAULT_VERDICT_PREFIX, vaultVerdictKey } from '../../../lambdas/domain/vault/vault-verdict.js';
 import { VAULT_VERDICT_DENIED_ACTIONS, VAULT_VERDICT_DENIED_PUTS } from '../../../lib/constructs/vault/vault-bucket.js';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
@@ -291,7 +291,9 @@ describe('vault stack (config vault)', () => {
     const rule = resourcesOf(vault).find((r) => r.Type === 'AWS::Events::Rule');
     expect(rule?.Properties.EventPattern.detail.object).toEqual({ key: [{ suffix: '.rdb' }] });
     const fn = resourcesOf(vault).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.REDIS_DR_DEPLOYMENT);
-    expect(Object.keys(fn!.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['ALERT_TOPIC_ARN', 'REDIS_DR_COLLAPSE_THRESHOLDS']));
+    // Wiring only in the environment: the plans' settings come in each invocation's payload.
+    expect(Object.keys(fn!.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['ALERT_TOPIC_ARN', 'REDIS_DR_DEPLOYMENT']));
+    expect(Object.keys(fn!.Properties.Environment.Variables).filter((k) => /THRESHOLD|RETENTION/.test(k))).toEqual([]);
     const alarm = resourcesOf(vault).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.AlarmName.includes('verify-failed'));
     expect(alarm?.Properties.AlarmName).toBe(`redis-dr-${config.name}-verify-failed-vault`);
     expect(JSON.stringify(alarm?.Properties.AlarmActions)).toContain('AlertsTopic');
@@ -351,11 +353,17 @@ describe('vault stack (config vault)', () => {
     });
     expect(grant!.policy).toMatch(/^VerificationVerifyRdbRole/);
     expect(statements.find((s) => s.Sid === 'ReadReplicaRetention')).toMatchObject({ Action: 's3:GetObjectRetention', policy: grant!.policy });
-    const fn = resourcesOf(vault).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.[VAULT_RETENTION_ENV]);
-    expect(JSON.parse(fn!.Properties.Environment.Variables[VAULT_RETENTION_ENV])).toEqual({ hourly: 400, daily: 400, weekly: 400, monthly: 400 });
     // A replica waiting for its tier is looked at again every 30 minutes: a wait, not a retried error.
     const sm = resourcesOf(vault).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
     const definition = JSON.parse(renderJoin(sm!.Properties.DefinitionString));
+    // Each invocation is sent the tiers' days, parsed by the verifier's own schema.
+    expect(definition.States.Verify.Parameters['step.$']).toBe('$');
+    expect(copyVerificationSettingsSchema.parse(definition.States.Verify.Parameters.settings).vaultRetentionDays).toEqual({
+      hourly: 400,
+      daily: 400,
+      weekly: 400,
+      monthly: 400,
+    });
     expect(definition.States['Await tier']).toEqual({ Type: 'Wait', Seconds: 1800, Next: 'Verify' });
     expect(definition.States['Done?'].Choices).toContainEqual({ Variable: '$.awaitTier', IsPresent: true, Next: 'Await tier' });
     // The DR region's verifier sets no retention and waits for no tier.
@@ -474,8 +482,13 @@ describe('vault stack (config vault)', () => {
         // The delete markers that expiry leaves, once alone.
         ['expired-delete-markers', undefined, undefined],
       ]);
-      const fn = resourcesOf(vault).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.[VAULT_RETENTION_ENV]);
-      expect(JSON.parse(fn!.Properties.Environment.Variables[VAULT_RETENTION_ENV])).toEqual({ hourly: 3, daily: 8, weekly: 29, monthly: 400 });
+      const sm = resourcesOf(vault).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+      expect(JSON.parse(renderJoin(sm!.Properties.DefinitionString)).States.Verify.Parameters.settings.vaultRetentionDays).toEqual({
+        hourly: 3,
+        daily: 8,
+        weekly: 29,
+        monthly: 400,
+      });
       expect(retentionProblems(identityStatements(vault), vaultPolicy(tiered), 401)).toEqual([]);
     } finally {
       tiered.cleanup();

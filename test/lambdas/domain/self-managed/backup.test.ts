@@ -188,7 +188,7 @@ describe('keyspace-collapse tripwire of self-managed backups', () => {
     expect(backupCollapse(files, 'a', next(0), 100)).toMatchObject({ dropPct: 100 });
     // No earlier backup with a key count: nothing to judge against.
     expect(backupCollapse([{ file: 'rdr-a-20261123-0100.rdb', size: 9, tier: 'daily' }], 'a', next(0), 50)).toBeUndefined();
-    expect(() => backupCollapse(files, 'a', next(0), 101)).toThrow(/collapseThresholdPct must be within 0..100, got 101/);
+    expect(() => backupCollapse(files, 'a', next(0), 101)).toThrow(/collapseThresholdPct must be <= 100, got 101: set a percentage within 0..100/);
   });
 
   it('holds every earlier backup redis-dr wrote of the target that is no collapse and not held; a release names them and the collapse', () => {

@@ -3,7 +3,6 @@ import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand,
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyStep, verifyStepSchema, type S3ObjectEvent, type VerifyDeps, type VerifyStepInput } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
-import { collapseThresholds } from '../../../../lambdas/handlers/verify-rdb.js';
 import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { serveObject } from '../../../support/s3-object-mock.js';
@@ -192,16 +191,5 @@ describe('verify-rdb: keyspace-collapse tripwire on DR copies', () => {
     await verify('rdr-sessions-prod-20261121-0800-0001.rdb', 'Object Tags Added');
     expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('daily');
     expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
-  });
-});
-
-describe('verify-rdb handler: REDIS_DR_COLLAPSE_THRESHOLDS', () => {
-  it('reads each plan its threshold, and refuses a value that is no such object, naming it and the fix', () => {
-    expect(collapseThresholds('{"sessions":30,"queues":100}')).toEqual({ sessions: 30, queues: 100 });
-    expect(collapseThresholds(undefined)).toEqual({});
-    expect(() => collapseThresholds('{"sessions":150}')).toThrow(
-      'REDIS_DR_COLLAPSE_THRESHOLDS must be a JSON object of plan name to a percentage 0..100, got "{\\"sessions\\":150}": redeploy the DR stack',
-    );
-    expect(() => collapseThresholds('nope')).toThrow(/got "nope"/);
   });
 });

@@ -16,7 +16,6 @@ import { type VaultVerdict, vaultVerdictBody, vaultVerdictKey } from '../../../.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from '../../../../lambdas/domain/alerting/page.js';
 import { VAULT_TIER_GRACE_HOURS, vaultRetentionFor, vaultTierDays } from '../../../../lambdas/domain/vault/vault-retention.js';
-import { vaultRetention } from '../../../../lambdas/handlers/verify-rdb.js';
 import { type S3ObjectEvent, type VerifyDeps, verifyStep } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
@@ -243,14 +242,5 @@ describe('vault retention (domain)', () => {
     // Export tags without a tier: not waited for, the longest.
     const { 'redis-dr:tier': _, ...noTier } = exportTags('daily');
     expect(vaultRetentionFor(noTier, LANDED, LANDED, DAYS)).toMatchObject({ tier: 'unknown', days: 400 });
-  });
-
-  it('reads the vault days from the environment, refusing anything but every tier in whole days', () => {
-    expect(vaultRetention(undefined)).toBeUndefined();
-    expect(vaultRetention('{"hourly":3,"daily":8,"weekly":29,"monthly":400}')).toEqual(DAYS);
-    expect(() => vaultRetention('{"hourly":3,"daily":8,"weekly":29}')).toThrow(
-      /^REDIS_DR_VAULT_RETENTION_DAYS must be a JSON object of each tier \(hourly, daily, weekly, monthly\) to whole days >= 1, got .*: redeploy the vault stack$/,
-    );
-    expect(() => vaultRetention('not json')).toThrow(/REDIS_DR_VAULT_RETENTION_DAYS must be/);
   });
 });

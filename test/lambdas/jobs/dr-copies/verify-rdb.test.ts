@@ -36,6 +36,8 @@ const BUCKET = 'redis-dr-prod-123456789012-eu-central-1';
 const KEY = 'rdr-sessions-prod-20261121-0200-0002.rdb';
 /** `n` as an RDB 64-bit length's 8 big-endian bytes (after 0x81). */
 const big = (n: bigint): number[] => Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(8 * (7 - i))) & 0xffn));
+/** The settings the DR stack's verify task sends (one plan, its collapse threshold). */
+const SETTINGS = { collapseThresholdPct: { sessions: 50 } };
 
 function event(detailType: S3ObjectEvent['detail-type'] = 'Object Created', key = KEY, versionId = 'v1'): S3ObjectEvent {
   return {
@@ -606,10 +608,14 @@ describe('verify-rdb handler', () => {
       vi.stubEnv('REDIS_DR_VERIFY_PART_BYTES', '2048');
       s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
       serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
-      const paused = (await handler({ event: event() }, { getRemainingTimeInMillis: () => 120_000 } as never)) as VerifyStepResult;
+      const paused = (await handler({ step: { event: event() }, settings: SETTINGS }, {
+        getRemainingTimeInMillis: () => 120_000,
+      } as never)) as VerifyStepResult;
       expect(paused.done).toBe(false);
       expect(paused.done ? undefined : paused.progress?.checkpoint.offset).toBeGreaterThan(0);
-      const finished = (await handler(JSON.parse(JSON.stringify(paused)), { getRemainingTimeInMillis: () => 900_000 } as never)) as VerifyStepResult;
+      const finished = (await handler({ step: JSON.parse(JSON.stringify(paused)), settings: SETTINGS }, {
+        getRemainingTimeInMillis: () => 900_000,
+      } as never)) as VerifyStepResult;
       expect(finished).toMatchObject({ done: true, outcome: { verdict: 'ok', keys, invocations: 2 } });
     });
   });
@@ -644,11 +650,33 @@ describe('verify-rdb handler', () => {
     expect(bad.success).toBe(false);
   });
 
+  it.each([
+    [
+      'a collapse threshold above 100',
+      { collapseThresholdPct: { sessions: 150 } },
+      'invalid input: settings.collapseThresholdPct.sessions must be <= 100, got 150: set a percentage within 0..100; 100 pages only on an empty keyspace',
+    ],
+    [
+      'a collapse threshold given as text',
+      { collapseThresholdPct: { sessions: '30' } },
+      'invalid input: settings.collapseThresholdPct.sessions must be a number, got "30": write a percentage like 50',
+    ],
+    [
+      'vault days missing a tier',
+      { collapseThresholdPct: {}, vaultRetentionDays: { hourly: 3, daily: 8, weekly: 29 } },
+      'invalid input: settings.vaultRetentionDays.monthly is required',
+    ],
+    ['no settings at all (an event sent straight to the function)', undefined, 'invalid input: settings is required'],
+  ])('refuses %s before reading a byte, naming the field, the value and the fix', async (_name, settings, message) => {
+    await expect(handler({ step: { event: event() }, settings })).rejects.toThrow(message);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
   it('refuses to run without its alert topic', async () => {
     const saved = process.env.ALERT_TOPIC_ARN;
     delete process.env.ALERT_TOPIC_ARN;
     try {
-      await expect(handler({ event: event() })).rejects.toThrow('ALERT_TOPIC_ARN');
+      await expect(handler({ step: { event: event() }, settings: SETTINGS })).rejects.toThrow('ALERT_TOPIC_ARN');
     } finally {
       if (saved !== undefined) process.env.ALERT_TOPIC_ARN = saved;
     }

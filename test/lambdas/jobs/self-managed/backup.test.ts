@@ -587,7 +587,7 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     expect(await runBackup({ ...request(), collapseThresholdPct: 101 }, deps(server, at('2026-11-23T06:00:00Z')))).toMatchObject({
       ok: false,
       failedStep: 'destination',
-      error: expect.stringMatching(/collapseThresholdPct must be a percentage from 0 to 100, got 101/),
+      error: expect.stringMatching(/collapseThresholdPct must be <= 100, got 101: set a percentage within 0..100/),
     });
   });
 

@@ -29,7 +29,7 @@ import { drillSelectEventSchema, selectRecoveryPoint } from '../../../../lambdas
 import { runDrillVerify, VERIFY_TUNING } from '../../../../lambdas/jobs/drills/drill-verify.js';
 import { runSeedCopy } from '../../../../lambdas/jobs/drills/drill-seed-copy.js';
 import { SEED_COPY_PREFIX, seedCopyEventSchema } from '../../../../lambdas/domain/vault/vault-seed.js';
-import { verifyStep, verifyStepSchema } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
+import { settingsDeps, verifyInvocationSchema, verifyStep } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { LocalAws } from '../../../../demo/local-aws.js';
 import { runStateMachine } from '../../../../demo/step-functions.js';
 import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
@@ -228,7 +228,9 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
     let engine: string;
     let drill: AslDefinition;
     let verify: AslDefinition;
-    const retainUntil = new Date(Date.now() + 400 * 86_400_000);
+    // Past the vault's 400 days from landing (what its verifier, sent the tier days by its task, extends a replica to):
+    // the replica's lock is already long enough, so the verifier leaves it as it is (a retention only grows).
+    const retainUntil = new Date(Date.now() + 401 * 86_400_000);
 
     beforeAll(async () => {
       drill = stateMachineDefinition(synth.dr.toJSON() as TemplateJson, 'drill');
@@ -302,8 +304,10 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
           retryMs: 0,
           sdk: {},
           lambdas: {
-            [verify.States.Verify!.Resource!]: (payload) =>
-              verifyStep(verifyStepSchema.parse(payload), {
+            [verify.States.Verify!.Resource!]: (payload) => {
+              // The step and the vault's settings (collapse thresholds, tier days) as the synthesized task sends them.
+              const { step, settings } = verifyInvocationSchema.parse(payload);
+              return verifyStep(step, {
                 s3,
                 alert: (page) => publishAlert(sns, 'arn:aws:sns:eu-central-1:222222222222:vault-alerts', page),
                 where: { deployment: config.name, region: REGION },
@@ -311,8 +315,9 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
                 log,
                 clock: systemClock,
                 deadline: Date.now() + 60_000,
-                vaultVerdicts: true,
-              }),
+                ...settingsDeps(settings),
+              });
+            },
           },
         });
         expect(verdict.status).toBe('SUCCEEDED');

@@ -18,8 +18,9 @@ import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../lib/config/index.js';
 import { vaultTierDays } from '../../../../lambdas/domain/vault/vault-retention.js';
+import { copyVerificationSettingsSchema } from '../../../../lambdas/domain/plans/settings.js';
 import { vaultVerdictKey } from '../../../../lambdas/domain/vault/vault-verdict.js';
-import { type S3ObjectEvent, type VerifyDeps, verifyStep, verifyStepSchema } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
+import { type S3ObjectEvent, type VerifyDeps, settingsDeps, verifyInvocationSchema, verifyStep } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { serveObject } from '../../../support/s3-object-mock.js';
@@ -58,7 +59,9 @@ describe('verify state machine (vault), executed locally', () => {
   let verdict: string | undefined;
 
   beforeAll(() => {
-    const synth = synthesize(loadConfig(join(__dirname, '..', '..', '..', 'fixtures', 'config', 'vault.json')));
+    const config = loadConfig(join(__dirname, '..', '..', '..', 'fixtures', 'config', 'vault.json'));
+    // The tiers' days reach the verifier only through the synthesized task's settings: DAYS is what it must be sent.
+    const synth = synthesize({ ...config, vault: { ...config.vault!, retentionDays: 3, tierRetentionDays: { daily: 8, weekly: 29, monthly: 400 } } });
     definition = stateMachineDefinition(synth.vault!, 'verify');
     synth.cleanup();
   });
@@ -98,9 +101,7 @@ describe('verify state machine (vault), executed locally', () => {
       deadline: Number.POSITIVE_INFINITY,
       alert: async () => {},
       where: { deployment: 'vaulted', region: 'eu-central-1' },
-      retention: DAYS,
-      // As the vault's handler sets it: the verdict is an object, replicated tags are not trusted.
-      vaultVerdicts: true,
+      // The tiers' days (and so verdicts as objects) come from the synthesized task's settings, as in the vault's handler.
     };
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
     const execution = machine.run(s3Event(), {
@@ -110,7 +111,8 @@ describe('verify state machine (vault), executed locally', () => {
         taskResourceLocalHandlers: {
           Verify: async (input) => {
             invocation++;
-            return (await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(input))), deps)) as never;
+            const { step, settings } = verifyInvocationSchema.parse(JSON.parse(JSON.stringify(input)));
+            return (await verifyStep(step, { ...deps, ...settingsDeps(settings) })) as never;
           },
         },
       },
@@ -122,6 +124,11 @@ describe('verify state machine (vault), executed locally', () => {
       throw err;
     }
   }
+
+  it("sends every invocation the vault's tier days, which the verifier's own schema accepts", () => {
+    const parameters = definition.States.Verify!.Parameters!;
+    expect(copyVerificationSettingsSchema.parse(parameters.settings).vaultRetentionDays).toEqual(DAYS);
+  });
 
   it('waits for the export tags (Await tier, no error), then locks the replica for its tier', async () => {
     const { output, invocations } = await execute((n) => (n >= 4 ? EXPORT_TAGS : []));
