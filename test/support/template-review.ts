@@ -138,15 +138,21 @@ export function lockedReplicationProblems(template: TemplateJson, lockedBuckets:
     const replication = r.Properties?.ReplicationConfiguration;
     if (r.Type !== 'AWS::S3::Bucket' || !replication) continue;
     const roleId = (replication.Role as { 'Fn::GetAtt'?: [string, string] })?.['Fn::GetAtt']?.[0];
-    for (const rule of list(replication.Rules) as { Id?: string; Destination?: { Bucket?: unknown } }[]) {
+    for (const rule of list(replication.Rules) as { Id?: string; Destination?: { Bucket?: unknown }; Filter?: { Prefix?: string }; Prefix?: string }[]) {
       if (!lockedBuckets.has(bucketText(rule.Destination?.Bucket))) continue;
+      // A rule of one prefix needs the reads on that prefix's objects only (least privilege); a rule of the whole bucket, on every object.
+      const prefix = rule.Filter?.Prefix ?? rule.Prefix ?? '';
+      const covers = (res: unknown) => {
+        const text = JSON.stringify(res);
+        return text.includes(`"${id}"`) && (text.endsWith('"/*"]]}') || (prefix !== '' && text.endsWith(`"/${prefix}*"]]}`)));
+      };
       const statements = roleId ? roleStatements(template, roleId) : [];
       for (const action of LOCKED_DESTINATION_SOURCE_READS) {
         const allowed = statements.some(
           (s) =>
             s.Effect === 'Allow' &&
             list(s.Action).includes(action) &&
-            list(s.Resource).some((res) => JSON.stringify(res).includes(`"${id}"`) && JSON.stringify(res).endsWith('"/*"]]}')),
+            list(s.Resource).some(covers),
         );
         if (!allowed)
           problems.push(
