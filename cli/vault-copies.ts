@@ -9,7 +9,7 @@ import type { VaultCopy, VaultState } from '../lambdas/domain/dr-copies/vault-co
 import type { VaultReport } from '../lambdas/jobs/dr-copies/vault-copies.js';
 import type { CliAccess } from './aws.js';
 import { VAULT_PROFILE_ENV } from './options.js';
-import { UsageError } from './usage.js';
+import { UsageError } from '../lambdas/jobs/usage-error.js';
 import { shardsText, verificationText } from './rdb-copies.js';
 import { age, table, type Style } from './table.js';
 

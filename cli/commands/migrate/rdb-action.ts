@@ -12,7 +12,7 @@ import type { MigrateCliOptions } from './options.js';
 import type { MigrateResult } from '../../../lambdas/jobs/keys/migrate.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { failCommand } from '../../failure.js';
-import { UsageError } from '../../usage.js';
+import { UsageError } from '../../../lambdas/jobs/usage-error.js';
 
 /** Command-line options of `migrate --from-rdb`. */
 export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from'> {

@@ -8,7 +8,7 @@
 import { pruneDryRun } from '../../../lambdas/jobs/scheduled/prune-dry-run.js';
 import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { formatPlan } from '../../retention-table.js';
-import { UsageError } from '../../usage.js';
+import { UsageError } from '../../../lambdas/jobs/usage-error.js';
 
 /** The `prune` command's action (loaded only when the command runs; options: cli/commands/prune/command.ts). */
 export async function pruneAction(o: { plan: string; dryRun?: boolean; config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {
