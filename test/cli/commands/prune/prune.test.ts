@@ -85,7 +85,9 @@ describe('prune --dry-run (against AWS)', () => {
     const out = JSON.parse(held.stdout) as { results: { target: string; hold?: { reason: string } }[]; outcome: string };
     expect(out.results.find((x) => x.target === 'sessions-prod')!.hold).toMatchObject({ reason: 'newest-collapsed' });
     expect(out.outcome).toBe('ok');
-    expect((await run('--plan', 'sessions', '--dry-run')).stdout).toMatch(/  sessions-prod: HELD \(newest-collapsed\): newest snapshot .* is a keyspace collapse/);
+    expect((await run('--plan', 'sessions', '--dry-run')).stdout).toMatch(
+      / {2}sessions-prod: HELD \(newest-collapsed\): newest snapshot .* is a keyspace collapse/,
+    );
   });
 
   it('refuses to run without --dry-run (exit 2): the CLI never deletes', async () => {
