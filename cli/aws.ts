@@ -9,7 +9,7 @@
  */
 import { awsProblem, type OperatorAccess, type OperatorEnv } from '../lambdas/jobs/on-demand/clients.js';
 import { describeFailure, reportFailure } from './failure.js';
-import { UsageError } from './usage.js';
+import { UsageError } from '../lambdas/jobs/usage-error.js';
 import type { OperatorClients } from '../lambdas/jobs/on-demand/clients.js';
 
 export { findPlan, loadCliConfig } from './config-file.js';

@@ -9,7 +9,7 @@
  * Light on purpose: program.ts loads it at start (no SDK, no Redis client).
  */
 import { connectionProblem } from '../lambdas/jobs/connection-problem.js';
-import { UsageError } from './usage.js';
+import { UsageError } from '../lambdas/jobs/usage-error.js';
 
 export { connectionProblem };
 

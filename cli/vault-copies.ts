@@ -5,11 +5,11 @@
  * lambdas/jobs/vault/vault-copies.ts.
  */
 import type { RedisDrConfig } from '../lib/config/index.js';
-import type { VaultCopy, VaultState } from '../lambdas/domain/vault/vault-copies.js';
+import { retentionText, type VaultState } from '../lambdas/domain/vault/vault-copies.js';
 import type { VaultReport } from '../lambdas/jobs/vault/vault-copies.js';
 import type { CliAccess } from './aws.js';
 import { VAULT_PROFILE_ENV } from './options.js';
-import { UsageError } from './usage.js';
+import { UsageError } from '../lambdas/jobs/usage-error.js';
 import { shardsText, verificationText } from './rdb-copies.js';
 import { age, table, type Style } from './table.js';
 
@@ -26,15 +26,6 @@ export function vaultAccess(config: RedisDrConfig, option: string | undefined, e
     throw new UsageError(`--vault-profile ${option}: the config has no vault section, so there is no vault to read: leave the option out`);
   const named = option ?? env[VAULT_PROFILE_ENV];
   return { vaultProfile: named && named.trim() !== '' ? named.trim() : undefined };
-}
-
-/** `2027-12-26 06:00Z (COMPLIANCE)`, `ENDED 2026-01-01 00:00Z`, `none`. */
-export function retentionText(c: VaultCopy): string {
-  const r = c.retention;
-  const until = r.retainUntil ? `${r.retainUntil.slice(0, 16).replace('T', ' ')}Z` : null;
-  if (r.state === 'none') return 'NONE';
-  if (r.state === 'ended') return `ENDED ${until}`;
-  return `${until} (${r.modes.join('/')})`;
 }
 
 /**

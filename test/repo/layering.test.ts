@@ -159,6 +159,22 @@ function cliViolations(graph: Graph, packages: Packages): string[] {
   return out;
 }
 
+/**
+ * Whether a module's body is only `export … from '…'` (comments aside): a
+ * file kept to give another module a second name. Under cli/ that hides
+ * what a command really imports (a job's module behind a cli/ path) and
+ * keeps a door open for tests; importers name the real module instead.
+ */
+function reexportOnly(text: string): boolean {
+  const file = ts.createSourceFile('x.ts', text, ts.ScriptTarget.Latest, false);
+  return file.statements.length > 0 && file.statements.every((s) => ts.isExportDeclaration(s) && s.moduleSpecifier !== undefined);
+}
+
+/** cli/ files whose body only re-exports other modules. */
+function cliReexportFiles(files: Iterable<string>, read: (file: string) => string): string[] {
+  return [...files].filter((f) => f.startsWith('cli/') && reexportOnly(read(f))).map((f) => `${f} only re-exports: import the real module and delete it`);
+}
+
 function layeringViolations(graph: Graph, packages: Packages): string[] {
   const out: string[] = [];
   for (const [file, targets] of graph) {
@@ -197,6 +213,24 @@ describe('the import graph', () => {
 
   it('keeps the CLI thin: no cli/ file imports an adapter or the AWS SDK, no command imports another command (files not yet clean: PENDING_CLI)', () => {
     expect(cliViolations(graph, packages).filter((v) => !PENDING_CLI.has(v.split(' ')[0]!))).toEqual([]);
+  });
+
+  it('keeps no cli/ file that only re-exports another module (importers name the real one)', () => {
+    expect(cliReexportFiles(graph.keys(), (f) => readFileSync(join(ROOT, f), 'utf8'))).toEqual([]);
+  });
+
+  it('a planted re-export-only cli/ file is found; a file that also declares something is not (negative cases)', () => {
+    const planted = new Map([
+      ['cli/usage.ts', "/** UsageError under a cli/ name. */\nexport { UsageError } from '../lambdas/jobs/usage-error.js';\n"],
+      ['cli/commands/compare/format.ts', "export * from '../../compare-report.js';\nexport type { X } from './x.js';\n"],
+      ['cli/aws.ts', "export { awsProblem } from '../lambdas/jobs/on-demand/clients.js';\nexport async function runAwsCommand(): Promise<void> {}\n"],
+      ['lambdas/jobs/keys/index.ts', "export * from './migrate.js';\n"],
+      ['cli/empty.ts', '// nothing yet\n'],
+    ]);
+    expect(cliReexportFiles(planted.keys(), (f) => planted.get(f)!)).toEqual([
+      'cli/usage.ts only re-exports: import the real module and delete it',
+      'cli/commands/compare/format.ts only re-exports: import the real module and delete it',
+    ]);
   });
 
   it('PENDING_CLI only shrinks: every file it lists still breaks a CLI rule and exists', () => {

@@ -119,11 +119,7 @@ function stalePathComments(file: string, source: string, paths: RepositoryPaths,
  * Stale paths left for a change under way elsewhere, as `file: path`; an
  * entry that no longer occurs fails the test, so the list only shrinks.
  */
-const KNOWN_STALE = new Set([
-  // Issue 38: wp/clithin splits lambdas/adapters/redis/dump-restore.ts (its
-  // `redis.ts` is resp-pipe.ts now); the lead removes this entry at that merge.
-  'lambdas/adapters/redis/dump-restore.ts: redis.ts',
-]);
+const KNOWN_STALE = new Set<string>([]);
 
 function scannedSources(files: readonly string[]): string[] {
   return files.filter((f) => SCANNED.some((folder) => f.startsWith(folder)) && /\.(ts|mts|cts)$/.test(f));

@@ -2,7 +2,7 @@
 import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import { parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/jobs/keys/clients.js';
-import { backupSourceClients, redactHeartbeatUrl as redactHeartbeat } from '../../../lambdas/jobs/self-managed/clients.js';
+import { backupSourceClients, openBackupStore, redactHeartbeatUrl as redactHeartbeat } from '../../../lambdas/jobs/self-managed/clients.js';
 import { defaultBackupTarget } from '../../../lambdas/domain/self-managed/backup.js';
 import { isValidTargetId } from '../../../lambdas/domain/plans/naming.js';
 import { calendarParts } from '../../../lambdas/domain/plans/tier.js';
@@ -10,8 +10,7 @@ import { runBackup, type BackupReport } from '../../../lambdas/jobs/self-managed
 import { sideCredentials } from '../../redis-credentials.js';
 import { EXIT, type ReportedFailure, reportedFailure } from '../../failure.js';
 import { EXIT_LEASE_HELD } from '../../exit-codes.js';
-import { UsageError } from '../../usage.js';
-import { openBackupStore } from '../../destinations.js';
+import { UsageError } from '../../../lambdas/jobs/usage-error.js';
 
 /** Options of `redis-dr backup`, as commander parses them. */
 export interface BackupCliOptions {
@@ -103,7 +102,6 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
         'Run the backup on the Redis host (with --redis redis://127.0.0.1:…), or add --remote to pull the RDB over the network',
     );
   }
-  const store = await openBackupStore(o.to, o.s3Endpoint, '--to', o.create ?? false);
   const heartbeatUrl = o.heartbeatUrl ?? (env.REDIS_DR_HEARTBEAT_URL || undefined);
   if (heartbeatUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(heartbeatUrl)) {
     throw new UsageError(`--heartbeat-url ${redactHeartbeat(heartbeatUrl)} is not an http(s) URL`);
@@ -111,6 +109,8 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
   if ((o.heartbeatStart || o.heartbeatFail) && heartbeatUrl === undefined) {
     throw new UsageError('--heartbeat-start and --heartbeat-fail need --heartbeat-url (or REDIS_DR_HEARTBEAT_URL)');
   }
+  // Last of the checks: it looks at the destination (a missing folder without --create is a usage error).
+  const store = await openBackupStore(o.to, o.s3Endpoint, '--to', o.create ?? false);
   const credentials = await sideCredentials({ option: '--secret', secretArn: o.secret, envPrefix: 'REDIS_DR' }, env);
   if (credentials && url.password !== undefined)
     throw new UsageError(`--redis ${redactUrl(o.redis)} has a password and ${credentials.source} gives one too: remove it from the URL`);

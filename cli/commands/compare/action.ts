@@ -6,8 +6,8 @@ import { keyProgress } from '../../progress.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { stopOnSigint } from '../../signals.js';
 import { failCommand } from '../../failure.js';
-import { UsageError } from '../../usage.js';
-import { compareJson, formatCompareRuns } from './format.js';
+import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { compareJson, formatCompareRuns } from '../../compare-report.js';
 
 /** Command-line options of compare. */
 export interface CompareCliOptions {

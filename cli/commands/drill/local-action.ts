@@ -12,7 +12,7 @@ import type { LocalDrillChecks } from '../../../lambdas/domain/drills/local.js';
 import { DrillScratch, drillInput, drillServerBinary, type LocalDrillResult, runLocalDrill } from '../../../lambdas/jobs/drills/local-drill.js';
 import { connectionProblem } from '../../failure.js';
 import { formatReport } from '../../rdb-report.js';
-import { UsageError } from '../../usage.js';
+import { UsageError } from '../../../lambdas/jobs/usage-error.js';
 
 /** Options of `drill local` as commander parses them. */
 export interface DrillLocalCliOptions {

@@ -1,6 +1,8 @@
 /** What `migrate` (and `migrate --from-rdb`) print: the exit code, the `--json` shape, the lines people read, the progress bars. */
 import { redactUrl } from '../../../lambdas/jobs/keys/clients.js';
-import { evictedMessage, evictionFailed, type EvictionReport } from '../../../lambdas/domain/keys/eviction.js';
+import { evictedMessage, type EvictionReport } from '../../../lambdas/domain/keys/eviction.js';
+import { migrateOutcome, migrateRunsOutcome } from '../../../lambdas/jobs/keys/migrate-outcome.js';
+import { exitCodeOf } from '../../exit-codes.js';
 import { jsonKey } from '../../../lambdas/domain/keys/fingerprint.js';
 import type { CopyCounts, OnConflict } from '../../../lambdas/domain/keys/key-copy.js';
 import type { MigrateResult, MigrateRun, MigrateRuns } from '../../../lambdas/jobs/keys/migrate.js';
@@ -12,12 +14,10 @@ import type { MigrateCliOptions } from './options.js';
 /**
  * Exit code of a run: 2 refused before writing (the target could evict),
  * 0 only when complete, nothing failed, nothing was evicted and (with
- * --verify) equal; else 1.
+ * --verify) equal; else 1 (the job decides: lambdas/jobs/keys/migrate-outcome.ts).
  */
 export function migrateExitCode(run: MigrateRun): 0 | 1 | 2 {
-  const r = run.result;
-  if (r.eviction?.refused) return 2;
-  return !r.error && !r.interrupted && r.failed === 0 && !evictionFailed(r.eviction) && (run.verify === undefined || run.verify.equal) ? 0 : 1;
+  return exitCodeOf(migrateOutcome(run));
 }
 
 /**
@@ -42,10 +42,9 @@ export function notCopied(run: Pick<MigrateRuns, 'leftOut' | 'notReached'>): str
   return lines;
 }
 
-/** Exit code of a run over its databases: {@link migrateExitCode} of their sum, and 1 when a database holding keys was left out or not reached. */
+/** Exit code of a run over its databases: {@link migrateExitCode} of their sum, and 1 when a database holding keys was left out or not reached (the job decides: migrateRunsOutcome). */
 export function migrateRunsExitCode(run: MigrateRuns): 0 | 1 | 2 {
-  const code = migrateExitCode(run);
-  return code === 0 && notCopied(run).length > 0 ? 1 : code;
+  return exitCodeOf(migrateRunsOutcome(run));
 }
 
 /** Lines people read: one database as {@link formatMigrate}; several, each under its heading, then the total. */

@@ -7,12 +7,14 @@ import type { RestoreRdbResult } from '../../../lambdas/jobs/keys/read-rdb.js';
 import type { RdbExpectedKind, VerifyRdbKeysResult } from '../../../lambdas/jobs/keys/verify.js';
 import { displayKey, type DiffReason } from '../../../lambdas/domain/keys/fingerprint.js';
 import { stopOnSigint } from '../../signals.js';
-import { copyProgress, evictionJson, formatMigrate, keysWritten, migrateExitCode } from './format.js';
+import { copyProgress, evictionJson, formatMigrate, keysWritten } from './format.js';
+import { migrateRdbOutcome, rdbLeftOut } from '../../../lambdas/jobs/keys/migrate-outcome.js';
+import { exitCodeOf } from '../../exit-codes.js';
 import type { MigrateCliOptions } from './options.js';
 import type { MigrateResult } from '../../../lambdas/jobs/keys/migrate.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { failCommand } from '../../failure.js';
-import { UsageError } from '../../usage.js';
+import { UsageError } from '../../../lambdas/jobs/usage-error.js';
 
 /** Command-line options of `migrate --from-rdb`. */
 export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from'> {
@@ -48,25 +50,18 @@ export async function runMigrateRdb(o: MigrateRdbCliOptions, env: NodeJS.Process
  * although the database holds some (a mistyped `--match`).
  */
 export function leftOut(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'db' | 'match'>): string[] {
-  const r = run.result;
-  if (r.error || r.interrupted) return [];
-  const db = o.db ?? 0;
+  const left = rdbLeftOut(run, o);
   const lines: string[] = [];
-  // Databases whose keys --match does not select were not left out: the selection excluded them.
-  const others = Object.entries(r.matchingByDb)
-    .map(([d, n]) => [Number(d), n] as const)
-    .filter(([d, n]) => d !== db && n > 0)
-    .sort((a, b) => a[0] - b[0]);
   const matching = o.match === undefined ? '' : ` matching --match ${JSON.stringify(o.match)}`;
-  if (o.db === undefined && others.length > 0) {
+  if (left.databases.length > 0) {
     lines.push(
-      `not restored: ${others.map(([d, n]) => `database ${d} (${n} key${n === 1 ? '' : 's'}${matching})`).join(', ')} of the file. ` +
+      `not restored: ${left.databases.map(([d, n]) => `database ${d} (${n} key${n === 1 ? '' : 's'}${matching})`).join(', ')} of the file. ` +
         'A FLUSHALL empties every database: restore each with --db <n> and that database in the --to URL (redis://host:port/<n>), ' +
         'or give --db 0 to restore database 0 alone',
     );
   }
-  if (r.scanned === 0 && (r.keysByDb[db] ?? 0) > 0) {
-    lines.push(`nothing restored: none of the ${r.keysByDb[db]} keys of database ${db} matches --match ${JSON.stringify(o.match ?? '*')}`);
+  if (left.noMatch) {
+    lines.push(`nothing restored: none of the ${left.noMatch.keys} keys of database ${left.noMatch.db} matches --match ${JSON.stringify(o.match ?? '*')}`);
   }
   return lines;
 }
@@ -74,12 +69,11 @@ export function leftOut(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'db' |
 /**
  * Exit code: 2 refused before writing (the target could evict); 0 only when
  * the restore was complete, nothing failed, was evicted or was left out
- * unasked and (with --verify) the target holds the files' keys; else 1.
+ * unasked and (with --verify) the target holds the files' keys; else 1
+ * (the job decides: lambdas/jobs/keys/migrate-outcome.ts).
  */
 export function migrateRdbExitCode(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'db' | 'match'>): 0 | 1 | 2 {
-  const copied = migrateExitCode({ result: asMigrateResult(run.result, run.source, run.target) });
-  if (copied === 2) return 2;
-  return copied === 0 && leftOut(run, o).length === 0 && (run.verify === undefined || run.verify.equal) ? 0 : 1;
+  return exitCodeOf(migrateRdbOutcome(run, o));
 }
 
 const REASON: Record<DiffReason, string> = {

@@ -9,7 +9,7 @@
 import { type ReleaseChange, releaseCollapseHold } from '../../../lambdas/jobs/scheduled/release-collapse-hold.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { describeFailure, reportFailure } from '../../failure.js';
-import { UsageError } from '../../usage.js';
+import { UsageError } from '../../../lambdas/jobs/usage-error.js';
 
 export type { ReleaseChange, ReleaseReport } from '../../../lambdas/jobs/scheduled/release-collapse-hold.js';
 
@@ -65,7 +65,7 @@ export async function releaseAction(o: ReleaseOptions, env: CliEnv = {}): Promis
 async function releaseBackups(o: ReleaseOptions): Promise<void> {
   // The backup stores load only for --destination.
   const [{ openBackupStore }, { releaseBackupHold }] = await Promise.all([
-    import('../../destinations.js'),
+    import('../../../lambdas/jobs/self-managed/clients.js'),
     import('../../../lambdas/jobs/self-managed/release-backup-hold.js'),
   ]);
   const store = await openBackupStore(o.destination!, o.s3Endpoint, '--destination');

@@ -1,14 +1,13 @@
 /**
  * Redis I/O of `migrate` and `compare`: connect from a URL, SCAN in batches,
  * pipelined DUMP + PEXPIRETIME on the source, pipelined RESTORE … ABSTTL on
- * the target, and per-type canonical reads for fingerprints. Keys and values
+ * the target (per-type canonical reads for fingerprints: canonical-read.ts). Keys and values
  * stay Buffers throughout (any bytes). Only commands ElastiCache allows: no
  * MIGRATE, no CONFIG, no KEYS.
  * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/RestrictedCommands.html
  */
 import type { Redis } from 'ioredis';
-import { displayKey, normaliseScore, type KeyValue, type StreamGroup } from '../../domain/keys/fingerprint.js';
-import type { ElementChunk } from '../../domain/rdb/format/value.js';
+import { displayKey } from '../../domain/keys/fingerprint.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
 import { parseKeyspace } from '../../domain/drills/checks.js';
 import { parseRedirect } from './cluster.js';
@@ -224,15 +223,15 @@ export type DumpedKey =
   | { readonly key: Buffer; readonly gone: true }
   | { readonly key: Buffer; readonly gone: false; readonly payload: Buffer; readonly expireAtMs: number | null };
 
-/** Runs a pipeline; per command either its reply or its Error. A broken connection rejects. */
-async function run(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+/** Runs a pipeline; per command either its reply or its Error. A broken connection rejects. (Also the canonical reads': canonical-read.ts.) */
+export async function run(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
   const results = await pipeline.exec();
   if (!results) throw new RedisConnectionError('pipeline was discarded (connection lost?)');
   return results.map(([err, reply]) => err ?? reply);
 }
 
-/** A read the source refused: fatal for the run. */
-function sourceError(command: string, err: Error, side = 'the source'): Error {
+/** A read the source (or `side`) refused: fatal for the run. (Also the canonical reads': canonical-read.ts.) */
+export function sourceError(command: string, err: Error, side = 'the source'): Error {
   if (/NOPERM|NOAUTH/.test(err.message))
     return new RedisConnectionError(`${command} refused by ${side}: ${err.message} (the user needs +@read +@keyspace +dump +pexpiretime)`);
   return new RedisConnectionError(`${command} failed on ${side}: ${err.message}`);
@@ -240,7 +239,7 @@ function sourceError(command: string, err: Error, side = 'the source'): Error {
 
 /*
  * The bulk traffic of migrate (SCAN, DUMP + PEXPIRETIME, RESTORE) goes
- * through the lean RESP2 pipe of redis.ts, not ioredis: ioredis spends a
+ * through the lean RESP2 pipe of resp-pipe.ts, not ioredis: ioredis spends a
  * Command object, a promise and their garbage per command, and copies every
  * payload into an argument list. bench/README.md (migrate) has the figures.
  */
@@ -277,10 +276,6 @@ const RESTORE = Buffer.from('RESTORE');
 const ABSTTL = Buffer.from('ABSTTL');
 const REPLACE = Buffer.from('REPLACE');
 const EXISTS = Buffer.from('EXISTS');
-const SMISMEMBER = Buffer.from('SMISMEMBER');
-const HMGET = Buffer.from('HMGET');
-const ZMSCORE = Buffer.from('ZMSCORE');
-const GETRANGE = Buffer.from('GETRANGE');
 
 function isRouter(x: RespPipe | KeyRouter): x is KeyRouter {
   return 'route' in x;
@@ -467,247 +462,4 @@ export async function expiryBatch(via: KeyRouter, keys: readonly Buffer[], side 
     const at = Number(r);
     return at === -2 ? undefined : at === -1 ? null : at;
   });
-}
-
-/** A key's canonical value and absolute expiry, or `undefined` when it is gone. */
-export type CanonicalRead = { readonly value: KeyValue; readonly expireAtMs: number | null } | undefined;
-
-function pairs(flat: readonly Buffer[]): [Buffer, Buffer][] {
-  const out: [Buffer, Buffer][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
-  return out;
-}
-
-/** XINFO GROUPS (flat field/value arrays) → the group fields the fingerprint covers. */
-function parseGroups(reply: unknown): StreamGroup[] {
-  if (!Array.isArray(reply)) return [];
-  return reply.map((g: Buffer[]) => {
-    const f = new Map(pairs(g).map(([k, v]) => [k.toString(), v]));
-    return {
-      name: f.get('name') ?? Buffer.alloc(0),
-      lastDeliveredId: String(f.get('last-delivered-id') ?? ''),
-      pending: Number(f.get('pending') ?? 0),
-    };
-  });
-}
-
-/**
- * Each key's value in canonical-ready form: TYPE + PEXPIRETIME for the
- * batch, then one read per key by type (GET, LRANGE, SMEMBERS, ZRANGE
- * WITHSCORES, HGETALL, XRANGE + XINFO GROUPS; DUMP for module types), all
- * pipelined. A key that disappears or changes type between the two round
- * trips is read once more on its own. Memory: one batch, and each key whole.
- */
-export async function readCanonicalBatch(client: Redis, keys: readonly Buffer[]): Promise<CanonicalRead[]> {
-  const p = client.pipeline();
-  for (const key of keys) {
-    p.type(key);
-    p.pexpiretime(key);
-  }
-  const head = await run(p);
-  const types = keys.map((_, i) => head[2 * i]);
-  const expires = keys.map((_, i) => head[2 * i + 1]);
-  const reads = client.pipeline();
-  const shape: { key: Buffer; type: string; commands: number }[] = [];
-  for (const [i, key] of keys.entries()) {
-    const t = types[i];
-    if (t instanceof Error) throw sourceError('TYPE', t);
-    const type = String(t);
-    let commands = 1;
-    switch (type) {
-      case 'none':
-        commands = 0;
-        break;
-      case 'string':
-        reads.getBuffer(key);
-        break;
-      case 'list':
-        reads.lrangeBuffer(key, 0, -1);
-        break;
-      case 'set':
-        reads.smembersBuffer(key);
-        break;
-      case 'zset':
-        reads.callBuffer('ZRANGE', key, 0, -1, 'WITHSCORES');
-        break;
-      case 'hash':
-        reads.callBuffer('HGETALL', key);
-        break;
-      case 'stream':
-        reads.callBuffer('XRANGE', key, '-', '+');
-        reads.callBuffer('XINFO', 'GROUPS', key);
-        commands = 2;
-        break;
-      default:
-        reads.dumpBuffer(key);
-    }
-    shape.push({ key, type, commands });
-  }
-  const replies = shape.some((s) => s.commands > 0) ? await run(reads) : [];
-  let at = 0;
-  const out: CanonicalRead[] = [];
-  for (const [i, s] of shape.entries()) {
-    const r = replies.slice(at, at + s.commands);
-    at += s.commands;
-    const expire = expires[i];
-    if (s.type === 'none' || expire === -2) {
-      out.push(undefined);
-      continue;
-    }
-    if (r.some((x) => x instanceof Error)) {
-      const err = r.find((x) => x instanceof Error) as Error;
-      // WRONGTYPE: deleted and recreated as another type in between; read it again alone.
-      if (err.message.startsWith('WRONGTYPE')) {
-        out.push((await readCanonicalBatch(client, [s.key]))[0]);
-        continue;
-      }
-      throw sourceError(s.type.toUpperCase(), err);
-    }
-    const value = toValue(s.type, r);
-    out.push(value ? { value, expireAtMs: typeof expire === 'number' && expire >= 0 ? expire : null } : undefined);
-  }
-  return out;
-}
-
-/**
- * {@link readCanonicalBatch} across a keyspace: keys grouped by the node
- * serving them, nodes in parallel. A group its node redirects is read again
- * after a topology refresh (MOVED) or a short wait (ASK: a slot migrating);
- * a slot still moving after a few tries fails the read with a message that says so.
- */
-export async function readCanonicalKeyspace(ks: Keyspace, keys: readonly Buffer[], attempt = 0): Promise<CanonicalRead[]> {
-  const groups = new Map<Promise<Redis>, number[]>();
-  keys.forEach((key, i) => {
-    const c = ks.clientFor(key);
-    const g = groups.get(c);
-    if (g) g.push(i);
-    else groups.set(c, [i]);
-  });
-  const out = new Array<CanonicalRead>(keys.length);
-  await Promise.all(
-    [...groups].map(async ([client, idx]) => {
-      const some = idx.map((i) => keys[i]!);
-      let reads: CanonicalRead[];
-      try {
-        reads = await readCanonicalBatch(await client, some);
-      } catch (err) {
-        const redirected = /\b(MOVED|ASK) \d+ /.test((err as Error).message);
-        if (!redirected || !ks.cluster) throw err;
-        if (attempt >= 5)
-          throw new RedisConnectionError(`${(err as Error).message}: a slot kept moving; rerun when the resharding has finished`, { cause: err });
-        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
-        await ks.refresh();
-        reads = await readCanonicalKeyspace(ks, some, attempt + 1);
-      }
-      idx.forEach((i, j) => {
-        out[i] = reads[j];
-      });
-    }),
-  );
-  return out;
-}
-
-function toValue(type: string, r: unknown[]): KeyValue | undefined {
-  const first = r[0];
-  if (first === null) return undefined; // gone between TYPE and the read
-  // An empty collection does not exist: it went between TYPE and the read (streams may be empty).
-  if (type !== 'stream' && Array.isArray(first) && first.length === 0) return undefined;
-  switch (type) {
-    case 'string':
-      return { type, value: first as Buffer };
-    case 'list':
-      return { type, items: first as Buffer[] };
-    case 'set':
-      return { type, members: first as Buffer[] };
-    case 'zset':
-      return { type, entries: pairs(first as Buffer[]).map(([m, s]) => [m, s.toString()] as const) };
-    case 'hash':
-      return { type, fields: pairs(first as Buffer[]) };
-    case 'stream':
-      return {
-        type,
-        entries: (first as [Buffer, Buffer[]][]).map(([id, fields]) => [id.toString(), fields] as const),
-        groups: parseGroups(r[1]),
-      };
-    default:
-      return { type: 'other', typeName: type, dump: first as Buffer };
-  }
-}
-
-/** A key on a server as a big value is checked: its type, absolute expiry and number of elements (bytes for a string). */
-export interface KeyShape {
-  readonly type: string;
-  readonly expireAtMs: number | null;
-  readonly size: number;
-}
-
-/** TYPE, PEXPIRETIME and the size (STRLEN, SCARD, HLEN, ZCARD, LLEN) of one key; undefined when it is gone. */
-export async function keyShape(ks: Keyspace, key: Buffer): Promise<KeyShape | undefined> {
-  const c = await ks.clientFor(key);
-  const type = await c.type(key);
-  if (type === 'none') return undefined;
-  const count = { string: 'STRLEN', set: 'SCARD', hash: 'HLEN', zset: 'ZCARD', list: 'LLEN', stream: 'XLEN' }[type];
-  const replies = await c
-    .pipeline()
-    .call('PEXPIRETIME', key)
-    .call(count ?? 'EXISTS', key)
-    .exec();
-  const [expire, size] = (replies ?? []).map(([err, r], i) => {
-    if (err) throw sourceError(i === 0 ? 'PEXPIRETIME' : (count ?? 'EXISTS'), err, 'the target');
-    return Number(r);
-  });
-  if (expire === -2) return undefined;
-  return { type, expireAtMs: expire === -1 ? null : expire!, size: size! };
-}
-
-/**
- * True when the server's value of `key` holds one chunk of a file's big value
- * the same: every member (SMISMEMBER), every field with its value (HMGET),
- * every member with its score (ZMSCORE). With the sizes equal, every chunk
- * the same means the values are. Through the lean pipe: a chunk's elements
- * are views of the file's payload, encoded once (ioredis built a Command and
- * its argument list per chunk: a 1,000,000-member set left about 40 MB of
- * heap garbage between collections).
- */
-export async function holdsChunk(ks: Keyspace, key: Buffer, chunk: ElementChunk): Promise<boolean> {
-  const names = chunk.type === 'set' ? chunk.members : chunk.type === 'hash' ? chunk.fields.map(([f]) => f) : chunk.entries.map(([m]) => m);
-  if (names.length === 0) return true;
-  const command = chunk.type === 'set' ? SMISMEMBER : chunk.type === 'hash' ? HMGET : ZMSCORE;
-  const [reply] = await ks.route([key], 1, (_, out) => out.push([command, key, ...names]));
-  if (reply instanceof Error) throw sourceError(command.toString(), reply, 'the target');
-  const found = reply as Reply[];
-  if (chunk.type === 'set') return found.every((f) => f === 1);
-  if (chunk.type === 'hash') return chunk.fields.every(([, v], i) => Buffer.isBuffer(found[i]) && v.equals(found[i] as Buffer));
-  return chunk.entries.every(([, s], i) => Buffer.isBuffer(found[i]) && normaliseScore((found[i] as Buffer).toString('latin1')) === s);
-}
-
-/** Lua: whether the bytes of KEYS[1] from ARGV[1] to ARGV[2] (inclusive) are ARGV[3]. */
-const RANGE_IS = Buffer.from("return redis.call('GETRANGE', KEYS[1], ARGV[1], ARGV[2]) == ARGV[3] and 1 or 0");
-const EVAL = Buffer.from('EVAL');
-
-/**
- * Whether bytes [start, start + length of `piece`) of a string key are
- * `piece` (views of the file's bytes, written as they are): the server
- * compares them (EVAL of a read-only script), so a big string is checked
- * without its bytes coming back (each reply a fresh buffer, garbage until the
- * next full collection: about 2 × the string). Undefined when the server runs
- * no scripts for this user (NOPERM, scripting disabled): read it back with
- * {@link stringRange}.
- */
-export async function stringRangeIs(ks: Keyspace, key: Buffer, start: number, piece: readonly Buffer[]): Promise<boolean | undefined> {
-  const length = piece.reduce((n, p) => n + p.length, 0);
-  if (length === 0) return true;
-  const [reply] = await ks.route([key], 1, (_, out) => out.push([EVAL, RANGE_IS, '1', key, String(start), String(start + length - 1), piece]));
-  if (reply instanceof Error) {
-    if (/NOPERM|unknown command|disabled|not allowed|NOSCRIPT/i.test(reply.message)) return undefined;
-    throw sourceError('EVAL (GETRANGE)', reply, 'the target');
-  }
-  return reply === 1;
-}
-
-/** Bytes [start, end] (inclusive) of a string key (GETRANGE, through the lean pipe: one copy of the reply, no more). */
-export async function stringRange(ks: Keyspace, key: Buffer, start: number, end: number): Promise<Buffer> {
-  const [reply] = await ks.route([key], 1, (_, out) => out.push([GETRANGE, key, String(start), String(end)]));
-  if (reply instanceof Error) throw sourceError('GETRANGE', reply, 'the target');
-  return reply as Buffer;
 }

@@ -2,13 +2,12 @@
  * The S3 destination of self-managed backups (`s3://bucket/prefix`, any
  * S3-compatible store); loaded only for s3:// destinations. See backup-store.ts.
  */
-import { hostname } from 'node:os';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { formatReadBackTag, parseReadBackTag, type StoredBackup } from '../../domain/self-managed/backup.js';
 import { TAGS, isTier } from '../../domain/plans/types.js';
 import type { BackupContent, BackupMeta, BackupStore, LeaseAttempt, ReadBackRecord, WrittenBackup } from './backup-store.js';
 import { describeHolder, formatLease, leaseName, parseLease, staleLease, type FoundLease, type LeaseHolder } from '../../domain/self-managed/lease.js';
-import { processAlive } from '../host/process.js';
+import { processAlive, thisPidScope } from '../host/process.js';
 import { errorName } from '../aws/errors.js';
 import { KeyExistsError, PutError, putFault, storeError } from './object-store.js';
 import { S3ObjectStore, type UploadShape } from './object-store-s3.js';
@@ -104,7 +103,7 @@ export class S3BackupStore implements BackupStore {
         }
         const found = await this.readLease(key);
         if (!found) continue;
-        const why = staleLease(found.lease, { host: hostname(), now: new Date(), alive: processAlive }, staleAfterMs);
+        const why = staleLease(found.lease, { ...thisPidScope(), now: new Date(), alive: processAlive }, staleAfterMs);
         if (!why) return { held: found.lease };
         try {
           const put = await this.client.send(

@@ -14,15 +14,12 @@
  * backup-store-s3.ts, so a file:// run never loads the AWS SDK (about 60 MiB:
  * bench/README.md, backup).
  */
-import { constants as fsConstants } from 'node:fs';
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { StoredBackup } from '../../domain/self-managed/backup.js';
 import { describeHolder, type FoundLease, type LeaseHolder, formatLease, leaseName, parseLease, staleLease } from '../../domain/self-managed/lease.js';
 import { isTier, type Tier } from '../../domain/plans/types.js';
-import { writeAll } from './durable-file.js';
-import { processAlive } from '../host/process.js';
+import { processAlive, thisPidScope } from '../host/process.js';
 import { KeyExistsError, putFault, storeError, type ReadBackHow } from './object-store.js';
 import { FileObjectStore, type OpenFile } from './object-store-file.js';
 
@@ -146,8 +143,6 @@ export function parseDestination(url: string): { kind: 'file'; dir: string } | {
 
 // ---- a folder ---------------------------------------------------------------
 
-const CREATE_NEW = fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY;
-
 /**
  * A folder. A backup is put through the folder driver (object-store-file.ts:
  * a hidden temporary file, every byte, synced, read back and matched, then
@@ -179,7 +174,7 @@ export class FileBackupStore implements BackupStore {
     try {
       // A few rounds: a lease may be released or taken over by another run between two steps.
       for (let round = 0; round < 5; round++) {
-        if (await this.createLease(path, holder)) {
+        if (await this.createLease(target, holder)) {
           const release = async (): Promise<void> => {
             const now = await readFile(path, 'utf8').catch(() => '');
             if (parseLease(now)?.token === holder.token) await unlink(path).catch(() => undefined);
@@ -188,7 +183,7 @@ export class FileBackupStore implements BackupStore {
         }
         const found = await readLease(path);
         if (!found) continue;
-        const why = staleLease(found, { host: hostname(), now: new Date(), alive: processAlive }, staleAfterMs);
+        const why = staleLease(found, { ...thisPidScope(), now: new Date(), alive: processAlive }, staleAfterMs);
         if (!why) return { held: found };
         // Moved aside (atomic), then checked: a fresh lease another run put there meanwhile goes back.
         const aside = `${path}.stale-${holder.token}`;
@@ -204,31 +199,23 @@ export class FileBackupStore implements BackupStore {
         await unlink(aside).catch(() => undefined);
       }
     } catch (err) {
-      throw storeError(this.url, `take the lease of ${target}`, err);
+      throw putFault(this.url, `take the lease of ${target}`, err);
     }
     return { held: (await readLease(path)) ?? { writtenAt: new Date() } };
   }
 
-  /** Creates the lease whole (written to a temporary name, then linked: never replacing); false when one is there. */
-  private async createLease(path: string, holder: LeaseHolder): Promise<boolean> {
-    const temp = `${path}.partial-${process.pid}-${Date.now()}`;
-    let made = false;
+  /**
+   * Creates the lease whole through the folder driver's put (a temporary
+   * file, synced, read back, then linked: never replacing one); false when
+   * one is there.
+   */
+  private async createLease(target: string, holder: LeaseHolder): Promise<boolean> {
     try {
-      const fh = await this.open(temp, CREATE_NEW, 0o600);
-      made = true;
-      try {
-        await writeAll(fh, Buffer.from(formatLease(holder), 'utf8'), temp);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await link(temp, path);
+      await this.objects.put(leaseName(target), Buffer.from(formatLease(holder), 'utf8'), { ifExists: 'fail' });
       return true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      if (err instanceof KeyExistsError) return false;
       throw err;
-    } finally {
-      if (made) await unlink(temp).catch(() => undefined);
     }
   }
 

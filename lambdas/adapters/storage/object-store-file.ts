@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { processAlive } from '../host/process.js';
+import { pidScopeTag, processAlive } from '../host/process.js';
 import { syncDir, verifyReadBack, writeAll } from './durable-file.js';
 import {
   checkKey,
@@ -31,8 +31,25 @@ const WRITE_BATCH_BYTES = 1 << 20;
 
 const CREATE_NEW = fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY;
 
-/** Temporary files of a write in progress: `.<name>.partial-<pid>-<ms>` (older redis-dr: `-<random hex>`). */
-const PARTIAL = /^\..+\.partial-(\d+)-([0-9a-f]+)$/;
+/**
+ * Temporary files of a write in progress: `.<name>.partial-<scope>-<pid>-<ms>`,
+ * `<scope>` the writer's pid scope (host, boot, pid namespace: host/process.ts
+ * pidScopeTag). Older redis-dr wrote `.<name>.partial-<pid>-<ms|hex>`, with no scope.
+ */
+const PARTIAL = /^\..+\.partial-(?:(h[0-9a-f]{12})-)?(\d+)-([0-9a-f]+)$/;
+
+/**
+ * How long a temporary file of a writer in another pid scope (another
+ * host on a shared folder, another container, a boot before) must have
+ * gone unmodified before a sweep takes its writer for dead: 6 hours, the
+ * default `--lease-stale-after` of a backup. A live writer modifies its
+ * file with every batch of about 1 MiB; it is quiet only while it syncs
+ * and reads the file back, or while its source stalls, and a run older
+ * than the lease bound has had its lease taken over anyway. Its pid cannot
+ * be asked there (a pid of another host or container names another
+ * process, alive or not).
+ */
+export const FOREIGN_PARTIAL_STALE_MS = 6 * 3600 * 1000;
 
 /** When this process started (ms): a temporary file of this pid made before then is a killed earlier run's. */
 const STARTED_MS = Date.now() - process.uptime() * 1000;
@@ -45,13 +62,18 @@ function stamp(): number {
 }
 
 /**
- * Whether a temporary file is a dead writer's: another process that is
- * gone, or this very pid before this process started (a container's pid 1
- * every time). A live run's files, and this process's own, are left alone.
+ * Whether a temporary file is a dead writer's. Written in this pid scope:
+ * another process that is gone, or this very pid before this process
+ * started (a container's pid 1 every time); a live run's files, and this
+ * process's own, are left alone. Written elsewhere (or by an older redis-dr
+ * that did not record where): unmodified for {@link FOREIGN_PARTIAL_STALE_MS}.
  */
-function deadWriter(pid: number, stampText: string): boolean {
+function deadWriter(name: RegExpExecArray, modifiedMs: number, nowMs: number): boolean {
+  const [, scope, pidText, stampText] = name;
+  if (scope !== pidScopeTag()) return nowMs - modifiedMs > FOREIGN_PARTIAL_STALE_MS;
+  const pid = Number(pidText);
   if (pid !== process.pid) return !processAlive(pid);
-  return !/^\d+$/.test(stampText) || Number(stampText) < STARTED_MS - 1000;
+  return !/^\d+$/.test(stampText!) || Number(stampText) < STARTED_MS - 1000;
 }
 
 /**
@@ -89,7 +111,7 @@ export class FileObjectStore implements ObjectStore {
     const { ifExists = 'fail', commit, signal } = options;
     const final = this.path(key);
     const folder = dirname(final);
-    const temp = join(folder, `.${final.slice(folder.length + 1)}.partial-${process.pid}-${stamp()}`);
+    const temp = join(folder, `.${final.slice(folder.length + 1)}.partial-${pidScopeTag()}-${process.pid}-${stamp()}`);
     const location = this.location(key);
     const skipped: PutResult = { written: false, bytes: 0, sha256: '', location, how: 'file' };
     let made = false;
@@ -190,9 +212,10 @@ export class FileObjectStore implements ObjectStore {
   async sweep(): Promise<string[]> {
     const removed: string[] = [];
     try {
+      const now = Date.now();
       for (const f of await this.walk()) {
         const m = PARTIAL.exec(f.name);
-        if (!m || !deadWriter(Number(m[1]), m[2]!)) continue;
+        if (!m || !deadWriter(m, f.modifiedMs, now)) continue;
         await unlink(join(this.dir, f.key)).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'ENOENT') throw err;
         });
@@ -205,9 +228,9 @@ export class FileObjectStore implements ObjectStore {
     return removed;
   }
 
-  /** Every file under the folder (not under hidden folders), temporary ones included, with its size. */
-  private async walk(): Promise<{ key: string; name: string; bytes: number }[]> {
-    const out: { key: string; name: string; bytes: number }[] = [];
+  /** Every file under the folder (not under hidden folders), temporary ones included, with its size and modification time. */
+  private async walk(): Promise<{ key: string; name: string; bytes: number; modifiedMs: number }[]> {
+    const out: { key: string; name: string; bytes: number; modifiedMs: number }[] = [];
     const walk = async (rel: string): Promise<void> => {
       let entries;
       try {
@@ -221,11 +244,8 @@ export class FileObjectStore implements ObjectStore {
         if (e.isDirectory()) {
           if (!e.name.startsWith('.')) await walk(key);
         } else if (e.isFile()) {
-          const bytes = await stat(join(this.dir, key)).then(
-            (s) => s.size,
-            () => -1,
-          );
-          if (bytes >= 0) out.push({ key, name: e.name, bytes });
+          const found = await stat(join(this.dir, key)).catch(() => undefined);
+          if (found) out.push({ key, name: e.name, bytes: found.size, modifiedMs: found.mtimeMs });
         }
       }
     };

@@ -5,17 +5,35 @@
  * judge, hold and prune the same backups at once — the earlier one could
  * otherwise print OK for a backup the other's retention deleted. The lease
  * is a lock file (folders) or an object written with `If-None-Match: *`
- * (S3); it names its holder, so a lease left by a run that died (the same
- * host and its pid gone, or older than a bound) is taken over. Pure: the
- * adapters (adapters/storage/backup-store.ts, adapters/storage/backup-store-s3.ts) read and write it.
+ * (S3); it names its holder, so a lease left by a run that died (its pid
+ * gone on the same host, boot and pid namespace, or older than a bound) is
+ * taken over. Pure: the adapters (adapters/storage/backup-store.ts, adapters/storage/backup-store-s3.ts) read and write it.
  */
 
+/**
+ * Where a pid means something: a host's name and, when readable, its boot
+ * id and pid namespace (adapters/host/process.ts thisPidScope). A pid seen
+ * from another host (an NFS client), another boot (the pid reused since a
+ * reboot) or another container (its own pid numbers) says nothing.
+ */
+export interface PidScope {
+  /** `os.hostname()`. */
+  readonly host: string;
+  /** Linux `/proc/sys/kernel/random/boot_id`, when readable. */
+  readonly boot?: string;
+  /** Linux `/proc/self/ns/pid` (`pid:[4026531836]`), when readable. */
+  readonly pidNamespace?: string;
+}
+
+/** Whether a pid recorded in `a` can be looked up in `b`: the same host, boot and pid namespace (unknown ones equal only unknown ones). */
+export function samePidScope(a: PidScope, b: PidScope): boolean {
+  return a.host === b.host && a.boot === b.boot && a.pidNamespace === b.pidNamespace;
+}
+
 /** Who holds a lease: written into the lease file or object. */
-export interface LeaseHolder {
+export interface LeaseHolder extends PidScope {
   /** What holds it, e.g. `redis-dr backup`. */
   readonly owner: string;
-  /** `os.hostname()` of the holder. */
-  readonly host: string;
   readonly pid: number;
   /** When it was taken (ISO). */
   readonly start: string;
@@ -39,6 +57,8 @@ export function parseLease(text: string): LeaseHolder | undefined {
     const v = JSON.parse(text) as Partial<LeaseHolder>;
     if (typeof v.owner !== 'string' || typeof v.host !== 'string' || typeof v.start !== 'string' || typeof v.token !== 'string') return undefined;
     if (!Number.isInteger(v.pid) || Number.isNaN(Date.parse(v.start))) return undefined;
+    // Written by a redis-dr before boot ids were recorded: no boot, so judged by age on a host that has one.
+    if ((v.boot !== undefined && typeof v.boot !== 'string') || (v.pidNamespace !== undefined && typeof v.pidNamespace !== 'string')) return undefined;
     return v as LeaseHolder;
   } catch {
     return undefined;
@@ -54,13 +74,20 @@ export interface FoundLease {
 
 /**
  * Why a lease found in place may be taken over, or `undefined` when its
- * holder may still be running: a holder on this host whose pid is gone
- * (`alive` false), or a lease older than `staleAfterMs` (a holder on
- * another host that died, or one that cannot be read).
+ * holder may still be running: a holder in this pid scope (host, boot, pid
+ * namespace: {@link samePidScope}) whose pid is gone (`alive` false), or a
+ * lease older than `staleAfterMs` (a holder elsewhere — another host, an
+ * earlier boot, another container — that died, or one that cannot be
+ * read). A pid from elsewhere is never looked up: there it may name
+ * another process, alive or not.
  */
-export function staleLease(found: FoundLease, here: { host: string; now: Date; alive: (pid: number) => boolean }, staleAfterMs: number): string | undefined {
+export function staleLease(
+  found: FoundLease,
+  here: PidScope & { readonly now: Date; readonly alive: (pid: number) => boolean },
+  staleAfterMs: number,
+): string | undefined {
   const h = found.holder;
-  if (h && h.host === here.host && !here.alive(h.pid)) return `its holder, pid ${h.pid} on ${h.host}, is gone`;
+  if (h && samePidScope(h, here) && !here.alive(h.pid)) return `its holder, pid ${h.pid} on ${h.host}, is gone`;
   const since = h ? Date.parse(h.start) : found.writtenAt.getTime();
   const age = here.now.getTime() - since;
   if (age > staleAfterMs) return `taken ${Math.round(age / 1000)} s ago, longer than the ${Math.round(staleAfterMs / 1000)} s a run may hold it`;

@@ -124,3 +124,12 @@ export function judgeVaultTarget(copies: readonly VaultCopy[], limitSeconds: num
   const detail = `newest recovery point ${newest.exportName}${newer ? `; ${newer}` : ''}`;
   return { state: newest.ageSeconds > limitSeconds ? 'late' : 'ok', newestRecoveryPoint: newest, newer, detail };
 }
+
+/** `2027-12-26 06:00Z (COMPLIANCE)`, `ENDED 2026-01-01 00:00Z`, `none`. */
+export function retentionText(c: VaultCopy): string {
+  const r = c.retention;
+  const until = r.retainUntil ? `${r.retainUntil.slice(0, 16).replace('T', ' ')}Z` : null;
+  if (r.state === 'none') return 'NONE';
+  if (r.state === 'ended') return `ENDED ${until}`;
+  return `${until} (${r.modes.join('/')})`;
+}

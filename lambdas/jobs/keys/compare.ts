@@ -4,16 +4,8 @@
  * differences (migrate's --verify) told apart from real ones.
  */
 import type { Redis } from 'ioredis';
-import {
-  dumpBatch,
-  dumpBatches,
-  existBatch,
-  expiryBatch,
-  readCanonicalKeyspace,
-  scanPipe,
-  withKeyspaces,
-  type KeyspaceSpec,
-} from '../../adapters/redis/dump-restore.js';
+import { dumpBatch, dumpBatches, existBatch, expiryBatch, scanPipe, withKeyspaces, type KeyspaceSpec } from '../../adapters/redis/dump-restore.js';
+import { readCanonicalKeyspace } from '../../adapters/redis/canonical-read.js';
 import { withKeyspacesOf, type Keyspace } from '../../adapters/redis/keyspace.js';
 import type { DatabaseLeftOut, DatabasePair } from '../../domain/keys/databases.js';
 import { pairSpecs, planServerDatabases } from './databases.js';

@@ -28,7 +28,8 @@
  * memory is its payload and a chunk, not the value two or three times over.
  * Batches are bounded by payload bytes as the restore's are.
  */
-import { dumpBatch, holdsChunk, keyShape, readCanonicalKeyspace, stringRange, stringRangeIs } from '../../adapters/redis/dump-restore.js';
+import { dumpBatch } from '../../adapters/redis/dump-restore.js';
+import { holdsChunk, keyShape, readCanonicalKeyspace, stringRange, stringRangeIs } from '../../adapters/redis/canonical-read.js';
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { expiredDuringScan } from '../../domain/keys/expiry.js';
 import { diffKey, keyDigest, type DiffReason } from '../../domain/keys/fingerprint.js';

@@ -12,7 +12,8 @@ import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
 import { pruneRunInput } from '../../../lib/deployment.js';
 import { targetPlan, type TargetPlan } from '../../domain/plans/retention-plan.js';
 import type { OperatorClients } from '../on-demand/clients.js';
-import { PruneRunFailedError, type PruneRunReport, runPrunePlan } from './prune.js';
+import type { JobOutcome } from '../outcome.js';
+import { PruneRunFailedError, pruneRunFailed, type PruneRunReport, type PruneTargetResult, runPrunePlan } from './prune.js';
 
 /** What a dry run found. */
 export interface PruneDryRun {
@@ -24,13 +25,28 @@ export interface PruneDryRun {
   readonly targets: readonly TargetPlan[];
   /** The tag selection could not be resolved. */
   readonly problems: readonly string[];
+  /**
+   * The run's own per-target results (sorted by target): a safety rail's
+   * hold (a keyspace collapse among them) with its reason, what this run
+   * would delete (within the per-run cap), what it defers, the untagged
+   * count, and a listing that failed.
+   */
+  readonly results: readonly PruneTargetResult[];
+  /** Targets a safety rail holds: nothing of theirs would be deleted. */
+  readonly held: number;
+  /**
+   * How the scheduled run would end: `failed` when it would fail (a listing
+   * failed, or the tag selection did: the prune Lambda throws), else `ok`
+   * (a hold is the rail working: the run succeeds, the hold is reported).
+   */
+  readonly outcome: Extract<JobOutcome, 'ok' | 'failed'>;
 }
 
 /**
- * Runs the plan's prune with `dryRun` on and returns each target's decision.
- * A tag selection that failed is a problem in the result (the targets it did
- * resolve are still shown); a target whose snapshots could not be listed
- * fails the dry run as it fails the scheduled run.
+ * Runs the plan's prune with `dryRun` on and returns each target's decision
+ * and the run's own report. A run the scheduled Lambda would fail (a tag
+ * selection or a listing that failed) is `outcome: 'failed'`, with what it
+ * did decide still there; any other error is thrown.
  */
 export async function pruneDryRun(config: RedisDrConfig, aws: OperatorClients, plan: PlanConfig): Promise<PruneDryRun> {
   const region = config.primary.region;
@@ -45,7 +61,7 @@ export async function pruneDryRun(config: RedisDrConfig, aws: OperatorClients, p
       decided.set(target.id, points.length === 0 ? { target: target.id, keep: [], delete: [], ignored: [] } : targetPlan(target.id, decision));
     });
   } catch (err) {
-    if (!(err instanceof PruneRunFailedError) || err.report.failed > 0) throw err;
+    if (!(err instanceof PruneRunFailedError)) throw err;
     report = err.report;
   }
   return {
@@ -55,5 +71,8 @@ export async function pruneDryRun(config: RedisDrConfig, aws: OperatorClients, p
     maxDeletesPerTarget: input.maxDeletesPerTarget,
     targets: [...decided.values()].sort((a, b) => a.target.localeCompare(b.target)),
     problems: report.problems,
+    results: [...report.results].sort((a, b) => a.target.localeCompare(b.target)),
+    held: report.held,
+    outcome: pruneRunFailed(report) ? 'failed' : 'ok',
   };
 }

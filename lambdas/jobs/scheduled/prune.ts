@@ -44,6 +44,11 @@ export interface PruneRunReport {
   readonly results: readonly PruneTargetResult[];
 }
 
+/** Whether a run failed (a listing, a deletion or the tag selection): the run then throws {@link PruneRunFailedError}; a hold does not fail it. */
+export function pruneRunFailed(report: Pick<PruneRunReport, 'failed' | 'problems'>): boolean {
+  return report.failed > 0 || report.problems.length > 0;
+}
+
 /** Thrown after the whole run when a listing or a deletion failed. */
 export class PruneRunFailedError extends Error {
   constructor(readonly report: PruneRunReport) {
@@ -143,7 +148,7 @@ export async function runPrunePlan(input: PruneRunInput, deps: PruneDeps, onDeci
     planDims,
   );
   deps.log.info('prune run finished', { ...report, results: undefined });
-  if (report.failed > 0 || report.problems.length > 0) throw new PruneRunFailedError(report);
+  if (pruneRunFailed(report)) throw new PruneRunFailedError(report);
   return report;
 }
 

@@ -7,7 +7,7 @@
  * loads only for `s3://` (a file:// run stays about 60 MiB lighter). Also
  * what a backup reads its server with.
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { AofDirectory, RestoreDirectory, serverAofState } from '../../adapters/host/aof-dir.js';
 import { connectUrl, type UrlCredentials } from '../../adapters/redis/dump-restore.js';
@@ -26,7 +26,7 @@ export { redactUrl as redactHeartbeatUrl } from '../../adapters/host/heartbeat.j
 
 /** How a kind of store is made from a folder or from an S3 prefix. */
 export interface StoreMaker<T> {
-  readonly file: (dir: string) => T;
+  readonly file: (dir: string) => Promise<T> | T;
   readonly s3: (client: S3Client, bucket: string, prefix: string) => Promise<T> | T;
 }
 
@@ -45,12 +45,30 @@ export async function openDestination<T>(option: string, url: string, s3Endpoint
   return make.s3(storageS3Client(s3Endpoint ? { endpoint: s3Endpoint } : {}), dest.bucket, dest.prefix);
 }
 
-/** The backup store a destination option names (`create`: make a missing folder). */
+/**
+ * The backup store a destination option names (`create`: make a missing
+ * folder). Without `create`, a folder that is not there is a usage error
+ * (exit 2, nothing done: a mistyped path), not a failed backup.
+ */
 export function openBackupStore(to: string, s3Endpoint: string | undefined, option = '--to', create = true): Promise<BackupStore> {
   return openDestination<BackupStore>(option, to, s3Endpoint, {
-    file: (dir) => new FileBackupStore(dir, { create }),
+    file: async (dir) => {
+      if (!create && !(await folderExists(dir)))
+        throw new UsageError(`${option} ${to}: no such folder. Check the path (a typo?), or add --create to make it (the first run of a new destination)`);
+      return new FileBackupStore(dir, { create });
+    },
     s3: async (client, bucket, prefix) => new (await import('../../adapters/storage/backup-store-s3.js')).S3BackupStore(client, bucket, prefix),
   });
+}
+
+/** Whether `dir` is there (a folder, or anything else the store then refuses with its own words); other faults are the store's to report. */
+async function folderExists(dir: string): Promise<boolean> {
+  try {
+    await stat(dir);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
 }
 
 /**

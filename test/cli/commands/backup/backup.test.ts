@@ -135,10 +135,13 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     expect(readdirSync(dir)).not.toContain('m.prom');
   });
 
-  it('a --to folder that does not exist is refused without --create (a typo): nothing made, the fix named', async () => {
+  it('a --to folder that does not exist is a usage error without --create (a typo): exit 2, nothing made, the fix in one line', async () => {
     const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', `file://${dir}/typo`]);
-    expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/^FAILED at step lease: file:\/\/.*\/typo: no such folder\. Check the path \(a typo\?\), or add --create/);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^redis-dr: --to file:\/\/.*\/typo: no such folder\. Check the path \(a typo\?\), or add --create to make it \(the first run of a new destination\)\n$/,
+    );
     expect(readdirSync(dir)).not.toContain('typo');
   });
 

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
-import { formatCompare } from '../../../../cli/commands/compare/format.js';
+import { formatCompare } from '../../../../cli/compare-report.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { BINARY_KEY, seedDataset } from '../../support/dataset.js';
 import { cli } from '../../support/run-cli.js';

@@ -73,6 +73,23 @@ describe('prune --dry-run (against AWS)', () => {
     expect(r.stdout).toMatch(/sessions-prod: keep 6, delete 0, ignored 0 - HOLD: /);
   });
 
+  it('prints what the run itself would do per target: a keyspace-collapse hold with its reason, and the deletions of an unheld run', async () => {
+    const names = Array.from({ length: 14 }, (_, i) => snapshot(new Date(NOW - 600_000 - i * 2 * 3600_000).toISOString(), 'hourly'));
+    const unheld = await run('--plan', 'sessions', '--dry-run');
+    expect(unheld.code).toBe(0);
+    expect(unheld.stdout).toContain(`\nthis run:\n`);
+    expect(unheld.stdout).toContain(`  sessions-prod: would delete 2 (${names[13]}, ${names[12]}), 0 left for later runs, 12 kept`);
+    aws.state.snapshots.get(names[0]!)!.tags['redis-dr:collapsed'] = 'rdr-sessions-prod holds 0 keys 100 pct fewer than 1000';
+    const held = await run('--plan', 'sessions', '--dry-run', '--json');
+    expect(held.code).toBe(0);
+    const out = JSON.parse(held.stdout) as { results: { target: string; hold?: { reason: string } }[]; outcome: string };
+    expect(out.results.find((x) => x.target === 'sessions-prod')!.hold).toMatchObject({ reason: 'newest-collapsed' });
+    expect(out.outcome).toBe('ok');
+    expect((await run('--plan', 'sessions', '--dry-run')).stdout).toMatch(
+      / {2}sessions-prod: HELD \(newest-collapsed\): newest snapshot .* is a keyspace collapse/,
+    );
+  });
+
   it('refuses to run without --dry-run (exit 2): the CLI never deletes', async () => {
     snapshot('2026-11-21T08:00:00Z', 'hourly');
     const r = await run('--plan', 'sessions');

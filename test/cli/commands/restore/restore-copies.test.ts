@@ -3,7 +3,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { GetObjectTaggingCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { RestoreResult } from '../../../../cli/commands/restore/recovery-point.js';
+import type { RestoreResult } from '../../../../lambdas/jobs/drills/restore-point.js';
 import { FakeClock } from '../../../support/fakes.js';
 import { fakeAws } from '../../support/fake-aws.js';
 import { DR_BUCKET, PRIMARY_BUCKET, putDrCopy } from '../../support/dr-copies.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseUntil, UNTIL_FORMATS } from '../../../../cli/commands/restore-aof/action.js';
-import { UsageError } from '../../../../cli/usage.js';
+import { UsageError } from '../../../../lambdas/jobs/usage-error.js';
 import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store.js';
 import { parseStoredKey } from '../../../../lambdas/domain/self-managed/aof-layout.js';
 import { AOF_METRICS } from '../../../../lambdas/domain/self-managed/aof-metrics.js';

@@ -28,6 +28,7 @@ import { AofShipper } from '../../../../lambdas/jobs/self-managed/ship-aof.js';
 import { restoreAof } from '../../../../lambdas/jobs/self-managed/restore-aof.js';
 import { rewriteAof, startAofServer } from '../../../support/aof.js';
 import { awsError } from '../../../support/fakes.js';
+import { pidScopeTag } from '../../../../lambdas/adapters/host/process.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest();
 async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {
@@ -244,12 +245,12 @@ describe('FileAofStore under write faults (injected at the handle)', () => {
     const store = new FileAofStore(dir);
     await store.put('files/a/p.part', Buffer.from('hello'));
     mkdirSync(join(dir, 'files', 'b'), { recursive: true });
-    const dead = join(dir, 'files', 'b', '.0000-0005.part.partial-99999999-0a1b2c3d');
-    const live = join(dir, 'files', 'a', `.q.part.partial-${process.ppid}-0a1b2c3d`);
+    const dead = join(dir, 'files', 'b', `.0000-0005.part.partial-${pidScopeTag()}-99999999-0a1b2c3d`);
+    const live = join(dir, 'files', 'a', `.q.part.partial-${pidScopeTag()}-${process.ppid}-0a1b2c3d`);
     writeFileSync(dead, 'tor');
     writeFileSync(live, 'writing');
     expect(await store.objects()).toEqual([{ key: 'files/a/p.part', bytes: 5 }]);
-    expect(await store.sweep()).toEqual(['files/b/.0000-0005.part.partial-99999999-0a1b2c3d']);
+    expect(await store.sweep()).toEqual([`files/b/.0000-0005.part.partial-${pidScopeTag()}-99999999-0a1b2c3d`]);
     expect(existsSync(dead)).toBe(false);
     expect(existsSync(live)).toBe(true);
     await store.remove('files/a/p.part');

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { hostname } from 'node:os';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { thisPidScope } from '../../../../lambdas/adapters/host/process.js';
 import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
 import type { LeaseHolder } from '../../../../lambdas/domain/self-managed/lease.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
@@ -17,7 +17,7 @@ describe('S3BackupStore lease (moto: S3 conditional writes)', () => {
   const bucket = 'redis-dr-lease-test';
   const holder = (token: string, over: Partial<LeaseHolder> = {}): LeaseHolder => ({
     owner: 'redis-dr backup',
-    host: hostname(),
+    ...thisPidScope(),
     pid: process.pid,
     start: new Date().toISOString(),
     token,

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pidScopeTag, thisPidScope } from '../../../../lambdas/adapters/host/process.js';
+import { FOREIGN_PARTIAL_STALE_MS } from '../../../../lambdas/adapters/storage/object-store-file.js';
+import { formatLease, type LeaseHolder, parseLease } from '../../../../lambdas/domain/self-managed/lease.js';
 import {
   FileBackupStore,
   parseDestination,
@@ -42,6 +45,8 @@ async function* chunks(...parts: (string | Error)[]): AsyncGenerator<Uint8Array>
   }
 }
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+/** A pid that was a process a moment ago and is gone now (a shell that exited). */
+const deadPid = (): number => Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
 
 type Write = StoreFileHandle['write'];
 /**
@@ -143,26 +148,43 @@ describe('FileBackupStore', () => {
     expect(after).toEqual({ ...before, 'rdr-cache-20261123-0500.rdb.json': '{"tier":"hourly"}' });
   });
 
-  it('sweeps the temporary files of runs that died, never those of a live one', async () => {
-    const dead = join(dir, '.rdr-cache-20261123-0300.rdb.partial-999999999-1');
-    const live = join(dir, `.rdr-cache-20261123-0300.rdb.partial-${process.ppid}-1`);
-    writeFileSync(dead, 'half a backup');
-    writeFileSync(live, 'a backup being written');
+  it('sweeps the temporary files of runs that died here (same host, boot and pid namespace), never those of a live one', async () => {
+    const dead = `.rdr-cache-20261123-0300.rdb.partial-${pidScopeTag()}-999999999-1`;
+    const live = `.rdr-cache-20261123-0300.rdb.partial-${pidScopeTag()}-${process.ppid}-1`;
+    writeFileSync(join(dir, dead), 'half a backup');
+    writeFileSync(join(dir, live), 'a backup being written');
     await new FileBackupStore(dir).write('rdr-cache-20261123-0400.rdb', chunks('x'), meta, content);
     const names = readdirSync(dir);
-    expect(names).not.toContain('.rdr-cache-20261123-0300.rdb.partial-999999999-1');
-    expect(names).toContain(`.rdr-cache-20261123-0300.rdb.partial-${process.ppid}-1`);
+    expect(names).not.toContain(dead);
+    expect(names).toContain(live);
   });
 
   it("sweeps a killed earlier run of this very pid (a container's pid 1 every time), not a file this process made", async () => {
-    const killed = `.rdr-cache-20261123-0300.rdb.partial-${process.pid}-1`; // created long before this process started
-    const mine = `.rdr-cache-20261123-0300.rdb.partial-${process.pid}-${Date.now()}`;
+    const killed = `.rdr-cache-20261123-0300.rdb.partial-${pidScopeTag()}-${process.pid}-1`; // created long before this process started
+    const mine = `.rdr-cache-20261123-0300.rdb.partial-${pidScopeTag()}-${process.pid}-${Date.now()}`;
     writeFileSync(join(dir, killed), 'half a backup of the run before the restart');
     writeFileSync(join(dir, mine), 'being written by this process');
     await new FileBackupStore(dir).write('rdr-cache-20261123-0400.rdb', chunks('x'), meta, content);
     const names = readdirSync(dir);
     expect(names).not.toContain(killed);
     expect(names).toContain(mine);
+  });
+
+  it('a temporary file written elsewhere (another host on a shared folder, another container or boot, or an older redis-dr) is judged by age, never by its pid', async () => {
+    const otherHost = pidScopeTag({ host: 'nfs-client-2', boot: 'b', pidNamespace: 'pid:[1]' });
+    const elsewhere = `.rdr-cache-20261123-0300.rdb.partial-${otherHost}-999999999-1`; // a pid that is no process here
+    const legacy = '.rdr-cache-20261123-0300.rdb.partial-999999999-1';
+    const old = `.rdr-cache-20261123-0200.rdb.partial-${otherHost}-999999999-1`;
+    for (const f of [elsewhere, legacy, old]) writeFileSync(join(dir, f), 'being written on another host');
+    const past = (Date.now() - FOREIGN_PARTIAL_STALE_MS - 60_000) / 1000;
+    utimesSync(join(dir, old), past, past);
+    const store = new FileBackupStore(dir);
+    await store.write('rdr-cache-20261123-0400.rdb', chunks('x'), meta, content);
+    const names = readdirSync(dir);
+    expect(names).toContain(elsewhere);
+    expect(names).toContain(legacy);
+    expect(names).not.toContain(old);
+    expect(FOREIGN_PARTIAL_STALE_MS).toBe(6 * 3600 * 1000);
   });
 
   it('writes every byte through a handle that writes at most 4 KiB a call (short writes are looped over)', async () => {
@@ -222,10 +244,10 @@ describe('FileBackupStore', () => {
     // node itself (tsx as a loader, not its wrapper process), so the pid in the file name is the child's.
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', script, dir], { stdio: 'ignore', cwd: resolve(__dirname, '../../../..') });
     const exited = new Promise((r) => child.once('exit', r));
-    const partial = () => readdirSync(dir).find((f) => /^\.rdr-cache-20261123-0300\.rdb\.partial-\d+-\d+$/.test(f));
+    const partial = () => readdirSync(dir).find((f) => /^\.rdr-cache-20261123-0300\.rdb\.partial-h[0-9a-f]{12}-\d+-\d+$/.test(f));
     for (let i = 0; i < 600 && !partial(); i++) await new Promise((r) => setTimeout(r, 50));
     const left = partial();
-    expect(left).toMatch(new RegExp(`partial-${child.pid}-`));
+    expect(left).toMatch(new RegExp(`partial-${pidScopeTag()}-${child.pid}-`));
     child.kill('SIGKILL');
     await exited; // reaped: its pid no longer answers signal 0
     await new FileBackupStore(dir).write('rdr-cache-20261123-0400.rdb', chunks('x'), meta, content);
@@ -273,6 +295,63 @@ describe('FileBackupStore', () => {
     await store.remove('rdr-cache-20261123-0400.rdb');
     expect(readdirSync(dir)).toEqual([]);
     expect(await new FileBackupStore(join(dir, 'missing')).list()).toEqual([]);
+  });
+
+  describe('the lease', () => {
+    const lease = (over: Partial<LeaseHolder>): void =>
+      writeFileSync(
+        join(dir, '.redis-dr-cache.lease'),
+        formatLease({ owner: 'redis-dr backup', ...thisPidScope(), pid: deadPid(), start: new Date().toISOString(), token: 'theirs', ...over }),
+      );
+    const mine = (): LeaseHolder => ({ owner: 'redis-dr backup', ...thisPidScope(), pid: process.pid, start: new Date().toISOString(), token: 'mine' });
+
+    it('is created through the verified put: the holder with its host, boot and pid namespace, no temporary file left', async () => {
+      const got = await new FileBackupStore(dir).takeLease('cache', mine(), 3600_000);
+      expect('taken' in got).toBe(true);
+      expect(parseLease(readFileSync(join(dir, '.redis-dr-cache.lease'), 'utf8'))).toEqual(expect.objectContaining({ token: 'mine', ...thisPidScope() }));
+      expect(readdirSync(dir)).toEqual(['.redis-dr-cache.lease']);
+    });
+
+    it('a lease whose bytes did not reach the disk is not taken: read back like every put, nothing left', async () => {
+      // Drops the last 10 bytes of every write but reports them written (a lying network file system).
+      const store = new FileBackupStore(dir, {
+        open: async (path, flags, mode) => {
+          const fh = await open(path, flags, mode);
+          if (!/\.lease\.partial-/.test(path)) return fh;
+          const write = (async (data: Uint8Array, offset = 0, length = data.byteLength - offset) => ({
+            bytesWritten: (await fh.write(data, offset, Math.max(0, length - 10))).bytesWritten + Math.min(10, length),
+            buffer: data,
+          })) as Write;
+          return { write, sync: () => fh.sync(), close: () => fh.close() };
+        },
+      });
+      await expect(store.takeLease('cache', mine(), 3600_000)).rejects.toThrow(
+        /take the lease of cache failed: read-back of .*\.redis-dr-cache\.lease does not match/,
+      );
+      expect(readdirSync(dir)).toEqual([]);
+    });
+
+    it('takes over a lease whose holder is gone from this host, boot and pid namespace', async () => {
+      lease({});
+      const got = await new FileBackupStore(dir).takeLease('cache', mine(), 3600_000);
+      expect('taken' in got && got.taken.tookOver).toMatch(/^a stale lease \(its holder, pid \d+ on .*, is gone/);
+    });
+
+    it.each<[string, Partial<LeaseHolder>]>([
+      ['another host (an NFS client)', { host: 'nfs-client-2' }],
+      ['this host name, another boot (the pid reused since a reboot)', { boot: '00000000-0000-0000-0000-000000000000' }],
+      ['this host name and boot, another pid namespace (another container)', { pidNamespace: 'pid:[1]' }],
+      ['a holder that recorded no boot (an older redis-dr)', { boot: undefined, pidNamespace: undefined }],
+    ])('a lease from %s with a dead-looking pid is NOT taken over before its age limit, then is', async (_what, over) => {
+      lease(over);
+      const store = new FileBackupStore(dir);
+      expect(await store.takeLease('cache', mine(), 3600_000)).toEqual({
+        held: expect.objectContaining({ holder: expect.objectContaining({ token: 'theirs' }) }),
+      });
+      lease({ ...over, start: new Date(Date.now() - 7200_000).toISOString() });
+      const over2 = await store.takeLease('cache', mine(), 3600_000);
+      expect('taken' in over2 && over2.taken.tookOver).toMatch(/^a stale lease \(taken 7\d{3} s ago, longer than the 3600 s a run may hold it/);
+    });
   });
 });
 

@@ -44,4 +44,47 @@ describe('pruneDryRun', () => {
     expect(clients.log.entries.filter((e) => e.message === 'dry run: would delete snapshot').length).toBe(Math.min(t.delete.length, r.maxDeletesPerTarget));
     expect(aws.ec.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
   });
+
+  /** 14 hourly snapshots two hours apart (the plan keeps 12 hourly), the newest with `newestTags`. */
+  function fleet(newestTags: Record<string, string> = {}): string[] {
+    const names: string[] = [];
+    for (let i = 0; i < 14; i++) {
+      const at = new Date(NOW - 600_000 - i * 2 * 3600_000).toISOString();
+      const name = `rdr-sessions-prod-${at.slice(0, 10).replaceAll('-', '')}-${at.slice(11, 16).replace(':', '')}`;
+      names.push(name);
+      const tags = { ...OURS, 'redis-dr:tier': 'hourly', ...(i === 0 ? newestTags : {}) };
+      aws.state.snapshots.set(name, { name, target: 'sessions-prod', status: 'available', createdAt: new Date(at), tags });
+    }
+    return names;
+  }
+  const dryRun = async () => {
+    const config = loadConfig('test/fixtures/config/drills.json');
+    return pruneDryRun(config, new OperatorClients(config, { clock: new FakeClock(NOW) }), config.plans.find((p) => p.name === 'sessions')!);
+  };
+
+  it("an unheld target: the run's own per-target result says what this run would delete (within the cap), and the run is ok", async () => {
+    const names = fleet();
+    const r = await dryRun();
+    const prod = r.results.find((x) => x.target === 'sessions-prod')!;
+    expect(prod.hold).toBeUndefined();
+    expect(prod.wouldDelete).toEqual([names[13], names[12]]);
+    expect(prod.deleted).toEqual([]);
+    // The serverless target has no snapshot yet: its rail holds it (no available point).
+    expect(r.results.filter((x) => x.hold).map((x) => [x.target, x.hold!.reason])).toEqual([['sessions-edge', 'no-available-point']]);
+    expect(r.held).toBe(1);
+    expect(r.outcome).toBe('ok');
+    expect(r.results.map((x) => x.target)).toEqual(['sessions-edge', 'sessions-prod']);
+  });
+
+  it('a held target (its newest point a keyspace collapse): the hold is in the result with its reason, nothing would be deleted, and the run is ok as the scheduled one is', async () => {
+    fleet({ 'redis-dr:collapsed': 'rdr-sessions-prod holds 0 keys 100 pct fewer than 1000' });
+    const r = await dryRun();
+    const prod = r.results.find((x) => x.target === 'sessions-prod')!;
+    expect(prod.hold).toMatchObject({ reason: 'newest-collapsed', detail: expect.stringMatching(/is a keyspace collapse/) });
+    expect(prod.wouldDelete).toEqual([]);
+    expect(r.targets.find((x) => x.target === 'sessions-prod')!.hold).toMatchObject({ reason: 'newest-collapsed' });
+    expect(r.held).toBe(2);
+    expect(r.outcome).toBe('ok');
+    expect(aws.ec.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
+  });
 });

@@ -18,6 +18,7 @@ import { runBackup, type BackupDeps, type BackupRequest } from '../../../../lamb
 import { releaseBackupHold } from '../../../../lambdas/jobs/self-managed/release-backup-hold.js';
 import { connectUrl } from '../../../../lambdas/adapters/redis/dump-restore.js';
 import { pullRdb } from '../../../../lambdas/adapters/redis/sync.js';
+import { thisPidScope } from '../../../../lambdas/adapters/host/process.js';
 import { startPingServer, type PingServer } from '../../../support/ping-server.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
@@ -829,7 +830,7 @@ describe('runBackup: the destination lease (two runs at once, real redis-server,
     const dead = execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim();
     writeFileSync(
       join(folder(), '.redis-dr-cache.lease'),
-      JSON.stringify({ owner: 'redis-dr backup', host: (await import('node:os')).hostname(), pid: Number(dead), start: new Date().toISOString(), token: 't' }),
+      JSON.stringify({ owner: 'redis-dr backup', ...thisPidScope(), pid: Number(dead), start: new Date().toISOString(), token: 't' }),
     );
     writeFileSync(join(folder(), 'rdr-cache-20261101-0000.rdb.json'), '{"tier":"daily"}');
     writeFileSync(join(folder(), 'rdr-cache-20261101-0000.rdb.sha256'), 'x');

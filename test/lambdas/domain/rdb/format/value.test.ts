@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCanonicalBatch } from '../../../../../lambdas/adapters/redis/dump-restore.js';
+import { readCanonicalBatch } from '../../../../../lambdas/adapters/redis/canonical-read.js';
 import { keyDigest, type KeyDigest } from '../../../../../lambdas/domain/keys/fingerprint.js';
 import { dumpPayload } from '../../../../../lambdas/domain/rdb/format/dump-payload.js';
 import { RdbKeyReader, type RdbKey } from '../../../../../lambdas/domain/rdb/keys.js';
