@@ -148,12 +148,7 @@ export function lockedReplicationProblems(template: TemplateJson, lockedBuckets:
       };
       const statements = roleId ? roleStatements(template, roleId) : [];
       for (const action of LOCKED_DESTINATION_SOURCE_READS) {
-        const allowed = statements.some(
-          (s) =>
-            s.Effect === 'Allow' &&
-            list(s.Action).includes(action) &&
-            list(s.Resource).some(covers),
-        );
+        const allowed = statements.some((s) => s.Effect === 'Allow' && list(s.Action).includes(action) && list(s.Resource).some(covers));
         if (!allowed)
           problems.push(
             `${id}: rule ${rule.Id ?? '?'} replicates into locked ${bucketText(rule.Destination?.Bucket)}, but its role may not ${action} on the source objects`,
