@@ -36,7 +36,11 @@ function main(): void {
   const built = join(ROOT, 'dist', 'bin', 'redis-dr.js');
   const force = process.argv.includes('--force');
   if (!force && existsSync(built)) {
-    const sources = Math.max(...SOURCES.map((s) => join(ROOT, s)).filter(existsSync).map(newestSource));
+    const sources = Math.max(
+      ...SOURCES.map((s) => join(ROOT, s))
+        .filter(existsSync)
+        .map(newestSource),
+    );
     if (statSync(built).mtimeMs >= sources) {
       process.stdout.write('dist/ is newer than its sources: not rebuilt\n');
       return;

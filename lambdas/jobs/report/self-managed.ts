@@ -84,6 +84,12 @@ export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfMa
     alarms: [],
     holds: backupHolds(files),
     minRetentionDays: o.minRetentionDays,
+    // A destination knows the servers that back up into it, not the ones that do not, and pages through the
+    // heartbeat's monitor rather than alarms: "not collected", never an empty "none" that reads as a pass.
+    notCollected: {
+      coverage: 'self-managed: the destination knows the servers that back up into it, not the others (no inventory to compare with)',
+      alarms: "self-managed: alerting is the heartbeat's monitor (its /fail pings and missed runs), not CloudWatch alarms",
+    },
   };
 }
 

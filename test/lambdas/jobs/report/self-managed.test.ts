@@ -50,4 +50,12 @@ describe('selfManagedReportFacts', () => {
     // drill local keeps no record: the restore-time control fails, honestly.
     expect(of('cache1', 'restore-time')).toMatchObject({ verdict: 'fail', why: 'the plan runs no restore drill' });
   });
+
+  it('says coverage and alarms were not collected (a destination knows no other servers, and pages through the heartbeat), never an empty "none"', () => {
+    const report = buildReport(selfManagedReportFacts([file('rdr-cache1-20261107-0000.rdb')], opts));
+    expect(report.notCollected).toEqual({
+      coverage: expect.stringMatching(/^self-managed: the destination knows the servers that back up into it/),
+      alarms: expect.stringMatching(/^self-managed: alerting is the heartbeat's monitor/),
+    });
+  });
 });

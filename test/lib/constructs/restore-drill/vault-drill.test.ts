@@ -61,7 +61,8 @@ function vaultPolicy(synth: Synthesized): Statement[] {
 }
 
 const READS = new Set<string>([...VAULT_DRILL_OBJECT_ACTIONS, ...VAULT_DRILL_BUCKET_ACTIONS, 's3:GetBucketAcl']);
-const REPLICATION_SIDS = new Set(['ReplicasFromWorkloadAccounts', 'WorkloadAccountsReadBucketSettings']);
+/** The replication roles' grants (writes, held to their roles and prefixes by test/lib/stacks/vault-stack.test.ts's IAM simulation): not the drills'. */
+const REPLICATION_SIDS = new Set(['ReplicasFromWorkloadAccounts', 'ReportsFromWorkloadAccounts', 'WorkloadAccountsReadBucketSettings']);
 
 /**
  * Problems of the vault policy's drill grants: every Allow but the
@@ -196,7 +197,11 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       expect(actionsOf(selectRole)).toEqual(['s3:GetObject', 's3:GetObjectRetention', 's3:GetObjectTagging', 's3:ListBucket']);
       // The seed copy reads the version the verdict names; it writes only in the DR bucket (below).
       expect(actionsOf(seedRole)).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
-      expect(touching.every((t) => t.role === seedRole || t.role === selectRole)).toBe(true);
+      // Besides the drills', only the replication of reports/ touches the vault: it writes replicas there, nothing else.
+      const reportsRole = roleId(replicationRoleName(config.name, config.dr.region));
+      expect(actionsOf(reportsRole)).toEqual(['s3:ObjectOwnerOverrideToBucketOwner', 's3:ReplicateObject']);
+      expect(JSON.stringify(touching.filter((t) => t.role === reportsRole).map((t) => t.resources))).toContain(`${bucketArn}/reports/*`);
+      expect(touching.every((t) => t.role === seedRole || t.role === selectRole || t.role === reportsRole)).toBe(true);
       expect(JSON.stringify(touching.filter((t) => t.role === seedRole).map((t) => t.resources))).toContain(`${bucketArn}/*`);
     });
 
