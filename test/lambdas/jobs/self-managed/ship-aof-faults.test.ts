@@ -14,6 +14,7 @@ import { AofShipper } from '../../../../lambdas/jobs/self-managed/ship-aof.js';
 import type { CycleReport, ShipAofDeps } from '../../../../lambdas/jobs/self-managed/ship-aof-types.js';
 import { restoreAof, type RestoreAofReport } from '../../../../lambdas/jobs/self-managed/restore-aof.js';
 import { nextSecond, rewriteAof, sleep, startAofServer, startWriter } from '../../../support/aof.js';
+import { pidScopeTag } from '../../../../lambdas/adapters/host/process.js';
 
 /**
  * ship-aof when the destination fails where it fails — at the file handle
@@ -175,8 +176,8 @@ describe('ship-aof: a torn part already in the history', () => {
     const last = parts[parts.length - 1]!;
     const size = readFileSync(last).length;
     truncateSync(last, Math.floor(size / 2));
-    // What a run killed while writing leaves.
-    const leftover = join(dest, 'files', 'appendonly.aof.1.incr.aof', '.0000000000000000-0000000000000001.x.part.partial-99999999-0a1b2c3d');
+    // What a run killed while writing leaves (on this host, boot and pid namespace: its pid is judged, and gone).
+    const leftover = join(dest, 'files', 'appendonly.aof.1.incr.aof', `.0000000000000000-0000000000000001.x.part.partial-${pidScopeTag()}-99999999-1`);
     writeFileSync(leftover, 'half');
 
     const before = await restore(dest);
@@ -194,7 +195,7 @@ describe('ship-aof: a torn part already in the history', () => {
 
     const second = runReporting(aofDir, new FileAofStore(dest));
     await eventually('a ping', () => second.pings.length > 0);
-    expect(second.log.some((l) => /removed what a killed run left at file:\/\/.*\.partial-99999999-0a1b2c3d/.test(l))).toBe(true);
+    expect(second.log.some((l) => /removed what a killed run left at file:\/\/.*\.partial-h[0-9a-f]+-99999999-1/.test(l))).toBe(true);
     expect(
       second.log.some((l) =>
         /appendonly\.aof\.1\.incr\.aof: the stored part for bytes \d+-\d+ is torn \(\d+ of \d+ bytes stored\): removed; the server still has these bytes, they are shipped again/.test(
