@@ -13,7 +13,7 @@
  * processes under `/usr/bin/time` (wall from spawn to exit, peak RSS, CPU):
  *
  * - A: `node bin/redis-dr.cjs backup --remote --redis redis://127.0.0.1:<port>
- *   --to file://<fresh dir> --name bench --json` (the compiled CLI: `npm run
+ *   --to file://<fresh dir> --create --name bench --json` (the compiled CLI: `npm run
  *   build` first): pulls the RDB over the replication protocol, verifies every
  *   byte, writes, fsyncs and links it, with its .sha256 and .json beside it;
  * - B: `redis-cli -p <port> --rdb <file>` then `redis-check-rdb <file>`: two
@@ -258,7 +258,7 @@ async function main(): Promise<void> {
       const r = await bounded(
         scratch,
         process.execPath,
-        [CLI, 'backup', '--remote', '--redis', `redis://127.0.0.1:${server!.port}`, '--to', `file://${dest}`, '--name', 'bench', '--json'],
+        [CLI, 'backup', '--remote', '--redis', `redis://127.0.0.1:${server!.port}`, '--to', `file://${dest}`, '--create', '--name', 'bench', '--json'],
         ROOT,
       );
       const s = await serverSide(serverLog, logOffset, client);
@@ -367,7 +367,7 @@ async function main(): Promise<void> {
         settings: { 'repl-diskless-sync': form === 'eof' ? 'yes' : 'no', 'repl-diskless-sync-delay': 0 },
         loadAverages,
         ours: {
-          command: 'node bin/redis-dr.cjs backup --remote --redis redis://127.0.0.1:<port> --to file://<fresh dir> --name bench --json',
+          command: 'node bin/redis-dr.cjs backup --remote --redis redis://127.0.0.1:<port> --to file://<fresh dir> --create --name bench --json',
           medianSeconds: aMedian,
           medianCpuSeconds: med(a.map((r) => r.cpuSeconds)),
           medianSyncStepSeconds: med(a.map((r) => r.steps.sync)),
@@ -541,6 +541,7 @@ async function profiled(
       `redis://127.0.0.1:${port}`,
       '--to',
       `file://${dest}`,
+      '--create',
       '--name',
       'bench',
       '--json',
