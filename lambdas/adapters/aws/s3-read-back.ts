@@ -46,11 +46,18 @@ export class PartDigests {
 /** How the read-back was done, as a backup's record names it. */
 export type S3ReadBackHow = 's3-full-object-checksum' | 's3-composite-checksum' | 's3-get';
 
+/** What the read-back found: how it matched, and the stored object's ETag (HeadObject's; a later `If-Match` names it). */
+export interface S3ReadBack {
+  readonly how: S3ReadBackHow;
+  readonly etag?: string;
+}
+
 /**
  * Matches the stored object against `expected` (length and SHA-256 hex of
  * the whole) and `partDigests` (from {@link PartDigests}; one digest, of
  * the whole, for an object sent in one request).
  * @param read the object's bytes, for a store that reports no checksum
+ * @param expectedOwner the bucket's account: S3 refuses the HeadObject when another account owns it
  * @throws ReadBackMismatchError naming `location`
  */
 export async function verifyS3ReadBack(
@@ -61,8 +68,10 @@ export async function verifyS3ReadBack(
   expected: ReadBack,
   partDigests: readonly Buffer[],
   read: () => Promise<AsyncIterable<Uint8Array>>,
-): Promise<S3ReadBackHow> {
-  const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+  expectedOwner?: string,
+): Promise<S3ReadBack> {
+  const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED', ExpectedBucketOwner: expectedOwner }));
+  const etag = head?.ETag === undefined ? {} : { etag: head.ETag };
   const length = head?.ContentLength;
   const stored = head?.ChecksumSHA256;
   if (length !== expected.bytes) throw new ReadBackMismatchError(location, expected, { bytes: length ?? -1, sha256: stored ?? '(not returned)' });
@@ -75,7 +84,7 @@ export async function verifyS3ReadBack(
     }
     const got = { bytes, sha256: found.digest('hex') };
     if (got.bytes !== expected.bytes || got.sha256 !== expected.sha256) throw new ReadBackMismatchError(location, expected, got);
-    return 's3-get';
+    return { how: 's3-get', ...etag };
   }
   const suffixed = /-\d+$/.test(stored);
   // A multipart upload (more than one part) has a composite SHA-256, which some stores (moto) report with no type and no `-N`.
@@ -98,5 +107,5 @@ export async function verifyS3ReadBack(
       { bytes: length, sha256: `${stored} (S3 ${kind} checksum)` },
     );
   }
-  return composite ? 's3-composite-checksum' : 's3-full-object-checksum';
+  return { how: composite ? 's3-composite-checksum' : 's3-full-object-checksum', ...etag };
 }

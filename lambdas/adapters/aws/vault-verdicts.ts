@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   parseVaultVerdict,
   trustedVaultTags,
@@ -10,6 +10,8 @@ import {
 } from '../../domain/vault/vault-verdict.js';
 import type { CallWrapper } from './elasticache.js';
 import { errorName } from './errors.js';
+import { PutError } from '../storage/object-store.js';
+import { S3ObjectStore } from '../storage/object-store-s3.js';
 import { getObjectTags } from './s3.js';
 
 /**
@@ -49,32 +51,31 @@ export async function readVaultVerdict(s3: S3Client, bucket: string, replicaKey:
 }
 
 /**
- * Writes a verdict object, then reads it back: it counts as stored only when
- * the body read back is the verdict written. A SHA-256 checksum goes with the
- * PUT (S3 requires one for objects a default Object Lock retention locks).
- * @throws Error when the read-back differs or finds none.
+ * Writes a verdict object through the object store's verified put
+ * ({@link S3ObjectStore}: PutObject with its SHA-256, then HeadObject reads
+ * S3's checksum back), replacing the one there: it counts as stored only when
+ * S3 holds the bytes written. A mismatch (another verification wrote the
+ * object meanwhile) is an Error the state machine retries; the store's delete
+ * of the unproven object is refused in the vault (nobody deletes there:
+ * VaultBucket), the store swallows that refusal, and the retry replaces the
+ * object. Readers judge a verdict by the replica version it names.
+ * @throws Error when the write fails or the read-back does not match
  */
 export async function writeVaultVerdict(s3: S3Client, bucket: string, verdict: VaultVerdict, options: VaultReadOptions = {}): Promise<string> {
   const key = vaultVerdictKey(verdict.replica.key);
-  const body = vaultVerdictBody(verdict);
-  await (options.wrap ?? direct)(() =>
-    s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        ContentType: 'application/json',
-        ChecksumAlgorithm: 'SHA256',
-        ExpectedBucketOwner: options.expectedOwner,
-      }),
-    ),
-  );
-  const back = await readVaultVerdict(s3, bucket, verdict.replica.key, options);
-  if (!back.verdict) throw new Error(`verdict for s3://${bucket}/${verdict.replica.key} written but not read back: ${back.absent}`);
-  if (vaultVerdictBody(back.verdict) !== body) {
+  const store = new S3ObjectStore(s3, bucket, '', undefined, options.expectedOwner);
+  try {
+    await (options.wrap ?? direct)(() => store.put(key, Buffer.from(vaultVerdictBody(verdict)), { ifExists: 'replace', contentType: 'application/json' }));
+  } catch (err) {
+    const stage = err instanceof PutError ? err.stage : 'write';
+    const cause = err instanceof PutError ? err.cause : err;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    // A plain Error whatever the cause: the state machine retries every error but its give-up one.
     throw new Error(
-      `verdict object s3://${bucket}/${key} read back differs from the one written (${back.verdict.verdict} of version ${back.verdict.replica.versionId}, ` +
-        `not ${verdict.verdict} of ${verdict.replica.versionId}): another verification wrote it meanwhile? The state machine retries`,
+      stage === 'read-back'
+        ? `verdict object s3://${bucket}/${key} written but not read back as written (another verification wrote it meanwhile? The state machine retries): ${message}`
+        : `verdict object s3://${bucket}/${key} not written: ${message}`,
+      { cause },
     );
   }
   return key;

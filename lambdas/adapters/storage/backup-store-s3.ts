@@ -2,7 +2,7 @@
  * The S3 destination of self-managed backups (`s3://bucket/prefix`, any
  * S3-compatible store); loaded only for s3:// destinations. See backup-store.ts.
  */
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { formatReadBackTag, parseReadBackTag, type StoredBackup } from '../../domain/self-managed/backup.js';
 import { TAGS, isTier } from '../../domain/plans/types.js';
 import type { BackupContent, BackupMeta, BackupStore, LeaseAttempt, ReadBackRecord, WrittenBackup } from './backup-store.js';
@@ -11,6 +11,14 @@ import { processAlive, thisPidScope } from '../host/process.js';
 import { errorName } from '../aws/errors.js';
 import { KeyExistsError, PutError, putFault, storeError } from './object-store.js';
 import { S3ObjectStore, type UploadShape } from './object-store-s3.js';
+
+/** What S3 answers a conditional write another writer won (`If-None-Match`/`If-Match`). */
+const CONFLICT = ['PreconditionFailed', 'ConditionalRequestConflict'];
+
+/** A put's fault as S3 gave it (a PutError's cause). */
+function causeOf(err: unknown): unknown {
+  return err instanceof PutError ? err.cause : err;
+}
 
 /** An S3 tag value: letters, digits, spaces and `+ - = . _ : / @`, at most 256 characters. */
 function tagValue(text: string): string {
@@ -73,10 +81,11 @@ export class S3BackupStore implements BackupStore {
   }
 
   /**
-   * The lease is an object written with `If-None-Match: *` (S3 conditional
-   * writes: only one writer creates it); a stale one is replaced with
-   * `If-Match: <its ETag>` (only one run takes it over), and released with
-   * a delete `If-Match` this run's ETag (never another run's lease).
+   * The lease is an object put through the object store (read back like
+   * any object) with `If-None-Match: *` (S3 conditional writes: only one
+   * writer creates it); a stale one is replaced with `If-Match: <its ETag>`
+   * (only one run takes it over), and released with a delete `If-Match`
+   * the ETag the put read back (never another run's lease).
    * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
    */
   async takeLease(target: string, holder: LeaseHolder, staleAfterMs: number): Promise<LeaseAttempt> {
@@ -91,29 +100,26 @@ export class S3BackupStore implements BackupStore {
         },
       },
     });
+    const lease = Buffer.from(body);
     try {
       for (let round = 0; round < 5; round++) {
         try {
-          const put = await this.client.send(
-            new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*', ContentType: 'application/json' }),
-          );
-          return taken(put.ETag);
+          const put = await this.objects.put(leaseName(target), lease, { ifExists: 'fail', contentType: 'application/json' });
+          return taken(put.etag);
         } catch (err) {
-          if (!['PreconditionFailed', 'ConditionalRequestConflict'].includes(errorName(err))) throw err;
+          if (!(err instanceof KeyExistsError) && !CONFLICT.includes(errorName(causeOf(err)))) throw causeOf(err);
         }
         const found = await this.readLease(key);
         if (!found) continue;
         const why = staleLease(found.lease, { ...thisPidScope(), now: new Date(), alive: processAlive }, staleAfterMs);
         if (!why) return { held: found.lease };
         try {
-          const put = await this.client.send(
-            new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfMatch: found.etag, ContentType: 'application/json' }),
-          );
+          const put = await this.objects.put(leaseName(target), lease, { ifMatch: found.etag, contentType: 'application/json' });
           tookOver = `a stale lease (${why}: ${describeHolder(found.lease)})`;
-          return taken(put.ETag);
+          return taken(put.etag);
         } catch (err) {
           // Another run took it over first (or released it): look again.
-          if (!['PreconditionFailed', 'ConditionalRequestConflict', 'NoSuchKey', 'NotFound'].includes(errorName(err))) throw err;
+          if (![...CONFLICT, 'NoSuchKey', 'NotFound'].includes(errorName(causeOf(err)))) throw causeOf(err);
         }
       }
     } catch (err) {

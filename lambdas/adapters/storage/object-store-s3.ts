@@ -26,6 +26,17 @@ export interface UploadShape {
   readonly queueSize: number;
 }
 
+/** {@link PutOptions} of the S3 driver. */
+export interface S3PutOptions extends PutOptions {
+  /**
+   * Replace the object only while its ETag is this one (`If-Match`, S3
+   * conditional writes; `ifExists` is then not used): S3 refuses the put
+   * (PutError, its cause PreconditionFailed or ConditionalRequestConflict)
+   * when another writer replaced or deleted it meanwhile.
+   */
+  readonly ifMatch?: string;
+}
+
 /** Errors S3 gives for a key that is not there (GetObject: NoSuchKey; HeadObject: NotFound). */
 const MISSING = ['NoSuchKey', 'NotFound'];
 
@@ -53,6 +64,12 @@ export class S3ObjectStore implements ObjectStore {
     /** Empty, or ending in `/`. */
     readonly prefix: string,
     private readonly upload: UploadShape = { partBytes: 16 * 1024 * 1024, queueSize: 4 },
+    /**
+     * The bucket's account, sent as `ExpectedBucketOwner` on every object
+     * call: S3 refuses the call when another account owns a bucket of that
+     * name (the vault's verdicts). Unset: no check.
+     */
+    readonly expectedOwner?: string,
   ) {
     this.url = `s3://${bucket}/${prefix}`;
   }
@@ -67,12 +84,13 @@ export class S3ObjectStore implements ObjectStore {
     return this.prefix + key;
   }
 
-  async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
-    const { ifExists = 'fail', commit, signal, tags, contentType } = options;
+  async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options: S3PutOptions = {}): Promise<PutResult> {
+    const { ifExists = 'fail', commit, signal, tags, contentType, ifMatch } = options;
     const Key = this.key(key);
     const location = this.location(key);
-    const conditional = ifExists === 'replace' ? {} : { IfNoneMatch: '*' };
+    const conditional = ifMatch !== undefined ? { IfMatch: ifMatch } : ifExists === 'replace' ? {} : { IfNoneMatch: '*' };
     const headers = {
+      ...this.owner(),
       ...(tags ? { Tagging: new URLSearchParams(tags as Record<string, string>).toString() } : {}),
       ...(contentType ? { ContentType: contentType } : {}),
     };
@@ -122,7 +140,7 @@ export class S3ObjectStore implements ObjectStore {
       }
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (errorName(err) === 'PreconditionFailed' && ifExists !== 'replace') {
+      if (errorName(err) === 'PreconditionFailed' && ifMatch === undefined && ifExists !== 'replace') {
         if (ifExists === 'skip') return { written: false, bytes: 0, sha256: '', location, how: 's3-full-object-checksum' };
         throw new KeyExistsError(this.url, key);
       }
@@ -130,28 +148,44 @@ export class S3ObjectStore implements ObjectStore {
     }
     const sha256 = whole.digest('hex');
     try {
-      const how = await verifyS3ReadBack(this.client, this.bucket, Key, location, { bytes, sha256 }, partDigests ?? parts.digests(), () => this.getStream(key));
-      return { written: true, bytes, sha256, location, how };
+      const { how, etag } = await verifyS3ReadBack(
+        this.client,
+        this.bucket,
+        Key,
+        location,
+        { bytes, sha256 },
+        partDigests ?? parts.digests(),
+        () => this.getStream(key),
+        this.expectedOwner,
+      );
+      return { written: true, bytes, sha256, location, how, ...(etag === undefined ? {} : { etag }) };
     } catch (err) {
-      // The object this put created goes: never one that was not proven.
+      // The object this put created goes: never one that was not proven. A delete that fails (a bucket
+      // where nobody may delete, as the vault's; the network) is swallowed, so the error the caller sees
+      // is always the read-back's, never the cleanup's.
       await this.delete(key).catch(() => undefined);
       throw new PutError('read-back', err);
     }
   }
 
+  /** `ExpectedBucketOwner`, when the bucket's account is known. */
+  private owner(): { ExpectedBucketOwner?: string } {
+    return this.expectedOwner === undefined ? {} : { ExpectedBucketOwner: this.expectedOwner };
+  }
+
   async get(key: string): Promise<Buffer> {
-    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key), ...this.owner() }));
     return Buffer.from((await r.Body?.transformToByteArray()) ?? new Uint8Array());
   }
 
   async getStream(key: string): Promise<AsyncIterable<Uint8Array>> {
-    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key), ...this.owner() }));
     return (r.Body as AsyncIterable<Uint8Array> | undefined) ?? (async function* () {})();
   }
 
   async exists(key: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key), ...this.owner() }));
       return true;
     } catch (err) {
       if (MISSING.includes(errorName(err))) return false;
@@ -160,12 +194,12 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key), ...this.owner() }));
   }
 
   /** In S3's order (by key: ListObjectsV2 lists keys in UTF-8 binary order). */
   async list(): Promise<StoredObject[]> {
-    return (await listObjects(this.client, this.bucket, this.prefix))
+    return (await listObjects(this.client, this.bucket, this.prefix, undefined, this.expectedOwner))
       .filter((o) => o.key.length > this.prefix.length)
       .map((o) => ({ key: o.key.slice(this.prefix.length), bytes: o.size }));
   }
@@ -195,7 +229,7 @@ export class S3ObjectStore implements ObjectStore {
 
   /** An object's tags (its marks: the backup store keeps a backup's record there). */
   async tags(key: string): Promise<Record<string, string>> {
-    return getObjectTags(this.client, this.bucket, this.key(key));
+    return getObjectTags(this.client, this.bucket, this.key(key), undefined, undefined, this.expectedOwner);
   }
 
   /** Replaces an object's tags with `tags` (PutObjectTagging replaces the whole set). */
@@ -204,6 +238,7 @@ export class S3ObjectStore implements ObjectStore {
       new PutObjectTaggingCommand({
         Bucket: this.bucket,
         Key: this.key(key),
+        ...this.owner(),
         Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
       }),
     );

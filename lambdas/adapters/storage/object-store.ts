@@ -64,6 +64,8 @@ export interface PutResult {
   readonly location: string;
   /** How the stored bytes were read back and matched. */
   readonly how: ReadBackHow;
+  /** The stored object's ETag as the read-back found it (S3; a folder gives none): what a later `ifMatch` names. */
+  readonly etag?: string;
 }
 
 /**

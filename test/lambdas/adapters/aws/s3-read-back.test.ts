@@ -46,8 +46,8 @@ describe('verifyS3ReadBack', () => {
     ['a composite checksum with neither its -N nor a type (moto after a multipart upload)', { ChecksumSHA256: composite }, 's3-composite-checksum'],
     ['no checksum: the object read again', {}, 's3-get'],
   ])('accepts %s', async (_, head, how) => {
-    s3.on(HeadObjectCommand).resolves({ ContentLength: 20, ...head });
-    await expect(verify()).resolves.toBe(how);
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 20, ETag: '"stored"', ...head });
+    await expect(verify()).resolves.toEqual({ how, etag: '"stored"' });
   });
 
   it.each([

@@ -20,6 +20,7 @@ import {
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { errorName } from '../../../../lambdas/adapters/aws/errors.js';
 import { ReadBackMismatchError, ShortWriteError } from '../../../../lambdas/adapters/storage/durable-file.js';
 import { KeyExistsError, type ObjectStore, PutError } from '../../../../lambdas/adapters/storage/object-store.js';
 import { FileObjectStore, type OpenFile } from '../../../../lambdas/adapters/storage/object-store-file.js';
@@ -84,12 +85,15 @@ function writingThrough(write: (fh: FileHandle, data: Uint8Array, offset: number
 interface Driver {
   readonly name: string;
   readonly how: { whole: string; stream: string };
+  /** Whether a put returns the stored object's ETag (S3: `etag`, what `ifMatch` names). */
+  readonly etags: boolean;
   fresh(opts?: { damaging?: boolean }): Promise<ObjectStore>;
 }
 
 const folder: Driver = {
   name: 'the folder driver (a temporary folder)',
   how: { whole: 'file', stream: 'file' },
+  etags: false,
   async fresh({ damaging = false } = {}) {
     // Damaging: a handle that drops the last byte of every write but reports it written (a lying network or FUSE filesystem).
     const lying = writingThrough(async (fh, data, offset, length) => {
@@ -106,6 +110,7 @@ const motoDriver: Driver = {
   name: 'the S3 driver against a real S3 API (moto)',
   // moto reports no checksum for a PutObject that sent its SHA-256 value (not the algorithm): the object is read again.
   how: { whole: 's3-get', stream: 's3-composite-checksum' },
+  etags: true,
   async fresh({ damaging = false } = {}) {
     const bucket = `contract-${++buckets}`;
     await moto.bucket(bucket);
@@ -142,15 +147,21 @@ const motoDriver: Driver = {
 const mockDriver: Driver = {
   name: 'the S3 driver against aws-sdk-client-mock',
   how: { whole: 's3-full-object-checksum', stream: 's3-composite-checksum' },
+  etags: true,
   async fresh({ damaging = false } = {}) {
     // The instance is mocked, not the class: the moto driver's clients stay real.
     const client = new S3Client({ region: 'eu-west-1' });
     const s3 = mockClient(client);
     cleanup.push(() => s3.restore());
-    const objects = new Map<string, { body: Buffer; checksum: string; type: string }>();
+    const objects = new Map<string, { body: Buffer; checksum: string; type: string; etag: string }>();
     const uploads = new Map<string, Map<number, Buffer>>();
-    const conflict = (input: { Key?: string; IfNoneMatch?: string }) => {
+    let writes = 0;
+    const etag = () => `"${++writes}"`;
+    const conflict = (input: { Key?: string; IfNoneMatch?: string; IfMatch?: string }) => {
       if (input.IfNoneMatch === '*' && objects.has(input.Key!))
+        throw awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+      if (input.IfMatch !== undefined && !objects.has(input.Key!)) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
+      if (input.IfMatch !== undefined && objects.get(input.Key!)!.etag !== input.IfMatch)
         throw awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
     };
     s3.on(PutObjectCommand).callsFake(async (input: PutObjectCommandInput) => {
@@ -158,8 +169,9 @@ const mockDriver: Driver = {
       if (input.ChecksumSHA256 !== undefined && input.ChecksumSHA256 !== sha(body).toString('base64'))
         throw awsError('BadDigest', 'The SHA256 you specified did not match the calculated checksum.', 400);
       conflict(input);
-      objects.set(input.Key!, { body, checksum: sha(body).toString('base64'), type: 'FULL_OBJECT' });
-      return {};
+      const tag = etag();
+      objects.set(input.Key!, { body, checksum: sha(body).toString('base64'), type: 'FULL_OBJECT', etag: tag });
+      return { ETag: tag };
     });
     s3.on(CreateMultipartUploadCommand).callsFake(async (input: { Key: string }) => {
       uploads.set(input.Key, new Map());
@@ -175,8 +187,9 @@ const mockDriver: Driver = {
       const parts = [...uploads.get(input.UploadId)!.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b);
       uploads.delete(input.UploadId);
       const checksum = `${sha(Buffer.concat(parts.map((p) => sha(p)))).toString('base64')}-${parts.length}`;
-      objects.set(input.Key, { body: Buffer.concat(parts), checksum, type: 'COMPOSITE' });
-      return {};
+      const tag = etag();
+      objects.set(input.Key, { body: Buffer.concat(parts), checksum, type: 'COMPOSITE', etag: tag });
+      return { ETag: tag };
     });
     s3.on(AbortMultipartUploadCommand).callsFake(async (input: { UploadId: string }) => {
       uploads.delete(input.UploadId);
@@ -186,12 +199,12 @@ const mockDriver: Driver = {
       const o = objects.get(input.Key);
       if (!o) throw awsError('NotFound', 'Not Found', 404);
       const checksum = damaging ? o.checksum.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) : o.checksum;
-      return { ContentLength: o.body.length, ChecksumSHA256: checksum, ChecksumType: o.type };
+      return { ContentLength: o.body.length, ChecksumSHA256: checksum, ChecksumType: o.type, ETag: o.etag };
     });
     s3.on(GetObjectCommand).callsFake(async (input: { Key: string }) => {
       const o = objects.get(input.Key);
       if (!o) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
-      return { Body: sdkStreamMixin(Readable.from([o.body])) };
+      return { Body: sdkStreamMixin(Readable.from([o.body])), ETag: o.etag };
     });
     s3.on(DeleteObjectCommand).callsFake(async (input: { Key: string }) => {
       objects.delete(input.Key);
@@ -228,6 +241,7 @@ describe.each([folder, motoDriver, mockDriver])('the object store contract: $nam
       sha256: hex(small),
       location: store.location('a/b/small.part'),
       how: driver.how.whole,
+      ...(driver.etags ? { etag: expect.any(String) } : {}),
     });
     expect(await store.put('big.rdb', stream(big), { commit: () => undefined })).toEqual({
       written: true,
@@ -235,6 +249,7 @@ describe.each([folder, motoDriver, mockDriver])('the object store contract: $nam
       sha256: hex(big),
       location: store.location('big.rdb'),
       how: driver.how.stream,
+      ...(driver.etags ? { etag: expect.any(String) } : {}),
     });
     expect(await store.get('a/b/small.part')).toEqual(small);
     expect((await collect(await store.getStream('big.rdb'))).equals(big)).toBe(true);
@@ -354,6 +369,20 @@ describe('the folder driver under write faults (at the file handle)', () => {
   });
 });
 
+describe.each([motoDriver, mockDriver])("the S3 driver's conditional replace: $name", (driver) => {
+  it('ifMatch replaces the object only while its ETag is the one a put returned; a stale one is refused, the object kept', async () => {
+    const store = (await driver.fresh()) as S3ObjectStore;
+    const first = await store.put('lease', Buffer.from('first'));
+    const second = await store.put('lease', Buffer.from('second'), { ifMatch: first.etag! });
+    expect(second).toMatchObject({ written: true, bytes: 6, etag: expect.any(String) });
+    expect(second.etag).not.toBe(first.etag);
+    const stale = await store.put('lease', Buffer.from('third'), { ifMatch: first.etag! }).catch((e: unknown) => e);
+    expect(stale).toBeInstanceOf(PutError);
+    expect(errorName((stale as PutError).cause)).toBe('PreconditionFailed');
+    expect((await store.get('lease')).toString()).toBe('second');
+  });
+});
+
 describe('the S3 driver against faults only a mock can give (aws-sdk-client-mock)', () => {
   const client = new S3Client({ region: 'eu-west-1' });
   const s3 = mockClient(client);
@@ -373,6 +402,24 @@ describe('the S3 driver against faults only a mock can give (aws-sdk-client-mock
       .catch((e: unknown) => e);
     expect((err as PutError).cause).toBeInstanceOf(ReadBackMismatchError);
     expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'bucket', Key: 'p/k' }]);
+  });
+
+  it('an expected owner goes on every object call; a refused cleanup delete leaves the read-back error to be seen', async () => {
+    const owned = new S3ObjectStore(client, 'bucket', 'p/', undefined, '111111111111');
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 5, ChecksumSHA256: sha(Buffer.from('hellO')).toString('base64'), ChecksumType: 'FULL_OBJECT' });
+    // A bucket where nobody may delete (the vault).
+    s3.on(DeleteObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    s3.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([Buffer.from('hello')]) }));
+    const err = await owned.put('k', Buffer.from('hello'), { ifExists: 'replace' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PutError);
+    expect((err as PutError).stage).toBe('read-back');
+    expect((err as PutError).cause).toBeInstanceOf(ReadBackMismatchError);
+    await collect(await owned.getStream('k'));
+    expect(await owned.exists('k')).toBe(true);
+    const sent = [PutObjectCommand, HeadObjectCommand, DeleteObjectCommand, GetObjectCommand].flatMap((c) => s3.commandCalls(c));
+    expect(sent.length).toBeGreaterThanOrEqual(5);
+    for (const call of sent) expect(call.args[0].input).toMatchObject({ ExpectedBucketOwner: '111111111111' });
   });
 
   it('a composite checksum of another part count is not what was uploaded; a refused multipart upload is aborted, never completed', async () => {

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   GetObjectRetentionCommand,
   PutObjectCommand,
@@ -160,18 +162,29 @@ describe('verify-rdb in the vault: COMPLIANCE retention per tier', () => {
     expect(result).toMatchObject({ done: true, outcome: { action: 'already-verified', retention: { tier: 'hourly', days: 3, extended: false } } });
   });
 
-  /** The vault's verdict object as the mocked S3 holds it (PutObject stores it, GetObject of its key answers it). */
+  /**
+   * The vault's verdict object as the mocked S3 holds it: PutObject stores
+   * it, GetObject of its key answers it, HeadObject of its key answers its
+   * length and SHA-256 (S3's checksum, what the store's read-back matches).
+   */
   function verdictStore(initial?: VaultVerdict): { body?: string } {
     const store: { body?: string } = initial ? { body: vaultVerdictBody(initial) } : {};
-    s3.on(PutObjectCommand).callsFake(async (input: { Key: string; Body: string }) => {
+    s3.on(PutObjectCommand).callsFake(async (input: { Key: string; Body: Uint8Array }) => {
       expect(input.Key).toBe(vaultVerdictKey(KEY));
-      store.body = input.Body;
+      store.body = Buffer.from(input.Body).toString('utf8');
       return {};
     });
     s3.on(GetObjectCommand, { Key: vaultVerdictKey(KEY) }).callsFake(async () => {
       if (store.body === undefined) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
       return { Body: sdkStreamMixin(Readable.from([Buffer.from(store.body)])) };
     });
+    s3.on(HeadObjectCommand, { Key: vaultVerdictKey(KEY) }).callsFake(async () => {
+      if (store.body === undefined) throw awsError('NotFound', 'Not Found', 404);
+      const bytes = Buffer.from(store.body);
+      return { ContentLength: bytes.length, ChecksumSHA256: createHash('sha256').update(bytes).digest('base64'), ChecksumType: 'FULL_OBJECT' };
+    });
+    // Nobody deletes in the vault (VaultBucket's policy), the verifier neither.
+    s3.on(DeleteObjectCommand).rejects(awsError('AccessDenied', 'Access Denied', 403));
     return store;
   }
   const stored = (store: { body?: string }) => (store.body === undefined ? undefined : JSON.parse(store.body));
@@ -188,7 +201,14 @@ describe('verify-rdb in the vault: COMPLIANCE retention per tier', () => {
     const result = await verifyStep({ event: event() }, { ...deps, vaultVerdicts: true });
     expect(result).toMatchObject({ done: true, outcome: { action: 'verified', verdict: 'ok', verdictObject: vaultVerdictKey(KEY) } });
     expect(stored(store)).toMatchObject({ verdict: 'ok', replica: { key: KEY, versionId: 'v1', etag: '"e1"', size: RDB.length }, keys: { keys: 1 } });
-    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ ChecksumAlgorithm: 'SHA256', ContentType: 'application/json' });
+    const put = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(put).toMatchObject({
+      ContentType: 'application/json',
+      ChecksumSHA256: createHash('sha256')
+        .update(put.Body as Uint8Array)
+        .digest('base64'),
+    });
+    expect(put.IfNoneMatch).toBeUndefined();
     expect(deps.log.lines.some((e) => e.message.startsWith('replica carries a verdict tag the vault did not write'))).toBe(true);
   });
 
@@ -213,11 +233,27 @@ describe('verify-rdb in the vault: COMPLIANCE retention per tier', () => {
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
   });
 
-  it('vault verdicts: fails (the state machine retries) when the verdict read back is not the one written', async () => {
+  it('vault verdicts: fails (the state machine retries) when the verdict read back is not the one written, the refused cleanup delete hiding nothing', async () => {
+    replica(exportTags('hourly'));
+    const store = verdictStore();
+    // Another verification's verdict lands between this PUT and its read-back.
+    s3.on(PutObjectCommand).callsFake(async () => {
+      store.body = vaultVerdictBody(okOf('v0'));
+      return {};
+    });
+    const failed = verifyStep({ event: event() }, { ...deps, vaultVerdicts: true });
+    await expect(failed).rejects.toThrow(
+      /verdict object s3:\/\/.*\/redis-dr-vault-verdicts\/.* written but not read back as written .*does not match what was written/,
+    );
+    await expect(failed).rejects.toHaveProperty('name', 'Error');
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1);
+  });
+
+  it('vault verdicts: fails when the verdict is not there to read back', async () => {
     replica(exportTags('hourly'));
     verdictStore();
     s3.on(PutObjectCommand).resolves({});
-    await expect(verifyStep({ event: event() }, { ...deps, vaultVerdicts: true })).rejects.toThrow(/written but not read back: no verdict object/);
+    await expect(verifyStep({ event: event() }, { ...deps, vaultVerdicts: true })).rejects.toThrow(/written but not read back as written/);
   });
 
   it('touches no retention without deps.retention (the DR region)', async () => {

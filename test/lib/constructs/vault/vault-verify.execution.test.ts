@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -73,9 +74,15 @@ describe('verify state machine (vault), executed locally', () => {
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
     s3.on(PutObjectTaggingCommand).resolves({});
     verdict = undefined;
-    s3.on(PutObjectCommand, { Key: vaultVerdictKey(KEY) }).callsFake(async (input: { Body: string }) => {
-      verdict = input.Body;
+    s3.on(PutObjectCommand, { Key: vaultVerdictKey(KEY) }).callsFake(async (input: { Body: Uint8Array }) => {
+      verdict = Buffer.from(input.Body).toString('utf8');
       return {};
+    });
+    // The store's read-back: S3's length and SHA-256 of the verdict object.
+    s3.on(HeadObjectCommand, { Key: vaultVerdictKey(KEY) }).callsFake(async () => {
+      if (verdict === undefined) throw awsError('NotFound', 'Not Found', 404);
+      const bytes = Buffer.from(verdict);
+      return { ContentLength: bytes.length, ChecksumSHA256: createHash('sha256').update(bytes).digest('base64'), ChecksumType: 'FULL_OBJECT' };
     });
     s3.on(GetObjectCommand, { Key: vaultVerdictKey(KEY) }).callsFake(async () => {
       if (verdict === undefined) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
