@@ -1,5 +1,4 @@
 import { lookup } from 'node:dns/promises';
-import { connect, createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,16 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysWritten } from '../../cli/commands/migrate/format.js';
 import { connectionProblem, describeFailure, reportedFailure } from '../../cli/failure.js';
 import { UsageError } from '../../lambdas/jobs/usage-error.js';
+import { closedLoopbackPort, connectionError } from '../support/closed-port.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { cli, cliWithEnv } from './support/run-cli.js';
 
-/** The error Node gives for a connection to `port` on loopback (nothing listens there). */
+/** The error Node gives for a connection to a loopback port nothing listens on. */
 async function refused(): Promise<Error> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return new Promise((resolve) => connect(port, '127.0.0.1').on('error', resolve));
+  return (await connectionError(await closedLoopbackPort()))!;
 }
 
 describe('the one mapping of connection problems (cli/failure.ts)', () => {

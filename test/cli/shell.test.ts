@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -9,6 +8,7 @@ import { COMMANDS_WITH_SPECIFIC_EXIT_CODES } from '../../cli/exit-codes.js';
 import { allCommands, commandPath, createProgram } from '../../cli/program.js';
 import { runInProcess } from './support/in-process.js';
 import { cliWithEnv } from './support/run-cli.js';
+import { closedLoopbackPort } from '../support/closed-port.js';
 
 /**
  * The contract every command keeps with the shell (issue 27, "a CLI that
@@ -38,13 +38,7 @@ const required = (path: string[]): string[] =>
 const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
 
 /** A loopback port nothing listens on (bound, read, closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const closedPort = closedLoopbackPort;
 
 describe('usage errors', () => {
   it('the program has the twelve commands and completion (the lists below are not empty)', () => {
