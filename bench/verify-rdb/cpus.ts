@@ -1,13 +1,21 @@
 /**
  * verify-rdb on one and on two pinned CPUs (issue 39, "speed where it runs"):
- * the whole `node bin/redis-dr.cjs verify-rdb <file> --json` against
+ * the whole `redis-dr verify-rdb <file> --json` as installed (the CLI bundle
+ * `npm pack` ships, scripts/bundle-cli.ts, built fresh into release/bench-cli;
+ * `--cli clone` times a clone's tsc build in dist/ instead) against
  * `redis-check-rdb`, both pinned to the same CPUs with `taskset`, taking
  * turns in the same run; for each CPU set the ratio of every run, wall and
  * CPU times and peak RSS, and what a GB verified costs on a Lambda with as
  * many vCPUs (1,769 MB is one vCPU, 3,538 MB two; Lambda bills GB-seconds).
  *
- *   npm run build && npx tsx bench/verify-rdb/cpus.ts [--rdb <file>] [--repeats 3]
+ *   npx tsx bench/verify-rdb/cpus.ts [--rdb <file>] [--repeats 3] [--cli installed|clone]
  *       [--cpus 0 --cpus 0,1] [--keep-rdb <path>] [--out bench/verify-rdb/results-cpus.json]
+ *
+ * Why the installed bundle by default: it is what `npm install -g` puts on
+ * PATH, and the Lambda's handlers are esbuild bundles too. A clone's dist/ is
+ * tsc's CommonJS, one module per file: about 0.07 s more to start, and calls
+ * across modules through their exports objects (measured 10–12 % slower on
+ * one CPU); `--cli clone` measures it.
  *
  * Without `--rdb` it writes the everyday dataset (dataset.ts, 1,000,000
  * keys, about 480 MB) into a redis-server and SAVEs it first (about 2
@@ -38,6 +46,7 @@ const { values: flags } = parseArgs({
     seed: { type: 'string', default: '1' },
     cpus: { type: 'string', multiple: true },
     out: { type: 'string' },
+    cli: { type: 'string', default: 'installed' },
   },
   strict: true,
 });
@@ -49,7 +58,10 @@ for (const set of cpuSets) {
 }
 const out = flags.out ?? path.join(__dirname, 'results-cpus.json');
 const ROOT = path.join(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'bin', 'redis-dr.cjs');
+if (flags.cli !== 'installed' && flags.cli !== 'clone') throw new Error(`--cli must be installed or clone, got ${JSON.stringify(flags.cli)}`);
+/** The installed CLI: the bundle, built here (below release/, which `npm pack` rebuilds and git ignores, so its one external package resolves). */
+const BUNDLE_DIR = path.join(ROOT, 'release', 'bench-cli');
+const CLI = flags.cli === 'installed' ? path.join(BUNDLE_DIR, 'redis-dr.mjs') : path.join(ROOT, 'bin', 'redis-dr.cjs');
 /** Lambda memory per vCPU: Lambda allocates CPU in proportion to memory, one full vCPU at 1,769 MB. */
 const LAMBDA_MB_PER_VCPU = 1769;
 /** Targets (issue 39): the ratio to redis-check-rdb on one CPU and on two, and the peak RSS. */
@@ -103,13 +115,22 @@ function describeMachine(): Record<string, unknown> {
     node: process.version,
     redisCheckRdb: version('redis-server', ['--version']),
     commit: version('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
-    // The CLI is timed as compiled: changes not committed are measured only once built.
+    // Which build was timed: the installed bundle (built from the working tree at the start) or a clone's dist/.
+    cli: flags.cli === 'installed' ? 'installed bundle (scripts/bundle-cli.ts)' : 'clone (dist/, tsc)',
     uncommittedChanges: version('git', ['-C', ROOT, 'status', '--porcelain', '--short', '--', 'lambdas']) !== '',
   };
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(path.join(ROOT, 'dist', 'bin', 'redis-dr.js'))) throw new Error('dist/ is missing: run `npm run build` first (the CLI is timed as compiled)');
+  if (flags.cli === 'installed') {
+    // Built from the working tree as it is now, as `npm pack` would ship it.
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'scripts', 'bundle-cli.ts'), BUNDLE_DIR], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } else if (!existsSync(path.join(ROOT, 'dist', 'bin', 'redis-dr.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` first (--cli clone times the CLI as compiled)');
+  }
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'redis-dr-bench-cpus-'));
   try {
     const rdb = flags.rdb ?? (await generate(scratch, int('keys', 1, 100_000_000), int('seed', 0, 2 ** 32 - 1)));
