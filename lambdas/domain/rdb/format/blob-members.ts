@@ -95,7 +95,7 @@ export function listpackHasDuplicate(b: Uint8Array, stride: number, seen: SeenCh
       if (value !== undefined) {
         if (seenInteger(value, seen)) return true;
       } else {
-        let h1 = 0x811c9dc5;
+        let h1 = 0x811c9dc5 | 0; // an int32 from the start: see seenBytes in duplicates.ts
         let h2 = 0x050c5d1f;
         for (let i = from; i < to; i++) {
           const c = b[i]!;

@@ -107,7 +107,9 @@ export function fingerprintUpdate(fp: Int32Array, b: Uint8Array, from: number, t
 
 /** The fingerprint of `b[from, to)` ({@link fingerprintUpdate}'s lanes, in locals: it runs per member of every small collection), checked against `seen`. */
 export function seenBytes(b: Uint8Array, from: number, to: number, seen: SeenCheck): boolean {
-  let h1 = 0x811c9dc5;
+  // `| 0`: the offset basis as the int32 Math.imul makes of it (the same hash). 0x811c9dc5 itself is above 2^31,
+  // and a loop variable that starts as a double stays one, converted to and from int32 every byte.
+  let h1 = 0x811c9dc5 | 0;
   let h2 = 0x050c5d1f;
   for (let i = from; i < to; i++) {
     const c = b[i]!;
