@@ -75,6 +75,8 @@ export interface Pipeline {
     snapshotEnds: string;
     /** Looks by name (DescribeSnapshots) a snapshot being created stays `creating` for before it ends (default 0: the first look). */
     creatingLooks: number;
+    /** DeleteSnapshot calls refused as busy (InvalidSnapshotState, as while a snapshot is exported) before one goes through (default 0). */
+    busyDeletes: number;
   };
   /** Replication groups and snapshots deleted, in order. */
   deleted: string[];
@@ -90,7 +92,7 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     subscriptions: new Map(),
     published: [],
     bodies: new Map(),
-    faults: { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000', snapshotEnds: 'available', creatingLooks: 0 },
+    faults: { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000', snapshotEnds: 'available', creatingLooks: 0, busyDeletes: 0 },
     deleted: [],
   };
   const deny = (op: string) => {
@@ -112,7 +114,15 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     p.subscriptions.clear();
     p.published = [];
     p.bodies.clear();
-    p.faults = { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000', snapshotEnds: 'available', creatingLooks: 0 };
+    p.faults = {
+      denied: new Map(),
+      replication: 'COMPLETED',
+      verdict: 'ok',
+      rdb: 'v11 keys=1000',
+      snapshotEnds: 'available',
+      creatingLooks: 0,
+      busyDeletes: 0,
+    };
     p.deleted = [];
     aws.ec.on(DeleteReplicationGroupCommand).callsFake((i: { ReplicationGroupId: string }) => {
       deny('DeleteReplicationGroup');
@@ -125,7 +135,7 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     aws.ec.on(DeleteSnapshotCommand).callsFake((i: { SnapshotName: string }) => {
       deny('DeleteSnapshot');
       // ElastiCache refuses to delete a snapshot it is still creating.
-      if (aws.state.snapshots.get(i.SnapshotName)?.status === 'creating')
+      if (aws.state.snapshots.get(i.SnapshotName)?.status === 'creating' || p.faults.busyDeletes-- > 0)
         throw new InvalidSnapshotStateFault({ message: `Snapshot ${i.SnapshotName} is not in available state.`, $metadata: {} });
       aws.state.snapshots.delete(i.SnapshotName);
       p.deleted.push(`snapshot ${i.SnapshotName}`);

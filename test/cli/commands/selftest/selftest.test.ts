@@ -1,4 +1,4 @@
-import { CopySnapshotCommand, DeleteReplicationGroupCommand } from '@aws-sdk/client-elasticache';
+import { CopySnapshotCommand, DeleteReplicationGroupCommand, DeleteSnapshotCommand } from '@aws-sdk/client-elasticache';
 import { GetBucketReplicationCommand } from '@aws-sdk/client-s3';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand } from '@aws-sdk/client-sns';
@@ -384,6 +384,16 @@ describe('redis-dr selftest', () => {
       expect(r.stdout).toMatch(new RegExp(`snapshot app/${CANARY}\\s+eu-west-1\\s+FAILED`));
       expect(r.stdout).toMatch(new RegExp(`cleanup canary ${CANARY}\\s+eu-west-1\\s+PASSED`));
       expect(aws.pipeline.deleted).toEqual([`replication group ${CANARY}`, `snapshot ${POINT}`]);
+      expect(aws.state.snapshots.has(POINT)).toBe(false);
+    });
+
+    it('a delete of the canary snapshot refused as busy (InvalidSnapshotState) is tried again within the wait', async () => {
+      aws.pipeline.faults.creatingLooks = 16;
+      aws.pipeline.faults.busyDeletes = 1;
+      const r = await run('--canary', '--timeout-minutes', '1');
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`cleanup canary ${CANARY}\\s+eu-west-1\\s+PASSED`));
+      expect(aws.ec.commandCalls(DeleteSnapshotCommand)).toHaveLength(2);
       expect(aws.state.snapshots.has(POINT)).toBe(false);
     });
 
