@@ -5,6 +5,7 @@ import { parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/jobs/k
 import { backupSourceClients, openBackupStore, redactHeartbeatUrl as redactHeartbeat } from '../../../lambdas/jobs/self-managed/clients.js';
 import { defaultBackupTarget } from '../../../lambdas/domain/self-managed/backup.js';
 import { isValidTargetId } from '../../../lambdas/domain/plans/naming.js';
+import { parseCollapseThresholdPct } from '../../../lambdas/domain/plans/settings.js';
 import { calendarParts } from '../../../lambdas/domain/plans/tier.js';
 import { runBackup, type BackupReport } from '../../../lambdas/jobs/self-managed/backup.js';
 import { sideCredentials } from '../../redis-credentials.js';
@@ -34,7 +35,8 @@ export interface BackupCliOptions {
   leaseWait: number;
   leaseStaleAfter: number;
   create?: boolean;
-  collapseThresholdPct: number;
+  /** Checked here with the plans' schema (commander hands over the text). */
+  collapseThresholdPct?: string;
   json?: boolean;
 }
 
@@ -102,6 +104,12 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
         'Run the backup on the Redis host (with --redis redis://127.0.0.1:…), or add --remote to pull the RDB over the network',
     );
   }
+  let collapseThresholdPct: number | undefined;
+  try {
+    collapseThresholdPct = o.collapseThresholdPct === undefined ? undefined : parseCollapseThresholdPct(o.collapseThresholdPct, '--collapse-threshold-pct');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const heartbeatUrl = o.heartbeatUrl ?? (env.REDIS_DR_HEARTBEAT_URL || undefined);
   if (heartbeatUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(heartbeatUrl)) {
     throw new UsageError(`--heartbeat-url ${redactHeartbeat(heartbeatUrl)} is not an http(s) URL`);
@@ -127,7 +135,7 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
       retention: { hourly: o.keepHourly, daily: o.keepDaily, weekly: o.keepWeekly, monthly: o.keepMonthly, minKeep: o.minKeep, timeZone: o.timeZone },
       ...(heartbeatUrl ? { heartbeat: { url: heartbeatUrl, start: o.heartbeatStart ?? false, fail: o.heartbeatFail ?? false } } : {}),
       ...(o.metricsFile ? { metricsFile: o.metricsFile } : {}),
-      collapseThresholdPct: o.collapseThresholdPct,
+      ...(collapseThresholdPct === undefined ? {} : { collapseThresholdPct }),
       lease: { waitSeconds: o.leaseWait, staleAfterSeconds: o.leaseStaleAfter },
     },
     {

@@ -1,7 +1,7 @@
 import type { DrReport } from '../../../lambdas/domain/report/model.js';
 import { reportOfDeployment } from '../../../lambdas/jobs/report/elasticache-report.js';
 import { DestinationError, reportOfDestination } from '../../../lambdas/jobs/report/self-managed.js';
-import { reportRunInput } from '../../../lib/deployment.js';
+import { reportRunInput, reportSettings } from '../../../lib/deployment.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { UsageError } from '../../../lambdas/jobs/usage-error.js';
 import { vaultAccess } from '../../vault-copies.js';
@@ -39,8 +39,12 @@ function positive(option: string, value: string): number {
   return n;
 }
 
-/** The control summary, the failed controls, the facts not read and the files written; the exit code (1: a control failed or the report is partial). */
-function printReport(report: DrReport, written: readonly string[], what: string): number {
+/**
+ * The control summary, the failed controls, the facts not read, what the
+ * scheduled reports' vault copies say and the files written; the exit code
+ * (1: a control failed or the report is partial).
+ */
+function printReport(report: DrReport, written: readonly string[], what: string, vaultCopies: readonly string[] = []): number {
   const failed = report.controls.filter((c) => c.verdict === 'fail');
   const partial = report.problems.length > 0;
   const head = partial ? 'PARTIAL' : failed.length === 0 ? 'OK' : 'CONTROLS FAILED';
@@ -49,6 +53,7 @@ function printReport(report: DrReport, written: readonly string[], what: string)
       `${report.summary.pass} pass, ${report.summary.fail} fail, ${report.summary.notApplicable} n/a\n` +
       failed.map((c) => `  FAIL ${c.cache} ${c.control}: ${c.why}\n`).join('') +
       report.problems.map((p) => `  NOT READ ${p}\n`).join('') +
+      vaultCopies.map((v) => `  VAULT COPY ${v}\n`).join('') +
       written.map((w) => `  wrote ${w}\n`).join(''),
   );
   // The report was written either way; a failing control or a fact not read is what the run says by its exit code.
@@ -81,13 +86,14 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
     await runAwsCommand('report', aws, async () => {
       const region = config.primary.region;
       const input = reportRunInput(config, await aws.account(), aws.partition(region));
-      const { report, written } = await reportOfDeployment(
+      const { report, written, vaultCopies } = await reportOfDeployment(
         minRetention === undefined ? input : { ...input, minRetentionDays: minRetention },
         aws,
         { since, until, generatedAt: now },
         outputs,
+        reportSettings(config).periods,
       );
-      return printReport(report, written, 'cache(s)');
+      return printReport(report, written, 'cache(s)', vaultCopies);
     });
     return;
   }

@@ -168,6 +168,8 @@ export class FileObjectStore implements ObjectStore {
       if ((signal?.aborted && err === signal.reason) || err instanceof KeyExistsError) throw err;
       throw new PutError(stage, err);
     } finally {
+      // Only this put's own temporary name goes: the key is linked (or renamed) only after the read-back matched,
+      // so a failed read-back never touches what another writer put under the key.
       if (made) await unlink(temp).catch(() => undefined);
     }
   }

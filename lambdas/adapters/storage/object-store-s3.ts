@@ -40,6 +40,9 @@ export interface S3PutOptions extends PutOptions {
 /** Errors S3 gives for a key that is not there (GetObject: NoSuchKey; HeadObject: NotFound). */
 const MISSING = ['NoSuchKey', 'NotFound'];
 
+/** What a store that does not do conditional deletes answers a DeleteObject with `If-Match` (an older S3-compatible store). */
+const NO_CONDITIONAL_DELETE = ['NotImplemented'];
+
 /**
  * An S3 prefix. A whole body is one PutObject with `ChecksumSHA256` (S3
  * refuses bytes that do not match); a stream one multipart upload
@@ -51,7 +54,9 @@ const MISSING = ['NoSuchKey', 'NotFound'];
  * its length and S3's SHA-256 — of the whole object for one PUT
  * (FULL_OBJECT), or the composite `<SHA-256 of the parts' digests>-<parts>`
  * matched against the part digests taken while streaming; a store that
- * reports no checksum has the object read again. A mismatch deletes it.
+ * reports no checksum has the object read again. A mismatch deletes it,
+ * only while it is still the object this put stored (`If-Match` on its ETag:
+ * a concurrent writer's object stays).
  *
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
@@ -98,6 +103,8 @@ export class S3ObjectStore implements ObjectStore {
     const parts = new PartDigests(this.upload.partBytes);
     let partDigests: Buffer[] | undefined;
     let bytes = 0;
+    // The ETag S3 gave the object this put stored: a failed read-back deletes that object, never another writer's.
+    let stored: string | undefined;
     try {
       signal?.throwIfAborted();
       if (body instanceof Uint8Array) {
@@ -107,10 +114,11 @@ export class S3ObjectStore implements ObjectStore {
         const digest = createHash('sha256').update(body).digest('base64');
         // One request, one part, whatever its length: its checksum is of the whole object.
         partDigests = [Buffer.from(digest, 'base64')];
-        await this.client.send(
+        const put = await this.client.send(
           new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: bytes, ChecksumSHA256: digest, ...conditional, ...headers }),
           { abortSignal: signal },
         );
+        stored = put?.ETag;
       } else {
         async function* judged(): AsyncGenerator<Uint8Array> {
           for await (const chunk of body as AsyncIterable<Uint8Array>) {
@@ -133,7 +141,7 @@ export class S3ObjectStore implements ObjectStore {
         const onAbort = () => void upload.abort().catch(() => undefined);
         signal?.addEventListener('abort', onAbort, { once: true });
         try {
-          await upload.done();
+          stored = (await upload.done())?.ETag;
         } finally {
           signal?.removeEventListener('abort', onAbort);
         }
@@ -163,9 +171,48 @@ export class S3ObjectStore implements ObjectStore {
       // The object this put created goes: never one that was not proven. A delete that fails (a bucket
       // where nobody may delete, as the vault's; the network) is swallowed, so the error the caller sees
       // is always the read-back's, never the cleanup's.
-      await this.delete(key).catch(() => undefined);
+      await this.deleteStored(Key, stored).catch(() => undefined);
       throw new PutError('read-back', err);
     }
+  }
+
+  /**
+   * Deletes the object a put stored, only while it is still that object:
+   * `DeleteObject` with `If-Match: <its ETag>`. Under `ifExists: 'replace'`
+   * or a lease taken over, another writer may have replaced it between the
+   * PUT and the read-back: S3 then answers 412 PreconditionFailed (404 when
+   * the key is gone) and that writer's object stays. A store that refuses
+   * conditional deletes (NotImplemented) has the object looked at again and
+   * deleted only while its ETag is still the put's. That leaves a window of
+   * one round trip (a writer replacing it between that HeadObject and the
+   * DeleteObject loses its object), against the whole read-back without it.
+   * A store that ignores `If-Match` on a delete cannot be told apart here.
+   * With no ETag from the put (no S3 store gives none), the delete is plain.
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html
+   */
+  private async deleteStored(Key: string, etag: string | undefined): Promise<void> {
+    const remove = (ifMatch?: string) =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key, ...this.owner(), ...(ifMatch === undefined ? {} : { IfMatch: ifMatch }) }));
+    if (etag === undefined) {
+      await remove();
+      return;
+    }
+    try {
+      await remove(etag);
+      return;
+    } catch (err) {
+      const name = errorName(err);
+      if (name === 'PreconditionFailed' || MISSING.includes(name)) return;
+      if (!NO_CONDITIONAL_DELETE.includes(name)) throw err;
+    }
+    let now: string | undefined;
+    try {
+      now = (await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key, ...this.owner() })))?.ETag;
+    } catch (err) {
+      if (MISSING.includes(errorName(err))) return;
+      throw err;
+    }
+    if (now === etag) await remove();
   }
 
   /** `ExpectedBucketOwner`, when the bucket's account is known. */

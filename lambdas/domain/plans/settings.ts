@@ -61,7 +61,7 @@ export const collapseThresholdPctSchema = z
  * @param field what the reader wrote it as, e.g. `--collapse-threshold-pct`
  * @throws Error naming the field, the value and the fix
  */
-export function checkCollapseThresholdPct(value: number, field = 'collapseThresholdPct'): number {
+export function checkCollapseThresholdPct(value: unknown, field = 'collapseThresholdPct'): number {
   const parsed = collapseThresholdPctSchema.safeParse(value, { error: defaultMessage });
   if (!parsed.success)
     throw new Error(
@@ -70,6 +70,18 @@ export function checkCollapseThresholdPct(value: number, field = 'collapseThresh
         .join('; ')}`,
     );
   return parsed.data;
+}
+
+/**
+ * A `collapseThresholdPct` as a command line gives it (text): a number
+ * written as one is checked as that number, anything else as the text it
+ * is, so the option and the config say the same words for the same value.
+ * @param field the option, e.g. `--collapse-threshold-pct`
+ * @throws Error naming the field, the value and the fix
+ */
+export function parseCollapseThresholdPct(text: string, field: string): number {
+  const n = Number(text);
+  return checkCollapseThresholdPct(text.trim() !== '' && Number.isFinite(n) ? n : text, field);
 }
 
 /** `rpoMinutes`: the recovery point objective. */

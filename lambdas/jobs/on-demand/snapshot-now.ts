@@ -24,6 +24,12 @@ export interface SnapshotNowInput {
   readonly wait: boolean;
   /** The probe (canary + key count), when the plan probes and it can be reached. */
   readonly probe?: ProbeInvoker;
+  /**
+   * The moment the run stands for (its snapshots are named by its minute:
+   * `rdr-<target>-<yyyymmdd>-<hhmm>`), so a caller that must clean up knows
+   * the names before the call. @default now
+   */
+  readonly at?: Date;
 }
 
 /** One recovery point taken. */
@@ -57,7 +63,7 @@ export async function takeRecoveryPoints(input: SnapshotNowInput, aws: OperatorA
   let report: SnapshotRunReport;
   try {
     report = await runSnapshotPlan(
-      { ...input.run, scheduledTime: new Date(aws.clock.now()).toISOString() },
+      { ...input.run, scheduledTime: (input.at ?? new Date(aws.clock.now())).toISOString() },
       { ...deps, ...(input.probe ? { probe: input.probe } : {}) },
     );
   } catch (err) {

@@ -47,10 +47,11 @@ import { drillPlanOf, exportPrefixes } from '../../domain/plans/freshness.js';
 import { TAGS, type TargetRef } from '../../domain/plans/types.js';
 import { alarmEpisodes } from '../../domain/report/alarms.js';
 import { buildReport } from '../../domain/report/build.js';
-import type { ReportInput, ReportPlan } from '../../domain/report/input.js';
+import { REPORTS_PREFIX, type ReportInput, type ReportPlan, reportKeyPrefix } from '../../domain/report/input.js';
 import type { AlarmEpisode, CacheFacts, CopyFact, DrillFact, DrReport, HoldFact, PointFact, ReportFacts } from '../../domain/report/model.js';
 import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
 import type { ScheduledDeps } from '../deps.js';
+import { scheduledReportVaultCopy } from './vault-copy.js';
 import { type RenderedReport, writeLocalReport } from './write.js';
 import type { ReportOutputs } from '../../adapters/host/report-files.js';
 
@@ -345,14 +346,31 @@ export async function elastiCacheReport(
 
 /**
  * `redis-dr report -c`: the report of the period, written to the files
- * `outputs` asks for (each read back). The report and the paths written.
+ * `outputs` asks for (each read back). The report, the paths written and,
+ * with a vault, a line per scheduled period on the vault copy of its newest
+ * scheduled report: judged as the scheduled run judges the previous one
+ * (./vault-copy.ts), so a FAILED replication makes this report partial too.
+ * @param scheduled the periods the deployment writes scheduled reports of (config `report.periods`)
  */
 export async function reportOfDeployment(
   input: ReportInput,
   aws: ReportAws,
   window: ReportWindow,
   outputs: ReportOutputs,
-): Promise<{ report: DrReport; written: string[] }> {
-  const rendered = await elastiCacheReport(input, aws, window);
-  return { report: rendered.report, written: await writeLocalReport(outputs, rendered) };
+  scheduled: readonly ('weekly' | 'monthly')[] = [],
+): Promise<{ report: DrReport; written: string[]; vaultCopies: string[] }> {
+  const vaultCopies: string[] = [];
+  const problems: string[] = [];
+  if (input.vault) {
+    const s3 = aws.deps(input.drRegion).s3;
+    for (const period of scheduled) {
+      // The newest one written up to now (this minute's included).
+      const before = reportKeyPrefix(period, new Date(window.generatedAt.getTime() + 60_000));
+      const copy = await scheduledReportVaultCopy(s3, input.drBucket, period, before);
+      if (copy) problems.push(...copy.problems);
+      vaultCopies.push(copy?.line ?? `no scheduled ${period} report in s3://${input.drBucket}/${REPORTS_PREFIX}${period}/ yet: no vault copy of one to check`);
+    }
+  }
+  const rendered = await elastiCacheReport(input, aws, window, problems);
+  return { report: rendered.report, written: await writeLocalReport(outputs, rendered), vaultCopies };
 }

@@ -8,13 +8,12 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Alert } from '../../adapters/aws/alerts.js';
-import { listObjects } from '../../adapters/aws/s3.js';
-import { objectReplicationStatus } from '../../adapters/aws/s3-bucket.js';
 import { pageSubject } from '../../domain/alerting/page.js';
-import { REPORTS_PREFIX, type ReportInput, reportKeyPrefix, reportPeriod } from '../../domain/report/input.js';
-import { judgeVaultCopy, previousReportPrefix, VAULT_COPY_BY_REPLICATION } from '../../domain/report/vault-copy.js';
+import { type ReportInput, reportKeyPrefix, reportPeriod } from '../../domain/report/input.js';
+import { VAULT_COPY_BY_REPLICATION } from '../../domain/report/vault-copy.js';
 import type { LogSink } from '../deps.js';
 import { elastiCacheReport, type ReportAws } from './elasticache-report.js';
+import { scheduledReportVaultCopy } from './vault-copy.js';
 import { writeBucketReport } from './write.js';
 
 /** What the scheduled report needs besides the AWS reads. */
@@ -49,7 +48,7 @@ export async function runScheduledReport(input: ReportInput, deps: ScheduledRepo
   const { since, until } = reportPeriod(period, at);
   const prefix = reportKeyPrefix(period, until);
   // With a vault: this report reaches it by replication; the previous one's copy is judged now (a FAILED one is a problem).
-  const previous = input.vault ? await previousVaultCopy(deps.s3, input.drBucket, period, prefix) : undefined;
+  const previous = input.vault ? await scheduledReportVaultCopy(deps.s3, input.drBucket, period, prefix) : undefined;
   const rendered = await elastiCacheReport(input, deps.aws, { since, until, generatedAt: new Date(deps.aws.clock.now()) }, previous?.problems ?? []);
   const keys = await writeBucketReport(deps.s3, input.drBucket, prefix, rendered);
   const { summary, problems } = rendered.report;
@@ -68,27 +67,4 @@ export async function runScheduledReport(input: ReportInput, deps: ScheduledRepo
   });
   if (problems.length > 0) throw new PartialReportError(`the ${period} report at ${where} is partial: ${problems.join('; ')}`);
   return { bucket: input.drBucket, keys, pass: summary.pass, fail: summary.fail, problems, ...(vault ? { vault } : {}) };
-}
-
-/**
- * The previous report of `period` and its files' replication status (HeadObject on the source objects in the DR
- * bucket), judged; undefined when there is no previous report.
- */
-async function previousVaultCopy(s3: S3Client, bucket: string, period: string, current: string): Promise<{ problems: string[]; line: string } | undefined> {
-  try {
-    const listed = await listObjects(s3, bucket, `${REPORTS_PREFIX}${period}/`);
-    const prefix = previousReportPrefix(
-      listed.map((o) => o.key),
-      period,
-      current,
-    );
-    if (!prefix) return undefined;
-    const keys = listed.map((o) => o.key).filter((k) => k.startsWith(prefix));
-    const files = await Promise.all(keys.map(async (key) => ({ key, status: await objectReplicationStatus(s3, bucket, key) })));
-    return judgeVaultCopy(prefix, files);
-  } catch (err) {
-    // Not read is a problem too (the report says so), never a quiet pass.
-    const problem = `the vault copy of the previous ${period} report was not checked: ${err instanceof Error ? err.message : String(err)}`;
-    return { problems: [problem], line: problem };
-  }
 }

@@ -8,11 +8,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createThrowawayGroup, deleteDrillResource, describeDrillGroup, isDrillResourceGone } from '../../adapters/aws/drill-clusters.js';
-import { deleteSnapshot } from '../../adapters/aws/elasticache.js';
-import { describeError } from '../../adapters/aws/errors.js';
+import { deleteSnapshot, describeSnapshotDetail, isSnapshotNotFound } from '../../adapters/aws/elasticache.js';
+import { describeError, errorName, isBusy } from '../../adapters/aws/errors.js';
 import { TAGS } from '../../domain/plans/types.js';
 import type { SelftestCanary } from '../../domain/selftest/input.js';
-import { type OperatorAws, pollUntil, type WaitOptions } from '../on-demand/operator.js';
+import { type OperatorAws, pollUntil, type WaitOptions, WaitTimedOutError } from '../on-demand/operator.js';
 import { type SelftestRunner, StepFailedError } from './runner.js';
 
 /** The run ended with an error, and the canary (or its point) was left behind: what is left and how to delete it, and that error. */
@@ -112,12 +112,27 @@ export async function withCanary(run: CanaryRun, body: (took: (point: string) =>
   throw ended;
 }
 
-/** The cleanup step: the cache (always), its point (unless keep). Returns what was left behind, in words, or undefined. */
+/** The command that deletes the canary's recovery point by hand. */
+export function canaryPointDeleteCommand(point: string, region: string): string {
+  return `aws elasticache delete-snapshot --region ${region} --snapshot-name ${point}`;
+}
+
+/**
+ * The cleanup step: the cache (always), its point (unless keep). The point's
+ * name is known before its snapshot was asked for (selftest.ts), so a point
+ * whose wait gave up while ElastiCache still created it is deleted too, once
+ * it is no longer `creating`, within the run's wait. Only the canary's own
+ * point is named: `rdr-<canary id>-…`, the id this run made up for a cache it
+ * created (the operator policy allows the delete only on snapshots tagged
+ * managed with a `rdr-drill-` source). Returns what was left behind, in
+ * words (each with the command that deletes it), or undefined.
+ */
 async function deleteCanary(run: CanaryRun, point: string | undefined): Promise<string | undefined> {
   const { canary, region, aws, runner, who } = run;
   const ec = aws.elasticache(region);
-  let left: string | undefined;
+  const left: string[] = [];
   await runner.step(`cleanup canary ${canary.id}`, region, { who, fix: `delete it by hand: ${canaryDeleteCommand(canary.id, region)}` }, async () => {
+    let cacheFailed: unknown;
     try {
       // A cache still being created or snapshotted cannot be deleted yet.
       const state = await pollUntil(aws.clock, `canary ${canary.id} deletable`, run.wait, async () => {
@@ -132,22 +147,59 @@ async function deleteCanary(run: CanaryRun, point: string | undefined): Promise<
         }
       }
     } catch (err) {
-      left = `the canary cache ${canary.id} was NOT deleted (${describeError(err)}): delete it: ${canaryDeleteCommand(canary.id, region)}`;
-      throw err;
+      cacheFailed = err;
+      left.push(`the canary cache ${canary.id} was NOT deleted (${describeError(err)}): delete it: ${canaryDeleteCommand(canary.id, region)}`);
     }
     const kept = point && canary.keep ? `; its recovery point ${point} kept (--keep)` : '';
+    let pointGone: 'deleted' | 'absent' | undefined;
     if (point && !canary.keep) {
       try {
-        await deleteSnapshot(ec, 'replication-group', point);
+        // With the cache left behind, one look only: what is left is named now, not after a second full wait.
+        pointGone = await deleteCanaryPoint(run, point, cacheFailed === undefined ? run.wait : { ...run.wait, timeoutMinutes: 0 });
       } catch (err) {
-        left = `the canary's recovery point ${point} was NOT deleted (${describeError(err)}): delete it: aws elasticache delete-snapshot --region ${region} --snapshot-name ${point}`;
+        const still = err instanceof WaitTimedOutError;
+        left.push(
+          `the canary's recovery point ${point} was NOT deleted (${describeError(err)}): ` +
+            `${still ? 'once it is no longer creating, ' : ''}delete it: ${canaryPointDeleteCommand(point, region)}`,
+        );
         throw new StepFailedError(
-          `the canary cache is being deleted, but ${left}`,
-          'grant the operator elasticache:DeleteSnapshot (docs/iam/operator-policy.json)',
+          cacheFailed === undefined ? `the canary cache is being deleted, but ${left.at(-1)}` : left.join('; '),
+          still
+            ? `ElastiCache was still creating it when the wait ended: delete it by hand once it is available (${canaryPointDeleteCommand(point, region)})`
+            : 'grant the operator elasticache:DeleteSnapshot (docs/iam/operator-policy.json)',
         );
       }
     }
-    return { value: true, detail: `cache ${canary.id} deleting${point && !canary.keep ? `, recovery point ${point} deleted` : ''}${kept}` };
+    if (cacheFailed !== undefined) throw cacheFailed;
+    const gone = pointGone === 'deleted' ? `, recovery point ${point} deleted` : pointGone === 'absent' ? `; no recovery point ${point} was made` : '';
+    return { value: true, detail: `cache ${canary.id} deleting${gone}${kept}` };
   });
-  return left;
+  return left.length > 0 ? left.join('; ') : undefined;
+}
+
+/**
+ * Deletes the canary's recovery point: `absent` when none was made (its
+ * snapshot was refused or never asked for). ElastiCache refuses to delete a
+ * snapshot it is still creating (InvalidSnapshotState), so while it is
+ * `creating`, or the delete is refused as busy, it is looked at again after
+ * `pollSeconds`, up to `timeoutMinutes`.
+ * @throws WaitTimedOutError when it was still not deletable then; the delete's error otherwise
+ * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_DeleteSnapshot.html
+ */
+async function deleteCanaryPoint(run: CanaryRun, point: string, wait: WaitOptions): Promise<'deleted' | 'absent'> {
+  const ec = run.aws.elasticache(run.region);
+  return pollUntil<'deleted' | 'absent'>(run.aws.clock, `the canary's recovery point ${point}`, wait, async () => {
+    const d = await describeSnapshotDetail(ec, 'replication-group', point);
+    if (!d) return { done: 'absent' };
+    if (d.status === 'deleting') return { done: 'deleted' };
+    if (d.status === 'creating') return { status: 'creating' };
+    try {
+      await deleteSnapshot(ec, 'replication-group', point);
+      return { done: 'deleted' };
+    } catch (err) {
+      if (isSnapshotNotFound(err)) return { done: 'absent' };
+      if (isBusy(err)) return { status: `${d.status}, ${errorName(err)}` };
+      throw err;
+    }
+  });
 }

@@ -21,6 +21,7 @@ import { type DoctorClients, type DoctorInput, doctorClients, runDoctorChecks } 
 import { drillReportOf } from '../../adapters/aws/drill-history.js';
 import { startExecution } from '../../adapters/aws/executions.js';
 import { ServiceClients } from '../../adapters/aws/service-clients.js';
+import { formatSnapshotName } from '../../domain/plans/naming.js';
 import type { SelftestInput, SelftestPlan } from '../../domain/selftest/input.js';
 import type { SelftestStep } from '../../domain/selftest/steps.js';
 import { exportRecoveryPoint } from '../on-demand/export-now.js';
@@ -209,10 +210,11 @@ async function pointSteps(plan: SelftestPlan, ctx: PlanRun, knownKeys?: number, 
 
   const points = await planStep(ctx, `snapshot ${name}`, primary, 'see docs/runbooks/backups-stopped.md', async () => {
     ctx.changed?.(`started taking a recovery point of ${name}`);
-    const r = await takeRecoveryPoints({ run: plan.snapshot, region: primary, wait: true }, aws, wait);
-    // A canary's snapshot that was created and then failed is the canary's all the same: it is deleted with it.
-    const created = r.points.find((x) => x.outcome === 'created')?.snapshot;
-    if (took && created) took(created);
+    // A canary's snapshot is named before it is asked for: whatever comes of the call (a failed snapshot, a wait
+    // that gives up while it is still being created, an error), the cleanup knows what to look for and delete.
+    const at = new Date(aws.clock.now());
+    if (took && plan.target) took(formatSnapshotName(plan.target.id, at));
+    const r = await takeRecoveryPoints({ run: plan.snapshot, region: primary, wait: true, at }, aws, wait);
     if (!r.ok || r.points.length === 0) {
       const why = r.points.find((x) => x.status !== 'available')?.error ?? (r.problems.join('; ') || 'no recovery point');
       throw new StepFailedError(`snapshot of plan ${plan.plan} failed: ${why}`, 'see docs/runbooks/backups-stopped.md');

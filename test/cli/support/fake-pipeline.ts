@@ -19,6 +19,7 @@ import {
   DeleteSnapshotCommand,
   DescribeCacheClustersCommand,
   DescribeSnapshotsCommand,
+  InvalidSnapshotStateFault,
 } from '@aws-sdk/client-elasticache';
 import { elastiCacheCanonicalUserId } from '../../../lib/constructs/elasticache-s3-access.js';
 import {
@@ -72,6 +73,10 @@ export interface Pipeline {
     rdb: string;
     /** The status a snapshot being created ends in (default available). */
     snapshotEnds: string;
+    /** Looks by name (DescribeSnapshots) a snapshot being created stays `creating` for before it ends (default 0: the first look). */
+    creatingLooks: number;
+    /** DeleteSnapshot calls refused as busy (InvalidSnapshotState, as while a snapshot is exported) before one goes through (default 0). */
+    busyDeletes: number;
   };
   /** Replication groups and snapshots deleted, in order. */
   deleted: string[];
@@ -87,7 +92,7 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     subscriptions: new Map(),
     published: [],
     bodies: new Map(),
-    faults: { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000', snapshotEnds: 'available' },
+    faults: { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000', snapshotEnds: 'available', creatingLooks: 0, busyDeletes: 0 },
     deleted: [],
   };
   const deny = (op: string) => {
@@ -109,7 +114,15 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     p.subscriptions.clear();
     p.published = [];
     p.bodies.clear();
-    p.faults = { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000', snapshotEnds: 'available' };
+    p.faults = {
+      denied: new Map(),
+      replication: 'COMPLETED',
+      verdict: 'ok',
+      rdb: 'v11 keys=1000',
+      snapshotEnds: 'available',
+      creatingLooks: 0,
+      busyDeletes: 0,
+    };
     p.deleted = [];
     aws.ec.on(DeleteReplicationGroupCommand).callsFake((i: { ReplicationGroupId: string }) => {
       deny('DeleteReplicationGroup');
@@ -121,6 +134,9 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     });
     aws.ec.on(DeleteSnapshotCommand).callsFake((i: { SnapshotName: string }) => {
       deny('DeleteSnapshot');
+      // ElastiCache refuses to delete a snapshot it is still creating.
+      if (aws.state.snapshots.get(i.SnapshotName)?.status === 'creating' || p.faults.busyDeletes-- > 0)
+        throw new InvalidSnapshotStateFault({ message: `Snapshot ${i.SnapshotName} is not in available state.`, $metadata: {} });
       aws.state.snapshots.delete(i.SnapshotName);
       p.deleted.push(`snapshot ${i.SnapshotName}`);
       return { Snapshot: { SnapshotName: i.SnapshotName } };
@@ -182,8 +198,14 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
         NumNodeGroups: 1,
         NodeSnapshots: [{ NodeGroupId: '0001', SnapshotCreateTime: s.createdAt }],
       }));
-      // A snapshot being created is available (or what faults.snapshotEnds says) the next time it is described by name.
-      if (i.SnapshotName) for (const s of list) if (s.status === 'creating') s.status = p.faults.snapshotEnds;
+      // A snapshot being created is available (or what faults.snapshotEnds says) the next time it is described by name
+      // (or after faults.creatingLooks looks).
+      if (i.SnapshotName)
+        for (const s of list)
+          if (s.status === 'creating') {
+            if (p.faults.creatingLooks > 0) p.faults.creatingLooks--;
+            else s.status = p.faults.snapshotEnds;
+          }
       return { Snapshots: out };
     });
     aws.ec.on(CopySnapshotCommand).callsFake((i: { SourceSnapshotName: string; TargetSnapshotName: string; TargetBucket: string }) => {

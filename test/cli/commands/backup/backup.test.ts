@@ -219,7 +219,13 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     [['--to', 'file:///tmp/x', '--keep-daily', '-1'], /--keep-daily must be a whole number >= 0, got -1/],
     [['--to', 'file:///tmp/x', '--heartbeat-start'], /--heartbeat-start and --heartbeat-fail need --heartbeat-url/],
     [['--to', 'file:///tmp/x', '--s3-endpoint', 'http://127.0.0.1:9000'], /--s3-endpoint .* is for s3:\/\/ destinations/],
-    [['--to', 'file:///tmp/x', '--collapse-threshold-pct', '150'], /--collapse-threshold-pct must be a percentage from 0 to 100, got 150: write e\.g\. 50/],
+    // The plans' own schema and words (plans[0].collapseThresholdPct in a config says the same).
+    [
+      ['--to', 'file:///tmp/x', '--collapse-threshold-pct', '150'],
+      /--collapse-threshold-pct must be <= 100, got 150: set a percentage within 0\.\.100; 100 pages only on an empty keyspace/,
+    ],
+    [['--to', 'file:///tmp/x', '--collapse-threshold-pct', '-5'], /--collapse-threshold-pct must be >= 0, got -5: set a percentage within 0\.\.100/],
+    [['--to', 'file:///tmp/x', '--collapse-threshold-pct', 'half'], /--collapse-threshold-pct must be a number, got "half": write a percentage like 50/],
   ])('usage errors exit 2 naming the option: %j', async (args, message) => {
     const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, ...args]);
     expect(r.status).toBe(2);

@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DrReport } from '../../../../lambdas/domain/report/model.js';
-import { fakeAws } from '../../support/fake-aws.js';
+import { ACCOUNT, fakeAws } from '../../support/fake-aws.js';
 import { runInProcess } from '../../support/in-process.js';
 import { installVault, putVaultCopy, type Retentions, VAULT_CONFIG, VAULT_PROFILE } from '../../support/vault.js';
 
@@ -41,6 +42,20 @@ async function report(extra: string[] = []): Promise<{ code: number; stdout: str
 
 const control = (r: DrReport, id: string) => r.controls.find((c) => c.cache === 'sessions-prod' && c.control === id)!;
 
+const DR_BUCKET = `redis-dr-example-${ACCOUNT}-eu-central-1`;
+/** Scheduled reports in the DR bucket (prefix → file → the replication status S3 keeps on it, HeadObject). */
+function scheduledReports(reports: Record<string, Record<string, string | undefined>>): void {
+  const bucket = aws.state.objects.get(DR_BUCKET) ?? new Map<string, Record<string, string>>();
+  aws.state.objects.set(DR_BUCKET, bucket);
+  const statuses = new Map<string, string | undefined>();
+  for (const [prefix, files] of Object.entries(reports))
+    for (const [file, status] of Object.entries(files)) {
+      bucket.set(`${prefix}${file}`, {});
+      statuses.set(`${prefix}${file}`, status);
+    }
+  aws.s3.on(HeadObjectCommand, { Bucket: DR_BUCKET }).callsFake((i: { Key: string }) => ({ ContentLength: 10, ReplicationStatus: statuses.get(i.Key) }));
+}
+
 describe('redis-dr report -c with a vault', () => {
   it('verified replicas under COMPLIANCE past the period: cross-account copy and vault lock pass; a forged tag is no verdict', async () => {
     putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0700', { retention: { mode: 'COMPLIANCE', until: '2027-11-21T07:00:30Z' } });
@@ -66,6 +81,35 @@ describe('redis-dr report -c with a vault', () => {
     putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0700', { retention: null });
     const { json } = await report(['--vault-profile', VAULT_PROFILE]);
     expect(control(json, 'vault-lock')).toMatchObject({ verdict: 'fail', why: "0 of 1 replica(s) under COMPLIANCE retention past the report's end" });
+  });
+
+  it("checks the vault copy of each period's newest scheduled report as the scheduled run does: a FAILED file makes the report PARTIAL, exit 1", async () => {
+    putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0700', { retention: { mode: 'COMPLIANCE', until: '2027-11-21T07:00:30Z' } });
+    scheduledReports({
+      'reports/weekly/2026-11-09T0600Z/': { 'report.html': 'FAILED' },
+      'reports/weekly/2026-11-16T0600Z/': { 'report.html': 'FAILED', 'report.json': 'COMPLETED', 'csv/controls.csv': 'PENDING' },
+      'reports/monthly/2026-11-01T0600Z/': { 'report.html': 'COMPLETED', 'report.json': undefined },
+    });
+    const { code, stdout, json } = await report(['--vault-profile', VAULT_PROFILE]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^PARTIAL example: /);
+    // The newest weekly report only (the one before it is the scheduled run's to have judged).
+    expect(json.problems).toEqual([
+      'the vault copy of the previous report reports/weekly/2026-11-16T0600Z/ FAILED to replicate (report.html): it is not in the vault',
+    ]);
+    expect(stdout).toContain('VAULT COPY previous report reports/weekly/2026-11-16T0600Z/ in the vault: 1 of 3 file(s) COMPLETED, 1 FAILED, 1 still PENDING');
+    expect(stdout).toContain(
+      'VAULT COPY previous report reports/monthly/2026-11-01T0600Z/ in the vault: 1 of 2 file(s) COMPLETED, 1 with no replication status (written before the rule into the vault)',
+    );
+  });
+
+  it('says so when no scheduled report is there yet, and the replicated ones pass (exit 0)', async () => {
+    putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0700', { retention: { mode: 'COMPLIANCE', until: '2027-11-21T07:00:30Z' } });
+    scheduledReports({ 'reports/weekly/2026-11-16T0600Z/': { 'report.html': 'COMPLETED' } });
+    const { stdout, json } = await report(['--vault-profile', VAULT_PROFILE]);
+    expect(json.problems).toEqual([]);
+    expect(stdout).toContain('VAULT COPY previous report reports/weekly/2026-11-16T0600Z/ in the vault: 1 of 1 file(s) COMPLETED');
+    expect(stdout).toContain(`VAULT COPY no scheduled monthly report in s3://${DR_BUCKET}/reports/monthly/ yet`);
   });
 
   it('without the vault profile: the vault is named as not read, the report is PARTIAL, exit 1', async () => {

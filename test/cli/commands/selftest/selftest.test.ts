@@ -1,4 +1,4 @@
-import { CopySnapshotCommand, DeleteReplicationGroupCommand } from '@aws-sdk/client-elasticache';
+import { CopySnapshotCommand, DeleteReplicationGroupCommand, DeleteSnapshotCommand } from '@aws-sdk/client-elasticache';
 import { GetBucketReplicationCommand } from '@aws-sdk/client-s3';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand } from '@aws-sdk/client-sns';
@@ -364,6 +364,7 @@ describe('redis-dr selftest', () => {
       const r = await run('--canary');
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(new RegExp(`cleanup canary ${CANARY}\\s+eu-west-1\\s+PASSED`));
+      expect(r.stdout).toContain(`no recovery point ${POINT} was made`);
       expect(aws.pipeline.deleted).toEqual([`replication group ${CANARY}`]);
     });
 
@@ -373,6 +374,39 @@ describe('redis-dr selftest', () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(new RegExp(`snapshot app/${CANARY}\\s+eu-west-1\\s+FAILED`));
       expect(aws.pipeline.deleted).toEqual([`replication group ${CANARY}`, `snapshot ${POINT}`]);
+    });
+
+    it('a canary snapshot whose wait gave up while it was still being created is deleted once it is not (exit 1)', async () => {
+      // Looked at every 5 s: the snapshot step gives up after 1 min (13 looks), the cleanup finds it available 3 looks later.
+      aws.pipeline.faults.creatingLooks = 16;
+      const r = await run('--canary', '--timeout-minutes', '1');
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`snapshot app/${CANARY}\\s+eu-west-1\\s+FAILED`));
+      expect(r.stdout).toMatch(new RegExp(`cleanup canary ${CANARY}\\s+eu-west-1\\s+PASSED`));
+      expect(aws.pipeline.deleted).toEqual([`replication group ${CANARY}`, `snapshot ${POINT}`]);
+      expect(aws.state.snapshots.has(POINT)).toBe(false);
+    });
+
+    it('a delete of the canary snapshot refused as busy (InvalidSnapshotState) is tried again within the wait', async () => {
+      aws.pipeline.faults.creatingLooks = 16;
+      aws.pipeline.faults.busyDeletes = 1;
+      const r = await run('--canary', '--timeout-minutes', '1');
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`cleanup canary ${CANARY}\\s+eu-west-1\\s+PASSED`));
+      expect(aws.ec.commandCalls(DeleteSnapshotCommand)).toHaveLength(2);
+      expect(aws.state.snapshots.has(POINT)).toBe(false);
+    });
+
+    it('a canary snapshot still being created when the cleanup gives up too: the cleanup fails naming it and the command that deletes it (exit 1)', async () => {
+      aws.pipeline.faults.creatingLooks = 1_000;
+      const r = await run('--canary', '--timeout-minutes', '1');
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`cleanup canary ${CANARY}\\s+eu-west-1\\s+FAILED`));
+      expect(r.stdout).toContain(`the canary's recovery point ${POINT} was NOT deleted`);
+      expect(r.stdout).toContain(`aws elasticache delete-snapshot --region eu-west-1 --snapshot-name ${POINT}`);
+      // The cache went; the point is still there, never deleted while ElastiCache created it.
+      expect(aws.pipeline.deleted).toEqual([`replication group ${CANARY}`]);
+      expect(aws.state.snapshots.get(POINT)?.status).toBe('creating');
     });
 
     it("a copy that does not hold the canary's known keys fails the export step", async () => {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -87,20 +87,50 @@ interface Driver {
   readonly how: { whole: string; stream: string };
   /** Whether a put returns the stored object's ETag (S3: `etag`, what `ifMatch` names). */
   readonly etags: boolean;
-  fresh(opts?: { damaging?: boolean }): Promise<ObjectStore>;
+  /**
+   * `concurrent`: once, right after a put stored its bytes and before it
+   * read them back, another writer replaces the object under the key with
+   * these bytes (a `replace` or a lease taken over racing this put).
+   */
+  fresh(opts?: { damaging?: boolean; concurrent?: Buffer }): Promise<ObjectStore>;
 }
 
 const folder: Driver = {
   name: 'the folder driver (a temporary folder)',
   how: { whole: 'file', stream: 'file' },
   etags: false,
-  async fresh({ damaging = false } = {}) {
+  async fresh({ damaging = false, concurrent } = {}) {
     // Damaging: a handle that drops the last byte of every write but reports it written (a lying network or FUSE filesystem).
     const lying = writingThrough(async (fh, data, offset, length) => {
       await fh.write(data, offset, Math.max(0, length - 1));
       return length;
     });
-    return new FileObjectStore(join(tempDir(), 'dest'), damaging ? { open: lying } : {});
+    if (concurrent === undefined) return new FileObjectStore(join(tempDir(), 'dest'), damaging ? { open: lying } : {});
+    // A folder reads its temporary file back before the key exists: the other writer's file lands under the key
+    // as this put's handle closes, and this put's bytes (dropped bytes: it lies) fail their read-back.
+    let raced = false;
+    return new FileObjectStore(join(tempDir(), 'dest'), {
+      open: async (path, flags, mode) => {
+        const handle = await lying(path, flags, mode);
+        return {
+          ...handle,
+          close: async () => {
+            await handle.close();
+            if (raced) return;
+            raced = true;
+            writeFileSync(
+              join(
+                dirname(path),
+                basename(path)
+                  .slice(1)
+                  .replace(/\.partial-.*$/, ''),
+              ),
+              concurrent,
+            );
+          },
+        };
+      },
+    });
   },
 };
 
@@ -111,11 +141,29 @@ const motoDriver: Driver = {
   // moto reports no checksum for a PutObject that sent its SHA-256 value (not the algorithm): the object is read again.
   how: { whole: 's3-get', stream: 's3-composite-checksum' },
   etags: true,
-  async fresh({ damaging = false } = {}) {
+  async fresh({ damaging = false, concurrent } = {}) {
     const bucket = `contract-${++buckets}`;
     await moto.bucket(bucket);
     const client = moto.newClient();
     cleanup.push(() => client.destroy());
+    if (concurrent !== undefined) {
+      // The other writer: its own client, its PutObject sent as soon as this put's object is stored (PutObject or
+      // CompleteMultipartUpload answered), before the read-back's HeadObject.
+      const other = moto.newClient();
+      cleanup.push(() => other.destroy());
+      let raced = false;
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const result = await next(args);
+          if (!raced && (context.commandName === 'PutObjectCommand' || context.commandName === 'CompleteMultipartUploadCommand')) {
+            raced = true;
+            await other.send(new PutObjectCommand({ Bucket: bucket, Key: (args.input as { Key: string }).Key, Body: concurrent }));
+          }
+          return result;
+        },
+        { step: 'initialize', name: 'concurrentWriter' },
+      );
+    }
     if (damaging) {
       // Flips a byte of each PutObject body after the SDK computed its checksum, and drops the checksum
       // headers, so the server stores other bytes without a checksum to refuse them by: the store must read back.
@@ -148,7 +196,7 @@ const mockDriver: Driver = {
   name: 'the S3 driver against aws-sdk-client-mock',
   how: { whole: 's3-full-object-checksum', stream: 's3-composite-checksum' },
   etags: true,
-  async fresh({ damaging = false } = {}) {
+  async fresh({ damaging = false, concurrent } = {}) {
     // The instance is mocked, not the class: the moto driver's clients stay real.
     const client = new S3Client({ region: 'eu-west-1' });
     const s3 = mockClient(client);
@@ -157,6 +205,13 @@ const mockDriver: Driver = {
     const uploads = new Map<string, Map<number, Buffer>>();
     let writes = 0;
     const etag = () => `"${++writes}"`;
+    let raced = false;
+    /** The other writer (`concurrent`), once: its object replaces the one just stored. */
+    const race = (key: string) => {
+      if (concurrent === undefined || raced) return;
+      raced = true;
+      objects.set(key, { body: concurrent, checksum: sha(concurrent).toString('base64'), type: 'FULL_OBJECT', etag: etag() });
+    };
     const conflict = (input: { Key?: string; IfNoneMatch?: string; IfMatch?: string }) => {
       if (input.IfNoneMatch === '*' && objects.has(input.Key!))
         throw awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
@@ -171,6 +226,7 @@ const mockDriver: Driver = {
       conflict(input);
       const tag = etag();
       objects.set(input.Key!, { body, checksum: sha(body).toString('base64'), type: 'FULL_OBJECT', etag: tag });
+      race(input.Key!);
       return { ETag: tag };
     });
     s3.on(CreateMultipartUploadCommand).callsFake(async (input: { Key: string }) => {
@@ -189,6 +245,7 @@ const mockDriver: Driver = {
       const checksum = `${sha(Buffer.concat(parts.map((p) => sha(p)))).toString('base64')}-${parts.length}`;
       const tag = etag();
       objects.set(input.Key, { body: Buffer.concat(parts), checksum, type: 'COMPOSITE', etag: tag });
+      race(input.Key);
       return { ETag: tag };
     });
     s3.on(AbortMultipartUploadCommand).callsFake(async (input: { UploadId: string }) => {
@@ -206,7 +263,9 @@ const mockDriver: Driver = {
       if (!o) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
       return { Body: sdkStreamMixin(Readable.from([o.body])), ETag: o.etag };
     });
-    s3.on(DeleteObjectCommand).callsFake(async (input: { Key: string }) => {
+    s3.on(DeleteObjectCommand).callsFake(async (input: { Key: string; IfMatch?: string }) => {
+      // A conditional delete (If-Match) as S3 answers it: 404 when the key is gone, 412 when its ETag is another.
+      conflict(input);
       objects.delete(input.Key);
       return {};
     });
@@ -322,6 +381,21 @@ describe.each([folder, motoDriver, mockDriver])('the object store contract: $nam
     expect(await store.list()).toEqual([]);
   });
 
+  it('a read-back failed because another writer replaced the object meanwhile deletes nothing of theirs (whole body and multipart, replace)', async () => {
+    for (const [key, body] of [
+      ['whole.part', Buffer.from('ours, sent whole')],
+      ['streamed.rdb', stream(big)],
+    ] as const) {
+      const theirs = Buffer.from(`theirs, under ${key}`);
+      const store = await driver.fresh({ concurrent: theirs });
+      const err = await store.put(key, body, { ifExists: 'replace' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PutError);
+      expect((err as PutError).stage).toBe('read-back');
+      expect(await store.get(key)).toEqual(theirs);
+      expect(await store.list()).toEqual([{ key, bytes: theirs.length }]);
+    }
+  });
+
   it('refuses keys that would leave the destination or name nothing', async () => {
     const store = await driver.fresh();
     for (const key of ['../x', 'a/../../x', '/abs', 'a//b', '.']) await expect(store.put(key, Buffer.from('x'))).rejects.toThrow(`not a key: ${key}`);
@@ -402,6 +476,35 @@ describe('the S3 driver against faults only a mock can give (aws-sdk-client-mock
       .catch((e: unknown) => e);
     expect((err as PutError).cause).toBeInstanceOf(ReadBackMismatchError);
     expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'bucket', Key: 'p/k' }]);
+  });
+
+  it("a store that refuses conditional deletes (NotImplemented): the object is looked at again and deleted only while it is still the put's", async () => {
+    const notImplemented = awsError('NotImplemented', 'A header you provided implies functionality that is not implemented', 501);
+    const mismatched = { ContentLength: 5, ChecksumSHA256: sha(Buffer.from('hellO')).toString('base64'), ChecksumType: 'FULL_OBJECT' as const };
+    s3.on(PutObjectCommand).resolves({ ETag: '"ours"' });
+    s3.on(DeleteObjectCommand).callsFake((input: { IfMatch?: string }) => {
+      if (input.IfMatch !== undefined) throw notImplemented;
+      return {};
+    });
+    // Another writer's object is there by the time the cleanup looks: it stays.
+    s3.on(HeadObjectCommand)
+      .resolvesOnce({ ...mismatched, ETag: '"ours"' })
+      .resolves({ ContentLength: 6, ETag: '"theirs"' });
+    const err = await store()
+      .put('k', Buffer.from('hello'), { ifExists: 'replace' })
+      .catch((e: unknown) => e);
+    expect((err as PutError).cause).toBeInstanceOf(ReadBackMismatchError);
+    expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'bucket', Key: 'p/k', IfMatch: '"ours"' }]);
+    // Still the put's own object: it goes.
+    s3.resetHistory();
+    s3.on(HeadObjectCommand)
+      .resolvesOnce({ ...mismatched, ETag: '"ours"' })
+      .resolves({ ContentLength: 5, ETag: '"ours"' });
+    await expect(store().put('k', Buffer.from('hello'), { ifExists: 'replace' })).rejects.toBeInstanceOf(PutError);
+    expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'bucket', Key: 'p/k', IfMatch: '"ours"' },
+      { Bucket: 'bucket', Key: 'p/k' },
+    ]);
   });
 
   it('an expected owner goes on every object call; a refused cleanup delete leaves the read-back error to be seen', async () => {
