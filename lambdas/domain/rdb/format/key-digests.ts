@@ -79,6 +79,49 @@ export class KeyDigestSet {
     return this.added;
   }
 
+  /** Whether the check stays exact whatever the number of keys (it has a spill); else it samples beyond {@link capacity}. */
+  get exact(): boolean {
+    return this.spillFactory !== undefined;
+  }
+
+  /** Records held in memory before spilling or sampling. */
+  get capacity(): number {
+    return this.inMemory;
+  }
+
+  /** Whether records went to the spill. */
+  get spilled(): boolean {
+    return this.spilling;
+  }
+
+  /**
+   * The records of shard `s` held in memory, in the order added (after
+   * those in the spill, if it spilled), as one new array: handed from a
+   * segment's parser to the one that merges it (format/split.ts).
+   */
+  memoryRecords(s: number): Uint32Array {
+    const blocks = [...this.full[s]!, this.open[s]!.subarray(0, this.fill[s])];
+    const out = new Uint32Array(blocks.reduce((n, b) => n + b.length, 0));
+    let at = 0;
+    for (const b of blocks) {
+      out.set(b, at);
+      at += b.length;
+    }
+    return out;
+  }
+
+  /**
+   * Adds whole records (another set's, in the order that set added them),
+   * those of database `fromDb` as database `toDb`: the keys of a segment
+   * read before its database was known (format/split.ts).
+   */
+  absorb(records: Uint32Array, fromDb: number, toDb: number): void {
+    for (let i = 0; i + WORDS <= records.length; i += WORDS) {
+      const db = records[i + 3]!;
+      this.add(records[i]!, records[i + 1]!, records[i + 2]!, db === fromDb ? toDb : db);
+    }
+  }
+
   /** The probability that a duplicate pair among the keys is found (1: exact; below 1 once sampled without a spill). */
   get detectionProbability(): number {
     return 1 / 2 ** this.shift;

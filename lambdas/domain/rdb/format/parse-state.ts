@@ -60,6 +60,13 @@ export interface RdbKeySink {
   emptyKey?(start: number): void;
 }
 
+/**
+ * The database of a segment's keys before its first SELECTDB (format/split.ts): the
+ * one the parser of the bytes before the segment is in, told at the merge. No
+ * SELECTDB names it (at most MAX_DATABASE).
+ */
+export const SEGMENT_DB = 0xfffffffe;
+
 /** Fails the file with `message` (no position: callers name what they read). */
 export function fail(message: string): never {
   throw new RdbFormatError(message);
@@ -242,6 +249,17 @@ export class RdbParserState {
   pauseWanted = false;
   /** File offset where the parser paused; -1 while it has not. */
   pausedAt = -1;
+  /** With a pause wanted: pause at the top-level boundary at exactly this offset, never at another (-1: the next one); see RdbParser.stopAt. */
+  stopAt = -1;
+  /** The parser passed {@link stopAt} without a top-level boundary there. */
+  stopMissed = false;
+  /**
+   * This parser reads one segment of a file from a top-level boundary on,
+   * beside another that reads the bytes before it (format/split.ts): its
+   * CRC-64 covers the segment only, so the trailer waits to be judged, as
+   * with an external checksum.
+   */
+  segment = false;
 
   /** An intset out of order: Redis checks the order only with sanitize-dump-payload yes. Bound once (one per intset would be garbage). */
   readonly intsetUnordered = (i: number): void =>
