@@ -266,8 +266,10 @@ export interface SplitSearch {
   readonly from: number;
   readonly tries?: number;
   readonly trialKeys?: number;
-  /** Told whether the worker's part was taken (true) or why not. */
-  readonly observe?: (taken: true | string) => void;
+  /** Wait for the worker's start (or its word that it found none) before reading: the tests' workers load TypeScript slowly. */
+  readonly awaitStart?: boolean;
+  /** Told whether the worker's part was taken (true) or why not, and where it started (if it found a start). */
+  readonly observe?: (taken: true | string, from?: number) => void;
 }
 
 /**
@@ -296,12 +298,21 @@ async function verifyRdbFileSplit(
   const maxValueBytes = options.maxValueBytes ?? 512 * 1024 * 1024;
   const requireChecksum = options.requireChecksum ?? false;
   const main = new RdbParser(maxValueBytes, requireChecksum, undefined, undefined, undefined, false, undefined, undefined, options.keyDigestSpill, perSide);
-  const { observe, ...where } = search;
-  const workerData = splitWorkerData({ path, size, search: where, maxValueBytes, requireChecksum, spill: exact, keyDigestsInMemory: perSide });
+  const { observe, awaitStart, ...where } = search;
+  const workerData = splitWorkerData({
+    path,
+    size,
+    search: { ...where, from: Math.max(0, Math.floor(where.from)) },
+    maxValueBytes,
+    requireChecksum,
+    spill: exact,
+    keyDigestsInMemory: perSide,
+  });
   let worker: Worker | undefined = new Worker(SPLIT_WORKER_BOOTSTRAP, { eval: true, workerData: { ...workerData, file: SPLIT_WORKER_FILE } });
   let spillDir: string | undefined;
   /** Whether the worker's part was taken, or why not (for the tests). */
   let note: true | string = 'no start found before this thread reached the end';
+  let from: number | undefined;
   let settle!: (m: SplitWorkerMessage) => void;
   const outcome = new Promise<SplitWorkerMessage>((resolve) => (settle = resolve));
   const stopWorker = (): void => {
@@ -312,17 +323,28 @@ async function verifyRdbFileSplit(
       void w.terminate();
     }
   };
+  let started!: () => void;
+  const startKnown = new Promise<void>((resolve) => (started = resolve));
   worker.on('message', (m: SplitWorkerMessage) => {
-    if (m.type === 'start') main.stopAtBoundary(m.from);
-    else if (m.type === 'none') note = m.reason;
+    if (m.type !== 'spill') started();
+    if (m.type === 'start') {
+      from = m.from;
+      main.stopAtBoundary(m.from);
+    } else if (m.type === 'none' || (m.type === 'failed' && from === undefined)) note = m.reason;
     else if (m.type === 'spill') spillDir = m.dir;
     else settle(m);
     // No part to merge, or this thread is past it already: the worker's CPU is better left to others.
     if (m.type === 'none' || main.stopMissed) stopWorker();
   });
-  worker.on('error', (err) => settle({ type: 'failed', reason: String(err) }));
-  worker.on('exit', (code) => settle({ type: 'failed', reason: `the split worker exited (code ${code})` }));
+  const failed = (reason: string): void => {
+    if (from === undefined) note = reason;
+    started();
+    settle({ type: 'failed', reason });
+  };
+  worker.on('error', (err) => failed(String(err)));
+  worker.on('exit', (code) => failed(`the split worker exited (code ${code})`));
   try {
+    if (awaitStart) await startKnown;
     let read = 0;
     try {
       for await (const chunk of readFileChunksReused(path)) {
@@ -350,7 +372,7 @@ async function verifyRdbFileSplit(
       main.sourceFailed(err);
     }
     if (main.stopMissed) note = 'this thread passed the start without a boundary there';
-    observe?.(note);
+    observe?.(note, from);
     return main.end();
   } finally {
     stopWorker();
