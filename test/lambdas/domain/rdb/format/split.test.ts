@@ -244,6 +244,23 @@ describe('the split verification: two parsers, one from the start and one from a
     expect(taken(runs).length).toBeGreaterThan(0);
   });
 
+  it('a hash template defined twice, once on each side of the start: refused as one thread refuses it (the second part cannot know the first definition)', () => {
+    const template = [0xf2, ...len(1), ...len(1), ...str('a')];
+    const bytes = file('REDIS0015', [...selectDb(0), ...template, ...stringKey('p', '1'), ...stringKey('q', '2'), ...template, ...stringKey('r', '3')]);
+    const runs = everyOffset(bytes);
+    expect(runs[0]!.report.error?.message).toMatch(/hash template 1 is defined twice/);
+    expect(runs.some((r) => r.taken === 'hash templates are defined before the boundary')).toBe(true);
+  });
+
+  it('an EOF byte and 8 more inside a value are no start: only an end that is the file end is', () => {
+    const bytes = manyDatabases({ first: [0x00, ...str('v'), ...len(40), 1, 2, 3, 0xff, ...new Array<number>(36).fill(7)] });
+    const eof = bytes.indexOf(0xff, Buffer.from(bytes).indexOf('v\x28') + 4);
+    expect(bytes[eof]).toBe(0xff);
+    const run = splitVerify(bytes, { from: eof, tries: 1 });
+    expect(run.taken).toBe('no start');
+    expect(run.report).toEqual(oneThread(bytes));
+  });
+
   it('Valkey 9 slot imports (opcode 243) on either side of the start', () => {
     const slotImport = (job: string): number[] => [0xf3, ...str(job), ...len(1), ...len(0), ...len(99)];
     const bytes = file('VALKEY080', [
