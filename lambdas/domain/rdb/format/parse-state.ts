@@ -60,13 +60,6 @@ export interface RdbKeySink {
   emptyKey?(start: number): void;
 }
 
-/**
- * The database of a segment's keys before its first SELECTDB (format/split.ts): the
- * one the parser of the bytes before the segment is in, told at the merge. No
- * SELECTDB names it (at most MAX_DATABASE).
- */
-export const SEGMENT_DB = 0xfffffffe;
-
 /** Fails the file with `message` (no position: callers name what they read). */
 export function fail(message: string): never {
   throw new RdbFormatError(message);
@@ -253,12 +246,7 @@ export class RdbParserState {
   stopAt = -1;
   /** The parser passed {@link stopAt} without a top-level boundary there. */
   stopMissed = false;
-  /**
-   * This parser reads one segment of a file from a top-level boundary on,
-   * beside another that reads the bytes before it (format/split.ts): its
-   * CRC-64 covers the segment only, so the trailer waits to be judged, as
-   * with an external checksum.
-   */
+  /** Reads a file's segment from a boundary on (format/split.ts): its CRC-64 is the segment's, so the trailer waits to be judged. */
   segment = false;
 
   /** An intset out of order: Redis checks the order only with sanitize-dump-payload yes. Bound once (one per intset would be garbage). */

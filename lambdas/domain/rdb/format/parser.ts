@@ -33,7 +33,7 @@ import { TYPE_NAMES } from './opcodes.js';
 import * as constants from './parse-constants.js';
 import { moduleBody } from './parse-modules.js';
 import * as fileStructure from './parse-opcodes.js';
-import { crcMismatch, fail, type RdbKeySink, RdbParserState, SEGMENT_DB } from './parse-state.js';
+import { crcMismatch, fail, type RdbKeySink, RdbParserState } from './parse-state.js';
 import * as valueTables from './parse-values.js';
 import { MAX_SLOT_IMPORTS_KEPT, MAX_SLOT_RANGES_KEPT, slotImportNameProblem, slotRangeCountProblem, slotRangeProblem } from './slot-import.js';
 
@@ -59,6 +59,7 @@ const {
   P_SLOT_IMPORT_NAME,
   P_SLOT_IMPORT_RANGE,
   P_VALUE,
+  SEGMENT_DB,
   UNDERFLOW,
   utf8,
   W_AUX,

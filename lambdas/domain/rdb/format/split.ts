@@ -45,10 +45,10 @@ import type { ChecksumStatus, SlotImport } from '../report.js';
 import type { KeyDigestSpill } from './key-digests.js';
 import { RdbParser } from './parser.js';
 import * as constants from './parse-constants.js';
-import { SEGMENT_DB, type RdbParserState } from './parse-state.js';
+import type { RdbParserState } from './parse-state.js';
 import { MAX_SLOT_IMPORTS_KEPT } from './slot-import.js';
 
-const { MAX_WARNINGS, P_DONE } = constants;
+const { MAX_WARNINGS, P_DONE, SEGMENT_DB } = constants;
 
 /** What the second parser must know of the file's head to read a segment: see {@link RdbParser.startSegment}. */
 export interface SegmentContext {
