@@ -259,7 +259,7 @@ export async function verifyRdbFileOnTwoThreads(
 }
 
 /** Where the second thread's part starts, as a share of the file: it starts later than this thread (its module loads) and reads its start twice. */
-const SPLIT_AT = 0.5;
+const SPLIT_AT = 0.53;
 
 /** @internal Where the split's second thread looks for its start: see findSegmentStart (domain/rdb/format/split.ts). */
 export interface SplitSearch {

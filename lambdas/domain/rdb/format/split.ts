@@ -248,10 +248,11 @@ export type ReadAt = (offset: number, length: number) => Uint8Array;
 
 /**
  * The context of the file's head (version, magic, `ctime`) read by a parser
- * of its first `headBytes`, or undefined when its header does not parse
+ * of its first `headBytes` (the AUX fields come first; a `ctime` after them
+ * only makes the merge refused: see {@link mergeProblem}), or undefined when its header does not parse
  * (then the file is not split: the first parser finds what is wrong).
  */
-export function readHeadContext(read: ReadAt, size: number, options: SegmentParserOptions, headBytes = 1 << 20): SegmentContext | undefined {
+export function readHeadContext(read: ReadAt, size: number, options: SegmentParserOptions, headBytes = 64 << 10): SegmentContext | undefined {
   const head = new RdbParser(options.maxValueBytes, options.requireChecksum);
   head.push(read(0, Math.min(size, headBytes)));
   return head.version === 0 ? undefined : segmentContext(head);
