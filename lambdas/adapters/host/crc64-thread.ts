@@ -1,5 +1,7 @@
 /**
- * Verifying an RDB file on two cores: the parser runs on this thread and the
+ * Verifying an RDB file on two cores. A plain local file from 32 MiB on: each
+ * thread parses and checksums a part of it (verifyRdbFileSplit; the design in
+ * domain/rdb/format/split.ts). Otherwise: the parser runs on this thread and the
  * CRC-64 of the same bytes in a worker thread, each chunk handed over (moved,
  * not copied, where the caller owns it) once the parser is done with it. The
  * CRC-64 was about a third of a single-threaded verification's time
@@ -192,7 +194,11 @@ const FILE_WORKER_LEAD = 256 << 20;
 
 /**
  * {@link verifyRdbStreamOnTwoThreads} for a plain local file of `size` bytes
- * that does not change while it is read: the parser reads the file on this
+ * that does not change while it is read. From {@link TWO_THREADS_MIN_BYTES}
+ * on (without `expiryTimes`), each thread parses and checksums a part of the
+ * file (verifyRdbFileSplit below: the parsing thread was the limit of the
+ * CRC-only split, at about nine tenths of the work). Smaller files, and those:
+ * the parser reads the file on this
  * thread (as the one-thread path does, into the CRC module's lent memory),
  * and a worker reads it again on its own and checksums it. Nothing is handed
  * from thread to thread per chunk: on two cores the parser is the longer task,
