@@ -197,8 +197,8 @@ const FILE_WORKER_LEAD = 256 << 20;
  * that does not change while it is read. From {@link TWO_THREADS_MIN_BYTES}
  * on (without `expiryTimes`), each thread parses and checksums a part of the
  * file (verifyRdbFileSplit below: the parsing thread was the limit of the
- * CRC-only split, at about nine tenths of the work). Smaller files, and those:
- * the parser reads the file on this
+ * CRC-only split, at about nine tenths of the work). Smaller files, and
+ * those verified with `expiryTimes`, the earlier way: the parser reads the file on this
  * thread (as the one-thread path does, into the CRC module's lent memory),
  * and a worker reads it again on its own and checksums it. Nothing is handed
  * from thread to thread per chunk: on two cores the parser is the longer task,
