@@ -357,6 +357,8 @@ async function verifyRdbFileSplit(
         const chunkBase = read;
         read += chunk.length;
         main.push(chunk);
+        // A verdict before the boundary is the report: nothing after it changes it.
+        if (main.state() === 'failed') break;
         if (main.state() !== 'paused') continue;
         const result = await outcome;
         if (result.type === 'done' && mergeProblem(main, result.segment) === null) {

@@ -6,7 +6,7 @@ import { type SplitSearch, verifyRdbFileOnTwoThreads } from '../../../../lambdas
 import { tempKeyDigestSpill } from '../../../../lambdas/adapters/host/key-digest-spill.js';
 import { createRdbVerifier, type RdbReport, type RdbVerifierOptions, verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier.js';
 import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
-import { file, str } from '../../../support/rdb-bytes.js';
+import { file, le64, str } from '../../../support/rdb-bytes.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { stringsRdb } from '../../../support/rdb-strings.js';
 import { bgsave, type RedisServer, startRedisServer } from '../../../support/redis-server.js';
@@ -140,6 +140,38 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
     const run = await both(bytes, { from: Buffer.from(bytes).indexOf('b5') - 2, tries: 1, trialKeys: 8 }, { keyDigestsInMemory: 64 });
     expect(run.taken).toBe(true);
     expect(run.one.error?.message).toMatch(/a key is stored twice in database 0/);
+    expect(run.two).toEqual(run.one);
+  });
+
+  it('a start held back at a chunk end (its key cut there) and refused (an expiry before it): read again from the file', async () => {
+    // A 1 MiB - 32 value puts the expiring key's type byte at 1 MiB - 1: the parsing thread's first chunk ends after it.
+    const fill = 0x100000 - 32;
+    const bytes = file('REDIS0009', [
+      0xfe,
+      0x00,
+      0x00,
+      ...str('fill'),
+      ...len(fill),
+      ...new Array<number>(fill).fill(7),
+      0xfc,
+      ...le64(4_102_444_800_000n),
+      ...stringKey('expiring', 'x'),
+      ...keys('after', 40),
+    ]);
+    const at = 0x100000 - 1;
+    expect(bytes[at - 9]).toBe(0xfc);
+    const run = await both(bytes, { from: at, tries: 1 });
+    expect(run.from).toBe(at);
+    expect(run.taken).toBe('an expiry is pending at the boundary');
+    expect(run.two).toEqual(run.one);
+    expect(run.one).toMatchObject({ ok: true, keys: 42, expires: 1 });
+  });
+
+  it('a file that fails before the start: the verdict of its first failure', async () => {
+    const bytes = Uint8Array.from(big);
+    bytes[Buffer.from(big).indexOf('key:100') - 2] = 0x2a;
+    const run = await both(bytes, { from: big.length / 2 });
+    expect(run.one.error?.message).toMatch(/unknown value type or opcode 42/);
     expect(run.two).toEqual(run.one);
   });
 
