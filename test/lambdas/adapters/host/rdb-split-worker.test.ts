@@ -143,7 +143,7 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
     expect(run.two).toEqual(run.one);
   });
 
-  it('a start held back at a chunk end (its key cut there) and refused (an expiry before it): read again from the file', async () => {
+  it("a start at a chunk's last byte, refused (an expiry before it): this thread reads on from there", async () => {
     // A 1 MiB - 32 value puts the expiring key's type byte at 1 MiB - 1: the parsing thread's first chunk ends after it.
     const fill = 0x100000 - 32;
     const bytes = file('REDIS0009', [
