@@ -15,9 +15,10 @@
  * trailer; the few uncommitted bytes at a chunk's end are held back (copied)
  * until the parser commits them.
  */
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { borrowCrc64InputArea, Crc64, crc64WasmImage, returnCrc64InputArea } from '../../domain/rdb/codecs/crc64.js';
 import { RdbFormatError } from '../../domain/rdb/errors.js';
@@ -311,7 +312,9 @@ async function verifyRdbFileSplit(
     search: { ...where, from: Math.max(0, Math.floor(where.from)) },
     maxValueBytes,
     requireChecksum,
-    spill: exact,
+    // The worker's spill goes into a folder of this thread's, removed at the end whatever the worker did (it may be
+    // stopped between making its folder and saying so).
+    spillParent: exact ? mkdtempSync(join(tmpdir(), 'redis-dr-split-')) : undefined,
     keyDigestsInMemory: perSide,
   });
   let worker: Worker | undefined = new Worker(SPLIT_WORKER_BOOTSTRAP, { eval: true, workerData: { ...workerData, file: SPLIT_WORKER_FILE } });
@@ -321,12 +324,12 @@ async function verifyRdbFileSplit(
   let from: number | undefined;
   let settle!: (m: SplitWorkerMessage) => void;
   const outcome = new Promise<SplitWorkerMessage>((resolve) => (settle = resolve));
-  const stopWorker = (): void => {
+  const stopWorker = async (): Promise<void> => {
     const w = worker;
     worker = undefined;
     if (w) {
       w.removeAllListeners('exit');
-      void w.terminate();
+      await w.terminate();
     }
   };
   let started!: () => void;
@@ -340,7 +343,7 @@ async function verifyRdbFileSplit(
     else if (m.type === 'spill') spillDir = m.dir;
     else settle(m);
     // No part to merge, or this thread is past it already: the worker's CPU is better left to others.
-    if (m.type === 'none' || main.stopMissed) stopWorker();
+    if (m.type === 'none' || main.stopMissed) void stopWorker();
   });
   const failed = (reason: string): void => {
     if (from === undefined) note = reason;
@@ -369,7 +372,7 @@ async function verifyRdbFileSplit(
         }
         note = result.type === 'done' ? mergeProblem(main, result.segment)! : 'reason' in result ? result.reason : result.type;
         // Not taken: this thread reads the worker's part itself, from the boundary (the bytes pushed after it were not read).
-        stopWorker();
+        void stopWorker();
         const at = main.pausedAt;
         main.continueFromPause();
         if (at < chunkBase) main.push(await readRange(path, at, chunkBase));
@@ -383,8 +386,8 @@ async function verifyRdbFileSplit(
     observe?.(note, from);
     return main.end();
   } finally {
-    stopWorker();
-    if (spillDir !== undefined) rmSync(spillDir, { recursive: true, force: true });
+    await stopWorker();
+    if (workerData.spillParent !== undefined) rmSync(workerData.spillParent, { recursive: true, force: true });
   }
 }
 

@@ -42,8 +42,8 @@ export interface SplitWorkerData {
   readonly search: { readonly from: number; readonly tries?: number; readonly trialKeys?: number };
   readonly maxValueBytes: number;
   readonly requireChecksum: boolean;
-  /** Spill the digests to temporary files beyond `keyDigestsInMemory` (else the check samples, as the first thread's). */
-  readonly spill: boolean;
+  /** Spill the digests to temporary files in a new folder under this one beyond `keyDigestsInMemory` (without one, the check samples, as the first thread's). */
+  readonly spillParent: string | undefined;
   readonly keyDigestsInMemory: number;
 }
 
@@ -93,10 +93,10 @@ function runSplitWorker(data: SplitWorkerData): void {
       maxValueBytes: data.maxValueBytes,
       requireChecksum: data.requireChecksum,
       keyDigestsInMemory: data.keyDigestsInMemory,
-      ...(data.spill
+      ...(data.spillParent !== undefined
         ? {
             keyDigestSpill: () => {
-              const spill = tempKeyDigestSpill();
+              const spill = tempKeyDigestSpill(data.spillParent);
               post({ type: 'spill', dir: spill.dir });
               return spill;
             },

@@ -137,10 +137,21 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
       ...stringKey('twice', '2'),
       ...keys('c', 400),
     ]);
-    const run = await both(bytes, { from: Buffer.from(bytes).indexOf('b5') - 2, tries: 1, trialKeys: 8 }, { keyDigestsInMemory: 64 });
-    expect(run.taken).toBe(true);
-    expect(run.one.error?.message).toMatch(/a key is stored twice in database 0/);
-    expect(run.two).toEqual(run.one);
+    // The temporary folder of this test alone (TMPDIR, read by os.tmpdir() in both threads): both spills must be gone after.
+    const temp = mkdtempSync(join(dir, 'tmp-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = temp;
+    try {
+      const from = Buffer.from(bytes).indexOf('b5') - 2;
+      const run = await both(bytes, { from, tries: 1, trialKeys: 8 }, { keyDigestsInMemory: 64 });
+      expect(run.taken).toBe(true);
+      expect(run.one.error?.message).toMatch(/a key is stored twice in database 0/);
+      expect(run.two).toEqual(run.one);
+      expect(readdirSync(temp).filter((f) => f.startsWith('redis-dr-'))).toEqual([]); // (tsx, which loads the worker here, keeps its cache there)
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
   });
 
   it("a start at a chunk's last byte, refused (an expiry before it): this thread reads on from there", async () => {
