@@ -1,5 +1,7 @@
 /**
- * Verifying an RDB file on two cores: the parser runs on this thread and the
+ * Verifying an RDB file on two cores. A plain local file from 32 MiB on: each
+ * thread parses and checksums a part of it (verifyRdbFileSplit; the design in
+ * domain/rdb/format/split.ts). Otherwise: the parser runs on this thread and the
  * CRC-64 of the same bytes in a worker thread, each chunk handed over (moved,
  * not copied, where the caller owns it) once the parser is done with it. The
  * CRC-64 was about a third of a single-threaded verification's time
@@ -13,13 +15,20 @@
  * trailer; the few uncommitted bytes at a chunk's end are held back (copied)
  * until the parser commits them.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { borrowCrc64InputArea, Crc64, crc64WasmImage, returnCrc64InputArea } from '../../domain/rdb/codecs/crc64.js';
 import { RdbFormatError } from '../../domain/rdb/errors.js';
+import { KEY_DIGESTS_IN_MEMORY } from '../../domain/rdb/format/key-digests.js';
+import { RdbParser } from '../../domain/rdb/format/parser.js';
+import { mergeProblem, mergeSegment } from '../../domain/rdb/format/split.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { createRdbVerifier, type RdbVerifier, type RdbVerifierOptions, verifyRdbStream } from '../../domain/rdb/verifier.js';
+import { readSpilledShard } from './key-digest-spill.js';
+import { SPLIT_WORKER_BOOTSTRAP, SPLIT_WORKER_FILE, type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
 
 /** Bytes handed to the worker and not yet checksummed before this thread waits (bounds memory when the worker falls behind). */
 const MAX_IN_FLIGHT_BYTES = 8 << 20;
@@ -186,7 +195,11 @@ const FILE_WORKER_LEAD = 256 << 20;
 
 /**
  * {@link verifyRdbStreamOnTwoThreads} for a plain local file of `size` bytes
- * that does not change while it is read: the parser reads the file on this
+ * that does not change while it is read. From {@link TWO_THREADS_MIN_BYTES}
+ * on (without `expiryTimes`), each thread parses and checksums a part of the
+ * file (verifyRdbFileSplit below: the parsing thread was the limit of the
+ * CRC-only split, at about nine tenths of the work). Smaller files, and
+ * those verified with `expiryTimes`, the earlier way: the parser reads the file on this
  * thread (as the one-thread path does, into the CRC module's lent memory),
  * and a worker reads it again on its own and checksums it. Nothing is handed
  * from thread to thread per chunk: on two cores the parser is the longer task,
@@ -203,7 +216,12 @@ export async function verifyRdbFileOnTwoThreads(
   path: string,
   size: number,
   options: Omit<RdbVerifierOptions, 'externalChecksum' | 'resumeFrom'> = {},
+  /** @internal Where the second thread starts looking for its part (tests force small files to split), or false: the CRC-64 only. */
+  split?: SplitSearch | false,
 ): Promise<RdbReport> {
+  if (split !== false && options.expiryTimes === undefined && (split !== undefined || size >= TWO_THREADS_MIN_BYTES)) {
+    return verifyRdbFileSplit(path, size, options, split ?? { from: Math.floor(size * SPLIT_AT) });
+  }
   const image = crc64WasmImage();
   if (!image) return verifyRdbStream(readFileChunksReused(path), options);
   const chunkBytes = 1 << 20;
@@ -244,6 +262,144 @@ export async function verifyRdbFileOnTwoThreads(
     Atomics.notify(parserAt, 0);
     worker.removeAllListeners('exit');
     await worker.terminate();
+  }
+}
+
+/** Where the second thread's part starts, as a share of the file: it starts later than this thread (its module loads) and reads its start twice. */
+const SPLIT_AT = 0.53;
+
+/** @internal Where the split's second thread looks for its start: see findSegmentStart (domain/rdb/format/split.ts). */
+export interface SplitSearch {
+  readonly from: number;
+  readonly tries?: number;
+  readonly trialKeys?: number;
+  /** Wait for the worker's start (or its word that it found none) before reading: the tests' workers load TypeScript slowly. */
+  readonly awaitStart?: boolean;
+  /** Told whether the worker's part was taken (true) or why not, and where it started (if it found a start). */
+  readonly observe?: (taken: true | string, from?: number) => void;
+}
+
+/**
+ * {@link verifyRdbFileOnTwoThreads} by parsing the file's two parts at once
+ * (the design and why it gives the one-thread report: domain/rdb/format/split.ts).
+ * This thread parses and checksums the file from its start; a worker
+ * (adapters/host/rdb-split-worker.ts) finds a top-level boundary from
+ * `search.from` on and parses and checksums from there to the end. This
+ * thread stops at that boundary if it comes to one exactly there and takes
+ * the worker's findings in; in every other case (no boundary there, another
+ * context, the worker's part failed, the worker failed) it reads on alone
+ * and its verdict is the report. The duplicate-key check spills on each
+ * side beyond half the memory one thread holds (so together they hold no
+ * more); without a spill both sample as one thread would, and a merge that
+ * could sample differently is not taken.
+ */
+async function verifyRdbFileSplit(
+  path: string,
+  size: number,
+  options: Omit<RdbVerifierOptions, 'externalChecksum' | 'resumeFrom'>,
+  search: SplitSearch,
+): Promise<RdbReport> {
+  const exact = options.keyDigestSpill !== undefined;
+  const inMemory = options.keyDigestsInMemory ?? KEY_DIGESTS_IN_MEMORY;
+  const perSide = exact ? Math.max(1, Math.floor(inMemory / 2)) : inMemory;
+  const maxValueBytes = options.maxValueBytes ?? 512 * 1024 * 1024;
+  const requireChecksum = options.requireChecksum ?? false;
+  const main = new RdbParser(maxValueBytes, requireChecksum, undefined, undefined, undefined, false, undefined, undefined, options.keyDigestSpill, perSide);
+  const { observe, awaitStart, ...where } = search;
+  const workerData = splitWorkerData({
+    path,
+    size,
+    search: { ...where, from: Math.max(0, Math.floor(where.from)) },
+    maxValueBytes,
+    requireChecksum,
+    // The worker's spill goes into a folder of this thread's, removed at the end whatever the worker did (it may be
+    // stopped between making its folder and saying so).
+    spillParent: exact ? mkdtempSync(join(tmpdir(), 'redis-dr-split-')) : undefined,
+    keyDigestsInMemory: perSide,
+  });
+  let worker: Worker | undefined = new Worker(SPLIT_WORKER_BOOTSTRAP, { eval: true, workerData: { ...workerData, file: SPLIT_WORKER_FILE } });
+  let spillDir: string | undefined;
+  /** Whether the worker's part was taken, or why not (for the tests). */
+  let note: true | string = 'no start found before this thread reached the end';
+  let from: number | undefined;
+  let settle!: (m: SplitWorkerMessage) => void;
+  const outcome = new Promise<SplitWorkerMessage>((resolve) => (settle = resolve));
+  const stopWorker = async (): Promise<void> => {
+    const w = worker;
+    worker = undefined;
+    if (w) {
+      w.removeAllListeners('exit');
+      await w.terminate();
+    }
+  };
+  let started!: () => void;
+  const startKnown = new Promise<void>((resolve) => (started = resolve));
+  worker.on('message', (m: SplitWorkerMessage) => {
+    if (m.type !== 'spill') started();
+    if (m.type === 'start') {
+      from = m.from;
+      main.stopAtBoundary(m.from);
+    } else if (m.type === 'none' || (m.type === 'failed' && from === undefined)) note = m.reason;
+    else if (m.type === 'spill') spillDir = m.dir;
+    else settle(m);
+    // No part to merge, or this thread is past it already: the worker's CPU is better left to others.
+    if (m.type === 'none' || main.stopMissed) void stopWorker();
+  });
+  const failed = (reason: string): void => {
+    if (from === undefined) note = reason;
+    started();
+    settle({ type: 'failed', reason });
+  };
+  worker.on('error', (err) => failed(String(err)));
+  worker.on('exit', (code) => failed(`the split worker exited (code ${code})`));
+  try {
+    if (awaitStart) await startKnown;
+    let read = 0;
+    try {
+      for await (const chunk of readFileChunksReused(path)) {
+        const chunkBase = read;
+        read += chunk.length;
+        main.push(chunk);
+        // A verdict before the boundary is the report: nothing after it changes it.
+        if (main.state() === 'failed') break;
+        if (main.state() !== 'paused') continue;
+        const result = await outcome;
+        if (result.type === 'done' && mergeProblem(main, result.segment) === null) {
+          const dir = spillDir;
+          mergeSegment(main, result.segment, (s) => [...(result.segment.digestsSpilled && dir ? [readSpilledShard(dir, s)] : []), result.shards[s]!]);
+          note = true;
+          break;
+        }
+        note = result.type === 'done' ? mergeProblem(main, result.segment)! : 'reason' in result ? result.reason : result.type;
+        // Not taken: this thread reads the worker's part itself, from the boundary (the bytes pushed after it were not read).
+        void stopWorker();
+        const at = main.pausedAt;
+        main.continueFromPause();
+        if (at < chunkBase) main.push(await readRange(path, at, chunkBase));
+        main.push(chunk.subarray(Math.max(0, at - chunkBase)));
+      }
+    } catch (err) {
+      if (!(err instanceof RdbFormatError)) throw err;
+      main.sourceFailed(err);
+    }
+    if (main.stopMissed) note = 'this thread passed the start without a boundary there';
+    observe?.(note, from);
+    return main.end();
+  } finally {
+    await stopWorker();
+    if (workerData.spillParent !== undefined) rmSync(workerData.spillParent, { recursive: true, force: true });
+  }
+}
+
+/** The file's bytes [from, to) (a few: those a paused parser held back at a chunk's end). */
+async function readRange(path: string, from: number, to: number): Promise<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const out = new Uint8Array(to - from);
+    const { bytesRead } = await file.read(out, 0, out.length, from);
+    return out.subarray(0, bytesRead);
+  } finally {
+    await file.close();
   }
 }
 

@@ -5,13 +5,13 @@
  * key on disk (1.6 GB for 100 million keys); in memory only what the domain
  * holds. Synchronous, as the parser that calls it is.
  */
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyDigestSpill } from '../../domain/rdb/format/key-digests.js';
 
-/** A spill in a new folder under `parent` (the system's temporary folder by default). */
-export function tempKeyDigestSpill(parent: string = tmpdir()): KeyDigestSpill {
+/** A spill in a new folder under `parent` (the system's temporary folder by default); `dir` names the folder. */
+export function tempKeyDigestSpill(parent: string = tmpdir()): KeyDigestSpill & { readonly dir: string } {
   const dir = mkdtempSync(join(parent, 'redis-dr-key-digests-'));
   const fds = new Map<number, number>();
   const fdOf = (shard: number): number => {
@@ -23,6 +23,7 @@ export function tempKeyDigestSpill(parent: string = tmpdir()): KeyDigestSpill {
     return fd;
   };
   return {
+    dir,
     append(shard, records) {
       const fd = fdOf(shard);
       const bytes = new Uint8Array(records.buffer, records.byteOffset, records.byteLength);
@@ -48,4 +49,17 @@ export function tempKeyDigestSpill(parent: string = tmpdir()): KeyDigestSpill {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The records a spill in `dir` (a {@link tempKeyDigestSpill}'s, written by another thread) holds for `shard`, in the order appended. */
+export function readSpilledShard(dir: string, shard: number): Uint32Array {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(join(dir, `${shard}.bin`));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Uint32Array(0); // nothing went to this shard
+    throw e;
+  }
+  // A copy: Buffer's memory may be a pooled slab at an offset that is no multiple of 4.
+  return new Uint32Array(new Uint8Array(bytes).buffer);
 }

@@ -1,7 +1,8 @@
 /**
  * `verify-rdb` on one file, local or `s3://`, as a use case: the streaming
  * verifier on the bytes (unwrapped from Valkey's compressed envelope where
- * they come in one), the CRC-64 on a second thread where a core is free,
+ * they come in one), a second thread where a core is free (a plain local
+ * file parsed in two parts at once, else the CRC-64 on it),
  * and the duplicate-key check spilling to temporary files beyond its memory
  * (adapters/host/key-digest-spill.ts), so any number of keys is checked
  * exactly within the command's memory target.
@@ -81,7 +82,7 @@ export async function verifyRdbFile(file: string, options: VerifyRdbFileOptions 
   let report: RdbReport;
   if (!s3 && !startsWithEnvelope(file)) {
     // A plain local file goes to the verifier as read (the envelope decoder would pass it through untouched):
-    // parsed on this thread and checksummed on another where a core is free, each chunk moved there uncopied once parsed.
+    // where a core is free, its two parts are parsed and checksummed at once, one per thread (adapters/host/crc64-thread.ts).
     report = !twoThreadsHelp(size ?? 0)
       ? await verifyRdbStream(readFileChunksReused(file), verifierOptions)
       : await verifyRdbFileOnTwoThreads(file, size ?? 0, verifierOptions);

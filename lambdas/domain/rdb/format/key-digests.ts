@@ -27,6 +27,8 @@
 export const KEY_DIGESTS_IN_MEMORY = 1 << 21;
 
 const SHARDS = 256;
+/** A shard's block before its first record (never written: {@link KeyDigestSet.add} replaces a block this short). */
+const NO_RECORDS = new Uint32Array(0);
 /** Words per record: three digest lanes and the database number. */
 const WORDS = 4;
 /** A shard's in-memory block (words): 1,024 records, 16 KiB. */
@@ -55,8 +57,10 @@ export interface DuplicateKey {
 /** See the module comment. One instance per verification (or per set of files checked together). */
 export class KeyDigestSet {
   /** Per shard: its full blocks (in memory), its block being filled, and how far. */
-  private readonly full: Uint32Array[][] = Array.from({ length: SHARDS }, () => []);
-  private readonly open: Uint32Array[] = Array.from({ length: SHARDS }, () => new Uint32Array(0));
+  private readonly full: Uint32Array[][] = emptyShards();
+  // One shared empty block until a shard's first record: 256 typed arrays cost a new set about 0.1 ms, and the split
+  // verification's search makes a parser (and a set) per offset it tries (format/split.ts).
+  private readonly open: Uint32Array[] = new Array<Uint32Array>(SHARDS).fill(NO_RECORDS);
   private readonly fill = new Int32Array(SHARDS);
   private held = 0;
   private spill: KeyDigestSpill | undefined;
@@ -77,6 +81,66 @@ export class KeyDigestSet {
   /** Keys added so far. */
   get size(): number {
     return this.added;
+  }
+
+  /** Whether the check stays exact whatever the number of keys (it has a spill); else it samples beyond {@link capacity}. */
+  get exact(): boolean {
+    return this.spillFactory !== undefined;
+  }
+
+  /** Records held in memory before spilling or sampling. */
+  get capacity(): number {
+    return this.inMemory;
+  }
+
+  /** Whether records went to the spill. */
+  get spilled(): boolean {
+    return this.spilling;
+  }
+
+  /**
+   * The records of shard `s` held in memory, in the order added (after
+   * those in the spill, if it spilled), as one new array: handed from a
+   * segment's parser to the one that merges it (format/split.ts).
+   */
+  memoryRecords(s: number): Uint32Array {
+    const blocks = [...this.full[s]!, this.open[s]!.subarray(0, this.fill[s])];
+    const out = new Uint32Array(blocks.reduce((n, b) => n + b.length, 0));
+    let at = 0;
+    for (const b of blocks) {
+      out.set(b, at);
+      at += b.length;
+    }
+    return out;
+  }
+
+  /**
+   * Adds whole records (another set's, in the order that set added them),
+   * those of database `fromDb` as database `toDb`: the keys of a segment
+   * read before its database was known (format/split.ts). Takes `records`
+   * over (relabels them in place and may keep the array as a block).
+   */
+  absorb(records: Uint32Array, fromDb: number, toDb: number): void {
+    const n = Math.floor(records.length / WORDS);
+    if (n === 0) return;
+    const s = records[2]! >>> 24;
+    let oneShard = true;
+    for (let i = 0; i < n * WORDS; i += WORDS) {
+      if (records[i + 3] === fromDb) records[i + 3] = toDb;
+      if (records[i + 2]! >>> 24 !== s) oneShard = false;
+    }
+    if (this.spilling || this.shift > 0 || !oneShard) {
+      for (let i = 0; i < n * WORDS; i += WORDS) this.add(records[i]!, records[i + 1]!, records[i + 2]!, records[i + 3]!);
+      return;
+    }
+    // One shard's records: kept as a block after the shard's own (its open block closed first: the order is the order added).
+    if (this.fill[s]! > 0) this.full[s]!.push(this.open[s]!.subarray(0, this.fill[s]));
+    this.open[s] = NO_RECORDS;
+    this.fill[s] = 0;
+    this.full[s]!.push(records.subarray(0, n * WORDS));
+    this.added += n;
+    this.held += n;
+    if (this.held > this.inMemory) this.overflow();
   }
 
   /** The probability that a duplicate pair among the keys is found (1: exact; below 1 once sampled without a spill). */
@@ -194,6 +258,13 @@ export class KeyDigestSet {
     this.spill = undefined;
     spill?.dispose();
   }
+}
+
+/** 256 empty lists (a loop: Array.from with a callback costs a new set 17 µs more). */
+function emptyShards(): Uint32Array[][] {
+  const out: Uint32Array[][] = [];
+  for (let s = 0; s < SHARDS; s++) out.push([]);
+  return out;
 }
 
 /**

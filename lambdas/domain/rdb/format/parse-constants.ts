@@ -119,3 +119,10 @@ export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 
 export const latin1 = new TextDecoder('latin1');
 export const utf8 = new TextDecoder('utf-8');
 export const textEncoder = new TextEncoder();
+
+/**
+ * The database of a segment's keys before its first SELECTDB (format/split.ts): the
+ * one the parser of the bytes before the segment is in, told at the merge. No
+ * SELECTDB names it (at most MAX_DATABASE).
+ */
+export const SEGMENT_DB = 0xfffffffe;

@@ -365,7 +365,7 @@ export function eof(p: RdbParserState): void {
     } else if (p.trusted) {
       // Judged when these bytes were verified (the block CRCs prove them the same).
       p.checksum = 'ok';
-    } else if (p.externalChecksum) {
+    } else if (p.externalChecksum || p.segment) {
       // Judged by settleChecksum once the caller has the CRC of the bytes before trailerAt.
       p.pendingTrailer = trailer.slice();
       p.trailerAt = trailerAt;

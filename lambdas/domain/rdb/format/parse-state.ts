@@ -242,6 +242,12 @@ export class RdbParserState {
   pauseWanted = false;
   /** File offset where the parser paused; -1 while it has not. */
   pausedAt = -1;
+  /** With a pause wanted: pause at the top-level boundary at exactly this offset, never at another (-1: the next one); see RdbParser.stopAt. */
+  stopAt = -1;
+  /** The parser passed {@link stopAt} without a top-level boundary there. */
+  stopMissed = false;
+  /** Reads a file's segment from a boundary on (format/split.ts): its CRC-64 is the segment's, so the trailer waits to be judged. */
+  segment = false;
 
   /** An intset out of order: Redis checks the order only with sanitize-dump-payload yes. Bound once (one per intset would be garbage). */
   readonly intsetUnordered = (i: number): void =>

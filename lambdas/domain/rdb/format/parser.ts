@@ -59,6 +59,7 @@ const {
   P_SLOT_IMPORT_NAME,
   P_SLOT_IMPORT_RANGE,
   P_VALUE,
+  SEGMENT_DB,
   UNDERFLOW,
   utf8,
   W_AUX,
@@ -300,6 +301,61 @@ export class RdbParser extends RdbParserState {
     if (!this.error && this.phase === P_OPCODE && this.body === B_NONE) this.pausedAt = this.total - this.carryLength;
   }
 
+  /**
+   * Pauses at the top-level boundary at file offset `offset` if the parse
+   * comes to one there (then `state()` is `paused` and {@link RdbParser.splitStatus}
+   * says what holds at that point); one that passes `offset` inside an entry
+   * goes on and sets `stopMissed`. For the split verification (format/split.ts).
+   */
+  stopAtBoundary(offset: number): void {
+    if (this.pausedAt >= 0 || this.error || this.externalChecksum || this.trusted) return;
+    const committed = this.total - this.carryLength;
+    const atBoundary = this.phase === P_OPCODE && this.body === B_NONE;
+    if (offset === committed && atBoundary) {
+      this.pausedAt = offset;
+      return;
+    }
+    if (offset <= committed) {
+      this.stopMissed = true;
+      return;
+    }
+    this.stopAt = offset;
+    this.pauseWanted = true;
+  }
+
+  /**
+   * After a pause at {@link stopAtBoundary}: the parse goes on from the
+   * boundary; the caller pushes the file's bytes from {@link RdbParser.pausedAt} on again
+   * (those pushed after it were not read).
+   */
+  continueFromPause(): void {
+    if (this.pausedAt < 0) throw new RangeError('the parser is not paused');
+    this.total = this.pausedAt;
+    this.carryLength = 0;
+    this.pausedAt = -1;
+    this.stopAt = -1;
+    this.pauseWanted = false;
+  }
+
+  /**
+   * Starts this (new) parser at the top-level boundary at `offset` of a
+   * file whose header says `version` and `valkey`, whose `ctime` is
+   * `fileTimeMs` (-1: none), in a database not known yet ({@link SEGMENT_DB}
+   * until a SELECTDB), with its CRC-64 from 0 there: see format/split.ts.
+   */
+  startSegment(offset: number, context: { readonly version: number; readonly valkey: boolean; readonly fileTimeMs: number }): void {
+    if (this.total !== 0 || this.externalChecksum || this.trusted) throw new RangeError('a segment is read by a new parser that computes its own checksum');
+    this.segment = true;
+    this.total = offset;
+    this.keysCheckedFrom = offset;
+    this.version = context.version;
+    this.valkey = context.valkey;
+    this.fileTimeMs = context.fileTimeMs;
+    this.db = SEGMENT_DB;
+    this.phase = P_OPCODE;
+    this.what = W_OPCODE;
+  }
+
   state(): RdbVerifierState {
     if (this.error) return 'failed';
     if (this.pausedAt >= 0) return 'paused';
@@ -403,8 +459,17 @@ export class RdbParser extends RdbParserState {
         if (this.body !== B_NONE && !this.continueBody()) break;
         if (this.pauseWanted && this.phase === P_OPCODE) {
           // A top-level boundary (mark === pos here): no collection is open, so the state is small.
-          this.pausedAt = base + this.mark;
-          break;
+          const at = base + this.mark;
+          if (this.stopAt < 0 || at === this.stopAt) {
+            this.pausedAt = at;
+            break;
+          }
+          if (at > this.stopAt) {
+            // Passed without a boundary there: the parse goes on, and the caller learns it (stopMissed).
+            this.stopMissed = true;
+            this.stopAt = -1;
+            this.pauseWanted = false;
+          }
         }
         this.step();
       }

@@ -1,0 +1,322 @@
+/**
+ * Verifying one RDB file as two segments read at once (the split
+ * verification of adapters/host/rdb-split-worker.ts): one parser reads the
+ * file from its start, another from a later offset X to its end, each
+ * parsing and checksumming its own bytes; the first stops at X and takes the
+ * second's findings in. Pure: the threads, the file and the messages are the
+ * adapter's.
+ *
+ * Why the merged report is the one a single parser gives, field for field:
+ * the parser's state at a top-level boundary (between two entries, no key,
+ * collection or string open) is its counters and lists plus a small context
+ * that decides how the next bytes are read: the header's version and magic,
+ * the file's `ctime` (expiries are counted against it), the hash templates
+ * defined so far, a pending expiry (EXPIRETIME read, its key not yet), and
+ * the current database. Parsing is deterministic: two parsers that start at
+ * the same boundary with the same context read the same entries, count the
+ * same keys and warnings and fail at the same byte. So the merge is accepted
+ * only when
+ * - the first parser came to a top-level boundary at exactly X (it stopped
+ *   there: {@link RdbParser.stopAtBoundary}); a guessed X inside an entry is
+ *   passed, and the first parser simply reads on to the end on its own;
+ * - its context there is the one the second parser assumed: the same
+ *   version, magic and `ctime`, no expiry pending, no hash template defined
+ *   (the second parser knows none); the database need not be known: the
+ *   second parser files its keys before its first SELECTDB under
+ *   {@link SEGMENT_DB}, and the merge files them under the first parser's
+ *   database at X (the database is used for nothing else);
+ * - the second parser read its segment to the end with no error at all
+ *   (a failure, an unsupported format, a key whose template it does not
+ *   know: the first parser reads the segment again and its verdict is the
+ *   report's, with the same message and offset);
+ * - the duplicate-key check can be the same: exact on both sides (spilling),
+ *   or sampling on neither and the keys of both within one set's memory.
+ * Then counters add up, lists append what the first parser did not have
+ * yet (first-seen order, the same caps), the second parser's digest records
+ * follow the first's in the order a single parser adds them (so the same
+ * duplicate is found first), and the file's CRC-64 is the combination of
+ * the two parts' CRCs (codecs/crc64-combine.ts): the trailer is judged by
+ * {@link RdbParser.settleChecksum} exactly as a single parser judges it.
+ * Anything else falls back to the first parser reading on alone: a split
+ * can only save time, never change a verdict.
+ */
+import { crc64Combine } from '../codecs/crc64-combine.js';
+import type { ChecksumStatus, SlotImport } from '../report.js';
+import type { KeyDigestSpill } from './key-digests.js';
+import { RdbParser } from './parser.js';
+import * as constants from './parse-constants.js';
+import type { RdbParserState } from './parse-state.js';
+import { MAX_SLOT_IMPORTS_KEPT } from './slot-import.js';
+
+const { MAX_WARNINGS, P_DONE, SEGMENT_DB } = constants;
+
+/** What the second parser must know of the file's head to read a segment: see {@link RdbParser.startSegment}. */
+export interface SegmentContext {
+  readonly version: number;
+  readonly valkey: boolean;
+  readonly fileTimeMs: number;
+}
+
+/** A segment's findings, as the second parser hands them over (structured-clonable: posted between threads). */
+export interface RdbSegment {
+  /** The boundary it started at, and its context there. */
+  readonly from: number;
+  readonly context: SegmentContext;
+  /** File offset after its last byte (the file's size). */
+  readonly total: number;
+  readonly keys: number;
+  readonly expires: number;
+  readonly expiredKeys: number;
+  readonly expiryCounts: readonly number[];
+  readonly expiryUnbased: number;
+  readonly emptyKeys: number;
+  /** `ctime` at the segment's end (an AUX field inside it may set it). */
+  readonly fileTimeMs: number;
+  readonly moduleTypes: Readonly<Record<string, number>>;
+  readonly moduleAux: readonly string[];
+  readonly databases: readonly number[];
+  /** Type slots in the order the segment first saw them, and the keys per slot. */
+  readonly typeOrder: readonly number[];
+  readonly typeCounts: readonly number[];
+  readonly auxFields: Readonly<Record<string, string>>;
+  readonly functionLibraries: number;
+  readonly slotImports: readonly SlotImport[];
+  readonly slotImportJobs: number;
+  readonly templateHashes: number;
+  readonly warnings: readonly { readonly offset: number; readonly message: string }[];
+  readonly warningCount: number;
+  readonly sampledCollections: number;
+  readonly minDupDetection: number;
+  readonly trailingBytes: number;
+  readonly checksum: ChecksumStatus;
+  /** The trailer read and its offset (a file with one, not all zeros), else null and -1. */
+  readonly trailer: Uint8Array | null;
+  readonly trailerAt: number;
+  /** CRC-64 of [from, trailerAt), 16 hex digits. */
+  readonly crc: string;
+  /** Keys in the segment's digest set, whether it sampled, and whether it spilled. */
+  readonly digestKeys: number;
+  readonly digestsSampled: boolean;
+  readonly digestsSpilled: boolean;
+}
+
+/** The head's context a parser holds (read from a parser of the file's first bytes). */
+export function segmentContext(p: RdbParserState): SegmentContext {
+  return { version: p.version, valkey: p.valkey, fileTimeMs: p.fileTimeMs };
+}
+
+/**
+ * The findings of a segment's parser that read to the file's end, or why
+ * they cannot be used (then the first parser reads the segment itself).
+ */
+export function segmentOf(p: RdbParserState, from: number, context: SegmentContext): RdbSegment | string {
+  if (p.error) return `the segment from byte ${from} failed at byte ${p.error.offset}: ${p.error.message}`;
+  if (p.phase !== P_DONE) return `the segment from byte ${from} ended before the file's end`;
+  const digests = p.keyDigests;
+  return {
+    from,
+    context,
+    total: p.total,
+    keys: p.keys,
+    expires: p.expires,
+    expiredKeys: p.expiredKeys,
+    expiryCounts: [...p.expiryCounts],
+    expiryUnbased: p.expiryUnbased,
+    emptyKeys: p.emptyKeys,
+    fileTimeMs: p.fileTimeMs,
+    moduleTypes: { ...p.moduleTypes },
+    moduleAux: [...p.moduleAux],
+    databases: [...p.databases],
+    typeOrder: [...p.typeOrder],
+    typeCounts: [...p.typeCounts],
+    auxFields: { ...p.auxFields },
+    functionLibraries: p.functionLibraries,
+    slotImports: p.slotImports.map((s) => ({ ...s, ranges: s.ranges.map(([a, b]) => [a, b] as const) })),
+    slotImportJobs: p.slotImportJobs,
+    templateHashes: p.templateHashes,
+    warnings: p.warnings.map((w) => ({ ...w })),
+    warningCount: p.warningCount,
+    sampledCollections: p.sampledCollections,
+    minDupDetection: p.minDupDetection,
+    trailingBytes: p.trailingBytes,
+    checksum: p.checksum,
+    trailer: p.pendingTrailer === null ? null : p.pendingTrailer.slice(),
+    trailerAt: p.trailerAt,
+    crc: p.crc.value.toString(16).padStart(16, '0'),
+    digestKeys: digests?.size ?? 0,
+    digestsSampled: digests !== undefined && digests.detectionProbability < 1,
+    digestsSpilled: digests?.spilled ?? false,
+  };
+}
+
+/**
+ * Why the first parser, paused at the segment's start, cannot take the
+ * segment in (see the module comment), or null when it can.
+ */
+export function mergeProblem(main: RdbParser, segment: RdbSegment): string | null {
+  if (main.error) return 'the first part failed';
+  if (main.state() !== 'paused' || main.pausedAt !== segment.from) return `the first part did not stop at byte ${segment.from}`;
+  if (main.expirePending) return 'an expiry is pending at the boundary';
+  if (main.templates.size > 0) return 'hash templates are defined before the boundary';
+  const { version, valkey, fileTimeMs } = segment.context;
+  if (main.version !== version || main.valkey !== valkey || main.fileTimeMs !== fileTimeMs) return 'the file head differs from the one the segment assumed';
+  const digests = main.keyDigests;
+  if (digests !== undefined && !digests.exact) {
+    // A sampling check samples by how many keys it held when: only where neither sampled and both fit does it stay exact.
+    if (digests.detectionProbability < 1 || segment.digestsSampled || digests.size + segment.digestKeys > digests.capacity)
+      return 'the sampled duplicate-key check';
+  }
+  return null;
+}
+
+/**
+ * Takes `segment` into `main` (paused at its start, {@link mergeProblem}
+ * null): `main` then stands at the file's end with the trailer judged, as a
+ * single parser that read the whole file, and `main.end()` gives the report.
+ * `records(s)` gives the segment's digest records of shard `s` in the order
+ * its set added them (spilled ones first).
+ */
+export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (shard: number) => Iterable<Uint32Array>): void {
+  const problem = mergeProblem(main, segment);
+  if (problem !== null) throw new RangeError(`the segment cannot be merged: ${problem}`);
+  main.keys += segment.keys;
+  main.expires += segment.expires;
+  main.expiredKeys += segment.expiredKeys;
+  for (const [i, n] of segment.expiryCounts.entries()) main.expiryCounts[i]! += n;
+  main.expiryUnbased += segment.expiryUnbased;
+  main.emptyKeys += segment.emptyKeys;
+  main.fileTimeMs = segment.fileTimeMs;
+  for (const [name, n] of Object.entries(segment.moduleTypes)) main.moduleTypes[name] = (main.moduleTypes[name] ?? 0) + n;
+  for (const name of segment.moduleAux) if (!main.moduleAux.includes(name)) main.moduleAux.push(name);
+  for (const db of segment.databases) if (!main.databases.includes(db)) main.databases.push(db);
+  for (const slot of segment.typeOrder) if (main.typeCounts[slot] === 0) main.typeOrder.push(slot);
+  for (const [slot, n] of segment.typeCounts.entries()) main.typeCounts[slot]! += n;
+  Object.assign(main.auxFields, segment.auxFields);
+  main.functionLibraries += segment.functionLibraries;
+  for (const s of segment.slotImports.slice(0, Math.max(0, MAX_SLOT_IMPORTS_KEPT - main.slotImports.length))) {
+    main.slotImports.push({ ...s, ranges: s.ranges.map(([a, b]) => [a, b] as const) });
+  }
+  main.slotImportJobs += segment.slotImportJobs;
+  main.templateHashes += segment.templateHashes;
+  main.warnings.push(...segment.warnings.slice(0, Math.max(0, MAX_WARNINGS - main.warnings.length)));
+  main.warningCount += segment.warningCount;
+  main.sampledCollections += segment.sampledCollections;
+  main.minDupDetection = Math.min(main.minDupDetection, segment.minDupDetection);
+  const digests = main.keyDigests;
+  if (digests !== undefined) {
+    for (let s = 0; s < 256; s++) for (const part of records(s)) digests.absorb(part, SEGMENT_DB, main.db);
+  }
+  // The file's end, as a single parser stands there: the trailer (if any) waits for the whole file's CRC.
+  const crcBefore = main.crc.value;
+  main.phase = P_DONE;
+  main.total = segment.total;
+  main.carryLength = 0;
+  main.pausedAt = -1;
+  main.pauseWanted = false;
+  main.stopAt = -1;
+  main.trailingBytes = segment.trailingBytes;
+  main.checksum = segment.checksum;
+  if (segment.trailer !== null) {
+    main.pendingTrailer = segment.trailer.slice();
+    main.trailerAt = segment.trailerAt;
+    main.settleChecksum(crc64Combine(crcBefore, BigInt(`0x${segment.crc}`), segment.trailerAt - segment.from));
+  }
+}
+
+/** The parser options both segments are read with (those of the verification). */
+export interface SegmentParserOptions {
+  readonly maxValueBytes: number;
+  readonly requireChecksum: boolean;
+  readonly keyDigestSpill?: () => KeyDigestSpill;
+  readonly keyDigestsInMemory?: number;
+}
+
+/** How the second parser looks for its start. */
+export interface SegmentSearch {
+  /** First offset to try. */
+  readonly from: number;
+  /** Offsets tried at most, one byte apart, before giving up (no split). @default 256 KiB */
+  readonly tries?: number;
+  /** A trial succeeds once it read this many keys without an error, or the file's end. @default 32 */
+  readonly trialKeys?: number;
+  /** Bytes a trial reads at most (a start whose keys are so large fails). @default 8 MiB */
+  readonly trialBytes?: number;
+}
+
+/** A synchronous read of the file: up to `length` bytes at `offset` (fewer only at its end). */
+export type ReadAt = (offset: number, length: number) => Uint8Array;
+
+/**
+ * The context of the file's head (version, magic, `ctime`) read by a parser
+ * of its first `headBytes` (the AUX fields come first; a `ctime` after them
+ * only makes the merge refused: see {@link mergeProblem}), or undefined when its header does not parse
+ * (then the file is not split: the first parser finds what is wrong).
+ */
+export function readHeadContext(read: ReadAt, size: number, options: SegmentParserOptions, headBytes = 64 << 10): SegmentContext | undefined {
+  const head = new RdbParser(options.maxValueBytes, options.requireChecksum);
+  head.push(read(0, Math.min(size, headBytes)));
+  return head.version === 0 ? undefined : segmentContext(head);
+}
+
+/**
+ * Finds the segment's start: the first offset from `search.from` at which
+ * a parser started there ({@link RdbParser.startSegment}) reads
+ * `trialKeys` keys without an error, or to the file's end exactly (no byte after its trailer). Returns that
+ * parser (it has read `next - from` bytes) or undefined. A start found this
+ * way is a guess: only the first parser, stopping at a boundary exactly
+ * there, proves it (see the module comment).
+ */
+export function findSegmentStart(
+  read: ReadAt,
+  size: number,
+  context: SegmentContext,
+  options: SegmentParserOptions,
+  search: SegmentSearch,
+): { readonly from: number; readonly next: number; readonly parser: RdbParser } | undefined {
+  const tries = Math.max(0, Math.min(search.tries ?? 256 << 10, size - search.from));
+  const trialKeys = search.trialKeys ?? 32;
+  const trialBytes = search.trialBytes ?? 8 << 20;
+  const piece = 64 << 10;
+  let window = read(search.from, Math.min(tries + piece, size - search.from));
+  for (let i = 0; i < tries; i++) {
+    const from = search.from + i;
+    // Most bytes cannot begin an entry (a value type, up to 40 in any format so far, or an opcode from 0xF0): a parser
+    // per offset costs about 30 µs, so inside a large value the search would spin for seconds without this.
+    const first = window[i]!;
+    if (first > 40 && first < 0xf0) continue;
+    const parser = newSegmentParser(from, context, options);
+    let at = from;
+    while (parser.state() === 'reading' && parser.keys + parser.emptyKeys < trialKeys && at - from < trialBytes && at < size) {
+      const offset = at - search.from;
+      if (offset + piece > window.length && search.from + window.length < size) {
+        window = read(search.from, Math.min(offset + piece + (1 << 20), size - search.from)); // grows: a trial reads on
+      }
+      const bytes = window.subarray(offset, Math.min(offset + piece, window.length));
+      if (bytes.length === 0) break;
+      parser.push(bytes);
+      at += bytes.length;
+    }
+    // The end counts only where it is the file's: any 0xFF byte and 8 more read as an EOF opcode and a trailer.
+    const atEnd = parser.state() === 'done' && parser.trailingBytes === 0 && at === size;
+    if (atEnd || (parser.state() === 'reading' && parser.keys + parser.emptyKeys >= trialKeys)) return { from, next: at, parser };
+  }
+  return undefined;
+}
+
+/** A parser of the segment from `from`, with the verification's options. */
+export function newSegmentParser(from: number, context: SegmentContext, options: SegmentParserOptions): RdbParser {
+  const parser = new RdbParser(
+    options.maxValueBytes,
+    options.requireChecksum,
+    undefined,
+    undefined,
+    undefined,
+    false,
+    undefined,
+    undefined,
+    options.keyDigestSpill,
+    options.keyDigestsInMemory,
+  );
+  parser.startSegment(from, context);
+  return parser;
+}
