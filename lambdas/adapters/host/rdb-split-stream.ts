@@ -28,6 +28,8 @@ export interface SplitStreamOptions {
   readonly holdBytes?: number;
   /** Bytes fed and not yet taken by the worker before {@link SplitStreamWorker.feed} waits. @default 32 MiB */
   readonly maxInFlightBytes?: number;
+  /** @internal The worker's file (the tests start a bundled one). @default SPLIT_WORKER_FILE */
+  readonly file?: string;
 }
 
 /** How the worker's part ended: its segment (done or paused), or why there is none. */
@@ -58,7 +60,7 @@ export class SplitStreamWorker {
       keyDigestsInMemory: options.keyDigestsInMemory,
       stream: { holdBytes: options.holdBytes ?? 16 << 20, context: options.context },
     });
-    const worker = new Worker(SPLIT_WORKER_BOOTSTRAP, { eval: true, workerData: { ...data, file: SPLIT_WORKER_FILE } });
+    const worker = new Worker(SPLIT_WORKER_BOOTSTRAP, { eval: true, workerData: { ...data, file: options.file ?? SPLIT_WORKER_FILE } });
     this.worker = worker;
     let start!: (from: number | undefined) => void;
     this.started = new Promise((resolve) => (start = resolve));

@@ -19,7 +19,8 @@
  * segment, domain/rdb/format/split.ts).
  *
  * Loaded as a module of its own (this file: the compiled one in dist/, the
- * TypeScript one through tsx under the tests), started by a one-line
+ * TypeScript one through tsx under the tests, its own bundle beside the
+ * Lambda's and the CLI's: {@link SPLIT_WORKER_FILE}), started by a one-line
  * `eval` worker that requires it: the parser is too large to ship as source
  * text, as the CRC-64 worker is.
  */
@@ -35,12 +36,17 @@ import {
   type SegmentContext,
   type SegmentParserOptions,
   type SegmentSearch,
+  SPLIT_WORKER_GLOBAL,
   segmentOf,
 } from '../../domain/rdb/format/split.js';
 import { tempKeyDigestSpill } from './key-digest-spill.js';
 
-/** This module's file, for the worker to load. */
-export const SPLIT_WORKER_FILE = __filename;
+/**
+ * The worker's file, for the worker to load: where a bundle says it put it
+ * ({@link SPLIT_WORKER_GLOBAL}, set in its banner), else this module's file
+ * (dist/ and tsx, where each module is a file of its own).
+ */
+export const SPLIT_WORKER_FILE: string = ((globalThis as Record<string, unknown>)[SPLIT_WORKER_GLOBAL] as string | undefined) ?? __filename;
 
 const KIND = 'redis-dr-rdb-split';
 

@@ -1,4 +1,4 @@
-import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from '../../../../lambdas/domain/alerting/page.js';
@@ -120,6 +120,11 @@ describe('the DR verify job on two threads: the object read twice at once from S
     expect(two.tags).toEqual(one.tags);
     expect(two.metrics.points).toEqual(one.metrics.points);
     expect(two.alerts).toEqual(one.alerts);
+    // Both threads' bytes came from ranged GETs made on this thread, every one with If-Match on the ETag read first.
+    const gets = s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input);
+    // The worker's reads start at X, off this thread's 256 KiB parts.
+    expect(gets.filter((g) => Number(/^bytes=(\d+)-/.exec(g.Range ?? '')?.[1]) % READS.partBytes !== 0).length).toBeGreaterThan(0);
+    expect(gets.every((g) => g.IfMatch === '"e1"' && g.Range !== undefined)).toBe(true);
     // Below the threshold (the default, 32 MiB): one thread.
     expect((await run(RDB, {})).splits).toEqual([]);
   });
