@@ -15,9 +15,10 @@
  * trailer; the few uncommitted bytes at a chunk's end are held back (copied)
  * until the parser commits them.
  */
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { borrowCrc64InputArea, Crc64, crc64WasmImage, returnCrc64InputArea } from '../../domain/rdb/codecs/crc64.js';
 import { RdbFormatError } from '../../domain/rdb/errors.js';
@@ -197,8 +198,8 @@ const FILE_WORKER_LEAD = 256 << 20;
  * that does not change while it is read. From {@link TWO_THREADS_MIN_BYTES}
  * on (without `expiryTimes`), each thread parses and checksums a part of the
  * file (verifyRdbFileSplit below: the parsing thread was the limit of the
- * CRC-only split, at about nine tenths of the work). Smaller files, and those:
- * the parser reads the file on this
+ * CRC-only split, at about nine tenths of the work). Smaller files, and
+ * those verified with `expiryTimes`, the earlier way: the parser reads the file on this
  * thread (as the one-thread path does, into the CRC module's lent memory),
  * and a worker reads it again on its own and checksums it. Nothing is handed
  * from thread to thread per chunk: on two cores the parser is the longer task,
@@ -311,7 +312,9 @@ async function verifyRdbFileSplit(
     search: { ...where, from: Math.max(0, Math.floor(where.from)) },
     maxValueBytes,
     requireChecksum,
-    spill: exact,
+    // The worker's spill goes into a folder of this thread's, removed at the end whatever the worker did (it may be
+    // stopped between making its folder and saying so).
+    spillParent: exact ? mkdtempSync(join(tmpdir(), 'redis-dr-split-')) : undefined,
     keyDigestsInMemory: perSide,
   });
   let worker: Worker | undefined = new Worker(SPLIT_WORKER_BOOTSTRAP, { eval: true, workerData: { ...workerData, file: SPLIT_WORKER_FILE } });
@@ -321,12 +324,12 @@ async function verifyRdbFileSplit(
   let from: number | undefined;
   let settle!: (m: SplitWorkerMessage) => void;
   const outcome = new Promise<SplitWorkerMessage>((resolve) => (settle = resolve));
-  const stopWorker = (): void => {
+  const stopWorker = async (): Promise<void> => {
     const w = worker;
     worker = undefined;
     if (w) {
       w.removeAllListeners('exit');
-      void w.terminate();
+      await w.terminate();
     }
   };
   let started!: () => void;
@@ -340,7 +343,7 @@ async function verifyRdbFileSplit(
     else if (m.type === 'spill') spillDir = m.dir;
     else settle(m);
     // No part to merge, or this thread is past it already: the worker's CPU is better left to others.
-    if (m.type === 'none' || main.stopMissed) stopWorker();
+    if (m.type === 'none' || main.stopMissed) void stopWorker();
   });
   const failed = (reason: string): void => {
     if (from === undefined) note = reason;
@@ -357,6 +360,8 @@ async function verifyRdbFileSplit(
         const chunkBase = read;
         read += chunk.length;
         main.push(chunk);
+        // A verdict before the boundary is the report: nothing after it changes it.
+        if (main.state() === 'failed') break;
         if (main.state() !== 'paused') continue;
         const result = await outcome;
         if (result.type === 'done' && mergeProblem(main, result.segment) === null) {
@@ -367,7 +372,7 @@ async function verifyRdbFileSplit(
         }
         note = result.type === 'done' ? mergeProblem(main, result.segment)! : 'reason' in result ? result.reason : result.type;
         // Not taken: this thread reads the worker's part itself, from the boundary (the bytes pushed after it were not read).
-        stopWorker();
+        void stopWorker();
         const at = main.pausedAt;
         main.continueFromPause();
         if (at < chunkBase) main.push(await readRange(path, at, chunkBase));
@@ -381,8 +386,8 @@ async function verifyRdbFileSplit(
     observe?.(note, from);
     return main.end();
   } finally {
-    stopWorker();
-    if (spillDir !== undefined) rmSync(spillDir, { recursive: true, force: true });
+    await stopWorker();
+    if (workerData.spillParent !== undefined) rmSync(workerData.spillParent, { recursive: true, force: true });
   }
 }
 

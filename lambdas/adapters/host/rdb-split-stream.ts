@@ -56,7 +56,7 @@ export class SplitStreamWorker {
       search: options.search,
       maxValueBytes: options.maxValueBytes,
       requireChecksum: options.requireChecksum,
-      spill: false,
+      spillParent: undefined,
       keyDigestsInMemory: options.keyDigestsInMemory,
       stream: { holdBytes: options.holdBytes ?? 16 << 20, context: options.context },
     });

@@ -67,8 +67,8 @@ export interface SplitWorkerData {
   readonly search: { readonly from: number; readonly tries?: number; readonly trialKeys?: number };
   readonly maxValueBytes: number;
   readonly requireChecksum: boolean;
-  /** Spill the digests to temporary files beyond `keyDigestsInMemory` (else the check samples, as the first thread's). */
-  readonly spill: boolean;
+  /** Spill the digests to temporary files in a new folder under this one beyond `keyDigestsInMemory` (without one, the check samples, as the first thread's). */
+  readonly spillParent: string | undefined;
   readonly keyDigestsInMemory: number;
 }
 
@@ -97,13 +97,16 @@ export function splitWorkerData(data: Omit<SplitWorkerData, 'kind'>): SplitWorke
 
 /**
  * The worker's bootstrap (an `eval` worker's source): loads this module,
- * through tsx when it is TypeScript (the tests), as an ES module from the
- * CLI's bundle; the module starts the work on load.
+ * through tsx when it is TypeScript (the tests; tsx is a dev tool, named
+ * by a variable: the package's compiled modules require no dev tool), as
+ * an ES module from the CLI's bundle, required from dist/ and the Lambda's
+ * bundle; the module starts the work on load.
  */
 export const SPLIT_WORKER_BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
 const file = workerData.file;
-if (file.endsWith('.ts')) { require('tsx/cjs/api').register(); require(file); }
+const tsx = 'tsx/cjs/api';
+if (file.endsWith('.ts')) { require(tsx).register(); require(file); }
 else if (file.endsWith('.mjs')) import(require('node:url').pathToFileURL(file).href);
 else require(file);
 `;
@@ -116,10 +119,10 @@ function segmentOptions(data: SplitWorkerData, post: Post): SegmentParserOptions
     maxValueBytes: data.maxValueBytes,
     requireChecksum: data.requireChecksum,
     keyDigestsInMemory: data.keyDigestsInMemory,
-    ...(data.spill
+    ...(data.spillParent !== undefined
       ? {
           keyDigestSpill: () => {
-            const spill = tempKeyDigestSpill();
+            const spill = tempKeyDigestSpill(data.spillParent);
             post({ type: 'spill', dir: spill.dir });
             return spill;
           },

@@ -117,13 +117,30 @@ export class KeyDigestSet {
   /**
    * Adds whole records (another set's, in the order that set added them),
    * those of database `fromDb` as database `toDb`: the keys of a segment
-   * read before its database was known (format/split.ts).
+   * read before its database was known (format/split.ts). Takes `records`
+   * over (relabels them in place and may keep the array as a block).
    */
   absorb(records: Uint32Array, fromDb: number, toDb: number): void {
-    for (let i = 0; i + WORDS <= records.length; i += WORDS) {
-      const db = records[i + 3]!;
-      this.add(records[i]!, records[i + 1]!, records[i + 2]!, db === fromDb ? toDb : db);
+    const n = Math.floor(records.length / WORDS);
+    if (n === 0) return;
+    const s = records[2]! >>> 24;
+    let oneShard = true;
+    for (let i = 0; i < n * WORDS; i += WORDS) {
+      if (records[i + 3] === fromDb) records[i + 3] = toDb;
+      if (records[i + 2]! >>> 24 !== s) oneShard = false;
     }
+    if (this.spilling || this.shift > 0 || !oneShard) {
+      for (let i = 0; i < n * WORDS; i += WORDS) this.add(records[i]!, records[i + 1]!, records[i + 2]!, records[i + 3]!);
+      return;
+    }
+    // One shard's records: kept as a block after the shard's own (its open block closed first: the order is the order added).
+    if (this.fill[s]! > 0) this.full[s]!.push(this.open[s]!.subarray(0, this.fill[s]));
+    this.open[s] = NO_RECORDS;
+    this.fill[s] = 0;
+    this.full[s]!.push(records.subarray(0, n * WORDS));
+    this.added += n;
+    this.held += n;
+    if (this.held > this.inMemory) this.overflow();
   }
 
   /** The probability that a duplicate pair among the keys is found (1: exact; below 1 once sampled without a spill). */

@@ -6,7 +6,7 @@ import { type SplitSearch, verifyRdbFileOnTwoThreads } from '../../../../lambdas
 import { tempKeyDigestSpill } from '../../../../lambdas/adapters/host/key-digest-spill.js';
 import { createRdbVerifier, type RdbReport, type RdbVerifierOptions, verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier.js';
 import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
-import { file, str } from '../../../support/rdb-bytes.js';
+import { file, le64, str } from '../../../support/rdb-bytes.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { stringsRdb } from '../../../support/rdb-strings.js';
 import { bgsave, type RedisServer, startRedisServer } from '../../../support/redis-server.js';
@@ -80,10 +80,10 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
     expect(sampling.two).toEqual(sampling.one);
   });
 
-  it('a file saved by redis-server split in databases 0, 1 and 5: every report equal, merges taken in each', async () => {
+  it('a file saved by redis-server split in databases 0, 1 and 5: every report equal, merges taken at several starts', async () => {
     const tail = Buffer.from(saved).indexOf('db1:a');
     const takenAt = new Set<number>();
-    for (const from of [Math.floor(saved.length / 3), Math.floor(saved.length / 2), tail - 12, tail - 1, tail + 8, saved.length - 40]) {
+    for (const from of [Math.floor(saved.length / 3), Math.floor(saved.length / 2), ...Array.from({ length: 11 }, (_, k) => tail - 16 + 8 * k)]) {
       const run = await both(saved, { from, trialKeys: 2 });
       expect(run.two).toEqual(run.one);
       if (run.taken === true) takenAt.add(run.from!);
@@ -137,9 +137,52 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
       ...stringKey('twice', '2'),
       ...keys('c', 400),
     ]);
-    const run = await both(bytes, { from: Buffer.from(bytes).indexOf('b5') - 2, tries: 1, trialKeys: 8 }, { keyDigestsInMemory: 64 });
-    expect(run.taken).toBe(true);
-    expect(run.one.error?.message).toMatch(/a key is stored twice in database 0/);
+    // The temporary folder of this test alone (TMPDIR, read by os.tmpdir() in both threads): both spills must be gone after.
+    const temp = mkdtempSync(join(dir, 'tmp-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = temp;
+    try {
+      const from = Buffer.from(bytes).indexOf('b5') - 2;
+      const run = await both(bytes, { from, tries: 1, trialKeys: 8 }, { keyDigestsInMemory: 64 });
+      expect(run.taken).toBe(true);
+      expect(run.one.error?.message).toMatch(/a key is stored twice in database 0/);
+      expect(run.two).toEqual(run.one);
+      expect(readdirSync(temp).filter((f) => f.startsWith('redis-dr-'))).toEqual([]); // (tsx, which loads the worker here, keeps its cache there)
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
+
+  it("a start at a chunk's last byte, refused (an expiry before it): this thread reads on from there", async () => {
+    // A 1 MiB - 32 value puts the expiring key's type byte at 1 MiB - 1: the parsing thread's first chunk ends after it.
+    const fill = 0x100000 - 32;
+    const bytes = file('REDIS0009', [
+      0xfe,
+      0x00,
+      0x00,
+      ...str('fill'),
+      ...len(fill),
+      ...new Array<number>(fill).fill(7),
+      0xfc,
+      ...le64(4_102_444_800_000n),
+      ...stringKey('expiring', 'x'),
+      ...keys('after', 40),
+    ]);
+    const at = 0x100000 - 1;
+    expect(bytes[at - 9]).toBe(0xfc);
+    const run = await both(bytes, { from: at, tries: 1 });
+    expect(run.from).toBe(at);
+    expect(run.taken).toBe('an expiry is pending at the boundary');
+    expect(run.two).toEqual(run.one);
+    expect(run.one).toMatchObject({ ok: true, keys: 42, expires: 1 });
+  });
+
+  it('a file that fails before the start: the verdict of its first failure', async () => {
+    const bytes = Uint8Array.from(big);
+    bytes[Buffer.from(big).indexOf('key:100') - 2] = 0x2a;
+    const run = await both(bytes, { from: big.length / 2 });
+    expect(run.one.error?.message).toMatch(/unknown value type or opcode 42/);
     expect(run.two).toEqual(run.one);
   });
 

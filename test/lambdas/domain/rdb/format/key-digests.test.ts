@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { KeyDigestSet, keyDigestFinish, keyDigestOf, keyDigestStart, keyDigestUpdate } from '../../../../../lambdas/domain/rdb/format/key-digests.js';
+import {
+  KeyDigestSet,
+  type KeyDigestSpill,
+  keyDigestFinish,
+  keyDigestOf,
+  keyDigestStart,
+  keyDigestUpdate,
+} from '../../../../../lambdas/domain/rdb/format/key-digests.js';
 
 /** A set holding `names` (in database `db` each, unless given per name). */
 function setOf(names: readonly (string | [string, number])[], inMemory?: number): KeyDigestSet {
@@ -50,5 +57,55 @@ describe('key digests: a key stored twice in one database', () => {
     expect(set.detectionProbability).toBeGreaterThanOrEqual(1 / 32);
     expect(set.findDuplicate()).toBeUndefined();
     expect(set.size).toBe(50_000);
+  });
+});
+
+describe('KeyDigestSet.absorb: another set records, as if added here after its own', () => {
+  const SEGMENT = 0xfffffffe;
+  const memorySpill = (): KeyDigestSpill => {
+    const shards = new Map<number, number[]>();
+    return {
+      append: (shard, r) => void shards.set(shard, [...(shards.get(shard) ?? []), ...r]),
+      read: (shard) => Uint32Array.from(shards.get(shard) ?? []),
+      dispose: () => undefined,
+    };
+  };
+  /** The records of `set`, shard by shard. */
+  const records = (set: KeyDigestSet): Uint32Array[] => Array.from({ length: 256 }, (_, s) => set.memoryRecords(s));
+
+  it.each([
+    ['a name in both sets', ['a', 'b', 'c'], [['x', SEGMENT] as [string, number], ['b', SEGMENT] as [string, number]], 0, { db: 0 }],
+    ['a name in the absorbed set twice', ['a'], [['x', 2] as [string, number], ['x', 2] as [string, number]], 0, { db: 2 }],
+    ['the same name in another database', ['a'], [['a', 3] as [string, number]], 0, undefined],
+    ['a segment key filed under the database this set is in', [['k', 5] as [string, number]], [['k', SEGMENT] as [string, number]], 5, { db: 5 }],
+  ])('%s', (_what, mine, theirs, db, expected) => {
+    // In memory, and spilling (two records held): the absorbed records go where this set's own go.
+    for (const spilling of [false, true]) {
+      const set = spilling ? new KeyDigestSet(memorySpill, 2) : new KeyDigestSet();
+      const d = new Int32Array(3);
+      for (const n of mine as (string | [string, number])[]) {
+        const [name, at] = typeof n === 'string' ? [n, 0] : n;
+        keyDigestOf(Buffer.from(name), d);
+        set.add(d[0]!, d[1]!, d[2]!, at);
+      }
+      for (const part of records(setOf(theirs))) set.absorb(part, SEGMENT, db);
+      expect(set.findDuplicate()).toEqual(expected);
+    }
+  });
+
+  it('keeps the order of adding, so the first duplicate found is the one a single set finds', () => {
+    const first = [
+      ['k', 1],
+      ['j', 2],
+    ] as [string, number][];
+    const second = [
+      ['j', 2],
+      ['k', 1],
+    ] as [string, number][];
+    const whole = setOf([...first, ...second]).findDuplicate();
+    const set = setOf(first);
+    for (const part of records(setOf(second))) set.absorb(part, SEGMENT, 0);
+    expect(set.findDuplicate()).toEqual(whole);
+    expect(set.size).toBe(4);
   });
 });

@@ -276,6 +276,20 @@ describe('the split verification: two parsers, one from the start and one from a
     expect(taken(runs).length).toBeGreaterThan(0);
   });
 
+  it('told to stop where it stands, with bytes held back after it (a token cut at the chunk end): paused there, and read on from there again', () => {
+    const bytes = manyDatabases();
+    const one = oneThread(bytes);
+    const key = Buffer.from(bytes).indexOf(Buffer.from([0xfe, 0x03, 0x00, 0x01, 0x63])) + 2; // database 3's first key's type byte
+    const main = new RdbParser(MAX_VALUE, false, undefined, undefined, undefined, false, undefined, undefined, memorySpill);
+    main.push(bytes.subarray(0, key + 1)); // the type byte read, its name cut: held back
+    main.stopAtBoundary(key);
+    expect(main.state()).toBe('paused');
+    expect(main.pausedAt).toBe(key);
+    main.continueFromPause();
+    main.push(bytes.subarray(key));
+    expect(main.end()).toEqual(one);
+  });
+
   it('a start guessed inside a value (bytes that read as keys) is passed by the first part, which reads on alone', () => {
     // Zero bytes read as keys with an empty name and value (3 bytes each): a trial there succeeds, but no entry starts there.
     // More zeros than a trial reads at once (64 KiB), so that it ends inside them, with keys read and no error.
