@@ -27,11 +27,13 @@ import type { RdbCheckpoint } from '../../domain/rdb/report.js';
  */
 
 /**
- * One thread's speed assumed when placing X: the split puts at most what
- * one thread verifies in half the time left at this speed before X, so this
- * thread normally stops at X well before the deadline. Conservative: a
- * Lambda vCPU verifies the everyday file at about 100–150 MB/s (bench/README.md),
- * and MAX_VERIFY_INVOCATIONS assumes 50 MB/s.
+ * One thread's speed assumed when placing X: the split puts before X at
+ * most what one thread verifies in half the time left at this speed, so
+ * this thread normally stops at X well before the deadline. Conservative:
+ * the verifier parses about 250 MB/s on one core from a local file
+ * (bench/README.md; a Lambda vCPU may be slower), and 50 MB/s is the slow
+ * S3 rate MAX_VERIFY_INVOCATIONS is sized for. Too low only costs speed: the
+ * worker's part then runs past the middle and pauses at the deadline.
  */
 export const ONE_THREAD_BYTES_PER_SECOND = 50e6;
 
