@@ -49,6 +49,9 @@ export class SplitStreamWorker {
   private readonly stopped: (m: SplitStreamOutcome) => void;
 
   private constructor(options: SplitStreamOptions) {
+    if (!Number.isSafeInteger(options.search.from) || options.search.from < 0) {
+      throw new RangeError(`the split search must start at a whole byte offset, got ${options.search.from}`);
+    }
     this.maxInFlight = options.maxInFlightBytes ?? 32 << 20;
     const data = splitWorkerData({
       path: '',

@@ -315,7 +315,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
         verifier = await verifyRangesOnTwoThreads(split, plan, {
           ...deps.twoThreads,
           observe: (taken, from) => {
-            deps.log.info('verified on two threads', { ...base, from: start, at: plan.at, split: from, taken });
+            deps.log.info('read in two parts at once, on two threads', { ...base, from: start, at: plan.at, split: from, taken });
             deps.twoThreads?.observe?.(taken, from);
           },
         });
