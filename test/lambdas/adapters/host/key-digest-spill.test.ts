@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempKeyDigestSpill } from '../../../../lambdas/adapters/host/key-digest-spill.js';
+import { readSpilledShard, tempKeyDigestSpill } from '../../../../lambdas/adapters/host/key-digest-spill.js';
 import { KeyDigestSet } from '../../../../lambdas/domain/rdb/format/key-digests.js';
 
 describe('the duplicate-key check spilled to temporary files', () => {
@@ -19,6 +19,17 @@ describe('the duplicate-key check spilled to temporary files', () => {
     expect([...spill.read(7)]).toEqual([1, 2, 3, 4, 9, 10, 11, 12]);
     expect(spill.read(8).length).toBe(0);
     spill.dispose();
+  });
+
+  it('another thread reads a spill back from its folder (readSpilledShard): every record of a shard in order, an unused shard empty', () => {
+    const spill = tempKeyDigestSpill(parent);
+    expect(spill.dir.startsWith(parent)).toBe(true);
+    spill.append(3, Uint32Array.from([1, 2, 3, 4]));
+    spill.append(3, Uint32Array.from([5, 6, 7, 8]));
+    expect([...readSpilledShard(spill.dir, 3)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(readSpilledShard(spill.dir, 4).length).toBe(0);
+    spill.dispose();
+    expect(existsSync(spill.dir)).toBe(false);
   });
 
   it('finds a key seen twice among 300,000 spilled digests, none among distinct ones, and leaves no file behind', () => {
