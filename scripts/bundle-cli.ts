@@ -2,7 +2,9 @@
  * Bundles the operator CLI for the package (`npm run bundle:cli`, part of
  * prepack): `release/cli/redis-dr.mjs` (what bin/redis-dr.cjs runs when
  * installed), `release/cli/program.mjs` (the `redis-dr/cli` export) and the
- * chunks they share, one per command's action and what only it uses.
+ * chunks they share, one per command's action and what only it uses, and
+ * `release/cli/rdb-split-worker.mjs` (the thread that verifies a file's second
+ * part: loaded by file, so an entry of its own, named to the code by the banner).
  *
  * Why a bundle: installed from npm with its dependencies, the CLI weighed
  * about 70 MB, 42 MB of it the AWS SDK's clients (each ships CommonJS, ES
@@ -16,9 +18,13 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { SPLIT_WORKER_GLOBAL } from '../lambdas/domain/rdb/format/split.js';
 
 /** Packages the bundle leaves to node_modules: each must be a runtime dependency of the package (test/package/install.test.ts). */
 export const CLI_EXTERNALS = ['lz4-napi'] as const;
+
+/** The split verification worker's entry, beside redis-dr.mjs (`rdb-split-worker.mjs`). */
+const SPLIT_WORKER_ENTRY = 'rdb-split-worker';
 
 const ROOT = join(__dirname, '..');
 
@@ -27,7 +33,12 @@ async function main(): Promise<void> {
   rmSync(outdir, { recursive: true, force: true });
   const started = Date.now();
   const result = await build({
-    entryPoints: { 'redis-dr': join(ROOT, 'bin', 'redis-dr.ts'), program: join(ROOT, 'cli', 'program.ts') },
+    // The split verification's worker is an entry of its own: a thread loads it by file (rdb-split-worker.ts).
+    entryPoints: {
+      'redis-dr': join(ROOT, 'bin', 'redis-dr.ts'),
+      program: join(ROOT, 'cli', 'program.ts'),
+      [SPLIT_WORKER_ENTRY]: join(ROOT, 'lambdas', 'adapters', 'host', 'rdb-split-worker.ts'),
+    },
     absWorkingDir: ROOT,
     outdir,
     bundle: true,
@@ -40,9 +51,12 @@ async function main(): Promise<void> {
     minify: true,
     legalComments: 'linked',
     external: [...CLI_EXTERNALS],
-    // The CommonJS packages inside (commander, ioredis, the SDK's) call require() and read __dirname.
+    // The CommonJS packages inside (commander, ioredis, the SDK's) call require() and read __dirname. Every file (a
+    // chunk in chunks/ too) tells where the split worker's entry is, before any of its modules runs.
     banner: {
-      js: "import{createRequire as __rdrRequire}from'node:module';import{fileURLToPath as __rdrPath}from'node:url';import{dirname as __rdrDir}from'node:path';const require=__rdrRequire(import.meta.url);const __filename=__rdrPath(import.meta.url);const __dirname=__rdrDir(__filename);",
+      js:
+        "import{createRequire as __rdrRequire}from'node:module';import{fileURLToPath as __rdrPath}from'node:url';import{dirname as __rdrDir,join as __rdrJoin}from'node:path';const require=__rdrRequire(import.meta.url);const __filename=__rdrPath(import.meta.url);const __dirname=__rdrDir(__filename);" +
+        `globalThis.${SPLIT_WORKER_GLOBAL}??=__rdrJoin(__dirname,__dirname.endsWith('chunks')?'..':'.','${SPLIT_WORKER_ENTRY}.mjs');`,
     },
     metafile: true,
     logLevel: 'warning',

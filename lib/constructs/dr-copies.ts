@@ -39,20 +39,22 @@ export interface DrCopiesProps {
 }
 
 /**
- * One full vCPU (Lambda allocates CPU by memory, a vCPU per 1,769 MB):
- * verification is CPU-bound (parse + CRC64) while the object streams in.
- * Not two (3,538 MB): Lambda bills GB-seconds, so a second vCPU pays only if
- * it halves the time, and the parser is one thread; a second one takes the
- * CRC-64 alone, about a tenth of the work (bench/verify-rdb/cpus.ts measures
- * one and two pinned CPUs; bench/README.md has the figures and the cost per
- * GB verified at each). The function verifies on one thread.
+ * Two vCPUs (Lambda allocates CPU by memory, a vCPU per 1,769 MB): the
+ * verification is CPU-bound (parse + CRC-64) while the object streams in,
+ * and the job parses the object's two parts at once, one per vCPU (the split
+ * verification, lambdas/jobs/dr-copies/verify-rdb-split.ts; one thread for
+ * an object under 32 MiB, an LZ4 envelope, or a checkpoint holding hash
+ * templates). Lambda bills GB-seconds, so twice the memory for half the
+ * time costs the same per GB verified (bench/README.md has the formula and
+ * the figures of bench/verify-rdb/cpus.ts at one and two pinned CPUs).
  */
-export const VERIFY_MEMORY_MB = 1769;
+export const VERIFY_MEMORY_MB = 3538;
 
 /**
  * Longest a verification may run, all invocations together: a 500 GB copy
  * at a slow 50 MB/s (S3 bound; the verifier itself does about 250 MB/s on
- * one vCPU) takes under 3 hours, and it outlasts the most invocations one
+ * one vCPU, and nearly twice that on the function's two) takes under 3
+ * hours, and it outlasts the most invocations one
  * verification may take (MAX_VERIFY_INVOCATIONS in
  * lambdas/jobs/dr-copies/verify-rdb.ts) at the function's 15 minutes, so a
  * verification gives up by count with its reason, never by this clock.

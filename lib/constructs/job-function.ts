@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
+import { SPLIT_WORKER_GLOBAL } from '../../lambdas/domain/rdb/format/split.js';
 
 /**
  * The repository root when run from source (handlers bundled from
@@ -57,6 +58,56 @@ export const HANDLER_BUNDLING: BundlingOptions = {
   logLevel: LogLevel.WARNING,
 };
 
+/** Handlers that verify RDB files on two threads: the split verification's worker ships beside their bundle. */
+const SPLIT_WORKER_HANDLERS: readonly HandlerName[] = ['verify-rdb'];
+
+/** The split worker's own bundle, beside a Lambda's `index.js`. */
+export const SPLIT_WORKER_BUNDLE = 'rdb-split-worker.js';
+
+/**
+ * How `handler` is bundled: {@link HANDLER_BUNDLING}, and for a handler that
+ * verifies on two threads, its worker (adapters/host/rdb-split-worker, from
+ * `workerEntry`) bundled by esbuild after it as a file of its own beside
+ * `index.js`, whose path the bundle's banner tells the adapter
+ * (`SPLIT_WORKER_GLOBAL`): inside one bundle, the worker module has no
+ * file of its own to load.
+ */
+export function handlerBundling(handler: HandlerName, workerEntry: string, esbuild: () => string | undefined = findEsbuild): BundlingOptions {
+  if (!SPLIT_WORKER_HANDLERS.includes(handler)) return HANDLER_BUNDLING;
+  const found = esbuild();
+  const bin = found === undefined || found === 'esbuild' ? 'esbuild' : path.join(path.dirname(found), 'bin', 'esbuild');
+  const quote = (arg: string): string => `'${arg.replace(/'/g, "'\\''")}'`;
+  return {
+    ...HANDLER_BUNDLING,
+    banner: `globalThis.${SPLIT_WORKER_GLOBAL}=require("node:path").join(__dirname,${JSON.stringify(SPLIT_WORKER_BUNDLE)});`,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir, outputDir) => [
+        [
+          bin,
+          workerEntry,
+          '--bundle',
+          '--platform=node',
+          `--target=${HANDLER_BUNDLING.target}`,
+          '--format=cjs',
+          '--minify',
+          '--external:@aws-sdk/*',
+          '--log-level=warning',
+          `--outfile=${path.join(outputDir, SPLIT_WORKER_BUNDLE)}`,
+        ]
+          .map(quote)
+          .join(' '),
+      ],
+    },
+  };
+}
+
+/** The split worker's source under `root` (the repository), or its compiled module (the package). */
+function splitWorkerEntry(root: string, compiled: boolean): string {
+  return path.join(root, 'lambdas', 'adapters', 'host', `rdb-split-worker.${compiled ? 'js' : 'ts'}`);
+}
+
 /** The TypeScript source of a handler under `root`; there in the repository, not in the package. */
 export function handlerSource(handler: HandlerName, root: string = ROOT): string {
   return path.join(root, 'lambdas', 'handlers', `${handler}.ts`);
@@ -78,7 +129,7 @@ export function handlerFromSource(handler: HandlerName, root: string = ROOT): No
     ...RUNTIME,
     depsLockFilePath: path.join(root, 'package-lock.json'),
     projectRoot: root,
-    bundling: HANDLER_BUNDLING,
+    bundling: handlerBundling(handler, splitWorkerEntry(root, false)),
   };
 }
 
@@ -119,7 +170,7 @@ export function handlerCode(handler: HandlerName, root: string = ROOT, esbuild: 
     );
   }
   // The app's own lock file and root (NodejsFunction's defaults): esbuild runs there, as for the app's own functions.
-  return { entry: compiled, handler: 'handler', ...RUNTIME, bundling: HANDLER_BUNDLING };
+  return { entry: compiled, handler: 'handler', ...RUNTIME, bundling: handlerBundling(handler, splitWorkerEntry(root, true), esbuild) };
 }
 
 /** The esbuild versions the package's peer dependency allows (package.json `peerDependencies.esbuild`). */

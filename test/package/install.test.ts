@@ -3,10 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ESBUILD_RANGE, HANDLERS } from '../../lib/constructs/job-function.js';
 import { CLI_EXTERNALS } from '../../scripts/bundle-cli.js';
+import { SplitStreamWorker } from '../../lambdas/adapters/host/rdb-split-stream.js';
+import { stringsRdb } from '../support/rdb-strings.js';
 import { installPackage, packRepository, removePackages, type InstalledPackage, type PackedPackage } from '../support/package.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
@@ -64,10 +67,10 @@ function files(dir: string, suffix: string): string[] {
  * A program from the install, in a folder outside the repository, with no
  * NODE_PATH: nothing of the repository's node_modules can be reached.
  */
-function run(file: string, args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function run(file: string, args: string[], cwd: string, more: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const { NODE_PATH: _, REDIS_DR_PASSWORD: _p, REDIS_DR_USERNAME: _u, REDIS_DR_HEARTBEAT_URL: _h, ...env } = process.env;
   return new Promise((resolve) => {
-    const child = execFile(file, args, { cwd, encoding: 'utf8', timeout: 60_000, env }, (_e, stdout, stderr) =>
+    const child = execFile(file, args, { cwd, encoding: 'utf8', timeout: 60_000, env: { ...env, ...more } }, (_e, stdout, stderr) =>
       resolve({ status: child.exitCode, stdout, stderr }),
     );
   });
@@ -232,6 +235,53 @@ describe('the package (npm pack with its prepack, installed offline with runtime
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true });
+  });
+
+  it('redis-dr verify-rdb on two threads: the banner names the worker bundled beside the CLI, it starts and verifies a part, and the report is the one-thread report', async () => {
+    const cli = join(installed.packageDir, 'release', 'cli');
+    const worker = join(cli, 'rdb-split-worker.mjs');
+    // Every chunk's banner points at the worker's entry, whichever folder the chunk is in.
+    const named = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `await import(${JSON.stringify(pathToFileURL(join(cli, 'program.mjs')).href)}); process.stdout.write(globalThis.__redisDrSplitWorker)`,
+      ],
+      work,
+    );
+    expect(named.stdout).toBe(worker);
+    // The bundled worker (an ES module the bootstrap imports), fed a file's second half, hands its part back.
+    const bytes = new Uint8Array(stringsRdb(20_000, 9));
+    const from = Math.floor(bytes.length / 2);
+    const split = SplitStreamWorker.start({
+      size: bytes.length,
+      search: { from },
+      maxValueBytes: 1 << 20,
+      requireChecksum: false,
+      keyDigestsInMemory: 1 << 16,
+      context: { version: 9, valkey: false, fileTimeMs: -1 },
+      file: worker,
+    });
+    try {
+      for (let at = from; at < bytes.length; at += 1 << 20) await split.feed(bytes.subarray(at, at + (1 << 20)));
+      split.end();
+      expect(await split.outcome).toMatchObject({ type: 'done', segment: { total: bytes.length } });
+    } finally {
+      await split.close();
+    }
+    // The installed CLI on two threads (threshold lowered to 1 MiB for this 11 MB file) and on one: the same report.
+    const file = join(work, 'strings.rdb');
+    writeFileSync(file, bytes);
+    const two = await run(installed.bin, ['verify-rdb', file, '--json'], work, {
+      REDIS_DR_VERIFY_THREADS: '2',
+      REDIS_DR_TWO_THREADS_MIN_BYTES: String(1 << 20),
+    });
+    const one = await run(installed.bin, ['verify-rdb', file, '--json'], work, { REDIS_DR_VERIFY_THREADS: '1' });
+    expect(two.stderr).toBe('');
+    expect(two.status).toBe(0);
+    expect(JSON.parse(two.stdout)).toMatchObject({ ok: true, keys: 20_000, checksum: 'ok' });
+    expect(JSON.parse(two.stdout)).toEqual(JSON.parse(one.stdout));
   });
 
   it('redis-dr backup stores a verified backup of a real redis-server', async () => {

@@ -519,8 +519,19 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** @internal Lowers {@link TWO_THREADS_MIN_BYTES} (bytes): the installed CLI's test splits a small file. */
+export const TWO_THREADS_MIN_BYTES_ENV = 'REDIS_DR_TWO_THREADS_MIN_BYTES';
+
+/** The two-thread threshold: 32 MiB, or {@link TWO_THREADS_MIN_BYTES_ENV}'s whole number of bytes. */
+export function twoThreadsMinBytes(value = process.env[TWO_THREADS_MIN_BYTES_ENV]): number {
+  if (value === undefined || value === '') return 32 << 20;
+  if (!/^[1-9]\d*$/.test(value))
+    throw new Error(`${TWO_THREADS_MIN_BYTES_ENV} must be a whole number of bytes, got ${JSON.stringify(value)}: unset it for 32 MiB`);
+  return Number(value);
+}
+
 /** Files from this size on are verified on two threads: below it, starting the worker (about 20–40 ms) costs more than it saves. */
-export const TWO_THREADS_MIN_BYTES = 32 << 20;
+export const TWO_THREADS_MIN_BYTES = twoThreadsMinBytes();
 
 /** The environment variable that overrides {@link twoThreadsHelp}'s judgement: `1`, `2` or `auto` (the default). */
 export const VERIFY_THREADS_ENV = 'REDIS_DR_VERIFY_THREADS';

@@ -9,13 +9,24 @@
  * duplicate-key digests (moved, not copied; those it spilled stay in its
  * spill's folder, which the first thread reads and removes).
  *
+ * Or, in stream mode (`stream` in its data: the DR verify Lambda), the
+ * bytes from the search's start on come as messages from the thread that
+ * reads them (S3 ranged GETs stay on that thread): the first few MiB are
+ * held for the search, the rest parsed as they come, each message
+ * acknowledged (`consumed`) so the sender bounds what is in flight; the
+ * head's context comes with the data, and a `pause`
+ * message ends the segment at its next top-level boundary (a paused
+ * segment, domain/rdb/format/split.ts).
+ *
  * Loaded as a module of its own (this file: the compiled one in dist/, the
- * TypeScript one through tsx under the tests), started by a one-line
+ * TypeScript one through tsx under the tests, its own bundle beside the
+ * Lambda's and the CLI's: {@link SPLIT_WORKER_FILE}), started by a one-line
  * `eval` worker that requires it: the parser is too large to ship as source
  * text, as the CRC-64 worker is.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { RdbParser } from '../../domain/rdb/format/parser.js';
 import { borrowCrc64InputArea } from '../../domain/rdb/codecs/crc64.js';
 import {
   findSegmentStart,
@@ -24,19 +35,33 @@ import {
   readHeadContext,
   type SegmentContext,
   type SegmentParserOptions,
+  type SegmentSearch,
+  SPLIT_WORKER_GLOBAL,
   segmentOf,
 } from '../../domain/rdb/format/split.js';
 import { tempKeyDigestSpill } from './key-digest-spill.js';
 
-/** This module's file, for the worker to load. */
-export const SPLIT_WORKER_FILE = __filename;
+/**
+ * The worker's file, for the worker to load: where a bundle says it put it
+ * ({@link SPLIT_WORKER_GLOBAL}, set in its banner), else this module's file
+ * (dist/ and tsx, where each module is a file of its own).
+ */
+export const SPLIT_WORKER_FILE: string = ((globalThis as Record<string, unknown>)[SPLIT_WORKER_GLOBAL] as string | undefined) ?? __filename;
 
 const KIND = 'redis-dr-rdb-split';
 
 /** What the worker is started with. */
 export interface SplitWorkerData {
   readonly kind: typeof KIND;
+  /** The file the worker reads (file mode); ignored in stream mode. */
   readonly path: string;
+  /** Stream mode: the bytes from `search.from` on come as {@link SplitStreamInput} messages, not from `path`. */
+  readonly stream?: {
+    /** The file head's context (read by the sender from the head, or from a checkpoint). */
+    readonly context: SegmentContext;
+    /** Bytes held before the search runs (it cannot look past them). */
+    readonly holdBytes: number;
+  };
   /** The file's size when measured (the search starts from `search.from`; the worker reads to the file's real end). */
   readonly size: number;
   readonly search: { readonly from: number; readonly tries?: number; readonly trialKeys?: number };
@@ -53,7 +78,17 @@ export type SplitWorkerMessage =
   | { readonly type: 'none'; readonly reason: string }
   | { readonly type: 'spill'; readonly dir: string }
   | { readonly type: 'done'; readonly segment: RdbSegment; readonly shards: Uint32Array[] }
-  | { readonly type: 'failed'; readonly reason: string };
+  | { readonly type: 'failed'; readonly reason: string }
+  /** Stream mode: the bytes of that many `bytes` messages' worth are parsed or held (the sender may send more). */
+  | { readonly type: 'consumed'; readonly bytes: number };
+
+/** Stream mode: what the worker is sent, bytes in file order from `search.from`. */
+export type SplitStreamInput =
+  | { readonly type: 'bytes'; readonly bytes: Uint8Array }
+  /** No more bytes: the file's end, or the sender stopped. */
+  | { readonly type: 'end' }
+  /** Pause at the next top-level boundary (a deadline). */
+  | { readonly type: 'pause' };
 
 /** The data a worker of this module is started with. */
 export function splitWorkerData(data: Omit<SplitWorkerData, 'kind'>): SplitWorkerData {
@@ -62,19 +97,53 @@ export function splitWorkerData(data: Omit<SplitWorkerData, 'kind'>): SplitWorke
 
 /**
  * The worker's bootstrap (an `eval` worker's source): loads this module,
- * through tsx when it is TypeScript (the tests), as an ES module from the
- * CLI's bundle; the module starts the work on load.
+ * through tsx when it is TypeScript (the tests; tsx is a dev tool, named
+ * by a variable: the package's compiled modules require no dev tool), as
+ * an ES module from the CLI's bundle, required from dist/ and the Lambda's
+ * bundle; the module starts the work on load.
  */
 export const SPLIT_WORKER_BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
 const file = workerData.file;
-if (file.endsWith('.ts')) { require('tsx/cjs/api').register(); require(file); }
+const tsx = 'tsx/cjs/api';
+if (file.endsWith('.ts')) { require(tsx).register(); require(file); }
 else if (file.endsWith('.mjs')) import(require('node:url').pathToFileURL(file).href);
 else require(file);
 `;
 
+type Post = (m: SplitWorkerMessage, transfer?: ArrayBuffer[]) => void;
+
+/** The parser options of the worker's data; a spill is told to the first thread as it starts. */
+function segmentOptions(data: SplitWorkerData, post: Post): SegmentParserOptions {
+  return {
+    maxValueBytes: data.maxValueBytes,
+    requireChecksum: data.requireChecksum,
+    keyDigestsInMemory: data.keyDigestsInMemory,
+    ...(data.spillParent !== undefined
+      ? {
+          keyDigestSpill: () => {
+            const spill = tempKeyDigestSpill(data.spillParent);
+            post({ type: 'spill', dir: spill.dir });
+            return spill;
+          },
+        }
+      : {}),
+  };
+}
+
+/** Posts the segment's findings (its digests moved, not copied), or why there are none. */
+function postSegment(parser: RdbParser, from: number, context: SegmentContext, post: Post): void {
+  const segment = segmentOf(parser, from, context);
+  if (typeof segment === 'string') {
+    post({ type: 'failed', reason: segment });
+    return;
+  }
+  const shards = Array.from({ length: 256 }, (_, s) => parser.keyDigests?.memoryRecords(s) ?? new Uint32Array(0));
+  post({ type: 'done', segment, shards }, [...new Set(shards.map((s) => s.buffer as ArrayBuffer))]);
+}
+
 function runSplitWorker(data: SplitWorkerData): void {
-  const post = (m: SplitWorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
+  const post: Post = (m, transfer = []) => parentPort!.postMessage(m, transfer);
   let fd: number | undefined;
   try {
     fd = openSync(data.path, 'r');
@@ -89,20 +158,7 @@ function runSplitWorker(data: SplitWorkerData): void {
       }
       return out.subarray(0, n);
     };
-    const options: SegmentParserOptions = {
-      maxValueBytes: data.maxValueBytes,
-      requireChecksum: data.requireChecksum,
-      keyDigestsInMemory: data.keyDigestsInMemory,
-      ...(data.spillParent !== undefined
-        ? {
-            keyDigestSpill: () => {
-              const spill = tempKeyDigestSpill(data.spillParent);
-              post({ type: 'spill', dir: spill.dir });
-              return spill;
-            },
-          }
-        : {}),
-    };
+    const options = segmentOptions(data, post);
     const context = readHeadContext(read, data.size, options);
     if (context === undefined) {
       post({ type: 'none', reason: 'the file head does not parse' });
@@ -124,13 +180,7 @@ function runSplitWorker(data: SplitWorkerData): void {
       parser.push(buffer.subarray(0, got));
       at += got;
     }
-    const segment = segmentOf(parser, found.from, context);
-    if (typeof segment === 'string') {
-      post({ type: 'failed', reason: segment });
-      return;
-    }
-    const shards = Array.from({ length: 256 }, (_, s) => parser.keyDigests?.memoryRecords(s) ?? new Uint32Array(0));
-    post({ type: 'done', segment, shards }, [...new Set(shards.map((s) => s.buffer as ArrayBuffer))]);
+    postSegment(parser, found.from, context, post);
   } catch (e) {
     post({ type: 'failed', reason: `the split worker failed: ${e instanceof Error ? e.message : String(e)}` });
   } finally {
@@ -138,4 +188,88 @@ function runSplitWorker(data: SplitWorkerData): void {
   }
 }
 
-if (!isMainThread && (workerData as Partial<SplitWorkerData> | null)?.kind === KIND) runSplitWorker(workerData as SplitWorkerData);
+/**
+ * Stream mode (see the module comment): holds the first `holdBytes` (or all,
+ * if fewer come), searches them for the start, then parses what follows as
+ * it comes until the segment is done, failed or paused, and posts it once.
+ */
+function runStreamWorker(data: SplitWorkerData & { readonly stream: NonNullable<SplitWorkerData['stream']> }): void {
+  const port = parentPort!;
+  const post: Post = (m, transfer = []) => port.postMessage(m, transfer);
+  const options = segmentOptions(data, post);
+  const search: SegmentSearch = data.search;
+  const { context } = data.stream;
+  const held: Uint8Array[] = [];
+  let heldBytes = 0;
+  let ended = false;
+  let pauseWanted = false;
+  let parser: RdbParser | undefined;
+  let from = -1;
+  let finished = false;
+  const finish = (): void => {
+    finished = true;
+    if (parser !== undefined) postSegment(parser, from, context, post);
+  };
+  const give = (bytes: Uint8Array): void => {
+    if (bytes.length > 0) parser!.push(bytes);
+    if (parser!.state() !== 'reading' || ended) finish();
+  };
+  const trySearch = (): void => {
+    if (heldBytes < data.stream.holdBytes && !ended) return;
+    const window = new Uint8Array(heldBytes);
+    let at = 0;
+    for (const h of held) {
+      window.set(h, at);
+      at += h.length;
+    }
+    held.length = 0;
+    // Only what is held: a trial that would read past it fails (a start is looked for in the first few MiB).
+    const read: ReadAt = (offset, length) => window.subarray(offset - search.from, offset - search.from + length);
+    const found = findSegmentStart(read, data.size, context, options, search);
+    if (found === undefined) {
+      finished = true;
+      post({ type: 'none', reason: `no top-level boundary found from byte ${search.from} in the first ${heldBytes} bytes` });
+      return;
+    }
+    post({ type: 'start', from: found.from, context });
+    parser = found.parser;
+    from = found.from;
+    if (pauseWanted) parser.pause();
+    give(window.subarray(found.next - search.from));
+  };
+  port.on('message', (m: SplitStreamInput) => {
+    try {
+      if (m.type === 'bytes') {
+        // Acknowledged whatever happens to them: the sender waits for room, never for a verdict.
+        post({ type: 'consumed', bytes: m.bytes.length });
+        if (finished) return;
+        if (parser !== undefined) give(m.bytes);
+        else {
+          held.push(m.bytes);
+          heldBytes += m.bytes.length;
+          trySearch();
+        }
+      } else if (finished) return;
+      else if (m.type === 'end') {
+        ended = true;
+        if (parser !== undefined) finish();
+        else trySearch();
+      } else if (m.type === 'pause') {
+        pauseWanted = true;
+        if (parser !== undefined) {
+          parser.pause();
+          if (parser.state() === 'paused') finish();
+        }
+      }
+    } catch (e) {
+      finished = true;
+      post({ type: 'failed', reason: `the split worker failed: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  });
+}
+
+if (!isMainThread && (workerData as Partial<SplitWorkerData> | null)?.kind === KIND) {
+  const data = workerData as SplitWorkerData;
+  if (data.stream !== undefined) runStreamWorker({ ...data, stream: data.stream });
+  else runSplitWorker(data);
+}

@@ -15,7 +15,7 @@ import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
 import { SEED_COPY_PREFIX } from '../../domain/vault/vault-seed.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import { verdictTags } from '../../domain/dr-copies/rdb-summary.js';
-import { createRdbVerifier, pushDecoded, rdbVerdict, type RdbReport, type RdbVerdict } from '../../domain/rdb/verifier.js';
+import { createRdbVerifier, pushDecoded, rdbVerdict, type RdbReport, type RdbVerdict, type RdbVerifier } from '../../domain/rdb/verifier.js';
 import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
@@ -25,6 +25,7 @@ import { readVaultVerdict, replicaVersion, vaultReplicaTags, writeVaultVerdict }
 import { corruptAlert, type PageOrigin, targetOfKey, unsupportedAlert } from './verify-rdb-pages.js';
 import { notCheckpointableReport, packCheckpoint, stateBytes, VERIFY_STATE_MAX_BYTES } from '../../domain/dr-copies/verify-state.js';
 import type { S3ObjectEvent, VerifyProgressState, VerifyStepInput } from './verify-rdb-progress.js';
+import { planSplit, type SplitReadInput, type TwoThreadSettings, verifyRangesOnTwoThreads } from './verify-rdb-split.js';
 
 /**
  * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
@@ -196,6 +197,8 @@ export interface VerifyDeps {
    * @default false (DR copies: the verdict is the tags)
    */
   readonly vaultVerdicts?: boolean;
+  /** @internal The two-thread path's settings (verify-rdb-split.ts): the tests lower its threshold and watch it. */
+  readonly twoThreads?: TwoThreadSettings;
 }
 
 /**
@@ -285,38 +288,64 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     const start = progress?.checkpoint.offset ?? 0;
 
     // DR copies are ElastiCache exports, which always carry a CRC-64: a zeroed trailer is a failure here.
-    const verifier = createRdbVerifier({ requireChecksum: true, ...(progress ? { resumeFrom: progress.checkpoint } : {}) });
+    const oneThread = createRdbVerifier({ requireChecksum: true, ...(progress ? { resumeFrom: progress.checkpoint } : {}) });
+    /** The parser that holds the verdict: this one, or the two-thread path's. */
+    let verifier: Pick<RdbVerifier, 'checkpoint' | 'end'> = oneThread;
     // A copy in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB it holds. Only from byte 0:
     // a checkpoint is taken on plain files only (see below), so a resumed verification reads a plain file.
     const unwrap = start === 0 ? await createRdbBytesDecoder() : undefined;
-    const feed = (take: () => Uint8Array[]): void => pushDecoded(verifier, take);
+    const feed = (take: () => Uint8Array[]): void => pushDecoded(oneThread, take);
+    // Two vCPUs (the function's memory gives them): the object's two parts at once, when it is plain and large enough.
+    const split: SplitReadInput = {
+      s3: deps.s3,
+      bucket,
+      key,
+      versionId: identity.versionId ?? versionId,
+      etag: identity.etag,
+      size: identity.size,
+      start,
+      ...(progress ? { resumeFrom: progress.checkpoint } : {}),
+      now: () => deps.clock.now(),
+      deadline: deps.deadline,
+      ...(deps.reads ? { reads: deps.reads } : {}),
+    };
     try {
-      for await (const chunk of readRanges(deps.s3, {
-        bucket,
-        key,
-        versionId: identity.versionId ?? versionId,
-        etag: identity.etag,
-        start,
-        end: identity.size,
-        ...deps.reads,
-      })) {
-        if (unwrap) feed(() => unwrap.push(chunk));
-        else verifier.push(chunk);
-        // Past the deadline, stop at the next key boundary (a pause asked only after a push: every invocation moves on).
-        if (deps.clock.now() >= deps.deadline) {
-          // A checkpoint is an offset into the object's bytes, which for a compressed copy are not the RDB's:
-          // such a copy is verified within one invocation (at the verifier's speed, over 100 GB of RDB in 13 minutes).
-          if (unwrap?.envelope) {
-            throw new VerifyGaveUp(
-              `s3://${bucket}/${key} is LZ4-compressed (Valkey rdbcompression lz4) and did not verify within one invocation: a compressed copy cannot be checkpointed; verify it with \`redis-dr verify-rdb s3://${bucket}/${key}\``,
-            );
+      const plan = await planSplit(split, deps.twoThreads);
+      if (plan) {
+        verifier = await verifyRangesOnTwoThreads(split, plan, {
+          ...deps.twoThreads,
+          observe: (taken, from) => {
+            deps.log.info('read in two parts at once, on two threads', { ...base, from: start, at: plan.at, split: from, taken });
+            deps.twoThreads?.observe?.(taken, from);
+          },
+        });
+      } else
+        for await (const chunk of readRanges(deps.s3, {
+          bucket,
+          key,
+          versionId: identity.versionId ?? versionId,
+          etag: identity.etag,
+          start,
+          end: identity.size,
+          ...deps.reads,
+        })) {
+          if (unwrap) feed(() => unwrap.push(chunk));
+          else oneThread.push(chunk);
+          // Past the deadline, stop at the next key boundary (a pause asked only after a push: every invocation moves on).
+          if (deps.clock.now() >= deps.deadline) {
+            // A checkpoint is an offset into the object's bytes, which for a compressed copy are not the RDB's:
+            // such a copy is verified within one invocation (at the verifier's speed, over 100 GB of RDB in 13 minutes).
+            if (unwrap?.envelope) {
+              throw new VerifyGaveUp(
+                `s3://${bucket}/${key} is LZ4-compressed (Valkey rdbcompression lz4) and did not verify within one invocation: a compressed copy cannot be checkpointed; verify it with \`redis-dr verify-rdb s3://${bucket}/${key}\``,
+              );
+            }
+            oneThread.pause();
           }
-          verifier.pause();
+          const state = oneThread.state;
+          if (state === 'paused' || state === 'failed') break;
         }
-        const state = verifier.state;
-        if (state === 'paused' || state === 'failed') break;
-      }
-      if (unwrap && verifier.state !== 'paused' && verifier.state !== 'failed') feed(() => unwrap.end());
+      if (!plan && unwrap && oneThread.state !== 'paused' && oneThread.state !== 'failed') feed(() => unwrap.end());
     } catch (err) {
       if (!(err instanceof ObjectChangedError)) throw err;
       deps.log.warn('the object changed while it was read: verifying again from byte 0', { ...base, error: describeError(err) });

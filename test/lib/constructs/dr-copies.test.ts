@@ -89,13 +89,14 @@ describe('DrCopies (DR region)', () => {
     expect(configs.map((c) => c.Properties.MaximumRetryAttempts)).toEqual([0]);
   });
 
-  it('runs the verifier with a full vCPU and 15 minutes, reading and tagging copies but never deleting or writing them', () => {
+  it('runs the verifier with two vCPUs and 15 minutes, reading and tagging copies but never deleting or writing them', () => {
     const fns = Object.values(synth.dr.findResources('AWS::Lambda::Function')).filter((f) => /verify every DR copy/.test(f.Properties.Description));
     expect(fns).toHaveLength(1);
     expect(fns[0]!.Properties).toMatchObject({ MemorySize: VERIFY_MEMORY_MB, Timeout: 900 });
-    // One vCPU (bench/verify-rdb/cpus.ts: a second one is not worth its GB-seconds), and the state machine outlasts
-    // every invocation a verification may take at the function's timeout: it gives up by count, never by its clock.
-    expect(VERIFY_MEMORY_MB).toBe(1769);
+    // Two vCPUs (1,769 MB each: the split verification parses two parts at once, at the same GB-seconds per GB), and
+    // the state machine outlasts every invocation a verification may take at the function's timeout: it gives up by
+    // count, never by its clock.
+    expect(VERIFY_MEMORY_MB).toBe(2 * 1769);
     expect(VERIFY_MAX_HOURS * 3600).toBeGreaterThanOrEqual(MAX_VERIFY_INVOCATIONS * fns[0]!.Properties.Timeout);
     expect(fns[0]!.Properties.Environment.Variables.ALERT_TOPIC_ARN).toEqual({ Ref: expect.stringMatching(/^Alerts/) });
     const actions = Object.entries(synth.dr.findResources('AWS::IAM::Policy'))

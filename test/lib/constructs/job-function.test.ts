@@ -5,7 +5,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ESBUILD_RANGE, findEsbuild, HANDLER_BUNDLING, HANDLERS, handlerCode } from '../../../lib/constructs/job-function.js';
+import { SplitStreamWorker } from '../../../lambdas/adapters/host/rdb-split-stream.js';
+import { ESBUILD_RANGE, findEsbuild, HANDLER_BUNDLING, HANDLERS, handlerCode, SPLIT_WORKER_BUNDLE } from '../../../lib/constructs/job-function.js';
+import { stringsRdb } from '../../support/rdb-strings.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -51,6 +53,41 @@ describe('JobFunction code: bundled at synth from source in the repository, from
     symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
     new NodejsFunction(stack, 'F', { ...props, depsLockFilePath: join(root, 'package-lock.json') });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+  });
+
+  it("verify-rdb's asset carries the split worker beside index.js, the bundle's banner names it, and the bundled worker verifies a part", async () => {
+    const outdir = tempRoot();
+    const app = new App({ outdir, builtinCloudFormationValidation: false });
+    new NodejsFunction(new Stack(app, 'S'), 'F', handlerCode('verify-rdb'));
+    const assembly = app.synth();
+    const asset = readdirSync(assembly.directory)
+      .map((d) => join(assembly.directory, d))
+      .find((d) => d.includes('asset.') && readdirSync(d).includes('index.js'))!;
+    expect(readdirSync(asset)).toContain(SPLIT_WORKER_BUNDLE);
+    expect(readFileSync(join(asset, 'index.js'), 'utf8')).toMatch(
+      /globalThis\.__redisDrSplitWorker=require\("node:path"\)\.join\(__dirname,"rdb-split-worker\.js"\)/,
+    );
+    // The bundled worker, started as the job starts it and fed a real file's second half, hands back its part.
+    const bytes = new Uint8Array(stringsRdb(2_000, 3));
+    const from = Math.floor(bytes.length / 2);
+    const worker = SplitStreamWorker.start({
+      size: bytes.length,
+      search: { from },
+      maxValueBytes: 1 << 20,
+      requireChecksum: true,
+      keyDigestsInMemory: 1 << 16,
+      context: { version: 9, valkey: false, fileTimeMs: -1 },
+      file: join(asset, SPLIT_WORKER_BUNDLE),
+    });
+    try {
+      for (let at = from; at < bytes.length; at += 65_536) await worker.feed(bytes.subarray(at, at + 65_536));
+      worker.end();
+      const outcome = await worker.outcome;
+      expect(outcome).toMatchObject({ type: 'done', segment: { total: bytes.length, checksum: 'absent' } });
+      if (outcome.type === 'done') expect(outcome.segment.keys).toBeGreaterThan(900);
+    } finally {
+      await worker.close();
+    }
   });
 
   it('names the fix when the compiled handler is there but no esbuild (the CDK would otherwise bundle in Docker)', () => {

@@ -297,6 +297,7 @@ export class RdbParser extends RdbParserState {
   pause(): void {
     if (this.pausedAt >= 0 || this.externalChecksum || this.trusted) return; // paused already: the checkpoint stays where it is
     this.pauseWanted = true;
+    this.stopAt = -1; // a deadline's pause takes the next boundary, even where a split's stop was waiting for a later one
     // Bytes held in the carry are uncommitted: the boundary before them is where the state stands.
     if (!this.error && this.phase === P_OPCODE && this.body === B_NONE) this.pausedAt = this.total - this.carryLength;
   }

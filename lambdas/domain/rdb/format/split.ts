@@ -40,6 +40,7 @@
  * Anything else falls back to the first parser reading on alone: a split
  * can only save time, never change a verdict.
  */
+import { Crc64 } from '../codecs/crc64.js';
 import { crc64Combine } from '../codecs/crc64-combine.js';
 import type { ChecksumStatus, SlotImport } from '../report.js';
 import type { KeyDigestSpill } from './key-digests.js';
@@ -49,6 +50,14 @@ import type { RdbParserState } from './parse-state.js';
 import { MAX_SLOT_IMPORTS_KEPT } from './slot-import.js';
 
 const { MAX_WARNINGS, P_DONE, SEGMENT_DB } = constants;
+
+/**
+ * The global through which a bundle tells where the split worker's own file
+ * is (set in the bundle's banner: the Lambda's `index.js`, the CLI's
+ * `release/cli/`), read by adapters/host/rdb-split-worker.ts: inside a
+ * bundle, a module's `__filename` is the bundle's, not the worker's.
+ */
+export const SPLIT_WORKER_GLOBAL = '__redisDrSplitWorker';
 
 /** What the second parser must know of the file's head to read a segment: see {@link RdbParser.startSegment}. */
 export interface SegmentContext {
@@ -98,6 +107,13 @@ export interface RdbSegment {
   readonly digestKeys: number;
   readonly digestsSampled: boolean;
   readonly digestsSpilled: boolean;
+  /**
+   * Set when the segment ended paused at a top-level boundary (`total`, told
+   * to stop before a deadline) instead of at the file's end: what a
+   * checkpoint there carries besides the counters (an expiry read whose key
+   * is not yet, the hash templates the segment defined).
+   */
+  readonly paused?: { readonly pendingExpireMs?: number; readonly hashTemplates?: readonly (readonly [number, number])[] };
 }
 
 /** The head's context a parser holds (read from a parser of the file's first bytes). */
@@ -106,17 +122,28 @@ export function segmentContext(p: RdbParserState): SegmentContext {
 }
 
 /**
- * The findings of a segment's parser that read to the file's end, or why
- * they cannot be used (then the first parser reads the segment itself).
+ * The findings of a segment's parser that read to the file's end, or that
+ * paused at a top-level boundary ({@link RdbParser.pause}: its end is then
+ * that boundary, and merging it leaves the first parser paused there), or
+ * why they cannot be used (then the first parser reads the segment itself).
  */
-export function segmentOf(p: RdbParserState, from: number, context: SegmentContext): RdbSegment | string {
+export function segmentOf(p: RdbParser, from: number, context: SegmentContext): RdbSegment | string {
   if (p.error) return `the segment from byte ${from} failed at byte ${p.error.offset}: ${p.error.message}`;
-  if (p.phase !== P_DONE) return `the segment from byte ${from} ended before the file's end`;
+  const paused = p.state() === 'paused';
+  if (!paused && p.phase !== P_DONE) return `the segment from byte ${from} ended before the file's end`;
   const digests = p.keyDigests;
   return {
+    ...(paused
+      ? {
+          paused: {
+            ...(p.expirePending ? { pendingExpireMs: p.pendingExpireMs } : {}),
+            ...(p.templates.size > 0 ? { hashTemplates: p.templates.entries() } : {}),
+          },
+        }
+      : {}),
     from,
     context,
-    total: p.total,
+    total: paused ? p.pausedAt : p.total,
     keys: p.keys,
     expires: p.expires,
     expiredKeys: p.expiredKeys,
@@ -161,7 +188,8 @@ export function mergeProblem(main: RdbParser, segment: RdbSegment): string | nul
   const { version, valkey, fileTimeMs } = segment.context;
   if (main.version !== version || main.valkey !== valkey || main.fileTimeMs !== fileTimeMs) return 'the file head differs from the one the segment assumed';
   const digests = main.keyDigests;
-  if (digests !== undefined && !digests.exact) {
+  // A paused merge ends in a checkpoint, which carries no digests (a resumed parser checks duplicates from there on).
+  if (digests !== undefined && !digests.exact && segment.paused === undefined) {
     // A sampling check samples by how many keys it held when: only where neither sampled and both fit does it stay exact.
     if (digests.detectionProbability < 1 || segment.digestsSampled || digests.size + segment.digestKeys > digests.capacity)
       return 'the sampled duplicate-key check';
@@ -175,6 +203,12 @@ export function mergeProblem(main: RdbParser, segment: RdbSegment): string | nul
  * single parser that read the whole file, and `main.end()` gives the report.
  * `records(s)` gives the segment's digest records of shard `s` in the order
  * its set added them (spilled ones first).
+ *
+ * A paused segment leaves `main` paused at the segment's end instead, with
+ * the CRC-64 of every byte before it: `main.checkpoint()` is then the one a
+ * single parser paused there gives, and resumes the same way. Its digests
+ * are not taken (no checkpoint carries any), nor is the database the
+ * segment ended in (a checkpoint's is the last one listed).
  */
 export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (shard: number) => Iterable<Uint32Array>): void {
   const problem = mergeProblem(main, segment);
@@ -202,6 +236,18 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
   main.warningCount += segment.warningCount;
   main.sampledCollections += segment.sampledCollections;
   main.minDupDetection = Math.min(main.minDupDetection, segment.minDupDetection);
+  if (segment.paused !== undefined) {
+    main.crc = Crc64.resume(crc64Combine(main.crc.value, BigInt(`0x${segment.crc}`), segment.total - segment.from));
+    main.total = segment.total;
+    main.carryLength = 0;
+    main.pausedAt = segment.total;
+    main.pauseWanted = false;
+    main.stopAt = -1;
+    main.expirePending = segment.paused.pendingExpireMs !== undefined;
+    main.pendingExpireMs = segment.paused.pendingExpireMs ?? 0;
+    for (const [id, fields] of segment.paused.hashTemplates ?? []) main.templates.define(id, fields);
+    return;
+  }
   const digests = main.keyDigests;
   if (digests !== undefined) {
     for (let s = 0; s < 256; s++) for (const part of records(s)) digests.absorb(part, SEGMENT_DB, main.db);

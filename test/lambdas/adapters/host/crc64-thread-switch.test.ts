@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TWO_THREADS_MIN_BYTES, twoThreadsHelp } from '../../../../lambdas/adapters/host/crc64-thread.js';
+import { TWO_THREADS_MIN_BYTES, twoThreadsHelp, twoThreadsMinBytes } from '../../../../lambdas/adapters/host/crc64-thread.js';
 
 describe('twoThreadsHelp: a second thread only for a large file and a free core', () => {
   it('a large file on an idle 2-core machine: two threads', () => {
@@ -29,5 +29,14 @@ describe('twoThreadsHelp: a second thread only for a large file and a free core'
     expect(() => twoThreadsHelp(1 << 30, 2, 0, 'two')).toThrow(
       'REDIS_DR_VERIFY_THREADS must be 1, 2 or auto, got "two": unset it to let the load average decide',
     );
+  });
+
+  it('REDIS_DR_TWO_THREADS_MIN_BYTES (internal: the installed CLI test splits a small file) lowers the size; another value is refused by name', () => {
+    expect(twoThreadsMinBytes(undefined)).toBe(32 << 20);
+    expect(twoThreadsMinBytes('')).toBe(32 << 20);
+    expect(twoThreadsMinBytes('1048576')).toBe(1 << 20);
+    for (const bad of ['0', '-1', '1.5', '1e6', 'lots']) {
+      expect(() => twoThreadsMinBytes(bad)).toThrow(`REDIS_DR_TWO_THREADS_MIN_BYTES must be a whole number of bytes, got "${bad}": unset it for 32 MiB`);
+    }
   });
 });

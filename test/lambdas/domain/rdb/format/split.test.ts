@@ -7,12 +7,13 @@ import {
   findSegmentStart,
   mergeProblem,
   mergeSegment,
+  newSegmentParser,
   readHeadContext,
   type SegmentParserOptions,
   type SegmentSearch,
   segmentOf,
 } from '../../../../../lambdas/domain/rdb/format/split.js';
-import { createRdbVerifier, type RdbReport } from '../../../../../lambdas/domain/rdb/verifier.js';
+import { createRdbVerifier, type RdbCheckpoint, type RdbReport } from '../../../../../lambdas/domain/rdb/verifier.js';
 import { CORPUS_DIR } from '../../../../support/rdb-corpus.js';
 import { populate } from '../../../../support/rdb-dataset.js';
 import { file, le64, str } from '../../../../support/rdb-bytes.js';
@@ -332,5 +333,127 @@ describe('the split verification: two parsers, one from the start and one from a
       }
       expect([...new Set(taken(runs).map((r) => r.db))].sort()).toEqual([0, 1, 5]);
     });
+  });
+});
+
+/** A parser of `bytes` from byte 0 told to stop at `y`, pushed in chunks: its checkpoint if it paused there. */
+function oneThreadCheckpoint(bytes: Uint8Array, y: number, chunk = 4096): RdbCheckpoint | undefined {
+  const p = new RdbParser(MAX_VALUE, false);
+  p.stopAtBoundary(y);
+  for (let at = 0; at < bytes.length && p.state() === 'reading'; at += chunk) p.push(bytes.subarray(at, at + chunk));
+  return p.state() === 'paused' && p.pausedAt === y ? p.checkpoint() : undefined;
+}
+
+/** The report of a verification resumed from `cp` to the file's end. */
+function resumed(bytes: Uint8Array, cp: RdbCheckpoint): RdbReport {
+  const v = createRdbVerifier({ resumeFrom: cp });
+  v.push(bytes.subarray(cp.offset));
+  return v.end();
+}
+
+/**
+ * The split with its second part paused: the second parser starts at `x` and pauses at the boundary `y` (told to
+ * stop there), or at the next boundary once `pauseAfter` bytes of it were pushed (a deadline's pause), in chunks of
+ * 7 bytes; the first parser stops at `x` and merges. Returns the merged checkpoint, or why there is none.
+ */
+function pausedSplit(bytes: Uint8Array, x: number, end: { readonly y: number } | { readonly pauseAfter: number }): RdbCheckpoint | string {
+  const options: SegmentParserOptions = { maxValueBytes: MAX_VALUE, requireChecksum: false };
+  const read = (offset: number, length: number): Uint8Array => bytes.subarray(offset, offset + length);
+  const context = readHeadContext(read, bytes.length, options)!;
+  if (!findSegmentStart(read, bytes.length, context, options, { from: x, tries: 1 })) return 'no start';
+  const second = newSegmentParser(x, context, options);
+  if ('y' in end) second.stopAtBoundary(end.y);
+  for (let at = x; at < bytes.length && second.state() === 'reading'; at += 7) {
+    second.push(bytes.subarray(at, at + 7));
+    if ('pauseAfter' in end && at + 7 - x >= end.pauseAfter) second.pause();
+  }
+  const segment = segmentOf(second, x, context);
+  if (typeof segment === 'string') return segment;
+  if (segment.paused === undefined) return 'the second part was not paused';
+  const main = new RdbParser(MAX_VALUE, false);
+  main.stopAtBoundary(x);
+  for (let at = 0; at < bytes.length && main.state() === 'reading'; at += 4096) main.push(bytes.subarray(at, at + 4096));
+  const problem = mergeProblem(main, segment);
+  if (problem !== null) return problem;
+  mergeSegment(main, segment, () => []);
+  expect(main.state()).toBe('paused');
+  return main.checkpoint()!;
+}
+
+/** Every split start `x` and pause `y` of `bytes`: each merged checkpoint is the one-thread checkpoint at `y`, and resumes to its report. */
+function everyPausedSplit(bytes: Uint8Array): { merged: number; pendingExpiry: number; templates: number } {
+  const boundaries = Array.from({ length: bytes.length + 1 }, (_, y) => y).filter((y) => oneThreadCheckpoint(bytes, y) !== undefined);
+  let merged = 0;
+  let pendingExpiry = 0;
+  let templates = 0;
+  for (let x = 1; x < bytes.length; x++) {
+    for (const y of boundaries.filter((b) => b > x)) {
+      const cp = pausedSplit(bytes, x, { y });
+      if (typeof cp === 'string') continue;
+      const one = oneThreadCheckpoint(bytes, y)!;
+      if (JSON.stringify(cp) !== JSON.stringify(one)) expect({ x, y, cp }).toEqual({ x, y, cp: one });
+      expect(resumed(bytes, cp)).toEqual(resumed(bytes, one));
+      merged++;
+      if (cp.pendingExpireMs !== undefined) pendingExpiry++;
+      if (cp.hashTemplates !== undefined) templates++;
+    }
+  }
+  return { merged, pendingExpiry, templates };
+}
+
+describe('the split verification paused before a deadline: the merged checkpoint is the one a single parser writes there', () => {
+  it.each(readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.rdb')))('%s: split at every offset, paused at every boundary after it', (name) => {
+    const bytes = new Uint8Array(readFileSync(join(CORPUS_DIR, name)));
+    expect(everyPausedSplit(bytes).merged).toBeGreaterThan(0);
+  });
+
+  it('keys in several databases with expiries: pauses between an expiry and its key carry it, a SELECTDB after the start is resumed in', () => {
+    const bytes = manyDatabases();
+    const found = everyPausedSplit(bytes);
+    expect(found.merged).toBeGreaterThan(0);
+    expect(found.pendingExpiry).toBeGreaterThan(0);
+    // The resumed run of a merged checkpoint gives the verdict and counts of one pass.
+    const cp = pausedSplit(bytes, Buffer.from(bytes).indexOf(Uint8Array.from(selectDb(3))), { y: bytes.length - 9 - stringKey('g', '7').length });
+    expect(typeof cp).toBe('object');
+    expect(resumed(bytes, cp as RdbCheckpoint)).toMatchObject({ ok: true, keys: 8, expires: 3, expiredKeys: 1, databases: [0, 3, 5] });
+  });
+
+  it('hash templates defined in the paused second part are carried to the checkpoint, and the keys after the pause find them', () => {
+    const template = [0xf2, ...len(1), ...len(2), ...str('a'), ...str('b')];
+    const ref = (key: string): number[] => [32, ...str(key), ...len(1), ...str('1'), ...str('2')];
+    const bytes = file('REDIS0015', [...selectDb(0), ...stringKey('p', '1'), ...stringKey('q', '2'), ...template, ...ref('h1'), ...ref('h2')]);
+    const found = everyPausedSplit(bytes);
+    expect(found.templates).toBeGreaterThan(0);
+    const afterTemplate = bytes.indexOf(0xf2) + template.length;
+    const cp = pausedSplit(bytes, bytes.indexOf(0xf2) - stringKey('q', '2').length, { y: afterTemplate });
+    expect(cp).toMatchObject({ offset: afterTemplate, hashTemplates: [[1, 2]] });
+    expect(resumed(bytes, cp as RdbCheckpoint)).toMatchObject({ ok: true, keys: 4, templateHashes: 2 });
+  });
+
+  it("a deadline's pause (the next boundary) after any number of the second part's bytes, and damage before, in and after the second part", () => {
+    const bytes = manyDatabases({ first: Array.from({ length: 20 }, (_, i) => stringKey(`k${i}`, 'v'.repeat(i))).flat() });
+    const x = Buffer.from(bytes).indexOf(Uint8Array.from(selectDb(3)));
+    let paused = 0;
+    for (let after = 1; after < bytes.length - x; after++) {
+      const cp = pausedSplit(bytes, x, { pauseAfter: after });
+      if (typeof cp === 'string') continue;
+      expect(cp).toEqual(oneThreadCheckpoint(bytes, cp.offset));
+      paused++;
+    }
+    expect(paused).toBeGreaterThan(5);
+    for (const at of [x - 2, x + 3, bytes.length - 12]) {
+      const copy = Uint8Array.from(bytes);
+      copy[at] ^= 0x01;
+      const one = createRdbVerifier();
+      one.push(copy);
+      const verdict = one.end();
+      for (let after = 1; after < copy.length - x; after += 3) {
+        const cp = pausedSplit(copy, x, { pauseAfter: after });
+        if (typeof cp === 'string') continue;
+        expect(cp).toEqual(oneThreadCheckpoint(copy, cp.offset));
+        const report = resumed(copy, cp);
+        expect({ ok: report.ok, error: report.error }).toEqual({ ok: verdict.ok, error: verdict.error });
+      }
+    }
   });
 });
