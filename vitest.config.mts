@@ -1,5 +1,7 @@
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * Test files that run without isolation (project `shared`): a worker runs many of them in one process, so each
@@ -12,8 +14,35 @@ import { defineConfig } from 'vitest/config';
  * test/support/setup.ts restores every mocked AWS client after each file and fails a file of this project
  * that leaves an environment variable or the working folder changed: restore them in afterAll/afterEach. Measured earlier (CPU-s, user+sys, on a loaded machine):
  * the 23 files test/lib/*.test.ts + test/lib/constructs/*.test.ts 175.8 -> 92.5; 46 domain files 40.5 -> 23.6.
+ * - every other folder too (test/bin, test/demo, test/examples, test/package, test/scripts, test/deploy, test/support):
+ *   their children do the work, and a process per file was start-up again (7 of them: 10.4 -> 8.9 CPU-s), and
+ *   test/examples' in-process synth loaded aws-cdk-lib in a process of its own.
  */
-const SHARED = ['test/lib/**/*.test.ts', 'test/lambdas/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/docs/**/*.test.ts', 'test/repo/**/*.test.ts'];
+const SHARED = ['test/**/*.test.ts'];
+/**
+ * Test files that need a process of their own (project `default`, isolated): none today. A file that changes
+ * process-wide state it cannot restore (a module mock, a global listener) goes here.
+ */
+const ISOLATED: string[] = [];
+/**
+ * The files that run longest (each minutes of children: CDK synths, the demo's pipeline, npm pack and installs),
+ * in the order they start. Vitest starts the largest files first when it has no durations of an earlier run (a clean
+ * clone, CI), and these are small: started last, one of them alone would be the run's last minute.
+ */
+const LONGEST_FIRST = ['test/bin/app.test.ts', 'test/demo/demo.test.ts', 'test/package/install.test.ts', 'test/examples/embedded.test.ts'];
+
+/** Vitest's order (failed, then longest, else largest first), with {@link LONGEST_FIRST} ahead of every other file. */
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => {
+      const at = LONGEST_FIRST.indexOf(relative(f.project.config.root, f.moduleId).replaceAll('\\', '/'));
+      return at < 0 ? LONGEST_FIRST.length : at;
+    };
+    // Array.prototype.sort is stable: the other files keep vitest's order.
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
+
 export default defineConfig({
   // examples/embedded imports the construct as a team would (`redis-dr/cdk`); here that is the repository's source.
   resolve: { alias: { 'redis-dr/cdk': fileURLToPath(new URL('./lib/index.ts', import.meta.url)) } },
@@ -25,12 +54,14 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    sequence: { sequencer: LongestFirst },
     // Three on this 2-core machine: the real-server, child-process and CLI tests wait on I/O for much of
     // their time, so a third worker fills the idle core (measured: whole suite 267 s with 2, 228 s with 3).
     maxWorkers: 3,
     projects: [
-      { extends: true, test: { name: 'shared', include: SHARED, isolate: false, provide: { sharedWorker: true } } },
-      { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'], exclude: SHARED, provide: { sharedWorker: false } } },
+      { extends: true, test: { name: 'shared', include: SHARED, exclude: ISOLATED, isolate: false, provide: { sharedWorker: true } } },
+      // Only when it has files: a project whose include is empty would match vitest's default pattern instead.
+      ...(ISOLATED.length > 0 ? [{ extends: true as const, test: { name: 'default', include: ISOLATED, provide: { sharedWorker: false } } }] : []),
     ],
   },
 });

@@ -29,7 +29,9 @@ function runApp(context: Record<string, unknown>, outdir: string, validation = t
   });
 }
 
-describe('bin/app.ts', () => {
+// Each test runs the app in a child (a synth of whole stacks; the example's with the CDK's validation): seconds alone,
+// but past the 60 s default on a machine whose cores are busy with the rest of the suite or another one (seen under load).
+describe('bin/app.ts', { timeout: 180_000 }, () => {
   const dirs: string[] = [];
   const outdir = () => {
     const d = mkdtempSync(join(tmpdir(), 'redis-dr-app-'));

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 
@@ -85,6 +85,8 @@ const STAGED = [
 
 /** Where packed tarballs are kept between runs, one folder per content hash of {@link STAGED}. */
 const CACHE = join(tmpdir(), 'redis-dr-pack-cache');
+/** A release of the cache unused this long is removed when another is packed (a test run takes minutes). */
+const STALE_CACHE_MS = 3_600_000;
 
 let packed: PackedPackage | undefined;
 const installs = new Map<string, InstalledPackage>();
@@ -143,8 +145,14 @@ export function packRepository(root = ROOT): PackedPackage {
   const reportFile = join(entry, 'report.json');
   packed = withLock(`${entry}.lock`, 600_000, () => {
     if (!existsSync(reportFile)) {
-      // Older releases of the cache go: one tarball is about 1.5 MB, but a day of edits makes many.
-      for (const old of readdirSync(CACHE)) if (old !== key && !old.endsWith('.lock')) rmSync(join(CACHE, old), { recursive: true, force: true });
+      // Older releases of the cache go: one tarball is about 1.5 MB, but a day of edits makes many. Only those unused
+      // for an hour and not being written: the cache is the machine's, so another clone's run may be using its own
+      // release right now (removing it failed that run's package tests).
+      for (const old of readdirSync(CACHE)) {
+        const path = join(CACHE, old);
+        const idle = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0) > STALE_CACHE_MS;
+        if (old !== key && !old.endsWith('.lock') && idle && !existsSync(`${path}.lock`)) rmSync(path, { recursive: true, force: true });
+      }
       const stage = mkdtempSync(join(tmpdir(), 'redis-dr-stage-'));
       try {
         for (const item of STAGED) cpSync(join(root, item), join(stage, item), { recursive: true });
@@ -177,6 +185,8 @@ export function packRepository(root = ROOT): PackedPackage {
         rmSync(stage, { recursive: true, force: true });
       }
     }
+    // Used now: another clone's clean-up keeps it for the next hour.
+    utimesSync(entry, new Date(), new Date());
     return JSON.parse(readFileSync(reportFile, 'utf8')) as PackedPackage;
   });
   return packed;

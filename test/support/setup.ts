@@ -40,7 +40,7 @@ if (inject('sharedWorker')) {
     if (changed.length > 0 || process.cwd() !== cwd) {
       throw new Error(
         `${expect.getState().testPath} left ${changed.length > 0 ? `environment variable(s) ${changed.join(', ')} changed` : `the working folder at ${process.cwd()}`}: ` +
-          'restore them in afterAll/afterEach, or move the file to project `default` (isolated) in vitest.config.mts',
+          'restore them in afterAll/afterEach, or list the file in ISOLATED (project `default`, a process per file) in vitest.config.mts',
       );
     }
   });
