@@ -8,8 +8,8 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ESBUILD_RANGE, HANDLERS } from '../../lib/constructs/job-function.js';
 import { CLI_EXTERNALS } from '../../scripts/bundle-cli.js';
-import { SplitStreamWorker } from '../../lambdas/adapters/host/rdb-split-stream.js';
 import { stringsRdb } from '../support/rdb-strings.js';
+import { bundledWorkerPart } from '../support/split-worker.js';
 import { installPackage, packRepository, removePackages, type InstalledPackage, type PackedPackage } from '../support/package.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
@@ -253,23 +253,10 @@ describe('the package (npm pack with its prepack, installed offline with runtime
     expect(named.stdout).toBe(worker);
     // The bundled worker (an ES module the bootstrap imports), fed a file's second half, hands its part back.
     const bytes = new Uint8Array(stringsRdb(20_000, 9));
-    const from = Math.floor(bytes.length / 2);
-    const split = SplitStreamWorker.start({
-      size: bytes.length,
-      search: { from },
-      maxValueBytes: 1 << 20,
-      requireChecksum: false,
-      keyDigestsInMemory: 1 << 16,
-      context: { version: 9, valkey: false, fileTimeMs: -1 },
-      file: worker,
+    expect(await bundledWorkerPart(worker, bytes, { requireChecksum: false, pieceBytes: 1 << 20 })).toMatchObject({
+      type: 'done',
+      segment: { total: bytes.length },
     });
-    try {
-      for (let at = from; at < bytes.length; at += 1 << 20) await split.feed(bytes.subarray(at, at + (1 << 20)));
-      split.end();
-      expect(await split.outcome).toMatchObject({ type: 'done', segment: { total: bytes.length } });
-    } finally {
-      await split.close();
-    }
     // The installed CLI on two threads (threshold lowered to 1 MiB for this 11 MB file) and on one: the same report.
     const file = join(work, 'strings.rdb');
     writeFileSync(file, bytes);

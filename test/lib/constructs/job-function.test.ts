@@ -5,9 +5,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SplitStreamWorker } from '../../../lambdas/adapters/host/rdb-split-stream.js';
 import { ESBUILD_RANGE, findEsbuild, HANDLER_BUNDLING, HANDLERS, handlerCode, SPLIT_WORKER_BUNDLE } from '../../../lib/constructs/job-function.js';
 import { stringsRdb } from '../../support/rdb-strings.js';
+import { bundledWorkerPart } from '../../support/split-worker.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -69,25 +69,9 @@ describe('JobFunction code: bundled at synth from source in the repository, from
     );
     // The bundled worker, started as the job starts it and fed a real file's second half, hands back its part.
     const bytes = new Uint8Array(stringsRdb(2_000, 3));
-    const from = Math.floor(bytes.length / 2);
-    const worker = SplitStreamWorker.start({
-      size: bytes.length,
-      search: { from },
-      maxValueBytes: 1 << 20,
-      requireChecksum: true,
-      keyDigestsInMemory: 1 << 16,
-      context: { version: 9, valkey: false, fileTimeMs: -1 },
-      file: join(asset, SPLIT_WORKER_BUNDLE),
-    });
-    try {
-      for (let at = from; at < bytes.length; at += 65_536) await worker.feed(bytes.subarray(at, at + 65_536));
-      worker.end();
-      const outcome = await worker.outcome;
-      expect(outcome).toMatchObject({ type: 'done', segment: { total: bytes.length, checksum: 'absent' } });
-      if (outcome.type === 'done') expect(outcome.segment.keys).toBeGreaterThan(900);
-    } finally {
-      await worker.close();
-    }
+    const outcome = await bundledWorkerPart(join(asset, SPLIT_WORKER_BUNDLE), bytes, { requireChecksum: true, pieceBytes: 65_536 });
+    expect(outcome).toMatchObject({ type: 'done', segment: { total: bytes.length, checksum: 'absent' } });
+    if (outcome.type === 'done') expect(outcome.segment.keys).toBeGreaterThan(900);
   });
 
   it('names the fix when the compiled handler is there but no esbuild (the CDK would otherwise bundle in Docker)', () => {
