@@ -24,7 +24,7 @@ import { borrowCrc64InputArea, Crc64, crc64WasmImage, returnCrc64InputArea } fro
 import { RdbFormatError } from '../../domain/rdb/errors.js';
 import { KEY_DIGESTS_IN_MEMORY } from '../../domain/rdb/format/key-digests.js';
 import { RdbParser } from '../../domain/rdb/format/parser.js';
-import { mergeProblem, mergeSegment } from '../../domain/rdb/format/split.js';
+import { takeSegment } from '../../domain/rdb/format/split.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { createRdbVerifier, type RdbVerifier, type RdbVerifierOptions, verifyRdbStream } from '../../domain/rdb/verifier.js';
 import { readSpilledShard } from './key-digest-spill.js';
@@ -322,8 +322,8 @@ async function verifyRdbFileSplit(
   /** Whether the worker's part was taken, or why not (for the tests). */
   let note: true | string = 'no start found before this thread reached the end';
   let from: number | undefined;
-  let settle!: (m: SplitWorkerMessage) => void;
-  const outcome = new Promise<SplitWorkerMessage>((resolve) => (settle = resolve));
+  let settle!: (m: Extract<SplitWorkerMessage, { type: 'done' | 'failed' }>) => void;
+  const outcome = new Promise<Extract<SplitWorkerMessage, { type: 'done' | 'failed' }>>((resolve) => (settle = resolve));
   const stopWorker = async (): Promise<void> => {
     const w = worker;
     worker = undefined;
@@ -341,7 +341,7 @@ async function verifyRdbFileSplit(
       main.stopAtBoundary(m.from);
     } else if (m.type === 'none' || (m.type === 'failed' && from === undefined)) note = m.reason;
     else if (m.type === 'spill') spillDir = m.dir;
-    else settle(m);
+    else if (m.type === 'done' || m.type === 'failed') settle(m);
     // No part to merge, or this thread is past it already: the worker's CPU is better left to others.
     if (m.type === 'none' || main.stopMissed) void stopWorker();
   });
@@ -364,13 +364,11 @@ async function verifyRdbFileSplit(
         if (main.state() === 'failed') break;
         if (main.state() !== 'paused') continue;
         const result = await outcome;
-        if (result.type === 'done' && mergeProblem(main, result.segment) === null) {
-          const dir = spillDir;
-          mergeSegment(main, result.segment, (s) => [...(result.segment.digestsSpilled && dir ? [readSpilledShard(dir, s)] : []), result.shards[s]!]);
-          note = true;
-          break;
-        }
-        note = result.type === 'done' ? mergeProblem(main, result.segment)! : 'reason' in result ? result.reason : result.type;
+        const dir = spillDir;
+        note = takeSegment(main, result, (s) =>
+          result.type === 'done' ? [...(result.segment.digestsSpilled && dir ? [readSpilledShard(dir, s)] : []), result.shards[s]!] : [],
+        );
+        if (note === true) break;
         // Not taken: this thread reads the worker's part itself, from the boundary (the bytes pushed after it were not read).
         void stopWorker();
         const at = main.pausedAt;

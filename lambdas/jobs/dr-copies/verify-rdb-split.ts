@@ -6,7 +6,7 @@ import { SplitStreamWorker } from '../../adapters/host/rdb-split-stream.js';
 import { isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
 import { KEY_DIGESTS_IN_MEMORY } from '../../domain/rdb/format/key-digests.js';
 import { RdbParser } from '../../domain/rdb/format/parser.js';
-import { mergeProblem, mergeSegment, readHeadContext, type SegmentContext, segmentContext } from '../../domain/rdb/format/split.js';
+import { readHeadContext, type SegmentContext, segmentContext, takeSegment } from '../../domain/rdb/format/split.js';
 import type { RdbCheckpoint } from '../../domain/rdb/report.js';
 
 /**
@@ -180,15 +180,12 @@ export async function verifyRangesOnTwoThreads(input: SplitReadInput, plan: Spli
       }
       if (!(live && main.state() === 'paused' && main.pausedAt === from)) break;
       const result = await worker.outcome;
-      if (result.type === 'done') {
-        const problem = mergeProblem(main, result.segment);
-        if (problem === null) {
-          mergeSegment(main, result.segment, (s) => [result.shards[s]!]);
-          note = true;
-          break;
-        }
-        await drop(problem);
-      } else await drop(result.reason);
+      const taken = takeSegment(main, result, (s) => (result.type === 'done' ? [result.shards[s]!] : []));
+      if (taken === true) {
+        note = true;
+        break;
+      }
+      await drop(taken);
       // Not taken: paused at X this thread holds a checkpoint as good as any; else it reads the worker's part itself.
       if (pastDeadline()) break;
       at = main.pausedAt;

@@ -269,6 +269,26 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
   }
 }
 
+/**
+ * What the first thread does with the worker's outcome once it stopped at
+ * the worker's start: merges the worker's part ({@link mergeSegment}) and
+ * returns true, or returns why it cannot (the worker's failure, or
+ * {@link mergeProblem}), `main` untouched: it then reads the part itself.
+ * The one decision of both split verifications (a local file, the DR
+ * verify job's ranged reads).
+ */
+export function takeSegment(
+  main: RdbParser,
+  outcome: { readonly type: 'done'; readonly segment: RdbSegment } | { readonly reason: string },
+  records: (shard: number) => Iterable<Uint32Array>,
+): true | string {
+  if (!('segment' in outcome)) return outcome.reason;
+  const problem = mergeProblem(main, outcome.segment);
+  if (problem !== null) return problem;
+  mergeSegment(main, outcome.segment, records);
+  return true;
+}
+
 /** The parser options both segments are read with (those of the verification). */
 export interface SegmentParserOptions {
   readonly maxValueBytes: number;

@@ -7,6 +7,7 @@ import {
   findSegmentStart,
   mergeProblem,
   mergeSegment,
+  takeSegment,
   newSegmentParser,
   readHeadContext,
   type SegmentParserOptions,
@@ -87,14 +88,15 @@ function splitVerify(bytes: Uint8Array, search: SegmentSearch, digests: Digests 
   for (let at = 0; at < bytes.length; at += chunk) {
     main.push(bytes.subarray(at, at + chunk));
     if (main.state() !== 'paused') continue;
-    const problem = typeof segment === 'string' ? segment : mergeProblem(main, segment!);
-    if (problem === null && typeof segment === 'object') {
-      db = main.db;
-      mergeSegment(main, segment, (s) => [...(secondSpill ? [secondSpill.read(s)] : []), found!.parser.keyDigests!.memoryRecords(s)]);
-      taken = true;
+    const dbAtStart = main.db;
+    taken = takeSegment(main, typeof segment === 'string' ? { reason: segment } : { type: 'done', segment: segment! }, (s) => [
+      ...(secondSpill ? [secondSpill.read(s)] : []),
+      found!.parser.keyDigests!.memoryRecords(s),
+    ]);
+    if (taken === true) {
+      db = dbAtStart;
       break;
     }
-    taken = problem!;
     const from = main.pausedAt;
     main.continueFromPause();
     main.push(bytes.subarray(from, at + chunk));
