@@ -11,10 +11,10 @@
  * updates of a DUMP payload's checksum (rdb/format/dump-payload.ts).
  *
  * ```wat
- * (func $run (param $p i32) (param $end i32) (local $x i64) (local $crc i64) (local $y i64)
+ * (func $run (param $p i32) (param $end i32) (local …)
  *   crc = load64(STATE)
- *   ;; while p + 16 <= end: x = crc ^ load64(p); y = load64(p + 8)
- *   ;;   crc = T15[x & 255] ^ T14[x >> 8 & 255] ^ … ^ T8[x >> 56] ^ T7[y & 255] ^ … ^ T0[y >> 56]; p += 16
+ *   ;; while p + 16 <= end: y = load64(p + 8); acc = T7[y & 255] ^ … ^ T0[y >> 56]
+ *   ;;   x = crc ^ load64(p); crc = (T15[x & 255] ^ T14[x >> 8 & 255] ^ … ^ T8[x >> 56]) ^ acc; p += 16
  *   ;; while p < end:      crc = T0[(crc ^ load8(p)) & 255] ^ (crc >> 8); p += 1
  *   store64(STATE, crc))
  * ```
@@ -31,35 +31,64 @@ const STATE_AT = TABLE_BYTES;
 const BUFFER_AT = STATE_AT + 8;
 const BUFFER_BYTES = PAGES * 65536 - BUFFER_AT;
 
-/** The function body (parameters 0 p, 1 end; locals 2 x, 3 crc, 4 y). */
+/**
+ * The function body (parameters 0 p, 1 end; locals 2 x, 3 crc, 4 y as i64, then the 32-bit halves 5 xl, 6 xh,
+ * 7 yl, 8 yh and 9 acc as i64).
+ *
+ * Two choices make it 1.2–1.4× the plain transcription of the loop (bench: 1.58 → 2.19 GB/s at best, the same
+ * minutes on one pinned CPU):
+ * - The eight lookups of bytes 8–15 do not depend on the CRC: they are xored first, into `acc`, so the
+ *   processor runs them beside the previous step's chain, and the eight that do depend on it are xored as a
+ *   tree (three levels) instead of a chain of fifteen. A step's dependency chain through the CRC is then a load
+ *   and four xors instead of a load and fifteen.
+ * - Table indices come from 32-bit halves, shifted and masked straight into byte offsets
+ *   (`(half >>> (8k - 3)) & 0x7f8`): one shift and one mask per lookup instead of a 64-bit shift, a wrap,
+ *   a mask and a multiply by eight.
+ */
 function code(): number[] {
-  const [P, END, X, CRC, Y] = [0, 1, 2, 3, 4];
+  const [P, END, X, CRC, , XL, XH, YL, YH, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const out: number[] = [];
   out.push(OP.i32Const, ...sleb(STATE_AT), OP.i64Load, 3, 0, OP.localSet, CRC);
-  /** `T[slice][i]` where i is the i32 on the stack: load64 at i * 8 + slice offset. */
-  const entry = (slice: number): number[] => [OP.i32Const, 3, OP.i32Shl, OP.i64Load, 3, ...uleb(slice * ENTRIES * 8)];
-  // Sixteen bytes at a time: x = crc ^ bytes 0-7, y = bytes 8-15; twice the bytes per step of the dependency
-  // chain through crc than eight at a time (the 16 lookups of a step are independent of each other).
+  /** Pushes the entry of table `slice` for byte `k` (0–3) of the 32-bit local `half`. */
+  const lookup = (half: number, k: number, slice: number): void => {
+    out.push(OP.localGet, half);
+    if (k === 0) out.push(OP.i32Const, 3, OP.i32Shl);
+    else out.push(OP.i32Const, ...sleb(8 * k - 3), OP.i32ShrU);
+    out.push(OP.i32Const, ...sleb(0xff << 3), OP.i32And, OP.i64Load, 3, ...uleb(slice * ENTRIES * 8));
+  };
+  /** Byte `byte` of the 16 (little-endian: 0–7 in x, 8–15 in y) goes through table 15 - byte: 15 - byte bytes follow it. */
+  const entry = (byte: number): void => {
+    const b = byte % 8;
+    const half = byte < 8 ? (b < 4 ? XL : XH) : b < 4 ? YL : YH;
+    lookup(half, b % 4, 15 - byte);
+  };
+  /** The xor of the entries of bytes `first`–`first + 7`, as a tree. */
+  const tree = (first: number): void => {
+    for (const quad of [first, first + 4]) {
+      entry(quad);
+      entry(quad + 1);
+      out.push(OP.i64Xor);
+      entry(quad + 2);
+      entry(quad + 3);
+      out.push(OP.i64Xor, OP.i64Xor);
+    }
+    out.push(OP.i64Xor);
+  };
   out.push(OP.block, OP.void, OP.loop, OP.void);
   out.push(OP.localGet, P, OP.i32Const, 16, OP.i32Add, OP.localGet, END, OP.i32GtU, OP.brIf, 1);
+  out.push(OP.localGet, P, OP.i32Load, 2, 8, OP.localSet, YL, OP.localGet, P, OP.i32Load, 2, 12, OP.localSet, YH);
+  tree(8);
+  out.push(OP.localSet, ACC);
   out.push(OP.localGet, CRC, OP.localGet, P, OP.i64Load, 3, 0, OP.i64Xor, OP.localSet, X);
-  out.push(OP.localGet, P, OP.i64Load, 3, 8, OP.localSet, Y);
-  for (let byte = 0; byte < 16; byte++) {
-    // Byte `byte` of the 16 (little-endian in x, then y) goes through table 15 - byte: 15 - byte bytes follow it.
-    const shift = 8 * (byte % 8);
-    out.push(OP.localGet, byte < 8 ? X : Y);
-    if (shift > 0) out.push(OP.i64Const, ...sleb(shift), OP.i64ShrU);
-    out.push(OP.i32WrapI64);
-    if (shift < 56) out.push(OP.i32Const, ...sleb(0xff), OP.i32And);
-    out.push(...entry(15 - byte));
-    if (byte > 0) out.push(OP.i64Xor);
-  }
-  out.push(OP.localSet, CRC, OP.localGet, P, OP.i32Const, 16, OP.i32Add, OP.localSet, P, OP.br, 0, OP.end, OP.end);
+  out.push(OP.localGet, X, OP.i32WrapI64, OP.localSet, XL, OP.localGet, X, OP.i64Const, 32, OP.i64ShrU, OP.i32WrapI64, OP.localSet, XH);
+  tree(0);
+  out.push(OP.localGet, ACC, OP.i64Xor, OP.localSet, CRC);
+  out.push(OP.localGet, P, OP.i32Const, 16, OP.i32Add, OP.localSet, P, OP.br, 0, OP.end, OP.end);
   // The remaining bytes one at a time.
   out.push(OP.block, OP.void, OP.loop, OP.void);
   out.push(OP.localGet, P, OP.localGet, END, OP.i32GeU, OP.brIf, 1);
-  out.push(OP.localGet, CRC, OP.localGet, P, OP.i64Load8U, 0, 0, OP.i64Xor, OP.i32WrapI64, OP.i32Const, ...sleb(0xff), OP.i32And);
-  out.push(...entry(0));
+  out.push(OP.localGet, CRC, OP.localGet, P, OP.i64Load8U, 0, 0, OP.i64Xor, OP.i32WrapI64);
+  out.push(OP.i32Const, 3, OP.i32Shl, OP.i32Const, ...sleb(0xff << 3), OP.i32And, OP.i64Load, 3, 0);
   out.push(OP.localGet, CRC, OP.i64Const, 8, OP.i64ShrU, OP.i64Xor, OP.localSet, CRC);
   out.push(OP.localGet, P, OP.i32Const, 1, OP.i32Add, OP.localSet, P, OP.br, 0, OP.end, OP.end);
   out.push(OP.i32Const, ...sleb(STATE_AT), OP.localGet, CRC, OP.i64Store, 3, 0);
@@ -125,7 +154,7 @@ export function loadWasmCrc64(tables: readonly bigint[]): WasmCrc64 | undefined 
 
 function spec(tables: readonly bigint[]): ModuleSpec {
   if (tables.length !== ENTRIES * SLICES) throw new Error(`expected ${ENTRIES * SLICES} table entries, got ${tables.length}`);
-  return { params: [I32, I32], locals: [I64, I64, I64], code: code(), pages: PAGES };
+  return { params: [I32, I32], locals: [I64, I64, I64, I32, I32, I32, I32, I64], code: code(), pages: PAGES };
 }
 
 /** The tables as the module's memory holds them from offset 0 (64-bit little-endian entries). */

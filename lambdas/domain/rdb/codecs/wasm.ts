@@ -30,6 +30,7 @@ export const OP = {
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
+  i32Load: 0x28,
   i32Load8U: 0x2d,
   i64Load: 0x29,
   i64Load8U: 0x31,
