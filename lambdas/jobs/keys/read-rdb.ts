@@ -49,7 +49,7 @@ import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests.j
 import { Crc64 } from '../../domain/rdb/codecs/crc64.js';
 import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader } from '../../domain/rdb/keys.js';
-import { KeyDigestSet, keyDigestOf } from '../../domain/rdb/format/key-digests.js';
+import { KeyDigestSet, keyDigestOf, newKeyDigest } from '../../domain/rdb/format/key-digests.js';
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
@@ -204,7 +204,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     // The shard files of one point hold each key once between them: a key in two (a point taken while a slot moved) is
     // refused, not restored from whichever file came first. Each file's own keys are checked by its verification.
     const across = many ? new KeyDigestSet(() => tempKeyDigestSpill()) : undefined;
-    const digest = new Int32Array(3);
+    const digest = newKeyDigest();
     try {
       for (const [i, source] of list.entries()) {
         const digests = new BlockDigests(options.checkBlockBytes);

@@ -4,8 +4,8 @@
  * so the verifier must too, for any number of keys, in bounded memory. Pure:
  * spilling to disk goes through the {@link KeyDigestSpill} port.
  *
- * Each key is a 96-bit digest of its name (three 32-bit hash lanes, see
- * {@link keyDigestUpdate}) and its database number (exact). Records are not
+ * Each key is a 96-bit digest of its name (three 32-bit hash lanes, described
+ * below) and its database number (exact). Records are not
  * looked up as they arrive (a table of 100 million keys is far larger than
  * the memory target, and a random probe per key costs a cache miss): they
  * are appended to one of 256 shards by the digest's top byte, sequential
@@ -300,42 +300,47 @@ function firstRepeat(p: Uint32Array, table: Uint32Array, mask: number): number {
   return -1;
 }
 
-/** Starts a key name's digest lanes in `d` (an Int32Array of 3). */
-export function keyDigestStart(d: Int32Array): void {
-  d[0] = 0x811c9dc5;
-  d[1] = 0x050c5d1f;
-  d[2] = 0x2b8f5a3c;
-}
-
-/**
- * Adds `b[from, to)` to a key name's digest lanes (the name may arrive in
- * pieces): two FNV-1a lanes with different primes, as the member
- * fingerprints, and a third of another shape (a multiply by Murmur's
- * constant with a shift-xor), so that the three do not fail together.
+/*
+ * The digest's three 32-bit lanes. Bytes go in as little-endian 32-bit
+ * words, a word at a time, each lane of another shape so that they do not
+ * fail together: a multiply by an FNV prime with a shift-xor, a multiply by
+ * Murmur2's constant with a shift-xor, and Murmur3's block step. A byte at a
+ * time (the FNV-1a loop these replace) a name cost three dependent
+ * multiplies per byte: 94–149 ms per 1,000,000 short names against 33–44 ms
+ * a word at a time (bench, one CPU).
  */
-export function keyDigestUpdate(d: Int32Array, b: Uint8Array, from: number, to: number): void {
-  let h1 = d[0]!;
-  let h2 = d[1]!;
-  let h3 = d[2]!;
-  for (let i = from; i < to; i++) {
-    const c = b[i]!;
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x01000197);
-    h3 = Math.imul(h3 + c, 0x5bd1e995);
-    h3 ^= h3 >>> 15;
-  }
-  d[0] = h1;
-  d[1] = h2;
-  d[2] = h3;
+
+/** Each lane's value before the first word. */
+const LANE1_START = 0x811c9dc5 | 0;
+const LANE2_START = 0x050c5d1f;
+const LANE3_START = 0x2b8f5a3c;
+
+/** Lane 1 after the word `w` (any int32: bytes little-endian). */
+function lane1(h: number, w: number): number {
+  h = Math.imul(h ^ w, 0x01000193);
+  return h ^ (h >>> 15);
 }
 
-/** Finishes a digest: the lanes mixed (Murmur3's finalizer) so the shard byte and the table index use well-spread bits. */
-export function keyDigestFinish(d: Int32Array, length: number): void {
-  d[0] = fmix(d[0]! ^ length);
-  d[1] = fmix(d[1]!);
-  d[2] = fmix(d[2]! ^ Math.imul(length, 0x9e3779b1));
+/** Lane 2 after the word `w`. */
+function lane2(h: number, w: number): number {
+  h = Math.imul(h + w, 0x5bd1e995);
+  return h ^ (h >>> 13);
 }
 
+/** Lane 3 after the word `w` (Murmur3's x86_32 block step). */
+function lane3(h: number, w: number): number {
+  let k = Math.imul(w, 0xcc9e2d51);
+  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  h ^= k;
+  return (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+}
+
+/** The little-endian 32-bit word at `b[i, i + 4)`. */
+function word(b: Uint8Array, i: number): number {
+  return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+}
+
+/** Murmur3's finalizer: every input bit reaches every output bit. */
 function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -344,9 +349,113 @@ function fmix(h: number): number {
   return h ^ (h >>> 16);
 }
 
-/** The digest of a whole key name into `d` (an Int32Array of 3): the lanes a streamed read of the same name gives. */
+/** A key digest's state: three lanes, then the bytes of a word not complete yet and their number (see {@link keyDigestUpdate}). */
+export const KEY_DIGEST_WORDS = 5;
+
+/** A digest state for {@link keyDigestStart}, {@link keyDigestUpdate} and {@link keyDigestFinish}; its first three words are the digest. */
+export function newKeyDigest(): Int32Array {
+  return new Int32Array(KEY_DIGEST_WORDS);
+}
+
+/** Starts a key name's digest in `d` (a {@link newKeyDigest}). */
+export function keyDigestStart(d: Int32Array): void {
+  d[0] = LANE1_START;
+  d[1] = LANE2_START;
+  d[2] = LANE3_START;
+  d[3] = 0;
+  d[4] = 0;
+}
+
+/**
+ * Adds `b[from, to)` to a key name's digest: the three lanes above,
+ * a word at a time. The name may arrive in pieces: bytes of
+ * a word not complete yet wait in the state.
+ */
+export function keyDigestUpdate(d: Int32Array, b: Uint8Array, from: number, to: number): void {
+  let h1 = d[0]!;
+  let h2 = d[1]!;
+  let h3 = d[2]!;
+  let tail = d[3]!;
+  let held = d[4]!;
+  let i = from;
+  // First complete the word an earlier piece began.
+  if (held > 0) {
+    while (held < 4 && i < to) tail |= b[i++]! << (8 * held++);
+    if (held < 4) {
+      d[3] = tail;
+      d[4] = held;
+      return;
+    }
+    h1 = lane1(h1, tail);
+    h2 = lane2(h2, tail);
+    h3 = lane3(h3, tail);
+    tail = 0;
+    held = 0;
+  }
+  for (; i + 4 <= to; i += 4) {
+    const w = word(b, i);
+    h1 = lane1(h1, w);
+    h2 = lane2(h2, w);
+    h3 = lane3(h3, w);
+  }
+  for (; i < to; i++) tail |= b[i]! << (8 * held++);
+  d[0] = h1;
+  d[1] = h2;
+  d[2] = h3;
+  d[3] = tail;
+  d[4] = held;
+}
+
+/** Finishes a digest: the last partial word (zero-padded), then each lane mixed with the length (Murmur3's finalizer) so the shard byte and the table index use well-spread bits. */
+export function keyDigestFinish(d: Int32Array, length: number): void {
+  let h1 = d[0]!;
+  let h2 = d[1]!;
+  let h3 = d[2]!;
+  if (d[4]! > 0) {
+    const tail = d[3]!;
+    h1 = lane1(h1, tail);
+    h2 = lane2(h2, tail);
+    h3 = lane3(h3, tail);
+  }
+  finish(d, h1, h2, h3, length);
+}
+
+function finish(d: Int32Array, h1: number, h2: number, h3: number, length: number): void {
+  d[0] = fmix(h1 ^ length);
+  d[1] = fmix(h2 ^ Math.imul(length, 0x85ebca6b));
+  d[2] = fmix(h3 ^ Math.imul(length, 0x9e3779b1));
+  d[3] = 0;
+  d[4] = 0;
+}
+
+/**
+ * The digest of `b[from, to)` into `d` (a {@link newKeyDigest}): what a
+ * streamed read of the same name gives, in locals (a name read whole, the
+ * common case, never goes through the state in memory).
+ */
+export function keyDigestRange(b: Uint8Array, from: number, to: number, d: Int32Array): void {
+  let h1 = LANE1_START | 0; // an int32 local from the start (the constant is beyond a small integer)
+  let h2 = LANE2_START;
+  let h3 = LANE3_START;
+  // The lanes above written out: this runs per key, and the engine did not inline the calls into it.
+  // Tests hold it equal to the streamed form. The last word may be short: zero-padded (the length tells).
+  for (let i = from; i < to; i += 4) {
+    let w = 0;
+    if (i + 4 <= to) w = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+    else for (let j = i, s = 0; j < to; j++, s += 8) w |= b[j]! << s;
+    h1 = Math.imul(h1 ^ w, 0x01000193);
+    h1 ^= h1 >>> 15;
+    h2 = Math.imul(h2 + w, 0x5bd1e995);
+    h2 ^= h2 >>> 13;
+    let k = Math.imul(w, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h3 ^= k;
+    h3 = (Math.imul((h3 << 13) | (h3 >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  finish(d, h1, h2, h3, to - from);
+}
+
+/** The digest of a whole key name into `d` (a {@link newKeyDigest}): the lanes a streamed read of the same name gives. */
 export function keyDigestOf(name: Uint8Array, d: Int32Array): void {
-  keyDigestStart(d);
-  keyDigestUpdate(d, name, 0, name.length);
-  keyDigestFinish(d, name.length);
+  keyDigestRange(name, 0, name.length, d);
 }

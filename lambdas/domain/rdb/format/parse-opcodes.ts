@@ -1,7 +1,7 @@
 /**
  * The RDB parser's file structure: the header (magic and version), the opcodes between keys (what the same byte means after the `REDIS` or the `VALKEY` magic: format/opcodes.ts), key metadata, a key's end and the trailer. Functions of the parser's state (see format/parser.ts).
  */
-import { keyDigestFinish, keyDigestStart, keyDigestUpdate } from './key-digests.js';
+import { keyDigestFinish, keyDigestRange, keyDigestStart } from './key-digests.js';
 import { bucketOffsets, expiryBucket } from '../../drills/expiry.js';
 import { RdbUnsupportedError } from '../errors.js';
 import { decodeKeyMetaClassSpec, isRedis86ValueType, KEY_META_ALLOW_IGNORE, keyMetaClassCount, STREAM_WITH_IDMP } from './key-meta.js';
@@ -433,21 +433,18 @@ export function keyNameDigest(p: RdbParserState): boolean {
   if (kept !== null && p.kdCollect) {
     p.collected = null;
     p.kdCollect = false;
-    keyDigestStart(p.kd);
-    keyDigestUpdate(p.kd, kept, 0, kept.length);
-    keyDigestFinish(p.kd, kept.length);
+    keyDigestRange(kept, 0, kept.length, p.kd);
     return true;
   }
-  keyDigestStart(p.kd);
   const n = p.lengthOrEncoding(false);
   if (n >= 0) {
-    p.kdLength = n;
     if (p.pos + n <= p.limit) {
-      keyDigestUpdate(p.kd, p.buf, p.pos, p.pos + n);
-      keyDigestFinish(p.kd, n);
+      keyDigestRange(p.buf, p.pos, p.pos + n, p.kd);
       p.pos += n;
       return true;
     }
+    p.kdLength = n;
+    keyDigestStart(p.kd);
     p.startBody(B_KEY_DIGEST, n);
     return false;
   }
@@ -456,7 +453,6 @@ export function keyNameDigest(p: RdbParserState): boolean {
     p.kdCollect = true;
     return false;
   }
-  keyDigestUpdate(p.kd, bytes, 0, bytes.length);
-  keyDigestFinish(p.kd, bytes.length);
+  keyDigestRange(bytes, 0, bytes.length, p.kd);
   return true;
 }

@@ -10,7 +10,7 @@ import { listpackHasDuplicate, ziplistHasDuplicate } from './blob-members.js';
 import { type ListpackMembers, validateListpack, validateZiplist } from './blobs.js';
 import { DuplicateCheck, fingerprintStart, fingerprintUpdate } from './duplicates.js';
 import { HashTemplates } from './hash-template.js';
-import { KeyDigestSet, type KeyDigestSpill, keyDigestUpdate } from './key-digests.js';
+import { KeyDigestSet, type KeyDigestSpill, keyDigestUpdate, newKeyDigest } from './key-digests.js';
 import { TYPE_NAMES, TYPE_SLOT } from './opcodes.js';
 import * as constants from './parse-constants.js';
 
@@ -203,7 +203,7 @@ export class RdbParserState {
    * whether a streamed one is complete, and whether a name that did not fit
    * its chunk (streamed, or LZF-collected) is still to be finished.
    */
-  readonly kd = new Int32Array(3);
+  readonly kd = newKeyDigest();
   kdLength = 0;
   kdReady = false;
   kdCollect = false;

@@ -6,12 +6,13 @@ import {
   keyDigestOf,
   keyDigestStart,
   keyDigestUpdate,
+  newKeyDigest,
 } from '../../../../../lambdas/domain/rdb/format/key-digests.js';
 
 /** A set holding `names` (in database `db` each, unless given per name). */
 function setOf(names: readonly (string | [string, number])[], inMemory?: number): KeyDigestSet {
   const set = new KeyDigestSet(undefined, inMemory);
-  const d = new Int32Array(3);
+  const d = newKeyDigest();
   for (const n of names) {
     const [name, db] = typeof n === 'string' ? [n, 0] : n;
     keyDigestOf(Buffer.from(name), d);
@@ -39,15 +40,55 @@ describe('key digests: a key stored twice in one database', () => {
 
   it('a name digested in pieces equals the name digested whole', () => {
     const name = Buffer.from('a-longer-key-name-that-arrives-in-three-pieces');
-    const whole = new Int32Array(3);
+    const whole = newKeyDigest();
     keyDigestOf(name, whole);
-    const pieces = new Int32Array(3);
+    const pieces = newKeyDigest();
     keyDigestStart(pieces);
     keyDigestUpdate(pieces, name, 0, 5);
     keyDigestUpdate(pieces, name, 5, 20);
     keyDigestUpdate(pieces, name, 20, name.length);
     keyDigestFinish(pieces, name.length);
-    expect([...pieces]).toEqual([...whole]);
+    expect([...pieces.subarray(0, 3)]).toEqual([...whole.subarray(0, 3)]);
+  });
+
+  it('every name of 0–13 bytes gives one digest whether read whole or cut anywhere into two or three pieces, or a byte at a time', () => {
+    const bytes = Buffer.from('k:1234567:str');
+    for (let length = 0; length <= bytes.length; length++) {
+      const name = bytes.subarray(0, length);
+      const whole = newKeyDigest();
+      keyDigestOf(name, whole);
+      const cuts: number[][] = [Array.from({ length: length + 1 }, (_, i) => i)];
+      for (let a = 0; a <= length; a++) for (let b = a; b <= length; b++) cuts.push([0, a, b, length]);
+      for (const cut of cuts) {
+        const d = newKeyDigest();
+        keyDigestStart(d);
+        for (let i = 1; i < cut.length; i++) keyDigestUpdate(d, name, cut[i - 1]!, cut[i]!);
+        keyDigestFinish(d, length);
+        expect([...d.subarray(0, 3)], `length ${length}, cut at ${cut.join(',')}`).toEqual([...whole.subarray(0, 3)]);
+      }
+    }
+  });
+
+  it('names that differ in one byte, or only by a trailing zero byte, get different digests in every lane', () => {
+    const digest = (name: Buffer) => {
+      const d = newKeyDigest();
+      keyDigestOf(name, d);
+      return [...d];
+    };
+    const base = Buffer.from('user:00001234:profile');
+    const seen = new Set<number>();
+    for (let at = 0; at < base.length; at++) {
+      const other = Buffer.from(base);
+      other[at] ^= 1;
+      const [a, b] = [digest(base), digest(other)];
+      for (let lane = 0; lane < 3; lane++) expect(b[lane], `byte ${at}, lane ${lane}`).not.toBe(a[lane]);
+      seen.add(b[0]!);
+    }
+    expect(seen.size).toBe(base.length);
+    for (const name of ['', 'a', 'ab', 'abc', 'abcd', 'abcde']) {
+      const [a, b] = [digest(Buffer.from(name)), digest(Buffer.concat([Buffer.from(name), Buffer.from([0])]))];
+      for (let lane = 0; lane < 3; lane++) expect(b[lane], `${JSON.stringify(name)}, lane ${lane}`).not.toBe(a[lane]);
+    }
   });
 
   it('without a spill, past its memory it samples: the probability is said, a sampled duplicate may be missed but never invented', () => {
@@ -82,7 +123,7 @@ describe('KeyDigestSet.absorb: another set records, as if added here after its o
     // In memory, and spilling (two records held): the absorbed records go where this set's own go.
     for (const spilling of [false, true]) {
       const set = spilling ? new KeyDigestSet(memorySpill, 2) : new KeyDigestSet();
-      const d = new Int32Array(3);
+      const d = newKeyDigest();
       for (const n of mine as (string | [string, number])[]) {
         const [name, at] = typeof n === 'string' ? [n, 0] : n;
         keyDigestOf(Buffer.from(name), d);
