@@ -123,6 +123,8 @@ export function validateListpack(b: Uint8Array, members?: ListpackMembers): numb
   let count = 0;
   const stride = members?.stride ?? 1;
   let duplicate = false;
+  // Entries until the next member (0: this one): a countdown, not `count % stride` (an integer division per entry).
+  let skip = 0;
   while (p < end) {
     const enc = b[p]!;
     let size: number;
@@ -144,7 +146,11 @@ export function validateListpack(b: Uint8Array, members?: ListpackMembers): numb
     if (p + size + bl > end) fail(`listpack entry ${count} runs past the end`);
     // Most entries are short: a one-byte back length is the size itself (no "more" bit).
     if (bl !== 1 || b[p + size] !== size) checkBacklen(b, p + size, bl, size, count);
-    if (members !== undefined && count % stride === 0 && !duplicate && seenEntry(b, p, enc, size, members.seen)) duplicate = true;
+    if (skip > 0) skip--;
+    else {
+      skip = stride - 1;
+      if (members !== undefined && !duplicate && seenEntry(b, p, enc, size, members.seen)) duplicate = true;
+    }
     p += size + bl;
     count++;
   }
