@@ -220,7 +220,7 @@ export async function verifyRdbFileOnTwoThreads(
   split?: SplitSearch | false,
 ): Promise<RdbReport> {
   if (split !== false && options.expiryTimes === undefined && (split !== undefined || size >= TWO_THREADS_MIN_BYTES)) {
-    return verifyRdbFileSplit(path, size, options, split ?? { from: Math.floor(size * SPLIT_AT) });
+    return verifyRdbFileSplit(path, size, options, split ?? { from: Math.floor(size * SPLIT_AT), balance: true });
   }
   const image = crc64WasmImage();
   if (!image) return verifyRdbStream(readFileChunksReused(path), options);
@@ -265,7 +265,11 @@ export async function verifyRdbFileOnTwoThreads(
   }
 }
 
-/** Where the second thread's part starts, as a share of the file: it starts later than this thread (its module loads) and reads its start twice. */
+/**
+ * Where the second thread's part starts, as a share of the file, when it cannot go by this thread's progress
+ * (`balance`: it is ready before this thread parsed anything): it starts later than this thread (its module loads)
+ * and reads its start twice.
+ */
 const SPLIT_AT = 0.53;
 
 /** @internal Where the split's second thread looks for its start: see findSegmentStart (domain/rdb/format/split.ts). */
@@ -275,6 +279,12 @@ export interface SplitSearch {
   readonly trialKeys?: number;
   /** Wait for the worker's start (or its word that it found none) before reading: the tests' workers load TypeScript slowly. */
   readonly awaitStart?: boolean;
+  /**
+   * The worker begins where both threads end together, by this thread's progress when it is ready (balancedStart in
+   * domain/rdb/format/split.ts); `from` while there is none. Given as numbers (the tests), the progress the worker
+   * finds until this thread's first chunk.
+   */
+  readonly balance?: boolean | { readonly parsedKiB: number; readonly elapsedMs: number };
   /** Told whether the worker's part was taken (true) or why not, and where it started (if it found a start). */
   readonly observe?: (taken: true | string, from?: number) => void;
 }
@@ -305,11 +315,16 @@ async function verifyRdbFileSplit(
   const maxValueBytes = options.maxValueBytes ?? 512 * 1024 * 1024;
   const requireChecksum = options.requireChecksum ?? false;
   const main = new RdbParser(maxValueBytes, requireChecksum, undefined, undefined, undefined, false, undefined, undefined, options.keyDigestSpill, perSide);
-  const { observe, awaitStart, ...where } = search;
+  const { observe, awaitStart, balance, ...where } = search;
+  // This thread's progress for the worker's choice of its start: KiB parsed and ms since the first read.
+  const progressBuffer = balance ? new SharedArrayBuffer(8) : undefined;
+  const progress = progressBuffer && new Int32Array(progressBuffer);
+  if (progress && typeof balance === 'object') progress.set([balance.parsedKiB, balance.elapsedMs]);
   const workerData = splitWorkerData({
     path,
     size,
     search: { ...where, from: Math.max(0, Math.floor(where.from)) },
+    ...(progressBuffer ? { progress: progressBuffer } : {}),
     maxValueBytes,
     requireChecksum,
     // The worker's spill goes into a folder of this thread's, removed at the end whatever the worker did (it may be
@@ -355,11 +370,16 @@ async function verifyRdbFileSplit(
   try {
     if (awaitStart) await startKnown;
     let read = 0;
+    const began = Date.now();
     try {
       for await (const chunk of readFileChunksReused(path)) {
         const chunkBase = read;
         read += chunk.length;
         main.push(chunk);
+        if (progress) {
+          Atomics.store(progress, 0, read >>> 10);
+          Atomics.store(progress, 1, Date.now() - began);
+        }
         // A verdict before the boundary is the report: nothing after it changes it.
         if (main.state() === 'failed') break;
         if (main.state() !== 'paused') continue;

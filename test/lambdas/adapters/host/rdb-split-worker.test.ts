@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SplitSearch, verifyRdbFileOnTwoThreads } from '../../../../lambdas/adapters/host/crc64-thread.js';
 import { tempKeyDigestSpill } from '../../../../lambdas/adapters/host/key-digest-spill.js';
+import { WORKER_WARMUP_MS } from '../../../../lambdas/adapters/host/rdb-split-worker.js';
+import { balancedStart } from '../../../../lambdas/domain/rdb/format/split.js';
 import { createRdbVerifier, type RdbReport, type RdbVerifierOptions, verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier.js';
 import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { file, le64, str } from '../../../support/rdb-bytes.js';
@@ -78,6 +80,17 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
     const sampling = await both(big, { from: big.length / 2 }, {}, false);
     expect(sampling.taken).toBe(true);
     expect(sampling.two).toEqual(sampling.one);
+  });
+
+  it("balanced: the worker starts where both threads end together by this thread's progress when it is ready, not at the given start", async () => {
+    const parsedKiB = Math.floor(big.length / 4 / 1024);
+    const run = await both(big, { from: Math.floor(big.length / 10), balance: { parsedKiB, elapsedMs: 100 } });
+    const balanced = balancedStart(big.length, parsedKiB * 1024, 100, WORKER_WARMUP_MS, Math.floor(big.length / 10));
+    expect(balanced / big.length).toBeGreaterThan(0.6);
+    expect(run.taken).toBe(true);
+    expect(run.from).toBeGreaterThanOrEqual(balanced);
+    expect(run.from).toBeLessThan(balanced + 4096);
+    expect(run.two).toEqual(run.one);
   });
 
   it('a file saved by redis-server split in databases 0, 1 and 5: every report equal, merges taken at several starts', async () => {

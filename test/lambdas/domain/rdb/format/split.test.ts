@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyDigestSpill } from '../../../../../lambdas/domain/rdb/format/key-digests.js';
 import { RdbParser } from '../../../../../lambdas/domain/rdb/format/parser.js';
 import {
+  balancedStart,
   findSegmentStart,
   mergeProblem,
   mergeSegment,
@@ -457,5 +458,27 @@ describe('the split verification paused before a deadline: the merged checkpoint
         expect({ ok: report.ok, error: report.error }).toEqual({ ok: verdict.ok, error: verdict.error });
       }
     }
+  });
+});
+
+describe('balancedStart: the second thread starts where both threads end together', () => {
+  const MB = 1 << 20;
+  it('the first thread 40 MB in after 100 ms (0.4 MB/ms) on a 480 MB file, the second 60 ms from parsing: both end at once', () => {
+    const x = balancedStart(480 * MB, 40 * MB, 100, 60, 0.53 * 480 * MB);
+    // The first reaches x at (x - 40 MB) / v; the second ends at 60 ms + (480 MB - x) / v: the same time.
+    const v = (40 * MB) / 100;
+    expect(Math.abs((x - 40 * MB) / v - (60 + (480 * MB - x) / v))).toBeLessThan(0.01);
+    expect(x / (480 * MB)).toBeCloseTo(0.567, 3);
+  });
+  it('the later the second thread is ready, the less it is given', () => {
+    const at = (parsedMB: number) => balancedStart(480 * MB, parsedMB * MB, parsedMB * 2.5, 60, 0);
+    expect(at(10)).toBeLessThan(at(40));
+    expect(at(40)).toBeLessThan(at(200));
+  });
+  it('nothing parsed yet, or no time gone: the fallback; never before what was parsed, never past the end', () => {
+    expect(balancedStart(1000, 0, 50, 60, 530)).toBe(530);
+    expect(balancedStart(1000, 100, 0, 60, 530)).toBe(530);
+    expect(balancedStart(1000, 990, 10, 60, 530)).toBe(1000);
+    expect(balancedStart(1000, 900, 1000, 0, 530)).toBe(950);
   });
 });
