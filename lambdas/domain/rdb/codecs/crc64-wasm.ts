@@ -117,16 +117,16 @@ export interface WasmCrc64 {
 }
 
 /**
- * Instantiates the loop with `tables` (slice k's entry for byte b at
- * `k * 256 + b`). Undefined when WebAssembly is unavailable, so callers use
- * JavaScript.
+ * Instantiates the loop with the tables as their low and high 32-bit halves
+ * (slice k's entry for byte b at `k * 256 + b`). Undefined when WebAssembly
+ * is unavailable, so callers use JavaScript.
  */
-export function loadWasmCrc64(tables: readonly bigint[]): WasmCrc64 | undefined {
-  const wasm = instantiate<(p: number, end: number) => void>(spec(tables));
+export function loadWasmCrc64(lo: Uint32Array, hi: Uint32Array): WasmCrc64 | undefined {
+  const wasm = instantiate<(p: number, end: number) => void>(spec(lo));
   if (!wasm) return undefined;
   const { run } = wasm;
   let memory = wasm.memory;
-  memory.set(tableImage(tables), 0);
+  memory.set(tableImage(lo, hi), 0);
   // WebAssembly memory is little-endian whatever the host.
   let view = new DataView(memory.buffer);
   const update: WasmCrc64Update = (lo, hi, data, start, end, out) => {
@@ -152,18 +152,19 @@ export function loadWasmCrc64(tables: readonly bigint[]): WasmCrc64 | undefined 
   return { update, inputArea };
 }
 
-function spec(tables: readonly bigint[]): ModuleSpec {
+function spec(tables: Uint32Array): ModuleSpec {
   if (tables.length !== ENTRIES * SLICES) throw new Error(`expected ${ENTRIES * SLICES} table entries, got ${tables.length}`);
   return { params: [I32, I32], locals: [I64, I64, I64, I32, I32, I32, I32, I64], code: code(), pages: PAGES };
 }
 
-/** The tables as the module's memory holds them from offset 0 (64-bit little-endian entries). */
-function tableImage(tables: readonly bigint[]): Uint8Array {
+/** The tables as the module's memory holds them from offset 0 (64-bit little-endian entries: low half, high half). */
+function tableImage(lo: Uint32Array, hi: Uint32Array): Uint8Array {
   const image = new Uint8Array(TABLE_BYTES);
   const view = new DataView(image.buffer);
-  tables.forEach((entry, i) => {
-    view.setBigUint64(i * 8, entry, true);
-  });
+  for (let i = 0; i < lo.length; i++) {
+    view.setUint32(i * 8, lo[i]!, true);
+    view.setUint32(i * 8 + 4, hi[i]!, true);
+  }
   return image;
 }
 
@@ -183,6 +184,6 @@ export interface WasmCrc64Image {
 }
 
 /** The loop of {@link loadWasmCrc64} as a {@link WasmCrc64Image}. */
-export function wasmCrc64Image(tables: readonly bigint[]): WasmCrc64Image {
-  return { module: assemble(spec(tables)), tables: tableImage(tables), stateAt: STATE_AT, bufferAt: BUFFER_AT, bufferBytes: BUFFER_BYTES };
+export function wasmCrc64Image(lo: Uint32Array, hi: Uint32Array): WasmCrc64Image {
+  return { module: assemble(spec(lo)), tables: tableImage(lo, hi), stateAt: STATE_AT, bufferAt: BUFFER_AT, bufferBytes: BUFFER_BYTES };
 }
