@@ -4,7 +4,12 @@
  * corrupt RDB, a late backup, a failed restore), 2 usage, configuration,
  * credentials or a connection that could not be made.
  */
-import { runProgram } from '../cli/program.js';
+import { startSplitWorkerStandby } from '../lambdas/adapters/host/split-worker-start.js';
+
+// `verify-rdb` of a large local file parses its second part on a second thread: that thread and its modules load
+// now, beside this thread's loading of the CLI (imported below, not statically, so that it loads after this line),
+// instead of after it (lambdas/adapters/host/split-worker-start.ts).
+if (process.argv[2] === 'verify-rdb') startSplitWorkerStandby();
 
 // `redis-dr --help | head`: the reader left; stop quietly instead of an EPIPE stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -13,6 +18,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 // The exit code is set, not forced: output still in flight to a pipe is written first.
-void runProgram(process.argv).then((code) => {
-  process.exitCode = code;
-});
+void import('../cli/program.js')
+  .then(({ runProgram }) => runProgram(process.argv))
+  .then((code) => {
+    process.exitCode = code;
+  });

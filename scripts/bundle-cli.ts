@@ -18,7 +18,7 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { SPLIT_WORKER_GLOBAL } from '../lambdas/domain/rdb/format/split.js';
+import { SPLIT_WORKER_GLOBAL } from '../lambdas/domain/rdb/split-worker-global.js';
 
 /** Packages the bundle leaves to node_modules: each must be a runtime dependency of the package (test/package/install.test.ts). */
 export const CLI_EXTERNALS = ['lz4-napi'] as const;

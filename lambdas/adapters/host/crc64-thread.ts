@@ -28,7 +28,8 @@ import { takeSegment } from '../../domain/rdb/format/split.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { createRdbVerifier, type RdbVerifier, type RdbVerifierOptions, verifyRdbStream } from '../../domain/rdb/verifier.js';
 import { readSpilledShard } from './key-digest-spill.js';
-import { SPLIT_WORKER_BOOTSTRAP, SPLIT_WORKER_FILE, type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
+import { type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
+import { SPLIT_WORKER_BOOTSTRAP, SPLIT_WORKER_FILE, secondCoreFree, takeSplitWorkerStandby, VERIFY_THREADS_ENV } from './split-worker-start.js';
 
 /** Bytes handed to the worker and not yet checksummed before this thread waits (bounds memory when the worker falls behind). */
 const MAX_IN_FLIGHT_BYTES = 8 << 20;
@@ -285,8 +286,8 @@ export interface SplitSearch {
    * finds until this thread's first chunk.
    */
   readonly balance?: boolean | { readonly parsedKiB: number; readonly elapsedMs: number };
-  /** Told whether the worker's part was taken (true) or why not, and where it started (if it found a start). */
-  readonly observe?: (taken: true | string, from?: number) => void;
+  /** Told whether the worker's part was taken (true) or why not, where it started (if it found a start), and whether the worker was the standby one. */
+  readonly observe?: (taken: true | string, from: number | undefined, standby: boolean) => void;
 }
 
 /**
@@ -332,7 +333,10 @@ async function verifyRdbFileSplit(
     spillParent: exact ? mkdtempSync(join(tmpdir(), 'redis-dr-split-')) : undefined,
     keyDigestsInMemory: perSide,
   });
-  let worker: Worker | undefined = new Worker(SPLIT_WORKER_BOOTSTRAP, { eval: true, workerData: { ...workerData, file: SPLIT_WORKER_FILE } });
+  // The worker the CLI started in standby as it began (split-worker-start.ts), loaded by now or soon; else one of its own.
+  const standby = takeSplitWorkerStandby();
+  standby?.postMessage({ data: workerData });
+  let worker: Worker | undefined = standby ?? new Worker(SPLIT_WORKER_BOOTSTRAP, { eval: true, workerData: { ...workerData, file: SPLIT_WORKER_FILE } });
   let spillDir: string | undefined;
   /** Whether the worker's part was taken, or why not (for the tests). */
   let note: true | string = 'no start found before this thread reached the end';
@@ -401,7 +405,7 @@ async function verifyRdbFileSplit(
       main.sourceFailed(err);
     }
     if (main.stopMissed) note = 'this thread passed the start without a boundary there';
-    observe?.(note, from);
+    observe?.(note, from, standby !== undefined);
     return main.end();
   } finally {
     await stopWorker();
@@ -551,28 +555,15 @@ export function twoThreadsMinBytes(value = process.env[TWO_THREADS_MIN_BYTES_ENV
 /** Files from this size on are verified on two threads: below it, starting the worker (about 20–40 ms) costs more than it saves. */
 export const TWO_THREADS_MIN_BYTES = twoThreadsMinBytes();
 
-/** The environment variable that overrides {@link twoThreadsHelp}'s judgement: `1`, `2` or `auto` (the default). */
-export const VERIFY_THREADS_ENV = 'REDIS_DR_VERIFY_THREADS';
-
 /**
- * Whether a file of `bytes` verifies faster on two threads here: large enough,
- * and a second core idle. On a machine whose cores are all busy (1-minute
- * load average above the cores less one), the worker only adds its own CPU
- * (about a tenth more in all, bench/verify-rdb: 0.86x of one thread at load 7
- * on 2 cores), so one thread verifies. `cores` and `load` default to this machine's.
- *
- * `REDIS_DR_VERIFY_THREADS=1` or `2` decides instead (from 32 MiB on): the load
- * average counts every core of the machine, so it misleads a process pinned to
- * cores of its own (`taskset`, a container's cpuset), and bench/verify-rdb/cpus.ts
- * measures one and two CPUs whatever else runs.
+ * Whether a file of `bytes` verifies faster on two threads here: large enough
+ * (from {@link TWO_THREADS_MIN_BYTES}), and a second core free
+ * ({@link secondCoreFree}, where `REDIS_DR_VERIFY_THREADS=1` or `2` decides
+ * for a process pinned to cores of its own). `cores` and `load` default to this machine's.
  */
 export function twoThreadsHelp(bytes: number, cores = availableParallelism(), load = loadavg()[0]!, threads = process.env[VERIFY_THREADS_ENV]): boolean {
   if (bytes < TWO_THREADS_MIN_BYTES) return false;
-  if (threads === '1' || threads === '2') return threads === '2';
-  if (threads !== undefined && threads !== '' && threads !== 'auto') {
-    throw new Error(`${VERIFY_THREADS_ENV} must be 1, 2 or auto, got ${JSON.stringify(threads)}: unset it to let the load average decide`);
-  }
-  return cores >= 2 && load <= cores - 1;
+  return secondCoreFree(cores, load, threads);
 }
 
 /**

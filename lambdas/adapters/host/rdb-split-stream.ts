@@ -10,7 +10,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { SegmentContext } from '../../domain/rdb/format/split.js';
-import { SPLIT_WORKER_BOOTSTRAP, SPLIT_WORKER_FILE, type SplitStreamInput, type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
+import { type SplitStreamInput, type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
+import { SPLIT_WORKER_BOOTSTRAP, SPLIT_WORKER_FILE } from './split-worker-start.js';
 
 /** Options of {@link SplitStreamWorker.start}. */
 export interface SplitStreamOptions {

@@ -36,24 +36,15 @@ import {
   type SegmentContext,
   type SegmentParserOptions,
   type SegmentSearch,
-  SPLIT_WORKER_GLOBAL,
   segmentOf,
   balancedStart,
 } from '../../domain/rdb/format/split.js';
 import { tempKeyDigestSpill } from './key-digest-spill.js';
-
-/**
- * The worker's file, for the worker to load: where a bundle says it put it
- * ({@link SPLIT_WORKER_GLOBAL}, set in its banner), else this module's file
- * (dist/ and tsx, where each module is a file of its own).
- */
-export const SPLIT_WORKER_FILE: string = ((globalThis as Record<string, unknown>)[SPLIT_WORKER_GLOBAL] as string | undefined) ?? __filename;
-
-const KIND = 'redis-dr-rdb-split';
+import { SPLIT_WORKER_KIND } from './split-worker-start.js';
 
 /** What the worker is started with. */
 export interface SplitWorkerData {
-  readonly kind: typeof KIND;
+  readonly kind: typeof SPLIT_WORKER_KIND;
   /** The file the worker reads (file mode); ignored in stream mode. */
   readonly path: string;
   /** Stream mode: the bytes from `search.from` on come as {@link SplitStreamInput} messages, not from `path`. */
@@ -98,24 +89,8 @@ export type SplitStreamInput =
 
 /** The data a worker of this module is started with. */
 export function splitWorkerData(data: Omit<SplitWorkerData, 'kind'>): SplitWorkerData {
-  return { kind: KIND, ...data };
+  return { kind: SPLIT_WORKER_KIND, ...data };
 }
-
-/**
- * The worker's bootstrap (an `eval` worker's source): loads this module,
- * through tsx when it is TypeScript (the tests; tsx is a dev tool, named
- * by a variable: the package's compiled modules require no dev tool), as
- * an ES module from the CLI's bundle, required from dist/ and the Lambda's
- * bundle; the module starts the work on load.
- */
-export const SPLIT_WORKER_BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-const file = workerData.file;
-const tsx = 'tsx/cjs/api';
-if (file.endsWith('.ts')) { require(tsx).register(); require(file); }
-else if (file.endsWith('.mjs')) import(require('node:url').pathToFileURL(file).href);
-else require(file);
-`;
 
 type Post = (m: SplitWorkerMessage, transfer?: ArrayBuffer[]) => void;
 
@@ -288,8 +263,14 @@ function runStreamWorker(data: SplitWorkerData & { readonly stream: NonNullable<
   });
 }
 
-if (!isMainThread && (workerData as Partial<SplitWorkerData> | null)?.kind === KIND) {
-  const data = workerData as SplitWorkerData;
+/** Runs the worker on `data`, in file or stream mode. */
+function run(data: SplitWorkerData): void {
   if (data.stream !== undefined) runStreamWorker({ ...data, stream: data.stream });
   else runSplitWorker(data);
+}
+
+if (!isMainThread && (workerData as Partial<SplitWorkerData> | null)?.kind === SPLIT_WORKER_KIND) {
+  // In standby (split-worker-start.ts), the data comes as the first message, once the verification takes the worker.
+  if ((workerData as { standby?: boolean }).standby) parentPort!.once('message', (m: { data: SplitWorkerData }) => run(m.data));
+  else run(workerData as SplitWorkerData);
 }

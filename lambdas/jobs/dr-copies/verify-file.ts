@@ -16,6 +16,7 @@ import {
   verifyRdbStreamOnTwoThreads,
 } from '../../adapters/host/crc64-thread.js';
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
+import { dismissSplitWorkerStandby } from '../../adapters/host/split-worker-start.js';
 import type { RdbEnvelopeInfo } from '../../adapters/storage/rdb-envelope.js';
 import { verifyRdbStream, type RdbReport } from '../../domain/rdb/verifier.js';
 
@@ -75,6 +76,15 @@ function startsWithEnvelope(file: string): boolean {
 
 /** Verifies the RDB file at `file` (a path or `s3://bucket/key`). Throws for a file that cannot be read (a usage problem). */
 export async function verifyRdbFile(file: string, options: VerifyRdbFileOptions = {}): Promise<VerifyRdbFileResult> {
+  try {
+    return await verifyOneFile(file, options);
+  } finally {
+    // The split worker the CLI may have started in standby (bin/redis-dr.ts), if the verification did not take it.
+    await dismissSplitWorkerStandby();
+  }
+}
+
+async function verifyOneFile(file: string, options: VerifyRdbFileOptions): Promise<VerifyRdbFileResult> {
   const { body, size } = await openInput(file, options);
   const s3 = /^s3:\/\//i.test(file);
   let envelope: RdbEnvelopeInfo | undefined;
@@ -83,10 +93,13 @@ export async function verifyRdbFile(file: string, options: VerifyRdbFileOptions 
   if (!s3 && !startsWithEnvelope(file)) {
     // A plain local file goes to the verifier as read (the envelope decoder would pass it through untouched):
     // where a core is free, its two parts are parsed and checksummed at once, one per thread (adapters/host/crc64-thread.ts).
-    report = !twoThreadsHelp(size ?? 0)
-      ? await verifyRdbStream(readFileChunksReused(file), verifierOptions)
-      : await verifyRdbFileOnTwoThreads(file, size ?? 0, verifierOptions);
+    if (twoThreadsHelp(size ?? 0)) report = await verifyRdbFileOnTwoThreads(file, size ?? 0, verifierOptions);
+    else {
+      await dismissSplitWorkerStandby(); // its CPU is this thread's now
+      report = await verifyRdbStream(readFileChunksReused(file), verifierOptions);
+    }
   } else {
+    await dismissSplitWorkerStandby();
     const [{ decodeRdbEnvelope }, { nativeLz4Blocks }] = await Promise.all([
       import('../../adapters/storage/rdb-envelope.js'),
       import('../../adapters/storage/lz4-native.js'),

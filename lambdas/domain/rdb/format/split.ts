@@ -51,14 +51,6 @@ import { MAX_SLOT_IMPORTS_KEPT } from './slot-import.js';
 
 const { MAX_WARNINGS, P_DONE, SEGMENT_DB } = constants;
 
-/**
- * The global through which a bundle tells where the split worker's own file
- * is (set in the bundle's banner: the Lambda's `index.js`, the CLI's
- * `release/cli/`), read by adapters/host/rdb-split-worker.ts: inside a
- * bundle, a module's `__filename` is the bundle's, not the worker's.
- */
-export const SPLIT_WORKER_GLOBAL = '__redisDrSplitWorker';
-
 /** What the second parser must know of the file's head to read a segment: see {@link RdbParser.startSegment}. */
 export interface SegmentContext {
   readonly version: number;
