@@ -13,7 +13,7 @@ const TSX_LOADER = ['--import', 'tsx'];
  * Runs bin/app.ts the way the CDK CLI does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR. With `validation`
  * false, as `cdk synth --no-validation` (CDK_VALIDATION=false): the CDK's WebAssembly template rules took half of
  * each run's CPU (8 of 17 s); the example run keeps them (the real app's default), and the vault config's templates
- * are validated in-process by test/lib/stacks/vault-stack.test.ts.
+ * are validated in-process by test/lib/app.test.ts.
  */
 function runApp(context: Record<string, unknown>, outdir: string, validation = true) {
   return spawnSync(process.execPath, [...TSX_LOADER, join(ROOT, 'bin', 'app.ts')], {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -8,6 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { Validations } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackNames } from '../../lib/app.js';
+import { loadConfig } from '../../lib/config/index.js';
 import { basicConfig, exampleConfig, synthesize, type Synthesized } from '../support/synth.js';
 
 /**
@@ -17,10 +19,18 @@ import { basicConfig, exampleConfig, synthesize, type Synthesized } from '../sup
 describe('synthesized app', () => {
   let synth: Synthesized;
   beforeAll(() => {
-    // The one synth of the suite with the CDK's built-in CloudFormation validation on.
+    // With the CDK's built-in CloudFormation validation on (as is config vault's, below; no other synth of the suite has it).
     synth = synthesize(exampleConfig(), { cloudFormationValidation: true });
   });
   afterAll(() => synth.cleanup());
+
+  it("with config vault, its three stacks (workload and the vault's) pass the CDK's template validation too", () => {
+    // Here rather than in test/lib/stacks/vault-stack.test.ts: the rule engine is loaded once per worker (about 5 CPU-s),
+    // and this file loads it already. synth() throws on a finding.
+    const vaulted = synthesize(loadConfig(join(__dirname, '..', 'fixtures', 'config', 'vault.json')), { cloudFormationValidation: true });
+    expect(vaulted.templateFiles).toHaveLength(3);
+    expect(vaulted.vault).toBeDefined();
+  });
 
   it('names the two stacks after the deployment and binds them to the configured regions', () => {
     const config = exampleConfig();

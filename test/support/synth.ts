@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { App } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { inject } from 'vitest';
 import { addRedisDrStacks, addVaultStack, type RedisDrStacks } from '../../lib/app.js';
@@ -44,6 +44,16 @@ export interface Synthesized {
 /** The shipped example config, validated (the whole pipeline: exports, drills in both regions, the probe). */
 export function exampleConfig(): RedisDrConfig {
   return loadConfig(join(__dirname, '..', '..', 'config', 'example.json'));
+}
+
+/**
+ * An App for a test that builds its own stacks and reads their templates: no Lambda bundling (esbuild at synth) and
+ * none of the CDK's built-in template validation, whose WebAssembly rule engine costs about 5 CPU-s the first time a
+ * worker loads it (measured: test/lib/constructs/monitoring.test.ts 12.5 -> 4 CPU-s). The gate that validates
+ * templates synthesizes whole apps with it on (the example's and config vault's): test/lib/app.test.ts.
+ */
+export function quietApp(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
 }
 
 /** Snapshots, retention and exports only (no drills, probe or network): test/fixtures/config/basic.json. */
@@ -116,7 +126,7 @@ function build(config: RedisDrConfig, cloudFormationValidation: boolean): Built 
   try {
     // The same feature flags as `npx cdk synth` (cdk.json), minus bundling. The CDK's built-in template
     // validation loads a WebAssembly rule engine (about 4 s per test process on 2 cores): test/lib/app.test.ts
-    // runs it on the whole example app (and test/bin/app.test.ts through the real app); other synths skip it.
+    // runs it on the whole example app and config vault's (and test/bin/app.test.ts through the real app); other synths skip it.
     const app = localApp(outdir, { cloudFormationValidation });
     // One app for both (templates are per stack, alike either way); bin/app.ts never builds them together.
     const stacks: SynthesizedStacks = { ...addRedisDrStacks(app, config), ...(config.vault ? { vault: addVaultStack(app, config) } : {}) };
