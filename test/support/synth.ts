@@ -34,6 +34,8 @@ export interface Synthesized {
   readonly vault?: Template;
   /** Absolute paths of the template files. */
   readonly templateFiles: readonly string[];
+  /** Made with the CDK's built-in template validation (read its findings with {@link validationFindings}). */
+  readonly validated: boolean;
   /**
    * Done with it. The synth is shared (see {@link synthesize}), so its folder
    * stays until the test run ends; kept so callers need not know.
@@ -68,6 +70,7 @@ interface Built {
   readonly outdir: string;
   readonly templateFiles: readonly string[];
   readonly templates: readonly string[];
+  readonly validated: boolean;
 }
 
 /** Synths of this process by config (and validation): the CDK tests share a worker (vitest.config.mts, project `shared`). */
@@ -117,6 +120,7 @@ export function synthesize(config: RedisDrConfig = exampleConfig(), options: { c
     dr: dr!,
     vault,
     templateFiles: built.templateFiles,
+    validated: built.validated,
     cleanup: () => {},
   };
 }
@@ -133,9 +137,37 @@ function build(config: RedisDrConfig, cloudFormationValidation: boolean): Built 
     const assembly = app.synth();
     const built = stacks.vault ? [stacks.primary, stacks.dr, stacks.vault] : [stacks.primary, stacks.dr];
     const templateFiles = built.map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));
-    return { app, stacks, outdir, templateFiles, templates: templateFiles.map((f) => readFileSync(f, 'utf8')) };
+    return { app, stacks, outdir, templateFiles, templates: templateFiles.map((f) => readFileSync(f, 'utf8')), validated: cloudFormationValidation };
   } catch (err) {
     rmSync(outdir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** validation-report.json of a cloud assembly: what each validation plugin found. */
+interface ValidationReport {
+  readonly pluginReports: readonly {
+    readonly pluginName: string;
+    readonly violations: readonly {
+      readonly ruleName: string;
+      readonly severity?: string;
+      readonly description: string;
+      readonly violatingConstructs: readonly { readonly constructPath: string }[];
+    }[];
+  }[];
+}
+
+/**
+ * What the CDK's built-in template validation found in a synth made with it, one line per finding (rule, severity,
+ * what, where). The CDK reports its findings as warnings, so `synth()` does not throw on one (not even on a required
+ * property missing: checked with aws-cdk-lib 2.276); a gate must read the report the synth wrote.
+ */
+export function validationFindings(synth: Synthesized): string[] {
+  if (!synth.validated) throw new Error('validationFindings: synthesize with { cloudFormationValidation: true }');
+  const report = JSON.parse(readFileSync(join(synth.outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+  return report.pluginReports.flatMap((p) =>
+    p.violations.map(
+      (v) => `${p.pluginName} ${v.ruleName} (${v.severity ?? '?'}): ${v.description} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`,
+    ),
+  );
 }
