@@ -164,7 +164,15 @@ interface ValidationReport {
  */
 export function validationFindings(synth: Synthesized): string[] {
   if (!synth.validated) throw new Error('validationFindings: synthesize with { cloudFormationValidation: true }');
-  const report = JSON.parse(readFileSync(join(synth.outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+  return assemblyValidationFindings(synth.outdir);
+}
+
+/**
+ * {@link validationFindings} of the cloud assembly in `outdir` (e.g. bin/app.ts's): the CDK writes the report only when
+ * validation ran, so a missing report fails here.
+ */
+export function assemblyValidationFindings(outdir: string): string[] {
+  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
   return report.pluginReports.flatMap((p) =>
     p.violations.map(
       (v) => `${p.pluginName} ${v.ruleName} (${v.severity ?? '?'}): ${v.description} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`,
