@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Annotations as CoreAnnotations, App } from 'aws-cdk-lib';
+import { Annotations as CoreAnnotations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { WARNING_IDS } from '../../lib/annotations.js';
 import { RedisDr, RedisDrVault, type RedisDrProps } from '../../lib/redis-dr.js';
+import { quietApp } from '../support/synth.js';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'config');
 const ROOT = join(__dirname, '..', '..');
@@ -14,8 +15,6 @@ const props = (file: string, change: (p: any) => void = () => {}): RedisDrProps 
   return p as RedisDrProps;
 };
 const fixture = (name: string, change?: (p: any) => void) => props(join(FIXTURES, `${name}.json`), change);
-/** An app that does not bundle the Lambda code (annotations do not depend on it). */
-const quietApp = () => new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
 const workload = (p: RedisDrProps) => new RedisDr(quietApp(), 'RedisDr', p);
 const text = (pattern: string) => Match.stringLikeRegexp(pattern);
 const messages = (found: { entry: { data?: unknown } }[]) => found.map((f) => String(f.entry.data));

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { App } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { inject } from 'vitest';
 import { addRedisDrStacks, addVaultStack, type RedisDrStacks } from '../../lib/app.js';
@@ -34,6 +34,8 @@ export interface Synthesized {
   readonly vault?: Template;
   /** Absolute paths of the template files. */
   readonly templateFiles: readonly string[];
+  /** Made with the CDK's built-in template validation (read its findings with {@link validationFindings}). */
+  readonly validated: boolean;
   /**
    * Done with it. The synth is shared (see {@link synthesize}), so its folder
    * stays until the test run ends; kept so callers need not know.
@@ -44,6 +46,16 @@ export interface Synthesized {
 /** The shipped example config, validated (the whole pipeline: exports, drills in both regions, the probe). */
 export function exampleConfig(): RedisDrConfig {
   return loadConfig(join(__dirname, '..', '..', 'config', 'example.json'));
+}
+
+/**
+ * An App for a test that builds its own stacks and reads their templates: no Lambda bundling (esbuild at synth) and
+ * none of the CDK's built-in template validation, whose WebAssembly rule engine costs about 5 CPU-s the first time a
+ * worker loads it (measured: test/lib/constructs/monitoring.test.ts 12.5 -> 4 CPU-s). The gate that validates
+ * templates synthesizes whole apps with it on (the example's and config vault's): test/lib/app.test.ts.
+ */
+export function quietApp(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
 }
 
 /** Snapshots, retention and exports only (no drills, probe or network): test/fixtures/config/basic.json. */
@@ -58,6 +70,7 @@ interface Built {
   readonly outdir: string;
   readonly templateFiles: readonly string[];
   readonly templates: readonly string[];
+  readonly validated: boolean;
 }
 
 /** Synths of this process by config (and validation): the CDK tests share a worker (vitest.config.mts, project `shared`). */
@@ -107,6 +120,7 @@ export function synthesize(config: RedisDrConfig = exampleConfig(), options: { c
     dr: dr!,
     vault,
     templateFiles: built.templateFiles,
+    validated: built.validated,
     cleanup: () => {},
   };
 }
@@ -116,16 +130,52 @@ function build(config: RedisDrConfig, cloudFormationValidation: boolean): Built 
   try {
     // The same feature flags as `npx cdk synth` (cdk.json), minus bundling. The CDK's built-in template
     // validation loads a WebAssembly rule engine (about 4 s per test process on 2 cores): test/lib/app.test.ts
-    // runs it on the whole example app (and test/bin/app.test.ts through the real app); other synths skip it.
+    // runs it on the whole example app and config vault's (and test/bin/app.test.ts through the real app); other synths skip it.
     const app = localApp(outdir, { cloudFormationValidation });
     // One app for both (templates are per stack, alike either way); bin/app.ts never builds them together.
     const stacks: SynthesizedStacks = { ...addRedisDrStacks(app, config), ...(config.vault ? { vault: addVaultStack(app, config) } : {}) };
     const assembly = app.synth();
     const built = stacks.vault ? [stacks.primary, stacks.dr, stacks.vault] : [stacks.primary, stacks.dr];
     const templateFiles = built.map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));
-    return { app, stacks, outdir, templateFiles, templates: templateFiles.map((f) => readFileSync(f, 'utf8')) };
+    return { app, stacks, outdir, templateFiles, templates: templateFiles.map((f) => readFileSync(f, 'utf8')), validated: cloudFormationValidation };
   } catch (err) {
     rmSync(outdir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** validation-report.json of a cloud assembly: what each validation plugin found. */
+interface ValidationReport {
+  readonly pluginReports: readonly {
+    readonly pluginName: string;
+    readonly violations: readonly {
+      readonly ruleName: string;
+      readonly severity?: string;
+      readonly description: string;
+      readonly violatingConstructs: readonly { readonly constructPath: string }[];
+    }[];
+  }[];
+}
+
+/**
+ * What the CDK's built-in template validation found in a synth made with it, one line per finding (rule, severity,
+ * what, where). The CDK reports its findings as warnings, so `synth()` does not throw on one (not even on a required
+ * property missing: checked with aws-cdk-lib 2.276); a gate must read the report the synth wrote.
+ */
+export function validationFindings(synth: Synthesized): string[] {
+  if (!synth.validated) throw new Error('validationFindings: synthesize with { cloudFormationValidation: true }');
+  return assemblyValidationFindings(synth.outdir);
+}
+
+/**
+ * {@link validationFindings} of the cloud assembly in `outdir` (e.g. bin/app.ts's): the CDK writes the report only when
+ * validation ran, so a missing report fails here.
+ */
+export function assemblyValidationFindings(outdir: string): string[] {
+  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+  return report.pluginReports.flatMap((p) =>
+    p.violations.map(
+      (v) => `${p.pluginName} ${v.ruleName} (${v.severity ?? '?'}): ${v.description} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`,
+    ),
+  );
 }

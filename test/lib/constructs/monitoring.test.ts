@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import { parseAlarmName } from '../../../lambdas/domain/alerting/names.js';
 import { loadConfig, type RedisDrConfig } from '../../../lib/config/index.js';
 import { VaultStack } from '../../../lib/stacks/vault-stack.js';
 import { useDrillsSynth } from '../../support/state-machine.js';
-import { basicConfig, synthesize, type Synthesized } from '../../support/synth.js';
+import { basicConfig, quietApp, synthesize, type Synthesized } from '../../support/synth.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -278,7 +277,7 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
     const doc = readFileSync(join(ROOT, 'docs', 'alerts.md'), 'utf8');
     const documented = new Set([...doc.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]!));
     // The vault's kinds come from its own stack (config vault), synthesized alone.
-    const app = new App();
+    const app = quietApp();
     const vaultConfig = loadConfig(join(ROOT, 'test', 'fixtures', 'config', 'vault.json'));
     const vault = Template.fromStack(
       new VaultStack(app, 'Vault', { config: vaultConfig, vault: vaultConfig.vault!, env: { account: '222222222222', region: 'eu-central-1' } }),

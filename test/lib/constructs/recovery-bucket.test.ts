@@ -1,9 +1,9 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lifecycleRules, NONCURRENT_VERSION_DAYS, RecoveryBucket, SEED_COPY_EXPIRE_DAYS } from '../../../lib/constructs/recovery-bucket.js';
-import { exampleConfig, synthesize, type Synthesized } from '../../support/synth.js';
+import { exampleConfig, quietApp, synthesize, type Synthesized } from '../../support/synth.js';
 import { bucketPolicyStatements, elastiCacheAclCall, recoveryBucket } from '../../support/recovery-bucket.js';
 
 describe('lifecycleRules', () => {
@@ -180,7 +180,7 @@ describe('ElastiCache access route', () => {
   });
 
   it('shares one provider function, role and log group among the ACL grants of a stack', () => {
-    const stack = new Stack(new App(), 'Two', { env: { region: 'eu-west-1', account: '111122223333' } });
+    const stack = new Stack(quietApp(), 'Two', { env: { region: 'eu-west-1', account: '111122223333' } });
     const accessLogs = new s3.Bucket(stack, 'Logs');
     for (const [id, access] of [
       ['A', 'export'],

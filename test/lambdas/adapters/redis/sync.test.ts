@@ -463,14 +463,16 @@ describe('pullRdb: streaming, backpressure, and ends that are not the end', () =
       await fill(c, 56);
       const before = await replOutputBytes(c);
       const rss = process.memoryUsage().rss;
-      const pull = await pullRdb({ host: server.host, port: server.port, idleTimeoutMs: 1_200 });
+      // 2.5 s: the primary's keep-alive newline while it saves comes once a second, later on a loaded machine (1.2 s
+      // failed there: "no answer for 1200 ms while waiting for the RDB"); the consumer below is still busy for longer.
+      const pull = await pullRdb({ host: server.host, port: server.port, idleTimeoutMs: 2_500 });
       const it = pull.body[Symbol.asyncIterator]();
       let consumed = 0;
       while (consumed < 4_000_000) {
         consumed += ((await it.next()).value as Uint8Array).length;
         await sleep(1);
       }
-      await sleep(1_500); // a consumer busy for longer than idleTimeoutMs
+      await sleep(2_800); // a consumer busy for longer than idleTimeoutMs
       const inFlight = (await replOutputBytes(c)) - before - consumed;
       const rssGrowth = process.memoryUsage().rss - rss;
       expect(inFlight).toBeLessThan(32 * 1024 * 1024);
