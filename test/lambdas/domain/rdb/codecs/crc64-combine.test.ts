@@ -16,6 +16,15 @@ describe('crc64Combine: the CRC-64 of a concatenation from its parts', () => {
     }
   });
 
+  it('a B of 64 MiB and 5 bytes (the split verification combines parts of hundreds of MB): the direct CRC', () => {
+    const a = bytes(1000, 3);
+    const b = bytes((1 << 26) + 5, 4);
+    const whole = new Uint8Array(a.length + b.length);
+    whole.set(a, 0);
+    whole.set(b, a.length);
+    expect(crc64Combine(crc64(a), crc64(b), b.length)).toBe(crc64(whole));
+  });
+
   it('an empty B leaves the CRC of A', () => {
     expect(crc64Combine(0x1234567890abcdefn, 0n, 0)).toBe(0x1234567890abcdefn);
   });
