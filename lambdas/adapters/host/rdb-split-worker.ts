@@ -20,9 +20,10 @@
  *
  * Loaded as a module of its own (this file: the compiled one in dist/, the
  * TypeScript one through tsx under the tests, its own bundle beside the
- * Lambda's and the CLI's: {@link SPLIT_WORKER_FILE}), started by a one-line
- * `eval` worker that requires it: the parser is too large to ship as source
- * text, as the CRC-64 worker is.
+ * Lambda's and the CLI's: SPLIT_WORKER_FILE in split-worker-start.ts), started
+ * by a one-line `eval` worker that requires it (the parser is too large to ship
+ * as source text, as the CRC-64 worker is), with its data, or in standby with
+ * its data to come as its first message (split-worker-start.ts).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';

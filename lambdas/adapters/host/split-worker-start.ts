@@ -110,9 +110,13 @@ export function splitWorkerStandbyWaiting(): boolean {
   return standby !== undefined;
 }
 
-/** Stops the worker in standby, if any (a verification that does not split the file). */
+/**
+ * Stops the worker in standby, if any (a verification that does not split the
+ * file): at once it is no longer waiting; the promise settles when its thread
+ * has stopped (never rejects: a caller need not wait for it).
+ */
 export async function dismissSplitWorkerStandby(): Promise<void> {
   const worker = standby;
   standby = undefined;
-  await worker?.terminate();
+  await worker?.terminate().catch(() => undefined);
 }

@@ -80,7 +80,8 @@ export async function verifyRdbFile(file: string, options: VerifyRdbFileOptions 
     return await verifyOneFile(file, options);
   } finally {
     // The split worker the CLI may have started in standby (bin/redis-dr.ts), if the verification did not take it.
-    await dismissSplitWorkerStandby();
+    // Not awaited: it never keeps the process alive, and waiting for its thread to stop only delays the report.
+    void dismissSplitWorkerStandby();
   }
 }
 
@@ -95,11 +96,11 @@ async function verifyOneFile(file: string, options: VerifyRdbFileOptions): Promi
     // where a core is free, its two parts are parsed and checksummed at once, one per thread (adapters/host/crc64-thread.ts).
     if (twoThreadsHelp(size ?? 0)) report = await verifyRdbFileOnTwoThreads(file, size ?? 0, verifierOptions);
     else {
-      await dismissSplitWorkerStandby(); // its CPU is this thread's now
+      void dismissSplitWorkerStandby(); // its CPU is this thread's now
       report = await verifyRdbStream(readFileChunksReused(file), verifierOptions);
     }
   } else {
-    await dismissSplitWorkerStandby();
+    void dismissSplitWorkerStandby();
     const [{ decodeRdbEnvelope }, { nativeLz4Blocks }] = await Promise.all([
       import('../../adapters/storage/rdb-envelope.js'),
       import('../../adapters/storage/lz4-native.js'),
