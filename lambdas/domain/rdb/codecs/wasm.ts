@@ -1,14 +1,15 @@
 /**
- * A minimal WebAssembly assembler for the verifier's two hot loops (CRC-64 and
- * LZF, see crc64-wasm.ts and lzf-wasm.ts): one exported function `run` and
- * one exported memory per module, written as named opcodes in TypeScript so
- * there is no build step and no opaque binary in the repository.
+ * A minimal WebAssembly assembler for the verifier's hot loops (CRC-64 and
+ * LZF, see crc64-wasm.ts and lzf-wasm.ts; the listpack walk,
+ * format/listpack-wasm.ts): one exported function `run` and one exported
+ * memory per module, written as named opcodes in TypeScript so there is no
+ * build step and no opaque binary in the repository.
  *
- * Why WebAssembly at all: both loops are pure byte crunching where JavaScript
- * pays for the lack of 64-bit integers (CRC) or for bounds-checked typed
- * array access per byte (LZF); the benchmark in bench/verify-rdb measures the
- * difference. Everything here falls back to JavaScript when WebAssembly is
- * unavailable or fails to instantiate.
+ * Why WebAssembly at all: these loops are pure byte crunching where
+ * JavaScript pays for the lack of 64-bit integers (CRC, the member hash) or
+ * for bounds-checked typed array access per byte (LZF); the benchmark in
+ * bench/verify-rdb measures the difference. Everything here falls back to
+ * JavaScript when WebAssembly is unavailable or fails to instantiate.
  *
  * @see https://webassembly.github.io/spec/core/binary/index.html
  */
@@ -32,25 +33,46 @@ export const OP = {
   localTee: 0x22,
   i32Load: 0x28,
   i32Load8U: 0x2d,
+  i32Load16U: 0x2f,
   i64Load: 0x29,
   i64Load8U: 0x31,
+  i64Load16S: 0x32,
+  i64Load32S: 0x34,
+  i32Store: 0x36,
   i64Store: 0x37,
   i32Store8: 0x3a,
   i32Const: 0x41,
   i64Const: 0x42,
+  i32Eqz: 0x45,
   i32Eq: 0x46,
+  i32Ne: 0x47,
   i32LtS: 0x48,
   i32LtU: 0x49,
   i32GtU: 0x4b,
   i32GeU: 0x4f,
+  i64Eqz: 0x50,
+  i64Ne: 0x52,
+  i64LtS: 0x53,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32And: 0x71,
+  i32Or: 0x72,
+  i32Xor: 0x73,
   i32Shl: 0x74,
+  i32ShrS: 0x75,
   i32ShrU: 0x76,
+  i64Add: 0x7c,
+  i64Sub: 0x7d,
+  i64Mul: 0x7e,
+  i64DivU: 0x80,
+  i64RemU: 0x82,
+  i64And: 0x83,
   i64Xor: 0x85,
+  i64Shl: 0x86,
   i64ShrU: 0x88,
   i32WrapI64: 0xa7,
+  i64ExtendI32S: 0xac,
+  i64ExtendI32U: 0xad,
   /** Block type of a block, loop or if without a result. */
   void: 0x40,
   /** Prefix of `memory.copy` (followed by 0x0a, 0x00, 0x00). */
@@ -66,6 +88,21 @@ export function uleb(n: number): number[] {
     out.push(n ? byte | 0x80 : byte);
   } while (n);
   return out;
+}
+
+/** Signed LEB128 of a 64-bit integer given as a BigInt: `i64.const` operands beyond 32 bits. */
+export function sleb64(n: bigint): number[] {
+  const out: number[] = [];
+  let v = BigInt.asIntN(64, n);
+  for (;;) {
+    const byte = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && (byte & 0x40) === 0) || (v === -1n && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
 }
 
 /** Signed LEB128 of a 32-bit integer: `i32.const` / `i64.const` operands. */

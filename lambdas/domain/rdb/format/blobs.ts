@@ -13,6 +13,10 @@
 import { RdbFormatError } from '../errors.js';
 import { i16le, i32le, i64le, u16le, u32be, u32le } from './bytes.js';
 import { seenBytes, seenInteger, type SeenCheck } from './duplicates.js';
+import { loadWasmListpack } from './listpack-wasm.js';
+
+/** The WebAssembly walk of the common case (listpack-wasm.ts); undefined where WebAssembly is unavailable. */
+const wasmListpack = loadWasmListpack();
 
 function fail(message: string): never {
   throw new RdbFormatError(message);
@@ -109,9 +113,29 @@ export interface ListpackMembers {
  * With `members`, checks its members for a duplicate in the same walk (one
  * decoding of each entry instead of two: this runs for every small hash, set
  * and sorted set of a dump). A duplicate does not throw: a structural problem
- * anywhere in the listpack does, and comes first.
+ * anywhere in the listpack does, and comes first. The common case (short
+ * entries, nothing wrong, no member twice) is walked in WebAssembly
+ * (listpack-wasm.ts); whatever that walk does not vouch for is walked again
+ * here, in {@link walkListpack}, which decides.
  */
 export function validateListpack(b: Uint8Array, members?: ListpackMembers): number {
+  if (wasmListpack !== undefined && b.length >= 7) {
+    const stride = members?.stride ?? 0;
+    const walked = wasmListpack(b, stride, stride === 0 ? 0 : Math.ceil(u16le(b, 4) / stride));
+    if (walked >= 0) {
+      if (members !== undefined) members.duplicate = false;
+      return walked;
+    }
+  }
+  return walkListpack(b, members);
+}
+
+/**
+ * {@link validateListpack} in JavaScript alone: the walk that judges every
+ * listpack the WebAssembly one hands over (any problem, any member that may
+ * be there twice, any entry it does not read), and words the problem.
+ */
+export function walkListpack(b: Uint8Array, members?: ListpackMembers): number {
   const len = b.length;
   if (len < 7) fail(`listpack of ${len} bytes is shorter than its 7-byte minimum`);
   const total = u32le(b, 0);

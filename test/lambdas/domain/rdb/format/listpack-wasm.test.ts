@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import { type ListpackMembers, walkListpack } from '../../../../../lambdas/domain/rdb/format/blobs.js';
+import { DuplicateCheck } from '../../../../../lambdas/domain/rdb/format/duplicates.js';
+import { LISTPACK_WASM_MAX_BYTES, LISTPACK_WASM_MAX_MEMBERS, loadWasmListpack } from '../../../../../lambdas/domain/rdb/format/listpack-wasm.js';
+import { mulberry32 } from '../../../../support/prng.js';
+
+const wasm = loadWasmListpack();
+if (!wasm) throw new Error('WebAssembly is unavailable: these tests need it');
+const walk = wasm;
+
+/** A listpack of entries (encoding byte and content; the back length is added), header count `count`. */
+function listpack(entries: number[][], count = entries.length): Uint8Array {
+  const body = entries.flatMap((e) => [...e, ...backlen(e.length)]);
+  const total = 6 + body.length + 1;
+  return Uint8Array.from([total & 0xff, (total >>> 8) & 0xff, (total >>> 16) & 0xff, total >>> 24, count & 0xff, count >>> 8, ...body, 0xff]);
+}
+/** A listpack back length (right to left, 7 bits a byte, "more" on all but the first byte read). */
+function backlen(size: number): number[] {
+  if (size <= 127) return [size];
+  if (size < 16383) return [size >> 7, 0x80 | (size & 0x7f)];
+  return [size >> 14, 0x80 | ((size >> 7) & 0x7f), 0x80 | (size & 0x7f)];
+}
+const str = (text: string): number[] => {
+  const b = [...Buffer.from(text)];
+  if (b.length < 64) return [0x80 | b.length, ...b];
+  if (b.length < 4096) return [0xe0 | (b.length >> 8), b.length & 0xff, ...b];
+  return [0xf0, b.length & 0xff, (b.length >> 8) & 0xff, (b.length >> 16) & 0xff, b.length >>> 24, ...b];
+};
+/** An integer in the smallest encoding Redis uses for it, or in `width` when given. */
+function int(v: bigint, width?: 7 | 13 | 16 | 24 | 32 | 64): number[] {
+  const w =
+    width ??
+    (v >= 0n && v < 128n
+      ? 7
+      : v >= -4096n && v < 4096n
+        ? 13
+        : v >= -32768n && v < 32768n
+          ? 16
+          : v >= -(2n ** 23n) && v < 2n ** 23n
+            ? 24
+            : v >= -(2n ** 31n) && v < 2n ** 31n
+              ? 32
+              : 64);
+  const bytes = (n: number): number[] => Array.from({ length: n }, (_, i) => Number((BigInt.asUintN(64, v) >> BigInt(8 * i)) & 0xffn));
+  if (w === 7) return [Number(v)];
+  if (w === 13) return [0xc0 | ((Number(v) >> 8) & 0x1f), Number(v) & 0xff];
+  return [{ 16: 0xf1, 24: 0xf2, 32: 0xf3, 64: 0xf4 }[w], ...bytes(w / 8)];
+}
+
+/** The JavaScript walk's verdict: the count and whether a member was there twice, or the problem. */
+function judged(lp: Uint8Array, stride: number): { count: number; duplicate: boolean } | { problem: string } {
+  const table = new DuplicateCheck();
+  const members: ListpackMembers = { stride, seen: (h1, h2) => table.seen(h1, h2), duplicate: false };
+  try {
+    if (stride === 0) return { count: walkListpack(lp), duplicate: false };
+    table.begin(Math.ceil((lp[4]! | (lp[5]! << 8)) / stride));
+    const count = walkListpack(lp, members);
+    return { count, duplicate: members.duplicate };
+  } catch (err) {
+    return { problem: (err as Error).message };
+  }
+}
+
+const membersOf = (lp: Uint8Array, stride: number): number => (stride === 0 ? 0 : Math.ceil((lp[4]! | (lp[5]! << 8)) / stride));
+/** The WebAssembly walk: a count it vouches for, or -1 (JavaScript decides), or -2 (too large for it). */
+const fast = (lp: Uint8Array, stride: number): number => walk(lp, stride, membersOf(lp, stride));
+
+/**
+ * The rule: whenever the WebAssembly walk answers, the JavaScript walk (the
+ * judge) finds the listpack valid, with that count and no member twice.
+ */
+function expectAgrees(lp: Uint8Array, stride: number): number {
+  const answer = fast(lp, stride);
+  if (answer >= 0) expect(judged(lp, stride)).toEqual({ count: answer, duplicate: false });
+  return answer;
+}
+
+describe('the WebAssembly listpack walk vouches only for what the JavaScript walk accepts', () => {
+  const random = mulberry32(39);
+  const pick = (n: number): number => Math.floor(random() * n);
+  const words = ['a', 'bb', 'ccc', 'hello', 'field:17', 'x'.repeat(40), 'y'.repeat(63), 'z'.repeat(100), '-12', '007', '3.5', ''];
+  /** A random entry: strings of every length encoding, integers of every width (as Redis writes them or wider). */
+  function entry(): number[] {
+    const r = pick(10);
+    if (r < 4) return str(words[pick(words.length)]! + (pick(2) ? String(pick(50)) : ''));
+    if (r < 5) return str('w'.repeat(pick(300)));
+    const v = [0n, 5n, 127n, -1n, 300n, -4096n, 40_000n, -(2n ** 23n), 2n ** 31n - 1n, -(2n ** 63n), 2n ** 63n - 1n, BigInt(pick(100_000))][pick(12)]!;
+    return int(v);
+  }
+  const generated = Array.from({ length: 3000 }, () => {
+    const entries = Array.from({ length: 1 + pick(60) }, entry);
+    return { lp: listpack(entries), stride: [0, 1, 2, 3][pick(4)]! };
+  });
+
+  it('answers for most valid listpacks of short, distinct members, and agrees on every one', () => {
+    let answered = 0;
+    for (let i = 0; i < 2000; i++) {
+      // Distinct short members: "m<i>" strings and integers, values anything.
+      const n = 2 + pick(40);
+      const entries = Array.from({ length: n }, (_, j) => (j % 2 === 0 ? (j % 4 === 0 ? str(`m${j}-${i}`) : int(BigInt(j * 1000 + i))) : entry()));
+      if (expectAgrees(listpack(entries), 2) >= 0) answered++;
+    }
+    // Values over 127 bytes (from entry()) send some to JavaScript; the rest it must answer itself.
+    expect(answered).toBeGreaterThan(1000);
+  });
+
+  it('agrees with the JavaScript walk on random listpacks of every encoding, at every stride', () => {
+    for (const { lp, stride } of generated) expectAgrees(lp, stride);
+  });
+
+  it('agrees on 20,000 listpacks with bytes changed at random (a problem is never vouched for)', () => {
+    let problems = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const { lp, stride } = generated[pick(generated.length)]!;
+      const bad = Uint8Array.from(lp);
+      for (let k = 0, flips = 1 + pick(3); k < flips; k++) bad[pick(bad.length)] = pick(2) ? pick(256) : bad[pick(bad.length)]! ^ (1 << pick(8));
+      const answer = expectAgrees(bad, stride);
+      if ('problem' in judged(bad, stride)) {
+        problems++;
+        expect(answer).toBeLessThan(0);
+      }
+    }
+    expect(problems).toBeGreaterThan(3000); // a changed byte inside a string is no problem
+  });
+
+  it.each([
+    ['a string twice', [str('a'), str('v'), str('a'), str('w')], 2],
+    ['an integer and its text (Redis compares members as text)', [int(7n), str('v'), str('7'), str('w')], 2],
+    ['a negative 13-bit integer and its text', [int(-100n), str('v'), str('-100'), str('w')], 2],
+    ['a 16-bit integer and the same in 32 bits', [int(-2000n), int(-2000n, 32)], 1],
+    ['a 24-bit integer and its text', [int(-70_000n), str('-70000')], 1],
+    ['the smallest 64-bit integer and its text', [int(-(2n ** 63n)), str('-9223372036854775808')], 1],
+    ['the largest 64-bit integer and its text', [int(2n ** 63n - 1n), str('9223372036854775807')], 1],
+    ['a 30-byte string twice (several words)', [str('abcdefghijklmnopqrstuvwxyz0123'), str('abcdefghijklmnopqrstuvwxyz0123')], 1],
+    ['the empty string twice', [str(''), str('')], 1],
+    ['a member twice among 3,000', [...Array.from({ length: 3000 }, (_, j) => str(`k${j}`)), str('k1234')], 1],
+  ])('hands a member twice to JavaScript: %s', (_, entries, stride) => {
+    const lp = listpack(entries);
+    expect(fast(lp, stride)).toBe(-1);
+    expect(judged(lp, stride)).toMatchObject({ duplicate: true });
+  });
+
+  it('vouches for members that differ only in their last byte, their length or their sign', () => {
+    const lp = listpack([
+      str('abcdefghijklmnopqrstuvwxyz0123'),
+      str('abcdefghijklmnopqrstuvwxyz0124'),
+      str('abcdefgh'),
+      str('abcdefgh\0'),
+      int(5n),
+      int(-5n),
+      str('5 '),
+    ]);
+    expect(fast(lp, 1)).toBe(7);
+  });
+
+  it('does not count a repeated value (entries between the members) as a member twice', () => {
+    expect(fast(listpack([str('a'), str('x'), str('b'), str('x')]), 2)).toBe(4);
+    expect(fast(listpack([str('a'), str('x'), str('x'), str('b'), str('y'), str('y')]), 3)).toBe(6);
+  });
+
+  it('hands over a header that promises fewer members than there are (the table never fills)', () => {
+    const lp = listpack(
+      Array.from({ length: 5000 }, (_, j) => str(`m${j}`)),
+      4,
+    );
+    expect(fast(lp, 1)).toBe(-1);
+    expect(judged(lp, 1)).toEqual({ problem: 'listpack header counts 4 elements, found 5000' });
+  });
+
+  it('does not take a one-byte back length for an entry of more than 127 bytes', () => {
+    // 130 bytes with the one byte 130 after it: JavaScript wants two back length bytes there and refuses it.
+    const entry = [0xe0, 128, ...new Array(128).fill(0x61)];
+    const body = [...entry, 130, ...str('b'), 2];
+    const total = 6 + body.length + 1;
+    const lp = Uint8Array.from([total, 0, 0, 0, 2, 0, ...body, 0xff]);
+    expect(judged(lp, 1)).toHaveProperty('problem');
+    expect(fast(lp, 1)).toBe(-1);
+  });
+
+  it('leaves what it does not read to JavaScript: 32-bit string lengths, entries over 127 bytes, large blobs', () => {
+    expect(fast(listpack([str('a'), [0xf0, 1, 0, 0, 0, 0x62]]), 1)).toBe(-1);
+    expect(fast(listpack([str('a'), str('b'.repeat(126))]), 1)).toBe(-1);
+    expect(fast(listpack([str('a'), str('b'.repeat(125))]), 1)).toBe(2);
+    const big = listpack(Array.from({ length: 7000 }, (_, j) => str(`member-${j}`)));
+    expect(big.length).toBeGreaterThan(LISTPACK_WASM_MAX_BYTES);
+    expect(fast(big, 0)).toBe(-2);
+    expect(walk(listpack([str('a'), str('b')]), 1, LISTPACK_WASM_MAX_MEMBERS + 1)).toBe(-2);
+  });
+});
