@@ -13,9 +13,9 @@
 import { RdbFormatError } from '../errors.js';
 import { i16le, i32le, i64le, u16le, u32be, u32le } from './bytes.js';
 import { seenBytes, seenInteger, type SeenCheck } from './duplicates.js';
-import { loadWasmListpack } from './listpack-wasm.js';
+import { loadWasmListpack } from './member-walks-wasm.js';
 
-/** The WebAssembly walk of the common case (listpack-wasm.ts); undefined where WebAssembly is unavailable. */
+/** The WebAssembly walk of the common case (member-walks-wasm.ts); undefined where WebAssembly is unavailable. */
 const wasmListpack = loadWasmListpack();
 
 function fail(message: string): never {
@@ -115,7 +115,7 @@ export interface ListpackMembers {
  * and sorted set of a dump). A duplicate does not throw: a structural problem
  * anywhere in the listpack does, and comes first. The common case (short
  * entries, nothing wrong, no member twice) is walked in WebAssembly
- * (listpack-wasm.ts); whatever that walk does not vouch for is walked again
+ * (member-walks-wasm.ts); whatever that walk does not vouch for is walked again
  * here, in {@link walkListpack}, which decides.
  */
 export function validateListpack(b: Uint8Array, members?: ListpackMembers): number {

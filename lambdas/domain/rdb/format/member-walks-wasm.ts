@@ -1,0 +1,323 @@
+/**
+ * Two walks of the verifier in WebAssembly (see codecs/wasm.ts for why), each
+ * checking the members of a collection for one seen twice as it goes:
+ * - the common case of {@link validateListpack}: a listpack of short
+ *   entries, walked and checked entry by entry, its members (every
+ *   `stride`-th entry) checked in the same walk;
+ * - the members of a set stored as a hash table (RDB type 2), when all of
+ *   them are in the chunk in hand: each a 6- or 14-bit length and its bytes.
+ *
+ * They are accelerators, never judges: they answer only "valid, no member
+ * twice" (with the count or the bytes taken) or "ask JavaScript", and the
+ * JavaScript reads (blobs.ts, parse-sets.ts) stay the ones that decide and
+ * word every problem. They ask JavaScript for anything they do not handle:
+ * - a problem of any kind (JavaScript then finds and names it);
+ * - a listpack entry of more than 127 bytes (a back length of more than one
+ *   byte) or with a 32-bit length; a set member with another length or
+ *   string encoding (an integer, LZF), or one not wholly in hand;
+ * - two members whose 32-bit hashes are equal: a repeat, or (rarely) two
+ *   different members that share a hash. JavaScript's exact check decides.
+ *
+ * So a member twice is always sent to JavaScript: equal members hash alike.
+ * Members are compared as Redis compares them, as text: a listpack's integer
+ * entry is hashed as its decimal digits, so the integer 7 and the string "7"
+ * are one member here as they are to Redis.
+ *
+ * Measured (bench/README.md, verify-rdb): on the 62,452 listpacks of the
+ * everyday file's first 100 MB, the JavaScript walk took 32–40 ms with the
+ * members checked, this one 21–31 ms (the walk itself is bound by each
+ * entry's size depending on the byte before it, in either language: the
+ * gain is in the member check); the one-thread verification of that part
+ * took 0.89–0.92 of the time in one process, the whole command on the
+ * everyday file 0.94 (1.26 → 1.18 s). The set walk then took the whole
+ * command to 0.92 of that (1.18 → 1.08 s on one CPU).
+ *
+ * Memory of each: the bytes walked at 0 (copied in; at most
+ * {@link MEMBER_WALK_MAX_BYTES}), a spare 16 bytes after them (a member's
+ * last word is read whole, then masked), the digits of an integer member,
+ * then the member table: 32-bit hash and 32-bit generation per slot.
+ *
+ * ```wat
+ * (func $run (param $len i32) (param $strideOrCount i32) (param $mask i32) (param $gen i32) (result i32))
+ * ```
+ */
+import { I32, I64, instantiate, OP, sleb, sleb64 } from '../codecs/wasm.js';
+import { LISTPACK_VALUE } from './parse-constants.js';
+
+/** Most bytes walked at once. */
+export const MEMBER_WALK_MAX_BYTES = 64 * 1024;
+/** Most members checked in one walk: the table has four times as many slots. */
+export const MEMBER_WALK_MAX_MEMBERS = 1 << 13;
+/** A walk's answers besides a count: JavaScript must read it; too large for a walk; (set walk) the bytes in hand end first. */
+export const ASK_JS = -1;
+export const TOO_LARGE = -2;
+const SHORT = -3;
+/** Set in the set walk's answer when a member is longer than LISTPACK_VALUE (the set is then no listpack candidate). */
+export const LONG_MEMBER = 1 << 30;
+
+const DIGITS_END = MEMBER_WALK_MAX_BYTES + 48;
+const TABLE_AT = MEMBER_WALK_MAX_BYTES + 64;
+const TABLE_SLOTS = 4 * MEMBER_WALK_MAX_MEMBERS;
+const PAGES = Math.ceil((TABLE_AT + TABLE_SLOTS * 8) / 65536);
+
+// Parameters (the second is the listpack's stride, or the set's member count), then locals.
+const LEN = 0;
+const STRIDE = 1;
+const COUNT_PARAM = 1;
+const MASK = 2;
+const GEN = 3;
+const Q = 4;
+const LAST = 5;
+const COUNT = 6;
+const ENC = 7;
+const SIZE = 8;
+const SKIP = 9;
+const FROM = 10;
+const TO = 11;
+/** A listpack entry is an integer; in the set walk, {@link LONG_MEMBER} once a member is long. */
+const INT = 12;
+const I = 13;
+const SLOT = 14;
+const H32 = 15;
+const NEG = 16;
+const HELD = 17;
+const V = 18;
+const H = 19;
+const LOCALS = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I64, I64];
+
+// Multipliers of the member hash (odd 64-bit constants from splitmix64 / xxHash).
+const K1 = 0x9e3779b97f4a7c15n;
+const K2 = 0xbf58476d1ce4e5b9n;
+const K3 = 0x94d049bb133111ebn;
+
+/** Emits opcodes into one function body; the helpers every walk here writes with. */
+class Body {
+  readonly out: number[] = [];
+  emit(...ops: (number | number[])[]): void {
+    for (const op of ops) typeof op === 'number' ? this.out.push(op) : this.out.push(...op);
+  }
+}
+const get = (local: number): number[] => [OP.localGet, local];
+const set = (local: number): number[] => [OP.localSet, local];
+const i32 = (n: number): number[] => [OP.i32Const, ...sleb(n)];
+const i64 = (n: bigint): number[] => [OP.i64Const, ...sleb64(n)];
+const load8 = (addr: number[]): number[] => [...addr, OP.i32Load8U, 0, 0];
+/** `if (<condition on the stack>) return code;` (-1: ask JavaScript). */
+const returnIf = (code: number): number[] => [OP.if, OP.void, ...i32(code), OP.return, OP.end];
+const askJsIf = (): number[] => returnIf(ASK_JS);
+
+/** The listpack walk (parameters: LEN, STRIDE, MASK, GEN). */
+function listpackCode(): number[] {
+  const b = new Body();
+  const emit = b.emit.bind(b);
+  // The header: total bytes, the end marker.
+  emit(get(LEN), i32(7), OP.i32LtU, askJsIf());
+  emit(i32(0), OP.i32Load, 2, 0, get(LEN), OP.i32Ne, askJsIf());
+  emit(get(LEN), i32(1), OP.i32Sub, set(LAST));
+  emit(load8(get(LAST)), i32(0xff), OP.i32Ne, askJsIf());
+  emit(i32(6), set(Q));
+  emit(OP.block, OP.void, OP.loop, OP.void);
+  emit(get(Q), get(LAST), OP.i32GeU, OP.brIf, 1);
+  emit(load8(get(Q)), set(ENC), i32(1), set(INT));
+  // The entry's size (and where a string's bytes start).
+  emit(get(ENC), i32(0x80), OP.i32LtU, OP.if, OP.void, i32(1), set(SIZE), OP.else);
+  emit(get(ENC), i32(0xc0), OP.i32LtU, OP.if, OP.void);
+  emit(get(ENC), i32(0x3f), OP.i32And, i32(1), OP.i32Add, set(SIZE), get(Q), i32(1), OP.i32Add, set(FROM), i32(0), set(INT));
+  emit(OP.else, get(ENC), i32(0xe0), OP.i32LtU, OP.if, OP.void, i32(2), set(SIZE), OP.else);
+  emit(get(ENC), i32(0xf0), OP.i32LtU, OP.if, OP.void);
+  emit(get(Q), i32(2), OP.i32Add, get(LAST), OP.i32GtU, askJsIf());
+  emit(get(ENC), i32(0x0f), OP.i32And, i32(8), OP.i32Shl, load8([...get(Q), ...i32(1), OP.i32Add]), OP.i32Or, i32(2), OP.i32Add, set(SIZE));
+  emit(get(Q), i32(2), OP.i32Add, set(FROM), i32(0), set(INT));
+  emit(OP.else);
+  // 0xf1–0xf4: 16, 24, 32 and 64-bit integers (3, 4, 5, 9 bytes); anything else (0xf0 too) goes to JavaScript.
+  emit(get(ENC), i32(0xf1), OP.i32LtU, get(ENC), i32(0xf4), OP.i32GtU, OP.i32Or, askJsIf());
+  emit(get(ENC), i32(0xf4), OP.i32Eq, OP.if, OP.void, i32(9), set(SIZE), OP.else, get(ENC), i32(0xee), OP.i32Sub, set(SIZE), OP.end);
+  emit(OP.end, OP.end, OP.end, OP.end);
+  // A one-byte back length (entries up to 127 bytes) that says the size; the entry and it before the end marker.
+  emit(get(SIZE), i32(127), OP.i32GtU, askJsIf());
+  emit(get(Q), get(SIZE), OP.i32Add, i32(1), OP.i32Add, get(LAST), OP.i32GtU, askJsIf());
+  emit(load8([...get(Q), ...get(SIZE), OP.i32Add]), get(SIZE), OP.i32Ne, askJsIf());
+  // A member: every stride-th entry from the first.
+  emit(get(STRIDE), OP.if, OP.void);
+  emit(get(SKIP), OP.if, OP.void, get(SKIP), i32(1), OP.i32Sub, set(SKIP), OP.else);
+  emit(get(STRIDE), i32(1), OP.i32Sub, set(SKIP));
+  integerText(b);
+  emit(get(INT), OP.i32Eqz, OP.if, OP.void, get(Q), get(SIZE), OP.i32Add, set(TO), OP.end);
+  memberCheck(b);
+  emit(OP.end, OP.end);
+  emit(get(Q), get(SIZE), OP.i32Add, i32(1), OP.i32Add, set(Q));
+  emit(get(COUNT), i32(1), OP.i32Add, set(COUNT));
+  emit(OP.br, 0, OP.end, OP.end);
+  // The header's count, unless it says "unknown" (0xffff).
+  emit(i32(4), OP.i32Load16U, 1, 0, set(I));
+  emit(get(I), i32(0xffff), OP.i32Ne, get(I), get(COUNT), OP.i32Ne, OP.i32And, askJsIf());
+  emit(get(COUNT));
+  return b.out;
+}
+
+/**
+ * The hash-table set walk (parameters: LEN, COUNT, MASK, GEN): COUNT RDB
+ * strings from 0, each a 6- or 14-bit length and its bytes. Returns the bytes
+ * they took, with {@link LONG_MEMBER} set when one is longer than
+ * LISTPACK_VALUE; -1: ask JavaScript (another length or string encoding, a
+ * possible member twice); -3: the bytes end before the last member does.
+ */
+function setCode(): number[] {
+  const b = new Body();
+  const emit = b.emit.bind(b);
+  emit(OP.block, OP.void, OP.loop, OP.void);
+  emit(get(COUNT_PARAM), OP.i32Eqz, OP.brIf, 1);
+  emit(get(Q), get(LEN), OP.i32GeU, returnIf(SHORT));
+  emit(load8(get(Q)), set(ENC));
+  emit(get(ENC), i32(6), OP.i32ShrU, OP.localTee, I, OP.i32Eqz, OP.if, OP.void);
+  emit(get(ENC), set(SIZE), get(Q), i32(1), OP.i32Add, set(FROM), OP.else);
+  emit(get(I), i32(1), OP.i32Ne, askJsIf());
+  emit(get(Q), i32(2), OP.i32Add, get(LEN), OP.i32GtU, returnIf(SHORT));
+  emit(get(ENC), i32(0x3f), OP.i32And, i32(8), OP.i32Shl, load8([...get(Q), ...i32(1), OP.i32Add]), OP.i32Or, set(SIZE));
+  emit(get(Q), i32(2), OP.i32Add, set(FROM), OP.end);
+  emit(get(SIZE), i32(LISTPACK_VALUE), OP.i32GtU, OP.if, OP.void, i32(LONG_MEMBER), set(INT), OP.end);
+  emit(get(FROM), get(SIZE), OP.i32Add, OP.localTee, TO, get(LEN), OP.i32GtU, returnIf(SHORT));
+  memberCheck(b);
+  emit(get(TO), set(Q), get(COUNT_PARAM), i32(1), OP.i32Sub, set(COUNT_PARAM));
+  emit(OP.br, 0, OP.end, OP.end);
+  emit(get(Q), get(INT), OP.i32Or);
+  return b.out;
+}
+
+/** An integer entry at Q (INT set; ENC its encoding byte): its decimal text between FROM and TO (before DIGITS_END). */
+function integerText(b: Body): void {
+  const emit = b.emit.bind(b);
+  const q = (plus: number): number[] => [...get(Q), ...i32(plus), OP.i32Add];
+  emit(get(INT), OP.if, OP.void);
+  emit(get(ENC), i32(0x80), OP.i32LtU, OP.if, OP.void, get(ENC), OP.i64ExtendI32U, set(V), OP.else);
+  emit(get(ENC), i32(0xe0), OP.i32LtU, OP.if, OP.void);
+  emit(get(ENC), i32(0x1f), OP.i32And, i32(8), OP.i32Shl, q(1), OP.i32Load8U, 0, 0, OP.i32Or, i32(19), OP.i32Shl, i32(19), OP.i32ShrS);
+  emit(OP.i64ExtendI32S, set(V), OP.else);
+  emit(get(ENC), i32(0xf1), OP.i32Eq, OP.if, OP.void, q(1), OP.i64Load16S, 0, 0, set(V), OP.else);
+  emit(get(ENC), i32(0xf2), OP.i32Eq, OP.if, OP.void, q(1), OP.i32Load, 0, 0, i32(8), OP.i32Shl, i32(8), OP.i32ShrS, OP.i64ExtendI32S, set(V), OP.else);
+  emit(get(ENC), i32(0xf3), OP.i32Eq, OP.if, OP.void, q(1), OP.i64Load32S, 0, 0, set(V), OP.else, q(1), OP.i64Load, 0, 0, set(V), OP.end);
+  emit(OP.end, OP.end, OP.end, OP.end);
+  emit(get(V), i64(0n), OP.i64LtS, OP.localTee, NEG, OP.if, OP.void, i64(0n), get(V), OP.i64Sub, set(V), OP.end);
+  emit(i32(DIGITS_END), OP.localTee, TO, set(FROM));
+  emit(OP.loop, OP.void);
+  emit(get(FROM), i32(1), OP.i32Sub, OP.localTee, FROM, get(V), i64(10n), OP.i64RemU, OP.i32WrapI64, i32(48), OP.i32Add, OP.i32Store8, 0, 0);
+  emit(get(V), i64(10n), OP.i64DivU, OP.localTee, V, i64(0n), OP.i64Ne, OP.brIf, 0, OP.end);
+  emit(get(NEG), OP.if, OP.void, get(FROM), i32(1), OP.i32Sub, OP.localTee, FROM, i32(45), OP.i32Store8, 0, 0, OP.end);
+  emit(OP.end);
+}
+
+/** The member text between FROM and TO: hashed, then looked up and added in the table; the same hash asks JavaScript. */
+function memberCheck(b: Body): void {
+  const emit = b.emit.bind(b);
+  // The text's hash: its length, then 8 bytes at a time (the last word masked to the text).
+  emit(get(TO), get(FROM), OP.i32Sub, OP.i64ExtendI32U, i64(K1), OP.i64Mul, set(H), get(FROM), set(I));
+  const mix = (): void => emit(OP.i64Xor, i64(K2), OP.i64Mul, OP.localTee, H, get(H), i64(32n), OP.i64ShrU, OP.i64Xor, set(H));
+  emit(OP.block, OP.void, OP.loop, OP.void);
+  emit(get(I), i32(8), OP.i32Add, get(TO), OP.i32GtU, OP.brIf, 1);
+  emit(get(H), get(I), OP.i64Load, 0, 0);
+  mix();
+  emit(get(I), i32(8), OP.i32Add, set(I), OP.br, 0, OP.end, OP.end);
+  emit(get(I), get(TO), OP.i32LtU, OP.if, OP.void);
+  emit(get(H), get(I), OP.i64Load, 0, 0, i64(1n), get(TO), get(I), OP.i32Sub, i32(3), OP.i32Shl, OP.i64ExtendI32U, OP.i64Shl, i64(1n), OP.i64Sub, OP.i64And);
+  mix();
+  emit(OP.end);
+  emit(get(H), i64(K3), OP.i64Mul, i64(32n), OP.i64ShrU, OP.i32WrapI64, set(H32));
+  // Open addressing: an empty slot (another generation) takes it; the same hash goes to JavaScript. More members
+  // than the caller promised (a corrupt count) go to JavaScript before the table is half full.
+  emit(get(HELD), i32(1), OP.i32Add, OP.localTee, HELD, i32(1), OP.i32Shl, get(MASK), OP.i32GtU, askJsIf());
+  emit(get(H32), get(MASK), OP.i32And, set(I));
+  emit(OP.block, OP.void, OP.loop, OP.void);
+  emit(get(I), i32(3), OP.i32Shl, i32(TABLE_AT), OP.i32Add, set(SLOT));
+  emit(get(SLOT), OP.i32Load, 2, 4, get(GEN), OP.i32Ne, OP.if, OP.void);
+  emit(get(SLOT), get(H32), OP.i32Store, 2, 0, get(SLOT), get(GEN), OP.i32Store, 2, 4, OP.br, 2, OP.end);
+  emit(get(SLOT), OP.i32Load, 2, 0, get(H32), OP.i32Eq, askJsIf());
+  emit(get(I), i32(1), OP.i32Add, get(MASK), OP.i32And, set(I), OP.br, 0, OP.end, OP.end);
+}
+
+/** A walk's module: its function, memory and member table (a generation per walk, so no walk clears it). */
+function memberWalk(
+  code: number[],
+):
+  | {
+      run: (len: number, x: number, mask: number, gen: number) => number;
+      memory: Uint8Array;
+      nextGeneration: () => number;
+      maskFor: (members: number) => number;
+    }
+  | undefined {
+  const wasm = instantiate<(len: number, x: number, mask: number, gen: number) => number>({
+    params: [I32, I32, I32, I32],
+    result: I32,
+    locals: LOCALS,
+    code,
+    pages: PAGES,
+  });
+  if (!wasm) return undefined;
+  const { run, memory } = wasm;
+  let gen = 0;
+  return {
+    run,
+    memory,
+    nextGeneration: () => {
+      if (++gen === 0x7fffffff) {
+        memory.fill(0, TABLE_AT, TABLE_AT + TABLE_SLOTS * 8);
+        gen = 1;
+      }
+      return gen;
+    },
+    // Four slots a member at least: probes stay short, and a walk asks JavaScript before the table is half full.
+    maskFor: (members) => {
+      let size = 16;
+      while (size < 4 * members) size *= 2;
+      return size - 1;
+    },
+  };
+}
+
+/**
+ * Walks `blob` (members every `stride` entries, none when 0, expecting
+ * `members` of them): the entry count when it is valid with no member twice,
+ * -1 when JavaScript must walk it, -2 when it is too large for this walk.
+ */
+export type WasmListpack = (blob: Uint8Array, stride: number, members: number) => number;
+
+/** Instantiates the listpack walk; undefined when WebAssembly is unavailable. */
+export function loadWasmListpack(): WasmListpack | undefined {
+  const walk = memberWalk(listpackCode());
+  if (!walk) return undefined;
+  const { run, memory, nextGeneration, maskFor } = walk;
+  return (blob, stride, members) => {
+    if (blob.length > MEMBER_WALK_MAX_BYTES || members > MEMBER_WALK_MAX_MEMBERS) return TOO_LARGE;
+    memory.set(blob, 0);
+    return stride === 0 ? run(blob.length, 0, 0, 0) : run(blob.length, stride, maskFor(members), nextGeneration());
+  };
+}
+
+/**
+ * Walks the `count` members of a hash-table set (RDB type 2) that start at
+ * `buf[from]`, where `to` ends what is in hand: the bytes they take, with
+ * {@link LONG_MEMBER} set when one is longer than LISTPACK_VALUE; -1 when
+ * JavaScript must read them (not all in hand, another encoding, a possible
+ * member twice), -2 when there are too many for this walk.
+ */
+export type WasmSetMembers = (buf: Uint8Array, from: number, to: number, count: number) => number;
+
+/** Instantiates the set walk; undefined when WebAssembly is unavailable. */
+export function loadWasmSetMembers(): WasmSetMembers | undefined {
+  const walk = memberWalk(setCode());
+  if (!walk) return undefined;
+  const { run, memory, nextGeneration, maskFor } = walk;
+  return (buf, from, to, count) => {
+    if (count > MEMBER_WALK_MAX_MEMBERS) return TOO_LARGE;
+    const inHand = Math.min(to - from, MEMBER_WALK_MAX_BYTES);
+    // First the bytes most sets take (members of up to ~30 bytes); all in hand when they were too few.
+    let span = Math.min(inHand, 16 + 32 * count);
+    for (;;) {
+      memory.set(buf.subarray(from, from + span), 0);
+      const walked = run(span, count, maskFor(count), nextGeneration());
+      if (walked !== SHORT) return walked;
+      if (span === inHand) return ASK_JS;
+      span = inHand;
+    }
+  };
+}
