@@ -22,13 +22,13 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { borrowCrc64InputArea, Crc64, crc64WasmImage, returnCrc64InputArea } from '../../domain/rdb/codecs/crc64.js';
 import { RdbFormatError } from '../../domain/rdb/errors.js';
-import { KEY_DIGESTS_IN_MEMORY } from '../../domain/rdb/format/key-digests.js';
+import { type DuplicateKey, HANDED_SHARDS_FROM, KEY_DIGESTS_IN_MEMORY } from '../../domain/rdb/format/key-digests.js';
 import { RdbParser } from '../../domain/rdb/format/parser.js';
 import { takeSegment } from '../../domain/rdb/format/split.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { createRdbVerifier, type RdbVerifier, type RdbVerifierOptions, verifyRdbStream } from '../../domain/rdb/verifier.js';
 import { readSpilledShard } from './key-digest-spill.js';
-import { type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
+import { type SplitCheckInput, type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
 import { SPLIT_WORKER_BOOTSTRAP, SPLIT_WORKER_FILE, secondCoreFree, takeSplitWorkerStandby, VERIFY_THREADS_ENV } from './split-worker-start.js';
 
 /** Bytes handed to the worker and not yet checksummed before this thread waits (bounds memory when the worker falls behind). */
@@ -353,7 +353,14 @@ async function verifyRdbFileSplit(
   };
   let started!: () => void;
   const startKnown = new Promise<void>((resolve) => (started = resolve));
+  /** The worker's half of the duplicate-key check, once handed over; a string: why it never came. */
+  let answer!: (outcome: { readonly twice: DuplicateKey | undefined } | string) => void;
+  const checked = new Promise<{ readonly twice: DuplicateKey | undefined } | string>((resolve) => (answer = resolve));
   worker.on('message', (m: SplitWorkerMessage) => {
+    if (m.type === 'checked') {
+      answer({ twice: m.db === null ? undefined : { db: m.db } });
+      return;
+    }
     if (m.type !== 'spill') started();
     if (m.type === 'start') {
       from = m.from;
@@ -368,6 +375,7 @@ async function verifyRdbFileSplit(
     if (from === undefined) note = reason;
     started();
     settle({ type: 'failed', reason });
+    answer(`the split worker stopped before its half of the duplicate-key check (${reason})`);
   };
   worker.on('error', (err) => failed(String(err)));
   worker.on('exit', (code) => failed(`the split worker exited (code ${code})`));
@@ -389,10 +397,34 @@ async function verifyRdbFileSplit(
         if (main.state() !== 'paused') continue;
         const result = await outcome;
         const dir = spillDir;
+        // Both sides' digests whole in memory: the worker checks the upper half of the shards beside this thread's
+        // check of the lower half, instead of this thread checking all of them after the merge.
+        const digests = main.keyDigests;
+        const handOver =
+          result.type === 'done' &&
+          !result.segment.digestsSpilled &&
+          digests !== undefined &&
+          !digests.spilled &&
+          digests.detectionProbability === 1 &&
+          worker !== undefined;
+        const boundaryDb = main.db;
         note = takeSegment(main, result, (s) =>
-          result.type === 'done' ? [...(result.segment.digestsSpilled && dir ? [readSpilledShard(dir, s)] : []), result.shards[s]!] : [],
+          result.type !== 'done' || (handOver && s >= HANDED_SHARDS_FROM)
+            ? []
+            : [...(result.segment.digestsSpilled && dir ? [readSpilledShard(dir, s)] : []), result.shards[s]!],
         );
-        if (note === true) break;
+        if (note === true) {
+          if (handOver && result.type === 'done' && digests !== undefined && worker !== undefined) {
+            const mine = digests.handOver();
+            const shards = mine.map((records, i) => [result.shards[HANDED_SHARDS_FROM + i]!, records]);
+            worker.postMessage({ type: 'check', db: boundaryDb, shards } satisfies SplitCheckInput, [
+              ...new Set(shards.flat().map((r) => r.buffer as ArrayBuffer)),
+            ]);
+            const twice = digests.findDuplicate(); // the shards this thread kept
+            main.settleDuplicatesWith(twice !== undefined ? { twice } : await checked);
+          }
+          break;
+        }
         // Not taken: this thread reads the worker's part itself, from the boundary (the bytes pushed after it were not read).
         void stopWorker();
         const at = main.pausedAt;

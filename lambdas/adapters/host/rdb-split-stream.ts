@@ -82,7 +82,7 @@ export class SplitStreamWorker {
         this.inFlight -= m.bytes;
         this.wakeUp();
       } else if (m.type === 'start') start(m.from);
-      else if (m.type !== 'spill') ended(m);
+      else if (m.type !== 'spill' && m.type !== 'checked') ended(m); // `checked` answers a file-mode hand-over only
     });
     worker.on('error', (err) => ended({ type: 'failed', reason: `the split worker failed: ${String(err)}` }));
     worker.on('exit', (code) => ended({ type: 'failed', reason: `the split worker exited (code ${code})` }));

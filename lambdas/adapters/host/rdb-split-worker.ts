@@ -40,6 +40,8 @@ import {
   segmentOf,
   balancedStart,
 } from '../../domain/rdb/format/split.js';
+import { duplicateAmong, relabelRecords } from '../../domain/rdb/format/key-digests.js';
+import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
 import { tempKeyDigestSpill } from './key-digest-spill.js';
 import { SPLIT_WORKER_KIND } from './split-worker-start.js';
 
@@ -76,6 +78,8 @@ export type SplitWorkerMessage =
   | { readonly type: 'none'; readonly reason: string }
   | { readonly type: 'spill'; readonly dir: string }
   | { readonly type: 'done'; readonly segment: RdbSegment; readonly shards: Uint32Array[] }
+  /** File mode, after `done` and a {@link SplitCheckInput}: the first key twice among the shards handed over (its database), or none. */
+  | { readonly type: 'checked'; readonly db: number | null }
   | { readonly type: 'failed'; readonly reason: string }
   /** Stream mode: the bytes of that many `bytes` messages' worth are parsed or held (the sender may send more). */
   | { readonly type: 'consumed'; readonly bytes: number };
@@ -87,6 +91,19 @@ export type SplitStreamInput =
   | { readonly type: 'end' }
   /** Pause at the next top-level boundary (a deadline). */
   | { readonly type: 'pause' };
+
+/**
+ * File mode, after `done`: the first thread hands over the digest records of
+ * shards HANDED_SHARDS_FROM–255 (for each shard its parts: this worker's
+ * records, moved back, and its own; `shards[0]` is shard HANDED_SHARDS_FROM)
+ * to be checked here beside its check of the others, with the database the
+ * worker's first keys are in (its segment began before it knew it).
+ */
+export interface SplitCheckInput {
+  readonly type: 'check';
+  readonly db: number;
+  readonly shards: readonly (readonly Uint32Array[])[];
+}
 
 /** The data a worker of this module is started with. */
 export function splitWorkerData(data: Omit<SplitWorkerData, 'kind'>): SplitWorkerData {
@@ -113,15 +130,30 @@ function segmentOptions(data: SplitWorkerData, post: Post): SegmentParserOptions
   };
 }
 
-/** Posts the segment's findings (its digests moved, not copied), or why there are none. */
-function postSegment(parser: RdbParser, from: number, context: SegmentContext, post: Post): void {
+/** Posts the segment's findings (its digests moved, not copied), or why there are none; whether it posted them. */
+function postSegment(parser: RdbParser, from: number, context: SegmentContext, post: Post): boolean {
   const segment = segmentOf(parser, from, context);
   if (typeof segment === 'string') {
     post({ type: 'failed', reason: segment });
-    return;
+    return false;
   }
   const shards = Array.from({ length: 256 }, (_, s) => parser.keyDigests?.memoryRecords(s) ?? new Uint32Array(0));
   post({ type: 'done', segment, shards }, [...new Set(shards.map((s) => s.buffer as ArrayBuffer))]);
+  return true;
+}
+
+/**
+ * After `done` (file mode): checks the shards the first thread may hand over
+ * ({@link SplitCheckInput}) and says what it found; the first thread stops
+ * the worker when it hands nothing over.
+ */
+function checkHandedShards(post: Post): void {
+  parentPort!.once('message', (m: SplitCheckInput) => {
+    if (m?.type !== 'check') return;
+    for (const parts of m.shards) for (const part of parts) relabelRecords(part, SEGMENT_DB, m.db);
+    const twice = duplicateAmong((s) => m.shards[s] ?? [], 0, m.shards.length);
+    post({ type: 'checked', db: twice?.db ?? null });
+  });
 }
 
 /**
@@ -176,7 +208,7 @@ function runSplitWorker(data: SplitWorkerData): void {
       parser.push(buffer.subarray(0, got));
       at += got;
     }
-    postSegment(parser, found.from, context, post);
+    if (postSegment(parser, found.from, context, post)) checkHandedShards(post);
   } catch (e) {
     post({ type: 'failed', reason: `the split worker failed: ${e instanceof Error ? e.message : String(e)}` });
   } finally {

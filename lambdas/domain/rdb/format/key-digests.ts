@@ -124,11 +124,9 @@ export class KeyDigestSet {
     const n = Math.floor(records.length / WORDS);
     if (n === 0) return;
     const s = records[2]! >>> 24;
+    relabelRecords(records, fromDb, toDb);
     let oneShard = true;
-    for (let i = 0; i < n * WORDS; i += WORDS) {
-      if (records[i + 3] === fromDb) records[i + 3] = toDb;
-      if (records[i + 2]! >>> 24 !== s) oneShard = false;
-    }
+    for (let i = 0; i < n * WORDS; i += WORDS) if (records[i + 2]! >>> 24 !== s) oneShard = false;
     if (this.spilling || this.shift > 0 || !oneShard) {
       for (let i = 0; i < n * WORDS; i += WORDS) this.add(records[i]!, records[i + 1]!, records[i + 2]!, records[i + 3]!);
       return;
@@ -234,22 +232,27 @@ export class KeyDigestSet {
    * {@link KeyDigestSet.dispose} after.
    */
   findDuplicate(): DuplicateKey | undefined {
-    let table = new Uint32Array(0);
-    for (let s = 0; s < SHARDS; s++) {
-      const parts = [...(this.spill ? [this.spill.read(s)] : []), ...this.full[s]!, this.open[s]!.subarray(0, this.fill[s])];
-      let records = 0;
-      for (const p of parts) records += p.length / WORDS;
-      if (records < 2) continue;
-      let slots = 16;
-      while (slots < 2 * records) slots *= 2;
-      if (table.length < slots * WORDS) table = new Uint32Array(slots * WORDS);
-      else table.fill(0, 0, slots * WORDS);
-      for (const p of parts) {
-        const db = firstRepeat(p, table, slots - 1);
-        if (db >= 0) return { db };
-      }
+    return duplicateAmong((s) => [...(this.spill ? [this.spill.read(s)] : []), ...this.full[s]!, this.open[s]!.subarray(0, this.fill[s])]);
+  }
+
+  /**
+   * Hands the records of shards {@link HANDED_SHARDS_FROM}–255 over, as one
+   * array per shard, for another thread to check them ({@link duplicateAmong}):
+   * this set keeps the other shards only. Only for a set that holds all its
+   * records in memory, exactly (not spilled, not sampled).
+   */
+  handOver(): Uint32Array[] {
+    if (this.spilling || this.shift > 0) throw new RangeError('only a set held whole in memory hands its shards over');
+    const out: Uint32Array[] = [];
+    for (let s = HANDED_SHARDS_FROM; s < SHARDS; s++) {
+      out.push(this.memoryRecords(s));
+      this.held -= this.fill[s]! / WORDS;
+      for (const block of this.full[s]!) this.held -= block.length / WORDS;
+      this.full[s] = [];
+      this.open[s] = NO_RECORDS;
+      this.fill[s] = 0;
     }
-    return undefined;
+    return out;
   }
 
   /** Frees the spill (its files); the set is not used after. */
@@ -258,6 +261,42 @@ export class KeyDigestSet {
     this.spill = undefined;
     spill?.dispose();
   }
+}
+
+/** The first shard {@link KeyDigestSet.handOver} hands over: the upper half, checked on another thread beside this one's check of the lower. */
+export const HANDED_SHARDS_FROM = SHARDS / 2;
+
+/**
+ * Relabels, in place, the records (four words each, the database last) of
+ * database `fromDb` as `toDb`: a segment's keys read before its database was
+ * known (format/split.ts).
+ */
+export function relabelRecords(records: Uint32Array, fromDb: number, toDb: number): void {
+  for (let i = 3; i < records.length; i += WORDS) if (records[i] === fromDb) records[i] = toDb;
+}
+
+/**
+ * The first key seen twice in one database among the records of shards
+ * `from`–`to - 1`, each given as its parts (arrays of whole records): the
+ * check of {@link KeyDigestSet.findDuplicate}, for records held anywhere.
+ */
+export function duplicateAmong(partsOf: (shard: number) => readonly Uint32Array[], from = 0, to = SHARDS): DuplicateKey | undefined {
+  let table = new Uint32Array(0);
+  for (let s = from; s < to; s++) {
+    const parts = partsOf(s);
+    let records = 0;
+    for (const p of parts) records += p.length / WORDS;
+    if (records < 2) continue;
+    let slots = 16;
+    while (slots < 2 * records) slots *= 2;
+    if (table.length < slots * WORDS) table = new Uint32Array(slots * WORDS);
+    else table.fill(0, 0, slots * WORDS);
+    for (const p of parts) {
+      const db = firstRepeat(p, table, slots - 1);
+      if (db >= 0) return { db };
+    }
+  }
+  return undefined;
 }
 
 /** 256 empty lists (a loop: Array.from with a callback costs a new set 17 µs more). */

@@ -235,9 +235,7 @@ function memberCheck(b: Body): void {
 }
 
 /** A walk's module: its function, memory and member table (a generation per walk, so no walk clears it). */
-function memberWalk(
-  code: number[],
-):
+function memberWalk(code: number[]):
   | {
       run: (len: number, x: number, mask: number, gen: number) => number;
       memory: Uint8Array;

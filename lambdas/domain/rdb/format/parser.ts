@@ -28,7 +28,7 @@ import { Crc64 } from '../codecs/crc64.js';
 import { RdbFormatError, RdbUnsupportedError } from '../errors.js';
 import type { RdbCheckpoint, RdbReport, RdbVerifierState, SlotImport } from '../report.js';
 import { templateFieldCountProblem, templateFieldOrderProblem } from './hash-template.js';
-import type { KeyDigestSet, KeyDigestSpill } from './key-digests.js';
+import type { DuplicateKey, KeyDigestSet, KeyDigestSpill } from './key-digests.js';
 import { TYPE_NAMES } from './opcodes.js';
 import * as constants from './parse-constants.js';
 import { moduleBody } from './parse-modules.js';
@@ -250,6 +250,20 @@ export class RdbParser extends RdbParserState {
     };
   }
 
+  /** The duplicate-key check's outcome when another thread took part in it (see {@link settleDuplicatesWith}). */
+  private duplicatesSettled: { readonly twice: DuplicateKey | undefined } | string | undefined;
+
+  /**
+   * The duplicate-key check, done before {@link end} by the caller: the split
+   * verification checks half of the digests' shards on each thread
+   * (KeyDigestSet.handOver). `end` then takes this outcome (the first key
+   * twice, or none) instead of checking the digests; a string is why the
+   * check could not be completed, which `end` reports as a verifier failure.
+   */
+  settleDuplicatesWith(outcome: { readonly twice: DuplicateKey | undefined } | string): void {
+    this.duplicatesSettled = outcome;
+  }
+
   /**
    * At the end of a file read whole: a key stored twice in one database is
    * refused, as Redis refuses the file on load. The digests are freed
@@ -259,7 +273,12 @@ export class RdbParser extends RdbParserState {
   private settleDuplicateKeys(digests: KeyDigestSet): void {
     try {
       if (this.error || this.phase !== P_DONE) return;
-      const twice = digests.findDuplicate();
+      const settled = this.duplicatesSettled;
+      if (typeof settled === 'string') {
+        this.error = { offset: this.total, message: `verifier failure: ${settled}` };
+        return;
+      }
+      const twice = settled !== undefined ? settled.twice : digests.findDuplicate();
       if (twice) {
         this.error = {
           offset: this.total - this.trailingBytes,

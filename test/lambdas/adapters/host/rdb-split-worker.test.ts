@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SplitSearch, verifyRdbFileOnTwoThreads } from '../../../../lambdas/adapters/host/crc64-thread.js';
 import { tempKeyDigestSpill } from '../../../../lambdas/adapters/host/key-digest-spill.js';
 import { WORKER_WARMUP_MS } from '../../../../lambdas/adapters/host/rdb-split-worker.js';
+import { keyDigestOf, newKeyDigest } from '../../../../lambdas/domain/rdb/format/key-digests.js';
 import { balancedStart } from '../../../../lambdas/domain/rdb/format/split.js';
 import { createRdbVerifier, type RdbReport, type RdbVerifierOptions, verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier.js';
 import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
@@ -165,6 +166,28 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;
     }
+  });
+
+  it.each([
+    ['the worker checks (shard 171 of the upper half)', 'twice-1', 171],
+    ['this thread checks (shard 84 of the lower half)', 'twice', 84],
+  ])('a key stored twice in database 3, once in each part, digests in memory: found where %s', async (_, name, shard) => {
+    const d = newKeyDigest();
+    keyDigestOf(Buffer.from(name), d);
+    expect(d[2]! >>> 24).toBe(shard); // the digest's top byte picks the shard
+    // Database 3 from the first part on: the worker's keys before any SELECTDB of its own are relabelled to it.
+    const bytes = file('REDIS0009', [0xfe, 0x03, ...keys('a', 400), ...stringKey(name, '1'), ...keys('b', 400), ...stringKey(name, '2'), ...keys('c', 10)]);
+    const from = Buffer.from(bytes).indexOf('b5') - 2;
+    const run = await both(bytes, { from, tries: 1, trialKeys: 8 }, {}, false);
+    expect(run.taken).toBe(true);
+    expect(run.one.error?.message).toMatch(/a key is stored twice in database 3/);
+    expect(run.two).toEqual(run.one);
+    // Without the copy in the first part, no key is twice: both halves checked, none found.
+    const once = file('REDIS0009', [0xfe, 0x03, ...keys('a', 400), ...keys('b', 400), ...stringKey(name, '2'), ...keys('c', 10)]);
+    const clean = await both(once, { from: Buffer.from(once).indexOf('b5') - 2, tries: 1, trialKeys: 8 }, {}, false);
+    expect(clean.taken).toBe(true);
+    expect(clean.two).toEqual(clean.one);
+    expect(clean.two.ok).toBe(true);
   });
 
   it("a start at a chunk's last byte, refused (an expiry before it): this thread reads on from there", async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  duplicateAmong,
+  HANDED_SHARDS_FROM,
   KeyDigestSet,
   type KeyDigestSpill,
   keyDigestFinish,
@@ -7,6 +9,7 @@ import {
   keyDigestStart,
   keyDigestUpdate,
   newKeyDigest,
+  relabelRecords,
 } from '../../../../../lambdas/domain/rdb/format/key-digests.js';
 
 /** A set holding `names` (in database `db` each, unless given per name). */
@@ -148,5 +151,54 @@ describe('KeyDigestSet.absorb: another set records, as if added here after its o
     for (const part of records(setOf(second))) set.absorb(part, SEGMENT, 0);
     expect(set.findDuplicate()).toEqual(whole);
     expect(set.size).toBe(4);
+  });
+});
+
+describe('KeyDigestSet.handOver: half the shards checked elsewhere, the first duplicate the one a whole check finds', () => {
+  const shardOf = (name: string): number => {
+    const d = newKeyDigest();
+    keyDigestOf(Buffer.from(name), d);
+    return d[2]! >>> 24;
+  };
+  /** 2,000 names, and one name of each half (by its digest's shard). */
+  const names = Array.from({ length: 2000 }, (_, i) => `key:${i}`);
+  const lower = names.find((n) => shardOf(n) < HANDED_SHARDS_FROM)!;
+  const upper = names.find((n) => shardOf(n) >= HANDED_SHARDS_FROM)!;
+
+  it.each([
+    ['none twice', [], undefined],
+    ['a name of the lower half twice: found by the set that keeps it', [[lower, 2]], { db: 2 }],
+    ['a name of the upper half twice: found among the records handed over', [[upper, 4]], { db: 4 }],
+    [
+      'one of each half twice: the lower one, as a whole check finds it',
+      [
+        [upper, 4],
+        [lower, 2],
+      ],
+      { db: 2 },
+    ],
+  ] as [string, [string, number][], { db: number } | undefined][])('%s', (_, twice, expected) => {
+    const all: [string, number][] = [...names.map((n): [string, number] => [n, (shardOf(n) % 5) as number]), ...twice];
+    // The names given twice stand in the database each is checked in.
+    const inDb = all.map(([n, db]): [string, number] => [n, twice.find(([t]) => t === n)?.[1] ?? db]);
+    const whole = setOf(inDb).findDuplicate();
+    expect(whole).toEqual(expected);
+    const set = setOf(inDb);
+    const handed = set.handOver();
+    expect(handed).toHaveLength(256 - HANDED_SHARDS_FROM);
+    expect(handed.reduce((n, r) => n + r.length / 4, 0)).toBe(inDb.filter(([n]) => shardOf(n) >= HANDED_SHARDS_FROM).length);
+    const kept = set.findDuplicate();
+    const elsewhere = duplicateAmong((s) => [handed[s]!], 0, handed.length);
+    expect(kept ?? elsewhere).toEqual(whole);
+  });
+
+  it('relabels records of the segment database only', () => {
+    const records = Uint32Array.from([1, 2, 3, 0xfffffffe, 4, 5, 6, 7]);
+    relabelRecords(records, 0xfffffffe, 9);
+    expect([...records]).toEqual([1, 2, 3, 9, 4, 5, 6, 7]);
+  });
+
+  it('is refused by a set that spilled or samples', () => {
+    expect(() => setOf(names, 64).handOver()).toThrow(/only a set held whole in memory/);
   });
 });

@@ -482,3 +482,29 @@ describe('balancedStart: the second thread starts where both threads end togethe
     expect(balancedStart(1000, 900, 1000, 0, 530)).toBe(950);
   });
 });
+
+describe('the duplicate-key check settled by the caller (half of it on another thread)', () => {
+  const bytes = file('REDIS0009', [0xfe, 0x00, 0x00, ...str('a'), ...str('1'), 0x00, ...str('b'), ...str('2')]);
+  const parsed = (): RdbParser => {
+    const p = new RdbParser(1 << 20, false);
+    p.push(bytes);
+    return p;
+  };
+
+  it('takes the outcome it is given instead of checking its digests: none, or the key twice', () => {
+    const none = parsed();
+    none.settleDuplicatesWith({ twice: undefined });
+    expect(none.end()).toMatchObject({ ok: true, keys: 2 });
+    const twice = parsed();
+    twice.settleDuplicatesWith({ twice: { db: 0 } });
+    expect(twice.end().error?.message).toMatch(/a key is stored twice in database 0/);
+  });
+
+  it('reports a check that could not be completed as a verifier failure, never as a file with no key twice', () => {
+    const p = parsed();
+    p.settleDuplicatesWith('the split worker stopped before its half of the duplicate-key check (exit 1)');
+    const report = p.end();
+    expect(report.ok).toBe(false);
+    expect(report.error?.message).toBe('verifier failure: the split worker stopped before its half of the duplicate-key check (exit 1)');
+  });
+});
