@@ -1,7 +1,8 @@
 /**
  * A minimal WebAssembly assembler for the verifier's hot loops (CRC-64 and
- * LZF, see crc64-wasm.ts and lzf-wasm.ts; the listpack walk,
- * format/member-walks-wasm.ts): one exported function `run` and one exported
+ * LZF, see crc64-wasm.ts and lzf-wasm.ts; the member walks and the
+ * duplicate-key check, format/member-walks-wasm.ts and
+ * format/digest-check-wasm.ts): one exported function `run` and one exported
  * memory per module, written as named opcodes in TypeScript so there is no
  * build step and no opaque binary in the repository.
  *

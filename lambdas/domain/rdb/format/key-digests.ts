@@ -23,6 +23,8 @@
  * the chance of calling a valid file corrupt.
  */
 
+import { loadWasmDigestCheck } from './digest-check-wasm.js';
+
 /** Records held in memory before the shards go to the spill (or are sampled): 2^21, 32 MiB of 16-byte records. */
 export const KEY_DIGESTS_IN_MEMORY = 1 << 21;
 
@@ -281,12 +283,19 @@ export function relabelRecords(records: Uint32Array, fromDb: number, toDb: numbe
  * check of {@link KeyDigestSet.findDuplicate}, for records held anywhere.
  */
 export function duplicateAmong(partsOf: (shard: number) => readonly Uint32Array[], from = 0, to = SHARDS): DuplicateKey | undefined {
+  // In WebAssembly where it can (digest-check-wasm.ts; a new instance per check, its memory freed with it).
+  const check = loadWasmDigestCheck();
   let table = new Uint32Array(0);
   for (let s = from; s < to; s++) {
     const parts = partsOf(s);
     let records = 0;
     for (const p of parts) records += p.length / WORDS;
     if (records < 2) continue;
+    if (check !== undefined) {
+      const db = check(parts);
+      if (db >= 0) return { db };
+      continue;
+    }
     let slots = 16;
     while (slots < 2 * records) slots *= 2;
     if (table.length < slots * WORDS) table = new Uint32Array(slots * WORDS);
@@ -307,7 +316,8 @@ function emptyShards(): Uint32Array[][] {
 }
 
 /**
- * Inserts the records of `p` into the open-addressing `table` (`mask + 1`
+ * Where WebAssembly is unavailable (digest-check-wasm.ts holds the same loop):
+ * inserts the records of `p` into the open-addressing `table` (`mask + 1`
  * slots of four words, word 3 holding db + 1 so that 0 marks a free slot);
  * the database of the first record already there, or -1. A function of its
  * own, called once per block, so that the engine optimizes it after a few
