@@ -28,7 +28,7 @@ import { takeSegment } from '../../domain/rdb/format/split.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { createRdbVerifier, type RdbVerifier, type RdbVerifierOptions, verifyRdbStream } from '../../domain/rdb/verifier.js';
 import { readSpilledShard } from './key-digest-spill.js';
-import { type SplitCheckInput, type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
+import { FILE_CHUNK_BYTES, type SplitCheckInput, type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
 import { SPLIT_WORKER_BOOTSTRAP, SPLIT_WORKER_FILE, secondCoreFree, takeSplitWorkerStandby, VERIFY_THREADS_ENV } from './split-worker-start.js';
 
 /** Bytes handed to the worker and not yet checksummed before this thread waits (bounds memory when the worker falls behind). */
@@ -673,7 +673,7 @@ function pageAligned(bytes: number, shared = false): Uint8Array | undefined {
  * verifier that pushes it and keeps nothing; not a reader that holds views
  * across chunks, as the LZ4 envelope's does). Opens the file when first iterated.
  */
-export async function* readFileChunksReused(path: string, chunkBytes = 1 << 20): AsyncGenerator<Uint8Array> {
+export async function* readFileChunksReused(path: string, chunkBytes = FILE_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
   const lent = borrowCrc64InputArea(2 * chunkBytes);
   const buffers = lent ?? pageAligned(2 * chunkBytes) ?? new Uint8Array(2 * chunkBytes);
   let turn = 0;
