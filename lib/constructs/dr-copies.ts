@@ -45,8 +45,9 @@ export interface DrCopiesProps {
  * verification, lambdas/jobs/dr-copies/verify-rdb-split.ts; one thread for
  * an object under 32 MiB, an LZ4 envelope, or a checkpoint holding hash
  * templates). Lambda bills GB-seconds, so twice the memory for half the
- * time costs the same per GB verified (bench/README.md has the formula and
- * the figures of bench/verify-rdb/cpus.ts at one and two pinned CPUs).
+ * time would cost the same per GB verified; measured at one and two pinned
+ * CPUs (bench/verify-rdb/cpus.ts, bench/README.md), two verify 1.14–1.29×
+ * faster at about 1.6× the cost per GB: kept for the time to a verdict.
  */
 export const VERIFY_MEMORY_MB = 3538;
 
