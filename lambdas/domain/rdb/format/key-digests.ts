@@ -23,7 +23,7 @@
  * the chance of calling a valid file corrupt.
  */
 
-import { loadWasmDigestCheck } from './digest-check-wasm.js';
+import { loadWasmDigestCheck, type WasmDigestCheck } from './digest-check-wasm.js';
 
 /** Records held in memory before the shards go to the spill (or are sampled): 2^21, 32 MiB of 16-byte records. */
 export const KEY_DIGESTS_IN_MEMORY = 1 << 21;
@@ -281,17 +281,22 @@ export function relabelRecords(records: Uint32Array, fromDb: number, toDb: numbe
  * The first key seen twice in one database among the records of shards
  * `from`–`to - 1`, each given as its parts (arrays of whole records): the
  * check of {@link KeyDigestSet.findDuplicate}, for records held anywhere.
+ * In WebAssembly where it can (`check`: digest-check-wasm.ts, a new instance
+ * per check, its memory freed with it); `null` checks in JavaScript.
  */
-export function duplicateAmong(partsOf: (shard: number) => readonly Uint32Array[], from = 0, to = SHARDS): DuplicateKey | undefined {
-  // In WebAssembly where it can (digest-check-wasm.ts; a new instance per check, its memory freed with it).
-  const check = loadWasmDigestCheck();
+export function duplicateAmong(
+  partsOf: (shard: number) => readonly Uint32Array[],
+  from = 0,
+  to = SHARDS,
+  check: WasmDigestCheck | null = loadWasmDigestCheck() ?? null,
+): DuplicateKey | undefined {
   let table = new Uint32Array(0);
   for (let s = from; s < to; s++) {
     const parts = partsOf(s);
     let records = 0;
     for (const p of parts) records += p.length / WORDS;
     if (records < 2) continue;
-    if (check !== undefined) {
+    if (check !== null) {
       const db = check(parts);
       if (db >= 0) return { db };
       continue;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadWasmDigestCheck } from '../../../../../lambdas/domain/rdb/format/digest-check-wasm.js';
+import { duplicateAmong } from '../../../../../lambdas/domain/rdb/format/key-digests.js';
 import { mulberry32 } from '../../../../support/prng.js';
 
 /** The reference: the database of the first record (in order) whose four words came before, or -1. */
@@ -15,7 +16,7 @@ function firstRepeat(parts: readonly Uint32Array[]): number {
   return -1;
 }
 
-describe('the duplicate-key check in WebAssembly', () => {
+describe('the duplicate-key check in WebAssembly, and in JavaScript where WebAssembly is unavailable', () => {
   const check = loadWasmDigestCheck();
   if (!check) throw new Error('WebAssembly is unavailable: these tests need it');
   const run = check;
@@ -49,6 +50,8 @@ describe('the duplicate-key check in WebAssembly', () => {
       const parts = random() < 0.5 ? [all] : [framed.subarray(2, 2 + cut), framed.subarray(2 + cut)];
       const expected = firstRepeat([all]);
       expect(run(parts)).toBe(expected);
+      // The JavaScript loop (where WebAssembly is unavailable) finds the same.
+      expect(duplicateAmong(() => parts, 0, 1, null)?.db ?? -1).toBe(expected);
       if (expected >= 0) found++;
     }
     expect(found).toBeGreaterThan(50);
