@@ -58,7 +58,7 @@ import {
 import type Redis from 'ioredis';
 import { freePort, startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
 import { populate, type DatasetSummary } from '../verify-rdb/dataset.js';
-import { alternating, intFlags, median, type TimedProcess } from '../support.js';
+import { alternating, BENCH_ENV, intFlags, median, type TimedProcess } from '../support.js';
 import { startThrottleProxy, type ThrottleProxy } from './throttle-proxy.js';
 
 const { values: flags } = parseArgs({
@@ -271,7 +271,7 @@ async function timedCli(args: readonly string[], scratch: string, env: NodeJS.Pr
 
 async function verifyRun(label: string, args: readonly string[], scratch: string, endpoint: string | undefined, proxy?: ThrottleProxy): Promise<Run> {
   proxy?.resetCounters();
-  const t = await timedCli(args, scratch, { ...process.env, ...(endpoint ? { AWS_ENDPOINT_URL_S3: endpoint } : {}) });
+  const t = await timedCli(args, scratch, { ...BENCH_ENV.env, ...(endpoint ? { AWS_ENDPOINT_URL_S3: endpoint } : {}) });
   if (t.code !== 0) throw new Error(`${label}: exited with ${t.code}: ${t.stderr.slice(-1500)}${t.stdout.slice(-500)}`);
   const report = JSON.parse(t.stdout) as { ok: boolean; keys: number; bytes: number };
   if (!report.ok) throw new Error(`${label}: the file was reported corrupt: ${t.stdout.slice(0, 1000)}`);

@@ -34,7 +34,7 @@ import { parseArgs } from 'node:util';
 import type Redis from 'ioredis';
 import { US_EAST_1 } from '../../lambdas/domain/cost/prices.js';
 import { startRedisServer } from '../../test/support/redis-server.js';
-import { intFlags, median, timedProcess, type TimedProcess } from '../support.js';
+import { BENCH_ENV, intFlags, median, timedProcess, type TimedProcess } from '../support.js';
 import { populate } from './dataset.js';
 
 const { values: flags } = parseArgs({
@@ -209,6 +209,8 @@ async function main(): Promise<void> {
       benchmark: 'verify-rdb on pinned CPUs (bench/verify-rdb/cpus.ts)',
       date: new Date().toISOString(),
       machine: describeMachine(),
+      // Removed from both commands' environment (bench/support.ts BENCH_ENV): each costs Node, not redis-check-rdb, its start-up.
+      startUpVariablesRemoved: BENCH_ENV.removed,
       rdb: { path: rdb, bytes },
       repeats,
       targets: TARGETS,
