@@ -1,7 +1,12 @@
+// biome-ignore lint/correctness/useImportExtensions: the JSON module is named with its own extension
+import names from './start-up-variables.json';
+
 /**
  * Variables a machine may set that cost every Node process its start-up and
  * that neither the tests nor the benches use: the children they start run
- * without them.
+ * without them. The names are in start-up-variables.json, which
+ * vitest.config.mts reads too (a Vite config that imports TypeScript from
+ * this CommonJS package is warned about).
  *
  * - NODE_EXTRA_CA_CERTS: Node 20 reads and parses the named bundle of
  *   certificates when the process starts, before the first line of any
@@ -14,7 +19,7 @@
  *   The DR verify Lambda, whose speed bench/verify-rdb measures, has no such
  *   variable unless a team sets it.
  */
-export const START_UP_ONLY_VARIABLES = ['NODE_EXTRA_CA_CERTS'] as const;
+export const START_UP_ONLY_VARIABLES: readonly string[] = names;
 
 /** `env` without {@link START_UP_ONLY_VARIABLES}, and the names of those it had. */
 export function withoutStartUpOnlyVariables(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; removed: string[] } {

@@ -5,7 +5,7 @@
  * key on disk (1.6 GB for 100 million keys); in memory only what the domain
  * holds. Synchronous, as the parser that calls it is.
  */
-import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyDigestSpill } from '../../domain/rdb/format/key-digests.js';
@@ -14,6 +14,7 @@ import type { KeyDigestSpill } from '../../domain/rdb/format/key-digests.js';
 export function tempKeyDigestSpill(parent: string = tmpdir()): KeyDigestSpill & { readonly dir: string } {
   const dir = mkdtempSync(join(parent, 'redis-dr-key-digests-'));
   const fds = new Map<number, number>();
+  const reused = reusedBuffer();
   const fdOf = (shard: number): number => {
     let fd = fds.get(shard);
     if (fd === undefined) {
@@ -33,15 +34,7 @@ export function tempKeyDigestSpill(parent: string = tmpdir()): KeyDigestSpill & 
     read(shard) {
       const fd = fds.get(shard);
       if (fd === undefined) return new Uint32Array(0);
-      const size = fstatSync(fd).size;
-      const out = new Uint32Array(size / 4);
-      const bytes = new Uint8Array(out.buffer);
-      for (let at = 0; at < size; ) {
-        const n = readSync(fd, bytes, at, size - at, at);
-        if (n === 0) throw new Error(`${join(dir, `${shard}.bin`)} ended at byte ${at} of ${size}`);
-        at += n;
-      }
-      return out;
+      return readWhole(fd, join(dir, `${shard}.bin`), reused);
     },
     dispose() {
       for (const fd of fds.values()) closeSync(fd);
@@ -51,15 +44,52 @@ export function tempKeyDigestSpill(parent: string = tmpdir()): KeyDigestSpill & 
   };
 }
 
-/** The records a spill in `dir` (a {@link tempKeyDigestSpill}'s, written by another thread) holds for `shard`, in the order appended. */
-export function readSpilledShard(dir: string, shard: number): Uint32Array {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(join(dir, `${shard}.bin`));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Uint32Array(0); // nothing went to this shard
-    throw e;
+/**
+ * Reads the shards of a spill in `dir` (a {@link tempKeyDigestSpill}'s,
+ * written by another thread): `read(s)` gives the records of shard `s` in
+ * the order appended, in an array the next read reuses (read them one
+ * after another: the check needs one shard at a time, and an array per
+ * shard was about 40 MB of garbage at a time for 10 million keys).
+ */
+export function spilledShardReader(dir: string): { read(shard: number): Uint32Array } {
+  const reused = reusedBuffer();
+  return {
+    read(shard) {
+      const path = join(dir, `${shard}.bin`);
+      let fd: number;
+      try {
+        fd = openSync(path, 'r');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Uint32Array(0); // nothing went to this shard
+        throw e;
+      }
+      try {
+        return readWhole(fd, path, reused);
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}
+
+/** A buffer that grows to the largest size asked for and is handed out again. */
+function reusedBuffer(): (bytes: number) => Uint8Array {
+  let buffer = new Uint8Array(0);
+  return (bytes) => {
+    if (buffer.length < bytes) buffer = new Uint8Array(Math.max(bytes, buffer.length * 2));
+    return buffer.subarray(0, bytes);
+  };
+}
+
+/** The whole file `fd` as 32-bit words, in a buffer of `reused`'s. */
+function readWhole(fd: number, path: string, reused: (bytes: number) => Uint8Array): Uint32Array {
+  const size = fstatSync(fd).size;
+  if (size % 16 !== 0) throw new Error(`${path} holds ${size} bytes, not whole 16-byte records`);
+  const bytes = reused(size);
+  for (let at = 0; at < size; ) {
+    const n = readSync(fd, bytes, at, size - at, at);
+    if (n === 0) throw new Error(`${path} ended at byte ${at} of ${size}`);
+    at += n;
   }
-  // A copy: Buffer's memory may be a pooled slab at an offset that is no multiple of 4.
-  return new Uint32Array(new Uint8Array(bytes).buffer);
+  return new Uint32Array(bytes.buffer, bytes.byteOffset, size / 4);
 }

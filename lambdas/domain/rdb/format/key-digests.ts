@@ -45,7 +45,11 @@ const BLOCK_WORDS = 1024 * WORDS;
 export interface KeyDigestSpill {
   /** Appends `records` (whole records) to shard `shard` (0–255). Throws when the bytes cannot be stored. */
   append(shard: number, records: Uint32Array): void;
-  /** Every record appended to `shard` so far. */
+  /**
+   * Every record appended to `shard` so far. The array may be the one the
+   * next read returns (a buffer reused: reading the shards one after another
+   * allocates no more than the largest): use it before reading again.
+   */
   read(shard: number): Uint32Array;
   /** Frees what the spill holds (removes its files). Called once, whatever happened. */
   dispose(): void;
@@ -65,6 +69,8 @@ export class KeyDigestSet {
   private readonly open: Uint32Array[] = new Array<Uint32Array>(SHARDS).fill(NO_RECORDS);
   private readonly fill = new Int32Array(SHARDS);
   private held = 0;
+  /** Records of other sets, read only by the final check ({@link KeyDigestSet.absorbLater}). */
+  private readonly later: { readonly partsOf: (shard: number) => Iterable<Uint32Array>; readonly fromDb: number; readonly toDb: number }[] = [];
   private spill: KeyDigestSpill | undefined;
   private spilling = false;
   /** Sampling without a spill: only records whose second lane has its low `shift` bits zero are kept. */
@@ -141,6 +147,19 @@ export class KeyDigestSet {
     this.added += n;
     this.held += n;
     if (this.held > this.inMemory) this.overflow();
+  }
+
+  /**
+   * {@link KeyDigestSet.absorb} for records that stay where they are (another
+   * set's spill) until the final check, which reads them shard by shard after
+   * this set's own: a segment's records when either side spilled (format/split.ts),
+   * instead of writing them all into this set's spill and reading them back.
+   * Only for an exact set (with a spill); `partsOf` may return arrays the
+   * next call reuses, and they are relabelled in place.
+   */
+  absorbLater(partsOf: (shard: number) => Iterable<Uint32Array>, fromDb: number, toDb: number): void {
+    if (!this.exact) throw new RangeError('only an exact set (one with a spill) absorbs records later');
+    this.later.push({ partsOf, fromDb, toDb });
   }
 
   /** The probability that a duplicate pair among the keys is found (1: exact; below 1 once sampled without a spill). */
@@ -234,7 +253,16 @@ export class KeyDigestSet {
    * {@link KeyDigestSet.dispose} after.
    */
   findDuplicate(): DuplicateKey | undefined {
-    return duplicateAmong((s) => [...(this.spill ? [this.spill.read(s)] : []), ...this.full[s]!, this.open[s]!.subarray(0, this.fill[s])]);
+    return duplicateAmong((s) => {
+      const parts = [...(this.spill ? [this.spill.read(s)] : []), ...this.full[s]!, this.open[s]!.subarray(0, this.fill[s])];
+      for (const { partsOf, fromDb, toDb } of this.later) {
+        for (const part of partsOf(s)) {
+          relabelRecords(part, fromDb, toDb);
+          parts.push(part);
+        }
+      }
+      return parts;
+    });
   }
 
   /**
@@ -244,7 +272,7 @@ export class KeyDigestSet {
    * records in memory, exactly (not spilled, not sampled).
    */
   handOver(): Uint32Array[] {
-    if (this.spilling || this.shift > 0) throw new RangeError('only a set held whole in memory hands its shards over');
+    if (this.spilling || this.shift > 0 || this.later.length > 0) throw new RangeError('only a set held whole in memory hands its shards over');
     const out: Uint32Array[] = [];
     for (let s = HANDED_SHARDS_FROM; s < SHARDS; s++) {
       out.push(this.memoryRecords(s));

@@ -43,8 +43,8 @@
 import { Crc64 } from '../codecs/crc64.js';
 import { crc64Combine } from '../codecs/crc64-combine.js';
 import type { ChecksumStatus, SlotImport } from '../report.js';
-import type { KeyDigestSpill } from './key-digests.js';
-import { RdbParser } from './parser.js';
+import type { KeyDigestSet, KeyDigestSpill } from './key-digests.js';
+import { RdbParser, type RdbKeySink } from './parser.js';
 import * as constants from './parse-constants.js';
 import type { RdbParserState } from './parse-state.js';
 import { MAX_SLOT_IMPORTS_KEPT } from './slot-import.js';
@@ -194,7 +194,9 @@ export function mergeProblem(main: RdbParser, segment: RdbSegment): string | nul
  * null): `main` then stands at the file's end with the trailer judged, as a
  * single parser that read the whole file, and `main.end()` gives the report.
  * `records(s)` gives the segment's digest records of shard `s` in the order
- * its set added them (spilled ones first).
+ * its set added them (spilled ones first); `lazily`, they are read by the
+ * final duplicate-key check only, shard by shard ({@link KeyDigestSet.absorbLater}:
+ * for a side that spilled, whose records are on disk).
  *
  * A paused segment leaves `main` paused at the segment's end instead, with
  * the CRC-64 of every byte before it: `main.checkpoint()` is then the one a
@@ -202,7 +204,7 @@ export function mergeProblem(main: RdbParser, segment: RdbSegment): string | nul
  * are not taken (no checkpoint carries any), nor is the database the
  * segment ended in (a checkpoint's is the last one listed).
  */
-export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (shard: number) => Iterable<Uint32Array>): void {
+export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (shard: number) => Iterable<Uint32Array>, lazily = false): void {
   const problem = mergeProblem(main, segment);
   if (problem !== null) throw new RangeError(`the segment cannot be merged: ${problem}`);
   main.keys += segment.keys;
@@ -241,7 +243,8 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
     return;
   }
   const digests = main.keyDigests;
-  if (digests !== undefined) {
+  if (digests !== undefined && lazily) digests.absorbLater(records, SEGMENT_DB, main.db);
+  else if (digests !== undefined) {
     for (let s = 0; s < 256; s++) for (const part of records(s)) digests.absorb(part, SEGMENT_DB, main.db);
   }
   // The file's end, as a single parser stands there: the trailer (if any) waits for the whole file's CRC.
@@ -273,11 +276,12 @@ export function takeSegment(
   main: RdbParser,
   outcome: { readonly type: 'done'; readonly segment: RdbSegment } | { readonly reason: string },
   records: (shard: number) => Iterable<Uint32Array>,
+  lazily = false,
 ): true | string {
   if (!('segment' in outcome)) return outcome.reason;
   const problem = mergeProblem(main, outcome.segment);
   if (problem !== null) return problem;
-  mergeSegment(main, outcome.segment, records);
+  mergeSegment(main, outcome.segment, records, lazily);
   return true;
 }
 
@@ -336,12 +340,32 @@ export function readHeadContext(read: ReadAt, size: number, options: SegmentPars
 }
 
 /**
+ * Keys a found start's trial reads before the offset the segment starts at
+ * ({@link findSegmentStart}): the made-up entries a start inside a value can
+ * read before it falls in step with the file's are fewer.
+ */
+export const RESYNC_KEYS = 8;
+
+/**
  * Finds the segment's start: the first offset from `search.from` at which
  * a parser started there ({@link RdbParser.startSegment}) reads
- * `trialKeys` keys without an error, or to the file's end exactly (no byte after its trailer). Returns that
- * parser (it has read `next - from` bytes) or undefined. A start found this
- * way is a guess: only the first parser, stopping at a boundary exactly
- * there, proves it (see the module comment).
+ * `trialKeys` keys without an error, or to the file's end exactly (no byte
+ * after its trailer), moved on to the end of the {@link RESYNC_KEYS}th key
+ * that trial read, where a second trial must hold too. Returns the second
+ * trial's parser (it has read `next - from` bytes), or undefined. A start
+ * found this way is a guess: only the first parser, stopping at a boundary
+ * exactly there, proves it (see the module comment).
+ *
+ * Why the move: an offset inside a value can read as a few entries and then
+ * fall in step with the file's own. Each entry of 10,000,000 written by
+ * `DEBUG POPULATE` ends its LZF value with `01 00 00` before the next entry's
+ * type byte `00`: from the `00` three bytes early, `00 01 00 00` reads as a
+ * string key "\0" with an empty value, and the next entry is the file's. The
+ * first thread, reading the file's entries, never stops there, so the whole
+ * second part was parsed for nothing (measured: the split never taken, 3.6 s
+ * where one thread takes 2.9 s). The entries after the trial's first few
+ * are the file's in such a case, and in the case where the first offset was
+ * right they are still entries of the file.
  */
 export function findSegmentStart(
   read: ReadAt,
@@ -355,13 +379,9 @@ export function findSegmentStart(
   const trialBytes = search.trialBytes ?? 8 << 20;
   const piece = 64 << 10;
   let window = read(search.from, Math.min(tries + piece, size - search.from));
-  for (let i = 0; i < tries; i++) {
-    const from = search.from + i;
-    // Most bytes cannot begin an entry (a value type, up to 40 in any format so far, or an opcode from 0xF0): a parser
-    // per offset costs about 30 µs, so inside a large value the search would spin for seconds without this.
-    const first = window[i]!;
-    if (first > 40 && first < 0xf0) continue;
-    const parser = newSegmentParser(from, context, options);
+  /** Parses from `from` until `trialKeys` keys, an error or the end; whether that start holds, and the parser. */
+  const trial = (from: number, sink?: RdbKeySink): { readonly holds: boolean; readonly next: number; readonly parser: RdbParser } => {
+    const parser = newSegmentParser(from, context, options, sink);
     let at = from;
     while (parser.state() === 'reading' && parser.keys + parser.emptyKeys < trialKeys && at - from < trialBytes && at < size) {
       const offset = at - search.from;
@@ -375,18 +395,36 @@ export function findSegmentStart(
     }
     // The end counts only where it is the file's: any 0xFF byte and 8 more read as an EOF opcode and a trailer.
     const atEnd = parser.state() === 'done' && parser.trailingBytes === 0 && at === size;
-    if (atEnd || (parser.state() === 'reading' && parser.keys + parser.emptyKeys >= trialKeys)) return { from, next: at, parser };
+    return { holds: atEnd || (parser.state() === 'reading' && parser.keys + parser.emptyKeys >= trialKeys), next: at, parser };
+  };
+  for (let i = 0; i < tries; i++) {
+    const from = search.from + i;
+    // Most bytes cannot begin an entry (a value type, up to 40 in any format so far, or an opcode from 0xF0): a parser
+    // per offset costs about 30 µs, so inside a large value the search would spin for seconds without this.
+    const first = window[i]!;
+    if (first > 40 && first < 0xf0) continue;
+    const ends: number[] = [];
+    const found = trial(from, {
+      key: (_db, _type, _start, _nameEnd, end) => void (ends.length < RESYNC_KEYS && ends.push(end)),
+      functionLibrary: () => {},
+    });
+    if (!found.holds) continue;
+    // Fewer keys than that to the file's end: the start stays (a split this close to the end gains nothing anyway).
+    const later = ends[RESYNC_KEYS - 1];
+    if (later === undefined) return { from, next: found.next, parser: found.parser };
+    const moved = trial(later);
+    if (moved.holds) return { from: later, next: moved.next, parser: moved.parser };
   }
   return undefined;
 }
 
-/** A parser of the segment from `from`, with the verification's options. */
-export function newSegmentParser(from: number, context: SegmentContext, options: SegmentParserOptions): RdbParser {
+/** A parser of the segment from `from`, with the verification's options (and a sink, for a trial). */
+export function newSegmentParser(from: number, context: SegmentContext, options: SegmentParserOptions, sink?: RdbKeySink): RdbParser {
   const parser = new RdbParser(
     options.maxValueBytes,
     options.requireChecksum,
     undefined,
-    undefined,
+    sink,
     undefined,
     false,
     undefined,

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readSpilledShard, tempKeyDigestSpill } from '../../../../lambdas/adapters/host/key-digest-spill.js';
+import { spilledShardReader, tempKeyDigestSpill } from '../../../../lambdas/adapters/host/key-digest-spill.js';
 import { KeyDigestSet } from '../../../../lambdas/domain/rdb/format/key-digests.js';
 
 describe('the duplicate-key check spilled to temporary files', () => {
@@ -21,15 +21,41 @@ describe('the duplicate-key check spilled to temporary files', () => {
     spill.dispose();
   });
 
-  it('another thread reads a spill back from its folder (readSpilledShard): every record of a shard in order, an unused shard empty', () => {
+  it('another thread reads a spill back from its folder (spilledShardReader): every record of a shard in order, an unused shard empty', () => {
     const spill = tempKeyDigestSpill(parent);
     expect(spill.dir.startsWith(parent)).toBe(true);
     spill.append(3, Uint32Array.from([1, 2, 3, 4]));
     spill.append(3, Uint32Array.from([5, 6, 7, 8]));
-    expect([...readSpilledShard(spill.dir, 3)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(readSpilledShard(spill.dir, 4).length).toBe(0);
+    spill.append(5, Uint32Array.from([9, 10, 11, 12]));
+    const reader = spilledShardReader(spill.dir);
+    expect([...reader.read(3)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(reader.read(4).length).toBe(0);
+    expect([...reader.read(5)]).toEqual([9, 10, 11, 12]);
     spill.dispose();
     expect(existsSync(spill.dir)).toBe(false);
+  });
+
+  it('reads the shards one after another into one buffer (no array per shard), the spill and another thread alike', () => {
+    const spill = tempKeyDigestSpill(parent);
+    spill.append(1, Uint32Array.from([1, 2, 3, 4, 5, 6, 7, 8]));
+    spill.append(2, Uint32Array.from([9, 10, 11, 12]));
+    const a = spill.read(1);
+    const b = spill.read(2);
+    expect(b.buffer).toBe(a.buffer);
+    expect([...b]).toEqual([9, 10, 11, 12]);
+    const reader = spilledShardReader(spill.dir);
+    const first = reader.read(1);
+    expect(reader.read(2).buffer).toBe(first.buffer);
+    spill.dispose();
+  });
+
+  it('a shard file cut inside a record (a torn write) is an error, never fewer keys checked', () => {
+    const spill = tempKeyDigestSpill(parent);
+    spill.append(6, Uint32Array.from([1, 2, 3, 4]));
+    appendFileSync(join(spill.dir, '6.bin'), Buffer.from([1, 2, 3]));
+    expect(() => spill.read(6)).toThrow(/6\.bin holds 19 bytes, not whole 16-byte records/);
+    expect(() => spilledShardReader(spill.dir).read(6)).toThrow(/6\.bin holds 19 bytes, not whole 16-byte records/);
+    spill.dispose();
   });
 
   it('finds a key seen twice among 300,000 spilled digests, none among distinct ones, and leaves no file behind', () => {

@@ -6,7 +6,7 @@ import { type SplitSearch, verifyRdbFileOnTwoThreads } from '../../../../lambdas
 import { tempKeyDigestSpill } from '../../../../lambdas/adapters/host/key-digest-spill.js';
 import { WORKER_WARMUP_MS } from '../../../../lambdas/adapters/host/rdb-split-worker.js';
 import { keyDigestOf, newKeyDigest } from '../../../../lambdas/domain/rdb/format/key-digests.js';
-import { balancedStart } from '../../../../lambdas/domain/rdb/format/split.js';
+import { balancedStart, RESYNC_KEYS } from '../../../../lambdas/domain/rdb/format/split.js';
 import { createRdbVerifier, type RdbReport, type RdbVerifierOptions, verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier.js';
 import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { file, le64, str } from '../../../support/rdb-bytes.js';
@@ -90,7 +90,8 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
     expect(balanced / big.length).toBeGreaterThan(0.6);
     expect(run.taken).toBe(true);
     expect(run.from).toBeGreaterThanOrEqual(balanced);
-    expect(run.from).toBeLessThan(balanced + 4096);
+    // The first entry from there, then RESYNC_KEYS keys of about 550 bytes on (findSegmentStart).
+    expect(run.from).toBeLessThan(balanced + 4096 + RESYNC_KEYS * 1024);
     expect(run.two).toEqual(run.one);
   });
 
@@ -156,9 +157,11 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = temp;
     try {
-      const from = Buffer.from(bytes).indexOf('b5') - 2;
+      // From b0, the start moves on by RESYNC_KEYS keys (findSegmentStart) to b8: the second copy is the second part's third key.
+      const from = Buffer.from(bytes).indexOf('b0') - 2;
       const run = await both(bytes, { from, tries: 1, trialKeys: 8 }, { keyDigestsInMemory: 64 });
       expect(run.taken).toBe(true);
+      expect(run.from).toBe(Buffer.from(bytes).indexOf('b8') - 2);
       expect(run.one.error?.message).toMatch(/a key is stored twice in database 0/);
       expect(run.two).toEqual(run.one);
       expect(readdirSync(temp).filter((f) => f.startsWith('redis-dr-'))).toEqual([]); // (tsx, which loads the worker here, keeps its cache there)
@@ -192,6 +195,7 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
 
   it("a start at a chunk's last byte, refused (an expiry before it): this thread reads on from there", async () => {
     // A 1 MiB - 32 value puts the expiring key's type byte at 1 MiB - 1: the parsing thread's first chunk ends after it.
+    // Fewer than RESYNC_KEYS keys from there to the end: the start found is not moved on (findSegmentStart).
     const fill = 0x100000 - 32;
     const bytes = file('REDIS0009', [
       0xfe,
@@ -203,7 +207,7 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
       0xfc,
       ...le64(4_102_444_800_000n),
       ...stringKey('expiring', 'x'),
-      ...keys('after', 40),
+      ...keys('after', RESYNC_KEYS - 2),
     ]);
     const at = 0x100000 - 1;
     expect(bytes[at - 9]).toBe(0xfc);
@@ -211,7 +215,7 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
     expect(run.from).toBe(at);
     expect(run.taken).toBe('an expiry is pending at the boundary');
     expect(run.two).toEqual(run.one);
-    expect(run.one).toMatchObject({ ok: true, keys: 42, expires: 1 });
+    expect(run.one).toMatchObject({ ok: true, keys: RESYNC_KEYS, expires: 1 });
   });
 
   it('a file that fails before the start: the verdict of its first failure', async () => {
@@ -235,7 +239,8 @@ describe('verifyRdbFileOnTwoThreads: the file parsed in two parts at once, one p
     ]);
     const inside = Buffer.from(bytes).indexOf('zeros') + 5 + 5 + 1_000;
     const run = await both(bytes, { from: inside, tries: 1 });
-    expect(run.from).toBe(inside);
+    // Moved on by RESYNC_KEYS made-up entries of three zeros each: still inside the value.
+    expect(run.from).toBe(inside + 3 * RESYNC_KEYS);
     expect(run.taken).toBe('this thread passed the start without a boundary there');
     expect(run.two).toEqual(run.one);
   });

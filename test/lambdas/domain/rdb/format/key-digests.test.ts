@@ -123,8 +123,10 @@ describe('KeyDigestSet.absorb: another set records, as if added here after its o
     ['the same name in another database', ['a'], [['a', 3] as [string, number]], 0, undefined],
     ['a segment key filed under the database this set is in', [['k', 5] as [string, number]], [['k', SEGMENT] as [string, number]], 5, { db: 5 }],
   ])('%s', (_what, mine, theirs, db, expected) => {
-    // In memory, and spilling (two records held): the absorbed records go where this set's own go.
-    for (const spilling of [false, true]) {
+    // In memory, and spilling (two records held): the absorbed records go where this set's own go. Later: they are read
+    // by the final check only, from a buffer each read reuses (as a spill read by another thread: absorbLater).
+    for (const mode of ['memory', 'spilling', 'later'] as const) {
+      const spilling = mode !== 'memory';
       const set = spilling ? new KeyDigestSet(memorySpill, 2) : new KeyDigestSet();
       const d = newKeyDigest();
       for (const n of mine as (string | [string, number])[]) {
@@ -132,9 +134,29 @@ describe('KeyDigestSet.absorb: another set records, as if added here after its o
         keyDigestOf(Buffer.from(name), d);
         set.add(d[0]!, d[1]!, d[2]!, at);
       }
-      for (const part of records(setOf(theirs))) set.absorb(part, SEGMENT, db);
-      expect(set.findDuplicate()).toEqual(expected);
+      const other = setOf(theirs);
+      if (mode === 'later') {
+        let reused = new Uint32Array(0);
+        set.absorbLater(
+          (s) => {
+            const r = other.memoryRecords(s);
+            if (reused.length < r.length) reused = new Uint32Array(r.length * 2);
+            reused.set(r);
+            return [reused.subarray(0, r.length)];
+          },
+          SEGMENT,
+          db,
+        );
+      } else for (const part of records(other)) set.absorb(part, SEGMENT, db);
+      expect({ mode, found: set.findDuplicate() }).toEqual({ mode, found: expected });
     }
+  });
+
+  it('absorbLater: only an exact set (one with a spill) takes records it reads at the check, and one that did hands no shard over', () => {
+    expect(() => new KeyDigestSet().absorbLater(() => [], SEGMENT, 0)).toThrow(/only an exact set/);
+    const set = new KeyDigestSet(memorySpill);
+    set.absorbLater(() => [], SEGMENT, 0);
+    expect(() => set.handOver()).toThrow(/only a set held whole in memory/);
   });
 
   it('keeps the order of adding, so the first duplicate found is the one a single set finds', () => {
