@@ -197,7 +197,10 @@ export class KeyDigestSet {
     if (this.spilling) {
       this.spill!.append(s, block);
       this.held -= block.length / WORDS;
-      return block; // reused: its records are in the spill now
+      if (block.length >= BLOCK_WORDS) return block; // reused: its records are in the spill now
+      const next = new Uint32Array(Math.min(BLOCK_WORDS, block.length * 2));
+      this.open[s] = next;
+      return next;
     }
     this.full[s]!.push(block);
     const next = new Uint32Array(Math.min(BLOCK_WORDS, block.length * 2));
@@ -216,8 +219,10 @@ export class KeyDigestSet {
         this.full[s] = [];
         const open = this.open[s]!;
         if (this.fill[s]! > 0) this.spill.append(s, open.subarray(0, this.fill[s]));
-        // One full-size block per shard from now on, spilled whenever it fills.
-        this.open[s] = new Uint32Array(BLOCK_WORDS);
+        // From now on one block per shard, spilled whenever it fills; it starts small and doubles up to full size as it
+        // spills ({@link nextBlock}): 256 full-size blocks at once were 4 MiB zeroed for a set that may hold few more
+        // records (a test's set of eight records in memory spent most of its time there).
+        this.open[s] = NO_RECORDS;
         this.fill[s] = 0;
       }
       this.held = 0;

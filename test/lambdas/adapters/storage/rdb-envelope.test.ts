@@ -106,7 +106,11 @@ describe('the compressed RDB envelope (Valkey rdbcompression lz4)', () => {
   });
 
   it('passes a plain file through untouched, byte for byte, in any chunking', async () => {
-    for (const size of [1, 3, 9, 65536]) expect((await plain(RDB, size)).equals(RDB)).toBe(true);
+    // One- and three-byte chunks on a smaller file: a chunk a byte through the async generators of the whole file
+    // (over 300,000 of them) took 10 s of the suite and tested nothing the small file does not.
+    const small = rdbFile(300);
+    for (const size of [1, 3]) expect((await plain(small, size)).equals(small)).toBe(true);
+    for (const size of [9, 65536]) expect((await plain(RDB, size)).equals(RDB)).toBe(true);
     expect((await verify(RDB, 5)).envelope).toBeUndefined();
   });
 
