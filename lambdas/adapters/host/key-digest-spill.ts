@@ -5,7 +5,7 @@
  * key on disk (1.6 GB for 100 million keys); in memory only what the domain
  * holds. Synchronous, as the parser that calls it is.
  */
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyDigestSpill } from '../../domain/rdb/format/key-digests.js';
@@ -60,7 +60,8 @@ export function spilledShardReader(dir: string): { read(shard: number): Uint32Ar
       try {
         fd = openSync(path, 'r');
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Uint32Array(0); // nothing went to this shard
+        // Nothing went to this shard; but a folder that is gone is records lost, never an empty shard.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && existsSync(dir)) return new Uint32Array(0);
         throw e;
       }
       try {

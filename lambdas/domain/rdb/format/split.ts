@@ -409,11 +409,17 @@ export function findSegmentStart(
       functionLibrary: () => {},
     });
     if (!found.holds) continue;
-    // Fewer keys than that to the file's end: the start stays (a split this close to the end gains nothing anyway).
     const later = ends[RESYNC_KEYS - 1];
-    if (later === undefined) return { from, next: found.next, parser: found.parser };
-    const moved = trial(later);
-    if (moved.holds) return { from: later, next: moved.next, parser: moved.parser };
+    if (later !== undefined) {
+      const moved = trial(later);
+      if (moved.holds) return { from: later, next: moved.next, parser: moved.parser };
+    }
+    // The first start stays: fewer keys than that to the file's end (a split this close to it gains nothing anyway), or
+    // the entries from there do not hold as far (a trial's bytes end, or the file fails a little further on), where a
+    // search on would go on inside the entry it began. Read again by a parser without the sink, and made last: the
+    // worker names the spill folder of each parser that spills, and the last one named must be the kept parser's.
+    const again = trial(from);
+    return { from, next: again.next, parser: again.parser };
   }
   return undefined;
 }

@@ -49,6 +49,16 @@ describe('the duplicate-key check spilled to temporary files', () => {
     spill.dispose();
   });
 
+  it('a spill folder that is gone is an error, never shards read as empty', () => {
+    const spill = tempKeyDigestSpill(parent);
+    spill.append(2, Uint32Array.from([1, 2, 3, 4]));
+    const reader = spilledShardReader(spill.dir);
+    expect(reader.read(9).length).toBe(0); // the folder is there: nothing went to shard 9
+    spill.dispose();
+    expect(() => reader.read(2)).toThrow(/ENOENT/);
+    expect(() => reader.read(9)).toThrow(/ENOENT/);
+  });
+
   it('a shard file cut inside a record (a torn write) is an error, never fewer keys checked', () => {
     const spill = tempKeyDigestSpill(parent);
     spill.append(6, Uint32Array.from([1, 2, 3, 4]));

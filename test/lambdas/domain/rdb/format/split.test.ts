@@ -318,6 +318,19 @@ describe('the split verification: two parsers, one from the start and one from a
     expect(run.report).toEqual(oneThread(bytes));
   });
 
+  it("the start stays where the entries after the trial's first keys do not hold as far (a failure just beyond the first trial)", () => {
+    // Keys of 4 KiB: a trial of 32 keys from k0 reads three 64 KiB pieces (to 192 KiB), one from k8 reads on to
+    // 224 KiB, into the bad type byte after k47 (at about 197 KiB).
+    const big = (i: number): number[] => longString(`k${i}`, 4096, 0x61);
+    const bytes = manyDatabases({ first: [...Array.from({ length: 48 }, (_, i) => big(i)).flat(), 0x2a, ...big(48), ...big(49)] });
+    const at = Buffer.from(bytes).indexOf('k0') - 2;
+    const read = (offset: number, length: number): Uint8Array => bytes.subarray(offset, offset + length);
+    const options: SegmentParserOptions = { maxValueBytes: MAX_VALUE, requireChecksum: false };
+    const found = findSegmentStart(read, bytes.length, readHeadContext(read, bytes.length, options)!, options, { from: at, tries: 1 });
+    expect(found?.from).toBe(at);
+    expect(oneThread(bytes).error?.message).toMatch(/unknown value type or opcode 42/);
+  });
+
   it('a file of DEBUG POPULATE (each LZF value ends in bytes that read as an entry): the start found is one the first part stops at, wherever the search begins', async () => {
     const server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
     let saved: Uint8Array;
