@@ -366,8 +366,7 @@ async function verifyRdbFileSplit(
       from = m.from;
       main.stopAtBoundary(m.from);
     } else if (m.type === 'none' || (m.type === 'failed' && from === undefined)) note = m.reason;
-    // The last folder named is the segment parser's: a trial parser of the search that spilled (a test's few records in
-    // memory) names its own first, and the parser kept is always the last one made (format/split.ts findSegmentStart).
+    // The last folder named is the kept parser's: the search makes it last (findSegmentStart, format/split.ts).
     else if (m.type === 'spill') spillDir = m.dir;
     else if (m.type === 'done' || m.type === 'failed') settle(m);
     // No part to merge, or this thread is past it already: the worker's CPU is better left to others.
@@ -410,11 +409,10 @@ async function verifyRdbFileSplit(
           digests.detectionProbability === 1 &&
           worker !== undefined;
         const boundaryDb = main.db;
-        // Either side spilled: the worker's records stay in its spill until the final check reads them shard by shard,
-        // after this thread's (10,000,000 keys: 80 MB neither written into this thread's spill nor read back from it).
+        // Either side spilled: the worker's records stay in its spill until the final check reads them shard by shard
+        // (10,000,000 keys: 80 MB not rewritten here and read back), through one reused buffer: only that check may read
+        // through it (absorb keeps the arrays it is given). A spill never named is records not readable: no merge.
         const lazily = result.type === 'done' && digests?.exact === true && (digests.spilled || result.segment.digestsSpilled);
-        // The reader hands out one reused buffer: only the lazy check, shard by shard, may read through it (absorb keeps
-        // the arrays it is given). A spill never named is records this thread cannot read: no merge.
         const workerSpilled = result.type === 'done' && result.segment.digestsSpilled;
         const spilled = workerSpilled && lazily && dir ? spilledShardReader(dir) : undefined;
         const unreadable = workerSpilled && spilled === undefined;
