@@ -12,8 +12,10 @@ import names from './start-up-variables.json';
  *   certificates when the process starts, before the first line of any
  *   script. The machine these figures come from sets it to the system's whole
  *   bundle (for its HTTPS proxy): `node -e 0` took 0.07 s with it and 0.02 s
- *   without, and the whole suite (`vitest run`, which starts a process for
- *   nearly every CLI, hook and server test) 311–338 s with it (the last three runs) and 267 s without.
+ *   without, and the suite starts a process for nearly every CLI, hook and
+ *   server test. (No before/after of the whole suite was measured in one
+ *   hour: `vitest run` alone took 267 s without it, `npm test` 308–365 s
+ *   with tsc and biome beside it, as the machine's speed moved.)
  *   Nothing here makes a TLS connection beyond this machine; the tests' own
  *   TLS servers hand their clients their CA explicitly (certificates.ts).
  *   The DR verify Lambda, whose speed bench/verify-rdb measures, has no such

@@ -351,8 +351,9 @@ export const RESYNC_KEYS = 8;
  * a parser started there ({@link RdbParser.startSegment}) reads
  * `trialKeys` keys without an error, or to the file's end exactly (no byte
  * after its trailer), moved on to the end of the {@link RESYNC_KEYS}th key
- * that trial read, where a second trial must hold too. Returns the second
- * trial's parser (it has read `next - from` bytes), or undefined. A start
+ * that trial read, where a second trial must hold too (else the first
+ * start stays: see below). Returns the parser of the start returned (it has
+ * read `next - from` bytes), or undefined. A start
  * found this way is a guess: only the first parser, stopping at a boundary
  * exactly there, proves it (see the module comment).
  *
