@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(__dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+/**
+ * The scripts that run a bare `tsc`: two packages install a `tsc` command
+ * (`typescript`, 5.9, and `typescript-native`, 7), and which one
+ * node_modules/.bin/tsc is depends on the order npm linked them in (an
+ * `npm install` of one moved it), so every script names the package's file.
+ */
+function bareTscScripts(scripts: Record<string, string>): string[] {
+  return Object.entries(scripts)
+    .filter(([, command]) => /(^|[\s;&|"'(])(npx\s+)?tsc(\s|$|")/.test(command))
+    .map(([name]) => name);
+}
+
+describe('TypeScript: 7 checks, 5.9 builds', () => {
+  it('no script runs a bare tsc', () => {
+    expect(bareTscScripts(pkg.scripts)).toEqual([]);
+  });
+
+  it('the check finds a bare tsc wherever it stands in a script', () => {
+    expect(
+      bareTscScripts({
+        a: 'tsc -p tsconfig.cli.json',
+        b: 'node -e "x" || tsc -p .',
+        c: 'concurrently "tsc --noEmit -p ." "biome check"',
+        d: 'npx tsc',
+        ok: 'node node_modules/typescript/bin/tsc -p .',
+      }),
+    ).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('the type check runs TypeScript 7, the builds and the compiler API TypeScript 5.9', () => {
+    expect(pkg.devDependencies['typescript-native']).toMatch(/^npm:typescript@7\./);
+    expect(pkg.devDependencies.typescript).toMatch(/^5\./);
+    expect(pkg.scripts.test).toContain('node node_modules/typescript-native/bin/tsc --noEmit -p .');
+    expect(pkg.scripts.typecheck).toBe('node node_modules/typescript-native/bin/tsc --noEmit -p .');
+    for (const name of ['build', 'prepare', 'build:lib']) expect(pkg.scripts[name], name).toContain('node node_modules/typescript/bin/tsc -p ');
+    const installed = (dir: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', dir, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(installed('typescript')).toMatch(/^5\.9\./);
+    expect(installed('typescript-native')).toMatch(/^7\./);
+  });
+});
