@@ -3,8 +3,8 @@
  * `tsc -p tsconfig.cli.json` (as `npm run build` and `npm ci` do) unless
  * dist/ is already newer than every TypeScript source it is built from. On a
  * clean clone `npm ci` has just built it (the `prepare` script), so the tests
- * start without building it a second time (about 20 CPU seconds saved); after
- * an edit or a `git pull`, it is rebuilt.
+ * start without building it a second time; after an edit or a `git pull`, it
+ * is rebuilt (TypeScript 7: about 6 CPU seconds, 22 with 5.9).
  *
  * Why tsc and not a faster per-file transpiler: esbuild compiled each file in
  * 2–4 CPU seconds, but its CommonJS output exports through getters, and
@@ -47,7 +47,9 @@ function main(): void {
     }
   }
   const started = Date.now();
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.cli.json')], { stdio: 'inherit', cwd: ROOT });
+  // TypeScript 7's compiler (package typescript-native; its exports name no bin/ file, so by path): the same
+  // JavaScript as 5.9 wrote, byte for byte, in 6 CPU-s instead of 22 (docs/developing.md).
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript-native', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.cli.json')], { stdio: 'inherit', cwd: ROOT });
   process.stdout.write(`built dist/ with tsc in ${Date.now() - started} ms\n`);
 }
 

@@ -10,7 +10,7 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 
 /**
  * The scripts that run a bare `tsc`: two packages install a `tsc` command
- * (`typescript`, 5.9, and `typescript-native`, 7), and which one
+ * (`typescript`, 5.9, for its compiler API, and `typescript-native`, 7), and which one
  * node_modules/.bin/tsc is depends on the order npm linked them in (an
  * `npm install` of one moved it), so every script names the package's file.
  */
@@ -20,7 +20,7 @@ function bareTscScripts(scripts: Record<string, string>): string[] {
     .map(([name]) => name);
 }
 
-describe('TypeScript: 7 checks, 5.9 builds', () => {
+describe('TypeScript: 7 checks and builds, 5.9 serves its compiler API', () => {
   it('no script runs a bare tsc', () => {
     expect(bareTscScripts(pkg.scripts)).toEqual([]);
   });
@@ -37,12 +37,13 @@ describe('TypeScript: 7 checks, 5.9 builds', () => {
     ).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('the type check runs TypeScript 7, the builds and the compiler API TypeScript 5.9', () => {
+  it('the type check and the builds run TypeScript 7; 5.9 is installed for its compiler API', () => {
     expect(pkg.devDependencies['typescript-native']).toMatch(/^npm:typescript@7\./);
     expect(pkg.devDependencies.typescript).toMatch(/^5\./);
     expect(pkg.scripts.test).toContain('node node_modules/typescript-native/bin/tsc --noEmit -p .');
     expect(pkg.scripts.typecheck).toBe('node node_modules/typescript-native/bin/tsc --noEmit -p .');
-    for (const name of ['build', 'prepare', 'build:lib']) expect(pkg.scripts[name], name).toContain('node node_modules/typescript/bin/tsc -p ');
+    for (const name of ['build', 'prepare', 'build:lib']) expect(pkg.scripts[name], name).toContain('node node_modules/typescript-native/bin/tsc -p ');
+    expect(readFileSync(join(ROOT, 'scripts', 'build-dist.ts'), 'utf8')).toContain("join(ROOT, 'node_modules', 'typescript-native', 'bin', 'tsc')");
     const installed = (dir: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', dir, 'package.json'), 'utf8')) as { version: string }).version;
     expect(installed('typescript')).toMatch(/^5\.9\./);
     expect(installed('typescript-native')).toMatch(/^7\./);
