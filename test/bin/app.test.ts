@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WARNING_IDS } from '../../lib/annotations.js';
+import { runCdkEntry } from '../../lib/cdk-entry.js';
 import { assemblyValidationFindings } from '../support/synth.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -28,6 +30,18 @@ function runApp(context: Record<string, unknown>, outdir: string, validation = t
       ...(validation ? {} : { CDK_VALIDATION: 'false' }),
     },
   });
+}
+
+/**
+ * The entry's work (lib/cdk-entry.ts) on an App in this process, with the context `runApp` gives a child: the
+ * refusals, which end before any synth. A child per refusal was a second of CPU each (node, tsx, aws-cdk-lib);
+ * the children above keep the real entry's exit codes and its output of a whole synth.
+ */
+function runEntry(context: Record<string, unknown>, outdir: string): { status: number; stderr: string } {
+  let stderr = '';
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const status = runCdkEntry(app, { write: (text: string) => (stderr += text) });
+  return { status, stderr };
 }
 
 // Each test runs the app in a child (a synth of whole stacks; the example's with the CDK's validation): seconds alone,
@@ -153,10 +167,10 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
   });
 
   it('refuses -c stacks=vault for a config without a vault, and an unknown stacks value, naming both commands', () => {
-    const noVault = runApp({ config: 'test/fixtures/config/basic.json', stacks: 'vault' }, outdir());
+    const noVault = runEntry({ config: 'test/fixtures/config/basic.json', stacks: 'vault' }, outdir());
     expect(noVault.status).toBe(1);
     expect(noVault.stderr).toContain('vault is required for the vault stack, got none');
-    const unknown = runApp({ config: 'test/fixtures/config/vault.json', stacks: 'all' }, outdir());
+    const unknown = runEntry({ config: 'test/fixtures/config/vault.json', stacks: 'all' }, outdir());
     expect(unknown.status).toBe(1);
     expect(unknown.stderr.trim()).toBe(
       'context stacks must be "vault" or unset, got "all". Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; ' +
@@ -166,7 +180,7 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
 
   it('exits 1 and lists every problem of an invalid config, each with its path', () => {
     const out = outdir();
-    const result = runApp({ config: 'test/fixtures/config/several-problems.json' }, out);
+    const result = runEntry({ config: 'test/fixtures/config/several-problems.json' }, out);
     expect(result.status).toBe(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(8);
@@ -178,7 +192,7 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
 
   it('refuses to synthesize without a config: no silent fallback to the example (a bare -c config/prod.json is dropped by the CDK CLI)', () => {
     const out = outdir();
-    const result = runApp({}, out);
+    const result = runEntry({}, out);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('no deployment config given (context "config" is not set). Type: npx cdk synth -c config=config/<env>.json');
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
@@ -198,7 +212,7 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
   });
 
   it('names the exact command when the config path was given under another context key', () => {
-    const result = runApp({ 'config/prod.json': 'x', config: 'config/example.json' }, outdir());
+    const result = runEntry({ 'config/prod.json': 'x', config: 'config/example.json' }, outdir());
     expect(result.status).toBe(1);
     expect(result.stderr.trim()).toBe(
       'context "config/prod.json" is not read: the config is given as -c config=<path>. Type: npx cdk synth -c config=config/prod.json',
@@ -212,7 +226,7 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
     delete raw.example;
     raw.$schema = undefined;
     writeFileSync(file, JSON.stringify(raw));
-    const result = runApp({ config: file }, join(dir, 'out'));
+    const result = runEntry({ config: file }, join(dir, 'out'));
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(
       `${file}: network.vpcId is a placeholder, got "vpc-00000000000000000": replace it with your own value (or add "example": true to synthesize this config for learning only; it can never be deployed)`,
@@ -221,7 +235,7 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
   });
 
   it('names the file when the config does not exist', () => {
-    const result = runApp({ config: 'config/nope.json' }, outdir());
+    const result = runEntry({ config: 'config/nope.json' }, outdir());
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('config/nope.json');
   });

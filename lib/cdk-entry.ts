@@ -1,0 +1,55 @@
+/**
+ * What `bin/app.ts` (the CDK app of `npx cdk synth/deploy -c config=<file>`)
+ * does with its App: checks the context, reads the JSON config and passes it
+ * to the `RedisDr` construct (lib/redis-dr.ts), which validates it once; on
+ * any problem writes every one of them and returns 1 before anything is
+ * synthesized. After a synth, writes what was built per stack and cdk-nag's
+ * verdict, and returns 0. A function of its own so that the entry stays a
+ * line and the tests judge the refusals in-process (test/bin/app.test.ts).
+ *
+ * There is no default config: a deploy must never fall back to another file.
+ * The CDK CLI drops a bare `-c config/prod.json` (not `key=value`) with a
+ * warning only, so without this the example would be synthesized instead.
+ */
+import type { App } from 'aws-cdk-lib';
+import { ConfigError, readConfigFile } from './config/index.js';
+import { configContextProblem, stackSelectionOf } from './config/context.js';
+import { RedisDr, RedisDrVault, type RedisDrProps } from './redis-dr.js';
+import { costLine, summarizeAssembly, synthSummary } from './synth-summary.js';
+
+/** Where the app writes its lines (stderr: `cdk synth <stack>` prints the template on stdout). */
+export interface EntryOutput {
+  write(text: string): unknown;
+}
+
+/** Runs the CDK app's entry on `app` (see the module comment); the process's exit code. */
+export function runCdkEntry(app: App, stderr: EntryOutput): number {
+  const context = app.node.getAllContext();
+  const selection = stackSelectionOf(context);
+  const problem = configContextProblem(context) ?? (typeof selection === 'object' ? selection.problem : undefined);
+  if (problem !== undefined || typeof selection === 'object') {
+    stderr.write(`${problem}\n`);
+    return 1;
+  }
+  const configFile = String(app.node.tryGetContext('config'));
+
+  let built: RedisDr | RedisDrVault;
+  try {
+    // Parsed JSON, not yet checked: the construct validates it (and types nothing it has not checked).
+    // The workload stacks by default; the vault account's stack only with -c stacks=vault, alone (another account deploys it).
+    const props = readConfigFile(configFile) as RedisDrProps;
+    built = selection === 'vault' ? new RedisDrVault(app, 'RedisDrVault', props) : new RedisDr(app, 'RedisDr', props);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      // The construct's problems name the field; the file goes first, as for a file that cannot be read.
+      stderr.write(`${new ConfigError(err.problems, err.file ?? configFile).message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const { stacks, nagFindings, resources } = summarizeAssembly(app.synth());
+  stderr.write(synthSummary(built.config, stacks, nagFindings, { stacks: selection, configFile }));
+  // The workload stacks' monthly estimate (the vault account's stack is priced apart).
+  if (selection === 'workload') stderr.write(costLine(built.config, resources, configFile));
+  return 0;
+}
