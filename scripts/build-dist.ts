@@ -49,7 +49,10 @@ function main(): void {
   const started = Date.now();
   // TypeScript 7's compiler (package typescript-native; its exports name no bin/ file, so by path): the same
   // JavaScript as 5.9 wrote, byte for byte, in 6 CPU-s instead of 22 (docs/developing.md).
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript-native', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.cli.json')], { stdio: 'inherit', cwd: ROOT });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript-native', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.cli.json')], {
+    stdio: 'inherit',
+    cwd: ROOT,
+  });
   process.stdout.write(`built dist/ with tsc in ${Date.now() - started} ms\n`);
 }
 
