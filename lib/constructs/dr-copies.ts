@@ -46,8 +46,8 @@ export interface DrCopiesProps {
  * an object under 32 MiB, an LZ4 envelope, or a checkpoint holding hash
  * templates). Lambda bills GB-seconds, so twice the memory for half the
  * time would cost the same per GB verified; measured at one and two pinned
- * CPUs (bench/verify-rdb/cpus.ts, bench/README.md), two verify 1.14–1.5×
- * faster at 1.3–1.6× the cost per GB: kept for the time to a verdict.
+ * CPUs (bench/verify-rdb/cpus.ts, bench/README.md), two verify 1.14–1.67×
+ * faster at 1.2–1.6× the cost per GB: kept for the time to a verdict.
  */
 export const VERIFY_MEMORY_MB = 3538;
 
