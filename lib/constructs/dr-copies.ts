@@ -47,7 +47,7 @@ export interface DrCopiesProps {
  * templates). Lambda bills GB-seconds, so twice the memory for half the
  * time would cost the same per GB verified; measured at one and two pinned
  * CPUs (bench/verify-rdb/cpus.ts, bench/README.md), two verify 1.14–1.67×
- * faster at 1.2–1.6× the cost per GB: kept for the time to a verdict.
+ * faster at 1.2–1.7× the cost per GB: kept for the time to a verdict.
  */
 export const VERIFY_MEMORY_MB = 3538;
 
