@@ -44,8 +44,8 @@ function runEntry(context: Record<string, unknown>, outdir: string): { status: n
   return { status, stderr };
 }
 
-// Each test runs the app in a child (a synth of whole stacks; the example's with the CDK's validation): seconds alone,
-// but past the 60 s default on a machine whose cores are busy with the rest of the suite or another one (seen under load).
+// The synths run the app in a child (whole stacks; the example's with the CDK's validation): seconds alone, but past
+// the 60 s default on a machine whose cores are busy with the rest of the suite or another one (seen under load).
 describe('bin/app.ts', { timeout: 180_000 }, () => {
   const dirs: string[] = [];
   const outdir = () => {
