@@ -11,7 +11,7 @@ import {
   estimateMonthlyCost,
   type StackResources,
 } from '../lambdas/domain/cost/estimate.js';
-import { US_EAST_1 } from '../lambdas/domain/cost/prices.js';
+import type { PriceTable } from '../lambdas/domain/cost/prices.js';
 import type { RedisDrConfig } from './config/index.js';
 
 /** Each plan's schedule, caches, retention, export and drills, as far as they cost. */
@@ -35,7 +35,7 @@ export function costPlans(config: Pick<RedisDrConfig, 'plans'>): CostPlan[] {
       ? {
           drill: {
             schedule: { cron: plan.drill.schedule.cron, timeZone: plan.drill.schedule.timeZone },
-            regions: plan.drill.where === 'both' ? 2 : 1,
+            sides: plan.drill.where === 'both' ? (['primary', 'dr'] as const) : ([plan.drill.where] as const),
             ...(plan.drill.nodeType !== undefined ? { nodeType: plan.drill.nodeType } : {}),
           },
         }
@@ -45,16 +45,17 @@ export function costPlans(config: Pick<RedisDrConfig, 'plans'>): CostPlan[] {
 
 /** The monthly estimate of `config` deployed as `stacks` (its synthesized templates). */
 export function deploymentCost(
-  config: Pick<RedisDrConfig, 'plans' | 'dr'>,
+  config: Pick<RedisDrConfig, 'plans' | 'dr' | 'primary'>,
   stacks: readonly StackResources[],
-  options: { readonly now?: Date; readonly assumptions?: Partial<CostAssumptions> } = {},
+  options: { readonly now?: Date; readonly assumptions?: Partial<CostAssumptions>; readonly priceTables?: Readonly<Record<string, PriceTable>> } = {},
 ): CostEstimate {
   return estimateMonthlyCost({
     stacks,
     plans: costPlans(config),
     replicationTimeControl: config.dr.replicationTimeControl,
     assumptions: { ...DEFAULT_COST_ASSUMPTIONS, ...options.assumptions },
-    prices: US_EAST_1,
+    regions: { primary: config.primary.region, dr: config.dr.region },
+    ...(options.priceTables ? { priceTables: options.priceTables } : {}),
     now: options.now ?? new Date(),
   });
 }

@@ -9,7 +9,7 @@
  */
 import { occurrencesBetween } from '../plans/schedule.js';
 import { TIERS, type Tier } from '../plans/types.js';
-import type { PriceTable } from './prices.js';
+import { type PriceTable, priceTableFor } from './prices.js';
 
 /** One synthesized stack's resources (the template's `Resources`). */
 export interface StackResources {
@@ -27,7 +27,12 @@ export interface CostPlan {
   readonly selectsByTags: boolean;
   readonly retention: Readonly<Record<Tier, number>>;
   readonly export?: { readonly minTier: Tier; readonly expireDays: Readonly<Record<Tier, number>>; readonly archiveMonthlyAfterDays?: number };
-  readonly drill?: { readonly schedule: { readonly cron: string; readonly timeZone: string }; readonly regions: number; readonly nodeType?: string };
+  /** Drills and the sides they run in (`primary`, `dr`, or both). */
+  readonly drill?: {
+    readonly schedule: { readonly cron: string; readonly timeZone: string };
+    readonly sides: readonly ('primary' | 'dr')[];
+    readonly nodeType?: string;
+  };
 }
 
 /** What the estimate cannot know from the config: each is printed with the figures. */
@@ -75,7 +80,15 @@ export interface CostEstimate {
   readonly totalUsd: number;
   /** Each assumption and fact the figures rest on, as a sentence. */
   readonly assumptions: readonly string[];
-  readonly prices: Pick<PriceTable, 'asOf' | 'region' | 'currency'>;
+  readonly prices: EstimatePrices;
+}
+
+/** Which price tables the estimate used: one per region of the deployment, and whether it was a stand-in. */
+export interface EstimatePrices {
+  readonly asOf: string;
+  readonly currency: 'USD';
+  /** The deployment's regions, primary first; `standIn` when the region has no table and us-east-1's priced it. */
+  readonly regions: readonly { readonly region: string; readonly side: 'primary' | 'dr'; readonly standIn: boolean }[];
 }
 
 const DAYS = 30;
@@ -104,72 +117,86 @@ function targetId(arn: unknown): string | undefined {
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
+/** The assumption sentence on prices: each side's region, and a stand-in named as one. */
+function pricesAssumption(sides: readonly { side: 'primary' | 'dr'; region: string; table: PriceTable; standIn: boolean }[]): string {
+  const each = sides.map((s) =>
+    s.standIn ? `${s.side} ${s.region} has no price table here: priced at ${s.table.region}'s as a stand-in` : `${s.side} ${s.region}`,
+  );
+  return `prices: on-demand list prices of each side's region as of ${sides[0]!.table.asOf} (${each.join('; ')}; free tiers not deducted)`;
+}
+
 /** The estimate: one line per priced item, the fixed floor and variable totals, and what it assumed. */
 export function estimateMonthlyCost(input: {
   readonly stacks: readonly StackResources[];
   readonly plans: readonly CostPlan[];
   readonly replicationTimeControl: boolean;
   readonly assumptions: CostAssumptions;
-  readonly prices: PriceTable;
+  /** The deployment's two regions: each side's items are priced at its region's table. */
+  readonly regions: { readonly primary: string; readonly dr: string };
+  /** Price tables by region (default: the project's, {@link PRICE_TABLES}); a region missing is priced at us-east-1's, said in the result. */
+  readonly priceTables?: Readonly<Record<string, PriceTable>>;
   readonly now: Date;
 }): CostEstimate {
-  const { stacks, plans, assumptions: a, prices: p, now } = input;
+  const { stacks, plans, assumptions: a, now } = input;
+  const sides = (['primary', 'dr'] as const).map((side) => ({ side, region: input.regions[side], ...priceTableFor(input.regions[side], input.priceTables) }));
+  const price = (side: 'primary' | 'dr'): PriceTable => sides.find((s) => s.side === side)!.table;
+  const regionPrice = (region: string): PriceTable => priceTableFor(region, input.priceTables).table;
   const lines: CostLine[] = [];
   const add = (part: CostLine['part'], item: string, quantity: number, unit: string, usd: number) => {
     if (quantity > 0) lines.push({ part, item, quantity: round2(quantity), unit, usd: round2(usd) });
   };
 
-  // The fixed floor: what the templates create, whatever the data.
-  const all = stacks.flatMap((s) => Object.values(s.resources).map((r) => ({ ...r, stack: s })));
-  const count = (type: string) => all.filter((r) => r.Type === type).length;
-  const alarms = count('AWS::CloudWatch::Alarm');
-  add('fixed', 'CloudWatch alarms', alarms, 'alarm-months', alarms * p.alarmMonth);
-  const dashboards = count('AWS::CloudWatch::Dashboard');
-  add('fixed', 'CloudWatch dashboards', dashboards, 'dashboard-months', dashboards * p.dashboardMonth);
-  const keys = count('AWS::KMS::Key');
-  add('fixed', 'KMS keys', keys, 'key-months', keys * p.kmsKeyMonth);
+  // The fixed floor: what the templates create, whatever the data, each stack at its own region's prices.
+  const all = stacks.flatMap((s) => Object.values(s.resources).map((r) => ({ ...r, stack: s, p: regionPrice(s.region) })));
+  const floor = (type: string, unitPrice: (p: PriceTable) => number) => {
+    const found = all.filter((r) => r.Type === type);
+    return { count: found.length, usd: found.reduce((n, r) => n + unitPrice(r.p), 0) };
+  };
+  const alarms = floor('AWS::CloudWatch::Alarm', (p) => p.alarmMonth);
+  add('fixed', 'CloudWatch alarms', alarms.count, 'alarm-months', alarms.usd);
+  const dashboards = floor('AWS::CloudWatch::Dashboard', (p) => p.dashboardMonth);
+  add('fixed', 'CloudWatch dashboards', dashboards.count, 'dashboard-months', dashboards.usd);
+  const keys = floor('AWS::KMS::Key', (p) => p.kmsKeyMonth);
+  add('fixed', 'KMS keys', keys.count, 'key-months', keys.usd);
 
   // Scheduled runs: each schedule's runs, and the Lambda GB-seconds or state machine transitions they start.
-  let invocations = 0;
-  let gbSeconds = 0;
-  let lambdaRuns = 0;
-  let transitions = 0;
-  for (const r of all.filter((x) => x.Type === 'AWS::Scheduler::Schedule')) {
+  const runs = { invocations: 0, invocationsUsd: 0, gbSeconds: 0, lambdaUsd: 0, transitions: 0, transitionsUsd: 0 };
+  const schedules = all.filter((x) => x.Type === 'AWS::Scheduler::Schedule');
+  for (const r of schedules) {
     const props = r.Properties ?? {};
-    const expression = String(props.ScheduleExpression ?? '');
-    const runs = runsPerMonth(expression, String(props.ScheduleExpressionTimezone ?? 'UTC'), now);
-    invocations += runs;
+    const n = runsPerMonth(String(props.ScheduleExpression ?? ''), String(props.ScheduleExpressionTimezone ?? 'UTC'), now);
+    runs.invocations += n;
+    runs.invocationsUsd += n * r.p.schedulerInvocation;
     const target = r.stack.resources[targetId((props.Target as { Arn?: unknown } | undefined)?.Arn) ?? ''];
     if (target?.Type === 'AWS::Lambda::Function') {
-      lambdaRuns += runs;
-      gbSeconds += runs * (Number(target.Properties?.MemorySize ?? 128) / 1024) * a.lambdaSeconds;
+      const gbSeconds = n * (Number(target.Properties?.MemorySize ?? 128) / 1024) * a.lambdaSeconds;
+      runs.gbSeconds += gbSeconds;
+      runs.lambdaUsd += gbSeconds * r.p.lambdaArmGbSecond + n * r.p.lambdaRequest;
     } else if (target?.Type === 'AWS::StepFunctions::StateMachine') {
-      transitions += runs * a.transitionsPerExecution;
+      runs.transitions += n * a.transitionsPerExecution;
+      runs.transitionsUsd += n * a.transitionsPerExecution * r.p.stateTransition;
     }
   }
-  add('fixed', `EventBridge Scheduler (${count('AWS::Scheduler::Schedule')} schedules)`, invocations, 'invocations', invocations * p.schedulerInvocation);
-  add('variable', 'Lambda, scheduled runs', gbSeconds, 'GB-seconds', gbSeconds * p.lambdaArmGbSecond + lambdaRuns * p.lambdaRequest);
-  add('variable', 'Step Functions, scheduled executions', transitions, 'state transitions', transitions * p.stateTransition);
+  add('fixed', `EventBridge Scheduler (${schedules.length} schedules)`, runs.invocations, 'invocations', runs.invocationsUsd);
+  add('variable', 'Lambda, scheduled runs', runs.gbSeconds, 'GB-seconds', runs.lambdaUsd);
+  add('variable', 'Step Functions, scheduled executions', runs.transitions, 'state transitions', runs.transitionsUsd);
 
   // The variable parts, per plan.
-  const nodeHour = (type: string): number => {
-    const price = p.nodeHour[type];
-    if (price === undefined) throw new RangeError(`no price for node type ${type} in the ${p.region} table (${Object.keys(p.nodeHour).join(', ')})`);
-    return price * (a.engine === 'valkey' ? p.valkeyNodeFactor : 1);
+  const nodeHour = (type: string, p: PriceTable): number => {
+    const hourly = p.nodeHour[type];
+    if (hourly === undefined) throw new RangeError(`no price for node type ${type} in the ${p.region} table (${Object.keys(p.nodeHour).join(', ')})`);
+    return hourly * (a.engine === 'valkey' ? p.valkeyNodeFactor : 1);
   };
+  const primary = price('primary');
+  const dr = price('dr');
   let replicatedGb = 0;
   for (const plan of plans) {
     const targets = plan.selectsByTags ? plan.targets + a.targetsPerTagPlan : plan.targets;
     const snapshots = runsPerMonth(plan.schedule.cron, plan.schedule.timeZone, now);
     const perDay = snapshots / DAYS;
     const kept = TIERS.reduce((n, t) => n + plan.retention[t], 0);
-    add(
-      'variable',
-      `${plan.name}: snapshot storage (${kept} kept per cache)`,
-      kept * targets * a.sizeGb,
-      'GB-months',
-      kept * targets * a.sizeGb * p.elastiCacheBackupGbMonth,
-    );
+    const snapshotGb = kept * targets * a.sizeGb;
+    add('variable', `${plan.name}: snapshot storage (${kept} kept per cache)`, snapshotGb, 'GB-months', snapshotGb * primary.elastiCacheBackupGbMonth);
     if (plan.export) {
       // Recovery points per day of each tier (the first of a month is monthly, of a week weekly, of a day daily), exported from minTier up.
       const rate: Record<Tier, number> = { monthly: 1 / DAYS, weekly: 1 / 7 - 1 / DAYS, daily: 1 - 1 / 7, hourly: Math.max(0, perDay - 1) };
@@ -185,24 +212,39 @@ export function estimateMonthlyCost(input: {
         standardGb += copies * a.sizeGb * standardShare;
         archivedGb += copies * a.sizeGb * (1 - standardShare);
       }
-      // Both buckets hold every copy: the export bucket and its replica in the DR region.
-      add('variable', `${plan.name}: S3 Standard, export and DR buckets`, 2 * standardGb, 'GB-months', 2 * standardGb * p.s3StandardGbMonth);
-      add('variable', `${plan.name}: S3 Glacier Instant Retrieval (monthly copies)`, 2 * archivedGb, 'GB-months', 2 * archivedGb * p.s3GlacierIrGbMonth);
+      // Both buckets hold every copy: the export bucket in the primary region and its replica in the DR region.
+      add(
+        'variable',
+        `${plan.name}: S3 Standard, export and DR buckets`,
+        2 * standardGb,
+        'GB-months',
+        standardGb * (primary.s3StandardGbMonth + dr.s3StandardGbMonth),
+      );
+      add(
+        'variable',
+        `${plan.name}: S3 Glacier Instant Retrieval (monthly copies)`,
+        2 * archivedGb,
+        'GB-months',
+        archivedGb * (primary.s3GlacierIrGbMonth + dr.s3GlacierIrGbMonth),
+      );
       replicatedGb += exportsPerMonth * a.sizeGb;
     }
     if (plan.drill) {
-      const drills = runsPerMonth(plan.drill.schedule.cron, plan.drill.schedule.timeZone, now) * plan.drill.regions;
+      const perSide = runsPerMonth(plan.drill.schedule.cron, plan.drill.schedule.timeZone, now);
       const type = plan.drill.nodeType ?? a.drillNodeType;
-      const hours = drills * a.drillNodes * Math.ceil(a.drillHours);
-      add('variable', `${plan.name}: drill clusters (${drills} drills, ${type})`, hours, 'node-hours', hours * nodeHour(type));
+      const hoursPerDrill = a.drillNodes * Math.ceil(a.drillHours);
+      const drills = perSide * plan.drill.sides.length;
+      const usd = plan.drill.sides.reduce((n, side) => n + perSide * hoursPerDrill * nodeHour(type, price(side)), 0);
+      add('variable', `${plan.name}: drill clusters (${drills} drills, ${type})`, drills * hoursPerDrill, 'node-hours', usd);
     }
   }
+  // Replication is billed by the source region: the primary's transfer out, plus RTC per GB when on.
   add(
     'variable',
     'S3 replication to the DR region',
     replicatedGb,
     'GB',
-    replicatedGb * (p.interRegionGb + (input.replicationTimeControl ? p.replicationTimeControlGb : 0)),
+    replicatedGb * (primary.interRegionGb + (input.replicationTimeControl ? primary.replicationTimeControlGb : 0)),
   );
 
   const sum = (part: CostLine['part']) => round2(lines.filter((l) => l.part === part).reduce((n, l) => n + l.usd, 0));
@@ -214,7 +256,7 @@ export function estimateMonthlyCost(input: {
     variableUsd,
     totalUsd: round2(fixedUsd + variableUsd),
     assumptions: [
-      `prices: ${p.region} on-demand list prices as of ${p.asOf} (other regions differ; free tiers not deducted)`,
+      pricesAssumption(sides),
       `each recovery point (snapshot or .rdb export) is ${a.sizeGb} GB`,
       `a tag-selected plan finds ${a.targetsPerTagPlan} cache(s)`,
       `a drill cluster is ${a.drillNodes} node(s) of ${a.drillNodeType} where the plan names no node type, for ${a.drillHours} h (a started hour is billed whole), engine ${a.engine}`,
@@ -222,6 +264,6 @@ export function estimateMonthlyCost(input: {
       'months of 30 days; schedules counted over the next 30 days from now',
       'not included: CloudWatch Logs ingestion and storage, custom metrics, X-Ray traces, SNS deliveries, KMS and S3 requests (cents at this scale)',
     ],
-    prices: { asOf: p.asOf, region: p.region, currency: p.currency },
+    prices: { asOf: primary.asOf, currency: primary.currency, regions: sides.map(({ side, region, standIn }) => ({ side, region, standIn })) },
   };
 }

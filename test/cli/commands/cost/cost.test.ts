@@ -40,7 +40,7 @@ describe('redis-dr cost', () => {
   it('prints the estimate over both workload stacks, with its assumptions, exit 0', async () => {
     const r = await cost('--assembly', both);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Monthly cost estimate \(USD, us-east-1 prices as of 2026-11\): \$\d+\.\d\d = fixed floor \$1\.20 \+ variable/m);
+    expect(r.stdout).toMatch(/^Monthly cost estimate \(USD, eu-west-1 and eu-central-1 prices as of 2026-11\): \$\d+\.\d\d = fixed floor \$1\.20 \+ variable/m);
     expect(r.stdout).toMatch(/^ {2}fixed +CloudWatch alarms +2 alarm-months +\$0\.20$/m);
     expect(r.stdout).toMatch(/^Assumptions:$/m);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CostPlan, DEFAULT_COST_ASSUMPTIONS, estimateMonthlyCost, runsPerMonth, type StackResources } from '../../../../lambdas/domain/cost/estimate.js';
 import { formatCostEstimate } from '../../../../lambdas/domain/cost/format.js';
-import { US_EAST_1 } from '../../../../lambdas/domain/cost/prices.js';
+import { PRICE_TABLES, US_EAST_1 } from '../../../../lambdas/domain/cost/prices.js';
 
 // A Sunday, midnight UTC: the next 30 days hold 5 Sundays.
 const NOW = new Date('2026-11-01T00:00:00Z');
@@ -32,7 +32,7 @@ const plan: CostPlan = {
   selectsByTags: false,
   retention: { hourly: 12, daily: 7, weekly: 4, monthly: 12 },
   export: { minTier: 'daily', expireDays: { hourly: 1, daily: 8, weekly: 29, monthly: 373 }, archiveMonthlyAfterDays: 90 },
-  drill: { schedule: { cron: 'cron(0 4 ? * SUN *)', timeZone: 'UTC' }, regions: 2, nodeType: 'cache.r7g.large' },
+  drill: { schedule: { cron: 'cron(0 4 ? * SUN *)', timeZone: 'UTC' }, sides: ['primary', 'dr'], nodeType: 'cache.r7g.large' },
 };
 
 const estimate = (plans: CostPlan[], over: Partial<typeof DEFAULT_COST_ASSUMPTIONS> = {}, replicationTimeControl = true) =>
@@ -41,7 +41,7 @@ const estimate = (plans: CostPlan[], over: Partial<typeof DEFAULT_COST_ASSUMPTIO
     plans,
     replicationTimeControl,
     assumptions: { ...DEFAULT_COST_ASSUMPTIONS, sizeGb: 2, transitionsPerExecution: 100, ...over },
-    prices: US_EAST_1,
+    regions: { primary: 'us-east-1', dr: 'us-east-1' },
     now: NOW,
   });
 
@@ -95,6 +95,74 @@ describe('estimateMonthlyCost', () => {
     expect(text).toMatch(/^Monthly cost estimate \(USD, us-east-1 prices as of 2026-11\): \$24\.99 = fixed floor \$4\.31 \+ variable \$20\.68$/m);
     expect(text).toMatch(/ {2}variable {2}sessions: drill clusters \(10 drills, cache\.r7g\.large\) +10 node-hours +\$1\.75$/m);
     expect(text).toMatch(/^ {2}- each recovery point \(snapshot or \.rdb export\) is 2 GB$/m);
+  });
+});
+
+describe('estimateMonthlyCost in the regions of the config', () => {
+  const inRegions = (primary: string, dr: string, plans: CostPlan[] = [plan]) =>
+    estimateMonthlyCost({
+      stacks: [
+        { ...stack, region: primary },
+        { stack: 'RedisDr-t-Dr', region: dr, resources: { A: { Type: 'AWS::CloudWatch::Alarm' } } },
+      ],
+      plans,
+      replicationTimeControl: true,
+      assumptions: { ...DEFAULT_COST_ASSUMPTIONS, sizeGb: 2, transitionsPerExecution: 100 },
+      regions: { primary, dr },
+      now: NOW,
+    });
+
+  it('prices eu-west-1 and eu-central-1 each at its own table (figures worked by hand from the two tables)', () => {
+    const e = inRegions('eu-west-1', 'eu-central-1');
+    const usd = (item: string) => e.lines.find((l) => l.item.startsWith(item))?.usd;
+    // 35 kept x 2 caches x 2 GB at eu-west-1's $0.094 (us-east-1: $0.085 -> 11.90).
+    expect(usd('sessions: snapshot storage')).toBe(13.16);
+    // 5 Sundays x 1 node-hour x 0.8 (Valkey), once at eu-west-1's $0.243 and once at eu-central-1's $0.262.
+    expect(usd('sessions: drill clusters')).toBe(Math.round(5 * 0.8 * (0.243 + 0.262) * 100) / 100);
+    // 52.135 GB-months in each bucket: eu-west-1 $0.023 + eu-central-1 $0.0245.
+    expect(usd('sessions: S3 Standard')).toBe(Math.round(52.135 * (0.023 + 0.0245) * 100) / 100);
+    expect(e.prices.regions).toEqual([
+      { side: 'primary', region: 'eu-west-1', standIn: false },
+      { side: 'dr', region: 'eu-central-1', standIn: false },
+    ]);
+    const text = formatCostEstimate(e).join('\n');
+    expect(text).toMatch(/^Monthly cost estimate \(USD, eu-west-1 and eu-central-1 prices as of 2026-11\)/m);
+    expect(text).not.toMatch(/us-east-1/);
+    // The same deployment in us-east-1 costs less: the regional tables are used, not us-east-1's.
+    expect(e.totalUsd).toBeGreaterThan(inRegions('us-east-1', 'us-east-2').totalUsd);
+  });
+
+  it('prices a drill where it runs: a DR-only drill at the DR region', () => {
+    const drOnly = inRegions('us-east-1', 'ap-northeast-1', [{ ...plan, drill: { ...plan.drill!, sides: ['dr'] } }]);
+    expect(drOnly.lines.find((l) => l.item.startsWith('sessions: drill clusters'))).toMatchObject({
+      quantity: 5,
+      usd: Math.round(5 * 0.8 * 0.278 * 100) / 100,
+    });
+  });
+
+  it('bills replication at the primary region, where the bytes leave (ap-southeast-1: $0.09 a GB)', () => {
+    const e = inRegions('ap-southeast-1', 'ap-southeast-2');
+    expect(e.lines.find((l) => l.item === 'S3 replication to the DR region')).toMatchObject({
+      quantity: 120,
+      usd: Math.round(120 * (0.09 + 0.015) * 100) / 100,
+    });
+  });
+
+  it('says so when a region has no table, pricing it at us-east-1 as a stand-in', () => {
+    const e = inRegions('eu-west-1', 'me-south-1');
+    expect(e.prices.regions[1]).toEqual({ side: 'dr', region: 'me-south-1', standIn: true });
+    expect(e.assumptions.join('\n')).toMatch(/dr me-south-1 has no price table here: priced at us-east-1's as a stand-in/);
+    expect(formatCostEstimate(e)[0]).toMatch(/eu-west-1 and me-south-1 \(us-east-1's as a stand-in\) prices as of 2026-11/);
+  });
+
+  it('has a table for every region it lists, each pricing every node type of us-east-1', () => {
+    for (const [region, table] of Object.entries(PRICE_TABLES)) {
+      expect(table.region).toBe(region);
+      expect(Object.keys(table.nodeHour)).toEqual(Object.keys(US_EAST_1.nodeHour));
+      for (const v of [...Object.values(table.nodeHour), table.s3StandardGbMonth, table.interRegionGb, table.elastiCacheBackupGbMonth])
+        expect(v).toBeGreaterThan(0);
+    }
+    expect(Object.keys(PRICE_TABLES).length).toBeGreaterThanOrEqual(10);
   });
 });
 
