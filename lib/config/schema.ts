@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { drillChecksSchema } from '../../lambdas/domain/drills/drill.js';
-import { isValidTimeZone, parseAwsCron } from '../../lambdas/domain/plans/schedule.js';
+import { awsCronFor } from '../../lambdas/domain/plans/cron-suggestion.js';
+import { analyzeSchedule, isValidTimeZone, parseAwsCron } from '../../lambdas/domain/plans/schedule.js';
 import {
   collapseThresholdPctSchema,
   maxDeletesPerTargetSchema,
@@ -27,22 +28,46 @@ import {
   DRILL_WHERE,
   LOG_RETENTION_DAYS,
   KNOWN_REGIONS,
+  MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY,
   tierExpireDays,
 } from './defaults.js';
 import { elastiCacheIdProblem, ELASTICACHE_ID, KMS_KEY_ARN, regionFix, says, SECRET_ARN, show, timeZoneFix } from './messages.js';
 
-const cronSchema = z
-  .string()
-  .superRefine((value, ctx) => {
-    const parsed = parseAwsCron(value);
-    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `${parsed.problem}, got ${show(value)}: ${parsed.fix}` });
-  })
-  .meta({
-    description:
-      'EventBridge Scheduler cron: cron(minutes hours day-of-month month day-of-week year). Exactly one of day-of-month / day-of-week is "?"; year is "*".',
-    examples: ['cron(0 * * * ? *)', 'cron(0 0/4 * * ? *)', 'cron(0 3 ? * MON-FRI *)'],
-    pattern: '^\\s*cron\\(.*\\)\\s*$',
-  });
+/**
+ * A cron setting. Another way of writing a schedule (a Unix cron, a rate) is
+ * answered with its AWS form as the "did you mean"; with `maxPer24h` (a plan's
+ * snapshots: ElastiCache's per-node quota), a form that runs more often than
+ * that is not suggested as it is, but at the same minute every 2 hours, so
+ * that no suggestion is one the next check refuses.
+ */
+function cronSetting(maxPer24h?: number) {
+  return z
+    .string()
+    .superRefine((value, ctx) => {
+      const parsed = parseAwsCron(value);
+      if (parsed.ok) return;
+      ctx.addIssue({ code: 'custom', message: `${parsed.problem}, got ${show(value)}: ${cronFix(value, maxPer24h) ?? parsed.fix}` });
+    })
+    .meta({
+      description:
+        'EventBridge Scheduler cron: cron(minutes hours day-of-month month day-of-week year). Exactly one of day-of-month / day-of-week is "?"; year is "*".',
+      examples: ['cron(0 0/2 * * ? *)', 'cron(0 0/4 * * ? *)', 'cron(0 3 ? * MON-FRI *)'],
+      pattern: '^\\s*cron\\(.*\\)\\s*$',
+    });
+}
+
+/** The did-you-mean of a cron written another way, or undefined when it has no AWS form here. */
+function cronFix(value: string, maxPer24h: number | undefined): string | undefined {
+  const aws = awsCronFor(value);
+  if (aws === undefined) return undefined;
+  // Any fixed start: what matters is the most runs in some rolling 24 h.
+  const runs = analyzeSchedule(aws, 'UTC', new Date(0), { horizonDays: 35 }).maxPerRolling24h;
+  if (maxPer24h === undefined || runs <= maxPer24h) return `did you mean "${aws}"? (the same schedule in EventBridge Scheduler's form)`;
+  const minute = /^cron\((\d{1,2}) /.exec(aws)?.[1] ?? '0';
+  return `did you mean "cron(${minute} 0/2 * * ? *)"? (its EventBridge form, ${aws}, runs ${runs} times in 24 h, more than the ${maxPer24h} manual snapshots per node ElastiCache allows; this is every 2 hours)`;
+}
+
+const cronSchema = cronSetting();
 
 const timeZoneSchema = z
   .string()
@@ -128,7 +153,7 @@ const targetsSchema = z
 
 const scheduleSchema = z
   .strictObject({
-    cron: cronSchema,
+    cron: cronSetting(MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY),
     timeZone: timeZoneSchema.default(DEFAULT_TIME_ZONE),
   })
   .meta({ description: 'When snapshots are taken.' });

@@ -66,7 +66,7 @@ const DEFAULT_HORIZON_DAYS = 400;
 const DEFAULT_CAP = 100;
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
-const EXAMPLE = 'cron(0 * * * ? *)';
+const EXAMPLE = 'cron(0 0/2 * * ? *)';
 
 const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
@@ -137,7 +137,7 @@ function parseStrict(expr: string): ParsedCron {
   }
   const trimmed = expr.trim();
   if (/^rate\(/i.test(trimmed)) {
-    throw new CronProblem('must be a cron(...) expression, rate(...) is not supported', `write it as cron, e.g. ${EXAMPLE} for hourly`);
+    throw new CronProblem('must be a cron(...) expression, rate(...) is not supported', `write it as cron, e.g. ${EXAMPLE} for every 2 hours`);
   }
   const wrapped = /^cron\((.*)\)$/.exec(trimmed);
   if (!wrapped) {
