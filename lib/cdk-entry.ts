@@ -47,8 +47,8 @@ export function runCdkEntry(app: App, stderr: EntryOutput): number {
     }
     throw err;
   }
-  const { stacks, nagFindings, resources } = summarizeAssembly(app.synth());
-  stderr.write(synthSummary(built.config, stacks, nagFindings, { stacks: selection, configFile }));
+  const { stacks, nagFindings, resources, warnings } = summarizeAssembly(app.synth());
+  stderr.write(synthSummary(built.config, stacks, nagFindings, { stacks: selection, configFile, warnings }));
   // The workload stacks' monthly estimate (the vault account's stack is priced apart).
   if (selection === 'workload') stderr.write(costLine(built.config, resources, configFile));
   return 0;

@@ -2,15 +2,16 @@
  * What a synth built, in a few lines per stack: plans, schedules, state
  * machines, functions, alarms, buckets, and whether cdk-nag is clean —
  * printed by `bin/app.ts` after every successful synth, plus what the user
- * must still do (placeholder network values; after the deploy, confirm the
- * alert subscriptions).
+ * must still do (what each network must provide; after the deploy, confirm the
+ * alert subscriptions). Warnings are annotations (lib/annotations.ts), which
+ * cdk prints once each with the id that acknowledges them: the summary names
+ * their ids, not their text again.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { type StackSelection, stackNames } from './app.js';
 import type { RedisDrConfig } from './config/index.js';
-import { placeholderSettings } from './config/placeholders.js';
 import { ALERT_TOPIC_OUTPUT } from './constructs/alert-topic.js';
 import { networkPrerequisites, vaultStackName } from './deployment.js';
 import { costSummaryLine } from '../lambdas/domain/cost/format.js';
@@ -56,6 +57,12 @@ export interface SynthSummaryOptions {
    * @default '<this config>'
    */
   readonly configFile?: string;
+  /**
+   * The ids of the warnings the synth annotated (lib/annotations.ts). cdk prints each of them once, with the id that
+   * acknowledges it; the summary names them in one line instead of printing their text a second time.
+   * @default none
+   */
+  readonly warnings?: readonly string[];
 }
 
 /** The summary text: one header, one line per stack, cdk-nag's verdict, what to replace. */
@@ -88,17 +95,14 @@ export function synthSummary(
         ? '  cdk-nag: clean (AwsSolutions, RedisDr)'
         : `  cdk-nag: ${nagFindings} finding(s): see validation-report.json`,
   );
-  // The keyspace-collapse tripwire judges key counts: the probe's (primary) or the verified DR copies' (export).
-  const blind = selection === 'workload' ? config.plans.filter((p) => !p.probe.enabled && !p.export.enabled).map((p) => p.name) : [];
-  if (blind.length > 0) {
-    lines.push(
-      `  no keyspace-collapse tripwire for plan(s) ${blind.join(', ')}: nothing counts their keys, so a FLUSHALL's empty snapshots would rotate the good ones out; enable probe (or export) for them`,
-    );
-  }
-  if (selection === 'workload') lines.push(...networkLines(config));
+  // What the synth annotated as a warning (the blind tripwire, the self-ingress check, placeholders) cdk prints itself, once,
+  // with its id: here only the count and the ids, not the text a second time.
+  if (selection === 'workload') lines.push(...networkLines(config).filter((l) => !l.includes('cannot be inspected at synth')));
   lines.push(...vaultLines(config, selection, options.configFile));
-  const placeholders = placeholderSettings(config);
-  if (placeholders.length > 0) lines.push(`  before deploying, replace the placeholder values of: ${placeholders.map((p) => p.path).join(', ')}`);
+  const warnings = [...new Set(options.warnings ?? [])].sort();
+  if (warnings.length > 0) {
+    lines.push(`  ${options.warnings!.length} warning(s), printed by cdk below, each once with the id that acknowledges it: ${warnings.join(', ')}`);
+  }
   lines.push(...subscriptionLines(config, selection));
   return `${lines.join('\n')}\n`;
 }
@@ -198,7 +202,12 @@ export function pendingSubscriptionsCommand(region: string, stack: string): stri
 }
 
 /** Summaries of every stack in the assembly, and the number of cdk-nag findings its validation report lists. */
-export function summarizeAssembly(assembly: CloudAssembly): { stacks: StackSummary[]; nagFindings: number | undefined; resources: StackResources[] } {
+export function summarizeAssembly(assembly: CloudAssembly): {
+  stacks: StackSummary[];
+  nagFindings: number | undefined;
+  resources: StackResources[];
+  warnings: string[];
+} {
   const stacks = assembly.stacks.map((s) => summarizeTemplate(s.stackName, s.environment.region, s.template as Template));
   const resources = assembly.stacks.map((s) => ({ stack: s.stackName, region: s.environment.region, resources: (s.template as Template).Resources ?? {} }));
   const report = join(assembly.directory, 'validation-report.json');
@@ -207,7 +216,11 @@ export function summarizeAssembly(assembly: CloudAssembly): { stacks: StackSumma
     const parsed = JSON.parse(readFileSync(report, 'utf8')) as { pluginReports?: { violations?: unknown[] }[] };
     nagFindings = (parsed.pluginReports ?? []).reduce((n, r) => n + (r.violations?.length ?? 1), 0);
   }
-  return { stacks, nagFindings, resources };
+  // Each warning annotation of the stacks, by its id (`… [ack: redis-dr:exampleConfig]`).
+  const warnings = assembly.stacks.flatMap((s) =>
+    s.messages.filter((m) => m.level === 'warning').map((m) => / \[ack: ([^\]]+)\]$/.exec(String(m.entry.data))?.[1] ?? 'unnamed'),
+  );
+  return { stacks, nagFindings, resources, warnings };
 }
 
 /**

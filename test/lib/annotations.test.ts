@@ -116,9 +116,12 @@ describe('RedisDr annotations: what the synth summary says, on the construct it 
 
   it('warns of an example config and of placeholder values; a real config gets neither', () => {
     const example = workload(props(join(ROOT, 'config', 'example.json')));
-    for (const stack of [example.primary, example.dr]) {
-      Annotations.fromStack(stack).hasWarning(`/${stack.stackName}`, text(`^EXAMPLE config \\("example": true\\).*\\[ack: ${WARNING_IDS.exampleConfig}\\]`));
-    }
+    // Once per synth, on the primary stack: the same warning on both stacks printed twice.
+    Annotations.fromStack(example.primary).hasWarning(
+      `/${example.primary.stackName}`,
+      text(`^EXAMPLE config \\("example": true\\).*\\[ack: ${WARNING_IDS.exampleConfig}\\]`),
+    );
+    Annotations.fromStack(example.dr).hasNoWarning('*', text('EXAMPLE'));
     Annotations.fromStack(example.primary).hasWarning(`/${example.primary.stackName}`, text('^before deploying, replace the placeholder values of: network'));
     const real = workload(fixture('basic'));
     Annotations.fromStack(real.primary).hasNoWarning('*', text('EXAMPLE|placeholder'));

@@ -63,7 +63,10 @@ describe('awsCronFor', () => {
         continue;
       }
       expect(aws, unix).toBeDefined();
-      expect(occurrencesBetween(aws!, 'UTC', FROM, TO, 100_000).map((d) => d.getTime()), `${unix} -> ${aws}`).toEqual(unixRuns(unix));
+      expect(
+        occurrencesBetween(aws!, 'UTC', FROM, TO, 100_000).map((d) => d.getTime()),
+        `${unix} -> ${aws}`,
+      ).toEqual(unixRuns(unix));
       compared++;
     }
     expect(compared).toBeGreaterThan(150);
