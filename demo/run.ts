@@ -84,7 +84,6 @@ import { runProbe } from '../lambdas/jobs/scheduled/probe.js';
 import { settingsDeps, verifyInvocationSchema, verifyStep } from '../lambdas/jobs/dr-copies/verify-rdb.js';
 import { readVaultVerdict } from '../lambdas/adapters/aws/vault-verdicts.js';
 import { vaultVerdictKey } from '../lambdas/domain/vault/vault-verdict.js';
-import { selftestTable } from '../lambdas/domain/selftest/steps.js';
 import { SelftestRunner, StepFailedError } from '../lambdas/jobs/selftest/runner.js';
 import { alertPathStep, recordStep } from '../lambdas/jobs/selftest/shared-steps.js';
 import { writeSampleDataset } from './dataset.js';
@@ -234,7 +233,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     if (o.signal?.aborted) throw new DemoAborted('interrupted');
   };
   // The stages run through the selftest's orchestrator (lambdas/jobs/selftest/runner.ts), as `redis-dr selftest` runs its steps.
-  const total = o.vault ? 14 : 11;
+  const total = o.vault ? 13 : 10;
   const runner = new SelftestRunner({
     now: () => performance.now(),
     onStep: (row) => {
@@ -245,22 +244,28 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         detail: row.verdict === 'failed' ? (row.cause ?? row.detail) : row.detail,
       };
       stages.push(stageRow);
+      const head = `[${String(stages.length).padStart(String(total).length)}/${total}] ${row.step.padEnd(13)} ${s(row.seconds).padStart(7)}`;
       say(
-        stageRow.ok
-          ? `[${stages.length}/${total}] ${row.step.padEnd(13)} ${s(row.seconds).padStart(7)}  ${row.detail}`
-          : `[${stages.length}/${total}] ${row.step.padEnd(13)} FAILED: ${stageRow.detail}`,
+        row.verdict === 'passed'
+          ? `${head}  ${row.detail}`
+          : row.verdict === 'warned'
+            ? `${head}  WARNED: ${row.cause ?? ''}\n${CONT}${row.detail}`
+            : `${head}  FAILED: ${stageRow.detail}`,
       );
     },
   });
   let region = 'local';
-  const stage = async <T>(name: string, run: () => Promise<{ value: T; detail: string }>): Promise<T> => {
+  const stage = async <T>(
+    name: string,
+    run: () => Promise<{ value: T; detail: string; verdict?: 'passed' | 'warned'; cause?: string; fix?: string }>,
+  ): Promise<T> => {
     checkAbort();
     let value: T | undefined;
     const ok = await runner
       .step(name, region, { who: 'the demo', fix: 'see the demo output above', rethrow: () => o.signal?.aborted === true }, async () => {
         const r = await run();
         value = r.value;
-        return { value: true, detail: r.detail };
+        return { ...r, value: true };
       })
       .catch((err: unknown) => {
         // Whatever an abort broke (a read, a start) was broken by the abort.
@@ -381,7 +386,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     finishSelftest = async () => {
       await alertPathStep(
         runner,
-        { region: drRegion, topicArn: synth.topicArn },
+        { region: drRegion, topicArn: synth.topicArn, where: 'dr' },
         { deployment: config.name, sns: localAws.sns(drRegion), log, startedAt, who: 'the demo' },
       );
       await recordStep(runner, {
@@ -546,12 +551,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const tags = localAws.objectTags(synth.drBucket, key);
       const verdict = tags[TAGS.verified] ?? '(none)';
       const page = localAws.published.find((m) => m.attributes.kind === 'rdb-corrupt');
-      return {
-        value: verdict,
-        detail:
-          `verify state machine (synthesized) → verify-rdb job: ${TAGS.verified}=${verdict}, ${TAGS.rdb}=${tags[TAGS.rdb] ?? '(none)'}` +
-          (page ? `\n${CONT}page published to the alert topic: ${page.subject}` : ''),
-      };
+      const detail =
+        `verify state machine (synthesized) → verify-rdb job: ${TAGS.verified}=${verdict}, ${TAGS.rdb}=${tags[TAGS.rdb] ?? '(none)'}` +
+        (page ? `\n${CONT}page published to the alert topic: ${page.subject}` : '');
+      // The verifier did its work; the copy it judged is what is wrong: a warning of this step, never a PASSED beside a corrupt copy.
+      return verdict === 'ok'
+        ? { value: verdict, detail }
+        : {
+            value: verdict,
+            detail,
+            verdict: 'warned',
+            cause: `the DR copy is ${verdict.toUpperCase()}${o.corruptDrCopy ? ' (its byte was flipped on purpose: --corrupt-dr-copy)' : ''}: tagged and paged, so no drill may restore it`,
+          };
     });
 
     // --vault: S3 replication into the vault account, its own verification, a delete it refuses.
@@ -697,19 +708,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         ? `drill cluster ${group.id}: ${group.server ? `${group.server.engine}-server pid ${group.server.pid} on ${group.server.host}:${group.server.port}, directory ${group.server.dir}, ` : ''}` +
           `from ${relative(work, group.rdb)}, ${group.status}`
         : 'no drill cluster was created';
-      return {
-        value: execution,
-        detail: `DR drill state machine (synthesized${vault ? ', seeded from the vault' : ''}), execution ${executionName}: ${execution.status}, ${execution.path.length} states in ${s(execution.seconds)}\n${CONT}${cluster}`,
-      };
-    });
-    // The drill's verdict is its report's: a drill that ran to its report but failed a check is a failed step.
-    await stage('drill verdict', async () => {
+      const ran = `DR drill state machine (synthesized${vault ? ', seeded from the vault' : ''}), execution ${executionName}: ${execution.status}, ${execution.path.length} states in ${s(execution.seconds)}\n${CONT}${cluster}`;
+      // The drill's verdict is its report's: a drill that ran to its report but failed a check is a failed drill, one line, never a PASSED beside it.
       if (report?.ok !== true)
         throw new StepFailedError(
-          `the drill ${report ? 'failed' : 'ended without a report'}: ${report?.summary.split('\n')[0] ?? drill?.error ?? ''}`,
-          'see the drill report below',
+          `the drill ${report ? 'failed' : 'ended without a report'}: ${report?.summary.split('\n')[0] ?? execution.error ?? ''}\n${CONT}${ran}`,
+          'the drill report follows the steps',
         );
-      return { value: undefined, detail: `passed: ${report.summary.split('\n')[0]}` };
+      return { value: execution, detail: ran };
     });
   } catch (err) {
     if (err instanceof DemoAborted) aborted = true;
@@ -748,11 +754,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     if (aws) sayMeasured(say, aws, timings, rtoMinutes);
     if (!aborted && runner.steps.length > 0) {
-      say('Selftest steps (the orchestrator `redis-dr selftest` runs in an account, here against the local stand-in):');
-      for (const line of selftestTable(runner.steps)) say(`  ${line}`);
-      say('');
+      // The steps were printed as they ran; the closing line adds only the verdict of the whole (`redis-dr selftest`'s).
+      const count = (v: string) => runner.steps.filter((r) => r.verdict === v).length;
+      say(
+        `Selftest verdict: ${runner.verdict.toUpperCase()} (${[`${count('passed')} passed`, `${count('warned')} warned`, `${count('failed')} failed`, `${count('skipped')} skipped`].filter((t) => !t.startsWith('0 ')).join(', ')} of ${runner.steps.length} steps: the orchestrator redis-dr selftest runs in an account, here against the local stand-in)`,
+      );
     }
-    if (aws && !aborted) sayArtefacts(say, aws, buckets, o.keep, work, drReport);
+    if (aws && !aborted) {
+      if (o.keep) sayArtefacts(say, aws, buckets, work, drReport);
+      else
+        say(
+          `Artefacts: removed with the work directory (--keep keeps the templates, both buckets with their tags${drReport ? `, the DR report (${drReport.pass} controls pass, ${drReport.fail} fail)` : ''} and the selftest record)`,
+        );
+    }
     if (error && log.lines.length > 0) {
       say('What the jobs logged (warnings and errors):');
       for (const line of log.lines) say(`  ${line}`);
@@ -761,9 +775,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     process.off('exit', onExit);
     if (!o.keep) rmSync(work, { recursive: true, force: true });
     for (const d of directories) d.removed = !exists(d.path);
-    say('Cleanup:');
-    for (const p of processes) say(`  ${p.what} ${p.server.engine}-server pid ${p.pid}: ${p.stopped ? 'stopped' : 'STILL RUNNING'}`);
-    for (const d of directories) say(`  ${d.path}: ${d.removed ? 'removed' : o.keep && d.path === work ? 'kept (--keep)' : 'STILL THERE'}`);
+    // One line when all went; each left behind named.
+    const running = processes.filter((p) => !p.stopped);
+    const there = directories.filter((d) => !d.removed && !(o.keep && d.path === work));
+    say(
+      `Cleanup: ${processes.map((p) => `${p.what} ${p.server.engine}-server pid ${p.pid}${p.stopped ? '' : ' STILL RUNNING'}`).join(' and ')}${running.length === 0 ? ' stopped' : ''}; ` +
+        `${directories.length - there.length} director${directories.length - there.length === 1 ? 'y' : 'ies'} removed${o.keep ? ' (the work directory kept: --keep)' : ''}` +
+        `${there.length > 0 ? `, ${there.map((d) => `${d.path} STILL THERE`).join(', ')}` : ''}`,
+    );
   }
   const ok = !aborted && error === undefined && report?.ok === true && runner.verdict === 'passed';
   say('');
@@ -814,9 +833,8 @@ function sayMeasured(say: (line: string) => void, aws: LocalAws, timings: DrillT
       `  RTO (start -> verified) ${span(timings.startedAt, timings.verifiedAt).padStart(11)}${rtoMinutes !== undefined ? `  objective ${rtoMinutes} min` : ''}`,
     );
     say(`  verified -> deleted     ${span(timings.verifiedAt, timings.deletedAt).padStart(11)}`);
-    say(`  Time is compressed only where the state machine waits: Wait states last ${WAIT_MS} ms here (30 s on AWS), retries ${RETRY_MS} ms.`);
     say(
-      '  TLS: on AWS the drill cluster has in-transit encryption and the verify step connects over TLS; the local server speaks plain TCP, so verify runs with tls=false.',
+      `  Only waits are compressed (Wait states ${WAIT_MS} ms here, 30 s on AWS; retries ${RETRY_MS} ms); TLS is off here (on AWS the drill cluster and its verify use TLS).`,
     );
   }
   if (aws.calls.length === 0) return;
@@ -831,11 +849,10 @@ function sayArtefacts(
   say: (line: string) => void,
   aws: LocalAws,
   buckets: readonly { role: string; name: string; dir: string }[],
-  keep: boolean,
   work: string,
   drReport?: { readonly prefix: string; readonly keys: readonly string[]; readonly pass: number; readonly fail: number },
 ): void {
-  say(`Artefacts${keep ? ' (kept)' : ' (removed now; --keep keeps them)'}:`);
+  say('Artefacts (kept: --keep):');
   const templates = join(work, 'cdk.out');
   say(
     `  templates ${templates}/ (the state machines ran from ${readdirSync(templates)

@@ -19,6 +19,8 @@ import { type SelftestRunner, StepFailedError } from './runner.js';
 export interface AlertTopic {
   readonly region: string;
   readonly topicArn: string;
+  /** Which of the deployment's topics (`primary`, `dr`): the step's name, as people know it (not a generated name). */
+  readonly where?: string;
 }
 
 /** The TEST event the selftest sends through the formatter (EventBridge-shaped, clearly marked). */
@@ -37,7 +39,7 @@ export async function alertPathStep(
   o: { readonly deployment: string; readonly sns: SNSClient; readonly log: LogSink; readonly startedAt: Date; readonly who: string },
 ): Promise<void> {
   await runner.step(
-    `alerts ${topic.topicArn.split(':').pop()}`,
+    `alerts ${topic.where ?? topic.topicArn.split(':').pop()}`,
     topic.region,
     { who: o.who, fix: 'see docs/alerts.md (the topic and its subscriptions)' },
     async () => {

@@ -79,8 +79,9 @@ describe('redis-dr selftest', () => {
       'export app/app-cache',
       'drill app primary',
       'drill app dr',
-      'alerts st-alerts',
-      'alerts st-alerts',
+      // By the topic's place in the deployment: both topics have the same name (st-alerts), one per region.
+      'alerts primary',
+      'alerts dr',
       'record',
     ]);
     expect(r.stdout).toContain('rdr-app-cache-20261123-1000 available');
@@ -121,7 +122,7 @@ describe('redis-dr selftest', () => {
       `preflight ${NAMES.dr}`,
       'snapshot app/app-cache',
       'drill app primary',
-      'alerts st-alerts',
+      'alerts primary',
       'record',
     ]);
   });
@@ -129,9 +130,9 @@ describe('redis-dr selftest', () => {
   it.each([
     ['CreateSnapshot', 'elasticache:CreateSnapshot', 'snapshot app/app-cache'],
     ['CopySnapshot', 'elasticache:CopySnapshot', 'export app/app-cache'],
-    ['Publish', 'sns:Publish', 'alerts st-alerts'],
+    ['Publish', 'sns:Publish', 'alerts primary'],
     ['DescribeStacks', 'cloudformation:DescribeStacks', `preflight ${NAMES.primary}`],
-    ['ListSubscriptionsByTopic', 'sns:ListSubscriptionsByTopic', 'alerts st-alerts'],
+    ['ListSubscriptionsByTopic', 'sns:ListSubscriptionsByTopic', 'alerts primary'],
   ])('access denied on %s: the step fails naming the action and the role that lacks it, exit 1', async (op, action, step) => {
     aws.pipeline.faults.denied.set(op, accessDenied(action));
     const r = await run();
@@ -316,8 +317,8 @@ describe('redis-dr selftest', () => {
         `cleanup canary ${CANARY}`,
         'drill app primary',
         'drill app dr',
-        'alerts st-alerts',
-        'alerts st-alerts',
+        'alerts primary',
+        'alerts dr',
         'record',
       ]);
       const created = aws.state.groups.get(CANARY)!.created!;
