@@ -6,7 +6,10 @@
  * tags), the drill with its RTO by phase, the holds its backup store carries
  * — and written into the folder standing in for the DR bucket under
  * `reports/demo/<time>/` through the same writer (S3 PutObject, read back).
- * A run has minutes of history, so the report covers the run itself. What
+ * A run has minutes of history, so the 30 days before it are simulated
+ * (demo/history.ts) and marked so on the report's top; the run's own facts
+ * are the newest. With `--vault` the vault controls are judged from the
+ * local vault's replica (its verifier's verdict, its COMPLIANCE lock). What
  * the demo has no source for (CloudWatch alarms) is marked not collected,
  * never an empty "none" that reads as a pass.
  */
@@ -22,6 +25,7 @@ import { TAGS } from '../lambdas/domain/plans/types.js';
 import type { StoredBackup } from '../lambdas/domain/self-managed/backup.js';
 import { backupHolds } from '../lambdas/jobs/report/self-managed.js';
 import { writeBucketReport } from '../lambdas/jobs/report/write.js';
+import { simulatedMonth } from './history.js';
 
 /** What the run made, for its report. */
 export interface DemoRun {
@@ -38,6 +42,13 @@ export interface DemoRun {
   readonly point?: { readonly name: string; readonly at: Date; readonly keys: number; readonly tier?: string };
   /** The DR copy's key and its tags (the verifier's verdict among them). */
   readonly drCopy?: { readonly key: string; readonly tags: Readonly<Record<string, string>> };
+  /** With --vault: the replica in the vault folder, its verifier's verdict and its COMPLIANCE lock. */
+  readonly vaultCopy?: CopyFact;
+  /**
+   * Simulate the 30 days before the run (demo/history.ts), marked as simulated on the report.
+   * @default true
+   */
+  readonly history?: boolean;
   /** The drill's report (what its Report step returned) and when it started. */
   readonly drill?: {
     readonly startedAt: Date;
@@ -48,10 +59,6 @@ export interface DemoRun {
     readonly subject: string;
   };
 }
-
-/** With --vault: the report reads no vault, as the scheduled function reads none (the vault lets no workload principal read). */
-const VAULT_READER =
-  "the demo's report reads no vault, as the scheduled report function reads none: `redis-dr report -c <config> --vault-profile <profile>` judges it";
 
 /** Why the demo's report has no alarms section: its only source is CloudWatch, which the demo does not run. */
 export const DEMO_ALARMS_NOT_COLLECTED =
@@ -91,13 +98,27 @@ export async function writeDemoReport(run: DemoRun, s3: S3Client, bucket: string
         },
       ]
     : [];
+  const month =
+    run.history === false
+      ? undefined
+      : simulatedMonth({
+          until: run.startedAt,
+          cache: run.target,
+          plan: run.plan.name,
+          schedule: run.plan.schedule,
+          drillCron: run.plan.drill.schedule.cron,
+          drillRegion: `${run.drRegion} (dr)`,
+          keys: run.point?.keys ?? 5000,
+          rtoTargetSeconds: run.plan.drill.rtoMinutes * 60,
+          ...(run.config.vault ? { vaultDays: run.config.vault.retentionDays } : {}),
+        });
   const inPlan = (cache: string) =>
     run.config.plans.some((p) => (p.targets.replicationGroupIds ?? []).includes(cache) || (p.targets.serverlessCacheNames ?? []).includes(cache));
   const backups = run.backups ? await run.backups() : undefined;
   const report = buildReport({
     deployment: run.config.name,
     generatedAt: run.endedAt,
-    since: run.startedAt,
+    since: month?.since ?? run.startedAt,
     until: run.endedAt,
     caches: [
       {
@@ -106,21 +127,32 @@ export async function writeDemoReport(run: DemoRun, s3: S3Client, bucket: string
         rpoMinutes: run.plan.rpoMinutes,
         timeZone: run.plan.schedule.timeZone,
         retentionDays: planRetentionDays(run.plan),
-        points: run.point ? [{ name: run.point.name, at: run.point.at, keys: run.point.keys, ...(run.point.tier ? { tier: run.point.tier } : {}) }] : [],
-        drCopies,
+        points: [
+          ...(month?.points ?? []),
+          ...(run.point ? [{ name: run.point.name, at: run.point.at, keys: run.point.keys, ...(run.point.tier ? { tier: run.point.tier } : {}) }] : []),
+        ],
+        drCopies: [...(month?.drCopies ?? []), ...drCopies],
+        // With a vault: its replicas, judged like the scheduled report judges a vault it reads (the run's own from the local vault).
+        ...(run.config.vault ? { vaultCopies: [...(month?.vaultCopies ?? []), ...(run.vaultCopy ? [run.vaultCopy] : [])] } : {}),
         drCopyLimitMinutes: run.plan.rpoMinutes + DR_COPY_ALLOWANCE_MINUTES,
         rtoTargetSeconds: run.plan.drill.rtoMinutes * 60,
-        notApplicable: run.config.vault
-          ? { 'cross-account-copy': VAULT_READER, 'vault-lock': VAULT_READER }
-          : { 'cross-account-copy': 'the demo runs without a vault (npm run demo -- --vault adds one)', 'vault-lock': 'the demo runs without a vault' },
+        ...(run.config.vault
+          ? {}
+          : {
+              notApplicable: {
+                'cross-account-copy': 'the demo runs without a vault (npm run demo -- --vault adds one)',
+                'vault-lock': 'the demo runs without a vault',
+              },
+            }),
       },
     ],
     unprotected: run.caches.filter((c) => !inPlan(c)),
     // Every shape the demo runs (one node, cluster mode disabled) can be protected.
     unprotectable: [],
-    drills,
+    drills: [...(month?.drills ?? []), ...drills],
     alarms: [],
-    holds: backups ? backupHolds(backups) : [],
+    holds: [...(month?.holds ?? []), ...(backups ? backupHolds(backups) : [])],
+    ...(month ? { simulated: month.said } : {}),
     minRetentionDays: reportSettings(run.config).minRetentionDays,
     notCollected: {
       alarms: DEMO_ALARMS_NOT_COLLECTED,

@@ -226,7 +226,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let drill: ExecutionResult | undefined;
   /** What the run made, for its DR report (demo/report.ts). */
   let reportRun: Omit<DemoRun, 'endedAt'> | undefined;
-  let drReport: { readonly prefix: string; readonly keys: readonly string[]; readonly pass: number; readonly fail: number } | undefined;
+  let drReport:
+    | { readonly prefix: string; readonly keys: readonly string[]; readonly pass: number; readonly fail: number; readonly notApplicable: number }
+    | undefined;
   let error: string | undefined;
   let aborted = false;
   const checkAbort = () => {
@@ -621,6 +623,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         if (execution.status !== 'SUCCEEDED')
           throw new Error(`the vault's verify state machine ${execution.status.toLowerCase()}: ${execution.error}: ${execution.cause}`);
         const stored = await readVaultVerdict(vaultS3, vault.bucket, key);
+        // The report judges the vault controls from this replica: its verdict (the vault verifier's object) and its lock.
+        const judged = stored.verdict?.verdict;
+        reportRun = {
+          ...reportRun!,
+          vaultCopy: {
+            key,
+            at: statSync(join(vaultDir, key)).mtime,
+            verdict: judged === 'ok' || judged === 'corrupt' || judged === 'unsupported' ? judged : 'pending',
+            retainUntil,
+          },
+        };
         return {
           value: undefined,
           detail: `the vault stack's verify state machine (synthesized, vault account) → verify-rdb job: verdict ${stored.verdict?.verdict ?? '(none)'} in ${vaultVerdictKey(key)}`,
@@ -729,7 +742,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     if (!aborted && aws && reportRun && drBucket) {
       try {
         const written = await writeDemoReport({ ...reportRun, endedAt: new Date() }, aws.s3(reportRun.drRegion), drBucket);
-        drReport = { prefix: written.prefix, keys: written.keys, pass: written.report.summary.pass, fail: written.report.summary.fail };
+        drReport = { prefix: written.prefix, keys: written.keys, ...written.report.summary };
       } catch (err) {
         // Never a quiet gap: a report not written fails the run.
         error ??= `the DR report was not written: ${err instanceof Error ? err.message : String(err)}`;
@@ -764,7 +777,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       if (o.keep) sayArtefacts(say, aws, buckets, work, drReport);
       else
         say(
-          `Artefacts: removed with the work directory (--keep keeps the templates, both buckets with their tags${drReport ? `, the DR report (${drReport.pass} controls pass, ${drReport.fail} fail)` : ''} and the selftest record)`,
+          `Artefacts: removed with the work directory (--keep keeps the templates, both buckets with their tags${drReport ? `, the DR report (${drReport.pass} controls pass, ${drReport.fail} fail, ${drReport.notApplicable} n/a)` : ''} and the selftest record)`,
         );
     }
     if (error && log.lines.length > 0) {
@@ -850,7 +863,7 @@ function sayArtefacts(
   aws: LocalAws,
   buckets: readonly { role: string; name: string; dir: string }[],
   work: string,
-  drReport?: { readonly prefix: string; readonly keys: readonly string[]; readonly pass: number; readonly fail: number },
+  drReport?: { readonly prefix: string; readonly keys: readonly string[]; readonly pass: number; readonly fail: number; readonly notApplicable: number },
 ): void {
   say('Artefacts (kept: --keep):');
   const templates = join(work, 'cdk.out');
@@ -873,7 +886,7 @@ function sayArtefacts(
         // The run's DR report (docs/reports.md), written as the scheduled report function writes its own.
         if (drReport)
           say(
-            `    ${drReport.prefix}: the DR report of this run (${drReport.pass} controls pass, ${drReport.fail} fail; open report.html in a browser): ${drReport.keys.map((k) => k.slice(drReport.prefix.length)).join(', ')}`,
+            `    ${drReport.prefix}: the DR report of this run (${drReport.pass} controls pass, ${drReport.fail} fail, ${drReport.notApplicable} n/a; open report.html in a browser): ${drReport.keys.map((k) => k.slice(drReport.prefix.length)).join(', ')}`,
           );
         continue;
       }

@@ -77,7 +77,8 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     const out = run.stdout;
     // The DR report of the run, listed with the artefacts and kept: HTML with inline SVG charts, its JSON and CSV twins.
     const work = /^work directory: (\S+) \(kept: --keep\)$/m.exec(out)![1]!;
-    const listed = /^ {4}(reports\/demo\/\S+Z\/): the DR report of this run \((\d+) controls pass, 0 fail; open report\.html in a browser\): (.+)$/m.exec(out);
+    const listed =
+      /^ {4}(reports\/demo\/\S+Z\/): the DR report of this run \((\d+) controls pass, 0 fail, 2 n\/a; open report\.html in a browser\): (.+)$/m.exec(out);
     expect(listed, 'the DR report in the artefacts').not.toBeNull();
     const dir = join(work, 'dr-bucket-eu-central-1', listed![1]!);
     expect(listed![3]!.split(', ')).toEqual([
@@ -88,6 +89,8 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     expect(html.match(/<svg[^>]*class="chart"/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
     expect(html).not.toMatch(/<script|<link|src="http/);
+    // A month in every chart, the simulated part said on the page's top.
+    expect(html).toMatch(/<p class="simulated"><strong>Simulated history\.<\/strong> The 30 days before this run are simulated/);
     expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).toMatchObject({ deployment: 'demo', summary: { fail: 0 }, problems: [] });
     expect(readFileSync(join(dir, 'csv', 'drills.csv'), 'utf8')).toMatch(/^COMPLETE,app-cache,app,eu-central-1 \(dr\),\S+,true,\d+,1800,\r$/m);
     // The demo has no CloudWatch: its alarms are not collected, never an empty "none".
@@ -199,6 +202,8 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     expect(out).toContain("Seeded from a copy in this account's DR bucket redis-dr-demo-000000000000-eu-central-1; the copy was deleted (1 version(s)).");
     expect(out).toContain('Restore drill passed: plan app, target app-cache, region eu-central-1 (vault copy, account 999999999999).');
     expect(out).toContain(`Seeded from the vault: account 999999999999, bucket ${vault}, Object Lock COMPLIANCE until ${until}.`);
+    // The report judges the vault controls from the local vault: all eight controls apply and pass.
+    expect(out).toMatch(/^Artefacts: removed .*the DR report \(8 controls pass, 0 fail, 0 n\/a\)/m);
     expect(out).toMatch(/Drill PASSED\.\s*$/);
     expectNothingLeft(run, before);
   });

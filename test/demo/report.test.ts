@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { backupFileName } from '../../lambdas/domain/self-managed/backup.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { DEMO_ALARMS_NOT_COLLECTED, type DemoRun, writeDemoReport } from '../../demo/report.js';
+import { demoVaultConfig } from '../../demo/run.js';
 
 /**
  * The demo's DR report is built from what the run has: its caches against
@@ -63,7 +64,8 @@ describe("the demo's DR report", () => {
 
   it("lists the holds the run's backup store carries", async () => {
     const { report } = await writeDemoReport(run(), new S3Client({ region: 'eu-central-1' }), 'dr-bucket');
-    expect(report.holds).toEqual([{ cache: 'app-cache', point, since: pointAt, reason: `keyspace-collapsed:${point}` }]);
+    // The run's own hold (the simulated month's collapse hold is before it).
+    expect(report.holds.filter((h) => h.since >= startedAt)).toEqual([{ cache: 'app-cache', point, since: pointAt, reason: `keyspace-collapsed:${point}` }]);
     expect(report.notCollected.holds).toBeUndefined();
   });
 
@@ -78,5 +80,44 @@ describe("the demo's DR report", () => {
   it('a run that ended before its backup store existed: holds are "not collected"', async () => {
     const { report } = await writeDemoReport(run({ backups: undefined }), new S3Client({ region: 'eu-central-1' }), 'dr-bucket');
     expect(report.notCollected.holds).toBe('the run ended before its backup store existed');
+  });
+
+  it('covers a month: the 30 days before the run simulated (a trend in every chart), marked so on the page; the run itself the newest', async () => {
+    const { report, prefix } = await writeDemoReport(run(), new S3Client({ region: 'eu-central-1' }), 'dr-bucket');
+    expect(report.since.toISOString()).toBe('2026-10-25T05:00:00.000Z');
+    const cache = report.caches[0]!;
+    expect(cache.facts.points.length).toBeGreaterThan(300);
+    expect(cache.facts.points.at(-1)!.name).toBe(point);
+    expect(cache.drills.length).toBeGreaterThanOrEqual(4);
+    expect(cache.drills.filter((d) => !d.passed)).toHaveLength(1);
+    expect(cache.dr!.corrupt).toBe(1);
+    expect(report.holds.some((h) => /keyspace collapsed/.test(h.reason) && h.released !== undefined)).toBe(true);
+    // The happy path stays a pass: the simulated month fails no control.
+    expect(report.summary.fail).toBe(0);
+    expect(report.simulated).toMatch(/^The 30 days before this run are simulated/);
+    expect(stored.get(`${prefix}report.html`)!.toString()).toMatch(/<p class="simulated"><strong>Simulated history\.<\/strong> The 30 days/);
+    // Without the month: the run alone, nothing marked simulated.
+    const alone = await writeDemoReport(run({ history: false }), new S3Client({ region: 'eu-central-1' }), 'dr-bucket');
+    expect(alone.report.simulated).toBeUndefined();
+    expect(alone.report.caches[0]!.facts.points).toHaveLength(1);
+  });
+
+  it('with --vault: the vault controls are judged from the local vault (pass on a verified, locked replica; fail on a corrupt one), never "reads no vault"', async () => {
+    const vaulted = demoVaultConfig('config/demo.json');
+    const replica = { key: `${point}-0001.rdb`, at: pointAt, retainUntil: new Date(pointAt.getTime() + 400 * 86_400_000) };
+    const judged = async (verdict: 'ok' | 'corrupt') => {
+      const { report } = await writeDemoReport(
+        run({ config: vaulted, plan: vaulted.plans[0]!, history: false, vaultCopy: { ...replica, verdict } }),
+        new S3Client({ region: 'eu-central-1' }),
+        'dr-bucket',
+      );
+      return Object.fromEntries(report.controls.filter((c) => c.control === 'cross-account-copy' || c.control === 'vault-lock').map((c) => [c.control, c]));
+    };
+    const ok = await judged('ok');
+    expect(ok['cross-account-copy']).toMatchObject({ verdict: 'pass', why: '1 replica(s) verified in the vault in the period' });
+    expect(ok['vault-lock']).toMatchObject({ verdict: 'pass' });
+    const bad = await judged('corrupt');
+    expect(bad['cross-account-copy']!.verdict).toBe('fail');
+    for (const c of [...Object.values(ok), ...Object.values(bad)]) expect(c.why).not.toMatch(/reads no vault/);
   });
 });

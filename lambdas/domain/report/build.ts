@@ -4,6 +4,7 @@
  * Pure.
  */
 import type { AlarmEpisode, CacheFacts, CacheReport, ControlResult, CopyFact, CopySummary, DrillFact, DrReport, ReportFacts, RpoAttainment } from './model.js';
+import { readableDuration } from './readable.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -119,7 +120,10 @@ export function rtoTrend(drills: readonly DrillFact[]): number | undefined {
 }
 
 const minutes = (ms: number) => Math.round(ms / MINUTE);
-const hm = (ms: number) => `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / MINUTE)} min`;
+// Minutes rounded before hours are taken (never "719 h 60 min"), in the largest units that say it.
+const hm = readableDuration;
+/** A time in a reason: ISO, to the second (the page shows it in the deployment's zone; the CSV keeps it as it is). */
+const isoTime = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Each control of one cache, with the reason for its verdict. */
 export function cacheControls(
@@ -140,7 +144,7 @@ export function cacheControls(
     rpo.breaches.length === 0 ? 'pass' : 'fail',
     rpo.breaches.length === 0
       ? `largest gap ${hm(rpo.largestGapMs)}, within the RPO of ${facts.rpoMinutes} min`
-      : `largest gap ${hm(rpo.largestGapMs)} (${rpo.largestGapFrom.toISOString()} to ${rpo.largestGapTo.toISOString()}) over the RPO of ${facts.rpoMinutes} min; ${rpo.daysMissed.length} of ${rpo.days} days missed`,
+      : `largest gap ${hm(rpo.largestGapMs)} (${isoTime(rpo.largestGapFrom)} to ${isoTime(rpo.largestGapTo)}) over the RPO of ${facts.rpoMinutes} min; ${rpo.daysMissed.length} of ${rpo.days} days missed`,
   );
   const newest = [...facts.points].filter((p) => p.at <= all.until).sort((a, b) => b.at.getTime() - a.at.getTime())[0];
   const age = newest ? all.until.getTime() - newest.at.getTime() : undefined;
@@ -192,7 +196,7 @@ export function cacheControls(
       ok ? 'pass' : 'fail',
       !last
         ? 'no drill in the period'
-        : `last drill ${last.startedAt.toISOString()} ${last.passed ? 'passed' : `failed${last.reason ? `: ${last.reason}` : ''}`}` +
+        : `last drill ${isoTime(last.startedAt)} ${last.passed ? 'passed' : `failed${last.reason ? `: ${last.reason}` : ''}`}` +
             `${last.rtoSeconds !== undefined ? `, RTO ${Math.round(last.rtoSeconds)} s (target ${facts.rtoTargetSeconds} s)` : ''}`,
     );
   }
@@ -260,5 +264,6 @@ export function buildReport(facts: ReportFacts): DrReport {
     // A report that judged nothing is no pass: say so (partial, exit 1), as for a fact not read.
     problems: [...(facts.problems ?? []), ...(facts.caches.length === 0 ? ['no cache or backup target was found to report on: nothing was judged'] : [])],
     notCollected: facts.notCollected ?? {},
+    ...(facts.simulated !== undefined ? { simulated: facts.simulated } : {}),
   };
 }

@@ -96,6 +96,8 @@ export interface ReportFacts {
    * the report says "not collected", never an empty "none" that reads as a pass.
    */
   readonly notCollected?: NotCollected;
+  /** Set when some facts were made up to show the report (the demo's month of history): what, said on the page's top. */
+  readonly simulated?: string;
 }
 
 /** Report sections that can be not collected. */
@@ -181,4 +183,6 @@ export interface DrReport {
   readonly problems: readonly string[];
   /** Sections with no source where the report was made, each with why (shown as "not collected"). */
   readonly notCollected: NotCollected;
+  /** Some facts were simulated (the demo's history): what, shown first. */
+  readonly simulated?: string;
 }

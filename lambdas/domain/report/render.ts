@@ -6,28 +6,127 @@
  * Pure.
  */
 import { type CacheReport, type CollectedSection, CONTROLS, type ControlResult, type DrReport } from './model.js';
-import { copiesPerWeek, esc, rpoTimeline, rtoBars } from './svg.js';
+import { esc, readableDuration, readableSeconds, readableTime, withCode } from './readable.js';
+import { copiesPerWeek, rpoTimeline, rtoBars } from './svg.js';
 
 const iso = (d: Date | undefined) => (d ? d.toISOString().replace('.000Z', 'Z') : '');
-const hm = (ms: number) => `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
 const mark = (v: ControlResult['verdict']) => (v === 'pass' ? '✓ pass' : v === 'fail' ? '✗ FAIL' : '– n/a');
 
-function table(caption: string, head: readonly string[], rows: readonly (readonly string[])[], notCollected?: string): string {
+/** A cell: its text, and whether it holds markup already escaped (a reason with `code`). */
+type Cell = string | { readonly html: string };
+const cellHtml = (c: Cell) => (typeof c === 'string' ? esc(c) : c.html);
+const cellEmpty = (c: Cell) => (typeof c === 'string' ? c === '' : c.html === '');
+
+/**
+ * A table, or what stands for one: "not collected" with why, or "none". A
+ * column empty in every row is left out (an empty column says nothing).
+ */
+function table(caption: string, head: readonly string[], rows: readonly (readonly Cell[])[], notCollected?: string, cls?: string): string {
   // Nothing read is not "none": a section with no source here says so, and why.
-  if (notCollected !== undefined) return `<p class="not-collected"><strong>${esc(caption)}: not collected</strong> (${esc(notCollected)}).</p>`;
+  if (notCollected !== undefined) return `<p class="not-collected"><strong>${esc(caption)}: not collected</strong> (${withCode(notCollected)}).</p>`;
   if (rows.length === 0) return `<p class="empty">${esc(caption)}: none.</p>`;
+  const keep = head.map((_, i) => rows.some((r) => !cellEmpty(r[i] ?? '')));
+  const pick = <T>(xs: readonly T[]) => xs.filter((_, i) => keep[i]);
   return (
-    `<table><caption>${esc(caption)}</caption><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead>` +
-    `<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`
+    `<table${cls ? ` class="${cls}"` : ''}><caption>${esc(caption)}</caption><thead><tr>${pick(head)
+      .map((h) => `<th scope="col">${esc(h)}</th>`)
+      .join('')}</tr></thead>` +
+    `<tbody>${rows
+      .map(
+        (r) =>
+          `<tr>${pick(r)
+            .map((c) => `<td>${cellHtml(c)}</td>`)
+            .join('')}</tr>`,
+      )
+      .join('')}</tbody></table>`
   );
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * Recovery points per day as a calendar: a row per week (Monday first), a
+ * cell per day (`14: 5`; `1 Nov: 12` where a month starts), so a month is five
+ * rows, not thirty.
+ */
+function calendar(perDay: readonly { readonly day: string; readonly points: number }[]): Cell[][] {
+  const rows: Cell[][] = [];
+  let row: Cell[] | undefined;
+  for (const { day, points } of perDay) {
+    const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+    const weekday = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7;
+    if (!row || weekday === 0) {
+      row = [`from ${d} ${MONTHS[m - 1]}`, '', '', '', '', '', '', ''];
+      rows.push(row);
+    }
+    // The month where it starts (and on the first cell); the row's label names the week.
+    row[weekday + 1] = `${d === 1 || day === perDay[0]!.day ? `${d} ${MONTHS[m - 1]}` : d}: ${points}`;
+  }
+  return rows;
+}
+
+/** The headline figures, as cards: each a number, what it counts, and a word on it. */
+function cards(r: DrReport): string {
+  const drills = r.caches.flatMap((c) => c.drills);
+  const passed = drills.filter((d) => d.passed).length;
+  const rtos = drills.filter((d) => d.passed && d.rtoSeconds !== undefined).map((d) => d.rtoSeconds!);
+  const median = rtos.length > 0 ? [...rtos].sort((a, b) => a - b)[Math.floor((rtos.length - 1) / 2)]! : undefined;
+  const targets = r.caches.map((c) => c.facts.rtoTargetSeconds).filter((t): t is number => t !== undefined);
+  const copies = r.caches.flatMap((c) => [c.dr, c.vault].filter((s) => s !== undefined));
+  const verified = copies.reduce((n, s) => n + s.verified, 0);
+  const copyCount = copies.reduce((n, s) => n + s.copies, 0);
+  const failedCopies = copies.reduce((n, s) => n + s.corrupt + s.unsupported, 0);
+  const withinRpo = r.caches.filter((c) => c.rpo.breaches.length === 0).length;
+  const card = (state: 'ok' | 'bad' | 'none', figure: string, what: string, note: string) =>
+    `<div class="card ${state}"><div class="figure">${esc(figure)}</div><div class="what">${esc(what)}</div><div class="note">${esc(note)}</div></div>`;
+  return `<div class="cards">${[
+    card(
+      r.summary.fail > 0 ? 'bad' : 'ok',
+      `${r.summary.pass}/${r.summary.pass + r.summary.fail}`,
+      'controls pass',
+      r.summary.fail > 0 ? `${r.summary.fail} FAIL, ${r.summary.notApplicable} n/a` : `none fails; ${r.summary.notApplicable} n/a`,
+    ),
+    card(
+      r.unprotected.length > 0 ? 'bad' : 'ok',
+      String(r.caches.length),
+      'caches protected',
+      r.notCollected.coverage !== undefined ? 'coverage not collected' : `${r.unprotected.length} unprotected, ${r.unprotectable.length} unprotectable`,
+    ),
+    card(
+      withinRpo < r.caches.length ? 'bad' : 'ok',
+      `${withinRpo}/${r.caches.length}`,
+      'caches within the RPO all period',
+      `${r.caches.reduce((n, c) => n + c.rpo.points, 0)} recovery points`,
+    ),
+    card(
+      copyCount === 0 ? 'none' : failedCopies > 0 ? 'bad' : 'ok',
+      `${verified}/${copyCount}`,
+      'copies verified',
+      copyCount === 0 ? 'no copy in this period' : failedCopies > 0 ? `${failedCopies} corrupt or not verifiable` : 'none corrupt',
+    ),
+    card(
+      drills.length === 0 ? 'none' : passed < drills.length ? 'bad' : 'ok',
+      `${passed}/${drills.length}`,
+      'restore drills passed',
+      drills.length === 0 ? 'no drill in this period' : `${drills.length - passed} failed`,
+    ),
+    card(
+      median === undefined ? 'none' : targets.length > 0 && median > Math.min(...targets) ? 'bad' : 'ok',
+      median === undefined ? '–' : readableSeconds(median),
+      'median RTO',
+      targets.length > 0 ? `target ${readableSeconds(Math.min(...targets))}` : 'no target',
+    ),
+  ].join('')}</div>`;
 }
 
 function cacheSection(c: CacheReport, index: number, report: DrReport): string {
   const f = c.facts;
+  const when = (d: Date | undefined) => readableTime(d, f.timeZone);
   const parts = [
-    `<section class="cache"><h2 id="cache-${index}">${esc(f.cache)} <small>plan ${esc(f.plan)}, RPO ${f.rpoMinutes} min</small></h2>`,
-    '<h3>Recovery points and the RPO</h3>',
-    `<p>${c.rpo.points} recovery point(s) in the period; largest gap ${hm(c.rpo.largestGapMs)}; ${c.rpo.daysMissed.length} of ${c.rpo.days} day(s) with time over the RPO.</p>`,
+    `<section class="cache"><h2 id="cache-${index}">${esc(f.cache)} <small>plan ${esc(f.plan)}, RPO ${esc(readableDuration(f.rpoMinutes * 60_000))}</small></h2>`,
+    '<div class="panels">',
+    '<div class="panel"><h3>Recovery points and the RPO</h3>',
+    `<p>${c.rpo.points} recovery point(s) in the period; largest gap ${esc(readableDuration(c.rpo.largestGapMs))}; ${c.rpo.daysMissed.length} of ${c.rpo.days} day(s) with time over the RPO.</p>`,
     `<figure>${rpoTimeline(
       `rpo-${index}`,
       f.cache,
@@ -35,17 +134,21 @@ function cacheSection(c: CacheReport, index: number, report: DrReport): string {
       report.until,
       f.points.map((p) => p.at),
       c.rpo.breaches,
-    )}<figcaption>RPO timeline: each tick a recovery point; hatched, the time no recovery point was within the RPO.</figcaption></figure>`,
+      f.timeZone,
+    )}<figcaption>Each tick a recovery point; hatched, the time no recovery point was within the RPO.</figcaption></figure>`,
     table(
       `Time over the RPO of ${f.cache}`,
       ['from', 'to', 'length'],
-      c.rpo.breaches.map((b) => [iso(b.from), iso(b.to), hm(b.to.getTime() - b.from.getTime())]),
+      c.rpo.breaches.map((b) => [when(b.from), when(b.to), readableDuration(b.to.getTime() - b.from.getTime())]),
     ),
     table(
       `Recovery points per day of ${f.cache} (${f.timeZone})`,
-      ['day', 'recovery points'],
-      c.rpo.perDay.map((d) => [d.day, String(d.points)]),
+      ['week', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
+      calendar(c.rpo.perDay),
+      undefined,
+      'calendar',
     ),
+    '</div>',
   ];
   for (const [where, s] of [
     ['DR region', c.dr],
@@ -53,111 +156,149 @@ function cacheSection(c: CacheReport, index: number, report: DrReport): string {
   ] as const) {
     if (!s) continue;
     parts.push(
-      `<h3>${where} copies</h3><p>${s.copies} copies in the period: ${s.verified} verified, ${s.corrupt} corrupt, ${s.unsupported} in a format not verified, ${s.pending} pending; newest verified ${iso(s.newestVerifiedAt) || 'none'}.` +
-        `${where === 'Vault' && c.vault ? ` ${c.vault.locked} locked (COMPLIANCE) past the report's end${c.vault.earliestRetainUntil ? `, the earliest until ${iso(c.vault.earliestRetainUntil)}` : ''}.` : ''}</p>`,
-      `<figure>${copiesPerWeek(`copies-${where === 'Vault' ? 'v' : 'd'}-${index}`, f.cache, where, s.verifiedPerWeek)}<figcaption>${where} copies per ISO week: solid verified, hatched failed (corrupt or not verifiable).</figcaption></figure>`,
+      `<div class="panel"><h3>${where} copies</h3><p>${s.copies} copies in the period: ${s.verified} verified, ${s.corrupt} corrupt, ${s.unsupported} in a format not verified, ${s.pending} pending; newest verified ${esc(when(s.newestVerifiedAt) || 'none')}.` +
+        `${where === 'Vault' && c.vault ? ` ${c.vault.locked} locked (COMPLIANCE) past the report's end${c.vault.earliestRetainUntil ? `, the earliest until ${esc(when(c.vault.earliestRetainUntil))}` : ''}.` : ''}</p>`,
+      s.copies === 0
+        ? `<p class="no-data">No ${where === 'Vault' ? 'vault' : 'DR'} copy in this period.</p>`
+        : `<figure>${copiesPerWeek(`copies-${where === 'Vault' ? 'v' : 'd'}-${index}`, f.cache, where, s.verifiedPerWeek)}<figcaption>Per ISO week: solid verified, hatched failed (corrupt or not verifiable).</figcaption></figure>`,
       table(
         `${where} copies per week of ${f.cache}`,
         ['week', 'verified', 'failed'],
         s.verifiedPerWeek.map((w) => [w.week, String(w.verified), String(w.failed)]),
       ),
+      '</div>',
     );
   }
-  parts.push('<h3>Restore drills</h3>');
+  // The drills' table has six columns: the whole width.
+  parts.push('<div class="panel wide"><h3>Restore drills</h3>');
   if (f.rtoTargetSeconds === undefined) parts.push('<p>This plan runs no restore drill.</p>');
   else {
     parts.push(
-      `<p>${c.drills.length} drill(s), ${c.drills.filter((d) => d.passed).length} passed; RTO target ${f.rtoTargetSeconds} s` +
+      `<p>${c.drills.length} drill(s), ${c.drills.filter((d) => d.passed).length} passed; RTO target ${esc(readableSeconds(f.rtoTargetSeconds))}` +
         `${c.rtoTrendSecondsPerWeek !== undefined ? `; RTO trend ${c.rtoTrendSecondsPerWeek >= 0 ? '+' : ''}${c.rtoTrendSecondsPerWeek.toFixed(1)} s per week` : ''}.</p>`,
-      `<figure>${rtoBars(
-        `rto-${index}`,
-        f.cache,
-        c.drills.map((d) => ({ at: d.startedAt, passed: d.passed, ...(d.rtoSeconds !== undefined ? { rtoSeconds: d.rtoSeconds } : {}) })),
-        f.rtoTargetSeconds,
-      )}<figcaption>RTO per drill (start to verified); dashed, the target; hatched and labelled FAILED, a drill that failed.</figcaption></figure>`,
+      c.drills.length === 0
+        ? '<p class="no-data">No drill in this period.</p>'
+        : `<figure>${rtoBars(
+            `rto-${index}`,
+            f.cache,
+            c.drills.map((d) => ({ at: d.startedAt, passed: d.passed, ...(d.rtoSeconds !== undefined ? { rtoSeconds: d.rtoSeconds } : {}) })),
+            f.rtoTargetSeconds,
+            f.timeZone,
+          )}<figcaption>RTO per drill (start to verified); dashed, the target; hatched and labelled FAILED, a drill that failed.</figcaption></figure>`,
       table(
         `Drills of ${f.cache}`,
-        ['started', 'region', 'result', 'RTO (s)', 'phases', 'checks'],
+        ['started', 'region', 'result', 'RTO', 'phases', 'checks'],
         c.drills.map((d) => [
-          iso(d.startedAt),
+          when(d.startedAt),
           d.region,
-          d.passed ? 'passed' : `FAILED${d.reason ? `: ${d.reason}` : ''}`,
-          d.rtoSeconds !== undefined ? String(Math.round(d.rtoSeconds)) : '',
+          d.passed ? 'passed' : { html: `FAILED${d.reason ? `: ${withCode(d.reason, f.timeZone)}` : ''}` },
+          d.rtoSeconds !== undefined ? readableSeconds(d.rtoSeconds) : '',
           Object.entries(d.phases ?? {})
-            .map(([k, v]) => `${k} ${Math.round(v)} s`)
+            .map(([k, v]) => `${k} ${readableSeconds(v)}`)
             .join(', '),
           (d.checks ?? []).map((ch) => `${ch.name} ${ch.ok ? 'ok' : 'FAILED'}`).join(', '),
         ]),
       ),
     );
   }
-  parts.push('</section>');
+  parts.push('</div>', '</div>', '</section>');
   return parts.join('\n');
 }
 
+/**
+ * Light and dark (the reader's setting), wide screens used (cards, then the
+ * controls, then two panels of charts a row), and print: light colours,
+ * sections on pages of their own, no table or chart cut across a page.
+ */
 const STYLE = `
-body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:780px;color:#1c1b1f;line-height:1.4}
-h1{font-size:1.6rem}h2{font-size:1.25rem;border-top:2px solid #ccc;padding-top:.8rem;margin-top:2rem}h2 small{font-weight:normal;color:#555}
+:root{--bg:#fff;--fg:#1c1b1f;--muted:#5b5b66;--line:#c9c9d1;--card:#f6f6f9;--ok:#1b5e20;--bad:#b3261e;--warn:#7a4b00;--track:#e8f0e8;--copy:#1565c0;color-scheme:light dark}
+@media (prefers-color-scheme:dark){:root{--bg:#17171c;--fg:#e6e6ea;--muted:#a4a4b0;--line:#3c3c47;--card:#22222a;--ok:#81c784;--bad:#f28b82;--warn:#f6c177;--track:#24352a;--copy:#64b5f6}}
+*{box-sizing:border-box}
+body{font-family:system-ui,sans-serif;margin:0 auto;padding:1.5rem 2rem;max-width:1440px;background:var(--bg);color:var(--fg);line-height:1.45}
+h1{font-size:1.7rem;margin:0 0 .3rem}h2{font-size:1.3rem;border-top:2px solid var(--line);padding-top:.8rem;margin-top:2rem}h2 small{font-weight:normal;color:var(--muted)}
+h3{font-size:1.05rem;margin:.4rem 0}
+.meta{color:var(--muted);margin:0}.simulated{border:2px dashed var(--warn);color:var(--warn);padding:.5rem .8rem;border-radius:.4rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(190px,1fr));gap:.8rem;margin:1.2rem 0}
+.card{background:var(--card);border-left:5px solid var(--line);border-radius:.4rem;padding:.7rem .9rem}
+.card.ok{border-left-color:var(--ok)}.card.bad{border-left-color:var(--bad)}
+.card .figure{font-size:1.9rem;font-weight:650;font-variant-numeric:tabular-nums}.card .what{font-weight:600}.card .note{color:var(--muted);font-size:.85rem}
+.card.bad .note{color:var(--bad)}
+.panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:1rem 2rem}.panel{min-width:0}.panel.wide{grid-column:1/-1}.panel.wide figure{max-width:760px}
 table{border-collapse:collapse;margin:.5rem 0 1rem;width:100%;font-size:.85rem}caption{text-align:left;font-weight:600;padding:.2rem 0}
-th,td{border:1px solid #bbb;padding:.2rem .4rem;text-align:left;vertical-align:top}
-.pass{color:#1b5e20}.not-collected{color:#7a4b00}.fail{color:#b3261e;font-weight:600}figure{margin:.5rem 0}figcaption{font-size:.8rem;color:#444}
-svg.chart{max-width:100%;height:auto}
-@media print{body{margin:0;max-width:none}section.cache{break-before:page}figure,table{break-inside:avoid}}
+th,td{border:1px solid var(--line);padding:.25rem .45rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:var(--card);white-space:nowrap;overflow-wrap:normal}td:first-child{white-space:nowrap;overflow-wrap:normal}
+table.controls td:nth-child(3),table.calendar td{white-space:nowrap}table.calendar{font-size:.8rem}
+code{font-family:ui-monospace,monospace;font-size:.9em;background:var(--card);padding:0 .2em;border-radius:.2em}
+.pass{color:var(--ok)}.not-collected{color:var(--warn)}.fail{color:var(--bad);font-weight:600}.no-data{color:var(--muted);font-style:italic;border:1px dashed var(--line);padding:.8rem;border-radius:.4rem}
+figure{margin:.5rem 0}figcaption{font-size:.8rem;color:var(--muted)}
+svg.chart{width:100%;height:auto}svg.chart text{fill:var(--fg)}
+svg.chart .c-track{fill:var(--track)}svg.chart .c-point{stroke:var(--ok)}svg.chart .c-ok{fill:var(--ok)}svg.chart .c-copy{fill:var(--copy)}svg.chart .c-axis{stroke:var(--muted)}
+@media print{
+:root{--bg:#fff;--fg:#000;--muted:#444;--line:#999;--card:#f2f2f2;--ok:#1b5e20;--bad:#b3261e;--warn:#7a4b00;--track:#e8f0e8;--copy:#1565c0}
+body{padding:0;max-width:none;font-size:10pt}
+section{break-before:page}header+main>section:first-child{break-before:avoid}
+.panels{display:block}figure,tr,.card{break-inside:avoid}thead{display:table-header-group}
+}
 `;
 
 /** The report as one self-contained HTML page. */
 export function reportHtml(r: DrReport): string {
+  // The deployment's time zone: its first plan's (the plans of one deployment share one in practice), else UTC.
+  const timeZone = r.caches[0]?.facts.timeZone ?? 'UTC';
+  const when = (d: Date | undefined) => readableTime(d, timeZone);
   const controlRows = r.controls.map((c) => {
     const title = CONTROLS.find((k) => k.id === c.control)!;
-    return `<tr><td>${esc(c.cache)}</td><td>${esc(title.title)}<br><small>${esc(title.auditManager)}</small></td><td class="${c.verdict === 'fail' ? 'fail' : c.verdict === 'pass' ? 'pass' : ''}">${esc(mark(c.verdict))}</td><td>${esc(c.why)}</td></tr>`;
+    return `<tr><td>${esc(c.cache)}</td><td>${esc(title.title)}<br><small>${esc(title.auditManager)}</small></td><td class="${c.verdict === 'fail' ? 'fail' : c.verdict === 'pass' ? 'pass' : ''}">${esc(mark(c.verdict))}</td><td>${withCode(c.why, timeZone)}</td></tr>`;
   });
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>redis-dr report: ${esc(r.deployment)}, ${esc(iso(r.since))} to ${esc(iso(r.until))}</title>
+<title>redis-dr report: ${esc(r.deployment)}, ${esc(when(r.since))} to ${esc(when(r.until))}</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <header>
 <h1>Disaster recovery report: ${esc(r.deployment)}</h1>
-<p>Period ${esc(iso(r.since))} to ${esc(iso(r.until))}; written ${esc(iso(r.generatedAt))} by redis-dr.</p>
-<p><strong>Controls: ${r.summary.pass} pass, ${r.summary.fail} fail, ${r.summary.notApplicable} not applicable.</strong></p>
-${r.problems.length > 0 ? `<section><h2 id="not-read">Partial report: facts not read</h2><ul>${r.problems.map((p) => `<li class="fail">${esc(p)}</li>`).join('')}</ul></section>` : ''}
+<p class="meta">${esc(when(r.since))} to ${esc(when(r.until))} (${esc(readableDuration(r.until.getTime() - r.since.getTime()))}); written ${esc(when(r.generatedAt))} by redis-dr. Times in ${esc(timeZone)}; the JSON and CSV files give them in UTC.</p>
+${r.simulated !== undefined ? `<p class="simulated"><strong>Simulated history.</strong> ${withCode(r.simulated)}</p>` : ''}
+${cards(r)}
+${r.problems.length > 0 ? `<section><h2 id="not-read">Partial report: facts not read</h2><ul>${r.problems.map((p) => `<li class="fail">${withCode(p)}</li>`).join('')}</ul></section>` : ''}
 </header>
 <main>
+<section><h2 id="controls">Controls</h2>
+<p><strong>Controls: ${r.summary.pass} pass, ${r.summary.fail} fail, ${r.summary.notApplicable} not applicable.</strong></p>
+<table class="controls"><caption>Each control per cache, in AWS Backup Audit Manager's terms</caption><thead><tr><th scope="col">cache</th><th scope="col">control</th><th scope="col">verdict</th><th scope="col">why</th></tr></thead><tbody>
+${controlRows.join('\n')}
+</tbody></table>
+</section>
 <section><h2 id="coverage">Coverage</h2>
 ${
   r.notCollected.coverage !== undefined
-    ? `<p class="not-collected"><strong>${r.caches.length} cache(s) protected; unprotected and unprotectable caches: not collected</strong> (${esc(r.notCollected.coverage)}).</p>`
+    ? `<p class="not-collected"><strong>${r.caches.length} cache(s) protected; unprotected and unprotectable caches: not collected</strong> (${withCode(r.notCollected.coverage)}).</p>`
     : `<p>${r.caches.length} cache(s) protected; ${r.unprotected.length} unprotected${r.unprotected.length ? ` (${esc(r.unprotected.join(', '))})` : ''}; ${r.unprotectable.length} unprotectable.</p>
 ${table(
   'Caches that cannot be protected',
   ['cache', 'why'],
-  r.unprotectable.map((u) => [u.cache, u.why]),
+  r.unprotectable.map((u) => [u.cache, { html: withCode(u.why) }]),
 )}`
 }
-</section>
-<section><h2 id="controls">Controls</h2>
-<table><caption>Each control per cache, in AWS Backup Audit Manager's terms</caption><thead><tr><th scope="col">cache</th><th scope="col">control</th><th scope="col">verdict</th><th scope="col">why</th></tr></thead><tbody>
-${controlRows.join('\n')}
-</tbody></table>
 </section>
 ${r.caches.map((c, i) => cacheSection(c, i, r)).join('\n')}
 <section><h2 id="holds">Holds and collapses</h2>
 ${table(
   'Recovery points held after a keyspace collapse',
   ['cache', 'point', 'since', 'reason', 'released'],
-  r.holds.map((h) => [h.cache, h.point, iso(h.since), h.reason, iso(h.released) || 'still held']),
+  r.holds.map((h) => [h.cache, h.point, when(h.since), { html: withCode(h.reason) }, when(h.released) || 'still held']),
   r.notCollected.holds,
 )}
 </section>
 <section><h2 id="alarms">Alarms</h2>
 ${table(
   'Alarms that fired in the period',
-  ['alarm', 'from', 'to', 'minutes in ALARM'],
-  r.alarms.map((a) => [a.alarm, iso(a.from), iso(a.to) || 'still in ALARM', String(a.minutesInAlarm)]),
+  ['alarm', 'from', 'to', 'time in ALARM'],
+  r.alarms.map((a) => [a.alarm, when(a.from), when(a.to) || 'still in ALARM', readableDuration(a.minutesInAlarm * 60_000)]),
   r.notCollected.alarms,
 )}
 </section>

@@ -7,10 +7,7 @@
  * escaped.
  */
 
-/** Text for HTML and SVG content and attributes. */
-export function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+import { esc, readableDay, readableSeconds, readableTime, timeTicks } from './readable.js';
 
 const W = 720;
 const FONT = 'font-family="system-ui, sans-serif" font-size="11"';
@@ -24,8 +21,6 @@ function frame(id: string, title: string, desc: string, height: number, body: st
   );
 }
 
-const shortDate = (t: number) => new Date(t).toISOString().slice(5, 10);
-
 /** Recovery points as ticks on the period's line; the time over the RPO hatched. */
 export function rpoTimeline(
   id: string,
@@ -34,28 +29,34 @@ export function rpoTimeline(
   until: Date,
   points: readonly Date[],
   breaches: readonly { readonly from: Date; readonly to: Date }[],
+  timeZone = 'UTC',
 ): string {
   const left = 10;
   const right = W - 10;
   const span = Math.max(1, until.getTime() - since.getTime());
   const x = (t: number) => left + ((t - since.getTime()) / span) * (right - left);
-  const parts: string[] = [`<rect x="${left}" y="20" width="${right - left}" height="24" fill="#e8f0e8" stroke="#5f6b5f"/>`];
+  const parts: string[] = [`<rect class="c-track" x="${left}" y="20" width="${right - left}" height="24" fill="#e8f0e8" stroke="#5f6b5f"/>`];
   for (const b of breaches) {
     const x0 = x(b.from.getTime());
     parts.push(`<rect x="${x0.toFixed(1)}" y="20" width="${Math.max(1, x(b.to.getTime()) - x0).toFixed(1)}" height="24" fill="url(#hatch)"/>`);
   }
   for (const p of points)
-    parts.push(`<line x1="${x(p.getTime()).toFixed(1)}" y1="16" x2="${x(p.getTime()).toFixed(1)}" y2="48" stroke="#1b5e20" stroke-width="1"/>`);
-  // Date labels at five places.
-  for (let i = 0; i <= 4; i++) {
-    const t = since.getTime() + (span * i) / 4;
-    parts.push(`<text x="${x(t).toFixed(1)}" y="62" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}" ${FONT}>${shortDate(t)}</text>`);
-  }
+    parts.push(`<line class="c-point" x1="${x(p.getTime()).toFixed(1)}" y1="16" x2="${x(p.getTime()).toFixed(1)}" y2="48" stroke="#1b5e20" stroke-width="1"/>`);
+  // Ticks on round local times, each label distinct (a day, or a clock time within a short period).
+  const ticks = timeTicks(since, until, timeZone);
+  ticks.forEach((t, i) => {
+    const at = x(t.at.getTime());
+    const anchor = at - left < 30 ? 'start' : right - at < 30 ? 'end' : 'middle';
+    parts.push(
+      `<line class="c-axis" x1="${at.toFixed(1)}" y1="44" x2="${at.toFixed(1)}" y2="50" stroke="#444"/>`,
+      `<text x="${at.toFixed(1)}" y="62" text-anchor="${i === 0 && anchor === 'middle' ? 'middle' : anchor}" ${FONT}>${esc(t.label)}</text>`,
+    );
+  });
   parts.push(`<text x="${left}" y="11" ${FONT}>${esc(`${points.length} recovery point(s); hatched: over the RPO (${breaches.length})`)}</text>`);
   return frame(
     id,
     `RPO timeline of ${cache}`,
-    `${points.length} recovery points between ${since.toISOString()} and ${until.toISOString()}; ${breaches.length} period(s) over the RPO, listed in the table below.`,
+    `${points.length} recovery points between ${readableTime(since, timeZone)} and ${readableTime(until, timeZone)}; ${breaches.length} period(s) over the RPO, listed in the table below.`,
     70,
     parts.join(''),
   );
@@ -67,6 +68,7 @@ export function rtoBars(
   cache: string,
   drills: readonly { readonly at: Date; readonly rtoSeconds?: number; readonly passed: boolean }[],
   targetSeconds: number | undefined,
+  timeZone = 'UTC',
 ): string {
   const height = 170;
   const top = 18;
@@ -75,24 +77,27 @@ export function rtoBars(
   const y = (s: number) => bottom - (s / max) * (bottom - top);
   const slot = (W - 60) / Math.max(1, drills.length);
   const parts: string[] = [
-    `<line x1="50" y1="${bottom}" x2="${W - 10}" y2="${bottom}" stroke="#444"/>`,
-    `<text x="46" y="${top + 4}" text-anchor="end" ${FONT}>${Math.round(max)} s</text>`,
+    `<line class="c-axis" x1="50" y1="${bottom}" x2="${W - 10}" y2="${bottom}" stroke="#444"/>`,
+    `<text x="46" y="${top + 4}" text-anchor="end" ${FONT}>${esc(readableSeconds(max))}</text>`,
     `<text x="46" y="${bottom}" text-anchor="end" ${FONT}>0</text>`,
   ];
+  // Bars at most 60 px wide, so one drill is a bar, not a slab across the chart.
+  const w = Math.min(60, Math.max(2, slot * 0.7));
   drills.forEach((d, i) => {
-    const x0 = 50 + i * slot + slot * 0.15;
-    const w = Math.max(2, slot * 0.7);
+    const x0 = 50 + i * slot + (slot - w) / 2;
     const s = d.rtoSeconds ?? 0;
+    // Seconds against a target of minutes would be no bar at all: at least 3 px, labelled with the real figure.
+    const top0 = Math.min(y(s), bottom - 3);
     parts.push(
-      `<rect x="${x0.toFixed(1)}" y="${y(s).toFixed(1)}" width="${w.toFixed(1)}" height="${(bottom - y(s)).toFixed(1)}" fill="${d.passed ? '#2e7d32' : 'url(#hatch)'}" stroke="#222"/>`,
-      `<text x="${(x0 + w / 2).toFixed(1)}" y="${bottom + 14}" text-anchor="middle" ${FONT}>${shortDate(d.at.getTime())}</text>`,
-      `<text x="${(x0 + w / 2).toFixed(1)}" y="${(y(s) - 3).toFixed(1)}" text-anchor="middle" ${FONT}>${d.passed ? `${Math.round(s)} s` : 'FAILED'}</text>`,
+      `<rect class="${d.passed ? 'c-ok' : 'c-fail'}" x="${x0.toFixed(1)}" y="${top0.toFixed(1)}" width="${w.toFixed(1)}" height="${(bottom - top0).toFixed(1)}" fill="${d.passed ? '#2e7d32' : 'url(#hatch)'}" stroke="#222"/>`,
+      `<text x="${(x0 + w / 2).toFixed(1)}" y="${bottom + 14}" text-anchor="middle" ${FONT}>${esc(readableDay(d.at, timeZone))}</text>`,
+      `<text x="${(x0 + w / 2).toFixed(1)}" y="${(top0 - 3).toFixed(1)}" text-anchor="middle" ${FONT}>${d.passed ? esc(readableSeconds(s)) : 'FAILED'}</text>`,
     );
   });
   if (targetSeconds !== undefined) {
     parts.push(
-      `<line x1="50" y1="${y(targetSeconds).toFixed(1)}" x2="${W - 10}" y2="${y(targetSeconds).toFixed(1)}" stroke="#b3261e" stroke-dasharray="6 4"/>`,
-      `<text x="${W - 12}" y="${(y(targetSeconds) - 4).toFixed(1)}" text-anchor="end" ${FONT}>target ${targetSeconds} s</text>`,
+      `<line class="c-target" x1="50" y1="${y(targetSeconds).toFixed(1)}" x2="${W - 10}" y2="${y(targetSeconds).toFixed(1)}" stroke="#b3261e" stroke-dasharray="6 4"/>`,
+      `<text x="${W - 12}" y="${(y(targetSeconds) - 4).toFixed(1)}" text-anchor="end" ${FONT}>target ${esc(readableSeconds(targetSeconds))}</text>`,
     );
   }
   return frame(
@@ -118,16 +123,16 @@ export function copiesPerWeek(
   const h = (n: number) => (n / max) * (bottom - top);
   const slot = (W - 60) / Math.max(1, weeks.length);
   const parts: string[] = [
-    `<line x1="50" y1="${bottom}" x2="${W - 10}" y2="${bottom}" stroke="#444"/>`,
+    `<line class="c-axis" x1="50" y1="${bottom}" x2="${W - 10}" y2="${bottom}" stroke="#444"/>`,
     `<text x="46" y="${top + 4}" text-anchor="end" ${FONT}>${Math.round(max)}</text>`,
   ];
+  const bw = Math.min(60, Math.max(2, slot * 0.6));
   weeks.forEach((w, i) => {
-    const x0 = 50 + i * slot + slot * 0.2;
-    const bw = Math.max(2, slot * 0.6);
+    const x0 = 50 + i * slot + (slot - bw) / 2;
     const hv = h(w.verified);
     const hf = h(w.failed);
     parts.push(
-      `<rect x="${x0.toFixed(1)}" y="${(bottom - hv).toFixed(1)}" width="${bw.toFixed(1)}" height="${hv.toFixed(1)}" fill="#1565c0"/>`,
+      `<rect class="c-copy" x="${x0.toFixed(1)}" y="${(bottom - hv).toFixed(1)}" width="${bw.toFixed(1)}" height="${hv.toFixed(1)}" fill="#1565c0"/>`,
       `<rect x="${x0.toFixed(1)}" y="${(bottom - hv - hf).toFixed(1)}" width="${bw.toFixed(1)}" height="${hf.toFixed(1)}" fill="url(#hatch)"/>`,
       `<text x="${(x0 + bw / 2).toFixed(1)}" y="${bottom + 14}" text-anchor="middle" ${FONT}>${esc(w.week.slice(5))}</text>`,
       `<text x="${(x0 + bw / 2).toFixed(1)}" y="${(bottom - hv - hf - 3).toFixed(1)}" text-anchor="middle" ${FONT}>${w.verified}${w.failed ? ` +${w.failed} failed` : ''}</text>`,

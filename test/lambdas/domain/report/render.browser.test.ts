@@ -73,4 +73,61 @@ describe('the report in a real browser', () => {
     expect(problems).toEqual([]);
     expect(requests).toEqual([`file://${file}`]);
   }, 60_000);
+
+  it('uses the width of a 1,400-pixel window without a horizontal scroll, headline cards first; prints a section a page; has a dark scheme', async () => {
+    const html = reportHtml(buildReport(monthOfFacts()));
+    const file = join(OUT, 'report-wide.html');
+    writeFileSync(file, html);
+    const page = await browser.newPage();
+    for (const width of [1400, 900]) {
+      await page.setViewport({ width, height: 1000 });
+      await page.goto(`file://${file}`, { waitUntil: 'load' });
+      // Run in the page (as a string: this project's TypeScript has no DOM types).
+      const layout = (await page.evaluate(`(() => {
+        const cell = document.querySelector('table.controls td');
+        return {
+          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          // Every table fits its container: no table wider than the page's body.
+          widest: Math.max(...[...document.querySelectorAll('table')].map((t) => t.getBoundingClientRect().right)),
+          body: document.body.getBoundingClientRect().right,
+          cards: [...document.querySelectorAll('.card .what')].map((e) => e.textContent),
+          // A cache name stays on one line in the controls table (it wrapped onto four in one narrow column).
+          cacheCellLines: Math.round((cell.getBoundingClientRect().height - 8) / Number.parseFloat(getComputedStyle(cell).lineHeight)),
+        };
+      })()`)) as { overflow: number; widest: number; body: number; cards: string[]; cacheCellLines: number };
+      expect(layout.overflow, `${width} px`).toBe(0);
+      expect(layout.widest, `${width} px`).toBeLessThanOrEqual(layout.body + 1);
+      expect(layout.cards).toEqual([
+        'controls pass',
+        'caches protected',
+        'caches within the RPO all period',
+        'copies verified',
+        'restore drills passed',
+        'median RTO',
+      ]);
+      expect(layout.cacheCellLines, `${width} px`).toBeLessThanOrEqual(2);
+    }
+    // Wide: the charts of a cache sit two a row.
+    await page.setViewport({ width: 1400, height: 1000 });
+    await page.goto(`file://${file}`, { waitUntil: 'load' });
+    const tops = await page.$$eval('#cache-0 ~ .panels > .panel', (ps) => ps.map((p) => Math.round(p.getBoundingClientRect().top)));
+    // RPO and DR copies side by side; the vault's next; the drills (six columns) across the whole width.
+    expect(tops.length).toBe(4);
+    expect(tops[0]).toBe(tops[1]);
+    expect(tops[3]).toBeGreaterThan(tops[2]!);
+    await page.screenshot({ path: join(OUT, 'report-wide.png') });
+    // Print: every cache section starts a page, rows and charts are not cut.
+    await page.emulateMediaType('print');
+    const print = await page.evaluate(`(() => ({
+      section: getComputedStyle(document.querySelector('section.cache')).breakBefore,
+      row: getComputedStyle(document.querySelector('tr')).breakInside,
+      figure: getComputedStyle(document.querySelector('figure')).breakInside,
+    }))()`);
+    expect(print).toEqual({ section: 'page', row: 'avoid', figure: 'avoid' });
+    // Dark: the reader's scheme is followed.
+    await page.emulateMediaType('screen');
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+    expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(23, 23, 28)');
+    await page.close();
+  }, 60_000);
 });

@@ -42,6 +42,57 @@ describe('reportHtml', () => {
   });
 });
 
+describe('reportHtml: the page as people read it', () => {
+  it('opens with cards of the headline figures, then the controls, then the caches', () => {
+    expect(html).toMatch(/<div class="cards">/);
+    expect(html).toContain(
+      `<div class="figure">${report.summary.pass}/${report.summary.pass + report.summary.fail}</div><div class="what">controls pass</div>`,
+    );
+    expect(html).toContain('<div class="what">restore drills passed</div>');
+    expect(html).toContain('<div class="what">median RTO</div>');
+    const at = (marker: string) => html.indexOf(marker);
+    expect(at('class="cards"')).toBeLessThan(at('id="controls"'));
+    expect(at('id="controls"')).toBeLessThan(at('id="cache-0"'));
+  });
+
+  it('writes times to the minute in the deployment zone: no ISO time with milliseconds, none in a reason', () => {
+    expect(html).not.toMatch(/\d{2}:\d{2}:\d{2}\.\d{3}Z/);
+    expect(html).toContain('1 Oct 2026, 02:00 CEST to 1 Nov 2026, 01:00 CET');
+    // The frequency control's reason carried ISO times; the page writes them for people.
+    expect(html).toMatch(/largest gap 16 h \(14 Oct 2026, 08:00 CEST to 15 Oct 2026, 00:00 CEST\)/);
+  });
+
+  it('renders `code` in a reason as code, never as backticks', () => {
+    const page = reportHtml(buildReport({ ...monthOfFacts(), unprotectable: [{ cache: 't', why: 'run `redis-dr doctor` first' }] }));
+    expect(page).toContain('run <code>redis-dr doctor</code> first');
+    expect(page).not.toContain('`');
+  });
+
+  it('says "No drill in this period" instead of drawing an empty chart, and leaves out a column empty in every row', () => {
+    const facts = monthOfFacts();
+    const noDrills = reportHtml(buildReport({ ...facts, drills: [] }));
+    expect(noDrills).toContain('<p class="no-data">No drill in this period.</p>');
+    expect(noDrills).not.toMatch(/id="rto-0-t"/);
+    const noChecks = reportHtml(buildReport({ ...facts, drills: facts.drills.map(({ checks: _c, ...d }) => d) }));
+    const drillsTable = /<caption>Drills of sessions-prod<\/caption><thead><tr>(.*?)<\/tr>/.exec(noChecks)![1]!;
+    expect(drillsTable).not.toContain('checks');
+    expect(/<caption>Drills of sessions-prod<\/caption><thead><tr>(.*?)<\/tr>/.exec(html)![1]).toContain('checks');
+  });
+
+  it('draws a drill of under a second as a bar labelled "<1 s", not an empty frame', () => {
+    const facts = monthOfFacts();
+    const quick = reportHtml(buildReport({ ...facts, drills: [{ ...facts.drills[0]!, rtoSeconds: 0 }] }));
+    const chart = /<svg [^>]*aria-labelledby="rto-0-t[\s\S]*?<\/svg>/.exec(quick)![0];
+    expect(chart).toMatch(/<rect class="c-ok"[^>]*height="([3-9]|\d\d)/);
+    expect(chart).toContain('&lt;1 s');
+  });
+
+  it('has a dark scheme and a print stylesheet (a section a page, no row or chart cut)', () => {
+    expect(html).toContain('@media (prefers-color-scheme:dark)');
+    expect(html).toMatch(/@media print\{[\s\S]*section\{break-before:page\}[\s\S]*figure,tr,\.card\{break-inside:avoid\}/);
+  });
+});
+
 describe('reportJson and reportCsv', () => {
   it('the JSON twin holds the same controls and summary', () => {
     const json = JSON.parse(reportJson(report)) as typeof report;
