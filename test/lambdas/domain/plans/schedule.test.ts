@@ -53,7 +53,7 @@ describe('parseAwsCron', () => {
   it.each([
     ['five fields (no year)', 'cron(0 * * * ?)', /must have 6 fields.*found 5.*add " \*" at the end/],
     ['a crontab line without the wrapper', '0 * * * ? *', /must be wrapped in cron\(\.\.\.\)/],
-    ['a rate expression', 'rate(1 hour)', /rate\(\.\.\.\) is not supported.*cron\(0 \* \* \* \? \*\)/],
+    ['a rate expression', 'rate(1 hour)', /rate\(\.\.\.\) is not supported.*cron\(0 0\/2 \* \* \? \*\) for every 2 hours/],
     ['"?" in both day fields', 'cron(0 3 ? * ? *)', /must not use "\?" in both.*exactly one/],
     ['neither day field "?"', 'cron(0 3 * * MON *)', /must use "\?" in day-of-month or day-of-week.*cron\(0 3 \* \* \? \*\)/],
     ['a year other than *', 'cron(0 3 * * ? 2027)', /has year "2027", but only "\*" is supported.*use "\*" as the year/],
