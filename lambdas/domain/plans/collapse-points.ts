@@ -122,17 +122,30 @@ export function previousGoodPoint<P extends CountedPoint>(points: readonly P[], 
  * (a weekly plan), the newest earlier good point. An accepted collapse starts
  * the window afresh: the fuller points before it are no measure any more.
  */
-export function baselinePoint<P extends CountedPoint>(points: readonly P[], before: Date): P | undefined {
+export function baselinePoint<P extends CountedPoint>(points: readonly P[], before: Date, measure: 'keys' | 'bytes' = 'keys'): P | undefined {
   const earlier = points.filter((p) => p.createdAt.getTime() < before.getTime() && isGood(p));
   const accepted = earlier.filter((p) => p.mark === 'accepted').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
-  return fullestInWindow(earlier, before, accepted?.createdAt) ?? previousGoodPoint(earlier, before);
+  return fullestInWindow(earlier, before, accepted?.createdAt, measure) ?? (measure === 'keys' ? previousGoodPoint(earlier, before) : undefined);
 }
 
-/** Judges a new point against the fullest good point of the collapse window in `history` ({@link baselinePoint}). */
+/**
+ * Judges a new point against its history: its keys against the fullest good
+ * point of the collapse window by keys ({@link baselinePoint}), then its bytes
+ * against the fullest by bytes, where the sizes are known. Each measure has
+ * its own baseline: a drain of bytes keeps the key count level, so the fullest
+ * by keys (the newest of equals) would measure each run against the last
+ * shrunken one and never trip.
+ */
 export function judgePoint(history: readonly CountedPoint[], current: KeyspaceSize & { createdAt: Date }, thresholdPct: number): Collapse | undefined {
-  const previous = baselinePoint(history, current.createdAt);
-  return previous && previous.keys !== undefined
-    ? detectCollapse({ point: previous.name, keys: previous.keys, bytes: previous.bytes }, current, thresholdPct)
+  const byKeys = baselinePoint(history, current.createdAt);
+  // Keys alone against the fullest by keys (its bytes are judged below, against the largest).
+  const keys = byKeys && byKeys.keys !== undefined ? detectCollapse({ point: byKeys.name, keys: byKeys.keys }, current, thresholdPct) : undefined;
+  if (keys || current.bytes === undefined) return keys;
+  // Bytes against the largest by bytes (or, where no point has a size, the fullest by keys). Its keys do not trip here:
+  // it holds no more keys than the fullest by keys, against which they passed.
+  const byBytes = baselinePoint(history, current.createdAt, 'bytes') ?? byKeys;
+  return byBytes && byBytes.keys !== undefined && byBytes.bytes !== undefined
+    ? detectCollapse({ point: byBytes.name, keys: byBytes.keys, bytes: byBytes.bytes }, current, thresholdPct)
     : undefined;
 }
 

@@ -25,23 +25,28 @@ export const COLLAPSE_WINDOW_DAYS = 7;
 const COLLAPSE_WINDOW_MS = COLLAPSE_WINDOW_DAYS * 24 * 60 * 60 * 1000;
 
 /**
- * The fullest of `points` (most keys; the newest of equals) taken within the
- * collapse window up to `until` (inclusive: `[until - window, until]`) and
- * not before `since` (an accepted collapse: an operator said the smaller
- * keyspace is intended, so the fuller points before it are no measure);
- * `undefined` when none is. Callers pass only good, counted points.
+ * The fullest of `points` by `measure` (most keys, or most bytes; the newest
+ * of equals) taken within the collapse window up to `until` (inclusive:
+ * `[until - window, until]`) and not before `since` (an accepted collapse: an
+ * operator said the smaller keyspace is intended, so the fuller points before
+ * it are no measure); `undefined` when none is. Callers pass only good,
+ * counted points. By bytes too: values cut shorter run after run (a
+ * serializer bug) keep the key count while the data drains away.
  */
-export function fullestInWindow<P extends { readonly createdAt: Date; readonly keys?: number }>(
+export function fullestInWindow<P extends { readonly createdAt: Date; readonly keys?: number; readonly bytes?: number }>(
   points: readonly P[],
   until: Date,
   since?: Date,
+  measure: 'keys' | 'bytes' = 'keys',
 ): P | undefined {
   const from = Math.max(until.getTime() - COLLAPSE_WINDOW_MS, since?.getTime() ?? Number.NEGATIVE_INFINITY);
   let best: P | undefined;
   for (const p of points) {
     const t = p.createdAt.getTime();
-    if (p.keys === undefined || t > until.getTime() || t < from) continue;
-    if (!best || p.keys > best.keys! || (p.keys === best.keys && t > best.createdAt.getTime())) best = p;
+    const size = p[measure];
+    if (p.keys === undefined || size === undefined || t > until.getTime() || t < from) continue;
+    const bestSize = best?.[measure];
+    if (!best || bestSize === undefined || size > bestSize || (size === bestSize && t > best.createdAt.getTime())) best = p;
   }
   return best;
 }

@@ -143,12 +143,14 @@ export function selectExpired(points: readonly RecoveryPoint[], policy: Retentio
     addReason(point, `minKeep: ${ordinal(proven)} newest of ${policy.minKeep} always kept`);
   }
   for (const point of managed) if (point.held !== undefined) addReason(point, `held (${point.held}): kept until an operator releases it`);
-  const watched = drainBaseline(available);
-  if (watched)
+  for (const watched of drainBaselines(available)) {
     addReason(
       watched.fullest,
-      `drain watch: the fullest point of the last ${COLLAPSE_WINDOW_DAYS} days (${watched.fullest.keys} keys), kept while the newest, ${watched.newest.name}, holds fewer (${watched.newest.keys}): a slow drain is judged against it`,
+      watched.measure === 'keys'
+        ? `drain watch: the fullest point of the last ${COLLAPSE_WINDOW_DAYS} days (${watched.fullest.keys} keys), kept while the newest, ${watched.newest.name}, holds fewer (${watched.newest.keys}): a slow drain is judged against it`
+        : `drain watch: the largest point of the last ${COLLAPSE_WINDOW_DAYS} days (${watched.fullest.bytes} bytes), kept while the newest, ${watched.newest.name}, is smaller (${watched.newest.bytes}): a drain of bytes (values cut shorter, keys kept) is judged against it`,
     );
+  }
   if (policy.exportMinTier !== undefined) {
     // A snapshot pruned before its DR copy exists would leave the DR region a point behind.
     const minRank = tierRank(policy.exportMinTier);
@@ -178,17 +180,24 @@ export function selectExpired(points: readonly RecoveryPoint[], policy: Retentio
 
 /**
  * The fullest counted point of the collapse window (collapse.ts) when the
- * newest counted point holds fewer keys: the point a drain is judged
- * against, which retention must not delete while the keyspace is below it.
- * The window starts afresh at an accepted collapse.
+ * newest counted point holds fewer keys, and the largest by bytes when the
+ * newest is smaller: the points a drain is judged against, which retention
+ * must not delete while the newest is below them. The window starts afresh
+ * at an accepted collapse.
  */
-function drainBaseline(newestFirstAvailable: readonly RecoveryPoint[]): { fullest: RecoveryPoint; newest: RecoveryPoint } | undefined {
+function drainBaselines(newestFirstAvailable: readonly RecoveryPoint[]): { fullest: RecoveryPoint; newest: RecoveryPoint; measure: 'keys' | 'bytes' }[] {
   const counted = newestFirstAvailable.filter((p) => p.keys !== undefined);
   const newest = counted[0];
-  if (newest === undefined) return undefined;
+  if (newest === undefined) return [];
   const accepted = counted.find((p) => p.accepted);
-  const fullest = fullestInWindow(counted, newest.createdAt, accepted?.createdAt);
-  return fullest && fullest !== newest && fullest.keys! > newest.keys! ? { fullest, newest } : undefined;
+  const out: { fullest: RecoveryPoint; newest: RecoveryPoint; measure: 'keys' | 'bytes' }[] = [];
+  for (const measure of ['keys', 'bytes'] as const) {
+    const fullest = fullestInWindow(counted, newest.createdAt, accepted?.createdAt, measure);
+    const was = fullest?.[measure];
+    const now = newest[measure];
+    if (fullest && fullest !== newest && was !== undefined && now !== undefined && was > now) out.push({ fullest, newest, measure });
+  }
+  return out;
 }
 
 /** Available or failed: the statuses retention acts on. Anything else is in progress. */

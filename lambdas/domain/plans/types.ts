@@ -76,6 +76,8 @@ export interface RecoveryPoint {
    * it). Absent: not counted, or not a good point.
    */
   readonly keys?: number;
+  /** Bytes the point holds (a backup file's size), when it is a counted good point: the drain watch keeps the fullest by bytes too. */
+  readonly bytes?: number;
   /** An operator accepted this point's collapse: the fuller points before it are no measure for a drain. */
   readonly accepted?: boolean;
 }

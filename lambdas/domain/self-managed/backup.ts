@@ -6,8 +6,8 @@
  * file is a recovery point whose "snapshot name" is its file name without
  * `.rdb`. Pure: no I/O, no clock.
  */
-import { detectCollapse, parseCollapseHold, type Collapse } from '../plans/collapse.js';
-import { baselinePoint, collapseMarkState, isGoodMark } from '../plans/collapse-points.js';
+import { parseCollapseHold, type Collapse } from '../plans/collapse.js';
+import { collapseMarkState, isGoodMark, judgePoint } from '../plans/collapse-points.js';
 import { selectExpired, type RetentionDecision } from '../plans/retention.js';
 import { formatSnapshotName, parseSnapshotName } from '../plans/naming.js';
 import { classifyTier } from '../plans/tier.js';
@@ -139,8 +139,9 @@ export function backupPoints(files: readonly StoredBackup[], target: string): Re
       ...(f.proven ? {} : { unproven: true }),
       ...(f.hold !== undefined ? { held: f.hold } : {}),
       ...(isCollapsed(f) ? { collapsed: true } : {}),
-      // A good point's count: retention keeps the fullest of the collapse window while the newest holds fewer.
-      ...(f.keys !== undefined && !isCollapsed(f) ? { keys: f.keys } : {}),
+      // A good point's count and size: retention keeps the fullest of the collapse window (by keys, and by bytes) while
+      // the newest holds fewer.
+      ...(f.keys !== undefined && !isCollapsed(f) ? { keys: f.keys, bytes: f.size } : {}),
       ...(collapseMarkState(f.collapsed) === 'accepted' ? { accepted: true } : {}),
     });
   }
@@ -181,12 +182,7 @@ export function backupCollapse(files: readonly StoredBackup[], target: string, c
       bytes: f.size,
       mark: isCollapsed(f) ? ('active' as const) : collapseMarkState(f.collapsed),
     }));
-  const before = baselinePoint(counted, current.at);
-  return detectCollapse(
-    before ? { point: before.name, keys: before.keys!, bytes: before.bytes } : undefined,
-    { point: current.file, keys: current.keys, bytes: current.bytes },
-    thresholdPct,
-  );
+  return judgePoint(counted, { point: current.file, keys: current.keys, bytes: current.bytes, createdAt: current.at }, thresholdPct);
 }
 
 /**

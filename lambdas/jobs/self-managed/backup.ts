@@ -165,7 +165,13 @@ export interface BackupReport {
     readonly readBack: { readonly how: string; readonly at: string };
   };
   /** The new backup is a keyspace collapse: the earlier backups it holds. */
-  readonly collapse?: { readonly detail: string; readonly previous: string; readonly hold: string; readonly held: readonly string[] };
+  readonly collapse?: {
+    readonly detail: string;
+    readonly previous: string;
+    readonly measure: 'keys' | 'bytes';
+    readonly hold: string;
+    readonly held: readonly string[];
+  };
   readonly retention?: { readonly kept: readonly string[]; readonly deleted: readonly string[]; readonly hold?: string };
   /** Another run holds the destination's lease (who, since when): this run did nothing, and nothing is wrong. */
   readonly busy?: { readonly holder: string; readonly waitedSeconds: number };
@@ -203,7 +209,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
   };
 
   let backup: BackupReport['backup'];
-  let collapsed: { detail: string; previous: string; hold: string; held: string[] } | undefined;
+  let collapsed: { detail: string; previous: string; measure: 'keys' | 'bytes'; hold: string; held: string[] } | undefined;
   let retention: BackupReport['retention'];
   let failure: StepFailed | undefined;
   const problems: string[] = [];
@@ -405,7 +411,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       const hold = collapseHold(collapse);
       const toHold = backupsToHold(await req.store.list(), req.target, collapse);
       const held: string[] = [];
-      collapsed = { detail: collapse.detail, previous: collapse.previous, hold, held };
+      collapsed = { detail: collapse.detail, previous: collapse.previous, measure: collapse.measure, hold, held };
       for (const f of toHold) {
         await req.store.hold(f, hold);
         held.push(f);

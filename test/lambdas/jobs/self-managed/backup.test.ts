@@ -620,6 +620,35 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     expect(prom).toContain(`${BACKUP_METRICS.collapsed}{target="cache"} 1\n`);
   }, 120_000);
 
+  it('a drain of bytes (20,000 keys kept, every value cut 40 % shorter before each run) trips against the largest backup by bytes, which retention kept', async () => {
+    const keepOne = { hourly: 1, daily: 0, weekly: 0, monthly: 0, minKeep: 1, timeZone: 'UTC' };
+    // Incompressible values (RDB compresses repeated text): each run rewrites every value 40 % shorter, the keys stay.
+    let length = 600;
+    const write = () =>
+      server
+        .client()
+        .eval(
+          `for i=0,19999 do redis.call('SET', 'k:'..i, string.sub(redis.sha1hex(i..'a')..redis.sha1hex(i..'b')..redis.sha1hex(i..'c')..redis.sha1hex(i..'d')..redis.sha1hex(i..'e')..redis.sha1hex(i..'f')..redis.sha1hex(i..'g')..redis.sha1hex(i..'h')..redis.sha1hex(i..'i')..redis.sha1hex(i..'j')..redis.sha1hex(i..'k')..redis.sha1hex(i..'l')..redis.sha1hex(i..'m')..redis.sha1hex(i..'n')..redis.sha1hex(i..'o'), 1, ${length})) end`,
+          0,
+        );
+    const runs: { keys: number; bytes: number; ok: boolean; measure?: string; previous?: string }[] = [];
+    for (let run = 1; run <= 6; run++) {
+      if (run > 1) length = Math.round(length * 0.6);
+      await write();
+      const r = await runBackup({ ...request(), retention: keepOne }, deps(server, at(`2026-11-23T${String(run).padStart(2, '0')}:00:00Z`)));
+      runs.push({ keys: r.backup!.keys, bytes: r.backup!.bytes, ok: r.ok, ...(r.ok ? {} : { measure: r.collapse?.measure, previous: r.collapse?.previous }) });
+    }
+    expect(runs.map((r) => r.keys)).toEqual(Array(6).fill(20000));
+    // Run 2 is 40 % smaller than run 1 (within the 50 % threshold); run 3 on is judged against run 1, the largest by bytes.
+    expect(runs.slice(0, 2).map((r) => r.ok)).toEqual([true, true]);
+    for (const r of runs.slice(2)) expect(r).toMatchObject({ ok: false, measure: 'bytes', previous: 'rdr-cache-20261123-0100.rdb' });
+    expect(runs[5]!.bytes / runs[0]!.bytes).toBeLessThan(0.2);
+    // The largest backup survived: kept by the drain watch after run 2, held since run 3.
+    expect(rdbs()).toContain('rdr-cache-20261123-0100.rdb');
+    expect(rdbs()).toHaveLength(6);
+    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0300.rdb');
+  }, 120_000);
+
   it('releaseBackupHold refuses a point that is not a backup of the target, or that holds nothing, naming the field', async () => {
     const store = new FileBackupStore(folder());
     await expect(releaseBackupHold(store, 'cache', 'rdr-other-20261123-0300.rdb')).rejects.toThrow(
