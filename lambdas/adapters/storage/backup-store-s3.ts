@@ -70,6 +70,7 @@ export class S3BackupStore implements BackupStore {
           tier,
           ...(parseReadBackTag(tags[TAGS.readBack])?.bytes === o.bytes ? { proven: true } : {}),
           ...(tags[TAGS.keys] !== undefined && Number.isInteger(keys) && keys >= 0 ? { keys } : {}),
+          ...(parseDbsTag(tags[TAGS.dbs]) ? { keysByDb: parseDbsTag(tags[TAGS.dbs])! } : {}),
           ...(tags[TAGS.hold] ? { hold: tags[TAGS.hold] } : {}),
           ...(tags[TAGS.collapsed] ? { collapsed: tags[TAGS.collapsed] } : {}),
         });
@@ -175,6 +176,7 @@ export class S3BackupStore implements BackupStore {
       await this.objects.setTags(file, {
         ...record,
         [TAGS.keys]: String(c.keys),
+        ...(formatDbsTag(c.keysByDb) ? { [TAGS.dbs]: formatDbsTag(c.keysByDb)! } : {}),
         [TAGS.readBack]: formatReadBackTag(bytes, sha256),
         ...(c.collapsed ? { [TAGS.collapsed]: tagValue(c.collapsed) } : {}),
       });
@@ -214,4 +216,24 @@ export class S3BackupStore implements BackupStore {
       throw storeError(this.url, what, err);
     }
   }
+}
+
+/** Keys per database as a tag value (`0=147000 3=53000`); undefined when there are none or they do not fit one tag (256 characters). */
+export function formatDbsTag(keysByDb: Readonly<Record<string, number>> | undefined): string | undefined {
+  if (keysByDb === undefined) return undefined;
+  const text = Object.entries(keysByDb)
+    .map(([db, n]) => `${db}=${n}`)
+    .join(' ');
+  return text.length > 0 && text.length <= 256 ? text : undefined;
+}
+
+/** The counts of a `redis-dr:dbs` tag; undefined for a missing or malformed one. */
+export function parseDbsTag(value: string | undefined): Record<string, number> | undefined {
+  if (value === undefined || !/^\d+=\d+( \d+=\d+)*$/.test(value)) return undefined;
+  return Object.fromEntries(
+    value
+      .split(' ')
+      .map((pair) => pair.split('=').map(Number) as [number, number])
+      .map(([db, n]) => [String(db), n]),
+  );
 }

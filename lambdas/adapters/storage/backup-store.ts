@@ -37,6 +37,8 @@ export interface BackupMeta {
 /** What the bytes were judged to hold, returned by `commit()` once the last byte was verified. */
 export interface BackupContent {
   readonly keys: number;
+  /** Keys per database number, as the verifier counted them (a FLUSHDB of one database is judged on them). */
+  readonly keysByDb?: Readonly<Record<string, number>>;
   readonly rdbVersion: number;
   /** Set when the backup is a keyspace collapse (the detail): recorded so retention holds. */
   readonly collapsed?: string;
@@ -356,7 +358,17 @@ function recorded(record: Partial<BackupRecord> | undefined, size: number): Omit
     // A record whose read-back length is not the file's (changed since) proves nothing.
     ...(readBack && readBack.bytes === size && typeof readBack.sha256 === 'string' ? { proven: true } : {}),
     ...(typeof record.keys === 'number' ? { keys: record.keys } : {}),
+    ...(isKeysByDb(record.keysByDb) ? { keysByDb: record.keysByDb } : {}),
     ...(typeof record.hold === 'string' ? { hold: record.hold } : {}),
     ...(typeof record.collapsed === 'string' ? { collapsed: record.collapsed } : {}),
   };
+}
+
+/** A recorded `keysByDb`: database numbers to whole key counts, nothing else. */
+export function isKeysByDb(value: unknown): value is Readonly<Record<string, number>> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    Object.entries(value).every(([db, n]) => /^\d+$/.test(db) && typeof n === 'number' && Number.isInteger(n) && n >= 0)
+  );
 }

@@ -67,6 +67,8 @@ export interface Collapse {
   readonly previous: string;
   /** Which measure tripped first. */
   readonly measure: 'keys' | 'bytes';
+  /** The database whose keys collapsed, when one database did and the whole keyspace did not (self-managed backups). */
+  readonly database?: number;
   /** The drop in percent of the previous point (100 for an empty keyspace). */
   readonly dropPct: number;
   readonly detail: string;

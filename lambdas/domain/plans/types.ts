@@ -127,6 +127,8 @@ export const TAGS = {
   engine: 'redis-dr:engine',
   /** Key count recorded when the snapshot was taken (probe), when known. */
   keys: 'redis-dr:keys',
+  /** On a self-managed backup in S3: its keys per database (`0=147000 3=53000`), when they fit a tag. */
+  dbs: 'redis-dr:dbs',
   /** The canary value the probe wrote just before the snapshot. */
   canary: 'redis-dr:canary',
   /** On a snapshot only (never copied to objects): the probe's expiry histogram (domain/drills/expiry.ts), when recorded. */

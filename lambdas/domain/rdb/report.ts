@@ -55,6 +55,11 @@ export interface RdbReport {
   readonly expires: number;
   /** Database numbers selected in the file, in order of appearance. */
   readonly databases: readonly number[];
+  /**
+   * Keys per database number (`{"0": 147000, "3": 53000}`), ascending; absent when the verification resumed from a
+   * checkpoint (the keys before it were not counted by database).
+   */
+  readonly keysByDb?: Readonly<Record<string, number>>;
   /** Keys per Redis type name (`string`, `list`, `set`, `zset`, `hash`, `stream`, `module`). */
   readonly byType: Readonly<Record<string, number>>;
   /** AUX fields (`redis-ver`, `ctime`, `used-mem`, …); values longer than 1024 characters are cut. */
@@ -169,6 +174,8 @@ export interface RdbCheckpoint {
   /** Added after the first checkpoints were written: absent in those (none). */
   readonly moduleAux?: readonly string[];
   readonly databases: readonly number[];
+  /** Keys per database filed up to the checkpoint; absent in checkpoints taken before they were counted (then the report has none). */
+  readonly keysByDb?: Readonly<Record<string, number>>;
   /** Keys per type, in order of first appearance. */
   readonly byType: Readonly<Record<string, number>>;
   readonly auxFields: Readonly<Record<string, string>>;

@@ -7,7 +7,7 @@
  * `.rdb`. Pure: no I/O, no clock.
  */
 import { parseCollapseHold, type Collapse } from '../plans/collapse.js';
-import { collapseMarkState, isGoodMark, judgePoint } from '../plans/collapse-points.js';
+import { baselinePoint, collapseMarkState, isGoodMark, judgePoint } from '../plans/collapse-points.js';
 import { selectExpired, type RetentionDecision } from '../plans/retention.js';
 import { formatSnapshotName, parseSnapshotName } from '../plans/naming.js';
 import { classifyTier } from '../plans/tier.js';
@@ -100,6 +100,8 @@ export interface StoredBackup {
   readonly proven?: boolean;
   /** Keys in it, as its record says (absent for files without a record). */
   readonly keys?: number;
+  /** Keys per database number, as its record says (absent for records from before they were counted). */
+  readonly keysByDb?: Readonly<Record<string, number>>;
   /** Why retention must keep it (`keyspace-collapsed:<point>`), until released. */
   readonly hold?: string;
   /** It was judged a keyspace collapse (the detail), until an operator released it. */
@@ -154,6 +156,8 @@ export interface NewBackup {
   readonly at: Date;
   readonly keys: number;
   readonly bytes: number;
+  /** Keys per database number (the verifier's count). */
+  readonly keysByDb?: Readonly<Record<string, number>>;
 }
 
 /** A backup marked a keyspace collapse that still counts as one (an accepted collapse is a good point again). */
@@ -182,7 +186,49 @@ export function backupCollapse(files: readonly StoredBackup[], target: string, c
       bytes: f.size,
       mark: isCollapsed(f) ? ('active' as const) : collapseMarkState(f.collapsed),
     }));
-  return judgePoint(counted, { point: current.file, keys: current.keys, bytes: current.bytes, createdAt: current.at }, thresholdPct);
+  const whole = judgePoint(counted, { point: current.file, keys: current.keys, bytes: current.bytes, createdAt: current.at }, thresholdPct);
+  if (whole || current.keysByDb === undefined) return whole;
+  // Database by database, against the fullest point by keys (or the newest good one) that counted them: a FLUSHDB of
+  // one database out of several is within the threshold of the whole keyspace.
+  const withDbs = new Set(files.filter((f) => f.keysByDb !== undefined).map((f) => f.file));
+  const baseline = baselinePoint(
+    counted.filter((p) => withDbs.has(p.name)),
+    current.at,
+  );
+  const before = baseline && files.find((f) => f.file === baseline.name)?.keysByDb;
+  return baseline && before
+    ? databaseCollapse({ point: baseline.name, keysByDb: before }, { point: current.file, keysByDb: current.keysByDb }, thresholdPct)
+    : undefined;
+}
+
+/**
+ * A database that held keys in `previous` and is empty in `current` (a
+ * FLUSHDB), or holds more than `thresholdPct` percent fewer: a collapse
+ * naming the database. The first such database (by number) is named.
+ */
+export function databaseCollapse(
+  previous: { readonly point: string; readonly keysByDb: Readonly<Record<string, number>> },
+  current: { readonly point: string; readonly keysByDb: Readonly<Record<string, number>> },
+  thresholdPct: number,
+): Collapse | undefined {
+  for (const [db, was] of Object.entries(previous.keysByDb).sort((a, b) => Number(a[0]) - Number(b[0]))) {
+    if (was <= 0) continue;
+    const now = current.keysByDb[db] ?? 0;
+    const dropPct = Math.round(((was - now) / was) * 1000) / 10;
+    if (now === 0 || ((was - now) / was) * 100 > thresholdPct) {
+      return {
+        point: current.point,
+        previous: previous.point,
+        measure: 'keys',
+        database: Number(db),
+        dropPct,
+        detail:
+          `${current.point} holds ${now} keys in database ${db}, ${dropPct} % fewer than ${was} in ${previous.point} ` +
+          `(threshold ${thresholdPct} %)${now === 0 ? ': database ' + db + ' was emptied (a FLUSHDB?)' : ': a mass delete in that database?'} The points before it are held from pruning until released`,
+      };
+    }
+  }
+  return undefined;
 }
 
 /**

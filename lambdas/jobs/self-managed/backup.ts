@@ -209,7 +209,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
   };
 
   let backup: BackupReport['backup'];
-  let collapsed: { detail: string; previous: string; measure: 'keys' | 'bytes'; hold: string; held: string[] } | undefined;
+  let collapsed: { detail: string; previous: string; measure: 'keys' | 'bytes'; database?: number; hold: string; held: string[] } | undefined;
   let retention: BackupReport['retention'];
   let failure: StepFailed | undefined;
   const problems: string[] = [];
@@ -368,8 +368,18 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
         );
       }
       // Judged before the record is written, so a collapse is recorded with the backup itself.
-      collapse = backupCollapse(files, req.target, { file, at, keys: report.keys, bytes: streamed }, threshold);
-      return { keys: report.keys, rdbVersion: report.version, ...(collapse ? { collapsed: collapse.detail } : {}) };
+      collapse = backupCollapse(
+        files,
+        req.target,
+        { file, at, keys: report.keys, bytes: streamed, ...(report.keysByDb ? { keysByDb: report.keysByDb } : {}) },
+        threshold,
+      );
+      return {
+        keys: report.keys,
+        ...(report.keysByDb ? { keysByDb: report.keysByDb } : {}),
+        rdbVersion: report.version,
+        ...(collapse ? { collapsed: collapse.detail } : {}),
+      };
     };
     let mismatch: Error | undefined;
     const written = await step('write', async () => {
@@ -411,7 +421,14 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       const hold = collapseHold(collapse);
       const toHold = backupsToHold(await req.store.list(), req.target, collapse);
       const held: string[] = [];
-      collapsed = { detail: collapse.detail, previous: collapse.previous, measure: collapse.measure, hold, held };
+      collapsed = {
+        detail: collapse.detail,
+        previous: collapse.previous,
+        measure: collapse.measure,
+        ...(collapse.database !== undefined ? { database: collapse.database } : {}),
+        hold,
+        held,
+      };
       for (const f of toHold) {
         await req.store.hold(f, hold);
         held.push(f);

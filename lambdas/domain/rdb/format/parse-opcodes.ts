@@ -132,6 +132,7 @@ export function opcode(p: RdbParserState): void {
       const db = p.length();
       // Redis's `databases` is an int: no configuration serves a higher one (Redis: "FATAL: Data file was created with a Redis server configured to handle more than N databases").
       if (db > MAX_DATABASE) p.fail(`database ${db} is beyond any server's databases (at most ${MAX_DATABASE + 1}): no Redis loads the file`);
+      fileDbKeys(p);
       p.db = db;
       if (!p.databases.includes(db)) p.databases.push(db);
       break;
@@ -376,6 +377,13 @@ export function eof(p: RdbParserState): void {
     }
   }
   p.commit(P_DONE);
+}
+
+/** Files the keys read since the database began under it (at a SELECTDB, and at the end). */
+export function fileDbKeys(p: RdbParserState): void {
+  const n = p.keys - p.dbStartKeys;
+  if (n > 0 && p.keysByDb !== undefined) p.keysByDb.set(p.db, (p.keysByDb.get(p.db) ?? 0) + n);
+  p.dbStartKeys = p.keys;
 }
 
 export function finishKey(p: RdbParserState): void {

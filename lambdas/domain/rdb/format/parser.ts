@@ -223,6 +223,7 @@ export class RdbParser extends RdbParserState {
       keys: this.keys,
       expires: this.expires,
       databases: [...this.databases],
+      ...(this.keysByDbUpTo() ?? {}),
       byType,
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
@@ -382,6 +383,12 @@ export class RdbParser extends RdbParserState {
     return this.phase === P_DONE ? 'done' : 'reading';
   }
 
+  /** The keys per database read so far (filed up to here), ascending, as a report or checkpoint carries them. */
+  private keysByDbUpTo(): { keysByDb: Record<string, number> } | undefined {
+    fileStructure.fileDbKeys(this);
+    return this.keysByDb === undefined ? undefined : { keysByDb: Object.fromEntries([...this.keysByDb].sort((a, b) => a[0] - b[0])) };
+  }
+
   /** See {@link RdbVerifier.checkpoint}. */
   checkpoint(): RdbCheckpoint | undefined {
     if (this.pausedAt < 0 || this.error) return undefined;
@@ -405,6 +412,7 @@ export class RdbParser extends RdbParserState {
       moduleTypes: { ...this.moduleTypes },
       moduleAux: [...this.moduleAux],
       databases: [...this.databases],
+      ...(this.keysByDbUpTo() ?? {}),
       byType,
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
@@ -432,6 +440,9 @@ export class RdbParser extends RdbParserState {
     this.version = cp.version;
     this.valkey = cp.valkey;
     this.keys = cp.keys;
+    // The keys before the checkpoint, by database (a checkpoint from before they were counted: none for this run).
+    this.keysByDb = cp.keysByDb === undefined ? undefined : new Map(Object.entries(cp.keysByDb).map(([db, n]) => [Number(db), n]));
+    this.dbStartKeys = cp.keys;
     this.expires = cp.expires;
     this.expiredKeys = cp.expiredKeys;
     if (cp.expiryCounts?.length === EXPIRY_BUCKETS) {

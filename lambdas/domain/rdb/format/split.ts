@@ -46,6 +46,7 @@ import type { ChecksumStatus, SlotImport } from '../report.js';
 import type { KeyDigestSet, KeyDigestSpill } from './key-digests.js';
 import { RdbParser, type RdbKeySink } from './parser.js';
 import * as constants from './parse-constants.js';
+import { fileDbKeys } from './parse-opcodes.js';
 import type { RdbParserState } from './parse-state.js';
 import { MAX_SLOT_IMPORTS_KEPT } from './slot-import.js';
 
@@ -76,6 +77,8 @@ export interface RdbSegment {
   readonly moduleTypes: Readonly<Record<string, number>>;
   readonly moduleAux: readonly string[];
   readonly databases: readonly number[];
+  /** Keys per database ([db, keys]; {@link SEGMENT_DB} for those before its first SELECTDB); absent when not counted. */
+  readonly keysByDb?: readonly (readonly [number, number])[];
   /** Type slots in the order the segment first saw them, and the keys per slot. */
   readonly typeOrder: readonly number[];
   readonly typeCounts: readonly number[];
@@ -124,7 +127,9 @@ export function segmentOf(p: RdbParser, from: number, context: SegmentContext): 
   const paused = p.state() === 'paused';
   if (!paused && p.phase !== P_DONE) return `the segment from byte ${from} ended before the file's end`;
   const digests = p.keyDigests;
+  fileDbKeys(p);
   return {
+    ...(p.keysByDb !== undefined ? { keysByDb: [...p.keysByDb] } : {}),
     ...(paused
       ? {
           paused: {
@@ -207,7 +212,17 @@ export function mergeProblem(main: RdbParser, segment: RdbSegment): string | nul
 export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (shard: number) => Iterable<Uint32Array>, lazily = false): void {
   const problem = mergeProblem(main, segment);
   if (problem !== null) throw new RangeError(`the segment cannot be merged: ${problem}`);
+  // Per-database counts: the first part's keys under its database at X, the segment's before its first SELECTDB there too.
+  fileDbKeys(main);
+  const segmentByDb = segment.keysByDb;
+  if (main.keysByDb !== undefined && segmentByDb !== undefined) {
+    for (const [db, n] of segmentByDb) {
+      const into = db === SEGMENT_DB ? main.db : db;
+      main.keysByDb.set(into, (main.keysByDb.get(into) ?? 0) + n);
+    }
+  } else main.keysByDb = undefined;
   main.keys += segment.keys;
+  main.dbStartKeys = main.keys;
   main.expires += segment.expires;
   main.expiredKeys += segment.expiredKeys;
   for (const [i, n] of segment.expiryCounts.entries()) main.expiryCounts[i]! += n;

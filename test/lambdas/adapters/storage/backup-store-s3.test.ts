@@ -1,3 +1,4 @@
+import { formatDbsTag, parseDbsTag } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
 import { execFileSync } from 'node:child_process';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,5 +67,14 @@ describe('S3BackupStore lease (moto: S3 conditional writes)', () => {
     });
     const over = await store.takeLease('cache', holder('y'), 3600_000);
     expect('taken' in over && over.taken.tookOver).toMatch(/^a stale lease \(taken 7\d{3} s ago, longer than the 3600 s a run may hold it: .* on other-host/);
+  });
+});
+
+describe('the S3 tag of keys per database', () => {
+  it('round-trips, and is left out when it would not fit a tag', () => {
+    expect(formatDbsTag({ 0: 7300, 3: 2700 })).toBe('0=7300 3=2700');
+    expect(parseDbsTag('0=7300 3=2700')).toEqual({ 0: 7300, 3: 2700 });
+    expect(parseDbsTag('0=7300,3=x')).toBeUndefined();
+    expect(formatDbsTag(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [String(i), 1_000_000])))).toBeUndefined();
   });
 });

@@ -12,6 +12,7 @@ import {
   parseBackupFileName,
   savedAfterRequest,
   type StoredBackup,
+  databaseCollapse,
 } from '../../../../lambdas/domain/self-managed/backup.js';
 
 const at = (iso: string) => new Date(iso);
@@ -221,5 +222,18 @@ describe('the saved-file clock check', () => {
     ['years old: another host', 1_628_640_000, 1_795_476_487, false],
   ])('a file %s is the new one: %s', (_what, ctime, requestedAt, ours) => {
     expect(savedAfterRequest(ctime, requestedAt)).toBe(ours);
+  });
+});
+
+describe('databaseCollapse: one database judged against its own count', () => {
+  const before = { point: 'rdr-c-20261123-0100.rdb', keysByDb: { 0: 7300, 3: 2700 } };
+  it.each<[string, Record<string, number>, number | undefined]>([
+    ['database 3 emptied (FLUSHDB)', { 0: 7300 }, 3],
+    ['database 3 down 60 % (past 50)', { 0: 7300, 3: 1080 }, 3],
+    ['database 3 down 40 % (within 50)', { 0: 7300, 3: 1620 }, undefined],
+    ['database 0 emptied, 3 grew', { 3: 9000 }, 0],
+    ['a new database appeared', { 0: 7300, 3: 2700, 5: 10 }, undefined],
+  ])('%s: trips on database %s', (_what, now, db) => {
+    expect(databaseCollapse(before, { point: 'rdr-c-20261123-0200.rdb', keysByDb: now }, 50)?.database).toBe(db);
   });
 });

@@ -649,6 +649,28 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0300.rdb');
   }, 120_000);
 
+  it('FLUSHDB of one database (27 % of the keys): the backup trips naming database 3; every record holds the counts per database', async () => {
+    const client = server.client();
+    await client.eval("for i=0,7299 do redis.call('SET', 'k:'..i, i) end", 0);
+    await client.select(3);
+    await client.eval("for i=0,2699 do redis.call('SET', 'q:'..i, i) end", 0);
+    const first = await runBackup(request(), deps(server, at('2026-11-23T01:00:00Z')));
+    expect(first.ok).toBe(true);
+    expect(record('rdr-cache-20261123-0100.rdb').keysByDb).toEqual({ 0: 7300, 3: 2700 });
+    await client.flushdb();
+    await client.select(0);
+    const flushed = await runBackup(request(), deps(server, at('2026-11-23T02:00:00Z')));
+    expect(flushed).toMatchObject({
+      ok: false,
+      failedStep: 'keyspace',
+      backup: { keys: 7300 },
+      collapse: { database: 3, previous: 'rdr-cache-20261123-0100.rdb' },
+    });
+    expect(flushed.error).toMatch(/holds 0 keys in database 3, 100 % fewer than 2700 in rdr-cache-20261123-0100\.rdb .*database 3 was emptied/);
+    expect(record('rdr-cache-20261123-0200.rdb').keysByDb).toEqual({ 0: 7300 });
+    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0200.rdb');
+  });
+
   it('releaseBackupHold refuses a point that is not a backup of the target, or that holds nothing, naming the field', async () => {
     const store = new FileBackupStore(folder());
     await expect(releaseBackupHold(store, 'cache', 'rdr-other-20261123-0300.rdb')).rejects.toThrow(
