@@ -75,9 +75,19 @@ export function planDatabases(input: DatabasePlanInput): DatabasePlan {
         `${names.option} and a database in the URL (${named.join(', ')}) say the same thing twice: remove the /<db> from the URL and keep ${names.option} <src>:<dst>`,
       );
     const seen = new Set<number>();
+    const into = new Map<number, number>();
     for (const m of mappings) {
       if (seen.has(m.from)) throw new DatabasePlanError(`${names.option} ${m.from}:… is given twice: map each database of the source once`);
       seen.add(m.from);
+      // Two source databases into one target database: a key in both would be written once (or overwritten after it was
+      // verified), and the verification of each would still say EQUAL. Never a merge.
+      const first = into.get(m.to);
+      if (first !== undefined)
+        throw new DatabasePlanError(
+          `${names.option} ${first}:${m.to} and ${names.option} ${m.from}:${m.to} write two source databases into target database ${m.to}: ` +
+            `a key in both would keep only one value while each side compares equal; map each into a database of its own (run twice into another server for a merge you check yourself)`,
+        );
+      into.set(m.to, m.from);
     }
     return { pairs: mappings, leftOut: [] };
   }

@@ -97,6 +97,14 @@ describe('migrate and compare between servers: every database (not database 0 al
     expect([await dbsize(dst, 0), await dbsize(dst, 1), await dbsize(dst, 2)]).toEqual([0, 0, 100]);
   });
 
+  it('two source databases into one target database (--db 1:2 --db 3:2) are refused before anything is written: a key in both would keep one value while each compares EQUAL', async () => {
+    const r = await cli('migrate', '--from', src.url, '--to', dst.url, '--db', '1:2', '--db', '3:2', '--verify');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--db 1:2 and --db 3:2 write two source databases into target database 2: a key in both would keep only one value/);
+    expect(r.stdout).toBe('');
+    expect(await dbsize(dst, 2)).toBe(0);
+  });
+
   it('a target with fewer databases is refused before anything is written (exit 2, naming the database and the count)', async () => {
     const r = await cli('migrate', '--from', src.url, '--to', small.url);
     expect(r.status).toBe(2);

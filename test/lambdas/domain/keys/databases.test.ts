@@ -40,6 +40,10 @@ describe('planDatabases: every database, the one a URL names, or --db mappings',
     expect(planDatabases({ mappings, keysByDb })).toEqual({ pairs: mappings, leftOut: [] });
     expect(() => planDatabases({ mappings, sourceDb: 1, keysByDb })).toThrow(DatabasePlanError);
     expect(() => planDatabases({ mappings: [...mappings, { from: 1, to: 2 }], keysByDb })).toThrow(/--db 1:… is given twice/);
+    // Two sources into one target: refused, naming both mappings.
+    expect(() => planDatabases({ mappings: [...mappings, { from: 2, to: 3 }], keysByDb })).toThrow(
+      /--db 1:3 and --db 2:3 write two source databases into target database 3/,
+    );
   });
   it.each([
     ['1:3', { from: 1, to: 3 }],
