@@ -14,6 +14,7 @@ export interface RestoreAofCliOptions {
   load: boolean;
   serverBin?: string;
   s3Endpoint?: string;
+  throughFlush?: boolean;
   json?: boolean;
 }
 
@@ -86,6 +87,14 @@ export function formatRestoreAofReport(r: RestoreAofReport): string {
   else if (r.lastAnnotation) lines.push(`   history to ${r.lastAnnotation} (the last timestamp annotation restored)`);
   if (r.note) lines.push(`   note: ${r.note}`);
   for (const e of r.excluded ?? []) lines.push(`   excluded: the last ${e.bytes} bytes of ${e.file}, a truncated command`);
+  for (const f of r.flushes ?? []) {
+    lines.push(
+      `   FLUSH REPLAYED: ${f.command}${f.db !== undefined ? ` of database ${f.db}` : ''} at ${f.file} byte ${f.offset}${f.second ? `, in second ${f.second}` : ''}: the data restored is as after it.` +
+        (f.untilBefore
+          ? ` To the second before it: redis-dr restore-aof --from ${r.from} --to <a new directory> --until ${f.untilBefore}`
+          : ' The history has no timestamps to restore to before it (aof-timestamp-enabled yes).'),
+    );
+  }
   if (r.load) {
     const per = Object.entries(r.load.keyspace)
       .map(([db, n]) => `${db}=${n}`)
@@ -125,7 +134,7 @@ export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
     },
     { now: () => Date.now(), startServer: clients.startServer, ...(o.json ? {} : { say: (line: string) => process.stderr.write(`${line}\n`) }) },
   );
-  const failure = restoreAofFailure(report);
+  const failure = restoreAofFailure(report, o.throughFlush === true);
   process.stdout.write(o.json ? `${JSON.stringify(failure ? { ...report, error: failure.error } : report, null, 2)}\n` : formatRestoreAofReport(report));
   if (failure && !o.json && failure.exitCode === EXIT.usage) process.stderr.write(`redis-dr: ${failure.error.message}: ${failure.error.fix}\n`);
   process.exitCode = failure?.exitCode ?? EXIT.ok;
@@ -136,7 +145,18 @@ export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
  * and exit code: the store not reached before anything was read is exit 2
  * naming it (cli/failure.ts); a refusal or a failed load is exit 1.
  */
-export function restoreAofFailure(r: RestoreAofReport): ReportedFailure | undefined {
+export function restoreAofFailure(r: RestoreAofReport, throughFlush = false): ReportedFailure | undefined {
+  // A restore that replays a flush is written, but never taken as the answer unless the operator says the flush is meant.
+  const flush = r.flushes?.[0];
+  if (r.ok && flush && !throughFlush)
+    return reportedFailure(
+      `the restored history replays ${r.flushes!.length} flush(es), the first ${flush.command} at ${flush.file} byte ${flush.offset}${flush.second ? ` (second ${flush.second})` : ''}: the data is as after it`,
+      false,
+      flush.untilBefore
+        ? `restore to before it with --until ${flush.untilBefore} (into a new --to), or give --through-flush when the flush is meant`
+        : 'give --through-flush when the flush is meant (the history has no timestamps to restore to before it)',
+      'flush-replayed',
+    );
   if (r.ok) return undefined;
   if (r.refused) return reportedFailure(r.refused.message, false, 'the message names what is missing; nothing was left in --to', 'refused');
   return reportedFailure(r.problem ?? 'failed', r.base === undefined, 'fix what the message names and run it again (into a new or empty --to)');

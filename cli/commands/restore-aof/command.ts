@@ -16,6 +16,10 @@ export function restoreAofCommand(program: Command): void {
     )
     .option('--no-load', 'do not load the result in a throwaway server')
     .option(
+      '--through-flush',
+      'the history restored replays a FLUSHALL or FLUSHDB and that is meant: exit 0 (without it such a restore is written and named, with the --until that restores to before it, and exits 1)',
+    )
+    .option(
       '--server-bin <path>',
       'the server binary for the load (default: redis-server, else valkey-server, on PATH); checked (its --version) before anything is written',
     )

@@ -58,7 +58,26 @@ export interface AofScanResult {
   readonly cutSecond?: number;
   /** The first format problem: the scan stopped there (`safeEnd` is the last good boundary before it). */
   readonly error?: { readonly offset: number; readonly message: string };
+  /**
+   * FLUSHALL and FLUSHDB commands before `safeEnd` (the first {@link MAX_FLUSHES_KEPT}), each with its offset, the
+   * second it ran in (the last `#TS` before it) and, for FLUSHDB, the database (the last SELECT before it). Absent when none.
+   */
+  readonly flushes?: readonly AofFlush[];
 }
+
+/** A FLUSHALL or FLUSHDB found in an AOF. */
+export interface AofFlush {
+  readonly command: 'FLUSHALL' | 'FLUSHDB';
+  /** Offset of the command in the file. */
+  readonly offset: number;
+  /** The second it ran in (the `#TS` annotation before it), when the file has them. */
+  readonly second?: number;
+  /** FLUSHDB's database (the AOF's last SELECT before it; 0 before any). */
+  readonly db?: number;
+}
+
+/** Flushes a scan keeps (it counts them all). */
+export const MAX_FLUSHES_KEPT = 20;
 
 type Mode = 'unit' | 'bulk-header' | 'bulk-data' | 'done';
 
@@ -81,6 +100,10 @@ export class AofScanner {
   private bulkLength = 0;
   private firstArg: number[] | undefined;
   private commandName = '';
+  /** SELECT's argument while it is read, the database selected, and the flushes of units not yet whole. */
+  private selectArg: number[] | undefined;
+  private db = 0;
+  private pendingFlushes: AofFlush[] = [];
   private inMulti = false;
   private multiStart = 0;
   private currentSecond: number | undefined;
@@ -96,6 +119,7 @@ export class AofScanner {
     cutAt?: number;
     cutSecond?: number;
     error?: { offset: number; message: string };
+    flushes?: AofFlush[];
   };
 
   constructor(private readonly options: AofScanOptions = {}) {
@@ -112,7 +136,7 @@ export class AofScanner {
 
   /** What was found so far. */
   get found(): AofScanResult {
-    return { ...this.result, scanned: this.offset };
+    return { ...this.result, ...(this.result.flushes ? { flushes: [...this.result.flushes] } : {}), scanned: this.offset };
   }
 
   /** Feeds the next bytes. */
@@ -124,6 +148,9 @@ export class AofScanner {
         const dataLeft = this.remaining - 2; // bytes of the string itself still to come (may be negative: inside the CRLF)
         if (this.firstArg && dataLeft > 0) {
           for (let k = 0; k < Math.min(take, dataLeft); k++) this.firstArg.push(chunk[i + k]!);
+        }
+        if (this.selectArg && dataLeft > 0) {
+          for (let k = 0; k < Math.min(take, dataLeft); k++) this.selectArg.push(chunk[i + k]!);
         }
         // The CRLF after the string: check the bytes of it in this chunk.
         for (let k = Math.max(0, dataLeft); k < take; k++) {
@@ -215,8 +242,10 @@ export class AofScanner {
     }
     this.bulkLength = len;
     this.remaining = len + 2;
-    // Only MULTI and EXEC matter: keep the first argument when it has their length.
-    this.firstArg = this.argIndex === 0 && (len === 4 || len === 5) ? [] : undefined;
+    // Only MULTI, EXEC, SELECT, FLUSHDB and FLUSHALL matter: keep the first argument when it has their length, and
+    // SELECT's database.
+    this.firstArg = this.argIndex === 0 && len >= 4 && len <= 8 ? [] : undefined;
+    this.selectArg = this.argIndex === 1 && this.commandName === 'select' && len <= 10 ? [] : undefined;
     this.mode = 'bulk-data';
   }
 
@@ -233,6 +262,18 @@ export class AofScanner {
     }
     this.mode = 'unit';
     this.pendingCommands++;
+    if (this.commandName === 'select' && this.selectArg) {
+      const db = Number(Buffer.from(this.selectArg).toString('latin1'));
+      if (Number.isInteger(db) && db >= 0) this.db = db;
+      this.selectArg = undefined;
+    } else if (this.commandName === 'flushall' || this.commandName === 'flushdb') {
+      this.pendingFlushes.push({
+        command: this.commandName === 'flushall' ? 'FLUSHALL' : 'FLUSHDB',
+        offset: this.unitStart,
+        ...(this.currentSecond !== undefined ? { second: this.currentSecond } : {}),
+        ...(this.commandName === 'flushdb' ? { db: this.db } : {}),
+      });
+    }
     if (this.commandName === 'multi' && !this.inMulti) {
       this.inMulti = true;
       this.multiStart = this.unitStart;
@@ -249,6 +290,11 @@ export class AofScanner {
     r.annotations += this.pendingAnnotations;
     if (this.pendingFirst !== undefined) r.firstSecond ??= this.pendingFirst;
     if (this.currentSecond !== undefined && this.pendingAnnotations > 0) r.lastSecond = this.currentSecond;
+    if (this.pendingFlushes.length > 0) {
+      r.flushes ??= [];
+      r.flushes.push(...this.pendingFlushes.slice(0, Math.max(0, MAX_FLUSHES_KEPT - r.flushes.length)));
+      this.pendingFlushes = [];
+    }
     this.pendingCommands = 0;
     this.pendingAnnotations = 0;
     this.pendingFirst = undefined;

@@ -40,7 +40,7 @@ import {
 } from '../../domain/self-managed/aof-history.js';
 import { baseRecordKey, coverage, readStoredHistory, type StoredHistory, type StoredPart } from '../../domain/self-managed/aof-layout.js';
 import { formatAofManifest } from '../../domain/self-managed/aof-manifest.js';
-import { AofScanner, scanAof } from '../../domain/self-managed/aof-scan.js';
+import { type AofFlush, AofScanner, scanAof } from '../../domain/self-managed/aof-scan.js';
 
 /** What a restore is asked to do. */
 export interface RestoreAofRequest {
@@ -76,6 +76,19 @@ export interface RestoreAofReport {
   readonly lastAnnotation?: string;
   /** A note about the point restored (e.g. the history ends before --until). */
   readonly note?: string;
+  /**
+   * FLUSHALL and FLUSHDB commands the restored history replays (the data is as after them), each with the file and
+   * offset, the second it ran in, and `untilBefore`: the --until that restores to the second before it. A restore that
+   * replays one is not taken as the answer without the operator saying so (the CLI's --through-flush).
+   */
+  readonly flushes?: readonly {
+    readonly file: string;
+    readonly offset: number;
+    readonly command: 'FLUSHALL' | 'FLUSHDB';
+    readonly db?: number;
+    readonly second?: string;
+    readonly untilBefore?: string;
+  }[];
   /** Bytes left out at the end of an increment (a truncated last command). */
   readonly excluded?: readonly { readonly file: string; readonly bytes: number }[];
   readonly appendFilename?: string;
@@ -190,6 +203,7 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     // The increments, scanned: whole commands only, cut at --until.
     const increments: { name: string; seq: number; startOffset?: string; bytes: number; commands: number }[] = [];
     const excluded: { file: string; bytes: number }[] = [];
+    const flushes: NonNullable<RestoreAofReport['flushes']>[number][] = [];
     let lastSecond = record.timeSeconds;
     let annotations = 0;
     let commands = 0;
@@ -208,6 +222,15 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
       commands += r.commands;
       if (r.lastSecond !== undefined) lastSecond = r.lastSecond;
       if (r.excluded > 0) excluded.push({ file: incr.name, bytes: r.excluded });
+      for (const f of r.flushes)
+        flushes.push({
+          file: incr.name,
+          offset: f.offset,
+          command: f.command,
+          ...(f.db !== undefined ? { db: f.db } : {}),
+          // --until S cuts at the first annotation of second S: the data as of the second before the flush.
+          ...(f.second !== undefined ? { second: isoSecond(f.second), untilBefore: isoSecond(f.second) } : {}),
+        });
       if (r.cutAt !== undefined) {
         cut = { file: incr.name, offset: r.cutAt, beforeSecond: isoSecond(cutSecond!) };
         cutAnnotation = r.cutSecond;
@@ -219,7 +242,12 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
       ...partial,
       increments: increments.map(({ name, bytes, commands: c }) => ({ name, bytes, commands: c })),
       ...(excluded.length ? { excluded } : {}),
+      ...(flushes.length ? { flushes } : {}),
     };
+    for (const f of flushes)
+      say(
+        `restore-aof: ${f.file} byte ${f.offset}: ${f.command}${f.db !== undefined ? ` of database ${f.db}` : ''} replayed${f.second ? ` (second ${f.second})` : ''}`,
+      );
 
     let note: string | undefined;
     if (cutSecond !== undefined && cut === undefined && chain.break) {
@@ -401,7 +429,16 @@ async function writeIncrement(
   incr: HistoryIncr,
   parts: Parameters<typeof coverage>[0],
   cutSecond: number | undefined,
-): Promise<{ bytes: number; commands: number; annotations: number; lastSecond?: number; excluded: number; cutAt?: number; cutSecond?: number }> {
+): Promise<{
+  bytes: number;
+  commands: number;
+  annotations: number;
+  lastSecond?: number;
+  excluded: number;
+  cutAt?: number;
+  cutSecond?: number;
+  flushes: readonly AofFlush[];
+}> {
   const scanner = new AofScanner(cutSecond !== undefined ? { cutAtSecond: cutSecond } : {});
   const slices = coverage(parts).slices;
   let written = 0;
@@ -432,5 +469,6 @@ async function writeIncrement(
     ...(found.lastSecond !== undefined ? { lastSecond: found.lastSecond } : {}),
     excluded: found.cutAt !== undefined ? 0 : pending.byteLength,
     ...(found.cutAt !== undefined ? { cutAt: found.cutAt, cutSecond: found.cutSecond! } : {}),
+    flushes: found.flushes ?? [],
   };
 }

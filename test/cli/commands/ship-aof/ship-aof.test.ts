@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseUntil, UNTIL_FORMATS } from '../../../../cli/commands/restore-aof/action.js';
+import { formatRestoreAofReport, parseUntil, restoreAofFailure, UNTIL_FORMATS } from '../../../../cli/commands/restore-aof/action.js';
 import { UsageError } from '../../../../lambdas/jobs/usage-error.js';
 import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store.js';
 import { parseStoredKey } from '../../../../lambdas/domain/self-managed/aof-layout.js';
@@ -364,5 +364,32 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     const r = await runInProcess(['restore-aof', '--from', `file://${tempDir('empty')}`, '--to', join(tempDir('out'), 'x')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^REFUSED \(empty\): file:\/\/.* holds no shipped AOF history: is it the destination ship-aof writes to\?/);
+  });
+});
+
+describe('restore-aof over a FLUSHALL', () => {
+  const report = {
+    ok: true,
+    from: 'file:///backups/aof',
+    to: '/restore/appendonlydir',
+    base: { name: 'appendonly.aof.1.base.rdb', format: 'rdb' as const, bytes: 100 },
+    increments: [{ name: 'appendonly.aof.1.incr.aof', bytes: 200, commands: 9 }],
+    flushes: [
+      { file: 'appendonly.aof.1.incr.aof', offset: 120, command: 'FLUSHALL' as const, second: '2026-11-25T03:00:05Z', untilBefore: '2026-11-25T03:00:05Z' },
+    ],
+    seconds: 1,
+  };
+
+  it('names the flush and the command that restores to the second before it, and exits 1 unless --through-flush', () => {
+    expect(formatRestoreAofReport(report)).toContain(
+      'FLUSH REPLAYED: FLUSHALL at appendonly.aof.1.incr.aof byte 120, in second 2026-11-25T03:00:05Z: the data restored is as after it. ' +
+        'To the second before it: redis-dr restore-aof --from file:///backups/aof --to <a new directory> --until 2026-11-25T03:00:05Z',
+    );
+    expect(restoreAofFailure(report)).toMatchObject({
+      exitCode: 1,
+      error: { code: 'flush-replayed', fix: expect.stringContaining('--until 2026-11-25T03:00:05Z') },
+    });
+    expect(restoreAofFailure(report, true)).toBeUndefined();
+    expect(restoreAofFailure({ ...report, flushes: undefined })).toBeUndefined();
   });
 });

@@ -111,6 +111,34 @@ describe('restore-aof on hand-written destinations', () => {
     if (!file) expect(r.note).toMatch(/the shipped history ends in 1970-01-01T00:16:43Z, before --until/);
   });
 
+  it('--until one second after a FLUSHALL: the flush is named with the second it ran in and the --until that restores to before it; that one gives the data back', async () => {
+    const FLUSHED = `#TS:1001\r\n${cmd('SET', 'b', '2')}#TS:1005\r\n${cmd('SELECT', '3')}${cmd('FLUSHDB')}${cmd('FLUSHALL')}#TS:1006\r\n${cmd('SET', 'z', '9')}`;
+    const { store } = await destination([FLUSHED]);
+    const late = await restore(store, join(tempDir(), 'aof'), 1006_000);
+    expect(late).toMatchObject({ ok: true, load: { keys: 0 } });
+    expect(late.flushes).toEqual([
+      {
+        file: 'appendonly.aof.1.incr.aof',
+        offset: FLUSHED.indexOf('*1\r\n$7\r\nFLUSHDB'),
+        command: 'FLUSHDB',
+        db: 3,
+        second: '1970-01-01T00:16:45Z',
+        untilBefore: '1970-01-01T00:16:45Z',
+      },
+      {
+        file: 'appendonly.aof.1.incr.aof',
+        offset: FLUSHED.indexOf('*1\r\n$8\r\nFLUSHALL'),
+        command: 'FLUSHALL',
+        second: '1970-01-01T00:16:45Z',
+        untilBefore: '1970-01-01T00:16:45Z',
+      },
+    ]);
+    // The --until it names restores the keys the flush removed.
+    const before = await restore(store, join(tempDir(), 'aof'), Date.parse(late.flushes![1]!.untilBefore!));
+    expect(before).toMatchObject({ ok: true, load: { keys: 2 } });
+    expect(before.flushes).toBeUndefined();
+  });
+
   describe('commands with no #TS annotation before them', () => {
     const UNTIMED = `${cmd('SET', 'u', '0')}#TS:1002\r\n${cmd('SET', 'b', '2')}`;
 
