@@ -57,7 +57,10 @@ export function formatCompareRuns(run: CompareRuns): string {
   const lines: string[] = [];
   if (run.databases.length === 1 && run.databases[0]!.from === run.databases[0]!.to) lines.push(formatCompare(run.databases[0]!.result));
   else for (const d of run.databases) lines.push(`database ${d.from} (A) ↔ ${d.to} (B): ${formatCompare(d.result)}`);
-  if (run.databases.length > 1) lines.push(`all ${run.databases.length} databases: ${run.equal ? 'EQUAL' : run.interrupted ? 'INTERRUPTED' : 'DIFFERENT'}`);
+  if (run.databases.length > 1)
+    lines.push(
+      `all ${run.databases.length} databases: ${run.equal ? 'EQUAL' : run.interrupted ? 'INTERRUPTED' : run.notProven && run.differences === 0 ? 'NOT PROVEN' : 'DIFFERENT'}`,
+    );
   if (run.leftOut.length > 0) {
     lines.push(
       `NOT COMPARED: ${describeDatabases(run.leftOut)} (on A and B together): not proven equal. ` +

@@ -285,5 +285,16 @@ export async function runCompare(options: CompareOptions): Promise<CompareRuns> 
     databases.map((d) => d.result),
     options.maxDiffs,
   );
-  return { ...sum, equal: sum.equal && plan.leftOut.length === 0 && databases.length === plan.pairs.length, databases, leftOut: plan.leftOut };
+  // A pattern that matched nothing on either side compared nothing: never "EQUAL: 0 keys" (a typo in --match reads as a pass).
+  const matchedNothing = options.match !== undefined && !sum.interrupted && sum.keysA === 0 && sum.keysB === 0;
+  const nothing = matchedNothing
+    ? { notProven: `--match ${JSON.stringify(options.match)} matched no key on either side: nothing was compared (check the pattern)` }
+    : {};
+  return {
+    ...sum,
+    ...nothing,
+    equal: sum.equal && !matchedNothing && plan.leftOut.length === 0 && databases.length === plan.pairs.length,
+    databases: matchedNothing ? databases.map((d) => ({ ...d, result: { ...d.result, ...nothing, equal: false } })) : databases,
+    leftOut: plan.leftOut,
+  };
 }

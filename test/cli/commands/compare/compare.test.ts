@@ -86,4 +86,13 @@ describe('redis-dr compare', () => {
       diffs: [{ key: BINARY_KEY.toString('utf8'), keyBase64: BINARY_KEY.toString('base64'), reason: 'value' }],
     });
   });
+
+  it('a --match that matches nothing on either side says so and exits 1 (it said "EQUAL: 0 keys", exit 0)', async () => {
+    const r = await cli('compare', '--a', a.url, '--b', b.url, '--match', 'sesion:*');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^NOT PROVEN: --match "sesion:\*" matched no key on either side: nothing was compared \(check the pattern\)/);
+    expect(r.stdout).not.toMatch(/EQUAL/);
+    // A pattern that matches compares as before.
+    expect((await cli('compare', '--a', a.url, '--b', b.url, '--match', 'hash:*')).status).toBe(0);
+  });
 });
