@@ -178,6 +178,9 @@ export interface BackupReport {
   readonly seconds: number;
 }
 
+/** This second's name is taken (another run finished in it) and the next seconds' too: the run did nothing. */
+class SecondTaken extends Error {}
+
 /** A step failed: its message is the run's error. */
 class StepFailed extends Error {
   constructor(
@@ -273,7 +276,8 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
 
   try {
     if (failure) throw failure;
-    const at = new Date(started);
+    // Named after the lease was taken: a run that waited for another is named by its own second, not the other's.
+    let at = new Date(deps.now());
     const rdbChecksum = await step('connect', async () => {
       client = await deps.connect();
       const version = /redis_version:(\S+)/.exec(String(await client.info('server')))?.[1] ?? 'unknown';
@@ -289,11 +293,19 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       // Sidecars a killed run left without their backup (under the lease: no run of the target is writing one).
       const swept = await req.store.sweepOrphans();
       for (const f of swept) say(`destination: removed ${f} (its backup is gone: left by a run that was killed)`);
-      const listed = await req.store.list();
-      const name = newBackupFileName(listed, req.target, at);
+      let listed = await req.store.list();
+      let name = newBackupFileName(listed, req.target, at);
+      // This second's name is taken (a run that held the lease finished in it): the next second, twice at most.
+      for (let tries = 0; (name === undefined || (await req.store.exists(name))) && tries < 2; tries++) {
+        await deps.timing.sleep(1000 - (deps.now() % 1000) + 5);
+        at = new Date(deps.now());
+        listed = await req.store.list();
+        name = newBackupFileName(listed, req.target, at);
+      }
       if (name === undefined || (await req.store.exists(name))) {
-        throw new Error(
-          `${req.store.url} already holds ${name ?? backupFileName(req.target, at, true)} of ${req.target} for this second: it is not overwritten; run again in a second`,
+        throw new SecondTaken(
+          `${req.store.url} already holds ${name ?? backupFileName(req.target, at, true)} of ${req.target} for this second (another run finished in it): ` +
+            'nothing is overwritten and this run did nothing; the next run takes the backup',
         );
       }
       const t = backupTier(listed, req.target, at, req.retention.timeZone);
@@ -483,6 +495,21 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     await (lease as TakenLease | undefined)?.release();
   }
 
+  // Another run took the backup of this second: nothing was done and nothing is wrong (exit 75, as a lease held).
+  if (failure?.cause instanceof SecondTaken) {
+    return {
+      ok: false,
+      target: req.target,
+      mode: req.mode,
+      server: req.server,
+      destination: req.store.url,
+      steps,
+      failedStep: failure.step,
+      error: failure.message,
+      busy: { holder: 'a run that finished in this second', waitedSeconds: (deps.now() - started) / 1000 },
+      seconds: (deps.now() - started) / 1000,
+    };
+  }
   const seconds = (deps.now() - started) / 1000;
   const judged = steps.find((x) => x.step === 'keyspace');
   if (req.metricsFile) {

@@ -250,11 +250,35 @@ describe('runBackup (local mode) against a real redis-server', () => {
     expect(report.ok).toBe(true);
     expect(report.backup!.file).toBe('rdr-cache-20261123-101530.rdb');
     expect(readFileSync(join(dir, 'backups', minute), 'utf8')).toBe('already there');
+    // A clock that stays in this second: the run waits for the next second twice, then does nothing, as a run that found
+    // the lease held does (busy: exit 75, no metric, no ping), never a red run.
     const again = await runBackup(request, deps(server, fixed));
-    expect(again).toMatchObject({ ok: false, failedStep: 'destination' });
+    expect(again).toMatchObject({ ok: false, failedStep: 'destination', busy: { holder: 'a run that finished in this second' } });
     expect(again.error).toBe(
-      `${request.store.url} already holds rdr-cache-20261123-101530.rdb of cache for this second: it is not overwritten; run again in a second`,
+      `${request.store.url} already holds rdr-cache-20261123-101530.rdb of cache for this second (another run finished in it): nothing is overwritten and this run did nothing; the next run takes the backup`,
     );
+  });
+
+  it('a run that waited for the lease in the same second as the holder is named by the next second, and succeeds (it failed with exit 1)', async () => {
+    let t = Date.parse('2026-11-23T10:15:30.400Z');
+    const clock: Partial<BackupDeps> = {
+      now: () => t,
+      timing: {
+        now: () => Date.now(),
+        sleep: async (ms) => {
+          t += ms;
+          await new Promise((r) => setTimeout(r, Math.min(ms, 20)));
+        },
+        pollMs: 20,
+        timeoutMs: 30_000,
+      },
+    };
+    mkdirSync(join(dir, 'backups'));
+    writeFileSync(join(dir, 'backups', backupFileName('cache', new Date(t))), 'the minute');
+    writeFileSync(join(dir, 'backups', 'rdr-cache-20261123-101530.rdb'), 'the holder, this second');
+    const report = await runBackup(request, deps(server, clock));
+    expect(report.ok).toBe(true);
+    expect(report.backup!.file).toBe('rdr-cache-20261123-101531.rdb');
   });
 
   it('applies GFS retention over many recovery points with the rails: never the newest minKeep, never a foreign file', async () => {
