@@ -93,14 +93,31 @@ export class S3BackupStore implements BackupStore {
     const key = this.prefix + leaseName(target);
     const body = formatLease(holder);
     let tookOver: string | undefined;
-    const taken = (etag: string | undefined): LeaseAttempt => ({
-      taken: {
-        ...(tookOver ? { tookOver } : {}),
-        release: async () => {
-          await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) })).catch(() => undefined);
+    const taken = (first: string | undefined): LeaseAttempt => {
+      let etag = first;
+      return {
+        taken: {
+          ...(tookOver ? { tookOver } : {}),
+          release: async () => {
+            await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) })).catch(() => undefined);
+          },
+          // Put over the lease only while it is the one this run put (If-Match its ETag): never over another run's.
+          refresh: async () => {
+            if (!etag) return false;
+            try {
+              const put = await this.objects.put(leaseName(target), Buffer.from(formatLease({ ...holder, refreshed: new Date().toISOString() })), {
+                ifMatch: etag,
+                contentType: 'application/json',
+              });
+              etag = put.etag;
+              return true;
+            } catch {
+              return false;
+            }
+          },
         },
-      },
-    });
+      };
+    };
     const lease = Buffer.from(body);
     try {
       for (let round = 0; round < 5; round++) {

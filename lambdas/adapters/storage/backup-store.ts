@@ -14,7 +14,7 @@
  * backup-store-s3.ts, so a file:// run never loads the AWS SDK (about 60 MiB:
  * bench/README.md, backup).
  */
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StoredBackup } from '../../domain/self-managed/backup.js';
 import { describeHolder, type FoundLease, type LeaseHolder, formatLease, leaseName, parseLease, staleLease } from '../../domain/self-managed/lease.js';
@@ -82,6 +82,11 @@ export interface TakenLease {
   readonly tookOver?: string;
   /** Gives the lease up, only if it still carries this run's token. Never throws. */
   release(): Promise<void>;
+  /**
+   * Says the holder is still working (the lease's `refreshed` time), only if it still carries this run's token: a run
+   * elsewhere judges its age from there. False when the lease is not this run's any more. Never throws.
+   */
+  refresh(): Promise<boolean>;
 }
 
 /** One attempt at the lease: taken, or held by a run that may still be running. */
@@ -181,7 +186,19 @@ export class FileBackupStore implements BackupStore {
             const now = await readFile(path, 'utf8').catch(() => '');
             if (parseLease(now)?.token === holder.token) await unlink(path).catch(() => undefined);
           };
-          return { taken: { ...(tookOver ? { tookOver } : {}), release } };
+          // A new text under a name of this run's, then renamed over the lease (atomic): only while it is this run's.
+          const refresh = async (): Promise<boolean> => {
+            try {
+              if (parseLease(await readFile(path, 'utf8'))?.token !== holder.token) return false;
+              const next = `${path}.refresh-${holder.token}`;
+              await writeFile(next, formatLease({ ...holder, refreshed: new Date().toISOString() }));
+              await rename(next, path);
+              return true;
+            } catch {
+              return false;
+            }
+          };
+          return { taken: { ...(tookOver ? { tookOver } : {}), release, refresh } };
         }
         const found = await readLease(path);
         if (!found) continue;

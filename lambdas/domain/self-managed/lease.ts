@@ -39,6 +39,8 @@ export interface LeaseHolder extends PidScope {
   readonly start: string;
   /** Random per run: a run releases only a lease that still carries its token. */
   readonly token: string;
+  /** When the holder last said it is still working (ISO): the age of a lease is counted from here. */
+  readonly refreshed?: string;
 }
 
 /** The lease's name in the destination (a dot file: never listed as a backup). */
@@ -59,6 +61,7 @@ export function parseLease(text: string): LeaseHolder | undefined {
     if (!Number.isInteger(v.pid) || Number.isNaN(Date.parse(v.start))) return undefined;
     // Written by a redis-dr before boot ids were recorded: no boot, so judged by age on a host that has one.
     if ((v.boot !== undefined && typeof v.boot !== 'string') || (v.pidNamespace !== undefined && typeof v.pidNamespace !== 'string')) return undefined;
+    if (v.refreshed !== undefined && (typeof v.refreshed !== 'string' || Number.isNaN(Date.parse(v.refreshed)))) return undefined;
     return v as LeaseHolder;
   } catch {
     return undefined;
@@ -74,12 +77,16 @@ export interface FoundLease {
 
 /**
  * Why a lease found in place may be taken over, or `undefined` when its
- * holder may still be running: a holder in this pid scope (host, boot, pid
- * namespace: {@link samePidScope}) whose pid is gone (`alive` false), or a
- * lease older than `staleAfterMs` (a holder elsewhere — another host, an
- * earlier boot, another container — that died, or one that cannot be
- * read). A pid from elsewhere is never looked up: there it may name
- * another process, alive or not.
+ * holder may still be running:
+ * - a holder in this pid scope (host, boot, pid namespace: {@link samePidScope})
+ *   whose pid is gone (`alive` false) — and never one whose pid is alive,
+ *   however old its lease (a long backup is not a dead one);
+ * - a holder on this host during an earlier boot (both boot ids known and
+ *   different): a reboot ended it, whatever the age;
+ * - else a lease not refreshed for longer than `staleAfterMs` (a holder
+ *   elsewhere — another host, another container — that died, or one that
+ *   cannot be read). A pid from elsewhere is never looked up: there it may
+ *   name another process, alive or not.
  */
 export function staleLease(
   found: FoundLease,
@@ -87,11 +94,22 @@ export function staleLease(
   staleAfterMs: number,
 ): string | undefined {
   const h = found.holder;
-  if (h && samePidScope(h, here) && !here.alive(h.pid)) return `its holder, pid ${h.pid} on ${h.host}, is gone`;
-  const since = h ? Date.parse(h.start) : found.writtenAt.getTime();
+  if (h && samePidScope(h, here)) return here.alive(h.pid) ? undefined : `its holder, pid ${h.pid} on ${h.host}, is gone`;
+  if (h && h.host === here.host && h.boot !== undefined && here.boot !== undefined && h.boot !== here.boot)
+    return `its holder, pid ${h.pid} on ${h.host}, ran before this host's last boot (boot id ${h.boot.slice(0, 8)}…, now ${here.boot.slice(0, 8)}…): it is gone`;
+  const since = h ? Math.max(Date.parse(h.start), h.refreshed ? Date.parse(h.refreshed) : 0) : found.writtenAt.getTime();
   const age = here.now.getTime() - since;
-  if (age > staleAfterMs) return `taken ${Math.round(age / 1000)} s ago, longer than the ${Math.round(staleAfterMs / 1000)} s a run may hold it`;
+  if (age > staleAfterMs)
+    return `${h?.refreshed ? 'last refreshed' : 'taken'} ${Math.round(age / 1000)} s ago, longer than the ${Math.round(staleAfterMs / 1000)} s a run may hold it without a word`;
   return undefined;
+}
+
+/** What a run that did not get the lease is waiting for: its holder, and when the lease is stale if the holder says nothing more. */
+export function leaseWait(found: FoundLease, here: PidScope, staleAfterMs: number): string {
+  const h = found.holder;
+  if (h && samePidScope(h, here)) return `pid ${h.pid} on this host is running: it is taken over only once that process is gone`;
+  const since = h ? Math.max(Date.parse(h.start), h.refreshed ? Date.parse(h.refreshed) : 0) : found.writtenAt.getTime();
+  return `a holder ${h ? `on ${h.host}${h.host === here.host ? ' (another container)' : ''}` : 'that cannot be read'}, whose pid cannot be looked up from here: the lease is stale at ${new Date(since + staleAfterMs).toISOString()} unless it is refreshed`;
 }
 
 /** A sentence naming the holder of a lease, for the message of a run that did not get it. */

@@ -64,7 +64,7 @@ import {
   type BackupRetention,
 } from '../../domain/self-managed/backup.js';
 import { formatBackupMetrics } from '../../domain/self-managed/backup-metrics.js';
-import { describeHolder, leaseName, type LeaseHolder } from '../../domain/self-managed/lease.js';
+import { describeHolder, leaseName, leaseWait, type LeaseHolder } from '../../domain/self-managed/lease.js';
 import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, parseCollapseHold, type Collapse } from '../../domain/plans/collapse.js';
 import { checkCollapseThresholdPct } from '../../domain/plans/settings.js';
 import { createRdbVerifier, pushDecoded, type RdbReport } from '../../domain/rdb/verifier.js';
@@ -221,6 +221,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
 
   // The lease first: a run that does not get it pings nothing and writes no metric (the holder does the work).
   let lease: TakenLease | undefined;
+  let refresher: ReturnType<typeof setInterval> | undefined;
   if (req.lease) {
     const l = req.lease;
     const holder = l.holder ?? thisLeaseHolder('redis-dr backup', new Date(deps.now()));
@@ -243,8 +244,8 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       const heldBy = describeHolder(attempt.held);
       const detail =
         `another run holds the lease of ${req.target} in ${req.store.url} (${heldBy}); waited ${Math.round(waited)} s. ` +
-        'This run did nothing (no backup, no retention, no heartbeat): the other run is taking the backup. ' +
-        `If no run is going on, remove ${leaseName(req.target)} from the destination; a lease of a process gone from this host is taken over by itself`;
+        `This run did nothing (no backup, no retention, no heartbeat). It waits for ${leaseWait(attempt.held, holder, l.staleAfterSeconds * 1000)}. ` +
+        `If no run is going on, remove ${leaseName(req.target)} from the destination; a lease of a process gone from this host (or from before its last boot) is taken over by itself`;
       steps.push({ step: 'lease', ok: false, detail, seconds: waited });
       return {
         ok: false,
@@ -261,6 +262,11 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     }
     if (!failure && 'taken' in attempt!) {
       lease = attempt.taken;
+      // Refreshed while the run works (a quarter of the bound, at most a minute): a run on another host or in another
+      // container, which cannot look the pid up, judges the lease by its last refresh, not by when it was taken.
+      const taken = lease;
+      refresher = setInterval(() => void taken.refresh(), Math.max(1000, Math.min(60_000, (l.staleAfterSeconds * 1000) / 4)));
+      refresher.unref();
       const detail = `${leaseName(req.target)} in ${req.store.url}${waited >= 1 ? ` after waiting ${Math.round(waited)} s` : ''}${lease.tookOver ? `, taking over ${lease.tookOver}` : ''}`;
       steps.push({ step: 'lease', ok: true, detail, seconds: waited });
       // Said when it is news (a wait, a takeover); a lease taken at once is in the report's steps.
@@ -492,6 +498,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     // A replication stream not read to its end (a step after sync failed) is closed, not left to the primary.
     (pulled as RdbPull | undefined)?.close();
     // Given up once the destination was last changed (retention): the next run may start.
+    if (refresher) clearInterval(refresher);
     await (lease as TakenLease | undefined)?.release();
   }
 

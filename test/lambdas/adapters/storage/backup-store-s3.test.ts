@@ -66,7 +66,23 @@ describe('S3BackupStore lease (moto: S3 conditional writes)', () => {
       held: expect.objectContaining({ holder: expect.objectContaining({ host: 'other-host' }) }),
     });
     const over = await store.takeLease('cache', holder('y'), 3600_000);
-    expect('taken' in over && over.taken.tookOver).toMatch(/^a stale lease \(taken 7\d{3} s ago, longer than the 3600 s a run may hold it: .* on other-host/);
+    expect('taken' in over && over.taken.tookOver).toMatch(
+      /^a stale lease \(taken 7\d{3} s ago, longer than the 3600 s a run may hold it without a word: .* on other-host/,
+    );
+  });
+
+  it('a holder refreshes its lease (If-Match its own ETag); once another run put a lease there, it refreshes nothing', async () => {
+    const store = new S3BackupStore(client, bucket, 'c/');
+    const got = await store.takeLease('cache', holder('mine'), 3600_000);
+    if (!('taken' in got)) throw new Error('not taken');
+    expect(await got.taken.refresh()).toBe(true);
+    expect(await got.taken.refresh()).toBe(true);
+    const read = async () =>
+      JSON.parse(await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'c/.redis-dr-cache.lease' }))).Body!.transformToString());
+    expect(await read()).toMatchObject({ token: 'mine', refreshed: expect.any(String) });
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'c/.redis-dr-cache.lease', Body: JSON.stringify(holder('other')) }));
+    expect(await got.taken.refresh()).toBe(false);
+    expect(await read()).toMatchObject({ token: 'other' });
   });
 });
 

@@ -37,7 +37,13 @@ describe('the destination lease', () => {
     ['a live holder on this host', holder(), true, undefined],
     ['a holder gone from this host', holder(), false, 'its holder, pid 4242 on db-1, is gone'],
     ['a holder on another host within the bound', holder({ host: 'db-2' }), false, undefined],
-    ['a holder of this host name from another boot within the bound (its pid may name another process now)', holder({ boot: 'boot-0' }), false, undefined],
+    // A reboot ended it: taken over at once (it blocked every hourly backup for the 6 h bound, each saying "the other run is taking the backup").
+    [
+      'a holder on this host during an earlier boot, within the bound',
+      holder({ boot: 'boot-0' }),
+      false,
+      'its holder, pid 4242 on db-1, ran before this host\'s last boot (boot id boot-0…, now boot-1…): it is gone',
+    ],
     [
       'a holder of this host name and boot in another pid namespace (another container) within the bound',
       holder({ pidNamespace: 'pid:[1]' }),
@@ -46,24 +52,26 @@ describe('the destination lease', () => {
     ],
     ['a holder that recorded no boot (an older redis-dr) within the bound', holder({ boot: undefined }), false, undefined],
     [
-      'a holder from another boot past the bound',
-      holder({ boot: 'boot-0', start: '2026-11-23T05:00:00.000Z' }),
-      false,
-      'taken 25200 s ago, longer than the 21600 s a run may hold it',
-    ],
-    [
       'a holder on another host past the bound',
       holder({ host: 'db-2', start: '2026-11-23T05:00:00.000Z' }),
       false,
-      'taken 25200 s ago, longer than the 21600 s a run may hold it',
+      'taken 25200 s ago, longer than the 21600 s a run may hold it without a word',
     ],
     [
-      'a live holder on this host past the bound',
-      holder({ start: '2026-11-23T05:00:00.000Z' }),
-      true,
-      'taken 25200 s ago, longer than the 21600 s a run may hold it',
+      'a holder on another host, started past the bound but refreshed within it',
+      holder({ host: 'db-2', start: '2026-11-23T05:00:00.000Z', refreshed: '2026-11-23T11:55:00.000Z' }),
+      false,
+      undefined,
     ],
-    ['an unreadable lease, by its age', undefined, true, 'taken 43200 s ago, longer than the 21600 s a run may hold it'],
+    [
+      'a holder on another host whose refreshes stopped past the bound',
+      holder({ host: 'db-2', start: '2026-11-23T04:00:00.000Z', refreshed: '2026-11-23T05:00:00.000Z' }),
+      false,
+      'last refreshed 25200 s ago, longer than the 21600 s a run may hold it without a word',
+    ],
+    // A live process of this scope is never taken over, however long it runs (its lease was taken over by a second run).
+    ['a live holder on this host past the bound', holder({ start: '2026-11-23T05:00:00.000Z' }), true, undefined],
+    ['an unreadable lease, by its age', undefined, true, 'taken 43200 s ago, longer than the 21600 s a run may hold it without a word'],
   ])('%s: stale %s', (_what, h, alive, why) => {
     const found = { ...(h ? { holder: h } : {}), writtenAt: new Date('2026-11-23T00:00:00Z') };
     expect(staleLease(found, here(alive), 21_600_000)).toBe(why);
