@@ -148,6 +148,9 @@ export function parseDestination(url: string): { kind: 'file'; dir: string } | {
   return undefined;
 }
 
+/** The marker beside a backup being written, until its record is (a folder's write). */
+const WRITING = '.writing';
+
 // ---- a folder ---------------------------------------------------------------
 
 /**
@@ -256,6 +259,23 @@ export class FileBackupStore implements BackupStore {
     const objects = await this.objects.list().catch(() => []);
     const names = new Set(objects.filter((o) => !o.key.includes('/')).map((o) => o.key));
     const removed: string[] = [];
+    // A backup whose run was killed before its record (the marker is there, the record is not): this project's, never
+    // proven, never to be managed: removed with what it had beside it.
+    for (const name of names) {
+      const w = /^(.+\.rdb)\.writing$/.exec(name);
+      if (!w) continue;
+      const file = w[1]!;
+      if (names.has(file) && !names.has(`${file}.json`)) {
+        for (const key of [file, `${file}.sha256`]) {
+          if (!names.has(key)) continue;
+          await this.objects.delete(key).catch(() => undefined);
+          removed.push(key);
+          names.delete(key);
+        }
+      }
+      await this.objects.delete(name).catch(() => undefined);
+      names.delete(name);
+    }
     for (const name of names) {
       const m = /^(.+\.rdb)\.(json|sha256)$/.exec(name);
       if (!m || names.has(m[1]!)) continue;
@@ -298,6 +318,10 @@ export class FileBackupStore implements BackupStore {
     try {
       await mkdir(this.dir, { recursive: true });
       await this.objects.sweep();
+      // A marker first, removed once the record is written: a run killed between the backup and its record leaves the
+      // marker, so the next run knows the file is its own, unfinished (sweepOrphans), not a file someone else put there.
+      await this.objects.put(`${file}${WRITING}`, Buffer.from(`${JSON.stringify({ file, since: new Date().toISOString() })}\n`, 'utf8'));
+      created.push(`${file}${WRITING}`);
       const put = await this.objects.put(file, body, {
         commit: () => {
           content = commit();
@@ -311,6 +335,7 @@ export class FileBackupStore implements BackupStore {
       created.push(`${file}.sha256`);
       const record: BackupRecord = { ...meta, ...content!, sha256, bytes, readBack };
       await this.objects.put(`${file}.json`, Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8'));
+      await this.objects.delete(`${file}${WRITING}`).catch(() => undefined);
       return { bytes, sha256, location: put.location, readBack };
     } catch (err) {
       // This run's backup goes too when its record could not be written: never a backup retention cannot manage.

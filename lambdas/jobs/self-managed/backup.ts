@@ -298,8 +298,18 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       checkCollapseThresholdPct(threshold);
       // Sidecars a killed run left without their backup (under the lease: no run of the target is writing one).
       const swept = await req.store.sweepOrphans();
-      for (const f of swept) say(`destination: removed ${f} (its backup is gone: left by a run that was killed)`);
+      for (const f of swept)
+        say(
+          f.endsWith('.rdb')
+            ? `destination: removed ${f} (written by a run killed before its record: never proven, never managed)`
+            : `destination: removed ${f} (its backup is gone: left by a run that was killed)`,
+        );
       let listed = await req.store.list();
+      // Named every run, never touched: a file of this target's naming with no record is not provably ours.
+      for (const f of listed.filter((x) => x.tier === undefined && parseBackupFileName(x.file)?.target === req.target.toLowerCase()))
+        say(
+          `destination: ${f.file} has no record (not written by redis-dr, or by a run killed before its record under an older redis-dr): never deleted; remove it if it is not yours`,
+        );
       let name = newBackupFileName(listed, req.target, at);
       // This second's name is taken (a run that held the lease finished in it): the next second, twice at most.
       for (let tries = 0; (name === undefined || (await req.store.exists(name))) && tries < 2; tries++) {

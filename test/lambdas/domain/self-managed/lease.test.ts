@@ -42,7 +42,7 @@ describe('the destination lease', () => {
       'a holder on this host during an earlier boot, within the bound',
       holder({ boot: 'boot-0' }),
       false,
-      'its holder, pid 4242 on db-1, ran before this host\'s last boot (boot id boot-0…, now boot-1…): it is gone',
+      "its holder, pid 4242 on db-1, ran before this host's last boot (boot id boot-0…, now boot-1…): it is gone",
     ],
     [
       'a holder of this host name and boot in another pid namespace (another container) within the bound',

@@ -206,6 +206,27 @@ describe('runBackup (local mode) against a real redis-server', () => {
     expect(readdirSync(join(dir, 'backups'))).toEqual([]);
   });
 
+  it('kill -9 between the backup and its record: the next run removes the unfinished backup (the marker says it was ours) and names a file without a record it never touches', async () => {
+    const said: string[] = [];
+    const first = await runBackup(request, { ...deps(server, { now: () => Date.parse('2026-11-23T01:00:00Z') }), say: (l) => said.push(l) });
+    expect(first.ok).toBe(true);
+    const folder = join(dir, 'backups');
+    // What a run killed after its backup was linked, before its record, leaves: the marker, the backup, its checksum.
+    writeFileSync(join(folder, 'rdr-cache-20261123-0200.rdb'), readFileSync(join(folder, 'rdr-cache-20261123-0100.rdb')));
+    writeFileSync(join(folder, 'rdr-cache-20261123-0200.rdb.sha256'), 'x  rdr-cache-20261123-0200.rdb\n');
+    writeFileSync(join(folder, 'rdr-cache-20261123-0200.rdb.writing'), '{}\n');
+    // A file of the same naming that someone else put there (no marker, no record).
+    writeFileSync(join(folder, 'rdr-cache-20261123-0230.rdb'), 'a copy someone made');
+    const next = await runBackup(request, { ...deps(server, { now: () => Date.parse('2026-11-23T03:00:00Z') }), say: (l) => said.push(l) });
+    expect(next.ok).toBe(true);
+    expect(said).toContain('destination: removed rdr-cache-20261123-0200.rdb (written by a run killed before its record: never proven, never managed)');
+    expect(said).toContainEqual(expect.stringMatching(/^destination: rdr-cache-20261123-0230\.rdb has no record .*never deleted/));
+    expect(readdirSync(folder).sort()).toEqual(
+      expect.arrayContaining(['rdr-cache-20261123-0100.rdb', 'rdr-cache-20261123-0230.rdb', 'rdr-cache-20261123-0300.rdb', 'rdr-cache-20261123-0300.rdb.json']),
+    );
+    expect(readdirSync(folder).filter((f) => f.startsWith('rdr-cache-20261123-0200') || f.endsWith('.writing'))).toEqual([]);
+  });
+
   it('a destination that fails mid-write leaves no file and names the step', async () => {
     const inner = new FileBackupStore(join(dir, 'backups'));
     const failing: BackupStore = {
