@@ -13,6 +13,10 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
     // Not judged: neither valid nor corrupt. The fix is a redis-dr that reads the format.
     return `UNSUPPORTED ${name}: not verified, ${report.error?.message ?? `unsupported format (version ${report.version})`}`;
   }
+  if (report.verifierFailure) {
+    // The verification failed, not the file: an error of the run (exit 1 with the cause), never CORRUPT.
+    return `ERROR ${name}: not verified (this is no verdict on the file): ${report.error?.message ?? 'the verification failed'}`;
+  }
   if (!report.ok) {
     const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : '';
     return `CORRUPT ${name}: RDB v${report.version}, checksum ${report.checksum}${where}`;

@@ -110,6 +110,11 @@ export interface RdbReport {
   /** First problem found: `offset` is the number of bytes consumed when it was detected. */
   readonly error?: { readonly offset: number; readonly message: string };
   /**
+   * The verification itself failed (its spill folder out of space, a digest not read back): `error` says why, and it is
+   * no verdict on the file. Callers report an error of the run (exit 1 with the cause), never CORRUPT. Absent otherwise.
+   */
+  readonly verifierFailure?: true;
+  /**
    * The file is in a format this verifier does not know (a newer RDB
    * version, a type or envelope it cannot read): it was not judged, so it is
    * neither valid nor corrupt (`ok` is false, `error` says where and why).

@@ -385,6 +385,9 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     }
 
     report ??= verifier.end();
+    // The verification failed (its /tmp full, a spill not read back): no verdict on the copy, no tag, no page for a
+    // corrupt copy; the invocation fails with the cause and is retried.
+    if (report.verifierFailure) throw new Error(`the verification of s3://${bucket}/${key} failed, not the copy: ${report.error?.message ?? 'unknown'}`);
     const verdict = rdbVerdict(report);
     const seconds = (deps.clock.now() - startedAt) / 1000;
 

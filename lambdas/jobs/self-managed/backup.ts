@@ -382,6 +382,9 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
           `the RDB could not be verified: ${report.error?.message ?? 'unsupported format'}; nothing was stored. Upgrade redis-dr to one that reads this format`,
         );
       }
+      if (report.verifierFailure) {
+        throw new Error(`the verification failed, not the RDB (no verdict on it): ${report.error?.message ?? 'unknown'}; nothing was stored`);
+      }
       if (!report.ok) {
         const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : ` (checksum ${report.checksum})`;
         throw new Error(`the RDB failed verification${where}; nothing was stored`);

@@ -77,6 +77,8 @@ const { REDIS_TRUSTED, REDIS_VALUES, VALKEY_TRUSTED, VALKEY_VALUES } = valueTabl
 
 export type { RdbKeySink } from './parse-state.js';
 
+/** How the message of an error of the verification itself (not of the file) starts. */
+const VERIFIER_FAILURE = 'verifier failure: ';
 /** The state machine; see the module comment. One instance per file. */
 export class RdbParser extends RdbParserState {
   constructor(
@@ -185,7 +187,7 @@ export class RdbParser extends RdbParserState {
       this.carry.set(chunk.subarray(this.mark), 0);
       this.carryLength = rest;
     } catch (e) {
-      this.error = { offset: this.base + this.pos, message: e instanceof RdbFormatError ? e.message : `verifier failure: ${String(e)}` };
+      this.error = { offset: this.base + this.pos, message: e instanceof RdbFormatError ? e.message : `${VERIFIER_FAILURE}${String(e)}` };
       if (e instanceof RdbUnsupportedError) this.unsupported = { version: e.version, writtenBy: e.writtenBy };
     } finally {
       this.buf = EMPTY; // never hold on to the caller's chunk
@@ -209,7 +211,7 @@ export class RdbParser extends RdbParserState {
     }
     if (this.checksumPending()) {
       // Never a success without the comparison: the caller did not settle the checksum it computes.
-      this.error = { offset: this.trailerAt + 8, message: 'verifier failure: the CRC-64 computed outside the parser never arrived' };
+      this.error = { offset: this.trailerAt + 8, message: `${VERIFIER_FAILURE}the CRC-64 computed outside the parser never arrived` };
     }
     if (this.keyDigests !== undefined) this.settleDuplicateKeys(this.keyDigests);
     const needsDatabases = this.databases.length > 0 ? Math.max(...this.databases) + 1 : 0;
@@ -218,6 +220,8 @@ export class RdbParser extends RdbParserState {
     for (const slot of this.typeOrder) byType[TYPE_NAMES[slot]!] = this.typeCounts[slot]!;
     return {
       ok: this.error === undefined,
+      // Not a verdict on the file: the verification itself failed (parse-state's messages for it start so).
+      ...(this.error?.message.startsWith(VERIFIER_FAILURE) ? { verifierFailure: true as const } : {}),
       version: this.version,
       checksum: this.checksum,
       keys: this.keys,
@@ -276,7 +280,7 @@ export class RdbParser extends RdbParserState {
       if (this.error || this.phase !== P_DONE) return;
       const settled = this.duplicatesSettled;
       if (typeof settled === 'string') {
-        this.error = { offset: this.total, message: `verifier failure: ${settled}` };
+        this.error = { offset: this.total, message: `${VERIFIER_FAILURE}${settled}` };
         return;
       }
       const twice = settled !== undefined ? settled.twice : digests.findDuplicate();
@@ -287,7 +291,7 @@ export class RdbParser extends RdbParserState {
         };
       }
     } catch (e) {
-      this.error = { offset: this.total, message: `verifier failure: the duplicate-key check could not read its digests back (${String(e)})` };
+      this.error = { offset: this.total, message: `${VERIFIER_FAILURE}the duplicate-key check could not read its digests back (${String(e)})` };
     } finally {
       digests.dispose();
     }

@@ -1,9 +1,11 @@
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spilledShardReader, tempKeyDigestSpill } from '../../../../lambdas/adapters/host/key-digest-spill.js';
 import { KeyDigestSet } from '../../../../lambdas/domain/rdb/format/key-digests.js';
+import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
+import { formatReport } from '../../../../cli/rdb-report.js';
 
 describe('the duplicate-key check spilled to temporary files', () => {
   let parent: string;
@@ -88,5 +90,24 @@ describe('the duplicate-key check spilled to temporary files', () => {
     expect(made).toBe(2);
     expect(readdirSync(parent)).toEqual([]);
     expect(existsSync(parent)).toBe(true);
+  });
+
+  it('a full temporary folder (its files /dev/full: the kernel answers ENOSPC) is an error of the verification, never CORRUPT', () => {
+    // Every shard file of the spill is /dev/full, so the first record spilled fails as a full disk fails.
+    const full = () => {
+      const spill = tempKeyDigestSpill(parent);
+      for (let s = 0; s < 256; s++) symlinkSync('/dev/full', join(spill.dir, `${s}.bin`));
+      return spill;
+    };
+    const file = join(__dirname, '..', '..', '..', 'fixtures', 'rdb', 'encodings.rdb');
+    const v = createRdbVerifier({ keyDigestSpill: full, keyDigestsInMemory: 1 });
+    v.push(readFileSync(file));
+    const report = v.end();
+    expect(report).toMatchObject({ ok: false, verifierFailure: true, error: { message: expect.stringMatching(/^verifier failure: .*ENOSPC/) } });
+    expect(formatReport(file, report)).toMatch(/^ERROR encodings\.rdb: not verified \(this is no verdict on the file\): verifier failure: .*ENOSPC/);
+    // The same file with room to spill is valid.
+    const roomy = createRdbVerifier({ keyDigestSpill: () => tempKeyDigestSpill(parent), keyDigestsInMemory: 1 });
+    roomy.push(readFileSync(file));
+    expect(roomy.end()).toMatchObject({ ok: true });
   });
 });
