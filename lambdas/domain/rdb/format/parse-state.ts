@@ -134,11 +134,7 @@ export class RdbParserState {
   selfPrevious: Uint8Array = EMPTY;
   /** Database selected by the last SELECTDB (0 before any). */
   db = 0;
-  /**
-   * Keys per database, filed at each SELECTDB and at the end ({@link fileDbKeys}): `keys` when the database began is
-   * {@link dbStartKeys}, so no key pays for the count. Undefined after a resume from a checkpoint (the keys before it
-   * are not filed by database).
-   */
+  /** Keys per database, filed at each SELECTDB and the end from `keys - dbStartKeys` (no cost per key); undefined: not counted. */
   keysByDb: Map<number, number> | undefined = new Map();
   dbStartKeys = 0;
   /** With a {@link RdbKeySink}: file offsets of the open key's type byte and of its name's end; -1 when no key is open. */
