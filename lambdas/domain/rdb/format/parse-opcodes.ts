@@ -399,7 +399,9 @@ export function finishKey(p: RdbParserState): void {
     return;
   }
   p.keys++;
-  p.keyDigests?.add(p.kd[0]!, p.kd[1]!, p.kd[2]!, p.db);
+  // A copy already expired when the file was written is skipped by a primary loading it (rdbLoad drops a key expired at
+  // load before adding it), so it is no duplicate there: only copies alive at the file's time are checked.
+  if (!(p.expirePending && p.fileTimeMs >= 0 && p.pendingExpireMs < p.fileTimeMs)) p.keyDigests?.add(p.kd[0]!, p.kd[1]!, p.kd[2]!, p.db);
   if (p.expirePending) {
     p.expires++;
     if (p.fileTimeMs >= 0) {

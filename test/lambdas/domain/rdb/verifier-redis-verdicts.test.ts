@@ -72,6 +72,20 @@ describe('a key stored twice in one database is corrupt, as redis-server refuses
     });
   });
 
+  it('a key stored twice whose first copy had expired when the file was written: redis-server loads it (skips the expired copy), the verifier says ok', async () => {
+    const ctime = Math.floor(Date.now() / 1000);
+    const AUX_CTIME = [0xfa, ...str('ctime'), ...str(String(ctime))];
+    const EXPIRED = [0xfc, ...le64(BigInt(ctime - 3600) * 1000n)];
+    const bytes = file('REDIS0010', [...AUX_CTIME, ...SELECT(0), ...EXPIRED, ...KV('user:1', 'old'), ...KV('user:1', 'new'), ...KV('user:2', 'b')]);
+    expect(await load(bytes)).toEqual({ dbsize: 2 });
+    expect(both(bytes)).toMatchObject({ ok: true, keys: 3, expiredKeys: 1 });
+    // Both copies alive at the file's time: still refused, and still corrupt.
+    const alive = [0xfc, ...le64(BigInt(ctime + 3600) * 1000n)];
+    const twice = file('REDIS0010', [...AUX_CTIME, ...SELECT(0), ...alive, ...KV('user:1', 'old'), ...KV('user:1', 'new')]);
+    expect(await load(twice)).toMatchObject({ refused: expect.any(String) });
+    expect(both(twice)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/stored twice/) } });
+  });
+
   it('the same key in two databases is two keys: redis-server loads both, the verifier says ok', async () => {
     const bytes = file('REDIS0010', [...SELECT(0), ...KV('user:1', 'a'), ...SELECT(1), ...KV('user:1', 'b')]);
     expect(await load(bytes)).toEqual({ dbsize: 2 });
