@@ -24,7 +24,15 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
   const types = Object.entries(report.byType)
     .map(([t, n]) => `${n} ${t}`)
     .join(', ');
-  const dbs = report.databases.length > 0 ? ` in db ${report.databases.join(',')}` : '';
+  // Keys per database where they were counted (a FLUSHDB of one shows there); else the databases only.
+  const dbs =
+    report.keysByDb && Object.keys(report.keysByDb).length > 0
+      ? ` in ${Object.entries(report.keysByDb)
+          .map(([db, n]) => `db ${db}: ${n}`)
+          .join(', ')}`
+      : report.databases.length > 0
+        ? ` in db ${report.databases.join(',')}`
+        : '';
   const modules = [
     ...Object.entries(report.moduleTypes ?? {}).map(([t, n]) => `${t} (${n})`),
     ...(report.moduleAux ?? []).filter((m) => !report.moduleTypes?.[m]).map((m) => `${m} (AUX data)`),
@@ -42,6 +50,8 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
     `${report.templateHashes ? `; ${report.templateHashes} hash(es) use the file's hash templates (Redis 8.10): they load with the file, not one by one (migrate --from-rdb refuses them)` : ''}` +
     `${report.slotImportJobs ? `; saved while importing slots ${slotRanges(report)} (Valkey atomic slot migration): the keys of those slots are in the file and counted` : ''}` +
     `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}` +
+    // Redis 7.4+ writes RDB 12 and later, which Valkey refuses by default ("Can't handle RDB format version").
+    `${report.magic !== 'VALKEY' && report.version >= 12 ? `; RDB ${report.version} loads in Redis that writes it or later; Valkey refuses it unless \`rdb-version-check relaxed\` (Valkey 8.1 or later), which tries it and stops at a type it does not know` : ''}` +
     `${report.warningCount ? `; ${report.warningCount} warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)` : ''}` +
     `${report.duplicateKeyCheck ? `; keys stored twice looked for ${report.duplicateKeyCheck.fromOffset > 0 ? `from byte ${report.duplicateKeyCheck.fromOffset} on` : 'on a sample'} (a duplicate is found with probability ${report.duplicateKeyCheck.detectionProbability})` : ''}` +
     `${report.duplicateCheck ? `; duplicate members checked on a sample in ${report.duplicateCheck.sampledCollections} collection(s) of over 2^20 members (a duplicate is found with probability ${report.duplicateCheck.minDetectionProbability})` : ''}`

@@ -110,7 +110,7 @@ describe('redis-dr verify-rdb', () => {
     const result = cli('verify-rdb', padded);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      'OK padded.rdb: RDB v10, 1 keys (0 with expiry) in db 0 [1 zset], checksum ok; 5 bytes after the end of the file, ignored as Redis ignores them\n',
+      'OK padded.rdb: RDB v10, 1 keys (0 with expiry) in db 0: 1 [1 zset], checksum ok; 5 bytes after the end of the file, ignored as Redis ignores them\n',
     );
   });
 
@@ -156,7 +156,7 @@ describe('redis-dr verify-rdb', () => {
     const result = cli('verify-rdb', file);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      'OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\n',
+      'OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0: 1 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\n',
     );
   });
 
@@ -171,7 +171,7 @@ describe('redis-dr verify-rdb', () => {
     const result = cli('verify-rdb', file);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      'OK dup-field.rdb: RDB v10, 1 keys (0 with expiry) in db 0 [1 hash], checksum ok; 1 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)\n',
+      'OK dup-field.rdb: RDB v10, 1 keys (0 with expiry) in db 0: 1 [1 hash], checksum ok; 1 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)\n',
     );
   });
 
@@ -244,14 +244,14 @@ describe('redis-dr verify-rdb', () => {
       templateHashes: 2,
     };
     expect(formatReport('t.rdb', report)).toBe(
-      "OK t.rdb: RDB v15, 3 keys (0 with expiry) in db 0 [2 hash, 1 array], checksum ok; 2 hash(es) use the file's hash templates (Redis 8.10): they load with the file, not one by one (migrate --from-rdb refuses them)",
+      "OK t.rdb: RDB v15, 3 keys (0 with expiry) in db 0 [2 hash, 1 array], checksum ok; 2 hash(es) use the file's hash templates (Redis 8.10): they load with the file, not one by one (migrate --from-rdb refuses them); RDB 15 loads in Redis that writes it or later; Valkey refuses it unless `rdb-version-check relaxed` (Valkey 8.1 or later), which tries it and stops at a type it does not know",
     );
   });
 
   it('prints one readable line without --json', () => {
     const result = cli('verify-rdb', join(CORPUS, 'encodings.rdb'));
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe('OK encodings.rdb: RDB v4, 13 keys (0 with expiry) in db 0 [2 zset, 4 set, 2 list, 3 string, 2 hash], checksum absent\n');
+    expect(result.stdout).toBe('OK encodings.rdb: RDB v4, 13 keys (0 with expiry) in db 0: 13 [2 zset, 4 set, 2 list, 3 string, 2 hash], checksum absent\n');
   });
 
   it('exits 1 and says where a truncated file breaks', () => {
@@ -355,7 +355,7 @@ describe('redis-dr verify-rdb s3://', () => {
     const before = s3.log.length;
     const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/encodings.rdb', '--read-concurrency', '1', '--read-part-bytes', '300');
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe('OK encodings.rdb: RDB v4, 13 keys (0 with expiry) in db 0 [2 zset, 4 set, 2 list, 3 string, 2 hash], checksum absent\n');
+    expect(result.stdout).toBe('OK encodings.rdb: RDB v4, 13 keys (0 with expiry) in db 0: 13 [2 zset, 4 set, 2 list, 3 string, 2 hash], checksum absent\n');
     expect(s3.log.slice(before).map((r) => r.range ?? r.method)).toEqual(['HEAD', 'bytes=0-299', 'bytes=300-599', 'bytes=600-666']);
   });
 
@@ -407,7 +407,7 @@ describe('verify-rdb on files Redis loads only on conditions (issue 36): valid, 
     const result = cli('verify-rdb', path);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(
-      /^OK db100\.rdb: RDB v10, 1 keys \(0 with expiry\) in db 100 \[1 string\], checksum ok; needs a server with 101 databases \(`databases 101` or more: a server with the default 16 refuses the file\); 1 function library: function code not compiled here: `drill local` judges it\n$/,
+      /^OK db100\.rdb: RDB v10, 1 keys \(0 with expiry\) in db 100: 1 \[1 string\], checksum ok; needs a server with 101 databases \(`databases 101` or more: a server with the default 16 refuses the file\); 1 function library: function code not compiled here: `drill local` judges it\n$/,
     );
     expect(JSON.parse(cli('verify-rdb', path, '--json').stdout)).toMatchObject({ ok: true, needsDatabases: 101, functionLibraries: 1 });
   });
@@ -420,5 +420,22 @@ describe('verify-rdb on files Redis loads only on conditions (issue 36): valid, 
     expect(result.stdout).toBe(
       'CORRUPT twice.rdb: RDB v10, checksum ok at byte 30: a key is stored twice in database 0: Redis refuses the file ("Duplicated key found in RDB file")\n',
     );
+  });
+
+  it('counts keys per database (a FLUSHDB of one shows in the line): a real BGSAVE of databases 0 and 3', async () => {
+    const server = await startRedisServer();
+    try {
+      const c = server.client();
+      await c.eval("for i=0,7299 do redis.call('SET', 'k:'..i, i) end", 0);
+      await c.select(3);
+      await c.eval("for i=0,2699 do redis.call('SET', 'q:'..i, i) end", 0);
+      const path = join(dir, 'two-dbs.rdb');
+      writeFileSync(path, readFileSync(await bgsave(server, c)));
+      const r = cli('verify-rdb', path);
+      expect(r.stdout).toMatch(/^OK two-dbs\.rdb: RDB v\d+, 10000 keys \(0 with expiry\) in db 0: 7300, db 3: 2700 \[10000 string\]/);
+      expect(JSON.parse(cli('verify-rdb', path, '--json').stdout).keysByDb).toEqual({ 0: 7300, 3: 2700 });
+    } finally {
+      await server.stop();
+    }
   });
 });
