@@ -241,6 +241,16 @@ export class FileBackupStore implements BackupStore {
     }
   }
 
+  /** Whether the folder is there (a report of a destination that is not is refused, not read as empty). */
+  async folderExists(): Promise<boolean> {
+    try {
+      return (await stat(this.dir)).isDirectory();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw storeError(this.url, 'open the folder', err);
+    }
+  }
+
   /** The folder exists, or is made when the store may create it; a missing folder is refused otherwise (a mistyped --to). */
   private async ensureFolder(): Promise<void> {
     try {

@@ -112,8 +112,12 @@ export async function reportOfDestination(
   const dest = parseDestination(destination.url);
   if (!dest) throw new DestinationError(`--destination ${destination.url} is not a destination: write file:///absolute/dir or s3://bucket/prefix`);
   let files: StoredBackup[];
-  if (dest.kind === 'file') files = await new FileBackupStore(dest.dir).list();
-  else {
+  if (dest.kind === 'file') {
+    const store = new FileBackupStore(dest.dir, { create: false });
+    // A folder that is not there is a typo, not a destination with nothing in it (exit 2, as backup refuses it).
+    if (!(await store.folderExists())) throw new DestinationError(`--destination ${destination.url}: no such folder (a typo?): nothing was read or written`);
+    files = await store.list();
+  } else {
     const [{ storageS3Client }, { S3BackupStore }] = await Promise.all([
       import('../../adapters/aws/storage-s3.js'),
       import('../../adapters/storage/backup-store-s3.js'),

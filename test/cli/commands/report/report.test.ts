@@ -49,6 +49,13 @@ describe('redis-dr report --destination', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--destination ftp:\/\/x is not a destination: write file:\/\/\/absolute\/dir or s3:\/\/bucket\/prefix/);
   });
+
+  it('a folder that is not there (a typo): exit 2, nothing written (it was a report of nothing, exit 1)', async () => {
+    const r = await runInProcess(['report', '--destination', `file://${join(DIR, 'no-such-folder')}`, '--json', join(DIR, 'typo.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--destination file:\/\/.*no-such-folder: no such folder \(a typo\?\): nothing was read or written/);
+    expect(existsSync(join(DIR, 'typo.json'))).toBe(false);
+  });
 });
 
 describe('redis-dr report -c (ElastiCache)', () => {
