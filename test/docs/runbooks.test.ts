@@ -240,6 +240,8 @@ class Host {
         this.path('lib/redis/appendonlydir'),
         '--to',
         `file://${this.path('backups/redis-aof')}`,
+        // A folder destination is made on its first run only when asked (the unit ships to s3://, which needs none).
+        '--create',
         '--interval',
         '200ms',
         '--rpo',

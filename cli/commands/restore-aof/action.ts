@@ -111,7 +111,7 @@ export function formatRestoreAofReport(r: RestoreAofReport): string {
 }
 
 export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
-  const store = await openAofStore('--from', o.from, o.s3Endpoint);
+  const store = await openAofStore('--from', o.from, o.s3Endpoint, 'source');
   const untilMs = o.until !== undefined ? parseUntil(o.until) : undefined;
   const to = resolve(o.to);
   const present = await readdir(to).catch(() => [] as string[]);

@@ -20,10 +20,11 @@ export interface ShipAofCliOptions {
   metricsFile?: string;
   s3Endpoint?: string;
   redis?: string;
+  create?: boolean;
 }
 
 export async function shipAofAction(o: ShipAofCliOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const store = await openAofStore('--to', o.to, o.s3Endpoint);
+  const store = await openAofStore('--to', o.to, o.s3Endpoint, o.create === true);
   if (o.rpo < o.interval)
     throw new UsageError(
       `--rpo ${formatDuration(o.rpo)} is shorter than --interval ${formatDuration(o.interval)}: the lag reaches the interval between cycles; give --rpo several intervals (e.g. --rpo 60s)`,

@@ -18,7 +18,11 @@ export function shipAofCommand(program: Command): void {
       'self-managed Redis 7+/Valkey: ship the multi-part AOF continuously (new whole commands only, rewrites followed) for point-in-time restore; runs until SIGTERM',
     )
     .requiredOption('--dir <appendonlydir>', "the server's AOF directory (its dir + appenddirname, e.g. /var/lib/redis/appendonlydir)")
-    .requiredOption('--to <dest>', 'where the history goes: file:///dir or s3://bucket/prefix (one directory per destination)')
+    .requiredOption(
+      '--to <dest>',
+      'where the history goes: file:///dir (an existing folder, or add --create) or s3://bucket/prefix (one directory per destination)',
+    )
+    .option('--create', 'make the --to folder when it does not exist (without it a missing folder is refused: a typo must not start a new history)')
     .addOption(durationOption('--interval <duration>', 'how often new bytes are shipped, e.g. 5s (also at once when the manifest changes)', 100, 5000))
     .addOption(durationOption('--rpo <duration>', 'the lag allowed, e.g. 60s: the heartbeat is pinged only while the lag is within it', 1000, 60_000))
     .option('--heartbeat-url <url>', 'pinged while the lag is within --rpo (healthchecks.io style; also REDIS_DR_HEARTBEAT_URL)')

@@ -85,9 +85,18 @@ export function backupSourceClients(redisUrl: string, credentials: UrlCredential
 }
 
 /** The AOF store a destination option names (`--to` of ship-aof, `--from` of restore-aof). */
-export function openAofStore(option: string, url: string, s3Endpoint: string | undefined): Promise<AofStore> {
+export function openAofStore(option: string, url: string, s3Endpoint: string | undefined, create: boolean | 'source' = false): Promise<AofStore> {
   return openDestination<AofStore>(option, url, s3Endpoint, {
-    file: (dir) => new FileAofStore(dir),
+    // The rule backup has: a missing folder is a typo unless --create says it is the first run (a source is never made).
+    file: async (dir) => {
+      if (create !== true && !(await folderExists(dir)))
+        throw new UsageError(
+          create === 'source'
+            ? `${option} ${url}: no such folder. Check the path (a typo?): it is where ship-aof shipped to`
+            : `${option} ${url}: no such folder. Check the path (a typo?), or add --create to make it (the first run of a new destination)`,
+        );
+      return new FileAofStore(dir);
+    },
     s3: (client, bucket, prefix) => new S3AofStore(client, bucket, prefix),
   });
 }

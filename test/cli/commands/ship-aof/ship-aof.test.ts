@@ -251,6 +251,17 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     expect(r.code).toBe(2);
   });
 
+  it('a --to folder that does not exist is refused as backup refuses it (exit 2, nothing made; --create makes it); restore-aof --from one too', async () => {
+    const missing = join(tempDir('parent'), 'tpyo');
+    const r = await runInProcess(['ship-aof', '--dir', tempDir('aofdir'), '--to', `file://${missing}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--to file:\/\/.*tpyo: no such folder\. Check the path \(a typo\?\), or add --create to make it/);
+    expect(existsSync(missing)).toBe(false);
+    const from = await runInProcess(['restore-aof', '--from', `file://${missing}`, '--to', join(tempDir('out'), 'x')]);
+    expect(from.code).toBe(2);
+    expect(from.stderr).toMatch(/--from file:\/\/.*tpyo: no such folder\. Check the path \(a typo\?\): it is where ship-aof shipped to/);
+  });
+
   it.each([
     [
       ['--until', '2026-11-23 14:05'],
