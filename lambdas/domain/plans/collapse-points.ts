@@ -50,7 +50,8 @@ export function collapseMarkValue(c: Pick<Collapse, 'detail'>): string {
 
 /** The mark after `retention release` (`accept`: the drop was intended). Idempotent. */
 export function releasedMarkValue(value: string, at: Date, accept: boolean): string {
-  const rest = value.replace(/^(released|accepted) \S+ /, '');
+  // `%` is no tag character: said as `pct`, as a new mark says it (it was dropped, leaving "40 fewer").
+  const rest = value.replace(/^(released|accepted) \S+ /, '').replace(/ ?%/g, ' pct');
   return tagSafe(`${accept ? 'accepted' : 'released'} ${at.toISOString()} ${rest}`).slice(0, MAX_TAG_VALUE);
 }
 

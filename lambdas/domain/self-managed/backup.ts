@@ -251,6 +251,8 @@ export interface HoldRelease {
   readonly held: readonly string[];
   /** The point itself when it is marked collapsed (accepted on release: it becomes the baseline later backups are judged against). */
   readonly collapsed?: string;
+  /** The later backups of the same episode (marked collapsed, up to the first good one): accepted with it. */
+  readonly episode?: readonly string[];
 }
 
 /** The backups of `target` a release of collapsed `point` frees. */
@@ -261,7 +263,21 @@ export function backupHoldRelease(files: readonly StoredBackup[], target: string
     .map((f) => f.file)
     .sort();
   const self = ours.find((f) => f.file === point && isCollapsed(f));
-  return { held, ...(self ? { collapsed: self.file } : {}) };
+  // The same episode: every collapse after it up to the first good backup (a drain trips each run after the first, all
+  // against the same fullest backup). One release handles them all.
+  const at = parseBackupFileName(point)?.at.getTime() ?? Number.POSITIVE_INFINITY;
+  const later = ours
+    .map((f) => ({ f, t: parseBackupFileName(f.file)!.at.getTime() }))
+    .filter(({ t }) => t > at)
+    .sort((a, b) => a.t - b.t);
+  const episode: string[] = [];
+  if (self) {
+    for (const { f } of later) {
+      if (!isCollapsed(f)) break;
+      episode.push(f.file);
+    }
+  }
+  return { held, ...(self ? { collapsed: self.file } : {}), ...(episode.length > 0 ? { episode } : {}) };
 }
 
 /** The tier of a backup taken at `at`, after the target's backups already stored. */

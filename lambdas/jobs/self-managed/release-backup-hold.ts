@@ -22,6 +22,8 @@ export interface BackupHoldReleased {
   readonly released: readonly string[];
   /** The collapsed point, when its collapse mark was removed. */
   readonly accepted?: string;
+  /** The later collapses of the same episode (up to the first good backup), accepted with it: one release for one episode. */
+  readonly episode?: readonly string[];
   /** Set in a dry run: nothing was changed, `released` and `accepted` are what a release would do. */
   readonly dryRun?: boolean;
 }
@@ -50,7 +52,7 @@ export async function releaseBackupHold(
     );
   }
   const hold = collapseHold({ point: file });
-  const { held, collapsed } = backupHoldRelease(await store.list(), target, file);
+  const { held, collapsed, episode = [] } = backupHoldRelease(await store.list(), target, file);
   if (held.length === 0 && collapsed === undefined) {
     throw new Error(
       `nothing in ${store.url} is held by ${hold}, and ${file} is not marked collapsed: check --point (the collapsed backup the run named) and --target`,
@@ -75,12 +77,23 @@ export async function releaseBackupHold(
     await store.release(collapsed, releasedMarkValue(mark, now(), true));
     log(`accepted ${store.url}/${collapsed}: no longer marked a keyspace collapse; later backups are judged against it`);
   }
+  // The rest of the episode: each later run of the drain tripped too; one release handles the incident.
+  const listed = episode.length > 0 && !dryRun ? await store.list() : [];
+  for (const f of episode) {
+    if (dryRun) {
+      log(`would accept ${store.url}/${f} too: a later collapse of the same episode`);
+      continue;
+    }
+    await store.release(f, releasedMarkValue(listed.find((x) => x.file === f)?.collapsed ?? '', now(), true));
+    log(`accepted ${store.url}/${f} too: a later collapse of the same episode (no good backup between)`);
+  }
   return {
     target: target.toLowerCase(),
     point: file,
     hold,
     released,
     ...(collapsed !== undefined ? { accepted: collapsed } : {}),
+    ...(episode.length > 0 ? { episode } : {}),
     ...(dryRun ? { dryRun } : {}),
   };
 }

@@ -663,6 +663,15 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     expect(ping.pings.filter((p) => p.path.endsWith('/fail'))).toHaveLength(8);
     const prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
     expect(prom).toContain(`${BACKUP_METRICS.collapsed}{target="cache"} 1\n`);
+    // One release for one episode: releasing the first collapse accepts the eight of the drain (each run after run 3
+    // tripped against run 1 too), and the next run is judged against the accepted keyspace: no new collapse.
+    const released = await releaseBackupHold(request().store, 'cache', 'rdr-cache-20261123-0300.rdb');
+    expect(released.accepted).toBe('rdr-cache-20261123-0300.rdb');
+    expect(released.episode).toEqual(['0400', '0500', '0600', '0700', '0800', '0900', '1000'].map((t) => `rdr-cache-20261123-${t}.rdb`));
+    // The accepted mark keeps its percentage (it lost the % sign and read "… 64 fewer than …").
+    expect(record('rdr-cache-20261123-0300.rdb').collapsed).toMatch(/^accepted \S+ .*64 pct fewer than 100000/);
+    const after = await runBackup({ ...request(), retention: keepOne }, deps(server, at('2026-11-23T11:00:00Z')));
+    expect(after).toMatchObject({ ok: true, backup: { keys: 1008 } });
   }, 120_000);
 
   it('a drain of bytes (20,000 keys kept, every value cut 40 % shorter before each run) trips against the largest backup by bytes, which retention kept', async () => {
