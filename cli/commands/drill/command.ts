@@ -29,10 +29,14 @@ export function drillCommand(program: Command, env: CliEnv = {}): void {
         "key count, type histogram against the RDB verifier's, expected keys, random samples; reports the load time, " +
         'the RTO floor for this file; always stops the server and removes its temporary directory',
     )
-    .requiredOption(
-      '--rdb <file>',
-      'the .rdb file: a local path, or s3://<bucket>/<key> (default AWS credential chain; AWS_ENDPOINT_URL_S3 for S3-compatible stores)',
+    .option('--rdb <file>', 'the .rdb file: a local path, or s3://<bucket>/<key> (default AWS credential chain; AWS_ENDPOINT_URL_S3 for S3-compatible stores)')
+    .option(
+      '--from <destination>',
+      'instead of --rdb: a backup destination (file:///dir or s3://bucket/prefix): drills its newest backup proven stored (or --point) and records the drill beside the backups, where report --destination reads it',
     )
+    .option('--target <name>', 'with --from: the target whose backup to drill (needed when the destination holds several)')
+    .option('--point <file>', 'with --from: the backup to drill (a file name, e.g. rdr-cache-20261123-0300.rdb) instead of the newest')
+    .option('--s3-endpoint <url>', 'with an s3:// --from on an S3-compatible store: its endpoint')
     .option('--expect-keys <keys>', 'keys that must exist after the load, separated by commas (database 0; may be repeated)', commaList('--expect-keys'))
     .option(
       '--expect-key-count <n>',

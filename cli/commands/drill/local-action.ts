@@ -10,13 +10,18 @@ import type { CheckResult } from '../../../lambdas/domain/drills/drill.js';
 import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../lambdas/domain/drills/defaults.js';
 import type { LocalDrillChecks } from '../../../lambdas/domain/drills/local.js';
 import { DrillScratch, drillInput, drillServerBinary, type LocalDrillResult, runLocalDrill } from '../../../lambdas/jobs/drills/local-drill.js';
+import { drillPointOf, recordLocalDrill } from '../../../lambdas/jobs/drills/local-drill-from.js';
 import { connectionProblem } from '../../failure.js';
 import { formatReport } from '../../rdb-report.js';
 import { UsageError } from '../../../lambdas/jobs/usage-error.js';
 
 /** Options of `drill local` as commander parses them. */
 export interface DrillLocalCliOptions {
-  readonly rdb: string;
+  readonly rdb?: string;
+  readonly from?: string;
+  readonly target?: string;
+  readonly point?: string;
+  readonly s3Endpoint?: string;
   readonly expectKeys?: string[];
   readonly expectKeyCount?: number;
   readonly tolerancePct?: number;
@@ -86,7 +91,17 @@ function cleanupWords(c: LocalDrillResult['cleanup']): string {
 
 /** The `drill local` command's action (loaded only when the command runs; options: cli/commands/drill/command.ts). */
 export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
-  const input = drillInput(o.rdb);
+  if ((o.rdb === undefined) === (o.from === undefined))
+    throw new UsageError('give --rdb <file> (a file to drill) or --from <destination> (its newest backup, recorded there), one of them');
+  for (const [option, value] of [
+    ['--target', o.target],
+    ['--point', o.point],
+    ['--s3-endpoint', o.s3Endpoint],
+  ] as const)
+    if (value !== undefined && o.from === undefined) throw new UsageError(`${option} goes with --from <destination>: drop it, or drill from a destination`);
+  const from = o.from !== undefined ? await drillPointOf({ from: o.from, target: o.target, point: o.point, s3Endpoint: o.s3Endpoint }) : undefined;
+  const input = from?.input ?? drillInput(o.rdb!);
+  const startedAt = new Date();
   const binary = await drillServerBinary(o.serverBin);
   const checks: LocalDrillChecks = {
     tolerancePct: o.tolerancePct ?? DEFAULT_KEY_COUNT_TOLERANCE_PCT,
@@ -126,7 +141,7 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
         throw err;
       }
       const why = err instanceof Error ? err.message : String(err);
-      result = { file: o.rdb, ...scratch.progress, verdict: 'error', ok: false, problem: why };
+      result = { file: o.rdb ?? from!.point, ...scratch.progress, verdict: 'error', ok: false, problem: why };
       say(`the drill broke off: ${why}`);
     }
     const cleanup = await scratch.cleanup();
@@ -134,8 +149,23 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
       process.exitCode = exitCodeOf(interrupted);
       return;
     }
-    const full: LocalDrillResult = { ...result, ok: result.ok && cleanup.problems.length === 0, cleanup };
-    process.stdout.write(o.json ? `${JSON.stringify(full, null, 2)}\n` : formatLocalDrill(full));
+    let full: LocalDrillResult = { ...result, ok: result.ok && cleanup.problems.length === 0, cleanup };
+    let recorded: string | undefined;
+    let notRecorded: string | undefined;
+    if (from) {
+      // Recorded beside the backups, read back, or the drill does not count (its report could not see it): said, exit 1.
+      try {
+        recorded = await recordLocalDrill(from, full, startedAt, [process.env.USER, process.env.HOSTNAME].filter(Boolean).join('@') || undefined);
+      } catch (err) {
+        notRecorded = `the drill ran, but its record was not written in ${o.from}: ${err instanceof Error ? err.message : String(err)}`;
+        full = { ...full, ok: false };
+      }
+    }
+    process.stdout.write(
+      o.json ? `${JSON.stringify({ ...full, ...(recorded ? { recorded } : {}), ...(notRecorded ? { notRecorded } : {}) }, null, 2)}\n` : formatLocalDrill(full),
+    );
+    if (!o.json && recorded) process.stdout.write(`Recorded: ${recorded} in ${o.from} (report --destination reads it)\n`);
+    if (notRecorded) process.stdout.write(`NOT RECORDED: ${notRecorded}\n`);
     // As verify-rdb: 3 for a format the verifier cannot judge, apart from a failed drill.
     process.exitCode = full.ok ? 0 : full.verdict === 'unsupported' ? 3 : 1;
   } finally {

@@ -13,6 +13,7 @@ export interface ReportOptions {
   readonly since: string;
   readonly until?: string;
   readonly rpoMinutes: string;
+  readonly rtoMinutes: string;
   readonly timeZone: string;
   readonly minRetentionDays?: string;
   readonly html?: string;
@@ -112,6 +113,7 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
         until,
         generatedAt: now,
         rpoMinutes: positive('--rpo-minutes', options.rpoMinutes),
+        rtoMinutes: positive('--rto-minutes', options.rtoMinutes),
         timeZone: options.timeZone,
         minRetentionDays: minRetention ?? 30,
       },

@@ -16,6 +16,7 @@ export function reportCommand(program: Command, env: CliEnv = {}): void {
     .option('--since <age|time>', 'the period: an age like 30d, 12h, 2w, or an ISO time', '30d')
     .option('--until <time>', 'the end of the period (ISO time; default now)')
     .option('--rpo-minutes <n>', 'with --destination: the RPO the backups are held to, minutes', '1440')
+    .option('--rto-minutes <n>', 'with --destination: the restore time the drills `drill local --from` recorded are held to, minutes', '60')
     .option('--time-zone <tz>', 'with --destination: the time zone days are counted in', 'UTC')
     .option('--min-retention-days <n>', 'the retention every target must reach, days (default: config report.minRetentionDays, else 30)')
     .option('--html <file>', 'write the HTML report here')

@@ -158,6 +158,28 @@ export class S3BackupStore implements BackupStore {
     }
   }
 
+  location(file: string): string {
+    return `s3://${this.bucket}/${this.prefix}${file}`;
+  }
+
+  async putDrillRecord(name: string, body: Buffer): Promise<void> {
+    try {
+      await this.objects.put(name, body, { ifExists: 'fail', contentType: 'application/json' });
+    } catch (err) {
+      throw storeError(this.url, `write ${name}`, err);
+    }
+  }
+
+  async drillRecords(prefix: string): Promise<{ name: string; body: Buffer }[]> {
+    try {
+      const out: { name: string; body: Buffer }[] = [];
+      for (const o of (await this.objects.list()).filter((x) => x.key.startsWith(prefix))) out.push({ name: o.key, body: await this.objects.get(o.key) });
+      return out;
+    } catch (err) {
+      throw storeError(this.url, 'list the drill records', err);
+    }
+  }
+
   /** S3 keeps a backup's record in its tags: nothing is left beside a deleted object. */
   async sweepOrphans(): Promise<string[]> {
     return [];

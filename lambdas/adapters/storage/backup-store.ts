@@ -99,6 +99,12 @@ export interface BackupStore {
   /** Every `.rdb` file there, with what redis-dr recorded for it (nothing for foreign files). */
   list(): Promise<StoredBackup[]>;
   exists(file: string): Promise<boolean>;
+  /** Where `file` is, for a reader: a local path (a folder) or `s3://bucket/key`. */
+  location(file: string): string;
+  /** Stores a drill's record (`drill local --from`) under `name`, read back like every put. */
+  putDrillRecord(name: string, body: Buffer): Promise<void>;
+  /** The drill records there (names starting with `prefix`), each with its bytes. */
+  drillRecords(prefix: string): Promise<{ readonly name: string; readonly body: Buffer }[]>;
   /**
    * Writes `body` as `file`. After the last byte `commit()` is called: when it
    * throws, nothing is left under the final name (nor a temporary one) and
@@ -354,6 +360,25 @@ export class FileBackupStore implements BackupStore {
         throw storeError(this.url, 'write', new Error(`${err.key} appeared in ${this.url} while this backup was written: not replaced`, { cause: err }));
       throw putFault(this.url, 'write', err);
     }
+  }
+
+  location(file: string): string {
+    return join(this.dir, file);
+  }
+
+  async putDrillRecord(name: string, body: Buffer): Promise<void> {
+    try {
+      await this.objects.put(name, body, { ifExists: 'fail' });
+    } catch (err) {
+      throw putFault(this.url, `write ${name}`, err);
+    }
+  }
+
+  async drillRecords(prefix: string): Promise<{ name: string; body: Buffer }[]> {
+    const objects = await this.objects.list().catch(() => []);
+    const out: { name: string; body: Buffer }[] = [];
+    for (const o of objects.filter((x) => x.key.startsWith(prefix))) out.push({ name: o.key, body: await this.objects.get(o.key) });
+    return out;
   }
 
   async remove(file: string): Promise<void> {

@@ -4,13 +4,17 @@
  * backups that were read back after they were written count as recovery
  * points (stored = read back); retention is what the destination holds
  * (the oldest proven backup's age), as a backup run's retention lives on its
- * command line. Drills of self-managed servers (`drill local`) keep no
- * record, so the restore-time control fails: the report says to run them.
+ * command line. Restore drills are the records `drill local --from
+ * <destination>` leaves beside the backups (domain/self-managed/drill-record.ts):
+ * the restore-time control is judged on them against `rtoMinutes`; with none
+ * in the period it fails, saying to run one.
  */
 import type { ReportOutputs } from '../../adapters/host/report-files.js';
 import { FileBackupStore, parseDestination } from '../../adapters/storage/backup-store.js';
 import { buildReport } from '../../domain/report/build.js';
-import type { CacheFacts, DrReport, HoldFact, ReportFacts } from '../../domain/report/model.js';
+import type { CacheFacts, DrillFact, DrReport, HoldFact, ReportFacts } from '../../domain/report/model.js';
+import { DRILL_RECORD_PREFIX, drillFactOf, parseDrillRecord } from '../../domain/self-managed/drill-record.js';
+import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
 import { writeLocalReport } from './write.js';
 import { parseBackupFileName, type StoredBackup } from '../../domain/self-managed/backup.js';
@@ -22,6 +26,8 @@ export interface SelfManagedReportOptions {
   /** The destination's URL: the report's name for the deployment. */
   readonly destination: string;
   readonly rpoMinutes: number;
+  /** The restore time the drills are held to, minutes. */
+  readonly rtoMinutes: number;
   readonly timeZone: string;
   readonly minRetentionDays: number;
 }
@@ -39,7 +45,7 @@ export function backupHolds(files: readonly StoredBackup[]): HoldFact[] {
 }
 
 /** The report's facts from the files of one destination (its `list()`). */
-export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfManagedReportOptions): ReportFacts {
+export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfManagedReportOptions, drills: readonly DrillFact[] = []): ReportFacts {
   const byTarget = new Map<string, { file: StoredBackup; at: Date }[]>();
   for (const file of files) {
     const parsed = parseBackupFileName(file.file);
@@ -59,6 +65,7 @@ export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfMa
       timeZone: o.timeZone,
       retentionDays: oldest ? Math.floor((o.until.getTime() - oldest.at.getTime()) / DAY) : 0,
       retentionObserved: true,
+      rtoTargetSeconds: o.rtoMinutes * 60,
       points: proven.map((b) => ({
         name: b.file.file,
         at: b.at,
@@ -80,7 +87,7 @@ export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfMa
     caches,
     unprotected: [],
     unprotectable: [],
-    drills: [],
+    drills: drills.filter((d) => d.startedAt >= o.since && d.startedAt <= o.until),
     alarms: [],
     holds: backupHolds(files),
     minRetentionDays: o.minRetentionDays,
@@ -111,21 +118,27 @@ export async function reportOfDestination(
 ): Promise<{ report: DrReport; written: string[] }> {
   const dest = parseDestination(destination.url);
   if (!dest) throw new DestinationError(`--destination ${destination.url} is not a destination: write file:///absolute/dir or s3://bucket/prefix`);
-  let files: StoredBackup[];
+  let store: BackupStore;
   if (dest.kind === 'file') {
-    const store = new FileBackupStore(dest.dir, { create: false });
+    const folder = new FileBackupStore(dest.dir, { create: false });
     // A folder that is not there is a typo, not a destination with nothing in it (exit 2, as backup refuses it).
-    if (!(await store.folderExists())) throw new DestinationError(`--destination ${destination.url}: no such folder (a typo?): nothing was read or written`);
-    files = await store.list();
+    if (!(await folder.folderExists())) throw new DestinationError(`--destination ${destination.url}: no such folder (a typo?): nothing was read or written`);
+    store = folder;
   } else {
     const [{ storageS3Client }, { S3BackupStore }] = await Promise.all([
       import('../../adapters/aws/storage-s3.js'),
       import('../../adapters/storage/backup-store-s3.js'),
     ]);
     const client = storageS3Client(destination.s3Endpoint ? { endpoint: destination.s3Endpoint } : {});
-    files = await new S3BackupStore(client, dest.bucket, dest.prefix).list();
+    store = new S3BackupStore(client, dest.bucket, dest.prefix);
   }
-  const report = buildReport(selfManagedReportFacts(files, { ...options, destination: destination.url }));
+  const files: StoredBackup[] = await store.list();
+  // The drills `drill local --from` recorded there; a record that does not parse is left out (never guessed).
+  const drills = (await store.drillRecords(DRILL_RECORD_PREFIX))
+    .map((r) => parseDrillRecord(r.body.toString('utf8')))
+    .filter((r) => r !== undefined)
+    .map(drillFactOf);
+  const report = buildReport(selfManagedReportFacts(files, { ...options, destination: destination.url }, drills));
   const written = await writeLocalReport(outputs, { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) });
   return { report, written };
 }

@@ -270,7 +270,7 @@ describe('redis-dr drill local', () => {
       ['--rdb', 'GOOD', '--server-bin', '/no/such/redis-server'],
       /--server-bin \/no\/such\/redis-server: \/no\/such\/redis-server is not an executable file: give the path of a redis-server or valkey-server binary/,
     ],
-    [['--expect-keys', 'a'], /required option '--rdb <file>' not specified/],
+    [['--expect-keys', 'a'], /give --rdb <file> \(a file to drill\) or --from <destination>/],
   ])('usage error %j: exit 2 naming the option, the value and the fix', async (args, message) => {
     const r = await cli(args.map((a) => (a === 'GOOD' ? good : a)));
     expect(r.status).toBe(2);

@@ -1,3 +1,4 @@
+import { drillFactOf } from '../../../../lambdas/domain/self-managed/drill-record.js';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../../../lambdas/domain/report/build.js';
 import type { StoredBackup } from '../../../../lambdas/domain/self-managed/backup.js';
@@ -10,6 +11,7 @@ const opts = {
   generatedAt: until,
   destination: 'file:///backups',
   rpoMinutes: 1440,
+  rtoMinutes: 60,
   timeZone: 'UTC',
   minRetentionDays: 7,
 };
@@ -47,8 +49,32 @@ describe('selfManagedReportFacts', () => {
       verdict: 'n/a',
       why: expect.stringMatching(/^self-managed: the copies are the destination's \(file:\/\/\/backups\)/),
     });
-    // drill local keeps no record: the restore-time control fails, honestly.
-    expect(of('cache1', 'restore-time')).toMatchObject({ verdict: 'fail', why: 'the plan runs no restore drill' });
+    // No drill recorded in the period: the restore-time control fails, honestly, saying so.
+    expect(of('cache1', 'restore-time')).toMatchObject({ verdict: 'fail', why: 'no drill in the period' });
+  });
+
+  it('judges restore-time on the drills drill local --from recorded (the newest per cache, against --rto-minutes)', () => {
+    const drill = (at: string, passed: boolean, rtoSeconds?: number) =>
+      drillFactOf({
+        target: 'cache1',
+        point: 'rdr-cache1-20261107-0000.rdb',
+        startedAt: at,
+        passed,
+        verdict: passed ? 'passed' : 'failed',
+        checks: [],
+        ...(rtoSeconds !== undefined ? { rtoSeconds } : {}),
+      });
+    const judged = (drills: ReturnType<typeof drill>[]) =>
+      buildReport(selfManagedReportFacts([file('rdr-cache1-20261107-0000.rdb')], opts, drills)).controls.find(
+        (c) => c.cache === 'cache1' && c.control === 'restore-time',
+      )!;
+    expect(judged([drill('2026-11-07T03:00:00Z', true, 12.5)])).toMatchObject({
+      verdict: 'pass',
+      why: expect.stringMatching(/^last drill .* passed, RTO 13 s \(target 3600 s\)/),
+    });
+    expect(judged([drill('2026-11-06T03:00:00Z', true, 12), drill('2026-11-07T03:00:00Z', false)]).verdict).toBe('fail');
+    // One from before the period is not this period's.
+    expect(judged([drill('2026-10-01T03:00:00Z', true, 12)]).why).toBe('no drill in the period');
   });
 
   it('says coverage and alarms were not collected (a destination knows no other servers, and pages through the heartbeat), never an empty "none"', () => {

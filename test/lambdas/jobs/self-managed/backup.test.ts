@@ -238,6 +238,9 @@ describe('runBackup (local mode) against a real redis-server', () => {
       release: (f) => inner.release(f),
       takeLease: (t, h, ms) => inner.takeLease(t, h, ms),
       sweepOrphans: () => inner.sweepOrphans(),
+      location: (f) => inner.location(f),
+      putDrillRecord: (n, b) => inner.putDrillRecord(n, b),
+      drillRecords: (p) => inner.drillRecords(p),
       write: (file, body, record, commit) =>
         inner.write(
           file,

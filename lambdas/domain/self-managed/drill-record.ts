@@ -1,0 +1,71 @@
+/**
+ * The record a self-managed restore drill (`redis-dr drill local --from
+ * <destination>`) leaves beside the backups it drilled, so the destination's
+ * report (`report --destination`) has restores to judge its restore-time
+ * control on: which backup, when, the verdict, the time from start to
+ * verified (load and checks) and each check. A JSON file per drill, never
+ * listed as a backup. Pure.
+ */
+import type { DrillFact } from '../report/model.js';
+
+/** Names of drill records start so (then the target, then the time). */
+export const DRILL_RECORD_PREFIX = 'redis-dr-drill-';
+
+/** One drill's record. */
+export interface LocalDrillRecord {
+  readonly target: string;
+  /** The backup file drilled. */
+  readonly point: string;
+  readonly startedAt: string;
+  readonly passed: boolean;
+  /** `passed`, `failed`, `corrupt`, `unsupported`, `refused` or `error` (drill local's verdict). */
+  readonly verdict: string;
+  /** Start to verified (the load and the checks), seconds; absent when it did not get that far. */
+  readonly rtoSeconds?: number;
+  readonly loadSeconds?: number;
+  readonly verifySeconds?: number;
+  readonly checks: readonly { readonly name: string; readonly ok: boolean }[];
+  /** Why it failed, in a line. */
+  readonly reason?: string;
+  /** Who started it (`user@host`), for auditors telling manual drills from scheduled ones. */
+  readonly startedBy?: string;
+}
+
+/** `redis-dr-drill-<target>-20261125T031500Z.json` (never an .rdb name: never listed as a backup). */
+export function drillRecordName(target: string, startedAt: Date): string {
+  return `${DRILL_RECORD_PREFIX}${target.toLowerCase()}-${startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z')}.json`;
+}
+
+/** The record in `text`, or undefined when it is not one (a foreign or damaged file: left out, never guessed). */
+export function parseDrillRecord(text: string): LocalDrillRecord | undefined {
+  try {
+    const r = JSON.parse(text) as Partial<LocalDrillRecord>;
+    if (typeof r.target !== 'string' || typeof r.point !== 'string' || typeof r.passed !== 'boolean' || typeof r.verdict !== 'string') return undefined;
+    if (typeof r.startedAt !== 'string' || Number.isNaN(Date.parse(r.startedAt)) || !Array.isArray(r.checks)) return undefined;
+    if (r.rtoSeconds !== undefined && !(typeof r.rtoSeconds === 'number' && r.rtoSeconds >= 0)) return undefined;
+    return r as LocalDrillRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A record as the report's drill fact. */
+export function drillFactOf(r: LocalDrillRecord): DrillFact {
+  return {
+    cache: r.target,
+    plan: 'self-managed',
+    region: 'local',
+    startedAt: new Date(r.startedAt),
+    passed: r.passed,
+    ...(r.rtoSeconds !== undefined ? { rtoSeconds: r.rtoSeconds } : {}),
+    phases: {
+      ...(r.loadSeconds !== undefined ? { load: r.loadSeconds } : {}),
+      ...(r.verifySeconds !== undefined ? { verify: r.verifySeconds } : {}),
+    },
+    checks: r.checks,
+    ...(r.passed ? {} : { reason: r.reason ?? r.verdict }),
+  };
+}

@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+
+/**
+ * A self-managed destination end to end, as an operator runs it: `backup`
+ * into a folder, `drill local --from` the folder (its newest proven backup,
+ * recorded beside the backups), then `report --destination`, whose
+ * restore-time control passes on that record (it always failed: drill local
+ * recorded nothing).
+ */
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const BIN = join(ROOT, 'bin', 'redis-dr.cjs');
+
+function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 }, (_e, stdout, stderr) =>
+      resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
+}
+
+describe('drill local --from <destination>', () => {
+  let server: RedisServer;
+  const dir = mkdtempSync(join(tmpdir(), 'drill-from-'));
+  const dest = `file://${join(dir, 'backups')}`;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    const p = server.client().pipeline();
+    for (let i = 0; i < 300; i++) p.set(`k:${i}`, `v${i}`);
+    await p.exec();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('drills the newest proven backup, records it beside the backups, and the report passes restore-time on it', async () => {
+    const backup = await cli(['backup', '--redis', server.url, '--to', dest, '--create', '--name', 'cache']);
+    expect(backup.status, backup.stderr).toBe(0);
+    const before = await cli(['report', '--destination', dest, '--json', join(dir, 'before.json')]);
+    const restoreTime = (file: string) =>
+      (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { controls: { control: string; verdict: string; why: string }[] }).controls.find(
+        (c) => c.control === 'restore-time',
+      )!;
+    expect(before.status).toBe(1);
+    expect(restoreTime('before.json')).toMatchObject({ verdict: 'fail', why: 'no drill in the period' });
+
+    const drill = await cli(['drill', 'local', '--from', dest]);
+    expect(drill.status, drill.stdout + drill.stderr).toBe(0);
+    expect(drill.stdout).toMatch(/^PASSED: /m);
+    expect(drill.stdout).toMatch(/^Recorded: redis-dr-drill-cache-\d{8}T\d{6}Z\.json in file:\/\/.*backups \(report --destination reads it\)$/m);
+    const record = readdirSync(join(dir, 'backups')).find((f) => f.startsWith('redis-dr-drill-cache-'))!;
+    expect(JSON.parse(readFileSync(join(dir, 'backups', record), 'utf8'))).toMatchObject({
+      target: 'cache',
+      point: expect.stringMatching(/^rdr-cache-\d{8}-\d{4}\.rdb$/),
+      passed: true,
+      verdict: 'passed',
+      rtoSeconds: expect.any(Number),
+    });
+
+    const after = await cli(['report', '--destination', dest, '--json', join(dir, 'after.json')]);
+    expect(restoreTime('after.json')).toMatchObject({ verdict: 'pass', why: expect.stringMatching(/^last drill .* passed, RTO \d+ s \(target 3600 s\)/) });
+    // A destination one backup old still fails frequency and retention over 30 days (honestly); restore-time no more.
+    expect(after.stdout).not.toMatch(/FAIL cache restore-time/);
+    expect(before.stdout).toMatch(/FAIL cache restore-time/);
+  });
+
+  it('refuses --rdb with --from, --point without --from, and a point that is not there (exit 2, nothing run)', async () => {
+    expect((await cli(['drill', 'local', '--from', dest, '--rdb', '/tmp/x.rdb'])).stderr).toMatch(/give --rdb <file> .* or --from <destination>/);
+    expect((await cli(['drill', 'local', '--rdb', '/tmp/x.rdb', '--point', 'p'])).stderr).toMatch(/--point goes with --from/);
+    const missing = await cli(['drill', 'local', '--from', dest, '--point', 'rdr-cache-20200101-0000.rdb']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/--point rdr-cache-20200101-0000\.rdb: no backup of cache of that name/);
+  });
+});
