@@ -7,9 +7,11 @@
  * and the estimate says so. Free tiers are left out on purpose (they are per
  * account, shared with everything else there). Pure data.
  *
- * The figures were entered by hand from AWS's public pricing pages; no price
- * API is reachable from where this project is built, so they were not
- * machine-read: check large figures with the AWS Pricing Calculator.
+ * The figures were entered by hand, from AWS's public price lists as the
+ * project knew them when the table was written; no price API or pricing page
+ * is reachable from where this project is built, so none was checked against
+ * AWS from here (the regions other than us-east-1 least of all): check large
+ * figures with the AWS Pricing Calculator.
  *
  * @see https://aws.amazon.com/pricing/ (and each service's pricing page)
  */
