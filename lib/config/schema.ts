@@ -463,6 +463,17 @@ const lambdaSchema = z
       })
       .default(90),
     memorySizeMb: z.number().int().min(128).max(10240).default(512),
+    verifyMemorySizeMb: z
+      .number()
+      .int()
+      .min(1024, { error: says('must be at least 1024 MB', 'the verifier holds a part of the object and its key digests: give 1024 or more (default 3008)') })
+      .max(10240, { error: says("must be at most 10240 MB (Lambda's maximum)", "give 3008 (the default) or up to your account's Lambda memory quota") })
+      .optional()
+      .meta({
+        description:
+          "Memory of the verify-rdb function (DR stack and vault stack), MB. Default 3008: the most a new account's Lambda quota allows, so a fresh account deploys. " +
+          'More buys time to a verdict, not correctness: Lambda gives a vCPU per 1,769 MB and the verifier parses two parts at once; 3538 gives two whole vCPUs (measured 1.14-1.67x faster than one, at 1.2-1.7x the cost per GB). Raise it only where the quota allows.',
+      }),
     // No defaults below: a config that leaves them out resolves as before (the same config hash).
     inVpc: z
       .boolean()

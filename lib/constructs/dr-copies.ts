@@ -32,6 +32,11 @@ export interface DrCopiesProps {
   readonly logRetention: logs.RetentionDays;
   readonly metricsNamespace: string;
   /**
+   * The verify function's memory, MB.
+   * @default VERIFY_MEMORY_MB
+   */
+  readonly verifyMemorySizeMb?: number;
+  /**
    * The vault (config `vault`): the DR reports (`reports/`) replicate into it, where its default COMPLIANCE retention locks them.
    * @default - no vault: nothing replicates from the DR bucket
    */
@@ -39,17 +44,19 @@ export interface DrCopiesProps {
 }
 
 /**
- * Two vCPUs (Lambda allocates CPU by memory, a vCPU per 1,769 MB): the
- * verification is CPU-bound (parse + CRC-64) while the object streams in,
- * and the job parses the object's two parts at once, one per vCPU (the split
- * verification, lambdas/jobs/dr-copies/verify-rdb-split.ts; one thread for
- * an object under 32 MiB, an LZ4 envelope, or a checkpoint holding hash
- * templates). Lambda bills GB-seconds, so twice the memory for half the
- * time would cost the same per GB verified; measured at one and two pinned
- * CPUs (bench/verify-rdb/cpus.ts, bench/README.md), two verify 1.14–1.67×
- * faster at 1.2–1.7× the cost per GB: kept for the time to a verdict.
+ * The verify function's memory by default: 3,008 MB, the most a new
+ * account's Lambda quota allows (accounts start with a lower maximum memory
+ * than Lambda's 10,240 MB; 3,008 MB is the figure reported for new
+ * accounts): a deploy of a fresh account must not fail on it. Lambda
+ * allocates CPU by memory (a vCPU per 1,769 MB), so 3,008 MB is about 1.7
+ * vCPUs. More memory buys time to a verdict, not correctness: the job parses
+ * the object's two parts at once (lambdas/jobs/dr-copies/verify-rdb-split.ts),
+ * and at 3,538 MB (two full vCPUs) bench/verify-rdb/cpus.ts measured two
+ * vCPUs verifying 1.14–1.67× faster than one at 1.2–1.7× the cost per GB.
+ * An account whose quota allows it sets `lambda.verifyMemorySizeMb` (3538 for
+ * two whole vCPUs).
  */
-export const VERIFY_MEMORY_MB = 3538;
+export const VERIFY_MEMORY_MB = 3008;
 
 /**
  * Longest a verification may run, all invocations together: a 500 GB copy
@@ -110,6 +117,7 @@ export class DrCopies extends Construct {
       deadLetterQueue: props.deadLetterQueue,
       logRetention: props.logRetention,
       metricsNamespace: props.metricsNamespace,
+      ...(props.verifyMemorySizeMb !== undefined ? { memorySizeMb: props.verifyMemorySizeMb } : {}),
       stateMachineName: verifyStateMachineName(props.deployment),
       what: 'DR copy',
     });
@@ -134,6 +142,11 @@ export interface CopyVerificationProps {
   readonly stateMachineName: string;
   /** What a copy is called in descriptions: `DR copy`, `vault replica`. */
   readonly what: string;
+  /**
+   * The verify function's memory, MB (config `lambda.verifyMemorySizeMb`).
+   * @default VERIFY_MEMORY_MB (3,008: within a new account's Lambda quota)
+   */
+  readonly memorySizeMb?: number;
   /**
    * The vault: each tier's COMPLIANCE days. The verifier then extends every
    * replica's retention to its tier's days and reads it back (it alone may:
@@ -177,7 +190,7 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
     handler: 'verify-rdb',
     description: `redis-dr: verify every ${props.what} (RDB structure + CRC64) and tag the verdict`,
     timeout: Duration.minutes(15),
-    memorySizeMb: VERIFY_MEMORY_MB,
+    memorySizeMb: props.memorySizeMb ?? VERIFY_MEMORY_MB,
     logRetention: props.logRetention,
     serviceName: 'redis-dr-verify-rdb',
     metricsNamespace: props.metricsNamespace,

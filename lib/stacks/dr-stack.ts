@@ -69,6 +69,7 @@ export class DrStack extends Stack {
         deadLetterQueue: this.deadLetterQueue.queue,
         logRetention: logRetentionOf(config.lambda.logRetentionDays),
         metricsNamespace: config.metricsNamespace,
+        ...(config.lambda.verifyMemorySizeMb !== undefined ? { verifyMemorySizeMb: config.lambda.verifyMemorySizeMb } : {}),
         ...(config.vault ? { vault: config.vault } : {}),
       });
     }

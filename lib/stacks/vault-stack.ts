@@ -79,6 +79,7 @@ export class VaultStack extends Stack {
       deadLetterQueue: deadLetters.queue,
       logRetention: logRetentionOf(config.lambda.logRetentionDays),
       metricsNamespace: config.metricsNamespace,
+      ...(config.lambda.verifyMemorySizeMb !== undefined ? { memorySizeMb: config.lambda.verifyMemorySizeMb } : {}),
       stateMachineName: vaultVerifyStateMachineName(config.name),
       what: 'vault replica',
       retention: days,

@@ -89,14 +89,14 @@ describe('DrCopies (DR region)', () => {
     expect(configs.map((c) => c.Properties.MaximumRetryAttempts)).toEqual([0]);
   });
 
-  it('runs the verifier with two vCPUs and 15 minutes, reading and tagging copies but never deleting or writing them', () => {
+  it("runs the verifier within a new account's Lambda memory quota and 15 minutes, reading and tagging copies but never deleting or writing them", () => {
     const fns = Object.values(synth.dr.findResources('AWS::Lambda::Function')).filter((f) => /verify every DR copy/.test(f.Properties.Description));
     expect(fns).toHaveLength(1);
     expect(fns[0]!.Properties).toMatchObject({ MemorySize: VERIFY_MEMORY_MB, Timeout: 900 });
-    // Two vCPUs (1,769 MB each: the split verification parses two parts at once, at the same GB-seconds per GB), and
-    // the state machine outlasts every invocation a verification may take at the function's timeout: it gives up by
-    // count, never by its clock.
-    expect(VERIFY_MEMORY_MB).toBe(2 * 1769);
+    // At most 3,008 MB by default: a new account's quota (the deploy of a fresh account failed at 3,538). The state
+    // machine outlasts every invocation a verification may take at the function's timeout: it gives up by count, never
+    // by its clock.
+    expect(VERIFY_MEMORY_MB).toBeLessThanOrEqual(3008);
     expect(VERIFY_MAX_HOURS * 3600).toBeGreaterThanOrEqual(MAX_VERIFY_INVOCATIONS * fns[0]!.Properties.Timeout);
     expect(fns[0]!.Properties.Environment.Variables.ALERT_TOPIC_ARN).toEqual({ Ref: expect.stringMatching(/^Alerts/) });
     const actions = Object.entries(synth.dr.findResources('AWS::IAM::Policy'))
@@ -159,5 +159,17 @@ describe('Object Lock', () => {
     } finally {
       synth.cleanup();
     }
+  });
+
+  it("takes lambda.verifyMemorySizeMb where an account's quota allows more (3538: two whole vCPUs)", () => {
+    const base = exampleConfig();
+    const config = { ...base, lambda: { ...base.lambda, verifyMemorySizeMb: 3538 } };
+    const more = synthesize(config);
+    const memory = (t: typeof more.dr) =>
+      Object.values(t.findResources('AWS::Lambda::Function'))
+        .filter((f) => /verify every (DR copy|vault replica)/.test(f.Properties.Description))
+        .map((f) => f.Properties.MemorySize);
+    expect(memory(more.dr)).toEqual([3538]);
+    expect(memory(synthesize().dr)).toEqual([3008]);
   });
 });
