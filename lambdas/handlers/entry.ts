@@ -22,7 +22,7 @@ import type { MetricsSink } from '../adapters/aws/metrics.js';
 import { powertoolsSink } from '../adapters/aws/powertools-metrics.js';
 import { systemClock } from '../adapters/aws/retry.js';
 import { envInt } from './env.js';
-import { sdkClientConfig, TUNING } from '../adapters/aws/client-config.js';
+import { s3ClientConfig, sdkClientConfig, TUNING } from '../adapters/aws/client-config.js';
 import type { LogSink, ScheduledDeps } from '../jobs/deps.js';
 import { defaultMessage, InvalidInput, inputProblems } from '../domain/plans/problems.js';
 
@@ -45,7 +45,8 @@ export const metricsSink: MetricsSink = powertoolsSink(metrics);
 
 /** An AWS SDK v3 client with the project's retry settings, traced by X-Ray. */
 export function awsClient<C extends object>(create: new (config: ReturnType<typeof sdkClientConfig>) => C): C {
-  return tracer.captureAWSv3Client(new create(sdkClientConfig()));
+  // S3 with the one S3 configuration (path-style under a custom endpoint).
+  return tracer.captureAWSv3Client(new create((create as unknown) === S3Client ? s3ClientConfig() : sdkClientConfig()));
 }
 
 let scheduled: ScheduledDeps | undefined;

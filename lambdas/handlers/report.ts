@@ -6,7 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../adapters/aws/alerts.js';
-import { sdkClientConfig } from '../adapters/aws/client-config.js';
+import { s3ClientConfig, sdkClientConfig } from '../adapters/aws/client-config.js';
 import { reportInputSchema } from '../domain/report/input.js';
 import type { ScheduledDeps } from '../jobs/deps.js';
 import { runScheduledReport } from '../jobs/report/scheduled-report.js';
@@ -31,7 +31,7 @@ function regionDeps(region: string): ScheduledDeps {
     ...deps,
     elasticache: tracer.captureAWSv3Client(new ElastiCacheClient({ region, ...sdkClientConfig() })),
     tagging: tracer.captureAWSv3Client(new ResourceGroupsTaggingAPIClient({ region, ...sdkClientConfig() })),
-    s3: tracer.captureAWSv3Client(new S3Client({ region, ...sdkClientConfig() })),
+    s3: tracer.captureAWSv3Client(new S3Client({ region, ...s3ClientConfig() })),
   }));
 }
 

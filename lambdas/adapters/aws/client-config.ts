@@ -19,3 +19,14 @@ export function sdkClientConfig(): { retryStrategy: ConfiguredRetryStrategy } {
     retryStrategy: new ConfiguredRetryStrategy(3, (attempt) => Math.round(TUNING.throttleDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2))),
   };
 }
+
+/**
+ * Every S3 client's settings (the operator's, the Lambdas', a destination's):
+ * our retry schedule, and path-style addressing when an endpoint is set in
+ * the environment (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL): a
+ * virtual-hosted name under a custom endpoint (`<bucket>.localhost`) does
+ * not resolve. One configuration, so no client is left out.
+ */
+export function s3ClientConfig(env: NodeJS.ProcessEnv = process.env): ReturnType<typeof sdkClientConfig> & { forcePathStyle: boolean } {
+  return { ...sdkClientConfig(), forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) };
+}

@@ -4,7 +4,7 @@
  * S3-compatible endpoint included.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { sdkClientConfig } from './client-config.js';
+import { s3ClientConfig } from './client-config.js';
 
 /** Options of {@link storageS3Client}. */
 export interface StorageS3Options {
@@ -33,9 +33,9 @@ export function storageS3Client(options: StorageS3Options = {}): S3Client {
   let client = storageClients.get(key);
   if (!client) {
     client = new S3Client({
-      ...sdkClientConfig(),
+      ...s3ClientConfig(),
       region,
-      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : { followRegionRedirects: true, forcePathStyle: Boolean(envEndpoint) }),
+      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : { followRegionRedirects: true }),
       requestHandler: { httpAgent: { maxSockets: sockets }, httpsAgent: { maxSockets: sockets } },
     });
     storageClients.set(key, client);

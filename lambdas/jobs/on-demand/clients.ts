@@ -15,7 +15,7 @@ import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
 import type { MetricsSink } from '../../adapters/aws/metrics.js';
 import { systemClock, type RetryClock } from '../../adapters/aws/retry.js';
-import { sdkClientConfig, TUNING } from '../../adapters/aws/client-config.js';
+import { s3ClientConfig, sdkClientConfig, TUNING } from '../../adapters/aws/client-config.js';
 import { partitionOf } from '../../domain/drills/select.js';
 import { connectionProblem } from '../connection-problem.js';
 import type { LogSink, ScheduledDeps } from '../deps.js';
@@ -84,13 +84,13 @@ export class OperatorClients implements OperatorAws {
   }
 
   s3(region: string): S3Client {
-    return this.client('s3', region, () => new S3Client({ region, ...sdkClientConfig() }));
+    return this.client('s3', region, () => new S3Client({ region, ...s3ClientConfig() }));
   }
 
   /** S3 in `region` with the vault account's profile when one was given (else the credentials in use). */
   vaultS3(region: string): S3Client {
     const profile = this.access.vaultProfile;
-    return this.client(`s3-vault:${profile ?? ''}`, region, () => new S3Client({ region, ...(profile ? { profile } : {}), ...sdkClientConfig() }));
+    return this.client(`s3-vault:${profile ?? ''}`, region, () => new S3Client({ region, ...(profile ? { profile } : {}), ...s3ClientConfig() }));
   }
 
   secrets(region: string): SecretsManagerClient {
