@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { createProgram } from '../../cli/program.js';
+import { MAX_REDIS_VERSION, VALKEY_VERSIONS } from '../../lambdas/domain/rdb/format/opcodes.js';
 
 /**
  * Every `redis-dr …` command written in README.md and docs/ (code blocks and
@@ -142,5 +143,14 @@ describe('redis-dr commands in README.md and docs/', () => {
   ])('reports %s', (_what, line, problem) => {
     const [written] = writtenCommands(join(ROOT, 'x.md'), ['```sh', line, '```'].join('\n'));
     expect(problemsOf(createProgram(), written!).join('\n')).toMatch(problem);
+  });
+});
+
+describe('what docs/cli.md says the verifier reads', () => {
+  it('is the range it reads: RDB 1 to MAX_REDIS_VERSION and the Valkey versions (the page said 3–13 while it read 1–15)', () => {
+    const cli = readFileSync(join(__dirname, '..', '..', 'docs', 'cli.md'), 'utf8');
+    const said = /header and version \(RDB (\d+)–(\d+), Valkey's (\d+) and (\d+)\)/.exec(cli);
+    expect(said, 'the verify-rdb row names the versions it reads').not.toBeNull();
+    expect(said!.slice(1).map(Number)).toEqual([1, MAX_REDIS_VERSION, ...VALKEY_VERSIONS]);
   });
 });
