@@ -9,6 +9,7 @@ import type { DrillWhere } from '../../../lambdas/domain/drills/drill.js';
 import { type DrillRunResult, drillRegion, runDrill } from '../../../lambdas/jobs/drills/drill-run.js';
 import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { withStatus } from '../../progress.js';
+import { RUNBOOKS } from '../../../lambdas/domain/alerting/catalog.js';
 
 // The execution's name, as the drill tests name it.
 export { executionName } from '../../../lambdas/jobs/drills/drill-run.js';
@@ -22,7 +23,7 @@ export function formatDrillRun(r: DrillRunResult, region: string): string {
   } else {
     const body = typeof r.report?.body === 'string' ? r.report.body : undefined;
     if (body) lines.push('', body);
-    else if (r.error) lines.push('', `error: ${r.error}${r.cause ? `: ${r.cause}` : ''}`, 'Runbook: docs/runbooks/restore-drill.md');
+    else if (r.error) lines.push('', `error: ${r.error}${r.cause ? `: ${r.cause}` : ''}`, `Runbook: ${RUNBOOKS.restoreDrill}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -13,6 +13,7 @@ import { type SnapshotNowResult, takeRecoveryPoints } from '../../../lambdas/job
 import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { withStatus } from '../../progress.js';
 import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { RUNBOOKS } from '../../../lambdas/domain/alerting/catalog.js';
 
 /** The options of `redis-dr snapshot` (cli/commands/snapshot/command.ts). */
 export interface SnapshotCliOptions {
@@ -37,7 +38,7 @@ export function formatSnapshotNow(r: SnapshotNowResult): string {
   const pending = r.points.filter((p) => p.status !== 'available').length;
   lines.push(
     !r.ok
-      ? `plan ${r.plan}: FAILED (see above; docs/runbooks/backups-stopped.md)`
+      ? `plan ${r.plan}: FAILED (see above; ${RUNBOOKS.backupsStopped})`
       : pending === 0
         ? `plan ${r.plan}: ${r.points.length} recovery point(s) taken`
         : `plan ${r.plan}: ${r.points.length} recovery point(s) started, ${pending} not available yet (--wait follows them until they are)`,

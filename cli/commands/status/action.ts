@@ -7,6 +7,7 @@ import { formatCoverage } from './coverage.js';
 import { formatCopies } from '../../rdb-copies.js';
 import { formatVault, vaultAccess } from '../../vault-copies.js';
 import { age, plain, table, terminalStyle, type Style } from '../../table.js';
+import { RUNBOOKS } from '../../../lambdas/domain/alerting/catalog.js';
 
 /** What status reports (lambdas/jobs/status/collect.ts), for the tests of its formatting. */
 export type { StatusCopies, StatusReport } from '../../../lambdas/jobs/status/collect.js';
@@ -89,7 +90,7 @@ function formatCollapse(c: CollapseStatus, style: Style): string {
   const head = c.state === 'active' ? style(['red', 'bold'], 'KEYSPACE COLLAPSED') : `keyspace collapse (${c.state})`;
   const held = c.held.length > 0 ? `held: ${c.held.length} point(s), newest ${c.held.at(-1)}` : 'held: none';
   const release =
-    c.state === 'active' ? ` - see docs/runbooks/keyspace-collapse.md; release: redis-dr retention release --target ${c.target} --point ${c.point}` : '';
+    c.state === 'active' ? ` - see ${RUNBOOKS.keyspaceCollapse}; release: redis-dr retention release --target ${c.target} --point ${c.point}` : '';
   return `${head} ${c.target} at ${c.point}, ${held}${release}`;
 }
 

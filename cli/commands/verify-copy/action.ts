@@ -9,6 +9,7 @@ import { type VerifyCopyResult, verifyCopy } from '../../../lambdas/jobs/on-dema
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { withStatus } from '../../progress.js';
 import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { RUNBOOKS } from '../../../lambdas/domain/alerting/catalog.js';
 
 /** The options of `redis-dr verify-copy` (cli/commands/verify-copy/command.ts). */
 export interface VerifyCopyCliOptions {
@@ -27,7 +28,7 @@ export function formatVerifyCopy(r: VerifyCopyResult): string {
     `execution ${c.executionArn}: ${c.status}${c.error ? ` (${c.error})` : ''}`,
   ]);
   if (r.shards) lines.push(`${r.shards.filter((c) => c.ok).length} of ${r.shards.length} shards verified ok`);
-  if (!r.ok) lines.push(r.verdict === 'corrupt' ? 'Runbook: docs/runbooks/corruption.md' : 'Runbook: docs/runbooks/dr-copies.md');
+  if (!r.ok) lines.push(r.verdict === 'corrupt' ? `Runbook: ${RUNBOOKS.corruption}` : `Runbook: ${RUNBOOKS.drCopies}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -18,6 +18,7 @@ export const RUNBOOKS = {
   corruption: 'docs/runbooks/corruption.md',
   pipelineErrors: 'docs/runbooks/pipeline-errors.md',
   keyspaceCollapse: 'docs/runbooks/keyspace-collapse.md',
+  flushAll: 'docs/runbooks/flushall.md',
 } as const;
 
 /** A runbook path. */

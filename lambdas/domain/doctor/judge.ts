@@ -10,6 +10,7 @@ import { parseRdbSummary } from '../dr-copies/rdb-summary.js';
 import { nextOccurrences } from '../plans/schedule.js';
 import { TAGS, type TargetKind } from '../plans/types.js';
 import type { DoctorCheck } from './check.js';
+import { RUNBOOKS } from '../alerting/catalog.js';
 
 // ---------------------------------------------------------------- stacks
 
@@ -400,7 +401,7 @@ export function judgeObjectReplication(region: string, bucket: string, key: stri
         ...base,
         state: 'warn',
         detail: 'PENDING: not in the DR bucket yet',
-        fix: 'normal for minutes after an export; if it stays, see docs/runbooks/dr-copies.md',
+        fix: `normal for minutes after an export; if it stays, see ${RUNBOOKS.drCopies}`,
       };
     case 'FAILED':
       return {
@@ -410,8 +411,8 @@ export function judgeObjectReplication(region: string, bucket: string, key: stri
           ? 'FAILED: this copy will not reach the DR bucket or the vault (S3 reports one status for both rules)'
           : 'FAILED: this copy will not reach the DR bucket',
         fix: vault
-          ? `check that ${vault.stack} is deployed (with account ${vault.account}'s credentials: its bucket policy lets the replication role write), then see docs/runbooks/dr-copies.md (the replication role, the DR bucket's policy and versioning)`
-          : "see docs/runbooks/dr-copies.md (the replication role, the DR bucket's policy and versioning)",
+          ? `check that ${vault.stack} is deployed (with account ${vault.account}'s credentials: its bucket policy lets the replication role write), then see ${RUNBOOKS.drCopies} (the replication role, the DR bucket's policy and versioning)`
+          : `see ${RUNBOOKS.drCopies} (the replication role, the DR bucket's policy and versioning)`,
       };
     default:
       return {

@@ -9,6 +9,7 @@
  */
 import { exportShards, exportVerification, type DrExport } from '../drills/select.js';
 import { parseSnapshotName } from '../plans/naming.js';
+import { RUNBOOKS } from '../alerting/catalog.js';
 
 /** Which bucket a copy is in: the primary region's export bucket, the DR bucket it replicates to, or the vault account's bucket (config `vault`). */
 export type CopyWhere = 'primary' | 'dr' | 'vault';
@@ -59,7 +60,7 @@ export interface FastPath {
 }
 
 /** The way to key-level recovery without an `.rdb` copy: restore a temporary cluster and copy the keys back. */
-export const TEMPORARY_CLUSTER_PATH = 'use the temporary-cluster path (docs/runbooks/flushall.md)';
+export const TEMPORARY_CLUSTER_PATH = `use the temporary-cluster path (${RUNBOOKS.flushAll})`;
 
 /** What is said for a recovery point without an `.rdb` copy. */
 export const NO_RDB_COPY = `no .rdb copy: ${TEMPORARY_CLUSTER_PATH}`;

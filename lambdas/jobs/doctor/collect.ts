@@ -17,6 +17,7 @@ import { collectCoverage } from '../status/coverage.js';
 import { collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../status/collect.js';
 import { type CopyRef, doctorClients, runDoctorChecks } from './checks.js';
 import { doctorInput } from './expectations.js';
+import { RUNBOOKS } from '../../domain/alerting/catalog.js';
 
 /** Everything doctor found (what `--json` prints, with the exit code the CLI adds). */
 export interface DoctorCollection {
@@ -35,10 +36,10 @@ export function doctorOutcome(checks: readonly DoctorCheck[]): Extract<JobOutcom
 }
 
 const RUNBOOK: Record<string, string> = {
-  snapshot: 'docs/runbooks/backups-stopped.md',
-  'exported copy': 'docs/runbooks/dr-copies.md',
-  'verified DR copy': 'docs/runbooks/dr-copies.md',
-  'last good drill': 'docs/runbooks/restore-drill.md',
+  snapshot: RUNBOOKS.backupsStopped,
+  'exported copy': RUNBOOKS.drCopies,
+  'verified DR copy': RUNBOOKS.drCopies,
+  'last good drill': RUNBOOKS.restoreDrill,
 };
 
 /** A recovery point age from `status` as a check: ok passes, late fails, none yet warns (its alarm fails later), not measured fails. */
@@ -75,7 +76,7 @@ export function drillCheck(d: DrillStatus): DoctorCheck {
       ...base,
       state: 'fail',
       detail: `${what}, ${rto}${d.summary ? ` - ${d.summary}` : ''}`,
-      fix: `see docs/runbooks/restore-drill.md (${d.executionArn ?? 'the execution'})`,
+      fix: `see ${RUNBOOKS.restoreDrill} (${d.executionArn ?? 'the execution'})`,
     };
   }
   if (d.rtoSeconds !== null && d.rtoSeconds > d.rtoObjectiveSeconds) {
@@ -83,7 +84,7 @@ export function drillCheck(d: DrillStatus): DoctorCheck {
       ...base,
       state: 'fail',
       detail: `${what}, ${rto}: the objective was missed`,
-      fix: 'see docs/runbooks/restore-drill.md: a larger drill.nodeType, or an RTO objective the restore can meet',
+      fix: `see ${RUNBOOKS.restoreDrill}: a larger drill.nodeType, or an RTO objective the restore can meet`,
     };
   }
   return { ...base, state: 'pass', detail: `${what}, ${rto}`, fix: null };
@@ -123,10 +124,10 @@ export function vaultChecks(v: VaultReport): DoctorCheck[] {
       const held = p ? `${p.exportName} is ${age(p.ageSeconds)} old (${limit}), verified ok, retained until ${retentionText(p)}` : '';
       const newer = t.newer ? `; ${t.newer}` : '';
       if (t.state === 'ok') return { ...base, state: 'pass', detail: `${held}${newer}`, fix: null };
-      const replication = 'check doctor\'s "replication to the vault" line and the vault stack\'s alarms (docs/runbooks/dr-copies.md)';
+      const replication = `check doctor's "replication to the vault" line and the vault stack's alarms (${RUNBOOKS.drCopies})`;
       if (t.state === 'late') return { ...base, state: 'fail', detail: `${held}: over its limit${newer}`, fix: replication };
       const corrupt = t.copies.some((c) => c.verification === 'corrupt');
-      if (t.copies.length > 0 && corrupt) return { ...base, state: 'fail', detail: t.detail, fix: 'see docs/runbooks/corruption.md' };
+      if (t.copies.length > 0 && corrupt) return { ...base, state: 'fail', detail: t.detail, fix: `see ${RUNBOOKS.corruption}` };
       return {
         ...base,
         state: 'warn',

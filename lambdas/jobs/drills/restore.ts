@@ -18,6 +18,7 @@ import type { OperatorClients } from '../on-demand/clients.js';
 import { UsageError } from '../usage-error.js';
 import { isServerlessTarget, runServerlessRestore } from './restore-serverless.js';
 import { chooseDr, pointCopiesOrNone, restoreSource, type RestoreOptions, type RestoreResult } from './restore-point.js';
+import { RUNBOOKS } from '../../domain/alerting/catalog.js';
 
 export type { RestoreOptions, RestoreResult } from './restore-point.js';
 
@@ -212,7 +213,7 @@ export async function runRestore(config: RedisDrConfig, aws: OperatorClients, o:
         `${id} is ${status}: ElastiCache could not build it from ${choice.recoveryPoint} ` +
         `(why: aws elasticache describe-events --region ${region} --source-type replication-group --source-identifier ${id}). ` +
         `Delete it (aws elasticache delete-replication-group --region ${region} --replication-group-id ${id} --no-retain-primary-cluster) ` +
-        'and try the next older recovery point with --from (docs/runbooks/corruption.md).';
+        `and try the next older recovery point with --from (${RUNBOOKS.corruption}).`;
       return { ...base, status, endpoint: null, ok: false, message };
     }
     if (status === 'deleting' || status === 'gone') {

@@ -17,6 +17,7 @@ import type { ExportRunInput } from '../../domain/plans/plan-input.js';
 import { TAGS, type TargetRef } from '../../domain/plans/types.js';
 import { ExportRunFailedError, runExportPlan, type ExportRunReport } from '../dr-copies/export.js';
 import { type OperatorAws, pollUntil, type WaitOptions } from './operator.js';
+import { RUNBOOKS } from '../../domain/alerting/catalog.js';
 
 /** What to export. */
 export interface ExportNowInput {
@@ -133,7 +134,7 @@ export async function exportRecoveryPoint(input: ExportNowInput, aws: OperatorAw
         exportName: exported.exportName,
         copies,
         ok: false,
-        problem: `replication of s3://${bucket}/${key} FAILED: see docs/runbooks/dr-copies.md (the replication role, the DR bucket's policy, versioning)`,
+        problem: `replication of s3://${bucket}/${key} FAILED: see ${RUNBOOKS.drCopies} (the replication role, the DR bucket's policy, versioning)`,
       };
     }
     const tags = await pollUntil<Record<string, string>>(aws.clock, `DR verifier's verdict on s3://${input.drBucket}/${key}`, wait, async () => {
@@ -148,6 +149,6 @@ export async function exportRecoveryPoint(input: ExportNowInput, aws: OperatorAw
     exportName: exported.exportName,
     copies,
     ok: !bad,
-    ...(bad ? { problem: `the DR verifier says ${bad.verdict} for s3://${input.drBucket}/${bad.key}: see docs/runbooks/corruption.md` } : {}),
+    ...(bad ? { problem: `the DR verifier says ${bad.verdict} for s3://${input.drBucket}/${bad.key}: see ${RUNBOOKS.corruption}` } : {}),
   };
 }

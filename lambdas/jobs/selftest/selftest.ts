@@ -31,6 +31,7 @@ import { takeRecoveryPoints } from '../on-demand/snapshot-now.js';
 import { withCanary } from './canary.js';
 import { SelftestRunner, StepFailedError, type StepOutcome } from './runner.js';
 import { type AlertTopic, alertPathStep, recordStep } from './shared-steps.js';
+import { RUNBOOKS } from '../../domain/alerting/catalog.js';
 
 /** The operator's access, with the CloudFormation and SNS clients the selftest also reads (made here when not given). */
 export interface SelftestAws extends OperatorAws {
@@ -208,7 +209,7 @@ async function pointSteps(plan: SelftestPlan, ctx: PlanRun, knownKeys?: number, 
   const primary = input.primaryRegion;
   const name = `${plan.plan}/${plan.target?.id ?? '(tag selection)'}`;
 
-  const points = await planStep(ctx, `snapshot ${name}`, primary, 'see docs/runbooks/backups-stopped.md', async () => {
+  const points = await planStep(ctx, `snapshot ${name}`, primary, `see ${RUNBOOKS.backupsStopped}`, async () => {
     ctx.changed?.(`started taking a recovery point of ${name}`);
     // A canary's snapshot is named before it is asked for: whatever comes of the call (a failed snapshot, a wait
     // that gives up while it is still being created, an error), the cleanup knows what to look for and delete.
@@ -217,7 +218,7 @@ async function pointSteps(plan: SelftestPlan, ctx: PlanRun, knownKeys?: number, 
     const r = await takeRecoveryPoints({ run: plan.snapshot, region: primary, wait: true, at }, aws, wait);
     if (!r.ok || r.points.length === 0) {
       const why = r.points.find((x) => x.status !== 'available')?.error ?? (r.problems.join('; ') || 'no recovery point');
-      throw new StepFailedError(`snapshot of plan ${plan.plan} failed: ${why}`, 'see docs/runbooks/backups-stopped.md');
+      throw new StepFailedError(`snapshot of plan ${plan.plan} failed: ${why}`, `see ${RUNBOOKS.backupsStopped}`);
     }
     return {
       value: r.points,
@@ -234,7 +235,7 @@ async function pointSteps(plan: SelftestPlan, ctx: PlanRun, knownKeys?: number, 
     // Each point's own cache (a plan of several caches takes one point per cache).
     const target = { kind: point.kind, id: point.target };
     const label = points.length > 1 ? `export ${plan.plan}/${point.target}` : `export ${name}`;
-    const exported = await planStep(ctx, label, primary, 'see docs/runbooks/dr-copies.md', async () => {
+    const exported = await planStep(ctx, label, primary, `see ${RUNBOOKS.drCopies}`, async () => {
       const r = await exportRecoveryPoint(
         {
           run: plan.export!,
@@ -250,17 +251,14 @@ async function pointSteps(plan: SelftestPlan, ctx: PlanRun, knownKeys?: number, 
         wait,
       );
       if (!r.ok)
-        throw new StepFailedError(
-          r.problem ?? 'export failed',
-          r.problem?.includes('corrupt') ? 'see docs/runbooks/corruption.md' : 'see docs/runbooks/dr-copies.md',
-        );
+        throw new StepFailedError(r.problem ?? 'export failed', r.problem?.includes('corrupt') ? `see ${RUNBOOKS.corruption}` : `see ${RUNBOOKS.drCopies}`);
       const c = r.copies;
       if (knownKeys !== undefined) {
         const counted = c.map((x) => countedKeys(x.rdb));
         if (counted.some((k) => k !== knownKeys))
           throw new StepFailedError(
             `the DR verifier counted ${counted.map((k) => k ?? '?').join(', ')} key(s) in the canary's copy; it holds ${knownKeys}`,
-            'see docs/runbooks/corruption.md: the copy does not hold what was snapshotted',
+            `see ${RUNBOOKS.corruption}: the copy does not hold what was snapshotted`,
           );
       }
       return {
@@ -287,7 +285,7 @@ async function drillSteps(plan: SelftestPlan, ctx: PlanRun, taken: Taken): Promi
       runner.skip(`drill ${plan.plan} ${d.where}`, d.region, 'no verified DR copy of this run (the export step failed)');
       continue;
     }
-    await planStep(ctx, `drill ${plan.plan} ${d.where}`, d.region, 'see docs/runbooks/restore-drill.md', async () => {
+    await planStep(ctx, `drill ${plan.plan} ${d.where}`, d.region, `see ${RUNBOOKS.restoreDrill}`, async () => {
       const sfn = aws.sfn(d.region);
       const arn = await startExecution(sfn, d.stateMachineArn, executionName(`selftest-${plan.plan}`, new Date(aws.clock.now())), d.input);
       // A drill takes tens of minutes: it gets four times the other waits.
@@ -306,8 +304,8 @@ async function drillSteps(plan: SelftestPlan, ctx: PlanRun, taken: Taken): Promi
         throw new StepFailedError(
           `drill ${ended.status ?? 'UNKNOWN'}${ended.error ? ` (${ended.error}${ended.cause ? `: ${ended.cause}` : ''})` : ''}${what ? `: ${what}` : ''}; execution ${arn}`,
           ended.status === 'TIMED_OUT'
-            ? 'the drill ran over its time limit: see docs/runbooks/restore-drill.md (node type, cluster size)'
-            : 'see docs/runbooks/restore-drill.md',
+            ? `the drill ran over its time limit: see ${RUNBOOKS.restoreDrill} (node type, cluster size)`
+            : `see ${RUNBOOKS.restoreDrill}`,
           `the ${d.where} drill's state machine role`,
         );
       }
