@@ -13,7 +13,7 @@ const CATALOG = 'lambdas/domain/alerting/catalog.ts';
 const PATH = /docs\/runbooks\/[a-z-]+\.md/;
 
 /** Lines of code (not comments) that spell a runbook path, as `file:line: text`. */
-export function runbookLiterals(files: readonly { name: string; text: string }[]): string[] {
+function runbookLiterals(files: readonly { name: string; text: string }[]): string[] {
   const out: string[] = [];
   for (const { name, text } of files) {
     if (name === CATALOG) continue;
