@@ -3,7 +3,7 @@
  * regions: backup and AOF destinations, `s3://` RDB sources, any
  * S3-compatible endpoint included.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from './client-config.js';
 
 /** Options of {@link storageS3Client}. */
@@ -41,4 +41,22 @@ export function storageS3Client(options: StorageS3Options = {}): S3Client {
     storageClients.set(key, client);
   }
   return client;
+}
+
+/**
+ * Whether `bucket` exists, as HeadBucket says: false only for a bucket that
+ * is not there (404, NoSuchBucket, NotFound); a bucket the caller may not
+ * read (403) exists. Other faults (the network, credentials) are thrown, for
+ * the caller's own words.
+ */
+export async function bucketExists(client: S3Client, bucket: string): Promise<boolean> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return true;
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'NotFound' || e.name === 'NoSuchBucket' || e.$metadata?.httpStatusCode === 404) return false;
+    if (e.$metadata?.httpStatusCode === 403) return true;
+    throw err;
+  }
 }

@@ -125,11 +125,16 @@ export async function reportOfDestination(
     if (!(await folder.folderExists())) throw new DestinationError(`--destination ${destination.url}: no such folder (a typo?): nothing was read or written`);
     store = folder;
   } else {
-    const [{ storageS3Client }, { S3BackupStore }] = await Promise.all([
+    const [{ bucketExists, storageS3Client }, { S3BackupStore }] = await Promise.all([
       import('../../adapters/aws/storage-s3.js'),
       import('../../adapters/storage/backup-store-s3.js'),
     ]);
     const client = storageS3Client(destination.s3Endpoint ? { endpoint: destination.s3Endpoint } : {});
+    // A bucket that is not there is a typo, as a missing folder is: exit 2, never a report of nothing.
+    if (!(await bucketExists(client, dest.bucket)))
+      throw new DestinationError(
+        `--destination ${destination.url}: no such bucket ${dest.bucket} (NoSuchBucket). Check the name (a typo?), or create the bucket first`,
+      );
     store = new S3BackupStore(client, dest.bucket, dest.prefix);
   }
   const files: StoredBackup[] = await store.list();

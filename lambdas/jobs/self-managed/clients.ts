@@ -41,8 +41,12 @@ export async function openDestination<T>(option: string, url: string, s3Endpoint
   if (s3Endpoint !== undefined && !/^https?:\/\/[^/]+/.test(s3Endpoint)) {
     throw new UsageError(`--s3-endpoint ${s3Endpoint} is not an http(s) URL: write e.g. http://127.0.0.1:9000`);
   }
-  const { storageS3Client } = await import('../../adapters/aws/storage-s3.js');
-  return make.s3(storageS3Client(s3Endpoint ? { endpoint: s3Endpoint } : {}), dest.bucket, dest.prefix);
+  const { bucketExists, storageS3Client } = await import('../../adapters/aws/storage-s3.js');
+  const client = storageS3Client(s3Endpoint ? { endpoint: s3Endpoint } : {});
+  // A bucket that is not there is a typo, as a missing folder is (exit 2, nothing done), not a failed run.
+  if (!(await bucketExists(client, dest.bucket)))
+    throw new UsageError(`${option} ${url}: no such bucket ${dest.bucket} (NoSuchBucket). Check the name (a typo?), or create the bucket first`);
+  return make.s3(client, dest.bucket, dest.prefix);
 }
 
 /**
