@@ -88,7 +88,8 @@ describe('redis-dr migrate and compare with Redis Cluster on either side', () =>
     await Promise.all(src.replicas.map((r) => waitReplicated(r.client(), src)));
     await Promise.all([...src.primaries, ...src.replicas].map((n) => n.client().config('RESETSTAT')));
     const r = await cli('migrate', '--from', src.url, '--from-replicas', '--to', single.url, '--json');
-    expect(r.status).toBe(0);
+    // Exit 1 once in a CI run under load (not reproduced in isolation): the report says why, should it happen again.
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ copied: 200, source: expect.stringContaining('read from replicas') });
     // the reads went to the replicas, none to the primaries
