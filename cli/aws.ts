@@ -7,16 +7,16 @@
  * no credentials) exits 2 with its message; {@link runAwsCommand} turns any
  * other failure into a message naming the command and exit 1.
  */
-import { awsProblem, type OperatorAccess, type OperatorEnv } from '../lambdas/jobs/on-demand/clients.js';
+import { awsProblem, type OperatorAccess, type OperatorEnv } from '../lambdas/jobs/kernel/clients.js';
 import { describeFailure, reportFailure } from './failure.js';
-import { UsageError } from '../lambdas/jobs/usage-error.js';
-import type { OperatorClients } from '../lambdas/jobs/on-demand/clients.js';
+import { UsageError } from '../lambdas/jobs/kernel/usage-error.js';
+import type { OperatorClients } from '../lambdas/jobs/kernel/clients.js';
 
 export { findPlan, loadCliConfig } from './config-file.js';
-/** An AWS failure in words, with the fix when there is a usual one (lambdas/jobs/on-demand/clients.ts). */
+/** An AWS failure in words, with the fix when there is a usual one (lambdas/jobs/kernel/clients.ts). */
 export { awsProblem };
-/** The operator's AWS clients (lambdas/jobs/on-demand/clients.ts): the one factory every AWS command builds and hands to its job. */
-export { OperatorClients as CliAws } from '../lambdas/jobs/on-demand/clients.js';
+/** The operator's AWS clients (lambdas/jobs/kernel/clients.ts): the one factory every AWS command builds and hands to its job. */
+export { OperatorClients as CliAws } from '../lambdas/jobs/kernel/clients.js';
 
 /** What tests may replace when they drive the program in-process (the clock). */
 export type CliEnv = OperatorEnv;

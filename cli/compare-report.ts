@@ -1,6 +1,6 @@
 /** What `compare` prints: its `--json` shape and the lines people read (migrate's --verify prints them too). */
 import { redactUrl } from '../lambdas/jobs/keys/clients.js';
-import { type DiffReason, displayKey, jsonKey } from '../lambdas/domain/keys/fingerprint.js';
+import { type DiffReason, displayKey, jsonKey } from '../lambdas/domain/rdb/fingerprint.js';
 import { describeDatabases } from '../lambdas/domain/keys/databases.js';
 import type { CompareResult, CompareRuns, ExpectedKind } from '../lambdas/jobs/keys/compare.js';
 

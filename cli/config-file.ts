@@ -1,7 +1,7 @@
 /** The deployment config as CLI commands read it (no AWS SDK here: `retention plan -c` stays offline and fast). */
 import { ConfigError, loadConfig, type PlanConfig, type RedisDrConfig } from '../lib/config/index.js';
 import { CONFIG_ENV } from './options.js';
-import { UsageError } from '../lambdas/jobs/usage-error.js';
+import { UsageError } from '../lambdas/jobs/kernel/usage-error.js';
 
 /**
  * Reads and validates the config: `-c <file>`, else $REDIS_DR_CONFIG, else a

@@ -3,7 +3,7 @@
  * rule of cli/failure.ts) and, for the commands whose codes mean something
  * more specific, their lines, kept here so that there is one source.
  */
-import type { JobOutcome } from '../lambdas/jobs/outcome.js';
+import type { JobOutcome } from '../lambdas/jobs/kernel/outcome.js';
 import { EXIT } from './failure.js';
 
 /** The exit code of a job's outcome under the one rule: ok 0, failed 1, refused before doing anything 2. */

@@ -8,8 +8,8 @@
  *
  * Light on purpose: program.ts loads it at start (no SDK, no Redis client).
  */
-import { connectionProblem } from '../lambdas/jobs/connection-problem.js';
-import { UsageError } from '../lambdas/jobs/usage-error.js';
+import { connectionProblem } from '../lambdas/jobs/kernel/connection-problem.js';
+import { UsageError } from '../lambdas/jobs/kernel/usage-error.js';
 
 export { connectionProblem };
 

@@ -4,7 +4,7 @@
  * commander and types, so `--help` and `--version` load no AWS SDK or Redis client).
  */
 import { InvalidArgumentError } from 'commander';
-import { VAULT_PROFILE_ENV } from '../lambdas/jobs/on-demand/operator.js';
+import { VAULT_PROFILE_ENV } from '../lambdas/jobs/kernel/operator.js';
 
 /** The environment variable naming the vault account's AWS profile when `--vault-profile` is not given. */
 export { VAULT_PROFILE_ENV };

@@ -6,7 +6,7 @@
  * A password in the URL still works when percent-encoded.
  */
 import type { UrlCredentials } from '../lambdas/jobs/keys/clients.js';
-import { UsageError } from '../lambdas/jobs/usage-error.js';
+import { UsageError } from '../lambdas/jobs/kernel/usage-error.js';
 
 /** One side of the command: its secret option and the environment variables it reads. */
 export interface CredentialSide {

@@ -9,7 +9,7 @@ import { retentionText, type VaultState } from '../lambdas/domain/vault/vault-co
 import type { VaultReport } from '../lambdas/jobs/vault/vault-copies.js';
 import type { CliAccess } from './aws.js';
 import { VAULT_PROFILE_ENV } from './options.js';
-import { UsageError } from '../lambdas/jobs/usage-error.js';
+import { UsageError } from '../lambdas/jobs/kernel/usage-error.js';
 import { shardsText, verificationText } from './rdb-copies.js';
 import { age, table, type Style } from './table.js';
 

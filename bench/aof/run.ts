@@ -25,7 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import Redis from 'ioredis';
-import { AofDirectory } from '../../lambdas/adapters/host/aof-dir.js';
+import { AofDirectory } from '../../lambdas/adapters/storage/aof-dir.js';
 import { FileAofStore } from '../../lambdas/adapters/storage/aof-store.js';
 import { AofShipper } from '../../lambdas/jobs/self-managed/ship-aof.js';
 import { intFlags } from '../support.js';

@@ -26,7 +26,7 @@ import { runInNewContext } from 'node:vm';
 import type { MetricsSink, MetricUnitName } from '../../lambdas/adapters/aws/metrics.js';
 import { systemClock, type RetryClock } from '../../lambdas/adapters/aws/retry.js';
 import { sdkClientConfig, TUNING } from '../../lambdas/adapters/aws/client-config.js';
-import type { LogSink, ScheduledDeps } from '../../lambdas/jobs/deps.js';
+import type { LogSink, ScheduledDeps } from '../../lambdas/jobs/kernel/deps.js';
 import { pruneRunInputSchema, snapshotRunInputSchema, type PruneRunInput } from '../../lambdas/domain/plans/plan-input.js';
 import { PruneRunFailedError, runPrunePlan, type PruneRunReport } from '../../lambdas/jobs/scheduled/prune.js';
 import { runSnapshotPlan, SnapshotRunFailedError, type SnapshotRunReport } from '../../lambdas/jobs/scheduled/snapshot.js';

@@ -23,7 +23,7 @@ import { powertoolsSink } from '../adapters/aws/powertools-metrics.js';
 import { systemClock } from '../adapters/aws/retry.js';
 import { envInt } from './env.js';
 import { s3ClientConfig, sdkClientConfig, TUNING } from '../adapters/aws/client-config.js';
-import type { LogSink, ScheduledDeps } from '../jobs/deps.js';
+import type { LogSink, ScheduledDeps } from '../jobs/kernel/deps.js';
 import { defaultMessage, InvalidInput, inputProblems } from '../domain/plans/problems.js';
 
 /** Structured JSON logs; every line of an invocation carries its Lambda context. */

@@ -3,7 +3,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { listSucceededDrills, stateMachineCreatedAt } from '../adapters/aws/drill-history.js';
 import { scheduleGroupCreatedAt } from '../adapters/aws/scheduler.js';
-import { MAX_DRILL_EXECUTIONS } from '../domain/plans/freshness.js';
+import { MAX_DRILL_EXECUTIONS } from '../domain/points/freshness.js';
 import { freshnessInputSchema } from '../domain/plans/plan-input.js';
 import { runFreshness } from '../jobs/scheduled/freshness.js';
 import { awsClient, lambdaEntry, scheduledDeps } from './entry.js';

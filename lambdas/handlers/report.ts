@@ -8,7 +8,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../adapters/aws/alerts.js';
 import { s3ClientConfig, sdkClientConfig } from '../adapters/aws/client-config.js';
 import { reportInputSchema } from '../domain/report/input.js';
-import type { ScheduledDeps } from '../jobs/deps.js';
+import type { ScheduledDeps } from '../jobs/kernel/deps.js';
 import { runScheduledReport } from '../jobs/report/scheduled-report.js';
 import { requiredEnv } from './env.js';
 import { awsClient, lambdaEntry, scheduledDeps, tracer } from './entry.js';

@@ -219,7 +219,7 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
       actions: ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'],
       resources: [objects],
       // PutObjectTagging replaces the whole set: the project's keys are merged with whatever else the object
-      // carries (adapters/aws/s3.ts), so the request holds those too. It must hold at least one redis-dr key
+      // carries (adapters/aws/s3/objects.ts), so the request holds those too. It must hold at least one redis-dr key
       // (ForAnyValue: an empty or foreign-only set, which would strip our tags, is denied).
       conditions: { 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },
     }),

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import type { DrConfig, VaultConfig } from '../config/index.js';
 import type { ScheduledCapabilityProps } from './scheduled-capability.js';
 import { EXPORT_BUDGET_SECONDS, exportRunInput } from '../deployment.js';
-import { exportName } from '../../lambdas/domain/dr-copies/export.js';
+import { exportName } from '../../lambdas/domain/points/export-objects.js';
 import { MAX_EXPORT_ATTEMPTS, retryTargetTags } from '../../lambdas/domain/dr-copies/export-plan.js';
 import { SNAPSHOT_PREFIX } from '../../lambdas/domain/plans/naming.js';
 import { TAGS } from '../../lambdas/domain/plans/types.js';
@@ -207,7 +207,7 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
       actions: ['s3:PutObjectTagging'],
       resources: [bucket.arnForObjects('*')],
       // PutObjectTagging replaces the whole set: the project's keys are merged with whatever else the object
-      // carries (adapters/aws/s3.ts), so the request holds those too. It must hold at least one redis-dr key
+      // carries (adapters/aws/s3/objects.ts), so the request holds those too. It must hold at least one redis-dr key
       // (ForAnyValue: an empty or foreign-only set, which would strip our tags, is denied). A statement of
       // its own: a read carries no tag keys, and ForAnyValue over none is false.
       conditions: { 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },

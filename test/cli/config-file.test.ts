@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCliConfig } from '../../cli/config-file.js';
-import { UsageError } from '../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../lambdas/jobs/kernel/usage-error.js';
 import { cliWithEnv } from './support/run-cli.js';
 
 describe('the deployment config of the AWS commands: -c or REDIS_DR_CONFIG, never config/example.json by default', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysWritten } from '../../cli/commands/migrate/format.js';
 import { connectionProblem, describeFailure, reportedFailure } from '../../cli/failure.js';
-import { UsageError } from '../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../lambdas/jobs/kernel/usage-error.js';
 import { closedLoopbackPort, connectionError } from '../support/closed-port.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { cli, cliWithEnv } from './support/run-cli.js';

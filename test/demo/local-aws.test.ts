@@ -25,8 +25,8 @@ import { NotAnsweredLocally, LocalAws } from '../../demo/local-aws.js';
 import { runStateMachine, unansweredTasks } from '../../demo/step-functions.js';
 import type { AslDefinition } from '../../lib/asl.js';
 import type { LocalRedis } from '../../lambdas/adapters/redis/local-server.js';
-import { addObjectTags, getObjectTags, listObjects } from '../../lambdas/adapters/aws/s3.js';
-import { headObject, ObjectChangedError, readRanges } from '../../lambdas/adapters/aws/s3-ranges.js';
+import { addObjectTags, getObjectTags, listObjects } from '../../lambdas/adapters/aws/s3/objects.js';
+import { headObject, ObjectChangedError, readRanges } from '../../lambdas/adapters/aws/s3/ranges.js';
 
 /** A server stand-in: the provider only reads its endpoint and stops it. */
 function fakeServer(port: number): LocalRedis & { stopped: boolean } {

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { type LayerOrder, readLayerOrder } from '../../scripts/architecture-map.js';
 
 const ROOT = join(__dirname, '..', '..');
 const SCANNED = ['lib/', 'lambdas/', 'cli/', 'bin/', 'bench/', 'demo/'];
@@ -154,7 +155,7 @@ function cliViolations(graph: Graph, packages: Packages): string[] {
     }
     for (const pkg of packages.get(file) ?? [])
       if (CLI_FORBIDDEN.packages.test(pkg))
-        out.push(`${file} imports ${pkg}: the CLI builds no AWS client (a job-level factory does: lambdas/jobs/on-demand/clients.ts)`);
+        out.push(`${file} imports ${pkg}: the CLI builds no AWS client (a job-level factory does: lambdas/jobs/kernel/clients.ts)`);
   }
   return out;
 }
@@ -192,6 +193,46 @@ function layeringViolations(graph: Graph, packages: Packages): string[] {
   return out;
 }
 
+/** The layer (`lambdas/domain/`) and capability folder (`plans`) of a file in a layer the order covers; `(root)` for a file loose in the layer. */
+function placeOf(file: string, order: LayerOrder): { layer: string; folder: string } | undefined {
+  const layer = Object.keys(order).find((l) => file.startsWith(l));
+  if (layer === undefined) return undefined;
+  const rest = file.slice(layer.length);
+  return { layer, folder: rest.includes('/') ? rest.slice(0, rest.indexOf('/')) : '(root)' };
+}
+
+/**
+ * Imports against the order of capability folders (docs/layer-order.json):
+ * inside a layer, a folder imports only folders before it in the layer's
+ * list. Also a file loose in a layer (it belongs to a capability folder, or
+ * to the shared kernel) and a folder the order does not name.
+ */
+function orderViolations(graph: Graph, order: LayerOrder): string[] {
+  const out: string[] = [];
+  for (const [file, targets] of graph) {
+    const from = placeOf(file, order);
+    if (from === undefined) continue;
+    const rank = order[from.layer]!;
+    if (from.folder === '(root)') {
+      out.push(`${file} is loose in ${from.layer}: put it in the capability folder it serves (or the layer's lowest folder, when all share it)`);
+      continue;
+    }
+    if (!rank.includes(from.folder)) {
+      out.push(`${from.layer}${from.folder}/ is not in docs/layer-order.json: add it to ${from.layer}'s list where its imports put it`);
+      continue;
+    }
+    for (const target of targets) {
+      const to = placeOf(target, order);
+      if (to === undefined || to.layer !== from.layer || to.folder === from.folder || !rank.includes(to.folder)) continue;
+      if (rank.indexOf(to.folder) > rank.indexOf(from.folder))
+        out.push(
+          `${file} imports ${target}: ${to.folder}/ stands above ${from.folder}/ in ${from.layer} (docs/layer-order.json); move the shared part down to the lowest folder that needs it, or call the other capability through one named entry above both`,
+        );
+    }
+  }
+  return [...new Set(out)];
+}
+
 describe('the import graph', () => {
   const { graph, packages, unresolved } = importGraph();
 
@@ -211,6 +252,46 @@ describe('the import graph', () => {
     expect(layeringViolations(graph, packages)).toEqual([]);
   });
 
+  it('keeps one direction inside each layer: a capability folder imports only folders before it in docs/layer-order.json', () => {
+    expect(orderViolations(graph, readLayerOrder(ROOT))).toEqual([]);
+  });
+
+  it('the order names every capability folder of its layers, and only folders that exist', () => {
+    const order = readLayerOrder(ROOT);
+    for (const [layer, folders] of Object.entries(order)) {
+      const onDisk = new Set([...graph.keys()].filter((f) => f.startsWith(layer)).map((f) => placeOf(f, order)!.folder));
+      expect([...onDisk].filter((f) => !folders.includes(f)).sort(), layer).toEqual([]);
+      expect(
+        folders.filter((f) => !onDisk.has(f)),
+        layer,
+      ).toEqual([]);
+      expect(new Set(folders).size, layer).toBe(folders.length);
+    }
+  });
+
+  it('planted imports against the order are found; imports down the order are not (negative cases)', () => {
+    const order = readLayerOrder(ROOT);
+    const plant = (from: string, to: string) => orderViolations(new Map([[from, new Set([to])]]), order);
+    // an arrow back up, in each layer
+    expect(plant('lambdas/domain/rdb/format/value.ts', 'lambdas/domain/keys/glob.ts')).toHaveLength(1);
+    expect(plant('lambdas/domain/plans/naming.ts', 'lambdas/domain/drills/select.ts')).toHaveLength(1);
+    expect(plant('lambdas/jobs/scheduled/prune.ts', 'lambdas/jobs/on-demand/snapshot-now.ts')).toHaveLength(1);
+    expect(plant('lambdas/jobs/kernel/clients.ts', 'lambdas/jobs/drills/restore.ts')).toHaveLength(1);
+    expect(plant('lambdas/adapters/aws/s3/objects.ts', 'lambdas/adapters/storage/durable-file.ts')).toHaveLength(1);
+    // a file loose in a layer, a folder the order does not name
+    expect(plant('lambdas/jobs/deps.ts', 'lambdas/jobs/kernel/outcome.ts')).toHaveLength(1);
+    expect(plant('lambdas/domain/newcap/x.ts', 'lambdas/domain/plans/types.ts')).toHaveLength(1);
+    // allowed: down the order, inside a folder, across layers
+    expect(plant('lambdas/domain/keys/shard-set.ts', 'lambdas/domain/points/export-objects.ts')).toEqual([]);
+    expect(plant('lambdas/domain/drills/select.ts', 'lambdas/domain/drills/drill.ts')).toEqual([]);
+    expect(plant('lambdas/jobs/kernel/clients.ts', 'lambdas/adapters/aws/s3/client.ts')).toEqual([]);
+    expect(plant('lambdas/adapters/storage/object-store-s3.ts', 'lambdas/adapters/aws/s3/objects.ts')).toEqual([]);
+    // the planted arrow is found in the whole graph too
+    const planted: Graph = new Map([...graph].map(([k, v]) => [k, new Set(v)]));
+    planted.get('lambdas/domain/rdb/format/value.ts')!.add('lambdas/domain/keys/glob.ts');
+    expect(orderViolations(planted, order)).toHaveLength(orderViolations(graph, order).length + 1);
+  });
+
   it('keeps the CLI thin: no cli/ file imports an adapter or the AWS SDK, no command imports another command (files not yet clean: PENDING_CLI)', () => {
     expect(cliViolations(graph, packages).filter((v) => !PENDING_CLI.has(v.split(' ')[0]!))).toEqual([]);
   });
@@ -221,9 +302,9 @@ describe('the import graph', () => {
 
   it('a planted re-export-only cli/ file is found; a file that also declares something is not (negative cases)', () => {
     const planted = new Map([
-      ['cli/usage.ts', "/** UsageError under a cli/ name. */\nexport { UsageError } from '../lambdas/jobs/usage-error.js';\n"],
+      ['cli/usage.ts', "/** UsageError under a cli/ name. */\nexport { UsageError } from '../lambdas/jobs/kernel/usage-error.js';\n"],
       ['cli/commands/compare/format.ts', "export * from '../../compare-report.js';\nexport type { X } from './x.js';\n"],
-      ['cli/aws.ts', "export { awsProblem } from '../lambdas/jobs/on-demand/clients.js';\nexport async function runAwsCommand(): Promise<void> {}\n"],
+      ['cli/aws.ts', "export { awsProblem } from '../lambdas/jobs/kernel/clients.js';\nexport async function runAwsCommand(): Promise<void> {}\n"],
       ['lambdas/jobs/keys/index.ts', "export * from './migrate.js';\n"],
       ['cli/empty.ts', '// nothing yet\n'],
     ]);
@@ -241,7 +322,7 @@ describe('the import graph', () => {
   it('planted CLI violations are found, one per rule (negative cases)', () => {
     const plant = (from: string, to: string, pkgs: string[] = []) =>
       cliViolations(new Map([[from, new Set(to ? [to] : [])]]), new Map([[from, new Set(pkgs)]]));
-    expect(plant('cli/commands/prune/action.ts', 'lambdas/adapters/aws/s3.ts')).toHaveLength(1);
+    expect(plant('cli/commands/prune/action.ts', 'lambdas/adapters/aws/s3/objects.ts')).toHaveLength(1);
     expect(plant('cli/aws.ts', 'lambdas/adapters/aws/errors.ts')).toHaveLength(1);
     expect(plant('cli/commands/prune/action.ts', '', ['@aws-sdk/client-s3'])).toHaveLength(1);
     expect(plant('cli/commands/prune/action.ts', 'cli/commands/retention/plan-action.ts')).toHaveLength(1);
@@ -252,7 +333,7 @@ describe('the import graph', () => {
     expect(plant('cli/program.ts', 'cli/commands/prune/command.ts', ['commander'])).toEqual([]);
     // the pending list hides a listed file only: a planted import in any other file is reported
     const planted: Graph = new Map([...graph].map(([k, v]) => [k, new Set(v)]));
-    planted.get('cli/commands/prune/action.ts')!.add('lambdas/adapters/aws/s3.ts');
+    planted.get('cli/commands/prune/action.ts')!.add('lambdas/adapters/aws/s3/objects.ts');
     expect(cliViolations(planted, packages).filter((v) => !PENDING_CLI.has(v.split(' ')[0]!))).toHaveLength(1);
   });
 
@@ -268,11 +349,11 @@ describe('the import graph', () => {
 
   it('planted layering violations are found, one per rule (negative cases)', () => {
     const plant = (from: string, to: string) => layeringViolations(new Map([[from, new Set([to])]]), new Map());
-    expect(plant('lambdas/domain/plans/retention.ts', 'lambdas/adapters/aws/s3.ts')).toHaveLength(1);
-    expect(plant('lambdas/adapters/aws/s3.ts', 'lambdas/jobs/scheduled/prune.ts')).toHaveLength(1);
+    expect(plant('lambdas/domain/plans/retention.ts', 'lambdas/adapters/aws/s3/objects.ts')).toHaveLength(1);
+    expect(plant('lambdas/adapters/aws/s3/objects.ts', 'lambdas/jobs/scheduled/prune.ts')).toHaveLength(1);
     expect(plant('lambdas/jobs/scheduled/prune.ts', 'cli/commands/prune/action.ts')).toHaveLength(1);
     expect(plant('lib/app.ts', 'lambdas/jobs/scheduled/prune.ts')).toHaveLength(1);
-    expect(plant('lib/app.ts', 'lambdas/adapters/aws/s3.ts')).toHaveLength(1);
+    expect(plant('lib/app.ts', 'lambdas/adapters/aws/s3/objects.ts')).toHaveLength(1);
     expect(plant('bench/migrate/cluster.ts', 'cli/commands/migrate/action.ts')).toHaveLength(1);
     expect(plant('demo/run.ts', 'cli/aws.ts')).toHaveLength(1);
     expect(plant('lambdas/handlers/prune.ts', 'cli/aws.ts')).toHaveLength(1);
@@ -280,7 +361,7 @@ describe('the import graph', () => {
       layeringViolations(new Map([['lambdas/domain/plans/retention.ts', new Set()]]), new Map([['lambdas/domain/plans/retention.ts', new Set(['node:fs'])]])),
     ).toHaveLength(1);
     // allowed: jobs use adapters and the domain; the CLI uses everything
-    expect(plant('lambdas/jobs/scheduled/prune.ts', 'lambdas/adapters/aws/s3.ts')).toEqual([]);
+    expect(plant('lambdas/jobs/scheduled/prune.ts', 'lambdas/adapters/aws/s3/objects.ts')).toEqual([]);
     expect(plant('cli/commands/prune/action.ts', 'lambdas/jobs/scheduled/prune.ts')).toEqual([]);
   });
 });

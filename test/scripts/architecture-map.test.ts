@@ -62,7 +62,7 @@ describe('the paths a page names', () => {
 
   it('finds none missing in a page that names real ones, in every form it accepts', () => {
     const doc = [
-      'The store (`lambdas/adapters/storage/object-store.ts`) and `host/aof-dir.ts` beside it; see lambdas/domain/rdb/codecs/crc64.ts.',
+      'The store (`lambdas/adapters/storage/object-store.ts`) and `storage/aof-dir.ts` beside it; see lambdas/domain/rdb/codecs/crc64.ts.',
       'Each command is `cli/commands/<name>/` with `command.ts`; the library is `redis-dr/cdk`; lambdas/…/vault-copies.ts.',
       '',
       '| capability | domain (`lambdas/domain/`) | construct (`lib/constructs/`) |',
@@ -79,7 +79,7 @@ describe('the paths a page names', () => {
   it('names each planted stale path with its line: a full path, a file after its paragraph’s folder, a folder and a stem in a table column, an export', () => {
     const doc = [
       'The store (`lambdas/adapters/storage/object-stor.ts`), and lambdas/domain/rdb/crc64.ts in plain text.',
-      'After `lambdas/adapters/host/aof-dir.ts`: `storage/aof-stor.ts`; the library is `redis-dr/lib`.',
+      'After `lambdas/adapters/storage/aof-dir.ts`: `storage/aof-stor.ts`; the library is `redis-dr/lib`.',
       '',
       '| capability | domain (`lambdas/domain/`) | construct (`lib/constructs/`) |',
       '|---|---|---|',
@@ -97,7 +97,7 @@ describe('the paths a page names', () => {
   });
 
   it('holds the real page: a stale path planted in docs/architecture.md is found', () => {
-    const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8').replace('`lambdas/jobs/deps.ts`', '`lambdas/jobs/dependencies.ts`');
+    const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8').replace('`lambdas/jobs/kernel/deps.ts`', '`lambdas/jobs/dependencies.ts`');
     expect(missingDocPaths(doc, paths, exports)).toEqual([expect.stringMatching(/^line \d+: lambdas\/jobs\/dependencies\.ts$/)]);
   });
 });

@@ -1,6 +1,6 @@
 import type { MetricsSink, MetricUnitName } from '../../lambdas/adapters/aws/metrics.js';
 import type { RetryClock } from '../../lambdas/adapters/aws/retry.js';
-import type { LogSink, ScheduledDeps } from '../../lambdas/jobs/deps.js';
+import type { LogSink, ScheduledDeps } from '../../lambdas/jobs/kernel/deps.js';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';

@@ -11,7 +11,7 @@ import { runBackup, type BackupReport } from '../../../lambdas/jobs/self-managed
 import { sideCredentials } from '../../redis-credentials.js';
 import { EXIT, type ReportedFailure, reportedFailure } from '../../failure.js';
 import { EXIT_LEASE_HELD } from '../../exit-codes.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** Options of `redis-dr backup`, as commander parses them. */
 export interface BackupCliOptions {

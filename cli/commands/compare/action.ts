@@ -6,7 +6,7 @@ import { keyProgress } from '../../progress.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { stopOnSigint } from '../../signals.js';
 import { failCommand } from '../../failure.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { compareJson, formatCompareRuns } from '../../compare-report.js';
 
 /** Command-line options of compare. */

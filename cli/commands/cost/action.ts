@@ -4,7 +4,7 @@ import { AssemblyMissingError, assemblyStacks } from '../../../lambdas/jobs/cost
 import { deploymentCost } from '../../../lib/cost.js';
 import { stackNames } from '../../../lib/deployment.js';
 import { loadCliConfig } from '../../config-file.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** `redis-dr cost`'s options (cli/commands/cost/command.ts). */
 export interface CostOptions {

@@ -13,7 +13,7 @@ import { DrillScratch, drillInput, drillServerBinary, type LocalDrillResult, run
 import { drillPointOf, recordLocalDrill } from '../../../lambdas/jobs/drills/local-drill-from.js';
 import { connectionProblem } from '../../failure.js';
 import { formatReport } from '../../rdb-report.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** Options of `drill local` as commander parses them. */
 export interface DrillLocalCliOptions {

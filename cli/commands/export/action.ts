@@ -8,7 +8,7 @@ import { exportRunInput, planTargetRef, recoveryBucketName } from '../../../lib/
 import { type ExportNowResult, exportRecoveryPoint } from '../../../lambdas/jobs/on-demand/export-now.js';
 import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { withStatus } from '../../progress.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** The options of `redis-dr export` (cli/commands/export/command.ts). */
 export interface ExportCliOptions {

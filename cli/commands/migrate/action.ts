@@ -5,7 +5,7 @@ import { runMigrate as runMigrateSpec, type MigrateRuns } from '../../../lambdas
 import { sideCredentials } from '../../redis-credentials.js';
 import { stopOnSigint } from '../../signals.js';
 import { failCommand } from '../../failure.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import type { MigrateCliOptions } from './options.js';
 import { copyProgress, formatMigrateRuns, keysWritten, migrateJson, migrateRunsExitCode } from './format.js';
 

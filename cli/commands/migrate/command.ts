@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { MigrateCliOptions } from './options.js';
 import { intInRange, positiveInt } from '../../options.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 

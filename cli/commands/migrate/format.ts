@@ -3,7 +3,7 @@ import { redactUrl } from '../../../lambdas/jobs/keys/clients.js';
 import { evictedMessage, type EvictionReport } from '../../../lambdas/domain/keys/eviction.js';
 import { migrateOutcome, migrateRunsOutcome } from '../../../lambdas/jobs/keys/migrate-outcome.js';
 import { exitCodeOf } from '../../exit-codes.js';
-import { jsonKey } from '../../../lambdas/domain/keys/fingerprint.js';
+import { jsonKey } from '../../../lambdas/domain/rdb/fingerprint.js';
 import type { CopyCounts, OnConflict } from '../../../lambdas/domain/keys/key-copy.js';
 import type { MigrateResult, MigrateRun, MigrateRuns } from '../../../lambdas/jobs/keys/migrate.js';
 import { describeDatabases } from '../../../lambdas/domain/keys/databases.js';

@@ -2,10 +2,10 @@
 import { migrateFromRdb, type MigrateRdbRun } from '../../../lambdas/jobs/keys/migrate-rdb.js';
 import { KeySourceError } from '../../../lambdas/jobs/keys/sources.js';
 import { parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/jobs/keys/clients.js';
-import { jsonKey } from '../../../lambdas/domain/keys/fingerprint.js';
+import { jsonKey } from '../../../lambdas/domain/rdb/fingerprint.js';
 import type { RestoreRdbResult } from '../../../lambdas/jobs/keys/read-rdb.js';
 import type { RdbExpectedKind, VerifyRdbKeysResult } from '../../../lambdas/jobs/keys/verify.js';
-import { displayKey, type DiffReason } from '../../../lambdas/domain/keys/fingerprint.js';
+import { displayKey, type DiffReason } from '../../../lambdas/domain/rdb/fingerprint.js';
 import { stopOnSigint } from '../../signals.js';
 import { copyProgress, evictionJson, formatMigrate, keysWritten } from './format.js';
 import { migrateRdbOutcome, rdbLeftOut } from '../../../lambdas/jobs/keys/migrate-outcome.js';
@@ -14,7 +14,7 @@ import type { MigrateCliOptions } from './options.js';
 import type { MigrateResult } from '../../../lambdas/jobs/keys/migrate.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { failCommand } from '../../failure.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** Command-line options of `migrate --from-rdb`. */
 export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from'> {

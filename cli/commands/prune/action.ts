@@ -9,7 +9,7 @@ import { type PruneDryRun, pruneDryRun } from '../../../lambdas/jobs/scheduled/p
 import { exitCodeOf } from '../../exit-codes.js';
 import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { formatPlan } from '../../retention-table.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** The `prune` command's action (loaded only when the command runs; options: cli/commands/prune/command.ts). */
 export async function pruneAction(o: { plan: string; dryRun?: boolean; config: string; json?: boolean }, env: CliEnv = {}): Promise<void> {

@@ -3,7 +3,7 @@ import { reportOfDeployment } from '../../../lambdas/jobs/report/elasticache-rep
 import { DestinationError, reportOfDestination } from '../../../lambdas/jobs/report/self-managed.js';
 import { reportRunInput, reportSettings } from '../../../lib/deployment.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { vaultAccess } from '../../vault-copies.js';
 
 /** `redis-dr report`'s options (cli/commands/report/command.ts). */

@@ -4,7 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { restoreAof, type RestoreAofReport } from '../../../lambdas/jobs/self-managed/restore-aof.js';
 import { openAofStore, restoreAofClients, restoreServerBin } from '../../../lambdas/jobs/self-managed/clients.js';
 import { EXIT, type ReportedFailure, reportedFailure } from '../../failure.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** Options of `redis-dr restore-aof`, as commander parses them. */
 export interface RestoreAofCliOptions {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
 import type { RestoreOptions } from '../../../lambdas/jobs/drills/restore.js';
 import { CONFIG_HELP, positiveInt, VAULT_PROFILE_HELP } from '../../options.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** Defines `redis-dr restore` (options and help); its action module loads only when it runs. */
 export function restoreCommand(program: Command, env: CliEnv = {}): void {

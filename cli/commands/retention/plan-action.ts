@@ -8,7 +8,7 @@ import { isTier, TIERS, type RecoveryPoint, type RetentionPolicy } from '../../.
 import { pruneRunInput } from '../../../lib/deployment.js';
 import { findPlan, loadCliConfig } from '../../config-file.js';
 import { formatPlan } from '../../retention-table.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /**
  * `redis-dr retention plan (--policy <file> | -c <config> --plan <name>) --snapshots <file> [--now <iso>]`:

@@ -9,7 +9,7 @@
 import { type ReleaseChange, releaseCollapseHold } from '../../../lambdas/jobs/scheduled/release-collapse-hold.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { describeFailure, reportFailure } from '../../failure.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 export type { ReleaseChange, ReleaseReport } from '../../../lambdas/jobs/scheduled/release-collapse-hold.js';
 

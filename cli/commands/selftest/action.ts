@@ -15,7 +15,7 @@ import { runSelftest, type SelftestReport } from '../../../lambdas/jobs/selftest
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { connectionProblem } from '../../failure.js';
 import { withStatus } from '../../progress.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { type Style, terminalStyle } from '../../table.js';
 
 /** The options of `redis-dr selftest` (cli/commands/selftest/command.ts). */

@@ -7,7 +7,7 @@ import { sideCredentials } from '../../redis-credentials.js';
 import { AofShipper } from '../../../lambdas/jobs/self-managed/ship-aof.js';
 import { LineageError, ShipInputError } from '../../../lambdas/jobs/self-managed/ship-aof-types.js';
 import { formatDuration } from '../../options.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** Options of `redis-dr ship-aof`, as commander parses them (durations in ms). */
 export interface ShipAofCliOptions {

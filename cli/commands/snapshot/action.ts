@@ -12,7 +12,7 @@ import { planTargetRef, snapshotRunInput } from '../../../lib/deployment.js';
 import { type SnapshotNowResult, takeRecoveryPoints } from '../../../lambdas/jobs/on-demand/snapshot-now.js';
 import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { withStatus } from '../../progress.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { RUNBOOKS } from '../../../lambdas/domain/alerting/catalog.js';
 
 /** The options of `redis-dr snapshot` (cli/commands/snapshot/command.ts). */

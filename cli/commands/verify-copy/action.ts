@@ -8,7 +8,7 @@ import { recoveryBucketName, verifyStateMachineArn } from '../../../lib/deployme
 import { type VerifyCopyResult, verifyCopy } from '../../../lambdas/jobs/on-demand/verify-copy.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { withStatus } from '../../progress.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { RUNBOOKS } from '../../../lambdas/domain/alerting/catalog.js';
 
 /** The options of `redis-dr verify-copy` (cli/commands/verify-copy/command.ts). */

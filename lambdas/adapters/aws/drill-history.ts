@@ -7,7 +7,7 @@ import {
   type ExecutionStatus,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import type { DrillExecution } from '../../domain/plans/freshness.js';
+import type { DrillExecution } from '../../domain/points/freshness.js';
 import type { CallWrapper } from './elasticache.js';
 import { mapConcurrent } from './retry.js';
 

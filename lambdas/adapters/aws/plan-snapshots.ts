@@ -1,5 +1,5 @@
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { collapseMarkState, isGoodMark, probeKeyspace } from '../../domain/plans/collapse-points.js';
+import { collapseMarkState, isGoodMark, probeKeyspace } from '../../domain/points/collapse-points.js';
 import { isSnapshotOf } from '../../domain/plans/naming.js';
 import { isTier, TAGS, type RecoveryPoint } from '../../domain/plans/types.js';
 import type { SnapshotSummary } from './elasticache.js';

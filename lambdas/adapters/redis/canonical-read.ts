@@ -8,7 +8,7 @@
  * RESTORE) is dump-restore.ts, whose connection helpers these share.
  */
 import type { Redis } from 'ioredis';
-import { normaliseScore, type KeyValue, type StreamGroup } from '../../domain/keys/fingerprint.js';
+import { normaliseScore, type KeyValue, type StreamGroup } from '../../domain/rdb/fingerprint.js';
 import type { ElementChunk } from '../../domain/rdb/format/value.js';
 import { RedisConnectionError } from './connection.js';
 import { run, sourceError } from './dump-restore.js';

@@ -7,7 +7,7 @@
  * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/RestrictedCommands.html
  */
 import type { Redis } from 'ioredis';
-import { displayKey } from '../../domain/keys/fingerprint.js';
+import { displayKey } from '../../domain/rdb/fingerprint.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
 import { parseKeyspace } from '../../domain/drills/checks.js';
 import { parseRedirect } from './cluster.js';

@@ -16,8 +16,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { errorName } from '../aws/errors.js';
-import { getObjectTags, listObjects } from '../aws/s3.js';
-import { PartDigests, verifyS3ReadBack } from '../aws/s3-read-back.js';
+import { getObjectTags, listObjects } from '../aws/s3/objects.js';
+import { PartDigests, verifyS3ReadBack } from './s3-read-back.js';
 import { checkKey, KeyExistsError, PutError, storeError, type ObjectStore, type PutOptions, type PutResult, type StoredObject } from './object-store.js';
 
 /** Part size and parts in flight of a multipart upload. */

@@ -1,9 +1,9 @@
 /** Reading an `.rdb` from S3 for `verify-rdb` (loaded only for s3:// locations). */
-import { storageS3Client } from '../aws/storage-s3.js';
+import { storageS3Client } from '../aws/s3/client.js';
 import { errorName } from '../aws/errors.js';
-import { getObjectTags, listObjects, parseS3Url } from '../aws/s3.js';
-import { headObject, readRanges, type ObjectIdentity } from '../aws/s3-ranges.js';
-import { parseExportObjectKey, parseShardTag } from '../../domain/dr-copies/export.js';
+import { getObjectTags, listObjects, parseS3Url } from '../aws/s3/objects.js';
+import { headObject, readRanges, type ObjectIdentity } from '../aws/s3/ranges.js';
+import { parseExportObjectKey, parseShardTag } from '../../domain/points/export-objects.js';
 import type { ShardFile } from '../../domain/keys/shard-set.js';
 import { TAGS } from '../../domain/plans/types.js';
 

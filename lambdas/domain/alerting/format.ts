@@ -37,7 +37,7 @@
  * @see https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-states.html
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-metrics-events.html
  */
-import { parseExportObjectKey } from '../dr-copies/export.js';
+import { parseExportObjectKey } from '../points/export-objects.js';
 import { parseSnapshotName } from '../plans/naming.js';
 import { ALARM_KINDS, ALARM_KIND_NAMES, RUNBOOKS, type AlarmKind, type AlarmKindName, type AlertSeverity, type PageKind } from './catalog.js';
 import { parseAlarmName } from './names.js';

@@ -4,9 +4,9 @@
  * read; the job (lambdas/jobs/doctor/checks.ts) calls them and these.
  */
 import { exportUnsupported } from '../plans/coverage.js';
-import { parseExportObjectKey } from '../dr-copies/export.js';
+import { parseExportObjectKey } from '../points/export-objects.js';
 import { exportEvidence, NODE_MEMORY_GIB, type PreflightEvidence, restorePreflight, snapshotEvidence } from '../drills/restore-preflight.js';
-import { parseRdbSummary } from '../dr-copies/rdb-summary.js';
+import { parseRdbSummary } from '../points/rdb-summary.js';
 import { nextOccurrences } from '../plans/schedule.js';
 import { TAGS, type TargetKind } from '../plans/types.js';
 import type { DoctorCheck } from './check.js';

@@ -4,7 +4,7 @@
  * status and the objects earlier exports left in the bucket. The handler
  * gathers that state from ElastiCache and S3 and carries the step out.
  */
-import { exportName, parseExportObjectKey } from './export.js';
+import { exportName, parseExportObjectKey } from '../points/export-objects.js';
 import { isTier, TAGS, tierRank, type RecoveryPoint, type TargetKind, type Tier } from '../plans/types.js';
 
 /** Exports of one snapshot at most (`<snapshot>`, `-r2`, `-r3`); after that a person looks. */

@@ -7,7 +7,7 @@
  * export), and which copy the fast path should read. `status` and `restore`
  * list the buckets, read the tags and pass them in.
  */
-import { exportShards, exportVerification, type DrExport } from '../drills/select.js';
+import { exportShards, exportVerification, type DrExport } from '../points/choice.js';
 import { parseSnapshotName } from '../plans/naming.js';
 import { RUNBOOKS } from '../alerting/catalog.js';
 

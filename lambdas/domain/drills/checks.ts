@@ -5,7 +5,7 @@
  * nothing here talks to Redis, reads the clock or the environment.
  */
 import type { CheckResult, DrillChecks, DrillVerifyReport, ExpectedData } from './drill.js';
-import { histogramCounts, NO_EXPIRIES, unknownExpiries, type ExpiryCounts } from './expiry.js';
+import { histogramCounts, NO_EXPIRIES, unknownExpiries, type ExpiryCounts } from '../rdb/expiry-histogram.js';
 
 /** The key the snapshot probe writes just before a snapshot; its value is recorded as `expected.canary`. */
 export { CANARY_KEY } from '../plans/probe.js';

@@ -112,7 +112,7 @@ export const expectedDataSchema = z.strictObject({
   /** Keys with an expiry in the RDB (DR); expired ones may be gone after the restore. */
   expires: z.number().int().nonnegative().optional(),
   /**
-   * When those keys expire: expiry histograms (domain/drills/expiry.ts text form),
+   * When those keys expire: expiry histograms (domain/rdb/expiry-histogram.ts text form),
    * one per object (shard) with keys with an expiry, or the probe's. Only the
    * keys expired by the check may be missing.
    */

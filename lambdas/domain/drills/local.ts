@@ -5,7 +5,7 @@
  */
 import type { CheckResult, ExpectedData } from './drill.js';
 import { checkExpectKeys, checkHistogram, checkKeyCount, checkSample, type CheckWindow, type SampledKey, type ScanSummary } from './checks.js';
-import type { ExpiryCounts } from './expiry.js';
+import type { ExpiryCounts } from '../rdb/expiry-histogram.js';
 import type { RdbReport } from '../rdb/verifier.js';
 
 /** What the operator asked for beyond the file's own counts. */

@@ -5,7 +5,7 @@
  * the ones the caller expects (a key `--on-conflict skip` kept, one whose
  * expiry came). Each decides what is expected; this keeps the books. Pure.
  */
-import type { DiffReason } from './fingerprint.js';
+import type { DiffReason } from '../rdb/fingerprint.js';
 
 /** One differing key; `expected` names why the caller expects it (absent: a real difference). */
 export interface Difference<K extends string> {

@@ -10,7 +10,7 @@
  * (`0002/0003`) the export Lambda writes on every S3 object; local files
  * carry no tags, so for them the caller states it (`--shards`).
  */
-import { parseExportObjectKey } from '../dr-copies/export.js';
+import { parseExportObjectKey } from '../points/export-objects.js';
 
 /** One file as given or found, before it is read. */
 export interface ShardFile {

@@ -34,7 +34,7 @@ export interface ProbeResult {
   /** Keys in every database (and every primary, cluster mode enabled) right after the canary was written. */
   readonly keys: number;
   /**
-   * When the keys with an expiry expire: an expiry histogram (domain/drills/expiry.ts
+   * When the keys with an expiry expire: an expiry histogram (domain/rdb/expiry-histogram.ts
    * text form, at most {@link MAX_TAG_CHARS} characters) based at the count's
    * time, from every key's PEXPIRETIME. A primary drill of the snapshot then
    * subtracts only the keys expired by its check. Absent when the keyspace is

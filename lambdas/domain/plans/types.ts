@@ -131,7 +131,7 @@ export const TAGS = {
   dbs: 'redis-dr:dbs',
   /** The canary value the probe wrote just before the snapshot. */
   canary: 'redis-dr:canary',
-  /** On a snapshot only (never copied to objects): the probe's expiry histogram (domain/drills/expiry.ts), when recorded. */
+  /** On a snapshot only (never copied to objects): the probe's expiry histogram (domain/rdb/expiry-histogram.ts), when recorded. */
   expiries: 'redis-dr:ttl',
   /** On a DR object: verdict of the RDB verifier, `ok` or `corrupt`. */
   verified: 'redis-dr:verified',

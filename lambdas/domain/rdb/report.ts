@@ -31,7 +31,7 @@ export interface RdbReport {
   readonly expiredKeys?: number;
   /**
    * When the keys with an expiry expire: an expiry histogram in its text form
-   * (domain/drills/expiry.ts) based at the file's `ctime`, every key with an expiry
+   * (domain/rdb/expiry-histogram.ts) based at the file's `ctime`, every key with an expiry
    * counted (the already expired ones in its first bucket). Absent when no
    * key has an expiry, or the file has no `ctime` to base it on.
    */

@@ -52,7 +52,7 @@ export interface RdbVerifierOptions {
   readonly resumeFrom?: RdbCheckpoint;
   /**
    * Told every key's expiry time (ms since the epoch) as the file is read:
-   * an `ExactExpiries` (domain/drills/expiry.ts) for a caller that checks a restore of the file
+   * an `ExactExpiries` (domain/rdb/expiry-histogram.ts) for a caller that checks a restore of the file
    * against exact expiry times (`drill local`). Counts the keys of this run
    * only (not those before `resumeFrom`).
    */

@@ -7,7 +7,7 @@
  * `.rdb`. Pure: no I/O, no clock.
  */
 import { parseCollapseHold, type Collapse } from '../plans/collapse.js';
-import { baselinePoint, collapseMarkState, isGoodMark, judgePoint } from '../plans/collapse-points.js';
+import { baselinePoint, collapseMarkState, isGoodMark, judgePoint } from '../points/collapse-points.js';
 import { selectExpired, type RetentionDecision } from '../plans/retention.js';
 import { formatSnapshotName, parseSnapshotName } from '../plans/naming.js';
 import { classifyTier } from '../plans/tier.js';

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { TAGS } from '../plans/types.js';
 import { rdbVerdict, type RdbReport } from '../rdb/report.js';
-import { formatRdbSummary, parseRdbSummary } from '../dr-copies/rdb-summary.js';
+import { formatRdbSummary, parseRdbSummary } from '../points/rdb-summary.js';
 
 /** The reserved prefix of verdict objects in the vault bucket (exports are `rdr-…` at the root: never in it). */
 export const VAULT_VERDICT_PREFIX = 'redis-dr-vault-verdicts/';
@@ -25,7 +25,7 @@ export function vaultVerdictKey(replicaKey: string): string {
 
 /**
  * The verifier's counts of an intact replica: what the `redis-dr:rdb` tag of
- * a DR copy carries (domain/dr-copies/rdb-summary.ts), field for field.
+ * a DR copy carries (domain/points/rdb-summary.ts), field for field.
  */
 export const vaultVerdictKeysSchema = z.object({
   /** RDB format version. */
@@ -36,7 +36,7 @@ export const vaultVerdictKeysSchema = z.object({
   expires: z.number().int().nonnegative(),
   /** Keys per type (`string`, `hash`, …). */
   byType: z.record(z.string(), z.number().int().nonnegative()),
-  /** When the expiring keys expire (an expiry histogram's text form, domain/drills/expiry.ts). */
+  /** When the expiring keys expire (an expiry histogram's text form, domain/rdb/expiry-histogram.ts). */
   expiryHistogram: z.string().min(1).optional(),
   /** The databases holding keys, when not db 0 alone. */
   databases: z.array(z.number().int().nonnegative()).optional(),

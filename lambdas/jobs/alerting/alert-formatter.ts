@@ -1,5 +1,5 @@
 import type { Alert } from '../../adapters/aws/alerts.js';
-import type { LogSink } from '../deps.js';
+import type { LogSink } from '../kernel/deps.js';
 import { formatAlert, type AlertContext, type FormattedAlert } from '../../domain/alerting/format.js';
 
 /**

@@ -30,13 +30,13 @@ import {
   bucketVersioning,
   NoSuchBucketError,
   objectReplicationStatus,
-} from '../../adapters/aws/s3-bucket.js';
+} from '../../adapters/aws/s3/bucket.js';
 import { schedulesOfGroup } from '../../adapters/aws/scheduler.js';
 import { topicSubscriptions } from '../../adapters/aws/sns.js';
 import type { CallWrapper } from '../../adapters/aws/elasticache.js';
 import { describeError, errorName, isNetworkFailure, isThrottling } from '../../adapters/aws/errors.js';
-import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
-import { listVersions, objectAndBucketOwners } from '../../adapters/aws/s3-versions.js';
+import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
+import { listVersions, objectAndBucketOwners } from '../../adapters/aws/s3/versions.js';
 import { judgeExportOwner, judgeVaultExpiry, type VaultExpiryBound } from '../../domain/doctor/object-checks.js';
 import { couldNotCheck, type DoctorCheck, type DoctorSection, type LookFailure } from '../../domain/doctor/check.js';
 import {
@@ -60,11 +60,11 @@ import {
 } from '../../domain/doctor/judge.js';
 import type { DrillWhere } from '../../domain/drills/drill.js';
 import { judgeSelftest, SELFTEST_PREFIX } from '../../domain/selftest/steps.js';
-import { readNewestSelftestRecord } from '../../adapters/aws/selftest-records.js';
+import { readNewestSelftestRecord } from '../../adapters/records/selftest-records.js';
 import { TUNING } from '../../adapters/aws/client-config.js';
 import { type RetryClock, throttleRetry } from '../../adapters/aws/retry.js';
 import { ServiceClients } from '../../adapters/aws/service-clients.js';
-import { exportObjectKey } from '../../domain/dr-copies/export.js';
+import { exportObjectKey } from '../../domain/points/export-objects.js';
 
 /** What one region of the deployment should hold (derived from the config by the caller). */
 export interface DoctorRegion {

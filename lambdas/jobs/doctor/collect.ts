@@ -11,8 +11,8 @@ import { countChecks, type DoctorCheck, doctorExitCode, sortChecks } from '../..
 import { retentionText } from '../../domain/vault/vault-copies.js';
 import { age } from '../../domain/plans/age.js';
 import type { VaultReport } from '../vault/vault-copies.js';
-import { awsProblem, type OperatorClients } from '../on-demand/clients.js';
-import type { JobOutcome } from '../outcome.js';
+import { awsProblem, type OperatorClients } from '../kernel/clients.js';
+import type { JobOutcome } from '../kernel/outcome.js';
 import { collectCoverage } from '../status/coverage.js';
 import { collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../status/collect.js';
 import { type CopyRef, doctorClients, runDoctorChecks } from './checks.js';

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CallWrapper } from '../../adapters/aws/elasticache.js';
 import { describeError } from '../../adapters/aws/errors.js';
-import { addObjectTags, getObjectTags } from '../../adapters/aws/s3.js';
+import { addObjectTags, getObjectTags } from '../../adapters/aws/s3/objects.js';
 import { heldTierValue, releasedTierValue } from '../../domain/plans/collapse.js';
 import { TAGS } from '../../domain/plans/types.js';
 

@@ -10,10 +10,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { recoveryBucketName } from '../../../lib/deployment.js';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
-import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
-import { currentVaultVerdict } from '../../adapters/aws/vault-verdicts.js';
+import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
+import { currentVaultVerdict } from '../../adapters/records/vault-verdicts.js';
 import { trustedVaultTags, VAULT_VERDICT_PREFIX } from '../../domain/vault/vault-verdict.js';
-import { drExportsByTarget, type DrExport } from '../../domain/drills/select.js';
+import { drExportsByTarget, type DrExport } from '../../domain/points/choice.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import {
   describeCopy,
@@ -27,8 +27,18 @@ import {
   type PointCopies,
   type RdbCopy,
 } from '../../domain/dr-copies/rdb-copies.js';
-import type { FreshnessReads } from '../scheduled/freshness.js';
-import type { OperatorClients } from '../on-demand/clients.js';
+import type { OperatorClients } from '../kernel/clients.js';
+
+/**
+ * DR listings by prefix and object tags by key (of the run's bucket), read
+ * once per run whichever plans ask. A caller that passes its own to
+ * {@link runFreshness} reads them afterwards instead of listing again
+ * (`redis-dr status`).
+ */
+export interface FreshnessReads {
+  readonly listings: Map<string, Promise<string[]>>;
+  readonly objectTags: Map<string, Promise<Record<string, string>>>;
+}
 
 /** A vault replica as the CLI may use it: its tags with the verdict object's in place of any verdict tag, and why it has no verdict. */
 export interface VaultReplicaReading {
@@ -38,7 +48,7 @@ export interface VaultReplicaReading {
 }
 
 /**
- * Reads a vault replica as adapters/aws/vault-verdicts.ts's vaultReplicaTags
+ * Reads a vault replica as adapters/records/vault-verdicts.ts's vaultReplicaTags
  * does (tags replicate from the workload account, so a `redis-dr:verified`
  * tag is never a verdict: only the verdict object naming the current version
  * is), keeping the reason there is no verdict for the operator.

@@ -12,10 +12,10 @@ import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
 import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import { runFailureMessage } from '../../domain/plans/run-failure.js';
-import type { ScheduledDeps } from '../deps.js';
-import { addObjectTags, listObjects } from '../../adapters/aws/s3.js';
+import type { ScheduledDeps } from '../kernel/deps.js';
+import { addObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
-import { exportObjectKey, exportObjectTags } from '../../domain/dr-copies/export.js';
+import { exportObjectKey, exportObjectTags } from '../../domain/points/export-objects.js';
 import {
   classifyCandidate,
   exportAttempts,

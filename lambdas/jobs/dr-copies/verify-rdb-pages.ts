@@ -3,7 +3,7 @@
  */
 import { ALARM_KINDS, runbookOf } from '../../domain/alerting/catalog.js';
 import { pageAttributes, pageSubject, type Page } from '../../domain/alerting/page.js';
-import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
+import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { NOT_CHECKPOINTABLE } from '../../domain/dr-copies/verify-state.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import { TAGS } from '../../domain/plans/types.js';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { readRanges } from '../../adapters/aws/s3-ranges.js';
+import { readRanges } from '../../adapters/aws/s3/ranges.js';
 import { TWO_THREADS_MIN_BYTES } from '../../adapters/host/crc64-thread.js';
 import { SplitStreamWorker } from '../../adapters/host/rdb-split-stream.js';
 import { isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';

@@ -14,7 +14,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { deleteDrillSecret, findDrillSecrets } from '../../adapters/aws/drill-secrets.js';
 import { describeError, errorName, isBusy } from '../../adapters/aws/errors.js';
 import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
-import type { ScheduledDeps } from '../deps.js';
+import type { ScheduledDeps } from '../kernel/deps.js';
 import { DRILL_PREFIX, DRILL_SECRET_PREFIX, drillStartOf } from '../../domain/drills/drill.js';
 import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import { TAGS } from '../../domain/plans/types.js';

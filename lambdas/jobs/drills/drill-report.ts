@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Alert } from '../../adapters/aws/alerts.js';
 import type { MetricsSink } from '../../adapters/aws/metrics.js';
-import type { LogSink } from '../deps.js';
+import type { LogSink } from '../kernel/deps.js';
 import { drillInputSchema, expectedDataSchema, recoveryPointChoiceSchema } from '../../domain/drills/drill.js';
 import { buildDrillReport, isoInstantSchema, type DrillOutcome } from '../../domain/drills/report.js';
 

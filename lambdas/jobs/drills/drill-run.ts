@@ -11,9 +11,9 @@ import { drillRunInput, drillsIn, drillStateMachineArn, recoveryBucketName } fro
 import { currentState, drillReportOf, listDrillExecutions } from '../../adapters/aws/drill-history.js';
 import { errorName } from '../../adapters/aws/errors.js';
 import type { DrillInput, DrillWhere } from '../../domain/drills/drill.js';
-import { drillPlanOf } from '../../domain/plans/freshness.js';
-import type { OperatorClients } from '../on-demand/clients.js';
-import { UsageError } from '../usage-error.js';
+import { drillPlanOf } from '../../domain/points/freshness.js';
+import type { OperatorClients } from '../kernel/clients.js';
+import { UsageError } from '../kernel/usage-error.js';
 
 /** What a started (and maybe followed) drill came to. */
 export interface DrillRunResult {

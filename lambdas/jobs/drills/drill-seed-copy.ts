@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { copyVersion, deleteAllVersions, headObject } from '../../adapters/aws/s3-copy.js';
+import { copyVersion, deleteAllVersions, headObject } from '../../adapters/aws/s3/copy.js';
 import { type ThrottleRetry, throttleRetry } from '../../adapters/aws/retry.js';
 import {
   type SeedCleanupResult,
@@ -10,7 +10,7 @@ import {
   seedCopyKey,
   seedCopyProblem,
 } from '../../domain/vault/vault-seed.js';
-import type { LogSink } from '../deps.js';
+import type { LogSink } from '../kernel/deps.js';
 import type { RetryClock } from '../../adapters/aws/retry.js';
 
 /**

@@ -3,26 +3,23 @@ import { describeRestorableSnapshot, describeServerlessSnapshot } from '../../ad
 import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
 import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
-import type { ScheduledDeps } from '../deps.js';
-import { getObjectRetention, getObjectTags, listObjects } from '../../adapters/aws/s3.js';
+import type { ScheduledDeps } from '../kernel/deps.js';
+import { getObjectRetention, getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
-import { currentVaultVerdict, vaultReplicaTags } from '../../adapters/aws/vault-verdicts.js';
+import { currentVaultVerdict, vaultReplicaTags } from '../../adapters/records/vault-verdicts.js';
 import { drillInputSchema, type DrillInput, type RecoveryPointChoice, type VaultSeed } from '../../domain/drills/drill.js';
 import { isoInstantSchema } from '../../domain/drills/report.js';
 import {
   assessDrExport,
   drChoice,
-  drExportsByTarget,
-  MAX_EXPORTS_PER_TARGET,
-  newestAvailable,
   NoRecoveryPointError,
   partitionOf,
   pickTarget,
   primaryChoice,
   serverlessChoice,
-  type DrExport,
   type UsableDrExport,
 } from '../../domain/drills/select.js';
+import { drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, type DrExport } from '../../domain/points/choice.js';
 import { assertRestorable, exportEvidence, snapshotEvidence } from '../../domain/drills/restore-preflight.js';
 import type { RecoveryPoint, TargetRef } from '../../domain/plans/types.js';
 

@@ -2,7 +2,7 @@ import type tls from 'node:tls';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { countKeys, readExpected, sampleKeys, scanHistogram, serverTime } from '../../adapters/redis/drill-scan.js';
 import { createRedisConnection } from '../../adapters/redis/connection.js';
-import type { LogSink } from '../deps.js';
+import type { LogSink } from '../kernel/deps.js';
 import { getRedisCredentials } from '../../adapters/aws/secrets.js';
 import type { RetryClock } from '../../adapters/aws/retry.js';
 import type { DrillVerifyInput, DrillVerifyReport } from '../../domain/drills/drill.js';

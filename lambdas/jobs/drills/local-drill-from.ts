@@ -9,7 +9,7 @@ import type { CheckResult } from '../../domain/drills/drill.js';
 import { BACKUP_EXTENSION, parseBackupFileName } from '../../domain/self-managed/backup.js';
 import { drillRecordName, type LocalDrillRecord } from '../../domain/self-managed/drill-record.js';
 import { openBackupStore } from '../self-managed/clients.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../kernel/usage-error.js';
 import type { DrillFile, LocalDrillResult } from './local-drill.js';
 
 /** The destination's store, the backup chosen and the file to drill. */

@@ -25,10 +25,10 @@ import { decodeRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
 import { nativeLz4Blocks } from '../../adapters/storage/lz4-native.js';
 import type { CheckResult } from '../../domain/drills/drill.js';
 import { localDrillChecks, type LocalDrillChecks } from '../../domain/drills/local.js';
-import { ExactExpiries } from '../../domain/drills/expiry.js';
+import { ExactExpiries } from '../../domain/rdb/expiry-histogram.js';
 import { verifyRdbStream, type RdbReport } from '../../domain/rdb/verifier.js';
-import { connectionProblem } from '../connection-problem.js';
-import { UsageError } from '../usage-error.js';
+import { connectionProblem } from '../kernel/connection-problem.js';
+import { UsageError } from '../kernel/usage-error.js';
 
 /** Prefix of every temporary directory a local drill makes (under the system's temporary directory). */
 export const DRILL_TMP_PREFIX = 'redis-dr-drill-';

@@ -25,8 +25,8 @@ import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
 import { newestFirst } from '../../domain/dr-copies/rdb-copies.js';
 import { anyPlanExports, copiesOf, copyBuckets, type TargetCopies } from '../dr-copies/copy-listing.js';
 import { collectVault, type VaultReport } from '../vault/vault-copies.js';
-import type { OperatorClients } from '../on-demand/clients.js';
-import { UsageError } from '../usage-error.js';
+import type { OperatorClients } from '../kernel/clients.js';
+import { UsageError } from '../kernel/usage-error.js';
 import { isServerlessTarget } from './restore-serverless.js';
 
 /** Recovery points listed by default. */

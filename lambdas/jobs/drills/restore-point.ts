@@ -6,18 +6,19 @@
 import type { CreateReplicationGroupCommandInput, CreateServerlessCacheCommandInput } from '@aws-sdk/client-elasticache';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { recoveryBucketName } from '../../../lib/deployment.js';
-import { getObjectTags, listObjects, parseS3Url } from '../../adapters/aws/s3.js';
+import { getObjectTags, listObjects, parseS3Url } from '../../adapters/aws/s3/objects.js';
 import type { DrillKind, RecoveryPointChoice } from '../../domain/drills/drill.js';
-import { assessDrExport, drChoice, drExportsByTarget, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../domain/drills/select.js';
-import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
+import { assessDrExport, drChoice } from '../../domain/drills/select.js';
+import { drExportsByTarget, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../domain/points/choice.js';
+import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { VAULT_VERDICT_PREFIX } from '../../domain/vault/vault-verdict.js';
 import { describeCopy, type RdbCopy } from '../../domain/dr-copies/rdb-copies.js';
 import { exportEvidence, type PreflightEvidence, type PreflightRefusal } from '../../domain/drills/restore-preflight.js';
 import { TAGS } from '../../domain/plans/types.js';
-import type { OperatorClients } from '../on-demand/clients.js';
+import type { OperatorClients } from '../kernel/clients.js';
 import { copiesOfPoint, copyBuckets, anyPlanExports, isVaultVerdictKey, readVaultReplica, type PointCopiesReport } from '../dr-copies/copy-listing.js';
-import { connectionProblem } from '../connection-problem.js';
-import { UsageError } from '../usage-error.js';
+import { connectionProblem } from '../kernel/connection-problem.js';
+import { UsageError } from '../kernel/usage-error.js';
 import { vaultBucketName, vaultProblem } from '../vault/vault-copies.js';
 import { errorName } from '../../adapters/aws/errors.js';
 

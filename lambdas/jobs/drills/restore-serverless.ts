@@ -22,13 +22,13 @@ import {
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
-import { newestAvailable } from '../../domain/drills/select.js';
+import { newestAvailable } from '../../domain/points/choice.js';
 import { TAGS } from '../../domain/plans/types.js';
-import type { OperatorClients } from '../on-demand/clients.js';
+import type { OperatorClients } from '../kernel/clients.js';
 import { chosenCopy, type PointCopiesReport } from '../dr-copies/copy-listing.js';
 import { formatRefusals, restorePreflight, type PreflightRefusal } from '../../domain/drills/restore-preflight.js';
 import { chooseDr, pointCopiesOrNone, restoreSource, type RestoreOptions, type RestoreResult } from './restore-point.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../kernel/usage-error.js';
 
 /** Is `target` one of the config's serverless caches (listed by name in a plan)? */
 export function isServerlessTarget(config: RedisDrConfig, target: string): boolean {

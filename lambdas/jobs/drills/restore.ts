@@ -10,12 +10,13 @@ import { describeReplicationGroup, listTargetSnapshots } from '../../adapters/aw
 import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { getRedisCredentials } from '../../adapters/aws/secrets.js';
 import type { RecoveryPointChoice } from '../../domain/drills/drill.js';
-import { newestAvailable, primaryChoice } from '../../domain/drills/select.js';
+import { primaryChoice } from '../../domain/drills/select.js';
+import { newestAvailable } from '../../domain/points/choice.js';
 import { formatRefusals, isDataTieringNodeType, restorePreflight, snapshotEvidence, type PreflightEvidence } from '../../domain/drills/restore-preflight.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { chosenCopy } from '../dr-copies/copy-listing.js';
-import type { OperatorClients } from '../on-demand/clients.js';
-import { UsageError } from '../usage-error.js';
+import type { OperatorClients } from '../kernel/clients.js';
+import { UsageError } from '../kernel/usage-error.js';
 import { isServerlessTarget, runServerlessRestore } from './restore-serverless.js';
 import { chooseDr, pointCopiesOrNone, restoreSource, type RestoreOptions, type RestoreResult } from './restore-point.js';
 import { RUNBOOKS } from '../../domain/alerting/catalog.js';

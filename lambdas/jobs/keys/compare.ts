@@ -10,7 +10,7 @@ import { withKeyspacesOf, type Keyspace } from '../../adapters/redis/keyspace.js
 import type { DatabaseLeftOut, DatabasePair } from '../../domain/keys/databases.js';
 import { pairSpecs, planServerDatabases } from './databases.js';
 import { DEFAULT_TTL_TOLERANCE_MS, expiredDuringScan } from '../../domain/keys/expiry.js';
-import { diffKey, keyDigest, type DiffReason, type KeyDigest } from '../../domain/keys/fingerprint.js';
+import { diffKey, keyDigest, type DiffReason, type KeyDigest } from '../../domain/rdb/fingerprint.js';
 import { DifferenceTracker, type Difference } from '../../domain/keys/differences.js';
 
 /**

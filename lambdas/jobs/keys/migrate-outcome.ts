@@ -6,7 +6,7 @@
  * equal — else failed.
  */
 import { evictionFailed } from '../../domain/keys/eviction.js';
-import type { JobOutcome } from '../outcome.js';
+import type { JobOutcome } from '../kernel/outcome.js';
 import type { MigrateResult, MigrateRun, MigrateRuns } from './migrate.js';
 import type { MigrateRdbRun } from './migrate-rdb.js';
 

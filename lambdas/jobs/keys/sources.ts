@@ -10,7 +10,7 @@ import { closeSync, createReadStream, fstatSync, openSync, readdirSync, statSync
 import { basename, dirname, join } from 'node:path';
 import { nativeLz4Blocks } from '../../adapters/storage/lz4-native.js';
 import { decodeRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
-import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
+import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { FileChangedError } from '../../domain/rdb/block-digests.js';
 import { checkShardSet, ShardSetError, type ShardFile, type ShardSet } from '../../domain/keys/shard-set.js';
 import type { RdbFileSource } from './read-rdb.js';

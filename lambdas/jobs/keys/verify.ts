@@ -32,7 +32,7 @@ import { dumpBatch } from '../../adapters/redis/dump-restore.js';
 import { holdsChunk, keyShape, readCanonicalKeyspace, stringRange, stringRangeIs } from '../../adapters/redis/canonical-read.js';
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { expiredDuringScan } from '../../domain/keys/expiry.js';
-import { diffKey, keyDigest, type DiffReason } from '../../domain/keys/fingerprint.js';
+import { diffKey, keyDigest, type DiffReason } from '../../domain/rdb/fingerprint.js';
 import { DifferenceTracker, type Difference } from '../../domain/keys/differences.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests.js';

@@ -6,7 +6,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { currentState } from '../../adapters/aws/drill-history.js';
 import { describeExecution, type ExecutionDescription } from '../../adapters/aws/executions.js';
 import type { RetryClock } from '../../adapters/aws/retry.js';
-import { pollUntil, type WaitOptions } from './operator.js';
+import { pollUntil, type WaitOptions } from '../kernel/operator.js';
 
 /** An execution name: `<prefix>-<yyyymmddThhmmssZ>` (at most 80 characters of `[A-Za-z0-9_-]`). */
 export function executionName(prefix: string, at: Date): string {

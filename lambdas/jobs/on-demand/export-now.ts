@@ -8,15 +8,15 @@
  * verdict on each copy.
  */
 import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
-import { listObjects, getObjectTags } from '../../adapters/aws/s3.js';
-import { objectReplicationStatus } from '../../adapters/aws/s3-bucket.js';
-import { exportObjectKey } from '../../domain/dr-copies/export.js';
+import { listObjects, getObjectTags } from '../../adapters/aws/s3/objects.js';
+import { objectReplicationStatus } from '../../adapters/aws/s3/bucket.js';
+import { exportObjectKey } from '../../domain/points/export-objects.js';
 import { exportAttempts, isCompleteShardSet } from '../../domain/dr-copies/export-plan.js';
 import { isSnapshotOf } from '../../domain/plans/naming.js';
 import type { ExportRunInput } from '../../domain/plans/plan-input.js';
 import { TAGS, type TargetRef } from '../../domain/plans/types.js';
 import { ExportRunFailedError, runExportPlan, type ExportRunReport } from '../dr-copies/export.js';
-import { type OperatorAws, pollUntil, type WaitOptions } from './operator.js';
+import { type OperatorAws, pollUntil, type WaitOptions } from '../kernel/operator.js';
 import { RUNBOOKS } from '../../domain/alerting/catalog.js';
 
 /** What to export. */

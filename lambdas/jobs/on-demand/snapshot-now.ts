@@ -12,7 +12,7 @@ import type { ProbeInvoker } from '../../adapters/aws/probe-invoke.js';
 import type { SnapshotRunInput } from '../../domain/plans/plan-input.js';
 import { TAGS, type Tier } from '../../domain/plans/types.js';
 import { runSnapshotPlan, SnapshotRunFailedError, type SnapshotRunReport } from '../scheduled/snapshot.js';
-import { type OperatorAws, pollUntil, type WaitOptions } from './operator.js';
+import { type OperatorAws, pollUntil, type WaitOptions } from '../kernel/operator.js';
 
 /** What to take. */
 export interface SnapshotNowInput {

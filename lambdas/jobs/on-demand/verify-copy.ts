@@ -4,12 +4,12 @@
  * verdict it tagged the copy with.
  */
 import { startExecution } from '../../adapters/aws/executions.js';
-import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
-import { replicaVersion } from '../../adapters/aws/vault-verdicts.js';
-import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
+import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
+import { replicaVersion } from '../../adapters/records/vault-verdicts.js';
+import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { executionName, followExecution } from './executions.js';
-import type { OperatorAws, WaitOptions } from './operator.js';
+import type { OperatorAws, WaitOptions } from '../kernel/operator.js';
 
 /** Which copy, where. */
 export interface VerifyCopyInput {

@@ -11,7 +11,7 @@ import type { Alert } from '../../adapters/aws/alerts.js';
 import { pageSubject } from '../../domain/alerting/page.js';
 import { type ReportInput, reportKeyPrefix, reportPeriod } from '../../domain/report/input.js';
 import { VAULT_COPY_BY_REPLICATION } from '../../domain/report/vault-copy.js';
-import type { LogSink } from '../deps.js';
+import type { LogSink } from '../kernel/deps.js';
 import { elastiCacheReport, type ReportAws } from './elasticache-report.js';
 import { scheduledReportVaultCopy } from './vault-copy.js';
 import { writeBucketReport } from './write.js';

@@ -126,7 +126,7 @@ export async function reportOfDestination(
     store = folder;
   } else {
     const [{ bucketExists, storageS3Client }, { S3BackupStore }] = await Promise.all([
-      import('../../adapters/aws/storage-s3.js'),
+      import('../../adapters/aws/s3/client.js'),
       import('../../adapters/storage/backup-store-s3.js'),
     ]);
     const client = storageS3Client(destination.s3Endpoint ? { endpoint: destination.s3Endpoint } : {});

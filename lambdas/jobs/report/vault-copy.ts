@@ -7,8 +7,8 @@
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { listObjects } from '../../adapters/aws/s3.js';
-import { objectReplicationStatus } from '../../adapters/aws/s3-bucket.js';
+import { listObjects } from '../../adapters/aws/s3/objects.js';
+import { objectReplicationStatus } from '../../adapters/aws/s3/bucket.js';
 import { REPORTS_PREFIX } from '../../domain/report/input.js';
 import { judgeVaultCopy, previousReportPrefix } from '../../domain/report/vault-copy.js';
 

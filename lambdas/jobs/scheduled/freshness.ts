@@ -6,11 +6,12 @@ import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
 import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import { runFailureMessage } from '../../domain/plans/run-failure.js';
-import type { ScheduledDeps } from '../deps.js';
-import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
-import { vaultReplicaTags } from '../../adapters/aws/vault-verdicts.js';
+import type { ScheduledDeps } from '../kernel/deps.js';
+import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
+import { vaultReplicaTags } from '../../adapters/records/vault-verdicts.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
-import { ageSeconds, assessDrExport, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, type DrExport } from '../../domain/drills/select.js';
+import { assessDrExport } from '../../domain/drills/select.js';
+import { ageSeconds, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, type DrExport } from '../../domain/points/choice.js';
 import {
   ALL_TARGETS,
   drillRunOf,
@@ -21,10 +22,11 @@ import {
   reportedAge,
   type DrillExecution,
   type DrillRun,
-} from '../../domain/plans/freshness.js';
+} from '../../domain/points/freshness.js';
 import type { FreshnessInput } from '../../domain/plans/plan-input.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { nextOccurrences } from '../../domain/plans/schedule.js';
+import type { FreshnessReads } from '../dr-copies/copy-listing.js';
 
 /**
  * Freshness monitor (both regions, every few minutes, all plans of the
@@ -181,17 +183,6 @@ export interface FreshnessDeps extends ScheduledDeps {
 }
 
 type PlanInput = FreshnessInput['plans'][number];
-
-/**
- * DR listings by prefix and object tags by key (of the run's bucket), read
- * once per run whichever plans ask. A caller that passes its own to
- * {@link runFreshness} reads them afterwards instead of listing again
- * (`redis-dr status`).
- */
-export interface FreshnessReads {
-  readonly listings: Map<string, Promise<string[]>>;
-  readonly objectTags: Map<string, Promise<Record<string, string>>>;
-}
 
 /** Shared by the steps of one run. */
 interface Run {

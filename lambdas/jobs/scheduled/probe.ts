@@ -1,9 +1,9 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { countKeys, scanExpiryTimes, serverTime } from '../../adapters/redis/drill-scan.js';
 import { createRedisConnection, type RedisClient } from '../../adapters/redis/connection.js';
-import type { LogSink } from '../deps.js';
+import type { LogSink } from '../kernel/deps.js';
 import { getRedisCredentials } from '../../adapters/aws/secrets.js';
-import { formatExpiryHistogram, histogramOf } from '../../domain/drills/expiry.js';
+import { formatExpiryHistogram, histogramOf } from '../../domain/rdb/expiry-histogram.js';
 import { CANARY_KEY, MAX_TAG_CHARS, PROBE_EXPIRY_SCAN, type ProbeInput, type ProbeResult } from '../../domain/plans/probe.js';
 
 /**

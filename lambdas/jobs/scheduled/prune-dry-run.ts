@@ -11,8 +11,8 @@
 import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
 import { pruneRunInput } from '../../../lib/deployment.js';
 import { targetPlan, type TargetPlan } from '../../domain/plans/retention-plan.js';
-import type { OperatorClients } from '../on-demand/clients.js';
-import type { JobOutcome } from '../outcome.js';
+import type { OperatorClients } from '../kernel/clients.js';
+import type { JobOutcome } from '../kernel/outcome.js';
 import { PruneRunFailedError, pruneRunFailed, type PruneRunReport, type PruneTargetResult, runPrunePlan } from './prune.js';
 
 /** What a dry run found. */

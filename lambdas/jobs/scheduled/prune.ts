@@ -4,7 +4,7 @@ import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
 import { mapConcurrent, RetriesExhaustedError, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import { runFailureMessage } from '../../domain/plans/run-failure.js';
-import type { ScheduledDeps } from '../deps.js';
+import type { ScheduledDeps } from '../kernel/deps.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { retentionPolicyOf, type PruneRunInput } from '../../domain/plans/plan-input.js';
 import { selectExpired, type HoldReason, type RetentionDecision } from '../../domain/plans/retention.js';

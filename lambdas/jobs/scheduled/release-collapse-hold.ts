@@ -17,16 +17,16 @@ import { recoveryBucketName } from '../../../lib/deployment.js';
 import { tagSnapshot, untagSnapshot } from '../../adapters/aws/elasticache.js';
 import { describeError } from '../../adapters/aws/errors.js';
 import { throttleRetry } from '../../adapters/aws/retry.js';
-import { getObjectTags, listObjects } from '../../adapters/aws/s3.js';
+import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
 import { taggedElastiCacheResources } from '../../adapters/aws/tagging.js';
-import { parseExportObjectKey } from '../../domain/dr-copies/export.js';
+import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
-import { collapseMarkState, releasedMarkValue } from '../../domain/plans/collapse-points.js';
+import { collapseMarkState, releasedMarkValue } from '../../domain/points/collapse-points.js';
 import { isSnapshotOf, parseSnapshotName } from '../../domain/plans/naming.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { setCopyTiers } from '../dr-copies/collapse-copies.js';
-import type { OperatorClients } from '../on-demand/clients.js';
-import { UsageError } from '../usage-error.js';
+import type { OperatorClients } from '../kernel/clients.js';
+import { UsageError } from '../kernel/usage-error.js';
 
 /** Options of {@link releaseCollapseHold}. */
 export interface CollapseReleaseOptions {

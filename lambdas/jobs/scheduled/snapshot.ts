@@ -16,7 +16,7 @@ import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import { mapConcurrent, RetriesExhaustedError, retryWithBackoff, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import type { ProbeInvoker } from '../../adapters/aws/probe-invoke.js';
 import { runFailureMessage } from '../../domain/plans/run-failure.js';
-import type { ScheduledDeps } from '../deps.js';
+import type { ScheduledDeps } from '../kernel/deps.js';
 import { formatCanary, type ProbeResult } from '../../domain/plans/probe.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { formatSnapshotName, parseSnapshotName } from '../../domain/plans/naming.js';
@@ -32,7 +32,7 @@ import {
   probeKeyspace,
   UNJUDGED_MARK,
   type CountedPoint,
-} from '../../domain/plans/collapse-points.js';
+} from '../../domain/points/collapse-points.js';
 import { TAGS, type TargetRef, type Tier } from '../../domain/plans/types.js';
 
 /** Why a target failed, for reports and for the on-call reader. */

@@ -9,14 +9,14 @@
  */
 import { open, stat } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { AofDirectory, RestoreDirectory, serverAofState } from '../../adapters/host/aof-dir.js';
+import { AofDirectory, RestoreDirectory, serverAofState } from '../../adapters/storage/aof-dir.js';
 import { connectUrl, type UrlCredentials } from '../../adapters/redis/dump-restore.js';
 import { startLocalRedis } from '../../adapters/redis/local-server.js';
 import { findServerBinary, LocalRedisError } from '../../adapters/redis/server-binary.js';
 import { pullRdb } from '../../adapters/redis/sync.js';
 import { type AofStore, FileAofStore, S3AofStore } from '../../adapters/storage/aof-store.js';
 import { type BackupStore, FileBackupStore, parseDestination } from '../../adapters/storage/backup-store.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../kernel/usage-error.js';
 import type { BackupDeps } from './backup.js';
 import type { RestoreAofDeps, RestoreAofRequest } from './restore-aof.js';
 import type { ShipAofDeps, ShipAofRequest } from './ship-aof-types.js';
@@ -41,7 +41,7 @@ export async function openDestination<T>(option: string, url: string, s3Endpoint
   if (s3Endpoint !== undefined && !/^https?:\/\/[^/]+/.test(s3Endpoint)) {
     throw new UsageError(`--s3-endpoint ${s3Endpoint} is not an http(s) URL: write e.g. http://127.0.0.1:9000`);
   }
-  const { bucketExists, storageS3Client } = await import('../../adapters/aws/storage-s3.js');
+  const { bucketExists, storageS3Client } = await import('../../adapters/aws/s3/client.js');
   const client = storageS3Client(s3Endpoint ? { endpoint: s3Endpoint } : {});
   // A bucket that is not there is a typo, as a missing folder is (exit 2, nothing done), not a failed run.
   if (!(await bucketExists(client, dest.bucket)))

@@ -10,7 +10,7 @@
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { BACKUP_EXTENSION, backupHoldRelease, parseBackupFileName } from '../../domain/self-managed/backup.js';
 import { collapseHold } from '../../domain/plans/collapse.js';
-import { releasedMarkValue } from '../../domain/plans/collapse-points.js';
+import { releasedMarkValue } from '../../domain/points/collapse-points.js';
 
 /** What a release did. */
 export interface BackupHoldReleased {

@@ -23,7 +23,7 @@
  * 5. load the result into a throwaway server (a copy of it) and report its keys.
  */
 import { createHash } from 'node:crypto';
-import type { RestoreDirectory } from '../../adapters/host/aof-dir.js';
+import type { RestoreDirectory } from '../../adapters/storage/aof-dir.js';
 import { readStoredManifest, StoredManifestError, type AofStore } from '../../adapters/storage/aof-store.js';
 import type { LocalRedis, LocalRedisOptions } from '../../adapters/redis/local-server.js';
 import {

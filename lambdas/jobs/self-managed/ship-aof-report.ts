@@ -6,7 +6,7 @@
  */
 import { pingHeartbeat } from '../../adapters/host/heartbeat.js';
 import { writeFileAtomic } from '../../adapters/host/textfile.js';
-import type { ServerAofState } from '../../adapters/host/aof-dir.js';
+import type { ServerAofState } from '../../adapters/storage/aof-dir.js';
 import { type BaseRecord, isoSecond } from '../../domain/self-managed/aof-history.js';
 import { formatAofMetrics } from '../../domain/self-managed/aof-metrics.js';
 import { type CycleReport, formatBytes, message, QUIET_LOG_MS, type ShipAofDeps, type ShipAofRequest } from './ship-aof-types.js';

@@ -20,7 +20,7 @@
  * history).
  */
 import { createHash } from 'node:crypto';
-import { AofDirError, type AofDirectory, type AofFileHandle, type ManifestFile } from '../../adapters/host/aof-dir.js';
+import { AofDirError, type AofDirectory, type AofFileHandle, type ManifestFile } from '../../adapters/storage/aof-dir.js';
 import { readStoredManifest, StoredManifestError, type AofStore } from '../../adapters/storage/aof-store.js';
 import { mapConcurrent } from '../../adapters/aws/retry.js';
 import { baseRecordKey, coverage, describeTorn, type StoredHistory } from '../../domain/self-managed/aof-layout.js';

@@ -1,6 +1,6 @@
 /** What `redis-dr ship-aof` is asked to do, what it reports, and the shipper's shared bookkeeping types. */
 import { createHash } from 'node:crypto';
-import type { AofDirectory, AofFileHandle, ServerAofState } from '../../adapters/host/aof-dir.js';
+import type { AofDirectory, AofFileHandle, ServerAofState } from '../../adapters/storage/aof-dir.js';
 import type { AofStore } from '../../adapters/storage/aof-store.js';
 
 /** What the shipper is asked to do. */

@@ -41,8 +41,8 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ManifestFile } from '../../adapters/host/aof-dir.js';
-import type { ServerAofState } from '../../adapters/host/aof-dir.js';
+import type { ManifestFile } from '../../adapters/storage/aof-dir.js';
+import type { ServerAofState } from '../../adapters/storage/aof-dir.js';
 import { AOF_LAYOUT, AOF_MARKER_KEY, baseRecordKey, coverage, endKey, manifestKey, partKey, readStoredHistory } from '../../domain/self-managed/aof-layout.js';
 import { chainToEnd, heldFiles, HistoryError, indexHeld, manifestRoles, type BaseRecord, type HeldFile } from '../../domain/self-managed/aof-history.js';
 import type { AofManifest } from '../../domain/self-managed/aof-manifest.js';

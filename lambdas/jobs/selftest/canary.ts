@@ -12,7 +12,7 @@ import { deleteSnapshot, describeSnapshotDetail, isSnapshotNotFound } from '../.
 import { describeError, errorName, isBusy } from '../../adapters/aws/errors.js';
 import { TAGS } from '../../domain/plans/types.js';
 import type { SelftestCanary } from '../../domain/selftest/input.js';
-import { type OperatorAws, pollUntil, type WaitOptions, WaitTimedOutError } from '../on-demand/operator.js';
+import { type OperatorAws, pollUntil, type WaitOptions, WaitTimedOutError } from '../kernel/operator.js';
 import { type SelftestRunner, StepFailedError } from './runner.js';
 
 /** The run ended with an error, and the canary (or its point) was left behind: what is left and how to delete it, and that error. */

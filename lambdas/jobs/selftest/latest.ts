@@ -6,7 +6,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describeError } from '../../adapters/aws/errors.js';
-import { readNewestSelftestRecord } from '../../adapters/aws/selftest-records.js';
+import { readNewestSelftestRecord } from '../../adapters/records/selftest-records.js';
 import { type SelftestSummary, summarizeSelftest } from '../../domain/selftest/steps.js';
 
 /** The newest record's summary, or `unread` with why. */

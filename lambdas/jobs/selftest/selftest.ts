@@ -26,7 +26,7 @@ import type { SelftestInput, SelftestPlan } from '../../domain/selftest/input.js
 import type { SelftestStep } from '../../domain/selftest/steps.js';
 import { exportRecoveryPoint } from '../on-demand/export-now.js';
 import { executionName, followExecution } from '../on-demand/executions.js';
-import { type OperatorAws, type WaitOptions, WaitTimedOutError } from '../on-demand/operator.js';
+import { type OperatorAws, type WaitOptions, WaitTimedOutError } from '../kernel/operator.js';
 import { takeRecoveryPoints } from '../on-demand/snapshot-now.js';
 import { withCanary } from './canary.js';
 import { SelftestRunner, StepFailedError, type StepOutcome } from './runner.js';

@@ -7,12 +7,12 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../../adapters/aws/alerts.js';
-import { writeSelftestRecord } from '../../adapters/aws/selftest-records.js';
+import { writeSelftestRecord } from '../../adapters/records/selftest-records.js';
 import { topicSubscriptions } from '../../adapters/aws/sns.js';
 import { SELFTEST_SOURCE } from '../../domain/alerting/format.js';
 import { type SelftestRecord, selftestRecordKey, selftestVerdict } from '../../domain/selftest/steps.js';
 import { forwardAlert } from '../alerting/alert-formatter.js';
-import type { LogSink } from '../deps.js';
+import type { LogSink } from '../kernel/deps.js';
 import { type SelftestRunner, StepFailedError } from './runner.js';
 
 /** One region's alert topic. */

@@ -12,16 +12,16 @@ import { describeError } from '../../adapters/aws/errors.js';
 import { drillReportOf, listDrillExecutions, listSucceededDrills } from '../../adapters/aws/drill-history.js';
 import { METRIC } from '../../domain/alerting/metrics.js';
 import type { DrillWhere } from '../../domain/drills/drill.js';
-import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../../domain/plans/freshness.js';
+import { ALL_TARGETS, drillPlanOf, MAX_DRILL_EXECUTIONS } from '../../domain/points/freshness.js';
 import { pointsToShow } from '../../domain/dr-copies/rdb-copies.js';
 import { mapConcurrent, throttleRetry } from '../../adapters/aws/retry.js';
-import { FreshnessRunFailedError, runFreshness, type FreshnessReads, type FreshnessReport } from '../scheduled/freshness.js';
-import type { OperatorClients } from '../on-demand/clients.js';
-import { copiesOf, copyBuckets, type TargetCopies } from '../dr-copies/copy-listing.js';
+import { FreshnessRunFailedError, runFreshness, type FreshnessReport } from '../scheduled/freshness.js';
+import type { OperatorClients } from '../kernel/clients.js';
+import { copiesOf, copyBuckets, type FreshnessReads, type TargetCopies } from '../dr-copies/copy-listing.js';
 import { collectVault, type VaultReport } from '../vault/vault-copies.js';
 import { taggedElastiCacheResources } from '../../adapters/aws/tagging.js';
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
-import { collapseMarkState, type CollapseMarkState } from '../../domain/plans/collapse-points.js';
+import { collapseMarkState, type CollapseMarkState } from '../../domain/points/collapse-points.js';
 import { TAGS } from '../../domain/plans/types.js';
 
 /** What a row measures. */

@@ -3,7 +3,7 @@ import { listCaches } from '../../adapters/aws/caches.js';
 import { throttleRetry } from '../../adapters/aws/retry.js';
 import { coverageOf, type CacheCoverage } from '../../domain/plans/coverage.js';
 import type { DrillWhere } from '../../domain/drills/drill.js';
-import { awsProblem, type OperatorClients } from '../on-demand/clients.js';
+import { awsProblem, type OperatorClients } from '../kernel/clients.js';
 
 /**
  * `redis-dr status --coverage`: every ElastiCache cache (replication groups

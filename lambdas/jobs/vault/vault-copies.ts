@@ -17,12 +17,12 @@ import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { freshnessLimits, recoveryBucketName, vaultStackName } from '../../../lib/deployment.js';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { mapConcurrent } from '../../adapters/aws/retry.js';
-import { getObjectRetention } from '../../adapters/aws/s3.js';
+import { getObjectRetention } from '../../adapters/aws/s3/objects.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { judgeVaultTarget, vaultCopy, vaultRetention, type VaultCopy, type VaultState } from '../../domain/vault/vault-copies.js';
-import { connectionProblem } from '../connection-problem.js';
-import type { OperatorClients } from '../on-demand/clients.js';
-import { VAULT_PROFILE_ENV } from '../on-demand/operator.js';
+import { connectionProblem } from '../kernel/connection-problem.js';
+import type { OperatorClients } from '../kernel/clients.js';
+import { VAULT_PROFILE_ENV } from '../kernel/operator.js';
 import { CopyBucket } from '../dr-copies/copy-listing.js';
 
 /** Exports of a target read at most (newest first) while looking for its newest recovery point. */

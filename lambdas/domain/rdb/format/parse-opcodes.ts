@@ -2,7 +2,7 @@
  * The RDB parser's file structure: the header (magic and version), the opcodes between keys (what the same byte means after the `REDIS` or the `VALKEY` magic: format/opcodes.ts), key metadata, a key's end and the trailer. Functions of the parser's state (see format/parser.ts).
  */
 import { keyDigestFinish, keyDigestRange, keyDigestStart } from './key-digests.js';
-import { bucketOffsets, expiryBucket } from '../../drills/expiry.js';
+import { bucketOffsets, expiryBucket } from '../expiry-histogram.js';
 import { RdbUnsupportedError } from '../errors.js';
 import { decodeKeyMetaClassSpec, isRedis86ValueType, KEY_META_ALLOW_IGNORE, keyMetaClassCount, STREAM_WITH_IDMP } from './key-meta.js';
 import {

@@ -1,7 +1,7 @@
 /**
  * The resumable RDB parser's state and primitives (see format/parser.ts for the design).
  */
-import { EXPIRY_BUCKETS } from '../../drills/expiry.js';
+import { EXPIRY_BUCKETS } from '../expiry-histogram.js';
 import { Crc64 } from '../codecs/crc64.js';
 import { LzfChecker, lzfDecompressTransient } from '../codecs/lzf.js';
 import { RdbFormatError } from '../errors.js';
@@ -90,7 +90,7 @@ export class RdbParserState {
   expiredKeys = 0;
   fileTimeMs = -1;
   pendingExpireMs = 0;
-  /** Keys with an expiry per bucket of the expiry grid (domain/drills/expiry.ts), from the file's `ctime`. */
+  /** Keys with an expiry per bucket of the expiry grid (domain/rdb/expiry-histogram.ts), from the file's `ctime`. */
   readonly expiryCounts = new Float64Array(EXPIRY_BUCKETS);
   /** The last key's bucket and its offsets (after, up to]: the next key is likely in it too. */
   bucket = 0;

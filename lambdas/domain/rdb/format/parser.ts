@@ -23,7 +23,7 @@
  *
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
-import { EXPIRY_BUCKETS, formatExpiryHistogram } from '../../drills/expiry.js';
+import { EXPIRY_BUCKETS, formatExpiryHistogram } from '../expiry-histogram.js';
 import { Crc64 } from '../codecs/crc64.js';
 import { RdbFormatError, RdbUnsupportedError } from '../errors.js';
 import type { RdbCheckpoint, RdbReport, RdbVerifierState, SlotImport } from '../report.js';

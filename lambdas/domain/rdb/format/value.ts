@@ -23,7 +23,7 @@
  * (stream listpacks), src/listpack.c, src/ziplist.c, src/zipmap.c and
  * src/intset.c of Redis; the parser (`parser.ts`) reads the same layouts.
  */
-import { keyDigest, normaliseScore, type KeyDigest, type KeyValue, type StreamGroup } from '../../keys/fingerprint.js';
+import { keyDigest, normaliseScore, type KeyDigest, type KeyValue, type StreamGroup } from '../fingerprint.js';
 import { RdbFormatError } from '../errors.js';
 import { validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
 import { bytesOf, type Element, listpackEntry, signedLE, view } from './listpack.js';

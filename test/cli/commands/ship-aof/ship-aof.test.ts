@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatRestoreAofReport, parseUntil, restoreAofFailure, UNTIL_FORMATS } from '../../../../cli/commands/restore-aof/action.js';
-import { UsageError } from '../../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store.js';
 import { parseStoredKey } from '../../../../lambdas/domain/self-managed/aof-layout.js';
 import { AOF_METRICS } from '../../../../lambdas/domain/self-managed/aof-metrics.js';

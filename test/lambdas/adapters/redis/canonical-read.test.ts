@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readCanonicalBatch } from '../../../../lambdas/adapters/redis/canonical-read.js';
 import { scanPipe } from '../../../../lambdas/adapters/redis/dump-restore.js';
 import { openPipe, type RespPipe } from '../../../../lambdas/adapters/redis/resp-pipe.js';
-import { keyDigest } from '../../../../lambdas/domain/keys/fingerprint.js';
+import { keyDigest } from '../../../../lambdas/domain/rdb/fingerprint.js';
 import { seedDataset } from '../../../cli/support/dataset.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 

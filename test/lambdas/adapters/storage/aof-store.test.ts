@@ -21,7 +21,7 @@ import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
-import { AofDirectory, RestoreDirectory } from '../../../../lambdas/adapters/host/aof-dir.js';
+import { AofDirectory, RestoreDirectory } from '../../../../lambdas/adapters/storage/aof-dir.js';
 import { FileAofStore, S3AofStore } from '../../../../lambdas/adapters/storage/aof-store.js';
 import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
 import { AofShipper } from '../../../../lambdas/jobs/self-managed/ship-aof.js';

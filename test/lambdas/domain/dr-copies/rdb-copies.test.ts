@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { drExportsByTarget, exportShards, exportVerification, type DrExport } from '../../../../lambdas/domain/drills/select.js';
-import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/dr-copies/export.js';
+import { drExportsByTarget, exportShards, exportVerification, type DrExport } from '../../../../lambdas/domain/points/choice.js';
+import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/points/export-objects.js';
 import {
   describeCopy,
   exportLocation,

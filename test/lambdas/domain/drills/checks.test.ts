@@ -15,7 +15,7 @@ import {
   typeBucket,
   type ScanSummary,
 } from '../../../../lambdas/domain/drills/checks.js';
-import { ExactExpiries, formatExpiryHistogram, histogramOf } from '../../../../lambdas/domain/drills/expiry.js';
+import { ExactExpiries, formatExpiryHistogram, histogramOf } from '../../../../lambdas/domain/rdb/expiry-histogram.js';
 
 const scan = (byType: Record<string, number>, extra: Partial<ScanSummary> = {}): ScanSummary => ({
   keys: Object.values(byType).reduce((a, n) => a + n, 0),

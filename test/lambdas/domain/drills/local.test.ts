@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { localDrillChecks, localDrillExpected } from '../../../../lambdas/domain/drills/local.js';
-import { ExactExpiries } from '../../../../lambdas/domain/drills/expiry.js';
+import { ExactExpiries } from '../../../../lambdas/domain/rdb/expiry-histogram.js';
 import type { RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 
 const report = (over: Partial<RdbReport> = {}): RdbReport => ({

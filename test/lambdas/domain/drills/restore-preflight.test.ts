@@ -4,7 +4,7 @@ import { verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier.js';
 import { bgsave, startRedisServer } from '../../../support/redis-server.js';
 import type { RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill.js';
 import { engineRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
-import { formatRdbSummary, parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
+import { formatRdbSummary, parseRdbSummary } from '../../../../lambdas/domain/points/rdb-summary.js';
 import type { RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import {
   assertRestorable,

@@ -6,8 +6,6 @@ import {
   clusterModeOf,
   DEFAULT_DRILL_NODE_TYPE,
   drChoice,
-  drExportsByTarget,
-  newestAvailable,
   NoRecoveryPointError,
   parseEngineTag,
   partitionOf,
@@ -16,10 +14,10 @@ import {
   snapshotExpected,
   rotationIndex,
   s3ObjectArn,
-  type DrExport,
   serverlessChoice,
 } from '../../../../lambdas/domain/drills/select.js';
-import { exportObjectTags } from '../../../../lambdas/domain/dr-copies/export.js';
+import { drExportsByTarget, newestAvailable, type DrExport } from '../../../../lambdas/domain/points/choice.js';
+import { exportObjectTags } from '../../../../lambdas/domain/points/export-objects.js';
 import type { RecoveryPoint } from '../../../../lambdas/domain/plans/types.js';
 import { DR_DRILL_INPUT } from '../../../support/drill-fixtures.js';
 

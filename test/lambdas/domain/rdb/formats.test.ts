@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rdbVerdict } from '../../../../lambdas/domain/rdb/verifier.js';
 import { both, file, le64, str, verify } from '../../../support/rdb-bytes.js';
-import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
+import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lambdas/domain/points/rdb-summary.js';
 
 /**
  * RDB formats newer than the local redis-server (7.0) writes or reads, built

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkDumpPayload } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
 import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
-import type { KeyValue } from '../../../../lambdas/domain/keys/fingerprint.js';
+import type { KeyValue } from '../../../../lambdas/domain/rdb/fingerprint.js';
 import { createRdbVerifier, type RdbCheckpoint, rdbVerdict } from '../../../../lambdas/domain/rdb/verifier.js';
 import { both, file, le64, str } from '../../../support/rdb-bytes.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExactExpiries, formatExpiryHistogram, histogramCounts, histogramOf } from '../../../../lambdas/domain/drills/expiry.js';
+import { ExactExpiries, formatExpiryHistogram, histogramCounts, histogramOf } from '../../../../lambdas/domain/rdb/expiry-histogram.js';
 import { createRdbVerifier, type RdbCheckpoint } from '../../../../lambdas/domain/rdb/verifier.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatExpiryHistogram, histogramOf } from '../../../../lambdas/domain/drills/expiry.js';
-import { parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
+import { formatExpiryHistogram, histogramOf } from '../../../../lambdas/domain/rdb/expiry-histogram.js';
+import { parseRdbSummary } from '../../../../lambdas/domain/points/rdb-summary.js';
 import {
   parseVaultVerdict,
   trustedVaultTags,

@@ -18,7 +18,7 @@ import {
   type VerifyStepInput,
   type VerifyStepResult,
 } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
-import { parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
+import { parseRdbSummary } from '../../../../lambdas/domain/points/rdb-summary.js';
 import { NOT_CHECKPOINTABLE, STEP_FUNCTIONS_MAX_STATE_BYTES, stateBytes, VERIFY_STATE_MAX_BYTES } from '../../../../lambdas/domain/dr-copies/verify-state.js';
 import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';

@@ -13,7 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { DrillInput } from '../../../../lambdas/domain/drills/drill.js';
 import { NoRecoveryPointError } from '../../../../lambdas/domain/drills/select.js';
 import { RestorePreflightError } from '../../../../lambdas/domain/drills/restore-preflight.js';
-import { exportObjectTags } from '../../../../lambdas/domain/dr-copies/export.js';
+import { exportObjectTags } from '../../../../lambdas/domain/points/export-objects.js';
 import { parseSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
 import { drillSelectEventSchema, selectRecoveryPoint, type DrillSelectEvent } from '../../../../lambdas/jobs/drills/drill-select.js';
 import { fakeDeps } from '../../../support/fakes.js';

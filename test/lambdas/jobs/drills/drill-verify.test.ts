@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bgsave, freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { bucketSpan, expiryBucket } from '../../../../lambdas/domain/drills/expiry.js';
-import { formatRdbSummary, parseRdbSummary } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
+import { bucketSpan, expiryBucket } from '../../../../lambdas/domain/rdb/expiry-histogram.js';
+import { formatRdbSummary, parseRdbSummary } from '../../../../lambdas/domain/points/rdb-summary.js';
 import { verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier.js';
 import { makeCertificates } from '../../../support/certificates.js';
 

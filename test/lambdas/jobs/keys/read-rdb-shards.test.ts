@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
 import { runMigrateRdb } from '../../../../cli/commands/migrate/rdb-action.js';
 import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore.js';
-import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/dr-copies/export.js';
+import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/points/export-objects.js';
 import { checkShardSet } from '../../../../lambdas/domain/keys/shard-set.js';
 import { restoreRdbKeys } from '../../../../lambdas/jobs/keys/read-rdb.js';
 import { cli } from '../../../cli/support/run-cli.js';

@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { listSucceededDrills, stateMachineCreatedAt } from '../../../../lambdas/adapters/aws/drill-history.js';
 import { scheduleGroupCreatedAt } from '../../../../lambdas/adapters/aws/scheduler.js';
-import type { DrillExecution } from '../../../../lambdas/domain/plans/freshness.js';
+import type { DrillExecution } from '../../../../lambdas/domain/points/freshness.js';
 import type { FreshnessInput } from '../../../../lambdas/domain/plans/plan-input.js';
 import type { TargetKind } from '../../../../lambdas/domain/plans/types.js';
 import { FreshnessRunFailedError, runFreshness, type FreshnessDeps, type FreshnessReport } from '../../../../lambdas/jobs/scheduled/freshness.js';

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { histogramCounts, histogramKeys } from '../../../../lambdas/domain/drills/expiry.js';
+import { histogramCounts, histogramKeys } from '../../../../lambdas/domain/rdb/expiry-histogram.js';
 import { formatCanary } from '../../../../lambdas/domain/plans/probe.js';
 import { runProbe } from '../../../../lambdas/jobs/scheduled/probe.js';
 import { MemoryLog } from '../../../support/fakes.js';

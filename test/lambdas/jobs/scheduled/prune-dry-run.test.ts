@@ -1,7 +1,7 @@
 import { DeleteSnapshotCommand } from '@aws-sdk/client-elasticache';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../lib/config/index.js';
-import { OperatorClients } from '../../../../lambdas/jobs/on-demand/clients.js';
+import { OperatorClients } from '../../../../lambdas/jobs/kernel/clients.js';
 import { pruneDryRun } from '../../../../lambdas/jobs/scheduled/prune-dry-run.js';
 import { fakeAws } from '../../../cli/support/fake-aws.js';
 import { FakeClock } from '../../../support/fakes.js';

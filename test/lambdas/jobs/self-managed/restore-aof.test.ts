@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RestoreDirectory } from '../../../../lambdas/adapters/host/aof-dir.js';
+import { RestoreDirectory } from '../../../../lambdas/adapters/storage/aof-dir.js';
 import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store.js';
 import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
 import { AOF_MARKER_KEY, baseRecordKey, endKey, manifestKey, partKey } from '../../../../lambdas/domain/self-managed/aof-layout.js';

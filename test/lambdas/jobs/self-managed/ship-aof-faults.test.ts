@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
-import { AofDirectory, RestoreDirectory, serverAofState } from '../../../../lambdas/adapters/host/aof-dir.js';
+import { AofDirectory, RestoreDirectory, serverAofState } from '../../../../lambdas/adapters/storage/aof-dir.js';
 import { FileAofStore, type OpenForWrite } from '../../../../lambdas/adapters/storage/aof-store.js';
 import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
 import { parseStoredKey } from '../../../../lambdas/domain/self-managed/aof-layout.js';

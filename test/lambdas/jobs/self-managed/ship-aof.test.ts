@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
-import { AofDirectory, RestoreDirectory } from '../../../../lambdas/adapters/host/aof-dir.js';
+import { AofDirectory, RestoreDirectory } from '../../../../lambdas/adapters/storage/aof-dir.js';
 import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store.js';
 import { startLocalRedis, type LocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
 import { readStoredHistory } from '../../../../lambdas/domain/self-managed/aof-layout.js';

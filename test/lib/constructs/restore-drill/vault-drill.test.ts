@@ -17,12 +17,12 @@ import { loadConfig, type RedisDrConfig } from '../../../../lib/config/index.js'
 import { drillRunInput, recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../../../../lib/deployment.js';
 import { VAULT_DRILL_BUCKET_ACTIONS, VAULT_DRILL_OBJECT_ACTIONS } from '../../../../lib/constructs/vault/vault-bucket.js';
 import { publishAlert } from '../../../../lambdas/adapters/aws/alerts.js';
-import { readVaultVerdict } from '../../../../lambdas/adapters/aws/vault-verdicts.js';
+import { readVaultVerdict } from '../../../../lambdas/adapters/records/vault-verdicts.js';
 import { TUNING } from '../../../../lambdas/adapters/aws/client-config.js';
 import { systemClock } from '../../../../lambdas/adapters/aws/retry.js';
 import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
 import { drillVerifyInputSchema } from '../../../../lambdas/domain/drills/drill.js';
-import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/dr-copies/export.js';
+import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/points/export-objects.js';
 import { TAGS } from '../../../../lambdas/domain/plans/types.js';
 import { drillReportEventSchema, reportDrill, type DrillReportResult } from '../../../../lambdas/jobs/drills/drill-report.js';
 import { drillSelectEventSchema, selectRecoveryPoint } from '../../../../lambdas/jobs/drills/drill-select.js';

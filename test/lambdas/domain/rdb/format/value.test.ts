@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCanonicalBatch } from '../../../../../lambdas/adapters/redis/canonical-read.js';
-import { keyDigest, type KeyDigest } from '../../../../../lambdas/domain/keys/fingerprint.js';
+import { keyDigest, type KeyDigest } from '../../../../../lambdas/domain/rdb/fingerprint.js';
 import { dumpPayload } from '../../../../../lambdas/domain/rdb/format/dump-payload.js';
 import { RdbKeyReader, type RdbKey } from '../../../../../lambdas/domain/rdb/keys.js';
 import { decodeDumpPayload, payloadDigest } from '../../../../../lambdas/domain/rdb/format/value.js';

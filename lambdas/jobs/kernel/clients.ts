@@ -17,9 +17,9 @@ import type { MetricsSink } from '../../adapters/aws/metrics.js';
 import { systemClock, type RetryClock } from '../../adapters/aws/retry.js';
 import { s3ClientConfig, sdkClientConfig, TUNING } from '../../adapters/aws/client-config.js';
 import { partitionOf } from '../../domain/drills/select.js';
-import { connectionProblem } from '../connection-problem.js';
-import type { LogSink, ScheduledDeps } from '../deps.js';
-import { UsageError } from '../usage-error.js';
+import { connectionProblem } from './connection-problem.js';
+import type { LogSink, ScheduledDeps } from './deps.js';
+import { UsageError } from './usage-error.js';
 import type { OperatorAws } from './operator.js';
 
 /** Warnings and errors the Lambda code logs, kept for the report instead of printed as JSON lines. */
@@ -174,12 +174,12 @@ export class OperatorClients implements OperatorAws {
   }
 }
 
-/** Missing, expired or refused credentials (the shared mapping of lambdas/jobs/connection-problem.ts). */
+/** Missing, expired or refused credentials (the shared mapping of lambdas/jobs/kernel/connection-problem.ts). */
 function isNoCredentials(err: unknown): boolean {
   return connectionProblem(err)?.code === 'aws-credentials';
 }
 
-/** An AWS failure in words, with the fix when there is a usual one (credentials and endpoints: lambdas/jobs/connection-problem.ts). */
+/** An AWS failure in words, with the fix when there is a usual one (credentials and endpoints: lambdas/jobs/kernel/connection-problem.ts). */
 export function awsProblem(err: unknown): string {
   const connection = connectionProblem(err);
   if (connection) return `${connection.message}: ${connection.fix}`;

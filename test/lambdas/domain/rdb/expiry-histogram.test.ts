@@ -11,7 +11,7 @@ import {
   histogramKeys,
   histogramOf,
   parseExpiryHistogram,
-} from '../../../../lambdas/domain/drills/expiry.js';
+} from '../../../../lambdas/domain/rdb/expiry-histogram.js';
 import { mulberry32 } from '../../../../lambdas/domain/keys/prng.js';
 
 const BASE = Date.parse('2026-11-23T09:00:00Z');

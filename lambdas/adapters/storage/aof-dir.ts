@@ -12,8 +12,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { appendFilenameOf } from '../../domain/self-managed/aof-manifest.js';
-import { PutError } from '../storage/object-store.js';
-import { FileObjectStore } from '../storage/object-store-file.js';
+import { PutError } from './object-store.js';
+import { FileObjectStore } from './object-store-file.js';
 
 /** The directory is not a Redis 7+ AOF directory (the message says what it is instead). */
 export class AofDirError extends Error {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bucketSpan, EXPIRY_BUCKETS, formatExpiryHistogram, histogramKeys, histogramOf } from '../../../../lambdas/domain/drills/expiry.js';
-import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lambdas/domain/dr-copies/rdb-summary.js';
+import { bucketSpan, EXPIRY_BUCKETS, formatExpiryHistogram, histogramKeys, histogramOf } from '../../../../lambdas/domain/rdb/expiry-histogram.js';
+import { formatRdbSummary, parseRdbSummary, verdictTags } from '../../../../lambdas/domain/points/rdb-summary.js';
 import type { RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 
 const report = (overrides: Partial<RdbReport>): RdbReport => ({

@@ -12,7 +12,7 @@ import {
   probeKeyspace,
   releasedMarkValue,
   type CopyObject,
-} from '../../../../lambdas/domain/plans/collapse-points.js';
+} from '../../../../lambdas/domain/points/collapse-points.js';
 
 const at = (hhmm: string) => new Date(`2026-11-21T${hhmm}:00Z`);
 

@@ -4,7 +4,7 @@
  * drill (per-type key histogram) and the CLI. One tag value holds the whole
  * summary because S3 allows only 10 tags per object. Pure.
  */
-import { fitExpiryHistogram, parseExpiryHistogram } from '../drills/expiry.js';
+import { fitExpiryHistogram, parseExpiryHistogram } from '../rdb/expiry-histogram.js';
 import { rdbVerdict, type RdbReport, type RdbVerdict } from '../rdb/verifier.js';
 import { TAGS } from '../plans/types.js';
 
@@ -19,7 +19,7 @@ export interface RdbSummary {
   readonly byType: Readonly<Record<string, number>>;
   /**
    * When the keys with an expiry expire (an expiry histogram's text form,
-   * domain/drills/expiry.ts), merged as needed to fit the tag. Absent when no key has
+   * domain/rdb/expiry-histogram.ts), merged as needed to fit the tag. Absent when no key has
    * an expiry, and in summaries written before histograms were recorded.
    */
   readonly expiryHistogram?: string;

@@ -4,7 +4,7 @@
  * S3-compatible endpoint included.
  */
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { s3ClientConfig } from './client-config.js';
+import { s3ClientConfig } from '../client-config.js';
 
 /** Options of {@link storageS3Client}. */
 export interface StorageS3Options {

@@ -6,8 +6,8 @@
 import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { MetricsSink } from '../adapters/aws/metrics.js';
-import type { RetryClock } from '../adapters/aws/retry.js';
+import type { MetricsSink } from '../../adapters/aws/metrics.js';
+import type { RetryClock } from '../../adapters/aws/retry.js';
 
 /** Structured logging as handlers use it (Powertools Logger satisfies it). */
 export interface LogSink {

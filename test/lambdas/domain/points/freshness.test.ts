@@ -7,7 +7,7 @@ import {
   newestExported,
   reportedAge,
   type DrillRun,
-} from '../../../../lambdas/domain/plans/freshness.js';
+} from '../../../../lambdas/domain/points/freshness.js';
 import type { RecoveryPoint } from '../../../../lambdas/domain/plans/types.js';
 
 const at = (iso: string) => new Date(iso);

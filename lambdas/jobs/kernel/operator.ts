@@ -8,7 +8,7 @@ import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { RetryClock } from '../../adapters/aws/retry.js';
-import type { ScheduledDeps } from '../deps.js';
+import type { ScheduledDeps } from './deps.js';
 
 /** The environment variable naming the vault account's AWS profile when `--vault-profile` is not given (read by the CLI, named in the vault jobs' fixes). */
 export const VAULT_PROFILE_ENV = 'REDIS_DR_VAULT_PROFILE';

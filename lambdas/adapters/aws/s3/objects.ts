@@ -7,11 +7,11 @@ import {
   PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { errorName } from './errors.js';
+import { errorName } from '../errors.js';
 import type { Readable } from 'node:stream';
-import { mergeTags } from '../../domain/dr-copies/export.js';
-import type { ObjectRetention } from '../../domain/vault/vault-copies.js';
-import type { CallWrapper } from './elasticache.js';
+import { mergeTags } from '../../../domain/points/export-objects.js';
+import type { ObjectRetention } from '../../../domain/vault/vault-copies.js';
+import type { CallWrapper } from '../elasticache.js';
 
 /**
  * S3 calls of the export and verify-rdb Lambdas (and the CLI): list, read

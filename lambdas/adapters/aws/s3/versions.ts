@@ -1,5 +1,5 @@
 import { GetBucketAclCommand, GetObjectAclCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { CallWrapper } from './elasticache.js';
+import type { CallWrapper } from '../elasticache.js';
 
 /**
  * S3 object versions and owners: every version under a prefix (the vault

@@ -8,7 +8,7 @@ import {
   valueDigest,
   type KeyDigest,
   type KeyValue,
-} from '../../../../lambdas/domain/keys/fingerprint.js';
+} from '../../../../lambdas/domain/rdb/fingerprint.js';
 
 const b = (s: string) => Buffer.from(s);
 

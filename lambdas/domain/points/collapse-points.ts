@@ -11,10 +11,10 @@
  * `accepted …`) rather than deleting it, so the next run does not put the
  * holds back.
  */
-import { collapseHold, detectCollapse, fullestInWindow, parseCollapseHold, type Collapse, type KeyspaceSize } from './collapse.js';
-import { parseRdbSummary } from '../dr-copies/rdb-summary.js';
-import { parseExportObjectKey, parseShardTag } from '../dr-copies/export.js';
-import { TAGS } from './types.js';
+import { collapseHold, detectCollapse, fullestInWindow, parseCollapseHold, type Collapse, type KeyspaceSize } from '../plans/collapse.js';
+import { parseRdbSummary } from './rdb-summary.js';
+import { parseExportObjectKey, parseShardTag } from './export-objects.js';
+import { TAGS } from '../plans/types.js';
 
 /** ElastiCache and S3 allow tag values of at most 256 characters. */
 export const MAX_TAG_VALUE = 256;

@@ -3,9 +3,9 @@ import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { headObject, ObjectChangedError, readRanges, type RangedReadOptions } from '../../../../lambdas/adapters/aws/s3-ranges.js';
-import { awsError } from '../../../support/fakes.js';
-import { mulberry32 } from '../../../support/prng.js';
+import { headObject, ObjectChangedError, readRanges, type RangedReadOptions } from '../../../../../lambdas/adapters/aws/s3/ranges.js';
+import { awsError } from '../../../../support/fakes.js';
+import { mulberry32 } from '../../../../support/prng.js';
 
 const s3 = mockClient(S3Client);
 const client = new S3Client({ region: 'eu-west-1' });

@@ -13,9 +13,9 @@ import {
   HeadObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { ReplicationRuleFacts } from '../../domain/doctor/judge.js';
-import type { CallWrapper } from './elasticache.js';
-import { errorName } from './errors.js';
+import type { ReplicationRuleFacts } from '../../../domain/doctor/judge.js';
+import type { CallWrapper } from '../elasticache.js';
+import { errorName } from '../errors.js';
 
 const direct: CallWrapper = (call) => call();
 

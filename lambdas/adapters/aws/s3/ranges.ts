@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { setMaxListeners } from 'node:events';
-import type { CallWrapper } from './elasticache.js';
-import { describeError, errorName, isThrottling } from './errors.js';
+import type { CallWrapper } from '../elasticache.js';
+import { describeError, errorName, isThrottling } from '../errors.js';
 
 /**
  * One S3 object read by parallel ranged GETs and yielded in order, for the

@@ -8,11 +8,11 @@ import {
   vaultVerdictKey,
   verdictNamesReplica,
 } from '../../domain/vault/vault-verdict.js';
-import type { CallWrapper } from './elasticache.js';
-import { errorName } from './errors.js';
+import type { CallWrapper } from '../aws/elasticache.js';
+import { errorName } from '../aws/errors.js';
 import { PutError } from '../storage/object-store.js';
 import { S3ObjectStore } from '../storage/object-store-s3.js';
-import { getObjectTags } from './s3.js';
+import { getObjectTags } from '../aws/s3/objects.js';
 
 /**
  * The vault verifier's verdict objects (domain/vault/vault-verdict.ts):

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { exportName, exportObjectKey, exportObjectTags, mergeTags, parseExportObjectKey, parseShardTag } from '../../../../lambdas/domain/dr-copies/export.js';
+import {
+  exportName,
+  exportObjectKey,
+  exportObjectTags,
+  mergeTags,
+  parseExportObjectKey,
+  parseShardTag,
+} from '../../../../lambdas/domain/points/export-objects.js';
 import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
 import { MAX_OBJECT_TAGS } from '../../../../lambdas/domain/plans/types.js';
 

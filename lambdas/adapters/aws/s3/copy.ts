@@ -8,9 +8,9 @@ import {
   type S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { COPY_OBJECT_MAX_BYTES, multipartParts, partRanges, type SeedReplica } from '../../domain/vault/vault-seed.js';
-import type { CallWrapper } from './elasticache.js';
-import { listVersions } from './s3-versions.js';
+import { COPY_OBJECT_MAX_BYTES, multipartParts, partRanges, type SeedReplica } from '../../../domain/vault/vault-seed.js';
+import type { CallWrapper } from '../elasticache.js';
+import { listVersions } from './versions.js';
 
 /**
  * Server-side copies of one object version into another bucket, and the

@@ -10,7 +10,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ReadBackMismatchError, type ReadBack } from '../storage/durable-file.js';
+import { ReadBackMismatchError, type ReadBack } from './durable-file.js';
 
 /**
  * SHA-256 of each `partBytes` slice of a stream: the parts lib-storage's

@@ -8,8 +8,8 @@
  * `assessDrExport` in drill-select.ts): a copy is fresh exactly when a DR
  * drill could restore it.
  */
-import { ageSeconds, newestAvailable } from '../drills/select.js';
-import { TAGS, type RecoveryPoint } from './types.js';
+import { ageSeconds, newestAvailable } from './choice.js';
+import { TAGS, type RecoveryPoint } from '../plans/types.js';
 
 /** Target dimension value of the plan-wide drill age (any target of the plan). */
 export const ALL_TARGETS = 'all';

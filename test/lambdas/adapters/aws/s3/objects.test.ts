@@ -1,9 +1,9 @@
 import { GetObjectRetentionCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { throttleRetry } from '../../../../lambdas/adapters/aws/retry.js';
-import { addObjectTags, getObjectRetention, getObjectTags, listObjects, parseS3Url } from '../../../../lambdas/adapters/aws/s3.js';
-import { awsError, FakeClock } from '../../../support/fakes.js';
+import { throttleRetry } from '../../../../../lambdas/adapters/aws/retry.js';
+import { addObjectTags, getObjectRetention, getObjectTags, listObjects, parseS3Url } from '../../../../../lambdas/adapters/aws/s3/objects.js';
+import { awsError, FakeClock } from '../../../../support/fakes.js';
 
 const s3 = mockClient(S3Client);
 const client = new S3Client({ region: 'eu-west-1' });

@@ -1,10 +1,10 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3ClientConfig } from '../../../../lambdas/adapters/aws/client-config.js';
-import { awsClient } from '../../../../lambdas/handlers/entry.js';
-import { OperatorClients } from '../../../../lambdas/jobs/on-demand/clients.js';
-import { exampleConfig } from '../../../support/synth.js';
-import { startMotoS3, type MotoS3 } from '../../../support/moto.js';
+import { s3ClientConfig } from '../../../../../lambdas/adapters/aws/client-config.js';
+import { awsClient } from '../../../../../lambdas/handlers/entry.js';
+import { OperatorClients } from '../../../../../lambdas/jobs/kernel/clients.js';
+import { exampleConfig } from '../../../../support/synth.js';
+import { startMotoS3, type MotoS3 } from '../../../../support/moto.js';
 import { S3Client } from '@aws-sdk/client-s3';
 
 /**

@@ -3,7 +3,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ReadBackMismatchError } from '../../../../lambdas/adapters/storage/durable-file.js';
-import { PartDigests, verifyS3ReadBack } from '../../../../lambdas/adapters/aws/s3-read-back.js';
+import { PartDigests, verifyS3ReadBack } from '../../../../lambdas/adapters/storage/s3-read-back.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest();
 const data = Buffer.from('0123456789abcdefghij'); // 20 bytes: parts of 8 are 8, 8, 4
