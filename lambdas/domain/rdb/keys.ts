@@ -30,6 +30,16 @@ import type { RdbReport } from './report.js';
  */
 export const DEFAULT_MAX_KEY_BYTES = 512 * 1024 * 1024;
 
+/** Where a key's value lies in the file (the DUMP payload's object bytes are `[valueAt, valueEnd)`). */
+export interface KeyPlacement {
+  /** RDB value type. */
+  readonly type: number;
+  readonly valueAt: number;
+  readonly valueEnd: number;
+  /** Absolute expiry in ms since the epoch; null without one. */
+  readonly expireAtMs: number | null;
+}
+
 /** One key of the file, ready for `RESTORE`. */
 export interface RdbKey {
   /** Database it is stored in. */
@@ -70,9 +80,10 @@ export interface RdbKeyReaderOptions {
   readonly payloadVersion?: number;
   /**
    * Which keys to build payloads for (the others cost only their parsing);
-   * `bytes` is the key's size in the file (type, name and value). @default all
+   * `bytes` is the key's size in the file (type, name and value), `at` where
+   * its value lies (what an index of the file keeps). @default all
    */
-  readonly want?: (db: number, name: Buffer, bytes: number) => boolean;
+  readonly want?: (db: number, name: Buffer, bytes: number, at: KeyPlacement) => boolean;
   /**
    * Asked of a key still open at the end of a push, once its name is in:
    * false drops its value's bytes as they stream by (a big key another
@@ -201,7 +212,7 @@ export class RdbKeyReader implements RdbKeySink {
   private readonly maxKeyBytes: number;
   private readonly keepChunks: boolean;
   private readonly partsFromBytes: number;
-  private readonly want: ((db: number, name: Buffer, bytes: number) => boolean) | undefined;
+  private readonly want: RdbKeyReaderOptions['want'];
   private readonly wantName: ((db: number, name: Buffer) => boolean) | undefined;
   /** The file offset of the open key `wantName` was asked about, and of the one it declined (-1: none). */
   private askedAt = -1;
@@ -340,13 +351,13 @@ export class RdbKeyReader implements RdbKeySink {
       return;
     }
     const name = this.name(start + 1, nameEnd);
-    const wanted = this.want ? this.want(db, name, end - start) : true;
+    const expireAt = expireAtMs < 0 ? null : expireAtMs;
+    const wanted = this.want ? this.want(db, name, end - start, { type, valueAt: nameEnd, valueEnd: end, expireAtMs: expireAt }) : true;
     if (!wanted || start === this.declinedAt) {
       this.unwanted++;
       return;
     }
     const payloadBytes = 1 + (end - nameEnd) + DUMP_FOOTER_BYTES;
-    const expireAt = expireAtMs < 0 ? null : expireAtMs;
     let key: { -readonly [K in keyof RdbKey]: RdbKey[K] };
     if (this.keepChunks && end - nameEnd >= this.partsFromBytes) {
       const parts = this.payloadParts(type, nameEnd, end);

@@ -1,0 +1,116 @@
+/**
+ * The socket half of `redis-dr serve`: a TCP server speaking RESP2/RESP3
+ * (node:net) that hands each request to the command table
+ * (lambdas/domain/serve/commands.ts) and writes the replies in order. A
+ * client sending bytes that are no request gets `-ERR Protocol error: …`
+ * and is disconnected, as by Redis; nothing a client sends stops the
+ * server.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Session } from '../../domain/serve/context.js';
+import { encodeReply, ProtocolError, type Reply, RequestParser } from '../../domain/serve/resp.js';
+
+/** Answers one request of a session. Never throws (a failure is an error reply). */
+export type RequestHandler = (session: Session, args: Buffer[]) => Promise<Reply>;
+
+/** A listening endpoint. */
+export interface RespEndpoint {
+  readonly host: string;
+  readonly port: number;
+  /** Connections open now. */
+  connections(): number;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Why the endpoint could not listen, as one line (the CLI's exit 2). */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
+/** Listens on `host:port` (0: a free port) and serves requests with `handle`. */
+export async function listenResp(host: string, port: number, handle: RequestHandler): Promise<RespEndpoint> {
+  const sockets = new Set<Socket>();
+  let nextId = 1;
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    serveConnection(socket, { id: nextId++, db: 0, proto: 2, name: null, authenticated: false, closing: false }, handle);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === 'EADDRINUSE'
+          ? `--port ${port} is in use on ${host}: choose another port, or --port 0 for a free one`
+          : err.code === 'EADDRNOTAVAIL'
+            ? `--bind ${host} is no address of this machine: use 127.0.0.1 or one of its interfaces`
+            : err.code === 'EACCES'
+              ? `--port ${port} needs privileges on ${host}: use a port from 1024 on`
+              : `cannot listen on ${host}:${port}: ${err.message}`;
+      reject(new ListenError(why));
+    });
+    server.listen(port, host, () => resolve());
+  });
+  // Errors after listening (a client's reset) belong to that socket; the server itself keeps going.
+  server.on('error', () => undefined);
+  const address = server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  return {
+    host,
+    port: bound,
+    connections: () => sockets.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** One connection: requests parsed as bytes arrive, answered one after the other, replies written in order. */
+function serveConnection(socket: Socket, session: Session, handle: RequestHandler): void {
+  const parser = new RequestParser();
+  let queue: Buffer[][] = [];
+  let running = false;
+  let failed: string | undefined;
+
+  const drain = async (): Promise<void> => {
+    running = true;
+    try {
+      while (queue.length > 0 && !socket.destroyed) {
+        const batch = queue;
+        queue = [];
+        const out: (Buffer | string)[] = [];
+        for (const args of batch) {
+          encodeReply(await handle(session, args), session.proto, out);
+          if (session.closing) break;
+        }
+        // One write per batch of pipelined requests.
+        socket.write(out.length === 1 ? out[0]! : Buffer.concat(out.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
+        if (session.closing) {
+          socket.end();
+          return;
+        }
+      }
+      if (failed !== undefined && !socket.destroyed) {
+        socket.end(`-ERR ${failed}\r\n`);
+      }
+    } finally {
+      running = false;
+    }
+  };
+
+  socket.on('data', (chunk: Buffer) => {
+    if (failed !== undefined || session.closing) return;
+    try {
+      queue.push(...parser.push(chunk));
+    } catch (err) {
+      // The requests before the bad bytes are answered first, then the error, then the connection closes.
+      failed = err instanceof ProtocolError ? err.message : `Protocol error: ${String(err)}`;
+    }
+    if (!running) void drain();
+  });
+  // A client that resets or vanishes ends only its own connection.
+  socket.on('error', () => socket.destroy());
+}

@@ -1,0 +1,199 @@
+/**
+ * The keyspace commands (EXISTS, TYPE, TTL, DUMP, KEYS, DBSIZE) and the
+ * SCAN family, answered from the index alone where the index has the answer
+ * (names, types, expiries); values are read only for DUMP and the
+ * collection scans.
+ */
+import { compileGlob } from '../keys/glob.js';
+import { type CommandSpec, isReply, lookup, type ServeContext, typed, valueAt } from './context.js';
+import { typeNameOf } from './key-index.js';
+import { R, type Reply } from './resp.js';
+import { ERR, formatDouble, parseInteger, scoreValue } from './reply-text.js';
+
+const RO = ['readonly'] as const;
+const FAST = ['readonly', 'fast'] as const;
+
+/** RDB types of the compact encodings (ziplist, listpack, intset, zipmap): Redis scans those whole, in one reply. */
+const COMPACT = new Set([9, 10, 11, 12, 13, 16, 17, 20]);
+
+function ttl(unit: 1 | 1000, absolute: boolean): CommandSpec {
+  return {
+    arity: 2,
+    flags: FAST,
+    run(ctx, s, [, key]) {
+      const pos = lookup(ctx, s.db, key!);
+      if (pos < 0) return R.int(-2);
+      const at = ctx.index.expireAtMs(s.db, pos);
+      if (at === null) return R.int(-1);
+      if (absolute) return R.int(Math.floor(at / unit));
+      // Redis rounds the seconds to the nearest (ttlGenericCommand: (ttl+500)/1000).
+      const left = Math.max(0, at - ctx.now());
+      return R.int(unit === 1 ? left : Math.floor((left + 500) / 1000));
+    },
+  };
+}
+
+/** SCAN's and the collection scans' options: MATCH, COUNT, and (SCAN only) TYPE. */
+function scanOptions(args: readonly Buffer[], withType: boolean): { match?: (k: Buffer) => boolean; count: number; type?: string } | Reply {
+  const out: { match?: (k: Buffer) => boolean; count: number; type?: string } = { count: 10 };
+  for (let i = 0; i < args.length; i += 2) {
+    const opt = args[i]!.toString('latin1').toLowerCase();
+    const arg = args[i + 1];
+    if (arg === undefined) return R.error(ERR.syntax);
+    if (opt === 'count') {
+      const n = parseInteger(arg);
+      if (n === undefined) return R.error(ERR.notInteger);
+      if (n < 1) return R.error(ERR.syntax);
+      out.count = n;
+    } else if (opt === 'match') {
+      const pattern = arg.toString('latin1');
+      // `*` alone matches everything: no pattern to run.
+      if (pattern !== '*') out.match = compileGlob(arg.toString());
+    } else if (opt === 'type' && withType) out.type = arg.toString('latin1').toLowerCase();
+    else return R.error(ERR.syntax);
+  }
+  return out;
+}
+
+/** A cursor: an unsigned decimal (SCAN's cursor is a position in name order here). */
+function cursorOf(arg: Buffer): number | undefined {
+  const s = arg.toString('latin1');
+  return /^\d{1,19}$/.test(s) ? Number(s) : undefined;
+}
+
+function notExpired(ctx: ServeContext, db: number, pos: number): boolean {
+  const at = ctx.index.expireAtMs(db, pos);
+  return at === null || at > ctx.now();
+}
+
+/** HSCAN, SSCAN, ZSCAN: a compact value whole (cursor 0), a big one `count` elements from the cursor on. */
+function collectionScan(type: 'hash' | 'set' | 'zset'): CommandSpec {
+  return {
+    arity: -3,
+    flags: RO,
+    async run(ctx, s, [, key, cursorArg, ...rest]) {
+      const cursor = cursorOf(cursorArg!);
+      if (cursor === undefined) return R.error(ERR.invalidCursor);
+      const opts = scanOptions(rest, false);
+      if (isReply(opts)) return opts;
+      const v = await typed(ctx, s, key!, type);
+      if (isReply(v)) return v;
+      if (v === null) return R.array([R.bulk('0'), R.array([])]);
+      const pairs: [Buffer, Buffer | string | null][] =
+        v.type === 'hash'
+          ? v.fields.map(([f, x]) => [f, x])
+          : v.type === 'zset'
+            ? v.entries.map(([m, x]) => [m, formatDouble(scoreValue(x))])
+            : v.members.map((m) => [m, null]);
+      const whole = COMPACT.has(ctx.index.typeAt(s.db, lookup(ctx, s.db, key!)));
+      const from = whole ? 0 : cursor;
+      const to = whole ? pairs.length : Math.min(pairs.length, from + opts.count);
+      const out: (Buffer | string)[] = [];
+      for (const [k, x] of pairs.slice(from, to)) {
+        if (opts.match && !opts.match(k)) continue;
+        out.push(k);
+        if (x !== null) out.push(x);
+      }
+      return R.array([R.bulk(String(to >= pairs.length ? 0 : to)), R.bulks(out)]);
+    },
+  };
+}
+
+export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  exists: {
+    arity: -2,
+    flags: FAST,
+    keys: [1, -1, 1],
+    run(ctx, s, args) {
+      return R.int(args.slice(1).filter((k) => lookup(ctx, s.db, k) >= 0).length);
+    },
+  },
+  type: {
+    arity: 2,
+    flags: FAST,
+    async run(ctx, s, [, key]) {
+      const pos = lookup(ctx, s.db, key!);
+      if (pos < 0) return R.simple('none');
+      const type = ctx.index.typeAt(s.db, pos);
+      if (type !== 6 && type !== 7) return R.simple(typeNameOf(type));
+      // A module value's TYPE is its module type's name (ReJSON-RL).
+      const v = await valueAt(ctx, s.db, pos);
+      return R.simple(v.type === 'other' ? v.typeName : v.type);
+    },
+  },
+  ttl: ttl(1000, false),
+  pttl: ttl(1, false),
+  expiretime: ttl(1000, true),
+  pexpiretime: ttl(1, true),
+  dump: {
+    arity: 2,
+    flags: RO,
+    async run(ctx, s, [, key]) {
+      const pos = lookup(ctx, s.db, key!);
+      return pos < 0 ? R.null : R.bulk(await ctx.payload(ctx.index.entry(s.db, pos)));
+    },
+  },
+  dbsize: {
+    arity: 1,
+    flags: FAST,
+    keys: [0, 0, 0],
+    run(ctx, s) {
+      return R.int(liveKeys(ctx, s.db).keys);
+    },
+  },
+  keys: {
+    arity: 2,
+    flags: RO,
+    keys: [0, 0, 0],
+    run(ctx, s, [, pattern]) {
+      const match = pattern!.toString('latin1') === '*' ? undefined : compileGlob(pattern!.toString());
+      const out: Buffer[] = [];
+      for (let pos = 0; pos < ctx.index.size(s.db); pos++) {
+        const name = ctx.index.nameAt(s.db, pos);
+        if ((!match || match(name)) && notExpired(ctx, s.db, pos)) out.push(name);
+      }
+      return R.bulks(out);
+    },
+  },
+  scan: {
+    arity: -2,
+    flags: RO,
+    keys: [0, 0, 0],
+    run(ctx, s, [, cursorArg, ...rest]) {
+      const cursor = cursorOf(cursorArg!);
+      if (cursor === undefined) return R.error(ERR.invalidCursor);
+      const opts = scanOptions(rest, true);
+      if (isReply(opts)) return opts;
+      const size = ctx.index.size(s.db);
+      const to = Math.min(size, cursor + opts.count);
+      const out: Buffer[] = [];
+      for (let pos = cursor; pos < to; pos++) {
+        const name = ctx.index.nameAt(s.db, pos);
+        if (opts.match && !opts.match(name)) continue;
+        if (opts.type && typeNameOf(ctx.index.typeAt(s.db, pos)) !== opts.type) continue;
+        if (notExpired(ctx, s.db, pos)) out.push(name);
+      }
+      return R.array([R.bulk(String(to >= size ? 0 : to)), R.bulks(out)]);
+    },
+  },
+  hscan: collectionScan('hash'),
+  sscan: collectionScan('set'),
+  zscan: collectionScan('zset'),
+};
+
+/** The keys of `db` a server loading the file now would hold, and how many of them expire; the mean TTL of those (ms). */
+export function liveKeys(ctx: ServeContext, db: number): { keys: number; expires: number; avgTtlMs: number } {
+  const now = ctx.now();
+  let expired = 0;
+  let expires = 0;
+  let ttlSum = 0;
+  for (const pos of ctx.index.withExpiry(db)) {
+    const at = ctx.index.expireAtMs(db, pos)!;
+    if (at <= now) expired++;
+    else {
+      expires++;
+      ttlSum += at - now;
+    }
+  }
+  return { keys: ctx.index.size(db) - expired, expires, avgTtlMs: expires === 0 ? 0 : Math.round(ttlSum / expires) };
+}

@@ -1,0 +1,223 @@
+/**
+ * Connection and server commands: PING, ECHO, SELECT, AUTH, HELLO, CLIENT,
+ * INFO, COMMAND, TIME, QUIT; what redis-cli, ioredis and redis-dr's own
+ * readers send on connecting.
+ */
+import { type CommandSpec, nameOf, type ServeContext, type Session } from './context.js';
+import { liveKeys } from './commands-keyspace.js';
+import { R, type Reply } from './resp.js';
+import { ERR, parseInteger } from './reply-text.js';
+
+const FAST = ['fast'] as const;
+
+/** AUTH's check: only the default user, with the configured password. */
+function authenticate(ctx: ServeContext, s: Session, user: string, password: Buffer): Reply {
+  if (ctx.password === undefined)
+    return R.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+  if (user !== 'default' || password.toString() !== ctx.password) return R.error(ERR.wrongPass);
+  s.authenticated = true;
+  return R.ok;
+}
+
+/** CLIENT SETNAME's rule: no spaces, newlines or other special characters. */
+function setName(s: Session, name: Buffer): Reply {
+  if (name.some((c) => c < 0x21 || c > 0x7e)) return R.error('ERR Client names cannot contain spaces, newlines or special characters.');
+  s.name = name.length === 0 ? null : Buffer.from(name);
+  return R.ok;
+}
+
+/** INFO's text for `sections` (none: the default ones). */
+export function infoText(ctx: ServeContext, s: Session, sections: readonly string[]): string {
+  const wanted = sections.length === 0 || sections.some((x) => ['all', 'default', 'everything'].includes(x)) ? undefined : new Set(sections);
+  const parts: [string, string[]][] = [
+    [
+      'Server',
+      [
+        `redis_version:${ctx.about.redisVersion}`,
+        'redis_mode:standalone',
+        `tcp_port:${ctx.port}`,
+        `uptime_in_seconds:${Math.floor((ctx.now() - ctx.about.startedAtMs) / 1000)}`,
+        'redis_dr_serve:read-only',
+        `redis_dr_point:${ctx.about.location}`,
+        `rdb_version:${ctx.index.rdbVersion}`,
+      ],
+    ],
+    ['Clients', [`client_id:${s.id}`]],
+    ['Persistence', ['loading:0', 'async_loading:0', 'rdb_changes_since_last_save:0']],
+    ['Replication', ['role:master', 'connected_slaves:0']],
+    [
+      'Keyspace',
+      ctx.index.databases().flatMap((db) => {
+        const live = liveKeys(ctx, db);
+        return live.keys === 0 ? [] : [`db${db}:keys=${live.keys},expires=${live.expires},avg_ttl=${live.avgTtlMs}`];
+      }),
+    ],
+  ];
+  return parts
+    .filter(([name]) => !wanted || wanted.has(name.toLowerCase()))
+    .map(([name, lines]) => `# ${name}\r\n${lines.map((l) => `${l}\r\n`).join('')}`)
+    .join('\r\n');
+}
+
+export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  ping: {
+    arity: -1,
+    flags: FAST,
+    keys: [0, 0, 0],
+    run(_ctx, _s, args) {
+      if (args.length > 2) return R.error(ERR.arity('ping'));
+      return args[1] ? R.bulk(args[1]) : R.simple('PONG');
+    },
+  },
+  echo: { arity: 2, flags: FAST, keys: [0, 0, 0], run: (_ctx, _s, [, msg]) => R.bulk(msg!) },
+  select: {
+    arity: 2,
+    flags: FAST,
+    keys: [0, 0, 0],
+    run(ctx, s, [, index]) {
+      const db = parseInteger(index!);
+      if (db === undefined) return R.error(ERR.notInteger);
+      if (db < 0 || db >= ctx.databases) return R.error(ERR.dbRange);
+      s.db = db;
+      return R.ok;
+    },
+  },
+  auth: {
+    arity: -2,
+    flags: ['no-auth', 'fast'],
+    keys: [0, 0, 0],
+    run(ctx, s, args) {
+      if (args.length > 3) return R.error(ERR.syntax);
+      return args.length === 3 ? authenticate(ctx, s, args[1]!.toString(), args[2]!) : authenticate(ctx, s, 'default', args[1]!);
+    },
+  },
+  hello: {
+    arity: -1,
+    flags: ['no-auth', 'fast'],
+    keys: [0, 0, 0],
+    run(ctx, s, args) {
+      let proto = s.proto;
+      if (args[1]) {
+        const v = parseInteger(args[1]);
+        if (v === undefined) return R.error('ERR Protocol version is not an integer or out of range');
+        if (v !== 2 && v !== 3) return R.error('NOPROTO unsupported protocol version');
+        proto = v;
+      }
+      let name: Buffer | undefined;
+      for (let i = 2; i < args.length; i++) {
+        const opt = args[i]!.toString('latin1').toLowerCase();
+        if (opt === 'auth' && i + 2 < args.length) {
+          const auth = authenticate(ctx, s, args[i + 1]!.toString(), args[i + 2]!);
+          if (auth.t === 'error') return auth;
+          i += 2;
+        } else if (opt === 'setname' && i + 1 < args.length) name = args[++i];
+        else return R.error(`ERR Syntax error in HELLO option '${opt}'`);
+      }
+      if (ctx.password !== undefined && !s.authenticated)
+        return R.error(
+          'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+        );
+      if (name) {
+        const named = setName(s, name);
+        if (named.t === 'error') return named;
+      }
+      s.proto = proto;
+      const str = (k: string, v: string): [Reply, Reply] => [R.bulk(k), R.bulk(v)];
+      return R.map([
+        str('server', 'redis'),
+        str('version', ctx.about.redisVersion),
+        [R.bulk('proto'), R.int(proto)],
+        [R.bulk('id'), R.int(s.id)],
+        str('mode', 'standalone'),
+        str('role', 'master'),
+        [R.bulk('modules'), R.array([])],
+      ]);
+    },
+  },
+  client: {
+    arity: -2,
+    flags: [],
+    keys: [0, 0, 0],
+    run(_ctx, s, [, sub, ...rest]) {
+      const name = sub!.toString('latin1').toLowerCase();
+      if (name === 'setname' && rest.length === 1) return setName(s, rest[0]!);
+      if (name === 'getname' && rest.length === 0) return s.name ? R.bulk(s.name) : R.null;
+      if (name === 'id' && rest.length === 0) return R.int(s.id);
+      // Client libraries announce themselves (ioredis, redis-py): nothing to keep.
+      if (name === 'setinfo' && rest.length === 2) return R.ok;
+      return R.error(ERR.unknownSub(sub!.toString('latin1'), 'client'));
+    },
+  },
+  info: {
+    arity: -1,
+    flags: [],
+    keys: [0, 0, 0],
+    run: (ctx, s, args) =>
+      R.verbatim(
+        infoText(
+          ctx,
+          s,
+          args.slice(1).map((a) => a.toString('latin1').toLowerCase()),
+        ),
+      ),
+  },
+  time: {
+    arity: 1,
+    flags: FAST,
+    keys: [0, 0, 0],
+    run(ctx) {
+      const now = ctx.now();
+      return R.bulks([String(Math.floor(now / 1000)), String((now % 1000) * 1000)]);
+    },
+  },
+  quit: {
+    arity: -1,
+    flags: ['no-auth', 'fast'],
+    keys: [0, 0, 0],
+    run(_ctx, s) {
+      s.closing = true;
+      return R.ok;
+    },
+  },
+};
+
+/** COMMAND and its subcommands, over the whole table (`table` includes this command). */
+export function commandCommand(table: () => Readonly<Record<string, CommandSpec>>): CommandSpec {
+  const info = (name: string, spec: CommandSpec): Reply => {
+    const [first, last, step] = spec.keys ?? [1, 1, 1];
+    return R.array([
+      R.bulk(name),
+      R.int(spec.arity),
+      R.set(spec.flags.map((f) => R.simple(f))),
+      R.int(first),
+      R.int(last),
+      R.int(step),
+      R.set([]),
+      R.set([]),
+      R.array([]),
+      R.array([]),
+    ]);
+  };
+  return {
+    arity: -1,
+    flags: [],
+    keys: [0, 0, 0],
+    run(_ctx, _s, args) {
+      const t = table();
+      const sub = args[1]?.toString('latin1').toLowerCase();
+      if (sub === undefined) return R.array(Object.entries(t).map(([n, spec]) => info(n, spec)));
+      if (sub === 'count') return R.int(Object.keys(t).length);
+      if (sub === 'list') return R.bulks(Object.keys(t));
+      if (sub === 'info')
+        return R.array(
+          args.slice(2).map((a) => {
+            const n = a.toString('latin1').toLowerCase();
+            return t[n] ? info(n, t[n]) : R.nullArray;
+          }),
+        );
+      // redis-cli asks for the docs to show hints: none here.
+      if (sub === 'docs') return R.map([]);
+      return R.error(ERR.unknownSub(args[1]!.toString('latin1'), nameOf(args)));
+    },
+  };
+}

@@ -1,0 +1,294 @@
+/**
+ * The read commands of sorted sets and streams, as a Redis 7.0 server
+ * answers them (src/t_zset.c's zrangeGenericCommand and friends,
+ * src/t_stream.c's xrangeGenericCommand).
+ */
+import type { KeyValue } from '../keys/fingerprint.js';
+import { type CommandSpec, isReply, type Session, type ServeContext, typed } from './context.js';
+import { R, type Reply } from './resp.js';
+import { ERR, formatDouble, parseDouble, parseInteger, scoreValue } from './reply-text.js';
+import { listRange } from './commands-values.js';
+
+type ZSet = Extract<KeyValue, { type: 'zset' }>;
+type Stream = Extract<KeyValue, { type: 'stream' }>;
+/** A member and its score, in the set's order (score, then member bytes). */
+type Scored = readonly [member: Buffer, score: number];
+
+const ordered = new WeakMap<ZSet, Scored[]>();
+
+/** The set's entries in its order: the file keeps a skiplist's from its tail, so they are sorted once and kept with the value. */
+function sortedOf(z: ZSet): Scored[] {
+  let out = ordered.get(z);
+  if (!out) {
+    out = z.entries.map(([m, s]) => [m, scoreValue(s)] as const).sort((a, b) => a[1] - b[1] || Buffer.compare(a[0], b[0]));
+    ordered.set(z, out);
+  }
+  return out;
+}
+
+/** A score bound: `(1.5` exclusive, `-inf`, `2`. */
+function scoreBound(arg: Buffer): { v: number; open: boolean } | undefined {
+  const text = arg.toString('latin1');
+  const open = text.startsWith('(');
+  const v = parseDouble(open ? text.slice(1) : text);
+  return v === undefined ? undefined : { v, open };
+}
+
+/** A lex bound: `-`, `+`, `[x` inclusive, `(x` exclusive. */
+function lexBound(arg: Buffer): { v: Buffer | '-' | '+'; open: boolean } | undefined {
+  const c = arg[0];
+  if (arg.length === 1 && (c === 0x2d || c === 0x2b)) return { v: c === 0x2d ? '-' : '+', open: false };
+  if (c === 0x28 || c === 0x5b) return { v: arg.subarray(1), open: c === 0x28 };
+  return undefined;
+}
+
+interface RangeSpec {
+  by: 'rank' | 'score' | 'lex';
+  rev: boolean;
+  withScores: boolean;
+  offset: number;
+  count: number;
+}
+
+/** The reply of a range: members, or members with scores (flat in RESP2, pairs in RESP3). */
+function rangeReply(s: Session, items: readonly Scored[], withScores: boolean): Reply {
+  if (!withScores) return R.bulks(items.map(([m]) => m));
+  if (s.proto === 3) return R.array(items.map(([m, v]) => R.array([R.bulk(m), R.double(formatDouble(v))])));
+  return R.array(items.flatMap(([m, v]) => [R.bulk(m), R.double(formatDouble(v))]));
+}
+
+async function zrange(ctx: ServeContext, s: Session, key: Buffer, lo: Buffer, hi: Buffer, spec: RangeSpec): Promise<Reply> {
+  let select: (items: Scored[]) => Scored[];
+  if (spec.by === 'rank') {
+    const a = parseInteger(lo);
+    const b = parseInteger(hi);
+    if (a === undefined || b === undefined) return R.error(ERR.notInteger);
+    select = (items) => {
+      const [from, to] = listRange(a, b, items.length);
+      return spec.rev ? items.slice(items.length - to, items.length - from).reverse() : items.slice(from, to);
+    };
+  } else if (spec.by === 'score') {
+    // With REV the first bound is the maximum.
+    const min = scoreBound(spec.rev ? hi : lo);
+    const max = scoreBound(spec.rev ? lo : hi);
+    if (!min || !max) return R.error(ERR.notFloat);
+    const inside = ([, v]: Scored): boolean => (min.open ? v > min.v : v >= min.v) && (max.open ? v < max.v : v <= max.v);
+    select = (items) => limit((spec.rev ? [...items].reverse() : items).filter(inside), spec);
+  } else {
+    const min = lexBound(spec.rev ? hi : lo);
+    const max = lexBound(spec.rev ? lo : hi);
+    if (!min || !max) return R.error('ERR min or max not valid string range item');
+    const above = (m: Buffer): boolean => min.v === '-' || (min.v !== '+' && (min.open ? Buffer.compare(m, min.v) > 0 : Buffer.compare(m, min.v) >= 0));
+    const below = (m: Buffer): boolean => max.v === '+' || (max.v !== '-' && (max.open ? Buffer.compare(m, max.v) < 0 : Buffer.compare(m, max.v) <= 0));
+    select = (items) =>
+      limit(
+        (spec.rev ? [...items].reverse() : items).filter(([m]) => above(m) && below(m)),
+        spec,
+      );
+  }
+  const v = await typed(ctx, s, key, 'zset');
+  if (isReply(v)) return v;
+  return rangeReply(s, v ? select(sortedOf(v)) : [], spec.withScores);
+}
+
+function limit(items: Scored[], spec: RangeSpec): Scored[] {
+  if (spec.offset < 0) return [];
+  return items.slice(spec.offset, spec.count < 0 ? undefined : spec.offset + spec.count);
+}
+
+/** ZRANGE's options after its three arguments (and the older commands' through `fixed`). */
+function rangeOptions(args: readonly Buffer[], fixed: Partial<RangeSpec>, allowed: readonly string[]): RangeSpec | Reply {
+  const spec: RangeSpec = { by: 'rank', rev: false, withScores: false, offset: 0, count: -1, ...fixed };
+  let limited = false;
+  for (let i = 0; i < args.length; i++) {
+    const opt = args[i]!.toString('latin1').toLowerCase();
+    if (!allowed.includes(opt)) return R.error(ERR.syntax);
+    if (opt === 'withscores') spec.withScores = true;
+    else if (opt === 'byscore') spec.by = 'score';
+    else if (opt === 'bylex') spec.by = 'lex';
+    else if (opt === 'rev') spec.rev = true;
+    else if (opt === 'limit') {
+      if (i + 2 >= args.length) return R.error(ERR.syntax);
+      const o = parseInteger(args[++i]!);
+      const c = parseInteger(args[++i]!);
+      if (o === undefined || c === undefined) return R.error(ERR.notInteger);
+      spec.offset = o;
+      spec.count = c;
+      limited = true;
+    }
+  }
+  if (limited && spec.by === 'rank') return R.error('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
+  if (spec.withScores && spec.by === 'lex') return R.error('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
+  return spec;
+}
+
+const ALL = ['withscores', 'byscore', 'bylex', 'rev', 'limit'];
+const RO = ['readonly'] as const;
+const FAST = ['readonly', 'fast'] as const;
+
+/** A range command: `fixed` what its name implies, `allowed` the options it takes. */
+function rangeCommand(fixed: Partial<RangeSpec>, allowed: readonly string[]): CommandSpec {
+  return {
+    arity: -4,
+    flags: RO,
+    run(ctx, s, [, key, lo, hi, ...rest]) {
+      const spec = rangeOptions(rest, fixed, allowed);
+      return isReply(spec) ? spec : zrange(ctx, s, key!, lo!, hi!, spec);
+    },
+  };
+}
+
+function rank(rev: boolean): CommandSpec {
+  return {
+    arity: 3,
+    flags: FAST,
+    async run(ctx, s, [, key, member]) {
+      const v = await typed(ctx, s, key!, 'zset');
+      if (v === null) return R.null;
+      if (isReply(v)) return v;
+      const items = sortedOf(v);
+      const i = items.findIndex(([m]) => m.equals(member!));
+      return i < 0 ? R.null : R.int(rev ? items.length - 1 - i : i);
+    },
+  };
+}
+
+/** A stream id bound: `-`, `+`, `ms`, `ms-seq`, `(` exclusive; as [ms, seq] bigints, or undefined when malformed. */
+function streamBound(arg: Buffer, isEnd: boolean): [bigint, bigint] | undefined {
+  let text = arg.toString('latin1');
+  const open = text.startsWith('(');
+  if (open) text = text.slice(1);
+  const MAX = 2n ** 64n - 1n;
+  let id: [bigint, bigint];
+  if (!open && text === '-') id = [0n, 0n];
+  else if (!open && text === '+') id = [MAX, MAX];
+  else {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(text);
+    if (!m) return undefined;
+    const ms = BigInt(m[1]!);
+    const seq = m[2] === undefined ? (isEnd ? MAX : 0n) : BigInt(m[2]);
+    if (ms > MAX || seq > MAX) return undefined;
+    id = [ms, seq];
+  }
+  if (!open) return id;
+  // Exclusive: the next id up (start) or down (end).
+  const n = (id[0] << 64n) + id[1] + (isEnd ? -1n : 1n);
+  if (n < 0n || n > (MAX << 64n) + MAX) return undefined;
+  return [n >> 64n, n & MAX];
+}
+
+const idOf = (id: string): [bigint, bigint] => {
+  const [ms, seq] = id.split('-');
+  return [BigInt(ms!), BigInt(seq ?? '0')];
+};
+const cmpId = (a: [bigint, bigint], b: [bigint, bigint]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
+
+function xrange(rev: boolean): CommandSpec {
+  return {
+    arity: -4,
+    flags: RO,
+    async run(ctx, s, [, key, a, b, ...rest]) {
+      const start = streamBound(rev ? b! : a!, false);
+      const end = streamBound(rev ? a! : b!, true);
+      if (!start || !end) return R.error('ERR Invalid stream ID specified as stream command argument');
+      let count = -1;
+      for (let i = 0; i < rest.length; i++) {
+        if (rest[i]!.toString('latin1').toLowerCase() === 'count' && i + 1 < rest.length) {
+          const c = parseInteger(rest[++i]!);
+          if (c === undefined) return R.error(ERR.notInteger);
+          count = c < 0 ? 0 : c;
+        } else return R.error(ERR.syntax);
+      }
+      const v = await typed(ctx, s, key!, 'stream');
+      if (isReply(v)) return v;
+      if (count === 0) return R.nullArray;
+      let entries = (v?.entries ?? []).filter(([id]) => cmpId(idOf(id), start) >= 0 && cmpId(idOf(id), end) <= 0);
+      if (rev) entries = [...entries].reverse();
+      if (count > 0) entries = entries.slice(0, count);
+      return R.array(entries.map(([id, fields]) => R.array([R.bulk(id), R.bulks(fields)])));
+    },
+  };
+}
+
+export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  zrange: rangeCommand({}, ALL),
+  zrevrange: rangeCommand({ rev: true }, ['withscores']),
+  zrangebyscore: rangeCommand({ by: 'score' }, ['withscores', 'limit']),
+  zrevrangebyscore: rangeCommand({ by: 'score', rev: true }, ['withscores', 'limit']),
+  zrangebylex: rangeCommand({ by: 'lex' }, ['limit']),
+  zrank: rank(false),
+  zrevrank: rank(true),
+  zscore: {
+    arity: 3,
+    flags: FAST,
+    async run(ctx, s, [, key, member]) {
+      const v = await typed(ctx, s, key!, 'zset');
+      if (v === null) return R.null;
+      if (isReply(v)) return v;
+      const hit = v.entries.find(([m]) => m.equals(member!));
+      return hit ? R.double(formatDouble(scoreValue(hit[1]))) : R.null;
+    },
+  },
+  zmscore: {
+    arity: -3,
+    flags: FAST,
+    async run(ctx, s, [, key, ...members]) {
+      const v = await typed(ctx, s, key!, 'zset');
+      if (isReply(v)) return v;
+      const byMember = new Map((v?.entries ?? []).map(([m, x]) => [m.toString('latin1'), x]));
+      return R.array(
+        members.map((m) => {
+          const x = byMember.get(m.toString('latin1'));
+          return x === undefined ? R.null : R.double(formatDouble(scoreValue(x)));
+        }),
+      );
+    },
+  },
+  zcard: {
+    arity: 2,
+    flags: FAST,
+    async run(ctx, s, [, key]) {
+      const v = await typed(ctx, s, key!, 'zset');
+      return isReply(v) ? v : R.int(v?.entries.length ?? 0);
+    },
+  },
+  zcount: {
+    arity: 4,
+    flags: FAST,
+    async run(ctx, s, [, key, lo, hi]) {
+      const reply = await zrange(ctx, s, key!, lo!, hi!, { by: 'score', rev: false, withScores: false, offset: 0, count: -1 });
+      return reply.t === 'array' ? R.int(reply.items.length) : reply;
+    },
+  },
+  xlen: {
+    arity: 2,
+    flags: FAST,
+    async run(ctx, s, [, key]) {
+      const v: Stream | null | Reply = await typed(ctx, s, key!, 'stream');
+      return isReply(v) ? v : R.int(v?.entries.length ?? 0);
+    },
+  },
+  xrange: xrange(false),
+  xrevrange: xrange(true),
+  xinfo: {
+    arity: -2,
+    flags: RO,
+    keys: [2, 2, 1],
+    async run(ctx, s, [, sub, key]) {
+      // GROUPS only, with what the file keeps of a group that compare reads (consumers are not in the canonical value).
+      if (sub!.toString('latin1').toLowerCase() !== 'groups' || !key) return R.error(ERR.unknownSub(sub!.toString('latin1'), 'xinfo'));
+      const v = await typed(ctx, s, key, 'stream');
+      if (v === null) return R.error(ERR.noKey);
+      if (isReply(v)) return v;
+      return R.array(
+        (v.groups ?? []).map((g) =>
+          R.map([
+            [R.bulk('name'), R.bulk(g.name)],
+            [R.bulk('pending'), R.int(g.pending)],
+            [R.bulk('last-delivered-id'), R.bulk(g.lastDeliveredId)],
+          ]),
+        ),
+      );
+    },
+  },
+};

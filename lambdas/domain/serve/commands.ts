@@ -1,0 +1,57 @@
+/**
+ * The command table of the read-only endpoint (`redis-dr serve`) and its
+ * dispatch, in the order a Redis server checks a command: known, arity,
+ * authenticated; a write is refused with READONLY and changes nothing
+ * (nothing here can change the point: there is no write path at all).
+ */
+import { type CommandSpec, nameOf, type ServeContext, type Session } from './context.js';
+import { KEYSPACE_COMMANDS } from './commands-keyspace.js';
+import { SORTED_COMMANDS } from './commands-sorted.js';
+import { commandCommand, SERVER_COMMANDS } from './commands-server.js';
+import { VALUE_COMMANDS } from './commands-values.js';
+import { R, type Reply } from './resp.js';
+import { ERR } from './reply-text.js';
+
+/** Every command served, by lower-case name. */
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  ...SERVER_COMMANDS,
+  ...KEYSPACE_COMMANDS,
+  ...VALUE_COMMANDS,
+  ...SORTED_COMMANDS,
+  command: commandCommand(() => COMMANDS),
+};
+
+/** Redis's commands that change data or the server (the `write` flag and the admin ones): each answered READONLY. */
+export const WRITE_COMMANDS: ReadonlySet<string> = new Set(
+  (
+    'set setnx setex psetex append incr decr incrby decrby incrbyfloat getset getdel getex mset msetnx setrange setbit bitfield bitop ' +
+    'del unlink expire pexpire expireat pexpireat persist rename renamenx move copy restore restore-asking migrate swapdb flushdb flushall ' +
+    'hset hsetnx hmset hdel hincrby hincrbyfloat lpush rpush lpushx rpushx lpop rpop rpoplpush lmove blpop brpop brpoplpush blmove lmpop blmpop ' +
+    'linsert lset lrem ltrim sadd srem spop smove sinterstore sunionstore sdiffstore zadd zincrby zrem zremrangebyrank zremrangebyscore ' +
+    'zremrangebylex zpopmin zpopmax bzpopmin bzpopmax zmpop bzmpop zunionstore zinterstore zdiffstore zrangestore georadius georadiusbymember ' +
+    'geoadd geosearchstore pfadd pfmerge pfcount xadd xdel xtrim xgroup xack xclaim xautoclaim xsetid xreadgroup sort eval evalsha eval_ro evalsha_ro fcall ' +
+    'fcall_ro function script save bgsave bgrewriteaof shutdown config debug slaveof replicaof failover multi exec discard watch publish spublish touch'
+  ).split(' '),
+);
+
+/** Commands a client may send before AUTH. */
+const NO_AUTH = new Set(['auth', 'hello', 'quit']);
+
+/** Answers one request (`args[0]` is the command name); never throws: a failure is an error reply. */
+export async function execute(ctx: ServeContext, s: Session, args: Buffer[]): Promise<Reply> {
+  const name = nameOf(args);
+  const spec = COMMANDS[name];
+  const authed = s.authenticated || ctx.password === undefined;
+  if (!spec) {
+    if (!WRITE_COMMANDS.has(name)) return R.error(ERR.unknown(args[0]!.toString('latin1'), args.slice(1)));
+    return authed ? R.error(ERR.readOnly) : R.error(ERR.noAuth);
+  }
+  if ((spec.arity > 0 && args.length !== spec.arity) || (spec.arity < 0 && args.length < -spec.arity)) return R.error(ERR.arity(name));
+  if (!authed && !NO_AUTH.has(name)) return R.error(ERR.noAuth);
+  try {
+    return await spec.run(ctx, s, args);
+  } catch (err) {
+    // A value that could not be read (the file gone, S3 unreachable): this command fails, the endpoint stays up.
+    return R.error(`ERR redis-dr serve could not answer ${name.toUpperCase()}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

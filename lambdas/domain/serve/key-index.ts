@@ -1,0 +1,211 @@
+/**
+ * The key → (database, file offset) index of one RDB file: what `serve` and
+ * `history` answer from without holding values. Built in one pass over the
+ * file (the parser tells where each key's value lies), then every value is
+ * read at its offset when asked for. Compact: the names in one buffer and
+ * per key five numbers in typed arrays (about 30 bytes a key beside its
+ * name), sorted by database and name so a lookup is a binary search and a
+ * SCAN cursor is a position.
+ */
+import { TYPE_NAMES, TYPE_SLOT } from '../rdb/format/opcodes.js';
+
+/** Where one key's value lies in the file, as the parser reported it. */
+export interface IndexedKey {
+  readonly db: number;
+  readonly name: Buffer;
+  /** RDB value type byte (0 string, 14 quicklist …). */
+  readonly type: number;
+  /** File offsets of the value's first byte and of the byte after it (the DUMP payload's object bytes). */
+  readonly valueAt: number;
+  readonly valueEnd: number;
+  /** Absolute expiry (Unix ms); null without one. */
+  readonly expireAtMs: number | null;
+}
+
+/** The Redis type name of an RDB value type (`TYPE`'s answer). */
+export function typeNameOf(rdbType: number): string {
+  const slot = TYPE_SLOT[rdbType] ?? -1;
+  return slot < 0 ? 'none' : TYPE_NAMES[slot]!;
+}
+
+/** A typed array grown by doubling. */
+function grow<T extends Float64Array | Uint8Array | Uint32Array>(a: T, need: number, make: (n: number) => T): T {
+  if (need <= a.length) return a;
+  const b = make(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+/** Collects keys in file order; {@link finish} sorts them into a {@link KeyIndex}. */
+export class KeyIndexBuilder {
+  private names = Buffer.allocUnsafe(1 << 16);
+  private namesUsed = 0;
+  private nameAt = new Float64Array(1024);
+  private nameLen = new Uint32Array(1024);
+  private db = new Uint32Array(1024);
+  private type = new Uint8Array(1024);
+  private valueAt = new Float64Array(1024);
+  private valueEnd = new Float64Array(1024);
+  /** NaN: no expiry. */
+  private expireAt = new Float64Array(1024);
+  private n = 0;
+
+  /** Adds one key (file order). */
+  add(key: IndexedKey): void {
+    const i = this.n++;
+    if (this.namesUsed + key.name.length > this.names.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.namesUsed + key.name.length, this.names.length * 2));
+      this.names.copy(bigger, 0, 0, this.namesUsed);
+      this.names = bigger;
+    }
+    key.name.copy(this.names, this.namesUsed);
+    this.nameAt = grow(this.nameAt, this.n, (m) => new Float64Array(m));
+    this.nameLen = grow(this.nameLen, this.n, (m) => new Uint32Array(m));
+    this.db = grow(this.db, this.n, (m) => new Uint32Array(m));
+    this.type = grow(this.type, this.n, (m) => new Uint8Array(m));
+    this.valueAt = grow(this.valueAt, this.n, (m) => new Float64Array(m));
+    this.valueEnd = grow(this.valueEnd, this.n, (m) => new Float64Array(m));
+    this.expireAt = grow(this.expireAt, this.n, (m) => new Float64Array(m));
+    this.nameAt[i] = this.namesUsed;
+    this.nameLen[i] = key.name.length;
+    this.namesUsed += key.name.length;
+    this.db[i] = key.db;
+    this.type[i] = key.type;
+    this.valueAt[i] = key.valueAt;
+    this.valueEnd[i] = key.valueEnd;
+    this.expireAt[i] = key.expireAtMs ?? Number.NaN;
+  }
+
+  /** The index, keys sorted by (database, name bytes); `rdbVersion` is the file's (DUMP payloads carry it). */
+  finish(rdbVersion: number): KeyIndex {
+    const order = new Uint32Array(this.n);
+    for (let i = 0; i < this.n; i++) order[i] = i;
+    const { names, nameAt, nameLen, db } = this;
+    order.sort((a, b) => db[a]! - db[b]! || names.compare(names, nameAt[b]!, nameAt[b]! + nameLen[b]!, nameAt[a]!, nameAt[a]! + nameLen[a]!));
+    return new KeyIndex(rdbVersion, {
+      names: this.names.subarray(0, this.namesUsed),
+      order,
+      nameAt: this.nameAt,
+      nameLen: this.nameLen,
+      db: this.db,
+      type: this.type,
+      valueAt: this.valueAt,
+      valueEnd: this.valueEnd,
+      expireAt: this.expireAt,
+    });
+  }
+}
+
+interface Columns {
+  readonly names: Buffer;
+  /** Key numbers in (db, name) order. */
+  readonly order: Uint32Array;
+  readonly nameAt: Float64Array;
+  readonly nameLen: Uint32Array;
+  readonly db: Uint32Array;
+  readonly type: Uint8Array;
+  readonly valueAt: Float64Array;
+  readonly valueEnd: Float64Array;
+  readonly expireAt: Float64Array;
+}
+
+/**
+ * One file's keys. Positions (`pos`) count within a database, 0 to
+ * {@link size}−1, in name order: a SCAN cursor is one.
+ */
+export class KeyIndex {
+  /** Database → [first, end) in `order`. */
+  private readonly ranges = new Map<number, readonly [number, number]>();
+  private readonly expiring = new Map<number, number[]>();
+
+  constructor(
+    readonly rdbVersion: number,
+    private readonly c: Columns,
+  ) {
+    const { order, db } = c;
+    for (let i = 0; i < order.length; ) {
+      const d = db[order[i]!]!;
+      let j = i;
+      const expiring: number[] = [];
+      for (; j < order.length && db[order[j]!] === d; j++) if (!Number.isNaN(c.expireAt[order[j]!]!)) expiring.push(j - i);
+      this.ranges.set(d, [i, j]);
+      this.expiring.set(d, expiring);
+      i = j;
+    }
+  }
+
+  /** Keys in the file, every database. */
+  get keys(): number {
+    return this.c.order.length;
+  }
+
+  /** Databases holding keys, ascending. */
+  databases(): number[] {
+    return [...this.ranges.keys()].sort((a, b) => a - b);
+  }
+
+  /** Keys of `db` in the file (expired ones included). */
+  size(db: number): number {
+    const r = this.ranges.get(db);
+    return r ? r[1] - r[0] : 0;
+  }
+
+  /** Positions of the keys of `db` that have an expiry. */
+  withExpiry(db: number): readonly number[] {
+    return this.expiring.get(db) ?? [];
+  }
+
+  /** The position of `name` in `db`, or -1. */
+  find(db: number, name: Buffer): number {
+    const r = this.ranges.get(db);
+    if (!r) return -1;
+    const { order, names, nameAt, nameLen } = this.c;
+    let lo = r[0];
+    let hi = r[1] - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = order[mid]!;
+      const cmp = name.compare(names, nameAt[k]!, nameAt[k]! + nameLen[k]!);
+      if (cmp === 0) return mid - r[0];
+      if (cmp < 0) hi = mid - 1;
+      else lo = mid + 1;
+    }
+    return -1;
+  }
+
+  private key(db: number, pos: number): number {
+    const r = this.ranges.get(db);
+    if (!r || pos < 0 || pos >= r[1] - r[0]) throw new RangeError(`no key at position ${pos} of database ${db}`);
+    return this.c.order[r[0] + pos]!;
+  }
+
+  /** The name at `pos` of `db` (a view of the index's bytes: copy before keeping it past the index). */
+  nameAt(db: number, pos: number): Buffer {
+    const k = this.key(db, pos);
+    return this.c.names.subarray(this.c.nameAt[k]!, this.c.nameAt[k]! + this.c.nameLen[k]!);
+  }
+
+  /** The RDB type byte of the key at `pos`. */
+  typeAt(db: number, pos: number): number {
+    return this.c.type[this.key(db, pos)]!;
+  }
+
+  /** The absolute expiry (Unix ms) of the key at `pos`, or null. */
+  expireAtMs(db: number, pos: number): number | null {
+    const e = this.c.expireAt[this.key(db, pos)]!;
+    return Number.isNaN(e) ? null : e;
+  }
+
+  /** Everything the index holds of the key at `pos`. */
+  entry(db: number, pos: number): IndexedKey {
+    const k = this.key(db, pos);
+    return {
+      db,
+      name: this.nameAt(db, pos),
+      type: this.c.type[k]!,
+      valueAt: this.c.valueAt[k]!,
+      valueEnd: this.c.valueEnd[k]!,
+      expireAtMs: this.expireAtMs(db, pos),
+    };
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The texts a Redis 7 server answers with, once: error lines (so replies
+ * are byte-for-byte the server's) and numbers as it prints them.
+ */
+
+/** Error lines, as src/server.c and src/networking.c write them. */
+export const ERR = {
+  wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  notInteger: 'ERR value is not an integer or out of range',
+  notFloat: 'ERR min or max is not a float',
+  syntax: 'ERR syntax error',
+  invalidCursor: 'ERR invalid cursor',
+  dbRange: 'ERR DB index is out of range',
+  noAuth: 'NOAUTH Authentication required.',
+  wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
+  noKey: 'ERR no such key',
+  /** What a write gets: the point is a recovery point, never changed. */
+  readOnly: "READONLY You can't write against a read only recovery point (redis-dr serve): restore it or migrate its keys to change them",
+  arity: (name: string): string => `ERR wrong number of arguments for '${name}' command`,
+  unknown: (name: string, args: readonly Buffer[]): string =>
+    `ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${args
+      .slice(0, 16)
+      .map((a) => `'${a.toString('latin1').slice(0, 128)}' `)
+      .join('')}`,
+  unknownSub: (sub: string, cmd: string): string => `ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${cmd.toUpperCase()} HELP.`,
+};
+
+/**
+ * A double as Redis 7.0 prints it (`addReplyDouble`: `%.17g`, `inf`,
+ * `-inf`): 1.1 is `1.1000000000000001`.
+ */
+export function formatDouble(d: number): string {
+  if (d === Number.POSITIVE_INFINITY) return 'inf';
+  if (d === Number.NEGATIVE_INFINITY) return '-inf';
+  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  const [mantissa, exp] = d.toExponential(16).split('e') as [string, string];
+  const x = Number(exp);
+  // %g: exponent style below 1e-4 or from 1e17 on, trailing zeros dropped either way.
+  if (x < -4 || x >= 17) {
+    const m = mantissa.includes('.') ? mantissa.replace(/0+$/, '').replace(/\.$/, '') : mantissa;
+    return `${m}e${x < 0 ? '-' : '+'}${String(Math.abs(x)).padStart(2, '0')}`;
+  }
+  const fixed = d.toFixed(16 - x);
+  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
+}
+
+/** A stored score (`normaliseScore`'s text) as the double it is. */
+export function scoreValue(score: string): number {
+  if (score === 'inf') return Number.POSITIVE_INFINITY;
+  if (score === '-inf') return Number.NEGATIVE_INFINITY;
+  return Number(score);
+}
+
+/** An argument as a 64-bit integer the way Redis's string2ll reads it (no spaces, no `+`, no leading zeros), or undefined. */
+export function parseInteger(arg: Buffer): number | undefined {
+  const s = arg.toString('latin1');
+  if (!/^(0|-?[1-9]\d{0,18})$/.test(s)) return undefined;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : BigInt(s) >= -(2n ** 63n) && BigInt(s) < 2n ** 63n ? n : undefined;
+}
+
+/** An argument as a double the way Redis's string2d reads it (`inf`, `-inf`, `+inf`, decimals, exponents), or undefined. */
+export function parseDouble(arg: string): number | undefined {
+  const s = arg.toLowerCase();
+  if (s === 'inf' || s === '+inf' || s === 'infinity' || s === '+infinity') return Number.POSITIVE_INFINITY;
+  if (s === '-inf' || s === '-infinity') return Number.NEGATIVE_INFINITY;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(s)) return undefined;
+  const n = Number(s);
+  return Number.isNaN(n) ? undefined : n;
+}

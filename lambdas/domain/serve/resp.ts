@@ -1,0 +1,229 @@
+/**
+ * The Redis protocol (RESP2 and RESP3) as data: the replies a command gives,
+ * encoded for the protocol a connection speaks, and the requests a client
+ * sends, parsed incrementally (multibulk and inline). Pure: the socket is
+ * lambdas/adapters/redis/serve-server.ts.
+ *
+ * @see https://redis.io/docs/latest/develop/reference/protocol-spec/
+ */
+
+/** One reply. A RESP3 type falls back to its RESP2 shape (`map` a flat array, `double` a bulk string, `set` an array). */
+export type Reply =
+  | { readonly t: 'simple'; readonly s: string }
+  /** The whole error line, its code first (`ERR …`, `WRONGTYPE …`, `READONLY …`). */
+  | { readonly t: 'error'; readonly s: string }
+  | { readonly t: 'int'; readonly n: number }
+  | { readonly t: 'bulk'; readonly b: Buffer | string }
+  /** A missing value: `$-1` in RESP2, `_` in RESP3. */
+  | { readonly t: 'null' }
+  /** A missing array: `*-1` in RESP2, `_` in RESP3. */
+  | { readonly t: 'nullArray' }
+  | { readonly t: 'array'; readonly items: readonly Reply[] }
+  | { readonly t: 'map'; readonly entries: readonly (readonly [Reply, Reply])[] }
+  | { readonly t: 'set'; readonly items: readonly Reply[] }
+  /** A double as the server formats it (`%.17g`, `inf`). */
+  | { readonly t: 'double'; readonly s: string }
+  /** Text (INFO): a bulk string in RESP2, a verbatim `txt` string in RESP3. */
+  | { readonly t: 'verbatim'; readonly s: string };
+
+/** The protocol a connection speaks (`HELLO 3` switches to 3). */
+export type Protocol = 2 | 3;
+
+/** Reply builders, so command code reads as what it answers. */
+export const R = {
+  ok: { t: 'simple', s: 'OK' } as Reply,
+  simple: (s: string): Reply => ({ t: 'simple', s }),
+  error: (s: string): Reply => ({ t: 'error', s }),
+  int: (n: number): Reply => ({ t: 'int', n }),
+  bulk: (b: Buffer | string): Reply => ({ t: 'bulk', b }),
+  null: { t: 'null' } as Reply,
+  nullArray: { t: 'nullArray' } as Reply,
+  array: (items: readonly Reply[]): Reply => ({ t: 'array', items }),
+  bulks: (items: readonly (Buffer | string)[]): Reply => ({ t: 'array', items: items.map((b) => ({ t: 'bulk', b })) }),
+  map: (entries: readonly (readonly [Reply, Reply])[]): Reply => ({ t: 'map', entries }),
+  set: (items: readonly Reply[]): Reply => ({ t: 'set', items }),
+  double: (s: string): Reply => ({ t: 'double', s }),
+  verbatim: (s: string): Reply => ({ t: 'verbatim', s }),
+};
+
+const CRLF = '\r\n';
+
+/** Appends `reply`'s encoding for `proto` to `out` (parts: strings are latin1-safe headers, Buffers are data). */
+export function encodeReply(reply: Reply, proto: Protocol, out: (Buffer | string)[]): void {
+  switch (reply.t) {
+    case 'simple':
+      out.push(`+${reply.s}${CRLF}`);
+      return;
+    case 'error':
+      out.push(`-${reply.s}${CRLF}`);
+      return;
+    case 'int':
+      out.push(`:${reply.n}${CRLF}`);
+      return;
+    case 'bulk': {
+      const b = typeof reply.b === 'string' ? Buffer.from(reply.b) : reply.b;
+      out.push(`$${b.length}${CRLF}`, b, CRLF);
+      return;
+    }
+    case 'null':
+      out.push(proto === 3 ? `_${CRLF}` : `$-1${CRLF}`);
+      return;
+    case 'nullArray':
+      out.push(proto === 3 ? `_${CRLF}` : `*-1${CRLF}`);
+      return;
+    case 'array':
+    case 'set':
+      out.push(`${reply.t === 'set' && proto === 3 ? '~' : '*'}${reply.items.length}${CRLF}`);
+      for (const item of reply.items) encodeReply(item, proto, out);
+      return;
+    case 'map':
+      out.push(proto === 3 ? `%${reply.entries.length}${CRLF}` : `*${reply.entries.length * 2}${CRLF}`);
+      for (const [k, v] of reply.entries) {
+        encodeReply(k, proto, out);
+        encodeReply(v, proto, out);
+      }
+      return;
+    case 'double':
+      if (proto === 3) out.push(`,${reply.s}${CRLF}`);
+      else out.push(`$${Buffer.byteLength(reply.s)}${CRLF}${reply.s}${CRLF}`);
+      return;
+    case 'verbatim': {
+      const n = Buffer.byteLength(reply.s);
+      out.push(proto === 3 ? `=${n + 4}${CRLF}txt:${reply.s}${CRLF}` : `$${n}${CRLF}${reply.s}${CRLF}`);
+      return;
+    }
+  }
+}
+
+/** Largest request a client may send, as Redis's defaults: 1M arguments, 512 MiB per argument, 64 KiB inline. */
+const MAX_ARGS = 1024 * 1024;
+const MAX_BULK = 512 * 1024 * 1024;
+const MAX_INLINE = 64 * 1024;
+
+/** A request the protocol refuses: the connection answers `-ERR Protocol error: …` and closes, as Redis does. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+}
+
+/**
+ * Parses requests from the bytes of one connection as they arrive: `push`
+ * takes the next chunk and returns the complete commands (each its
+ * arguments); a partial command waits for the next chunk.
+ * @throws ProtocolError on bytes that are no request (the caller closes the connection)
+ */
+export class RequestParser {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Buffer[][] {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const out: Buffer[][] = [];
+    let at = 0;
+    for (;;) {
+      const parsed = this.buf[at] === 0x2a ? this.multibulk(at) : this.inline(at);
+      if (!parsed) break;
+      at = parsed.next;
+      if (parsed.args.length > 0) out.push(parsed.args);
+      if (at >= this.buf.length) break;
+    }
+    this.buf = at >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
+    return out;
+  }
+
+  /** `*<n>\r\n` then n × `$<len>\r\n<bytes>\r\n`; undefined until all of it has arrived. */
+  private multibulk(start: number): { args: Buffer[]; next: number } | undefined {
+    const b = this.buf;
+    const line = b.indexOf(CRLF, start);
+    if (line < 0) {
+      if (b.length - start > MAX_INLINE) throw new ProtocolError('Protocol error: too big mbulk count string');
+      return undefined;
+    }
+    const count = decimal(b.toString('latin1', start + 1, line));
+    if (count === undefined || count > MAX_ARGS) throw new ProtocolError('Protocol error: invalid multibulk length');
+    // `*0` and `*-1` are no command (Redis skips them).
+    if (count <= 0) return { args: [], next: line + 2 };
+    const args: Buffer[] = [];
+    let at = line + 2;
+    for (let i = 0; i < count; i++) {
+      if (at >= b.length) return undefined;
+      if (b[at] !== 0x24) throw new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(b[at]!)}'`);
+      const end = b.indexOf(CRLF, at);
+      if (end < 0) {
+        if (b.length - at > MAX_INLINE) throw new ProtocolError('Protocol error: too big bulk count string');
+        return undefined;
+      }
+      const len = decimal(b.toString('latin1', at + 1, end));
+      if (len === undefined || len < 0 || len > MAX_BULK) throw new ProtocolError('Protocol error: invalid bulk length');
+      if (end + 2 + len + 2 > b.length) return undefined;
+      args.push(Buffer.from(b.subarray(end + 2, end + 2 + len)));
+      at = end + 2 + len + 2;
+    }
+    return { args, next: at };
+  }
+
+  /** A line of words (what telnet or `nc` send), split as Redis's sdssplitargs does. */
+  private inline(start: number): { args: Buffer[]; next: number } | undefined {
+    const b = this.buf;
+    const nl = b.indexOf(0x0a, start);
+    if (nl < 0) {
+      if (b.length - start > MAX_INLINE) throw new ProtocolError('Protocol error: too big inline request');
+      return undefined;
+    }
+    const end = nl > start && b[nl - 1] === 0x0d ? nl - 1 : nl;
+    const args = splitArgs(b.toString('latin1', start, end));
+    if (!args) throw new ProtocolError('Protocol error: unbalanced quotes in request');
+    return { args: args.map((a) => Buffer.from(a, 'latin1')), next: nl + 1 };
+  }
+}
+
+/** A decimal integer without spaces or `+`, or undefined. */
+function decimal(text: string): number | undefined {
+  return /^-?\d{1,12}$/.test(text) ? Number(text) : undefined;
+}
+
+const HEX = /^[0-9a-fA-F]{2}$/;
+const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', a: '\x07' };
+
+/** Redis's sdssplitargs: words, "double quoted" with \xHH and \n escapes, 'single quoted'; undefined on unbalanced quotes. */
+export function splitArgs(line: string): string[] | undefined {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (i < line.length && /\s/.test(line[i]!)) i++;
+    if (i >= line.length) return out;
+    let word = '';
+    const quote = line[i] === '"' || line[i] === "'" ? line[i++] : undefined;
+    for (;;) {
+      if (i >= line.length) {
+        if (quote) return undefined;
+        break;
+      }
+      const c = line[i]!;
+      if (!quote && /\s/.test(c)) break;
+      if (quote === '"' && c === '\\' && i + 1 < line.length) {
+        const next = line[i + 1]!;
+        if (next === 'x' && HEX.test(line.slice(i + 2, i + 4))) {
+          word += String.fromCharCode(Number.parseInt(line.slice(i + 2, i + 4), 16));
+          i += 4;
+        } else {
+          word += ESCAPES[next] ?? next;
+          i += 2;
+        }
+        continue;
+      }
+      if (quote === "'" && c === '\\' && line[i + 1] === "'") {
+        word += "'";
+        i += 2;
+        continue;
+      }
+      if (c === quote) {
+        i++;
+        // A closing quote must be followed by a space or the end (sdssplitargs).
+        if (i < line.length && !/\s/.test(line[i]!)) return undefined;
+        break;
+      }
+      word += c;
+      i++;
+    }
+    out.push(word);
+  }
+}

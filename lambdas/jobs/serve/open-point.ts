@@ -1,0 +1,98 @@
+/**
+ * A recovery point opened for reading key by key (`serve`, `history`): one
+ * pass over the file through the verifier's parser both judges it (a file
+ * the verifier does not pass is refused, before anything is served) and
+ * builds its key index (name → where the value lies); afterwards a key's
+ * value is one read at its offset (a positional read, or one ranged GET on
+ * S3). Memory: the index (names and five numbers a key), never the values.
+ */
+import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
+import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-at.js';
+import { DEFAULT_MAX_KEY_BYTES, RdbKeyReader } from '../../domain/rdb/keys.js';
+import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
+import { rdbVerdict, type RdbReport } from '../../domain/rdb/verifier.js';
+import { type IndexedKey, type KeyIndex, KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import { UsageError } from '../usage-error.js';
+
+/** A point ready to answer. */
+export interface OpenedPoint {
+  readonly location: string;
+  readonly index: KeyIndex;
+  /** The verifier's report of the pass that built the index. */
+  readonly report: RdbReport;
+  /** The file's magic says Valkey (VALKEY80 and on). */
+  readonly valkey: boolean;
+  /** The key's DUMP payload: its value's bytes as stored, with the file's RDB version and a CRC-64. */
+  payload(key: IndexedKey): Promise<Buffer>;
+  close(): void;
+}
+
+/** How many bytes a served value may take: Redis's proto-max-bulk-len, what a client or RESTORE takes at most. */
+export const SERVE_MAX_VALUE_BYTES = DEFAULT_MAX_KEY_BYTES;
+
+/** Opens, verifies and indexes the RDB file at `location` (a path or `s3://bucket/key`). */
+export async function openPoint(location: string): Promise<OpenedPoint> {
+  let at: RdbAt;
+  try {
+    at = await openRdbAt(location);
+  } catch (err) {
+    if (err instanceof RdbOpenError) throw new UsageError(err.message);
+    throw err;
+  }
+  try {
+    return await indexPoint(at);
+  } catch (err) {
+    at.close();
+    throw err;
+  }
+}
+
+async function indexPoint(at: RdbAt): Promise<OpenedPoint> {
+  if (at.size >= 4 && (await at.read(0, 4)).toString('latin1') === 'VKCS')
+    throw new UsageError(
+      `${at.location} is in Valkey's compressed envelope (rdbcompression lz4), which cannot be read at offsets: decompress it first (redis-dr migrate --from-rdb reads it as a stream)`,
+    );
+  const builder = new KeyIndexBuilder();
+  const spill = tempKeyDigestSpill();
+  const reader = new RdbKeyReader({
+    // The index keeps where each value lies; no value is held (values over 512 MiB are refused when read, not here).
+    maxKeyBytes: Number.MAX_SAFE_INTEGER,
+    wantName: () => false,
+    want: (db, name, _bytes, where) => {
+      builder.add({ db, name, type: where.type, valueAt: where.valueAt, valueEnd: where.valueEnd, expireAtMs: where.expireAtMs });
+      return false;
+    },
+    keyDigestSpill: () => spill,
+  });
+  for await (const chunk of at.stream()) {
+    reader.push(chunk);
+    if (reader.error) break;
+  }
+  const { version, valkey } = reader.fileVersion;
+  const report = reader.end();
+  const verdict = rdbVerdict(report);
+  if (verdict !== 'ok') {
+    const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : '';
+    throw new UsageError(
+      `${at.location} is ${verdict === 'corrupt' ? 'corrupt' : 'in a format this verifier cannot judge'} (the verifier's verdict${where}): serve refuses it; redis-dr verify-rdb ${at.location} shows the report`,
+    );
+  }
+  const index = builder.finish(version);
+  return {
+    location: at.location,
+    index,
+    report,
+    valkey,
+    async payload(key) {
+      const bytes = key.valueEnd - key.valueAt;
+      if (bytes > SERVE_MAX_VALUE_BYTES)
+        throw new Error(
+          `the value of ${JSON.stringify(key.name.toString('latin1').slice(0, 64))} takes ${bytes} bytes, more than the ${SERVE_MAX_VALUE_BYTES} a reply may hold (proto-max-bulk-len): restore the point to read it`,
+        );
+      const value = await at.read(key.valueAt, bytes);
+      const p = dumpPayload(key.type, value, version);
+      return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+    },
+    close: () => at.close(),
+  };
+}

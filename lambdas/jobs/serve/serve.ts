@@ -1,0 +1,80 @@
+/**
+ * `redis-dr serve` as a use case: open the point (verified, indexed), then
+ * listen with the read-only command table; the first answer comes as soon
+ * as the index is built.
+ */
+import { ListenError, listenResp } from '../../adapters/redis/serve-server.js';
+import { redisReleaseFor } from '../../domain/rdb/format/dump-payload.js';
+import { execute } from '../../domain/serve/commands.js';
+import { type ServeContext, ValueCache } from '../../domain/serve/context.js';
+import { UsageError } from '../usage-error.js';
+import { openPoint } from './open-point.js';
+
+/** What to serve and where. */
+export interface ServeOptions {
+  /** A path or `s3://bucket/key`. */
+  readonly location: string;
+  /** @default 127.0.0.1 */
+  readonly bind?: string;
+  /** 0: a free port. @default 6379 */
+  readonly port?: number;
+  /** Clients must AUTH with it. @default none */
+  readonly password?: string;
+  /** Databases SELECT takes. @default 16 */
+  readonly databases?: number;
+  /** The clock (tests). @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A point being served. */
+export interface Serving {
+  readonly host: string;
+  readonly port: number;
+  /** Keys in the file, and per database. */
+  readonly keys: number;
+  readonly databases: readonly { readonly db: number; readonly keys: number }[];
+  readonly rdbVersion: number;
+  close(): Promise<void>;
+}
+
+/** Opens `options.location` and serves it read-only until {@link Serving.close}. */
+export async function startServing(options: ServeOptions): Promise<Serving> {
+  const point = await openPoint(options.location);
+  const host = options.bind ?? '127.0.0.1';
+  const now = options.now ?? Date.now;
+  let port = options.port ?? 6379;
+  const version = point.index.rdbVersion;
+  const release = point.valkey ? '7.2.4' : `${redisReleaseFor(version) ?? '7.0'}.0`;
+  const ctx: ServeContext = {
+    index: point.index,
+    payload: (key) => point.payload(key),
+    now,
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    get port() {
+      return port;
+    },
+    databases: options.databases ?? 16,
+    cache: new ValueCache(),
+    about: { location: point.location, redisVersion: release, startedAtMs: now() },
+  };
+  let endpoint;
+  try {
+    endpoint = await listenResp(host, port, (session, args) => execute(ctx, session, args));
+  } catch (err) {
+    point.close();
+    if (err instanceof ListenError) throw new UsageError(err.message);
+    throw err;
+  }
+  port = endpoint.port;
+  return {
+    host,
+    port,
+    keys: point.index.keys,
+    databases: point.index.databases().map((db) => ({ db, keys: point.index.size(db) })),
+    rdbVersion: version,
+    async close() {
+      await endpoint.close();
+      point.close();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { KeyIndexBuilder, typeNameOf } from '../../../../lambdas/domain/serve/key-index.js';
+
+describe('KeyIndex', () => {
+  const build = () => {
+    const b = new KeyIndexBuilder();
+    // File order: databases as written, names in the writer's table order.
+    const keys: [number, string, number, number | null][] = [
+      [0, 'zeta', 0, null],
+      [0, 'alpha', 14, 1_000],
+      [0, 'mid', 4, null],
+      [3, 'only', 15, 2_000],
+    ];
+    let at = 100;
+    for (const [db, name, type, expireAtMs] of keys) {
+      b.add({ db, name: Buffer.from(name), type, valueAt: at, valueEnd: at + 10, expireAtMs });
+      at += 50;
+    }
+    return b.finish(10);
+  };
+
+  it('finds every key by database and name, in name order', () => {
+    const index = build();
+    expect(index.databases()).toEqual([0, 3]);
+    expect([0, 1, 2].map((p) => index.nameAt(0, p).toString())).toEqual(['alpha', 'mid', 'zeta']);
+    expect(index.entry(0, index.find(0, Buffer.from('zeta')))).toMatchObject({ type: 0, valueAt: 100, valueEnd: 110, expireAtMs: null });
+    expect(index.entry(3, index.find(3, Buffer.from('only')))).toMatchObject({ type: 15, expireAtMs: 2_000 });
+    expect(index.withExpiry(0)).toEqual([0]);
+  });
+
+  it('does not find a key of another database or a name it lacks', () => {
+    const index = build();
+    expect(index.find(3, Buffer.from('alpha'))).toBe(-1);
+    expect(index.find(0, Buffer.from('alphabet'))).toBe(-1);
+    expect(index.find(7, Buffer.from('alpha'))).toBe(-1);
+    expect(() => index.nameAt(0, 3)).toThrow(/no key at position 3/);
+  });
+
+  it('holds many keys across growth of its arrays', () => {
+    const b = new KeyIndexBuilder();
+    for (let i = 0; i < 5000; i++) b.add({ db: i % 2, name: Buffer.from(`key:${i}`), type: 0, valueAt: i, valueEnd: i + 1, expireAtMs: null });
+    const index = b.finish(10);
+    expect(index.keys).toBe(5000);
+    expect(index.entry(1, index.find(1, Buffer.from('key:4999'))).valueAt).toBe(4999);
+  });
+
+  it('names types as TYPE does', () => {
+    expect([0, 14, 11, 5, 16, 21, 99].map(typeNameOf)).toEqual(['string', 'list', 'set', 'zset', 'hash', 'stream', 'none']);
+  });
+});

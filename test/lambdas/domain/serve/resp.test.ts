@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { encodeReply, ProtocolError, type Protocol, R, type Reply, RequestParser, splitArgs } from '../../../../lambdas/domain/serve/resp.js';
+
+const text = (reply: Reply, proto: Protocol): string => {
+  const out: (Buffer | string)[] = [];
+  encodeReply(reply, proto, out);
+  return Buffer.concat(out.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))).toString('latin1');
+};
+const args = (cmds: Buffer[][]): string[][] => cmds.map((c) => c.map((a) => a.toString('latin1')));
+
+describe('RequestParser', () => {
+  it('parses pipelined multibulk requests, binary-safe', () => {
+    const p = new RequestParser();
+    expect(args(p.push(Buffer.from('*2\r\n$3\r\nGET\r\n$4\r\na\r\nb\r\n*1\r\n$4\r\nPING\r\n')))).toEqual([['GET', 'a\r\nb'], ['PING']]);
+  });
+
+  it('waits for a request split across chunks at every byte', () => {
+    const whole = Buffer.from('*3\r\n$4\r\nHGET\r\n$1\r\nh\r\n$2\r\nf1\r\n');
+    for (let cut = 1; cut < whole.length; cut++) {
+      const p = new RequestParser();
+      const first = p.push(whole.subarray(0, cut));
+      const second = p.push(whole.subarray(cut));
+      expect(args([...first, ...second])).toEqual([['HGET', 'h', 'f1']]);
+    }
+  });
+
+  it('reads inline commands with quotes and escapes, as redis-cli and telnet send them', () => {
+    const p = new RequestParser();
+    expect(args(p.push(Buffer.from('GET "a b"\r\nset k \'it\\\'s\'\nECHO "\\x41\\n"\r\n\r\n')))).toEqual([
+      ['GET', 'a b'],
+      ['set', 'k', "it's"],
+      ['ECHO', 'A\n'],
+    ]);
+  });
+
+  it.each([
+    ['*x\r\n', 'Protocol error: invalid multibulk length'],
+    ['*1\r\n$-5\r\n', 'Protocol error: invalid bulk length'],
+    ['*1\r\nfoo\r\n', "Protocol error: expected '$', got 'f'"],
+    ['GET "abc\r\n', 'Protocol error: unbalanced quotes in request'],
+    ['*2000000\r\n', 'Protocol error: invalid multibulk length'],
+  ])('refuses %j with a protocol error', (input, message) => {
+    expect(() => new RequestParser().push(Buffer.from(input))).toThrow(new ProtocolError(message));
+  });
+
+  it('refuses an inline request that never ends before 64 KiB (negative: a shorter one waits)', () => {
+    expect(new RequestParser().push(Buffer.alloc(1000, 0x61))).toEqual([]);
+    expect(() => new RequestParser().push(Buffer.alloc(70 * 1024, 0x61))).toThrow(/too big inline request/);
+  });
+
+  it('skips *0 and *-1', () => {
+    expect(args(new RequestParser().push(Buffer.from('*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n')))).toEqual([['PING']]);
+  });
+});
+
+describe('splitArgs', () => {
+  it('refuses a closing quote followed by a letter, as sdssplitargs does', () => {
+    expect(splitArgs('"a"b')).toBeUndefined();
+    expect(splitArgs('a  b')).toEqual(['a', 'b']);
+  });
+});
+
+describe('encodeReply', () => {
+  it.each<[Reply, string, string]>([
+    [R.null, '$-1\r\n', '_\r\n'],
+    [R.nullArray, '*-1\r\n', '_\r\n'],
+    [R.map([[R.bulk('f'), R.bulk('v')]]), '*2\r\n$1\r\nf\r\n$1\r\nv\r\n', '%1\r\n$1\r\nf\r\n$1\r\nv\r\n'],
+    [R.set([R.bulk('m')]), '*1\r\n$1\r\nm\r\n', '~1\r\n$1\r\nm\r\n'],
+    [R.double('1.5'), '$3\r\n1.5\r\n', ',1.5\r\n'],
+    [R.verbatim('# Keyspace\r\n'), '$12\r\n# Keyspace\r\n\r\n', '=16\r\ntxt:# Keyspace\r\n\r\n'],
+    [R.int(-2), ':-2\r\n', ':-2\r\n'],
+    [R.error('ERR x'), '-ERR x\r\n', '-ERR x\r\n'],
+  ])('encodes %j for RESP2 and RESP3', (reply, two, three) => {
+    expect(text(reply, 2)).toBe(two);
+    expect(text(reply, 3)).toBe(three);
+  });
+});
