@@ -33,6 +33,7 @@ import { shipAofCommand } from './commands/ship-aof/command.js';
 import { statusCommand } from './commands/status/command.js';
 import { verifyCopyCommand } from './commands/verify-copy/command.js';
 import { verifyRdbCommand } from './commands/verify-rdb/command.js';
+import { serveCommand } from './commands/serve/command.js';
 import { exitCodesHelp } from './exit-codes.js';
 import { describeFailure, EXIT, reportFailure, setJsonFailures } from './failure.js';
 
@@ -106,6 +107,7 @@ export function createProgram(env: CliEnv = {}): Command {
   costCommand(program);
   pruneCommand(program, env);
   verifyRdbCommand(program);
+  serveCommand(program);
   reportCommand(program, env);
   backupCommand(program);
   shipAofCommand(program);

@@ -1,0 +1,427 @@
+/**
+ * `serve` against the real thing: a redis-server writes a file holding every
+ * type (compact and big encodings), several databases and TTLs; a second
+ * redis-server loads that file; the same requests go to it and to the served
+ * point, and the replies must be the same bytes (the ones whose order is a
+ * hash table's compared as sets).
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCanonicalBatch } from '../../../../lambdas/adapters/redis/canonical-read.js';
+import { keyDigest } from '../../../../lambdas/domain/keys/fingerprint.js';
+import { startServing, type Serving } from '../../../../lambdas/jobs/serve/serve.js';
+import { UsageError } from '../../../../lambdas/jobs/usage-error.js';
+import { RawClient } from '../../../support/resp-raw.js';
+import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
+
+const DBS = [0, 1, 5];
+
+/** Every type, compact and big encodings, binary names and values, TTLs, an expired key, three databases. */
+async function writeDataset(c: Redis): Promise<void> {
+  const p = c.pipeline();
+  p.set('str', 'hello');
+  p.set('int', '12345');
+  p.set('neg', '-7');
+  p.set(Buffer.from([0x62, 0, 0xff]), Buffer.from([0, 0xff, 13, 10]));
+  p.set('long', `${'x'.repeat(5000)}tail${'y'.repeat(5000)}`);
+  p.rpush('list:small', 'a', 'b', 'c', '1', '2');
+  p.rpush('list:big', ...Array.from({ length: 300 }, (_, i) => `item-${i}-${'z'.repeat(i % 50)}`));
+  p.sadd('set:int', '3', '1', '2', '-5');
+  p.sadd('set:small', 'x', 'y', 'z');
+  p.sadd('set:big', ...Array.from({ length: 600 }, (_, i) => `m${i}`));
+  p.hset('hash:small', 'f1', 'v1', 'f2', 'v2', 'n', '42');
+  p.hset('hash:big', ...Array.from({ length: 300 }, (_, i) => [`f${i}`, `v${i}`]).flat());
+  p.zadd('zset:small', '1.1', 'a', '2', 'b', 'inf', 'c', '-3', 'd');
+  p.zadd('zset:big', ...Array.from({ length: 200 }, (_, i) => [String(i % 7 === 0 ? i : i / 3), `m${i}`]).flat());
+  p.xadd('stream', '1-1', 'f', 'v');
+  p.xadd('stream', '2-1', 'g', 'w', 'h', 'x');
+  p.xadd('stream', '3-0', 'f', 'u');
+  p.xadd('stream', '5-7', 'f', 'last');
+  p.xdel('stream', '3-0');
+  p.xgroup('CREATE', 'stream', 'readers', '1-1');
+  for (let i = 0; i < 60; i++) p.set(`k:${i}`, String(i));
+  p.set('ttl:s', 'v', 'EX', 100000);
+  p.hset('ttl:h', 'a', '1');
+  p.pexpire('ttl:h', 50_000_000);
+  p.set('gone', 'soon', 'PX', 1);
+  p.select(1);
+  p.set('db1:key', 'one');
+  p.sadd('db1:set', 'a', 'b');
+  p.select(5);
+  p.hset('db5:h', 'a', 'b');
+  p.set('str', 'in db5');
+  p.select(0);
+  await p.exec();
+  await new Promise((r) => setTimeout(r, 20));
+}
+
+/** Requests whose replies have one order on any server: byte for byte. */
+const EXACT: string[][] = [
+  ['GET', 'str'],
+  ['GET', 'int'],
+  ['GET', 'long'],
+  ['GET', 'nope'],
+  ['GET', 'list:small'],
+  ['GET', 'gone'],
+  ['MGET', 'str', 'nope', 'list:small', 'int'],
+  ['STRLEN', 'long'],
+  ['STRLEN', 'nope'],
+  ['GETRANGE', 'long', '4995', '5010'],
+  ['GETRANGE', 'str', '-3', '-1'],
+  ['GETRANGE', 'str', '10', '2'],
+  ['GETRANGE', 'str', 'a', '2'],
+  ['HGET', 'hash:small', 'f1'],
+  ['HGET', 'hash:small', 'nope'],
+  ['HGET', 'str', 'f1'],
+  ['HMGET', 'hash:big', 'f1', 'nope', 'f150'],
+  ['HLEN', 'hash:big'],
+  ['HEXISTS', 'hash:small', 'f2'],
+  ['HEXISTS', 'hash:small', 'f9'],
+  ['HGETALL', 'hash:small'],
+  ['HGETALL', 'nope'],
+  ['HKEYS', 'hash:small'],
+  ['HVALS', 'hash:small'],
+  ['LRANGE', 'list:big', '0', '-1'],
+  ['LRANGE', 'list:big', '-5', '-1'],
+  ['LRANGE', 'list:small', '2', '100'],
+  ['LRANGE', 'list:small', '5', '1'],
+  ['LLEN', 'list:big'],
+  ['LINDEX', 'list:big', '-1'],
+  ['LINDEX', 'list:small', '99'],
+  ['LINDEX', 'list:small', 'x'],
+  ['SMEMBERS', 'set:int'],
+  ['SISMEMBER', 'set:big', 'm5'],
+  ['SISMEMBER', 'set:big', 'm5000'],
+  ['SCARD', 'set:big'],
+  ['ZRANGE', 'zset:small', '0', '-1', 'WITHSCORES'],
+  ['ZRANGE', 'zset:big', '0', '-1', 'WITHSCORES'],
+  ['ZRANGE', 'zset:big', '(1', '50', 'BYSCORE', 'LIMIT', '2', '5', 'WITHSCORES'],
+  ['ZRANGE', 'zset:big', '50', '1', 'BYSCORE', 'REV'],
+  ['ZRANGE', 'zset:small', '0', '-1', 'REV'],
+  ['ZRANGE', 'zset:small', '0', '1', 'LIMIT', '0', '1'],
+  ['ZRANGE', 'zset:small', 'x', '1', 'BYSCORE'],
+  ['ZRANGEBYSCORE', 'zset:big', '-inf', '+inf', 'WITHSCORES', 'LIMIT', '0', '3'],
+  ['ZSCORE', 'zset:small', 'a'],
+  ['ZSCORE', 'zset:small', 'c'],
+  ['ZSCORE', 'zset:big', 'm10'],
+  ['ZRANK', 'zset:big', 'm10'],
+  ['ZRANK', 'zset:big', 'nope'],
+  ['ZCARD', 'zset:big'],
+  ['XLEN', 'stream'],
+  ['XRANGE', 'stream', '-', '+'],
+  ['XRANGE', 'stream', '-', '+', 'COUNT', '2'],
+  ['XRANGE', 'stream', '(1-1', '+'],
+  ['XRANGE', 'stream', '2', '5'],
+  ['XREVRANGE', 'stream', '+', '-'],
+  ['XRANGE', 'stream', 'bad', '+'],
+  ['EXISTS', 'str', 'nope', 'list:small', 'gone'],
+  ['TYPE', 'str'],
+  ['TYPE', 'list:big'],
+  ['TYPE', 'set:big'],
+  ['TYPE', 'zset:big'],
+  ['TYPE', 'hash:big'],
+  ['TYPE', 'stream'],
+  ['TYPE', 'nope'],
+  ['TTL', 'nope'],
+  ['TTL', 'str'],
+  ['PTTL', 'str'],
+  ['DBSIZE'],
+  ['SELECT', '99'],
+  ['SELECT', 'x'],
+  ['GET'],
+  ['FOO', 'bar'],
+  ['PING'],
+  ['PING', 'hi'],
+  ['ECHO', 'x'],
+  ['HSCAN', 'hash:small', '0'],
+  ['ZSCAN', 'zset:small', '0'],
+  ['SSCAN', 'set:int', '0'],
+  ['SSCAN', 'set:int', 'x'],
+  ['SCAN', '0', 'COUNT', '0'],
+];
+
+let writer: RedisServer;
+let reference: RedisServer;
+let serving: Serving;
+let dir: string;
+let file: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'redis-dr-serve-'));
+  writer = await startRedisServer();
+  const c = writer.client();
+  await writeDataset(c);
+  await c.save();
+  file = join(dir, 'point.rdb');
+  copyFileSync(writer.rdbPath, file);
+  reference = await startRedisServer({ loadRdb: file });
+  serving = await startServing({ location: file, port: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await serving?.close();
+  await writer?.stop();
+  await reference?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function both<T>(run: (port: number) => Promise<T>): Promise<[T, T]> {
+  return [await run(reference.port), await run(serving.port)];
+}
+
+describe('serve, against a redis-server loaded from the same file', () => {
+  it.each([2, 3])('answers every ordered request with the same bytes (RESP%d)', async (proto) => {
+    const [ref, served] = await both(async (port) => {
+      const raw = await RawClient.open(port);
+      if (proto === 3) await raw.call('HELLO', '3');
+      const replies: string[] = [];
+      for (const cmd of EXACT) replies.push(await raw.call(...cmd));
+      raw.close();
+      return replies;
+    });
+    for (let i = 0; i < EXACT.length; i++) expect([EXACT[i]!.join(' '), served[i]]).toEqual([EXACT[i]!.join(' '), ref[i]]);
+  });
+
+  it('answers in the other databases after SELECT', async () => {
+    const cmds = [
+      ['SELECT', '1'],
+      ['GET', 'db1:key'],
+      ['SCARD', 'db1:set'],
+      ['GET', 'str'],
+      ['SELECT', '5'],
+      ['GET', 'str'],
+      ['HGETALL', 'db5:h'],
+      ['DBSIZE'],
+      ['SELECT', '2'],
+      ['DBSIZE'],
+    ];
+    const [ref, served] = await both(async (port) => {
+      const raw = await RawClient.open(port);
+      const out: string[] = [];
+      for (const cmd of cmds) out.push(await raw.call(...cmd));
+      raw.close();
+      return out;
+    });
+    expect(served).toEqual(ref);
+  });
+
+  it('holds the same value, type and expiry for every key of every database (compare reads both)', async () => {
+    for (const db of DBS) {
+      const [ref, served] = await both(async (port) => {
+        // RESP2, as migrate and compare read a source.
+        const client = new Redis({ port, host: '127.0.0.1', db, protocol: 2, lazyConnect: true });
+        await client.connect();
+        const keys: Buffer[] = [];
+        let cursor = '0';
+        do {
+          const [next, batch] = await client.scanBuffer(cursor, 'COUNT', 7);
+          cursor = String(next);
+          keys.push(...batch);
+        } while (cursor !== '0');
+        keys.sort(Buffer.compare);
+        const values = await readCanonicalBatch(client, keys);
+        client.disconnect();
+        return keys.map((k, i) => [k.toString('hex'), values[i] ? keyDigest(values[i]!.value, values[i]!.expireAtMs) : undefined]);
+      });
+      expect(served.length).toBeGreaterThan(0);
+      expect(served).toEqual(ref);
+    }
+  });
+
+  it('gives hash-table ordered replies with the same members (as sets), through ioredis (RESP3, its default)', async () => {
+    const sorted = (xs: unknown): string[] => (xs as Buffer[]).map((x) => x.toString('hex')).sort();
+    const [ref, served] = await both(async (port) => {
+      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true });
+      await client.connect();
+      const out = {
+        hgetall: sorted(await client.callBuffer('HGETALL', 'hash:big')),
+        hkeys: sorted(await client.callBuffer('HKEYS', 'hash:big')),
+        hvals: sorted(await client.callBuffer('HVALS', 'hash:big')),
+        smembers: sorted(await client.callBuffer('SMEMBERS', 'set:big')),
+        small: sorted(await client.callBuffer('SMEMBERS', 'set:small')),
+        scanMatch: sorted(await scanAll(client, ['MATCH', 'k:1*', 'COUNT', '5'])),
+        scanType: sorted(await scanAll(client, ['TYPE', 'zset'])),
+        keys: sorted(await client.callBuffer('KEYS', '*')),
+        hscan: sorted(await scanAll(client, ['COUNT', '50'], 'HSCAN', 'hash:big')),
+        sscan: sorted(await scanAll(client, ['MATCH', 'm1*'], 'SSCAN', 'set:big')),
+        zscan: sorted(await scanAll(client, [], 'ZSCAN', 'zset:big')),
+      };
+      client.disconnect();
+      return out;
+    });
+    expect(served.hgetall).toHaveLength(600);
+    expect(served.scanMatch.length).toBeGreaterThan(5);
+    expect(served).toEqual(ref);
+  });
+
+  it('answers redis-cli as the server does, in RESP2 and RESP3', async () => {
+    const cli = (port: number, ...args: string[]) =>
+      new Promise<string>((resolve) => execFile('redis-cli', ['-p', String(port), ...args], (_e, stdout, stderr) => resolve(stdout + stderr)));
+    for (const args of [
+      ['GET', 'str'],
+      ['ZRANGE', 'zset:small', '0', '-1', 'WITHSCORES'],
+      ['-3', 'ZRANGE', 'zset:small', '0', '-1', 'WITHSCORES'],
+      ['-3', 'HGETALL', 'hash:small'],
+      ['LRANGE', 'list:small', '0', '-1'],
+      ['-n', '1', 'GET', 'db1:key'],
+      ['XRANGE', 'stream', '-', '+'],
+      ['-3', 'ZSCORE', 'zset:small', 'a'],
+      ['SET', 'a', 'b'],
+    ]) {
+      const [ref, served] = await both((port) => cli(port, ...args));
+      if (args[0] === 'SET') expect(served).toMatch(/^READONLY /);
+      else expect([args.join(' '), served]).toEqual([args.join(' '), ref]);
+    }
+  });
+
+  it('gives a TTL counted from its stored absolute expiry', async () => {
+    const [ref, served] = await both(async (port) => {
+      const raw = await RawClient.open(port);
+      const out = [await raw.call('TTL', 'ttl:s'), await raw.call('PTTL', 'ttl:h'), await raw.call('PEXPIRETIME', 'ttl:h')];
+      raw.close();
+      return out.map((r) => Number(r.slice(1)));
+    });
+    expect(Math.abs(served[0]! - ref[0]!)).toBeLessThanOrEqual(2);
+    expect(Math.abs(served[1]! - ref[1]!)).toBeLessThanOrEqual(2000);
+    expect(served[2]).toBe(ref[2]);
+    expect(served[0]).toBeGreaterThan(99_000);
+  });
+
+  it('DUMPs payloads a server RESTOREs to the same value, the same bytes where the encoding is compact', async () => {
+    const raw = await RawClient.open(serving.port);
+    const ref = await RawClient.open(reference.port);
+    for (const key of ['str', 'int', 'long', 'list:small', 'hash:small', 'zset:small', 'set:int'])
+      expect([key, await raw.call('DUMP', key)]).toEqual([key, await ref.call('DUMP', key)]);
+    const served = new Redis({ port: serving.port, protocol: 2, lazyConnect: true });
+    await served.connect();
+    const target = reference.client();
+    const keys = ['str', 'long', 'list:big', 'set:big', 'hash:big', 'zset:big', 'stream', 'set:small'].map((k) => Buffer.from(k));
+    for (const key of keys) {
+      const payload = await served.dumpBuffer(key);
+      await target.restore(Buffer.concat([Buffer.from('copy:'), key]), 0, payload!, 'REPLACE');
+    }
+    const original = await readCanonicalBatch(target, keys);
+    const copies = await readCanonicalBatch(
+      target,
+      keys.map((k) => Buffer.concat([Buffer.from('copy:'), k])),
+    );
+    expect(copies.map((c) => keyDigest(c!.value, null))).toEqual(original.map((c) => keyDigest(c!.value, null)));
+    await target.del(...keys.map((k) => Buffer.concat([Buffer.from('copy:'), k])));
+    served.disconnect();
+    raw.close();
+    ref.close();
+  });
+
+  it('refuses every write with READONLY and changes nothing', async () => {
+    const raw = await RawClient.open(serving.port);
+    const before = [await raw.call('DBSIZE'), await raw.call('GET', 'str'), await raw.call('LLEN', 'list:big')];
+    for (const cmd of [
+      ['SET', 'str', 'x'],
+      ['DEL', 'str'],
+      ['FLUSHALL'],
+      ['LPUSH', 'list:big', 'x'],
+      ['EXPIRE', 'str', '1'],
+      ['RESTORE', 'k', '0', 'x'],
+      ['EVAL', 'return 1', '0'],
+      ['HSET', 'hash:small', 'f', 'v'],
+    ])
+      expect([cmd[0], await raw.call(...cmd)]).toEqual([cmd[0], expect.stringMatching(/^-READONLY You can't write/)]);
+    expect([await raw.call('DBSIZE'), await raw.call('GET', 'str'), await raw.call('LLEN', 'list:big')]).toEqual(before);
+    raw.close();
+  });
+
+  it.each([['*x\r\n'], ['*1\r\n$-5\r\n'], ['*2\r\n$3\r\nGET\r\nxx\r\n'], ['GET "abc\r\n']])(
+    'answers garbage %j with the protocol error the server gives, closes that connection, and keeps serving',
+    async (garbage) => {
+      const [ref, served] = await both(async (port) => {
+        const raw = await RawClient.open(port);
+        const reply = await raw.send(garbage);
+        await raw.ended();
+        return reply;
+      });
+      expect(served).toBe(ref);
+      const after = await RawClient.open(serving.port);
+      expect(await after.call('PING')).toBe('+PONG\r\n');
+      after.close();
+    },
+  );
+
+  it('survives random bytes from many clients', async () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const raw = await RawClient.open(serving.port);
+        const junk = Buffer.from(Array.from({ length: 2000 }, () => rand() % 256));
+        // Junk may read as the start of a long request: no reply is awaited, the client goes after a moment.
+        void raw.send(junk.toString('latin1')).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 50));
+        raw.close();
+      }),
+    );
+    const after = await RawClient.open(serving.port);
+    expect(await after.call('GET', 'str')).toBe('$5\r\nhello\r\n');
+    after.close();
+  });
+});
+
+describe('serve refuses what it cannot serve, before listening', () => {
+  it('refuses a corrupt file with the verifier verdict', async () => {
+    const bad = join(dir, 'corrupt.rdb');
+    const bytes = readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    writeFileSync(bad, bytes);
+    const err = await startServing({ location: bad, port: 0 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(/corrupt \(the verifier's verdict at byte \d+/);
+  });
+
+  it('refuses a missing file, naming it', async () => {
+    await expect(startServing({ location: join(dir, 'nope.rdb'), port: 0 })).rejects.toThrow(
+      new UsageError(`cannot read ${join(dir, 'nope.rdb')}: no such file`),
+    );
+  });
+
+  it('refuses a port in use with the fix', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    await expect(startServing({ location: file, port })).rejects.toThrow(
+      new UsageError(`--port ${port} is in use on 127.0.0.1: choose another port, or --port 0 for a free one`),
+    );
+    taken.close();
+  });
+
+  it('asks for the password when one is set, and takes only that one', async () => {
+    const guarded = await startServing({ location: file, port: 0, password: 's3cret' });
+    const raw = await RawClient.open(guarded.port);
+    expect(await raw.call('GET', 'str')).toBe('-NOAUTH Authentication required.\r\n');
+    expect(await raw.call('SET', 'str', 'x')).toBe('-NOAUTH Authentication required.\r\n');
+    expect(await raw.call('AUTH', 'wrong')).toMatch(/^-WRONGPASS/);
+    expect(await raw.call('AUTH', 's3cret')).toBe('+OK\r\n');
+    expect(await raw.call('GET', 'str')).toBe('$5\r\nhello\r\n');
+    raw.close();
+    const client = new Redis({ port: guarded.port, password: 's3cret', lazyConnect: true });
+    await client.connect();
+    expect(await client.get('str')).toBe('hello');
+    client.disconnect();
+    await guarded.close();
+  });
+});
+
+/** Every element a SCAN-family command returns over a whole iteration. */
+async function scanAll(client: Redis, options: string[], command = 'SCAN', key?: string): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = (await client.callBuffer(command, ...(key ? [key] : []), cursor, ...options)) as [Buffer, Buffer[]];
+    cursor = next.toString();
+    out.push(...batch);
+  } while (cursor !== '0');
+  return out;
+}
