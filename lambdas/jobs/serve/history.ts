@@ -1,0 +1,138 @@
+/**
+ * `redis-dr history`: one key (or the keys a pattern matches) through every
+ * backup a destination retains, oldest first. Each backup is opened as
+ * `serve` opens one (verified and indexed in one pass, values read at their
+ * offsets), so a corrupt backup is named as such in the history, never
+ * read as if the key were not there.
+ */
+import { parseBackupFileName } from '../../domain/self-managed/backup.js';
+import type { KeyValue } from '../../domain/keys/fingerprint.js';
+import { valueDigest } from '../../domain/keys/fingerprint.js';
+import { compileGlob } from '../../domain/keys/glob.js';
+import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
+import { changedKeys, type HistoryRow, type KeyAtPoint, keyHistory, type KeyChangeRow, type PointDigests } from '../../domain/serve/history.js';
+import { openBackupStore } from '../self-managed/clients.js';
+import { UsageError } from '../usage-error.js';
+import { type OpenedPoint, openPoint } from './open-point.js';
+
+/** What to follow, where. */
+export interface HistoryOptions {
+  /** The destination: file://dir, a path, or s3://bucket/prefix. */
+  readonly from: string;
+  /** One key (exactly one of key and match). */
+  readonly key?: Buffer;
+  /** A SCAN pattern: every key it matches that appeared, changed or vanished. */
+  readonly match?: string;
+  /** @default 0 */
+  readonly db?: number;
+  /** The target whose backups to read (needed when the destination holds several). */
+  readonly target?: string;
+  /** Only points from this time on (and the one before, as the baseline). */
+  readonly since?: Date;
+  /** Keep each point's value (`--show`). */
+  readonly show?: boolean;
+  readonly s3Endpoint?: string;
+}
+
+/** One key's row with, under `show`, its value. */
+export type ShownRow = HistoryRow & { readonly value?: KeyValue };
+
+/** What the history found. */
+export interface HistoryResult {
+  readonly target: string;
+  /** Points read, oldest first. */
+  readonly points: readonly string[];
+  /** Points that could not be read (corrupt, gone): the history has a hole there. */
+  readonly unreadable: readonly { readonly point: string; readonly why: string }[];
+  /** One key: a row per readable point. */
+  readonly rows?: readonly ShownRow[];
+  /** A pattern: the changes between consecutive readable points. */
+  readonly changes?: readonly KeyChangeRow[];
+}
+
+interface Point {
+  readonly file: string;
+  readonly at: Date;
+  readonly location: string;
+}
+
+/** The backups of the one target (or `target`) at `from`, oldest first, from the last one before `since` on. */
+async function pointsOf(o: HistoryOptions): Promise<{ target: string; points: Point[] }> {
+  const store = await openBackupStore(o.from, o.s3Endpoint, '--from', false);
+  const named = (await store.list()).map((f) => ({ f, p: parseBackupFileName(f.file) })).filter((x) => x.p !== undefined);
+  const targets = [...new Set(named.map((x) => x.p!.target))].sort();
+  const target = o.target?.toLowerCase() ?? (targets.length === 1 ? targets[0] : undefined);
+  if (target === undefined)
+    throw new UsageError(
+      targets.length === 0
+        ? `--from ${o.from} holds no backup: nothing to follow (redis-dr backup writes them)`
+        : `--from ${o.from} holds backups of ${targets.join(', ')}: name one with --target`,
+    );
+  let points = named
+    .filter((x) => x.p!.target === target)
+    .map((x) => ({ file: x.f.file, at: x.p!.at, location: store.location(x.f.file) }))
+    .sort((a, b) => a.at.getTime() - b.at.getTime());
+  if (points.length === 0) throw new UsageError(`--target ${o.target}: ${o.from} holds no backup of it (it holds ${targets.join(', ') || 'none'})`);
+  if (o.since) {
+    const first = points.findIndex((p) => p.at.getTime() >= o.since!.getTime());
+    points = first < 0 ? points.slice(-1) : points.slice(Math.max(0, first - 1));
+  }
+  return { target, points };
+}
+
+/** A key's value at a point, or undefined when the point lacks it or it had expired by the point's time. */
+async function keyAt(opened: OpenedPoint, db: number, key: Buffer, at: Date): Promise<{ value: KeyValue; expireAtMs: number | null } | undefined> {
+  const pos = opened.index.find(db, key);
+  if (pos < 0) return undefined;
+  const entry = opened.index.entry(db, pos);
+  if (entry.expireAtMs !== null && entry.expireAtMs <= at.getTime()) return undefined;
+  return { value: decodeDumpPayload(await opened.payload(entry)), expireAtMs: entry.expireAtMs };
+}
+
+/** Follows `o.key` (or `o.match`) through the destination's backups. */
+export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
+  if ((o.key === undefined) === (o.match === undefined)) throw new UsageError('history needs a <key> or --match <pattern> (one of them)');
+  const db = o.db ?? 0;
+  const { target, points } = await pointsOf(o);
+  const unreadable: { point: string; why: string }[] = [];
+  const read: string[] = [];
+  const atPoints: (KeyAtPoint & { shown?: KeyValue })[] = [];
+  const digests: PointDigests[] = [];
+  const match = o.match === undefined || o.match === '*' ? undefined : compileGlob(o.match);
+  for (const p of points) {
+    let opened: OpenedPoint;
+    try {
+      opened = await openPoint(p.location);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      unreadable.push({ point: p.file, why: err.message });
+      continue;
+    }
+    try {
+      read.push(p.file);
+      if (o.key !== undefined) {
+        const found = await keyAt(opened, db, o.key, p.at);
+        atPoints.push({ point: p.file, at: p.at, ...(found ? { value: found.value, expireAtMs: found.expireAtMs } : {}) });
+      } else {
+        const keys = new Map<string, { digest: string; expireAtMs: number | null }>();
+        for (let pos = 0; pos < opened.index.size(db); pos++) {
+          const name = opened.index.nameAt(db, pos);
+          if (match && !match(name)) continue;
+          const found = await keyAt(opened, db, Buffer.from(name), p.at);
+          if (found) keys.set(name.toString('latin1'), { digest: valueDigest(found.value), expireAtMs: found.expireAtMs });
+        }
+        digests.push({ point: p.file, at: p.at, keys });
+      }
+    } finally {
+      opened.close();
+    }
+  }
+  if (o.key !== undefined) {
+    const byPoint = new Map(atPoints.map((p) => [p.point, p.value]));
+    const rows = keyHistory(atPoints).map((r) => (o.show && byPoint.get(r.point) ? { ...r, value: byPoint.get(r.point)! } : r));
+    return { target, points: read, unreadable, rows };
+  }
+  const since = o.since;
+  const changes = changedKeys(digests).filter((c) => !since || c.at.getTime() >= since.getTime());
+  return { target, points: read, unreadable, changes };
+}

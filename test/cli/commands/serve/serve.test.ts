@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer } from '../../../support/redis-server.js';
+import { RawClient } from '../../../support/resp-raw.js';
+import { cli, cliWithEnv } from '../../support/run-cli.js';
+
+const BIN = join(__dirname, '..', '..', '..', '..', 'bin', 'redis-dr.cjs');
+let dir: string;
+let file: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'redis-dr-serve-cli-'));
+  const server = await startRedisServer();
+  const c = server.client();
+  await c.set('greeting', 'hello');
+  await c.hset('h', 'f', 'v');
+  await c.save();
+  file = join(dir, 'point.rdb');
+  copyFileSync(server.rdbPath, file);
+  await server.stop();
+}, 30_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Starts `redis-dr serve`, resolves with the child and its first stdout line. */
+function serve(...args: string[]): Promise<{ child: ReturnType<typeof spawn>; first: string; exit: Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SERVE_TEST_PASSWORD: 'pw' } });
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve({ child, first: out.slice(0, out.indexOf('\n')), exit });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code} before listening`)));
+  });
+}
+
+describe('redis-dr serve', () => {
+  it('prints "listening on host:port" first, answers there, and exits 0 on SIGTERM', async () => {
+    const { child, first, exit } = await serve(file, '--port', '0');
+    expect(first).toMatch(/^listening on 127\.0\.0\.1:\d+$/);
+    const port = Number(first.split(':')[1]);
+    const raw = await RawClient.open(port);
+    expect(await raw.call('GET', 'greeting')).toBe('$5\r\nhello\r\n');
+    expect(await raw.call('DEL', 'greeting')).toMatch(/^-READONLY/);
+    raw.close();
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  }, 30_000);
+
+  it('asks for the password of --requirepass-env', async () => {
+    const { child, first, exit } = await serve(file, '--port', '0', '--requirepass-env', 'SERVE_TEST_PASSWORD');
+    const raw = await RawClient.open(Number(first.split(':')[1]));
+    expect(await raw.call('GET', 'greeting')).toBe('-NOAUTH Authentication required.\r\n');
+    expect(await raw.call('AUTH', 'pw')).toBe('+OK\r\n');
+    raw.close();
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  }, 30_000);
+
+  it('refuses a missing file in one line, exit 2', async () => {
+    const r = await cli('serve', join(dir, 'nope.rdb'), '--port', '0');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`cannot read ${join(dir, 'nope.rdb')}: no such file`);
+  }, 30_000);
+
+  it('refuses a corrupt file before listening, exit 2', async () => {
+    const bad = join(dir, 'bad.rdb');
+    const bytes = readFileSync(file);
+    bytes[20]! ^= 0x5a;
+    writeFileSync(bad, bytes);
+    const r = await cli('serve', bad, '--port', '0');
+    expect(r.status).toBe(2);
+    expect(r.stdout).not.toContain('listening');
+    expect(r.stderr).toMatch(/is corrupt \(the verifier's verdict/);
+  }, 30_000);
+
+  it('refuses a port in use in one line, exit 2', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    const r = await cli('serve', file, '--port', String(port));
+    taken.close();
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`--port ${port} is in use on 127.0.0.1`);
+  }, 30_000);
+
+  it('refuses an unset --requirepass-env variable, exit 2', async () => {
+    const r = await cliWithEnv({ NOT_SET_HERE: '' }, 'serve', file, '--requirepass-env', 'NOT_SET_HERE');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--requirepass-env NOT_SET_HERE names an unset or empty variable');
+  }, 30_000);
+});
