@@ -34,6 +34,7 @@ import { statusCommand } from './commands/status/command.js';
 import { verifyCopyCommand } from './commands/verify-copy/command.js';
 import { verifyRdbCommand } from './commands/verify-rdb/command.js';
 import { serveCommand } from './commands/serve/command.js';
+import { historyCommand } from './commands/history/command.js';
 import { exitCodesHelp } from './exit-codes.js';
 import { describeFailure, EXIT, reportFailure, setJsonFailures } from './failure.js';
 
@@ -108,6 +109,7 @@ export function createProgram(env: CliEnv = {}): Command {
   pruneCommand(program, env);
   verifyRdbCommand(program);
   serveCommand(program);
+  historyCommand(program);
   reportCommand(program, env);
   backupCommand(program);
   shipAofCommand(program);

@@ -1,0 +1,107 @@
+import type { KeyValue } from '../../../lambdas/domain/keys/fingerprint.js';
+import { keyHistoryOf, type HistoryResult, type ShownRow } from '../../../lambdas/jobs/serve/history.js';
+import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { table } from '../../table.js';
+
+/** `history`'s options (cli/commands/history/command.ts). */
+export interface HistoryCliOptions {
+  from: string;
+  db: number;
+  target?: string;
+  match?: string;
+  since?: Date;
+  show?: boolean;
+  json?: boolean;
+  s3Endpoint?: string;
+}
+
+/** A byte string as text when it is printable UTF-8, else as hex. */
+function text(b: Buffer): string {
+  const s = b.toString('utf8');
+  // Control bytes would upset the terminal: such a value is printed as hex.
+  return Buffer.from(s, 'utf8').equals(b) && !b.some((c) => c < 0x20 || c === 0x7f) ? s : `0x${b.toString('hex')}`;
+}
+
+/** A value as JSON a person reads (sets sorted; scores as stored). */
+export function shownValue(v: KeyValue): unknown {
+  switch (v.type) {
+    case 'string':
+      return text(v.value);
+    case 'list':
+      return v.items.map(text);
+    case 'set':
+      return v.members.map(text).sort();
+    case 'zset':
+      return v.entries.map(([m, s]) => [text(m), s]);
+    case 'hash':
+      return Object.fromEntries(v.fields.map(([f, x]) => [text(f), text(x)]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)));
+    case 'stream':
+      return v.entries.map(([id, fields]) => [id, fields.map(text)]);
+    default:
+      return `${v.typeName} module value, ${v.dump.length} bytes`;
+  }
+}
+
+function ttl(ms: number | null | undefined): string {
+  if (ms === undefined) return '';
+  if (ms === null) return 'none';
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
+}
+
+const when = (d: Date): string => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+function rowsTable(rows: readonly ShownRow[], show: boolean): string[] {
+  const lines: string[] = [];
+  const body = table([
+    ['point', 'taken', 'exists', 'type', 'size', 'ttl', 'digest', 'change'],
+    ...rows.map((r) => [
+      r.point,
+      when(r.at),
+      r.exists ? 'yes' : 'no',
+      r.type ?? '',
+      r.size === undefined ? '' : String(r.size),
+      ttl(r.ttlMs),
+      r.digest?.slice(0, 12) ?? '',
+      r.change,
+    ]),
+  ]);
+  lines.push(body[0]!);
+  rows.forEach((r, i) => {
+    lines.push(body[i + 1]!);
+    if (show && r.value) lines.push(`    ${JSON.stringify(shownValue(r.value))}`);
+  });
+  return lines;
+}
+
+/** `redis-dr history <key> | --match <pattern>`: exit 0, or 1 when a point could not be read (the history has a hole), 2 bad input. */
+export async function historyAction(key: string | undefined, options: HistoryCliOptions): Promise<void> {
+  if ((key === undefined) === (options.match === undefined))
+    throw new UsageError('history needs a <key> or --match <pattern>, one of them (history user:1 --from <destination>)');
+  const result: HistoryResult = await keyHistoryOf({
+    from: options.from,
+    ...(key !== undefined ? { key: Buffer.from(key) } : { match: options.match! }),
+    db: options.db,
+    ...(options.target ? { target: options.target } : {}),
+    ...(options.since ? { since: options.since } : {}),
+    show: options.show ?? false,
+    ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
+  });
+  if (options.json) {
+    const rows = result.rows?.map(({ value, ...r }) => ({ ...r, ...(value ? { value: shownValue(value) } : {}) }));
+    const changes = result.changes?.map((c) => ({ ...c, key: text(c.key) }));
+    process.stdout.write(`${JSON.stringify({ ...result, ...(rows ? { rows } : {}), ...(changes ? { changes } : {}) }, null, 2)}\n`);
+  } else {
+    const what = key !== undefined ? JSON.stringify(key) : `keys matching ${JSON.stringify(options.match)}`;
+    const lines = [`history of ${what} in db ${options.db}, target ${result.target}: ${result.points.length} point(s) read from ${options.from}`];
+    if (result.rows) lines.push(...rowsTable(result.rows, options.show ?? false));
+    else if (result.changes!.length === 0) lines.push('no key matching it appeared, changed or vanished between these points');
+    else lines.push(...table([['point', 'taken', 'change', 'key'], ...result.changes!.map((c) => [c.point, when(c.at), c.change, text(c.key)])]));
+    for (const u of result.unreadable) lines.push(`UNREADABLE ${u.point}: ${u.why}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  if (result.unreadable.length > 0) {
+    process.stderr.write(`redis-dr: ${result.unreadable.length} point(s) could not be read: the history has a hole there (exit 1)\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,32 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { intInRange } from '../../options.js';
+
+/** `--since`: an ISO time (2026-11-25T03:00Z) or an age back from now (90m, 24h, 7d). */
+export function sinceTime(now: () => number = Date.now): (value: string) => Date {
+  return (value) => {
+    const ago = /^(\d+)(m|h|d)$/.exec(value.trim());
+    if (ago) return new Date(now() - Number(ago[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'm' | 'h' | 'd']);
+    const at = Date.parse(value);
+    if (Number.isNaN(at)) throw new InvalidArgumentError(`--since ${value} is no time: write an ISO time (2026-11-25T03:00Z) or an age like 90m, 24h or 7d`);
+    return new Date(at);
+  };
+}
+
+/** Defines `redis-dr history` (options and help); its action module loads only when it runs. */
+export function historyCommand(program: Command): void {
+  program
+    .command('history')
+    .description(
+      'follow a key through every backup a destination retains: whether it existed, its type, size, TTL and value digest at each point, and where it appeared, changed or vanished (or, with --match, which keys changed)',
+    )
+    .argument('[key]', 'the key to follow (or --match <pattern>)')
+    .requiredOption('--from <destination>', "the backups' destination: a folder (file:///path or a path) or s3://<bucket>/<prefix>")
+    .option('--db <n>', 'the database the key is in', intInRange('--db', 0, 65535, 'use a database number such as 0'), 0)
+    .option('--target <name>', 'the target whose backups to read (needed when the destination holds several)')
+    .option('--match <pattern>', 'instead of one key: every key matching this SCAN pattern that appeared, changed or vanished')
+    .option('--since <time>', 'only points from this time on (ISO time, or an age such as 24h or 7d); the point before it is the baseline', sinceTime())
+    .option('--show', 'print the value held at each point')
+    .option('--json', 'print the history as JSON')
+    .option('--s3-endpoint <url>', 'with an s3:// --from on an S3-compatible store: its endpoint')
+    .action(async (key: string | undefined, options: import('./action.js').HistoryCliOptions) => (await import('./action.js')).historyAction(key, options));
+}

@@ -1,0 +1,130 @@
+/**
+ * `history` over a destination of real backups: a redis-server changes its
+ * keys between saves, each save is a backup of the destination, and the
+ * history must find every change, vanishing and reappearance.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
+import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
+import { UsageError } from '../../../../lambdas/jobs/usage-error.js';
+import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
+
+let server: RedisServer;
+let root: string;
+let dest: string;
+// Points in the future: an expiry set relative to them is one Redis keeps (a past one deletes the key at once).
+const T = [Date.UTC(2030, 10, 24, 3, 0), Date.UTC(2030, 10, 24, 4, 0), Date.UTC(2030, 10, 24, 5, 0), Date.UTC(2030, 10, 24, 6, 0)];
+const name = (i: number): string => backupFileName('cache', new Date(T[i]!));
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'redis-dr-history-'));
+  dest = `file://${join(root, 'dest')}`;
+  mkdirSync(join(root, 'dest'));
+  server = await startRedisServer();
+  const c = server.client();
+  const steps: (() => Promise<unknown>)[] = [
+    () => c.pipeline().set('user:1', 'alice').hset('cart:1', 'apple', '1').set('temp', 'x').set('user:2', 'bob').exec(),
+    () => c.pipeline().hset('cart:1', 'pear', '2').del('temp').set('fresh', 'new').exec(),
+    () =>
+      c
+        .pipeline()
+        .set('user:1', 'alicia')
+        .pexpireat('user:2', T[2]! + 3_600_000)
+        .exec(),
+    () => c.pipeline().del('user:1').set('temp', 'back').exec(),
+  ];
+  for (const [i, step] of steps.entries()) {
+    await step();
+    await c.save();
+    copyFileSync(server.rdbPath, join(root, 'dest', name(i)));
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('history of one key', () => {
+  it('marks where the key changed and vanished', async () => {
+    const r = await keyHistoryOf({ from: dest, key: Buffer.from('user:1') });
+    expect(r.target).toBe('cache');
+    expect(r.rows!.map((x) => [x.point, x.exists, x.type, x.size, x.change])).toEqual([
+      [name(0), true, 'string', 5, 'first'],
+      [name(1), true, 'string', 5, 'same'],
+      [name(2), true, 'string', 6, 'changed'],
+      [name(3), false, undefined, undefined, 'vanished'],
+    ]);
+    expect(r.rows![0]!.digest).toBe(r.rows![1]!.digest);
+    expect(r.rows![2]!.digest).not.toBe(r.rows![1]!.digest);
+    expect(r.unreadable).toEqual([]);
+  });
+
+  it('sees a key vanish and come back, a TTL set, and shows the values', async () => {
+    const temp = await keyHistoryOf({ from: dest, key: Buffer.from('temp'), show: true });
+    expect(temp.rows!.map((x) => x.change)).toEqual(['first', 'vanished', 'absent', 'appeared']);
+    expect(temp.rows![3]!.value).toEqual({ type: 'string', value: Buffer.from('back') });
+    const user2 = await keyHistoryOf({ from: dest, key: Buffer.from('user:2') });
+    expect(user2.rows!.map((x) => [x.change, x.ttlMs])).toEqual([
+      ['first', null],
+      ['same', null],
+      ['ttl', 3_600_000],
+      ['vanished', undefined],
+    ]);
+    const cart = await keyHistoryOf({ from: dest, key: Buffer.from('cart:1') });
+    expect(cart.rows!.map((x) => [x.type, x.size, x.change])).toEqual([
+      ['hash', 1, 'first'],
+      ['hash', 2, 'changed'],
+      ['hash', 2, 'same'],
+      ['hash', 2, 'same'],
+    ]);
+  });
+
+  it('counts a key as gone at a point its expiry had passed', async () => {
+    // user:2 expires at T[3]: the last point is taken at that very moment.
+    const r = await keyHistoryOf({ from: dest, key: Buffer.from('user:2'), since: new Date(T[3]!) });
+    expect(r.rows!.map((x) => x.exists)).toEqual([true, false]);
+  });
+});
+
+describe('history --match --since', () => {
+  it('lists the keys that changed after the time', async () => {
+    const r = await keyHistoryOf({ from: dest, match: '*', since: new Date(T[2]!) });
+    expect(r.points).toEqual([name(1), name(2), name(3)]);
+    expect(r.changes!.map((c) => [c.point, c.change, c.key.toString()])).toEqual([
+      [name(2), 'changed', 'user:1'],
+      [name(2), 'ttl', 'user:2'],
+      [name(3), 'appeared', 'temp'],
+      [name(3), 'vanished', 'user:1'],
+      [name(3), 'vanished', 'user:2'],
+    ]);
+  });
+
+  it('keeps to the pattern', async () => {
+    const r = await keyHistoryOf({ from: dest, match: 'cart:*' });
+    expect(r.changes!.map((c) => [c.point, c.change, c.key.toString()])).toEqual([[name(1), 'changed', 'cart:1']]);
+  });
+});
+
+describe('history refuses or reports what it cannot read', () => {
+  it('names a corrupt backup as a hole in the history instead of reading it as an absent key', async () => {
+    const dest2 = join(root, 'with-corrupt');
+    mkdirSync(dest2);
+    for (let i = 0; i < 2; i++) copyFileSync(join(root, 'dest', name(i)), join(dest2, name(i)));
+    const bytes = readFileSync(join(root, 'dest', name(2)));
+    bytes[bytes.length - 20]! ^= 0xff;
+    writeFileSync(join(dest2, name(2)), bytes);
+    const r = await keyHistoryOf({ from: `file://${dest2}`, key: Buffer.from('user:1') });
+    expect(r.points).toEqual([name(0), name(1)]);
+    expect(r.unreadable).toEqual([{ point: name(2), why: expect.stringMatching(/is corrupt \(the verifier's verdict/) }]);
+  });
+
+  it('refuses a destination that is not there, and a missing key and pattern', async () => {
+    await expect(keyHistoryOf({ from: `file://${join(root, 'nope')}`, key: Buffer.from('k') })).rejects.toThrow(UsageError);
+    await expect(keyHistoryOf({ from: dest })).rejects.toThrow(/needs a <key> or --match/);
+    await expect(keyHistoryOf({ from: dest, key: Buffer.from('k'), target: 'other' })).rejects.toThrow(/holds no backup of it/);
+  });
+});
