@@ -134,6 +134,18 @@ export class KeyIndex {
     }
   }
 
+  private stored: number | undefined;
+
+  /** Bytes the keys' names and values take in the file (what INFO memory estimates the dataset from). */
+  get storedBytes(): number {
+    if (this.stored === undefined) {
+      let sum = 0;
+      for (let k = 0; k < this.c.order.length; k++) sum += this.c.valueEnd[k]! - this.c.valueAt[k]! + this.c.nameLen[k]!;
+      this.stored = sum;
+    }
+    return this.stored;
+  }
+
   /** Keys in the file, every database. */
   get keys(): number {
     return this.c.order.length;

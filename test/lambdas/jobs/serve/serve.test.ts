@@ -17,48 +17,8 @@ import { keyDigest } from '../../../../lambdas/domain/keys/fingerprint.js';
 import { startServing, type Serving } from '../../../../lambdas/jobs/serve/serve.js';
 import { UsageError } from '../../../../lambdas/jobs/usage-error.js';
 import { RawClient } from '../../../support/resp-raw.js';
+import { SERVE_DATASET_DBS, writeServeDataset } from '../../../support/serve-dataset.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
-
-const DBS = [0, 1, 5];
-
-/** Every type, compact and big encodings, binary names and values, TTLs, an expired key, three databases. */
-async function writeDataset(c: Redis): Promise<void> {
-  const p = c.pipeline();
-  p.set('str', 'hello');
-  p.set('int', '12345');
-  p.set('neg', '-7');
-  p.set(Buffer.from([0x62, 0, 0xff]), Buffer.from([0, 0xff, 13, 10]));
-  p.set('long', `${'x'.repeat(5000)}tail${'y'.repeat(5000)}`);
-  p.rpush('list:small', 'a', 'b', 'c', '1', '2');
-  p.rpush('list:big', ...Array.from({ length: 300 }, (_, i) => `item-${i}-${'z'.repeat(i % 50)}`));
-  p.sadd('set:int', '3', '1', '2', '-5');
-  p.sadd('set:small', 'x', 'y', 'z');
-  p.sadd('set:big', ...Array.from({ length: 600 }, (_, i) => `m${i}`));
-  p.hset('hash:small', 'f1', 'v1', 'f2', 'v2', 'n', '42');
-  p.hset('hash:big', ...Array.from({ length: 300 }, (_, i) => [`f${i}`, `v${i}`]).flat());
-  p.zadd('zset:small', '1.1', 'a', '2', 'b', 'inf', 'c', '-3', 'd');
-  p.zadd('zset:big', ...Array.from({ length: 200 }, (_, i) => [String(i % 7 === 0 ? i : i / 3), `m${i}`]).flat());
-  p.xadd('stream', '1-1', 'f', 'v');
-  p.xadd('stream', '2-1', 'g', 'w', 'h', 'x');
-  p.xadd('stream', '3-0', 'f', 'u');
-  p.xadd('stream', '5-7', 'f', 'last');
-  p.xdel('stream', '3-0');
-  p.xgroup('CREATE', 'stream', 'readers', '1-1');
-  for (let i = 0; i < 60; i++) p.set(`k:${i}`, String(i));
-  p.set('ttl:s', 'v', 'EX', 100000);
-  p.hset('ttl:h', 'a', '1');
-  p.pexpire('ttl:h', 50_000_000);
-  p.set('gone', 'soon', 'PX', 1);
-  p.select(1);
-  p.set('db1:key', 'one');
-  p.sadd('db1:set', 'a', 'b');
-  p.select(5);
-  p.hset('db5:h', 'a', 'b');
-  p.set('str', 'in db5');
-  p.select(0);
-  await p.exec();
-  await new Promise((r) => setTimeout(r, 20));
-}
 
 /** Requests whose replies have one order on any server: byte for byte. */
 const EXACT: string[][] = [
@@ -155,7 +115,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'redis-dr-serve-'));
   writer = await startRedisServer();
   const c = writer.client();
-  await writeDataset(c);
+  await writeServeDataset(c);
   await c.save();
   file = join(dir, 'point.rdb');
   copyFileSync(writer.rdbPath, file);
@@ -211,7 +171,7 @@ describe('serve, against a redis-server loaded from the same file', () => {
   });
 
   it('holds the same value, type and expiry for every key of every database (compare reads both)', async () => {
-    for (const db of DBS) {
+    for (const db of SERVE_DATASET_DBS) {
       const [ref, served] = await both(async (port) => {
         // RESP2, as migrate and compare read a source.
         const client = new Redis({ port, host: '127.0.0.1', db, protocol: 2, lazyConnect: true });

@@ -1,0 +1,128 @@
+/**
+ * bench/serve: `redis-dr serve` (the installed command, node bin/redis-dr.cjs)
+ * against redis-server loaded from the same file, in the same run:
+ *  - time to the first answer: spawn → `listening on` → the first GET
+ *    answered, for a 200,000-key local file (target: within 5 s);
+ *  - GET throughput and latency through `redis-benchmark -t get -c 20`
+ *    on random keys of the file (-r), rounds alternating between the two
+ *    (targets: serve ≥ 0.25× redis-server's requests/s, p99 < 5 ms).
+ *
+ *   npx tsx bench/serve/run.ts [--keys 200000] [--requests 100000] [--rounds 3] [--out bench/serve/results.json]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startRedisServer } from '../../test/support/redis-server.js';
+import { RawClient } from '../../test/support/resp-raw.js';
+import { BENCH_ENV, intFlags, median } from '../support.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    keys: { type: 'string', default: '200000' },
+    requests: { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '3' },
+    out: { type: 'string', default: path.join(__dirname, 'results.json') },
+  },
+  strict: true,
+});
+const int = intFlags<'keys' | 'requests' | 'rounds'>(flags);
+const keys = int('keys', 1, 100_000_000);
+const requests = int('requests', 1000, 100_000_000);
+const rounds = int('rounds', 1, 50);
+const ROOT = path.join(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'redis-dr.cjs');
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+if (!existsSync(path.join(ROOT, 'dist', 'bin', 'redis-dr.js'))) throw new Error('dist/ is missing: run `npx tsx scripts/build-dist.ts` first');
+
+/** redis-benchmark's key form for -r: `key:` and a 12-digit zero-padded number. */
+const keyName = (i: number): string => `key:${String(i).padStart(12, '0')}`;
+
+interface Figures {
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+function benchmark(port: number): Figures {
+  const csv = execFileSync('redis-benchmark', ['-p', String(port), '-t', 'get', '-c', '20', '-n', String(requests), '-r', String(keys), '--csv'], {
+    encoding: 'utf8',
+  });
+  const row = csv
+    .trim()
+    .split('\n')
+    .pop()!
+    .split(',')
+    .map((c) => c.replace(/"/g, ''));
+  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  return { rps: Number(row[1]), p50Ms: Number(row[4]), p99Ms: Number(row[6]) };
+}
+
+async function main(): Promise<void> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'redis-dr-bench-serve-'));
+  const writer = await startRedisServer();
+  const c = writer.client();
+  for (let i = 0; i < keys; i += 10_000) {
+    const p = c.pipeline();
+    for (let j = i; j < Math.min(keys, i + 10_000); j++) p.set(keyName(j), `value-${j}-${'x'.repeat(80)}`);
+    await p.exec();
+  }
+  await c.save();
+  const file = path.join(scratch, 'point.rdb');
+  copyFileSync(writer.rdbPath, file);
+  await writer.stop();
+  log(`file: ${keys} keys`);
+
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, [BIN, 'serve', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'], env: BENCH_ENV.env });
+  const first = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
+  });
+  const port = Number(/:(\d+)$/.exec(first)![1]);
+  const raw = await RawClient.open(port);
+  const answer = await raw.call('GET', keyName(keys - 1));
+  const firstAnswerSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  raw.close();
+  if (!answer.includes(`value-${keys - 1}`)) throw new Error(`serve answered ${answer}`);
+  log(`serve: first answer after ${firstAnswerSeconds.toFixed(2)} s`);
+
+  const reference = await startRedisServer({ loadRdb: file, readyTimeoutMs: 60_000 });
+  const runs: { round: number; serve: Figures; redis: Figures; load: number }[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    // Alternate which goes first, so a change in the machine's load falls on both.
+    const order = round % 2 ? ['serve', 'redis'] : ['redis', 'serve'];
+    const got: Record<string, Figures> = {};
+    for (const which of order) got[which] = benchmark(which === 'serve' ? port : reference.port);
+    runs.push({ round, serve: got.serve!, redis: got.redis!, load: os.loadavg()[0]! });
+    log(`round ${round}: serve ${got.serve!.rps} req/s p99 ${got.serve!.p99Ms} ms; redis-server ${got.redis!.rps} req/s p99 ${got.redis!.p99Ms} ms`);
+  }
+  child.kill('SIGTERM');
+  await reference.stop();
+  rmSync(scratch, { recursive: true, force: true });
+  const ratio = median(runs.map((r) => r.serve.rps / r.redis.rps));
+  const result = {
+    at: new Date().toISOString(),
+    keys,
+    requests,
+    clients: 20,
+    firstAnswerSeconds,
+    medianRatio: ratio,
+    serveP99MedianMs: median(runs.map((r) => r.serve.p99Ms)),
+    redisP99MedianMs: median(runs.map((r) => r.redis.p99Ms)),
+    nproc: os.availableParallelism(),
+    node: process.version,
+    runs,
+  };
+  writeFileSync(flags.out!, `${JSON.stringify(result, null, 2)}\n`);
+  log(
+    `serve/redis-server GET throughput: ${ratio.toFixed(2)}× (target ≥ 0.25×); serve p99 ${result.serveP99MedianMs} ms (target < 5 ms); first answer ${firstAnswerSeconds.toFixed(2)} s (target ≤ 5 s)`,
+  );
+}
+
+void main();
