@@ -1,0 +1,70 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
+import { startRedisServer } from '../../../support/redis-server.js';
+import { cli } from '../../support/run-cli.js';
+
+let root: string;
+const at = (h: number): Date => new Date(Date.UTC(2030, 0, 1, h));
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'redis-dr-history-cli-'));
+  mkdirSync(join(root, 'dest'));
+  const server = await startRedisServer();
+  const c = server.client();
+  for (const [h, value] of [
+    [1, 'one'],
+    [2, 'one'],
+    [3, 'two'],
+  ] as const) {
+    await c.set('user:1', value);
+    await c.save();
+    copyFileSync(server.rdbPath, join(root, 'dest', backupFileName('cache', at(h))));
+  }
+  await server.stop();
+}, 30_000);
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('redis-dr history', () => {
+  it('prints a row per point with the change marked, and the values with --show', async () => {
+    const r = await cli('history', 'user:1', '--from', `file://${join(root, 'dest')}`, '--show');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`history of "user:1" in db 0, target cache: 3 point(s) read from file://${join(root, 'dest')}`);
+    expect(lines[1]).toMatch(/^point\s+taken\s+exists\s+type\s+size\s+ttl\s+digest\s+change$/);
+    expect(lines.filter((l) => l.startsWith('rdr-')).map((l) => l.split(/\s{2,}/).pop())).toEqual(['first', 'same', 'changed']);
+    expect(lines.filter((l) => l.startsWith('    '))).toEqual(['    "one"', '    "one"', '    "two"']);
+  }, 30_000);
+
+  it('exits 1 naming a point it could not read', async () => {
+    const dest = join(root, 'bad');
+    mkdirSync(dest);
+    copyFileSync(join(root, 'dest', backupFileName('cache', at(1))), join(dest, backupFileName('cache', at(1))));
+    const bytes = readFileSync(join(root, 'dest', backupFileName('cache', at(2))));
+    bytes[bytes.length - 12]! ^= 0xff;
+    writeFileSync(join(dest, backupFileName('cache', at(2))), bytes);
+    const r = await cli('history', 'user:1', '--from', `file://${dest}`, '--json');
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout) as { rows: unknown[]; unreadable: { point: string }[] };
+    expect(out.rows).toHaveLength(1);
+    expect(out.unreadable.map((u) => u.point)).toEqual([backupFileName('cache', at(2))]);
+    expect(r.stderr).toContain('1 point(s) could not be read');
+  }, 30_000);
+
+  it('refuses a key and --match together, and neither, exit 2', async () => {
+    for (const args of [['user:1', '--match', 'u*'], []]) {
+      const r = await cli('history', ...args, '--from', `file://${join(root, 'dest')}`);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('history needs a <key> or --match <pattern>');
+    }
+  }, 30_000);
+
+  it('refuses a --since that is no time, exit 2', async () => {
+    const r = await cli('history', '--match', '*', '--since', 'yesterday', '--from', `file://${join(root, 'dest')}`);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--since yesterday is no time');
+  }, 30_000);
+});
