@@ -3,6 +3,7 @@
  * INFO, COMMAND, TIME, QUIT; what redis-cli, ioredis and redis-dr's own
  * readers send on connecting.
  */
+import { compileGlob } from '../keys/glob.js';
 import { type CommandSpec, nameOf, type ServeContext, type Session } from './context.js';
 import { liveKeys } from './commands-keyspace.js';
 import { R, type Reply } from './resp.js';
@@ -175,6 +176,31 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run(ctx) {
       const now = ctx.now();
       return R.bulks([String(Math.floor(now / 1000)), String((now % 1000) * 1000)]);
+    },
+  },
+  config: {
+    arity: -2,
+    flags: [],
+    keys: [0, 0, 0],
+    run(ctx, _s, [, sub, ...rest]) {
+      // CONFIG GET only (redis-benchmark and clients ask for a few settings); SET, REWRITE and RESETSTAT would change the server.
+      const name = sub!.toString('latin1').toLowerCase();
+      if (name !== 'get')
+        return ['set', 'rewrite', 'resetstat'].includes(name) ? R.error(ERR.readOnly) : R.error(ERR.unknownSub(sub!.toString('latin1'), 'config'));
+      if (rest.length === 0) return R.error(ERR.arity('config|get'));
+      const settings: Record<string, string> = {
+        databases: String(ctx.databases),
+        save: '',
+        appendonly: 'no',
+        port: String(ctx.port),
+        'proto-max-bulk-len': '536870912',
+      };
+      const matchers = rest.map((p) => compileGlob(p.toString()));
+      return R.map(
+        Object.entries(settings)
+          .filter(([k]) => matchers.some((m) => m(Buffer.from(k))))
+          .map(([k, v]) => [R.bulk(k), R.bulk(v)] as const),
+      );
     },
   },
   quit: {

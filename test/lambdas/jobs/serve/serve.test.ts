@@ -385,3 +385,13 @@ async function scanAll(client: Redis, options: string[], command = 'SCAN', key?:
   } while (cursor !== '0');
   return out;
 }
+
+describe('CONFIG', () => {
+  it('answers CONFIG GET for the settings clients ask about, and refuses CONFIG SET', async () => {
+    const raw = await RawClient.open(serving.port);
+    expect(await raw.call('CONFIG', 'GET', 'databases')).toBe('*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n');
+    expect(await raw.call('CONFIG', 'GET', 'nothing-like-it')).toBe('*0\r\n');
+    expect(await raw.call('CONFIG', 'SET', 'maxmemory', '1')).toMatch(/^-READONLY/);
+    raw.close();
+  });
+});
