@@ -1,6 +1,6 @@
-import type { KeyValue } from '../../../lambdas/domain/keys/fingerprint.js';
+import type { KeyValue } from '../../../lambdas/domain/rdb/fingerprint.js';
 import { keyHistoryOf, type HistoryResult, type ShownRow } from '../../../lambdas/jobs/serve/history.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { table } from '../../table.js';
 
 /** `history`'s options (cli/commands/history/command.ts). */

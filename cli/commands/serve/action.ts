@@ -1,5 +1,5 @@
 import { startServing } from '../../../lambdas/jobs/serve/serve.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** `serve`'s options (cli/commands/serve/command.ts). */
 export interface ServeCommandOptions {

@@ -62,9 +62,9 @@ export function openLocalRdb(path: string): RdbAt {
 /** Opens `s3://bucket/key` (the default credential chain; AWS_ENDPOINT_URL_S3 for an S3-compatible store). */
 export async function openS3Rdb(url: string): Promise<RdbAt> {
   const [{ parseS3Url }, { headObject, readRanges }, { storageS3Client }] = await Promise.all([
-    import('../aws/s3.js'),
-    import('../aws/s3-ranges.js'),
-    import('../aws/storage-s3.js'),
+    import('../aws/s3/objects.js'),
+    import('../aws/s3/ranges.js'),
+    import('../aws/s3/client.js'),
   ]);
   const parsed = parseS3Url(url);
   if (!parsed) throw new RdbOpenError(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>`);

@@ -3,7 +3,7 @@
  * answers them (src/t_zset.c's zrangeGenericCommand and friends,
  * src/t_stream.c's xrangeGenericCommand).
  */
-import type { KeyValue } from '../keys/fingerprint.js';
+import type { KeyValue } from '../rdb/fingerprint.js';
 import { type CommandSpec, isReply, type Session, type ServeContext, typed } from './context.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseDouble, parseInteger, scoreValue } from './reply-text.js';

@@ -4,7 +4,7 @@
  * and the lookups the commands share (a key past its expiry is gone, as on
  * a server that loaded the file now).
  */
-import type { KeyValue } from '../keys/fingerprint.js';
+import type { KeyValue } from '../rdb/fingerprint.js';
 import { decodeDumpPayload } from '../rdb/format/value.js';
 import type { IndexedKey, KeyIndex } from './key-index.js';
 import { typeNameOf } from './key-index.js';

@@ -3,7 +3,7 @@
  * point held of it, and where it appeared, changed or vanished. Pure: the
  * points are read by lambdas/jobs/serve/history.ts.
  */
-import { type KeyValue, valueDigest } from '../keys/fingerprint.js';
+import { type KeyValue, valueDigest } from '../rdb/fingerprint.js';
 
 /** What one point held of the key (`value` undefined: not there, or already expired at the point's time). */
 export interface KeyAtPoint {

@@ -6,13 +6,13 @@
  * read as if the key were not there.
  */
 import { parseBackupFileName } from '../../domain/self-managed/backup.js';
-import type { KeyValue } from '../../domain/keys/fingerprint.js';
-import { valueDigest } from '../../domain/keys/fingerprint.js';
+import type { KeyValue } from '../../domain/rdb/fingerprint.js';
+import { valueDigest } from '../../domain/rdb/fingerprint.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { changedKeys, type HistoryRow, type KeyAtPoint, keyHistory, type KeyChangeRow, type PointDigests } from '../../domain/serve/history.js';
 import { openBackupStore } from '../self-managed/clients.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../kernel/usage-error.js';
 import { type OpenedPoint, openPoint } from './open-point.js';
 
 /** What to follow, where. */

@@ -12,7 +12,7 @@ import { DEFAULT_MAX_KEY_BYTES, RdbKeyReader } from '../../domain/rdb/keys.js';
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
 import { rdbVerdict, type RdbReport } from '../../domain/rdb/verifier.js';
 import { type IndexedKey, type KeyIndex, KeyIndexBuilder } from '../../domain/serve/key-index.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../kernel/usage-error.js';
 
 /** A point ready to answer. */
 export interface OpenedPoint {

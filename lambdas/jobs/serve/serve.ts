@@ -7,7 +7,7 @@ import { ListenError, listenResp } from '../../adapters/redis/serve-server.js';
 import { redisReleaseFor } from '../../domain/rdb/format/dump-payload.js';
 import { execute } from '../../domain/serve/commands.js';
 import { type ServeContext, ValueCache } from '../../domain/serve/context.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../kernel/usage-error.js';
 import { openPoint } from './open-point.js';
 
 /** What to serve and where. */

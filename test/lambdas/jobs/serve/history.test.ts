@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
 import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
-import { UsageError } from '../../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
 let server: RedisServer;
