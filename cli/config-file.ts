@@ -10,7 +10,7 @@ import { UsageError } from '../lambdas/jobs/kernel/usage-error.js';
  * error (exit 2), all reported at once.
  */
 export function loadCliConfig(given: string | undefined, env: NodeJS.ProcessEnv = process.env): RedisDrConfig {
-  const file = given ?? (env[CONFIG_ENV] || undefined);
+  const file = configPath(given, env);
   if (file === undefined)
     throw new UsageError(
       `no deployment config: give -c config/<env>.json, or set ${CONFIG_ENV}=config/<env>.json (there is no fallback to config/example.json)`,
@@ -22,6 +22,11 @@ export function loadCliConfig(given: string | undefined, env: NodeJS.ProcessEnv 
     if (err instanceof ConfigError) throw new UsageError(err.message.replaceAll('-c config=<file>', '-c <file>'));
     throw err;
   }
+}
+
+/** The config file a command reads: `-c <file>`, else $REDIS_DR_CONFIG (undefined: neither; loadCliConfig refuses that). */
+export function configPath(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return given ?? (env[CONFIG_ENV] || undefined);
 }
 
 /** The plan named `name`, or a usage error listing the plans there are. */

@@ -13,6 +13,7 @@
  */
 import { collectDoctor, type DoctorCollection, doctorOutcome } from '../../../lambdas/jobs/doctor/collect.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { configPath } from '../../config-file.js';
 import { exitCodeOf } from '../../exit-codes.js';
 import { plain, type Style, terminalStyle } from '../../table.js';
 import { vaultAccess } from '../../vault-copies.js';
@@ -47,7 +48,9 @@ export async function doctorAction(o: { config: string; json?: boolean; vaultPro
   const config = loadCliConfig(o.config);
   const aws = new CliAws(config, env, vaultAccess(config, o.vaultProfile));
   await runAwsCommand('doctor', aws, async () => {
-    const collected = await collectDoctor(config, aws, `npx cdk deploy --all -c config=${o.config}`);
+    const collected = await collectDoctor(config, aws, `npx cdk deploy --all -c config=${configPath(o.config)}`);
+    // No region answered: one line naming the endpoint (exit 2), not checks that presume AWS answered.
+    aws.assertReached();
     const report: DoctorReport = { ...collected, exitCode: exitCodeOf(doctorOutcome(collected.checks)) as 0 | 1 };
     process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report, terminalStyle()));
     return report.exitCode;

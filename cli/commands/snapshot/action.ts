@@ -74,6 +74,7 @@ export async function snapshotAction(o: SnapshotCliOptions, env: CliEnv = {}): P
       }),
     );
     if (r.points.some((p) => p.outcome === 'created')) did('snapshots created');
+    aws.assertReached();
     process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatSnapshotNow(r));
     return r.ok ? 0 : 1;
   });

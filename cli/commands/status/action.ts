@@ -116,12 +116,15 @@ export async function statusAction(o: { config: string; json?: boolean; coverage
   await runAwsCommand('status', aws, async () => {
     if (o.coverage) {
       const coverage = await collectCoverage(config, aws);
+      aws.assertReached();
       process.stdout.write(o.json ? `${JSON.stringify(coverage, null, 2)}\n` : formatCoverage(coverage, terminalStyle()));
       return coverage.healthy ? 0 : 1;
     }
     const report = await collectStatus(config, aws);
     // The newest `redis-dr selftest` record (docs/deploying.md, "Day 1"): said, never part of the verdict.
     const selftest = await latestSelftest(aws.s3(config.dr.region), recoveryBucketName(config.name, await aws.account(), config.dr.region));
+    // Nothing answered: one line naming the endpoint (exit 2), not a table of errors.
+    aws.assertReached();
     process.stdout.write(o.json ? `${JSON.stringify({ ...report, selftest }, null, 2)}\n` : `${formatStatus(report, terminalStyle())}${selftest.line}\n`);
     return report.healthy ? 0 : 1;
   });

@@ -1,5 +1,6 @@
 /** How this project's AWS SDK clients are configured: the retry schedule, and the tuning of the scheduled jobs. */
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import type { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { CountingRetryStrategy } from './reachability.js';
 
 /**
  * Production tuning of the scheduled handlers (bench/fleet measures these).
@@ -12,11 +13,12 @@ export const TUNING = { concurrency: 16, throttleDelayMs: 100, busyDelayMs: 5_00
  * errors) with our backoff schedule (from 100 ms, equal jitter) instead of its
  * 500 ms throttling base; handlers retry per call what outlasts it. Not
  * `adaptive`: its client-side rate limiter slowed a 1,000-target run under 10 %
- * throttling to ~6 calls/s (bench/README.md, fleet).
+ * throttling to ~6 calls/s (bench/README.md, fleet). It counts whether AWS
+ * answered at all (reachability.ts).
  */
 export function sdkClientConfig(): { retryStrategy: ConfiguredRetryStrategy } {
   return {
-    retryStrategy: new ConfiguredRetryStrategy(3, (attempt) => Math.round(TUNING.throttleDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2))),
+    retryStrategy: new CountingRetryStrategy(3, (attempt) => Math.round(TUNING.throttleDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2))),
   };
 }
 

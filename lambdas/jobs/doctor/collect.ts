@@ -12,6 +12,7 @@ import { retentionText } from '../../domain/vault/vault-copies.js';
 import { age } from '../../domain/plans/age.js';
 import type { VaultReport } from '../vault/vault-copies.js';
 import { awsProblem, type OperatorClients } from '../kernel/clients.js';
+import { connectionProblem } from '../kernel/connection-problem.js';
 import type { JobOutcome } from '../kernel/outcome.js';
 import { collectCoverage } from '../status/coverage.js';
 import { collectStatus, type DrillStatus, type StatusCopies, type StatusReport, type StatusRow } from '../status/collect.js';
@@ -196,16 +197,18 @@ export async function collectDoctor(config: RedisDrConfig, aws: OperatorClients,
   const run = await runDoctorChecks({ ...doctorInput(config, account, (r) => aws.partition(r), deploy, now), newestSnapshots, copies }, doctorClients(aws));
   checks.push(...run.checks);
 
-  // With no stack deployed, every age is "missing": one line says why instead.
+  // With no stack deployed, every age is "missing": one line says why instead. A region AWS did
+  // not answer in has its network line; whether its stack is deployed is not known, so no "deploy first".
   if (run.deployed.length === 0) {
-    checks.push({
-      section: 'recovery points',
-      region: null,
-      subject: 'recovery points and drills',
-      state: 'fail',
-      detail: 'not measured: no stack of the deployment is deployed',
-      fix: `deploy first: ${deploy}`,
-    });
+    if (run.unreachable.length === 0)
+      checks.push({
+        section: 'recovery points',
+        region: null,
+        subject: 'recovery points and drills',
+        state: 'fail',
+        detail: 'not measured: no stack of the deployment is deployed',
+        fix: `deploy first: ${deploy}`,
+      });
   } else if (status) {
     checks.push(...statusChecks(status));
     if (status.vault) checks.push(...vaultChecks(status.vault));
@@ -232,7 +235,15 @@ export async function collectDoctor(config: RedisDrConfig, aws: OperatorClients,
     });
   }
   for (const p of coverage.problems)
-    checks.push({ section: 'coverage', region: null, subject: 'caches', state: 'fail', detail: `not listed: ${p}`, fix: 'grant the permissions named' });
+    checks.push({
+      section: 'coverage',
+      region: null,
+      subject: 'caches',
+      state: 'fail',
+      detail: `not listed: ${p}`,
+      // AWS not reached: the route is the fix, not a permission.
+      fix: connectionProblem(p) ? 'fix the route to AWS named (the network line)' : 'grant the permissions named',
+    });
   if (coverage.unprotected === 0 && coverage.problems.length === 0) {
     const protectedCount = coverage.caches.filter((c) => c.state === 'protected').length;
     checks.push({

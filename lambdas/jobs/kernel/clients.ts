@@ -16,6 +16,7 @@ import { describeError, errorName } from '../../adapters/aws/errors.js';
 import type { MetricsSink } from '../../adapters/aws/metrics.js';
 import { systemClock, type RetryClock } from '../../adapters/aws/retry.js';
 import { s3ClientConfig, sdkClientConfig, TUNING } from '../../adapters/aws/client-config.js';
+import { reachability } from '../../adapters/aws/reachability.js';
 import { partitionOf } from '../../domain/drills/select.js';
 import { connectionProblem } from './connection-problem.js';
 import type { LogSink, ScheduledDeps } from './deps.js';
@@ -67,6 +68,22 @@ export class OperatorClients implements OperatorAws {
     readonly access: OperatorAccess = {},
   ) {
     this.clock = options.clock ?? systemClock;
+  }
+
+  /** The process's AWS answer counts when this run began (adapters/aws/reachability.ts). */
+  private readonly reachedAtStart = { answered: reachability.answered, unanswered: reachability.unanswered };
+
+  /**
+   * Throws the connection error when no AWS call of this run got an answer
+   * and one could not connect (not resolved, refused, timed out): the
+   * commands call it before they print, so a machine without a route to AWS
+   * gets one line naming the endpoint and its fix (exit 2), never a report
+   * whose every row failed nor advice that presumes AWS answered.
+   */
+  assertReached(): void {
+    if (reachability.answered > this.reachedAtStart.answered || reachability.unanswered === this.reachedAtStart.unanswered) return;
+    const err = reachability.lastUnanswered;
+    if (NO_ROUTE.has(connectionProblem(err)?.code ?? '')) throw err;
   }
 
   private client<T>(kind: string, region: string, make: () => T): T {
@@ -173,6 +190,9 @@ export class OperatorClients implements OperatorAws {
     };
   }
 }
+
+/** The connection problems that mean no route to AWS (credentials problems are told apart by checkCredentials). */
+const NO_ROUTE = new Set(['dns', 'connection-refused', 'timeout', 'unreachable', 'tls']);
 
 /** Missing, expired or refused credentials (the shared mapping of lambdas/jobs/kernel/connection-problem.ts). */
 function isNoCredentials(err: unknown): boolean {

@@ -66,6 +66,8 @@ export interface ReportAws {
   cloudwatch?(region: string): CloudWatchClient;
   /** S3 with credentials that may read the vault bucket (the vault account's, for an operator). */
   vaultS3(region: string): S3Client;
+  /** Throws the connection error when AWS answered no call (OperatorClients): then nothing is written. */
+  assertReached?(): void;
 }
 
 /** The period and the moment of writing. */
@@ -373,5 +375,6 @@ export async function reportOfDeployment(
     }
   }
   const rendered = await elastiCacheReport(input, aws, window, problems);
+  aws.assertReached?.();
   return { report: rendered.report, written: await writeLocalReport(outputs, rendered), vaultCopies };
 }

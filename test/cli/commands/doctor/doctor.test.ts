@@ -769,6 +769,21 @@ describe('doctor', () => {
     expect(cfn.calls()).toHaveLength(0);
   });
 
+  it('AWS not reached in one region, nothing deployed in the other: the network line, no "deploy first" (issue 53 item 10)', async () => {
+    world.stacks = {};
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    cfn.on(DescribeStacksCommand).callsFake(async (i: { StackName: string }, getClient) => {
+      if ((await regionOf(getClient)) === PRIMARY) throw refused;
+      throw Object.assign(new Error(`Stack with id ${i.StackName} does not exist`), { name: 'ValidationError' });
+    });
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(line(r.stdout, `AWS in ${PRIMARY}`)).toContain('not reached');
+    // Whether the primary stack is deployed is unknown: nothing presumes AWS answered there.
+    expect(r.stdout).not.toContain('deploy first');
+    expect(r.stdout).not.toContain('no stack of the deployment is deployed');
+  });
+
   it('nothing deployed in either region: one line per region and per unmeasurable section, exit 1, no stack trace', async () => {
     world.stacks = {};
     const r = await run();
