@@ -13,6 +13,7 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { type StackSelection, stackNames } from './app.js';
 import type { RedisDrConfig } from './config/index.js';
 import { ALERT_TOPIC_OUTPUT } from './constructs/alert-topic.js';
+import { VERIFY_CONCURRENCY } from './constructs/dr-copies.js';
 import { networkPrerequisites, vaultStackName } from './deployment.js';
 import { costSummaryLine } from '../lambdas/domain/cost/format.js';
 import type { StackResources } from '../lambdas/domain/cost/estimate.js';
@@ -98,6 +99,7 @@ export function synthSummary(
   // What the synth annotated as a warning (the blind tripwire, the self-ingress check, placeholders) cdk prints itself, once,
   // with its id: here only the count and the ids, not the text a second time.
   if (selection === 'workload') lines.push(...networkLines(config).filter((l) => !l.includes('cannot be inspected at synth')));
+  lines.push(...verifyConcurrencyLines(config, selection));
   lines.push(...vaultLines(config, selection, options.configFile));
   const warnings = [...new Set(options.warnings ?? [])].sort();
   if (warnings.length > 0) {
@@ -128,6 +130,22 @@ export function networkLines(config: RedisDrConfig): string[] {
     }
     return lines;
   });
+}
+
+/**
+ * The verifier's reserved concurrency, which the deploy takes from the
+ * account's Lambda pool: Lambda refuses a reservation that leaves fewer than
+ * 100 unreserved, and new accounts start with a lower quota, so the line says
+ * what the account needs and the way out.
+ */
+export function verifyConcurrencyLines(config: RedisDrConfig, selection: StackSelection = 'workload'): string[] {
+  const setting = config.lambda.verifyConcurrency ?? VERIFY_CONCURRENCY;
+  const region = selection === 'vault' ? config.vault?.region : config.dr.region;
+  if (setting === 'unreserved' || region === undefined || !config.plans.some((p) => p.export.enabled)) return [];
+  return [
+    `  verify-rdb (${region}): reserves ${setting} concurrent executions (lambda.verifyConcurrency), its cap: the account's Lambda concurrency quota there must be at least ${setting + 100} ` +
+      '(Lambda keeps 100 unreserved; new accounts start lower): check `aws lambda get-account-settings --query AccountLimit.ConcurrentExecutions`; raise it (Service Quotas) or set lambda.verifyConcurrency "unreserved"',
+  ];
 }
 
 /**

@@ -474,6 +474,23 @@ const lambdaSchema = z
           "Memory of the verify-rdb function (DR stack and vault stack), MB. Default 3008: the most a new account's Lambda quota allows, so a fresh account deploys. " +
           'More buys time to a verdict, not correctness: Lambda gives a vCPU per 1,769 MB and the verifier parses two parts at once; 3538 gives two whole vCPUs (measured 1.14-1.67x faster than one, at 1.2-1.7x the cost per GB). Raise it only where the quota allows.',
       }),
+    verifyConcurrency: z
+      .union([
+        z
+          .number()
+          .int()
+          .min(1, { error: says('must be at least 1', 'a reservation of 0 stops every verification: give 1 or more, or "unreserved"') })
+          .max(1000, { error: says('must be at most 1000', 'give the most concurrent verifications the account should run (default 10)') }),
+        z.literal('unreserved'),
+      ])
+      .optional()
+      .meta({
+        description:
+          "Most verify-rdb invocations at once (DR stack and vault stack), held by the function's reserved concurrency: a large export lands hundreds of copies, " +
+          "and uncapped their invocations would take the account's shared Lambda pool from every other function. Default 10. A reservation must leave the account 100 " +
+          'unreserved (Lambda\'s rule): in an account whose concurrency quota is under 110 (new accounts start lower) raise the quota or give "unreserved" (no cap). ' +
+          'Throttled invocations are retried for over 3 hours (the state machine), so a burst waits its turn instead of failing.',
+      }),
     // No defaults below: a config that leaves them out resolves as before (the same config hash).
     inVpc: z
       .boolean()

@@ -37,6 +37,11 @@ export interface DrCopiesProps {
    */
   readonly verifyMemorySizeMb?: number;
   /**
+   * The most verify invocations at once (config `lambda.verifyConcurrency`).
+   * @default VERIFY_CONCURRENCY
+   */
+  readonly verifyConcurrency?: number | 'unreserved';
+  /**
    * The vault (config `vault`): the DR reports (`reports/`) replicate into it, where its default COMPLIANCE retention locks them.
    * @default - no vault: nothing replicates from the DR bucket
    */
@@ -57,6 +62,32 @@ export interface DrCopiesProps {
  * two whole vCPUs).
  */
 export const VERIFY_MEMORY_MB = 3008;
+
+/**
+ * The most verify-rdb invocations at once by default (its reserved
+ * concurrency): a large export lands one copy per shard and plan, hundreds at
+ * once, and at 3 GB each uncapped they would take the account's shared pool
+ * (1,000 by default) from every other function of the region. Ten verify
+ * ten copies at a time; the rest wait in their state machines'
+ * {@link VERIFY_THROTTLE_RETRY}.
+ */
+export const VERIFY_CONCURRENCY = 10;
+
+/**
+ * How the verify state machine retries an invocation Lambda throttled (the
+ * cap above reached, or the account's pool): every minute, doubling to every
+ * 5 minutes, 40 times: 3 h 12 min in all ({@link retryBudgetSeconds}), longer
+ * than one 15-minute invocation many times over, so a burst of copies waits
+ * its turn instead of failing after the 3.5 minutes of the general retry.
+ */
+export const VERIFY_THROTTLE_RETRY = { intervalSeconds: 60, backoffRate: 2, maxDelaySeconds: 300, maxAttempts: 40 } as const;
+
+/** Seconds a Step Functions retrier waits in all before it gives up (no jitter): what a throttled verification may wait. */
+export function retryBudgetSeconds(r: { intervalSeconds: number; backoffRate: number; maxDelaySeconds?: number; maxAttempts: number }): number {
+  let total = 0;
+  for (let i = 0; i < r.maxAttempts; i++) total += Math.min(r.intervalSeconds * r.backoffRate ** i, r.maxDelaySeconds ?? Number.POSITIVE_INFINITY);
+  return total;
+}
 
 /**
  * Longest a verification may run, all invocations together: a 500 GB copy
@@ -118,6 +149,7 @@ export class DrCopies extends Construct {
       logRetention: props.logRetention,
       metricsNamespace: props.metricsNamespace,
       ...(props.verifyMemorySizeMb !== undefined ? { memorySizeMb: props.verifyMemorySizeMb } : {}),
+      ...(props.verifyConcurrency !== undefined ? { concurrency: props.verifyConcurrency } : {}),
       stateMachineName: verifyStateMachineName(props.deployment),
       what: 'DR copy',
     });
@@ -147,6 +179,11 @@ export interface CopyVerificationProps {
    * @default VERIFY_MEMORY_MB (3,008: within a new account's Lambda quota)
    */
   readonly memorySizeMb?: number;
+  /**
+   * The most verify invocations at once (config `lambda.verifyConcurrency`): the function's reserved concurrency, or none with `unreserved`.
+   * @default VERIFY_CONCURRENCY
+   */
+  readonly concurrency?: number | 'unreserved';
   /**
    * The vault: each tier's COMPLIANCE days. The verifier then extends every
    * replica's retention to its tier's days and reads it back (it alone may:
@@ -191,6 +228,7 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
     description: `redis-dr: verify every ${props.what} (RDB structure + CRC64) and tag the verdict`,
     timeout: Duration.minutes(15),
     memorySizeMb: props.memorySizeMb ?? VERIFY_MEMORY_MB,
+    ...(props.concurrency === 'unreserved' ? {} : { reservedConcurrency: props.concurrency ?? VERIFY_CONCURRENCY }),
     logRetention: props.logRetention,
     serviceName: 'redis-dr-verify-rdb',
     metricsNamespace: props.metricsNamespace,
@@ -336,6 +374,14 @@ function verifyDefinition(scope: Construct, verifier: JobFunction, settings: Cop
   });
   // A verification that gave up (no progress, too many invocations or changes) fails at once: retrying it re-reads for nothing.
   verify.addRetry({ errors: [VERIFY_GAVE_UP], maxAttempts: 0 });
+  // Throttled (the concurrency cap reached): wait its turn, longer than an invocation runs.
+  verify.addRetry({
+    errors: ['Lambda.TooManyRequestsException'],
+    interval: Duration.seconds(VERIFY_THROTTLE_RETRY.intervalSeconds),
+    backoffRate: VERIFY_THROTTLE_RETRY.backoffRate,
+    maxDelay: Duration.seconds(VERIFY_THROTTLE_RETRY.maxDelaySeconds),
+    maxAttempts: VERIFY_THROTTLE_RETRY.maxAttempts,
+  });
   verify.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 3 });
   const failed = new sfn.Fail(scope, 'Verification failed', { errorPath: '$.Error', causePath: '$.Cause' });
   verify.addCatch(failed, { errors: [sfn.Errors.ALL] });

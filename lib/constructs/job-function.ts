@@ -210,6 +210,11 @@ export interface JobFunctionProps {
    * @default - no on-failure destination
    */
   readonly onFailureQueue?: sqs.IQueue;
+  /**
+   * Concurrent executions reserved for (and capping) the function.
+   * @default - none: the account's shared pool
+   */
+  readonly reservedConcurrency?: number;
   /** Retries of a failed asynchronous invocation (0–2). */
   readonly asyncRetryAttempts: number;
   /** Oldest asynchronous event still worth running. */
@@ -269,6 +274,7 @@ export class JobFunction extends Construct {
       description: props.description,
       memorySize: props.memorySizeMb ?? 512,
       timeout: props.timeout,
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -70,6 +70,7 @@ export class DrStack extends Stack {
         logRetention: logRetentionOf(config.lambda.logRetentionDays),
         metricsNamespace: config.metricsNamespace,
         ...(config.lambda.verifyMemorySizeMb !== undefined ? { verifyMemorySizeMb: config.lambda.verifyMemorySizeMb } : {}),
+        ...(config.lambda.verifyConcurrency !== undefined ? { verifyConcurrency: config.lambda.verifyConcurrency } : {}),
         ...(config.vault ? { vault: config.vault } : {}),
       });
     }

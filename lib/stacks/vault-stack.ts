@@ -80,6 +80,7 @@ export class VaultStack extends Stack {
       logRetention: logRetentionOf(config.lambda.logRetentionDays),
       metricsNamespace: config.metricsNamespace,
       ...(config.lambda.verifyMemorySizeMb !== undefined ? { memorySizeMb: config.lambda.verifyMemorySizeMb } : {}),
+      ...(config.lambda.verifyConcurrency !== undefined ? { concurrency: config.lambda.verifyConcurrency } : {}),
       stateMachineName: vaultVerifyStateMachineName(config.name),
       what: 'vault replica',
       retention: days,

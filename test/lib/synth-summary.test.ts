@@ -86,3 +86,13 @@ describe('synth summary: a vault in another account', () => {
     expect(subscriptionLines(vaulted)[0]).toContain('of both alert topics (primary eu-west-1, DR eu-central-1)');
   });
 });
+
+describe("the verifier's concurrency cap (issue 53 item 5)", () => {
+  it('names the reservation, the quota it needs and the way out; nothing when unreserved', () => {
+    expect(synthSummary(config, [], 0)).toContain(
+      "  verify-rdb (eu-central-1): reserves 10 concurrent executions (lambda.verifyConcurrency), its cap: the account's Lambda concurrency quota there must be at least 110",
+    );
+    const unreserved = { ...config, lambda: { ...config.lambda, verifyConcurrency: 'unreserved' as const } };
+    expect(synthSummary(unreserved, [], 0)).not.toContain('verify-rdb');
+  });
+});

@@ -18,6 +18,7 @@ import {
   reservedConcurrency,
   retainedFixedNames,
   type TemplateJson,
+  uncappedVerifiers,
   vaultInDefaultSynth,
 } from '../support/template-review.js';
 
@@ -71,12 +72,13 @@ describe('template review: every config the repository ships', () => {
   });
 
   it.each(configs.map((c) => c.file))(
-    '%s: no fixed-name resource is Retain; every log group has a retention; no function reserves concurrency; every key keeps its account root',
+    '%s: no fixed-name resource is Retain; every log group has a retention; no function reserves concurrency but verify-rdb, which is capped; every key keeps its account root',
     (file) => {
       const templates = templatesOf(synths.get(file)!);
       expect(templates.flatMap(retainedFixedNames)).toEqual([]);
       expect(templates.flatMap(logGroupsWithoutRetention)).toEqual([]);
       expect(templates.flatMap(reservedConcurrency)).toEqual([]);
+      expect(templates.flatMap(uncappedVerifiers)).toEqual([]);
       expect(templates.flatMap(keysWithoutAccountRoot)).toEqual([]);
     },
   );

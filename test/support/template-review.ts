@@ -66,14 +66,34 @@ export function logGroupsWithoutRetention(template: TemplateJson): string[] {
     .map(([id]) => `${id} keeps its logs forever (no RetentionInDays)`);
 }
 
+/** The service name of the verify-rdb function (its cap is the one reservation allowed). */
+const VERIFIER_SERVICE = 'redis-dr-verify-rdb';
+
+const serviceOf = (r: { Properties?: Record<string, unknown> }) =>
+  (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME;
+
 /**
- * No function reserves concurrency: a reservation is taken from the account's
- * pool for every other function of the region, and one of 0 stops it.
+ * No function reserves concurrency but verify-rdb, whose reservation is its
+ * cap (issue 53 item 5: a large export's copies would otherwise take the
+ * account's pool), at least 1: any other reservation is taken from the
+ * account's pool for every other function of the region, and one of 0 stops it.
  */
 export function reservedConcurrency(template: TemplateJson): string[] {
   return resourcesOf(template)
     .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties?.ReservedConcurrentExecutions !== undefined)
+    .filter(([, r]) => serviceOf(r) !== VERIFIER_SERVICE || !((r.Properties!.ReservedConcurrentExecutions as number) >= 1))
     .map(([id, r]) => `${id} reserves ${JSON.stringify(r.Properties!.ReservedConcurrentExecutions)} concurrent executions`);
+}
+
+/** Every verify-rdb function is capped (a reservation of at least 1), unless the config says `unreserved`. */
+export function uncappedVerifiers(template: TemplateJson): string[] {
+  return resourcesOf(template)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && serviceOf(r) === VERIFIER_SERVICE)
+    .filter(
+      ([, r]) =>
+        !((r.Properties?.ReservedConcurrentExecutions as number | undefined) !== undefined && (r.Properties!.ReservedConcurrentExecutions as number) >= 1),
+    )
+    .map(([id]) => `${id} (verify-rdb) has no concurrency cap: a large export's copies take the account's Lambda pool`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket.js';
-import { VERIFY_EVENT_TYPES, VERIFY_MAX_HOURS, VERIFY_MEMORY_MB } from '../../../lib/constructs/dr-copies.js';
+import { retryBudgetSeconds, VERIFY_CONCURRENCY, VERIFY_EVENT_TYPES, VERIFY_MAX_HOURS, VERIFY_MEMORY_MB } from '../../../lib/constructs/dr-copies.js';
 import { verifyStateMachineName } from '../../../lib/deployment.js';
 import { VERIFY_GAVE_UP } from '../../../lambdas/domain/dr-copies/verify-errors.js';
 import { copyVerificationSettingsSchema } from '../../../lambdas/domain/plans/settings.js';
@@ -8,7 +8,7 @@ import { MAX_VERIFY_INVOCATIONS } from '../../../lambdas/jobs/dr-copies/verify-r
 import { stateMachineDefinition } from '../../support/state-machine.js';
 import { exampleConfig, synthesize, type Synthesized } from '../../support/synth.js';
 import { bucketPolicyStatements, recoveryBucket } from '../../support/recovery-bucket.js';
-import { lockedBucketNames, lockedReplicationProblems, type TemplateJson } from '../../support/template-review.js';
+import { lockedBucketNames, lockedReplicationProblems, reservedConcurrency, type TemplateJson, uncappedVerifiers } from '../../support/template-review.js';
 
 describe('DrCopies (DR region)', () => {
   let synth: Synthesized;
@@ -65,6 +65,7 @@ describe('DrCopies (DR region)', () => {
     // A verification that gave up is not retried; anything else is, from the same checkpoint.
     expect(verify.Retry).toEqual([
       { ErrorEquals: [VERIFY_GAVE_UP], MaxAttempts: 0 },
+      { ErrorEquals: ['Lambda.TooManyRequestsException'], IntervalSeconds: 60, BackoffRate: 2, MaxDelaySeconds: 300, MaxAttempts: 40 },
       { ErrorEquals: ['States.ALL'], IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: 3 },
     ]);
     expect(verify.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Verification failed' }]);
@@ -159,6 +160,46 @@ describe('Object Lock', () => {
     } finally {
       synth.cleanup();
     }
+  });
+
+  it('caps verify-rdb at lambda.verifyConcurrency (default 10) and retries a throttled invocation for longer than one runs (issue 53 item 5)', () => {
+    const verifiers = (t: Synthesized['dr']) =>
+      Object.values(t.findResources('AWS::Lambda::Function')).filter((f) => /verify every (DR copy|vault replica)/.test(f.Properties.Description));
+    const base = exampleConfig();
+    const dr = synthesize().dr;
+    expect(verifiers(dr).map((f) => f.Properties.ReservedConcurrentExecutions)).toEqual([VERIFY_CONCURRENCY]);
+    expect(uncappedVerifiers(dr.toJSON() as TemplateJson)).toEqual([]);
+    expect(reservedConcurrency(dr.toJSON() as TemplateJson)).toEqual([]);
+    // The retry budget of a throttled invocation, read from the template, against the function's own timeout.
+    const throttled = stateMachineDefinition(dr, 'verify').States.Verify!.Retry!.find((r) => r.ErrorEquals.includes('Lambda.TooManyRequestsException'));
+    const r = throttled as unknown as { IntervalSeconds: number; BackoffRate: number; MaxDelaySeconds: number; MaxAttempts: number };
+    const budget = retryBudgetSeconds({
+      intervalSeconds: r.IntervalSeconds,
+      backoffRate: r.BackoffRate,
+      maxDelaySeconds: r.MaxDelaySeconds,
+      maxAttempts: r.MaxAttempts,
+    });
+    expect(budget).toBeGreaterThanOrEqual(verifiers(dr)[0]!.Properties.Timeout);
+    // The general retry alone (the old budget: 3.5 min) is shorter than one invocation: why throttling has its own.
+    expect(retryBudgetSeconds({ intervalSeconds: 30, backoffRate: 2, maxAttempts: 3 })).toBeLessThan(900);
+
+    const set = synthesize({ ...base, lambda: { ...base.lambda, verifyConcurrency: 3 } }).dr;
+    expect(verifiers(set).map((f) => f.Properties.ReservedConcurrentExecutions)).toEqual([3]);
+    const unreserved = synthesize({ ...base, lambda: { ...base.lambda, verifyConcurrency: 'unreserved' } }).dr;
+    expect(verifiers(unreserved).map((f) => f.Properties.ReservedConcurrentExecutions)).toEqual([undefined]);
+    // The checks see it: an uncapped verifier, and a reservation of 0 or on another function.
+    expect(uncappedVerifiers(unreserved.toJSON() as TemplateJson)).toEqual([expect.stringContaining('has no concurrency cap')]);
+    const planted = (service: string, n: number) => ({
+      Resources: {
+        Fn: {
+          Type: 'AWS::Lambda::Function',
+          Properties: { ReservedConcurrentExecutions: n, Environment: { Variables: { POWERTOOLS_SERVICE_NAME: service } } },
+        },
+      },
+    });
+    expect(reservedConcurrency(planted('redis-dr-verify-rdb', 0))).toEqual(['Fn reserves 0 concurrent executions']);
+    expect(reservedConcurrency(planted('redis-dr-prune', 5))).toEqual(['Fn reserves 5 concurrent executions']);
+    expect(reservedConcurrency(planted('redis-dr-verify-rdb', 5))).toEqual([]);
   });
 
   it("takes lambda.verifyMemorySizeMb where an account's quota allows more (3538: two whole vCPUs)", () => {
