@@ -295,7 +295,8 @@ export class RecoveryBucket extends Construct {
                       // Replicas are owned by the vault account: the workload account keeps no ACL on them.
                       accessControlTransition: true,
                       replicationTimeControl: vault.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
-                      metrics: vault.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+                      // Always: OperationsFailedReplication of this rule pages (replication-failed-vault), with or without RTC.
+                      metrics: s3.ReplicationTimeValue.FIFTEEN_MINUTES,
                     },
                   ]
                 : []),

@@ -2,12 +2,12 @@ import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config/index.js';
-import { scheduleGroupName } from '../deployment.js';
+import { recoveryBucketName as bucketName, scheduleGroupName } from '../deployment.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
 import { DrExport } from '../constructs/dr-export.js';
-import { recoveryBucketName, REPLICATION_RULE_ID } from '../constructs/recovery-bucket.js';
+import { recoveryBucketName, REPLICATION_RULE_ID, VAULT_REPLICATION_RULE_ID } from '../constructs/recovery-bucket.js';
 import { Monitoring, watchAllFunctions } from '../constructs/monitoring/index.js';
 import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill/index.js';
 import { logRetentionOf } from '../constructs/log-retention.js';
@@ -119,6 +119,14 @@ export class PrimaryStack extends Stack {
               sourceBucket: this.export.bucket.bucket.bucketName,
               destinationBucket: recoveryBucketName(this, config.name, config.dr.region),
               ruleId: REPLICATION_RULE_ID,
+            }
+          : undefined,
+      vaultReplication:
+        this.export && config.vault
+          ? {
+              sourceBucket: this.export.bucket.bucket.bucketName,
+              destinationBucket: bucketName(config.name, config.vault.account, config.vault.region),
+              ruleId: VAULT_REPLICATION_RULE_ID,
             }
           : undefined,
       ...common,

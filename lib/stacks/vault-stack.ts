@@ -1,3 +1,4 @@
+import { VAULT_ARMING_GRACE_DAYS } from '../../lambdas/domain/plans/vault-arming.js';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -138,7 +139,7 @@ export class VaultStack extends Stack {
         suffix: stale.suffix,
         description:
           `The newest verified vault replica of ${stale.target ? `cache ${stale.target} (plan ${stale.plan})` : `plan ${stale.plan} (its caches are selected by tags)`} ` +
-          `is older than the RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min (before the first, counted from the first replica of any cache that reached the vault; not armed before any did), or nothing reports it.`,
+          `is older than the RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min (before the first, counted from the first replica of any cache that reached the vault; if none reached it, from ${VAULT_ARMING_GRACE_DAYS} days after this stack's deploy), or nothing reports it.`,
         threshold: stale.limitMinutes * 60,
         missing: cloudwatch.TreatMissingData.BREACHING,
         direct: true,

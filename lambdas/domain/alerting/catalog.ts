@@ -9,6 +9,7 @@
  * {@link RUNBOOKS}, or with an unknown severity does not compile.
  */
 import { METRIC } from './metrics.js';
+import { VAULT_ARMING_GRACE_DAYS } from '../plans/vault-arming.js';
 
 /** The runbooks on-call follows (repository paths; a test checks each exists). */
 export const RUNBOOKS = {
@@ -191,10 +192,11 @@ export const ALARM_KINDS = {
     metric: { namespace: 'AWS/S3', names: ['OperationsFailedReplication'], dimensions: '{SourceBucket, DestinationBucket, RuleId}' },
     scope: 'plan',
     doc: {
-      region: 'primary (with `dr.replicationTimeControl` or `dr.replicationMetrics`)',
-      fires: 'S3 could not replicate an exported copy',
+      region:
+        'primary: the rule to the DR bucket with `dr.replicationTimeControl` or `dr.replicationMetrics`; the rule into the vault (`replication-failed-vault`) always',
+      fires: 'S3 could not replicate an exported copy (to the DR bucket, or into the vault)',
       missingData: 'not breaching',
-      causes: 'permissions of the replication role, DR bucket policy or Object Lock settings',
+      causes: 'permissions of the replication role, the DR or vault bucket policy, Object Lock settings, the vault stack not deployed yet',
       firstSteps: 'S3 replication metrics; re-copy failed objects with S3 Batch Replication',
     },
   },
@@ -271,7 +273,8 @@ export const ALARM_KINDS = {
     doc: {
       region: 'vault account',
       fires:
-        "the newest complete replica of a cache in the vault bucket with an `ok` verdict object of the vault's verifier (never a tag) is older than its plan's RPO + 120 min (one alarm per cache the config names, `vault-stale-<plan>-<cache>`; one per tag-selected plan, `vault-stale-<plan>`); measured by the vault's freshness monitor; a cache with no verified replica yet is counted from the arrival of the first replica of any cache in the vault (the switches arm with it, so workload stacks deployed days after the vault page nobody), and reports 0 until one has arrived",
+        "the newest complete replica of a cache in the vault bucket with an `ok` verdict object of the vault's verifier (never a tag) is older than its plan's RPO + 120 min (one alarm per cache the config names, `vault-stale-<plan>-<cache>`; one per tag-selected plan, `vault-stale-<plan>`); measured by the vault's freshness monitor; a cache with no verified replica yet is counted from the arrival of the first replica of any cache in the vault (the switches arm with it, so workload stacks deployed days after the vault page nobody), and reports 0 until one has arrived, " +
+        `for at most ${VAULT_ARMING_GRACE_DAYS} days after the vault's deploy: a vault that never receives a replica pages from then on`,
       missingData: 'breaching',
       causes:
         'exports of that cache stopped, the replication rule to the vault was removed or fails (role, bucket policy, KMS key), the export tags do not replicate, verification or its retention extension failing, the vault stack is not deployed',

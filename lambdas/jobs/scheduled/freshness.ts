@@ -25,6 +25,7 @@ import {
 } from '../../domain/points/freshness.js';
 import type { FreshnessInput } from '../../domain/plans/plan-input.js';
 import { TAGS } from '../../domain/plans/types.js';
+import { vaultArmingStart } from '../../domain/plans/vault-arming.js';
 import { nextOccurrences } from '../../domain/plans/schedule.js';
 import type { FreshnessReads } from '../dr-copies/copy-listing.js';
 
@@ -434,19 +435,25 @@ async function measureDr(run: Run, plan: PlanInput): Promise<void> {
  * target in the vault bucket, since replication into the vault works from
  * then. Not the vault's own deploy: the vault is deployed first, by other
  * people, and the workload stacks may follow days later. Before any replica
- * arrived, `now` (age 0): the switches arm with the first replica, so a
- * workload deployed late pages nobody (a replication never set up is the
- * workload side's replication alarms' and `doctor`'s). Read once per run.
+ * arrived, `now` (age 0) for VAULT_ARMING_GRACE_DAYS (domain/plans/vault-arming.ts) after the
+ * vault's deploy (its verify state machine's creation), then the grace's end:
+ * a vault that never receives a replica pages once the grace is over.
+ * Read once per run.
  */
 function vaultProtectionStart(run: Run, bucket: string): Promise<Date> {
   const key = `vault-first-replica:${bucket}`;
   let start = run.starts.get(key);
   if (!start) {
-    start = listObjects(run.deps.s3, bucket, exportPrefixes(undefined)[0]!, run.retry).then((objects) => {
+    start = listObjects(run.deps.s3, bucket, exportPrefixes(undefined)[0]!, run.retry).then(async (objects) => {
       const arrivals = objects.flatMap((o) => (o.lastModified ? [o.lastModified.getTime()] : []));
       if (arrivals.length > 0) return new Date(Math.min(...arrivals));
-      run.deps.log.info("vault: no replica has arrived yet; its dead man's switches arm with the first", { bucket });
-      return run.now;
+      const deployed = await protectionStart(run, run.input.verifyStateMachineArn);
+      const start = vaultArmingStart(deployed, run.now);
+      run.deps.log.info("vault: no replica has arrived yet; its dead man's switches arm with the first, or at the grace's end", {
+        bucket,
+        armedFrom: start.toISOString(),
+      });
+      return start;
     });
     run.starts.set(key, start);
   }

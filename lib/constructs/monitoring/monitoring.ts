@@ -18,6 +18,13 @@ import { addRecoveryDashboard } from './dashboard.js';
 import { FreshnessMonitor } from './freshness-monitor.js';
 import { MetricFactory } from './metric-factory.js';
 
+/** An S3 replication rule, as its replication metrics name it. */
+export interface ReplicationRuleRef {
+  readonly sourceBucket: string;
+  readonly destinationBucket: string;
+  readonly ruleId: string;
+}
+
 /** Props for {@link Monitoring}. */
 export interface MonitoringProps {
   readonly deployment: string;
@@ -41,7 +48,13 @@ export interface MonitoringProps {
    * replication metrics): failed replications page.
    * @default - no replication alarm
    */
-  readonly replication?: { readonly sourceBucket: string; readonly destinationBucket: string; readonly ruleId: string };
+  readonly replication?: ReplicationRuleRef;
+  /**
+   * Primary: the export → vault replication rule (its metrics are always on):
+   * failed replications into the vault page (`replication-failed-vault`).
+   * @default - no vault
+   */
+  readonly vaultReplication?: ReplicationRuleRef;
   /**
    * Alarm when caches of the region no plan protects stay above 0 for a day (`coverage.alarm`).
    * @default true
@@ -274,20 +287,26 @@ export class Monitoring extends Construct {
         missing: quiet,
       });
     }
-    if (props.replication) {
-      const replicationFailed = new cloudwatch.Metric({
+    const replicationFailed = (rule: ReplicationRuleRef) =>
+      new cloudwatch.Metric({
         namespace: 'AWS/S3',
         metricName: 'OperationsFailedReplication',
-        dimensionsMap: {
-          SourceBucket: props.replication.sourceBucket,
-          DestinationBucket: props.replication.destinationBucket,
-          RuleId: props.replication.ruleId,
-        },
+        dimensionsMap: { SourceBucket: rule.sourceBucket, DestinationBucket: rule.destinationBucket, RuleId: rule.ruleId },
         statistic: 'Sum',
         period: fiveMinutes,
       });
-      alarm('replication-failed', replicationFailed, {
+    if (props.replication) {
+      alarm('replication-failed', replicationFailed(props.replication), {
         description: 'S3 could not replicate exported copies to the DR bucket: the DR region is falling behind.',
+        threshold: 1,
+        missing: quiet,
+      });
+    }
+    if (props.vaultReplication) {
+      alarm('replication-failed', replicationFailed(props.vaultReplication), {
+        suffix: 'vault',
+        description:
+          "S3 could not replicate exported copies into the vault bucket (another account): the vault falls behind, and a rule failing from its first object leaves the vault's own alarms quiet until their arming grace ends.",
         threshold: 1,
         missing: quiet,
       });

@@ -7,6 +7,7 @@ import { VAULT_VERDICT_PREFIX, type VaultVerdict, vaultVerdictBody } from '../..
 import type { FreshnessInput } from '../../../../lambdas/domain/plans/plan-input.js';
 import { type FreshnessDeps, runFreshness } from '../../../../lambdas/jobs/scheduled/freshness.js';
 import { fakeDeps } from '../../../support/fakes.js';
+import { VAULT_ARMING_GRACE_DAYS } from '../../../../lambdas/domain/plans/vault-arming.js';
 
 /**
  * The vault's freshness monitor (`vaultVerdicts`): a replica counts as
@@ -109,16 +110,26 @@ describe('freshness (vault): verdicts from the vault verifier’s objects only',
   });
 });
 
-describe("freshness (vault): the dead man's switches arm with the first replica, not with the vault's deploy", () => {
+describe("freshness (vault): the dead man's switches arm with the first replica, or at the latest a grace after the vault's deploy", () => {
   /** The vault verify state machine, created (the vault deployed) 30 days before the workload stacks. */
   const VERIFY = 'arn:aws:states:eu-central-1:222222222222:stateMachine:redis-dr-vaulted-vault-verify-rdb';
   const deployedLongAgo = (): FreshnessDeps => ({ ...deps(), protectionStart: async () => new Date(NOW - 30 * 86_400_000) });
   const withVerify = (): FreshnessInput => ({ ...input(), verifyStateMachineArn: VERIFY });
 
-  it('reports age 0 while no replica has reached the vault, however long ago the vault was deployed', async () => {
-    const r = await runFreshness(withVerify(), deployedLongAgo());
+  it('reports age 0 while no replica has reached the vault during the arming grace after its deploy', async () => {
+    const recently = { ...deps(), protectionStart: async () => new Date(NOW - (VAULT_ARMING_GRACE_DAYS - 1) * 86_400_000) };
+    const r = await runFreshness(withVerify(), recently);
 
     expect(r.points).toEqual([{ plan: 'sessions', target: 'rg-a', metric: 'VerifiedCopyAgeSeconds', seconds: 0, sinceProtectionStart: true }]);
+  });
+
+  it('a vault that never received a replica counts from the grace’s end, so it pages (issue 53 item 6)', async () => {
+    const r = await runFreshness(withVerify(), deployedLongAgo());
+
+    // Deployed 30 days ago, grace 7 days: 23 days without a replica, far past any plan's RPO.
+    expect(r.points).toEqual([
+      { plan: 'sessions', target: 'rg-a', metric: 'VerifiedCopyAgeSeconds', seconds: (30 - VAULT_ARMING_GRACE_DAYS) * 86_400, sinceProtectionStart: true },
+    ]);
   });
 
   it("counts a target without a verified replica from the first replica's arrival (another target's), so one that never replicates still pages", async () => {
