@@ -5,7 +5,17 @@ import type { StandIns, TemplateJson } from '../../lib/asl.js';
 import { loadConfig, type RedisDrConfig } from '../../lib/config/index.js';
 import { DRILL_PREFIX, DRILL_SECRET_PREFIX } from '../../lambdas/domain/drills/drill.js';
 import { type AwsCall, CALLS_DIR, checkedInCalls } from '../support/aws-calls.js';
-import { type CallNames, evaluate, type IamRequest, type PolicyDocument, requestsOfCall, rolePolicies } from '../support/iam.js';
+import {
+  type CallNames,
+  evaluate,
+  type IamRequest,
+  type KmsEncrypted,
+  kmsEncryptedResources,
+  kmsRequestsOf,
+  type PolicyDocument,
+  requestsOfCall,
+  rolePolicies,
+} from '../support/iam.js';
 import { DRILLS_CONFIG } from '../support/state-machine.js';
 import { type Synthesized, synthesize } from '../support/synth.js';
 
@@ -21,6 +31,8 @@ interface FunctionRole {
   readonly policies: PolicyDocument[];
   readonly standIns: StandIns;
   readonly config: RedisDrConfig;
+  /** The stack's KMS-encrypted resources: a publish or write to one needs its key too. */
+  readonly encrypted: readonly KmsEncrypted[];
 }
 
 /** Every resource the role's statements name for one of `actions` (prefix match), without wildcards' owners. */
@@ -153,7 +165,14 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
           if (r.Type !== 'AWS::IAM::Role' || !handler) continue;
           // The vault drill's fixture adds the one role only it has; the others are judged in the two configs above.
           if (file === VAULT_DRILL_CONFIG && handler !== 'drill-seed-copy') continue;
-          roles.push({ handler, stack: `${config.name} ${region}`, policies: rolePolicies(json, id, standIns), standIns, config });
+          roles.push({
+            handler,
+            stack: `${config.name} ${region}`,
+            policies: rolePolicies(json, id, standIns),
+            standIns,
+            config,
+            encrypted: kmsEncryptedResources(json, standIns),
+          });
         }
       }
     }
@@ -181,7 +200,8 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
             throw e;
           }
           judged++;
-          for (const request of requests) {
+          // KMS-aware: a publish or write to an encrypted resource of the stack needs its key as well (issue 53 item 1).
+          for (const request of [...requests, ...requests.flatMap((r) => kmsRequestsOf(r, role.encrypted))]) {
             checked++;
             const result = await evaluate(role.policies, request, role.standIns);
             if (result !== 'Allowed')
@@ -210,6 +230,31 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
     expect(await judge('DeleteObject', 'redis-dr-drill-seeds/exec-1/rdr-a-20261122-0200-0001.rdb')).toBe('Allowed');
     expect(await judge('DeleteObject', 'rdr-a-20261122-0200-0001.rdb')).toBe('ImplicitlyDenied');
     expect(await judge('CreateMultipartUpload', 'rdr-a-20261122-0200-0001.rdb')).toBe('ImplicitlyDenied');
+  });
+
+  it('KMS-aware: every publish to the alert topic needs its key, and a role without the key statement is denied (issue 53 item 1)', async () => {
+    const publishing = roles.filter((r) => resourcesFor(r, /^sns:Publish$/).length > 0);
+    expect(publishing.length).toBeGreaterThan(5);
+    let keyed = 0;
+    for (const role of publishing) {
+      const topic = roleNames(role).topic({});
+      const kms = kmsRequestsOf({ action: 'sns:Publish', resource: topic, context: {} }, role.encrypted);
+      // Every alert topic the stacks create is SSE-KMS with the stack's own key.
+      expect(
+        kms.map((k) => k.action),
+        `${role.handler} (${role.stack})`,
+      ).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+      const without = role.policies.map((d) => ({
+        ...d,
+        Statement: d.Statement.filter((st) => ![st.Action].flat().some((a) => String(a).startsWith('kms:'))),
+      }));
+      for (const request of kms) {
+        keyed++;
+        expect(await evaluate(role.policies, request, role.standIns), `${role.handler} ${request.action}`).toBe('Allowed');
+        expect(await evaluate(without, request, role.standIns)).toBe('ImplicitlyDenied');
+      }
+    }
+    expect(keyed).toBeGreaterThan(10);
   });
 
   it('finds the denial when one statement is missing (prune without its delete)', async () => {

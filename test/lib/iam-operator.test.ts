@@ -2,7 +2,17 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type AwsCall, CALLS_DIR, checkedInCalls } from '../support/aws-calls.js';
-import { evaluate, type IamRequest, type PolicyDocument, RECORDED_NAMES, requestsOfCall } from '../support/iam.js';
+import {
+  evaluate,
+  type IamRequest,
+  type KmsEncrypted,
+  kmsEncryptedResources,
+  kmsRequestsOf,
+  type PolicyDocument,
+  RECORDED_NAMES,
+  requestsOfCall,
+} from '../support/iam.js';
+import { DEFAULT_STAND_INS, type TemplateJson } from '../../lib/asl.js';
 
 /**
  * docs/iam/operator-policy.json: the least-privilege policy for the CLI's AWS
@@ -16,6 +26,36 @@ import { evaluate, type IamRequest, type PolicyDocument, RECORDED_NAMES, request
  */
 
 const FILE = join(__dirname, '..', '..', 'docs', 'iam', 'operator-policy.json');
+
+/** The account test/fixtures/config/selftest.json names. */
+const SELFTEST_ACCOUNT = '111122223333';
+
+/**
+ * The selftest's deployment as synthesized (its golden templates, which
+ * test/lib/template-review.test.ts holds equal to a synth): the stacks whose
+ * alert topics the selftest publishes its TEST page to, each SSE-KMS with
+ * the stack's key.
+ */
+const SELFTEST_STACKS = ['primary', 'dr'].map((which) => {
+  const text = readFileSync(join(__dirname, '..', 'fixtures', 'templates', `selftest.${which}.json`), 'utf8');
+  // The config names its account (its key policies name its root): moved to the simulation's account, as the principal is.
+  const template = JSON.parse(text.replaceAll(SELFTEST_ACCOUNT, DEFAULT_STAND_INS.account)) as TemplateJson;
+  const region = which === 'primary' ? 'eu-west-1' : 'eu-central-1';
+  return { region, encrypted: kmsEncryptedResources(template, { ...DEFAULT_STAND_INS, region }) };
+});
+
+/**
+ * KMS-aware (issue 53 item 1): what a recorded publish needs of the key of
+ * the topic it publishes to. The recorded topic is the test's; the
+ * deployment's alert topic of that region, as synthesized, stands for it.
+ */
+function kmsRequestsOfOperator(request: IamRequest): IamRequest[] {
+  if (request.action !== 'sns:Publish') return [];
+  const region = request.resource.split(':')[3];
+  const topics: KmsEncrypted[] = SELFTEST_STACKS.find((s) => s.region === region)?.encrypted.filter((e) => e.type === 'topic') ?? [];
+  if (topics.length !== 1) throw new Error(`no one encrypted alert topic in the selftest's ${region} stack (found ${topics.length})`);
+  return kmsRequestsOf({ ...request, resource: topics[0]!.resource }, topics);
+}
 
 /** The operator's recorded calls. */
 function operatorCalls(): AwsCall[] {
@@ -53,6 +93,13 @@ function policyResource(resource: string): string {
   throw new Error(`no policy pattern for ${resource}: add one to policyResource in ${__filename}`);
 }
 
+/** The alert topics' keys, for the selftest's TEST page: any key of redis-dr, only through SNS (issue 53 item 1). */
+const ALERT_TOPIC_KEYS = {
+  sid: 'AlertTopicKeys',
+  resource: 'arn:aws:kms:*:*:key/*',
+  condition: { StringEquals: { 'aws:ResourceTag/redis-dr:managed': 'true' }, StringLike: { 'kms:ViaService': 'sns.*.amazonaws.com' } },
+};
+
 /**
  * The operator's only deletions: the selftest's canary (`--canary`) and its
  * recovery point, each held to the tags only the canary carries (the drills'
@@ -60,6 +107,9 @@ function policyResource(resource: string): string {
  * the point), so no production cache or recovery point can be deleted.
  */
 const CONDITIONED: Record<string, { sid: string; resource: string; condition: Record<string, Record<string, string>> }> = {
+  // The alert topics' keys (the selftest's TEST page): any key of redis-dr, only through SNS.
+  'kms:Decrypt': ALERT_TOPIC_KEYS,
+  'kms:GenerateDataKey': ALERT_TOPIC_KEYS,
   'elasticache:DeleteReplicationGroup': {
     sid: 'CanaryCaches',
     resource: 'arn:aws:elasticache:*:*:replicationgroup:rdr-drill-*',
@@ -86,7 +136,8 @@ async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument
   const byResource = new Map<string, Set<string>>();
   const conditioned = new Set<string>();
   for (const call of calls) {
-    for (const request of await requestsOfCall(call, RECORDED_NAMES, canaryTags)) {
+    const requests = await requestsOfCall(call, RECORDED_NAMES, canaryTags);
+    for (const request of [...requests, ...requests.flatMap(kmsRequestsOfOperator)]) {
       if (CONDITIONED[request.action]) {
         conditioned.add(request.action);
         continue;
@@ -111,9 +162,12 @@ async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument
   const statements = [...byResource.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([resource, actions]): Record<string, unknown> => ({ Sid: sid(resource), Effect: 'Allow', Action: [...actions].sort(), Resource: resource }));
-  for (const action of [...conditioned].sort()) {
-    const c = CONDITIONED[action]!;
-    statements.push({ Sid: c.sid, Effect: 'Allow', Action: [action], Resource: c.resource, Condition: c.condition });
+  // One statement per sid: actions under the same resource and condition share it.
+  const bySid = new Map<string, string[]>();
+  for (const action of [...conditioned].sort()) bySid.set(CONDITIONED[action]!.sid, [...(bySid.get(CONDITIONED[action]!.sid) ?? []), action]);
+  for (const [sid, actions] of bySid) {
+    const c = CONDITIONED[actions[0]!]!;
+    statements.push({ Sid: sid, Effect: 'Allow', Action: actions, Resource: c.resource, Condition: c.condition });
   }
   return { Version: '2012-10-17', Statement: statements };
 }
@@ -131,7 +185,9 @@ describe('docs/iam/operator-policy.json', () => {
     const denied: string[] = [];
     let checked = 0;
     for (const call of operatorCalls()) {
-      for (const request of await requestsOfCall(call, RECORDED_NAMES, canaryTags)) {
+      const requests = await requestsOfCall(call, RECORDED_NAMES, canaryTags);
+      // KMS-aware: a TEST page to an SSE-KMS alert topic needs its key too.
+      for (const request of [...requests, ...requests.flatMap(kmsRequestsOfOperator)]) {
         checked++;
         const result = await evaluate([policy], request);
         if (result !== 'Allowed') denied.push(`${call.operation} -> ${request.action} on ${request.resource}: ${result}`);
@@ -140,6 +196,26 @@ describe('docs/iam/operator-policy.json', () => {
     expect(denied).toEqual([]);
     expect(checked).toBeGreaterThan(50);
     expect(policy.Statement.flatMap((s) => s.Action as string[]).filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('KMS-aware: the selftest publishes to SSE-KMS topics, and the policy allows their keys only through SNS, only redis-dr keys (issue 53 item 1)', async () => {
+    const policy = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+    const publishes = operatorCalls().filter((c) => c.operation === 'Publish');
+    expect(publishes.length).toBeGreaterThanOrEqual(2);
+    const kms = (await Promise.all(publishes.map((c) => requestsOfCall(c, RECORDED_NAMES, canaryTags)))).flat().flatMap(kmsRequestsOfOperator);
+    expect(kms.map((r) => r.action).sort()).toEqual(['kms:Decrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKey']);
+    for (const request of kms) {
+      expect(await evaluate([policy], request)).toBe('Allowed');
+      // Not outside SNS, not on a key that is not redis-dr's.
+      expect(await evaluate([policy], { ...request, context: { ...request.context, 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } })).toBe(
+        'ImplicitlyDenied',
+      );
+      const foreign = Object.fromEntries(Object.entries(request.context).filter(([k]) => !k.startsWith('aws:ResourceTag/')));
+      expect(await evaluate([policy], { ...request, context: foreign })).toBe('ImplicitlyDenied');
+    }
+    // A policy without the key statement is denied: the TEST page would fail (what the review found).
+    const without: PolicyDocument = { ...policy, Statement: policy.Statement.filter((s) => s.Sid !== 'AlertTopicKeys') };
+    expect(await evaluate([without], kms[0]!)).toBe('ImplicitlyDenied');
   });
 
   it('allows deleting the canary and its point only with their tags', async () => {

@@ -22,6 +22,8 @@ export interface IamRequest {
   readonly action: string;
   readonly resource: string;
   readonly context: Record<string, string | string[]>;
+  /** The resource's own policy, where it decides too (a KMS key's key policy). @default none */
+  readonly resourcePolicy?: PolicyDocument;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function evaluate(policies: readonly PolicyDocument[], request: Iam
   const response = await runSimulation(
     {
       identityPolicies: policies.map((policy, i) => ({ name: `policy${i}`, policy })),
+      ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy } : {}),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       request: {
@@ -370,4 +373,86 @@ export async function requestsOfCall(
       return []; // GetCallerIdentity needs no permission.
   }
   throw new Error(`no IAM mapping for ${call.service}:${call.operation}: add it to requestsOfCall in test/support/iam.ts`);
+}
+
+/** A resource of a template that is encrypted with a KMS key of the template: the key's ARN and the tags it carries. */
+export interface KmsEncrypted {
+  /** What the resource is: an SNS topic, an SQS queue, or an S3 bucket (its objects). */
+  readonly type: 'topic' | 'queue' | 'bucket';
+  /** The resource's ARN as deployed (a bucket's `arn:aws:s3:::<name>`). */
+  readonly resource: string;
+  readonly key: string;
+  /** The key's tags (the stack's: `redis-dr:managed`, `redis-dr:deployment`). */
+  readonly keyTags: Record<string, string>;
+  /** The key policy as deployed (a key the template does not create: the default one, which defers to IAM policies). */
+  readonly keyPolicy: PolicyDocument;
+}
+
+/**
+ * The template's KMS-encrypted resources: topics and queues with a
+ * `KmsMasterKeyId`, buckets whose default encryption is `aws:kms`, each with
+ * the ARN of its key as deployed and the key's tags. A key that is not a
+ * resource of the template (an ARN given in the config) is named as written.
+ */
+export function kmsEncryptedResources(template: TemplateJson, standIns: StandIns = DEFAULT_STAND_INS): KmsEncrypted[] {
+  const resources = template.Resources ?? {};
+  const keyOf = (ref: unknown): { key: string; keyTags: Record<string, string>; keyPolicy: PolicyDocument } => {
+    const id = (ref as { 'Fn::GetAtt'?: string[]; Ref?: string })?.['Fn::GetAtt']?.[0] ?? (ref as { Ref?: string })?.Ref;
+    const key = id && resources[id]?.Type === 'AWS::KMS::Key' ? resources[id] : undefined;
+    const tags = (key?.Properties?.Tags as { Key: string; Value: string }[] | undefined) ?? [];
+    const rootOnly: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${standIns.account}:root` }, Action: 'kms:*', Resource: '*' }],
+    };
+    return {
+      key: key ? `arn:aws:kms:${standIns.region}:${standIns.account}:key/${id}` : renderValue(ref, template, standIns),
+      keyTags: Object.fromEntries(tags.map((t) => [t.Key, t.Value])),
+      keyPolicy: key ? (renderDeep(key.Properties?.KeyPolicy, template, standIns) as PolicyDocument) : rootOnly,
+    };
+  };
+  const out: KmsEncrypted[] = [];
+  for (const [id, r] of Object.entries(resources)) {
+    const p = r.Properties ?? {};
+    const arn = () => renderValue(r.Type === 'AWS::S3::Bucket' ? { 'Fn::GetAtt': [id, 'Arn'] } : { Ref: id }, template, standIns);
+    if ((r.Type === 'AWS::SNS::Topic' || r.Type === 'AWS::SQS::Queue') && p.KmsMasterKeyId !== undefined)
+      out.push({ type: r.Type === 'AWS::SNS::Topic' ? 'topic' : 'queue', resource: arn(), ...keyOf(p.KmsMasterKeyId) });
+    if (r.Type === 'AWS::S3::Bucket') {
+      const rules = (
+        (p.BucketEncryption as { ServerSideEncryptionConfiguration?: Record<string, any>[] } | undefined)?.ServerSideEncryptionConfiguration ?? []
+      ).map((c) => c.ServerSideEncryptionByDefault as { SSEAlgorithm?: string; KMSMasterKeyID?: unknown } | undefined);
+      const kms = rules.find((d) => d?.SSEAlgorithm?.startsWith('aws:kms') && d.KMSMasterKeyID !== undefined);
+      if (kms) out.push({ type: 'bucket', resource: arn(), ...keyOf(kms.KMSMasterKeyID) });
+    }
+  }
+  return out;
+}
+
+/** The service that calls KMS for the caller when an action writes to an encrypted resource of it. */
+const WRITES_THROUGH_KMS: Record<string, { type: KmsEncrypted['type']; service: string }> = {
+  'sns:Publish': { type: 'topic', service: 'sns' },
+  'sqs:SendMessage': { type: 'queue', service: 'sqs' },
+  's3:PutObject': { type: 'bucket', service: 's3' },
+};
+
+/**
+ * The KMS authorizations a publish or write needs when its resource is
+ * KMS-encrypted: the service asks KMS as the caller (`kms:ViaService`), so
+ * the caller's policy must allow `kms:GenerateDataKey` and `kms:Decrypt`
+ * (SNS's and S3's SSE-KMS guides: a publisher needs both; S3's multipart
+ * upload decrypts too) on the resource's key. `encrypted` names the
+ * template's encrypted resources ({@link kmsEncryptedResources}); a request
+ * whose resource is none of them needs nothing more.
+ */
+export function kmsRequestsOf(request: IamRequest, encrypted: readonly KmsEncrypted[]): IamRequest[] {
+  const writes = WRITES_THROUGH_KMS[request.action];
+  if (!writes) return [];
+  const target = writes.type === 'bucket' ? request.resource.replace(/\/.*$/, '') : request.resource;
+  const hit = encrypted.find((e) => e.type === writes.type && e.resource === target);
+  if (!hit) return [];
+  const region = hit.key.split(':')[3];
+  const context = {
+    'kms:ViaService': `${writes.service}.${region}.amazonaws.com`,
+    ...Object.fromEntries(Object.entries(hit.keyTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])),
+  };
+  return ['kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ action, resource: hit.key, context, resourcePolicy: hit.keyPolicy }));
 }
