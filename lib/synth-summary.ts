@@ -14,7 +14,9 @@ import { type StackSelection, stackNames } from './app.js';
 import type { RedisDrConfig } from './config/index.js';
 import { ALERT_TOPIC_OUTPUT } from './constructs/alert-topic.js';
 import { VERIFY_CONCURRENCY } from './constructs/dr-copies.js';
-import { networkPrerequisites, vaultStackName } from './deployment.js';
+import { networkPrerequisites, recoveryBucketName, vaultStackName } from './deployment.js';
+import { elastiCacheBucketAccessRoute } from './constructs/elasticache-s3-access.js';
+import { ACL_RESET_WHY, aclResetCommand } from '../lambdas/domain/doctor/acl-reset.js';
 import { costSummaryLine } from '../lambdas/domain/cost/format.js';
 import type { StackResources } from '../lambdas/domain/cost/estimate.js';
 import { deploymentCost } from './cost.js';
@@ -100,6 +102,7 @@ export function synthSummary(
   // with its id: here only the count and the ids, not the text a second time.
   if (selection === 'workload') lines.push(...networkLines(config).filter((l) => !l.includes('cannot be inspected at synth')));
   lines.push(...verifyConcurrencyLines(config, selection));
+  if (selection === 'workload') lines.push(...bucketAccessUpgradeLines(config));
   lines.push(...vaultLines(config, selection, options.configFile));
   const warnings = [...new Set(options.warnings ?? [])].sort();
   if (warnings.length > 0) {
@@ -130,6 +133,26 @@ export function networkLines(config: RedisDrConfig): string[] {
     }
     return lines;
   });
+}
+
+/**
+ * The step before deploying the bucket-policy route where the ACL route is
+ * the default (a region ElastiCache has a canonical user for): a deployment
+ * that used the ACL route there must reset each bucket's ACL first, or the
+ * update rolls back (lambdas/domain/doctor/acl-reset.ts says why). Said for
+ * every such bucket, with its command; the synth cannot see what is deployed.
+ */
+export function bucketAccessUpgradeLines(config: RedisDrConfig): string[] {
+  if (config.dr.elastiCacheBucketAccess !== 'bucket-policy') return [];
+  const account = config.primary.account ?? config.dr.account ?? '<account>';
+  const buckets = [config.primary.region, config.dr.region]
+    .filter((region) => elastiCacheBucketAccessRoute(region) === 'acl')
+    .map((region) => ({ region, bucket: recoveryBucketName(config.name, account, region) }));
+  if (buckets.length === 0) return [];
+  return [
+    `  dr.elastiCacheBucketAccess "bucket-policy": a deployment that used the ACL route (the default in ${buckets.map((b) => b.region).join(' and ')}) resets each bucket's ACL before this deploy (${ACL_RESET_WHY}):`,
+    ...buckets.map((b) => `    ${aclResetCommand(b.bucket, b.region)}`),
+  ];
 }
 
 /**

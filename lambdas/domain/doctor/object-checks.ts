@@ -5,6 +5,7 @@
  * The job (lambdas/jobs/doctor/checks.ts) reads; these judge.
  */
 import { longestVaultDays, type VaultTierDays } from '../vault/vault-retention.js';
+import { ACL_RESET_WHY, aclResetCommand } from './acl-reset.js';
 import type { DoctorCheck } from './check.js';
 
 const DAY_MS = 86_400_000;
@@ -38,7 +39,9 @@ export function judgeExportOwner(
   }
   const fix =
     route === 'acl'
-      ? `the ACL route keeps ACLs on (BucketOwnerPreferred), and ElastiCache's export stayed its own: set dr.elastiCacheBucketAccess to "bucket-policy" where the export guide allows it (ACLs disabled, BucketOwnerEnforced: S3 makes the bucket owner own every object, these too) and deploy; else copy the object over itself as the bucket owner (aws s3 cp s3://${bucket}/${key} s3://${bucket}/${key} --metadata-directive COPY) and run doctor again`
+      ? `the ACL route keeps ACLs on (BucketOwnerPreferred), and ElastiCache's export stayed its own: set dr.elastiCacheBucketAccess to "bucket-policy" where the export guide allows it (ACLs disabled, BucketOwnerEnforced: S3 makes the bucket owner own every object, these too), ` +
+        `reset the ACL of this bucket and of the DR bucket first (${aclResetCommand(bucket, region)}, and the same for the DR bucket: ${ACL_RESET_WHY}), then deploy; else ` +
+        `copy the object over itself as the bucket owner (aws s3 cp s3://${bucket}/${key} s3://${bucket}/${key} --metadata-directive COPY) and run doctor again`
       : `the bucket should enforce bucket ownership (BucketOwnerEnforced): check its Object Ownership (aws s3api get-bucket-ownership-controls --bucket ${bucket}) and deploy the stacks again`;
   return {
     section: 'buckets',
