@@ -66,7 +66,7 @@ export function annotateWorkload(config: RedisDrConfig, stacks: { readonly prima
     const workload = config.primary.account ?? 'the workload account';
     const order =
       `deploy ${vault} first, from an app of its own (RedisDrVault), with account ${config.vault.account}'s own credentials and a CDK bootstrap that trusts no workload account (no --trust ${workload}); ` +
-      `then ${names.dr} and ${names.primary} with account ${workload}'s credentials. Until ${vault} is deployed, replication to the vault fails (the DR copies are unaffected)`;
+      `then ${names.dr} and ${names.primary} with account ${workload}'s credentials. Until ${vault} is deployed, the deploy of ${names.primary} fails (S3 refuses a replication rule into a bucket that does not exist yet)`;
     for (const stack of [primary, dr]) Annotations.of(stack).addInfo(`vault: this stack is deployed with account ${workload}'s credentials; ${order}`);
   }
 

@@ -199,7 +199,7 @@ export function vaultLines(config: RedisDrConfig, selection: StackSelection = 'w
   return [
     `  vault: this synth holds ${names.dr} and ${names.primary} (account ${workload}); ${vault} (account ${vaultAccount}) is synthesized apart with -c stacks=vault:`,
     ...steps,
-    `  vault: until ${vault} is deployed, replication to the vault fails (the DR copies are unaffected); \`redis-dr doctor\` checks the rule into it and names a replication that failed`,
+    `  vault: until ${vault} is deployed, the deploy of ${names.primary} fails (S3 refuses a replication rule into a bucket that does not exist yet): deploy the vault first; \`redis-dr doctor\` checks the rule into it and names a replication that failed`,
   ];
 }
 

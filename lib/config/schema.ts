@@ -406,7 +406,7 @@ const vaultSchema = z
       .optional()
       .meta({
         description:
-          'Workload accounts whose redis-dr replication role (redis-dr-<name>-replication) may write replicas into the vault. Default: [primary.account].',
+          'Workload accounts whose redis-dr replication role (redis-dr-<name>-replication-<primary region>) may write replicas into the vault. Default: [primary.account].',
       }),
     replicationTimeControl: z.boolean().default(false).meta({ description: 'S3 Replication Time Control (15 minutes, extra cost) on the rule to the vault.' }),
   })
