@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkClientConfig } from '../../../../lambdas/adapters/aws/client-config.js';
 import { reachability } from '../../../../lambdas/adapters/aws/reachability.js';
-import { OperatorClients } from '../../../../lambdas/jobs/on-demand/clients.js';
+import { OperatorClients } from '../../../../lambdas/jobs/kernel/clients.js';
 import { loadConfig } from '../../../../lib/config/index.js';
 import { closedLoopbackPort } from '../../../support/closed-port.js';
 
