@@ -67,7 +67,7 @@ beforeAll(async () => {
 });
 
 // One after the other: runInProcess captures this process's stdout and stderr.
-describe('AWS unreachable: one line naming the endpoint and the fix, exit 2', { timeout: 60_000 }, () => {
+describe('AWS unreachable: one line naming the endpoint and the fix, exit 2', { timeout: 120_000 }, () => {
   it.each(COMMANDS)('%s: a closed loopback port (ECONNREFUSED)', async (_name, args) => {
     const r = await runAt(`http://127.0.0.1:${port}`, args);
     expect(r.code, r.stdout + r.stderr).toBe(2);
