@@ -74,7 +74,15 @@ const chatbotSchema = z
       .meta({ description: 'Slack: the channel id (not its name).' }),
     teamsTenantId: z.uuid({ error: (iss) => `must be a Microsoft Entra tenant id (a UUID), got ${show(iss.input)}` }).optional(),
     teamId: z.uuid({ error: (iss) => `must be a Microsoft Teams team id (a UUID), got ${show(iss.input)}` }).optional(),
-    teamsChannelId: z.string().min(1).max(256).optional().meta({ description: 'Microsoft Teams: the channel id from the channel link (URL-decoded).' }),
+    teamsChannelId: z
+      .string()
+      // CloudFormation's own pattern (AWS::Chatbot::MicrosoftTeamsChannelConfiguration): the id still URL-encoded.
+      .regex(/^[a-zA-Z0-9-_=+/.,]*%3[aA][a-zA-Z0-9-_=+/.,]*%40[a-zA-Z0-9-_=+/.,]*$/, {
+        error: (iss) =>
+          `must be a Teams channel id as the channel link has it, URL-encoded (19%3a…%40thread.tacv2), got ${show(iss.input)}: copy it from "Get link to channel" without decoding`,
+      })
+      .optional()
+      .meta({ description: 'Microsoft Teams: the channel id from the channel link, URL-encoded as there (19%3a…%40thread.tacv2).' }),
   })
   .superRefine((c, ctx) => {
     const slack = c.slackWorkspaceId !== undefined || c.slackChannelId !== undefined;

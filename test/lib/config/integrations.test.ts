@@ -28,7 +28,7 @@ describe('alerts.integrations', () => {
     const teams = {
       teamsTenantId: '11111111-2222-4333-8444-555555555555',
       teamId: '21111111-2222-4333-8444-555555555555',
-      teamsChannelId: '19:abc@thread.tacv2',
+      teamsChannelId: '19%3aabc%40thread.tacv2',
     };
     const given = [
       { type: 'pagerduty', secretName: 'redis-dr/pagerduty' },
@@ -68,6 +68,18 @@ describe('alerts.integrations', () => {
       'a Slack channel without its workspace',
       [{ type: 'chatbot', slackChannelId: 'C0123ABCD' }],
       'alerts.integrations[0].slackWorkspaceId is required for Slack: give slackWorkspaceId and slackChannelId for Slack, or teamsTenantId, teamId and teamsChannelId for Microsoft Teams (one channel per integration)',
+    ],
+    [
+      'a Teams channel id decoded',
+      [
+        {
+          type: 'chatbot',
+          teamsTenantId: '11111111-2222-4333-8444-555555555555',
+          teamId: '21111111-2222-4333-8444-555555555555',
+          teamsChannelId: '19:abc@thread.tacv2',
+        },
+      ],
+      /^alerts\.integrations\[0\]\.teamsChannelId must be a Teams channel id as the channel link has it, URL-encoded \(19%3a…%40thread\.tacv2\), got "19:abc@thread\.tacv2"/,
     ],
     ['a chat integration naming no channel', [{ type: 'chatbot' }], /^alerts\.integrations\[0\] names no channel: give slackWorkspaceId/],
     [
