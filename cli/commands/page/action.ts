@@ -1,5 +1,5 @@
 import { PAGE_FORMATS, renderSample } from '../../../lambdas/jobs/alerting/sample-page.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { loadCliConfig } from '../../config-file.js';
 
 /** `redis-dr page`'s options (cli/commands/page/command.ts). */

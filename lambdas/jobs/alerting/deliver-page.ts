@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LogSink } from '../deps.js';
+import type { LogSink } from '../kernel/deps.js';
 import { type Integration, integrationApi, integrationName, integrationsSchema } from '../../domain/alerting/integrations.js';
 import type { Page } from '../../domain/alerting/page.js';
 import { renderChatbot } from '../../domain/alerting/render-chatbot.js';

@@ -4,7 +4,7 @@ import { OPSGENIE_API, renderOpsgenie } from '../../domain/alerting/render-opsge
 import { PAGERDUTY_API, renderPagerDuty } from '../../domain/alerting/render-pagerduty.js';
 import { renderText } from '../../domain/alerting/render-text.js';
 import { SAMPLE_KINDS, type SampleState, samplePage } from '../../domain/alerting/samples.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../kernel/usage-error.js';
 
 /**
  * `redis-dr page --sample`: what an integration receives for a catalog kind,
