@@ -18,6 +18,7 @@ import { backupCommand } from './commands/backup/command.js';
 import { compareCommand } from './commands/compare/command.js';
 import { completionCommand } from './commands/completion/command.js';
 import { costCommand } from './commands/cost/command.js';
+import { pageCommand } from './commands/page/command.js';
 import { doctorCommand } from './commands/doctor/command.js';
 import { exportCommand } from './commands/export/command.js';
 import { drillCommand } from './commands/drill/command.js';
@@ -106,6 +107,7 @@ export function createProgram(env: CliEnv = {}): Command {
   compareCommand(program);
   retentionCommand(program, env);
   costCommand(program);
+  pageCommand(program);
   pruneCommand(program, env);
   verifyRdbCommand(program);
   serveCommand(program);

@@ -4,6 +4,7 @@
  * for completion (`config/schema.json`, `npm run schema`).
  */
 import { z } from 'zod';
+import { integrationsSchema } from '../../lambdas/domain/alerting/integrations.js';
 import { drillChecksSchema } from '../../lambdas/domain/drills/drill.js';
 import { awsCronFor } from '../../lambdas/domain/plans/cron-suggestion.js';
 import { analyzeSchedule, isValidTimeZone, parseAwsCron } from '../../lambdas/domain/plans/schedule.js';
@@ -582,6 +583,7 @@ export const baseSchema = z
           .array(z.url({ protocol: /^https$/, error: says('must be an https:// URL', 'SNS delivers to HTTPS endpoints only (e.g. a paging service webhook)') }))
           .default([])
           .meta({ description: 'HTTPS endpoints (paging webhooks) subscribed to the alert topic of both regions.' }),
+        integrations: integrationsSchema.optional(),
         existingTopicArns: z
           .strictObject({
             primary: z

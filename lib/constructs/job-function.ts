@@ -29,6 +29,7 @@ export const HANDLERS = [
   'drill-verify',
   'export',
   'freshness',
+  'page-router',
   'probe',
   'prune',
   'report',

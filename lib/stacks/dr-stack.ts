@@ -8,6 +8,7 @@ import { pinFeatureFlags } from '../feature-flags.js';
 import { logRetentionOf } from '../constructs/log-retention.js';
 import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
+import { addPageIntegrations, type PageIntegrations } from '../constructs/page-integrations.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { DrCopies } from '../constructs/dr-copies.js';
 import { DrReport } from '../constructs/dr-report.js';
@@ -32,6 +33,8 @@ export class DrStack extends Stack {
   public readonly scheduleGroup: scheduler.ScheduleGroup;
   /** Alerts of this region. */
   public readonly alerts: AlertTopic;
+  /** Delivery of every page to `alerts.integrations` in its own format; only when the config names any. */
+  public readonly pageIntegrations?: PageIntegrations;
   /** The DR bucket and the verify-rdb function; only when a plan exports. */
   public readonly copies?: DrCopies;
   /** Freshness monitor, alert formatter and alarms of this region. */
@@ -59,6 +62,7 @@ export class DrStack extends Stack {
       httpsEndpoints: config.alerts.httpsEndpoints,
       existingTopicArn: config.alerts.existingTopicArns.dr,
     });
+    this.pageIntegrations = addPageIntegrations(this, this.alerts, config, this.deadLetterQueue.queue);
     const exporting = config.plans.filter((p) => p.export.enabled);
     if (exporting.length > 0) {
       this.copies = new DrCopies(this, 'Copies', {

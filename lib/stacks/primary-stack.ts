@@ -6,6 +6,7 @@ import { recoveryBucketName as bucketName, scheduleGroupName } from '../deployme
 import { pinFeatureFlags } from '../feature-flags.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
+import { addPageIntegrations, type PageIntegrations } from '../constructs/page-integrations.js';
 import { DrExport } from '../constructs/dr-export.js';
 import { recoveryBucketName, REPLICATION_RULE_ID, VAULT_REPLICATION_RULE_ID } from '../constructs/recovery-bucket.js';
 import { Monitoring, watchAllFunctions } from '../constructs/monitoring/index.js';
@@ -37,6 +38,8 @@ export class PrimaryStack extends Stack {
   public readonly export?: DrExport;
   /** Alerts of this region. */
   public readonly alerts: AlertTopic;
+  /** Delivery of every page to `alerts.integrations` in its own format; only when the config names any. */
+  public readonly pageIntegrations?: PageIntegrations;
   /** Freshness monitor, alert formatter and alarms of this region. */
   public readonly monitoring: Monitoring;
   /** Restore drills from native snapshots; only when a plan drills here. */
@@ -81,6 +84,7 @@ export class PrimaryStack extends Stack {
       httpsEndpoints: config.alerts.httpsEndpoints,
       existingTopicArn: config.alerts.existingTopicArns.primary,
     });
+    this.pageIntegrations = addPageIntegrations(this, this.alerts, config, this.deadLetterQueue.queue);
     const drilling = drillPlans(config.plans, 'primary');
     if (drilling.length > 0) {
       this.drills = new RestoreDrill(this, 'Drills', {

@@ -423,6 +423,8 @@ export const PAGE_KINDS = {
   selftest: { runbook: RUNBOOKS.pipelineErrors },
   // The scheduled DR report's one line with its location (info); a report it could not write is the function's error alarm.
   'dr-report': { runbook: RUNBOOKS.pipelineErrors },
+  // A page that did not reach one of alerts.integrations (PagerDuty, Opsgenie, chat): sent through the others.
+  'delivery-failed': { runbook: RUNBOOKS.pipelineErrors },
 } as const satisfies Record<string, { runbook: Runbook }>;
 
 /** The `kind` attribute of a page: an alarm kind or a page kind. */

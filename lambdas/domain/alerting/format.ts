@@ -42,6 +42,7 @@ import { parseSnapshotName } from '../plans/naming.js';
 import { ALARM_KINDS, ALARM_KIND_NAMES, RUNBOOKS, type AlarmKind, type AlarmKindName, type AlertSeverity, type PageKind } from './catalog.js';
 import { parseAlarmName } from './names.js';
 import { pageAttributes, pageSubject, type AlertAttributes } from './page.js';
+import { runbookLink } from './render-shared.js';
 
 /** What the formatter needs besides the event. */
 export interface AlertContext {
@@ -292,9 +293,7 @@ export function splitDescription(description: string | undefined): { meaning?: s
 }
 
 function renderRunbook(path: string | undefined, ctx: AlertContext): string | undefined {
-  if (!path) return undefined;
-  if (!ctx.runbookBaseUrl || /^https?:\/\//.test(path)) return path;
-  return `${ctx.runbookBaseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+  return path ? runbookLink(path, ctx.runbookBaseUrl) : undefined;
 }
 
 function dimText(dims: Readonly<Record<string, string>>): string {

@@ -1,0 +1,234 @@
+/**
+ * The page router against a local HTTP receiver, through the code path the
+ * Lambda runs (the renderers, the HTTPS adapter, the GenieKey header): one
+ * page reaches every integration once in its own format, ALARM → OK is
+ * trigger → resolve and create → close, and a failed delivery neither stops
+ * the others nor goes unheard.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { postJson } from '../../../../lambdas/adapters/host/https-post.js';
+import type { Integration } from '../../../../lambdas/domain/alerting/integrations.js';
+import type { Page } from '../../../../lambdas/domain/alerting/page.js';
+import { pageKey } from '../../../../lambdas/domain/alerting/render-shared.js';
+import { samplePage } from '../../../../lambdas/domain/alerting/samples.js';
+import { type DeliveryDeps, deliverPage, routedIntegrations, routePages } from '../../../../lambdas/jobs/alerting/deliver-page.js';
+
+interface Received {
+  readonly path: string;
+  readonly authorization?: string;
+  readonly body: Record<string, any>;
+}
+
+let server: Server;
+let base: string;
+const received: Received[] = [];
+/** Paths the receiver answers with 503 (a tool that is down). */
+const failing = new Set<string>();
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    void readBody(req).then((text) => {
+      const path = req.url ?? '';
+      received.push({ path, authorization: req.headers.authorization, body: JSON.parse(text) });
+      if ([...failing].some((p) => path.startsWith(p))) {
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"message":"service unavailable"}');
+      } else res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"success"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+beforeEach(() => {
+  received.length = 0;
+  failing.clear();
+});
+
+const CTX = { deployment: 'prod', region: 'eu-west-1', runbookBaseUrl: 'https://github.com/acme/redis-dr/blob/main' };
+const SECRETS: Record<string, string> = { 'redis-dr/pagerduty': 'PDKEY0000000000000000000000000000', 'redis-dr/opsgenie': 'og-key-1' };
+const INTEGRATIONS: Integration[] = [
+  { type: 'pagerduty', secretName: 'redis-dr/pagerduty', serviceRegion: 'us' },
+  { type: 'opsgenie', secretName: 'redis-dr/opsgenie', serviceRegion: 'us' },
+  { type: 'chatbot', slackWorkspaceId: 'T0123ABCD', slackChannelId: 'C0123ABCD' },
+];
+const CHAT_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:redis-dr-prod-chat-chatbot-3';
+
+function harness(overrides: Partial<DeliveryDeps> = {}) {
+  const chat: { topicArn: string; message: Record<string, any> }[] = [];
+  const topic: Page[] = [];
+  const logs: { level: string; message: string; extra?: Record<string, unknown> }[] = [];
+  const deps: DeliveryDeps = {
+    integrations: routedIntegrations(JSON.stringify(INTEGRATIONS), JSON.stringify({ 'chatbot-3': CHAT_TOPIC })),
+    secret: async (name) => {
+      const value = SECRETS[name];
+      if (!value) throw new Error(`secret ${name} could not be read: ResourceNotFoundException`);
+      return value;
+    },
+    post: postJson,
+    publishRaw: async (topicArn, message) => {
+      chat.push({ topicArn, message: JSON.parse(message) });
+    },
+    publishPage: async (page) => {
+      topic.push(page);
+    },
+    log: {
+      info: (message, extra) => logs.push({ level: 'info', message, extra }),
+      warn: (message, extra) => logs.push({ level: 'warn', message, extra }),
+      error: (message, extra) => logs.push({ level: 'error', message, extra }),
+    },
+    context: CTX,
+    api: () => base,
+    ...overrides,
+  };
+  return { deps, chat, topic, logs };
+}
+
+describe('deliverPage', () => {
+  it('gives one ALARM page to each integration once, in its format, with its key', async () => {
+    const { deps, chat, topic } = harness();
+    const page = samplePage('recovery-point-age', 'alarm', CTX);
+    const deliveries = await deliverPage(page, deps);
+    expect(deliveries).toEqual([
+      { name: 'pagerduty-1', type: 'pagerduty', ok: true },
+      { name: 'opsgenie-2', type: 'opsgenie', ok: true },
+      { name: 'chatbot-3', type: 'chatbot', ok: true },
+    ]);
+    expect(received).toHaveLength(2);
+    const pd = received.find((r) => r.path === '/v2/enqueue')!;
+    expect(pd.body).toMatchObject({
+      routing_key: SECRETS['redis-dr/pagerduty'],
+      event_action: 'trigger',
+      dedup_key: pageKey(page),
+      payload: { severity: 'critical' },
+    });
+    expect(pd.authorization).toBeUndefined();
+    const og = received.find((r) => r.path === '/v2/alerts')!;
+    expect(og.authorization).toBe('GenieKey og-key-1');
+    expect(og.body).toMatchObject({ alias: pageKey(page), priority: 'P1' });
+    expect(JSON.stringify(og.body)).not.toContain('og-key-1');
+    expect(chat).toEqual([{ topicArn: CHAT_TOPIC, message: expect.objectContaining({ version: '1.0', source: 'custom' }) }]);
+    expect(topic).toEqual([]);
+  });
+
+  it('ALARM then OK: trigger then resolve with the same dedup_key, create then close by alias', async () => {
+    const { deps, chat } = harness();
+    const firing = samplePage('snapshot-failed', 'alarm', CTX);
+    await deliverPage(firing, deps);
+    await deliverPage(samplePage('snapshot-failed', 'ok', CTX), deps);
+    const pd = received.filter((r) => r.path === '/v2/enqueue').map((r) => [r.body.event_action, r.body.dedup_key]);
+    expect(pd).toEqual([
+      ['trigger', pageKey(firing)],
+      ['resolve', pageKey(firing)],
+    ]);
+    expect(received.map((r) => r.path)).toContain(`/v2/alerts/${encodeURIComponent(pageKey(firing))}/close?identifierType=alias`);
+    expect(chat.map((c) => c.message.metadata.threadId)).toEqual([pageKey(firing), pageKey(firing)]);
+  });
+
+  it('a tool that is down does not stop the others, and its failure pages through the topic and the tools that answered', async () => {
+    failing.add('/v2/alerts');
+    const { deps, chat, topic } = harness();
+    const page = samplePage('rdb-corrupt', 'alarm', CTX);
+    const deliveries = await deliverPage(page, deps);
+    expect(deliveries.map((d) => [d.name, d.ok])).toEqual([
+      ['pagerduty-1', true],
+      ['opsgenie-2', false],
+      ['chatbot-3', true],
+    ]);
+    expect(deliveries[1]!.error).toBe(`POST ${base}/v2/alerts answered 503: {"message":"service unavailable"}`);
+    expect(topic).toHaveLength(1);
+    expect(topic[0]!.attributes).toMatchObject({ kind: 'delivery-failed', severity: 'high' });
+    expect(topic[0]!.message).toContain('opsgenie-2 (opsgenie): POST');
+    expect(topic[0]!.message).toContain(page.subject);
+    // The failure went to PagerDuty and chat; not again to the tool that failed.
+    const pdSummaries = received.filter((r) => r.path === '/v2/enqueue').map((r) => r.body.payload.class);
+    expect(pdSummaries).toEqual(['rdb-corrupt', 'delivery-failed']);
+    expect(received.filter((r) => r.path === '/v2/alerts')).toHaveLength(1);
+    expect(chat.map((c) => c.message.metadata.eventType)).toEqual(['rdb-corrupt', 'delivery-failed']);
+  });
+
+  it('a key that cannot be read fails that integration only, naming the secret, never a key', async () => {
+    const { deps, topic } = harness({
+      secret: async (name) =>
+        name === 'redis-dr/opsgenie' ? 'og-key-1' : Promise.reject(new Error(`secret ${name} could not be read: AccessDeniedException`)),
+    });
+    const deliveries = await deliverPage(samplePage('drill-failed', 'alarm', CTX), deps);
+    expect(deliveries.map((d) => d.ok)).toEqual([false, true, true]);
+    expect(deliveries[0]!.error).toBe('secret redis-dr/pagerduty could not be read: AccessDeniedException');
+    expect(topic[0]!.message).not.toContain('og-key-1');
+  });
+
+  it('throws (so the retry and the DLQ keep the page) when no integration answered and the failure could not be paged', async () => {
+    failing.add('/v2');
+    const { deps } = harness({
+      publishRaw: async () => {
+        throw new Error('AuthorizationError');
+      },
+      publishPage: async () => {
+        throw new Error('KMS.AccessDeniedException');
+      },
+    });
+    await expect(deliverPage(samplePage('lambda-errors', 'alarm', CTX), deps)).rejects.toThrow(
+      /reached no integration \(pagerduty-1: POST .* answered 503.*chatbot-3: AuthorizationError\) and its failure could not be paged/,
+    );
+  });
+
+  it('does not throw when every integration failed but the topic carried the failure', async () => {
+    failing.add('/v2');
+    const { deps, topic } = harness({ publishRaw: async () => Promise.reject(new Error('AuthorizationError')) });
+    const deliveries = await deliverPage(samplePage('lambda-errors', 'alarm', CTX), deps);
+    expect(deliveries.every((d) => !d.ok)).toBe(true);
+    expect(topic.map((p) => p.attributes.kind)).toEqual(['delivery-failed']);
+  });
+});
+
+describe('routePages', () => {
+  it('reads each page back from the SNS record the alert topic delivers', async () => {
+    const { deps } = harness();
+    const page = samplePage('verified-copy-age', 'alarm', CTX);
+    const record = {
+      Sns: {
+        Subject: page.subject,
+        Message: page.message,
+        MessageAttributes: Object.fromEntries(Object.entries(page.attributes).map(([k, v]) => [k, { Type: 'String', Value: v }])),
+      },
+    };
+    const [deliveries] = await routePages({ Records: [record] }, { ...deps, deployment: 'prod', region: 'eu-west-1' });
+    expect(deliveries!.every((d) => d.ok)).toBe(true);
+    expect(received.find((r) => r.path === '/v2/enqueue')!.body.dedup_key).toBe(pageKey(page));
+  });
+
+  it('a message published by hand without attributes still reaches on-call, as kind unknown', async () => {
+    const { deps, chat } = harness();
+    await routePages({ Records: [{ Sns: { Subject: null, Message: 'hello' } }] }, { ...deps, deployment: 'prod', region: 'eu-west-1' });
+    expect(chat[0]!.message.metadata.eventType).toBe('unknown');
+    expect(received.find((r) => r.path === '/v2/enqueue')!.body.payload.severity).toBe('warning');
+  });
+});
+
+describe('routedIntegrations', () => {
+  it('refuses a chat integration without its topic', () => {
+    expect(() => routedIntegrations(JSON.stringify(INTEGRATIONS), '{}')).toThrow('chat integration chatbot-3 has no topic in CHAT_TOPICS: redeploy the stack');
+  });
+});
+
+describe('postJson', () => {
+  it('gives up on a tool that does not answer in time, naming the address', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/v2/enqueue`;
+    try {
+      await expect(postJson(url, {}, {}, 200)).rejects.toThrow(`POST ${url} got no answer`);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+});
