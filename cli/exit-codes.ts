@@ -14,7 +14,9 @@ export function exitCodeOf(outcome: JobOutcome): 0 | 1 | 2 {
 /**
  * `backup`: another run of the same target holds the destination's lease
  * (after `--lease-wait`): this run did nothing, and nothing is wrong — no
- * `/fail` ping, no metric. 75 is EX_TEMPFAIL of sysexits.h ("try again later").
+ * `/fail` ping, no metric, unless the holder is on another host or
+ * container (then the wait is reported: jobs/self-managed/backup-lease-wait.ts).
+ * 75 is EX_TEMPFAIL of sysexits.h ("try again later").
  */
 export const EXIT_LEASE_HELD = 75;
 
@@ -22,7 +24,7 @@ export const EXIT_LEASE_HELD = 75;
 const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
   backup: [
     '1: a step failed (named in the output; nothing stored before is deleted), or a keyspace collapse (the backup stored, the earlier ones held)',
-    `${EXIT_LEASE_HELD}: another run of this target holds the destination's lease (after --lease-wait): this run did nothing; no /fail ping, no metric`,
+    `${EXIT_LEASE_HELD}: another run of this target holds the destination's lease (after --lease-wait): this run did nothing; held on another host or container: the wait goes to the metrics and the heartbeat (/fail with --heartbeat-fail, else /log)`,
   ],
   compare: ['1: the datasets differ, a database holding keys was not compared (the --a URL names another), or the comparison could not finish'],
   export: ['1: the export failed, or (--wait) its replication failed or the DR verifier did not say ok'],

@@ -4,6 +4,10 @@
  *   npx tsx bench/migrate/big-keys.ts [--string-mb 50] [--members 1000000]
  *       [--rdb <file>] [--keep-rdb <path>] [--out bench/migrate/big-keys-results.json]
  *   npx tsx bench/migrate/big-keys.ts --compressible 8 --string-mb 60 --out bench/migrate/big-compressible-results.json
+ *   npx tsx bench/migrate/big-keys.ts --random 8 --string-mb 62.9 --out /tmp/random-results.json
+ *
+ * `--random N` (issue 54 item 10's baseline) writes N strings of
+ * `--string-mb` MB of random bytes (no set): LZF cannot shrink them.
  *
  * `--compressible N` (issue 36) writes N strings of `--string-mb` MB of
  * repeated text instead (LZF shrinks each about 88 times: 8 × 60 MB make a
@@ -33,6 +37,7 @@ const { values: flags } = parseArgs({
     'string-mb': { type: 'string', default: '50' },
     members: { type: 'string', default: '1000000' },
     compressible: { type: 'string', default: '0' },
+    random: { type: 'string', default: '0' },
     rdb: { type: 'string' },
     'keep-rdb': { type: 'string' },
     out: { type: 'string', default: path.join(__dirname, 'big-keys-results.json') },
@@ -41,7 +46,8 @@ const { values: flags } = parseArgs({
 });
 const stringBytes = Math.round(Number(flags['string-mb']) * 1e6);
 const compressible = Number(flags.compressible);
-const members = compressible > 0 ? 0 : Number(flags.members);
+const random = Number(flags.random);
+const members = compressible > 0 || random > 0 ? 0 : Number(flags.members);
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'redis-dr.cjs');
 const MB = 1e6;
@@ -62,8 +68,8 @@ async function generate(into: string): Promise<void> {
       return;
     }
     // Random bytes: LZF (rdbcompression is on by default) cannot shrink them, so the file holds all 50 MB.
-    const value = randomBytes(stringBytes);
-    await c.set('big:string', value);
+    if (random > 0) for (let i = 0; i < random; i++) await c.set(`big:${i}`, randomBytes(stringBytes));
+    else await c.set('big:string', randomBytes(stringBytes));
     for (let from = 0; from < members; from += 10_000) {
       const batch: string[] = [];
       for (let i = from; i < Math.min(members, from + 10_000); i++) batch.push(`member:${i}`);

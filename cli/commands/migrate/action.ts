@@ -1,12 +1,12 @@
 /** `redis-dr migrate`: the action (loaded only when the command runs; options: ./command.ts). */
 import { parseRedisUrl, RedisUrlError, type KeyspaceSpec } from '../../../lambdas/jobs/keys/clients.js';
-import { DatabasePlanError, parseDatabasePair, type DatabasePair } from '../../../lambdas/domain/keys/databases.js';
+import { DatabasePlanError } from '../../../lambdas/domain/keys/databases.js';
 import { runMigrate as runMigrateSpec, type MigrateRuns } from '../../../lambdas/jobs/keys/migrate.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { stopOnSigint } from '../../signals.js';
 import { failCommand } from '../../failure.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
-import type { MigrateCliOptions } from './options.js';
+import { databasePair, type MigrateCliOptions } from './options.js';
 import { copyProgress, formatMigrateRuns, keysWritten, migrateJson, migrateRunsExitCode } from './format.js';
 
 /** Both sides' credentials (the URL's, a secret or the environment), then {@link runMigrateSpec}. */
@@ -21,13 +21,6 @@ export async function runMigrate(options: MigrateCliOptions, env: NodeJS.Process
     credentials: await sideCredentials({ option: '--to-secret', secretArn: options.toSecret, envPrefix: 'REDIS_DR_TO' }, env),
   };
   return runMigrateSpec({ ...options, from, to, ...(options.dbMappings ? { databases: options.dbMappings.map(databasePair) } : {}) });
-}
-
-/** One `--db <src[:dst]>`, or a usage error naming the value and the form. */
-function databasePair(text: string): DatabasePair {
-  const pair = parseDatabasePair(text);
-  if (!pair) throw new UsageError(`--db ${text}: write --db <src>:<dst> (database numbers, e.g. --db 1:3), or --db <n> for the same number on both sides`);
-  return pair;
 }
 
 /**

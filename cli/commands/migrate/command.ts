@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { MigrateCliOptions } from './options.js';
+import { databasePair, type MigrateCliOptions } from './options.js';
 import { intInRange, positiveInt } from '../../options.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
@@ -35,10 +35,10 @@ export function migrateCommand(program: Command): void {
     )
     .option(
       '--db <src[:dst]>',
-      'with --from: copy database <src> of the source into database <dst> of the target (default: the same number); repeat it for each database to copy. ' +
-        'Without it, and without a /<db> in the --from URL, every database holding keys is copied into the database of its number (a FLUSHALL empties them all); ' +
-        'a --from URL naming one database copies that one, and any other holding keys is named and the run exits 1. ' +
-        "With --from-rdb: the database of the file to restore (default 0), written into the --to URL's database",
+      'copy database <src> of the source (a server, or the --from-rdb file) into database <dst> of the target (default: the same number); repeat it for each database to copy. ' +
+        'Without it, every database holding keys is copied into the database of its number (a FLUSHALL empties them all); ' +
+        'a --from URL naming one database copies that one, and any other holding keys is named and the run exits 1; ' +
+        'a --to URL naming one database takes a source (or file) holding keys in one database only',
       collect,
     )
     .requiredOption('--to <url>', 'target, same form')
@@ -77,11 +77,7 @@ export function migrateCommand(program: Command): void {
           '--ttl-tolerance-ms applies to --from: a restore from a file writes every expiry exactly, and --verify holds it to the millisecond',
         );
       if (o.fromRdb !== undefined) {
-        if (db !== undefined && (db.length > 1 || !/^\s*\d{1,7}\s*$/.test(db[0]!)))
-          throw new UsageError(
-            `--db ${db.join(' --db ')}: with --from-rdb, --db takes one database of the file (--db 1); the database it goes into is the --to URL's (redis://host:port/2)`,
-          );
-        return (await import('./rdb-action.js')).migrateRdbAction({ ...o, fromRdb: o.fromRdb, ...(db ? { db: Number(db[0]) } : {}) });
+        return (await import('./rdb-action.js')).migrateRdbAction({ ...o, fromRdb: o.fromRdb, ...(db ? { databases: db.map(databasePair) } : {}) });
       }
       if ((o as { functions?: boolean }).functions)
         throw new UsageError("--functions applies to --from-rdb (a server source's functions are not copied by migrate)");

@@ -1,5 +1,14 @@
 /** Command-line options of `migrate` (the command parses them; the actions and the output read them). */
 import type { MigrateOptions } from '../../../lambdas/jobs/keys/migrate.js';
+import { parseDatabasePair, type DatabasePair } from '../../../lambdas/domain/keys/databases.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
+
+/** One `--db <src[:dst]>` (of --from or --from-rdb), or a usage error naming the value and the form. */
+export function databasePair(text: string): DatabasePair {
+  const pair = parseDatabasePair(text);
+  if (!pair) throw new UsageError(`--db ${text}: write --db <src>:<dst> (database numbers, e.g. --db 1:3), or --db <n> for the same number on both sides`);
+  return pair;
+}
 
 /** Command-line options of migrate. */
 export interface MigrateCliOptions extends MigrateOptions {

@@ -8,7 +8,8 @@ import type { RdbExpectedKind, VerifyRdbKeysResult } from '../../../lambdas/jobs
 import { displayKey, type DiffReason } from '../../../lambdas/domain/rdb/fingerprint.js';
 import { stopOnSigint } from '../../signals.js';
 import { copyProgress, evictionJson, formatMigrate, keysWritten } from './format.js';
-import { migrateRdbOutcome, rdbLeftOut } from '../../../lambdas/jobs/keys/migrate-outcome.js';
+import { migrateRdbOutcome, rdbNoMatch } from '../../../lambdas/jobs/keys/migrate-outcome.js';
+import { DatabasePlanError, type DatabasePair } from '../../../lambdas/domain/keys/databases.js';
 import { exitCodeOf } from '../../exit-codes.js';
 import type { MigrateCliOptions } from './options.js';
 import type { MigrateResult } from '../../../lambdas/jobs/keys/migrate.js';
@@ -17,9 +18,10 @@ import { failCommand } from '../../failure.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** Command-line options of `migrate --from-rdb`. */
-export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from'> {
+export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from' | 'dbMappings'> {
   readonly fromRdb: readonly string[];
-  readonly db?: number;
+  /** `--db <src[:dst]>` as parsed. @default every database of the file holding keys, each into its number */
+  readonly databases?: readonly DatabasePair[];
   readonly json?: boolean;
   /** Also restore the file's function libraries. */
   readonly functions?: boolean;
@@ -42,38 +44,33 @@ export async function runMigrateRdb(o: MigrateRdbCliOptions, env: NodeJS.Process
   return migrateFromRdb({ ...o, to: { url: o.to, credentials } });
 }
 
-/**
- * What a complete run still left out that the user did not choose to leave
- * out: databases of the file other than the one restored, when no `--db`
- * was given, that hold keys the selection (`--match`, or every key) would
- * take (a FLUSHALL empties them all), and a selection that matched no key
- * although the database holds some (a mistyped `--match`).
- */
-export function leftOut(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'db' | 'match'>): string[] {
-  const left = rdbLeftOut(run, o);
+/** The lines of what the run restored where: `restored databases: 0 → 0 (1000 keys), 3 → 3 (20 keys)`, and a --match that matched nothing. */
+export function databaseLines(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'match'>): string[] {
+  const r = run.result;
   const lines: string[] = [];
-  const matching = o.match === undefined ? '' : ` matching --match ${JSON.stringify(o.match)}`;
-  if (left.databases.length > 0) {
+  const several = r.databases.length > 1 || r.databases.some((p) => p.from !== p.to);
+  if (several && !r.error) {
+    const keys = (d: number) => r.matchingByDb[d] ?? 0;
     lines.push(
-      `not restored: ${left.databases.map(([d, n]) => `database ${d} (${n} key${n === 1 ? '' : 's'}${matching})`).join(', ')} of the file. ` +
-        'A FLUSHALL empties every database: restore each with --db <n> and that database in the --to URL (redis://host:port/<n>), ' +
-        'or give --db 0 to restore database 0 alone',
+      `restored databases: ${r.databases.map((p) => `${p.from} → ${p.to} (${keys(p.from)} key${keys(p.from) === 1 ? '' : 's'}${o.match === undefined ? '' : ' matching'})`).join(', ')} (file → target)`,
     );
   }
-  if (left.noMatch) {
-    lines.push(`nothing restored: none of the ${left.noMatch.keys} keys of database ${left.noMatch.db} matches --match ${JSON.stringify(o.match ?? '*')}`);
+  const none = rdbNoMatch(run);
+  if (none) {
+    const dbs = none.databases.length === 1 ? `database ${none.databases[0]}` : `databases ${none.databases.join(', ')}`;
+    lines.push(`nothing restored: none of the ${none.keys} keys of ${dbs} matches --match ${JSON.stringify(o.match ?? '*')}`);
   }
   return lines;
 }
 
 /**
  * Exit code: 2 refused before writing (the target could evict); 0 only when
- * the restore was complete, nothing failed, was evicted or was left out
- * unasked and (with --verify) the target holds the files' keys; else 1
- * (the job decides: lambdas/jobs/keys/migrate-outcome.ts).
+ * the restore was complete, nothing failed or was evicted, the selection
+ * matched something and (with --verify) the target holds the files' keys;
+ * else 1 (the job decides: lambdas/jobs/keys/migrate-outcome.ts).
  */
-export function migrateRdbExitCode(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'db' | 'match'>): 0 | 1 | 2 {
-  return exitCodeOf(migrateRdbOutcome(run, o));
+export function migrateRdbExitCode(run: MigrateRdbRun): 0 | 1 | 2 {
+  return exitCodeOf(migrateRdbOutcome(run));
 }
 
 const REASON: Record<DiffReason, string> = {
@@ -100,7 +97,7 @@ export function formatRdbVerify(v: VerifyRdbKeysResult): string {
         ? `EQUAL: the target holds all ${v.keys} keys of the file restored, same type, value and expiry${expectedTotal > 0 ? ` (${expectedTotal} expected differences)` : ''}`
         : `DIFFERENT: ${v.differences} key(s) of the file differ on the target (${v.keys} checked)`;
   const lines = [`verify: ${head}, ${v.seconds.toFixed(1)} s`];
-  lines.push(...v.diffs.map((d) => `  ${REASON[d.reason]}: ${displayKey(d.key)}`));
+  lines.push(...v.diffs.map((d) => `  ${REASON[d.reason]}: ${displayKey(d.key)}${d.db === undefined ? '' : ` (database ${d.db})`}`));
   if (v.differences > v.diffs.length) lines.push(`  … and ${v.differences - v.diffs.length} more`);
   if (v.keptGone > 0) {
     lines.push(
@@ -127,10 +124,10 @@ function verifyJson(v: VerifyRdbKeysResult) {
     equal: v.equal,
     keys: v.keys,
     differences: v.differences,
-    diffs: v.diffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason })),
+    diffs: v.diffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason, ...(d.db === undefined ? {} : { db: d.db }) })),
     truncated: v.differences > v.diffs.length,
     expected: v.expected,
-    expectedDiffs: v.expectedDiffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason, expected: d.expected })),
+    expectedDiffs: v.expectedDiffs.map((d) => ({ ...jsonKey(d.key), reason: d.reason, expected: d.expected, ...(d.db === undefined ? {} : { db: d.db }) })),
     comparedByValue: v.comparedByValue,
     keptGone: v.keptGone,
     keptGoneKeys: v.keptGoneKeys.map((k) => jsonKey(k)),
@@ -147,7 +144,7 @@ export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
   return {
     fromRdb: [...o.fromRdb],
     to: redactUrl(o.to),
-    db: o.db ?? 0,
+    databases: r.databases,
     match: o.match ?? null,
     source: run.source,
     target: run.target,
@@ -171,7 +168,7 @@ export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
     failed: r.failed,
     notSelected: r.notSelected,
     keysByDb: r.keysByDb,
-    leftOut: leftOut(run, o),
+    noMatch: rdbNoMatch(run) ?? null,
     moduleRefused: r.moduleRefused,
     functions: { ...r.functions, restoring: Boolean(o.functions) },
     seconds: Math.round(r.seconds * 1000) / 1000,
@@ -186,7 +183,7 @@ export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
 }
 
 /**
- * `redis-dr migrate --from-rdb <file|s3://…> [--from-rdb …] --to <url> [--shards n] [--db n] [--match] [--on-conflict] [--dry-run] [--verify] [--allow-eviction] [--json]`.
+ * `redis-dr migrate --from-rdb <file|s3://…> [--from-rdb …] --to <url> [--shards n] [--db <src[:dst]>]… [--match] [--on-conflict] [--dry-run] [--verify] [--allow-eviction] [--json]`.
  * Exit 0 all restored (and, with --verify, found on the target), 1 refused file, failed, stopped, evicted or different, 2 usage or refused (the target could evict).
  */
 export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
@@ -211,13 +208,13 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
         );
       }
       if (r.notSelected > 0) lines.push(`not selected: ${r.notSelected} keys of the file (another database, or not matching --match)`);
-      lines.push(...leftOut(run, o));
+      lines.push(...databaseLines(run, o));
       if (run.verify) lines.push(formatRdbVerify(run.verify));
       process.stdout.write(`${lines.join('\n')}\n`);
     }
-    process.exitCode = migrateRdbExitCode(run, o);
+    process.exitCode = migrateRdbExitCode(run);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof RedisUrlError || err instanceof KeySourceError) throw err; // exit 2: nothing was done
+    if (err instanceof UsageError || err instanceof RedisUrlError || err instanceof KeySourceError || err instanceof DatabasePlanError) throw err; // exit 2: nothing was done
     // The target (or the file's store) not reached before any key was written: exit 2 naming it; after: exit 1, saying how many.
     failCommand('migrate', err, written.partial());
   } finally {

@@ -2,7 +2,8 @@
  * Heartbeat pings for cron jobs, healthchecks.io style: the URL itself when
  * a run succeeded in every step, `<url>/start` when it begins and
  * `<url>/fail` (with the error as the body) when it failed — the last two
- * opt-in. A monitor that misses the success ping alerts on its own: that is
+ * opt-in — and `<url>/log` for what the check's history should show
+ * without a verdict. A monitor that misses the success ping alerts on its own: that is
  * what catches a backup that silently stopped running.
  *
  * Never throws: a ping that fails is returned as a problem for the run to report.
@@ -10,8 +11,8 @@
  * @see https://healthchecks.io/docs/http_api/
  */
 
-/** Which ping. */
-export type HeartbeatEvent = 'start' | 'success' | 'fail';
+/** Which ping: `log` (`<url>/log`) records its body in the check's events without changing its state. */
+export type HeartbeatEvent = 'start' | 'success' | 'fail' | 'log';
 
 /** The URL a ping goes to. */
 export function heartbeatUrl(base: string, event: HeartbeatEvent): string {

@@ -523,7 +523,7 @@ export function judgeTarget(region: string, t: TargetExpectation, facts: TargetF
             subject: `${base.subject} databases`,
             state: 'fail',
             detail: `${facts.drCopy!.name} holds keys in database(s) ${dbs.join(', ')}: a cluster-mode restore refuses it`,
-            fix: 'keep the data in database 0, or restore one database at a time with `redis-dr migrate --from-rdb <file> --db <n>`',
+            fix: 'keep the data in database 0, or restore one database at a time into database 0 with `redis-dr migrate --from-rdb <file> --db <n>:0`',
           },
     );
   }

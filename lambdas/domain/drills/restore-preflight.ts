@@ -146,8 +146,8 @@ export function restorePreflight(choice: RecoveryPointChoice, evidence: Prefligh
       rule: 'cluster-mode-databases',
       reason: `${point} holds keys in database(s) ${[...new Set(evidence.databases)].join(', ')}, and a ${serverless ? 'serverless cache' : 'cluster-mode-enabled group'} has only database 0: ElastiCache refuses to restore it`,
       fix: serverless
-        ? 'restore it as a replication group with cluster mode disabled, or load one database at a time into the cache with `redis-dr migrate --from-rdb … --db <n>`'
-        : 'restore into one shard with cluster mode disabled, or load one database at a time into db 0 with `redis-dr migrate --from-rdb … --db <n>`',
+        ? 'restore it as a replication group with cluster mode disabled, or load one database at a time into the cache with `redis-dr migrate --from-rdb … --db <n>:0`'
+        : 'restore into one shard with cluster mode disabled, or load one database at a time into db 0 with `redis-dr migrate --from-rdb … --db <n>:0`',
     });
   }
 

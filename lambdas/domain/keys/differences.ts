@@ -12,6 +12,8 @@ export interface Difference<K extends string> {
   readonly key: Buffer;
   readonly reason: DiffReason;
   readonly expected?: K;
+  /** The database of the key, where a run covers several (a file's databases). */
+  readonly db?: number;
 }
 
 /** Counts differences by kind, lists the first `maxDiffs` of each list (real, expected). */
@@ -33,14 +35,15 @@ export class DifferenceTracker<K extends string> {
     this.expected = Object.fromEntries(kinds.map((k) => [k, 0])) as Record<K, number>;
   }
 
-  /** Records `key` differing by `reason`: expected when `kind` is given, a real difference otherwise. */
-  note(key: Buffer, reason: DiffReason, kind?: K): void {
+  /** Records `key` (of database `db`, when given) differing by `reason`: expected when `kind` is given, a real difference otherwise. */
+  note(key: Buffer, reason: DiffReason, kind?: K, db?: number): void {
+    const where = db === undefined ? {} : { db };
     if (kind) {
       this.expected[kind]++;
-      if (this.expectedDiffs.length < this.maxDiffs) this.expectedDiffs.push({ key, reason, expected: kind });
+      if (this.expectedDiffs.length < this.maxDiffs) this.expectedDiffs.push({ key, reason, expected: kind, ...where });
       return;
     }
     this.differences++;
-    if (this.diffs.length < this.maxDiffs) this.diffs.push({ key, reason });
+    if (this.diffs.length < this.maxDiffs) this.diffs.push({ key, reason, ...where });
   }
 }

@@ -38,6 +38,8 @@ export const BACKUP_METRICS = {
   bytes: 'redis_dr_backup_bytes',
   keys: 'redis_dr_backup_keys',
   collapsed: 'redis_dr_backup_keyspace_collapsed',
+  leaseWaiting: 'redis_dr_backup_lease_waiting',
+  leaseStaleAt: 'redis_dr_backup_lease_stale_timestamp_seconds',
 } as const;
 
 const HELP: Record<keyof typeof BACKUP_METRICS, string> = {
@@ -48,7 +50,19 @@ const HELP: Record<keyof typeof BACKUP_METRICS, string> = {
   bytes: 'Bytes of the last backup written (0 when the last run wrote none).',
   keys: 'Keys in the last backup written, per the RDB verifier.',
   collapsed: '1 when the last backup judged was a keyspace collapse (far fewer keys or bytes than the backup before it; earlier backups held).',
+  leaseWaiting:
+    "1 when the last run did nothing because a run on another host or in another container holds the target's lease (label holder); 0 once a run takes it.",
+  leaseStaleAt: 'While waiting: when that lease is stale and taken over, unless its holder refreshes it (unix seconds).',
 };
+
+/** A run that did not get the lease because a holder it cannot look up (another host or container) holds it. */
+export interface LeaseWaitMetrics {
+  readonly target: string;
+  /** Where the holder runs (its host name), or `unreadable` for a lease whose text names none. */
+  readonly holder: string;
+  /** When the lease is stale, unless refreshed (ms since the epoch). */
+  readonly staleAtMs: number;
+}
 
 /** A label value as the text format wants it (backslash, quote and newline escaped). */
 function label(value: string): string {
@@ -82,7 +96,31 @@ export function formatBackupMetrics(run: BackupRunMetrics, previous = ''): strin
   own('keys', run.keys);
   const collapsed = run.collapsed === undefined ? parseGauge(previous, BACKUP_METRICS.collapsed, run.target) : run.collapsed ? 1 : 0;
   if (collapsed !== undefined) own('collapsed', collapsed);
+  // A run that got the lease ends any wait the runs before it reported.
+  own('leaseWaiting', 0);
+  return render(samples);
+}
 
+/**
+ * The whole file after a run that waited on a lease held elsewhere and did
+ * nothing: the target's series of the runs before kept as they were (no
+ * run happened: its last run, success and sizes stand), the wait set.
+ */
+export function formatLeaseWaitMetrics(wait: LeaseWaitMetrics, previous = ''): string {
+  const t = `target="${label(wait.target)}"`;
+  const lease = new Set<string>([BACKUP_METRICS.leaseWaiting, BACKUP_METRICS.leaseStaleAt]);
+  const samples = new Map<string, string[]>(Object.values(BACKUP_METRICS).map((name) => [name, []]));
+  for (const line of previous.split('\n')) {
+    const m = SAMPLE.exec(line);
+    if (m && samples.has(m[1]!) && !(lease.has(m[1]!) && m[3] === label(wait.target))) samples.get(m[1]!)!.push(line);
+  }
+  samples.get(BACKUP_METRICS.leaseWaiting)!.push(`${BACKUP_METRICS.leaseWaiting}{${t},holder="${label(wait.holder)}"} 1`);
+  samples.get(BACKUP_METRICS.leaseStaleAt)!.push(`${BACKUP_METRICS.leaseStaleAt}{${t}} ${wait.staleAtMs / 1000}`);
+  return render(samples);
+}
+
+/** The file's text: per metric its HELP, TYPE and samples. */
+function render(samples: ReadonlyMap<string, string[]>): string {
   const lines: string[] = [];
   for (const key of Object.keys(BACKUP_METRICS) as (keyof typeof BACKUP_METRICS)[]) {
     const name = BACKUP_METRICS[key];

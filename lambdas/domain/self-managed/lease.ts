@@ -104,12 +104,23 @@ export function staleLease(
   return undefined;
 }
 
+/** Whether a lease's holder is beyond this run's sight: another host, boot or container, or a lease that cannot be read (judged by age alone). */
+export function heldElsewhere(found: FoundLease, here: PidScope): boolean {
+  return !(found.holder && samePidScope(found.holder, here));
+}
+
+/** When a lease is stale by the age rule unless its holder refreshes it (ms since the epoch). */
+export function leaseStaleAt(found: FoundLease, staleAfterMs: number): number {
+  const h = found.holder;
+  const since = h ? Math.max(Date.parse(h.start), h.refreshed ? Date.parse(h.refreshed) : 0) : found.writtenAt.getTime();
+  return since + staleAfterMs;
+}
+
 /** What a run that did not get the lease is waiting for: its holder, and when the lease is stale if the holder says nothing more. */
 export function leaseWait(found: FoundLease, here: PidScope, staleAfterMs: number): string {
   const h = found.holder;
-  if (h && samePidScope(h, here)) return `pid ${h.pid} on this host is running: it is taken over only once that process is gone`;
-  const since = h ? Math.max(Date.parse(h.start), h.refreshed ? Date.parse(h.refreshed) : 0) : found.writtenAt.getTime();
-  return `a holder ${h ? `on ${h.host}${h.host === here.host ? ' (another container)' : ''}` : 'that cannot be read'}, whose pid cannot be looked up from here: the lease is stale at ${new Date(since + staleAfterMs).toISOString()} unless it is refreshed`;
+  if (!heldElsewhere(found, here)) return `pid ${h!.pid} on this host is running: it is taken over only once that process is gone`;
+  return `a holder ${h ? `on ${h.host}${h.host === here.host ? ' (another container)' : ''}` : 'that cannot be read'}, whose pid cannot be looked up from here: the lease is stale at ${new Date(leaseStaleAt(found, staleAfterMs)).toISOString()} unless it is refreshed`;
 }
 
 /** A sentence naming the holder of a lease, for the message of a run that did not get it. */

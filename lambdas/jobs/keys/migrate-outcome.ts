@@ -27,37 +27,30 @@ export function migrateRunsOutcome(run: MigrateRuns): JobOutcome {
 }
 
 /**
- * What a complete `--from-rdb` run left out that the user did not choose
- * to leave out: the file's other databases holding keys the selection
- * (`--match`, or every key) takes, when no `--db` was given (a FLUSHALL
- * empties them all), and a selection that matched no key of a database that
- * holds some (a mistyped `--match`).
+ * What a complete `--from-rdb` run restored none of although the file holds
+ * it: the databases restored hold keys, and the selection (`--match`)
+ * matched none of them (a mistyped pattern). Every database holding keys is
+ * restored unless `--db` chose, so no database is left out unasked.
  */
-export interface RdbLeftOut {
-  /** [database, matching keys], sorted by database. */
-  readonly databases: readonly (readonly [number, number])[];
-  /** The restored database's keys, when none of them matched the selection. */
-  readonly noMatch?: { readonly db: number; readonly keys: number };
+export interface RdbNoMatch {
+  /** The databases of the file restored. */
+  readonly databases: readonly number[];
+  /** Their keys, none matching. */
+  readonly keys: number;
 }
 
-/** {@link RdbLeftOut} of a run (`db`, `match`: as given). */
-export function rdbLeftOut(run: MigrateRdbRun, o: { readonly db?: number; readonly match?: string }): RdbLeftOut {
+/** {@link RdbNoMatch} of a run, or undefined when it restored something (or ended early). */
+export function rdbNoMatch(run: MigrateRdbRun): RdbNoMatch | undefined {
   const r = run.result;
-  if (r.error || r.interrupted) return { databases: [] };
-  const db = o.db ?? 0;
-  // Databases whose keys --match does not select were not left out: the selection excluded them.
-  const others = Object.entries(r.matchingByDb)
-    .map(([d, n]) => [Number(d), n] as const)
-    .filter(([d, n]) => d !== db && n > 0)
-    .sort((a, b) => a[0] - b[0]);
-  const keys = r.keysByDb[db] ?? 0;
-  return { databases: o.db === undefined ? others : [], ...(r.scanned === 0 && keys > 0 ? { noMatch: { db, keys } } : {}) };
+  if (r.error || r.interrupted || r.scanned > 0) return undefined;
+  const databases = r.databases.map((p) => p.from);
+  const keys = databases.reduce((n, d) => n + (r.keysByDb[d] ?? 0), 0);
+  return keys > 0 ? { databases, keys } : undefined;
 }
 
-/** A `--from-rdb` run's outcome: the copy's, and failed when something was left out unasked or (with --verify) the target differs. */
-export function migrateRdbOutcome(run: MigrateRdbRun, o: { readonly db?: number; readonly match?: string }): JobOutcome {
+/** A `--from-rdb` run's outcome: the copy's, and failed when the selection matched nothing or (with --verify) the target differs. */
+export function migrateRdbOutcome(run: MigrateRdbRun): JobOutcome {
   const copied = migrateOutcome({ result: run.result });
   if (copied !== 'ok') return copied;
-  const left = rdbLeftOut(run, o);
-  return left.databases.length === 0 && left.noMatch === undefined && (run.verify === undefined || run.verify.equal) ? 'ok' : 'failed';
+  return rdbNoMatch(run) === undefined && (run.verify === undefined || run.verify.equal) ? 'ok' : 'failed';
 }

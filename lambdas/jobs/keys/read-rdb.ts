@@ -14,7 +14,8 @@
  *    keys of one slot, or a key outside the slots its shard's tag
  *    recorded, are not one recovery point, and are refused;
  * 3. the files are read again, in shard order, and each key of the chosen
- *    database that matches is sent as `RESTORE key <expire-at> <payload>
+ *    databases (`targets`, planned from what step 2 counted: each into its
+ *    own target database) that matches is sent as `RESTORE key <expire-at> <payload>
  *    ABSTTL [REPLACE]` (the payload is the key's bytes in the file, see
  *    rdb/keys.ts), pipelined in batches through the writer `migrate`
  *    uses (jobs/keys/writer.ts). Keys whose expiry has passed are skipped and
@@ -53,7 +54,7 @@ import { KeyDigestSet, keyDigestOf, newKeyDigest } from '../../domain/rdb/format
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
-import { BATCH_BYTES, KeyWriter } from './writer.js';
+import { BATCH_BYTES, KeyWriter, type WriteWindow } from './writer.js';
 import { readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
 import { SlotOwnership, type ShardSet } from '../../domain/keys/shard-set.js';
 import { CLUSTER_SLOTS, fileRestoreEstimate, RDB_KEY_OVERHEAD_BYTES, type EvictionReport } from '../../domain/keys/eviction.js';
@@ -65,8 +66,16 @@ export type RestoreRdbCounts = CopyCounts;
 
 /** The options of every key copy, and the file's own. */
 export interface RestoreRdbOptions extends KeyCopyOptions {
-  /** Database of the file to restore. @default 0 */
+  /** Database of the file to restore, into `target` (unless `targets`). @default 0 */
   readonly db?: number;
+  /**
+   * The databases of the file to restore and where each goes, decided once
+   * the files are verified from what they hold: file database → the target
+   * keyspace of its database (opened by the caller, who closes them).
+   * Instead of `db`; an error it throws (a plan that cannot be) is thrown
+   * by {@link restoreRdbKeys} as it is, nothing written.
+   */
+  readonly targets?: (held: RdbDatabasesHeld) => Promise<ReadonlyMap<number, RdbTarget>>;
   /**
    * Also restore the file's function libraries (`FUNCTION RESTORE`, on every
    * primary; never FLUSH): `skip` leaves a library of the same name alone,
@@ -82,6 +91,18 @@ export interface RestoreRdbOptions extends KeyCopyOptions {
 }
 
 export type { RdbFileSource } from './read-rdb-batches.js';
+
+/** Where a database of the file goes: the target's database (its number, and the keyspace open on it). */
+export interface RdbTarget {
+  readonly db: number;
+  readonly keyspace: Keyspace;
+}
+
+/** What the verified files hold per database: every key, and those `match` selects. */
+export interface RdbDatabasesHeld {
+  readonly keysByDb: Readonly<Record<number, number>>;
+  readonly matchingByDb: Readonly<Record<number, number>>;
+}
 
 /**
  * What to restore: one file (a function that streams it), or the files of
@@ -121,6 +142,8 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly moduleRefused: Readonly<Record<string, number>>;
   /** Function libraries: in the file; and with `functions`, per library and node, restored, left alone (exists) or failed. */
   readonly functions: { inFile: number; restored: number; skipped: number; failed: number };
+  /** File database → target database of each database restored, with `targets` (empty without, or when the run ended before choosing). */
+  readonly databases: readonly { readonly from: number; readonly to: number }[];
   /** When the second read found a changed file: the keys restored before (all from verified bytes), and the offset in that file from which nothing was written. */
   readonly writtenUpTo?: { readonly keys: number; readonly offset: number; readonly file: string };
 }
@@ -157,6 +180,9 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   let targetServer: TargetRdbSupport | undefined;
   let writtenUpTo: RestoreRdbResult['writtenUpTo'];
   const functions = { inFile: 0, restored: 0, skipped: 0, failed: 0 };
+  /** File database → where its keys go; chosen after the verification (`targets`), or `db` into `target`. */
+  let targets: ReadonlyMap<number, RdbTarget> = new Map([[db, { db, keyspace: target }]]);
+  const databasesChosen: { from: number; to: number }[] = [];
   const many = list.length > 1;
   const named = (location: string) => (many ? `the file ${location}` : 'the file');
   const result = (): RestoreRdbResult => ({
@@ -178,16 +204,19 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     writtenUpTo,
     moduleRefused: writer.moduleRefused,
     functions,
+    databases: databasesChosen,
   });
   const matches = options.match === undefined ? undefined : compileGlob(options.match);
   /** Per file, the CRC-64 of each 1 MiB block as verified: the second read passes on only bytes that match. */
   const blocks: BlockDigests[] = [];
   /** Per file, the empty keys its verification found (a second read takes them as found): undefined when too many to keep. */
   const verifiedEmpty: (ReadonlySet<number> | undefined)[] = [];
-  const selected = (kdb: number, name: Buffer) => kdb === db && (matches === undefined || matches(name));
+  const selected = (kdb: number, name: Buffer) => targets.has(kdb) && (matches === undefined || matches(name));
+  /** The error of `targets`: thrown as it is (the caller's refusal, before anything is written). */
+  let planError: unknown;
 
   try {
-    if (target.cluster && db !== 0) {
+    if (!options.targets && target.cluster && db !== 0) {
       writer.fail(`a Redis Cluster target has only database 0; --db ${db} cannot be written to it`);
       return result();
     }
@@ -195,11 +224,10 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     targetServer = targetRdbSupport(info);
     // Pass 1: every file verified whole (and, for several, every key's hash slot held against the set) before any key is written.
     const ownership = many && set ? new SlotOwnership(set) : undefined;
-    let total = 0;
-    // The memory estimate for the eviction guard: the selected keys' sizes in the file (per slot for a cluster target).
-    let bytes = 0;
+    // The memory estimate for the eviction guard: the matching keys' sizes in the file per database (per slot for a cluster target).
+    const bytesByDb = new Map<number, number>();
     let allBytes = 0;
-    const perSlot = target.cluster ? new Float64Array(CLUSTER_SLOTS) : undefined;
+    const perSlotByDb = new Map<number, Float64Array>();
     const databases = new Set<number>();
     // The shard files of one point hold each key once between them: a key in two (a point taken while a slot moved) is
     // refused, not restored from whichever file came first. Each file's own keys are checked by its verification.
@@ -222,10 +250,13 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
             allBytes += size;
             const matching = matches === undefined || matches(name); // the glob once per key: `selected` without a second match
             if (matching) matchingByDb[kdb] = (matchingByDb[kdb] ?? 0) + 1;
-            if (matching && kdb === db) {
-              total++;
-              bytes += size;
-              if (perSlot) perSlot[keySlot(name)]! += size + RDB_KEY_OVERHEAD_BYTES;
+            if (matching) {
+              bytesByDb.set(kdb, (bytesByDb.get(kdb) ?? 0) + size);
+              if (target.cluster) {
+                let perSlot = perSlotByDb.get(kdb);
+                if (!perSlot) perSlotByDb.set(kdb, (perSlot = new Float64Array(CLUSTER_SLOTS)));
+                perSlot[keySlot(name)]! += size + RDB_KEY_OVERHEAD_BYTES;
+              }
             }
             if (ownership && !misplaced) misplaced = ownership.check(i, keySlot(name));
             if (across) {
@@ -297,11 +328,29 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     } finally {
       across?.dispose();
     }
-    if (!databases.has(db) && files.some((f) => f.report.keys > 0)) {
+    if (options.targets) {
+      try {
+        targets = await options.targets({ keysByDb, matchingByDb });
+      } catch (err) {
+        planError = err;
+        throw err;
+      }
+    }
+    const absent = [...targets.keys()].filter((d) => !databases.has(d));
+    if (absent.length > 0 && files.some((f) => f.report.keys > 0)) {
       writer.fail(
-        `the file${many ? 's hold' : ' holds'} no database ${db} (${many ? 'they hold' : 'it holds'} ${[...databases].join(', ')}): choose one with --db`,
+        `the file${many ? 's hold' : ' holds'} no database ${absent.join(', ')} (${many ? 'they hold' : 'it holds'} ${[...databases].join(', ')}): choose one with --db`,
       );
       return result();
+    }
+    let total = 0;
+    let bytes = 0;
+    let perSlot: Float64Array | undefined = target.cluster ? new Float64Array(CLUSTER_SLOTS) : undefined;
+    for (const d of targets.keys()) {
+      total += matchingByDb[d] ?? 0;
+      bytes += bytesByDb.get(d) ?? 0;
+      const slots = perSlotByDb.get(d);
+      if (perSlot && slots) perSlot = perSlot.map((n, s) => n + slots[s]!);
     }
     const usedMems = files.map((f) => Number(f.report.auxFields['used-mem']));
     const usedMem = usedMems.every((n) => Number.isFinite(n) && n > 0) ? usedMems.reduce((a, b) => a + b, 0) : undefined;
@@ -311,15 +360,26 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
       eviction = await writer.finish();
       return result();
     }
+    if (options.targets) for (const [from, into] of targets) databasesChosen.push({ from, to: into.db });
     options.onStart?.(total);
   } catch (err) {
+    if (planError !== undefined) throw err;
     writer.fail(err);
     eviction = await writer.finish();
     return result();
   }
 
-  // Pass 2: the keys, file after file, through one window of batches in flight.
-  const window = writer.window();
+  // Pass 2: the keys, file after file, through a window of batches in flight per database written into. A file holds
+  // its databases one after another: the window changes once per database, the one before drained first.
+  let window: WriteWindow | undefined;
+  let windowDb: number | undefined;
+  const windowFor = async (d: number): Promise<WriteWindow> => {
+    if (window && d === windowDb) return window;
+    await window?.drain();
+    windowDb = d;
+    window = writer.window(targets.get(d)!.keyspace, d);
+    return window;
+  };
   const batchSize = options.batchSize ?? 1000;
   const maxBatchBytes = options.batchBytes ?? BATCH_BYTES;
   let changed: FileChangedError | undefined;
@@ -346,13 +406,19 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
         digests: blocks[i]!,
         onKey: () => writer.counts.scanned++,
       });
+      let writing = true;
       for await (const { keys } of batches) {
         if (writer.stopped) break;
-        // A big key's payload in parts (the file's chunks): written as they are, never joined.
-        const batch = keys.map((k) => ({ key: k.name, payload: k.payloadParts ?? k.payload, expireAtMs: k.expireAtMs, module: k.module }));
-        if (!(await window.write(batch))) break;
+        // Each run of keys of one database into its own; a big key's payload in parts (the file's chunks): written as they are, never joined.
+        for (let from = 0, to = 0; writing && from < keys.length; from = to) {
+          const d = keys[from]!.db;
+          for (to = from + 1; to < keys.length && keys[to]!.db === d; ) to++;
+          const batch = keys.slice(from, to).map((k) => ({ key: k.name, payload: k.payloadParts ?? k.payload, expireAtMs: k.expireAtMs, module: k.module }));
+          writing = await (await windowFor(d)).write(batch);
+        }
+        if (!writing) break;
       }
-      await window.drain();
+      await window?.drain();
       notSelected += reader.unwanted;
       // A cluster-mode recovery point holds its function libraries in every shard's file: restored once.
       for (const library of reader.functions) libraries.set(library.toString('latin1'), library);
@@ -395,7 +461,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     if (err instanceof FileChangedError) changed = err;
     else writer.fail(err);
   } finally {
-    await window.drain();
+    await window?.drain();
   }
   if (changed && !writer.error) {
     // Every key sent was read from verified bytes; counted now that every batch has been answered.

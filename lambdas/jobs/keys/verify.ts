@@ -39,7 +39,8 @@ import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-dige
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
 import { chunkedPayload, payloadDigest, type ChunkedValue } from '../../domain/rdb/format/value.js';
-import { BATCH_BYTES } from './writer.js';
+import { BATCH_BYTES, skippedKeyOf } from './writer.js';
+import type { RdbTarget } from './read-rdb.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
 import { readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
 
@@ -50,6 +51,7 @@ export type RdbExpectedKind = 'kept-on-target' | 'expired';
 export type RdbKeyDifference = Difference<RdbExpectedKind>;
 
 export interface VerifyRdbKeysOptions {
+  /** The database of the file held against a single target keyspace (not with a map of targets). @default 0 */
   readonly db?: number;
   readonly match?: string;
   readonly batchSize?: number;
@@ -197,11 +199,20 @@ function objectBytes(payload: Buffer): Buffer {
   return payload.subarray(0, payload.length - DUMP_FOOTER_BYTES);
 }
 
-/** Holds the target against every selected key of `files` (read once more, in order). */
-export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Keyspace, options: VerifyRdbKeysOptions): Promise<VerifyRdbKeysResult> {
+/**
+ * Holds the target against every selected key of `files` (read once more, in
+ * order): database `db` of the files against `target`, or each database of
+ * the files against its target (as the restore wrote them: {@link RdbTarget}).
+ */
+export async function verifyRdbKeys(
+  files: readonly RdbFileSource[],
+  target: Keyspace | ReadonlyMap<number, RdbTarget>,
+  options: VerifyRdbKeysOptions,
+): Promise<VerifyRdbKeysResult> {
   const now = options.now ?? Date.now;
   const started = now();
   const db = options.db ?? 0;
+  const targets: ReadonlyMap<number, RdbTarget> = target instanceof Map ? target : new Map([[db, { db, keyspace: target as Keyspace }]]);
   const maxDiffs = options.maxDiffs ?? 100;
   const matches = options.match === undefined ? undefined : compileGlob(options.match);
   const tracker = new DifferenceTracker<RdbExpectedKind>(['kept-on-target', 'expired'], maxDiffs);
@@ -212,10 +223,11 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   let interrupted = false;
   let error: string | undefined;
   const skipping = (options.onConflict ?? 'skip') === 'skip';
-  const note = (key: Buffer, reason: DiffReason, kind?: RdbExpectedKind) => tracker.note(key, reason, kind);
+  const note = (k: RdbKey, reason: DiffReason, kind?: RdbExpectedKind) => tracker.note(k.name, reason, kind, targets.size > 1 ? k.db : undefined);
+  /** A key of database `kdb` of the file that the restore's `skip` left alone (the target had it). */
+  const wasSkipped = (k: RdbKey): boolean => options.skippedKeys.has(skippedKeyOf(k.db, k.name));
   /** Why a key the target holds differently is expected to: `skip` kept the target's (remembered, or past the bound on a skip run). */
-  const kept = (key: Buffer): RdbExpectedKind | undefined =>
-    options.skippedKeys.has(key.toString('latin1')) || (skipping && options.skippedOverflow) ? 'kept-on-target' : undefined;
+  const kept = (k: RdbKey): RdbExpectedKind | undefined => (wasSkipped(k) || (skipping && options.skippedOverflow) ? 'kept-on-target' : undefined);
 
   /**
    * A key of the file whose expiry has passed: the restore skipped it (the
@@ -225,7 +237,7 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   const bigKeyBytes = options.bigKeyBytes ?? BIG_KEY_BYTES;
   const perChunk = options.chunkElements ?? CHUNK_ELEMENTS;
   /** A big key, checked in chunks: the reason it differs, or undefined when the target holds it the same. */
-  const bigKeyDiff = async (k: RdbKey, value: BigValue): Promise<DiffReason | undefined> => {
+  const bigKeyDiff = async (target: Keyspace, k: RdbKey, value: BigValue): Promise<DiffReason | undefined> => {
     const shape = await keyShape(target, k.name);
     if (!shape) return 'missing-in-b';
     if (shape.type !== value.type) return 'type';
@@ -246,7 +258,15 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
     } else for (const chunk of value.chunks()) if (!(await holdsChunk(target, k.name, chunk))) return 'value';
     return shape.expireAtMs === k.expireAtMs ? undefined : 'ttl';
   };
+  /** Checks a batch of keys, each run of keys of one database against that database's target. */
   const check = async (all: readonly RdbKey[]): Promise<void> => {
+    for (let from = 0, to = 0; from < all.length; from = to) {
+      const d = all[from]!.db;
+      for (to = from + 1; to < all.length && all[to]!.db === d; ) to++;
+      await checkIn(targets.get(d)!.keyspace, all.slice(from, to));
+    }
+  };
+  const checkIn = async (target: Keyspace, all: readonly RdbKey[]): Promise<void> => {
     const batch: RdbKey[] = [];
     for (const k of all) {
       const value = k.payloadBytes >= bigKeyBytes ? (plainStringOf(k) ?? bigValue(chunkedPayload(k.payload, perChunk))) : undefined;
@@ -256,12 +276,12 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
       }
       keys++;
       comparedByValue++;
-      const reason = await bigKeyDiff(k, value);
-      if (reason === 'missing-in-b' && options.skippedKeys.has(k.name.toString('latin1'))) {
+      const reason = await bigKeyDiff(target, k, value);
+      if (reason === 'missing-in-b' && wasSkipped(k)) {
         keptGone++;
         if (keptGoneKeys.length < maxDiffs) keptGoneKeys.push(k.name);
-        note(k.name, reason);
-      } else if (reason) note(k.name, reason, expiredNow(k) ? 'expired' : reason === 'missing-in-b' ? undefined : kept(k.name));
+        note(k, reason);
+      } else if (reason) note(k, reason, expiredNow(k) ? 'expired' : reason === 'missing-in-b' ? undefined : kept(k));
     }
     if (batch.length === 0) return;
     const onTarget = await dumpBatch(
@@ -272,14 +292,14 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
     for (const [i, k] of batch.entries()) {
       keys++;
       const t = onTarget[i]!;
-      if (t.gone && options.skippedKeys.has(k.name.toString('latin1'))) {
+      if (t.gone && wasSkipped(k)) {
         // The target had this key when the restore ran (skip kept it): a live key lost since, which the file cannot replace.
         keptGone++;
         if (keptGoneKeys.length < maxDiffs) keptGoneKeys.push(k.name);
-        note(k.name, 'missing-in-b');
-      } else if (t.gone) note(k.name, 'missing-in-b', expiredNow(k) ? 'expired' : undefined);
+        note(k, 'missing-in-b');
+      } else if (t.gone) note(k, 'missing-in-b', expiredNow(k) ? 'expired' : undefined);
       else if (objectBytes(t.payload).equals(objectBytes(k.payload))) {
-        if (t.expireAtMs !== k.expireAtMs) note(k.name, 'ttl', expiredNow(k) ? 'expired' : kept(k.name));
+        if (t.expireAtMs !== k.expireAtMs) note(k, 'ttl', expiredNow(k) ? 'expired' : kept(k));
       } else slow.push(i);
     }
     if (slow.length === 0) return;
@@ -292,7 +312,7 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
       const k = batch[i]!;
       const read = reads[j];
       const reason = diffKey(payloadDigest(k.payload, k.expireAtMs), read ? keyDigest(read.value, read.expireAtMs) : undefined, 0);
-      if (reason) note(k.name, reason, expiredNow(k) ? 'expired' : reason === 'missing-in-b' ? undefined : kept(k.name));
+      if (reason) note(k, reason, expiredNow(k) ? 'expired' : reason === 'missing-in-b' ? undefined : kept(k));
     }
   };
 
@@ -301,7 +321,7 @@ export async function verifyRdbKeys(files: readonly RdbFileSource[], target: Key
   let current = '';
   try {
     for (const [i, file] of files.entries()) {
-      const selected = (kdb: number, name: Buffer) => kdb === db && (matches === undefined || matches(name));
+      const selected = (kdb: number, name: Buffer) => targets.has(kdb) && (matches === undefined || matches(name));
       const emptyKeys = options.digests?.[i] !== undefined ? options.emptyKeys?.[i] : undefined;
       const reader = new RdbKeyReader({
         want: selected,

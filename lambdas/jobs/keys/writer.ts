@@ -75,6 +75,15 @@ export interface GoneKey {
 type SentKey = Pick<WriteKey, 'key' | 'module'>;
 
 /**
+ * How a skipped key of database `db` of a file is remembered: a file's
+ * databases can hold keys of the same name, and `--verify` must not take
+ * one database's kept key for another's.
+ */
+export function skippedKeyOf(db: number, key: Buffer): string {
+  return `${db}:${key.toString('latin1')}`;
+}
+
+/**
  * Bytes of payloads per batch (besides the count, `batchSize`): a batch is
  * sent once it holds this much, so batches of big keys do not pile up; a key
  * bigger than it goes alone.
@@ -136,9 +145,14 @@ export class KeyWriter {
     return !this.guard.refused;
   }
 
-  /** A window of batches in flight, for one reader lane (a source shard, or the files one after another). */
-  window(): WriteWindow {
-    return new WriteWindow(this);
+  /**
+   * A window of batches in flight, for one reader lane (a source shard, or
+   * the files one after another), into `target` (another database of the
+   * same server, for a file's databases; default the writer's). With `db`,
+   * the keys it skips are remembered as {@link skippedKeyOf}(db, key).
+   */
+  window(target: Keyspace = this.target, db?: number): WriteWindow {
+    return new WriteWindow(this, target, db);
   }
 
   /**
@@ -159,14 +173,15 @@ export class KeyWriter {
     return eviction;
   }
 
-  /** @internal A key the target already held. */
-  skip(key: Buffer): void {
+  /** @internal A key the target already held (of database `db` of a file, when given). */
+  skip(key: Buffer, db?: number): void {
     this.counts.skipped++;
-    if (this.options.rememberSkipped && this.skippedKeys.size < SKIPPED_KEYS_REMEMBERED) this.skippedKeys.add(key.toString('latin1'));
+    if (this.options.rememberSkipped && this.skippedKeys.size < SKIPPED_KEYS_REMEMBERED)
+      this.skippedKeys.add(db === undefined ? key.toString('latin1') : skippedKeyOf(db, key));
   }
 
-  /** @internal Counts the target's answers to one batch. */
-  count(keys: readonly SentKey[], outcomes: readonly RestoreOutcome[]): void {
+  /** @internal Counts the target's answers to one batch (written into database `db` of a file, when given). */
+  count(keys: readonly SentKey[], outcomes: readonly RestoreOutcome[], db?: number): void {
     for (const [i, o] of outcomes.entries()) {
       const k = keys[i]!;
       if (o === 'restored') this.counts.copied++;
@@ -175,7 +190,7 @@ export class KeyWriter {
           this.conflict = k.key; // written between our EXISTS and RESTORE
           this.error = conflictError(k.key);
         }
-        this.skip(k.key);
+        this.skip(k.key, db);
       } else if (k.module !== undefined && !(o instanceof RedisConnectionError) && /Bad data format/i.test(o.message)) {
         // A module value needs its module on the target (without it RESTORE answers "Bad data format"):
         // refused per key, named, counted; the other keys go on. Any other refusal stops the run as for any key.
@@ -209,7 +224,11 @@ export class WriteWindow {
   /** Batches whose RESTOREs were sent and whose answers are not counted yet, oldest first. */
   private readonly sent: { readonly keys: readonly SentKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]> }[] = [];
 
-  constructor(private readonly writer: KeyWriter) {}
+  constructor(
+    private readonly writer: KeyWriter,
+    private readonly target: Keyspace,
+    private readonly db?: number,
+  ) {}
 
   /**
    * Writes one batch (gone and expired keys counted, not written), waiting
@@ -229,7 +248,7 @@ export class WriteWindow {
       }
       if (mode === 'fail' || options.dryRun) {
         const exists = await existBatch(
-          w.target,
+          this.target,
           live.map((k) => k.key),
           'the target',
         );
@@ -243,11 +262,11 @@ export class WriteWindow {
           if (mode === 'replace') w.counts.copied += live.length;
           else
             live.forEach((k, i) => {
-              exists[i] ? w.skip(k.key) : w.counts.copied++;
+              exists[i] ? w.skip(k.key, this.db) : w.counts.copied++;
             });
         }
       }
-      const outcomes = !options.dryRun && live.length > 0 ? restoreBatch(w.target, live, mode === 'replace') : Promise.resolve([]);
+      const outcomes = !options.dryRun && live.length > 0 ? restoreBatch(this.target, live, mode === 'replace') : Promise.resolve([]);
       outcomes.catch(() => undefined); // counted (or its failure recorded) by countOldest
       // The RESTOREs are encoded: kept until answered without their payloads, so a big key is not held twice.
       this.sent.push({ keys: live.map((k) => ({ key: k.key, module: k.module })), outcomes });
@@ -283,7 +302,7 @@ export class WriteWindow {
       this.writer.countLost(keys, err);
       answers = [];
     }
-    if (answers.length > 0) this.writer.count(keys, answers);
+    if (answers.length > 0) this.writer.count(keys, answers, this.db);
     await this.writer.options.onBatch?.({ ...this.writer.counts });
   }
 }

@@ -6,8 +6,10 @@
  *    time: domain/self-managed/lease.ts), waiting up to `lease.waitSeconds`
  *    for a run that holds it; a stale lease (its process gone on this host,
  *    or older than `lease.staleAfterSeconds`) is taken over. A run that does
- *    not get it does nothing else: no heartbeat, no metrics (`busy` in the
- *    report: another run is doing the work, nothing is wrong);
+ *    not get it does nothing else (`busy` in the report): for a holder on
+ *    this host, no heartbeat and no metrics (another run is doing the work,
+ *    nothing is wrong); for one elsewhere, judged by age, the wait goes to
+ *    the metrics and the heartbeat (backup-lease-wait.ts);
  * 1. `heartbeat-start` (opt-in) — ping `<url>/start`;
  * 2. `connect` — AUTH as given; read `rdbchecksum` when CONFIG allows;
  * 3. `destination` — remove the sidecars a killed run left without their
@@ -64,7 +66,8 @@ import {
   type BackupRetention,
 } from '../../domain/self-managed/backup.js';
 import { formatBackupMetrics } from '../../domain/self-managed/backup-metrics.js';
-import { describeHolder, leaseName, leaseWait, type LeaseHolder } from '../../domain/self-managed/lease.js';
+import { describeHolder, heldElsewhere, leaseName, leaseWait, type LeaseHolder } from '../../domain/self-managed/lease.js';
+import { reportLeaseWait } from './backup-lease-wait.js';
 import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, parseCollapseHold, type Collapse } from '../../domain/plans/collapse.js';
 import { checkCollapseThresholdPct } from '../../domain/plans/settings.js';
 import { createRdbVerifier, pushDecoded, type RdbReport } from '../../domain/rdb/verifier.js';
@@ -242,11 +245,17 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     // A store fault or a missing folder (failure set): reported (metrics, /fail) like any failed step.
     if (!failure && 'held' in attempt!) {
       const heldBy = describeHolder(attempt.held);
+      const elsewhere = heldElsewhere(attempt.held, holder);
       const detail =
         `another run holds the lease of ${req.target} in ${req.store.url} (${heldBy}); waited ${Math.round(waited)} s. ` +
-        `This run did nothing (no backup, no retention, no heartbeat). It waits for ${leaseWait(attempt.held, holder, l.staleAfterSeconds * 1000)}. ` +
+        `This run did nothing (no backup, no retention${elsewhere ? '; the wait is in the metrics and the heartbeat' : ', no heartbeat'}). ` +
+        `It waits for ${leaseWait(attempt.held, holder, l.staleAfterSeconds * 1000)}. ` +
         `If no run is going on, remove ${leaseName(req.target)} from the destination; a lease of a process gone from this host (or from before its last boot) is taken over by itself`;
       steps.push({ step: 'lease', ok: false, detail, seconds: waited });
+      // A holder out of sight is judged by age alone: a dead one blocks every run until then, so the wait is reported.
+      const staleAfterMs = l.staleAfterSeconds * 1000;
+      const { target, metricsFile, heartbeat } = req;
+      steps.push(...(await reportLeaseWait({ target, found: attempt.held, here: holder, staleAfterMs, detail, metricsFile, heartbeat })));
       return {
         ok: false,
         target: req.target,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BACKUP_METRICS } from '../../../../lambdas/domain/self-managed/backup-metrics.js';
+import { thisPidScope } from '../../../../lambdas/adapters/host/process.js';
 import { startPingServer, type PingServer } from '../../../support/ping-server.js';
 import { freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
@@ -107,9 +108,10 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     expect(readFileSync(join(dir, 'm.prom'), 'utf8')).toContain(`${BACKUP_METRICS.keys}{target="app-cache"} 301\n`);
   });
 
-  it('another run holding the lease: exit 75, BUSY naming the holder, no ping, nothing written', async () => {
+  it('another run of this host holding the lease: exit 75, BUSY naming the holder, no ping, nothing written', async () => {
     mkdirSync(join(dir, 'out'));
-    const lease = { owner: 'redis-dr backup', host: (await import('node:os')).hostname(), pid: process.pid, start: new Date().toISOString(), token: 't' };
+    // A live process of this host, boot and pid namespace (this test's): the run doing the work.
+    const lease = { owner: 'redis-dr backup', ...thisPidScope(), pid: process.pid, start: new Date().toISOString(), token: 't' };
     writeFileSync(join(dir, 'out', '.redis-dr-app-cache.lease'), JSON.stringify(lease));
     const r = await cli(
       [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BACKUP_METRICS, formatBackupMetrics, parseLastSuccess } from '../../../../lambdas/domain/self-managed/backup-metrics.js';
+import { BACKUP_METRICS, formatBackupMetrics, formatLeaseWaitMetrics, parseLastSuccess } from '../../../../lambdas/domain/self-managed/backup-metrics.js';
 
 describe('backup metrics (node_exporter textfile)', () => {
   const ok = { target: 'cache-1', ok: true, endedAtMs: 1_795_000_000_500, seconds: 12.5, bytes: 2048, keys: 10 };
@@ -55,5 +55,24 @@ describe('backup metrics (node_exporter textfile)', () => {
     expect(collapsed).toContain(`${BACKUP_METRICS.collapsed}{target="cache-1"} 1\n`);
     expect(formatBackupMetrics({ ...ok, ok: false, failedStep: 'connect' }, collapsed)).toContain(`${BACKUP_METRICS.collapsed}{target="cache-1"} 1\n`);
     expect(formatBackupMetrics({ ...ok, collapsed: false }, collapsed)).toContain(`${BACKUP_METRICS.collapsed}{target="cache-1"} 0\n`);
+  });
+
+  it("a run waiting on a lease held elsewhere sets the wait, keeping the target's series and the other targets'; a run that gets it clears it", () => {
+    const both = formatBackupMetrics({ ...ok, target: 'cache-2' }, formatBackupMetrics(ok));
+    const waiting = formatLeaseWaitMetrics({ target: 'cache-1', holder: 'host-b', staleAtMs: 1_795_021_600_000 }, both);
+    expect(waiting).toContain(`${BACKUP_METRICS.leaseWaiting}{target="cache-1",holder="host-b"} 1\n`);
+    expect(waiting).toContain(`${BACKUP_METRICS.leaseStaleAt}{target="cache-1"} 1795021600\n`);
+    expect(waiting).toContain(`${BACKUP_METRICS.leaseWaiting}{target="cache-2"} 0\n`);
+    for (const line of both.split('\n').filter((l) => l.startsWith('redis_dr_') && !l.startsWith(`${BACKUP_METRICS.leaseWaiting}{target="cache-1"}`)))
+      expect(waiting).toContain(line);
+    expect(waiting).not.toContain(`${BACKUP_METRICS.leaseWaiting}{target="cache-1"} 0`);
+    // Waiting again: one wait series, not two.
+    const again = formatLeaseWaitMetrics({ target: 'cache-1', holder: 'host-b', staleAtMs: 1_795_021_700_000 }, waiting);
+    expect(again.match(/redis_dr_backup_lease_waiting\{target="cache-1"/g)).toHaveLength(1);
+    expect(again).toContain(`${BACKUP_METRICS.leaseStaleAt}{target="cache-1"} 1795021700\n`);
+    expect(again).not.toContain('1795021600');
+    const cleared = formatBackupMetrics(ok, again);
+    expect(cleared).toContain(`${BACKUP_METRICS.leaseWaiting}{target="cache-1"} 0\n`);
+    expect(cleared).not.toContain(`${BACKUP_METRICS.leaseStaleAt}{target="cache-1"}`);
   });
 });

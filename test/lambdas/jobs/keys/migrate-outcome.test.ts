@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EvictionReport } from '../../../../lambdas/domain/keys/eviction.js';
-import { migrateOutcome, migrateRdbOutcome, migrateRunsOutcome, rdbLeftOut } from '../../../../lambdas/jobs/keys/migrate-outcome.js';
+import { migrateOutcome, migrateRdbOutcome, migrateRunsOutcome, rdbNoMatch } from '../../../../lambdas/jobs/keys/migrate-outcome.js';
 import type { MigrateRuns } from '../../../../lambdas/jobs/keys/migrate.js';
 import type { MigrateRdbRun } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
 
@@ -33,24 +33,35 @@ describe('migrateOutcome', () => {
   });
 });
 
-describe('migrateRdbOutcome and rdbLeftOut', () => {
+describe('migrateRdbOutcome and rdbNoMatch', () => {
   const run = (over: Record<string, unknown> = {}, verify?: { equal: boolean }): MigrateRdbRun =>
     ({
-      result: { ...done, scanned: 10, keysByDb: { 0: 10, 2: 4 }, matchingByDb: { 0: 10, 2: 4 }, ...over },
+      result: {
+        ...done,
+        scanned: 10,
+        keysByDb: { 0: 10, 2: 4 },
+        matchingByDb: { 0: 10, 2: 4 },
+        databases: [
+          { from: 0, to: 0 },
+          { from: 2, to: 2 },
+        ],
+        ...over,
+      },
       ...(verify ? { verify } : {}),
     }) as unknown as MigrateRdbRun;
 
-  it('names the databases of the file left out unasked (no --db), and a --match that matched nothing', () => {
-    expect(rdbLeftOut(run(), {})).toEqual({ databases: [[2, 4]] });
-    expect(rdbLeftOut(run(), { db: 0 })).toEqual({ databases: [] });
-    expect(rdbLeftOut(run({ scanned: 0 }), { db: 0, match: 'nope*' })).toEqual({ databases: [], noMatch: { db: 0, keys: 10 } });
-    expect(rdbLeftOut(run({ error: 'stopped' }), {})).toEqual({ databases: [] });
+  it('names a --match that matched none of the keys of the databases restored; nothing else is left out', () => {
+    expect(rdbNoMatch(run())).toBeUndefined();
+    expect(rdbNoMatch(run({ scanned: 0 }))).toEqual({ databases: [0, 2], keys: 14 });
+    expect(rdbNoMatch(run({ scanned: 0, databases: [{ from: 2, to: 5 }] }))).toEqual({ databases: [2], keys: 4 });
+    expect(rdbNoMatch(run({ scanned: 0, error: 'stopped' }))).toBeUndefined();
+    expect(rdbNoMatch(run({ scanned: 0, keysByDb: {}, databases: [{ from: 0, to: 0 }] }))).toBeUndefined(); // an empty file
   });
 
-  it.each<[string, MigrateRdbRun, { db?: number }, string]>([
-    ['database 0 asked for, complete', run(), { db: 0 }, 'ok'],
-    ['a database with keys left out unasked', run(), {}, 'failed'],
-    ['complete but the target differs', run({}, { equal: false }), { db: 0 }, 'failed'],
-    ['refused before writing', run({ eviction: eviction({ refused: 'x' }) }), {}, 'refused'],
-  ])('%s: %s', (_what, r, o, outcome) => expect(migrateRdbOutcome(r, o)).toBe(outcome));
+  it.each<[string, MigrateRdbRun, string]>([
+    ['every database restored, complete', run(), 'ok'],
+    ['a --match that matched nothing', run({ scanned: 0 }), 'failed'],
+    ['complete but the target differs', run({}, { equal: false }), 'failed'],
+    ['refused before writing', run({ eviction: eviction({ refused: 'x' }) }), 'refused'],
+  ])('%s: %s', (_what, r, outcome) => expect(migrateRdbOutcome(r)).toBe(outcome));
 });

@@ -135,7 +135,7 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     await dst.set('str:short', 'written after the incident');
     const skipped = await run(file, { rememberSkipped: true });
     expect(skipped).toMatchObject({ skipped: 1, failed: 0, error: undefined });
-    expect(skipped.skippedKeys).toEqual(new Set(['str:short']));
+    expect(skipped.skippedKeys).toEqual(new Set(['0:str:short']));
     expect(await dst.get('str:short')).toBe('written after the incident');
 
     await dst.flushall();
@@ -416,51 +416,65 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
   });
 
   describe('CLI: redis-dr migrate --from-rdb', () => {
-    it("restores the file, prints migrate's summary; the databases it left out without --db make it exit 1, --db 0 says that was meant", async () => {
+    it("restores every database of the file into the database of its number, prints migrate's summary; --db 0 restores database 0 alone", async () => {
       const all = await cli('migrate', '--from-rdb', path, '--to', target.url);
       expect(all.stderr).toBe('');
-      expect(all.status).toBe(1);
-      expect(all.stdout).toContain(
-        'not restored: database 1 (2 keys), database 5 (2 keys) of the file. A FLUSHALL empties every database: restore each with --db <n> and that database in the --to URL (redis://host:port/<n>), or give --db 0 to restore database 0 alone',
-      );
+      expect(all.status).toBe(0);
+      expect(all.stdout).toMatch(/, \d+ keys in dbs 0 \(\d+\), 1 \(2\), 5 \(2\)\)$/m);
+      expect(all.stdout).toMatch(/^restored databases: 0 → 0 \(\d+ keys\), 1 → 1 \(2 keys\), 5 → 5 \(2 keys\) \(file → target\)$/m);
+      for (const db of [0, 1, 5]) {
+        await Promise.all([src.select(db), dst.select(db)]);
+        expect((await compareClients(src, dst, { ttlToleranceMs: 0 })).equal).toBe(true);
+      }
+      await Promise.all([src.select(0), dst.select(0)]);
       await dst.flushall();
       const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '0');
       expect(out.stderr).toBe('');
       expect(out.status).toBe(0);
-      expect(out.stdout).not.toContain('not restored: database');
+      expect(out.stdout).not.toContain('restored databases');
       expect(out.stdout).toMatch(
         /^source: file .*dump\.rdb \(RDB 10, written \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ by redis 7\.0\.\d+, \d+ keys in db 0\)\ncopied \d+, skipped 0 \(already on the target\), expired 0, failed 0 of \d+ keys/,
       );
       expect(out.stdout).toContain('not selected: 4 keys of the file (another database, or not matching --match)');
       expect((await compareClients(src, dst, { ttlToleranceMs: 0 })).equal).toBe(true);
+      expect(await target.client().info('keyspace')).not.toMatch(/^db[15]:/m);
     });
 
-    it('a --match that selects no key of the database: nothing restored, said, exit 1', async () => {
+    it('a --match that selects no key of the databases restored: nothing restored, said, exit 1', async () => {
       const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '0', '--match', 'no-such-prefix:*');
       expect(out.status).toBe(1);
       expect(out.stdout).toMatch(/^nothing restored: none of the \d+ keys of database 0 matches --match "no-such-prefix:\*"$/m);
+      const all = await cli('migrate', '--from-rdb', path, '--to', target.url, '--match', 'no-such-prefix:*');
+      expect(all.status).toBe(1);
+      expect(all.stdout).toMatch(/^nothing restored: none of the \d+ keys of databases 0, 1, 5 matches --match "no-such-prefix:\*"$/m);
     });
 
-    it('--match without --db: exit 0 when no other database holds a matching key; exit 1, naming them, when one does', async () => {
-      // str:* matches keys of database 0 only: databases 1 and 5 hold none, so nothing the selection takes was left out.
-      const only0 = await cli('migrate', '--from-rdb', path, '--to', target.url, '--match', 'str:*');
-      expect(only0.stderr).toBe('');
-      expect(only0.stdout).not.toContain('not restored: database');
-      expect(only0.status).toBe(0);
-      expect(await dst.dbsize()).toBe(5);
-      await dst.flushall();
-      // [sd][tb][r1]* matches str:* in database 0 and db1:a, db1:b in database 1 (not db5:*): database 1 was left out.
-      const also1 = await cli('migrate', '--from-rdb', path, '--to', target.url, '--match', '[sd][tb][r1]*');
-      expect(also1.stdout).toContain('not restored: database 1 (2 keys matching --match "[sd][tb][r1]*") of the file.');
-      expect(also1.stdout).not.toContain('database 5');
-      expect(also1.status).toBe(1);
+    it('--match without --db takes the matching keys of every database, each into its own', async () => {
+      // [sd][tb][r1]* matches the six str:* keys of database 0 and db1:a, db1:b in database 1 (not db5:*).
+      const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--match', '[sd][tb][r1]*');
+      expect(out.stderr).toBe('');
+      expect(out.status).toBe(0);
+      expect(out.stdout).toMatch(/^restored databases: 0 → 0 \(6 keys matching\), 1 → 1 \(2 keys matching\), 5 → 5 \(0 keys matching\)/m);
+      expect(await dst.dbsize()).toBe(6);
+      await dst.select(1);
+      expect(await dst.dbsize()).toBe(2);
     });
 
     it('--json, --db and --match', async () => {
-      const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '1', '--match', 'db1:?', '--json');
+      const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '1:4', '--match', 'db1:?', '--json');
       expect(out.status).toBe(0);
       const json = JSON.parse(out.stdout);
-      expect(json).toMatchObject({ db: 1, copied: 2, scanned: 2, error: null, file: { ok: true, version: 10 }, targetServer: { readsRdbUpTo: 10 } });
+      expect(json).toMatchObject({
+        databases: [{ from: 1, to: 4 }],
+        copied: 2,
+        scanned: 2,
+        error: null,
+        noMatch: null,
+        file: { ok: true, version: 10 },
+        targetServer: { readsRdbUpTo: 10 },
+      });
+      await dst.select(4);
+      expect(await dst.dbsize()).toBe(2);
     });
 
     it('a target that asks for a password: a clear error, exit 2 (credentials), nothing of the password printed', async () => {

@@ -966,6 +966,48 @@ describe('runBackup: the destination lease (two runs at once, real redis-server,
     expect((await runBackup(request(0), deps(server))).ok).toBe(true);
   });
 
+  it('a run that waits on a lease of another host writes the wait to the metrics and pings /fail (--heartbeat-fail) or /log; the next run that takes it clears it', async () => {
+    mkdirSync(folder(), { recursive: true });
+    const taken = new Date();
+    writeFileSync(
+      join(folder(), '.redis-dr-cache.lease'),
+      JSON.stringify({ owner: 'redis-dr backup', host: 'other-host', pid: 1, start: taken.toISOString(), token: 't' }),
+    );
+    const metrics = join(dir, 'redis-dr.prom');
+    // The file a good run left before: its series stand (no run happened), the wait is added.
+    const good = await runBackup(request(0, { lease: undefined }), deps(server));
+    expect(good.ok, good.error).toBe(true);
+    const before = readFileSync(metrics, 'utf8');
+    expect(before).toContain('redis_dr_backup_lease_waiting{target="cache"} 0\n');
+    ping.pings.length = 0;
+
+    const waiting = await runBackup(request(0), deps(server));
+    expect(waiting).toMatchObject({ ok: false, failedStep: 'lease', busy: { holder: expect.stringContaining('on other-host') } });
+    expect(waiting.steps.map((x) => [x.step, x.ok])).toEqual([
+      ['lease', false],
+      ['metrics', true],
+      ['heartbeat', true],
+    ]);
+    expect(waiting.error).toContain('the wait is in the metrics and the heartbeat');
+    const text = readFileSync(metrics, 'utf8');
+    expect(text).toContain('redis_dr_backup_lease_waiting{target="cache",holder="other-host"} 1\n');
+    expect(text).toContain(`redis_dr_backup_lease_stale_timestamp_seconds{target="cache"} ${(taken.getTime() + 3600_000) / 1000}\n`);
+    for (const kept of before.split('\n').filter((l) => /^redis_dr_backup_(last_|success|bytes|keys)/.test(l))) expect(text).toContain(kept);
+    expect(ping.pings.map((p) => p.path)).toEqual([new URL(`${ping.url}/fail`).pathname]);
+    expect(ping.pings[0]!.body).toMatch(/^another run holds the lease of cache .* on other-host/);
+
+    const logged = await runBackup(request(0, { heartbeat: { url: ping.url, start: true, fail: false } }), deps(server));
+    expect(logged.steps.find((x) => x.step === 'heartbeat')).toMatchObject({ ok: true, detail: 'pinged /log' });
+    expect(ping.pings.at(-1)!.path).toBe(new URL(`${ping.url}/log`).pathname);
+
+    rmSync(join(folder(), '.redis-dr-cache.lease'));
+    const after = await runBackup(request(0), deps(server));
+    expect(after.ok, after.error).toBe(true);
+    const cleared = readFileSync(metrics, 'utf8');
+    expect(cleared).toContain('redis_dr_backup_lease_waiting{target="cache"} 0\n');
+    expect(cleared).not.toContain('redis_dr_backup_lease_stale_timestamp_seconds{');
+  });
+
   it("never deletes this run's own backup: a clock behind the newest backup there fails the retention step, nothing deleted", async () => {
     const ahead = await runBackup(request(0), deps(server, { now: () => Date.now() + 3 * 3600_000 }));
     expect(ahead.ok, ahead.error).toBe(true);
