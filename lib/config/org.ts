@@ -12,15 +12,11 @@ import { orgProblems } from '../../lambdas/domain/org/effective.js';
 import { accountIdSchema, orgTreeShape } from '../../lambdas/domain/org/tree.js';
 import { vaultDaysSchema } from '../../lambdas/domain/plans/settings.js';
 import { KNOWN_REGIONS } from './defaults.js';
+import { organizationIdSchema } from './organization-id.js';
 import { ConfigError, readConfigFile } from './load.js';
 import { defaultMessage, formatIssue, regionFix, says } from './messages.js';
 
 const regionSchema = z.enum(KNOWN_REGIONS, { error: says('is not a known AWS region', regionFix) });
-
-/** An AWS Organizations organization id: `o-` and 10 to 32 lowercase letters or digits. */
-export const organizationIdSchema = z
-  .string()
-  .regex(/^o-[a-z0-9]{10,32}$/, { error: says('must be an organization id like "o-a1b2c3d4e5"', 'aws organizations describe-organization prints it') });
 
 const percent = (description: string, dflt: number) =>
   z
