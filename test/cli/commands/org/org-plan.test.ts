@@ -31,7 +31,7 @@ describe('redis-dr org plan', () => {
     expect(r.stdout).toMatch(/^account 333333333333: root > ou prod \(ou-ex12-prod0001\) > ou payments \(ou-ex12-paym0001\) > account 333333333333$/m);
     expect(r.stdout).toMatch(/^caches without a redis-dr:tier tag: tier silver \(from ou prod \(ou-ex12-prod0001\)\)$/m);
     // One value from each level, and a default.
-    expect(r.stdout).toMatch(/^tier gold \(redis-dr:tier=gold\)\n {2}setting +value +from\n {2}rpoMinutes +30 +ou prod \(ou-ex12-prod0001\)$/m);
+    expect(r.stdout).toMatch(/^tier gold \(redis-dr:tier=gold\)\n {2}setting +value +from\n {2}rpoMinutes +120 +ou prod \(ou-ex12-prod0001\)$/m);
     expect(r.stdout).toMatch(/^ {2}drill\.rtoMinutes +20 +account 333333333333$/m);
     expect(r.stdout).toMatch(/^ {2}drill\.everyDays +14 +ou payments \(ou-ex12-paym0001\)$/m);
     expect(r.stdout).toMatch(/^ {2}vault\.retentionDays +90 +root$/m);
@@ -44,7 +44,7 @@ describe('redis-dr org plan', () => {
     const plans = JSON.parse(r.stdout) as { account: string; defaultTier: unknown; tiers: { name: string; settings: Record<string, unknown> }[] };
     expect(plans.tiers.map((t) => t.name)).toEqual(['gold']);
     expect(plans.defaultTier).toEqual({ value: 'bronze', source: 'root' });
-    expect(plans.tiers[0]!.settings.rpoMinutes).toEqual({ value: 60, source: 'root' });
+    expect(plans.tiers[0]!.settings.rpoMinutes).toEqual({ value: 240, source: 'root' });
   });
 
   const refusals: [string, () => string[], RegExp][] = [
