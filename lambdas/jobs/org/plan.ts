@@ -10,7 +10,7 @@ import type { EffectivePlans } from '../../domain/org/merge.js';
 import { show } from '../../domain/plans/problems.js';
 import { ConfigError } from '../../../lib/config/load.js';
 import { loadOrgConfig, type OrgConfig } from '../../../lib/config/org.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../kernel/usage-error.js';
 
 /** What `org plan` asks. */
 export interface OrgPlanRequest {
