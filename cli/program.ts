@@ -23,6 +23,7 @@ import { doctorCommand } from './commands/doctor/command.js';
 import { exportCommand } from './commands/export/command.js';
 import { drillCommand } from './commands/drill/command.js';
 import { migrateCommand } from './commands/migrate/command.js';
+import { orgCommand } from './commands/org/command.js';
 import { pruneCommand } from './commands/prune/command.js';
 import { reportCommand } from './commands/report/command.js';
 import { restoreCommand } from './commands/restore/command.js';
@@ -108,6 +109,7 @@ export function createProgram(env: CliEnv = {}): Command {
   retentionCommand(program, env);
   costCommand(program);
   pageCommand(program);
+  orgCommand(program);
   pruneCommand(program, env);
   verifyRdbCommand(program);
   serveCommand(program);

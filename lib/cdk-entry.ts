@@ -15,6 +15,7 @@ import type { App } from 'aws-cdk-lib';
 import { ConfigError, readConfigFile } from './config/index.js';
 import { configContextProblem, stackSelectionOf } from './config/context.js';
 import { RedisDr, RedisDrVault, type RedisDrProps } from './redis-dr.js';
+import { runOrgEntry } from './org-entry.js';
 import { costLine, summarizeAssembly, synthSummary } from './synth-summary.js';
 
 /** Where the app writes its lines (stderr: `cdk synth <stack>` prints the template on stdout). */
@@ -32,6 +33,8 @@ export function runCdkEntry(app: App, stderr: EntryOutput): number {
     return 1;
   }
   const configFile = String(app.node.tryGetContext('config'));
+  // An organization's StackSets come from an org config, of its own schema (docs/org.md).
+  if (selection === 'org') return runOrgEntry(app, configFile, stderr);
 
   let built: RedisDr | RedisDrVault;
   try {

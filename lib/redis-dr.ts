@@ -8,6 +8,7 @@ import type { baseSchema } from './config/schema.js';
 import type { DrStack } from './stacks/dr-stack.js';
 import type { PrimaryStack } from './stacks/primary-stack.js';
 import type { VaultStack } from './stacks/vault-stack.js';
+import { vaultPolicySizeProblem } from './vault-policy-size.js';
 
 /**
  * Props of {@link RedisDr}: the deployment config, exactly as the JSON config
@@ -135,5 +136,8 @@ function assertStage(scope: Stage, what: string, id: string): void {
 function validated(props: RedisDrProps): RedisDrConfig {
   const result = validateConfig(props);
   if (!result.ok) throw new ConfigError(result.problems);
+  // A vault listing more accounts than its bucket policy holds would fail to deploy: refused here, naming organizationId.
+  const policy = vaultPolicySizeProblem(result.config);
+  if (policy !== undefined) throw new ConfigError([policy]);
   return result.config;
 }

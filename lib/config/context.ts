@@ -1,7 +1,8 @@
 /**
  * The CDK context that names the deployment config: `-c config=<path>`, and
  * which stacks to build: `-c stacks=vault` for the vault account's stack alone
- * (default: the workload stacks). The CDK CLI drops a bare `-c config/prod.json` (it is not
+ * (default: the workload stacks), `-c stacks=org` for an organization's StackSets from an
+ * org config. The CDK CLI drops a bare `-c config/prod.json` (it is not
  * `key=value`) with only a warning, and `-c conf=…` or `-c config/prod.json=x`
  * would be read by nobody: each must stop the synth with the exact command.
  */
@@ -41,18 +42,23 @@ export function configContextProblem(context: Readonly<Record<string, unknown>>)
 /** The context value that selects the vault account's stack: `-c stacks=vault`. */
 export const VAULT_STACKS_CONTEXT = 'vault';
 
+/** The context value that selects the organization's StackSets: `-c stacks=org` with an org config (docs/org.md). */
+export const ORG_STACKS_CONTEXT = 'org';
+
 /**
  * Which stacks the context asks for: `workload` without `stacks`, `vault`
- * with `-c stacks=vault`; any other value is a problem (a string) naming the
- * two commands.
+ * with `-c stacks=vault`, `org` with `-c stacks=org`; any other value is a
+ * problem (a string) naming the commands.
  */
-export function stackSelectionOf(context: Readonly<Record<string, unknown>>): 'workload' | 'vault' | { problem: string } {
+export function stackSelectionOf(context: Readonly<Record<string, unknown>>): 'workload' | 'vault' | 'org' | { problem: string } {
   const stacks = context.stacks;
   if (stacks === undefined) return 'workload';
   if (stacks === VAULT_STACKS_CONTEXT) return 'vault';
+  if (stacks === ORG_STACKS_CONTEXT) return 'org';
   return {
     problem:
-      `context stacks must be "${VAULT_STACKS_CONTEXT}" or unset, got ${JSON.stringify(stacks)}. ` +
-      "Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; the vault account's stack: npx cdk deploy --all -c config=<file> -c stacks=vault",
+      `context stacks must be "${VAULT_STACKS_CONTEXT}", "${ORG_STACKS_CONTEXT}" or unset, got ${JSON.stringify(stacks)}. ` +
+      "Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; the vault account's stack: npx cdk deploy --all -c config=<file> -c stacks=vault; " +
+      "an organization's StackSets: npx cdk deploy --all -c config=<org config> -c stacks=org",
   };
 }

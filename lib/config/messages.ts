@@ -4,39 +4,12 @@
  * suggestions for unknown settings, regions and time zones.
  */
 import type { z } from 'zod';
+import { closest } from '../../lambdas/domain/plans/did-you-mean.js';
 import { formatPath } from '../../lambdas/domain/plans/problems.js';
 import { KNOWN_REGIONS, REGION_SUGGESTIONS } from './defaults.js';
 
 // The grammar of a problem is shared with the Lambdas' inputs (one message for one setting, wherever it is read).
 export { defaultMessage, formatPath, says, show } from '../../lambdas/domain/plans/problems.js';
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return row[b.length]!;
-}
-
-/** The candidate closest to `value`, if it is close enough to be a typo. */
-export function closest(value: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = levenshtein(value.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(value.length / 4)) ? best : undefined;
-}
 
 export function regionFix(input: unknown): string {
   const guess = typeof input === 'string' ? closest(input, KNOWN_REGIONS) : undefined;

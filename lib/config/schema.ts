@@ -19,6 +19,7 @@ import {
 } from '../../lambdas/domain/plans/settings.js';
 import type { Tier } from '../../lambdas/domain/plans/types.js';
 import { crossFieldProblems } from './checks.js';
+import { organizationIdSchema } from './organization-id.js';
 import {
   DEFAULT_COLLAPSE_THRESHOLD_PCT,
   DEFAULT_DRILL_CRON,
@@ -409,6 +410,10 @@ const vaultSchema = z
         description:
           'Workload accounts whose redis-dr replication role (redis-dr-<name>-replication-<primary region>) may write replicas into the vault. Default: [primary.account].',
       }),
+    organizationId: organizationIdSchema.optional().meta({
+      description:
+        "Grant the vault to every account of this AWS Organizations organization (aws:PrincipalOrgID) instead of listing workloadAccounts: the bucket policy does not grow with accounts (a list passes S3's 20 KB policy limit near 70). Each account writes and reads only under its own prefix, <account id>/ (docs/org.md).",
+    }),
     replicationTimeControl: z.boolean().default(false).meta({ description: 'S3 Replication Time Control (15 minutes, extra cost) on the rule to the vault.' }),
   })
   .meta({

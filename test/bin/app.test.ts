@@ -171,8 +171,9 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
     const unknown = runEntry({ config: 'test/fixtures/config/vault.json', stacks: 'all' }, outdir());
     expect(unknown.status).toBe(1);
     expect(unknown.stderr.trim()).toBe(
-      'context stacks must be "vault" or unset, got "all". Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; ' +
-        "the vault account's stack: npx cdk deploy --all -c config=<file> -c stacks=vault",
+      'context stacks must be "vault", "org" or unset, got "all". Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; ' +
+        "the vault account's stack: npx cdk deploy --all -c config=<file> -c stacks=vault; " +
+        "an organization's StackSets: npx cdk deploy --all -c config=<org config> -c stacks=org",
     );
   });
 

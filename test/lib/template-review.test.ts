@@ -32,12 +32,15 @@ const ROOT = join(__dirname, '..', '..');
 /** Fixtures that are invalid on purpose (config tests read them). */
 const INVALID_FIXTURES = new Set(['broken-json.json', 'several-problems.json']);
 
+/** Organization configs (config/org-*.json) have a schema of their own (lib/config/org.ts) and no stacks of one deployment. */
+const ORG_CONFIG = /^org-.*\.json$/;
+
 /** Every valid config of the repository: config/*.json and test/fixtures/config/*.json. */
 function everyConfig(): { file: string; config: RedisDrConfig }[] {
   const dirs = [join(ROOT, 'config'), join(ROOT, 'test', 'fixtures', 'config')];
   return dirs.flatMap((dir) =>
     readdirSync(dir)
-      .filter((f) => f.endsWith('.json') && f !== 'schema.json' && !INVALID_FIXTURES.has(f))
+      .filter((f) => f.endsWith('.json') && f !== 'schema.json' && !INVALID_FIXTURES.has(f) && !ORG_CONFIG.test(f))
       .map((f) => ({ file: join(dir, f).slice(ROOT.length + 1), config: loadConfig(join(dir, f)) })),
   );
 }

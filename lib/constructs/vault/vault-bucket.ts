@@ -8,6 +8,7 @@ import { recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '..
 import { longestVaultDays, vaultTierDays, type VaultTierDays } from '../../../lambdas/domain/vault/vault-retention.js';
 import { VAULT_VERDICT_PREFIX } from '../../../lambdas/domain/vault/vault-verdict.js';
 import { VAULT_PREFIX_REPLICATION_ACTIONS } from '../recovery-bucket.js';
+import { grantOrganization } from './org-grants.js';
 
 /** Props for {@link VaultBucket}. */
 export interface VaultBucketProps {
@@ -99,7 +100,6 @@ export class VaultBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: VaultBucketProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const { vault } = props;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: recoveryBucketName(props.deployment, vault.account, vault.region),
@@ -120,13 +120,53 @@ export class VaultBucket extends Construct {
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
 
-    this.writerRoleArns = props.workloadAccounts.map((account) =>
+    if (vault.organizationId !== undefined) {
+      // An organization: grants by aws:PrincipalOrgID, each account under its own prefix (org-grants.ts).
+      this.writerRoleArns = [];
+      this.reportWriterRoleArns = [];
+      grantOrganization(this.bucket, {
+        organizationId: vault.organizationId,
+        vaultAccount: vault.account,
+        replicationRoleName: replicationRoleName(props.deployment, props.replicationRegion),
+        reportRoleName: props.reportsFrom ? replicationRoleName(props.deployment, props.reportsFrom.region) : undefined,
+        drillRoleNames: props.drillAccounts?.length ? Object.values(vaultDrillRoleNames(props.deployment, props.drillRegion ?? vault.region)) : undefined,
+        replicationActions: VAULT_REPLICATION_OBJECT_ACTIONS,
+        bucketSettingsActions: VAULT_REPLICATION_BUCKET_ACTIONS,
+        drillObjectActions: VAULT_DRILL_OBJECT_ACTIONS,
+      });
+    } else {
+      const listed = this.grantAccounts(props);
+      this.writerRoleArns = listed.writerRoleArns;
+      this.reportWriterRoleArns = listed.reportWriterRoleArns;
+    }
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NobodyDeletesReplicas',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...VAULT_DENIED_OBJECT_ACTIONS],
+        resources: [this.bucket.arnForObjects('*')],
+      }),
+    );
+    // Listed accounts' drills (after the deny, where they always were: the golden templates keep their order).
+    if (vault.organizationId === undefined && props.drillAccounts && props.drillAccounts.length > 0)
+      this.grantDrillReads(props.deployment, props.drillRegion ?? vault.region, props.drillAccounts);
+    acknowledgeSseS3(
+      this.bucket,
+      'SSE-S3 by design: replicas keep the SSE-S3 of their sources (ElastiCache cannot export with a customer-managed key, and seeds only from SSE-S3 objects), and S3 does not re-encrypt SSE-S3 sources with a destination key.',
+    );
+  }
+
+  /** The vault granted to the listed workload accounts (`vault.workloadAccounts`): each account's roles by aws:PrincipalArn. */
+  private grantAccounts(props: VaultBucketProps): { writerRoleArns: string[]; reportWriterRoleArns: string[] } {
+    const stack = Stack.of(this);
+    const writerRoleArns = props.workloadAccounts.map((account) =>
       stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: replicationRoleName(props.deployment, props.replicationRegion) }),
     );
     // Principals are the accounts, narrowed to the one role by aws:PrincipalArn: a bucket policy naming
     // a role directly is refused while the role does not exist yet, and the vault is deployed first.
     const writers = props.workloadAccounts.map((account) => new iam.AccountPrincipal(account));
-    const onlyTheRoles = { ArnEquals: { 'aws:PrincipalArn': [...this.writerRoleArns] } };
+    const onlyTheRoles = { ArnEquals: { 'aws:PrincipalArn': [...writerRoleArns] } };
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'ReplicasFromWorkloadAccounts',
@@ -150,7 +190,7 @@ export class VaultBucket extends Construct {
     );
     // The DR reports: the DR bucket's replication role of each workload account writes its prefix only.
     const reports = props.reportsFrom;
-    this.reportWriterRoleArns = reports
+    const reportWriterRoleArns = reports
       ? props.workloadAccounts.map((account) =>
           stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: replicationRoleName(props.deployment, reports.region) }),
         )
@@ -162,24 +202,11 @@ export class VaultBucket extends Construct {
           principals: writers,
           actions: [...VAULT_PREFIX_REPLICATION_ACTIONS],
           resources: [this.bucket.arnForObjects(`${reports.prefix}*`)],
-          conditions: { ArnEquals: { 'aws:PrincipalArn': [...this.reportWriterRoleArns] } },
+          conditions: { ArnEquals: { 'aws:PrincipalArn': [...reportWriterRoleArns] } },
         }),
       );
     }
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'NobodyDeletesReplicas',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: [...VAULT_DENIED_OBJECT_ACTIONS],
-        resources: [this.bucket.arnForObjects('*')],
-      }),
-    );
-    if (props.drillAccounts && props.drillAccounts.length > 0) this.grantDrillReads(props.deployment, props.drillRegion ?? vault.region, props.drillAccounts);
-    acknowledgeSseS3(
-      this.bucket,
-      'SSE-S3 by design: replicas keep the SSE-S3 of their sources (ElastiCache cannot export with a customer-managed key, and seeds only from SSE-S3 objects), and S3 does not re-encrypt SSE-S3 sources with a destination key.',
-    );
+    return { writerRoleArns, reportWriterRoleArns };
   }
 
   /**

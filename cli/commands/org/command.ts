@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import type { OrgPlanOptions } from './plan-action.js';
+
+/** Defines `redis-dr org` (options and help); its action modules load only when they run. */
+export function orgCommand(program: Command): void {
+  const org = program.command('org').description('an organization protected from one config: tiers per OU and account (docs/org.md)');
+  org
+    .command('plan')
+    .usage('-c <org config> --account <id> [--tier <name>] [--json]')
+    .description("an account's effective tiers, merged root > OU > account, and the level each value came from (offline)")
+    .requiredOption('-c, --config <file>', 'the org config, e.g. config/org-example.json')
+    .requiredOption('--account <id>', 'the 12-digit account id')
+    .option('--tier <name>', "only this tier (a cache's redis-dr:tier tag value); a name of no tier is refused")
+    .option('--json', 'print the plans as JSON')
+    .action(async (options: OrgPlanOptions) => (await import('./plan-action.js')).orgPlanAction(options));
+}

@@ -1,0 +1,21 @@
+import { formatEffectivePlans } from '../../../lambdas/domain/org/format-plan.js';
+import { orgPlan } from '../../../lambdas/jobs/org/plan.js';
+
+/** `redis-dr org plan`'s options (cli/commands/org/command.ts). */
+export interface OrgPlanOptions {
+  readonly config: string;
+  readonly account: string;
+  readonly tier?: string;
+  readonly json?: boolean;
+}
+
+/** `redis-dr org plan -c <org config> --account <id>`: prints the effective plans (exit 2 on bad input). */
+export async function orgPlanAction(options: OrgPlanOptions): Promise<void> {
+  const { plans, tiers } = orgPlan({ file: options.config, account: options.account, tier: options.tier });
+  if (options.json) {
+    const shown = tiers ? { ...plans, tiers: plans.tiers.filter((t) => tiers.includes(t.name)) } : plans;
+    process.stdout.write(`${JSON.stringify({ account: options.account, ...shown }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`${formatEffectivePlans(options.account, plans, tiers).join('\n')}\n`);
+}

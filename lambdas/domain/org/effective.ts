@@ -1,0 +1,62 @@
+/**
+ * The org config's questions answered: an account's effective plans, every
+ * problem of the whole organization (each account merged: a conflict in
+ * any refuses the config, as a deploy would), and the tier a cache's
+ * `redis-dr:tier` tag opts it into. Pure.
+ */
+import { show } from '../plans/problems.js';
+import { TAGS } from '../plans/types.js';
+import { type EffectivePlans, type EffectiveTier, type MergeResult, mergeLevels } from './merge.js';
+import { accountLevels, type OrgTree, tierChoice, treeProblems } from './tree.js';
+
+/**
+ * The tag an application team puts on a cache to opt it into a tier
+ * (`redis-dr:tier=gold`). The same key as a recovery point's GFS tier tag
+ * (hourly…): on a cache it names a protection tier, on a snapshot or an
+ * exported object its GFS tier; tier names never are GFS names (tier-settings.ts).
+ */
+export const CACHE_TIER_TAG = TAGS.tier;
+
+/** `account`'s effective plans, or why there are none (in no OU, a conflict on its path). */
+export function effectivePlans(tree: OrgTree, account: string): MergeResult {
+  const levels = accountLevels(tree, account);
+  if (!Array.isArray(levels)) return { ok: false, problems: [levels.problem] };
+  return mergeLevels(Object.keys(tree.root.tiers), levels);
+}
+
+/**
+ * Every problem of the organization: the tree's own, then each account's
+ * merge (a conflict is reported once, however many accounts inherit it).
+ */
+export function orgProblems(tree: OrgTree): string[] {
+  const structural = treeProblems(tree);
+  if (structural.length > 0) return structural;
+  const problems = new Set<string>();
+  for (const ou of tree.organizationalUnits) {
+    for (const account of ou.accounts) {
+      const merged = effectivePlans(tree, account);
+      if (!merged.ok) for (const p of merged.problems) problems.add(p);
+    }
+  }
+  return [...problems];
+}
+
+/** The tier a cache with `tags` gets: its tag's, else the account's default, else none (not opted in). */
+export type CacheTier = { readonly tier: EffectiveTier; readonly by: 'tag' | 'default' } | { readonly tier: undefined } | { readonly problem: string };
+
+/**
+ * The tier of a cache from its tags: the `redis-dr:tier` tag naming a tier,
+ * else the account's default tier; a tag naming no tier is a problem (the
+ * cache is not silently given another tier).
+ */
+export function tierOfCache(plans: EffectivePlans, tags: Readonly<Record<string, string>>): CacheTier {
+  const tagged = tags[CACHE_TIER_TAG];
+  const names = plans.tiers.map((t) => t.name);
+  if (tagged !== undefined) {
+    const tier = plans.tiers.find((t) => t.name === tagged);
+    if (tier === undefined) return { problem: `tag ${CACHE_TIER_TAG} names no tier, got ${show(tagged)}: ${tierChoice(tagged, names)}` };
+    return { tier, by: 'tag' };
+  }
+  const dflt = plans.defaultTier && plans.tiers.find((t) => t.name === plans.defaultTier!.value);
+  return dflt ? { tier: dflt, by: 'default' } : { tier: undefined };
+}

@@ -1,0 +1,99 @@
+/**
+ * The organization config (`config/org-example.json`, docs/org.md): the
+ * tiers and their levels (root, OUs, accounts; the domain's schema,
+ * lambdas/domain/org/tree.ts, the one source of that shape), the regions
+ * every account is protected in, the organization's vault and how the
+ * StackSets roll out. Validated once, every problem at once, each
+ * `<path> <what is wrong>, got <value>[: <fix>]`; an OU merge conflict, an
+ * account in no OU and a tier naming no tier among them.
+ */
+import { z } from 'zod';
+import { orgProblems } from '../../lambdas/domain/org/effective.js';
+import { accountIdSchema, orgTreeShape } from '../../lambdas/domain/org/tree.js';
+import { vaultDaysSchema } from '../../lambdas/domain/plans/settings.js';
+import { KNOWN_REGIONS } from './defaults.js';
+import { organizationIdSchema } from './organization-id.js';
+import { ConfigError, readConfigFile } from './load.js';
+import { defaultMessage, formatIssue, regionFix, says } from './messages.js';
+
+const regionSchema = z.enum(KNOWN_REGIONS, { error: says('is not a known AWS region', regionFix) });
+
+const percent = (description: string, dflt: number) =>
+  z
+    .number({ error: says('must be a percentage', `e.g. ${dflt}`) })
+    .int({ error: says('must be a whole percentage', `e.g. ${dflt}`) })
+    .min(0, { error: says('must be >= 0', `e.g. ${dflt}`) })
+    .max(100, { error: says('must be <= 100', `e.g. ${dflt}`) })
+    .default(dflt)
+    .meta({ description });
+
+/** How a StackSet operation rolls out (CloudFormation's `OperationPreferences`). */
+export const operationPreferencesSchema = z
+  .strictObject({
+    maxConcurrentPercentage: percent('Share of the target accounts deployed at once, per region.', 25),
+    failureTolerancePercentage: percent('Share of the accounts that may fail, per region, before the operation stops.', 10),
+    regionConcurrencyType: z
+      .enum(['SEQUENTIAL', 'PARALLEL'], { error: says('must be "SEQUENTIAL" or "PARALLEL"') })
+      .default('SEQUENTIAL')
+      .meta({ description: 'Regions one after the other (SEQUENTIAL) or at once.' }),
+  })
+  .prefault({});
+
+export const orgConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    example: z.boolean().optional().meta({ description: 'true only in a config meant for learning: its stacks cannot be deployed.' }),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,23}$/, { error: says('must be 1-24 lowercase letters, digits or hyphens, starting with a letter') })
+      .meta({ description: "The organization's deployment name, part of every stack set and resource name." }),
+    regions: z
+      .strictObject({ primary: regionSchema, dr: regionSchema })
+      .refine((r) => r.primary !== r.dr, { error: says('must name two different regions', 'the DR region holds the copies: give another region') })
+      .meta({ description: 'The regions every member account is protected in: its caches (primary) and its copies (dr).' }),
+    vault: z
+      .strictObject({
+        account: accountIdSchema.meta({ description: 'The vault account (also where the org evidence lands).' }),
+        region: regionSchema,
+        organizationId: organizationIdSchema.meta({
+          description:
+            "The organization whose accounts may replicate into the vault (aws:PrincipalOrgID): the bucket policy's size does not grow with accounts.",
+        }),
+        retentionDays: vaultDaysSchema.default(35),
+      })
+      .meta({ description: "The organization's vault." }),
+    stackSets: z
+      .strictObject({
+        operationPreferences: operationPreferencesSchema,
+        assetBucketPrefix: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9-]{2,40}$/, { error: says('must be 3-41 lowercase letters, digits or hyphens') })
+          .optional()
+          .meta({ description: 'Name prefix of the per-region buckets holding the Lambda assets: <prefix>-<region>. Default redis-dr-<name>-assets.' }),
+      })
+      .prefault({})
+      .meta({ description: 'How the StackSets roll out to the OUs (service-managed, automatic deployment).' }),
+    ...orgTreeShape,
+  })
+  .meta({ title: 'redis-dr organization configuration', description: "Tiers, OUs and accounts of an organization's redis-dr." });
+
+/** A validated org config with its defaults. */
+export type OrgConfig = z.infer<typeof orgConfigSchema>;
+
+/** Every problem of a parsed org config (schema, then the tree and each account's merge), or the config. */
+export function validateOrgConfig(raw: unknown): { ok: true; config: OrgConfig } | { ok: false; problems: string[] } {
+  const parsed = orgConfigSchema.safeParse(raw, { error: defaultMessage });
+  if (!parsed.success) return { ok: false, problems: [...new Set(parsed.error.issues.flatMap(formatIssue))] };
+  const problems = orgProblems(parsed.data);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: parsed.data };
+}
+
+/**
+ * Read and validate an org config file.
+ * @throws ConfigError naming the file and every problem
+ */
+export function loadOrgConfig(file: string): OrgConfig {
+  const result = validateOrgConfig(readConfigFile(file));
+  if (!result.ok) throw new ConfigError(result.problems, file);
+  return result.config;
+}

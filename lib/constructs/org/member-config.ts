@@ -1,0 +1,68 @@
+/**
+ * What one StackSet deploys into each of its accounts, as a deployment
+ * config (the same schema as one account's, validated the same way): one
+ * plan per tier, selecting the caches tagged `redis-dr:tier=<tier>`, with the
+ * tier's effective RPO, retention and export. Account-agnostic (no account
+ * anywhere: the StackSet gives each instance its own). Drills and the vault
+ * are not carried yet (docs/org.md, "What the StackSets carry").
+ */
+import { CACHE_TIER_TAG } from '../../../lambdas/domain/org/effective.js';
+import type { EffectivePlans, EffectiveTier } from '../../../lambdas/domain/org/merge.js';
+import type { OrgConfig } from '../../config/org.js';
+import type { RedisDrProps } from '../../redis-dr.js';
+
+/** Snapshot intervals a cron of a replication group can run at (at most 20 manual snapshots per node per day: every 2 h at most). */
+const INTERVAL_HOURS = [2, 3, 4, 6, 8, 12, 24] as const;
+
+/** The snapshot cron of a tier: the longest interval within its RPO, or a problem when even every 2 hours is too rare. */
+export function tierCron(tier: EffectiveTier, where: string): { cron: string } | { problem: string } {
+  const rpo = Number(tier.settings.rpoMinutes.value);
+  const hours = [...INTERVAL_HOURS].reverse().find((h) => h * 60 <= rpo);
+  if (hours === undefined)
+    return {
+      problem: `${where}: tier ${tier.name}'s rpoMinutes ${rpo} (from ${tier.settings.rpoMinutes.source}) is below 120: ElastiCache takes at most 20 manual snapshots of a node a day, so a snapshot every 2 hours is the most often; set rpoMinutes to 120 or more`,
+    };
+  return { cron: hours === 24 ? 'cron(0 1 * * ? *)' : `cron(0 0/${hours} * * ? *)` };
+}
+
+/**
+ * The deployment config of the accounts whose effective plans are `plans`,
+ * named `<org name>-<group>`; or every problem that keeps a tier from deploying.
+ */
+export function memberConfig(org: OrgConfig, group: string, plans: EffectivePlans): { ok: true; props: RedisDrProps } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  const built: RedisDrProps['plans'] = [];
+  for (const tier of plans.tiers) {
+    const s = tier.settings;
+    const schedule = tierCron(tier, `StackSet group ${group}`);
+    if ('problem' in schedule) {
+      problems.push(schedule.problem);
+      continue;
+    }
+    built.push({
+      name: tier.name,
+      targets: { selectByTags: { [CACHE_TIER_TAG]: tier.name } },
+      schedule: { cron: schedule.cron },
+      rpoMinutes: Number(s.rpoMinutes.value),
+      retention: {
+        hourly: Number(s['retention.hourly'].value),
+        daily: Number(s['retention.daily'].value),
+        weekly: Number(s['retention.weekly'].value),
+        monthly: Number(s['retention.monthly'].value),
+        minKeep: Number(s['retention.minKeep'].value),
+      },
+      export: { enabled: s['export.enabled'].value === true, minTier: s['export.minTier'].value as 'hourly' },
+    });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    props: {
+      name: `${org.name}-${group}`.slice(0, 24),
+      ...(org.example ? { example: true } : {}),
+      primary: { region: org.regions.primary },
+      dr: { region: org.regions.dr },
+      plans: built,
+    },
+  };
+}

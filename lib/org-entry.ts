@@ -1,0 +1,39 @@
+/**
+ * `npx cdk synth -c config=<org config> -c stacks=org`: the organization's
+ * StackSets (lib/org-app.ts) from an org config, validated first (every
+ * problem written, exit 1 before anything is synthesized), then a summary:
+ * the groups of accounts, the stacks, and the one step the CDK CLI does not
+ * do, publishing the member stacks' Lambda code to the org asset buckets.
+ */
+import { join } from 'node:path';
+import type { App } from 'aws-cdk-lib';
+import { ConfigError } from './config/load.js';
+import { loadOrgConfig, type OrgConfig } from './config/org.js';
+import { addOrgStacks, orgAssetBucketPrefix } from './org-app.js';
+
+/** Runs the org synth on `app`; the process's exit code. */
+export function runOrgEntry(app: App, configFile: string, stderr: { write(text: string): unknown }): number {
+  let org: OrgConfig;
+  let built: ReturnType<typeof addOrgStacks>;
+  try {
+    org = loadOrgConfig(configFile);
+    // Beside the cloud assembly's own artifacts, never among them: the CDK CLI must not deploy a member stack here.
+    built = addOrgStacks(app, org, join(app.outdir, 'org-members'));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      stderr.write(`${new ConfigError(err.problems, err.file ?? configFile).message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  app.synth();
+  const prefix = orgAssetBucketPrefix(org);
+  const lines = [
+    `redis-dr org ${org.name}${org.example ? ' (an example config: placeholder ids, not deployable)' : ''}: ${built.groups.length} group(s) of accounts by effective plans, each a pair of StackSets (DR region first, then primary), service-managed, deployed automatically to the OUs`,
+    ...built.groups.map((g) => `  ${g.name}: tiers ${g.plans.tiers.map((t) => t.name).join(', ')}; accounts listed today ${g.accounts.join(', ')}`),
+    `stacks (deploy with the StackSets administrator's credentials, the management account or a delegated administrator): ${[...built.assets, built.stackSets].map((s) => s.stackName).join(', ')}`,
+    `then publish the member stacks' Lambda code to ${prefix}-<region> (the CDK CLI publishes only the assets of stacks it deploys): for each folder under ${join(app.outdir, 'org-members')}, npx cdk-assets --path <folder>/<stack>.assets.json publish`,
+  ];
+  stderr.write(`${lines.join('\n')}\n`);
+  return 0;
+}

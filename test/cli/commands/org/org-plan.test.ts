@@ -1,0 +1,83 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runInProcess } from '../../support/in-process.js';
+
+/**
+ * `redis-dr org plan`: the effective tiers of an account of
+ * config/org-example.json with each value's level, and the bad inputs it
+ * refuses in one line, exit 2 (an OU merge conflict, an account in no OU,
+ * a tier naming no tier).
+ */
+const EXAMPLE = 'config/org-example.json';
+const DIR = mkdtempSync(join(tmpdir(), 'redis-dr-org-plan-'));
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+
+/** The example with `change` applied, written to a file of its own. */
+function variant(name: string, change: (config: Record<string, any>) => void): string {
+  const config = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, any>;
+  change(config);
+  const file = join(DIR, `${name}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+describe('redis-dr org plan', () => {
+  it("prints an account's levels, its default tier and each tier's settings with the level each came from", async () => {
+    const r = await runInProcess(['org', 'plan', '-c', EXAMPLE, '--account', '333333333333']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^account 333333333333: root > ou prod \(ou-ex12-prod0001\) > ou payments \(ou-ex12-paym0001\) > account 333333333333$/m);
+    expect(r.stdout).toMatch(/^caches without a redis-dr:tier tag: tier silver \(from ou prod \(ou-ex12-prod0001\)\)$/m);
+    // One value from each level, and a default.
+    expect(r.stdout).toMatch(/^tier gold \(redis-dr:tier=gold\)\n {2}setting +value +from\n {2}rpoMinutes +120 +ou prod \(ou-ex12-prod0001\)$/m);
+    expect(r.stdout).toMatch(/^ {2}drill\.rtoMinutes +20 +account 333333333333$/m);
+    expect(r.stdout).toMatch(/^ {2}drill\.everyDays +14 +ou payments \(ou-ex12-paym0001\)$/m);
+    expect(r.stdout).toMatch(/^ {2}vault\.retentionDays +90 +root$/m);
+    expect(r.stdout).toMatch(/^ {2}retention\.minKeep +3 +default$/m);
+  });
+
+  it('--tier prints that tier only; --json gives the same as data', async () => {
+    const r = await runInProcess(['org', 'plan', '-c', EXAMPLE, '--account', '444444444444', '--tier', 'gold', '--json']);
+    expect(r.code).toBe(0);
+    const plans = JSON.parse(r.stdout) as { account: string; defaultTier: unknown; tiers: { name: string; settings: Record<string, unknown> }[] };
+    expect(plans.tiers.map((t) => t.name)).toEqual(['gold']);
+    expect(plans.defaultTier).toEqual({ value: 'bronze', source: 'root' });
+    expect(plans.tiers[0]!.settings.rpoMinutes).toEqual({ value: 240, source: 'root' });
+  });
+
+  const refusals: [string, () => string[], RegExp][] = [
+    [
+      'an OU merge conflict, naming both levels',
+      () => [
+        '-c',
+        variant('conflict', (c) => {
+          c.organizationalUnits[2].tiers = { gold: { vault: { enabled: false } } };
+        }),
+        '--account',
+        '444444444444',
+      ],
+      /^redis-dr: .*conflict\.json: organizationalUnits\[2\]\.tiers\.gold\.vault\.enabled conflicts with a lock: ou sandbox \(ou-ex12-sand0001\) sets gold\.vault\.enabled = false, root \(root\.locked\) holds it at true: remove it from organizationalUnits\[2\], or take the lock off root$/,
+    ],
+    ['an account in no OU', () => ['-c', EXAMPLE, '--account', '555555555555'], /^redis-dr: config\/org-example\.json: account "555555555555" is in no OU/],
+    [
+      'a tier naming no tier',
+      () => ['-c', EXAMPLE, '--account', '111111111111', '--tier', 'glod'],
+      /^redis-dr: --tier: tag redis-dr:tier names no tier, got "glod": did you mean "gold"\? the tiers are gold, silver, bronze/,
+    ],
+    [
+      "an OU's default tier naming no tier",
+      () => ['-c', variant('no-tier', (c) => void (c.organizationalUnits[2].defaultTier = 'platinum')), '--account', '444444444444'],
+      /organizationalUnits\[2\]\.defaultTier names no tier, got "platinum": the tiers are gold, silver, bronze/,
+    ],
+    ['an account id that is none', () => ['-c', EXAMPLE, '--account', '1234'], /^redis-dr: --account must be a 12-digit AWS account id, got "1234"/],
+  ];
+  it.each(refusals)('refuses %s: one line, exit 2', async (_what, args, line) => {
+    const r = await runInProcess(['org', 'plan', ...args()]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(line);
+  });
+});

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadOrgConfig, validateOrgConfig } from '../../../lib/config/org.js';
+
+/** The org config (lib/config/org.ts): the example reads, and each problem is one line naming field, value and fix. */
+const example = (): Record<string, any> => JSON.parse(readFileSync('config/org-example.json', 'utf8')) as Record<string, any>;
+
+describe('the org config', () => {
+  it('reads config/org-example.json with its defaults', () => {
+    const config = loadOrgConfig('config/org-example.json');
+    expect(config.vault.organizationId).toBe('o-exampleorg1');
+    expect(config.stackSets.operationPreferences).toEqual({ maxConcurrentPercentage: 25, failureTolerancePercentage: 10, regionConcurrencyType: 'SEQUENTIAL' });
+    expect(config.accounts).toHaveLength(1);
+  });
+
+  it('names each field, value and fix: organization id, regions, an unknown setting, a tier setting', () => {
+    const c = example();
+    c.vault.organizationId = 'org-1';
+    c.regions.dr = 'eu-west-1';
+    c.root.tiers.gold.retention.daly = 3;
+    c.root.tiers.silver.rpoMinutes = 2;
+    const r = validateOrgConfig(c);
+    expect(r.ok ? [] : r.problems).toEqual([
+      'regions must name two different regions, got {"primary":"eu-west-1","dr":"eu-west-1"}: the DR region holds the copies: give another region',
+      'vault.organizationId must be an organization id like "o-a1b2c3d4e5", got "org-1": aws organizations describe-organization prints it',
+      'root.tiers.gold.retention.daly is not a known setting: did you mean "daily"?',
+      'root.tiers.silver.rpoMinutes must be >= 5, got 2',
+    ]);
+  });
+
+  it('refuses a conflict once however many accounts inherit it', () => {
+    const c = example();
+    c.organizationalUnits[0].tiers.gold.vault = { enabled: false };
+    const r = validateOrgConfig(c);
+    expect(r.ok ? [] : r.problems).toEqual([expect.stringMatching(/^organizationalUnits\[0\]\.tiers\.gold\.vault\.enabled conflicts with a lock/)]);
+  });
+});

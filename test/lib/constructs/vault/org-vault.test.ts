@@ -1,0 +1,184 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { addVaultStack } from '../../../../lib/app.js';
+import { loadConfig, type RedisDrConfig } from '../../../../lib/config/index.js';
+import { replicationRoleName, vaultDrillRoleNames } from '../../../../lib/deployment.js';
+import { RedisDrVault } from '../../../../lib/redis-dr.js';
+import { listedVaultPolicyBytes, S3_BUCKET_POLICY_LIMIT_BYTES, vaultPolicySizeProblem } from '../../../../lib/vault-policy-size.js';
+import { quietApp } from '../../../support/synth.js';
+
+/**
+ * The vault granted to an organization (vault.organizationId,
+ * lib/constructs/vault/org-grants.ts): its bucket policy does not grow with
+ * accounts, and the IAM simulator, on the policy as deployed, proves that an
+ * account of the organization writes and reads under its own prefix only:
+ * never another's (write, overwrite by a newer version, tags, read), never
+ * a delete, never from outside the organization. A listed vault past S3's
+ * 20 KB policy limit is refused naming vault.organizationId.
+ */
+const FIXTURE = 'test/fixtures/config/vault.json';
+const ORG = 'o-abcdefghij';
+const VAULT = '222222222222';
+const BUCKET = `redis-dr-vaulted-${VAULT}-eu-central-1`;
+const A = '111111111111';
+const B = '333333333333';
+const accounts = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? A : String(400000000000 + i)));
+
+function configWith(vault: Partial<NonNullable<RedisDrConfig['vault']>>, drills = false): RedisDrConfig {
+  const base = loadConfig(FIXTURE);
+  const plans = drills
+    ? base.plans.map((p, i) => (i === 0 ? { ...p, drill: { ...p.drill, enabled: true, where: 'dr' as const, fromVault: true } } : p))
+    : base.plans;
+  return { ...base, plans, vault: { ...base.vault!, ...vault } };
+}
+
+/** The vault bucket's policy as deployed (partition aws, the bucket's name, the verifier's role ARN), minified. */
+function vaultPolicy(config: RedisDrConfig): { policy: { Statement: Record<string, unknown>[] }; bytes: number } {
+  const app = quietApp();
+  const stack = addVaultStack(app, config);
+  app.synth(); // cdk-nag runs here: a finding throws
+  const t = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
+  const render = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(render);
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, any>;
+    if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(render).join(o['Fn::Join'][0]);
+    if (o.Ref === 'AWS::Partition') return 'aws';
+    if (o.Ref === 'AWS::AccountId') return VAULT;
+    if (o['Fn::GetAtt'])
+      return t.Resources[o['Fn::GetAtt'][0]]?.Type === 'AWS::IAM::Role' ? `arn:aws:iam::${VAULT}:role/VaultVerifier` : `arn:aws:s3:::${BUCKET}`;
+    if (o.Ref) return BUCKET;
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, render(x)]));
+  };
+  const policies = Object.values(t.Resources).filter((r) => r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties.Bucket).includes('VaultBucket'));
+  expect(policies).toHaveLength(1);
+  const policy = render(policies[0]!.Properties.PolicyDocument) as { Statement: Record<string, unknown>[] };
+  return { policy, bytes: JSON.stringify(policy).length };
+}
+
+describe('the organization vault', () => {
+  const org = vaultPolicy(configWith({ organizationId: ORG }, true));
+
+  it('grants by aws:PrincipalOrgID, names no workload account, and stays far under 20 KB (the same at 3 or 300 accounts)', () => {
+    expect(org.bytes).toBeLessThan(S3_BUCKET_POLICY_LIMIT_BYTES);
+    const text = JSON.stringify(org.policy);
+    expect(text.match(/\d{12}/g)?.filter((a) => a !== VAULT) ?? []).toEqual([]);
+    for (const s of org.policy.Statement.filter((x) => x.Effect === 'Allow'))
+      expect(JSON.stringify(s.Condition), String(s.Sid)).toContain(`"aws:PrincipalOrgID":"${ORG}"`);
+  });
+
+  /** Whether `principal` of `account` (in the organization unless `orgId` says otherwise), with a broad identity policy, may do `action` on `key`. */
+  const ask = async (account: string, role: string, action: string, key: string, orgId = ORG): Promise<string> => {
+    const principal = `arn:aws:iam::${account}:role/${role}`;
+    // The worst case: the account's own administrators gave the role every S3 action (a compromised account can).
+    const identity = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] };
+    const resource = action === 's3:ListBucket' ? `arn:aws:s3:::${BUCKET}` : `arn:aws:s3:::${BUCKET}/${key}`;
+    const response = await runSimulation(
+      {
+        identityPolicies: [{ name: 'admin', policy: identity }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy: org.policy,
+        request: {
+          action,
+          principal,
+          resource: { resource, accountId: VAULT },
+          contextVariables: {
+            'aws:SecureTransport': 'true',
+            'aws:PrincipalArn': principal,
+            'aws:PrincipalAccount': account,
+            'aws:PrincipalOrgID': orgId,
+            ...(action === 's3:ListBucket' ? { 's3:prefix': key } : {}),
+          },
+        },
+      } as never,
+      {},
+    );
+    return response.resultType === 'error' ? `error: ${JSON.stringify(response.errors)}` : response.overallResult;
+  };
+  const replication = replicationRoleName('vaulted', 'eu-west-1');
+  const reports = replicationRoleName('vaulted', 'eu-central-1');
+  const drill = vaultDrillRoleNames('vaulted', 'eu-central-1').select;
+  const own = `${A}/rdr-sessions-prod-20261121-0200-0001.rdb`;
+  const other = `${B}/rdr-sessions-prod-20261121-0200-0001.rdb`;
+
+  it("lets an account's replication roles replicate under its own prefix", async () => {
+    expect(await ask(A, replication, 's3:ReplicateObject', own)).toBe('Allowed');
+    expect(await ask(A, replication, 's3:ReplicateTags', own)).toBe('Allowed');
+    expect(await ask(A, reports, 's3:ReplicateObject', `${A}/reports/weekly/2026-11-23.json`)).toBe('Allowed');
+    expect(await ask(A, drill, 's3:GetObject', own)).toBe('Allowed');
+    expect(await ask(A, drill, 's3:ListBucket', `${A}/rdr-sessions`)).toBe('Allowed');
+  });
+
+  it.each([
+    ['replicate a replica (a newer version over it)', replication, 's3:ReplicateObject', other],
+    ['replicate tags onto a replica', replication, 's3:ReplicateTags', other],
+    ['put an object', replication, 's3:PutObject', other],
+    ['write at the root, outside every prefix', replication, 's3:ReplicateObject', 'rdr-sessions-prod-20261121-0200-0001.rdb'],
+    ['read a replica', drill, 's3:GetObject', other],
+    ['list the replicas', drill, 's3:ListBucket', `${B}/`],
+  ])("refuses an account to %s under another account's prefix", async (_what, role, action, key) => {
+    expect(await ask(A, role, action, key)).toMatch(/Denied$/);
+  });
+
+  it('refuses a delete under its own prefix, a role of another name, and an account outside the organization', async () => {
+    expect(await ask(A, replication, 's3:DeleteObjectVersion', own)).toBe('ExplicitlyDenied');
+    expect(await ask(A, 'Admin', 's3:ReplicateObject', own)).toMatch(/Denied$/);
+    expect(await ask(A, 'Admin', 's3:PutObject', own)).toMatch(/Denied$/);
+    expect(await ask(A, replication, 's3:ReplicateObject', own, 'o-zzzzzzzzzz')).toMatch(/Denied$/);
+  });
+
+  it('the same simulation finds a planted grant of the whole bucket (the check can fail)', async () => {
+    const planted = org.policy.Statement.map((s) => (s.Sid === 'ReplicasFromOrganizationAccounts' ? { ...s, Resource: `arn:aws:s3:::${BUCKET}/*` } : s)).filter(
+      (s) => s.Sid !== 'NoAccountWritesUnderAnother',
+    );
+    const saved = org.policy.Statement;
+    org.policy.Statement = planted;
+    try {
+      expect(await ask(A, replication, 's3:ReplicateObject', other)).toBe('Allowed');
+    } finally {
+      org.policy.Statement = saved;
+    }
+  });
+});
+
+describe('a vault that lists its accounts', () => {
+  it('is estimated high but close: at or over the synthesized policy, by less than 1 KB (four accounts)', () => {
+    for (const [n, drills] of [
+      [1, false],
+      [40, false],
+      [40, true],
+    ] as const) {
+      const config = configWith({ workloadAccounts: accounts(n) }, drills);
+      const actual = vaultPolicy(config).bytes;
+      const estimate = listedVaultPolicyBytes({
+        deployment: 'vaulted',
+        vaultAccount: VAULT,
+        vaultRegion: 'eu-central-1',
+        primaryRegion: 'eu-west-1',
+        drRegion: 'eu-central-1',
+        accounts: n,
+      });
+      expect(estimate, `${n} accounts, drills ${drills}`).toBeGreaterThanOrEqual(actual);
+      expect(estimate - actual, `${n} accounts, drills ${drills}`).toBeLessThan(1024);
+    }
+  });
+
+  it('past the limit (300 accounts) is refused in one line naming vault.organizationId; 60 fit', () => {
+    const problem = vaultPolicySizeProblem(configWith({ workloadAccounts: accounts(300) }));
+    expect(problem).toMatch(
+      /^vault\.workloadAccounts lists 300 accounts: the vault bucket policy would be about \d+ bytes, past S3's 20480-byte limit \(about \d+ accounts fit\)\. Give vault\.organizationId/,
+    );
+    expect(problem).not.toContain('\n');
+    expect(vaultPolicySizeProblem(configWith({ workloadAccounts: accounts(60) }))).toBeUndefined();
+    expect(() => new RedisDrVault(new App(), 'V', configWith({ workloadAccounts: accounts(300) }) as never)).toThrow(/vault\.organizationId/);
+  });
+
+  it('beside vault.organizationId is refused: one grant or the other', () => {
+    expect(vaultPolicySizeProblem(configWith({ organizationId: ORG, workloadAccounts: [A] }))).toMatch(
+      /^vault\.workloadAccounts must be left out with vault\.organizationId/,
+    );
+  });
+});
