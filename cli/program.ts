@@ -24,6 +24,7 @@ import { drillCommand } from './commands/drill/command.js';
 import { migrateCommand } from './commands/migrate/command.js';
 import { pruneCommand } from './commands/prune/command.js';
 import { reportCommand } from './commands/report/command.js';
+import { scrubCommand } from './commands/scrub/command.js';
 import { restoreCommand } from './commands/restore/command.js';
 import { restoreAofCommand } from './commands/restore-aof/command.js';
 import { retentionCommand } from './commands/retention/command.js';
@@ -112,6 +113,7 @@ export function createProgram(env: CliEnv = {}): Command {
   historyCommand(program);
   reportCommand(program, env);
   backupCommand(program);
+  scrubCommand(program);
   shipAofCommand(program);
   restoreAofCommand(program);
   completionCommand(program);

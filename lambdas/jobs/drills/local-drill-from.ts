@@ -95,6 +95,6 @@ export async function recordLocalDrill(at: DrillPoint, result: LocalDrillResult,
     ...(startedBy ? { startedBy } : {}),
   };
   const name = drillRecordName(at.target, startedAt);
-  await at.store.putDrillRecord(name, Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8'));
+  await at.store.putRecord(name, Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8'));
   return name;
 }

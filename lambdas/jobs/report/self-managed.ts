@@ -12,7 +12,10 @@
 import type { ReportOutputs } from '../../adapters/host/report-files.js';
 import { FileBackupStore, parseDestination } from '../../adapters/storage/backup-store.js';
 import { buildReport } from '../../domain/report/build.js';
-import type { CacheFacts, DrillFact, DrReport, HoldFact, ReportFacts } from '../../domain/report/model.js';
+import type { CacheFacts, DrillFact, DrReport, HoldFact, ReportFacts, ScrubCoverage } from '../../domain/report/model.js';
+import { scrubCoverage } from '../../domain/scrub/coverage.js';
+import { scrubHistory } from '../../domain/scrub/record.js';
+import { scrubbableCopies, scrubRecords } from '../scrub/self-managed.js';
 import { DRILL_RECORD_PREFIX, drillFactOf, parseDrillRecord } from '../../domain/self-managed/drill-record.js';
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
@@ -139,13 +142,30 @@ export async function reportOfDestination(
   }
   const files: StoredBackup[] = await store.list();
   // The drills `drill local --from` recorded there; a record that does not parse is left out (never guessed).
-  const drills = (await store.drillRecords(DRILL_RECORD_PREFIX))
+  const drills = (await store.records(DRILL_RECORD_PREFIX))
     .map((r) => parseDrillRecord(r.body.toString('utf8')))
     .filter((r) => r !== undefined)
     .map(drillFactOf);
-  const report = buildReport(selfManagedReportFacts(files, { ...options, destination: destination.url }, drills));
+  const scrub = await scrubCoverageAt(store, options.until);
+  const report = buildReport({ ...selfManagedReportFacts(files, { ...options, destination: destination.url }, drills), scrub });
   const written = await writeLocalReport(outputs, { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) });
   return { report, written };
+}
+
+/**
+ * The scrub's coverage of a destination at `until`, from the runs' records
+ * beside the backups (`redis-dr scrub`), against the bound the newest run
+ * was given (30 days when none ran).
+ */
+async function scrubCoverageAt(store: BackupStore, until: Date): Promise<ScrubCoverage> {
+  const [copies, records] = await Promise.all([scrubbableCopies(store), scrubRecords(store)]);
+  const upTo = records.filter((r) => Date.parse(r.startedAt) <= until.getTime()).sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  const newest = upTo.at(-1);
+  return scrubCoverage(
+    copies.filter((c) => c.arrivedAt <= until),
+    scrubHistory(upTo),
+    { days: newest?.days ?? 30, now: until, ...(newest ? { lastRunAt: new Date(newest.startedAt) } : {}) },
+  );
 }
 
 /** The destination named is none (a usage error for the CLI). */
