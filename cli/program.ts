@@ -23,6 +23,7 @@ import { exportCommand } from './commands/export/command.js';
 import { drillCommand } from './commands/drill/command.js';
 import { migrateCommand } from './commands/migrate/command.js';
 import { pruneCommand } from './commands/prune/command.js';
+import { attestCommand } from './commands/attest/command.js';
 import { reportCommand } from './commands/report/command.js';
 import { scrubCommand } from './commands/scrub/command.js';
 import { restoreCommand } from './commands/restore/command.js';
@@ -114,6 +115,7 @@ export function createProgram(env: CliEnv = {}): Command {
   reportCommand(program, env);
   backupCommand(program);
   scrubCommand(program);
+  attestCommand(program);
   shipAofCommand(program);
   restoreAofCommand(program);
   completionCommand(program);

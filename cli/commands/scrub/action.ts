@@ -8,6 +8,7 @@ export interface ScrubOptions {
   readonly sample?: number;
   readonly days: number;
   readonly s3Endpoint?: string;
+  readonly signingKey?: string;
   readonly json?: boolean;
 }
 
@@ -25,6 +26,7 @@ export async function scrubAction(o: ScrubOptions): Promise<void> {
     ...(o.all ? { all: true } : {}),
     ...(o.sample !== undefined ? { sample: o.sample } : {}),
     ...(o.s3Endpoint ? { s3Endpoint: o.s3Endpoint } : {}),
+    ...(o.signingKey !== undefined ? { signingKey: o.signingKey } : {}),
   });
   const bad = run.record.results.filter((r) => !r.ok);
   const c = run.coverage;

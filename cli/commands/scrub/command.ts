@@ -20,6 +20,7 @@ export function scrubCommand(program: Command): void {
       positiveInt('--sample', 1),
     )
     .option('--days <n>', 'every copy re-read within this many days (run the scrub daily)', positiveInt('--days', 1), 30)
+    .option('--signing-key <pem>', 'an Ed25519 private key file: the run’s record is signed into the destination’s chain (redis-dr attest checks it)')
     .option('--s3-endpoint <url>', 'with an s3:// --destination on an S3-compatible store: its endpoint')
     .option('--json', 'print the run’s record and the coverage as JSON')
     .action(async (o: ScrubOptions) => (await import('./action.js')).scrubAction(o));

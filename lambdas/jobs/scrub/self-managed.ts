@@ -17,6 +17,7 @@ import { judgeReRead } from '../../domain/scrub/judge.js';
 import { parseScrubRecord, SCRUB_RECORD_PREFIX, type ScrubRecord, type ScrubResult, scrubHistory, scrubRecordName } from '../../domain/scrub/record.js';
 import { selectScrubSample } from '../../domain/scrub/sample.js';
 import { parseBackupFileName } from '../../domain/self-managed/backup.js';
+import { loadSigner, signForDestination } from '../attest/sign.js';
 import { verifyRdbBody } from '../dr-copies/verify-file.js';
 import { openBackupStore } from '../self-managed/clients.js';
 
@@ -31,6 +32,8 @@ export interface ScrubRequest {
   readonly all?: boolean;
   /** Copies to re-read this run (the due ones always are). @default a `days`-th of them */
   readonly sample?: number;
+  /** An Ed25519 private key file (PEM): the run's record is signed into the destination's chain (domain/attest/chain.ts). */
+  readonly signingKey?: string;
 }
 
 /** What a scrub is given: the clock, the random source, and (for tests) the store. */
@@ -114,6 +117,8 @@ async function reReadOne(store: BackupStore, file: string, size: number): Promis
 export async function runScrub(req: ScrubRequest, deps: ScrubDeps = {}): Promise<ScrubRun> {
   const days = req.days ?? 30;
   const now = deps.now ?? (() => new Date());
+  // A key that cannot sign is refused before anything is read (exit 2), not after the re-reads.
+  const signer = req.signingKey === undefined ? undefined : await loadSigner('--signing-key', req.signingKey);
   const store = deps.store ?? (await openBackupStore(req.destination, req.s3Endpoint, '--destination', false));
   const startedAt = now();
   const copies = await scrubbableCopies(store);
@@ -143,7 +148,8 @@ export async function runScrub(req: ScrubRequest, deps: ScrubDeps = {}): Promise
     results,
   };
   const recordName = scrubRecordName(startedAt);
-  await store.putRecord(recordName, Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8'));
+  const stored = signer ? await signForDestination(store, record, signer, now()) : record;
+  await store.putRecord(recordName, Buffer.from(`${JSON.stringify(stored, null, 2)}\n`, 'utf8'));
   const all = [...earlier, record];
   const coverage = scrubCoverage(copies, scrubHistory(all), { days, now: now(), lastRunAt: startedAt });
   return { destination: store.url, record, recordName, due, coverage };

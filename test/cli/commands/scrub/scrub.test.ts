@@ -40,7 +40,7 @@ describe('redis-dr scrub', () => {
     const p = server.client().pipeline();
     for (let i = 0; i < 2000; i++) p.set(`k:${i}`, `value-${i}-${'x'.repeat(i % 50)}`);
     await p.exec();
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     restoreCredentials();
     await Promise.all([server?.stop(), moto?.stop()]);
