@@ -16,6 +16,7 @@ export interface ReportOptions {
   readonly rtoMinutes: string;
   readonly timeZone: string;
   readonly minRetentionDays?: string;
+  readonly maxRetentionDays?: string;
   readonly html?: string;
   readonly json?: string;
   readonly csv?: string;
@@ -93,6 +94,8 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
   const minRetention = options.minRetentionDays === undefined ? undefined : positive('--min-retention-days', options.minRetentionDays);
 
   if (options.destination === undefined) {
+    if (options.maxRetentionDays !== undefined)
+      throw new UsageError('--max-retention-days goes with --destination (self-managed backups): for ElastiCache plans it is not built yet');
     const config = loadCliConfig(options.config);
     const aws = new CliAws(config, env, vaultAccess(config, options.vaultProfile));
     await runAwsCommand('report', aws, async () => {
@@ -127,6 +130,7 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
         rtoMinutes: positive('--rto-minutes', options.rtoMinutes),
         timeZone: options.timeZone,
         minRetentionDays: minRetention ?? 30,
+        ...(options.maxRetentionDays !== undefined ? { maxRetentionDays: positive('--max-retention-days', options.maxRetentionDays) } : {}),
       },
       outputs,
     );

@@ -2,9 +2,10 @@
  * The report's checks beyond the per-cache controls, one line each, that
  * fail the report as a control does: the scrub's coverage (a copy whose
  * newest re-read found it bad; a copy not read and found good within the
- * bound). Pure.
+ * bound), and maximum retention (max-retention.ts). Pure.
  */
-import type { AuditResult, ScrubCoverage } from './model.js';
+import { maxRetentionAudits } from './max-retention.js';
+import type { AuditResult, RetainedCopy, ScrubCoverage } from './model.js';
 
 const isoTime = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -31,6 +32,14 @@ export function scrubAudits(scrub: ScrubCoverage, deployment: string): AuditResu
 }
 
 /** Every report-wide check the facts allow. */
-export function reportAudits(facts: { readonly deployment: string; readonly scrub?: ScrubCoverage }): AuditResult[] {
-  return [...(facts.scrub ? scrubAudits(facts.scrub, facts.deployment) : [])];
+export function reportAudits(facts: {
+  readonly deployment: string;
+  readonly until: Date;
+  readonly scrub?: ScrubCoverage;
+  readonly maxRetention?: { readonly days: number; readonly copies: readonly RetainedCopy[] };
+}): AuditResult[] {
+  return [
+    ...(facts.scrub ? scrubAudits(facts.scrub, facts.deployment) : []),
+    ...(facts.maxRetention ? maxRetentionAudits(facts.maxRetention.copies, facts.maxRetention.days, facts.until) : []),
+  ];
 }

@@ -6,7 +6,6 @@
  * Audit Manager's terms, pass / fail / not applicable per cache, each with
  * the reason. Pure: the facts and the period come in, the report goes out.
  */
-
 /** A recovery point (snapshot or self-managed backup) of one cache. */
 export interface PointFact {
   readonly name: string;
@@ -100,6 +99,8 @@ export interface ReportFacts {
   readonly simulated?: string;
   /** The scrub's coverage, where copies are re-read on a schedule (a self-managed destination's `redis-dr scrub`). */
   readonly scrub?: ScrubCoverage;
+  /** The maximum retention and every copy kept, with its hold (report/max-retention.ts). Absent: no maximum set. */
+  readonly maxRetention?: { readonly days: number; readonly copies: readonly RetainedCopy[] };
 }
 
 /** Report sections that can be not collected. */
@@ -217,4 +218,14 @@ export interface AuditResult {
   readonly subject: string;
   readonly verdict: 'pass' | 'fail';
   readonly why: string;
+}
+
+/** A copy that is kept: where (primary snapshot, DR copy, vault replica, a destination's backup), since when, and what holds it. */
+export interface RetainedCopy {
+  readonly cache: string;
+  readonly point: string;
+  /** `primary`, `dr`, `vault` or the destination's URL. */
+  readonly where: string;
+  readonly at: Date;
+  readonly hold?: { readonly reason?: string; readonly expiresAt?: Date };
 }

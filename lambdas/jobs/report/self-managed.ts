@@ -12,7 +12,7 @@
 import type { ReportOutputs } from '../../adapters/host/report-files.js';
 import { FileBackupStore, parseDestination } from '../../adapters/storage/backup-store.js';
 import { buildReport } from '../../domain/report/build.js';
-import type { CacheFacts, DrillFact, DrReport, HoldFact, ReportFacts, ScrubCoverage } from '../../domain/report/model.js';
+import type { CacheFacts, DrillFact, DrReport, HoldFact, ReportFacts, RetainedCopy, ScrubCoverage } from '../../domain/report/model.js';
 import { scrubCoverage } from '../../domain/scrub/coverage.js';
 import { scrubHistory } from '../../domain/scrub/record.js';
 import { scrubbableCopies, scrubRecords } from '../scrub/self-managed.js';
@@ -33,6 +33,8 @@ export interface SelfManagedReportOptions {
   readonly rtoMinutes: number;
   readonly timeZone: string;
   readonly minRetentionDays: number;
+  /** No backup is to be kept longer than this, days, unless a hold keeps it (report/max-retention.ts). */
+  readonly maxRetentionDays?: number;
 }
 
 const DAY = 86_400_000;
@@ -45,6 +47,18 @@ export function backupHolds(files: readonly StoredBackup[]): HoldFact[] {
     if (parsed && file.hold !== undefined) holds.push({ cache: parsed.target, point: file.file, since: parsed.at, reason: file.hold });
   }
   return holds;
+}
+
+/**
+ * The backups redis-dr wrote at a destination as copies kept, each with its
+ * hold (a collapse hold has a reason and no expiry: it lasts until released).
+ */
+export function retainedCopies(files: readonly StoredBackup[], destination: string): RetainedCopy[] {
+  return files.flatMap((f) => {
+    const parsed = parseBackupFileName(f.file);
+    if (!parsed || f.tier === undefined) return [];
+    return [{ cache: parsed.target, point: f.file, where: destination, at: parsed.at, ...(f.hold !== undefined ? { hold: { reason: f.hold } } : {}) }];
+  });
 }
 
 /** The report's facts from the files of one destination (its `list()`). */
@@ -94,6 +108,7 @@ export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfMa
     alarms: [],
     holds: backupHolds(files),
     minRetentionDays: o.minRetentionDays,
+    ...(o.maxRetentionDays !== undefined ? { maxRetention: { days: o.maxRetentionDays, copies: retainedCopies(files, o.destination) } } : {}),
     // A destination knows the servers that back up into it, not the ones that do not, and pages through the
     // heartbeat's monitor rather than alarms: "not collected", never an empty "none" that reads as a pass.
     notCollected: {
