@@ -24,6 +24,7 @@ import { drillCommand } from './commands/drill/command.js';
 import { migrateCommand } from './commands/migrate/command.js';
 import { pruneCommand } from './commands/prune/command.js';
 import { attestCommand } from './commands/attest/command.js';
+import { policyCommand } from './commands/policy/command.js';
 import { reportCommand } from './commands/report/command.js';
 import { scrubCommand } from './commands/scrub/command.js';
 import { restoreCommand } from './commands/restore/command.js';
@@ -116,6 +117,7 @@ export function createProgram(env: CliEnv = {}): Command {
   backupCommand(program);
   scrubCommand(program);
   attestCommand(program);
+  policyCommand(program);
   shipAofCommand(program);
   restoreAofCommand(program);
   completionCommand(program);
