@@ -1,5 +1,5 @@
 import { runScrub } from '../../../lambdas/jobs/scrub/self-managed.js';
-import { UsageError } from '../../../lambdas/jobs/usage-error.js';
+import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** `redis-dr scrub`'s options (cli/commands/scrub/command.ts). */
 export interface ScrubOptions {

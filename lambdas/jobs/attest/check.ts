@@ -6,7 +6,7 @@
  */
 import { MissingFileError, readKeyFile, readRecordFiles } from '../../adapters/host/record-files.js';
 import { type ChainVerdict, ed25519PublicKey, type NamedRecord, verifyChain } from '../../domain/attest/chain.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../kernel/usage-error.js';
 
 /** What to check. */
 export interface AttestRequest {

@@ -7,7 +7,7 @@
 import { MissingFileError, readKeyFile } from '../../adapters/host/record-files.js';
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { type Attestation, attest, chainHead, ed25519Signer, type Signer } from '../../domain/attest/chain.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../kernel/usage-error.js';
 
 /** Names of every record redis-dr keeps beside the backups start so (drills', scrubs'). */
 const RECORD_PREFIX = 'redis-dr-';

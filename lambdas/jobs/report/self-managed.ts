@@ -15,7 +15,7 @@ import { buildReport } from '../../domain/report/build.js';
 import type { CacheFacts, DrillFact, DrReport, HoldFact, ReportFacts, RetainedCopy, ScrubCoverage } from '../../domain/report/model.js';
 import { scrubCoverage } from '../../domain/scrub/coverage.js';
 import { scrubHistory } from '../../domain/scrub/record.js';
-import { scrubbableCopies, scrubRecords } from '../scrub/self-managed.js';
+import { scrubbableCopies, scrubRecords } from '../self-managed/scrub-ledger.js';
 import { DRILL_RECORD_PREFIX, drillFactOf, parseDrillRecord } from '../../domain/self-managed/drill-record.js';
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';

@@ -14,12 +14,12 @@ import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import type { ScrubCoverage } from '../../domain/report/model.js';
 import { scrubCandidates, scrubCoverage } from '../../domain/scrub/coverage.js';
 import { judgeReRead } from '../../domain/scrub/judge.js';
-import { parseScrubRecord, SCRUB_RECORD_PREFIX, type ScrubRecord, type ScrubResult, scrubHistory, scrubRecordName } from '../../domain/scrub/record.js';
+import { type ScrubRecord, type ScrubResult, scrubHistory, scrubRecordName } from '../../domain/scrub/record.js';
 import { selectScrubSample } from '../../domain/scrub/sample.js';
-import { parseBackupFileName } from '../../domain/self-managed/backup.js';
 import { loadSigner, signForDestination } from '../attest/sign.js';
 import { verifyRdbBody } from '../dr-copies/verify-file.js';
 import { openBackupStore } from '../self-managed/clients.js';
+import { scrubbableCopies, scrubRecords } from '../self-managed/scrub-ledger.js';
 
 /** What to scrub and how much. */
 export interface ScrubRequest {
@@ -55,19 +55,6 @@ export interface ScrubRun {
   readonly due: readonly string[];
   /** The coverage after this run. */
   readonly coverage: ScrubCoverage;
-}
-
-/** The copies redis-dr wrote at a destination (a record and a backup's name), with when each arrived. */
-export async function scrubbableCopies(store: BackupStore): Promise<{ file: string; size: number; arrivedAt: Date }[]> {
-  return (await store.list()).flatMap((f) => {
-    const parsed = parseBackupFileName(f.file);
-    return f.tier !== undefined && parsed ? [{ file: f.file, size: f.size, arrivedAt: parsed.at }] : [];
-  });
-}
-
-/** The scrub runs' records at a destination (one that does not parse is left out, never guessed). */
-export async function scrubRecords(store: BackupStore): Promise<ScrubRecord[]> {
-  return (await store.records(SCRUB_RECORD_PREFIX)).map((r) => parseScrubRecord(r.body.toString('utf8'))).filter((r) => r !== undefined);
 }
 
 /** Re-reads one copy and judges it; a copy that cannot be read is a problem of that copy, never skipped. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storageS3Client } from '../../../../lambdas/adapters/aws/storage-s3.js';
+import { storageS3Client } from '../../../../lambdas/adapters/aws/s3/client.js';
 import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
 import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
 import { runScrub } from '../../../../lambdas/jobs/scrub/self-managed.js';
