@@ -61,3 +61,16 @@ export async function startMotoS3(): Promise<MotoS3> {
     }
   }
 }
+
+/** Sets the dummy AWS credentials moto takes (the SDK's default chain reads them); returns what puts the old ones back. */
+export function useMotoCredentials(): () => void {
+  const saved = { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}

@@ -37,6 +37,10 @@ export function drillCommand(program: Command, env: CliEnv = {}): void {
     .option('--target <name>', 'with --from: the target whose backup to drill (needed when the destination holds several)')
     .option('--point <file>', 'with --from: the backup to drill (a file name, e.g. rdr-cache-20261123-0300.rdb) instead of the newest')
     .option('--s3-endpoint <url>', 'with an s3:// --from on an S3-compatible store: its endpoint')
+    .option(
+      '--signing-key <pem>',
+      'with --from: an Ed25519 private key file; the drill record is signed into the destination’s chain (redis-dr attest checks it)',
+    )
     .option('--expect-keys <keys>', 'keys that must exist after the load, separated by commas (database 0; may be repeated)', commaList('--expect-keys'))
     .option(
       '--expect-key-count <n>',

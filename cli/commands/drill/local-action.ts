@@ -10,6 +10,7 @@ import type { CheckResult } from '../../../lambdas/domain/drills/drill.js';
 import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../lambdas/domain/drills/defaults.js';
 import type { LocalDrillChecks } from '../../../lambdas/domain/drills/local.js';
 import { DrillScratch, drillInput, drillServerBinary, type LocalDrillResult, runLocalDrill } from '../../../lambdas/jobs/drills/local-drill.js';
+import { loadSigner } from '../../../lambdas/jobs/attest/sign.js';
 import { drillPointOf, recordLocalDrill } from '../../../lambdas/jobs/drills/local-drill-from.js';
 import { connectionProblem } from '../../failure.js';
 import { formatReport } from '../../rdb-report.js';
@@ -22,6 +23,7 @@ export interface DrillLocalCliOptions {
   readonly target?: string;
   readonly point?: string;
   readonly s3Endpoint?: string;
+  readonly signingKey?: string;
   readonly expectKeys?: string[];
   readonly expectKeyCount?: number;
   readonly tolerancePct?: number;
@@ -99,6 +101,8 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
     ['--s3-endpoint', o.s3Endpoint],
   ] as const)
     if (value !== undefined && o.from === undefined) throw new UsageError(`${option} goes with --from <destination>: drop it, or drill from a destination`);
+  if (o.signingKey !== undefined && o.from === undefined) throw new UsageError('--signing-key goes with --from (it signs the record left beside the backups)');
+  const signer = o.signingKey !== undefined ? await loadSigner('--signing-key', o.signingKey) : undefined;
   const from = o.from !== undefined ? await drillPointOf({ from: o.from, target: o.target, point: o.point, s3Endpoint: o.s3Endpoint }) : undefined;
   const input = from?.input ?? drillInput(o.rdb!);
   const startedAt = new Date();
@@ -155,7 +159,7 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
     if (from) {
       // Recorded beside the backups, read back, or the drill does not count (its report could not see it): said, exit 1.
       try {
-        recorded = await recordLocalDrill(from, full, startedAt, [process.env.USER, process.env.HOSTNAME].filter(Boolean).join('@') || undefined);
+        recorded = await recordLocalDrill(from, full, startedAt, [process.env.USER, process.env.HOSTNAME].filter(Boolean).join('@') || undefined, signer);
       } catch (err) {
         notRecorded = `the drill ran, but its record was not written in ${o.from}: ${err instanceof Error ? err.message : String(err)}`;
         full = { ...full, ok: false };

@@ -16,6 +16,7 @@ export interface ReportOptions {
   readonly rtoMinutes: string;
   readonly timeZone: string;
   readonly minRetentionDays?: string;
+  readonly maxRetentionDays?: string;
   readonly html?: string;
   readonly json?: string;
   readonly csv?: string;
@@ -40,6 +41,14 @@ function positive(option: string, value: string): number {
   return n;
 }
 
+/** The scrub's coverage in a line (where the report has one): the auditors' "stored copies tested again". */
+function scrubLine(report: DrReport): string {
+  const s = report.scrub;
+  if (!s) return '';
+  const oldest = s.oldestRead ? `; read longest ago: ${s.oldestRead.file} (${s.oldestRead.at.toISOString().replace(/\.\d{3}Z$/, 'Z')})` : '';
+  return `  SCRUB ${s.readWithinDays} of ${s.copies} copies read and found good within ${s.days} days, ${s.reRead} re-read by a scrub${oldest}\n`;
+}
+
 /**
  * The control summary, the failed controls, the facts not read, what the
  * scheduled reports' vault copies say and the files written; the exit code
@@ -47,18 +56,21 @@ function positive(option: string, value: string): number {
  */
 function printReport(report: DrReport, written: readonly string[], what: string, vaultCopies: readonly string[] = []): number {
   const failed = report.controls.filter((c) => c.verdict === 'fail');
+  const audits = (report.audits ?? []).filter((a) => a.verdict === 'fail');
   const partial = report.problems.length > 0;
-  const head = partial ? 'PARTIAL' : failed.length === 0 ? 'OK' : 'CONTROLS FAILED';
+  const head = partial ? 'PARTIAL' : failed.length + audits.length === 0 ? 'OK' : 'CONTROLS FAILED';
   process.stdout.write(
     `${head} ${report.deployment}: ${report.caches.length} ${what}, ${report.since.toISOString()} to ${report.until.toISOString()}: ` +
       `${report.summary.pass} pass, ${report.summary.fail} fail, ${report.summary.notApplicable} n/a\n` +
       failed.map((c) => `  FAIL ${c.cache} ${c.control}: ${c.why}\n`).join('') +
+      audits.map((a) => `  FAIL ${a.check} ${a.subject}: ${a.why}\n`).join('') +
+      scrubLine(report) +
       report.problems.map((p) => `  NOT READ ${p}\n`).join('') +
       vaultCopies.map((v) => `  VAULT COPY ${v}\n`).join('') +
       written.map((w) => `  wrote ${w}\n`).join(''),
   );
   // The report was written either way; a failing control or a fact not read is what the run says by its exit code.
-  return failed.length > 0 || partial ? 1 : 0;
+  return failed.length + audits.length > 0 || partial ? 1 : 0;
 }
 
 /**
@@ -82,6 +94,8 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
   const minRetention = options.minRetentionDays === undefined ? undefined : positive('--min-retention-days', options.minRetentionDays);
 
   if (options.destination === undefined) {
+    if (options.maxRetentionDays !== undefined)
+      throw new UsageError('--max-retention-days goes with --destination (self-managed backups): for ElastiCache plans it is not built yet');
     const config = loadCliConfig(options.config);
     const aws = new CliAws(config, env, vaultAccess(config, options.vaultProfile));
     await runAwsCommand('report', aws, async () => {
@@ -116,6 +130,7 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
         rtoMinutes: positive('--rto-minutes', options.rtoMinutes),
         timeZone: options.timeZone,
         minRetentionDays: minRetention ?? 30,
+        ...(options.maxRetentionDays !== undefined ? { maxRetentionDays: positive('--max-retention-days', options.maxRetentionDays) } : {}),
       },
       outputs,
     );

@@ -19,6 +19,10 @@ export function reportCommand(program: Command, env: CliEnv = {}): void {
     .option('--rto-minutes <n>', 'with --destination: the restore time the drills `drill local --from` recorded are held to, minutes', '60')
     .option('--time-zone <tz>', 'with --destination: the time zone days are counted in', 'UTC')
     .option('--min-retention-days <n>', 'the retention every target must reach, days (default: config report.minRetentionDays, else 30)')
+    .option(
+      '--max-retention-days <n>',
+      'with --destination: no backup kept longer than this unless a hold with a reason and an expiry keeps it (PCI DSS 3, GDPR); each copy past it is listed, FAIL without such a hold',
+    )
     .option('--html <file>', 'write the HTML report here')
     .option('--json <file>', 'write the JSON report here')
     .option('--csv <dir>', 'write the CSV files (controls, recovery points, copies, drills, alarms) into this folder')

@@ -3,13 +3,14 @@
  * S3-compatible store); loaded only for s3:// destinations. See backup-store.ts.
  */
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { RecordedCopy } from '../../domain/scrub/judge.js';
 import { formatReadBackTag, parseReadBackTag, type StoredBackup } from '../../domain/self-managed/backup.js';
 import { TAGS, isTier } from '../../domain/plans/types.js';
 import type { BackupContent, BackupMeta, BackupStore, LeaseAttempt, ReadBackRecord, WrittenBackup } from './backup-store.js';
 import { describeHolder, formatLease, leaseName, parseLease, staleLease, type FoundLease, type LeaseHolder } from '../../domain/self-managed/lease.js';
 import { processAlive, thisPidScope } from '../host/process.js';
 import { errorName } from '../aws/errors.js';
-import { KeyExistsError, PutError, putFault, storeError } from './object-store.js';
+import { KeyExistsError, PutError, putFault, readStored, storeError } from './object-store.js';
 import { S3ObjectStore, type UploadShape } from './object-store-s3.js';
 
 /** What S3 answers a conditional write another writer won (`If-None-Match`/`If-Match`). */
@@ -162,7 +163,7 @@ export class S3BackupStore implements BackupStore {
     return `s3://${this.bucket}/${this.prefix}${file}`;
   }
 
-  async putDrillRecord(name: string, body: Buffer): Promise<void> {
+  async putRecord(name: string, body: Buffer): Promise<void> {
     try {
       await this.objects.put(name, body, { ifExists: 'fail', contentType: 'application/json' });
     } catch (err) {
@@ -170,7 +171,7 @@ export class S3BackupStore implements BackupStore {
     }
   }
 
-  async drillRecords(prefix: string): Promise<{ name: string; body: Buffer }[]> {
+  async records(prefix: string): Promise<{ name: string; body: Buffer }[]> {
     try {
       const out: { name: string; body: Buffer }[] = [];
       for (const o of (await this.objects.list()).filter((x) => x.key.startsWith(prefix))) out.push({ name: o.key, body: await this.objects.get(o.key) });
@@ -178,6 +179,29 @@ export class S3BackupStore implements BackupStore {
     } catch (err) {
       throw storeError(this.url, 'list the drill records', err);
     }
+  }
+
+  read(file: string): Promise<AsyncIterable<Uint8Array>> {
+    return readStored(this.objects, this.url, file);
+  }
+
+  /** The record in the object's tags: the read-back (length, SHA-256) and the key counts. */
+  async recordedCopy(file: string): Promise<RecordedCopy | undefined> {
+    let tags: Record<string, string>;
+    try {
+      tags = await this.objects.tags(file);
+    } catch (err) {
+      throw storeError(this.url, `read the tags of ${file}`, err);
+    }
+    if (tags[TAGS.managed] !== 'true' || !isTier(tags[TAGS.tier])) return undefined;
+    const readBack = parseReadBackTag(tags[TAGS.readBack]);
+    const keys = Number(tags[TAGS.keys]);
+    const dbs = parseDbsTag(tags[TAGS.dbs]);
+    return {
+      ...(readBack ? { readBack } : {}),
+      ...(tags[TAGS.keys] !== undefined && Number.isInteger(keys) && keys >= 0 ? { keys } : {}),
+      ...(dbs ? { keysByDb: dbs } : {}),
+    };
   }
 
   /** S3 keeps a backup's record in its tags: nothing is left beside a deleted object. */

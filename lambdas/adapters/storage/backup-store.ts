@@ -16,11 +16,12 @@
  */
 import { link, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RecordedCopy } from '../../domain/scrub/judge.js';
 import type { StoredBackup } from '../../domain/self-managed/backup.js';
 import { describeHolder, type FoundLease, type LeaseHolder, formatLease, leaseName, parseLease, staleLease } from '../../domain/self-managed/lease.js';
 import { isTier, type Tier } from '../../domain/plans/types.js';
 import { processAlive, thisPidScope } from '../host/process.js';
-import { KeyExistsError, putFault, storeError, type ReadBackHow } from './object-store.js';
+import { KeyExistsError, putFault, readStored, storeError, type ReadBackHow } from './object-store.js';
 import { FileObjectStore, type OpenFile } from './object-store-file.js';
 
 export { storeError } from './object-store.js';
@@ -101,10 +102,14 @@ export interface BackupStore {
   exists(file: string): Promise<boolean>;
   /** Where `file` is, for a reader: a local path (a folder) or `s3://bucket/key`. */
   location(file: string): string;
-  /** Stores a drill's record (`drill local --from`) under `name`, read back like every put. */
-  putDrillRecord(name: string, body: Buffer): Promise<void>;
-  /** The drill records there (names starting with `prefix`), each with its bytes. */
-  drillRecords(prefix: string): Promise<{ readonly name: string; readonly body: Buffer }[]>;
+  /** Stores a record redis-dr keeps beside the backups (a drill's, a scrub run's) under `name`, never replacing one, read back like every put. */
+  putRecord(name: string, body: Buffer): Promise<void>;
+  /** The records there whose names start with `prefix`, each with its bytes. */
+  records(prefix: string): Promise<{ readonly name: string; readonly body: Buffer }[]>;
+  /** The stored bytes of `file`, as they are now (a scrub's re-read). */
+  read(file: string): Promise<AsyncIterable<Uint8Array>>;
+  /** What was recorded of `file` when it was written (lengths, SHA-256s, key counts); undefined when redis-dr recorded nothing. */
+  recordedCopy(file: string): Promise<RecordedCopy | undefined>;
   /**
    * Writes `body` as `file`. After the last byte `commit()` is called: when it
    * throws, nothing is left under the final name (nor a temporary one) and
@@ -366,7 +371,7 @@ export class FileBackupStore implements BackupStore {
     return join(this.dir, file);
   }
 
-  async putDrillRecord(name: string, body: Buffer): Promise<void> {
+  async putRecord(name: string, body: Buffer): Promise<void> {
     try {
       await this.objects.put(name, body, { ifExists: 'fail' });
     } catch (err) {
@@ -374,11 +379,31 @@ export class FileBackupStore implements BackupStore {
     }
   }
 
-  async drillRecords(prefix: string): Promise<{ name: string; body: Buffer }[]> {
+  async records(prefix: string): Promise<{ name: string; body: Buffer }[]> {
     const objects = await this.objects.list().catch(() => []);
     const out: { name: string; body: Buffer }[] = [];
     for (const o of objects.filter((x) => x.key.startsWith(prefix))) out.push({ name: o.key, body: await this.objects.get(o.key) });
     return out;
+  }
+
+  read(file: string): Promise<AsyncIterable<Uint8Array>> {
+    return readStored(this.objects, this.url, file);
+  }
+
+  async recordedCopy(file: string): Promise<RecordedCopy | undefined> {
+    const record = await this.record(file);
+    if (record === undefined || !isTier(record.tier)) return undefined;
+    // The `.sha256` file beside it (sha256sum -c format): a third digest, kept apart from the record.
+    const sidecar = /^([0-9a-f]{64}) {2}/.exec((await this.objects.get(`${file}.sha256`).catch(() => Buffer.alloc(0))).toString('utf8'))?.[1];
+    const rb = record.readBack;
+    return {
+      ...(typeof record.bytes === 'number' ? { bytes: record.bytes } : {}),
+      ...(typeof record.sha256 === 'string' ? { sha256: record.sha256 } : {}),
+      ...(rb && typeof rb.bytes === 'number' && typeof rb.sha256 === 'string' ? { readBack: { bytes: rb.bytes, sha256: rb.sha256 } } : {}),
+      ...(sidecar ? { sidecarSha256: sidecar } : {}),
+      ...(typeof record.keys === 'number' ? { keys: record.keys } : {}),
+      ...(isKeysByDb(record.keysByDb) ? { keysByDb: record.keysByDb } : {}),
+    };
   }
 
   async remove(file: string): Promise<void> {

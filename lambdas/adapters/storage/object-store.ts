@@ -166,3 +166,12 @@ export function putFault(url: string, what: string, err: unknown, signal?: Abort
   if (signal?.aborted && err === signal.reason) return err;
   return storeError(url, what, err instanceof PutError ? err.cause : err);
 }
+
+/** The stored bytes of `key` as a stream; a fault names the destination (what a backup store's `read` gives). */
+export async function readStored(objects: ObjectStore, url: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+  try {
+    return await objects.getStream(key);
+  } catch (err) {
+    throw storeError(url, `read ${key}`, err);
+  }
+}

@@ -4,6 +4,7 @@
  * Pure.
  */
 import type { AlarmEpisode, CacheFacts, CacheReport, ControlResult, CopyFact, CopySummary, DrillFact, DrReport, ReportFacts, RpoAttainment } from './model.js';
+import { reportAudits } from './audits.js';
 import { readableDuration } from './readable.js';
 
 const MINUTE = 60_000;
@@ -265,5 +266,7 @@ export function buildReport(facts: ReportFacts): DrReport {
     problems: [...(facts.problems ?? []), ...(facts.caches.length === 0 ? ['no cache or backup target was found to report on: nothing was judged'] : [])],
     notCollected: facts.notCollected ?? {},
     ...(facts.simulated !== undefined ? { simulated: facts.simulated } : {}),
+    ...(facts.scrub ? { scrub: facts.scrub } : {}),
+    audits: reportAudits(facts),
   };
 }

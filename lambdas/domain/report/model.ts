@@ -6,7 +6,6 @@
  * Audit Manager's terms, pass / fail / not applicable per cache, each with
  * the reason. Pure: the facts and the period come in, the report goes out.
  */
-
 /** A recovery point (snapshot or self-managed backup) of one cache. */
 export interface PointFact {
   readonly name: string;
@@ -98,6 +97,10 @@ export interface ReportFacts {
   readonly notCollected?: NotCollected;
   /** Set when some facts were made up to show the report (the demo's month of history): what, said on the page's top. */
   readonly simulated?: string;
+  /** The scrub's coverage, where copies are re-read on a schedule (a self-managed destination's `redis-dr scrub`). */
+  readonly scrub?: ScrubCoverage;
+  /** The maximum retention and every copy kept, with its hold (report/max-retention.ts). Absent: no maximum set. */
+  readonly maxRetention?: { readonly days: number; readonly copies: readonly RetainedCopy[] };
 }
 
 /** Report sections that can be not collected. */
@@ -185,4 +188,44 @@ export interface DrReport {
   readonly notCollected: NotCollected;
   /** Some facts were simulated (the demo's history): what, shown first. */
   readonly simulated?: string;
+  /** The scrub's coverage, when the facts had it. */
+  readonly scrub?: ScrubCoverage;
+  /** Report-wide checks (report/audits.ts): a failed one fails the report as a control does. Absent: none made. */
+  readonly audits?: readonly AuditResult[];
+}
+
+/** How far the scrub (the scheduled re-read of stored copies) has got at the report's end (domain/scrub/coverage.ts). */
+export interface ScrubCoverage {
+  /** Every copy is to be read and found good within this many days. */
+  readonly days: number;
+  readonly copies: number;
+  /** Copies read and found good within `days` (a re-read, or the read-back on arrival of a younger copy). */
+  readonly readWithinDays: number;
+  /** Copies re-read by a scrub at least once and found good. */
+  readonly reRead: number;
+  /** The copy read longest ago (never re-read: its arrival), and when. */
+  readonly oldestRead?: { readonly file: string; readonly at: Date };
+  /** Copies whose newest re-read found them bad, with what did not match. */
+  readonly failing: readonly { readonly file: string; readonly at: Date; readonly problems: readonly string[] }[];
+  /** The newest scrub run; absent when none ran. */
+  readonly lastRunAt?: Date;
+}
+
+/** A report-wide check beyond the per-cache controls (scrub coverage, maximum retention, holds), one line each. */
+export interface AuditResult {
+  readonly check: 'scrub' | 'max-retention' | 'hold';
+  /** What it is about: a copy, a hold's point, the destination. */
+  readonly subject: string;
+  readonly verdict: 'pass' | 'fail';
+  readonly why: string;
+}
+
+/** A copy that is kept: where (primary snapshot, DR copy, vault replica, a destination's backup), since when, and what holds it. */
+export interface RetainedCopy {
+  readonly cache: string;
+  readonly point: string;
+  /** `primary`, `dr`, `vault` or the destination's URL. */
+  readonly where: string;
+  readonly at: Date;
+  readonly hold?: { readonly reason?: string; readonly expiresAt?: Date };
 }

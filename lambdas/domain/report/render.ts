@@ -6,6 +6,7 @@
  * Pure.
  */
 import { type CacheReport, type CollectedSection, CONTROLS, type ControlResult, type DrReport } from './model.js';
+import { auditRows, auditsHtml } from './render-audits.js';
 import { esc, readableDuration, readableSeconds, readableTime, withCode } from './readable.js';
 import { copiesPerWeek, rpoTimeline, rtoBars } from './svg.js';
 
@@ -294,6 +295,7 @@ ${table(
   r.notCollected.holds,
 )}
 </section>
+${auditsHtml(r, when)}
 <section><h2 id="alarms">Alarms</h2>
 ${table(
   'Alarms that fired in the period',
@@ -380,6 +382,7 @@ export function reportCsv(r: DrReport): Record<string, string> {
         c.drills.map((d) => [d.cache, d.plan, d.region, iso(d.startedAt), d.passed ? 'true' : 'false', d.rtoSeconds, c.facts.rtoTargetSeconds, d.reason]),
       ),
     ),
+    ...(r.audits && r.audits.length > 0 ? { 'audits.csv': twin(status, ['check', 'subject', 'verdict', 'why'], auditRows(r)) } : {}),
     'alarms.csv': twin(
       csvStatus(r, 'alarms'),
       ['alarm', 'from', 'to', 'minutes_in_alarm'],

@@ -88,10 +88,11 @@ export async function verifyRdbFile(file: string, options: VerifyRdbFileOptions 
 async function verifyOneFile(file: string, options: VerifyRdbFileOptions): Promise<VerifyRdbFileResult> {
   const { body, size } = await openInput(file, options);
   const s3 = /^s3:\/\//i.test(file);
+  if (s3) return verifyRdbBody(body, size, options);
   let envelope: RdbEnvelopeInfo | undefined;
   const verifierOptions = { requireChecksum: options.requireChecksum ?? false, keyDigestSpill: () => tempKeyDigestSpill() };
   let report: RdbReport;
-  if (!s3 && !startsWithEnvelope(file)) {
+  if (!startsWithEnvelope(file)) {
     // A plain local file goes to the verifier as read (the envelope decoder would pass it through untouched):
     // where a core is free, its two parts are parsed and checksummed at once, one per thread (adapters/host/crc64-thread.ts).
     if (twoThreadsHelp(size ?? 0)) report = await verifyRdbFileOnTwoThreads(file, size ?? 0, verifierOptions);
@@ -101,18 +102,41 @@ async function verifyOneFile(file: string, options: VerifyRdbFileOptions): Promi
     }
   } else {
     void dismissSplitWorkerStandby();
-    const [{ decodeRdbEnvelope }, { nativeLz4Blocks }] = await Promise.all([
-      import('../../adapters/storage/rdb-envelope.js'),
-      import('../../adapters/storage/lz4-native.js'),
-    ]);
-    // A file in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB file it holds.
-    const unwrap = (bytes: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> => decodeRdbEnvelope(bytes, (e) => (envelope = e), nativeLz4Blocks);
+    const unwrap = await envelopeDecoder((e) => (envelope = e));
     // A large file is parsed on this thread and checksummed on another where a core is free.
     report = !twoThreadsHelp(size ?? 0)
       ? await verifyRdbStream(unwrap(body), verifierOptions)
-      : s3
-        ? await verifyRdbStreamOnTwoThreads(unwrap(body), verifierOptions)
-        : await verifyRdbStreamOnTwoThreads((worker) => unwrap(readFileChunks(file, 1 << 20, worker)), verifierOptions);
+      : await verifyRdbStreamOnTwoThreads((worker) => unwrap(readFileChunks(file, 1 << 20, worker)), verifierOptions);
   }
+  return { report, ...(size !== undefined ? { bytes: size } : {}), ...(envelope ? { envelope } : {}) };
+}
+
+/** The decoder of Valkey's compressed envelope (rdbcompression lz4): a file in one is verified as the RDB file it holds. */
+async function envelopeDecoder(found: (e: RdbEnvelopeInfo) => void): Promise<(bytes: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>> {
+  const [{ decodeRdbEnvelope }, { nativeLz4Blocks }] = await Promise.all([
+    import('../../adapters/storage/rdb-envelope.js'),
+    import('../../adapters/storage/lz4-native.js'),
+  ]);
+  return (bytes) => decodeRdbEnvelope(bytes, found, nativeLz4Blocks);
+}
+
+/**
+ * Verifies bytes as they come (an S3 object, a scrub's re-read from an
+ * object store), unwrapped from Valkey's compressed envelope where they come
+ * in one; a large body is parsed on this thread and checksummed on another
+ * where a core is free.
+ */
+export async function verifyRdbBody(
+  body: AsyncIterable<Uint8Array>,
+  size: number | undefined,
+  options: Pick<VerifyRdbFileOptions, 'requireChecksum'> = {},
+): Promise<VerifyRdbFileResult> {
+  void dismissSplitWorkerStandby();
+  const verifierOptions = { requireChecksum: options.requireChecksum ?? false, keyDigestSpill: () => tempKeyDigestSpill() };
+  let envelope: RdbEnvelopeInfo | undefined;
+  const unwrap = await envelopeDecoder((e) => (envelope = e));
+  const report = !twoThreadsHelp(size ?? 0)
+    ? await verifyRdbStream(unwrap(body), verifierOptions)
+    : await verifyRdbStreamOnTwoThreads(unwrap(body), verifierOptions);
   return { report, ...(size !== undefined ? { bytes: size } : {}), ...(envelope ? { envelope } : {}) };
 }

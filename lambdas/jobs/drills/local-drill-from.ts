@@ -8,6 +8,8 @@ import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import type { CheckResult } from '../../domain/drills/drill.js';
 import { BACKUP_EXTENSION, parseBackupFileName } from '../../domain/self-managed/backup.js';
 import { drillRecordName, type LocalDrillRecord } from '../../domain/self-managed/drill-record.js';
+import type { Signer } from '../../domain/attest/chain.js';
+import { signForDestination } from '../attest/sign.js';
 import { openBackupStore } from '../self-managed/clients.js';
 import { UsageError } from '../kernel/usage-error.js';
 import type { DrillFile, LocalDrillResult } from './local-drill.js';
@@ -68,7 +70,14 @@ export async function drillPointOf(o: {
 }
 
 /** The drill's record, written beside the backups (read back); its name. */
-export async function recordLocalDrill(at: DrillPoint, result: LocalDrillResult, startedAt: Date, startedBy: string | undefined): Promise<string> {
+export async function recordLocalDrill(
+  at: DrillPoint,
+  result: LocalDrillResult,
+  startedAt: Date,
+  startedBy: string | undefined,
+  /** Signs the record into the destination's chain (`--signing-key`, jobs/attest/sign.ts). */
+  signer?: Signer,
+): Promise<string> {
   const checks = (result.checks ?? []).filter((c: CheckResult) => !c.skipped).map((c) => ({ name: c.name, ok: c.ok }));
   const load = result.server?.loadSeconds;
   const record: LocalDrillRecord = {
@@ -95,6 +104,7 @@ export async function recordLocalDrill(at: DrillPoint, result: LocalDrillResult,
     ...(startedBy ? { startedBy } : {}),
   };
   const name = drillRecordName(at.target, startedAt);
-  await at.store.putDrillRecord(name, Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8'));
+  const stored = signer ? await signForDestination(at.store, record, signer, new Date()) : record;
+  await at.store.putRecord(name, Buffer.from(`${JSON.stringify(stored, null, 2)}\n`, 'utf8'));
   return name;
 }

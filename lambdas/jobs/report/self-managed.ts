@@ -12,7 +12,10 @@
 import type { ReportOutputs } from '../../adapters/host/report-files.js';
 import { FileBackupStore, parseDestination } from '../../adapters/storage/backup-store.js';
 import { buildReport } from '../../domain/report/build.js';
-import type { CacheFacts, DrillFact, DrReport, HoldFact, ReportFacts } from '../../domain/report/model.js';
+import type { CacheFacts, DrillFact, DrReport, HoldFact, ReportFacts, RetainedCopy, ScrubCoverage } from '../../domain/report/model.js';
+import { scrubCoverage } from '../../domain/scrub/coverage.js';
+import { scrubHistory } from '../../domain/scrub/record.js';
+import { scrubbableCopies, scrubRecords } from '../self-managed/scrub-ledger.js';
 import { DRILL_RECORD_PREFIX, drillFactOf, parseDrillRecord } from '../../domain/self-managed/drill-record.js';
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
@@ -30,6 +33,8 @@ export interface SelfManagedReportOptions {
   readonly rtoMinutes: number;
   readonly timeZone: string;
   readonly minRetentionDays: number;
+  /** No backup is to be kept longer than this, days, unless a hold keeps it (report/max-retention.ts). */
+  readonly maxRetentionDays?: number;
 }
 
 const DAY = 86_400_000;
@@ -42,6 +47,18 @@ export function backupHolds(files: readonly StoredBackup[]): HoldFact[] {
     if (parsed && file.hold !== undefined) holds.push({ cache: parsed.target, point: file.file, since: parsed.at, reason: file.hold });
   }
   return holds;
+}
+
+/**
+ * The backups redis-dr wrote at a destination as copies kept, each with its
+ * hold (a collapse hold has a reason and no expiry: it lasts until released).
+ */
+export function retainedCopies(files: readonly StoredBackup[], destination: string): RetainedCopy[] {
+  return files.flatMap((f) => {
+    const parsed = parseBackupFileName(f.file);
+    if (!parsed || f.tier === undefined) return [];
+    return [{ cache: parsed.target, point: f.file, where: destination, at: parsed.at, ...(f.hold !== undefined ? { hold: { reason: f.hold } } : {}) }];
+  });
 }
 
 /** The report's facts from the files of one destination (its `list()`). */
@@ -91,6 +108,7 @@ export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfMa
     alarms: [],
     holds: backupHolds(files),
     minRetentionDays: o.minRetentionDays,
+    ...(o.maxRetentionDays !== undefined ? { maxRetention: { days: o.maxRetentionDays, copies: retainedCopies(files, o.destination) } } : {}),
     // A destination knows the servers that back up into it, not the ones that do not, and pages through the
     // heartbeat's monitor rather than alarms: "not collected", never an empty "none" that reads as a pass.
     notCollected: {
@@ -139,13 +157,30 @@ export async function reportOfDestination(
   }
   const files: StoredBackup[] = await store.list();
   // The drills `drill local --from` recorded there; a record that does not parse is left out (never guessed).
-  const drills = (await store.drillRecords(DRILL_RECORD_PREFIX))
+  const drills = (await store.records(DRILL_RECORD_PREFIX))
     .map((r) => parseDrillRecord(r.body.toString('utf8')))
     .filter((r) => r !== undefined)
     .map(drillFactOf);
-  const report = buildReport(selfManagedReportFacts(files, { ...options, destination: destination.url }, drills));
+  const scrub = await scrubCoverageAt(store, options.until);
+  const report = buildReport({ ...selfManagedReportFacts(files, { ...options, destination: destination.url }, drills), scrub });
   const written = await writeLocalReport(outputs, { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) });
   return { report, written };
+}
+
+/**
+ * The scrub's coverage of a destination at `until`, from the runs' records
+ * beside the backups (`redis-dr scrub`), against the bound the newest run
+ * was given (30 days when none ran).
+ */
+async function scrubCoverageAt(store: BackupStore, until: Date): Promise<ScrubCoverage> {
+  const [copies, records] = await Promise.all([scrubbableCopies(store), scrubRecords(store)]);
+  const upTo = records.filter((r) => Date.parse(r.startedAt) <= until.getTime()).sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  const newest = upTo.at(-1);
+  return scrubCoverage(
+    copies.filter((c) => c.arrivedAt <= until),
+    scrubHistory(upTo),
+    { days: newest?.days ?? 30, now: until, ...(newest ? { lastRunAt: new Date(newest.startedAt) } : {}) },
+  );
 }
 
 /** The destination named is none (a usage error for the CLI). */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMotoS3, type MotoS3 } from '../../../support/moto.js';
+import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { runInProcess } from '../../support/in-process.js';
 
 /**
@@ -13,21 +13,14 @@ import { runInProcess } from '../../support/in-process.js';
 describe('an s3:// destination whose bucket does not exist', () => {
   let moto: MotoS3;
   const dir = mkdtempSync(join(tmpdir(), 'missing-bucket-'));
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  let restoreCredentials = (): void => undefined;
   beforeAll(async () => {
     moto = await startMotoS3();
     await moto.bucket('there');
-    process.env.AWS_ACCESS_KEY_ID = 'test';
-    process.env.AWS_SECRET_ACCESS_KEY = 'test';
+    restoreCredentials = useMotoCredentials();
   });
   afterAll(async () => {
-    for (const [k, v] of [
-      ['AWS_ACCESS_KEY_ID', saved.id],
-      ['AWS_SECRET_ACCESS_KEY', saved.secret],
-    ] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreCredentials();
     await moto?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

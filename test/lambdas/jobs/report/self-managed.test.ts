@@ -84,4 +84,20 @@ describe('selfManagedReportFacts', () => {
       alarms: expect.stringMatching(/^self-managed: alerting is the heartbeat's monitor/),
     });
   });
+
+  it('with a maximum retention: a backup past it is listed, FAIL unless a hold with a reason and an expiry keeps it (a collapse hold has none)', () => {
+    const files = [
+      file('rdr-cache1-20260901-0000.rdb'),
+      file('rdr-cache1-20260902-0000.rdb', { hold: 'keyspace-collapsed:rdr-cache1-20261107-0000.rdb' }),
+      file('rdr-cache1-20261107-0000.rdb'),
+      file('foreign-20200101-0000.rdb', { tier: undefined }),
+    ];
+    const report = buildReport(selfManagedReportFacts(files, { ...opts, maxRetentionDays: 30 }));
+    expect(report.audits?.map((a) => [a.check, a.subject, a.verdict])).toEqual([
+      ['max-retention', 'rdr-cache1-20260901-0000.rdb', 'fail'],
+      ['hold', 'rdr-cache1-20260902-0000.rdb', 'fail'],
+    ]);
+    // Without a maximum, nothing is judged on it.
+    expect(buildReport(selfManagedReportFacts(files, opts)).audits).toEqual([]);
+  });
 });

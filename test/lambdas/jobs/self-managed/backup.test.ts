@@ -239,8 +239,10 @@ describe('runBackup (local mode) against a real redis-server', () => {
       takeLease: (t, h, ms) => inner.takeLease(t, h, ms),
       sweepOrphans: () => inner.sweepOrphans(),
       location: (f) => inner.location(f),
-      putDrillRecord: (n, b) => inner.putDrillRecord(n, b),
-      drillRecords: (p) => inner.drillRecords(p),
+      putRecord: (n, b) => inner.putRecord(n, b),
+      records: (p) => inner.records(p),
+      read: (f) => inner.read(f),
+      recordedCopy: (f) => inner.recordedCopy(f),
       write: (file, body, record, commit) =>
         inner.write(
           file,

@@ -1,0 +1,170 @@
+/**
+ * Signed, chained records, so an auditor can check evidence without trusting
+ * the tool that wrote it: each record carries an `attestation` holding the
+ * digest of what it attests (the record without its attestation, in
+ * canonical form), the digest of the previous record's attestation, its
+ * place in the chain (`seq`, from 1), the deployment it belongs to, and an
+ * Ed25519 signature over all of that. Changing a digit breaks the digest;
+ * deleting a record leaves a gap in `seq` and a `previous` that names no
+ * record; a record of another deployment says so. Pure (node:crypto only).
+ */
+import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { canonicalDigest, canonicalJson, sha256Hex } from './canonical.js';
+
+/** What a record carries. */
+export interface Attestation {
+  readonly v: 1;
+  readonly deployment: string;
+  readonly seq: number;
+  /** When it was signed (ISO). */
+  readonly at: string;
+  /** SHA-256 of the record without `attestation`, canonical JSON. */
+  readonly subject: string;
+  /** SHA-256 of the previous record's attestation (canonical JSON, signature included); null for the first. */
+  readonly previous: string | null;
+  /** SHA-256 of the signing key's public key (SPKI DER): which key to check with. */
+  readonly keyId: string;
+  /** Ed25519 over the canonical JSON of the attestation without `signature`, base64. */
+  readonly signature: string;
+}
+
+/** A key that signs. */
+export interface Signer {
+  readonly keyId: string;
+  sign(data: Uint8Array): string;
+}
+
+/** The id of a public key: SHA-256 of its SPKI DER. */
+export function keyIdOf(publicKey: KeyObject): string {
+  return sha256Hex(publicKey.export({ type: 'spki', format: 'der' }));
+}
+
+/**
+ * A signer from an Ed25519 private key in PEM (PKCS#8).
+ * @throws an Error saying what the key is when it is not an Ed25519 private key
+ */
+export function ed25519Signer(pem: string): Signer {
+  const key = createPrivateKey(pem);
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`is a ${key.asymmetricKeyType ?? 'symmetric'} key, not an Ed25519 private key`);
+  return { keyId: keyIdOf(createPublicKey(key)), sign: (data) => sign(null, data, key).toString('base64') };
+}
+
+/**
+ * A public key from PEM (SPKI).
+ * @throws an Error saying what the key is when it is not an Ed25519 public key
+ */
+export function ed25519PublicKey(pem: string): KeyObject {
+  const key = createPublicKey(pem);
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`is a ${key.asymmetricKeyType ?? 'symmetric'} key, not an Ed25519 public key`);
+  return key;
+}
+
+/** The digest the next record's `previous` names. */
+export function attestationDigest(a: Attestation): string {
+  return canonicalDigest(a);
+}
+
+/** `record` with its attestation: the next after `head` (the newest attestation of the chain, or none). */
+export function attest<T extends object>(
+  record: T,
+  o: { readonly deployment: string; readonly head?: Attestation; readonly at: Date; readonly signer: Signer },
+): T & { attestation: Attestation } {
+  const { attestation: _old, ...body } = record as T & { attestation?: unknown };
+  const unsigned = {
+    v: 1 as const,
+    deployment: o.deployment,
+    seq: (o.head?.seq ?? 0) + 1,
+    at: o.at.toISOString(),
+    subject: canonicalDigest(body),
+    previous: o.head ? attestationDigest(o.head) : null,
+    keyId: o.signer.keyId,
+  };
+  return { ...(body as T), attestation: { ...unsigned, signature: o.signer.sign(Buffer.from(canonicalJson(unsigned), 'utf8')) } };
+}
+
+/** The attestation a parsed record carries, when it has one of the right shape. */
+export function attestationOf(record: unknown): Attestation | undefined {
+  const a = (record as { attestation?: Partial<Attestation> } | null)?.attestation;
+  if (!a || typeof a !== 'object') return undefined;
+  const ok =
+    a.v === 1 &&
+    typeof a.deployment === 'string' &&
+    Number.isInteger(a.seq) &&
+    (a.seq ?? 0) >= 1 &&
+    typeof a.at === 'string' &&
+    typeof a.subject === 'string' &&
+    (a.previous === null || typeof a.previous === 'string') &&
+    typeof a.keyId === 'string' &&
+    typeof a.signature === 'string';
+  return ok ? (a as Attestation) : undefined;
+}
+
+/** The newest attestation among records (the chain's head), or undefined when none is attested. */
+export function chainHead(records: readonly unknown[]): Attestation | undefined {
+  return records
+    .map(attestationOf)
+    .filter((a) => a !== undefined)
+    .sort((a, b) => b.seq - a.seq)[0];
+}
+
+/** One record to check: its name (a file) and its parsed JSON. */
+export interface NamedRecord {
+  readonly name: string;
+  readonly record: unknown;
+}
+
+/** What a check found: the first record that does not verify, and why; or the chain's length. */
+export type ChainVerdict =
+  | { readonly ok: true; readonly records: number; readonly head?: Attestation }
+  | { readonly ok: false; readonly name: string; readonly why: string };
+
+/** Whether one record's own attestation holds (signature, subject digest, key, deployment); why not, or undefined. */
+function checkOne(r: NamedRecord, key: KeyObject, keyId: string, deployment: string | undefined): string | undefined {
+  const a = attestationOf(r.record);
+  if (!a) return 'carries no attestation (unsigned, or not a redis-dr record)';
+  if (a.keyId !== keyId) return `signed with another key (key id ${a.keyId.slice(0, 16)}…, the public key given is ${keyId.slice(0, 16)}…)`;
+  const { signature, ...unsigned } = a;
+  if (!verify(null, Buffer.from(canonicalJson(unsigned), 'utf8'), key, Buffer.from(signature, 'base64'))) return 'its signature does not verify';
+  const { attestation: _a, ...body } = r.record as { attestation: unknown };
+  if (canonicalDigest(body) !== a.subject) return 'its content is not what was signed (changed after signing)';
+  if (deployment !== undefined && a.deployment !== deployment) return `belongs to deployment ${a.deployment}, not ${deployment}`;
+  return undefined;
+}
+
+/**
+ * Checks records as one chain (a folder's records: from seq 1, with no gap),
+ * or one record alone (`whole: false`: its signature and digest only), with
+ * the public key. The first record that does not verify is named.
+ */
+export function verifyChain(records: readonly NamedRecord[], publicKey: KeyObject, o: { readonly deployment?: string; readonly whole: boolean }): ChainVerdict {
+  const keyId = keyIdOf(publicKey);
+  const ordered = [...records].sort((a, b) => (attestationOf(a.record)?.seq ?? 0) - (attestationOf(b.record)?.seq ?? 0) || a.name.localeCompare(b.name));
+  for (const r of ordered) {
+    const why = checkOne(r, publicKey, keyId, o.deployment);
+    if (why) return { ok: false, name: r.name, why };
+  }
+  const chain = ordered.map((r) => ({ name: r.name, a: attestationOf(r.record)! }));
+  const deployment = chain[0]?.a.deployment;
+  let before: { name: string; a: Attestation } | undefined;
+  for (const link of o.whole ? chain : []) {
+    if (link.a.deployment !== deployment)
+      return { ok: false, name: link.name, why: `belongs to deployment ${link.a.deployment}, not the chain's ${deployment}` };
+    if (!before) {
+      if (link.a.seq !== 1 || link.a.previous !== null)
+        return { ok: false, name: link.name, why: `the chain starts at record ${link.a.seq}: records 1 to ${link.a.seq - 1} are missing (a truncated chain)` };
+    } else if (link.a.seq === before.a.seq) {
+      return { ok: false, name: link.name, why: `record ${link.a.seq} twice (also ${before.name}): two writers forked the chain` };
+    } else if (link.a.seq !== before.a.seq + 1) {
+      return {
+        ok: false,
+        name: link.name,
+        why: `a gap: record ${before.a.seq + 1}${link.a.seq - 1 > before.a.seq + 1 ? ` to ${link.a.seq - 1}` : ''} is missing between ${before.name} and it`,
+      };
+    } else if (link.a.previous !== attestationDigest(before.a)) {
+      return { ok: false, name: link.name, why: `its previous record is not ${before.name} (the chain was rewritten)` };
+    }
+    before = link;
+  }
+  const head = chain.at(-1)?.a;
+  return { ok: true, records: chain.length, ...(head ? { head } : {}) };
+}

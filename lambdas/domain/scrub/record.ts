@@ -1,0 +1,84 @@
+/**
+ * The record a scrub run leaves beside the backups it re-read
+ * (`redis-dr-scrub-<time>.json`, one per run, never replaced): which copies
+ * were re-read, what each was found to hold, and what did not match. The
+ * runs' records are the ledger: when each copy was last re-read and found
+ * good is read back from them (a copy never re-read counts from its own
+ * read-back on arrival). Pure.
+ */
+import { z } from 'zod';
+
+/** Names of scrub records start so (then the time); never an `.rdb` name, so never listed as a backup. */
+export const SCRUB_RECORD_PREFIX = 'redis-dr-scrub-';
+
+/** What one copy was found to hold when it was re-read. */
+export const scrubResultSchema = z.object({
+  file: z.string().min(1),
+  ok: z.boolean(),
+  /** What did not match, one line each (empty when `ok`). */
+  problems: z.array(z.string()),
+  bytes: z.number().int().nonnegative().optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  keys: z.number().int().nonnegative().optional(),
+});
+export type ScrubResult = z.infer<typeof scrubResultSchema>;
+
+/** One scrub run's record. */
+export const scrubRecordSchema = z.object({
+  kind: z.literal('redis-dr-scrub'),
+  destination: z.string(),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime(),
+  /** Every retained copy is to be re-read within this many days. */
+  days: z.number().int().positive(),
+  /** Copies the destination held when the run chose its sample. */
+  copies: z.number().int().nonnegative(),
+  results: z.array(scrubResultSchema),
+});
+export type ScrubRecord = z.infer<typeof scrubRecordSchema>;
+
+/** `redis-dr-scrub-20261125T031500123Z.json` (to the millisecond: two runs in a second get two names). */
+export function scrubRecordName(startedAt: Date): string {
+  return `${SCRUB_RECORD_PREFIX}${startedAt.toISOString().replace(/[-:.]/g, '')}.json`;
+}
+
+/** The record in `text`, or undefined when it is not one (a foreign or damaged file: left out, never guessed). */
+export function parseScrubRecord(text: string): ScrubRecord | undefined {
+  try {
+    const parsed = scrubRecordSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the ledger says of one copy: when it was last re-read and found good, and the newest re-read's verdict. */
+export interface ScrubHistory {
+  readonly lastGoodAt?: Date;
+  /** The newest re-read of it, good or not. */
+  readonly lastAt: Date;
+  readonly lastOk: boolean;
+  readonly lastProblems: readonly string[];
+}
+
+/** Per copy, what the runs' records say (records in any order). */
+export function scrubHistory(records: readonly ScrubRecord[]): Map<string, ScrubHistory> {
+  const out = new Map<string, ScrubHistory>();
+  const ordered = [...records].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  for (const r of ordered) {
+    const at = new Date(r.startedAt);
+    for (const res of r.results) {
+      const before = out.get(res.file);
+      out.set(res.file, {
+        ...(res.ok ? { lastGoodAt: at } : before?.lastGoodAt ? { lastGoodAt: before.lastGoodAt } : {}),
+        lastAt: at,
+        lastOk: res.ok,
+        lastProblems: res.problems,
+      });
+    }
+  }
+  return out;
+}

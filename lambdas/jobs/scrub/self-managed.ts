@@ -1,0 +1,143 @@
+/**
+ * `redis-dr scrub --destination`: stored backups re-read on a schedule, as
+ * NIST 800-53 CP-9(1) and SOC 2 A1.3 ask. A run lists the copies redis-dr
+ * wrote there, reads the ledger (the earlier runs' records beside the
+ * backups), takes a sample such that every copy is re-read within `days`
+ * (domain/scrub/sample.ts), re-reads each through the store — the verifier on
+ * its structure and CRC-64, its length and SHA-256 hashed on the way — and
+ * judges it against what was recorded when it was written
+ * (domain/scrub/judge.ts); then leaves its own record, read back like every
+ * put, so the next run and the report know what was re-read and when.
+ */
+import { createHash } from 'node:crypto';
+import type { BackupStore } from '../../adapters/storage/backup-store.js';
+import type { ScrubCoverage } from '../../domain/report/model.js';
+import { scrubCandidates, scrubCoverage } from '../../domain/scrub/coverage.js';
+import { judgeReRead } from '../../domain/scrub/judge.js';
+import { type ScrubRecord, type ScrubResult, scrubHistory, scrubRecordName } from '../../domain/scrub/record.js';
+import { selectScrubSample } from '../../domain/scrub/sample.js';
+import { loadSigner, signForDestination } from '../attest/sign.js';
+import { verifyRdbBody } from '../dr-copies/verify-file.js';
+import { openBackupStore } from '../self-managed/clients.js';
+import { scrubbableCopies, scrubRecords } from '../self-managed/scrub-ledger.js';
+
+/** What to scrub and how much. */
+export interface ScrubRequest {
+  /** `file:///dir` or `s3://bucket/prefix` (the `backup --to`). */
+  readonly destination: string;
+  readonly s3Endpoint?: string;
+  /** Every copy re-read within this many days (the scrub runs daily). @default 30 */
+  readonly days?: number;
+  /** Re-read every copy. */
+  readonly all?: boolean;
+  /** Copies to re-read this run (the due ones always are). @default a `days`-th of them */
+  readonly sample?: number;
+  /** An Ed25519 private key file (PEM): the run's record is signed into the destination's chain (domain/attest/chain.ts). */
+  readonly signingKey?: string;
+}
+
+/** What a scrub is given: the clock, the random source, and (for tests) the store. */
+export interface ScrubDeps {
+  readonly now?: () => Date;
+  readonly random?: () => number;
+  readonly store?: BackupStore;
+  /** Each copy as it is judged (progress). */
+  readonly onResult?: (result: ScrubResult) => void;
+}
+
+/** A scrub run's outcome. */
+export interface ScrubRun {
+  readonly destination: string;
+  /** The run's record, as written beside the backups. */
+  readonly record: ScrubRecord;
+  readonly recordName: string;
+  /** The copies taken because they were due (not random picks). */
+  readonly due: readonly string[];
+  /** The coverage after this run. */
+  readonly coverage: ScrubCoverage;
+}
+
+/** Re-reads one copy and judges it; a copy that cannot be read is a problem of that copy, never skipped. */
+async function reReadOne(store: BackupStore, file: string, size: number): Promise<ScrubResult> {
+  try {
+    const recorded = await store.recordedCopy(file);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const source = (await store.read(file))[Symbol.asyncIterator]();
+    const next = async (): Promise<IteratorResult<Uint8Array>> => {
+      const r = await source.next();
+      if (!r.done) {
+        hash.update(r.value);
+        bytes += r.value.byteLength;
+      }
+      return r;
+    };
+    // No `return` on the iterator: a verifier that stops at the first fault does not close the stream, whose rest is
+    // then read so the length and the digest are the whole stored file's.
+    const { report } = await verifyRdbBody({ [Symbol.asyncIterator]: () => ({ next }) }, size);
+    while (!(await next()).done);
+    if (report.verifierFailure) return { file, ok: false, problems: [`not judged: the verification itself failed (${report.error?.message ?? 'unknown'})`] };
+    const sha256 = hash.digest('hex');
+    const problems = judgeReRead(recorded, {
+      bytes,
+      sha256,
+      verdict: {
+        ok: report.ok,
+        checksum: report.checksum,
+        keys: report.keys,
+        ...(report.keysByDb ? { keysByDb: report.keysByDb } : {}),
+        ...(report.error ? { error: report.error } : {}),
+        ...(report.unsupported ? { unsupported: true } : {}),
+      },
+    });
+    return { file, ok: problems.length === 0, problems, bytes, sha256, keys: report.keys };
+  } catch (err) {
+    return { file, ok: false, problems: [`could not be re-read: ${err instanceof Error ? err.message : String(err)}`] };
+  }
+}
+
+/**
+ * One scrub run. Resolves with its record (written beside the backups) and the
+ * coverage after it; a bad copy is a result with `ok: false`, not a throw.
+ * @throws UsageError for a destination that is none (exit 2); a store fault writing the record
+ */
+export async function runScrub(req: ScrubRequest, deps: ScrubDeps = {}): Promise<ScrubRun> {
+  const days = req.days ?? 30;
+  const now = deps.now ?? (() => new Date());
+  // A key that cannot sign is refused before anything is read (exit 2), not after the re-reads.
+  const signer = req.signingKey === undefined ? undefined : await loadSigner('--signing-key', req.signingKey);
+  const store = deps.store ?? (await openBackupStore(req.destination, req.s3Endpoint, '--destination', false));
+  const startedAt = now();
+  const copies = await scrubbableCopies(store);
+  const earlier = await scrubRecords(store);
+  const history = scrubHistory(earlier);
+  const { files, due } = selectScrubSample(scrubCandidates(copies, history), {
+    days,
+    ...(req.all ? { all: true } : {}),
+    ...(req.sample !== undefined ? { sample: req.sample } : {}),
+    now: startedAt,
+    random: deps.random ?? Math.random,
+  });
+  const sizes = new Map(copies.map((c) => [c.file, c.size]));
+  const results: ScrubResult[] = [];
+  for (const file of files) {
+    const result = await reReadOne(store, file, sizes.get(file)!);
+    deps.onResult?.(result);
+    results.push(result);
+  }
+  const record: ScrubRecord = {
+    kind: 'redis-dr-scrub',
+    destination: store.url,
+    startedAt: startedAt.toISOString(),
+    finishedAt: now().toISOString(),
+    days,
+    copies: copies.length,
+    results,
+  };
+  const recordName = scrubRecordName(startedAt);
+  const stored = signer ? await signForDestination(store, record, signer, now()) : record;
+  await store.putRecord(recordName, Buffer.from(`${JSON.stringify(stored, null, 2)}\n`, 'utf8'));
+  const all = [...earlier, record];
+  const coverage = scrubCoverage(copies, scrubHistory(all), { days, now: now(), lastRunAt: startedAt });
+  return { destination: store.url, record, recordName, due, coverage };
+}

@@ -1,0 +1,103 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../../../lambdas/domain/attest/canonical.js';
+import { attest, chainHead, ed25519PublicKey, ed25519Signer, type NamedRecord, verifyChain } from '../../../../lambdas/domain/attest/chain.js';
+
+const pair = () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    signer: ed25519Signer(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
+    publicKey: ed25519PublicKey(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+  };
+};
+const { signer, publicKey } = pair();
+const at = new Date('2026-11-25T03:00:00Z');
+
+/** A chain of `n` records of `deployment`, as files (JSON round trip, as on disk). */
+function chain(n: number, deployment = 'file:///b'): NamedRecord[] {
+  const out: NamedRecord[] = [];
+  for (let i = 1; i <= n; i++) {
+    const record = attest(
+      { kind: 'redis-dr-scrub', run: i, results: [{ file: `f${i}.rdb`, ok: true, keys: 1000 + i }] },
+      { deployment, head: chainHead(out.map((r) => r.record)), at, signer },
+    );
+    out.push({ name: `r${i}.json`, record: JSON.parse(JSON.stringify(record, null, 2)) as unknown });
+  }
+  return out;
+}
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth and drops undefined, so the digest does not depend on who wrote it', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
+  });
+});
+
+describe('verifyChain', () => {
+  it('passes a whole chain, naming its length and head', () => {
+    const v = verifyChain(chain(3), publicKey, { whole: true });
+    expect(v).toMatchObject({ ok: true, records: 3, head: { seq: 3, deployment: 'file:///b' } });
+  });
+
+  it('fails a changed digit, naming the record', () => {
+    const records = chain(3);
+    const changed = JSON.parse(JSON.stringify(records[1]!.record).replace('1002', '1003')) as unknown;
+    expect(verifyChain([records[0]!, { name: 'r2.json', record: changed }, records[2]!], publicKey, { whole: true })).toEqual({
+      ok: false,
+      name: 'r2.json',
+      why: 'its content is not what was signed (changed after signing)',
+    });
+  });
+
+  it('a deleted middle record is a named gap, not a pass', () => {
+    const [a, , c] = chain(3);
+    expect(verifyChain([a!, c!], publicKey, { whole: true })).toEqual({ ok: false, name: 'r3.json', why: 'a gap: record 2 is missing between r1.json and it' });
+  });
+
+  it('a chain whose first records are gone is truncated; one record alone is checked alone', () => {
+    const [, b, c] = chain(3);
+    expect(verifyChain([b!, c!], publicKey, { whole: true })).toMatchObject({
+      ok: false,
+      name: 'r2.json',
+      why: expect.stringMatching(/^the chain starts at record 2: records 1 to 1 are missing/),
+    });
+    expect(verifyChain([c!], publicKey, { whole: false })).toMatchObject({ ok: true, records: 1 });
+  });
+
+  it('names an unsigned record, one signed with another key, a forged signature, another deployment and a fork', () => {
+    const records = chain(2);
+    expect(verifyChain([...records, { name: 'plain.json', record: { kind: 'x' } }], publicKey, { whole: true })).toMatchObject({
+      ok: false,
+      name: 'plain.json',
+      why: 'carries no attestation (unsigned, or not a redis-dr record)',
+    });
+    expect(verifyChain(records, pair().publicKey, { whole: true })).toMatchObject({
+      ok: false,
+      name: 'r1.json',
+      why: expect.stringMatching(/^signed with another key/),
+    });
+    const forged = structuredClone(records[0]!.record) as { attestation: { signature: string } };
+    forged.attestation.signature = Buffer.alloc(64).toString('base64');
+    expect(verifyChain([{ name: 'r1.json', record: forged }], publicKey, { whole: false })).toMatchObject({ ok: false, why: 'its signature does not verify' });
+    expect(verifyChain(records, publicKey, { whole: true, deployment: 's3://other/x' })).toMatchObject({
+      ok: false,
+      name: 'r1.json',
+      why: 'belongs to deployment file:///b, not s3://other/x',
+    });
+    const other = chain(2, 's3://other/x');
+    expect(verifyChain([records[0]!, { ...other[1]!, name: 'o2.json' }], publicKey, { whole: true })).toMatchObject({
+      ok: false,
+      name: 'o2.json',
+      why: "belongs to deployment s3://other/x, not the chain's file:///b",
+    });
+    const fork = chain(2);
+    expect(verifyChain([...records, { ...fork[1]!, name: 'fork.json' }], publicKey, { whole: true })).toMatchObject({
+      ok: false,
+      why: expect.stringMatching(/^record 2 twice/),
+    });
+  });
+
+  it('refuses a key that is not Ed25519, saying what it is', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    expect(() => ed25519Signer(rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())).toThrow(/is a rsa key, not an Ed25519 private key/);
+  });
+});
