@@ -191,49 +191,60 @@ export class RecoveryBucket extends Construct {
     // on it (aws/aws-cdk#33355). Set here, not only in cdk.json, so the construct is right in any app.
     this.node.setContext(cxapi.SET_UNIQUE_REPLICATION_ROLE_NAME, true);
 
-    const vault = props.replicateToVault
-      ? {
-          props: props.replicateToVault,
-          bucket: s3.Bucket.fromBucketAttributes(this, 'VaultBucket', {
-            bucketName: bucketName(props.deployment, props.replicateToVault.account, props.replicateToVault.region),
-            account: props.replicateToVault.account,
-            region: props.replicateToVault.region,
-          }),
-        }
-      : undefined;
+    const vault = props.replicateToVault ? this.vaultBucket(props.deployment, props.replicateToVault) : undefined;
     if (props.replicateTo && props.replicatePrefixToVault) {
       throw new Error(
         `RecoveryBucket ${this.node.path}: replicatePrefixToVault is for a bucket without replicateTo (the DR bucket); the export bucket replicates everything with replicateToVault`,
       );
     }
-    const reportsTarget = props.replicatePrefixToVault;
-    const reports = reportsTarget
-      ? {
-          props: reportsTarget,
-          bucket: s3.Bucket.fromBucketAttributes(this, 'VaultBucket', {
-            bucketName: bucketName(props.deployment, reportsTarget.account, reportsTarget.region),
-            account: reportsTarget.account,
-            region: reportsTarget.region,
-          }),
-        }
-      : undefined;
-    // A fixed name the vault's policy names (aws:PrincipalArn), as the export bucket's role.
+    const reports = props.replicatePrefixToVault ? this.vaultBucket(props.deployment, props.replicatePrefixToVault) : undefined;
     const reportsRole = reports
-      ? new iam.Role(this, 'ReplicationRole', {
-          roleName: replicationRoleName(props.deployment, region),
-          assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
-          description: `redis-dr: S3 replication of ${reports.props.prefix} of the DR bucket to the vault account`,
-        })
+      ? this.replicationRole(props.deployment, region, `redis-dr: S3 replication of ${reports.props.prefix} of the DR bucket to the vault account`)
       : undefined;
     const vaultRole = vault
-      ? new iam.Role(this, 'ReplicationRole', {
-          roleName: replicationRoleName(props.deployment, region),
-          assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
-          description: 'redis-dr: S3 replication of the export bucket to the DR region and to the vault account',
-        })
+      ? this.replicationRole(props.deployment, region, 'redis-dr: S3 replication of the export bucket to the DR region and to the vault account')
       : undefined;
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
+      ...this.bucketProps(props, region),
+      replicationRole: vaultRole ?? reportsRole,
+      replicationRules: reports
+        ? [prefixReplicationRule(reports.props, reports.bucket)]
+        : props.replicateTo
+          ? drReplicationRules(props.replicateTo, vault)
+          : undefined,
+    });
+    if (props.replicateTo) this.grantDrReplication(props.deployment, props.replicateTo, vault, vaultRole);
+    if (reportsRole && reports) this.grantPrefixReplication(reportsRole, reports.props.prefix, reports.bucket, props.deployment, reports.props);
+    if (props.eventBridgeEnabled) sendObjectEventsToEventBridge(this.bucket);
+    this.grantElastiCache(region, props.elastiCacheAccess, props.logRetention);
+    this.acknowledgeFindings(props);
+  }
+
+  /** The vault account's bucket a replication writes to (imported: it is in another account). */
+  private vaultBucket<T extends VaultReplication>(deployment: string, target: T): { props: T; bucket: s3.IBucket } {
+    return {
+      props: target,
+      bucket: s3.Bucket.fromBucketAttributes(this, 'VaultBucket', {
+        bucketName: bucketName(deployment, target.account, target.region),
+        account: target.account,
+        region: target.region,
+      }),
+    };
+  }
+
+  /** The replication role to the vault: a fixed name the vault's policy names (aws:PrincipalArn). */
+  private replicationRole(deployment: string, region: string, description: string): iam.Role {
+    return new iam.Role(this, 'ReplicationRole', {
+      roleName: replicationRoleName(deployment, region),
+      assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
+      description,
+    });
+  }
+
+  /** The bucket's own settings: versioned, SSE-S3, TLS only, private, logged, the plans' lifecycle, the lock when asked, kept. */
+  private bucketProps(props: RecoveryBucketProps, region: string): s3.BucketProps {
+    return {
       bucketName: recoveryBucketName(this, props.deployment, region),
       versioned: true,
       // SSE-S3, not KMS: ElastiCache exports cannot use a customer-managed key,
@@ -257,91 +268,50 @@ export class RecoveryBucket extends Construct {
       // on create (RetainExceptOnCreate): a failed first deploy rolls back an empty bucket, so the
       // retry does not fail on the bucket's fixed name (docs/deploying.md: re-importing a kept bucket).
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-      replicationRole: vaultRole ?? reportsRole,
-      replicationRules: reports
-        ? [
-            {
-              id: REPORTS_REPLICATION_RULE_ID,
-              destination: reports.bucket,
-              priority: 1,
-              filter: { prefix: reports.props.prefix },
-              // Deletions in the workload account never reach the vault.
-              deleteMarkerReplication: false,
-              // Owned by the vault account once there: the workload account keeps no ACL on them.
-              accessControlTransition: true,
-              replicationTimeControl: reports.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
-              metrics: reports.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
-            },
-          ]
-        : props.replicateTo
-          ? [
-              {
-                id: REPLICATION_RULE_ID,
-                destination: props.replicateTo.bucket,
-                priority: 1,
-                // The DR copy keeps its own lifecycle: deletions here are not mirrored.
-                deleteMarkerReplication: false,
-                replicationTimeControl: props.replicateTo.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
-                metrics: props.replicateTo.timeControl || props.replicateTo.metrics ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
-              },
-              ...(vault
-                ? [
-                    {
-                      id: VAULT_REPLICATION_RULE_ID,
-                      destination: vault.bucket,
-                      priority: 2,
-                      // Deletions in the workload account never reach the vault.
-                      deleteMarkerReplication: false,
-                      // Replicas are owned by the vault account: the workload account keeps no ACL on them.
-                      accessControlTransition: true,
-                      replicationTimeControl: vault.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
-                      // Always: OperationsFailedReplication of this rule pages (replication-failed-vault), with or without RTC.
-                      metrics: s3.ReplicationTimeValue.FIFTEEN_MINUTES,
-                    },
-                  ]
-                : []),
-            ]
-          : undefined,
-    });
+    };
+  }
 
-    if (vault && vaultRole && props.replicateTo) {
+  /** The export bucket's replication role: to the DR bucket (and the vault), reading the lock state a locked destination needs. */
+  private grantDrReplication(
+    deployment: string,
+    replicateTo: NonNullable<RecoveryBucketProps['replicateTo']>,
+    vault: { props: VaultReplication; bucket: s3.IBucket } | undefined,
+    vaultRole: iam.Role | undefined,
+  ): void {
+    if (vault && vaultRole) {
       // A role of our own (CDK's would have a generated name the vault's policy could not name).
       this.bucket.grantReplicationPermission(vaultRole, {
-        destinations: [{ bucket: props.replicateTo.bucket }, { bucket: vault.bucket }],
+        destinations: [{ bucket: replicateTo.bucket }, { bucket: vault.bucket }],
       });
     }
-
-    if (props.replicateTo) {
-      const role = vaultRole ?? (this.bucket.node.findChild('ReplicationRole') as iam.Role);
-      if (vault || props.replicateTo.objectLocked) {
-        // Replicas carry the source version's lock state into a locked destination; S3 reads it as the role.
-        role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...LOCKED_REPLICATION_SOURCE_ACTIONS], resources: [this.bucket.arnForObjects('*')] }));
-      }
-      const { partition, account } = nagPseudoParameters(this);
-      Validations.of(role).acknowledge(
-        {
-          id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.bucket)}/*]`,
-          reason: 'S3 replication reads every object version of the export bucket (the role CDK generates for the replication rule).',
-        },
-        {
-          id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${bucketName(props.deployment, account, props.replicateTo.region)}/*]`,
-          reason: 'S3 replication writes every replicated object into the DR bucket (the role CDK generates for the replication rule).',
-        },
-      );
-      if (vault) {
-        Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${bucketName(props.deployment, vault.props.account, vault.props.region)}/*]`,
-          reason: 'S3 replication writes every replicated object into the vault bucket and hands it to the vault account (owner override).',
-        });
-      }
+    const role = vaultRole ?? (this.bucket.node.findChild('ReplicationRole') as iam.Role);
+    if (vault || replicateTo.objectLocked) {
+      // Replicas carry the source version's lock state into a locked destination; S3 reads it as the role.
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...LOCKED_REPLICATION_SOURCE_ACTIONS], resources: [this.bucket.arnForObjects('*')] }));
     }
+    const { partition, account } = nagPseudoParameters(this);
+    Validations.of(role).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.bucket)}/*]`,
+        reason: 'S3 replication reads every object version of the export bucket (the role CDK generates for the replication rule).',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${bucketName(deployment, account, replicateTo.region)}/*]`,
+        reason: 'S3 replication writes every replicated object into the DR bucket (the role CDK generates for the replication rule).',
+      },
+    );
+    if (vault) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${bucketName(deployment, vault.props.account, vault.props.region)}/*]`,
+        reason: 'S3 replication writes every replicated object into the vault bucket and hands it to the vault account (owner override).',
+      });
+    }
+  }
 
-    if (reportsRole && reports) this.grantPrefixReplication(reportsRole, reports.props.prefix, reports.bucket, props.deployment, reports.props);
-
-    if (props.eventBridgeEnabled) sendObjectEventsToEventBridge(this.bucket);
-
+  /** ElastiCache's access to the bucket: the bucket policy (both routes), and the ACL grant on the ACL route. */
+  private grantElastiCache(region: string, access: ElastiCacheBucketAccess, logRetention: logs.RetentionDays | undefined): void {
     const principal = elastiCacheSnapshotPrincipal(region);
-    const exporting = props.elastiCacheAccess === 'export';
+    const exporting = access === 'export';
     // The policy on both routes: the documented route in opt-in regions, and in default regions
     // what S3's user guide gives as the replacement of ElastiCache's ACL grant ("Prerequisites for
     // disabling ACLs"), so either reading of the guides finds its grant.
@@ -363,16 +333,18 @@ export class RecoveryBucket extends Construct {
         resources: [this.bucket.arnForObjects('*')],
       }),
     );
-
     if (this.elastiCacheRoute === 'acl') {
       new ElastiCacheAclGrant(this, 'ElastiCacheAcl', {
         bucket: this.bucket,
         canonicalUserId: elastiCacheCanonicalUserId(region),
-        permissions: ELASTICACHE_ACL_PERMISSIONS[props.elastiCacheAccess],
-        logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+        permissions: ELASTICACHE_ACL_PERMISSIONS[access],
+        logRetention: logRetention ?? logs.RetentionDays.THREE_MONTHS,
       });
     }
+  }
 
+  /** The cdk-nag findings this bucket answers by design: SSE-S3, and no replication of the DR copy itself. */
+  private acknowledgeFindings(props: RecoveryBucketProps): void {
     acknowledgeSseS3(
       this.bucket,
       'SSE-S3 by design: ElastiCache exports cannot be written with a customer-managed KMS key, and seeding a cluster from S3 requires SSE-S3 objects.',
@@ -414,6 +386,56 @@ export class RecoveryBucket extends Construct {
       },
     );
   }
+}
+
+/** The DR bucket's rule: `prefix` only, to the vault, owned by the vault account there. */
+function prefixReplicationRule(target: VaultReplication & { readonly prefix: string }, destination: s3.IBucket): s3.ReplicationRule {
+  return {
+    id: REPORTS_REPLICATION_RULE_ID,
+    destination,
+    priority: 1,
+    filter: { prefix: target.prefix },
+    // Deletions in the workload account never reach the vault.
+    deleteMarkerReplication: false,
+    // Owned by the vault account once there: the workload account keeps no ACL on them.
+    accessControlTransition: true,
+    replicationTimeControl: target.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+    metrics: target.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+  };
+}
+
+/** The export bucket's rules: everything to the DR bucket, and with a vault, everything to it too. */
+function drReplicationRules(
+  replicateTo: NonNullable<RecoveryBucketProps['replicateTo']>,
+  vault: { props: VaultReplication; bucket: s3.IBucket } | undefined,
+): s3.ReplicationRule[] {
+  return [
+    {
+      id: REPLICATION_RULE_ID,
+      destination: replicateTo.bucket,
+      priority: 1,
+      // The DR copy keeps its own lifecycle: deletions here are not mirrored.
+      deleteMarkerReplication: false,
+      replicationTimeControl: replicateTo.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+      metrics: replicateTo.timeControl || replicateTo.metrics ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+    },
+    ...(vault
+      ? [
+          {
+            id: VAULT_REPLICATION_RULE_ID,
+            destination: vault.bucket,
+            priority: 2,
+            // Deletions in the workload account never reach the vault.
+            deleteMarkerReplication: false,
+            // Replicas are owned by the vault account: the workload account keeps no ACL on them.
+            accessControlTransition: true,
+            replicationTimeControl: vault.props.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
+            // Always: OperationsFailedReplication of this rule pages (replication-failed-vault), with or without RTC.
+            metrics: s3.ReplicationTimeValue.FIFTEEN_MINUTES,
+          },
+        ]
+      : []),
+  ];
 }
 
 /** What a prefix replication role may do in the vault: write replicas (no tags: the reports carry none) and hand them to the vault account. */

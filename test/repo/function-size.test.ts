@@ -23,12 +23,7 @@ const GENERATED = new Set(['lambdas/domain/rdb/codecs/lzf-wasm.ts:code']);
  */
 // biome-ignore format: one function per line, taken off one by one
 const SPLIT_UNDER_WAY = new Set<string>([
-  'lambdas/jobs/self-managed/backup.ts:runBackup',
   'lambdas/jobs/keys/read-rdb.ts:restoreRdbKeys',
-  'lambdas/jobs/dr-copies/verify-rdb.ts:verifyStep',
-  'lib/constructs/recovery-bucket.ts:constructor',
-  'lambdas/jobs/self-managed/restore-aof.ts:restoreAof',
-  'lambdas/domain/rdb/format/parse-streams.ts:stream',
   'lambdas/jobs/keys/verify.ts:verifyRdbKeys',
 ]);
 

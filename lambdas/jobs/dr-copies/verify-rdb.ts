@@ -1,31 +1,26 @@
 import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
-import type { LogSink } from '../kernel/deps.js';
 import { addObjectTags, getObjectRetention, getObjectTags, listObjects, putComplianceRetention } from '../../adapters/aws/s3/objects.js';
 import { DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../../domain/plans/collapse.js';
 import type { CopyVerificationSettings } from '../../domain/plans/settings.js';
 import { copySets, judgeCopySets, type CopyObject } from '../../domain/points/collapse-points.js';
 import { setCopyTiers } from './collapse-copies.js';
-import { headObject, ObjectChangedError, readRanges } from '../../adapters/aws/s3/ranges.js';
+import { headObject, type ObjectIdentity } from '../../adapters/aws/s3/ranges.js';
 import type { MetricsSink } from '../../adapters/aws/metrics.js';
-import type { RetryClock } from '../../adapters/aws/retry.js';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Page } from '../../domain/alerting/page.js';
 import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { SEED_COPY_PREFIX } from '../../domain/vault/vault-seed.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import { verdictTags } from '../../domain/points/rdb-summary.js';
-import { createRdbVerifier, pushDecoded, rdbVerdict, type RdbReport, type RdbVerdict, type RdbVerifier } from '../../domain/rdb/verifier.js';
-import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
+import { rdbVerdict, type RdbReport, type RdbVerdict, type RdbVerifier } from '../../domain/rdb/verifier.js';
 import { TAGS } from '../../domain/plans/types.js';
-import { VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
 import { retentionHolds, vaultRetentionFor, type VaultTierDays } from '../../domain/vault/vault-retention.js';
 import { vaultVerdictOf, verdictNamesReplica } from '../../domain/vault/vault-verdict.js';
 import { readVaultVerdict, replicaVersion, vaultReplicaTags, writeVaultVerdict } from '../../adapters/records/vault-verdicts.js';
 import { corruptAlert, type PageOrigin, targetOfKey, unsupportedAlert } from './verify-rdb-pages.js';
 import { notCheckpointableReport, packCheckpoint, stateBytes, VERIFY_STATE_MAX_BYTES } from '../../domain/dr-copies/verify-state.js';
 import type { S3ObjectEvent, VerifyProgressState, VerifyStepInput } from './verify-rdb-progress.js';
-import { planSplit, type SplitReadInput, type TwoThreadSettings, verifyRangesOnTwoThreads } from './verify-rdb-split.js';
+import { type CopyReadDeps, type CopyToRead, readCopy, VerifyGaveUp } from './verify-rdb-read.js';
 
 /**
  * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
@@ -77,6 +72,7 @@ export {
   verifyStepSchema,
 } from './verify-rdb-progress.js';
 export { corruptAlert, type PageOrigin, unsupportedAlert } from './verify-rdb-pages.js';
+export { VerifyGaveUp } from './verify-rdb-read.js';
 
 /** What one invocation returns to the state machine: done with an outcome, or the state to continue from. */
 export type VerifyStepResult =
@@ -101,15 +97,6 @@ export type VerifyStepResult =
 export const MAX_VERIFY_INVOCATIONS = 50;
 /** Times an object may change under a verification before it gives up (each change restarts from byte 0). */
 export const MAX_VERIFY_RESTARTS = 3;
-
-/**
- * A verification that cannot succeed by trying again (no progress, too many
- * invocations or changes): its name is the Lambda error type the state
- * machine does not retry.
- */
-export class VerifyGaveUp extends Error {
-  override readonly name = VERIFY_GAVE_UP;
-}
 
 /**
  * A vault replica that carries none of the export's tags yet, within the
@@ -160,25 +147,13 @@ export interface VerifyOutcome {
   readonly verdictObject?: string;
 }
 
-/** Everything a verification needs from the outside world. */
-export interface VerifyDeps {
-  readonly s3: S3Client;
+/** Everything a verification needs from the outside world (reading the copy: CopyReadDeps). */
+export interface VerifyDeps extends CopyReadDeps {
   /** Publishes a page to the region's alert topic. */
   readonly alert: (page: Page) => Promise<void>;
   /** The deployment and region every page names. */
   readonly where: PageOrigin;
   readonly metrics: MetricsSink;
-  readonly log: LogSink;
-  readonly clock: Pick<RetryClock, 'now'>;
-  /**
-   * When this invocation must stop reading (per `clock`, ms): the verifier
-   * then pauses at the next boundary between two keys and the state goes
-   * back to the state machine. Leave time for the rest of that key and the
-   * tagging (the handler keeps two minutes of the Lambda's time).
-   */
-  readonly deadline: number;
-  /** Ranged GETs and their size (the defaults of readRanges otherwise). */
-  readonly reads?: { readonly partBytes?: number; readonly concurrency?: number };
   /** Each plan's `collapseThresholdPct` (the copies' `redis-dr:plan` tag); absent plans: the default, 50. */
   readonly collapseThresholdPct?: Readonly<Record<string, number>>;
   /**
@@ -197,8 +172,6 @@ export interface VerifyDeps {
    * @default false (DR copies: the verdict is the tags)
    */
   readonly vaultVerdicts?: boolean;
-  /** @internal The two-thread path's settings (verify-rdb-split.ts): the tests lower its threshold and watch it. */
-  readonly twoThreads?: TwoThreadSettings;
 }
 
 /**
@@ -213,6 +186,25 @@ export function settingsDeps(settings: CopyVerificationSettings): Pick<VerifyDep
 
 const GONE = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound']);
 
+/** One invocation's copy: the event, where the object is, what its logs and metrics name, and the restarts so far. */
+interface Invocation extends CopyToRead {
+  readonly event: S3ObjectEvent;
+  readonly versionId: string | undefined;
+  readonly base: { readonly bucket: string; readonly key: string; readonly versionId: string | undefined };
+  readonly target: string;
+  readonly dims: Record<string, string>;
+  readonly targetDims: Record<string, string>;
+  restarts: number;
+}
+
+/** Where one invocation's verification starts: fresh, or from the checkpoint of the same object version. */
+interface Resume {
+  readonly progress: VerifyStepInput['progress'];
+  readonly invocations: number;
+  readonly startedAt: number;
+  readonly start: number;
+}
+
 /**
  * One invocation of a verification: from the start, or from `progress`.
  * Returns `done` with the outcome once the verdict is tagged (and paged), or
@@ -220,257 +212,255 @@ const GONE = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound']);
  * failures (the state machine retries the invocation from the same progress).
  */
 export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Promise<VerifyStepResult> {
+  const at = invocationOf(input);
+  // A vault drill's seed copy lands in the DR bucket for the length of one drill and is deleted after it: it is no
+  // DR copy (no export tags, no recovery point of this bucket), and its replica's verdict is the vault's.
+  if (at.key.startsWith(SEED_COPY_PREFIX)) {
+    deps.log.info("a vault drill's seed copy, not a DR copy: not verified here", at.base);
+    return done(at, { ...at.base, action: 'not-a-copy' });
+  }
+  try {
+    const current = await getObjectTags(deps.s3, at.bucket, at.key, at.versionId);
+    const already = await verdictFound(at.bucket, at.key, at.versionId, current, deps);
+    if (already) return done(at, await confirmVerdict(at, already, current, deps));
+    const identity = await headObject(deps.s3, at.bucket, at.key, at.versionId);
+    // The vault: the replica is locked for its tier before a byte is read (a replica still waiting for its tier
+    // costs one call, not a read). Once: a retention only grows, so later invocations need not look again.
+    const retention = deps.retention && !input.progress ? await ensureRetention(at.bucket, at.key, current, identity, deps.retention, deps) : undefined;
+    const resume = resumeOf(at, input.progress, identity, deps);
+    const verifier = await readCopy(at, identity, resume.start, resume.progress?.checkpoint, deps);
+    if (verifier === 'changed') return { done: false, event: at.event, restarts: restart(at) };
+    const ended = pauseOrEnd(at, verifier, identity, resume, deps);
+    if ('done' in ended) return ended;
+    const outcome = await recordVerdict(at, ended, current, identity, resume, retention, deps);
+    logVerdict(outcome, ended, deps);
+    return done(at, outcome);
+  } catch (err) {
+    return stepFailed(at, err, deps);
+  }
+}
+
+/** The invocation's copy and counters, from its input. */
+function invocationOf(input: VerifyStepInput): Invocation {
   const { event } = input;
   const bucket = event.detail.bucket.name;
   const key = event.detail.object.key;
   const versionId = event.detail.object['version-id'];
-  const base = { bucket, key, versionId };
-  const target = targetOfKey(key);
   const dims = { [DIMENSION.bucket]: bucket };
-  const targetDims = { ...dims, [DIMENSION.target]: target };
-  let restarts = input.restarts ?? 0;
-  /** Another version of the object met: from byte 0 again, up to MAX_VERIFY_RESTARTS times. */
-  const restart = (): number => {
-    if (++restarts > MAX_VERIFY_RESTARTS) {
-      throw new VerifyGaveUp(`s3://${bucket}/${key} changed ${restarts} times during its verification; giving up (a new version raises its own event)`);
-    }
-    return restarts;
+  const target = targetOfKey(key);
+  return {
+    event,
+    bucket,
+    key,
+    versionId,
+    base: { bucket, key, versionId },
+    target,
+    dims,
+    targetDims: { ...dims, [DIMENSION.target]: target },
+    restarts: input.restarts ?? 0,
   };
-  const done = (outcome: VerifyOutcome): VerifyStepResult => ({ done: true, event, outcome });
-  // A vault drill's seed copy lands in the DR bucket for the length of one drill and is deleted after it: it is no
-  // DR copy (no export tags, no recovery point of this bucket), and its replica's verdict is the vault's.
-  if (key.startsWith(SEED_COPY_PREFIX)) {
-    deps.log.info("a vault drill's seed copy, not a DR copy: not verified here", base);
-    return done({ ...base, action: 'not-a-copy' });
+}
+
+/** The invocation's end with an outcome. */
+function done(at: Invocation, outcome: VerifyOutcome): VerifyStepResult {
+  return { done: true, event: at.event, outcome };
+}
+
+/** Another version of the object met: from byte 0 again, up to MAX_VERIFY_RESTARTS times. */
+function restart(at: Invocation): number {
+  if (++at.restarts > MAX_VERIFY_RESTARTS) {
+    throw new VerifyGaveUp(`s3://${at.bucket}/${at.key} changed ${at.restarts} times during its verification; giving up (a new version raises its own event)`);
   }
+  return at.restarts;
+}
 
-  try {
-    const current = await getObjectTags(deps.s3, bucket, key, versionId);
-    const already = await verdictFound(bucket, key, versionId, current, deps);
-    if (already) {
-      deps.log.info('already verified', { ...base, verdict: already });
-      // A retry after the tripwire failed finds the verdict written: the check runs again (for the newest set only).
-      if (already === 'ok') await collapseCheck(bucket, key, target, undefined, deps, true);
-      // The tier may have changed since (a collapse holds the copy): the retention follows it, never back.
-      const retention = deps.retention
-        ? await ensureRetention(bucket, key, current, await headObject(deps.s3, bucket, key, versionId), deps.retention, deps)
-        : undefined;
-      return done({
-        ...base,
-        action: 'already-verified',
-        verdict: already === 'ok' || already === 'unsupported' ? already : 'corrupt',
-        ...(retention ? { retention } : {}),
-      });
-    }
+/** A copy verified before: the tripwire and the retention looked at again, the verdict found returned. */
+async function confirmVerdict(at: Invocation, already: string, current: Record<string, string>, deps: VerifyDeps): Promise<VerifyOutcome> {
+  const { bucket, key, versionId, base } = at;
+  deps.log.info('already verified', { ...base, verdict: already });
+  // A retry after the tripwire failed finds the verdict written: the check runs again (for the newest set only).
+  if (already === 'ok') await collapseCheck(bucket, key, at.target, undefined, deps, true);
+  // The tier may have changed since (a collapse holds the copy): the retention follows it, never back.
+  const retention = deps.retention
+    ? await ensureRetention(bucket, key, current, await headObject(deps.s3, bucket, key, versionId), deps.retention, deps)
+    : undefined;
+  return {
+    ...base,
+    action: 'already-verified',
+    verdict: already === 'ok' || already === 'unsupported' ? already : 'corrupt',
+    ...(retention ? { retention } : {}),
+  };
+}
 
-    const identity = await headObject(deps.s3, bucket, key, versionId);
-    // The vault: the replica is locked for its tier before a byte is read (a replica still waiting for its tier
-    // costs one call, not a read). Once: a retention only grows, so later invocations need not look again.
-    const retention = deps.retention && !input.progress ? await ensureRetention(bucket, key, current, identity, deps.retention, deps) : undefined;
-    let progress = input.progress;
-    if (progress && (progress.size !== identity.size || progress.etag !== identity.etag || progress.versionId !== identity.versionId)) {
-      // Never a checkpoint of one version on another's bytes.
-      deps.log.warn('the object changed since the last checkpoint: verifying again from byte 0', {
-        ...base,
-        checkpointOf: { size: progress.size, etag: progress.etag, versionId: progress.versionId },
-        now: identity,
-      });
-      progress = undefined;
-      restart();
-    }
-    const invocations = (progress?.invocations ?? 0) + 1;
-    if (invocations > MAX_VERIFY_INVOCATIONS) {
-      throw new VerifyGaveUp(
-        `s3://${bucket}/${key}: verification not finished after ${MAX_VERIFY_INVOCATIONS} invocations (at byte ${progress?.checkpoint.offset} of ${identity.size})`,
-      );
-    }
-    const startedAt = progress?.startedAt ?? deps.clock.now();
-    const start = progress?.checkpoint.offset ?? 0;
+/** Where this invocation starts: the checkpoint when it is of this object version, else byte 0 (a restart); gives up past MAX_VERIFY_INVOCATIONS. */
+function resumeOf(at: Invocation, given: VerifyStepInput['progress'], identity: ObjectIdentity, deps: VerifyDeps): Resume {
+  let progress = given;
+  if (progress && (progress.size !== identity.size || progress.etag !== identity.etag || progress.versionId !== identity.versionId)) {
+    // Never a checkpoint of one version on another's bytes.
+    deps.log.warn('the object changed since the last checkpoint: verifying again from byte 0', {
+      ...at.base,
+      checkpointOf: { size: progress.size, etag: progress.etag, versionId: progress.versionId },
+      now: identity,
+    });
+    progress = undefined;
+    restart(at);
+  }
+  const invocations = (progress?.invocations ?? 0) + 1;
+  if (invocations > MAX_VERIFY_INVOCATIONS) {
+    throw new VerifyGaveUp(
+      `s3://${at.bucket}/${at.key}: verification not finished after ${MAX_VERIFY_INVOCATIONS} invocations (at byte ${progress?.checkpoint.offset} of ${identity.size})`,
+    );
+  }
+  return { progress, invocations, startedAt: progress?.startedAt ?? deps.clock.now(), start: progress?.checkpoint.offset ?? 0 };
+}
 
-    // DR copies are ElastiCache exports, which always carry a CRC-64: a zeroed trailer is a failure here.
-    const oneThread = createRdbVerifier({ requireChecksum: true, ...(progress ? { resumeFrom: progress.checkpoint } : {}) });
-    /** The parser that holds the verdict: this one, or the two-thread path's. */
-    let verifier: Pick<RdbVerifier, 'checkpoint' | 'end'> = oneThread;
-    // A copy in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB it holds. Only from byte 0:
-    // a checkpoint is taken on plain files only (see below), so a resumed verification reads a plain file.
-    const unwrap = start === 0 ? await createRdbBytesDecoder() : undefined;
-    const feed = (take: () => Uint8Array[]): void => pushDecoded(oneThread, take);
-    // Two vCPUs (the function's memory gives them): the object's two parts at once, when it is plain and large enough.
-    const split: SplitReadInput = {
-      s3: deps.s3,
-      bucket,
-      key,
-      versionId: identity.versionId ?? versionId,
-      etag: identity.etag,
-      size: identity.size,
-      start,
-      ...(progress ? { resumeFrom: progress.checkpoint } : {}),
-      now: () => deps.clock.now(),
-      deadline: deps.deadline,
-      ...(deps.reads ? { reads: deps.reads } : {}),
+/**
+ * A verifier paused at a checkpoint: the state to invoke again with (unless
+ * too large for Step Functions to carry: then the copy is not verified here).
+ * Otherwise the report of the whole copy.
+ */
+function pauseOrEnd(
+  at: Invocation,
+  verifier: Pick<RdbVerifier, 'checkpoint' | 'end'>,
+  identity: ObjectIdentity,
+  { start, startedAt, invocations }: Resume,
+  deps: VerifyDeps,
+): VerifyStepResult | RdbReport {
+  const checkpoint = verifier.checkpoint();
+  if (!checkpoint) return verifier.end();
+  if (checkpoint.offset <= start) throw new VerifyGaveUp(`s3://${at.bucket}/${at.key}: no key boundary reached after byte ${start} within one invocation`);
+  const next: VerifyProgressState = {
+    size: identity.size,
+    etag: identity.etag,
+    versionId: identity.versionId,
+    startedAt,
+    invocations,
+    checkpoint: packCheckpoint(checkpoint),
+  };
+  const paused: VerifyStepResult = { done: false, event: at.event, progress: next, ...(at.restarts > 0 ? { restarts: at.restarts } : {}) };
+  // Measured as Step Functions will carry it: a state past its quota would fail the execution, a cut one would
+  // call keys of a template it dropped corrupt. Too large (a Redis 8.10 file's template registry), the copy is
+  // not verified here, and says why.
+  const bytes = stateBytes(paused);
+  if (bytes > VERIFY_STATE_MAX_BYTES) return notCheckpointableReport(verifier.end(), checkpoint, bytes);
+  deps.log.info('verification paused at a checkpoint; the state machine continues it', {
+    ...at.base,
+    offset: checkpoint.offset,
+    size: identity.size,
+    percent: Math.round((checkpoint.offset / Math.max(1, identity.size)) * 1000) / 10,
+    keys: checkpoint.keys,
+    invocations,
+    stateBytes: bytes,
+  });
+  return paused;
+}
+
+/** The verdict given: paged when corrupt or unsupported, stored (vault), tagged, counted, then the collapse tripwire. */
+async function recordVerdict(
+  at: Invocation,
+  report: RdbReport,
+  current: Record<string, string>,
+  identity: ObjectIdentity,
+  { startedAt, invocations }: Resume,
+  retention: RetentionOutcome | undefined,
+  deps: VerifyDeps,
+): Promise<VerifyOutcome> {
+  const { bucket, key, versionId, target } = at;
+  // The verification failed (its /tmp full, a spill not read back): no verdict on the copy, no tag, no page for a
+  // corrupt copy; the invocation fails with the cause and is retried.
+  if (report.verifierFailure) throw new Error(`the verification of s3://${bucket}/${key} failed, not the copy: ${report.error?.message ?? 'unknown'}`);
+  const verdict = rdbVerdict(report);
+  const seconds = (deps.clock.now() - startedAt) / 1000;
+
+  // A corrupt copy is paged before its verdict is tagged: a retry after a failed page finds no verdict and pages
+  // again (a page twice rather than none; once tagged, a retry stops at "already verified"). A copy in a format
+  // the verifier cannot judge pages apart, as what it is: redis-dr is behind the engine, the copy is not damaged.
+  if (verdict === 'corrupt') await deps.alert(corruptAlert(bucket, key, versionId, target, current, report, deps.where));
+  if (verdict === 'unsupported') await deps.alert(unsupportedAlert(bucket, key, versionId, target, current, report, deps.where));
+  // The vault: the verdict that counts is the object, written and read back before the tags, so the tag event
+  // our own tagging raises finds it and does nothing (a retry before it verifies again).
+  const verdictObject = deps.vaultVerdicts ? await storeVaultVerdict(bucket, key, identity, report, deps) : undefined;
+  // The verdict goes on the version that was read. Tags re-read just before writing: a replicated tag change may have landed meanwhile.
+  await addObjectTags(deps.s3, bucket, key, verdictTags(report), { versionId: identity.versionId ?? versionId });
+
+  const counted = verdict === 'ok' ? METRIC.rdbVerified : verdict === 'unsupported' ? METRIC.rdbUnsupported : METRIC.rdbCorrupt;
+  deps.metrics.put(counted, 1, 'Count', at.targetDims);
+  deps.metrics.put(counted, 1, 'Count', at.dims);
+  deps.metrics.put(METRIC.rdbVerifySeconds, seconds, 'Seconds', at.dims);
+  if (report.ok) deps.metrics.put(METRIC.rdbKeys, report.keys, 'Count', at.targetDims);
+  // The tripwire, once the verdict is on the copy (a shard verified at the same time then sees it): throws when
+  // holding failed, and the state machine's retry runs it again.
+  if (report.ok) await collapseCheck(bucket, key, target, { ...current, ...verdictTags(report) }, deps, false);
+  return {
+    ...at.base,
+    action: 'verified',
+    verdict,
+    keys: report.keys,
+    bytes: identity.size,
+    seconds,
+    invocations,
+    error: report.error,
+    ...(retention ? { retention } : {}),
+    ...(verdictObject ? { verdictObject } : {}),
+  };
+}
+
+/** Logs the verdict: verified (with warnings as a warning), not judged (a newer format), or corrupt. */
+function logVerdict(outcome: VerifyOutcome, report: RdbReport, deps: VerifyDeps): void {
+  const { verdict } = outcome;
+  if (report.ok) {
+    const found = {
+      ...outcome,
+      version: report.version,
+      byType: report.byType,
+      ...(report.emptyKeys ? { emptyKeys: report.emptyKeys } : {}),
+      ...(report.expiredKeys ? { expiredKeys: report.expiredKeys } : {}),
+      ...(report.moduleTypes ? { moduleTypes: report.moduleTypes } : {}),
+      ...(report.moduleAux ? { moduleAux: report.moduleAux } : {}),
+      ...(report.slotImports ? { slotImports: report.slotImports, slotImportJobs: report.slotImportJobs } : {}),
+      ...(report.duplicateCheck ? { duplicateCheck: report.duplicateCheck } : {}),
+      // Partial duplicate-key check (resumed from a checkpoint, or sampled past 2^21 keys in one invocation): said, not hidden.
+      ...(report.duplicateKeyCheck ? { duplicateKeyCheck: report.duplicateKeyCheck } : {}),
+      // Valid, on conditions (the summary tag carries both: dbs=… and fn=N).
+      ...(report.needsDatabases ? { needsDatabases: report.needsDatabases } : {}),
+      ...(report.functionLibraries ? { functionLibraries: report.functionLibraries } : {}),
     };
-    try {
-      const plan = await planSplit(split, deps.twoThreads);
-      if (plan) {
-        verifier = await verifyRangesOnTwoThreads(split, plan, {
-          ...deps.twoThreads,
-          observe: (taken, from) => {
-            deps.log.info('read in two parts at once, on two threads', { ...base, from: start, at: plan.at, split: from, taken });
-            deps.twoThreads?.observe?.(taken, from);
-          },
-        });
-      } else
-        for await (const chunk of readRanges(deps.s3, {
-          bucket,
-          key,
-          versionId: identity.versionId ?? versionId,
-          etag: identity.etag,
-          start,
-          end: identity.size,
-          ...deps.reads,
-        })) {
-          if (unwrap) feed(() => unwrap.push(chunk));
-          else oneThread.push(chunk);
-          // Past the deadline, stop at the next key boundary (a pause asked only after a push: every invocation moves on).
-          if (deps.clock.now() >= deps.deadline) {
-            // A checkpoint is an offset into the object's bytes, which for a compressed copy are not the RDB's:
-            // such a copy is verified within one invocation (at the verifier's speed, over 100 GB of RDB in 13 minutes).
-            if (unwrap?.envelope) {
-              throw new VerifyGaveUp(
-                `s3://${bucket}/${key} is LZ4-compressed (Valkey rdbcompression lz4) and did not verify within one invocation: a compressed copy cannot be checkpointed; verify it with \`redis-dr verify-rdb s3://${bucket}/${key}\``,
-              );
-            }
-            oneThread.pause();
-          }
-          const state = oneThread.state;
-          if (state === 'paused' || state === 'failed') break;
-        }
-      if (!plan && unwrap && oneThread.state !== 'paused' && oneThread.state !== 'failed') feed(() => unwrap.end());
-    } catch (err) {
-      if (!(err instanceof ObjectChangedError)) throw err;
-      deps.log.warn('the object changed while it was read: verifying again from byte 0', { ...base, error: describeError(err) });
-      return { done: false, event, restarts: restart() };
-    }
-
-    const checkpoint = verifier.checkpoint();
-    let report: RdbReport | undefined;
-    if (checkpoint) {
-      if (checkpoint.offset <= start) throw new VerifyGaveUp(`s3://${bucket}/${key}: no key boundary reached after byte ${start} within one invocation`);
-      const next: VerifyProgressState = {
-        size: identity.size,
-        etag: identity.etag,
-        versionId: identity.versionId,
-        startedAt,
-        invocations,
-        checkpoint: packCheckpoint(checkpoint),
-      };
-      const paused: VerifyStepResult = { done: false, event, progress: next, ...(restarts > 0 ? { restarts } : {}) };
-      // Measured as Step Functions will carry it: a state past its quota would fail the execution, a cut one would
-      // call keys of a template it dropped corrupt. Too large (a Redis 8.10 file's template registry), the copy is
-      // not verified here, and says why.
-      const bytes = stateBytes(paused);
-      if (bytes <= VERIFY_STATE_MAX_BYTES) {
-        deps.log.info('verification paused at a checkpoint; the state machine continues it', {
-          ...base,
-          offset: checkpoint.offset,
-          size: identity.size,
-          percent: Math.round((checkpoint.offset / Math.max(1, identity.size)) * 1000) / 10,
-          keys: checkpoint.keys,
-          invocations,
-          stateBytes: bytes,
-        });
-        return paused;
-      }
-      report = notCheckpointableReport(verifier.end(), checkpoint, bytes);
-    }
-
-    report ??= verifier.end();
-    // The verification failed (its /tmp full, a spill not read back): no verdict on the copy, no tag, no page for a
-    // corrupt copy; the invocation fails with the cause and is retried.
-    if (report.verifierFailure) throw new Error(`the verification of s3://${bucket}/${key} failed, not the copy: ${report.error?.message ?? 'unknown'}`);
-    const verdict = rdbVerdict(report);
-    const seconds = (deps.clock.now() - startedAt) / 1000;
-
-    // A corrupt copy is paged before its verdict is tagged: a retry after a failed page finds no verdict and pages
-    // again (a page twice rather than none; once tagged, a retry stops at "already verified"). A copy in a format
-    // the verifier cannot judge pages apart, as what it is: redis-dr is behind the engine, the copy is not damaged.
-    if (verdict === 'corrupt') await deps.alert(corruptAlert(bucket, key, versionId, target, current, report, deps.where));
-    if (verdict === 'unsupported') await deps.alert(unsupportedAlert(bucket, key, versionId, target, current, report, deps.where));
-    // The vault: the verdict that counts is the object, written and read back before the tags, so the tag event
-    // our own tagging raises finds it and does nothing (a retry before it verifies again).
-    const verdictObject = deps.vaultVerdicts ? await storeVaultVerdict(bucket, key, identity, report, deps) : undefined;
-    // The verdict goes on the version that was read. Tags re-read just before writing: a replicated tag change may have landed meanwhile.
-    await addObjectTags(deps.s3, bucket, key, verdictTags(report), { versionId: identity.versionId ?? versionId });
-
-    const counted = verdict === 'ok' ? METRIC.rdbVerified : verdict === 'unsupported' ? METRIC.rdbUnsupported : METRIC.rdbCorrupt;
-    deps.metrics.put(counted, 1, 'Count', targetDims);
-    deps.metrics.put(counted, 1, 'Count', dims);
-    deps.metrics.put(METRIC.rdbVerifySeconds, seconds, 'Seconds', dims);
-    if (report.ok) deps.metrics.put(METRIC.rdbKeys, report.keys, 'Count', targetDims);
-    // The tripwire, once the verdict is on the copy (a shard verified at the same time then sees it): throws when
-    // holding failed, and the state machine's retry runs it again.
-    if (report.ok) await collapseCheck(bucket, key, target, { ...current, ...verdictTags(report) }, deps, false);
-
-    const outcome: VerifyOutcome = {
-      ...base,
-      action: 'verified',
-      verdict,
-      keys: report.keys,
-      bytes: identity.size,
-      seconds,
-      invocations,
-      error: report.error,
-      ...(retention ? { retention } : {}),
-      ...(verdictObject ? { verdictObject } : {}),
-    };
-    if (report.ok) {
-      const found = {
-        ...outcome,
-        version: report.version,
-        byType: report.byType,
-        ...(report.emptyKeys ? { emptyKeys: report.emptyKeys } : {}),
-        ...(report.expiredKeys ? { expiredKeys: report.expiredKeys } : {}),
-        ...(report.moduleTypes ? { moduleTypes: report.moduleTypes } : {}),
-        ...(report.moduleAux ? { moduleAux: report.moduleAux } : {}),
-        ...(report.slotImports ? { slotImports: report.slotImports, slotImportJobs: report.slotImportJobs } : {}),
-        ...(report.duplicateCheck ? { duplicateCheck: report.duplicateCheck } : {}),
-        // Partial duplicate-key check (resumed from a checkpoint, or sampled past 2^21 keys in one invocation): said, not hidden.
-        ...(report.duplicateKeyCheck ? { duplicateKeyCheck: report.duplicateKeyCheck } : {}),
-        // Valid, on conditions (the summary tag carries both: dbs=… and fn=N).
-        ...(report.needsDatabases ? { needsDatabases: report.needsDatabases } : {}),
-        ...(report.functionLibraries ? { functionLibraries: report.functionLibraries } : {}),
-      };
-      // Valid as Redis loads it, but what sanitize-dump-payload yes would refuse is worth a look: logged as a warning.
-      if (report.warningCount) deps.log.warn('DR copy verified, with warnings', { ...found, warningCount: report.warningCount, warnings: report.warnings });
-      else deps.log.info('DR copy verified', found);
-    } else if (verdict === 'unsupported') {
-      deps.log.warn('DR copy is in a format this verifier cannot judge: not verified, not corrupt', {
-        ...outcome,
-        version: report.version,
-        unsupported: report.unsupported,
-      });
-    } else {
-      deps.log.error('DR copy is corrupt', { ...outcome, version: report.version, checksum: report.checksum });
-    }
-    return done(outcome);
-  } catch (err) {
-    if (GONE.has(errorName(err))) {
-      deps.log.warn('object no longer exists; nothing to verify', { ...base, error: describeError(err) });
-      return done({ ...base, action: 'gone' });
-    }
-    if (err instanceof VaultTierPending) {
-      deps.log.info('replica carries no export tags yet: its tier decides its retention; the state machine waits and looks again', {
-        ...base,
-        graceEnds: err.graceEnds.toISOString(),
-      });
-      return { done: false, event, awaitTier: err.graceEnds.toISOString(), ...(restarts > 0 ? { restarts } : {}) };
-    }
-    deps.metrics.put(METRIC.rdbVerifyErrors, 1, 'Count', dims);
-    deps.log.error('verification could not finish this step; the state machine retries it from the last checkpoint', { ...base, error: describeError(err) });
-    throw err;
+    // Valid as Redis loads it, but what sanitize-dump-payload yes would refuse is worth a look: logged as a warning.
+    if (report.warningCount) deps.log.warn('DR copy verified, with warnings', { ...found, warningCount: report.warningCount, warnings: report.warnings });
+    else deps.log.info('DR copy verified', found);
+  } else if (verdict === 'unsupported') {
+    deps.log.warn('DR copy is in a format this verifier cannot judge: not verified, not corrupt', {
+      ...outcome,
+      version: report.version,
+      unsupported: report.unsupported,
+    });
+  } else {
+    deps.log.error('DR copy is corrupt', { ...outcome, version: report.version, checksum: report.checksum });
   }
 }
 
+/**
+ * An invocation that threw: the object gone is done, a vault replica without
+ * its tier yet waits; anything else is counted, logged and rethrown (the
+ * state machine retries from the last checkpoint).
+ */
+function stepFailed(at: Invocation, err: unknown, deps: VerifyDeps): VerifyStepResult {
+  const { base } = at;
+  if (GONE.has(errorName(err))) {
+    deps.log.warn('object no longer exists; nothing to verify', { ...base, error: describeError(err) });
+    return done(at, { ...base, action: 'gone' });
+  }
+  if (err instanceof VaultTierPending) {
+    deps.log.info('replica carries no export tags yet: its tier decides its retention; the state machine waits and looks again', {
+      ...base,
+      graceEnds: err.graceEnds.toISOString(),
+    });
+    return { done: false, event: at.event, awaitTier: err.graceEnds.toISOString(), ...(at.restarts > 0 ? { restarts: at.restarts } : {}) };
+  }
+  deps.metrics.put(METRIC.rdbVerifyErrors, 1, 'Count', at.dims);
+  deps.log.error('verification could not finish this step; the state machine retries it from the last checkpoint', { ...base, error: describeError(err) });
+  throw err;
+}
 /**
  * The verdict already given to this version, if any. DR copies: the verdict
  * tag. The vault: the verdict object, only when it names this version (id

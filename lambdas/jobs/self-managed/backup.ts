@@ -62,9 +62,10 @@ import {
   backupTier,
   newBackupFileName,
   parseBackupFileName,
-  savedAfterRequest,
+  type StoredBackup,
   type BackupRetention,
 } from '../../domain/self-managed/backup.js';
+import { checkStorable } from '../../domain/self-managed/storable.js';
 import { formatBackupMetrics } from '../../domain/self-managed/backup-metrics.js';
 import { describeHolder, heldElsewhere, leaseName, leaseWait, type LeaseHolder } from '../../domain/self-managed/lease.js';
 import { reportLeaseWait } from './backup-lease-wait.js';
@@ -195,37 +196,105 @@ class StepFailed extends Error {
   }
 }
 
-/** Runs one backup. Never throws: a failed step is in the report (`ok: false`, `failedStep`, `error`). */
+/** What the `destination` step chose: the new backup's name, the time it is named by, its tier, and the listing it was judged against. */
+interface Destination {
+  readonly file: string;
+  readonly at: Date;
+  readonly tier: Tier;
+  readonly files: readonly StoredBackup[];
+}
+
+/** What the `write` step left for the steps after it. */
+interface Written {
+  readonly written: WrittenBackup | undefined;
+  readonly report: RdbReport;
+  readonly collapse: Collapse | undefined;
+  /** The destination held other bytes than the verified ones (the `read-back` step fails on it). */
+  readonly mismatch: Error | undefined;
+}
+
+/** A keyspace collapse as the run reports it, with the earlier backups it held so far. */
+type Collapsed = { detail: string; previous: string; measure: 'keys' | 'bytes'; database?: number; hold: string; held: string[] };
+
+/**
+ * Runs one backup. Never throws: a failed step is in the report (`ok: false`, `failedStep`, `error`).
+ * The steps, in order, as the file's header lists them.
+ */
 export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<BackupReport> {
-  const started = deps.now();
-  const steps: StepResult[] = [];
-  const say = deps.say ?? (() => undefined);
-  const step = async <T>(name: BackupStep, run: () => Promise<{ value: T; detail: string }>): Promise<T> => {
+  const run = new BackupRun(req, deps);
+  // The lease first: a run that does not get it pings nothing and writes no metric (the holder does the work).
+  const busy = await run.takeLease();
+  if (busy) return busy;
+  await run.pingStart();
+  try {
+    if (run.failure) throw run.failure;
+    // Named after the lease was taken: a run that waited for another is named by its own second, not the other's.
+    const named = new Date(deps.now());
+    const rdbChecksum = await run.connect();
+    const destination = await run.chooseDestination(named);
+    const { source, savedAt } = await run.openSource();
+    const written = await run.writeVerified(destination, source, rdbChecksum, savedAt);
+    const stored = await run.readBack(destination, written);
+    await run.judgeKeyspace(written, stored.bytes);
+    await run.applyRetention(destination.file);
+  } catch (err) {
+    run.failure = err instanceof StepFailed ? err : new StepFailed('connect', String(err), { cause: err });
+  } finally {
+    await run.release();
+  }
+  // Another run took the backup of this second: nothing was done and nothing is wrong (exit 75, as a lease held).
+  if (run.failure?.cause instanceof SecondTaken) return run.secondTakenReport();
+  const seconds = (deps.now() - run.started) / 1000;
+  await run.writeMetrics(seconds);
+  await run.pingEnd();
+  return run.report(seconds);
+}
+
+/** One run: its steps, each a method recording its outcome, and what the run holds open until it ends. */
+class BackupRun {
+  readonly started: number;
+  readonly steps: StepResult[] = [];
+  readonly say: (line: string) => void;
+  readonly threshold: number;
+  /** Misses of the start ping: the run is not `ok`, the backup still counts. */
+  readonly problems: string[] = [];
+  failure: StepFailed | undefined;
+  backup: BackupReport['backup'];
+  collapsed: Collapsed | undefined;
+  retention: BackupReport['retention'];
+  private client: Redis | undefined;
+  private pulled: RdbPull | undefined;
+  private lease: TakenLease | undefined;
+  private refresher: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    readonly req: BackupRequest,
+    readonly deps: BackupDeps,
+  ) {
+    this.started = deps.now();
+    this.say = deps.say ?? (() => undefined);
+    this.threshold = req.collapseThresholdPct ?? DEFAULT_COLLAPSE_THRESHOLD_PCT;
+  }
+
+  /** Runs one step: its outcome recorded and said; a failure rethrown as this step's. */
+  async step<T>(name: BackupStep, run: () => Promise<{ value: T; detail: string }>): Promise<T> {
     const t0 = performance.now();
     try {
       const { value, detail } = await run();
-      steps.push({ step: name, ok: true, detail, seconds: (performance.now() - t0) / 1000 });
-      say(`${name}: ${detail}`);
+      this.steps.push({ step: name, ok: true, detail, seconds: (performance.now() - t0) / 1000 });
+      this.say(`${name}: ${detail}`);
       return value;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      steps.push({ step: name, ok: false, detail: message, seconds: (performance.now() - t0) / 1000 });
+      this.steps.push({ step: name, ok: false, detail: message, seconds: (performance.now() - t0) / 1000 });
       throw err instanceof StepFailed ? err : new StepFailed(name, message, { cause: err });
     }
-  };
+  }
 
-  let backup: BackupReport['backup'];
-  let collapsed: { detail: string; previous: string; measure: 'keys' | 'bytes'; database?: number; hold: string; held: string[] } | undefined;
-  let retention: BackupReport['retention'];
-  let failure: StepFailed | undefined;
-  const problems: string[] = [];
-  let client: Redis | undefined;
-  let pulled: RdbPull | undefined;
-
-  // The lease first: a run that does not get it pings nothing and writes no metric (the holder does the work).
-  let lease: TakenLease | undefined;
-  let refresher: ReturnType<typeof setInterval> | undefined;
-  if (req.lease) {
+  /** `lease`: takes the destination's lease of the target, waiting for a run holding it; the report of a busy run when another keeps it. */
+  async takeLease(): Promise<BackupReport | undefined> {
+    const { req, deps, steps } = this;
+    if (!req.lease) return undefined;
     const l = req.lease;
     const holder = l.holder ?? thisLeaseHolder('redis-dr backup', new Date(deps.now()));
     const t0 = deps.now();
@@ -239,11 +308,11 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       steps.push({ step: 'lease', ok: false, detail: message, seconds: (deps.now() - t0) / 1000 });
-      failure = new StepFailed('lease', message, { cause: err });
+      this.failure = new StepFailed('lease', message, { cause: err });
     }
     const waited = (deps.now() - t0) / 1000;
     // A store fault or a missing folder (failure set): reported (metrics, /fail) like any failed step.
-    if (!failure && 'held' in attempt!) {
+    if (!this.failure && 'held' in attempt!) {
       const heldBy = describeHolder(attempt.held);
       const elsewhere = heldElsewhere(attempt.held, holder);
       const detail =
@@ -257,54 +326,56 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       const { target, metricsFile, heartbeat } = req;
       steps.push(...(await reportLeaseWait({ target, found: attempt.held, here: holder, staleAfterMs, detail, metricsFile, heartbeat })));
       return {
-        ok: false,
-        target: req.target,
-        mode: req.mode,
-        server: req.server,
-        destination: req.store.url,
+        ...this.identity(),
         steps,
         failedStep: 'lease',
         error: detail,
         busy: { holder: heldBy, waitedSeconds: waited },
-        seconds: (deps.now() - started) / 1000,
+        seconds: (deps.now() - this.started) / 1000,
       };
     }
-    if (!failure && 'taken' in attempt!) {
-      lease = attempt.taken;
+    if (!this.failure && 'taken' in attempt!) {
+      const taken = attempt.taken;
+      this.lease = taken;
       // Refreshed while the run works (a quarter of the bound, at most a minute): a run on another host or in another
       // container, which cannot look the pid up, judges the lease by its last refresh, not by when it was taken.
-      const taken = lease;
-      refresher = setInterval(() => void taken.refresh(), Math.max(1000, Math.min(60_000, (l.staleAfterSeconds * 1000) / 4)));
-      refresher.unref();
-      const detail = `${leaseName(req.target)} in ${req.store.url}${waited >= 1 ? ` after waiting ${Math.round(waited)} s` : ''}${lease.tookOver ? `, taking over ${lease.tookOver}` : ''}`;
+      this.refresher = setInterval(() => void taken.refresh(), Math.max(1000, Math.min(60_000, (l.staleAfterSeconds * 1000) / 4)));
+      this.refresher.unref();
+      const detail = `${leaseName(req.target)} in ${req.store.url}${waited >= 1 ? ` after waiting ${Math.round(waited)} s` : ''}${taken.tookOver ? `, taking over ${taken.tookOver}` : ''}`;
       steps.push({ step: 'lease', ok: true, detail, seconds: waited });
       // Said when it is news (a wait, a takeover); a lease taken at once is in the report's steps.
-      if (waited >= 1 || lease.tookOver) say(`lease: ${detail}`);
+      if (waited >= 1 || taken.tookOver) this.say(`lease: ${detail}`);
     }
+    return undefined;
   }
 
-  if (req.heartbeat?.start && !failure) {
-    const miss = await pingHeartbeat(req.heartbeat.url, 'start');
-    steps.push({ step: 'heartbeat-start', ok: miss === undefined, detail: miss ?? 'pinged /start', seconds: 0 });
-    if (miss) problems.push(miss);
+  /** `heartbeat-start` (opt-in): pings `<url>/start`; a miss is a problem of the run, not a failed step. */
+  async pingStart(): Promise<void> {
+    if (!this.req.heartbeat?.start || this.failure) return;
+    const miss = await pingHeartbeat(this.req.heartbeat.url, 'start');
+    this.steps.push({ step: 'heartbeat-start', ok: miss === undefined, detail: miss ?? 'pinged /start', seconds: 0 });
+    if (miss) this.problems.push(miss);
   }
 
-  try {
-    if (failure) throw failure;
-    // Named after the lease was taken: a run that waited for another is named by its own second, not the other's.
-    let at = new Date(deps.now());
-    const rdbChecksum = await step('connect', async () => {
-      client = await deps.connect();
+  /** `connect`: AUTHs to the server; whether its RDB carries a checksum (`rdbchecksum`, when CONFIG allows reading it). */
+  connect(): Promise<boolean> {
+    return this.step('connect', async () => {
+      const client = await this.deps.connect();
+      this.client = client;
       const version = /redis_version:(\S+)/.exec(String(await client.info('server')))?.[1] ?? 'unknown';
       // CONFIG may be refused (renamed, ACL): then a checksum is required, as every default server writes one.
       const reply = (await client.call('CONFIG', 'GET', 'rdbchecksum').catch(() => undefined)) as string[] | undefined;
       const checksum = reply?.[1] !== 'no';
-      return { value: checksum, detail: `${req.server} (redis_version ${version}${checksum ? '' : ', rdbchecksum no: the file carries no CRC-64'})` };
+      return { value: checksum, detail: `${this.req.server} (redis_version ${version}${checksum ? '' : ', rdbchecksum no: the file carries no CRC-64'})` };
     });
+  }
 
-    const threshold = req.collapseThresholdPct ?? DEFAULT_COLLAPSE_THRESHOLD_PCT;
-    const { file, tier, files } = await step('destination', async () => {
-      checkCollapseThresholdPct(threshold);
+  /** `destination`: sweeps what killed runs left, lists the destination and names the new backup (never an existing name) and its tier. */
+  chooseDestination(named: Date): Promise<Destination> {
+    const { req, deps, say } = this;
+    return this.step('destination', async () => {
+      let at = named;
+      checkCollapseThresholdPct(this.threshold);
       // Sidecars a killed run left without their backup (under the lease: no run of the target is writing one).
       const swept = await req.store.sweepOrphans();
       for (const f of swept)
@@ -335,15 +406,19 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       }
       const t = backupTier(listed, req.target, at, req.retention.timeZone);
       return {
-        value: { file: name, tier: t, files: listed },
+        value: { file: name, at, tier: t, files: listed },
         detail: `${req.store.url}: ${listed.length} .rdb file(s) there; this backup is ${name}, tier ${t}`,
       };
     });
+  }
 
+  /** `save` (local: BGSAVE, then the file it wrote) or `sync` (remote: the RDB over replication): the bytes to store, and when the save was asked for. */
+  async openSource(): Promise<{ source: AsyncIterable<Uint8Array>; savedAt: number | undefined }> {
+    const { req, deps } = this;
     let savedAt: number | undefined;
     const source = await (req.mode === 'local'
-      ? step('save', async () => {
-          const saved = await saveLocally(client!, deps.timing);
+      ? this.step('save', async () => {
+          const saved = await saveLocally(this.client!, deps.timing);
           savedAt = saved.requestedAt;
           const how = saved.how === 'scheduled' ? 'BGSAVE SCHEDULE (an AOF rewrite was running)' : 'BGSAVE';
           let body: AsyncIterable<Uint8Array>;
@@ -360,12 +435,21 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
           }
           return { value: body, detail: `${how} done${saved.waitedForOther ? ' (after a save already running finished)' : ''}: ${saved.path}` };
         })
-      : step('sync', async () => {
+      : this.step('sync', async () => {
           const pull = await deps.pull(req.source);
-          pulled = pull;
+          this.pulled = pull;
           return { value: pull.body, detail: `replication stream open (${pull.form === 'eof' ? 'diskless, $EOF form' : `$${pull.size} bytes`})` };
         }));
+    return { source, savedAt };
+  }
 
+  /**
+   * `write`: streams the bytes through the RDB verifier into the destination,
+   * committed only once the last byte verified (and judged for a collapse, so
+   * the record carries it).
+   */
+  async writeVerified(dest: Destination, source: AsyncIterable<Uint8Array>, rdbChecksum: boolean, savedAt: number | undefined): Promise<Written> {
+    const { req } = this;
     const verifier = createRdbVerifier({ requireChecksum: rdbChecksum });
     // A save in Valkey's compressed envelope (rdbcompression lz4) is stored as it is and verified as the RDB it holds.
     const unwrap = await createRdbBytesDecoder();
@@ -385,34 +469,13 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     const commit = (): BackupContent => {
       feed(() => unwrap.end());
       report = verifier.end();
-      if (report.unsupported) {
-        // Not corrupt, but not verified either: a backup is stored only verified.
-        throw new Error(
-          `the RDB could not be verified: ${report.error?.message ?? 'unsupported format'}; nothing was stored. Upgrade redis-dr to one that reads this format`,
-        );
-      }
-      if (report.verifierFailure) {
-        throw new Error(`the verification failed, not the RDB (no verdict on it): ${report.error?.message ?? 'unknown'}; nothing was stored`);
-      }
-      if (!report.ok) {
-        const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : ` (checksum ${report.checksum})`;
-        throw new Error(`the RDB failed verification${where}; nothing was stored`);
-      }
-      // Local mode reads a path on this host: the file must be the one this save wrote (its ctime not before the
-      // request, allowing for the coarse clock Redis stamps it with: savedAfterRequest).
-      const ctime = Number(report.auxFields.ctime);
-      if (savedAt !== undefined && Number.isFinite(ctime) && !savedAfterRequest(ctime, savedAt)) {
-        throw new Error(
-          `the file read was written at ${new Date(ctime * 1000).toISOString()}, before this save was asked for (${new Date(savedAt * 1000).toISOString()}): ` +
-            'it is not the file the server just saved (is the server on another host? use --remote); nothing was stored',
-        );
-      }
+      checkStorable(report, savedAt);
       // Judged before the record is written, so a collapse is recorded with the backup itself.
       collapse = backupCollapse(
-        files,
+        dest.files,
         req.target,
-        { file, at, keys: report.keys, bytes: streamed, ...(report.keysByDb ? { keysByDb: report.keysByDb } : {}) },
-        threshold,
+        { file: dest.file, at: dest.at, keys: report.keys, bytes: streamed, ...(report.keysByDb ? { keysByDb: report.keysByDb } : {}) },
+        this.threshold,
       );
       return {
         keys: report.keys,
@@ -422,10 +485,10 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       };
     };
     let mismatch: Error | undefined;
-    const written = await step('write', async () => {
+    const written = await this.step('write', async () => {
       let w: WrittenBackup;
       try {
-        w = await req.store.write(file, verified(), { tier, target: req.target, createdAt: at.toISOString() }, commit);
+        w = await req.store.write(dest.file, verified(), { tier: dest.tier, target: req.target, createdAt: dest.at.toISOString() }, commit);
       } catch (err) {
         // The bytes went out whole and verified; what the destination holds is not them: the read-back step fails.
         if ((err as Error).cause instanceof ReadBackMismatchError) {
@@ -437,31 +500,41 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       const r = report!;
       return { value: w, detail: `${w.location}: ${w.bytes} bytes, RDB v${r.version}, ${r.keys} keys, checksum ${r.checksum}, sha256 ${w.sha256}` };
     });
-    const stored = await step('read-back', async () => {
+    return { written, report: report!, collapse, mismatch };
+  }
+
+  /** `read-back`: the stored bytes matched what was verified; only then is the backup reported as stored. */
+  async readBack(dest: Destination, { written, report, mismatch }: Written): Promise<WrittenBackup> {
+    const stored = await this.step('read-back', async () => {
       if (mismatch || !written)
         throw new Error(`${mismatch?.message ?? 'nothing was written'}; this run's backup was removed, nothing stored before was deleted`);
       return { value: written, detail: `${written.location}: ${written.readBack.bytes} bytes read back, sha256 matches (${written.readBack.how})` };
     });
-    backup = {
-      file,
+    this.backup = {
+      file: dest.file,
       location: stored.location,
-      tier,
+      tier: dest.tier,
       bytes: stored.bytes,
       sha256: stored.sha256,
-      keys: report!.keys,
-      rdbVersion: report!.version,
-      checksum: report!.checksum,
+      keys: report.keys,
+      rdbVersion: report.version,
+      checksum: report.checksum,
       readBack: { how: stored.readBack.how, at: stored.readBack.at },
     };
+    return stored;
+  }
 
-    await step('keyspace', async () => {
+  /** `keyspace`: the collapse tripwire; a collapse holds the earlier backups and fails the run, naming how to release them. */
+  async judgeKeyspace({ report, collapse }: Written, bytes: number): Promise<void> {
+    const { req, say } = this;
+    await this.step('keyspace', async () => {
       if (!collapse) {
-        return { value: undefined, detail: `${report!.keys} keys, ${stored.bytes} bytes: no collapse against the earlier backups (threshold ${threshold} %)` };
+        return { value: undefined, detail: `${report.keys} keys, ${bytes} bytes: no collapse against the earlier backups (threshold ${this.threshold} %)` };
       }
       const hold = collapseHold(collapse);
       const toHold = backupsToHold(await req.store.list(), req.target, collapse);
       const held: string[] = [];
-      collapsed = {
+      this.collapsed = {
         detail: collapse.detail,
         previous: collapse.previous,
         measure: collapse.measure,
@@ -492,11 +565,15 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
           [...earlier, collapse.point].map(release).join(' ; then '),
       );
     });
+  }
 
+  /** `retention`: deletes what the GFS selection and its rails let go, never this run's own backup. */
+  async applyRetention(file: string): Promise<void> {
+    const { req, deps, say } = this;
     // Deletions are recorded as they happen: a delete that fails midway still reports the ones before it.
     const deleted: string[] = [];
-    retention = { kept: [], deleted };
-    retention = await step('retention', async () => {
+    this.retention = { kept: [], deleted };
+    this.retention = await this.step('retention', async () => {
       const decision = backupRetention(await req.store.list(), req.target, req.retention, new Date(deps.now()));
       // Never this run's own backup (OK is printed only for a backup that stays): a clock behind the newest backup there.
       if (decision.delete.some((d) => d.point.name === file)) {
@@ -513,38 +590,26 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       const detail = decision.hold ? `on hold: ${decision.hold.detail}` : `${kept.length} kept, ${deleted.length} deleted`;
       return { value: { kept, deleted, ...(decision.hold ? { hold: decision.hold.detail } : {}) }, detail };
     });
-  } catch (err) {
-    failure = err instanceof StepFailed ? err : new StepFailed('connect', String(err), { cause: err });
-  } finally {
-    (client as Redis | undefined)?.disconnect();
-    // A replication stream not read to its end (a step after sync failed) is closed, not left to the primary.
-    (pulled as RdbPull | undefined)?.close();
-    // Given up once the destination was last changed (retention): the next run may start.
-    if (refresher) clearInterval(refresher);
-    await (lease as TakenLease | undefined)?.release();
   }
 
-  // Another run took the backup of this second: nothing was done and nothing is wrong (exit 75, as a lease held).
-  if (failure?.cause instanceof SecondTaken) {
-    return {
-      ok: false,
-      target: req.target,
-      mode: req.mode,
-      server: req.server,
-      destination: req.store.url,
-      steps,
-      failedStep: failure.step,
-      error: failure.message,
-      busy: { holder: 'a run that finished in this second', waitedSeconds: (deps.now() - started) / 1000 },
-      seconds: (deps.now() - started) / 1000,
-    };
+  /** Closes what the run opened: the client, a replication stream not read to its end, and the lease. */
+  async release(): Promise<void> {
+    this.client?.disconnect();
+    // A replication stream not read to its end (a step after sync failed) is closed, not left to the primary.
+    this.pulled?.close();
+    // Given up once the destination was last changed (retention): the next run may start.
+    if (this.refresher) clearInterval(this.refresher);
+    await this.lease?.release();
   }
-  const seconds = (deps.now() - started) / 1000;
-  const judged = steps.find((x) => x.step === 'keyspace');
-  if (req.metricsFile) {
+
+  /** `metrics` (with `--metrics-file`): the run's series merged into the node_exporter textfile. */
+  async writeMetrics(seconds: number): Promise<void> {
+    const { req, deps, failure, backup } = this;
+    if (!req.metricsFile) return;
     const path = req.metricsFile;
+    const judged = this.steps.find((x) => x.step === 'keyspace');
     try {
-      await step('metrics', async () => {
+      await this.step('metrics', async () => {
         const run = {
           target: req.target,
           ok: !failure,
@@ -553,43 +618,65 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
           bytes: backup?.bytes ?? 0,
           keys: backup?.keys ?? 0,
           ...(failure ? { failedStep: failure.step } : {}),
-          ...(judged ? { collapsed: collapsed !== undefined } : {}),
+          ...(judged ? { collapsed: this.collapsed !== undefined } : {}),
         };
         // Merged under a lock: other targets' series in the same file stay.
         await updateFileAtomic(path, (previous) => formatBackupMetrics(run, previous ?? ''));
         return { value: undefined, detail: `written to ${path}` };
       });
     } catch (err) {
-      failure ??= err as StepFailed;
+      this.failure ??= err as StepFailed;
     }
   }
 
-  if (req.heartbeat) {
+  /** `heartbeat`: the success ping when every step succeeded; `/fail` when opted in (or on a collapse: an incident). */
+  async pingEnd(): Promise<void> {
+    const { req, failure, problems } = this;
+    if (!req.heartbeat) return;
     if (!failure && problems.length === 0) {
       const miss = await pingHeartbeat(req.heartbeat.url, 'success');
-      steps.push({ step: 'heartbeat', ok: miss === undefined, detail: miss ?? 'pinged (success)', seconds: 0 });
-      if (miss) failure = new StepFailed('heartbeat', `${miss}; the backup itself succeeded and counts (${backup?.location})`);
-    } else if (req.heartbeat.fail || collapsed) {
+      this.steps.push({ step: 'heartbeat', ok: miss === undefined, detail: miss ?? 'pinged (success)', seconds: 0 });
+      if (miss) this.failure = new StepFailed('heartbeat', `${miss}; the backup itself succeeded and counts (${this.backup?.location})`);
+    } else if (req.heartbeat.fail || this.collapsed) {
       const miss = await pingHeartbeat(req.heartbeat.url, 'fail', failure ? `${failure.step}: ${failure.message}` : problems.join('; '));
-      steps.push({ step: 'heartbeat', ok: miss === undefined, detail: miss ?? 'pinged /fail', seconds: 0 });
+      this.steps.push({ step: 'heartbeat', ok: miss === undefined, detail: miss ?? 'pinged /fail', seconds: 0 });
     }
   }
 
-  return {
-    ok: !failure && problems.length === 0,
-    target: req.target,
-    mode: req.mode,
-    server: req.server,
-    destination: req.store.url,
-    steps,
-    ...(failure
-      ? { failedStep: failure.step, error: failure.message }
-      : problems.length > 0
-        ? { failedStep: 'heartbeat-start' as const, error: problems.join('; ') }
-        : {}),
-    ...(backup ? { backup } : {}),
-    ...(collapsed ? { collapse: collapsed } : {}),
-    ...(retention ? { retention } : {}),
-    seconds,
-  };
+  /** The fields every report starts with. */
+  private identity(): Pick<BackupReport, 'ok' | 'target' | 'mode' | 'server' | 'destination'> {
+    return { ok: false, target: this.req.target, mode: this.req.mode, server: this.req.server, destination: this.req.store.url };
+  }
+
+  /** The report of a run that found this second's backup taken by another: busy, not failed. */
+  secondTakenReport(): BackupReport {
+    const failure = this.failure!;
+    return {
+      ...this.identity(),
+      steps: this.steps,
+      failedStep: failure.step,
+      error: failure.message,
+      busy: { holder: 'a run that finished in this second', waitedSeconds: (this.deps.now() - this.started) / 1000 },
+      seconds: (this.deps.now() - this.started) / 1000,
+    };
+  }
+
+  /** The run's report: `ok` only when every step was. */
+  report(seconds: number): BackupReport {
+    const { failure, problems, backup, collapsed, retention } = this;
+    return {
+      ...this.identity(),
+      ok: !failure && problems.length === 0,
+      steps: this.steps,
+      ...(failure
+        ? { failedStep: failure.step, error: failure.message }
+        : problems.length > 0
+          ? { failedStep: 'heartbeat-start' as const, error: problems.join('; ') }
+          : {}),
+      ...(backup ? { backup } : {}),
+      ...(collapsed ? { collapse: collapsed } : {}),
+      ...(retention ? { retention } : {}),
+      seconds,
+    };
+  }
 }

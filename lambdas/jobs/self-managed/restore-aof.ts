@@ -35,6 +35,7 @@ import {
   nextTimedBase,
   parseBaseRecord,
   type BaseRecord,
+  type Chain,
   type HistoryIncr,
   type HistoryIndex,
 } from '../../domain/self-managed/aof-history.js';
@@ -143,196 +144,265 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
   const common = { from: req.store.url, to: req.to.dir, ...(req.untilMs !== undefined ? { until: new Date(req.untilMs).toISOString() } : {}) };
   const seconds = () => (deps.now() - started) / 1000;
   let prepared = false;
+  // What the report says so far: a refusal or a failure later still reports what was written before it.
   let partial: Omit<RestoreAofReport, 'ok' | 'from' | 'to' | 'seconds'> = {};
   try {
-    // With lengths: a part whose stored length is not its name's is torn, and the history stops there (as ship-aof judges it).
-    const stored = readStoredHistory(await req.store.objects());
-    if (!stored.marker && stored.files.size === 0)
-      throw new Refused('empty', `${req.store.url} holds no shipped AOF history: is it the destination ship-aof writes to?`);
-    const manifests = await mapLimit(stored.manifests, 16, (m) =>
-      readStoredManifest(req.store, m).catch((err: unknown) => {
-        throw err instanceof StoredManifestError ? new Refused(err.kind, err.message) : err;
-      }),
-    );
-    const withRecords = [...stored.files.values()].filter((f) => f.hasBaseRecord);
-    const records = new Map<string, BaseRecord>(
-      await mapLimit(withRecords, 16, async (f) => {
-        const key = baseRecordKey(f.name);
-        try {
-          return [f.name, parseBaseRecord((await req.store.get(key)).toString('utf8'), key)] as const;
-        } catch (err) {
-          if (err instanceof BaseRecordError)
-            throw new Refused(
-              'corrupt',
-              `${req.store.url}: ${err.message}: the history's base ${f.name} is damaged; ship-aof ships it again on start if the server still has it`,
-            );
-          throw err;
-        }
-      }),
-    );
-    let index;
-    try {
-      index = indexHistory(manifests, stored, records);
-    } catch (err) {
-      if (err instanceof HistoryError) throw new Refused('inconsistent', err.message);
-      throw err;
-    }
-    const choice = chooseRestore(index, req.untilMs);
-    if (!choice.ok) throw new Refused(choice.kind, choice.message);
-    const { chain, cutSecond } = choice;
-    const record = chain.base.record!;
-    say(
-      `restore-aof: base ${chain.base.name} (${record.format}${record.timeSeconds !== undefined ? `, dataset as of ${isoSecond(record.timeSeconds)}` : ''}), ${chain.incrs.length} increment(s) after it`,
-    );
-
+    const { stored, index } = await readDestination(req.store);
+    const { chain, cutSecond } = chooseChain(index, req.untilMs, say);
     await req.to.prepare();
     prepared = true;
-    // The base, whole, checked against its part's checksum and the record's.
-    const baseFile = stored.files.get(chain.base.name)!;
-    const baseSlices = coverage(baseFile.parts).slices;
-    const baseBytes = await req.to.write(chain.base.name, verifiedSlices(req.store, baseSlices, record.sha256));
-    const base = {
-      name: chain.base.name,
-      format: record.format,
-      ...(record.timeSeconds !== undefined ? { time: isoSecond(record.timeSeconds) } : {}),
-      ...(record.keys !== undefined ? { keys: record.keys } : {}),
-      bytes: baseBytes,
-    };
-    partial = { base };
-
-    // The increments, scanned: whole commands only, cut at --until.
-    const increments: { name: string; seq: number; startOffset?: string; bytes: number; commands: number }[] = [];
-    const excluded: { file: string; bytes: number }[] = [];
-    const flushes: NonNullable<RestoreAofReport['flushes']>[number][] = [];
-    let lastSecond = record.timeSeconds;
-    let annotations = 0;
-    let commands = 0;
-    let cut: RestoreAofReport['cut'];
-    let cutAnnotation: number | undefined;
-    for (const incr of chain.incrs) {
-      const r = await writeIncrement(req.store, req.to, incr, stored.files.get(incr.name)?.parts ?? [], cutSecond);
-      increments.push({
-        name: incr.name,
-        seq: incr.seq,
-        ...(incr.startOffset !== undefined ? { startOffset: incr.startOffset } : {}),
-        bytes: r.bytes,
-        commands: r.commands,
-      });
-      annotations += r.annotations;
-      commands += r.commands;
-      if (r.lastSecond !== undefined) lastSecond = r.lastSecond;
-      if (r.excluded > 0) excluded.push({ file: incr.name, bytes: r.excluded });
-      for (const f of r.flushes)
-        flushes.push({
-          file: incr.name,
-          offset: f.offset,
-          command: f.command,
-          ...(f.db !== undefined ? { db: f.db } : {}),
-          // --until S cuts at the first annotation of second S: the data as of the second before the flush.
-          ...(f.second !== undefined ? { second: isoSecond(f.second), untilBefore: isoSecond(f.second) } : {}),
-        });
-      if (r.cutAt !== undefined) {
-        cut = { file: incr.name, offset: r.cutAt, beforeSecond: isoSecond(cutSecond!) };
-        cutAnnotation = r.cutSecond;
-        break;
-      }
-    }
-    for (const e of excluded) say(`restore-aof: ${e.file} ends with ${e.bytes} bytes of a truncated command: excluded`);
-    partial = {
-      ...partial,
-      increments: increments.map(({ name, bytes, commands: c }) => ({ name, bytes, commands: c })),
-      ...(excluded.length ? { excluded } : {}),
-      ...(flushes.length ? { flushes } : {}),
-    };
-    for (const f of flushes)
-      say(
-        `restore-aof: ${f.file} byte ${f.offset}: ${f.command}${f.db !== undefined ? ` of database ${f.db}` : ''} replayed${f.second ? ` (second ${f.second})` : ''}`,
-      );
-
-    let note: string | undefined;
-    if (cutSecond !== undefined && cut === undefined && chain.break) {
-      const last = lastSecond !== undefined ? isoSecond(lastSecond) : 'its base';
-      const next = nextTimedBase(index, chain.base);
-      const resumes = next?.record?.timeSeconds !== undefined ? `${isoSecond(next.record.timeSeconds + 1)} (base ${next.name})` : 'no later base';
-      throw new Refused(
-        'gap',
-        `the history needed for --until ${new Date(req.untilMs!).toISOString()} is missing: it is shipped into ${last} and resumes at ${resumes}; ${chain.break.why}. Restorable: --until up to ${lastSecond !== undefined ? isoSecond(lastSecond) : 'the base time'}, or from ${resumes}`,
-      );
-    }
-    if (cutSecond !== undefined && annotations === 0 && commands > 0) {
-      // Every command restored precedes the first annotation after the base (if any): only the increment they continue can date them.
-      const before = await lastSecondBefore(req.store, index, stored, chain.incrs[0]!);
-      if (typeof before !== 'number' || before >= cutSecond) {
-        const n = commands;
-        const where =
-          cutAnnotation !== undefined ? `before its annotation #TS:${cutAnnotation} (${isoSecond(cutAnnotation)})` : 'before the end of the shipped history';
-        const files = increments.filter((i) => i.commands > 0).map((i) => i.name);
-        if (before !== undefined && typeof before !== 'number') {
-          // Timestamps were on: the annotation dating them is in the increment before, which the shipped history lacks.
-          const from = before.lastSecond ?? record.timeSeconds!;
-          throw new Refused(
-            'gap',
-            `--until ${new Date(req.untilMs!).toISOString()} cannot be placed among the ${n} command${n === 1 ? '' : 's'} in ${files.join(', ')} ${where}: they carry no #TS annotation, and the one that would date them (the server writes #TS only when the second changes) is in ${before.prev}, but ${before.gap}. ` +
-              `So they ran between ${isoSecond(from)} and the end of ${cutAnnotation !== undefined ? isoSecond(cutAnnotation) : 'the shipped history'} (the history of seconds ${from}..${cutAnnotation ?? 'end'} is missing), and --until falls in between. ` +
-              `Restore to the end without --until${cutAnnotation !== undefined ? `, or give --until from ${isoSecond(cutAnnotation + 1)} on` : ''}; keep ship-aof running through rewrites (a shorter --interval) so it sees the manifest that links the increments`,
-          );
-        }
-        throw new Refused(
-          'no-timestamps',
-          `--until needs the AOF timestamp annotations (aof-timestamp-enabled yes): the ${n} command${n === 1 ? '' : 's'} in ${files.join(', ')} ${where} ${n === 1 ? 'carries' : 'carry'} none (aof-timestamp-enabled was off when they were written), so when they ran is unknown: ` +
-            `at or after ${isoSecond(record.timeSeconds!)} (base ${chain.base.name})${cutAnnotation !== undefined ? ` and by the end of ${isoSecond(cutAnnotation)}` : ''}, and --until ${new Date(req.untilMs!).toISOString()} falls in between. ` +
-            `Restore to the end without --until${cutAnnotation !== undefined ? `, or give --until from ${isoSecond(cutAnnotation + 1)} on` : ', or enable aof-timestamp-enabled for future history'}`,
-        );
-      }
-    }
-    if (cutSecond !== undefined && cut === undefined) {
-      note = `the shipped history ends in ${lastSecond !== undefined ? isoSecond(lastSecond) : 'its base'}, before --until: this is everything shipped (is the shipper behind, or stopped?)`;
-    }
-
+    partial = { base: await writeBase(req, stored, chain) };
+    const incrs = await writeIncrements(req, stored, chain, cutSecond);
+    partial = { ...partial, ...reportIncrements(incrs, say) };
+    if (cutSecond !== undefined) await refuseUnplaceable(req, index, stored, chain, cutSecond, incrs);
     const appendFilename = appendFilenameFrom(chain.base.name);
-    const manifest = formatAofManifest({ base: { name: chain.base.name, seq: chain.base.seq }, incrs: increments });
-    await req.to.write(`${appendFilename}.manifest`, [Buffer.from(manifest)]);
-    partial = {
-      ...partial,
-      appendFilename,
-      ...(cut ? { cut } : {}),
-      ...(lastSecond !== undefined ? { lastAnnotation: isoSecond(lastSecond) } : {}),
-      ...(note ? { note } : {}),
-    };
-    say(
-      `restore-aof: wrote ${req.to.dir} (${appendFilename}.manifest, ${1 + increments.length} files)${cut ? `, cut at ${cut.file} byte ${cut.offset} (before ${cut.beforeSecond})` : ''}`,
-    );
-
+    partial = { ...partial, ...(await writeManifest(req, chain, cutSecond, incrs, appendFilename, say)) };
     if (req.load === false) return { ok: true, ...common, ...partial, seconds: seconds() };
-    let server: LocalRedis | undefined;
-    try {
-      server = await deps.startServer({
-        aof: { dir: req.to.dir, appendFilename },
-        ...(req.load.serverBin ? { serverBin: req.load.serverBin } : {}),
-        tmpPrefix: 'redis-dr-restore-aof-',
-      });
-      const client = server.client();
-      const info = await client.info('keyspace');
-      const keyspace: Record<string, number> = {};
-      for (const m of info.matchAll(/^(db\d+):keys=(\d+)/gm)) keyspace[m[1]!] = Number(m[2]);
-      const keys = Object.values(keyspace).reduce((a, b) => a + b, 0);
-      const load = { engine: server.engine, version: server.version, loadSeconds: server.loadSeconds, keys, keyspace };
-      return { ok: true, ...common, ...partial, load, seconds: seconds() };
-    } catch (err) {
-      return {
-        ok: false,
-        ...common,
-        ...partial,
-        problem: `the restored AOF did not load: ${err instanceof Error ? err.message : String(err)}`,
-        seconds: seconds(),
-      };
-    } finally {
-      await server?.stop();
-    }
+    // The seconds are taken before the throwaway server stops (it is not part of the restore).
+    const loaded = await loadRestored(req.to.dir, appendFilename, req.load, deps, seconds);
+    if ('problem' in loaded) return { ok: false, ...common, ...partial, problem: loaded.problem, seconds: loaded.seconds };
+    return { ok: true, ...common, ...partial, load: loaded.load, seconds: loaded.seconds };
   } catch (err) {
     if (prepared) await req.to.discard().catch(() => undefined);
     if (err instanceof Refused) return { ok: false, ...common, ...partial, refused: { kind: err.kind, message: err.message }, seconds: seconds() };
     return { ok: false, ...common, ...partial, problem: err instanceof Error ? err.message : String(err), seconds: seconds() };
+  }
+}
+
+/** The history the destination holds, indexed: its listing (with lengths), every manifest and every base record. */
+async function readDestination(store: AofStore): Promise<{ stored: StoredHistory; index: HistoryIndex }> {
+  // With lengths: a part whose stored length is not its name's is torn, and the history stops there (as ship-aof judges it).
+  const stored = readStoredHistory(await store.objects());
+  if (!stored.marker && stored.files.size === 0)
+    throw new Refused('empty', `${store.url} holds no shipped AOF history: is it the destination ship-aof writes to?`);
+  const manifests = await mapLimit(stored.manifests, 16, (m) =>
+    readStoredManifest(store, m).catch((err: unknown) => {
+      throw err instanceof StoredManifestError ? new Refused(err.kind, err.message) : err;
+    }),
+  );
+  const withRecords = [...stored.files.values()].filter((f) => f.hasBaseRecord);
+  const records = new Map<string, BaseRecord>(
+    await mapLimit(withRecords, 16, async (f) => {
+      const key = baseRecordKey(f.name);
+      try {
+        return [f.name, parseBaseRecord((await store.get(key)).toString('utf8'), key)] as const;
+      } catch (err) {
+        if (err instanceof BaseRecordError)
+          throw new Refused(
+            'corrupt',
+            `${store.url}: ${err.message}: the history's base ${f.name} is damaged; ship-aof ships it again on start if the server still has it`,
+          );
+        throw err;
+      }
+    }),
+  );
+  try {
+    return { stored, index: indexHistory(manifests, stored, records) };
+  } catch (err) {
+    if (err instanceof HistoryError) throw new Refused('inconsistent', err.message);
+    throw err;
+  }
+}
+
+/** The base and increments to restore (to the end, or to `untilMs`), said; refused when the history cannot give them. */
+function chooseChain(index: HistoryIndex, untilMs: number | undefined, say: (line: string) => void): { chain: Chain; cutSecond: number | undefined } {
+  const choice = chooseRestore(index, untilMs);
+  if (!choice.ok) throw new Refused(choice.kind, choice.message);
+  const { chain, cutSecond } = choice;
+  const record = chain.base.record!;
+  say(
+    `restore-aof: base ${chain.base.name} (${record.format}${record.timeSeconds !== undefined ? `, dataset as of ${isoSecond(record.timeSeconds)}` : ''}), ${chain.incrs.length} increment(s) after it`,
+  );
+  return { chain, cutSecond };
+}
+
+/** Writes the base, whole, checked against its part's checksum and the record's. */
+async function writeBase(req: RestoreAofRequest, stored: StoredHistory, chain: Chain): Promise<NonNullable<RestoreAofReport['base']>> {
+  const record = chain.base.record!;
+  const baseFile = stored.files.get(chain.base.name)!;
+  const baseSlices = coverage(baseFile.parts).slices;
+  const baseBytes = await req.to.write(chain.base.name, verifiedSlices(req.store, baseSlices, record.sha256));
+  return {
+    name: chain.base.name,
+    format: record.format,
+    ...(record.timeSeconds !== undefined ? { time: isoSecond(record.timeSeconds) } : {}),
+    ...(record.keys !== undefined ? { keys: record.keys } : {}),
+    bytes: baseBytes,
+  };
+}
+
+/** What writing the increments found: the files written, what was left out, the flushes replayed, the last second seen and the cut. */
+interface WrittenIncrements {
+  readonly increments: { name: string; seq: number; startOffset?: string; bytes: number; commands: number }[];
+  readonly excluded: { file: string; bytes: number }[];
+  readonly flushes: NonNullable<RestoreAofReport['flushes']>[number][];
+  readonly lastSecond: number | undefined;
+  readonly annotations: number;
+  readonly commands: number;
+  readonly cut: RestoreAofReport['cut'];
+  /** The second of the annotation the cut was made before. */
+  readonly cutAnnotation: number | undefined;
+}
+
+/** Writes the increments, scanned: whole commands only, cut at `cutSecond`. */
+async function writeIncrements(req: RestoreAofRequest, stored: StoredHistory, chain: Chain, cutSecond: number | undefined): Promise<WrittenIncrements> {
+  const increments: WrittenIncrements['increments'] = [];
+  const excluded: WrittenIncrements['excluded'] = [];
+  const flushes: WrittenIncrements['flushes'] = [];
+  let lastSecond = chain.base.record!.timeSeconds;
+  let annotations = 0;
+  let commands = 0;
+  let cut: RestoreAofReport['cut'];
+  let cutAnnotation: number | undefined;
+  for (const incr of chain.incrs) {
+    const r = await writeIncrement(req.store, req.to, incr, stored.files.get(incr.name)?.parts ?? [], cutSecond);
+    increments.push({
+      name: incr.name,
+      seq: incr.seq,
+      ...(incr.startOffset !== undefined ? { startOffset: incr.startOffset } : {}),
+      bytes: r.bytes,
+      commands: r.commands,
+    });
+    annotations += r.annotations;
+    commands += r.commands;
+    if (r.lastSecond !== undefined) lastSecond = r.lastSecond;
+    if (r.excluded > 0) excluded.push({ file: incr.name, bytes: r.excluded });
+    for (const f of r.flushes)
+      flushes.push({
+        file: incr.name,
+        offset: f.offset,
+        command: f.command,
+        ...(f.db !== undefined ? { db: f.db } : {}),
+        // --until S cuts at the first annotation of second S: the data as of the second before the flush.
+        ...(f.second !== undefined ? { second: isoSecond(f.second), untilBefore: isoSecond(f.second) } : {}),
+      });
+    if (r.cutAt !== undefined) {
+      cut = { file: incr.name, offset: r.cutAt, beforeSecond: isoSecond(cutSecond!) };
+      cutAnnotation = r.cutSecond;
+      break;
+    }
+  }
+  return { increments, excluded, flushes, lastSecond, annotations, commands, cut, cutAnnotation };
+}
+
+/** The increments' part of the report, with the bytes left out and the flushes replayed said. */
+function reportIncrements(
+  { increments, excluded, flushes }: WrittenIncrements,
+  say: (line: string) => void,
+): Omit<RestoreAofReport, 'ok' | 'from' | 'to' | 'seconds'> {
+  for (const e of excluded) say(`restore-aof: ${e.file} ends with ${e.bytes} bytes of a truncated command: excluded`);
+  const part = {
+    increments: increments.map(({ name, bytes, commands: c }) => ({ name, bytes, commands: c })),
+    ...(excluded.length ? { excluded } : {}),
+    ...(flushes.length ? { flushes } : {}),
+  };
+  for (const f of flushes)
+    say(
+      `restore-aof: ${f.file} byte ${f.offset}: ${f.command}${f.db !== undefined ? ` of database ${f.db}` : ''} replayed${f.second ? ` (second ${f.second})` : ''}`,
+    );
+  return part;
+}
+
+/**
+ * With --until: refuses a restore whose history has a gap before the time
+ * asked for, or whose commands before the cut carry no timestamp (so whether
+ * they ran before that time is unknown).
+ */
+async function refuseUnplaceable(
+  req: RestoreAofRequest,
+  index: HistoryIndex,
+  stored: StoredHistory,
+  chain: Chain,
+  cutSecond: number,
+  { increments, lastSecond, annotations, commands, cut, cutAnnotation }: WrittenIncrements,
+): Promise<void> {
+  const record = chain.base.record!;
+  if (cut === undefined && chain.break) {
+    const last = lastSecond !== undefined ? isoSecond(lastSecond) : 'its base';
+    const next = nextTimedBase(index, chain.base);
+    const resumes = next?.record?.timeSeconds !== undefined ? `${isoSecond(next.record.timeSeconds + 1)} (base ${next.name})` : 'no later base';
+    throw new Refused(
+      'gap',
+      `the history needed for --until ${new Date(req.untilMs!).toISOString()} is missing: it is shipped into ${last} and resumes at ${resumes}; ${chain.break.why}. Restorable: --until up to ${lastSecond !== undefined ? isoSecond(lastSecond) : 'the base time'}, or from ${resumes}`,
+    );
+  }
+  if (annotations !== 0 || commands === 0) return;
+  // Every command restored precedes the first annotation after the base (if any): only the increment they continue can date them.
+  const before = await lastSecondBefore(req.store, index, stored, chain.incrs[0]!);
+  if (typeof before === 'number' && before < cutSecond) return;
+  const n = commands;
+  const where =
+    cutAnnotation !== undefined ? `before its annotation #TS:${cutAnnotation} (${isoSecond(cutAnnotation)})` : 'before the end of the shipped history';
+  const files = increments.filter((i) => i.commands > 0).map((i) => i.name);
+  if (before !== undefined && typeof before !== 'number') {
+    // Timestamps were on: the annotation dating them is in the increment before, which the shipped history lacks.
+    const from = before.lastSecond ?? record.timeSeconds!;
+    throw new Refused(
+      'gap',
+      `--until ${new Date(req.untilMs!).toISOString()} cannot be placed among the ${n} command${n === 1 ? '' : 's'} in ${files.join(', ')} ${where}: they carry no #TS annotation, and the one that would date them (the server writes #TS only when the second changes) is in ${before.prev}, but ${before.gap}. ` +
+        `So they ran between ${isoSecond(from)} and the end of ${cutAnnotation !== undefined ? isoSecond(cutAnnotation) : 'the shipped history'} (the history of seconds ${from}..${cutAnnotation ?? 'end'} is missing), and --until falls in between. ` +
+        `Restore to the end without --until${cutAnnotation !== undefined ? `, or give --until from ${isoSecond(cutAnnotation + 1)} on` : ''}; keep ship-aof running through rewrites (a shorter --interval) so it sees the manifest that links the increments`,
+    );
+  }
+  throw new Refused(
+    'no-timestamps',
+    `--until needs the AOF timestamp annotations (aof-timestamp-enabled yes): the ${n} command${n === 1 ? '' : 's'} in ${files.join(', ')} ${where} ${n === 1 ? 'carries' : 'carry'} none (aof-timestamp-enabled was off when they were written), so when they ran is unknown: ` +
+      `at or after ${isoSecond(record.timeSeconds!)} (base ${chain.base.name})${cutAnnotation !== undefined ? ` and by the end of ${isoSecond(cutAnnotation)}` : ''}, and --until ${new Date(req.untilMs!).toISOString()} falls in between. ` +
+      `Restore to the end without --until${cutAnnotation !== undefined ? `, or give --until from ${isoSecond(cutAnnotation + 1)} on` : ', or enable aof-timestamp-enabled for future history'}`,
+  );
+}
+
+/** Writes the manifest naming the base and increments written; the report's part about where the history ends. */
+async function writeManifest(
+  req: RestoreAofRequest,
+  chain: Chain,
+  cutSecond: number | undefined,
+  { increments, lastSecond, cut }: WrittenIncrements,
+  appendFilename: string,
+  say: (line: string) => void,
+): Promise<Omit<RestoreAofReport, 'ok' | 'from' | 'to' | 'seconds'>> {
+  const note =
+    cutSecond !== undefined && cut === undefined
+      ? `the shipped history ends in ${lastSecond !== undefined ? isoSecond(lastSecond) : 'its base'}, before --until: this is everything shipped (is the shipper behind, or stopped?)`
+      : undefined;
+  const manifest = formatAofManifest({ base: { name: chain.base.name, seq: chain.base.seq }, incrs: increments });
+  await req.to.write(`${appendFilename}.manifest`, [Buffer.from(manifest)]);
+  say(
+    `restore-aof: wrote ${req.to.dir} (${appendFilename}.manifest, ${1 + increments.length} files)${cut ? `, cut at ${cut.file} byte ${cut.offset} (before ${cut.beforeSecond})` : ''}`,
+  );
+  return {
+    appendFilename,
+    ...(cut ? { cut } : {}),
+    ...(lastSecond !== undefined ? { lastAnnotation: isoSecond(lastSecond) } : {}),
+    ...(note ? { note } : {}),
+  };
+}
+
+/** Loads the restored directory into a throwaway server (a copy of it): its keys, or why it did not load. */
+async function loadRestored(
+  dir: string,
+  appendFilename: string,
+  load: { readonly serverBin?: string },
+  deps: RestoreAofDeps,
+  seconds: () => number,
+): Promise<{ load: NonNullable<RestoreAofReport['load']>; seconds: number } | { problem: string; seconds: number }> {
+  let server: LocalRedis | undefined;
+  try {
+    server = await deps.startServer({
+      aof: { dir, appendFilename },
+      ...(load.serverBin ? { serverBin: load.serverBin } : {}),
+      tmpPrefix: 'redis-dr-restore-aof-',
+    });
+    const client = server.client();
+    const info = await client.info('keyspace');
+    const keyspace: Record<string, number> = {};
+    for (const m of info.matchAll(/^(db\d+):keys=(\d+)/gm)) keyspace[m[1]!] = Number(m[2]);
+    const keys = Object.values(keyspace).reduce((a, b) => a + b, 0);
+    return { load: { engine: server.engine, version: server.version, loadSeconds: server.loadSeconds, keys, keyspace }, seconds: seconds() };
+  } catch (err) {
+    return { problem: `the restored AOF did not load: ${err instanceof Error ? err.message : String(err)}`, seconds: seconds() };
+  } finally {
+    await server?.stop();
   }
 }
 

@@ -37,195 +37,244 @@ export const S_IDMP_TOTALS = 15;
 export const S_NACK_COUNT = 16;
 export const S_NACK = 17;
 
-/** A stream: listpack nodes, metadata, consumer groups with their PELs and consumers. */
+// What a section of a stream's reader did: a plain number (no allocation on this path, read per element).
+/** The chunk ends inside the value: read on with the next. */
+const NEED_MORE = 0;
+/** The value is read whole. */
+const DONE = 1;
+/** A position read: the next one follows. */
+const NEXT = 2;
+
+/**
+ * A stream: listpack nodes, metadata, consumer groups with their PELs and
+ * consumers (and NACKs), idempotent producers. Each position belongs to one
+ * section, a function of its own; a section returns after each position, so
+ * the mark moves as it did with one switch.
+ */
 export function stream(p: RdbParserState, type: number): boolean {
   for (;;) {
-    switch (p.sub) {
-      case S_NODES:
-        p.count = p.streamNodes = p.length();
-        p.dupBegin(p.count);
-        p.sub = S_NODE_KEY;
-        break;
-      case S_NODE_KEY: {
-        if (p.count === 0) {
-          p.sub = S_META;
-          break;
-        }
-        const key = p.keptString();
-        if (key === null) return false;
-        if (key.length !== 16) p.fail(`stream node key is ${key.length} bytes, expected a 16-byte stream ID`);
-        p.fpReset();
-        p.fpUpdate(key, 0, 16);
-        p.dupCheckAs('a stream node under an ID already seen: Redis refuses it ("Listpack re-added with existing key")');
-        p.sub = S_NODE_LISTPACK;
-        break;
-      }
-      case S_NODE_LISTPACK: {
-        const listpack = p.keptString();
-        if (listpack === null) return false;
-        if (validateListpack(listpack) === 0) p.fail('empty listpack inside stream');
-        p.count--;
-        p.sub = S_NODE_KEY;
-        break;
-      }
-      case S_META: {
-        const entries = p.length();
-        p.length(true); // last id ms
-        p.length(true); // last id seq
-        if (type >= 19) {
-          for (let i = 0; i < 5; i++) p.length(true); // first id, max deleted id, entries added
-        }
-        if (entries > 0 && p.streamNodes === 0) p.fail(`stream length ${entries} but no listpacks`);
-        p.count = p.length(); // groups
-        p.groupNames.clear();
-        p.sub = S_GROUP;
-        break;
-      }
-      case S_GROUP:
-        if (p.count === 0) {
-          p.groupNames.clear();
-          if (type < STREAM_WITH_IDMP) return true;
-          p.sub = S_IDMP;
-          break;
-        }
-        if (!p.fingerprintString()) return false; // group name
-        if (!p.addName(p.groupNames)) p.fail('a consumer group name twice: Redis refuses it ("Duplicated consumer group name")');
-        p.sub = S_GROUP_META;
-        break;
-      case S_GROUP_META:
-        p.length(true);
-        p.length(true); // last delivered id
-        if (type >= 19) p.length(true); // entries read
-        p.count2 = p.length(); // PEL size
-        p.pel.clear();
-        p.consumerNames.clear();
-        p.sub = S_PEL;
-        break;
-      case S_PEL: {
-        if (p.count2 === 0) {
-          p.count2 = p.length(); // consumers
-          p.sub = S_CONSUMER;
-          break;
-        }
-        const id = streamId(p);
-        if (p.pel.has(id)) p.fail('duplicate entry in a consumer group PEL');
-        p.skip(8); // delivery time
-        p.length(true); // delivery count
-        p.pel.set(id, false); // only now: a cut inside the entry re-reads it from its start
-        p.count2--;
-        break;
-      }
-      case S_CONSUMER:
-        if (p.count2 === 0) {
-          if (type >= STREAM_WITH_NACKS) {
-            p.sub = S_NACK_COUNT;
-            break;
-          }
-          unownedPendingEntries(p);
-          p.count--;
-          p.pel.clear();
-          p.consumerNames.clear();
-          p.sub = S_GROUP;
-          break;
-        }
-        if (!p.fingerprintString()) return false; // consumer name
-        if (!p.addName(p.consumerNames)) p.fail('a consumer twice in a group: Redis refuses it ("Duplicate stream consumer detected")');
-        p.sub = S_CONSUMER_META;
-        break;
-      case S_CONSUMER_META:
-        p.skip(type >= 21 ? 16 : 8); // seen time (+ active time in v3)
-        p.count3 = p.length(); // owned PEL entries
-        p.owned.clear();
-        p.sub = S_OWNED;
-        break;
-      case S_NACK_COUNT:
-        p.count3 = p.length(); // NACKed entries of the group
-        p.owned.clear();
-        p.sub = S_NACK;
-        break;
-      case S_NACK: {
-        if (p.count3 === 0) {
-          p.owned.clear();
-          unownedPendingEntries(p);
-          p.count--;
-          p.pel.clear();
-          p.consumerNames.clear();
-          p.sub = S_GROUP;
-          break;
-        }
-        // A NACKed entry is a pending entry of the group that no consumer holds (XNACK released it).
-        const id = streamId(p);
-        if (!p.pel.has(id)) p.fail('a NACKed entry not found in the group PEL: Redis refuses it');
-        if (p.owned.has(id)) p.fail('a NACKed entry listed twice: Redis refuses it');
-        if (p.pel.get(id)) p.fail('a NACKed entry that a consumer owns: Redis refuses it');
-        p.owned.add(id);
-        p.pel.set(id, true); // accounted for: not an unowned entry
-        p.count3--;
-        break;
-      }
-      case S_IDMP: {
-        const problem = idmpSettingsProblem(p.length(true), p.length(true));
-        if (problem !== null) p.fail(problem);
-        p.count = p.length(); // producers
-        p.sub = S_IDMP_PRODUCER;
-        break;
-      }
-      case S_IDMP_PRODUCER:
-        if (p.count === 0) {
-          p.groupNames.clear();
-          p.sub = S_IDMP_TOTALS;
-          break;
-        }
-        if (!p.fingerprintString()) return false; // producer id
-        p.sub = S_IDMP_COUNT;
-        break;
-      case S_IDMP_COUNT:
-        p.count3 = p.length(); // its entries
-        // The loader skips a producer without entries; one with entries twice fails its rax insert, unless every
-        // entry of the first had expired by load time (then it was dropped): so a warning, as the outcome depends on when.
-        if (p.count3 > 0 && !p.addName(p.groupNames))
-          p.warn(
-            p.base + p.pos,
-            `key ${p.keys + 1}: a stream's idempotent producer appears twice: Redis refuses it ("Stream IDMP entries loading failed") unless the first one's entries have all expired when the file is loaded`,
-          );
-        p.count--;
-        p.sub = p.count3 > 0 ? S_IDMP_IID : S_IDMP_PRODUCER;
-        break;
-      case S_IDMP_IID: {
-        const done = p.skipString(); // idempotent id
-        p.sub = S_IDMP_ID;
-        p.mark = p.pos;
-        if (!done) return false;
-        break;
-      }
-      case S_IDMP_ID:
-        p.length(true);
-        p.length(true); // the stream ID it was added as
-        p.count3--;
-        p.sub = p.count3 > 0 ? S_IDMP_IID : S_IDMP_PRODUCER;
-        break;
-      case S_IDMP_TOTALS:
-        p.length(true); // IDs added
-        p.length(true); // duplicates detected
-        p.mark = p.pos;
-        return true;
-      default: {
-        // S_OWNED
-        if (p.count3 === 0) {
-          p.owned.clear();
-          p.count2--;
-          p.sub = S_CONSUMER;
-          break;
-        }
-        const id = streamId(p);
-        if (!p.pel.has(id)) p.fail('consumer PEL entry not found in the group PEL');
-        if (p.owned.has(id)) p.fail('a consumer owns the same pending entry twice: Redis refuses it ("Duplicated consumer PEL entry")');
-        p.owned.add(id);
-        p.pel.set(id, true);
-        p.count3--;
-      }
-    }
+    const sub = p.sub;
+    const step =
+      sub <= S_NODE_LISTPACK
+        ? streamNodes(p)
+        : sub <= S_GROUP_META
+          ? streamGroups(p, type)
+          : sub >= S_IDMP && sub <= S_IDMP_TOTALS
+            ? streamProducers(p)
+            : groupEntries(p, type);
+    if (step !== NEXT) return step === DONE;
     p.mark = p.pos;
+  }
+}
+
+/** The stream's listpack nodes: their count, then each node's 16-byte key and its listpack. */
+function streamNodes(p: RdbParserState): number {
+  switch (p.sub) {
+    case S_NODES:
+      p.count = p.streamNodes = p.length();
+      p.dupBegin(p.count);
+      p.sub = S_NODE_KEY;
+      return NEXT;
+    case S_NODE_KEY: {
+      if (p.count === 0) {
+        p.sub = S_META;
+        return NEXT;
+      }
+      const key = p.keptString();
+      if (key === null) return NEED_MORE;
+      if (key.length !== 16) p.fail(`stream node key is ${key.length} bytes, expected a 16-byte stream ID`);
+      p.fpReset();
+      p.fpUpdate(key, 0, 16);
+      p.dupCheckAs('a stream node under an ID already seen: Redis refuses it ("Listpack re-added with existing key")');
+      p.sub = S_NODE_LISTPACK;
+      return NEXT;
+    }
+    default: {
+      // S_NODE_LISTPACK
+      const listpack = p.keptString();
+      if (listpack === null) return NEED_MORE;
+      if (validateListpack(listpack) === 0) p.fail('empty listpack inside stream');
+      p.count--;
+      p.sub = S_NODE_KEY;
+      return NEXT;
+    }
+  }
+}
+
+/** The stream's metadata, then each consumer group's name and metadata (its entries: groupEntries); after the last, the producers or the end. */
+function streamGroups(p: RdbParserState, type: number): number {
+  switch (p.sub) {
+    case S_META: {
+      const entries = p.length();
+      p.length(true); // last id ms
+      p.length(true); // last id seq
+      if (type >= 19) {
+        for (let i = 0; i < 5; i++) p.length(true); // first id, max deleted id, entries added
+      }
+      if (entries > 0 && p.streamNodes === 0) p.fail(`stream length ${entries} but no listpacks`);
+      p.count = p.length(); // groups
+      p.groupNames.clear();
+      p.sub = S_GROUP;
+      return NEXT;
+    }
+    case S_GROUP:
+      if (p.count === 0) {
+        p.groupNames.clear();
+        if (type < STREAM_WITH_IDMP) return DONE;
+        p.sub = S_IDMP;
+        return NEXT;
+      }
+      if (!p.fingerprintString()) return NEED_MORE; // group name
+      if (!p.addName(p.groupNames)) p.fail('a consumer group name twice: Redis refuses it ("Duplicated consumer group name")');
+      p.sub = S_GROUP_META;
+      return NEXT;
+    default:
+      // S_GROUP_META
+      p.length(true);
+      p.length(true); // last delivered id
+      if (type >= 19) p.length(true); // entries read
+      p.count2 = p.length(); // PEL size
+      p.pel.clear();
+      p.consumerNames.clear();
+      p.sub = S_PEL;
+      return NEXT;
+  }
+}
+
+/** A consumer group's entries: its PEL, its consumers with the entries each owns, and its NACKed entries; then the next group. */
+function groupEntries(p: RdbParserState, type: number): number {
+  switch (p.sub) {
+    case S_PEL: {
+      if (p.count2 === 0) {
+        p.count2 = p.length(); // consumers
+        p.sub = S_CONSUMER;
+        return NEXT;
+      }
+      const id = streamId(p);
+      if (p.pel.has(id)) p.fail('duplicate entry in a consumer group PEL');
+      p.skip(8); // delivery time
+      p.length(true); // delivery count
+      p.pel.set(id, false); // only now: a cut inside the entry re-reads it from its start
+      p.count2--;
+      return NEXT;
+    }
+    case S_CONSUMER:
+      if (p.count2 === 0) {
+        if (type >= STREAM_WITH_NACKS) {
+          p.sub = S_NACK_COUNT;
+          return NEXT;
+        }
+        endGroup(p);
+        return NEXT;
+      }
+      if (!p.fingerprintString()) return NEED_MORE; // consumer name
+      if (!p.addName(p.consumerNames)) p.fail('a consumer twice in a group: Redis refuses it ("Duplicate stream consumer detected")');
+      p.sub = S_CONSUMER_META;
+      return NEXT;
+    case S_CONSUMER_META:
+      p.skip(type >= 21 ? 16 : 8); // seen time (+ active time in v3)
+      p.count3 = p.length(); // owned PEL entries
+      p.owned.clear();
+      p.sub = S_OWNED;
+      return NEXT;
+    case S_NACK_COUNT:
+      p.count3 = p.length(); // NACKed entries of the group
+      p.owned.clear();
+      p.sub = S_NACK;
+      return NEXT;
+    case S_NACK: {
+      if (p.count3 === 0) {
+        p.owned.clear();
+        endGroup(p);
+        return NEXT;
+      }
+      // A NACKed entry is a pending entry of the group that no consumer holds (XNACK released it).
+      const id = streamId(p);
+      if (!p.pel.has(id)) p.fail('a NACKed entry not found in the group PEL: Redis refuses it');
+      if (p.owned.has(id)) p.fail('a NACKed entry listed twice: Redis refuses it');
+      if (p.pel.get(id)) p.fail('a NACKed entry that a consumer owns: Redis refuses it');
+      p.owned.add(id);
+      p.pel.set(id, true); // accounted for: not an unowned entry
+      p.count3--;
+      return NEXT;
+    }
+    default: {
+      // S_OWNED
+      if (p.count3 === 0) {
+        p.owned.clear();
+        p.count2--;
+        p.sub = S_CONSUMER;
+        return NEXT;
+      }
+      const id = streamId(p);
+      if (!p.pel.has(id)) p.fail('consumer PEL entry not found in the group PEL');
+      if (p.owned.has(id)) p.fail('a consumer owns the same pending entry twice: Redis refuses it ("Duplicated consumer PEL entry")');
+      p.owned.add(id);
+      p.pel.set(id, true);
+      p.count3--;
+      return NEXT;
+    }
+  }
+}
+
+/** A group read whole: its unowned pending entries said, then the next group. */
+function endGroup(p: RdbParserState): void {
+  unownedPendingEntries(p);
+  p.count--;
+  p.pel.clear();
+  p.consumerNames.clear();
+  p.sub = S_GROUP;
+}
+
+/** Redis 8.6's idempotent producers: the settings, each producer with its entries, then the totals (the value's end). */
+function streamProducers(p: RdbParserState): number {
+  switch (p.sub) {
+    case S_IDMP: {
+      const problem = idmpSettingsProblem(p.length(true), p.length(true));
+      if (problem !== null) p.fail(problem);
+      p.count = p.length(); // producers
+      p.sub = S_IDMP_PRODUCER;
+      return NEXT;
+    }
+    case S_IDMP_PRODUCER:
+      if (p.count === 0) {
+        p.groupNames.clear();
+        p.sub = S_IDMP_TOTALS;
+        return NEXT;
+      }
+      if (!p.fingerprintString()) return NEED_MORE; // producer id
+      p.sub = S_IDMP_COUNT;
+      return NEXT;
+    case S_IDMP_COUNT:
+      p.count3 = p.length(); // its entries
+      // The loader skips a producer without entries; one with entries twice fails its rax insert, unless every
+      // entry of the first had expired by load time (then it was dropped): so a warning, as the outcome depends on when.
+      if (p.count3 > 0 && !p.addName(p.groupNames))
+        p.warn(
+          p.base + p.pos,
+          `key ${p.keys + 1}: a stream's idempotent producer appears twice: Redis refuses it ("Stream IDMP entries loading failed") unless the first one's entries have all expired when the file is loaded`,
+        );
+      p.count--;
+      p.sub = p.count3 > 0 ? S_IDMP_IID : S_IDMP_PRODUCER;
+      return NEXT;
+    case S_IDMP_IID: {
+      const done = p.skipString(); // idempotent id
+      p.sub = S_IDMP_ID;
+      p.mark = p.pos;
+      return done ? NEXT : NEED_MORE;
+    }
+    case S_IDMP_ID:
+      p.length(true);
+      p.length(true); // the stream ID it was added as
+      p.count3--;
+      p.sub = p.count3 > 0 ? S_IDMP_IID : S_IDMP_PRODUCER;
+      return NEXT;
+    default:
+      // S_IDMP_TOTALS
+      p.length(true); // IDs added
+      p.length(true); // duplicates detected
+      p.mark = p.pos;
+      return DONE;
   }
 }
 
