@@ -23,6 +23,7 @@ import { doctorCommand } from './commands/doctor/command.js';
 import { exportCommand } from './commands/export/command.js';
 import { drillCommand } from './commands/drill/command.js';
 import { migrateCommand } from './commands/migrate/command.js';
+import { convertRdbCommand } from './commands/convert-rdb/command.js';
 import { pruneCommand } from './commands/prune/command.js';
 import { reportCommand } from './commands/report/command.js';
 import { restoreCommand } from './commands/restore/command.js';
@@ -112,6 +113,7 @@ export function createProgram(env: CliEnv = {}): Command {
   verifyRdbCommand(program);
   serveCommand(program);
   historyCommand(program);
+  convertRdbCommand(program);
   reportCommand(program, env);
   backupCommand(program);
   shipAofCommand(program);

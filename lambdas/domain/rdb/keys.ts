@@ -305,6 +305,11 @@ export class RdbKeyReader implements RdbKeySink {
     return { version: Number.isInteger(version) ? version : 0, valkey };
   }
 
+  /** The file's AUX fields read so far (all of them once the first key is in: servers write them first). */
+  get auxFields(): Readonly<Record<string, string>> {
+    return this.parser?.auxFields ?? this.report?.auxFields ?? {};
+  }
+
   /** The first problem: the parser's, or a key over the limit. */
   get error(): { offset: number; message: string } | undefined {
     return this.failure;
