@@ -14,14 +14,14 @@ export interface ConvertRdbCliOptions {
   readonly readPartBytes?: number;
 }
 
-const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** The summary of a complete run. */
 export function formatConvert(r: ConvertRdbResult): string {
   const f = r.format;
   const lines = [
     `${r.output}: ${f.magic}${String(f.version).padStart(f.magic === 'VALKEY' ? 3 : 4, '0')} for ${r.target}, from ${r.input} (${r.source ? `${r.source.magic} RDB ${r.source.version}` : 'RDB'})`,
-    `${plural(r.keys, 'key')} written (${r.asIs} as they were, ${r.reencoded} re-encoded), ${plural(r.functions, 'function library')}; ${r.bytesIn} → ${r.bytesOut} bytes in ${r.seconds.toFixed(1)} s`,
+    `${plural(r.keys, 'key')} written (${r.asIs} as they were, ${r.reencoded} re-encoded), ${plural(r.functions, 'function library', 'function libraries')}; ${r.bytesIn} → ${r.bytesOut} bytes in ${r.seconds.toFixed(1)} s`,
     "verified: the output passes verify-rdb and holds the same keys, values and expiries as the input (compare's per-key fingerprints)",
   ];
   for (const [kind, n] of Object.entries(r.dropped))

@@ -306,7 +306,12 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     await out.discard();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new UsageError(`-o ${spec.output}: a file appeared there during the run; give --force to replace it, or another path`);
-    const why = code === 'ENOSPC' ? 'the disk is full' : err instanceof Error ? err.message : String(err);
+    const plain: Record<string, string> = {
+      ENOSPC: 'the disk is full',
+      EDQUOT: 'the disk quota is used up',
+      EFBIG: 'a file-size limit (ulimit -f) was reached',
+    };
+    const why = (code && plain[code]) ?? (err instanceof Error ? err.message : String(err));
     return result(`writing ${spec.output} failed (${why}): ${nothingLeft}`);
   }
 }
