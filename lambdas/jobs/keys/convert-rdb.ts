@@ -26,7 +26,8 @@ import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { expressValue, type Expressed } from '../../domain/rdb/write/express.js';
-import { LOSS_KINDS, type LossKind } from '../../domain/rdb/write/losses.js';
+import type { LossKind } from '../../domain/rdb/write/losses.js';
+export { parseLossy } from './lossy.js';
 import { KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
 import { UsageError } from '../usage-error.js';
@@ -156,20 +157,6 @@ export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: 
   return { format: formatFor(r.reads), target: r.name, redisVer: `${r.version}.0` };
 }
 
-/** `--lossy a,b`: the losses named, each one of {@link LOSS_KINDS}. */
-export function parseLossy(list: string | undefined): ReadonlySet<LossKind> {
-  const out = new Set<LossKind>();
-  for (const item of (list ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    if (!(LOSS_KINDS as readonly string[]).includes(item))
-      throw new UsageError(`--lossy ${item}: not a loss redis-dr knows; one or more of ${LOSS_KINDS.join(', ')}, comma-separated`);
-    out.add(item as LossKind);
-  }
-  return out;
-}
-
 /** Converts `spec.input` for `spec.format` into `spec.output` (see the module's comment). */
 export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
   const started = Date.now();
@@ -241,7 +228,9 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
         const e: Expressed = expressValue(k.payload, source!, spec.format, lossy);
         if (e.action === 'refuse') {
           refusedCount++;
-          if (refused.length < maxNamed) refused.push({ db: k.db, key: displayKey(k.name), reason: e.reason });
+          // A loss that leaves keys out can be accepted here (migrate cannot: it would leave them out of the target).
+          const hint = e.loss === 'module' || e.loss === 'array' ? ` (--lossy ${e.loss} leaves such keys out)` : '';
+          if (refused.length < maxNamed) refused.push({ db: k.db, key: displayKey(k.name), reason: `${e.reason}${hint}` });
           continue;
         }
         if (e.action === 'drop') {

@@ -10,6 +10,7 @@ import type { MigrateOptions } from './migrate.js';
 import { restoreRdbKeys, type RestoreRdbResult } from './read-rdb.js';
 import { resolveRdbSources, type RdbSourceSpec } from './sources.js';
 import { verifyRdbKeys, type VerifyRdbKeysResult } from './verify.js';
+import { parseLossy } from './lossy.js';
 
 /** What {@link migrateFromRdb} restores, where, and how. */
 export interface MigrateRdbSpec extends MigrateOptions, RdbSourceSpec {
@@ -23,6 +24,8 @@ export interface MigrateRdbSpec extends MigrateOptions, RdbSourceSpec {
   readonly verify?: boolean;
   readonly onVerifyStart?: (total: number | undefined) => void;
   readonly onVerifyProgress?: (keysSeen: number) => void;
+  /** `--lossy`: the losses accepted when keys are re-encoded for a target that cannot read the file (`field-ttl`). */
+  readonly lossy?: string;
 }
 
 /** A run: the restore, and with --verify (after a complete restore) the check against the files. */
@@ -36,10 +39,11 @@ export interface MigrateRdbRun {
 
 /** Restores the `--from-rdb` file(s) into the target, and with `verify` (after a complete restore) checks the target against the files. */
 export async function migrateFromRdb(o: MigrateRdbSpec): Promise<MigrateRdbRun> {
+  const lossy = parseLossy(o.lossy);
   const { set, files } = await resolveRdbSources(o);
   const target = await connectKeyspace(o.to, 'redis-dr-migrate');
   try {
-    const result = await restoreRdbKeys({ files, set }, target, { ...o, rememberSkipped: Boolean(o.verify) });
+    const result = await restoreRdbKeys({ files, set }, target, { ...o, lossy, rememberSkipped: Boolean(o.verify) });
     const what = files.length === 1 ? `file ${files[0]!.location}` : `${files.length} shard files of ${set.exportName ?? 'one recovery point'}`;
     const source = result.file ? `${what} (${fileFacts(result, o.db ?? 0)})` : what;
     const complete = !result.error && !result.interrupted && !o.dryRun;

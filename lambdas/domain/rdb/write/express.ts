@@ -53,7 +53,7 @@ export function expressValue(payload: Uint8Array, source: RdbFormat, target: Rdb
   const asIs = (): Expressed => ({ action: 'write', type, object: payload.subarray(1, end), reencoded: false });
   if (isModule(type)) {
     if (lossy.has('module')) return { action: 'drop', lost: 'module' };
-    return { action: 'refuse', loss: 'module', reason: 'a module value: the writer does not carry module data (--lossy module leaves such keys out)' };
+    return { action: 'refuse', loss: 'module', reason: 'a module value: the writer does not carry module data' };
   }
   // A template hash names templates the file holds apart (opcode 242): its bytes cannot stand alone, as they are or not.
   if (type === 30 || type === 32)
@@ -82,7 +82,7 @@ export function expressValue(payload: Uint8Array, source: RdbFormat, target: Rdb
   }
   if (type === 28) {
     if (lossy.has('array')) return { action: 'drop', lost: 'array' };
-    return { action: 'refuse', loss: 'array', reason: 'a Redis 8.8 array: the target has no such type (--lossy array leaves such keys out)' };
+    return { action: 'refuse', loss: 'array', reason: 'a Redis 8.8 array: the target has no such type' };
   }
   if (type === 26 || type === 27)
     return {
