@@ -106,26 +106,20 @@ export function enginesLoading(file: RdbFileFormat): { readonly loads: readonly 
 }
 
 /**
- * One line of which engines load a file: `loads in Redis ≥ 7.4, (none of
- * Valkey); ElastiCache: none — convert-rdb --for <engine> writes one they load`.
+ * Which engines load a file, in one line: `Redis ≥ 7.4, no Valkey;
+ * ElastiCache: none (…convert-rdb…)`. A release reads what every older
+ * one of its engine reads, so the oldest that loads it says it all.
  */
 export function enginesLine(file: RdbFileFormat): string {
   const { loads } = enginesLoading(file);
-  const oldest = (engine: 'redis' | 'valkey', elasticache: boolean): string | undefined => {
+  const part = (engine: 'redis' | 'valkey', elasticache: boolean): string => {
+    const title = engine === 'redis' ? 'Redis' : 'Valkey';
     const all = ENGINE_RELEASES.filter((r) => r.engine === engine && r.elasticache === elasticache);
     const ok = loads.filter((r) => r.engine === engine && r.elasticache === elasticache);
-    if (ok.length === 0) return undefined;
-    // The table is ordered oldest first; a release reads what every older one reads.
-    return ok.length === all.length
-      ? `every ${engine === 'redis' ? 'Redis' : 'Valkey'} from ${ok[0]!.version}`
-      : `${engine === 'redis' ? 'Redis' : 'Valkey'} ≥ ${ok[0]!.version}`;
+    if (ok.length === 0) return `no ${title}`;
+    return ok.length === all.length ? `every ${title} from ${ok[0]!.version}` : `${title} ≥ ${ok[0]!.version}`;
   };
-  const oss = [oldest('redis', false), oldest('valkey', false)].filter((s) => s !== undefined);
-  const ec = [oldest('redis', true), oldest('valkey', true)].filter((s) => s !== undefined);
-  const parts = [
-    oss.length > 0 ? `loads in ${oss.join(' and ')}` : 'loads in no known release',
-    `ElastiCache: ${ec.length > 0 ? ec.join(' and ') : 'none of its engine versions'}`,
-  ];
-  const none = oss.length < 2 || ec.length < 2;
-  return `${parts.join('; ')}${none ? ' (redis-dr convert-rdb --for <engine> writes a copy the others load)' : ''}`;
+  const ec = loads.some((r) => r.elasticache) ? `${part('redis', true)}, ${part('valkey', true)}` : 'none of its engine versions';
+  const missing = loads.length < ENGINE_RELEASES.length ? ' (redis-dr convert-rdb --for <engine> writes a copy the others load)' : '';
+  return `${part('redis', false)}, ${part('valkey', false)}; ElastiCache: ${ec}${missing}`;
 }
