@@ -80,7 +80,10 @@ async function main(): Promise<void> {
       peakRssMiB: { verify: rss('verify'), convertAsIs: rss('convertAsIs'), convertReencode: rss('convertReencode') },
       runs,
     };
-    writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify({ ...results, runs: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map((r) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, maxRssMiB: r.maxRssMiB }))])) }, null, 2)}\n`);
+    writeFileSync(
+      join(__dirname, 'results.json'),
+      `${JSON.stringify({ ...results, runs: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map((r) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, maxRssMiB: r.maxRssMiB }))])) }, null, 2)}\n`,
+    );
     log(JSON.stringify({ medianSeconds: results.medianSeconds, speedRatio: results.speedRatio, peakRssMiB: results.peakRssMiB, load }));
   } finally {
     await server.stop();

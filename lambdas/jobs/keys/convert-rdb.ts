@@ -19,7 +19,7 @@
  * output before it is written.
  */
 import { createOutputFile, type OutputFile, outputFolderExists, outputPathState } from '../../adapters/storage/output-file.js';
-import { displayKey, keyDigest, type KeyDigest } from '../../domain/keys/fingerprint.js';
+import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
 import { ENGINE_RELEASES, engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
@@ -28,9 +28,9 @@ import type { RdbReport } from '../../domain/rdb/report.js';
 import { expressValue, type Expressed } from '../../domain/rdb/write/express.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
-import { KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
+import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../kernel/usage-error.js';
 import { KeySourceError, resolveRdbSources } from './sources.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
 
@@ -204,6 +204,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
   try {
     const reader = new RdbKeyReader({ keepChunks: true });
     const inputDigest = new KeyListDigest();
+    const reencodedKeys = new KeyBits();
     const started = (): RdbFileWriter => {
       source ??= formatOf(reader);
       writer ??= new RdbFileWriter(spec.format, auxFor(reader.auxFields, source, spec.redisVer));
@@ -241,7 +242,9 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
         if (e.reencoded) reencoded++;
         else asIs++;
         w.key(k.db, k.name, e.type, e.object, k.expireAtMs);
-        inputDigest.add(k.db, k.name, digestOf(k));
+        reencodedKeys.push(e.reencoded);
+        if (e.reencoded) inputDigest.add(k.db, k.name, digestOf(k));
+        else inputDigest.addRaw(k.db, k.name, e.type, e.object, k.expireAtMs);
       }
       if (writer?.full) await out.write(writer.chunk());
       spec.onProgress?.(bytesIn);
@@ -276,7 +279,12 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     // Read back through the verifier; keys held against the input's, in order.
     const check = new RdbKeyReader({ requireChecksum: true, keepChunks: true });
     const outputDigest = new KeyListDigest();
-    for await (const chunk of out.read()) for (const k of check.push(chunk)) outputDigest.add(k.db, k.name, digestOf(k));
+    let i = 0;
+    for await (const chunk of out.read())
+      for (const k of check.push(chunk)) {
+        if (reencodedKeys.get(i++)) outputDigest.add(k.db, k.name, digestOf(k));
+        else outputDigest.addRaw(k.db, k.name, k.type, k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES), k.expireAtMs);
+      }
     outputReport = check.end();
     if (!outputReport.ok) {
       await out.discard();

@@ -1,6 +1,6 @@
 /** `--lossy` as `convert-rdb` and `migrate --from-rdb` take it. */
 import { LOSS_KINDS, type LossKind } from '../../domain/rdb/write/losses.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../kernel/usage-error.js';
 
 /** `--lossy a,b`: the losses named, each one of {@link LOSS_KINDS}. */
 export function parseLossy(list: string | undefined): ReadonlySet<LossKind> {

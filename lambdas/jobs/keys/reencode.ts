@@ -12,7 +12,7 @@
  */
 import { formatFor, type RdbFormat } from '../../domain/rdb/engines.js';
 import { rdbRefusal, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
-import { displayKey } from '../../domain/keys/fingerprint.js';
+import { displayKey } from '../../domain/rdb/fingerprint.js';
 import type { RdbKey } from '../../domain/rdb/keys.js';
 import { expressValue, readsAsIs } from '../../domain/rdb/write/express.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';

@@ -13,7 +13,7 @@
  * expiration (22: per field the field, the value, an 8-byte expiry or -1),
  * as the reader takes them (format/parse-hashes.ts, format/value.ts).
  */
-import type { KeyValue } from '../../keys/fingerprint.js';
+import type { KeyValue } from '../fingerprint.js';
 import type { RdbFormat } from '../engines.js';
 import type { RdbOut } from './rdb-out.js';
 

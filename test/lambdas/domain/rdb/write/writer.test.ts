@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCanonicalBatch } from '../../../../../lambdas/adapters/redis/canonical-read.js';
-import { keyDigest, type KeyValue } from '../../../../../lambdas/domain/keys/fingerprint.js';
+import { keyDigest, type KeyValue } from '../../../../../lambdas/domain/rdb/fingerprint.js';
 import { dumpPayload } from '../../../../../lambdas/domain/rdb/format/dump-payload.js';
 import { Cursor, decodeDumpPayload } from '../../../../../lambdas/domain/rdb/format/value.js';
 import { RdbKeyReader } from '../../../../../lambdas/domain/rdb/keys.js';
