@@ -277,22 +277,15 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     await out.write(w.end());
     await out.close();
     // Read back through the verifier; keys held against the input's, in order.
-    const check = new RdbKeyReader({ requireChecksum: true, keepChunks: true });
-    const outputDigest = new KeyListDigest();
-    let i = 0;
-    for await (const chunk of out.read())
-      for (const k of check.push(chunk)) {
-        if (reencodedKeys.get(i++)) outputDigest.add(k.db, k.name, digestOf(k));
-        else outputDigest.addRaw(k.db, k.name, k.type, k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES), k.expireAtMs);
-      }
-    outputReport = check.end();
+    const back = await readBack(out, reencodedKeys);
+    outputReport = back.report;
     if (!outputReport.ok) {
       await out.discard();
       return result(
         `the written file fails verification (${outputReport.error?.message}, at byte ${outputReport.error?.offset}): a bug in the writer; ${nothingLeft}`,
       );
     }
-    if (outputReport.keys !== w.keys || outputDigest.hex() !== inputDigest.hex()) {
+    if (outputReport.keys !== w.keys || back.digest !== inputDigest.hex()) {
       const where = await firstDifference(file.open, out.read, source, spec.format, lossy);
       await out.discard();
       return result(`the written file does not hold what the input holds (${where}): a bug in the writer; ${nothingLeft}`);
@@ -311,6 +304,19 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     const why = (code && plain[code]) ?? (err instanceof Error ? err.message : String(err));
     return result(`writing ${spec.output} failed (${why}): ${nothingLeft}`);
   }
+}
+
+/** The written file read back through the verifier (CRC-64 required): its report, and the digest of its keys (re-encoded ones by value, the others by their bytes). */
+async function readBack(out: OutputFile, reencodedKeys: KeyBits): Promise<{ report: RdbReport; digest: string }> {
+  const check = new RdbKeyReader({ requireChecksum: true, keepChunks: true });
+  const digest = new KeyListDigest();
+  let i = 0;
+  for await (const chunk of out.read())
+    for (const k of check.push(chunk)) {
+      if (reencodedKeys.get(i++)) digest.add(k.db, k.name, digestOf(k));
+      else digest.addRaw(k.db, k.name, k.type, k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES), k.expireAtMs);
+    }
+  return { report: check.end(), digest: digest.hex() };
 }
 
 /** The keys a file holds, each with its digest, in order; `keep` filters them. */
