@@ -24,6 +24,7 @@ import { exportCommand } from './commands/export/command.js';
 import { drillCommand } from './commands/drill/command.js';
 import { migrateCommand } from './commands/migrate/command.js';
 import { orgCommand } from './commands/org/command.js';
+import { convertRdbCommand } from './commands/convert-rdb/command.js';
 import { pruneCommand } from './commands/prune/command.js';
 import { attestCommand } from './commands/attest/command.js';
 import { policyCommand } from './commands/policy/command.js';
@@ -117,6 +118,7 @@ export function createProgram(env: CliEnv = {}): Command {
   verifyRdbCommand(program);
   serveCommand(program);
   historyCommand(program);
+  convertRdbCommand(program);
   reportCommand(program, env);
   backupCommand(program);
   scrubCommand(program);

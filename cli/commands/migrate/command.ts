@@ -30,6 +30,10 @@ export function migrateCommand(program: Command): void {
       intInRange('--shards', 1, 500, 'a shard count'),
     )
     .option(
+      '--lossy <losses>',
+      "with --from-rdb, into a target that cannot read the file's RDB version (keys are then re-encoded for it): accept these losses (field-ttl: hash fields without their TTLs); without it such a key refuses the run before any write",
+    )
+    .option(
       '--functions',
       "with --from-rdb: also restore the file's function libraries (FUNCTION RESTORE on every primary, never FLUSH; --on-conflict applies to libraries of the same name)",
     )
@@ -82,6 +86,8 @@ export function migrateCommand(program: Command): void {
       if ((o as { functions?: boolean }).functions)
         throw new UsageError("--functions applies to --from-rdb (a server source's functions are not copied by migrate)");
       if ((o as { shards?: number }).shards !== undefined) throw new UsageError('--shards applies to --from-rdb');
+      if ((o as { lossy?: string }).lossy !== undefined)
+        throw new UsageError('--lossy applies to --from-rdb (a server source is copied key by key with DUMP and RESTORE)');
       return (await import('./action.js')).migrateAction({ ...o, ...(db ? { dbMappings: db } : {}) });
     });
 }

@@ -31,6 +31,8 @@ export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from' | '
   readonly checkBlockBytes?: number;
   /** Shards of the recovery point, for local files (S3 objects carry it in their tags). */
   readonly shards?: number;
+  /** `--lossy`: losses accepted when keys are re-encoded for the target. */
+  readonly lossy?: string;
 }
 
 /** What a run did, in migrate's result shape (the summary, exit codes and JSON are migrate's). */
@@ -170,6 +172,8 @@ export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
     keysByDb: r.keysByDb,
     noMatch: rdbNoMatch(run) ?? null,
     moduleRefused: r.moduleRefused,
+    reencoded: r.reencoded,
+    lost: r.lost,
     functions: { ...r.functions, restoring: Boolean(o.functions) },
     seconds: Math.round(r.seconds * 1000) / 1000,
     interrupted: r.interrupted,
@@ -198,6 +202,11 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
     if (o.json) process.stdout.write(`${JSON.stringify(migrateRdbJson(run, o), null, 2)}\n`);
     else {
       const lines = [`source: ${run.source}`, formatMigrate({ result: asMigrateResult(r, run.source, run.target) }, o)];
+      if (r.reencoded > 0)
+        lines.push(
+          `re-encoded: ${r.reencoded} key${r.reencoded === 1 ? '' : 's'} for the target (it cannot read the file's RDB version: listpacks and newer encodings written in forms it reads)`,
+        );
+      for (const [kind, n] of Object.entries(r.lost)) lines.push(`--lossy ${kind}: ${n} key${n === 1 ? '' : 's'} written without it`);
       for (const [name, n] of Object.entries(r.moduleRefused))
         lines.push(`refused: ${n} module value${n === 1 ? '' : 's'} of type ${name} (the target has no module for it: load it there and rerun)`);
       if (r.functions.inFile > 0) {

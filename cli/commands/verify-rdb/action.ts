@@ -1,4 +1,5 @@
 import { rdbVerdict } from '../../../lambdas/domain/rdb/verifier.js';
+import { enginesLine, enginesLoading } from '../../../lambdas/domain/rdb/engines.js';
 import { verifyRdbFile } from '../../../lambdas/jobs/dr-copies/verify-file.js';
 import { formatReport } from '../../rdb-report.js';
 
@@ -25,8 +26,14 @@ export const VERIFY_EXIT = { ok: 0, corrupt: 1, unsupported: 3 } as const;
 /** The `verify-rdb` command's action (loaded only when the command runs; options: cli/commands/verify-rdb/command.ts). */
 export async function verifyRdbAction(file: string, options: VerifyRdbOptions): Promise<void> {
   const { report, bytes, envelope } = await verifyRdbFile(file, options);
+  // Which engine releases load a valid file as it is (the table convert-rdb writes for: lambdas/domain/rdb/engines.ts).
+  const format = { version: report.version, valkey: report.magic === 'VALKEY' };
+  const valid = rdbVerdict(report) === 'ok';
+  const engines = valid ? { loads: enginesLoading(format).loads.map((r) => r.name) } : undefined;
   process.stdout.write(
-    options.json ? `${JSON.stringify({ file, bytes, ...(envelope ? { envelope } : {}), ...report }, null, 2)}\n` : `${formatReport(file, report, envelope)}\n`,
+    options.json
+      ? `${JSON.stringify({ file, bytes, ...(envelope ? { envelope } : {}), ...report, ...(engines ? { engines } : {}) }, null, 2)}\n`
+      : `${formatReport(file, report, envelope)}\n${valid ? `engines: ${enginesLine(format)}\n` : ''}`,
   );
   process.exitCode = VERIFY_EXIT[rdbVerdict(report)];
 }

@@ -89,9 +89,10 @@ export interface RdbKeyReaderOptions {
    * false drops its value's bytes as they stream by (a big key another
    * database holds, or one `--match` leaves out, is never held whole). The
    * key is then unwanted whatever `want` answers at its end (`want` is still
-   * asked, so a caller can count it). @default every key's bytes are kept until `want` decides
+   * asked, so a caller can count it). `type` is the byte before the name (the
+   * value type, or Redis 8.6's key metadata opcode). @default every key's bytes are kept until `want` decides
    */
-  readonly wantName?: (db: number, name: Buffer) => boolean;
+  readonly wantName?: (db: number, name: Buffer, type: number) => boolean;
   /** As the verifier's {@link RdbVerifierOptions.requireChecksum}. */
   readonly requireChecksum?: boolean;
   /**
@@ -213,7 +214,7 @@ export class RdbKeyReader implements RdbKeySink {
   private readonly keepChunks: boolean;
   private readonly partsFromBytes: number;
   private readonly want: RdbKeyReaderOptions['want'];
-  private readonly wantName: ((db: number, name: Buffer) => boolean) | undefined;
+  private readonly wantName: RdbKeyReaderOptions['wantName'];
   /** The file offset of the open key `wantName` was asked about, and of the one it declined (-1: none). */
   private askedAt = -1;
   private declinedAt = -1;
@@ -303,6 +304,11 @@ export class RdbKeyReader implements RdbKeySink {
     const valkey = text.startsWith('VALKEY');
     const version = Number(valkey ? text.slice(6) : text.slice(5));
     return { version: Number.isInteger(version) ? version : 0, valkey };
+  }
+
+  /** The file's AUX fields read so far (all of them once the first key is in: servers write them first). */
+  get auxFields(): Readonly<Record<string, string>> {
+    return this.parser?.auxFields ?? this.report?.auxFields ?? {};
   }
 
   /** The first problem: the parser's, or a key over the limit. */
@@ -507,7 +513,7 @@ export class RdbKeyReader implements RdbKeySink {
     if (open && open.start === from && open.nameEnd <= this.total) {
       if (this.askedAt !== open.start) {
         this.askedAt = open.start;
-        if (!this.wantName!(open.db, this.name(open.start + 1, open.nameEnd))) this.declinedAt = open.start;
+        if (!this.wantName!(open.db, this.name(open.start + 1, open.nameEnd), this.byteAt(open.start))) this.declinedAt = open.start;
       }
       if (this.declinedAt === open.start) keepTo = open.nameEnd;
     }

@@ -20,6 +20,7 @@ import type { MigrateOptions } from './migrate.js';
 import { restoreRdbKeys, type RdbDatabasesHeld, type RdbTarget, type RestoreRdbResult } from './read-rdb.js';
 import { resolveRdbSources, type RdbSourceSpec } from './sources.js';
 import { verifyRdbKeys, type VerifyRdbKeysResult } from './verify.js';
+import { parseLossy } from './lossy.js';
 
 /** What {@link migrateFromRdb} restores, where, and how. */
 export interface MigrateRdbSpec extends MigrateOptions, RdbSourceSpec {
@@ -34,6 +35,8 @@ export interface MigrateRdbSpec extends MigrateOptions, RdbSourceSpec {
   readonly verify?: boolean;
   readonly onVerifyStart?: (total: number | undefined) => void;
   readonly onVerifyProgress?: (keysSeen: number) => void;
+  /** `--lossy`: the losses accepted when keys are re-encoded for a target that cannot read the file (`field-ttl`). */
+  readonly lossy?: string;
 }
 
 /** A run: the restore, and with --verify (after a complete restore) the check against the files. */
@@ -71,6 +74,7 @@ export function planRdbDatabases(
 
 /** Restores the `--from-rdb` file(s) into the target, and with `verify` (after a complete restore) checks the target against the files. */
 export async function migrateFromRdb(o: MigrateRdbSpec): Promise<MigrateRdbRun> {
+  const lossy = parseLossy(o.lossy);
   const { set, files } = await resolveRdbSources(o);
   const target = await connectKeyspace(o.to, 'redis-dr-migrate');
   const urlDb = namedDatabase(o.to.url);
@@ -79,6 +83,7 @@ export async function migrateFromRdb(o: MigrateRdbSpec): Promise<MigrateRdbRun> 
   try {
     const result = await restoreRdbKeys({ files, set }, target, {
       ...o,
+      lossy,
       rememberSkipped: Boolean(o.verify),
       // Decided once the files are verified; every target database opened before a key is written.
       targets: async (held) => {

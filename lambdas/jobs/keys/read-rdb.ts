@@ -55,6 +55,8 @@ import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
 import { BATCH_BYTES, KeyWriter, type WriteWindow } from './writer.js';
+import { FileReencoding } from './reencode.js';
+import type { LossKind } from '../../domain/rdb/write/losses.js';
 import { readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
 import { SlotOwnership, type ShardSet } from '../../domain/keys/shard-set.js';
 import { CLUSTER_SLOTS, fileRestoreEstimate, RDB_KEY_OVERHEAD_BYTES, type EvictionReport } from '../../domain/keys/eviction.js';
@@ -82,6 +84,8 @@ export interface RestoreRdbOptions extends KeyCopyOptions {
    * `replace` replaces it, `fail` stops on it. @default false (only reported)
    */
   readonly functions?: boolean;
+  /** Losses accepted when a key is re-encoded for a target that cannot read the file (reencode.ts): `field-ttl`. @default none */
+  readonly lossy?: ReadonlySet<LossKind>;
   /** @internal Bytes per block of the second read's check (rdb/block-digests.ts; tests make blocks small). @default 1 MiB */
   readonly checkBlockBytes?: number;
   /** @internal Payload bytes per batch: one is sent once it holds this much (tests make it small). @default {@link BATCH_BYTES} */
@@ -140,6 +144,9 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
    * module): counted in `failed` too, but the run goes on with other keys.
    */
   readonly moduleRefused: Readonly<Record<string, number>>;
+  /** Keys re-encoded for a target that cannot read the file's version or fork (reencode.ts), and keys written without part of them per loss named. */
+  readonly reencoded: number;
+  readonly lost: Partial<Record<LossKind, number>>;
   /** Function libraries: in the file; and with `functions`, per library and node, restored, left alone (exists) or failed. */
   readonly functions: { inFile: number; restored: number; skipped: number; failed: number };
   /** File database → target database of each database restored, with `targets` (empty without, or when the run ended before choosing). */
@@ -175,6 +182,8 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   let notSelected = 0;
   const files: { location: string; report: RdbReport }[] = [];
   const keysByDb: Record<number, number> = {};
+  /** Per file, how its keys are re-encoded for the target (undefined: sent as they are). */
+  const reencodings: (FileReencoding | undefined)[] = [];
   const matchingByDb: Record<number, number> = {};
   let eviction: EvictionReport | undefined;
   let targetServer: TargetRdbSupport | undefined;
@@ -203,6 +212,8 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
     skippedKeys: writer.skippedKeys,
     writtenUpTo,
     moduleRefused: writer.moduleRefused,
+    reencoded: reencodings.reduce((n, r) => n + (r?.reencoded ?? 0), 0),
+    lost: lostOf(reencodings),
     functions,
     databases: databasesChosen,
   });
@@ -238,14 +249,29 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
         const digests = new BlockDigests(options.checkBlockBytes);
         blocks.push(digests);
         let misplaced: string | undefined;
+        // Decided once the header is in: whether this file's keys must be re-encoded for the target.
+        let reencoding: FileReencoding | undefined | null = null;
+        let reencodeProblem: string | undefined;
+        const reencode = (): FileReencoding | undefined => {
+          if (reencoding !== null || reader.fileVersion.version === 0) return reencoding ?? undefined;
+          try {
+            reencoding = FileReencoding.of(reader.fileVersion, targetServer!, options.lossy ?? new Set());
+          } catch (err) {
+            reencoding = undefined;
+            reencodeProblem = err instanceof Error ? err.message : String(err);
+          }
+          return reencoding;
+        };
         const reader = new RdbKeyReader({
           keepChunks: true,
           // The block CRCs run over every byte: the file's own CRC-64 comes from them, not from a second run in the parser.
           externalChecksum: true,
           keyDigestSpill: () => tempKeyDigestSpill(),
           // Nothing is built in this pass: a big value's bytes go by, only its name is held.
-          wantName: () => false,
-          want: (kdb, name, size) => {
+          // Nothing is built in this pass (a big value's bytes go by, only its name is held) but a key to re-encode that the
+          // target may not hold exactly: it is judged here, before any write.
+          wantName: (kdb, name, type) => (reencode()?.mayRefuse(type) ?? false) && selected(kdb, name),
+          want: (kdb, name, size, at) => {
             keysByDb[kdb] = (keysByDb[kdb] ?? 0) + 1;
             allBytes += size;
             const matching = matches === undefined || matches(name); // the glob once per key: `selected` without a second match
@@ -263,12 +289,12 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
               keyDigestOf(name, digest);
               across.add(digest[0]!, digest[1]!, digest[2]!, kdb);
             }
-            return false;
+            return matching && kdb === db && (reencode()?.mayRefuse(at.type) ?? false);
           },
         });
         for await (const chunk of source.open()) {
           digests.update(chunk);
-          reader.push(chunk);
+          for (const k of reader.push(chunk)) reencode()?.check(k);
           if (reader.error) break;
         }
         digests.finish();
@@ -307,7 +333,14 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
           },
           targetServer,
         );
-        if (refusal) {
+        reencodings.push(reencode());
+        const notExpressed = reencodeProblem ?? reencodings[i]?.refusal(named(source.location));
+        if (notExpressed) {
+          writer.fail(reencodeProblem ? `${named(source.location)} is refused, nothing was written: ${reencodeProblem}` : notExpressed);
+          return result();
+        }
+        // A file the target cannot read as it is goes re-encoded: only a refusal of another kind stands.
+        if (refusal && !reencodings[i]) {
           writer.fail(`${named(source.location)} is refused, nothing was written: ${refusal}`);
           return result();
         }
@@ -396,6 +429,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
         wantName: selected,
         keepChunks: true,
         reread: true,
+        ...(reencodings[i] ? { payloadVersion: reencodings[i].payloadVersion } : {}),
         partsFromBytes: options.partsFromBytes,
         ...(emptyKeys ? { verifiedBefore: { emptyKeys } } : {}),
       });
@@ -413,7 +447,10 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
         for (let from = 0, to = 0; writing && from < keys.length; from = to) {
           const d = keys[from]!.db;
           for (to = from + 1; to < keys.length && keys[to]!.db === d; ) to++;
-          const batch = keys.slice(from, to).map((k) => ({ key: k.name, payload: k.payloadParts ?? k.payload, expireAtMs: k.expireAtMs, module: k.module }));
+          const re = reencodings[i];
+          const batch = keys
+            .slice(from, to)
+            .map((k) => ({ key: k.name, payload: re ? re.payload(k) : (k.payloadParts ?? k.payload), expireAtMs: k.expireAtMs, module: k.module }));
           writing = await (await windowFor(d)).write(batch);
         }
         if (!writing) break;
@@ -475,4 +512,11 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   eviction = await writer.finish();
   if (functions.inFile === 0) functions.inFile = Math.max(0, ...files.map((f) => f.report.functionLibraries));
   return result();
+}
+
+/** The losses of every file's re-encoding, added up. */
+function lostOf(reencodings: readonly (FileReencoding | undefined)[]): Partial<Record<LossKind, number>> {
+  const lost: Partial<Record<LossKind, number>> = {};
+  for (const r of reencodings) for (const [k, n] of Object.entries(r?.lost ?? {}) as [LossKind, number][]) lost[k] = (lost[k] ?? 0) + n;
+  return lost;
 }

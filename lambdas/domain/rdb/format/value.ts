@@ -59,8 +59,8 @@ function scoreOf(e: Element): string {
   return typeof e === 'object' ? scoreOfText(e.toString('latin1')) : scoreOfDouble(Number(e));
 }
 
-/** Reads the RDB encodings of one value: lengths, strings, raw bytes. */
-class Cursor {
+/** Reads the RDB encodings of one value: lengths, strings, raw bytes (the RDB writer, rdb/write/, reads its sources with it too). */
+export class Cursor {
   private readonly dv: DataView;
 
   constructor(
@@ -184,7 +184,7 @@ function elements(
 }
 
 /** The elements of a listpack. */
-const listpackElements = (lp: Uint8Array): Element[] => elements(lp, validateListpack, 6, listpackEntry);
+export const listpackElements = (lp: Uint8Array): Element[] => elements(lp, validateListpack, 6, listpackEntry);
 
 /** Integer widths of the ziplist encodings 0xc0, 0xd0, 0xe0, 0xf0 and 0xfe. */
 const ZIPLIST_INT_WIDTH: Readonly<Record<number, number>> = { 192: 2, 208: 4, 224: 8, 240: 3, 254: 1 };

@@ -66,6 +66,9 @@ describe('redis-dr verify-rdb', () => {
       'CORRUPT encodings.rdb: RDB v4, checksum absent at byte 667: checksum required, but RDB version 4 files carry none (CRC-64 trailers start with version 5)\n',
     );
     const withCrc = cli('verify-rdb', join(CORPUS, 'hash-ziplist.rdb'), '--require-checksum', '--json');
+    // --json names the engine releases that load the file as it is (a valid one only).
+    expect(JSON.parse(withCrc.stdout).engines.loads).toEqual(expect.arrayContaining(['redis-5.0', 'valkey-9.0', 'elasticache-redis-6.2']));
+    expect(JSON.parse(cli('verify-rdb', join(CORPUS, 'encodings.rdb'), '--require-checksum', '--json').stdout)).not.toHaveProperty('engines');
     expect(withCrc.status).toBe(0);
     expect(JSON.parse(withCrc.stdout)).toMatchObject({ ok: true, checksum: 'ok' });
   });
@@ -110,7 +113,7 @@ describe('redis-dr verify-rdb', () => {
     const result = cli('verify-rdb', padded);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      'OK padded.rdb: RDB v10, 1 keys (0 with expiry) in db 0: 1 [1 zset], checksum ok; 5 bytes after the end of the file, ignored as Redis ignores them\n',
+      'OK padded.rdb: RDB v10, 1 keys (0 with expiry) in db 0: 1 [1 zset], checksum ok; 5 bytes after the end of the file, ignored as Redis ignores them\nengines: Redis ≥ 7.0, every Valkey from 7.2; ElastiCache: Redis ≥ 7.0, every Valkey from 7.2 (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
     );
   });
 
@@ -118,7 +121,7 @@ describe('redis-dr verify-rdb', () => {
     const result = cli('verify-rdb', join(ROOT, 'test', 'fixtures', 'rdb-loader', 'corrupt_empty_keys.rdb'));
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      'OK corrupt_empty_keys.rdb: RDB v10, 0 keys (0 with expiry) in db 0, checksum ok; 9 empty keys, skipped on load as Redis skips them\n',
+      'OK corrupt_empty_keys.rdb: RDB v10, 0 keys (0 with expiry) in db 0, checksum ok; 9 empty keys, skipped on load as Redis skips them\nengines: Redis ≥ 7.0, every Valkey from 7.2; ElastiCache: Redis ≥ 7.0, every Valkey from 7.2 (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
     );
   });
 
@@ -156,7 +159,7 @@ describe('redis-dr verify-rdb', () => {
     const result = cli('verify-rdb', file);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      'OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0: 1 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\n',
+      'OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0: 1 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\nengines: no Redis, Valkey ≥ 9.0; ElastiCache: none of its engine versions (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
     );
   });
 
@@ -171,7 +174,7 @@ describe('redis-dr verify-rdb', () => {
     const result = cli('verify-rdb', file);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      'OK dup-field.rdb: RDB v10, 1 keys (0 with expiry) in db 0: 1 [1 hash], checksum ok; 1 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)\n',
+      'OK dup-field.rdb: RDB v10, 1 keys (0 with expiry) in db 0: 1 [1 hash], checksum ok; 1 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)\nengines: Redis ≥ 7.0, every Valkey from 7.2; ElastiCache: Redis ≥ 7.0, every Valkey from 7.2 (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
     );
   });
 
@@ -248,10 +251,12 @@ describe('redis-dr verify-rdb', () => {
     );
   });
 
-  it('prints one readable line without --json', () => {
+  it('prints one readable line without --json, then which engines load the file', () => {
     const result = cli('verify-rdb', join(CORPUS, 'encodings.rdb'));
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe('OK encodings.rdb: RDB v4, 13 keys (0 with expiry) in db 0: 13 [2 zset, 4 set, 2 list, 3 string, 2 hash], checksum absent\n');
+    expect(result.stdout).toBe(
+      'OK encodings.rdb: RDB v4, 13 keys (0 with expiry) in db 0: 13 [2 zset, 4 set, 2 list, 3 string, 2 hash], checksum absent\nengines: every Redis from 5.0, every Valkey from 7.2; ElastiCache: every Redis from 5.0, every Valkey from 7.2\n',
+    );
   });
 
   it('exits 1 and says where a truncated file breaks', () => {
@@ -355,7 +360,9 @@ describe('redis-dr verify-rdb s3://', () => {
     const before = s3.log.length;
     const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/encodings.rdb', '--read-concurrency', '1', '--read-part-bytes', '300');
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe('OK encodings.rdb: RDB v4, 13 keys (0 with expiry) in db 0: 13 [2 zset, 4 set, 2 list, 3 string, 2 hash], checksum absent\n');
+    expect(result.stdout).toBe(
+      'OK encodings.rdb: RDB v4, 13 keys (0 with expiry) in db 0: 13 [2 zset, 4 set, 2 list, 3 string, 2 hash], checksum absent\nengines: every Redis from 5.0, every Valkey from 7.2; ElastiCache: every Redis from 5.0, every Valkey from 7.2\n',
+    );
     expect(s3.log.slice(before).map((r) => r.range ?? r.method)).toEqual(['HEAD', 'bytes=0-299', 'bytes=300-599', 'bytes=600-666']);
   });
 
@@ -407,7 +414,7 @@ describe('verify-rdb on files Redis loads only on conditions (issue 36): valid, 
     const result = cli('verify-rdb', path);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(
-      /^OK db100\.rdb: RDB v10, 1 keys \(0 with expiry\) in db 100: 1 \[1 string\], checksum ok; needs a server with 101 databases \(`databases 101` or more: a server with the default 16 refuses the file\); 1 function library: function code not compiled here: `drill local` judges it\n$/,
+      /^OK db100\.rdb: RDB v10, 1 keys \(0 with expiry\) in db 100: 1 \[1 string\], checksum ok; needs a server with 101 databases \(`databases 101` or more: a server with the default 16 refuses the file\); 1 function library: function code not compiled here: `drill local` judges it\nengines: Redis ≥ 7\.0, /,
     );
     expect(JSON.parse(cli('verify-rdb', path, '--json').stdout)).toMatchObject({ ok: true, needsDatabases: 101, functionLibraries: 1 });
   });

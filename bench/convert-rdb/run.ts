@@ -1,0 +1,97 @@
+/**
+ * convert-rdb against verify-rdb on the same file, same run, one CPU: is
+ * `redis-dr convert-rdb` at least half as fast as `redis-dr verify-rdb`
+ * (issue 55), and how much memory does it take?
+ *
+ * The file: the verify-rdb benchmark's mixed dataset (bench/verify-rdb/dataset.ts)
+ * saved by the local redis-server 7.0, its header restamped REDIS0011 (as a
+ * Redis 7.2 file of the same encodings: a 7.0 target cannot read it as it
+ * is). Per round, in alternating order, each pinned to CPU 0 with taskset,
+ * the installed CLI (dist/) as a process: `verify-rdb <file>`,
+ * `convert-rdb <file> --for redis-7.0` (every key copied as it is, the file
+ * read back and compared), and `--for redis-6.2 --lossy function` (every
+ * listpack, quicklist and stream re-encoded). Writes results.json beside it.
+ *
+ *   npx tsx bench/convert-rdb/run.ts [--keys 200000] [--rounds 3]
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Crc64 } from '../../lambdas/domain/rdb/codecs/crc64.js';
+import { bgsave, startRedisServer } from '../../test/support/redis-server.js';
+import { populate } from '../verify-rdb/dataset.js';
+import { gitDescription, median, timedProcess, type TimedProcess } from '../support.js';
+
+const { values } = parseArgs({ options: { keys: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '3' } } });
+const KEYS = Number(values.keys);
+const ROUNDS = Number(values.rounds);
+const ROOT = join(__dirname, '..', '..');
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  const scratch = mkdtempSync(join(tmpdir(), 'redis-dr-bench-convert-'));
+  const server = await startRedisServer({ readyTimeoutMs: 60_000 });
+  try {
+    const clients = [0, 1, 2, 3].map((db) => {
+      const c = server.client();
+      void c.select(db);
+      return c;
+    });
+    const dataset = await populate((db) => clients[db]!, KEYS, 55, log);
+    const rdb = Buffer.from(readFileSync(await bgsave(server, clients[0]!)));
+    // The same bytes as a Redis 7.2 file (RDB 10's encodings are RDB 11's): a 7.0 target cannot read it as it is.
+    rdb.write('0011', 5, 'latin1');
+    rdb.writeBigUInt64LE(new Crc64().update(rdb, 0, rdb.length - 8).value, rdb.length - 8);
+    const file = join(scratch, 'v11.rdb');
+    writeFileSync(file, rdb);
+    log(`file: ${rdb.length} bytes, ${dataset.keys} keys`);
+    const cli = (...args: string[]) => timedProcess('taskset', ['-c', '0', process.execPath, join(ROOT, 'bin', 'redis-dr.cjs'), ...args], scratch, ROOT);
+    const steps: Record<string, () => Promise<TimedProcess>> = {
+      verify: () => cli('verify-rdb', file),
+      convertAsIs: () => cli('convert-rdb', file, '--for', 'redis-7.0', '-o', join(scratch, 'out-70.rdb'), '--force'),
+      convertReencode: () => cli('convert-rdb', file, '--for', 'redis-6.2', '--lossy', 'function', '-o', join(scratch, 'out-62.rdb'), '--force'),
+    };
+    const runs: Record<string, TimedProcess[]> = { verify: [], convertAsIs: [], convertReencode: [] };
+    const load: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = Object.keys(steps);
+      if (round % 2 === 1) order.reverse();
+      for (const name of order) {
+        const r = await steps[name]!();
+        if (r.code !== 0) throw new Error(`${name} exited ${r.code}: ${r.stderr}`);
+        runs[name]!.push(r);
+        log(`round ${round + 1} ${name}: ${r.wallSeconds.toFixed(2)} s, ${r.maxRssMiB?.toFixed(1)} MiB`);
+      }
+      load.push(loadavg()[0]!);
+    }
+    const wall = (name: string) => median(runs[name]!.map((r) => r.wallSeconds));
+    const rss = (name: string) => Math.max(...runs[name]!.map((r) => r.maxRssMiB ?? 0));
+    const results = {
+      when: new Date().toISOString(),
+      code: gitDescription(['bench/convert-rdb', 'lambdas/domain/rdb/write', 'lambdas/jobs/keys/convert-rdb.ts'], 'convert-rdb'),
+      keys: dataset.keys,
+      bytes: rdb.length,
+      rounds: ROUNDS,
+      loadAverage: load,
+      medianSeconds: { verify: wall('verify'), convertAsIs: wall('convertAsIs'), convertReencode: wall('convertReencode') },
+      // Speed of convert-rdb relative to verify-rdb (target ≥ 0.5): verify's time over convert's.
+      speedRatio: { asIs: wall('verify') / wall('convertAsIs'), reencode: wall('verify') / wall('convertReencode') },
+      peakRssMiB: { verify: rss('verify'), convertAsIs: rss('convertAsIs'), convertReencode: rss('convertReencode') },
+      runs,
+    };
+    writeFileSync(
+      join(__dirname, 'results.json'),
+      `${JSON.stringify({ ...results, runs: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map((r) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, maxRssMiB: r.maxRssMiB }))])) }, null, 2)}\n`,
+    );
+    log(JSON.stringify({ medianSeconds: results.medianSeconds, speedRatio: results.speedRatio, peakRssMiB: results.peakRssMiB, load }));
+  } finally {
+    await server.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+void main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});

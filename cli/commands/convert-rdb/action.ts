@@ -1,0 +1,57 @@
+/** `redis-dr convert-rdb`: the action (loaded only when the command runs; options: ./command.ts). */
+import { convertRdb, convertTarget, parseLossy, type ConvertRdbResult } from '../../../lambdas/jobs/keys/convert-rdb.js';
+import { failCommand } from '../../failure.js';
+import { LOSS_MEANING } from '../../../lambdas/domain/rdb/write/losses.js';
+
+/** Command-line options of `convert-rdb`. */
+export interface ConvertRdbCliOptions {
+  readonly output: string;
+  readonly for?: string;
+  readonly rdbVersion?: number;
+  readonly force?: boolean;
+  readonly lossy?: string;
+  readonly json?: boolean;
+  readonly readPartBytes?: number;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** The summary of a complete run. */
+export function formatConvert(r: ConvertRdbResult): string {
+  const f = r.format;
+  const lines = [
+    `${r.output}: ${f.magic}${String(f.version).padStart(f.magic === 'VALKEY' ? 3 : 4, '0')} for ${r.target}, from ${r.input} (${r.source ? `${r.source.magic} RDB ${r.source.version}` : 'RDB'})`,
+    `${plural(r.keys, 'key')} written (${r.asIs} as they were, ${r.reencoded} re-encoded), ${plural(r.functions, 'function library', 'function libraries')}; ${r.bytesIn} → ${r.bytesOut} bytes in ${r.seconds.toFixed(1)} s`,
+    'verified: the output passes verify-rdb and holds the same keys, values and expiries as the input, key by key',
+  ];
+  for (const [kind, n] of Object.entries(r.dropped))
+    lines.push(`--lossy ${kind}: ${plural(n, 'item')} left out (${LOSS_MEANING[kind as keyof typeof LOSS_MEANING]})`);
+  for (const [kind, n] of Object.entries(r.lost))
+    lines.push(`--lossy ${kind}: ${plural(n, 'key')} written without it (${LOSS_MEANING[kind as keyof typeof LOSS_MEANING]})`);
+  return lines.join('\n');
+}
+
+/** Runs the conversion and prints it; exit 0 written and verified, 1 refused or failed (nothing left), 2 usage. */
+export async function convertRdbAction(input: string, o: ConvertRdbCliOptions): Promise<void> {
+  try {
+    const target = convertTarget(o);
+    const r = await convertRdb({
+      input,
+      output: o.output,
+      ...target,
+      force: o.force ?? false,
+      lossy: parseLossy(o.lossy),
+      ...(o.readPartBytes ? { readPartBytes: o.readPartBytes } : {}),
+    });
+    const { inputReport: _in, outputReport: _out, ...summary } = r;
+    if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    if (!r.ok) {
+      process.stderr.write(`redis-dr convert-rdb: ${r.error}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if (!o.json) process.stdout.write(`${formatConvert(r)}\n`);
+  } catch (err) {
+    failCommand('convert-rdb', err);
+  }
+}

@@ -1,0 +1,28 @@
+import { Option, type Command } from 'commander';
+import { positiveInt } from '../../options.js';
+import { ENGINE_RELEASES } from '../../../lambdas/domain/rdb/engines.js';
+import { LOSS_KINDS } from '../../../lambdas/domain/rdb/write/losses.js';
+import type { ConvertRdbCliOptions } from './action.js';
+
+/** Defines `redis-dr convert-rdb` (options and help); its action module loads only when it runs. */
+export function convertRdbCommand(program: Command): void {
+  program
+    .command('convert-rdb')
+    .description(
+      'write an RDB file an older or other-fork engine loads (a Redis 7.4+ or Valkey 9 backup into Redis 7.0, ElastiCache, …): ' +
+        'keys the target reads are copied byte for byte, the others re-encoded; the output is verified and held key by key against the input before it is put in place, or nothing is left',
+    )
+    .argument('<in>', 'the .rdb file to convert, or s3://<bucket>/<key>')
+    .requiredOption('-o, --output <file>', 'the .rdb file to write (local)')
+    .option('--for <engine>', `the engine release that will load it: ${ENGINE_RELEASES.map((e) => e.name).join(', ')}`)
+    .option('--rdb-version <n>', 'or a REDIS format version (9–15) instead of --for', positiveInt('--rdb-version', 1))
+    .option('--force', 'replace the output file if it exists')
+    .option(
+      '--lossy <losses>',
+      `accept these losses, comma-separated (${LOSS_KINDS.join(', ')}); without it a key the target cannot hold exactly refuses the run`,
+    )
+    .option('--json', 'print the result as JSON')
+    // Tests only: small parts, so that a small fixture spans many ranged GETs.
+    .addOption(new Option('--read-part-bytes <n>').argParser(positiveInt('--read-part-bytes', 1)).hideHelp())
+    .action(async (input: string, o: ConvertRdbCliOptions) => (await import('./action.js')).convertRdbAction(input, o));
+}

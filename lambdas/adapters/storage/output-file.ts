@@ -1,0 +1,94 @@
+/**
+ * A file written whole or not at all (`convert-rdb -o`): the bytes go to a
+ * hidden temporary file beside the output (same folder, so the final step is
+ * a rename on one filesystem), every byte written (short writes looped:
+ * durable-file.ts) and synced; the caller reads it back and judges it, then
+ * {@link OutputFile.commit} puts it under its name — without `replace`, a
+ * hard link that fails if a file appeared there meanwhile, never replacing
+ * one — or {@link OutputFile.discard} removes it. A failed write (a full
+ * disk) removes the temporary file before it throws: nothing partial is
+ * ever left under either name.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { type FileHandle, link, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { syncDir, writeAll } from './durable-file.js';
+
+/** A temporary file on its way to its name. */
+export interface OutputFile {
+  /** The temporary file's path (hidden, beside the output). */
+  readonly tempPath: string;
+  /** Appends bytes (all of them, or it throws after removing the temporary file). */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Syncs and closes the temporary file. */
+  close(): Promise<void>;
+  /** The closed temporary file's bytes, in 1 MiB chunks. */
+  read(): AsyncIterable<Uint8Array>;
+  /** Puts the closed file under its name. @throws when a file is there and `replace` was not given */
+  commit(): Promise<void>;
+  /** Removes the temporary file (idempotent). */
+  discard(): Promise<void>;
+}
+
+/** What is at an output path: nothing, a file, or something that is no file (a folder). */
+export function outputPathState(path: string): 'none' | 'file' | 'other' {
+  if (!existsSync(path)) return 'none';
+  return statSync(path).isFile() ? 'file' : 'other';
+}
+
+/** Whether the folder an output goes into exists. */
+export function outputFolderExists(path: string): boolean {
+  const dir = dirname(resolve(path));
+  return existsSync(dir) && statSync(dir).isDirectory();
+}
+
+/** Starts writing `path` through a temporary file (mode 0600: an RDB file holds the data). */
+export async function createOutputFile(path: string, replace: boolean): Promise<OutputFile> {
+  const target = resolve(path);
+  const dir = dirname(target);
+  const tempPath = join(dir, `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  let fh: FileHandle | undefined = await open(tempPath, 'wx', 0o600);
+  let gone = false;
+  const discard = async (): Promise<void> => {
+    if (fh) await fh.close().catch(() => undefined);
+    fh = undefined;
+    if (!gone) await unlink(tempPath).catch(() => undefined);
+    gone = true;
+  };
+  return {
+    tempPath,
+    async write(chunk) {
+      if (!fh) throw new Error(`${tempPath} is closed`);
+      try {
+        await writeAll(fh, chunk, tempPath);
+      } catch (err) {
+        await discard();
+        throw err;
+      }
+    },
+    async close() {
+      if (!fh) return;
+      try {
+        await fh.sync();
+        await fh.close();
+        fh = undefined;
+      } catch (err) {
+        await discard();
+        throw err;
+      }
+    },
+    read: () => createReadStream(tempPath, { highWaterMark: 1 << 20 }),
+    async commit() {
+      if (replace) await rename(tempPath, target);
+      else {
+        // link() fails with EEXIST rather than replace a file that appeared since the run began.
+        await link(tempPath, target);
+        await unlink(tempPath);
+      }
+      gone = true;
+      await syncDir(dir);
+    },
+    discard,
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The engines an RDB file can be written for (`convert-rdb --for`) and the
+ * ones a file loads in (`verify-rdb`): one table of engine releases, each
+ * mapped to what it reads through {@link engineRdbSupport} (format/dump-payload.ts,
+ * the one table of RDB versions per release), so the answer to "does Redis
+ * 7.0 read this?" is the same for a restore preflight, a migrate, a
+ * conversion and a verification.
+ */
+import { engineRdbSupport, rdbRefusal, type RdbFileFormat, type TargetRdbSupport } from './format/dump-payload.js';
+
+/** One engine release a file can be written for. */
+export interface EngineRelease {
+  /** `redis-7.0`, `valkey-9.0`, `elasticache-redis-7.1`. */
+  readonly name: string;
+  readonly engine: 'redis' | 'valkey';
+  readonly version: string;
+  /** Whether it is an ElastiCache engine version (the OSS release it is based on reads the same). */
+  readonly elasticache: boolean;
+  readonly reads: TargetRdbSupport;
+}
+
+/** The format a file is written in: magic and RDB version. */
+export interface RdbFormat {
+  readonly magic: 'REDIS' | 'VALKEY';
+  readonly version: number;
+}
+
+const OSS: readonly (readonly ['redis' | 'valkey', string])[] = [
+  ['redis', '5.0'],
+  ['redis', '6.0'],
+  ['redis', '6.2'],
+  ['redis', '7.0'],
+  ['redis', '7.2'],
+  ['redis', '7.4'],
+  ['redis', '8.0'],
+  ['redis', '8.2'],
+  ['redis', '8.4'],
+  ['redis', '8.6'],
+  ['redis', '8.8'],
+  ['redis', '8.10'],
+  ['valkey', '7.2'],
+  ['valkey', '8.0'],
+  ['valkey', '8.1'],
+  ['valkey', '9.0'],
+];
+
+/** ElastiCache's engine versions (Redis OSS 7.1 has no OSS release: it reads what 7.2 reads, see engineRdbSupport). */
+const ELASTICACHE: readonly (readonly ['redis' | 'valkey', string])[] = [
+  ['redis', '5.0'],
+  ['redis', '6.0'],
+  ['redis', '6.2'],
+  ['redis', '7.0'],
+  ['redis', '7.1'],
+  ['valkey', '7.2'],
+  ['valkey', '8.0'],
+  ['valkey', '8.1'],
+];
+
+const release = (engine: 'redis' | 'valkey', version: string, elasticache: boolean): EngineRelease => ({
+  name: `${elasticache ? 'elasticache-' : ''}${engine}-${version}`,
+  engine,
+  version,
+  elasticache,
+  reads: engineRdbSupport(engine, version),
+});
+
+/** Every engine release `--for` names, oldest first per engine; the ElastiCache ones after the OSS ones. */
+export const ENGINE_RELEASES: readonly EngineRelease[] = [...OSS.map(([e, v]) => release(e, v, false)), ...ELASTICACHE.map(([e, v]) => release(e, v, true))];
+
+/** The release `--for` names, or undefined. */
+export function engineRelease(name: string): EngineRelease | undefined {
+  const n = name.trim().toLowerCase();
+  return ENGINE_RELEASES.find((r) => r.name === n);
+}
+
+/** The highest RDB version after the `REDIS` magic the writer writes (rdb/write/: the types of RDB 9 to 15 it emits are plain ones). */
+export const WRITER_MAX_REDIS_VERSION = 15;
+/** The lowest: RDB 9 (Redis 5.0 and 6.x) is the first with streams and binary zset scores in every release that reads it. */
+export const WRITER_MIN_REDIS_VERSION = 9;
+
+/**
+ * The format a file is written in for a target: Valkey 9's own (`VALKEY`
+ * magic, its newest version: it holds hash field TTLs) for a Valkey 9, else
+ * `REDIS` at the highest version the target reads, up to what the writer writes.
+ */
+export function formatFor(reads: TargetRdbSupport): RdbFormat {
+  if (reads.valkeyFormat) return { magic: 'VALKEY', version: reads.maxValkeyVersion ?? 80 };
+  return { magic: 'REDIS', version: Math.min(reads.maxRedisVersion, WRITER_MAX_REDIS_VERSION) };
+}
+
+/** The problem with `--rdb-version N` (a `REDIS` file of that version), or null. */
+export function rdbVersionProblem(version: number): string | null {
+  if (!Number.isInteger(version) || version < WRITER_MIN_REDIS_VERSION || version > WRITER_MAX_REDIS_VERSION)
+    return `--rdb-version ${version}: the writer writes RDB ${WRITER_MIN_REDIS_VERSION} to ${WRITER_MAX_REDIS_VERSION} (Redis 5.0 to 8.10); give one of them, or --for <engine>`;
+  return null;
+}
+
+/** Which of {@link ENGINE_RELEASES} (the OSS ones) load a file of this format, as they are, and which do not. */
+export function enginesLoading(file: RdbFileFormat): { readonly loads: readonly EngineRelease[]; readonly refuses: readonly EngineRelease[] } {
+  const loads: EngineRelease[] = [];
+  const refuses: EngineRelease[] = [];
+  // Hash templates are a matter of RESTORE payloads, not of loading the file: left out of the question.
+  const format: RdbFileFormat = { version: file.version, valkey: file.valkey };
+  for (const r of ENGINE_RELEASES) (rdbRefusal(format, r.reads) === undefined ? loads : refuses).push(r);
+  return { loads, refuses };
+}
+
+/**
+ * Which engines load a file, in one line: `Redis ≥ 7.4, no Valkey;
+ * ElastiCache: none (…convert-rdb…)`. A release reads what every older
+ * one of its engine reads, so the oldest that loads it says it all.
+ */
+export function enginesLine(file: RdbFileFormat): string {
+  const { loads } = enginesLoading(file);
+  const part = (engine: 'redis' | 'valkey', elasticache: boolean): string => {
+    const title = engine === 'redis' ? 'Redis' : 'Valkey';
+    const all = ENGINE_RELEASES.filter((r) => r.engine === engine && r.elasticache === elasticache);
+    const ok = loads.filter((r) => r.engine === engine && r.elasticache === elasticache);
+    if (ok.length === 0) return `no ${title}`;
+    return ok.length === all.length ? `every ${title} from ${ok[0]!.version}` : `${title} ≥ ${ok[0]!.version}`;
+  };
+  const ec = loads.some((r) => r.elasticache) ? `${part('redis', true)}, ${part('valkey', true)}` : 'none of its engine versions';
+  const missing = loads.length < ENGINE_RELEASES.length ? ' (redis-dr convert-rdb --for <engine> writes a copy the others load)' : '';
+  return `${part('redis', false)}, ${part('valkey', false)}; ElastiCache: ${ec}${missing}`;
+}

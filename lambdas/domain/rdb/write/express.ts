@@ -1,0 +1,101 @@
+/**
+ * How one key of a source file is written for a target format: its bytes as
+ * they are where the target reads its type with the same meaning (every
+ * encoding reaches the target unchanged), else re-encoded from the canonical
+ * value (listpacks, quicklists and template hashes into plain forms; a
+ * stream into the older stream layout), else — what the target cannot hold
+ * exactly — refused with the loss named, or, when the operator named that
+ * loss (`--lossy`), written without it (field TTLs) or left out (a module
+ * value, an array).
+ */
+import { decodeDumpPayload } from '../format/value.js';
+import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
+import type { RdbFormat } from '../engines.js';
+import { holdsFieldTtls, writeHashWithTtls, writePlainValue } from './encode-value.js';
+import type { LossKind } from './losses.js';
+import { RdbOut } from './rdb-out.js';
+import { downgradeStream, hashFieldTtls, STREAM_1, STREAM_2, STREAM_3 } from './source-forms.js';
+
+/** The highest value type each `REDIS` RDB version defines (rdb.h's rdbIsObjectType as of the release that writes it). */
+const REDIS_MAX_TYPE_OF: Readonly<Record<number, number>> = { 9: 15, 10: 19, 11: 21, 12: 25, 13: 26, 14: 28, 15: 32 };
+/** Types 0–21 mean the same after either magic; 22 on differ (format/parse-values.ts). */
+const SHARED_TYPES = 21;
+/** Valkey 9's value types end at its 22. */
+const VALKEY_MAX_TYPE = 22;
+
+/** The highest value type a file of this format may hold. */
+export function maxTypeOf(f: RdbFormat): number {
+  if (f.magic === 'VALKEY') return VALKEY_MAX_TYPE;
+  return REDIS_MAX_TYPE_OF[Math.min(f.version, 15)] ?? (f.version > 15 ? 32 : 15);
+}
+
+/** Whether `target` reads value `type` of a `source` file with the same meaning. */
+export function readsAsIs(type: number, source: RdbFormat, target: RdbFormat): boolean {
+  if (type > maxTypeOf(target)) return false;
+  return type <= SHARED_TYPES || source.magic === target.magic;
+}
+
+/** What to do with one key. */
+export type Expressed =
+  | { readonly action: 'write'; readonly type: number; readonly object: Uint8Array; readonly reencoded: boolean; readonly lost?: LossKind }
+  | { readonly action: 'drop'; readonly lost: LossKind }
+  | { readonly action: 'refuse'; readonly loss?: LossKind; readonly reason: string };
+
+const isModule = (type: number) => type === 6 || type === 7;
+
+/**
+ * How the key whose DUMP payload (as the source file holds it: type byte,
+ * object bytes, footer) is `payload` is written for `target`.
+ */
+export function expressValue(payload: Uint8Array, source: RdbFormat, target: RdbFormat, lossy: ReadonlySet<LossKind>): Expressed {
+  const type = payload[0]!;
+  const end = payload.length - DUMP_FOOTER_BYTES;
+  const asIs = (): Expressed => ({ action: 'write', type, object: payload.subarray(1, end), reencoded: false });
+  if (isModule(type)) {
+    if (lossy.has('module')) return { action: 'drop', lost: 'module' };
+    return { action: 'refuse', loss: 'module', reason: 'a module value: the writer does not carry module data' };
+  }
+  // A template hash names templates the file holds apart (opcode 242): its bytes cannot stand alone, as they are or not.
+  if (type === 30 || type === 32)
+    return {
+      action: 'refuse',
+      reason: `a hash whose field names are a template of the file (Redis 8.10, RDB type ${type}): converting those is not built; load the file into Redis 8.10 or later`,
+    };
+  if (readsAsIs(type, source, target)) return asIs();
+  const out = new RdbOut(payload.length + 64);
+  const reencoded = (t: number, lost?: LossKind): Expressed => ({ action: 'write', type: t, object: out.take(), reencoded: true, ...(lost ? { lost } : {}) });
+  if (type === STREAM_2 || type === STREAM_3) {
+    const to = target.magic === 'REDIS' && maxTypeOf(target) < STREAM_2 ? STREAM_1 : STREAM_2;
+    return { action: 'write', type: to, object: downgradeStream(payload, to), reencoded: true };
+  }
+  if (type >= 22 && type <= 25) {
+    const h = hashFieldTtls(payload, source.magic === 'VALKEY');
+    if (!h.expireAt.some((t) => t !== 0)) return reencoded(writePlainValue({ type: 'hash', fields: h.fields }, out));
+    if (holdsFieldTtls(target)) return reencoded(writeHashWithTtls(h, target, out));
+    if (lossy.has('field-ttl')) return reencoded(writePlainValue({ type: 'hash', fields: h.fields }, out), 'field-ttl');
+    const n = h.expireAt.filter((t) => t !== 0).length;
+    return {
+      action: 'refuse',
+      loss: 'field-ttl',
+      reason: `a hash with ${n} field TTL${n === 1 ? '' : 's'}: RDB ${target.version} has no field TTLs (--lossy field-ttl writes the fields without them)`,
+    };
+  }
+  if (type === 28) {
+    if (lossy.has('array')) return { action: 'drop', lost: 'array' };
+    return { action: 'refuse', loss: 'array', reason: 'a Redis 8.8 array: the target has no such type' };
+  }
+  if (type === 26 || type === 27)
+    return {
+      action: 'refuse',
+      reason: `a stream of RDB type ${type} (Redis ${type === 26 ? '8.6, with idempotent-producer data' : '8.8, with NACKed entries'}): converting it into an older stream is not built; load the file into Redis ${type === 26 ? '8.6' : '8.8'} or later`,
+    };
+  // Every other readable type: decoded into the canonical value, written plain.
+  try {
+    return reencoded(writePlainValue(decodeDumpPayload(payload), out));
+  } catch (err) {
+    return {
+      action: 'refuse',
+      reason: `RDB value type ${type} cannot be written for RDB ${target.version}: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+}

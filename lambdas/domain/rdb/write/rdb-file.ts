@@ -1,0 +1,101 @@
+/**
+ * Writes an RDB file as it goes: the header (magic, version, AUX fields),
+ * function libraries, keys (database selection, expiry, type, name, object
+ * bytes) and the trailer (EOF opcode, CRC-64 of every byte before it),
+ * handed out in chunks of about {@link FLUSH_BYTES} so a file of any size
+ * takes one chunk and the key in hand. The reader of the same layout is
+ * format/parser.ts; what a key's object bytes are is write/express.ts's.
+ *
+ * Also DUMP payloads for a target version (what `RESTORE` takes): the same
+ * object bytes with the target's version and a CRC-64 (format/dump-payload.ts).
+ */
+import { Crc64 } from '../codecs/crc64.js';
+import { dumpPayload } from '../format/dump-payload.js';
+import { OP_AUX, OP_EOF, OP_EXPIRETIME_MS, OP_FUNCTION2, OP_SELECTDB } from '../format/opcodes.js';
+import type { RdbFormat } from '../engines.js';
+import { RdbOut } from './rdb-out.js';
+
+/** Bytes gathered before a chunk is handed out. */
+export const FLUSH_BYTES = 1 << 20;
+
+/** The 9-byte header of a format: `REDIS0011`, `VALKEY080`. */
+export function rdbMagic(f: RdbFormat): Buffer {
+  const digits = f.magic === 'VALKEY' ? 3 : 4;
+  const v = String(f.version).padStart(digits, '0');
+  if (v.length !== digits) throw new RangeError(`RDB version ${f.version} does not fit the ${f.magic} header`);
+  return Buffer.from(`${f.magic}${v}`, 'latin1');
+}
+
+/** The DUMP payload (for `RESTORE`) of a value's type and object bytes, for a target reading `f`. */
+export function dumpPayloadFor(type: number, object: Uint8Array, f: RdbFormat): Buffer {
+  const p = dumpPayload(type, object, f.version);
+  return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+}
+
+/** Streams one RDB file out: call in file order, take {@link chunk}s as they fill, {@link end} last. */
+export class RdbFileWriter {
+  private readonly out = new RdbOut(FLUSH_BYTES + 4096);
+  private readonly crc = new Crc64();
+  private db = -1;
+  private ended = false;
+  /** Keys written. */
+  keys = 0;
+  /** Bytes handed out so far. */
+  bytes = 0;
+
+  /** Starts the file: its header and AUX fields (`redis-ver`, `ctime`, …, in the given order). */
+  constructor(
+    readonly format: RdbFormat,
+    aux: readonly (readonly [string, string])[],
+  ) {
+    this.out.bytes(rdbMagic(format));
+    for (const [k, v] of aux) this.out.byte(OP_AUX).string(Buffer.from(k, 'utf8')).string(Buffer.from(v, 'utf8'));
+  }
+
+  /** A function library, as a FUNCTION DUMP-style payload of one (opcode 245, its code, a footer): written without its footer. */
+  functionLibrary(payload: Uint8Array, footerBytes: number): void {
+    if (payload[0] !== OP_FUNCTION2) throw new RangeError(`a function library starts with opcode ${OP_FUNCTION2}, got ${payload[0]}`);
+    if (this.format.magic === 'REDIS' && this.format.version < 10)
+      throw new RangeError(`RDB ${this.format.version} holds no functions (Redis 7.0's RDB 10 is the first)`);
+    this.out.bytes(payload, 0, payload.length - footerBytes);
+  }
+
+  /** One key: `object` is its value's bytes after the type byte. */
+  key(db: number, name: Uint8Array, type: number, object: Uint8Array, expireAtMs: number | null): void {
+    if (db !== this.db) {
+      this.out.byte(OP_SELECTDB).len(db);
+      this.db = db;
+    }
+    if (expireAtMs !== null) this.out.byte(OP_EXPIRETIME_MS).int64(expireAtMs);
+    this.out.byte(type).string(name).bytes(object);
+    this.keys++;
+  }
+
+  /** Whether a chunk is ready to be taken. */
+  get full(): boolean {
+    return this.out.length >= FLUSH_BYTES;
+  }
+
+  /** The bytes gathered so far (a copy), checksummed; empty when none. */
+  chunk(): Buffer {
+    const b = this.out.take();
+    this.out.clear();
+    this.crc.update(b);
+    this.bytes += b.length;
+    return b;
+  }
+
+  /** The last chunk: what is left, the EOF opcode and the CRC-64 of the whole file. */
+  end(): Buffer {
+    if (this.ended) throw new Error('the file was ended already');
+    this.ended = true;
+    this.out.byte(OP_EOF);
+    const body = this.out.take();
+    this.out.clear();
+    this.crc.update(body);
+    const trailer = Buffer.alloc(8);
+    this.crc.writeLittleEndian(trailer, 0);
+    this.bytes += body.length + 8;
+    return Buffer.concat([body, trailer]);
+  }
+}

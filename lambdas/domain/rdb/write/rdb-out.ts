@@ -1,0 +1,98 @@
+/**
+ * The byte-level half of the RDB writer: a growable buffer with the RDB
+ * encodings the reader (format/parser.ts, format/value.ts) takes apart —
+ * lengths (6-bit, 14-bit, 32-bit and 64-bit forms), length-prefixed strings,
+ * binary doubles and little-endian millisecond times — so one layout serves
+ * both directions. Strings are written plain (no integer or LZF encoding):
+ * every Redis and Valkey release reads them, and the server stores the same
+ * bytes either way.
+ *
+ * Layouts: `rdbSaveLen`, `rdbSaveRawString`, `rdbSaveBinaryDoubleValue`,
+ * `rdbSaveMillisecondTime` of Redis's src/rdb.c.
+ */
+
+/** A growable byte buffer holding RDB encodings. */
+export class RdbOut {
+  private buf: Buffer;
+  /** Bytes written so far. */
+  length = 0;
+
+  constructor(initial = 4096) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    // Doubling keeps a big value's encoding linear in its size.
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+
+  byte(b: number): this {
+    this.room(1);
+    this.buf[this.length++] = b;
+    return this;
+  }
+
+  bytes(b: Uint8Array, from = 0, to = b.length): this {
+    this.room(to - from);
+    this.buf.set(b.subarray(from, to), this.length);
+    this.length += to - from;
+    return this;
+  }
+
+  /** An RDB length (rdbSaveLen): up to 2^64 - 1 as a bigint, a double-exact number otherwise. */
+  len(n: number | bigint): this {
+    const v = typeof n === 'bigint' ? n : BigInt(n);
+    if (v < 0n) throw new RangeError(`an RDB length is not negative, got ${v}`);
+    if (v < 64n) return this.byte(Number(v));
+    if (v < 16384n) return this.byte(0x40 | Number(v >> 8n)).byte(Number(v & 0xffn));
+    this.room(9);
+    if (v <= 0xffffffffn) {
+      this.buf[this.length++] = 0x80;
+      this.buf.writeUInt32BE(Number(v), this.length);
+      this.length += 4;
+      return this;
+    }
+    this.buf[this.length++] = 0x81;
+    this.buf.writeBigUInt64BE(v, this.length);
+    this.length += 8;
+    return this;
+  }
+
+  /** A length-prefixed string (rdbSaveRawString without its integer and LZF forms). */
+  string(s: Uint8Array): this {
+    return this.len(s.length).bytes(s);
+  }
+
+  /** A little-endian binary double (zset scores of RDB type 5). */
+  double(d: number): this {
+    this.room(8);
+    this.buf.writeDoubleLE(d, this.length);
+    this.length += 8;
+    return this;
+  }
+
+  /** A signed 64-bit little-endian integer (expiry times in ms). */
+  int64(n: number | bigint): this {
+    this.room(8);
+    this.buf.writeBigInt64LE(typeof n === 'bigint' ? n : BigInt(n), this.length);
+    this.length += 8;
+    return this;
+  }
+
+  /** The bytes written (a view: valid until the next write or {@link clear}). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /** A copy of the bytes written. */
+  take(): Buffer {
+    return Buffer.from(this.view());
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+}

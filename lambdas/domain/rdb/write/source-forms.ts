@@ -1,0 +1,143 @@
+/**
+ * What the canonical value leaves out, read from a key's own bytes where a
+ * conversion needs it: a hash's field TTLs (RDB types 22–25), and a stream
+ * rewritten for an older stream type (21 → 19 → 15) with its consumer
+ * groups, pending entries and consumers intact.
+ *
+ * The payload has passed the verifier (its structure and CRC-64) before it
+ * gets here; a malformed one is refused with the reader's RdbFormatError.
+ *
+ * Layouts: Redis's src/rdb.c (`rdbSaveObject` for streams and hashes with
+ * field expiry), Valkey 9's hash with field expiration; the same the reader
+ * (format/parse-streams.ts, format/parse-hashes.ts) takes apart.
+ */
+import { RdbFormatError } from '../errors.js';
+import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
+import { bytesOf } from '../format/listpack.js';
+import { Cursor, listpackElements } from '../format/value.js';
+import type { HashWithTtls } from './encode-value.js';
+import { RdbOut } from './rdb-out.js';
+
+/** The first stream type of each layout: listpacks (5.0), listpacks 2 (7.0: ids and lag), listpacks 3 (7.2: consumers' active time). */
+export const STREAM_1 = 15;
+export const STREAM_2 = 19;
+export const STREAM_3 = 21;
+
+const cursorOf = (payload: Uint8Array): Cursor => new Cursor(payload, 1, payload.length - DUMP_FOOTER_BYTES);
+
+function done(c: Cursor): void {
+  if (c.at !== c.end) throw new RdbFormatError(`${c.end - c.at} bytes after the value`);
+}
+
+const num = (n: bigint | number): number => Number(n);
+
+/**
+ * The fields of a hash with field TTLs (a DUMP payload of type 22–25) with
+ * each field's absolute expiry (0: none); `valkey` for a payload from a
+ * `VALKEY` file, whose 22 is Valkey's.
+ * @throws RdbFormatError for another type or a malformed payload
+ */
+export function hashFieldTtls(payload: Uint8Array, valkey: boolean): HashWithTtls {
+  const type = payload[0]!;
+  const c = cursorOf(payload);
+  const fields: [Buffer, Buffer][] = [];
+  const expireAt: number[] = [];
+  if (type === 22 && valkey) {
+    for (let n = c.length(); n > 0; n--) {
+      fields.push([c.string(), c.string()]);
+      c.skip(8);
+      const t = new DataView(payload.buffer, payload.byteOffset + c.at - 8, 8).getBigInt64(0, true);
+      expireAt.push(t < 0n ? 0 : num(t));
+    }
+  } else if (type === 22 || type === 24) {
+    let min = 0;
+    if (type === 24) {
+      c.skip(8);
+      min = num(new DataView(payload.buffer, payload.byteOffset + c.at - 8, 8).getBigUint64(0, true));
+    }
+    for (let n = c.length(); n > 0; n--) {
+      const ttl = num(c.bigLength());
+      expireAt.push(type === 24 && ttl !== 0 ? ttl + min - 1 : ttl);
+      fields.push([c.string(), c.string()]);
+    }
+  } else if (type === 23 || type === 25) {
+    if (type === 25) c.skip(8);
+    const elements = listpackElements(c.string());
+    if (elements.length % 3 !== 0) throw new RdbFormatError(`hash listpack with TTLs of ${elements.length} elements, not a multiple of 3`);
+    for (let i = 0; i < elements.length; i += 3) {
+      fields.push([bytesOf(elements[i]!), bytesOf(elements[i + 1]!)]);
+      const t = elements[i + 2]!;
+      expireAt.push(typeof t === 'object' ? Number(t.toString('latin1')) : num(t));
+    }
+  } else throw new RdbFormatError(`RDB type ${type} is not a hash with field TTLs`);
+  done(c);
+  return { fields, expireAt };
+}
+
+/**
+ * A stream's object bytes (a DUMP payload of type 15, 19 or 21) rewritten
+ * as type `to` (15 or 19, not newer than the payload's): the nodes, length,
+ * last id, groups, pending entries and consumers copied byte for byte; what
+ * the older layout lacks left out, as an older server never had it: (from
+ * 19) the first id, the max deleted id, entries added and each group's
+ * entries read, which Redis 7.0 recomputes when it loads a 5.0 stream (the
+ * lag XINFO reports may then be unknown); (from 21) each consumer's active
+ * time, which Redis 7.2 takes from its seen time when it loads an older one.
+ * @throws RdbFormatError for another type or a malformed payload
+ */
+export function downgradeStream(payload: Uint8Array, to: number): Uint8Array {
+  const from = payload[0]!;
+  if (from !== STREAM_1 && from !== STREAM_2 && from !== STREAM_3) throw new RdbFormatError(`RDB type ${from} is not a stream of listpacks`);
+  if (to !== STREAM_1 && to !== STREAM_2) throw new RdbFormatError(`stream type ${to} is not an older stream layout`);
+  const c = cursorOf(payload);
+  const out = new RdbOut(payload.length);
+  let mark = c.at;
+  /** Copies the bytes read since the last mark. */
+  const keep = (): void => {
+    out.bytes(payload, mark, c.at);
+    mark = c.at;
+  };
+  /** Leaves out what is read by `read`. */
+  const drop = (read: () => void): void => {
+    keep();
+    read();
+    mark = c.at;
+  };
+  for (let nodes = c.length(); nodes > 0; nodes--) {
+    c.string();
+    c.string();
+  }
+  c.length(); // length
+  c.bigLength(); // last id
+  c.bigLength();
+  if (from >= STREAM_2) {
+    const ids = (): void => {
+      for (let i = 0; i < 5; i++) c.bigLength(); // first id, max deleted id, entries added
+    };
+    if (to < STREAM_2) drop(ids);
+    else ids();
+  }
+  for (let groups = c.length(); groups > 0; groups--) {
+    c.string();
+    c.bigLength();
+    c.bigLength();
+    if (from >= STREAM_2) {
+      if (to < STREAM_2)
+        drop(() => c.bigLength()); // entries read
+      else c.bigLength();
+    }
+    for (let pending = c.length(); pending > 0; pending--) {
+      c.skip(16 + 8);
+      c.bigLength();
+    }
+    for (let consumers = c.length(); consumers > 0; consumers--) {
+      c.string();
+      c.skip(8); // seen time
+      if (from >= STREAM_3) drop(() => c.skip(8)); // active time
+      c.skip(16 * c.length());
+    }
+  }
+  keep();
+  done(c);
+  return out.take();
+}

@@ -1,0 +1,349 @@
+/**
+ * `convert-rdb` as a use case: an RDB file (local or `s3://`, a compressed
+ * envelope unwrapped: sources.ts) rewritten for a target format, proven
+ * equal, and only then put under its name.
+ *
+ * One read of the input, streamed: the verifier's parser reads it (so a
+ * corrupt or cut file fails at its end with the CRC-64, as `verify-rdb`
+ * says), each key is written as write/express.ts decides (its bytes as they
+ * are where the target reads them, else re-encoded, else refused naming the
+ * loss unless `--lossy` names it) into a temporary file beside the output
+ * (adapters/storage/output-file.ts). Then the written file is read back
+ * through the same verifier, and its keys' canonical digests (compare's)
+ * held against the input's, in order (write/key-list.ts); on a difference
+ * the input is read again to name the first key that differs. Anything but
+ * a verified, equal file removes the temporary file: no partial output.
+ *
+ * Memory: the reader's chunk and the key in hand (its payload, its canonical
+ * value for the digest, and its re-encoded bytes), and up to 1 MiB of
+ * output before it is written.
+ */
+import { createOutputFile, type OutputFile, outputFolderExists, outputPathState } from '../../adapters/storage/output-file.js';
+import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
+import { ENGINE_RELEASES, engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
+import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
+import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
+import { type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
+import type { RdbReport } from '../../domain/rdb/report.js';
+import { expressValue, type Expressed } from '../../domain/rdb/write/express.js';
+import type { LossKind } from '../../domain/rdb/write/losses.js';
+export { parseLossy } from './lossy.js';
+import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
+import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
+import { UsageError } from '../kernel/usage-error.js';
+import { KeySourceError, resolveRdbSources } from './sources.js';
+import type { RdbFileSource } from './read-rdb-batches.js';
+
+/** What to convert, into what. */
+export interface ConvertRdbSpec {
+  /** A local path or `s3://bucket/key`. */
+  readonly input: string;
+  /** A local path. */
+  readonly output: string;
+  readonly format: RdbFormat;
+  /** How the target is named in messages: `redis-7.0`, `RDB 10`. */
+  readonly target: string;
+  /** The `redis-ver` AUX field written. @default the input's */
+  readonly redisVer?: string;
+  /** Replace an existing output. */
+  readonly force?: boolean;
+  /** The losses the operator accepts. @default none */
+  readonly lossy?: ReadonlySet<LossKind>;
+  /** Input bytes read so far. */
+  readonly onProgress?: (bytesRead: number) => void;
+  /** Bytes per ranged GET of an s3:// input. */
+  readonly readPartBytes?: number;
+  /** Keys named in a refusal at most. @default 20 */
+  readonly maxNamed?: number;
+}
+
+/** A key the target cannot hold as it is. */
+export interface RefusedKey {
+  readonly db: number;
+  readonly key: string;
+  readonly reason: string;
+}
+
+/** What a run did. */
+export interface ConvertRdbResult {
+  /** The output is in place, verified and equal to the input. */
+  readonly ok: boolean;
+  /** Why not (nothing was left at the output). */
+  readonly error?: string;
+  readonly input: string;
+  readonly output: string;
+  readonly target: string;
+  readonly format: RdbFormat;
+  /** The input's format, once its header was read. */
+  readonly source?: RdbFormat;
+  /** Keys written, as they were and re-encoded. */
+  readonly keys: number;
+  readonly asIs: number;
+  readonly reencoded: number;
+  /** Keys left out, and keys written without part of them, per loss the operator named. */
+  readonly dropped: Partial<Record<LossKind, number>>;
+  readonly lost: Partial<Record<LossKind, number>>;
+  readonly functions: number;
+  readonly refused: readonly RefusedKey[];
+  readonly refusedCount: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly seconds: number;
+  /** The verifier's report of the input, and of the output when it was read back. */
+  readonly inputReport?: RdbReport;
+  readonly outputReport?: RdbReport;
+}
+
+/** A key's digest: compare's canonical one, or for a type it cannot read (carried as is), its object bytes. */
+function digestOf(k: RdbKey): KeyDigest {
+  try {
+    return keyDigest(decodeDumpPayload(k.payload), k.expireAtMs);
+  } catch {
+    const object = k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES);
+    return keyDigest({ type: 'other', typeName: `rdb-type-${k.type}`, dump: object }, k.expireAtMs);
+  }
+}
+
+const formatOf = (r: RdbKeyReader): RdbFormat => ({ magic: r.fileVersion.valkey ? 'VALKEY' : 'REDIS', version: r.fileVersion.version });
+const count = <K extends string>(m: Partial<Record<K, number>>, k: K): void => {
+  m[k] = (m[k] ?? 0) + 1;
+};
+
+/** The output's AUX fields: the input's provenance kept (ctime, used-mem), the conversion said. */
+function auxFor(src: Readonly<Record<string, string>>, source: RdbFormat, redisVer: string | undefined): [string, string][] {
+  const aux: [string, string][] = [
+    ['redis-ver', redisVer ?? src['redis-ver'] ?? '0.0.0'],
+    ['redis-bits', src['redis-bits'] ?? '64'],
+  ];
+  // ctime is when the data was taken (expiry histograms, RPO): the input's, not the conversion's.
+  for (const k of ['ctime', 'used-mem']) if (src[k] !== undefined) aux.push([k, src[k]]);
+  const by = src['redis-ver'] ? ` written by ${source.magic === 'VALKEY' ? 'valkey' : 'redis'} ${src['redis-ver']}` : '';
+  aux.push(['redis-dr-converted-from', `${source.magic} RDB ${source.version}${by}`]);
+  return aux;
+}
+
+/** Checks the output path before any work: one line naming it and the fix. */
+function checkOutput(spec: ConvertRdbSpec): void {
+  if (spec.output.startsWith('s3://')) throw new UsageError(`-o ${spec.output}: writing to S3 is not built; write a local file, then copy it (aws s3 cp)`);
+  const state = outputPathState(spec.output);
+  if (state === 'other') throw new UsageError(`-o ${spec.output}: not a file (a folder?); give the path of the .rdb file to write`);
+  if (state === 'file' && !spec.force) throw new UsageError(`-o ${spec.output}: the file exists; give --force to replace it, or another path`);
+  if (!outputFolderExists(spec.output)) throw new UsageError(`-o ${spec.output}: the folder it goes into does not exist; create it first`);
+}
+
+/** The input as one file. */
+async function inputFile(spec: ConvertRdbSpec): Promise<RdbFileSource> {
+  try {
+    const { files } = await resolveRdbSources({ fromRdb: [spec.input], ...(spec.readPartBytes ? { readPartBytes: spec.readPartBytes } : {}) });
+    if (files.length !== 1)
+      throw new UsageError(`${spec.input}: names ${files.length} shard files of one recovery point; convert each file on its own (give its path)`);
+    return files[0]!;
+  } catch (err) {
+    if (err instanceof KeySourceError) throw new UsageError(err.message.replace(/^--from-rdb /, ''));
+    throw err;
+  }
+}
+
+/** What `--for <engine>` or `--rdb-version N` names: the format, how messages name it, the `redis-ver` written. */
+export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: number }): Pick<ConvertRdbSpec, 'format' | 'target' | 'redisVer'> {
+  if ((o.for === undefined) === (o.rdbVersion === undefined)) throw new UsageError('give one of --for <engine> (e.g. --for redis-7.0) or --rdb-version <n>');
+  if (o.rdbVersion !== undefined) {
+    const problem = rdbVersionProblem(o.rdbVersion);
+    if (problem) throw new UsageError(problem);
+    return { format: { magic: 'REDIS', version: o.rdbVersion }, target: `RDB ${o.rdbVersion}` };
+  }
+  const r = engineRelease(o.for!);
+  if (!r) throw new UsageError(`--for ${o.for}: not an engine release redis-dr knows; one of ${ENGINE_RELEASES.map((e) => e.name).join(', ')}`);
+  return { format: formatFor(r.reads), target: r.name, redisVer: `${r.version}.0` };
+}
+
+/** Converts `spec.input` for `spec.format` into `spec.output` (see the module's comment). */
+export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
+  const started = Date.now();
+  checkOutput(spec);
+  const file = await inputFile(spec);
+  const lossy = spec.lossy ?? new Set<LossKind>();
+  const maxNamed = spec.maxNamed ?? 20;
+  const dropped: Partial<Record<LossKind, number>> = {};
+  const lost: Partial<Record<LossKind, number>> = {};
+  const refused: RefusedKey[] = [];
+  const problems: string[] = [];
+  let refusedCount = 0;
+  let asIs = 0;
+  let reencoded = 0;
+  let bytesIn = 0;
+  let source: RdbFormat | undefined;
+  let writer: RdbFileWriter | undefined;
+  let inputReport: RdbReport | undefined;
+  let outputReport: RdbReport | undefined;
+  const result = (error?: string): ConvertRdbResult => ({
+    ok: error === undefined,
+    ...(error !== undefined ? { error } : {}),
+    input: spec.input,
+    output: spec.output,
+    target: spec.target,
+    format: spec.format,
+    ...(source ? { source } : {}),
+    keys: writer?.keys ?? 0,
+    asIs,
+    reencoded,
+    dropped,
+    lost,
+    functions: functionsWritten,
+    refused,
+    refusedCount,
+    bytesIn,
+    bytesOut: writer?.bytes ?? 0,
+    seconds: (Date.now() - started) / 1000,
+    ...(inputReport ? { inputReport } : {}),
+    ...(outputReport ? { outputReport } : {}),
+  });
+  let functionsWritten = 0;
+  const out: OutputFile = await createOutputFile(spec.output, spec.force ?? false);
+  const nothingLeft = `nothing was written to ${spec.output}`;
+  try {
+    const reader = new RdbKeyReader({ keepChunks: true });
+    const inputDigest = new KeyListDigest();
+    const reencodedKeys = new KeyBits();
+    const started = (): RdbFileWriter => {
+      source ??= formatOf(reader);
+      writer ??= new RdbFileWriter(spec.format, auxFor(reader.auxFields, source, spec.redisVer));
+      return writer;
+    };
+    const takeFunctions = (): void => {
+      for (; functionsWritten < reader.functions.length; functionsWritten++) {
+        const w = started();
+        if (spec.format.magic === 'REDIS' && spec.format.version < 10) {
+          if (lossy.has('function')) count(dropped, 'function');
+          else if (problems.length === 0 || !problems.at(-1)!.startsWith('function'))
+            problems.push(`function libraries: RDB ${spec.format.version} has no functions (--lossy function leaves them out)`);
+        } else w.functionLibrary(reader.functions[functionsWritten]!, DUMP_FOOTER_BYTES);
+      }
+    };
+    for await (const chunk of file.open()) {
+      bytesIn += chunk.length;
+      const keys = reader.push(chunk);
+      takeFunctions();
+      for (const k of keys) {
+        const w = started();
+        const e: Expressed = expressValue(k.payload, source!, spec.format, lossy);
+        if (e.action === 'refuse') {
+          refusedCount++;
+          // A loss that leaves keys out can be accepted here (migrate cannot: it would leave them out of the target).
+          const hint = e.loss === 'module' || e.loss === 'array' ? ` (--lossy ${e.loss} leaves such keys out)` : '';
+          if (refused.length < maxNamed) refused.push({ db: k.db, key: displayKey(k.name), reason: `${e.reason}${hint}` });
+          continue;
+        }
+        if (e.action === 'drop') {
+          count(dropped, e.lost);
+          continue;
+        }
+        if (e.lost) count(lost, e.lost);
+        if (e.reencoded) reencoded++;
+        else asIs++;
+        w.key(k.db, k.name, e.type, e.object, k.expireAtMs);
+        reencodedKeys.push(e.reencoded);
+        if (e.reencoded) inputDigest.add(k.db, k.name, digestOf(k));
+        else inputDigest.addRaw(k.db, k.name, e.type, e.object, k.expireAtMs);
+      }
+      if (writer?.full) await out.write(writer.chunk());
+      spec.onProgress?.(bytesIn);
+      if (reader.error) break;
+    }
+    inputReport = reader.end();
+    if (!inputReport.ok) {
+      const e = inputReport.error;
+      await out.discard();
+      return result(`the input is refused (${e?.message ?? 'not a valid RDB file'}, at byte ${e?.offset ?? 0}): ${nothingLeft}`);
+    }
+    source ??= { magic: inputReport.magic === 'VALKEY' ? 'VALKEY' : 'REDIS', version: inputReport.version };
+    const metaKeys = Object.entries(inputReport.moduleTypes ?? {}).filter(([t]) => t.startsWith('META-'));
+    if (metaKeys.length > 0 && !lossy.has('key-meta'))
+      problems.push(
+        `key metadata of class${metaKeys.length === 1 ? '' : 'es'} ${metaKeys.map(([t]) => t).join(', ')} (Redis 8.6): the writer does not carry it (--lossy key-meta leaves it out)`,
+      );
+    if ((inputReport.moduleAux ?? []).length > 0 && !lossy.has('module'))
+      problems.push(`module AUX data of ${inputReport.moduleAux!.join(', ')}: the writer does not carry module data (--lossy module leaves it out)`);
+    if (refusedCount > 0 || problems.length > 0) {
+      await out.discard();
+      const named = refused.map((r) => `${r.key}${r.db === 0 ? '' : ` (db ${r.db})`}: ${r.reason}`);
+      const more = refusedCount > refused.length ? [`and ${refusedCount - refused.length} more keys`] : [];
+      const what = [...problems, ...named, ...more].join('; ');
+      return result(
+        `${refusedCount > 0 ? `${refusedCount} key${refusedCount === 1 ? '' : 's'} of the input cannot be expressed for ${spec.target}` : `the input cannot be expressed for ${spec.target}`}: ${what}; ${nothingLeft}`,
+      );
+    }
+    const w = started();
+    await out.write(w.end());
+    await out.close();
+    // Read back through the verifier; keys held against the input's, in order.
+    const back = await readBack(out, reencodedKeys);
+    outputReport = back.report;
+    if (!outputReport.ok) {
+      await out.discard();
+      return result(
+        `the written file fails verification (${outputReport.error?.message}, at byte ${outputReport.error?.offset}): a bug in the writer; ${nothingLeft}`,
+      );
+    }
+    if (outputReport.keys !== w.keys || back.digest !== inputDigest.hex()) {
+      const where = await firstDifference(file.open, out.read, source, spec.format, lossy);
+      await out.discard();
+      return result(`the written file does not hold what the input holds (${where}): a bug in the writer; ${nothingLeft}`);
+    }
+    await out.commit();
+    return result();
+  } catch (err) {
+    await out.discard();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new UsageError(`-o ${spec.output}: a file appeared there during the run; give --force to replace it, or another path`);
+    const plain: Record<string, string> = {
+      ENOSPC: 'the disk is full',
+      EDQUOT: 'the disk quota is used up',
+      EFBIG: 'a file-size limit (ulimit -f) was reached',
+    };
+    const why = (code && plain[code]) ?? (err instanceof Error ? err.message : String(err));
+    return result(`writing ${spec.output} failed (${why}): ${nothingLeft}`);
+  }
+}
+
+/** The written file read back through the verifier (CRC-64 required): its report, and the digest of its keys (re-encoded ones by value, the others by their bytes). */
+async function readBack(out: OutputFile, reencodedKeys: KeyBits): Promise<{ report: RdbReport; digest: string }> {
+  const check = new RdbKeyReader({ requireChecksum: true, keepChunks: true });
+  const digest = new KeyListDigest();
+  let i = 0;
+  for await (const chunk of out.read())
+    for (const k of check.push(chunk)) {
+      if (reencodedKeys.get(i++)) digest.add(k.db, k.name, digestOf(k));
+      else digest.addRaw(k.db, k.name, k.type, k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES), k.expireAtMs);
+    }
+  return { report: check.end(), digest: digest.hex() };
+}
+
+/** The keys a file holds, each with its digest, in order; `keep` filters them. */
+async function* digests(open: () => AsyncIterable<Uint8Array>, keep: (k: RdbKey) => boolean): AsyncGenerator<{ k: RdbKey; d: KeyDigest }> {
+  const reader = new RdbKeyReader();
+  for await (const chunk of open()) for (const k of reader.push(chunk)) if (keep(k)) yield { k, d: digestOf(k) };
+  reader.end();
+}
+
+/** Reads the input and output in step and names the first key that differs. */
+async function firstDifference(
+  input: () => AsyncIterable<Uint8Array>,
+  output: () => AsyncIterable<Uint8Array>,
+  source: RdbFormat,
+  format: RdbFormat,
+  lossy: ReadonlySet<LossKind>,
+): Promise<string> {
+  const outKeys = digests(output, () => true);
+  let i = 0;
+  for await (const a of digests(input, (k) => expressValue(k.payload, source, format, lossy).action === 'write')) {
+    const b = (await outKeys.next()).value;
+    if (!b) return `key ${i + 1}, ${displayKey(a.k.name)}, is missing from the output`;
+    const same = a.k.db === b.k.db && a.k.name.equals(b.k.name) && keyEntryText(a.d) === keyEntryText(b.d);
+    if (!same)
+      return `key ${i + 1}: input ${displayKey(a.k.name)} (db ${a.k.db}) ${keyEntryText(a.d)}, output ${displayKey(b.k.name)} (db ${b.k.db}) ${keyEntryText(b.d)}`;
+    i++;
+  }
+  const extra = (await outKeys.next()).value;
+  return extra ? `the output holds a key more: ${displayKey(extra.k.name)}` : 'the digests differ, yet every key compared equal on a second read';
+}

@@ -1,0 +1,87 @@
+/**
+ * `migrate --from-rdb` into a server that cannot read the file's RDB version
+ * or fork: each key goes as the target takes it (write/express.ts, the rules
+ * `convert-rdb` writes files by): its bytes as they are where the target
+ * reads its type (the payload's footer names the target's version), else
+ * re-encoded. The first read (the verification) also builds the keys whose
+ * type may not be expressible (hashes with field TTLs, arrays, template
+ * hashes, newer streams: types 22 and up) and judges them, so a key the
+ * target cannot hold exactly refuses the run before any write, named, unless
+ * the operator named the loss (`--lossy field-ttl`). Module values go as
+ * they are (the target needs the module, as without re-encoding).
+ */
+import { formatFor, type RdbFormat } from '../../domain/rdb/engines.js';
+import { rdbRefusal, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
+import { displayKey } from '../../domain/rdb/fingerprint.js';
+import type { RdbKey } from '../../domain/rdb/keys.js';
+import { expressValue, readsAsIs } from '../../domain/rdb/write/express.js';
+import type { LossKind } from '../../domain/rdb/write/losses.js';
+import { dumpPayloadFor } from '../../domain/rdb/write/rdb-file.js';
+
+/** Keys named in a refusal at most. */
+const NAMED = 20;
+
+/** How one file's keys are re-encoded for the target, and what the first read found. */
+export class FileReencoding {
+  /** Keys re-encoded in the second read, and keys written without part of them (per loss named). */
+  reencoded = 0;
+  readonly lost: Partial<Record<LossKind, number>> = {};
+  private readonly refused: string[] = [];
+  private refusedCount = 0;
+
+  private constructor(
+    readonly source: RdbFormat,
+    readonly target: RdbFormat,
+    private readonly lossy: ReadonlySet<LossKind>,
+  ) {}
+
+  /**
+   * The re-encoding a file of this format needs for the target, or undefined
+   * when the target reads it as it is.
+   * @throws Error when the target reads no version the writer writes (older than RDB 9)
+   */
+  static of(file: { version: number; valkey: boolean }, target: TargetRdbSupport, lossy: ReadonlySet<LossKind>): FileReencoding | undefined {
+    if (rdbRefusal({ version: file.version, valkey: file.valkey }, target) === undefined) return undefined;
+    const format = formatFor(target);
+    if (format.magic === 'REDIS' && format.version < 9)
+      throw new Error(`the target (${target.server}) reads RDB up to ${format.version}; re-encoding writes RDB 9 or later: restore into Redis 5.0 or later`);
+    return new FileReencoding({ magic: file.valkey ? 'VALKEY' : 'REDIS', version: file.version }, format, lossy);
+  }
+
+  /** The RDB version the payloads of the second read carry (the target's). */
+  get payloadVersion(): number {
+    return this.target.version;
+  }
+
+  /** Whether a key of this type must be judged in the first read (its payload built): one the target may not hold exactly. */
+  mayRefuse(type: number): boolean {
+    return type >= 22 && !readsAsIs(type, this.source, this.target);
+  }
+
+  /** The first read: judges a key {@link mayRefuse} asked for. */
+  check(k: RdbKey): void {
+    const e = expressValue(k.payload, this.source, this.target, this.lossy);
+    if (e.action === 'write') return;
+    this.refusedCount++;
+    const why = e.action === 'drop' ? `its ${e.lost} would be left out, which migrate does not do` : e.reason;
+    if (this.refused.length < NAMED) this.refused.push(`${displayKey(k.name)}${k.db === 0 ? '' : ` (db ${k.db})`}: ${why}`);
+  }
+
+  /** Why the run is refused after the first read, or undefined. */
+  refusal(location: string): string | undefined {
+    if (this.refusedCount === 0) return undefined;
+    const more = this.refusedCount > this.refused.length ? `; and ${this.refusedCount - this.refused.length} more` : '';
+    return `${location} is refused, nothing was written: ${this.refusedCount} key${this.refusedCount === 1 ? '' : 's'} cannot be expressed for the target (${this.target.magic} RDB ${this.target.version}): ${this.refused.join('; ')}${more}`;
+  }
+
+  /** The second read: the payload the target takes for `k` (read with {@link payloadVersion}). */
+  payload(k: RdbKey): Buffer | readonly Buffer[] {
+    if (readsAsIs(k.type, this.source, this.target)) return k.payloadParts ?? k.payload;
+    const e = expressValue(k.payload, this.source, this.target, this.lossy);
+    // The first read judged every key that can be refused: one here means the bytes changed, which the block CRCs rule out.
+    if (e.action !== 'write') throw new Error(`${displayKey(k.name)} cannot be expressed for the target, yet the first read passed it`);
+    this.reencoded++;
+    if (e.lost) this.lost[e.lost] = (this.lost[e.lost] ?? 0) + 1;
+    return dumpPayloadFor(e.type, e.object, this.target);
+  }
+}

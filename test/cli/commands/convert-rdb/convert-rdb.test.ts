@@ -1,0 +1,186 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
+import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { mulberry32 } from '../../../support/prng.js';
+import { populate } from '../../../support/rdb-dataset.js';
+import { newerFiles } from '../../../support/rdb-newer.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { cli } from '../../support/run-cli.js';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+
+/** The CLI under a file-size limit (`ulimit -f`, in bash's 1024-byte blocks) with SIGXFSZ ignored: a write past it fails as on a full disk. */
+function cliWithFileLimit(blocks: number, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  return new Promise((resolve) => {
+    const child = execFile(
+      'bash',
+      ['-c', `trap '' XFSZ; ulimit -f ${blocks}; exec '${process.execPath}' bin/redis-dr.cjs ${quoted}`],
+      { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
+      (_err, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
+}
+
+describe('redis-dr convert-rdb', () => {
+  let source: RedisServer;
+  let dir: string;
+  let v11: string;
+  let v12: string;
+  let files: ReturnType<typeof newerFiles>;
+
+  beforeAll(async () => {
+    source = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    const c = source.client();
+    await populate(c);
+    files = newerFiles(readFileSync(await bgsave(source, c)));
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-convert-cli-'));
+    v11 = join(dir, 'v11.rdb');
+    v12 = join(dir, 'v12.rdb');
+    writeFileSync(v11, files.REDIS0011);
+    writeFileSync(v12, files.REDIS0012);
+  }, 60_000);
+
+  afterAll(async () => {
+    await source?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const hidden = () => readdirSync(dir).filter((f) => f.startsWith('.'));
+
+  it('converts for --for redis-7.0, prints what it did and that it verified it; exit 0', async () => {
+    const out = join(dir, 'ok.rdb');
+    const r = await cli('convert-rdb', v11, '--for', 'redis-7.0', '-o', out);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/ok\.rdb: REDIS0010 for redis-7\.0, from .*v11\.rdb \(REDIS RDB 11\)/);
+    expect(r.stdout).toMatch(/keys written \(\d+ as they were, \d+ re-encoded\), 1 function library/);
+    expect(r.stdout).toMatch(/verified: the output passes verify-rdb and holds the same keys/);
+    expect(readFileSync(out).subarray(0, 9).toString()).toBe('REDIS0010');
+  }, 30_000);
+
+  it('refuses field TTLs for redis-7.0 in one line naming the keys, exit 1, nothing left; --lossy field-ttl says what it dropped', async () => {
+    const out = join(dir, 'ttl.rdb');
+    const refused = await cli('convert-rdb', v12, '--for', 'redis-7.0', '-o', out);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/^redis-dr convert-rdb: 2 keys of the input cannot be expressed for redis-7\.0: v12:hash-ttl: .*--lossy field-ttl/);
+    expect(existsSync(out)).toBe(false);
+    const lossy = await cli('convert-rdb', v12, '--for', 'redis-7.0', '-o', out, '--lossy', 'field-ttl', '--json');
+    expect(lossy.status).toBe(0);
+    expect(JSON.parse(lossy.stdout)).toMatchObject({ ok: true, lost: { 'field-ttl': 2 }, format: { magic: 'REDIS', version: 10 } });
+  }, 30_000);
+
+  it.each([
+    [['--for', 'redis-9.9'], /^redis-dr: --for redis-9\.9: not an engine release redis-dr knows; one of redis-5\.0, /],
+    [['--lossy', 'all', '--for', 'redis-7.0'], /^redis-dr: --lossy all: not a loss redis-dr knows/],
+    [['--rdb-version', '3'], /^redis-dr: --rdb-version 3: the writer writes RDB 9 to 15/],
+  ])(
+    'bad input %j: one line, exit 2, no output',
+    async (args, message) => {
+      const out = join(dir, 'bad.rdb');
+      const r = await cli('convert-rdb', v11, '-o', out, ...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    },
+    30_000,
+  );
+
+  it('an existing output: exit 2 without --force, left as it was; a missing input: exit 2', async () => {
+    const out = join(dir, 'exists.rdb');
+    writeFileSync(out, 'precious');
+    const r = await cli('convert-rdb', v11, '--for', 'redis-7.0', '-o', out);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/exists\.rdb: the file exists; give --force to replace it, or another path/);
+    expect(readFileSync(out, 'utf8')).toBe('precious');
+    const missing = await cli('convert-rdb', join(dir, 'nope.rdb'), '--for', 'redis-7.0', '-o', join(dir, 'x.rdb'));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.rdb: no such file/);
+  }, 30_000);
+
+  it('a write that fails (the file-size limit, as a full disk): exit 1, one line, no output and no temporary file left', async () => {
+    const out = join(dir, 'full.rdb');
+    // 4 blocks = 4 KiB: the output of this file is larger.
+    expect(files.REDIS0011.length).toBeGreaterThan(8192);
+    const r = await cliWithFileLimit(4, 'convert-rdb', v11, '--for', 'redis-7.0', '-o', out);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^redis-dr convert-rdb: writing .*full\.rdb failed \(.*(EFBIG|file too large|file-size limit).*\): nothing was written to /i);
+    expect(existsSync(out)).toBe(false);
+    expect(hidden()).toEqual([]);
+  }, 30_000);
+});
+
+describe('convertRdb on fuzzed inputs (seeded): never an output a real redis-server 7.0 refuses', () => {
+  let server: RedisServer;
+  let c: Redis;
+  let dir: string;
+  let base: Buffer;
+
+  beforeAll(async () => {
+    const source = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    const s = source.client();
+    await populate(s);
+    base = newerFiles(readFileSync(await bgsave(source, s))).REDIS0011;
+    await source.stop();
+    server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    c = server.client();
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-convert-fuzz-'));
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('60 mutated files (bytes changed, CRC-64 made right again, or cut): refused with nothing left, or written and loaded by the server', async () => {
+    const random = mulberry32(55);
+    let written = 0;
+    let refused = 0;
+    for (let i = 0; i < 60; i++) {
+      let bytes = Buffer.from(base);
+      if (i % 10 === 9) bytes = bytes.subarray(0, Math.floor(random() * bytes.length));
+      else {
+        for (let n = 1 + Math.floor(random() * 3); n > 0; n--) bytes[9 + Math.floor(random() * (bytes.length - 17))] = Math.floor(random() * 256);
+        // The structure checks, not the checksum, must catch it: the trailer is made right for the mutated bytes.
+        bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
+      }
+      const input = join(dir, `in-${i}.rdb`);
+      const output = join(dir, `out-${i}.rdb`);
+      writeFileSync(input, bytes);
+      const r = await convertRdb({ input, output, ...convertTarget({ for: 'redis-7.0' }), lossy: new Set(['field-ttl']) });
+      if (!r.ok) {
+        refused++;
+        expect(existsSync(output)).toBe(false);
+        continue;
+      }
+      written++;
+      copyFileSync(output, join(server.dir, 'dump.rdb'));
+      // Loads the file as a restart would; a file the server refuses fails here (or takes the server down).
+      expect(await c.call('DEBUG', 'RELOAD', 'NOSAVE')).toBe('OK');
+      let keys = 0;
+      for (const db of r.outputReport?.databases ?? []) {
+        await c.select(db);
+        keys += await c.dbsize();
+      }
+      await c.select(0);
+      // A mutated expiry can be in the past: a server drops such keys on load, as it does any expired key.
+      const reader = new RdbKeyReader();
+      const now = Date.now();
+      const live = reader.push(readFileSync(output)).filter((k) => k.expireAtMs === null || k.expireAtMs > now).length;
+      reader.end();
+      expect(keys).toBe(live);
+    }
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+    // Both outcomes were met: the fuzzing reached the writer, and the checks refused what they must.
+    expect(written).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+  }, 300_000);
+});

@@ -1,0 +1,190 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCanonicalBatch } from '../../../../../lambdas/adapters/redis/canonical-read.js';
+import { keyDigest, type KeyValue } from '../../../../../lambdas/domain/rdb/fingerprint.js';
+import { dumpPayload } from '../../../../../lambdas/domain/rdb/format/dump-payload.js';
+import { Cursor, decodeDumpPayload } from '../../../../../lambdas/domain/rdb/format/value.js';
+import { RdbKeyReader } from '../../../../../lambdas/domain/rdb/keys.js';
+import { writeHashWithTtls, writePlainValue } from '../../../../../lambdas/domain/rdb/write/encode-value.js';
+import { expressValue, readsAsIs } from '../../../../../lambdas/domain/rdb/write/express.js';
+import { dumpPayloadFor, RdbFileWriter, rdbMagic } from '../../../../../lambdas/domain/rdb/write/rdb-file.js';
+import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
+import { downgradeStream, hashFieldTtls } from '../../../../../lambdas/domain/rdb/write/source-forms.js';
+import { startRedisServer, type RedisServer } from '../../../../support/redis-server.js';
+
+const b = (s: string) => Buffer.from(s);
+const REDIS10 = { magic: 'REDIS', version: 10 } as const;
+const REDIS12 = { magic: 'REDIS', version: 12 } as const;
+const VALKEY80 = { magic: 'VALKEY', version: 80 } as const;
+
+/** Values of every plain type, with the edges of the encodings: empty strings, long strings, binary, scores at infinity. */
+const VALUES: readonly KeyValue[] = [
+  { type: 'string', value: b('') },
+  { type: 'string', value: Buffer.alloc(70_000, 0xab) },
+  { type: 'string', value: b('12345') },
+  { type: 'list', items: [b('a'), b(''), Buffer.from([0, 255, 10]), b('x'.repeat(20_000))] },
+  { type: 'set', members: [b('1'), b('2'), b('member'), b('')] },
+  {
+    type: 'zset',
+    entries: [
+      [b('a'), '1.5'],
+      [b('b'), 'inf'],
+      [b('c'), '-inf'],
+      [b('d'), '0.1'],
+      [b('e'), '-1e+300'],
+    ],
+  },
+  {
+    type: 'hash',
+    fields: Array.from({ length: 200 }, (_, i) => [b(`f${i}`), b(`v${i}`)] as const),
+  },
+];
+
+describe('RdbOut: the RDB length and string encodings the reader reads back', () => {
+  it.each([0, 63, 64, 16383, 16384, 2 ** 32 - 1, 2 ** 32, 2 ** 40])('length %i', (n) => {
+    const out = new RdbOut().len(n);
+    const c = new Cursor(out.view(), 0, out.length);
+    expect(c.length()).toBe(n);
+    expect(c.at).toBe(out.length);
+  });
+
+  it('refuses a negative length', () => {
+    expect(() => new RdbOut().len(-1)).toThrow(/not negative/);
+  });
+});
+
+describe('the RDB writer: KeyValue → object bytes → the reader gives the same value', () => {
+  it.each(VALUES.map((v) => [v.type, v] as const))('%s round trips through a DUMP payload', (_t, value) => {
+    const out = new RdbOut();
+    const type = writePlainValue(value, out);
+    const back = decodeDumpPayload(dumpPayloadFor(type, out.view(), REDIS10));
+    expect(keyDigest(back, null)).toEqual(keyDigest(value, null));
+  });
+
+  it('has no plain form for a stream or a module value', () => {
+    expect(() => writePlainValue({ type: 'stream', entries: [] }, new RdbOut())).toThrow(/no plain form/);
+    expect(() => writePlainValue({ type: 'other', typeName: 'ReJSON-RL', dump: b('x') }, new RdbOut())).toThrow(/module value \(ReJSON-RL\)/);
+  });
+
+  it('writes field TTLs as Redis 7.4 (24) and Valkey 9 (22) read them, and refuses them for RDB 10', () => {
+    const h = {
+      fields: [
+        [b('a'), b('1')],
+        [b('b'), b('2')],
+      ] as const,
+      expireAt: [1_900_000_000_123, 0],
+    };
+    for (const [target, valkey] of [
+      [REDIS12, false],
+      [VALKEY80, true],
+    ] as const) {
+      const out = new RdbOut();
+      const type = writeHashWithTtls(h, target, out);
+      expect(hashFieldTtls(dumpPayloadFor(type, out.view(), target), valkey)).toEqual({ fields: h.fields, expireAt: h.expireAt });
+    }
+    expect(() => writeHashWithTtls(h, REDIS10, new RdbOut())).toThrow(/RDB 10 holds no hash field TTLs/);
+    expect(() => writeHashWithTtls({ fields: h.fields, expireAt: [0, 0] }, REDIS12, new RdbOut())).toThrow(/no field of the hash has a TTL/);
+  });
+
+  it('a whole file: header, keys in several databases, expiry, CRC-64; the verifier passes it', () => {
+    const w = new RdbFileWriter(REDIS10, [
+      ['redis-ver', '7.0.0'],
+      ['ctime', '1700000000'],
+    ]);
+    VALUES.forEach((v, i) => {
+      const out = new RdbOut();
+      const type = writePlainValue(v, out);
+      w.key(i % 3, b(`k${i}`), type, out.view(), i === 2 ? 1_900_000_000_000 : null);
+    });
+    const bytes = Buffer.concat([w.chunk(), w.end()]);
+    expect(bytes.subarray(0, 9).toString()).toBe('REDIS0010');
+    const reader = new RdbKeyReader({ requireChecksum: true });
+    const keys = reader.push(bytes);
+    const report = reader.end();
+    expect(report).toMatchObject({ ok: true, checksum: 'ok', keys: VALUES.length, expires: 1, databases: [0, 1, 2] });
+    expect(keys.map((k) => keyDigest(decodeDumpPayload(k.payload), null))).toEqual(VALUES.map((v) => keyDigest(v, null)));
+    // A flipped byte is caught by the trailer the writer computed.
+    bytes[40]! ^= 1;
+    const again = new RdbKeyReader({ requireChecksum: true });
+    again.push(bytes);
+    expect(again.end().ok).toBe(false);
+  });
+
+  it('names headers and refuses a version that does not fit', () => {
+    expect(rdbMagic(VALKEY80).toString()).toBe('VALKEY080');
+    expect(rdbMagic({ magic: 'REDIS', version: 9 }).toString()).toBe('REDIS0009');
+    expect(() => rdbMagic({ magic: 'VALKEY', version: 1000 })).toThrow(/does not fit/);
+    expect(() => new RdbFileWriter({ magic: 'REDIS', version: 9 }, []).functionLibrary(Buffer.from([0xf5, 1, 65]), 0)).toThrow(/RDB 9 holds no functions/);
+  });
+});
+
+describe('expressValue: as it is, re-encoded, or refused naming the loss', () => {
+  const payload = (type: number, object: number[], version = 11) => dumpPayload(type, Uint8Array.from(object), version);
+
+  it('copies a type the target reads with the same meaning, and only then', () => {
+    expect(readsAsIs(16, { magic: 'REDIS', version: 11 }, REDIS10)).toBe(true);
+    expect(readsAsIs(20, { magic: 'REDIS', version: 11 }, REDIS10)).toBe(false);
+    // 22 is a different type after each magic.
+    expect(readsAsIs(22, VALKEY80, REDIS12)).toBe(false);
+    expect(readsAsIs(22, { magic: 'REDIS', version: 12 }, REDIS12)).toBe(true);
+    expect(readsAsIs(21, { magic: 'REDIS', version: 11 }, VALKEY80)).toBe(true);
+  });
+
+  it('refuses a module value unless --lossy module, then leaves it out', () => {
+    const p = payload(7, [0x81, 0, 0, 0, 0, 0, 0, 4, 0, 2]);
+    expect(expressValue(p, REDIS10, REDIS10, new Set())).toMatchObject({ action: 'refuse', loss: 'module' });
+    expect(expressValue(p, REDIS10, REDIS10, new Set(['module']))).toEqual({ action: 'drop', lost: 'module' });
+  });
+
+  it('refuses an array unless --lossy array; refuses a template hash and a Redis 8.6/8.8 stream in any case', () => {
+    expect(expressValue(payload(28, [0], 14), { magic: 'REDIS', version: 14 }, REDIS10, new Set())).toMatchObject({ action: 'refuse', loss: 'array' });
+    expect(expressValue(payload(28, [0], 14), { magic: 'REDIS', version: 14 }, REDIS10, new Set(['array']))).toEqual({ action: 'drop', lost: 'array' });
+    const all = new Set(['array', 'module', 'field-ttl', 'function', 'key-meta'] as const);
+    for (const type of [30, 32]) {
+      const e = expressValue(payload(type, [0], 15), { magic: 'REDIS', version: 15 }, { magic: 'REDIS', version: 15 }, all);
+      expect(e).toMatchObject({ action: 'refuse', reason: expect.stringMatching(/template of the file/) });
+    }
+    for (const type of [26, 27]) {
+      const e = expressValue(payload(type, [0], 14), { magic: 'REDIS', version: 14 }, REDIS10, all);
+      expect(e).toMatchObject({ action: 'refuse', reason: expect.stringMatching(/converting it into an older stream is not built/) });
+    }
+  });
+
+  it('writes a field-TTL hash whose fields have no TTL as a plain hash, no loss', () => {
+    const p = payload(24, [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0x66, 1, 0x76], 12);
+    const e = expressValue(p, { magic: 'REDIS', version: 12 }, REDIS10, new Set());
+    expect(e).toMatchObject({ action: 'write', type: 4, reencoded: true });
+    expect(e).not.toHaveProperty('lost');
+  });
+
+  it('refuses a malformed stream rather than writing it', () => {
+    expect(() => downgradeStream(payload(21, [1, 0x10]), 19)).toThrow();
+    expect(() => downgradeStream(payload(4, [0]), 15)).toThrow(/not a stream/);
+  });
+});
+
+describe('DUMP payloads for a target version: RESTORE in a real redis-server 7.0 takes them', () => {
+  let server: RedisServer;
+  let c: Redis;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    c = server.client();
+  });
+  afterAll(async () => server?.stop());
+
+  it('restores every plain value and reads back the same fingerprint; refuses a payload of a version above its own', async () => {
+    const names = VALUES.map((_, i) => b(`restored:${i}`));
+    for (const [i, v] of VALUES.entries()) {
+      const out = new RdbOut();
+      const type = writePlainValue(v, out);
+      await c.restore(names[i]!, 0, dumpPayloadFor(type, out.view(), REDIS10));
+    }
+    const reads = await readCanonicalBatch(c, names);
+    expect(reads.map((r) => r && keyDigest(r.value, r.expireAtMs))).toEqual(VALUES.map((v) => keyDigest(v, null)));
+    const out = new RdbOut();
+    const type = writePlainValue(VALUES[0]!, out);
+    await expect(c.restore('too-new', 0, dumpPayloadFor(type, out.view(), { magic: 'REDIS', version: 11 }))).rejects.toThrow(
+      /payload version or checksum are wrong/,
+    );
+  });
+});

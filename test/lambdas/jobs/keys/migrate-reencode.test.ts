@@ -1,0 +1,91 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateFromRdb } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
+import { populate } from '../../../support/rdb-dataset.js';
+import { newerFiles } from '../../../support/rdb-newer.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { cli } from '../../../cli/support/run-cli.js';
+
+describe('migrate --from-rdb into a server that cannot read the file: keys re-encoded for it, --verify EQUAL', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let dir: string;
+  const paths: Record<string, string> = {};
+
+  beforeAll(async () => {
+    source = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    const c = source.client();
+    await populate(c);
+    const files = newerFiles(readFileSync(await bgsave(source, c)));
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-reencode-'));
+    for (const [name, bytes] of Object.entries(files)) {
+      paths[name] = join(dir, `${name}.rdb`);
+      writeFileSync(paths[name], bytes);
+    }
+    target = await startRedisServer();
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['REDIS0011', undefined, 0],
+    ['REDIS0012', 'field-ttl', 1],
+    ['VALKEY080', 'field-ttl', 1],
+  ])(
+    '%s (--lossy %s) into an empty redis-server 7.0: every key of database 0 restored and equal',
+    async (name, lossy, lostTtls) => {
+      const t = target.client();
+      await t.flushall();
+      const run = await migrateFromRdb({ fromRdb: [paths[name]!], to: { url: target.url }, verify: true, ...(lossy ? { lossy } : {}) });
+      const r = run.result;
+      expect(r.error).toBeUndefined();
+      expect(r.reencoded).toBeGreaterThanOrEqual(2); // the listpack set and the type 21 stream
+      expect(r.lost['field-ttl'] ?? 0).toBe(lostTtls);
+      expect(r.failed).toBe(0);
+      expect(run.verify).toMatchObject({ equal: true, differences: 0 });
+      expect(run.verify!.keys).toBe(r.copied);
+      expect(await t.dbsize()).toBe(r.copied);
+      expect(await t.smembers('v11:set-listpack')).toEqual(expect.arrayContaining(['a', 'b', 'c', '7', '100']));
+      expect(await t.xlen('v11:stream')).toBe(5);
+    },
+    60_000,
+  );
+
+  it('refuses a hash with field TTLs without --lossy field-ttl before writing anything, naming the key', async () => {
+    const t = target.client();
+    await t.flushall();
+    const run = await migrateFromRdb({ fromRdb: [paths.REDIS0012!], to: { url: target.url } });
+    expect(run.result.error).toMatch(
+      /^the file is refused, nothing was written: 1 key cannot be expressed for the target \(REDIS RDB 10\): v12:hash-ttl: a hash with 1 field TTL: RDB 10 has no field TTLs \(--lossy field-ttl/,
+    );
+    expect(run.result.copied).toBe(0);
+    expect(await t.dbsize()).toBe(0);
+  }, 60_000);
+
+  it('sends keys as they are (no re-encoding) when the target reads the file', async () => {
+    const t = target.client();
+    await t.flushall();
+    const c = source.client();
+    const run = await migrateFromRdb({ fromRdb: [await bgsave(source, c)], to: { url: target.url }, verify: true });
+    expect(run.result.error).toBeUndefined();
+    expect(run.result.reencoded).toBe(0);
+    expect(run.verify?.equal).toBe(true);
+  }, 60_000);
+
+  it('CLI: --lossy is for --from-rdb (exit 2 with --from); with it the summary says what was re-encoded and lost', async () => {
+    const wrong = await cli('migrate', '--from', target.url, '--to', target.url, '--lossy', 'field-ttl');
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/--lossy applies to --from-rdb/);
+    await target.client().flushall();
+    const r = await cli('migrate', '--from-rdb', paths.REDIS0012!, '--to', target.url, '--db', '0', '--lossy', 'field-ttl');
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.stdout).toMatch(/re-encoded: \d+ keys for the target/);
+    expect(r.stdout).toMatch(/--lossy field-ttl: 1 key written without it/);
+    expect(r.status).toBe(0);
+  }, 60_000);
+});

@@ -1,0 +1,162 @@
+import { Crc64 } from '../../lambdas/domain/rdb/codecs/crc64.js';
+import { DUMP_FOOTER_BYTES } from '../../lambdas/domain/rdb/format/dump-payload.js';
+import { Cursor } from '../../lambdas/domain/rdb/format/value.js';
+import { RdbKeyReader } from '../../lambdas/domain/rdb/keys.js';
+
+/**
+ * RDB files of formats newer than the local redis-server 7.0 reads (RDB 11,
+ * 12, Valkey 9's VALKEY080), for convert-rdb's tests: every key a real 7.0
+ * server wrote (test/support/rdb-dataset.ts: every type and encoding it
+ * persists, expiries, several databases, a function library) framed again
+ * under the newer header, plus keys in the encodings only the newer
+ * releases write, built byte by byte as their loaders read them (Redis's and
+ * Valkey's src/rdb.c): a listpack set (type 20, RDB 11), a stream with
+ * consumers' active time (21, RDB 11, from the real type 19 stream), Redis
+ * 7.4's hashes with field TTLs (24 and 25, RDB 12) and Valkey 9's (22).
+ * Framing (header, AUX, SELECTDB, expiry, EOF, CRC-64) is written here, not
+ * by the writer under test.
+ */
+
+/** One key as framed: database, name, type, object bytes, absolute expiry. */
+export interface FramedKey {
+  readonly db: number;
+  readonly name: string;
+  readonly type: number;
+  readonly object: Uint8Array;
+  readonly expireAtMs: number | null;
+}
+
+const len = (n: number): number[] =>
+  n < 64 ? [n] : n < 16384 ? [0x40 | (n >> 8), n & 0xff] : [0x80, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+const str = (s: string | Uint8Array): number[] => {
+  const b = typeof s === 'string' ? Buffer.from(s) : s;
+  return [...len(b.length), ...b];
+};
+const le64 = (n: bigint): number[] => Array.from({ length: 8 }, (_, i) => Number((BigInt.asUintN(64, n) >> BigInt(8 * i)) & 0xffn));
+
+/** A listpack of short strings, 7-bit integers and 64-bit ones (bigint), as Redis writes one. */
+export function listpack(items: readonly (string | number | bigint)[]): number[] {
+  const body = items.flatMap((x) => {
+    if (typeof x === 'string') return [0x80 | x.length, ...Buffer.from(x), 1 + x.length];
+    if (typeof x === 'number' && x >= 0 && x < 128) return [x, 1];
+    return [0xf4, ...le64(BigInt(x)), 9];
+  });
+  const total = 6 + body.length + 1;
+  return [total & 0xff, (total >> 8) & 0xff, 0, 0, items.length & 0xff, items.length >> 8, ...body, 0xff];
+}
+
+/** A whole file: magic, AUX fields, function libraries (FUNCTION2 opcode and code), keys, EOF and a real CRC-64. */
+export function frameFile(magic: string, keys: readonly FramedKey[], functions: readonly Uint8Array[] = [], aux: Record<string, string> = {}): Buffer {
+  const bytes: number[] = [...Buffer.from(magic, 'latin1')];
+  for (const [k, v] of Object.entries({ 'redis-ver': '7.0.15', 'redis-bits': '64', ctime: String(Math.floor(Date.now() / 1000)), ...aux }))
+    bytes.push(0xfa, ...str(k), ...str(v));
+  for (const f of functions) bytes.push(...f);
+  let db = -1;
+  for (const k of keys) {
+    if (k.db !== db) bytes.push(0xfe, ...len(k.db));
+    db = k.db;
+    if (k.expireAtMs !== null) bytes.push(0xfc, ...le64(BigInt(k.expireAtMs)));
+    bytes.push(k.type, ...str(k.name));
+    for (const b of k.object) bytes.push(b);
+  }
+  bytes.push(0xff);
+  const out = Buffer.from(bytes);
+  const crc = Buffer.alloc(8);
+  new Crc64().update(out).writeLittleEndian(crc, 0);
+  return Buffer.concat([out, crc]);
+}
+
+/** The keys and function libraries (FUNCTION2 opcode and code) of a real file. */
+export function keysOf(rdb: Uint8Array): { keys: FramedKey[]; functions: Uint8Array[] } {
+  const reader = new RdbKeyReader();
+  const keys = reader.push(rdb).map((k) => ({
+    db: k.db,
+    name: k.name.toString('latin1'),
+    type: k.type,
+    object: k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES),
+    expireAtMs: k.expireAtMs,
+  }));
+  const report = reader.end();
+  if (!report.ok) throw new Error(`the source file is not valid: ${report.error?.message}`);
+  return { keys, functions: reader.functions.map((f) => f.subarray(0, f.length - DUMP_FOOTER_BYTES)) };
+}
+
+/** A type 19 stream's object bytes as type 21: each consumer's active time (8 bytes) after its seen time. */
+export function streamWithActiveTime(object: Uint8Array, activeTime: bigint): Uint8Array {
+  const c = new Cursor(object, 0, object.length);
+  const out: number[] = [];
+  let mark = 0;
+  for (let nodes = c.length(); nodes > 0; nodes--) c.string(), c.string();
+  c.length();
+  for (let i = 0; i < 7; i++) c.bigLength();
+  for (let groups = c.length(); groups > 0; groups--) {
+    c.string();
+    for (let i = 0; i < 3; i++) c.bigLength();
+    for (let p = c.length(); p > 0; p--) c.skip(24), c.bigLength();
+    for (let consumers = c.length(); consumers > 0; consumers--) {
+      c.string();
+      c.skip(8);
+      out.push(...object.subarray(mark, c.at), ...le64(activeTime));
+      mark = c.at;
+      c.skip(16 * c.length());
+    }
+  }
+  out.push(...object.subarray(mark));
+  return Uint8Array.from(out);
+}
+
+/** A time well ahead, so a loaded key's TTLs are all still in the future. */
+export const LATER = Date.now() + 30 * 86_400_000;
+
+/** The keys of the newer formats (beside the 7.0 ones): RDB 11's, and RDB 12's or Valkey 9's field TTL hashes. */
+export function newerKeys(stream19: FramedKey, fieldTtls: 'redis' | 'valkey' | 'none'): FramedKey[] {
+  const T = BigInt(LATER);
+  const keys: FramedKey[] = [
+    { db: 0, name: 'v11:set-listpack', type: 20, object: Uint8Array.from(str(Uint8Array.from(listpack(['a', 'b', 'c', 7, 100])))), expireAtMs: null },
+    { db: 0, name: 'v11:stream', type: 21, object: streamWithActiveTime(stream19.object, T), expireAtMs: LATER + 5000 },
+  ];
+  if (fieldTtls === 'redis') {
+    keys.push(
+      // 24: earliest expiry, count, per field its TTL (relative + 1, 0 none), field, value.
+      {
+        db: 0,
+        name: 'v12:hash-ttl',
+        type: 24,
+        object: Uint8Array.from([...le64(T), 2, ...len(1), ...str('f1'), ...str('v1'), 0, ...str('f2'), ...str('v2')]),
+        expireAtMs: null,
+      },
+      // 25: earliest expiry, then a listpack of (field, value, TTL); fields with a TTL first.
+      {
+        db: 2,
+        name: 'v12:hash-lp-ttl',
+        type: 25,
+        object: Uint8Array.from([...le64(T), ...str(Uint8Array.from(listpack(['a', 'x', T + 7n, 'b', 'y', 0])))]),
+        expireAtMs: null,
+      },
+    );
+  }
+  if (fieldTtls === 'valkey') {
+    // Valkey 9's 22: count, per field the field, the value, its expiry (8 bytes; -1 none).
+    keys.push({
+      db: 0,
+      name: 'v9:hash-ttl',
+      type: 22,
+      object: Uint8Array.from([2, ...str('f1'), ...str('v1'), ...le64(T), ...str('f2'), ...str('v2'), ...le64(-1n)]),
+      expireAtMs: null,
+    });
+  }
+  return keys;
+}
+
+/** The newer-format files built from a real 7.0 dump, by name. */
+export function newerFiles(rdb70: Uint8Array): Record<'REDIS0011' | 'REDIS0012' | 'VALKEY080', Buffer> {
+  const { keys, functions } = keysOf(rdb70);
+  const stream = keys.find((k) => k.type === 19);
+  if (!stream) throw new Error('the 7.0 dump holds no type 19 stream');
+  const sorted = (more: FramedKey[]) => [...keys, ...more].sort((a, b) => a.db - b.db);
+  return {
+    REDIS0011: frameFile('REDIS0011', sorted(newerKeys(stream, 'none')), functions),
+    REDIS0012: frameFile('REDIS0012', sorted(newerKeys(stream, 'redis')), functions),
+    VALKEY080: frameFile('VALKEY080', sorted(newerKeys(stream, 'valkey')), functions, { 'valkey-ver': '9.0.0' }),
+  };
+}
