@@ -77,8 +77,10 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
     );
     expect(lines).toContain('  cdk-nag: clean (AwsSolutions, RedisDr)');
     // The warnings are printed once, by cdk, with their ids (lib/annotations.ts); the summary names the ids only.
+    // The verifier's reserved concurrency and the quota it needs (issue 53 item 5), before the warnings.
+    expect(lines[7]).toMatch(/^ {2}verify-rdb \(eu-central-1\): reserves 10 concurrent executions \(lambda\.verifyConcurrency\)/);
     const at = lines.findIndex((l) => / warning\(s\), printed by cdk below/.test(l));
-    expect(at).toBe(7);
+    expect(at).toBe(8);
     expect(lines[at]).toBe(
       '  5 warning(s), printed by cdk below, each once with the id that acknowledges it: redis-dr:exampleConfig, redis-dr:noCollapseTripwire, redis-dr:placeholderValues, redis-dr:securityGroupSelfIngress',
     );

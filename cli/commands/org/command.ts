@@ -6,7 +6,7 @@ export function orgCommand(program: Command): void {
   const org = program.command('org').description('an organization protected from one config: tiers per OU and account (docs/org.md)');
   org
     .command('plan')
-    .usage('-c <org config> --account <id> [--tier <name>] [--json]')
+    .usage('--config <org config> --account <id> [--tier <name>] [--json]')
     .description("an account's effective tiers, merged root > OU > account, and the level each value came from (offline)")
     .requiredOption('-c, --config <file>', 'the org config, e.g. config/org-example.json')
     .requiredOption('--account <id>', 'the 12-digit account id')

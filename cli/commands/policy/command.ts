@@ -6,7 +6,7 @@ import type { PolicyOptions } from './action.js';
 export function policyCommand(program: Command): void {
   program
     .command('policy')
-    .usage('-c <config> [--markdown <file>] [--html <file>]')
+    .usage('--config <config> [--markdown <file>] [--html <file>]')
     .description(
       'the backup policy document (ISO 27001 A.8.13) generated from the validated config, so policy and practice cannot drift: scope by plan, frequency and RPO, retention per tier, copies and where they live, drill cadence, RTO objectives, who is paged; Markdown on stdout unless files are named',
     )

@@ -5,12 +5,12 @@
  *
  * One read of the input, streamed: the verifier's parser reads it (so a
  * corrupt or cut file fails at its end with the CRC-64, as `verify-rdb`
- * says), each key is written as write/express.ts decides (its bytes as they
+ * says), each key is written as lambdas/domain/rdb/write/express.ts decides (its bytes as they
  * are where the target reads them, else re-encoded, else refused naming the
  * loss unless `--lossy` names it) into a temporary file beside the output
  * (adapters/storage/output-file.ts). Then the written file is read back
  * through the same verifier, and its keys' canonical digests (compare's)
- * held against the input's, in order (write/key-list.ts); on a difference
+ * held against the input's, in order (lambdas/domain/rdb/write/key-list.ts); on a difference
  * the input is read again to name the first key that differs. Anything but
  * a verified, equal file removes the temporary file: no partial output.
  *

@@ -1,6 +1,6 @@
 /**
  * `migrate --from-rdb` into a server that cannot read the file's RDB version
- * or fork: each key goes as the target takes it (write/express.ts, the rules
+ * or fork: each key goes as the target takes it (lambdas/domain/rdb/write/express.ts, the rules
  * `convert-rdb` writes files by): its bytes as they are where the target
  * reads its type (the payload's footer names the target's version), else
  * re-encoded. The first read (the verification) also builds the keys whose

@@ -37,9 +37,11 @@ describe('verify-rdb of a file large enough to be checksummed on a second thread
     const result = cli('verify-rdb', file, '--json');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    const { file: _, bytes, ...report } = JSON.parse(result.stdout) as RdbReport & { file: string; bytes: number };
+    const { file: _, bytes, engines, ...report } = JSON.parse(result.stdout) as RdbReport & { file: string; bytes: number; engines: { loads: string[] } };
     expect(bytes).toBe(data.length);
     expect(report).toEqual(oneThread(data));
+    // A valid file also says which engines load it (issue 55): an RDB 9 file, every release of both forks here.
+    expect(engines.loads).toContain('redis-7.0');
     expect(report.checksum).toBe('ok');
   });
 
