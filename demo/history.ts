@@ -15,6 +15,8 @@ import type { CopyFact, DrillFact, HoldFact, PointFact } from '../lambdas/domain
 /** Days the simulated history covers, before the run. */
 export const SIMULATED_DAYS = 30;
 const DAY = 86_400_000;
+/** How long before the run the simulated schedule stops: under the slack of the demo plan's RPO (150 min) over its schedule (every 2 h). */
+const LAST_RUN_MARGIN_MS = 25 * 60_000;
 
 /** What {@link simulatedMonth} makes. */
 export interface SimulatedMonth {
@@ -42,8 +44,10 @@ export function simulatedMonth(o: {
 }): SimulatedMonth {
   const random = mulberry32(Math.floor(o.until.getTime() / DAY));
   const since = new Date(o.until.getTime() - SIMULATED_DAYS * DAY);
-  // Stop an hour before the run, so that the run's own point is the newest.
-  const runs = occurrencesBetween(o.schedule.cron, o.schedule.timeZone, since, new Date(o.until.getTime() - 3_600_000), 10_000);
+  // Stop 25 minutes before the run, so that the run's own point is the newest and the gap up to it stays within the
+  // plan's RPO whatever the time of day (the demo runs every 2 hours against an RPO of 150 minutes: an hour's margin
+  // left gaps of up to 3 hours, and the frequency control failed in the last half hour of every other hour).
+  const runs = occurrencesBetween(o.schedule.cron, o.schedule.timeZone, since, new Date(o.until.getTime() - LAST_RUN_MARGIN_MS), 10_000);
   // A collapse two thirds in (every run taken: a missed one would fail the frequency control of the demo's happy path).
   const collapsed = Math.floor((runs.length * 2) / 3);
   const name = (at: Date) => `rdr-${o.cache}-${at.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-')}`;
@@ -56,7 +60,8 @@ export function simulatedMonth(o: {
   const corrupt = Math.floor(points.length / 2);
   const drCopies: CopyFact[] = points.map((p, i) => ({
     key: `${p.name}-0001.rdb`,
-    at: new Date(p.at.getTime() + (20 + random() * 20) * 60_000),
+    // Never after the run: its own copy is the newest.
+    at: new Date(Math.min(p.at.getTime() + (20 + random() * 20) * 60_000, o.until.getTime() - 120_000)),
     verdict: i === corrupt ? 'corrupt' : 'ok',
   }));
   const vaultCopies: CopyFact[] =
@@ -64,7 +69,11 @@ export function simulatedMonth(o: {
       ? []
       : drCopies
           .filter((c) => c.verdict === 'ok')
-          .map((c) => ({ ...c, at: new Date(c.at.getTime() + 15 * 60_000), retainUntil: new Date(c.at.getTime() + o.vaultDays! * DAY) }));
+          .map((c) => ({
+            ...c,
+            at: new Date(Math.min(c.at.getTime() + 15 * 60_000, o.until.getTime() - 60_000)),
+            retainUntil: new Date(c.at.getTime() + o.vaultDays! * DAY),
+          }));
   // Weekly drills, the RTO drifting up a little each week; the third one failed.
   const drillRuns = occurrencesBetween(o.drillCron, o.schedule.timeZone, since, o.until, 100);
   const drills: DrillFact[] = drillRuns.map((startedAt, i) => {

@@ -101,7 +101,7 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
     expect(lines.at(-1)).toMatch(
       /^ {2}monthly cost estimate: about \$\d+\.\d\d \(fixed floor \$.*\): redis-dr cost -c config\/example\.json for the items and assumptions$/,
     );
-    expect(lines).toHaveLength(12);
+    expect(lines).toHaveLength(13);
     // The CDK's template validation ran (its report is written only then) and found nothing: it reports a finding as a
     // warning, so the exit code alone would not say.
     expect(assemblyValidationFindings(out)).toEqual([]);
